@@ -1,0 +1,75 @@
+/**
+ * Read-only local byte sources. Files are opened with O_RDONLY and never
+ * written: validation must not touch evidence (tests hash inputs before/after).
+ */
+import { promises as fs, constants } from 'node:fs';
+import * as path from 'node:path';
+import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
+
+export async function openFileSource(filePath: string): Promise<ByteSource & { close(): Promise<void> }> {
+  const fh = await fs.open(filePath, constants.O_RDONLY);
+  const st = await fh.stat();
+  return {
+    name: path.basename(filePath),
+    size: st.size,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      if (offset < 0 || length < 0) throw new RangeError(`bad read ${offset}+${length}`);
+      const want = Math.max(0, Math.min(length, st.size - offset));
+      const buf = new Uint8Array(want);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === want ? buf : buf.subarray(0, got);
+    },
+    close: () => fh.close(),
+  };
+}
+
+/**
+ * A directory as a DirectorySource. Opened files stay open until `close()`
+ * (a segment is read in many small reads).
+ */
+export function localDirectory(dirPath: string): DirectorySource & { close(): Promise<void> } {
+  const open = new Map<string, Promise<ByteSource & { close(): Promise<void> }>>();
+  const self: DirectorySource & { close(): Promise<void> } = {
+    name: path.basename(path.resolve(dirPath)),
+    async list(): Promise<DirEntry[]> {
+      const names = await fs.readdir(dirPath);
+      const out: DirEntry[] = [];
+      for (const name of names.sort()) {
+        const st = await fs.lstat(path.join(dirPath, name));
+        out.push({
+          name,
+          size: st.size,
+          kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other',
+          mtimeMs: st.mtimeMs,
+        });
+      }
+      return out;
+    },
+    open(name: string) {
+      if (name.includes('/') || name.includes('\\') || name === '..' || name === '.') {
+        return Promise.reject(new Error(`not a plain file name: ${name}`));
+      }
+      let p = open.get(name);
+      if (!p) {
+        p = openFileSource(path.join(dirPath, name));
+        open.set(name, p);
+        p.catch(() => open.delete(name));
+      }
+      return p;
+    },
+    async subdir(name: string) {
+      return localDirectory(path.join(dirPath, name));
+    },
+    async close() {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.allSettled(all.map(async (p) => (await p).close()));
+    },
+  };
+  return self;
+}

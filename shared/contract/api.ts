@@ -1,0 +1,75 @@
+/**
+ * The one typed contract between the renderer and the back end. Every request
+ * is `call(method, params) -> result`; the back end pushes events by topic.
+ * Two transports carry it unchanged: Electron IPC (preload) and web mode
+ * (WebSocket with a token). Feature contracts (SSH, ...) add their methods by
+ * extending these maps in their own files and merging below.
+ */
+import type { ValidationReport } from './report';
+import type { BatchSummary } from './dqlite';
+import type { Progress } from './progress';
+import type { ListingAnalysis } from './listing';
+
+export interface AppInfo {
+  version: string;
+  transport: 'electron' | 'web';
+  platform: string;
+}
+
+export interface SampleInfo {
+  id: string;
+  /** i18n key for the title and the description. */
+  titleKey: string;
+  descriptionKey: string;
+  engine: 'dqlite' | 'etcd';
+}
+
+/** Something the back end can validate (the renderer validates dropped files itself, in a Web Worker). */
+export type SourceRef =
+  | { kind: 'sample'; id: string }
+  | { kind: 'local-path'; path: string };
+
+export interface CoreMethods {
+  'app.info': { params: Record<string, never>; result: AppInfo };
+  'samples.list': { params: Record<string, never>; result: SampleInfo[] };
+  /** Starts validation in a worker thread; progress/done/failed arrive as events. */
+  'validation.start': { params: { source: SourceRef }; result: { jobId: string } };
+  'validation.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
+  /** Batches of one segment of a finished job (loaded on demand: there can be millions). */
+  'validation.batches': { params: { jobId: string; file: string }; result: BatchSummary[] };
+  /** Parse a pasted `ls -l` listing (cheap; also done locally by the renderer). */
+  'listing.analyze': { params: { text: string }; result: ListingAnalysis };
+}
+
+export interface CoreEvents {
+  'validation.progress': { jobId: string; progress: Progress };
+  'validation.done': { jobId: string; report: ValidationReport };
+  'validation.failed': { jobId: string; error: string; cancelled: boolean };
+}
+
+// Feature contracts are merged here (import their maps and add them with `&`).
+export type ApiMethods = CoreMethods;
+export type ApiEvents = CoreEvents;
+
+export type MethodName = keyof ApiMethods;
+export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];
+export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
+export type EventName = keyof ApiEvents;
+
+/** What the renderer sees, whatever the transport. */
+export interface LifeboatClient {
+  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  on<E extends EventName>(event: E, handler: (payload: ApiEvents[E]) => void): () => void;
+  readonly transport: 'electron' | 'web';
+}
+
+/** Wire messages (WebSocket JSON; IPC uses the same shapes). */
+export type WireRequest = { type: 'call'; id: number; method: string; params: unknown };
+export type WireResponse =
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: { message: string; code?: string } };
+export type WireEvent = { type: 'event'; event: string; payload: unknown };
+
+/** The one IPC channel names (preload allow-list). */
+export const IPC_CALL = 'lifeboat:call';
+export const IPC_EVENT = 'lifeboat:event';

@@ -1,0 +1,159 @@
+/**
+ * What validation of a dqlite (libraft) backend directory reports. Produced by
+ * `shared/formats/dqlite`, drawn by the renderer's segment map. Fields may be
+ * added (optional) but not renamed: renderer, CLI JSON and tests depend on them.
+ */
+
+/** How the real loader (libraft uvLoad) treats one file. */
+export type LoaderRole =
+  | 'loaded' // its entries are loaded
+  | 'ignored' // filtered out by uvFilterSegments (before a gap, or behind the snapshot) - kept on disk
+  | 'fails' // loading it aborts start-up (fatal error)
+  | 'renamed-corrupt' // auto-recovery renames it corrupt-<ns>-<name>: its entries are silently lost
+  | 'truncated' // open segment: truncated at the first bad batch (later entries lost)
+  | 'deleted' // removed at start-up (empty/zero open segment, tmp-*, orphan snapshot half, torn metadata)
+  | 'not-read'; // not reached (start-up failed before it), or not a raft file
+
+export type SegmentStatus = 'ok' | 'bad' | 'warning';
+
+export interface SegmentInfo {
+  file: string;
+  kind: 'closed' | 'open';
+  size: number;
+  /** Closed: from the name. Open: inferred like uvSegmentLoadOpen (null when unknown). */
+  firstIndex: number | null;
+  /** Closed: from the name. Open: first + entries - 1 (null when empty/unknown). */
+  lastIndex: number | null;
+  /** Open segments only: the counter in `open-N`. */
+  counter?: number;
+  batches: number;
+  entries: number;
+  /** Byte offset where the valid data ends (start of first bad batch, or file size). */
+  validBytes: number;
+  /** Index of the last entry in a valid batch (null when none). */
+  lastValidIndex: number | null;
+  status: SegmentStatus;
+  /** Offset of the first bad batch, when any. */
+  badOffset: number | null;
+  /** Codes of the findings on this file (details in report.findings). */
+  findingCodes: string[];
+  role: LoaderRole;
+  /** Min/max term seen in valid batches. */
+  terms: [number, number] | null;
+}
+
+export interface BatchSummary {
+  /** 1-based, as libraft counts them in its error text. */
+  number: number;
+  offset: number;
+  size: number;
+  entries: number;
+  firstIndex: number | null;
+  firstTerm: number;
+  lastTerm: number;
+  /** Entry types present, e.g. { command: 3, barrier: 0, change: 0 }. */
+  types: { command: number; barrier: number; change: number; other: number };
+  headerCrc: 'ok' | 'bad';
+  dataCrc: 'ok' | 'bad' | 'not-checked';
+  problem: string | null;
+}
+
+export interface RaftServer {
+  id: string; // u64 as decimal string (exceeds 2^53)
+  address: string;
+  role: 'voter' | 'standby' | 'spare' | `unknown(${number})`;
+}
+
+export interface SnapshotInfo {
+  file: string; // data file name, snapshot-TERM-INDEX-TS
+  term: number;
+  index: number;
+  timestamp: number;
+  dataSize: number;
+  metaOk: boolean;
+  dataOk: boolean | null; // null when not checked
+  /** LZ4 frame, raw FSM, or unknown. */
+  encoding: 'lz4' | 'raw' | 'unknown';
+  configurationIndex: number | null;
+  configuration: RaftServer[] | null;
+  /** Is this the snapshot the loader would take? */
+  chosen: boolean;
+  findingCodes: string[];
+}
+
+export interface MetadataInfo {
+  file: 'metadata1' | 'metadata2';
+  size: number;
+  ok: boolean;
+  version: number | null;
+  term: number | null;
+  votedFor: string | null;
+}
+
+export interface IndexRange {
+  first: number;
+  last: number;
+}
+
+export interface LostRange extends IndexRange {
+  file: string;
+  /** Does the chosen snapshot already contain these entries? Then nothing is really lost. */
+  coveredBySnapshot: boolean;
+  reason: string;
+}
+
+export interface RepairStep {
+  /** Stable step kind. */
+  kind: 'stop' | 'backup' | 'quarantine' | 'truncate-rename' | 'start' | 'verify' | 'note';
+  /** Exact shell command(s) for the node. */
+  command: string;
+  /** What this step keeps / loses, in plain words. */
+  explanation: string;
+  /** The file this step changes, if any. */
+  file?: string;
+}
+
+export interface RepairPlan {
+  /** True when no repair is needed. */
+  needed: boolean;
+  /** Engine would start after the plan. */
+  startsAfter: boolean;
+  steps: RepairStep[];
+  /** Entries kept / lost by the plan (lost ranges not covered by a snapshot are real data loss). */
+  lost: LostRange[];
+  summary: string;
+}
+
+export interface LoaderDecision {
+  chosenSnapshot: string | null;
+  /** The start index the loader would use. */
+  startIndex: number;
+  /** Last index that would be loaded (null when start-up fails). */
+  lastIndex: number | null;
+  /** The engine's fatal error text, when start-up fails (after auto-recovery). */
+  fatalError: string | null;
+  /** Files auto-recovery would rename to corrupt-*. */
+  renamedCorrupt: string[];
+  /** Short human account of the steps the loader takes. */
+  narrative: string[];
+}
+
+export interface Membership {
+  /** From the newest valid source (RAFT_CHANGE entry or snapshot .meta). */
+  servers: RaftServer[];
+  source: string | null;
+  /** cluster.yaml / info.yaml as parsed (addresses and ids), when present. */
+  clusterYaml: { id: string; address: string; role: string }[] | null;
+  infoYaml: { id: string; address: string; role: string } | null;
+}
+
+export interface DqliteDetails {
+  segments: SegmentInfo[];
+  snapshots: SnapshotInfo[];
+  metadata: MetadataInfo[];
+  /** Other files: corrupt-*, tmp-*, yaml, certs, unknown. */
+  otherFiles: { file: string; size: number; kind: string }[];
+  decision: LoaderDecision;
+  membership: Membership;
+  repair: RepairPlan;
+}

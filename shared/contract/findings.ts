@@ -1,0 +1,20 @@
+/** One problem (or notable fact) found in a data directory. */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  severity: Severity;
+  /** Stable code, e.g. `segment.header-checksum`; documented in the catalog. */
+  code: string;
+  /** File name relative to the validated root, or null for directory-level findings. */
+  file: string | null;
+  /** Byte offset in `file` where the problem starts, or null. */
+  offset: number | null;
+  /** Plain-language English message (the UI may translate by code). */
+  message: string;
+  /**
+   * The real engine's own error text where it has one, so the user can match
+   * it to the line in `journalctl` (e.g. `load closed segment …: entries batch
+   * 394 starting at byte 8384000: entries count in preamble is zero`).
+   */
+  engineError?: string;
+}

@@ -1,0 +1,23 @@
+import type { Finding } from './findings';
+import type { DqliteDetails, LostRange } from './dqlite';
+
+export type Engine = 'dqlite' | 'etcd' | 'unknown';
+
+/** The result of validating one data directory or file. Serialisable (JSON). */
+export interface ValidationReport {
+  engine: Engine;
+  /** Display name of what was validated. */
+  root: string;
+  /** Would the real engine start on this input as it is? */
+  startable: boolean;
+  /** It would start only by silently discarding data. */
+  dataLoss: boolean;
+  /** What would be lost on start (index ranges for dqlite). */
+  lost: LostRange[];
+  findings: Finding[];
+  /** One-paragraph verdict in plain English. */
+  summary: string;
+  bytesRead: number;
+  elapsedMs: number;
+  dqlite?: DqliteDetails;
+}
