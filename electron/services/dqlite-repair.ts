@@ -1,0 +1,98 @@
+/**
+ * Apply a dqlite repair plan to a NEW copy of a backend directory. The source
+ * is only ever opened read-only. Layout:
+ *   <outDir>/                          the repaired directory (start dqlite on this)
+ *   <dirname(outDir)>/lifeboat-quarantine/   files the plan moves aside, and the full
+ *                                      original of every truncated segment (`<name>.orig`)
+ */
+import { constants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { RepairPlan } from '../../shared/contract/dqlite';
+import type { RunOptions } from '../../shared/contract/progress';
+import type { ValidationReport } from '../../shared/contract/report';
+import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
+import { QUARANTINE_DIR_NAME, type RepairOperation } from '../../shared/formats/dqlite/repair-plan';
+import { localDirectory } from './fs-source';
+
+const COPY_CHUNK = 4 * 1024 * 1024;
+
+async function copyPrefix(src: string, dst: string, bytes: number | null): Promise<void> {
+  const input = await fs.open(src, constants.O_RDONLY);
+  try {
+    const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      const size = (await input.stat()).size;
+      const end = bytes === null ? size : Math.min(bytes, size);
+      const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(end, 1)));
+      let at = 0;
+      while (at < end) {
+        const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, end - at), at);
+        if (bytesRead === 0) break;
+        await output.write(buf, 0, bytesRead, at);
+        at += bytesRead;
+      }
+      await output.sync();
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+export function quarantineDirFor(outDir: string): string {
+  return path.join(path.dirname(path.resolve(outDir)), QUARANTINE_DIR_NAME);
+}
+
+export async function writeRepairedCopy(
+  srcDir: string,
+  outDir: string,
+  opts: RunOptions = {},
+): Promise<{ report: ValidationReport; plan: RepairPlan; actions: string[]; after: ValidationReport }> {
+  const src = path.resolve(srcDir);
+  const out = path.resolve(outDir);
+  if (out === src || out.startsWith(src + path.sep)) throw new Error('the repaired copy must not be inside the source directory');
+  const source = localDirectory(src);
+  let report: ValidationReport;
+  let operations: RepairOperation[];
+  try {
+    ({ report, operations } = await inspectDqliteDirectory(source, opts));
+  } finally {
+    await source.close();
+  }
+  const plan = report.dqlite?.repair ?? { needed: false, startsAfter: report.startable, steps: [], lost: [], summary: 'not a dqlite directory' };
+  await fs.mkdir(out, { recursive: true });
+  if ((await fs.readdir(out)).length) throw new Error(`${out} is not empty`);
+  const quarantine = quarantineDirFor(out);
+  const actions: string[] = [];
+  const quarantined = new Set(operations.filter((o) => o.op === 'quarantine').map((o) => o.file));
+  const truncations = new Map(operations.filter((o) => o.op === 'truncate-rename').map((o) => [o.file, o] as const));
+  if (quarantined.size || truncations.size) await fs.mkdir(quarantine, { recursive: true });
+  const entries = await fs.readdir(src, { withFileTypes: true });
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const from = path.join(src, e.name);
+    if (quarantined.has(e.name)) {
+      await copyPrefix(from, path.join(quarantine, e.name), null);
+      actions.push(`quarantine ${e.name} -> ${path.join(quarantine, e.name)}`);
+      continue;
+    }
+    const t = truncations.get(e.name);
+    if (t && t.op === 'truncate-rename') {
+      await copyPrefix(from, path.join(quarantine, `${e.name}.orig`), null);
+      await copyPrefix(from, path.join(out, t.newName), t.bytes);
+      actions.push(`truncate ${e.name} to ${t.bytes} bytes as ${t.newName} (original kept as ${path.join(quarantine, `${e.name}.orig`)})`);
+      continue;
+    }
+    await copyPrefix(from, path.join(out, e.name), null);
+    actions.push(`copy ${e.name}`);
+  }
+  const outSource = localDirectory(out);
+  let after: ValidationReport;
+  try {
+    ({ report: after } = await inspectDqliteDirectory(outSource, opts));
+  } finally {
+    await outSource.close();
+  }
+  return { report, plan, actions, after };
+}

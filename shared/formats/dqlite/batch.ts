@@ -1,0 +1,115 @@
+/**
+ * One entries batch inside a segment (`raft:uv_encoding.c`
+ * uvEncodeBatchHeader / uvDecodeBatchHeader, `raft:uv_segment.c`
+ * uvLoadEntriesBatch):
+ *
+ *   +0       u32 crc1  CRC of the header [+8, +16+16n)
+ *   +4       u32 crc2  CRC of the payloads (chained)
+ *   +8       u64 n     entries, 1..262144
+ *   +16+16i  u64 term, u8 type, 3 unused bytes, u32 payload length
+ *   +16+16n  payloads back to back (the writer pads each to 8 bytes)
+ */
+import { crc32 } from './crc';
+import { pad8, putU32, putU64, u32At, u64At } from './le';
+
+/** UV__MAX_SEGMENT_SIZE / 32: libraft's sanity bound on `n`. */
+export const MAX_BATCH_ENTRIES = (8 * 1024 * 1024) / 32;
+
+export const ENTRY_COMMAND = 1;
+export const ENTRY_BARRIER = 2;
+export const ENTRY_CHANGE = 3;
+
+export function isKnownEntryType(t: number): boolean {
+  return t === ENTRY_COMMAND || t === ENTRY_BARRIER || t === ENTRY_CHANGE;
+}
+
+/** Bytes of the header that crc1 covers: the count and one 16-byte record per entry. */
+export function batchHeaderSize(n: number): number {
+  return 8 + 16 * n;
+}
+
+export interface EntryHeader {
+  term: number;
+  type: number;
+  /** Payload length as stored (u32). */
+  length: number;
+}
+
+export interface BatchHeader {
+  crc1: number;
+  crc2: number;
+  count: number;
+  entries: EntryHeader[];
+}
+
+/**
+ * Decode a header from `bytes` at `off`: 16 bytes of preamble (crc1, crc2,
+ * n) plus 16n bytes of entry records. The caller has already checked
+ * 1 <= n <= MAX_BATCH_ENTRIES and that the bytes are present.
+ */
+export function decodeBatchHeader(bytes: Uint8Array, off: number): BatchHeader {
+  const count = Number(u64At(bytes, off + 8));
+  const entries: EntryHeader[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const p = off + 16 + 16 * i;
+    entries[i] = { term: Number(u64At(bytes, p)), type: bytes[p + 8], length: u32At(bytes, p + 12) };
+  }
+  return { crc1: u32At(bytes, off), crc2: u32At(bytes, off + 4), count, entries };
+}
+
+/** crc1 as libraft computes it: over [off+8, off+16+16n). */
+export function headerChecksum(bytes: Uint8Array, off: number, n: number): number {
+  return crc32(bytes, 0, off + 8, off + 8 + batchHeaderSize(n));
+}
+
+export interface EntryToEncode {
+  term: number;
+  type: number;
+  payload: Uint8Array;
+}
+
+/**
+ * Encode one batch exactly like uvSegmentBufferAppend: payloads padded to 8
+ * bytes in the file, lengths stored unpadded, crc2 over the unpadded bytes.
+ */
+export function encodeBatch(entries: EntryToEncode[]): Uint8Array {
+  let size = 8 + batchHeaderSize(entries.length);
+  for (const e of entries) {
+    // libraft asserts this in uvSegmentBufferAppend; its reader relies on it.
+    if (e.payload.length % 8 !== 0) throw new RangeError(`payload length ${e.payload.length} is not a multiple of 8`);
+    size += pad8(e.payload.length);
+  }
+  const out = new Uint8Array(size);
+  putU64(out, 8, entries.length);
+  entries.forEach((e, i) => {
+    const p = 16 + 16 * i;
+    putU64(out, p, e.term);
+    out[p + 8] = e.type & 255;
+    putU32(out, p + 12, e.payload.length);
+  });
+  let at = 8 + batchHeaderSize(entries.length);
+  let crc2 = 0;
+  for (const e of entries) {
+    out.set(e.payload, at);
+    crc2 = crc32(e.payload, crc2);
+    at += pad8(e.payload.length);
+  }
+  putU32(out, 0, headerChecksum(out, 0, entries.length));
+  putU32(out, 4, crc2);
+  return out;
+}
+
+/** Encode a whole segment: u64 format version then the batches. */
+export function encodeSegment(batches: EntryToEncode[][], format: number | bigint = 1): Uint8Array {
+  const parts = batches.map(encodeBatch);
+  let size = 8;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  putU64(out, 0, format);
+  let at = 8;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,250 @@
+/**
+ * Pasted directory listings (`ls -l`, `ll`, `ls -l --time-style=full-iso`):
+ * names and sizes alone already tell where each segment and snapshot sits
+ * on the index axis, what uvFilterSegments would keep, and which files are
+ * worth copying out for a full validation.
+ */
+import type { SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
+import type { Finding } from '../../contract/findings';
+import type { ListingAnalysis, ListingEntry } from '../../contract/listing';
+import { filterSegments, type SimSegment } from './loader';
+import { classifyName, compareSegments } from './segment-name';
+
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const DATE =
+  `(\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?: [+-]\\d{4})?` + // full-iso / long-iso
+  `|${MONTH}\\s+\\d{1,2}\\s+(?:\\d{1,2}:\\d{2}|\\d{4})` + // Jan 28 00:41 / Jan 28  2024
+  `|\\d{1,2}\\s+${MONTH}\\s+(?:\\d{1,2}:\\d{2}|\\d{4}))`; // 28 Jan 00:41
+const LINE = new RegExp(`^([-dlcbps][-rwxsStTl]{9}[.+@]?)\\s+\\d+\\s+\\S+\\s+\\S+\\s+(\\d+)\\s+${DATE}\\s+(.+)$`);
+const BLOCK_SIZE = 4096;
+const SEGMENT_SIZE = 8 * 1024 * 1024;
+
+export function parseListing(text: string): { entries: ListingEntry[]; skipped: string[] } {
+  const entries: ListingEntry[] = [];
+  const skipped: string[] = [];
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    const line = raw.replace(/\t/g, ' ').trim();
+    if (!line || /^total\s+\d+/.test(line)) continue;
+    const m = LINE.exec(line);
+    if (!m) {
+      skipped.push(line);
+      continue;
+    }
+    let name = m[4];
+    if (m[1].startsWith('l')) name = name.replace(/ -> .*$/, '');
+    if (name === '.' || name === '..' || m[1].startsWith('d')) continue;
+    entries.push({ name, size: Number(m[2]), dateText: m[3], mode: m[1] });
+  }
+  return { entries, skipped };
+}
+
+function placeholderScan(size: number) {
+  return {
+    size,
+    format: null,
+    zeroFormatAllZero: false,
+    batches: 0,
+    entries: 0,
+    validBytes: 0,
+    failure: null,
+    nonZeroTail: false,
+    later: null,
+    terms: null,
+    types: { command: 0, barrier: 0, change: 0, other: 0 },
+    boundaryAtTarget: null,
+    lastChange: null,
+    bytesRead: 0,
+  };
+}
+
+export function analyzeListing(text: string): ListingAnalysis {
+  const { entries, skipped } = parseListing(text);
+  const findings: Finding[] = [];
+  const narrative: string[] = [];
+  const copyOut: { file: string; why: string }[] = [];
+  const want = (file: string, why: string) => {
+    if (!copyOut.some((c) => c.file === file)) copyOut.push({ file, why });
+  };
+  if (skipped.length) {
+    findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, message: `${skipped.length} line(s) are not \`ls -l\` lines and were skipped.` });
+  }
+  const sims: SimSegment[] = [];
+  const snapshots: SnapshotInfo[] = [];
+  const names = new Set(entries.map((e) => e.name));
+  for (const e of entries) {
+    const c = classifyName(e.name);
+    if (c.kind === 'closed' || c.kind === 'open') {
+      sims.push({
+        name: e.name,
+        kind: c.kind,
+        first: c.kind === 'closed' ? c.first : null,
+        last: c.kind === 'closed' ? c.last : null,
+        counter: c.kind === 'open' ? c.counter : null,
+        scan: placeholderScan(e.size),
+      });
+    } else if (c.kind === 'snapshot-meta') {
+      const data = entries.find((x) => x.name === c.dataName);
+      snapshots.push({
+        file: c.dataName,
+        term: c.term,
+        index: c.index,
+        timestamp: c.timestamp,
+        dataSize: data?.size ?? 0,
+        metaOk: e.size >= 32,
+        dataOk: null,
+        encoding: 'unknown',
+        configurationIndex: null,
+        configuration: null,
+        chosen: false,
+        findingCodes: data ? [] : ['snapshot.orphan-meta'],
+      });
+      if (!data) findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, message: `${e.name} has no data file; libraft deletes it at start-up.` });
+    } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
+      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, message: `${e.name} has no .meta file; libraft deletes it at start-up.` });
+    }
+  }
+  const sorted = [...sims].sort((a, b) =>
+    compareSegments({ kind: a.kind, first: a.first, last: a.last, counter: a.counter ?? 0 }, { kind: b.kind, first: b.first, last: b.last, counter: b.counter ?? 0 }),
+  );
+  const closed = sorted.filter((s) => s.kind === 'closed');
+  const open = sorted.filter((s) => s.kind === 'open');
+  const usable = snapshots.filter((s) => s.dataSize > 0).sort((a, b) => a.term - b.term || a.index - b.index || a.timestamp - b.timestamp);
+  const chosen = usable.length ? usable[usable.length - 1] : null;
+  if (chosen) chosen.chosen = true;
+
+  // Segment sequence: gaps, overlaps, odd sizes.
+  for (let i = 1; i < closed.length; i++) {
+    const a = closed[i - 1];
+    const b = closed[i];
+    if ((b.first ?? 0) > (a.last ?? 0) + 1) {
+      findings.push({
+        severity: 'warning',
+        code: 'listing.gap',
+        file: b.name,
+        offset: null,
+        message: `Entries ${(a.last ?? 0) + 1}..${(b.first ?? 0) - 1} are missing between ${a.name} and ${b.name}.`,
+      });
+    } else if ((b.first ?? 0) <= (a.last ?? 0)) {
+      findings.push({ severity: 'error', code: 'listing.overlap', file: b.name, offset: null, message: `${b.name} overlaps ${a.name}.` });
+    }
+  }
+  for (let i = 0; i < closed.length; i++) {
+    const s = closed[i];
+    const size = s.scan.size;
+    if ((s.first ?? 0) > (s.last ?? 0)) findings.push({ severity: 'error', code: 'listing.bad-range', file: s.name, offset: null, message: `${s.name} ends before it starts.` });
+    if (size === 0) findings.push({ severity: 'error', code: 'listing.empty-segment', file: s.name, offset: null, message: `${s.name} is empty: libraft fails with "file is empty".` });
+    if (size > 0 && size % BLOCK_SIZE === 0 && size < SEGMENT_SIZE + 1 && size !== 80 && i < closed.length - 1) {
+      findings.push({
+        severity: 'warning',
+        code: 'listing.block-aligned-closed',
+        file: s.name,
+        offset: null,
+        message: `${s.name} is exactly ${size / BLOCK_SIZE} blocks of 4096 bytes. Closed segments are truncated to their exact length, so a block-aligned size suggests zero fill at the end (libraft: "entries count in preamble is zero").`,
+      });
+    }
+    const prev = closed[i - 1];
+    if (prev && size <= 128 && prev.scan.size > 1024 * 1024) {
+      findings.push({
+        severity: 'info',
+        code: 'listing.tiny-after-full',
+        file: s.name,
+        offset: null,
+        message: `${s.name} (${size} bytes) follows a full segment: a one-entry segment like this is written by bootstrap or \`.reconfigure\` (a single RAFT_CHANGE), not by normal appends.`,
+      });
+    }
+  }
+  if (open.length) {
+    findings.push({
+      severity: 'info',
+      code: 'listing.open-segments',
+      file: open[0].name,
+      offset: null,
+      message: `${open.length} open segment(s) (${open.map((o) => o.name).join(', ')}): preallocated 8 MiB files holding the newest entries; their first index is not in the name and is inferred from the segment before them.`,
+    });
+  }
+  const lastClosed = closed[closed.length - 1];
+  if (chosen && lastClosed && (lastClosed.last ?? 0) < chosen.index) {
+    findings.push({
+      severity: 'info',
+      code: 'listing.snapshot-ahead',
+      file: `${chosen.file}.meta`,
+      offset: null,
+      message: `The newest snapshot (index ${chosen.index}) is ahead of the last closed segment (ends at ${lastClosed.last}); the entries in between must be in the open segments.`,
+    });
+  }
+
+  // What uvFilterSegments would keep.
+  const roleOf = new Map<string, SegmentInfo['role']>();
+  if (chosen) {
+    narrative.push(`The loader takes the newest snapshot ${chosen.file} (index ${chosen.index}).`);
+    const f = filterSegments(sorted, chosen.index, chosen.file);
+    if (f.ok) {
+      if (f.note) narrative.push(f.note);
+      for (const s of f.ignored) roleOf.set(s.name, 'ignored');
+      for (const s of f.kept) roleOf.set(s.name, 'loaded');
+      if (f.ignored.length) narrative.push(`${f.ignored.length} closed segment(s) before the newest contiguous chain are ignored.`);
+      const keptClosed = f.kept.filter((s) => s.kind === 'closed');
+      narrative.push(
+        keptClosed.length
+          ? `It would read ${keptClosed.length} closed segment(s) from ${keptClosed[0].name} to ${keptClosed[keptClosed.length - 1].name}${open.length ? `, then ${open.length} open segment(s)` : ''}; a damaged file anywhere in that chain except the last closed one stops start-up.`
+          : `It would start from the snapshot${open.length ? ` and the ${open.length} open segment(s)` : ''}.`,
+      );
+      // Which single closed file, if set aside, still leaves a startable chain (covered by the snapshot)?
+      for (const s of keptClosed) {
+        if ((s.last ?? 0) <= chosen.index && keptClosed.length > 1 && s !== keptClosed[keptClosed.length - 1]) {
+          // Nothing to add per file; summarised below.
+        }
+      }
+      const coveredChain = keptClosed.filter((s) => (s.last ?? 0) <= chosen.index);
+      if (coveredChain.length) {
+        narrative.push(
+          `${coveredChain.length} of those closed segments hold only entries already inside the snapshot: if one of them is damaged, moving it aside creates a gap and the loader then ignores everything before the gap, so start-up works and nothing is lost. This is why deleting such a file "works".`,
+        );
+      }
+    } else {
+      narrative.push(`Start-up fails: ${f.text}.`);
+      findings.push({ severity: 'error', code: 'loader.past-snapshot', file: f.file, offset: null, message: 'Entries between the snapshot and the first segment are missing.', engineError: f.text });
+    }
+  } else {
+    narrative.push('No snapshot: the loader reads every segment from index 1.');
+    for (const s of sorted) roleOf.set(s.name, 'loaded');
+    if (closed.length && closed[0].first !== 1) {
+      findings.push({
+        severity: 'error',
+        code: 'loader.unexpected-segment',
+        file: closed[0].name,
+        offset: null,
+        message: 'Without a snapshot the first closed segment must start at index 1.',
+        engineError: `unexpected closed segment ${closed[0].name}: first index should have been 1`,
+      });
+    }
+  }
+
+  // What to copy out for a full validation: every file the loader reads, plus suspicious ones.
+  for (const f of findings) if (f.file && names.has(f.file) && f.severity !== 'info') want(f.file, f.message);
+  for (const s of sorted) if (roleOf.get(s.name) === 'loaded') want(s.name, 'read by the loader at start-up');
+  if (chosen) {
+    want(`${chosen.file}.meta`, 'the snapshot the loader would take (metadata)');
+    want(chosen.file, 'the snapshot the loader would take (data)');
+  }
+  for (const n of ['metadata1', 'metadata2', 'cluster.yaml', 'info.yaml']) if (names.has(n)) want(n, n.startsWith('metadata') ? 'raft term and vote' : 'membership cache');
+
+  const segments: SegmentInfo[] = sorted.map((s) => ({
+    file: s.name,
+    kind: s.kind,
+    size: s.scan.size,
+    firstIndex: s.first,
+    lastIndex: s.last,
+    ...(s.kind === 'open' ? { counter: s.counter ?? 0 } : {}),
+    batches: 0,
+    entries: 0,
+    validBytes: s.scan.size,
+    lastValidIndex: null,
+    status: findings.some((f) => f.file === s.name && f.severity !== 'info') ? 'warning' : 'ok',
+    badOffset: null,
+    findingCodes: findings.filter((f) => f.file === s.name).map((f) => f.code),
+    role: roleOf.get(s.name) ?? 'not-read',
+    terms: null,
+  }));
+  return { entries, segments, snapshots, findings, copyOut, narrative };
+}

@@ -1,0 +1,322 @@
+/**
+ * A model of libraft's start-up load (`raft:uv.c` uvLoadSnapshotAndEntries,
+ * uvFilterSegments; `raft:uv_segment.c` uvSegmentLoadAll and auto-recovery),
+ * run over scans of the files instead of the files themselves. It applies the
+ * same side effects to a virtual directory (open segments finalised or
+ * deleted, corrupt segments renamed) because the one retry libraft makes
+ * after RAFT_CORRUPT sees the directory as the first pass left it.
+ */
+import type { LoaderRole, LostRange } from '../../contract/dqlite';
+import { closedSegmentName, compareSegments } from './segment-name';
+import { interpretClosed, interpretOpen, type SegmentScan } from './segment';
+import type { EngineErrorKind, SnapshotMetaCheck } from './snapshot-meta';
+import type { SnapshotDataCheck } from './snapshot-data';
+
+export interface SimSegment {
+  /** Name in the directory now. */
+  name: string;
+  kind: 'closed' | 'open';
+  first: number | null;
+  last: number | null;
+  counter: number | null;
+  scan: SegmentScan;
+}
+
+export interface SimSnapshot {
+  metaName: string;
+  dataName: string;
+  term: number;
+  index: number;
+  timestamp: number;
+  dataSize: number;
+  meta: SnapshotMetaCheck;
+  data: SnapshotDataCheck | null;
+}
+
+export interface LoaderFatal {
+  kind: EngineErrorKind;
+  code: string;
+  /** libraft's io error text (what follows `raft_start(): io: `). */
+  text: string;
+  file: string | null;
+  offset: number | null;
+  crash: boolean;
+}
+
+export interface LoaderResult {
+  startable: boolean;
+  fatal: LoaderFatal | null;
+  chosenSnapshot: SimSnapshot | null;
+  startIndex: number;
+  lastIndex: number | null;
+  /** Keyed by the original file name. */
+  roles: Map<string, LoaderRole>;
+  /** Index range each segment was loaded as (open segments: inferred). */
+  ranges: Map<string, { first: number; last: number | null }>;
+  renamed: string[];
+  lost: LostRange[];
+  narrative: string[];
+  /** Open segments loaded at indexes that may not be theirs (an earlier open segment lost entries). */
+  indexShift: string[];
+  passes: number;
+}
+
+interface VFile extends SimSegment {
+  orig: string;
+  /** Set when an open segment was finalised by the first pass: it now loads as a clean closed segment. */
+  finalisedEntries?: number;
+}
+
+type PassResult = { ok: true; start: number; n: number; snapshot: SimSnapshot | null } | { ok: false; fatal: LoaderFatal; snapshot: SimSnapshot | null };
+
+function cmpSnap(a: SimSnapshot, b: SimSnapshot): number {
+  if (a.term !== b.term) return a.term < b.term ? -1 : 1;
+  if (a.index !== b.index) return a.index < b.index ? -1 : 1;
+  return a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0;
+}
+
+/** The snapshot libraft loads: newest (term, index, ts) whose data file exists and is non-empty. */
+export function chooseSnapshot(snapshots: SimSnapshot[]): SimSnapshot | null {
+  const usable = snapshots.filter((s) => s.dataSize > 0).sort(cmpSnap);
+  return usable.length ? usable[usable.length - 1] : null;
+}
+
+export type FilterResult =
+  | { ok: true; kept: SimSegment[]; ignored: SimSegment[]; note: string | null }
+  | { ok: false; text: string; file: string; ignored: SimSegment[] };
+
+/** uvFilterSegments over a sorted list (closed first, then open). */
+export function filterSegments<T extends SimSegment>(sorted: T[], snapIndex: number, snapName: string): FilterResult {
+  if (sorted.length === 0 || sorted[0].kind === 'open') return { ok: true, kept: sorted, ignored: [], note: null };
+  let j = 0;
+  while (j < sorted.length && sorted[j].kind === 'closed') j++;
+  j--;
+  const newest = sorted[j];
+  let note: string | null = null;
+  if ((newest.last ?? 0) < snapIndex) {
+    if (sorted[sorted.length - 1].kind !== 'open') {
+      return {
+        ok: true,
+        kept: [],
+        ignored: sorted,
+        note: `The newest closed segment ${newest.name} ends before the snapshot index ${snapIndex} and there are no open segments: all closed segments are ignored.`,
+      };
+    }
+    note = `The newest closed segment ${newest.name} ends before the snapshot index ${snapIndex}, but open segments exist, so libraft keeps every segment.`;
+  }
+  let i = j;
+  while (i > 0) {
+    const newer = sorted[i];
+    const older = sorted[i - 1];
+    if ((older.last ?? 0) !== (newer.first ?? 0) - 1) break;
+    i--;
+  }
+  const first = sorted[i];
+  if ((first.first ?? 0) > snapIndex + 1) {
+    return { ok: false, text: `closed segment ${first.name} is past last snapshot ${snapName}`, file: first.name, ignored: sorted.slice(0, i) };
+  }
+  return { ok: true, kept: sorted.slice(i), ignored: sorted.slice(0, i), note };
+}
+
+function sortFiles(files: VFile[]): VFile[] {
+  return [...files].sort((a, b) =>
+    compareSegments(
+      { kind: a.kind, first: a.first, last: a.last, counter: a.counter ?? 0 },
+      { kind: b.kind, first: b.first, last: b.last, counter: b.counter ?? 0 },
+    ),
+  );
+}
+
+export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], autoRecovery = true): LoaderResult {
+  const dir = new Map<string, VFile>();
+  for (const s of segments) dir.set(s.name, { ...s, orig: s.name });
+  const roles = new Map<string, LoaderRole>();
+  const ranges = new Map<string, { first: number; last: number | null }>();
+  for (const s of segments) roles.set(s.name, 'not-read');
+  const renamed: string[] = [];
+  const lost: LostRange[] = [];
+  const narrative: string[] = [];
+  const indexShift: string[] = [];
+  let lostOpenEntries = false;
+
+  const snapshot = chooseSnapshot(snapshots);
+  const loseRange = (file: string, first: number, count: number, reason: string) => {
+    if (count <= 0) return;
+    lost.push({ file, first, last: first + count - 1, coveredBySnapshot: false, reason });
+  };
+
+  const pass = (depth: number): PassResult => {
+    const list = sortFiles([...dir.values()]);
+    let start = 1;
+    if (snapshot) {
+      narrative.push(`${depth ? 'Retry: l' : 'L'}oad the newest snapshot ${snapshot.dataName} (index ${snapshot.index}).`);
+      if (!snapshot.meta.ok) {
+        return {
+          ok: false,
+          snapshot,
+          fatal: {
+            kind: snapshot.meta.kind,
+            code: snapshot.meta.code,
+            text: snapshot.meta.engineError ?? (snapshot.meta.kind === 'malformed' ? 'encoded data is malformed' : 'persisted data is corrupted'),
+            file: snapshot.metaName,
+            offset: snapshot.meta.offset,
+            crash: false,
+          },
+        };
+      }
+      if (snapshot.data && !snapshot.data.ok) {
+        return {
+          ok: false,
+          snapshot,
+          fatal: {
+            kind: 'ioerr',
+            code: 'snapshot.data-lz4',
+            text: snapshot.data.engineError ?? 'LZ4F_decompress ERROR_GENERIC',
+            file: snapshot.dataName,
+            offset: snapshot.data.errorOffset,
+            crash: false,
+          },
+        };
+      }
+      const f = filterSegments(list, snapshot.index, snapshot.dataName);
+      for (const s of f.ignored) roles.set((s as VFile).orig, 'ignored');
+      if (!f.ok) return { ok: false, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
+      if (f.note) narrative.push(f.note);
+      if (f.ignored.length) {
+        narrative.push(
+          `${f.ignored.length} older closed segment(s) (${f.ignored[0].name}${f.ignored.length > 1 ? ` … ${f.ignored[f.ignored.length - 1].name}` : ''}) are not part of the newest contiguous chain and are ignored (not read, left on disk).`,
+        );
+      }
+      list.splice(0, list.length, ...(f.kept as VFile[]));
+      start = list.length && list[0].kind === 'closed' ? (list[0].first ?? 1) : snapshot.index + 1;
+    } else {
+      narrative.push(`${depth ? 'Retry: n' : 'N'}o usable snapshot: the log must start at index 1.`);
+    }
+    if (list.length === 0) {
+      narrative.push(`No segments to load; start index ${start}.`);
+      return { ok: true, start, n: 0, snapshot };
+    }
+    narrative.push(`Start index ${start}; loading ${list.length} segment(s) in order.`);
+    let next = start;
+    let n = 0;
+    const recover = (i: number, firstLostIndex: number) => {
+      if (!autoRecovery) return;
+      let idx = firstLostIndex;
+      for (let k = i; k < list.length; k++) {
+        const v = list[k];
+        dir.delete(v.name);
+        renamed.push(v.orig);
+        roles.set(v.orig, 'renamed-corrupt');
+        const count = v.finalisedEntries ?? (v.kind === 'closed' ? (v.last ?? 0) - (v.first ?? 0) + 1 : v.scan.entries + (v.scan.later?.entries ?? 0));
+        const first = v.kind === 'closed' ? (v.first ?? idx) : idx;
+        loseRange(v.orig, first, count, `auto-recovery renames ${v.name} to corrupt-<ns>-${v.name}`);
+        idx = first + Math.max(count, 0);
+      }
+      narrative.push(`Auto-recovery renames ${list.length - i} file(s) to corrupt-*: ${list.slice(i).map((v) => v.name).join(', ')}.`);
+    };
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i];
+      if (v.kind === 'open') {
+        const r = interpretOpen(v.scan);
+        if (r.outcome === 'deleted') {
+          dir.delete(v.name);
+          roles.set(v.orig, 'deleted');
+          if (v.scan.later) {
+            loseRange(v.orig, next, v.scan.later.entries, `${v.name} has no valid first batch and is deleted, though valid batches follow`);
+            lostOpenEntries = true;
+          }
+          narrative.push(`${v.name}: ${r.reason}, deleted.`);
+          continue;
+        }
+        if (r.outcome === 'fatal') {
+          roles.set(v.orig, 'fails');
+          const fatal: LoaderFatal = { kind: r.kind, code: r.code, text: `load open segment ${v.name}: ${r.text}`, file: v.orig, offset: r.offset, crash: r.crash };
+          if (r.kind === 'corrupt') recover(i, next);
+          return { ok: false, snapshot, fatal };
+        }
+        if (lostOpenEntries) indexShift.push(v.orig);
+        const newName = closedSegmentName(next, next + r.entries - 1);
+        ranges.set(v.orig, { first: next, last: next + r.entries - 1 });
+        if (r.truncated && (v.scan.later || v.scan.nonZeroTail)) {
+          const f = v.scan.failure;
+          const dropped = (v.scan.later?.entries ?? 0) + (f && f.code !== 'segment.header-checksum' ? 0 : 0);
+          if (v.scan.later) {
+            loseRange(v.orig, next + r.entries, dropped, `${v.name} is truncated at byte ${v.scan.validBytes} (bad batch); valid batches after it are cut off`);
+            lostOpenEntries = true;
+          }
+          roles.set(v.orig, 'truncated');
+          narrative.push(`${v.name}: truncated at byte ${v.scan.validBytes} (first bad batch) and closed as ${newName}; the non-zero bytes after it are destroyed.`);
+        } else {
+          roles.set(v.orig, 'loaded');
+          narrative.push(`${v.name}: ${r.entries} entries, closed as ${newName}.`);
+        }
+        dir.delete(v.name);
+        const fin: VFile = { ...v, name: newName, kind: 'closed', first: next, last: next + r.entries - 1, counter: null, finalisedEntries: r.entries };
+        dir.set(newName, fin);
+        list[i] = fin;
+        next += r.entries;
+        n += r.entries;
+        continue;
+      }
+      if ((v.first ?? 0) !== next) {
+        roles.set(v.orig, 'fails');
+        return {
+          ok: false,
+          snapshot,
+          fatal: { kind: 'corrupt', code: 'loader.unexpected-segment', text: `unexpected closed segment ${v.name}: first index should have been ${next}`, file: v.orig, offset: null, crash: false },
+        };
+      }
+      if ((v.first ?? 0) > (v.last ?? 0)) {
+        roles.set(v.orig, 'fails');
+        return { ok: false, snapshot, fatal: { kind: 'corrupt', code: 'segment.name-range', text: `assertion failure: ${v.name} has first > last`, file: v.orig, offset: null, crash: true } };
+      }
+      const r = v.finalisedEntries !== undefined ? ({ ok: true, entries: v.finalisedEntries } as const) : interpretClosed(v.first ?? 0, v.last ?? 0, v.scan);
+      if (!r.ok) {
+        roles.set(v.orig, 'fails');
+        const fatal: LoaderFatal = { kind: r.kind, code: r.code, text: `load closed segment ${v.name}: ${r.text}`, file: v.orig, offset: r.offset, crash: r.crash ?? false };
+        const isLastClosed = i + 1 === list.length || list[i + 1].kind === 'open';
+        if (r.kind === 'corrupt' && isLastClosed) recover(i, v.first ?? next);
+        else if (r.kind === 'corrupt') narrative.push(`${v.name} is not the last closed segment, so auto-recovery does not touch it.`);
+        return { ok: false, snapshot, fatal };
+      }
+      roles.set(v.orig, 'loaded');
+      ranges.set(v.orig, { first: v.first ?? 0, last: v.last ?? 0 });
+      next += r.entries;
+      n += r.entries;
+    }
+    if (snapshot && start + n - 1 < snapshot.index) {
+      return {
+        ok: false,
+        snapshot,
+        fatal: {
+          kind: 'corrupt',
+          code: 'loader.behind-snapshot',
+          text: `last entry on disk has index ${start + n - 1}, which is behind last snapshot's index ${snapshot.index}`,
+          file: null,
+          offset: null,
+          crash: false,
+        },
+      };
+    }
+    return { ok: true, start, n, snapshot };
+  };
+
+  let passes = 1;
+  let r = pass(0);
+  if (!r.ok && !r.fatal.crash && r.fatal.kind === 'corrupt' && autoRecovery) {
+    narrative.push(`First attempt failed (RAFT_CORRUPT): ${r.fatal.text}. libraft retries once.`);
+    passes = 2;
+    // Roles of the retry replace those of the first pass, except files already renamed/deleted/finalised.
+    for (const [k, role] of roles) if (role === 'fails' || role === 'ignored') roles.set(k, 'not-read');
+    r = pass(1);
+  }
+  const snapIndex = snapshot?.index ?? 0;
+  for (const l of lost) l.coveredBySnapshot = l.last <= snapIndex;
+  if (r.ok) {
+    const last = r.n > 0 ? r.start + r.n - 1 : snapshot ? snapshot.index : null;
+    narrative.push(`Start-up succeeds: entries ${r.start}..${last ?? '-'}${snapshot ? ` on top of snapshot ${snapshot.index}` : ''}.`);
+    return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, roles, ranges, renamed, lost, narrative, indexShift, passes };
+  }
+  narrative.push(r.fatal.crash ? `libraft crashes here (${r.fatal.text}).` : `Start-up fails: ${r.fatal.text}`);
+  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: 1, lastIndex: null, roles, ranges, renamed, lost, narrative, indexShift, passes };
+}

@@ -1,0 +1,505 @@
+/**
+ * Streaming reader of one segment file (`raft:uv_segment.c`). We parse
+ * batches exactly like uvLoadEntriesBatch but through a ByteSource in
+ * bounded reads: no read is sized from a length field before that length
+ * is checked against the file size, and payloads are checksummed in chunks.
+ *
+ * `scanSegment` reports what is in the file; `interpretClosed` and
+ * `interpretOpen` apply the closed/open rules of uvSegmentLoadClosed /
+ * uvSegmentLoadOpen to that scan.
+ */
+import type { ByteSource } from '../../bytes/byte-source';
+import type { BatchSummary } from '../../contract/dqlite';
+import { throwIfCancelled } from '../../contract/progress';
+import { crc32 } from './crc';
+import { ENTRY_BARRIER, ENTRY_CHANGE, ENTRY_COMMAND, MAX_BATCH_ENTRIES, batchHeaderSize, isKnownEntryType } from './batch';
+import { pad8, u32At, u64At } from './le';
+import type { EngineErrorKind } from './snapshot-meta';
+
+const CHUNK = 1024 * 1024;
+/** Largest RAFT_CHANGE payload we keep for membership (configurations are tiny). */
+const MAX_CHANGE_PAYLOAD = 64 * 1024;
+/** Bound on checksum work spent looking for valid batches after a bad one. */
+const MAX_RESYNC_HASH = 256 * 1024 * 1024;
+
+export interface BatchFailure {
+  /** 1-based batch number, as in libraft's text. */
+  batch: number;
+  /** The offset libraft prints (the batch start, except one preamble quirk). */
+  offset: number;
+  /** Start of the failing batch: valid data ends here. */
+  batchStart: number;
+  kind: EngineErrorKind;
+  code: string;
+  /** libraft's text after `entries batch N starting at byte M: ` (empty for RAFT_MALFORMED, which has none). */
+  detail: string;
+  message: string;
+}
+
+export interface SegmentScan {
+  size: number;
+  /** u64 format version; null when the file has fewer than 8 bytes. */
+  format: bigint | null;
+  /** Format is 0 and every following byte is 0 (a preallocated, never written segment). */
+  zeroFormatAllZero: boolean;
+  batches: number;
+  entries: number;
+  /** Offset where valid data ends (start of the first bad batch, or the file size). */
+  validBytes: number;
+  failure: BatchFailure | null;
+  /** Any non-zero byte after validBytes. */
+  nonZeroTail: boolean;
+  /** Valid batches found after the failure (data the loader would never reach). */
+  later: { offset: number; batches: number; entries: number } | null;
+  terms: [number, number] | null;
+  types: { command: number; barrier: number; change: number; other: number };
+  /** Largest batch boundary whose entry count is <= the target (closed segments: the name range). */
+  boundaryAtTarget: { entries: number; offset: number } | null;
+  /** Last RAFT_CHANGE entry: its 0-based ordinal in this file and payload. */
+  lastChange: { ordinal: number; payload: Uint8Array } | null;
+  bytesRead: number;
+}
+
+export interface ScanOptions {
+  /** Record the last batch boundary with at most this many entries. */
+  targetEntries?: number;
+  /** Called for every valid batch and for the failing one (entriesBefore = ordinal of its first entry). */
+  onBatch?: (b: BatchSummary, entriesBefore: number) => void;
+  onBytes?: (n: number) => void;
+  signal?: AbortSignal;
+  /** Look for valid batches after a failure (default true). */
+  resync?: boolean;
+}
+
+/** Sliding read window over a ByteSource; every request is bounded by the file size. */
+class Window {
+  private buf: Uint8Array = new Uint8Array(0);
+  private start = 0;
+  bytesRead = 0;
+  constructor(
+    private readonly src: ByteSource,
+    private readonly onBytes?: (n: number) => void,
+  ) {}
+
+  /** Bytes [off, off+len) (len already checked to be within the file). */
+  async get(off: number, len: number): Promise<{ buf: Uint8Array; at: number }> {
+    if (off >= this.start && off + len <= this.start + this.buf.length) return { buf: this.buf, at: off - this.start };
+    const want = Math.min(Math.max(len, CHUNK), this.src.size - off);
+    const got = await this.src.read(off, want);
+    this.bytesRead += got.length;
+    this.onBytes?.(got.length);
+    if (got.length < len) throw new Error(`${this.src.name}: read ${got.length} bytes at ${off}, expected ${len}`);
+    this.buf = got;
+    this.start = off;
+    return { buf: got, at: 0 };
+  }
+
+  /** CRC of [off, off+len) read in chunks (len may be large). */
+  async crc(off: number, len: number, init = 0): Promise<number> {
+    let crc = init;
+    let at = off;
+    const end = off + len;
+    while (at < end) {
+      const n = Math.min(CHUNK, end - at);
+      const w = await this.get(at, n);
+      crc = crc32(w.buf, crc, w.at, w.at + n);
+      at += n;
+    }
+    return crc;
+  }
+
+  /** True when [off, end) holds only zeros. */
+  async allZero(off: number, end: number): Promise<boolean> {
+    let at = off;
+    while (at < end) {
+      const n = Math.min(CHUNK, end - at);
+      const w = await this.get(at, n);
+      for (let i = w.at; i < w.at + n; i++) if (w.buf[i] !== 0) return false;
+      at += n;
+    }
+    return true;
+  }
+}
+
+type BatchOutcome =
+  | {
+      ok: true;
+      size: number;
+      count: number;
+      terms: [number, number];
+      types: { command: number; barrier: number; change: number; other: number };
+      lastChange: { index: number; offset: number; length: number } | null;
+    }
+  | { ok: false; failure: Omit<BatchFailure, 'batch'>; headerCrc: 'ok' | 'bad' | null; count: number };
+
+function shortRead(remaining: number, want: number): string {
+  return `short read: ${remaining} bytes instead of ${want}`;
+}
+
+/** Parse one batch at `start` exactly like uvLoadEntriesBatch (checks in the same order). */
+async function readBatch(w: Window, size: number, start: number): Promise<BatchOutcome> {
+  const fail = (
+    kind: EngineErrorKind,
+    code: string,
+    detail: string,
+    message: string,
+    offset = start,
+    headerCrc: 'ok' | 'bad' | null = null,
+    count = 0,
+  ): BatchOutcome => ({ ok: false, failure: { offset, batchStart: start, kind, code, detail, message }, headerCrc, count });
+
+  if (start + 8 > size) {
+    return fail('ioerr', 'segment.short-preamble', `read preamble: ${shortRead(size - start, 8)}`, 'The file ends inside a batch preamble (checksums).');
+  }
+  if (start + 16 > size) {
+    // libraft has already advanced past the checksums here and reports that offset.
+    return fail(
+      'ioerr',
+      'segment.short-preamble',
+      `read preamble: ${shortRead(size - start - 8, 8)}`,
+      'The file ends inside a batch preamble (entry count).',
+      start + 8,
+    );
+  }
+  const pre = await w.get(start, 16);
+  const nBig = u64At(pre.buf, pre.at + 8);
+  if (nBig === 0n) {
+    return fail('corrupt', 'segment.count-zero', 'entries count in preamble is zero', 'A batch has an entry count of zero (usually zero fill: the file ends in unused space).');
+  }
+  if (nBig > BigInt(MAX_BATCH_ENTRIES)) {
+    return fail(
+      'corrupt',
+      'segment.count-too-high',
+      `entries count ${nBig} in preamble is too high`,
+      `A batch claims ${nBig} entries, more than libraft's limit of ${MAX_BATCH_ENTRIES}: the bytes are not a batch.`,
+    );
+  }
+  const n = Number(nBig);
+  const headerEnd = start + 8 + batchHeaderSize(n);
+  if (headerEnd > size) {
+    return fail(
+      'ioerr',
+      'segment.short-header',
+      `read header: ${shortRead(size - start - 16, batchHeaderSize(n) - 8)}`,
+      `The file ends inside the header of a ${n}-entry batch.`,
+      start,
+      null,
+      n,
+    );
+  }
+  const crc1 = u32At(pre.buf, pre.at);
+  const crc2Stored = u32At(pre.buf, pre.at + 4);
+  const hdr = await w.get(start + 8, batchHeaderSize(n));
+  const actual1 = crc32(hdr.buf, 0, hdr.at, hdr.at + batchHeaderSize(n));
+  if (actual1 !== crc1) {
+    return fail('corrupt', 'segment.header-checksum', 'header checksum mismatch', 'The batch header checksum does not match.', start, 'bad', n);
+  }
+  let dataLen = 0;
+  let minTerm = Infinity;
+  let maxTerm = -Infinity;
+  const types = { command: 0, barrier: 0, change: 0, other: 0 };
+  let lastChange: { index: number; offset: number; length: number } | null = null;
+  let payloadAt = headerEnd;
+  for (let i = 0; i < n; i++) {
+    const p = hdr.at + 8 + 16 * i;
+    const type = hdr.buf[p + 8];
+    if (!isKnownEntryType(type)) {
+      return fail('malformed', 'segment.entry-type', '', `Entry ${i + 1} of the batch has unknown type ${type} (libraft: RAFT_MALFORMED).`, start, 'ok', n);
+    }
+    const term = Number(u64At(hdr.buf, p));
+    const len = u32At(hdr.buf, p + 12);
+    if (term < minTerm) minTerm = term;
+    if (term > maxTerm) maxTerm = term;
+    if (type === ENTRY_COMMAND) types.command++;
+    else if (type === ENTRY_BARRIER) types.barrier++;
+    else if (type === ENTRY_CHANGE) {
+      types.change++;
+      lastChange = { index: i, offset: payloadAt, length: len };
+    }
+    dataLen += len;
+    payloadAt += pad8(len);
+  }
+  if (headerEnd + dataLen > size) {
+    return fail(
+      'ioerr',
+      'segment.short-data',
+      `read data: ${shortRead(size - headerEnd, dataLen)}`,
+      `The file ends inside the payloads of a batch (${dataLen} bytes needed, ${size - headerEnd} left).`,
+      start,
+      'ok',
+      n,
+    );
+  }
+  const actual2 = await w.crc(headerEnd, dataLen);
+  if (actual2 !== crc2Stored) {
+    return fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'The batch payload checksum does not match.', start, 'ok', n);
+  }
+  return { ok: true, size: 8 + batchHeaderSize(n) + dataLen, count: n, terms: [minTerm, maxTerm], types, lastChange };
+}
+
+function summary(
+  number: number,
+  offset: number,
+  o: BatchOutcome,
+  problem: string | null,
+): BatchSummary {
+  if (o.ok) {
+    return {
+      number,
+      offset,
+      size: o.size,
+      entries: o.count,
+      firstIndex: null,
+      firstTerm: o.terms[0],
+      lastTerm: o.terms[1],
+      types: o.types,
+      headerCrc: 'ok',
+      dataCrc: 'ok',
+      problem,
+    };
+  }
+  return {
+    number,
+    offset,
+    size: 0,
+    entries: o.count,
+    firstIndex: null,
+    firstTerm: 0,
+    lastTerm: 0,
+    types: { command: 0, barrier: 0, change: 0, other: 0 },
+    headerCrc: o.headerCrc === 'ok' ? 'ok' : 'bad',
+    dataCrc: o.failure.code === 'segment.data-checksum' ? 'bad' : 'not-checked',
+    problem,
+  };
+}
+
+export async function scanSegment(src: ByteSource, opts: ScanOptions = {}): Promise<SegmentScan> {
+  const size = src.size;
+  const w = new Window(src, opts.onBytes);
+  const scan: SegmentScan = {
+    size,
+    format: null,
+    zeroFormatAllZero: false,
+    batches: 0,
+    entries: 0,
+    validBytes: Math.min(size, 8),
+    failure: null,
+    nonZeroTail: false,
+    later: null,
+    terms: null,
+    types: { command: 0, barrier: 0, change: 0, other: 0 },
+    boundaryAtTarget: null,
+    lastChange: null,
+    bytesRead: 0,
+  };
+  if (size < 8) {
+    scan.bytesRead = w.bytesRead;
+    return scan;
+  }
+  const head = await w.get(0, 8);
+  scan.format = u64At(head.buf, head.at);
+  if (scan.format !== 1n) {
+    if (scan.format === 0n) scan.zeroFormatAllZero = await w.allZero(8, size);
+    scan.bytesRead = w.bytesRead;
+    return scan;
+  }
+  if (opts.targetEntries !== undefined && opts.targetEntries >= 0) scan.boundaryAtTarget = { entries: 0, offset: 8 };
+  let offset = 8;
+  let number = 1;
+  let lastChangeAt: { index: number; offset: number; length: number; ordinal: number } | null = null;
+  for (;;) {
+    throwIfCancelled(opts.signal);
+    const o = await readBatch(w, size, offset);
+    if (!o.ok) {
+      scan.failure = { ...o.failure, batch: number };
+      scan.validBytes = offset;
+      opts.onBatch?.(summary(number, offset, o, o.failure.detail || o.failure.message), scan.entries);
+      break;
+    }
+    opts.onBatch?.(summary(number, offset, o, null), scan.entries);
+    if (o.lastChange) lastChangeAt = { ...o.lastChange, ordinal: scan.entries + o.lastChange.index };
+    scan.batches++;
+    scan.entries += o.count;
+    scan.terms = scan.terms ? [Math.min(scan.terms[0], o.terms[0]), Math.max(scan.terms[1], o.terms[1])] : o.terms;
+    scan.types.command += o.types.command;
+    scan.types.barrier += o.types.barrier;
+    scan.types.change += o.types.change;
+    offset += o.size;
+    if (opts.targetEntries !== undefined && scan.entries <= opts.targetEntries) {
+      scan.boundaryAtTarget = { entries: scan.entries, offset };
+    }
+    number++;
+    if (offset === size) break; // libraft: last = offset == len
+  }
+  if (scan.failure === null) scan.validBytes = size;
+  if (lastChangeAt && lastChangeAt.length <= MAX_CHANGE_PAYLOAD) {
+    const p = await w.get(lastChangeAt.offset, lastChangeAt.length);
+    scan.lastChange = { ordinal: lastChangeAt.ordinal, payload: p.buf.slice(p.at, p.at + lastChangeAt.length) };
+  }
+  if (scan.failure) {
+    scan.nonZeroTail = !(await w.allZero(scan.validBytes, size));
+    if (scan.nonZeroTail && opts.resync !== false) scan.later = await resync(w, size, scan.validBytes + 8, opts.signal);
+  }
+  scan.bytesRead = w.bytesRead;
+  return scan;
+}
+
+/**
+ * Look for the next valid batch after a bad one (8-byte aligned, header and
+ * data checksums both correct), then count the run of valid batches from
+ * there. Bounded by MAX_RESYNC_HASH bytes of checksum work.
+ */
+async function resync(w: Window, size: number, from: number, signal?: AbortSignal): Promise<SegmentScan['later']> {
+  let hashed = 0;
+  for (let pos = from; pos + 16 <= size; pos += 8) {
+    if ((pos & 0xffff) === 0) throwIfCancelled(signal);
+    const pre = await w.get(pos, 16);
+    const nBig = u64At(pre.buf, pre.at + 8);
+    if (nBig === 0n || nBig > BigInt(MAX_BATCH_ENTRIES)) continue;
+    const n = Number(nBig);
+    if (pos + 8 + batchHeaderSize(n) > size) continue;
+    hashed += batchHeaderSize(n);
+    if (hashed > MAX_RESYNC_HASH) return null;
+    const o = await readBatch(w, size, pos);
+    if (!o.ok) continue;
+    let batches = 0;
+    let entries = 0;
+    let at = pos;
+    for (;;) {
+      const b = await readBatch(w, size, at);
+      if (!b.ok) break;
+      batches++;
+      entries += b.count;
+      at += b.size;
+      if (at === size) break;
+    }
+    return { offset: pos, batches, entries };
+  }
+  return null;
+}
+
+/** Result of loading a file as a closed segment (uvSegmentLoadClosed). */
+export type ClosedLoad =
+  | { ok: true; entries: number }
+  | {
+      ok: false;
+      kind: EngineErrorKind;
+      code: string;
+      /** libraft's text without the `load closed segment NAME: ` prefix. */
+      text: string;
+      offset: number | null;
+      message: string;
+      /** libraft asserts/crashes instead of returning an error. */
+      crash?: boolean;
+    };
+
+/** libraft's `unsigned expected_n = end - first + 1` (32-bit). */
+export function expectedEntries(first: number, last: number): number {
+  return Number(BigInt.asUintN(32, BigInt(last) - BigInt(first) + 1n));
+}
+
+export function interpretClosed(first: number, last: number, scan: SegmentScan): ClosedLoad {
+  if (scan.size === 0) {
+    return { ok: false, kind: 'corrupt', code: 'segment.empty', text: 'file is empty', offset: 0, message: 'The closed segment is empty (0 bytes).' };
+  }
+  if (scan.format === null) {
+    return {
+      ok: false,
+      kind: 'ioerr',
+      code: 'segment.too-short',
+      text: `file has only ${scan.size} bytes`,
+      offset: 0,
+      message: `The closed segment has only ${scan.size} bytes, less than its 8-byte format header.`,
+    };
+  }
+  if (scan.format !== 1n) {
+    return {
+      ok: false,
+      kind: 'corrupt',
+      code: 'segment.format',
+      text: `unexpected format version ${scan.format}`,
+      offset: 0,
+      message: `The segment starts with format version ${scan.format}, not 1${scan.format === 0n ? ' (unwritten, zero-filled space)' : ''}.`,
+    };
+  }
+  if (scan.failure) {
+    const f = scan.failure;
+    return {
+      ok: false,
+      kind: f.kind,
+      code: f.code,
+      text: `entries batch ${f.batch} starting at byte ${f.offset}${f.detail ? `: ${f.detail}` : ''}`,
+      offset: f.batchStart,
+      message: `Batch ${f.batch} at byte ${f.batchStart}: ${f.message}`,
+    };
+  }
+  const expected = expectedEntries(first, last);
+  if (scan.entries !== expected) {
+    return {
+      ok: false,
+      kind: 'corrupt',
+      code: 'segment.entries-mismatch',
+      text: `found ${scan.entries} entries (expected ${expected})`,
+      offset: null,
+      message: `The file holds ${scan.entries} entries but its name promises ${expected} (${first}..${last}).`,
+    };
+  }
+  return { ok: true, entries: scan.entries };
+}
+
+/** Result of loading a file as an open segment (uvSegmentLoadOpen). */
+export type OpenLoad =
+  | { outcome: 'deleted'; reason: string }
+  | { outcome: 'finalised'; entries: number; validBytes: number; truncated: boolean }
+  | {
+      outcome: 'fatal';
+      kind: EngineErrorKind;
+      code: string;
+      text: string;
+      offset: number | null;
+      message: string;
+      /** libraft 0.15 double-frees on this path (segfault) instead of printing the error. */
+      crash: boolean;
+    };
+
+export function interpretOpen(scan: SegmentScan): OpenLoad {
+  if (scan.size === 0) return { outcome: 'deleted', reason: 'empty file' };
+  if (scan.format === null) {
+    return {
+      outcome: 'fatal',
+      kind: 'ioerr',
+      code: 'segment.too-short',
+      text: `file has only ${scan.size} bytes`,
+      offset: 0,
+      message: `The open segment has only ${scan.size} bytes, less than its 8-byte format header.`,
+      crash: false,
+    };
+  }
+  if (scan.format !== 1n) {
+    if (scan.format === 0n && scan.zeroFormatAllZero) return { outcome: 'deleted', reason: 'never written (all zeros)' };
+    return {
+      outcome: 'fatal',
+      kind: 'corrupt',
+      code: 'segment.format',
+      text: `unexpected format version ${scan.format}`,
+      offset: 0,
+      message: `The open segment starts with format version ${scan.format}, not 1.`,
+      crash: false,
+    };
+  }
+  if (scan.failure && scan.failure.kind !== 'corrupt') {
+    const f = scan.failure;
+    return {
+      outcome: 'fatal',
+      kind: f.kind,
+      code: f.code,
+      text: `entries batch ${f.batch} starting at byte ${f.offset}${f.detail ? `: ${f.detail}` : ''}`,
+      offset: f.batchStart,
+      message: `Batch ${f.batch} at byte ${f.batchStart}: ${f.message}`,
+      // The entries already loaded point into the buffer freed on this path.
+      crash: scan.batches > 0,
+    };
+  }
+  if (scan.batches === 0) return { outcome: 'deleted', reason: 'no valid batch' };
+  return { outcome: 'finalised', entries: scan.entries, validBytes: scan.validBytes, truncated: scan.failure !== null };
+}

@@ -1,0 +1,476 @@
+/**
+ * Validate a dqlite/libraft data directory: scan every file in bounded
+ * reads, model libraft's start-up on the result, and report findings, the
+ * loader's decision, membership and the repair plan. Memory stays bounded:
+ * per-batch detail is not kept (listSegmentBatches re-reads one file).
+ */
+import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
+import type { BatchSummary, DqliteDetails, MetadataInfo, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
+import type { Finding } from '../../contract/findings';
+import { throwIfCancelled, type RunOptions } from '../../contract/progress';
+import type { ValidationReport } from '../../contract/report';
+import { membershipFindings, parseClusterYaml, parseInfoYaml, type YamlNode } from './cluster-yaml';
+import { decodeConfiguration } from './configuration';
+import { simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
+import { checkMetadata, checkMetadataPair, METADATA_SIZE, type MetadataCheck } from './metadata';
+import { planRepair, type RepairOperation } from './repair-plan';
+import { expectedEntries, interpretClosed, interpretOpen, scanSegment, type SegmentScan } from './segment';
+import { classifyName, type RaftFileName } from './segment-name';
+import { checkSnapshotData } from './snapshot-data';
+import { checkSnapshotMeta } from './snapshot-meta';
+
+export function looksLikeDqliteDirectory(names: string[]): boolean {
+  return names.some((n) => {
+    const c = classifyName(n);
+    return c.kind === 'closed' || c.kind === 'open' || c.kind === 'snapshot-meta' || c.kind === 'metadata';
+  });
+}
+
+export interface DqliteInspection {
+  report: ValidationReport;
+  operations: RepairOperation[];
+}
+
+const YAML_MAX = 1024 * 1024;
+
+async function readSmall(src: ByteSource, max: number): Promise<Uint8Array | null> {
+  if (src.size > max) return null;
+  return src.read(0, src.size);
+}
+
+export async function validateDqliteDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
+  return (await inspectDqliteDirectory(dir, opts)).report;
+}
+
+export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<DqliteInspection> {
+  const t0 = Date.now();
+  const findings: Finding[] = [];
+  const entries: DirEntry[] = (await dir.list()).filter((e) => e.kind === 'file');
+  const names = new Set(entries.map((e) => e.name));
+  const classified = entries.map((e) => ({ e, c: classifyName(e.name) }));
+  const bytesTotal = entries.reduce((n, e) => n + (classifyName(e.name).kind === 'unknown' ? 0 : e.size), 0);
+  let bytesDone = 0;
+  let bytesRead = 0;
+  const progress = (phase: string, file: string | null) => opts.onProgress?.({ phase, bytesDone: Math.min(bytesDone, bytesTotal), bytesTotal, currentFile: file });
+  progress('listing', null);
+
+  const otherFiles: DqliteDetails['otherFiles'] = [];
+  const deletedAtInit = new Set<string>();
+  // uvMaintenance: tmp-* and orphan snapshot halves are deleted at start-up.
+  for (const { e, c } of classified) {
+    if (c.kind === 'tmp') {
+      deletedAtInit.add(e.name);
+      otherFiles.push({ file: e.name, size: e.size, kind: 'tmp (deleted at start-up)' });
+      findings.push({ severity: 'info', code: 'dir.tmp-file', file: e.name, offset: null, message: `${e.name} is an unfinished temporary file; libraft deletes it at start-up.` });
+    } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
+      deletedAtInit.add(e.name);
+      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)' });
+      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, message: `${e.name} has no .meta file; libraft deletes it at start-up.` });
+    } else if (c.kind === 'snapshot-meta' && !names.has(c.dataName)) {
+      deletedAtInit.add(e.name);
+      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)' });
+      findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, message: `${e.name} has no data file; libraft deletes it at start-up.` });
+    }
+  }
+
+  // Metadata (raft_init): errors here stop the node before any segment is read.
+  const metaChecks: Record<'metadata1' | 'metadata2', MetadataCheck> = { metadata1: { state: 'absent' }, metadata2: { state: 'absent' } };
+  const metadata: MetadataInfo[] = [];
+  for (const n of ['metadata1', 'metadata2'] as const) {
+    const e = entries.find((x) => x.name === n);
+    if (!e) continue;
+    const src = await dir.open(n);
+    const bytes = e.size >= METADATA_SIZE ? await src.read(0, METADATA_SIZE) : new Uint8Array(0);
+    bytesRead += bytes.length;
+    bytesDone += e.size;
+    const chk = checkMetadata(n, e.size, bytes);
+    metaChecks[n] = chk;
+    metadata.push({
+      file: n,
+      size: e.size,
+      ok: chk.state === 'ok',
+      version: chk.state === 'ok' ? Number(chk.value.version) : null,
+      term: chk.state === 'ok' ? Number(chk.value.term) : null,
+      votedFor: chk.state === 'ok' ? chk.value.votedFor.toString() : null,
+    });
+    if (chk.state === 'torn') {
+      findings.push({ severity: 'warning', code: 'metadata.torn', file: n, offset: 0, message: `${n} has only ${e.size} bytes (torn write); libraft deletes it at start-up.` });
+    } else if (chk.state === 'error') {
+      findings.push({ severity: 'error', code: chk.code, file: n, offset: chk.offset, message: chk.message, engineError: chk.engineError });
+    }
+  }
+  let metadataFatal: string | null = null;
+  for (const n of ['metadata1', 'metadata2'] as const) {
+    const c = metaChecks[n];
+    if (c.state === 'error' && metadataFatal === null) metadataFatal = c.engineError;
+  }
+  if (metadataFatal === null) {
+    const pair = checkMetadataPair(metaChecks.metadata1, metaChecks.metadata2);
+    if (pair) {
+      metadataFatal = pair;
+      findings.push({ severity: 'error', code: 'metadata.same-version', file: 'metadata2', offset: 8, message: 'metadata1 and metadata2 carry the same version; libraft cannot tell which is current.', engineError: pair });
+    }
+  }
+
+  // Snapshots.
+  const sims: SimSnapshot[] = [];
+  const snapshotInfos: SnapshotInfo[] = [];
+  for (const { e, c } of classified) {
+    if (c.kind !== 'snapshot-meta' || deletedAtInit.has(e.name)) continue;
+    throwIfCancelled(opts.signal);
+    progress('snapshots', e.name);
+    const dataEntry = entries.find((x) => x.name === c.dataName);
+    const metaSrc = await dir.open(e.name);
+    const meta = await checkSnapshotMeta(e.name, e.size, async (o, l) => {
+      const b = await metaSrc.read(o, l);
+      bytesRead += b.length;
+      return b;
+    });
+    bytesDone += e.size;
+    const dataSize = dataEntry?.size ?? 0;
+    let data = null;
+    if (dataSize > 0) {
+      progress('snapshots', c.dataName);
+      data = await checkSnapshotData(await dir.open(c.dataName), { signal: opts.signal });
+      bytesRead += dataSize;
+    }
+    bytesDone += dataSize;
+    const codes: string[] = [];
+    if (!meta.ok) {
+      codes.push(meta.code);
+      findings.push({ severity: 'error', code: meta.code, file: e.name, offset: meta.offset, message: meta.message, ...(meta.engineError ? { engineError: meta.engineError } : {}) });
+    }
+    if (dataSize === 0) {
+      codes.push('snapshot.data-empty');
+      findings.push({ severity: 'warning', code: 'snapshot.data-empty', file: c.dataName, offset: 0, message: `${c.dataName} is empty; libraft skips this snapshot.` });
+    }
+    if (data && !data.ok) {
+      codes.push('snapshot.data-lz4');
+      findings.push({ severity: 'error', code: 'snapshot.data-lz4', file: c.dataName, offset: data.errorOffset, message: data.message ?? 'The snapshot data is damaged.', engineError: data.engineError ?? undefined });
+    }
+    const sim: SimSnapshot = { metaName: e.name, dataName: c.dataName, term: c.term, index: c.index, timestamp: c.timestamp, dataSize, meta, data };
+    sims.push(sim);
+    snapshotInfos.push({
+      file: c.dataName,
+      term: c.term,
+      index: c.index,
+      timestamp: c.timestamp,
+      dataSize,
+      metaOk: meta.ok,
+      dataOk: data ? data.ok : null,
+      encoding: data ? data.encoding : 'unknown',
+      configurationIndex: meta.ok ? meta.configurationIndex : meta.configurationIndex,
+      configuration: meta.ok ? meta.servers : null,
+      chosen: false,
+      findingCodes: codes,
+    });
+  }
+
+  // Segments.
+  const segSims: SimSegment[] = [];
+  for (const { e, c } of classified) {
+    if (c.kind !== 'closed' && c.kind !== 'open') continue;
+    throwIfCancelled(opts.signal);
+    progress('segments', e.name);
+    const src = await dir.open(e.name);
+    const scan = await scanSegment(src, {
+      signal: opts.signal,
+      targetEntries: c.kind === 'closed' ? expectedEntries(c.first, c.last) : undefined,
+      onBytes: (n) => {
+        bytesDone += n;
+        progress('segments', e.name);
+      },
+    });
+    bytesRead += scan.bytesRead;
+    segSims.push({
+      name: e.name,
+      kind: c.kind,
+      first: c.kind === 'closed' ? c.first : null,
+      last: c.kind === 'closed' ? c.last : null,
+      counter: c.kind === 'open' ? c.counter : null,
+      scan,
+    });
+  }
+
+  const loader = simulateLoad(segSims, sims, true);
+  const startable = metadataFatal === null && loader.startable;
+
+  // Segment findings and infos.
+  const segments: SegmentInfo[] = [];
+  for (const s of segSims) {
+    const codes = segmentFindings(s, findings, loader);
+    const range = loader.ranges.get(s.name);
+    const role = metadataFatal !== null ? 'not-read' : (loader.roles.get(s.name) ?? 'not-read');
+    const first = s.kind === 'closed' ? s.first : (range?.first ?? null);
+    segments.push({
+      file: s.name,
+      kind: s.kind,
+      size: s.scan.size,
+      firstIndex: first,
+      lastIndex: s.kind === 'closed' ? s.last : first !== null && s.scan.entries > 0 ? first + s.scan.entries - 1 : null,
+      ...(s.kind === 'open' ? { counter: s.counter ?? 0 } : {}),
+      batches: s.scan.batches,
+      entries: s.scan.entries,
+      validBytes: s.scan.validBytes,
+      lastValidIndex: first !== null && s.scan.entries > 0 ? first + s.scan.entries - 1 : null,
+      status: codes.some((c) => c.severity === 'error') ? 'bad' : codes.length ? 'warning' : 'ok',
+      badOffset: s.scan.failure ? s.scan.failure.batchStart : null,
+      findingCodes: codes.map((c) => c.code),
+      role,
+      terms: s.scan.terms,
+    });
+  }
+  for (const si of snapshotInfos) si.chosen = loader.chosenSnapshot?.dataName === si.file;
+
+  // Loader-level findings.
+  if (metadataFatal === null && loader.fatal) {
+    const f = loader.fatal;
+    if (f.code.startsWith('loader.')) {
+      findings.push({
+        severity: 'error',
+        code: f.code,
+        file: f.file,
+        offset: f.offset,
+        message: loaderMessage(f.code),
+        engineError: f.text,
+      });
+    }
+    if (f.crash) {
+      findings.push({ severity: 'error', code: 'loader.crash', file: f.file, offset: f.offset, message: 'libraft 0.15 crashes (segfault/assertion) on this file instead of reporting an error.', engineError: f.text });
+    }
+  }
+  for (const r of loader.renamed) {
+    findings.push({ severity: 'warning', code: 'loader.auto-recovery-rename', file: r, offset: null, message: `At start-up libraft would rename ${r} to corrupt-<ns>-${r} and carry on without its entries.` });
+  }
+  if (loader.indexShift.length) {
+    findings.push({
+      severity: 'error',
+      code: 'loader.open-index-shift',
+      file: loader.indexShift[0],
+      offset: null,
+      message: `After an earlier open segment loses entries, ${loader.indexShift.join(', ')} would be loaded at lower indexes than the ones they were written at.`,
+    });
+  }
+
+  // Membership.
+  let servers: RaftServer[] | null = null;
+  let source: string | null = null;
+  let bestIndex = -1;
+  for (const s of segSims) {
+    const range = loader.ranges.get(s.name);
+    const first = s.kind === 'closed' ? s.first : (range?.first ?? null);
+    if (!s.scan.lastChange || first === null) continue;
+    const idx = first + s.scan.lastChange.ordinal;
+    const dec = decodeConfiguration(s.scan.lastChange.payload);
+    if (dec.ok && idx > bestIndex) {
+      bestIndex = idx;
+      servers = dec.servers;
+      source = `${s.name} (entry ${idx})`;
+    }
+  }
+  const chosenInfo = snapshotInfos.find((s) => s.chosen);
+  if (chosenInfo?.configuration && (chosenInfo.configurationIndex ?? -1) > bestIndex) {
+    servers = chosenInfo.configuration;
+    source = `${chosenInfo.file}.meta`;
+  }
+  let clusterYaml: YamlNode[] | null = null;
+  let infoYaml: YamlNode | null = null;
+  for (const { e } of classified) {
+    if (e.name !== 'cluster.yaml' && e.name !== 'info.yaml') continue;
+    const bytes = await readSmall(await dir.open(e.name), YAML_MAX);
+    if (!bytes) continue;
+    const text = new TextDecoder().decode(bytes);
+    if (e.name === 'cluster.yaml') {
+      const r = parseClusterYaml(text);
+      if (r.ok) clusterYaml = r.value;
+      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
+    } else {
+      const r = parseInfoYaml(text);
+      if (r.ok) infoYaml = r.value;
+      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
+    }
+  }
+  findings.push(...membershipFindings(servers, source, clusterYaml, infoYaml));
+
+  for (const { e, c } of classified) {
+    if (deletedAtInit.has(e.name)) continue;
+    if (c.kind === 'corrupt') otherFiles.push({ file: e.name, size: e.size, kind: 'corrupt-* (renamed by auto-recovery earlier)' });
+    else if (c.kind === 'unknown') otherFiles.push({ file: e.name, size: e.size, kind: knownOther(e.name) });
+  }
+  if (classified.some(({ c }) => c.kind === 'corrupt')) {
+    findings.push({
+      severity: 'warning',
+      code: 'dir.corrupt-files',
+      file: null,
+      offset: null,
+      message: 'corrupt-* files are segments that auto-recovery set aside on an earlier start; their entries were dropped then and may be salvageable offline.',
+    });
+  }
+
+  // Repair plan.
+  const badMetadata = (['metadata1', 'metadata2'] as const).filter((n) => metaChecks[n].state === 'error');
+  const otherGood = (['metadata1', 'metadata2'] as const).some((n) => metaChecks[n].state === 'ok');
+  const planned = planRepair({
+    segments: segSims,
+    snapshots: sims,
+    badMetadata: otherGood || badMetadata.length ? badMetadata : [],
+    metadataFatal,
+    loader,
+  });
+
+  const lost = startable ? loader.lost : [];
+  const dataLoss = startable && lost.some((l) => !l.coveredBySnapshot);
+  const fatalError = metadataFatal ?? loader.fatal?.text ?? null;
+  const details: DqliteDetails = {
+    segments,
+    snapshots: snapshotInfos,
+    metadata,
+    otherFiles,
+    decision: {
+      chosenSnapshot: loader.chosenSnapshot?.dataName ?? null,
+      startIndex: loader.startIndex,
+      lastIndex: startable ? loader.lastIndex : null,
+      fatalError,
+      renamedCorrupt: loader.renamed,
+      narrative: metadataFatal ? [`raft_init fails while reading metadata: ${metadataFatal}`, ...loader.narrative] : loader.narrative,
+    },
+    membership: { servers: servers ?? [], source, clusterYaml, infoYaml },
+    repair: planned.plan,
+  };
+  const summary = summarize(startable, dataLoss, lost, fatalError, loader, planned.plan.summary, metadataFatal !== null);
+  progress('done', null);
+  const report: ValidationReport = {
+    engine: 'dqlite',
+    root: dir.name,
+    startable,
+    dataLoss,
+    lost,
+    findings,
+    summary,
+    bytesRead,
+    elapsedMs: Date.now() - t0,
+    dqlite: details,
+  };
+  return { report, operations: planned.operations };
+}
+
+function knownOther(name: string): string {
+  if (name === 'cluster.yaml' || name === 'info.yaml') return 'go-dqlite membership cache';
+  if (name === 'cluster.crt' || name === 'cluster.key') return 'TLS certificate/key';
+  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml') return 'k8s-dqlite configuration';
+  if (name.startsWith('kine.sock')) return 'kine socket';
+  return 'not a raft file (ignored by libraft)';
+}
+
+function loaderMessage(code: string): string {
+  switch (code) {
+    case 'loader.unexpected-segment':
+      return 'A closed segment does not start where the previous one ended (gap or overlap).';
+    case 'loader.past-snapshot':
+      return 'The first segment of the chain starts after the snapshot: entries in between are missing.';
+    case 'loader.behind-snapshot':
+      return 'The segments end before the snapshot index.';
+    default:
+      return 'Start-up fails.';
+  }
+}
+
+function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResult): Finding[] {
+  const out: Finding[] = [];
+  const add = (f: Finding) => {
+    out.push(f);
+    findings.push(f);
+  };
+  const role = loader.roles.get(s.name);
+  const fatalHere = loader.fatal?.file === s.name;
+  const sev = (bad: boolean): Finding['severity'] => (bad && (role === 'fails' || role === 'renamed-corrupt' || role === 'truncated' || fatalHere) ? 'error' : 'warning');
+  if (s.kind === 'closed') {
+    const r = interpretClosed(s.first ?? 0, s.last ?? 0, s.scan);
+    if (!r.ok) {
+      add({
+        severity: role === 'ignored' ? 'warning' : 'error',
+        code: r.code,
+        file: s.name,
+        offset: r.offset,
+        message: r.message + (role === 'ignored' ? ' (libraft ignores this segment, so it does not stop start-up)' : ''),
+        engineError: `load closed segment ${s.name}: ${r.text}`,
+      });
+    }
+    if (s.scan.size > 0 && s.scan.size % 4096 === 0 && s.scan.failure?.code === 'segment.count-zero') {
+      add({
+        severity: 'info',
+        code: 'segment.block-aligned-tail',
+        file: s.name,
+        offset: s.scan.validBytes,
+        message: `The file is exactly ${s.scan.size / 4096} blocks of 4096 bytes and ends in zero fill: it was not truncated when it was closed.`,
+      });
+    }
+  } else {
+    const r = interpretOpen(s.scan);
+    if (r.outcome === 'fatal') {
+      add({ severity: 'error', code: r.code, file: s.name, offset: r.offset, message: r.message, engineError: `load open segment ${s.name}: ${r.text}` });
+      if (r.crash) add({ severity: 'error', code: 'segment.open-crash', file: s.name, offset: r.offset, message: 'libraft 0.15 segfaults on this error in an open segment (double free) instead of printing it.' });
+    } else if (r.outcome === 'finalised' && r.truncated && s.scan.nonZeroTail) {
+      const f = s.scan.failure;
+      add({
+        severity: sev(Boolean(s.scan.later)),
+        code: s.scan.later ? 'segment.open-truncated-data' : 'segment.open-torn-tail',
+        file: s.name,
+        offset: s.scan.validBytes,
+        message: s.scan.later
+          ? `Batch ${f?.batch} at byte ${s.scan.validBytes} is bad (${f?.detail}); ${s.scan.later.entries} entries in valid batches after it would be cut off.`
+          : `The last write was torn at byte ${s.scan.validBytes} (${f?.detail}); libraft truncates it there.`,
+        engineError: f ? `entries batch ${f.batch} starting at byte ${f.offset}: ${f.detail}` : undefined,
+      });
+    } else if (r.outcome === 'deleted' && s.scan.later) {
+      add({ severity: 'error', code: 'segment.open-deleted-data', file: s.name, offset: 8, message: `The first batch is bad, so libraft deletes the whole file, though ${s.scan.later.entries} entries in valid batches follow.` });
+    }
+  }
+  return out;
+}
+
+function summarize(
+  startable: boolean,
+  dataLoss: boolean,
+  lost: { first: number; last: number; coveredBySnapshot: boolean }[],
+  fatal: string | null,
+  loader: LoaderResult,
+  planSummary: string,
+  metadataFatal: boolean,
+): string {
+  if (!startable) {
+    const why = loader.fatal?.crash && !metadataFatal ? `libraft would crash while loading (${fatal})` : `start-up fails with "${fatal}"`;
+    return `dqlite will not start: ${why}. ${planSummary}`;
+  }
+  if (dataLoss) {
+    const ranges = lost.filter((l) => !l.coveredBySnapshot).map((l) => `${l.first}..${l.last}`).join(', ');
+    return `dqlite would start, but only by silently dropping entries ${ranges} (renamed to corrupt-* or truncated). Do not start it as is: ${planSummary}`;
+  }
+  return `dqlite would start: ${loader.chosenSnapshot ? `snapshot ${loader.chosenSnapshot.index}, ` : ''}log ${loader.startIndex}..${loader.lastIndex ?? '-'}. ${
+    loader.renamed.length ? 'Some damaged files would be set aside, but everything in them is covered by the snapshot.' : 'No entry would be lost.'
+  }`;
+}
+
+/** Batches of one segment, read again on demand (there can be very many). */
+export async function listSegmentBatches(dir: DirectorySource, file: string, opts: RunOptions = {}): Promise<BatchSummary[]> {
+  const c: RaftFileName = classifyName(file);
+  const src = await dir.open(file);
+  const out: BatchSummary[] = [];
+  let base: number | null = c.kind === 'closed' ? c.first : null;
+  if (c.kind === 'open') base = null;
+  let done = 0;
+  await scanSegment(src, {
+    signal: opts.signal,
+    resync: false,
+    onBytes: (n) => {
+      done += n;
+      opts.onProgress?.({ phase: 'batches', bytesDone: Math.min(done, src.size), bytesTotal: src.size, currentFile: file });
+    },
+    onBatch: (b, before) => {
+      out.push({ ...b, firstIndex: base !== null ? base + before : null });
+    },
+  });
+  return out;
+}
+
+export type { SegmentScan };

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeListing } from '../../shared/formats/dqlite/listing';
+
+const FIELD = readFileSync('/work/shared/data/microk8s-backend-listing.txt', 'utf8');
+
+describe('pasted listings', () => {
+  it('reads the field report listing', () => {
+    const a = analyzeListing(FIELD);
+    expect(a.entries).toHaveLength(31);
+    expect(a.segments.filter((s) => s.kind === 'closed')).toHaveLength(16);
+    expect(a.segments.filter((s) => s.kind === 'open').map((s) => s.file)).toEqual(['open-28053', 'open-28054', 'open-28055']);
+    expect(a.snapshots.map((s) => [s.index, s.chosen])).toEqual([[14232647, false], [14233671, true]]);
+    const codes = a.findings.map((f) => `${f.code}:${f.file ?? ''}`);
+    expect(codes).toContain('listing.block-aligned-closed:0000000014232389-0000000014232597');
+    expect(codes).toContain('listing.tiny-after-full:0000000014232598-0000000014232598');
+    expect(codes).toContain('listing.snapshot-ahead:snapshot-1-14233671-3430050282.meta');
+    expect(a.findings.some((f) => f.code === 'listing.gap' || f.code === 'listing.overlap')).toBe(false);
+    // Closed segments end before the newest snapshot but open segments exist: libraft keeps all of them.
+    expect(a.segments.every((s) => s.role === 'loaded')).toBe(true);
+    expect(a.narrative.join(' ')).toContain('keeps every segment');
+    expect(a.copyOut.map((c) => c.file)).toEqual(expect.arrayContaining(['0000000014232389-0000000014232597', 'open-28055', 'snapshot-1-14233671-3430050282.meta', 'metadata1']));
+  });
+  it('handles CRLF, full-iso times, garbage and gaps', () => {
+    const text = [
+      'total 24',
+      '-rw------- 1 root root 80 2024-01-28 00:40:12.123456789 +0000 0000000000000001-0000000000000001',
+      'garbage line here',
+      '-rw------- 1 root root 4096 2024-01-28 00:40:12.123456789 +0000 0000000000000005-0000000000000009',
+      'drwxr-xr-x 2 root root 4096 Jan 28 00:41 .',
+    ].join('\r\n');
+    const a = analyzeListing(text);
+    expect(a.entries.map((e) => e.name)).toEqual(['0000000000000001-0000000000000001', '0000000000000005-0000000000000009']);
+    expect(a.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['listing.unparsed-lines', 'listing.gap']));
+    expect(analyzeListing('').entries).toEqual([]);
+  });
+});
