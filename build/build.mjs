@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Builds dist/: the Node-side bundles (esbuild) and the renderer (vite).
+// Run by `npm run build` and by `prepare` on `npm install`. Quiet on success
+// (one summary line), clear on failure (exit 1).
+//
+//   node build/build.mjs [--skip-renderer]
+import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const skipRenderer = process.argv.includes('--skip-renderer');
+const started = Date.now();
+// Vite warns that the renderer config is loaded as CJS; that is fine for us.
+process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING ??= 'true';
+
+function fail(message) {
+  process.stderr.write(`lifeboat build failed: ${message}\n`);
+  process.exit(1);
+}
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch (err) {
+  fail(`esbuild is not installed (${err.message}); run npm install`);
+}
+
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+// Native or optional modules that must stay `require`d at run time.
+const nodeExternals = ['electron', 'ssh2', 'cpu-features', 'bufferutil', 'utf-8-validate'];
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'silent',
+  legalComments: 'none',
+  define: { __LIFEBOAT_VERSION__: JSON.stringify(pkg.version) },
+};
+
+const targets = [
+  { entry: 'electron/main.ts', out: 'main.cjs', external: nodeExternals },
+  // Sandboxed preload: one self-contained CJS file, only `electron` external.
+  { entry: 'electron/preload.ts', out: 'preload.cjs', external: ['electron'] },
+  { entry: 'electron/cli.ts', out: 'cli.cjs', external: nodeExternals },
+  { entry: 'electron/services/validation-worker.ts', out: 'validation-worker.cjs', external: nodeExternals },
+  { entry: 'test/bench/bench.ts', out: 'bench.cjs', external: nodeExternals, optional: true },
+];
+
+function formatMessages(kind, messages) {
+  return messages
+    .map((m) => {
+      const loc = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : '';
+      return `  ${kind}: ${loc}${m.text}`;
+    })
+    .join('\n');
+}
+
+mkdirSync(dist, { recursive: true });
+const results = await Promise.allSettled(
+  targets
+    .filter((t) => !t.optional || existsSync(path.join(root, t.entry)))
+    .map((t) =>
+      esbuild.build({
+        ...common,
+        entryPoints: [path.join(root, t.entry)],
+        outfile: path.join(dist, t.out),
+        external: t.external,
+      }),
+    ),
+);
+const failures = [];
+const warnings = [];
+for (const r of results) {
+  if (r.status === 'rejected') {
+    const errs = r.reason && Array.isArray(r.reason.errors) ? r.reason.errors : null;
+    failures.push(errs ? formatMessages('error', errs) : `  ${String(r.reason && r.reason.message ? r.reason.message : r.reason)}`);
+  } else if (r.value.warnings.length > 0) {
+    warnings.push(formatMessages('warning', r.value.warnings));
+  }
+}
+if (warnings.length > 0) process.stderr.write(`${[...new Set(warnings.join('\n').split('\n'))].join('\n')}\n`);
+// Entry points share modules: report each distinct problem once.
+const uniqueFailures = [...new Set(failures.join('\n').split('\n'))];
+if (uniqueFailures.length > 0 && failures.length > 0) fail(`bundling the back end:\n${uniqueFailures.join('\n')}`);
+
+let rendererNote = 'renderer';
+const viteConfig = path.join(root, 'renderer', 'vite.config.ts');
+if (skipRenderer) {
+  rendererNote = 'renderer skipped (--skip-renderer)';
+} else if (!existsSync(viteConfig)) {
+  rendererNote = 'renderer skipped: renderer/vite.config.ts does not exist yet';
+} else {
+  let vite;
+  try {
+    vite = await import('vite');
+  } catch (err) {
+    fail(`vite is not installed (${err.message}); run npm install`);
+  }
+  // Stale assets from older builds must not be served next to new ones.
+  rmSync(path.join(dist, 'renderer'), { recursive: true, force: true });
+  try {
+    await vite.build({ configFile: viteConfig, logLevel: 'warn', mode: 'production' });
+  } catch (err) {
+    fail(`building the renderer (${path.relative(root, viteConfig)}):\n  ${err && err.message ? err.message : String(err)}`);
+  }
+  if (!existsSync(path.join(dist, 'renderer', 'index.html'))) {
+    fail('the renderer build did not produce dist/renderer/index.html (check build.outDir in renderer/vite.config.ts)');
+  }
+}
+
+const secs = ((Date.now() - started) / 1000).toFixed(1);
+process.stdout.write(`lifeboat build: dist/ ready in ${secs}s (${rendererNote === 'renderer' ? 'main, preload, cli, worker, renderer' : `main, preload, cli, worker; ${rendererNote}`})\n`);

@@ -1,0 +1,345 @@
+/**
+ * `lifeboat` command line (bundled to dist/cli.cjs, run by bin/lifeboat.cjs).
+ *
+ *   lifeboat validate PATH [--json]
+ *   lifeboat repair PATH --out DIR [--json]
+ *   lifeboat serve [--port N]
+ *
+ * Exit codes: 0 the engine would start with no data loss and no error
+ * findings; 1 problems found; 2 usage or I/O errors.
+ */
+import { existsSync, promises as fs, realpathSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Progress } from '../shared/contract/progress';
+import type { RepairPlan } from '../shared/contract/dqlite';
+import type { ValidationReport } from '../shared/contract/report';
+import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
+import { validateDirectory } from '../shared/validate';
+import { writeRepairedCopy } from './services/dqlite-repair';
+import { appVersion } from './services/samples';
+import { openLocalTarget } from './services/validation-service';
+import { startWebServer } from './web/server';
+
+const EXIT_OK = 0;
+const EXIT_PROBLEMS = 1;
+const EXIT_USAGE = 2;
+
+const USAGE = `Usage:
+  lifeboat validate PATH [--json]        check a data directory (read-only)
+  lifeboat repair PATH --out DIR [--json] write a repaired copy of PATH into DIR
+  lifeboat serve [--port N]              open the web UI on 127.0.0.1
+  lifeboat --help | --version
+
+Exit codes: 0 healthy (would start, no data loss), 1 problems found, 2 usage or I/O error.`;
+
+class UsageError extends Error {}
+
+/** Exit code for a finished validation. */
+export function verdictExitCode(report: ValidationReport): number {
+  const errors = report.findings.some((f) => f.severity === 'error');
+  return report.startable && !report.dataLoss && !errors ? EXIT_OK : EXIT_PROBLEMS;
+}
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function progressPrinter(): { onProgress?: (p: Progress) => void; done(): void } {
+  if (!process.stderr.isTTY) return { done() {} };
+  let last = 0;
+  let shown = false;
+  return {
+    onProgress(p: Progress) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const pct = p.bytesTotal > 0 ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : '';
+      const file = p.currentFile ? ` ${p.currentFile}` : '';
+      const line = `${p.phase}${pct}${file}`.slice(0, (process.stderr.columns || 80) - 1);
+      process.stderr.write(`\r\x1b[2K${line}`);
+      shown = true;
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+function yesNo(v: boolean): string {
+  return v ? 'yes' : 'no';
+}
+
+function printReport(report: ValidationReport, title: string): void {
+  out(`${title}: ${report.root} (engine: ${report.engine})`);
+  out(`Verdict: ${report.summary}`);
+  out(`Would start: ${yesNo(report.startable)}   Data loss on start: ${yesNo(report.dataLoss)}`);
+  if (report.lost.length > 0) {
+    out('Lost entries:');
+    for (const r of report.lost) {
+      const covered = r.coveredBySnapshot ? ' (covered by the snapshot: not really lost)' : '';
+      out(`  ${r.first}..${r.last} in ${r.file}: ${r.reason}${covered}`);
+    }
+  }
+  if (report.findings.length > 0) {
+    out(`Findings (${report.findings.length}):`);
+    for (const f of report.findings) {
+      const where = f.file === null ? '' : ` ${f.file}${f.offset === null ? '' : `@${f.offset}`}`;
+      out(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code}${where}: ${f.message}`);
+      if (f.engineError) out(`          engine says: ${f.engineError}`);
+    }
+  } else {
+    out('Findings: none');
+  }
+}
+
+function printPlan(plan: RepairPlan | undefined): void {
+  if (!plan) return;
+  if (!plan.needed) {
+    out('Repair plan: none needed.');
+    return;
+  }
+  out(`Repair plan: ${plan.summary}`);
+  for (const step of plan.steps) {
+    out(`  # ${step.explanation}`);
+    for (const line of step.command.split('\n')) if (line.trim() !== '') out(`  ${line}`);
+  }
+}
+
+function ioMessage(err: unknown, what: string): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && e.code === 'ENOENT') return `${what}: no such file or directory`;
+  if (e && typeof e === 'object' && (e.code === 'EACCES' || e.code === 'EPERM')) return `${what}: permission denied`;
+  return `${what}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+async function runValidate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('validate needs exactly one PATH');
+  const target = positionals[0];
+  let dir;
+  try {
+    dir = await openLocalTarget(target);
+  } catch (err) {
+    process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${target}`)}\n`);
+    return EXIT_USAGE;
+  }
+  const progress = progressPrinter();
+  let report: ValidationReport;
+  try {
+    report = await validateDirectory(dir, { onProgress: progress.onProgress });
+  } catch (err) {
+    progress.done();
+    process.stderr.write(`lifeboat: ${ioMessage(err, `validation of ${target} failed`)}\n`);
+    return EXIT_USAGE;
+  } finally {
+    await dir.close();
+  }
+  progress.done();
+  if (dir.isFile) {
+    // The loader's verdict depends on every file around this one (metadata,
+    // neighbouring segments, snapshots): say so, or it reads like a real verdict.
+    report.findings.push({
+      severity: 'info',
+      code: 'input.single-file',
+      file: path.basename(target),
+      offset: null,
+      message:
+        'Only this one file was examined. Whether the engine starts depends on the whole data directory: validate the directory, e.g. /var/snap/microk8s/current/var/kubernetes/backend.',
+    });
+  }
+  if (values.json) {
+    out(JSON.stringify(report));
+  } else {
+    printReport(report, 'Validated');
+    printPlan(report.dqlite?.repair);
+  }
+  return verdictExitCode(report);
+}
+
+/** Is `child` equal to or inside `parent`? Both must be absolute and resolved. */
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Real path of the nearest existing ancestor, with the rest appended (DIR may not exist yet). */
+function realpathLoose(p: string): string {
+  let cur = path.resolve(p);
+  const rest: string[] = [];
+  while (!existsSync(cur)) {
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    rest.unshift(path.basename(cur));
+    cur = parent;
+  }
+  return path.join(realpathSync(cur), ...rest);
+}
+
+async function runRepair(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('repair needs exactly one PATH');
+  if (!values.out) throw new UsageError('repair needs --out DIR (a new or empty directory outside PATH)');
+  const src = positionals[0];
+  const outDir = values.out;
+  let srcReal: string;
+  try {
+    const st = await fs.stat(src);
+    if (!st.isDirectory()) {
+      process.stderr.write(`lifeboat: ${src} is not a directory; repair works on a whole data directory\n`);
+      return EXIT_USAGE;
+    }
+    srcReal = realpathSync(src);
+  } catch (err) {
+    process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${src}`)}\n`);
+    return EXIT_USAGE;
+  }
+  // Repair knows dqlite only: never "repair" (copy and bless) anything else.
+  const names = await fs.readdir(srcReal).catch(() => [] as string[]);
+  if (!looksLikeDqliteDirectory(names)) {
+    process.stderr.write(
+      `lifeboat: ${src} is not a dqlite data directory (no segments, snapshots or metadata files); nothing to repair. Run \`lifeboat validate ${src}\` for details.\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const outReal = realpathLoose(outDir);
+  if (isInside(srcReal, outReal)) {
+    process.stderr.write(`lifeboat: refusing: --out ${outDir} is inside ${src} (the evidence is never written to)\n`);
+    return EXIT_USAGE;
+  }
+  if (existsSync(outReal)) {
+    const st = await fs.stat(outReal);
+    if (!st.isDirectory() || (await fs.readdir(outReal)).length > 0) {
+      process.stderr.write(`lifeboat: refusing: --out ${outDir} exists and is not an empty directory\n`);
+      return EXIT_USAGE;
+    }
+  }
+  const progress = progressPrinter();
+  let result: Awaited<ReturnType<typeof writeRepairedCopy>>;
+  try {
+    result = await writeRepairedCopy(srcReal, outReal, { onProgress: progress.onProgress });
+  } catch (err) {
+    progress.done();
+    process.stderr.write(`lifeboat: ${ioMessage(err, 'repair failed')}\n`);
+    return EXIT_USAGE;
+  }
+  progress.done();
+  const { report, plan, actions, after } = result;
+  if (values.json) {
+    out(JSON.stringify({ report, plan, actions, after }));
+  } else {
+    printReport(report, 'Before');
+    out();
+    out(`Wrote a repaired copy to ${outReal} (${src} was not modified):`);
+    for (const a of actions) out(`  - ${a}`);
+    const realLoss = plan.lost.filter((r) => !r.coveredBySnapshot);
+    if (realLoss.length > 0) {
+      out('Entries lost by this repair:');
+      for (const r of realLoss) out(`  ${r.first}..${r.last} from ${r.file}: ${r.reason}`);
+    } else {
+      out('No entries lost by this repair.');
+    }
+    out();
+    printReport(after, 'After (validation of the copy)');
+  }
+  return verdictExitCode(after);
+}
+
+async function runServe(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { port: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) throw new UsageError('serve takes no PATH');
+  let port = 0;
+  if (values.port !== undefined) {
+    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) {
+      throw new UsageError(`--port must be a number 0-65535, not ${values.port}`);
+    }
+    port = Number(values.port);
+  }
+  // dist/cli.cjs → dist/renderer
+  const rendererDir = path.join(__dirname, 'renderer');
+  if (!existsSync(path.join(rendererDir, 'index.html'))) {
+    process.stderr.write(`lifeboat: the renderer is not built (${rendererDir}): run \`npm run build\` first\n`);
+    return EXIT_USAGE;
+  }
+  let server;
+  try {
+    server = await startWebServer({ port, rendererDir });
+  } catch (err) {
+    process.stderr.write(`lifeboat: ${ioMessage(err, 'cannot start the web server')}\n`);
+    return EXIT_USAGE;
+  }
+  const s = server;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      void s.close().then(() => resolve(EXIT_OK));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'validate':
+        return await runValidate(rest);
+      case 'repair':
+        return await runRepair(rest);
+      case 'serve':
+        return await runServe(rest);
+      case '--help':
+      case '-h':
+      case 'help':
+        out(USAGE);
+        return EXIT_OK;
+      case '--version':
+      case '-v':
+        out(appVersion());
+        return EXIT_OK;
+      case undefined:
+        process.stderr.write(`${USAGE}\n`);
+        return EXIT_USAGE;
+      default:
+        throw new UsageError(`unknown command: ${command}`);
+    }
+  } catch (err) {
+    // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`lifeboat: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+/** Entry point for bin/lifeboat.cjs: runs and sets the exit code. */
+export function run(argv: string[] = process.argv.slice(2)): void {
+  void main(argv).then((code) => {
+    process.exitCode = code;
+    // A stopped server may leave idle handles behind; nothing else is running.
+    if (argv[0] === 'serve') process.exit(code);
+  });
+}
+
+if (require.main === module) run();

@@ -1,0 +1,124 @@
+/**
+ * The core API handlers and the one dispatcher both transports use. Feature
+ * areas (SSH, ...) export their own PartialHandlers; `createAllHandlers` is
+ * the single place where the maps are merged.
+ */
+import type { MethodName } from '../../shared/contract/api';
+import type { WireResponse } from '../../shared/contract/api';
+import { analyzeListing } from '../../shared/formats/dqlite/listing';
+import type { CallContext, Handler, PartialHandlers } from './registry';
+import { appVersion, createSampleCatalog, publicSampleInfo, type SampleCatalog } from './samples';
+import { ApiError, ValidationService } from './validation-service';
+
+export { ApiError } from './validation-service';
+
+/** A pasted `ls -l` is a few KB; refuse megabytes of paste. */
+const MAX_LISTING_CHARS = 4 * 1024 * 1024;
+
+export interface CoreDeps {
+  samples: SampleCatalog;
+  validation: ValidationService;
+}
+
+function paramsObject(params: unknown): Record<string, unknown> {
+  if (params === undefined || params === null) return {};
+  if (typeof params !== 'object' || Array.isArray(params)) throw new ApiError('bad-params', 'params must be an object');
+  return params as Record<string, unknown>;
+}
+
+export function createCoreHandlers(deps: CoreDeps): PartialHandlers {
+  return {
+    'app.info': async (_params, ctx) => ({
+      version: appVersion(),
+      transport: ctx.transport,
+      platform: process.platform,
+    }),
+    'samples.list': async () => (await deps.samples.list()).map(publicSampleInfo),
+    'validation.start': async (params, ctx) => deps.validation.start(paramsObject(params).source, ctx),
+    'validation.cancel': async (params) => deps.validation.cancel(paramsObject(params).jobId),
+    'validation.batches': async (params) => {
+      const p = paramsObject(params);
+      return deps.validation.batches(p.jobId, p.file);
+    },
+    'listing.analyze': async (params) => {
+      const { text } = paramsObject(params);
+      if (typeof text !== 'string') throw new ApiError('bad-params', 'text must be a string');
+      if (text.length > MAX_LISTING_CHARS) throw new ApiError('too-large', 'the listing is too long (over 4 MiB)');
+      return analyzeListing(text);
+    },
+  };
+}
+
+/** Merge feature maps; a method defined twice is a programming error. */
+export function mergeHandlers(...parts: PartialHandlers[]): PartialHandlers {
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const part of parts) {
+    for (const [name, fn] of Object.entries(part)) {
+      if (typeof fn !== 'function') continue;
+      if (name in out) throw new Error(`API method ${name} is defined twice`);
+      out[name] = fn;
+    }
+  }
+  return out as PartialHandlers;
+}
+
+export interface Backend {
+  handlers: PartialHandlers;
+  validation: ValidationService;
+  samples: SampleCatalog;
+  /** Stop workers and sessions (window closed, server closed). */
+  shutdown(): Promise<void>;
+}
+
+export interface BackendOptions {
+  transport: 'electron' | 'web';
+  samplesDir?: string | null;
+  workerPath?: string;
+}
+
+/** Everything both transports serve. Add feature handler maps here. */
+export function createAllHandlers(opts: BackendOptions): Backend {
+  const samples = createSampleCatalog(opts.samplesDir);
+  const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath });
+  const handlers = mergeHandlers(
+    createCoreHandlers({ samples, validation }),
+    // sshHandlers, (from ./ssh/handlers once it exists)
+  );
+  return {
+    handlers,
+    validation,
+    samples,
+    shutdown: () => validation.shutdown(),
+  };
+}
+
+function hasMethod(handlers: PartialHandlers, method: string): method is MethodName {
+  return Object.prototype.hasOwnProperty.call(handlers, method) && typeof (handlers as Record<string, unknown>)[method] === 'function';
+}
+
+/**
+ * Run one call and turn every outcome into a wire response. Never throws:
+ * unknown methods and handler failures become `{ type: 'error' }`.
+ */
+export async function dispatch(
+  handlers: PartialHandlers,
+  id: number,
+  method: unknown,
+  params: unknown,
+  ctx: CallContext,
+): Promise<WireResponse> {
+  if (typeof method !== 'string' || !hasMethod(handlers, method)) {
+    return { type: 'error', id, error: { message: `unknown method: ${String(method).slice(0, 100)}`, code: 'unknown-method' } };
+  }
+  const handler = handlers[method] as Handler<MethodName> | undefined;
+  if (!handler) return { type: 'error', id, error: { message: `unknown method: ${method}`, code: 'unknown-method' } };
+  try {
+    // Params arrive untyped from the wire; every handler validates its own.
+    const result = await handler(params as never, ctx);
+    return { type: 'result', id, result };
+  } catch (err) {
+    if (err instanceof ApiError) return { type: 'error', id, error: { message: err.message, code: err.code } };
+    const message = err instanceof Error ? err.message : String(err);
+    return { type: 'error', id, error: { message, code: 'internal' } };
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The preload with a mocked `electron` module: it must expose exactly
+ * `window.lifeboat = { call, on }`, use only the two allow-listed channels,
+ * and never hand the IPC event object (which carries `sender`) to the page.
+ */
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { IPC_CALL, IPC_EVENT } from '../../shared/contract/api';
+
+const h = vi.hoisted(() => ({
+  exposed: [] as { key: string; api: unknown }[],
+  invokes: [] as { channel: string; args: unknown[] }[],
+  onChannels: [] as string[],
+  eventListener: null as ((event: unknown, msg: unknown) => void) | null,
+  nextResponse: null as unknown,
+  touched: new Set<string>(),
+}));
+
+vi.mock('electron', () => {
+  const ipcRenderer = {
+    invoke: (channel: string, ...args: unknown[]) => {
+      h.invokes.push({ channel, args });
+      return Promise.resolve(h.nextResponse);
+    },
+    on: (channel: string, listener: (event: unknown, msg: unknown) => void) => {
+      h.onChannels.push(channel);
+      if (channel === IPC_EVENT) h.eventListener = listener;
+    },
+  };
+  // Record every ipcRenderer member the preload touches (send, sendSync, ... are not allowed).
+  const spied = new Proxy(ipcRenderer, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string') h.touched.add(prop);
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return {
+    contextBridge: {
+      exposeInMainWorld: (key: string, api: unknown) => h.exposed.push({ key, api }),
+    },
+    ipcRenderer: spied,
+  };
+});
+
+type ExposedApi = {
+  call(method: unknown, params?: unknown): Promise<unknown>;
+  on(event: unknown, handler: unknown): () => void;
+};
+
+let api: ExposedApi;
+
+beforeAll(async () => {
+  await import('../../electron/preload');
+  expect(h.exposed).toHaveLength(1);
+  api = h.exposed[0].api as ExposedApi;
+});
+
+describe('preload bridge', () => {
+  it('exposes exactly window.lifeboat = { call, on }', () => {
+    expect(h.exposed.map((e) => e.key)).toEqual(['lifeboat']);
+    expect(Object.keys(api).sort()).toEqual(['call', 'on']);
+    expect(typeof api.call).toBe('function');
+    expect(typeof api.on).toBe('function');
+  });
+
+  it('uses only the allow-listed channels and ipcRenderer members', async () => {
+    h.nextResponse = { type: 'result', id: 1, result: null };
+    await api.call('app.info', {});
+    expect(h.onChannels).toEqual([IPC_EVENT]);
+    expect(new Set(h.invokes.map((i) => i.channel))).toEqual(new Set([IPC_CALL]));
+    expect([...h.touched].sort()).toEqual(['invoke', 'on']);
+  });
+
+  it('forwards a call as one wire request and returns its result', async () => {
+    h.invokes.length = 0;
+    h.nextResponse = { type: 'result', id: 7, result: { version: '1.2.3' } };
+    const result = await api.call('app.info', {});
+    expect(result).toEqual({ version: '1.2.3' });
+    expect(h.invokes).toHaveLength(1);
+    const [request] = h.invokes[0].args as [Record<string, unknown>];
+    expect(request).toMatchObject({ type: 'call', method: 'app.info', params: {} });
+    expect(typeof request.id).toBe('number');
+  });
+
+  it('turns an error response into a rejected promise with the message and code', async () => {
+    h.nextResponse = { type: 'error', id: 1, error: { message: 'no sample named "x"', code: 'unknown-sample' } };
+    await expect(api.call('validation.start', { source: { kind: 'sample', id: 'x' } })).rejects.toMatchObject({
+      message: 'no sample named "x"',
+      code: 'unknown-sample',
+    });
+    h.nextResponse = 'garbage';
+    await expect(api.call('app.info', {})).rejects.toThrow(/malformed/);
+  });
+
+  it('refuses a non-string method without touching IPC', async () => {
+    const before = h.invokes.length;
+    await expect(api.call(42, {})).rejects.toThrow(TypeError);
+    expect(h.invokes.length).toBe(before);
+  });
+
+  it('delivers only the payload to subscribers, never the IPC event', () => {
+    const got: unknown[][] = [];
+    const off = api.on('validation.progress', (...args: unknown[]) => got.push(args));
+    const ipcEvent = { sender: { secret: 'webContents' }, senderFrame: {} };
+    h.eventListener?.(ipcEvent, { type: 'event', event: 'validation.progress', payload: { jobId: 'j1' } });
+    h.eventListener?.(ipcEvent, { type: 'event', event: 'validation.done', payload: { jobId: 'j1' } });
+    expect(got).toEqual([[{ jobId: 'j1' }]]);
+
+    off();
+    h.eventListener?.(ipcEvent, { type: 'event', event: 'validation.progress', payload: { jobId: 'j2' } });
+    expect(got).toHaveLength(1);
+  });
+
+  it('ignores malformed event messages and survives a throwing subscriber', () => {
+    const got: unknown[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    api.on('validation.done', () => {
+      throw new Error('boom');
+    });
+    api.on('validation.done', (p: unknown) => got.push(p));
+    h.eventListener?.({}, null);
+    h.eventListener?.({}, { type: 'nope' });
+    h.eventListener?.({}, { type: 'event', event: 'validation.done', payload: 1 });
+    expect(got).toEqual([1]);
+    spy.mockRestore();
+  });
+});
