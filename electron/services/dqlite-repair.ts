@@ -2,8 +2,10 @@
  * Apply a dqlite repair plan to a NEW copy of a backend directory. The source
  * is only ever opened read-only. Layout:
  *   <outDir>/                          the repaired directory (start dqlite on this)
- *   <dirname(outDir)>/lifeboat-quarantine/   files the plan moves aside, and the full
+ *   <outDir>.lifeboat-quarantine/      files the plan moves aside, and the full
  *                                      original of every truncated segment (`<name>.orig`)
+ * The quarantine is named after the output so that two repairs into the same
+ * parent folder never share (or collide in) one quarantine.
  */
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -41,7 +43,16 @@ async function copyPrefix(src: string, dst: string, bytes: number | null): Promi
 }
 
 export function quarantineDirFor(outDir: string): string {
-  return path.join(path.dirname(path.resolve(outDir)), QUARANTINE_DIR_NAME);
+  return `${path.resolve(outDir)}.${QUARANTINE_DIR_NAME}`;
+}
+
+async function isNonEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await fs.readdir(dir)).length > 0;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
 }
 
 export async function writeRepairedCopy(
@@ -61,9 +72,11 @@ export async function writeRepairedCopy(
     await source.close();
   }
   const plan = report.dqlite?.repair ?? { needed: false, startsAfter: report.startable, steps: [], lost: [], summary: 'not a dqlite directory' };
-  await fs.mkdir(out, { recursive: true });
-  if ((await fs.readdir(out)).length) throw new Error(`${out} is not empty`);
   const quarantine = quarantineDirFor(out);
+  // Check both targets before writing anything, so a refusal leaves nothing half-written.
+  if (await isNonEmptyDir(out)) throw new Error(`${out} is not empty`);
+  if (await isNonEmptyDir(quarantine)) throw new Error(`${quarantine} is not empty`);
+  await fs.mkdir(out, { recursive: true });
   const actions: string[] = [];
   const quarantined = new Set(operations.filter((o) => o.op === 'quarantine').map((o) => o.file));
   const truncations = new Map(operations.filter((o) => o.op === 'truncate-rename').map((o) => [o.file, o] as const));

@@ -97,7 +97,10 @@ describe.skipIf(!HAVE)('real dqlite-demo data', () => {
     expect(res.report).toMatchObject({ startable: true, dataLoss: true });
     expect(res.plan.startsAfter).toBe(true);
     expect(res.after).toMatchObject({ startable: true, dataLoss: false });
-    expect(existsSync(path.join(repairedRoot, 'lifeboat-quarantine', `${last}.orig`))).toBe(true);
+    expect(existsSync(path.join(`${out}.lifeboat-quarantine`, `${last}.orig`))).toBe(true);
+    // A second repair into the same parent must not collide with the first one's quarantine.
+    const res2 = await writeRepairedCopy(damaged, path.join(repairedRoot, 'second-copy'));
+    expect(res2.after).toMatchObject({ startable: true, dataLoss: false });
 
     const c2 = await runDemo(repairedRoot, api + 2, db);
     const v = await http(`http://${HOST}:${api + 2}/k29`);
