@@ -238,7 +238,7 @@ export function planRepair(input: PlanInput): PlanOutput {
   for (const l of after.lost) if (!allLost.some((x) => x.first === l.first && x.file === l.file)) allLost.push(l);
   const realLoss = allLost.filter((l) => !l.coveredBySnapshot);
   const summary = startsAfter
-    ? `After ${ops.length} file operation(s) the node starts with entries up to ${after.lastIndex ?? '-'}${
+    ? `After ${ops.length} file operation(s) the node starts${after.lastIndex !== null ? ` with entries up to ${after.lastIndex}` : ''}${
         realLoss.length ? `; entries ${realLoss.map((l) => `${l.first}..${l.last}`).join(', ')} cannot be kept` : ' and nothing that is not already in the snapshot is lost'
       }.`
     : 'No file-level repair makes the node start; an offline rebuild from the snapshot and segments is needed.';
