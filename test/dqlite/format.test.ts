@@ -17,12 +17,15 @@ describe('crc', () => {
     expect(crc32(big)).toBe(crc32Reference(big));
     expect(crc32(big.subarray(5000), crc32(big.subarray(0, 5000)))).toBe(crc32(big));
   });
-  it('checksums 64 MiB quickly', () => {
-    const b = payload(64 * 1024 * 1024, 3);
-    const t = performance.now();
-    crc32(b);
-    const mbps = 64 / ((performance.now() - t) / 1000);
-    expect(mbps).toBeGreaterThan(150);
+  it('slice-by-8 fast path agrees with the bit-by-bit reference at every length and alignment', () => {
+    // Speed is measured by `npm run bench`, not timed here; this pins the fast path's correctness.
+    const b = payload(4096 + 17, 3);
+    for (let start = 0; start < 9; start++) {
+      for (const len of [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4096]) {
+        const part = b.subarray(start, start + len);
+        expect(crc32(part)).toBe(crc32Reference(part));
+      }
+    }
   });
 });
 
