@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memorySource } from '../shared/bytes/byte-source';
+import { memorySource } from '../../shared/bytes/byte-source';
 
 describe('memorySource', () => {
   it('returns short reads only at the end of the source', async () => {
