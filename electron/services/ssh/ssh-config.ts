@@ -1,0 +1,185 @@
+/**
+ * Import hosts from `~/.ssh/config` with the `ssh-config` package (the parser
+ * Tabby uses). It does not follow `Include`, so we splice included files in
+ * first (globs in the last path component, relative paths from ~/.ssh, depth
+ * 16 like OpenSSH). ProxyJump chains (`a,b`) are split and every hop is
+ * itself resolved through the config, hops' own ProxyJump first.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import SSHConfig from 'ssh-config';
+import type { SshConfigHost, SshEndpoint, SshTarget } from '../../../shared/contract/ssh';
+import { wildcardMatch } from './known-hosts';
+
+const MAX_INCLUDE_DEPTH = 16;
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+const MAX_JUMP_DEPTH = 8;
+
+export interface ConfigEnv {
+  home: string;
+  localUser: string;
+}
+
+function defaultEnv(): ConfigEnv {
+  return { home: os.homedir(), localUser: os.userInfo().username };
+}
+
+function expandTilde(p: string, env: ConfigEnv): string {
+  if (p === '~') return env.home;
+  if (p.startsWith('~/')) return path.join(env.home, p.slice(2));
+  return p;
+}
+
+async function globOne(pattern: string): Promise<string[]> {
+  const dir = path.dirname(pattern);
+  const base = path.basename(pattern);
+  if (!/[*?]/.test(base)) return [pattern];
+  try {
+    const names = await fs.readdir(dir);
+    return names.filter((n) => wildcardMatch(n, base)).sort().map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+/** The config text with every `Include` replaced by the included files' text. */
+export async function readConfigWithIncludes(file: string, env: ConfigEnv = defaultEnv(), depth = 0, problems: string[] = []): Promise<string> {
+  if (depth > MAX_INCLUDE_DEPTH) {
+    problems.push(`${file}: Include nested deeper than ${MAX_INCLUDE_DEPTH}`);
+    return '';
+  }
+  let text: string;
+  try {
+    const st = await fs.stat(file);
+    if (st.size > MAX_CONFIG_BYTES) {
+      problems.push(`${file}: larger than ${MAX_CONFIG_BYTES} bytes, skipped`);
+      return '';
+    }
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if (depth === 0) throw e;
+    return ''; // OpenSSH ignores missing include files
+  }
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*include(?:\s*=\s*|\s+)(.+)$/i.exec(line);
+    if (!m) {
+      out.push(line);
+      continue;
+    }
+    for (const raw of m[1].trim().split(/\s+/)) {
+      const unq = raw.replace(/^"(.*)"$/, '$1');
+      const expanded = expandTilde(unq, env);
+      const abs = path.isAbsolute(expanded) ? expanded : path.join(env.home, '.ssh', expanded);
+      for (const f of await globOne(abs)) out.push(await readConfigWithIncludes(f, env, depth + 1, problems));
+    }
+  }
+  return out.join('\n');
+}
+
+function str(v: string | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function list(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** `[user@]host[:port]` or `[user@][v6addr]:port`. */
+export function parseJumpSpec(spec: string): { user?: string; host: string; port?: number } {
+  let rest = spec.trim();
+  let user: string | undefined;
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    user = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+  }
+  let port: number | undefined;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  if (v6) {
+    rest = v6[1];
+    if (v6[2]) port = Number(v6[2]);
+  } else {
+    const c = rest.lastIndexOf(':');
+    if (c > 0 && rest.indexOf(':') === c) {
+      port = Number(rest.slice(c + 1));
+      rest = rest.slice(0, c);
+    }
+  }
+  if (!rest || (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))) {
+    throw new Error(`bad ProxyJump host: ${spec}`);
+  }
+  return { user, host: rest, port };
+}
+
+const APPLIED = new Set(['host', 'hostname', 'user', 'port', 'identityfile', 'proxyjump', 'include']);
+
+function expandTokens(v: string, host: string, user: string, env: ConfigEnv): string {
+  return v.replace(/%([%hdru])/g, (_, t: string) =>
+    t === '%' ? '%' : t === 'h' ? host : t === 'd' ? env.home : t === 'r' ? user : env.localUser,
+  );
+}
+
+/** Resolve one name (alias or plain host) through the config, like `ssh name` would. */
+export function resolveHost(
+  config: SSHConfig,
+  name: string,
+  env: ConfigEnv = defaultEnv(),
+  overrides: { user?: string; port?: number } = {},
+  depth = 0,
+): { target: SshTarget; ignored: string[] } {
+  if (depth > MAX_JUMP_DEPTH) throw new Error(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} at ${name}`);
+  const c = config.compute(name);
+  const host = expandTokens(str(c.HostName) ?? name, name, '', env);
+  const user = overrides.user ?? str(c.User) ?? env.localUser;
+  const portText = str(c.Port);
+  const port = overrides.port ?? (portText ? Number(portText) : 22);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad Port for ${name}: ${portText}`);
+  const identityFiles = list(c.IdentityFile).map((f) => expandTilde(expandTokens(f, host, user, env), env));
+  const jumps: SshEndpoint[] = [];
+  const jumpText = str(c.ProxyJump);
+  if (jumpText && jumpText.toLowerCase() !== 'none') {
+    for (const spec of jumpText.split(',')) {
+      const j = parseJumpSpec(spec);
+      const hop = resolveHost(config, j.host, env, { user: j.user, port: j.port }, depth + 1).target;
+      jumps.push(...(hop.jumps ?? []), { host: hop.host, port: hop.port, user: hop.user, identityFiles: hop.identityFiles });
+    }
+  }
+  const ignored = Object.keys(c).filter((k) => !APPLIED.has(k.toLowerCase()));
+  return {
+    target: { label: name, host, port, user, identityFiles, jumps: jumps.length ? jumps : undefined, useAgent: true },
+    ignored,
+  };
+}
+
+/** Every concrete alias (Host patterns without wildcards or negation), resolved. */
+export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv()): { hosts: SshConfigHost[]; problems: string[] } {
+  const config = SSHConfig.parse(text);
+  const aliases: string[] = [];
+  for (const line of config) {
+    if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
+    const values = typeof line.value === 'string' ? line.value.split(/\s+/) : line.value.map((v) => v.val);
+    for (const v of values) if (v && !/[*?!]/.test(v) && !aliases.includes(v)) aliases.push(v);
+  }
+  const hosts: SshConfigHost[] = [];
+  const problems: string[] = [];
+  for (const alias of aliases) {
+    try {
+      const { target, ignored } = resolveHost(config, alias, env);
+      hosts.push({ alias, target, ignored });
+    } catch (e) {
+      problems.push(`${alias}: ${(e as Error).message}`);
+    }
+  }
+  return { hosts, problems };
+}
+
+export async function importSshConfig(file?: string, env: ConfigEnv = defaultEnv()): Promise<{ hosts: SshConfigHost[]; problems: string[] }> {
+  const problems: string[] = [];
+  const text = await readConfigWithIncludes(file ?? path.join(env.home, '.ssh', 'config'), env, 0, problems);
+  const r = hostsFromConfigText(text, env);
+  return { hosts: r.hosts, problems: [...problems, ...r.problems] };
+}

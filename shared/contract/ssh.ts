@@ -1,0 +1,173 @@
+/**
+ * SSH workstation contract: connections, host-key decisions, prompts,
+ * terminals, remote commands and copy-out. Merged into `api.ts` by the lead
+ * (`ApiMethods = CoreMethods & SshMethods`). No secrets are ever part of a
+ * saved profile; passwords and passphrases travel only as prompt answers.
+ */
+
+/** A key already in known_hosts (for display next to a new or changed key). */
+export interface KnownKeyRef {
+  line: number;
+  keyType: string;
+  /** `SHA256:...` like `ssh-keygen -lf`. */
+  fingerprint: string;
+}
+
+interface VerdictBase {
+  host: string;
+  port: number;
+  /** The known_hosts name: `host` or `[host]:port`. */
+  lookupName: string;
+  keyType: string;
+  fingerprint: string;
+}
+
+/** OpenSSH's four outcomes for a presented host key. */
+export type HostKeyVerdict =
+  | (VerdictBase & { kind: 'known'; line: number })
+  | (VerdictBase & { kind: 'unknown'; notes: string[]; known: KnownKeyRef[] })
+  | (VerdictBase & { kind: 'changed'; known: KnownKeyRef[] })
+  | (VerdictBase & { kind: 'revoked'; line: number });
+
+/** What the user chose for an unknown key. */
+export type UnknownKeyDecision = 'accept-save' | 'accept-once' | 'reject';
+
+/** One hop or the final target. */
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  /** Private key files to try (after the agent). */
+  identityFiles?: string[];
+}
+
+/** A connection request (also what a saved profile stores: no secrets). */
+export interface SshTarget extends SshEndpoint {
+  /** Display name (ssh_config alias or user label). */
+  label?: string;
+  /** ProxyJump chain, first hop first. */
+  jumps?: SshEndpoint[];
+  /** Try ssh-agent (`SSH_AUTH_SOCK`) first. Default true. */
+  useAgent?: boolean;
+}
+
+/** A host imported from `~/.ssh/config`. */
+export interface SshConfigHost {
+  /** The Host pattern as written (aliases only; wildcard blocks are folded into them). */
+  alias: string;
+  target: SshTarget;
+  /** Options we saw but do not apply (e.g. ProxyCommand), for display. */
+  ignored: string[];
+}
+
+/** A question for the user, answered with `ssh.prompt.answer`. */
+export type SshPrompt =
+  | { promptId: string; kind: 'host-key'; verdict: HostKeyVerdict }
+  | { promptId: string; kind: 'passphrase'; keyFile: string; attempt: number; lastError?: string }
+  | { promptId: string; kind: 'password'; user: string; host: string; port: number; attempt: number }
+  | {
+      promptId: string;
+      kind: 'keyboard-interactive';
+      user: string;
+      host: string;
+      port: number;
+      name: string;
+      instructions: string;
+      prompts: { prompt: string; echo: boolean }[];
+    }
+  | { promptId: string; kind: 'sudo'; user: string; host: string; attempt: number };
+
+export type SshConnectionState = 'connecting' | 'ready' | 'dropped' | 'reconnecting' | 'closed';
+
+export interface RemoteEntry {
+  name: string;
+  kind: 'file' | 'dir' | 'symlink' | 'other';
+  size: number;
+  mtimeMs: number;
+  mode: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** Output beyond the cap was dropped (the cap protects memory, not the node). */
+  truncated: boolean;
+}
+
+export interface CopyOutProgress {
+  phase: 'listing' | 'hashing-remote' | 'copying' | 'hashing-local' | 'done';
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  currentFile: string | null;
+  bytesPerSecond: number;
+  /** Seconds, null while unknown. */
+  etaSeconds: number | null;
+}
+
+export interface ManifestEntry {
+  /** Path relative to the copied root, `/`-separated. */
+  path: string;
+  size: number;
+  remoteSha256: string | null;
+  localSha256: string | null;
+  match: boolean;
+}
+
+export interface CopyOutResult {
+  remotePath: string;
+  localPath: string;
+  files: ManifestEntry[];
+  bytes: number;
+  allMatch: boolean;
+  /** Bytes skipped because a previous partial copy already had them (resume). */
+  resumedBytes: number;
+  elapsedMs: number;
+  /** Path of the written manifest (`sha256sum` format). */
+  manifestPath: string;
+}
+
+export interface SshMethods {
+  'ssh.config.import': { params: { path?: string }; result: SshConfigHost[] };
+  'ssh.connect': { params: { target: SshTarget }; result: { connectionId: string; verdicts: HostKeyVerdict[] } };
+  'ssh.disconnect': { params: { connectionId: string }; result: { closed: boolean } };
+  'ssh.reconnect': { params: { connectionId: string }; result: { connectionId: string } };
+  /** Answer a prompt; `answers: null` cancels it. Host-key prompts take one answer: an UnknownKeyDecision. */
+  'ssh.prompt.answer': { params: { promptId: string; answers: string[] | null }; result: { accepted: boolean } };
+  /** The explicit, logged "the node was rebuilt, trust its new key" path. */
+  'ssh.hostkey.replace': {
+    params: { host: string; port: number; approvedFingerprint: string; reason: string };
+    result: { removedLines: number[]; keptSharedLines: number[] };
+  };
+  'ssh.exec': { params: { connectionId: string; command: string; sudo?: boolean }; result: ExecResult };
+  'ssh.list': { params: { connectionId: string; path: string }; result: RemoteEntry[] };
+  'ssh.terminal.open': {
+    params: { connectionId: string; cols: number; rows: number; term?: string };
+    result: { terminalId: string };
+  };
+  /** Keystrokes / paste (UTF-8 text). */
+  'ssh.terminal.input': { params: { terminalId: string; data: string }; result: { ok: boolean } };
+  'ssh.terminal.resize': { params: { terminalId: string; cols: number; rows: number }; result: { ok: boolean } };
+  /** The renderer has written `bytes` more bytes into xterm (backpressure). */
+  'ssh.terminal.ack': { params: { terminalId: string; bytes: number }; result: { ok: boolean } };
+  'ssh.terminal.close': { params: { terminalId: string }; result: { ok: boolean } };
+  'ssh.copyout.start': {
+    params: { connectionId: string; remotePath: string; localDir: string; force?: boolean };
+    result: { jobId: string };
+  };
+  'ssh.copyout.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
+}
+
+export interface SshEvents {
+  'ssh.prompt': SshPrompt;
+  'ssh.state': { connectionId: string; state: SshConnectionState; message?: string };
+  /** Raw terminal bytes, base64 (the JSON transports carry text). */
+  'ssh.terminal.data': { terminalId: string; dataBase64: string };
+  'ssh.terminal.exit': { terminalId: string; reason: 'exit' | 'dropped' | 'closed'; code?: number | null };
+  'ssh.copyout.progress': { jobId: string; progress: CopyOutProgress };
+  'ssh.copyout.done': { jobId: string; result: CopyOutResult };
+  'ssh.copyout.failed': { jobId: string; error: string; resumable: boolean };
+}
