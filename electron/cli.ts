@@ -4,6 +4,7 @@
  *   lifeboat validate PATH [--json]
  *   lifeboat repair PATH --out DIR [--json]
  *   lifeboat serve [--port N]
+ *   lifeboat copy-out [user@]host:PATH --to DIR ...   (exit codes: see services/ssh/copy-out-cli.ts)
  *
  * Exit codes: 0 the engine would start with no data loss and no error
  * findings; 1 problems found; 2 usage or I/O errors.
@@ -20,6 +21,7 @@ import { writeRepairedCopy } from './services/dqlite-repair';
 import { appVersion } from './services/samples';
 import { openLocalTarget } from './services/validation-service';
 import { startWebServer } from './web/server';
+import { copyOutCommand } from './services/ssh/copy-out-cli';
 
 const EXIT_OK = 0;
 const EXIT_PROBLEMS = 1;
@@ -29,6 +31,10 @@ const USAGE = `Usage:
   lifeboat validate PATH [--json]        check a data directory (read-only)
   lifeboat repair PATH --out DIR [--json] write a repaired copy of PATH into DIR
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
+  lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
+           [--known-hosts FILE] [--accept-new] [--force] [--json]
+                                         copy a data directory off a node over SFTP,
+                                         verified by SHA-256 on both ends
   lifeboat --help | --version
 
 Exit codes: 0 healthy (would start, no data loss), 1 problems found, 2 usage or I/O error.`;
@@ -306,6 +312,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runRepair(rest);
       case 'serve':
         return await runServe(rest);
+      case 'copy-out':
+        return await copyOutCommand(rest);
       case '--help':
       case '-h':
       case 'help':

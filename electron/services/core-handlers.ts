@@ -9,6 +9,7 @@ import { analyzeListing } from '../../shared/formats/dqlite/listing';
 import type { CallContext, Handler, PartialHandlers } from './registry';
 import { appVersion, createSampleCatalog, publicSampleInfo, type SampleCatalog } from './samples';
 import { ApiError, ValidationService } from './validation-service';
+import { shutdownSsh, sshHandlers } from './ssh/handlers';
 
 export { ApiError } from './validation-service';
 
@@ -82,13 +83,15 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath });
   const handlers = mergeHandlers(
     createCoreHandlers({ samples, validation }),
-    // sshHandlers, (from ./ssh/handlers once it exists)
+    sshHandlers,
   );
   return {
     handlers,
     validation,
     samples,
-    shutdown: () => validation.shutdown(),
+    shutdown: async () => {
+      await Promise.allSettled([validation.shutdown(), shutdownSsh()]);
+    },
   };
 }
 

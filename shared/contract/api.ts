@@ -9,6 +9,7 @@ import type { ValidationReport } from './report';
 import type { BatchSummary } from './dqlite';
 import type { Progress } from './progress';
 import type { ListingAnalysis } from './listing';
+import type { SshEvents, SshMethods } from './ssh';
 
 export interface AppInfo {
   version: string;
@@ -48,8 +49,8 @@ export interface CoreEvents {
 }
 
 // Feature contracts are merged here (import their maps and add them with `&`).
-export type ApiMethods = CoreMethods;
-export type ApiEvents = CoreEvents;
+export type ApiMethods = CoreMethods & SshMethods;
+export type ApiEvents = CoreEvents & SshEvents;
 
 export type MethodName = keyof ApiMethods;
 export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];

@@ -280,3 +280,10 @@ export const sshHandlers: SshHandlers = {
     return { cancelled: true };
   },
 };
+
+/** Close every connection, terminal and copy job (window closed, web server stopped). */
+export async function shutdownSsh(): Promise<void> {
+  for (const job of copyJobs.values()) job.abort();
+  copyJobs.clear();
+  for (const id of [...connections.keys()]) await sshHandlers['ssh.disconnect']({ connectionId: id }, connections.get(id)!.ctx);
+}
