@@ -1,0 +1,216 @@
+/**
+ * Benchmark: how fast is validation compared with just reading the bytes?
+ *
+ *   npx esbuild test/bench/bench.ts --bundle --platform=node --format=cjs --outfile=/tmp/bench.cjs
+ *   node /tmp/bench.cjs [--gib 1] [--lz4-mb 100] [--dir DIR (reuse)] [--keep]
+ *
+ * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
+ * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
+ * measures raw read throughput (same 4 MiB chunks, cold when the page cache can
+ * be dropped, and warm), validateDqliteDirectory throughput via localDirectory,
+ * their ratio, peak RSS/heap, and LZ4 frame verification on a big frame.
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fs, existsSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MAX_READ } from '../../shared/bytes/byte-source';
+import { crc32 } from '../../shared/formats/dqlite/crc';
+import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
+import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
+import { localDirectory, openFileSource } from '../../electron/services/fs-source';
+
+const SEGMENT_SIZE = 8 * 1024 * 1024;
+const PAYLOAD = 16 * 1024;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+function fill(buf: Uint8Array, seed: number): void {
+  const words = new Uint32Array(buf.buffer, buf.byteOffset, buf.byteLength >>> 2);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    // Half the words repeat, so pages look like real, partly compressible data.
+    words[i] = i & 1 ? 0x6b696e65 : x >>> 0;
+  }
+}
+
+/** One closed segment image: format 1, then one-entry batches until 8 MiB would be exceeded. */
+function segmentImage(): { bytes: Uint8Array; entries: number } {
+  const batchSize = 16 + 16 + PAYLOAD;
+  const entries = Math.floor((SEGMENT_SIZE - 8) / batchSize);
+  const bytes = new Uint8Array(8 + entries * batchSize);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(0, 1, true);
+  const payload = new Uint8Array(PAYLOAD);
+  fill(payload, 12345);
+  const dataCrc = crc32(payload);
+  for (let e = 0; e < entries; e++) {
+    const at = 8 + e * batchSize;
+    dv.setUint32(at + 8, 1, true); // n = 1
+    dv.setUint32(at + 16, 1, true); // term 1
+    bytes[at + 24] = 1; // RAFT_COMMAND
+    dv.setUint32(at + 28, PAYLOAD, true);
+    dv.setUint32(at, crc32(bytes, 0, at + 8, at + 32), true);
+    dv.setUint32(at + 4, dataCrc, true);
+    bytes.set(payload, at + 32);
+  }
+  return { bytes, entries };
+}
+
+async function makeBackend(dir: string, gib: number): Promise<number> {
+  await fs.mkdir(dir, { recursive: true });
+  const { bytes, entries } = segmentImage();
+  const count = Math.ceil((gib * 1024 ** 3) / bytes.length);
+  let first = 1;
+  for (let i = 0; i < count; i++) {
+    const name = `${String(first).padStart(16, '0')}-${String(first + entries - 1).padStart(16, '0')}`;
+    await fs.writeFile(path.join(dir, name), bytes);
+    first += entries;
+  }
+  const meta = new Uint8Array(32);
+  const dv = new DataView(meta.buffer);
+  dv.setUint32(0, 1, true);
+  dv.setUint32(8, 1, true);
+  dv.setUint32(16, 1, true);
+  await fs.writeFile(path.join(dir, 'metadata1'), meta);
+  return count * bytes.length;
+}
+
+function dropCaches(): boolean {
+  try {
+    execFileSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Peak RSS / heap while `fn` runs (sampled every 20 ms). */
+async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number; peakRss: number; peakHeap: number }> {
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
+  };
+  sample();
+  const timer = setInterval(sample, 20);
+  const t0 = performance.now();
+  try {
+    const result = await fn();
+    sample();
+    return { result, seconds: (performance.now() - t0) / 1000, peakRss, peakHeap };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function readAll(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of (await fs.readdir(dir)).sort()) {
+    const src = await openFileSource(path.join(dir, name));
+    try {
+      for (let off = 0; off < src.size; off += MAX_READ) total += (await src.read(off, MAX_READ)).length;
+    } finally {
+      await src.close();
+    }
+  }
+  return total;
+}
+
+const mb = (b: number) => b / 1e6;
+const fmt = (n: number, d = 0) => n.toFixed(d);
+
+async function main(): Promise<void> {
+  const gib = Number(arg('gib', '1'));
+  const lz4Mb = Number(arg('lz4-mb', '100'));
+  const reuse = arg('dir', '');
+  const keep = process.argv.includes('--keep');
+  const work = reuse || (await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-bench-')));
+  const backend = path.join(work, 'backend');
+  const rows: { what: string; mbps: string; seconds: string; ratio: string; peakRssMb: string; peakHeapMb: string }[] = [];
+  try {
+    let bytes: number;
+    if (reuse && existsSync(backend)) {
+      bytes = 0;
+      for (const n of await fs.readdir(backend)) bytes += (await fs.stat(path.join(backend, n))).size;
+    } else {
+      const t0 = performance.now();
+      bytes = await makeBackend(backend, gib);
+      console.log(`generated ${fmt(mb(bytes))} MB in ${fmt((performance.now() - t0) / 1000, 1)} s at ${backend}`);
+    }
+
+    const cold = dropCaches();
+    const rawCold = await measure(() => readAll(backend));
+    const rawWarm = await measure(() => readAll(backend));
+    if (cold) dropCaches();
+    const validation = await measure(async () => {
+      const src = localDirectory(backend);
+      try {
+        return await validateDqliteDirectory(src);
+      } finally {
+        await src.close();
+      }
+    });
+    const validationWarm = await measure(async () => {
+      const src = localDirectory(backend);
+      try {
+        return await validateDqliteDirectory(src);
+      } finally {
+        await src.close();
+      }
+    });
+    const row = (what: string, m: { seconds: number; peakRss: number; peakHeap: number }, base: number | null, n = bytes) => ({
+      what,
+      mbps: fmt(mb(n) / m.seconds),
+      seconds: fmt(m.seconds, 2),
+      ratio: base === null ? '' : fmt(base / m.seconds, 2),
+      peakRssMb: fmt(mb(m.peakRss)),
+      peakHeapMb: fmt(mb(m.peakHeap)),
+    });
+    rows.push(row(cold ? 'raw read, cold cache' : 'raw read (cache could not be dropped)', rawCold, null));
+    rows.push(row('raw read, warm cache', rawWarm, null));
+    rows.push(row(cold ? 'validate, cold cache' : 'validate', validation, rawCold.seconds));
+    rows.push(row('validate, warm cache', validationWarm, rawWarm.seconds));
+    const rep = validation.result;
+    console.log(`validation verdict: startable=${rep.startable} dataLoss=${rep.dataLoss} findings=${rep.findings.length} bytesRead=${rep.bytesRead}`);
+
+    // LZ4: a big compressible frame made by the real lz4 CLI (linked blocks, content checksum).
+    const plain = path.join(work, 'big.bin');
+    const frame = path.join(work, 'big.lz4');
+    const chunk = new Uint8Array(4 * 1024 * 1024);
+    const fh = await fs.open(plain, 'w');
+    for (let written = 0, i = 0; written < lz4Mb * 1e6; written += chunk.length, i++) {
+      fill(chunk, i + 1);
+      await fh.write(chunk);
+    }
+    await fh.close();
+    execFileSync('lz4', ['-q', '-f', '-BD', '--content-size', plain, frame]);
+    await fs.rm(plain);
+    const frameSrc = await openFileSource(frame);
+    try {
+      const lz4 = await measure(() => verifyLz4Frame(frameSrc));
+      if (!lz4.result.ok) throw new Error(`lz4 verify failed: ${lz4.result.error}`);
+      rows.push(row(`lz4 verify (${fmt(mb(frameSrc.size))} MB frame -> MB/s of output)`, lz4, null, lz4.result.contentSize));
+    } finally {
+      await frameSrc.close();
+    }
+    console.table(rows);
+    console.log('ratio = raw read time / validation time (1.00 = validation as fast as reading).');
+  } finally {
+    if (!keep && !reuse) await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
