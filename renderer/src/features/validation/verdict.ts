@@ -1,0 +1,50 @@
+/**
+ * The one-line answer an operator needs first: will it start, and at what cost.
+ * Derived only from the report's own fields, so the CLI and the UI agree.
+ */
+import type { LostRange } from '../../../../shared/contract/dqlite';
+import type { ValidationReport } from '../../../../shared/contract/report';
+
+export type VerdictKind =
+  /** Starts and keeps everything; no errors. */
+  | 'healthy'
+  /** Starts and keeps everything, but there are warnings worth reading. */
+  | 'starts-with-warnings'
+  /** Starts, drops entries, but the chosen snapshot already holds them. */
+  | 'starts-loss-covered'
+  /** Starts by silently dropping entries that exist nowhere else. */
+  | 'starts-with-loss'
+  /** Would not start. */
+  | 'fails'
+  /** Not a recognised data directory. */
+  | 'unknown';
+
+export interface Verdict {
+  kind: VerdictKind;
+  tone: 'ok' | 'warn' | 'bad' | 'neutral';
+  /** Lost ranges not covered by a snapshot: real data loss. */
+  uncovered: LostRange[];
+  covered: LostRange[];
+  /** Entries in uncovered ranges. */
+  uncoveredEntries: number;
+  errors: number;
+  warnings: number;
+}
+
+export function entriesIn(ranges: readonly LostRange[]): number {
+  return ranges.reduce((n, r) => n + Math.max(0, r.last - r.first + 1), 0);
+}
+
+export function verdictOf(report: ValidationReport): Verdict {
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
+  const warnings = report.findings.filter((f) => f.severity === 'warning').length;
+  const uncovered = report.lost.filter((r) => !r.coveredBySnapshot);
+  const covered = report.lost.filter((r) => r.coveredBySnapshot);
+  const base = { uncovered, covered, uncoveredEntries: entriesIn(uncovered), errors, warnings };
+  if (report.engine === 'unknown') return { kind: 'unknown', tone: 'neutral', ...base };
+  if (!report.startable) return { kind: 'fails', tone: 'bad', ...base };
+  if (report.dataLoss && uncovered.length > 0) return { kind: 'starts-with-loss', tone: 'bad', ...base };
+  if (report.dataLoss || covered.length > 0) return { kind: 'starts-loss-covered', tone: 'warn', ...base };
+  if (errors > 0 || warnings > 0) return { kind: 'starts-with-warnings', tone: 'warn', ...base };
+  return { kind: 'healthy', tone: 'ok', ...base };
+}

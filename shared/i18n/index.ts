@@ -1,0 +1,70 @@
+/**
+ * The message catalogs and a tiny translator. No framework: the renderer
+ * wraps `translate` in a reactive store, the CLI could call it directly.
+ */
+import { LOCALES, type Locale, type Messages } from './types';
+import core from './core';
+import home from './home';
+import validation from './validation';
+import segmentMap from './segment-map';
+import listing from './listing';
+import findings from './findings';
+import samples from './samples';
+import ssh from './ssh';
+
+export { LOCALES, type Locale } from './types';
+
+/** Feature catalogs merged into one table per locale. Add new feature files here. */
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh };
+
+function merge(locale: Locale): Messages {
+  const out: Record<string, string> = {};
+  for (const catalog of Object.values(FEATURE_CATALOGS)) Object.assign(out, catalog[locale]);
+  return out;
+}
+
+export const MESSAGES: Readonly<Record<Locale, Messages>> = {
+  en: merge('en'),
+  'zh-CN': merge('zh-CN'),
+};
+
+export type MessageParams = Record<string, string | number>;
+
+/** Replaces `{name}` with params.name; unknown placeholders stay visible so they get noticed. */
+export function interpolate(template: string, params?: MessageParams): string {
+  if (!params) return template;
+  return template.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return typeof value === 'number' ? formatNumber(value) : value;
+  });
+}
+
+function formatNumber(n: number): string {
+  // Indexes and byte offsets are read against journalctl lines: no grouping separators.
+  return String(n);
+}
+
+export function hasMessage(key: string, locale: Locale = 'en'): boolean {
+  return key in MESSAGES[locale];
+}
+
+/** Looks a key up in `locale`, then English, then shows the key itself (never a blank). */
+export function translate(locale: Locale, key: string, params?: MessageParams): string {
+  const template = MESSAGES[locale][key] ?? MESSAGES.en[key] ?? key;
+  return interpolate(template, params);
+}
+
+/** Chooses a supported locale from navigator.languages-style tags. */
+export function pickLocale(preferred: readonly string[] | undefined | null): Locale {
+  for (const tag of preferred ?? []) {
+    const lower = tag.toLowerCase();
+    if (lower.startsWith('zh')) return 'zh-CN';
+    if (lower.startsWith('en')) return 'en';
+  }
+  return 'en';
+}
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+}

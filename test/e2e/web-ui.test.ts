@@ -1,0 +1,368 @@
+/**
+ * The renderer in a real browser against the real back end: home screen in
+ * both languages, samples validated by the server, a damaged directory
+ * dropped into the page and validated in the Web Worker, a pasted listing,
+ * and cancelling a long validation. Data directories are written by the real
+ * engine (dqlite-demo) and damaged the way field reports describe.
+ */
+import { existsSync, promises as fs, mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startWebServer, type WebServer } from '../../electron/web/server';
+import { closedSegments, copyDir, dqliteDemoAvailable, hashTree, REPO } from '../cli/fixtures';
+import { goldenField, goldenKilled, goldenStopped } from '../helpers/dqlite-goldens';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+
+const canRun = chromiumAvailable() && dqliteDemoAvailable();
+const LISTING = '/work/shared/data/microk8s-backend-listing.txt';
+
+let tmp: string;
+let server: WebServer;
+let browser: Browser;
+/** A copy of a crashed node with a middle closed segment ending in 4096 zero bytes. */
+let damagedDir: string;
+let damagedSegment: string;
+let damagedHashes: Record<string, string>;
+const pages: WatchedPage[] = [];
+let samplesRoot: string;
+let sampleHashesBefore: Record<string, string>;
+
+/** The bundled samples, if the two this suite opens are listed. */
+function bundledSamplesUsable(dir: string): boolean {
+  const index = path.join(dir, 'index.json');
+  if (!existsSync(index)) return false;
+  try {
+    const ids = (JSON.parse(readFileSync(index, 'utf8')) as { id?: unknown }[]).map((e) => e.id);
+    return ids.includes('dqlite-healthy') && ids.includes('dqlite-field-report');
+  } catch {
+    return false;
+  }
+}
+
+/** Appends `n` zero bytes: what a power cut does to a segment whose zero-filled tail block was never truncated. */
+async function appendZeros(file: string, n: number): Promise<void> {
+  await fs.appendFile(file, Buffer.alloc(n));
+}
+
+async function page(opts: { locale?: string; colorScheme?: 'dark' | 'light' } = {}): Promise<WatchedPage> {
+  const p = await openPage(browser, server.url, opts);
+  pages.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  await ensureRendererBuilt();
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
+
+  // Samples served by the back end: the bundled ones (resources/samples) when present,
+  // else the same two shapes made here with the real engine.
+  const bundled = path.join(REPO, 'resources', 'samples');
+  let samplesDir: string | undefined;
+  if (bundledSamplesUsable(bundled)) samplesDir = bundled;
+  else {
+    samplesDir = path.join(tmp, 'samples');
+    const stopped = await goldenStopped();
+    await copyDir(stopped.dataDir, path.join(samplesDir, 'dqlite-healthy'));
+    const field = await goldenField();
+    const fieldDir = path.join(samplesDir, 'dqlite-field-report');
+    await copyDir(field.dataDir, fieldDir);
+    // The field report: the closed segment just before the 80-byte .reconfigure segment ends in zero fill.
+    const fieldSegs = await closedSegments(fieldDir);
+    const tinyAt = fieldSegs.findIndex((s, i) => i > 0 && readFileSync(path.join(fieldDir, s)).length === 80);
+    await appendZeros(path.join(fieldDir, fieldSegs[tinyAt - 1]), 512);
+    await fs.writeFile(
+      path.join(samplesDir, 'index.json'),
+      JSON.stringify([
+        { id: 'dqlite-healthy', dir: 'dqlite-healthy', titleKey: 'sample.healthy.title', descriptionKey: 'sample.healthy.description', engine: 'dqlite' },
+        { id: 'dqlite-field-report', dir: 'dqlite-field-report', titleKey: 'sample.fieldReport.title', descriptionKey: 'sample.fieldReport.description', engine: 'dqlite' },
+      ]),
+    );
+  }
+  sampleHashesBefore = await hashTree(samplesDir);
+  samplesRoot = samplesDir;
+
+  // A directory the user drops: a crashed node, a middle closed segment damaged.
+  const killed = await goldenKilled();
+  damagedDir = path.join(tmp, 'drop', 'backend');
+  await copyDir(killed.dataDir, damagedDir);
+  const segs = await closedSegments(damagedDir);
+  damagedSegment = segs[4];
+  await appendZeros(path.join(damagedDir, damagedSegment), 4096);
+  damagedHashes = await hashTree(damagedDir);
+
+  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const p of pages) await p.context.close().catch(() => undefined);
+  await browser?.close();
+  await server?.close();
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
+  it('shows the home screen in English and Chinese, and remembers the choice', async () => {
+    const { page: p, errors } = await page({ locale: 'en-US' });
+    await p.getByRole('heading', { name: 'Drop a data directory or file here' }).waitFor();
+    await p.getByRole('button', { name: 'Open folder…' }).waitFor();
+    await p.getByRole('button', { name: 'Paste a listing…' }).waitFor();
+    await p.getByRole('button', { name: /Open sample: Healthy single node/ }).waitFor();
+    expect(await p.getAttribute('html', 'lang')).toBe('en');
+    await screenshot(p, 'home-en');
+
+    await p.getByTestId('language-button').click();
+    await p.getByRole('heading', { name: '把数据目录或文件拖到这里' }).waitFor();
+    await p.getByRole('button', { name: '打开目录…' }).waitFor();
+    await p.getByRole('button', { name: /打开示例：健康的单节点/ }).waitFor();
+    expect(await p.getAttribute('html', 'lang')).toBe('zh-CN');
+    await screenshot(p, 'home-zh');
+    // No English left on the Chinese screen except names, paths and code.
+    const body = await p.locator('main').innerText();
+    expect(body).not.toMatch(/Drop a data|Open folder|Paste a listing|Open a sample/);
+
+    await p.reload();
+    await p.getByRole('heading', { name: '把数据目录或文件拖到这里' }).waitFor();
+    expect(errors).toEqual([]);
+
+    // A Chinese browser starts in Chinese; dark mode renders too.
+    const zh = await page({ locale: 'zh-CN', colorScheme: 'dark' });
+    await zh.page.getByRole('heading', { name: '哪里坏了？把数据目录交给我看看。' }).waitFor();
+    await screenshot(zh.page, 'home-zh-dark');
+    expect(zh.errors).toEqual([]);
+  });
+
+  it('says what to do when the page was opened without the token', async () => {
+    const { page: p } = await page();
+    await p.goto(server.url.replace(/\?token=.*/, '') + '?token=wrong');
+    // The server refuses the page itself (401) with the next step.
+    expect(await p.locator('body').innerText()).toMatch(/lifeboat serve/);
+  });
+
+  it('opens the healthy sample: would start, nothing lost, map and repair plan', async () => {
+    const { page: p, errors } = await page();
+    await p.getByRole('button', { name: /Open sample: Healthy single node/ }).click();
+    const verdict = p.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.getAttribute('data-verdict')).toMatch(/^(healthy|starts-with-warnings)$/);
+    expect(await p.getByTestId('fact-starts').innerText()).toBe('Yes');
+    expect(await p.getByTestId('fact-loss').innerText()).toBe('No');
+    const summary = await p.getByTestId('map-summary').innerText();
+    expect(summary).toMatch(/\d+ closed segments/);
+    expect(summary).not.toMatch(/bad/);
+    await p.getByTestId('repair-plan').getByText('No repair is needed.').waitFor();
+    // Hovering a closed segment shows its range, size and batch counts.
+    const box = (await p.getByTestId('segment-map').locator('canvas').boundingBox())!;
+    await p.mouse.move(box.x + box.width / 2, box.y + 58);
+    const tip = p.getByTestId('map-tooltip');
+    await tip.waitFor();
+    expect(await tip.innerText()).toMatch(/\d{16}-\d{16}[\s\S]*entries \d+–\d+[\s\S]*size [\d.]+ (KiB|MiB)[\s\S]*\d+ batches, \d+ entries/);
+    await screenshot(p, 'sample-healthy-hover', false);
+    await p.mouse.move(0, 0);
+    await screenshot(p, 'sample-healthy');
+    expect(errors).toEqual([]);
+  });
+
+  it('opens the field-report sample: would not start, names the segment and the engine error', async () => {
+    const { page: p, errors } = await page();
+    await p.getByRole('button', { name: /Open sample: Power cut/ }).click();
+    const verdict = p.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe('fails');
+    expect(await verdict.innerText()).toMatch(/load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero/);
+    const bad = p.getByTestId('map-problems').locator('li[data-tone="bad"]');
+    expect(await bad.count()).toBe(1);
+    // Batches of a back-end job load on demand (validation.batches): the zero-count batch is the problem.
+    await bad.getByRole('button').click();
+    const table = p.getByTestId('batch-table');
+    await table.getByText(/\d+ batches, 1 with problems/).waitFor({ timeout: 30_000 });
+    await table.getByLabel('Only batches with problems').check();
+    expect(await table.locator('.row.bad').count()).toBe(1);
+    // The repair plan has exact commands in copyable blocks.
+    const plan = p.getByTestId('repair-plan');
+    expect(await plan.locator('pre code').count()).toBeGreaterThan(0);
+    await plan.getByRole('button', { name: 'Copy this command' }).first().click();
+    await plan.getByText('Copied').first().waitFor();
+    await screenshot(p, 'sample-field-report');
+    // Validating a sample never changes it.
+    expect(await hashTree(samplesRoot)).toEqual(sampleHashesBefore);
+    expect(errors).toEqual([]);
+  });
+
+  it('validates a dropped directory in the worker: findings, the bad segment on the map, its batches', async () => {
+    const { page: p, errors } = await page();
+    await p.getByTestId('folder-input').setInputFiles(damagedDir);
+    const verdict = p.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe('fails');
+    expect(await p.getByTestId('fact-starts').innerText()).toBe('No');
+    expect(await verdict.innerText()).toContain(`load closed segment ${damagedSegment}: entries batch`);
+
+    // Findings: the zero-count batch in that file, with its offset (the original file size).
+    const finding = p.getByTestId('findings').locator(`li[data-code="segment.count-zero"]`);
+    await finding.first().waitFor();
+    expect(await finding.first().innerText()).toContain(damagedSegment);
+    expect(await finding.first().innerText()).toContain('Batch with zero entries');
+
+    // The map marks that segment bad; so does the file list.
+    await p.getByTestId('map-problems').locator(`li[data-file="${damagedSegment}"][data-tone="bad"]`).waitFor();
+    await p.getByTestId('file-list').locator(`button[data-file="${damagedSegment}"][data-tone="bad"]`).waitFor();
+    expect(Number(await p.getByTestId('segment-map').getAttribute('data-items'))).toBeGreaterThan(5);
+    await screenshot(p, 'drop-damaged');
+
+    // Keyboard: focus the map, step to a file, Enter opens its batch table.
+    await p.getByTestId('segment-map').focus();
+    await p.keyboard.press('ArrowDown');
+    expect(await p.getByTestId('map-focus').innerText()).not.toBe('');
+    await p.keyboard.press('Enter');
+    await p.getByTestId('batch-table').waitFor();
+
+    // Clicking the bad segment in the list opens its batches; the bad batch is flagged.
+    await p.getByTestId('map-problems').getByRole('button', { name: damagedSegment }).click();
+    const table = p.getByTestId('batch-table');
+    await p.locator(`[data-testid="batch-table"][data-file="${damagedSegment}"]`).waitFor();
+    await table.getByText(/\d+ batches, 1 with problems/).waitFor({ timeout: 30_000 });
+    await table.getByLabel('Only batches with problems').check();
+    const rows = table.locator('.row.bad');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    await screenshot(p, 'drop-batches');
+
+    // With a file selected, the map still pans away from it (and stays there).
+    const range = p.getByText(/^index \d+ … \d+$/);
+    await p.getByTestId('segment-map').focus();
+    const before = await range.innerText();
+    // Far enough that the selected segment leaves the view.
+    for (let i = 0; i < 3; i++) await p.keyboard.press('Shift+ArrowLeft');
+    await p.waitForTimeout(100);
+    const after = await range.innerText();
+    expect(after).not.toBe(before);
+    await p.waitForTimeout(200);
+    expect(await range.innerText()).toBe(after);
+
+    // Evidence untouched.
+    expect(await hashTree(damagedDir)).toEqual(damagedHashes);
+    expect(errors).toEqual([]);
+  });
+
+  it('maps a pasted listing from the field report', async () => {
+    const { page: p, errors } = await page();
+    await p.getByTestId('paste-listing').click();
+    const dialog = p.getByTestId('listing-dialog');
+    await dialog.waitFor();
+    // Esc closes the dialog, the button opens it again.
+    await p.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await p.getByTestId('paste-listing').click();
+    await p.getByTestId('listing-text').fill(readFileSync(LISTING, 'utf8'));
+    await p.getByTestId('listing-analyze').click();
+    const view = p.getByTestId('listing-view');
+    await view.waitFor();
+    const summary = await p.getByTestId('map-summary').innerText();
+    expect(summary).toContain('16 closed segments');
+    expect(summary).toContain('3 open segments');
+    expect(summary).toContain('2 snapshots');
+    // The suspicious block-aligned segment is flagged, and must be copied out first.
+    const findings = p.getByTestId('findings');
+    await findings.locator('li[data-code="listing.block-aligned-closed"]').waitFor();
+    expect(await findings.innerText()).toContain('0000000014232389-0000000014232597');
+    const copyOut = p.getByTestId('copy-out');
+    expect(await copyOut.innerText()).toContain('0000000014232389-0000000014232597');
+    expect(await copyOut.locator('pre code').innerText()).toMatch(/^sudo tar -C \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend .*0000000014232389-0000000014232597/);
+    // The file list holds every file, including the three open segments.
+    await p.getByTestId('file-list').locator('button[data-file="open-28053"]').waitFor();
+    await screenshot(p, 'listing-field-report');
+
+    await p.getByTestId('language-button').click();
+    await p.getByRole('heading', { name: '需要拷出的文件' }).waitFor();
+    expect(await p.getByTestId('map-summary').innerText()).toContain('16 个 closed segment');
+    await screenshot(p, 'listing-field-report-zh');
+    expect(errors).toEqual([]);
+  });
+
+  it('reports a dropped loose file as an unknown engine, calmly', async () => {
+    const { page: p, errors } = await page();
+    await p.getByTestId('drop-zone').waitFor();
+    // A drop built in page context: one file that is no datastore (e.g. an etcd snapshot.db later).
+    await p.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'snapshot.db'));
+      const zone = document.querySelector('[data-testid="drop-zone"]');
+      zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const verdict = p.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
+    expect(await verdict.innerText()).toContain('snapshot.db');
+    await p.getByRole('heading', { name: 'Nothing to check here' }).waitFor();
+    await screenshot(p, 'drop-unknown-file');
+    expect(errors).toEqual([]);
+  });
+
+  it('stays responsive with 20000 segments on the map', async () => {
+    const lines = ['total 1'];
+    for (let i = 0; i < 20_000; i++) {
+      const first = 1 + i * 500;
+      lines.push(`-rw-rw---- 1 root microk8s 8381624 Jan 28 00:11 ${String(first).padStart(16, '0')}-${String(first + 499).padStart(16, '0')}`);
+    }
+    lines.push('-rw-rw---- 1 root microk8s 8388608 Jan 28 00:41 open-1');
+    const { page: p, errors } = await page();
+    await p.getByTestId('paste-listing').click();
+    // 1.4 MB: set in one go (typing it through fill() takes minutes).
+    await p.getByTestId('listing-text').evaluate((el, text) => {
+      (el as HTMLTextAreaElement).value = text;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, lines.join('\n'));
+    await p.getByTestId('listing-analyze').click();
+    await p.getByTestId('map-summary').getByText(/20000 closed segments/).waitFor({ timeout: 30_000 });
+    const map = p.getByTestId('segment-map');
+    await map.focus();
+    const range = p.getByText(/^index \d+ … \d+$/);
+    const before = await range.innerText();
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) await p.keyboard.press('+');
+    for (let i = 0; i < 20; i++) await p.keyboard.press('ArrowRight');
+    for (let i = 0; i < 10; i++) await p.keyboard.press('-');
+    // Each key redraws the canvas: 40 redraws of 20000 segments (about 0.3 s here; generous bound for a busy CI box).
+    await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(await range.innerText()).not.toBe(before);
+    await p.mouse.move(0, 0);
+    await screenshot(p, 'map-20000-segments', false);
+    expect(errors).toEqual([]);
+  });
+
+  it('cancels a long validation and says nothing was changed', async () => {
+    // About 1.7 GB of valid segments as hard links to one real segment: long enough to cancel.
+    const killed = await goldenKilled();
+    const source = path.join(killed.dataDir, (await closedSegments(killed.dataDir))[4]);
+    const m = /^(\d{16})-(\d{16})$/.exec(path.basename(source));
+    const perFile = Number(m![2]) - Number(m![1]) + 1;
+    const bigDir = path.join(tmp, 'big', 'backend');
+    await fs.mkdir(bigDir, { recursive: true });
+    for (let i = 0; i < 200; i++) {
+      const first = 1 + i * perFile;
+      const name = `${String(first).padStart(16, '0')}-${String(first + perFile - 1).padStart(16, '0')}`;
+      await fs.link(source, path.join(bigDir, name));
+    }
+    await fs.copyFile(path.join(killed.dataDir, 'metadata1'), path.join(bigDir, 'metadata1'));
+
+    const { page: p, errors } = await page();
+    await p.getByTestId('folder-input').setInputFiles(bigDir);
+    const progress = p.getByTestId('progress');
+    await progress.waitFor();
+    await p.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow') ?? '0') > 0, null, {
+      timeout: 30_000,
+    });
+    await screenshot(p, 'cancel-progress');
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await p.getByTestId('notice').getByText('Validation cancelled. Nothing was changed.').waitFor({ timeout: 5_000 });
+    expect(await p.getByTestId('report').count()).toBe(0);
+    // The app is usable again right away.
+    await p.getByRole('heading', { name: 'Drop a data directory or file here' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+});
