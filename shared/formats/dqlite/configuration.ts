@@ -2,7 +2,8 @@
  * Raft configuration encoding (`raft:configuration.c`), used by RAFT_CHANGE
  * payloads and snapshot .meta files:
  *   u8 version = 1, u64 n, then per server: u64 id, NUL-terminated address,
- *   u8 role (0 voter, 1 standby, 2 spare); total padded to 8 bytes.
+ *   u8 role (raft.h: 0 RAFT_STANDBY, 1 RAFT_VOTER, 2 RAFT_SPARE); total padded to 8 bytes.
+ * Note the order differs from go-dqlite's NodeRole in cluster.yaml (0 voter, 1 standby).
  * Ids are u64 and exceed 2^53 (go-dqlite's BootstrapID), so they are decimal strings.
  */
 import type { RaftServer } from '../../contract/dqlite';
@@ -11,15 +12,15 @@ import { pad8, putU64, u64At } from './le';
 export type ConfigurationResult = { ok: true; servers: RaftServer[] } | { ok: false; error: string; offset: number };
 
 function roleName(code: number): RaftServer['role'] {
-  if (code === 0) return 'voter';
-  if (code === 1) return 'standby';
+  if (code === 0) return 'standby';
+  if (code === 1) return 'voter';
   if (code === 2) return 'spare';
   return `unknown(${code})`;
 }
 
 function roleCode(role: RaftServer['role']): number {
-  if (role === 'voter') return 0;
-  if (role === 'standby') return 1;
+  if (role === 'standby') return 0;
+  if (role === 'voter') return 1;
   if (role === 'spare') return 2;
   const m = /^unknown\((\d+)\)$/.exec(role);
   return m ? Number(m[1]) & 255 : 0;
