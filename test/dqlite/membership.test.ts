@@ -15,7 +15,9 @@ describe('raft configuration roles', () => {
     ]);
     // version(1) + n(8) + id(8) + "a:1\0"(4) -> role byte of the first server at 21.
     expect(bytes[21]).toBe(1);
-    expect(decodeConfiguration(bytes).servers.map((s) => s.role)).toEqual(['voter', 'standby', 'spare']);
+    const decoded = decodeConfiguration(bytes);
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(decoded.servers.map((s) => s.role)).toEqual(['voter', 'standby', 'spare']);
   });
 
   it('a real single-node dqlite-demo snapshot shows its node as a voter, agreeing with cluster.yaml', async () => {
