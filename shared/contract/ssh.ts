@@ -130,6 +130,16 @@ export interface CopyOutResult {
   manifestPath: string;
 }
 
+export interface RecordingExport {
+  /** Suggested download name, e.g. `2026-11-22T16-50-01-node1-ab12cd34.txt`. */
+  fileName: string;
+  /** Where the recording lives on the machine running the back end. */
+  path: string;
+  text: string;
+  /** Only the last `text.length` characters are included (very long sessions). */
+  truncated: boolean;
+}
+
 export interface SshMethods {
   'ssh.config.import': { params: { path?: string }; result: SshConfigHost[] };
   'ssh.connect': { params: { target: SshTarget }; result: { connectionId: string; verdicts: HostKeyVerdict[] } };
@@ -154,6 +164,12 @@ export interface SshMethods {
   /** The renderer has written `bytes` more bytes into xterm (backpressure). */
   'ssh.terminal.ack': { params: { terminalId: string; bytes: number }; result: { ok: boolean } };
   'ssh.terminal.close': { params: { terminalId: string }; result: { ok: boolean } };
+  /**
+   * A terminal's recording as text, for "export": `txt` is the readable
+   * transcript (rendered by a headless xterm), `cast` the asciicast v2 file.
+   * Works while the terminal runs and after it ended (same back-end session).
+   */
+  'ssh.recording.export': { params: { terminalId: string; format: 'txt' | 'cast' }; result: RecordingExport };
   'ssh.copyout.start': {
     params: { connectionId: string; remotePath: string; localDir: string; force?: boolean };
     result: { jobId: string };
@@ -163,7 +179,13 @@ export interface SshMethods {
 
 export interface SshEvents {
   'ssh.prompt': SshPrompt;
-  'ssh.state': { connectionId: string; state: SshConnectionState; message?: string };
+  'ssh.state': {
+    connectionId: string;
+    state: SshConnectionState;
+    message?: string;
+    /** Set when the connection was refused over a host key (changed, revoked, or unknown and rejected). */
+    hostKey?: HostKeyVerdict;
+  };
   /** Raw terminal bytes, base64 (the JSON transports carry text). */
   'ssh.terminal.data': { terminalId: string; dataBase64: string };
   'ssh.terminal.exit': { terminalId: string; reason: 'exit' | 'dropped' | 'closed'; code?: number | null };

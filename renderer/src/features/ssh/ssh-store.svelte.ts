@@ -1,0 +1,215 @@
+/**
+ * The SSH workspace's state: connections, the prompt queue, host-key
+ * refusals and terminal tabs. One instance for the page, subscribed to the
+ * back end's events once, so prompts are answered and terminals keep running
+ * while the user looks at another screen.
+ *
+ * Secrets: prompt answers go straight to `ssh.prompt.answer` and are not
+ * kept here; the back end holds them in memory for the connection only.
+ */
+import type { LifeboatClient } from '../../../../shared/contract/api';
+import type {
+  HostKeyVerdict,
+  SshConfigHost,
+  SshConnectionState,
+  SshPrompt,
+  SshTarget,
+  UnknownKeyDecision,
+} from '../../../../shared/contract/ssh';
+import { targetLabel } from './targets';
+
+export interface NodeConnection {
+  /** Back-end connection id; a local `pending-N` id until `ssh.connect` answers. */
+  id: string;
+  target: SshTarget;
+  label: string;
+  state: SshConnectionState;
+  message: string | null;
+  /** Host-key verdicts of the last successful connect, first hop first. */
+  verdicts: HostKeyVerdict[];
+}
+
+export interface TerminalTab {
+  /** Local, stable across reconnects (the back-end terminal id changes). */
+  key: string;
+  connectionId: string;
+  title: string;
+}
+
+/** A connection refused over its host key: changed (replace path) or revoked. */
+export interface HostKeyRefusal {
+  verdict: HostKeyVerdict;
+  target: SshTarget;
+}
+
+export interface ConnectError {
+  label: string;
+  message: string;
+}
+
+export class SshStore {
+  nodes = $state<NodeConnection[]>([]);
+  tabs = $state<TerminalTab[]>([]);
+  activeTab = $state<string | null>(null);
+  prompts = $state<SshPrompt[]>([]);
+  refusal = $state<HostKeyRefusal | null>(null);
+  errors = $state<ConnectError[]>([]);
+  imported = $state<SshConfigHost[] | null>(null);
+  importError = $state<string | null>(null);
+
+  private seq = 0;
+  /** Host-key refusals reported by `ssh.state` for ids we do not know yet (the connect is still pending). */
+  private refusedVerdicts: HostKeyVerdict[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(readonly client: LifeboatClient) {
+    this.unsubscribe.push(
+      client.on('ssh.prompt', (p) => {
+        this.prompts = [...this.prompts, p];
+      }),
+      client.on('ssh.state', (s) => {
+        const node = this.nodes.find((n) => n.id === s.connectionId);
+        if (s.hostKey) this.refusedVerdicts.push(s.hostKey);
+        if (!node) return;
+        node.state = s.state;
+        node.message = s.message ?? null;
+        if (s.state === 'closed') this.forget(node.id);
+      }),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  async importConfig(): Promise<void> {
+    try {
+      this.imported = await this.client.call('ssh.config.import', {});
+      this.importError = null;
+    } catch (e) {
+      this.imported = [];
+      this.importError = messageOf(e);
+    }
+  }
+
+  /** Connect; prompts (host key, passwords, ...) arrive meanwhile through `prompts`. */
+  async connect(target: SshTarget, opts: { openTerminal?: boolean } = {}): Promise<NodeConnection | null> {
+    const pendingId = `pending-${++this.seq}`;
+    const label = targetLabel(target);
+    this.nodes.push({ id: pendingId, target, label, state: 'connecting', message: null, verdicts: [] });
+    this.refusedVerdicts = [];
+    try {
+      const { connectionId, verdicts } = await this.client.call('ssh.connect', { target });
+      const node = this.nodes.find((n) => n.id === pendingId);
+      if (!node) {
+        // Removed while connecting: do not leave an orphan session on the back end.
+        void this.client.call('ssh.disconnect', { connectionId }).catch(() => undefined);
+        return null;
+      }
+      node.id = connectionId;
+      node.verdicts = verdicts;
+      node.state = 'ready';
+      node.message = null;
+      // A fresh connection gets its first terminal right away.
+      if (opts.openTerminal !== false) this.openTab(node.id);
+      return node;
+    } catch (e) {
+      this.nodes = this.nodes.filter((n) => n.id !== pendingId);
+      const chain = [...(target.jumps ?? []), target];
+      const refused = this.refusedVerdicts.find((v) => chain.some((c) => c.host === v.host && c.port === v.port));
+      if (refused && (refused.kind === 'changed' || refused.kind === 'revoked')) this.refusal = { verdict: refused, target };
+      else if (!refused || refused.kind !== 'unknown') this.errors = [...this.errors, { label, message: messageOf(e) }];
+      return null;
+    }
+  }
+
+  async reconnect(connectionId: string): Promise<void> {
+    const node = this.nodes.find((n) => n.id === connectionId);
+    if (!node) return;
+    try {
+      await this.client.call('ssh.reconnect', { connectionId });
+    } catch (e) {
+      // The back end reports the state ('dropped' again) with its message; keep the error visible too.
+      node.message = messageOf(e);
+      if (node.state !== 'ready') node.state = 'dropped';
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    if (connectionId.startsWith('pending-')) {
+      this.forget(connectionId);
+      return;
+    }
+    try {
+      await this.client.call('ssh.disconnect', { connectionId });
+    } finally {
+      this.forget(connectionId);
+    }
+  }
+
+  private forget(connectionId: string): void {
+    this.nodes = this.nodes.filter((n) => n.id !== connectionId);
+    this.tabs = this.tabs.filter((t) => t.connectionId !== connectionId);
+    if (this.activeTab && !this.tabs.some((t) => t.key === this.activeTab)) this.activeTab = this.tabs.at(-1)?.key ?? null;
+  }
+
+  openTab(connectionId: string): void {
+    const node = this.nodes.find((n) => n.id === connectionId);
+    if (!node) return;
+    const n = this.tabs.filter((t) => t.connectionId === connectionId).length + 1;
+    const tab: TerminalTab = { key: `tab-${++this.seq}`, connectionId, title: `${node.target.user}@${node.target.label ?? node.target.host} #${n}` };
+    this.tabs.push(tab);
+    this.activeTab = tab.key;
+  }
+
+  closeTab(key: string): void {
+    const i = this.tabs.findIndex((t) => t.key === key);
+    if (i < 0) return;
+    this.tabs.splice(i, 1);
+    if (this.activeTab === key) this.activeTab = this.tabs[Math.min(i, this.tabs.length - 1)]?.key ?? null;
+  }
+
+  /** Answer the prompt at the head of the queue; `null` cancels. */
+  async answer(promptId: string, answers: string[] | null): Promise<void> {
+    this.prompts = this.prompts.filter((p) => p.promptId !== promptId);
+    await this.client.call('ssh.prompt.answer', { promptId, answers }).catch(() => undefined);
+  }
+
+  answerHostKey(promptId: string, decision: UnknownKeyDecision): Promise<void> {
+    return this.answer(promptId, [decision]);
+  }
+
+  /**
+   * The explicit replace path for a changed key: the user typed the new
+   * fingerprint and a reason; the back end checks both and logs the change.
+   * Then connect again (the key is now known).
+   */
+  async replaceHostKey(fingerprint: string, reason: string): Promise<void> {
+    const r = this.refusal;
+    if (!r || r.verdict.kind !== 'changed') return;
+    await this.client.call('ssh.hostkey.replace', {
+      host: r.verdict.host,
+      port: r.verdict.port,
+      approvedFingerprint: fingerprint,
+      reason,
+    });
+    this.refusal = null;
+    await this.connect(r.target);
+  }
+
+  dismissError(i: number): void {
+    this.errors = this.errors.filter((_, j) => j !== i);
+  }
+}
+
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+let store: SshStore | null = null;
+
+/** The page's one store (created on first use, lives as long as the page). */
+export function sshStore(client: LifeboatClient): SshStore {
+  store ??= new SshStore(client);
+  return store;
+}

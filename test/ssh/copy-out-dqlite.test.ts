@@ -1,0 +1,121 @@
+/**
+ * A real dqlite data directory (written by dqlite-demo, crashed with SIGKILL,
+ * then one payload byte flipped in a closed segment) served by a real sshd:
+ * copy-out lands byte-identical with matching node-side and local SHA-256,
+ * and validating the copy (local files) and validating in place (SFTP byte
+ * source, nothing copied) give the same findings as validating the original.
+ * The served directory is hashed before and after: never modified.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSsh, type SshConnection } from '../../electron/services/ssh/connection';
+import { copyOut } from '../../electron/services/ssh/copy-out';
+import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
+import { localDirectory } from '../../electron/services/fs-source';
+import { validateDirectory } from '../../shared/validate';
+import type { ValidationReport } from '../../shared/contract/report';
+import { closedSegments, flipByte } from '../cli/fixtures';
+import { requireDqliteDemo } from '../helpers/dqlite-demo';
+import { goldenKilled } from '../helpers/dqlite-goldens';
+import { generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+
+const enabled = sshdAvailable() && requireDqliteDemo();
+
+/** Content hashes only (a copy gets new mtimes; contents must be identical). */
+async function contentHashes(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    for (const e of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(path.join(dir, e.name), r);
+      else if (e.isFile()) out[r] = createHash('sha256').update(await fs.readFile(path.join(dir, e.name))).digest('hex');
+    }
+  };
+  await walk(root, '');
+  return out;
+}
+
+/** What a user reads in a report; timing and bytes-read differ between sources by nature. */
+function verdictOf(r: ValidationReport) {
+  return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
+}
+
+describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite data dir (real sshd)', () => {
+  let sshd: SshdInstance;
+  let dir: string;
+  let served: string;
+  let conn: SshConnection;
+  let servedBefore: Record<string, string>;
+  let damagedSegment: string;
+
+  beforeAll(async () => {
+    const golden = await goldenKilled();
+    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-copy-dqlite-')]);
+    // The node's data dir, readable by the sshd test user.
+    served = path.join(dir, 'node', 'k8s-dqlite');
+    await fs.mkdir(path.dirname(served), { recursive: true, mode: 0o755 });
+    await fs.cp(golden.dataDir, served, { recursive: true });
+    const segs = await closedSegments(served);
+    damagedSegment = segs[Math.floor(segs.length / 2)];
+    const size = (await fs.stat(path.join(served, damagedSegment))).size;
+    await flipByte(path.join(served, damagedSegment), Math.floor(size / 2));
+    for (const d of [dir, path.dirname(served), served]) await fs.chmod(d, 0o755);
+    for (const n of await fs.readdir(served)) await fs.chmod(path.join(served, n), 0o644);
+    servedBefore = await contentHashes(served);
+
+    const key = await generateKey(dir, 'id');
+    await sshd.authorize(key.publicLine);
+    const kh = path.join(dir, 'known_hosts');
+    await fs.writeFile(kh, sshd.knownHostsLine() + '\n');
+    conn = await connectSsh({
+      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
+      hostKeys: { knownHosts: new KnownHostsFile(kh), decideUnknown: async () => 'reject' },
+      prompt: async () => null,
+      agentSocket: null,
+      interactive: false,
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    conn?.close();
+    await sshd?.stop();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('copies it byte-identical, and the copy, the original and the remote files validate the same', async () => {
+    const out = path.join(dir, 'out');
+    const result = await copyOut({ conn, remotePath: served, localDir: out, settleMs: 1100 });
+    expect(result.allMatch).toBe(true);
+    expect(result.files.map((f) => f.path).sort()).toEqual(Object.keys(servedBefore).sort());
+    for (const f of result.files) expect(f.remoteSha256).toBe(servedBefore[f.path]);
+    const copy = path.join(out, 'k8s-dqlite');
+    expect(await contentHashes(copy)).toEqual(servedBefore);
+    // The manifest is sha256sum's format and names every file.
+    const manifest = await fs.readFile(result.manifestPath, 'utf8');
+    expect(manifest.trim().split('\n')).toHaveLength(result.files.length);
+    expect(manifest).toContain(`${servedBefore[damagedSegment]}  ${damagedSegment}\n`);
+
+    const original = localDirectory(served);
+    const copied = localDirectory(copy);
+    const sftp = await conn.sftp();
+    const remote = sftpDirectory(sftp, served);
+    try {
+      const reference = await validateDirectory(original);
+      const fromCopy = await validateDirectory(copied);
+      const inPlace = await validateDirectory(remote);
+      expect(reference.engine).toBe('dqlite');
+      // The flipped byte is found, in the segment we damaged.
+      expect(reference.findings.some((f) => f.severity === 'error' && f.file === damagedSegment)).toBe(true);
+      expect(verdictOf(fromCopy)).toEqual(verdictOf(reference));
+      expect(verdictOf(inPlace)).toEqual(verdictOf(reference));
+    } finally {
+      await Promise.all([original.close(), copied.close(), remote.close()]);
+    }
+
+    // Evidence untouched on the node.
+    expect(await contentHashes(served)).toEqual(servedBefore);
+  }, 240_000);
+});
