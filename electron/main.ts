@@ -96,7 +96,7 @@ function createWindow(): BrowserWindow {
   contexts.set(contentsId, ctx);
   win.once('ready-to-show', () => win.show());
   win.on('closed', () => {
-    backend.validation.cancelAllFor(ctx);
+    void backend.release(ctx);
     contexts.delete(contentsId);
     if (mainWindow === win) mainWindow = null;
   });

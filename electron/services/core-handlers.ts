@@ -9,7 +9,7 @@ import { analyzeListing } from '../../shared/formats/dqlite/listing';
 import type { CallContext, Handler, PartialHandlers } from './registry';
 import { appVersion, createSampleCatalog, publicSampleInfo, type SampleCatalog } from './samples';
 import { ApiError, ValidationService } from './validation-service';
-import { shutdownSsh, sshHandlers } from './ssh/handlers';
+import { releaseSshContext, shutdownSsh, sshHandlers } from './ssh/handlers';
 
 export { ApiError } from './validation-service';
 
@@ -69,6 +69,8 @@ export interface Backend {
   samples: SampleCatalog;
   /** Stop workers and sessions (window closed, server closed). */
   shutdown(): Promise<void>;
+  /** One client went away: cancel its validations and close its SSH sessions. */
+  release(ctx: CallContext): Promise<void>;
 }
 
 export interface BackendOptions {
@@ -89,6 +91,10 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     handlers,
     validation,
     samples,
+    release: async (ctx) => {
+      validation.cancelAllFor(ctx);
+      await releaseSshContext(ctx);
+    },
     shutdown: async () => {
       await Promise.allSettled([validation.shutdown(), shutdownSsh()]);
     },

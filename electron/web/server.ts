@@ -159,7 +159,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       },
     };
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => backend.validation.cancelAllFor(ctx));
+    ws.on('close', () => void backend.release(ctx));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       void onMessage(data, isBinary).catch(() => undefined);
     });

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureSsh, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { configureSsh, releaseSshContext, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
 import type { SshEvents } from '../../shared/contract/ssh';
 import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
 
@@ -97,5 +97,34 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
 
     expect(await sshHandlers['ssh.disconnect']({ connectionId }, ctx)).toEqual({ closed: true });
     await expect(sshHandlers['ssh.exec']({ connectionId, command: 'true' }, ctx)).rejects.toThrow(/no such connection/);
+  });
+  it('closes the sessions of a client that went away, and only those', async () => {
+    const answering = (name: string, states: string[]): SshCallContext => {
+      const ctx: SshCallContext = {
+        transport: 'web',
+        emit(event, payload) {
+          if (event === 'ssh.state') states.push(`${name}:${(payload as SshEvents['ssh.state']).state}`);
+          if (event === 'ssh.prompt') {
+            const p = payload as SshEvents['ssh.prompt'];
+            const answers = p.kind === 'host-key' ? ['accept-save'] : [sshd.password];
+            void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers }, ctx);
+          }
+        },
+      };
+      return ctx;
+    };
+    const states: string[] = [];
+    const gone = answering('gone', states);
+    const stays = answering('stays', states);
+    const target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, useAgent: false };
+    const a = await sshHandlers['ssh.connect']({ target }, gone);
+    const b = await sshHandlers['ssh.connect']({ target }, stays);
+    await releaseSshContext(gone);
+    expect(states).toContain('gone:closed');
+    expect(states).not.toContain('stays:closed');
+    // The released connection is gone; the other one still runs commands.
+    await expect(sshHandlers['ssh.exec']({ connectionId: a.connectionId, command: 'true' }, gone)).rejects.toThrow();
+    expect((await sshHandlers['ssh.exec']({ connectionId: b.connectionId, command: 'echo still-here' }, stays)).stdout).toContain('still-here');
+    await sshHandlers['ssh.disconnect']({ connectionId: b.connectionId }, stays);
   });
 });

@@ -387,3 +387,13 @@ export async function shutdownSsh(): Promise<void> {
   copyJobs.clear();
   for (const id of [...connections.keys()]) await sshHandlers['ssh.disconnect']({ connectionId: id }, connections.get(id)!.ctx);
 }
+
+/**
+ * A client went away (web-mode socket closed, window gone): close the
+ * connections it opened, so no session or pending prompt outlives its UI.
+ */
+export async function releaseSshContext(ctx: SshCallContext): Promise<void> {
+  for (const [id, c] of [...connections]) {
+    if (c.ctx === ctx) await sshHandlers['ssh.disconnect']({ connectionId: id }, ctx);
+  }
+}
