@@ -130,6 +130,7 @@ const mb = (b: number) => b / 1e6;
 const fmt = (n: number, d = 0) => n.toFixed(d);
 
 async function main(): Promise<void> {
+  const { benchCopyOut } = await import('./copy-out');
   const gib = Number(arg('gib', '1'));
   const lz4Mb = Number(arg('lz4-mb', '100'));
   const reuse = arg('dir', '');
@@ -205,6 +206,10 @@ async function main(): Promise<void> {
     }
     console.table(rows);
     console.log('ratio = raw read time / validation time (1.00 = validation as fast as reading).');
+    if (!process.argv.includes('--no-copy-out')) {
+      console.log('\ncopy-out over loopback (real sshd) vs scp of the same files:');
+      for (const line of await benchCopyOut()) console.log(line);
+    }
   } finally {
     if (!keep && !reuse) await fs.rm(work, { recursive: true, force: true });
   }

@@ -115,14 +115,3 @@ export async function benchCopyOut(opts: { segments?: number } = {}): Promise<st
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
-
-// Run directly: npx esbuild test/bench/copy-out.ts --bundle --platform=node --format=cjs --external:ssh2 --outfile=/tmp/copy-bench.cjs && node /tmp/copy-bench.cjs
-if (require.main === module) {
-  benchCopyOut().then(
-    (lines) => process.stdout.write(lines.join('\n') + '\n'),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
