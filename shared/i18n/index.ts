@@ -11,11 +11,12 @@ import listing from './listing';
 import findings from './findings';
 import samples from './samples';
 import ssh from './ssh';
+import logs from './logs';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};
