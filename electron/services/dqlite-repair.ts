@@ -4,6 +4,8 @@
  *   <outDir>/                          the repaired directory (start dqlite on this)
  *   <outDir>.lifeboat-quarantine/      files the plan moves aside, and the full
  *                                      original of every truncated segment (`<name>.orig`)
+ * Metadata files the plan writes (a fresh metadata1) are created in <outDir>
+ * only; any original of that name is in the quarantine.
  * The quarantine is named after the output so that two repairs into the same
  * parent folder never share (or collide in) one quarantine.
  */
@@ -39,6 +41,16 @@ async function copyPrefix(src: string, dst: string, bytes: number | null): Promi
     }
   } finally {
     await input.close();
+  }
+}
+
+async function writeNew(dst: string, bytes: Uint8Array): Promise<void> {
+  const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    await output.write(bytes, 0, bytes.length, 0);
+    await output.sync();
+  } finally {
+    await output.close();
   }
 }
 
@@ -80,7 +92,9 @@ export async function writeRepairedCopy(
   const actions: string[] = [];
   const quarantined = new Set(operations.filter((o) => o.op === 'quarantine').map((o) => o.file));
   const truncations = new Map(operations.filter((o) => o.op === 'truncate-rename').map((o) => [o.file, o] as const));
-  if (quarantined.size || truncations.size) await fs.mkdir(quarantine, { recursive: true });
+  const writes = operations.filter((o): o is Extract<RepairOperation, { op: 'write' }> => o.op === 'write');
+  const written = new Set(writes.map((o) => o.file));
+  if (quarantined.size || truncations.size || writes.length) await fs.mkdir(quarantine, { recursive: true });
   const entries = await fs.readdir(src, { withFileTypes: true });
   for (const e of entries) {
     if (!e.isFile()) continue;
@@ -97,8 +111,18 @@ export async function writeRepairedCopy(
       actions.push(`truncate ${e.name} to ${t.bytes} bytes as ${t.newName} (original kept as ${path.join(quarantine, `${e.name}.orig`)})`);
       continue;
     }
+    if (written.has(e.name)) {
+      // Replaced by a fresh file below: the original is kept in quarantine, never overwritten.
+      await copyPrefix(from, path.join(quarantine, `${e.name}.orig`), null);
+      actions.push(`keep original ${e.name} as ${path.join(quarantine, `${e.name}.orig`)}`);
+      continue;
+    }
     await copyPrefix(from, path.join(out, e.name), null);
     actions.push(`copy ${e.name}`);
+  }
+  for (const w of writes) {
+    await writeNew(path.join(out, w.file), w.bytes);
+    actions.push(`write ${w.file} (${w.bytes.length} bytes)`);
   }
   const outSource = localDirectory(out);
   let after: ValidationReport;

@@ -36,7 +36,12 @@ interface Case {
    * tool can see the loss: only `startable` is compared, the loss is recorded.
    */
   evidenceGone?: string;
+  /** A finding code the report must carry (the warning that stands in for evidence that is gone). */
+  warns?: string;
 }
+
+/** Warnings that must not fire on a healthy directory. */
+const CIRCUMSTANTIAL = ['segment.open-zeroed-live', 'segment.open-after-missing-closed'];
 
 /** The golden's segment names by role (read from the names, not hard-coded). */
 interface SegmentNames {
@@ -159,6 +164,7 @@ const CASES: Case[] = [
     damage: (d, s) => fs.rm(p(d, lastClosed(s))),
     evidenceGone:
       'open segments carry no index: with the closed segment before them gone, libraft numbers them from the snapshot and applies them to the wrong state; names and contents look like a healthy dir',
+    warns: 'segment.open-after-missing-closed',
   },
   {
     name: 'live open segment truncated mid-batch',
@@ -181,6 +187,7 @@ const CASES: Case[] = [
     golden: 'killed',
     damage: async (d, s) => zeroRange(p(d, s.open[0]), 0, await size(p(d, s.open[0]))),
     evidenceGone: 'an all-zero open segment is indistinguishable from an unused spare',
+    warns: 'segment.open-zeroed-live',
   },
   {
     name: 'garbage in the last spare open segment',
@@ -432,6 +439,11 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
         try {
           const r = await repair(dir, out);
           expect(await hashDir(dir)).toEqual(before);
+          // Evidence is kept: every input file is in the copy unchanged, or in <out>.lifeboat-quarantine whole.
+          const kept = { ...(await hashDir(out)), ...(await hashDir(`${out}.lifeboat-quarantine`).catch(() => ({}))) };
+          for (const [name, h] of Object.entries(before)) {
+            expect([kept[name], kept[`${name}.orig`]], `${name} neither copied nor quarantined intact`).toContain(h);
+          }
           const lostByPlan = [...r.plan.lost, ...r.report.lost];
           const onDisk = await keysStillOnDisk(dir, g);
           const mustKeep = new Map([...g.keys].filter(([k]) => onDisk.has(k) && !inLost(g.indexOf.get(k), lostByPlan)));
@@ -450,6 +462,10 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
 
       const context = `dqlite: ${real.started ? 'started' : real.hung ? 'hung' : `failed (${row.dqlite.exit})`} ${real.stderr.slice(0, 300)}; validator: ${report.summary}`;
       expect(report.startable, context).toBe(real.started);
+      const codes = report.findings.map((f) => f.code);
+      if (c.warns) expect(codes, 'the report must warn where the evidence is gone').toContain(c.warns);
+      // No false alarm: neither warning fires on the healthy goldens nor on damage whose evidence is visible.
+      for (const code of CIRCUMSTANTIAL) if (code !== c.warns) expect(codes, 'unexpected circumstantial warning').not.toContain(code);
       if (!c.evidenceGone) {
         expect(report.dataLoss, `${lostKeys.length} keys lost; ${context}`).toBe(lostKeys.length > 0);
         expect(lostKeysOutsideReport, `keys dqlite lost outside report.lost; ${context}`).toEqual([]);

@@ -8,7 +8,8 @@ import type { SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import type { ListingAnalysis, ListingEntry } from '../../contract/listing';
 import { filterSegments, type SimSegment } from './loader';
-import { classifyName, compareSegments } from './segment-name';
+import { classifyName } from './segment-name';
+import { libraftSegmentOrder } from './segment-order';
 
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const DATE =
@@ -103,9 +104,7 @@ export function analyzeListing(text: string): ListingAnalysis {
       findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, message: `${e.name} has no .meta file; libraft deletes it at start-up.` });
     }
   }
-  const sorted = [...sims].sort((a, b) =>
-    compareSegments({ kind: a.kind, first: a.first, last: a.last, counter: a.counter ?? 0 }, { kind: b.kind, first: b.first, last: b.last, counter: b.counter ?? 0 }),
-  );
+  const sorted = libraftSegmentOrder(sims);
   const closed = sorted.filter((s) => s.kind === 'closed');
   const open = sorted.filter((s) => s.kind === 'open');
   const usable = snapshots.filter((s) => s.dataSize > 0).sort((a, b) => a.term - b.term || a.index - b.index || a.timestamp - b.timestamp);

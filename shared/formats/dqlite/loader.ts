@@ -7,8 +7,9 @@
  * after RAFT_CORRUPT sees the directory as the first pass left it.
  */
 import type { LoaderRole, LostRange } from '../../contract/dqlite';
-import { closedSegmentName, compareSegments } from './segment-name';
-import { interpretClosed, interpretOpen, type SegmentScan } from './segment';
+import { closedSegmentName } from './segment-name';
+import { libraftSegmentOrder } from './segment-order';
+import { entriesAfterFailure, interpretClosed, interpretOpen, type SegmentScan } from './segment';
 import type { EngineErrorKind, SnapshotMetaCheck } from './snapshot-meta';
 import type { SnapshotDataCheck } from './snapshot-data';
 
@@ -118,13 +119,9 @@ export function filterSegments<T extends SimSegment>(sorted: T[], snapIndex: num
   return { ok: true, kept: sorted.slice(i), ignored: sorted.slice(0, i), note };
 }
 
+/** The order libraft lists and sorts the directory in (strcmp listing, then its qsort). */
 function sortFiles(files: VFile[]): VFile[] {
-  return [...files].sort((a, b) =>
-    compareSegments(
-      { kind: a.kind, first: a.first, last: a.last, counter: a.counter ?? 0 },
-      { kind: b.kind, first: b.first, last: b.last, counter: b.counter ?? 0 },
-    ),
-  );
+  return libraftSegmentOrder(files);
 }
 
 export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], autoRecovery = true): LoaderResult {
@@ -202,12 +199,19 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     const recover = (i: number, firstLostIndex: number) => {
       if (!autoRecovery) return;
       let idx = firstLostIndex;
+      // Open segments were written after the newest closed segment on disk, whatever order the sort put them in.
+      let newestClosed = 0;
+      for (const x of dir.values()) if (x.kind === 'closed') newestClosed = Math.max(newestClosed, x.last ?? 0);
       for (let k = i; k < list.length; k++) {
         const v = list[k];
         dir.delete(v.name);
         renamed.push(v.orig);
         roles.set(v.orig, 'renamed-corrupt');
-        const count = v.finalisedEntries ?? (v.kind === 'closed' ? (v.last ?? 0) - (v.first ?? 0) + 1 : v.scan.entries + (v.scan.later?.entries ?? 0));
+        const named = (v.last ?? 0) - (v.first ?? 0) + 1;
+        // A clean file holding fewer entries than its name only loses what it holds.
+        const closedCount = v.scan.failure === null && v.scan.format === 1n ? Math.min(v.scan.entries, named) : named;
+        const count = v.finalisedEntries ?? (v.kind === 'closed' ? closedCount : v.scan.entries + (v.scan.later ? entriesAfterFailure(v.scan).count : 0));
+        if (v.kind === 'open') idx = Math.max(idx, newestClosed + 1);
         const first = v.kind === 'closed' ? (v.first ?? idx) : idx;
         loseRange(v.orig, first, count, `auto-recovery renames ${v.name} to corrupt-<ns>-${v.name}`);
         idx = first + Math.max(count, 0);
@@ -222,7 +226,8 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
           dir.delete(v.name);
           roles.set(v.orig, 'deleted');
           if (v.scan.later) {
-            loseRange(v.orig, next, v.scan.later.entries, `${v.name} has no valid first batch and is deleted, though valid batches follow`);
+            const after = entriesAfterFailure(v.scan);
+            loseRange(v.orig, next, after.count, `${v.name} has no valid first batch and is deleted, though valid batches follow${after.exact ? '' : ' (at least this many entries)'}`);
             lostOpenEntries = true;
           }
           narrative.push(`${v.name}: ${r.reason}, deleted.`);
@@ -238,10 +243,15 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         const newName = closedSegmentName(next, next + r.entries - 1);
         ranges.set(v.orig, { first: next, last: next + r.entries - 1 });
         if (r.truncated && (v.scan.later || v.scan.nonZeroTail)) {
-          const f = v.scan.failure;
-          const dropped = (v.scan.later?.entries ?? 0) + (f && f.code !== 'segment.header-checksum' ? 0 : 0);
           if (v.scan.later) {
-            loseRange(v.orig, next + r.entries, dropped, `${v.name} is truncated at byte ${v.scan.validBytes} (bad batch); valid batches after it are cut off`);
+            // The bad batch's own entries are lost too, not only the valid batches after it.
+            const after = entriesAfterFailure(v.scan);
+            loseRange(
+              v.orig,
+              next + r.entries,
+              after.count,
+              `${v.name} is truncated at byte ${v.scan.validBytes} (bad batch); it and the valid batches after it are cut off${after.exact ? '' : ' (at least this many entries)'}`,
+            );
             lostOpenEntries = true;
           }
           roles.set(v.orig, 'truncated');

@@ -2,28 +2,36 @@
  * The smallest safe repair, as shell commands for a MicroK8s node and as
  * file operations that `writeRepairedCopy` applies to a copy. Files are
  * never deleted: they are moved to a quarantine directory next to the
- * backend (`lifeboat-quarantine/`), and a segment that is truncated keeps its
- * full original there too. Every candidate plan is checked by running the
+ * backend (`lifeboat-quarantine/`), a segment that is truncated keeps its
+ * full original there too, and a metadata file is only written after any
+ * original of that name was moved there. Every candidate plan is checked by running the
  * loader model on the directory as it would be after the plan.
  */
 import type { LostRange, RepairPlan, RepairStep } from '../../contract/dqlite';
 import { filterSegments, simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
-import { closedSegmentName, compareSegments } from './segment-name';
-import { interpretClosed, type SegmentScan } from './segment';
+import { closedSegmentName } from './segment-name';
+import { libraftSegmentOrder } from './segment-order';
+import { entriesAfterFailure, interpretClosed, type SegmentScan } from './segment';
 
 export const MICROK8S_BACKEND = '/var/snap/microk8s/current/var/kubernetes/backend';
 export const QUARANTINE_DIR_NAME = 'lifeboat-quarantine';
 
 export type RepairOperation =
   | { op: 'quarantine'; file: string }
-  | { op: 'truncate-rename'; file: string; bytes: number; newName: string };
+  | { op: 'truncate-rename'; file: string; bytes: number; newName: string }
+  /** Create `file` with these bytes (metadata only); any original is quarantined by a separate operation first. */
+  | { op: 'write'; file: string; bytes: Uint8Array };
 
 export interface PlanInput {
   segments: SimSegment[];
   snapshots: SimSnapshot[];
-  /** Metadata files to quarantine (bad ones), decided by the caller. */
-  badMetadata: string[];
+  /** Operations that make metadata1/metadata2 usable (decided by metadata-startup.ts). */
+  metadataOps: RepairOperation[];
+  metadataNotes: string[];
+  /** The engine error raised before raft_start (metadata or bootstrap), if any. */
   metadataFatal: string | null;
+  /** After metadataOps, metadata loads and no bootstrap is attempted. */
+  metadataFixed: boolean;
   loader: LoaderResult;
   /** Timestamp text for the backup name. */
   stamp?: string;
@@ -66,21 +74,49 @@ export function applyToModel(segments: SimSegment[], snapshots: SimSnapshot[], o
 }
 
 function sorted(segs: SimSegment[]): SimSegment[] {
-  return [...segs].sort((a, b) =>
-    compareSegments({ kind: a.kind, first: a.first, last: a.last, counter: a.counter ?? 0 }, { kind: b.kind, first: b.first, last: b.last, counter: b.counter ?? 0 }),
-  );
+  return libraftSegmentOrder(segs);
+}
+
+/**
+ * Index ranges held by `list[from..]` if they were loaded in this order:
+ * closed segments by their names, open segments after the entry before them
+ * (`next` for the first one). Used to say exactly what a plan drops.
+ */
+function rangesFrom(list: SimSegment[], from: number, next: number): { file: string; first: number; last: number }[] {
+  const out: { file: string; first: number; last: number }[] = [];
+  let cursor = next;
+  for (const s of list.slice(from)) {
+    if (s.kind === 'closed') {
+      const first = s.first ?? cursor;
+      const last = Math.max(s.last ?? first, first);
+      out.push({ file: s.name, first, last });
+      cursor = last + 1;
+      continue;
+    }
+    const count = s.scan.entries + (s.scan.later ? entriesAfterFailure(s.scan).count : 0);
+    if (count <= 0) continue;
+    out.push({ file: s.name, first: cursor, last: cursor + count - 1 });
+    cursor += count;
+  }
+  return out;
 }
 
 /**
  * Decide operations step by step: fix the first thing that stops the loader
- * (or makes it drop data), re-run the model, repeat (bounded).
+ * (or makes it drop data), re-run the model, repeat (bounded). Every entry
+ * the plan gives up is listed in `lost`, so nothing it drops goes unsaid.
  */
 function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lost: LostRange[] } {
-  const ops: RepairOperation[] = [];
-  const notes: string[] = [];
+  const ops: RepairOperation[] = [...input.metadataOps];
+  const notes: string[] = [...input.metadataNotes];
   const lost: LostRange[] = [];
-  for (const m of input.badMetadata) ops.push({ op: 'quarantine', file: m });
-  for (let round = 0; round < 12; round++) {
+  const quarantined = () => new Set(ops.filter((o) => o.op === 'quarantine').map((o) => o.file));
+  const drop = (list: SimSegment[], from: number, next: number, snapIndex: number, reason: string) => {
+    const gone = quarantined();
+    for (const s of list.slice(from)) if (!gone.has(s.name)) ops.push({ op: 'quarantine', file: s.name });
+    for (const r of rangesFrom(list, from, next)) lost.push({ ...r, coveredBySnapshot: r.last <= snapIndex, reason });
+  };
+  for (let round = 0; round < 16; round++) {
     const model = applyToModel(input.segments, input.snapshots, ops);
     const r = simulateLoad(model.segments, model.snapshots, false);
     const snap = r.chosenSnapshot;
@@ -95,16 +131,32 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
     }
     const list = sorted(model.segments);
     const failing = f?.file ? list.find((s) => s.name === f.file) : undefined;
+    // Where the loader stood when it failed: the index it expected next.
+    const expected = /first index should have been (\d+)/.exec(f?.text ?? '');
     if (failing && failing.kind === 'closed' && f) {
       const idx = list.indexOf(failing);
-      const later = list.slice(idx + 1);
       const first = failing.first ?? 0;
       const last = failing.last ?? 0;
       if (f.code === 'loader.unexpected-segment') {
-        // A gap before this segment: nothing after it can be chained.
-        for (const s of list.slice(idx)) ops.push({ op: 'quarantine', file: s.name });
-        lost.push({ file: failing.name, first, last: Math.max(last, first), coveredBySnapshot: last <= snapIndex, reason: 'segments after a gap cannot be loaded' });
-        notes.push(`${failing.name} does not follow the previous segment; it and later segments are moved aside.`);
+        // A gap (or overlap) before this segment: nothing from here on can be chained.
+        const next = expected ? Number(expected[1]) : first;
+        if (next < first) {
+          lost.push({
+            file: failing.name,
+            first: next,
+            last: first - 1,
+            coveredBySnapshot: first - 1 <= snapIndex,
+            reason: `entries ${next}..${first - 1} are not in any segment${snap ? ' and not in the snapshot' : ' and there is no snapshot'}`,
+          });
+        }
+        drop(list, idx, first, snapIndex, `after the gap before ${failing.name}: raft cannot apply these entries without the ones before them`);
+        const dropped = rangesFrom(list, idx, first);
+        const lastDropped = dropped.length ? dropped[dropped.length - 1].last : last;
+        notes.push(
+          `Entries ${next}..${first - 1} are missing${snap ? '' : ' and no snapshot covers them'}: the log cannot continue past index ${next - 1}. ` +
+            `${failing.name} and every later segment (entries ${first}..${lastDropped}) are moved aside; they are unreachable for raft without the missing entries. ` +
+            'Their data can only be salvaged offline (rebuild the database from a snapshot and the log, see the corrupt-*/quarantine salvage), and even then the changes in the missing range are gone.',
+        );
         continue;
       }
       if (last <= snapIndex) {
@@ -119,50 +171,83 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
         const newLast = first + b.entries - 1;
         const newName = closedSegmentName(first, newLast);
         ops.push({ op: 'truncate-rename', file: failing.name, bytes: b.offset, newName });
-        // Same range kept: the chain after it still connects. Otherwise later segments cannot follow.
-        const laterData = newLast < last ? later.filter((s) => s.scan.entries > 0 || s.kind === 'closed') : [];
-        if (newLast < last) for (const s of later) ops.push({ op: 'quarantine', file: s.name });
         if (newLast < last) {
-          const lastLost = Math.max(last, ...later.filter((s) => s.kind === 'closed').map((s) => s.last ?? 0));
-          void laterData;
-          if (lastLost > newLast) lost.push({ file: failing.name, first: newLast + 1, last: lastLost, coveredBySnapshot: lastLost <= snapIndex, reason: `entries after the last good batch of ${failing.name}` });
+          // The name promised more than the file holds. The next round shows whether later segments still chain.
+          lost.push({
+            file: failing.name,
+            first: newLast + 1,
+            last,
+            coveredBySnapshot: last <= snapIndex,
+            reason: `${failing.name} names entries up to ${last} but its good batches end at ${newLast}`,
+          });
         }
         notes.push(`${failing.name}: keep its ${b.entries} good entries (${first}..${newLast}) by truncating at byte ${b.offset}${newName !== failing.name ? ` and renaming it ${newName}` : ''}.`);
         continue;
       }
       // Nothing to keep from it: move it and everything after aside.
-      for (const s of list.slice(idx)) ops.push({ op: 'quarantine', file: s.name });
-      const lastLost = Math.max(last, ...later.filter((s) => s.kind === 'closed').map((s) => s.last ?? 0));
-      lost.push({ file: failing.name, first, last: lastLost, coveredBySnapshot: lastLost <= snapIndex, reason: `${failing.name} has no usable entries beyond the snapshot` });
+      drop(list, idx, first, snapIndex, `${failing.name} has no usable entries beyond the snapshot, so it and what follows cannot be loaded`);
       notes.push(`${failing.name} and the segments after it are moved aside.`);
       continue;
     }
     if (failing && failing.kind === 'open' && f) {
       const idx = list.indexOf(failing);
       const s = failing.scan;
+      const at = r.ranges.get(failing.name)?.first ?? null;
+      // The open segment's first index: right after the loaded entries before it.
+      const start = at ?? (idx > 0 ? (rangesFrom(list, 0, r.startIndex).find((x) => x.file === failing.name)?.first ?? r.startIndex) : r.startIndex);
       if (s.batches > 0 && s.failure) {
         ops.push({ op: 'truncate-rename', file: failing.name, bytes: s.validBytes, newName: failing.name });
         notes.push(`${failing.name}: keep its ${s.entries} good entries by truncating it at byte ${s.validBytes}.`);
+        const after = entriesAfterFailure(s);
+        if (after.count > 0) {
+          lost.push({ file: failing.name, first: start + s.entries, last: start + s.entries + after.count - 1, coveredBySnapshot: start + s.entries + after.count - 1 <= snapIndex, reason: `the bad batch in ${failing.name} and what follows it` });
+        }
       } else {
         ops.push({ op: 'quarantine', file: failing.name });
         notes.push(`${failing.name} has no usable batch; it is moved aside.`);
       }
-      for (const o of list.slice(idx + 1)) if (o.kind === 'open' && o.scan.entries > 0) ops.push({ op: 'quarantine', file: o.name });
+      // Later open segments would be numbered from a shorter log: they cannot be kept at their real indexes.
+      const laterOpen = list.slice(idx + 1).filter((o) => o.kind === 'open' && o.scan.entries > 0);
+      if (laterOpen.length) {
+        const shifted = rangesFrom(list, idx, start).filter((x) => laterOpen.some((o) => o.name === x.file));
+        for (const o of laterOpen) ops.push({ op: 'quarantine', file: o.name });
+        for (const x of shifted) lost.push({ ...x, coveredBySnapshot: x.last <= snapIndex, reason: `${x.file} follows a damaged open segment` });
+      }
       continue;
     }
     if (r.startable && r.indexShift.length) {
+      const shifted = new Set(r.indexShift);
       for (const name of r.indexShift) ops.push({ op: 'quarantine', file: name });
+      // Their real indexes: counted with every entry of the damaged segment before them, not only the loaded ones.
+      for (const x of rangesFrom(list, 0, r.startIndex)) {
+        if (shifted.has(x.file)) lost.push({ ...x, coveredBySnapshot: x.last <= snapIndex, reason: `${x.file} would be loaded at the wrong indexes (after a damaged open segment)` });
+      }
       notes.push(`Open segments after a damaged one would be loaded at wrong indexes; they are moved aside.`);
+      continue;
+    }
+    // Starts, but truncates (or deletes) a damaged open segment on the way: do it explicitly, so the full
+    // original is kept in quarantine instead of being cut by the engine, and the loss is stated.
+    const cut = r.startable ? r.lost.find((l) => !l.coveredBySnapshot && list.some((x) => x.name === l.file && x.kind === 'open') && !ops.some((o) => o.file === l.file)) : undefined;
+    const cutSeg = cut ? list.find((x) => x.name === cut.file) : undefined;
+    if (cut && cutSeg) {
+      if (cutSeg.scan.batches > 0 && cutSeg.scan.failure) {
+        ops.push({ op: 'truncate-rename', file: cutSeg.name, bytes: cutSeg.scan.validBytes, newName: cutSeg.name });
+        notes.push(`${cutSeg.name}: keep its ${cutSeg.scan.entries} good entries by truncating it at byte ${cutSeg.scan.validBytes}; the bad batch and everything after it (entries ${cut.first}..${cut.last}) cannot be applied, because raft cannot skip an entry.`);
+      } else {
+        ops.push({ op: 'quarantine', file: cutSeg.name });
+        notes.push(`${cutSeg.name} has no valid first batch; it is moved aside (entries ${cut.first}..${cut.last} in it cannot be applied).`);
+      }
+      lost.push({ ...cut });
       continue;
     }
     if (f && f.code === 'loader.behind-snapshot') {
       // The log does not reach the snapshot: drop the segments so the loader starts from the snapshot alone.
-      for (const s of list) ops.push({ op: 'quarantine', file: s.name });
+      drop(list, 0, r.startIndex, snapIndex, 'the log ends before the snapshot');
       notes.push('The segments end before the snapshot; they are moved aside and the node starts from the snapshot.');
       continue;
     }
     if (f && f.code === 'loader.past-snapshot') {
-      notes.push('Entries between the snapshot and the first segment are missing; no file move can restore them.');
+      notes.push('Entries between the snapshot and the first segment are missing; no file move can restore them. Salvage offline (rebuild from the snapshot and the segments).');
       break;
     }
     break;
@@ -175,14 +260,45 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
     seen.add(k);
     return true;
   });
-  return { ops: uniq, notes, lost };
+  return { ops: uniq, notes, lost: mergeLost(lost) };
+}
+
+/** One entry per (file, first): later rounds may name the same range again. */
+function mergeLost(lost: LostRange[]): LostRange[] {
+  const out: LostRange[] = [];
+  for (const l of lost) if (!out.some((x) => x.file === l.file && x.first === l.first && x.last === l.last)) out.push(l);
+  return out.sort((a, b) => a.first - b.first);
+}
+
+/**
+ * Remove from the lost ranges what the repaired directory loads after all
+ * (e.g. a segment renamed to its true range overlaps the next one, which
+ * holds those entries). Only trusted when nothing loads at shifted indexes.
+ */
+function keptAfter(lost: LostRange[], after: LoaderResult): LostRange[] {
+  if (!after.startable || after.indexShift.length || after.lastIndex === null) return lost;
+  const lo = after.startIndex;
+  const hi = after.lastIndex;
+  const out: LostRange[] = [];
+  for (const l of lost) {
+    if (l.last < lo || l.first > hi) out.push(l);
+    else {
+      if (l.first < lo) out.push({ ...l, last: lo - 1 });
+      if (l.last > hi) out.push({ ...l, first: hi + 1 });
+    }
+  }
+  return out;
+}
+
+/** A POSIX printf format string writing these bytes (octal escapes). */
+function printfBytes(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 }
 
 export function planRepair(input: PlanInput): PlanOutput {
   const current = input.loader;
   const needed =
     input.metadataFatal !== null ||
-    input.badMetadata.length > 0 ||
     !current.startable ||
     current.renamed.length > 0 ||
     current.indexShift.length > 0 ||
@@ -193,7 +309,7 @@ export function planRepair(input: PlanInput): PlanOutput {
   const { ops, notes, lost } = decide(input);
   const model = applyToModel(input.segments, input.snapshots, ops);
   const after = simulateLoad(model.segments, model.snapshots, true);
-  const metadataOk = input.metadataFatal === null || input.badMetadata.length > 0;
+  const metadataOk = input.metadataFatal === null || input.metadataFixed;
   const startsAfter = after.startable && metadataOk;
   const B = MICROK8S_BACKEND;
   const Q = `${B.replace(/\/backend$/, '')}/${QUARANTINE_DIR_NAME}`;
@@ -216,7 +332,7 @@ export function planRepair(input: PlanInput): PlanOutput {
         command: `sudo mv ${B}/${o.file} ${Q}/`,
         explanation: l && l.kind === 'closed' ? `Move ${o.file} (entries ${l.first}..${l.last}) out of the loader's way.` : `Move ${o.file} out of the loader's way.`,
       });
-    } else {
+    } else if (o.op === 'truncate-rename') {
       steps.push({
         kind: 'truncate-rename',
         file: o.file,
@@ -224,6 +340,14 @@ export function planRepair(input: PlanInput): PlanOutput {
           `sudo cp -p ${B}/${o.file} ${Q}/${o.file}.orig && sudo truncate -s ${o.bytes} ${B}/${o.file}` +
           (o.newName !== o.file ? ` && sudo mv ${B}/${o.file} ${B}/${o.newName}` : ''),
         explanation: `Keep the first ${o.bytes} bytes (all complete, checksummed batches) of ${o.file}${o.newName !== o.file ? ` as ${o.newName}` : ''}; the full original stays in quarantine.`,
+      });
+    } else {
+      // RepairStep has no "write" kind (contract); a note step carrying the command keeps renderer and CLI working.
+      steps.push({
+        kind: 'note',
+        file: o.file,
+        command: `printf '${printfBytes(o.bytes)}' | sudo tee ${B}/${o.file} > /dev/null && sudo chmod 600 ${B}/${o.file} && sudo od -A d -t u8 ${B}/${o.file}`,
+        explanation: `Write a fresh ${o.bytes.length}-byte ${o.file} (the od output shows format, version, term, voted_for).`,
       });
     }
   }
@@ -234,8 +358,12 @@ export function planRepair(input: PlanInput): PlanOutput {
     command: 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl get nodes',
     explanation: 'Check that k8s-dqlite started and the API answers.',
   });
-  const allLost = [...lost];
+  const allLost = keptAfter(lost, after);
   for (const l of after.lost) if (!allLost.some((x) => x.first === l.first && x.file === l.file)) allLost.push(l);
+  // Coverage is judged against the snapshot the node will really load after the plan.
+  const afterSnap = after.chosenSnapshot?.index ?? 0;
+  for (const l of allLost) l.coveredBySnapshot = l.last <= afterSnap;
+  allLost.sort((a, b) => a.first - b.first);
   const realLoss = allLost.filter((l) => !l.coveredBySnapshot);
   const summary = startsAfter
     ? `After ${ops.length} file operation(s) the node starts${after.lastIndex !== null ? ` with entries up to ${after.lastIndex}` : ''}${

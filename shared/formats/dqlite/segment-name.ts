@@ -140,17 +140,18 @@ export function classifyName(name: string): RaftFileName {
   return { kind: 'unknown' };
 }
 
-/** libraft's segment order: closed by index range, then open by counter (uvSegmentInfoCompare). */
+/**
+ * libraft's pairwise segment comparison (uvSegmentInfoCompare). Overlapping
+ * closed ranges compare inconsistently; to order a whole directory the way
+ * libraft does, use libraftSegmentOrder in segment-order.ts.
+ */
 export function compareSegments(
   a: { kind: 'closed' | 'open'; first?: number | null; last?: number | null; counter?: number },
   b: { kind: 'closed' | 'open'; first?: number | null; last?: number | null; counter?: number },
 ): number {
   if (a.kind !== b.kind) return a.kind === 'open' ? 1 : -1;
   if (a.kind === 'open') return (a.counter ?? 0) < (b.counter ?? 0) ? -1 : (a.counter ?? 0) > (b.counter ?? 0) ? 1 : 0;
-  const aFirst = a.first ?? 0;
-  const aLast = a.last ?? 0;
-  const bFirst = b.first ?? 0;
-  if (bFirst > aLast) return -1;
-  if (aFirst === bFirst && aLast === (b.last ?? 0)) return 0;
+  if ((b.first ?? 0) > (a.last ?? 0)) return -1;
+  if (a.first === b.first && a.last === b.last) return 0;
   return 1;
 }

@@ -34,6 +34,15 @@ export interface BatchFailure {
   /** libraft's text after `entries batch N starting at byte M: ` (empty for RAFT_MALFORMED, which has none). */
   detail: string;
   message: string;
+  /**
+   * Entries in the failing batch, when its header checksum proved the count
+   * (data checksum failures, short data); null when the count is not trusted.
+   */
+  entries?: number | null;
+  /** Total size of the failing batch when its header is trusted (so where the next batch starts). */
+  size?: number | null;
+  /** What an untrusted (bad checksum) header claims: entry count and batch size. */
+  claimed?: { entries: number; size: number };
 }
 
 export interface SegmentScan {
@@ -132,6 +141,12 @@ type BatchOutcome =
     }
   | { ok: false; failure: Omit<BatchFailure, 'batch'>; headerCrc: 'ok' | 'bad' | null; count: number };
 
+/** Mark a failure whose header checksum passed: its entry count (and size, when known) can be trusted. */
+function trusted(o: BatchOutcome, size: number | null): BatchOutcome {
+  if (o.ok) return o;
+  return { ...o, failure: { ...o.failure, entries: o.count, size } };
+}
+
 function shortRead(remaining: number, want: number): string {
   return `short read: ${remaining} bytes instead of ${want}`;
 }
@@ -192,7 +207,13 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
   const hdr = await w.get(start + 8, batchHeaderSize(n));
   const actual1 = crc32(hdr.buf, 0, hdr.at, hdr.at + batchHeaderSize(n));
   if (actual1 !== crc1) {
-    return fail('corrupt', 'segment.header-checksum', 'header checksum mismatch', 'The batch header checksum does not match.', start, 'bad', n);
+    // The count and lengths are not trusted, but keep what they claim: if that layout ends exactly where the
+    // next valid batch starts, the count was probably intact (see entriesAfterFailure).
+    let claimed = 0;
+    for (let i = 0; i < n; i++) claimed += u32At(hdr.buf, hdr.at + 8 + 16 * i + 12);
+    const o = fail('corrupt', 'segment.header-checksum', 'header checksum mismatch', 'The batch header checksum does not match.', start, 'bad', n);
+    if (!o.ok) o.failure.claimed = { entries: n, size: 8 + batchHeaderSize(n) + claimed };
+    return o;
   }
   let dataLen = 0;
   let minTerm = Infinity;
@@ -220,7 +241,7 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     payloadAt += pad8(len);
   }
   if (headerEnd + dataLen > size) {
-    return fail(
+    return trusted(fail(
       'ioerr',
       'segment.short-data',
       `read data: ${shortRead(size - headerEnd, dataLen)}`,
@@ -228,11 +249,11 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
       start,
       'ok',
       n,
-    );
+    ), null);
   }
   const actual2 = await w.crc(headerEnd, dataLen);
   if (actual2 !== crc2Stored) {
-    return fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'The batch payload checksum does not match.', start, 'ok', n);
+    return trusted(fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'The batch payload checksum does not match.', start, 'ok', n), 8 + batchHeaderSize(n) + dataLen);
   }
   return { ok: true, size: 8 + batchHeaderSize(n) + dataLen, count: n, terms: [minTerm, maxTerm], types, lastChange };
 }
@@ -502,4 +523,29 @@ export function interpretOpen(scan: SegmentScan): OpenLoad {
   }
   if (scan.batches === 0) return { outcome: 'deleted', reason: 'no valid batch' };
   return { outcome: 'finalised', entries: scan.entries, validBytes: scan.validBytes, truncated: scan.failure !== null };
+}
+
+/**
+ * Entries after the last good batch of a segment that a truncation at the
+ * failure would drop: the failing batch's own entries (when its header proves
+ * the count) plus the valid batches found after it. `exact` is false when the
+ * count is a lower bound (untrusted header, or unreadable bytes between the
+ * failing batch and the later valid ones).
+ */
+export function entriesAfterFailure(scan: SegmentScan): { count: number; exact: boolean } {
+  const f = scan.failure;
+  if (!f) return { count: 0, exact: true };
+  const own = f.entries ?? null;
+  const later = scan.later;
+  if (!later) {
+    // Nothing valid follows: only the failing batch itself (when the count is known).
+    return { count: own ?? 0, exact: own !== null };
+  }
+  const adjacent = own !== null && f.size !== undefined && f.size !== null && f.batchStart + f.size === later.offset;
+  if (own === null && f.claimed && f.batchStart + f.claimed.size === later.offset) {
+    // The damaged header's own layout lands exactly on the next valid batch: its count is very likely intact.
+    return { count: f.claimed.entries + later.entries, exact: true };
+  }
+  // An untrusted header still held at least one entry before the later valid batches.
+  return { count: (own ?? 1) + later.entries, exact: adjacent };
 }

@@ -13,8 +13,10 @@ import { membershipFindings, parseClusterYaml, parseInfoYaml, type YamlNode } fr
 import { decodeConfiguration } from './configuration';
 import { simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
 import { checkMetadata, checkMetadataPair, METADATA_SIZE, type MetadataCheck } from './metadata';
+import { FIRST_SEGMENT_NAME, metadataStartup } from './metadata-startup';
+import { suspiciousOpenSegments } from './open-segment-hints';
 import { planRepair, type RepairOperation } from './repair-plan';
-import { expectedEntries, interpretClosed, interpretOpen, scanSegment, type SegmentScan } from './segment';
+import { entriesAfterFailure, expectedEntries, interpretClosed, interpretOpen, scanSegment, type SegmentScan } from './segment';
 import { classifyName, type RaftFileName } from './segment-name';
 import { checkSnapshotData } from './snapshot-data';
 import { checkSnapshotMeta } from './snapshot-meta';
@@ -99,17 +101,10 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       findings.push({ severity: 'error', code: chk.code, file: n, offset: chk.offset, message: chk.message, engineError: chk.engineError });
     }
   }
-  let metadataFatal: string | null = null;
-  for (const n of ['metadata1', 'metadata2'] as const) {
-    const c = metaChecks[n];
-    if (c.state === 'error' && metadataFatal === null) metadataFatal = c.engineError;
-  }
-  if (metadataFatal === null) {
-    const pair = checkMetadataPair(metaChecks.metadata1, metaChecks.metadata2);
-    if (pair) {
-      metadataFatal = pair;
-      findings.push({ severity: 'error', code: 'metadata.same-version', file: 'metadata2', offset: 8, message: 'metadata1 and metadata2 carry the same version; libraft cannot tell which is current.', engineError: pair });
-    }
+  // Same version in both files: raft_init refuses (the rest of the metadata decision needs info.yaml and the log, below).
+  const pairError = checkMetadataPair(metaChecks.metadata1, metaChecks.metadata2);
+  if (pairError && !(['metadata1', 'metadata2'] as const).some((n) => metaChecks[n].state === 'error')) {
+    findings.push({ severity: 'error', code: 'metadata.same-version', file: 'metadata2', offset: 8, message: 'metadata1 and metadata2 carry the same version; libraft cannot tell which is current.', engineError: pairError });
   }
 
   // Snapshots.
@@ -193,7 +188,41 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   }
 
   const loader = simulateLoad(segSims, sims, true);
+
+  let clusterYaml: YamlNode[] | null = null;
+  let infoYaml: YamlNode | null = null;
+  for (const { e } of classified) {
+    if (e.name !== 'cluster.yaml' && e.name !== 'info.yaml') continue;
+    const bytes = await readSmall(await dir.open(e.name), YAML_MAX);
+    if (!bytes) continue;
+    const text = new TextDecoder().decode(bytes);
+    if (e.name === 'cluster.yaml') {
+      const r = parseClusterYaml(text);
+      if (r.ok) clusterYaml = r.value;
+      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
+    } else {
+      const r = parseInfoYaml(text);
+      if (r.ok) infoYaml = r.value;
+      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
+    }
+  }
+
+  // Metadata: raft_init errors, then dqlite's bootstrap attempt when no term is recorded.
+  let maxLogTerm = 0;
+  for (const x of segSims) maxLogTerm = Math.max(maxLogTerm, x.scan.terms?.[1] ?? 0);
+  for (const x of sims) maxLogTerm = Math.max(maxLogTerm, x.term);
+  const metaStart = metadataStartup({
+    m1: metaChecks.metadata1,
+    m2: metaChecks.metadata2,
+    nodeId: infoYaml?.id ?? null,
+    hasFirstSegment: names.has(FIRST_SEGMENT_NAME),
+    hasLog: segSims.length > 0 || sims.length > 0,
+    maxLogTerm,
+  });
+  findings.push(...metaStart.findings);
+  const metadataFatal = metaStart.fatal;
   const startable = metadataFatal === null && loader.startable;
+  findings.push(...suspiciousOpenSegments(segSims, loader));
 
   // Segment findings and infos.
   const segments: SegmentInfo[] = [];
@@ -273,23 +302,6 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     servers = chosenInfo.configuration;
     source = `${chosenInfo.file}.meta`;
   }
-  let clusterYaml: YamlNode[] | null = null;
-  let infoYaml: YamlNode | null = null;
-  for (const { e } of classified) {
-    if (e.name !== 'cluster.yaml' && e.name !== 'info.yaml') continue;
-    const bytes = await readSmall(await dir.open(e.name), YAML_MAX);
-    if (!bytes) continue;
-    const text = new TextDecoder().decode(bytes);
-    if (e.name === 'cluster.yaml') {
-      const r = parseClusterYaml(text);
-      if (r.ok) clusterYaml = r.value;
-      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
-    } else {
-      const r = parseInfoYaml(text);
-      if (r.ok) infoYaml = r.value;
-      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
-    }
-  }
   findings.push(...membershipFindings(servers, source, clusterYaml, infoYaml));
 
   for (const { e, c } of classified) {
@@ -308,13 +320,13 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   }
 
   // Repair plan.
-  const badMetadata = (['metadata1', 'metadata2'] as const).filter((n) => metaChecks[n].state === 'error');
-  const otherGood = (['metadata1', 'metadata2'] as const).some((n) => metaChecks[n].state === 'ok');
   const planned = planRepair({
     segments: segSims,
     snapshots: sims,
-    badMetadata: otherGood || badMetadata.length ? badMetadata : [],
+    metadataOps: metaStart.ops,
+    metadataNotes: metaStart.notes,
     metadataFatal,
+    metadataFixed: metaStart.fixed,
     loader,
   });
 
@@ -332,7 +344,14 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       lastIndex: startable ? loader.lastIndex : null,
       fatalError,
       renamedCorrupt: loader.renamed,
-      narrative: metadataFatal ? [`raft_init fails while reading metadata: ${metadataFatal}`, ...loader.narrative] : loader.narrative,
+      narrative: metadataFatal
+        ? [
+            metaStart.stage === 'bootstrap'
+              ? 'No usable metadata (term 0): dqlite calls raft_bootstrap() before raft_start, and it fails because the log already exists.'
+              : `raft_init fails while reading metadata: ${metadataFatal}`,
+            ...loader.narrative,
+          ]
+        : loader.narrative,
     },
     membership: { servers: servers ?? [], source, clusterYaml, infoYaml },
     repair: planned.plan,
@@ -418,7 +437,7 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
         file: s.name,
         offset: s.scan.validBytes,
         message: s.scan.later
-          ? `Batch ${f?.batch} at byte ${s.scan.validBytes} is bad (${f?.detail}); ${s.scan.later.entries} entries in valid batches after it would be cut off.`
+          ? `Batch ${f?.batch} at byte ${s.scan.validBytes} is bad (${f?.detail}); ${entriesAfterFailure(s.scan).exact ? '' : 'at least '}${entriesAfterFailure(s.scan).count} entries (its own and those of the valid batches after it) would be cut off.`
           : `The last write was torn at byte ${s.scan.validBytes} (${f?.detail}); libraft truncates it there.`,
         engineError: f ? `entries batch ${f.batch} starting at byte ${f.offset}: ${f.detail}` : undefined,
       });
@@ -439,7 +458,12 @@ function summarize(
   metadataFatal: boolean,
 ): string {
   if (!startable) {
-    const why = loader.fatal?.crash && !metadataFatal ? `libraft would crash while loading (${fatal})` : `start-up fails with "${fatal}"`;
+    const why =
+      loader.fatal?.crash && !metadataFatal
+        ? `libraft would crash while loading (${fatal})`
+        : metadataFatal && fatal === 'raft_bootstrap(): '
+          ? 'with no usable metadata1/metadata2 it calls raft_bootstrap() over the existing log, which fails ("start node: raft_bootstrap(): ")'
+          : `start-up fails with "${fatal}"`;
     return `dqlite will not start: ${why}. ${planSummary}`;
   }
   if (dataLoss) {
