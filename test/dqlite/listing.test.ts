@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeListing } from '../../shared/formats/dqlite/listing';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 
-const FIELD = readFileSync('/work/shared/data/microk8s-backend-listing.txt', 'utf8');
+const FIELD = readFileSync(`${FIELD_REPORTS}/microk8s-backend-listing.txt`, 'utf8');
 
 describe('pasted listings', () => {
   it('reads the field report listing', () => {

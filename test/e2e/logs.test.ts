@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 
 const canRun = chromiumAvailable();
-const DATA = '/work/shared/data';
+const DATA = FIELD_REPORTS;
 const LOGS = {
   etcd: readFileSync(path.join(DATA, 'kubeadm-etcd-bbolt-panic.log'), 'utf8'),
   apiserver: readFileSync(path.join(DATA, 'kubeadm-apiserver.log'), 'utf8'),

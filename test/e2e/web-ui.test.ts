@@ -14,9 +14,10 @@ import { startWebServer, type WebServer } from '../../electron/web/server';
 import { closedSegments, copyDir, dqliteDemoAvailable, hashTree, REPO } from '../cli/fixtures';
 import { goldenField, goldenKilled, goldenStopped } from '../helpers/dqlite-goldens';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 
 const canRun = chromiumAvailable() && dqliteDemoAvailable();
-const LISTING = '/work/shared/data/microk8s-backend-listing.txt';
+const LISTING = `${FIELD_REPORTS}/microk8s-backend-listing.txt`;
 
 let tmp: string;
 let server: WebServer;

@@ -1,5 +1,5 @@
 /**
- * The verbatim logs from the field reports (/work/shared/data) must come out
+ * The verbatim logs from the field reports (test/fixtures/field-reports, copied from the project's shared/data) must come out
  * as the failures the operators actually had, with the details they needed:
  * the segment, batch and byte offset; the bbolt panic; the API server unable
  * to reach etcd; the kubelet restarting etcd and kube-apiserver.
@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeLogSources, analyzeLogText } from '../../shared/logs/analyze';
 import { SIGNATURE_BY_ID } from '../../shared/logs/signatures';
 import type { LogAnalysis, SignatureMatch } from '../../shared/logs/types';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 
-const DATA = '/work/shared/data';
+const DATA = FIELD_REPORTS;
 const FILES = {
   dqlite: `${DATA}/microk8s-k8s-dqlite-journal.log`,
   etcd: `${DATA}/kubeadm-etcd-bbolt-panic.log`,

@@ -11,6 +11,7 @@ import {
   visibleItemIndexes,
   zoomViewport,
 } from '../../renderer/src/features/segment-map/map-model';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 
 function closed(first: number, last: number, extra: Partial<SegmentInfo> = {}): SegmentInfo {
   const file = `${String(first).padStart(16, '0')}-${String(last).padStart(16, '0')}`;
@@ -31,7 +32,7 @@ function snapshot(term: number, index: number, extra: Partial<SnapshotInfo> = {}
 
 /** Segments and snapshots named in the MicroK8s field report's listing (names only). */
 function fieldReport(): { segments: SegmentInfo[]; snapshots: SnapshotInfo[] } {
-  const text = readFileSync('/work/shared/data/microk8s-backend-listing.txt', 'utf8');
+  const text = readFileSync(`${FIELD_REPORTS}/microk8s-backend-listing.txt`, 'utf8');
   const segments: SegmentInfo[] = [];
   const snapshots: SnapshotInfo[] = [];
   for (const line of text.split('\n')) {

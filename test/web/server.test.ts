@@ -13,6 +13,7 @@ import type { ValidationReport } from '../../shared/contract/report';
 import { isLoopbackHost, startWebServer, type WebServer } from '../../electron/web/server';
 import { closedSegments, copyDir, dqliteDemoAvailable, ensureBuilt, flipByte, hashTree, makeDqliteDir, REPO } from '../cli/fixtures';
 import { ApiClient, rawRequest, tryConnect } from './ws-client';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 
 const hasDemo = dqliteDemoAvailable();
 
@@ -242,8 +243,7 @@ describe('API over the WebSocket', () => {
 
   it('listing.analyze parses a pasted ls -l', async () => {
     const c = await connect();
-    const listing = await fs.readFile('/work/shared/data/microk8s-backend-listing.txt', 'utf8').catch(() => null);
-    if (listing === null) return;
+    const listing = await fs.readFile(`${FIELD_REPORTS}/microk8s-backend-listing.txt`, 'utf8');
     const analysis = await c.call<{ entries: unknown[]; segments: { file: string }[] }>('listing.analyze', { text: listing });
     expect(analysis.entries.length).toBeGreaterThan(0);
     expect(analysis.segments.some((s) => s.file === '0000000014232389-0000000014232597')).toBe(true);
