@@ -22,6 +22,7 @@ import { appVersion } from './services/samples';
 import { openLocalTarget } from './services/validation-service';
 import { startWebServer } from './web/server';
 import { copyOutCommand } from './services/ssh/copy-out-cli';
+import { LogsUsageError, logsCommand } from './cli-logs';
 
 const EXIT_OK = 0;
 const EXIT_PROBLEMS = 1;
@@ -35,6 +36,9 @@ const USAGE = `Usage:
            [--known-hosts FILE] [--accept-new] [--force] [--json]
                                          copy a data directory off a node over SFTP,
                                          verified by SHA-256 on both ends
+  lifeboat logs FILE[=NAME][@ZONE]... [--zone +08:00] [--json]
+                                         match known failure signatures in logs
+                                         (exit 0 none found, 1 found)
   lifeboat --help | --version
 
 Exit codes: 0 healthy (would start, no data loss), 1 problems found, 2 usage or I/O error.`;
@@ -314,6 +318,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'copy-out':
         return await copyOutCommand(rest);
+      case 'logs':
+        return await logsCommand(rest, out);
       case '--help':
       case '-h':
       case 'help':
@@ -332,7 +338,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
     const code = (err as { code?: unknown }).code;
-    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof LogsUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }
