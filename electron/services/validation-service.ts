@@ -3,12 +3,21 @@
  * (dist/validation-worker.cjs) so a huge or hostile directory cannot block the
  * main process; cancelling terminates the worker. Progress is throttled to
  * ~10 events/s per job; done/failed go to the context that started the job.
+ *
+ * Remote sources (`{ kind: 'remote' }`, validated in place over SFTP): the
+ * SSH session lives in this process and cannot be handed to a worker, so the
+ * worker still runs the validator and asks us for bytes (`io` messages:
+ * list / open / read, each read bounded by MAX_READ); we answer from the
+ * read-only SFTP DirectorySource. The parsing stays off the main thread, the
+ * main thread only moves bytes, and cancel is the same terminate as local.
+ * `{ kind: 'copy' }` resolves to the directory a finished copy-out job of the
+ * same client wrote, so web mode validates it without naming a path.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
+import { MAX_READ, type ByteSource, type DirEntry, type DirectorySource } from '../../shared/bytes/byte-source';
 import type { SourceRef } from '../../shared/contract/api';
 import type { BatchSummary } from '../../shared/contract/dqlite';
 import type { Progress } from '../../shared/contract/progress';
@@ -16,7 +25,7 @@ import type { ValidationReport } from '../../shared/contract/report';
 import { localDirectory, openFileSource } from './fs-source';
 import type { CallContext } from './registry';
 import { findAppRoot, type SampleCatalog } from './samples';
-import type { WorkerReply, WorkerRequest } from './validation-worker';
+import type { IoReply, IoRequest, WorkerReply, WorkerRequest } from './validation-worker';
 
 /** An error meant for the client: its message is shown, its code is stable. */
 export class ApiError extends Error {
@@ -30,6 +39,17 @@ export class ApiError extends Error {
 }
 
 export type LocalTarget = DirectorySource & { close(): Promise<void>; isFile: boolean; path: string };
+
+/** A read-only remote directory; its `name` is what the report shows (`user@host:/path`). */
+export type RemoteDirectory = DirectorySource & { close(): Promise<void> };
+
+/** What remote and copy sources need from the SSH side (ssh/handlers.ts provides it). */
+export interface RemoteSources {
+  /** Open `path` on a connection the calling client owns; throws ApiError (permission-denied, unknown-connection, …). */
+  openDirectory(connectionId: string, path: string, ctx: CallContext): Promise<RemoteDirectory>;
+  /** The local directory a finished copy-out job of this client wrote; throws ApiError otherwise. */
+  copyOutput(jobId: string, ctx: CallContext): string;
+}
 
 /**
  * A local path as a read-only DirectorySource. A single file becomes a
@@ -94,10 +114,17 @@ export function resolveWorkerPath(explicit?: string): string {
 
 type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
+/** Where a job reads from: a local path, or a remote directory opened for it. */
+type ResolvedSource =
+  | { kind: 'local'; path: string }
+  | { kind: 'remote'; connectionId: string; path: string };
+
 interface Job {
   id: string;
   ctx: CallContext;
-  path: string;
+  source: ResolvedSource;
+  /** Open remote directory while the job runs (closed when it ends). */
+  remote: RemoteDirectory | null;
   state: JobState;
   worker: Worker | null;
   report: ValidationReport | null;
@@ -119,6 +146,8 @@ export interface ValidationServiceOptions {
   maxRetainedJobs?: number;
   /** Heap cap per worker: a malformed length field must not take the app down. */
   workerHeapMb?: number;
+  /** SSH-backed sources; default: the SSH service of this process (loaded on first use). */
+  remote?: RemoteSources;
 }
 
 const MAX_FILE_NAME = 255;
@@ -150,7 +179,72 @@ export function parseSourceRef(value: unknown): SourceRef {
     if (typeof v.path !== 'string' || v.path === '') throw new ApiError('bad-params', 'source.path must be a string');
     return { kind: 'local-path', path: v.path };
   }
-  throw new ApiError('bad-params', 'source.kind must be "sample" or "local-path"');
+  if (v.kind === 'remote') {
+    if (typeof v.connectionId !== 'string' || v.connectionId === '') throw new ApiError('bad-params', 'source.connectionId must be a string');
+    if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw new ApiError('bad-params', 'source.path must be an absolute remote path');
+    return { kind: 'remote', connectionId: v.connectionId, path: v.path };
+  }
+  if (v.kind === 'copy') {
+    if (typeof v.jobId !== 'string' || v.jobId === '') throw new ApiError('bad-params', 'source.jobId must be a copy-out job id');
+    return { kind: 'copy', jobId: v.jobId };
+  }
+  throw new ApiError('bad-params', 'source.kind must be "sample", "local-path", "remote" or "copy"');
+}
+
+function isPlainName(v: unknown): v is string {
+  return typeof v === 'string' && isPlainFileName(v);
+}
+
+function isOffset(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * Answer the worker's byte requests from a remote directory. Every request is
+ * checked (plain names, bounded reads): the worker is ours, but its requests
+ * are driven by the bytes of the directory being validated.
+ */
+function serveIo(worker: Worker, dir: DirectorySource): void {
+  const files = new Map<string, Promise<ByteSource>>();
+  const openFile = (name: string): Promise<ByteSource> => {
+    let p = files.get(name);
+    if (!p) {
+      p = dir.open(name);
+      files.set(name, p);
+      p.catch(() => files.delete(name));
+    }
+    return p;
+  };
+  const answer = async (req: IoRequest): Promise<IoReply> => {
+    if (req.op === 'list') return { type: 'io-reply', id: req.id, ok: true, entries: await dir.list() };
+    if (!isPlainName(req.file)) throw new Error('not a plain file name');
+    if (req.op === 'open') return { type: 'io-reply', id: req.id, ok: true, size: (await openFile(req.file)).size };
+    if (!isOffset(req.offset) || !isOffset(req.length)) throw new Error(`bad read ${String(req.offset)}+${String(req.length)}`);
+    const src = await openFile(req.file);
+    const got = await src.read(req.offset, Math.min(req.length, MAX_READ));
+    // A fresh, exactly-sized buffer so it can be transferred rather than copied again.
+    const bytes = got.byteOffset === 0 && got.byteLength === got.buffer.byteLength && got.buffer instanceof ArrayBuffer ? got : got.slice();
+    return { type: 'io-reply', id: req.id, ok: true, bytes };
+  };
+  worker.on('message', (msg: WorkerReply) => {
+    if (msg.type !== 'io') return;
+    answer(msg).then(
+      (reply) => {
+        try {
+          worker.postMessage(reply, reply.ok && reply.bytes ? [reply.bytes.buffer as ArrayBuffer] : []);
+        } catch {
+          // The worker is gone (cancelled): nothing to answer.
+        }
+      },
+      (err: unknown) => {
+        try {
+          worker.postMessage({ type: 'io-reply', id: msg.id, ok: false, message: errorText(err) } satisfies IoReply);
+        } catch {
+          // gone
+        }
+      },
+    );
+  });
 }
 
 export class ValidationService {
@@ -169,11 +263,23 @@ export class ValidationService {
     this.heapMb = opts.workerHeapMb ?? 2048;
   }
 
-  private async resolveSource(source: SourceRef): Promise<string> {
+  private async remoteSources(): Promise<RemoteSources> {
+    if (this.opts.remote) return this.opts.remote;
+    // Loaded on first use, not at module load: the worker bundle imports this
+    // file too (openLocalTarget) and must not start ssh2.
+    return (await import('./ssh/handlers')).sshRemoteSources;
+  }
+
+  private async resolveSource(source: SourceRef, ctx: CallContext): Promise<ResolvedSource> {
     if (source.kind === 'sample') {
       const dir = await this.opts.samples.resolve(source.id);
       if (!dir) throw new ApiError('unknown-sample', `no sample named "${source.id}"`);
-      return dir;
+      return { kind: 'local', path: dir };
+    }
+    if (source.kind === 'remote') return { kind: 'remote', connectionId: source.connectionId, path: source.path };
+    if (source.kind === 'copy') {
+      // The back end's own record of what it wrote: never a client-named path.
+      return { kind: 'local', path: (await this.remoteSources()).copyOutput(source.jobId, ctx) };
     }
     if (this.opts.transport === 'web') {
       // The web server is local, but its API is reachable by whoever holds the
@@ -187,7 +293,16 @@ export class ValidationService {
       );
     }
     if (!path.isAbsolute(source.path)) throw new ApiError('bad-params', 'source.path must be absolute');
-    return source.path;
+    return { kind: 'local', path: source.path };
+  }
+
+  /** The first message for a worker: validate or list batches, from a local path or through `io`. */
+  private request(source: ResolvedSource, remote: RemoteDirectory | null, file?: string): WorkerRequest {
+    if (source.kind === 'local') {
+      return file === undefined ? { type: 'validate', path: source.path } : { type: 'batches', path: source.path, file };
+    }
+    const name = remote?.name ?? source.path;
+    return file === undefined ? { type: 'validate-remote', name } : { type: 'batches-remote', name, file };
   }
 
   private spawn(): Worker {
@@ -200,16 +315,20 @@ export class ValidationService {
 
   async start(sourceParam: unknown, ctx: CallContext): Promise<{ jobId: string }> {
     if (this.closed) throw new ApiError('closed', 'the validation service is shutting down');
-    const source = parseSourceRef(sourceParam);
-    const dir = await this.resolveSource(source);
+    const sourceRef = parseSourceRef(sourceParam);
+    const source = await this.resolveSource(sourceRef, ctx);
     const running = [...this.jobs.values()].filter((j) => j.state === 'running').length;
     if (running >= this.maxRunning) {
       throw new ApiError('busy', `${running} validations are already running; wait or cancel one`);
     }
+    // Remote: opened (and checked: listing, permission) before the job exists,
+    // so "permission denied" is the answer to validation.start, not a late event.
+    const remote = source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx) : null;
     const job: Job = {
       id: randomUUID(),
       ctx,
-      path: dir,
+      source,
+      remote,
       state: 'running',
       worker: null,
       report: null,
@@ -218,10 +337,17 @@ export class ValidationService {
       progressTimer: null,
       finishedAt: 0,
     };
-    const worker = this.spawn();
+    let worker: Worker;
+    try {
+      worker = this.spawn();
+    } catch (e) {
+      await remote?.close();
+      throw e;
+    }
     job.worker = worker;
     this.jobs.set(job.id, job);
     this.pruneJobs();
+    if (remote) serveIo(worker, remote);
 
     worker.on('message', (msg: WorkerReply) => {
       if (job.state !== 'running') return;
@@ -249,7 +375,7 @@ export class ValidationService {
         cancelled: false,
       });
     });
-    worker.postMessage({ type: 'validate', path: dir } satisfies WorkerRequest);
+    worker.postMessage(this.request(source, remote));
     return { jobId: job.id };
   }
 
@@ -284,6 +410,9 @@ export class ValidationService {
     const w = job.worker;
     job.worker = null;
     if (w) void w.terminate();
+    const r = job.remote;
+    job.remote = null;
+    if (r) void r.close().catch(() => undefined);
   }
 
   private pruneJobs(): void {
@@ -317,7 +446,7 @@ export class ValidationService {
     }
   }
 
-  async batches(jobIdParam: unknown, fileParam: unknown): Promise<BatchSummary[]> {
+  async batches(jobIdParam: unknown, fileParam: unknown, ctx?: CallContext): Promise<BatchSummary[]> {
     if (typeof jobIdParam !== 'string') throw new ApiError('bad-params', 'jobId must be a string');
     if (typeof fileParam !== 'string' || !isPlainFileName(fileParam)) {
       throw new ApiError('bad-params', 'file must be a plain file name');
@@ -329,8 +458,18 @@ export class ValidationService {
     if (!segments || !segments.some((s) => s.file === fileParam)) {
       throw new ApiError('unknown-file', `${fileParam} is not a segment of this report`);
     }
-    const worker = this.spawn();
+    // A remote segment is read again over the same connection (it must still be up).
+    const remote =
+      job.source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(job.source.connectionId, job.source.path, ctx ?? job.ctx) : null;
+    let worker: Worker;
+    try {
+      worker = this.spawn();
+    } catch (e) {
+      await remote?.close();
+      throw e;
+    }
     this.extraWorkers.add(worker);
+    if (remote) serveIo(worker, remote);
     try {
       return await new Promise<BatchSummary[]>((resolve, reject) => {
         worker.on('message', (msg: WorkerReply) => {
@@ -339,11 +478,12 @@ export class ValidationService {
         });
         worker.on('error', (err) => reject(new ApiError('failed', `batch listing crashed: ${errorText(err)}`)));
         worker.on('exit', (code) => reject(new ApiError('failed', `batch listing stopped (exit code ${code})`)));
-        worker.postMessage({ type: 'batches', path: job.path, file: fileParam } satisfies WorkerRequest);
+        worker.postMessage(this.request(job.source, remote, fileParam));
       });
     } finally {
       this.extraWorkers.delete(worker);
       void worker.terminate();
+      if (remote) void remote.close().catch(() => undefined);
     }
   }
 

@@ -28,7 +28,14 @@ export interface SampleInfo {
 /** Something the back end can validate (the renderer validates dropped files itself, in a Web Worker). */
 export type SourceRef =
   | { kind: 'sample'; id: string }
-  | { kind: 'local-path'; path: string };
+  | { kind: 'local-path'; path: string }
+  /** A data directory on a node, read in place over that SSH connection's SFTP (read-only, nothing copied). */
+  | { kind: 'remote'; connectionId: string; path: string }
+  /**
+   * The local copy a finished `ssh.copyout` job wrote. The back end resolves
+   * the path itself, so web mode never validates a path the client named.
+   */
+  | { kind: 'copy'; jobId: string };
 
 export interface CoreMethods {
   'app.info': { params: Record<string, never>; result: AppInfo };

@@ -130,6 +130,31 @@ export interface CopyOutResult {
   manifestPath: string;
 }
 
+/** What a copy-out will do, shown to the user before it starts. */
+export interface CopyOutPlan {
+  /** The remote path as it will be read (normalised). */
+  remotePath: string;
+  /** Default destination: `<copiesRoot>/<host>-<YYYY-MM-DD>`; the copy lands in `<localDir>/<basename(remotePath)>`. */
+  localDir: string;
+  /** `~/lifeboat-copies` (or LIFEBOAT_COPIES_DIR). */
+  copiesRoot: string;
+  /** Web mode: the destination must stay under `copiesRoot` (anyone holding the token URL could name a path). */
+  confined: boolean;
+  /** The exact shell commands the copy runs on the node (besides read-only SFTP reads). */
+  commands: string[];
+}
+
+/** One action on a node, recorded as it starts (exact text; secrets never appear in it). */
+export interface NodeCommand {
+  id: string;
+  connectionId: string;
+  /** ms since epoch */
+  at: number;
+  /** `exec`: a shell command; `sftp`: read-only SFTP access (listing, reading files). */
+  kind: 'exec' | 'sftp';
+  text: string;
+}
+
 export interface RecordingExport {
   /** Suggested download name, e.g. `2026-11-22T16-50-01-node1-ab12cd34.txt`. */
   fileName: string;
@@ -170,6 +195,9 @@ export interface SshMethods {
    * Works while the terminal runs and after it ended (same back-end session).
    */
   'ssh.recording.export': { params: { terminalId: string; format: 'txt' | 'cast' }; result: RecordingExport };
+  /** The default destination and the commands a copy-out of `remotePath` will run (nothing runs yet). */
+  'ssh.copyout.plan': { params: { connectionId: string; remotePath: string }; result: CopyOutPlan };
+  /** In web mode `localDir` must be under the plan's `copiesRoot`. Starting again into the same `localDir` resumes. */
   'ssh.copyout.start': {
     params: { connectionId: string; remotePath: string; localDir: string; force?: boolean };
     result: { jobId: string };
@@ -191,5 +219,10 @@ export interface SshEvents {
   'ssh.terminal.exit': { terminalId: string; reason: 'exit' | 'dropped' | 'closed'; code?: number | null };
   'ssh.copyout.progress': { jobId: string; progress: CopyOutProgress };
   'ssh.copyout.done': { jobId: string; result: CopyOutResult };
-  'ssh.copyout.failed': { jobId: string; error: string; resumable: boolean };
+  /** `changing`: the refusal because the directory is being written (what moved); start again with `force` to copy anyway. */
+  'ssh.copyout.failed': { jobId: string; error: string; resumable: boolean; changing?: string[] };
+  /** Every command run on a node and every SFTP access, before it runs. */
+  'ssh.command': NodeCommand;
+  /** A recorded `exec` command ended. */
+  'ssh.command.end': { id: string; connectionId: string; code: number | null; elapsedMs: number };
 }

@@ -18,7 +18,12 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
   beforeAll(async () => {
     sshd = await startSshd();
     dir = await makeTempDir('lifeboat-h-');
-    configureSsh({ knownHostsPath: path.join(dir, 'known_hosts'), auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: dir });
+    configureSsh({
+      knownHostsPath: path.join(dir, 'known_hosts'),
+      auditLogPath: path.join(dir, 'audit.jsonl'),
+      recordingsDir: dir,
+      copiesRoot: path.join(dir, 'copies'),
+    });
   });
   afterAll(async () => {
     await sshd?.stop();
@@ -84,7 +89,8 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
     const src = path.join(dir, 'data');
     await fs.mkdir(src);
     await fs.writeFile(path.join(src, 'metadata1'), 'x'.repeat(1000));
-    const out = await makeTempDir('lifeboat-h-out-');
+    // Web mode: copies go under the copies root only.
+    const out = path.join(dir, 'copies', 'node-out');
     try {
       const { jobId } = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: src, localDir: out }, ctx);
       await waitFor(() => events.some((e) => (e.event === 'ssh.copyout.done' || e.event === 'ssh.copyout.failed') && e.payload.jobId === jobId));

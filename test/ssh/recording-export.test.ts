@@ -13,7 +13,7 @@ import { sshHandlers, sshServiceConfig, type SshCallContext } from '../../electr
 import type { SshEvents } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
 
-const ENV = ['LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG'] as const;
+const ENV = ['LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR'] as const;
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 
 function restoreEnv(): void {
@@ -32,12 +32,20 @@ describe('ssh service paths', () => {
     expect(sshServiceConfig()).toMatchObject({
       knownHostsPath: path.join(os.homedir(), '.ssh', 'known_hosts'),
       recordingsDir: path.join(os.homedir(), '.lifeboat', 'sessions', day),
+      copiesRoot: path.join(os.homedir(), 'lifeboat-copies'),
     });
     process.env.LIFEBOAT_RECORDINGS_DIR = '/tmp/rec-x';
     process.env.LIFEBOAT_SSH_KNOWN_HOSTS = '/tmp/kh-x';
     process.env.LIFEBOAT_SSH_CONFIG = '/tmp/cfg-x';
     process.env.LIFEBOAT_SSH_AUDIT_LOG = '/tmp/audit-x';
-    expect(sshServiceConfig()).toEqual({ recordingsDir: '/tmp/rec-x', knownHostsPath: '/tmp/kh-x', sshConfigPath: '/tmp/cfg-x', auditLogPath: '/tmp/audit-x' });
+    process.env.LIFEBOAT_COPIES_DIR = '/tmp/copies-x';
+    expect(sshServiceConfig()).toEqual({
+      recordingsDir: '/tmp/rec-x',
+      knownHostsPath: '/tmp/kh-x',
+      sshConfigPath: '/tmp/cfg-x',
+      auditLogPath: '/tmp/audit-x',
+      copiesRoot: '/tmp/copies-x',
+    });
     restoreEnv();
   });
 });

@@ -15,6 +15,7 @@ import { connectSsh, runSudo, SudoError, type SshConnection } from '../../electr
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { configureSsh, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
 import type { SshEvents } from '../../shared/contract/ssh';
+import { lookCommand, sudoCommandTexts } from '../../renderer/src/features/node/commands';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 
 const run = promisify(execFile);
@@ -105,6 +106,29 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
     const cancelled = { prompt: async () => null, user: sshd.user, host: sshd.host };
     await expect(runSudo(conn, 'id -u', cancelled)).rejects.toThrow(/cancelled/);
   }, 60_000);
+
+  it('sends exactly the texts the data directory panel shows for a sudo command, never the password', async () => {
+    const command = lookCommand('/root');
+    const preview = sudoCommandTexts(command);
+    const sent: string[] = [];
+    const onCommand = (e: { text: string }) => sent.push(e.text);
+    conn.on('command', onCommand);
+    try {
+      const session = { prompt: async () => [sshd.password], user: sshd.user, host: sshd.host };
+      const r = await runSudo(conn, command, session);
+      expect(r.code).toBe(0);
+      await installSudoers(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
+      try {
+        await runSudo(conn, command, { prompt: async () => null, user: sshd.user, host: sshd.host });
+      } finally {
+        await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+      }
+    } finally {
+      conn.off('command', onCommand);
+    }
+    expect(sent).toEqual([preview.probe, preview.withPassword, preview.probe, preview.passwordless]);
+    expect(sent.join('\n')).not.toContain(sshd.password);
+  });
 
   it('runs without asking where sudo is passwordless', async () => {
     await installSudoers(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);

@@ -147,6 +147,24 @@ describe('ValidationService (real worker)', () => {
     }
   });
 
+  it('checks remote and copy sources before anything runs: shape, owner, and only finished copy jobs', async () => {
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const ctx = recordingContext('web');
+    try {
+      await expect(service.start({ kind: 'remote', connectionId: 'c1', path: 'relative' }, ctx)).rejects.toMatchObject({ code: 'bad-params' });
+      await expect(service.start({ kind: 'remote', connectionId: '', path: '/var/lib/etcd' }, ctx)).rejects.toMatchObject({ code: 'bad-params' });
+      await expect(service.start({ kind: 'remote', connectionId: 'no-such', path: '/var/lib/etcd' }, ctx)).rejects.toMatchObject({
+        code: 'unknown-connection',
+      });
+      // A copy source names a job, never a path; unknown jobs resolve to nothing.
+      await expect(service.start({ kind: 'copy', path: bigDir } as never, ctx)).rejects.toMatchObject({ code: 'bad-params' });
+      await expect(service.start({ kind: 'copy', jobId: 'no-such-job' }, ctx)).rejects.toMatchObject({ code: 'unknown-copy' });
+      expect(ctx.events).toEqual([]);
+    } finally {
+      await service.shutdown();
+    }
+  });
+
   it('a missing directory ends in a failed event, not a crash', async () => {
     const service = new ValidationService({ transport: 'electron', samples: createSampleCatalog(null) });
     const ctx = recordingContext('electron');

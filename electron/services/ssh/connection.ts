@@ -201,6 +201,19 @@ function forwardOut(client: Client, host: string, port: number): Promise<ClientC
   });
 }
 
+/** Emitted as `command` before an exec is sent, and `command-end` when it closed. */
+export interface CommandEvent {
+  id: string;
+  text: string;
+}
+export interface CommandEndEvent {
+  id: string;
+  code: number | null;
+  elapsedMs: number;
+}
+
+let commandSeq = 0;
+
 export interface ExecOptions {
   /** Sent to stdin, then stdin is closed. */
   stdin?: string | Buffer;
@@ -239,9 +252,17 @@ export class SshConnection extends EventEmitter {
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const cap = opts.maxOutputBytes ?? 16 * 1024 * 1024;
-    return new Promise((resolve, reject) => {
+    // Every command is announced before it is sent (the session log shows exactly what ran on the node).
+    const id = `cmd-${++commandSeq}`;
+    const startedAt = Date.now();
+    this.emit('command', { id, text: command } satisfies CommandEvent);
+    const ended = (code: number | null) => this.emit('command-end', { id, code, elapsedMs: Date.now() - startedAt } satisfies CommandEndEvent);
+    return new Promise<ExecResult>((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
-        if (err) return reject(err);
+        if (err) {
+          ended(null);
+          return reject(err);
+        }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let total = 0;
@@ -260,6 +281,7 @@ export class SshConnection extends EventEmitter {
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         stream.on('close', (code: number | null, signal?: string) => {
           opts.signal?.removeEventListener('abort', onAbort);
+          ended(code ?? null);
           resolve({
             code: code ?? null,
             signal: signal ?? null,

@@ -86,6 +86,10 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
     entries.sort((x, y) => (x.filename < y.filename ? -1 : x.filename > y.filename ? 1 : 0));
     for (const e of entries) {
       if (e.filename === '.' || e.filename === '..') continue;
+      // A name is one path component; a hostile server must not steer local writes elsewhere.
+      if (e.filename === '' || /[/\\\0]/.test(e.filename)) {
+        throw new CopyOutError(`refusing the remote file name ${JSON.stringify(e.filename)} in ${dir}`, false);
+      }
       const t = (e.attrs.mode ?? 0) & S_IFMT;
       const rel = prefix ? `${prefix}/${e.filename}` : e.filename;
       if (t === S_IFREG) {
@@ -113,11 +117,16 @@ export function changedBetween(a: RemoteFile[], b: RemoteFile[]): string[] {
   return changed;
 }
 
+/** The exact command that hashes on the node (shown to the user before a copy starts). */
+export function remoteHashCommand(root: string): string {
+  return `cd ${shellQuote(root)} && xargs -0 sha256sum -z --`;
+}
+
 /** `sha256sum -z` on the node; names via stdin so nothing is limited by the command line. */
 export async function remoteSha256(conn: SshConnection, root: string, rels: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (rels.length === 0) return out;
-  const res = await conn.exec(`cd ${shellQuote(root)} && xargs -0 sha256sum -z --`, {
+  const res = await conn.exec(remoteHashCommand(root), {
     stdin: Buffer.from(rels.map((r) => r + '\0').join(''), 'utf8'),
     maxOutputBytes: rels.length * (64 + 4 + 4096) + 1024,
   });

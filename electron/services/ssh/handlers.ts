@@ -11,13 +11,24 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { SshEndpoint, SshEvents, SshMethods, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
+import type { CopyOutPlan, SshEndpoint, SshEvents, SshMethods, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
+import { ApiError, type RemoteDirectory, type RemoteSources } from '../validation-service';
 import type { PromptFn, PromptRequest } from './auth';
-import { HostKeyRejectedError, connectSsh, connectWithBackoff, endpointKey, runSudo, type ConnectOptions, type SshConnection } from './connection';
-import { copyOut, CopyOutError } from './copy-out';
+import {
+  HostKeyRejectedError,
+  connectSsh,
+  connectWithBackoff,
+  endpointKey,
+  runSudo,
+  type CommandEndEvent,
+  type CommandEvent,
+  type ConnectOptions,
+  type SshConnection,
+} from './connection';
+import { copyOut, CopyOutError, DirectoryChangingError, remoteHashCommand } from './copy-out';
 import { KnownHostsFile } from './known-hosts';
 import { SessionRecorder } from './recorder';
-import { listRemoteDir } from './sftp-source';
+import { listRemoteDir, sftpDirectory } from './sftp-source';
 import { importSshConfig } from './ssh-config';
 import { TerminalSession } from './terminal';
 
@@ -38,6 +49,8 @@ export interface SshServiceConfig {
   recordingsDir: string | null;
   /** ssh-config file to import (default ~/.ssh/config). */
   sshConfigPath?: string;
+  /** Where copy-outs go by default, and the only tree web mode may write to (default ~/lifeboat-copies). */
+  copiesRoot: string;
 }
 
 /**
@@ -45,7 +58,8 @@ export interface SshServiceConfig {
  * `LIFEBOAT_SSH_KNOWN_HOSTS` (known_hosts), `LIFEBOAT_SSH_CONFIG` (ssh config
  * to import), `LIFEBOAT_RECORDINGS_DIR` (terminal recordings; default
  * `~/.lifeboat/sessions/<date>/`), `LIFEBOAT_SSH_AUDIT_LOG` (host-key
- * replacements). Recording is on unless `configureSsh({ recordingsDir: null })`.
+ * replacements), `LIFEBOAT_COPIES_DIR` (copy-out destinations; default
+ * `~/lifeboat-copies`). Recording is on unless `configureSsh({ recordingsDir: null })`.
  */
 function defaultConfig(): SshServiceConfig {
   const env = process.env;
@@ -55,6 +69,7 @@ function defaultConfig(): SshServiceConfig {
     auditLogPath: env.LIFEBOAT_SSH_AUDIT_LOG || path.join(home, '.lifeboat', 'host-key-changes.jsonl'),
     recordingsDir: env.LIFEBOAT_RECORDINGS_DIR || path.join(home, '.lifeboat', 'sessions', localDate(new Date())),
     sshConfigPath: env.LIFEBOAT_SSH_CONFIG || undefined,
+    copiesRoot: env.LIFEBOAT_COPIES_DIR || path.join(home, 'lifeboat-copies'),
   };
 }
 
@@ -95,7 +110,19 @@ interface LiveConnection {
 const connections = new Map<string, LiveConnection>();
 const pendingPrompts = new Map<string, { resolve(answers: string[] | null): void; connectionId: string | null }>();
 const terminals = new Map<string, { session: TerminalSession; recorder: SessionRecorder | null; connectionId: string }>();
-const copyJobs = new Map<string, AbortController>();
+interface CopyJob {
+  id: string;
+  ctx: SshCallContext;
+  connectionId: string;
+  abort: AbortController;
+  state: 'running' | 'done' | 'failed';
+  /** What the job wrote (set when done): the only local path a `copy` SourceRef resolves to. */
+  localPath: string | null;
+  finishedAt: number;
+}
+const copyJobs = new Map<string, CopyJob>();
+/** Finished copy jobs remembered for `{ kind: 'copy' }` validation. */
+const MAX_COPY_JOBS_REMEMBERED = 200;
 /** Recordings by terminal id, kept after the terminal ends so they can still be exported. */
 const recordings = new Map<string, { basePath: string; recorder: SessionRecorder; closing?: Promise<void> }>();
 const MAX_RECORDINGS_REMEMBERED = 500;
@@ -183,7 +210,149 @@ function watch(c: LiveConnection): void {
   c.conn.once('dropped', (err: Error) => {
     c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message: err.message });
   });
+  // The session log: every exec on the node, exact text, before it is sent.
+  c.conn.on('command', (e: CommandEvent) => {
+    c.ctx.emit('ssh.command', { id: e.id, connectionId: c.id, at: Date.now(), kind: 'exec', text: e.text });
+  });
+  c.conn.on('command-end', (e: CommandEndEvent) => {
+    c.ctx.emit('ssh.command.end', { id: e.id, connectionId: c.id, code: e.code, elapsedMs: e.elapsedMs });
+  });
 }
+
+let sftpSeq = 0;
+
+/** Record a read-only SFTP access in the session log (there is no shell command to show). */
+function recordSftp(c: LiveConnection, text: string): void {
+  c.ctx.emit('ssh.command', { id: `sftp-${++sftpSeq}`, connectionId: c.id, at: Date.now(), kind: 'sftp', text });
+}
+
+/** A remote path as the node will read it: absolute, normalised, no trailing slash. */
+function normaliseRemotePath(p: unknown): string {
+  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw new ApiError('bad-params', 'the remote path must be a non-empty string');
+  if (!p.startsWith('/')) throw new ApiError('bad-params', `the remote path must be absolute (start with /): ${p}`);
+  const n = path.posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+}
+
+const SFTP_PERMISSION_DENIED = 3;
+const SFTP_NO_SUCH_FILE = 2;
+
+/**
+ * SFTP runs as the login user, not root: MicroK8s and etcd data dirs are
+ * usually root-only. Say so, and what to do instead, rather than a bare code.
+ */
+export function explainSftpError(e: unknown, what: string, user: string): Error {
+  const code = (e as { code?: unknown }).code;
+  if (code === SFTP_PERMISSION_DENIED) {
+    return new ApiError(
+      'permission-denied',
+      `permission denied: ${user} cannot read ${what} over SFTP (SFTP runs as the login user, not root). ` +
+        'Copy it out as root instead (sudo tar on the node, then copy the archive), ' +
+        'or connect as a user who can read it (e.g. a member of the directory\'s group).',
+    );
+  }
+  if (code === SFTP_NO_SUCH_FILE) return new ApiError('not-found', `${what} does not exist on the node`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** `YYYY-MM-DD`-style safe host label for a local directory name. */
+function hostLabel(target: SshTarget): string {
+  return (target.label ?? target.host).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'node';
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Where a copy may go. Electron: any absolute path the user chose. Web mode:
+ * only under the copies root, checked again after symlinks are resolved (a
+ * link inside the root must not lead out of it).
+ */
+async function checkedLocalDir(localDir: unknown, ctx: SshCallContext): Promise<string> {
+  if (typeof localDir !== 'string' || localDir.trim() === '' || localDir.includes('\0')) throw new ApiError('bad-params', 'localDir must be a path');
+  const expanded = expandHome(localDir.trim());
+  if (!path.isAbsolute(expanded)) throw new ApiError('bad-params', `localDir must be absolute: ${localDir}`);
+  const dest = path.resolve(expanded);
+  if (ctx.transport !== 'web') return dest;
+  const root = path.resolve(currentConfig().copiesRoot);
+  if (!isInside(root, dest) || dest === root) {
+    throw new ApiError('forbidden', `in web mode copies go only under ${root} (a subdirectory of it); ${dest} is outside`);
+  }
+  await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  const realRoot = await fs.realpath(root);
+  // The deepest existing ancestor decides where new directories would really be created.
+  let probe = dest;
+  for (;;) {
+    try {
+      const real = await fs.realpath(probe);
+      if (!isInside(realRoot, real)) throw new ApiError('forbidden', `${dest} leads outside ${root} through a symbolic link`);
+      break;
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      const up = path.dirname(probe);
+      if (up === probe) break;
+      probe = up;
+    }
+  }
+  return dest;
+}
+
+function rememberCopyJob(job: CopyJob): void {
+  copyJobs.set(job.id, job);
+  const finished = [...copyJobs.values()].filter((j) => j.state !== 'running').sort((a, b) => a.finishedAt - b.finishedAt);
+  while (finished.length > MAX_COPY_JOBS_REMEMBERED) copyJobs.delete(finished.shift()!.id);
+}
+
+/**
+ * What `ValidationService` needs from SSH: an SFTP directory of a connection
+ * this client opened (read-only), and the output of this client's finished
+ * copy jobs. Another client's connections and jobs do not exist for it.
+ */
+export const sshRemoteSources: RemoteSources = {
+  async openDirectory(connectionId, remotePath, ctx) {
+    const c = connections.get(connectionId);
+    if (!c || c.ctx !== ctx) throw new ApiError('unknown-connection', `no such connection: ${connectionId}`);
+    if (c.conn.state !== 'ready') throw new ApiError('not-connected', `the connection to ${c.target.host} is ${c.conn.state}; reconnect first`);
+    const dirPath = normaliseRemotePath(remotePath);
+    const who = c.target.user;
+    recordSftp(c, `sftp (read-only): list and read ${dirPath}`);
+    const sftp = await c.conn.sftp();
+    const dir = sftpDirectory(sftp, dirPath);
+    // Fail now, with the reason, rather than halfway through: the listing and one file.
+    let entries;
+    try {
+      entries = await dir.list();
+    } catch (e) {
+      await dir.close();
+      throw explainSftpError(e, dirPath, who);
+    }
+    const firstFile = entries.find((e) => e.kind === 'file');
+    if (firstFile) {
+      try {
+        await dir.open(firstFile.name);
+      } catch (e) {
+        await dir.close();
+        throw explainSftpError(e, `${dirPath}/${firstFile.name}`, who);
+      }
+    }
+    const label = `${who}@${c.target.label ?? c.target.host}:${dirPath}`;
+    const wrapped: RemoteDirectory = {
+      name: label,
+      list: () => dir.list().catch((e: unknown) => Promise.reject(explainSftpError(e, dirPath, who))),
+      open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSftpError(e, `${dirPath}/${name}`, who))),
+      close: () => dir.close(),
+    };
+    return wrapped;
+  },
+  copyOutput(jobId, ctx) {
+    const job = typeof jobId === 'string' ? copyJobs.get(jobId) : undefined;
+    if (!job || job.ctx !== ctx) throw new ApiError('unknown-copy', `no copy-out job ${String(jobId)}`);
+    if (job.state !== 'done' || !job.localPath) throw new ApiError('not-finished', 'that copy-out has not finished');
+    return job.localPath;
+  },
+};
 
 async function establish(id: string, target: SshTarget, ctx: SshCallContext, previous?: LiveConnection): Promise<LiveConnection> {
   const passwords = previous?.passwords ?? new Map<string, string>();
@@ -264,7 +433,12 @@ export const sshHandlers: SshHandlers = {
 
   async 'ssh.list'({ connectionId, path: remotePath }) {
     const c = live(connectionId);
-    return listRemoteDir(await c.conn.sftp(), remotePath);
+    recordSftp(c, `sftp (read-only): list ${remotePath}`);
+    try {
+      return await listRemoteDir(await c.conn.sftp(), remotePath);
+    } catch (e) {
+      throw explainSftpError(e, remotePath, c.target.user);
+    }
   },
 
   async 'ssh.terminal.open'({ connectionId, cols, rows, term }, ctx) {
@@ -354,36 +528,71 @@ export const sshHandlers: SshHandlers = {
     return { ok: true };
   },
 
+  async 'ssh.copyout.plan'({ connectionId, remotePath }) {
+    const c = live(connectionId);
+    const remote = normaliseRemotePath(remotePath);
+    const config = currentConfig();
+    const root = path.resolve(config.copiesRoot);
+    const plan: CopyOutPlan = {
+      remotePath: remote,
+      localDir: path.join(root, `${hostLabel(c.target)}-${localDate(new Date())}`),
+      copiesRoot: root,
+      confined: c.ctx.transport === 'web',
+      commands: [remoteHashCommand(remote)],
+    };
+    return plan;
+  },
+
   async 'ssh.copyout.start'({ connectionId, remotePath, localDir, force }, ctx) {
     const c = live(connectionId);
+    const remote = normaliseRemotePath(remotePath);
+    const base = path.posix.basename(remote);
+    if (base === '..' || base === '.') throw new ApiError('bad-params', `cannot copy ${remote}`);
+    const dest = await checkedLocalDir(localDir, ctx);
     const jobId = randomUUID();
-    const abort = new AbortController();
-    copyJobs.set(jobId, abort);
+    const job: CopyJob = { id: jobId, ctx, connectionId, abort: new AbortController(), state: 'running', localPath: null, finishedAt: 0 };
+    rememberCopyJob(job);
+    recordSftp(c, `sftp (read-only): copy ${remote} to ${dest}`);
     void copyOut({
       conn: c.conn,
-      remotePath,
-      localDir,
-      force,
-      signal: abort.signal,
+      remotePath: remote,
+      localDir: dest,
+      force: force === true,
+      signal: job.abort.signal,
       onProgress: (progress) => ctx.emit('ssh.copyout.progress', { jobId, progress }),
     }).then(
-      (result) => ctx.emit('ssh.copyout.done', { jobId, result }),
-      (e: Error) => ctx.emit('ssh.copyout.failed', { jobId, error: e.message, resumable: e instanceof CopyOutError && e.resumable }),
-    ).finally(() => copyJobs.delete(jobId));
+      (result) => {
+        job.state = 'done';
+        job.localPath = result.localPath;
+        job.finishedAt = Date.now();
+        ctx.emit('ssh.copyout.done', { jobId, result });
+      },
+      (e: unknown) => {
+        job.state = 'failed';
+        job.finishedAt = Date.now();
+        const err = explainSftpError(e, remote, c.target.user);
+        ctx.emit('ssh.copyout.failed', {
+          jobId,
+          error: err.message,
+          resumable: e instanceof CopyOutError && e.resumable,
+          changing: e instanceof DirectoryChangingError ? e.changed : undefined,
+        });
+      },
+    );
     return { jobId };
   },
 
   async 'ssh.copyout.cancel'({ jobId }) {
-    const a = copyJobs.get(jobId);
-    if (!a) return { cancelled: false };
-    a.abort();
+    const job = copyJobs.get(jobId);
+    if (!job || job.state !== 'running') return { cancelled: false };
+    job.abort.abort();
     return { cancelled: true };
   },
 };
 
 /** Close every connection, terminal and copy job (window closed, web server stopped). */
 export async function shutdownSsh(): Promise<void> {
-  for (const job of copyJobs.values()) job.abort();
+  for (const job of copyJobs.values()) job.abort.abort();
   copyJobs.clear();
   for (const id of [...connections.keys()]) await sshHandlers['ssh.disconnect']({ connectionId: id }, connections.get(id)!.ctx);
 }
@@ -395,5 +604,10 @@ export async function shutdownSsh(): Promise<void> {
 export async function releaseSshContext(ctx: SshCallContext): Promise<void> {
   for (const [id, c] of [...connections]) {
     if (c.ctx === ctx) await sshHandlers['ssh.disconnect']({ connectionId: id }, ctx);
+  }
+  for (const [id, job] of [...copyJobs]) {
+    if (job.ctx !== ctx) continue;
+    job.abort.abort();
+    copyJobs.delete(id);
   }
 }

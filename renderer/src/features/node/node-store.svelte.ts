@@ -1,0 +1,265 @@
+/**
+ * "Reading the node": per connected node, the data directory panel's state
+ * (path, Look listing, copy-out job), plus the session log of every command
+ * and SFTP access the back end announced (`ssh.command`). One instance for
+ * the page, like the SSH store, so a copy keeps its progress while the user
+ * looks at a terminal or a report.
+ */
+import type { LifeboatClient, SourceRef } from '../../../../shared/contract/api';
+import type { ListingAnalysis } from '../../../../shared/contract/listing';
+import type { CopyOutPlan, CopyOutProgress, CopyOutResult, NodeCommand, SshEvents } from '../../../../shared/contract/ssh';
+import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
+import { t } from '../../lib/i18n.svelte';
+import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
+
+export interface LookState {
+  status: 'running' | 'done' | 'failed';
+  /** The command as shown and sent (before any sudo wrapping). */
+  command: string;
+  sudo: boolean;
+  path: string;
+  analysis: ListingAnalysis | null;
+  /** ls's own complaint (exit code != 0), or a transport error. */
+  error: string | null;
+  code: number | null;
+}
+
+export type CopyStatus = 'planned' | 'running' | 'done' | 'failed' | 'changing' | 'cancelled';
+
+export interface CopyState {
+  plan: CopyOutPlan;
+  /** Destination (the plan's default; editable in Electron only). */
+  localDir: string;
+  status: CopyStatus;
+  jobId: string | null;
+  progress: CopyOutProgress | null;
+  result: CopyOutResult | null;
+  error: string | null;
+  resumable: boolean;
+  /** What moved between the two listings (the "being written" refusal). */
+  changing: string[];
+  /** The copy was started again into the same place (a resume). */
+  attempts: number;
+}
+
+export interface LogEntry extends NodeCommand {
+  /** Exit code once an exec ended (undefined while running; SFTP entries never end). */
+  code?: number | null;
+  elapsedMs?: number;
+}
+
+/** Opens a back-end validation in the report view; rejects when it cannot start (the panel shows why). */
+export type ValidateOpener = (source: SourceRef, title: string) => Promise<void>;
+
+const MAX_LOG = 2000;
+
+export class NodePanel {
+  path = $state(DATA_DIR_PRESETS[0].path);
+  sudo = $state(false);
+  look = $state<LookState | null>(null);
+  validating = $state(false);
+  validateError = $state<string | null>(null);
+  copy = $state<CopyState | null>(null);
+  copyError = $state<string | null>(null);
+
+  constructor(readonly connectionId: string) {}
+}
+
+export class NodeStore {
+  panels = $state<Record<string, NodePanel>>({});
+  log = $state<LogEntry[]>([]);
+  /** Set by the workspace: how a validation is opened in the report view. */
+  opener: ValidateOpener | null = null;
+
+  /** Copy events that arrived before `ssh.copyout.start` answered with the job id. */
+  private early = new Map<string, (() => void)[]>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(readonly client: LifeboatClient) {
+    this.unsubscribe.push(
+      client.on('ssh.command', (c) => {
+        this.log = [...this.log.slice(-(MAX_LOG - 1)), { ...c }];
+      }),
+      client.on('ssh.command.end', (e) => {
+        const entry = this.log.find((l) => l.id === e.id);
+        if (entry) {
+          entry.code = e.code;
+          entry.elapsedMs = e.elapsedMs;
+        }
+      }),
+      client.on('ssh.copyout.progress', (e) => this.route(e.jobId, (c) => (c.progress = e.progress))),
+      client.on('ssh.copyout.done', (e) => this.route(e.jobId, (c, panel) => this.copyDone(panel, c, e))),
+      client.on('ssh.copyout.failed', (e) => this.route(e.jobId, (c) => this.copyFailed(c, e))),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  panel(connectionId: string): NodePanel {
+    let p = this.panels[connectionId];
+    if (!p) {
+      p = new NodePanel(connectionId);
+      this.panels[connectionId] = p;
+    }
+    return p;
+  }
+
+  /** The node is gone (disconnected): its panel goes too; its log lines stay. */
+  forget(connectionId: string): void {
+    if (!(connectionId in this.panels)) return;
+    const { [connectionId]: _gone, ...rest } = this.panels;
+    this.panels = rest;
+  }
+
+  logFor(connectionId: string): LogEntry[] {
+    return this.log.filter((l) => l.connectionId === connectionId);
+  }
+
+  private route(jobId: string, fn: (c: CopyState, panel: NodePanel) => void): void {
+    for (const panel of Object.values(this.panels)) {
+      if (panel.copy?.jobId === jobId) {
+        fn(panel.copy, panel);
+        return;
+      }
+    }
+    // Not known yet: the start call has not answered. Keep it for a moment.
+    const list = this.early.get(jobId) ?? [];
+    list.push(() => this.route(jobId, fn));
+    this.early.set(jobId, list);
+    if (this.early.size > 50) this.early.delete(this.early.keys().next().value!);
+  }
+
+  /** Run `ls -l --time-style=full-iso` on the node (read-only) and read it as a listing. */
+  async look(panel: NodePanel): Promise<void> {
+    const dir = panel.path.trim();
+    if (checkRemotePath(dir)) return;
+    const command = lookCommand(dir);
+    const state: LookState = { status: 'running', command, sudo: panel.sudo, path: dir, analysis: null, error: null, code: null };
+    panel.look = state;
+    try {
+      const r = await this.client.call('ssh.exec', { connectionId: panel.connectionId, command, sudo: panel.sudo });
+      const current = panel.look;
+      if (current?.command !== command) return;
+      current.code = r.code;
+      if (r.code !== 0) {
+        current.status = 'failed';
+        current.error = (r.stderr || r.stdout).trim() || `exit ${String(r.code)}`;
+        return;
+      }
+      current.analysis = analyzeListing(r.stdout);
+      current.status = 'done';
+    } catch (e) {
+      if (panel.look?.command !== command) return;
+      panel.look.status = 'failed';
+      panel.look.error = messageOf(e);
+    }
+  }
+
+  /** Validate the directory in place over SFTP; the report opens in the normal view. */
+  async validateInPlace(panel: NodePanel, title: string): Promise<void> {
+    const dir = panel.path.trim();
+    if (checkRemotePath(dir) || !this.opener) return;
+    panel.validating = true;
+    panel.validateError = null;
+    try {
+      await this.opener({ kind: 'remote', connectionId: panel.connectionId, path: dir }, title);
+    } catch (e) {
+      panel.validateError = messageOf(e);
+    } finally {
+      panel.validating = false;
+    }
+  }
+
+  /** Ask the back end where the copy would go and which commands it runs (nothing runs yet). */
+  async planCopy(panel: NodePanel): Promise<void> {
+    const dir = panel.path.trim();
+    if (checkRemotePath(dir)) return;
+    if (panel.copy?.status === 'running') return;
+    panel.copyError = null;
+    try {
+      const plan = await this.client.call('ssh.copyout.plan', { connectionId: panel.connectionId, remotePath: dir });
+      panel.copy = {
+        plan,
+        localDir: plan.localDir,
+        status: 'planned',
+        jobId: null,
+        progress: null,
+        result: null,
+        error: null,
+        resumable: false,
+        changing: [],
+        attempts: 0,
+      };
+    } catch (e) {
+      panel.copyError = messageOf(e);
+    }
+  }
+
+  /** Start (or resume: same destination) the copy; `force` is the explicit "copy anyway". */
+  async startCopy(panel: NodePanel, force = false): Promise<void> {
+    const c = panel.copy;
+    if (!c || c.status === 'running') return;
+    c.status = 'running';
+    c.error = null;
+    c.changing = [];
+    c.resumable = false;
+    c.progress = null;
+    c.result = null;
+    c.jobId = null;
+    c.attempts++;
+    try {
+      const { jobId } = await this.client.call('ssh.copyout.start', {
+        connectionId: panel.connectionId,
+        remotePath: c.plan.remotePath,
+        localDir: c.localDir,
+        force,
+      });
+      c.jobId = jobId;
+      for (const fn of this.early.get(jobId) ?? []) fn();
+      this.early.delete(jobId);
+    } catch (e) {
+      c.status = 'failed';
+      c.error = messageOf(e);
+    }
+  }
+
+  async cancelCopy(panel: NodePanel): Promise<void> {
+    const c = panel.copy;
+    if (!c?.jobId || c.status !== 'running') return;
+    await this.client.call('ssh.copyout.cancel', { jobId: c.jobId }).catch(() => undefined);
+  }
+
+  private copyDone(panel: NodePanel, c: CopyState, e: SshEvents['ssh.copyout.done']): void {
+    c.status = 'done';
+    c.result = e.result;
+    // The copy opens in offline validation by itself (the back end resolves the job to the directory it wrote).
+    if (this.opener) {
+      void this.opener({ kind: 'copy', jobId: e.jobId }, t('ssh.copy.validateTitle', { path: e.result.localPath })).catch((err: unknown) => {
+        panel.copyError = messageOf(err);
+      });
+    }
+  }
+
+  private copyFailed(c: CopyState, e: SshEvents['ssh.copyout.failed']): void {
+    c.error = e.error;
+    c.resumable = e.resumable;
+    if (e.changing && e.changing.length > 0) {
+      c.status = 'changing';
+      c.changing = e.changing;
+    } else c.status = e.error === 'cancelled' ? 'cancelled' : 'failed';
+  }
+}
+
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+let store: NodeStore | null = null;
+
+/** The page's one store (created on first use, lives as long as the page). */
+export function nodeStore(client: LifeboatClient): NodeStore {
+  store ??= new NodeStore(client);
+  return store;
+}
