@@ -103,8 +103,12 @@ export interface LostRange extends IndexRange {
 }
 
 export interface RepairStep {
-  /** Stable step kind. */
-  kind: 'stop' | 'backup' | 'quarantine' | 'truncate-rename' | 'start' | 'verify' | 'note';
+  /**
+   * Stable step kind. `write` creates a file with exact bytes (a fresh
+   * metadata1/metadata2; any original was moved to quarantine by an earlier
+   * step). `note` steps carry no command, only an explanation.
+   */
+  kind: 'stop' | 'backup' | 'quarantine' | 'truncate-rename' | 'write' | 'start' | 'verify' | 'note';
   /** Exact shell command(s) for the node. */
   command: string;
   /** What this step keeps / loses, in plain words. */
@@ -126,9 +130,26 @@ export interface RepairPlan {
 
 export interface LoaderDecision {
   chosenSnapshot: string | null;
-  /** The start index the loader would use. */
+  /**
+   * The log index libraft's loader starts from (`start_index` in
+   * uvLoadSnapshotAndEntries) in its LAST attempt, also when that attempt
+   * fails: it is where the segment map draws the start line. After the
+   * snapshot is loaded and the segments are filtered it is the first index
+   * of the first kept closed segment, or snapshot index + 1 when no closed
+   * segment is kept (open segments continue from there); without a snapshot
+   * it is 1. When auto-recovery retries, this is the retry's value (the
+   * retry sees the directory after the first pass's renames). 0 means the
+   * last attempt failed before it had a start index (the chosen snapshot
+   * could not be loaded, or the chain starts past the snapshot).
+   */
   startIndex: number;
-  /** Last index that would be loaded (null when start-up fails). */
+  /**
+   * Index of the last entry the loader would hold when start-up succeeds
+   * (the snapshot index when no entry follows the snapshot; may then be
+   * startIndex - 1). Null when start-up fails - after metadata errors too,
+   * even though `startIndex` still describes the log - or when there is
+   * neither a snapshot nor any entry.
+   */
   lastIndex: number | null;
   /** The engine's fatal error text, when start-up fails (after auto-recovery). */
   fatalError: string | null;

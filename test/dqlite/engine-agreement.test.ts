@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 /**
  * One test per disagreement the oracle suite (test/oracle/dqlite.test.ts)
  * found between the model and real dqlite-demo, on small in-memory dirs
@@ -137,6 +138,16 @@ describe('metadata and bootstrap', () => {
     expect(m).toEqual({ format: 1n, version: 1n, term: 1n, votedFor: BOOTSTRAP_ID });
     expect(r.dqlite?.repair.startsAfter).toBe(true);
     expect(await validateDqliteDirectory(dir(applyOps(files, ins.operations)))).toMatchObject({ startable: true, dataLoss: false });
+    // The plan shows it as a `write` step (after the original is moved aside), and its printf yields exactly those bytes.
+    const steps = r.dqlite!.repair.steps;
+    const writeAt = steps.findIndex((s) => s.kind === 'write');
+    expect(steps[writeAt]).toMatchObject({ kind: 'write', file: 'metadata1' });
+    expect(steps.findIndex((s) => s.kind === 'quarantine' && s.file === 'metadata1')).toBeLessThan(writeAt);
+    expect(steps.filter((s) => s.kind === 'note').every((s) => s.command === '')).toBe(true);
+    const printf = /^printf '[^']*'/.exec(steps[writeAt].command)?.[0];
+    expect(printf).toBeDefined();
+    const written = execFileSync('sh', ['-c', printf ?? 'false']);
+    expect(new Uint8Array(written)).toEqual(write && write.op === 'write' ? write.bytes : null);
   });
 
   it('the fresh metadata carries the highest term in the log', async () => {

@@ -36,3 +36,43 @@ describe('pasted listings', () => {
     expect(analyzeListing('').entries).toEqual([]);
   });
 });
+
+describe('large listings', () => {
+  const pad = (n: number) => String(n).padStart(16, '0');
+  /** n closed segments of 100 entries, a 5-entry gap after every 1000th, one open segment and a snapshot near the end. */
+  function listing(n: number): { text: string; gaps: number; lastIndex: number } {
+    const lines = ['total 409600'];
+    let first = 1;
+    let gaps = 0;
+    for (let i = 0; i < n; i++) {
+      const last = first + 99;
+      lines.push(`-rw------- 1 root root 8388000 Jan 28 00:41 ${pad(first)}-${pad(last)}`);
+      first = last + 1;
+      if (i % 1000 === 999 && i < n - 1) {
+        first += 5;
+        gaps++;
+      }
+    }
+    const snap = first - 50;
+    lines.push('-rw------- 1 root root 8388608 Jan 28 00:41 open-1');
+    lines.push(`-rw------- 1 root root 72 Jan 28 00:41 snapshot-1-${snap}-123.meta`);
+    lines.push(`-rw------- 1 root root 10000 Jan 28 00:41 snapshot-1-${snap}-123`);
+    return { text: lines.join('\n'), gaps, lastIndex: first - 1 };
+  }
+
+  // Hang guard, not a speed test: the quadratic version needed ~20 s for this on a quiet machine.
+  it('analyses a 50,000-line listing (no quadratic passes)', { timeout: 10_000 }, () => {
+    const { text, gaps, lastIndex } = listing(50_000);
+    const a = analyzeListing(text);
+    expect(a.entries).toHaveLength(50_003);
+    expect(a.segments).toHaveLength(50_001);
+    expect(a.findings.filter((f) => f.code === 'listing.gap')).toHaveLength(gaps);
+    // Only the chain after the last gap is read; the copy-out list names each file once.
+    const loaded = a.segments.filter((s) => s.role === 'loaded');
+    expect(loaded[loaded.length - 2].lastIndex).toBe(lastIndex);
+    expect(loaded).toHaveLength(1000 + 1);
+    expect(a.segments.filter((s) => s.role === 'ignored')).toHaveLength(49_000);
+    expect(new Set(a.copyOut.map((c) => c.file)).size).toBe(a.copyOut.length);
+    expect(a.copyOut.map((c) => c.file)).toContain('open-1');
+  });
+});

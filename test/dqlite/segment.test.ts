@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { memorySource } from '../../shared/bytes/byte-source';
+import { MAX_READ, memorySource } from '../../shared/bytes/byte-source';
+import { ENTRY_COMMAND, encodeSegment, type EntryToEncode } from '../../shared/formats/dqlite/batch';
 import { putU64 } from '../../shared/formats/dqlite/le';
 import { interpretClosed, interpretOpen, scanSegment } from '../../shared/formats/dqlite/segment';
-import { segmentBytes, withZeros } from './builders';
+import { payload, segmentBytes, withZeros } from './builders';
 
 async function closedLoad(bytes: Uint8Array, first: number, last: number) {
   const scan = await scanSegment(memorySource('seg', bytes), { targetEntries: last - first + 1 });
@@ -92,5 +93,53 @@ describe('open segment rules', () => {
     putU32(s, 8, headerChecksum(s, 8, 1));
     const r = interpretClosed(1, 10, await scanSegment(memorySource('x', s)));
     expect(r).toMatchObject({ code: 'segment.short-data', text: `entries batch 1 starting at byte 8: read data: short read: ${s.length - 40} bytes instead of 4294967295` });
+  });
+});
+
+describe('reading large segments in chunks', () => {
+  /** Batches whose headers and payloads straddle the 1 MiB read chunks, including a header bigger than a chunk. */
+  function bigSegment(): { bytes: Uint8Array; entries: number } {
+    const batches: EntryToEncode[][] = [];
+    let entries = 0;
+    const add = (count: number, len: number) => {
+      batches.push(Array.from({ length: count }, (_, k) => ({ term: 3, type: ENTRY_COMMAND, payload: payload(len, entries + k) })));
+      entries += count;
+    };
+    add(1, 1_000_000); // ends just before the first 1 MiB edge
+    add(3, 40_000); // straddles it
+    add(70_000, 8); // header of 1.12 MB: larger than a chunk on its own
+    add(1, 2_500_000); // payload spanning several chunks
+    add(2, 8);
+    return { bytes: encodeSegment(batches), entries };
+  }
+
+  it('checksums every batch across chunk edges and reads each byte once', async () => {
+    const { bytes, entries } = bigSegment();
+    const requests: [number, number][] = [];
+    const src = memorySource('big', bytes);
+    const counted = { ...src, read: (o: number, l: number) => (requests.push([o, l]), src.read(o, l)) };
+    const scan = await scanSegment(counted, { targetEntries: entries });
+    expect(scan.failure).toBeNull();
+    expect(scan.entries).toBe(entries);
+    expect(scan.batches).toBe(5);
+    expect(scan.validBytes).toBe(bytes.length);
+    expect(interpretClosed(1, entries, scan)).toEqual({ ok: true, entries });
+    // Sequential, non-overlapping reads (read-ahead included), none bigger than the largest read the format allows.
+    expect(scan.bytesRead).toBe(bytes.length);
+    expect(requests.reduce((n, [, l]) => n + l, 0)).toBe(bytes.length);
+    expect(Math.max(...requests.map(([, l]) => l))).toBeLessThanOrEqual(MAX_READ);
+  });
+
+  it('finds damage behind a chunk edge at the right batch', async () => {
+    const { bytes } = bigSegment();
+    const bad = bytes.slice();
+    bad[bytes.length - 1000] ^= 0x10; // near the end of the 2.5 MB payload of batch 4 (batch 5 is 64 bytes)
+    const scan = await scanSegment(memorySource('big', bad));
+    expect(scan.failure).toMatchObject({ batch: 4, code: 'segment.data-checksum' });
+    expect(scan.entries).toBe(70_004);
+    const header = bytes.slice();
+    header[1_000_100 + 16 + 3 * 16 + 8 + 16 * 35_000] ^= 1; // inside the 1.12 MB header (term of entry 35001)
+    const scan2 = await scanSegment(memorySource('big', header));
+    expect(scan2.failure).toMatchObject({ batch: 3, code: 'segment.header-checksum' });
   });
 });

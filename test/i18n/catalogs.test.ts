@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import type { RepairStep } from '../../shared/contract/dqlite';
 import { FEATURE_CATALOGS, MESSAGES, interpolate, pickLocale, translate } from '../../shared/i18n';
 
 const root = path.resolve(__dirname, '../..');
+
+/** Every RepairStep kind: the type checker rejects this object when the contract gains or loses one. */
+const REPAIR_STEP_KINDS: Record<RepairStep['kind'], true> = {
+  stop: true,
+  backup: true,
+  quarantine: true,
+  'truncate-rename': true,
+  write: true,
+  start: true,
+  verify: true,
+  note: true,
+};
 
 function filesEndingWith(dir: string, ext: string): string[] {
   const out: string[] = [];
@@ -152,7 +165,7 @@ describe('renderer markup', () => {
     const families: Record<string, string[]> = {
       'validation.verdict': ['healthy', 'starts-with-warnings', 'starts-loss-covered', 'starts-with-loss', 'fails', 'unknown'],
       'validation.severity': ['all', 'error', 'warning', 'info'],
-      'validation.repair.kind': ['stop', 'backup', 'quarantine', 'truncate-rename', 'start', 'verify', 'note'],
+      'validation.repair.kind': Object.keys(REPAIR_STEP_KINDS),
       'segmentMap.tone': ['ok', 'warning', 'bad', 'ignored', 'renamed', 'truncated', 'deleted', 'not-read', 'snapshot', 'snapshot-chosen', 'snapshot-bad', 'other'],
       'segmentMap.marker': ['gap', 'overlap'],
       'segmentMap.legend': ['ok', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],

@@ -35,7 +35,7 @@ export type YamlParse<T> = { ok: true; value: T } | { ok: false; error: string }
 
 export function parseClusterYaml(text: string): YamlParse<YamlNode[]> {
   try {
-    const doc: unknown = parse(text, { intAsBigInt: true });
+    const doc: unknown = parse(text, { intAsBigInt: true, logLevel: 'error' });
     if (doc === null || doc === undefined) return { ok: true, value: [] };
     if (!Array.isArray(doc)) return { ok: false, error: 'cluster.yaml is not a list of nodes' };
     const out: YamlNode[] = [];
@@ -52,7 +52,7 @@ export function parseClusterYaml(text: string): YamlParse<YamlNode[]> {
 
 export function parseInfoYaml(text: string): YamlParse<YamlNode> {
   try {
-    const n = node(parse(text, { intAsBigInt: true }));
+    const n = node(parse(text, { intAsBigInt: true, logLevel: 'error' }));
     return n ? { ok: true, value: n } : { ok: false, error: 'info.yaml has no ID/Address' };
   } catch (e) {
     return { ok: false, error: `info.yaml is not valid YAML: ${(e as Error).message.split('\n')[0]}` };

@@ -12,6 +12,11 @@ export function u64At(b: Uint8Array, off: number): bigint {
   return (BigInt(u32At(b, off + 4)) << 32n) | BigInt(u32At(b, off));
 }
 
+/** u64 rounded to the nearest double, like Number(u64At(...)) but without a BigInt (hot loops). */
+export function u64RoundedAt(b: Uint8Array, off: number): number {
+  return u32At(b, off + 4) * 0x100000000 + u32At(b, off);
+}
+
 /** u64 as a number when it is exactly representable, else Infinity (never a silently wrong value). */
 export function u64NumAt(b: Uint8Array, off: number): number {
   const hi = u32At(b, off + 4);

@@ -63,15 +63,20 @@ export function analyzeListing(text: string): ListingAnalysis {
   const findings: Finding[] = [];
   const narrative: string[] = [];
   const copyOut: { file: string; why: string }[] = [];
+  // Everything below is O(n log n) at most: a backend can hold tens of thousands of segments.
+  const wanted = new Set<string>();
   const want = (file: string, why: string) => {
-    if (!copyOut.some((c) => c.file === file)) copyOut.push({ file, why });
+    if (wanted.has(file)) return;
+    wanted.add(file);
+    copyOut.push({ file, why });
   };
   if (skipped.length) {
     findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, message: `${skipped.length} line(s) are not \`ls -l\` lines and were skipped.` });
   }
   const sims: SimSegment[] = [];
   const snapshots: SnapshotInfo[] = [];
-  const names = new Set(entries.map((e) => e.name));
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const names = new Set(byName.keys());
   for (const e of entries) {
     const c = classifyName(e.name);
     if (c.kind === 'closed' || c.kind === 'open') {
@@ -84,7 +89,7 @@ export function analyzeListing(text: string): ListingAnalysis {
         scan: placeholderScan(e.size),
       });
     } else if (c.kind === 'snapshot-meta') {
-      const data = entries.find((x) => x.name === c.dataName);
+      const data = byName.get(c.dataName);
       snapshots.push({
         file: c.dataName,
         term: c.term,
@@ -188,12 +193,6 @@ export function analyzeListing(text: string): ListingAnalysis {
           ? `It would read ${keptClosed.length} closed segment(s) from ${keptClosed[0].name} to ${keptClosed[keptClosed.length - 1].name}${open.length ? `, then ${open.length} open segment(s)` : ''}; a damaged file anywhere in that chain except the last closed one stops start-up.`
           : `It would start from the snapshot${open.length ? ` and the ${open.length} open segment(s)` : ''}.`,
       );
-      // Which single closed file, if set aside, still leaves a startable chain (covered by the snapshot)?
-      for (const s of keptClosed) {
-        if ((s.last ?? 0) <= chosen.index && keptClosed.length > 1 && s !== keptClosed[keptClosed.length - 1]) {
-          // Nothing to add per file; summarised below.
-        }
-      }
       const coveredChain = keptClosed.filter((s) => (s.last ?? 0) <= chosen.index);
       if (coveredChain.length) {
         narrative.push(
@@ -228,6 +227,13 @@ export function analyzeListing(text: string): ListingAnalysis {
   }
   for (const n of ['metadata1', 'metadata2', 'cluster.yaml', 'info.yaml']) if (names.has(n)) want(n, n.startsWith('metadata') ? 'raft term and vote' : 'membership cache');
 
+  const findingsByFile = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (f.file === null) continue;
+    const list = findingsByFile.get(f.file);
+    if (list) list.push(f);
+    else findingsByFile.set(f.file, [f]);
+  }
   const segments: SegmentInfo[] = sorted.map((s) => ({
     file: s.name,
     kind: s.kind,
@@ -239,9 +245,9 @@ export function analyzeListing(text: string): ListingAnalysis {
     entries: 0,
     validBytes: s.scan.size,
     lastValidIndex: null,
-    status: findings.some((f) => f.file === s.name && f.severity !== 'info') ? 'warning' : 'ok',
+    status: (findingsByFile.get(s.name) ?? []).some((f) => f.severity !== 'info') ? 'warning' : 'ok',
     badOffset: null,
-    findingCodes: findings.filter((f) => f.file === s.name).map((f) => f.code),
+    findingCodes: (findingsByFile.get(s.name) ?? []).map((f) => f.code),
     role: roleOf.get(s.name) ?? 'not-read',
     terms: null,
   }));

@@ -48,7 +48,9 @@ export interface LoaderResult {
   startable: boolean;
   fatal: LoaderFatal | null;
   chosenSnapshot: SimSnapshot | null;
+  /** The first index of the log in the last attempt (also when it fails); 0 when it failed before settling on one. See LoaderDecision. */
   startIndex: number;
+  /** Index of the last entry loaded, when start-up succeeds (the snapshot index when no entry follows it); else null. */
   lastIndex: number | null;
   /** Keyed by the original file name. */
   roles: Map<string, LoaderRole>;
@@ -68,7 +70,7 @@ interface VFile extends SimSegment {
   finalisedEntries?: number;
 }
 
-type PassResult = { ok: true; start: number; n: number; snapshot: SimSnapshot | null } | { ok: false; fatal: LoaderFatal; snapshot: SimSnapshot | null };
+type PassResult = { ok: true; start: number; n: number; snapshot: SimSnapshot | null } | { ok: false; start: number; fatal: LoaderFatal; snapshot: SimSnapshot | null };
 
 function cmpSnap(a: SimSnapshot, b: SimSnapshot): number {
   if (a.term !== b.term) return a.term < b.term ? -1 : 1;
@@ -144,12 +146,14 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
 
   const pass = (depth: number): PassResult => {
     const list = sortFiles([...dir.values()]);
-    let start = 1;
+    // 0 until the snapshot is loaded and the segments are filtered (a failure before that has no start index).
+    let start = snapshot ? 0 : 1;
     if (snapshot) {
       narrative.push(`${depth ? 'Retry: l' : 'L'}oad the newest snapshot ${snapshot.dataName} (index ${snapshot.index}).`);
       if (!snapshot.meta.ok) {
         return {
           ok: false,
+          start,
           snapshot,
           fatal: {
             kind: snapshot.meta.kind,
@@ -164,6 +168,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       if (snapshot.data && !snapshot.data.ok) {
         return {
           ok: false,
+          start,
           snapshot,
           fatal: {
             kind: 'ioerr',
@@ -177,14 +182,17 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       }
       const f = filterSegments(list, snapshot.index, snapshot.dataName);
       for (const s of f.ignored) roles.set((s as VFile).orig, 'ignored');
-      if (!f.ok) return { ok: false, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
+      if (!f.ok) return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
       if (f.note) narrative.push(f.note);
       if (f.ignored.length) {
         narrative.push(
           `${f.ignored.length} older closed segment(s) (${f.ignored[0].name}${f.ignored.length > 1 ? ` … ${f.ignored[f.ignored.length - 1].name}` : ''}) are not part of the newest contiguous chain and are ignored (not read, left on disk).`,
         );
       }
-      list.splice(0, list.length, ...(f.kept as VFile[]));
+      // Not splice(...spread): a backend can hold more segments than a call takes arguments.
+      const kept = f.kept.slice() as VFile[]; // may be `list` itself
+      list.length = 0;
+      for (const k of kept) list.push(k);
       start = list.length && list[0].kind === 'closed' ? (list[0].first ?? 1) : snapshot.index + 1;
     } else {
       narrative.push(`${depth ? 'Retry: n' : 'N'}o usable snapshot: the log must start at index 1.`);
@@ -237,7 +245,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
           roles.set(v.orig, 'fails');
           const fatal: LoaderFatal = { kind: r.kind, code: r.code, text: `load open segment ${v.name}: ${r.text}`, file: v.orig, offset: r.offset, crash: r.crash };
           if (r.kind === 'corrupt') recover(i, next);
-          return { ok: false, snapshot, fatal };
+          return { ok: false, start, snapshot, fatal };
         }
         if (lostOpenEntries) indexShift.push(v.orig);
         const newName = closedSegmentName(next, next + r.entries - 1);
@@ -272,13 +280,14 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         roles.set(v.orig, 'fails');
         return {
           ok: false,
+          start,
           snapshot,
           fatal: { kind: 'corrupt', code: 'loader.unexpected-segment', text: `unexpected closed segment ${v.name}: first index should have been ${next}`, file: v.orig, offset: null, crash: false },
         };
       }
       if ((v.first ?? 0) > (v.last ?? 0)) {
         roles.set(v.orig, 'fails');
-        return { ok: false, snapshot, fatal: { kind: 'corrupt', code: 'segment.name-range', text: `assertion failure: ${v.name} has first > last`, file: v.orig, offset: null, crash: true } };
+        return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'segment.name-range', text: `assertion failure: ${v.name} has first > last`, file: v.orig, offset: null, crash: true } };
       }
       const r = v.finalisedEntries !== undefined ? ({ ok: true, entries: v.finalisedEntries } as const) : interpretClosed(v.first ?? 0, v.last ?? 0, v.scan);
       if (!r.ok) {
@@ -287,7 +296,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         const isLastClosed = i + 1 === list.length || list[i + 1].kind === 'open';
         if (r.kind === 'corrupt' && isLastClosed) recover(i, v.first ?? next);
         else if (r.kind === 'corrupt') narrative.push(`${v.name} is not the last closed segment, so auto-recovery does not touch it.`);
-        return { ok: false, snapshot, fatal };
+        return { ok: false, start, snapshot, fatal };
       }
       roles.set(v.orig, 'loaded');
       ranges.set(v.orig, { first: v.first ?? 0, last: v.last ?? 0 });
@@ -297,6 +306,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     if (snapshot && start + n - 1 < snapshot.index) {
       return {
         ok: false,
+        start,
         snapshot,
         fatal: {
           kind: 'corrupt',
@@ -328,5 +338,5 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, roles, ranges, renamed, lost, narrative, indexShift, passes };
   }
   narrative.push(r.fatal.crash ? `libraft crashes here (${r.fatal.text}).` : `Start-up fails: ${r.fatal.text}`);
-  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: 1, lastIndex: null, roles, ranges, renamed, lost, narrative, indexShift, passes };
+  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: null, roles, ranges, renamed, lost, narrative, indexShift, passes };
 }

@@ -342,9 +342,8 @@ export function planRepair(input: PlanInput): PlanOutput {
         explanation: `Keep the first ${o.bytes} bytes (all complete, checksummed batches) of ${o.file}${o.newName !== o.file ? ` as ${o.newName}` : ''}; the full original stays in quarantine.`,
       });
     } else {
-      // RepairStep has no "write" kind (contract); a note step carrying the command keeps renderer and CLI working.
       steps.push({
-        kind: 'note',
+        kind: 'write',
         file: o.file,
         command: `printf '${printfBytes(o.bytes)}' | sudo tee ${B}/${o.file} > /dev/null && sudo chmod 600 ${B}/${o.file} && sudo od -A d -t u8 ${B}/${o.file}`,
         explanation: `Write a fresh ${o.bytes.length}-byte ${o.file} (the od output shows format, version, term, voted_for).`,

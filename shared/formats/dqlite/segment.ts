@@ -13,7 +13,7 @@ import type { BatchSummary } from '../../contract/dqlite';
 import { throwIfCancelled } from '../../contract/progress';
 import { crc32 } from './crc';
 import { ENTRY_BARRIER, ENTRY_CHANGE, ENTRY_COMMAND, MAX_BATCH_ENTRIES, batchHeaderSize, isKnownEntryType } from './batch';
-import { pad8, u32At, u64At } from './le';
+import { pad8, u32At, u64At, u64RoundedAt } from './le';
 import type { EngineErrorKind } from './snapshot-meta';
 
 const CHUNK = 1024 * 1024;
@@ -80,38 +80,94 @@ export interface ScanOptions {
   resync?: boolean;
 }
 
-/** Sliding read window over a ByteSource; every request is bounded by the file size. */
+/**
+ * Sequential read window over a ByteSource: one current chunk, plus a read
+ * of the following chunk already in flight, so the disk (or network) works
+ * on the next CHUNK while we checksum this one. Every request is bounded by
+ * the file size; a range that straddles chunks is assembled from them (only
+ * batch headers and preambles do that; payload checksums walk the chunks).
+ */
 class Window {
-  private buf: Uint8Array = new Uint8Array(0);
-  private start = 0;
+  private cur: Uint8Array = new Uint8Array(0);
+  private curStart = 0;
+  private ahead: { start: number; bytes: Promise<Uint8Array> } | null = null;
   bytesRead = 0;
   constructor(
     private readonly src: ByteSource,
     private readonly onBytes?: (n: number) => void,
   ) {}
 
-  /** Bytes [off, off+len) (len already checked to be within the file). */
-  async get(off: number, len: number): Promise<{ buf: Uint8Array; at: number }> {
-    if (off >= this.start && off + len <= this.start + this.buf.length) return { buf: this.buf, at: off - this.start };
-    const want = Math.min(Math.max(len, CHUNK), this.src.size - off);
-    const got = await this.src.read(off, want);
-    this.bytesRead += got.length;
-    this.onBytes?.(got.length);
-    if (got.length < len) throw new Error(`${this.src.name}: read ${got.length} bytes at ${off}, expected ${len}`);
-    this.buf = got;
-    this.start = off;
-    return { buf: got, at: 0 };
+  private get curEnd(): number {
+    return this.curStart + this.cur.length;
   }
 
-  /** CRC of [off, off+len) read in chunks (len may be large). */
+  /** Make the current chunk the one holding byte `off` (off < size). */
+  private async chunkAt(off: number): Promise<void> {
+    if (off >= this.curStart && off < this.curEnd) return;
+    const size = this.src.size;
+    let got: Uint8Array;
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead && off >= ahead.start && off < ahead.start + Math.min(CHUNK, size - ahead.start)) {
+      got = await ahead.bytes;
+      if (off > ahead.start) {
+        // A small skip forward (resync): keep the read-ahead, starting at `off`.
+        this.bytesRead += off - ahead.start;
+        got = got.subarray(Math.min(got.length, off - ahead.start));
+      }
+    } else {
+      if (ahead) await settle(ahead.bytes);
+      got = await this.src.read(off, Math.min(CHUNK, size - off));
+    }
+    this.bytesRead += got.length;
+    this.onBytes?.(got.length);
+    if (got.length === 0) throw new Error(`${this.src.name}: read 0 bytes at ${off} of ${size}`);
+    this.cur = got;
+    this.curStart = off;
+    const next = off + got.length;
+    if (next < size) {
+      const bytes = this.src.read(next, Math.min(CHUNK, size - next));
+      // Settled later by chunkAt or close(); never an unhandled rejection meanwhile.
+      bytes.catch(() => undefined);
+      this.ahead = { start: next, bytes };
+    }
+  }
+
+  /** Bytes [off, off+len) (len already checked to be within the file). */
+  /** Bytes [off, off+len) read on their own, leaving the window where it is (a look back, len small). */
+  async once(off: number, len: number): Promise<Uint8Array> {
+    if (off >= this.curStart && off + len <= this.curEnd) return this.cur.slice(off - this.curStart, off - this.curStart + len);
+    const got = await this.src.read(off, len);
+    this.bytesRead += got.length;
+    if (got.length < len) throw new Error(`${this.src.name}: read ${got.length} bytes at ${off}, expected ${len}`);
+    return got.slice();
+  }
+
+  async get(off: number, len: number): Promise<{ buf: Uint8Array; at: number }> {
+    await this.chunkAt(off);
+    if (off + len <= this.curEnd) return { buf: this.cur, at: off - this.curStart };
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      await this.chunkAt(off + done);
+      const from = off + done - this.curStart;
+      const n = Math.min(len - done, this.cur.length - from);
+      out.set(this.cur.subarray(from, from + n), done);
+      done += n;
+    }
+    return { buf: out, at: 0 };
+  }
+
+  /** CRC of [off, off+len) straight from the chunks (len may be large). */
   async crc(off: number, len: number, init = 0): Promise<number> {
     let crc = init;
     let at = off;
     const end = off + len;
     while (at < end) {
-      const n = Math.min(CHUNK, end - at);
-      const w = await this.get(at, n);
-      crc = crc32(w.buf, crc, w.at, w.at + n);
+      await this.chunkAt(at);
+      const from = at - this.curStart;
+      const n = Math.min(end - at, this.cur.length - from);
+      crc = crc32(this.cur, crc, from, from + n);
       at += n;
     }
     return crc;
@@ -121,12 +177,28 @@ class Window {
   async allZero(off: number, end: number): Promise<boolean> {
     let at = off;
     while (at < end) {
-      const n = Math.min(CHUNK, end - at);
-      const w = await this.get(at, n);
-      for (let i = w.at; i < w.at + n; i++) if (w.buf[i] !== 0) return false;
+      await this.chunkAt(at);
+      const from = at - this.curStart;
+      const n = Math.min(end - at, this.cur.length - from);
+      for (let i = from; i < from + n; i++) if (this.cur[i] !== 0) return false;
       at += n;
     }
     return true;
+  }
+
+  /** Wait for a read still in flight, so none outlives the scan (the source may be closed next). */
+  async close(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead) await settle(ahead.bytes);
+  }
+}
+
+async function settle(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch {
+    // A failed read-ahead nobody asked for yet: the read that needs those bytes reports the error itself.
   }
 }
 
@@ -227,7 +299,7 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     if (!isKnownEntryType(type)) {
       return fail('malformed', 'segment.entry-type', '', `Entry ${i + 1} of the batch has unknown type ${type} (libraft: RAFT_MALFORMED).`, start, 'ok', n);
     }
-    const term = Number(u64At(hdr.buf, p));
+    const term = u64RoundedAt(hdr.buf, p);
     const len = u32At(hdr.buf, p + 12);
     if (term < minTerm) minTerm = term;
     if (term > maxTerm) maxTerm = term;
@@ -295,8 +367,15 @@ function summary(
 }
 
 export async function scanSegment(src: ByteSource, opts: ScanOptions = {}): Promise<SegmentScan> {
-  const size = src.size;
   const w = new Window(src, opts.onBytes);
+  try {
+    return await scanWith(w, src.size, opts);
+  } finally {
+    await w.close();
+  }
+}
+
+async function scanWith(w: Window, size: number, opts: ScanOptions): Promise<SegmentScan> {
   const scan: SegmentScan = {
     size,
     format: null,
@@ -354,8 +433,7 @@ export async function scanSegment(src: ByteSource, opts: ScanOptions = {}): Prom
   }
   if (scan.failure === null) scan.validBytes = size;
   if (lastChangeAt && lastChangeAt.length <= MAX_CHANGE_PAYLOAD) {
-    const p = await w.get(lastChangeAt.offset, lastChangeAt.length);
-    scan.lastChange = { ordinal: lastChangeAt.ordinal, payload: p.buf.slice(p.at, p.at + lastChangeAt.length) };
+    scan.lastChange = { ordinal: lastChangeAt.ordinal, payload: await w.once(lastChangeAt.offset, lastChangeAt.length) };
   }
   if (scan.failure) {
     scan.nonZeroTail = !(await w.allZero(scan.validBytes, size));

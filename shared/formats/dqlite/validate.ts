@@ -34,6 +34,32 @@ export interface DqliteInspection {
 }
 
 const YAML_MAX = 1024 * 1024;
+/** Segment files scanned concurrently (each holds at most two read chunks of 1 MiB). */
+const SEGMENT_SCANS_AT_ONCE = 3;
+
+/**
+ * Run `task(0..count-1)` with at most `limit` running at once. Waits for all
+ * started tasks to settle before rethrowing the first error, so no read is
+ * still in flight when the caller closes its sources.
+ */
+async function inParallel(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  let firstError: unknown = null;
+  const worker = async () => {
+    while (!failed && next < count) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) firstError = err;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  if (failed) throw firstError;
+}
 
 async function readSmall(src: ByteSource, max: number): Promise<Uint8Array | null> {
   if (src.size > max) return null;
@@ -161,10 +187,13 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     });
   }
 
-  // Segments.
-  const segSims: SimSegment[] = [];
-  for (const { e, c } of classified) {
-    if (c.kind !== 'closed' && c.kind !== 'open') continue;
+  // Segments: a few files at once, so one file's reads are in flight while another is checksummed
+  // (on a cold cache this nearly doubles throughput). Results keep the directory order.
+  const segFiles = classified.filter(({ c }) => c.kind === 'closed' || c.kind === 'open');
+  const scanned: (SimSegment | undefined)[] = new Array(segFiles.length);
+  await inParallel(segFiles.length, SEGMENT_SCANS_AT_ONCE, async (i) => {
+    const { e, c } = segFiles[i];
+    if (c.kind !== 'closed' && c.kind !== 'open') return;
     throwIfCancelled(opts.signal);
     progress('segments', e.name);
     const src = await dir.open(e.name);
@@ -177,15 +206,16 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       },
     });
     bytesRead += scan.bytesRead;
-    segSims.push({
+    scanned[i] = {
       name: e.name,
       kind: c.kind,
       first: c.kind === 'closed' ? c.first : null,
       last: c.kind === 'closed' ? c.last : null,
       counter: c.kind === 'open' ? c.counter : null,
       scan,
-    });
-  }
+    };
+  });
+  const segSims: SimSegment[] = scanned.filter((x): x is SimSegment => x !== undefined);
 
   const loader = simulateLoad(segSims, sims, true);
 
