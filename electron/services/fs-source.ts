@@ -15,7 +15,8 @@ export async function openFileSource(filePath: string): Promise<ByteSource & { c
     async read(offset: number, length: number): Promise<Uint8Array> {
       if (offset < 0 || length < 0) throw new RangeError(`bad read ${offset}+${length}`);
       const want = Math.max(0, Math.min(length, st.size - offset));
-      const buf = new Uint8Array(want);
+      // Not zero-filled: every byte returned is overwritten by the read (short reads are trimmed).
+      const buf = Buffer.allocUnsafe(want);
       let got = 0;
       while (got < want) {
         const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
