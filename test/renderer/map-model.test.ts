@@ -5,6 +5,7 @@ import {
   buildMapModel,
   clampViewport,
   fitViewport,
+  focusViewport,
   hitTest,
   revealRange,
   tickStep,
@@ -147,5 +148,20 @@ describe('copy-out command', () => {
       'sudo tar -C /var/snap/microk8s/current/var/kubernetes -czf ~/lifeboat-backend.tar.gz backend\nsha256sum ~/lifeboat-backend.tar.gz',
     );
     expect(shellQuote("it's here")).toBe(`'it'\\''s here'`);
+  });
+
+  it('opens focused on the log and the chosen snapshot, not on an old snapshot far behind', () => {
+    const segments = [closed(14232589, 14232592), closed(14232593, 14232597), closed(14232598, 14232598)];
+    const snaps = [snapshot(1, 14231581), snapshot(1, 14232605, { chosen: true })];
+    const model = buildMapModel(segments, snaps, { startIndex: 14232589 });
+    const focus = focusViewport(model);
+    expect(focus.from).toBeGreaterThan(14231581);
+    expect(focus.from).toBeLessThanOrEqual(14232589);
+    expect(focus.to).toBeGreaterThan(14232605);
+    // Everything is still reachable with Fit all.
+    expect(fitViewport(model).from).toBeLessThan(14231581);
+    // When nothing lies far away, the focus is simply the fitted view.
+    const compact = buildMapModel([closed(1, 100), closed(101, 200)], [snapshot(1, 150, { chosen: true })]);
+    expect(focusViewport(compact)).toEqual(fitViewport(compact));
   });
 });

@@ -218,6 +218,33 @@ export function fitViewport(model: MapModel): Viewport {
   return { from: model.min - pad, to: model.max + 1 + pad };
 }
 
+/**
+ * The first view of a report: the log itself (segments), the chosen snapshot
+ * and the loader's start, with older snapshots left out when they would
+ * squeeze the log into a sliver (an old snapshot thousands of entries back is
+ * common). "Fit all" still shows everything.
+ */
+export function focusViewport(model: MapModel): Viewport {
+  const all = fitViewport(model);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const it of model.items) {
+    if (it.lane === 'snapshot' && it.tone !== 'snapshot-chosen' && it.tone !== 'snapshot-bad') continue;
+    lo = Math.min(lo, it.first);
+    hi = Math.max(hi, it.last);
+  }
+  if (model.startIndex !== null && model.startIndex > 0) {
+    lo = Math.min(lo, model.startIndex);
+    hi = Math.max(hi, model.startIndex);
+  }
+  if (!Number.isFinite(lo)) return all;
+  const span = Math.max(1, hi - lo + 1);
+  // Only worth it when the focus is clearly smaller than everything.
+  if (span * 3 > all.to - all.from) return all;
+  const pad = span * 0.05 + 0.5;
+  return { from: lo - pad, to: hi + 1 + pad };
+}
+
 /** Zooms by `factor` (>1 zooms in) keeping `anchor` (an axis position) under the same pixel. */
 export function zoomViewport(v: Viewport, factor: number, anchor: number, limits: Viewport, minSpan = 4): Viewport {
   const span = v.to - v.from;
