@@ -5,7 +5,7 @@
  * channel to the same handler map web mode uses. All behaviour lives in
  * electron/services.
  */
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, safeStorage, session } from 'electron';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IPC_CALL, IPC_EVENT } from '../shared/contract/api';
@@ -21,6 +21,7 @@ import {
   handleFromApp,
 } from './security';
 import { createAllHandlers, dispatch } from './services/core-handlers';
+import { configureSafeStorage } from './services/secret-store';
 import type { CallContext } from './services/registry';
 import { mimeTypeFor, resolveStaticFile } from './web/static';
 
@@ -125,6 +126,8 @@ app.on('will-quit', () => {
 
 void app.whenReady().then(() => {
   denyAllPermissions(session.defaultSession);
+  // "Remember" on a prompt encrypts with the OS keychain; refused when there is none (basic_text).
+  configureSafeStorage(safeStorage);
   protocol.handle(APP_SCHEME, serveAppRequest);
 
   handleFromApp(ipcMain, IPC_CALL, async (event, request): Promise<WireResponse> => {

@@ -8,7 +8,8 @@
  * SSH session lives in this process and cannot be handed to a worker, so the
  * worker still runs the validator and asks us for bytes (`io` messages:
  * list / open / read, each read bounded by MAX_READ); we answer from the
- * read-only SFTP DirectorySource. The parsing stays off the main thread, the
+ * read-only SFTP DirectorySource (or, with `sudo`, the read-only sudo
+ * DirectorySource). The parsing stays off the main thread, the
  * main thread only moves bytes, and cancel is the same terminate as local.
  * `{ kind: 'copy' }` resolves to the directory a finished copy-out job of the
  * same client wrote, so web mode validates it without naming a path.
@@ -45,8 +46,12 @@ export type RemoteDirectory = DirectorySource & { close(): Promise<void> };
 
 /** What remote and copy sources need from the SSH side (ssh/handlers.ts provides it). */
 export interface RemoteSources {
-  /** Open `path` on a connection the calling client owns; throws ApiError (permission-denied, unknown-connection, …). */
-  openDirectory(connectionId: string, path: string, ctx: CallContext): Promise<RemoteDirectory>;
+  /**
+   * Open `path` on a connection the calling client owns; throws ApiError
+   * (permission-denied, unknown-connection, …). `sudo`: read it as root
+   * through sudo (may ask for the sudo password first).
+   */
+  openDirectory(connectionId: string, path: string, ctx: CallContext, options?: { sudo?: boolean }): Promise<RemoteDirectory>;
   /** The local directory a finished copy-out job of this client wrote; throws ApiError otherwise. */
   copyOutput(jobId: string, ctx: CallContext): string;
 }
@@ -117,7 +122,7 @@ type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 /** Where a job reads from: a local path, or a remote directory opened for it. */
 type ResolvedSource =
   | { kind: 'local'; path: string }
-  | { kind: 'remote'; connectionId: string; path: string };
+  | { kind: 'remote'; connectionId: string; path: string; sudo: boolean };
 
 interface Job {
   id: string;
@@ -182,7 +187,8 @@ export function parseSourceRef(value: unknown): SourceRef {
   if (v.kind === 'remote') {
     if (typeof v.connectionId !== 'string' || v.connectionId === '') throw new ApiError('bad-params', 'source.connectionId must be a string');
     if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw new ApiError('bad-params', 'source.path must be an absolute remote path');
-    return { kind: 'remote', connectionId: v.connectionId, path: v.path };
+    if (v.sudo !== undefined && typeof v.sudo !== 'boolean') throw new ApiError('bad-params', 'source.sudo must be true or false');
+    return v.sudo === true ? { kind: 'remote', connectionId: v.connectionId, path: v.path, sudo: true } : { kind: 'remote', connectionId: v.connectionId, path: v.path };
   }
   if (v.kind === 'copy') {
     if (typeof v.jobId !== 'string' || v.jobId === '') throw new ApiError('bad-params', 'source.jobId must be a copy-out job id');
@@ -276,7 +282,7 @@ export class ValidationService {
       if (!dir) throw new ApiError('unknown-sample', `no sample named "${source.id}"`);
       return { kind: 'local', path: dir };
     }
-    if (source.kind === 'remote') return { kind: 'remote', connectionId: source.connectionId, path: source.path };
+    if (source.kind === 'remote') return { kind: 'remote', connectionId: source.connectionId, path: source.path, sudo: source.sudo === true };
     if (source.kind === 'copy') {
       // The back end's own record of what it wrote: never a client-named path.
       return { kind: 'local', path: (await this.remoteSources()).copyOutput(source.jobId, ctx) };
@@ -323,7 +329,8 @@ export class ValidationService {
     }
     // Remote: opened (and checked: listing, permission) before the job exists,
     // so "permission denied" is the answer to validation.start, not a late event.
-    const remote = source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx) : null;
+    const remote =
+      source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx, { sudo: source.sudo }) : null;
     const job: Job = {
       id: randomUUID(),
       ctx,
@@ -460,7 +467,9 @@ export class ValidationService {
     }
     // A remote segment is read again over the same connection (it must still be up).
     const remote =
-      job.source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(job.source.connectionId, job.source.path, ctx ?? job.ctx) : null;
+      job.source.kind === 'remote'
+        ? await (await this.remoteSources()).openDirectory(job.source.connectionId, job.source.path, ctx ?? job.ctx, { sudo: job.source.sudo })
+        : null;
     let worker: Worker;
     try {
       worker = this.spawn();

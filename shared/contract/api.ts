@@ -29,8 +29,12 @@ export interface SampleInfo {
 export type SourceRef =
   | { kind: 'sample'; id: string }
   | { kind: 'local-path'; path: string }
-  /** A data directory on a node, read in place over that SSH connection's SFTP (read-only, nothing copied). */
-  | { kind: 'remote'; connectionId: string; path: string }
+  /**
+   * A data directory on a node, read in place over that SSH connection's SFTP
+   * (read-only, nothing copied); with `sudo`, read as root through read-only
+   * sudo commands (`find`, `dd`) instead, for root-only directories.
+   */
+  | { kind: 'remote'; connectionId: string; path: string; sudo?: boolean }
   /**
    * The local copy a finished `ssh.copyout` job wrote. The back end resolves
    * the path itself, so web mode never validates a path the client named.

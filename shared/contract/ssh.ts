@@ -49,7 +49,30 @@ export interface SshTarget extends SshEndpoint {
   jumps?: SshEndpoint[];
   /** Try ssh-agent (`SSH_AUTH_SOCK`) first. Default true. */
   useAgent?: boolean;
+  /** Reconnect by itself (exponential backoff) when the link drops. Default true. */
+  autoReconnect?: boolean;
 }
+
+/**
+ * A saved connection (`~/.lifeboat/profiles.json`): where and as whom, key
+ * file PATHS and the jump chain. Never a password, passphrase or key.
+ */
+export interface SshProfile {
+  id: string;
+  label: string;
+  target: SshTarget;
+  /** ms since epoch */
+  savedAt: number;
+}
+
+/** Prompt kinds whose answer can be remembered (encrypted by the OS keychain, Electron only). */
+export type RememberableKind = 'password' | 'passphrase' | 'sudo';
+
+/**
+ * Whether a prompt may offer "Remember": only in Electron, only for a saved
+ * profile, only when the OS keychain encrypts (never `basic_text`).
+ */
+export type RememberOffer = { offered: true } | { offered: false; reason: 'web' | 'no-profile' | 'unavailable' | 'kind'; detail?: string };
 
 /** A host imported from `~/.ssh/config`. */
 export interface SshConfigHost {
@@ -61,7 +84,7 @@ export interface SshConfigHost {
 }
 
 /** A question for the user, answered with `ssh.prompt.answer`. */
-export type SshPrompt =
+export type SshPrompt = (
   | { promptId: string; kind: 'host-key'; verdict: HostKeyVerdict }
   | { promptId: string; kind: 'passphrase'; keyFile: string; attempt: number; lastError?: string }
   | { promptId: string; kind: 'password'; user: string; host: string; port: number; attempt: number }
@@ -75,7 +98,33 @@ export type SshPrompt =
       instructions: string;
       prompts: { prompt: string; echo: boolean }[];
     }
-  | { promptId: string; kind: 'sudo'; user: string; host: string; attempt: number };
+  | { promptId: string; kind: 'sudo'; user: string; host: string; attempt: number }
+) & {
+  /** Set by the session layer for password, passphrase and sudo prompts. */
+  remember?: RememberOffer;
+  /** Asked during an automatic reconnect (the retries wait for the answer). */
+  duringReconnect?: boolean;
+};
+
+/** The automatic reconnect's progress, sent with `ssh.state`. */
+export interface AutoReconnectState {
+  /** 1-based attempt number (the one that is waiting or running). */
+  attempt: number;
+  /** When the next attempt starts (ms since epoch); null while an attempt runs. */
+  retryAt: number | null;
+  /** The current attempt waits for the user's answer to a prompt. */
+  waitingForPrompt?: boolean;
+  /** Set when retrying stopped: a host-key or authentication refusal, the user's Stop, or too many attempts. */
+  stopped?: 'host-key' | 'auth' | 'user' | 'attempts';
+}
+
+/** Where the secrets the user asked to remember can be kept. */
+export interface SecretStoreStatus {
+  available: boolean;
+  /** Why not: `web` (web mode), `basic_text` (no OS keychain: would be plaintext), `unavailable`. */
+  reason?: 'web' | 'basic_text' | 'unavailable';
+  detail?: string;
+}
 
 export type SshConnectionState = 'connecting' | 'ready' | 'dropped' | 'reconnecting' | 'closed';
 
@@ -140,8 +189,14 @@ export interface CopyOutPlan {
   copiesRoot: string;
   /** Web mode: the destination must stay under `copiesRoot` (anyone holding the token URL could name a path). */
   confined: boolean;
-  /** The exact shell commands the copy runs on the node (besides read-only SFTP reads). */
+  /**
+   * The exact shell commands the copy runs on the node (besides read-only SFTP
+   * reads). With `sudo`, every read is one of these, each run as root through
+   * sudo (`<file>`, `<N>`: each file, the resume point).
+   */
   commands: string[];
+  /** The copy reads as root through sudo (root-only directories); no SFTP. */
+  sudo?: boolean;
 }
 
 /** One action on a node, recorded as it starts (exact text; secrets never appear in it). */
@@ -167,17 +222,32 @@ export interface RecordingExport {
 
 export interface SshMethods {
   'ssh.config.import': { params: { path?: string }; result: SshConfigHost[] };
-  'ssh.connect': { params: { target: SshTarget }; result: { connectionId: string; verdicts: HostKeyVerdict[] } };
+  /** `profileId`: the saved profile connected to (remembered secrets are keyed by it). */
+  'ssh.connect': { params: { target: SshTarget; profileId?: string }; result: { connectionId: string; verdicts: HostKeyVerdict[] } };
   'ssh.disconnect': { params: { connectionId: string }; result: { closed: boolean } };
+  /** Reconnect now (during an automatic reconnect: the next attempt starts at once). */
   'ssh.reconnect': { params: { connectionId: string }; result: { connectionId: string } };
-  /** Answer a prompt; `answers: null` cancels it. Host-key prompts take one answer: an UnknownKeyDecision. */
-  'ssh.prompt.answer': { params: { promptId: string; answers: string[] | null }; result: { accepted: boolean } };
+  /** Stop an automatic reconnect; the node stays 'dropped' until reconnected by hand. */
+  'ssh.reconnect.stop': { params: { connectionId: string }; result: { stopped: boolean } };
+  /**
+   * Answer a prompt; `answers: null` cancels it. Host-key prompts take one answer: an UnknownKeyDecision.
+   * `remember`: keep this secret encrypted for the profile (only when the prompt offered it).
+   */
+  'ssh.prompt.answer': { params: { promptId: string; answers: string[] | null; remember?: boolean }; result: { accepted: boolean } };
+  'ssh.profiles.list': { params: Record<string, never>; result: SshProfile[] };
+  /** Create (no id) or update a profile; secrets are never part of it. */
+  'ssh.profiles.save': { params: { id?: string; label: string; target: SshTarget }; result: SshProfile };
+  /** Also forgets the profile's remembered secrets. */
+  'ssh.profiles.delete': { params: { id: string }; result: { deleted: boolean } };
+  'ssh.secrets.status': { params: Record<string, never>; result: SecretStoreStatus };
+  'ssh.secrets.forget': { params: { profileId: string }; result: { removed: number } };
   /** The explicit, logged "the node was rebuilt, trust its new key" path. */
   'ssh.hostkey.replace': {
     params: { host: string; port: number; approvedFingerprint: string; reason: string };
     result: { removedLines: number[]; keptSharedLines: number[] };
   };
-  'ssh.exec': { params: { connectionId: string; command: string; sudo?: boolean }; result: ExecResult };
+  /** `maxOutputBytes`: cap on collected output (default and maximum 16 MiB). */
+  'ssh.exec': { params: { connectionId: string; command: string; sudo?: boolean; maxOutputBytes?: number }; result: ExecResult };
   'ssh.list': { params: { connectionId: string; path: string }; result: RemoteEntry[] };
   'ssh.terminal.open': {
     params: { connectionId: string; cols: number; rows: number; term?: string };
@@ -196,10 +266,11 @@ export interface SshMethods {
    */
   'ssh.recording.export': { params: { terminalId: string; format: 'txt' | 'cast' }; result: RecordingExport };
   /** The default destination and the commands a copy-out of `remotePath` will run (nothing runs yet). */
-  'ssh.copyout.plan': { params: { connectionId: string; remotePath: string }; result: CopyOutPlan };
+  'ssh.copyout.plan': { params: { connectionId: string; remotePath: string; sudo?: boolean }; result: CopyOutPlan };
   /** In web mode `localDir` must be under the plan's `copiesRoot`. Starting again into the same `localDir` resumes. */
   'ssh.copyout.start': {
-    params: { connectionId: string; remotePath: string; localDir: string; force?: boolean };
+    /** `sudo`: read as root through sudo (password asked once per connection, kept in memory only). */
+    params: { connectionId: string; remotePath: string; localDir: string; force?: boolean; sudo?: boolean };
     result: { jobId: string };
   };
   'ssh.copyout.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
@@ -207,12 +278,16 @@ export interface SshMethods {
 
 export interface SshEvents {
   'ssh.prompt': SshPrompt;
+  /** The back end withdrew a prompt (its connection attempt ended, or the node was disconnected). */
+  'ssh.prompt.closed': { promptId: string };
   'ssh.state': {
     connectionId: string;
     state: SshConnectionState;
     message?: string;
     /** Set when the connection was refused over a host key (changed, revoked, or unknown and rejected). */
     hostKey?: HostKeyVerdict;
+    /** Present while (and when) the back end reconnects by itself. */
+    auto?: AutoReconnectState;
   };
   /** Raw terminal bytes, base64 (the JSON transports carry text). */
   'ssh.terminal.data': { terminalId: string; dataBase64: string };

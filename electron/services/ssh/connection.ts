@@ -91,6 +91,58 @@ function hostKeyAlgorithms(knownTypes: string[]): string[] | undefined {
   return [...new Set([...first, ...HOST_KEY_ALGS])];
 }
 
+/** A one-shot timeout that can be paused (and resumed with at least `minAfterResumeMs` left). */
+class PausableTimer {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private startedAt = 0;
+  private onFire: (() => void) | null = null;
+  private paused = 0;
+
+  constructor(
+    private remainingMs: number,
+    private readonly minAfterResumeMs = 10_000,
+  ) {}
+
+  start(onFire: () => void): void {
+    this.onFire = onFire;
+    this.arm();
+  }
+
+  private arm(): void {
+    if (!this.onFire || this.timer || this.paused > 0 || !(this.remainingMs > 0)) return;
+    this.startedAt = Date.now();
+    const fire = this.onFire;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.onFire = null;
+      fire();
+    }, this.remainingMs);
+  }
+
+  pause(): void {
+    this.paused++;
+    if (!this.timer) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.remainingMs -= Date.now() - this.startedAt;
+  }
+
+  resume(): void {
+    if (this.paused === 0) return;
+    this.paused--;
+    if (this.paused === 0) {
+      this.remainingMs = Math.max(this.remainingMs, this.minAfterResumeMs);
+      this.arm();
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.onFire = null;
+  }
+}
+
 interface OpenedClient {
   client: Client;
   verdict: HostKeyVerdict;
@@ -104,6 +156,17 @@ interface OpenedClient {
 async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Duplex): Promise<OpenedClient> {
   const known = await opts.hostKeys.knownHosts.load();
   const hostKeyAlgs = hostKeyAlgorithms(preferredKeyTypes(known, endpoint.host, endpoint.port));
+  // The handshake timeout stops counting while the user reads a prompt (a
+  // fingerprint to compare, a password to find): only the network is timed.
+  const readyTimer = new PausableTimer(opts.readyTimeoutMs ?? 20_000);
+  const whilePrompting = async <T>(ask: () => Promise<T>): Promise<T> => {
+    readyTimer.pause();
+    try {
+      return await ask();
+    } finally {
+      readyTimer.resume();
+    }
+  };
   const { handler, state } = makeAuthHandler({
     user: endpoint.user,
     host: endpoint.host,
@@ -112,7 +175,7 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
     identityFiles: endpoint.identityFiles,
     password: opts.passwords?.get(endpointKey(endpoint)),
     interactive: opts.interactive,
-    prompt: opts.prompt,
+    prompt: (request) => whilePrompting(() => opts.prompt(request)),
     maxAttempts: opts.maxAttempts,
   });
   const keepalive = opts.keepaliveIntervalMs ?? 10_000;
@@ -128,7 +191,8 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
     port: endpoint.port,
     username: endpoint.user,
     sock,
-    readyTimeout: opts.readyTimeoutMs ?? 20_000,
+    // Ours instead (readyTimer): ssh2's own cannot be paused for prompts.
+    readyTimeout: 0,
     keepaliveInterval: keepalive,
     keepaliveCountMax: opts.keepaliveCountMax ?? 3,
     authHandler: handler,
@@ -143,7 +207,7 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
           rejectedKey = Buffer.from(key);
           return false;
         }
-        const decision = await opts.hostKeys.decideUnknown(v);
+        const decision = await whilePrompting(() => opts.hostKeys.decideUnknown(v));
         if (decision === 'accept-save') await opts.hostKeys.knownHosts.add(endpoint.host, endpoint.port, key);
         if (decision === 'reject') rejectedKey = Buffer.from(key);
         return decision !== 'reject';
@@ -162,6 +226,8 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
       client.end();
       if (verifierError) return reject(verifierError);
       if (rejectedKey && verdict) return reject(new HostKeyRejectedError(verdict, rejectedKey));
+      // A stalled network is not a refusal, even after some authentication requests.
+      if ((err as Error & { level?: string }).level === 'client-timeout') return reject(new Error(`ssh ${endpointKey(endpoint)}: ${err.message}`));
       if ((err as Error & { level?: string }).level === 'client-authentication') {
         return reject(authError(endpoint, state));
       }
@@ -173,13 +239,21 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
       reject(new Error(`ssh ${endpointKey(endpoint)}: ${err.message}`));
     };
     const onReady = () => {
+      readyTimer.stop();
       client.removeListener('error', onError);
       resolve();
     };
     client.once('error', onError);
     client.once('ready', onReady);
+    readyTimer.start(() => {
+      const err = new Error('Timed out while waiting for handshake') as Error & { level?: string };
+      err.level = 'client-timeout';
+      client.emit('error', err);
+      client.destroy();
+      sock?.destroy();
+    });
     client.connect(config);
-  });
+  }).finally(() => readyTimer.stop());
   if (!verdict) {
     client.end();
     throw new Error('internal: connected without a host key verdict');
@@ -220,6 +294,27 @@ export interface ExecOptions {
   /** Cap on collected stdout+stderr bytes (default 16 MiB). */
   maxOutputBytes?: number;
   signal?: AbortSignal;
+}
+
+export interface ExecStreamOptions {
+  /** Sent to stdin, then stdin is closed (it is closed in any case). */
+  stdin?: string | Buffer;
+  /** Cap on collected stderr bytes (default 64 KiB). */
+  maxStderrBytes?: number;
+  /** Closes the channel. */
+  signal?: AbortSignal;
+}
+
+export interface ExecStreamEnd {
+  /** null when there was no exit status (the link died, or the channel was closed first). */
+  code: number | null;
+  signal: string | null;
+  stderr: string;
+}
+
+export interface ExecStream {
+  stdout: ClientChannel;
+  done: Promise<ExecStreamEnd>;
 }
 
 /**
@@ -291,6 +386,53 @@ export class SshConnection extends EventEmitter {
           });
         });
         if (opts.stdin !== undefined) stream.end(opts.stdin);
+      });
+    });
+  }
+
+  /**
+   * Run a command whose stdout is file contents (too big or too binary to
+   * collect): `stdout` is the channel itself. Announced like `exec`. The
+   * caller must read stdout to its end (or `resume()` it to discard the rest):
+   * ssh2 stops granting window while it is not read, which is the
+   * backpressure, and `done` settles only after the end was read.
+   */
+  execStream(command: string, opts: ExecStreamOptions = {}): Promise<ExecStream> {
+    const id = `cmd-${++commandSeq}`;
+    const startedAt = Date.now();
+    this.emit('command', { id, text: command } satisfies CommandEvent);
+    let endAnnounced = false;
+    const ended = (code: number | null) => {
+      if (endAnnounced) return;
+      endAnnounced = true;
+      this.emit('command-end', { id, code, elapsedMs: Date.now() - startedAt } satisfies CommandEndEvent);
+    };
+    const cap = opts.maxStderrBytes ?? 64 * 1024;
+    return new Promise<ExecStream>((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) {
+          ended(null);
+          return reject(err);
+        }
+        const errOut: Buffer[] = [];
+        let errBytes = 0;
+        stream.stderr.on('data', (d: Buffer) => {
+          const part = d.subarray(0, Math.max(0, cap - errBytes));
+          errBytes += part.length;
+          if (part.length) errOut.push(part);
+        });
+        const onAbort = () => stream.close();
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        const done = new Promise<ExecStreamEnd>((settle) => {
+          stream.on('close', (code: number | null | undefined, signal?: string) => {
+            opts.signal?.removeEventListener('abort', onAbort);
+            ended(code ?? null);
+            settle({ code: code ?? null, signal: signal ?? null, stderr: Buffer.concat(errOut).toString('utf8') });
+          });
+        });
+        // stdin is always closed: nothing run this way waits for input.
+        stream.end(opts.stdin ?? '');
+        resolve({ stdout: stream, done });
       });
     });
   }
@@ -376,6 +518,29 @@ export async function connectWithBackoff(opts: ConnectOptions, backoff: BackoffO
   }
 }
 
+/** How an automatic reconnect spaces its attempts. */
+export interface RetryPolicy {
+  /** Delay before the first attempt. */
+  baseDelayMs: number;
+  /** Cap on any delay. */
+  maxDelayMs: number;
+  /** 0..1: each delay is shortened by up to this fraction, at random, so nodes cut together do not retry in step. */
+  jitter: number;
+  /** Give up after this many failed attempts. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 30_000, jitter: 0.3, maxAttempts: 20 };
+
+/** Delay before attempt `attempt` (1-based): base * 2^(attempt-1), capped, minus jitter. */
+export function retryDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const n = Math.max(1, Math.floor(attempt));
+  // 2^30 is far past any cap; stop growing there so the number stays finite.
+  const raw = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(n - 1, 30));
+  const jitter = Math.min(1, Math.max(0, policy.jitter));
+  return Math.max(0, Math.round(raw * (1 - jitter * random())));
+}
+
 export class SudoError extends Error {}
 
 /**
@@ -388,10 +553,11 @@ export async function runSudo(
   conn: SshConnection,
   command: string,
   session: { password?: string; prompt: PromptFn; user: string; host: string },
+  execOpts: { maxOutputBytes?: number } = {},
 ): Promise<ExecResult> {
   const quoted = `sh -c ${shellQuote(command)}`;
   const probe = await conn.exec(`sudo -n true`);
-  if (probe.code === 0) return conn.exec(`sudo -n ${quoted}`);
+  if (probe.code === 0) return conn.exec(`sudo -n ${quoted}`, execOpts);
   if (/command not found|not found/i.test(probe.stderr)) throw new SudoError('sudo is not installed on the node');
   for (let attempt = 1; attempt <= 3; attempt++) {
     if (session.password === undefined) {
@@ -400,7 +566,7 @@ export async function runSudo(
       session.password = answer[0] ?? '';
     }
     // `-k` ignores cached credentials so a wrong password is detected now.
-    const res = await conn.exec(`sudo -S -k -p '' ${quoted}`, { stdin: session.password + '\n' });
+    const res = await conn.exec(`sudo -S -k -p '' ${quoted}`, { ...execOpts, stdin: session.password + '\n' });
     if (res.code === 1 && /incorrect password|Sorry, try again|no password was provided/i.test(res.stderr)) {
       session.password = undefined;
       continue;
@@ -408,6 +574,130 @@ export async function runSudo(
     return res;
   }
   throw new SudoError('sudo: 3 incorrect password attempts');
+}
+
+/** What sudo keeps per connection: the password (memory only, never on disk) and how to ask for it. */
+export interface SudoSession {
+  password?: string;
+  prompt: PromptFn;
+  user: string;
+  host: string;
+}
+
+export type SudoMode = 'passwordless' | 'password';
+
+const WRONG_SUDO_PASSWORD = /incorrect password|Sorry, try again|no password was provided/i;
+
+/** The probe and the password check a `SudoRunner` sends once per connection (exact texts). */
+export const SUDO_PROBE = 'sudo -n true';
+export const SUDO_CHECK_PASSWORD = `sudo -S -k -p '' true`;
+
+/** How `SudoRunner` sends `command` (the same forms as `runSudo`; the password is never in the text). */
+export function sudoWrapped(command: string, mode: SudoMode): string {
+  const quoted = `sh -c ${shellQuote(command)}`;
+  return mode === 'passwordless' ? `sudo -n ${quoted}` : `sudo -S -k -p '' ${quoted}`;
+}
+
+export interface SudoOutput {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+  /** stdout beyond `maxBytes` was dropped. */
+  truncated: boolean;
+}
+
+/**
+ * sudo for a series of read-only commands on one connection (validation in
+ * place, copy-out). Unlike `runSudo`, which probes before every command, it
+ * learns once whether sudo needs a password, asks for it once (checked with
+ * `sudo -S -k -p '' true`, asked again after a wrong one, 3 tries), then sends
+ * each command as ONE exec: `sudo -n sh -c '…'` or `sudo -S -k -p '' sh -c
+ * '…'` with the password on stdin. The commands sent this way never read
+ * stdin, so the password cannot reach their output even if sudo did not
+ * consume it. Concurrent first uses share one probe and one prompt.
+ */
+export class SudoRunner {
+  private mode: Promise<SudoMode> | null = null;
+
+  constructor(
+    readonly conn: SshConnection,
+    private readonly session: SudoSession,
+  ) {}
+
+  ready(): Promise<SudoMode> {
+    this.mode ??= this.establish().catch((e: unknown) => {
+      this.mode = null;
+      throw e;
+    });
+    return this.mode;
+  }
+
+  private async establish(): Promise<SudoMode> {
+    const probe = await this.conn.exec(SUDO_PROBE);
+    if (probe.code === 0) return 'passwordless';
+    if (probe.code === null) throw new Error(`sudo check on ${this.session.host} did not finish (connection lost)`);
+    if (/command not found|not found/i.test(probe.stderr)) throw new SudoError('sudo is not installed on the node');
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      if (this.session.password === undefined) {
+        const answer = await this.session.prompt({ kind: 'sudo', user: this.session.user, host: this.session.host, attempt });
+        if (answer === null) throw new SudoError('sudo password cancelled by the user');
+        this.session.password = answer[0] ?? '';
+      }
+      const res = await this.conn.exec(SUDO_CHECK_PASSWORD, { stdin: this.session.password + '\n' });
+      if (res.code === 0) return 'password';
+      if (res.code === 1 && WRONG_SUDO_PASSWORD.test(res.stderr)) {
+        this.session.password = undefined;
+        continue;
+      }
+      throw new SudoError(`sudo refused ${this.session.user} on ${this.session.host} (exit ${String(res.code)}): ${res.stderr.trim().slice(0, 500)}`);
+    }
+    throw new SudoError(`sudo on ${this.session.host}: 3 incorrect password attempts`);
+  }
+
+  /** Run `command` as root with stdout streamed (read it to the end, see `execStream`). */
+  async stream(command: string, opts: { signal?: AbortSignal } = {}): Promise<ExecStream> {
+    let mode = await this.ready();
+    if (mode === 'password' && this.session.password === undefined) {
+      // Forgotten meanwhile (e.g. a wrong-password failure elsewhere): ask again.
+      this.mode = null;
+      mode = await this.ready();
+    }
+    const s = await this.conn.execStream(sudoWrapped(command, mode), {
+      stdin: mode === 'password' ? `${this.session.password ?? ''}\n` : undefined,
+      signal: opts.signal,
+    });
+    return { stdout: s.stdout, done: s.done.then((end) => this.checked(end, mode)) };
+  }
+
+  /** Run `command` as root and collect stdout as bytes (at most `maxBytes` kept). */
+  async run(command: string, maxBytes: number, opts: { signal?: AbortSignal } = {}): Promise<SudoOutput> {
+    const s = await this.stream(command, opts);
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let truncated = false;
+    s.stdout.on('data', (d: Buffer) => {
+      const part = d.subarray(0, Math.max(0, maxBytes - kept));
+      if (part.length < d.length) truncated = true;
+      kept += part.length;
+      if (part.length) chunks.push(part);
+    });
+    const end = await s.done;
+    return { code: end.code, stdout: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, kept), stderr: end.stderr, truncated };
+  }
+
+  /** sudo's own refusals after the first check: forget what was learned so the next use asks again. */
+  private checked(end: ExecStreamEnd, mode: SudoMode): ExecStreamEnd {
+    if (end.code === 1 && mode === 'password' && WRONG_SUDO_PASSWORD.test(end.stderr)) {
+      this.mode = null;
+      this.session.password = undefined;
+      throw new SudoError(`sudo on ${this.session.host} no longer accepts the password; try again to be asked for it`);
+    }
+    if (end.code === 1 && mode === 'passwordless' && /a password is required/i.test(end.stderr)) {
+      this.mode = null;
+      throw new SudoError(`sudo on ${this.session.host} now asks for a password; try again to be asked for it`);
+    }
+    return end;
+  }
 }
 
 /** POSIX single-quote quoting for remote shell commands. */

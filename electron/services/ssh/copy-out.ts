@@ -8,7 +8,10 @@
  *    its size; renamed into place when complete;
  * 4. hash the local copy and compare file by file; a resumed file that does
  *    not match is fetched again once from the start.
- * The remote side is only ever opened read-only.
+ * The remote side is only ever opened read-only. The flow (listings, state
+ * file, resume, manifest, comparison, progress) is `copyTree`; how the node is
+ * read is a `RemoteTreeReader`: SFTP as the login user here, read-only
+ * commands as root through sudo in sudo-copy.ts.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
@@ -44,8 +47,26 @@ export class CopyOutError extends Error {
   }
 }
 
-export interface CopyOutOptions {
-  conn: SshConnection;
+/** How a copy reads the node. Every method only reads. */
+export interface RemoteTreeReader {
+  /** Regular files under `root` (symlinks and specials skipped), or `root` itself when it is a file. */
+  list(root: string, maxFiles: number): Promise<{ isDir: boolean; files: RemoteFile[] }>;
+  /**
+   * SHA-256 computed on the node, by `rels` (relative to `hashRoot`). For a
+   * directory `hashRoot` is the copied root; for one file its parent and
+   * `rels` is its name.
+   */
+  hash(hashRoot: string, rels: string[], isDir: boolean): Promise<Map<string, string>>;
+  /**
+   * Bytes [offset, size) of `remote` into `partial`, which holds exactly the
+   * first `offset` bytes, written strictly in order so that an interruption
+   * leaves a clean prefix. Reports each written run through `onBytes`.
+   */
+  fetch(remote: string, partial: string, offset: number, size: number, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void>;
+}
+
+/** Where and how to copy, whatever reads the node. */
+export interface CopyTreeOptions {
   remotePath: string;
   /** The copy lands in `localDir/<basename(remotePath)>`. */
   localDir: string;
@@ -56,6 +77,10 @@ export interface CopyOutOptions {
   signal?: AbortSignal;
   /** Refuse trees with more files than this (default 100 000). */
   maxFiles?: number;
+}
+
+export interface CopyOutOptions extends CopyTreeOptions {
+  conn: SshConnection;
 }
 
 // Large requests: ssh2 splits each into packet-sized reads itself, and fewer, bigger
@@ -74,6 +99,13 @@ function posixJoin(a: string, b: string): string {
   return a.endsWith('/') ? a + b : `${a}/${b}`;
 }
 
+/** A name is one path component; a hostile server must not steer local writes elsewhere. */
+export function checkRemoteName(name: string, dir: string): void {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new CopyOutError(`refusing the remote file name ${JSON.stringify(name)} in ${dir}`, false);
+  }
+}
+
 /** Recursive listing of regular files (symlinks and specials are not followed). */
 export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles = 100_000): Promise<{ isDir: boolean; files: RemoteFile[] }> {
   const top = await sftpCall<Stats>((cb) => sftp.lstat(root, cb));
@@ -86,10 +118,7 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
     entries.sort((x, y) => (x.filename < y.filename ? -1 : x.filename > y.filename ? 1 : 0));
     for (const e of entries) {
       if (e.filename === '.' || e.filename === '..') continue;
-      // A name is one path component; a hostile server must not steer local writes elsewhere.
-      if (e.filename === '' || /[/\\\0]/.test(e.filename)) {
-        throw new CopyOutError(`refusing the remote file name ${JSON.stringify(e.filename)} in ${dir}`, false);
-      }
+      checkRemoteName(e.filename, dir);
       const t = (e.attrs.mode ?? 0) & S_IFMT;
       const rel = prefix ? `${prefix}/${e.filename}` : e.filename;
       if (t === S_IFREG) {
@@ -122,20 +151,25 @@ export function remoteHashCommand(root: string): string {
   return `cd ${shellQuote(root)} && xargs -0 sha256sum -z --`;
 }
 
+/** `sha256sum -z` output (`HASH  NAME\0` records, names unescaped) by name; `rename` maps printed names. */
+export function parseSha256z(stdout: string, rename: (name: string) => string = (n) => n): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const rec of stdout.split('\0')) {
+    const m = /^([0-9a-f]{64}) [ *](.*)$/s.exec(rec);
+    if (m) out.set(rename(m[2]), m[1]);
+  }
+  return out;
+}
+
 /** `sha256sum -z` on the node; names via stdin so nothing is limited by the command line. */
 export async function remoteSha256(conn: SshConnection, root: string, rels: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (rels.length === 0) return out;
+  if (rels.length === 0) return new Map();
   const res = await conn.exec(remoteHashCommand(root), {
     stdin: Buffer.from(rels.map((r) => r + '\0').join(''), 'utf8'),
     maxOutputBytes: rels.length * (64 + 4 + 4096) + 1024,
   });
   if (res.code !== 0) throw new CopyOutError(`sha256sum on the node failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`, false);
-  for (const rec of res.stdout.split('\0')) {
-    const m = /^([0-9a-f]{64}) [ *](.*)$/s.exec(rec);
-    if (m) out.set(m[2], m[1]);
-  }
-  return out;
+  return parseSha256z(res.stdout);
 }
 
 export async function localSha256(file: string): Promise<string> {
@@ -172,7 +206,7 @@ class ProgressMeter {
 }
 
 /** Download `remote` from `offset` into `partial`, reads pipelined, writes in order. */
-async function fetchFile(
+async function fetchSftpFile(
   sftp: SFTPWrapper,
   remote: string,
   partial: string,
@@ -265,7 +299,27 @@ async function sizeOf(file: string): Promise<number | null> {
   }
 }
 
+/** The login user's view of the node, over SFTP (plus `sha256sum` in a shell). */
+export function sftpTreeReader(conn: SshConnection, sftp: SFTPWrapper): RemoteTreeReader {
+  return {
+    list: (root, maxFiles) => listRemoteTree(sftp, root, maxFiles),
+    hash: (hashRoot, rels) => remoteSha256(conn, hashRoot, rels),
+    fetch: (remote, partial, offset, size, onBytes, signal) => fetchSftpFile(sftp, remote, partial, offset, size, onBytes, signal),
+  };
+}
+
 export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
+  let sftp: SFTPWrapper;
+  try {
+    sftp = await opts.conn.sftp();
+  } catch (e) {
+    throw new CopyOutError(`SFTP not available: ${(e as Error).message}`, true);
+  }
+  return copyTree(sftpTreeReader(opts.conn, sftp), opts);
+}
+
+/** The copy-out flow (see the top of this file), reading the node through `reader`. */
+export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions): Promise<CopyOutResult> {
   const t0 = Date.now();
   const remoteRoot = opts.remotePath.replace(/\/+$/, '') || '/';
   const name = path.posix.basename(remoteRoot) || 'root';
@@ -277,17 +331,12 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
     currentFile: null, bytesPerSecond: 0, etaSeconds: null,
   };
   const meter = new ProgressMeter(progress, opts.onProgress);
-  let sftp: SFTPWrapper;
-  try {
-    sftp = await opts.conn.sftp();
-  } catch (e) {
-    throw new CopyOutError(`SFTP not available: ${(e as Error).message}`, true);
-  }
+  const maxFiles = opts.maxFiles ?? 100_000;
 
   meter.set({ phase: 'listing' }, true);
-  const first = await listRemoteTree(sftp, remoteRoot, opts.maxFiles);
+  const first = await reader.list(remoteRoot, maxFiles);
   await new Promise((r) => setTimeout(r, opts.settleMs ?? 1500));
-  const second = await listRemoteTree(sftp, remoteRoot, opts.maxFiles);
+  const second = await reader.list(remoteRoot, maxFiles);
   const moving = changedBetween(first.files, second.files);
   if (moving.length > 0 && !opts.force) throw new DirectoryChangingError(moving);
   const files = second.files;
@@ -308,7 +357,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
   await fs.writeFile(statePath, JSON.stringify({ version: 1, remotePath: remoteRoot, files } satisfies CopyState));
 
   meter.set({ phase: 'hashing-remote', filesTotal: files.length, bytesTotal: files.reduce((s, f) => s + f.size, 0) }, true);
-  const remoteHashes = await remoteSha256(opts.conn, hashRoot, first.isDir ? files.map((f) => f.rel) : [path.posix.basename(remoteRoot)]);
+  const remoteHashes = await reader.hash(hashRoot, first.isDir ? files.map((f) => f.rel) : [path.posix.basename(remoteRoot)], first.isDir);
 
   let resumedBytes = 0;
   const resumed = new Set<string>();
@@ -334,7 +383,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
       meter.set({ bytesDone: progress.bytesDone + offset });
     }
     try {
-      await fetchFile(sftp, remotePathOf(f.rel), partial, offset, f.size, (n) => {
+      await reader.fetch(remotePathOf(f.rel), partial, offset, f.size, (n) => {
         meter.transferred += n;
         meter.set({ bytesDone: progress.bytesDone + n });
       }, opts.signal);
@@ -354,7 +403,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
     let localHash = await localSha256(dest);
     if (remoteHash && localHash !== remoteHash && resumed.has(f.rel)) {
       // The resumed prefix was not what the node has now: fetch it whole once.
-      await fetchFile(sftp, remotePathOf(f.rel), `${dest}.partial`, 0, f.size, (n) => (meter.transferred += n), opts.signal);
+      await reader.fetch(remotePathOf(f.rel), `${dest}.partial`, 0, f.size, (n) => (meter.transferred += n), opts.signal);
       await fs.rename(`${dest}.partial`, dest);
       localHash = await localSha256(dest);
       resumedBytes -= Math.min(resumedBytes, f.size);

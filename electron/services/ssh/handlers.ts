@@ -11,24 +11,45 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CopyOutPlan, SshEndpoint, SshEvents, SshMethods, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
+import { utils as sshUtils } from 'ssh2';
+import type {
+  CopyOutPlan,
+  RememberableKind,
+  RememberOffer,
+  SshEndpoint,
+  SshEvents,
+  SshMethods,
+  SshPrompt,
+  SshTarget,
+  UnknownKeyDecision,
+} from '../../../shared/contract/ssh';
 import { ApiError, type RemoteDirectory, type RemoteSources } from '../validation-service';
+import { SecretStore, configuredSafeStorageOrNull } from '../secret-store';
 import type { PromptFn, PromptRequest } from './auth';
 import {
+  DEFAULT_RETRY_POLICY,
   HostKeyRejectedError,
+  SshAuthError,
+  SudoError,
+  SudoRunner,
   connectSsh,
   connectWithBackoff,
   endpointKey,
+  retryDelay,
   runSudo,
   type CommandEndEvent,
   type CommandEvent,
   type ConnectOptions,
+  type RetryPolicy,
   type SshConnection,
 } from './connection';
 import { copyOut, CopyOutError, DirectoryChangingError, remoteHashCommand } from './copy-out';
 import { KnownHostsFile } from './known-hosts';
 import { SessionRecorder } from './recorder';
+import { ProfileStore, lifeboatHome, profilesPath } from './profiles';
 import { listRemoteDir, sftpDirectory } from './sftp-source';
+import { sudoCopyCommands, sudoCopyOut } from './sudo-copy';
+import { SudoSourceError, sudoDirectory } from './sudo-source';
 import { importSshConfig } from './ssh-config';
 import { TerminalSession } from './terminal';
 
@@ -51,6 +72,27 @@ export interface SshServiceConfig {
   sshConfigPath?: string;
   /** Where copy-outs go by default, and the only tree web mode may write to (default ~/lifeboat-copies). */
   copiesRoot: string;
+}
+
+/** Saved profiles, remembered secrets and the automatic reconnect (kept apart from the paths above). */
+export interface SshSessionConfig {
+  /** Saved profiles (default `$LIFEBOAT_HOME/profiles.json`, `~/.lifeboat/profiles.json`). */
+  profilesPath: string;
+  /** Remembered secrets, ciphertext only (default `$LIFEBOAT_HOME/secrets.json`). */
+  secretsPath: string;
+  /** Spacing of automatic reconnect attempts. */
+  retry: RetryPolicy;
+}
+
+const sessionOverrides: Partial<SshSessionConfig> = {};
+
+/** Defaults follow `LIFEBOAT_HOME` when used; tests point them elsewhere. */
+export function sshSessionConfig(): SshSessionConfig {
+  return { profilesPath: profilesPath(), secretsPath: path.join(lifeboatHome(), 'secrets.json'), retry: DEFAULT_RETRY_POLICY, ...sessionOverrides };
+}
+
+export function configureSshSessions(patch: Partial<SshSessionConfig>): void {
+  Object.assign(sessionOverrides, patch);
 }
 
 /**
@@ -105,10 +147,40 @@ interface LiveConnection {
   passwords: Map<string, string>;
   sudo: { password?: string };
   prompt: PromptFn;
+  /** The saved profile this connection was opened from (remembered secrets are keyed by it). */
+  profileId: string | null;
+  secrets: PromptSecrets;
+}
+
+/**
+ * Per connection: answers the user asked to remember (written only once they
+ * proved right) and remembered secrets already tried (a wrong one is
+ * forgotten, and never tried twice).
+ */
+interface PromptSecrets {
+  toRemember: Map<string, { kind: RememberableKind; subject: string; secret: string }>;
+  usedRemembered: Set<string>;
 }
 
 const connections = new Map<string, LiveConnection>();
-const pendingPrompts = new Map<string, { resolve(answers: string[] | null): void; connectionId: string | null }>();
+const pendingPrompts = new Map<
+  string,
+  { resolve(answers: string[] | null, remember?: boolean): void; connectionId: string | null; ctx: SshCallContext }
+>();
+
+/**
+ * Automatic reconnects in progress, by connection id. A connection that
+ * dropped keeps its id (terminals and panels refer to it) while retrying.
+ */
+interface AutoRetry {
+  attempt: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  running: Promise<void> | null;
+  stopped: boolean;
+  lastError: string | null;
+}
+const autoRetries = new Map<string, AutoRetry>();
+const manualReconnects = new Map<string, Promise<LiveConnection>>();
 const terminals = new Map<string, { session: TerminalSession; recorder: SessionRecorder | null; connectionId: string }>();
 interface CopyJob {
   id: string;
@@ -152,25 +224,123 @@ async function readTail(file: string, maxBytes: number): Promise<string> {
 /** Keys refused as changed, by host:port, so the replace path uses exactly the key seen. */
 const lastRejected = new Map<string, HostKeyRejectedError>();
 
+/** Cap on one command's collected output (bounded memory; also the most `ssh.exec` accepts). */
+const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
+
 function knownHosts(): KnownHostsFile {
   const config = currentConfig();
   return new KnownHostsFile(config.knownHostsPath, { hashNewEntries: false, auditLogPath: config.auditLogPath });
 }
 
-function makePrompt(ctx: SshCallContext, connectionId: string | null, remember?: Map<string, string>): PromptFn {
-  return (request: PromptRequest) =>
-    new Promise((resolve) => {
+function secretStore(ctx: SshCallContext): SecretStore {
+  return new SecretStore(sshSessionConfig().secretsPath, configuredSafeStorageOrNull(), ctx.transport);
+}
+
+function profileStore(): ProfileStore {
+  return new ProfileStore(sshSessionConfig().profilesPath);
+}
+
+/**
+ * Which remembered secret a prompt asks for: its kind and what it opens.
+ * Keyboard-interactive counts only as PAM's plain "Password:" (one hidden
+ * question about a password); anything else may be a one-time code. Host-key
+ * prompts: never.
+ */
+function rememberKey(request: PromptRequest, target: SshTarget): { kind: RememberableKind; subject: string } | null {
+  if (request.kind === 'password') return { kind: 'password', subject: endpointKey(request) };
+  if (request.kind === 'keyboard-interactive') {
+    const only = request.prompts.length === 1 ? request.prompts[0] : null;
+    return only && !only.echo && /password/i.test(only.prompt) && !/code|token|otp|verification/i.test(only.prompt)
+      ? { kind: 'password', subject: endpointKey(request) }
+      : null;
+  }
+  if (request.kind === 'passphrase') return { kind: 'passphrase', subject: request.keyFile };
+  // sudo: the node's login, port included (a remembered secret is only ever sent where it was typed).
+  if (request.kind === 'sudo') return { kind: 'sudo', subject: endpointKey(target) };
+  return null;
+}
+
+async function rememberOffer(ctx: SshCallContext, profileId: string | null, key: { kind: RememberableKind } | null): Promise<RememberOffer> {
+  if (!key) return { offered: false, reason: 'kind' };
+  if (ctx.transport === 'web') return { offered: false, reason: 'web' };
+  if (!profileId) return { offered: false, reason: 'no-profile' };
+  const status = await secretStore(ctx).status();
+  return status.available ? { offered: true } : { offered: false, reason: 'unavailable', detail: status.detail };
+}
+
+interface PromptOptions {
+  target: SshTarget;
+  /** Passwords held for reconnects (memory only). */
+  passwords: Map<string, string>;
+  profileId: string | null;
+  secrets: PromptSecrets;
+  /** Called when the user is asked something (an automatic reconnect then waits). */
+  onAsk?(): void;
+  duringReconnect?: boolean;
+}
+
+function makePrompt(ctx: SshCallContext, connectionId: string | null, opts: PromptOptions): PromptFn {
+  return async (request: PromptRequest) => {
+    const key = rememberKey(request, opts.target);
+    const id = key ? `${key.kind}\n${key.subject}` : null;
+    if (key && id && opts.profileId) {
+      const firstAsk = !('attempt' in request) || request.attempt === 1;
+      if (opts.secrets.usedRemembered.has(id)) {
+        // Asked again after the remembered one was used: it is wrong now (password changed). Forget it.
+        void secretStore(ctx).forget(opts.profileId, key).catch(() => undefined);
+      } else if (firstAsk && !(request.kind === 'passphrase' && request.lastError)) {
+        const stored = await secretStore(ctx).get(opts.profileId, key.kind, key.subject);
+        if (stored !== null) {
+          opts.secrets.usedRemembered.add(id);
+          return [stored];
+        }
+      }
+    }
+    const remember = await rememberOffer(ctx, opts.profileId, key);
+    opts.onAsk?.();
+    return new Promise<string[] | null>((resolve) => {
       const promptId = randomUUID();
       pendingPrompts.set(promptId, {
         connectionId,
-        resolve: (answers) => {
+        ctx,
+        resolve: (answers, wantsRemember) => {
           pendingPrompts.delete(promptId);
-          if (answers && remember && request.kind === 'password') remember.set(endpointKey(request), answers[0] ?? '');
+          if (answers && request.kind === 'password') opts.passwords.set(endpointKey(request), answers[0] ?? '');
+          if (answers && key && id && wantsRemember && remember.offered) {
+            opts.secrets.toRemember.set(id, { ...key, secret: answers[0] ?? '' });
+          } else if (id) opts.secrets.toRemember.delete(id);
           resolve(answers);
         },
       });
-      ctx.emit('ssh.prompt', { ...request, promptId } as SshPrompt);
+      const shown: SshPrompt = { ...request, promptId, remember, ...(opts.duringReconnect ? { duringReconnect: true } : {}) } as SshPrompt;
+      ctx.emit('ssh.prompt', shown);
     });
+  };
+}
+
+/** Answers whose "Remember" was ticked, written once they worked. A passphrase is checked against its key file first. */
+async function commitRemembered(c: LiveConnection, kinds: readonly RememberableKind[]): Promise<void> {
+  if (!c.profileId) return;
+  const store = secretStore(c.ctx);
+  for (const [id, item] of [...c.secrets.toRemember]) {
+    if (!kinds.includes(item.kind)) continue;
+    c.secrets.toRemember.delete(id);
+    if (item.kind === 'passphrase') {
+      const data = await fs.readFile(item.subject).catch(() => null);
+      if (!data || data.length > 1024 * 1024 || sshUtils.parseKey(data, item.secret) instanceof Error) continue;
+    }
+    await store.save(c.profileId, item.kind, item.subject, item.secret).catch(() => undefined);
+  }
+}
+
+/** Prompts of a connection that will never be answered usefully (attempt over, disconnected): cancel them, and tell the UI. */
+function cancelPrompts(connectionId: string): void {
+  for (const [pid, p] of [...pendingPrompts]) {
+    if (p.connectionId !== connectionId) continue;
+    p.resolve(null);
+    pendingPrompts.delete(pid);
+    p.ctx.emit('ssh.prompt.closed', { promptId: pid });
+  }
 }
 
 function live(connectionId: string): LiveConnection {
@@ -209,6 +379,7 @@ function connectOptions(target: SshTarget, prompt: PromptFn, passwords: Map<stri
 function watch(c: LiveConnection): void {
   c.conn.once('dropped', (err: Error) => {
     c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message: err.message });
+    if (c.target.autoReconnect !== false && connections.get(c.id) === c) startAutoReconnect(c, err.message);
   });
   // The session log: every exec on the node, exact text, before it is sent.
   c.conn.on('command', (e: CommandEvent) => {
@@ -224,6 +395,61 @@ let sftpSeq = 0;
 /** Record a read-only SFTP access in the session log (there is no shell command to show). */
 function recordSftp(c: LiveConnection, text: string): void {
   c.ctx.emit('ssh.command', { id: `sftp-${++sftpSeq}`, connectionId: c.id, at: Date.now(), kind: 'sftp', text });
+}
+
+/**
+ * One sudo runner per SSH connection: sudo is probed and its password asked
+ * once; the password stays in `c.sudo` (memory only), shared with `ssh.exec`.
+ */
+const sudoRunners = new WeakMap<SshConnection, SudoRunner>();
+
+function sudoRunnerFor(c: LiveConnection): SudoRunner {
+  let r = sudoRunners.get(c.conn);
+  if (!r) {
+    r = new SudoRunner(c.conn, Object.assign(c.sudo, { prompt: c.prompt, user: c.target.user, host: c.target.host }));
+    sudoRunners.set(c.conn, r);
+  }
+  return r;
+}
+
+/** sudo is ready on `c` (asked for the password if it needs one); a refusal is a clear ApiError. */
+async function readySudo(c: LiveConnection): Promise<SudoRunner> {
+  const sudo = sudoRunnerFor(c);
+  try {
+    await sudo.ready();
+  } catch (e) {
+    throw explainSudoError(e);
+  }
+  // sudo accepted the password: now "Remember" may keep it.
+  if (c.sudo.password !== undefined) await commitRemembered(c, ['sudo']);
+  return sudo;
+}
+
+/** sudo's refusals (wrong password, cancelled, not allowed) and the sudo source's errors, as client errors. */
+function explainSudoError(e: unknown): Error {
+  if (e instanceof ApiError) return e;
+  if (e instanceof SudoError) return new ApiError('sudo-failed', e.message);
+  if (e instanceof SudoSourceError) return new ApiError(e.code, e.message);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** `dirPath` read in place as root (find + dd through sudo; each command announced in the session log). */
+async function openSudoDirectory(c: LiveConnection, dirPath: string, label: string): Promise<RemoteDirectory> {
+  const sudo = await readySudo(c);
+  const dir = sudoDirectory(sudo, dirPath, label);
+  try {
+    // Fail now, with the reason (missing, not a directory), rather than in the report.
+    await dir.list();
+  } catch (e) {
+    await dir.close();
+    throw explainSudoError(e);
+  }
+  return {
+    name: label,
+    list: () => dir.list().catch((e: unknown) => Promise.reject(explainSudoError(e))),
+    open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSudoError(e))),
+    close: () => dir.close(),
+  };
 }
 
 /** A remote path as the node will read it: absolute, normalised, no trailing slash. */
@@ -247,7 +473,7 @@ export function explainSftpError(e: unknown, what: string, user: string): Error 
     return new ApiError(
       'permission-denied',
       `permission denied: ${user} cannot read ${what} over SFTP (SFTP runs as the login user, not root). ` +
-        'Copy it out as root instead (sudo tar on the node, then copy the archive), ' +
+        'Tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), ' +
         'or connect as a user who can read it (e.g. a member of the directory\'s group).',
     );
   }
@@ -311,12 +537,13 @@ function rememberCopyJob(job: CopyJob): void {
  * copy jobs. Another client's connections and jobs do not exist for it.
  */
 export const sshRemoteSources: RemoteSources = {
-  async openDirectory(connectionId, remotePath, ctx) {
+  async openDirectory(connectionId, remotePath, ctx, options) {
     const c = connections.get(connectionId);
     if (!c || c.ctx !== ctx) throw new ApiError('unknown-connection', `no such connection: ${connectionId}`);
     if (c.conn.state !== 'ready') throw new ApiError('not-connected', `the connection to ${c.target.host} is ${c.conn.state}; reconnect first`);
     const dirPath = normaliseRemotePath(remotePath);
     const who = c.target.user;
+    if (options?.sudo === true) return openSudoDirectory(c, dirPath, `${who}@${c.target.label ?? c.target.host}:${dirPath}`);
     recordSftp(c, `sftp (read-only): list and read ${dirPath}`);
     const sftp = await c.conn.sftp();
     const dir = sftpDirectory(sftp, dirPath);
@@ -354,24 +581,113 @@ export const sshRemoteSources: RemoteSources = {
   },
 };
 
-async function establish(id: string, target: SshTarget, ctx: SshCallContext, previous?: LiveConnection): Promise<LiveConnection> {
+interface EstablishOptions {
+  previous?: LiveConnection;
+  profileId: string | null;
+  /** One attempt of an automatic reconnect (its loop reports failures itself). */
+  auto?: { retry: AutoRetry };
+}
+
+async function establish(id: string, target: SshTarget, ctx: SshCallContext, o: EstablishOptions): Promise<LiveConnection> {
+  const { previous, auto } = o;
   const passwords = previous?.passwords ?? new Map<string, string>();
-  const prompt = makePrompt(ctx, id, passwords);
-  ctx.emit('ssh.state', { connectionId: id, state: previous ? 'reconnecting' : 'connecting' });
+  const secrets: PromptSecrets = { toRemember: previous?.secrets.toRemember ?? new Map(), usedRemembered: new Set() };
+  const prompt = makePrompt(ctx, id, {
+    target,
+    passwords,
+    profileId: o.profileId,
+    secrets,
+    duringReconnect: !!auto,
+    // The retries wait while the user answers (the attempt itself is paused, see openClient).
+    onAsk: auto
+      ? () => ctx.emit('ssh.state', { connectionId: id, state: 'reconnecting', auto: { attempt: auto.retry.attempt, retryAt: null, waitingForPrompt: true } })
+      : undefined,
+  });
+  ctx.emit('ssh.state', {
+    connectionId: id,
+    state: previous ? 'reconnecting' : 'connecting',
+    ...(auto ? { auto: { attempt: auto.retry.attempt, retryAt: null } } : {}),
+  });
   try {
     const opts = connectOptions(target, prompt, passwords);
-    const conn = previous ? await connectWithBackoff(opts, { attempts: 5 }) : await connectSsh(opts);
-    const c: LiveConnection = { id, target, conn, ctx, passwords, sudo: previous?.sudo ?? {}, prompt };
+    const conn = previous && !auto ? await connectWithBackoff(opts, { attempts: 5 }) : await connectSsh(opts);
+    if (auto?.retry.stopped || (previous && !connections.has(id))) {
+      // Stopped or disconnected while this attempt ran: do not bring a session back to life.
+      conn.close();
+      throw new Error('reconnect stopped');
+    }
+    const c: LiveConnection = { id, target, conn, ctx, passwords, sudo: previous?.sudo ?? {}, prompt, profileId: o.profileId, secrets };
     connections.set(id, c);
     watch(c);
     ctx.emit('ssh.state', { connectionId: id, state: 'ready' });
+    await commitRemembered(c, ['password', 'passphrase']);
     return c;
   } catch (e) {
     const hostKey = e instanceof HostKeyRejectedError ? e.verdict : undefined;
     if (e instanceof HostKeyRejectedError) lastRejected.set(`${e.verdict.host}:${e.verdict.port}`, e);
-    ctx.emit('ssh.state', { connectionId: id, state: previous ? 'dropped' : 'closed', message: (e as Error).message, hostKey });
+    cancelPrompts(id);
+    if (!auto) ctx.emit('ssh.state', { connectionId: id, state: previous ? 'dropped' : 'closed', message: (e as Error).message, hostKey });
     throw e;
   }
+}
+
+function startAutoReconnect(c: LiveConnection, why: string): void {
+  if (autoRetries.has(c.id)) return;
+  const r: AutoRetry = { attempt: 0, timer: null, running: null, stopped: false, lastError: why };
+  autoRetries.set(c.id, r);
+  scheduleRetry(c, r);
+}
+
+/** Wait (exponential backoff with jitter), then try once; the UI counts down to `retryAt`. */
+function scheduleRetry(c: LiveConnection, r: AutoRetry): void {
+  const policy = sshSessionConfig().retry;
+  if (r.attempt >= policy.maxAttempts) {
+    stopRetry(c, r, 'attempts', `gave up after ${r.attempt} attempts: ${r.lastError ?? 'connection lost'}`);
+    return;
+  }
+  r.attempt++;
+  const delay = retryDelay(r.attempt, policy);
+  c.ctx.emit('ssh.state', {
+    connectionId: c.id,
+    state: 'reconnecting',
+    message: r.lastError ?? undefined,
+    auto: { attempt: r.attempt, retryAt: Date.now() + delay },
+  });
+  r.timer = setTimeout(() => void runRetry(c, r), delay);
+}
+
+function runRetry(c: LiveConnection, r: AutoRetry): Promise<void> {
+  if (r.running) return r.running;
+  if (r.stopped) return Promise.resolve();
+  if (r.timer) clearTimeout(r.timer);
+  r.timer = null;
+  r.running = (async () => {
+    try {
+      await establish(c.id, c.target, c.ctx, { previous: c, profileId: c.profileId, auto: { retry: r } });
+      if (autoRetries.get(c.id) === r) autoRetries.delete(c.id);
+    } catch (e) {
+      if (r.stopped) return;
+      const message = (e as Error).message;
+      r.lastError = message;
+      // The user's or the server's refusal: retrying would only repeat it (or lock the account).
+      if (e instanceof HostKeyRejectedError) stopRetry(c, r, 'host-key', message, e.verdict);
+      else if (e instanceof SshAuthError) stopRetry(c, r, 'auth', message);
+      else scheduleRetry(c, r);
+    } finally {
+      r.running = null;
+    }
+  })();
+  return r.running;
+}
+
+function stopRetry(c: LiveConnection, r: AutoRetry, why: 'host-key' | 'auth' | 'user' | 'attempts', message: string, hostKey?: SshEvents['ssh.state']['hostKey']): void {
+  r.stopped = true;
+  if (r.timer) clearTimeout(r.timer);
+  r.timer = null;
+  if (autoRetries.get(c.id) === r) autoRetries.delete(c.id);
+  cancelPrompts(c.id);
+  if (!connections.has(c.id)) return;
+  c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message, hostKey, auto: { attempt: r.attempt, retryAt: null, stopped: why } });
 }
 
 export const sshHandlers: SshHandlers = {
@@ -380,9 +696,11 @@ export const sshHandlers: SshHandlers = {
     return hosts;
   },
 
-  async 'ssh.connect'({ target }, ctx) {
+  async 'ssh.connect'({ target, profileId }, ctx) {
     const id = randomUUID();
-    const c = await establish(id, target, ctx);
+    // Only a profile that exists keys remembered secrets (and they are bound to user@host:port besides).
+    const profile = typeof profileId === 'string' && profileId ? await profileStore().get(profileId).catch(() => null) : null;
+    const c = await establish(id, target, ctx, { profileId: profile?.id ?? null });
     return { connectionId: id, verdicts: c.conn.verdicts };
   },
 
@@ -390,27 +708,83 @@ export const sshHandlers: SshHandlers = {
     const prev = connections.get(connectionId);
     if (!prev) throw new Error(`no such connection: ${connectionId}`);
     if (prev.conn.state === 'ready') return { connectionId };
-    await establish(connectionId, prev.target, ctx, prev);
+    const retry = autoRetries.get(connectionId);
+    if (retry && !retry.stopped) {
+      // "Reconnect now": the waiting attempt starts at once; a failure goes back to waiting.
+      await runRetry(prev, retry);
+      const now = connections.get(connectionId);
+      if (now?.conn.state !== 'ready') throw new Error(retry.lastError ?? 'reconnect failed');
+      return { connectionId };
+    }
+    // One manual reconnect at a time per connection: a second click joins the first.
+    let pending = manualReconnects.get(connectionId);
+    if (!pending) {
+      pending = establish(connectionId, prev.target, ctx, { previous: prev, profileId: prev.profileId }).finally(() => manualReconnects.delete(connectionId));
+      manualReconnects.set(connectionId, pending);
+    }
+    await pending;
     return { connectionId };
+  },
+
+  async 'ssh.reconnect.stop'({ connectionId }) {
+    const c = connections.get(connectionId);
+    const r = autoRetries.get(connectionId);
+    if (!c || !r) return { stopped: false };
+    stopRetry(c, r, 'user', r.lastError ?? 'automatic reconnect stopped');
+    return { stopped: true };
+  },
+
+  async 'ssh.profiles.list'() {
+    return profileStore().list();
+  },
+
+  async 'ssh.profiles.save'(params) {
+    const p = (params ?? {}) as { id?: unknown; label?: unknown; target?: unknown };
+    return profileStore().save({ id: p.id, label: p.label, target: p.target });
+  },
+
+  async 'ssh.profiles.delete'({ id }, ctx) {
+    const deleted = await profileStore().delete(id);
+    if (deleted && typeof id === 'string') await secretStore(ctx).forget(id).catch(() => 0);
+    return { deleted };
+  },
+
+  async 'ssh.secrets.status'(_params, ctx) {
+    return secretStore(ctx).status();
+  },
+
+  async 'ssh.secrets.forget'({ profileId }, ctx) {
+    if (typeof profileId !== 'string' || !profileId) throw new ApiError('bad-params', 'profileId is required');
+    return { removed: await secretStore(ctx).forget(profileId) };
   },
 
   async 'ssh.disconnect'({ connectionId }) {
     const c = connections.get(connectionId);
     if (!c) return { closed: false };
+    const retry = autoRetries.get(connectionId);
+    if (retry) {
+      retry.stopped = true;
+      if (retry.timer) clearTimeout(retry.timer);
+      autoRetries.delete(connectionId);
+    }
     for (const t of terminals.values()) if (t.connectionId === connectionId) t.session.close();
-    for (const [pid, p] of pendingPrompts) if (p.connectionId === connectionId) p.resolve(null), pendingPrompts.delete(pid);
+    cancelPrompts(connectionId);
     c.conn.close();
     c.passwords.clear();
     c.sudo.password = undefined;
+    c.secrets.toRemember.clear();
     connections.delete(connectionId);
     c.ctx.emit('ssh.state', { connectionId, state: 'closed' });
     return { closed: true };
   },
 
-  async 'ssh.prompt.answer'({ promptId, answers }) {
+  async 'ssh.prompt.answer'({ promptId, answers, remember }) {
     const p = pendingPrompts.get(promptId);
     if (!p) return { accepted: false };
-    p.resolve(answers);
+    if (answers !== null && (!Array.isArray(answers) || answers.some((a) => typeof a !== 'string'))) {
+      throw new ApiError('bad-params', 'answers must be a list of strings, or null to cancel');
+    }
+    p.resolve(answers, remember === true);
     return { accepted: true };
   },
 
@@ -424,11 +798,21 @@ export const sshHandlers: SshHandlers = {
     return { removedLines: rec.removedLines, keptSharedLines: rec.keptSharedLines };
   },
 
-  async 'ssh.exec'({ connectionId, command, sudo }) {
+  async 'ssh.exec'({ connectionId, command, sudo, maxOutputBytes }) {
     const c = live(connectionId);
+    if (typeof command !== 'string' || command.trim() === '') throw new ApiError('bad-params', 'command must be a non-empty string');
+    const cap =
+      typeof maxOutputBytes === 'number' && Number.isFinite(maxOutputBytes) && maxOutputBytes > 0
+        ? Math.min(Math.floor(maxOutputBytes), MAX_EXEC_OUTPUT)
+        : MAX_EXEC_OUTPUT;
     // The sudo password, once given, stays in c.sudo (memory) for this connection only.
-    if (sudo) return runSudo(c.conn, command, Object.assign(c.sudo, { prompt: c.prompt, user: c.target.user, host: c.target.host }));
-    return c.conn.exec(command);
+    if (sudo) {
+      const r = await runSudo(c.conn, command, Object.assign(c.sudo, { prompt: c.prompt, user: c.target.user, host: c.target.host }), { maxOutputBytes: cap });
+      // sudo accepted the password (it is only asked when needed): now "Remember" may keep it.
+      if (c.sudo.password !== undefined) await commitRemembered(c, ['sudo']);
+      return r;
+    }
+    return c.conn.exec(command, { maxOutputBytes: cap });
   },
 
   async 'ssh.list'({ connectionId, path: remotePath }) {
@@ -528,7 +912,7 @@ export const sshHandlers: SshHandlers = {
     return { ok: true };
   },
 
-  async 'ssh.copyout.plan'({ connectionId, remotePath }) {
+  async 'ssh.copyout.plan'({ connectionId, remotePath, sudo }) {
     const c = live(connectionId);
     const remote = normaliseRemotePath(remotePath);
     const config = currentConfig();
@@ -538,29 +922,33 @@ export const sshHandlers: SshHandlers = {
       localDir: path.join(root, `${hostLabel(c.target)}-${localDate(new Date())}`),
       copiesRoot: root,
       confined: c.ctx.transport === 'web',
-      commands: [remoteHashCommand(remote)],
+      commands: sudo === true ? sudoCopyCommands(remote) : [remoteHashCommand(remote)],
+      ...(sudo === true ? { sudo: true } : {}),
     };
     return plan;
   },
 
-  async 'ssh.copyout.start'({ connectionId, remotePath, localDir, force }, ctx) {
+  async 'ssh.copyout.start'({ connectionId, remotePath, localDir, force, sudo: asRoot }, ctx) {
     const c = live(connectionId);
     const remote = normaliseRemotePath(remotePath);
     const base = path.posix.basename(remote);
     if (base === '..' || base === '.') throw new ApiError('bad-params', `cannot copy ${remote}`);
     const dest = await checkedLocalDir(localDir, ctx);
+    // Through sudo: the password is asked (once per connection) before the job exists, so a refusal answers this call.
+    const sudo = asRoot === true ? await readySudo(c) : null;
     const jobId = randomUUID();
     const job: CopyJob = { id: jobId, ctx, connectionId, abort: new AbortController(), state: 'running', localPath: null, finishedAt: 0 };
     rememberCopyJob(job);
-    recordSftp(c, `sftp (read-only): copy ${remote} to ${dest}`);
-    void copyOut({
-      conn: c.conn,
+    const options = {
       remotePath: remote,
       localDir: dest,
       force: force === true,
       signal: job.abort.signal,
-      onProgress: (progress) => ctx.emit('ssh.copyout.progress', { jobId, progress }),
-    }).then(
+      onProgress: (progress: SshEvents['ssh.copyout.progress']['progress']) => ctx.emit('ssh.copyout.progress', { jobId, progress }),
+    };
+    // With sudo every read is a command, announced in the session log by itself; SFTP reads are recorded here.
+    if (!sudo) recordSftp(c, `sftp (read-only): copy ${remote} to ${dest}`);
+    void (sudo ? sudoCopyOut({ ...options, sudo }) : copyOut({ ...options, conn: c.conn })).then(
       (result) => {
         job.state = 'done';
         job.localPath = result.localPath;
@@ -570,7 +958,7 @@ export const sshHandlers: SshHandlers = {
       (e: unknown) => {
         job.state = 'failed';
         job.finishedAt = Date.now();
-        const err = explainSftpError(e, remote, c.target.user);
+        const err = sudo ? explainSudoError(e) : explainSftpError(e, remote, c.target.user);
         ctx.emit('ssh.copyout.failed', {
           jobId,
           error: err.message,

@@ -59,6 +59,44 @@ export function sudoCommandTexts(command: string): { probe: string; passwordless
   };
 }
 
+/**
+ * The read-only commands "Validate in place" runs as root when "Use sudo" is
+ * ticked (the back end's texts in electron/services/ssh/sudo-source.ts; a
+ * test compares both with what really goes over the wire). A path is shown
+ * as the back end reads it: no trailing slash.
+ */
+export function sudoListCommand(dir: string): string {
+  return `find -H ${quoteAlways(normalisedDir(dir))} -maxdepth 1 -printf '%d\\0%y\\0%s\\0%T@\\0%f\\0'`;
+}
+
+/** Bytes [offset, offset+length) of a file (offset/length may be placeholders such as `<offset>` for display). */
+export function sudoReadCommand(file: string, offset: number | string, length: number | string): string {
+  return `dd if=${quoteAlways(file)} bs=64K iflag=skip_bytes,count_bytes skip=${offset} count=${length} status=none`;
+}
+
+/** Both commands with placeholders for the file and the window, for display before anything runs. */
+export function sudoValidateCommands(dir: string): string[] {
+  const d = normalisedDir(dir);
+  return [sudoListCommand(dir), sudoReadCommand(`${d === '/' ? '' : d}/<file>`, '<offset>', '<length>')];
+}
+
+/**
+ * How a series of sudo commands is sent (validation in place, copy-out): one
+ * probe and, when sudo wants a password, one check of it, then each command
+ * once, with `-n` or with `-S` (password on sudo's stdin, never in the text).
+ */
+export const SUDO_SERIES_TEXTS = {
+  probe: 'sudo -n true',
+  checkPassword: `sudo -S -k -p '' true`,
+  passwordless: `sudo -n sh -c '…'`,
+  withPassword: `sudo -S -k -p '' sh -c '…'`,
+} as const;
+
+function normalisedDir(dir: string): string {
+  const s = dir.trim();
+  return s.length > 1 ? s.replace(/\/+$/, '') : s;
+}
+
 /** `2m 05s`, `1h 02m`, `45s` for an ETA. */
 export function formatDuration(totalSeconds: number): string {
   const s = Math.max(0, Math.round(totalSeconds));

@@ -157,14 +157,17 @@ export class NodeStore {
     }
   }
 
-  /** Validate the directory in place over SFTP; the report opens in the normal view. */
+  /**
+   * Validate the directory in place (SFTP, or read-only sudo commands when
+   * "Use sudo" is ticked); the report opens in the normal view.
+   */
   async validateInPlace(panel: NodePanel, title: string): Promise<void> {
     const dir = panel.path.trim();
     if (checkRemotePath(dir) || !this.opener) return;
     panel.validating = true;
     panel.validateError = null;
     try {
-      await this.opener({ kind: 'remote', connectionId: panel.connectionId, path: dir }, title);
+      await this.opener({ kind: 'remote', connectionId: panel.connectionId, path: dir, ...(panel.sudo ? { sudo: true } : {}) }, title);
     } catch (e) {
       panel.validateError = messageOf(e);
     } finally {
@@ -179,7 +182,7 @@ export class NodeStore {
     if (panel.copy?.status === 'running') return;
     panel.copyError = null;
     try {
-      const plan = await this.client.call('ssh.copyout.plan', { connectionId: panel.connectionId, remotePath: dir });
+      const plan = await this.client.call('ssh.copyout.plan', { connectionId: panel.connectionId, remotePath: dir, ...(panel.sudo ? { sudo: true } : {}) });
       panel.copy = {
         plan,
         localDir: plan.localDir,
@@ -215,6 +218,7 @@ export class NodeStore {
         remotePath: c.plan.remotePath,
         localDir: c.localDir,
         force,
+        ...(c.plan.sudo ? { sudo: true } : {}),
       });
       c.jobId = jobId;
       for (const fn of this.early.get(jobId) ?? []) fn();

@@ -9,9 +9,11 @@
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
 import type {
+  AutoReconnectState,
   HostKeyVerdict,
   SshConfigHost,
   SshConnectionState,
+  SshProfile,
   SshPrompt,
   SshTarget,
   UnknownKeyDecision,
@@ -27,6 +29,10 @@ export interface NodeConnection {
   message: string | null;
   /** Host-key verdicts of the last successful connect, first hop first. */
   verdicts: HostKeyVerdict[];
+  /** The automatic reconnect's progress (countdown, attempt, why it stopped); null when not reconnecting by itself. */
+  auto: AutoReconnectState | null;
+  /** The saved profile it was opened from. */
+  profileId: string | null;
 }
 
 export interface TerminalTab {
@@ -56,6 +62,9 @@ export class SshStore {
   errors = $state<ConnectError[]>([]);
   imported = $state<SshConfigHost[] | null>(null);
   importError = $state<string | null>(null);
+  /** Saved profiles (null until loaded). */
+  profiles = $state<SshProfile[] | null>(null);
+  profilesError = $state<string | null>(null);
 
   private seq = 0;
   /** Host-key refusals reported by `ssh.state` for ids we do not know yet (the connect is still pending). */
@@ -67,12 +76,16 @@ export class SshStore {
       client.on('ssh.prompt', (p) => {
         this.prompts = [...this.prompts, p];
       }),
+      client.on('ssh.prompt.closed', (p) => {
+        this.prompts = this.prompts.filter((q) => q.promptId !== p.promptId);
+      }),
       client.on('ssh.state', (s) => {
         const node = this.nodes.find((n) => n.id === s.connectionId);
         if (s.hostKey) this.refusedVerdicts.push(s.hostKey);
         if (!node) return;
         node.state = s.state;
         node.message = s.message ?? null;
+        node.auto = s.state === 'ready' ? null : (s.auto ?? null);
         if (s.state === 'closed') this.forget(node.id);
       }),
     );
@@ -93,13 +106,14 @@ export class SshStore {
   }
 
   /** Connect; prompts (host key, passwords, ...) arrive meanwhile through `prompts`. */
-  async connect(target: SshTarget, opts: { openTerminal?: boolean } = {}): Promise<NodeConnection | null> {
+  async connect(target: SshTarget, opts: { openTerminal?: boolean; profileId?: string | null } = {}): Promise<NodeConnection | null> {
     const pendingId = `pending-${++this.seq}`;
     const label = targetLabel(target);
-    this.nodes.push({ id: pendingId, target, label, state: 'connecting', message: null, verdicts: [] });
+    const profileId = opts.profileId ?? null;
+    this.nodes.push({ id: pendingId, target, label, state: 'connecting', message: null, verdicts: [], auto: null, profileId });
     this.refusedVerdicts = [];
     try {
-      const { connectionId, verdicts } = await this.client.call('ssh.connect', { target });
+      const { connectionId, verdicts } = await this.client.call('ssh.connect', profileId ? { target, profileId } : { target });
       const node = this.nodes.find((n) => n.id === pendingId);
       if (!node) {
         // Removed while connecting: do not leave an orphan session on the back end.
@@ -132,6 +146,42 @@ export class SshStore {
       // The back end reports the state ('dropped' again) with its message; keep the error visible too.
       node.message = messageOf(e);
       if (node.state !== 'ready') node.state = 'dropped';
+    }
+  }
+
+  /** Stop the automatic reconnect; the node stays "connection lost" until reconnected by hand. */
+  async stopReconnect(connectionId: string): Promise<void> {
+    await this.client.call('ssh.reconnect.stop', { connectionId }).catch(() => undefined);
+  }
+
+  async loadProfiles(): Promise<void> {
+    try {
+      this.profiles = await this.client.call('ssh.profiles.list', {});
+      this.profilesError = null;
+    } catch (e) {
+      this.profiles = [];
+      this.profilesError = messageOf(e);
+    }
+  }
+
+  /** Save (or update) a profile: where and as whom, never a secret. */
+  async saveProfile(label: string, target: SshTarget, id?: string): Promise<SshProfile | null> {
+    try {
+      const saved = await this.client.call('ssh.profiles.save', id ? { id, label, target } : { label, target });
+      await this.loadProfiles();
+      return saved;
+    } catch (e) {
+      this.profilesError = messageOf(e);
+      return null;
+    }
+  }
+
+  async deleteProfile(id: string): Promise<void> {
+    try {
+      await this.client.call('ssh.profiles.delete', { id });
+      await this.loadProfiles();
+    } catch (e) {
+      this.profilesError = messageOf(e);
     }
   }
 
@@ -170,9 +220,9 @@ export class SshStore {
   }
 
   /** Answer the prompt at the head of the queue; `null` cancels. */
-  async answer(promptId: string, answers: string[] | null): Promise<void> {
+  async answer(promptId: string, answers: string[] | null, remember = false): Promise<void> {
     this.prompts = this.prompts.filter((p) => p.promptId !== promptId);
-    await this.client.call('ssh.prompt.answer', { promptId, answers }).catch(() => undefined);
+    await this.client.call('ssh.prompt.answer', remember ? { promptId, answers, remember } : { promptId, answers }).catch(() => undefined);
   }
 
   answerHostKey(promptId: string, decision: UnknownKeyDecision): Promise<void> {
@@ -200,6 +250,11 @@ export class SshStore {
   dismissError(i: number): void {
     this.errors = this.errors.filter((_, j) => j !== i);
   }
+}
+
+/** Seconds until the next automatic attempt (0 when it is due or running). */
+export function secondsUntil(retryAt: number | null, now: number): number {
+  return retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
 }
 
 export function messageOf(e: unknown): string {

@@ -12,6 +12,8 @@ export interface ConnectionFields {
   /** `user@host:port` entries separated by commas, first hop first (like ProxyJump). */
   jumps: string;
   useAgent: boolean;
+  /** Reconnect by itself when the link drops (default on). */
+  autoReconnect?: boolean;
 }
 
 export type FieldProblem =
@@ -72,6 +74,8 @@ export function targetFromFields(f: ConnectionFields): { target: SshTarget } | {
   const target: SshTarget = { host, port, user, useAgent: f.useAgent };
   if (identity) target.identityFiles = [identity];
   if (jumps.length) target.jumps = jumps;
+  // Default on: only the exception is spelled out.
+  if (f.autoReconnect === false) target.autoReconnect = false;
   return { target };
 }
 
@@ -84,6 +88,7 @@ export function fieldsFromTarget(t: SshTarget): ConnectionFields {
     identityFile: t.identityFiles?.[0] ?? '',
     jumps: (t.jumps ?? []).map(endpointText).join(', '),
     useAgent: t.useAgent !== false,
+    autoReconnect: t.autoReconnect !== false,
   };
 }
 

@@ -1,0 +1,206 @@
+/**
+ * A ROOT-ONLY data directory read through sudo, in Chromium against web mode,
+ * a real sshd and real sudo (a sudoers drop-in for the test user requiring
+ * the password, removed afterwards), with a real dqlite data directory
+ * (dqlite-demo, SIGKILLed, one byte flipped) in a 0700 root directory:
+ * tick "Use sudo"; the read-only commands are on screen before anything
+ * runs; Validate in place asks for the sudo password once and gives local
+ * validation's verdict; the session log shows the commands as sent; Copy out
+ * through sudo reuses the password, matches every SHA-256 and opens the
+ * copy's report. The password appears nowhere on the page or on disk.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startWebServer, type WebServer } from '../../electron/web/server';
+import { localDirectory } from '../../electron/services/fs-source';
+import { sudoWrapped } from '../../electron/services/ssh/connection';
+import { sudoCopyCommands } from '../../electron/services/ssh/sudo-copy';
+import { sudoListCommand } from '../../electron/services/ssh/sudo-source';
+import { validateDirectory } from '../../shared/validate';
+import { verdictOf } from '../../renderer/src/features/validation/verdict';
+import { sudoValidateCommands } from '../../renderer/src/features/node/commands';
+import { closedSegments, flipByte, hashTree } from '../cli/fixtures';
+import { requireDqliteDemo } from '../helpers/dqlite-demo';
+import { goldenKilled } from '../helpers/dqlite-goldens';
+import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, screenshot, RENDERER_DIR, type WatchedPage } from './helpers';
+
+const run = promisify(execFile);
+const canRun = chromiumAvailable() && sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
+const SUDOERS = `/etc/sudoers.d/lifeboat-sudo-e2e-${process.pid}`;
+const ENV_KEYS = ['LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR', 'SSH_AUTH_SOCK'] as const;
+
+let tmp: string;
+let sshd: SshdInstance;
+let server: WebServer;
+let browser: Browser;
+let rootOnly: string;
+let copies: string;
+let before: Record<string, string>;
+let expectedVerdict: string;
+const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
+const pages: WatchedPage[] = [];
+
+async function installSudoers(rule: string): Promise<void> {
+  const staged = `${SUDOERS}.staged`;
+  await fs.writeFile(staged, `${rule}\n`, { mode: 0o440 });
+  try {
+    await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
+    await fs.rename(staged, SUDOERS);
+  } finally {
+    await fs.rm(staged, { force: true });
+  }
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  await ensureRendererBuilt();
+  const golden = await goldenKilled();
+  [sshd, tmp] = await Promise.all([startSshd(), makeTempDir('lifeboat-e2e-sudo-')]);
+  await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+  rootOnly = path.join(tmp, 'node', 'backend');
+  await fs.mkdir(path.dirname(rootOnly), { recursive: true, mode: 0o755 });
+  await fs.cp(golden.dataDir, rootOnly, { recursive: true });
+  const segs = await closedSegments(rootOnly);
+  const damaged = segs[Math.floor(segs.length / 2)];
+  await flipByte(path.join(rootOnly, damaged), Math.floor((await fs.stat(path.join(rootOnly, damaged))).size / 2));
+  for (const n of await fs.readdir(rootOnly)) await fs.chmod(path.join(rootOnly, n), 0o600);
+  await fs.chmod(rootOnly, 0o700);
+  before = await hashTree(rootOnly);
+  const local = localDirectory(rootOnly);
+  try {
+    expectedVerdict = verdictOf(await validateDirectory(local)).kind;
+  } finally {
+    await local.close();
+  }
+
+  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
+  const knownHosts = path.join(tmp, 'known_hosts');
+  await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
+  const sshConfig = path.join(tmp, 'ssh_config');
+  await fs.writeFile(sshConfig, '');
+  copies = path.join(tmp, 'copies');
+  process.env.LIFEBOAT_SSH_KNOWN_HOSTS = knownHosts;
+  process.env.LIFEBOAT_RECORDINGS_DIR = path.join(tmp, 'recordings');
+  process.env.LIFEBOAT_SSH_CONFIG = sshConfig;
+  process.env.LIFEBOAT_SSH_AUDIT_LOG = path.join(tmp, 'audit.jsonl');
+  process.env.LIFEBOAT_COPIES_DIR = copies;
+  delete process.env.SSH_AUTH_SOCK;
+  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: null });
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  for (const p of pages) await p.context.close().catch(() => undefined);
+  await browser?.close();
+  await server?.close();
+  await sshd?.stop();
+  await fs.rm(SUDOERS, { force: true });
+  for (const k of ENV_KEYS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function connect(): Promise<Page> {
+  const wp = await openPage(browser, server.url, { colorScheme: 'dark' });
+  pages.push(wp);
+  const page = wp.page;
+  await page.getByTestId('nav-ssh').click();
+  await page.getByTestId('ssh-workspace').waitFor();
+  await page.getByTestId('ssh-host').fill('127.0.0.1');
+  await page.getByTestId('ssh-port').fill(String(sshd.port));
+  await page.getByTestId('ssh-user').fill(sshd.user);
+  await page.getByTestId('ssh-use-agent').setChecked(false);
+  await page.getByTestId('ssh-connect').click();
+  const input = page.getByTestId('prompt-input-0');
+  await input.waitFor({ timeout: 20_000 });
+  await input.fill(sshd.password);
+  await page.getByTestId('prompt-ok').click();
+  await expect.poll(() => page.getByTestId('ssh-node-state').first().innerText(), { timeout: 20_000 }).toBe('Connected');
+  return page;
+}
+
+describe.skipIf(!canRun)('root-only data directory through sudo in Chromium (web mode, real sshd, real sudo, real dqlite dir)', () => {
+  it('Use sudo: commands shown first, one password prompt, Validate in place and Copy out give the original’s verdict', async () => {
+    const page = await connect();
+    await page.getByTestId('ssh-open-datadir').click();
+    await page.getByTestId('datadir-panel').waitFor();
+    await page.getByTestId('datadir-path').fill(rootOnly);
+
+    // Without sudo: refused, and the hint says to tick "Use sudo".
+    await page.getByTestId('datadir-validate').click();
+    const refused = page.getByTestId('datadir-validate-error');
+    await refused.waitFor({ timeout: 20_000 });
+    expect(await refused.innerText()).toMatch(/permission denied[\s\S]*Use sudo/);
+
+    // With sudo: the exact read-only commands are on screen before anything runs.
+    await page.getByTestId('datadir-sudo').setChecked(true);
+    const shown = await page.getByTestId('datadir-validate-commands').innerText();
+    expect(shown.split('\n')).toEqual(sudoValidateCommands(rootOnly));
+    expect(shown.split('\n')[0]).toBe(sudoListCommand(rootOnly));
+    await screenshot(page, 'ssh-sudo-commands', false);
+
+    // Validate in place: the sudo password is asked once, then the report opens with local validation's verdict.
+    await page.getByTestId('datadir-validate').click();
+    const input = page.getByTestId('prompt-input-0');
+    await input.waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('ssh-prompt').innerText()).toContain(`sudo password for ${sshd.user} on 127.0.0.1`);
+    await input.fill(sshd.password);
+    await page.getByTestId('prompt-ok').click();
+    const verdict = page.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 90_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe(expectedVerdict);
+    expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('dqlite');
+    expect(await verdict.innerText()).toContain(`${sshd.user}@127.0.0.1:${rootOnly}`);
+    await screenshot(page, 'ssh-sudo-validate-in-place');
+
+    // The session log: the listing as sent, through sudo, ended with exit 0; never the password.
+    await page.getByTestId('nav-ssh').click();
+    await page.getByTestId('pane-log').click();
+    const sentList = sudoWrapped(sudoListCommand(rootOnly), 'password');
+    const entry = page.getByTestId('session-log-entry').filter({ hasText: sentList }).first();
+    await entry.waitFor();
+    expect(await entry.getByTestId('session-log-text').innerText()).toBe(sentList);
+    await expect.poll(() => entry.getByTestId('session-log-code').innerText()).toBe('exit 0');
+    expect(await page.getByTestId('session-log').innerText()).not.toContain(sshd.password);
+    await page.getByTestId('pane-datadir').click();
+
+    // Copy out through sudo: its commands shown first; no second prompt; every SHA-256 matches; the copy's report opens.
+    await page.getByTestId('datadir-copy').click();
+    const copy = page.getByTestId('copyout-panel');
+    await copy.waitFor();
+    expect((await copy.getByTestId('copyout-commands').innerText()).split('\n')).toEqual(sudoCopyCommands(rootOnly));
+    await copy.getByTestId('copyout-as-root').waitFor();
+    await copy.getByTestId('copyout-start').click();
+    await copy.getByTestId('copyout-progress').waitFor({ timeout: 20_000 });
+    await expect.poll(async () => (await page.getByTestId('ssh-workspace').isVisible()) === false, { timeout: 90_000 }).toBe(true);
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe(expectedVerdict);
+    expect(await page.getByTestId('prompt-input-0').count()).toBe(0);
+    await page.getByTestId('nav-ssh').click();
+    const result = copy.getByTestId('copyout-result');
+    await result.waitFor();
+    expect(await result.getAttribute('data-all-match')).toBe('true');
+    await screenshot(page, 'ssh-sudo-copy-done', false);
+
+    // Nothing we wrote or showed holds the password; the node's files were only read.
+    expect(await page.locator('body').innerText()).not.toContain(sshd.password);
+    // Everything the back end wrote here: the copy, its manifest, recordings, logs, known_hosts.
+    let scanned = 0;
+    for (const e of await fs.readdir(tmp, { withFileTypes: true, recursive: true })) {
+      const f = path.join(e.parentPath, e.name);
+      if (!e.isFile() || f.startsWith(rootOnly + path.sep)) continue;
+      expect((await fs.readFile(f)).includes(Buffer.from(sshd.password)), f).toBe(false);
+      scanned++;
+    }
+    expect(scanned).toBeGreaterThan(Object.keys(before).length);
+    expect(await hashTree(rootOnly)).toEqual(before);
+    expect(pages.at(-1)!.errors).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,391 @@
+/**
+ * Copy-out of ROOT-ONLY directories through sudo, against a real sshd, real
+ * sudo (a sudoers drop-in for the test user that requires the password,
+ * removed afterwards) and a real dqlite data directory (dqlite-demo,
+ * SIGKILLed, one payload byte flipped) in a 0700 root directory:
+ * - lands byte-identical, node-side and local SHA-256 agree file by file, the
+ *   copy validates as the original; only the read-only commands of the plan
+ *   ran as root, each announced;
+ * - a connection killed mid-copy resumes (`tail -c +N`) to identical hashes,
+ *   without asking for the password again;
+ * - a directory being written is refused unless forced;
+ * - through the handlers (web mode): the plan shows the commands, a wrong
+ *   password is a clear refusal of the start, the copy opens in validation;
+ * - the password never appears in a command, an event or a file written.
+ * Every served tree is hashed (contents, mode, mtime) before and after.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PromptRequest } from '../../electron/services/ssh/auth';
+import { SudoRunner, connectSsh, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
+import { CopyOutError, DirectoryChangingError } from '../../electron/services/ssh/copy-out';
+import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
+import {
+  sudoCopyCommands,
+  sudoCopyOut,
+  sudoFetchCommand,
+  sudoFileHashCommand,
+  sudoTreeHashCommand,
+  sudoTreeListCommand,
+} from '../../electron/services/ssh/sudo-copy';
+import { localDirectory } from '../../electron/services/fs-source';
+import { ValidationService } from '../../electron/services/validation-service';
+import { createSampleCatalog } from '../../electron/services/samples';
+import type { CallContext } from '../../electron/services/registry';
+import { validateDirectory } from '../../shared/validate';
+import type { ApiEvents, EventName } from '../../shared/contract/api';
+import type { CopyOutProgress } from '../../shared/contract/ssh';
+import type { ValidationReport } from '../../shared/contract/report';
+import { closedSegments, ensureBuilt, flipByte, hashTree } from '../cli/fixtures';
+import { requireDqliteDemo } from '../helpers/dqlite-demo';
+import { goldenKilled } from '../helpers/dqlite-goldens';
+import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+
+const run = promisify(execFile);
+const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
+// Sorts before other test files' drop-ins for the same user, so a NOPASSWD rule of theirs still wins for them.
+const SUDOERS = `/etc/sudoers.d/lifeboat-sudo-copy-${process.pid}`;
+
+async function installSudoers(rule: string): Promise<void> {
+  const staged = `${SUDOERS}.staged`;
+  await fs.writeFile(staged, `${rule}\n`, { mode: 0o440 });
+  try {
+    await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
+    await fs.rename(staged, SUDOERS);
+  } finally {
+    await fs.rm(staged, { force: true });
+  }
+}
+
+/** Content hashes only (a copy has its own mtimes). */
+function contentsOf(tree: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, v.split(':')[0]]));
+}
+
+function verdictOf(r: ValidationReport) {
+  return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
+}
+
+/** Make `dir` root-only the way MicroK8s's backend is: 0700 directories, 0600 files, owned by root. */
+async function makeRootOnly(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    await fs.chmod(path.join(e.parentPath, e.name), e.isDirectory() ? 0o700 : 0o600);
+  }
+  await fs.chmod(dir, 0o700);
+}
+
+/** No file under `root` contains `secret` (read as bytes). */
+async function expectNowhere(root: string, secret: string): Promise<number> {
+  let n = 0;
+  if (!existsSync(root)) return n;
+  for (const e of await fs.readdir(root, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const f = path.join(e.parentPath, e.name);
+    expect((await fs.readFile(f)).includes(Buffer.from(secret)), f).toBe(false);
+    n++;
+  }
+  return n;
+}
+
+interface Recorded {
+  event: EventName;
+  payload: ApiEvents[EventName];
+}
+type TestContext = CallContext & { events: Recorded[]; prompts: number; of<E extends EventName>(event: E): ApiEvents[E][] };
+
+function testContext(answer: () => string | null): TestContext {
+  const events: Recorded[] = [];
+  const ctx: TestContext = {
+    transport: 'web',
+    events,
+    prompts: 0,
+    emit(event, payload) {
+      events.push({ event, payload });
+      if (event === 'ssh.prompt') {
+        const p = payload as ApiEvents['ssh.prompt'];
+        if (p.kind === 'sudo') ctx.prompts++;
+        const a = p.kind === 'sudo' ? answer() : null;
+        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a] }, ctx);
+      }
+    },
+    of<E extends EventName>(event: E) {
+      return events.filter((e) => e.event === event).map((e) => e.payload as ApiEvents[E]);
+    },
+  };
+  return ctx;
+}
+
+async function waitFor<T>(get: () => T | undefined, what: string, ms = 120_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-only real dqlite dir)', () => {
+  let sshd: SshdInstance;
+  let dir: string;
+  let key: KeyPair;
+  let knownHostsPath: string;
+  let backend: string;
+  let before: Record<string, string>;
+  let reference: ValidationReport;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    const golden = await goldenKilled();
+    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-sudo-copy-')]);
+    key = await generateKey(dir, 'id');
+    await sshd.authorize(key.publicLine);
+    knownHostsPath = path.join(dir, 'known_hosts');
+    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
+    await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+    backend = path.join(dir, 'node', 'backend');
+    await fs.mkdir(path.dirname(backend), { recursive: true, mode: 0o755 });
+    await fs.cp(golden.dataDir, backend, { recursive: true });
+    const segs = await closedSegments(backend);
+    const damaged = segs[Math.floor(segs.length / 2)];
+    await flipByte(path.join(backend, damaged), Math.floor((await fs.stat(path.join(backend, damaged))).size / 2));
+    await makeRootOnly(backend);
+    before = await hashTree(backend);
+    const local = localDirectory(backend);
+    try {
+      reference = await validateDirectory(local);
+    } finally {
+      await local.close();
+    }
+    expect(reference.engine).toBe('dqlite');
+    configureSsh({ knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') });
+  }, 300_000);
+
+  afterAll(async () => {
+    await fs.rm(SUDOERS, { force: true });
+    await sshd?.stop();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  function direct(): Promise<SshConnection> {
+    return connectSsh({
+      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
+      hostKeys: { knownHosts: new KnownHostsFile(knownHostsPath), decideUnknown: async () => 'reject' },
+      prompt: async () => null,
+      agentSocket: null,
+      interactive: false,
+    });
+  }
+
+  function session(asked: PromptRequest[]): SudoSession {
+    return { prompt: async (p) => (asked.push(p), [sshd.password]), user: sshd.user, host: sshd.host };
+  }
+
+  it('lands byte-identical with matching manifests, runs only the planned read-only commands, and the copy validates as the original', async () => {
+    const out = await makeTempDir('lifeboat-sudo-dest-');
+    const conn = await direct();
+    const sent: string[] = [];
+    conn.on('command', (e: { text: string }) => sent.push(e.text));
+    const asked: PromptRequest[] = [];
+    const sudo = new SudoRunner(conn, session(asked));
+    const seen: CopyOutProgress[] = [];
+    try {
+      const result = await sudoCopyOut({ sudo, remotePath: backend, localDir: out, settleMs: 1100, onProgress: (p) => seen.push(p) });
+      expect(result.allMatch).toBe(true);
+      expect(result.localPath).toBe(path.join(out, 'backend'));
+      expect(result.files.map((f) => f.path).sort()).toEqual(Object.keys(before).sort());
+      for (const f of result.files) {
+        expect(f.remoteSha256, f.path).toBe(before[f.path].split(':')[0]);
+        expect(f.localSha256, f.path).toBe(f.remoteSha256);
+      }
+      expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(before));
+      expect(result.resumedBytes).toBe(0);
+      const manifest = await fs.readFile(result.manifestPath, 'utf8');
+      expect(manifest.trim().split('\n').sort()).toEqual(Object.entries(contentsOf(before)).map(([p, h]) => `${h}  ${p}`).sort());
+      // Progress with throughput and ETA, every file reported.
+      expect(seen.at(-1)).toMatchObject({ phase: 'done', bytesDone: result.bytes, bytesTotal: result.bytes, filesDone: result.files.length });
+      expect(seen.some((p) => p.phase === 'copying' && p.bytesPerSecond > 0 && p.etaSeconds !== null)).toBe(true);
+      expect(seen.map((p) => p.phase).filter((p, i, a) => p !== a[i - 1])).toEqual(['listing', 'hashing-remote', 'copying', 'hashing-local', 'done']);
+
+      // A single root-only file copies too.
+      const one = await sudoCopyOut({ sudo, remotePath: path.join(backend, 'metadata1'), localDir: out, settleMs: 0 });
+      expect(one.allMatch).toBe(true);
+      expect((await fs.readFile(path.join(out, 'metadata1'))).equals(await fs.readFile(path.join(backend, 'metadata1')))).toBe(true);
+    } finally {
+      conn.close();
+    }
+    expect(asked).toHaveLength(1);
+    // As root only: the probe and password check once, then the two listings, the hash, and one `cat` per file.
+    const root = sent.filter((t) => t.startsWith('sudo '));
+    const wrapped = (c: string) => sudoWrapped(c, 'password');
+    const files = Object.keys(before);
+    expect(root).toEqual([
+      'sudo -n true',
+      `sudo -S -k -p '' true`,
+      wrapped(sudoTreeListCommand(backend)),
+      wrapped(sudoTreeListCommand(backend)),
+      wrapped(sudoTreeHashCommand(backend)),
+      ...files.map((f) => wrapped(sudoFetchCommand(path.join(backend, f), 0))),
+      wrapped(sudoTreeListCommand(path.join(backend, 'metadata1'))),
+      wrapped(sudoTreeListCommand(path.join(backend, 'metadata1'))),
+      wrapped(sudoFileHashCommand(backend, 'metadata1')),
+      wrapped(sudoFetchCommand(path.join(backend, 'metadata1'), 0)),
+    ]);
+    expect(sent).toEqual(root);
+    // The plan shows the same texts (with placeholders for each file and resume point).
+    const plan = sudoCopyCommands(backend);
+    expect(plan.slice(0, 2)).toEqual([sudoTreeListCommand(backend), sudoTreeHashCommand(backend)]);
+    expect(plan[2]).toBe(sudoFetchCommand(`${backend}/<file>`, 0));
+    expect(sent.join('\n')).not.toContain(sshd.password);
+    expect(await expectNowhere(out, sshd.password)).toBeGreaterThan(Object.keys(before).length);
+
+    const copied = localDirectory(path.join(out, 'backend'));
+    try {
+      expect(verdictOf(await validateDirectory(copied))).toEqual(verdictOf(reference));
+    } finally {
+      await copied.close();
+    }
+    await fs.rm(out, { recursive: true, force: true });
+    expect(await hashTree(backend)).toEqual(before);
+  }, 240_000);
+
+  it('resumes after the connection is killed mid-copy, with identical hashes and no second password prompt', async () => {
+    const big = path.join(dir, 'big');
+    await fs.mkdir(big);
+    await fs.writeFile(path.join(big, 'a-segment'), randomBytes(64 * 1024 * 1024));
+    await fs.writeFile(path.join(big, 'b-segment'), randomBytes(6 * 1024 * 1024));
+    await makeRootOnly(big);
+    const bigBefore = await hashTree(big);
+    const out = await makeTempDir('lifeboat-sudo-dest-');
+    const asked: PromptRequest[] = [];
+    // The session (password in memory) outlives the connection, as in the handlers.
+    const held = session(asked);
+    try {
+      const conn = await direct();
+      let killed = false;
+      const err = await sudoCopyOut({
+        sudo: new SudoRunner(conn, held),
+        remotePath: big,
+        localDir: out,
+        settleMs: 0,
+        onProgress: (p) => {
+          if (!killed && p.phase === 'copying' && p.bytesDone > 1024 * 1024) {
+            killed = true;
+            void sshd.dropConnections();
+          }
+        },
+      }).catch((e: unknown) => e);
+      expect(killed).toBe(true);
+      expect(err).toBeInstanceOf(CopyOutError);
+      expect((err as CopyOutError).resumable).toBe(true);
+      const partial = await fs.stat(path.join(out, 'big', 'a-segment.partial'));
+      expect(partial.size).toBeGreaterThan(0);
+      expect(partial.size).toBeLessThan(64 * 1024 * 1024);
+      conn.close();
+
+      const again = await direct();
+      const sent: string[] = [];
+      again.on('command', (e: { text: string }) => sent.push(e.text));
+      try {
+        const result = await sudoCopyOut({ sudo: new SudoRunner(again, held), remotePath: big, localDir: out, settleMs: 0 });
+        expect(result.allMatch).toBe(true);
+        expect(result.resumedBytes).toBeGreaterThanOrEqual(partial.size);
+        expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(bigBefore));
+        await expect(fs.stat(path.join(out, 'big.copyout-state.json'))).rejects.toThrow();
+      } finally {
+        again.close();
+      }
+      // It went on from the partial's size: `tail -c +N` with N = size + 1.
+      expect(sent).toContain(sudoWrapped(sudoFetchCommand(path.join(big, 'a-segment'), partial.size), 'password'));
+      expect(sudoFetchCommand(path.join(big, 'a-segment'), partial.size)).toMatch(new RegExp(`^tail -c \\+${partial.size + 1} -- `));
+      expect(asked).toHaveLength(1);
+      // Large files were streamed, not held: each local file hashes like the node's.
+      const a = createHash('sha256').update(await fs.readFile(path.join(out, 'big', 'a-segment'))).digest('hex');
+      expect(a).toBe(bigBefore['a-segment'].split(':')[0]);
+    } finally {
+      await fs.rm(out, { recursive: true, force: true });
+    }
+    expect(await hashTree(big)).toEqual(bigBefore);
+  }, 240_000);
+
+  it('refuses a root-only directory that is being written, unless forced', async () => {
+    const live = path.join(dir, 'live');
+    await fs.mkdir(live);
+    await fs.writeFile(path.join(live, 'open-3'), randomBytes(4096));
+    await fs.writeFile(path.join(live, 'metadata1'), randomBytes(16));
+    await makeRootOnly(live);
+    const writer = setInterval(() => void fs.appendFile(path.join(live, 'open-3'), randomBytes(512)), 50);
+    const out = await makeTempDir('lifeboat-sudo-dest-');
+    const conn = await direct();
+    const asked: PromptRequest[] = [];
+    const sudo = new SudoRunner(conn, session(asked));
+    try {
+      const err = await sudoCopyOut({ sudo, remotePath: live, localDir: out, settleMs: 400 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectoryChangingError);
+      expect((err as DirectoryChangingError).changed.join()).toMatch(/^open-3 \(/);
+      expect(await fs.readdir(out)).toEqual([]);
+      clearInterval(writer);
+      const forced = await sudoCopyOut({ sudo, remotePath: live, localDir: out, settleMs: 100, force: true });
+      expect(forced.files.map((f) => f.path)).toEqual(['metadata1', 'open-3']);
+    } finally {
+      clearInterval(writer);
+      conn.close();
+      await fs.rm(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('through the handlers (web mode): plan, wrong password refused, copy done and validated, no SFTP, nothing leaks', async () => {
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const wrong = testContext(() => 'not-the-password');
+    const ctx = testContext(() => sshd.password);
+    const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
+    try {
+      const bad = (await sshHandlers['ssh.connect']({ target }, wrong)).connectionId;
+      const badPlan = await sshHandlers['ssh.copyout.plan']({ connectionId: bad, remotePath: backend, sudo: true }, wrong);
+      await expect(
+        sshHandlers['ssh.copyout.start']({ connectionId: bad, remotePath: backend, localDir: badPlan.localDir, sudo: true }, wrong),
+      ).rejects.toMatchObject({ code: 'sudo-failed', message: expect.stringMatching(/3 incorrect password attempts/) });
+      expect(wrong.of('ssh.copyout.progress')).toEqual([]);
+
+      const connectionId = (await sshHandlers['ssh.connect']({ target }, ctx)).connectionId;
+      // Without sudo the root-only dir cannot be copied, and the failure says what to do.
+      const sftpPlan = await sshHandlers['ssh.copyout.plan']({ connectionId, remotePath: backend }, ctx);
+      expect(sftpPlan.sudo).toBeUndefined();
+      const sftpJob = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: backend, localDir: sftpPlan.localDir }, ctx);
+      const refused = await waitFor(() => ctx.of('ssh.copyout.failed').find((e) => e.jobId === sftpJob.jobId), 'the SFTP refusal');
+      expect(refused.error).toMatch(/permission denied.*Use sudo/s);
+
+      const plan = await sshHandlers['ssh.copyout.plan']({ connectionId, remotePath: backend + '/', sudo: true }, ctx);
+      expect(plan).toMatchObject({ remotePath: backend, sudo: true, confined: true, commands: sudoCopyCommands(backend) });
+      const sftpBefore = ctx.of('ssh.command').filter((c) => c.kind === 'sftp').length;
+      const { jobId } = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: plan.remotePath, localDir: plan.localDir, sudo: true }, ctx);
+      const done = await waitFor(() => ctx.of('ssh.copyout.done').find((e) => e.jobId === jobId), 'the copy');
+      expect(done.result.allMatch).toBe(true);
+      expect(contentsOf(await hashTree(done.result.localPath))).toEqual(contentsOf(before));
+      expect(ctx.prompts).toBe(1);
+      expect(ctx.of('ssh.command').filter((c) => c.kind === 'sftp')).toHaveLength(sftpBefore);
+      // Every command it ran as root was announced and ended with exit 0.
+      const rootCommands = ctx.of('ssh.command').filter((c) => c.text.startsWith(`sudo -S -k -p '' sh -c`));
+      expect(rootCommands.length).toBe(3 + Object.keys(before).length);
+      for (const c of rootCommands) expect(ctx.of('ssh.command.end').find((e) => e.id === c.id)?.code, c.text).toBe(0);
+
+      // The copy opens in validation by its job id, with the original's verdict.
+      const v = await service.start({ kind: 'copy', jobId }, ctx);
+      const report = await waitFor(() => ctx.of('validation.done').find((e) => e.jobId === v.jobId)?.report, 'the copy’s report');
+      expect(verdictOf(report)).toEqual(verdictOf(reference));
+      await releaseSshContext(ctx);
+      await releaseSshContext(wrong);
+    } finally {
+      await service.shutdown();
+    }
+    expect(JSON.stringify([...ctx.events, ...wrong.events])).not.toContain(sshd.password);
+    await expectNowhere(path.join(dir, 'copies'), sshd.password);
+    await expectNowhere(path.join(dir, 'recordings'), sshd.password);
+    expect(await hashTree(backend)).toEqual(before);
+  }, 240_000);
+});
