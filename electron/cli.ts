@@ -16,10 +16,12 @@ import type { Progress } from '../shared/contract/progress';
 import type { RepairPlan } from '../shared/contract/dqlite';
 import type { ValidationReport } from '../shared/contract/report';
 import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
-import { validateDirectory } from '../shared/validate';
 import { writeRepairedCopy } from './services/dqlite-repair';
 import { appVersion } from './services/samples';
-import { openLocalTarget } from './services/validation-service';
+import { ValidationService, openLocalTarget } from './services/validation-service';
+import { createSampleCatalog } from './services/samples';
+import type { CallContext } from './services/registry';
+import type { ApiEvents } from '../shared/contract/api';
 import { startWebServer } from './web/server';
 import { copyOutCommand } from './services/ssh/copy-out-cli';
 import { LogsUsageError, logsCommand } from './cli-logs';
@@ -123,6 +125,36 @@ function ioMessage(err: unknown, what: string): string {
   return `${what}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
+/**
+ * Validate a local path in a worker thread (the same ValidationService the app
+ * uses), with progress, and cancel on Ctrl-C.
+ */
+async function validateInWorker(absPath: string, onProgress?: (p: Progress) => void): Promise<ValidationReport> {
+  const service = new ValidationService({ transport: 'electron', samples: createSampleCatalog(null) });
+  let settle!: { resolve(r: ValidationReport): void; reject(e: Error): void };
+  const finished = new Promise<ValidationReport>((resolve, reject) => (settle = { resolve, reject }));
+  let jobId: string | null = null;
+  const ctx: CallContext = {
+    transport: 'electron',
+    emit(event, payload) {
+      if (event === 'validation.progress') onProgress?.((payload as ApiEvents['validation.progress']).progress);
+      if (event === 'validation.done') settle.resolve((payload as ApiEvents['validation.done']).report);
+      if (event === 'validation.failed') settle.reject(new Error((payload as ApiEvents['validation.failed']).error));
+    },
+  };
+  const interrupt = () => {
+    if (jobId) service.cancel(jobId);
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    ({ jobId } = await service.start({ kind: 'local-path', path: absPath }, ctx));
+    return await finished;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    await service.shutdown();
+  }
+}
+
 async function runValidate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -139,19 +171,21 @@ async function runValidate(args: string[]): Promise<number> {
     process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${target}`)}\n`);
     return EXIT_USAGE;
   }
+  // The path is checked here (clear exit 2 for a missing or unreadable path);
+  // the parsing itself runs in a worker thread, as it does for the app.
+  const isFile = dir.isFile;
+  await dir.close();
   const progress = progressPrinter();
   let report: ValidationReport;
   try {
-    report = await validateDirectory(dir, { onProgress: progress.onProgress });
+    report = await validateInWorker(path.resolve(target), progress.onProgress);
   } catch (err) {
     progress.done();
     process.stderr.write(`lifeboat: ${ioMessage(err, `validation of ${target} failed`)}\n`);
     return EXIT_USAGE;
-  } finally {
-    await dir.close();
   }
   progress.done();
-  if (dir.isFile) {
+  if (isFile) {
     // The loader's verdict depends on every file around this one (metadata,
     // neighbouring segments, snapshots): say so, or it reads like a real verdict.
     report.findings.push({
