@@ -552,7 +552,7 @@ export class SudoError extends Error {}
 export async function runSudo(
   conn: SshConnection,
   command: string,
-  session: { password?: string; prompt: PromptFn; user: string; host: string },
+  session: { password?: string; prompt: PromptFn; user: string; host: string; onAccepted?: () => Promise<void> | void },
   execOpts: { maxOutputBytes?: number } = {},
 ): Promise<ExecResult> {
   const quoted = `sh -c ${shellQuote(command)}`;
@@ -571,6 +571,7 @@ export async function runSudo(
       session.password = undefined;
       continue;
     }
+    await session.onAccepted?.();
     return res;
   }
   throw new SudoError('sudo: 3 incorrect password attempts');
@@ -582,6 +583,12 @@ export interface SudoSession {
   prompt: PromptFn;
   user: string;
   host: string;
+  /**
+   * Called each time sudo accepted a password (after the check): the session
+   * layer then keeps a password the user asked to remember. A remembered
+   * password that sudo refused is forgotten by the prompt itself (asked again).
+   */
+  onAccepted?: () => Promise<void> | void;
 }
 
 export type SudoMode = 'passwordless' | 'password';
@@ -644,7 +651,10 @@ export class SudoRunner {
         this.session.password = answer[0] ?? '';
       }
       const res = await this.conn.exec(SUDO_CHECK_PASSWORD, { stdin: this.session.password + '\n' });
-      if (res.code === 0) return 'password';
+      if (res.code === 0) {
+        await this.session.onAccepted?.();
+        return 'password';
+      }
       if (res.code === 1 && WRONG_SUDO_PASSWORD.test(res.stderr)) {
         this.session.password = undefined;
         continue;

@@ -42,6 +42,7 @@ import {
   type ConnectOptions,
   type RetryPolicy,
   type SshConnection,
+  type SudoSession,
 } from './connection';
 import { copyOut, CopyOutError, DirectoryChangingError, remoteHashCommand } from './copy-out';
 import { KnownHostsFile } from './known-hosts';
@@ -145,7 +146,7 @@ interface LiveConnection {
   ctx: SshCallContext;
   /** In memory only. */
   passwords: Map<string, string>;
-  sudo: { password?: string };
+  sudo: { password?: string; onAccepted?: () => Promise<void> | void };
   prompt: PromptFn;
   /** The saved profile this connection was opened from (remembered secrets are keyed by it). */
   profileId: string | null;
@@ -403,10 +404,25 @@ function recordSftp(c: LiveConnection, text: string): void {
  */
 const sudoRunners = new WeakMap<SshConnection, SudoRunner>();
 
+/**
+ * The connection's sudo state (password in memory, kept across reconnects),
+ * bound to its current prompt. Whenever sudo accepts a password, by a runner
+ * or by `ssh.exec`, one the user asked to remember is written then: only a
+ * password that worked is ever kept.
+ */
+function sudoSession(c: LiveConnection): SudoSession {
+  return Object.assign(c.sudo, {
+    prompt: c.prompt,
+    user: c.target.user,
+    host: c.target.host,
+    onAccepted: () => commitRemembered(c, ['sudo']),
+  });
+}
+
 function sudoRunnerFor(c: LiveConnection): SudoRunner {
   let r = sudoRunners.get(c.conn);
   if (!r) {
-    r = new SudoRunner(c.conn, Object.assign(c.sudo, { prompt: c.prompt, user: c.target.user, host: c.target.host }));
+    r = new SudoRunner(c.conn, sudoSession(c));
     sudoRunners.set(c.conn, r);
   }
   return r;
@@ -420,8 +436,6 @@ async function readySudo(c: LiveConnection): Promise<SudoRunner> {
   } catch (e) {
     throw explainSudoError(e);
   }
-  // sudo accepted the password: now "Remember" may keep it.
-  if (c.sudo.password !== undefined) await commitRemembered(c, ['sudo']);
   return sudo;
 }
 
@@ -807,10 +821,8 @@ export const sshHandlers: SshHandlers = {
         : MAX_EXEC_OUTPUT;
     // The sudo password, once given, stays in c.sudo (memory) for this connection only.
     if (sudo) {
-      const r = await runSudo(c.conn, command, Object.assign(c.sudo, { prompt: c.prompt, user: c.target.user, host: c.target.host }), { maxOutputBytes: cap });
-      // sudo accepted the password (it is only asked when needed): now "Remember" may keep it.
-      if (c.sudo.password !== undefined) await commitRemembered(c, ['sudo']);
-      return r;
+      // sudo accepting the password (it is only asked when needed) lets "Remember" keep it (sudoSession's onAccepted).
+      return runSudo(c.conn, command, sudoSession(c), { maxOutputBytes: cap });
     }
     return c.conn.exec(command, { maxOutputBytes: cap });
   },
