@@ -35,8 +35,9 @@ const USAGE = `Usage:
   lifeboat repair PATH --out DIR [--json] write a repaired copy of PATH into DIR
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
-           [--known-hosts FILE] [--accept-new] [--force] [--json]
-                                         copy a data directory off a node over SFTP,
+           [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]
+                                         copy a data directory off a node over SFTP
+                                         (or through sudo for root-only dirs),
                                          verified by SHA-256 on both ends
   lifeboat logs FILE[=NAME][@ZONE]... [--zone +08:00] [--json]
                                          match known failure signatures in logs
