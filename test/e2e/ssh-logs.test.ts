@@ -18,33 +18,30 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startWebServer, type WebServer } from '../../electron/web/server';
 import { logCommand, logSourceName } from '../../renderer/src/features/node/logs-commands';
 import { FIELD_REPORTS } from '../helpers/field-reports';
 import { makeTempDir, sshdAvailable, startSshd, toolAvailable, type SshdInstance } from '../helpers/sshd';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, screenshot, RENDERER_DIR, type WatchedPage } from './helpers';
+import {
+  answerPassword,
+  chromiumAvailable,
+  ensureRendererBuilt,
+  expectConnected,
+  fillSshTarget,
+  openSshWorkspace,
+  screenshot,
+  sshAppPaths,
+  startWebApp,
+  type WebApp,
+} from './helpers';
 
 const canRun = chromiumAvailable() && sshdAvailable() && toolAvailable('/usr/bin/journalctl');
-const ENV_KEYS = [
-  'LIFEBOAT_SSH_KNOWN_HOSTS',
-  'LIFEBOAT_RECORDINGS_DIR',
-  'LIFEBOAT_SSH_CONFIG',
-  'LIFEBOAT_SSH_AUDIT_LOG',
-  'LIFEBOAT_COPIES_DIR',
-  'LIFEBOAT_HOME',
-  'SSH_AUTH_SOCK',
-] as const;
 const LOGS = ['microk8s-k8s-dqlite-journal.log', 'kubeadm-etcd-bbolt-panic.log'];
 
 let tmp: string;
 let nodeDir: string;
 let sshd: SshdInstance;
-let server: WebServer;
-let browser: Browser;
+let app: WebApp;
 let before: Record<string, string>;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
-const pages: WatchedPage[] = [];
 
 async function hashes(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -65,53 +62,19 @@ beforeAll(async () => {
   }
   before = await hashes();
 
-  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-  const knownHosts = path.join(tmp, 'known_hosts');
-  await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
-  const sshConfig = path.join(tmp, 'ssh_config');
-  await fs.writeFile(sshConfig, '');
-  process.env.LIFEBOAT_SSH_KNOWN_HOSTS = knownHosts;
-  process.env.LIFEBOAT_RECORDINGS_DIR = path.join(tmp, 'recordings');
-  process.env.LIFEBOAT_SSH_CONFIG = sshConfig;
-  process.env.LIFEBOAT_SSH_AUDIT_LOG = path.join(tmp, 'audit.jsonl');
-  process.env.LIFEBOAT_COPIES_DIR = path.join(tmp, 'copies');
-  process.env.LIFEBOAT_HOME = path.join(tmp, 'home');
-  delete process.env.SSH_AUTH_SOCK;
-  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: null });
-  browser = await launchChromium();
+  app = await startWebApp(await sshAppPaths(tmp, sshd, { home: path.join(tmp, 'home') }));
 }, 300_000);
 
 afterAll(async () => {
-  for (const p of pages) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
+  await app?.close();
   await sshd?.stop();
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-/** Answer the password prompt at the head of the queue (keyboard-interactive through PAM). */
-async function answerPassword(page: Page): Promise<void> {
-  const input = page.getByTestId('prompt-input-0');
-  await input.waitFor({ timeout: 20_000 });
-  await input.fill(sshd.password);
-  await page.getByTestId('prompt-ok').click();
-}
-
 describe.skipIf(!canRun)('SSH logs, saved connections and automatic reconnect in Chromium (web mode, real sshd)', () => {
   it('fetches node logs onto one timeline, saves a connection without secrets, and reconnects by itself', async () => {
-    const wp = await openPage(browser, server.url, { colorScheme: 'dark' });
-    pages.push(wp);
-    const page = wp.page;
-    await page.getByTestId('nav-ssh').click();
-    await page.getByTestId('ssh-workspace').waitFor();
-    await page.getByTestId('ssh-host').fill('127.0.0.1');
-    await page.getByTestId('ssh-port').fill(String(sshd.port));
-    await page.getByTestId('ssh-user').fill(sshd.user);
-    await page.getByTestId('ssh-use-agent').setChecked(false);
+    const page = await openSshWorkspace(app);
+    await fillSshTarget(page, sshd);
     expect(await page.getByTestId('ssh-auto-reconnect').isChecked()).toBe(true);
 
     // Saved connection: in the list and in profiles.json.
@@ -126,8 +89,8 @@ describe.skipIf(!canRun)('SSH logs, saved connections and automatic reconnect in
     expect(await off.getAttribute('title')).toMatch(/web mode/i);
     expect(await off.locator('input').isDisabled()).toBe(true);
     expect(await page.getByTestId('prompt-remember').count()).toBe(0);
-    await answerPassword(page);
-    await expect.poll(() => page.getByTestId('ssh-node-state').first().innerText(), { timeout: 20_000 }).toBe('Connected');
+    await answerPassword(page, sshd.password);
+    await expectConnected(page);
     const profilesText = await fs.readFile(path.join(tmp, 'home', 'profiles.json'), 'utf8');
     expect(profilesText).toContain('lab node');
     expect(profilesText).not.toContain(sshd.password);
@@ -187,11 +150,11 @@ describe.skipIf(!canRun)('SSH logs, saved connections and automatic reconnect in
     expect(await page.getByTestId('ssh-node').getAttribute('data-state')).toBe('reconnecting');
     expect(await page.getByTestId('ssh-auto-reconnect-status').innerText()).toMatch(/waits for your answer/);
     await screenshot(page, 'ssh-auto-reconnect-prompt', false);
-    await answerPassword(page);
+    await answerPassword(page, sshd.password);
     await expect.poll(() => page.getByTestId('ssh-node-state').first().innerText(), { timeout: 30_000 }).toBe('Connected');
     await expect.poll(() => page.getByTestId('terminal-pane').first().getAttribute('data-status'), { timeout: 20_000 }).toBe('live');
 
     expect(await hashes()).toEqual(before);
-    expect(wp.errors).toEqual([]);
+    expect(app.pages.at(-1)!.errors).toEqual([]);
   }, 300_000);
 });

@@ -12,33 +12,26 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startWebServer, type WebServer } from '../../electron/web/server';
-import { localDirectory } from '../../electron/services/fs-source';
-import { validateDirectory } from '../../shared/validate';
 import { verdictOf } from '../../renderer/src/features/validation/verdict';
 import { lookCommand } from '../../renderer/src/features/node/commands';
-import { closedSegments, flipByte, hashTree } from '../cli/fixtures';
+import { hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, screenshot, RENDERER_DIR, type WatchedPage } from './helpers';
+import { copyDamaged, validateLocally } from '../helpers/ssh-node';
+import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
 const canRun = chromiumAvailable() && sshdAvailable() && requireDqliteDemo();
-const ENV_KEYS = ['LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR', 'SSH_AUTH_SOCK'] as const;
 
 let tmp: string;
 let sshd: SshdInstance;
-let server: WebServer;
-let browser: Browser;
+let app: WebApp;
 let served: string;
 let rootOnly: string;
 let copies: string;
 let servedBefore: Record<string, string>;
 let expectedVerdict: string;
 let segmentFiles: string[];
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
-const pages: WatchedPage[] = [];
 
 beforeAll(async () => {
   if (!canRun) return;
@@ -46,11 +39,7 @@ beforeAll(async () => {
   const golden = await goldenKilled();
   [sshd, tmp] = await Promise.all([startSshd(), makeTempDir('lifeboat-e2e-node-')]);
   served = path.join(tmp, 'node', 'k8s-dqlite');
-  await fs.mkdir(path.dirname(served), { recursive: true, mode: 0o755 });
-  await fs.cp(golden.dataDir, served, { recursive: true });
-  const segs = await closedSegments(served);
-  const damaged = segs[Math.floor(segs.length / 2)];
-  await flipByte(path.join(served, damaged), Math.floor((await fs.stat(path.join(served, damaged))).size / 2));
+  await copyDamaged(golden.dataDir, served);
   for (const d of [tmp, path.dirname(served), served]) await fs.chmod(d, 0o755);
   for (const n of await fs.readdir(served)) await fs.chmod(path.join(served, n), 0o644);
   segmentFiles = (await fs.readdir(served)).filter((n) => /^(\d{16}-\d{16}|open-\d+)$/.test(n));
@@ -60,63 +49,22 @@ beforeAll(async () => {
   await fs.cp(served, rootOnly, { recursive: true });
   await fs.chmod(rootOnly, 0o700);
 
-  const local = localDirectory(served);
-  try {
-    expectedVerdict = verdictOf(await validateDirectory(local)).kind;
-  } finally {
-    await local.close();
-  }
+  expectedVerdict = verdictOf(await validateLocally(served)).kind;
 
-  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-  const knownHosts = path.join(tmp, 'known_hosts');
-  await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
-  const sshConfig = path.join(tmp, 'ssh_config');
-  await fs.writeFile(sshConfig, '');
-  copies = path.join(tmp, 'copies');
-  process.env.LIFEBOAT_SSH_KNOWN_HOSTS = knownHosts;
-  process.env.LIFEBOAT_RECORDINGS_DIR = path.join(tmp, 'recordings');
-  process.env.LIFEBOAT_SSH_CONFIG = sshConfig;
-  process.env.LIFEBOAT_SSH_AUDIT_LOG = path.join(tmp, 'audit.jsonl');
-  process.env.LIFEBOAT_COPIES_DIR = copies;
-  delete process.env.SSH_AUTH_SOCK;
-  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: null });
-  browser = await launchChromium();
+  const paths = await sshAppPaths(tmp, sshd);
+  copies = paths.copies;
+  app = await startWebApp(paths);
 }, 300_000);
 
 afterAll(async () => {
-  for (const p of pages) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
+  await app?.close();
   await sshd?.stop();
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-async function connect(): Promise<Page> {
-  const wp = await openPage(browser, server.url, { colorScheme: 'dark' });
-  pages.push(wp);
-  const page = wp.page;
-  await page.getByTestId('nav-ssh').click();
-  await page.getByTestId('ssh-workspace').waitFor();
-  await page.getByTestId('ssh-host').fill('127.0.0.1');
-  await page.getByTestId('ssh-port').fill(String(sshd.port));
-  await page.getByTestId('ssh-user').fill(sshd.user);
-  await page.getByTestId('ssh-use-agent').setChecked(false);
-  await page.getByTestId('ssh-connect').click();
-  const input = page.getByTestId('prompt-input-0');
-  await input.waitFor({ timeout: 20_000 });
-  await input.fill(sshd.password);
-  await page.getByTestId('prompt-ok').click();
-  await expect.poll(() => page.getByTestId('ssh-node-state').first().innerText(), { timeout: 20_000 }).toBe('Connected');
-  return page;
-}
-
 describe.skipIf(!canRun)('reading the node in Chromium (web mode, real sshd, real dqlite dir)', () => {
   it('Look draws the map, Validate in place gives the verdict, Copy out opens the copy’s report by itself', async () => {
-    const page = await connect();
+    const page = await openAppOnSsh(app, sshd);
     await page.getByTestId('ssh-open-datadir').click();
     const panel = page.getByTestId('datadir-panel');
     await panel.waitFor();
@@ -193,6 +141,6 @@ describe.skipIf(!canRun)('reading the node in Chromium (web mode, real sshd, rea
 
     // The node's files were only read.
     expect(await hashTree(served)).toEqual(servedBefore);
-    expect(pages.at(-1)!.errors).toEqual([]);
+    expect(app.pages.at(-1)!.errors).toEqual([]);
   }, 300_000);
 });

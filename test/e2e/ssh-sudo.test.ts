@@ -9,126 +9,61 @@
  * through sudo reuses the password, matches every SHA-256 and opens the
  * copy's report. The password appears nowhere on the page or on disk.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startWebServer, type WebServer } from '../../electron/web/server';
-import { localDirectory } from '../../electron/services/fs-source';
 import { sudoWrapped } from '../../electron/services/ssh/connection';
 import { sudoCopyCommands } from '../../electron/services/ssh/sudo-copy';
 import { sudoListCommand } from '../../electron/services/ssh/sudo-source';
-import { validateDirectory } from '../../shared/validate';
 import { verdictOf } from '../../renderer/src/features/validation/verdict';
 import { sudoValidateCommands } from '../../renderer/src/features/node/commands';
-import { closedSegments, flipByte, hashTree } from '../cli/fixtures';
+import { hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, screenshot, RENDERER_DIR, type WatchedPage } from './helpers';
+import { copyDamaged, validateLocally } from '../helpers/ssh-node';
+import { sudoersDropIn } from '../helpers/sudoers';
+import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
-const run = promisify(execFile);
 const canRun = chromiumAvailable() && sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
-const SUDOERS = `/etc/sudoers.d/lifeboat-sudo-e2e-${process.pid}`;
-const ENV_KEYS = ['LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR', 'SSH_AUTH_SOCK'] as const;
+const sudoers = sudoersDropIn('lifeboat-sudo-e2e');
 
 let tmp: string;
 let sshd: SshdInstance;
-let server: WebServer;
-let browser: Browser;
+let app: WebApp;
 let rootOnly: string;
 let copies: string;
 let before: Record<string, string>;
 let expectedVerdict: string;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
-const pages: WatchedPage[] = [];
-
-async function installSudoers(rule: string): Promise<void> {
-  const staged = `${SUDOERS}.staged`;
-  await fs.writeFile(staged, `${rule}\n`, { mode: 0o440 });
-  try {
-    await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
-    await fs.rename(staged, SUDOERS);
-  } finally {
-    await fs.rm(staged, { force: true });
-  }
-}
 
 beforeAll(async () => {
   if (!canRun) return;
   await ensureRendererBuilt();
   const golden = await goldenKilled();
   [sshd, tmp] = await Promise.all([startSshd(), makeTempDir('lifeboat-e2e-sudo-')]);
-  await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+  await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
   rootOnly = path.join(tmp, 'node', 'backend');
-  await fs.mkdir(path.dirname(rootOnly), { recursive: true, mode: 0o755 });
-  await fs.cp(golden.dataDir, rootOnly, { recursive: true });
-  const segs = await closedSegments(rootOnly);
-  const damaged = segs[Math.floor(segs.length / 2)];
-  await flipByte(path.join(rootOnly, damaged), Math.floor((await fs.stat(path.join(rootOnly, damaged))).size / 2));
+  await copyDamaged(golden.dataDir, rootOnly);
   for (const n of await fs.readdir(rootOnly)) await fs.chmod(path.join(rootOnly, n), 0o600);
   await fs.chmod(rootOnly, 0o700);
   before = await hashTree(rootOnly);
-  const local = localDirectory(rootOnly);
-  try {
-    expectedVerdict = verdictOf(await validateDirectory(local)).kind;
-  } finally {
-    await local.close();
-  }
+  expectedVerdict = verdictOf(await validateLocally(rootOnly)).kind;
 
-  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-  const knownHosts = path.join(tmp, 'known_hosts');
-  await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
-  const sshConfig = path.join(tmp, 'ssh_config');
-  await fs.writeFile(sshConfig, '');
-  copies = path.join(tmp, 'copies');
-  process.env.LIFEBOAT_SSH_KNOWN_HOSTS = knownHosts;
-  process.env.LIFEBOAT_RECORDINGS_DIR = path.join(tmp, 'recordings');
-  process.env.LIFEBOAT_SSH_CONFIG = sshConfig;
-  process.env.LIFEBOAT_SSH_AUDIT_LOG = path.join(tmp, 'audit.jsonl');
-  process.env.LIFEBOAT_COPIES_DIR = copies;
-  delete process.env.SSH_AUTH_SOCK;
-  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: null });
-  browser = await launchChromium();
+  const paths = await sshAppPaths(tmp, sshd);
+  copies = paths.copies;
+  app = await startWebApp(paths);
 }, 300_000);
 
 afterAll(async () => {
-  for (const p of pages) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
+  await app?.close();
   await sshd?.stop();
-  await fs.rm(SUDOERS, { force: true });
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
+  await sudoers.remove();
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-async function connect(): Promise<Page> {
-  const wp = await openPage(browser, server.url, { colorScheme: 'dark' });
-  pages.push(wp);
-  const page = wp.page;
-  await page.getByTestId('nav-ssh').click();
-  await page.getByTestId('ssh-workspace').waitFor();
-  await page.getByTestId('ssh-host').fill('127.0.0.1');
-  await page.getByTestId('ssh-port').fill(String(sshd.port));
-  await page.getByTestId('ssh-user').fill(sshd.user);
-  await page.getByTestId('ssh-use-agent').setChecked(false);
-  await page.getByTestId('ssh-connect').click();
-  const input = page.getByTestId('prompt-input-0');
-  await input.waitFor({ timeout: 20_000 });
-  await input.fill(sshd.password);
-  await page.getByTestId('prompt-ok').click();
-  await expect.poll(() => page.getByTestId('ssh-node-state').first().innerText(), { timeout: 20_000 }).toBe('Connected');
-  return page;
-}
-
 describe.skipIf(!canRun)('root-only data directory through sudo in Chromium (web mode, real sshd, real sudo, real dqlite dir)', () => {
   it('Use sudo: commands shown first, one password prompt, Validate in place and Copy out give the original’s verdict', async () => {
-    const page = await connect();
+    const page = await openAppOnSsh(app, sshd);
     await page.getByTestId('ssh-open-datadir').click();
     await page.getByTestId('datadir-panel').waitFor();
     await page.getByTestId('datadir-path').fill(rootOnly);
@@ -201,6 +136,6 @@ describe.skipIf(!canRun)('root-only data directory through sudo in Chromium (web
     }
     expect(scanned).toBeGreaterThan(Object.keys(before).length);
     expect(await hashTree(rootOnly)).toEqual(before);
-    expect(pages.at(-1)!.errors).toEqual([]);
+    expect(app.pages.at(-1)!.errors).toEqual([]);
   }, 300_000);
 });

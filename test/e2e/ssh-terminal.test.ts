@@ -13,23 +13,27 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startWebServer, type WebServer } from '../../electron/web/server';
+import type { Page } from 'playwright-core';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+import {
+  answerPassword,
+  chromiumAvailable,
+  ensureRendererBuilt,
+  fillSshTarget,
+  openSshWorkspace,
+  screenshot,
+  startWebApp,
+  type WebApp,
+} from './helpers';
 
 const canRun = chromiumAvailable() && sshdAvailable();
-const ENV_KEYS = ['LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'SSH_AUTH_SOCK'] as const;
 
 let tmp: string;
 let sshd: SshdInstance;
-let server: WebServer;
-let browser: Browser;
+let app: WebApp;
 let knownHosts: string;
 let recordings: string;
 let auditLog: string;
-const savedEnv: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
-const pages: WatchedPage[] = [];
 
 beforeAll(async () => {
   if (!canRun) return;
@@ -39,53 +43,20 @@ beforeAll(async () => {
   recordings = path.join(tmp, 'recordings');
   auditLog = path.join(tmp, 'host-key-changes.jsonl');
   const sshConfig = path.join(tmp, 'ssh_config');
-  for (const k of ENV_KEYS) savedEnv[k] = process.env[k];
-  process.env.LIFEBOAT_SSH_KNOWN_HOSTS = knownHosts;
-  process.env.LIFEBOAT_RECORDINGS_DIR = recordings;
-  process.env.LIFEBOAT_SSH_CONFIG = sshConfig;
-  process.env.LIFEBOAT_SSH_AUDIT_LOG = auditLog;
-  // No agent: authentication must go through the password modal.
-  delete process.env.SSH_AUTH_SOCK;
   sshd = await startSshd();
   await fs.writeFile(sshConfig, `Host node1\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n`);
-  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: null });
-  browser = await launchChromium();
+  app = await startWebApp({ knownHosts, recordings, sshConfig, auditLog });
 }, 240_000);
 
 afterAll(async () => {
-  for (const p of pages) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
+  await app?.close();
   await sshd?.stop();
-  for (const k of ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-async function openWorkspace(): Promise<Page> {
-  const wp = await openPage(browser, server.url, { colorScheme: 'dark' });
-  pages.push(wp);
-  await wp.page.getByTestId('nav-ssh').click();
-  await wp.page.getByTestId('ssh-workspace').waitFor();
-  return wp.page;
-}
-
-async function fillTarget(page: Page): Promise<void> {
-  await page.getByTestId('ssh-host').fill('127.0.0.1');
-  await page.getByTestId('ssh-port').fill(String(sshd.port));
-  await page.getByTestId('ssh-user').fill(sshd.user);
-  await page.getByTestId('ssh-use-agent').setChecked(false);
-}
-
 /** Answer the password (PAM keyboard-interactive) prompt in the modal. */
-async function typePassword(page: Page): Promise<void> {
-  const input = page.getByTestId('prompt-input-0');
-  await input.waitFor({ timeout: 20_000 });
-  expect(await input.getAttribute('type')).toBe('password');
-  await input.fill(sshd.password);
-  await page.getByTestId('prompt-ok').click();
+function typePassword(page: Page): Promise<void> {
+  return answerPassword(page, sshd.password, { masked: true });
 }
 
 /** Text of the visible xterm screen (DOM renderer rows). */
@@ -122,11 +93,11 @@ async function sttySize(page: Page, previous?: string): Promise<string> {
 
 describe.skipIf(!canRun)('SSH workspace in Chromium (web mode, real sshd)', () => {
   it('asks about the unknown key, connects with a masked password, runs a command and follows resizes', async () => {
-    const page = await openWorkspace();
+    const page = await openSshWorkspace(app);
     // Imported from the ssh config named by LIFEBOAT_SSH_CONFIG.
     await expect.poll(() => page.getByText('node1', { exact: true }).count()).toBeGreaterThan(0);
 
-    await fillTarget(page);
+    await fillSshTarget(page, sshd);
     await page.getByTestId('ssh-connect').click();
 
     const dialog = page.getByTestId('ssh-prompt');
@@ -181,7 +152,7 @@ describe.skipIf(!canRun)('SSH workspace in Chromium (web mode, real sshd)', () =
     await runInTerminal(page, 'echo again-$((6*7))');
     await expect.poll(() => screenText(page), { timeout: 15_000 }).toContain('again-42');
     // No script errors and no CSP violations (xterm's styles and the blob download included).
-    expect(pages.at(-1)!.errors).toEqual([]);
+    expect(app.pages.at(-1)!.errors).toEqual([]);
   }, 180_000);
 
   it('refuses a changed host key with the OpenSSH warning, and replaces it only when the fingerprint is typed and a reason given', async () => {
@@ -191,8 +162,8 @@ describe.skipIf(!canRun)('SSH workspace in Chromium (web mode, real sshd)', () =
     const staleLine = `[127.0.0.1]:${sshd.port} ${alg} ${blob}\n`;
     await fs.writeFile(knownHosts, staleLine);
 
-    const page = await openWorkspace();
-    await fillTarget(page);
+    const page = await openSshWorkspace(app);
+    await fillSshTarget(page, sshd);
     await page.getByTestId('ssh-connect').click();
 
     const warning = page.getByTestId('ssh-hostkey-refused');
@@ -230,6 +201,6 @@ describe.skipIf(!canRun)('SSH workspace in Chromium (web mode, real sshd)', () =
       oldFingerprints: [other.fingerprint],
       reason: 'node1 reinstalled from image on 2026-11-22',
     });
-    expect(pages.at(-1)!.errors).toEqual([]);
+    expect(app.pages.at(-1)!.errors).toEqual([]);
   }, 120_000);
 });

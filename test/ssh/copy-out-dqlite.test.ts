@@ -10,17 +10,16 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh, type SshConnection } from '../../electron/services/ssh/connection';
+import type { SshConnection } from '../../electron/services/ssh/connection';
 import { copyOut } from '../../electron/services/ssh/copy-out';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
 import { localDirectory } from '../../electron/services/fs-source';
 import { validateDirectory } from '../../shared/validate';
 import type { ValidationReport } from '../../shared/contract/report';
-import { closedSegments, flipByte } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+import { connectByKey, copyDamaged, keyClient } from '../helpers/ssh-node';
 
 const enabled = sshdAvailable() && requireDqliteDemo();
 
@@ -56,27 +55,12 @@ describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite dat
     [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-copy-dqlite-')]);
     // The node's data dir, readable by the sshd test user.
     served = path.join(dir, 'node', 'k8s-dqlite');
-    await fs.mkdir(path.dirname(served), { recursive: true, mode: 0o755 });
-    await fs.cp(golden.dataDir, served, { recursive: true });
-    const segs = await closedSegments(served);
-    damagedSegment = segs[Math.floor(segs.length / 2)];
-    const size = (await fs.stat(path.join(served, damagedSegment))).size;
-    await flipByte(path.join(served, damagedSegment), Math.floor(size / 2));
+    damagedSegment = await copyDamaged(golden.dataDir, served);
     for (const d of [dir, path.dirname(served), served]) await fs.chmod(d, 0o755);
     for (const n of await fs.readdir(served)) await fs.chmod(path.join(served, n), 0o644);
     servedBefore = await contentHashes(served);
 
-    const key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    const kh = path.join(dir, 'known_hosts');
-    await fs.writeFile(kh, sshd.knownHostsLine() + '\n');
-    conn = await connectSsh({
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-      hostKeys: { knownHosts: new KnownHostsFile(kh), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    });
+    conn = await connectByKey(sshd, await keyClient(sshd, dir));
   }, 300_000);
 
   afterAll(async () => {

@@ -8,11 +8,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh, type SshConnection } from '../../electron/services/ssh/connection';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import type { SshConnection } from '../../electron/services/ssh/connection';
 import { analyzeListing } from '../../shared/formats/dqlite/listing';
 import { DATA_DIR_PRESETS, checkRemotePath, formatDuration, lookCommand, quoteIfNeeded } from '../../renderer/src/features/node/commands';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+import { connectByKey, keyClient } from '../helpers/ssh-node';
 
 describe('data directory commands', () => {
   it('offers the usual data directories', () => {
@@ -49,17 +49,7 @@ describe.skipIf(!sshdAvailable())('Look on a real node (real sshd, real ls)', ()
 
   beforeAll(async () => {
     [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-look-')]);
-    const key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    const kh = path.join(dir, 'known_hosts');
-    await fs.writeFile(kh, sshd.knownHostsLine() + '\n');
-    conn = await connectSsh({
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-      hostKeys: { knownHosts: new KnownHostsFile(kh), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    });
+    conn = await connectByKey(sshd, await keyClient(sshd, dir));
   });
   afterAll(async () => {
     conn?.close();

@@ -22,12 +22,12 @@ import { createSampleCatalog } from '../../electron/services/samples';
 import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
 import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
-import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
-import { closedSegments, ensureBuilt, flipByte, hashTree } from '../cli/fixtures';
+import { ensureBuilt, hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
 
 const enabled = sshdAvailable() && requireDqliteDemo();
 
@@ -117,28 +117,16 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
     const golden = await goldenKilled();
     [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-remote-val-')]);
     served = path.join(dir, 'node', 'k8s-dqlite');
-    await fs.mkdir(path.dirname(served), { recursive: true, mode: 0o755 });
-    await fs.cp(golden.dataDir, served, { recursive: true });
-    const segs = await closedSegments(served);
-    damagedSegment = segs[Math.floor(segs.length / 2)];
-    const size = (await fs.stat(path.join(served, damagedSegment))).size;
-    await flipByte(path.join(served, damagedSegment), Math.floor(size / 2));
+    damagedSegment = await copyDamaged(golden.dataDir, served);
     for (const d of [dir, path.dirname(served), served]) await fs.chmod(d, 0o755);
     for (const n of await fs.readdir(served)) await fs.chmod(path.join(served, n), 0o644);
     servedBefore = await hashTree(served);
 
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    const kh = path.join(dir, 'known_hosts');
-    await fs.writeFile(kh, sshd.knownHostsLine() + '\n');
+    let kh: string;
+    ({ key, knownHostsPath: kh } = await keyClient(sshd, dir));
     configureSsh({ knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') });
 
-    const local = localDirectory(served);
-    try {
-      reference = await validateDirectory(local);
-    } finally {
-      await local.close();
-    }
+    reference = await validateLocally(served);
     expect(reference.engine).toBe('dqlite');
     expect(reference.findings.some((f) => f.severity === 'error' && f.file === damagedSegment)).toBe(true);
   }, 300_000);

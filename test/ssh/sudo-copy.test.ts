@@ -14,16 +14,13 @@
  * - the password never appears in a command, an event or a file written.
  * Every served tree is hashed (contents, mode, mtime) before and after.
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import { SudoRunner, connectSsh, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
+import { SudoRunner, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
 import { CopyOutError, DirectoryChangingError } from '../../electron/services/ssh/copy-out';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
 import {
   sudoCopyCommands,
@@ -36,31 +33,20 @@ import {
 import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { createSampleCatalog } from '../../electron/services/samples';
-import type { CallContext } from '../../electron/services/registry';
 import { validateDirectory } from '../../shared/validate';
-import type { ApiEvents, EventName } from '../../shared/contract/api';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
 import type { ValidationReport } from '../../shared/contract/report';
-import { closedSegments, ensureBuilt, flipByte, hashTree } from '../cli/fixtures';
+import { ensureBuilt, hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { connectByKey, copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
+import { sudoersDropIn } from '../helpers/sudoers';
+import { sudoTestContext } from '../helpers/sudo-context';
 
-const run = promisify(execFile);
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
 // Sorts before other test files' drop-ins for the same user, so a NOPASSWD rule of theirs still wins for them.
-const SUDOERS = `/etc/sudoers.d/lifeboat-sudo-copy-${process.pid}`;
-
-async function installSudoers(rule: string): Promise<void> {
-  const staged = `${SUDOERS}.staged`;
-  await fs.writeFile(staged, `${rule}\n`, { mode: 0o440 });
-  try {
-    await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
-    await fs.rename(staged, SUDOERS);
-  } finally {
-    await fs.rm(staged, { force: true });
-  }
-}
+const sudoers = sudoersDropIn('lifeboat-sudo-copy');
 
 /** Content hashes only (a copy has its own mtimes). */
 function contentsOf(tree: Record<string, string>): Record<string, string> {
@@ -92,34 +78,6 @@ async function expectNowhere(root: string, secret: string): Promise<number> {
   return n;
 }
 
-interface Recorded {
-  event: EventName;
-  payload: ApiEvents[EventName];
-}
-type TestContext = CallContext & { events: Recorded[]; prompts: number; of<E extends EventName>(event: E): ApiEvents[E][] };
-
-function testContext(answer: () => string | null): TestContext {
-  const events: Recorded[] = [];
-  const ctx: TestContext = {
-    transport: 'web',
-    events,
-    prompts: 0,
-    emit(event, payload) {
-      events.push({ event, payload });
-      if (event === 'ssh.prompt') {
-        const p = payload as ApiEvents['ssh.prompt'];
-        if (p.kind === 'sudo') ctx.prompts++;
-        const a = p.kind === 'sudo' ? answer() : null;
-        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a] }, ctx);
-      }
-    },
-    of<E extends EventName>(event: E) {
-      return events.filter((e) => e.event === event).map((e) => e.payload as ApiEvents[E]);
-    },
-  };
-  return ctx;
-}
-
 async function waitFor<T>(get: () => T | undefined, what: string, ms = 120_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -143,43 +101,25 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     await ensureBuilt();
     const golden = await goldenKilled();
     [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-sudo-copy-')]);
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    knownHostsPath = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
-    await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+    ({ key, knownHostsPath } = await keyClient(sshd, dir));
+    await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
     backend = path.join(dir, 'node', 'backend');
-    await fs.mkdir(path.dirname(backend), { recursive: true, mode: 0o755 });
-    await fs.cp(golden.dataDir, backend, { recursive: true });
-    const segs = await closedSegments(backend);
-    const damaged = segs[Math.floor(segs.length / 2)];
-    await flipByte(path.join(backend, damaged), Math.floor((await fs.stat(path.join(backend, damaged))).size / 2));
+    await copyDamaged(golden.dataDir, backend);
     await makeRootOnly(backend);
     before = await hashTree(backend);
-    const local = localDirectory(backend);
-    try {
-      reference = await validateDirectory(local);
-    } finally {
-      await local.close();
-    }
+    reference = await validateLocally(backend);
     expect(reference.engine).toBe('dqlite');
     configureSsh({ knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') });
   }, 300_000);
 
   afterAll(async () => {
-    await fs.rm(SUDOERS, { force: true });
+    await sudoers.remove();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
   function direct(): Promise<SshConnection> {
-    return connectSsh({
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-      hostKeys: { knownHosts: new KnownHostsFile(knownHostsPath), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    });
+    return connectByKey(sshd, { key, knownHostsPath });
   }
 
   function session(asked: PromptRequest[]): SudoSession {
@@ -341,8 +281,8 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
 
   it('through the handlers (web mode): plan, wrong password refused, copy done and validated, no SFTP, nothing leaks', async () => {
     const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
-    const wrong = testContext(() => 'not-the-password');
-    const ctx = testContext(() => sshd.password);
+    const wrong = sudoTestContext(() => 'not-the-password');
+    const ctx = sudoTestContext(() => sshd.password);
     const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
     try {
       const bad = (await sshHandlers['ssh.connect']({ target }, wrong)).connectionId;

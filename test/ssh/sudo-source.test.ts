@@ -14,90 +14,43 @@
  *   directory is `not-found`.
  * Every served tree is hashed (contents, mode, mtime) before and after.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
 import {
   SUDO_CHECK_PASSWORD,
   SUDO_PROBE,
   SudoRunner,
-  connectSsh,
   sudoWrapped,
   type SshConnection,
 } from '../../electron/services/ssh/connection';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
 import { sudoDirectory, sudoListCommand, sudoReadCommand } from '../../electron/services/ssh/sudo-source';
 import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { createSampleCatalog } from '../../electron/services/samples';
-import type { CallContext } from '../../electron/services/registry';
-import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
-import type { ApiEvents, EventName } from '../../shared/contract/api';
 import type { ValidationReport } from '../../shared/contract/report';
 import * as panel from '../../renderer/src/features/node/commands';
-import { closedSegments, ensureBuilt, flipByte, hashTree } from '../cli/fixtures';
+import { ensureBuilt, hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { connectByKey, copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
+import { sudoersDropIn } from '../helpers/sudoers';
+import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
 
-const run = promisify(execFile);
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
 // Sorts before other test files' drop-ins for the same user, so a NOPASSWD rule of theirs still wins for them.
-const SUDOERS = `/etc/sudoers.d/lifeboat-sudo-source-${process.pid}`;
-
-/** Install a sudoers drop-in only after visudo accepts it: a broken file would lock sudo for everyone. */
-async function installSudoers(rule: string): Promise<void> {
-  const staged = `${SUDOERS}.staged`;
-  await fs.writeFile(staged, `${rule}\n`, { mode: 0o440 });
-  try {
-    await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
-    await fs.rename(staged, SUDOERS);
-  } finally {
-    await fs.rm(staged, { force: true });
-  }
-}
-
-interface Recorded {
-  event: EventName;
-  payload: ApiEvents[EventName];
-}
-
-type TestContext = CallContext & { events: Recorded[]; prompts: number; of<E extends EventName>(event: E): ApiEvents[E][] };
-
-/** A client that answers sudo prompts with `answer()` (null cancels). */
-function testContext(answer: () => string | null): TestContext {
-  const events: Recorded[] = [];
-  const ctx: TestContext = {
-    transport: 'web',
-    events,
-    prompts: 0,
-    emit(event, payload) {
-      events.push({ event, payload });
-      if (event === 'ssh.prompt') {
-        const p = payload as ApiEvents['ssh.prompt'];
-        if (p.kind === 'sudo') ctx.prompts++;
-        const a = p.kind === 'sudo' ? answer() : null;
-        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a] }, ctx);
-      }
-    },
-    of<E extends EventName>(event: E) {
-      return events.filter((e) => e.event === event).map((e) => e.payload as ApiEvents[E]);
-    },
-  };
-  return ctx;
-}
+const sudoers = sudoersDropIn('lifeboat-sudo-source');
 
 function verdictOf(r: ValidationReport) {
   return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
 }
 
-async function outcome(ctx: TestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
+async function outcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const done = ctx.of('validation.done').find((e) => e.jobId === jobId);
@@ -138,49 +91,31 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     await ensureBuilt();
     const golden = await goldenKilled();
     [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-sudo-src-')]);
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    knownHostsPath = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
-    await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+    ({ key, knownHostsPath } = await keyClient(sshd, dir));
+    await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
     // As MicroK8s's backend: owned by root, 0700; the login user cannot even list it.
     rootOnly = path.join(dir, 'node', 'backend');
-    await fs.mkdir(path.dirname(rootOnly), { recursive: true, mode: 0o755 });
-    await fs.cp(golden.dataDir, rootOnly, { recursive: true });
-    const segs = await closedSegments(rootOnly);
-    damagedSegment = segs[Math.floor(segs.length / 2)];
-    await flipByte(path.join(rootOnly, damagedSegment), Math.floor((await fs.stat(path.join(rootOnly, damagedSegment))).size / 2));
+    damagedSegment = await copyDamaged(golden.dataDir, rootOnly);
     for (const n of await fs.readdir(rootOnly)) await fs.chmod(path.join(rootOnly, n), 0o600);
     await fs.chmod(rootOnly, 0o700);
     before = await hashTree(rootOnly);
-    const local = localDirectory(rootOnly);
-    try {
-      reference = await validateDirectory(local);
-    } finally {
-      await local.close();
-    }
+    reference = await validateLocally(rootOnly);
     expect(reference.engine).toBe('dqlite');
     expect(reference.findings.some((f) => f.severity === 'error' && f.file === damagedSegment)).toBe(true);
     configureSsh({ knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') });
   }, 300_000);
 
   afterAll(async () => {
-    await fs.rm(SUDOERS, { force: true });
+    await sudoers.remove();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
   function direct(): Promise<SshConnection> {
-    return connectSsh({
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-      hostKeys: { knownHosts: new KnownHostsFile(knownHostsPath), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    });
+    return connectByKey(sshd, { key, knownHostsPath });
   }
 
-  async function connect(ctx: TestContext): Promise<string> {
+  async function connect(ctx: SudoTestContext): Promise<string> {
     const { connectionId } = await sshHandlers['ssh.connect'](
       { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false } },
       ctx,
@@ -260,7 +195,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
 
   it('SFTP is refused on the root-only dir; with sudo the verdict, findings and batches are local validation’s', async () => {
     const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
-    const ctx = testContext(() => sshd.password);
+    const ctx = sudoTestContext(() => sshd.password);
     try {
       const connectionId = await connect(ctx);
       await expect(service.start({ kind: 'remote', connectionId, path: rootOnly }, ctx)).rejects.toMatchObject({ code: 'permission-denied' });
@@ -308,8 +243,8 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
 
   it('a wrong password, a cancelled prompt and a missing directory are clear errors, and start no job', async () => {
     const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
-    const wrong = testContext(() => 'not-the-password');
-    const cancelling = testContext(() => null);
+    const wrong = sudoTestContext(() => 'not-the-password');
+    const cancelling = sudoTestContext(() => null);
     try {
       const a = await connect(wrong);
       const err = await service.start({ kind: 'remote', connectionId: a, path: rootOnly, sudo: true }, wrong).catch((e: unknown) => e);
@@ -327,7 +262,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
         code: 'bad-params',
       });
 
-      const ok = testContext(() => sshd.password);
+      const ok = sudoTestContext(() => sshd.password);
       const c = await connect(ok);
       await expect(service.start({ kind: 'remote', connectionId: c, path: path.join(dir, 'nope'), sudo: true }, ok)).rejects.toMatchObject({
         code: 'not-found',

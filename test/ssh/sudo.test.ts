@@ -5,34 +5,20 @@
  * reused, re-asked after a wrong answer, never needed with NOPASSWD, and
  * never written to the node's disk or our recordings.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import { connectSsh, runSudo, SudoError, type SshConnection } from '../../electron/services/ssh/connection';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import { runSudo, SudoError, type SshConnection } from '../../electron/services/ssh/connection';
 import { configureSsh, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
 import type { SshEvents } from '../../shared/contract/ssh';
 import { lookCommand, sudoCommandTexts } from '../../renderer/src/features/node/commands';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
+import { connectByKey, keyClient } from '../helpers/ssh-node';
+import { sudoersDropIn } from '../helpers/sudoers';
 
-const run = promisify(execFile);
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo');
-const SUDOERS = `/etc/sudoers.d/lifeboat-test-${process.pid}`;
-
-/** Install a sudoers drop-in only after visudo accepts it: a broken file would lock sudo for everyone. */
-async function installSudoers(rule: string): Promise<void> {
-  const staged = `${SUDOERS}.staged`;
-  await fs.writeFile(staged, `${rule}\n`, { mode: 0o440 });
-  try {
-    await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
-    await fs.rename(staged, SUDOERS);
-  } finally {
-    await fs.rm(staged, { force: true });
-  }
-}
+const sudoers = sudoersDropIn('lifeboat-test');
 
 describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
   let sshd: SshdInstance;
@@ -44,23 +30,15 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
   beforeAll(async () => {
     sshd = await startSshd();
     dir = await makeTempDir('lifeboat-sudo-');
-    const key = await generateKey(dir, 'id');
-    keyPath = key.privatePath;
-    await sshd.authorize(key.publicLine);
-    knownHostsPath = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
-    await installSudoers(`${TEST_USER} ALL=(root) ALL`);
-    conn = await connectSsh({
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [keyPath] },
-      hostKeys: { knownHosts: new KnownHostsFile(knownHostsPath), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    });
+    const client = await keyClient(sshd, dir);
+    keyPath = client.key.privatePath;
+    knownHostsPath = client.knownHostsPath;
+    await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
+    conn = await connectByKey(sshd, client);
   });
   afterAll(async () => {
     conn?.close();
-    await fs.rm(SUDOERS, { force: true });
+    await sudoers.remove();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -117,11 +95,11 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
       const session = { prompt: async () => [sshd.password], user: sshd.user, host: sshd.host };
       const r = await runSudo(conn, command, session);
       expect(r.code).toBe(0);
-      await installSudoers(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
+      await sudoers.install(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
       try {
         await runSudo(conn, command, { prompt: async () => null, user: sshd.user, host: sshd.host });
       } finally {
-        await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+        await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
       }
     } finally {
       conn.off('command', onCommand);
@@ -131,14 +109,14 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
   });
 
   it('runs without asking where sudo is passwordless', async () => {
-    await installSudoers(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
+    await sudoers.install(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
     try {
       let asked = 0;
       const r = await runSudo(conn, 'id -u', { prompt: async () => (asked++, null), user: sshd.user, host: sshd.host });
       expect(r).toMatchObject({ code: 0, stdout: '0\n' });
       expect(asked).toBe(0);
     } finally {
-      await installSudoers(`${TEST_USER} ALL=(root) ALL`);
+      await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
     }
   });
 

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh, type SshConnection } from '../../electron/services/ssh/connection';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import type { SshConnection } from '../../electron/services/ssh/connection';
 import { SessionRecorder, createHeadlessTerminal, terminalText } from '../../electron/services/ssh/recorder';
 import { TerminalSession } from '../../electron/services/ssh/terminal';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
+import { connectByKey, keyClient } from '../helpers/ssh-node';
 
 /** Wait until `pred()` holds, polling. */
 async function until(pred: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
@@ -30,16 +30,7 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
   beforeAll(async () => {
     sshd = await startSshd();
     dir = await makeTempDir('lifeboat-term-');
-    const key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    await fs.writeFile(path.join(dir, 'kh'), sshd.knownHostsLine() + '\n');
-    conn = await connectSsh({
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-      hostKeys: { knownHosts: new KnownHostsFile(path.join(dir, 'kh')), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    });
+    conn = await connectByKey(sshd, await keyClient(sshd, dir, 'kh'));
   });
   afterAll(async () => {
     conn?.close();

@@ -9,6 +9,7 @@ import type { LogAnalysis } from '../../../../shared/logs/types';
 import { startLogAnalysis, type LogJob } from '../logs/log-jobs';
 import { LIST_COMMANDS, logCommand, parsePickList, type LogPresetId, type PickRow } from './logs-commands';
 import { addFetched, fetchNodeLog, hasLogLines, toLogSources, type FetchedLog } from './logs-fetch';
+import { panelOf, withoutPanel } from './panels';
 
 export interface PickListing {
   status: 'running' | 'done' | 'failed';
@@ -47,19 +48,12 @@ export class NodeLogsStore {
   constructor(readonly client: LifeboatClient) {}
 
   panel(connectionId: string): NodeLogsPanel {
-    let p = this.panels[connectionId];
-    if (!p) {
-      p = new NodeLogsPanel(connectionId);
-      this.panels[connectionId] = p;
-    }
-    return p;
+    return panelOf(this.panels, connectionId, (id) => new NodeLogsPanel(id));
   }
 
   /** The node went away: its panel goes; what was fetched from it stays (it is evidence). */
   forget(connectionId: string): void {
-    if (!(connectionId in this.panels)) return;
-    const { [connectionId]: _gone, ...rest } = this.panels;
-    this.panels = rest;
+    if (connectionId in this.panels) this.panels = withoutPanel(this.panels, connectionId);
   }
 
   choose(panel: NodeLogsPanel, preset: LogPresetId): void {

@@ -11,6 +11,7 @@ import type { CopyOutPlan, CopyOutProgress, CopyOutResult, NodeCommand, SshEvent
 import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
+import { panelOf, withoutPanel } from './panels';
 
 export interface LookState {
   status: 'running' | 'done' | 'failed';
@@ -98,19 +99,12 @@ export class NodeStore {
   }
 
   panel(connectionId: string): NodePanel {
-    let p = this.panels[connectionId];
-    if (!p) {
-      p = new NodePanel(connectionId);
-      this.panels[connectionId] = p;
-    }
-    return p;
+    return panelOf(this.panels, connectionId, (id) => new NodePanel(id));
   }
 
   /** The node is gone (disconnected): its panel goes too; its log lines stay. */
   forget(connectionId: string): void {
-    if (!(connectionId in this.panels)) return;
-    const { [connectionId]: _gone, ...rest } = this.panels;
-    this.panels = rest;
+    if (connectionId in this.panels) this.panels = withoutPanel(this.panels, connectionId);
   }
 
   logFor(connectionId: string): LogEntry[] {

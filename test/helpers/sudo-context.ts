@@ -1,0 +1,37 @@
+/**
+ * A web-mode client for the SSH handlers that records every event and answers
+ * sudo prompts itself, as the panel would after asking the user.
+ */
+import type { CallContext } from '../../electron/services/registry';
+import { sshHandlers } from '../../electron/services/ssh/handlers';
+import type { ApiEvents, EventName } from '../../shared/contract/api';
+
+export interface Recorded {
+  event: EventName;
+  payload: ApiEvents[EventName];
+}
+
+export type SudoTestContext = CallContext & { events: Recorded[]; prompts: number; of<E extends EventName>(event: E): ApiEvents[E][] };
+
+/** A client that answers sudo prompts with `answer()` (null cancels) and any other prompt with a cancel. */
+export function sudoTestContext(answer: () => string | null): SudoTestContext {
+  const events: Recorded[] = [];
+  const ctx: SudoTestContext = {
+    transport: 'web',
+    events,
+    prompts: 0,
+    emit(event, payload) {
+      events.push({ event, payload });
+      if (event === 'ssh.prompt') {
+        const p = payload as ApiEvents['ssh.prompt'];
+        if (p.kind === 'sudo') ctx.prompts++;
+        const a = p.kind === 'sudo' ? answer() : null;
+        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a] }, ctx);
+      }
+    },
+    of<E extends EventName>(event: E) {
+      return events.filter((e) => e.event === event).map((e) => e.payload as ApiEvents[E]);
+    },
+  };
+  return ctx;
+}
