@@ -193,9 +193,12 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('validates a dropped directory in the worker: findings, the bad segment on the map, its batches', async () => {
+  it('validates a folder picked with "Open folder…" in the worker: findings, the bad segment on the map, its batches', async () => {
     const { page: p, errors } = await page();
-    await p.getByTestId('folder-input').setInputFiles(damagedDir);
+    // Through the visible button, as a user does: it opens a folder chooser.
+    const chooser = p.waitForEvent('filechooser');
+    await p.getByRole('button', { name: 'Open folder…' }).click();
+    await (await chooser).setFiles(damagedDir);
     const verdict = p.getByTestId('verdict');
     await verdict.waitFor({ timeout: 60_000 });
     expect(await verdict.getAttribute('data-verdict')).toBe('fails');

@@ -82,3 +82,21 @@ describe('finding titles', () => {
     expect(stale).toEqual([]);
   });
 });
+
+/** Test files that count as a unit or engine test of a finding code (not this catalog test). */
+function testSources(): string {
+  const out: string[] = [];
+  for (const sub of ['dqlite', 'oracle', 'cli', 'lz4', 'web']) {
+    const d = path.join(root, 'test', sub);
+    for (const n of readdirSync(d)) if (n.endsWith('.test.ts')) out.push(readFileSync(path.join(d, n), 'utf8'));
+  }
+  return out.join('\n');
+}
+
+describe('finding tests', () => {
+  it('every emitted code is asserted by name in a test outside the catalog tests', () => {
+    const tests = testSources();
+    const untested = [...emittedCodes(sources).entries()].filter(([code]) => !new RegExp(`'${code.replace(/[.-]/g, '\\$&')}[':]`).test(tests)).map(([code, file]) => `${code} (emitted in ${file})`);
+    expect(untested).toEqual([]);
+  });
+});
