@@ -69,6 +69,21 @@ describe.skipIf(!canRun)('reading the node in Chromium (web mode, real sshd, rea
     const panel = page.getByTestId('datadir-panel');
     await panel.waitFor();
 
+    // Browse: the node's tree over SFTP, opened one level up, leads into the data directory.
+    await page.getByTestId('datadir-path').fill(path.dirname(served));
+    await page.getByTestId('datadir-browse').click();
+    const picker = page.getByTestId('remote-picker');
+    await picker.waitFor({ timeout: 20_000 });
+    expect(await picker.getAttribute('data-dir')).toBe(path.dirname(served));
+    await picker.locator('[data-testid="remote-picker-entry"][data-name="k8s-dqlite"]').click();
+    await expect.poll(() => picker.getAttribute('data-dir')).toBe(served);
+    // Every file of the directory is listed (all are plain files here), segments among them.
+    expect(await picker.getByTestId('remote-picker-file').count()).toBe(Object.keys(servedBefore).length);
+    expect(await picker.locator(`[data-testid="remote-picker-file"][data-name="${segmentFiles[0]}"]`).count()).toBe(1);
+    await picker.getByTestId('remote-picker-use').click();
+    await picker.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('datadir-path').inputValue()).toBe(served);
+
     // The exact command is on screen before anything runs.
     await page.getByTestId('datadir-path').fill(served);
     const shown = await page.getByTestId('datadir-command').locator('pre').innerText();

@@ -365,7 +365,9 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
       expect(c.asked).toEqual([]);
       const facts = result.facts;
       expect(headline(byId(facts, 'system'))).toContain(`${os.hostname()}: Linux ${os.release()}`);
-      expect(byId(facts, 'disk.use')?.data?.percent).toBe(parseDf(await sh(`df -hT ${backend}`))[0].usePercent);
+      // The disk is shared with other work: its use may move a point between the probe and this df.
+      const usePercent = Number(byId(facts, 'disk.use')?.data?.percent);
+      expect(Math.abs(usePercent - Number(parseDf(await sh(`df -hT ${backend}`))[0].usePercent))).toBeLessThanOrEqual(1);
       // stat needs no read permission on the directory itself: root-owned, 0700.
       expect(headline(byId(facts, 'datadir'))).toMatch(new RegExp(`^data dir ${backend}: directory, owner root:root, mode 0700`));
       expect(headline(byId(facts, 'manifests'))).toBe('static pods: /etc/kubernetes/manifests not present');

@@ -12,6 +12,7 @@ import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
 import { panelOf, withoutPanel } from './panels';
+import { openRemoteDir, type RemoteDirView } from './remote-tree';
 
 export interface LookState {
   status: 'running' | 'done' | 'failed';
@@ -62,6 +63,9 @@ export class NodePanel {
   validateError = $state<string | null>(null);
   copy = $state<CopyState | null>(null);
   copyError = $state<string | null>(null);
+  /** The remote tree picker ("Browse…"), open when not null. */
+  browser = $state<RemoteDirView | null>(null);
+  browsing = $state(false);
 
   constructor(readonly connectionId: string) {}
 }
@@ -123,6 +127,23 @@ export class NodeStore {
     list.push(() => this.route(jobId, fn));
     this.early.set(jobId, list);
     if (this.early.size > 50) this.early.delete(this.early.keys().next().value!);
+  }
+
+  /** Open the remote tree picker at `dir` (SFTP listing, read-only; nothing runs on the node). */
+  async browse(panel: NodePanel, dir: string): Promise<void> {
+    panel.browsing = true;
+    try {
+      panel.browser = await openRemoteDir((d) => this.client.call('ssh.list', { connectionId: panel.connectionId, path: d }), dir);
+    } finally {
+      panel.browsing = false;
+    }
+  }
+
+  /** The picked directory becomes the panel's path; the picker closes. */
+  pick(panel: NodePanel, dir: string): void {
+    panel.path = dir;
+    panel.browser = null;
+    panel.validateError = null;
   }
 
   /** Run `ls -l --time-style=full-iso` on the node (read-only) and read it as a listing. */
