@@ -18,7 +18,7 @@ import type {
   SshTarget,
   UnknownKeyDecision,
 } from '../../../../shared/contract/ssh';
-import { targetLabel } from './targets';
+import { endpointText, targetLabel } from './targets';
 
 export interface NodeConnection {
   /** Back-end connection id; a local `pending-N` id until `ssh.connect` answers. */
@@ -207,7 +207,7 @@ export class SshStore {
     const node = this.nodes.find((n) => n.id === connectionId);
     if (!node) return;
     const n = this.tabs.filter((t) => t.connectionId === connectionId).length + 1;
-    const tab: TerminalTab = { key: `tab-${++this.seq}`, connectionId, title: `${node.target.user}@${node.target.label ?? node.target.host} #${n}` };
+    const tab: TerminalTab = { key: `tab-${++this.seq}`, connectionId, title: `${tabTitleBase(node.target)} #${n}` };
     this.tabs.push(tab);
     this.activeTab = tab.key;
   }
@@ -267,4 +267,9 @@ let store: SshStore | null = null;
 export function sshStore(client: LifeboatClient): SshStore {
   store ??= new SshStore(client);
   return store;
+}
+
+/** Tab titles name the node so that two nodes on one host (different ports) stay apart. */
+function tabTitleBase(target: SshTarget): string {
+  return target.label && target.label !== target.host ? `${target.user}@${target.label}` : endpointText(target);
 }
