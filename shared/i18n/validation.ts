@@ -13,7 +13,7 @@ export default defineCatalog(
     'validation.fact.starts': 'Starts as it is:',
     'validation.fact.silentLoss': 'Silent data loss on start:',
     'validation.fact.findings': 'Findings:',
-    'validation.fact.findingsCount': '{errors} errors, {warnings} warnings',
+    'validation.fact.findingsCount': 'errors: {errors}, warnings: {warnings}',
     'validation.fact.unknown': 'unknown',
     'validation.fatal.title': 'The engine would stop with',
     'validation.lost.title': 'What would be lost',
