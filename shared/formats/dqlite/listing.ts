@@ -8,6 +8,7 @@ import type { SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import type { ListingAnalysis, ListingEntry } from '../../contract/listing';
 import { filterSegments, type SimSegment } from './loader';
+import { emptySegmentScan } from './segment';
 import { classifyName } from './segment-name';
 import { libraftSegmentOrder } from './segment-order';
 
@@ -39,24 +40,6 @@ export function parseListing(text: string): { entries: ListingEntry[]; skipped: 
   return { entries, skipped };
 }
 
-function placeholderScan(size: number) {
-  return {
-    size,
-    format: null,
-    zeroFormatAllZero: false,
-    batches: 0,
-    entries: 0,
-    validBytes: 0,
-    failure: null,
-    nonZeroTail: false,
-    later: null,
-    terms: null,
-    types: { command: 0, barrier: 0, change: 0, other: 0 },
-    boundaryAtTarget: null,
-    lastChange: null,
-    bytesRead: 0,
-  };
-}
 
 export function analyzeListing(text: string): ListingAnalysis {
   const { entries, skipped } = parseListing(text);
@@ -86,7 +69,7 @@ export function analyzeListing(text: string): ListingAnalysis {
         first: c.kind === 'closed' ? c.first : null,
         last: c.kind === 'closed' ? c.last : null,
         counter: c.kind === 'open' ? c.counter : null,
-        scan: placeholderScan(e.size),
+        scan: emptySegmentScan(e.size),
       });
     } else if (c.kind === 'snapshot-meta') {
       const data = byName.get(c.dataName);

@@ -375,14 +375,15 @@ export async function scanSegment(src: ByteSource, opts: ScanOptions = {}): Prom
   }
 }
 
-async function scanWith(w: Window, size: number, opts: ScanOptions): Promise<SegmentScan> {
-  const scan: SegmentScan = {
+/** A scan of a file nothing has been read from yet (also what a listing knows: only the size). */
+export function emptySegmentScan(size: number): SegmentScan {
+  return {
     size,
     format: null,
     zeroFormatAllZero: false,
     batches: 0,
     entries: 0,
-    validBytes: Math.min(size, 8),
+    validBytes: 0,
     failure: null,
     nonZeroTail: false,
     later: null,
@@ -392,6 +393,11 @@ async function scanWith(w: Window, size: number, opts: ScanOptions): Promise<Seg
     lastChange: null,
     bytesRead: 0,
   };
+}
+
+async function scanWith(w: Window, size: number, opts: ScanOptions): Promise<SegmentScan> {
+  const scan = emptySegmentScan(size);
+  scan.validBytes = Math.min(size, 8);
   if (size < 8) {
     scan.bytesRead = w.bytesRead;
     return scan;
