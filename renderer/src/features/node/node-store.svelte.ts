@@ -11,6 +11,7 @@ import type { CopyOutPlan, CopyOutProgress, CopyOutResult, NodeCommand, SshEvent
 import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
+import { markInterrupted, type LogEntry } from './session-log';
 import { panelOf, withoutPanel } from './panels';
 import { openRemoteDir, type RemoteDirView } from './remote-tree';
 
@@ -44,11 +45,7 @@ export interface CopyState {
   attempts: number;
 }
 
-export interface LogEntry extends NodeCommand {
-  /** Exit code once an exec ended (undefined while running; SFTP entries never end). */
-  code?: number | null;
-  elapsedMs?: number;
-}
+export type { LogEntry } from './session-log';
 
 /** Opens a back-end validation in the report view; rejects when it cannot start (the panel shows why). */
 export type ValidateOpener = (source: SourceRef, title: string) => Promise<void>;
@@ -84,6 +81,9 @@ export class NodeStore {
     this.unsubscribe.push(
       client.on('ssh.command', (c) => {
         this.log = [...this.log.slice(-(MAX_LOG - 1)), { ...c }];
+      }),
+      client.on('ssh.state', (e) => {
+        if (e.state === 'dropped' || e.state === 'closed') markInterrupted(this.log, e.connectionId);
       }),
       client.on('ssh.command.end', (e) => {
         const entry = this.log.find((l) => l.id === e.id);
