@@ -1,3 +1,4 @@
+import type { LocalText } from './text';
 /**
  * What validation of a dqlite (libraft) backend directory reports. Produced by
  * `shared/formats/dqlite`, drawn by the renderer's segment map. Fields may be
@@ -157,6 +158,8 @@ export interface LoaderDecision {
   renamedCorrupt: string[];
   /** Short human account of the steps the loader takes. */
   narrative: string[];
+  /** The same sentences as catalog keys + params, for translation (same length and order as `narrative`). */
+  narrativeText?: LocalText[];
 }
 
 export interface Membership {

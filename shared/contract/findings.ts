@@ -12,6 +12,15 @@ export interface Finding {
   /** Plain-language English message (the UI may translate by code). */
   message: string;
   /**
+   * Values for the placeholders of the message template, so the UI can show the
+   * message in the user's language: the template is `messageKey` when set,
+   * else `finding.<code>.message` (shared/i18n/dqlite-text.ts). Absent when the
+   * message was not written from a template (show `message` as it is).
+   */
+  params?: Record<string, string | number>;
+  /** Catalog key of the message template when it is a variant, not `finding.<code>.message`. */
+  messageKey?: string;
+  /**
    * The real engine's own error text where it has one, so the user can match
    * it to the line in `journalctl` (e.g. `load closed segment …: entries batch
    * 394 starting at byte 8384000: entries count in preamble is zero`).

@@ -12,11 +12,12 @@ import findings from './findings';
 import samples from './samples';
 import ssh from './ssh';
 import logs from './logs';
+import dqliteText from './dqlite-text';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};

@@ -193,6 +193,26 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the field-report sample in Chinese: the loader narrative and finding messages are Chinese, engine text verbatim', async () => {
+    const { page: p, errors } = await page({ locale: 'zh-CN' });
+    await p.getByRole('button', { name: /打开示例：断电/ }).click();
+    const verdict = p.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe('fails');
+    const narrative = await p.getByTestId('loader-narrative').locator('li').allInnerTexts();
+    expect(narrative.length).toBeGreaterThan(2);
+    expect(narrative[0]).toMatch(/^加载最新的 snapshot snapshot-\d+-\d+-\d+（index \d+）。$/);
+    expect(narrative.join('\n')).not.toMatch(/Start index|Start-up fails|Load the newest/);
+    // The engine's own text stays as journalctl prints it, inside the Chinese sentence.
+    expect(narrative[narrative.length - 1]).toMatch(/^启动失败：load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero$/);
+    const zero = p.locator('li.finding[data-code="segment.count-zero"] .message');
+    expect(await zero.innerText()).toMatch(/^第 \d+ 个 batch（字节 \d+）：batch 的条目数为零/);
+    const tail = p.locator('li.finding[data-code="segment.block-aligned-tail"] .message');
+    expect(await tail.innerText()).toMatch(/^文件大小恰好是 \d+ 个 4096 字节的块/);
+    await screenshot(p, 'sample-field-report-zh');
+    expect(errors).toEqual([]);
+  });
+
   it('validates a folder picked with "Open folder…" in the worker: findings, the bad segment on the map, its batches', async () => {
     const { page: p, errors } = await page();
     // Through the visible button, as a user does: it opens a folder chooser.

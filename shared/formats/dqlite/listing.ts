@@ -166,7 +166,7 @@ export function analyzeListing(text: string): ListingAnalysis {
     narrative.push(`The loader takes the newest snapshot ${chosen.file} (index ${chosen.index}).`);
     const f = filterSegments(sorted, chosen.index, chosen.file);
     if (f.ok) {
-      if (f.note) narrative.push(f.note);
+      if (f.note) narrative.push(f.note.text);
       for (const s of f.ignored) roleOf.set(s.name, 'ignored');
       for (const s of f.kept) roleOf.set(s.name, 'loaded');
       if (f.ignored.length) narrative.push(`${f.ignored.length} closed segment(s) before the newest contiguous chain are ignored.`);

@@ -9,7 +9,16 @@
 import type { LoaderRole, LostRange } from '../../contract/dqlite';
 import { closedSegmentName } from './segment-name';
 import { libraftSegmentOrder } from './segment-order';
-import { entriesAfterFailure, interpretClosed, interpretOpen, type SegmentScan } from './segment';
+import { entriesAfterFailure, interpretClosed, interpretOpen, type OpenDeletedReason, type SegmentScan } from './segment';
+import type { LocalText } from '../../contract/text';
+import type { DqliteTextKey } from '../../i18n/dqlite-text';
+import { say, type Said } from './say';
+
+const DELETED_TEXT: Record<OpenDeletedReason, DqliteTextKey> = {
+  'empty file': 'dqlite.narrative.open-deleted.empty',
+  'never written (all zeros)': 'dqlite.narrative.open-deleted.zeros',
+  'no valid batch': 'dqlite.narrative.open-deleted.no-batch',
+};
 import type { EngineErrorKind, SnapshotMetaCheck } from './snapshot-meta';
 import type { SnapshotDataCheck } from './snapshot-data';
 
@@ -59,6 +68,8 @@ export interface LoaderResult {
   renamed: string[];
   lost: LostRange[];
   narrative: string[];
+  /** `narrative` as catalog keys + params (same order). */
+  narrativeText: LocalText[];
   /** Open segments loaded at indexes that may not be theirs (an earlier open segment lost entries). */
   indexShift: string[];
   passes: number;
@@ -85,7 +96,7 @@ export function chooseSnapshot(snapshots: SimSnapshot[]): SimSnapshot | null {
 }
 
 export type FilterResult =
-  | { ok: true; kept: SimSegment[]; ignored: SimSegment[]; note: string | null }
+  | { ok: true; kept: SimSegment[]; ignored: SimSegment[]; note: Said | null }
   | { ok: false; text: string; file: string; ignored: SimSegment[] };
 
 /** uvFilterSegments over a sorted list (closed first, then open). */
@@ -95,17 +106,17 @@ export function filterSegments<T extends SimSegment>(sorted: T[], snapIndex: num
   while (j < sorted.length && sorted[j].kind === 'closed') j++;
   j--;
   const newest = sorted[j];
-  let note: string | null = null;
+  let note: Said | null = null;
   if ((newest.last ?? 0) < snapIndex) {
     if (sorted[sorted.length - 1].kind !== 'open') {
       return {
         ok: true,
         kept: [],
         ignored: sorted,
-        note: `The newest closed segment ${newest.name} ends before the snapshot index ${snapIndex} and there are no open segments: all closed segments are ignored.`,
+        note: say('dqlite.narrative.all-ignored', { file: newest.name, index: snapIndex }),
       };
     }
-    note = `The newest closed segment ${newest.name} ends before the snapshot index ${snapIndex}, but open segments exist, so libraft keeps every segment.`;
+    note = say('dqlite.narrative.keep-all', { file: newest.name, index: snapIndex });
   }
   let i = j;
   while (i > 0) {
@@ -135,6 +146,11 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
   const renamed: string[] = [];
   const lost: LostRange[] = [];
   const narrative: string[] = [];
+  const narrativeText: LocalText[] = [];
+  const tell = (s: Said) => {
+    narrative.push(s.text);
+    narrativeText.push(s.local);
+  };
   const indexShift: string[] = [];
   let lostOpenEntries = false;
 
@@ -149,7 +165,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     // 0 until the snapshot is loaded and the segments are filtered (a failure before that has no start index).
     let start = snapshot ? 0 : 1;
     if (snapshot) {
-      narrative.push(`${depth ? 'Retry: l' : 'L'}oad the newest snapshot ${snapshot.dataName} (index ${snapshot.index}).`);
+      tell(say(depth ? 'dqlite.narrative.snapshot.retry' : 'dqlite.narrative.snapshot', { file: snapshot.dataName, index: snapshot.index }));
       if (!snapshot.meta.ok) {
         return {
           ok: false,
@@ -183,10 +199,13 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       const f = filterSegments(list, snapshot.index, snapshot.dataName);
       for (const s of f.ignored) roles.set((s as VFile).orig, 'ignored');
       if (!f.ok) return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
-      if (f.note) narrative.push(f.note);
+      if (f.note) tell(f.note);
       if (f.ignored.length) {
-        narrative.push(
-          `${f.ignored.length} older closed segment(s) (${f.ignored[0].name}${f.ignored.length > 1 ? ` … ${f.ignored[f.ignored.length - 1].name}` : ''}) are not part of the newest contiguous chain and are ignored (not read, left on disk).`,
+        tell(
+          say('dqlite.narrative.ignored', {
+            count: f.ignored.length,
+            files: `${f.ignored[0].name}${f.ignored.length > 1 ? ` … ${f.ignored[f.ignored.length - 1].name}` : ''}`,
+          }),
         );
       }
       // Not splice(...spread): a backend can hold more segments than a call takes arguments.
@@ -195,13 +214,13 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       for (const k of kept) list.push(k);
       start = list.length && list[0].kind === 'closed' ? (list[0].first ?? 1) : snapshot.index + 1;
     } else {
-      narrative.push(`${depth ? 'Retry: n' : 'N'}o usable snapshot: the log must start at index 1.`);
+      tell(say(depth ? 'dqlite.narrative.no-snapshot.retry' : 'dqlite.narrative.no-snapshot'));
     }
     if (list.length === 0) {
-      narrative.push(`No segments to load; start index ${start}.`);
+      tell(say('dqlite.narrative.no-segments', { start }));
       return { ok: true, start, n: 0, snapshot };
     }
-    narrative.push(`Start index ${start}; loading ${list.length} segment(s) in order.`);
+    tell(say('dqlite.narrative.loading', { start, count: list.length }));
     let next = start;
     let n = 0;
     const recover = (i: number, firstLostIndex: number) => {
@@ -224,7 +243,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         loseRange(v.orig, first, count, `auto-recovery renames ${v.name} to corrupt-<ns>-${v.name}`);
         idx = first + Math.max(count, 0);
       }
-      narrative.push(`Auto-recovery renames ${list.length - i} file(s) to corrupt-*: ${list.slice(i).map((v) => v.name).join(', ')}.`);
+      tell(say('dqlite.narrative.renames', { count: list.length - i, files: list.slice(i).map((v) => v.name).join(', ') }));
     };
     for (let i = 0; i < list.length; i++) {
       const v = list[i];
@@ -238,7 +257,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
             loseRange(v.orig, next, after.count, `${v.name} has no valid first batch and is deleted, though valid batches follow${after.exact ? '' : ' (at least this many entries)'}`);
             lostOpenEntries = true;
           }
-          narrative.push(`${v.name}: ${r.reason}, deleted.`);
+          tell(say(DELETED_TEXT[r.reason], { file: v.name }));
           continue;
         }
         if (r.outcome === 'fatal') {
@@ -263,10 +282,10 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
             lostOpenEntries = true;
           }
           roles.set(v.orig, 'truncated');
-          narrative.push(`${v.name}: truncated at byte ${v.scan.validBytes} (first bad batch) and closed as ${newName}; the non-zero bytes after it are destroyed.`);
+          tell(say('dqlite.narrative.open-truncated', { file: v.name, offset: v.scan.validBytes, newName }));
         } else {
           roles.set(v.orig, 'loaded');
-          narrative.push(`${v.name}: ${r.entries} entries, closed as ${newName}.`);
+          tell(say('dqlite.narrative.open-closed', { file: v.name, entries: r.entries, newName }));
         }
         dir.delete(v.name);
         const fin: VFile = { ...v, name: newName, kind: 'closed', first: next, last: next + r.entries - 1, counter: null, finalisedEntries: r.entries };
@@ -295,7 +314,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         const fatal: LoaderFatal = { kind: r.kind, code: r.code, text: `load closed segment ${v.name}: ${r.text}`, file: v.orig, offset: r.offset, crash: r.crash ?? false };
         const isLastClosed = i + 1 === list.length || list[i + 1].kind === 'open';
         if (r.kind === 'corrupt' && isLastClosed) recover(i, v.first ?? next);
-        else if (r.kind === 'corrupt') narrative.push(`${v.name} is not the last closed segment, so auto-recovery does not touch it.`);
+        else if (r.kind === 'corrupt') tell(say('dqlite.narrative.not-last-closed', { file: v.name }));
         return { ok: false, start, snapshot, fatal };
       }
       roles.set(v.orig, 'loaded');
@@ -324,7 +343,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
   let passes = 1;
   let r = pass(0);
   if (!r.ok && !r.fatal.crash && r.fatal.kind === 'corrupt' && autoRecovery) {
-    narrative.push(`First attempt failed (RAFT_CORRUPT): ${r.fatal.text}. libraft retries once.`);
+    tell(say('dqlite.narrative.retry', { error: r.fatal.text }));
     passes = 2;
     // Roles of the retry replace those of the first pass, except files already renamed/deleted/finalised.
     for (const [k, role] of roles) if (role === 'fails' || role === 'ignored') roles.set(k, 'not-read');
@@ -334,9 +353,13 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
   for (const l of lost) l.coveredBySnapshot = l.last <= snapIndex;
   if (r.ok) {
     const last = r.n > 0 ? r.start + r.n - 1 : snapshot ? snapshot.index : null;
-    narrative.push(`Start-up succeeds: entries ${r.start}..${last ?? '-'}${snapshot ? ` on top of snapshot ${snapshot.index}` : ''}.`);
-    return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, roles, ranges, renamed, lost, narrative, indexShift, passes };
+    tell(
+      snapshot
+        ? say('dqlite.narrative.succeeds.snapshot', { first: r.start, last: last ?? '-', snapshot: snapshot.index })
+        : say('dqlite.narrative.succeeds', { first: r.start, last: last ?? '-' }),
+    );
+    return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
   }
-  narrative.push(r.fatal.crash ? `libraft crashes here (${r.fatal.text}).` : `Start-up fails: ${r.fatal.text}`);
-  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: null, roles, ranges, renamed, lost, narrative, indexShift, passes };
+  tell(say(r.fatal.crash ? 'dqlite.narrative.crashes' : 'dqlite.narrative.fails', { error: r.fatal.text }));
+  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: null, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
 }

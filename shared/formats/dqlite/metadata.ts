@@ -6,6 +6,8 @@
  * deleted at start-up; these checks run in raft_init, before any segment.
  */
 import { putU64, u64At } from './le';
+import { findingText } from './say';
+import type { TextParams } from '../../contract/text';
 
 export const METADATA_SIZE = 32;
 
@@ -20,7 +22,7 @@ export type MetadataCheck =
   | { state: 'absent' }
   | { state: 'torn'; size: number } // deleted by libraft, treated as absent
   | { state: 'ok'; value: MetadataDecoded }
-  | { state: 'error'; code: string; engineError: string; message: string; offset: number | null };
+  | { state: 'error'; code: string; engineError: string; message: string; params: TextParams; messageKey?: string; offset: number | null };
 
 export function decodeMetadata(b: Uint8Array): MetadataDecoded {
   return { format: u64At(b, 0), version: u64At(b, 8), term: u64At(b, 16), votedFor: u64At(b, 24) };
@@ -45,7 +47,7 @@ export function checkMetadata(name: 'metadata1' | 'metadata2', size: number, byt
       code: 'metadata.size',
       offset: METADATA_SIZE,
       engineError: `${name} has size ${size} instead of ${METADATA_SIZE}`,
-      message: `${name} is ${size} bytes; libraft requires exactly 32 and refuses to start.`,
+      ...findingText('finding.metadata.size.message', { file: name, size }),
     };
   }
   const v = decodeMetadata(bytes);
@@ -55,7 +57,7 @@ export function checkMetadata(name: 'metadata1' | 'metadata2', size: number, byt
       code: 'metadata.format',
       offset: 0,
       engineError: `decode content of ${name}: bad format version ${v.format}`,
-      message: `${name} has format version ${v.format} (expected 1).`,
+      ...findingText('finding.metadata.format.message', { file: name, format: String(v.format) }),
     };
   }
   if (v.version === 0n) {
@@ -64,7 +66,7 @@ export function checkMetadata(name: 'metadata1' | 'metadata2', size: number, byt
       code: 'metadata.version-zero',
       offset: 8,
       engineError: `decode content of ${name}: version is set to zero`,
-      message: `${name} has version 0, which libraft never writes.`,
+      ...findingText('finding.metadata.version-zero.message', { file: name }),
     };
   }
   return { state: 'ok', value: v };

@@ -15,6 +15,10 @@ import { crc32 } from './crc';
 import { ENTRY_BARRIER, ENTRY_CHANGE, ENTRY_COMMAND, MAX_BATCH_ENTRIES, batchHeaderSize, isKnownEntryType } from './batch';
 import { pad8, u32At, u64At, u64RoundedAt } from './le';
 import type { EngineErrorKind } from './snapshot-meta';
+import type { TextParams } from '../../contract/text';
+import { interpolate } from '../../i18n/index';
+import { BATCH_PROBLEMS, findingKeyOfBatch, type BatchProblemKey, type DqliteTextKey } from '../../i18n/dqlite-text';
+import { say } from './say';
 
 const CHUNK = 1024 * 1024;
 /** Largest RAFT_CHANGE payload we keep for membership (configurations are tiny). */
@@ -34,6 +38,9 @@ export interface BatchFailure {
   /** libraft's text after `entries batch N starting at byte M: ` (empty for RAFT_MALFORMED, which has none). */
   detail: string;
   message: string;
+  /** Catalog key and params of `message` (the finding message adds the batch number and offset). */
+  problem: BatchProblemKey;
+  problemParams?: TextParams;
   /**
    * Entries in the failing batch, when its header checksum proved the count
    * (data checksum failures, short data); null when the count is not trusted.
@@ -229,14 +236,20 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     kind: EngineErrorKind,
     code: string,
     detail: string,
-    message: string,
+    problem: BatchProblemKey,
+    problemParams?: TextParams,
     offset = start,
     headerCrc: 'ok' | 'bad' | null = null,
     count = 0,
-  ): BatchOutcome => ({ ok: false, failure: { offset, batchStart: start, kind, code, detail, message }, headerCrc, count });
+  ): BatchOutcome => ({
+    ok: false,
+    failure: { offset, batchStart: start, kind, code, detail, message: interpolate(BATCH_PROBLEMS.en[problem], problemParams), problem, ...(problemParams ? { problemParams } : {}) },
+    headerCrc,
+    count,
+  });
 
   if (start + 8 > size) {
-    return fail('ioerr', 'segment.short-preamble', `read preamble: ${shortRead(size - start, 8)}`, 'The file ends inside a batch preamble (checksums).');
+    return fail('ioerr', 'segment.short-preamble', `read preamble: ${shortRead(size - start, 8)}`, 'short-preamble');
   }
   if (start + 16 > size) {
     // libraft has already advanced past the checksums here and reports that offset.
@@ -244,21 +257,23 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
       'ioerr',
       'segment.short-preamble',
       `read preamble: ${shortRead(size - start - 8, 8)}`,
-      'The file ends inside a batch preamble (entry count).',
+      'short-preamble-count',
+      undefined,
       start + 8,
     );
   }
   const pre = await w.get(start, 16);
   const nBig = u64At(pre.buf, pre.at + 8);
   if (nBig === 0n) {
-    return fail('corrupt', 'segment.count-zero', 'entries count in preamble is zero', 'A batch has an entry count of zero (usually zero fill: the file ends in unused space).');
+    return fail('corrupt', 'segment.count-zero', 'entries count in preamble is zero', 'count-zero');
   }
   if (nBig > BigInt(MAX_BATCH_ENTRIES)) {
     return fail(
       'corrupt',
       'segment.count-too-high',
       `entries count ${nBig} in preamble is too high`,
-      `A batch claims ${nBig} entries, more than libraft's limit of ${MAX_BATCH_ENTRIES}: the bytes are not a batch.`,
+      'count-too-high',
+      { count: String(nBig), limit: MAX_BATCH_ENTRIES },
     );
   }
   const n = Number(nBig);
@@ -268,7 +283,8 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
       'ioerr',
       'segment.short-header',
       `read header: ${shortRead(size - start - 16, batchHeaderSize(n) - 8)}`,
-      `The file ends inside the header of a ${n}-entry batch.`,
+      'short-header',
+      { n },
       start,
       null,
       n,
@@ -283,7 +299,7 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     // next valid batch starts, the count was probably intact (see entriesAfterFailure).
     let claimed = 0;
     for (let i = 0; i < n; i++) claimed += u32At(hdr.buf, hdr.at + 8 + 16 * i + 12);
-    const o = fail('corrupt', 'segment.header-checksum', 'header checksum mismatch', 'The batch header checksum does not match.', start, 'bad', n);
+    const o = fail('corrupt', 'segment.header-checksum', 'header checksum mismatch', 'header-checksum', undefined, start, 'bad', n);
     if (!o.ok) o.failure.claimed = { entries: n, size: 8 + batchHeaderSize(n) + claimed };
     return o;
   }
@@ -297,7 +313,7 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     const p = hdr.at + 8 + 16 * i;
     const type = hdr.buf[p + 8];
     if (!isKnownEntryType(type)) {
-      return fail('malformed', 'segment.entry-type', '', `Entry ${i + 1} of the batch has unknown type ${type} (libraft: RAFT_MALFORMED).`, start, 'ok', n);
+      return fail('malformed', 'segment.entry-type', '', 'entry-type', { entry: i + 1, type }, start, 'ok', n);
     }
     const term = u64RoundedAt(hdr.buf, p);
     const len = u32At(hdr.buf, p + 12);
@@ -317,7 +333,8 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
       'ioerr',
       'segment.short-data',
       `read data: ${shortRead(size - headerEnd, dataLen)}`,
-      `The file ends inside the payloads of a batch (${dataLen} bytes needed, ${size - headerEnd} left).`,
+      'short-data',
+      { needed: dataLen, left: size - headerEnd },
       start,
       'ok',
       n,
@@ -325,7 +342,7 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
   }
   const actual2 = await w.crc(headerEnd, dataLen);
   if (actual2 !== crc2Stored) {
-    return trusted(fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'The batch payload checksum does not match.', start, 'ok', n), 8 + batchHeaderSize(n) + dataLen);
+    return trusted(fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'data-checksum', undefined, start, 'ok', n), 8 + batchHeaderSize(n) + dataLen);
   }
   return { ok: true, size: 8 + batchHeaderSize(n) + dataLen, count: n, terms: [minTerm, maxTerm], types, lastChange };
 }
@@ -494,9 +511,17 @@ export type ClosedLoad =
       text: string;
       offset: number | null;
       message: string;
+      /** Catalog template of `message` and its params. */
+      messageKey: DqliteTextKey;
+      params?: TextParams;
       /** libraft asserts/crashes instead of returning an error. */
       crash?: boolean;
     };
+
+/** `message` plus the template key and params it came from. */
+function said(key: DqliteTextKey, params?: TextParams): { message: string; messageKey: DqliteTextKey; params?: TextParams } {
+  return { message: say(key, params).text, messageKey: key, ...(params ? { params } : {}) };
+}
 
 /** libraft's `unsigned expected_n = end - first + 1` (32-bit). */
 export function expectedEntries(first: number, last: number): number {
@@ -505,7 +530,7 @@ export function expectedEntries(first: number, last: number): number {
 
 export function interpretClosed(first: number, last: number, scan: SegmentScan): ClosedLoad {
   if (scan.size === 0) {
-    return { ok: false, kind: 'corrupt', code: 'segment.empty', text: 'file is empty', offset: 0, message: 'The closed segment is empty (0 bytes).' };
+    return { ok: false, kind: 'corrupt', code: 'segment.empty', text: 'file is empty', offset: 0, ...said('finding.segment.empty.message') };
   }
   if (scan.format === null) {
     return {
@@ -514,7 +539,7 @@ export function interpretClosed(first: number, last: number, scan: SegmentScan):
       code: 'segment.too-short',
       text: `file has only ${scan.size} bytes`,
       offset: 0,
-      message: `The closed segment has only ${scan.size} bytes, less than its 8-byte format header.`,
+      ...said('finding.segment.too-short.message', { size: scan.size }),
     };
   }
   if (scan.format !== 1n) {
@@ -524,7 +549,7 @@ export function interpretClosed(first: number, last: number, scan: SegmentScan):
       code: 'segment.format',
       text: `unexpected format version ${scan.format}`,
       offset: 0,
-      message: `The segment starts with format version ${scan.format}, not 1${scan.format === 0n ? ' (unwritten, zero-filled space)' : ''}.`,
+      ...said(scan.format === 0n ? 'finding.segment.format.message.zero' : 'finding.segment.format.message', { format: String(scan.format) }),
     };
   }
   if (scan.failure) {
@@ -535,7 +560,7 @@ export function interpretClosed(first: number, last: number, scan: SegmentScan):
       code: f.code,
       text: `entries batch ${f.batch} starting at byte ${f.offset}${f.detail ? `: ${f.detail}` : ''}`,
       offset: f.batchStart,
-      message: `Batch ${f.batch} at byte ${f.batchStart}: ${f.message}`,
+      ...said(findingKeyOfBatch(f.problem), { ...f.problemParams, batch: f.batch, batchStart: f.batchStart }),
     };
   }
   const expected = expectedEntries(first, last);
@@ -546,15 +571,18 @@ export function interpretClosed(first: number, last: number, scan: SegmentScan):
       code: 'segment.entries-mismatch',
       text: `found ${scan.entries} entries (expected ${expected})`,
       offset: null,
-      message: `The file holds ${scan.entries} entries but its name promises ${expected} (${first}..${last}).`,
+      ...said('finding.segment.entries-mismatch.message', { entries: scan.entries, expected, first, last }),
     };
   }
   return { ok: true, entries: scan.entries };
 }
 
+/** Why libraft deletes an open segment instead of loading it. */
+export type OpenDeletedReason = 'empty file' | 'never written (all zeros)' | 'no valid batch';
+
 /** Result of loading a file as an open segment (uvSegmentLoadOpen). */
 export type OpenLoad =
-  | { outcome: 'deleted'; reason: string }
+  | { outcome: 'deleted'; reason: OpenDeletedReason }
   | { outcome: 'finalised'; entries: number; validBytes: number; truncated: boolean }
   | {
       outcome: 'fatal';
@@ -563,6 +591,9 @@ export type OpenLoad =
       text: string;
       offset: number | null;
       message: string;
+      /** Catalog template of `message` and its params. */
+      messageKey: DqliteTextKey;
+      params?: TextParams;
       /** libraft 0.15 double-frees on this path (segfault) instead of printing the error. */
       crash: boolean;
     };
@@ -576,7 +607,7 @@ export function interpretOpen(scan: SegmentScan): OpenLoad {
       code: 'segment.too-short',
       text: `file has only ${scan.size} bytes`,
       offset: 0,
-      message: `The open segment has only ${scan.size} bytes, less than its 8-byte format header.`,
+      ...said('finding.segment.too-short.message.open', { size: scan.size }),
       crash: false,
     };
   }
@@ -588,7 +619,7 @@ export function interpretOpen(scan: SegmentScan): OpenLoad {
       code: 'segment.format',
       text: `unexpected format version ${scan.format}`,
       offset: 0,
-      message: `The open segment starts with format version ${scan.format}, not 1.`,
+      ...said('finding.segment.format.message.open', { format: String(scan.format) }),
       crash: false,
     };
   }
@@ -600,7 +631,7 @@ export function interpretOpen(scan: SegmentScan): OpenLoad {
       code: f.code,
       text: `entries batch ${f.batch} starting at byte ${f.offset}${f.detail ? `: ${f.detail}` : ''}`,
       offset: f.batchStart,
-      message: `Batch ${f.batch} at byte ${f.batchStart}: ${f.message}`,
+      ...said(findingKeyOfBatch(f.problem), { ...f.problemParams, batch: f.batch, batchStart: f.batchStart }),
       // The entries already loaded point into the buffer freed on this path.
       crash: scan.batches > 0,
     };

@@ -8,6 +8,8 @@ import type { ByteSource } from '../../bytes/byte-source';
 import type { RunOptions } from '../../contract/progress';
 import { verifyLz4Frame } from '../lz4/frame';
 import { u32At } from './le';
+import { findingText } from './say';
+import type { TextParams } from '../../contract/text';
 
 export const LZ4_MAGIC = 0x184d2204;
 
@@ -19,6 +21,9 @@ export interface SnapshotDataCheck {
   errorOffset: number | null;
   contentSize: number | null;
   message: string | null;
+  /** Template params (and variant key) of `message`, see shared/i18n/dqlite-text.ts. */
+  params?: TextParams;
+  messageKey?: string;
 }
 
 /** LZ4 errors that LZ4F_getFrameInfo reports (frame header), others come from LZ4F_decompress. */
@@ -56,6 +61,8 @@ export async function checkSnapshotData(src: ByteSource, opts: RunOptions = {}):
     engineError: lz4EngineError(error),
     errorOffset: r.errorOffset,
     contentSize: r.contentSize,
-    message: `The LZ4 frame is damaged (${error}${r.errorOffset !== null ? ` at byte ${r.errorOffset}` : ''}).`,
+    ...(r.errorOffset !== null
+      ? findingText('finding.snapshot.data-lz4.message.at', { error, offset: r.errorOffset })
+      : findingText('finding.snapshot.data-lz4.message', { error })),
   };
 }

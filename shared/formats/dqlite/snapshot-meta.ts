@@ -12,6 +12,8 @@ import type { RaftServer } from '../../contract/dqlite';
 import { crc32 } from './crc';
 import { decodeConfiguration, encodeConfiguration } from './configuration';
 import { concatBytes, putU64, u32At, u64At } from './le';
+import { findingText } from './say';
+import type { TextParams } from '../../contract/text';
 
 export const SNAPSHOT_META_HEADER = 32;
 export const MAX_META_CONFIGURATION = 1024 * 1024;
@@ -27,6 +29,9 @@ export type SnapshotMetaCheck =
       kind: EngineErrorKind;
       offset: number;
       message: string;
+      /** Template params (and variant key) of `message`, see shared/i18n/dqlite-text.ts. */
+      params: TextParams;
+      messageKey?: string;
       /** libraft's text; null where libraft only traces and reports no message. */
       engineError: string | null;
       configurationIndex: number | null;
@@ -58,7 +63,7 @@ export async function checkSnapshotMeta(
       code: 'snapshot.meta-short',
       kind: 'ioerr',
       offset: size,
-      message: `${name} has ${size} bytes; the 32-byte header is incomplete.`,
+      ...findingText('finding.snapshot.meta-short.message', { file: name, size }),
       engineError: `short read: ${size} bytes instead of ${SNAPSHOT_META_HEADER}`,
       configurationIndex: null,
     };
@@ -71,7 +76,7 @@ export async function checkSnapshotMeta(
       code: 'snapshot.meta-format',
       kind: 'malformed',
       offset: 0,
-      message: `${name} has format version ${format} (expected 1); libraft rejects it as malformed.`,
+      ...findingText('finding.snapshot.meta-format.message', { file: name, format: String(format) }),
       engineError: null,
       configurationIndex: null,
     };
@@ -85,10 +90,9 @@ export async function checkSnapshotMeta(
       code: 'snapshot.meta-conf-length',
       kind: 'corrupt',
       offset: 24,
-      message:
-        confLen === 0n
-          ? `${name} holds no configuration (length 0).`
-          : `${name} claims a ${confLen}-byte configuration, more than libraft's 1 MiB limit.`,
+      ...(confLen === 0n
+        ? findingText('finding.snapshot.meta-conf-length.message', { file: name })
+        : findingText('finding.snapshot.meta-conf-length.message.too-long', { file: name, length: String(confLen) })),
       engineError: null,
       configurationIndex,
     };
@@ -100,7 +104,7 @@ export async function checkSnapshotMeta(
       code: 'snapshot.meta-short',
       kind: 'ioerr',
       offset: size,
-      message: `${name} ends after ${size} bytes but its configuration needs ${SNAPSHOT_META_HEADER + want}.`,
+      ...findingText('finding.snapshot.meta-short.message.configuration', { file: name, size, needed: SNAPSHOT_META_HEADER + want }),
       engineError: `short read: ${size - SNAPSHOT_META_HEADER} bytes instead of ${want}`,
       configurationIndex,
     };
@@ -114,7 +118,7 @@ export async function checkSnapshotMeta(
       code: 'snapshot.meta-checksum',
       kind: 'corrupt',
       offset: 8,
-      message: `${name}: the checksum does not match its contents.`,
+      ...findingText('finding.snapshot.meta-checksum.message', { file: name }),
       engineError: `read ${name}: checksum mismatch`,
       configurationIndex,
     };
@@ -126,7 +130,7 @@ export async function checkSnapshotMeta(
       code: 'snapshot.meta-configuration',
       kind: 'malformed',
       offset: SNAPSHOT_META_HEADER + decoded.offset,
-      message: `${name}: the configuration cannot be decoded (${decoded.error}).`,
+      ...findingText('finding.snapshot.meta-configuration.message', { file: name, error: decoded.error }),
       engineError: null,
       configurationIndex,
     };

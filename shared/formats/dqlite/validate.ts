@@ -20,6 +20,8 @@ import { entriesAfterFailure, expectedEntries, interpretClosed, interpretOpen, s
 import { classifyName, type RaftFileName } from './segment-name';
 import { checkSnapshotData } from './snapshot-data';
 import { checkSnapshotMeta } from './snapshot-meta';
+import { findingText } from './say';
+import type { DqliteTextKey } from '../../i18n/dqlite-text';
 
 export function looksLikeDqliteDirectory(names: string[]): boolean {
   return names.some((n) => {
@@ -89,15 +91,15 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     if (c.kind === 'tmp') {
       deletedAtInit.add(e.name);
       otherFiles.push({ file: e.name, size: e.size, kind: 'tmp (deleted at start-up)' });
-      findings.push({ severity: 'info', code: 'dir.tmp-file', file: e.name, offset: null, message: `${e.name} is an unfinished temporary file; libraft deletes it at start-up.` });
+      findings.push({ severity: 'info', code: 'dir.tmp-file', file: e.name, offset: null, ...findingText('finding.dir.tmp-file.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
       deletedAtInit.add(e.name);
       otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)' });
-      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, message: `${e.name} has no .meta file; libraft deletes it at start-up.` });
+      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-data.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-meta' && !names.has(c.dataName)) {
       deletedAtInit.add(e.name);
       otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)' });
-      findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, message: `${e.name} has no data file; libraft deletes it at start-up.` });
+      findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }) });
     }
   }
 
@@ -122,15 +124,15 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       votedFor: chk.state === 'ok' ? chk.value.votedFor.toString() : null,
     });
     if (chk.state === 'torn') {
-      findings.push({ severity: 'warning', code: 'metadata.torn', file: n, offset: 0, message: `${n} has only ${e.size} bytes (torn write); libraft deletes it at start-up.` });
+      findings.push({ severity: 'warning', code: 'metadata.torn', file: n, offset: 0, ...findingText('finding.metadata.torn.message', { file: n, size: e.size }) });
     } else if (chk.state === 'error') {
-      findings.push({ severity: 'error', code: chk.code, file: n, offset: chk.offset, message: chk.message, engineError: chk.engineError });
+      findings.push({ severity: 'error', code: chk.code, file: n, offset: chk.offset, ...findingFields(chk), engineError: chk.engineError });
     }
   }
   // Same version in both files: raft_init refuses (the rest of the metadata decision needs info.yaml and the log, below).
   const pairError = checkMetadataPair(metaChecks.metadata1, metaChecks.metadata2);
   if (pairError && !(['metadata1', 'metadata2'] as const).some((n) => metaChecks[n].state === 'error')) {
-    findings.push({ severity: 'error', code: 'metadata.same-version', file: 'metadata2', offset: 8, message: 'metadata1 and metadata2 carry the same version; libraft cannot tell which is current.', engineError: pairError });
+    findings.push({ severity: 'error', code: 'metadata.same-version', file: 'metadata2', offset: 8, ...findingText('finding.metadata.same-version.message'), engineError: pairError });
   }
 
   // Snapshots.
@@ -159,15 +161,15 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     const codes: string[] = [];
     if (!meta.ok) {
       codes.push(meta.code);
-      findings.push({ severity: 'error', code: meta.code, file: e.name, offset: meta.offset, message: meta.message, ...(meta.engineError ? { engineError: meta.engineError } : {}) });
+      findings.push({ severity: 'error', code: meta.code, file: e.name, offset: meta.offset, ...findingFields(meta), ...(meta.engineError ? { engineError: meta.engineError } : {}) });
     }
     if (dataSize === 0) {
       codes.push('snapshot.data-empty');
-      findings.push({ severity: 'warning', code: 'snapshot.data-empty', file: c.dataName, offset: 0, message: `${c.dataName} is empty; libraft skips this snapshot.` });
+      findings.push({ severity: 'warning', code: 'snapshot.data-empty', file: c.dataName, offset: 0, ...findingText('finding.snapshot.data-empty.message', { file: c.dataName }) });
     }
     if (data && !data.ok) {
       codes.push('snapshot.data-lz4');
-      findings.push({ severity: 'error', code: 'snapshot.data-lz4', file: c.dataName, offset: data.errorOffset, message: data.message ?? 'The snapshot data is damaged.', engineError: data.engineError ?? undefined });
+      findings.push({ severity: 'error', code: 'snapshot.data-lz4', file: c.dataName, offset: data.errorOffset, ...(data.message !== null ? findingFields({ ...data, message: data.message }) : findingText('finding.snapshot.data-lz4.message.unknown')), engineError: data.engineError ?? undefined });
     }
     const sim: SimSnapshot = { metaName: e.name, dataName: c.dataName, term: c.term, index: c.index, timestamp: c.timestamp, dataSize, meta, data };
     sims.push(sim);
@@ -290,16 +292,16 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
         code: f.code,
         file: f.file,
         offset: f.offset,
-        message: loaderMessage(f.code),
+        ...loaderMessage(f.code),
         engineError: f.text,
       });
     }
     if (f.crash) {
-      findings.push({ severity: 'error', code: 'loader.crash', file: f.file, offset: f.offset, message: 'libraft 0.15 crashes (segfault/assertion) on this file instead of reporting an error.', engineError: f.text });
+      findings.push({ severity: 'error', code: 'loader.crash', file: f.file, offset: f.offset, ...findingText('finding.loader.crash.message'), engineError: f.text });
     }
   }
   for (const r of loader.renamed) {
-    findings.push({ severity: 'warning', code: 'loader.auto-recovery-rename', file: r, offset: null, message: `At start-up libraft would rename ${r} to corrupt-<ns>-${r} and carry on without its entries.` });
+    findings.push({ severity: 'warning', code: 'loader.auto-recovery-rename', file: r, offset: null, ...findingText('finding.loader.auto-recovery-rename.message', { file: r }) });
   }
   if (loader.indexShift.length) {
     findings.push({
@@ -307,7 +309,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       code: 'loader.open-index-shift',
       file: loader.indexShift[0],
       offset: null,
-      message: `After an earlier open segment loses entries, ${loader.indexShift.join(', ')} would be loaded at lower indexes than the ones they were written at.`,
+      ...findingText('finding.loader.open-index-shift.message', { files: loader.indexShift.join(', ') }),
     });
   }
 
@@ -345,7 +347,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       code: 'dir.corrupt-files',
       file: null,
       offset: null,
-      message: 'corrupt-* files are segments that auto-recovery set aside on an earlier start; their entries were dropped then and may be salvageable offline.',
+      ...findingText('finding.dir.corrupt-files.message'),
     });
   }
 
@@ -382,6 +384,8 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
             ...loader.narrative,
           ]
         : loader.narrative,
+      // The metadata sentence above has no template yet, so the translated narrative is only offered when it lines up.
+      ...(metadataFatal ? {} : { narrativeText: loader.narrativeText }),
     },
     membership: { servers: servers ?? [], source, clusterYaml, infoYaml },
     repair: planned.plan,
@@ -411,16 +415,20 @@ function knownOther(name: string): string {
   return 'not a raft file (ignored by libraft)';
 }
 
-function loaderMessage(code: string): string {
+/** A sub-check's message with its template params, as Finding fields. */
+function findingFields(c: { message: string; params?: Record<string, string | number>; messageKey?: string }): Pick<Finding, 'message' | 'params' | 'messageKey'> {
+  return { message: c.message, ...(c.params ? { params: c.params } : {}), ...(c.messageKey ? { messageKey: c.messageKey } : {}) };
+}
+
+function loaderMessage(code: string): ReturnType<typeof findingText> {
   switch (code) {
     case 'loader.unexpected-segment':
-      return 'A closed segment does not start where the previous one ended (gap or overlap).';
+      return findingText('finding.loader.unexpected-segment.message');
     case 'loader.past-snapshot':
-      return 'The first segment of the chain starts after the snapshot: entries in between are missing.';
-    case 'loader.behind-snapshot':
-      return 'The segments end before the snapshot index.';
+      return findingText('finding.loader.past-snapshot.message');
     default:
-      return 'Start-up fails.';
+      // Only the three loader.* codes reach here (see simulateLoad).
+      return findingText('finding.loader.behind-snapshot.message');
   }
 }
 
@@ -441,7 +449,7 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
         code: r.code,
         file: s.name,
         offset: r.offset,
-        message: r.message + (role === 'ignored' ? ' (libraft ignores this segment, so it does not stop start-up)' : ''),
+        ...findingText(role === 'ignored' ? (`${r.messageKey}.ignored` as DqliteTextKey) : r.messageKey, r.params),
         engineError: `load closed segment ${s.name}: ${r.text}`,
       });
     }
@@ -451,14 +459,14 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
         code: 'segment.block-aligned-tail',
         file: s.name,
         offset: s.scan.validBytes,
-        message: `The file is exactly ${s.scan.size / 4096} blocks of 4096 bytes and ends in zero fill: it was not truncated when it was closed.`,
+        ...findingText('finding.segment.block-aligned-tail.message', { blocks: s.scan.size / 4096 }),
       });
     }
   } else {
     const r = interpretOpen(s.scan);
     if (r.outcome === 'fatal') {
-      add({ severity: 'error', code: r.code, file: s.name, offset: r.offset, message: r.message, engineError: `load open segment ${s.name}: ${r.text}` });
-      if (r.crash) add({ severity: 'error', code: 'segment.open-crash', file: s.name, offset: r.offset, message: 'libraft 0.15 segfaults on this error in an open segment (double free) instead of printing it.' });
+      add({ severity: 'error', code: r.code, file: s.name, offset: r.offset, ...findingText(r.messageKey, r.params), engineError: `load open segment ${s.name}: ${r.text}` });
+      if (r.crash) add({ severity: 'error', code: 'segment.open-crash', file: s.name, offset: r.offset, ...findingText('finding.segment.open-crash.message') });
     } else if (r.outcome === 'finalised' && r.truncated && s.scan.nonZeroTail) {
       const f = s.scan.failure;
       add({
@@ -466,13 +474,18 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
         code: s.scan.later ? 'segment.open-truncated-data' : 'segment.open-torn-tail',
         file: s.name,
         offset: s.scan.validBytes,
-        message: s.scan.later
-          ? `Batch ${f?.batch} at byte ${s.scan.validBytes} is bad (${f?.detail}); ${entriesAfterFailure(s.scan).exact ? '' : 'at least '}${entriesAfterFailure(s.scan).count} entries (its own and those of the valid batches after it) would be cut off.`
-          : `The last write was torn at byte ${s.scan.validBytes} (${f?.detail}); libraft truncates it there.`,
+        ...(s.scan.later
+          ? findingText(entriesAfterFailure(s.scan).exact ? 'finding.segment.open-truncated-data.message' : 'finding.segment.open-truncated-data.message.at-least', {
+              batch: String(f?.batch),
+              offset: s.scan.validBytes,
+              detail: String(f?.detail),
+              count: entriesAfterFailure(s.scan).count,
+            })
+          : findingText('finding.segment.open-torn-tail.message', { offset: s.scan.validBytes, detail: String(f?.detail) })),
         engineError: f ? `entries batch ${f.batch} starting at byte ${f.offset}: ${f.detail}` : undefined,
       });
     } else if (r.outcome === 'deleted' && s.scan.later) {
-      add({ severity: 'error', code: 'segment.open-deleted-data', file: s.name, offset: 8, message: `The first batch is bad, so libraft deletes the whole file, though ${s.scan.later.entries} entries in valid batches follow.` });
+      add({ severity: 'error', code: 'segment.open-deleted-data', file: s.name, offset: 8, ...findingText('finding.segment.open-deleted-data.message', { entries: s.scan.later.entries }) });
     }
   }
   return out;

@@ -1,0 +1,28 @@
+/**
+ * Validator sentences in the UI language: the catalog template when the report
+ * carries one (Finding.params / LoaderDecision.narrativeText), else the English
+ * text as it is. Engine error texts are never translated (they match journalctl).
+ */
+import type { LoaderDecision } from '../../../../shared/contract/dqlite';
+import type { Finding } from '../../../../shared/contract/findings';
+import { hasMessage } from '../../../../shared/i18n/index';
+import { t } from '../../lib/i18n.svelte';
+
+/** The catalog key of a finding's message, or null when it was not written from a template. */
+export function findingMessageKey(f: Finding): string | null {
+  if (!f.params) return null;
+  const key = f.messageKey ?? `finding.${f.code}.message`;
+  return hasMessage(key) ? key : null;
+}
+
+export function findingMessage(f: Finding): string {
+  const key = findingMessageKey(f);
+  return key ? t(key, f.params) : f.message;
+}
+
+/** Narrative lines; translated only when the keyed list lines up with the English one. */
+export function narrativeLines(d: LoaderDecision): string[] {
+  const local = d.narrativeText;
+  if (!local || local.length !== d.narrative.length) return d.narrative;
+  return local.map((l, i) => (hasMessage(l.key) ? t(l.key, l.params) : d.narrative[i]));
+}
