@@ -114,6 +114,8 @@ export interface RepairStep {
   command: string;
   /** What this step keeps / loses, in plain words. */
   explanation: string;
+  /** `explanation` as catalog key + params, for the UI language. */
+  explanationText?: LocalText;
   /** The file this step changes, if any. */
   file?: string;
 }
@@ -127,6 +129,8 @@ export interface RepairPlan {
   /** Entries kept / lost by the plan (lost ranges not covered by a snapshot are real data loss). */
   lost: LostRange[];
   summary: string;
+  /** `summary` as catalog key + params, for the UI language. */
+  summaryText?: LocalText;
 }
 
 export interface LoaderDecision {

@@ -1,5 +1,6 @@
 import type { Finding } from './findings';
 import type { DqliteDetails, LostRange } from './dqlite';
+import type { LocalText } from './text';
 
 export type Engine = 'dqlite' | 'etcd' | 'unknown';
 
@@ -17,6 +18,8 @@ export interface ValidationReport {
   findings: Finding[];
   /** One-paragraph verdict in plain English. */
   summary: string;
+  /** `summary` as catalog key + params, for the UI language (dqlite only). */
+  summaryText?: LocalText;
   bytesRead: number;
   elapsedMs: number;
   dqlite?: DqliteDetails;

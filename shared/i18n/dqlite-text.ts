@@ -108,6 +108,45 @@ const en = {
   'finding.snapshot.data-lz4.message.at': 'The LZ4 frame is damaged ({error} at byte {offset}).',
   'finding.snapshot.data-lz4.message.unknown': 'The snapshot data is damaged.',
 
+  'finding.metadata.bootstrap-fails.message':
+    'No usable metadata1/metadata2 (term 0), so dqlite treats node {node} as brand new and calls raft_bootstrap(), which fails because {segment} already exists: the node exits with "raft_bootstrap(): " and an empty message.',
+  'finding.metadata.bootstrap-fails.message.unknown-node':
+    'No usable metadata1/metadata2 (term 0), so dqlite treats this node (no info.yaml: assumed to be the cluster\'s first node) as brand new and calls raft_bootstrap(), which fails because {segment} already exists: the node exits with "raft_bootstrap(): " and an empty message.',
+  'finding.metadata.bootstrap-over-log.message': 'No usable metadata1/metadata2 (term 0): dqlite would bootstrap node {node} again, writing term 1 and a new {segment} next to the existing log.',
+  'finding.metadata.bootstrap-over-log.message.unknown-node':
+    "No usable metadata1/metadata2 (term 0): dqlite would bootstrap this node (no info.yaml: assumed to be the cluster's first node) again, writing term 1 and a new {segment} next to the existing log.",
+  'finding.metadata.missing.message': 'No usable metadata1/metadata2: node {node} would start with term 0 and no vote recorded, forgetting the term it was in.',
+  'finding.metadata.missing.message.unknown-node':
+    "No usable metadata1/metadata2: this node (no info.yaml: assumed to be the cluster's first node) would start with term 0 and no vote recorded, forgetting the term it was in.",
+  'finding.membership.info-not-in-cluster.message': 'info.yaml names node {id} ({address}), which cluster.yaml does not list.',
+  'finding.membership.cluster-yaml-differs.message.missing': 'cluster.yaml disagrees with the raft configuration in {source}: missing {missing}.',
+  'finding.membership.cluster-yaml-differs.message.extra': 'cluster.yaml disagrees with the raft configuration in {source}: extra {extra}.',
+  'finding.membership.cluster-yaml-differs.message.both': 'cluster.yaml disagrees with the raft configuration in {source}: missing {missing}; extra {extra}.',
+  'finding.membership.cluster-yaml-differs.message.missing.log': 'cluster.yaml disagrees with the raft configuration in the log: missing {missing}.',
+  'finding.membership.cluster-yaml-differs.message.extra.log': 'cluster.yaml disagrees with the raft configuration in the log: extra {extra}.',
+  'finding.membership.cluster-yaml-differs.message.both.log': 'cluster.yaml disagrees with the raft configuration in the log: missing {missing}; extra {extra}.',
+  'finding.membership.node-not-in-configuration.message': 'This node ({id}, {address}) is not in the raft configuration from {source}.',
+  'finding.membership.node-not-in-configuration.message.log': 'This node ({id}, {address}) is not in the raft configuration from the log.',
+  'finding.segment.open-zeroed-live.message':
+    "{count} open segments ({files}) are all zeros, but libraft keeps at most {pool} unused spares: {file} was probably the segment being written and has been zeroed. Entries written after index {index} would be gone without a trace; check the node's last known index before starting it.",
+  'finding.segment.open-after-missing-closed.message':
+    '{file} is open segment number {counter} of the current run, but the log from index 1 holds only {counted} closed segment(s) besides configuration segments, so a closed segment written just before the open segments may be missing. libraft would load {file} from index {at}, possibly lower than where its entries were written, and apply them to the wrong state.',
+  'finding.listing.unparsed-lines.message': '{count} line(s) are not `ls -l` lines and were skipped.',
+  'finding.listing.gap.message': 'Entries {first}..{last} are missing between {before} and {after}.',
+  'finding.listing.overlap.message': '{file} overlaps {previous}.',
+  'finding.listing.bad-range.message': '{file} ends before it starts.',
+  'finding.listing.empty-segment.message': '{file} is empty: libraft fails with "file is empty".',
+  'finding.listing.block-aligned-closed.message':
+    '{file} is exactly {blocks} blocks of 4096 bytes. Closed segments are truncated to their exact length, so a block-aligned size suggests zero fill at the end (libraft: "entries count in preamble is zero").',
+  'finding.listing.tiny-after-full.message':
+    '{file} ({size} bytes) follows a full segment: a one-entry segment like this is written by bootstrap or `.reconfigure` (a single RAFT_CHANGE), not by normal appends.',
+  'finding.listing.open-segments.message':
+    '{count} open segment(s) ({files}): preallocated 8 MiB files holding the newest entries; their first index is not in the name and is inferred from the segment before them.',
+  'finding.listing.snapshot-ahead.message':
+    'The newest snapshot (index {index}) is ahead of the last closed segment (ends at {last}); the entries in between must be in the open segments.',
+  'finding.loader.past-snapshot.message.listing': 'Entries between the snapshot and the first segment are missing.',
+  'finding.loader.unexpected-segment.message.listing': 'Without a snapshot the first closed segment must start at index 1.',
+
   'dqlite.narrative.snapshot': 'Load the newest snapshot {file} (index {index}).',
   'dqlite.narrative.snapshot.retry': 'Retry: load the newest snapshot {file} (index {index}).',
   'dqlite.narrative.no-snapshot': 'No usable snapshot: the log must start at index 1.',
@@ -129,6 +168,59 @@ const en = {
   'dqlite.narrative.succeeds.snapshot': 'Start-up succeeds: entries {first}..{last} on top of snapshot {snapshot}.',
   'dqlite.narrative.crashes': 'libraft crashes here ({error}).',
   'dqlite.narrative.fails': 'Start-up fails: {error}',
+  'dqlite.repair.step.stop': 'Stop the datastore: starting dqlite changes files (finalises open segments, renames corrupt ones).',
+  'dqlite.repair.step.backup': 'Keep a full copy of the backend directory before changing anything.',
+  'dqlite.repair.step.quarantine-dir': 'Files are moved here, never deleted.',
+  'dqlite.repair.step.move.range': "Move {file} (entries {first}..{last}) out of the loader's way.",
+  'dqlite.repair.step.move': "Move {file} out of the loader's way.",
+  'dqlite.repair.step.keep-bytes': 'Keep the first {bytes} bytes (all complete, checksummed batches) of {file}; the full original stays in quarantine.',
+  'dqlite.repair.step.keep-bytes.rename': 'Keep the first {bytes} bytes (all complete, checksummed batches) of {file} as {newName}; the full original stays in quarantine.',
+  'dqlite.repair.step.write': 'Write a fresh {size}-byte {file} (the od output shows format, version, term, voted_for).',
+  'dqlite.repair.step.start': 'Start again.',
+  'dqlite.repair.step.verify': 'Check that k8s-dqlite started and the API answers.',
+  'dqlite.repair.note.snapshot-unusable': 'Snapshot {file} cannot be loaded; the previous snapshot is used instead.',
+  'dqlite.repair.note.gap':
+    'Entries {next}..{before} are missing: the log cannot continue past index {prev}. {file} and every later segment (entries {first}..{last}) are moved aside; they are unreachable for raft without the missing entries. Their data can only be salvaged offline (rebuild the database from a snapshot and the log, see the corrupt-*/quarantine salvage), and even then the changes in the missing range are gone.',
+  'dqlite.repair.note.gap.no-snapshot':
+    'Entries {next}..{before} are missing and no snapshot covers them: the log cannot continue past index {prev}. {file} and every later segment (entries {first}..{last}) are moved aside; they are unreachable for raft without the missing entries. Their data can only be salvaged offline (rebuild the database from a snapshot and the log, see the corrupt-*/quarantine salvage), and even then the changes in the missing range are gone.',
+  'dqlite.repair.note.inside-snapshot': '{file} holds only entries {first}..{last}, all inside snapshot {snapshot}: moving it aside loses nothing.',
+  'dqlite.repair.note.keep-closed': '{file}: keep its {entries} good entries ({first}..{last}) by truncating at byte {offset}.',
+  'dqlite.repair.note.keep-closed.rename': '{file}: keep its {entries} good entries ({first}..{last}) by truncating at byte {offset} and renaming it {newName}.',
+  'dqlite.repair.note.drop-rest': '{file} and the segments after it are moved aside.',
+  'dqlite.repair.note.keep-open': '{file}: keep its {entries} good entries by truncating it at byte {offset}.',
+  'dqlite.repair.note.open-unusable': '{file} has no usable batch; it is moved aside.',
+  'dqlite.repair.note.shifted': 'Open segments after a damaged one would be loaded at wrong indexes; they are moved aside.',
+  'dqlite.repair.note.cut-open':
+    '{file}: keep its {entries} good entries by truncating it at byte {offset}; the bad batch and everything after it (entries {first}..{last}) cannot be applied, because raft cannot skip an entry.',
+  'dqlite.repair.note.cut-open-unusable': '{file} has no valid first batch; it is moved aside (entries {first}..{last} in it cannot be applied).',
+  'dqlite.repair.note.behind-snapshot': 'The segments end before the snapshot; they are moved aside and the node starts from the snapshot.',
+  'dqlite.repair.note.past-snapshot':
+    'Entries between the snapshot and the first segment are missing; no file move can restore them. Salvage offline (rebuild from the snapshot and the segments).',
+  'dqlite.repair.note.metadata-torn': '{file} is a torn write ({size} bytes); it is moved aside (libraft would delete it).',
+  'dqlite.repair.note.metadata-unusable': '{file} is unusable ({error}); it is moved aside.',
+  'dqlite.repair.note.metadata-older': '{file} carries the same version as the other file and is the less recent one (lower term); it is moved aside.',
+  'dqlite.repair.note.metadata-write':
+    'Write a fresh {file}: format 1, version {version}, term {term} (the highest term in the log and snapshots), voted_for {votedFor} (this node). Without it dqlite would try to bootstrap over the existing log.',
+  'dqlite.repair.note.metadata-write.unknown-id':
+    "Write a fresh {file}: format 1, version {version}, term {term} (the highest term in the log and snapshots), voted_for 0 (this node's ID is unknown). Without it dqlite would try to bootstrap over the existing log.",
+  'dqlite.repair.summary.not-needed': 'No repair needed: the engine starts and keeps every entry.',
+  'dqlite.repair.summary.starts': 'After {ops} file operation(s) the node starts with entries up to {last} and nothing that is not already in the snapshot is lost.',
+  'dqlite.repair.summary.starts.loses': 'After {ops} file operation(s) the node starts with entries up to {last}; entries {ranges} cannot be kept.',
+  'dqlite.repair.summary.starts.empty': 'After {ops} file operation(s) the node starts and nothing that is not already in the snapshot is lost.',
+  'dqlite.repair.summary.starts.empty.loses': 'After {ops} file operation(s) the node starts; entries {ranges} cannot be kept.',
+  'dqlite.repair.summary.fails': 'No file-level repair makes the node start; an offline rebuild from the snapshot and segments is needed.',
+
+  // `{plan}` is the repair plan's summary; the UI fills it with that sentence in its own language.
+  'dqlite.summary.crash': 'dqlite will not start: libraft would crash while loading ({error}). {plan}',
+  'dqlite.summary.bootstrap':
+    'dqlite will not start: with no usable metadata1/metadata2 it calls raft_bootstrap() over the existing log, which fails ("start node: raft_bootstrap(): "). {plan}',
+  'dqlite.summary.fails': 'dqlite will not start: start-up fails with "{error}". {plan}',
+  'dqlite.summary.data-loss': 'dqlite would start, but only by silently dropping entries {ranges} (renamed to corrupt-* or truncated). Do not start it as is: {plan}',
+  'dqlite.summary.starts': 'dqlite would start: log {first}..{last}. No entry would be lost.',
+  'dqlite.summary.starts.snapshot': 'dqlite would start: snapshot {snapshot}, log {first}..{last}. No entry would be lost.',
+  'dqlite.summary.starts.set-aside': 'dqlite would start: log {first}..{last}. Some damaged files would be set aside, but everything in them is covered by the snapshot.',
+  'dqlite.summary.starts.snapshot.set-aside':
+    'dqlite would start: snapshot {snapshot}, log {first}..{last}. Some damaged files would be set aside, but everything in them is covered by the snapshot.',
 };
 
 export type DqliteTextKey = keyof typeof en;
@@ -171,6 +263,41 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.snapshot.data-lz4.message.at': 'LZ4 帧已损坏（{error}，位于字节 {offset}）。',
   'finding.snapshot.data-lz4.message.unknown': 'snapshot 数据已损坏。',
 
+  'finding.metadata.bootstrap-fails.message':
+    '没有可用的 metadata1/metadata2（term 为 0），所以 dqlite 把节点 {node} 当作全新节点并调用 raft_bootstrap()，而 {segment} 已存在，所以调用失败：节点以 "raft_bootstrap(): " 和一条空消息退出。',
+  'finding.metadata.bootstrap-fails.message.unknown-node':
+    '没有可用的 metadata1/metadata2（term 为 0），所以 dqlite 把本节点（没有 info.yaml：假定是集群的第一个节点）当作全新节点并调用 raft_bootstrap()，而 {segment} 已存在，所以调用失败：节点以 "raft_bootstrap(): " 和一条空消息退出。',
+  'finding.metadata.bootstrap-over-log.message': '没有可用的 metadata1/metadata2（term 为 0）：dqlite 会重新 bootstrap 节点 {node}，写入 term 1，并在现有日志旁边新建 {segment}。',
+  'finding.metadata.bootstrap-over-log.message.unknown-node':
+    '没有可用的 metadata1/metadata2（term 为 0）：dqlite 会重新 bootstrap 本节点（没有 info.yaml：假定是集群的第一个节点），写入 term 1，并在现有日志旁边新建 {segment}。',
+  'finding.metadata.missing.message': '没有可用的 metadata1/metadata2：节点 {node} 会以 term 0 启动且没有投票记录，忘记它原来所处的 term。',
+  'finding.metadata.missing.message.unknown-node': '没有可用的 metadata1/metadata2：本节点（没有 info.yaml：假定是集群的第一个节点）会以 term 0 启动且没有投票记录，忘记它原来所处的 term。',
+  'finding.membership.info-not-in-cluster.message': 'info.yaml 指明的节点 {id}（{address}）不在 cluster.yaml 的列表中。',
+  'finding.membership.cluster-yaml-differs.message.missing': 'cluster.yaml 与 {source} 中的 raft 配置不一致：缺少 {missing}。',
+  'finding.membership.cluster-yaml-differs.message.extra': 'cluster.yaml 与 {source} 中的 raft 配置不一致：多出 {extra}。',
+  'finding.membership.cluster-yaml-differs.message.both': 'cluster.yaml 与 {source} 中的 raft 配置不一致：缺少 {missing}；多出 {extra}。',
+  'finding.membership.cluster-yaml-differs.message.missing.log': 'cluster.yaml 与日志中的 raft 配置不一致：缺少 {missing}。',
+  'finding.membership.cluster-yaml-differs.message.extra.log': 'cluster.yaml 与日志中的 raft 配置不一致：多出 {extra}。',
+  'finding.membership.cluster-yaml-differs.message.both.log': 'cluster.yaml 与日志中的 raft 配置不一致：缺少 {missing}；多出 {extra}。',
+  'finding.membership.node-not-in-configuration.message': '本节点（{id}，{address}）不在来自 {source} 的 raft 配置中。',
+  'finding.membership.node-not-in-configuration.message.log': '本节点（{id}，{address}）不在来自日志的 raft 配置中。',
+  'finding.segment.open-zeroed-live.message':
+    '{count} 个 open segment（{files}）全为零，但 libraft 最多只保留 {pool} 个未使用的备用文件：{file} 很可能是正在写入的 segment，已被清零。index {index} 之后写入的条目会不留痕迹地消失；启动前请先确认该节点最后已知的 index。',
+  'finding.segment.open-after-missing-closed.message':
+    '{file} 是本次运行的第 {counter} 个 open segment，但从 index 1 开始的日志中除配置 segment 外只有 {counted} 个 closed segment，所以紧挨着 open segment 之前写入的某个 closed segment 可能缺失。libraft 会从 index {at} 加载 {file}，可能低于其条目写入时的 index，并把它们应用到错误的状态上。',
+  'finding.listing.unparsed-lines.message': '有 {count} 行不是 `ls -l` 的输出行，已跳过。',
+  'finding.listing.gap.message': '{before} 与 {after} 之间缺少条目 {first}..{last}。',
+  'finding.listing.overlap.message': '{file} 与 {previous} 重叠。',
+  'finding.listing.bad-range.message': '{file} 的结束位置在起始位置之前。',
+  'finding.listing.empty-segment.message': '{file} 是空文件：libraft 会报错 "file is empty"。',
+  'finding.listing.block-aligned-closed.message':
+    '{file} 的大小恰好是 {blocks} 个 4096 字节的块。closed segment 会被截断到实际长度，所以按块对齐的大小说明末尾可能是补零区域（libraft："entries count in preamble is zero"）。',
+  'finding.listing.tiny-after-full.message': '{file}（{size} 字节）跟在一个写满的 segment 之后：这种只有一个条目的 segment 由 bootstrap 或 `.reconfigure`（单个 RAFT_CHANGE）写入，而不是正常追加产生的。',
+  'finding.listing.open-segments.message': '{count} 个 open segment（{files}）：预分配的 8 MiB 文件，存放最新的条目；它们的起始 index 不在文件名中，由前一个 segment 推算。',
+  'finding.listing.snapshot-ahead.message': '最新的 snapshot（index {index}）领先于最后一个 closed segment（结束于 {last}）；中间的条目必定在 open segment 中。',
+  'finding.loader.past-snapshot.message.listing': 'snapshot 与第一个 segment 之间的条目缺失。',
+  'finding.loader.unexpected-segment.message.listing': '没有 snapshot 时，第一个 closed segment 必须从 index 1 开始。',
+
   'dqlite.narrative.snapshot': '加载最新的 snapshot {file}（index {index}）。',
   'dqlite.narrative.snapshot.retry': '重试：加载最新的 snapshot {file}（index {index}）。',
   'dqlite.narrative.no-snapshot': '没有可用的 snapshot：日志必须从 index 1 开始。',
@@ -192,6 +319,56 @@ const zh: Record<DqliteTextKey, string> = {
   'dqlite.narrative.succeeds.snapshot': '启动成功：条目 {first}..{last}，基于 snapshot {snapshot}。',
   'dqlite.narrative.crashes': 'libraft 在这里崩溃（{error}）。',
   'dqlite.narrative.fails': '启动失败：{error}',
+  'dqlite.repair.step.stop': '停止数据存储：dqlite 启动时会修改文件（把 open segment 定稿、给损坏的文件改名）。',
+  'dqlite.repair.step.backup': '在做任何改动之前，先完整备份 backend 目录。',
+  'dqlite.repair.step.quarantine-dir': '文件会被移到这里，绝不删除。',
+  'dqlite.repair.step.move.range': '把 {file}（条目 {first}..{last}）移出加载器的路径。',
+  'dqlite.repair.step.move': '把 {file} 移出加载器的路径。',
+  'dqlite.repair.step.keep-bytes': '保留 {file} 的前 {bytes} 字节（都是完整且校验和正确的 batch）；完整的原文件留在隔离目录中。',
+  'dqlite.repair.step.keep-bytes.rename': '保留 {file} 的前 {bytes} 字节（都是完整且校验和正确的 batch），并改名为 {newName}；完整的原文件留在隔离目录中。',
+  'dqlite.repair.step.write': '写入一个新的 {size} 字节的 {file}（od 的输出依次显示 format、version、term、voted_for）。',
+  'dqlite.repair.step.start': '重新启动。',
+  'dqlite.repair.step.verify': '检查 k8s-dqlite 是否已启动、API 是否有响应。',
+  'dqlite.repair.note.snapshot-unusable': 'snapshot {file} 无法加载；改用上一个 snapshot。',
+  'dqlite.repair.note.gap':
+    '条目 {next}..{before} 缺失：日志无法越过 index {prev} 继续。{file} 及其后所有 segment（条目 {first}..{last}）会被移开；缺少这些条目，raft 无法使用它们。其中的数据只能离线抢救（从 snapshot 和日志重建数据库，参见 corrupt-*/隔离文件的抢救），即便如此，缺失范围内的改动也已丢失。',
+  'dqlite.repair.note.gap.no-snapshot':
+    '条目 {next}..{before} 缺失，且没有 snapshot 覆盖它们：日志无法越过 index {prev} 继续。{file} 及其后所有 segment（条目 {first}..{last}）会被移开；缺少这些条目，raft 无法使用它们。其中的数据只能离线抢救（从 snapshot 和日志重建数据库，参见 corrupt-*/隔离文件的抢救），即便如此，缺失范围内的改动也已丢失。',
+  'dqlite.repair.note.inside-snapshot': '{file} 只包含条目 {first}..{last}，全部在 snapshot {snapshot} 之内：把它移开不会丢失任何数据。',
+  'dqlite.repair.note.keep-closed': '{file}：在字节 {offset} 处截断，保留其中 {entries} 个完好的条目（{first}..{last}）。',
+  'dqlite.repair.note.keep-closed.rename': '{file}：在字节 {offset} 处截断并改名为 {newName}，保留其中 {entries} 个完好的条目（{first}..{last}）。',
+  'dqlite.repair.note.drop-rest': '{file} 及其后的 segment 会被移开。',
+  'dqlite.repair.note.keep-open': '{file}：在字节 {offset} 处截断，保留其中 {entries} 个完好的条目。',
+  'dqlite.repair.note.open-unusable': '{file} 没有可用的 batch；它会被移开。',
+  'dqlite.repair.note.shifted': '损坏的 open segment 之后的 open segment 会被加载到错误的 index 上；它们会被移开。',
+  'dqlite.repair.note.cut-open':
+    '{file}：在字节 {offset} 处截断，保留其中 {entries} 个完好的条目；损坏的 batch 及其后的一切（条目 {first}..{last}）无法应用，因为 raft 不能跳过任何条目。',
+  'dqlite.repair.note.cut-open-unusable': '{file} 的第一个 batch 无效；它会被移开（其中的条目 {first}..{last} 无法应用）。',
+  'dqlite.repair.note.behind-snapshot': 'segment 在 snapshot 之前就结束了；它们会被移开，节点从 snapshot 启动。',
+  'dqlite.repair.note.past-snapshot': 'snapshot 与第一个 segment 之间的条目缺失；移动文件无法恢复它们。请离线抢救（从 snapshot 和 segment 重建）。',
+  'dqlite.repair.note.metadata-torn': '{file} 写入不完整（{size} 字节）；它会被移开（libraft 会删除它）。',
+  'dqlite.repair.note.metadata-unusable': '{file} 不可用（{error}）；它会被移开。',
+  'dqlite.repair.note.metadata-older': '{file} 与另一个文件版本号相同，且是较旧的那个（term 较小）；它会被移开。',
+  'dqlite.repair.note.metadata-write':
+    '写入新的 {file}：format 1，version {version}，term {term}（日志和 snapshot 中最高的 term），voted_for {votedFor}（本节点）。没有它，dqlite 会试图在现有日志之上重新 bootstrap。',
+  'dqlite.repair.note.metadata-write.unknown-id':
+    '写入新的 {file}：format 1，version {version}，term {term}（日志和 snapshot 中最高的 term），voted_for 0（本节点的 ID 未知）。没有它，dqlite 会试图在现有日志之上重新 bootstrap。',
+  'dqlite.repair.summary.not-needed': '无需修复：引擎能启动，且保留所有条目。',
+  'dqlite.repair.summary.starts': '经过 {ops} 个文件操作后，节点可以启动，条目直到 {last}；除了 snapshot 中已有的内容外，没有任何丢失。',
+  'dqlite.repair.summary.starts.loses': '经过 {ops} 个文件操作后，节点可以启动，条目直到 {last}；条目 {ranges} 无法保留。',
+  'dqlite.repair.summary.starts.empty': '经过 {ops} 个文件操作后，节点可以启动；除了 snapshot 中已有的内容外，没有任何丢失。',
+  'dqlite.repair.summary.starts.empty.loses': '经过 {ops} 个文件操作后，节点可以启动；条目 {ranges} 无法保留。',
+  'dqlite.repair.summary.fails': '任何文件级修复都无法让节点启动；需要从 snapshot 和 segment 离线重建。',
+
+  'dqlite.summary.crash': 'dqlite 无法启动：libraft 加载时会崩溃（{error}）。{plan}',
+  'dqlite.summary.bootstrap':
+    'dqlite 无法启动：没有可用的 metadata1/metadata2，它会在现有日志之上调用 raft_bootstrap()，而这会失败（"start node: raft_bootstrap(): "）。{plan}',
+  'dqlite.summary.fails': 'dqlite 无法启动：启动失败，错误为 "{error}"。{plan}',
+  'dqlite.summary.data-loss': 'dqlite 可以启动，但只能通过悄悄丢弃条目 {ranges}（改名为 corrupt-* 或被截断）。不要直接启动：{plan}',
+  'dqlite.summary.starts': 'dqlite 可以启动：日志 {first}..{last}。不会丢失任何条目。',
+  'dqlite.summary.starts.snapshot': 'dqlite 可以启动：snapshot {snapshot}，日志 {first}..{last}。不会丢失任何条目。',
+  'dqlite.summary.starts.set-aside': 'dqlite 可以启动：日志 {first}..{last}。一些损坏的文件会被移开，但其中的内容都已包含在 snapshot 中。',
+  'dqlite.summary.starts.snapshot.set-aside': 'dqlite 可以启动：snapshot {snapshot}，日志 {first}..{last}。一些损坏的文件会被移开，但其中的内容都已包含在 snapshot 中。',
 };
 
 export const BATCH_PROBLEMS = { en: batchEn, 'zh-CN': batchZh };

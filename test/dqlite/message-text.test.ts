@@ -9,16 +9,20 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../shared/contract/report';
+import type { LocalText } from '../../shared/contract/text';
 import { MESSAGES, interpolate } from '../../shared/i18n/index';
 import { encodeMetadata } from '../../shared/formats/dqlite/metadata';
 import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { closedSegmentName } from '../../shared/formats/dqlite/segment-name';
 import { localDirectory } from '../../electron/services/fs-source';
-import { baseFiles, bootstrapSegment, closed, dir, segmentBytes, snapshot, withZeros } from './builders';
+import { NODE, baseFiles, bootstrapSegment, closed, dir, segmentBytes, snapshot, withZeros } from './builders';
+import { analyzeListing } from '../../shared/formats/dqlite/listing';
 
 const SAMPLES = path.join(__dirname, '..', '..', 'resources', 'samples');
 /** One batch of `segmentBytes(first, n, 1, 1, 64)`: preamble, one entry header, 64 bytes of data. */
 const BATCH = 8 + 8 + 16 + 64;
+
+const enc = (s: string) => new TextEncoder().encode(s);
 
 function flipped(b: Uint8Array, at: number): Uint8Array {
   const out = b.slice();
@@ -104,6 +108,38 @@ function damagedDirs(): Record<string, Record<string, Uint8Array>> {
   f = { metadata1: encodeMetadata(1, 1, 0), metadata2: encodeMetadata(1, 1, 0) };
   closed(f, 1, 10);
   out['same-metadata-version'] = f;
+
+  // Metadata lost: the first node cannot bootstrap over its own first segment; another node forgets its term.
+  f = {};
+  f[closedSegmentName(1, 1)] = bootstrapSegment();
+  closed(f, 2, 10);
+  out['no-metadata-first-node'] = f;
+  f = {};
+  closed(f, 1, 10);
+  out['no-metadata-bootstrap-over-log'] = f;
+  f = { 'info.yaml': enc('Address: 10.0.0.7:19001\nID: 77\nRole: 0\n') };
+  closed(f, 1, 10);
+  out['no-metadata-other-node'] = f;
+
+  // Membership caches that disagree with the log (missing and extra at once), and a node the configuration lacks.
+  f = baseFiles();
+  f[closedSegmentName(1, 1)] = bootstrapSegment();
+  closed(f, 2, 20);
+  f['cluster.yaml'] = enc('- Address: 10.0.0.9:19001\n  ID: 42\n  Role: 0\n');
+  f['info.yaml'] = enc('Address: 10.0.0.7:19001\nID: 77\nRole: 0\n');
+  out['membership'] = f;
+
+  // More all-zero open segments than libraft keeps as spares: the live one was zeroed.
+  f = baseFiles();
+  closed(f, 1, 10);
+  for (let i = 1; i <= 4; i++) f[`open-${i}`] = new Uint8Array(4096);
+  out['open-zeroed-live'] = f;
+
+  // Open segment number 3 after a single closed segment: one closed segment may be missing.
+  f = baseFiles();
+  closed(f, 1, 10);
+  f['open-3'] = withZeros(segmentBytes(11, 5), 4096);
+  out['open-after-missing-closed'] = f;
   return out;
 }
 
@@ -114,7 +150,34 @@ function placeholders(template: string): string[] {
 }
 
 /** Codes whose messages the dqlite validator writes from templates (the rest are passed through from other checks). */
-const TEMPLATED = /^(segment\.(?!open-zeroed-live|open-after-missing-closed)|loader\.|dir\.|snapshot\.|metadata\.(torn|same-version|size|format|version-zero))/;
+const TEMPLATED = /^(segment\.|loader\.|dir\.|snapshot\.|listing\.|membership\.(?!yaml-invalid)|metadata\.(torn|same-version|size|format|version-zero|bootstrap-fails|bootstrap-over-log|missing))/;
+
+/** A sentence with its template: English filled === the English text, Chinese filled completely and Chinese. */
+function checkSentence(where: string, english: string, local: LocalText | undefined): string {
+  expect(local, `${where}: carries its template`).toBeDefined();
+  const key = local?.key ?? '';
+  const en = MESSAGES.en[key];
+  const zh = MESSAGES['zh-CN'][key];
+  expect(en, `${where}: template ${key}`).toBeTypeOf('string');
+  expect(zh, `${where}: zh template ${key}`).toBeTypeOf('string');
+  for (const p of [...placeholders(en), ...placeholders(zh)]) expect(local?.params, `${where}: ${key} needs {${p}}`).toHaveProperty(p);
+  expect(interpolate(en, local?.params)).toBe(english);
+  expect(interpolate(zh, local?.params)).not.toMatch(PLACEHOLDER);
+  expect(zh).toMatch(/[\u4e00-\u9fff]/);
+  return key;
+}
+
+/** The repair plan's summary and every step explanation; returns the template keys used. */
+function checkRepair(name: string, r: ValidationReport): string[] {
+  const plan = r.dqlite?.repair;
+  if (!plan) return [];
+  const keys = [checkSentence(`${name} repair summary`, plan.summary, plan.summaryText)];
+  // The verdict paragraph; its {plan} part must be the plan's own summary, which the UI swaps for its translation.
+  keys.push(checkSentence(`${name} report summary`, r.summary, r.summaryText));
+  if (r.summaryText?.params && 'plan' in r.summaryText.params) expect(r.summaryText.params.plan).toBe(plan.summary);
+  plan.steps.forEach((s, i) => keys.push(checkSentence(`${name} step ${i} (${s.kind})`, s.explanation, s.explanationText)));
+  return keys;
+}
 
 function checkReport(name: string, r: ValidationReport): { templated: number; narrative: number } {
   let templated = 0;
@@ -170,6 +233,10 @@ describe('validator sentences come from the catalog templates', () => {
       try {
         const r = await validateDqliteDirectory(src);
         const c = checkReport(sample, r);
+        const repairKeys = checkRepair(sample, r);
+        expect(repairKeys.length).toBeGreaterThan(0);
+        if (sample === 'dqlite-field-report') expect(repairKeys).toContain('dqlite.repair.note.inside-snapshot');
+        else expect(repairKeys).toEqual(['dqlite.repair.summary.not-needed', 'dqlite.summary.starts.snapshot']);
         expect(c.narrative).toBeGreaterThan(1);
         if (sample === 'dqlite-field-report') {
           expect(c.templated).toBeGreaterThan(0);
@@ -184,16 +251,70 @@ describe('validator sentences come from the catalog templates', () => {
 
   it('damaged directories: findings and narrative fill every placeholder in English and Chinese', async () => {
     const codes = new Set<string>();
+    const repairKeys = new Set<string>();
     let templated = 0;
     for (const [name, files] of Object.entries(damagedDirs())) {
       const r = await validateDqliteDirectory(dir(files));
       templated += checkReport(name, r).templated;
-      for (const f of r.findings) if (f.params) codes.add(f.messageKey ?? f.code);
+      for (const k of checkRepair(name, r)) repairKeys.add(k);
+      for (const f of r.findings) if (f.params) for (const c of [f.code, f.messageKey ?? f.code]) codes.add(c);
     }
     // The set above must really exercise the templates, not pass on clean inputs.
     expect(templated).toBeGreaterThan(12);
     expect(codes.size).toBeGreaterThan(10);
+    for (const c of ['metadata.bootstrap-fails', 'metadata.bootstrap-over-log', 'metadata.missing', 'membership.info-not-in-cluster', 'membership.node-not-in-configuration', 'segment.open-zeroed-live', 'segment.open-after-missing-closed']) {
+      expect(codes, c).toContain(c);
+    }
+    expect([...codes].filter((c) => c.startsWith('finding.membership.cluster-yaml-differs.message.both'))).toHaveLength(1);
     for (const c of ['segment.count-zero', 'segment.header-checksum', 'segment.open-truncated-data', 'metadata.size', 'snapshot.meta-checksum', 'snapshot.meta-short', 'loader.unexpected-segment']) {
+      expect(codes, c).toContain(c);
+    }
+    // The plans above must really use step, note and summary templates, including metadata repair.
+    expect(repairKeys.size).toBeGreaterThan(15);
+    for (const k of ['dqlite.summary.fails', 'dqlite.summary.data-loss', 'dqlite.repair.step.keep-bytes.rename', 'dqlite.repair.note.gap.no-snapshot', 'dqlite.repair.note.cut-open', 'dqlite.repair.note.metadata-write.unknown-id', 'dqlite.repair.summary.starts.loses']) {
+      expect(repairKeys, k).toContain(k);
+    }
+  });
+
+  it('every repair-plan and summary template has the same placeholders in English and Chinese', () => {
+    const keys = Object.keys(MESSAGES.en).filter((k) => k.startsWith('dqlite.repair.') || k.startsWith('dqlite.summary.'));
+    expect(keys.length).toBeGreaterThan(38);
+    for (const k of keys) {
+      const zh = MESSAGES['zh-CN'][k];
+      expect(zh, k).toMatch(/[\u4e00-\u9fff]/);
+      expect(placeholders(zh).sort(), k).toEqual(placeholders(MESSAGES.en[k]).sort());
+    }
+  });
+
+  it('listing findings (the field report and a listing with every problem) are their templates filled', () => {
+    const line = (size: number, name: string) => `-rw------- 1 root root ${size} Jan 28 00:40 ${name}`;
+    const listings = [
+      readFileSync(path.join(__dirname, '..', 'fixtures', 'field-reports', 'microk8s-backend-listing.txt'), 'utf8'),
+      [
+        'total 12',
+        'not an ls line',
+        line(4096, '0000000000000002-0000000000000010'),
+        line(0, '0000000000000011-0000000000000020'),
+        line(4096, '0000000000000015-0000000000000025'),
+        line(4096, '0000000000000040-0000000000000035'),
+        line(8388608, '0000000000000050-0000000000000060'),
+        line(80, '0000000000000061-0000000000000061'),
+        line(4096, '0000000000000062-0000000000000070'),
+        line(8388608, 'open-1'),
+        line(64, 'snapshot-1-5-100.meta'),
+        line(200, 'snapshot-1-6-100'),
+      ].join('\n'),
+      [line(4096, '0000000000000010-0000000000000020'), line(64, 'snapshot-1-5-100.meta'), line(200, 'snapshot-1-5-100')].join('\n'),
+    ];
+    const codes = new Set<string>();
+    for (const [i, text] of listings.entries()) {
+      for (const f of analyzeListing(text).findings) {
+        expect(f.code, `listing ${i}: ${f.code} should carry params`).toMatch(TEMPLATED);
+        checkSentence(`listing ${i} ${f.code}`, f.message, f.params ? { key: f.messageKey ?? `finding.${f.code}.message`, params: f.params } : undefined);
+        for (const c of [f.code, f.messageKey ?? f.code]) codes.add(c);
+      }
+    }
+    for (const c of ['listing.unparsed-lines', 'listing.gap', 'listing.overlap', 'listing.bad-range', 'listing.empty-segment', 'listing.block-aligned-closed', 'listing.tiny-after-full', 'listing.open-segments', 'listing.snapshot-ahead', 'snapshot.orphan-meta', 'snapshot.orphan-data', 'finding.loader.unexpected-segment.message.listing', 'finding.loader.past-snapshot.message.listing']) {
       expect(codes, c).toContain(c);
     }
   });

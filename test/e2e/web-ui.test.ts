@@ -209,6 +209,19 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(await zero.innerText()).toMatch(/^第 \d+ 个 batch（字节 \d+）：batch 的条目数为零/);
     const tail = p.locator('li.finding[data-code="segment.block-aligned-tail"] .message');
     expect(await tail.innerText()).toMatch(/^文件大小恰好是 \d+ 个 4096 字节的块/);
+    // The verdict paragraph is Chinese around the engine's verbatim error, and ends with the plan's Chinese summary.
+    const summary = await verdict.locator('p.summary').innerText();
+    expect(summary).toMatch(/^dqlite 无法启动：启动失败，错误为 "load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero"。经过 1 个文件操作后，节点可以启动/);
+    expect(summary).not.toMatch(/will not start|After 1 file operation/);
+    // The repair plan explains itself in Chinese; the commands stay verbatim shell.
+    const plan = p.getByTestId('repair-plan');
+    expect(await plan.locator('p.summary').innerText()).toMatch(/^经过 1 个文件操作后，节点可以启动，条目直到 \d+；/);
+    const steps = await plan.locator('ol.steps > li > p').allInnerTexts();
+    expect(steps.length).toBeGreaterThan(4);
+    expect(steps[0]).toMatch(/^停止数据存储/);
+    expect(steps.join('\n')).toMatch(/\d{16}-\d{16} 只包含条目 \d+\.\.\d+，全部在 snapshot \d+ 之内/);
+    expect(steps.join('\n')).not.toMatch(/Stop the datastore|Move |moving it aside|Start again/);
+    expect(await plan.innerText()).toContain('sudo snap stop microk8s');
     await screenshot(p, 'sample-field-report-zh');
     expect(errors).toEqual([]);
   });

@@ -7,6 +7,7 @@
 import { parse } from 'yaml';
 import type { Finding } from '../../contract/findings';
 import type { RaftServer } from '../../contract/dqlite';
+import { findingText } from './say';
 
 export interface YamlNode {
   id: string;
@@ -73,7 +74,7 @@ export function membershipFindings(
       code: 'membership.info-not-in-cluster',
       file: 'info.yaml',
       offset: null,
-      message: `info.yaml names node ${info.id} (${info.address}), which cluster.yaml does not list.`,
+      ...findingText('finding.membership.info-not-in-cluster.message', { id: info.id, address: info.address }),
     });
   }
   if (servers && cluster) {
@@ -88,9 +89,11 @@ export function membershipFindings(
         code: 'membership.cluster-yaml-differs',
         file: 'cluster.yaml',
         offset: null,
-        message: `cluster.yaml disagrees with the raft configuration in ${source ?? 'the log'}: ${
-          missing.length ? `missing ${missing.join(', ')}` : ''
-        }${missing.length && extra.length ? '; ' : ''}${extra.length ? `extra ${extra.join(', ')}` : ''}.`,
+        ...findingText(`finding.membership.cluster-yaml-differs.message.${missing.length && extra.length ? 'both' : missing.length ? 'missing' : 'extra'}${source === null ? '.log' : ''}`, {
+          ...(source === null ? {} : { source }),
+          ...(missing.length ? { missing: missing.join(', ') } : {}),
+          ...(extra.length ? { extra: extra.join(', ') } : {}),
+        }),
       });
     }
   }
@@ -100,7 +103,7 @@ export function membershipFindings(
       code: 'membership.node-not-in-configuration',
       file: 'info.yaml',
       offset: null,
-      message: `This node (${info.id}, ${info.address}) is not in the raft configuration from ${source ?? 'the log'}.`,
+      ...findingText(`finding.membership.node-not-in-configuration.message${source === null ? '.log' : ''}`, { id: info.id, address: info.address, ...(source === null ? {} : { source }) }),
     });
   }
   return out;

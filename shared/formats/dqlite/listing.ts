@@ -11,6 +11,7 @@ import { filterSegments, type SimSegment } from './loader';
 import { emptySegmentScan } from './segment';
 import { classifyName } from './segment-name';
 import { libraftSegmentOrder } from './segment-order';
+import { findingText } from './say';
 
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const DATE =
@@ -54,7 +55,7 @@ export function analyzeListing(text: string): ListingAnalysis {
     copyOut.push({ file, why });
   };
   if (skipped.length) {
-    findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, message: `${skipped.length} line(s) are not \`ls -l\` lines and were skipped.` });
+    findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, ...findingText('finding.listing.unparsed-lines.message', { count: skipped.length }) });
   }
   const sims: SimSegment[] = [];
   const snapshots: SnapshotInfo[] = [];
@@ -87,9 +88,9 @@ export function analyzeListing(text: string): ListingAnalysis {
         chosen: false,
         findingCodes: data ? [] : ['snapshot.orphan-meta'],
       });
-      if (!data) findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, message: `${e.name} has no data file; libraft deletes it at start-up.` });
+      if (!data) findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
-      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, message: `${e.name} has no .meta file; libraft deletes it at start-up.` });
+      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-data.message', { file: e.name }) });
     }
   }
   const sorted = libraftSegmentOrder(sims);
@@ -109,24 +110,24 @@ export function analyzeListing(text: string): ListingAnalysis {
         code: 'listing.gap',
         file: b.name,
         offset: null,
-        message: `Entries ${(a.last ?? 0) + 1}..${(b.first ?? 0) - 1} are missing between ${a.name} and ${b.name}.`,
+        ...findingText('finding.listing.gap.message', { first: (a.last ?? 0) + 1, last: (b.first ?? 0) - 1, before: a.name, after: b.name }),
       });
     } else if ((b.first ?? 0) <= (a.last ?? 0)) {
-      findings.push({ severity: 'error', code: 'listing.overlap', file: b.name, offset: null, message: `${b.name} overlaps ${a.name}.` });
+      findings.push({ severity: 'error', code: 'listing.overlap', file: b.name, offset: null, ...findingText('finding.listing.overlap.message', { file: b.name, previous: a.name }) });
     }
   }
   for (let i = 0; i < closed.length; i++) {
     const s = closed[i];
     const size = s.scan.size;
-    if ((s.first ?? 0) > (s.last ?? 0)) findings.push({ severity: 'error', code: 'listing.bad-range', file: s.name, offset: null, message: `${s.name} ends before it starts.` });
-    if (size === 0) findings.push({ severity: 'error', code: 'listing.empty-segment', file: s.name, offset: null, message: `${s.name} is empty: libraft fails with "file is empty".` });
+    if ((s.first ?? 0) > (s.last ?? 0)) findings.push({ severity: 'error', code: 'listing.bad-range', file: s.name, offset: null, ...findingText('finding.listing.bad-range.message', { file: s.name }) });
+    if (size === 0) findings.push({ severity: 'error', code: 'listing.empty-segment', file: s.name, offset: null, ...findingText('finding.listing.empty-segment.message', { file: s.name }) });
     if (size > 0 && size % BLOCK_SIZE === 0 && size < SEGMENT_SIZE + 1 && size !== 80 && i < closed.length - 1) {
       findings.push({
         severity: 'warning',
         code: 'listing.block-aligned-closed',
         file: s.name,
         offset: null,
-        message: `${s.name} is exactly ${size / BLOCK_SIZE} blocks of 4096 bytes. Closed segments are truncated to their exact length, so a block-aligned size suggests zero fill at the end (libraft: "entries count in preamble is zero").`,
+        ...findingText('finding.listing.block-aligned-closed.message', { file: s.name, blocks: size / BLOCK_SIZE }),
       });
     }
     const prev = closed[i - 1];
@@ -136,7 +137,7 @@ export function analyzeListing(text: string): ListingAnalysis {
         code: 'listing.tiny-after-full',
         file: s.name,
         offset: null,
-        message: `${s.name} (${size} bytes) follows a full segment: a one-entry segment like this is written by bootstrap or \`.reconfigure\` (a single RAFT_CHANGE), not by normal appends.`,
+        ...findingText('finding.listing.tiny-after-full.message', { file: s.name, size }),
       });
     }
   }
@@ -146,7 +147,7 @@ export function analyzeListing(text: string): ListingAnalysis {
       code: 'listing.open-segments',
       file: open[0].name,
       offset: null,
-      message: `${open.length} open segment(s) (${open.map((o) => o.name).join(', ')}): preallocated 8 MiB files holding the newest entries; their first index is not in the name and is inferred from the segment before them.`,
+      ...findingText('finding.listing.open-segments.message', { count: open.length, files: open.map((o) => o.name).join(', ') }),
     });
   }
   const lastClosed = closed[closed.length - 1];
@@ -156,7 +157,7 @@ export function analyzeListing(text: string): ListingAnalysis {
       code: 'listing.snapshot-ahead',
       file: `${chosen.file}.meta`,
       offset: null,
-      message: `The newest snapshot (index ${chosen.index}) is ahead of the last closed segment (ends at ${lastClosed.last}); the entries in between must be in the open segments.`,
+      ...findingText('finding.listing.snapshot-ahead.message', { index: chosen.index, last: String(lastClosed.last) }),
     });
   }
 
@@ -184,7 +185,7 @@ export function analyzeListing(text: string): ListingAnalysis {
       }
     } else {
       narrative.push(`Start-up fails: ${f.text}.`);
-      findings.push({ severity: 'error', code: 'loader.past-snapshot', file: f.file, offset: null, message: 'Entries between the snapshot and the first segment are missing.', engineError: f.text });
+      findings.push({ severity: 'error', code: 'loader.past-snapshot', file: f.file, offset: null, ...findingText('finding.loader.past-snapshot.message.listing'), engineError: f.text });
     }
   } else {
     narrative.push('No snapshot: the loader reads every segment from index 1.');
@@ -195,7 +196,7 @@ export function analyzeListing(text: string): ListingAnalysis {
         code: 'loader.unexpected-segment',
         file: closed[0].name,
         offset: null,
-        message: 'Without a snapshot the first closed segment must start at index 1.',
+        ...findingText('finding.loader.unexpected-segment.message.listing'),
         engineError: `unexpected closed segment ${closed[0].name}: first index should have been 1`,
       });
     }

@@ -22,6 +22,7 @@
 import type { Finding } from '../../contract/findings';
 import { encodeMetadata, type MetadataCheck } from './metadata';
 import type { RepairOperation } from './repair-plan';
+import { findingText, say, type Said } from './say';
 import { closedSegmentName } from './segment-name';
 
 /** go-dqlite's BootstrapID (0x2dc171858c3155be): the ID of a cluster's first node. */
@@ -53,7 +54,8 @@ export interface MetadataStartup {
   findings: Finding[];
   /** Operations that make the metadata usable (only when fatal). */
   ops: RepairOperation[];
-  notes: string[];
+  /** Repair-plan notes, English text + catalog key. */
+  notes: Said[];
   /** After `ops` the metadata loads and no bootstrap is attempted. */
   fixed: boolean;
 }
@@ -103,7 +105,9 @@ export function metadataStartup(input: MetadataStartupInput): MetadataStartup {
   const term = effective ? effective.term : 0n;
   const bootstraps = bootstrapsWithoutMetadata(input.nodeId);
   if (out.fatal === null && term === 0n && input.hasLog) {
-    const who = input.nodeId === null ? 'this node (no info.yaml: assumed to be the cluster\'s first node)' : `node ${input.nodeId}`;
+    // Which node: its ID from info.yaml, or (no info.yaml) a sentence variant that says it is assumed to be the first.
+    const who = { segment: FIRST_SEGMENT_NAME, ...(input.nodeId === null ? {} : { node: input.nodeId }) };
+    const variant = input.nodeId === null ? '.unknown-node' : '';
     if (bootstraps && input.hasFirstSegment) {
       out.fatal = 'raft_bootstrap(): ';
       out.fatalCode = 'metadata.bootstrap-fails';
@@ -113,7 +117,7 @@ export function metadataStartup(input: MetadataStartupInput): MetadataStartup {
         code: 'metadata.bootstrap-fails',
         file: input.m1.state === 'absent' && input.m2.state !== 'absent' ? 'metadata2' : 'metadata1',
         offset: null,
-        message: `No usable metadata1/metadata2 (term 0), so dqlite treats ${who} as brand new and calls raft_bootstrap(), which fails because ${FIRST_SEGMENT_NAME} already exists: the node exits with "raft_bootstrap(): " and an empty message.`,
+        ...findingText(`finding.metadata.bootstrap-fails.message${variant}`, who),
         engineError: 'start node: raft_bootstrap(): ',
       });
     } else if (bootstraps) {
@@ -122,7 +126,7 @@ export function metadataStartup(input: MetadataStartupInput): MetadataStartup {
         code: 'metadata.bootstrap-over-log',
         file: null,
         offset: null,
-        message: `No usable metadata1/metadata2 (term 0): dqlite would bootstrap ${who} again, writing term 1 and a new ${FIRST_SEGMENT_NAME} next to the existing log.`,
+        ...findingText(`finding.metadata.bootstrap-over-log.message${variant}`, who),
       });
     } else {
       findings.push({
@@ -130,7 +134,7 @@ export function metadataStartup(input: MetadataStartupInput): MetadataStartup {
         code: 'metadata.missing',
         file: null,
         offset: null,
-        message: `No usable metadata1/metadata2: ${who} would start with term 0 and no vote recorded, forgetting the term it was in.`,
+        ...findingText(`finding.metadata.missing.message${variant}`, who),
       });
     }
   }
@@ -145,10 +149,10 @@ export function metadataStartup(input: MetadataStartupInput): MetadataStartup {
     const c = checks[n];
     out.notes.push(
       c.state === 'torn'
-        ? `${n} is a torn write (${c.size} bytes); it is moved aside (libraft would delete it).`
+        ? say('dqlite.repair.note.metadata-torn', { file: n, size: c.size })
         : c.state === 'error'
-          ? `${n} is unusable (${c.engineError}); it is moved aside.`
-          : `${n} carries the same version as the other file and is the less recent one (lower term); it is moved aside.`,
+          ? say('dqlite.repair.note.metadata-unusable', { file: n, error: c.engineError })
+          : say('dqlite.repair.note.metadata-older', { file: n }),
     );
   }
   const remaining = names.filter((n) => !drop.has(n) && checks[n].state === 'ok');
@@ -171,8 +175,11 @@ export function metadataStartup(input: MetadataStartupInput): MetadataStartup {
     const file: Name = version % 2n === 1n ? 'metadata1' : 'metadata2';
     if (!drop.has(file) && checks[file].state !== 'absent') out.ops.push({ op: 'quarantine', file });
     out.ops.push({ op: 'write', file, bytes: encodeMetadata(version, newTerm, votedFor) });
+    const params = { file, version: String(version), term: String(newTerm) };
     out.notes.push(
-      `Write a fresh ${file}: format 1, version ${version}, term ${newTerm} (the highest term in the log and snapshots), voted_for ${votedFor === 0n ? '0 (this node\'s ID is unknown)' : `${votedFor} (this node)`}. Without it dqlite would try to bootstrap over the existing log.`,
+      votedFor === 0n
+        ? say('dqlite.repair.note.metadata-write.unknown-id', params)
+        : say('dqlite.repair.note.metadata-write', { ...params, votedFor: String(votedFor) }),
     );
   }
   return out;

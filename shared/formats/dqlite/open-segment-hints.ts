@@ -22,6 +22,7 @@
  */
 import type { Finding } from '../../contract/findings';
 import type { LoaderResult, SimSegment } from './loader';
+import { findingText } from './say';
 
 const TARGET_POOL_SIZE = 2;
 
@@ -44,9 +45,13 @@ export function suspiciousOpenSegments(segments: SimSegment[], loader: LoaderRes
       code: 'segment.open-zeroed-live',
       file: live.name,
       offset: 0,
-      message:
-        `${zeroAfter.length} open segments (${zeroAfter.map((s) => s.name).join(', ')}) are all zeros, but libraft keeps at most ${TARGET_POOL_SIZE} unused spares: ` +
-        `${live.name} was probably the segment being written and has been zeroed. Entries written after index ${lastClosed} would be gone without a trace; check the node's last known index before starting it.`,
+      ...findingText('finding.segment.open-zeroed-live.message', {
+        count: zeroAfter.length,
+        files: zeroAfter.map((s) => s.name).join(', '),
+        pool: TARGET_POOL_SIZE,
+        file: live.name,
+        index: lastClosed,
+      }),
     });
   }
 
@@ -64,9 +69,7 @@ export function suspiciousOpenSegments(segments: SimSegment[], loader: LoaderRes
         code: 'segment.open-after-missing-closed',
         file: first.name,
         offset: null,
-        message:
-          `${first.name} is open segment number ${counter} of the current run, but the log from index 1 holds only ${counted} closed segment(s) besides configuration segments, so a closed segment written just before the open segments may be missing. ` +
-          `libraft would load ${first.name} from index ${at}, possibly lower than where its entries were written, and apply them to the wrong state.`,
+        ...findingText('finding.segment.open-after-missing-closed.message', { file: first.name, counter, counted, at }),
       });
     }
   }

@@ -8,7 +8,9 @@
  * loader model on the directory as it would be after the plan.
  */
 import type { LostRange, RepairPlan, RepairStep } from '../../contract/dqlite';
+import type { LocalText } from '../../contract/text';
 import { filterSegments, simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
+import { say, type Said } from './say';
 import { closedSegmentName } from './segment-name';
 import { libraftSegmentOrder } from './segment-order';
 import { entriesAfterFailure, interpretClosed, type SegmentScan } from './segment';
@@ -27,7 +29,7 @@ export interface PlanInput {
   snapshots: SimSnapshot[];
   /** Operations that make metadata1/metadata2 usable (decided by metadata-startup.ts). */
   metadataOps: RepairOperation[];
-  metadataNotes: string[];
+  metadataNotes: Said[];
   /** The engine error raised before raft_start (metadata or bootstrap), if any. */
   metadataFatal: string | null;
   /** After metadataOps, metadata loads and no bootstrap is attempted. */
@@ -106,9 +108,9 @@ function rangesFrom(list: SimSegment[], from: number, next: number): { file: str
  * (or makes it drop data), re-run the model, repeat (bounded). Every entry
  * the plan gives up is listed in `lost`, so nothing it drops goes unsaid.
  */
-function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lost: LostRange[] } {
+function decide(input: PlanInput): { ops: RepairOperation[]; notes: Said[]; lost: LostRange[] } {
   const ops: RepairOperation[] = [...input.metadataOps];
-  const notes: string[] = [...input.metadataNotes];
+  const notes: Said[] = [...input.metadataNotes];
   const lost: LostRange[] = [];
   const quarantined = () => new Set(ops.filter((o) => o.op === 'quarantine').map((o) => o.file));
   const drop = (list: SimSegment[], from: number, next: number, snapIndex: number, reason: string) => {
@@ -126,7 +128,7 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
     // A bad newest snapshot: quarantine it (both halves) so the previous one is used.
     if (f && snap && (f.file === snap.metaName || f.file === snap.dataName)) {
       ops.push({ op: 'quarantine', file: snap.metaName }, { op: 'quarantine', file: snap.dataName });
-      notes.push(`Snapshot ${snap.dataName} cannot be loaded; the previous snapshot is used instead.`);
+      notes.push(say('dqlite.repair.note.snapshot-unusable', { file: snap.dataName }));
       continue;
     }
     const list = sorted(model.segments);
@@ -153,16 +155,21 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
         const dropped = rangesFrom(list, idx, first);
         const lastDropped = dropped.length ? dropped[dropped.length - 1].last : last;
         notes.push(
-          `Entries ${next}..${first - 1} are missing${snap ? '' : ' and no snapshot covers them'}: the log cannot continue past index ${next - 1}. ` +
-            `${failing.name} and every later segment (entries ${first}..${lastDropped}) are moved aside; they are unreachable for raft without the missing entries. ` +
-            'Their data can only be salvaged offline (rebuild the database from a snapshot and the log, see the corrupt-*/quarantine salvage), and even then the changes in the missing range are gone.',
+          say(snap ? 'dqlite.repair.note.gap' : 'dqlite.repair.note.gap.no-snapshot', {
+            next,
+            before: first - 1,
+            prev: next - 1,
+            file: failing.name,
+            first,
+            last: lastDropped,
+          }),
         );
         continue;
       }
       if (last <= snapIndex) {
         // Everything it holds is in the snapshot: moving it aside makes the loader start from the chain after it.
         ops.push({ op: 'quarantine', file: failing.name });
-        notes.push(`${failing.name} holds only entries ${first}..${last}, all inside snapshot ${snapIndex}: moving it aside loses nothing.`);
+        notes.push(say('dqlite.repair.note.inside-snapshot', { file: failing.name, first, last, snapshot: snapIndex }));
         continue;
       }
       const cl = interpretClosed(first, last, failing.scan);
@@ -181,12 +188,13 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
             reason: `${failing.name} names entries up to ${last} but its good batches end at ${newLast}`,
           });
         }
-        notes.push(`${failing.name}: keep its ${b.entries} good entries (${first}..${newLast}) by truncating at byte ${b.offset}${newName !== failing.name ? ` and renaming it ${newName}` : ''}.`);
+        const kept = { file: failing.name, entries: b.entries, first, last: newLast, offset: b.offset };
+        notes.push(newName !== failing.name ? say('dqlite.repair.note.keep-closed.rename', { ...kept, newName }) : say('dqlite.repair.note.keep-closed', kept));
         continue;
       }
       // Nothing to keep from it: move it and everything after aside.
       drop(list, idx, first, snapIndex, `${failing.name} has no usable entries beyond the snapshot, so it and what follows cannot be loaded`);
-      notes.push(`${failing.name} and the segments after it are moved aside.`);
+      notes.push(say('dqlite.repair.note.drop-rest', { file: failing.name }));
       continue;
     }
     if (failing && failing.kind === 'open' && f) {
@@ -197,14 +205,14 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
       const start = at ?? (idx > 0 ? (rangesFrom(list, 0, r.startIndex).find((x) => x.file === failing.name)?.first ?? r.startIndex) : r.startIndex);
       if (s.batches > 0 && s.failure) {
         ops.push({ op: 'truncate-rename', file: failing.name, bytes: s.validBytes, newName: failing.name });
-        notes.push(`${failing.name}: keep its ${s.entries} good entries by truncating it at byte ${s.validBytes}.`);
+        notes.push(say('dqlite.repair.note.keep-open', { file: failing.name, entries: s.entries, offset: s.validBytes }));
         const after = entriesAfterFailure(s);
         if (after.count > 0) {
           lost.push({ file: failing.name, first: start + s.entries, last: start + s.entries + after.count - 1, coveredBySnapshot: start + s.entries + after.count - 1 <= snapIndex, reason: `the bad batch in ${failing.name} and what follows it` });
         }
       } else {
         ops.push({ op: 'quarantine', file: failing.name });
-        notes.push(`${failing.name} has no usable batch; it is moved aside.`);
+        notes.push(say('dqlite.repair.note.open-unusable', { file: failing.name }));
       }
       // Later open segments would be numbered from a shorter log: they cannot be kept at their real indexes.
       const laterOpen = list.slice(idx + 1).filter((o) => o.kind === 'open' && o.scan.entries > 0);
@@ -222,7 +230,7 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
       for (const x of rangesFrom(list, 0, r.startIndex)) {
         if (shifted.has(x.file)) lost.push({ ...x, coveredBySnapshot: x.last <= snapIndex, reason: `${x.file} would be loaded at the wrong indexes (after a damaged open segment)` });
       }
-      notes.push(`Open segments after a damaged one would be loaded at wrong indexes; they are moved aside.`);
+      notes.push(say('dqlite.repair.note.shifted'));
       continue;
     }
     // Starts, but truncates (or deletes) a damaged open segment on the way: do it explicitly, so the full
@@ -232,10 +240,10 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
     if (cut && cutSeg) {
       if (cutSeg.scan.batches > 0 && cutSeg.scan.failure) {
         ops.push({ op: 'truncate-rename', file: cutSeg.name, bytes: cutSeg.scan.validBytes, newName: cutSeg.name });
-        notes.push(`${cutSeg.name}: keep its ${cutSeg.scan.entries} good entries by truncating it at byte ${cutSeg.scan.validBytes}; the bad batch and everything after it (entries ${cut.first}..${cut.last}) cannot be applied, because raft cannot skip an entry.`);
+        notes.push(say('dqlite.repair.note.cut-open', { file: cutSeg.name, entries: cutSeg.scan.entries, offset: cutSeg.scan.validBytes, first: cut.first, last: cut.last }));
       } else {
         ops.push({ op: 'quarantine', file: cutSeg.name });
-        notes.push(`${cutSeg.name} has no valid first batch; it is moved aside (entries ${cut.first}..${cut.last} in it cannot be applied).`);
+        notes.push(say('dqlite.repair.note.cut-open-unusable', { file: cutSeg.name, first: cut.first, last: cut.last }));
       }
       lost.push({ ...cut });
       continue;
@@ -243,11 +251,11 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: string[]; lo
     if (f && f.code === 'loader.behind-snapshot') {
       // The log does not reach the snapshot: drop the segments so the loader starts from the snapshot alone.
       drop(list, 0, r.startIndex, snapIndex, 'the log ends before the snapshot');
-      notes.push('The segments end before the snapshot; they are moved aside and the node starts from the snapshot.');
+      notes.push(say('dqlite.repair.note.behind-snapshot'));
       continue;
     }
     if (f && f.code === 'loader.past-snapshot') {
-      notes.push('Entries between the snapshot and the first segment are missing; no file move can restore them. Salvage offline (rebuild from the snapshot and the segments).');
+      notes.push(say('dqlite.repair.note.past-snapshot'));
       break;
     }
     break;
@@ -290,6 +298,11 @@ function keptAfter(lost: LostRange[], after: LoaderResult): LostRange[] {
   return out;
 }
 
+/** A step's `explanation` and `explanationText` from one sentence. */
+function explained(s: Said): { explanation: string; explanationText: LocalText } {
+  return { explanation: s.text, explanationText: s.local };
+}
+
 /** A POSIX printf format string writing these bytes (octal escapes). */
 function printfBytes(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
@@ -304,7 +317,8 @@ export function planRepair(input: PlanInput): PlanOutput {
     current.indexShift.length > 0 ||
     current.lost.some((l) => !l.coveredBySnapshot);
   if (!needed) {
-    return { plan: { needed: false, startsAfter: current.startable, steps: [], lost: [], summary: 'No repair needed: the engine starts and keeps every entry.' }, operations: [], after: current };
+    const none = say('dqlite.repair.summary.not-needed');
+    return { plan: { needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
   }
   const { ops, notes, lost } = decide(input);
   const model = applyToModel(input.segments, input.snapshots, ops);
@@ -315,14 +329,14 @@ export function planRepair(input: PlanInput): PlanOutput {
   const Q = `${B.replace(/\/backend$/, '')}/${QUARANTINE_DIR_NAME}`;
   const stamp = input.stamp ?? '$(date +%Y%m%d-%H%M%S)';
   const steps: RepairStep[] = [
-    { kind: 'stop', command: 'sudo snap stop microk8s    # or: microk8s stop', explanation: 'Stop the datastore: starting dqlite changes files (finalises open segments, renames corrupt ones).' },
+    { kind: 'stop', command: 'sudo snap stop microk8s    # or: microk8s stop', ...explained(say('dqlite.repair.step.stop')) },
     {
       kind: 'backup',
       command: `sudo tar -C ${B.replace(/\/backend$/, '')} -czf /root/lifeboat-backup-${stamp}.tar.gz backend`,
-      explanation: 'Keep a full copy of the backend directory before changing anything.',
+      ...explained(say('dqlite.repair.step.backup')),
     },
   ];
-  if (ops.length) steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, explanation: 'Files are moved here, never deleted.' });
+  if (ops.length) steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir')) });
   for (const o of ops) {
     if (o.op === 'quarantine') {
       const l = input.segments.find((s) => s.name === o.file);
@@ -330,7 +344,9 @@ export function planRepair(input: PlanInput): PlanOutput {
         kind: 'quarantine',
         file: o.file,
         command: `sudo mv ${B}/${o.file} ${Q}/`,
-        explanation: l && l.kind === 'closed' ? `Move ${o.file} (entries ${l.first}..${l.last}) out of the loader's way.` : `Move ${o.file} out of the loader's way.`,
+        ...explained(
+          l && l.kind === 'closed' ? say('dqlite.repair.step.move.range', { file: o.file, first: String(l.first), last: String(l.last) }) : say('dqlite.repair.step.move', { file: o.file }),
+        ),
       });
     } else if (o.op === 'truncate-rename') {
       steps.push({
@@ -339,23 +355,27 @@ export function planRepair(input: PlanInput): PlanOutput {
         command:
           `sudo cp -p ${B}/${o.file} ${Q}/${o.file}.orig && sudo truncate -s ${o.bytes} ${B}/${o.file}` +
           (o.newName !== o.file ? ` && sudo mv ${B}/${o.file} ${B}/${o.newName}` : ''),
-        explanation: `Keep the first ${o.bytes} bytes (all complete, checksummed batches) of ${o.file}${o.newName !== o.file ? ` as ${o.newName}` : ''}; the full original stays in quarantine.`,
+        ...explained(
+          o.newName !== o.file
+            ? say('dqlite.repair.step.keep-bytes.rename', { bytes: o.bytes, file: o.file, newName: o.newName })
+            : say('dqlite.repair.step.keep-bytes', { bytes: o.bytes, file: o.file }),
+        ),
       });
     } else {
       steps.push({
         kind: 'write',
         file: o.file,
         command: `printf '${printfBytes(o.bytes)}' | sudo tee ${B}/${o.file} > /dev/null && sudo chmod 600 ${B}/${o.file} && sudo od -A d -t u8 ${B}/${o.file}`,
-        explanation: `Write a fresh ${o.bytes.length}-byte ${o.file} (the od output shows format, version, term, voted_for).`,
+        ...explained(say('dqlite.repair.step.write', { size: o.bytes.length, file: o.file })),
       });
     }
   }
-  for (const n of notes) steps.push({ kind: 'note', command: '', explanation: n });
-  steps.push({ kind: 'start', command: 'sudo snap start microk8s    # or: microk8s start', explanation: 'Start again.' });
+  for (const n of notes) steps.push({ kind: 'note', command: '', ...explained(n) });
+  steps.push({ kind: 'start', command: 'sudo snap start microk8s    # or: microk8s start', ...explained(say('dqlite.repair.step.start')) });
   steps.push({
     kind: 'verify',
     command: 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl get nodes',
-    explanation: 'Check that k8s-dqlite started and the API answers.',
+    ...explained(say('dqlite.repair.step.verify')),
   });
   const allLost = keptAfter(lost, after);
   for (const l of after.lost) if (!allLost.some((x) => x.first === l.first && x.file === l.file)) allLost.push(l);
@@ -364,12 +384,17 @@ export function planRepair(input: PlanInput): PlanOutput {
   for (const l of allLost) l.coveredBySnapshot = l.last <= afterSnap;
   allLost.sort((a, b) => a.first - b.first);
   const realLoss = allLost.filter((l) => !l.coveredBySnapshot);
-  const summary = startsAfter
-    ? `After ${ops.length} file operation(s) the node starts${after.lastIndex !== null ? ` with entries up to ${after.lastIndex}` : ''}${
-        realLoss.length ? `; entries ${realLoss.map((l) => `${l.first}..${l.last}`).join(', ')} cannot be kept` : ' and nothing that is not already in the snapshot is lost'
-      }.`
-    : 'No file-level repair makes the node start; an offline rebuild from the snapshot and segments is needed.';
-  return { plan: { needed: true, startsAfter, steps, lost: allLost, summary }, operations: ops, after };
+  const ranges = realLoss.map((l) => `${l.first}..${l.last}`).join(', ');
+  const summary = !startsAfter
+    ? say('dqlite.repair.summary.fails')
+    : after.lastIndex !== null
+      ? realLoss.length
+        ? say('dqlite.repair.summary.starts.loses', { ops: ops.length, last: after.lastIndex, ranges })
+        : say('dqlite.repair.summary.starts', { ops: ops.length, last: after.lastIndex })
+      : realLoss.length
+        ? say('dqlite.repair.summary.starts.empty.loses', { ops: ops.length, ranges })
+        : say('dqlite.repair.summary.starts.empty', { ops: ops.length });
+  return { plan: { needed: true, startsAfter, steps, lost: allLost, summary: summary.text, summaryText: summary.local }, operations: ops, after };
 }
 
 export { filterSegments };

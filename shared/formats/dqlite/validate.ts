@@ -20,7 +20,7 @@ import { entriesAfterFailure, expectedEntries, interpretClosed, interpretOpen, s
 import { classifyName, type RaftFileName } from './segment-name';
 import { checkSnapshotData } from './snapshot-data';
 import { checkSnapshotMeta } from './snapshot-meta';
-import { findingText } from './say';
+import { findingText, say, type Said } from './say';
 import type { DqliteTextKey } from '../../i18n/dqlite-text';
 
 export function looksLikeDqliteDirectory(names: string[]): boolean {
@@ -399,7 +399,8 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     dataLoss,
     lost,
     findings,
-    summary,
+    summary: summary.text,
+    summaryText: summary.local,
     bytesRead,
     elapsedMs: Date.now() - t0,
     dqlite: details,
@@ -499,23 +500,24 @@ function summarize(
   loader: LoaderResult,
   planSummary: string,
   metadataFatal: boolean,
-): string {
+): Said {
+  const plan = planSummary;
   if (!startable) {
-    const why =
-      loader.fatal?.crash && !metadataFatal
-        ? `libraft would crash while loading (${fatal})`
-        : metadataFatal && fatal === 'raft_bootstrap(): '
-          ? 'with no usable metadata1/metadata2 it calls raft_bootstrap() over the existing log, which fails ("start node: raft_bootstrap(): ")'
-          : `start-up fails with "${fatal}"`;
-    return `dqlite will not start: ${why}. ${planSummary}`;
+    if (loader.fatal?.crash && !metadataFatal) return say('dqlite.summary.crash', { error: String(fatal), plan });
+    if (metadataFatal && fatal === 'raft_bootstrap(): ') return say('dqlite.summary.bootstrap', { plan });
+    return say('dqlite.summary.fails', { error: String(fatal), plan });
   }
   if (dataLoss) {
     const ranges = lost.filter((l) => !l.coveredBySnapshot).map((l) => `${l.first}..${l.last}`).join(', ');
-    return `dqlite would start, but only by silently dropping entries ${ranges} (renamed to corrupt-* or truncated). Do not start it as is: ${planSummary}`;
+    return say('dqlite.summary.data-loss', { ranges, plan });
   }
-  return `dqlite would start: ${loader.chosenSnapshot ? `snapshot ${loader.chosenSnapshot.index}, ` : ''}log ${loader.startIndex}..${loader.lastIndex ?? '-'}. ${
-    loader.renamed.length ? 'Some damaged files would be set aside, but everything in them is covered by the snapshot.' : 'No entry would be lost.'
-  }`;
+  const log = { first: loader.startIndex, last: loader.lastIndex ?? '-' };
+  const setAside = loader.renamed.length > 0;
+  if (loader.chosenSnapshot) {
+    const params = { ...log, snapshot: loader.chosenSnapshot.index };
+    return say(setAside ? 'dqlite.summary.starts.snapshot.set-aside' : 'dqlite.summary.starts.snapshot', params);
+  }
+  return say(setAside ? 'dqlite.summary.starts.set-aside' : 'dqlite.summary.starts', log);
 }
 
 /** Batches of one segment, read again on demand (there can be very many). */

@@ -5,6 +5,8 @@
  */
 import type { LoaderDecision } from '../../../../shared/contract/dqlite';
 import type { Finding } from '../../../../shared/contract/findings';
+import type { ValidationReport } from '../../../../shared/contract/report';
+import type { LocalText } from '../../../../shared/contract/text';
 import { hasMessage } from '../../../../shared/i18n/index';
 import { t } from '../../lib/i18n.svelte';
 
@@ -25,4 +27,18 @@ export function narrativeLines(d: LoaderDecision): string[] {
   const local = d.narrativeText;
   if (!local || local.length !== d.narrative.length) return d.narrative;
   return local.map((l, i) => (hasMessage(l.key) ? t(l.key, l.params) : d.narrative[i]));
+}
+
+/** One sentence in the UI language: its template when the report carries a known one, else the English text. */
+export function localSentence(local: LocalText | undefined, english: string): string {
+  return local && hasMessage(local.key) ? t(local.key, local.params) : english;
+}
+
+/** The verdict paragraph; its `{plan}` part is the repair plan's summary, so that sentence is translated too. */
+export function reportSummary(r: ValidationReport): string {
+  const local = r.summaryText;
+  if (!local || !hasMessage(local.key)) return r.summary;
+  const plan = r.dqlite?.repair;
+  const params = local.params && 'plan' in local.params && plan ? { ...local.params, plan: localSentence(plan.summaryText, plan.summary) } : local.params;
+  return t(local.key, params);
 }
