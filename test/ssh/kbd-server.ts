@@ -4,7 +4,9 @@
  * key (`publickey,keyboard-interactive` with multi-step prompts). Binds
  * 127.0.0.1 only; runs `echo` for exec requests.
  */
+import { promises as fs } from 'node:fs';
 import { Server, utils, type Connection } from 'ssh2';
+import { generateKey, makeTempDir } from '../helpers/sshd';
 
 export interface KbdServer {
   port: number;
@@ -15,7 +17,10 @@ export interface KbdServer {
 }
 
 export async function startKbdServer(opts: { user: string; password: string; otp: string; clientPublicLine: string }): Promise<KbdServer> {
-  const { private: privateKey } = utils.generateKeyPairSync('ed25519');
+  // The host key comes from ssh-keygen: ssh2's own generateKeyPairSync('ed25519')
+  // now and then yields a key its parser rejects ("Malformed OpenSSH private key").
+  const keyDir = await makeTempDir('lifeboat-kbd-');
+  const privateKey = await fs.readFile((await generateKey(keyDir, 'host_ed25519')).privatePath);
   const hostKey = utils.parseKey(privateKey);
   if (hostKey instanceof Error) throw hostKey;
   const host = Array.isArray(hostKey) ? hostKey[0] : hostKey;
@@ -75,10 +80,12 @@ export async function startKbdServer(opts: { user: string; password: string; otp
     port,
     hostKeyBlob: host.getPublicSSH(),
     rounds,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         for (const c of conns) c.end();
         server.close(() => resolve());
-      }),
+      });
+      await fs.rm(keyDir, { recursive: true, force: true });
+    },
   };
 }
