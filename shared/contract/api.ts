@@ -10,6 +10,7 @@ import type { BatchSummary } from './dqlite';
 import type { Progress } from './progress';
 import type { ListingAnalysis } from './listing';
 import type { SshEvents, SshMethods } from './ssh';
+import type { EtcdQuery, EtcdQueryResult } from './etcd';
 
 export interface AppInfo {
   version: string;
@@ -51,6 +52,8 @@ export interface CoreMethods {
   'validation.batches': { params: { jobId: string; file: string }; result: BatchSummary[] };
   /** Parse a pasted `ls -l` listing (cheap; also done locally by the renderer). */
   'listing.analyze': { params: { text: string }; result: ListingAnalysis };
+  /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand from the job's source. */
+  'etcd.query': { params: { jobId: string; query: EtcdQuery }; result: EtcdQueryResult };
 }
 
 export interface CoreEvents {

@@ -8,6 +8,11 @@ export interface Progress {
 export interface RunOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
+  /**
+   * Addresses the node has now (IPs or host names). etcd validation flags
+   * members whose peer URLs use an address not in this list.
+   */
+  addresses?: string[];
 }
 
 export class CancelledError extends Error {

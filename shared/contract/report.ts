@@ -1,6 +1,7 @@
 import type { Finding } from './findings';
 import type { DqliteDetails, LostRange } from './dqlite';
 import type { LocalText } from './text';
+import type { EtcdDetails } from './etcd';
 
 export type Engine = 'dqlite' | 'etcd' | 'unknown';
 
@@ -23,4 +24,5 @@ export interface ValidationReport {
   bytesRead: number;
   elapsedMs: number;
   dqlite?: DqliteDetails;
+  etcd?: EtcdDetails;
 }
