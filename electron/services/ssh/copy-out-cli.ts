@@ -142,14 +142,15 @@ function stdinFirstLine(): Promise<string | null> {
   });
 }
 
-let stdinPasswordRead = false;
-
-/** The TTY (no echo, asked again after a wrong one), or stdin's first line once (a wrong one is not retried). */
-function askSudoPassword(question: string): Promise<string | null> {
-  if (process.stdin.isTTY) return ttyAskSecret(question);
-  if (stdinPasswordRead) return Promise.resolve(null);
-  stdinPasswordRead = true;
-  return stdinFirstLine();
+/** The TTY (no echo, asked again after a wrong one), or stdin's first line once per command (a wrong one is not retried). */
+function sudoPasswordAsker(): (question: string) => Promise<string | null> {
+  let stdinPasswordRead = false;
+  return (question) => {
+    if (process.stdin.isTTY) return ttyAskSecret(question);
+    if (stdinPasswordRead) return Promise.resolve(null);
+    stdinPasswordRead = true;
+    return stdinFirstLine();
+  };
 }
 
 function human(n: number): string {
@@ -164,7 +165,7 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
     stdout: (s: string) => void process.stdout.write(s),
     stderr: (s: string) => void process.stderr.write(s),
     askSecret: ttyAskSecret,
-    askSudoPassword,
+    askSudoPassword: sudoPasswordAsker(),
   };
   const args = parseCopyOutArgs(argv);
   if (typeof args === 'string') {
