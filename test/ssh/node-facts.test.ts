@@ -314,7 +314,7 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
     before = await hashTree(backend);
     target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false, autoReconnect: false };
     process.env.LIFEBOAT_HOME = path.join(dir, 'home');
-    ssh = new SshService({ paths: { knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, safeStorage: kc });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, safeStorage: kc });
   }, 60_000);
 
   afterAll(async () => {

@@ -99,7 +99,7 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     await sshd.authorize(key.publicLine);
     const knownHosts = path.join(dir, 'known_hosts');
     await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
-    ssh = new SshService({ paths: { knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
     const ctx: SshCallContext = {
       transport: 'web',
       emit(event, payload) {

@@ -13,7 +13,7 @@ import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh
 import type { SshEvents } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
 
-const ENV = ['LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR'] as const;
+const ENV = ['LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR', 'LIFEBOAT_SSH_DIR'] as const;
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 
 function restoreEnv(): void {
@@ -33,18 +33,21 @@ describe('ssh service paths', () => {
       knownHostsPath: path.join(os.homedir(), '.ssh', 'known_hosts'),
       recordingsDir: path.join(os.homedir(), '.lifeboat', 'sessions', day),
       copiesRoot: path.join(os.homedir(), 'lifeboat-copies'),
+      keysDir: path.join(os.homedir(), '.ssh'),
     });
     process.env.LIFEBOAT_RECORDINGS_DIR = '/tmp/rec-x';
     process.env.LIFEBOAT_SSH_KNOWN_HOSTS = '/tmp/kh-x';
     process.env.LIFEBOAT_SSH_CONFIG = '/tmp/cfg-x';
     process.env.LIFEBOAT_SSH_AUDIT_LOG = '/tmp/audit-x';
     process.env.LIFEBOAT_COPIES_DIR = '/tmp/copies-x';
+    process.env.LIFEBOAT_SSH_DIR = '/tmp/ssh-x';
     expect(new SshService().config()).toEqual({
       recordingsDir: '/tmp/rec-x',
       knownHostsPath: '/tmp/kh-x',
       sshConfigPath: '/tmp/cfg-x',
       auditLogPath: '/tmp/audit-x',
       copiesRoot: '/tmp/copies-x',
+      keysDir: '/tmp/ssh-x',
     });
     restoreEnv();
   });
@@ -68,6 +71,7 @@ describe.skipIf(!sshdAvailable())('terminal recordings through the contract (rea
     process.env.LIFEBOAT_RECORDINGS_DIR = recordings;
     process.env.LIFEBOAT_SSH_KNOWN_HOSTS = kh;
     process.env.LIFEBOAT_SSH_AUDIT_LOG = path.join(dir, 'audit.jsonl');
+    process.env.LIFEBOAT_SSH_DIR = dir;
     // No explicit paths: the service follows the LIFEBOAT_* environment.
     ssh = new SshService();
   });

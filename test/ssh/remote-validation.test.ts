@@ -125,7 +125,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
 
     let kh: string;
     ({ key, knownHostsPath: kh } = await keyClient(sshd, dir));
-    ssh = new SshService({ paths: { knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
 
     reference = await validateLocally(served);
     expect(reference.engine).toBe('dqlite');

@@ -110,7 +110,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     before = await hashTree(backend);
     reference = await validateLocally(backend);
     expect(reference.engine).toBe('dqlite');
-    ssh = new SshService({ paths: { knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
   }, 300_000);
 
   afterAll(async () => {

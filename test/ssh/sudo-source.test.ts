@@ -103,7 +103,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     reference = await validateLocally(rootOnly);
     expect(reference.engine).toBe('dqlite');
     expect(reference.findings.some((f) => f.severity === 'error' && f.file === damagedSegment)).toBe(true);
-    ssh = new SshService({ paths: { knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
   }, 300_000);
 
   afterAll(async () => {

@@ -124,7 +124,7 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
 
   it('ssh.exec with sudo prompts through the contract and keeps the password off disk', async () => {
     const recordings = path.join(dir, 'recordings');
-    ssh = new SshService({ paths: { knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: recordings } });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: recordings } });
     const prompts: SshEvents['ssh.prompt'][] = [];
     const ctx: SshCallContext = {
       transport: 'web',

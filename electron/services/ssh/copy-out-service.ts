@@ -73,7 +73,7 @@ export class CopyOutService {
     const c = this.connections.live(p.connectionId);
     const remote = normaliseRemotePath(p.remotePath);
     const base = path.posix.basename(remote);
-    if (base === '..' || base === '.') throw new ApiError('bad-params', `cannot copy ${remote}`);
+    if (remote === '/' || base === '..' || base === '.') throw new ApiError('bad-params', `cannot copy ${remote}: name the data directory itself`);
     const dest = await this.checkedLocalDir(p.localDir, ctx);
     // Through sudo: the password is asked (once per connection) before the job exists, so a refusal answers this call.
     const sudo = p.sudo === true ? await this.connections.readySudo(c) : null;
@@ -154,7 +154,8 @@ export class CopyOutService {
     if (ctx.transport !== 'web') return dest;
     const root = path.resolve(this.paths().copiesRoot);
     if (!isInside(root, dest) || dest === root) {
-      throw new ApiError('forbidden', `in web mode copies go only under ${root} (a subdirectory of it); ${dest} is outside`);
+      // Neither path is repeated: a refusal must not tell a token holder where things are on this machine.
+      throw new ApiError('forbidden', 'in web mode copies go only into a subdirectory of the copies folder (use the destination ssh.copyout.plan proposes)');
     }
     await fs.mkdir(root, { recursive: true, mode: 0o700 });
     const realRoot = await fs.realpath(root);
@@ -163,7 +164,7 @@ export class CopyOutService {
     for (;;) {
       try {
         const real = await fs.realpath(probe);
-        if (!isInside(realRoot, real)) throw new ApiError('forbidden', `${dest} leads outside ${root} through a symbolic link`);
+        if (!isInside(realRoot, real)) throw new ApiError('forbidden', 'in web mode copies go only into the copies folder, and that destination leads out of it through a symbolic link');
         break;
       } catch (e) {
         if (e instanceof ApiError) throw e;

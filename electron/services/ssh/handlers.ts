@@ -4,12 +4,14 @@
  * terminals, copy-out). Parameters arrive untyped from the wire; each part
  * validates its own.
  */
+import * as path from 'node:path';
 import type { SshMethods } from '../../../shared/contract/ssh';
 import { ApiError } from '../api-error';
 import { runSudo } from './connection';
 import type { SshConnectionService } from './connection-service';
 import type { CopyOutService } from './copy-out-service';
 import { explainSftpError } from './remote-errors';
+import { checkKeyFiles, configImportError, configImportPath } from './server-paths';
 import type { SshCallContext, SshServiceConfig } from './settings';
 import { listRemoteDir } from './sftp-source';
 import { importSshConfig } from './ssh-config';
@@ -31,12 +33,20 @@ export interface SshHandlerParts {
 
 export function createSshHandlers({ paths, connections, terminals, copies }: SshHandlerParts): SshHandlers {
   return {
-    async 'ssh.config.import'({ path: file }) {
-      const { hosts } = await importSshConfig(file ?? paths().sshConfigPath);
-      return hosts;
+    // Server-side paths follow shared/contract/path-rules.ts (web mode: the server's own ~/.ssh only).
+    async 'ssh.config.import'(params, ctx) {
+      const config = paths();
+      const own = config.sshConfigPath ?? path.join(config.keysDir, 'config');
+      const file = configImportPath((params as { path?: unknown } | undefined)?.path, own, ctx.transport);
+      try {
+        return (await importSshConfig(file)).hosts;
+      } catch (e) {
+        throw configImportError(e, file, ctx.transport);
+      }
     },
 
     async 'ssh.connect'({ target, profileId }, ctx) {
+      await checkKeyFiles(target, paths().keysDir, ctx.transport);
       return connections.connect(target, profileId, ctx);
     },
 
@@ -52,8 +62,9 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
       return connections.profileStore().list();
     },
 
-    async 'ssh.profiles.save'(params) {
+    async 'ssh.profiles.save'(params, ctx) {
       const p = (params ?? {}) as { id?: unknown; label?: unknown; target?: unknown };
+      await checkKeyFiles(p.target, paths().keysDir, ctx.transport);
       return connections.profileStore().save({ id: p.id, label: p.label, target: p.target });
     },
 

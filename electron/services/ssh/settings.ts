@@ -21,8 +21,10 @@ export interface SshServiceConfig {
   auditLogPath: string;
   /** Where terminal recordings go; null disables recording. */
   recordingsDir: string | null;
-  /** ssh-config file to import (default ~/.ssh/config). */
+  /** ssh-config file to import (default `<keysDir>/config`, i.e. ~/.ssh/config). */
   sshConfigPath?: string;
+  /** The only folder web mode reads private keys from (default ~/.ssh; `LIFEBOAT_SSH_DIR`). */
+  keysDir: string;
   /** Where copy-outs go by default, and the only tree web mode may write to (default ~/lifeboat-copies). */
   copiesRoot: string;
 }
@@ -48,7 +50,8 @@ export function defaultSshSessionConfig(): SshSessionConfig {
  * to import), `LIFEBOAT_RECORDINGS_DIR` (terminal recordings; default
  * `~/.lifeboat/sessions/<date>/`), `LIFEBOAT_SSH_AUDIT_LOG` (host-key
  * replacements), `LIFEBOAT_COPIES_DIR` (copy-out destinations; default
- * `~/lifeboat-copies`). Recording is on unless `recordingsDir: null`.
+ * `~/lifeboat-copies`), `LIFEBOAT_SSH_DIR` (where web mode may read private
+ * keys; default `~/.ssh`). Recording is on unless `recordingsDir: null`.
  */
 export function defaultSshServiceConfig(): SshServiceConfig {
   const env = process.env;
@@ -59,6 +62,7 @@ export function defaultSshServiceConfig(): SshServiceConfig {
     recordingsDir: env.LIFEBOAT_RECORDINGS_DIR || path.join(home, '.lifeboat', 'sessions', localDate(new Date())),
     sshConfigPath: env.LIFEBOAT_SSH_CONFIG || undefined,
     copiesRoot: env.LIFEBOAT_COPIES_DIR || path.join(home, 'lifeboat-copies'),
+    keysDir: env.LIFEBOAT_SSH_DIR || path.join(home, '.ssh'),
   };
 }
 
