@@ -3,6 +3,7 @@
  *
  *   npx esbuild test/bench/bench.ts --bundle --platform=node --format=cjs --outfile=/tmp/bench.cjs
  *   node /tmp/bench.cjs [--gib 1] [--lz4-mb 100] [--dir DIR (reuse)] [--keep]
+ *     [--no-copy-out | --only-copy-out] [--copy-segments 32] [--copy-file-mib 256] [--copy-rounds 3]
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
  * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
@@ -129,8 +130,15 @@ async function readAll(dir: string): Promise<number> {
 const mb = (b: number) => b / 1e6;
 const fmt = (n: number, d = 0) => n.toFixed(d);
 
+async function printCopyOut(bench: typeof import('./copy-out').benchCopyOut): Promise<void> {
+  console.log('\ncopy-out over loopback (real sshd) vs scp of the same files:');
+  const opt = (name: string) => (arg(name, '') === '' ? undefined : Number(arg(name, '')));
+  for (const line of await bench({ segments: opt('copy-segments'), fileMib: opt('copy-file-mib'), rounds: opt('copy-rounds') })) console.log(line);
+}
+
 async function main(): Promise<void> {
   const { benchCopyOut } = await import('./copy-out');
+  if (process.argv.includes('--only-copy-out')) return printCopyOut(benchCopyOut);
   const gib = Number(arg('gib', '1'));
   const lz4Mb = Number(arg('lz4-mb', '100'));
   const reuse = arg('dir', '');
@@ -206,10 +214,7 @@ async function main(): Promise<void> {
     }
     console.table(rows);
     console.log('ratio = raw read time / validation time (1.00 = validation as fast as reading).');
-    if (!process.argv.includes('--no-copy-out')) {
-      console.log('\ncopy-out over loopback (real sshd) vs scp of the same files:');
-      for (const line of await benchCopyOut()) console.log(line);
-    }
+    if (!process.argv.includes('--no-copy-out')) await printCopyOut(benchCopyOut);
   } finally {
     if (!keep && !reuse) await fs.rm(work, { recursive: true, force: true });
   }

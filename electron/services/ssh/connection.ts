@@ -450,6 +450,14 @@ export class SshConnection extends EventEmitter {
     return this.sftpPromise;
   }
 
+  /**
+   * A separate SFTP session on its own channel (and flow-control window), for
+   * a transfer that wants several; the caller ends it.
+   */
+  openSftp(): Promise<SFTPWrapper> {
+    return new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+  }
+
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       this.client.shell(pty, (err, stream) => (err ? reject(err) : resolve(stream)));

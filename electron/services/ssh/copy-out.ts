@@ -3,17 +3,23 @@
  * 1. list the remote tree twice, `settleMs` apart; refuse when sizes/mtimes
  *    move (an engine still writing) unless `force`;
  * 2. `sha256sum` on the node (file names go through stdin, NUL-separated);
- * 3. pipelined SFTP reads written strictly in order into `<file>.partial`, so a
- *    partial file is always a clean prefix and a dropped link resumes from
- *    its size; renamed into place when complete;
- * 4. hash the local copy and compare file by file; a resumed file that does
- *    not match is fetched again once from the start.
+ * 3. pipelined SFTP reads (spread over several SFTP sessions, two files at a
+ *    time) written strictly in order into `<file>.partial`, so a partial file
+ *    is always a clean prefix and a dropped link resumes from its size;
+ *    renamed into place when complete;
+ * 4. hash each local file from the bytes as they are written (a resumed
+ *    prefix is read back once) and compare file by file; a resumed file that
+ *    does not match is fetched again once from the start.
+ * A fresh copy does not wait for steps 1 and 2: the transfer starts after the
+ * first listing, the second listing and the node's hashing run beside it, and
+ * a directory found changing is refused (this run's own output removed) just
+ * as before. The copy needs the same time as the transfer, not their sum.
  * The remote side is only ever opened read-only. The flow (listings, state
  * file, resume, manifest, comparison, progress) is `copyTree`; how the node is
  * read is a `RemoteTreeReader`: SFTP as the login user here, read-only
  * commands as root through sudo in sudo-copy.ts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
@@ -60,9 +66,10 @@ export interface RemoteTreeReader {
   /**
    * Bytes [offset, size) of `remote` into `partial`, which holds exactly the
    * first `offset` bytes, written strictly in order so that an interruption
-   * leaves a clean prefix. Reports each written run through `onBytes`.
+   * leaves a clean prefix. Reports each written run, in file order, through
+   * `onWritten` (the copy hashes the file from these bytes as it goes).
    */
-  fetch(remote: string, partial: string, offset: number, size: number, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void>;
+  fetch(remote: string, partial: string, offset: number, size: number, onWritten: (bytes: Uint8Array) => void, signal?: AbortSignal): Promise<void>;
 }
 
 /** Where and how to copy, whatever reads the node. */
@@ -85,8 +92,14 @@ export interface CopyOutOptions extends CopyTreeOptions {
 
 // Large requests: ssh2 splits each into packet-sized reads itself, and fewer, bigger
 // requests keep more bytes in flight per round trip (about 2x over 64 KiB x 16 on loopback).
+// 48 in flight (12 MiB of buffers per file), spread over the copy's SFTP sessions, keeps every
+// channel's 2 MiB window full where 8 on one channel left the link idle between replies.
 const CHUNK = 256 * 1024;
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 48;
+/** Files fetched at once (memory: PARALLEL_FILES x IN_FLIGHT x CHUNK = 24 MiB of read buffers at most). */
+const PARALLEL_FILES = 2;
+/** SFTP sessions a copy opens besides the connection's own (OpenSSH allows 10 per connection by default). */
+const EXTRA_SFTP_SESSIONS = 3;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -205,18 +218,35 @@ class ProgressMeter {
   }
 }
 
-/** Download `remote` from `offset` into `partial`, reads pipelined, writes in order. */
+/**
+ * Download `remote` from `offset` into `partial`, reads pipelined and spread
+ * round-robin over the SFTP sessions given (each has its own channel window),
+ * writes in order.
+ */
 async function fetchSftpFile(
-  sftp: SFTPWrapper,
+  sessions: SFTPWrapper[],
   remote: string,
   partial: string,
   offset: number,
   size: number,
-  onBytes: (n: number) => void,
+  onWritten: (bytes: Uint8Array) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const handle = await sftpCall<Buffer>((cb) => sftp.open(remote, 'r', cb));
-  const fh = await fs.open(partial, offset > 0 ? 'r+' : 'w');
+  const handles: Buffer[] = [];
+  try {
+    for (const sftp of sessions) handles.push(await sftpCall<Buffer>((cb) => sftp.open(remote, 'r', cb)));
+  } catch (e) {
+    await Promise.all(handles.map((h, i) => closeQuietly(sessions[i], h)));
+    throw e;
+  }
+  let turn = 0;
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(partial, offset > 0 ? 'r+' : 'w');
+  } catch (e) {
+    await Promise.all(handles.map((h, i) => closeQuietly(sessions[i], h)));
+    throw e;
+  }
   try {
     let next = offset; // next offset to request
     let writeAt = offset; // contiguous prefix on disk
@@ -236,7 +266,8 @@ async function fetchSftpFile(
           next += len;
           inFlight++;
           const buf = Buffer.allocUnsafe(len);
-          sftp.read(handle, buf, 0, len, at, (err, n) => {
+          const lane = turn++ % sessions.length;
+          sessions[lane].read(handles[lane], buf, 0, len, at, (err, n) => {
             inFlight--;
             if (err) failed ??= err;
             else if (n === 0) failed ??= new CopyOutError(`${remote} is shorter than listed (EOF at ${at})`, true);
@@ -267,7 +298,7 @@ async function fetchSftpFile(
             done.delete(writeAt);
             await fh.write(b, 0, b.length, writeAt);
             writeAt += b.length;
-            onBytes(b.length);
+            onWritten(b);
           }
         } finally {
           flushing = false;
@@ -277,7 +308,7 @@ async function fetchSftpFile(
     });
   } finally {
     await fh.close();
-    await closeQuietly(sftp, handle);
+    await Promise.all(handles.map((h, i) => closeQuietly(sessions[i], h)));
   }
 }
 
@@ -299,12 +330,16 @@ async function sizeOf(file: string): Promise<number | null> {
   }
 }
 
-/** The login user's view of the node, over SFTP (plus `sha256sum` in a shell). */
-export function sftpTreeReader(conn: SshConnection, sftp: SFTPWrapper): RemoteTreeReader {
+/**
+ * The login user's view of the node, over SFTP (plus `sha256sum` in a shell).
+ * Reads are spread over `sftp` and any `extra` sessions.
+ */
+export function sftpTreeReader(conn: SshConnection, sftp: SFTPWrapper, extra: SFTPWrapper[] = []): RemoteTreeReader {
+  const sessions = [sftp, ...extra];
   return {
     list: (root, maxFiles) => listRemoteTree(sftp, root, maxFiles),
     hash: (hashRoot, rels) => remoteSha256(conn, hashRoot, rels),
-    fetch: (remote, partial, offset, size, onBytes, signal) => fetchSftpFile(sftp, remote, partial, offset, size, onBytes, signal),
+    fetch: (remote, partial, offset, size, onWritten, signal) => fetchSftpFile(sessions, remote, partial, offset, size, onWritten, signal),
   };
 }
 
@@ -315,7 +350,50 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
   } catch (e) {
     throw new CopyOutError(`SFTP not available: ${(e as Error).message}`, true);
   }
-  return copyTree(sftpTreeReader(opts.conn, sftp), opts);
+  // More SFTP sessions for this copy: one channel's 2 MiB window, not the link or the CPU, was
+  // the limit (loopback, one 256 MiB file: ~70 MiB/s on one channel, ~105-175 on two to three). A server
+  // that refuses more sessions (MaxSessions) just leaves the copy on the one it has.
+  const extra: SFTPWrapper[] = [];
+  for (let i = 0; i < EXTRA_SFTP_SESSIONS; i++) {
+    try {
+      extra.push(await opts.conn.openSftp());
+    } catch {
+      break;
+    }
+  }
+  try {
+    return await copyTree(sftpTreeReader(opts.conn, sftp, extra), opts);
+  } finally {
+    for (const s of extra) {
+      try {
+        s.end();
+      } catch {
+        // already gone with the connection
+      }
+    }
+  }
+}
+
+/** Remove what a speculative first pass wrote (only ever this run's own, fresh output). */
+async function removeFreshOutput(localRoot: string, statePath: string): Promise<void> {
+  await fs.rm(localRoot, { recursive: true, force: true });
+  await fs.rm(`${localRoot}.partial`, { force: true });
+  await fs.rm(statePath, { force: true });
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SHA-256 of exactly the first `length` bytes of `file` (a resumed partial's trusted prefix). */
+async function hashPrefix(file: string, length: number, h: Hash): Promise<void> {
+  if (length <= 0) return;
+  for await (const chunk of createReadStream(file, { start: 0, end: length - 1 })) h.update(chunk as Buffer);
 }
 
 /** The copy-out flow (see the top of this file), reading the node through `reader`. */
@@ -332,19 +410,26 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   };
   const meter = new ProgressMeter(progress, opts.onProgress);
   const maxFiles = opts.maxFiles ?? 100_000;
+  const settleMs = opts.settleMs ?? 1500;
 
   meter.set({ phase: 'listing' }, true);
   const first = await reader.list(remoteRoot, maxFiles);
-  await new Promise((r) => setTimeout(r, opts.settleMs ?? 1500));
-  const second = await reader.list(remoteRoot, maxFiles);
-  const moving = changedBetween(first.files, second.files);
-  if (moving.length > 0 && !opts.force) throw new DirectoryChangingError(moving);
-  const files = second.files;
+  const listedAt = Date.now();
   const hashRoot = first.isDir ? remoteRoot : path.posix.dirname(remoteRoot);
   const remotePathOf = (rel: string) => (first.isDir ? posixJoin(remoteRoot, rel) : remoteRoot);
   const localPathOf = (rel: string) => (first.isDir ? path.join(localRoot, ...rel.split('/')) : localRoot);
+  const hashKey = (rel: string) => (first.isDir ? rel : path.posix.basename(remoteRoot));
+  const secondListing = async () => {
+    const wait = settleMs - (Date.now() - listedAt);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return reader.list(remoteRoot, maxFiles);
+  };
+  const startRemoteHash = (files: RemoteFile[]) => {
+    const p = reader.hash(hashRoot, files.map((f) => hashKey(f.rel)), first.isDir);
+    p.catch(() => undefined); // awaited after the transfer; never an unhandled rejection meanwhile
+    return p;
+  };
 
-  // A previous attempt's partial files are only trusted if the remote did not move since.
   await fs.mkdir(opts.localDir, { recursive: true });
   let previous: CopyState | null = null;
   try {
@@ -353,74 +438,175 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   } catch {
     previous = null;
   }
-  const prevByRel = new Map((previous?.files ?? []).map((f) => [f.rel, f]));
-  await fs.writeFile(statePath, JSON.stringify({ version: 1, remotePath: remoteRoot, files } satisfies CopyState));
 
-  meter.set({ phase: 'hashing-remote', filesTotal: files.length, bytesTotal: files.reduce((s, f) => s + f.size, 0) }, true);
-  const remoteHashes = await reader.hash(hashRoot, first.isDir ? files.map((f) => f.rel) : [path.posix.basename(remoteRoot)], first.isDir);
-
-  let resumedBytes = 0;
-  const resumed = new Set<string>();
-  meter.set({ phase: 'copying' }, true);
-  for (const f of files) {
-    const dest = localPathOf(f.rel);
-    const partial = `${dest}.partial`;
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    const prev = prevByRel.get(f.rel);
-    const unchanged = prev !== undefined && prev.size === f.size && prev.mtime === f.mtime;
-    meter.set({ currentFile: f.rel });
-    if (unchanged && (await sizeOf(dest)) === f.size) {
-      resumedBytes += f.size;
-      resumed.add(f.rel);
-      meter.set({ bytesDone: progress.bytesDone + f.size, filesDone: progress.filesDone + 1 });
-      continue;
-    }
-    let offset = unchanged ? ((await sizeOf(partial)) ?? 0) : 0;
-    if (offset > f.size) offset = 0;
-    if (offset > 0) {
-      resumedBytes += offset;
-      resumed.add(f.rel);
-      meter.set({ bytesDone: progress.bytesDone + offset });
-    }
+  // A fresh copy (nothing of an earlier attempt here) starts moving bytes at once: the second
+  // listing and the node's sha256sum run beside the transfer. Should the directory turn out to be
+  // changing, this run's own output is removed again and the copy is refused (or, forced, redone
+  // from the second listing). A resumed copy checks first, as its partial files must be trusted.
+  const fresh = previous === null && !(await exists(localRoot)) && !(await exists(`${localRoot}.partial`));
+  if (fresh) {
+    const speculative = new AbortController();
+    const onAbort = () => speculative.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) speculative.abort();
+    const second = secondListing();
+    second.catch(() => undefined);
     try {
-      await reader.fetch(remotePathOf(f.rel), partial, offset, f.size, (n) => {
-        meter.transferred += n;
-        meter.set({ bytesDone: progress.bytesDone + n });
-      }, opts.signal);
+      const result = await transferAndVerify(first.files, null, startRemoteHash(first.files), speculative.signal, async () => {
+        const moving = changedBetween(first.files, (await second).files);
+        if (moving.length > 0) throw new DirectoryChangingError(moving);
+      });
+      return result;
     } catch (e) {
-      if (e instanceof CopyOutError) throw e;
-      throw new CopyOutError(`copy of ${f.rel} interrupted at ${(await sizeOf(partial)) ?? 0}/${f.size} bytes: ${(e as Error).message}`, true);
+      if (!(e instanceof DirectoryChangingError)) throw e;
+      speculative.abort();
+      await removeFreshOutput(localRoot, statePath);
+      if (!opts.force) throw e;
+      const again = await second;
+      return transferAndVerify(again.files, null, null, opts.signal, null);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
     }
-    await fs.rename(partial, dest);
-    meter.set({ filesDone: progress.filesDone + 1 }, true); // every finished file is reported, however fast
   }
+  const second = await secondListing();
+  const moving = changedBetween(first.files, second.files);
+  if (moving.length > 0 && !opts.force) throw new DirectoryChangingError(moving);
+  return transferAndVerify(second.files, previous, null, opts.signal, null);
 
-  meter.set({ phase: 'hashing-local', currentFile: null }, true);
-  const entries: ManifestEntry[] = [];
-  for (const f of files) {
-    const dest = localPathOf(f.rel);
-    const remoteHash = remoteHashes.get(first.isDir ? f.rel : path.posix.basename(remoteRoot)) ?? null;
-    let localHash = await localSha256(dest);
-    if (remoteHash && localHash !== remoteHash && resumed.has(f.rel)) {
-      // The resumed prefix was not what the node has now: fetch it whole once.
-      await reader.fetch(remotePathOf(f.rel), `${dest}.partial`, 0, f.size, (n) => (meter.transferred += n), opts.signal);
-      await fs.rename(`${dest}.partial`, dest);
-      localHash = await localSha256(dest);
-      resumedBytes -= Math.min(resumedBytes, f.size);
+  /**
+   * Copy `files` (resuming what `previous` left when it still matches), hashing each file while it
+   * is written, with the node's hashes computed beside the transfer (`remoteHashes`, or started
+   * here); `check` (the speculative pass's second listing) must pass before anything is reported done.
+   */
+  async function transferAndVerify(
+    files: RemoteFile[],
+    previous: CopyState | null,
+    remoteHashesStarted: Promise<Map<string, string>> | null,
+    signal: AbortSignal | undefined,
+    check: (() => Promise<void>) | null,
+  ): Promise<CopyOutResult> {
+    const prevByRel = new Map((previous?.files ?? []).map((f) => [f.rel, f]));
+    await fs.writeFile(statePath, JSON.stringify({ version: 1, remotePath: remoteRoot, files } satisfies CopyState));
+    meter.set({ phase: 'hashing-remote', filesTotal: files.length, filesDone: 0, bytesDone: 0, bytesTotal: files.reduce((s, f) => s + f.size, 0) }, true);
+    const remoteHashes = remoteHashesStarted ?? startRemoteHash(files);
+    // A failed check stops the transfer at once (the caller cleans up).
+    const checked = check?.();
+    checked?.catch(() => undefined);
+    let checkFailed: unknown = null;
+    const local = new AbortController();
+    const onAbort = () => local.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) local.abort();
+    void checked?.catch((e: unknown) => {
+      // A second listing that could not finish (link lost) leaves a resumable copy, like a failed read.
+      checkFailed =
+        e instanceof DirectoryChangingError || e instanceof CopyOutError
+          ? e
+          : new CopyOutError(`listing ${remoteRoot} again failed: ${(e as Error).message}`, true);
+      local.abort();
+    });
+
+    let resumedBytes = 0;
+    const resumed = new Set<string>();
+    /** SHA-256 of what was written, by rel (null: the file was already complete; hash it from disk). */
+    const localHashes = new Map<string, string | null>();
+    meter.set({ phase: 'copying' }, true);
+
+    const fetchOne = async (f: RemoteFile): Promise<void> => {
+      const dest = localPathOf(f.rel);
+      const partial = `${dest}.partial`;
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      const prev = prevByRel.get(f.rel);
+      const unchanged = prev !== undefined && prev.size === f.size && prev.mtime === f.mtime;
+      meter.set({ currentFile: f.rel });
+      if (unchanged && (await sizeOf(dest)) === f.size) {
+        resumedBytes += f.size;
+        resumed.add(f.rel);
+        localHashes.set(f.rel, null);
+        meter.set({ bytesDone: progress.bytesDone + f.size, filesDone: progress.filesDone + 1 });
+        return;
+      }
+      let offset = unchanged ? ((await sizeOf(partial)) ?? 0) : 0;
+      if (offset > f.size) offset = 0;
+      const h = createHash('sha256');
+      if (offset > 0) {
+        await hashPrefix(partial, offset, h);
+        resumedBytes += offset;
+        resumed.add(f.rel);
+        meter.set({ bytesDone: progress.bytesDone + offset });
+      }
+      try {
+        await reader.fetch(remotePathOf(f.rel), partial, offset, f.size, (chunk) => {
+          h.update(chunk);
+          meter.transferred += chunk.length;
+          meter.set({ bytesDone: progress.bytesDone + chunk.length });
+        }, local.signal);
+      } catch (e) {
+        if (checkFailed) throw checkFailed;
+        if (e instanceof CopyOutError) throw e;
+        throw new CopyOutError(`copy of ${f.rel} interrupted at ${(await sizeOf(partial)) ?? 0}/${f.size} bytes: ${(e as Error).message}`, true);
+      }
+      await fs.rename(partial, dest);
+      localHashes.set(f.rel, h.digest('hex'));
+      meter.set({ filesDone: progress.filesDone + 1 }, true); // every finished file is reported, however fast
+    };
+
+    try {
+      // A few files at once: one file's open/close round trips and tail never leave the link idle.
+      let nextFile = 0;
+      let failure: unknown = null;
+      const lane = async (): Promise<void> => {
+        while (failure === null && nextFile < files.length) {
+          const f = files[nextFile++];
+          try {
+            await fetchOne(f);
+          } catch (e) {
+            failure ??= e;
+            local.abort();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, files.length) }, lane));
+      if (checkFailed) throw checkFailed;
+      if (failure !== null) throw failure;
+      if (checked) await checked.catch(() => undefined);
+      if (checkFailed) throw checkFailed;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
-    entries.push({ path: f.rel, size: f.size, remoteSha256: remoteHash, localSha256: localHash, match: remoteHash === localHash });
+
+    meter.set({ phase: 'hashing-local', currentFile: null }, true);
+    const nodeHashes = await remoteHashes;
+    const entries: ManifestEntry[] = [];
+    for (const f of files) {
+      const dest = localPathOf(f.rel);
+      const remoteHash = nodeHashes.get(hashKey(f.rel)) ?? null;
+      let localHash = localHashes.get(f.rel) ?? (await localSha256(dest));
+      if (remoteHash && localHash !== remoteHash && resumed.has(f.rel)) {
+        // The resumed prefix was not what the node has now: fetch it whole once.
+        const h = createHash('sha256');
+        await reader.fetch(remotePathOf(f.rel), `${dest}.partial`, 0, f.size, (chunk) => {
+          h.update(chunk);
+          meter.transferred += chunk.length;
+        }, signal);
+        await fs.rename(`${dest}.partial`, dest);
+        localHash = h.digest('hex');
+        resumedBytes -= Math.min(resumedBytes, f.size);
+      }
+      entries.push({ path: f.rel, size: f.size, remoteSha256: remoteHash, localSha256: localHash, match: remoteHash === localHash });
+    }
+    await fs.writeFile(manifestPath, entries.map((e) => `${e.remoteSha256 ?? '-'.repeat(64)}  ${e.path}\n`).join(''));
+    await fs.rm(statePath, { force: true });
+    meter.set({ phase: 'done' }, true);
+    return {
+      remotePath: remoteRoot,
+      localPath: localRoot,
+      files: entries,
+      bytes: files.reduce((s, f) => s + f.size, 0),
+      allMatch: entries.every((e) => e.match),
+      resumedBytes,
+      elapsedMs: Date.now() - t0,
+      manifestPath,
+    };
   }
-  await fs.writeFile(manifestPath, entries.map((e) => `${e.remoteSha256 ?? '-'.repeat(64)}  ${e.path}\n`).join(''));
-  await fs.rm(statePath, { force: true });
-  meter.set({ phase: 'done' }, true);
-  return {
-    remotePath: remoteRoot,
-    localPath: localRoot,
-    files: entries,
-    bytes: files.reduce((s, f) => s + f.size, 0),
-    allMatch: entries.every((e) => e.match),
-    resumedBytes,
-    elapsedMs: Date.now() - t0,
-    manifestPath,
-  };
 }

@@ -88,7 +88,7 @@ async function fetchThroughSudo(
   partial: string,
   offset: number,
   size: number,
-  onBytes: (n: number) => void,
+  onWritten: (bytes: Uint8Array) => void,
   signal?: AbortSignal,
 ): Promise<void> {
   if (signal?.aborted) throw new CopyOutError('cancelled', true);
@@ -112,7 +112,7 @@ async function fetchThroughSudo(
         .then(() => fh.write(part, 0, part.length, at - part.length))
         .then(
           () => {
-            onBytes(part.length);
+            onWritten(part);
             if (at >= size) stdout.close(); // every listed byte is here; the rest is not ours
           },
           (e: unknown) => {
@@ -161,7 +161,7 @@ export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
       }
       return parseSha256z(res.stdout.toString('utf8'), (name) => (isDir && name.startsWith('./') ? name.slice(2) : name));
     },
-    fetch: (remote, partial, offset, size, onBytes, signal) => fetchThroughSudo(sudo, remote, partial, offset, size, onBytes, signal),
+    fetch: (remote, partial, offset, size, onWritten, signal) => fetchThroughSudo(sudo, remote, partial, offset, size, onWritten, signal),
   };
 }
 
