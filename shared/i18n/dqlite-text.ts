@@ -127,6 +127,13 @@ const en = {
   'finding.membership.cluster-yaml-differs.message.both.log': 'cluster.yaml disagrees with the raft configuration in the log: missing {missing}; extra {extra}.',
   'finding.membership.node-not-in-configuration.message': 'This node ({id}, {address}) is not in the raft configuration from {source}.',
   'finding.membership.node-not-in-configuration.message.log': 'This node ({id}, {address}) is not in the raft configuration from the log.',
+  'finding.membership.yaml-out-of-bounds.message.too-large': '{file} is {size} bytes, more than the {limit} a membership file can plausibly need (real ones are a few hundred); it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.too-deep': '{file} nests collections more than {limit} deep (byte {offset}); go-dqlite writes a flat list, so it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.too-many-items': '{file} has more than {limit} entries; it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.aliases': '{file} uses YAML aliases (*name, first at byte {offset}), which go-dqlite never writes and which can expand without bound; it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-invalid.message': '{file} is not valid YAML (byte {offset}): {error}',
+  'finding.membership.yaml-invalid.message.no-offset': '{file} is not valid YAML: {error}',
+  'finding.membership.yaml-invalid.message.shape': '{file}: {error}',
   'finding.segment.open-zeroed-live.message':
     "{count} open segments ({files}) are all zeros, but libraft keeps at most {pool} unused spares: {file} was probably the segment being written and has been zeroed. Entries written after index {index} would be gone without a trace; check the node's last known index before starting it.",
   'finding.segment.open-after-missing-closed.message':
@@ -281,6 +288,13 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.membership.cluster-yaml-differs.message.both.log': 'cluster.yaml 与日志中的 raft 配置不一致：缺少 {missing}；多出 {extra}。',
   'finding.membership.node-not-in-configuration.message': '本节点（{id}，{address}）不在来自 {source} 的 raft 配置中。',
   'finding.membership.node-not-in-configuration.message.log': '本节点（{id}，{address}）不在来自日志的 raft 配置中。',
+  'finding.membership.yaml-out-of-bounds.message.too-large': '{file} 有 {size} 字节，超过成员信息文件合理所需的 {limit} 字节（真实文件只有几百字节），未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-out-of-bounds.message.too-deep': '{file} 的嵌套深度超过 {limit} 层（字节 {offset}）；go-dqlite 只写扁平列表，因此未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-out-of-bounds.message.too-many-items': '{file} 的条目超过 {limit} 个，未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-out-of-bounds.message.aliases': '{file} 使用了 YAML 别名（*name，首个在字节 {offset}），go-dqlite 从不写别名，且别名可以无限展开，因此未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-invalid.message': '{file} 不是有效的 YAML（字节 {offset}）：{error}',
+  'finding.membership.yaml-invalid.message.no-offset': '{file} 不是有效的 YAML：{error}',
+  'finding.membership.yaml-invalid.message.shape': '{file}：{error}',
   'finding.segment.open-zeroed-live.message':
     '{count} 个 open segment（{files}）全为零，但 libraft 最多只保留 {pool} 个未使用的备用文件：{file} 很可能是正在写入的 segment，已被清零。index {index} 之后写入的条目会不留痕迹地消失；启动前请先确认该节点最后已知的 index。',
   'finding.segment.open-after-missing-closed.message':

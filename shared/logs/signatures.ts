@@ -37,6 +37,20 @@ const SEGMENT = String.raw`\d{16}-\d{16}`;
 // libraft error text stops at the end of the message: a quote (logrus msg="…"), an escaped newline or a real one.
 const REST = String.raw`[^"\\\n]*`;
 const HOST_PORT = String.raw`[\w.\-\[\]:]+`;
+/**
+ * A systemd unit name. The lookbehind lets a match start only where a run of
+ * name characters starts: unanchored, `[\w@.-]+\.service` retried from every
+ * character of a long run and backtracked over the rest each time (quadratic:
+ * 4.65 s for one 60 KiB line, issue 11).
+ */
+const UNIT = String.raw`(?<![\w@.-])(?<unit>[\w@.-]+\.service)`;
+/*
+ * Every pattern here must stay linear in the record length (a record is up to
+ * 64 KiB): a repeated class is bounded (`{0,200}`, kept small where it is
+ * retried at every occurrence of a short prefix), starts only at the start of
+ * its run (lookbehind), or cannot overlap what follows it.
+ * test/logs/linear-signatures.test.ts holds each signature to that.
+ */
 
 function segmentProblem(reason: string): string {
   if (reason.includes('count in preamble is zero')) return 'zero-count';
@@ -225,7 +239,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['freepages: failed to get all reachable pages'],
-    patterns: [/freepages: failed to get all reachable pages \(page (?<page>\d+): (?<problem>[^)\n]+)\)/, /freepages: failed to get all reachable pages/],
+    patterns: [/freepages: failed to get all reachable pages \(page (?<page>\d+): (?<problem>[^)\n]{1,200})\)/, /freepages: failed to get all reachable pages/],
     action: 'validate-directory',
     examples: ['panic: freepages: failed to get all reachable pages (page 0: invalid type: meta)', 'panic: freepages: failed to get all reachable pages'],
   },
@@ -273,7 +287,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['cannot be repaired'],
-    patterns: [/read wal error \((?<detail>[^)\n]*)\) and cannot be repaired/, /WAL error \((?<detail>[^)\n]*)\) cannot be repaired/, /failed to read WAL, cannot be repaired/],
+    patterns: [/read wal error \((?<detail>[^)\n]{0,200})\) and cannot be repaired/, /WAL error \((?<detail>[^)\n]{0,200})\) cannot be repaired/, /failed to read WAL, cannot be repaired/],
     generic: true,
     action: 'validate-directory',
     examples: [
@@ -288,7 +302,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'warning',
     stage: 'datastore',
     needles: ['repaired WAL error', 'repairing'],
-    patterns: [/repaired WAL error(?: \((?<detail>[^)\n]*)\))?/, /wal: repairing (?<file>\S+\.wal)/],
+    patterns: [/repaired WAL error(?: \((?<detail>[^)\n]{0,200})\))?/, /wal: repairing (?<file>\S+\.wal)/],
     examples: ['W | wal: repaired WAL error (unexpected EOF)', 'W | wal: repairing member/wal/0000000000000000-0000000000000000.wal'],
   },
   {
@@ -369,7 +383,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'warning',
     stage: 'datastore',
     needles: ['MsgPreVote'],
-    patterns: [/(?<memberId>[0-9a-f]{1,16}) \[logterm: (?<logTerm>\d+), index: (?<index>\d+)\] sent MsgPreVote request to (?<peerId>[0-9a-f]{1,16}) at term (?<term>\d+)/],
+    patterns: [/(?<![0-9a-f])(?<memberId>[0-9a-f]{1,16}) \[logterm: (?<logTerm>\d+), index: (?<index>\d+)\] sent MsgPreVote request to (?<peerId>[0-9a-f]{1,16}) at term (?<term>\d+)/],
     examples: ['{"level":"info","ts":"2021-02-03T10:11:13.000Z","logger":"raft","caller":"etcdserver/zap_raft.go:77","msg":"f6c8d9a2b1e0c3d4 [logterm: 2, index: 1234] sent MsgPreVote request to 8e9e05c52164694d at term 2"}'],
   },
   {
@@ -484,7 +498,7 @@ export const SIGNATURES: readonly Signature[] = [
     stage: 'node',
     needles: ['CrashLoopBackOff'],
     patterns: [
-      /CrashLoopBackOff: \\?"back-off (?<backoff>[0-9hms.]+) restarting failed container=(?<container>[\w.-]+) pod=(?<pod>[\w.-]+?)_(?<namespace>[\w.-]+)\(/,
+      /CrashLoopBackOff: \\?"back-off (?<backoff>[0-9hms.]+) restarting failed container=(?<container>[\w.-]+) pod=(?<pod>[A-Za-z0-9.-]+)_(?<namespace>[A-Za-z0-9.-]+)\(/,
       /^(?<pod>[a-z0-9][\w.-]*)\s+\d+\/\d+\s+CrashLoopBackOff/m,
     ],
     derive: (f): Record<string, string> => {
@@ -557,7 +571,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'error',
     stage: 'node',
     needles: ['Main process exited'],
-    patterns: [/(?<unit>[\w@.-]+\.service): Main process exited, code=(?<code>\w+), status=(?<status>[^\s,]+)/],
+    patterns: [new RegExp(String.raw`${UNIT}: Main process exited, code=(?<code>\w+), status=(?<status>[^\s,]+)`)],
     stageOf: unitStage,
     derive: (f) => unitComponent(f),
     examples: ['Feb 03 08:18:08 GIFOCTMSG02 systemd[1]: snap.microk8s.daemon-k8s-dqlite.service: Main process exited, code=exited, status=1/FAILURE'],
@@ -568,7 +582,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'error',
     stage: 'node',
     needles: ['restart counter is at', 'Start request repeated too quickly'],
-    patterns: [/(?<unit>[\w@.-]+\.service): Scheduled restart job, restart counter is at (?<restarts>\d+)/, /(?<unit>[\w@.-]+\.service): Start request repeated too quickly/],
+    patterns: [new RegExp(String.raw`${UNIT}: Scheduled restart job, restart counter is at (?<restarts>\d+)`), new RegExp(String.raw`${UNIT}: Start request repeated too quickly`)],
     stageOf: unitStage,
     derive: (f) => unitComponent(f),
     examples: [
@@ -600,7 +614,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'host',
     needles: ['I/O error', 'EXT4-fs error', 'XFS'],
-    patterns: [/I\/O error, dev (?<device>\w+), sector (?<sector>\d+)/, /EXT4-fs error \(device (?<device>[\w-]+)\)/, /XFS \((?<device>[\w-]+)\): [^\n]*(?:I\/O error|Corruption)/],
+    patterns: [/I\/O error, dev (?<device>\w+), sector (?<sector>\d+)/, /EXT4-fs error \(device (?<device>[\w-]+)\)/, /XFS \((?<device>[\w-]+)\): [^\n]{0,80}?(?:I\/O error|Corruption)/],
     examples: [
       'kernel: blk_update_request: I/O error, dev sda, sector 123456 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0',
       'kernel: EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm etcd: reading directory lblock 0',
@@ -613,7 +627,7 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'error',
     stage: 'host',
     needles: ['Out of memory'],
-    patterns: [/Out of memory: Killed process (?<pid>\d+) \((?<process>[^)\n]+)\)/],
+    patterns: [/Out of memory: Killed process (?<pid>\d+) \((?<process>[^)\n]{1,200})\)/],
     examples: ['kernel: Out of memory: Killed process 3317 (etcd) total-vm:10485760kB, anon-rss:8388608kB'],
   },
 ];

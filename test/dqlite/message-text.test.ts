@@ -150,7 +150,7 @@ function placeholders(template: string): string[] {
 }
 
 /** Codes whose messages the dqlite validator writes from templates (the rest are passed through from other checks). */
-const TEMPLATED = /^(segment\.|loader\.|dir\.|snapshot\.|listing\.|membership\.(?!yaml-invalid)|metadata\.(torn|same-version|size|format|version-zero|bootstrap-fails|bootstrap-over-log|missing))/;
+const TEMPLATED = /^(segment\.|loader\.|dir\.|snapshot\.|listing\.|membership\.|metadata\.(torn|same-version|size|format|version-zero|bootstrap-fails|bootstrap-over-log|missing))/;
 
 /** A sentence with its template: English filled === the English text, Chinese filled completely and Chinese. */
 function checkSentence(where: string, english: string, local: LocalText | undefined): string {

@@ -163,9 +163,7 @@ describe('hostile input', () => {
 
   it('cuts a 50 MB line without a newline and still finds the failure at its start', () => {
     const line = 'panic: freepages: failed to get all reachable pages (page 0: invalid type: meta) ' + 'x'.repeat(50 * 1024 * 1024);
-    const started = Date.now();
     const a = analyzeLogText('one line', line);
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(a.records).toHaveLength(1);
     expect(a.records[0].truncated).toBe(true);
     expect(a.records[0].text.length).toBeLessThanOrEqual(MAX_RECORD_CHARS);

@@ -9,7 +9,7 @@ import type { BatchSummary, DqliteDetails, MetadataInfo, RaftServer, SegmentInfo
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import type { ValidationReport } from '../../contract/report';
-import { membershipFindings, parseClusterYaml, parseInfoYaml, type YamlNode } from './cluster-yaml';
+import { MEMBERSHIP_YAML_BOUNDS, membershipFindings, membershipYamlFinding, membershipYamlTooLarge, parseClusterYaml, parseInfoYaml, type YamlNode } from './cluster-yaml';
 import { decodeConfiguration } from './configuration';
 import { simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
 import { checkMetadata, checkMetadataPair, METADATA_SIZE, type MetadataCheck } from './metadata';
@@ -35,7 +35,6 @@ export interface DqliteInspection {
   operations: RepairOperation[];
 }
 
-const YAML_MAX = 1024 * 1024;
 /** Segment files scanned concurrently (each holds at most two read chunks of 1 MiB). */
 const SEGMENT_SCANS_AT_ONCE = 3;
 
@@ -61,11 +60,6 @@ async function inParallel(count: number, limit: number, task: (i: number) => Pro
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
   if (failed) throw firstError;
-}
-
-async function readSmall(src: ByteSource, max: number): Promise<Uint8Array | null> {
-  if (src.size > max) return null;
-  return src.read(0, src.size);
 }
 
 export async function validateDqliteDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
@@ -225,17 +219,22 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   let infoYaml: YamlNode | null = null;
   for (const { e } of classified) {
     if (e.name !== 'cluster.yaml' && e.name !== 'info.yaml') continue;
-    const bytes = await readSmall(await dir.open(e.name), YAML_MAX);
-    if (!bytes) continue;
+    const src = await dir.open(e.name);
+    // Bounded before reading: a membership cache is a few dozen bytes per node.
+    if (src.size > MEMBERSHIP_YAML_BOUNDS.maxBytes) {
+      findings.push(membershipYamlTooLarge(e.name, src.size));
+      continue;
+    }
+    const bytes = await src.read(0, src.size);
     const text = new TextDecoder().decode(bytes);
     if (e.name === 'cluster.yaml') {
       const r = parseClusterYaml(text);
       if (r.ok) clusterYaml = r.value;
-      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
+      else findings.push(membershipYamlFinding(e.name, text, bytes.length, r));
     } else {
       const r = parseInfoYaml(text);
       if (r.ok) infoYaml = r.value;
-      else findings.push({ severity: 'warning', code: 'membership.yaml-invalid', file: e.name, offset: null, message: r.error });
+      else findings.push(membershipYamlFinding(e.name, text, bytes.length, r));
     }
   }
 
