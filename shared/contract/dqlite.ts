@@ -120,7 +120,25 @@ export interface RepairStep {
   file?: string;
 }
 
+/**
+ * How the plan learned the backend directory its commands act on:
+ * `in-place` the directory validated on the node itself (SSH, or a local path
+ * on the node), `copied-from` the node path a copy-out came from, `given` a
+ * path the user named for a local copy (`--node-path`), `microk8s-default`
+ * nothing said where the copy came from, so the MicroK8s default is assumed
+ * (and the plan says so).
+ */
+export type BackendPathOrigin = 'in-place' | 'copied-from' | 'given' | 'microk8s-default';
+
+/** The node directory a repair plan's commands act on. */
+export interface BackendLocation {
+  path: string;
+  origin: BackendPathOrigin;
+}
+
 export interface RepairPlan {
+  /** The node directory every command names (absolute). */
+  backend: BackendLocation;
   /** True when no repair is needed. */
   needed: boolean;
   /** Engine would start after the plan. */
@@ -156,6 +174,12 @@ export interface LoaderDecision {
    * neither a snapshot nor any entry.
    */
   lastIndex: number | null;
+  /**
+   * When start-up fails: the highest index the loader held before it stopped
+   * (the snapshot's, then each loaded segment's), so the UI can say how far it
+   * got instead of a bare dash. Null when it held nothing.
+   */
+  reachedIndex?: number | null;
   /** The engine's fatal error text, when start-up fails (after auto-recovery). */
   fatalError: string | null;
   /** Files auto-recovery would rename to corrupt-*. */

@@ -287,7 +287,7 @@ export const en = {
   'ssh.facts.h.manifestsEmpty': '{dir} is empty: no static pods',
   'ssh.facts.h.etcdPodMissing': 'etcd static pod: not present ({file})',
   'ssh.facts.h.etcdPodUnreadable': 'could not read {file}: {error} (try with sudo)',
-  'ssh.facts.h.etcdPod': 'static pod etcd: name {name}, data dir {dataDir}, {members} member(s) in --initial-cluster',
+  'ssh.facts.h.etcdPod': 'static pod etcd: name {name}, data dir {dataDir}, {members} {members|member|members} in --initial-cluster',
   'ssh.facts.h.advertiseMismatch': 'static pod etcd advertises {old} but the node now has {now}',
   'ssh.facts.h.advertiseMatches': 'static pod etcd advertises {address}, an address the node has',
   'ssh.facts.h.listenMismatch': 'static pod etcd listens on {old} but the node now has {now}',

@@ -191,6 +191,8 @@ interface CopyJob {
   state: 'running' | 'done' | 'failed';
   /** What the job wrote (set when done): the only local path a `copy` SourceRef resolves to. */
   localPath: string | null;
+  /** The node directory it was copied from (the repair plan's commands name it). */
+  remotePath: string | null;
   finishedAt: number;
 }
 const copyJobs = new Map<string, CopyJob>();
@@ -590,8 +592,8 @@ export const sshRemoteSources: RemoteSources = {
   copyOutput(jobId, ctx) {
     const job = typeof jobId === 'string' ? copyJobs.get(jobId) : undefined;
     if (!job || job.ctx !== ctx) throw new ApiError('unknown-copy', `no copy-out job ${String(jobId)}`);
-    if (job.state !== 'done' || !job.localPath) throw new ApiError('not-finished', 'that copy-out has not finished');
-    return job.localPath;
+    if (job.state !== 'done' || !job.localPath || !job.remotePath) throw new ApiError('not-finished', 'that copy-out has not finished');
+    return { localPath: job.localPath, remotePath: job.remotePath };
   },
 };
 
@@ -949,7 +951,7 @@ export const sshHandlers: SshHandlers = {
     // Through sudo: the password is asked (once per connection) before the job exists, so a refusal answers this call.
     const sudo = asRoot === true ? await readySudo(c) : null;
     const jobId = randomUUID();
-    const job: CopyJob = { id: jobId, ctx, connectionId, abort: new AbortController(), state: 'running', localPath: null, finishedAt: 0 };
+    const job: CopyJob = { id: jobId, ctx, connectionId, abort: new AbortController(), state: 'running', localPath: null, remotePath: null, finishedAt: 0 };
     rememberCopyJob(job);
     const options = {
       remotePath: remote,
@@ -964,6 +966,7 @@ export const sshHandlers: SshHandlers = {
       (result) => {
         job.state = 'done';
         job.localPath = result.localPath;
+        job.remotePath = result.remotePath;
         job.finishedAt = Date.now();
         ctx.emit('ssh.copyout.done', { jobId, result });
       },

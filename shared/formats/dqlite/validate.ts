@@ -360,6 +360,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     metadataFatal,
     metadataFixed: metaStart.fixed,
     loader,
+    ...(opts.nodePath ? { backend: { path: opts.nodePath.path, origin: opts.nodePath.origin } } : {}),
   });
 
   const lost = startable ? loader.lost : [];
@@ -374,6 +375,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       chosenSnapshot: loader.chosenSnapshot?.dataName ?? null,
       startIndex: loader.startIndex,
       lastIndex: startable ? loader.lastIndex : null,
+      reachedIndex: startable ? loader.lastIndex : loader.reachedIndex,
       fatalError,
       renamedCorrupt: loader.renamed,
       narrative: metadataFatal
