@@ -57,6 +57,12 @@ export interface BatchSummary {
   headerCrc: 'ok' | 'bad';
   dataCrc: 'ok' | 'bad' | 'not-checked';
   problem: string | null;
+  /**
+   * Not a batch: the zero-filled rest of an open segment after its last batch
+   * (open segments are preallocated; libraft stops at the first zero preamble).
+   * `size` is the number of zero bytes; `problem` is null. Normal, not damage.
+   */
+  zeroFill?: true;
 }
 
 export interface RaftServer {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
+import { listSegmentBatches, validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { closedSegmentName } from '../../shared/formats/dqlite/segment-name';
 import { MICROK8S_BACKEND, shellWord } from '../../shared/formats/dqlite/repair-plan';
 import { baseFiles, bootstrapSegment, closed, dir, segmentBytes, snapshot, withZeros } from './builders';
@@ -75,5 +75,40 @@ describe('how far the loader got', () => {
     expect(r.startable).toBe(false);
     expect(r.dqlite!.decision.lastIndex).toBeNull();
     expect(r.dqlite!.decision.reachedIndex).toBe(REACHED);
+  });
+});
+
+describe('batch list of an open segment', () => {
+  it("a healthy open segment's preallocated zeros are one normal 'unused' row, not a bad batch", async () => {
+    const files = baseFiles();
+    const body = segmentBytes(1, 8, 1);
+    files['open-1'] = withZeros(body, 8192);
+    const rows = await listSegmentBatches(dir(files), 'open-1');
+    const fill = rows[rows.length - 1];
+    expect(rows.slice(0, -1).every((b) => b.problem === null && b.headerCrc === 'ok' && b.dataCrc === 'ok')).toBe(true);
+    expect(rows.slice(0, -1).reduce((n, b) => n + b.entries, 0)).toBe(8);
+    expect(fill).toMatchObject({ zeroFill: true, offset: body.length, size: 8192, problem: null, entries: 0 });
+  });
+
+  it('the same zeros in a closed segment stay a bad batch (libraft fails on them)', async () => {
+    const files = baseFiles();
+    const body = segmentBytes(1, 8, 1);
+    files[closedSegmentName(1, 8)] = withZeros(body, 8192);
+    const rows = await listSegmentBatches(dir(files), closedSegmentName(1, 8));
+    const last = rows[rows.length - 1];
+    expect(last.zeroFill).toBeUndefined();
+    expect(last.problem).toBe('entries count in preamble is zero');
+    expect(last.offset).toBe(body.length);
+  });
+
+  it('non-zero bytes after the last batch of an open segment are still a problem', async () => {
+    const files = baseFiles();
+    const body = segmentBytes(1, 8, 1);
+    const tail = new Uint8Array(8192);
+    tail[4000] = 7;
+    files['open-1'] = new Uint8Array([...body, ...tail]);
+    const rows = await listSegmentBatches(dir(files), 'open-1');
+    expect(rows[rows.length - 1].zeroFill).toBeUndefined();
+    expect(rows[rows.length - 1].problem).not.toBeNull();
   });
 });

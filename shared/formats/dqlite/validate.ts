@@ -530,7 +530,7 @@ export async function listSegmentBatches(dir: DirectorySource, file: string, opt
   let base: number | null = c.kind === 'closed' ? c.first : null;
   if (c.kind === 'open') base = null;
   let done = 0;
-  await scanSegment(src, {
+  const scan = await scanSegment(src, {
     signal: opts.signal,
     resync: false,
     onBytes: (n) => {
@@ -541,6 +541,12 @@ export async function listSegmentBatches(dir: DirectorySource, file: string, opt
       out.push({ ...b, firstIndex: base !== null ? base + before : null });
     },
   });
+  // An open segment is preallocated: after its last batch come zeros, which libraft reads as
+  // "no more batches". That is the normal end of the file, not a bad batch.
+  const last = out[out.length - 1];
+  if (c.kind === 'open' && last && scan.failure?.code === 'segment.count-zero' && !scan.nonZeroTail && last.offset === scan.validBytes) {
+    out[out.length - 1] = { ...last, size: src.size - last.offset, entries: 0, firstIndex: null, headerCrc: 'ok', dataCrc: 'not-checked', problem: null, zeroFill: true };
+  }
   return out;
 }
 
