@@ -141,7 +141,34 @@ const en = {
   'finding.listing.tiny-after-full.message':
     '{file} ({size} bytes) follows a full segment: a one-entry segment like this is written by bootstrap or `.reconfigure` (a single RAFT_CHANGE), not by normal appends.',
   'finding.listing.open-segments.message':
-    '{count} open segment(s) ({files}): preallocated 8 MiB files holding the newest entries; their first index is not in the name and is inferred from the segment before them.',
+    '{count} open {count|segment|segments} ({files}) {count|holds|hold} the newest entries; {count|its|their} first index is not in the name and is inferred from the segment before {count|it|them}.',
+  'finding.listing.log-start-fails.message': 'The pasted log says start-up fails on {file}; the engine text is below.',
+  'finding.listing.log-file-missing.message': 'The pasted log says start-up fails on {file}, which is not in this listing: is the listing from the same node, taken after that log line?',
+  'dqlite.listing.narrative.snapshot': 'The loader takes the newest snapshot {file} (index {index}).',
+  'dqlite.listing.narrative.ignored': '{count} closed {count|segment|segments} before the newest contiguous chain {count|is|are} ignored.',
+  'dqlite.listing.narrative.chain': 'It would read {count} closed {count|segment|segments} from {first} to {last}; a damaged file anywhere in that chain except the last closed one stops start-up.',
+  'dqlite.listing.narrative.chain.open':
+    'It would read {count} closed {count|segment|segments} from {first} to {last}, then {open} open {open|segment|segments}; a damaged file anywhere in that chain except the last closed one stops start-up.',
+  'dqlite.listing.narrative.snapshot-only': 'It would start from the snapshot alone.',
+  'dqlite.listing.narrative.snapshot-only.open': 'It would start from the snapshot and the {open} open {open|segment|segments}.',
+  'dqlite.listing.narrative.covered':
+    '{count} of those closed segments {count|holds|hold} only entries already inside the snapshot: if one of them is damaged, moving it aside creates a gap, the loader then ignores everything before the gap, and start-up works with nothing lost. This is why deleting such a file "works".',
+  'dqlite.listing.narrative.fails': 'Start-up fails: {error}.',
+  'dqlite.listing.narrative.no-snapshot': 'No snapshot: the loader reads every segment from index 1.',
+  'dqlite.listing.narrative.log': 'The pasted log says where start-up really fails: {error}.',
+  'dqlite.listing.why.log': 'the log says start-up fails on it',
+  'dqlite.listing.why.loaded': 'read by the loader at start-up',
+  'dqlite.listing.why.snapshot-meta': 'the snapshot the loader would take (metadata)',
+  'dqlite.listing.why.snapshot-data': 'the snapshot the loader would take (data)',
+  'dqlite.listing.why.metadata': 'raft term and vote',
+  'dqlite.listing.why.membership': 'membership cache',
+  'dqlite.listing.plan.summary.inside-snapshot':
+    'Move {file} aside: it holds only entries {first}..{last}, all inside snapshot {snapshot}, so nothing is lost. By names and sizes the rest of the log then loads; copy the files out to confirm it before you run the plan.',
+  'dqlite.listing.plan.needs-copy': 'Names and sizes cannot say how to repair {file}: copy the files below out and validate them for an exact plan.',
+  'dqlite.listing.plan.needs-copy.truncate':
+    '{file} holds entries {first}..{last}, not all inside a snapshot. Its batches before byte {offset} can probably be kept by truncating it there, but how many entries they hold (and so its new name) is only in the file: copy it out for the exact plan.',
+  'dqlite.listing.plan.copy-out-adds':
+    'What a copy-out adds: every batch checksum of the files the loader reads (the open segments too), the snapshot and its LZ4 data, the metadata term, and the exact entries each step keeps.',
   'finding.listing.snapshot-ahead.message':
     'The newest snapshot (index {index}) is ahead of the last closed segment (ends at {last}); the entries in between must be in the open segments.',
   'finding.loader.past-snapshot.message.listing': 'Entries between the snapshot and the first segment are missing.',
@@ -297,7 +324,33 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.listing.block-aligned-closed.message':
     '{file} 的大小恰好是 {blocks} 个 4096 字节的块。closed segment 会被截断到实际长度，所以按块对齐的大小说明末尾可能是补零区域（libraft："entries count in preamble is zero"）。',
   'finding.listing.tiny-after-full.message': '{file}（{size} 字节）跟在一个写满的 segment 之后：这种只有一个条目的 segment 由 bootstrap 或 `.reconfigure`（单个 RAFT_CHANGE）写入，而不是正常追加产生的。',
-  'finding.listing.open-segments.message': '{count} 个 open segment（{files}）：预分配的 8 MiB 文件，存放最新的条目；它们的起始 index 不在文件名中，由前一个 segment 推算。',
+  'finding.listing.log-start-fails.message': '粘贴的日志表明启动在 {file} 上失败；引擎原文见下方。',
+  'finding.listing.log-file-missing.message': '粘贴的日志表明启动在 {file} 上失败，但这个文件不在列表中：列表是否来自同一节点，且是在那条日志之后获取的？',
+  'dqlite.listing.narrative.snapshot': '加载器会使用最新的 snapshot {file}（index {index}）。',
+  'dqlite.listing.narrative.ignored': '最新连续链之前的 {count} 个 closed segment 会被忽略。',
+  'dqlite.listing.narrative.chain': '它会读取从 {first} 到 {last} 的 {count} 个 closed segment；这条链上除了最后一个 closed segment 之外，任何一个文件损坏都会让启动失败。',
+  'dqlite.listing.narrative.chain.open': '它会读取从 {first} 到 {last} 的 {count} 个 closed segment，然后是 {open} 个 open segment；这条链上除了最后一个 closed segment 之外，任何一个文件损坏都会让启动失败。',
+  'dqlite.listing.narrative.snapshot-only': '它只会从 snapshot 启动。',
+  'dqlite.listing.narrative.snapshot-only.open': '它会从 snapshot 和 {open} 个 open segment 启动。',
+  'dqlite.listing.narrative.covered':
+    '其中 {count} 个 closed segment 只包含 snapshot 中已有的条目：如果其中某个损坏，把它移开会形成一个缺口，加载器随后忽略缺口之前的一切，启动成功且不丢失任何数据。这就是为什么删掉这样的文件“管用”。',
+  'dqlite.listing.narrative.fails': '启动失败：{error}。',
+  'dqlite.listing.narrative.no-snapshot': '没有 snapshot：加载器从 index 1 开始读取所有 segment。',
+  'dqlite.listing.narrative.log': '粘贴的日志表明启动实际失败的位置：{error}。',
+  'dqlite.listing.why.log': '日志表明启动在它上面失败',
+  'dqlite.listing.why.loaded': '启动时会被加载器读取',
+  'dqlite.listing.why.snapshot-meta': '加载器会使用的 snapshot（元数据）',
+  'dqlite.listing.why.snapshot-data': '加载器会使用的 snapshot（数据）',
+  'dqlite.listing.why.metadata': 'raft 的 term 和投票',
+  'dqlite.listing.why.membership': '成员信息缓存',
+  'dqlite.listing.plan.summary.inside-snapshot':
+    '把 {file} 移开：它只包含条目 {first}..{last}，全部在 snapshot {snapshot} 之内，因此不会丢失任何数据。按文件名和大小判断，其余日志随后可以加载；执行方案之前，请先把文件拷出来确认。',
+  'dqlite.listing.plan.needs-copy': '仅凭文件名和大小无法确定如何修复 {file}：请把下面列出的文件拷出来校验，以得到精确的方案。',
+  'dqlite.listing.plan.needs-copy.truncate':
+    '{file} 包含条目 {first}..{last}，并非全部在 snapshot 之内。它在字节 {offset} 之前的 batch 很可能可以通过在那里截断来保留，但它们包含多少条目（也就决定了新文件名）只有文件本身知道：请把它拷出来，以得到精确的方案。',
+  'dqlite.listing.plan.copy-out-adds':
+    '拷出文件后还能确认：加载器读取的每个文件（包括 open segment）的每个 batch 校验和、snapshot 及其 LZ4 数据、metadata 中的 term，以及每一步确切保留的条目。',
+  'finding.listing.open-segments.message': '{count} 个 open segment（{files}）存放最新的条目；它们的起始 index 不在文件名中，由前一个 segment 推算。',
   'finding.listing.snapshot-ahead.message': '最新的 snapshot（index {index}）领先于最后一个 closed segment（结束于 {last}）；中间的条目必定在 open segment 中。',
   'finding.loader.past-snapshot.message.listing': 'snapshot 与第一个 segment 之间的条目缺失。',
   'finding.loader.unexpected-segment.message.listing': '没有 snapshot 时，第一个 closed segment 必须从 index 1 开始。',

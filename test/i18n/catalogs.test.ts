@@ -175,7 +175,7 @@ describe('renderer markup', () => {
       'validation.repair.backend': Object.keys(BACKEND_ORIGINS),
       'segmentMap.tone': ['ok', 'warning', 'bad', 'ignored', 'renamed', 'truncated', 'deleted', 'not-read', 'snapshot', 'snapshot-chosen', 'snapshot-bad', 'other'],
       'segmentMap.marker': ['gap', 'overlap'],
-      'segmentMap.legend': ['ok', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],
+      'segmentMap.legend': ['ok', 'warning', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],
       'segmentMap.crc': ['ok', 'bad', 'not-checked'],
     };
     const missing: string[] = [];

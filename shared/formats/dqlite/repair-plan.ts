@@ -327,26 +327,19 @@ function printfBytes(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 }
 
-export function planRepair(input: PlanInput): PlanOutput {
-  const current = input.loader;
-  const needed =
-    input.metadataFatal !== null ||
-    !current.startable ||
-    current.renamed.length > 0 ||
-    current.indexShift.length > 0 ||
-    current.lost.some((l) => !l.coveredBySnapshot);
-  const backend: BackendLocation = input.backend
-    ? { path: normaliseBackendPath(input.backend.path), origin: input.backend.origin }
-    : { path: MICROK8S_BACKEND, origin: 'microk8s-default' };
-  if (!needed) {
-    const none = say('dqlite.repair.summary.not-needed');
-    return { plan: { backend, needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
-  }
-  const { ops, notes, lost } = decide(input);
-  const model = applyToModel(input.segments, input.snapshots, ops);
-  const after = simulateLoad(model.segments, model.snapshots, true);
-  const metadataOk = input.metadataFatal === null || input.metadataFixed;
-  const startsAfter = after.startable && metadataOk;
+/**
+ * The shell commands for a node, from file operations: stop, back up the
+ * whole directory, move to quarantine / truncate / write, the notes, start,
+ * verify. Every command names `backend` (quoted as shell words); files are
+ * libraft's own names. Used for validated directories and for listings.
+ */
+export function planSteps(
+  ops: readonly RepairOperation[],
+  notes: readonly Said[],
+  segments: readonly Pick<SimSegment, 'name' | 'kind' | 'first' | 'last'>[],
+  backend: BackendLocation,
+  stampText?: string,
+): RepairStep[] {
   // Every command names the directory that was validated (or the one it was copied from); file
   // names are libraft's own (digits, dashes, `metadata1`), paths are quoted as shell words.
   const parent = parentOf(backend.path);
@@ -355,7 +348,7 @@ export function planRepair(input: PlanInput): PlanOutput {
   const quarantinePath = `${parent === '/' ? '' : parent}/${QUARANTINE_DIR_NAME}`;
   const Q = shellWord(quarantinePath);
   const inQ = (file: string) => shellWord(`${quarantinePath}/${file}`);
-  const stamp = input.stamp ?? '$(date +%Y%m%d-%H%M%S)';
+  const stamp = stampText ?? '$(date +%Y%m%d-%H%M%S)';
   const steps: RepairStep[] = [];
   if (backend.origin === 'microk8s-default') {
     steps.push({ kind: 'note', command: '', ...explained(say('dqlite.repair.note.default-path', { path: backend.path })) });
@@ -371,7 +364,7 @@ export function planRepair(input: PlanInput): PlanOutput {
   if (ops.length) steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir', { path: quarantinePath })) });
   for (const o of ops) {
     if (o.op === 'quarantine') {
-      const l = input.segments.find((s) => s.name === o.file);
+      const l = segments.find((s) => s.name === o.file);
       steps.push({
         kind: 'quarantine',
         file: o.file,
@@ -409,6 +402,33 @@ export function planRepair(input: PlanInput): PlanOutput {
     command: 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl get nodes',
     ...explained(say('dqlite.repair.step.verify')),
   });
+  return steps;
+}
+
+/** The node directory a plan names: the one given, else the MicroK8s default. */
+export function backendLocation(given?: BackendLocation): BackendLocation {
+  return given ? { path: normaliseBackendPath(given.path), origin: given.origin } : { path: MICROK8S_BACKEND, origin: 'microk8s-default' };
+}
+
+export function planRepair(input: PlanInput): PlanOutput {
+  const current = input.loader;
+  const needed =
+    input.metadataFatal !== null ||
+    !current.startable ||
+    current.renamed.length > 0 ||
+    current.indexShift.length > 0 ||
+    current.lost.some((l) => !l.coveredBySnapshot);
+  const backend = backendLocation(input.backend);
+  if (!needed) {
+    const none = say('dqlite.repair.summary.not-needed');
+    return { plan: { backend, needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
+  }
+  const { ops, notes, lost } = decide(input);
+  const model = applyToModel(input.segments, input.snapshots, ops);
+  const after = simulateLoad(model.segments, model.snapshots, true);
+  const metadataOk = input.metadataFatal === null || input.metadataFixed;
+  const startsAfter = after.startable && metadataOk;
+  const steps = planSteps(ops, notes, input.segments, backend, input.stamp);
   const allLost = keptAfter(lost, after);
   for (const l of after.lost) if (!allLost.some((x) => x.first === l.first && x.file === l.file)) allLost.push(l);
   // Coverage is judged against the snapshot the node will really load after the plan.
