@@ -142,6 +142,26 @@ export interface BackendLocation {
   origin: BackendPathOrigin;
 }
 
+/** What a file that is not a segment, snapshot or metadata is. */
+export type OtherFileRole =
+  | 'tmp'
+  | 'orphan-snapshot-data'
+  | 'orphan-snapshot-meta'
+  | 'corrupt'
+  | 'membership-cache'
+  | 'tls'
+  | 'k8s-dqlite-config'
+  | 'kine-socket'
+  | 'not-raft';
+
+export interface OtherFile {
+  file: string;
+  size: number;
+  /** English description (CLI, JSON). */
+  kind: string;
+  role?: OtherFileRole;
+}
+
 export interface RepairPlan {
   /** The node directory every command names (absolute). */
   backend: BackendLocation;
@@ -199,7 +219,11 @@ export interface LoaderDecision {
 export interface Membership {
   /** From the newest valid source (RAFT_CHANGE entry or snapshot .meta). */
   servers: RaftServer[];
+  /** English: `FILE (entry N)` or `SNAPSHOT.meta`. */
   source: string | null;
+  /** The same as parts, for the UI language: the file, and the entry index when it is a RAFT_CHANGE entry. */
+  sourceFile?: string | null;
+  sourceEntry?: number | null;
   /** cluster.yaml / info.yaml as parsed (addresses and ids), when present. */
   clusterYaml: { id: string; address: string; role: string }[] | null;
   infoYaml: { id: string; address: string; role: string } | null;
@@ -209,8 +233,8 @@ export interface DqliteDetails {
   segments: SegmentInfo[];
   snapshots: SnapshotInfo[];
   metadata: MetadataInfo[];
-  /** Other files: corrupt-*, tmp-*, yaml, certs, unknown. */
-  otherFiles: { file: string; size: number; kind: string }[];
+  /** Other files: corrupt-*, tmp-*, yaml, certs, unknown. `kind` is English; `role` is stable (the UI translates it). */
+  otherFiles: OtherFile[];
   decision: LoaderDecision;
   membership: Membership;
   repair: RepairPlan;

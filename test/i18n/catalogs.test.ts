@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { BackendPathOrigin, RepairStep } from '../../shared/contract/dqlite';
+import type { BackendPathOrigin, OtherFileRole, RepairStep } from '../../shared/contract/dqlite';
 import { FEATURE_CATALOGS, MESSAGES, interpolate, pickLocale, translate } from '../../shared/i18n';
 
 const root = path.resolve(__dirname, '../..');
@@ -20,6 +20,19 @@ const REPAIR_STEP_KINDS: Record<RepairStep['kind'], true> = {
 
 /** Every BackendPathOrigin: the type checker rejects this object when the contract gains or loses one. */
 const BACKEND_ORIGINS: Record<BackendPathOrigin, true> = { 'in-place': true, 'copied-from': true, given: true, 'microk8s-default': true };
+
+/** Every OtherFileRole (compile error when the contract changes). */
+const OTHER_ROLES: Record<OtherFileRole, true> = {
+  tmp: true,
+  'orphan-snapshot-data': true,
+  'orphan-snapshot-meta': true,
+  corrupt: true,
+  'membership-cache': true,
+  tls: true,
+  'k8s-dqlite-config': true,
+  'kine-socket': true,
+  'not-raft': true,
+};
 
 function filesEndingWith(dir: string, ext: string): string[] {
   const out: string[] = [];
@@ -177,6 +190,7 @@ describe('renderer markup', () => {
       'segmentMap.marker': ['gap', 'overlap'],
       'segmentMap.legend': ['ok', 'warning', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],
       'segmentMap.crc': ['ok', 'bad', 'not-checked'],
+      'segmentMap.role': Object.keys(OTHER_ROLES),
     };
     const missing: string[] = [];
     for (const [prefix, values] of Object.entries(families)) {

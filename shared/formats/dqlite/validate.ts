@@ -5,7 +5,7 @@
  * per-batch detail is not kept (listSegmentBatches re-reads one file).
  */
 import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
-import type { BatchSummary, DqliteDetails, MetadataInfo, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
+import type { BatchSummary, DqliteDetails, MetadataInfo, OtherFileRole, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import type { ValidationReport } from '../../contract/report';
@@ -90,15 +90,15 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   for (const { e, c } of classified) {
     if (c.kind === 'tmp') {
       deletedAtInit.add(e.name);
-      otherFiles.push({ file: e.name, size: e.size, kind: 'tmp (deleted at start-up)' });
+      otherFiles.push({ file: e.name, size: e.size, kind: 'tmp (deleted at start-up)', role: 'tmp' });
       findings.push({ severity: 'info', code: 'dir.tmp-file', file: e.name, offset: null, ...findingText('finding.dir.tmp-file.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
       deletedAtInit.add(e.name);
-      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)' });
+      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)', role: 'orphan-snapshot-data' });
       findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-data.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-meta' && !names.has(c.dataName)) {
       deletedAtInit.add(e.name);
-      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)' });
+      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)', role: 'orphan-snapshot-meta' });
       findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }) });
     }
   }
@@ -316,6 +316,8 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   // Membership.
   let servers: RaftServer[] | null = null;
   let source: string | null = null;
+  let sourceFile: string | null = null;
+  let sourceEntry: number | null = null;
   let bestIndex = -1;
   for (const s of segSims) {
     const range = loader.ranges.get(s.name);
@@ -327,19 +329,23 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       bestIndex = idx;
       servers = dec.servers;
       source = `${s.name} (entry ${idx})`;
+      sourceFile = s.name;
+      sourceEntry = idx;
     }
   }
   const chosenInfo = snapshotInfos.find((s) => s.chosen);
   if (chosenInfo?.configuration && (chosenInfo.configurationIndex ?? -1) > bestIndex) {
     servers = chosenInfo.configuration;
     source = `${chosenInfo.file}.meta`;
+    sourceFile = source;
+    sourceEntry = null;
   }
   findings.push(...membershipFindings(servers, source, clusterYaml, infoYaml));
 
   for (const { e, c } of classified) {
     if (deletedAtInit.has(e.name)) continue;
-    if (c.kind === 'corrupt') otherFiles.push({ file: e.name, size: e.size, kind: 'corrupt-* (renamed by auto-recovery earlier)' });
-    else if (c.kind === 'unknown') otherFiles.push({ file: e.name, size: e.size, kind: knownOther(e.name) });
+    if (c.kind === 'corrupt') otherFiles.push({ file: e.name, size: e.size, kind: 'corrupt-* (renamed by auto-recovery earlier)', role: 'corrupt' });
+    else if (c.kind === 'unknown') otherFiles.push({ file: e.name, size: e.size, ...knownOther(e.name) });
   }
   if (classified.some(({ c }) => c.kind === 'corrupt')) {
     findings.push({
@@ -389,7 +395,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       // The metadata sentence above has no template yet, so the translated narrative is only offered when it lines up.
       ...(metadataFatal ? {} : { narrativeText: loader.narrativeText }),
     },
-    membership: { servers: servers ?? [], source, clusterYaml, infoYaml },
+    membership: { servers: servers ?? [], source, sourceFile, sourceEntry, clusterYaml, infoYaml },
     repair: planned.plan,
   };
   const summary = summarize(startable, dataLoss, lost, fatalError, loader, planned.plan.summary, metadataFatal !== null);
@@ -410,12 +416,12 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   return { report, operations: planned.operations };
 }
 
-function knownOther(name: string): string {
-  if (name === 'cluster.yaml' || name === 'info.yaml') return 'go-dqlite membership cache';
-  if (name === 'cluster.crt' || name === 'cluster.key') return 'TLS certificate/key';
-  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml') return 'k8s-dqlite configuration';
-  if (name.startsWith('kine.sock')) return 'kine socket';
-  return 'not a raft file (ignored by libraft)';
+function knownOther(name: string): { kind: string; role: OtherFileRole } {
+  if (name === 'cluster.yaml' || name === 'info.yaml') return { kind: 'go-dqlite membership cache', role: 'membership-cache' };
+  if (name === 'cluster.crt' || name === 'cluster.key') return { kind: 'TLS certificate/key', role: 'tls' };
+  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml') return { kind: 'k8s-dqlite configuration', role: 'k8s-dqlite-config' };
+  if (name.startsWith('kine.sock')) return { kind: 'kine socket', role: 'kine-socket' };
+  return { kind: 'not a raft file (ignored by libraft)', role: 'not-raft' };
 }
 
 /** A sub-check's message with its template params, as Finding fields. */
