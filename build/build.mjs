@@ -3,14 +3,43 @@
 // Run by `npm run build` and by `prepare` on `npm install`. Quiet on success
 // (one summary line), clear on failure (exit 1).
 //
-//   node build/build.mjs [--skip-renderer]
-import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+//   node build/build.mjs [--skip-renderer] [--if-stale]
+//
+// --if-stale (the `prepare` script): do nothing when dist/ is newer than every
+// source. `npx lifeboat` in the checkout installs this folder into npx's cache,
+// which runs `prepare`; without this, every first `npx lifeboat` silently
+// rebuilt everything for seconds.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const skipRenderer = process.argv.includes('--skip-renderer');
+const ifStale = process.argv.includes('--if-stale');
+
+/** Newest modification time under `dir` (files only), skipping node_modules. */
+function newestMtime(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const OUTPUTS = ['main.cjs', 'preload.cjs', 'cli.cjs', 'validation-worker.cjs', path.join('renderer', 'index.html')];
+if (ifStale && OUTPUTS.every((o) => existsSync(path.join(dist, o)))) {
+  const builtAt = Math.min(...OUTPUTS.map((o) => statSync(path.join(dist, o)).mtimeMs));
+  const sources = ['electron', 'shared', 'renderer', 'build', 'package.json', 'package-lock.json'].map((p) => path.join(root, p));
+  const changed = Math.max(...sources.map((p) => (existsSync(p) && statSync(p).isDirectory() ? newestMtime(p) : existsSync(p) ? statSync(p).mtimeMs : 0)));
+  if (changed < builtAt) {
+    process.stdout.write('lifeboat build: dist/ is up to date\n');
+    process.exit(0);
+  }
+}
 const started = Date.now();
 // Vite warns that the renderer config is loaded as CJS; that is fine for us.
 process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING ??= 'true';

@@ -53,7 +53,8 @@ export function renderLogAnalysis(a: LogAnalysis): string {
     lines.push('', en('logs.story.title'));
     a.story.forEach((step, i) => {
       const count = step.count > 1 ? `  [${en('logs.story.times', { n: step.count })}]` : '';
-      lines.push(`  ${i + 1}. ${when(step.time)}  ${en(signatureKey(step.signatureId, 'title'), step.fields)}${count}`);
+      const earlier = step.earlierThanCause ? `  (${en('logs.story.earlier')})` : '';
+      lines.push(`  ${i + 1}. ${when(step.time)}  ${en(signatureKey(step.signatureId, 'title'), step.fields)}${count}${earlier}`);
     });
   }
   const firstOf = new Map<string, (typeof a.matches)[number]>();

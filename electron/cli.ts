@@ -1,7 +1,7 @@
 /**
  * `lifeboat` command line (bundled to dist/cli.cjs, run by bin/lifeboat.cjs).
  *
- *   lifeboat validate PATH [--json]
+ *   lifeboat validate PATH [--node-path NODE_PATH] [--json]
  *   lifeboat repair PATH --out DIR [--json]
  *   lifeboat serve [--port N]
  *   lifeboat copy-out [user@]host:PATH --to DIR ...   (exit codes: see services/ssh/copy-out-cli.ts)
@@ -18,7 +18,7 @@ import type { ValidationReport } from '../shared/contract/report';
 import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
 import { writeRepairedCopy } from './services/dqlite-repair';
 import { appVersion } from './services/samples';
-import { ValidationService, openLocalTarget } from './services/validation-service';
+import { ValidationService, isNodePath, openLocalTarget } from './services/validation-service';
 import { createSampleCatalog } from './services/samples';
 import type { CallContext } from './services/registry';
 import type { ApiEvents } from '../shared/contract/api';
@@ -31,7 +31,11 @@ const EXIT_PROBLEMS = 1;
 const EXIT_USAGE = 2;
 
 const USAGE = `Usage:
-  lifeboat validate PATH [--json]        check a data directory (read-only)
+  lifeboat validate PATH [--node-path NODE_PATH] [--json]
+                                         check a data directory (read-only);
+                                         NODE_PATH: where this copy lives on the
+                                         node, named by the repair plan's commands
+                                         (default: the MicroK8s backend path)
   lifeboat repair PATH --out DIR [--json] write a repaired copy of PATH into DIR
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
@@ -130,7 +134,7 @@ function ioMessage(err: unknown, what: string): string {
  * Validate a local path in a worker thread (the same ValidationService the app
  * uses), with progress, and cancel on Ctrl-C.
  */
-async function validateInWorker(absPath: string, onProgress?: (p: Progress) => void): Promise<ValidationReport> {
+async function validateInWorker(absPath: string, onProgress?: (p: Progress) => void, nodePath?: string): Promise<ValidationReport> {
   const service = new ValidationService({ transport: 'electron', samples: createSampleCatalog(null) });
   let settle!: { resolve(r: ValidationReport): void; reject(e: Error): void };
   const finished = new Promise<ValidationReport>((resolve, reject) => (settle = { resolve, reject }));
@@ -148,7 +152,7 @@ async function validateInWorker(absPath: string, onProgress?: (p: Progress) => v
   };
   process.once('SIGINT', interrupt);
   try {
-    ({ jobId } = await service.start({ kind: 'local-path', path: absPath }, ctx));
+    ({ jobId } = await service.start({ kind: 'local-path', path: absPath, ...(nodePath ? { nodePath } : {}) }, ctx));
     return await finished;
   } finally {
     process.removeListener('SIGINT', interrupt);
@@ -159,11 +163,13 @@ async function validateInWorker(absPath: string, onProgress?: (p: Progress) => v
 async function runValidate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false } },
+    options: { json: { type: 'boolean', default: false }, 'node-path': { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError('validate needs exactly one PATH');
+  const nodePath = values['node-path'];
+  if (nodePath !== undefined && !isNodePath(nodePath)) throw new UsageError('--node-path must be an absolute path on the node, e.g. /var/snap/microk8s/current/var/kubernetes/backend');
   const target = positionals[0];
   let dir;
   try {
@@ -179,7 +185,7 @@ async function runValidate(args: string[]): Promise<number> {
   const progress = progressPrinter();
   let report: ValidationReport;
   try {
-    report = await validateInWorker(path.resolve(target), progress.onProgress);
+    report = await validateInWorker(path.resolve(target), progress.onProgress, nodePath);
   } catch (err) {
     progress.done();
     process.stderr.write(`lifeboat: ${ioMessage(err, `validation of ${target} failed`)}\n`);

@@ -5,6 +5,8 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error a plain .mjs build helper without types
+import { cjkFontPlugin } from '../build/cjk-font.mjs';
 
 const rendererRoot = fileURLToPath(new URL('.', import.meta.url));
 const outDir = fileURLToPath(new URL('../dist/renderer', import.meta.url));
@@ -12,7 +14,7 @@ const outDir = fileURLToPath(new URL('../dist/renderer', import.meta.url));
 export default defineConfig({
   root: rendererRoot,
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte(), cjkFontPlugin(fileURLToPath(new URL('..', import.meta.url)))],
   build: {
     outDir,
     emptyOutDir: true,

@@ -15,7 +15,7 @@ import type { RepairPlan } from '../../shared/contract/dqlite';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
-import { QUARANTINE_DIR_NAME, type RepairOperation } from '../../shared/formats/dqlite/repair-plan';
+import { MICROK8S_BACKEND, QUARANTINE_DIR_NAME, type RepairOperation } from '../../shared/formats/dqlite/repair-plan';
 import { localDirectory } from './fs-source';
 
 const COPY_CHUNK = 4 * 1024 * 1024;
@@ -83,7 +83,7 @@ export async function writeRepairedCopy(
   } finally {
     await source.close();
   }
-  const plan = report.dqlite?.repair ?? { needed: false, startsAfter: report.startable, steps: [], lost: [], summary: 'not a dqlite directory' };
+  const plan: RepairPlan = report.dqlite?.repair ?? { backend: { path: MICROK8S_BACKEND, origin: 'microk8s-default' }, needed: false, startsAfter: report.startable, steps: [], lost: [], summary: 'not a dqlite directory' };
   const quarantine = quarantineDirFor(out);
   // Check both targets before writing anything, so a refusal leaves nothing half-written.
   if (await isNonEmptyDir(out)) throw new Error(`${out} is not empty`);

@@ -17,6 +17,6 @@ export interface RemoteSources {
    * through sudo (may ask for the sudo password first).
    */
   openDirectory(connectionId: string, path: string, ctx: CallContext, options?: { sudo?: boolean }): Promise<RemoteDirectory>;
-  /** The local directory a finished copy-out job of this client wrote; throws ApiError otherwise. */
-  copyOutput(jobId: string, ctx: CallContext): string;
+  /** The local directory a finished copy-out job of this client wrote, and the node path it came from; throws ApiError otherwise. */
+  copyOutput(jobId: string, ctx: CallContext): { localPath: string; remotePath: string };
 }

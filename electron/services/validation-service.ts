@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { MAX_READ, type ByteSource, type DirEntry, type DirectorySource } from '../../shared/bytes/byte-source';
 import type { SourceRef } from '../../shared/contract/api';
 import type { BatchSummary } from '../../shared/contract/dqlite';
-import type { Progress } from '../../shared/contract/progress';
+import type { Progress, RunOptions } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import { ApiError } from './api-error';
 import type { RemoteDirectory, RemoteSources } from './remote-sources';
@@ -61,8 +61,10 @@ type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
 /** Where a job reads from: a local path, or a remote directory opened for it. */
 type ResolvedSource =
-  | { kind: 'local'; path: string }
+  | { kind: 'local'; path: string; nodePath?: NodePath }
   | { kind: 'remote'; connectionId: string; path: string; sudo: boolean };
+
+type NodePath = NonNullable<RunOptions['nodePath']>;
 
 interface Job {
   id: string;
@@ -122,7 +124,9 @@ export function parseSourceRef(value: unknown): SourceRef {
   }
   if (v.kind === 'local-path') {
     if (typeof v.path !== 'string' || v.path === '') throw new ApiError('bad-params', 'source.path must be a string');
-    return { kind: 'local-path', path: v.path };
+    if (v.nodePath === undefined) return { kind: 'local-path', path: v.path };
+    if (!isNodePath(v.nodePath)) throw new ApiError('bad-params', 'source.nodePath must be an absolute path on the node (no "..", at most 4096 characters)');
+    return { kind: 'local-path', path: v.path, nodePath: v.nodePath };
   }
   if (v.kind === 'remote') {
     if (typeof v.connectionId !== 'string' || v.connectionId === '') throw new ApiError('bad-params', 'source.connectionId must be a string');
@@ -135,6 +139,11 @@ export function parseSourceRef(value: unknown): SourceRef {
     return { kind: 'copy', jobId: v.jobId };
   }
   throw new ApiError('bad-params', 'source.kind must be "sample", "local-path", "remote" or "copy"');
+}
+
+/** An absolute POSIX path on the node, for the plan's commands: bounded, no NUL, no `..`. */
+export function isNodePath(v: unknown): v is string {
+  return typeof v === 'string' && v.startsWith('/') && v.length <= 4096 && !v.includes('\0') && !v.split('/').includes('..');
 }
 
 function isPlainName(v: unknown): v is string {
@@ -224,7 +233,8 @@ export class ValidationService {
     if (source.kind === 'remote') return { kind: 'remote', connectionId: source.connectionId, path: source.path, sudo: source.sudo === true };
     if (source.kind === 'copy') {
       // The back end's own record of what it wrote: never a client-named path.
-      return { kind: 'local', path: (await this.remoteSources()).copyOutput(source.jobId, ctx) };
+      const copy = (await this.remoteSources()).copyOutput(source.jobId, ctx);
+      return { kind: 'local', path: copy.localPath, nodePath: { path: copy.remotePath, origin: 'copied-from' } };
     }
     if (this.opts.transport === 'web') {
       // The web server is local, but its API is reachable by whoever holds the
@@ -238,16 +248,17 @@ export class ValidationService {
       );
     }
     if (!path.isAbsolute(source.path)) throw new ApiError('bad-params', 'source.path must be absolute');
-    return { kind: 'local', path: source.path };
+    return source.nodePath ? { kind: 'local', path: source.path, nodePath: { path: source.nodePath, origin: 'given' } } : { kind: 'local', path: source.path };
   }
 
   /** The first message for a worker: validate or list batches, from a local path or through `io`. */
   private request(source: ResolvedSource, remote: RemoteDirectory | null, file?: string): WorkerRequest {
     if (source.kind === 'local') {
-      return file === undefined ? { type: 'validate', path: source.path } : { type: 'batches', path: source.path, file };
+      return file === undefined ? { type: 'validate', path: source.path, ...(source.nodePath ? { nodePath: source.nodePath } : {}) } : { type: 'batches', path: source.path, file };
     }
     const name = remote?.name ?? source.path;
-    return file === undefined ? { type: 'validate-remote', name } : { type: 'batches-remote', name, file };
+    // Validated in place: the plan's commands name the directory that was read.
+    return file === undefined ? { type: 'validate-remote', name, nodePath: { path: source.path, origin: 'in-place' } } : { type: 'batches-remote', name, file };
   }
 
   private spawn(): Worker {

@@ -9,7 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
-import type { Progress } from '../../shared/contract/progress';
+import type { Progress, RunOptions } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { BatchSummary } from '../../shared/contract/dqlite';
 import { validateDirectory } from '../../shared/validate';
@@ -17,10 +17,10 @@ import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
 import { openLocalTarget } from './fs-source';
 
 export type WorkerRequest =
-  | { type: 'validate'; path: string }
+  | { type: 'validate'; path: string; nodePath?: RunOptions['nodePath'] }
   | { type: 'batches'; path: string; file: string }
   /** Validate the parent's remote directory through `io` requests; `name` is its display name. */
-  | { type: 'validate-remote'; name: string }
+  | { type: 'validate-remote'; name: string; nodePath?: RunOptions['nodePath'] }
   | { type: 'batches-remote'; name: string; file: string }
   | IoReply
   | { type: 'cancel' };
@@ -117,14 +117,14 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
   };
   if (req.type === 'validate-remote' || req.type === 'batches-remote') {
     const dir = remoteDirectory(req.name, io);
-    if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress }) });
+    if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
     else reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal }) });
     return;
   }
   const target = await openLocalTarget(req.path);
   try {
     if (req.type === 'validate') {
-      const report = await validateDirectory(target, { signal, onProgress });
+      const report = await validateDirectory(target, { signal, onProgress, nodePath: req.nodePath });
       reply({ type: 'report', report });
     } else {
       const batches = await listSegmentBatches(target, req.file, { signal });

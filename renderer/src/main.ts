@@ -1,4 +1,5 @@
 import { mount } from 'svelte';
+import 'virtual:cjk-font.css';
 import './app.css';
 import App from './App.svelte';
 

@@ -29,7 +29,11 @@ export interface SampleInfo {
 /** Something the back end can validate (the renderer validates dropped files itself, in a Web Worker). */
 export type SourceRef =
   | { kind: 'sample'; id: string }
-  | { kind: 'local-path'; path: string }
+  /**
+   * `nodePath`: where this local directory lives (or was copied from) on the
+   * node, so the repair plan's commands name that path.
+   */
+  | { kind: 'local-path'; path: string; nodePath?: string }
   /**
    * A data directory on a node, read in place over that SSH connection's SFTP
    * (read-only, nothing copied); with `sudo`, read as root through read-only

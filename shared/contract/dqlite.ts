@@ -57,6 +57,12 @@ export interface BatchSummary {
   headerCrc: 'ok' | 'bad';
   dataCrc: 'ok' | 'bad' | 'not-checked';
   problem: string | null;
+  /**
+   * Not a batch: the zero-filled rest of an open segment after its last batch
+   * (open segments are preallocated; libraft stops at the first zero preamble).
+   * `size` is the number of zero bytes; `problem` is null. Normal, not damage.
+   */
+  zeroFill?: true;
 }
 
 export interface RaftServer {
@@ -120,7 +126,45 @@ export interface RepairStep {
   file?: string;
 }
 
+/**
+ * How the plan learned the backend directory its commands act on:
+ * `in-place` the directory validated on the node itself (SSH, or a local path
+ * on the node), `copied-from` the node path a copy-out came from, `given` a
+ * path the user named for a local copy (`--node-path`), `microk8s-default`
+ * nothing said where the copy came from, so the MicroK8s default is assumed
+ * (and the plan says so).
+ */
+export type BackendPathOrigin = 'in-place' | 'copied-from' | 'given' | 'microk8s-default';
+
+/** The node directory a repair plan's commands act on. */
+export interface BackendLocation {
+  path: string;
+  origin: BackendPathOrigin;
+}
+
+/** What a file that is not a segment, snapshot or metadata is. */
+export type OtherFileRole =
+  | 'tmp'
+  | 'orphan-snapshot-data'
+  | 'orphan-snapshot-meta'
+  | 'corrupt'
+  | 'membership-cache'
+  | 'tls'
+  | 'k8s-dqlite-config'
+  | 'kine-socket'
+  | 'not-raft';
+
+export interface OtherFile {
+  file: string;
+  size: number;
+  /** English description (CLI, JSON). */
+  kind: string;
+  role?: OtherFileRole;
+}
+
 export interface RepairPlan {
+  /** The node directory every command names (absolute). */
+  backend: BackendLocation;
   /** True when no repair is needed. */
   needed: boolean;
   /** Engine would start after the plan. */
@@ -156,6 +200,12 @@ export interface LoaderDecision {
    * neither a snapshot nor any entry.
    */
   lastIndex: number | null;
+  /**
+   * When start-up fails: the highest index the loader held before it stopped
+   * (the snapshot's, then each loaded segment's), so the UI can say how far it
+   * got instead of a bare dash. Null when it held nothing.
+   */
+  reachedIndex?: number | null;
   /** The engine's fatal error text, when start-up fails (after auto-recovery). */
   fatalError: string | null;
   /** Files auto-recovery would rename to corrupt-*. */
@@ -169,7 +219,11 @@ export interface LoaderDecision {
 export interface Membership {
   /** From the newest valid source (RAFT_CHANGE entry or snapshot .meta). */
   servers: RaftServer[];
+  /** English: `FILE (entry N)` or `SNAPSHOT.meta`. */
   source: string | null;
+  /** The same as parts, for the UI language: the file, and the entry index when it is a RAFT_CHANGE entry. */
+  sourceFile?: string | null;
+  sourceEntry?: number | null;
   /** cluster.yaml / info.yaml as parsed (addresses and ids), when present. */
   clusterYaml: { id: string; address: string; role: string }[] | null;
   infoYaml: { id: string; address: string; role: string } | null;
@@ -179,8 +233,8 @@ export interface DqliteDetails {
   segments: SegmentInfo[];
   snapshots: SnapshotInfo[];
   metadata: MetadataInfo[];
-  /** Other files: corrupt-*, tmp-*, yaml, certs, unknown. */
-  otherFiles: { file: string; size: number; kind: string }[];
+  /** Other files: corrupt-*, tmp-*, yaml, certs, unknown. `kind` is English; `role` is stable (the UI translates it). */
+  otherFiles: OtherFile[];
   decision: LoaderDecision;
   membership: Membership;
   repair: RepairPlan;

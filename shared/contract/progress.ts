@@ -13,6 +13,12 @@ export interface RunOptions {
    * members whose peer URLs use an address not in this list.
    */
   addresses?: string[];
+  /**
+   * Where the validated directory lives on the node, for the repair plan's
+   * commands (in place, the path a copy came from, or one the user named).
+   * Absent: the plan assumes the MicroK8s default and says so.
+   */
+  nodePath?: { path: string; origin: 'in-place' | 'copied-from' | 'given' };
 }
 
 export class CancelledError extends Error {

@@ -68,6 +68,8 @@ export default defineCatalog(
     'finding.listing.snapshot-ahead': 'Newest snapshot is ahead of the closed segments',
     'finding.listing.tiny-after-full': 'One-entry segment after a full one (bootstrap or .reconfigure)',
     'finding.listing.unparsed-lines': 'Some listing lines were not understood',
+    'finding.listing.log-start-fails': 'The log names the file start-up fails on',
+    'finding.listing.log-file-missing': 'The log names a file that is not in the listing',
   },
   {
     'finding.segment.empty': 'closed segment 是空文件',
@@ -131,5 +133,7 @@ export default defineCatalog(
     'finding.listing.snapshot-ahead': '最新的 snapshot 超前于所有 closed segment',
     'finding.listing.tiny-after-full': '满的 segment 后面跟着只有一个条目的 segment（bootstrap 或 .reconfigure 写入）',
     'finding.listing.unparsed-lines': '列表中有些行无法识别',
+    'finding.listing.log-start-fails': '日志指出了启动失败的文件',
+    'finding.listing.log-file-missing': '日志提到的文件不在列表中',
   },
 );

@@ -32,12 +32,17 @@ export const MESSAGES: Readonly<Record<Locale, Messages>> = {
 
 export type MessageParams = Record<string, string | number>;
 
-/** Replaces `{name}` with params.name; unknown placeholders stay visible so they get noticed. */
+/**
+ * Replaces `{name}` with params.name; unknown placeholders stay visible so they get noticed.
+ * `{name|one|other}` is an English plural: `one` when params.name is 1, else `other`
+ * ("1 snapshot", "3 snapshots"); Chinese needs none.
+ */
 export function interpolate(template: string, params?: MessageParams): string {
   if (!params) return template;
-  return template.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => {
+  return template.replace(/\{([A-Za-z0-9_]+)(?:\|([^{}|]*)\|([^{}|]*))?\}/g, (whole, name: string, one: string | undefined, other: string | undefined) => {
     const value = params[name];
     if (value === undefined) return whole;
+    if (one !== undefined && other !== undefined) return Number(value) === 1 ? one : other;
     return typeof value === 'number' ? formatNumber(value) : value;
   });
 }

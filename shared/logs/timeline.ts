@@ -28,6 +28,17 @@ export function laneId(source: string, unit: string | null): string {
   return unit ? `${source}\n${unit}` : source;
 }
 
+/**
+ * What a lane is called: the source, and the unit only when it says more
+ * (a journal unit `kubelet` or `kubelet.service` in a source named `kubelet`
+ * is the same thing, not "kubelet · kubelet").
+ */
+export function laneLabel(lane: { source: string; unit: string | null }): string {
+  if (!lane.unit) return lane.source;
+  const unit = lane.unit.replace(/\.service$/, '');
+  return unit.toLowerCase() === lane.source.toLowerCase() ? lane.source : `${lane.source} · ${lane.unit}`;
+}
+
 export interface Timeline {
   lanes: TimelineLane[];
   events: TimelineEvent[];
@@ -115,6 +126,7 @@ export function buildTimeline(
  */
 export function buildStory(events: readonly TimelineEvent[], counts: Readonly<Record<string, number>>): StoryStep[] {
   const steps: StoryStep[] = [];
+  let causeTime: number | null = null;
   for (const stage of STAGE_ORDER) {
     let best: TimelineEvent | null = null;
     for (const e of events) {
@@ -128,6 +140,18 @@ export function buildStory(events: readonly TimelineEvent[], counts: Readonly<Re
       }
     }
     if (best) {
+      // The story runs cause → effect. Of the chosen signature, show the first burst at or after the
+      // step before it; when every burst is earlier, the logs caught different rounds of a repeating
+      // failure, and the step says so instead of letting the clock run backwards silently.
+      const pick = best;
+      if (causeTime !== null && pick.first !== null && pick.first < causeTime) {
+        let later: TimelineEvent | null = null;
+        for (const e of events) {
+          if (e.stage !== stage || e.signatureId !== pick.signatureId || e.first === null || e.first < causeTime) continue;
+          if (!later || (later.first ?? Infinity) > e.first) later = e;
+        }
+        if (later) best = later;
+      }
       const subjects: string[] = [];
       for (const e of events) {
         if (e.stage === stage && e.signatureId === best.signatureId) for (const s of e.subjects) if (!subjects.includes(s) && subjects.length < MAX_SUBJECTS) subjects.push(s);
@@ -141,7 +165,9 @@ export function buildStory(events: readonly TimelineEvent[], counts: Readonly<Re
         count: counts[best.signatureId] ?? best.count,
         fields: best.fields,
         subjects,
+        earlierThanCause: causeTime !== null && best.first !== null && best.first < causeTime,
       });
+      if (best.first !== null) causeTime = causeTime === null ? best.first : Math.max(causeTime, best.first);
     }
   }
   return steps;

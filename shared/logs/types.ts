@@ -118,6 +118,12 @@ export interface StoryStep {
   fields: Record<string, string>;
   /** Everything of this signature in this stage that failed (e.g. both etcd and kube-apiserver crash-looping). */
   subjects: string[];
+  /**
+   * The logs show this effect only before the step above it (different rounds
+   * of a repeating failure were captured); the UI says so rather than showing
+   * times that run backwards without a word.
+   */
+  earlierThanCause: boolean;
 }
 
 export interface SourceSummary {

@@ -202,7 +202,7 @@ describe('loader codes', () => {
     const r = await run(files);
     expect(r).toMatchObject({ startable: true, dataLoss: false, lost: [] });
     expect(r.dqlite?.decision).toMatchObject({ startIndex: 101 });
-    expect(r.dqlite?.decision.narrative.join(' ')).toContain("behind last snapshot's index 100. libraft retries once.");
+    expect(r.dqlite?.decision.narrative.join(' ')).toContain("behind last snapshot's index 100. libraft retries once (");
   });
 
   it('segment.name-range and loader.crash: a closed segment named last < first crashes libraft', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { RepairStep } from '../../shared/contract/dqlite';
+import type { BackendPathOrigin, OtherFileRole, RepairStep } from '../../shared/contract/dqlite';
 import { FEATURE_CATALOGS, MESSAGES, interpolate, pickLocale, translate } from '../../shared/i18n';
 
 const root = path.resolve(__dirname, '../..');
@@ -16,6 +16,22 @@ const REPAIR_STEP_KINDS: Record<RepairStep['kind'], true> = {
   start: true,
   verify: true,
   note: true,
+};
+
+/** Every BackendPathOrigin: the type checker rejects this object when the contract gains or loses one. */
+const BACKEND_ORIGINS: Record<BackendPathOrigin, true> = { 'in-place': true, 'copied-from': true, given: true, 'microk8s-default': true };
+
+/** Every OtherFileRole (compile error when the contract changes). */
+const OTHER_ROLES: Record<OtherFileRole, true> = {
+  tmp: true,
+  'orphan-snapshot-data': true,
+  'orphan-snapshot-meta': true,
+  corrupt: true,
+  'membership-cache': true,
+  tls: true,
+  'k8s-dqlite-config': true,
+  'kine-socket': true,
+  'not-raft': true,
 };
 
 function filesEndingWith(dir: string, ext: string): string[] {
@@ -118,6 +134,9 @@ describe('message catalogs', () => {
   it('interpolates {name} and falls back to English, then the key', () => {
     expect(interpolate('batch {n} at byte {offset}', { n: 394, offset: 8384000 })).toBe('batch 394 at byte 8384000');
     expect(interpolate('keep {missing}', {})).toBe('keep {missing}');
+    expect(interpolate('{n} {n|snapshot|snapshots}', { n: 1 })).toBe('1 snapshot');
+    expect(interpolate('{n} {n|snapshot|snapshots}', { n: 3 })).toBe('3 snapshots');
+    expect(interpolate('{n} {n|snapshot|snapshots}', { n: 0 })).toBe('0 snapshots');
     expect(translate('zh-CN', 'core.cancel')).toBe('取消');
     expect(translate('zh-CN', 'no.such.key')).toBe('no.such.key');
   });
@@ -166,10 +185,12 @@ describe('renderer markup', () => {
       'validation.verdict': ['healthy', 'starts-with-warnings', 'starts-loss-covered', 'starts-with-loss', 'fails', 'unknown'],
       'validation.severity': ['all', 'error', 'warning', 'info'],
       'validation.repair.kind': Object.keys(REPAIR_STEP_KINDS),
+      'validation.repair.backend': Object.keys(BACKEND_ORIGINS),
       'segmentMap.tone': ['ok', 'warning', 'bad', 'ignored', 'renamed', 'truncated', 'deleted', 'not-read', 'snapshot', 'snapshot-chosen', 'snapshot-bad', 'other'],
       'segmentMap.marker': ['gap', 'overlap'],
-      'segmentMap.legend': ['ok', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],
+      'segmentMap.legend': ['ok', 'warning', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],
       'segmentMap.crc': ['ok', 'bad', 'not-checked'],
+      'segmentMap.role': Object.keys(OTHER_ROLES),
     };
     const missing: string[] = [];
     for (const [prefix, values] of Object.entries(families)) {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeLogSources, analyzeLogText } from '../../shared/logs/analyze';
 import { SIGNATURE_BY_ID } from '../../shared/logs/signatures';
+import { laneLabel } from '../../shared/logs/timeline';
 import type { LogAnalysis, SignatureMatch } from '../../shared/logs/types';
 import { FIELD_REPORTS } from '../helpers/field-reports';
 
@@ -208,5 +209,22 @@ describe('etcd + apiserver + kubelet on one timeline', () => {
       ['kube-apiserver', null, 4],
       ['kubelet journal', 'kubelet', 8],
     ]);
+    expect(a.lanes.map(laneLabel)).toEqual(['etcd', 'kube-apiserver', 'kubelet journal · kubelet']);
+    // A source named after its unit is not "kubelet · kubelet".
+    expect(laneLabel({ source: 'kubelet', unit: 'kubelet' })).toBe('kubelet');
+    expect(laneLabel({ source: 'kubelet', unit: 'kubelet.service' })).toBe('kubelet');
+    expect(laneLabel({ source: 'node-1', unit: 'kubelet' })).toBe('node-1 · kubelet');
+  });
+
+  it('the story never runs backwards silently: the kubelet excerpt (04:33) predates the etcd panic (04:35) and says so', () => {
+    const zoned = analyzeLogSources(sources.map((s) => (s.name === 'kubelet journal' ? { ...s, zoneMinutes: 8 * 60 } : s)));
+    expect(zoned.story.map((s) => [s.signatureId, iso(s.time), s.earlierThanCause])).toEqual([
+      ['etcd.bbolt-freepages', '2024-03-13T04:35:41.934Z', false],
+      ['kubernetes.etcd-unreachable', '2024-03-13T04:37:50.064Z', false],
+      ['kubernetes.crashloop', '2024-03-13T04:33:27.000Z', true],
+    ]);
+    // Steps not flagged run forwards in time.
+    const times = zoned.story.filter((s) => !s.earlierThanCause).map((s) => s.time ?? 0);
+    expect([...times].sort((x, y) => x - y)).toEqual(times);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,11 +19,21 @@ import {
   type ConnectOptions,
 } from '../../electron/services/ssh/connection';
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import { SshNetworkError } from '../../electron/services/ssh/network-error';
 import type { HostKeyVerdict, SshTarget, UnknownKeyDecision } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, type KeyPair, type SshdInstance } from '../helpers/sshd';
 import { startKbdServer, type KbdServer } from './kbd-server';
 
 const run = promisify(execFile);
+
+/** A 127.0.0.1 port nobody listens on: bound once by us, then closed. */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/ssh-agent') && toolAvailable('/usr/bin/ssh-add');
 
 interface Harness {
@@ -311,7 +322,26 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
     const retries: number[] = [];
     const again = await connectWithBackoff(h.opts, { baseDelayMs: 50, onRetry: (a) => retries.push(a) });
     expect((await again.exec('echo back')).stdout).toBe('back\n');
+    // sshd itself stayed up (only the connections were cut): the first attempt succeeds.
+    expect(retries).toEqual([]);
     again.close();
+  });
+
+  it('a port where nothing listens: retried with doubling delays, then a plain explanation (no raw ECONNREFUSED)', async () => {
+    const port = await closedPort();
+    const h = await harness({ port, identityFiles: [plainKey.privatePath] });
+    const retries: { attempt: number; delay: number }[] = [];
+    const err = await connectWithBackoff(h.opts, { attempts: 3, baseDelayMs: 20, onRetry: (attempt, delay) => retries.push({ attempt, delay }) }).catch((e: unknown) => e);
+    expect(retries).toEqual([
+      { attempt: 1, delay: 20 },
+      { attempt: 2, delay: 40 },
+    ]);
+    expect(err).toBeInstanceOf(SshNetworkError);
+    expect((err as SshNetworkError).code).toBe('ECONNREFUSED');
+    expect((err as Error).message).toBe(
+      `Nothing accepted the connection at 127.0.0.1:${port}: the connection was refused. Check that sshd is running on the node (systemctl status ssh) and listens on port ${port}, and that the port is right.`,
+    );
+    expect((err as Error).message).not.toMatch(/ECONNREFUSED/);
   });
 
   it('never retries a host-key refusal', async () => {

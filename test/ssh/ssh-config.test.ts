@@ -110,4 +110,24 @@ describe.skipIf(!toolAvailable('/usr/bin/ssh'))('ssh config import', () => {
       await fs.rm(home, { recursive: true, force: true });
     }
   });
+
+  it('no ~/.ssh/config is no error: nothing to import; a typed "~/.ssh/config" means the home directory', async () => {
+    const home = await makeTempDir('lifeboat-cfg3-');
+    try {
+      await expect(importSshConfig(undefined, { home, localUser: 'me' })).resolves.toEqual({ hosts: [], problems: [] });
+      await expect(importSshConfig('~/.ssh/config', { home, localUser: 'me' })).resolves.toEqual({ hosts: [], problems: [] });
+      await fs.mkdir(path.join(home, '.ssh'));
+      await fs.writeFile(path.join(home, '.ssh', 'config'), 'Host tilde\n  HostName 5.6.7.8\n');
+      const { hosts } = await importSshConfig('~/.ssh/config', { home, localUser: 'me' });
+      expect(hosts.map((h) => [h.alias, h.target.host])).toEqual([['tilde', '5.6.7.8']]);
+      // A config that exists but cannot be read says what to check, not EACCES.
+      if (process.getuid?.() !== 0) {
+        await fs.chmod(path.join(home, '.ssh', 'config'), 0);
+        await expect(importSshConfig(undefined, { home, localUser: 'me' })).rejects.toThrow(/cannot be read \(permission denied\): check its owner and mode/);
+      }
+      await expect(importSshConfig(path.join(home, '.ssh'), { home, localUser: 'me' })).rejects.toThrow(`${path.join(home, '.ssh')} is a directory, not an ssh config file.`);
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
+  });
 });

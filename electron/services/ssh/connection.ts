@@ -5,6 +5,7 @@
  * when none is given, and that path must not exist here. A test greps this
  * directory for any other place that creates or connects a Client.
  */
+import { describeConnectError, SshNetworkError } from './network-error';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -228,7 +229,8 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
       if (verifierError) return reject(verifierError);
       if (rejectedKey && verdict) return reject(new HostKeyRejectedError(verdict, rejectedKey));
       // A stalled network is not a refusal, even after some authentication requests.
-      if ((err as Error & { level?: string }).level === 'client-timeout') return reject(new Error(`ssh ${endpointKey(endpoint)}: ${err.message}`));
+      const where = { host: endpoint.host, port: endpoint.port };
+      if ((err as Error & { level?: string }).level === 'client-timeout') return reject(describeConnectError(err, where, opts.readyTimeoutMs ?? 20_000));
       if ((err as Error & { level?: string }).level === 'client-authentication') {
         return reject(authError(endpoint, state));
       }
@@ -237,7 +239,8 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
         state.problems.push(`server closed the connection (${err.message})`);
         return reject(authError(endpoint, state));
       }
-      reject(new Error(`ssh ${endpointKey(endpoint)}: ${err.message}`));
+      const described = describeConnectError(err, where);
+      reject(described instanceof SshNetworkError ? described : new Error(`ssh ${endpointKey(endpoint)}: ${err.message}`));
     };
     const onReady = () => {
       readyTimer.stop();
@@ -272,7 +275,7 @@ function authError(endpoint: SshEndpoint, state: AuthState): SshAuthError {
 
 function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new Error(`ProxyJump to ${host}:${port}: ${err.message}`)) : resolve(stream)));
+    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new Error(`The jump host could not open a connection to ${host}:${port} (${err.message}). Check that sshd runs on ${host} and that the jump host can reach it on port ${port}.`)) : resolve(stream)));
   });
 }
 
@@ -497,6 +500,7 @@ export async function connectSsh(opts: ConnectOptions): Promise<SshConnection> {
 /** Errors worth retrying: the network, not the user's or the server's refusal. */
 export function isTransientError(e: unknown): boolean {
   if (e instanceof HostKeyRejectedError || e instanceof SshAuthError) return false;
+  if (e instanceof SshNetworkError) return e.transient;
   const msg = (e as Error).message ?? '';
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|Timed out|timeout|connection lost|Connection lost/i.test(msg);
 }

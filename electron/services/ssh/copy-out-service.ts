@@ -23,6 +23,8 @@ interface CopyJob {
   state: 'running' | 'done' | 'failed';
   /** What the job wrote (set when done): the only local path a `copy` SourceRef resolves to. */
   localPath: string | null;
+  /** The node directory it was copied from (the repair plan's commands name it). */
+  remotePath: string | null;
   finishedAt: number;
 }
 
@@ -78,7 +80,7 @@ export class CopyOutService {
     // Through sudo: the password is asked (once per connection) before the job exists, so a refusal answers this call.
     const sudo = p.sudo === true ? await this.connections.readySudo(c) : null;
     const jobId = randomUUID();
-    const job: CopyJob = { id: jobId, ctx, connectionId: p.connectionId, abort: new AbortController(), state: 'running', localPath: null, finishedAt: 0 };
+    const job: CopyJob = { id: jobId, ctx, connectionId: p.connectionId, abort: new AbortController(), state: 'running', localPath: null, remotePath: null, finishedAt: 0 };
     this.remember(job);
     const options = {
       remotePath: remote,
@@ -93,6 +95,7 @@ export class CopyOutService {
       (result) => {
         job.state = 'done';
         job.localPath = result.localPath;
+        job.remotePath = result.remotePath;
         job.finishedAt = Date.now();
         ctx.emit('ssh.copyout.done', { jobId, result });
       },
@@ -119,11 +122,11 @@ export class CopyOutService {
   }
 
   /** The local directory a finished job of this client wrote. */
-  output(jobId: unknown, ctx: SshCallContext): string {
+  output(jobId: unknown, ctx: SshCallContext): { localPath: string; remotePath: string } {
     const job = typeof jobId === 'string' ? this.jobs.get(jobId) : undefined;
     if (!job || job.ctx !== ctx) throw new ApiError('unknown-copy', `no copy-out job ${String(jobId)}`);
-    if (job.state !== 'done' || !job.localPath) throw new ApiError('not-finished', 'that copy-out has not finished');
-    return job.localPath;
+    if (job.state !== 'done' || !job.localPath || !job.remotePath) throw new ApiError('not-finished', 'that copy-out has not finished');
+    return { localPath: job.localPath, remotePath: job.remotePath };
   }
 
   /** Stop every job (the service is shutting down). */

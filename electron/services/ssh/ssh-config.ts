@@ -58,8 +58,13 @@ export async function readConfigWithIncludes(file: string, env: ConfigEnv = defa
     }
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    if (depth === 0) throw e;
-    return ''; // OpenSSH ignores missing include files
+    // No config file is no error: OpenSSH runs without one, and so do we (no hosts to import).
+    // Missing include files are ignored by OpenSSH too.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || depth > 0) return '';
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`${file} cannot be read (permission denied): check its owner and mode (chmod 600).`);
+    if (code === 'EISDIR') throw new Error(`${file} is a directory, not an ssh config file.`);
+    throw e;
   }
   const out: string[] = [];
   for (const line of text.split(/\r?\n/)) {
@@ -179,7 +184,8 @@ export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv())
 
 export async function importSshConfig(file?: string, env: ConfigEnv = defaultEnv()): Promise<{ hosts: SshConfigHost[]; problems: string[] }> {
   const problems: string[] = [];
-  const text = await readConfigWithIncludes(file ?? path.join(env.home, '.ssh', 'config'), env, 0, problems);
+  // A path typed into the UI may start with ~ (no shell expands it for us).
+  const text = await readConfigWithIncludes(file ? expandTilde(file, env) : path.join(env.home, '.ssh', 'config'), env, 0, problems);
   const r = hostsFromConfigText(text, env);
   return { hosts: r.hosts, problems: [...problems, ...r.problems] };
 }

@@ -4,14 +4,21 @@
  * on the index axis, what uvFilterSegments would keep, and which files are
  * worth copying out for a full validation.
  */
-import type { SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
+import type { BackendLocation, RepairPlan, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import type { ListingAnalysis, ListingEntry } from '../../contract/listing';
+import type { LocalText } from '../../contract/text';
 import { filterSegments, type SimSegment } from './loader';
+import { backendLocation, planSteps } from './repair-plan';
 import { emptySegmentScan } from './segment';
 import { classifyName } from './segment-name';
 import { libraftSegmentOrder } from './segment-order';
-import { findingText } from './say';
+import { findingText, say, type Said } from './say';
+import findingTitles from '../../i18n/findings';
+
+const FINDING_TITLES_EN: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(findingTitles.en).map(([k, v]) => [k.replace(/^finding\./, ''), v]),
+);
 
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const DATE =
@@ -21,6 +28,33 @@ const DATE =
 const LINE = new RegExp(`^([-dlcbps][-rwxsStTl]{9}[.+@]?)\\s+\\d+\\s+\\S+\\s+\\S+\\s+(\\d+)\\s+${DATE}\\s+(.+)$`);
 const BLOCK_SIZE = 4096;
 const SEGMENT_SIZE = 8 * 1024 * 1024;
+
+/** Longest line read for a log error: a journal line is a few hundred characters. */
+const MAX_LOG_LINE = 4096;
+/**
+ * libraft's start-up errors as k8s-dqlite logs them (`… raft_start(): io: load
+ * closed segment NAME: entries batch N starting at byte B: DETAIL\n"`). Each
+ * part is bounded, so matching stays linear on any input.
+ */
+const ENGINE_ERROR =
+  /load (?:closed|open) segment [A-Za-z0-9_.-]{1,80}: [^"\\\n]{1,400}|unexpected closed segment [A-Za-z0-9_.-]{1,80}: first index should have been \d{1,20}|closed segment [A-Za-z0-9_.-]{1,80} is past last snapshot [A-Za-z0-9_.-]{1,80}/;
+
+/**
+ * The loader's fatal error in pasted log lines (the last one wins: it is the
+ * newest start attempt), with the file it names and the byte offset it gives.
+ */
+export function engineErrorInLog(lines: Iterable<string>): { text: string; file: string | null; offset: number | null } | null {
+  let found: { text: string; file: string | null; offset: number | null } | null = null;
+  for (const raw of lines) {
+    const m = ENGINE_ERROR.exec(raw.length > MAX_LOG_LINE ? raw.slice(0, MAX_LOG_LINE) : raw);
+    if (!m) continue;
+    const text = m[0].replace(/\s+$/, '');
+    const file = /segment ([A-Za-z0-9_.-]{1,80})/.exec(text)?.[1] ?? null;
+    const at = /starting at byte (\d{1,15})/.exec(text);
+    found = { text, file, offset: at ? Number(at[1]) : null };
+  }
+  return found;
+}
 
 export function parseListing(text: string): { entries: ListingEntry[]; skipped: string[] } {
   const entries: ListingEntry[] = [];
@@ -42,20 +76,31 @@ export function parseListing(text: string): { entries: ListingEntry[]; skipped: 
 }
 
 
-export function analyzeListing(text: string): ListingAnalysis {
+export interface ListingOptions {
+  /** Log text pasted beside the listing (the k8s-dqlite journal); its start error is used. */
+  log?: string;
+  /** The node directory the listing is of (the plan's commands name it); default: MicroK8s. */
+  backend?: BackendLocation;
+}
+
+export function analyzeListing(text: string, opts: ListingOptions = {}): ListingAnalysis {
   const { entries, skipped } = parseListing(text);
   const findings: Finding[] = [];
-  const narrative: string[] = [];
-  const copyOut: { file: string; why: string }[] = [];
+  const told: Said[] = [];
+  const tell = (s: Said) => told.push(s);
+  const copyOut: ListingAnalysis['copyOut'] = [];
   // Everything below is O(n log n) at most: a backend can hold tens of thousands of segments.
   const wanted = new Set<string>();
-  const want = (file: string, why: string) => {
+  const want = (file: string, why: Said | { text: string; local: LocalText }) => {
     if (wanted.has(file)) return;
     wanted.add(file);
-    copyOut.push({ file, why });
+    copyOut.push({ file, why: why.text, whyText: why.local });
   };
-  if (skipped.length) {
-    findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, ...findingText('finding.listing.unparsed-lines.message', { count: skipped.length }) });
+  // Journal lines pasted with the listing (or beside it) say where start-up really fails.
+  const engineError = engineErrorInLog([...skipped, ...(opts.log ? opts.log.split(/\r\n|\r|\n/) : [])]);
+  const notListing = skipped.filter((l) => !ENGINE_ERROR.test(l.length > MAX_LOG_LINE ? l.slice(0, MAX_LOG_LINE) : l));
+  if (notListing.length) {
+    findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, ...findingText('finding.listing.unparsed-lines.message', { count: notListing.length }) });
   }
   const sims: SimSegment[] = [];
   const snapshots: SnapshotInfo[] = [];
@@ -164,31 +209,28 @@ export function analyzeListing(text: string): ListingAnalysis {
   // What uvFilterSegments would keep.
   const roleOf = new Map<string, SegmentInfo['role']>();
   if (chosen) {
-    narrative.push(`The loader takes the newest snapshot ${chosen.file} (index ${chosen.index}).`);
+    tell(say('dqlite.listing.narrative.snapshot', { file: chosen.file, index: chosen.index }));
     const f = filterSegments(sorted, chosen.index, chosen.file);
     if (f.ok) {
-      if (f.note) narrative.push(f.note.text);
+      if (f.note) tell(f.note);
       for (const s of f.ignored) roleOf.set(s.name, 'ignored');
       for (const s of f.kept) roleOf.set(s.name, 'loaded');
-      if (f.ignored.length) narrative.push(`${f.ignored.length} closed segment(s) before the newest contiguous chain are ignored.`);
+      if (f.ignored.length) tell(say('dqlite.listing.narrative.ignored', { count: f.ignored.length }));
       const keptClosed = f.kept.filter((s) => s.kind === 'closed');
-      narrative.push(
-        keptClosed.length
-          ? `It would read ${keptClosed.length} closed segment(s) from ${keptClosed[0].name} to ${keptClosed[keptClosed.length - 1].name}${open.length ? `, then ${open.length} open segment(s)` : ''}; a damaged file anywhere in that chain except the last closed one stops start-up.`
-          : `It would start from the snapshot${open.length ? ` and the ${open.length} open segment(s)` : ''}.`,
-      );
-      const coveredChain = keptClosed.filter((s) => (s.last ?? 0) <= chosen.index);
-      if (coveredChain.length) {
-        narrative.push(
-          `${coveredChain.length} of those closed segments hold only entries already inside the snapshot: if one of them is damaged, moving it aside creates a gap and the loader then ignores everything before the gap, so start-up works and nothing is lost. This is why deleting such a file "works".`,
-        );
+      if (keptClosed.length) {
+        const chain = { count: keptClosed.length, first: keptClosed[0].name, last: keptClosed[keptClosed.length - 1].name, open: open.length };
+        tell(say(open.length ? 'dqlite.listing.narrative.chain.open' : 'dqlite.listing.narrative.chain', chain));
+      } else {
+        tell(say(open.length ? 'dqlite.listing.narrative.snapshot-only.open' : 'dqlite.listing.narrative.snapshot-only', { open: open.length }));
       }
+      const coveredChain = keptClosed.filter((s) => (s.last ?? 0) <= chosen.index);
+      if (coveredChain.length) tell(say('dqlite.listing.narrative.covered', { count: coveredChain.length }));
     } else {
-      narrative.push(`Start-up fails: ${f.text}.`);
+      tell(say('dqlite.listing.narrative.fails', { error: f.text }));
       findings.push({ severity: 'error', code: 'loader.past-snapshot', file: f.file, offset: null, ...findingText('finding.loader.past-snapshot.message.listing'), engineError: f.text });
     }
   } else {
-    narrative.push('No snapshot: the loader reads every segment from index 1.');
+    tell(say('dqlite.listing.narrative.no-snapshot'));
     for (const s of sorted) roleOf.set(s.name, 'loaded');
     if (closed.length && closed[0].first !== 1) {
       findings.push({
@@ -202,14 +244,45 @@ export function analyzeListing(text: string): ListingAnalysis {
     }
   }
 
-  // What to copy out for a full validation: every file the loader reads, plus suspicious ones.
-  for (const f of findings) if (f.file && names.has(f.file) && f.severity !== 'info') want(f.file, f.message);
-  for (const s of sorted) if (roleOf.get(s.name) === 'loaded') want(s.name, 'read by the loader at start-up');
-  if (chosen) {
-    want(`${chosen.file}.meta`, 'the snapshot the loader would take (metadata)');
-    want(chosen.file, 'the snapshot the loader would take (data)');
+  // The log's word on where start-up fails outranks every guess from sizes.
+  const failing = engineError?.file ? sorted.find((s) => s.name === engineError.file) : undefined;
+  let startable: boolean | null = null;
+  let plan: RepairPlan | null = null;
+  if (engineError) {
+    startable = engineError.file === null || failing !== undefined ? false : null;
+    if (engineError.file !== null && !failing) {
+      findings.push({
+        severity: 'warning',
+        code: 'listing.log-file-missing',
+        file: null,
+        offset: null,
+        ...findingText('finding.listing.log-file-missing.message', { file: engineError.file }),
+        engineError: engineError.text,
+      });
+    } else {
+      findings.push({
+        severity: 'error',
+        code: 'listing.log-start-fails',
+        file: engineError.file,
+        offset: engineError.offset,
+        ...findingText('finding.listing.log-start-fails.message', { file: engineError.file ?? '-' }),
+        engineError: engineError.text,
+      });
+      tell(say('dqlite.listing.narrative.log', { error: engineError.text }));
+      if (failing) roleOf.set(failing.name, 'fails');
+      plan = listingPlan(sorted, chosen, failing ?? null, engineError, backendLocation(opts.backend));
+    }
   }
-  for (const n of ['metadata1', 'metadata2', 'cluster.yaml', 'info.yaml']) if (names.has(n)) want(n, n.startsWith('metadata') ? 'raft term and vote' : 'membership cache');
+
+  // What to copy out for a full validation: every file the loader reads, plus suspicious ones.
+  if (failing) want(failing.name, say('dqlite.listing.why.log'));
+  for (const f of findings) if (f.file && names.has(f.file) && f.severity !== 'info') want(f.file, titled(f.code, f.message));
+  for (const s of sorted) if (roleOf.get(s.name) === 'loaded') want(s.name, say('dqlite.listing.why.loaded'));
+  if (chosen) {
+    want(`${chosen.file}.meta`, say('dqlite.listing.why.snapshot-meta'));
+    want(chosen.file, say('dqlite.listing.why.snapshot-data'));
+  }
+  for (const n of ['metadata1', 'metadata2', 'cluster.yaml', 'info.yaml']) if (names.has(n)) want(n, say(n.startsWith('metadata') ? 'dqlite.listing.why.metadata' : 'dqlite.listing.why.membership'));
 
   const findingsByFile = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -218,22 +291,87 @@ export function analyzeListing(text: string): ListingAnalysis {
     if (list) list.push(f);
     else findingsByFile.set(f.file, [f]);
   }
-  const segments: SegmentInfo[] = sorted.map((s) => ({
-    file: s.name,
-    kind: s.kind,
-    size: s.scan.size,
-    firstIndex: s.first,
-    lastIndex: s.last,
-    ...(s.kind === 'open' ? { counter: s.counter ?? 0 } : {}),
-    batches: 0,
-    entries: 0,
-    validBytes: s.scan.size,
-    lastValidIndex: null,
-    status: (findingsByFile.get(s.name) ?? []).some((f) => f.severity !== 'info') ? 'warning' : 'ok',
-    badOffset: null,
-    findingCodes: (findingsByFile.get(s.name) ?? []).map((f) => f.code),
-    role: roleOf.get(s.name) ?? 'not-read',
-    terms: null,
-  }));
-  return { entries, segments, snapshots, findings, copyOut, narrative };
+  const segments: SegmentInfo[] = sorted.map((s) => {
+    const mine = findingsByFile.get(s.name) ?? [];
+    const bad = s === failing;
+    return {
+      file: s.name,
+      kind: s.kind,
+      size: s.scan.size,
+      firstIndex: s.first,
+      lastIndex: s.last,
+      ...(s.kind === 'open' ? { counter: s.counter ?? 0 } : {}),
+      batches: 0,
+      entries: 0,
+      validBytes: bad && engineError?.offset !== null && engineError?.offset !== undefined ? engineError.offset : s.scan.size,
+      lastValidIndex: null,
+      status: bad ? 'bad' : mine.some((f) => f.severity !== 'info') ? 'warning' : 'ok',
+      badOffset: bad ? (engineError?.offset ?? null) : null,
+      findingCodes: mine.map((f) => f.code),
+      role: roleOf.get(s.name) ?? 'not-read',
+      terms: null,
+    };
+  });
+  return {
+    entries,
+    segments,
+    snapshots,
+    findings,
+    copyOut,
+    narrative: told.map((x) => x.text),
+    narrativeText: told.map((x) => x.local),
+    engineError,
+    startable,
+    plan,
+  };
+}
+
+/** A finding's short title as the copy-out reason (`finding.<code>`), so the file is not named twice. */
+function titled(code: string, fallback: string): { text: string; local: LocalText } {
+  return { text: FINDING_TITLES_EN[code] ?? fallback, local: { key: `finding.${code}` } };
+}
+
+/**
+ * The repair as far as names and sizes allow, once a log names the failing
+ * file. A closed segment whose entries all sit inside the chosen snapshot is
+ * moved aside (nothing is lost: the field report's case); the names then say
+ * whether the rest of the chain loads. Anything else needs the file's bytes
+ * (how many entries its good batches hold), so the plan says to copy it out.
+ */
+function listingPlan(
+  sorted: SimSegment[],
+  chosen: SnapshotInfo | null,
+  failing: SimSegment | null,
+  engineError: { text: string; file: string | null; offset: number | null },
+  backend: BackendLocation,
+): RepairPlan {
+  const copyAdds = say('dqlite.listing.plan.copy-out-adds');
+  const needsCopy = (why: Said): RepairPlan => {
+    const notes = [why, copyAdds];
+    return { backend, needed: true, startsAfter: false, steps: notes.map((n) => ({ kind: 'note' as const, command: '', explanation: n.text, explanationText: n.local })), lost: [], summary: why.text, summaryText: why.local };
+  };
+  if (!failing || failing.kind !== 'closed' || !/^load closed segment /.test(engineError.text)) {
+    return needsCopy(say('dqlite.listing.plan.needs-copy', { file: engineError.file ?? '-' }));
+  }
+  const first = failing.first ?? 0;
+  const last = failing.last ?? 0;
+  if (!chosen || last > chosen.index) {
+    return needsCopy(say('dqlite.listing.plan.needs-copy.truncate', { file: failing.name, offset: engineError.offset ?? '-', first, last }));
+  }
+  // Without it, does the chain the loader keeps still reach the snapshot? (uvFilterSegments on the names.)
+  const rest = sorted.filter((s) => s !== failing);
+  const f = filterSegments(rest, chosen.index, chosen.file);
+  if (!f.ok) return needsCopy(say('dqlite.listing.plan.needs-copy', { file: failing.name }));
+  const inside = say('dqlite.repair.note.inside-snapshot', { file: failing.name, first, last, snapshot: chosen.index });
+  const steps = planSteps([{ op: 'quarantine', file: failing.name }], [inside, copyAdds], rest.concat(failing), backend);
+  const summary = say('dqlite.listing.plan.summary.inside-snapshot', { file: failing.name, first, last, snapshot: chosen.index });
+  return {
+    backend,
+    needed: true,
+    startsAfter: true,
+    steps,
+    lost: [{ file: failing.name, first, last, coveredBySnapshot: true, reason: `${failing.name} is moved aside; snapshot ${chosen.index} holds all its entries` }],
+    summary: summary.text,
+    summaryText: summary.local,
+  };
 }

@@ -61,6 +61,12 @@ export interface LoaderResult {
   startIndex: number;
   /** Index of the last entry loaded, when start-up succeeds (the snapshot index when no entry follows it); else null. */
   lastIndex: number | null;
+  /**
+   * The highest index the last attempt held before it stopped (the snapshot's,
+   * then each loaded segment's last entry); null when it held nothing. Known
+   * also when start-up fails, so "how far it got" can be shown.
+   */
+  reachedIndex: number | null;
   /** Keyed by the original file name. */
   roles: Map<string, LoaderRole>;
   /** Index range each segment was loaded as (open segments: inferred). */
@@ -147,9 +153,14 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
   const lost: LostRange[] = [];
   const narrative: string[] = [];
   const narrativeText: LocalText[] = [];
+  // The retry pass repeats most of the first one: its sentences are held back and only
+  // those that differ from the first pass are told (libraft's retry is said once).
+  let firstPass: Said[] | null = null;
+  let retryPass: Said[] | null = null;
+  const said: Said[] = [];
   const tell = (s: Said) => {
-    narrative.push(s.text);
-    narrativeText.push(s.local);
+    if (retryPass) retryPass.push(s);
+    else said.push(s);
   };
   const indexShift: string[] = [];
   let lostOpenEntries = false;
@@ -160,7 +171,9 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     lost.push({ file, first, last: first + count - 1, coveredBySnapshot: false, reason });
   };
 
+  let reached: number | null = null;
   const pass = (depth: number): PassResult => {
+    reached = null;
     const list = sortFiles([...dir.values()]);
     // 0 until the snapshot is loaded and the segments are filtered (a failure before that has no start index).
     let start = snapshot ? 0 : 1;
@@ -196,6 +209,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
           },
         };
       }
+      reached = snapshot.index;
       const f = filterSegments(list, snapshot.index, snapshot.dataName);
       for (const s of f.ignored) roles.set((s as VFile).orig, 'ignored');
       if (!f.ok) return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
@@ -293,6 +307,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         list[i] = fin;
         next += r.entries;
         n += r.entries;
+        if (r.entries > 0) reached = Math.max(reached ?? 0, next - 1);
         continue;
       }
       if ((v.first ?? 0) !== next) {
@@ -321,6 +336,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       ranges.set(v.orig, { first: v.first ?? 0, last: v.last ?? 0 });
       next += r.entries;
       n += r.entries;
+      if (r.entries > 0) reached = Math.max(reached ?? 0, next - 1);
     }
     if (snapshot && start + n - 1 < snapshot.index) {
       return {
@@ -347,19 +363,42 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     passes = 2;
     // Roles of the retry replace those of the first pass, except files already renamed/deleted/finalised.
     for (const [k, role] of roles) if (role === 'fails' || role === 'ignored') roles.set(k, 'not-read');
+    firstPass = said.slice();
+    retryPass = [];
     r = pass(1);
+    const seen = new Set(firstPass.map(sameStep));
+    const news = retryPass.filter((x) => !seen.has(sameStep(x)));
+    retryPass = null;
+    if (news.length) for (const x of news) tell(x);
+    else tell(say('dqlite.narrative.retry.same'));
   }
   const snapIndex = snapshot?.index ?? 0;
   for (const l of lost) l.coveredBySnapshot = l.last <= snapIndex;
+  const told = () => {
+    for (const x of said) {
+      narrative.push(x.text);
+      narrativeText.push(x.local);
+    }
+  };
   if (r.ok) {
     const last = r.n > 0 ? r.start + r.n - 1 : snapshot ? snapshot.index : null;
     tell(
-      snapshot
+      snapshot && r.n === 0
+        ? say('dqlite.narrative.succeeds.snapshot-only', { snapshot: snapshot.index })
+        : snapshot
         ? say('dqlite.narrative.succeeds.snapshot', { first: r.start, last: last ?? '-', snapshot: snapshot.index })
         : say('dqlite.narrative.succeeds', { first: r.start, last: last ?? '-' }),
     );
-    return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
+    told();
+    return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, reachedIndex: reached, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
   }
   tell(say(r.fatal.crash ? 'dqlite.narrative.crashes' : 'dqlite.narrative.fails', { error: r.fatal.text }));
-  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: null, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
+  told();
+  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: null, reachedIndex: reached, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
+}
+
+/** A sentence of the retry pass matches one of the first pass when only the "Retry:" wording differs. */
+function sameStep(s: Said): string {
+  const key = s.local.key.replace(/\.retry$/, '');
+  return `${key}|${JSON.stringify(s.local.params ?? {})}`;
 }

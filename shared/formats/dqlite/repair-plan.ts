@@ -7,7 +7,7 @@
  * original of that name was moved there. Every candidate plan is checked by running the
  * loader model on the directory as it would be after the plan.
  */
-import type { LostRange, RepairPlan, RepairStep } from '../../contract/dqlite';
+import type { BackendLocation, LostRange, RepairPlan, RepairStep } from '../../contract/dqlite';
 import type { LocalText } from '../../contract/text';
 import { filterSegments, simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
 import { say, type Said } from './say';
@@ -37,6 +37,8 @@ export interface PlanInput {
   loader: LoaderResult;
   /** Timestamp text for the backup name. */
   stamp?: string;
+  /** The node directory the commands act on; absent: the MicroK8s default, stated in the plan. */
+  backend?: BackendLocation;
 }
 
 export interface PlanOutput {
@@ -303,47 +305,70 @@ function explained(s: Said): { explanation: string; explanationText: LocalText }
   return { explanation: s.text, explanationText: s.local };
 }
 
+/** `p` as one POSIX shell word: plain paths stay readable, anything else is single-quoted. */
+export function shellWord(p: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The parent directory of an absolute POSIX path (`/` for a top-level one). */
+function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+/** An absolute POSIX path without trailing slashes (`/` stays `/`). */
+export function normaliseBackendPath(p: string): string {
+  const t = p.replace(/\/+$/, '');
+  return t === '' ? '/' : t;
+}
+
 /** A POSIX printf format string writing these bytes (octal escapes). */
 function printfBytes(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 }
 
-export function planRepair(input: PlanInput): PlanOutput {
-  const current = input.loader;
-  const needed =
-    input.metadataFatal !== null ||
-    !current.startable ||
-    current.renamed.length > 0 ||
-    current.indexShift.length > 0 ||
-    current.lost.some((l) => !l.coveredBySnapshot);
-  if (!needed) {
-    const none = say('dqlite.repair.summary.not-needed');
-    return { plan: { needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
+/**
+ * The shell commands for a node, from file operations: stop, back up the
+ * whole directory, move to quarantine / truncate / write, the notes, start,
+ * verify. Every command names `backend` (quoted as shell words); files are
+ * libraft's own names. Used for validated directories and for listings.
+ */
+export function planSteps(
+  ops: readonly RepairOperation[],
+  notes: readonly Said[],
+  segments: readonly Pick<SimSegment, 'name' | 'kind' | 'first' | 'last'>[],
+  backend: BackendLocation,
+  stampText?: string,
+): RepairStep[] {
+  // Every command names the directory that was validated (or the one it was copied from); file
+  // names are libraft's own (digits, dashes, `metadata1`), paths are quoted as shell words.
+  const parent = parentOf(backend.path);
+  const base = backend.path.slice(parent === '/' ? 1 : parent.length + 1) || '.';
+  const at = (file: string) => shellWord(`${backend.path === '/' ? '' : backend.path}/${file}`);
+  const quarantinePath = `${parent === '/' ? '' : parent}/${QUARANTINE_DIR_NAME}`;
+  const Q = shellWord(quarantinePath);
+  const inQ = (file: string) => shellWord(`${quarantinePath}/${file}`);
+  const stamp = stampText ?? '$(date +%Y%m%d-%H%M%S)';
+  const steps: RepairStep[] = [];
+  if (backend.origin === 'microk8s-default') {
+    steps.push({ kind: 'note', command: '', ...explained(say('dqlite.repair.note.default-path', { path: backend.path })) });
   }
-  const { ops, notes, lost } = decide(input);
-  const model = applyToModel(input.segments, input.snapshots, ops);
-  const after = simulateLoad(model.segments, model.snapshots, true);
-  const metadataOk = input.metadataFatal === null || input.metadataFixed;
-  const startsAfter = after.startable && metadataOk;
-  const B = MICROK8S_BACKEND;
-  const Q = `${B.replace(/\/backend$/, '')}/${QUARANTINE_DIR_NAME}`;
-  const stamp = input.stamp ?? '$(date +%Y%m%d-%H%M%S)';
-  const steps: RepairStep[] = [
-    { kind: 'stop', command: 'sudo snap stop microk8s    # or: microk8s stop', ...explained(say('dqlite.repair.step.stop')) },
+  steps.push(
+    { kind: 'stop', command: 'sudo snap stop microk8s', ...explained(say('dqlite.repair.step.stop')) },
     {
       kind: 'backup',
-      command: `sudo tar -C ${B.replace(/\/backend$/, '')} -czf /root/lifeboat-backup-${stamp}.tar.gz backend`,
-      ...explained(say('dqlite.repair.step.backup')),
+      command: `sudo tar -C ${shellWord(parent)} -czf /root/lifeboat-backup-${stamp}.tar.gz ${shellWord(base)}`,
+      ...explained(say('dqlite.repair.step.backup', { path: backend.path })),
     },
-  ];
-  if (ops.length) steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir')) });
+  );
+  if (ops.length) steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir', { path: quarantinePath })) });
   for (const o of ops) {
     if (o.op === 'quarantine') {
-      const l = input.segments.find((s) => s.name === o.file);
+      const l = segments.find((s) => s.name === o.file);
       steps.push({
         kind: 'quarantine',
         file: o.file,
-        command: `sudo mv ${B}/${o.file} ${Q}/`,
+        command: `sudo mv ${at(o.file)} ${Q}/`,
         ...explained(
           l && l.kind === 'closed' ? say('dqlite.repair.step.move.range', { file: o.file, first: String(l.first), last: String(l.last) }) : say('dqlite.repair.step.move', { file: o.file }),
         ),
@@ -353,8 +378,8 @@ export function planRepair(input: PlanInput): PlanOutput {
         kind: 'truncate-rename',
         file: o.file,
         command:
-          `sudo cp -p ${B}/${o.file} ${Q}/${o.file}.orig && sudo truncate -s ${o.bytes} ${B}/${o.file}` +
-          (o.newName !== o.file ? ` && sudo mv ${B}/${o.file} ${B}/${o.newName}` : ''),
+          `sudo cp -p ${at(o.file)} ${inQ(`${o.file}.orig`)} && sudo truncate -s ${o.bytes} ${at(o.file)}` +
+          (o.newName !== o.file ? ` && sudo mv ${at(o.file)} ${at(o.newName)}` : ''),
         ...explained(
           o.newName !== o.file
             ? say('dqlite.repair.step.keep-bytes.rename', { bytes: o.bytes, file: o.file, newName: o.newName })
@@ -365,18 +390,45 @@ export function planRepair(input: PlanInput): PlanOutput {
       steps.push({
         kind: 'write',
         file: o.file,
-        command: `printf '${printfBytes(o.bytes)}' | sudo tee ${B}/${o.file} > /dev/null && sudo chmod 600 ${B}/${o.file} && sudo od -A d -t u8 ${B}/${o.file}`,
+        command: `printf '${printfBytes(o.bytes)}' | sudo tee ${at(o.file)} > /dev/null && sudo chmod 600 ${at(o.file)} && sudo od -A d -t u8 ${at(o.file)}`,
         ...explained(say('dqlite.repair.step.write', { size: o.bytes.length, file: o.file })),
       });
     }
   }
   for (const n of notes) steps.push({ kind: 'note', command: '', ...explained(n) });
-  steps.push({ kind: 'start', command: 'sudo snap start microk8s    # or: microk8s start', ...explained(say('dqlite.repair.step.start')) });
+  steps.push({ kind: 'start', command: 'sudo snap start microk8s', ...explained(say('dqlite.repair.step.start')) });
   steps.push({
     kind: 'verify',
     command: 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl get nodes',
     ...explained(say('dqlite.repair.step.verify')),
   });
+  return steps;
+}
+
+/** The node directory a plan names: the one given, else the MicroK8s default. */
+export function backendLocation(given?: BackendLocation): BackendLocation {
+  return given ? { path: normaliseBackendPath(given.path), origin: given.origin } : { path: MICROK8S_BACKEND, origin: 'microk8s-default' };
+}
+
+export function planRepair(input: PlanInput): PlanOutput {
+  const current = input.loader;
+  const needed =
+    input.metadataFatal !== null ||
+    !current.startable ||
+    current.renamed.length > 0 ||
+    current.indexShift.length > 0 ||
+    current.lost.some((l) => !l.coveredBySnapshot);
+  const backend = backendLocation(input.backend);
+  if (!needed) {
+    const none = say('dqlite.repair.summary.not-needed');
+    return { plan: { backend, needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
+  }
+  const { ops, notes, lost } = decide(input);
+  const model = applyToModel(input.segments, input.snapshots, ops);
+  const after = simulateLoad(model.segments, model.snapshots, true);
+  const metadataOk = input.metadataFatal === null || input.metadataFixed;
+  const startsAfter = after.startable && metadataOk;
+  const steps = planSteps(ops, notes, input.segments, backend, input.stamp);
   const allLost = keptAfter(lost, after);
   for (const l of after.lost) if (!allLost.some((x) => x.first === l.first && x.file === l.file)) allLost.push(l);
   // Coverage is judged against the snapshot the node will really load after the plan.
@@ -394,7 +446,7 @@ export function planRepair(input: PlanInput): PlanOutput {
       : realLoss.length
         ? say('dqlite.repair.summary.starts.empty.loses', { ops: ops.length, ranges })
         : say('dqlite.repair.summary.starts.empty', { ops: ops.length });
-  return { plan: { needed: true, startsAfter, steps, lost: allLost, summary: summary.text, summaryText: summary.local }, operations: ops, after };
+  return { plan: { backend, needed: true, startsAfter, steps, lost: allLost, summary: summary.text, summaryText: summary.local }, operations: ops, after };
 }
 
 export { filterSegments };

@@ -5,7 +5,7 @@
  * per-batch detail is not kept (listSegmentBatches re-reads one file).
  */
 import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
-import type { BatchSummary, DqliteDetails, MetadataInfo, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
+import type { BatchSummary, DqliteDetails, MetadataInfo, OtherFileRole, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import type { ValidationReport } from '../../contract/report';
@@ -84,15 +84,15 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   for (const { e, c } of classified) {
     if (c.kind === 'tmp') {
       deletedAtInit.add(e.name);
-      otherFiles.push({ file: e.name, size: e.size, kind: 'tmp (deleted at start-up)' });
+      otherFiles.push({ file: e.name, size: e.size, kind: 'tmp (deleted at start-up)', role: 'tmp' });
       findings.push({ severity: 'info', code: 'dir.tmp-file', file: e.name, offset: null, ...findingText('finding.dir.tmp-file.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
       deletedAtInit.add(e.name);
-      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)' });
+      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)', role: 'orphan-snapshot-data' });
       findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-data.message', { file: e.name }) });
     } else if (c.kind === 'snapshot-meta' && !names.has(c.dataName)) {
       deletedAtInit.add(e.name);
-      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)' });
+      otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)', role: 'orphan-snapshot-meta' });
       findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }) });
     }
   }
@@ -315,6 +315,8 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   // Membership.
   let servers: RaftServer[] | null = null;
   let source: string | null = null;
+  let sourceFile: string | null = null;
+  let sourceEntry: number | null = null;
   let bestIndex = -1;
   for (const s of segSims) {
     const range = loader.ranges.get(s.name);
@@ -326,19 +328,23 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       bestIndex = idx;
       servers = dec.servers;
       source = `${s.name} (entry ${idx})`;
+      sourceFile = s.name;
+      sourceEntry = idx;
     }
   }
   const chosenInfo = snapshotInfos.find((s) => s.chosen);
   if (chosenInfo?.configuration && (chosenInfo.configurationIndex ?? -1) > bestIndex) {
     servers = chosenInfo.configuration;
     source = `${chosenInfo.file}.meta`;
+    sourceFile = source;
+    sourceEntry = null;
   }
   findings.push(...membershipFindings(servers, source, clusterYaml, infoYaml));
 
   for (const { e, c } of classified) {
     if (deletedAtInit.has(e.name)) continue;
-    if (c.kind === 'corrupt') otherFiles.push({ file: e.name, size: e.size, kind: 'corrupt-* (renamed by auto-recovery earlier)' });
-    else if (c.kind === 'unknown') otherFiles.push({ file: e.name, size: e.size, kind: knownOther(e.name) });
+    if (c.kind === 'corrupt') otherFiles.push({ file: e.name, size: e.size, kind: 'corrupt-* (renamed by auto-recovery earlier)', role: 'corrupt' });
+    else if (c.kind === 'unknown') otherFiles.push({ file: e.name, size: e.size, ...knownOther(e.name) });
   }
   if (classified.some(({ c }) => c.kind === 'corrupt')) {
     findings.push({
@@ -359,6 +365,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     metadataFatal,
     metadataFixed: metaStart.fixed,
     loader,
+    ...(opts.nodePath ? { backend: { path: opts.nodePath.path, origin: opts.nodePath.origin } } : {}),
   });
 
   const lost = startable ? loader.lost : [];
@@ -373,6 +380,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       chosenSnapshot: loader.chosenSnapshot?.dataName ?? null,
       startIndex: loader.startIndex,
       lastIndex: startable ? loader.lastIndex : null,
+      reachedIndex: startable ? loader.lastIndex : loader.reachedIndex,
       fatalError,
       renamedCorrupt: loader.renamed,
       narrative: metadataFatal
@@ -386,7 +394,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       // The metadata sentence above has no template yet, so the translated narrative is only offered when it lines up.
       ...(metadataFatal ? {} : { narrativeText: loader.narrativeText }),
     },
-    membership: { servers: servers ?? [], source, clusterYaml, infoYaml },
+    membership: { servers: servers ?? [], source, sourceFile, sourceEntry, clusterYaml, infoYaml },
     repair: planned.plan,
   };
   const summary = summarize(startable, dataLoss, lost, fatalError, loader, planned.plan.summary, metadataFatal !== null);
@@ -407,12 +415,12 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   return { report, operations: planned.operations };
 }
 
-function knownOther(name: string): string {
-  if (name === 'cluster.yaml' || name === 'info.yaml') return 'go-dqlite membership cache';
-  if (name === 'cluster.crt' || name === 'cluster.key') return 'TLS certificate/key';
-  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml') return 'k8s-dqlite configuration';
-  if (name.startsWith('kine.sock')) return 'kine socket';
-  return 'not a raft file (ignored by libraft)';
+function knownOther(name: string): { kind: string; role: OtherFileRole } {
+  if (name === 'cluster.yaml' || name === 'info.yaml') return { kind: 'go-dqlite membership cache', role: 'membership-cache' };
+  if (name === 'cluster.crt' || name === 'cluster.key') return { kind: 'TLS certificate/key', role: 'tls' };
+  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml') return { kind: 'k8s-dqlite configuration', role: 'k8s-dqlite-config' };
+  if (name.startsWith('kine.sock')) return { kind: 'kine socket', role: 'kine-socket' };
+  return { kind: 'not a raft file (ignored by libraft)', role: 'not-raft' };
 }
 
 /** A sub-check's message with its template params, as Finding fields. */
@@ -527,7 +535,7 @@ export async function listSegmentBatches(dir: DirectorySource, file: string, opt
   let base: number | null = c.kind === 'closed' ? c.first : null;
   if (c.kind === 'open') base = null;
   let done = 0;
-  await scanSegment(src, {
+  const scan = await scanSegment(src, {
     signal: opts.signal,
     resync: false,
     onBytes: (n) => {
@@ -538,6 +546,12 @@ export async function listSegmentBatches(dir: DirectorySource, file: string, opt
       out.push({ ...b, firstIndex: base !== null ? base + before : null });
     },
   });
+  // An open segment is preallocated: after its last batch come zeros, which libraft reads as
+  // "no more batches". That is the normal end of the file, not a bad batch.
+  const last = out[out.length - 1];
+  if (c.kind === 'open' && last && scan.failure?.code === 'segment.count-zero' && !scan.nonZeroTail && last.offset === scan.validBytes) {
+    out[out.length - 1] = { ...last, size: src.size - last.offset, entries: 0, firstIndex: null, headerCrc: 'ok', dataCrc: 'not-checked', problem: null, zeroFill: true };
+  }
   return out;
 }
 

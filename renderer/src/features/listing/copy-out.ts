@@ -7,6 +7,9 @@ export const MICROK8S_BACKEND = '/var/snap/microk8s/current/var/kubernetes/backe
 /** What to run on the node to get a listing Lifeboat can read. */
 export const LISTING_COMMAND = `ls -l ${MICROK8S_BACKEND}/`;
 
+/** Where k8s-dqlite logs its start-up error. */
+export const JOURNAL_COMMAND = 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager';
+
 /** Quotes a file name for a POSIX shell only if it needs it. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9._+:@%/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

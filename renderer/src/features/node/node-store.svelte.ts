@@ -163,7 +163,8 @@ export class NodeStore {
         current.error = (r.stderr || r.stdout).trim() || `exit ${String(r.code)}`;
         return;
       }
-      current.analysis = analyzeListing(r.stdout);
+      // Read in place: the plan's commands name this directory.
+      current.analysis = analyzeListing(r.stdout, { backend: { path: dir, origin: 'in-place' } });
       current.status = 'done';
     } catch (e) {
       if (panel.look?.command !== command) return;

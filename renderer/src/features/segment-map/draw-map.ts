@@ -32,7 +32,8 @@ export function readColors(el: Element): MapColors {
   const v = (name: string, fallback: string): string => cs.getPropertyValue(name).trim() || fallback;
   const ok = v('--ok', '#23865a');
   const bad = v('--bad', '#c8372d');
-  const warn = v('--warn', '#b7791f');
+  // Not the orange of "truncated": a warning is a suspicion, not a loss.
+  const warn = v('--warn-map', '#d6b511');
   const orange = v('--orange', '#d9730d');
   const grey = v('--grey', '#9aa3b2');
   const accent = v('--accent', '#2f6fde');

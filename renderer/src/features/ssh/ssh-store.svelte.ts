@@ -53,6 +53,9 @@ export interface ConnectError {
   message: string;
 }
 
+/** Connect errors shown at once: older ones go, they would only push the node list away. */
+const MAX_ERROR_BOXES = 3;
+
 export class SshStore {
   nodes = $state<NodeConnection[]>([]);
   tabs = $state<TerminalTab[]>([]);
@@ -132,7 +135,8 @@ export class SshStore {
       const chain = [...(target.jumps ?? []), target];
       const refused = this.refusedVerdicts.find((v) => chain.some((c) => c.host === v.host && c.port === v.port));
       if (refused && (refused.kind === 'changed' || refused.kind === 'revoked')) this.refusal = { verdict: refused, target };
-      else if (!refused || refused.kind !== 'unknown') this.errors = [...this.errors, { label, message: messageOf(e) }];
+      // One box per node (the newest failure replaces an older one for the same node), three at most.
+      else if (!refused || refused.kind !== 'unknown') this.errors = [{ label, message: messageOf(e) }, ...this.errors.filter((x) => x.label !== label)].slice(0, MAX_ERROR_BOXES);
       return null;
     }
   }

@@ -5,6 +5,7 @@
  */
 import type { LoaderDecision } from '../../../../shared/contract/dqlite';
 import type { Finding } from '../../../../shared/contract/findings';
+import type { ListingAnalysis } from '../../../../shared/contract/listing';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import type { LocalText } from '../../../../shared/contract/text';
 import { hasMessage } from '../../../../shared/i18n/index';
@@ -27,6 +28,18 @@ export function narrativeLines(d: LoaderDecision): string[] {
   const local = d.narrativeText;
   if (!local || local.length !== d.narrative.length) return d.narrative;
   return local.map((l, i) => (hasMessage(l.key) ? t(l.key, l.params) : d.narrative[i]));
+}
+
+/** A listing's narrative in the UI language (its keyed lines when they line up with the English ones). */
+export function listingNarrative(a: ListingAnalysis): string[] {
+  const local = a.narrativeText;
+  if (!local || local.length !== a.narrative.length) return a.narrative;
+  return local.map((l, i) => (hasMessage(l.key) ? t(l.key, l.params) : a.narrative[i]));
+}
+
+/** Why a file is on the copy-out list, in the UI language. */
+export function copyOutReason(c: ListingAnalysis['copyOut'][number]): string {
+  return localSentence(c.whyText, c.why);
 }
 
 /** One sentence in the UI language: its template when the report carries a known one, else the English text. */
