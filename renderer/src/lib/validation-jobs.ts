@@ -3,6 +3,7 @@
  * (dropped files) or in the back end (samples, local paths).
  */
 import type { BatchSummary } from '../../../shared/contract/dqlite';
+import type { EtcdQuery, EtcdQueryResult } from '../../../shared/contract/etcd';
 import type { Progress } from '../../../shared/contract/progress';
 import type { ValidationReport } from '../../../shared/contract/report';
 import type { LifeboatClient, SourceRef } from '../../../shared/contract/api';
@@ -20,6 +21,8 @@ export interface ValidationJob {
   readonly origin: 'local' | 'backend';
   cancel(): void;
   batches(file: string): Promise<BatchSummary[]>;
+  /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand. */
+  etcdQuery<Q extends EtcdQuery>(query: Q): Promise<EtcdQueryResult<Q>>;
 }
 
 /** If the worker does not confirm a cancel in time (stuck in a long read), it is terminated. */
@@ -30,6 +33,7 @@ let nextJob = 1;
 let nextRequest = 1;
 const jobListeners = new Map<string, JobCallbacks>();
 const batchRequests = new Map<number, { resolve(b: BatchSummary[]): void; reject(e: Error): void }>();
+const queryRequests = new Map<number, { resolve(r: unknown): void; reject(e: Error): void }>();
 
 function ensureWorker(): Worker {
   if (worker) return worker;
@@ -60,6 +64,14 @@ function ensureWorker(): Worker {
         batchRequests.get(msg.requestId)?.reject(new Error(msg.error));
         batchRequests.delete(msg.requestId);
         break;
+      case 'etcd-query-result':
+        queryRequests.get(msg.requestId)?.resolve(msg.result);
+        queryRequests.delete(msg.requestId);
+        break;
+      case 'etcd-query-failed':
+        queryRequests.get(msg.requestId)?.reject(new Error(msg.error));
+        queryRequests.delete(msg.requestId);
+        break;
     }
   });
   w.addEventListener('error', (ev) => {
@@ -71,6 +83,8 @@ function ensureWorker(): Worker {
     }
     for (const r of batchRequests.values()) r.reject(new Error(text));
     batchRequests.clear();
+    for (const r of queryRequests.values()) r.reject(new Error(text));
+    queryRequests.clear();
     w.terminate();
     if (worker === w) worker = null;
   });
@@ -107,6 +121,13 @@ export function startLocalValidation(input: PickedInput, cb: JobCallbacks): Vali
       return new Promise<BatchSummary[]>((resolve, reject) => {
         batchRequests.set(requestId, { resolve, reject });
         send({ type: 'batches', requestId, jobId: id, file });
+      });
+    },
+    etcdQuery<Q extends EtcdQuery>(query: Q) {
+      const requestId = nextRequest++;
+      return new Promise<EtcdQueryResult<Q>>((resolve, reject) => {
+        queryRequests.set(requestId, { resolve: (r) => resolve(r as EtcdQueryResult<Q>), reject });
+        send({ type: 'etcd-query', requestId, jobId: id, query });
       });
     },
   };
@@ -158,6 +179,9 @@ export async function startBackendValidation(client: LifeboatClient, source: Sou
     },
     batches(file: string) {
       return client.call('validation.batches', { jobId: id, file });
+    },
+    async etcdQuery<Q extends EtcdQuery>(query: Q) {
+      return (await client.call('etcd.query', { jobId: id, query })) as EtcdQueryResult<Q>;
     },
   };
 }

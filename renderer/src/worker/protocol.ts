@@ -2,19 +2,24 @@
 import type { ValidationReport } from '../../../shared/contract/report';
 import type { Progress } from '../../../shared/contract/progress';
 import type { BatchSummary } from '../../../shared/contract/dqlite';
+import type { EtcdQuery } from '../../../shared/contract/etcd';
 import type { PickedInput } from '../lib/file-source';
 
 export type ToWorker =
   | { type: 'validate'; jobId: string; input: PickedInput }
   | { type: 'cancel'; jobId: string }
-  | { type: 'batches'; requestId: number; jobId: string; file: string };
+  | { type: 'batches'; requestId: number; jobId: string; file: string }
+  /** An etcd query over the last finished job's files (WAL records, page map, page, keys, value). */
+  | { type: 'etcd-query'; requestId: number; jobId: string; query: EtcdQuery };
 
 export type FromWorker =
   | { type: 'progress'; jobId: string; progress: Progress }
   | { type: 'done'; jobId: string; report: ValidationReport }
   | { type: 'failed'; jobId: string; error: string; cancelled: boolean }
   | { type: 'batches'; requestId: number; batches: BatchSummary[] }
-  | { type: 'batches-failed'; requestId: number; error: string };
+  | { type: 'batches-failed'; requestId: number; error: string }
+  | { type: 'etcd-query-result'; requestId: number; result: unknown }
+  | { type: 'etcd-query-failed'; requestId: number; error: string };
 
 /** Progress messages are coalesced to at most one per this many ms. */
 export const PROGRESS_INTERVAL_MS = 100;

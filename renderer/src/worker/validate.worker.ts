@@ -6,7 +6,9 @@
  */
 import { validateDirectory } from '../../../shared/validate';
 import { listSegmentBatches } from '../../../shared/formats/dqlite/validate';
+import { answerEtcdQuery, parseEtcdQuery } from '../../../shared/formats/etcd/query';
 import type { DirectorySource } from '../../../shared/bytes/byte-source';
+import type { ValidationReport } from '../../../shared/contract/report';
 import type { Progress } from '../../../shared/contract/progress';
 import { pickedDirectory } from '../lib/file-source';
 import { PROGRESS_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol';
@@ -15,6 +17,8 @@ interface Job {
   id: string;
   dir: DirectorySource;
   abort: AbortController;
+  /** Set when it finished: etcd queries are checked against it. */
+  report?: ValidationReport;
 }
 
 let current: Job | null = null;
@@ -47,6 +51,7 @@ async function runValidation(jobId: string, msg: Extract<ToWorker, { type: 'vali
     const report = await validateDirectory(job.dir, { onProgress, signal: job.abort.signal });
     if (job.abort.signal.aborted) throw new Error('cancelled');
     flush();
+    job.report = report;
     lastFinished = job;
     post({ type: 'done', jobId, report });
   } catch (e) {
@@ -71,6 +76,20 @@ async function loadBatches(msg: Extract<ToWorker, { type: 'batches' }>): Promise
   }
 }
 
+async function etcdQuery(msg: Extract<ToWorker, { type: 'etcd-query' }>): Promise<void> {
+  const job = lastFinished?.id === msg.jobId ? lastFinished : null;
+  if (!job?.report) {
+    post({ type: 'etcd-query-failed', requestId: msg.requestId, error: 'This validation is no longer loaded; validate the folder again.' });
+    return;
+  }
+  try {
+    const result = await answerEtcdQuery(job.dir, job.report, parseEtcdQuery(msg.query));
+    post({ type: 'etcd-query-result', requestId: msg.requestId, result });
+  } catch (e) {
+    post({ type: 'etcd-query-failed', requestId: msg.requestId, error: errorText(e) });
+  }
+}
+
 self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   switch (msg.type) {
@@ -82,6 +101,9 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
       break;
     case 'batches':
       void loadBatches(msg);
+      break;
+    case 'etcd-query':
+      void etcdQuery(msg);
       break;
   }
 });
