@@ -1,0 +1,165 @@
+/**
+ * The bbolt page map's model: one char per page (`PAGE_CODES`) laid out
+ * row-major on a grid, each cell standing for `pagesPerCell` pages when zoomed
+ * out. Pure (no DOM), so the aggregation is unit-tested and a redraw only
+ * touches the rows in view: a 2 GiB db (500k pages) costs one pass over the
+ * visible pages, never an allocation per page.
+ *
+ * Aggregation rule: a cell shows a problem if any page in it has one
+ * (damaged before multiply referenced), else the code most of its pages have
+ * (ties go to the rarer, structural kind: meta, freelist, branch, ...), so a
+ * single damaged page stays visible at any zoom.
+ */
+import { PAGE_CODES } from '../../../../shared/contract/etcd';
+
+export type PageKind = keyof typeof PAGE_CODES;
+
+/** Code -> kind, for the legend and the tooltip. */
+export const KIND_OF_CODE: Readonly<Record<string, PageKind>> = Object.fromEntries(
+  (Object.entries(PAGE_CODES) as [PageKind, string][]).map(([kind, code]) => [code, kind]),
+);
+
+/** Problem codes: any one page with them colours the whole cell. Highest first. */
+const PROBLEM_CODES = [PAGE_CODES.damaged, PAGE_CODES.multiplyReferenced];
+/** Tie-break order among ordinary codes (earlier wins a tie). */
+const TIE_ORDER = [
+  PAGE_CODES.meta,
+  PAGE_CODES.freelist,
+  PAGE_CODES.branch,
+  PAGE_CODES.leaf,
+  PAGE_CODES.overflow,
+  PAGE_CODES.free,
+  PAGE_CODES.beyond,
+];
+/** Codes are single chars; anything unexpected counts as damaged (never silently dropped). */
+const CODE_SLOT = new Map<string, number>([...PROBLEM_CODES, ...TIE_ORDER].map((c, i) => [c, i]));
+const SLOTS = PROBLEM_CODES.length + TIE_ORDER.length;
+const ALL_CODES = [...PROBLEM_CODES, ...TIE_ORDER];
+
+/** Largest zoom-out step: 2^20 pages per cell (a 4 TiB db still fits). */
+export const MAX_PAGES_PER_CELL = 1 << 20;
+
+function slotOf(code: string): number {
+  return CODE_SLOT.get(code) ?? 0;
+}
+
+/** Counts of each code among pages [start, end) (clamped to the map). */
+export function countCodes(codes: string, start: number, end: number): Record<string, number> {
+  const counts = new Uint32Array(SLOTS);
+  const to = Math.min(end, codes.length);
+  for (let i = Math.max(0, start); i < to; i++) counts[slotOf(codes[i])]++;
+  const out: Record<string, number> = {};
+  counts.forEach((n, slot) => {
+    if (n > 0) out[ALL_CODES[slot]] = n;
+  });
+  return out;
+}
+
+/** Reused by `cellCode` so drawing allocates nothing per cell. */
+const scratch = new Uint32Array(SLOTS);
+
+/** The code a cell covering pages [start, end) is drawn with ('' when it covers no page). */
+export function cellCode(codes: string, start: number, end: number): string {
+  const to = Math.min(end, codes.length);
+  const from = Math.max(0, start);
+  if (from >= to) return '';
+  if (to - from === 1) return ALL_CODES[slotOf(codes[from])];
+  scratch.fill(0);
+  for (let i = from; i < to; i++) scratch[slotOf(codes[i])]++;
+  for (let p = 0; p < PROBLEM_CODES.length; p++) if (scratch[p] > 0) return PROBLEM_CODES[p];
+  let best = PROBLEM_CODES.length;
+  for (let s = best + 1; s < SLOTS; s++) if (scratch[s] > scratch[best]) best = s;
+  return ALL_CODES[best];
+}
+
+/** The page a click on a cell opens: the first page that has the cell's code. */
+export function representativePage(codes: string, start: number, end: number): number | null {
+  const code = cellCode(codes, start, end);
+  if (code === '') return null;
+  const to = Math.min(end, codes.length);
+  for (let i = Math.max(0, start); i < to; i++) if (ALL_CODES[slotOf(codes[i])] === code) return i;
+  return null;
+}
+
+export interface GridLayout {
+  pageCount: number;
+  pagesPerCell: number;
+  cols: number;
+  cells: number;
+  rows: number;
+}
+
+export function layoutGrid(pageCount: number, pagesPerCell: number, cols: number): GridLayout {
+  const ppc = Math.max(1, Math.floor(pagesPerCell));
+  const c = Math.max(1, Math.floor(cols));
+  const cells = Math.ceil(Math.max(0, pageCount) / ppc);
+  return { pageCount: Math.max(0, pageCount), pagesPerCell: ppc, cols: c, cells, rows: Math.ceil(cells / c) };
+}
+
+/** Smallest power-of-two pages per cell that fits the whole db in `maxRows` rows of `cols` cells. */
+export function fitPagesPerCell(pageCount: number, cols: number, maxRows: number): number {
+  let ppc = 1;
+  while (ppc < MAX_PAGES_PER_CELL && Math.ceil(pageCount / ppc / Math.max(1, cols)) > Math.max(1, maxRows)) ppc *= 2;
+  return ppc;
+}
+
+/** Pages [start, end) of cell `cell`. */
+export function cellPages(g: GridLayout, cell: number): [number, number] {
+  const start = cell * g.pagesPerCell;
+  return [start, Math.min(g.pageCount, start + g.pagesPerCell)];
+}
+
+export function cellOfPage(g: GridLayout, page: number): number {
+  return Math.floor(Math.max(0, Math.min(page, g.pageCount - 1)) / g.pagesPerCell);
+}
+
+/** The cell under a point of the grid (cell size `cellPx`, rows scrolled by `firstRow`), or null outside. */
+export function cellAtPoint(g: GridLayout, x: number, y: number, cellPx: number, firstRow: number): number | null {
+  if (x < 0 || y < 0) return null;
+  const col = Math.floor(x / cellPx);
+  const row = firstRow + Math.floor(y / cellPx);
+  if (col >= g.cols) return null;
+  const cell = row * g.cols + col;
+  return cell < g.cells ? cell : null;
+}
+
+/** Codes of the cells in rows [firstRow, firstRow + rowCount), row-major (the drawing loop's input). */
+export function visibleCells(codes: string, g: GridLayout, firstRow: number, rowCount: number): { cell: number; code: string }[] {
+  const out: { cell: number; code: string }[] = [];
+  const first = Math.max(0, firstRow) * g.cols;
+  const last = Math.min(g.cells, (Math.max(0, firstRow) + Math.max(0, rowCount)) * g.cols);
+  for (let cell = first; cell < last; cell++) {
+    const [a, b] = cellPages(g, cell);
+    out.push({ cell, code: cellCode(codes, a, b) });
+  }
+  return out;
+}
+
+/** Keyboard: the cell an arrow / Home / End / PageUp / PageDown key moves the cursor to. */
+export function moveCursor(g: GridLayout, cell: number, key: string, pageRows: number): number | null {
+  const last = g.cells - 1;
+  if (last < 0) return null;
+  const step: Record<string, number> = {
+    ArrowLeft: -1,
+    ArrowRight: 1,
+    ArrowUp: -g.cols,
+    ArrowDown: g.cols,
+    PageUp: -g.cols * Math.max(1, pageRows),
+    PageDown: g.cols * Math.max(1, pageRows),
+  };
+  if (key === 'Home') return 0;
+  if (key === 'End') return last;
+  const d = step[key];
+  if (d === undefined) return null;
+  return Math.max(0, Math.min(last, cell + d));
+}
+
+/** The next page (after `from`, wrapping) whose code is a problem: for the "next problem" button and key. */
+export function nextProblemPage(codes: string, from: number): number | null {
+  const n = codes.length;
+  for (let k = 1; k <= n; k++) {
+    const i = (from + k) % n;
+    if (slotOf(codes[i]) < PROBLEM_CODES.length) return i;
+  }
+  return null;
+}
