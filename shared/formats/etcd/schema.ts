@@ -1,0 +1,164 @@
+/**
+ * etcd's buckets in its bbolt db (etcd 3.4 `mvcc/backend` users): key, meta,
+ * lease, alarm, cluster, members, members_removed, auth, authUsers,
+ * authRoles. `SchemaCollector` is fed every leaf the tree walk reaches and
+ * sums them up into `EtcdSchemaInfo`:
+ * - key: revision keys (17 bytes, 18 with the tombstone mark) -> mvccpb.KeyValue;
+ * - meta: `consistent_index` u64 BE, `term` (3.5+), `finishedCompactRev` (a revision key);
+ * - members: hex id -> member JSON; members_removed: hex id -> "removed";
+ * - alarm: key = etcdserverpb.AlarmMember {1 memberID, 2 alarm (1 NOSPACE, 2 CORRUPT)};
+ * - lease: lease id u64 BE -> leasepb.Lease; cluster: `clusterVersion`.
+ */
+import type { EtcdMember, EtcdSchemaInfo } from '../../contract/etcd';
+import type { Finding } from '../../contract/findings';
+import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
+import type { LeafVisit } from './bbolt-walk';
+import { BUCKET_LEAF_FLAG } from './bbolt-page';
+import { decodeKeyValue } from './kv';
+import { decodeRevisionKey, decodeU64BE } from './revision';
+
+/** etcd's default backend quota (`--quota-backend-bytes` 0 = 2 GiB). */
+export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+export const ETCD_BUCKETS = ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta'] as const;
+/** Undecodable items reported individually (all are counted). */
+const MAX_ITEM_FINDINGS = 50;
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export function alarmName(n: number): EtcdSchemaInfo['alarms'][number]['alarm'] {
+  return n === 1 ? 'NOSPACE' : n === 2 ? 'CORRUPT' : `unknown(${n})`;
+}
+
+/** A member JSON value (`{"id":…,"peerURLs":[…],"name":"n1","clientURLs":[…]}`); the id comes from the bucket key (JSON numbers lose 64-bit precision). */
+export function decodeMember(idKey: string, value: Uint8Array): EtcdMember | null {
+  try {
+    const j = JSON.parse(utf8.decode(value)) as Record<string, unknown>;
+    if (!j || typeof j !== 'object') return null;
+    const urls = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 64) : []);
+    const m: EtcdMember = { id: idKey, name: typeof j.name === 'string' ? j.name : '', peerURLs: urls(j.peerURLs), clientURLs: urls(j.clientURLs) };
+    if (j.isLearner === true) m.isLearner = true;
+    return m;
+  } catch {
+    return null;
+  }
+}
+
+export class SchemaCollector {
+  private buckets = new Map<string, { keys: number; inline: boolean }>();
+  private live = new Map<string, boolean>();
+  consistentIndex: number | null = null;
+  term: number | null = null;
+  revision: number | null = null;
+  compactedRevision: number | null = null;
+  revisions = 0;
+  tombstones = 0;
+  members: EtcdMember[] = [];
+  removedMembers: string[] = [];
+  alarms: EtcdSchemaInfo['alarms'] = [];
+  leases = 0;
+  clusterVersion: string | null = null;
+  badItems = 0;
+  readonly findings: Finding[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly pageSize: number,
+  ) {}
+
+  private bad(code: string, message: string, page: number) {
+    this.badItems++;
+    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, message, params: { page } });
+  }
+
+  /** Feed one leaf visit of the walk (bbolt order). */
+  onLeaf = (leaf: LeafVisit): void => {
+    const path = leaf.bucket;
+    if (path.length === 0) {
+      for (const e of leaf.elements) {
+        if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
+        const name = utf8.decode(e.key);
+        const inline = e.value.length >= 16 && e.value.subarray(0, 8).every((b) => b === 0);
+        if (!this.buckets.has(name)) this.buckets.set(name, { keys: 0, inline });
+      }
+      return;
+    }
+    if (path.length !== 1) return;
+    const name = path[0]!;
+    const b = this.buckets.get(name);
+    if (b) b.keys += leaf.elements.length;
+    for (const e of leaf.elements) {
+      if (e.problem) continue;
+      switch (name) {
+        case 'key':
+          this.keyItem(e.key, e.value, leaf.page);
+          break;
+        case 'meta': {
+          const k = utf8.decode(e.key);
+          if (k === 'consistent_index') this.consistentIndex = decodeU64BE(e.value);
+          else if (k === 'term') this.term = decodeU64BE(e.value);
+          else if (k === 'finishedCompactRev') this.compactedRevision = decodeRevisionKey(e.value)?.main ?? null;
+          break;
+        }
+        case 'members': {
+          const id = utf8.decode(e.key);
+          const m = decodeMember(id, e.value);
+          if (m) this.members.push(m);
+          else this.bad('etcd.member-decode', `member ${id}: the value is not member JSON`, leaf.page);
+          break;
+        }
+        case 'members_removed':
+          this.removedMembers.push(utf8.decode(e.key));
+          break;
+        case 'alarm': {
+          const m = decodeMessage(e.key, 8);
+          this.alarms.push({ memberId: idHex(u64Field(m.fields, 1)), alarm: alarmName(numField(m.fields, 2)) });
+          break;
+        }
+        case 'lease':
+          this.leases++;
+          break;
+        case 'cluster':
+          if (utf8.decode(e.key) === 'clusterVersion') this.clusterVersion = utf8.decode(e.value);
+          break;
+      }
+    }
+  };
+
+  private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
+    const rev = decodeRevisionKey(key);
+    if (!rev) {
+      this.bad('etcd.revision-key', `key bucket: a ${key.length}-byte key that is not a revision`, page);
+      return;
+    }
+    this.revisions++;
+    if (rev.tombstone) this.tombstones++;
+    if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
+    const kv = decodeKeyValue(value);
+    if (!kv.ok) {
+      this.bad('etcd.kv-decode', `revision ${rev.main}_${rev.sub}: ${kv.error}`, page);
+      return;
+    }
+    this.live.set(utf8.decode(kv.kv.key), !rev.tombstone);
+  }
+
+  finish(): EtcdSchemaInfo {
+    let liveKeys = 0;
+    for (const v of this.live.values()) if (v) liveKeys++;
+    return {
+      buckets: [...this.buckets].map(([name, b]) => ({ name, keys: b.keys, inline: b.inline })),
+      consistentIndex: this.consistentIndex,
+      term: this.term,
+      revision: this.revision,
+      compactedRevision: this.compactedRevision,
+      liveKeys,
+      revisions: this.revisions,
+      tombstones: this.tombstones,
+      members: this.members,
+      removedMembers: this.removedMembers,
+      alarms: this.alarms,
+      leases: this.leases,
+      clusterVersion: this.clusterVersion,
+      quotaBytes: DEFAULT_QUOTA_BYTES,
+    };
+  }
+}
