@@ -3,6 +3,11 @@ import { defineCatalog } from './types';
 
 export default defineCatalog(
   {
+    'sample.etcdHealthy.title': 'etcd: healthy member',
+    'sample.etcdHealthy.description': 'A single etcd 3.4 member stopped cleanly: WAL, .snap files and the bbolt db with Kubernetes objects, history and deleted keys. Everything starts.',
+    'sample.etcdFieldReport.title': 'etcd: bbolt panic at page 0 (field report)',
+    'sample.etcdFieldReport.description':
+      'The kubeadm field report: etcd crash-loops with "freepages: failed to get all reachable pages (page 0: invalid type: meta)". A branch page of the key bucket points at page 0.',
     'etcdUi.query.unavailable': 'Not available here: the file could not be opened, or this report was made without the files.',
     'etcdUi.list.failed': 'Could not read this part: {error}',
     'etcdUi.crc.ok': 'ok',
@@ -185,6 +190,11 @@ export default defineCatalog(
     'etcdUi.k8s.encryptedWith': 'with {provider}, key {key}: the apiserver’s encryption key is needed to read it',
   },
   {
+    'sample.etcdHealthy.title': 'etcd：健康的成员',
+    'sample.etcdHealthy.description': '一个正常停止的 etcd 3.4 单成员：WAL、.snap 文件和 bbolt 数据库，含 Kubernetes 对象、历史修订和已删除的键。可以正常启动。',
+    'sample.etcdFieldReport.title': 'etcd：bbolt 在第 0 页崩溃（真实故障报告）',
+    'sample.etcdFieldReport.description':
+      'kubeadm 故障报告：etcd 反复崩溃，报 "freepages: failed to get all reachable pages (page 0: invalid type: meta)"。key 桶的一个分支页指向了第 0 页。',
     'etcdUi.query.unavailable': '此处不可用：文件无法打开，或这份报告不是从文件本身得出的。',
     'etcdUi.list.failed': '无法读取这一部分：{error}',
     'etcdUi.crc.ok': '正确',

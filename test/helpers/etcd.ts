@@ -404,6 +404,43 @@ export async function makeGolden(dir: string, spec: GoldenSpec): Promise<EtcdGol
   };
 }
 
+/**
+ * Like `makeGolden`, but the caller writes the data (`write` gets the running
+ * node) and may name the member; for data that is not `testKey`/`testValue`.
+ */
+export async function makeGoldenWith(
+  dir: string,
+  opts: { snapshotCount?: number; name?: string; kill?: boolean },
+  write: (node: EtcdNode) => Promise<void>,
+): Promise<EtcdGolden> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const node = await spawnEtcd({ dataDir: dir, snapshotCount: opts.snapshotCount, name: opts.name });
+  if (!(await waitHealthy(node, 20_000))) {
+    await node.stop();
+    throw new Error(`etcd did not start for the golden dir:\n${node.output()}`);
+  }
+  try {
+    await write(node);
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  const keys = await node.range('');
+  const { revision } = await node.status();
+  if (opts.kill) await node.kill();
+  else await node.stop();
+  const endpoint = node.endpoint;
+  return {
+    dir,
+    endpoint,
+    keys,
+    revision,
+    startOptions(copyDir: string): EtcdOptions {
+      return { dataDir: copyDir, name: endpoint.name, host: endpoint.host, clientPort: endpoint.clientPort, peerPort: endpoint.peerPort };
+    },
+  };
+}
+
 /** A fresh temp dir under the OS temp dir. */
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `lifeboat-${prefix}-`));
