@@ -13,6 +13,9 @@
 import type { ByteSource, DirectorySource } from '../../bytes/byte-source';
 import type { EtcdDetails, EtcdQuery, EtcdQueryResult, EtcdQueryResults } from '../../contract/etcd';
 import type { ValidationReport } from '../../contract/report';
+import { listWalRecords } from './wal';
+import { bboltPageDetail, bboltPageMap } from './bbolt-db';
+import { listKeys, readValue } from './keys';
 
 /** Records per `wal-records` request, keys per `keys` request. */
 export const MAX_WAL_RECORDS_PER_QUERY = 2000;
@@ -116,18 +119,7 @@ export interface EtcdQueryEngine {
   readValue(src: ByteSource, key: string, revision?: number): Promise<EtcdQueryResults['value']>;
 }
 
-/** Until the WAL and bbolt readers land, every query says so instead of failing obscurely. */
-const notYet = (what: string) => (): never => {
-  throw new EtcdQueryError('no-db', `${what} is not available in this build yet`);
-};
-
-export const DEFAULT_QUERY_ENGINE: EtcdQueryEngine = {
-  listWalRecords: notYet('listing WAL records'),
-  bboltPageMap: notYet('the bbolt page map'),
-  bboltPageDetail: notYet('bbolt page detail'),
-  listKeys: notYet('the key listing'),
-  readValue: notYet('reading values'),
-};
+export const DEFAULT_QUERY_ENGINE: EtcdQueryEngine = { listWalRecords, bboltPageMap, bboltPageDetail, listKeys, readValue };
 
 function etcdOf(report: ValidationReport): EtcdDetails {
   if (report.engine !== 'etcd' || !report.etcd) throw new EtcdQueryError('not-etcd', 'this validation is not of an etcd data directory');
