@@ -134,6 +134,10 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
     }
     schema = collector.finish();
     findings.push(...collector.findings);
+    info.mvccRestoreError = walk.crash ? null : collector.mvccRestoreError;
+    if (info.mvccRestoreError) {
+      findings.push({ severity: 'error', code: 'etcd.mvcc-restore', file, offset: null, message: `etcd would stop at start-up reading the key bucket of ${file}: ${info.mvccRestoreError}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.`, params: { text: info.mvccRestoreError }, engineError: info.mvccRestoreError });
+    }
     for (const a of schema.alarms) {
       findings.push({ severity: 'warning', code: a.alarm === 'NOSPACE' ? 'etcd.alarm-nospace' : a.alarm === 'CORRUPT' ? 'etcd.alarm-corrupt' : 'etcd.alarm-other', file, offset: null, message: `alarm ${a.alarm} is raised for member ${a.memberId}${a.alarm === 'NOSPACE' ? ': etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed' : ''}.`, params: { alarm: a.alarm, member: a.memberId } });
     }

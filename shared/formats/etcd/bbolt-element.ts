@@ -27,6 +27,12 @@ export interface BranchElement {
 export interface LeafElement {
   index: number;
   flags: number;
+  /** The raw `pos` and `ksize` (relative to the element), also when they point outside the page. */
+  keyPos: number;
+  keySize: number;
+  valueSize: number;
+  /** With `problem`: `key`/`value` are the bytes bbolt would read outside the page (still inside the file). */
+  outOfPage?: boolean;
   key: Uint8Array;
   value: Uint8Array;
   at: number;
@@ -77,9 +83,9 @@ export function decodeLeafElements(span: Uint8Array, count: number): LeafElement
     const kStart = at + pos;
     const vEnd = kStart + ksize + vsize;
     if (vEnd > span.length) {
-      out.push({ index: i, flags, key: EMPTY, value: EMPTY, at, problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)` });
+      out.push({ index: i, flags, keyPos: pos, keySize: ksize, valueSize: vsize, key: EMPTY, value: EMPTY, at, problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)` });
     } else {
-      out.push({ index: i, flags, key: span.subarray(kStart, kStart + ksize), value: span.subarray(kStart + ksize, vEnd), at, problem: null });
+      out.push({ index: i, flags, keyPos: pos, keySize: ksize, valueSize: vsize, key: span.subarray(kStart, kStart + ksize), value: span.subarray(kStart + ksize, vEnd), at, problem: null });
     }
   }
   return out;

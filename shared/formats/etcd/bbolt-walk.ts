@@ -46,6 +46,8 @@ export const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 export const MAX_BUCKET_DEPTH = 32;
 
 const CHUNK_PAGES = 64;
+/** Largest out-of-page element read to model what bbolt hands etcd. */
+const OUT_OF_PAGE_READ_LIMIT = 16 * 1024 * 1024;
 const CACHE_CHUNKS = 32;
 
 /** Reads pages through a ByteSource in 64-page chunks with a small LRU cache. */
@@ -247,6 +249,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   const problems: WalkProblem[] = [];
   let problemCount = 0;
   let crashProblem: WalkProblem | null = null;
+  /** The page id behind the first 'fault' problem. */
+  let faultPgid: bigint | null = null;
 
   const problem = (kind: ProblemKind, code: string, text: string, page: number | null, offset: number | null) => {
     problemCount++;
@@ -279,7 +283,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           if (read.problem) problem('extra', 'bbolt.freelist-bounds', `page ${fl}: ${read.problem}`, fl, pageOffset(fl));
         }
       }
-    } else problem('fault', 'bbolt.page-beyond-file', `page ${fl}: the freelist page is beyond the end of the file (${filePages} pages)`, fl, null);
+    } else {
+      problem('fault', 'bbolt.page-beyond-file', `page ${fl}: the freelist page is beyond the end of the file (${filePages} pages)`, fl, null);
+      faultPgid ??= meta.fields.freelist;
+    }
   }
 
   const bucketId = (path: readonly string[]): number => {
@@ -314,6 +321,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
 
   interface Frame {
     pos: number;
+    /** The exact child pgid (a garbage pgid can exceed 2^53). */
+    posBig: bigint;
     parent: number;
     /** Keys of this subtree must be >= lo and < hi (from the ancestors' branch elements). */
     lo: Uint8Array | null;
@@ -327,14 +336,16 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       return;
     }
     const bIdx = bucketId(path) + 1;
-    const children: { root: number; path: string[] }[] = [];
-    const stack: Frame[] = [{ pos: root, parent: -1, lo: null, hi: null }];
+    /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
+    const after: ({ root: number; path: string[] } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
+    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), parent: -1, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
       const f = stack.pop()!;
       const pos = f.pos;
       if (pos >= filePages) {
-        problem('fault', 'bbolt.page-beyond-file', `page ${pos}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, null);
+        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, null);
+        faultPgid ??= f.posBig;
         continue;
       }
       refs[pos] = Math.min(255, refs[pos]! + 1);
@@ -358,7 +369,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       for (let i = 0; i < markCount; i++) if (mark(h.id + i)) problem('bbolt', 'bbolt.multiple-references', `page ${h.id + i}: multiple references`, h.id + i, offset);
       if (!typeOk) problem('bbolt', 'bbolt.invalid-type', `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
       if (h.id !== pos) problem('extra', 'bbolt.header-id', `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
-      if (!overflowFits) problem('fault', 'bbolt.overflow-beyond-file', `page ${pos}: overflow ${h.overflow} runs past the end of the file (${filePages} pages)`, pos, offset + 12);
+      if (!overflowFits) {
+        problem('fault', 'bbolt.overflow-beyond-file', `page ${pos}: overflow ${h.overflow} runs past the end of the file (${filePages} pages)`, pos, offset + 12);
+        faultPgid ??= BigInt(filePages);
+      }
       if (reach[pos] !== Reach.Meta) reach[pos] = !typeOk || h.id !== pos ? Reach.Damaged : isBranch(h.flags) ? Reach.Branch : Reach.Leaf;
       for (let i = 1; i <= h.overflow && pos + i < filePages; i++) {
         if (reach[pos + i] === Reach.None) reach[pos + i] = Reach.Overflow;
@@ -379,11 +393,32 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         for (let i = els.length - 1; i >= 0; i--) {
           const e = els[i]!;
           const next = els[i + 1];
-          stack.push({ pos: e.child, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
+          stack.push({ pos: e.child, posBig: e.childBig, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
         }
       } else {
         const els = decodeLeafElements(span, h.count);
-        for (const e of els) if (e.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
+        for (const e of els) {
+          if (!e.problem) continue;
+          problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
+          // bbolt reads the bytes there anyway: hand the consumers what it would read (when inside the file).
+          const start = offset + e.at + e.keyPos;
+          const len = e.keySize + e.valueSize;
+          if (start + len <= db.dbSize && len <= OUT_OF_PAGE_READ_LIMIT) {
+            const bytes = await readFully(reader.src, start, len);
+            reader.bytesRead += bytes.length;
+            e.key = bytes.subarray(0, e.keySize);
+            e.value = bytes.subarray(e.keySize);
+            e.outOfPage = true;
+          }
+          const keyEnd = offset + e.at + e.keyPos + e.keySize;
+          if (e.keySize > 0 && keyEnd > db.dbSize) {
+            const at = offset + e.at + e.keyPos;
+            after.push({ fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`, page: pos, offset: offset + e.at, pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)) });
+          }
+        }
+        if (offset + PAGE_HEADER_SIZE + h.count * 16 > db.dbSize) {
+          after.push({ fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`, page: pos, offset: offset + 10, pgid: BigInt(filePages) });
+        }
         checkOrder(pos, 'leaf', els.map((e) => e.key), f, offset);
         countItems(path, els.length, false);
         if (opts.onLeaf) await opts.onLeaf({ bucket: path, page: pos, inline: false, elements: els });
@@ -407,12 +442,17 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath))) await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
           } else {
             const root = rootBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(rootBig);
-            if (!opts.enterBucket || opts.enterBucket(childPath)) children.push({ root, path: childPath });
+            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath });
           }
         }
       }
     }
-    for (const c of children) await checkBucket(c.root, c.path, depth + 1);
+    for (const a of after) {
+      if ('fault' in a) {
+        problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
+        faultPgid ??= a.pgid;
+      } else await checkBucket(a.root, a.path, depth + 1);
+    }
   };
 
   const checkOrder = (pos: number, kind: 'branch' | 'leaf', keys: Uint8Array[], f: Frame, offset: number) => {
@@ -448,8 +488,28 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   const cp = crashProblem as WalkProblem | null;
   const crash = freelistSynced
     ? cp?.code === 'bbolt.freelist-invalid' ? cp.text : null
-    : cp ? (cp.kind === 'fault' ? 'fatal error: fault' : `freepages: failed to get all reachable pages (${cp.text})`) : null;
+    : cp ? (cp.kind === 'fault' ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize) : `freepages: failed to get all reachable pages (${cp.text})`) : null;
   return { meta: metaPage, root: meta.rootPage, highWaterMark: hwm, problems, problemCount, crash, crashProblem: cp, reach, refs, parent, bucketOf, buckets, bucketItems, freelistSynced, freed };
 }
 
 export type { PageHeader };
+
+/** etcd 3.4 maps its db with `InitialMmapSize` 10 GiB; bbolt rounds sizes above 1 GiB up to whole GiB. */
+export const ETCD_INITIAL_MMAP_SIZE = 10 * 1024 * 1024 * 1024;
+
+/**
+ * How the Go runtime reports bbolt reading page `page` outside the file: inside
+ * etcd's mapping the kernel raises SIGBUS, beyond it SIGSEGV; either way
+ * `unexpected fault address …` then `fatal error: fault` (not a recoverable panic).
+ */
+export function faultText(pgid: bigint, pageSize: number, dbSize: number): string {
+  const gib = 1024 * 1024 * 1024;
+  const mapped = BigInt(Math.ceil(Math.max(dbSize, ETCD_INITIAL_MMAP_SIZE) / gib) * gib);
+  // db.page(): &db.data[id * pageSize] with uint64 arithmetic over a *[maxMapSize]byte array.
+  const at = BigInt.asUintN(64, pgid * BigInt(pageSize));
+  if (at >= MAX_MAP_SIZE) return `runtime error: index out of range [${at}] with length ${MAX_MAP_SIZE}`;
+  return `fatal error: fault (${at < mapped ? 'SIGBUS' : 'SIGSEGV'})`;
+}
+
+/** bbolt's maxMapSize on 64-bit Linux (the length of the array type its mmap is indexed through). */
+export const MAX_MAP_SIZE = 0xffffffffffffn;

@@ -86,3 +86,117 @@ export function encodeKeyValue(kv: KeyValue): Uint8Array {
   }
   return out;
 }
+
+const FIELD_NAMES: Record<number, string> = { 1: 'Key', 2: 'CreateRevision', 3: 'ModRevision', 4: 'Version', 5: 'Value', 6: 'Lease' };
+const ERR_EOF = 'unexpected EOF';
+const ERR_OVERFLOW = 'proto: integer overflow';
+const ERR_LENGTH = 'proto: negative length found during unmarshaling';
+
+/**
+ * The error etcd 3.4's generated (gogo/protobuf) `KeyValue.Unmarshal` returns
+ * for these bytes, with its exact text, or null when it accepts them. etcd's
+ * mvcc restore stops at start-up on the first one: `C | mvcc: cannot
+ * unmarshal event: <error>`. Lengths use Go's 64-bit int arithmetic.
+ */
+export function gogoKeyValueError(b: Uint8Array): string | null {
+  const l = b.length;
+  let i = 0;
+  /** A varint as Go accumulates it: uint64 for tags, wrapping int64 for lengths. */
+  const varint = (): bigint | string => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (shift >= 64n) return ERR_OVERFLOW;
+      if (i >= l) return ERR_EOF;
+      const c = b[i++]!;
+      v |= BigInt(c & 0x7f) << shift;
+      if (c < 0x80) break;
+    }
+    return BigInt.asUintN(64, v);
+  };
+  const skip = (start: number): number | string => {
+    // skipKv over b[start:]: returns the bytes consumed.
+    let j = start;
+    const vr = (): bigint | string => {
+      let v = 0n;
+      for (let shift = 0n; ; shift += 7n) {
+        if (shift >= 64n) return ERR_OVERFLOW;
+        if (j >= l) return ERR_EOF;
+        const c = b[j++]!;
+        v |= BigInt(c & 0x7f) << shift;
+        if (c < 0x80) break;
+      }
+      return BigInt.asUintN(64, v);
+    };
+    while (j < l) {
+      const wire = vr();
+      if (typeof wire === 'string') return wire;
+      const wt = Number(wire & 7n);
+      switch (wt) {
+        case 0: {
+          const v = vr();
+          return typeof v === 'string' ? v : j - start;
+        }
+        case 1:
+          return j + 8 - start;
+        case 2: {
+          const len = vr();
+          if (typeof len === 'string') return len;
+          const n = BigInt.asIntN(64, len);
+          if (n < 0n) return ERR_LENGTH;
+          return n > BigInt(l) * 2n ? Number.MAX_SAFE_INTEGER : j + Number(n) - start;
+        }
+        case 3: {
+          for (let depth = 0; depth < 10_000; depth++) {
+            const inner = j;
+            const w = vr();
+            if (typeof w === 'string') return w;
+            if ((w & 7n) === 4n) break;
+            const next = skip(inner);
+            if (typeof next === 'string') return next;
+            j = inner + next;
+          }
+          return j - start;
+        }
+        case 4:
+          return j - start;
+        case 5:
+          return j + 4 - start;
+        default:
+          return `proto: illegal wireType ${wt}`;
+      }
+    }
+    return ERR_EOF; // Go panics with "unreachable" here; only an empty tail gets here, which the caller never passes.
+  };
+  while (i < l) {
+    const pre = i;
+    const wire = varint();
+    if (typeof wire === 'string') return wire;
+    const fieldNum = BigInt.asIntN(32, wire >> 3n);
+    const wireType = Number(wire & 7n);
+    if (wireType === 4) return 'proto: KeyValue: wiretype end group for non-group';
+    if (fieldNum <= 0n) return `proto: KeyValue: illegal tag ${fieldNum} (wire type ${wire})`;
+    const no = Number(fieldNum);
+    const name = FIELD_NAMES[no];
+    if (name) {
+      const bytesField = no === 1 || no === 5;
+      if (bytesField && wireType !== 2) return `proto: wrong wireType = ${wireType} for field ${name}`;
+      if (!bytesField && wireType !== 0) return `proto: wrong wireType = ${wireType} for field ${name}`;
+      const v = varint();
+      if (typeof v === 'string') return v;
+      if (bytesField) {
+        const n = BigInt.asIntN(64, v);
+        if (n < 0n) return ERR_LENGTH;
+        if (BigInt(i) + n > BigInt(l)) return ERR_EOF;
+        i += Number(n);
+      }
+    } else {
+      i = pre;
+      const s = skip(i);
+      if (typeof s === 'string') return s;
+      if (s < 0) return ERR_LENGTH;
+      if (i + s > l) return ERR_EOF;
+      i += s;
+    }
+  }
+  return null;
+}

@@ -14,8 +14,19 @@ import type { Finding } from '../../contract/findings';
 import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
 import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
-import { decodeKeyValue } from './kv';
-import { decodeRevisionKey, decodeU64BE } from './revision';
+import { compareBytes } from './bbolt-element';
+import { decodeKeyValue, gogoKeyValueError } from './kv';
+import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
+
+/** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
+const RESTORE_MIN = encodeRevisionKey({ main: 1, sub: 0, tombstone: false });
+const RESTORE_MAX = (() => {
+  const b = new Uint8Array(17).fill(0xff);
+  b[0] = 0x7f;
+  b[8] = 0x5f;
+  b[9] = 0x7f;
+  return b;
+})();
 
 /** etcd's default backend quota (`--quota-backend-bytes` 0 = 2 GiB). */
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -58,6 +69,9 @@ export class SchemaCollector {
   leases = 0;
   clusterVersion: string | null = null;
   badItems = 0;
+  /** The first `cannot unmarshal event: …` etcd's mvcc restore would stop with. */
+  mvccRestoreError: string | null = null;
+  private restoreEnded = false;
   readonly findings: Finding[] = [];
 
   constructor(
@@ -87,6 +101,7 @@ export class SchemaCollector {
     const b = this.buckets.get(name);
     if (b) b.keys += leaf.elements.length;
     for (const e of leaf.elements) {
+      if (name === 'key' && (!e.problem || e.outOfPage)) this.restoreCheck(e.key, e.value);
       if (e.problem) continue;
       switch (name) {
         case 'key':
@@ -123,6 +138,18 @@ export class SchemaCollector {
       }
     }
   };
+
+  /** etcd's restore cursor: keys below the range are skipped, the first key at or past its end stops it. */
+  private restoreCheck(key: Uint8Array, value: Uint8Array) {
+    if (this.mvccRestoreError !== null || this.restoreEnded) return;
+    if (compareBytes(key, RESTORE_MIN) < 0) return;
+    if (compareBytes(key, RESTORE_MAX) >= 0) {
+      this.restoreEnded = true;
+      return;
+    }
+    const err = gogoKeyValueError(value);
+    if (err) this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+  }
 
   private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
     const rev = decodeRevisionKey(key);
