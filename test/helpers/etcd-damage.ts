@@ -370,12 +370,12 @@ export const ETCD_DAMAGE_CASES: EtcdDamageCase[] = [
     },
   },
   {
-    name: 'bbolt: a leaf page header names another page id',
+    name: 'bbolt: a leaf page header names another reachable page',
     golden: 'small',
     damage: async (d) => {
+      // The id names another leaf of the tree: bbolt counts that page twice (multiple references).
       const { file, meta, leaves } = await keyBucketPages(d);
-      const leaf = leaves[2]!;
-      await writeAt(file, pageOffset(meta, leaf.id), u64le(leaf.id + 7));
+      await writeAt(file, pageOffset(meta, leaves[2]!.id), u64le(leaves[4]!.id));
     },
   },
   {

@@ -88,7 +88,10 @@ export async function resolveEtcdLayout(root: DirectorySource, rootEntries?: Dir
   const dirs = entries.filter((e) => e.kind === 'dir');
   if (dirs.length === 0 && files.length === 1 && !WAL_NAME.test(files[0]!.name) && !SNAP_NAME.test(files[0]!.name)) {
     const f = files[0]!;
-    const input: EtcdInputKind = hasShaTrailer(f.size) ? 'snapshot-db' : 'db-file';
+    // etcdctl's size rule finds the trailer; a file named like a saved snapshot (`snapshot.db`,
+    // `backup-2024.db`) is judged as one even when the trailer is gone (restore then refuses it).
+    const savedName = /\.db$/.test(f.name) && f.name !== 'db' && !SNAP_DB_NAME.test(f.name);
+    const input: EtcdInputKind = hasShaTrailer(f.size) || savedName ? 'snapshot-db' : 'db-file';
     return {
       layout: { input, walDir: '', snapDir: '', dbFile: f.name, leftovers: [] },
       wal: null,
