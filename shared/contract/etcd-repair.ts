@@ -10,9 +10,9 @@ import type { LocalText } from './text';
 
 /** Where a salvaged key's value came from. */
 export type SalvageKeySource =
-  /** A leaf page reachable from the db's chosen meta page. */
+  /** A leaf page reachable from a meta page's tree (either of the two). */
   | 'tree'
-  /** A leaf page no meta reaches (cut off by a bad branch pointer, or a stale page still holding the newest revision). */
+  /** A leaf page no meta reaches (cut off by a bad branch pointer, a zeroed branch, a wrong page header). */
   | 'orphaned-leaf'
   /** Replayed from a WAL entry the db did not hold (newer than the db, or in a lost page). */
   | 'wal';

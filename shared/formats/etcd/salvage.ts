@@ -33,6 +33,7 @@ import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE 
 import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
+import { hex, sha256OfSource } from './snapshot-db-write';
 import {
   CLUSTER_VERSION_KEY,
   encodeKeyValue,
@@ -433,6 +434,18 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
     state.addFinding(finding('error', 'salvage.db-empty', file, 0, `${file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.`));
     return;
   }
+  if (hasTrailer && dbSize > 0) {
+    // The trailer is the only checksum a bbolt file has: a mismatch means some byte changed,
+    // and a changed byte inside a value cannot be told from a real value.
+    const stored = await src.read(dbSize, 32);
+    const computed = await sha256OfSource(src, dbSize);
+    state.bytesRead += dbSize + 32;
+    if (hex(stored) !== hex(computed)) {
+      state.addFinding(
+        finding('warning', 'salvage.snapshot-hash-mismatch', file, dbSize, `The SHA-256 trailer of ${file} does not match its contents (stored ${hex(stored)}, computed ${hex(computed)}): some bytes changed after it was saved. Salvage reads every page it can, but a value whose bytes changed cannot be told apart; compare important objects with another backup.`),
+      );
+    }
+  }
   // Page size: from a valid meta (either), else 4096.
   const head = await src.read(0, Math.min(dbSize, 2 * 65536));
   state.bytesRead += head.length;
@@ -446,17 +459,22 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
     if ((id + 1) * pageSize > head.length) continue;
     const m = decodeMetaFields(head.subarray(id * pageSize, (id + 1) * pageSize));
     const err = validateMeta(m.fields, m.computed);
-    if (err === null && m.fields.root < BigInt(filePages)) metas.push({ page: id, root: Number(m.fields.root), txid: m.fields.txid, hwm: Number(m.fields.pgid) });
-    else state.addFinding(finding('warning', 'salvage.meta-invalid', file, id * pageSize, `meta page ${id}: ${err ?? `root page ${m.fields.root} is outside the file`}; salvage does not need it (every page is scanned)`));
+    // A meta with only a bad checksum still names the newest tree: walk it too (its pages hold the newest revisions).
+    if ((err === null || err === 'checksum error') && m.fields.root >= 2n && m.fields.root < BigInt(filePages)) {
+      metas.push({ page: id, root: Number(m.fields.root), txid: m.fields.txid, hwm: Number(m.fields.pgid) });
+    }
+    if (err !== null || m.fields.root >= BigInt(filePages)) {
+      state.addFinding(finding('warning', 'salvage.meta-invalid', file, id * pageSize, `meta page ${id}: ${err ?? `root page ${m.fields.root} is outside the file`}; salvage does not depend on it (every page is scanned)`));
+    }
   }
   if (filePages < 3) {
     state.addFinding(finding('error', 'salvage.db-too-small', file, 0, `${file} has ${dbSize} bytes (${filePages} pages of ${pageSize}): a bbolt file with data has at least 3 pages. Nothing to salvage from it.`));
     return;
   }
   metas.sort((a, b) => (a.txid > b.txid ? -1 : 1));
-  // Only the chosen meta's tree counts: etcd (and bbolt) read that one; the older meta's
-  // pages that differ are the last transaction's freed copies.
-  const tree = await reachablePages(src, dbSize, pageSize, metas.slice(0, 1).map((m) => m.root));
+  // Both metas' trees count: the newer one may be the damaged one (its pages hold the newest
+  // revisions), the older one is one transaction behind. Pages neither reaches are freed copies.
+  const tree = await reachablePages(src, dbSize, pageSize, metas.map((m) => m.root));
   state.tree = tree;
 
   let p = 2;
@@ -489,7 +507,7 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
       const bucket = tree.bucketOfPage.get(p) ?? null;
       scanLeafElements(state, span, p * pageSize, h.count, p, reachable, bucket, file, 0);
       p += spanPages;
-    } else if ((isBranch(h.flags) || h.flags === 0x10) && h.id === p && fits && !(h.flags === 0x10 && tree.reachable[p] === 1)) {
+    } else if (isBranch(h.flags) && h.id === p && fits) {
       p += spanPages;
     } else {
       // Not a page we can trust by its header (zeroed, wrong flags, wrong id): its elements may
