@@ -14,7 +14,10 @@ import {
   KIND_OF_CODE,
   layoutGrid,
   moveCursor,
+  nextInList,
   nextProblemPage,
+  pickCellPx,
+  problemPages,
   representativePage,
   visibleCells,
 } from '../../renderer/src/features/etcd/page-map-model';
@@ -138,5 +141,27 @@ describe('page map grid', () => {
     expect(nextProblemPage(codes, 5)).toBe(8);
     expect(nextProblemPage(codes, 8)).toBe(5);
     expect(nextProblemPage('mmll', 0)).toBeNull();
+  });
+});
+
+describe('problem pages', () => {
+  it('joins the pages the walk names with the damaged and multiply referenced ones, sorted, in range', () => {
+    expect(problemPages('mmllxlld', [0, 0, null, 99, -1])).toEqual([0, 4, 7]);
+    expect(problemPages('mmll', [])).toEqual([]);
+  });
+  it('steps through them, wrapping', () => {
+    expect(nextInList([0, 4, 7], -1)).toBe(0);
+    expect(nextInList([0, 4, 7], 0)).toBe(4);
+    expect(nextInList([0, 4, 7], 7)).toBe(0);
+    expect(nextInList([], 3)).toBeNull();
+  });
+});
+
+describe('square size', () => {
+  it('uses big squares for a small db and the smallest for a big one', () => {
+    expect(pickCellPx(44, 1100, 36)).toBe(28);
+    expect(pickCellPx(1980, 1100, 36)).toBe(20); // 55 columns x 36 rows at 20 px
+    expect(pickCellPx(1981, 1100, 36)).toBe(14); // one page more needs a 37th row
+    expect(pickCellPx(500_000, 1100, 36)).toBe(10);
   });
 });

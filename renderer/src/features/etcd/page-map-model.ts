@@ -163,3 +163,34 @@ export function nextProblemPage(codes: string, from: number): number | null {
   }
   return null;
 }
+
+/**
+ * Every page with a problem, sorted: damaged or multiply referenced in the
+ * map, plus the pages the walk's problems name (`page 0: invalid type: meta`
+ * names page 0, a meta page whose code alone looks fine). Bounded by the map.
+ */
+export function problemPages(codes: string, named: readonly (number | null)[]): number[] {
+  const out = new Set<number>();
+  for (const p of named) if (p !== null && Number.isSafeInteger(p) && p >= 0 && p < codes.length) out.add(p);
+  for (let i = 0; i < codes.length; i++) if (slotOf(codes[i]) < PROBLEM_CODES.length) out.add(i);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The first page in `sorted` after `from`, wrapping; null when there is none. */
+export function nextInList(sorted: readonly number[], from: number): number | null {
+  if (sorted.length === 0) return null;
+  for (const p of sorted) if (p > from) return p;
+  return sorted[0];
+}
+
+/** Square sizes the map may use, largest first; the smallest is used (with aggregation) for big dbs. */
+export const CELL_SIZES = [28, 20, 14, 10] as const;
+
+/** The largest square size that shows every page, one page per square, in `maxRows` rows of a `width`-pixel map. */
+export function pickCellPx(pageCount: number, width: number, maxRows: number): number {
+  for (const px of CELL_SIZES) {
+    const cols = Math.max(1, Math.floor(width / px));
+    if (Math.ceil(pageCount / cols) <= maxRows) return px;
+  }
+  return CELL_SIZES[CELL_SIZES.length - 1];
+}
