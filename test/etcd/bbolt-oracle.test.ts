@@ -443,6 +443,8 @@ interface DamageCase {
   damage: (db: string, f: TreeFacts) => Promise<void>;
   /** What the model must say and etcd print: the freepages panic (or crash), bbolt.Open's error, the mvcc restore error, or 'starts'. */
   expect: (f: TreeFacts) => { freepages: string } | { open: string } | { mvcc: string } | 'starts';
+  /** More about the report. */
+  check?: (scan: Awaited<ReturnType<typeof inspectFile>>, f: TreeFacts) => void;
 }
 
 /** Offset of leaf element `i`'s value in page `page` (read independently). */
@@ -482,6 +484,9 @@ const DAMAGE: DamageCase[] = [
     name: 'leaf header id equal to the high-water mark (v1.3.6 checks only id > hwm)',
     damage: async (db, f) => patch(db, f.leaf * f.pageSize, u64le(f.hwm)),
     expect: () => 'starts',
+    check: (scan, f) => {
+      expect(scan.info.problems).toEqual([{ code: 'bbolt.header-id', text: `page ${f.leaf}: Page expected to be: ${f.leaf}, but self identifies as ${f.hwm}`, page: f.leaf, offset: f.leaf * f.pageSize }]);
+    },
   },
   {
     name: 'child page past the end of the file',
@@ -520,8 +525,16 @@ const DAMAGE: DamageCase[] = [
   },
   {
     name: 'newest meta broken (falls back to the older one)',
-    damage: async (db, f) => patch(db, f.newestMeta * f.pageSize + 16 + 48, u64le(1)),
+    damage: async (db, f) => patch(db, f.newestMeta * f.pageSize + 16 + 56, u64le(1)),
     expect: () => 'starts',
+    check: (scan, f) => {
+      expect(scan.info.metas[f.newestMeta]!.error).toBe('checksum error');
+      expect(scan.info.chosenMeta).toBe(1 - f.newestMeta);
+      expect(scan.findings.map((x) => x.code)).toEqual(expect.arrayContaining(['bbolt.meta-invalid', 'bbolt.meta-fallback']));
+      // One transaction older: at most the last batch of writes is missing.
+      expect(scan.schema!.revision!).toBeLessThanOrEqual(g.revision);
+      expect(scan.schema!.revision!).toBeGreaterThan(g.revision - 20);
+    },
   },
   {
     name: 'both metas broken',
@@ -538,7 +551,12 @@ const DAMAGE: DamageCase[] = [
   },
   { name: 'truncated to 6000 bytes', damage: async (db) => fs.truncate(db, 6000), expect: () => ({ open: 'file size too small' }) },
   { name: 'truncated to 100 bytes', damage: async (db) => fs.truncate(db, 100), expect: () => ({ open: 'invalid database' }) },
-  { name: 'empty db (bbolt initialises a new one; etcd replays the WAL)', damage: async (db) => fs.truncate(db, 0), expect: () => 'starts' },
+  {
+    name: 'empty db (bbolt initialises a new one; etcd replays the WAL)',
+    damage: async (db) => fs.truncate(db, 0),
+    expect: () => 'starts',
+    check: (scan) => expect(scan.findings.map((x) => x.code)).toEqual(['bbolt.empty-file']),
+  },
 ];
 
 describe.skipIf(!HAVE_ETCD)('bbolt: damaged copies give the text real etcd 3.4 prints', () => {
@@ -550,6 +568,7 @@ describe.skipIf(!HAVE_ETCD)('bbolt: damaged copies give the text real etcd 3.4 p
       const scan = await inspectFile(db);
       expect(await hashTree(db)).toBe(before);
       const run = await tryStartEtcd(g.options(dir));
+      if (c.check) c.check(scan, facts);
       if (want === 'starts') {
         expect(scan.info.freepagesPanic).toBeNull();
         expect(scan.info.openError).toBeNull();

@@ -71,6 +71,15 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
   const findings: Finding[] = [];
   const db = await openBbolt(src, { snapshotDb: opts.snapshotDb });
   const ps = db.pageSize;
+  if (opts.onProgress) {
+    // The walk reads each page about once per walked meta; report against the db size.
+    let last = 0;
+    db.reader.onRead = (n) => {
+      if (n - last < 4 * 1024 * 1024) return;
+      last = n;
+      opts.onProgress!({ phase: 'bbolt', bytesDone: Math.min(n, db.dbSize), bytesTotal: db.dbSize, currentFile: file });
+    };
+  }
   const info: BboltInfo = {
     file,
     size: src.size,

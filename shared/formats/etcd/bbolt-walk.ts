@@ -54,6 +54,8 @@ const CACHE_CHUNKS = 32;
 export class PageReader {
   private cache = new Map<number, Uint8Array>();
   bytesRead = 0;
+  /** Called after every chunk read from the source (progress reporting). */
+  onRead: ((bytesRead: number) => void) | null = null;
   constructor(
     readonly src: ByteSource,
     /** Bytes of the db (without a snapshot.db trailer). */
@@ -76,6 +78,7 @@ export class PageReader {
     const len = Math.max(0, Math.min(CHUNK_PAGES * this.pageSize, this.dbSize - start));
     const bytes = len > 0 ? await readFully(this.src, start, len) : new Uint8Array(0);
     this.bytesRead += bytes.length;
+    this.onRead?.(this.bytesRead);
     this.cache.set(n, bytes);
     if (this.cache.size > CACHE_CHUNKS) this.cache.delete(this.cache.keys().next().value!);
     return bytes;
