@@ -107,8 +107,11 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   const findings: Finding[] = [];
   const selfRepairs: string[] = [];
   const { wal, walError, bbolt, schema } = facts;
-  const fail = (fatal: string, nextKey: EtcdTextKey, chosenSnap: SnapFileInfo | null): StartupVerdict =>
-    finish(facts, story, findings, selfRepairs, { startable: false, dataLoss: false, fatal, nextKey, chosenSnap, replay: null, lost: null });
+  const fail = (fatal: string, nextKey: EtcdTextKey, chosenSnap: SnapFileInfo | null): StartupVerdict => {
+    // "rebuilds the keys from the WAL" is only true when start-up gets that far.
+    const kept = findings.filter((f) => f.code !== 'startup.db-created');
+    return finish(facts, story, kept, selfRepairs, { startable: false, dataLoss: false, fatal, nextKey, chosenSnap, replay: null, lost: null });
+  };
 
   // 1. backend
   const dbFile = bbolt?.file ?? facts.layout.dbFile;
@@ -159,7 +162,8 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
         const fatal = "recovering backend from snapshot error: failed to find database snapshot file (snap: snapshot file doesn't exist)";
         story.add('etcd-verdict.narrative.snap-db-fails', { ci, index: chosenSnap.index, dbName: name });
         findings.push(etcdFinding('error', 'startup.snap-db-missing', dbFile || null, null, { ci, snap: chosenSnap.file, index: chosenSnap.index, dbName: name }, fatal));
-        return fail(fatal, 'etcd-verdict.next.snap', chosenSnap);
+        // With the whole log still there (first entry 1), etcd rebuilds the db from it once no .snap is loaded.
+        return fail(fatal, (wal?.firstIndex ?? 0) === 1 && !walError ? 'etcd-verdict.next.snap-replay' : 'etcd-verdict.next.snap', chosenSnap);
       }
     }
   } else {
