@@ -15,7 +15,9 @@ import type { Finding } from '../../shared/contract/findings';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd/wal';
-import { salvageEtcd, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, salvageEtcd, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
+import { stringify as toYaml } from 'yaml';
 import { hex, snapshotTrailer } from '../../shared/formats/etcd/snapshot-db-write';
 import { chooseDbStrategy, revertMetaPage, type DbStrategyChoice } from '../../shared/formats/etcd/repair-plan';
 import { localDirectory, openFileSource } from './fs-source';
@@ -338,4 +340,120 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   } finally {
     await walDirSrc?.close();
   }
+}
+
+// ---------------------------------------------------------------- export as files
+
+export interface ExportResult {
+  input: string;
+  output: string;
+  format: 'yaml' | 'json';
+  objects: number;
+  /** Secrets and encrypted values (written with mode 0600). */
+  secrets: number;
+  /** Files by resource. */
+  resources: Record<string, number>;
+  lost: SalvageReport['lost'];
+}
+
+const SAFE_NAME = /[^A-Za-z0-9._:@+=,-]/g;
+
+function safeSegment(s: string): string {
+  const t = s.replace(SAFE_NAME, '_').slice(0, 200);
+  return t === '' || t === '.' || t === '..' ? `_${t}` : t;
+}
+
+/** `/registry/<resource...>/[<ns>/]<name>` -> resource, namespace (`_cluster` when none), name. */
+export function objectPath(key: string, namespace: string | undefined): { resource: string; namespace: string; name: string } {
+  const parts = key.split('/').filter((p) => p !== '');
+  if (parts.length < 3 || (parts[0] !== 'registry' && !parts[0]!.endsWith('.io'))) {
+    return { resource: '_other', namespace: '_cluster', name: key };
+  }
+  const name = parts[parts.length - 1]!;
+  const rest = parts.slice(1, -1);
+  if (namespace && rest.length >= 2 && rest[rest.length - 1] === namespace) {
+    return { resource: rest.slice(0, -1).join('/'), namespace, name };
+  }
+  return { resource: rest.join('/'), namespace: '_cluster', name };
+}
+
+/**
+ * `lifeboat salvage PATH --out DIR`: every readable object as one file,
+ * `DIR/<resource>/<namespace>/<name>.yaml` (or .json). JSON values as they
+ * are; protobuf values as their decoded metadata plus the raw value
+ * (base64) so nothing is lost; secrets and encrypted values with mode 0600
+ * and marked as such.
+ */
+export async function exportObjects(input: string, outDir: string, opts: RunOptions & { format?: 'yaml' | 'json' } = {}): Promise<ExportResult> {
+  const format = opts.format ?? 'yaml';
+  const paths = await resolveEtcdPaths(input);
+  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+  const wal = paths.walDir ? await walStream(paths.walDir, 'wal') : null;
+  const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
+  try {
+    if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db nor WAL files: nothing to export.`);
+    const state = await collectSalvage({ db, dbFile: paths.dbPath ? path.basename(paths.dbPath) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null }, opts);
+    result.lost = [...state.lost];
+    for (const [a, b] of missingRevisions(state)) result.lost.push({ key: null, revisions: [a, b], page: null, reason: `revisions ${a}..${b} are in no readable page` });
+    await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
+    const made = new Set<string>();
+    await forEachLiveKey(state, db, async (k) => {
+      const key = displayKey(k.key);
+      const summary = summarizeK8sValue(k.value);
+      const where = objectPath(key, summary.namespace);
+      const secret = summary.encoding === 'encrypted' || where.resource === 'secrets' || where.resource.endsWith('/secrets');
+      const ext = format === 'json' ? 'json' : 'yaml';
+      const dir = path.join(outDir, ...where.resource.split('/').map(safeSegment), safeSegment(where.namespace));
+      if (!made.has(dir)) {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        made.add(dir);
+      }
+      const lifeboat: Record<string, unknown> = {
+        etcdKey: key,
+        modRevision: k.modRevision,
+        createRevision: k.createRevision,
+        version: k.version,
+        encoding: summary.encoding,
+        source: k.source,
+        ...(secret ? { secret: true } : {}),
+      };
+      let doc: unknown;
+      if (summary.encoding === 'json') {
+        const parsed = parseJsonValue(k.value);
+        doc = parsed.ok ? parsed.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      } else if (summary.encoding === 'protobuf') {
+        doc = {
+          apiVersion: summary.apiVersion,
+          kind: summary.kind,
+          metadata: {
+            name: summary.name,
+            namespace: summary.namespace,
+            uid: summary.uid,
+            creationTimestamp: summary.creationTimestamp,
+            labels: summary.labels,
+            annotations: summary.annotations,
+            ownerReferences: summary.ownerReferences,
+          },
+          lifeboat: { ...lifeboat, note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)', rawValueBase64: Buffer.from(k.value).toString('base64') },
+        };
+      } else if (summary.encoding === 'encrypted') {
+        doc = { lifeboat: { ...lifeboat, encrypted: true, provider: summary.encryption?.provider, keyName: summary.encryption?.keyName, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      } else {
+        doc = { lifeboat: { ...lifeboat, ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}), rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      }
+      // JSON values stay exactly as stored in .json output; YAML is the same document.
+      const text = format === 'json' ? (summary.encoding === 'json' && (doc as object) !== null ? Buffer.from(k.value).toString('utf8') : JSON.stringify(doc, null, 2)) : toYaml(doc, { aliasDuplicateObjects: false });
+      let file = path.join(dir, `${safeSegment(where.name)}.${ext}`);
+      for (let n = 2; existsSync(file); n++) file = path.join(dir, `${safeSegment(where.name)}~${n}.${ext}`);
+      await fs.writeFile(file, text, { mode: secret ? 0o600 : 0o644, flag: 'wx' });
+      if (secret) await fs.chmod(file, 0o600);
+      result.objects++;
+      if (secret) result.secrets++;
+      result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
+    });
+  } finally {
+    await db?.close();
+    await wal?.close();
+  }
+  return result;
 }

@@ -957,9 +957,34 @@ export function missingRevisions(state: SalvageState): [number, number][] {
  * Scan the db, replay the WAL, write the output to `sink`. The caller adds the
  * SHA-256 trailer for a snapshot.db (`snapshotTrailer`) and fills `sha256`.
  */
+/** Phases 1 and 2 without writing: the state holds every key's newest revision. */
+export async function collectSalvage(input: SalvageInput, opts: RunOptions = {}): Promise<SalvageState> {
+  const state = new SalvageState();
+  await collectInto(state, input, opts);
+  return state;
+}
+
+/** Every live key in revision order with its value bytes (read one at a time). */
+export async function forEachLiveKey(
+  state: SalvageState,
+  src: ByteSource | null,
+  onKey: (k: { key: Uint8Array; value: Uint8Array; modRevision: number; createRevision: number; version: number; lease: bigint; source: SalvageKeySource }) => void | Promise<void>,
+): Promise<void> {
+  const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  for (const s of live) {
+    const value = s.memValue ?? (s.dbValue && src ? kvValue(await readExact(src, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
+    await onKey({ key: s.key, value, modRevision: s.modRevision, createRevision: s.createRevision, version: s.version, lease: s.lease, source: s.source });
+  }
+}
+
 export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: SalvageOptions): Promise<SalvageReport> {
   const started = Date.now();
   const state = new SalvageState();
+  await collectInto(state, input, opts);
+  return writeReport(state, input, sink, opts, started);
+}
+
+async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOptions): Promise<void> {
   if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts);
 
   const missing = missingRevisions(state);
@@ -996,6 +1021,9 @@ export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: Sal
   if (state.keys.size === 0 && input.db) {
     state.addFinding(finding('error', 'salvage.no-keys', input.dbFile, null, `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`));
   }
+}
+
+async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
   let consistentIndex: number | null = null;
   if (opts.outputKind === 'member-db') {
     consistentIndex = Math.max(state.sourceConsistentIndex ?? 0, state.walReplay?.to ?? 0, input.walCommit ?? 0) || null;
