@@ -23,6 +23,7 @@ import type {
   SshTarget,
   UnknownKeyDecision,
 } from '../../../shared/contract/ssh';
+import type { DirectorySource } from '../../../shared/bytes/byte-source';
 import { ApiError, type RemoteDirectory, type RemoteSources } from '../validation-service';
 import { SecretStore, configuredSafeStorageOrNull } from '../secret-store';
 import type { PromptFn, PromptRequest } from './auth';
@@ -458,10 +459,30 @@ async function openSudoDirectory(c: LiveConnection, dirPath: string, label: stri
     await dir.close();
     throw explainSudoError(e);
   }
+  return explained(dir, label, dirPath, (e) => explainSudoError(e));
+}
+
+/**
+ * A remote directory whose errors are explained (`explain(error, path)`), its
+ * subdirectories too (etcd reads member/wal and member/snap below the data
+ * dir); closing it closes them (the underlying source tracks its children).
+ */
+function explained(
+  dir: DirectorySource & { close(): Promise<void> },
+  name: string,
+  dirPath: string,
+  explain: (e: unknown, where: string) => unknown,
+): RemoteDirectory {
   return {
-    name: label,
-    list: () => dir.list().catch((e: unknown) => Promise.reject(explainSudoError(e))),
-    open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSudoError(e))),
+    name,
+    list: () => dir.list().catch((e: unknown) => Promise.reject(explain(e, dirPath))),
+    open: (file) => dir.open(file).catch((e: unknown) => Promise.reject(explain(e, `${dirPath}/${file}`))),
+    async subdir(sub: string) {
+      const where = `${dirPath}/${sub}`;
+      if (!dir.subdir) throw new Error(`${dirPath} cannot open subdirectories`);
+      const child = await dir.subdir(sub).catch((e: unknown) => Promise.reject(explain(e, where)));
+      return explained(child as DirectorySource & { close(): Promise<void> }, sub, where, explain);
+    },
     close: () => dir.close(),
   };
 }
@@ -579,13 +600,7 @@ export const sshRemoteSources: RemoteSources = {
       }
     }
     const label = `${who}@${c.target.label ?? c.target.host}:${dirPath}`;
-    const wrapped: RemoteDirectory = {
-      name: label,
-      list: () => dir.list().catch((e: unknown) => Promise.reject(explainSftpError(e, dirPath, who))),
-      open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSftpError(e, `${dirPath}/${name}`, who))),
-      close: () => dir.close(),
-    };
-    return wrapped;
+    return explained(dir, label, dirPath, (e, where) => explainSftpError(e, where, who));
   },
   copyOutput(jobId, ctx) {
     const job = typeof jobId === 'string' ? copyJobs.get(jobId) : undefined;
