@@ -59,7 +59,7 @@ export function normaliseAddresses(addresses: string[]): string[] {
 }
 
 /** Peer URLs per member, from the members list and from WAL conf changes (both are what etcd will dial). */
-function peerUrls(members: EtcdMember[], wal: WalInfo | null): { memberId: string; name: string; url: string }[] {
+function peerUrls(members: EtcdMember[], wal: WalInfo | null, removedIds: ReadonlySet<string>): { memberId: string; name: string; url: string }[] {
   const out: { memberId: string; name: string; url: string }[] = [];
   const seen = new Set<string>();
   const push = (memberId: string, name: string, url: string) => {
@@ -72,18 +72,17 @@ function peerUrls(members: EtcdMember[], wal: WalInfo | null): { memberId: strin
   const removed = new Set<string>();
   for (const c of wal?.confChanges ?? []) if (c.type === 'remove') removed.add(c.nodeId);
   for (const c of wal?.confChanges ?? []) {
-    if (c.type === 'remove' || removed.has(c.nodeId)) continue;
-    const known = members.length === 0 || members.some((m) => m.id === c.nodeId);
-    if (!known) continue;
+    // A member added in the WAL and never removed there: the db may simply not have applied it yet.
+    if (c.type === 'remove' || removed.has(c.nodeId) || removedIds.has(c.nodeId)) continue;
     for (const u of c.peerURLs ?? []) push(c.nodeId, c.name ?? members.find((m) => m.id === c.nodeId)?.name ?? '', u);
   }
   return out;
 }
 
-export function staleAddresses(members: EtcdMember[], wal: WalInfo | null, addresses: string[]): EtcdCrossCheck['staleAddresses'] {
+export function staleAddresses(members: EtcdMember[], wal: WalInfo | null, addresses: string[], removedIds: readonly string[] = []): EtcdCrossCheck['staleAddresses'] {
   const given = normaliseAddresses(addresses);
   if (given.length === 0) return [];
-  return peerUrls(members, wal).filter((p) => {
+  return peerUrls(members, wal, new Set(removedIds)).filter((p) => {
     const host = urlHost(p.url);
     return host !== null && !given.includes(host);
   });
@@ -134,7 +133,7 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
     findings.push(etcdFinding('warning', 'cross.commit-behind-snap', null, null, { commit, index: newestSnapIndex }));
   }
 
-  const stale = staleAddresses(members, wal, input.addresses);
+  const stale = staleAddresses(members, wal, input.addresses, schema?.removedMembers ?? []);
   findings.push(...staleFindings(stale, input.addresses));
   return {
     crossCheck: { walLastIndex: walLast, commit, consistentIndex: ci, newestSnapIndex, nodeIsMember, staleAddresses: stale, addressesGiven: normaliseAddresses(input.addresses) },
@@ -147,7 +146,7 @@ export function applyAddressCheck(report: ValidationReport, addresses: string[])
   const etcd: EtcdDetails | undefined = report.etcd;
   if (!etcd) return report;
   const members = knownMembers(etcd.bbolt && !etcd.bbolt.openError ? etcd.schema : null, etcd.snaps);
-  const stale = staleAddresses(members, etcd.wal, addresses);
+  const stale = staleAddresses(members, etcd.wal, addresses, etcd.schema?.removedMembers ?? []);
   const findings = report.findings.filter((f) => f.code !== 'cross.stale-address').concat(staleFindings(stale, addresses));
   return {
     ...report,

@@ -114,7 +114,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   };
 
   // 1. backend
-  const dbFile = bbolt?.file ?? facts.layout.dbFile;
+  const dbFile = bbolt?.file ?? (facts.layout.dbFile || (facts.layout.snapDir ? `${facts.layout.snapDir}/db` : 'member/snap/db'));
   const dbMissing = !bbolt || bbolt.size === 0;
   let ci = schema?.consistentIndex ?? 0;
   if (dbMissing) {
