@@ -40,6 +40,17 @@ export function looksLikeEtcd(names: string[]): boolean {
   );
 }
 
+/** A single file handed over on its own that etcd tooling would read as bbolt: `db`, `*.db`, or a file with the snapshot trailer size. */
+export function isLoneDbFile(e: Pick<DirEntry, 'name' | 'size'>): boolean {
+  return e.name === 'db' || /\.db$/.test(e.name) || hasShaTrailer(e.size);
+}
+
+/** Dispatch check over listed entries: etcd names, or a lone file that looks like a db / snapshot.db. */
+export function looksLikeEtcdEntries(entries: Pick<DirEntry, 'name' | 'size' | 'kind'>[]): boolean {
+  if (looksLikeEtcd(entries.map((e) => e.name))) return true;
+  return entries.length === 1 && entries[0]!.kind === 'file' && isLoneDbFile(entries[0]!);
+}
+
 /** A resolved layout: the contract's names plus the directories to read. */
 export interface ResolvedEtcdLayout {
   layout: EtcdLayout;
@@ -86,7 +97,7 @@ export async function resolveEtcdLayout(root: DirectorySource, rootEntries?: Dir
   // A lone file: db or snapshot.db.
   const files = entries.filter((e) => e.kind === 'file');
   const dirs = entries.filter((e) => e.kind === 'dir');
-  if (dirs.length === 0 && files.length === 1 && !WAL_NAME.test(files[0]!.name) && !SNAP_NAME.test(files[0]!.name)) {
+  if (dirs.length === 0 && files.length === 1 && isLoneDbFile(files[0]!)) {
     const f = files[0]!;
     // etcdctl's size rule finds the trailer; a file named like a saved snapshot (`snapshot.db`,
     // `backup-2024.db`) is judged as one even when the trailer is gone (restore then refuses it).
