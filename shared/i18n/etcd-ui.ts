@@ -8,6 +8,9 @@ export default defineCatalog(
     'sample.etcdFieldReport.title': 'etcd: bbolt panic at page 0 (field report)',
     'sample.etcdFieldReport.description':
       'The kubeadm field report: etcd crash-loops with "freepages: failed to get all reachable pages (page 0: invalid type: meta)". A branch page of the key bucket points at page 0.',
+    'etcdUi.home.dropEtcd': 'Drop the copied etcd data directory here, or open it with Open folder.',
+    'etcdUi.home.dropEtcdDetail':
+      'The folder that holds member/ (a copy of /var/lib/etcd, or of --data-dir), or a member/ folder, or one snapshot.db. Not copied yet? Nodes (SSH) → Copy out, with sudo for a root-only directory; or validate it in place there.',
     'etcdUi.query.unavailable': 'Not available here: the file could not be opened, or this report was made without the files.',
     'etcdUi.list.failed': 'Could not read this part: {error}',
     'etcdUi.crc.ok': 'ok',
@@ -199,6 +202,9 @@ export default defineCatalog(
     'sample.etcdFieldReport.title': 'etcd：bbolt 在第 0 页崩溃（真实故障报告）',
     'sample.etcdFieldReport.description':
       'kubeadm 故障报告：etcd 反复崩溃，报 "freepages: failed to get all reachable pages (page 0: invalid type: meta)"。key 桶的一个分支页指向了第 0 页。',
+    'etcdUi.home.dropEtcd': '把复制出来的 etcd 数据目录拖到这里，或用“打开目录”打开。',
+    'etcdUi.home.dropEtcdDetail':
+      '即包含 member/ 的目录（/var/lib/etcd 或 --data-dir 的副本），或 member/ 目录本身，或一个 snapshot.db。还没有复制？在“节点（SSH）”中复制出来（只有 root 可读的目录请用 sudo），或直接在那里就地校验。',
     'etcdUi.query.unavailable': '此处不可用：文件无法打开，或这份报告不是从文件本身得出的。',
     'etcdUi.list.failed': '无法读取这一部分：{error}',
     'etcdUi.crc.ok': '正确',

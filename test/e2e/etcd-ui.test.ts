@@ -175,6 +175,32 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('from the etcd log line, "Check the copied data directory" leads to where the etcd dir is taken', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('paste-logs').click();
+    await p.getByTestId('logs-dialog').waitFor();
+    const log = await fs.readFile(path.join(REPO, 'test', 'fixtures', 'field-reports', 'kubeadm-etcd-bbolt-panic.log'), 'utf8');
+    await p.getByTestId('logs-source-text').nth(0).evaluate((el, value) => {
+      (el as HTMLTextAreaElement).value = value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, log);
+    await p.getByTestId('logs-analyze').click();
+    await p.getByTestId('logs-view').waitFor({ timeout: 30_000 });
+    expect(await p.getByTestId('log-detail-title').getAttribute('data-signature')).toBe('etcd.bbolt-freepages');
+    await p.getByTestId('log-action-validate').click();
+    const notice = p.getByTestId('notice');
+    await notice.waitFor();
+    expect(await notice.innerText()).toContain('Drop the copied etcd data directory here');
+    expect(await notice.innerText()).toContain('member/');
+    // The folder button has the focus, and the dir it takes is validated as etcd.
+    await expect.poll(() => p.evaluate(() => document.activeElement?.closest('[data-testid="drop-zone"]') !== null)).toBe(true);
+    await screenshot(p, 'etcd-from-logs', false);
+    await p.getByTestId('folder-input').setInputFiles(path.join(SAMPLES, 'etcd-field-report'));
+    expect(await verdictOf(p)).toBe('fails');
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(errors).toEqual([]);
+  });
+
   it('opens a lone snapshot.db as a file', async () => {
     const { page: p, errors } = await open();
     await p.getByTestId('file-input').setInputFiles(snapshotDb);
