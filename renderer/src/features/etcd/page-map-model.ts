@@ -39,15 +39,21 @@ const ALL_CODES = [...PROBLEM_CODES, ...TIE_ORDER];
 /** Largest zoom-out step: 2^20 pages per cell (a 4 TiB db still fits). */
 export const MAX_PAGES_PER_CELL = 1 << 20;
 
-function slotOf(code: string): number {
-  return CODE_SLOT.get(code) ?? 0;
+/** Slot by char code (ASCII); anything else is slot 0 (damaged). A table, not a Map: drawing reads every visible page. */
+const SLOT_BY_CHAR = new Uint8Array(128);
+for (const [code, slot] of CODE_SLOT) SLOT_BY_CHAR[code.charCodeAt(0)] = slot;
+
+function slotAt(codes: string, i: number): number {
+  const c = codes.charCodeAt(i);
+  return c < 128 ? SLOT_BY_CHAR[c] : 0;
 }
+
 
 /** Counts of each code among pages [start, end) (clamped to the map). */
 export function countCodes(codes: string, start: number, end: number): Record<string, number> {
   const counts = new Uint32Array(SLOTS);
   const to = Math.min(end, codes.length);
-  for (let i = Math.max(0, start); i < to; i++) counts[slotOf(codes[i])]++;
+  for (let i = Math.max(0, start); i < to; i++) counts[slotAt(codes, i)]++;
   const out: Record<string, number> = {};
   counts.forEach((n, slot) => {
     if (n > 0) out[ALL_CODES[slot]] = n;
@@ -63,9 +69,9 @@ export function cellCode(codes: string, start: number, end: number): string {
   const to = Math.min(end, codes.length);
   const from = Math.max(0, start);
   if (from >= to) return '';
-  if (to - from === 1) return ALL_CODES[slotOf(codes[from])];
+  if (to - from === 1) return ALL_CODES[slotAt(codes, from)];
   scratch.fill(0);
-  for (let i = from; i < to; i++) scratch[slotOf(codes[i])]++;
+  for (let i = from; i < to; i++) scratch[slotAt(codes, i)]++;
   for (let p = 0; p < PROBLEM_CODES.length; p++) if (scratch[p] > 0) return PROBLEM_CODES[p];
   let best = PROBLEM_CODES.length;
   for (let s = best + 1; s < SLOTS; s++) if (scratch[s] > scratch[best]) best = s;
@@ -77,7 +83,7 @@ export function representativePage(codes: string, start: number, end: number): n
   const code = cellCode(codes, start, end);
   if (code === '') return null;
   const to = Math.min(end, codes.length);
-  for (let i = Math.max(0, start); i < to; i++) if (ALL_CODES[slotOf(codes[i])] === code) return i;
+  for (let i = Math.max(0, start); i < to; i++) if (ALL_CODES[slotAt(codes, i)] === code) return i;
   return null;
 }
 
@@ -159,7 +165,7 @@ export function nextProblemPage(codes: string, from: number): number | null {
   const n = codes.length;
   for (let k = 1; k <= n; k++) {
     const i = (from + k) % n;
-    if (slotOf(codes[i]) < PROBLEM_CODES.length) return i;
+    if (slotAt(codes, i) < PROBLEM_CODES.length) return i;
   }
   return null;
 }
@@ -172,7 +178,7 @@ export function nextProblemPage(codes: string, from: number): number | null {
 export function problemPages(codes: string, named: readonly (number | null)[]): number[] {
   const out = new Set<number>();
   for (const p of named) if (p !== null && Number.isSafeInteger(p) && p >= 0 && p < codes.length) out.add(p);
-  for (let i = 0; i < codes.length; i++) if (slotOf(codes[i]) < PROBLEM_CODES.length) out.add(i);
+  for (let i = 0; i < codes.length; i++) if (slotAt(codes, i) < PROBLEM_CODES.length) out.add(i);
   return [...out].sort((a, b) => a - b);
 }
 
