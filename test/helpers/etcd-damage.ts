@@ -520,6 +520,46 @@ export const ETCD_DAMAGE_CASES: EtcdDamageCase[] = [
       await flipByte(w, crcFrame.dataOffset + at + 1, 0x01);
     },
   },
+  {
+    name: 'WAL: a record in the middle zeroed (torn; the db holds what follows)',
+    golden: 'small',
+    damage: async (d) => {
+      const w = await lastWal(d);
+      const es = await entryFrames(w);
+      const e = es[Math.floor(es.length / 2)]!;
+      await zeroRange(w, e.dataOffset, e.length);
+    },
+  },
+  {
+    name: 'WAL: a zero length word in the middle (the db holds what follows)',
+    golden: 'small',
+    damage: async (d) => {
+      const w = await lastWal(d);
+      const es = await entryFrames(w);
+      await zeroRange(w, es[Math.floor(es.length / 2)]!.offset, 8);
+    },
+  },
+  {
+    name: 'several: db missing and a WAL record in the middle zeroed (keys lost)',
+    golden: 'small',
+    damage: async (d) => {
+      await fs.rm(dbPath(d));
+      const w = await lastWal(d);
+      const es = await entryFrames(w);
+      const e = es[Math.floor(es.length / 2)]!;
+      await zeroRange(w, e.dataOffset, e.length);
+    },
+  },
+  {
+    name: 'several: db missing and a zero length word in the middle of the WAL (keys lost)',
+    golden: 'small',
+    damage: async (d) => {
+      await fs.rm(dbPath(d));
+      const w = await lastWal(d);
+      const es = await entryFrames(w);
+      await zeroRange(w, es[Math.floor(es.length / 2)]!.offset, 8);
+    },
+  },
   { name: 'WAL: middle file of three missing', golden: 'multiwal', damage: async (d) => fs.rm((await walFiles(d))[1]!) },
   {
     name: 'WAL: newest file of three missing',

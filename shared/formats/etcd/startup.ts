@@ -54,6 +54,12 @@ export interface StartupFacts {
   snaps: SnapFileInfo[];
   bbolt: BboltInfo | null;
   schema: EtcdSchemaInfo | null;
+  /**
+   * Entries in the last WAL file that etcd drops: after the torn record its
+   * repair truncates at ('torn'), or after a zero length word where its
+   * decoder sees the end of the log ('zero-word'). From wal-unread.ts.
+   */
+  walUnread?: { file: string; offset: number; cause: 'torn' | 'zero-word'; first: number; last: number; count: number } | null;
 }
 
 export interface StartupVerdict {
@@ -188,7 +194,8 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     findings.push(etcdFinding('warning', 'startup.wal-repaired', file, offset, { file, offset }, 'unexpected EOF'));
     // What the WAL reader counted is what survives the repair; entries past the
     // tear were never readable. They are lost only if the db does not hold them.
-    const beyond = wal.tornTail ? walTornEntries(wal) : null;
+    const unread = facts.walUnread?.cause === 'torn' ? { from: facts.walUnread.first, to: facts.walUnread.last } : null;
+    const beyond = unread ?? (wal.tornTail ? walTornEntries(wal) : null);
     if (beyond && beyond.to > ci) {
       lost = { from: Math.max(beyond.from, ci + 1), to: beyond.to };
       findings.push(etcdFinding('error', 'startup.wal-repair-loses', file, offset, { file, offset, last: beyond.to, ci, from: lost.from }));
@@ -196,6 +203,14 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   }
   const commit = wal.hardState?.commit ?? 0;
   lastIndex = wal.lastIndex ?? 0;
+
+  // A zero length word ends the log early: the decoder never reads past it (and the write-mode open zero-fills the rest).
+  const early = facts.walUnread?.cause === 'zero-word' ? facts.walUnread : null;
+  if (early) selfRepairs.push(`zero-fills ${early.file} from byte ${early.offset} (entries ${early.first}..${early.last} there are erased)`);
+  if (early && early.last > ci) {
+    lost = { from: Math.max(early.first, ci + 1), to: early.last };
+    findings.push(etcdFinding('error', 'startup.wal-ends-early', early.file, early.offset, { file: early.file, offset: early.offset, first: early.first, last: early.last, ci, from: lost.from }));
+  }
 
   // mvcc restores its index from the key bucket after the WAL is read: a value that does not decode stops it.
   if (!dbMissing && bbolt.mvccRestoreError) {

@@ -18,6 +18,7 @@ import { readSnapFile } from './snap';
 import { chooseSnap } from './snap-choice';
 import { modelStartup, type StartupFacts } from './startup';
 import { scanWal, type WalScan } from './wal';
+import { entriesAfter } from './wal-unread';
 
 export { looksLikeEtcd } from './layout';
 
@@ -95,6 +96,19 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     findings.push(etcdFinding('info', 'layout.leftover', l.file, null, { file: l.file, size: l.size, kind: l.kind }));
   }
 
+  // What etcd drops from the last WAL file (after a tear, or after a zero length word), by index.
+  let walUnread: StartupFacts['walUnread'] = null;
+  if (wal && resolved.wal && wal.info.files.length > 0) {
+    const lastFile = wal.info.files[wal.info.files.length - 1]!;
+    const torn = wal.readError?.repairable ? wal.readError : null;
+    const cut = torn?.offset ?? (lastFile.findingCodes.includes('wal.data-after-end') ? lastFile.validBytes : null);
+    if (cut !== null) {
+      const name = lastFile.file.slice(lastFile.file.lastIndexOf('/') + 1);
+      const range = await entriesAfter(await resolved.wal.open(name), cut, opts.signal);
+      if (range) walUnread = { file: lastFile.file, offset: cut, cause: torn ? 'torn' : 'zero-word', ...range };
+    }
+  }
+
   const facts: StartupFacts = {
     root: root.name,
     layout,
@@ -103,6 +117,7 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     snaps,
     bbolt: bbolt?.info ?? null,
     schema: bbolt?.schema ?? null,
+    walUnread,
   };
   const verdict = modelStartup(facts);
   findings.push(...verdict.findings);
