@@ -11,7 +11,7 @@ import { bboltPageDetail, bboltPageMap, forEachLeafItem, guessBucket, inspectBbo
 import { decodeBranchElements, decodeLeafElements } from '../../shared/formats/etcd/bbolt-element';
 import { chooseMeta, decodeMeta, encodeMetaPage, fnv1a64 } from '../../shared/formats/etcd/bbolt-meta';
 import { decodePageHeader, pageTypeName } from '../../shared/formats/etcd/bbolt-page';
-import { faultText, openBbolt } from '../../shared/formats/etcd/bbolt-walk';
+import { faultText, openBbolt, walkTree } from '../../shared/formats/etcd/bbolt-walk';
 import { BboltWriter, memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { keyGroup, listKeys, readValue } from '../../shared/formats/etcd/keys';
 import { decodeKeyValue, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
@@ -233,6 +233,33 @@ describe('the tree walk on synthetic dbs', () => {
     expect(s2.info.problems.map((p) => p.text)).toEqual([`page ${b2.bytes.length / PS}: unreachable unfreed`]);
   });
 
+  it("the other meta's tree: walked only where it differs, and a page it shares twice is still found", async () => {
+    const b = await buildDb();
+    const n = b.bytes.length / PS;
+    const { leaves } = firstBranch(b.bytes);
+    const bytes = new Uint8Array(b.bytes.length + PS);
+    bytes.set(b.bytes);
+    const m1 = decodeMeta(bytes.subarray(PS, 2 * PS), 1);
+    const m0 = decodeMeta(bytes.subarray(0, PS), 0);
+    expect(m1.fields.txid).toBeGreaterThan(m0.fields.txid);
+    // The older meta's root: a copy of the root leaf at page n whose `members` bucket points into the key bucket's tree.
+    bytes.set(bytes.subarray(m1.rootPage * PS, (m1.rootPage + 1) * PS), n * PS);
+    setU64(bytes, n * PS, BigInt(n));
+    const el = decodeLeafElements(bytes.subarray(n * PS, (n + 1) * PS), 3).find((e) => new TextDecoder().decode(e.key) === 'members')!;
+    setU64(bytes, n * PS + el.at + el.keyPos + el.keySize, BigInt(leaves[3]!));
+    bytes.set(encodeMetaPage({ ...m0.fields, root: BigInt(n), pgid: BigInt(n + 1) }, PS, 0), 0);
+    const scan = await inspectBbolt(src(bytes), 'db');
+    expect(scan.info.chosenMeta).toBe(1);
+    expect(scan.info.problems).toEqual([]);
+    expect(scan.info.otherMetaTreeOk).toBe(false);
+    const db = await openBbolt(src(bytes));
+    const full = await walkTree(db, 0);
+    expect(full.problems.map((p) => p.text)).toContain(`page ${leaves[3]}: multiple references`);
+    const first = await walkTree(db, 1);
+    const reused = await walkTree(db, 0, { reuse: first });
+    expect(reused.problems.map((p) => p.text)).toEqual(full.problems.map((p) => p.text));
+  });
+
   it('salvage: items of the tree, then an orphaned leaf found by scanning, with its bucket guessed', async () => {
     const b = await buildDb();
     const { branch, leaves } = firstBranch(b.bytes);
@@ -342,7 +369,17 @@ function countingSource(bytes: Uint8Array): ByteSource & { readBytes: number } {
 
 describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
   it('mutated dbs through every entry point', async () => {
-    const base = (await buildDb(150)).bytes;
+    // Two trees sharing most pages: meta 0 (older) has its own copy of the root leaf at the end.
+    const built = (await buildDb(150)).bytes;
+    const n0 = built.length / PS;
+    const base = new Uint8Array(built.length + PS);
+    base.set(built);
+    const m1 = decodeMeta(base.subarray(PS, 2 * PS), 1);
+    const m0 = decodeMeta(base.subarray(0, PS), 0);
+    base.set(base.subarray(m1.rootPage * PS, (m1.rootPage + 1) * PS), n0 * PS);
+    setU64(base, n0 * PS, BigInt(n0));
+    base.set(encodeMetaPage({ ...m0.fields, root: BigInt(n0), pgid: BigInt(n0 + 1) }, PS, 0), 0);
+    base.set(encodeMetaPage({ ...m1.fields, pgid: BigInt(n0 + 1) }, PS, 1), PS);
     const rand = rng(0x5eed);
     const n = base.length / PS;
     for (let iter = 0; iter < 120; iter++) {
@@ -357,6 +394,12 @@ describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
       const s = countingSource(bytes);
       const scan = await inspectBbolt(s, 'db');
       expect(scan.info.pageCount).toBe(n);
+      if (scan.info.otherMetaTreeOk !== null) {
+        // Reusing the chosen walk must not change the verdict on the other tree.
+        const db = await openBbolt(memorySource('db', bytes));
+        const full = await walkTree(db, (1 - scan.info.chosenMeta!) as 0 | 1);
+        expect(scan.info.otherMetaTreeOk).toBe(full.problemCount === 0);
+      }
       await bboltPageMap(s, 'db');
       await bboltPageDetail(s, Math.floor(rand() * n));
       await forEachLeafItem(s, () => {});

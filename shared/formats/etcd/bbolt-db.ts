@@ -119,7 +119,7 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
     info.problemCount = walk.problemCount;
     info.freepagesPanic = walk.crash;
     info.pages = counts(db, walk);
-    if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal })).problemCount === 0;
+    if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal, reuse: walk })).problemCount === 0;
     if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';

@@ -74,13 +74,32 @@ export class PageReader {
       this.cache.set(n, hit);
       return hit;
     }
+    const pending = this.ahead.get(n) ?? this.load(n);
+    this.ahead.delete(n);
+    // Read the next chunk while this one is being walked (bbolt allocates mostly upwards).
+    if (!this.cache.has(n + 1) && !this.ahead.has(n + 1) && (n + 1) * CHUNK_PAGES < this.filePages) {
+      const next = this.load(n + 1);
+      next.catch(() => {});
+      this.ahead.set(n + 1, next);
+      if (this.ahead.size > 2) {
+        const [k] = this.ahead.keys();
+        this.ahead.delete(k!);
+      }
+    }
+    const bytes = await pending;
+    this.cache.set(n, bytes);
+    if (this.cache.size > CACHE_CHUNKS) this.cache.delete(this.cache.keys().next().value!);
+    return bytes;
+  }
+
+  private ahead = new Map<number, Promise<Uint8Array>>();
+
+  private async load(n: number): Promise<Uint8Array> {
     const start = n * CHUNK_PAGES * this.pageSize;
     const len = Math.max(0, Math.min(CHUNK_PAGES * this.pageSize, this.dbSize - start));
     const bytes = len > 0 ? await readFully(this.src, start, len) : new Uint8Array(0);
     this.bytesRead += bytes.length;
     this.onRead?.(this.bytesRead);
-    this.cache.set(n, bytes);
-    if (this.cache.size > CACHE_CHUNKS) this.cache.delete(this.cache.keys().next().value!);
     return bytes;
   }
 
@@ -193,6 +212,12 @@ export interface WalkOptions {
   /** Walk into this sub-bucket? (default: all). Skipped buckets' pages count as unreached. */
   enterBucket?: (path: readonly string[]) => boolean;
   signal?: AbortSignal;
+  /**
+   * A finished walk of the other meta over the same file: subtrees it found
+   * clean are not walked again (only the pages the last transaction changed
+   * are read). For `otherMetaTreeOk`; leaves of skipped subtrees are not reported.
+   */
+  reuse?: WalkResult;
 }
 
 export interface WalkResult {
@@ -219,6 +244,10 @@ export interface WalkResult {
   /** Free pages (freelist page ids when synced; else unreached positions 2..hwm-1 are free as etcd rebuilds them). */
   freelistSynced: boolean;
   freed: Uint8Array;
+  /** Per position: walked as a page (not just an overflow continuation). */
+  visited: Uint8Array;
+  /** Per position: a problem was found in this page's subtree (sub-buckets included). */
+  dirty: Uint8Array;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -255,11 +284,28 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   /** The page id behind the first 'fault' problem. */
   let faultPgid: bigint | null = null;
 
+  const dirty = new Uint8Array(filePages);
+  const skipped = new Uint8Array(opts.reuse ? filePages : 0);
+  const markDirty = (pos: number) => {
+    for (let p = pos, steps = 0; p >= 0 && p < filePages && !dirty[p] && steps < filePages; steps++) {
+      dirty[p] = 1;
+      p = parent[p]! - 1;
+    }
+  };
+  /** In reuse mode: is `pos` below a subtree this walk skipped (by the other walk's parents)? */
+  const inSkipped = (pos: number): boolean => {
+    const reuse = opts.reuse;
+    if (!reuse) return false;
+    for (let a = reuse.parent[pos]! - 1, steps = 0; a >= 0 && steps < 64; a = reuse.parent[a]! - 1, steps++) if (skipped[a]) return true;
+    return false;
+  };
   const problem = (kind: ProblemKind, code: string, text: string, page: number | null, offset: number | null) => {
     problemCount++;
     const p: WalkProblem = { kind, code, text, page, offset };
     if (!crashProblem && kind !== 'extra') crashProblem = p;
     if (problems.length < MAX_PROBLEMS) problems.push(p);
+    const at = offset !== null ? Math.floor(offset / reader.pageSize) : page;
+    if (at !== null) markDirty(at);
   };
   const pageOffset = (pos: number) => pos * reader.pageSize;
   if (filePages > 0) reach[0] = Reach.Meta;
@@ -332,7 +378,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     hi: Uint8Array | null;
   }
 
-  const checkBucket = async (root: number, path: readonly string[], depth: number): Promise<void> => {
+  const checkBucket = async (root: number, path: readonly string[], depth: number, from: number): Promise<void> => {
     if (root === 0) return;
     if (depth > MAX_BUCKET_DEPTH) {
       problem('extra', 'bbolt.bucket-depth', `bucket ${path.join('/')}: nested deeper than ${MAX_BUCKET_DEPTH} buckets; not walked`, null, null);
@@ -340,8 +386,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
     const bIdx = bucketId(path) + 1;
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: ({ root: number; path: string[] } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
-    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), parent: -1, lo: null, hi: null }];
+    const after: ({ root: number; path: string[]; from: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
+    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
       const f = stack.pop()!;
@@ -349,14 +395,33 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (pos >= filePages) {
         problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, null);
         faultPgid ??= f.posBig;
+        markDirty(f.parent);
         continue;
       }
       refs[pos] = Math.min(255, refs[pos]! + 1);
+      const reuse = opts.reuse;
+      if (reuse && !visited[pos]) {
+        // Inside a subtree skipped above (reached a second time through another page)?
+        if (inSkipped(pos)) {
+          problem('bbolt', 'bbolt.multiple-references', `page ${pos}: multiple references`, pos, pageOffset(pos));
+          markDirty(f.parent);
+          continue;
+        }
+        if (reuse.visited[pos] && !reuse.dirty[pos]) {
+          // Walked clean from the other meta: the same bytes, the same subtree.
+          visited[pos] = 1;
+          skipped[pos] = 1;
+          reach[pos] = reuse.reach[pos]!;
+          if (f.parent >= 0) parent[pos] = f.parent + 1;
+          continue;
+        }
+      }
       if (visited[pos]) {
         // bbolt would walk it again (forever, on a cycle); its header ids are already marked, so it reports them.
         const h = decodePageHeader(await reader.span(pos));
         if (h) for (let i = 0; i <= Math.min(h.overflow, filePages); i++) if (mark(h.id + i)) problem('bbolt', 'bbolt.multiple-references', `page ${h.id + i}: multiple references`, h.id + i, pageOffset(pos));
         if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
+        markDirty(f.parent);
         continue;
       }
       visited[pos] = 1;
@@ -445,7 +510,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath))) await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
           } else {
             const root = rootBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(rootBig);
-            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath });
+            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos });
           }
         }
       }
@@ -454,7 +519,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if ('fault' in a) {
         problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
         faultPgid ??= a.pgid;
-      } else await checkBucket(a.root, a.path, depth + 1);
+      } else await checkBucket(a.root, a.path, depth + 1, a.from);
     }
   };
 
@@ -477,22 +542,22 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
   };
 
-  await checkBucket(meta.rootPage, [], 0);
+  await checkBucket(meta.rootPage, [], 0, -1);
 
   // Pages below the high-water mark that nothing reached: free when etcd rebuilds the freelist,
   // "unreachable unfreed" for bbolt check when a synced freelist leaves them out.
   if (freelistSynced && !crashProblem) {
     for (let i = 2; i < Math.min(hwm, filePages); i++) {
-      if (reach[i] === Reach.None && !freed[i]) problem('extra', 'bbolt.unreachable-unfreed', `page ${i}: unreachable unfreed`, i, pageOffset(i));
+      if (reach[i] === Reach.None && !freed[i] && !inSkipped(i)) problem('extra', 'bbolt.unreachable-unfreed', `page ${i}: unreachable unfreed`, i, pageOffset(i));
     }
   }
-  if (!freelistSynced) for (let i = 2; i < Math.min(hwm, filePages); i++) if (reach[i] === Reach.None) freed[i] = 1;
+  if (!freelistSynced) for (let i = 2; i < Math.min(hwm, filePages); i++) if (reach[i] === Reach.None && !inSkipped(i)) freed[i] = 1;
 
   const cp = crashProblem as WalkProblem | null;
   const crash = freelistSynced
     ? cp?.code === 'bbolt.freelist-invalid' ? cp.text : null
     : cp ? (cp.kind === 'fault' ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize) : `freepages: failed to get all reachable pages (${cp.text})`) : null;
-  return { meta: metaPage, root: meta.rootPage, highWaterMark: hwm, problems, problemCount, crash, crashProblem: cp, reach, refs, parent, bucketOf, buckets, bucketItems, freelistSynced, freed };
+  return { meta: metaPage, root: meta.rootPage, highWaterMark: hwm, problems, problemCount, crash, crashProblem: cp, reach, refs, parent, bucketOf, buckets, bucketItems, freelistSynced, freed, visited, dirty };
 }
 
 export type { PageHeader };

@@ -99,6 +99,65 @@ const ERR_LENGTH = 'proto: negative length found during unmarshaling';
  * unmarshal event: <error>`. Lengths use Go's 64-bit int arithmetic.
  */
 export function gogoKeyValueError(b: Uint8Array): string | null {
+  if (wellFormedKeyValue(b)) return null;
+  return gogoKeyValueErrorExact(b);
+}
+
+/**
+ * Fast path (numbers, no allocation): true when the bytes are a KeyValue of
+ * known fields with the right wire types, short varints and in-bounds lengths,
+ * which gogo accepts. Anything else goes to the exact emulation.
+ */
+function wellFormedKeyValue(b: Uint8Array): boolean {
+  const l = b.length;
+  let i = 0;
+  while (i < l) {
+    const tag = b[i++]!;
+    if (tag >= 0x80) return false;
+    const no = tag >> 3;
+    const wt = tag & 7;
+    if (no < 1 || no > 6) return false;
+    if (no === 1 || no === 5) {
+      if (wt !== 2) return false;
+      let len = 0;
+      let mul = 1;
+      for (let n = 0; ; n++) {
+        if (n >= 7 || i >= l) return false;
+        const c = b[i++]!;
+        len += (c & 0x7f) * mul;
+        mul *= 128;
+        if (c < 0x80) break;
+      }
+      if (i + len > l) return false;
+      i += len;
+    } else {
+      if (wt !== 0) return false;
+      for (let n = 0; ; n++) {
+        if (n >= 10 || i >= l) return false;
+        if (b[i++]! < 0x80) break;
+      }
+    }
+  }
+  return true;
+}
+
+/** The key of a KeyValue when it is the first field (as etcd writes it), without decoding the rest; null otherwise. */
+export function keyValueKeyFast(b: Uint8Array): Uint8Array | null {
+  if (b.length < 2 || b[0] !== 0x0a) return null;
+  let i = 1;
+  let len = 0;
+  let mul = 1;
+  for (let n = 0; ; n++) {
+    if (n >= 5 || i >= b.length) return null;
+    const c = b[i++]!;
+    len += (c & 0x7f) * mul;
+    mul *= 128;
+    if (c < 0x80) break;
+  }
+  return len > 0 && i + len <= b.length ? b.subarray(i, i + len) : null;
+}
+
+function gogoKeyValueErrorExact(b: Uint8Array): string | null {
   const l = b.length;
   let i = 0;
   /** A varint as Go accumulates it: uint64 for tags, wrapping int64 for lengths. */

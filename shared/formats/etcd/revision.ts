@@ -13,6 +13,13 @@ export interface RevisionKey {
   tombstone: boolean;
 }
 
+/** A big-endian u64 at `at` as a number, clamped to MAX_SAFE_INTEGER (no BigInt: this runs per revision). */
+function u64be(b: Uint8Array, at: number): number {
+  const hi = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  const lo = ((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!) >>> 0;
+  return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x1_0000_0000 + lo;
+}
+
 function clamp(v: bigint): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
 }
@@ -22,8 +29,7 @@ export function decodeRevisionKey(b: Uint8Array): RevisionKey | null {
   if (b.length !== REVISION_KEY_SIZE && b.length !== TOMBSTONE_KEY_SIZE) return null;
   if (b[8] !== 0x5f) return null;
   if (b.length === TOMBSTONE_KEY_SIZE && b[17] !== 0x74) return null;
-  const dv = new DataView(b.buffer, b.byteOffset, 17);
-  return { main: clamp(dv.getBigUint64(0, false)), sub: clamp(dv.getBigUint64(9, false)), tombstone: b.length === TOMBSTONE_KEY_SIZE };
+  return { main: u64be(b, 0), sub: u64be(b, 9), tombstone: b.length === TOMBSTONE_KEY_SIZE };
 }
 
 export function encodeRevisionKey(r: RevisionKey): Uint8Array {

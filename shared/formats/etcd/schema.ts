@@ -15,7 +15,7 @@ import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
 import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
 import { compareBytes } from './bbolt-element';
-import { decodeKeyValue, gogoKeyValueError } from './kv';
+import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
 import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
@@ -35,6 +35,94 @@ export const ETCD_BUCKETS = ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster
 const MAX_ITEM_FINDINGS = 50;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * The set of distinct keys with a live/deleted flag each, in typed arrays
+ * (open addressing over an arena of key bytes): a 2 GiB db holds millions of
+ * revisions, and a string per revision would keep the collector busy.
+ */
+export class ByteKeySet {
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  private starts = new Float64Array(1024);
+  private lengths = new Uint32Array(1024);
+  private flags = new Uint8Array(1024);
+  private slots = new Int32Array(2048).fill(-1);
+  size = 0;
+
+  private static hash(b: Uint8Array): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    return h >>> 0;
+  }
+
+  private equals(e: number, b: Uint8Array): boolean {
+    if (this.lengths[e] !== b.length) return false;
+    const at = this.starts[e]!;
+    for (let i = 0; i < b.length; i++) if (this.arena[at + i] !== b[i]) return false;
+    return true;
+  }
+
+  /** Set the flag of `key` (adding it when new). */
+  set(key: Uint8Array, flag: boolean): void {
+    const mask = this.slots.length - 1;
+    let i = ByteKeySet.hash(key) & mask;
+    for (;;) {
+      const e = this.slots[i]!;
+      if (e < 0) break;
+      if (this.equals(e, key)) {
+        this.flags[e] = flag ? 1 : 0;
+        return;
+      }
+      i = (i + 1) & mask;
+    }
+    const e = this.size++;
+    if (e >= this.starts.length) this.growEntries();
+    if (this.used + key.length > this.arena.length) {
+      const next = new Uint8Array(Math.max(this.arena.length * 2, this.used + key.length));
+      next.set(this.arena.subarray(0, this.used));
+      this.arena = next;
+    }
+    this.arena.set(key, this.used);
+    this.starts[e] = this.used;
+    this.lengths[e] = key.length;
+    this.flags[e] = flag ? 1 : 0;
+    this.used += key.length;
+    this.slots[i] = e;
+    if (this.size * 2 > this.slots.length) this.rehash();
+  }
+
+  countSet(): number {
+    let n = 0;
+    for (let e = 0; e < this.size; e++) n += this.flags[e]!;
+    return n;
+  }
+
+  private growEntries() {
+    const n = this.starts.length * 2;
+    const s = new Float64Array(n);
+    s.set(this.starts);
+    const l = new Uint32Array(n);
+    l.set(this.lengths);
+    const f = new Uint8Array(n);
+    f.set(this.flags);
+    this.starts = s;
+    this.lengths = l;
+    this.flags = f;
+  }
+
+  private rehash() {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let e = 0; e < this.size; e++) {
+      const at = this.starts[e]!;
+      let i = ByteKeySet.hash(this.arena.subarray(at, at + this.lengths[e]!)) & mask;
+      while (slots[i]! >= 0) i = (i + 1) & mask;
+      slots[i] = e;
+    }
+    this.slots = slots;
+  }
+}
 
 export function alarmName(n: number): EtcdSchemaInfo['alarms'][number]['alarm'] {
   return n === 1 ? 'NOSPACE' : n === 2 ? 'CORRUPT' : `unknown(${n})`;
@@ -56,7 +144,7 @@ export function decodeMember(idKey: string, value: Uint8Array): EtcdMember | nul
 
 export class SchemaCollector {
   private buckets = new Map<string, { keys: number; inline: boolean }>();
-  private live = new Map<string, boolean>();
+  private live = new ByteKeySet();
   consistentIndex: number | null = null;
   term: number | null = null;
   revision: number | null = null;
@@ -160,17 +248,20 @@ export class SchemaCollector {
     this.revisions++;
     if (rev.tombstone) this.tombstones++;
     if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
-    const kv = decodeKeyValue(value);
-    if (!kv.ok) {
-      this.bad('etcd.kv-decode', `revision ${rev.main}_${rev.sub}: ${kv.error}`, page);
-      return;
+    let kvKey = keyValueKeyFast(value);
+    if (!kvKey) {
+      const kv = decodeKeyValue(value);
+      if (!kv.ok) {
+        this.bad('etcd.kv-decode', `revision ${rev.main}_${rev.sub}: ${kv.error}`, page);
+        return;
+      }
+      kvKey = kv.kv.key;
     }
-    this.live.set(utf8.decode(kv.kv.key), !rev.tombstone);
+    this.live.set(kvKey, !rev.tombstone);
   }
 
   finish(): EtcdSchemaInfo {
-    let liveKeys = 0;
-    for (const v of this.live.values()) if (v) liveKeys++;
+    const liveKeys = this.live.countSet();
     return {
       buckets: [...this.buckets].map(([name, b]) => ({ name, keys: b.keys, inline: b.inline })),
       consistentIndex: this.consistentIndex,
