@@ -120,8 +120,13 @@ export class PageReader {
   }
 }
 
+/** A plain Uint8Array view (a Node Buffer's subarray costs several times more, and the walk slices per element). */
+function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 async function readFully(src: ByteSource, offset: number, length: number): Promise<Uint8Array> {
-  if (length <= MAX_READ) return src.read(offset, length);
+  if (length <= MAX_READ) return plain(await src.read(offset, length));
   const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {
