@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { REPO } from '../cli/fixtures';
-import { hashTree, makeGoldenWith, requireEtcd, tempDir, type EtcdGolden } from '../helpers/etcd';
+import { hashTree, loopbackEndpoint, makeGoldenWith, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
 import { sampleObjects } from '../../build/etcd-samples';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 
@@ -28,6 +28,27 @@ let samplesHash: string;
 let dropped: EtcdGolden;
 let droppedHash: string;
 let snapshotDb: string;
+/** A real three-member cluster's data dirs side by side (cluster/m1, m2, m3); m3 was stopped before the last writes. */
+let clusterDir: string;
+
+/** Three etcd members on their own loopback addresses; m3 stops early, so it is behind. */
+async function makeCluster(root: string): Promise<void> {
+  const eps = await Promise.all([1, 2, 3].map(() => loopbackEndpoint()));
+  const initialCluster = eps.map((e, i) => `m${i + 1}=http://${e.host}:${e.peerPort}`).join(',');
+  const nodes = await Promise.all(
+    eps.map((e, i) =>
+      spawnEtcd({ dataDir: path.join(root, `m${i + 1}`), name: `m${i + 1}`, host: e.host, clientPort: e.clientPort, peerPort: e.peerPort, initialCluster, initialClusterToken: 'lifeboat-e2e-cluster' }),
+    ),
+  );
+  try {
+    for (const n of nodes) if (!(await waitHealthy(n, 30_000))) throw new Error(`cluster member did not start:\n${n.output()}`);
+    for (const o of sampleObjects(30, 0)) await nodes[0].put(o.key, o.value);
+    await nodes[2].stop();
+    for (const o of sampleObjects(30, 1)) await nodes[0].put(o.key, o.value);
+  } finally {
+    for (const n of nodes) await n.stop();
+  }
+}
 
 async function open(locale = 'en-US'): Promise<WatchedPage> {
   const p = await openPage(browser, server.url, { locale });
@@ -56,6 +77,8 @@ beforeAll(async () => {
     node.etcdctl(['snapshot', 'save', snapshotDb]);
   });
   droppedHash = await hashTree(dropped.dir);
+  clusterDir = path.join(tmp, 'drop', 'cluster');
+  await makeCluster(clusterDir);
   server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: SAMPLES });
   browser = await launchChromium();
 }, 120_000);
@@ -198,6 +221,36 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('folder-input').setInputFiles(path.join(SAMPLES, 'etcd-field-report'));
     expect(await verdictOf(p)).toBe('fails');
     expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(errors).toEqual([]);
+  });
+
+  it('compares several members dropped as one folder, and opens each member’s report', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('folder-input').setInputFiles(clusterDir);
+    const table = p.getByTestId('member-comparison');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-member')))).toEqual(['m1', 'm2', 'm3']);
+    const last = async (m: string) => Number(await table.locator(`tr[data-member="${m}"] td`).nth(6).innerText());
+    // m3 stopped before the second round of 30 writes: its log ends earlier.
+    expect(await last('m3')).toBeLessThan(await last('m1'));
+    expect(await last('m1')).toBe(await last('m2'));
+    expect(await p.getByTestId('member-keep').innerText()).toMatch(/^Keep m[12]: /);
+    expect(await table.locator('tr.keep').getAttribute('data-member')).not.toBe('m3');
+    await screenshot(p, 'etcd-members');
+    // One member's full report; its keys come from its own subfolder.
+    await table.locator('tr[data-member="m3"]').getByTestId('member-open').click();
+    expect(await verdictOf(p)).toMatch(/healthy|starts-with-warnings/);
+    expect(await p.getByTestId('verdict').innerText()).toContain('m3');
+    await p.getByTestId('key-search').fill('configmap-0000');
+    await p.locator('[data-key="/registry/configmaps/default/configmap-0000"]').click();
+    const written = JSON.parse(sampleObjects(30, 0)[0].value) as Record<string, unknown>;
+    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText())).toEqual(written);
+    await p.getByTestId('back-to-members').click();
+    await table.locator('tr[data-member="m1"]').getByTestId('member-open').click();
+    await p.getByTestId('key-search').fill('configmap-0000');
+    await p.locator('[data-key="/registry/configmaps/default/configmap-0000"]').click();
+    const rewritten = JSON.parse(sampleObjects(30, 1)[0].value) as Record<string, unknown>;
+    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText())).toEqual(rewritten);
     expect(errors).toEqual([]);
   });
 

@@ -4,6 +4,7 @@
  */
 import type { BatchSummary } from '../../../shared/contract/dqlite';
 import type { EtcdQuery, EtcdQueryResult } from '../../../shared/contract/etcd';
+import type { MemberDirsResult } from '../../../shared/formats/etcd/member-dirs';
 import type { Progress } from '../../../shared/contract/progress';
 import type { ValidationReport } from '../../../shared/contract/report';
 import type { LifeboatClient, SourceRef } from '../../../shared/contract/api';
@@ -14,6 +15,8 @@ export interface JobCallbacks {
   onProgress(p: Progress): void;
   onDone(report: ValidationReport): void;
   onFailed(error: string, cancelled: boolean): void;
+  /** Dropped folders only: it held several etcd members (one per subfolder). */
+  onMembers?(result: MemberDirsResult): void;
 }
 
 export interface ValidationJob {
@@ -21,8 +24,8 @@ export interface ValidationJob {
   readonly origin: 'local' | 'backend';
   cancel(): void;
   batches(file: string): Promise<BatchSummary[]>;
-  /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand. */
-  etcdQuery<Q extends EtcdQuery>(query: Q): Promise<EtcdQueryResult<Q>>;
+  /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand (`member`: one subfolder of a several-members job). */
+  etcdQuery<Q extends EtcdQuery>(query: Q, member?: string): Promise<EtcdQueryResult<Q>>;
 }
 
 /** If the worker does not confirm a cancel in time (stuck in a long read), it is terminated. */
@@ -48,6 +51,13 @@ function ensureWorker(): Worker {
         const l = jobListeners.get(msg.jobId);
         jobListeners.delete(msg.jobId);
         l?.onDone(msg.report);
+        break;
+      }
+      case 'done-members': {
+        const l = jobListeners.get(msg.jobId);
+        jobListeners.delete(msg.jobId);
+        if (l?.onMembers) l.onMembers(msg.result);
+        else if (l) l.onDone(msg.result.members[0].report);
         break;
       }
       case 'failed': {
@@ -123,11 +133,11 @@ export function startLocalValidation(input: PickedInput, cb: JobCallbacks): Vali
         send({ type: 'batches', requestId, jobId: id, file });
       });
     },
-    etcdQuery<Q extends EtcdQuery>(query: Q) {
+    etcdQuery<Q extends EtcdQuery>(query: Q, member?: string) {
       const requestId = nextRequest++;
       return new Promise<EtcdQueryResult<Q>>((resolve, reject) => {
         queryRequests.set(requestId, { resolve: (r) => resolve(r as EtcdQueryResult<Q>), reject });
-        send({ type: 'etcd-query', requestId, jobId: id, query });
+        send({ type: 'etcd-query', requestId, jobId: id, query, ...(member !== undefined ? { member } : {}) });
       });
     },
   };
@@ -180,7 +190,8 @@ export async function startBackendValidation(client: LifeboatClient, source: Sou
     batches(file: string) {
       return client.call('validation.batches', { jobId: id, file });
     },
-    async etcdQuery<Q extends EtcdQuery>(query: Q) {
+    async etcdQuery<Q extends EtcdQuery>(query: Q, member?: string) {
+      if (member !== undefined) throw new Error('several members are only validated from a dropped folder');
       return (await client.call('etcd.query', { jobId: id, query })) as EtcdQueryResult<Q>;
     },
   };
