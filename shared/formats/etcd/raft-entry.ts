@@ -96,21 +96,41 @@ function walkFields(
   return null;
 }
 
+/** Entry.Unmarshal, written out (one per WAL entry record: no closures, no per-field allocation). */
 export function decodeEntry(b: Uint8Array): Decoded<RaftEntry> {
   const e: RaftEntry = { type: 0, term: 0, index: 0, data: null };
-  let bad: string | null = null;
-  const err = walkFields(b, (no, wire, lo, hi, s, end) => {
-    if (no === 1 || no === 2 || no === 3) {
-      if (wire !== 0) bad ??= `proto: wrong wireType = ${wire} for field ${no === 1 ? 'Type' : no === 2 ? 'Term' : 'Index'}`;
-      else if (no === 1) e.type = lo | 0;
-      else if (no === 2) e.term = num(lo, hi);
-      else e.index = num(lo, hi);
-    } else if (no === 4) {
-      if (wire !== 2) bad ??= `proto: wrong wireType = ${wire} for field Data`;
-      else e.data = b.subarray(s, end);
-    }
-  });
-  if (err ?? bad) return { ok: false, error: (err ?? bad)! };
+  let i = 0;
+  const l = b.length;
+  while (i < l) {
+    const tag = readVarint(b, i, l);
+    if (tag.next < 0) return { ok: false, error: tag.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
+    i = tag.next;
+    const no = ((tag.lo >>> 3) | (tag.hi << 29)) | 0;
+    const wire = tag.lo & 7;
+    if (no <= 0) return { ok: false, error: `proto: illegal tag ${no} (wire type ${wire})` };
+    if (wire === 0) {
+      const v = readVarint(b, i, l);
+      if (v.next < 0) return { ok: false, error: v.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
+      i = v.next;
+      if (no === 1) e.type = v.lo | 0;
+      else if (no === 2) e.term = num(v.lo, v.hi);
+      else if (no === 3) e.index = num(v.lo, v.hi);
+      else if (no === 4) return { ok: false, error: 'proto: wrong wireType = 0 for field Data' };
+    } else if (wire === 2) {
+      if (no >= 1 && no <= 3) return { ok: false, error: `proto: wrong wireType = 2 for field ${no === 1 ? 'Type' : no === 2 ? 'Term' : 'Index'}` };
+      const v = readVarint(b, i, l);
+      if (v.next < 0) return { ok: false, error: v.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
+      if (v.hi & 0x80000000) return { ok: false, error: 'proto: negative length found during unmarshaling' };
+      i = v.next;
+      if (v.hi !== 0 || i + v.lo > l) return { ok: false, error: 'unexpected EOF' };
+      if (no === 4) e.data = b.subarray(i, i + v.lo);
+      i += v.lo;
+    } else if (wire === 1 || wire === 5) {
+      if (no >= 1 && no <= 4) return { ok: false, error: `proto: wrong wireType = ${wire} for field ${['Type', 'Term', 'Index', 'Data'][no - 1]!}` };
+      i += wire === 1 ? 8 : 4;
+      if (i > l) return { ok: false, error: 'unexpected EOF' };
+    } else return { ok: false, error: `proto: illegal wireType ${wire}` };
+  }
   return { ok: true, value: e };
 }
 

@@ -29,10 +29,11 @@ import {
   FRAME_SIZE_BYTES,
   MAX_WAL_ENTRY_SIZE,
   WAL_ERRORS,
-  decodeFrameSize,
   hasZeroSectorChunk,
   unmarshalRecord,
+  unmarshalRecordFast,
   RECORD_TYPE,
+  type WalRecordFields,
 } from './wal-record';
 
 export interface DecodedWalRecord {
@@ -42,7 +43,7 @@ export interface DecodedWalRecord {
   offset: number;
   length: number;
   padding: number;
-  type: bigint;
+  type: number;
   /** The crc field as stored. */
   crcField: number;
   /** Valid until the next record is decoded (a view into the read window): copy to keep. */
@@ -72,7 +73,7 @@ export interface DecodeError {
   /** Plain words: what was found. */
   detail: string;
   /** The record that failed, when its frame could be read (for listings). */
-  record?: { length: number; padding: number; type: bigint | null; crcField: number | null; crcComputed: number | null };
+  record?: { length: number; padding: number; type: number | null; crcField: number | null; crcComputed: number | null };
 }
 
 export type FileEnd =
@@ -121,7 +122,10 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
   const lo = win[at]! | (win[at + 1]! << 8) | (win[at + 2]! << 16) | (win[at + 3]! << 24);
   const hi = win[at + 4]! | (win[at + 5]! << 8) | (win[at + 6]! << 16) | (win[at + 7]! << 24);
   if (lo === 0 && hi === 0) return { kind: 'end', end: { kind: 'eof', offset: off, zeroWord: true } };
-  const { recBytes, padBytes } = decodeFrameSize(lo, hi);
+  // decodeFrameSize, inline: low 56 bits = record bytes, top bit set = padding in bits 56..58.
+  const low56hi = hi & 0x00ffffff;
+  const recBytes = low56hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : low56hi * 0x1_0000_0000 + (lo >>> 0);
+  const padBytes = hi < 0 ? (hi >>> 24) & 0x7 : 0;
   if (recBytes >= MAX_WAL_ENTRY_SIZE - padBytes) {
     return failure(st, 'max-size', WAL_ERRORS.maxEntrySize, `length word says ${recBytes} record bytes (limit ${MAX_WAL_ENTRY_SIZE - padBytes})`, {
       length: recBytes,
@@ -143,22 +147,24 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
   }
   if (frameEnd - winOff > win.length) return { kind: 'need', until: frameEnd };
   const dataStart = at + FRAME_SIZE_BYTES;
-  const framed = win.subarray(dataStart, dataStart + recBytes + padBytes);
-  const recordBytes = framed.subarray(0, recBytes);
-  const torn = () => st.isLast && hasZeroSectorChunk(framed, off + FRAME_SIZE_BYTES);
-  const u = unmarshalRecord(recordBytes);
-  if (!u.ok) {
-    const info = { length: recBytes, padding: padBytes, type: null, crcField: null, crcComputed: null };
-    if (torn()) return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `record does not unmarshal (${u.error}) and part of it is all zero: a torn write`, info);
-    return failure(st, u.unexpectedEof ? 'proto-unexpected-eof' : 'proto', u.error, `record does not unmarshal: ${u.error}`, info);
+  const rec: WalRecordFields = { type: 0, crc: 0, data: null };
+  if (!unmarshalRecordFast(win, dataStart, dataStart + recBytes, rec)) {
+    const u = unmarshalRecord(win.subarray(dataStart, dataStart + recBytes));
+    if (!u.ok) {
+      const info = { length: recBytes, padding: padBytes, type: null, crcField: null, crcComputed: null };
+      if (isTorn(st, win, dataStart, recBytes + padBytes, off)) return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `record does not unmarshal (${u.error}) and part of it is all zero: a torn write`, info);
+      return failure(st, u.unexpectedEof ? 'proto-unexpected-eof' : 'proto', u.error, `record does not unmarshal: ${u.error}`, info);
+    }
+    rec.type = u.record.type;
+    rec.crc = u.record.crc;
+    rec.data = u.record.data;
   }
-  const rec = u.record;
   let crcAfter = st.crc;
-  if (rec.type !== BigInt(RECORD_TYPE.crc)) {
+  if (rec.type !== RECORD_TYPE.crc) {
     crcAfter = rec.data ? crc32c(rec.data, st.crc) : st.crc;
     if (rec.crc !== crcAfter) {
       const info = { length: recBytes, padding: padBytes, type: rec.type, crcField: rec.crc, crcComputed: crcAfter };
-      if (torn()) return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `stored CRC ${hex(rec.crc)} but computed ${hex(crcAfter)}, and part of the record is all zero: a torn write`, info);
+      if (isTorn(st, win, dataStart, recBytes + padBytes, off)) return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `stored CRC ${hex(rec.crc)} but computed ${hex(crcAfter)}, and part of the record is all zero: a torn write`, info);
       return failure(st, 'record-crc', WAL_ERRORS.recordCrc, `stored CRC ${hex(rec.crc)} but the data gives ${hex(crcAfter)}`, info);
     }
   } else if (verifyChain) {
@@ -189,6 +195,11 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
   st.offset = frameEnd;
   st.recordNo++;
   return { kind: 'record', record };
+}
+
+/** `isTornEntry`: only in the last file, some sector-aligned chunk of the record (with padding) is all zero. */
+function isTorn(st: FileDecodeState, win: Uint8Array, dataStart: number, length: number, off: number): boolean {
+  return st.isLast && hasZeroSectorChunk(win.subarray(dataStart, dataStart + length), off + FRAME_SIZE_BYTES);
 }
 
 /** First non-zero byte in `b`, or -1 (word-at-a-time where the view is aligned). */
@@ -257,7 +268,7 @@ export async function readWalFile(
     if (r.kind === 'need') {
       if (opts.signal?.aborted) throw new Error('cancelled');
       const want = Math.max(r.until, Math.min(st.fileSize, st.offset + WINDOW)) - st.offset;
-      win = await readRange(src, st.offset, want);
+      win = plain(await readRange(src, st.offset, want));
       bytesRead += win.length;
       winOff = st.offset;
       if (win.length < r.until - st.offset) {
@@ -305,6 +316,11 @@ export async function readWalFile(
     dataAfterEnd,
     bytesRead,
   };
+}
+
+/** A plain Uint8Array view (Node's Buffer.subarray is several times slower than Uint8Array's). */
+export function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Read exactly `length` bytes (fewer only at the end of the source) in pieces of at most MAX_READ. */

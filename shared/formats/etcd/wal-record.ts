@@ -71,12 +71,30 @@ export interface Varint {
   next: number;
 }
 
+const SCRATCH: Varint = { lo: 0, hi: 0, next: 0 };
+
+/**
+ * Read one varint at `pos`. Returns a scratch object that the next call
+ * overwrites (no allocation per varint: there are several per record):
+ * read its fields before reading another varint.
+ */
 export function readVarint(b: Uint8Array, pos: number, end: number): Varint {
+  const out = SCRATCH;
   let lo = 0;
   let hi = 0;
   for (let shift = 0; ; shift += 7) {
-    if (shift >= 64) return { lo, hi, next: -1 };
-    if (pos >= end) return { lo, hi, next: -2 };
+    if (shift >= 64) {
+      out.lo = lo;
+      out.hi = hi;
+      out.next = -1;
+      return out;
+    }
+    if (pos >= end) {
+      out.lo = lo;
+      out.hi = hi;
+      out.next = -2;
+      return out;
+    }
     const byte = b[pos++]!;
     const v = byte & 0x7f;
     if (shift < 32) {
@@ -85,7 +103,12 @@ export function readVarint(b: Uint8Array, pos: number, end: number): Varint {
     } else {
       hi = (hi | (v << (shift - 32))) >>> 0;
     }
-    if (byte < 0x80) return { lo, hi, next: pos };
+    if (byte < 0x80) {
+      out.lo = lo;
+      out.hi = hi;
+      out.next = pos;
+      return out;
+    }
   }
 }
 
@@ -97,8 +120,8 @@ export function int64Of(lo: number, hi: number): bigint {
 // ------------------------------------------------------------ walpb.Record
 
 export interface WalRecordFields {
-  /** int64 record type; 1..5 are known. */
-  type: bigint;
+  /** int64 record type; 1..5 are known (a number: exact within ±2^53, which covers every type etcd could act on). */
+  type: number;
   crc: number;
   /** null when field 3 is absent (CRC records). */
   data: Uint8Array | null;
@@ -182,11 +205,43 @@ function skipField(b: Uint8Array, pos: number, end: number): { next: number } | 
   }
 }
 
+/**
+ * The layout etcd's encoder always writes: `08 <type> 10 <crc> [1a <len> <data>]`
+ * ending exactly at `end`. Fills `out` and returns true when `b[start, end)`
+ * is exactly that (then `unmarshalRecord` would give the same result);
+ * false means "use `unmarshalRecord`". No allocation except the data view.
+ */
+export function unmarshalRecordFast(b: Uint8Array, start: number, end: number, out: WalRecordFields): boolean {
+  let i = start;
+  if (i >= end || b[i] !== 0x08) return false;
+  const t = readVarint(b, i + 1, end);
+  if (t.next < 0) return false;
+  const type = t.hi === 0 ? t.lo : Number(int64Of(t.lo, t.hi));
+  i = t.next;
+  if (i >= end || b[i] !== 0x10) return false;
+  const c = readVarint(b, i + 1, end);
+  if (c.next < 0) return false;
+  const crc = c.lo >>> 0;
+  i = c.next;
+  let data: Uint8Array | null = null;
+  if (i < end) {
+    if (b[i] !== 0x1a) return false;
+    const n = readVarint(b, i + 1, end);
+    if (n.next < 0 || n.hi !== 0 || n.next + n.lo !== end) return false;
+    data = b.subarray(n.next, end);
+    i = end;
+  }
+  out.type = type;
+  out.crc = crc;
+  out.data = data;
+  return true;
+}
+
 /** `Record.Unmarshal` of etcd 3.4 (gogoproto), same results and error texts. */
 export function unmarshalRecord(b: Uint8Array): RecordUnmarshal {
   const l = b.length;
   let i = 0;
-  let type = 0n;
+  let type = 0;
   let crc = 0;
   let data: Uint8Array | null = null;
   while (i < l) {
@@ -204,7 +259,7 @@ export function unmarshalRecord(b: Uint8Array): RecordUnmarshal {
         const v = readVarint(b, i, l);
         if (v.next < 0) return varintFail(v.next);
         i = v.next;
-        type = v.hi === 0 ? BigInt(v.lo) : int64Of(v.lo, v.hi);
+        type = v.hi === 0 ? v.lo : Number(int64Of(v.lo, v.hi));
         break;
       }
       case 2: {
@@ -253,7 +308,7 @@ function varintBytes(v: bigint): number[] {
 
 /** `Record.Marshal`: type, crc, then data when not null. */
 export function marshalRecord(rec: WalRecordFields): Uint8Array {
-  const head = [0x08, ...varintBytes(rec.type), 0x10, ...varintBytes(BigInt(rec.crc >>> 0))];
+  const head = [0x08, ...varintBytes(BigInt(rec.type)), 0x10, ...varintBytes(BigInt(rec.crc >>> 0))];
   if (rec.data === null) return Uint8Array.from(head);
   const lenBytes = varintBytes(BigInt(rec.data.length));
   const out = new Uint8Array(head.length + 1 + lenBytes.length + rec.data.length);
@@ -282,7 +337,7 @@ export function encodeFrame(recordBytes: Uint8Array): Uint8Array {
  */
 export function encodeWalRecord(type: number, data: Uint8Array | null, prevCrc: number): { frame: Uint8Array; crc: number } {
   const crc = data ? crc32c(data, prevCrc) : prevCrc >>> 0;
-  const frame = encodeFrame(marshalRecord({ type: BigInt(type), crc, data }));
+  const frame = encodeFrame(marshalRecord({ type, crc, data }));
   return { frame, crc };
 }
 
@@ -307,17 +362,17 @@ export function hasZeroSectorChunk(data: Uint8Array, fileOff: number): boolean {
   return false;
 }
 
-export function recordTypeName(type: bigint): 'metadata' | 'entry' | 'state' | 'crc' | 'snapshot' | 'unknown' {
+export function recordTypeName(type: number): 'metadata' | 'entry' | 'state' | 'crc' | 'snapshot' | 'unknown' {
   switch (type) {
-    case 1n:
+    case 1:
       return 'metadata';
-    case 2n:
+    case 2:
       return 'entry';
-    case 3n:
+    case 3:
       return 'state';
-    case 4n:
+    case 4:
       return 'crc';
-    case 5n:
+    case 5:
       return 'snapshot';
     default:
       return 'unknown';

@@ -36,8 +36,8 @@ import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { idHex } from '../protobuf/wire';
 import { classifyWalDirName, firstSeqBreak, parseWalName, searchIndex, sortNames, type WalName } from './wal-name';
-import { readWalFile, nextRecord, readRange, type DecodeError, type DecodedWalRecord, type FileDecodeState, type FileEnd } from './wal-file';
-import { RECORD_TYPE, WAL_ERRORS, recordTypeName, unmarshalRecord } from './wal-record';
+import { readWalFile, nextRecord, readRange, plain, type DecodeError, type DecodedWalRecord, type FileDecodeState, type FileEnd } from './wal-file';
+import { RECORD_TYPE, WAL_ERRORS, readVarint, recordTypeName, unmarshalRecord } from './wal-record';
 import {
   confChangeTypeName,
   decodeConfChange,
@@ -98,6 +98,8 @@ export interface WalScanOptions extends RunOptions {
    * record). {index: 0, term: 0} models "no .snap loaded".
    */
   openAt?: { index: number; term: number };
+  /** Re-read the files for ReadAll instead of using what the first pass collected (tests compare both). */
+  exactReadAll?: boolean;
 }
 
 /** Finding codes with English and Simplified Chinese titles (for `shared/i18n/etcd-text.ts`). */
@@ -197,11 +199,56 @@ interface Pass1State {
 const MAX_CONF_CHANGES = 10_000;
 const MAX_SNAPSHOT_RECORDS = 100_000;
 
-/** The request kind of a Normal entry from its top-level fields only (fast: no nested decoding). */
-function peekRequestKind(data: Uint8Array | null): string {
+/** InternalRaftRequest field numbers -> request kind, for the counts. */
+const REQUEST_KIND: Record<number, string> = {
+  2: 'v2',
+  3: 'range',
+  4: 'put',
+  5: 'delete-range',
+  6: 'txn',
+  7: 'compaction',
+  8: 'lease-grant',
+  9: 'lease-revoke',
+  10: 'alarm',
+  11: 'lease-checkpoint',
+};
+
+/**
+ * The request kind of a Normal entry from its top-level fields only (one
+ * per entry, millions per WAL: no nested decoding). Bytes that are not a
+ * well-formed message count as 'undecodable'; a v2 Request (fallback of
+ * etcd 3.4) has its Method in field 2 and counts as 'v2' too.
+ */
+export function peekRequestKind(data: Uint8Array | null): string {
   if (!data || data.length === 0) return 'empty';
-  const r = decodeInternalRequest(data);
-  return r ? r.kind : 'undecodable';
+  let i = 0;
+  const l = data.length;
+  let kind: string | null = null;
+  while (i < l) {
+    const tag = readVarint(data, i, l);
+    if (tag.next < 0) return 'undecodable';
+    i = tag.next;
+    const no = ((tag.lo >>> 3) | (tag.hi << 29)) | 0;
+    const wire = tag.lo & 7;
+    if (no <= 0) return 'undecodable';
+    if (wire === 0) {
+      const v = readVarint(data, i, l);
+      if (v.next < 0) return 'undecodable';
+      i = v.next;
+    } else if (wire === 2) {
+      const v = readVarint(data, i, l);
+      if (v.next < 0 || v.hi !== 0 || v.next + v.lo > l) return 'undecodable';
+      i = v.next + v.lo;
+      if (kind === null) {
+        if (REQUEST_KIND[no]) kind = REQUEST_KIND[no]!;
+        else if (no >= 1000 && no < 1300) kind = 'auth';
+      }
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else return 'undecodable';
+  }
+  if (i > l) return 'undecodable';
+  return kind ?? 'other';
 }
 
 function newFileInfo(f: WalFile): WalFileInfo {
@@ -330,21 +377,45 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
   /** Where ValidSnapshotEntries stopped quietly on io.ErrUnexpectedEOF (file position), if it did. */
   let vseQuietStop: { file: number; error: DecodeError } | null = null;
   let crc = 0;
+  const facts = newFacts(files.length);
+  let lastRun: ReadAllFacts['runs'][number] | null = null;
+  const fact = <T>(list: T[], item: T) => {
+    if (list.length < MAX_FACTS) list.push(item);
+    else facts.overflow = true;
+  };
   for (let i = 0; i < files.length; i++) {
     throwIfCancelled(opts.signal);
     const f = files[i]!;
     const fi = info.files[i]!;
     const detached = vseError !== null || vseQuietStop !== null;
+    let firstRecord = true;
     if (detached) fi.role = 'not-read';
     progress(bytesRead, f.rel);
     const src = await dir.open(f.name);
     let entryTermMin = Infinity;
     let entryTermMax = -Infinity;
     const r = await readWalFile(src, { isLast: i === files.length - 1, crc: detached ? 0 : crc, signal: opts.signal }, (rec) => {
-      if (rec.type === 2n) {
+      if (firstRecord) {
+        firstRecord = false;
+        facts.firstRecordIsCrc[i] = rec.type === RECORD_TYPE.crc;
+      }
+      if (!detached && (rec.type < 1 || rec.type > 5) && !facts.unknownTypes.some((u) => u.file === i)) fact(facts.unknownTypes, { file: i, offset: rec.offset, type: rec.type });
+      if (rec.type === 2) {
         const d = rec.data ? decodeEntry(rec.data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
-        if (!d.ok) return;
+        if (!d.ok) {
+          if (!detached && !facts.entryDecodeErrors.some((u) => u.file === i)) fact(facts.entryDecodeErrors, { file: i, offset: rec.offset, error: d.error });
+          return;
+        }
         const e = d.value;
+        if (!detached) {
+          if (lastRun && lastRun.file === i && e.index === lastRun.last + 1) {
+            lastRun.last = e.index;
+            lastRun.lastTerm = e.term;
+          } else {
+            lastRun = { file: i, offset: rec.offset, first: e.index, last: e.index, lastTerm: e.term };
+            fact(facts.runs, lastRun);
+          }
+        }
         fi.entries++;
         fi.firstEntryIndex ??= e.index;
         fi.lastEntryIndex = e.index;
@@ -363,14 +434,22 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
           if (st.confChanges.length < MAX_CONF_CHANGES) st.confChanges.push(...confChangesOf(e));
         }
       } else if (!detached) {
-        if (rec.type === 3n && rec.data) {
+        if (rec.type === 3 && rec.data) {
           const h = decodeHardState(rec.data);
           if (h.ok) st.hardState = h.value;
-        } else if (rec.type === 5n && rec.data && st.snapshots.length < MAX_SNAPSHOT_RECORDS) {
-          const s = decodeWalSnapshot(rec.data);
-          if (s.ok) st.snapshots.push({ index: s.value.index, term: s.value.term, file: f.rel, offset: rec.offset });
-        } else if (rec.type === 1n && rec.data) {
-          if (st.metadata === null) {
+        } else if (rec.type === 5) {
+          const s = rec.data ? decodeWalSnapshot(rec.data) : { ok: true as const, value: { index: 0, term: 0 } };
+          if (s.ok) {
+            if (st.snapshots.length < MAX_SNAPSHOT_RECORDS) st.snapshots.push({ index: s.value.index, term: s.value.term, file: f.rel, offset: rec.offset });
+            fact(facts.snapshots, { file: i, offset: rec.offset, index: s.value.index, term: s.value.term });
+          } else if (!facts.snapDecodeErrors.some((u) => u.file === i)) fact(facts.snapDecodeErrors, { file: i, offset: rec.offset, error: s.error });
+        } else if (rec.type === 1) {
+          const bytes = rec.data ?? new Uint8Array(0);
+          let v = facts.metaValues.findIndex((m) => bytesEqual(m, bytes));
+          if (v < 0 && facts.metaValues.length < 64) v = facts.metaValues.push(bytes.slice()) - 1;
+          if (v < 0) facts.overflow = true;
+          else fact(facts.metadata, { file: i, offset: rec.offset, value: v });
+          if (st.metadata === null && rec.data) {
             st.metadata = rec.data.slice();
             const m = decodeMetadata(rec.data);
             if (m.ok) {
@@ -497,10 +576,20 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
   addSeqGapFindings(findings, files, seqBreaks, 'info');
 
   // ---------------------------------------------------------------- pass 2: ReadAll from files[nameIndex]
-  const ra = await readAll(dir, files, nameIndex, openAt, opts);
+  // ReadAll from the facts when pass 1 decoded those files exactly as a fresh decoder would (it
+  // starts at file 0, or the file starts with a CRC record, which resets the chain either way).
+  const quietFrom = vseQuietStop === null || vseQuietStop.file >= nameIndex;
+  const sameDecode = nameIndex === 0 || facts.firstRecordIsCrc[nameIndex] === true;
+  const ra =
+    !opts.exactReadAll && !facts.overflow && quietFrom && sameDecode
+      ? readAllFromFacts(facts, files, nameIndex, openAt, vseQuietStop)
+      : await readAll(dir, files, nameIndex, openAt, opts);
   bytesRead += ra.bytesRead;
-  info.lastIndex = ra.lastIndex ?? info.lastIndex;
-  if (ra.lastIndex !== null) info.lastTerm = ra.lastTerm;
+  // The log etcd keeps (entries after the snapshot, overwrites applied); when ReadAll fails, the WAL's last entry.
+  if (ra.error === null && ra.lastIndex !== null) {
+    info.lastIndex = ra.lastIndex;
+    info.lastTerm = ra.lastTerm;
+  }
 
   const result = (readError: WalReadError | null): WalScan => ({ info, findings, readError, bytesRead, validSnapshots, openedAt: openAt });
 
@@ -661,6 +750,33 @@ interface ReadAllResult {
   bytesRead: number;
 }
 
+type SemanticStop = Extract<NonNullable<ReadAllResult['error']>, { kind: 'semantic' }>;
+
+function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, message: string, kind: WalReadErrorKind, params: Record<string, string | number>): SemanticStop {
+  return {
+    kind: 'semantic',
+    fileIndex,
+    finding: { severity: 'error', code, file: rel, offset, message, params, engineError },
+    readError: { kind, file: rel, offset, engineError, repairable: false, stage: 'read-all', fatalText: etcdFatalText('read-all', engineError) },
+  };
+}
+
+/** The ways ReadAll stops on a record that decoded: same texts from the streaming pass and from the summary. */
+const STOP = {
+  entryDecode: (i: number, rel: string, off: number, err: string) =>
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the entry record at byte ${off} passes its checksum but does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+  gap: (i: number, rel: string, off: number, index: number, prev: number) =>
+    semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, `${rel}: entry ${index} at byte ${off} follows entry ${prev} with entries missing in between. etcd stops with "wal: slice bounds out of range".`, 'other', { file: rel, offset: off, index, prev }),
+  metadata: (i: number, rel: string, off: number) =>
+    semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, `${rel}: the metadata record at byte ${off} names another member or cluster than the WAL files before it. etcd stops with "wal: conflicting metadata found": WAL files of two members are mixed in this directory.`, 'other', { file: rel, offset: off }),
+  snapDecode: (i: number, rel: string, off: number, err: string) =>
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the snapshot record at byte ${off} does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+  snapMismatch: (i: number, rel: string, off: number, index: number, term: number, snapTerm: number) =>
+    semantic(i, rel, off, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, `${rel}: the snapshot record at byte ${off} has index ${index} but term ${term}, while the loaded .snap has term ${snapTerm}. etcd stops with "wal: snapshot mismatch".`, 'other', { file: rel, offset: off, index, term, snapTerm }),
+  unknownType: (i: number, rel: string, off: number, type: number) =>
+    semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, `${rel}: the record at byte ${off} has type ${type}, which etcd does not know (its checksum is right). etcd stops with "unexpected block type ${type}".`, 'other', { file: rel, offset: off, type: String(type) }),
+};
+
 async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number, start: { index: number; term: number }, opts: RunOptions): Promise<ReadAllResult> {
   let metadata: Uint8Array | null = null;
   let match = false;
@@ -670,14 +786,9 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
   let lastTerm: number | null = null;
   let anyEntry = false;
   let bytesRead = 0;
-  let semantic: ReadAllResult['error'] = null;
-  const stopWith = (fileIndex: number, rel: string, offset: number, code: string, engineError: string, message: string, kind: WalReadErrorKind, params: Record<string, string | number>) => {
-    semantic = {
-      kind: 'semantic',
-      fileIndex,
-      finding: { severity: 'error', code, file: rel, offset, message, params, engineError },
-      readError: { kind, file: rel, offset, engineError, repairable: false, stage: 'read-all', fatalText: etcdFatalText('read-all', engineError) },
-    };
+  let semantic: SemanticStop | null = null;
+  const stopWith = (stop: SemanticStop) => {
+    semantic = stop;
     return false;
   };
   let decodeEnd: { file: number; end: FileEnd } | null = null;
@@ -687,17 +798,17 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
     const src = await dir.open(f.name);
     const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, signal: opts.signal }, (rec) => {
       switch (rec.type) {
-        case 2n: {
+        case 2: {
           const d = rec.data ? decodeEntry(rec.data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
           if (!d.ok) {
-            return stopWith(i, f.rel, rec.offset, 'wal.decode', `unmarshal should never fail (${d.error})`, `${f.rel}: the entry record at byte ${rec.offset} passes its checksum but does not decode (${d.error}); etcd panics.`, 'decode', { file: f.rel, offset: rec.offset, detail: d.error });
+            return stopWith(STOP.entryDecode(i, f.rel, rec.offset, d.error));
           }
           const e = d.value;
           if (e.index > start.index) {
             const up = e.index - start.index - 1;
             const len = anyEntry ? last - start.index : 0;
             if (up > len) {
-              return stopWith(i, f.rel, rec.offset, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, `${f.rel}: entry ${e.index} at byte ${rec.offset} follows entry ${anyEntry ? last : start.index} with entries missing in between. etcd stops with "wal: slice bounds out of range".`, 'other', { file: f.rel, offset: rec.offset, index: e.index, prev: anyEntry ? last : start.index });
+              return stopWith(STOP.gap(i, f.rel, rec.offset, e.index, anyEntry ? last : start.index));
             }
             last = e.index;
             lastTerm = e.term;
@@ -705,29 +816,29 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
           }
           return;
         }
-        case 3n:
+        case 3:
           return;
-        case 1n:
+        case 1:
           if (metadata !== null && !bytesEqual(metadata, rec.data ?? new Uint8Array(0))) {
-            return stopWith(i, f.rel, rec.offset, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, `${f.rel}: the metadata record at byte ${rec.offset} names another member or cluster than the WAL files before it. etcd stops with "wal: conflicting metadata found": WAL files of two members are mixed in this directory.`, 'other', { file: f.rel, offset: rec.offset });
+            return stopWith(STOP.metadata(i, f.rel, rec.offset));
           }
           metadata = (rec.data ?? new Uint8Array(0)).slice();
           return;
-        case 4n:
+        case 4:
           return; // the chain check is done by the file reader
-        case 5n: {
+        case 5: {
           const s = rec.data ? decodeWalSnapshot(rec.data) : { ok: true as const, value: { index: 0, term: 0 } };
-          if (!s.ok) return stopWith(i, f.rel, rec.offset, 'wal.decode', `unmarshal should never fail (${s.error})`, `${f.rel}: the snapshot record at byte ${rec.offset} does not decode (${s.error}); etcd panics.`, 'decode', { file: f.rel, offset: rec.offset, detail: s.error });
+          if (!s.ok) return stopWith(STOP.snapDecode(i, f.rel, rec.offset, s.error));
           if (s.value.index === start.index) {
             if (s.value.term !== start.term) {
-              return stopWith(i, f.rel, rec.offset, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, `${f.rel}: the snapshot record at byte ${rec.offset} has index ${start.index} but term ${s.value.term}, while the loaded .snap has term ${start.term}. etcd stops with "wal: snapshot mismatch".`, 'other', { file: f.rel, offset: rec.offset, index: start.index, term: s.value.term, snapTerm: start.term });
+              return stopWith(STOP.snapMismatch(i, f.rel, rec.offset, start.index, s.value.term, start.term));
             }
             match = true;
           }
           return;
         }
         default:
-          return stopWith(i, f.rel, rec.offset, 'wal.unknown-record-type', `unexpected block type ${rec.type}`, `${f.rel}: the record at byte ${rec.offset} has type ${rec.type}, which etcd does not know (its checksum is right). etcd stops with "unexpected block type ${rec.type}".`, 'other', { file: f.rel, offset: rec.offset, type: String(rec.type) });
+          return stopWith(STOP.unknownType(i, f.rel, rec.offset, rec.type));
       }
     });
     bytesRead += r.bytesRead;
@@ -739,6 +850,19 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
     }
   }
   const base = { lastIndex: anyEntry ? last : null, lastTerm, bytesRead, zeroFill: false };
+  const decodeError = decodeEnd && decodeEnd.end.kind === 'error' ? { file: decodeEnd.file, error: decodeEnd.end.error } : null;
+  return finishReadAll(base, semantic, decodeError, match, files, nameIndex, start);
+}
+
+function finishReadAll(
+  base: Pick<ReadAllResult, 'lastIndex' | 'lastTerm' | 'bytesRead' | 'zeroFill'>,
+  semantic: SemanticStop | null,
+  decodeError: { file: number; error: DecodeError } | null,
+  match: boolean,
+  files: WalFile[],
+  nameIndex: number,
+  start: { index: number; term: number },
+): ReadAllResult {
   if (semantic) return { ...base, error: semantic, afterRepair: null };
   const snapshotNotFound = (): WalReadError => ({
     kind: 'snapshot-not-found',
@@ -749,10 +873,7 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
     stage: 'read-all',
     fatalText: etcdFatalText('read-all', WAL_ERRORS.snapshotNotFound),
   });
-  if (decodeEnd && decodeEnd.end.kind === 'error') {
-    const { file, end } = decodeEnd;
-    return { ...base, error: { kind: 'decode', file, error: end.error }, afterRepair: match ? null : snapshotNotFound() };
-  }
+  if (decodeError) return { ...base, error: { kind: 'decode', file: decodeError.file, error: decodeError.error }, afterRepair: match ? null : snapshotNotFound() };
   if (!match) {
     const rel = files[nameIndex]!.rel;
     return {
@@ -777,6 +898,84 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
   return { ...base, error: null, afterRepair: null };
 }
 
+/**
+ * What pass 1 remembers so ReadAll need not read the files a second time:
+ * runs of consecutive entry indexes, metadata records, snapshot records and
+ * the records ReadAll would stop on. Bounded; `overflow` sends the scan back
+ * to a real second pass.
+ */
+interface ReadAllFacts {
+  firstRecordIsCrc: boolean[];
+  runs: { file: number; offset: number; first: number; last: number; lastTerm: number }[];
+  metadata: { file: number; offset: number; value: number }[];
+  metaValues: Uint8Array[];
+  unknownTypes: { file: number; offset: number; type: number }[];
+  entryDecodeErrors: { file: number; offset: number; error: string }[];
+  snapDecodeErrors: { file: number; offset: number; error: string }[];
+  snapshots: { file: number; offset: number; index: number; term: number }[];
+  overflow: boolean;
+}
+
+const MAX_FACTS = 200_000;
+
+function newFacts(files: number): ReadAllFacts {
+  return {
+    firstRecordIsCrc: new Array<boolean>(files).fill(false),
+    runs: [],
+    metadata: [],
+    metaValues: [],
+    unknownTypes: [],
+    entryDecodeErrors: [],
+    snapDecodeErrors: [],
+    snapshots: [],
+    overflow: false,
+  };
+}
+
+/** ReadAll from `files[k]` opened at `start`, computed from pass 1's facts (same result as `readAll`). */
+function readAllFromFacts(
+  facts: ReadAllFacts,
+  files: WalFile[],
+  k: number,
+  start: { index: number; term: number },
+  decodeError: { file: number; error: DecodeError } | null,
+): ReadAllResult {
+  const cands: { file: number; offset: number; stop: SemanticStop }[] = [];
+  const rel = (i: number) => files[i]!.rel;
+  let L = start.index;
+  let any = false;
+  let lastTerm: number | null = null;
+  for (const run of facts.runs) {
+    if (run.file < k || run.last <= start.index) continue;
+    if (run.first > start.index) {
+      const len = any ? L - start.index : 0;
+      if (run.first - start.index - 1 > len) {
+        cands.push({ file: run.file, offset: run.offset, stop: STOP.gap(run.file, rel(run.file), run.offset, run.first, any ? L : start.index) });
+        break;
+      }
+    }
+    L = run.last;
+    lastTerm = run.lastTerm;
+    any = true;
+  }
+  const metas = facts.metadata.filter((m) => m.file >= k);
+  const conflict = metas.find((m) => m.value !== metas[0]!.value);
+  if (conflict) cands.push({ file: conflict.file, offset: conflict.offset, stop: STOP.metadata(conflict.file, rel(conflict.file), conflict.offset) });
+  const unknown = facts.unknownTypes.find((u) => u.file >= k);
+  if (unknown) cands.push({ file: unknown.file, offset: unknown.offset, stop: STOP.unknownType(unknown.file, rel(unknown.file), unknown.offset, unknown.type) });
+  const ed = facts.entryDecodeErrors.find((u) => u.file >= k);
+  if (ed) cands.push({ file: ed.file, offset: ed.offset, stop: STOP.entryDecode(ed.file, rel(ed.file), ed.offset, ed.error) });
+  const sd = facts.snapDecodeErrors.find((u) => u.file >= k);
+  if (sd) cands.push({ file: sd.file, offset: sd.offset, stop: STOP.snapDecode(sd.file, rel(sd.file), sd.offset, sd.error) });
+  const mismatch = facts.snapshots.find((x) => x.file >= k && x.index === start.index && x.term !== start.term);
+  if (mismatch) cands.push({ file: mismatch.file, offset: mismatch.offset, stop: STOP.snapMismatch(mismatch.file, rel(mismatch.file), mismatch.offset, start.index, mismatch.term, start.term) });
+  cands.sort((a, b) => a.file - b.file || a.offset - b.offset);
+  const first = cands[0] ?? null;
+  const match = facts.snapshots.some((x) => x.file >= k && x.index === start.index && x.term === start.term && (!first || x.file < first.file || (x.file === first.file && x.offset < first.offset)));
+  const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0, zeroFill: false };
+  return finishReadAll(base, first?.stop ?? null, decodeError && decodeError.file >= k ? decodeError : null, match, files, k, start);
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -786,26 +985,26 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 // ---------------------------------------------------------------- inspection listing
 
 /** One line for a decoded record. */
-export function summarizeRecord(type: bigint, data: Uint8Array | null, crcField: number): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
+export function summarizeRecord(type: number, data: Uint8Array | null, crcField: number): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
   switch (type) {
-    case 1n: {
+    case 1: {
       const m = data ? decodeMetadata(data) : null;
       if (!m || !m.ok) return { summary: 'metadata (undecodable)', problem: m && !m.ok ? m.error : 'no data' };
       return { summary: `metadata node ${idHex(m.value.nodeId)} cluster ${idHex(m.value.clusterId)}` };
     }
-    case 3n: {
+    case 3: {
       const h = data ? decodeHardState(data) : null;
       if (!h || !h.ok) return { summary: 'HardState (undecodable)', problem: h && !h.ok ? h.error : 'no data' };
       return { summary: `HardState term ${h.value.term} vote ${idHex(h.value.vote)} commit ${h.value.commit}`, term: h.value.term };
     }
-    case 4n:
+    case 4:
       return { summary: `CRC ${hex32(crcField)}` };
-    case 5n: {
+    case 5: {
       const s = data ? decodeWalSnapshot(data) : { ok: true as const, value: { index: 0, term: 0 } };
       if (!s.ok) return { summary: 'snapshot (undecodable)', problem: s.error };
       return { summary: `snapshot index ${s.value.index} term ${s.value.term}`, index: s.value.index, term: s.value.term };
     }
-    case 2n: {
+    case 2: {
       const d = data ? decodeEntry(data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
       if (!d.ok) return { summary: 'entry (undecodable)', problem: d.error };
       const e = d.value;
@@ -837,7 +1036,7 @@ function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string
     length: rec.length,
     padding: rec.padding,
     type: recordTypeName(rec.type),
-    rawType: Number(BigInt.asIntN(32, rec.type)),
+    rawType: rec.type,
     crc: rec.crcAfter,
     crcOk,
     summary: s.summary,
@@ -874,7 +1073,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
     const r = nextRecord(win, winOff, st, false);
     if (r.kind === 'need') {
       const want = Math.max(r.until, Math.min(st.fileSize, st.offset + 4 * 1024 * 1024)) - st.offset;
-      win = await readRange(src, st.offset, want);
+      win = plain(await readRange(src, st.offset, want));
       winOff = st.offset;
       if (win.length < r.until - st.offset) st.fileSize = st.offset + win.length;
       continue;
@@ -884,7 +1083,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
       if (rec.number >= from) {
         let crcOk: boolean | null = true;
         let problem: string | null = null;
-        if (rec.type === BigInt(RECORD_TYPE.crc)) {
+        if (rec.type === RECORD_TYPE.crc) {
           // The chain value before this record is what the previous record left.
           crcOk = prevCrc === 0 ? null : rec.crcField === prevCrc;
           if (crcOk === false) problem = `${WAL_ERRORS.chainCrc}: carries ${hex32(rec.crcField)}, the records before end at ${hex32(prevCrc)}`;
@@ -924,7 +1123,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         length: frame?.length ?? 0,
         padding: frame?.padding ?? 0,
         type: typeName,
-        rawType: frame?.type !== null && frame?.type !== undefined ? Number(BigInt.asIntN(32, frame.type)) : 0,
+        rawType: frame?.type ?? 0,
         crc: frame?.crcComputed ?? st.crc,
         crcOk: e.failure === 'record-crc' || e.failure === 'torn' || e.failure === 'chain-crc' ? false : null,
         summary,
@@ -1025,7 +1224,7 @@ async function walkEntries(
         stopped = true;
         return false;
       }
-      if (rec.type !== 2n || !rec.data) return;
+      if (rec.type !== 2 || !rec.data) return;
       const d = decodeEntry(rec.data);
       if (!d.ok) return;
       return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
