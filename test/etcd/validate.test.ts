@@ -122,6 +122,22 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
     expect(r.summary).toContain('repairs this by itself');
   });
 
+  it('startup.wal-ends-early: no db and a zero length word mid-WAL: the entries after it are lost, by index', async () => {
+    const d = await copyOf('small');
+    await ETCD_DAMAGE_CASES.find((c) => c.name === 'several: db missing and a zero length word in the middle of the WAL (keys lost)')!.damage(d);
+    const r = await validatePath(d);
+    expect(r).toMatchObject({ startable: true, dataLoss: true });
+    const f = find(r, 'startup.wal-ends-early');
+    expect(f).toHaveLength(1);
+    const lastReadable = r.etcd!.wal!.lastIndex!;
+    // The last entry the intact golden WAL holds (independent parser): everything after the cut up to it is lost.
+    const goldenWal = path.join(g.goldens.small!.dir, 'member', 'wal', path.basename((await walFiles(d))[0]!));
+    const goldenLast = Math.max(...(await walFrames(goldenWal)).map((x) => x.index ?? 0));
+    expect(r.lost).toEqual([expect.objectContaining({ first: lastReadable + 1, last: goldenLast, coveredBySnapshot: false })]);
+    expect(f[0]!.params).toMatchObject({ ci: 0, from: lastReadable + 1, last: r.lost[0]!.last });
+    expect(r.etcd?.startup.selfRepairs.some((x) => x.startsWith('zero-fills member/wal/'))).toBe(true);
+  });
+
   it('layout: a lone db (layout.db-only), a --wal-dir (layout.wal-only), a member dir without wal/ (layout.no-wal-dir), leftovers (layout.leftover)', async () => {
     const lone = path.join(work, 'lone');
     await fs.mkdir(lone);

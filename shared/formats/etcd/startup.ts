@@ -65,6 +65,8 @@ export interface StartupFacts {
 export interface StartupVerdict {
   startable: boolean;
   dataLoss: boolean;
+  /** Raft indexes etcd drops that the db does not hold (with the file they were in). */
+  lost: { from: number; to: number; file: string } | null;
   startup: EtcdStartup;
   /** Start-up level findings (the decoders report the byte-level causes themselves). */
   findings: Finding[];
@@ -194,7 +196,8 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     findings.push(etcdFinding('warning', 'startup.wal-repaired', file, offset, { file, offset }, 'unexpected EOF'));
     // What the WAL reader counted is what survives the repair; entries past the
     // tear were never readable. They are lost only if the db does not hold them.
-    const unread = facts.walUnread?.cause === 'torn' ? { from: facts.walUnread.first, to: facts.walUnread.last } : null;
+    // The torn record itself cannot be read: it holds the entry right after the last readable one.
+    const unread = facts.walUnread?.cause === 'torn' ? { from: Math.min(facts.walUnread.first, (wal.lastIndex ?? 0) + 1), to: facts.walUnread.last } : null;
     const beyond = unread ?? (wal.tornTail ? walTornEntries(wal) : null);
     if (beyond && beyond.to > ci) {
       lost = { from: Math.max(beyond.from, ci + 1), to: beyond.to };
@@ -208,7 +211,8 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   const early = facts.walUnread?.cause === 'zero-word' ? facts.walUnread : null;
   if (early) selfRepairs.push(`zero-fills ${early.file} from byte ${early.offset} (entries ${early.first}..${early.last} there are erased)`);
   if (early && early.last > ci) {
-    lost = { from: Math.max(early.first, ci + 1), to: early.last };
+    // The record whose length word is zero cannot be framed either: it is the entry after the last readable one.
+    lost = { from: Math.max(Math.min(early.first, lastIndex + 1), ci + 1), to: early.last };
     findings.push(etcdFinding('error', 'startup.wal-ends-early', early.file, early.offset, { file: early.file, offset: early.offset, first: early.first, last: early.last, ci, from: lost.from }));
   }
 
@@ -270,9 +274,11 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
   else if (selfRepairs.length > 0 || findings.some((f) => f.severity !== 'info')) {
     summary = selfRepairs.length > 0 ? sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') }) : sayEtcd('etcd-verdict.summary.healthy');
   } else summary = sayEtcd('etcd-verdict.summary.healthy');
+  const lostFile = facts.walUnread?.file ?? facts.wal?.tornTail?.file ?? facts.wal?.files.at(-1)?.file ?? '';
   return {
     startable: o.startable,
     dataLoss: o.dataLoss,
+    lost: o.dataLoss && o.lost ? { ...o.lost, file: lostFile } : null,
     startup: {
       model: '3.4',
       chosenSnap: o.chosenSnap?.file ?? null,
@@ -316,6 +322,7 @@ function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
   return {
     startable: error === null,
     dataLoss: false,
+    lost: null,
     startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: error, selfRepairs: [], narrative: story.lines.map((l) => l.text), narrativeText: story.lines.map((l) => l.local) },
     findings,
     summary: summary.text,
@@ -340,6 +347,7 @@ function modelDbOnly(facts: StartupFacts): StartupVerdict {
   return {
     startable: fatal === null,
     dataLoss: false,
+    lost: null,
     startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: fatal, selfRepairs: [], narrative: story.lines.map((l) => l.text), narrativeText: story.lines.map((l) => l.local) },
     findings,
     summary: s.text,
@@ -360,6 +368,7 @@ function modelWalOnly(facts: StartupFacts): StartupVerdict {
   return {
     startable: fatal === null,
     dataLoss: false,
+    lost: null,
     startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: fatal, selfRepairs: e?.repairable ? [`truncates ${e.file} at byte ${e.offset}`] : [], narrative: story.lines.map((l) => l.text), narrativeText: story.lines.map((l) => l.local) },
     findings,
     summary: s.text,

@@ -140,7 +140,9 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     root: root.name,
     startable: verdict.startable,
     dataLoss: verdict.dataLoss,
-    lost: [],
+    lost: verdict.lost
+      ? [{ first: verdict.lost.from, last: verdict.lost.to, file: verdict.lost.file, coveredBySnapshot: false, reason: 'etcd drops these WAL entries at start-up and the db does not hold them' }]
+      : [],
     findings: sortFindings(findings),
     summary: verdict.summary,
     summaryText: verdict.summaryText,
