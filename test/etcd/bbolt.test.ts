@@ -29,7 +29,7 @@ interface Built {
 }
 
 /** A db shaped like etcd's: key (revisions with history and tombstones), members, meta. */
-async function buildDb(keys = 400): Promise<Built> {
+async function buildDb(keys = 400, extra: { alarms?: [bigint, number][]; badMember?: boolean; badRevisionKey?: boolean } = {}): Promise<Built> {
   const sink = memorySink();
   const w = new BboltWriter(sink, { pageSize: PS });
   const latest = new Map<string, { value: string; mod: number; tombstone: boolean }>();
@@ -50,9 +50,27 @@ async function buildDb(keys = 400): Promise<Built> {
     revs.push({ key: encodeRevisionKey({ main, sub: 0, tombstone: true }), value: encodeKeyValue({ key: enc.encode(k), createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n }) });
     latest.set(k, { value: '', mod: main, tombstone: true });
   }
+  if (extra.alarms) {
+    await w.bucket('alarm');
+    // etcdserverpb.AlarmMember {1 memberID, 2 alarm} as the key, empty value.
+    const am = ([id, a]: [bigint, number]) => {
+      const out: number[] = [0x08];
+      let v = id;
+      while (v >= 0x80n) {
+        out.push(Number(v & 0x7fn) | 0x80);
+        v >>= 7n;
+      }
+      out.push(Number(v), 0x10, a);
+      return Uint8Array.from(out);
+    };
+    const keys = extra.alarms.map(am).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    for (const k of keys) await w.put(k, new Uint8Array(0));
+  }
   await w.bucket('key');
   for (const r of revs) await w.put(r.key, r.value);
+  if (extra.badRevisionKey) await w.put(enc.encode('\xff-not-a-revision'), enc.encode('x'));
   await w.bucket('members');
+  if (extra.badMember) await w.put(enc.encode('0000000000000001'), enc.encode('not json'));
   await w.put(enc.encode('8e9e05c52164694d'), enc.encode('{"id":10276657743932975437,"peerURLs":["http://127.0.0.1:2380"],"name":"n1","clientURLs":["http://127.0.0.1:2379"]}'));
   await w.bucket('meta');
   const ci = new Uint8Array(8);
@@ -281,6 +299,122 @@ describe('the tree walk on synthetic dbs', () => {
     expect(guessBucket(enc.encode('consistent_index'), new Uint8Array(8), 0)).toBe('meta');
     const tree = await readMetaTree(src(bytes), 0);
     expect(tree!.problems.map((p) => p.code)).toContain('bbolt.multiple-references');
+  });
+});
+
+/** Rewrite both metas as etcd writes them on Linux: no synced freelist (every open walks the tree). */
+function unsynced(bytes: Uint8Array, patchMeta: Partial<{ pgid: bigint; root: bigint }> = {}): Uint8Array {
+  const out = bytes.slice();
+  for (const m of [0, 1] as const) {
+    const meta = decodeMeta(out.subarray(m * PS, (m + 1) * PS), m);
+    out.set(encodeMetaPage({ ...meta.fields, freelist: 0xffff_ffff_ffff_ffffn, ...patchMeta }, PS, m), m * PS);
+  }
+  return out;
+}
+
+function leafElement(bytes: Uint8Array, page: number, i: number) {
+  return decodeLeafElements(bytes.subarray(page * PS, (page + 1) * PS), i + 1)[i]!;
+}
+
+async function codesOf(bytes: Uint8Array): Promise<string[]> {
+  const scan = await inspectBbolt(src(bytes), 'db');
+  return [...new Set([...scan.findings.map((f) => f.code), ...scan.info.problems.map((p) => p.code)])];
+}
+
+describe('every bbolt and schema finding code, on a db damaged for it', () => {
+  it('tree walk codes', async () => {
+    const b = await buildDb(200);
+    const { branch, leaves } = firstBranch(b.bytes);
+    const n = b.bytes.length / PS;
+    const base = unsynced(b.bytes);
+    const root = decodeMeta(base.subarray(PS, 2 * PS), 1).rootPage;
+
+    let x = base.slice();
+    setU64(x, branch * PS + 16 + 8, BigInt(n + 5));
+    expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.freepages-fault', 'bbolt.page-beyond-file']));
+
+    x = base.slice();
+    setU64(x, leaves[1]! * PS, BigInt(n + 100));
+    expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.freepages-panic', 'bbolt.out-of-bounds', 'bbolt.header-id']));
+
+    x = base.slice();
+    x.fill(0, leaves[1]! * PS, (leaves[1]! + 1) * PS);
+    expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.freepages-panic', 'bbolt.invalid-type']));
+
+    x = base.slice();
+    new DataView(x.buffer).setUint32(leaves[1]! * PS + 16 + 4, 0x4000_0000, true);
+    expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.element-bounds', 'bbolt.element-beyond-file', 'bbolt.freepages-fault']));
+
+    x = base.slice();
+    const e = leafElement(x, leaves[2]!, 0);
+    x.fill(0, leaves[2]! * PS + e.at + e.keyPos, leaves[2]! * PS + e.at + e.keyPos + 8); // main revision 0: sorts before its branch key
+    expect(await codesOf(x)).toContain('bbolt.key-order');
+
+    // The root leaf's `members` bucket: a value too short, then an "inline" bucket with no page image.
+    const members = decodeLeafElements(base.subarray(root * PS, (root + 1) * PS), 3).find((el) => new TextDecoder().decode(el.key) === 'members')!;
+    x = base.slice();
+    new DataView(x.buffer).setUint32(root * PS + members.at + 12, 8, true);
+    expect(await codesOf(x)).toContain('bbolt.bucket-value');
+    x = base.slice();
+    setU64(x, root * PS + members.at + members.keyPos + members.keySize, 0n);
+    expect(await codesOf(x)).toContain('bbolt.inline-bucket');
+  });
+
+  it('buckets nested deeper than the walk follows', async () => {
+    // Pages 2..40: each a leaf with one sub-bucket pointing at the next page.
+    const pages = 42;
+    const bytes = new Uint8Array(pages * PS);
+    const { encodeLeafPage } = await import('../../shared/formats/etcd/bbolt-element');
+    for (let p = 2; p < pages; p++) {
+      const v = new Uint8Array(16);
+      new DataView(v.buffer).setBigUint64(0, BigInt(p + 1 < pages ? p + 1 : 0), true);
+      bytes.set(encodeLeafPage(p, [{ key: enc.encode(`b${p}`), value: p + 1 < pages ? v : new Uint8Array(16), flags: 1 }], PS), p * PS);
+    }
+    for (const m of [0, 1] as const) bytes.set(encodeMetaPage({ pageSize: PS, flags: 0, root: 2n, sequence: 0n, freelist: 0xffff_ffff_ffff_ffffn, pgid: BigInt(pages), txid: BigInt(m + 1) }, PS, m), m * PS);
+    expect(await codesOf(bytes)).toContain('bbolt.bucket-depth');
+  });
+
+  it('synced freelist codes', async () => {
+    const b = await buildDb(30);
+    const n = b.bytes.length / PS;
+    const x = new Uint8Array(b.bytes.length + PS);
+    x.set(b.bytes);
+    // Freelist page 2: ids [n, n] (a duplicate) and a claimed count far beyond its page.
+    const dv = new DataView(x.buffer);
+    dv.setUint16(2 * PS + 10, 2, true);
+    setU64(x, 2 * PS + 16, BigInt(n));
+    setU64(x, 2 * PS + 24, BigInt(n));
+    for (const m of [0, 1] as const) {
+      const meta = decodeMeta(x.subarray(m * PS, (m + 1) * PS), m);
+      x.set(encodeMetaPage({ ...meta.fields, pgid: BigInt(n + 1) }, PS, m), m * PS);
+    }
+    expect(await codesOf(x)).toContain('bbolt.already-freed');
+    dv.setUint16(2 * PS + 10, 0xffff, true);
+    setU64(x, 2 * PS + 16, 1_000_000n);
+    expect(await codesOf(x)).toContain('bbolt.freelist-bounds');
+    dv.setUint16(2 * PS + 10, 0, true);
+    expect(await codesOf(x)).toContain('bbolt.unreachable-unfreed');
+    dv.setUint16(2 * PS + 8, 0x02, true);
+    expect(await codesOf(x)).toContain('bbolt.freelist-invalid');
+  });
+
+  it('schema codes: alarms, undecodable members and revisions, size against the quota', async () => {
+    const b = await buildDb(20, { alarms: [[0x8e9e05c52164694dn, 1], [0x1234n, 2], [0x99n, 7]], badMember: true, badRevisionKey: true });
+    const scan = await inspectBbolt(src(b.bytes), 'db');
+    expect(scan.schema!.alarms).toEqual(expect.arrayContaining([{ memberId: '8e9e05c52164694d', alarm: 'NOSPACE' }, { memberId: '1234', alarm: 'CORRUPT' }, { memberId: '99', alarm: 'unknown(7)' }]));
+    const codes = scan.findings.map((f) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(['etcd.alarm-nospace', 'etcd.alarm-corrupt', 'etcd.alarm-other', 'etcd.member-decode', 'etcd.revision-key']));
+    const x = b.bytes.slice();
+    const { leaves } = firstBranch(x);
+    const e = leafElement(x, leaves[0]!, 1);
+    x[leaves[0]! * PS + e.at + e.keyPos + e.keySize] = 0x00;
+    const bad = await inspectBbolt(src(x), 'db');
+    expect(bad.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['etcd.kv-decode', 'etcd.mvcc-restore']));
+    expect(bad.info.mvccRestoreError).toBe('cannot unmarshal event: proto: KeyValue: illegal tag 0 (wire type 0)');
+    // A high-water mark at 90% of the 2 GiB quota.
+    const big = unsynced(b.bytes, { pgid: BigInt(Math.ceil((0.9 * 2 ** 31) / PS)) });
+    const near = await inspectBbolt(src(big), 'db');
+    expect(near.findings.find((f) => f.code === 'etcd.db-near-quota')).toMatchObject({ severity: 'warning', params: { quota: 2 ** 31 } });
   });
 });
 
