@@ -596,3 +596,31 @@ describe.skipIf(!HAVE_ETCD)('bbolt: damaged copies give the text real etcd 3.4 p
     });
   }
 });
+
+describe.skipIf(!HAVE_ETCD)('the NOSPACE alarm as etcd raised it', () => {
+  it('a db over its quota: the alarm etcdctl lists, read back from the alarm bucket', async () => {
+    const dir = path.join(root, 'nospace');
+    const node = await spawnEtcd({ dataDir: dir, extraArgs: ['--quota-backend-bytes', String(256 * 1024)] });
+    let listed = '';
+    try {
+      expect(await waitHealthy(node, 20_000)).toBe(true);
+      let refused = '';
+      for (let i = 0; i < 200 && !refused; i++) {
+        try {
+          await node.put(`/registry/configmaps/default/big-${i}`, 'z'.repeat(16 * 1024));
+        } catch (err) {
+          refused = (err as Error).message;
+        }
+      }
+      expect(refused).toMatch(/database space exceeded/);
+      listed = node.etcdctl(['alarm', 'list']).trim();
+    } finally {
+      await node.stop();
+    }
+    const scan = await inspectFile(path.join(dir, 'member', 'snap', 'db'));
+    // etcdctl prints the member id in decimal: `memberID:10276657743932975437 alarm:NOSPACE`.
+    const m = /memberID:(\d+) alarm:(\w+)/.exec(listed)!;
+    expect(scan.schema!.alarms).toEqual([{ memberId: BigInt(m[1]!).toString(16), alarm: m[2] }]);
+    expect(scan.findings.find((f) => f.code === 'etcd.alarm-nospace')!.params).toEqual({ alarm: 'NOSPACE', member: BigInt(m[1]!).toString(16) });
+  });
+});
