@@ -238,3 +238,36 @@ describe.skipIf(!haveEtcd)('WAL and .snap of a real etcd 3.4 data dir', () => {
     expect(scan.openedAt).toEqual({ index: choice.chosen!.index, term: choice.chosen!.term });
   });
 });
+
+describe.skipIf(!haveEtcd)('a --wal-dir outside the data dir', () => {
+  it('is scanned the same way: names relative to the WAL dir, the member and keys of the node', async () => {
+    const base = await tempDir('waldir');
+    try {
+      const walDir = path.join(base, 'separate-wal');
+      const node = await spawnEtcd({ dataDir: path.join(base, 'data'), extraArgs: ['--wal-dir', walDir] });
+      let memberId = '';
+      try {
+        if (!(await waitHealthy(node, 20_000))) throw new Error(node.output());
+        await writeKeys(node, 40, 0, 32);
+        memberId = (await node.status()).memberId;
+      } finally {
+        await node.stop();
+      }
+      expect(await fs.readdir(path.join(base, 'data', 'member'))).not.toContain('wal');
+      const before = await hashTree(walDir);
+      const dir = localDirectory(walDir);
+      try {
+        const s = await scanWal(dir, '');
+        expect(s.readError).toBeNull();
+        expect(s.info.files.map((f) => f.file)).toEqual(['0000000000000000-0000000000000000.wal']);
+        expect(s.info.nodeId).toBe(BigInt(memberId).toString(16));
+        expect(s.info.requestCounts.put).toBe(40);
+      } finally {
+        await dir.close();
+      }
+      expect(await hashTree(walDir)).toBe(before);
+    } finally {
+      await fs.rm(base, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
