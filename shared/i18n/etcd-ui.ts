@@ -23,6 +23,7 @@ export default defineCatalog(
     'etcdUi.crc.bad': 'bad',
 
     'etcdUi.startup.title': 'What etcd does when it starts',
+    'etcdUi.startup.titleRestore': 'What `etcdctl snapshot restore` does with it',
     'etcdUi.startup.input': 'Input',
     'etcdUi.startup.snap': 'Snapshot it loads',
     'etcdUi.startup.noSnap': 'none (WAL from the start)',
@@ -223,6 +224,7 @@ export default defineCatalog(
     'etcdUi.crc.bad': '错误',
 
     'etcdUi.startup.title': 'etcd 启动时会做什么',
+    'etcdUi.startup.titleRestore': '`etcdctl snapshot restore` 会如何处理它',
     'etcdUi.startup.input': '输入',
     'etcdUi.startup.snap': '加载的快照',
     'etcdUi.startup.noSnap': '无（从 WAL 开头读起）',

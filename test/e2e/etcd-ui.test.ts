@@ -265,6 +265,22 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a dropped snapshot.db that is no bbolt file gets a clear verdict, not a crash', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('drop-zone').waitFor();
+    await p.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'snapshot.db'));
+      document.querySelector('[data-testid="drop-zone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    expect(await verdictOf(p)).toBe('fails');
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(await p.getByTestId('findings').locator('li.finding[data-severity="error"]').count()).toBeGreaterThan(0);
+    expect(await p.getByTestId('findings').innerText()).toContain('snapshot.db');
+    await screenshot(p, 'etcd-garbage-snapshot-db');
+    expect(errors).toEqual([]);
+  });
+
   it('shows the etcd report in Chinese', async () => {
     const { page: p, errors } = await open('zh-CN');
     await p.getByRole('button', { name: /打开示例：etcd：bbolt 在第 0 页崩溃/ }).click();
