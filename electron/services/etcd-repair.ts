@@ -215,6 +215,65 @@ async function copyTree(src: string, dst: string, skip: (rel: string) => boolean
   return copied;
 }
 
+/**
+ * Bytes after the record where the WAL stops being readable: a torn last
+ * record (partly written, the rest zero) hides nothing; records after it do
+ * (a zeroed record or length word in the middle). Returns the offset of the
+ * first non-zero byte after the stopping record, or null when there is none.
+ */
+async function hiddenWalRecords(file: string, offset: number): Promise<number | null> {
+  const src = await openFileSource(file);
+  try {
+    const head = await src.read(offset, 8);
+    let end = offset;
+    if (head.length === 8) {
+      const lo = head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! * 0x1000000);
+      const hi = head[4]! | (head[5]! << 8) | (head[6]! << 16);
+      const len = lo + hi * 0x1_0000_0000;
+      const pad = (head[7]! & 0x80) !== 0 ? head[7]! & 0x07 : 0;
+      if (len > 0 && offset + 8 + len + pad <= src.size) end = offset + 8 + len + pad;
+      // A record cut by the end of the file is the torn last write itself: nothing after it.
+      else if (len > 0) return null;
+    }
+    for (let at = end; at < src.size; at += COPY_CHUNK) {
+      const chunk = await src.read(at, Math.min(COPY_CHUNK, src.size - at));
+      const i = chunk.findIndex((b) => b !== 0);
+      if (i >= 0) return at + i;
+    }
+    return null;
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * WAL records etcd cannot reach (after a torn record, a zero length word, a
+ * CRC error): entries there are lost when the db does not already hold them
+ * (its consistent index is at or below the WAL's last readable index); when
+ * the db goes further, some may be held by it, which is said as a warning.
+ */
+async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null, findings: Finding[]): Promise<EtcdRepairResult['lost']> {
+  const stop = scan.readError;
+  let where: { file: string; offset: number } | null = null;
+  if (stop && stop.file && stop.offset !== null && stop.kind !== 'no-wal') where = { file: stop.file, offset: stop.offset };
+  else {
+    const last = scan.info.files.at(-1);
+    if (last) where = { file: last.file, offset: last.validBytes };
+  }
+  if (!where) return [];
+  const abs = path.join(walDir, path.basename(where.file));
+  const hidden = existsSync(abs) ? await hiddenWalRecords(abs, where.offset) : null;
+  const later = scan.info.files.filter((f) => f.file > where!.file).length;
+  if (hidden === null && later === 0) return [];
+  const lastIndex = scan.info.lastIndex ?? 0;
+  const text = `${where.file}: etcd reads the WAL only up to byte ${where.offset}${stop ? ` (${stop.engineError})` : ' (a zero length word ends it)'}, but more records follow${hidden !== null ? ` at byte ${hidden}` : ''}${later > 0 ? ` and in ${later} later WAL files` : ''}: the entries after index ${lastIndex} cannot be read`;
+  if (dbCi !== null && dbCi > lastIndex) {
+    findings.push({ severity: 'warning', code: 'repair.wal-hidden-records', file: where.file, offset: where.offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` });
+    return [];
+  }
+  return [{ key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` }];
+}
+
 export function quarantineDirFor(outDir: string): string {
   return `${path.resolve(outDir)}${QUARANTINE_SUFFIX}`;
 }
@@ -269,23 +328,29 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     await copyFile(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
     actions.push({ kind: 'wal-truncate', file: `member/wal/${tornName}`, text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}` });
   }
+  if (walScan?.readError && !walScan.readError.repairable && walScan.readError.kind !== 'no-wal') {
+    const e = walScan.readError;
+    findings.push({
+      severity: 'error',
+      code: 'repair.wal-unreadable',
+      file: e.file,
+      offset: e.offset,
+      message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
+      engineError: e.fatalText ?? e.engineError,
+    });
+  }
   let salvage: SalvageReport | null = null;
   const dbOut = path.join(memberOut, 'snap', 'db');
-  const result = (dbStrategy: EtcdRepairResult['dbStrategy']): EtcdRepairResult => ({
-    input,
-    output: out,
-    quarantine,
-    dbStrategy,
-    actions,
-    salvage,
-    lost: salvage?.lost ?? [],
-    findings,
-  });
+  const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
+    const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
+    const walLoss = walScan && paths.walDir ? await walHiddenLoss(walScan, paths.walDir, dbCi, findings) : [];
+    return { input, output: out, quarantine, dbStrategy, actions, salvage, lost: [...walLoss, ...(salvage?.lost ?? [])], findings };
+  };
   try {
     if (strategy.strategy === 'unchanged' && paths.dbPath) {
       await copyFile(paths.dbPath, dbOut);
       actions.push({ kind: 'copy', file: 'member/snap/db', text: 'the db is intact: copied unchanged' });
-      return result('unchanged');
+      return await result('unchanged');
     }
     if (strategy.strategy === 'revert-meta' && paths.dbPath && strategy.revertTo !== null) {
       await copyFile(paths.dbPath, dbOut);
@@ -303,7 +368,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
         await src.close();
       }
       actions.push({ kind: 'revert-meta', file: 'member/snap/db', text: `${strategy.reason}: meta page ${strategy.revertTo} (the older transaction) copied over the newer one; etcd re-applies the newer writes from the WAL` });
-      return result('revert-meta');
+      return await result('revert-meta');
     }
     // Rebuild from the leaves and the WAL.
     if (paths.dbPath) {
@@ -336,7 +401,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       text: `${strategy.reason}: rebuilt the db from every readable leaf page${salvage.walReplay ? ` and WAL entries ${salvage.walReplay.from}..${salvage.walReplay.to}` : ''}: ${salvage.keysWritten} keys (${salvage.sources.tree} from the tree, ${salvage.sources['orphaned-leaf']} from cut-off leaves, ${salvage.sources.wal} from the WAL)`,
     });
     findings.push(...salvage.findings);
-    return result('rebuild');
+    return await result('rebuild');
   } finally {
     await walDirSrc?.close();
   }

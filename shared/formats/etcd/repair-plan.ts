@@ -23,6 +23,8 @@ export interface DbStrategyChoice {
   revertTo: 0 | 1 | null;
   /** The problem etcd would die on with the chosen meta. */
   crash: string | null;
+  /** consistent_index of the tree that is kept (unchanged / revert-meta). */
+  consistentIndex?: number | null;
 }
 
 const dec = new TextDecoder();
@@ -59,7 +61,14 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
   }
   const chosen = db.chosenMeta;
   const mine = await walkWithConsistentIndex(db, chosen);
-  if (clean(mine.walk)) return { strategy: 'unchanged', reason: 'the db tree is intact', revertTo: null, crash: null };
+  if (clean(mine.walk)) {
+    const min = opts.minConsistentIndex ?? 0;
+    if (mine.consistentIndex !== null && mine.consistentIndex < min) {
+      // etcd would look for <snapshot index>.snap.db ("failed to find database snapshot file").
+      return { strategy: 'rebuild', reason: `the db tree is intact but its consistent index ${mine.consistentIndex} is below the snapshot etcd loads (${min})`, revertTo: null, crash: null };
+    }
+    return { strategy: 'unchanged', reason: 'the db tree is intact', revertTo: null, crash: null, consistentIndex: mine.consistentIndex };
+  }
   const crash = mine.walk.crash ?? mine.walk.problems[0]?.text ?? 'damaged tree';
   const other = (1 - chosen) as 0 | 1;
   if (db.metas[other]?.ok) {
@@ -67,7 +76,7 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
     if (clean(older.walk)) {
       const min = opts.minConsistentIndex ?? 0;
       if (older.consistentIndex !== null && older.consistentIndex >= min) {
-        return { strategy: 'revert-meta', reason: `the newest transaction's tree is damaged (${crash}) but the older meta page's tree is intact`, revertTo: other, crash };
+        return { strategy: 'revert-meta', reason: `the newest transaction's tree is damaged (${crash}) but the older meta page's tree is intact`, revertTo: other, crash, consistentIndex: older.consistentIndex };
       }
       return {
         strategy: 'rebuild',

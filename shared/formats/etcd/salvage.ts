@@ -325,6 +325,16 @@ export class SalvageState {
     this.lostCount++;
     if (this.lost.length < MAX_LISTED) this.lost.push(loss);
   }
+  /**
+   * A damaged page or element. Not a loss by itself (it may hold history, or the
+   * WAL may hold its writes): losses are the revisions no page and no WAL entry
+   * brings back (`missingRevisions` after the replay).
+   */
+  damaged = 0;
+  addDamage(file: string, page: number, text: string): void {
+    this.damaged++;
+    if (this.damaged <= 100) this.addFinding({ severity: 'warning', code: 'salvage.damaged-page', file, offset: page * this.pageSize, message: `${text}; what it held is read from other pages or the WAL where possible`, params: { page } });
+  }
   addFinding(f: Finding): void {
     if (this.findings.length < MAX_LISTED) this.findings.push(f);
   }
@@ -391,11 +401,11 @@ function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, rea
 function scanLeafElements(state: SalvageState, span: Uint8Array, spanOffset: number, count: number, page: number, reachable: boolean, bucket: string | null, file: string, depth: number): void {
   const elements = decodeLeafElements(span, count);
   if (elements.length < count) {
-    state.addLoss({ key: null, revisions: null, page, reason: `page ${page}: ${count - elements.length} of ${count} elements lie outside the page` });
+    state.addDamage(file, page, `page ${page}: ${count - elements.length} of ${count} elements lie outside the page`);
   }
   for (const e of elements) {
     if (e.problem !== null) {
-      state.addLoss({ key: null, revisions: null, page, reason: `page ${page}: ${e.problem}` });
+      state.addDamage(file, page, `page ${page}: ${e.problem}`);
       continue;
     }
     if (e.flags & BUCKET_LEAF_FLAG) {
@@ -417,7 +427,7 @@ function scanLeafElements(state: SalvageState, span: Uint8Array, spanOffset: num
       if (noteRevision(state, e.key, e.value, valueOffset, page, reachable)) continue;
       if (bucket === 'key') {
         const rev = readRevision(e.key);
-        state.addLoss({ key: null, revisions: [rev.main, rev.main], page, reason: `page ${page} element ${e.index}: revision ${rev.main}_${rev.sub} holds no readable mvccpb.KeyValue` });
+        state.addDamage(file, page, `page ${page} element ${e.index}: revision ${rev.main}_${rev.sub} holds no readable mvccpb.KeyValue`);
         continue;
       }
     }
@@ -525,7 +535,7 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
       const recovered = state.keys.size + state.revisionsSeen.size > before;
       if (!recovered && tree.reachable[p] === 1) {
         state.unreadablePages++;
-        state.addLoss({ key: null, revisions: null, page: p, reason: `page ${p} is reached by the tree but is not a valid page (header id ${h.id}, flags 0x${h.flags.toString(16)})` });
+        state.addDamage(file, p, `page ${p} is reached by the tree but is not a valid page (header id ${h.id}, flags 0x${h.flags.toString(16)})`);
       }
       p++;
     }
@@ -581,6 +591,8 @@ export class Replayer {
   private nextRevision: number;
   applied = 0;
   gapFilled = 0;
+  /** Entries at or below the consistent index that wrote: the db's last this-many revisions are in the WAL. */
+  heldWriteEntries = 0;
   entries = 0;
   first: number | null = null;
   last: number | null = null;
@@ -819,6 +831,10 @@ export class Replayer {
       this.nextRevision++;
       this.gapFilled++;
     }
+    // Would this entry have produced a revision? (a put always; a delete when the key was there)
+    let writes_ = 0;
+    for (const [id, w] of writes) if (w.put !== null || this.state.keys.has(id)) writes_++;
+    if (writes_ > 0) this.heldWriteEntries++;
   }
 }
 
@@ -986,10 +1002,14 @@ export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: Sal
 
 async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOptions): Promise<void> {
   if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts);
+  const dbMaxRevision = state.maxRevision;
+  let replayedHeld: number | null = null;
 
   const missing = missingRevisions(state);
   if (input.wal) {
-    const replayer = new Replayer(state, input.db, state.sourceConsistentIndex);
+    // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
+    const ci = state.sourceConsistentIndex ?? (input.db && state.keys.size > 0 ? Number.MAX_SAFE_INTEGER : null);
+    const replayer = new Replayer(state, input.db, ci);
     const commit = input.walCommit ?? null;
     let lastProgress = 0;
     await input.wal(async (e) => {
@@ -1001,21 +1021,34 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
         opts.onProgress({ phase: 'salvage: replaying the WAL', bytesDone: replayer.entries, bytesTotal: 0, currentFile: null });
       }
     });
+    // Only when the WAL reaches back to before the consistent index does it vouch for the db's last revisions.
+    if (replayer.first !== null && state.sourceConsistentIndex !== null && replayer.first <= state.sourceConsistentIndex) replayedHeld = replayer.heldWriteEntries;
+    // Consistent index unknown (the meta bucket's page is gone) but the WAL starts at the cluster's first entry: it holds every write.
+    else if (replayer.first !== null && state.sourceConsistentIndex === null && replayer.first <= 1) replayedHeld = Number.MAX_SAFE_INTEGER;
     if (replayer.first !== null && replayer.last !== null) {
       state.walReplay = { from: replayer.first, to: replayer.last, entries: replayer.entries, applied: replayer.applied, gapFilled: replayer.gapFilled };
     }
   }
-  // Revisions no page holds: lost unless a WAL entry wrote the same key again (then the key is back, its old revision number is not).
+  // Revisions no page holds: lost, unless they fall in the span the WAL holds (its entries below the
+  // consistent index wrote the db's last revisions; replay brought those keys back, at new revision numbers).
   const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
-  for (const [a, b] of missing) {
+  const coveredFrom = replayedHeld === null ? Infinity : Math.max(2, dbMaxRevision - replayedHeld + 1);
+  for (const [a0, b] of missing) {
+    if (a0 >= coveredFrom) {
+      state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${a0}..${b} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: a0, to: b }));
+      continue;
+    }
+    const a = a0;
+    const bLost = Math.min(b, coveredFrom - 1);
+    if (bLost < b) state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${coveredFrom}..${b} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: coveredFrom, to: b }));
     state.addLoss({
       key: null,
-      revisions: [a, b],
+      revisions: [a, bLost],
       page: null,
       reason:
         walKeys > 0
-          ? `revisions ${a}..${b} are in no readable page; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing`
-          : `revisions ${a}..${b} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing`,
+          ? `revisions ${a}..${bLost} are in no readable page and older than the WAL; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing`
+          : `revisions ${a}..${bLost} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing`,
     });
   }
   if (state.keys.size === 0 && input.db) {
