@@ -50,8 +50,8 @@ async function makeCluster(root: string): Promise<void> {
   }
 }
 
-async function open(locale = 'en-US'): Promise<WatchedPage> {
-  const p = await openPage(browser, server.url, { locale });
+async function open(locale = 'en-US', colorScheme: 'light' | 'dark' = 'light'): Promise<WatchedPage> {
+  const p = await openPage(browser, server.url, { locale, colorScheme });
   pages.push(p);
   return p;
 }
@@ -303,6 +303,25 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await h.locator('[data-key="/registry/services/default/service-0003"]').click();
     await h.getByTestId('key-value').waitFor();
     await screenshot(h, 'etcd-healthy-zh');
+    expect(errors).toEqual([]);
+  });
+
+  it('reads in the dark theme too (page map colours come from the theme)', async () => {
+    const { page: p, errors } = await open('en-US', 'dark');
+    await p.getByRole('button', { name: /Open sample: etcd: bbolt panic at page 0/ }).click();
+    expect(await verdictOf(p)).toBe('fails');
+    await p.getByTestId('page-map').waitFor();
+    await p.getByTestId('page-next-problem').click();
+    await p.getByTestId('page-detail').getByTestId('page-parent-link').click();
+    await expect.poll(() => p.getByTestId('page-type').innerText()).toBe('branch');
+    // The canvas is drawn with the dark surface, not a white box.
+    const corner = await p.getByTestId('page-map').locator('canvas').evaluate((c) => {
+      const ctx = (c as HTMLCanvasElement).getContext('2d')!;
+      const d = ctx.getImageData((c as HTMLCanvasElement).width - 2, (c as HTMLCanvasElement).height - 2, 1, 1).data;
+      return [d[0], d[1], d[2]];
+    });
+    expect(Math.max(...corner)).toBeLessThan(80);
+    await screenshot(p, 'etcd-field-report-dark');
     expect(errors).toEqual([]);
   });
 });
