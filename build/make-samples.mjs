@@ -1,5 +1,5 @@
 // Regenerates resources/samples/ with real dqlite-demo runs (see build/make-samples.ts).
-// Usage: node build/make-samples.mjs   (needs dqlite-demo and the `dqlite` shell, Debian go-dqlite)
+// Usage: node build/make-samples.mjs [--etcd-only]   (needs dqlite-demo and the `dqlite` shell, Debian go-dqlite; etcd 3.4 for the etcd samples)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ try {
     logLevel: 'warning',
   });
   // The bundle lives in a temp dir, so tell it where the repository is.
-  const r = spawnSync(process.execPath, [bundle], {
+  const r = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, LIFEBOAT_REPO_ROOT: path.resolve(here, '..') },
   });

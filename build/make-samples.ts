@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import { keyMap, requireDqliteDemo, startNode, tryStart, writeKeys } from '../test/helpers/dqlite-demo';
 import { reconfigure } from '../test/helpers/dqlite-goldens';
 import { closedName, decodeMeta, encodeMeta, listSegments, parseClosedName, parseSnapshotName } from '../test/helpers/dqlite-files';
+import { ETCD_SAMPLE_INDEX, makeEtcdSamples } from './etcd-samples';
 
 /** MicroK8s' dqlite address: the samples look like a real node's backend dir. */
 const ADDRESS = '127.0.0.1:19001';
@@ -172,7 +173,44 @@ async function dirSize(dir: string): Promise<number> {
   return n;
 }
 
+/** Total bytes under `dir`, subdirectories included (etcd samples have member/wal, member/snap). */
+async function treeSize(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? await treeSize(p) : (await fs.stat(p)).size;
+  }
+  return n;
+}
+
+/** The etcd samples (`--etcd-only`: leaves the dqlite samples as they are). */
+async function etcdSamples(work: string): Promise<void> {
+  for (const sample of await makeEtcdSamples(work)) {
+    const dest = path.join(samplesDir, sample.id);
+    await fs.rm(dest, { recursive: true, force: true });
+    await fs.cp(sample.dir, dest, { recursive: true });
+    console.log(`${sample.id}: ${(await treeSize(dest)) / 1024} KiB; ${sample.note}`);
+  }
+}
+
+/** index.json with the etcd entries after the dqlite ones (replacing older etcd entries). */
+async function writeIndex(dqliteEntries: readonly object[] | null): Promise<void> {
+  const file = path.join(samplesDir, 'index.json');
+  const existing = dqliteEntries ?? (JSON.parse(await fs.readFile(file, 'utf8')) as { engine?: string }[]).filter((e) => e.engine !== 'etcd');
+  await fs.writeFile(file, `${JSON.stringify([...existing, ...ETCD_SAMPLE_INDEX], null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--etcd-only')) {
+    const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-samples-'));
+    try {
+      await etcdSamples(work);
+      await writeIndex(null);
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+    return;
+  }
   if (!requireDqliteDemo()) throw new Error('dqlite-demo is required to make the samples');
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-samples-'));
   try {
@@ -214,7 +252,8 @@ async function main(): Promise<void> {
         engine: 'dqlite',
       },
     ];
-    await fs.writeFile(path.join(samplesDir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+    await etcdSamples(work);
+    await writeIndex(index);
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }

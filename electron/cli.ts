@@ -1,7 +1,7 @@
 /**
  * `lifeboat` command line (bundled to dist/cli.cjs, run by bin/lifeboat.cjs).
  *
- *   lifeboat validate PATH [--node-path NODE_PATH] [--json]
+ *   lifeboat validate PATH... [--addresses a,b] [--node-path NODE_PATH] [--json]
  *   lifeboat repair PATH --out DIR [--json]
  *   lifeboat serve [--port N]
  *   lifeboat copy-out [user@]host:PATH --to DIR ...   (exit codes: see services/ssh/copy-out-cli.ts)
@@ -25,18 +25,32 @@ import type { ApiEvents } from '../shared/contract/api';
 import { startWebServer } from './web/server';
 import { copyOutCommand } from './services/ssh/copy-out-cli';
 import { LogsUsageError, logsCommand } from './cli-logs';
+import { EtcdCliUsageError, etcdRepairCommand, looksLikeEtcdDataDir, salvageCommand } from './cli-etcd-repair';
+import { etcdReports, printEtcdDetails, printMemberComparison } from './cli-etcd';
+import { applyAddressCheck } from '../shared/formats/etcd/cross-check';
+import { compareMembers } from '../shared/formats/etcd/members-compare';
 
 const EXIT_OK = 0;
 const EXIT_PROBLEMS = 1;
 const EXIT_USAGE = 2;
 
 const USAGE = `Usage:
-  lifeboat validate PATH [--node-path NODE_PATH] [--json]
-                                         check a data directory (read-only);
-                                         NODE_PATH: where this copy lives on the
+  lifeboat validate PATH... [--addresses a,b] [--json]
+                                         check a data directory (read-only): dqlite, or
+                                         etcd (data dir, member/, --wal-dir, db, snapshot.db);
+                                         several etcd members' dirs: a table of who holds
+                                         the newest data; --addresses: the node(s)' current
+                                         IPs, to find members registered at old ones
+                                         --node-path: where a dqlite copy lives on the
                                          node, named by the repair plan's commands
                                          (default: the MicroK8s backend path)
   lifeboat repair PATH --out DIR [--json] write a repaired copy of PATH into DIR
+                                         (dqlite, or an etcd data dir etcd starts on)
+  lifeboat salvage PATH --snapshot FILE [--json]
+                                         every readable etcd key into a snapshot.db that
+                                         etcdctl/etcdutl snapshot restore accept
+  lifeboat salvage PATH --out DIR [--format yaml|json]
+                                         every readable object as a file per resource/namespace
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
            [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]
@@ -48,12 +62,14 @@ const USAGE = `Usage:
                                          (exit 0 none found, 1 found)
   lifeboat --help | --version
 
-Exit codes: 0 healthy (would start, no data loss), 1 problems found, 2 usage or I/O error.`;
+Exit codes: 0 healthy (would start, no data loss), 1 problems found, 2 usage or I/O error
+(or not a datastore directory).`;
 
 class UsageError extends Error {}
 
 /** Exit code for a finished validation. */
 export function verdictExitCode(report: ValidationReport): number {
+  if (report.engine === 'unknown') return EXIT_USAGE;
   const errors = report.findings.some((f) => f.severity === 'error');
   return report.startable && !report.dataLoss && !errors ? EXIT_OK : EXIT_PROBLEMS;
 }
@@ -163,14 +179,43 @@ async function validateInWorker(absPath: string, onProgress?: (p: Progress) => v
 async function runValidate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, 'node-path': { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, addresses: { type: 'string' }, 'node-path': { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length !== 1) throw new UsageError('validate needs exactly one PATH');
+  if (positionals.length === 0) throw new UsageError('validate needs a PATH (several PATHs compare etcd members)');
+  const addresses = (values.addresses ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (values.addresses !== undefined && addresses.length === 0) throw new UsageError('--addresses needs a comma-separated list, e.g. --addresses 172.18.0.7,172.18.0.8');
   const nodePath = values['node-path'];
   if (nodePath !== undefined && !isNodePath(nodePath)) throw new UsageError('--node-path must be an absolute path on the node, e.g. /var/snap/microk8s/current/var/kubernetes/backend');
-  const target = positionals[0];
+  if (nodePath !== undefined && positionals.length > 1) throw new UsageError('--node-path names one copy: validate one PATH with it');
+  const reports: ValidationReport[] = [];
+  for (const target of positionals) {
+    const report = await validateOne(target, addresses, nodePath);
+    if (typeof report === 'number') return report;
+    reports.push(report);
+  }
+  if (reports.length === 1) {
+    const report = reports[0]!;
+    if (values.json) out(JSON.stringify(report));
+    else printValidated(report);
+    return verdictExitCode(report);
+  }
+  const members = compareMembers(etcdReports(reports));
+  if (values.json) {
+    out(JSON.stringify({ reports, members }));
+  } else {
+    for (const r of reports) {
+      printValidated(r);
+      out();
+    }
+    printMemberComparison(members, out);
+  }
+  return Math.max(...reports.map(verdictExitCode));
+}
+
+/** Validate one PATH in the worker; a number is the exit code of an I/O failure (already reported). */
+async function validateOne(target: string, addresses: string[], nodePath: string | undefined): Promise<ValidationReport | number> {
   let dir;
   try {
     dir = await openLocalTarget(target);
@@ -192,9 +237,10 @@ async function runValidate(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   progress.done();
-  if (isFile) {
+  if (isFile && report.engine === 'dqlite') {
     // The loader's verdict depends on every file around this one (metadata,
     // neighbouring segments, snapshots): say so, or it reads like a real verdict.
+    // (etcd says it itself: layout.db-only, or a snapshot.db's restore verdict.)
     report.findings.push({
       severity: 'info',
       code: 'input.single-file',
@@ -204,13 +250,20 @@ async function runValidate(args: string[]): Promise<number> {
         'Only this one file was examined. Whether the engine starts depends on the whole data directory: validate the directory, e.g. /var/snap/microk8s/current/var/kubernetes/backend.',
     });
   }
-  if (values.json) {
-    out(JSON.stringify(report));
-  } else {
-    printReport(report, 'Validated');
-    printPlan(report.dqlite?.repair);
+  if (report.engine === 'etcd' && addresses.length > 0) report = applyAddressCheck(report, addresses);
+  return report;
+}
+
+function printValidated(report: ValidationReport): void {
+  if (report.engine === 'unknown') {
+    // No verdict for something that is not a datastore: say what was looked for.
+    out(`Validated: ${report.root}`);
+    out(report.summary);
+    return;
   }
-  return verdictExitCode(report);
+  printReport(report, 'Validated');
+  if (report.etcd) printEtcdDetails(report.etcd, out);
+  else printPlan(report.dqlite?.repair);
 }
 
 /** Is `child` equal to or inside `parent`? Both must be absolute and resolved. */
@@ -257,7 +310,8 @@ async function runRepair(args: string[]): Promise<number> {
   }
   // Repair knows dqlite only: never "repair" (copy and bless) anything else.
   const names = await fs.readdir(srcReal).catch(() => [] as string[]);
-  if (!looksLikeDqliteDirectory(names)) {
+  const etcd = looksLikeEtcdDataDir(names);
+  if (!etcd && !looksLikeDqliteDirectory(names)) {
     process.stderr.write(
       `lifeboat: ${src} is not a dqlite data directory (no segments, snapshots or metadata files); nothing to repair. Run \`lifeboat validate ${src}\` for details.\n`,
     );
@@ -275,6 +329,7 @@ async function runRepair(args: string[]): Promise<number> {
       return EXIT_USAGE;
     }
   }
+  if (etcd) return etcdRepairCommand(srcReal, outReal, values.json ?? false, out);
   const progress = progressPrinter();
   let result: Awaited<ReturnType<typeof writeRepairedCopy>>;
   try {
@@ -355,6 +410,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runValidate(rest);
       case 'repair':
         return await runRepair(rest);
+      case 'salvage':
+        return await salvageCommand(rest, out);
       case 'serve':
         return await runServe(rest);
       case 'copy-out':
@@ -379,7 +436,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
     const code = (err as { code?: unknown }).code;
-    if (err instanceof UsageError || err instanceof LogsUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof LogsUsageError || err instanceof EtcdCliUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }

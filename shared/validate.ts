@@ -1,37 +1,45 @@
 /**
- * Engine detection and dispatch. dqlite (libraft) directories are validated
- * by shared/formats/dqlite; etcd support comes later, so anything else is
- * reported as engine 'unknown' with a finding, never an exception.
+ * Engine detection and dispatch: dqlite (libraft) directories go to
+ * shared/formats/dqlite, etcd inputs (data dir, member dir, --wal-dir, lone
+ * db, snapshot.db) to shared/formats/etcd. Anything else is engine 'unknown':
+ * "not a datastore directory" with what was looked for, never a start-up
+ * verdict (`startable` is false but means nothing there; the CLI and the UI
+ * show "not a datastore" for engine 'unknown').
  */
 import type { DirectorySource } from './bytes/byte-source';
 import type { RunOptions } from './contract/progress';
 import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
+import { looksLikeEtcdEntries } from './formats/etcd/layout';
+import { validateEtcdDirectory } from './formats/etcd/validate';
 
-export async function validateDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
-  const t0 = Date.now();
-  const names = (await dir.list()).map((e) => e.name);
-  if (looksLikeDqliteDirectory(names)) return validateDqliteDirectory(dir, opts);
-  const etcdLike = names.includes('member') || names.some((n) => n.endsWith('.wal') || n.endsWith('.snap') || n === 'db');
+/** What the dispatcher looks for, said when it finds none of it. */
+export const NOT_A_DATASTORE_MESSAGE =
+  'Not a datastore directory: found no dqlite files (closed or open segments NNN-NNN / open-N, snapshot-*.meta, metadata1/2) and no etcd files (member/, wal/ or snap/, *.wal, *.snap, a bbolt db or snapshot.db).';
+
+export function notADatastore(name: string, elapsedMs: number): ValidationReport {
   return {
     engine: 'unknown',
-    root: dir.name,
+    root: name,
     startable: false,
     dataLoss: false,
     lost: [],
-    findings: [
-      {
-        severity: 'error',
-        code: etcdLike ? 'engine.etcd-not-supported' : 'engine.unknown',
-        file: null,
-        offset: null,
-        message: etcdLike
-          ? 'This looks like an etcd data directory; etcd validation is not available yet.'
-          : 'No dqlite segments, snapshots or metadata files found: this is not a dqlite data directory.',
-      },
-    ],
-    summary: etcdLike ? 'etcd data directory: validation not available yet.' : 'Not a recognised datastore directory.',
+    findings: [{ severity: 'info', code: 'engine.unknown', file: null, offset: null, message: NOT_A_DATASTORE_MESSAGE }],
+    summary: NOT_A_DATASTORE_MESSAGE,
+    summaryText: { key: 'finding.engine.unknown.message' },
     bytesRead: 0,
-    elapsedMs: Date.now() - t0,
+    elapsedMs,
   };
+}
+
+export async function validateDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
+  const t0 = Date.now();
+  const entries = await dir.list();
+  const names = entries.map((e) => e.name);
+  if (looksLikeDqliteDirectory(names)) return validateDqliteDirectory(dir, opts);
+  if (looksLikeEtcdEntries(entries)) {
+    const report = await validateEtcdDirectory(dir, opts, entries);
+    if (report) return report;
+  }
+  return notADatastore(dir.name, Date.now() - t0);
 }

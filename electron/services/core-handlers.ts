@@ -43,6 +43,11 @@ export function createCoreHandlers(deps: CoreDeps): PartialHandlers {
       const p = paramsObject(params);
       return deps.validation.batches(p.jobId, p.file);
     },
+    'etcd.query': async (params, ctx) => {
+      const p = paramsObject(params);
+      // The result's type follows the query's kind; the worker produced it from the same union.
+      return (await deps.validation.etcdQuery(p.jobId, p.query, ctx)) as never;
+    },
     'listing.analyze': async (params) => {
       const { text } = paramsObject(params);
       if (typeof text !== 'string') throw new ApiError('bad-params', 'text must be a string');

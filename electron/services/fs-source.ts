@@ -35,6 +35,8 @@ export async function openFileSource(filePath: string): Promise<ByteSource & { c
  */
 export function localDirectory(dirPath: string): DirectorySource & { close(): Promise<void> } {
   const open = new Map<string, Promise<ByteSource & { close(): Promise<void> }>>();
+  /** Subdirectories handed out (etcd's member/wal): closed with this one, so their files are too. */
+  const children: (DirectorySource & { close(): Promise<void> })[] = [];
   const self: DirectorySource & { close(): Promise<void> } = {
     name: path.basename(path.resolve(dirPath)),
     async list(): Promise<DirEntry[]> {
@@ -64,12 +66,18 @@ export function localDirectory(dirPath: string): DirectorySource & { close(): Pr
       return p;
     },
     async subdir(name: string) {
-      return localDirectory(path.join(dirPath, name));
+      if (name.includes('/') || name.includes('\\') || name === '..' || name === '.' || name === '') {
+        throw new Error(`not a plain directory name: ${name}`);
+      }
+      const child = localDirectory(path.join(dirPath, name));
+      children.push(child);
+      return child;
     },
     async close() {
       const all = [...open.values()];
       open.clear();
-      await Promise.allSettled(all.map(async (p) => (await p).close()));
+      const subs = children.splice(0);
+      await Promise.allSettled([...all.map(async (p) => (await p).close()), ...subs.map((c) => c.close())]);
     },
   };
   return self;

@@ -21,6 +21,8 @@ import { Worker } from 'node:worker_threads';
 import { MAX_READ, type ByteSource, type DirEntry, type DirectorySource } from '../../shared/bytes/byte-source';
 import type { SourceRef } from '../../shared/contract/api';
 import type { BatchSummary } from '../../shared/contract/dqlite';
+import type { EtcdQuery } from '../../shared/contract/etcd';
+import { parseEtcdQuery } from '../../shared/formats/etcd/query';
 import type { Progress, RunOptions } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import { ApiError } from './api-error';
@@ -98,6 +100,8 @@ export interface ValidationServiceOptions {
 }
 
 const MAX_FILE_NAME = 255;
+/** Subdirectory depth a worker may ask for (etcd: member/wal, member/snap). */
+const MAX_SUBDIR_DEPTH = 8;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -159,23 +163,49 @@ function isOffset(v: unknown): v is number {
  * checked (plain names, bounded reads): the worker is ours, but its requests
  * are driven by the bytes of the directory being validated.
  */
-function serveIo(worker: Worker, dir: DirectorySource): void {
+function serveIo(worker: Worker, root: DirectorySource): void {
   const files = new Map<string, Promise<ByteSource>>();
-  const openFile = (name: string): Promise<ByteSource> => {
-    let p = files.get(name);
+  const dirs = new Map<string, Promise<DirectorySource>>([['', Promise.resolve(root)]]);
+  /** A subdirectory of the root by plain components (etcd's member/wal), opened once. */
+  const dirAt = (parts: unknown): Promise<DirectorySource> => {
+    if (parts === undefined) return Promise.resolve(root);
+    if (!Array.isArray(parts) || parts.length > MAX_SUBDIR_DEPTH || !parts.every(isPlainName)) {
+      return Promise.reject(new Error('not a plain subdirectory path'));
+    }
+    let key = '';
+    let p = Promise.resolve(root);
+    for (const part of parts as string[]) {
+      key += `/${part}`;
+      let next = dirs.get(key);
+      if (!next) {
+        next = p.then((d) => {
+          if (!d.subdir) throw new Error(`${d.name} cannot open subdirectories`);
+          return d.subdir(part);
+        });
+        dirs.set(key, next);
+        const k = key;
+        next.catch(() => dirs.delete(k));
+      }
+      p = next;
+    }
+    return p;
+  };
+  const openFile = (parts: unknown, name: string): Promise<ByteSource> => {
+    const key = `${Array.isArray(parts) ? parts.join('/') : ''}/${name}`;
+    let p = files.get(key);
     if (!p) {
-      p = dir.open(name);
-      files.set(name, p);
-      p.catch(() => files.delete(name));
+      p = dirAt(parts).then((d) => d.open(name));
+      files.set(key, p);
+      p.catch(() => files.delete(key));
     }
     return p;
   };
   const answer = async (req: IoRequest): Promise<IoReply> => {
-    if (req.op === 'list') return { type: 'io-reply', id: req.id, ok: true, entries: await dir.list() };
+    if (req.op === 'list') return { type: 'io-reply', id: req.id, ok: true, entries: await (await dirAt(req.dir)).list() };
     if (!isPlainName(req.file)) throw new Error('not a plain file name');
-    if (req.op === 'open') return { type: 'io-reply', id: req.id, ok: true, size: (await openFile(req.file)).size };
+    if (req.op === 'open') return { type: 'io-reply', id: req.id, ok: true, size: (await openFile(req.dir, req.file)).size };
     if (!isOffset(req.offset) || !isOffset(req.length)) throw new Error(`bad read ${String(req.offset)}+${String(req.length)}`);
-    const src = await openFile(req.file);
+    const src = await openFile(req.dir, req.file);
     const got = await src.read(req.offset, Math.min(req.length, MAX_READ));
     // A fresh, exactly-sized buffer so it can be transferred rather than copied again.
     const bytes = got.byteOffset === 0 && got.byteLength === got.buffer.byteLength && got.buffer instanceof ArrayBuffer ? got : got.slice();
@@ -415,7 +445,46 @@ export class ValidationService {
     if (!segments || !segments.some((s) => s.file === fileParam)) {
       throw new ApiError('unknown-file', `${fileParam} is not a segment of this report`);
     }
-    // A remote segment is read again over the same connection (it must still be up).
+    const request = (remote: RemoteDirectory | null) => this.request(job.source, remote, fileParam);
+    return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'batches' ? msg.batches : undefined), 'batch listing');
+  }
+
+  /**
+   * One etcd query (WAL records, page map, page, keys, value) over a finished
+   * etcd job's source, answered in a worker of its own like `batches`. The
+   * query is checked here and again against the report in the worker.
+   */
+  async etcdQuery(jobIdParam: unknown, queryParam: unknown, ctx?: CallContext): Promise<unknown> {
+    if (typeof jobIdParam !== 'string') throw new ApiError('bad-params', 'jobId must be a string');
+    let query: EtcdQuery;
+    try {
+      query = parseEtcdQuery(queryParam);
+    } catch (e) {
+      throw new ApiError('bad-params', errorText(e));
+    }
+    const job = this.jobs.get(jobIdParam);
+    if (!job) throw new ApiError('unknown-job', `no validation job ${jobIdParam}`);
+    if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
+    const report = job.report;
+    if (report.engine !== 'etcd' || !report.etcd) throw new ApiError('not-etcd', 'this validation is not of an etcd data directory');
+    const request = (remote: RemoteDirectory | null): WorkerRequest =>
+      job.source.kind === 'local'
+        ? { type: 'etcd-query', path: job.source.path, report, query }
+        : { type: 'etcd-query-remote', name: remote?.name ?? job.source.path, report, query };
+    return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'etcd-query' ? msg.result : undefined), 'etcd query');
+  }
+
+  /**
+   * A short-lived worker reading a finished job's source again (a remote one
+   * over the same connection, which must still be up) and answering one request.
+   */
+  private async sideWorker<T>(
+    job: Job,
+    ctx: CallContext | undefined,
+    request: (remote: RemoteDirectory | null) => WorkerRequest,
+    pick: (msg: WorkerReply) => T | undefined,
+    what: string,
+  ): Promise<T> {
     const remote =
       job.source.kind === 'remote'
         ? await (await this.remoteSources()).openDirectory(job.source.connectionId, job.source.path, ctx ?? job.ctx, { sudo: job.source.sudo })
@@ -430,14 +499,15 @@ export class ValidationService {
     this.extraWorkers.add(worker);
     if (remote) serveIo(worker, remote);
     try {
-      return await new Promise<BatchSummary[]>((resolve, reject) => {
+      return await new Promise<T>((resolve, reject) => {
         worker.on('message', (msg: WorkerReply) => {
-          if (msg.type === 'batches') resolve(msg.batches);
+          const value = pick(msg);
+          if (value !== undefined) resolve(value);
           else if (msg.type === 'error') reject(new ApiError('failed', msg.message));
         });
-        worker.on('error', (err) => reject(new ApiError('failed', `batch listing crashed: ${errorText(err)}`)));
-        worker.on('exit', (code) => reject(new ApiError('failed', `batch listing stopped (exit code ${code})`)));
-        worker.postMessage(this.request(job.source, remote, fileParam));
+        worker.on('error', (err) => reject(new ApiError('failed', `${what} crashed: ${errorText(err)}`)));
+        worker.on('exit', (code) => reject(new ApiError('failed', `${what} stopped (exit code ${code})`)));
+        worker.postMessage(request(remote));
       });
     } finally {
       this.extraWorkers.delete(worker);

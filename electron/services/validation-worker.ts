@@ -12,8 +12,10 @@ import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/b
 import type { Progress, RunOptions } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { BatchSummary } from '../../shared/contract/dqlite';
+import type { EtcdQuery } from '../../shared/contract/etcd';
 import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
+import { answerEtcdQuery } from '../../shared/formats/etcd/query';
 import { openLocalTarget } from './fs-source';
 
 export type WorkerRequest =
@@ -22,14 +24,21 @@ export type WorkerRequest =
   /** Validate the parent's remote directory through `io` requests; `name` is its display name. */
   | { type: 'validate-remote'; name: string; nodePath?: RunOptions['nodePath'] }
   | { type: 'batches-remote'; name: string; file: string }
+  /** Answer one etcd query over the source `report` was made from (local path, or the parent's remote directory). */
+  | { type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery }
+  | { type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery }
   | IoReply
   | { type: 'cancel' };
 
-/** A byte request to the parent (remote sources). */
+/**
+ * A byte request to the parent (remote sources). `dir` names a subdirectory
+ * of the remote root by its plain components (`['member', 'wal']`); absent
+ * for the root itself.
+ */
 export type IoRequest =
-  | { type: 'io'; id: number; op: 'list' }
-  | { type: 'io'; id: number; op: 'open'; file: string }
-  | { type: 'io'; id: number; op: 'read'; file: string; offset: number; length: number };
+  | { type: 'io'; id: number; op: 'list'; dir?: string[] }
+  | { type: 'io'; id: number; op: 'open'; file: string; dir?: string[] }
+  | { type: 'io'; id: number; op: 'read'; file: string; offset: number; length: number; dir?: string[] };
 
 export type IoReply =
   | { type: 'io-reply'; id: number; ok: true; entries?: DirEntry[]; size?: number; bytes?: Uint8Array }
@@ -39,6 +48,7 @@ export type WorkerReply =
   | { type: 'progress'; progress: Progress }
   | { type: 'report'; report: ValidationReport }
   | { type: 'batches'; batches: BatchSummary[] }
+  | { type: 'etcd-query'; result: unknown }
   | { type: 'error'; message: string; cancelled: boolean }
   | IoRequest;
 
@@ -49,7 +59,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-type IoAsk = { op: 'list' } | { op: 'open'; file: string } | { op: 'read'; file: string; offset: number; length: number };
+type IoAsk = ({ op: 'list' } | { op: 'open'; file: string } | { op: 'read'; file: string; offset: number; length: number }) & { dir?: string[] };
 
 /** Requests to the parent, matched to replies by id. */
 class IoChannel {
@@ -74,18 +84,22 @@ class IoChannel {
   }
 }
 
-/** The parent's remote directory, seen from the worker. */
-function remoteDirectory(name: string, io: IoChannel): DirectorySource {
+/**
+ * The parent's remote directory, seen from the worker; `dir` is the path of
+ * a subdirectory below the remote root (etcd's `member/wal`), [] for the root.
+ */
+function remoteDirectory(name: string, io: IoChannel, dir: string[] = []): DirectorySource {
   const opened = new Map<string, Promise<ByteSource>>();
+  const at = dir.length > 0 ? { dir } : {};
   return {
     name,
     async list() {
-      return (await io.ask({ op: 'list' })).entries ?? [];
+      return (await io.ask({ op: 'list', ...at })).entries ?? [];
     },
     open(file: string) {
       let p = opened.get(file);
       if (!p) {
-        p = io.ask({ op: 'open', file }).then((r) => {
+        p = io.ask({ op: 'open', file, ...at }).then((r) => {
           const size = r.size ?? 0;
           const src: ByteSource = {
             name: file,
@@ -93,7 +107,7 @@ function remoteDirectory(name: string, io: IoChannel): DirectorySource {
             async read(offset: number, length: number): Promise<Uint8Array> {
               if (offset < 0 || length < 0) throw new RangeError(`bad read ${offset}+${length}`);
               if (length === 0 || offset >= size) return new Uint8Array(0);
-              return (await io.ask({ op: 'read', file, offset, length })).bytes ?? new Uint8Array(0);
+              return (await io.ask({ op: 'read', file, offset, length, ...at })).bytes ?? new Uint8Array(0);
             },
           };
           return src;
@@ -102,6 +116,9 @@ function remoteDirectory(name: string, io: IoChannel): DirectorySource {
         p.catch(() => opened.delete(file));
       }
       return p;
+    },
+    async subdir(sub: string) {
+      return remoteDirectory(sub, io, [...dir, sub]);
     },
   };
 }
@@ -115,10 +132,11 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     last = now;
     reply({ type: 'progress', progress });
   };
-  if (req.type === 'validate-remote' || req.type === 'batches-remote') {
+  if (req.type === 'validate-remote' || req.type === 'batches-remote' || req.type === 'etcd-query-remote') {
     const dir = remoteDirectory(req.name, io);
     if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
-    else reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal }) });
+    else if (req.type === 'batches-remote') reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal }) });
+    else reply({ type: 'etcd-query', result: await answerEtcdQuery(dir, req.report, req.query) });
     return;
   }
   const target = await openLocalTarget(req.path);
@@ -126,9 +144,11 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     if (req.type === 'validate') {
       const report = await validateDirectory(target, { signal, onProgress, nodePath: req.nodePath });
       reply({ type: 'report', report });
-    } else {
+    } else if (req.type === 'batches') {
       const batches = await listSegmentBatches(target, req.file, { signal });
       reply({ type: 'batches', batches });
+    } else {
+      reply({ type: 'etcd-query', result: await answerEtcdQuery(target, req.report, req.query) });
     }
   } finally {
     await target.close();

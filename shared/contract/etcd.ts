@@ -196,6 +196,13 @@ export interface BboltInfo {
   openError: string | null;
   /** The panic etcd would print at start-up, `freepages: failed to get all reachable pages (page 0: invalid type: meta)`. */
   freepagesPanic: string | null;
+  /**
+   * After bbolt opens, etcd's mvcc restore unmarshals every revision in `key`:
+   * the fatal text of the first that fails (`cannot unmarshal event: proto:
+   * KeyValue: illegal tag 0 (wire type 0)`, printed as `C | mvcc: …`); null when
+   * all decode or etcd stops earlier (open error, freepages panic).
+   */
+  mvccRestoreError?: string | null;
   /** Problems in the chosen meta's tree, in the order bbolt's check would report them (capped; see `problemCount`). */
   problems: BboltProblem[];
   problemCount: number;

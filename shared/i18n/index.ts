@@ -13,11 +13,13 @@ import samples from './samples';
 import ssh from './ssh';
 import logs from './logs';
 import dqliteText from './dqlite-text';
+import etcdText from './etcd-text';
+import etcdUi from './etcd-ui';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};

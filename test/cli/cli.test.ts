@@ -73,8 +73,8 @@ describe('usage', () => {
   it.each([
     [['frobnicate'], /unknown command: frobnicate/],
     [[], /Usage:/],
-    [['validate'], /exactly one PATH/],
-    [['validate', 'a', 'b'], /exactly one PATH/],
+    [['validate'], /needs a PATH/],
+    [['validate', '/tmp', '--addresses', ''], /--addresses needs a comma-separated list/],
     [['validate', '/tmp', '--bogus'], /bogus/],
     [['repair', '/tmp'], /--out DIR/],
     [['serve', '--port', 'abc'], /--port/],

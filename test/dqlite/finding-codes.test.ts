@@ -311,10 +311,18 @@ describe('membership codes', () => {
 });
 
 describe('engine codes', () => {
-  it('engine.etcd-not-supported: an etcd member directory is named as etcd, not as healthy', async () => {
-    const r = await validateDirectory(memoryDirectory('etcd', { 'member/wal/0000000000000000-0000000000000000.wal': new Uint8Array(64), db: new Uint8Array(16) }));
-    expect(r).toMatchObject({ engine: 'unknown', startable: false });
-    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['engine.etcd-not-supported', 'error']]);
+  it('engine.unknown: a directory that is neither engine is "not a datastore", never a start-up verdict', async () => {
+    const r = await validateDirectory(memoryDirectory('tmp', { 'notes.txt': enc('hello'), 'photo.png': new Uint8Array(10) }));
+    expect(r).toMatchObject({ engine: 'unknown', dataLoss: false });
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['engine.unknown', 'info']]);
+    expect(r.summary).toContain('Not a datastore directory');
+    expect(r.summary).toContain('*.wal');
+  });
+
+  it('an etcd input is validated as etcd (a lone 16-byte db: bbolt cannot open it)', async () => {
+    const r = await validateDirectory(memoryDirectory('etcd', { db: new Uint8Array(16) }));
+    expect(r).toMatchObject({ engine: 'etcd', startable: false });
+    expect(r.etcd?.startup.fatalError).toContain('invalid database');
   });
 });
 

@@ -323,17 +323,17 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
   it('reports a dropped loose file as an unknown engine, calmly', async () => {
     const { page: p, errors } = await page();
     await p.getByTestId('drop-zone').waitFor();
-    // A drop built in page context: one file that is no datastore (e.g. an etcd snapshot.db later).
+    // A drop built in page context: one file that is no datastore (a *.db is taken for etcd: see etcd-ui.test.ts).
     await p.evaluate(() => {
       const dt = new DataTransfer();
-      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'snapshot.db'));
+      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'state.sqlite'));
       const zone = document.querySelector('[data-testid="drop-zone"]');
       zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     });
     const verdict = p.getByTestId('verdict');
     await verdict.waitFor({ timeout: 30_000 });
     expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
-    expect(await verdict.innerText()).toContain('snapshot.db');
+    expect(await verdict.innerText()).toContain('state.sqlite');
     await p.getByRole('heading', { name: 'Nothing to check here' }).waitFor();
     await screenshot(p, 'drop-unknown-file');
     expect(errors).toEqual([]);

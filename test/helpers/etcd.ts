@@ -273,11 +273,13 @@ export interface TryStartResult {
   output: string;
   /** The fatal/panic line (`C | ...` text after the package, or the `panic: ...` text), when it failed. */
   fatal: string | null;
-  /** All keys it served at the current revision (only when started). */
+  /** All keys it served at the current revision (only when started and the range read succeeded). */
   keys: Map<string, string> | null;
+  /** It started, but reading every key failed (etcd crashed or answered an error): the error. */
+  readError?: string;
 }
 
-/** The fatal line etcd printed: capnslog `C | pkg: text`, zap `"level":"fatal"`, or a Go `panic: text`. */
+/** The fatal line etcd printed: capnslog `C | pkg: text`, zap `"level":"fatal"`, a Go `panic: text`, or the runtime's `fatal error: fault (SIGBUS)`. */
 export function fatalLine(output: string): string | null {
   const panic = /^panic: (.+)$/m.exec(output);
   if (panic) return panic[1]!.trim();
@@ -285,6 +287,12 @@ export function fatalLine(output: string): string | null {
   if (crit) return crit[1]!.trim();
   const zap = /"level":"(?:fatal|panic)".*?"msg":"([^"]*)"(?:.*?"error":"([^"]*)")?/m.exec(output);
   if (zap) return zap[2] ? `${zap[1]}: ${zap[2]}` : zap[1]!;
+  // The Go runtime's own crash (a bbolt read past the mapping: SIGBUS/SIGSEGV), not a panic.
+  const runtime = /^fatal error: (.+)$/m.exec(output);
+  if (runtime) {
+    const signal = /^\[signal (SIG[A-Z]+)/m.exec(output);
+    return `fatal error: ${runtime[1]!.trim()}${signal ? ` (${signal[1]})` : ''}`;
+  }
   return null;
 }
 
@@ -302,7 +310,15 @@ export async function tryStartEtcd(opts: EtcdOptions, timeoutMs = 20_000): Promi
       const output = node.output();
       return { started: false, hung: !exited, exitCode: node.exit?.code ?? null, output, fatal: fatalLine(output), keys: null };
     }
-    const keys = await node.range('');
+    let keys: Map<string, string>;
+    try {
+      keys = await node.range('');
+    } catch (err) {
+      // Healthy, then failed serving the keys (e.g. a panic on a damaged bbolt page reached only by a read).
+      const exited = await node.waitExit(2000);
+      const output = node.output();
+      return { started: true, hung: false, exitCode: exited ? (node.exit?.code ?? null) : null, output, fatal: fatalLine(output), keys: null, readError: (err as Error).message };
+    }
     return { started: true, hung: false, exitCode: null, output: node.output(), fatal: null, keys };
   } finally {
     await node.stop();
@@ -375,6 +391,43 @@ export async function makeGolden(dir: string, spec: GoldenSpec): Promise<EtcdGol
   const keys = await node.range('');
   const { revision } = await node.status();
   if (spec.kill) await node.kill();
+  else await node.stop();
+  const endpoint = node.endpoint;
+  return {
+    dir,
+    endpoint,
+    keys,
+    revision,
+    startOptions(copyDir: string): EtcdOptions {
+      return { dataDir: copyDir, name: endpoint.name, host: endpoint.host, clientPort: endpoint.clientPort, peerPort: endpoint.peerPort };
+    },
+  };
+}
+
+/**
+ * Like `makeGolden`, but the caller writes the data (`write` gets the running
+ * node) and may name the member; for data that is not `testKey`/`testValue`.
+ */
+export async function makeGoldenWith(
+  dir: string,
+  opts: { snapshotCount?: number; name?: string; kill?: boolean },
+  write: (node: EtcdNode) => Promise<void>,
+): Promise<EtcdGolden> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const node = await spawnEtcd({ dataDir: dir, snapshotCount: opts.snapshotCount, name: opts.name });
+  if (!(await waitHealthy(node, 20_000))) {
+    await node.stop();
+    throw new Error(`etcd did not start for the golden dir:\n${node.output()}`);
+  }
+  try {
+    await write(node);
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  const keys = await node.range('');
+  const { revision } = await node.status();
+  if (opts.kill) await node.kill();
   else await node.stop();
   const endpoint = node.endpoint;
   return {

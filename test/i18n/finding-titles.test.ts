@@ -11,9 +11,11 @@ import { MESSAGES } from '../../shared/i18n';
 
 const root = path.resolve(__dirname, '../..');
 const SOURCES = [
-  ...readdirSync(path.join(root, 'shared/formats/dqlite'))
-    .filter((n) => n.endsWith('.ts'))
-    .map((n) => path.join('shared/formats/dqlite', n)),
+  ...['shared/formats/dqlite', 'shared/formats/etcd'].flatMap((dir) =>
+    readdirSync(path.join(root, dir))
+      .filter((n) => n.endsWith('.ts'))
+      .map((n) => path.join(dir, n)),
+  ),
   'shared/validate.ts',
 ];
 
@@ -28,6 +30,11 @@ export function emittedCodes(sources: Record<string, string>): Map<string, strin
   for (const [file, src] of Object.entries(sources)) {
     // `code: 'x.y'` or `code: cond ? 'x.y' : …` (the other branch is found by the prefix pass below).
     for (const m of src.matchAll(/\bcode:\s*(?:[A-Za-z0-9_.!?() ]*\?\s*)?'([a-z0-9-]+)\.([a-z0-9.-]+)'/g)) {
+      prefixes.add(m[1]);
+      if (!where.has(`${m[1]}.${m[2]}`)) where.set(`${m[1]}.${m[2]}`, file);
+    }
+    // etcd's finding helper: `etcdFinding('warning', 'startup.no-wal', …)`.
+    for (const m of src.matchAll(/\betcdFinding\(\s*'(?:error|warning|info)',\s*'([a-z0-9-]+)\.([a-z0-9.-]+)'/g)) {
       prefixes.add(m[1]);
       if (!where.has(`${m[1]}.${m[2]}`)) where.set(`${m[1]}.${m[2]}`, file);
     }
@@ -87,7 +94,7 @@ describe('finding titles', () => {
 /** Test files that count as a unit or engine test of a finding code (not this catalog test). */
 function testSources(): string {
   const out: string[] = [];
-  for (const sub of ['dqlite', 'oracle', 'cli', 'lz4', 'web']) {
+  for (const sub of ['dqlite', 'etcd', 'oracle', 'cli', 'lz4', 'web']) {
     const d = path.join(root, 'test', sub);
     for (const n of readdirSync(d)) if (n.endsWith('.test.ts')) out.push(readFileSync(path.join(d, n), 'utf8'));
   }

@@ -4,6 +4,7 @@
  * this client's finished copy jobs. Another client's connections and jobs do
  * not exist for it.
  */
+import type { DirectorySource } from '../../../shared/bytes/byte-source';
 import type { RemoteDirectory, RemoteSources } from '../remote-sources';
 import type { LiveConnection, SshConnectionService } from './connection-service';
 import type { CopyOutService } from './copy-out-service';
@@ -22,10 +23,30 @@ async function openSudoDirectory(connections: SshConnectionService, c: LiveConne
     await dir.close();
     throw explainSudoError(e);
   }
+  return explained(dir, label, dirPath, (e) => explainSudoError(e));
+}
+
+/**
+ * A remote directory whose errors are explained (`explain(error, path)`), its
+ * subdirectories too (etcd reads member/wal and member/snap below the data
+ * dir); closing it closes them (the underlying source tracks its children).
+ */
+function explained(
+  dir: DirectorySource & { close(): Promise<void> },
+  name: string,
+  dirPath: string,
+  explain: (e: unknown, where: string) => unknown,
+): RemoteDirectory {
   return {
-    name: label,
-    list: () => dir.list().catch((e: unknown) => Promise.reject(explainSudoError(e))),
-    open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSudoError(e))),
+    name,
+    list: () => dir.list().catch((e: unknown) => Promise.reject(explain(e, dirPath))),
+    open: (file) => dir.open(file).catch((e: unknown) => Promise.reject(explain(e, `${dirPath}/${file}`))),
+    async subdir(sub: string) {
+      const where = `${dirPath}/${sub}`;
+      if (!dir.subdir) throw new Error(`${dirPath} cannot open subdirectories`);
+      const child = await dir.subdir(sub).catch((e: unknown) => Promise.reject(explain(e, where)));
+      return explained(child as DirectorySource & { close(): Promise<void> }, sub, where, explain);
+    },
     close: () => dir.close(),
   };
 }
@@ -58,12 +79,7 @@ export function createRemoteSources(connections: SshConnectionService, copies: C
           throw explainSftpError(e, `${dirPath}/${firstFile.name}`, who);
         }
       }
-      return {
-        name: label,
-        list: () => dir.list().catch((e: unknown) => Promise.reject(explainSftpError(e, dirPath, who))),
-        open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSftpError(e, `${dirPath}/${name}`, who))),
-        close: () => dir.close(),
-      };
+      return explained(dir, label, dirPath, (e, where) => explainSftpError(e, where, who));
     },
     copyOutput(jobId, ctx) {
       return copies.output(jobId, ctx);

@@ -3,6 +3,8 @@
  * (dropped files) or in the back end (samples, local paths).
  */
 import type { BatchSummary } from '../../../shared/contract/dqlite';
+import type { EtcdQuery, EtcdQueryResult } from '../../../shared/contract/etcd';
+import type { MemberDirsResult } from '../../../shared/formats/etcd/member-dirs';
 import type { Progress } from '../../../shared/contract/progress';
 import type { ValidationReport } from '../../../shared/contract/report';
 import type { LifeboatClient, SourceRef } from '../../../shared/contract/api';
@@ -13,6 +15,8 @@ export interface JobCallbacks {
   onProgress(p: Progress): void;
   onDone(report: ValidationReport): void;
   onFailed(error: string, cancelled: boolean): void;
+  /** Dropped folders only: it held several etcd members (one per subfolder). */
+  onMembers?(result: MemberDirsResult): void;
 }
 
 export interface ValidationJob {
@@ -20,6 +24,8 @@ export interface ValidationJob {
   readonly origin: 'local' | 'backend';
   cancel(): void;
   batches(file: string): Promise<BatchSummary[]>;
+  /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand (`member`: one subfolder of a several-members job). */
+  etcdQuery<Q extends EtcdQuery>(query: Q, member?: string): Promise<EtcdQueryResult<Q>>;
 }
 
 /** If the worker does not confirm a cancel in time (stuck in a long read), it is terminated. */
@@ -30,6 +36,7 @@ let nextJob = 1;
 let nextRequest = 1;
 const jobListeners = new Map<string, JobCallbacks>();
 const batchRequests = new Map<number, { resolve(b: BatchSummary[]): void; reject(e: Error): void }>();
+const queryRequests = new Map<number, { resolve(r: unknown): void; reject(e: Error): void }>();
 
 function ensureWorker(): Worker {
   if (worker) return worker;
@@ -46,6 +53,13 @@ function ensureWorker(): Worker {
         l?.onDone(msg.report);
         break;
       }
+      case 'done-members': {
+        const l = jobListeners.get(msg.jobId);
+        jobListeners.delete(msg.jobId);
+        if (l?.onMembers) l.onMembers(msg.result);
+        else if (l) l.onDone(msg.result.members[0].report);
+        break;
+      }
       case 'failed': {
         const l = jobListeners.get(msg.jobId);
         jobListeners.delete(msg.jobId);
@@ -60,6 +74,14 @@ function ensureWorker(): Worker {
         batchRequests.get(msg.requestId)?.reject(new Error(msg.error));
         batchRequests.delete(msg.requestId);
         break;
+      case 'etcd-query-result':
+        queryRequests.get(msg.requestId)?.resolve(msg.result);
+        queryRequests.delete(msg.requestId);
+        break;
+      case 'etcd-query-failed':
+        queryRequests.get(msg.requestId)?.reject(new Error(msg.error));
+        queryRequests.delete(msg.requestId);
+        break;
     }
   });
   w.addEventListener('error', (ev) => {
@@ -71,6 +93,8 @@ function ensureWorker(): Worker {
     }
     for (const r of batchRequests.values()) r.reject(new Error(text));
     batchRequests.clear();
+    for (const r of queryRequests.values()) r.reject(new Error(text));
+    queryRequests.clear();
     w.terminate();
     if (worker === w) worker = null;
   });
@@ -107,6 +131,13 @@ export function startLocalValidation(input: PickedInput, cb: JobCallbacks): Vali
       return new Promise<BatchSummary[]>((resolve, reject) => {
         batchRequests.set(requestId, { resolve, reject });
         send({ type: 'batches', requestId, jobId: id, file });
+      });
+    },
+    etcdQuery<Q extends EtcdQuery>(query: Q, member?: string) {
+      const requestId = nextRequest++;
+      return new Promise<EtcdQueryResult<Q>>((resolve, reject) => {
+        queryRequests.set(requestId, { resolve: (r) => resolve(r as EtcdQueryResult<Q>), reject });
+        send({ type: 'etcd-query', requestId, jobId: id, query, ...(member !== undefined ? { member } : {}) });
       });
     },
   };
@@ -158,6 +189,10 @@ export async function startBackendValidation(client: LifeboatClient, source: Sou
     },
     batches(file: string) {
       return client.call('validation.batches', { jobId: id, file });
+    },
+    async etcdQuery<Q extends EtcdQuery>(query: Q, member?: string) {
+      if (member !== undefined) throw new Error('several members are only validated from a dropped folder');
+      return (await client.call('etcd.query', { jobId: id, query })) as EtcdQueryResult<Q>;
     },
   };
 }

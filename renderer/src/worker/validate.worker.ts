@@ -6,7 +6,10 @@
  */
 import { validateDirectory } from '../../../shared/validate';
 import { listSegmentBatches } from '../../../shared/formats/dqlite/validate';
+import { answerEtcdQuery, parseEtcdQuery } from '../../../shared/formats/etcd/query';
+import { validateMemberDirs } from '../../../shared/formats/etcd/member-dirs';
 import type { DirectorySource } from '../../../shared/bytes/byte-source';
+import type { ValidationReport } from '../../../shared/contract/report';
 import type { Progress } from '../../../shared/contract/progress';
 import { pickedDirectory } from '../lib/file-source';
 import { PROGRESS_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol';
@@ -15,6 +18,10 @@ interface Job {
   id: string;
   dir: DirectorySource;
   abort: AbortController;
+  /** Set when it finished: etcd queries are checked against it. */
+  report?: ValidationReport;
+  /** Several members (subfolder name -> report), when the folder held them. */
+  members?: Map<string, ValidationReport>;
 }
 
 let current: Job | null = null;
@@ -46,9 +53,16 @@ async function runValidation(jobId: string, msg: Extract<ToWorker, { type: 'vali
   try {
     const report = await validateDirectory(job.dir, { onProgress, signal: job.abort.signal });
     if (job.abort.signal.aborted) throw new Error('cancelled');
+    // No datastore at the top: maybe one etcd member per subfolder.
+    const members = report.engine === 'unknown' ? await validateMemberDirs(job.dir, { onProgress, signal: job.abort.signal }) : null;
+    if (job.abort.signal.aborted) throw new Error('cancelled');
     flush();
+    job.report = report;
     lastFinished = job;
-    post({ type: 'done', jobId, report });
+    if (members) {
+      job.members = new Map(members.members.map((m) => [m.name, m.report]));
+      post({ type: 'done-members', jobId, result: members });
+    } else post({ type: 'done', jobId, report });
   } catch (e) {
     const cancelled = job.abort.signal.aborted;
     post({ type: 'failed', jobId, error: cancelled ? 'cancelled' : errorText(e), cancelled });
@@ -71,6 +85,23 @@ async function loadBatches(msg: Extract<ToWorker, { type: 'batches' }>): Promise
   }
 }
 
+async function etcdQuery(msg: Extract<ToWorker, { type: 'etcd-query' }>): Promise<void> {
+  const job = lastFinished?.id === msg.jobId ? lastFinished : null;
+  if (!job?.report) {
+    post({ type: 'etcd-query-failed', requestId: msg.requestId, error: 'This validation is no longer loaded; validate the folder again.' });
+    return;
+  }
+  try {
+    const memberReport = msg.member !== undefined ? job.members?.get(msg.member) : undefined;
+    if (msg.member !== undefined && (!memberReport || !job.dir.subdir)) throw new Error(`no member ${msg.member} in this validation`);
+    const dir = msg.member !== undefined && job.dir.subdir ? await job.dir.subdir(msg.member) : job.dir;
+    const result = await answerEtcdQuery(dir, memberReport ?? job.report, parseEtcdQuery(msg.query));
+    post({ type: 'etcd-query-result', requestId: msg.requestId, result });
+  } catch (e) {
+    post({ type: 'etcd-query-failed', requestId: msg.requestId, error: errorText(e) });
+  }
+}
+
 self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   switch (msg.type) {
@@ -82,6 +113,9 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
       break;
     case 'batches':
       void loadBatches(msg);
+      break;
+    case 'etcd-query':
+      void etcdQuery(msg);
       break;
   }
 });

@@ -1,0 +1,147 @@
+/**
+ * The etcd side of `lifeboat repair` and `lifeboat salvage`:
+ *
+ *   lifeboat salvage PATH --snapshot FILE [--json]
+ *       every readable key of PATH (data dir, member dir, db, snapshot.db) into
+ *       a new snapshot.db that `etcdctl snapshot restore` / `etcdutl snapshot
+ *       restore` accept without --skip-hash-check;
+ *   lifeboat salvage PATH --out DIR [--format yaml|json]
+ *       every readable object exported per resource and namespace;
+ *   lifeboat repair PATH --out DIR [--json]      (PATH an etcd data dir)
+ *       a repaired copy of the data dir that etcd starts on.
+ *
+ * Exit codes: 0 everything recovered, 1 written but something was lost (or
+ * the output is not startable), 2 usage or I/O error.
+ */
+import { existsSync, promises as fs, realpathSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { EtcdRepairResult, SalvageReport } from '../shared/contract/etcd-repair';
+import { EtcdInputError, exportObjects, repairEtcdCopy, salvageToSnapshotDb } from './services/etcd-repair';
+
+export class EtcdCliUsageError extends Error {}
+
+const EXIT_OK = 0;
+const EXIT_LOSS = 1;
+const EXIT_USAGE = 2;
+
+type Out = (line?: string) => void;
+
+/** Does this directory listing look like an etcd data dir or member dir (for `repair` dispatch)? */
+export function looksLikeEtcdDataDir(names: string[]): boolean {
+  return names.includes('member') || (names.includes('wal') && names.includes('snap'));
+}
+
+function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && e.code === 'ENOENT') return `no such file or directory: ${e.path ?? ''}`;
+  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return `permission denied: ${e.path ?? ''} (run as a user that can read it, e.g. with sudo)`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function realpathLoose(p: string): string {
+  let cur = path.resolve(p);
+  const rest: string[] = [];
+  while (!existsSync(cur)) {
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    rest.unshift(path.basename(cur));
+    cur = parent;
+  }
+  return path.join(realpathSync(cur), ...rest);
+}
+
+function printSalvage(r: SalvageReport, out: Out): void {
+  out(`Salvaged ${r.input || '(WAL only)'} into ${r.output}${r.sha256 ? ` (SHA-256 ${r.sha256})` : ''}`);
+  out(`Keys written: ${r.keysWritten}  (tree ${r.sources.tree}, cut-off leaves ${r.sources['orphaned-leaf']}, WAL ${r.sources.wal}); deleted keys left out: ${r.deletedKeys}`);
+  if (r.revisionRange) out(`Revisions: ${r.revisionRange[0]}..${r.revisionRange[1]} (history below ${r.compactRevision} marked compacted)`);
+  out(`Pages scanned: ${r.pagesScanned} (leaf ${r.leafPages}, not reached by the tree ${r.orphanedLeafPages})`);
+  if (r.walReplay) out(`WAL entries ${r.walReplay.from}..${r.walReplay.to}: ${r.walReplay.applied} applied on top, ${r.walReplay.gapFilled} filled what lost pages held`);
+  out(`Leases: ${r.leases.written} written, ${r.leases.detachedKeys} keys detached from a lost lease`);
+  if (r.lost.length > 0) {
+    out(`Lost (${r.lost.length}):`);
+    for (const l of r.lost.slice(0, 50)) out(`  ${l.key ? `${l.key}: ` : ''}${l.reason}`);
+    if (r.lost.length > 50) out(`  ... ${r.lost.length - 50} more (use --json)`);
+  } else {
+    out('Nothing lost.');
+  }
+  for (const f of r.findings) out(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code}${f.file ? ` ${f.file}${f.offset === null ? '' : `@${f.offset}`}` : ''}: ${f.message}`);
+}
+
+export async function salvageCommand(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { snapshot: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new EtcdCliUsageError('salvage needs exactly one PATH (an etcd data dir, a db or a snapshot.db)');
+  if (!values.snapshot === !values.out) throw new EtcdCliUsageError('salvage needs either --snapshot FILE (a restorable snapshot.db) or --out DIR (objects as files)');
+  const src = positionals[0]!;
+  if (!existsSync(src)) {
+    process.stderr.write(`lifeboat: cannot read ${src}: no such file or directory\n`);
+    return EXIT_USAGE;
+  }
+  const srcReal = realpathSync(src);
+  const target = realpathLoose((values.snapshot ?? values.out)!);
+  if (isInside(srcReal, target)) {
+    process.stderr.write(`lifeboat: refusing: ${values.snapshot ?? values.out} is inside ${src} (the evidence is never written to)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    if (values.snapshot) {
+      if (values.format) throw new EtcdCliUsageError('--format goes with --out DIR, not --snapshot');
+      const report = await salvageToSnapshotDb(srcReal, target);
+      if (values.json) out(JSON.stringify(report));
+      else printSalvage(report, out);
+      const errors = report.findings.some((f) => f.severity === 'error');
+      return report.lost.length === 0 && !errors && report.keysWritten > 0 ? EXIT_OK : EXIT_LOSS;
+    }
+    const format = values.format ?? 'yaml';
+    if (format !== 'yaml' && format !== 'json') throw new EtcdCliUsageError(`--format must be yaml or json, not ${format}`);
+    if (existsSync(target) && (await fs.readdir(target)).length > 0) {
+      process.stderr.write(`lifeboat: refusing: --out ${values.out} exists and is not empty\n`);
+      return EXIT_USAGE;
+    }
+    const r = await exportObjects(srcReal, target, { format });
+    if (values.json) out(JSON.stringify(r));
+    else {
+      out(`Exported ${r.objects} objects (${r.secrets} secrets/encrypted, written 0600) into ${target}, by resource and namespace.`);
+      if (r.lost.length > 0) out(`Lost: ${r.lost.length} damaged spots (see --json)`);
+    }
+    return r.lost.length === 0 ? EXIT_OK : EXIT_LOSS;
+  } catch (err) {
+    if (err instanceof EtcdCliUsageError) throw err;
+    process.stderr.write(`lifeboat: salvage failed: ${errText(err)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+function printRepair(r: EtcdRepairResult, out: Out): void {
+  out(`Wrote a repaired copy to ${r.output} (${r.input} was not modified):`);
+  for (const a of r.actions) out(`  - ${a.text}`);
+  if (r.lost.length > 0) {
+    out('Lost by this repair:');
+    for (const l of r.lost.slice(0, 50)) out(`  ${l.key ? `${l.key}: ` : ''}${l.reason}`);
+  } else out('No keys lost by this repair.');
+  for (const f of r.findings) out(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code}: ${f.message}`);
+  if (existsSync(r.quarantine)) out(`Set aside: ${r.quarantine}`);
+}
+
+/** `lifeboat repair PATH --out DIR` when PATH is an etcd data dir (cli.ts checked PATH and DIR). */
+export async function etcdRepairCommand(srcReal: string, outReal: string, json: boolean, out: Out): Promise<number> {
+  try {
+    const r = await repairEtcdCopy(srcReal, outReal);
+    if (json) out(JSON.stringify(r));
+    else printRepair(r, out);
+    return r.lost.length === 0 && !r.findings.some((f) => f.severity === 'error') ? EXIT_OK : EXIT_LOSS;
+  } catch (err) {
+    process.stderr.write(`lifeboat: repair failed: ${errText(err)}${err instanceof EtcdInputError ? '' : ''}\n`);
+    return EXIT_USAGE;
+  }
+}

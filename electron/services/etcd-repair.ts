@@ -1,0 +1,524 @@
+/**
+ * etcd salvage and repair on local files (the back end of `lifeboat salvage`
+ * and the etcd path of `lifeboat repair`). The input is only ever opened
+ * read-only; outputs are new files:
+ * - salvage writes `<file>.lifeboat-part` (O_EXCL), appends the SHA-256
+ *   trailer, fsyncs and renames it to `<file>`; an existing `<file>` is refused;
+ * - repair writes a new data dir `<out>/member/{wal,snap}` and puts what it
+ *   sets aside (a torn WAL file's `.broken` original, the damaged db) in
+ *   `<out>.lifeboat-quarantine/`.
+ */
+import { constants, existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { EtcdRepairAction, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
+import type { Finding } from '../../shared/contract/findings';
+import type { RunOptions } from '../../shared/contract/progress';
+import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
+import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd/wal';
+import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, salvageEtcd, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
+import { stringify as toYaml } from 'yaml';
+import { hex, snapshotTrailer } from '../../shared/formats/etcd/snapshot-db-write';
+import { chooseDbStrategy, revertMetaPage, type DbStrategyChoice } from '../../shared/formats/etcd/repair-plan';
+import { localDirectory, openFileSource } from './fs-source';
+
+export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
+const PART_SUFFIX = '.lifeboat-part';
+const COPY_CHUNK = 4 * 1024 * 1024;
+
+/** What a path handed to salvage/repair holds. */
+export interface EtcdPaths {
+  kind: 'data-dir' | 'member-dir' | 'db-file' | 'snapshot-db';
+  /** The member dir (holding wal/ and snap/), null for a lone file. */
+  memberDir: string | null;
+  dbPath: string | null;
+  walDir: string | null;
+  snapDir: string | null;
+}
+
+export class EtcdInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EtcdInputError';
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isFile(), () => false);
+}
+
+/** Recognise a data dir (member/), a member dir (wal/, snap/), a db file or a snapshot.db. */
+export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
+  const st = await fs.stat(input);
+  if (st.isFile()) {
+    return { kind: st.size % 512 === 32 ? 'snapshot-db' : 'db-file', memberDir: null, dbPath: input, walDir: null, snapDir: null };
+  }
+  let member: string | null = null;
+  if (await isDir(path.join(input, 'member'))) member = path.join(input, 'member');
+  else if ((await isDir(path.join(input, 'wal'))) || (await isDir(path.join(input, 'snap')))) member = input;
+  if (!member) {
+    throw new EtcdInputError(`${input} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`);
+  }
+  const walDir = (await isDir(path.join(member, 'wal'))) ? path.join(member, 'wal') : null;
+  const snapDir = (await isDir(path.join(member, 'snap'))) ? path.join(member, 'snap') : null;
+  const dbPath = snapDir && (await isFile(path.join(snapDir, 'db'))) ? path.join(snapDir, 'db') : null;
+  return { kind: member === input ? 'member-dir' : 'data-dir', memberDir: member, dbPath, walDir, snapDir };
+}
+
+/** A positional-write sink over a new file. */
+async function fileSink(file: string): Promise<PageSink & { close(): Promise<void>; sync(): Promise<void> }> {
+  const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  return {
+    async write(offset, bytes) {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, offset + done);
+        done += bytesWritten;
+      }
+    },
+    sync: () => fh.sync(),
+    close: () => fh.close(),
+  };
+}
+
+/** Scan the WAL dir and give salvage an entry stream (every entry the WAL holds, in index order). */
+async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; close(): Promise<void> }> {
+  const dir = localDirectory(walDir);
+  const scan = await scanWal(dir, rel);
+  return {
+    scan,
+    stream: (onEntry) => readWalEntries(dir, rel, 0, onEntry),
+    close: () => dir.close(),
+  };
+}
+
+export interface SalvageRunOptions extends RunOptions {
+  /** Replay the WAL beside the db (default true when there is one). */
+  useWal?: boolean;
+  keysListedMax?: number;
+}
+
+/**
+ * `lifeboat salvage PATH --snapshot FILE`: every readable key of PATH (a data
+ * dir, a db or a snapshot.db) into a new snapshot.db that `etcdctl snapshot
+ * restore` accepts without --skip-hash-check.
+ */
+export async function salvageToSnapshotDb(input: string, outFile: string, opts: SalvageRunOptions = {}): Promise<SalvageReport> {
+  const paths = await resolveEtcdPaths(input);
+  if (existsSync(outFile)) throw new EtcdInputError(`${outFile} exists; salvage never overwrites a file. Name a new file.`);
+  const part = `${outFile}${PART_SUFFIX}`;
+  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+  const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, path.relative(input, paths.walDir) || 'wal') : null;
+  const sink = await fileSink(part);
+  let report: SalvageReport;
+  try {
+    const findings: Finding[] = [];
+    if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.`);
+    if (!db) findings.push({ severity: 'warning', code: 'salvage.no-db', file: null, offset: null, message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).` });
+    report = await salvageEtcd(
+      {
+        db,
+        dbFile: paths.dbPath ? (path.relative(input, paths.dbPath) || path.basename(paths.dbPath)) : '',
+        snapshotDb: paths.kind === 'snapshot-db',
+        wal: wal?.stream ?? null,
+        walCommit: null,
+        walLastIndex: wal?.scan.info.lastIndex ?? null,
+      },
+      sink,
+      { ...opts, outputKind: 'snapshot-db', output: outFile },
+    );
+    report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
+    await sink.sync();
+  } catch (err) {
+    await sink.close();
+    await fs.rename(part, `${part}.failed`).catch(() => undefined);
+    throw err;
+  } finally {
+    await db?.close();
+    await wal?.close();
+  }
+  await sink.close();
+  // The trailer: SHA-256 over the written pages, read back in chunks.
+  const written = await openFileSource(part);
+  let digest: Uint8Array;
+  try {
+    digest = await snapshotTrailer(written);
+  } finally {
+    await written.close();
+  }
+  const fh = await fs.open(part, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    await fh.write(digest);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.rename(part, outFile);
+  report.sha256 = hex(digest);
+  report.bytesWritten += digest.length;
+  return report;
+}
+
+function walStopFinding(scan: WalScan): Finding {
+  const e = scan.readError!;
+  return {
+    severity: 'warning',
+    code: 'salvage.wal-stopped',
+    file: e.file,
+    offset: e.offset,
+    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
+    engineError: e.engineError,
+  };
+}
+
+// ---------------------------------------------------------------- repair
+
+async function copyFile(src: string, dst: string, bytes: number | null = null): Promise<void> {
+  const input = await fs.open(src, constants.O_RDONLY);
+  try {
+    const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      const size = (await input.stat()).size;
+      const end = bytes === null ? size : Math.min(bytes, size);
+      const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(end, 1)));
+      let at = 0;
+      while (at < end) {
+        const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, end - at), at);
+        if (bytesRead === 0) break;
+        await output.write(buf, 0, bytesRead, at);
+        at += bytesRead;
+      }
+      await output.sync();
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+async function copyTree(src: string, dst: string, skip: (rel: string) => boolean, rel = ''): Promise<string[]> {
+  const copied: string[] = [];
+  await fs.mkdir(dst, { recursive: true, mode: 0o700 });
+  for (const e of await fs.readdir(src, { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (skip(r)) continue;
+    if (e.isDirectory()) copied.push(...(await copyTree(path.join(src, e.name), path.join(dst, e.name), skip, r)));
+    else if (e.isFile()) {
+      await copyFile(path.join(src, e.name), path.join(dst, e.name));
+      copied.push(r);
+    }
+  }
+  return copied;
+}
+
+/**
+ * Bytes after the record where the WAL stops being readable: a torn last
+ * record (partly written, the rest zero) hides nothing; records after it do
+ * (a zeroed record or length word in the middle). Returns the offset of the
+ * first non-zero byte after the stopping record, or null when there is none.
+ */
+async function hiddenWalRecords(file: string, offset: number): Promise<number | null> {
+  const src = await openFileSource(file);
+  try {
+    const head = await src.read(offset, 8);
+    let end = offset;
+    if (head.length === 8) {
+      const lo = head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! * 0x1000000);
+      const hi = head[4]! | (head[5]! << 8) | (head[6]! << 16);
+      const len = lo + hi * 0x1_0000_0000;
+      const pad = (head[7]! & 0x80) !== 0 ? head[7]! & 0x07 : 0;
+      if (len > 0 && offset + 8 + len + pad <= src.size) end = offset + 8 + len + pad;
+      // A record cut by the end of the file is the torn last write itself: nothing after it.
+      else if (len > 0) return null;
+    }
+    for (let at = end; at < src.size; at += COPY_CHUNK) {
+      const chunk = await src.read(at, Math.min(COPY_CHUNK, src.size - at));
+      const i = chunk.findIndex((b) => b !== 0);
+      if (i >= 0) return at + i;
+    }
+    return null;
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * WAL records etcd cannot reach (after a torn record, a zero length word, a
+ * CRC error): entries there are lost when the db does not already hold them
+ * (its consistent index is at or below the WAL's last readable index); when
+ * the db goes further, some may be held by it, which is said as a warning.
+ */
+async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null, findings: Finding[]): Promise<EtcdRepairResult['lost']> {
+  const stop = scan.readError;
+  let where: { file: string; offset: number } | null = null;
+  if (stop && stop.file && stop.offset !== null && stop.kind !== 'no-wal') where = { file: stop.file, offset: stop.offset };
+  else {
+    const last = scan.info.files.at(-1);
+    if (last) where = { file: last.file, offset: last.validBytes };
+  }
+  if (!where) return [];
+  const abs = path.join(walDir, path.basename(where.file));
+  const hidden = existsSync(abs) ? await hiddenWalRecords(abs, where.offset) : null;
+  const later = scan.info.files.filter((f) => f.file > where!.file).length;
+  if (hidden === null && later === 0) return [];
+  const lastIndex = scan.info.lastIndex ?? 0;
+  const text = `${where.file}: etcd reads the WAL only up to byte ${where.offset}${stop ? ` (${stop.engineError})` : ' (a zero length word ends it)'}, but more records follow${hidden !== null ? ` at byte ${hidden}` : ''}${later > 0 ? ` and in ${later} later WAL files` : ''}: the entries after index ${lastIndex} cannot be read`;
+  if (dbCi !== null && dbCi > lastIndex) {
+    findings.push({ severity: 'warning', code: 'repair.wal-hidden-records', file: where.file, offset: where.offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` });
+    return [];
+  }
+  return [{ key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` }];
+}
+
+export function quarantineDirFor(outDir: string): string {
+  return `${path.resolve(outDir)}${QUARANTINE_SUFFIX}`;
+}
+
+/**
+ * `lifeboat repair PATH --out DIR` for etcd: a new data dir etcd starts on,
+ * serving every key that can be recovered. Strategy (repair-plan.ts):
+ * the db as it is when its chosen tree is intact; the older meta when only
+ * the newer one's tree is damaged; otherwise a db rebuilt from every
+ * readable leaf plus the WAL. A torn WAL tail is cut as etcd's wal.Repair
+ * would (the original kept as `.broken` in the quarantine).
+ */
+export async function repairEtcdCopy(input: string, outDir: string, opts: RunOptions = {}): Promise<EtcdRepairResult> {
+  const paths = await resolveEtcdPaths(input);
+  if (paths.kind !== 'data-dir' && paths.kind !== 'member-dir') {
+    throw new EtcdInputError(`${input} is a lone ${paths.kind === 'snapshot-db' ? 'snapshot.db' : 'db file'}; repair works on a data dir. Use \`lifeboat salvage ${input} --snapshot FILE\` to turn it into a restorable snapshot.db.`);
+  }
+  const out = path.resolve(outDir);
+  const quarantine = quarantineDirFor(out);
+  const actions: EtcdRepairAction[] = [];
+  const findings: Finding[] = [];
+  const memberOut = path.join(out, 'member');
+  const relMember = paths.kind === 'data-dir' ? 'member' : '.';
+  // WAL: scan it (torn tail? readable at all?).
+  let walScan: WalScan | null = null;
+  let walDirSrc: ReturnType<typeof localDirectory> | null = null;
+  if (paths.walDir) {
+    walDirSrc = localDirectory(paths.walDir);
+    walScan = await scanWal(walDirSrc, `${relMember}/wal`);
+  }
+  const minConsistentIndex = Math.max(0, ...(walScan?.validSnapshots ?? []).map((s) => s.index));
+  let strategy: DbStrategyChoice = { strategy: 'rebuild', reason: 'there is no member/snap/db', revertTo: null, crash: null };
+  if (paths.dbPath) {
+    const src = await openFileSource(paths.dbPath);
+    try {
+      strategy = await chooseDbStrategy(src, { minConsistentIndex });
+    } finally {
+      await src.close();
+    }
+  }
+  await fs.mkdir(out, { recursive: true, mode: 0o700 });
+  // Copy everything but the db (handled below) and the WAL file with a torn tail.
+  const torn = walScan?.readError?.kind === 'torn-tail' && walScan.readError.file ? walScan.readError : null;
+  const tornName = torn ? path.basename(torn.file!) : null;
+  const copied = await copyTree(paths.memberDir!, memberOut, (rel) => rel === 'snap/db' || (tornName !== null && rel === `wal/${tornName}`));
+  actions.push({ kind: 'copy', file: 'member', text: `copied ${copied.length} files of ${relMember} unchanged` });
+  await fs.mkdir(path.join(memberOut, 'snap'), { recursive: true, mode: 0o700 });
+  await fs.mkdir(path.join(memberOut, 'wal'), { recursive: true, mode: 0o700 });
+  if (torn && tornName) {
+    await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
+    await copyFile(path.join(paths.walDir!, tornName), path.join(quarantine, `${tornName}.broken`));
+    await copyFile(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
+    actions.push({ kind: 'wal-truncate', file: `member/wal/${tornName}`, text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}` });
+  }
+  if (walScan?.readError && !walScan.readError.repairable && walScan.readError.kind !== 'no-wal') {
+    const e = walScan.readError;
+    findings.push({
+      severity: 'error',
+      code: 'repair.wal-unreadable',
+      file: e.file,
+      offset: e.offset,
+      message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
+      engineError: e.fatalText ?? e.engineError,
+    });
+  }
+  let salvage: SalvageReport | null = null;
+  const dbOut = path.join(memberOut, 'snap', 'db');
+  const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
+    const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
+    const walLoss = walScan && paths.walDir ? await walHiddenLoss(walScan, paths.walDir, dbCi, findings) : [];
+    return { input, output: out, quarantine, dbStrategy, actions, salvage, lost: [...walLoss, ...(salvage?.lost ?? [])], findings };
+  };
+  try {
+    if (strategy.strategy === 'unchanged' && paths.dbPath) {
+      await copyFile(paths.dbPath, dbOut);
+      actions.push({ kind: 'copy', file: 'member/snap/db', text: 'the db is intact: copied unchanged' });
+      return await result('unchanged');
+    }
+    if (strategy.strategy === 'revert-meta' && paths.dbPath && strategy.revertTo !== null) {
+      await copyFile(paths.dbPath, dbOut);
+      const src = await openFileSource(paths.dbPath);
+      try {
+        const patch = await revertMetaPage(src, strategy.revertTo);
+        const fh = await fs.open(dbOut, constants.O_WRONLY);
+        try {
+          await fh.write(patch.bytes, 0, patch.bytes.length, patch.offset);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      } finally {
+        await src.close();
+      }
+      actions.push({ kind: 'revert-meta', file: 'member/snap/db', text: `${strategy.reason}: meta page ${strategy.revertTo} (the older transaction) copied over the newer one; etcd re-applies the newer writes from the WAL` });
+      return await result('revert-meta');
+    }
+    // Rebuild from the leaves and the WAL.
+    if (paths.dbPath) {
+      await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
+      await copyFile(paths.dbPath, path.join(quarantine, 'db'));
+      actions.push({ kind: 'quarantine', file: 'member/snap/db', text: `the damaged db is kept as ${path.join(quarantine, 'db')}` });
+    }
+    const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+    const sink = await fileSink(dbOut);
+    try {
+      salvage = await salvageEtcd(
+        {
+          db,
+          dbFile: paths.dbPath ? `${relMember}/snap/db` : '',
+          wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry) : null,
+          walCommit: null,
+          walLastIndex: walScan?.info.lastIndex ?? null,
+        },
+        sink,
+        { ...opts, outputKind: 'member-db', output: dbOut },
+      );
+      await sink.sync();
+    } finally {
+      await sink.close();
+      await db?.close();
+    }
+    actions.push({
+      kind: 'rebuild-db',
+      file: 'member/snap/db',
+      text: `${strategy.reason}: rebuilt the db from every readable leaf page${salvage.walReplay ? ` and WAL entries ${salvage.walReplay.from}..${salvage.walReplay.to}` : ''}: ${salvage.keysWritten} keys (${salvage.sources.tree} from the tree, ${salvage.sources['orphaned-leaf']} from cut-off leaves, ${salvage.sources.wal} from the WAL)`,
+    });
+    findings.push(...salvage.findings);
+    return await result('rebuild');
+  } finally {
+    await walDirSrc?.close();
+  }
+}
+
+// ---------------------------------------------------------------- export as files
+
+export interface ExportResult {
+  input: string;
+  output: string;
+  format: 'yaml' | 'json';
+  objects: number;
+  /** Secrets and encrypted values (written with mode 0600). */
+  secrets: number;
+  /** Files by resource. */
+  resources: Record<string, number>;
+  lost: SalvageReport['lost'];
+}
+
+const SAFE_NAME = /[^A-Za-z0-9._:@+=,-]/g;
+
+function safeSegment(s: string): string {
+  const t = s.replace(SAFE_NAME, '_').slice(0, 200);
+  return t === '' || t === '.' || t === '..' ? `_${t}` : t;
+}
+
+/** `/registry/<resource...>/[<ns>/]<name>` -> resource, namespace (`_cluster` when none), name. */
+export function objectPath(key: string, namespace: string | undefined): { resource: string; namespace: string; name: string } {
+  const parts = key.split('/').filter((p) => p !== '');
+  if (parts.length < 3 || (parts[0] !== 'registry' && !parts[0]!.endsWith('.io'))) {
+    return { resource: '_other', namespace: '_cluster', name: key };
+  }
+  const name = parts[parts.length - 1]!;
+  const rest = parts.slice(1, -1);
+  if (namespace && rest.length >= 2 && rest[rest.length - 1] === namespace) {
+    return { resource: rest.slice(0, -1).join('/'), namespace, name };
+  }
+  return { resource: rest.join('/'), namespace: '_cluster', name };
+}
+
+/**
+ * `lifeboat salvage PATH --out DIR`: every readable object as one file,
+ * `DIR/<resource>/<namespace>/<name>.yaml` (or .json). JSON values as they
+ * are; protobuf values as their decoded metadata plus the raw value
+ * (base64) so nothing is lost; secrets and encrypted values with mode 0600
+ * and marked as such.
+ */
+export async function exportObjects(input: string, outDir: string, opts: RunOptions & { format?: 'yaml' | 'json' } = {}): Promise<ExportResult> {
+  const format = opts.format ?? 'yaml';
+  const paths = await resolveEtcdPaths(input);
+  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+  const wal = paths.walDir ? await walStream(paths.walDir, 'wal') : null;
+  const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
+  try {
+    if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db nor WAL files: nothing to export.`);
+    const state = await collectSalvage({ db, dbFile: paths.dbPath ? path.basename(paths.dbPath) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null }, opts);
+    result.lost = [...state.lost];
+    for (const [a, b] of missingRevisions(state)) result.lost.push({ key: null, revisions: [a, b], page: null, reason: `revisions ${a}..${b} are in no readable page` });
+    await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
+    const made = new Set<string>();
+    await forEachLiveKey(state, db, async (k) => {
+      const key = displayKey(k.key);
+      const summary = summarizeK8sValue(k.value);
+      const where = objectPath(key, summary.namespace);
+      const secret = summary.encoding === 'encrypted' || where.resource === 'secrets' || where.resource.endsWith('/secrets');
+      const ext = format === 'json' ? 'json' : 'yaml';
+      const dir = path.join(outDir, ...where.resource.split('/').map(safeSegment), safeSegment(where.namespace));
+      if (!made.has(dir)) {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        made.add(dir);
+      }
+      const lifeboat: Record<string, unknown> = {
+        etcdKey: key,
+        modRevision: k.modRevision,
+        createRevision: k.createRevision,
+        version: k.version,
+        encoding: summary.encoding,
+        source: k.source,
+        ...(secret ? { secret: true } : {}),
+      };
+      let doc: unknown;
+      if (summary.encoding === 'json') {
+        const parsed = parseJsonValue(k.value);
+        doc = parsed.ok ? parsed.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      } else if (summary.encoding === 'protobuf') {
+        doc = {
+          apiVersion: summary.apiVersion,
+          kind: summary.kind,
+          metadata: {
+            name: summary.name,
+            namespace: summary.namespace,
+            uid: summary.uid,
+            creationTimestamp: summary.creationTimestamp,
+            labels: summary.labels,
+            annotations: summary.annotations,
+            ownerReferences: summary.ownerReferences,
+          },
+          lifeboat: { ...lifeboat, note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)', rawValueBase64: Buffer.from(k.value).toString('base64') },
+        };
+      } else if (summary.encoding === 'encrypted') {
+        doc = { lifeboat: { ...lifeboat, encrypted: true, provider: summary.encryption?.provider, keyName: summary.encryption?.keyName, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      } else {
+        doc = { lifeboat: { ...lifeboat, ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}), rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      }
+      // JSON values stay exactly as stored in .json output; YAML is the same document.
+      const text = format === 'json' ? (summary.encoding === 'json' && (doc as object) !== null ? Buffer.from(k.value).toString('utf8') : JSON.stringify(doc, null, 2)) : toYaml(doc, { aliasDuplicateObjects: false });
+      let file = path.join(dir, `${safeSegment(where.name)}.${ext}`);
+      for (let n = 2; existsSync(file); n++) file = path.join(dir, `${safeSegment(where.name)}~${n}.${ext}`);
+      await fs.writeFile(file, text, { mode: secret ? 0o600 : 0o644, flag: 'wx' });
+      if (secret) await fs.chmod(file, 0o600);
+      result.objects++;
+      if (secret) result.secrets++;
+      result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
+    });
+  } finally {
+    await db?.close();
+    await wal?.close();
+  }
+  return result;
+}

@@ -1,0 +1,174 @@
+/**
+ * etcd repair, salvage and restore planning (issue 7): what `lifeboat repair`
+ * and `lifeboat salvage` report, and the restore planner's output. Produced by
+ * `shared/formats/etcd/{salvage,repair-plan,restore-plan}.ts` and
+ * `electron/services/etcd-repair.ts`; printed by the CLI and shown by the UI.
+ * Fields may be added (optional) but not renamed.
+ */
+import type { Finding } from './findings';
+import type { LocalText } from './text';
+
+/** Where a salvaged key's value came from. */
+export type SalvageKeySource =
+  /** A leaf page reachable from a meta page's tree (either of the two). */
+  | 'tree'
+  /** A leaf page no meta reaches (cut off by a bad branch pointer, a zeroed branch, a wrong page header). */
+  | 'orphaned-leaf'
+  /** Replayed from a WAL entry the db did not hold (newer than the db, or in a lost page). */
+  | 'wal';
+
+export interface SalvagedKey {
+  key: string;
+  /** Revision in the written output. */
+  modRevision: number;
+  /** Revision it had in the source db (null for WAL-only keys). */
+  sourceRevision: number | null;
+  valueSize: number;
+  source: SalvageKeySource;
+  /** Page position of the leaf the value was read from (db sources only). */
+  page?: number;
+  /** WAL index of the entry that wrote it (WAL source only). */
+  walIndex?: number;
+}
+
+export interface SalvageLoss {
+  /** The key, when known (printable UTF-8, else hex). */
+  key: string | null;
+  /** Main revisions lost, as a range. */
+  revisions: [number, number] | null;
+  /** Page position where the damage is. */
+  page: number | null;
+  reason: string;
+}
+
+export interface SalvageReport {
+  /** What was read (display path) and what was written. */
+  input: string;
+  output: string;
+  /** `snapshot.db` (with trailer) or a member's `db` (repair). */
+  outputKind: 'snapshot-db' | 'member-db';
+  pageSize: number;
+  pagesScanned: number;
+  leafPages: number;
+  orphanedLeafPages: number;
+  /** Pages that looked like neither a known page type nor free space. */
+  unreadablePages: number;
+  keysWritten: number;
+  /** Keys by source. */
+  sources: Record<SalvageKeySource, number>;
+  /** Every written key with its origin; capped at `keysListedMax` entries (`keysListedTruncated` then true). */
+  keys: SalvagedKey[];
+  keysListedTruncated: boolean;
+  /** Deleted keys (latest revision a tombstone) are not written. */
+  deletedKeys: number;
+  /** Revisions of the written keys, and the compaction revision written to `meta/finishedCompactRev`. */
+  revisionRange: [number, number] | null;
+  compactRevision: number | null;
+  /** `meta/consistent_index` found in the source db, and the one written. */
+  sourceConsistentIndex: number | null;
+  consistentIndex: number | null;
+  /** WAL entries applied on top of the leaves. */
+  walReplay: { from: number; to: number; entries: number; applied: number; gapFilled: number } | null;
+  leases: { written: number; detachedKeys: number };
+  members: number;
+  lost: SalvageLoss[];
+  findings: Finding[];
+  /** SHA-256 of the written file (hex), for snapshot.db the trailer's value. */
+  sha256: string | null;
+  bytesWritten: number;
+  bytesRead: number;
+  elapsedMs: number;
+}
+
+// ---------------------------------------------------------------- repair
+
+export interface EtcdRepairAction {
+  kind: 'copy' | 'revert-meta' | 'rebuild-db' | 'wal-truncate' | 'quarantine' | 'keep';
+  file: string;
+  /** One line for the operator. */
+  text: string;
+}
+
+export interface EtcdRepairResult {
+  input: string;
+  output: string;
+  quarantine: string;
+  /** How the db was brought back. */
+  dbStrategy: 'unchanged' | 'revert-meta' | 'rebuild' | 'none';
+  actions: EtcdRepairAction[];
+  /** Present when the db was rebuilt from leaves (and WAL). */
+  salvage: SalvageReport | null;
+  /** Keys the repaired copy serves that the input would not (or that etcd would have dropped). */
+  lost: SalvageLoss[];
+  findings: Finding[];
+}
+
+// ---------------------------------------------------------------- restore planner
+
+/** How etcd runs on the node. */
+export type EtcdRunStyle = 'static-pod' | 'systemd' | 'unknown';
+
+/** What the planner learned about the member: the configuration etcd starts with. */
+export interface EtcdMemberConfig {
+  style: EtcdRunStyle;
+  /** Where this came from: the manifest, the unit, the env file, log lines. */
+  sources: string[];
+  name: string | null;
+  dataDir: string | null;
+  walDir: string | null;
+  initialCluster: string | null;
+  initialClusterToken: string | null;
+  initialAdvertisePeerUrls: string | null;
+  advertiseClientUrls: string | null;
+  listenClientUrls: string | null;
+  /** Client TLS for etcdctl: from --trusted-ca-file / --cert-file / --key-file. */
+  cacert: string | null;
+  cert: string | null;
+  key: string | null;
+  /** Static pod manifest path, or the systemd unit name. */
+  manifestPath: string | null;
+  unitName: string | null;
+  environmentFile: string | null;
+  /** Every flag seen, name without dashes -> value. */
+  flags: Record<string, string>;
+  problems: string[];
+}
+
+export type RestoreStepKind =
+  | 'check'
+  | 'stop'
+  | 'move-aside'
+  | 'restore'
+  | 'ownership'
+  | 'start'
+  | 'verify'
+  | 'member-remove'
+  | 'member-add'
+  | 'force-new-cluster';
+
+export interface RestoreStep {
+  kind: RestoreStepKind;
+  /** Why this step, what it does (English). */
+  explanation: string;
+  explanationText?: LocalText;
+  /** Shell commands (POSIX sh), one per line; run as root on the node. */
+  command: string;
+  /** Paths the step creates, moves or changes. */
+  filesTouched: string[];
+  /** What could get worse if this step goes wrong, or '' when nothing. */
+  risk: string;
+  /** Steps that run on another member (multi-member plans). */
+  node?: string;
+}
+
+export interface RestorePlan {
+  snapshot: string;
+  member: EtcdMemberConfig;
+  /** `etcdctl` (3.4) or `etcdutl` (3.5+). */
+  tool: 'etcdctl' | 'etcdutl';
+  /** Where the old data dir goes (never deleted). */
+  asideDir: string;
+  steps: RestoreStep[];
+  /** Problems that stop the plan from being complete (missing name, data dir, ...). */
+  problems: string[];
+}

@@ -1,0 +1,326 @@
+/**
+ * One bbolt file as etcd 3.4 would see it: `inspectBbolt` (metas, open
+ * error, the freepages panic, the tree's problems, page counts, etcd schema,
+ * snapshot.db hash), the page map and one page on demand, and, for salvage,
+ * every leaf item (reachable from either meta, or orphaned) without trusting
+ * the tree.
+ */
+import type { ByteSource } from '../../bytes/byte-source';
+import type { BboltElementSummary, BboltInfo, BboltPageCounts, BboltPageDetail, BboltPageMap, EtcdSchemaInfo } from '../../contract/etcd';
+import { PAGE_CODES } from '../../contract/etcd';
+import type { Finding } from '../../contract/findings';
+import type { RunOptions } from '../../contract/progress';
+import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, LEAF_PAGE_FLAG, pageTypeName, printable, toHex } from './bbolt-page';
+import { hasHashTrailer, openBbolt, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
+import { decodeKeyValue } from './kv';
+import { decodeRevisionKey } from './revision';
+import { DEFAULT_QUOTA_BYTES, SchemaCollector } from './schema';
+import { checkSnapshotHash, restoreHashError } from './snapshot-db';
+
+export interface BboltScan {
+  info: BboltInfo;
+  schema: EtcdSchemaInfo | null;
+  findings: Finding[];
+  bytesRead: number;
+}
+
+/** Problem findings listed one by one (the rest are in `info.problems` / counted). */
+const MAX_PROBLEM_FINDINGS = 20;
+
+function counts(db: OpenedBbolt, walk: WalkResult | null): BboltPageCounts {
+  const c: BboltPageCounts = { meta: 0, branch: 0, leaf: 0, freelist: 0, overflow: 0, free: 0, damaged: 0, beyond: 0 };
+  const n = db.reader.filePages;
+  if (!walk) {
+    c.meta = Math.min(2, n);
+    return c;
+  }
+  for (let i = 0; i < n; i++) {
+    const code = pageCode(walk, i);
+    switch (code) {
+      case PAGE_CODES.meta: c.meta++; break;
+      case PAGE_CODES.branch: c.branch++; break;
+      case PAGE_CODES.leaf: c.leaf++; break;
+      case PAGE_CODES.freelist: c.freelist++; break;
+      case PAGE_CODES.overflow: c.overflow++; break;
+      case PAGE_CODES.free: c.free++; break;
+      case PAGE_CODES.beyond: c.beyond++; break;
+      default: c.damaged++;
+    }
+  }
+  return c;
+}
+
+function pageCode(walk: WalkResult, pos: number): string {
+  const r = walk.reach[pos];
+  if (r === Reach.Meta) return PAGE_CODES.meta;
+  if (walk.refs[pos]! > 1) return PAGE_CODES.multiplyReferenced;
+  switch (r) {
+    case Reach.Branch: return PAGE_CODES.branch;
+    case Reach.Leaf: return PAGE_CODES.leaf;
+    case Reach.Overflow: return PAGE_CODES.overflow;
+    case Reach.Freelist: return PAGE_CODES.freelist;
+    case Reach.Damaged: return PAGE_CODES.damaged;
+  }
+  if (pos >= walk.highWaterMark) return PAGE_CODES.beyond;
+  return walk.freed[pos] ? PAGE_CODES.free : PAGE_CODES.damaged;
+}
+
+/** Inspect a bbolt file (member/snap/db, a `<index>.snap.db`, or a snapshot.db with trailer). Never throws on content. */
+export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptions & { snapshotDb?: boolean } = {}): Promise<BboltScan> {
+  const findings: Finding[] = [];
+  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb });
+  const ps = db.pageSize;
+  if (opts.onProgress) {
+    // The walk reads each page about once per walked meta; report against the db size.
+    let last = 0;
+    db.reader.onRead = (n) => {
+      if (n - last < 4 * 1024 * 1024) return;
+      last = n;
+      opts.onProgress!({ phase: 'bbolt', bytesDone: Math.min(n, db.dbSize), bytesTotal: db.dbSize, currentFile: file });
+    };
+  }
+  const info: BboltInfo = {
+    file,
+    size: src.size,
+    pageSize: db.metas.length ? ps : null,
+    pageCount: db.reader.filePages,
+    metas: db.metas.map(({ fields: _f, ...m }) => m),
+    chosenMeta: db.chosenMeta,
+    openError: db.openError,
+    freepagesPanic: null,
+    problems: [],
+    problemCount: 0,
+    otherMetaTreeOk: null,
+    pages: counts(db, null),
+  };
+  let schema: EtcdSchemaInfo | null = null;
+  let hashBytes = 0;
+
+  if (db.empty) {
+    findings.push({ severity: 'warning', code: 'bbolt.empty-file', file, offset: 0, message: `${file} is empty (0 bytes): bbolt would create a new, empty database in it, so etcd would start without any keys and rebuild only from the WAL.` });
+  } else if (db.openError) {
+    findings.push({ severity: 'error', code: 'bbolt.open-error', file, offset: 0, message: `bbolt cannot open ${file} (${src.size} bytes): ${db.openError}. etcd would stop at start-up; restore the db from a snapshot or salvage its leaf pages.`, params: { error: db.openError }, engineError: db.openError });
+  }
+  for (const m of db.metas) {
+    if (!m.ok && !db.openError) {
+      findings.push({ severity: 'warning', code: 'bbolt.meta-invalid', file, offset: m.page * ps + 16, message: `meta page ${m.page} of ${file} is invalid (${m.error}); bbolt uses the other meta page.`, params: { page: m.page, error: m.error ?? '' }, engineError: m.error ?? undefined });
+    }
+  }
+  if (db.chosenMeta !== null) {
+    const chosen = db.metas[db.chosenMeta]!;
+    const other = db.metas[1 - db.chosenMeta]!;
+    if (!other.ok && other.fields.txid > chosen.fields.txid) {
+      findings.push({ severity: 'warning', code: 'bbolt.meta-fallback', file, offset: db.chosenMeta * ps, message: `bbolt falls back to meta page ${db.chosenMeta} (txid ${chosen.txid}): the newer meta page is broken, so the last committed transaction is not visible.`, params: { page: db.chosenMeta, txid: chosen.txid } });
+    }
+    const collector = new SchemaCollector(file, ps);
+    const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, signal: opts.signal });
+    info.problems = walk.problems.map(({ kind: _k, ...p }) => p);
+    info.problemCount = walk.problemCount;
+    info.freepagesPanic = walk.crash;
+    info.pages = counts(db, walk);
+    if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal, reuse: walk })).problemCount === 0;
+    if (walk.crash) {
+      const p = walk.crashProblem!;
+      const fault = p.kind === 'fault';
+      findings.push({
+        severity: 'error',
+        code: fault ? 'bbolt.freepages-fault' : 'bbolt.freepages-panic',
+        file,
+        offset: p.page !== null ? p.page * ps : null,
+        message: fault
+          ? `etcd would crash opening ${file}: ${p.text}. The tree of meta ${db.chosenMeta} points outside the file.`
+          : `etcd would panic opening ${file}: ${walk.crash}. The tree of meta ${db.chosenMeta} is damaged${info.otherMetaTreeOk ? '; the older meta page\'s tree is intact (bbolt surgery revert-meta-page would bring it back)' : ''}.`,
+        params: { text: walk.crash, page: p.page ?? -1 },
+        engineError: walk.crash,
+      });
+    }
+    let listed = 0;
+    for (const p of walk.problems) {
+      if (p === walk.crashProblem || listed >= MAX_PROBLEM_FINDINGS) continue;
+      listed++;
+      findings.push({ severity: p.kind === 'extra' ? 'warning' : 'error', code: p.code, file, offset: p.offset, message: `${file}: ${p.text}`, params: { text: p.text, page: p.page ?? -1 }, ...(p.kind === 'bbolt' ? { engineError: p.text } : {}) });
+    }
+    schema = collector.finish();
+    findings.push(...collector.findings);
+    info.mvccRestoreError = walk.crash ? null : collector.mvccRestoreError;
+    if (info.mvccRestoreError) {
+      findings.push({ severity: 'error', code: 'etcd.mvcc-restore', file, offset: null, message: `etcd would stop at start-up reading the key bucket of ${file}: ${info.mvccRestoreError}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.`, params: { text: info.mvccRestoreError }, engineError: info.mvccRestoreError });
+    }
+    for (const a of schema.alarms) {
+      findings.push({ severity: 'warning', code: a.alarm === 'NOSPACE' ? 'etcd.alarm-nospace' : a.alarm === 'CORRUPT' ? 'etcd.alarm-corrupt' : 'etcd.alarm-other', file, offset: null, message: `alarm ${a.alarm} is raised for member ${a.memberId}${a.alarm === 'NOSPACE' ? ': etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed' : ''}.`, params: { alarm: a.alarm, member: a.memberId } });
+    }
+    const used = walk.highWaterMark * ps;
+    if (used >= DEFAULT_QUOTA_BYTES * 0.8) {
+      findings.push({ severity: used >= DEFAULT_QUOTA_BYTES ? 'error' : 'warning', code: 'etcd.db-near-quota', file, offset: null, message: `the db uses ${used} bytes of etcd's default ${DEFAULT_QUOTA_BYTES}-byte quota (${Math.round((used / DEFAULT_QUOTA_BYTES) * 100)}%).`, params: { used, quota: DEFAULT_QUOTA_BYTES } });
+    }
+  }
+  if (opts.snapshotDb || hasHashTrailer(src.size)) {
+    const { hash, bytesRead } = await checkSnapshotHash(src, opts.signal);
+    hashBytes = bytesRead;
+    info.sha256 = hash;
+    const err = restoreHashError(hash);
+    if (hash.present && hash.ok === false) {
+      findings.push({ severity: 'error', code: 'snapshot-db.hash-mismatch', file, offset: src.size - 32, message: `the SHA-256 at the end of ${file} does not match its contents: etcdctl snapshot restore would refuse it (${err}). The file changed after it was saved.`, params: { stored: hash.stored ?? '', computed: hash.computed ?? '' }, engineError: err ?? undefined });
+    } else if (!hash.present) {
+      findings.push({ severity: 'info', code: 'snapshot-db.no-hash', file, offset: null, message: `${file} has no SHA-256 trailer (size % 512 != 32): etcdctl snapshot restore needs --skip-hash-check for it.`, engineError: err ?? undefined });
+    }
+  }
+  return { info, schema, findings, bytesRead: db.reader.bytesRead + hashBytes };
+}
+
+/** The page map of the tree bbolt would use (per page position one `PAGE_CODES` char). */
+export async function bboltPageMap(src: ByteSource, file: string): Promise<BboltPageMap> {
+  const db = await openBbolt(src);
+  const n = db.reader.filePages;
+  if (db.chosenMeta === null) return { file, pageSize: db.pageSize, codes: (n > 0 ? 'x' : '').repeat(Math.min(n, 2)) + PAGE_CODES.damaged.repeat(Math.max(0, n - 2)), bucketRuns: [] };
+  const walk = await walkTree(db, db.chosenMeta);
+  const codes: string[] = [];
+  for (let i = 0; i < n; i++) codes.push(pageCode(walk, i));
+  const bucketRuns: [number, number, string][] = [];
+  let run: [number, number, string] | null = null;
+  for (let i = 0; i < n; i++) {
+    const b = walk.bucketOf[i]!;
+    const name = b ? walk.buckets[b - 1]! || '(root)' : null;
+    if (name !== null && run && run[2] === name && run[1] === i - 1) run[1] = i;
+    else if (name !== null) {
+      run = [i, i, name];
+      bucketRuns.push(run);
+    } else run = null;
+  }
+  return { file, pageSize: db.pageSize, codes: codes.join(''), bucketRuns };
+}
+
+function elementKey(k: Uint8Array): { key: string; keyHex: string } {
+  return { key: printable(k, 1024) ?? toHex(k, 256), keyHex: toHex(k, 1024) };
+}
+
+/** One page, decoded, with where the walk of the chosen meta found it. Out-of-file pages give a page with a problem. */
+export async function bboltPageDetail(src: ByteSource, page: number): Promise<BboltPageDetail> {
+  const db = await openBbolt(src);
+  const ps = db.pageSize;
+  const base: BboltPageDetail = { id: page, headerId: 0, offset: page * ps, type: 'unknown<00>', flags: 0, count: 0, overflow: 0, parent: null, bucket: null, elements: [], problems: [] };
+  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages) return { ...base, problems: [`page ${page} is beyond the end of the file (${db.reader.filePages} pages)`] };
+  const first = await db.reader.span(page);
+  const h = decodePageHeader(first)!;
+  const detail: BboltPageDetail = { ...base, headerId: h.id, type: pageTypeName(h.flags), flags: h.flags, count: h.count, overflow: h.overflow };
+  if (h.id !== page) detail.problems.push(`the header says page ${h.idBig}`);
+  if (db.chosenMeta !== null) {
+    const walk = await walkTree(db, db.chosenMeta);
+    const p = walk.parent[page]!;
+    detail.parent = p > 0 ? p - 1 : null;
+    const b = walk.bucketOf[page]!;
+    detail.bucket = b ? walk.buckets[b - 1]! : null;
+    for (const pr of walk.problems) if (pr.page === page || (pr.offset !== null && Math.floor(pr.offset / ps) === page)) detail.problems.push(pr.text);
+  }
+  if (page < 2 || (h.flags & 0x03) === 0) return detail;
+  const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
+  if (elementsThatFit(h.count, span.length) < h.count) detail.problems.push(`${h.count} elements do not fit in ${span.length} bytes`);
+  const els: BboltElementSummary[] = [];
+  if (isBranch(h.flags)) {
+    for (const e of decodeBranchElements(span, h.count)) els.push({ index: e.index, ...elementKey(e.key), childPage: e.child, problem: e.problem });
+  } else {
+    for (const e of decodeLeafElements(span, h.count)) els.push({ index: e.index, ...elementKey(e.key), valueSize: e.value.length, bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0, problem: e.problem });
+  }
+  detail.elements = els;
+  return detail;
+}
+
+/** The walk of one meta's tree (for salvage and the revert-meta-page decision). Null when the file does not open. */
+export async function readMetaTree(src: ByteSource, meta: 0 | 1, opts: { onLeaf?: (leaf: LeafVisit) => void | Promise<void>; signal?: AbortSignal } = {}): Promise<WalkResult | null> {
+  const db = await openBbolt(src);
+  if (db.metas.length < 2 || db.empty) return null;
+  return walkTree(db, meta, opts);
+}
+
+export interface LeafItem {
+  page: number;
+  reachable: boolean;
+  /** Bucket path joined with '/' (reachable), or the bucket the key shape suggests (orphaned); null = root / unknown. */
+  bucket: string | null;
+  key: Uint8Array;
+  value: Uint8Array;
+  flags: number;
+}
+
+/** The bucket an orphaned item most likely came from, by the shape of its key and value. */
+export function guessBucket(key: Uint8Array, value: Uint8Array, flags: number): string | null {
+  if (flags & BUCKET_LEAF_FLAG) return null;
+  if (decodeRevisionKey(key) && decodeKeyValue(value).ok) return 'key';
+  const k = printable(key, 64);
+  if (k === 'consistent_index' || k === 'term' || k === 'finishedCompactRev' || k === 'scheduledCompactRev' || k === 'confState' || k === 'storageVersion') return 'meta';
+  if (k === 'clusterVersion' || k === 'downgrade') return 'cluster';
+  if (k === 'authEnabled' || k === 'authRevision') return 'auth';
+  if (k && /^[0-9a-f]{1,16}$/.test(k)) {
+    if (value.length > 0 && value[0] === 0x7b) return 'members';
+    if (printable(value, 16) === 'removed') return 'members_removed';
+  }
+  if (key.length === 8 && value.length > 0 && value[0] === 0x08) return 'lease';
+  return null;
+}
+
+/**
+ * Every leaf item in the file, without trusting the tree: first the tree of
+ * the meta bbolt would use, then the other meta's (pages not seen yet), then
+ * every page 2..end not reached, accepted as a leaf when its header says leaf
+ * at its own position and its elements fit and are in order.
+ */
+export async function forEachLeafItem(src: ByteSource, onItem: (item: LeafItem) => void | Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<{ reachablePages: number; orphanPages: number }> {
+  const db = await openBbolt(src);
+  const n = db.reader.filePages;
+  const seen = new Uint8Array(n);
+  let reachablePages = 0;
+  let orphanPages = 0;
+  const emitWalk = async (leaf: LeafVisit) => {
+    if (!leaf.inline) {
+      if (seen[leaf.page]) return;
+      seen[leaf.page] = 1;
+      reachablePages++;
+    }
+    const bucket = leaf.bucket.length ? leaf.bucket.join('/') : null;
+    for (const e of leaf.elements) if (!e.problem) await onItem({ page: leaf.page, reachable: true, bucket, key: e.key, value: e.value, flags: e.flags });
+  };
+  if (!db.empty && db.metas.length === 2) {
+    const order: (0 | 1)[] = db.chosenMeta === 1 ? [1, 0] : [0, 1];
+    for (const m of order) {
+      const meta = db.metas[m]!;
+      if (!meta.ok && db.chosenMeta !== null) continue;
+      const before = seen.slice();
+      await walkTree(db, m, {
+        signal: opts.signal,
+        onLeaf: async (leaf) => {
+          // An inline bucket is emitted with its parent leaf: only when that leaf is new in this walk.
+          if (leaf.inline && before[leaf.page]) return;
+          await emitWalk(leaf);
+        },
+      });
+    }
+  }
+  for (let pos = 2; pos < n; pos++) {
+    if (opts.signal?.aborted) break;
+    if (seen[pos]) continue;
+    const first = await db.reader.span(pos);
+    const h = decodePageHeader(first);
+    if (!h || h.flags !== LEAF_PAGE_FLAG || h.id !== pos || h.count === 0) continue;
+    if (pos + h.overflow >= n) continue;
+    const span = h.overflow === 0 ? first : await db.reader.span(pos, h.overflow + 1);
+    if (elementsThatFit(h.count, span.length) < h.count) continue;
+    const els = decodeLeafElements(span, h.count);
+    if (els.some((e) => e.problem) || els.some((e, i) => i > 0 && compareBytes(e.key, els[i - 1]!.key) <= 0)) continue;
+    orphanPages++;
+    for (const e of els) {
+      await onItem({ page: pos, reachable: false, bucket: guessBucket(e.key, e.value, e.flags), key: e.key, value: e.value, flags: e.flags });
+      // Inline buckets in an orphaned root leaf: their items, with the bucket's name.
+      if ((e.flags & BUCKET_LEAF_FLAG) !== 0 && e.value.length > 32 && e.value.subarray(0, 8).every((b) => b === 0)) {
+        const inner = e.value.subarray(16);
+        const ih = decodePageHeader(inner);
+        if (ih && elementsThatFit(ih.count, inner.length) >= ih.count) {
+          const name = printable(e.key, 256) ?? toHex(e.key);
+          for (const ie of decodeLeafElements(inner, ih.count)) if (!ie.problem) await onItem({ page: pos, reachable: false, bucket: name, key: ie.key, value: ie.value, flags: ie.flags });
+        }
+      }
+    }
+    pos += h.overflow;
+  }
+  return { reachablePages, orphanPages };
+}

@@ -1,0 +1,122 @@
+/**
+ * bbolt branch and leaf elements (bbolt v1.3.6 `page.go`), 16 bytes each
+ * after the page header:
+ * - branch: pos u32, ksize u32, pgid u64 (the child page);
+ * - leaf:   flags u32, pos u32, ksize u32, vsize u32 (flags 1 = sub-bucket).
+ * `pos` counts from the element's own address; a leaf's value follows its key.
+ *
+ * bbolt reads these through unsafe pointers without any bounds check, so a
+ * damaged page makes it read garbage or fault. Here every element is checked
+ * against the bytes of its page span (`overflow + 1` pages) and a bad one is
+ * returned with a problem instead of being read.
+ */
+import { PAGE_HEADER_SIZE } from './bbolt-page';
+
+export const ELEMENT_SIZE = 16;
+
+export interface BranchElement {
+  index: number;
+  key: Uint8Array;
+  child: number;
+  childBig: bigint;
+  /** Offset of the element within the page span. */
+  at: number;
+  problem: string | null;
+}
+
+export interface LeafElement {
+  index: number;
+  flags: number;
+  /** The raw `pos` and `ksize` (relative to the element), also when they point outside the page. */
+  keyPos: number;
+  keySize: number;
+  valueSize: number;
+  /** With `problem`: `key`/`value` are the bytes bbolt would read outside the page (still inside the file). */
+  outOfPage?: boolean;
+  key: Uint8Array;
+  value: Uint8Array;
+  at: number;
+  problem: string | null;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** How many of `count` elements have their 16-byte slot inside `spanLength` bytes. */
+export function elementsThatFit(count: number, spanLength: number): number {
+  return Math.max(0, Math.min(count, Math.floor((spanLength - PAGE_HEADER_SIZE) / ELEMENT_SIZE)));
+}
+
+/**
+ * Branch elements of a page span (`span` starts at the page header). Elements
+ * whose slot lies outside the span are not returned (the caller reports the
+ * count); a key outside the span gives an element with an empty key and a problem.
+ */
+export function decodeBranchElements(span: Uint8Array, count: number): BranchElement[] {
+  const n = elementsThatFit(count, span.length);
+  const dv = new DataView(span.buffer, span.byteOffset, span.length);
+  const out: BranchElement[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const pos = dv.getUint32(at, true);
+    const ksize = dv.getUint32(at + 4, true);
+    const childBig = dv.getBigUint64(at + 8, true);
+    const child = childBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(childBig);
+    const kStart = at + pos;
+    const kEnd = kStart + ksize;
+    if (kEnd > span.length) {
+      out.push({ index: i, key: EMPTY, child, childBig, at, problem: `element ${i}: key (${ksize} bytes at +${pos}) runs past the end of the page (${span.length} bytes)` });
+    } else out.push({ index: i, key: span.subarray(kStart, kEnd), child, childBig, at, problem: null });
+  }
+  return out;
+}
+
+export function decodeLeafElements(span: Uint8Array, count: number): LeafElement[] {
+  const n = elementsThatFit(count, span.length);
+  const dv = new DataView(span.buffer, span.byteOffset, span.length);
+  const out: LeafElement[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const flags = dv.getUint32(at, true);
+    const pos = dv.getUint32(at + 4, true);
+    const ksize = dv.getUint32(at + 8, true);
+    const vsize = dv.getUint32(at + 12, true);
+    const kStart = at + pos;
+    const vEnd = kStart + ksize + vsize;
+    if (vEnd > span.length) {
+      out.push({ index: i, flags, keyPos: pos, keySize: ksize, valueSize: vsize, key: EMPTY, value: EMPTY, at, problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)` });
+    } else {
+      out.push({ index: i, flags, keyPos: pos, keySize: ksize, valueSize: vsize, key: span.subarray(kStart, kStart + ksize), value: span.subarray(kStart + ksize, vEnd), at, problem: null });
+    }
+  }
+  return out;
+}
+
+/** Byte-wise comparison (Go's bytes.Compare). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return a.length - b.length;
+}
+
+/** Encode leaf elements into a page image (for tests and inline buckets). */
+export function encodeLeafPage(id: number, items: { key: Uint8Array; value: Uint8Array; flags?: number }[], size?: number): Uint8Array {
+  const dataLen = items.reduce((s, it) => s + it.key.length + it.value.length, 0);
+  const need = PAGE_HEADER_SIZE + items.length * ELEMENT_SIZE + dataLen;
+  const out = new Uint8Array(Math.max(size ?? need, need));
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(id), true);
+  dv.setUint16(8, 0x02, true);
+  dv.setUint16(10, items.length, true);
+  let data = PAGE_HEADER_SIZE + items.length * ELEMENT_SIZE;
+  items.forEach((it, i) => {
+    const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    dv.setUint32(at, it.flags ?? 0, true);
+    dv.setUint32(at + 4, data - at, true);
+    dv.setUint32(at + 8, it.key.length, true);
+    dv.setUint32(at + 12, it.value.length, true);
+    out.set(it.key, data);
+    out.set(it.value, data + it.key.length);
+    data += it.key.length + it.value.length;
+  });
+  return out;
+}

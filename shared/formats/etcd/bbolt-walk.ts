@@ -1,0 +1,588 @@
+/**
+ * Opening a bbolt file and walking one meta's page tree the way bbolt v1.3.6
+ * (what etcd 3.4.23 links) does at start-up, without trusting a byte of it.
+ *
+ * etcd on Linux never syncs the freelist, so every read-write open rebuilds it
+ * with `db.freepages()`: `tx.checkBucket` over the root bucket, which walks a
+ * bucket's pages depth-first (`forEachPage`, pre-order, following branch
+ * elements), then recurses into each non-inline sub-bucket in key order. The
+ * first error it sends is what etcd panics with: `freepages: failed to get all
+ * reachable pages (<error>)`. The errors, with bbolt's texts:
+ * - `page <headerId>: out of bounds: <hwm>` when the header id > high-water mark;
+ * - `page <id>: multiple references` for each of the page's ids (header id +
+ *   0..overflow) already seen in this walk (freepages starts with none seen);
+ * - `page <headerId>: invalid type: <typ>` when neither branch nor leaf flag is set.
+ * The id is always the one in the page header: a pointer to page 0 reads the
+ * meta page (`page 0: invalid type: meta`), a zeroed page says `page 0: invalid
+ * type: unknown<00>`.
+ *
+ * bbolt reads pages through its mmap with no bounds checks: a child page past
+ * the end of the file faults (SIGBUS inside etcd's 10 GiB mapping, `fatal
+ * error: fault`), elements past their page read neighbouring bytes. This walk
+ * reports those as its own problems, never reads out of bounds, never visits
+ * a page position twice (bbolt would loop forever on a cycle), and keeps its
+ * per-page state in typed arrays so a 2 GiB db (500k pages) stays small.
+ */
+import { MAX_READ, type ByteSource } from '../../bytes/byte-source';
+import type { BboltProblem } from '../../contract/etcd';
+import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit, type LeafElement } from './bbolt-element';
+import { decodeFreelist } from './bbolt-freelist';
+import { chooseMeta, decodeMeta, ERR_INVALID } from './bbolt-meta';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, PAGE_HEADER_SIZE, pageTypeName, toHex, type PageHeader } from './bbolt-page';
+
+/** etcd's `snapshot save` output carries a SHA-256 iff size % 512 == 32 (etcdutl restore's rule). */
+export const SHA256_TRAILER = 32;
+export function hasHashTrailer(size: number): boolean {
+  return size % 512 === SHA256_TRAILER;
+}
+
+/** The page size bbolt v1.3.6 assumes when meta 0 is invalid (os.Getpagesize() on amd64/arm64 Linux). */
+export const DEFAULT_PAGE_SIZE = 4096;
+/** Problems kept in a walk's list (all are counted). */
+export const MAX_PROBLEMS = 1000;
+/** A page span larger than this is not read whole (bbolt's own values stay far below). */
+export const MAX_SPAN_BYTES = 64 * 1024 * 1024;
+/** Buckets nested deeper than this are not walked (etcd nests one level). */
+export const MAX_BUCKET_DEPTH = 32;
+
+const CHUNK_PAGES = 64;
+/** Largest out-of-page element read to model what bbolt hands etcd. */
+const OUT_OF_PAGE_READ_LIMIT = 16 * 1024 * 1024;
+const CACHE_CHUNKS = 32;
+
+/** Reads pages through a ByteSource in 64-page chunks with a small LRU cache. */
+export class PageReader {
+  private cache = new Map<number, Uint8Array>();
+  bytesRead = 0;
+  /** Called after every chunk read from the source (progress reporting). */
+  onRead: ((bytesRead: number) => void) | null = null;
+  constructor(
+    readonly src: ByteSource,
+    /** Bytes of the db (without a snapshot.db trailer). */
+    readonly dbSize: number,
+    readonly pageSize: number,
+  ) {}
+
+  get filePages(): number {
+    return Math.floor(this.dbSize / this.pageSize);
+  }
+
+  private async chunk(n: number): Promise<Uint8Array> {
+    const hit = this.cache.get(n);
+    if (hit) {
+      this.cache.delete(n);
+      this.cache.set(n, hit);
+      return hit;
+    }
+    const pending = this.ahead.get(n) ?? this.load(n);
+    this.ahead.delete(n);
+    // Read the next chunk while this one is being walked (bbolt allocates mostly upwards).
+    if (!this.cache.has(n + 1) && !this.ahead.has(n + 1) && (n + 1) * CHUNK_PAGES < this.filePages) {
+      const next = this.load(n + 1);
+      next.catch(() => {});
+      this.ahead.set(n + 1, next);
+      if (this.ahead.size > 2) {
+        const [k] = this.ahead.keys();
+        this.ahead.delete(k!);
+      }
+    }
+    const bytes = await pending;
+    this.cache.set(n, bytes);
+    if (this.cache.size > CACHE_CHUNKS) this.cache.delete(this.cache.keys().next().value!);
+    return bytes;
+  }
+
+  private ahead = new Map<number, Promise<Uint8Array>>();
+
+  private async load(n: number): Promise<Uint8Array> {
+    const start = n * CHUNK_PAGES * this.pageSize;
+    const len = Math.max(0, Math.min(CHUNK_PAGES * this.pageSize, this.dbSize - start));
+    const bytes = len > 0 ? await readFully(this.src, start, len) : new Uint8Array(0);
+    this.bytesRead += bytes.length;
+    this.onRead?.(this.bytesRead);
+    return bytes;
+  }
+
+  /** Bytes of `pages` pages from position `pos` (fewer at the end of the db; empty past it). */
+  async span(pos: number, pages = 1): Promise<Uint8Array> {
+    if (pos < 0 || pos >= this.filePages || pages <= 0) return new Uint8Array(0);
+    const want = Math.min(pages, this.filePages - pos, Math.floor(MAX_SPAN_BYTES / this.pageSize));
+    const c0 = Math.floor(pos / CHUNK_PAGES);
+    const c1 = Math.floor((pos + want - 1) / CHUNK_PAGES);
+    if (c0 === c1) {
+      const chunk = await this.chunk(c0);
+      const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
+      return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
+    }
+    const bytes = await readFully(this.src, pos * this.pageSize, want * this.pageSize);
+    this.bytesRead += bytes.length;
+    return bytes;
+  }
+}
+
+/** A plain Uint8Array view (a Node Buffer's subarray costs several times more, and the walk slices per element). */
+function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+async function readFully(src: ByteSource, offset: number, length: number): Promise<Uint8Array> {
+  if (length <= MAX_READ) return plain(await src.read(offset, length));
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const part = await src.read(offset + done, Math.min(MAX_READ, length - done));
+    if (part.length === 0) break;
+    out.set(part, done);
+    done += part.length;
+  }
+  return done === length ? out : out.subarray(0, done);
+}
+
+export type OpenedMeta = ReturnType<typeof decodeMeta>;
+
+export interface OpenedBbolt {
+  reader: PageReader;
+  /** Bytes of the source that are the db (a snapshot.db trailer excluded). */
+  dbSize: number;
+  pageSize: number;
+  metas: OpenedMeta[];
+  chosenMeta: 0 | 1 | null;
+  /** bbolt.Open's error (v1.3.6 texts), null when it opens. */
+  openError: string | null;
+  /** A zero-length file: bbolt would initialise a fresh, empty db in it. */
+  empty: boolean;
+}
+
+/**
+ * bbolt v1.3.6 `Open` over a read-only source: a zero-length file is
+ * initialised (empty: true); a file shorter than 4096 bytes is `invalid
+ * database`; the page size comes from meta 0 when it validates, else the OS
+ * default; fewer than two pages is `file size too small`; both metas invalid
+ * is meta 0's error. Never throws on content (I/O errors propagate).
+ */
+export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean } = {}): Promise<OpenedBbolt> {
+  const trailer = opts.snapshotDb ?? hasHashTrailer(src.size);
+  const dbSize = trailer && src.size >= SHA256_TRAILER ? src.size - SHA256_TRAILER : src.size;
+  const base = { dbSize, metas: [] as OpenedMeta[], chosenMeta: null, empty: false };
+  if (dbSize === 0) return { ...base, reader: new PageReader(src, 0, DEFAULT_PAGE_SIZE), pageSize: DEFAULT_PAGE_SIZE, openError: null, empty: true };
+  if (dbSize < DEFAULT_PAGE_SIZE) {
+    const head = await src.read(0, dbSize);
+    const metas = [decodeMeta(head, 0)];
+    return { ...base, metas, reader: new PageReader(src, dbSize, DEFAULT_PAGE_SIZE), pageSize: DEFAULT_PAGE_SIZE, openError: ERR_INVALID };
+  }
+  const head = await src.read(0, DEFAULT_PAGE_SIZE);
+  const m0 = decodeMeta(head, 0);
+  let pageSize = DEFAULT_PAGE_SIZE;
+  if (m0.ok) pageSize = m0.pageSize;
+  if (pageSize < 512 || pageSize > 1 << 16 || (pageSize & (pageSize - 1)) !== 0) {
+    return { ...base, metas: [m0], reader: new PageReader(src, dbSize, DEFAULT_PAGE_SIZE), pageSize: DEFAULT_PAGE_SIZE, openError: `page size ${pageSize} in meta 0 is not a usable page size` };
+  }
+  const reader = new PageReader(src, dbSize, pageSize);
+  const page0 = pageSize === DEFAULT_PAGE_SIZE ? head : await reader.span(0);
+  const meta0 = decodeMeta(page0, 0);
+  const meta1 = decodeMeta(await reader.span(1), 1);
+  const metas = [meta0, meta1];
+  if (dbSize < pageSize * 2) return { ...base, metas, reader, pageSize, openError: 'file size too small' };
+  if (!meta0.ok && !meta1.ok) return { ...base, metas, reader, pageSize, openError: meta0.error };
+  return { ...base, metas, reader, pageSize, chosenMeta: chooseMeta(metas), openError: null };
+}
+
+/** Page codes of a walk's per-position state. */
+export const Reach = { None: 0, Branch: 1, Leaf: 2, Overflow: 3, Damaged: 4, Freelist: 5, Meta: 6 } as const;
+
+export type ProblemKind =
+  /** An error bbolt's checkBucket itself sends (the freepages panic is the first of these). */
+  | 'bbolt'
+  /** Where bbolt would read outside the file: etcd dies with `fatal error: fault`. */
+  | 'fault'
+  /** Found by this walk only (element bounds, key order, header id vs position): bbolt reads on. */
+  | 'extra';
+
+export interface WalkProblem extends BboltProblem {
+  kind: ProblemKind;
+}
+
+export interface LeafVisit {
+  /** Bucket path from the root: [] for the root bucket, ['key'] for etcd's key bucket. */
+  bucket: readonly string[];
+  /** Page position holding the elements (the parent leaf for an inline bucket). */
+  page: number;
+  inline: boolean;
+  elements: LeafElement[];
+}
+
+export interface WalkOptions {
+  /** Called for every leaf (and inline bucket page) the walk reaches, in bbolt's order. */
+  onLeaf?: (leaf: LeafVisit) => void | Promise<void>;
+  /** Walk into this sub-bucket? (default: all). Skipped buckets' pages count as unreached. */
+  enterBucket?: (path: readonly string[]) => boolean;
+  signal?: AbortSignal;
+  /**
+   * A finished walk of the other meta over the same file: subtrees it found
+   * clean are not walked again (only the pages the last transaction changed
+   * are read). For `otherMetaTreeOk`; leaves of skipped subtrees are not reported.
+   */
+  reuse?: WalkResult;
+}
+
+export interface WalkResult {
+  meta: 0 | 1;
+  root: number;
+  highWaterMark: number;
+  problems: WalkProblem[];
+  problemCount: number;
+  /** What etcd's freepages() would do first: the panic text or `fatal error: fault`; null when the walk is clean for bbolt. */
+  crash: string | null;
+  /** The problem behind `crash`. */
+  crashProblem: WalkProblem | null;
+  /** Per page position (file pages): `Reach` codes. */
+  reach: Uint8Array;
+  /** Per position: how many times the tree pointed here (>1 = multiply referenced). */
+  refs: Uint8Array;
+  /** Per position: parent position + 1 (0 = none or bucket root). */
+  parent: Int32Array;
+  /** Per position: index into `buckets` + 1. */
+  bucketOf: Uint16Array;
+  buckets: string[];
+  /** Items per bucket path (joined with '/'), and whether the bucket is inline. */
+  bucketItems: Map<string, { items: number; inline: boolean }>;
+  /** Free pages (freelist page ids when synced; else unreached positions 2..hwm-1 are free as etcd rebuilds them). */
+  freelistSynced: boolean;
+  freed: Uint8Array;
+  /** Per position: walked as a page (not just an overflow continuation). */
+  visited: Uint8Array;
+  /** Per position: a problem was found in this page's subtree (sub-buckets included). */
+  dirty: Uint8Array;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+function keyText(k: Uint8Array): string {
+  return toHex(k, 64) + (k.length > 64 ? '…' : '');
+}
+
+/**
+ * Walk the tree of meta `metaPage` (freepages semantics). Never throws on
+ * content; bounded by the file's page count.
+ */
+export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptions = {}): Promise<WalkResult> {
+  const meta = db.metas[metaPage]!;
+  const reader = db.reader;
+  const filePages = reader.filePages;
+  const hwm = meta.highWaterMark;
+  const hwmBig = meta.fields.pgid;
+  const reach = new Uint8Array(filePages);
+  const refs = new Uint8Array(filePages);
+  const parent = new Int32Array(filePages);
+  const bucketOf = new Uint16Array(filePages);
+  const visited = new Uint8Array(filePages);
+  const freed = new Uint8Array(filePages);
+  /** bbolt's `reachable` map, keyed by header id: a bitmap below the file size, a bounded set above. */
+  const marked = new Uint8Array(Math.max(filePages, Math.min(hwm, filePages * 2 + 16)));
+  const markedHigh = new Set<number>();
+  const buckets: string[] = [];
+  const bucketIndex = new Map<string, number>();
+  const bucketItems = new Map<string, { items: number; inline: boolean }>();
+  const problems: WalkProblem[] = [];
+  let problemCount = 0;
+  let crashProblem: WalkProblem | null = null;
+  /** The page id behind the first 'fault' problem. */
+  let faultPgid: bigint | null = null;
+
+  const dirty = new Uint8Array(filePages);
+  const skipped = new Uint8Array(opts.reuse ? filePages : 0);
+  const markDirty = (pos: number) => {
+    for (let p = pos, steps = 0; p >= 0 && p < filePages && !dirty[p] && steps < filePages; steps++) {
+      dirty[p] = 1;
+      p = parent[p]! - 1;
+    }
+  };
+  /** In reuse mode: is `pos` below a subtree this walk skipped (by the other walk's parents)? */
+  const inSkipped = (pos: number): boolean => {
+    const reuse = opts.reuse;
+    if (!reuse) return false;
+    for (let a = reuse.parent[pos]! - 1, steps = 0; a >= 0 && steps < 64; a = reuse.parent[a]! - 1, steps++) if (skipped[a]) return true;
+    return false;
+  };
+  const problem = (kind: ProblemKind, code: string, text: string, page: number | null, offset: number | null) => {
+    problemCount++;
+    const p: WalkProblem = { kind, code, text, page, offset };
+    if (!crashProblem && kind !== 'extra') crashProblem = p;
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+    const at = offset !== null ? Math.floor(offset / reader.pageSize) : page;
+    if (at !== null) markDirty(at);
+  };
+  const pageOffset = (pos: number) => pos * reader.pageSize;
+  if (filePages > 0) reach[0] = Reach.Meta;
+  if (filePages > 1) reach[1] = Reach.Meta;
+
+  // A synced freelist (not etcd's case on Linux): bbolt reads it instead of walking.
+  const freelistSynced = meta.freelistPage !== null;
+  if (freelistSynced) {
+    const fl = meta.freelistPage!;
+    if (fl < filePages) {
+      const head = decodePageHeader(await reader.span(fl));
+      if (head) {
+        const span = await reader.span(fl, head.overflow + 1);
+        const read = decodeFreelist(span, head, filePages);
+        if (read.panic) problem('bbolt', 'bbolt.freelist-invalid', read.panic, fl, pageOffset(fl));
+        else {
+          for (let i = 0; i <= head.overflow && fl + i < filePages; i++) reach[fl + i] = Reach.Freelist;
+          for (const id of read.ids) {
+            if (id < filePages) {
+              if (freed[id]) problem('extra', 'bbolt.already-freed', `page ${id}: already freed`, id, pageOffset(id));
+              freed[id] = 1;
+            }
+          }
+          if (read.problem) problem('extra', 'bbolt.freelist-bounds', `page ${fl}: ${read.problem}`, fl, pageOffset(fl));
+        }
+      }
+    } else {
+      problem('fault', 'bbolt.page-beyond-file', `page ${fl}: the freelist page is beyond the end of the file (${filePages} pages)`, fl, null);
+      faultPgid ??= meta.fields.freelist;
+    }
+  }
+
+  const bucketId = (path: readonly string[]): number => {
+    const name = path.join('/');
+    let i = bucketIndex.get(name);
+    if (i === undefined) {
+      i = buckets.length;
+      if (i < 0xfffe) {
+        buckets.push(name);
+        bucketIndex.set(name, i);
+      } else i = 0xfffe;
+    }
+    return i;
+  };
+  const countItems = (path: readonly string[], n: number, inline: boolean) => {
+    const name = path.join('/');
+    const e = bucketItems.get(name);
+    if (e) e.items += n;
+    else bucketItems.set(name, { items: n, inline });
+  };
+
+  const mark = (id: number) => {
+    if (id < marked.length) {
+      if (marked[id]) return true;
+      marked[id] = 1;
+      return false;
+    }
+    if (markedHigh.has(id)) return true;
+    if (markedHigh.size < 1_000_000) markedHigh.add(id);
+    return false;
+  };
+
+  interface Frame {
+    pos: number;
+    /** The exact child pgid (a garbage pgid can exceed 2^53). */
+    posBig: bigint;
+    parent: number;
+    /** Keys of this subtree must be >= lo and < hi (from the ancestors' branch elements). */
+    lo: Uint8Array | null;
+    hi: Uint8Array | null;
+  }
+
+  const checkBucket = async (root: number, path: readonly string[], depth: number, from: number): Promise<void> => {
+    if (root === 0) return;
+    if (depth > MAX_BUCKET_DEPTH) {
+      problem('extra', 'bbolt.bucket-depth', `bucket ${path.join('/')}: nested deeper than ${MAX_BUCKET_DEPTH} buckets; not walked`, null, null);
+      return;
+    }
+    const bIdx = bucketId(path) + 1;
+    /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
+    const after: ({ root: number; path: string[]; from: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
+    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), parent: from, lo: null, hi: null }];
+    while (stack.length > 0) {
+      if (opts.signal?.aborted) return;
+      const f = stack.pop()!;
+      const pos = f.pos;
+      if (pos >= filePages) {
+        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, null);
+        faultPgid ??= f.posBig;
+        markDirty(f.parent);
+        continue;
+      }
+      refs[pos] = Math.min(255, refs[pos]! + 1);
+      const reuse = opts.reuse;
+      if (reuse && !visited[pos]) {
+        // Inside a subtree skipped above (reached a second time through another page)?
+        if (inSkipped(pos)) {
+          problem('bbolt', 'bbolt.multiple-references', `page ${pos}: multiple references`, pos, pageOffset(pos));
+          markDirty(f.parent);
+          continue;
+        }
+        if (reuse.visited[pos] && !reuse.dirty[pos]) {
+          // Walked clean from the other meta: the same bytes, the same subtree.
+          visited[pos] = 1;
+          skipped[pos] = 1;
+          reach[pos] = reuse.reach[pos]!;
+          if (f.parent >= 0) parent[pos] = f.parent + 1;
+          continue;
+        }
+      }
+      if (visited[pos]) {
+        // bbolt would walk it again (forever, on a cycle); its header ids are already marked, so it reports them.
+        const h = decodePageHeader(await reader.span(pos));
+        if (h) for (let i = 0; i <= Math.min(h.overflow, filePages); i++) if (mark(h.id + i)) problem('bbolt', 'bbolt.multiple-references', `page ${h.id + i}: multiple references`, h.id + i, pageOffset(pos));
+        if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
+        markDirty(f.parent);
+        continue;
+      }
+      visited[pos] = 1;
+      if (f.parent >= 0) parent[pos] = f.parent + 1;
+      bucketOf[pos] = bIdx;
+      const first = await reader.span(pos);
+      const h = decodePageHeader(first)!;
+      const offset = pageOffset(pos);
+      const typeOk = (h.flags & 0x03) !== 0;
+      if (h.idBig > hwmBig) problem('bbolt', 'bbolt.out-of-bounds', `page ${h.idBig}: out of bounds: ${hwmBig}`, pos, offset);
+      const overflowFits = pos + h.overflow < filePages;
+      const markCount = Math.min(h.overflow, filePages) + 1;
+      for (let i = 0; i < markCount; i++) if (mark(h.id + i)) problem('bbolt', 'bbolt.multiple-references', `page ${h.id + i}: multiple references`, h.id + i, offset);
+      if (!typeOk) problem('bbolt', 'bbolt.invalid-type', `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
+      if (h.id !== pos) problem('extra', 'bbolt.header-id', `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
+      if (!overflowFits) {
+        problem('fault', 'bbolt.overflow-beyond-file', `page ${pos}: overflow ${h.overflow} runs past the end of the file (${filePages} pages)`, pos, offset + 12);
+        faultPgid ??= BigInt(filePages);
+      }
+      if (reach[pos] !== Reach.Meta) reach[pos] = !typeOk || h.id !== pos ? Reach.Damaged : isBranch(h.flags) ? Reach.Branch : Reach.Leaf;
+      for (let i = 1; i <= h.overflow && pos + i < filePages; i++) {
+        if (reach[pos + i] === Reach.None) reach[pos + i] = Reach.Overflow;
+        bucketOf[pos + i] = bIdx;
+        parent[pos + i] = pos + 1;
+      }
+      if (!typeOk) continue;
+      const span = h.overflow === 0 ? first : await reader.span(pos, h.overflow + 1);
+      if (elementsThatFit(h.count, span.length) < h.count) {
+        problem('extra', 'bbolt.element-count', `page ${pos}: ${h.count} elements do not fit in the page (${span.length} bytes)`, pos, offset + 10);
+      }
+      if (isBranch(h.flags)) {
+        const els = decodeBranchElements(span, h.count);
+        for (const e of els) {
+          if (e.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
+        }
+        checkOrder(pos, 'branch', els.map((e) => e.key), f, offset);
+        for (let i = els.length - 1; i >= 0; i--) {
+          const e = els[i]!;
+          const next = els[i + 1];
+          stack.push({ pos: e.child, posBig: e.childBig, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
+        }
+      } else {
+        const els = decodeLeafElements(span, h.count);
+        for (const e of els) {
+          if (!e.problem) continue;
+          problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
+          // bbolt reads the bytes there anyway: hand the consumers what it would read (when inside the file).
+          const start = offset + e.at + e.keyPos;
+          const len = e.keySize + e.valueSize;
+          if (start + len <= db.dbSize && len <= OUT_OF_PAGE_READ_LIMIT) {
+            const bytes = await readFully(reader.src, start, len);
+            reader.bytesRead += bytes.length;
+            e.key = bytes.subarray(0, e.keySize);
+            e.value = bytes.subarray(e.keySize);
+            e.outOfPage = true;
+          }
+          const keyEnd = offset + e.at + e.keyPos + e.keySize;
+          if (e.keySize > 0 && keyEnd > db.dbSize) {
+            const at = offset + e.at + e.keyPos;
+            after.push({ fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`, page: pos, offset: offset + e.at, pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)) });
+          }
+        }
+        if (offset + PAGE_HEADER_SIZE + h.count * 16 > db.dbSize) {
+          after.push({ fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`, page: pos, offset: offset + 10, pgid: BigInt(filePages) });
+        }
+        checkOrder(pos, 'leaf', els.map((e) => e.key), f, offset);
+        countItems(path, els.length, false);
+        if (opts.onLeaf) await opts.onLeaf({ bucket: path, page: pos, inline: false, elements: els });
+        for (const e of els) {
+          if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
+          const name = utf8.decode(e.key);
+          if (e.value.length < 16) {
+            problem('extra', 'bbolt.bucket-value', `page ${pos}: bucket ${JSON.stringify(name)} has a ${e.value.length}-byte value (16 expected)`, pos, offset + e.at);
+            continue;
+          }
+          const dv = new DataView(e.value.buffer, e.value.byteOffset, 16);
+          const rootBig = dv.getBigUint64(0, true);
+          const childPath = [...path, name];
+          if (rootBig === 0n) {
+            const inlinePage = e.value.subarray(16);
+            const ih = decodePageHeader(inlinePage);
+            const ils = ih ? decodeLeafElements(inlinePage, ih.count) : [];
+            if (!ih || elementsThatFit(ih.count, inlinePage.length) < ih.count) problem('extra', 'bbolt.inline-bucket', `page ${pos}: inline bucket ${JSON.stringify(name)} is cut short`, pos, offset + e.at);
+            for (const ie of ils) if (ie.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: inline bucket ${JSON.stringify(name)}: ${ie.problem}`, pos, offset + e.at);
+            countItems(childPath, ils.length, true);
+            if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath))) await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
+          } else {
+            const root = rootBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(rootBig);
+            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos });
+          }
+        }
+      }
+    }
+    for (const a of after) {
+      if ('fault' in a) {
+        problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
+        faultPgid ??= a.pgid;
+      } else await checkBucket(a.root, a.path, depth + 1, a.from);
+    }
+  };
+
+  const checkOrder = (pos: number, kind: 'branch' | 'leaf', keys: Uint8Array[], f: Frame, offset: number) => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (i > 0) {
+        const c = compareBytes(k, keys[i - 1]!);
+        if (c <= 0) {
+          problem('extra', 'bbolt.key-order', `key[${i}]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be > than previous element (hex)${keyText(keys[i - 1]!)} (found ${c < 0 ? '<' : '='})`, pos, offset);
+          break;
+        }
+      } else if (f.lo && compareBytes(k, f.lo) < 0) {
+        problem('extra', 'bbolt.key-order', `the first key[0]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be >= the key in the ancestor (hex)${keyText(f.lo)}`, pos, offset);
+      }
+    }
+    const last = keys[keys.length - 1];
+    if (last && f.hi && compareBytes(last, f.hi) >= 0) {
+      problem('extra', 'bbolt.key-order', `the last key[${keys.length - 1}]=(hex)${keyText(last)} on ${kind} page(${pos}) needs to be < than key of the next element in ancestor (hex)${keyText(f.hi)}`, pos, offset);
+    }
+  };
+
+  await checkBucket(meta.rootPage, [], 0, -1);
+
+  // Pages below the high-water mark that nothing reached: free when etcd rebuilds the freelist,
+  // "unreachable unfreed" for bbolt check when a synced freelist leaves them out.
+  if (freelistSynced && !crashProblem) {
+    for (let i = 2; i < Math.min(hwm, filePages); i++) {
+      if (reach[i] === Reach.None && !freed[i] && !inSkipped(i)) problem('extra', 'bbolt.unreachable-unfreed', `page ${i}: unreachable unfreed`, i, pageOffset(i));
+    }
+  }
+  if (!freelistSynced) for (let i = 2; i < Math.min(hwm, filePages); i++) if (reach[i] === Reach.None && !inSkipped(i)) freed[i] = 1;
+
+  const cp = crashProblem as WalkProblem | null;
+  const crash = freelistSynced
+    ? cp?.code === 'bbolt.freelist-invalid' ? cp.text : null
+    : cp ? (cp.kind === 'fault' ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize) : `freepages: failed to get all reachable pages (${cp.text})`) : null;
+  return { meta: metaPage, root: meta.rootPage, highWaterMark: hwm, problems, problemCount, crash, crashProblem: cp, reach, refs, parent, bucketOf, buckets, bucketItems, freelistSynced, freed, visited, dirty };
+}
+
+export type { PageHeader };
+
+/** etcd 3.4 maps its db with `InitialMmapSize` 10 GiB; bbolt rounds sizes above 1 GiB up to whole GiB. */
+export const ETCD_INITIAL_MMAP_SIZE = 10 * 1024 * 1024 * 1024;
+
+/**
+ * How the Go runtime reports bbolt reading page `page` outside the file: inside
+ * etcd's mapping the kernel raises SIGBUS, beyond it SIGSEGV; either way
+ * `unexpected fault address …` then `fatal error: fault` (not a recoverable panic).
+ */
+export function faultText(pgid: bigint, pageSize: number, dbSize: number): string {
+  const gib = 1024 * 1024 * 1024;
+  const mapped = BigInt(Math.ceil(Math.max(dbSize, ETCD_INITIAL_MMAP_SIZE) / gib) * gib);
+  // db.page(): &db.data[id * pageSize] with uint64 arithmetic over a *[maxMapSize]byte array.
+  const at = BigInt.asUintN(64, pgid * BigInt(pageSize));
+  if (at >= MAX_MAP_SIZE) return `runtime error: index out of range [${at}] with length ${MAX_MAP_SIZE}`;
+  return `fatal error: fault (${at < mapped ? 'SIGBUS' : 'SIGSEGV'})`;
+}
+
+/** bbolt's maxMapSize on 64-bit Linux (the length of the array type its mmap is indexed through). */
+export const MAX_MAP_SIZE = 0xffffffffffffn;

@@ -1,0 +1,146 @@
+/**
+ * Writes an etcd backend (bbolt with etcd's buckets) through `BboltWriter`:
+ * the `key` bucket from revisions streamed in revision order, the small
+ * buckets (meta, members, lease, ...) from sorted lists. Used by salvage
+ * (a `snapshot.db`) and repair (a `member/snap/db`).
+ *
+ * Encodings (etcd 3.4 `mvcc/revision.go`, `mvcc/mvccpb/kv.proto`,
+ * `lease/leasepb/lease.proto`, `etcdserver/api/membership/store.go`):
+ * - key bucket key: main u64 BE, `_`, sub u64 BE (17 bytes), `t` appended for a tombstone;
+ * - value: mvccpb.KeyValue {1 key, 2 create_revision, 3 mod_revision, 4 version, 5 value, 6 lease} (proto3: zero fields omitted);
+ * - meta: `consistent_index` u64 BE, `finishedCompactRev` a 17-byte revision;
+ * - lease: ID u64 BE -> leasepb.Lease {1 ID, 2 TTL}.
+ */
+import { compareBytes } from './bbolt-element';
+import { BboltWriter, type BboltWriteResult, type PageSink } from './bbolt-write';
+
+/** Every bucket etcd 3.4 creates, in bbolt's (byte) order. */
+export const ETCD_BUCKETS = ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta'] as const;
+export type EtcdBucketName = (typeof ETCD_BUCKETS)[number];
+
+const enc = new TextEncoder();
+
+export function revisionKey(main: number, sub: number, tombstone = false): Uint8Array {
+  const out = new Uint8Array(tombstone ? 18 : 17);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(main), false);
+  out[8] = 0x5f;
+  dv.setBigUint64(9, BigInt(sub), false);
+  if (tombstone) out[17] = 0x74;
+  return out;
+}
+
+export function u64be(v: number | bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(v)), false);
+  return out;
+}
+
+function varint(v: bigint, out: number[]): void {
+  let x = BigInt.asUintN(64, v);
+  while (x >= 0x80n) {
+    out.push(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
+  out.push(Number(x));
+}
+
+/** Protobuf message builder for the few messages written here. */
+export class ProtoWriter {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+  uint(no: number, v: number | bigint, omitZero = true): this {
+    if (omitZero && BigInt(v) === 0n) return this;
+    const b: number[] = [];
+    varint(BigInt((no << 3) | 0), b);
+    varint(BigInt(v), b);
+    return this.push(Uint8Array.from(b));
+  }
+  bytes(no: number, v: Uint8Array | string, omitEmpty = true): this {
+    const data = typeof v === 'string' ? enc.encode(v) : v;
+    if (omitEmpty && data.length === 0) return this;
+    const b: number[] = [];
+    varint(BigInt((no << 3) | 2), b);
+    varint(BigInt(data.length), b);
+    this.push(Uint8Array.from(b));
+    return this.push(data);
+  }
+  private push(b: Uint8Array): this {
+    this.parts.push(b);
+    this.size += b.length;
+    return this;
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+}
+
+export interface KeyValueFields {
+  key: Uint8Array;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  value: Uint8Array;
+  lease: bigint;
+}
+
+export function encodeKeyValue(kv: KeyValueFields): Uint8Array {
+  return new ProtoWriter()
+    .bytes(1, kv.key)
+    .uint(2, kv.createRevision)
+    .uint(3, kv.modRevision)
+    .uint(4, kv.version)
+    .bytes(5, kv.value)
+    .uint(6, kv.lease)
+    .finish();
+}
+
+export function encodeLease(id: bigint, ttl: number): Uint8Array {
+  return new ProtoWriter().uint(1, id).uint(2, ttl).finish();
+}
+
+/** One stored revision of the key bucket: its bbolt key (revisionKey) and the KeyValue bytes (or a reader for them). */
+export interface RevisionItem {
+  key: Uint8Array;
+  value: Uint8Array | (() => Promise<Uint8Array>);
+}
+
+export interface EtcdBackendContent {
+  /** key bucket items, sorted by bbolt key (= by revision). */
+  revisions: Iterable<RevisionItem> | AsyncIterable<RevisionItem>;
+  /** The other buckets' items; each list is sorted here. Missing buckets are written empty. */
+  buckets: Partial<Record<Exclude<EtcdBucketName, 'key'>, [Uint8Array, Uint8Array][]>>;
+}
+
+export async function writeEtcdBackend(sink: PageSink, content: EtcdBackendContent): Promise<BboltWriteResult> {
+  const w = new BboltWriter(sink);
+  for (const name of ETCD_BUCKETS) {
+    await w.bucket(name);
+    if (name === 'key') {
+      for await (const item of content.revisions) {
+        const value = typeof item.value === 'function' ? await item.value() : item.value;
+        await w.put(item.key, value);
+      }
+      continue;
+    }
+    const items = [...(content.buckets[name] ?? [])].sort((a, b) => compareBytes(a[0], b[0]));
+    let prev: Uint8Array | null = null;
+    for (const [k, v] of items) {
+      if (prev && compareBytes(prev, k) === 0) continue; // first wins on a duplicate key
+      await w.put(k, v);
+      prev = k;
+    }
+  }
+  return w.finish();
+}
+
+export const META_CONSISTENT_INDEX = enc.encode('consistent_index');
+export const META_FINISHED_COMPACT = enc.encode('finishedCompactRev');
+export const META_SCHEDULED_COMPACT = enc.encode('scheduledCompactRev');
+export const CLUSTER_VERSION_KEY = enc.encode('clusterVersion');

@@ -1,0 +1,261 @@
+/**
+ * mvccpb.KeyValue (etcd `api/mvccpb/kv.proto`, proto3): 1 key, 2
+ * create_revision, 3 mod_revision, 4 version, 5 value, 6 lease (all int64
+ * but the bytes). A tombstone's value is a KeyValue with the key only.
+ */
+import { bytesField, decodeMessage, i64Field, numField } from '../protobuf/wire';
+
+export interface KeyValue {
+  key: Uint8Array;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  value: Uint8Array;
+  /** Lease id (0 = none). */
+  lease: bigint;
+}
+
+export type KeyValueDecode = { ok: true; kv: KeyValue } | { ok: false; error: string; offset: number };
+
+const EMPTY = new Uint8Array(0);
+
+/** Decode a KeyValue; never throws. A message without a key is an error (etcd never writes one). */
+export function decodeKeyValue(bytes: Uint8Array): KeyValueDecode {
+  const m = decodeMessage(bytes, 64);
+  if (!m.ok) return { ok: false, error: `mvccpb.KeyValue: ${m.error}`, offset: m.offset };
+  for (const f of m.fields) {
+    const bytesWanted = f.no === 1 || f.no === 5;
+    if (f.no >= 1 && f.no <= 6 && bytesWanted !== (f.wire === 'bytes')) return { ok: false, error: `mvccpb.KeyValue: field ${f.no} has the wrong wire type`, offset: 0 };
+  }
+  const key = bytesField(m.fields, 1);
+  if (!key || key.length === 0) return { ok: false, error: 'mvccpb.KeyValue: no key', offset: 0 };
+  return {
+    ok: true,
+    kv: {
+      key,
+      createRevision: numField(m.fields, 2),
+      modRevision: numField(m.fields, 3),
+      version: numField(m.fields, 4),
+      value: bytesField(m.fields, 5) ?? EMPTY,
+      lease: i64Field(m.fields, 6),
+    },
+  };
+}
+
+function varint(v: bigint, out: number[]): void {
+  let x = BigInt.asUintN(64, v);
+  while (x >= 0x80n) {
+    out.push(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
+  out.push(Number(x));
+}
+
+/** Encode a KeyValue as etcd does (proto3: zero scalars and empty bytes left out, field order 1..6). */
+export function encodeKeyValue(kv: KeyValue): Uint8Array {
+  const head: number[] = [];
+  const parts: Uint8Array[] = [];
+  const flush = () => {
+    if (head.length) parts.push(Uint8Array.from(head.splice(0)));
+  };
+  const bytesF = (no: number, b: Uint8Array) => {
+    if (b.length === 0) return;
+    head.push((no << 3) | 2);
+    varint(BigInt(b.length), head);
+    flush();
+    parts.push(b);
+  };
+  const intF = (no: number, v: bigint) => {
+    if (v === 0n) return;
+    head.push(no << 3);
+    varint(v, head);
+  };
+  bytesF(1, kv.key);
+  intF(2, BigInt(kv.createRevision));
+  intF(3, BigInt(kv.modRevision));
+  intF(4, BigInt(kv.version));
+  flush();
+  bytesF(5, kv.value);
+  intF(6, kv.lease);
+  flush();
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const FIELD_NAMES: Record<number, string> = { 1: 'Key', 2: 'CreateRevision', 3: 'ModRevision', 4: 'Version', 5: 'Value', 6: 'Lease' };
+const ERR_EOF = 'unexpected EOF';
+const ERR_OVERFLOW = 'proto: integer overflow';
+const ERR_LENGTH = 'proto: negative length found during unmarshaling';
+
+/**
+ * The error etcd 3.4's generated (gogo/protobuf) `KeyValue.Unmarshal` returns
+ * for these bytes, with its exact text, or null when it accepts them. etcd's
+ * mvcc restore stops at start-up on the first one: `C | mvcc: cannot
+ * unmarshal event: <error>`. Lengths use Go's 64-bit int arithmetic.
+ */
+export function gogoKeyValueError(b: Uint8Array): string | null {
+  if (wellFormedKeyValue(b)) return null;
+  return gogoKeyValueErrorExact(b);
+}
+
+/**
+ * Fast path (numbers, no allocation): true when the bytes are a KeyValue of
+ * known fields with the right wire types, short varints and in-bounds lengths,
+ * which gogo accepts. Anything else goes to the exact emulation.
+ */
+function wellFormedKeyValue(b: Uint8Array): boolean {
+  const l = b.length;
+  let i = 0;
+  while (i < l) {
+    const tag = b[i++]!;
+    if (tag >= 0x80) return false;
+    const no = tag >> 3;
+    const wt = tag & 7;
+    if (no < 1 || no > 6) return false;
+    if (no === 1 || no === 5) {
+      if (wt !== 2) return false;
+      let len = 0;
+      let mul = 1;
+      for (let n = 0; ; n++) {
+        if (n >= 7 || i >= l) return false;
+        const c = b[i++]!;
+        len += (c & 0x7f) * mul;
+        mul *= 128;
+        if (c < 0x80) break;
+      }
+      if (i + len > l) return false;
+      i += len;
+    } else {
+      if (wt !== 0) return false;
+      for (let n = 0; ; n++) {
+        if (n >= 10 || i >= l) return false;
+        if (b[i++]! < 0x80) break;
+      }
+    }
+  }
+  return true;
+}
+
+/** The key of a KeyValue when it is the first field (as etcd writes it), without decoding the rest; null otherwise. */
+export function keyValueKeyFast(b: Uint8Array): Uint8Array | null {
+  if (b.length < 2 || b[0] !== 0x0a) return null;
+  let i = 1;
+  let len = 0;
+  let mul = 1;
+  for (let n = 0; ; n++) {
+    if (n >= 5 || i >= b.length) return null;
+    const c = b[i++]!;
+    len += (c & 0x7f) * mul;
+    mul *= 128;
+    if (c < 0x80) break;
+  }
+  return len > 0 && i + len <= b.length ? b.subarray(i, i + len) : null;
+}
+
+function gogoKeyValueErrorExact(b: Uint8Array): string | null {
+  const l = b.length;
+  let i = 0;
+  /** A varint as Go accumulates it: uint64 for tags, wrapping int64 for lengths. */
+  const varint = (): bigint | string => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (shift >= 64n) return ERR_OVERFLOW;
+      if (i >= l) return ERR_EOF;
+      const c = b[i++]!;
+      v |= BigInt(c & 0x7f) << shift;
+      if (c < 0x80) break;
+    }
+    return BigInt.asUintN(64, v);
+  };
+  const skip = (start: number): number | string => {
+    // skipKv over b[start:]: returns the bytes consumed.
+    let j = start;
+    const vr = (): bigint | string => {
+      let v = 0n;
+      for (let shift = 0n; ; shift += 7n) {
+        if (shift >= 64n) return ERR_OVERFLOW;
+        if (j >= l) return ERR_EOF;
+        const c = b[j++]!;
+        v |= BigInt(c & 0x7f) << shift;
+        if (c < 0x80) break;
+      }
+      return BigInt.asUintN(64, v);
+    };
+    while (j < l) {
+      const wire = vr();
+      if (typeof wire === 'string') return wire;
+      const wt = Number(wire & 7n);
+      switch (wt) {
+        case 0: {
+          const v = vr();
+          return typeof v === 'string' ? v : j - start;
+        }
+        case 1:
+          return j + 8 - start;
+        case 2: {
+          const len = vr();
+          if (typeof len === 'string') return len;
+          const n = BigInt.asIntN(64, len);
+          if (n < 0n) return ERR_LENGTH;
+          return n > BigInt(l) * 2n ? Number.MAX_SAFE_INTEGER : j + Number(n) - start;
+        }
+        case 3: {
+          for (let depth = 0; depth < 10_000; depth++) {
+            const inner = j;
+            const w = vr();
+            if (typeof w === 'string') return w;
+            if ((w & 7n) === 4n) break;
+            const next = skip(inner);
+            if (typeof next === 'string') return next;
+            j = inner + next;
+          }
+          return j - start;
+        }
+        case 4:
+          return j - start;
+        case 5:
+          return j + 4 - start;
+        default:
+          return `proto: illegal wireType ${wt}`;
+      }
+    }
+    return ERR_EOF; // Go panics with "unreachable" here; only an empty tail gets here, which the caller never passes.
+  };
+  while (i < l) {
+    const pre = i;
+    const wire = varint();
+    if (typeof wire === 'string') return wire;
+    const fieldNum = BigInt.asIntN(32, wire >> 3n);
+    const wireType = Number(wire & 7n);
+    if (wireType === 4) return 'proto: KeyValue: wiretype end group for non-group';
+    if (fieldNum <= 0n) return `proto: KeyValue: illegal tag ${fieldNum} (wire type ${wire})`;
+    const no = Number(fieldNum);
+    const name = FIELD_NAMES[no];
+    if (name) {
+      const bytesField = no === 1 || no === 5;
+      if (bytesField && wireType !== 2) return `proto: wrong wireType = ${wireType} for field ${name}`;
+      if (!bytesField && wireType !== 0) return `proto: wrong wireType = ${wireType} for field ${name}`;
+      const v = varint();
+      if (typeof v === 'string') return v;
+      if (bytesField) {
+        const n = BigInt.asIntN(64, v);
+        if (n < 0n) return ERR_LENGTH;
+        if (BigInt(i) + n > BigInt(l)) return ERR_EOF;
+        i += Number(n);
+      }
+    } else {
+      i = pre;
+      const s = skip(i);
+      if (typeof s === 'string') return s;
+      if (s < 0) return ERR_LENGTH;
+      if (i + s > l) return ERR_EOF;
+      i += s;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,180 @@
+/**
+ * Recognise what was handed to the etcd validator: a data dir (`member/wal`,
+ * `member/snap`, `member/snap/db`), the `member/` dir itself, a `--wal-dir`
+ * (only `*.wal` files), a lone bbolt `db` / `<index>.snap.db`, or a
+ * `snapshot.db` from `etcdctl snapshot save` (bbolt + 32-byte SHA-256). Only
+ * names and sizes are used here; contents are checked by the decoders.
+ */
+import type { DirEntry, DirectorySource } from '../../bytes/byte-source';
+import type { EtcdInputKind, EtcdLayout } from '../../contract/etcd';
+
+/** `%016x-%016x.wal` (seq-index). */
+export const WAL_NAME = /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/;
+/** `%016x-%016x.snap` (term-index). */
+export const SNAP_NAME = /^[0-9a-f]{16}-[0-9a-f]{16}\.snap$/;
+/** `%016x.snap.db`: a db received from the leader with a snapshot. */
+export const SNAP_DB_NAME = /^[0-9a-f]{16}\.snap\.db$/;
+
+/**
+ * etcdctl's own rule (`snapshot restore`): a file whose size is 32 more than
+ * a multiple of 512 carries the SHA-256 trailer. A bbolt file is a whole
+ * number of pages, so a raw `db` never matches.
+ */
+export function hasShaTrailer(size: number): boolean {
+  return size % 512 === 32;
+}
+
+/** Names that mark an etcd input at its top level (for engine dispatch). */
+export function looksLikeEtcd(names: string[]): boolean {
+  return names.some(
+    (n) =>
+      n === 'member' ||
+      n === 'wal' ||
+      n === 'snap' ||
+      n === 'db' ||
+      WAL_NAME.test(n) ||
+      SNAP_NAME.test(n) ||
+      SNAP_DB_NAME.test(n) ||
+      // a lone file handed over on its own: `snapshot.db`, `backup.db`
+      (names.length === 1 && /\.db$/.test(n)),
+  );
+}
+
+/** A single file handed over on its own that etcd tooling would read as bbolt: `db`, `*.db`, or a file with the snapshot trailer size. */
+export function isLoneDbFile(e: Pick<DirEntry, 'name' | 'size'>): boolean {
+  return e.name === 'db' || /\.db$/.test(e.name) || hasShaTrailer(e.size);
+}
+
+/** Dispatch check over listed entries: etcd names, or a lone file that looks like a db / snapshot.db. */
+export function looksLikeEtcdEntries(entries: Pick<DirEntry, 'name' | 'size' | 'kind'>[]): boolean {
+  if (looksLikeEtcd(entries.map((e) => e.name))) return true;
+  return entries.length === 1 && entries[0]!.kind === 'file' && isLoneDbFile(entries[0]!);
+}
+
+/** A resolved layout: the contract's names plus the directories to read. */
+export interface ResolvedEtcdLayout {
+  layout: EtcdLayout;
+  /** The directory holding the WAL files (null when there is none). */
+  wal: DirectorySource | null;
+  walEntries: DirEntry[];
+  snap: DirectorySource | null;
+  snapEntries: DirEntry[];
+  /** The directory holding the db file, and its name in there. */
+  dbDir: DirectorySource | null;
+  dbName: string | null;
+  dbSize: number | null;
+}
+
+const join = (a: string, b: string) => (a ? `${a}/${b}` : b);
+
+function leftoverKind(name: string): EtcdLayout['leftovers'][number]['kind'] | null {
+  if (name.endsWith('.broken')) return 'broken';
+  if (name.endsWith('.tmp')) return 'tmp';
+  if (SNAP_DB_NAME.test(name)) return 'snap-db';
+  return null;
+}
+
+async function sub(dir: DirectorySource, entries: DirEntry[], name: string): Promise<{ dir: DirectorySource; entries: DirEntry[] } | null> {
+  if (!entries.some((e) => e.name === name && e.kind === 'dir') || !dir.subdir) return null;
+  const d = await dir.subdir(name);
+  return { dir: d, entries: await d.list() };
+}
+
+/**
+ * Resolve the layout of `root`. Returns null when nothing etcd-like is there
+ * (the caller reports "not a datastore directory").
+ */
+export async function resolveEtcdLayout(root: DirectorySource, rootEntries?: DirEntry[]): Promise<ResolvedEtcdLayout | null> {
+  const entries = rootEntries ?? (await root.list());
+  const leftovers: EtcdLayout['leftovers'] = [];
+  const note = (rel: string, list: DirEntry[], known: (n: string) => boolean) => {
+    for (const e of list) {
+      if (e.kind !== 'file' || known(e.name)) continue;
+      leftovers.push({ file: join(rel, e.name), size: e.size, kind: leftoverKind(e.name) ?? 'unknown' });
+    }
+  };
+
+  // A lone file: db or snapshot.db.
+  const files = entries.filter((e) => e.kind === 'file');
+  const dirs = entries.filter((e) => e.kind === 'dir');
+  if (dirs.length === 0 && files.length === 1 && isLoneDbFile(files[0]!)) {
+    const f = files[0]!;
+    // etcdctl's size rule finds the trailer; a file named like a saved snapshot (`snapshot.db`,
+    // `backup-2024.db`) is judged as one even when the trailer is gone (restore then refuses it).
+    const savedName = /\.db$/.test(f.name) && f.name !== 'db' && !SNAP_DB_NAME.test(f.name);
+    const input: EtcdInputKind = hasShaTrailer(f.size) || savedName ? 'snapshot-db' : 'db-file';
+    return {
+      layout: { input, walDir: '', snapDir: '', dbFile: f.name, leftovers: [] },
+      wal: null,
+      walEntries: [],
+      snap: null,
+      snapEntries: [],
+      dbDir: root,
+      dbName: f.name,
+      dbSize: f.size,
+    };
+  }
+
+  let memberRel = '';
+  let memberDir: DirectorySource = root;
+  let memberEntries = entries;
+  let input: EtcdInputKind;
+  const m = await sub(root, entries, 'member');
+  if (m) {
+    input = 'data-dir';
+    memberRel = 'member';
+    memberDir = m.dir;
+    memberEntries = m.entries;
+    note('', files, () => true); // files beside member/ are none of etcd's business
+  } else if (dirs.some((d) => d.name === 'wal' || d.name === 'snap')) {
+    input = 'member-dir';
+  } else if (files.some((f) => WAL_NAME.test(f.name))) {
+    input = 'wal-dir';
+    note('', files, (n) => WAL_NAME.test(n));
+    return {
+      layout: { input, walDir: '', snapDir: '', dbFile: '', leftovers },
+      wal: root,
+      walEntries: entries,
+      snap: null,
+      snapEntries: [],
+      dbDir: null,
+      dbName: null,
+      dbSize: null,
+    };
+  } else if (files.some((f) => SNAP_NAME.test(f.name) || f.name === 'db')) {
+    // A bare snap dir (`member/snap` handed over on its own).
+    input = 'member-dir';
+    const db = files.find((f) => f.name === 'db');
+    note('', files, (n) => SNAP_NAME.test(n) || n === 'db');
+    return {
+      layout: { input, walDir: '', snapDir: '', dbFile: db ? 'db' : '', leftovers },
+      wal: null,
+      walEntries: [],
+      snap: root,
+      snapEntries: entries,
+      dbDir: db ? root : null,
+      dbName: db ? 'db' : null,
+      dbSize: db?.size ?? null,
+    };
+  } else {
+    return null;
+  }
+
+  const wal = await sub(memberDir, memberEntries, 'wal');
+  const snap = await sub(memberDir, memberEntries, 'snap');
+  const walRel = wal ? join(memberRel, 'wal') : '';
+  const snapRel = snap ? join(memberRel, 'snap') : '';
+  if (wal) note(walRel, wal.entries, (n) => WAL_NAME.test(n));
+  const db = snap?.entries.find((e) => e.name === 'db' && e.kind === 'file');
+  if (snap) note(snapRel, snap.entries, (n) => SNAP_NAME.test(n) || n === 'db');
+  return {
+    layout: { input, walDir: walRel, snapDir: snapRel, dbFile: db ? join(snapRel, 'db') : '', leftovers },
+    wal: wal?.dir ?? null,
+    walEntries: wal?.entries ?? [],
+    snap: snap?.dir ?? null,
+    snapEntries: snap?.entries ?? [],
+    dbDir: db ? snap!.dir : null,
+    dbName: db ? 'db' : null,
+    dbSize: db?.size ?? null,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Several members' data dirs side by side: term, commit, last index,
+ * consistent index and revision per member, and which one holds the newest
+ * data, i.e. the one to keep when the cluster is rebuilt from one survivor.
+ *
+ * The rule is raft's own "most up-to-date log" (higher last term, then higher
+ * last index), restricted to members that can start; what a member can serve
+ * is the higher of its db's consistent index and its committed WAL entries,
+ * which breaks ties (and orders members whose WAL is gone). A member that
+ * cannot start is never chosen: its data has to be salvaged first.
+ */
+import type { EtcdMemberComparison, EtcdMemberRow } from '../../contract/etcd';
+import type { ValidationReport } from '../../contract/report';
+import { sayEtcd } from './say';
+
+/** Highest index whose data this member can serve after start-up. */
+function servable(r: ValidationReport): number {
+  const e = r.etcd;
+  if (!e) return 0;
+  const ci = e.schema?.consistentIndex ?? 0;
+  const last = e.wal?.lastIndex ?? 0;
+  const commit = e.wal?.hardState?.commit ?? 0;
+  return Math.max(ci, Math.min(commit, last));
+}
+
+export function memberRow(r: ValidationReport): EtcdMemberRow {
+  const e = r.etcd;
+  const memberId = e?.wal?.nodeId ?? null;
+  const members = e?.schema?.members ?? [];
+  const name = members.find((m) => m.id === memberId)?.name ?? (members.length === 1 && !memberId ? (members[0]?.name ?? null) : null);
+  return {
+    root: r.root,
+    memberId,
+    name,
+    term: e?.wal?.hardState?.term ?? e?.schema?.term ?? null,
+    commit: e?.wal?.hardState?.commit ?? null,
+    lastIndex: e?.wal?.lastIndex ?? null,
+    consistentIndex: e?.schema?.consistentIndex ?? null,
+    revision: e?.schema?.revision ?? null,
+    startable: r.startable,
+    newest: false,
+  };
+}
+
+export function compareMembers(reports: ValidationReport[]): EtcdMemberComparison {
+  const rows = reports.map(memberRow);
+  if (reports.length < 2) {
+    const s = sayEtcd('etcd-verdict.members.single');
+    if (rows[0] && reports[0]!.startable) rows[0].newest = true;
+    return { rows, keep: rows[0]?.newest ? rows[0].root : null, reason: s.text, reasonText: s.local };
+  }
+  const candidates = reports
+    .map((r, i) => ({ r, i, lastTerm: r.etcd?.wal?.lastTerm ?? 0, last: r.etcd?.wal?.lastIndex ?? 0, serve: servable(r), rev: r.etcd?.schema?.revision ?? 0 }))
+    .filter((c) => c.r.startable && c.r.engine === 'etcd');
+  if (candidates.length === 0) {
+    const s = sayEtcd('etcd-verdict.members.none');
+    return { rows, keep: null, reason: s.text, reasonText: s.local };
+  }
+  candidates.sort((a, b) => b.lastTerm - a.lastTerm || b.last - a.last || b.serve - a.serve || b.rev - a.rev || a.i - b.i);
+  const best = candidates[0]!;
+  rows[best.i]!.newest = true;
+  const second = candidates[1];
+  let why = 'last log term';
+  let value = best.lastTerm;
+  if (!second || second.lastTerm === best.lastTerm) {
+    why = 'last log index';
+    value = best.last;
+    if (second && second.last === best.last) {
+      why = 'applied index';
+      value = best.serve;
+      if (second.serve === best.serve) {
+        why = 'revision';
+        value = best.rev;
+      }
+    }
+  }
+  const s = sayEtcd('etcd-verdict.members.keep', { root: best.r.root, why, value });
+  return { rows, keep: best.r.root, reason: s.text, reasonText: s.local };
+}

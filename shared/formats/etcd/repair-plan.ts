@@ -1,0 +1,104 @@
+/**
+ * How `lifeboat repair` brings an etcd db back (the etcd counterpart of the
+ * dqlite repair plan), decided from the db alone:
+ * - `unchanged`: the chosen meta's tree walks clean the way bbolt's
+ *   freepages() walks it (etcd opens it);
+ * - `revert-meta`: the chosen meta's tree is damaged but the other meta's
+ *   (one transaction older) is clean, and its consistent index is not below
+ *   the newest WAL snapshot (etcd then re-applies the newer WAL entries
+ *   itself). This is bbolt's `surgery revert-meta-page`;
+ * - `rebuild`: neither tree is usable: a new db from every readable leaf and
+ *   the WAL (salvage.ts).
+ */
+import type { ByteSource } from '../../bytes/byte-source';
+import { openBbolt, walkTree, type OpenedBbolt, type WalkResult } from './bbolt-walk';
+
+export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
+
+export interface DbStrategyChoice {
+  strategy: DbStrategy;
+  /** One sentence: why. */
+  reason: string;
+  /** The meta page copied over the other one (revert-meta only). */
+  revertTo: 0 | 1 | null;
+  /** The problem etcd would die on with the chosen meta. */
+  crash: string | null;
+  /** consistent_index of the tree that is kept (unchanged / revert-meta). */
+  consistentIndex?: number | null;
+}
+
+const dec = new TextDecoder();
+
+async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<{ walk: WalkResult; consistentIndex: number | null }> {
+  let consistentIndex: number | null = null;
+  const walk = await walkTree(db, meta, {
+    onLeaf: (leaf) => {
+      if (leaf.bucket.length !== 1 || leaf.bucket[0] !== 'meta') return;
+      for (const e of leaf.elements) {
+        if (e.problem === null && e.value.length === 8 && dec.decode(e.key) === 'consistent_index') {
+          consistentIndex = Number(new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, false));
+        }
+      }
+    },
+  });
+  return { walk, consistentIndex };
+}
+
+function clean(w: WalkResult): boolean {
+  return w.crash === null && !w.problems.some((p) => p.kind !== 'extra');
+}
+
+/**
+ * Decide how to bring the db back. `minConsistentIndex`: the newest snapshot
+ * index etcd will load (a reverted db below it fails "database file ... does
+ * not match with snapshot").
+ */
+export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentIndex?: number } = {}): Promise<DbStrategyChoice> {
+  const db = await openBbolt(src);
+  if (db.empty) return { strategy: 'rebuild', reason: 'the db is empty (0 bytes)', revertTo: null, crash: null };
+  if (db.openError !== null || db.chosenMeta === null) {
+    return { strategy: 'rebuild', reason: `bbolt cannot open the db (${db.openError ?? 'no valid meta page'})`, revertTo: null, crash: db.openError };
+  }
+  const chosen = db.chosenMeta;
+  const mine = await walkWithConsistentIndex(db, chosen);
+  if (clean(mine.walk)) {
+    const min = opts.minConsistentIndex ?? 0;
+    if (mine.consistentIndex !== null && mine.consistentIndex < min) {
+      // etcd would look for <snapshot index>.snap.db ("failed to find database snapshot file").
+      return { strategy: 'rebuild', reason: `the db tree is intact but its consistent index ${mine.consistentIndex} is below the snapshot etcd loads (${min})`, revertTo: null, crash: null };
+    }
+    return { strategy: 'unchanged', reason: 'the db tree is intact', revertTo: null, crash: null, consistentIndex: mine.consistentIndex };
+  }
+  const crash = mine.walk.crash ?? mine.walk.problems[0]?.text ?? 'damaged tree';
+  const other = (1 - chosen) as 0 | 1;
+  if (db.metas[other]?.ok) {
+    const older = await walkWithConsistentIndex(db, other);
+    if (clean(older.walk)) {
+      const min = opts.minConsistentIndex ?? 0;
+      if (older.consistentIndex !== null && older.consistentIndex >= min) {
+        return { strategy: 'revert-meta', reason: `the newest transaction's tree is damaged (${crash}) but the older meta page's tree is intact`, revertTo: other, crash, consistentIndex: older.consistentIndex };
+      }
+      return {
+        strategy: 'rebuild',
+        reason: `the newest tree is damaged (${crash}); the older meta's tree is intact but its consistent index ${older.consistentIndex ?? 'unknown'} is below the snapshot etcd loads (${min})`,
+        revertTo: null,
+        crash,
+      };
+    }
+  }
+  return { strategy: 'rebuild', reason: `the db tree is damaged (${crash}) and no older intact tree exists`, revertTo: null, crash };
+}
+
+/**
+ * bbolt's `surgery revert-meta-page`: the bytes to write so that the page of
+ * the newer meta holds a copy of meta `revertTo` (header id set to its new
+ * position; the checksum covers the meta fields only, so it stays valid).
+ */
+export async function revertMetaPage(src: ByteSource, revertTo: 0 | 1): Promise<{ offset: number; bytes: Uint8Array }> {
+  const db = await openBbolt(src);
+  const pageSize = db.pageSize;
+  const page = (await src.read(revertTo * pageSize, pageSize)).slice();
+  const target = 1 - revertTo;
+  new DataView(page.buffer).setBigUint64(0, BigInt(target), true);
+  return { offset: target * pageSize, bytes: page };
+}

@@ -1,0 +1,1102 @@
+/**
+ * Salvage: every readable key of a damaged etcd backend, at its latest
+ * revision with its exact value, written as a new bbolt file (a `snapshot.db`
+ * for `etcdctl snapshot restore`, or a member's `db` for repair).
+ *
+ * How (never trusting the tree, never throwing on content):
+ * 1. Scan every page position 2..end once, in order (`etcd-dump-db scan-keys`
+ *    style): each page that is a leaf is decoded element by element, each
+ *    element bounds-checked. Items of etcd's `key` bucket are recognised by
+ *    shape (17/18-byte revision key with `_` at byte 8, value a
+ *    mvccpb.KeyValue naming a key); the other buckets' items by the bucket
+ *    they sit in (inline buckets in the root page, or pages the tree reaches
+ *    from a named bucket), orphaned lease pages by shape. For every etcd key
+ *    only the newest revision is remembered, as a file offset, not the value.
+ * 2. A light walk from both metas tells which leaves the tree still reaches
+ *    (`tree`) and which are cut off (`orphaned-leaf`).
+ * 3. WAL entries are replayed (`replayWal`): entries at or below the db's
+ *    consistent index only fill what lost pages took (the WAL's last write of
+ *    a key wins over an older leaf revision); entries above it are applied
+ *    with etcd's apply semantics (txn compares, revision per write txn).
+ * 4. The newest revision of every live key is written in revision order,
+ *    values re-read from the source one at a time (bounded memory).
+ */
+import type { ByteSource } from '../../bytes/byte-source';
+import { MAX_READ } from '../../bytes/byte-source';
+import type { SalvageKeySource, SalvageLoss, SalvageReport, SalvagedKey } from '../../contract/etcd-repair';
+import type { Finding } from '../../contract/findings';
+import { throwIfCancelled, type RunOptions } from '../../contract/progress';
+import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
+import { compareBytes, decodeBranchElements, decodeLeafElements } from './bbolt-element';
+import { decodeMetaFields, validateMeta } from './bbolt-meta';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE } from './bbolt-page';
+import type { PageSink } from './bbolt-write';
+import type { CompareSummary, InternalRequest } from './internal-request';
+import type { WalEntry } from './wal';
+import { hex, sha256OfSource } from './snapshot-db-write';
+import {
+  CLUSTER_VERSION_KEY,
+  encodeKeyValue,
+  encodeLease,
+  META_CONSISTENT_INDEX,
+  META_FINISHED_COMPACT,
+  revisionKey,
+  u64be,
+  writeEtcdBackend,
+  type EtcdBucketName,
+  type RevisionItem,
+} from './etcd-db-write';
+
+const DEFAULT_PAGE_SIZE = 4096;
+/** Pages read per sequential read while scanning. */
+const SCAN_CHUNK_PAGES = 256;
+/** A page span (page + overflow) larger than this is not read (etcd's own request limit is 1.5 MiB). */
+const MAX_SPAN_BYTES = 64 * 1024 * 1024;
+/** Losses and findings listed (all are counted). */
+const MAX_LISTED = 1000;
+export const DEFAULT_KEYS_LISTED = 100_000;
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const enc = new TextEncoder();
+
+/** A key for display: UTF-8 when it decodes, else hex. */
+export function displayKey(k: Uint8Array): string {
+  try {
+    return utf8.decode(k);
+  } catch {
+    let s = '0x';
+    for (const b of k) s += b.toString(16).padStart(2, '0');
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------- WAL replay input
+
+/** The requests salvage applies: the WAL decoder's InternalRaftRequest (others are ignored). */
+export type ReplayRequest = InternalRequest;
+type ReplayCompare = CompareSummary;
+
+export type ReplayEntry = Pick<WalEntry, 'index' | 'term' | 'type' | 'request'>;
+
+/** Streams the WAL's entries in order (engineer 1's `readWalEntries` bound to a directory). */
+export type WalEntryStream = (onEntry: (e: ReplayEntry) => void | Promise<void>) => Promise<void>;
+
+// ---------------------------------------------------------------- state
+
+interface ValueRef {
+  /** Absolute offset of the KeyValue bytes in the source, and length. */
+  offset: number;
+  length: number;
+}
+
+interface KeyState {
+  key: Uint8Array;
+  createRevision: number;
+  modRevision: number;
+  subRevision: number;
+  version: number;
+  lease: bigint;
+  deleted: boolean;
+  /** Where the value is: in the source (a KeyValue to re-read) or in memory (from the WAL). */
+  dbValue: ValueRef | null;
+  memValue: Uint8Array | null;
+  source: SalvageKeySource;
+  sourceRevision: number | null;
+  page?: number;
+  walIndex?: number;
+}
+
+interface SmallItem {
+  key: Uint8Array;
+  value: Uint8Array;
+  reachable: boolean;
+}
+
+export interface SalvageInput {
+  /** The bbolt file (a member's db or a snapshot.db); null when there is none (WAL only). */
+  db: ByteSource | null;
+  /** Its path relative to what the user named, for findings. */
+  dbFile: string;
+  /** The db has a 32-byte SHA-256 trailer (default: size % 512 == 32). */
+  snapshotDb?: boolean;
+  /** The WAL's entries, when a WAL is there. */
+  wal?: WalEntryStream | null;
+  /** Apply WAL entries only up to this index (HardState.commit); null = every entry. */
+  walCommit?: number | null;
+  /** The WAL's last index (repair writes it as consistent_index). */
+  walLastIndex?: number | null;
+}
+
+export interface SalvageOptions extends RunOptions {
+  outputKind: 'snapshot-db' | 'member-db';
+  /** Display path of the output for the report. */
+  output: string;
+  /** Keys listed in the report (default 100,000). */
+  keysListedMax?: number;
+}
+
+function finding(severity: Finding['severity'], code: string, file: string | null, offset: number | null, message: string, params?: Finding['params']): Finding {
+  return { severity, code, file, offset, message, ...(params ? { params } : {}) };
+}
+
+function isRevisionKey(k: Uint8Array): boolean {
+  return (k.length === 17 || (k.length === 18 && k[17] === 0x74)) && k[8] === 0x5f;
+}
+
+function readRevision(k: Uint8Array): { main: number; sub: number; tombstone: boolean } {
+  const dv = new DataView(k.buffer, k.byteOffset, 17);
+  const clamp = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
+  return { main: clamp(dv.getBigUint64(0, false)), sub: clamp(dv.getBigUint64(9, false)), tombstone: k.length === 18 };
+}
+
+interface DecodedKv {
+  key: Uint8Array;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  lease: bigint;
+  valueLength: number;
+}
+
+function decodeKv(bytes: Uint8Array): DecodedKv | null {
+  const m = decodeMessage(bytes, 64);
+  if (!m.ok) return null;
+  for (const f of m.fields) {
+    const wantBytes = f.no === 1 || f.no === 5;
+    if (f.no >= 1 && f.no <= 6 && wantBytes !== (f.wire === 'bytes')) return null;
+  }
+  const key = bytesField(m.fields, 1);
+  if (!key || key.length === 0) return null;
+  return {
+    key,
+    createRevision: numField(m.fields, 2),
+    modRevision: numField(m.fields, 3),
+    version: numField(m.fields, 4),
+    lease: i64Field(m.fields, 6),
+    valueLength: bytesField(m.fields, 5)?.length ?? 0,
+  };
+}
+
+function kvValue(bytes: Uint8Array): Uint8Array {
+  const m = decodeMessage(bytes, 64);
+  return (m.ok ? bytesField(m.fields, 5) : undefined) ?? new Uint8Array(0);
+}
+
+async function readExact(src: ByteSource, offset: number, length: number): Promise<Uint8Array> {
+  if (length <= MAX_READ) {
+    const b = await src.read(offset, length);
+    if (b.length !== length) throw new Error(`${src.name}: short read at byte ${offset} (${b.length} of ${length} bytes)`);
+    return b;
+  }
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const part = await src.read(offset + done, Math.min(MAX_READ, length - done));
+    if (part.length === 0) throw new Error(`${src.name}: short read at byte ${offset + done}`);
+    out.set(part, done);
+    done += part.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- reachability
+
+interface TreeFacts {
+  /** Per page position: 1 = reached by some meta's tree. */
+  reachable: Uint8Array;
+  /** Page position -> bucket name for pages under a named top-level bucket. */
+  bucketOfPage: Map<number, string>;
+  /**
+   * Revision-key ranges [lo, hi) of the `key` bucket the trees do not cover
+   * (a branch pointer to page 0, past the end, to a zeroed page...). Only
+   * there can an unreachable leaf hold data the tree lost; elsewhere an
+   * unreachable leaf is a freed, stale copy (bbolt copies on write), whose
+   * old revisions must not come back (a compacted delete would resurrect).
+   * `null` hi = no upper bound.
+   */
+  holes: { lo: Uint8Array; hi: Uint8Array | null }[];
+  /** No valid meta, or the key bucket was never reached: no tree to trust. */
+  trusted: boolean;
+}
+
+const EMPTY_KEY = new Uint8Array(0);
+
+/**
+ * Which page positions the trees of the valid metas reach, under which
+ * top-level bucket, and where the key bucket's tree has holes. Bounded: every
+ * position is entered once; elements are bounds-checked; garbage pointers
+ * are not followed.
+ */
+async function reachablePages(src: ByteSource, dbSize: number, pageSize: number, roots: number[]): Promise<TreeFacts> {
+  const filePages = Math.floor(dbSize / pageSize);
+  const reachable = new Uint8Array(filePages);
+  const bucketOfPage = new Map<number, string>();
+  const holes: TreeFacts['holes'] = [];
+  let keyBucketSeen = false;
+  type Visit = { page: number; bucket: string | null; depth: number; lo: Uint8Array; hi: Uint8Array | null };
+  const stack: Visit[] = roots.map((r) => ({ page: r, bucket: null, depth: 0, lo: EMPTY_KEY, hi: null }));
+  const entered = new Uint8Array(filePages);
+  const hole = (v: Visit) => {
+    if (v.bucket === 'key' && holes.length < 100_000) holes.push({ lo: v.lo, hi: v.hi });
+  };
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    const { page, bucket, depth } = v;
+    if (page < 2 || page >= filePages) {
+      hole(v);
+      continue;
+    }
+    if (entered[page]) continue;
+    entered[page] = 1;
+    const head = await src.read(page * pageSize, pageSize);
+    const h = decodePageHeader(head);
+    if (!h || (!isBranch(h.flags) && !isLeaf(h.flags)) || h.id !== page) {
+      hole(v);
+      continue;
+    }
+    const spanPages = h.overflow + 1;
+    if (spanPages * pageSize > MAX_SPAN_BYTES || page + spanPages > filePages) {
+      hole(v);
+      continue;
+    }
+    const span = spanPages === 1 ? head : await readExact(src, page * pageSize, spanPages * pageSize);
+    for (let i = 0; i < spanPages; i++) {
+      reachable[page + i] = 1;
+      if (bucket !== null) bucketOfPage.set(page + i, bucket);
+    }
+    if (isBranch(h.flags)) {
+      const elements = decodeBranchElements(span, h.count);
+      if (elements.length < h.count) hole({ ...v, lo: elements.at(-1)?.key ?? v.lo });
+      elements.forEach((e, i) => {
+        const lo = i === 0 ? v.lo : e.key;
+        const next = elements[i + 1];
+        const hi = next && next.problem === null ? next.key : v.hi;
+        if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi });
+        else hole({ ...v, lo, hi });
+      });
+    } else {
+      for (const e of decodeLeafElements(span, h.count)) {
+        if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
+        const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+        const name = depth === 0 ? latin1.decode(e.key) : bucket;
+        if (name === 'key') keyBucketSeen = true;
+        const child: Visit = { page: root >= BigInt(filePages) ? filePages : Number(root), bucket: name, depth: depth + 1, lo: EMPTY_KEY, hi: null };
+        if (root !== 0n) stack.push(child);
+      }
+    }
+  }
+  return { reachable, bucketOfPage, holes, trusted: roots.length > 0 && keyBucketSeen };
+}
+
+function inHole(tree: TreeFacts, k: Uint8Array): boolean {
+  if (!tree.trusted) return true;
+  for (const h of tree.holes) if (compareBytes(k, h.lo) >= 0 && (h.hi === null || compareBytes(k, h.hi) < 0)) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------- the salvage
+
+export class SalvageState {
+  readonly keys = new Map<string, KeyState>();
+  readonly small = new Map<EtcdBucketName, Map<string, SmallItem>>();
+  readonly leases = new Map<string, { id: bigint; ttl: number }>();
+  readonly findings: Finding[] = [];
+  readonly lost: SalvageLoss[] = [];
+  lostCount = 0;
+  pageSize = DEFAULT_PAGE_SIZE;
+  pagesScanned = 0;
+  leafPages = 0;
+  orphanedLeafPages = 0;
+  unreadablePages = 0;
+  maxRevision = 0;
+  /** Every main revision seen in the key bucket (for the gap check). */
+  readonly revisionsSeen = new Set<number>();
+  sourceConsistentIndex: number | null = null;
+  sourceCompacted: number | null = null;
+  bytesRead = 0;
+  walReplay: SalvageReport['walReplay'] = null;
+  /** The trees' reach and holes (null: not walked yet, everything is accepted). */
+  tree: TreeFacts | null = null;
+  /** Revisions in freed (stale) pages outside the tree's holes: not used. */
+  staleRevisions = 0;
+
+  addLoss(loss: SalvageLoss): void {
+    this.lostCount++;
+    if (this.lost.length < MAX_LISTED) this.lost.push(loss);
+  }
+  /**
+   * A damaged page or element. Not a loss by itself (it may hold history, or the
+   * WAL may hold its writes): losses are the revisions no page and no WAL entry
+   * brings back (`missingRevisions` after the replay).
+   */
+  damaged = 0;
+  addDamage(file: string, page: number, text: string): void {
+    this.damaged++;
+    if (this.damaged <= 100) this.addFinding({ severity: 'warning', code: 'salvage.damaged-page', file, offset: page * this.pageSize, message: `${text}; what it held is read from other pages or the WAL where possible`, params: { page } });
+  }
+  addFinding(f: Finding): void {
+    if (this.findings.length < MAX_LISTED) this.findings.push(f);
+  }
+  smallBucket(name: EtcdBucketName): Map<string, SmallItem> {
+    let m = this.small.get(name);
+    if (!m) this.small.set(name, (m = new Map()));
+    return m;
+  }
+}
+
+const SMALL_BUCKETS = new Set<string>(['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'lease', 'members', 'members_removed', 'meta']);
+
+function noteSmall(state: SalvageState, bucket: string, key: Uint8Array, value: Uint8Array, reachable: boolean): void {
+  if (!SMALL_BUCKETS.has(bucket)) return;
+  const m = state.smallBucket(bucket as EtcdBucketName);
+  const id = latin1.decode(key);
+  const prev = m.get(id);
+  // A reachable item beats an orphaned (possibly stale) one; among equals the first stays.
+  if (prev && (prev.reachable || !reachable)) return;
+  m.set(id, { key: key.slice(), value: value.slice(), reachable });
+}
+
+function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValueOffset: number, page: number, reachable: boolean): boolean {
+  const rev = readRevision(k);
+  const kv = decodeKv(v);
+  if (!kv) return false;
+  if (!reachable && state.tree && !inHole(state.tree, k)) {
+    state.staleRevisions++;
+    return true;
+  }
+  state.revisionsSeen.add(rev.main);
+  if (rev.main > state.maxRevision) state.maxRevision = rev.main;
+  const id = latin1.decode(kv.key);
+  const prev = state.keys.get(id);
+  if (prev && (prev.modRevision > rev.main || (prev.modRevision === rev.main && prev.subRevision >= rev.sub))) return true;
+  state.keys.set(id, {
+    key: kv.key.slice(),
+    createRevision: rev.tombstone ? 0 : kv.createRevision,
+    modRevision: rev.main,
+    subRevision: rev.sub,
+    version: kv.version,
+    lease: kv.lease,
+    deleted: rev.tombstone,
+    dbValue: { offset: absValueOffset, length: v.length },
+    memValue: null,
+    source: reachable ? 'tree' : 'orphaned-leaf',
+    sourceRevision: rev.main,
+    page,
+  });
+  return true;
+}
+
+function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, reachable: boolean): boolean {
+  if (k.length !== 8) return false;
+  const m = decodeMessage(v, 16);
+  if (!m.ok) return false;
+  const id = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0, false);
+  if (u64Field(m.fields, 1) !== id) return false;
+  noteSmall(state, 'lease', k, v, reachable);
+  return true;
+}
+
+/** Elements of one leaf (or an inline bucket's page image) at absolute offset `spanOffset`. */
+function scanLeafElements(state: SalvageState, span: Uint8Array, spanOffset: number, count: number, page: number, reachable: boolean, bucket: string | null, file: string, depth: number): void {
+  const elements = decodeLeafElements(span, count);
+  if (elements.length < count) {
+    state.addDamage(file, page, `page ${page}: ${count - elements.length} of ${count} elements lie outside the page`);
+  }
+  for (const e of elements) {
+    if (e.problem !== null) {
+      state.addDamage(file, page, `page ${page}: ${e.problem}`);
+      continue;
+    }
+    if (e.flags & BUCKET_LEAF_FLAG) {
+      // A sub-bucket: an inline one carries its page image after the 16-byte header.
+      if (depth > 4 || e.value.length < 16) continue;
+      const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+      const name = bucket === null ? latin1.decode(e.key) : bucket;
+      if (root === 0n && e.value.length >= 16 + PAGE_HEADER_SIZE) {
+        const image = e.value.subarray(16);
+        const h = decodePageHeader(image);
+        if (h && isLeaf(h.flags)) {
+          scanLeafElements(state, image, spanOffset + (image.byteOffset - span.byteOffset), h.count, page, reachable, name, file, depth + 1);
+        }
+      }
+      continue;
+    }
+    const valueOffset = spanOffset + (e.value.byteOffset - span.byteOffset);
+    if ((bucket === 'key' || bucket === null) && isRevisionKey(e.key)) {
+      if (noteRevision(state, e.key, e.value, valueOffset, page, reachable)) continue;
+      if (bucket === 'key') {
+        const rev = readRevision(e.key);
+        state.addDamage(file, page, `page ${page} element ${e.index}: revision ${rev.main}_${rev.sub} holds no readable mvccpb.KeyValue`);
+        continue;
+      }
+    }
+    if (bucket !== null && bucket !== 'key') noteSmall(state, bucket, e.key, e.value, reachable);
+    else if (bucket === null) noteLeaseByShape(state, e.key, e.value, reachable);
+  }
+}
+
+/** Phase 1: scan the db. */
+export async function scanDb(state: SalvageState, src: ByteSource, file: string, snapshotDb: boolean | undefined, opts: RunOptions = {}): Promise<void> {
+  const hasTrailer = snapshotDb ?? src.size % 512 === 32;
+  const dbSize = hasTrailer && src.size >= 32 ? src.size - 32 : src.size;
+  if (dbSize === 0) {
+    state.addFinding(finding('error', 'salvage.db-empty', file, 0, `${file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.`));
+    return;
+  }
+  if (hasTrailer && dbSize > 0) {
+    // The trailer is the only checksum a bbolt file has: a mismatch means some byte changed,
+    // and a changed byte inside a value cannot be told from a real value.
+    const stored = await src.read(dbSize, 32);
+    const computed = await sha256OfSource(src, dbSize);
+    state.bytesRead += dbSize + 32;
+    if (hex(stored) !== hex(computed)) {
+      state.addFinding(
+        finding('warning', 'salvage.snapshot-hash-mismatch', file, dbSize, `The SHA-256 trailer of ${file} does not match its contents (stored ${hex(stored)}, computed ${hex(computed)}): some bytes changed after it was saved. Salvage reads every page it can, but a value whose bytes changed cannot be told apart; compare important objects with another backup.`),
+      );
+    }
+  }
+  // Page size: from a valid meta (either), else 4096.
+  const head = await src.read(0, Math.min(dbSize, 2 * 65536));
+  state.bytesRead += head.length;
+  const metas: { page: number; root: number; txid: bigint; hwm: number }[] = [];
+  const m0 = decodeMetaFields(head.subarray(0, DEFAULT_PAGE_SIZE));
+  let pageSize = DEFAULT_PAGE_SIZE;
+  if (validateMeta(m0.fields, m0.computed) === null && [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(m0.fields.pageSize)) pageSize = m0.fields.pageSize;
+  state.pageSize = pageSize;
+  const filePages = Math.floor(dbSize / pageSize);
+  for (const id of [0, 1]) {
+    if ((id + 1) * pageSize > head.length) continue;
+    const m = decodeMetaFields(head.subarray(id * pageSize, (id + 1) * pageSize));
+    const err = validateMeta(m.fields, m.computed);
+    // A meta with only a bad checksum still names the newest tree: walk it too (its pages hold the newest revisions).
+    if ((err === null || err === 'checksum error') && m.fields.root >= 2n && m.fields.root < BigInt(filePages)) {
+      metas.push({ page: id, root: Number(m.fields.root), txid: m.fields.txid, hwm: Number(m.fields.pgid) });
+    }
+    if (err !== null || m.fields.root >= BigInt(filePages)) {
+      state.addFinding(finding('warning', 'salvage.meta-invalid', file, id * pageSize, `meta page ${id}: ${err ?? `root page ${m.fields.root} is outside the file`}; salvage does not depend on it (every page is scanned)`));
+    }
+  }
+  if (filePages < 3) {
+    state.addFinding(finding('error', 'salvage.db-too-small', file, 0, `${file} has ${dbSize} bytes (${filePages} pages of ${pageSize}): a bbolt file with data has at least 3 pages. Nothing to salvage from it.`));
+    return;
+  }
+  metas.sort((a, b) => (a.txid > b.txid ? -1 : 1));
+  // Both metas' trees count: the newer one may be the damaged one (its pages hold the newest
+  // revisions), the older one is one transaction behind. Pages neither reaches are freed copies.
+  const tree = await reachablePages(src, dbSize, pageSize, metas.map((m) => m.root));
+  state.tree = tree;
+
+  let p = 2;
+  let chunkStart = -1;
+  let chunk: Uint8Array = new Uint8Array(0);
+  const pageAt = async (pos: number): Promise<Uint8Array> => {
+    if (pos < chunkStart || pos >= chunkStart + chunk.length / pageSize) {
+      chunkStart = pos;
+      const pages = Math.min(SCAN_CHUNK_PAGES, filePages - pos);
+      chunk = await readExact(src, pos * pageSize, pages * pageSize);
+      state.bytesRead += chunk.length;
+    }
+    const at = (pos - chunkStart) * pageSize;
+    return chunk.subarray(at, at + pageSize);
+  };
+  let lastProgress = 0;
+  while (p < filePages) {
+    throwIfCancelled(opts.signal);
+    const page = await pageAt(p);
+    state.pagesScanned++;
+    const h = decodePageHeader(page)!;
+    const spanPages = h.overflow + 1;
+    const fits = h.overflow < filePages && p + spanPages <= filePages && spanPages * pageSize <= MAX_SPAN_BYTES;
+    if (isLeaf(h.flags) && h.id === p && fits) {
+      const reachable = tree.reachable[p] === 1;
+      state.leafPages++;
+      if (!reachable) state.orphanedLeafPages++;
+      const span = spanPages === 1 ? page : await readExact(src, p * pageSize, spanPages * pageSize);
+      if (spanPages > 1) state.bytesRead += span.length;
+      const bucket = tree.bucketOfPage.get(p) ?? null;
+      scanLeafElements(state, span, p * pageSize, h.count, p, reachable, bucket, file, 0);
+      p += spanPages;
+    } else if (isBranch(h.flags) && h.id === p && fits) {
+      p += spanPages;
+    } else {
+      // Not a page we can trust by its header (zeroed, wrong flags, wrong id): its elements may
+      // still be intact. Items are kept only when their shape proves them (revision key + KeyValue).
+      const before = state.keys.size + state.revisionsSeen.size;
+      if (h.count > 0 && !isBranch(h.flags)) {
+        const probe = new SalvageState();
+        scanLeafElements(probe, page, p * pageSize, h.count, p, false, null, file, 0);
+        if (probe.revisionsSeen.size > 0) {
+          scanLeafElements(state, page, p * pageSize, h.count, p, tree.reachable[p] === 1, null, file, 0);
+          state.leafPages++;
+          if (tree.reachable[p] !== 1) state.orphanedLeafPages++;
+        }
+      }
+      const recovered = state.keys.size + state.revisionsSeen.size > before;
+      if (!recovered && tree.reachable[p] === 1) {
+        state.unreadablePages++;
+        state.addDamage(file, p, `page ${p} is reached by the tree but is not a valid page (header id ${h.id}, flags 0x${h.flags.toString(16)})`);
+      }
+      p++;
+    }
+    if (opts.onProgress && p - lastProgress >= 4096) {
+      lastProgress = p;
+      opts.onProgress({ phase: 'salvage: reading pages', bytesDone: p * pageSize, bytesTotal: dbSize, currentFile: file });
+    }
+  }
+  const meta = state.small.get('meta');
+  const ci = meta?.get(latin1.decode(META_CONSISTENT_INDEX));
+  if (ci && ci.value.length === 8) state.sourceConsistentIndex = Number(new DataView(ci.value.buffer, ci.value.byteOffset, 8).getBigUint64(0, false));
+  const fc = meta?.get(latin1.decode(META_FINISHED_COMPACT));
+  if (fc && fc.value.length >= 17) state.sourceCompacted = readRevision(fc.value).main;
+  for (const l of state.small.get('lease')?.values() ?? []) {
+    const m = decodeMessage(l.value, 16);
+    if (!m.ok) continue;
+    const id = u64Field(m.fields, 1);
+    state.leases.set(id.toString(), { id, ttl: numField(m.fields, 2) });
+  }
+}
+
+// ---------------------------------------------------------------- WAL replay
+
+function cmpTarget(t: string | number): 'version' | 'create' | 'mod' | 'value' | 'lease' {
+  const names = ['version', 'create', 'mod', 'value', 'lease'] as const;
+  if (typeof t === 'number') return names[t] ?? 'version';
+  const s = t.toLowerCase();
+  if (s.startsWith('create')) return 'create';
+  if (s.startsWith('mod')) return 'mod';
+  if (s.startsWith('val')) return 'value';
+  if (s.startsWith('lease')) return 'lease';
+  return 'version';
+}
+
+function cmpResult(r: string | number): 'equal' | 'greater' | 'less' | 'not-equal' {
+  const names = ['equal', 'greater', 'less', 'not-equal'] as const;
+  if (typeof r === 'number') return names[r] ?? 'equal';
+  const s = r.toLowerCase().replace('_', '-');
+  if (s.startsWith('great')) return 'greater';
+  if (s.startsWith('less')) return 'less';
+  if (s.startsWith('not')) return 'not-equal';
+  return 'equal';
+}
+
+function inRange(k: Uint8Array, start: Uint8Array, end: Uint8Array | undefined): boolean {
+  if (!end || end.length === 0) return compareBytes(k, start) === 0;
+  if (end.length === 1 && end[0] === 0) return compareBytes(k, start) >= 0;
+  return compareBytes(k, start) >= 0 && compareBytes(k, end) < 0;
+}
+
+export class Replayer {
+  /** Revision given to the next write txn. */
+  private nextRevision: number;
+  applied = 0;
+  gapFilled = 0;
+  /** Entries at or below the consistent index that wrote: the db's last this-many revisions are in the WAL. */
+  heldWriteEntries = 0;
+  entries = 0;
+  first: number | null = null;
+  last: number | null = null;
+  constructor(
+    private readonly state: SalvageState,
+    private readonly src: ByteSource | null,
+    private readonly consistentIndex: number | null,
+  ) {
+    this.nextRevision = state.maxRevision + 1;
+  }
+
+  private live(id: string): KeyState | undefined {
+    const s = this.state.keys.get(id);
+    return s && !s.deleted ? s : undefined;
+  }
+
+  private async valueOf(s: KeyState): Promise<Uint8Array> {
+    if (s.memValue) return s.memValue;
+    if (!s.dbValue || !this.src) return new Uint8Array(0);
+    return kvValue(await readExact(this.src, s.dbValue.offset, s.dbValue.length));
+  }
+
+  /**
+   * Compare as etcd's applyCompare; `tolerant` (entries the db already holds,
+   * whose revisions we cannot know) passes revision/version compares when the
+   * key's existence agrees with them.
+   */
+  private async compare(c: ReplayCompare, tolerant: boolean): Promise<boolean> {
+    const target = cmpTarget(c.target);
+    const result = cmpResult(c.result);
+    const ids: KeyState[] = [];
+    if (c.rangeEnd && c.rangeEnd.length > 0) {
+      for (const s of this.state.keys.values()) if (!s.deleted && inRange(s.key, c.key, c.rangeEnd)) ids.push(s);
+    } else {
+      const s = this.live(latin1.decode(c.key));
+      if (s) ids.push(s);
+    }
+    const check = async (s: KeyState | undefined): Promise<boolean> => {
+      let have: bigint | Uint8Array;
+      let want: bigint | Uint8Array;
+      if (target === 'value') {
+        if (!s) return false;
+        have = await this.valueOf(s);
+        want = c.value ?? new Uint8Array(0);
+        const d = compareBytes(have, want);
+        return result === 'equal' ? d === 0 : result === 'not-equal' ? d !== 0 : result === 'greater' ? d > 0 : d < 0;
+      }
+      const fieldOf = (x: KeyState | undefined): bigint =>
+        !x ? 0n : target === 'version' ? BigInt(x.version) : target === 'create' ? BigInt(x.createRevision) : target === 'mod' ? BigInt(x.modRevision) : x.lease;
+      have = fieldOf(s);
+      want = c.number ?? 0n;
+      if (tolerant && target !== 'lease') {
+        // Revisions of the db are not those the WAL saw for gap-filled keys: judge existence only.
+        const exists = s !== undefined;
+        if (result === 'equal') return want === 0n ? !exists : exists;
+        if (result === 'not-equal') return want === 0n ? exists : true;
+        if (result === 'greater') return exists;
+        return true;
+      }
+      return result === 'equal' ? have === want : result === 'not-equal' ? have !== want : result === 'greater' ? have > want : have < want;
+    };
+    if (ids.length === 0) return check(undefined);
+    for (const s of ids) if (!(await check(s))) return false;
+    return true;
+  }
+
+  /** Apply one request; `rev` is the txn's main revision, `sub` counts writes within it. */
+  private async applyOps(req: ReplayRequest, tolerant: boolean, rev: number, sub: { n: number }, index: number): Promise<void> {
+    switch (req.kind) {
+      case 'put': {
+        const r = req as Extract<ReplayRequest, { kind: 'put' }>;
+        const id = latin1.decode(r.key);
+        const prev = this.live(id);
+        const value = r.ignoreValue && prev ? await this.valueOf(prev) : r.value;
+        const lease = r.ignoreLease && prev ? prev.lease : r.lease;
+        this.state.keys.set(id, {
+          key: r.key.slice(),
+          createRevision: prev ? prev.createRevision : rev,
+          modRevision: rev,
+          subRevision: sub.n++,
+          version: prev ? prev.version + 1 : 1,
+          lease,
+          deleted: false,
+          dbValue: null,
+          memValue: value.slice(),
+          source: 'wal',
+          sourceRevision: null,
+          walIndex: index,
+        });
+        return;
+      }
+      case 'delete-range': {
+        const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
+        const hit: KeyState[] = [];
+        if (r.rangeEnd && r.rangeEnd.length > 0) {
+          for (const s of this.state.keys.values()) if (!s.deleted && inRange(s.key, r.key, r.rangeEnd)) hit.push(s);
+        } else {
+          const s = this.live(latin1.decode(r.key));
+          if (s) hit.push(s);
+        }
+        hit.sort((a, b) => compareBytes(a.key, b.key));
+        for (const s of hit) {
+          s.deleted = true;
+          s.modRevision = rev;
+          s.subRevision = sub.n++;
+          s.source = 'wal';
+          s.walIndex = index;
+        }
+        return;
+      }
+      case 'txn': {
+        const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
+        let ok = true;
+        for (const c of r.compare ?? []) {
+          if (!(await this.compare(c, tolerant))) {
+            ok = false;
+            break;
+          }
+        }
+        for (const op of ok ? r.success ?? [] : r.failure ?? []) await this.applyOps(op, tolerant, rev, sub, index);
+        return;
+      }
+      case 'lease-grant': {
+        const r = req as Extract<ReplayRequest, { kind: 'lease-grant' }>;
+        this.state.leases.set(r.leaseId.toString(), { id: r.leaseId, ttl: Number(r.ttl) });
+        return;
+      }
+      case 'lease-revoke': {
+        const r = req as Extract<ReplayRequest, { kind: 'lease-revoke' }>;
+        this.state.leases.delete(r.leaseId.toString());
+        const hit = [...this.state.keys.values()].filter((s) => !s.deleted && s.lease === r.leaseId).sort((a, b) => compareBytes(a.key, b.key));
+        for (const s of hit) {
+          s.deleted = true;
+          s.modRevision = rev;
+          s.subRevision = sub.n++;
+          s.source = 'wal';
+          s.walIndex = index;
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Entries above the consistent index: applied as etcd would. Entries at or
+   * below it: the db should already hold them; they are applied only where
+   * the leaves disagree (a page with the newer revision was lost).
+   */
+  async apply(e: ReplayEntry): Promise<void> {
+    this.entries++;
+    if (this.first === null) this.first = e.index;
+    this.last = e.index;
+    if (e.type !== 'normal' || !e.request) return;
+    const held = this.consistentIndex !== null && e.index <= this.consistentIndex;
+    if (held) {
+      await this.gapFill(e);
+      return;
+    }
+    const rev = this.nextRevision;
+    const sub = { n: 0 };
+    await this.applyOps(e.request, false, rev, sub, e.index);
+    if (sub.n > 0) {
+      this.nextRevision++;
+      this.applied++;
+    }
+  }
+
+  /** Simulate the entry on a scratch view; keep a write only where the db's newest revision differs. */
+  private async gapFill(e: ReplayEntry): Promise<void> {
+    const writes = new Map<string, { put: Uint8Array | null; lease: bigint; key: Uint8Array }>();
+    const collect = async (req: ReplayRequest): Promise<void> => {
+      if (req.kind === 'put') {
+        const r = req as Extract<ReplayRequest, { kind: 'put' }>;
+        const prev = this.live(latin1.decode(r.key));
+        writes.set(latin1.decode(r.key), { put: r.ignoreValue && prev ? await this.valueOf(prev) : r.value, lease: r.ignoreLease && prev ? prev.lease : r.lease, key: r.key });
+      } else if (req.kind === 'delete-range') {
+        const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
+        if (r.rangeEnd && r.rangeEnd.length > 0) {
+          for (const s of this.state.keys.values()) if (!s.deleted && inRange(s.key, r.key, r.rangeEnd)) writes.set(latin1.decode(s.key), { put: null, lease: 0n, key: s.key });
+        } else writes.set(latin1.decode(r.key), { put: null, lease: 0n, key: r.key });
+      } else if (req.kind === 'txn') {
+        const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
+        let ok = true;
+        for (const c of r.compare ?? []) {
+          if (!(await this.compare(c, true))) {
+            ok = false;
+            break;
+          }
+        }
+        for (const op of ok ? r.success ?? [] : r.failure ?? []) await collect(op);
+      } else if (req.kind === 'lease-grant') {
+        if (!this.state.leases.has(req.leaseId.toString())) this.state.leases.set(req.leaseId.toString(), { id: req.leaseId, ttl: req.ttl });
+      }
+    };
+    await collect(e.request!);
+    let changed = false;
+    const rev = this.nextRevision;
+    let sub = 0;
+    for (const [id, w] of writes) {
+      const s = this.state.keys.get(id);
+      if (w.put === null) {
+        if (s && !s.deleted && (s.source !== 'wal' || (s.walIndex ?? 0) < e.index)) {
+          s.deleted = true;
+          s.modRevision = rev;
+          s.subRevision = sub++;
+          s.source = 'wal';
+          s.walIndex = e.index;
+          changed = true;
+        }
+        continue;
+      }
+      if (s && !s.deleted && s.lease === w.lease) {
+        const have = await this.valueOf(s);
+        if (compareBytes(have, w.put) === 0) continue;
+      }
+      const prev = s && !s.deleted ? s : undefined;
+      this.state.keys.set(id, {
+        key: w.key.slice(),
+        createRevision: prev ? prev.createRevision : rev,
+        modRevision: rev,
+        subRevision: sub++,
+        version: prev ? prev.version + 1 : 1,
+        lease: w.lease,
+        deleted: false,
+        dbValue: null,
+        memValue: w.put.slice(),
+        source: 'wal',
+        sourceRevision: null,
+        walIndex: e.index,
+      });
+      changed = true;
+    }
+    if (changed) {
+      this.nextRevision++;
+      this.gapFilled++;
+    }
+    // Would this entry have produced a revision? (a put always; a delete when the key was there)
+    let writes_ = 0;
+    for (const [id, w] of writes) if (w.put !== null || this.state.keys.has(id)) writes_++;
+    if (writes_ > 0) this.heldWriteEntries++;
+  }
+}
+
+// ---------------------------------------------------------------- write
+
+export interface SalvageWriteOptions {
+  outputKind: 'snapshot-db' | 'member-db';
+  /** consistent_index to write (member-db: what the kept WAL is applied up to). */
+  consistentIndex: number | null;
+  keysListedMax?: number;
+}
+
+export interface SalvageWriteResult {
+  keysWritten: number;
+  deletedKeys: number;
+  revisionRange: [number, number] | null;
+  compactRevision: number | null;
+  keys: SalvagedKey[];
+  keysListedTruncated: boolean;
+  sources: Record<SalvageKeySource, number>;
+  leases: { written: number; detachedKeys: number };
+  members: number;
+  bytesWritten: number;
+}
+
+/** Phase 3: write the live keys in revision order, plus the small buckets. */
+export async function writeSalvage(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
+  const live = [...state.keys.values()].filter((s) => !s.deleted);
+  const deletedKeys = state.keys.size - live.length;
+  live.sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  // Leases: keep those found; a key whose lease is gone is detached (kept forever) rather than lost.
+  let detachedKeys = 0;
+  for (const s of live) {
+    if (s.lease !== 0n && !state.leases.has(BigInt.asUintN(64, s.lease).toString()) && !state.leases.has(s.lease.toString())) {
+      s.lease = 0n;
+      detachedKeys++;
+    }
+  }
+  const sources: Record<SalvageKeySource, number> = { tree: 0, 'orphaned-leaf': 0, wal: 0 };
+  const listMax = opts.keysListedMax ?? DEFAULT_KEYS_LISTED;
+  const keys: SalvagedKey[] = [];
+  for (const s of live) {
+    sources[s.source]++;
+    if (keys.length < listMax) {
+      keys.push({
+        key: displayKey(s.key),
+        modRevision: s.modRevision,
+        sourceRevision: s.sourceRevision,
+        valueSize: s.memValue ? s.memValue.length : (s.dbValue?.length ?? 0),
+        source: s.source,
+        ...(s.page !== undefined && s.source !== 'wal' ? { page: s.page } : {}),
+        ...(s.walIndex !== undefined && s.source === 'wal' ? { walIndex: s.walIndex } : {}),
+      });
+    }
+  }
+  const maxRev = live.length > 0 ? live[live.length - 1]!.modRevision : null;
+  const minRev = live.length > 0 ? live[0]!.modRevision : null;
+  const revisions = async function* (): AsyncGenerator<RevisionItem> {
+    for (const s of live) {
+      const key = revisionKey(s.modRevision, s.subRevision);
+      const lease = s.lease;
+      if (s.memValue) {
+        const value = s.memValue;
+        yield { key, value: encodeKeyValue({ key: s.key, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value, lease }) };
+      } else {
+        const ref = s.dbValue!;
+        yield {
+          key,
+          value: async () => {
+            const raw = await readExact(src!, ref.offset, ref.length);
+            // Re-encode: the lease may have been detached; everything else is the stored KeyValue.
+            return encodeKeyValue({ key: s.key, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value: kvValue(raw), lease });
+          },
+        };
+      }
+    }
+  };
+  const small = (name: EtcdBucketName): [Uint8Array, Uint8Array][] => [...(state.small.get(name)?.values() ?? [])].map((i) => [i.key, i.value]);
+  const meta: [Uint8Array, Uint8Array][] = [];
+  if (opts.consistentIndex !== null) meta.push([META_CONSISTENT_INDEX, u64be(opts.consistentIndex)]);
+  // Only the newest revision of each key is written: history below it is gone, say so as etcd does.
+  const compactRevision = maxRev;
+  if (compactRevision !== null) meta.push([META_FINISHED_COMPACT, revisionKey(compactRevision, 0)]);
+  const leases = [...state.leases.values()].map((l) => [u64be(l.id), encodeLease(l.id, l.ttl)] as [Uint8Array, Uint8Array]);
+  const cluster = small('cluster').filter(([k]) => compareBytes(k, CLUSTER_VERSION_KEY) === 0);
+  const members = opts.outputKind === 'member-db' ? small('members') : [];
+  const res = await writeEtcdBackend(sink, {
+    revisions: revisions(),
+    buckets: {
+      meta,
+      lease: leases,
+      cluster: cluster.length > 0 ? cluster : [[CLUSTER_VERSION_KEY, enc.encode('3.4.0')]],
+      members,
+      members_removed: opts.outputKind === 'member-db' ? small('members_removed') : [],
+      auth: small('auth'),
+      authUsers: small('authUsers'),
+      authRoles: small('authRoles'),
+    },
+  });
+  return {
+    keysWritten: live.length,
+    deletedKeys,
+    revisionRange: minRev !== null && maxRev !== null ? [minRev, maxRev] : null,
+    compactRevision,
+    keys,
+    keysListedTruncated: live.length > keys.length,
+    sources,
+    leases: { written: leases.length, detachedKeys },
+    members: members.length,
+    bytesWritten: res.size,
+  };
+}
+
+/** Revisions above the compaction that no page holds any more (lost unless the WAL brought the key back). */
+export function missingRevisions(state: SalvageState): [number, number][] {
+  const out: [number, number][] = [];
+  // etcd's first write is revision 2 (the store starts at 1).
+  const from = Math.max(2, (state.sourceCompacted ?? 0) + 1);
+  let start: number | null = null;
+  for (let r = from; r <= state.maxRevision; r++) {
+    if (!state.revisionsSeen.has(r)) {
+      if (start === null) start = r;
+    } else if (start !== null) {
+      out.push([start, r - 1]);
+      start = null;
+    }
+    if (out.length >= MAX_LISTED) break;
+  }
+  if (start !== null) out.push([start, state.maxRevision]);
+  return out;
+}
+
+// ---------------------------------------------------------------- all phases
+
+/**
+ * Scan the db, replay the WAL, write the output to `sink`. The caller adds the
+ * SHA-256 trailer for a snapshot.db (`snapshotTrailer`) and fills `sha256`.
+ */
+/** Phases 1 and 2 without writing: the state holds every key's newest revision. */
+export async function collectSalvage(input: SalvageInput, opts: RunOptions = {}): Promise<SalvageState> {
+  const state = new SalvageState();
+  await collectInto(state, input, opts);
+  return state;
+}
+
+/** Every live key in revision order with its value bytes (read one at a time). */
+export async function forEachLiveKey(
+  state: SalvageState,
+  src: ByteSource | null,
+  onKey: (k: { key: Uint8Array; value: Uint8Array; modRevision: number; createRevision: number; version: number; lease: bigint; source: SalvageKeySource }) => void | Promise<void>,
+): Promise<void> {
+  const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  for (const s of live) {
+    const value = s.memValue ?? (s.dbValue && src ? kvValue(await readExact(src, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
+    await onKey({ key: s.key, value, modRevision: s.modRevision, createRevision: s.createRevision, version: s.version, lease: s.lease, source: s.source });
+  }
+}
+
+export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: SalvageOptions): Promise<SalvageReport> {
+  const started = Date.now();
+  const state = new SalvageState();
+  await collectInto(state, input, opts);
+  return writeReport(state, input, sink, opts, started);
+}
+
+async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOptions): Promise<void> {
+  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts);
+  const dbMaxRevision = state.maxRevision;
+  let replayedHeld: number | null = null;
+
+  const missing = missingRevisions(state);
+  if (input.wal) {
+    // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
+    const ci = state.sourceConsistentIndex ?? (input.db && state.keys.size > 0 ? Number.MAX_SAFE_INTEGER : null);
+    const replayer = new Replayer(state, input.db, ci);
+    const commit = input.walCommit ?? null;
+    let lastProgress = 0;
+    await input.wal(async (e) => {
+      throwIfCancelled(opts.signal);
+      if (commit !== null && e.index > commit) return;
+      await replayer.apply(e);
+      if (opts.onProgress && replayer.entries - lastProgress >= 10_000) {
+        lastProgress = replayer.entries;
+        opts.onProgress({ phase: 'salvage: replaying the WAL', bytesDone: replayer.entries, bytesTotal: 0, currentFile: null });
+      }
+    });
+    // Only when the WAL reaches back to before the consistent index does it vouch for the db's last revisions.
+    if (replayer.first !== null && state.sourceConsistentIndex !== null && replayer.first <= state.sourceConsistentIndex) replayedHeld = replayer.heldWriteEntries;
+    // Consistent index unknown (the meta bucket's page is gone) but the WAL starts at the cluster's first entry: it holds every write.
+    else if (replayer.first !== null && state.sourceConsistentIndex === null && replayer.first <= 1) replayedHeld = Number.MAX_SAFE_INTEGER;
+    if (replayer.first !== null && replayer.last !== null) {
+      state.walReplay = { from: replayer.first, to: replayer.last, entries: replayer.entries, applied: replayer.applied, gapFilled: replayer.gapFilled };
+    }
+  }
+  // Revisions no page holds: lost, unless they fall in the span the WAL holds (its entries below the
+  // consistent index wrote the db's last revisions; replay brought those keys back, at new revision numbers).
+  const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
+  const coveredFrom = replayedHeld === null ? Infinity : Math.max(2, dbMaxRevision - replayedHeld + 1);
+  for (const [a0, b] of missing) {
+    if (a0 >= coveredFrom) {
+      state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${a0}..${b} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: a0, to: b }));
+      continue;
+    }
+    const a = a0;
+    const bLost = Math.min(b, coveredFrom - 1);
+    if (bLost < b) state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${coveredFrom}..${b} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: coveredFrom, to: b }));
+    state.addLoss({
+      key: null,
+      revisions: [a, bLost],
+      page: null,
+      reason:
+        walKeys > 0
+          ? `revisions ${a}..${bLost} are in no readable page and older than the WAL; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing`
+          : `revisions ${a}..${bLost} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing`,
+    });
+  }
+  if (state.keys.size === 0 && input.db) {
+    state.addFinding(finding('error', 'salvage.no-keys', input.dbFile, null, `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`));
+  }
+}
+
+async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
+  let consistentIndex: number | null = null;
+  if (opts.outputKind === 'member-db') {
+    consistentIndex = Math.max(state.sourceConsistentIndex ?? 0, state.walReplay?.to ?? 0, input.walCommit ?? 0) || null;
+  } else {
+    consistentIndex = state.sourceConsistentIndex;
+  }
+  const w = await writeSalvage(state, input.db, sink, { outputKind: opts.outputKind, consistentIndex, keysListedMax: opts.keysListedMax });
+  if (state.lostCount > 0) {
+    state.addFinding(finding('warning', 'salvage.lost', input.dbFile, null, `${state.lostCount} damaged spots could not be read; see "lost" for the revisions and pages`, { count: state.lostCount }));
+  }
+  if (w.leases.detachedKeys > 0) {
+    state.addFinding(finding('info', 'salvage.lease-detached', input.dbFile, null, `${w.leases.detachedKeys} keys named a lease that no page holds any more; they are written without a lease (they will not expire)`, { count: w.leases.detachedKeys }));
+  }
+  return {
+    input: input.dbFile,
+    output: opts.output,
+    outputKind: opts.outputKind,
+    pageSize: state.pageSize,
+    pagesScanned: state.pagesScanned,
+    leafPages: state.leafPages,
+    orphanedLeafPages: state.orphanedLeafPages,
+    unreadablePages: state.unreadablePages,
+    keysWritten: w.keysWritten,
+    sources: w.sources,
+    keys: w.keys,
+    keysListedTruncated: w.keysListedTruncated,
+    deletedKeys: w.deletedKeys,
+    revisionRange: w.revisionRange,
+    compactRevision: w.compactRevision,
+    sourceConsistentIndex: state.sourceConsistentIndex,
+    consistentIndex,
+    walReplay: state.walReplay,
+    leases: w.leases,
+    members: w.members,
+    lost: state.lost,
+    findings: state.findings,
+    sha256: null,
+    bytesWritten: w.bytesWritten,
+    bytesRead: state.bytesRead,
+    elapsedMs: Date.now() - started,
+  };
+
+}

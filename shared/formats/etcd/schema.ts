@@ -1,0 +1,282 @@
+/**
+ * etcd's buckets in its bbolt db (etcd 3.4 `mvcc/backend` users): key, meta,
+ * lease, alarm, cluster, members, members_removed, auth, authUsers,
+ * authRoles. `SchemaCollector` is fed every leaf the tree walk reaches and
+ * sums them up into `EtcdSchemaInfo`:
+ * - key: revision keys (17 bytes, 18 with the tombstone mark) -> mvccpb.KeyValue;
+ * - meta: `consistent_index` u64 BE, `term` (3.5+), `finishedCompactRev` (a revision key);
+ * - members: hex id -> member JSON; members_removed: hex id -> "removed";
+ * - alarm: key = etcdserverpb.AlarmMember {1 memberID, 2 alarm (1 NOSPACE, 2 CORRUPT)};
+ * - lease: lease id u64 BE -> leasepb.Lease; cluster: `clusterVersion`.
+ */
+import type { EtcdMember, EtcdSchemaInfo } from '../../contract/etcd';
+import type { Finding } from '../../contract/findings';
+import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
+import type { LeafVisit } from './bbolt-walk';
+import { BUCKET_LEAF_FLAG } from './bbolt-page';
+import { compareBytes } from './bbolt-element';
+import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
+import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
+
+/** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
+const RESTORE_MIN = encodeRevisionKey({ main: 1, sub: 0, tombstone: false });
+const RESTORE_MAX = (() => {
+  const b = new Uint8Array(17).fill(0xff);
+  b[0] = 0x7f;
+  b[8] = 0x5f;
+  b[9] = 0x7f;
+  return b;
+})();
+
+/** etcd's default backend quota (`--quota-backend-bytes` 0 = 2 GiB). */
+export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+export const ETCD_BUCKETS = ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta'] as const;
+/** Undecodable items reported individually (all are counted). */
+const MAX_ITEM_FINDINGS = 50;
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * The set of distinct keys with a live/deleted flag each, in typed arrays
+ * (open addressing over an arena of key bytes): a 2 GiB db holds millions of
+ * revisions, and a string per revision would keep the collector busy.
+ */
+export class ByteKeySet {
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  private starts = new Float64Array(1024);
+  private lengths = new Uint32Array(1024);
+  private flags = new Uint8Array(1024);
+  private slots = new Int32Array(2048).fill(-1);
+  size = 0;
+
+  private static hash(b: Uint8Array): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    return h >>> 0;
+  }
+
+  private equals(e: number, b: Uint8Array): boolean {
+    if (this.lengths[e] !== b.length) return false;
+    const at = this.starts[e]!;
+    for (let i = 0; i < b.length; i++) if (this.arena[at + i] !== b[i]) return false;
+    return true;
+  }
+
+  /** Set the flag of `key` (adding it when new). */
+  set(key: Uint8Array, flag: boolean): void {
+    const mask = this.slots.length - 1;
+    let i = ByteKeySet.hash(key) & mask;
+    for (;;) {
+      const e = this.slots[i]!;
+      if (e < 0) break;
+      if (this.equals(e, key)) {
+        this.flags[e] = flag ? 1 : 0;
+        return;
+      }
+      i = (i + 1) & mask;
+    }
+    const e = this.size++;
+    if (e >= this.starts.length) this.growEntries();
+    if (this.used + key.length > this.arena.length) {
+      const next = new Uint8Array(Math.max(this.arena.length * 2, this.used + key.length));
+      next.set(this.arena.subarray(0, this.used));
+      this.arena = next;
+    }
+    this.arena.set(key, this.used);
+    this.starts[e] = this.used;
+    this.lengths[e] = key.length;
+    this.flags[e] = flag ? 1 : 0;
+    this.used += key.length;
+    this.slots[i] = e;
+    if (this.size * 2 > this.slots.length) this.rehash();
+  }
+
+  countSet(): number {
+    let n = 0;
+    for (let e = 0; e < this.size; e++) n += this.flags[e]!;
+    return n;
+  }
+
+  private growEntries() {
+    const n = this.starts.length * 2;
+    const s = new Float64Array(n);
+    s.set(this.starts);
+    const l = new Uint32Array(n);
+    l.set(this.lengths);
+    const f = new Uint8Array(n);
+    f.set(this.flags);
+    this.starts = s;
+    this.lengths = l;
+    this.flags = f;
+  }
+
+  private rehash() {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let e = 0; e < this.size; e++) {
+      const at = this.starts[e]!;
+      let i = ByteKeySet.hash(this.arena.subarray(at, at + this.lengths[e]!)) & mask;
+      while (slots[i]! >= 0) i = (i + 1) & mask;
+      slots[i] = e;
+    }
+    this.slots = slots;
+  }
+}
+
+export function alarmName(n: number): EtcdSchemaInfo['alarms'][number]['alarm'] {
+  return n === 1 ? 'NOSPACE' : n === 2 ? 'CORRUPT' : `unknown(${n})`;
+}
+
+/** A member JSON value (`{"id":…,"peerURLs":[…],"name":"n1","clientURLs":[…]}`); the id comes from the bucket key (JSON numbers lose 64-bit precision). */
+export function decodeMember(idKey: string, value: Uint8Array): EtcdMember | null {
+  try {
+    const j = JSON.parse(utf8.decode(value)) as Record<string, unknown>;
+    if (!j || typeof j !== 'object') return null;
+    const urls = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 64) : []);
+    const m: EtcdMember = { id: idKey, name: typeof j.name === 'string' ? j.name : '', peerURLs: urls(j.peerURLs), clientURLs: urls(j.clientURLs) };
+    if (j.isLearner === true) m.isLearner = true;
+    return m;
+  } catch {
+    return null;
+  }
+}
+
+export class SchemaCollector {
+  private buckets = new Map<string, { keys: number; inline: boolean }>();
+  private live = new ByteKeySet();
+  consistentIndex: number | null = null;
+  term: number | null = null;
+  revision: number | null = null;
+  compactedRevision: number | null = null;
+  revisions = 0;
+  tombstones = 0;
+  members: EtcdMember[] = [];
+  removedMembers: string[] = [];
+  alarms: EtcdSchemaInfo['alarms'] = [];
+  leases = 0;
+  clusterVersion: string | null = null;
+  badItems = 0;
+  /** The first `cannot unmarshal event: …` etcd's mvcc restore would stop with. */
+  mvccRestoreError: string | null = null;
+  private restoreEnded = false;
+  readonly findings: Finding[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly pageSize: number,
+  ) {}
+
+  private bad(code: string, message: string, page: number) {
+    this.badItems++;
+    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, message, params: { page } });
+  }
+
+  /** Feed one leaf visit of the walk (bbolt order). */
+  onLeaf = (leaf: LeafVisit): void => {
+    const path = leaf.bucket;
+    if (path.length === 0) {
+      for (const e of leaf.elements) {
+        if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
+        const name = utf8.decode(e.key);
+        const inline = e.value.length >= 16 && e.value.subarray(0, 8).every((b) => b === 0);
+        if (!this.buckets.has(name)) this.buckets.set(name, { keys: 0, inline });
+      }
+      return;
+    }
+    if (path.length !== 1) return;
+    const name = path[0]!;
+    const b = this.buckets.get(name);
+    if (b) b.keys += leaf.elements.length;
+    for (const e of leaf.elements) {
+      if (name === 'key' && (!e.problem || e.outOfPage)) this.restoreCheck(e.key, e.value);
+      if (e.problem) continue;
+      switch (name) {
+        case 'key':
+          this.keyItem(e.key, e.value, leaf.page);
+          break;
+        case 'meta': {
+          const k = utf8.decode(e.key);
+          if (k === 'consistent_index') this.consistentIndex = decodeU64BE(e.value);
+          else if (k === 'term') this.term = decodeU64BE(e.value);
+          else if (k === 'finishedCompactRev') this.compactedRevision = decodeRevisionKey(e.value)?.main ?? null;
+          break;
+        }
+        case 'members': {
+          const id = utf8.decode(e.key);
+          const m = decodeMember(id, e.value);
+          if (m) this.members.push(m);
+          else this.bad('etcd.member-decode', `member ${id}: the value is not member JSON`, leaf.page);
+          break;
+        }
+        case 'members_removed':
+          this.removedMembers.push(utf8.decode(e.key));
+          break;
+        case 'alarm': {
+          const m = decodeMessage(e.key, 8);
+          this.alarms.push({ memberId: idHex(u64Field(m.fields, 1)), alarm: alarmName(numField(m.fields, 2)) });
+          break;
+        }
+        case 'lease':
+          this.leases++;
+          break;
+        case 'cluster':
+          if (utf8.decode(e.key) === 'clusterVersion') this.clusterVersion = utf8.decode(e.value);
+          break;
+      }
+    }
+  };
+
+  /** etcd's restore cursor: keys below the range are skipped, the first key at or past its end stops it. */
+  private restoreCheck(key: Uint8Array, value: Uint8Array) {
+    if (this.mvccRestoreError !== null || this.restoreEnded) return;
+    if (compareBytes(key, RESTORE_MIN) < 0) return;
+    if (compareBytes(key, RESTORE_MAX) >= 0) {
+      this.restoreEnded = true;
+      return;
+    }
+    const err = gogoKeyValueError(value);
+    if (err) this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+  }
+
+  private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
+    const rev = decodeRevisionKey(key);
+    if (!rev) {
+      this.bad('etcd.revision-key', `key bucket: a ${key.length}-byte key that is not a revision`, page);
+      return;
+    }
+    this.revisions++;
+    if (rev.tombstone) this.tombstones++;
+    if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
+    let kvKey = keyValueKeyFast(value);
+    if (!kvKey) {
+      const kv = decodeKeyValue(value);
+      if (!kv.ok) {
+        this.bad('etcd.kv-decode', `revision ${rev.main}_${rev.sub}: ${kv.error}`, page);
+        return;
+      }
+      kvKey = kv.kv.key;
+    }
+    this.live.set(kvKey, !rev.tombstone);
+  }
+
+  finish(): EtcdSchemaInfo {
+    const liveKeys = this.live.countSet();
+    return {
+      buckets: [...this.buckets].map(([name, b]) => ({ name, keys: b.keys, inline: b.inline })),
+      consistentIndex: this.consistentIndex,
+      term: this.term,
+      revision: this.revision,
+      compactedRevision: this.compactedRevision,
+      liveKeys,
+      revisions: this.revisions,
+      tombstones: this.tombstones,
+      members: this.members,
+      removedMembers: this.removedMembers,
+      alarms: this.alarms,
+      leases: this.leases,
+      clusterVersion: this.clusterVersion,
+      quotaBytes: DEFAULT_QUOTA_BYTES,
+    };
+  }
+}

@@ -1,0 +1,1238 @@
+/**
+ * The WAL directory as etcd 3.4.23 reads it at start-up
+ * (`etcdserver/server.go` NewServer with a WAL, `etcdserver/storage.go`
+ * readWAL, `wal/wal.go`, `wal/repair.go`, `wal/util.go`):
+ *
+ *  1. `readWALNames`: names that parse as `%016x-%016x.wal`, sorted; none ->
+ *     "wal: file not found" (etcd then has no WAL: a new member).
+ *  2. `ValidSnapshotEntries`: every file from the first, one decoder, the CRC
+ *     chain checked at every CRC record. `io.EOF` and `io.ErrUnexpectedEOF`
+ *     end it quietly (anywhere!); any other error stops start-up with that
+ *     error. Result: the snapshot records with index <= the last HardState's
+ *     commit.
+ *  3. The snap etcd loads (see snap-choice.ts) gives the snapshot to open at;
+ *     `selectWALFiles`: the last file whose name index <= snapshot index, then
+ *     `isValidSeq` over the files from there ("wal: file not found").
+ *  4. `ReadAll` in write mode from that file with a fresh decoder (running
+ *     CRC 0, so the first CRC record is taken on trust): entries (index >
+ *     snapshot index, appended contiguously or "wal: slice bounds out of
+ *     range"), HardState, metadata (must not change), CRC records, snapshot
+ *     records (the one opened at must be there: "wal: snapshot not found",
+ *     "wal: snapshot mismatch"), other types "unexpected block type %d". It
+ *     must end with `io.EOF`.
+ *  5. On `io.ErrUnexpectedEOF` (once): `wal.Repair` on the LAST file copies
+ *     it to `.broken` and truncates it at the last good record; ReadAll runs
+ *     again. An unexpected EOF in an earlier file is not repaired: the second
+ *     ReadAll fails with "read wal error (unexpected EOF) and cannot be repaired".
+ *
+ * `scanWal` models these steps over the files (read-only; the repair is
+ * predicted, not done) and summarises every file; `listWalRecords` is the
+ * inspection listing (continues past CRC errors); `readWalEntries` streams
+ * the entries etcd would keep, for salvage.
+ */
+import type { DirectorySource, ByteSource } from '../../bytes/byte-source';
+import type { WalConfChange, WalFileInfo, WalInfo, WalRecordSummary, WalSnapshotRecord } from '../../contract/etcd';
+import type { Finding } from '../../contract/findings';
+import { throwIfCancelled, type RunOptions } from '../../contract/progress';
+import { idHex } from '../protobuf/wire';
+import { classifyWalDirName, firstSeqBreak, parseWalName, searchIndex, sortNames, type WalName } from './wal-name';
+import { readWalFile, nextRecord, readRange, plain, type DecodeError, type DecodedWalRecord, type FileDecodeState, type FileEnd } from './wal-file';
+import { RECORD_TYPE, WAL_ERRORS, readVarint, recordTypeName, unmarshalRecord } from './wal-record';
+import {
+  confChangeTypeName,
+  decodeConfChange,
+  decodeConfChangeV2,
+  decodeEntry,
+  decodeHardState,
+  decodeMetadata,
+  decodeWalSnapshot,
+  entryTypeName,
+  parseMemberJson,
+  type HardState,
+  type RaftEntry,
+} from './raft-entry';
+import { decodeInternalRequest, summarizeRequest, type InternalRequest } from './internal-request';
+
+export type WalReadErrorKind =
+  | 'torn-tail'
+  | 'crc-mismatch'
+  | 'boundary-crc-mismatch'
+  | 'seq-gap'
+  | 'no-wal'
+  | 'bad-name'
+  | 'decode'
+  | 'snapshot-not-found'
+  | 'other';
+
+export interface WalReadError {
+  kind: WalReadErrorKind;
+  file: string | null;
+  offset: number | null;
+  /** The Go error value's text as etcd 3.4.23 has it (`walpb: crc mismatch`, `unexpected EOF`, `wal: file not found`, ...). */
+  engineError: string;
+  /** etcd's own `wal.Repair` fixes it at start-up (io.ErrUnexpectedEOF in the last file). */
+  repairable: boolean;
+  /** Which start-up step hits it (added field): decides the line etcd prints, see `etcdFatalText`. */
+  stage?: 'list' | 'valid-snapshot-entries' | 'open' | 'read-all';
+  /** The whole text after `C | <pkg>: ` that etcd 3.4.23 (capnslog) prints, when it stops start-up. */
+  fatalText?: string | null;
+}
+
+export interface WalScan {
+  info: WalInfo;
+  findings: Finding[];
+  /** The error that stops etcd's start-up (or the torn tail it repairs, `repairable: true`), null when none. */
+  readError: WalReadError | null;
+  bytesRead: number;
+  /** Added: `ValidSnapshotEntries`' result (snapshot records with index <= commit), for the snap choice. */
+  validSnapshots?: { index: number; term: number }[];
+  /** Added: the snapshot the scan opened the WAL at (`opts.openAt`, or the newest valid WAL snapshot). */
+  openedAt?: { index: number; term: number };
+}
+
+export interface WalScanOptions extends RunOptions {
+  /**
+   * The snapshot etcd would open the WAL at (the chosen .snap's term/index).
+   * Default: the newest snapshot record `ValidSnapshotEntries` returns,
+   * assuming its .snap file is readable (etcd writes the .snap before the
+   * record). {index: 0, term: 0} models "no .snap loaded".
+   */
+  openAt?: { index: number; term: number };
+  /** Re-read the files for ReadAll instead of using what the first pass collected (tests compare both). */
+  exactReadAll?: boolean;
+}
+
+/** Finding codes with English and Simplified Chinese titles (for `shared/i18n/etcd-text.ts`). */
+export const WAL_FINDING_TITLES: Record<string, { en: string; zh: string }> = {
+  'wal.none': { en: 'No WAL files', zh: '没有 WAL 文件' },
+  'wal.ignored-file': { en: 'File etcd ignores in the WAL directory', zh: 'WAL 目录中 etcd 忽略的文件' },
+  'wal.leftover-broken': { en: 'WAL file set aside by an earlier repair (.broken)', zh: '先前修复留下的 WAL 文件 (.broken)' },
+  'wal.leftover-tmp': { en: 'Preallocated next WAL file (.tmp)', zh: '预分配的下一个 WAL 文件 (.tmp)' },
+  'wal.seq-gap': { en: 'WAL file sequence has a gap', zh: 'WAL 文件序号不连续' },
+  'wal.torn-tail': { en: 'Torn last WAL record (etcd repairs it)', zh: '最后一条 WAL 记录写入不完整（etcd 会自行修复）' },
+  'wal.unexpected-eof': { en: 'WAL file ends inside a record before the last file', zh: 'WAL 文件在非最后文件中于记录中途结束' },
+  'wal.record-crc': { en: 'WAL record checksum mismatch', zh: 'WAL 记录校验和不匹配' },
+  'wal.chain-crc': { en: 'WAL CRC chain broken at a file boundary', zh: 'WAL 文件边界处 CRC 链断裂' },
+  'wal.max-size': { en: 'WAL record length over the 10 MiB limit', zh: 'WAL 记录长度超过 10 MiB 上限' },
+  'wal.decode': { en: 'WAL record does not decode', zh: 'WAL 记录无法解码' },
+  'wal.file-not-found': { en: 'No WAL file for the snapshot etcd loads', zh: '找不到与 etcd 所加载快照对应的 WAL 文件' },
+  'wal.snapshot-not-found': { en: 'Snapshot record missing from the WAL', zh: 'WAL 中缺少快照记录' },
+  'wal.snapshot-mismatch': { en: 'WAL snapshot record has another term', zh: 'WAL 快照记录的任期不一致' },
+  'wal.metadata-conflict': { en: 'WAL metadata changes between files', zh: 'WAL 元数据在文件之间不一致' },
+  'wal.index-gap': { en: 'Gap in WAL entry indexes', zh: 'WAL 条目索引不连续' },
+  'wal.unknown-record-type': { en: 'Unknown WAL record type', zh: '未知的 WAL 记录类型' },
+  'wal.data-after-end': { en: 'Data after the end of the WAL (etcd zeroes it)', zh: 'WAL 结尾之后仍有数据（etcd 会清零）' },
+  'wal.not-read': { en: 'WAL file etcd does not reach', zh: 'etcd 读取不到的 WAL 文件' },
+};
+
+const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+interface WalFile {
+  name: string;
+  rel: string;
+  parsed: WalName;
+  size: number;
+}
+
+interface ListedDir {
+  files: WalFile[];
+  findings: Finding[];
+}
+
+async function listWalDir(dir: DirectorySource, relDir: string): Promise<ListedDir> {
+  const entries = await dir.list();
+  const findings: Finding[] = [];
+  const files: WalFile[] = [];
+  for (const e of entries) {
+    if (e.kind !== 'file') continue;
+    const kind = classifyWalDirName(e.name);
+    const rel = join(relDir, e.name);
+    if (kind === 'wal') files.push({ name: e.name, rel, parsed: parseWalName(e.name)!, size: e.size });
+    else if (kind === 'broken') {
+      findings.push({
+        severity: 'info',
+        code: 'wal.leftover-broken',
+        file: rel,
+        offset: null,
+        message: `${rel} is a copy etcd's WAL repair made before truncating a torn tail (${e.size} bytes); etcd ignores it. Keep it: it holds the original bytes.`,
+        params: { file: rel, size: e.size },
+      });
+    } else if (kind === 'tmp') {
+      findings.push({
+        severity: 'info',
+        code: 'wal.leftover-tmp',
+        file: rel,
+        offset: null,
+        message: `${rel} is the next WAL file etcd preallocates before it needs it (${e.size} bytes); etcd ignores it at start-up.`,
+        params: { file: rel, size: e.size },
+      });
+    } else {
+      findings.push({
+        severity: 'info',
+        code: 'wal.ignored-file',
+        file: rel,
+        offset: null,
+        message: `${rel} is not named like a WAL file (%016x-%016x.wal); etcd ignores it ("ignored file in WAL directory").`,
+        params: { file: rel },
+      });
+    }
+  }
+  const byName = new Map(files.map((f) => [f.name, f]));
+  return { files: sortNames([...byName.keys()]).map((n) => byName.get(n)!), findings };
+}
+
+/** What one record does to the state `ValidSnapshotEntries` / the summaries keep. */
+interface Pass1State {
+  hardState: HardState | null;
+  snapshots: WalSnapshotRecord[];
+  metadata: Uint8Array | null;
+  nodeId: bigint | null;
+  clusterId: bigint | null;
+  confChanges: WalConfChange[];
+  requestCounts: Record<string, number>;
+  firstIndex: number | null;
+  lastIndex: number | null;
+  lastTerm: number | null;
+}
+
+const MAX_CONF_CHANGES = 10_000;
+const MAX_SNAPSHOT_RECORDS = 100_000;
+
+/** InternalRaftRequest field numbers -> request kind, for the counts. */
+const REQUEST_KIND: Record<number, string> = {
+  2: 'v2',
+  3: 'range',
+  4: 'put',
+  5: 'delete-range',
+  6: 'txn',
+  7: 'compaction',
+  8: 'lease-grant',
+  9: 'lease-revoke',
+  10: 'alarm',
+  11: 'lease-checkpoint',
+};
+
+/**
+ * The request kind of a Normal entry from its top-level fields only (one
+ * per entry, millions per WAL: no nested decoding). Bytes that are not a
+ * well-formed message count as 'undecodable'; a v2 Request (fallback of
+ * etcd 3.4) has its Method in field 2 and counts as 'v2' too.
+ */
+export function peekRequestKind(data: Uint8Array | null): string {
+  if (!data || data.length === 0) return 'empty';
+  let i = 0;
+  const l = data.length;
+  let kind: string | null = null;
+  while (i < l) {
+    const tag = readVarint(data, i, l);
+    if (tag.next < 0) return 'undecodable';
+    i = tag.next;
+    const no = ((tag.lo >>> 3) | (tag.hi << 29)) | 0;
+    const wire = tag.lo & 7;
+    if (no <= 0) return 'undecodable';
+    if (wire === 0) {
+      const v = readVarint(data, i, l);
+      if (v.next < 0) return 'undecodable';
+      i = v.next;
+    } else if (wire === 2) {
+      const v = readVarint(data, i, l);
+      if (v.next < 0 || v.hi !== 0 || v.next + v.lo > l) return 'undecodable';
+      i = v.next + v.lo;
+      if (kind === null) {
+        if (REQUEST_KIND[no]) kind = REQUEST_KIND[no]!;
+        else if (no >= 1000 && no < 1300) kind = 'auth';
+      }
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else return 'undecodable';
+  }
+  if (i > l) return 'undecodable';
+  return kind ?? 'other';
+}
+
+function newFileInfo(f: WalFile): WalFileInfo {
+  return {
+    file: f.rel,
+    seq: f.parsed.seq,
+    nameIndex: f.parsed.index,
+    size: f.size,
+    records: 0,
+    entries: 0,
+    firstEntryIndex: null,
+    lastEntryIndex: null,
+    terms: null,
+    validBytes: 0,
+    zeroTailBytes: 0,
+    status: 'ok',
+    badOffset: null,
+    findingCodes: [],
+    role: 'read',
+  };
+}
+
+function codeFor(e: DecodeError): string {
+  switch (e.failure) {
+    case 'record-crc':
+      return 'wal.record-crc';
+    case 'chain-crc':
+      return 'wal.chain-crc';
+    case 'max-size':
+      return 'wal.max-size';
+    case 'proto':
+      return 'wal.decode';
+    default:
+      return 'wal.torn-tail';
+  }
+}
+
+function kindFor(e: DecodeError): WalReadErrorKind {
+  switch (e.failure) {
+    case 'record-crc':
+      return 'crc-mismatch';
+    case 'chain-crc':
+      return 'boundary-crc-mismatch';
+    case 'max-size':
+    case 'proto':
+      return 'decode';
+    default:
+      return 'torn-tail';
+  }
+}
+
+/**
+ * What etcd 3.4.23 prints (text after `C | <pkg>: `) when the WAL stops it:
+ * ValidSnapshotEntries errors come back from NewServer (`etcdmain: <err>`),
+ * wal.Open errors are `open wal error: <err>`, ReadAll errors
+ * `read wal error (<err>) and cannot be repaired`.
+ */
+export function etcdFatalText(stage: WalReadError['stage'], engineError: string): string | null {
+  switch (stage) {
+    case 'valid-snapshot-entries':
+      return engineError;
+    case 'open':
+      return `open wal error: ${engineError}`;
+    case 'read-all':
+      return `read wal error (${engineError}) and cannot be repaired`;
+    default:
+      return null;
+  }
+}
+
+/** Scan the WAL directory `dir` (whose path relative to the validated root is `relDir`). */
+export async function scanWal(dir: DirectorySource, relDir: string, opts: WalScanOptions = {}): Promise<WalScan> {
+  const listed = await listWalDir(dir, relDir);
+  const findings = [...listed.findings];
+  const files = listed.files;
+  const info: WalInfo = {
+    dir: relDir,
+    files: files.map(newFileInfo),
+    nodeId: null,
+    clusterId: null,
+    hardState: null,
+    snapshots: [],
+    firstIndex: null,
+    lastIndex: null,
+    lastTerm: null,
+    tornTail: null,
+    confChanges: [],
+    requestCounts: {},
+  };
+  let bytesRead = 0;
+  if (files.length === 0) {
+    findings.push({
+      severity: 'warning',
+      code: 'wal.none',
+      file: relDir || null,
+      offset: null,
+      message: `${relDir || 'The WAL directory'} holds no WAL file: etcd would start this member as a new one (and a member that was part of a cluster cannot rejoin that way).`,
+      params: { dir: relDir },
+      engineError: WAL_ERRORS.fileNotFound,
+    });
+    return {
+      info,
+      findings,
+      readError: { kind: 'no-wal', file: null, offset: null, engineError: WAL_ERRORS.fileNotFound, repairable: false, stage: 'list', fatalText: null },
+      bytesRead,
+    };
+  }
+
+  const total = files.reduce((s, f) => s + f.size, 0);
+  const progress = (done: number, current: string | null) => opts.onProgress?.({ phase: 'wal', bytesDone: done, bytesTotal: total, currentFile: current });
+
+  // ---------------------------------------------------------------- pass 1: ValidSnapshotEntries + summaries
+  const st: Pass1State = {
+    hardState: null,
+    snapshots: [],
+    metadata: null,
+    nodeId: null,
+    clusterId: null,
+    confChanges: [],
+    requestCounts: {},
+    firstIndex: null,
+    lastIndex: null,
+    lastTerm: null,
+  };
+  let vseError: { file: number; error: DecodeError } | null = null;
+  /** Where ValidSnapshotEntries stopped quietly on io.ErrUnexpectedEOF (file position), if it did. */
+  let vseQuietStop: { file: number; error: DecodeError } | null = null;
+  let crc = 0;
+  const facts = newFacts(files.length);
+  let lastRun: ReadAllFacts['runs'][number] | null = null;
+  const fact = <T>(list: T[], item: T) => {
+    if (list.length < MAX_FACTS) list.push(item);
+    else facts.overflow = true;
+  };
+  for (let i = 0; i < files.length; i++) {
+    throwIfCancelled(opts.signal);
+    const f = files[i]!;
+    const fi = info.files[i]!;
+    const detached = vseError !== null || vseQuietStop !== null;
+    let firstRecord = true;
+    if (detached) fi.role = 'not-read';
+    progress(bytesRead, f.rel);
+    const src = await dir.open(f.name);
+    let entryTermMin = Infinity;
+    let entryTermMax = -Infinity;
+    const r = await readWalFile(src, { isLast: i === files.length - 1, crc: detached ? 0 : crc, signal: opts.signal }, (rec) => {
+      if (firstRecord) {
+        firstRecord = false;
+        facts.firstRecordIsCrc[i] = rec.type === RECORD_TYPE.crc;
+      }
+      if (!detached && (rec.type < 1 || rec.type > 5) && !facts.unknownTypes.some((u) => u.file === i)) fact(facts.unknownTypes, { file: i, offset: rec.offset, type: rec.type });
+      if (rec.type === 2) {
+        const d = rec.data ? decodeEntry(rec.data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
+        if (!d.ok) {
+          if (!detached && !facts.entryDecodeErrors.some((u) => u.file === i)) fact(facts.entryDecodeErrors, { file: i, offset: rec.offset, error: d.error });
+          return;
+        }
+        const e = d.value;
+        if (!detached) {
+          if (lastRun && lastRun.file === i && e.index === lastRun.last + 1) {
+            lastRun.last = e.index;
+            lastRun.lastTerm = e.term;
+          } else {
+            lastRun = { file: i, offset: rec.offset, first: e.index, last: e.index, lastTerm: e.term };
+            fact(facts.runs, lastRun);
+          }
+        }
+        fi.entries++;
+        fi.firstEntryIndex ??= e.index;
+        fi.lastEntryIndex = e.index;
+        if (e.term < entryTermMin) entryTermMin = e.term;
+        if (e.term > entryTermMax) entryTermMax = e.term;
+        if (detached) return;
+        st.firstIndex ??= e.index;
+        st.lastIndex = e.index;
+        st.lastTerm = e.term;
+        if (e.type === 0) {
+          const k = peekRequestKind(e.data);
+          st.requestCounts[k] = (st.requestCounts[k] ?? 0) + 1;
+        } else if (e.type === 1 || e.type === 2) {
+          const k = e.type === 1 ? 'conf-change' : 'conf-change-v2';
+          st.requestCounts[k] = (st.requestCounts[k] ?? 0) + 1;
+          if (st.confChanges.length < MAX_CONF_CHANGES) st.confChanges.push(...confChangesOf(e));
+        }
+      } else if (!detached) {
+        if (rec.type === 3 && rec.data) {
+          const h = decodeHardState(rec.data);
+          if (h.ok) st.hardState = h.value;
+        } else if (rec.type === 5) {
+          const s = rec.data ? decodeWalSnapshot(rec.data) : { ok: true as const, value: { index: 0, term: 0 } };
+          if (s.ok) {
+            if (st.snapshots.length < MAX_SNAPSHOT_RECORDS) st.snapshots.push({ index: s.value.index, term: s.value.term, file: f.rel, offset: rec.offset });
+            fact(facts.snapshots, { file: i, offset: rec.offset, index: s.value.index, term: s.value.term });
+          } else if (!facts.snapDecodeErrors.some((u) => u.file === i)) fact(facts.snapDecodeErrors, { file: i, offset: rec.offset, error: s.error });
+        } else if (rec.type === 1) {
+          const bytes = rec.data ?? new Uint8Array(0);
+          let v = facts.metaValues.findIndex((m) => bytesEqual(m, bytes));
+          if (v < 0 && facts.metaValues.length < 64) v = facts.metaValues.push(bytes.slice()) - 1;
+          if (v < 0) facts.overflow = true;
+          else fact(facts.metadata, { file: i, offset: rec.offset, value: v });
+          if (st.metadata === null && rec.data) {
+            st.metadata = rec.data.slice();
+            const m = decodeMetadata(rec.data);
+            if (m.ok) {
+              st.nodeId = m.value.nodeId;
+              st.clusterId = m.value.clusterId;
+            }
+          }
+        }
+      }
+    });
+    bytesRead += r.bytesRead;
+    fi.records = r.records;
+    fi.validBytes = r.validBytes;
+    fi.zeroTailBytes = r.zeroTailBytes;
+    fi.terms = entryTermMin <= entryTermMax ? [entryTermMin, entryTermMax] : null;
+    if (r.dataAfterEnd !== null) {
+      fi.status = fi.status === 'ok' ? 'warning' : fi.status;
+      fi.findingCodes.push('wal.data-after-end');
+      findings.push({
+        severity: 'info',
+        code: 'wal.data-after-end',
+        file: f.rel,
+        offset: r.dataAfterEnd,
+        message: `${f.rel}: the log ends at byte ${r.validBytes} (a zero length word), but there is non-zero data again at byte ${r.dataAfterEnd}. etcd never reads it${i === files.length - 1 ? ' and zero-fills it when it opens this last file for writing' : ''}.`,
+        params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd },
+      });
+    }
+    if (!detached) crc = r.crc;
+    if (r.end.kind === 'error') {
+      fi.badOffset = r.end.error.offset;
+      if (!detached) {
+        if (r.end.error.unexpectedEof) vseQuietStop = { file: i, error: r.end.error };
+        else vseError = { file: i, error: r.end.error };
+      }
+    }
+  }
+  progress(bytesRead, null);
+
+  info.nodeId = st.nodeId !== null ? idHex(st.nodeId) : null;
+  info.clusterId = st.clusterId !== null ? idHex(st.clusterId) : null;
+  info.hardState = st.hardState ? { term: st.hardState.term, vote: idHex(st.hardState.vote), commit: st.hardState.commit } : null;
+  info.snapshots = st.snapshots;
+  info.firstIndex = st.firstIndex;
+  info.lastIndex = st.lastIndex;
+  info.lastTerm = st.lastTerm;
+  info.confChanges = st.confChanges;
+  info.requestCounts = st.requestCounts;
+
+  const commit = st.hardState?.commit ?? 0;
+  const validSnapshots = st.snapshots.filter((s) => s.index <= commit).map((s) => ({ index: s.index, term: s.term }));
+
+  // Sequence gaps: reported for every gap; they only stop etcd within the files it opens (below).
+  const seqBreaks: number[] = [];
+  for (let i = 1; i < files.length; i++) if (files[i]!.parsed.seqBig !== files[i - 1]!.parsed.seqBig + 1n) seqBreaks.push(i);
+
+  const fail = (e: WalReadError): WalScan => ({ info, findings, readError: e, bytesRead, validSnapshots });
+
+  if (vseError) {
+    const { file, error } = vseError;
+    const f = files[file]!;
+    markBad(info.files[file]!, error, codeFor(error));
+    const gapHere = seqBreaks.includes(file) && error.failure === 'chain-crc';
+    findings.push(decodeFinding(f.rel, error, file === files.length - 1, gapHere ? files[file - 1]!.rel : null));
+    for (let k = file + 1; k < files.length; k++) info.files[k]!.role = 'not-read';
+    info.files[file]!.role = 'fails';
+    addSeqGapFindings(findings, files, seqBreaks, 'info');
+    const stage = 'valid-snapshot-entries' as const;
+    return fail({
+      kind: gapHere ? 'seq-gap' : kindFor(error),
+      file: f.rel,
+      offset: error.offset,
+      engineError: error.engineError,
+      repairable: false,
+      stage,
+      fatalText: etcdFatalText(stage, error.engineError),
+    });
+  }
+
+  // ---------------------------------------------------------------- open at the snapshot
+  const newest = validSnapshots.filter((s) => s.index > 0).reduce<{ index: number; term: number } | null>(
+    (best, s) => (best === null || s.term > best.term || (s.term === best.term && s.index > best.index) ? s : best),
+    null,
+  );
+  const openAt = opts.openAt ?? newest ?? { index: 0, term: 0 };
+  const nameIndex = searchIndex(
+    files.map((f) => f.parsed),
+    BigInt(openAt.index),
+  );
+  for (let k = 0; k < Math.max(0, nameIndex); k++) if (info.files[k]!.role === 'read') info.files[k]!.role = 'before-snapshot';
+  if (nameIndex < 0) {
+    findings.push({
+      severity: 'error',
+      code: 'wal.file-not-found',
+      file: files[0]!.rel,
+      offset: null,
+      message: `No WAL file starts at or before index ${openAt.index} (the snapshot etcd loads); the oldest is ${files[0]!.rel}, which starts at index ${files[0]!.parsed.index}. etcd stops: "open wal error: wal: file not found". The WAL files that held those entries were removed or lost.`,
+      params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index },
+      engineError: WAL_ERRORS.fileNotFound,
+    });
+    addSeqGapFindings(findings, files, seqBreaks, 'info');
+    return { ...fail(openError('snapshot-not-found', files[0]!.rel)), openedAt: openAt };
+  }
+  const seqBreak = firstSeqBreak(files.slice(nameIndex).map((f) => f.parsed));
+  if (seqBreak >= 0) {
+    const at = nameIndex + seqBreak;
+    const f = files[at]!;
+    const prev = files[at - 1]!;
+    info.files[at]!.status = 'bad';
+    info.files[at]!.findingCodes.push('wal.seq-gap');
+    findings.push({
+      severity: 'error',
+      code: 'wal.seq-gap',
+      file: f.rel,
+      offset: null,
+      message: `${f.rel} has sequence ${f.parsed.seq} right after ${prev.rel} (sequence ${prev.parsed.seq}): at least one WAL file between them is missing. etcd stops: "open wal error: wal: file not found" (etcd 3.5+: "wal: file sequence numbers (starting from ${files[nameIndex]!.parsed.seq}) do not increase continuously").`,
+      params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
+      engineError: WAL_ERRORS.fileNotFound,
+    });
+    addSeqGapFindings(findings, files, seqBreaks.filter((b) => b !== at), 'info');
+    for (let k = nameIndex; k < files.length; k++) info.files[k]!.role = 'not-read';
+    info.files[at]!.role = 'fails';
+    return { ...fail(openError('seq-gap', f.rel)), openedAt: openAt };
+  }
+  addSeqGapFindings(findings, files, seqBreaks, 'info');
+
+  // ---------------------------------------------------------------- pass 2: ReadAll from files[nameIndex]
+  // ReadAll from the facts when pass 1 decoded those files exactly as a fresh decoder would (it
+  // starts at file 0, or the file starts with a CRC record, which resets the chain either way).
+  const quietFrom = vseQuietStop === null || vseQuietStop.file >= nameIndex;
+  const sameDecode = nameIndex === 0 || facts.firstRecordIsCrc[nameIndex] === true;
+  const ra =
+    !opts.exactReadAll && !facts.overflow && quietFrom && sameDecode
+      ? readAllFromFacts(facts, files, nameIndex, openAt, vseQuietStop)
+      : await readAll(dir, files, nameIndex, openAt, opts);
+  bytesRead += ra.bytesRead;
+  // The log etcd keeps (entries after the snapshot, overwrites applied); when ReadAll fails, the WAL's last entry.
+  if (ra.error === null && ra.lastIndex !== null) {
+    info.lastIndex = ra.lastIndex;
+    info.lastTerm = ra.lastTerm;
+  }
+
+  const result = (readError: WalReadError | null): WalScan => ({ info, findings, readError, bytesRead, validSnapshots, openedAt: openAt });
+
+  if (ra.error && ra.error.kind === 'decode') {
+    const { file, error } = ra.error;
+    const f = files[file]!;
+    const isLast = file === files.length - 1;
+    if (error.unexpectedEof && isLast) {
+      // wal.Repair: copy to .broken, truncate at the last good record, ReadAll again.
+      const fi = info.files[file]!;
+      fi.status = 'torn';
+      fi.badOffset = error.offset;
+      fi.validBytes = error.offset;
+      fi.role = 'repaired';
+      fi.findingCodes.push('wal.torn-tail');
+      info.tornTail = { file: f.rel, offset: error.offset };
+      findings.push(decodeFinding(f.rel, error, true, null));
+      const after = ra.afterRepair;
+      if (after) return result(after);
+      return result({ kind: 'torn-tail', file: f.rel, offset: error.offset, engineError: WAL_ERRORS.unexpectedEof, repairable: true, stage: 'read-all', fatalText: null });
+    }
+    markBad(info.files[file]!, error, error.unexpectedEof ? 'wal.unexpected-eof' : codeFor(error));
+    info.files[file]!.role = 'fails';
+    for (let k = file + 1; k < files.length; k++) info.files[k]!.role = 'not-read';
+    findings.push(decodeFinding(f.rel, error, isLast, null));
+    return result({
+      kind: error.unexpectedEof ? 'torn-tail' : kindFor(error),
+      file: f.rel,
+      offset: error.offset,
+      engineError: error.engineError,
+      repairable: false,
+      stage: 'read-all',
+      fatalText: etcdFatalText('read-all', error.engineError),
+    });
+  }
+  if (ra.error) {
+    findings.push(ra.error.finding);
+    if (ra.error.fileIndex !== null) {
+      const fi = info.files[ra.error.fileIndex]!;
+      fi.status = 'bad';
+      fi.badOffset = ra.error.finding.offset;
+      fi.findingCodes.push(ra.error.finding.code);
+      fi.role = 'fails';
+    }
+    return result(ra.error.readError);
+  }
+  if (ra.zeroFill) {
+    // Already reported as wal.data-after-end in pass 1; nothing else changes.
+  }
+  return result(null);
+
+  function openError(kind: WalReadErrorKind, file: string): WalReadError {
+    return { kind, file, offset: null, engineError: WAL_ERRORS.fileNotFound, repairable: false, stage: 'open', fatalText: etcdFatalText('open', WAL_ERRORS.fileNotFound) };
+  }
+}
+
+function markBad(fi: WalFileInfo, e: DecodeError, code: string): void {
+  fi.status = 'bad';
+  fi.badOffset = e.offset;
+  fi.validBytes = e.offset;
+  fi.findingCodes.push(code);
+}
+
+function addSeqGapFindings(findings: Finding[], files: WalFile[], breaks: number[], severity: 'info' | 'warning'): void {
+  for (const at of breaks) {
+    const f = files[at]!;
+    const prev = files[at - 1]!;
+    if (findings.some((x) => x.code === 'wal.seq-gap' && x.file === f.rel)) continue;
+    findings.push({
+      severity,
+      code: 'wal.seq-gap',
+      file: f.rel,
+      offset: null,
+      message: `${f.rel} (sequence ${f.parsed.seq}) follows ${prev.rel} (sequence ${prev.parsed.seq}): WAL files in between are missing.`,
+      params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
+    });
+  }
+}
+
+function decodeFinding(rel: string, e: DecodeError, isLast: boolean, gapAfter: string | null): Finding {
+  const base = { file: rel, offset: e.offset, engineError: e.engineError, params: { file: rel, offset: e.offset, detail: e.detail } as Record<string, string | number> };
+  switch (e.failure) {
+    case 'record-crc':
+      return {
+        ...base,
+        severity: 'error',
+        code: 'wal.record-crc',
+        message: `${rel}: the record at byte ${e.offset} fails its checksum (${e.detail}). This is damage inside the log, not a torn last write, so etcd cannot repair it and stops with "walpb: crc mismatch". Entries from here on cannot be trusted.`,
+      };
+    case 'chain-crc':
+      return {
+        ...base,
+        severity: 'error',
+        code: 'wal.chain-crc',
+        message: gapAfter
+          ? `${rel}: its first record carries the CRC the previous WAL file should end with, but it does not match ${gapAfter} (${e.detail}): the WAL file between them is missing. etcd stops with "wal: crc mismatch".`
+          : `${rel}: the CRC record at byte ${e.offset} does not continue the checksum chain (${e.detail}). etcd stops with "wal: crc mismatch".`,
+      };
+    case 'max-size':
+      return {
+        ...base,
+        severity: 'error',
+        code: 'wal.max-size',
+        message: `${rel}: the length word at byte ${e.offset} is garbage (${e.detail}). etcd stops with "wal: max entry size limit exceeded" and does not repair it.`,
+      };
+    case 'proto':
+      return {
+        ...base,
+        severity: 'error',
+        code: 'wal.decode',
+        message: `${rel}: the record at byte ${e.offset} is not a valid WAL record (${e.detail}). etcd stops with "${e.engineError}".`,
+      };
+    default:
+      if (isLast)
+        return {
+          ...base,
+          severity: 'warning',
+          code: 'wal.torn-tail',
+          message: `${rel}: the last record, at byte ${e.offset}, was only partly written (${e.detail}). etcd repairs this by itself at start-up: it copies the file to ${rel.split('/').pop()}.broken and truncates it at byte ${e.offset}; the entries in that record were never acknowledged.`,
+        };
+      return {
+        ...base,
+        severity: 'error',
+        code: 'wal.unexpected-eof',
+        message: `${rel}: the file ends inside the record at byte ${e.offset} (${e.detail}), but it is not the last WAL file. etcd only repairs the last file, so it stops with "read wal error (unexpected EOF) and cannot be repaired".`,
+      };
+  }
+}
+
+function confChangesOf(e: RaftEntry): WalConfChange[] {
+  if (!e.data) return [];
+  if (e.type === 1) {
+    const cc = decodeConfChange(e.data);
+    if (!cc.ok) return [];
+    const out: WalConfChange = { index: e.index, term: e.term, type: confChangeTypeName(cc.value.type), nodeId: idHex(cc.value.nodeId) };
+    const m = cc.value.context ? parseMemberJson(cc.value.context, cc.value.nodeId) : null;
+    if (m?.name !== undefined) out.name = m.name;
+    if (m?.peerURLs) out.peerURLs = m.peerURLs;
+    return [out];
+  }
+  const v2 = decodeConfChangeV2(e.data);
+  if (!v2.ok) return [];
+  return v2.value.changes.map((c) => ({ index: e.index, term: e.term, type: confChangeTypeName(c.type), nodeId: idHex(c.nodeId) }));
+}
+
+// ---------------------------------------------------------------- ReadAll
+
+interface ReadAllResult {
+  error:
+    | { kind: 'decode'; file: number; error: DecodeError }
+    | { kind: 'semantic'; fileIndex: number | null; finding: Finding; readError: WalReadError }
+    | null;
+  /** After the predicted repair of a torn last file: the error the second ReadAll hits, or null. */
+  afterRepair: WalReadError | null;
+  lastIndex: number | null;
+  lastTerm: number | null;
+  zeroFill: boolean;
+  bytesRead: number;
+}
+
+type SemanticStop = Extract<NonNullable<ReadAllResult['error']>, { kind: 'semantic' }>;
+
+function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, message: string, kind: WalReadErrorKind, params: Record<string, string | number>): SemanticStop {
+  return {
+    kind: 'semantic',
+    fileIndex,
+    finding: { severity: 'error', code, file: rel, offset, message, params, engineError },
+    readError: { kind, file: rel, offset, engineError, repairable: false, stage: 'read-all', fatalText: etcdFatalText('read-all', engineError) },
+  };
+}
+
+/** The ways ReadAll stops on a record that decoded: same texts from the streaming pass and from the summary. */
+const STOP = {
+  entryDecode: (i: number, rel: string, off: number, err: string) =>
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the entry record at byte ${off} passes its checksum but does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+  gap: (i: number, rel: string, off: number, index: number, prev: number) =>
+    semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, `${rel}: entry ${index} at byte ${off} follows entry ${prev} with entries missing in between. etcd stops with "wal: slice bounds out of range".`, 'other', { file: rel, offset: off, index, prev }),
+  metadata: (i: number, rel: string, off: number) =>
+    semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, `${rel}: the metadata record at byte ${off} names another member or cluster than the WAL files before it. etcd stops with "wal: conflicting metadata found": WAL files of two members are mixed in this directory.`, 'other', { file: rel, offset: off }),
+  snapDecode: (i: number, rel: string, off: number, err: string) =>
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the snapshot record at byte ${off} does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+  snapMismatch: (i: number, rel: string, off: number, index: number, term: number, snapTerm: number) =>
+    semantic(i, rel, off, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, `${rel}: the snapshot record at byte ${off} has index ${index} but term ${term}, while the loaded .snap has term ${snapTerm}. etcd stops with "wal: snapshot mismatch".`, 'other', { file: rel, offset: off, index, term, snapTerm }),
+  unknownType: (i: number, rel: string, off: number, type: number) =>
+    semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, `${rel}: the record at byte ${off} has type ${type}, which etcd does not know (its checksum is right). etcd stops with "unexpected block type ${type}".`, 'other', { file: rel, offset: off, type: String(type) }),
+};
+
+async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number, start: { index: number; term: number }, opts: RunOptions): Promise<ReadAllResult> {
+  let metadata: Uint8Array | null = null;
+  let match = false;
+  let crc = 0;
+  /** Last index of the kept entries (`ents`), and its term. */
+  let last = start.index;
+  let lastTerm: number | null = null;
+  let anyEntry = false;
+  let bytesRead = 0;
+  let semantic: SemanticStop | null = null;
+  const stopWith = (stop: SemanticStop) => {
+    semantic = stop;
+    return false;
+  };
+  let decodeEnd: { file: number; end: FileEnd } | null = null;
+  for (let i = nameIndex; i < files.length; i++) {
+    throwIfCancelled(opts.signal);
+    const f = files[i]!;
+    const src = await dir.open(f.name);
+    const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, signal: opts.signal }, (rec) => {
+      switch (rec.type) {
+        case 2: {
+          const d = rec.data ? decodeEntry(rec.data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
+          if (!d.ok) {
+            return stopWith(STOP.entryDecode(i, f.rel, rec.offset, d.error));
+          }
+          const e = d.value;
+          if (e.index > start.index) {
+            const up = e.index - start.index - 1;
+            const len = anyEntry ? last - start.index : 0;
+            if (up > len) {
+              return stopWith(STOP.gap(i, f.rel, rec.offset, e.index, anyEntry ? last : start.index));
+            }
+            last = e.index;
+            lastTerm = e.term;
+            anyEntry = true;
+          }
+          return;
+        }
+        case 3:
+          return;
+        case 1:
+          if (metadata !== null && !bytesEqual(metadata, rec.data ?? new Uint8Array(0))) {
+            return stopWith(STOP.metadata(i, f.rel, rec.offset));
+          }
+          metadata = (rec.data ?? new Uint8Array(0)).slice();
+          return;
+        case 4:
+          return; // the chain check is done by the file reader
+        case 5: {
+          const s = rec.data ? decodeWalSnapshot(rec.data) : { ok: true as const, value: { index: 0, term: 0 } };
+          if (!s.ok) return stopWith(STOP.snapDecode(i, f.rel, rec.offset, s.error));
+          if (s.value.index === start.index) {
+            if (s.value.term !== start.term) {
+              return stopWith(STOP.snapMismatch(i, f.rel, rec.offset, start.index, s.value.term, start.term));
+            }
+            match = true;
+          }
+          return;
+        }
+        default:
+          return stopWith(STOP.unknownType(i, f.rel, rec.offset, rec.type));
+      }
+    });
+    bytesRead += r.bytesRead;
+    crc = r.crc;
+    if (semantic) break;
+    if (r.end.kind === 'error') {
+      decodeEnd = { file: i, end: r.end };
+      break;
+    }
+  }
+  const base = { lastIndex: anyEntry ? last : null, lastTerm, bytesRead, zeroFill: false };
+  const decodeError = decodeEnd && decodeEnd.end.kind === 'error' ? { file: decodeEnd.file, error: decodeEnd.end.error } : null;
+  return finishReadAll(base, semantic, decodeError, match, files, nameIndex, start);
+}
+
+function finishReadAll(
+  base: Pick<ReadAllResult, 'lastIndex' | 'lastTerm' | 'bytesRead' | 'zeroFill'>,
+  semantic: SemanticStop | null,
+  decodeError: { file: number; error: DecodeError } | null,
+  match: boolean,
+  files: WalFile[],
+  nameIndex: number,
+  start: { index: number; term: number },
+): ReadAllResult {
+  if (semantic) return { ...base, error: semantic, afterRepair: null };
+  const snapshotNotFound = (): WalReadError => ({
+    kind: 'snapshot-not-found',
+    file: null,
+    offset: null,
+    engineError: WAL_ERRORS.snapshotNotFound,
+    repairable: false,
+    stage: 'read-all',
+    fatalText: etcdFatalText('read-all', WAL_ERRORS.snapshotNotFound),
+  });
+  if (decodeError) return { ...base, error: { kind: 'decode', file: decodeError.file, error: decodeError.error }, afterRepair: match ? null : snapshotNotFound() };
+  if (!match) {
+    const rel = files[nameIndex]!.rel;
+    return {
+      ...base,
+      error: {
+        kind: 'semantic',
+        fileIndex: null,
+        finding: {
+          severity: 'error',
+          code: 'wal.snapshot-not-found',
+          file: rel,
+          offset: null,
+          message: `The WAL from ${rel} on has no snapshot record for index ${start.index} term ${start.term} (the snapshot etcd loads). etcd stops with "wal: snapshot not found".`,
+          params: { file: rel, index: start.index, term: start.term },
+          engineError: WAL_ERRORS.snapshotNotFound,
+        },
+        readError: snapshotNotFound(),
+      },
+      afterRepair: null,
+    };
+  }
+  return { ...base, error: null, afterRepair: null };
+}
+
+/**
+ * What pass 1 remembers so ReadAll need not read the files a second time:
+ * runs of consecutive entry indexes, metadata records, snapshot records and
+ * the records ReadAll would stop on. Bounded; `overflow` sends the scan back
+ * to a real second pass.
+ */
+interface ReadAllFacts {
+  firstRecordIsCrc: boolean[];
+  runs: { file: number; offset: number; first: number; last: number; lastTerm: number }[];
+  metadata: { file: number; offset: number; value: number }[];
+  metaValues: Uint8Array[];
+  unknownTypes: { file: number; offset: number; type: number }[];
+  entryDecodeErrors: { file: number; offset: number; error: string }[];
+  snapDecodeErrors: { file: number; offset: number; error: string }[];
+  snapshots: { file: number; offset: number; index: number; term: number }[];
+  overflow: boolean;
+}
+
+const MAX_FACTS = 200_000;
+
+function newFacts(files: number): ReadAllFacts {
+  return {
+    firstRecordIsCrc: new Array<boolean>(files).fill(false),
+    runs: [],
+    metadata: [],
+    metaValues: [],
+    unknownTypes: [],
+    entryDecodeErrors: [],
+    snapDecodeErrors: [],
+    snapshots: [],
+    overflow: false,
+  };
+}
+
+/** ReadAll from `files[k]` opened at `start`, computed from pass 1's facts (same result as `readAll`). */
+function readAllFromFacts(
+  facts: ReadAllFacts,
+  files: WalFile[],
+  k: number,
+  start: { index: number; term: number },
+  decodeError: { file: number; error: DecodeError } | null,
+): ReadAllResult {
+  const cands: { file: number; offset: number; stop: SemanticStop }[] = [];
+  const rel = (i: number) => files[i]!.rel;
+  let L = start.index;
+  let any = false;
+  let lastTerm: number | null = null;
+  for (const run of facts.runs) {
+    if (run.file < k || run.last <= start.index) continue;
+    if (run.first > start.index) {
+      const len = any ? L - start.index : 0;
+      if (run.first - start.index - 1 > len) {
+        cands.push({ file: run.file, offset: run.offset, stop: STOP.gap(run.file, rel(run.file), run.offset, run.first, any ? L : start.index) });
+        break;
+      }
+    }
+    L = run.last;
+    lastTerm = run.lastTerm;
+    any = true;
+  }
+  const metas = facts.metadata.filter((m) => m.file >= k);
+  const conflict = metas.find((m) => m.value !== metas[0]!.value);
+  if (conflict) cands.push({ file: conflict.file, offset: conflict.offset, stop: STOP.metadata(conflict.file, rel(conflict.file), conflict.offset) });
+  const unknown = facts.unknownTypes.find((u) => u.file >= k);
+  if (unknown) cands.push({ file: unknown.file, offset: unknown.offset, stop: STOP.unknownType(unknown.file, rel(unknown.file), unknown.offset, unknown.type) });
+  const ed = facts.entryDecodeErrors.find((u) => u.file >= k);
+  if (ed) cands.push({ file: ed.file, offset: ed.offset, stop: STOP.entryDecode(ed.file, rel(ed.file), ed.offset, ed.error) });
+  const sd = facts.snapDecodeErrors.find((u) => u.file >= k);
+  if (sd) cands.push({ file: sd.file, offset: sd.offset, stop: STOP.snapDecode(sd.file, rel(sd.file), sd.offset, sd.error) });
+  const mismatch = facts.snapshots.find((x) => x.file >= k && x.index === start.index && x.term !== start.term);
+  if (mismatch) cands.push({ file: mismatch.file, offset: mismatch.offset, stop: STOP.snapMismatch(mismatch.file, rel(mismatch.file), mismatch.offset, start.index, mismatch.term, start.term) });
+  cands.sort((a, b) => a.file - b.file || a.offset - b.offset);
+  const first = cands[0] ?? null;
+  const match = facts.snapshots.some((x) => x.file >= k && x.index === start.index && x.term === start.term && (!first || x.file < first.file || (x.file === first.file && x.offset < first.offset)));
+  const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0, zeroFill: false };
+  return finishReadAll(base, first?.stop ?? null, decodeError && decodeError.file >= k ? decodeError : null, match, files, k, start);
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------- inspection listing
+
+/** One line for a decoded record. */
+export function summarizeRecord(type: number, data: Uint8Array | null, crcField: number): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
+  switch (type) {
+    case 1: {
+      const m = data ? decodeMetadata(data) : null;
+      if (!m || !m.ok) return { summary: 'metadata (undecodable)', problem: m && !m.ok ? m.error : 'no data' };
+      return { summary: `metadata node ${idHex(m.value.nodeId)} cluster ${idHex(m.value.clusterId)}` };
+    }
+    case 3: {
+      const h = data ? decodeHardState(data) : null;
+      if (!h || !h.ok) return { summary: 'HardState (undecodable)', problem: h && !h.ok ? h.error : 'no data' };
+      return { summary: `HardState term ${h.value.term} vote ${idHex(h.value.vote)} commit ${h.value.commit}`, term: h.value.term };
+    }
+    case 4:
+      return { summary: `CRC ${hex32(crcField)}` };
+    case 5: {
+      const s = data ? decodeWalSnapshot(data) : { ok: true as const, value: { index: 0, term: 0 } };
+      if (!s.ok) return { summary: 'snapshot (undecodable)', problem: s.error };
+      return { summary: `snapshot index ${s.value.index} term ${s.value.term}`, index: s.value.index, term: s.value.term };
+    }
+    case 2: {
+      const d = data ? decodeEntry(data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
+      if (!d.ok) return { summary: 'entry (undecodable)', problem: d.error };
+      const e = d.value;
+      const head = { index: e.index, term: e.term, entryType: entryTypeName(e.type) };
+      if (e.type === 0) {
+        if (!e.data || e.data.length === 0) return { ...head, summary: 'empty entry (new leader)' };
+        const r = decodeInternalRequest(e.data);
+        return { ...head, summary: r ? summarizeRequest(r) : `normal entry (${e.data.length} B, not a request etcd can decode)` };
+      }
+      const cc = confChangesOf(e);
+      if (cc.length === 0) return { ...head, summary: `${entryTypeName(e.type)} (${e.data?.length ?? 0} B, undecodable)` };
+      return {
+        ...head,
+        summary: cc
+          .map((c) => `conf change ${c.type} ${c.nodeId}${c.name ? ` ${c.name}` : ''}${c.peerURLs?.length ? ` ${c.peerURLs.join(',')}` : ''}`)
+          .join('; '),
+      };
+    }
+    default:
+      return { summary: `unknown record type ${type} (${data?.length ?? 0} B)`, problem: `unexpected block type ${type}` };
+  }
+}
+
+function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string | null): WalRecordSummary {
+  const s = summarizeRecord(rec.type, rec.data, rec.crcField);
+  const out: WalRecordSummary = {
+    number: rec.number,
+    offset: rec.offset,
+    length: rec.length,
+    padding: rec.padding,
+    type: recordTypeName(rec.type),
+    rawType: rec.type,
+    crc: rec.crcAfter,
+    crcOk,
+    summary: s.summary,
+    problem: problem ?? s.problem ?? null,
+  };
+  if (s.index !== undefined) out.index = s.index;
+  if (s.term !== undefined) out.term = s.term;
+  if (s.entryType !== undefined) out.entryType = s.entryType;
+  return out;
+}
+
+/** Most records one listing call returns. */
+export const MAX_LISTED_RECORDS = 5000;
+
+/**
+ * List records `fromRecord .. fromRecord+limit-1` of one WAL file with
+ * offsets, CRCs and one-line summaries, like etcd-dump-logs --raw: the CRC
+ * chain starts from the file's own CRC record, and a record that fails its
+ * checksum is listed with the problem and the listing continues after it
+ * (the chain then continues from the stored CRC). A length word that cannot
+ * be followed ends the listing with a row saying so.
+ */
+export async function listWalRecords(src: ByteSource, file: string, fromRecord: number, limit: number): Promise<WalRecordSummary[]> {
+  const out: WalRecordSummary[] = [];
+  const max = Math.max(0, Math.min(limit, MAX_LISTED_RECORDS));
+  const from = Math.max(0, Math.floor(fromRecord));
+  if (max === 0) return out;
+  const st: FileDecodeState = { fileSize: src.size, isLast: true, crc: 0, offset: 0, recordNo: 0 };
+  let win: Uint8Array = new Uint8Array(0);
+  let winOff = 0;
+  /** Running CRC before the current record (what a CRC record must carry). */
+  let prevCrc = 0;
+  for (;;) {
+    const r = nextRecord(win, winOff, st, false);
+    if (r.kind === 'need') {
+      const want = Math.max(r.until, Math.min(st.fileSize, st.offset + 4 * 1024 * 1024)) - st.offset;
+      win = plain(await readRange(src, st.offset, want));
+      winOff = st.offset;
+      if (win.length < r.until - st.offset) st.fileSize = st.offset + win.length;
+      continue;
+    }
+    if (r.kind === 'record') {
+      const rec = r.record;
+      if (rec.number >= from) {
+        let crcOk: boolean | null = true;
+        let problem: string | null = null;
+        if (rec.type === RECORD_TYPE.crc) {
+          // The chain value before this record is what the previous record left.
+          crcOk = prevCrc === 0 ? null : rec.crcField === prevCrc;
+          if (crcOk === false) problem = `${WAL_ERRORS.chainCrc}: carries ${hex32(rec.crcField)}, the records before end at ${hex32(prevCrc)}`;
+        }
+        out.push(summaryOf(rec, crcOk, problem));
+        if (out.length >= max) return out;
+      }
+      prevCrc = rec.crcAfter;
+      continue;
+    }
+    const end = r.end;
+    if (end.kind === 'eof') return out;
+    const e = end.error;
+    const number = st.recordNo;
+    const frame = e.record;
+    const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
+    if (number >= from) {
+      let typeName: WalRecordSummary['type'] = 'unknown';
+      let summary = e.detail;
+      let index: number | undefined;
+      let term: number | undefined;
+      if (frame && frame.type !== null) {
+        typeName = recordTypeName(frame.type);
+        // Decode what the record claims to be, for the listing: its content is suspect.
+        const bytes = await readRange(src, e.offset + 8, frame.length);
+        const u = unmarshalRecord(bytes);
+        if (u.ok) {
+          const s = summarizeRecord(u.record.type, u.record.data, u.record.crc);
+          summary = `${s.summary} [suspect]`;
+          index = s.index;
+          term = s.term;
+        }
+      }
+      const row: WalRecordSummary = {
+        number,
+        offset: e.offset,
+        length: frame?.length ?? 0,
+        padding: frame?.padding ?? 0,
+        type: typeName,
+        rawType: frame?.type ?? 0,
+        crc: frame?.crcComputed ?? st.crc,
+        crcOk: e.failure === 'record-crc' || e.failure === 'torn' || e.failure === 'chain-crc' ? false : null,
+        summary,
+        problem: `${e.engineError}: ${e.detail}${hasTornHint(e) ? ' (a 512-byte sector of it is all zero: a torn write if this is the last file)' : ''}`,
+      };
+      if (index !== undefined) row.index = index;
+      if (term !== undefined) row.term = term;
+      out.push(row);
+      if (out.length >= max) return out;
+    }
+    if (!followable) return out;
+    // Step over the bad record and go on, chaining from its stored CRC when it had one.
+    st.offset = e.offset + 8 + frame.length + frame.padding;
+    st.crc = frame.crcField ?? st.crc;
+    prevCrc = st.crc;
+    st.recordNo++;
+  }
+}
+
+function hasTornHint(e: DecodeError): boolean {
+  return e.failure === 'torn';
+}
+
+// ---------------------------------------------------------------- entries for salvage
+
+export interface WalEntry {
+  index: number;
+  term: number;
+  type: 'normal' | 'conf-change' | 'conf-change-v2' | string;
+  request: InternalRequest | null;
+  /** Conf-change entries: what they change (added field). */
+  confChanges?: WalConfChange[];
+  /** The WAL file and offset of the record (added field). */
+  file?: string;
+  offset?: number;
+}
+
+/**
+ * Stream the entries with index >= `fromIndex` that etcd's log would hold
+ * after reading the whole WAL from its first file (a later entry with the
+ * same or a lower index replaces the earlier ones, as raft's log does), in
+ * index order, stopping at the first record that does not decode or fails
+ * its checksum (nothing after it can be trusted). Two passes over the files:
+ * the first finds where the log was overwritten, the second emits.
+ */
+export async function readWalEntries(
+  dir: DirectorySource,
+  relDir: string,
+  fromIndex: number,
+  onEntry: (e: WalEntry) => void | Promise<void>,
+): Promise<void> {
+  const { files } = await listWalDir(dir, relDir);
+  // Pass A: ordinal of every entry is implicit; remember overwrite events (ordinal, index).
+  const events: { ordinal: number; index: number }[] = [];
+  let ordinal = 0;
+  let maxIndex = -1;
+  const stop = await walkEntries(dir, files, (e) => {
+    if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
+    if (e.index > maxIndex) maxIndex = e.index;
+    ordinal++;
+  });
+  // suffixMin[k] = min index over events[k..]
+  const suffixMin = new Array<number>(events.length + 1);
+  suffixMin[events.length] = Infinity;
+  for (let k = events.length - 1; k >= 0; k--) suffixMin[k] = Math.min(events[k]!.index, suffixMin[k + 1]!);
+  let ev = 0;
+  ordinal = 0;
+  await walkEntries(
+    dir,
+    files,
+    async (e, rel, offset) => {
+      while (ev < events.length && events[ev]!.ordinal <= ordinal) ev++;
+      ordinal++;
+      if (e.index < fromIndex) return;
+      if (suffixMin[ev]! <= e.index) return; // replaced later
+      const out: WalEntry = { index: e.index, term: e.term, type: entryTypeName(e.type), request: e.type === 0 ? decodeInternalRequest(e.data) : null, file: rel, offset };
+      if (e.type === 1 || e.type === 2) out.confChanges = confChangesOf(e);
+      await onEntry(out);
+    },
+    stop,
+  );
+}
+
+/** Walks entry records of all files with the CRC chain; returns where it stopped. */
+async function walkEntries(
+  dir: DirectorySource,
+  files: WalFile[],
+  onEntry: (e: RaftEntry, rel: string, offset: number) => void | Promise<void>,
+  stopAt?: { file: number; offset: number } | null,
+): Promise<{ file: number; offset: number } | null> {
+  let crc = 0;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const src = await dir.open(f.name);
+    let stopped = false;
+    const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false }, (rec) => {
+      if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
+        stopped = true;
+        return false;
+      }
+      if (rec.type !== 2 || !rec.data) return;
+      const d = decodeEntry(rec.data);
+      if (!d.ok) return;
+      return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
+    });
+    crc = r.crc;
+    if (stopped) return stopAt ?? null;
+    if (r.end.kind === 'error') return { file: i, offset: r.end.error.offset };
+  }
+  return null;
+}
+

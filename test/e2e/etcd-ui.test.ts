@@ -1,0 +1,328 @@
+/**
+ * The etcd report in a real browser against the real back end: the bundled
+ * field-report sample (validated by the server, queried through `etcd.query`),
+ * a data dir written by the real etcd 3.4 and dropped into the page (validated
+ * and queried in the Web Worker, subdirectories included), and a lone
+ * `snapshot.db` opened as a file. WAL records, pages and keys are clicked;
+ * English and Chinese screenshots land in test-artifacts/e2e/.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startWebServer, type WebServer } from '../../electron/web/server';
+import { REPO } from '../cli/fixtures';
+import { hashTree, loopbackEndpoint, makeGoldenWith, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
+import { sampleObjects } from '../../build/etcd-samples';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+
+const canRun = chromiumAvailable() && requireEtcd();
+const SAMPLES = path.join(REPO, 'resources', 'samples');
+
+let tmp: string;
+let server: WebServer;
+let browser: Browser;
+const pages: WatchedPage[] = [];
+let samplesHash: string;
+/** A member dir written by etcd and killed (SIGKILL, like a power cut), to be dropped into the page. */
+let dropped: EtcdGolden;
+let droppedHash: string;
+let snapshotDb: string;
+/** A real three-member cluster's data dirs side by side (cluster/m1, m2, m3); m3 was stopped before the last writes. */
+let clusterDir: string;
+
+/** Three etcd members on their own loopback addresses; m3 stops early, so it is behind. */
+async function makeCluster(root: string): Promise<void> {
+  const eps = await Promise.all([1, 2, 3].map(() => loopbackEndpoint()));
+  const initialCluster = eps.map((e, i) => `m${i + 1}=http://${e.host}:${e.peerPort}`).join(',');
+  const nodes = await Promise.all(
+    eps.map((e, i) =>
+      spawnEtcd({ dataDir: path.join(root, `m${i + 1}`), name: `m${i + 1}`, host: e.host, clientPort: e.clientPort, peerPort: e.peerPort, initialCluster, initialClusterToken: 'lifeboat-e2e-cluster' }),
+    ),
+  );
+  try {
+    for (const n of nodes) if (!(await waitHealthy(n, 30_000))) throw new Error(`cluster member did not start:\n${n.output()}`);
+    for (const o of sampleObjects(30, 0)) await nodes[0].put(o.key, o.value);
+    await nodes[2].stop();
+    for (const o of sampleObjects(30, 1)) await nodes[0].put(o.key, o.value);
+  } finally {
+    for (const n of nodes) await n.stop();
+  }
+}
+
+async function open(locale = 'en-US', colorScheme: 'light' | 'dark' = 'light'): Promise<WatchedPage> {
+  const p = await openPage(browser, server.url, { locale, colorScheme });
+  pages.push(p);
+  return p;
+}
+
+/** The report is up and says what kind of verdict it is. */
+async function verdictOf(p: Page): Promise<string> {
+  const v = p.getByTestId('verdict');
+  await v.waitFor({ timeout: 60_000 });
+  return (await v.getAttribute('data-verdict')) ?? '';
+}
+
+beforeAll(async () => {
+  if (!canRun) return;
+  await ensureRendererBuilt();
+  tmp = await tempDir('e2e-etcd');
+  samplesHash = await hashTree(SAMPLES);
+  dropped = await makeGoldenWith(path.join(tmp, 'drop', 'etcd-data'), { snapshotCount: 50, name: 'cp-2', kill: true }, async (node) => {
+    for (const o of sampleObjects(90, 0)) await node.put(o.key, o.value);
+    for (const o of sampleObjects(30, 1)) await node.put(o.key, o.value);
+    await node.del(sampleObjects(90, 0)[7].key);
+    snapshotDb = path.join(tmp, 'backup', 'snapshot.db');
+    await fs.mkdir(path.dirname(snapshotDb), { recursive: true });
+    node.etcdctl(['snapshot', 'save', snapshotDb]);
+  });
+  droppedHash = await hashTree(dropped.dir);
+  clusterDir = path.join(tmp, 'drop', 'cluster');
+  await makeCluster(clusterDir);
+  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: SAMPLES });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of pages) await p.context.close().catch(() => undefined);
+  await browser?.close();
+  await server?.close();
+  if (canRun) {
+    // Validation and every query read the inputs only.
+    expect(await hashTree(SAMPLES)).toBe(samplesHash);
+    expect(await hashTree(dropped.dir)).toBe(droppedHash);
+  }
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!canRun)('etcd report in Chromium', () => {
+  it('opens the field-report sample: the bbolt panic, the branch element pointing at page 0, a WAL record, a key', async () => {
+    const { page: p, errors } = await open();
+    await p.getByRole('button', { name: /Open sample: etcd: bbolt panic at page 0/ }).click();
+    expect(await verdictOf(p)).toBe('fails');
+    await expect.poll(() => p.getByTestId('verdict').innerText()).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+
+    // Page map: drawn on a canvas; the keyboard opens page 0 (a meta page).
+    const map = p.getByTestId('page-map');
+    await map.waitFor();
+    expect(Number(await map.getAttribute('data-pages'))).toBeGreaterThan(10);
+    await map.focus();
+    await p.keyboard.press('Home');
+    await p.keyboard.press('Enter');
+    const detail = p.getByTestId('page-detail');
+    await detail.waitFor();
+    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('meta');
+    expect(await detail.getAttribute('data-page')).toBe('0');
+    // bbolt's own problem text names page 0; its parent is the branch page whose element points there.
+    await expect.poll(() => p.getByTestId('bbolt-problems').innerText()).toContain('page 0: invalid type: meta');
+    await expect.poll(() => detail.innerText()).toContain('page 0: invalid type: meta');
+    await detail.getByTestId('page-parent-link').click();
+    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('branch');
+    const bad = detail.locator('tr.bad');
+    await expect.poll(() => bad.count()).toBe(1);
+    expect(await bad.getByTestId('page-child-link').innerText()).toBe('page 0');
+    // Following the bad pointer goes back to page 0; "next problem" finds it too.
+    await p.getByTestId('page-next-problem').click();
+    await expect.poll(() => detail.getAttribute('data-page')).toBe('0');
+    await detail.getByTestId('page-parent-link').click();
+    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('branch');
+    await screenshot(p, 'etcd-field-report-pages');
+
+    // WAL timeline: the file, its records, one record's details.
+    const wal = p.getByTestId('wal-timeline');
+    await wal.getByTestId('wal-file-link').first().click();
+    const rows = p.getByTestId('wal-record-rows');
+    await rows.waitFor();
+    expect(Number(await rows.getAttribute('data-total'))).toBeGreaterThan(100);
+    await rows.locator('[data-record="3"]').click();
+    const rec = p.getByTestId('wal-record-detail');
+    await rec.waitFor();
+    expect(await rec.getAttribute('data-record')).toBe('3');
+    await screenshot(p, 'etcd-field-report-wal');
+
+    // Keys: the db's tree is broken, yet the key browser lists what the intact part holds, or says why not.
+    const keys = p.getByTestId('key-browser');
+    await keys.scrollIntoViewIfNeeded();
+    await screenshot(p, 'etcd-field-report');
+    expect(errors).toEqual([]);
+  });
+
+  it('opens the healthy sample: starts, a key and its decoded JSON, search and groups', async () => {
+    const { page: p, errors } = await open();
+    await p.getByRole('button', { name: /Open sample: etcd: healthy member/ }).click();
+    expect(await verdictOf(p)).toBe('healthy');
+    expect(await p.getByTestId('fact-starts').innerText()).toBe('Yes');
+    const total = p.getByTestId('keys-total');
+    await total.waitFor({ timeout: 30_000 });
+    // 180 objects written, 20 deleted: 160 live keys plus the 20 tombstones.
+    expect(await total.getAttribute('data-total')).toBe('180');
+    await p.getByTestId('key-search').fill('configmap-0006');
+    await expect.poll(() => total.getAttribute('data-total')).toBe('1');
+    const key = '/registry/configmaps/default/configmap-0006';
+    await p.locator(`[data-key="${key}"]`).first().click();
+    const detail = p.getByTestId('key-detail');
+    await detail.waitFor();
+    const written = JSON.parse(sampleObjects(180, 1)[6].value) as Record<string, unknown>;
+    await expect.poll(async () => JSON.parse(await detail.getByTestId('key-value').innerText())).toEqual(written);
+    expect(await detail.getByTestId('key-k8s').innerText()).toContain('ConfigMap');
+    // A group: the pods of one namespace.
+    await p.getByTestId('key-search').fill('');
+    await p.getByTestId('key-group').filter({ hasText: 'pods' }).filter({ hasText: 'shop' }).click();
+    await expect.poll(() => total.getAttribute('data-total')).toBe(String(sampleObjects(180, 0).filter((o) => o.key.startsWith('/registry/pods/shop/')).length));
+    await screenshot(p, 'etcd-healthy');
+    expect(errors).toEqual([]);
+  });
+
+  it('validates a dropped etcd data dir in the browser, member/wal and member/snap included, and queries it there', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('folder-input').setInputFiles(dropped.dir);
+    const kind = await verdictOf(p);
+    expect(['healthy', 'starts-with-warnings']).toContain(kind);
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    // WAL: the killed member's file, one record.
+    await p.getByTestId('wal-file-link').first().click();
+    await p.getByTestId('wal-record-rows').locator('[data-record="10"]').click();
+    await p.getByTestId('wal-record-detail').waitFor();
+    // Page map: click the first square (meta page 0).
+    const box = await p.getByTestId('page-map').boundingBox();
+    expect(box).not.toBeNull();
+    await p.mouse.click(box!.x + 4, box!.y + 4);
+    await expect.poll(() => p.getByTestId('page-detail').getAttribute('data-page')).toBe('0');
+    // Keys: the deleted one is a tombstone, a rewritten one has history.
+    const deleted = sampleObjects(90, 0)[7].key;
+    await p.getByTestId('key-search').fill(deleted.split('/').pop()!);
+    await p.locator(`[data-key="${deleted}"]`).first().click();
+    await expect.poll(() => p.getByTestId('key-detail').innerText()).toContain('deleted (tombstone)');
+    await screenshot(p, 'etcd-dropped');
+    expect(errors).toEqual([]);
+  });
+
+  it('from the etcd log line, "Check the copied data directory" leads to where the etcd dir is taken', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('paste-logs').click();
+    await p.getByTestId('logs-dialog').waitFor();
+    const log = await fs.readFile(path.join(REPO, 'test', 'fixtures', 'field-reports', 'kubeadm-etcd-bbolt-panic.log'), 'utf8');
+    await p.getByTestId('logs-source-text').nth(0).evaluate((el, value) => {
+      (el as HTMLTextAreaElement).value = value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, log);
+    await p.getByTestId('logs-analyze').click();
+    await p.getByTestId('logs-view').waitFor({ timeout: 30_000 });
+    expect(await p.getByTestId('log-detail-title').getAttribute('data-signature')).toBe('etcd.bbolt-freepages');
+    await p.getByTestId('log-action-validate').click();
+    const notice = p.getByTestId('notice');
+    await notice.waitFor();
+    expect(await notice.innerText()).toContain('Drop the copied etcd data directory here');
+    expect(await notice.innerText()).toContain('member/');
+    // The folder button has the focus, and the dir it takes is validated as etcd.
+    await expect.poll(() => p.evaluate(() => document.activeElement?.closest('[data-testid="drop-zone"]') !== null)).toBe(true);
+    await screenshot(p, 'etcd-from-logs', false);
+    await p.getByTestId('folder-input').setInputFiles(path.join(SAMPLES, 'etcd-field-report'));
+    expect(await verdictOf(p)).toBe('fails');
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(errors).toEqual([]);
+  });
+
+  it('compares several members dropped as one folder, and opens each member’s report', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('folder-input').setInputFiles(clusterDir);
+    const table = p.getByTestId('member-comparison');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-member')))).toEqual(['m1', 'm2', 'm3']);
+    const last = async (m: string) => Number(await table.locator(`tr[data-member="${m}"] td`).nth(6).innerText());
+    // m3 stopped before the second round of 30 writes: its log ends earlier.
+    expect(await last('m3')).toBeLessThan(await last('m1'));
+    expect(await last('m1')).toBe(await last('m2'));
+    expect(await p.getByTestId('member-keep').innerText()).toMatch(/^Keep m[12]: /);
+    expect(await table.locator('tr.keep').getAttribute('data-member')).not.toBe('m3');
+    await screenshot(p, 'etcd-members');
+    // One member's full report; its keys come from its own subfolder.
+    await table.locator('tr[data-member="m3"]').getByTestId('member-open').click();
+    expect(await verdictOf(p)).toMatch(/healthy|starts-with-warnings/);
+    expect(await p.getByTestId('verdict').innerText()).toContain('m3');
+    await p.getByTestId('key-search').fill('configmap-0000');
+    await p.locator('[data-key="/registry/configmaps/default/configmap-0000"]').click();
+    const written = JSON.parse(sampleObjects(30, 0)[0].value) as Record<string, unknown>;
+    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText())).toEqual(written);
+    await p.getByTestId('back-to-members').click();
+    await table.locator('tr[data-member="m1"]').getByTestId('member-open').click();
+    await p.getByTestId('key-search').fill('configmap-0000');
+    await p.locator('[data-key="/registry/configmaps/default/configmap-0000"]').click();
+    const rewritten = JSON.parse(sampleObjects(30, 1)[0].value) as Record<string, unknown>;
+    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText())).toEqual(rewritten);
+    expect(errors).toEqual([]);
+  });
+
+  it('opens a lone snapshot.db as a file', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('file-input').setInputFiles(snapshotDb);
+    await verdictOf(p);
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    await p.getByTestId('page-map').waitFor();
+    await p.getByTestId('keys-total').waitFor({ timeout: 30_000 });
+    expect(Number(await p.getByTestId('keys-total').getAttribute('data-total'))).toBeGreaterThanOrEqual(90);
+    expect(errors).toEqual([]);
+  });
+
+  it('a dropped snapshot.db that is no bbolt file gets a clear verdict, not a crash', async () => {
+    const { page: p, errors } = await open();
+    await p.getByTestId('drop-zone').waitFor();
+    await p.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'snapshot.db'));
+      document.querySelector('[data-testid="drop-zone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    expect(await verdictOf(p)).toBe('fails');
+    expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(await p.getByTestId('findings').locator('li.finding[data-severity="error"]').count()).toBeGreaterThan(0);
+    expect(await p.getByTestId('findings').innerText()).toContain('snapshot.db');
+    await screenshot(p, 'etcd-garbage-snapshot-db');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the etcd report in Chinese', async () => {
+    const { page: p, errors } = await open('zh-CN');
+    await p.getByRole('button', { name: /打开示例：etcd：bbolt 在第 0 页崩溃/ }).click();
+    expect(await verdictOf(p)).toBe('fails');
+    await p.getByRole('heading', { name: 'etcd 启动时会做什么' }).waitFor();
+    await p.getByRole('heading', { name: 'WAL 时间线' }).waitFor();
+    await p.getByRole('heading', { name: 'bbolt 页面图' }).waitFor();
+    await p.getByTestId('page-map').waitFor();
+    await p.getByTestId('page-next-problem').click();
+    await p.getByTestId('page-detail').waitFor();
+    await p.getByTestId('wal-file-link').first().click();
+    await p.getByTestId('wal-record-rows').locator('[data-record="2"]').click();
+    await p.getByTestId('wal-record-detail').waitFor();
+    await screenshot(p, 'etcd-field-report-zh');
+    const { page: h } = await open('zh-CN');
+    await h.getByRole('button', { name: /打开示例：etcd：健康的成员/ }).click();
+    expect(await verdictOf(h)).toBe('healthy');
+    await h.getByTestId('keys-total').waitFor({ timeout: 30_000 });
+    await h.getByTestId('key-search').fill('service-0003');
+    await h.locator('[data-key="/registry/services/default/service-0003"]').click();
+    await h.getByTestId('key-value').waitFor();
+    await screenshot(h, 'etcd-healthy-zh');
+    expect(errors).toEqual([]);
+  });
+
+  it('reads in the dark theme too (page map colours come from the theme)', async () => {
+    const { page: p, errors } = await open('en-US', 'dark');
+    await p.getByRole('button', { name: /Open sample: etcd: bbolt panic at page 0/ }).click();
+    expect(await verdictOf(p)).toBe('fails');
+    await p.getByTestId('page-map').waitFor();
+    await p.getByTestId('page-next-problem').click();
+    await p.getByTestId('page-detail').getByTestId('page-parent-link').click();
+    await expect.poll(() => p.getByTestId('page-type').innerText()).toBe('branch');
+    // The canvas is drawn with the dark surface, not a white box.
+    const corner = await p.getByTestId('page-map').locator('canvas').evaluate((c) => {
+      const ctx = (c as HTMLCanvasElement).getContext('2d')!;
+      const d = ctx.getImageData((c as HTMLCanvasElement).width - 2, (c as HTMLCanvasElement).height - 2, 1, 1).data;
+      return [d[0], d[1], d[2]];
+    });
+    expect(Math.max(...corner)).toBeLessThan(80);
+    await screenshot(p, 'etcd-field-report-dark');
+    expect(errors).toEqual([]);
+  });
+});
+

@@ -1,0 +1,626 @@
+/**
+ * bbolt inspection against real etcd 3.4.23: one real data dir with history,
+ * deletes, a compaction, a lease, Kubernetes-shaped protobuf and JSON values;
+ * every key and value we decode is compared with what etcd served, the
+ * members with `etcdctl member list`, the consistent index with `endpoint
+ * status`. Damaged copies of its db are started with the real etcd, and the
+ * panic (or crash) it prints must be the one the model predicts.
+ */
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFileSource } from '../../electron/services/fs-source';
+import { inspectBbolt, bboltPageMap, bboltPageDetail, forEachLeafItem } from '../../shared/formats/etcd/bbolt-db';
+import { listKeys, readValue } from '../../shared/formats/etcd/keys';
+import { restoreHashError } from '../../shared/formats/etcd/snapshot-db';
+import { ETCDCTL, copyDir, fatalLine, hashTree, requireEtcd, spawnEtcd, tempDir, testKey, testValue, tryStartEtcd, waitHealthy, writeKeys, type EtcdOptions } from '../helpers/etcd';
+import { encodeK8sProtobuf, type TestObject } from './k8s-encode';
+
+const HAVE_ETCD = requireEtcd();
+const KEYS = 240;
+const DELETE_EVERY = 7;
+
+interface Golden {
+  dir: string;
+  db: string;
+  options: (dataDir: string) => EtcdOptions;
+  served: Map<string, Uint8Array>;
+  revision: number;
+  raftIndex: number;
+  compactedAt: number;
+  members: { id: string; name: string; peerURLs: string[]; clientURLs: string[] }[];
+  leaseId: string;
+  snapshotDb: string;
+  protoObjects: { key: string; obj: TestObject }[];
+  jsonObjects: { key: string; json: Record<string, unknown> }[];
+}
+
+let root = '';
+let g: Golden;
+
+const k8sObjects: { key: string; obj: TestObject }[] = [
+  {
+    key: '/registry/pods/default/web-0',
+    obj: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: 'web-0',
+      namespace: 'default',
+      uid: '6f1d3c52-8c1e-4a3b-9a57-0d2f8f3e2a10',
+      creationSeconds: 1_700_000_000,
+      labels: { app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-0' },
+      annotations: { 'kubectl.kubernetes.io/restartedAt': '2024-01-02T03:04:05Z' },
+      owners: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'a0b1c2d3-0000-4000-8000-000000000001', controller: true }],
+    },
+  },
+  {
+    key: '/registry/deployments/kube-system/coredns',
+    obj: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'coredns', namespace: 'kube-system', uid: 'c0ffee00-1111-4222-8333-444455556666', creationSeconds: 1_650_000_123, labels: { 'k8s-app': 'kube-dns' }, annotations: {}, owners: [] },
+  },
+  {
+    key: '/registry/namespaces/app',
+    obj: { apiVersion: 'v1', kind: 'Namespace', name: 'app', namespace: '', uid: '0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e', creationSeconds: 1_600_000_000, labels: { 'kubernetes.io/metadata.name': 'app' }, annotations: {}, owners: [] },
+  },
+];
+
+const jsonObjects: { key: string; json: Record<string, unknown> }[] = [
+  {
+    key: '/registry/example.com/widgets/app/w1',
+    json: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'app', uid: '11111111-2222-4333-8444-555555555555', creationTimestamp: '2024-05-06T07:08:09Z', labels: { tier: 'gold' } }, spec: { size: 3 } },
+  },
+  {
+    key: '/registry/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com',
+    json: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com', uid: '99999999-8888-4777-8666-555555555555' }, spec: { group: 'example.com' } },
+  },
+];
+
+function etcdctl(endpoint: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(ETCDCTL, [`--endpoints=${endpoint}`, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (!HAVE_ETCD) return;
+  root = await tempDir('bbolt-oracle');
+  const dir = path.join(root, 'golden');
+  const node = await spawnEtcd({ dataDir: dir });
+  try {
+    if (!(await waitHealthy(node, 20_000))) throw new Error(`etcd did not start:\n${node.output()}`);
+    for (let round = 0; round < 3; round++) await writeKeys(node, KEYS, round, 64);
+    const { revision: compactAt } = await node.put('/registry/configmaps/default/marker', 'before-compaction');
+    for (let i = 0; i < KEYS; i += DELETE_EVERY) await node.del(testKey(i));
+    await node.compact(compactAt);
+    const leaseId = await node.leaseGrant(3600);
+    await node.put('/registry/leases/kube-node-lease/node-1', 'held', leaseId);
+    for (const o of k8sObjects) await node.put(o.key, encodeK8sProtobuf(o.obj));
+    for (const o of jsonObjects) await node.put(o.key, JSON.stringify(o.json));
+    await node.put('/registry/secrets/default/enc', Buffer.concat([Buffer.from('k8s:enc:aescbc:v1:key1:'), Buffer.from([0x9c, 0x01, 0xff, 0x00, 0x42])]));
+    const served = await node.rangeBytes('');
+    const status = await node.status();
+    const list = node.etcdctl(['member', 'list']);
+    const members = list.trim().split('\n').map((line) => {
+      const [id, , name, peers, clients] = line.split(', ');
+      return { id: id!, name: name!, peerURLs: [peers!], clientURLs: [clients!] };
+    });
+    const snapshotDb = path.join(root, 'snapshot.db');
+    node.etcdctl(['snapshot', 'save', snapshotDb]);
+    g = {
+      dir,
+      db: path.join(dir, 'member', 'snap', 'db'),
+      options: (d) => ({ dataDir: d, name: node.endpoint.name, host: node.endpoint.host, clientPort: node.endpoint.clientPort, peerPort: node.endpoint.peerPort }),
+      served,
+      revision: status.revision,
+      raftIndex: status.raftIndex,
+      compactedAt: compactAt,
+      members,
+      leaseId: BigInt(leaseId).toString(16),
+      snapshotDb,
+      protoObjects: k8sObjects,
+      jsonObjects,
+    };
+  } finally {
+    await node.stop();
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (root) await fs.rm(root, { recursive: true, force: true });
+});
+
+async function inspectFile(file: string, opts: { snapshotDb?: boolean } = {}) {
+  const src = await openFileSource(file);
+  try {
+    return await inspectBbolt(src, 'member/snap/db', opts);
+  } finally {
+    await src.close();
+  }
+}
+
+async function withSource<T>(file: string, fn: (src: Awaited<ReturnType<typeof openFileSource>>) => Promise<T>): Promise<T> {
+  const src = await openFileSource(file);
+  try {
+    return await fn(src);
+  } finally {
+    await src.close();
+  }
+}
+
+// ---------------------------------------------------------------- a tiny independent bbolt reader for the damage
+
+interface TreeFacts {
+  pageSize: number;
+  newestMeta: 0 | 1;
+  hwm: number;
+  keyRoot: number;
+  branch: number | null;
+  leaf: number;
+  leaves: number[];
+}
+
+/** Reads the key bucket's root and pages from the newest meta, independently of the code under test. */
+function treeFacts(b: Buffer): TreeFacts {
+  const ps = b.readUInt32LE(24);
+  const txid = (m: number) => b.readBigUInt64LE(m * ps + 64);
+  const newestMeta = txid(1) > txid(0) ? 1 : 0;
+  const m = newestMeta * ps;
+  const root = Number(b.readBigUInt64LE(m + 32));
+  const hwm = Number(b.readBigUInt64LE(m + 56));
+  const elems = (id: number) => {
+    const at = id * ps;
+    const count = b.readUInt16LE(at + 10);
+    return Array.from({ length: count }, (_, i) => at + 16 + i * 16);
+  };
+  let keyRoot = -1;
+  for (const e of elems(root)) {
+    const pos = b.readUInt32LE(e + 4);
+    const ksize = b.readUInt32LE(e + 8);
+    if (b.toString('latin1', e + pos, e + pos + ksize) === 'key') keyRoot = Number(b.readBigUInt64LE(e + pos + ksize));
+  }
+  const flags = (id: number) => b.readUInt16LE(id * ps + 8);
+  const leaves: number[] = [];
+  let branch: number | null = null;
+  const walk = (id: number) => {
+    if (flags(id) & 1) {
+      branch ??= id;
+      for (const e of elems(id)) walk(Number(b.readBigUInt64LE(e + 8)));
+    } else leaves.push(id);
+  };
+  walk(keyRoot);
+  return { pageSize: ps, newestMeta, hwm, keyRoot, branch, leaf: leaves[Math.floor(leaves.length / 2)]!, leaves };
+}
+
+async function damagedCopy(name: string, damage: (db: string, facts: TreeFacts) => Promise<void>): Promise<{ dir: string; db: string; facts: TreeFacts }> {
+  const dir = path.join(root, `damaged-${name}`);
+  await copyDir(g.dir, dir);
+  const db = path.join(dir, 'member', 'snap', 'db');
+  const facts = treeFacts(await fs.readFile(db));
+  await damage(db, facts);
+  return { dir, db, facts };
+}
+
+async function patch(file: string, offset: number, bytes: Uint8Array): Promise<void> {
+  const fh = await fs.open(file, 'r+');
+  try {
+    await fh.write(bytes, 0, bytes.length, offset);
+  } finally {
+    await fh.close();
+  }
+}
+
+function u64le(v: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(v));
+  return b;
+}
+
+
+const PANIC = (inner: string) => `freepages: failed to get all reachable pages (${inner})`;
+
+// ---------------------------------------------------------------- intact
+
+describe.skipIf(!HAVE_ETCD)('bbolt: an intact etcd 3.4 db', () => {
+  it('reads both metas, walks the tree without problems and sums up the schema as etcd served it', async () => {
+    const before = await hashTree(g.dir);
+    const scan = await inspectFile(g.db);
+    const { info, schema } = scan;
+    expect(info.openError).toBeNull();
+    expect(info.metas.map((m) => m.ok)).toEqual([true, true]);
+    expect(info.metas.every((m) => m.magic === 0xed0cdaed && m.version === 2 && m.pageSize === 4096 && m.freelistPage === null)).toBe(true);
+    const newer = info.metas[0]!.txid > info.metas[1]!.txid ? 0 : 1;
+    expect(info.chosenMeta).toBe(newer);
+    expect(info.metas[newer]!.txid - info.metas[1 - newer]!.txid).toBe(1);
+    expect(info.freepagesPanic).toBeNull();
+    expect(info.problems).toEqual([]);
+    expect(info.otherMetaTreeOk).toBe(true);
+    const st = await fs.stat(g.db);
+    expect(info.pageCount).toBe(st.size / 4096);
+    const p = info.pages;
+    expect(p.meta).toBe(2);
+    expect(p.leaf).toBeGreaterThan(5);
+    expect(p.branch).toBeGreaterThan(0);
+    expect(p.damaged).toBe(0);
+    expect(p.meta + p.branch + p.leaf + p.overflow + p.free + p.freelist + p.beyond).toBe(info.pageCount);
+    expect(info.metas[newer]!.highWaterMark).toBe(info.pageCount - p.beyond);
+
+    expect(schema).not.toBeNull();
+    const s = schema!;
+    expect(s.buckets.map((b) => b.name).sort()).toEqual(['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta']);
+    expect(s.buckets.find((b) => b.name === 'meta')!.inline).toBe(true);
+    expect(s.buckets.find((b) => b.name === 'key')!.inline).toBe(false);
+    expect(s.revision).toBe(g.revision);
+    expect(s.compactedRevision).toBe(g.compactedAt);
+    expect(s.liveKeys).toBe(g.served.size);
+    const deleted = Math.ceil(KEYS / DELETE_EVERY);
+    expect(s.tombstones).toBe(deleted);
+    // After compaction at `compactedAt`, each surviving key keeps one revision at or before it; tombstones after it stay.
+    expect(s.revisions).toBe(s.buckets.find((b) => b.name === 'key')!.keys);
+    expect(s.revisions).toBe(g.revision - g.compactedAt + (KEYS + 1));
+    expect(s.leases).toBe(1);
+    expect(s.clusterVersion).toBe('3.4.0');
+    expect(s.members).toEqual(g.members);
+    expect(s.removedMembers).toEqual([]);
+    expect(s.alarms).toEqual([]);
+    // etcd saves the consistent index with each backend commit; status reports the raft index a moment later.
+    expect(s.consistentIndex).not.toBeNull();
+    expect(s.consistentIndex!).toBeLessThanOrEqual(g.raftIndex + 1);
+    expect(s.consistentIndex!).toBeGreaterThanOrEqual(g.raftIndex - 2);
+    expect(scan.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(await hashTree(g.dir)).toBe(before);
+  });
+
+  it('lists every key etcd served with its newest value, and the deleted ones as tombstones', async () => {
+    await withSource(g.db, async (src) => {
+      const page = await listKeys(src, { kind: 'keys', offset: 0, limit: 100_000 });
+      const live = page.items.filter((i) => !i.tombstone);
+      expect(live.map((i) => i.key)).toEqual([...g.served.keys()].sort());
+      const dead = page.items.filter((i) => i.tombstone).map((i) => i.key).sort();
+      const expectDead: string[] = [];
+      for (let i = 0; i < KEYS; i += DELETE_EVERY) expectDead.push(testKey(i));
+      expect(dead).toEqual(expectDead.sort());
+      const leased = page.items.find((i) => i.key === '/registry/leases/kube-node-lease/node-1')!;
+      expect(leased.lease).toBe(g.leaseId);
+      const k1 = page.items.find((i) => i.key === testKey(1))!;
+      expect(k1.version).toBe(3);
+      expect(k1.valueSize).toBe(64);
+      // Pages and groups.
+      const paged = await listKeys(src, { kind: 'keys', offset: 10, limit: 5 });
+      expect(paged.items.map((i) => i.key)).toEqual(page.items.slice(10, 15).map((i) => i.key));
+      expect(paged.total).toBe(page.total);
+      const pods = page.groups.find((x) => x.resource === 'pods' && x.namespace === 'default')!;
+      expect(pods.count).toBe(page.items.filter((i) => i.key.startsWith('/registry/pods/default/')).length);
+      expect(page.groups.find((x) => x.resource === 'example.com/widgets')).toEqual({ resource: 'example.com/widgets', namespace: 'app', count: 1 });
+      expect(page.groups.find((x) => x.resource === 'namespaces')).toEqual({ resource: 'namespaces', namespace: null, count: 1 });
+      const searched = await listKeys(src, { kind: 'keys', offset: 0, limit: 50, search: 'OBJ-000012' });
+      expect(searched.items.map((i) => i.key)).toEqual(page.items.filter((i) => i.key.includes('obj-000012')).map((i) => i.key));
+      const prefixed = await listKeys(src, { kind: 'keys', offset: 0, limit: 1000, prefix: '/registry/secrets/' });
+      expect(prefixed.items.every((i) => i.key.startsWith('/registry/secrets/'))).toBe(true);
+      expect(prefixed.total).toBe(page.items.filter((i) => i.key.startsWith('/registry/secrets/')).length);
+
+      for (const [key, value] of g.served) {
+        if (!key.startsWith('/registry/configmaps/') && !key.startsWith('/registry/services/')) continue;
+        const v = await readValue(src, key);
+        expect(v.display, key).toBe(Buffer.from(value).toString('utf8'));
+        expect(v.size).toBe(value.length);
+      }
+      const old = await readValue(src, testKey(1), k1.modRevision);
+      expect(old.display).toBe(testValue(1, 2, 64));
+      await expect(readValue(src, testKey(1), g.compactedAt - 5)).rejects.toThrow(/has no revision/);
+      await expect(readValue(src, '/registry/pods/nowhere/x')).rejects.toThrow(/not in the db/);
+      const gone = await readValue(src, testKey(0));
+      expect(gone.display).toMatch(/^\(deleted at revision \d+\)$/);
+    });
+  });
+
+  it('decodes Kubernetes protobuf, JSON and encrypted values written through etcd', async () => {
+    await withSource(g.db, async (src) => {
+      for (const { key, obj } of g.protoObjects) {
+        const v = await readValue(src, key);
+        expect(v.size).toBe(g.served.get(key)!.length);
+        const k = v.k8s!;
+        expect(k.encoding).toBe('protobuf');
+        expect(k.apiVersion).toBe(obj.apiVersion);
+        expect(k.kind).toBe(obj.kind);
+        expect(k.name).toBe(obj.name);
+        expect(k.namespace).toBe(obj.namespace || undefined);
+        expect(k.uid).toBe(obj.uid);
+        expect(k.creationTimestamp).toBe(new Date(obj.creationSeconds * 1000).toISOString().replace('.000Z', 'Z'));
+        expect(k.labels).toEqual(obj.labels);
+        expect(k.annotations).toEqual(Object.keys(obj.annotations).length ? obj.annotations : undefined);
+        expect(k.ownerReferences).toEqual(obj.owners.length ? obj.owners : undefined);
+      }
+      for (const { key, json } of g.jsonObjects) {
+        const v = await readValue(src, key);
+        expect(JSON.parse(v.display)).toEqual(json);
+        const md = json.metadata as Record<string, unknown>;
+        expect(v.k8s).toMatchObject({ encoding: 'json', apiVersion: json.apiVersion, kind: json.kind, name: md.name, uid: md.uid });
+      }
+      const enc = await readValue(src, '/registry/secrets/default/enc');
+      expect(enc.k8s).toEqual({ encoding: 'encrypted', encryption: { provider: 'aescbc', keyName: 'key1' } });
+      const listed = await listKeys(src, { kind: 'keys', offset: 0, limit: 10, prefix: '/registry/pods/default/web' });
+      expect(listed.items[0]!.k8s).toMatchObject({ kind: 'Pod', name: 'web-0', namespace: 'default' });
+    });
+  });
+
+  it('maps pages and decodes one page on demand', async () => {
+    await withSource(g.db, async (src) => {
+      const facts = treeFacts(await fs.readFile(g.db));
+      const map = await bboltPageMap(src, 'member/snap/db');
+      expect(map.codes.length).toBe(src.size / 4096);
+      expect(map.codes.slice(0, 2)).toBe('mm');
+      expect(map.codes[facts.keyRoot]).toBe(facts.branch === facts.keyRoot ? 'b' : 'l');
+      for (const l of facts.leaves) expect(map.codes[l]).toBe('l');
+      const keyRun = map.bucketRuns.filter((r) => r[2] === 'key');
+      expect(keyRun.some(([a, b]) => a <= facts.leaf && facts.leaf <= b)).toBe(true);
+      const detail = await bboltPageDetail(src, facts.branch!);
+      expect(detail.type).toBe('branch');
+      expect(detail.headerId).toBe(facts.branch);
+      expect(detail.bucket).toBe('key');
+      expect(detail.elements.map((e) => e.childPage)).toEqual(expect.arrayContaining([facts.leaves[0]]));
+      const leaf = await bboltPageDetail(src, facts.leaf);
+      expect(leaf.type).toBe('leaf');
+      expect(leaf.elements.length).toBe(leaf.count);
+      expect(leaf.elements.every((e) => e.keyHex.length === 34 || e.keyHex.length === 36)).toBe(true);
+      expect(leaf.parent).not.toBeNull();
+      const beyond = await bboltPageDetail(src, 10_000_000);
+      expect(beyond.problems[0]).toMatch(/beyond the end of the file/);
+    });
+  });
+
+  it('hands salvage every leaf item: all served keys from the tree, stale copies from free pages', async () => {
+    await withSource(g.db, async (src) => {
+      const newest = new Map<string, { main: number; value: Uint8Array }>();
+      let orphans = 0;
+      const { decodeKeyValue } = await import('../../shared/formats/etcd/kv');
+      const { decodeRevisionKey } = await import('../../shared/formats/etcd/revision');
+      const r = await forEachLeafItem(src, (item) => {
+        if (!item.reachable) orphans++;
+        if (item.bucket !== 'key' || !item.reachable) return;
+        const rev = decodeRevisionKey(item.key)!;
+        const kv = decodeKeyValue(item.value);
+        if (!kv.ok) return;
+        const k = Buffer.from(kv.kv.key).toString('utf8');
+        const prev = newest.get(k);
+        if (!prev || prev.main < rev.main) newest.set(k, { main: rev.main, value: rev.tombstone ? new Uint8Array(0) : kv.kv.value });
+      });
+      expect(r.reachablePages).toBeGreaterThan(5);
+      for (const [k, v] of g.served) expect(Buffer.from(newest.get(k)!.value).equals(Buffer.from(v)), k).toBe(true);
+      expect(orphans).toBeGreaterThanOrEqual(0);
+    });
+  });
+});
+
+// ---------------------------------------------------------------- snapshot.db
+
+describe.skipIf(!HAVE_ETCD)('snapshot.db from etcdctl snapshot save', () => {
+  it('has a SHA-256 trailer that matches, and the same schema as the db', async () => {
+    const st = await fs.stat(g.snapshotDb);
+    expect(st.size % 512).toBe(32);
+    const scan = await inspectFile(g.snapshotDb);
+    expect(scan.info.sha256).toMatchObject({ present: true, ok: true });
+    expect(scan.info.sha256!.stored).toBe(scan.info.sha256!.computed);
+    expect(scan.info.pageCount).toBe((st.size - 32) / 4096);
+    expect(scan.info.freepagesPanic).toBeNull();
+    expect(scan.schema!.revision).toBe(g.revision);
+    expect(scan.schema!.liveKeys).toBe(g.served.size);
+    expect(scan.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('a flipped byte: the hash no longer matches, with the text etcdctl snapshot restore prints', async () => {
+    const file = path.join(root, 'flipped.db');
+    await fs.copyFile(g.snapshotDb, file);
+    const st = await fs.stat(file);
+    const b = Buffer.alloc(1);
+    const fh = await fs.open(file, 'r+');
+    await fh.read(b, 0, 1, st.size - 32 - 100);
+    b[0]! ^= 0x01;
+    await fh.write(b, 0, 1, st.size - 32 - 100);
+    await fh.close();
+    const scan = await inspectFile(file);
+    expect(scan.info.sha256).toMatchObject({ present: true, ok: false });
+    const f = scan.findings.find((x) => x.code === 'snapshot-db.hash-mismatch')!;
+    expect(f.offset).toBe(st.size - 32);
+    const r = spawnSync(ETCDCTL, ['snapshot', 'restore', file, '--data-dir', path.join(root, 'restore-flipped')], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(f.engineError!);
+    expect(f.engineError).toBe(restoreHashError(scan.info.sha256!));
+  });
+
+  it('without a trailer (a raw member/snap/db): no hash, and restore would want --skip-hash-check', async () => {
+    const scan = await inspectFile(g.db, { snapshotDb: true });
+    expect(scan.info.sha256).toEqual({ present: false, ok: null, stored: null, computed: null });
+    const f = scan.findings.find((x) => x.code === 'snapshot-db.no-hash')!;
+    const r = spawnSync(ETCDCTL, ['snapshot', 'restore', g.db, '--data-dir', path.join(root, 'restore-raw')], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(f.engineError!);
+  });
+});
+
+// ---------------------------------------------------------------- damaged copies vs real etcd
+
+interface DamageCase {
+  name: string;
+  damage: (db: string, f: TreeFacts) => Promise<void>;
+  /** What the model must say and etcd print: the freepages panic (or crash), bbolt.Open's error, the mvcc restore error, or 'starts'. */
+  expect: (f: TreeFacts) => { freepages: string } | { open: string } | { mvcc: string } | 'starts';
+  /** More about the report. */
+  check?: (scan: Awaited<ReturnType<typeof inspectFile>>, f: TreeFacts) => void;
+}
+
+/** Offset of leaf element `i`'s value in page `page` (read independently). */
+async function valueOffset(db: string, f: TreeFacts, page: number, i: number): Promise<number> {
+  const b = await fs.readFile(db);
+  const e = page * f.pageSize + 16 + i * 16;
+  return e + b.readUInt32LE(e + 4) + b.readUInt32LE(e + 8);
+}
+
+const DAMAGE: DamageCase[] = [
+  {
+    name: 'branch element pointing at page 0',
+    damage: async (db, f) => patch(db, f.branch! * f.pageSize + 16 + 8, u64le(0)),
+    expect: () => ({ freepages: PANIC('page 0: invalid type: meta') }),
+  },
+  {
+    name: 'zeroed leaf page',
+    damage: async (db, f) => patch(db, f.leaf * f.pageSize, Buffer.alloc(f.pageSize)),
+    expect: () => ({ freepages: PANIC('page 0: invalid type: unknown<00>') }),
+  },
+  {
+    name: 'zeroed branch page',
+    damage: async (db, f) => patch(db, f.branch! * f.pageSize, Buffer.alloc(f.pageSize)),
+    expect: () => ({ freepages: PANIC('page 0: invalid type: unknown<00>') }),
+  },
+  {
+    name: 'leaf header id of another reachable page',
+    damage: async (db, f) => patch(db, f.leaf * f.pageSize, u64le(f.leaves[0]!)),
+    expect: (f) => ({ freepages: PANIC(`page ${f.leaves[0]}: multiple references`) }),
+  },
+  {
+    name: 'leaf header id past the high-water mark',
+    damage: async (db, f) => patch(db, f.leaf * f.pageSize, u64le(f.hwm + 100)),
+    expect: (f) => ({ freepages: PANIC(`page ${f.hwm + 100}: out of bounds: ${f.hwm}`) }),
+  },
+  {
+    name: 'leaf header id equal to the high-water mark (v1.3.6 checks only id > hwm)',
+    damage: async (db, f) => patch(db, f.leaf * f.pageSize, u64le(f.hwm)),
+    expect: () => 'starts',
+    check: (scan, f) => {
+      expect(scan.info.problems).toEqual([{ code: 'bbolt.header-id', text: `page ${f.leaf}: Page expected to be: ${f.leaf}, but self identifies as ${f.hwm}`, page: f.leaf, offset: f.leaf * f.pageSize }]);
+    },
+  },
+  {
+    name: 'child page past the end of the file',
+    damage: async (db, f) => patch(db, f.branch! * f.pageSize + 16 + 8, u64le(f.hwm + 50)),
+    expect: () => ({ freepages: 'fatal error: fault (SIGBUS)' }),
+  },
+  {
+    name: 'child page past the 10 GiB mapping',
+    damage: async (db, f) => patch(db, f.branch! * f.pageSize + 16 + 8, u64le(2 ** 22)),
+    expect: () => ({ freepages: 'fatal error: fault (SIGSEGV)' }),
+  },
+  {
+    name: "child page id past bbolt's maximum map size",
+    damage: async (db, f) => patch(db, f.branch! * f.pageSize + 16 + 8, u64le(2 ** 40)),
+    expect: () => ({ freepages: 'runtime error: index out of range [4503599627370496] with length 281474976710655' }),
+  },
+  {
+    name: 'leaf element key offset far outside the file',
+    damage: async (db, f) => patch(db, f.leaf * f.pageSize + 16 + 4, Buffer.from([0, 0, 0, 0x40])),
+    expect: () => ({ freepages: 'fatal error: fault (SIGBUS)' }),
+  },
+  {
+    name: 'leaf element offset out of its page, inside the file (etcd reads garbage)',
+    damage: async (db, f) => patch(db, f.leaf * f.pageSize + 16 + 4, Buffer.from([0, 0x20, 0, 0])),
+    expect: () => ({ mvcc: 'cannot unmarshal event: proto: KeyValue: illegal tag 0 (wire type 0)' }),
+  },
+  {
+    name: 'a revision value whose first byte is zeroed (page structure intact)',
+    damage: async (db, f) => patch(db, await valueOffset(db, f, f.leaf, 3), Buffer.from([0])),
+    expect: () => ({ mvcc: 'cannot unmarshal event: proto: KeyValue: illegal tag 0 (wire type 0)' }),
+  },
+  {
+    name: 'a revision value with the wrong wire type for its key',
+    damage: async (db, f) => patch(db, await valueOffset(db, f, f.leaf, 2), Buffer.from([0x0b])),
+    expect: () => ({ mvcc: 'cannot unmarshal event: proto: wrong wireType = 3 for field Key' }),
+  },
+  {
+    name: 'newest meta broken (falls back to the older one)',
+    damage: async (db, f) => patch(db, f.newestMeta * f.pageSize + 16 + 56, u64le(1)),
+    expect: () => 'starts',
+    check: (scan, f) => {
+      expect(scan.info.metas[f.newestMeta]!.error).toBe('checksum error');
+      expect(scan.info.chosenMeta).toBe(1 - f.newestMeta);
+      expect(scan.findings.map((x) => x.code)).toEqual(expect.arrayContaining(['bbolt.meta-invalid', 'bbolt.meta-fallback']));
+      // One transaction older: at most the last batch of writes is missing.
+      expect(scan.schema!.revision!).toBeLessThanOrEqual(g.revision);
+      expect(scan.schema!.revision!).toBeGreaterThan(g.revision - 20);
+    },
+  },
+  {
+    name: 'both metas broken',
+    damage: async (db, f) => {
+      await patch(db, 16, u64le(0));
+      await patch(db, f.pageSize + 16, u64le(0));
+    },
+    expect: () => ({ open: 'invalid database' }),
+  },
+  {
+    name: 'truncated to half (tree points past the end)',
+    damage: async (db) => fs.truncate(db, Math.floor((await fs.stat(db)).size / 2 / 4096) * 4096),
+    expect: () => ({ freepages: 'fatal error: fault (SIGBUS)' }),
+  },
+  { name: 'truncated to 6000 bytes', damage: async (db) => fs.truncate(db, 6000), expect: () => ({ open: 'file size too small' }) },
+  { name: 'truncated to 100 bytes', damage: async (db) => fs.truncate(db, 100), expect: () => ({ open: 'invalid database' }) },
+  {
+    name: 'empty db (bbolt initialises a new one; etcd replays the WAL)',
+    damage: async (db) => fs.truncate(db, 0),
+    expect: () => 'starts',
+    check: (scan) => expect(scan.findings.map((x) => x.code)).toEqual(['bbolt.empty-file']),
+  },
+];
+
+describe.skipIf(!HAVE_ETCD)('bbolt: damaged copies give the text real etcd 3.4 prints', () => {
+  for (const c of DAMAGE) {
+    it(c.name, async () => {
+      const { dir, db, facts } = await damagedCopy(c.name.replace(/\W+/g, '-'), c.damage);
+      const want = c.expect(facts);
+      const before = await hashTree(db);
+      const scan = await inspectFile(db);
+      expect(await hashTree(db)).toBe(before);
+      const run = await tryStartEtcd(g.options(dir));
+      if (c.check) c.check(scan, facts);
+      if (want === 'starts') {
+        expect(scan.info.freepagesPanic).toBeNull();
+        expect(scan.info.openError).toBeNull();
+        expect(scan.info.mvccRestoreError ?? null).toBeNull();
+        expect(run.started, run.output.slice(-2000)).toBe(true);
+        return;
+      }
+      expect(run.started).toBe(false);
+      const fatal = fatalLine(run.output);
+      if ('freepages' in want) {
+        expect(scan.info.freepagesPanic).toBe(want.freepages);
+        expect(fatal, run.output.slice(-3000)).toBe(want.freepages);
+        expect(scan.findings.some((x) => x.engineError === want.freepages)).toBe(true);
+      } else if ('open' in want) {
+        expect(scan.info.openError).toBe(want.open);
+        // etcd 3.4: `C | mvcc/backend: cannot open database at <path> (<bbolt error>)`.
+        expect(fatal).toBe(`cannot open database at ${db} (${want.open})`);
+        expect(scan.findings.find((x) => x.code === 'bbolt.open-error')!.engineError).toBe(want.open);
+      } else {
+        expect(scan.info.freepagesPanic).toBeNull();
+        expect(scan.info.mvccRestoreError).toBe(want.mvcc);
+        expect(fatal, run.output.slice(-3000)).toBe(want.mvcc);
+        expect(scan.findings.find((x) => x.code === 'etcd.mvcc-restore')!.engineError).toBe(want.mvcc);
+      }
+    });
+  }
+});
+
+describe.skipIf(!HAVE_ETCD)('the NOSPACE alarm as etcd raised it', () => {
+  it('a db over its quota: the alarm etcdctl lists, read back from the alarm bucket', async () => {
+    const dir = path.join(root, 'nospace');
+    const node = await spawnEtcd({ dataDir: dir, extraArgs: ['--quota-backend-bytes', String(256 * 1024)] });
+    let listed = '';
+    try {
+      expect(await waitHealthy(node, 20_000)).toBe(true);
+      let refused = '';
+      for (let i = 0; i < 200 && !refused; i++) {
+        try {
+          await node.put(`/registry/configmaps/default/big-${i}`, 'z'.repeat(16 * 1024));
+        } catch (err) {
+          refused = (err as Error).message;
+        }
+      }
+      expect(refused).toMatch(/database space exceeded/);
+      listed = node.etcdctl(['alarm', 'list']).trim();
+    } finally {
+      await node.stop();
+    }
+    const scan = await inspectFile(path.join(dir, 'member', 'snap', 'db'));
+    // etcdctl prints the member id in decimal: `memberID:10276657743932975437 alarm:NOSPACE`.
+    const m = /memberID:(\d+) alarm:(\w+)/.exec(listed)!;
+    expect(scan.schema!.alarms).toEqual([{ memberId: BigInt(m[1]!).toString(16), alarm: m[2] }]);
+    expect(scan.findings.find((f) => f.code === 'etcd.alarm-nospace')!.params).toEqual({ alarm: 'NOSPACE', member: BigInt(m[1]!).toString(16) });
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Input recognition: which etcd input a directory or file is, from names and
+ * sizes only (contents are the decoders' business).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasShaTrailer, looksLikeEtcd, looksLikeEtcdEntries, resolveEtcdLayout } from '../../shared/formats/etcd/layout';
+import { localDirectory } from '../../electron/services/fs-source';
+import { openLocalTarget } from '../../electron/services/validation-service';
+import { tempDir } from '../helpers/etcd';
+
+const WAL = '0000000000000000-0000000000000000.wal';
+const SNAP = '0000000000000002-0000000000000192.snap';
+
+let root = '';
+async function tree(name: string, files: Record<string, number>): Promise<string> {
+  const dir = path.join(root, name);
+  for (const [rel, size] of Object.entries(files)) {
+    if (rel.endsWith('/')) {
+      await fs.mkdir(path.join(dir, rel), { recursive: true });
+      continue;
+    }
+    await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await fs.writeFile(path.join(dir, rel), Buffer.alloc(size));
+  }
+  return dir;
+}
+
+async function layoutOf(p: string) {
+  const src = await openLocalTarget(p);
+  try {
+    return (await resolveEtcdLayout(src))?.layout ?? null;
+  } finally {
+    await src.close();
+  }
+}
+
+beforeAll(async () => {
+  root = await tempDir('etcd-layout');
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('etcd input recognition', () => {
+  it('a data dir: member/wal, member/snap, member/snap/db, and what etcd left behind', async () => {
+    const d = await tree('data', {
+      [`member/wal/${WAL}`]: 64,
+      'member/wal/0.tmp': 64,
+      [`member/wal/${WAL}.broken`]: 64,
+      [`member/snap/${SNAP}`]: 10,
+      'member/snap/db': 8192,
+      'member/snap/0000000000000192.snap.db': 8192,
+      'member/snap/notes.txt': 3,
+    });
+    expect(await layoutOf(d)).toEqual({
+      input: 'data-dir',
+      walDir: 'member/wal',
+      snapDir: 'member/snap',
+      dbFile: 'member/snap/db',
+      leftovers: expect.arrayContaining([
+        { file: 'member/wal/0.tmp', size: 64, kind: 'tmp' },
+        { file: `member/wal/${WAL}.broken`, size: 64, kind: 'broken' },
+        { file: 'member/snap/0000000000000192.snap.db', size: 8192, kind: 'snap-db' },
+        { file: 'member/snap/notes.txt', size: 3, kind: 'unknown' },
+      ]),
+    });
+  });
+
+  it('the member dir itself, a --wal-dir, a bare snap dir', async () => {
+    expect(await layoutOf(path.join(root, 'data', 'member'))).toMatchObject({ input: 'member-dir', walDir: 'wal', snapDir: 'snap', dbFile: 'snap/db' });
+    expect(await layoutOf(path.join(root, 'data', 'member', 'wal'))).toMatchObject({ input: 'wal-dir', walDir: '', dbFile: '' });
+    expect(await layoutOf(path.join(root, 'data', 'member', 'snap'))).toMatchObject({ input: 'member-dir', walDir: '', dbFile: 'db' });
+  });
+
+  it('a lone file: db / <index>.snap.db are bbolt files; snapshot.db (by name or by the +32 size) is a saved snapshot', async () => {
+    const d = await tree('files', { 'a/db': 8192, 'b/0000000000000192.snap.db': 8192, 'c/snapshot.db': 8192 + 32, 'd/backup.db': 8192, 'e/noname': 8192 + 32 });
+    expect(await layoutOf(path.join(d, 'a', 'db'))).toMatchObject({ input: 'db-file', dbFile: 'db' });
+    expect(await layoutOf(path.join(d, 'b', '0000000000000192.snap.db'))).toMatchObject({ input: 'db-file' });
+    expect(await layoutOf(path.join(d, 'c', 'snapshot.db'))).toMatchObject({ input: 'snapshot-db', dbFile: 'snapshot.db' });
+    expect(await layoutOf(path.join(d, 'd', 'backup.db'))).toMatchObject({ input: 'snapshot-db' });
+    expect(await layoutOf(path.join(d, 'e', 'noname'))).toMatchObject({ input: 'snapshot-db' });
+    expect(hasShaTrailer(8192)).toBe(false);
+    expect(hasShaTrailer(73760)).toBe(true);
+  });
+
+  it('names the dispatcher treats as etcd, and names it does not', () => {
+    expect(looksLikeEtcd(['member'])).toBe(true);
+    expect(looksLikeEtcd([WAL, '0.tmp'])).toBe(true);
+    expect(looksLikeEtcd(['wal', 'snap'])).toBe(true);
+    expect(looksLikeEtcd(['snapshot.db'])).toBe(true);
+    expect(looksLikeEtcd(['notes.txt', 'photo.png'])).toBe(false);
+    expect(looksLikeEtcd(['app.db', 'app.db-wal', 'README'])).toBe(false);
+    expect(looksLikeEtcdEntries([{ name: 'noname', size: 8192 + 32, kind: 'file' }])).toBe(true);
+    expect(looksLikeEtcdEntries([{ name: 'notes.txt', size: 100, kind: 'file' }])).toBe(false);
+  });
+
+  it('a directory without anything etcd-like resolves to null (the dispatcher says "not a datastore")', async () => {
+    const d = await tree('other', { 'notes.txt': 4, 'sub/': 0 });
+    expect(await layoutOf(path.join(d, 'notes.txt'))).toBeNull();
+    const src = localDirectory(d);
+    try {
+      expect(await resolveEtcdLayout(src)).toBeNull();
+    } finally {
+      await src.close();
+    }
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * etcd oracle: damaged copies of real etcd 3.4.23 data dirs (test/helpers/etcd-damage.ts).
+ * For each copy, the validator's verdict (startable, dataLoss, the fatal text
+ * etcd prints) must match what real etcd does on that copy; for snapshot.db
+ * files, whether `etcdctl snapshot restore` (without --skip-hash-check)
+ * accepts it and the error it prints. Inputs are hashed before and after
+ * validation: it never changes evidence.
+ *
+ * Copies of one golden share its peer address, so they start one at a time
+ * per golden (three goldens in parallel). A table of agreements is printed and
+ * written to $TMPDIR/lifeboat-etcd-oracle-results.json.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ValidationReport } from '../../shared/contract/report';
+import { validateDirectory } from '../../shared/validate';
+import { localDirectory } from '../../electron/services/fs-source';
+import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden, type TryStartResult } from '../helpers/etcd';
+import { ETCD_DAMAGE_CASES, GOLDEN_SPECS, SNAPSHOT_DB_CASES, buildEtcdGoldens, restoreSnapshot, type EtcdDamageCase, type EtcdGoldens } from '../helpers/etcd-damage';
+
+const HAVE_ETCD = requireEtcd();
+const START_TIMEOUT_MS = 15_000;
+
+/** etcd prints absolute paths and the Go runtime adds the signal: compare the rest. */
+export function normaliseFatal(text: string | null): string | null {
+  if (text === null) return null;
+  return text
+    .replace(/at \S*?(member\/snap\/db)/g, 'at $1')
+    .replace(/^(fatal error: fault) \(SIG[A-Z]+\)$/, '$1')
+    .trim();
+}
+
+interface Row {
+  name: string;
+  golden: string;
+  etcd: { started: boolean; hung: boolean; keysLost: number; fatal: string | null };
+  validator: { startable: boolean; dataLoss: boolean; fatal: string | null; codes: string[]; lostEntries: number };
+  agree: boolean;
+  unchanged: boolean;
+}
+
+async function validatePath(dir: string): Promise<ValidationReport> {
+  const src = localDirectory(dir);
+  try {
+    return await validateDirectory(src);
+  } finally {
+    await src.close();
+  }
+}
+
+function lostKeys(golden: Map<string, string>, r: TryStartResult): number {
+  if (!r.keys) return 0;
+  let n = 0;
+  for (const [k, v] of golden) if (r.keys.get(k) !== v) n++;
+  return n;
+}
+
+describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4', () => {
+  let work = '';
+  let g: EtcdGoldens;
+  /** A second golden like 'small' (its own address), so the many 'small' cases run two at a time. */
+  let smallB: EtcdGolden;
+  const rows: Row[] = [];
+  const goldenHashes = new Map<string, string>();
+
+  beforeAll(async () => {
+    work = await tempDir('etcd-oracle');
+    g = await buildEtcdGoldens(work, ['small', 'snaps', 'multiwal'], true);
+    smallB = await makeGolden(path.join(work, 'golden-small-b'), GOLDEN_SPECS.small);
+    goldenHashes.set('small-b', await hashTree(smallB.dir));
+    for (const [name, gold] of Object.entries(g.goldens)) goldenHashes.set(name, await hashTree(gold!.dir));
+  }, 300_000);
+
+  afterAll(async () => {
+    if (rows.length > 0) {
+      await fs.writeFile(path.join(os.tmpdir(), 'lifeboat-etcd-oracle-results.json'), JSON.stringify(rows, null, 2));
+      console.table(
+        rows.map((r) => ({
+          case: r.name.slice(0, 58),
+          etcd: r.etcd.started ? (r.etcd.keysLost ? `starts, ${r.etcd.keysLost} keys lost` : 'starts') : r.etcd.hung ? 'hangs' : `fails: ${(r.etcd.fatal ?? '?').slice(0, 50)}`,
+          validator: r.validator.startable ? (r.validator.dataLoss ? `starts, ${r.validator.lostEntries} entries lost` : 'starts') : `fails: ${(r.validator.fatal ?? '?').slice(0, 50)}`,
+          agree: r.agree ? 'yes' : 'NO',
+        })),
+      );
+    }
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('damages at least 25 distinct ways, over every golden', () => {
+    expect(new Set(ETCD_DAMAGE_CASES.map((c) => c.name)).size).toBe(ETCD_DAMAGE_CASES.length);
+    expect(ETCD_DAMAGE_CASES.filter((c) => !c.name.startsWith('intact')).length + SNAPSHOT_DB_CASES.length - 1).toBeGreaterThanOrEqual(25);
+  });
+
+  it(
+    'every damaged data dir: startable, dataLoss and the fatal text match what etcd does',
+    async () => {
+      const goldenOf = (c: EtcdDamageCase, k: number) => (c.golden === 'small' && k % 2 === 1 ? smallB : g.goldens[c.golden]!);
+      const runCase = async (c: EtcdDamageCase, k: number): Promise<Row> => {
+        const gold = goldenOf(c, k);
+        const copy = path.join(work, `case-${k}`);
+        await copyDir(gold.dir, copy);
+        await c.damage(copy);
+        const before = await hashTree(copy);
+        const report = await validatePath(copy);
+        const unchanged = (await hashTree(copy)) === before;
+        const real = await tryStartEtcd(gold.startOptions(copy), START_TIMEOUT_MS);
+        await fs.rm(copy, { recursive: true, force: true });
+        const keysLost = lostKeys(gold.keys, real);
+        const realStarts = real.started || real.hung;
+        const realFatal = realStarts ? null : normaliseFatal(real.fatal);
+        const modelFatal = report.startable ? null : normaliseFatal(report.etcd?.startup.fatalError ?? null);
+        // In the 'small' golden every entry after the first few is one put of its own key: entries lost = keys lost.
+        const lostEntries = report.lost.reduce((n, l) => n + l.last - l.first + 1, 0);
+        const sameLoss = c.golden !== 'small' || lostEntries === keysLost;
+        const agree = report.engine === 'etcd' && report.startable === realStarts && report.dataLoss === keysLost > 0 && sameLoss && modelFatal === realFatal && !real.readError;
+        return {
+          name: c.name,
+          golden: c.golden,
+          etcd: { started: real.started, hung: real.hung, keysLost, fatal: real.fatal },
+          validator: { startable: report.startable, dataLoss: report.dataLoss, fatal: report.etcd?.startup.fatalError ?? null, codes: report.findings.map((f) => f.code), lostEntries: report.lost.reduce((n, l) => n + l.last - l.first + 1, 0) },
+          agree,
+          unchanged,
+        };
+      };
+      const byGolden = new Map<string, [EtcdDamageCase, number][]>();
+      ETCD_DAMAGE_CASES.forEach((c, k) => {
+        const key = goldenOf(c, k).dir;
+        byGolden.set(key, [...(byGolden.get(key) ?? []), [c, k]]);
+      });
+      const results = await Promise.all(
+        [...byGolden.values()].map(async (queue) => {
+          const out: Row[] = [];
+          for (const [c, k] of queue) out.push(await runCase(c, k));
+          return out;
+        }),
+      );
+      const all = results.flat();
+      rows.push(...all);
+      expect(all.filter((r) => !r.unchanged).map((r) => r.name)).toEqual([]);
+      expect(all.filter((r) => !r.agree).map((r) => ({ name: r.name, etcd: r.etcd, validator: r.validator }))).toEqual([]);
+      for (const [name, gold] of Object.entries(g.goldens)) expect(await hashTree(gold!.dir), name).toBe(goldenHashes.get(name));
+      expect(await hashTree(smallB.dir)).toBe(goldenHashes.get('small-b'));
+    },
+    400_000,
+  );
+
+  it('healthy members validate clean: no error or warning findings, a plain summary', async () => {
+    for (const name of ['small', 'snaps', 'multiwal'] as const) {
+      const report = await validatePath(g.goldens[name]!.dir);
+      expect(report.engine, name).toBe('etcd');
+      expect(report.startable, name).toBe(true);
+      expect(report.dataLoss, name).toBe(false);
+      expect(report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}: ${f.message}`), name).toEqual([]);
+      expect(report.etcd?.schema?.liveKeys, name).toBe(g.goldens[name]!.keys.size);
+      expect(report.summary, name).toBe('etcd would start on this data directory as it is, with no data loss.');
+    }
+  });
+
+  it('snapshot.db: restorability and the error text match `etcdctl snapshot restore`', async () => {
+    const out: { name: string; ok: boolean; error: string | null; startable: boolean; fatal: string | null }[] = [];
+    for (const [k, c] of SNAPSHOT_DB_CASES.entries()) {
+      const dir = path.join(work, `snapdb-${k}`);
+      await fs.mkdir(dir);
+      const file = path.join(dir, 'snapshot.db');
+      await fs.copyFile(g.snapshotDb!.file, file);
+      await c.damage(file);
+      const before = await hashTree(dir);
+      const report = await validatePath(dir);
+      expect(await hashTree(dir), c.name).toBe(before);
+      const real = restoreSnapshot(file, path.join(work, `restored-${k}`));
+      out.push({ name: c.name, ok: real.ok, error: real.error, startable: report.startable, fatal: report.etcd?.startup.fatalError ?? null });
+      expect(report.etcd?.layout.input, c.name).toBe('snapshot-db');
+    }
+    console.table(out.map((o) => ({ case: o.name, etcdctl: o.ok ? 'restores' : o.error?.slice(0, 60), validator: o.startable ? 'restores' : o.fatal?.slice(0, 60) })));
+    for (const o of out) {
+      expect(o.startable, o.name).toBe(o.ok);
+      expect(o.fatal, o.name).toBe(o.error);
+    }
+  });
+});

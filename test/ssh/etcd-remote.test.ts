@@ -1,0 +1,156 @@
+/**
+ * An etcd data directory read in place on a node, against a real sshd (and
+ * real sudo for the root-only case), with the bundled field-report sample
+ * (made by etcd 3.4) as the node's data dir:
+ * - over SFTP and through sudo the report is local validation's: the WAL in
+ *   member/wal and the db in member/snap are read through subdirectories of
+ *   the remote source (the worker asks the main process for them);
+ * - `etcd.query` (WAL records, page map, a page, keys, a value) over the same
+ *   connection answers what it answers locally.
+ * The served trees are hashed before and after: never modified.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EtcdQuery } from '../../shared/contract/etcd';
+import type { ValidationReport } from '../../shared/contract/report';
+import { SshService } from '../../electron/services/ssh/ssh-service';
+import { localDirectory } from '../../electron/services/fs-source';
+import { ValidationService } from '../../electron/services/validation-service';
+import { createSampleCatalog } from '../../electron/services/samples';
+import { answerEtcdQuery } from '../../shared/formats/etcd/query';
+import { ensureBuilt, hashTree, REPO } from '../cli/fixtures';
+import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { keyClient, validateLocally } from '../helpers/ssh-node';
+import { sudoersDropIn } from '../helpers/sudoers';
+import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
+
+const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo');
+const sudoers = sudoersDropIn('lifeboat-etcd-remote');
+const SAMPLE = path.join(REPO, 'resources', 'samples', 'etcd-field-report');
+
+function verdictOf(r: ValidationReport) {
+  return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, findings: r.findings, summary: r.summary, etcd: r.etcd };
+}
+
+async function outcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const done = ctx.of('validation.done').find((e) => e.jobId === jobId);
+    if (done) return { report: done.report };
+    const failed = ctx.of('validation.failed').find((e) => e.jobId === jobId);
+    if (failed) return { error: failed.error };
+    if (Date.now() > deadline) throw new Error('validation did not end');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Copy the sample to `dest` with the given directory and file modes. */
+async function serve(dest: string, dirMode: number, fileMode: number): Promise<void> {
+  await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
+  await fs.cp(SAMPLE, dest, { recursive: true });
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        await walk(p);
+        await fs.chmod(p, dirMode);
+      } else await fs.chmod(p, fileMode);
+    }
+  };
+  await walk(dest);
+  await fs.chmod(dest, dirMode);
+}
+
+describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sudo (real sshd, real sudo)', () => {
+  let sshd: SshdInstance;
+  let ssh: SshService;
+  let dir: string;
+  let key: KeyPair;
+  let readable: string;
+  let rootOnly: string;
+  let hashes: { readable: Record<string, string>; rootOnly: Record<string, string> };
+  let reference: ValidationReport;
+  const queries: EtcdQuery[] = [
+    { kind: 'wal-records', file: 'member/wal/0000000000000000-0000000000000000.wal', fromRecord: 700, limit: 50 },
+    { kind: 'page-map' },
+    { kind: 'page', page: 0 },
+    { kind: 'keys', prefix: '/registry/pods/', offset: 5, limit: 10 },
+    { kind: 'value', key: '/registry/configmaps/default/configmap-0006' },
+  ];
+  const expected: unknown[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-etcd-remote-')]);
+    let knownHostsPath: string;
+    ({ key, knownHostsPath } = await keyClient(sshd, dir));
+    await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
+    readable = path.join(dir, 'node', 'etcd-readable');
+    await serve(readable, 0o755, 0o644);
+    // As kubeadm's /var/lib/etcd: root only, 0700 directories, 0600 files.
+    rootOnly = path.join(dir, 'node', 'etcd');
+    await serve(rootOnly, 0o700, 0o600);
+    hashes = { readable: await hashTree(readable), rootOnly: await hashTree(rootOnly) };
+    reference = await validateLocally(readable);
+    expect(reference.engine).toBe('etcd');
+    expect(reference.etcd?.startup.fatalError).toBe('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
+    const local = localDirectory(readable);
+    try {
+      for (const q of queries) expected.push(await answerEtcdQuery(local, reference, q));
+    } finally {
+      await local.close();
+    }
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
+  }, 300_000);
+
+  afterAll(async () => {
+    await sudoers.remove();
+    await sshd?.stop();
+    if (dir) {
+      expect(await hashTree(readable)).toEqual(hashes.readable);
+      expect(await hashTree(rootOnly)).toEqual(hashes.rootOnly);
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  async function connect(ctx: SudoTestContext): Promise<string> {
+    const { connectionId } = await ssh.handlers['ssh.connect'](
+      { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false } },
+      ctx,
+    );
+    return connectionId;
+  }
+
+  for (const mode of ['sftp', 'sudo'] as const) {
+    it(`${mode}: the report and every etcd query are local validation's`, async () => {
+      const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
+      const ctx = sudoTestContext(ssh, () => sshd.password);
+      try {
+        const connectionId = await connect(ctx);
+        const source = mode === 'sftp' ? { kind: 'remote', connectionId, path: readable } : { kind: 'remote', connectionId, path: rootOnly, sudo: true };
+        const { jobId } = await service.start(source, ctx);
+        const end = await outcome(ctx, jobId);
+        expect(end.error).toBeUndefined();
+        expect(verdictOf(end.report!)).toEqual(verdictOf(reference));
+        expect(end.report!.root).toBe(`${sshd.user}@${sshd.host}:${mode === 'sftp' ? readable : rootOnly}`);
+        for (const [i, q] of queries.entries()) expect(await service.etcdQuery(jobId, q, ctx), q.kind).toEqual(expected[i]);
+        // Bad queries are refused before anything is read.
+        await expect(service.etcdQuery(jobId, { kind: 'wal-records', file: '../../../etc/shadow', fromRecord: 0, limit: 1 }, ctx)).rejects.toThrow(
+          /not a WAL file of this report/,
+        );
+        await expect(service.etcdQuery(jobId, { kind: 'nope' }, ctx)).rejects.toMatchObject({ code: 'bad-params' });
+        if (mode === 'sudo') {
+          // Only the read-only listing and dd ran as root, in member/wal and member/snap too.
+          const root = ctx.of('ssh.command').filter((c) => c.kind === 'exec' && c.text.startsWith('sudo -S'));
+          expect(root.some((c) => c.text.includes(`${rootOnly}/member/wal`))).toBe(true);
+          expect(root.some((c) => c.text.includes(`${rootOnly}/member/snap/db`))).toBe(true);
+          for (const c of root) expect(c.text).toMatch(/^sudo -S -k -p '' (true|sh -c '(find -H |dd if=))/);
+        }
+        await ssh.release(ctx);
+      } finally {
+        await service.shutdown();
+      }
+    }, 180_000);
+  }
+});
