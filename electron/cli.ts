@@ -24,6 +24,7 @@ import type { CallContext } from './services/registry';
 import type { ApiEvents } from '../shared/contract/api';
 import { startWebServer } from './web/server';
 import { copyOutCommand } from './services/ssh/copy-out-cli';
+import { detectCommand } from './services/ssh/detect-cli';
 import { LogsUsageError, logsCommand } from './cli-logs';
 
 const EXIT_OK = 0;
@@ -39,6 +40,11 @@ const USAGE = `Usage:
                                          copy a data directory off a node over SFTP
                                          (or through sudo for root-only dirs),
                                          verified by SHA-256 on both ends
+  lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE]
+           [--accept-new] [--sudo] [--json]
+                                         find out what runs on a node (read-only):
+                                         etcd/dqlite/k3s, unit or static pod, data dir,
+                                         backup jobs and which backup is the newest good one
   lifeboat logs FILE[=NAME][@ZONE]... [--zone +08:00] [--json]
                                          match known failure signatures in logs
                                          (exit 0 none found, 1 found)
@@ -353,6 +359,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'copy-out':
         return await copyOutCommand(rest);
+      case 'detect':
+        return await detectCommand(rest);
       case 'logs':
         return await logsCommand(rest, out);
       case '--help':
