@@ -17,9 +17,13 @@ export type StepKind = 'explain' | 'probe' | 'check' | 'decision' | 'change' | '
 /** What a command's result must look like for a check, wait or verify step to pass. */
 export interface Expectation {
   exitCode?: number;
-  /** A linear regular expression the stdout must match (JavaScript syntax, no backreferences). */
-  stdoutMatches?: string;
-  stdoutNotMatches?: string;
+  /**
+   * A linear regular expression the output must match (JavaScript syntax, no
+   * backreferences). Output is stdout, a newline, then stderr: tools differ in
+   * where they print (etcdctl 3.4 prints `endpoint health` to stderr).
+   */
+  outputMatches?: string;
+  outputNotMatches?: string;
 }
 
 export interface PlaybookStep {

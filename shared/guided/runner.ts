@@ -120,13 +120,14 @@ export function linearRegexProblem(source: string): string | null {
   return null;
 }
 
-export function meetsExpectation(exp: Expectation | undefined, result: { code: number | null; stdout: string }): boolean {
+export function meetsExpectation(exp: Expectation | undefined, result: { code: number | null; stdout: string; stderr?: string }): boolean {
   if (!exp) return result.code === 0;
   if (exp.exitCode !== undefined && result.code !== exp.exitCode) return false;
-  if (exp.exitCode === undefined && exp.stdoutMatches === undefined && exp.stdoutNotMatches === undefined && result.code !== 0) return false;
+  if (exp.exitCode === undefined && exp.outputMatches === undefined && exp.outputNotMatches === undefined && result.code !== 0) return false;
   // Node output is bounded before it gets here (the executor caps it); the patterns are checked linear.
-  if (exp.stdoutMatches !== undefined && !new RegExp(exp.stdoutMatches, 'm').test(result.stdout)) return false;
-  if (exp.stdoutNotMatches !== undefined && new RegExp(exp.stdoutNotMatches, 'm').test(result.stdout)) return false;
+  const output = result.stderr ? `${result.stdout}\n${result.stderr}` : result.stdout;
+  if (exp.outputMatches !== undefined && !new RegExp(exp.outputMatches, 'm').test(output)) return false;
+  if (exp.outputNotMatches !== undefined && new RegExp(exp.outputNotMatches, 'm').test(output)) return false;
   return true;
 }
 
@@ -192,7 +193,7 @@ export function playbookProblems(pb: Playbook): string[] {
     }
     if (s.kind === 'wait' && (!s.timeoutSeconds || !s.intervalSeconds)) problems.push(`${s.id}: wait step without interval and timeout`);
     if (!s.title.en || !s.title['zh-CN'] || !s.body.en || !s.body['zh-CN']) problems.push(`${s.id}: title and body need en and zh-CN`);
-    for (const re of [s.expect?.stdoutMatches, s.expect?.stdoutNotMatches, ...Object.values(s.captures ?? {})]) {
+    for (const re of [s.expect?.outputMatches, s.expect?.outputNotMatches, ...Object.values(s.captures ?? {})]) {
       if (re === undefined) continue;
       const p = linearRegexProblem(re);
       if (p) problems.push(`${s.id}: pattern ${re} ${p}`);

@@ -75,7 +75,7 @@ describe('the playbook checker catches', () => {
     expect(playbookProblems(withStep({ command: 'rm {{nope}}' }))).toContain('a: placeholder {{nope}} is neither a variable nor captured');
   });
   it('a pattern that could backtrack, and a missing translation', () => {
-    const p = playbookProblems(withStep({ expect: { stdoutMatches: '(a+)+$' }, title: { en: 'a', 'zh-CN': '' } }));
+    const p = playbookProblems(withStep({ expect: { outputMatches: '(a+)+$' }, title: { en: 'a', 'zh-CN': '' } }));
     expect(p).toContain('a: pattern (a+)+$ has a nested quantifier');
     expect(p).toContain('a: title and body need en and zh-CN');
     expect(linearRegexProblem('(x)\\1')).toBe('has a backreference');
@@ -93,8 +93,8 @@ describe('the runner', () => {
   it('judges results against expectations and captures variables', () => {
     expect(meetsExpectation(undefined, { code: 0, stdout: '' })).toBe(true);
     expect(meetsExpectation(undefined, { code: 1, stdout: '' })).toBe(false);
-    expect(meetsExpectation({ stdoutMatches: '^(inactive|failed)$' }, { code: 3, stdout: 'inactive\n' })).toBe(true);
-    expect(meetsExpectation({ exitCode: 0, stdoutMatches: 'is healthy' }, { code: 0, stdout: 'x is unhealthy' })).toBe(false);
+    expect(meetsExpectation({ outputMatches: '^(inactive|failed)$' }, { code: 3, stdout: 'inactive\n' })).toBe(true);
+    expect(meetsExpectation({ exitCode: 0, outputMatches: 'is healthy' }, { code: 0, stdout: 'x is unhealthy' })).toBe(false);
     const owner = stepById(systemdEtcdRestore, 'owner')!;
     expect(captureVariables(owner, 'etcd:etcd\n')).toEqual({ owner: 'etcd:etcd' });
   });

@@ -101,8 +101,9 @@ export async function startRealisticNode(spec: RealisticNodeSpec = {}): Promise<
   const sudo = spec.sudo ?? 'nopasswd';
   if (sudo !== 'none') {
     const rule = sudo === 'nopasswd' ? 'lifeboat-test ALL=(ALL) NOPASSWD: ALL' : 'lifeboat-test ALL=(ALL) ALL';
-    await put('/etc/sudoers.d/lifeboat-node', { content: `${rule}\n`, mode: 0o440 });
-    await run('/usr/sbin/visudo', ['-c', '-q', '-f', hostPath('/etc/sudoers.d/lifeboat-node')]);
+    // Named to sort after the host's own test drop-ins (`lifeboat-*-<pid>`, lower layer): the last matching rule wins.
+    await put('/etc/sudoers.d/zz-lifeboat-realistic-node', { content: `${rule}\n`, mode: 0o440 });
+    await run('/usr/sbin/visudo', ['-c', '-q', '-f', hostPath('/etc/sudoers.d/zz-lifeboat-realistic-node')]);
   }
   for (const p of [...HIDDEN_BY_DEFAULT, ...(spec.hide ?? [])]) {
     // An overlay whiteout: a 0/0 character device in the upper layer hides the lower file.

@@ -21,7 +21,7 @@ export const checkBackupStep: PlaybookStep = {
   command:
     's=$(stat -c %s {{backup}}) && [ $((s % 512)) -eq 32 ] && t=$(tail -c 32 {{backup}} | od -An -tx1 -v | tr -d " \\n") && h=$(head -c $((s - 32)) {{backup}} | sha256sum | cut -c1-64) && echo "trailer $t" && echo "computed $h" && [ "$t" = "$h" ] && echo hash-ok',
   sudo: true,
-  expect: { exitCode: 0, stdoutMatches: '^hash-ok$' },
+  expect: { exitCode: 0, outputMatches: '^hash-ok$' },
   onFail: 'backup-bad',
 };
 
@@ -63,7 +63,7 @@ export function restoreSteps(stop: { command: string; touches: string[]; backup:
       body: { en: 'Polls until no etcd serves this data directory.', 'zh-CN': '轮询直到没有 etcd 使用此数据目录。' },
       command: stop.waitCommand,
       sudo: true,
-      expect: { stdoutMatches: stop.waitPattern },
+      expect: { outputMatches: stop.waitPattern },
       intervalSeconds: 1,
       timeoutSeconds: 60,
     },
@@ -147,7 +147,7 @@ export function restoreSteps(stop: { command: string; touches: string[]; backup:
       body: { en: 'etcdctl endpoint health, with the TLS flags from the configuration.', 'zh-CN': '使用配置中的 TLS 参数运行 etcdctl endpoint health。' },
       command: `${ETCDCTL} endpoint health`,
       sudo: true,
-      expect: { stdoutMatches: 'is healthy' },
+      expect: { outputMatches: 'is healthy' },
       intervalSeconds: 2,
       timeoutSeconds: 120,
     },
@@ -158,7 +158,7 @@ export function restoreSteps(stop: { command: string; touches: string[]; backup:
       body: { en: 'The restored member serves the keys of the backup.', 'zh-CN': '恢复后的成员提供备份中的键。' },
       command: `${ETCDCTL} get / --prefix --keys-only | grep -c . ; true`,
       sudo: true,
-      expect: { stdoutMatches: '^[1-9]\\d*$' },
+      expect: { outputMatches: '^[1-9]\\d*$' },
       captures: { keyCount: '^(\\d+)$' },
     },
     {
