@@ -26,6 +26,7 @@ import { startWebServer } from './web/server';
 import { copyOutCommand } from './services/ssh/copy-out-cli';
 import { detectCommand } from './services/ssh/detect-cli';
 import { LogsUsageError, logsCommand } from './cli-logs';
+import { SessionUsageError, sessionCommand } from './cli-session';
 
 const EXIT_OK = 0;
 const EXIT_PROBLEMS = 1;
@@ -45,6 +46,9 @@ const USAGE = `Usage:
                                          find out what runs on a node (read-only):
                                          etcd/dqlite/k3s, unit or static pod, data dir,
                                          backup jobs and which backup is the newest good one
+  lifeboat session list [--json]        guided recovery sessions recorded on this machine
+  lifeboat session export ID (--html FILE | --md FILE) [--lang en|zh-CN]
+                                         write a session's post-mortem report
   lifeboat logs FILE[=NAME][@ZONE]... [--zone +08:00] [--json]
                                          match known failure signatures in logs
                                          (exit 0 none found, 1 found)
@@ -363,6 +367,8 @@ export async function main(argv: string[]): Promise<number> {
         return await detectCommand(rest);
       case 'logs':
         return await logsCommand(rest, out);
+      case 'session':
+        return await sessionCommand(rest, out);
       case '--help':
       case '-h':
       case 'help':
@@ -381,7 +387,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
     const code = (err as { code?: unknown }).code;
-    if (err instanceof UsageError || err instanceof LogsUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof LogsUsageError || err instanceof SessionUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }

@@ -10,6 +10,7 @@
  * directory is still on the node (moved aside, archived with the SHA-256
  * the journal recorded), and the exported report tells the story.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -25,7 +26,9 @@ import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sshdAvailable } from '../helpers/sshd';
+import { ensureBuilt } from '../cli/fixtures';
 
+const REPO = path.resolve(__dirname, '..', '..');
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 
 describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup (report 5)', () => {
@@ -36,6 +39,7 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
   let store: SessionStore;
 
   beforeAll(async () => {
+    await ensureBuilt();
     tmp = await tempDir('guided-r5');
     const g = await makeGolden(path.join(tmp, 'etcd'), { keys: 60 });
     const ep = g.endpoint;
@@ -148,6 +152,21 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     await fs.mkdir(path.join(__dirname, '..', '..', 'test-artifacts'), { recursive: true });
     await fs.writeFile(path.join(__dirname, '..', '..', 'test-artifacts', 'session-report-r5.html'), html);
     expect(updates.length).toBeGreaterThan(walked.length);
+
+    // The CLI lists and exports the same session from the journal on disk.
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'lifeboat.cjs'), ...args], { env: { ...process.env, LIFEBOAT_HOME: tmp }, encoding: 'utf8' });
+    const list = cli(['session', 'list']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`${id}`);
+    expect(list.stdout).toContain('etcd-systemd-restore');
+    expect(list.stdout).toContain('healthy');
+    const mdFile = path.join(tmp, 'r5.md');
+    const exp = cli(['session', 'export', id, '--md', mdFile, '--lang', 'zh-CN']);
+    expect(exp.status, exp.stderr).toBe(0);
+    const zh = await fs.readFile(mdFile, 'utf8');
+    expect(zh).toContain('# 恢复会话: 从定时备份恢复由 systemd 管理的 etcd');
+    expect(zh).toContain('集群已验证健康');
+    expect(cli(['session', 'export', '00000000-0000-0000-0000-000000000000', '--md', mdFile]).stderr).toMatch(/no session .* \(see `lifeboat session list`\)/);
   }, 300_000);
 });
 
