@@ -21,7 +21,7 @@ import {
   handleFromApp,
 } from './security';
 import { createAllHandlers, dispatch } from './services/core-handlers';
-import { configureSafeStorage } from './services/secret-store';
+import { checkedSafeStorage } from './services/secret-store';
 import type { CallContext } from './services/registry';
 import { mimeTypeFor, resolveStaticFile } from './web/static';
 
@@ -42,7 +42,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 }
 
-const backend = createAllHandlers({ transport: 'electron' });
+// "Remember" on a prompt encrypts with the OS keychain (safeStorage, used only after the app is ready); refused when there is none (basic_text).
+const backend = createAllHandlers({ transport: 'electron', safeStorage: checkedSafeStorage(safeStorage) });
 let mainWindow: BrowserWindow | null = null;
 
 /** One call context per window's webContents id (events go back to the caller). */
@@ -126,8 +127,6 @@ app.on('will-quit', () => {
 
 void app.whenReady().then(() => {
   denyAllPermissions(session.defaultSession);
-  // "Remember" on a prompt encrypts with the OS keychain; refused when there is none (basic_text).
-  configureSafeStorage(safeStorage);
   protocol.handle(APP_SCHEME, serveAppRequest);
 
   handleFromApp(ipcMain, IPC_CALL, async (event, request): Promise<WireResponse> => {

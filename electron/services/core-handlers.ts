@@ -8,10 +8,12 @@ import type { WireResponse } from '../../shared/contract/api';
 import { analyzeListing } from '../../shared/formats/dqlite/listing';
 import type { CallContext, Handler, PartialHandlers } from './registry';
 import { appVersion, createSampleCatalog, publicSampleInfo, type SampleCatalog } from './samples';
-import { ApiError, ValidationService } from './validation-service';
-import { releaseSshContext, shutdownSsh, sshHandlers } from './ssh/handlers';
+import { ApiError } from './api-error';
+import type { SafeStorageLike } from './secret-store';
+import { SshService, type SshServiceOptions } from './ssh/ssh-service';
+import { ValidationService } from './validation-service';
 
-export { ApiError } from './validation-service';
+export { ApiError } from './api-error';
 
 /** A pasted `ls -l` is a few KB; refuse megabytes of paste. */
 const MAX_LISTING_CHARS = 4 * 1024 * 1024;
@@ -67,6 +69,7 @@ export interface Backend {
   handlers: PartialHandlers;
   validation: ValidationService;
   samples: SampleCatalog;
+  ssh: SshService;
   /** Stop workers and sessions (window closed, server closed). */
   shutdown(): Promise<void>;
   /** One client went away: cancel its validations and close its SSH sessions. */
@@ -77,26 +80,32 @@ export interface BackendOptions {
   transport: 'electron' | 'web';
   samplesDir?: string | null;
   workerPath?: string;
+  /** Electron's safeStorage (main.ts); absent in web mode and the CLI: "Remember" is refused there. */
+  safeStorage?: SafeStorageLike | null;
+  /** Paths and session settings for the SSH service (tests); the rest follows the LIFEBOAT_* environment. */
+  ssh?: Omit<SshServiceOptions, 'safeStorage'>;
 }
 
 /** Everything both transports serve. Add feature handler maps here. */
 export function createAllHandlers(opts: BackendOptions): Backend {
   const samples = createSampleCatalog(opts.samplesDir);
-  const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath });
+  const ssh = new SshService({ ...opts.ssh, safeStorage: opts.safeStorage ?? null });
+  const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
   const handlers = mergeHandlers(
     createCoreHandlers({ samples, validation }),
-    sshHandlers,
+    ssh.handlers,
   );
   return {
     handlers,
     validation,
     samples,
+    ssh,
     release: async (ctx) => {
       validation.cancelAllFor(ctx);
-      await releaseSshContext(ctx);
+      await ssh.release(ctx);
     },
     shutdown: async () => {
-      await Promise.allSettled([validation.shutdown(), shutdownSsh()]);
+      await Promise.allSettled([validation.shutdown(), ssh.shutdown()]);
     },
   };
 }

@@ -74,3 +74,42 @@ export function localDirectory(dirPath: string): DirectorySource & { close(): Pr
   };
   return self;
 }
+
+export type LocalTarget = DirectorySource & { close(): Promise<void>; isFile: boolean; path: string };
+
+/**
+ * A local path as a read-only DirectorySource. A single file becomes a
+ * one-entry directory, so validation can still say what it is (or that the
+ * engine is unknown). Throws for a missing or unreadable path.
+ */
+export async function openLocalTarget(p: string): Promise<LocalTarget> {
+  const abs = path.resolve(p);
+  const st = await fs.stat(abs);
+  if (st.isDirectory()) {
+    await fs.access(abs, fs.constants.R_OK | fs.constants.X_OK);
+    return Object.assign(localDirectory(abs), { isFile: false, path: abs });
+  }
+  if (!st.isFile()) throw new Error(`${abs} is neither a file nor a directory`);
+  await fs.access(abs, fs.constants.R_OK);
+  const name = path.basename(abs);
+  let opened: ReturnType<typeof openFileSource> | null = null;
+  return {
+    name,
+    isFile: true,
+    path: abs,
+    async list(): Promise<DirEntry[]> {
+      const s = await fs.stat(abs);
+      return [{ name, size: s.size, kind: 'file', mtimeMs: s.mtimeMs }];
+    },
+    open(n: string) {
+      if (n !== name) return Promise.reject(new Error(`no such file: ${n}`));
+      opened ??= openFileSource(abs);
+      return opened;
+    },
+    async close() {
+      const o = opened;
+      opened = null;
+      if (o) await (await o).close();
+    },
+  };
+}

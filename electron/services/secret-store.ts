@@ -246,18 +246,14 @@ export class SecretStore {
   }
 }
 
-/** Electron's safeStorage, handed over by main.ts (null in web mode, the CLI and tests). */
-let configuredSafeStorage: SafeStorageLike | null = null;
-
-/** main.ts calls this once; a missing or incomplete module (tests' stand-in) means "not available". */
-export function configureSafeStorage(safe: unknown): void {
+/**
+ * Electron's safeStorage as main.ts hands it to the back end it creates; a
+ * missing or incomplete module (web mode, the CLI, tests' stand-ins) means
+ * "not available" (null).
+ */
+export function checkedSafeStorage(safe: unknown): SafeStorageLike | null {
   const s = safe as Partial<SafeStorageLike> | null | undefined;
-  configuredSafeStorage =
-    s && typeof s.encryptString === 'function' && typeof s.decryptString === 'function' && typeof s.isEncryptionAvailable === 'function'
-      ? (s as SafeStorageLike)
-      : null;
-}
-
-export function configuredSafeStorageOrNull(): SafeStorageLike | null {
-  return configuredSafeStorage;
+  return s && typeof s.encryptString === 'function' && typeof s.decryptString === 'function' && typeof s.isEncryptionAvailable === 'function'
+    ? (s as SafeStorageLike)
+    : null;
 }

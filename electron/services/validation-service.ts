@@ -23,75 +23,15 @@ import type { SourceRef } from '../../shared/contract/api';
 import type { BatchSummary } from '../../shared/contract/dqlite';
 import type { Progress } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
-import { localDirectory, openFileSource } from './fs-source';
+import { ApiError } from './api-error';
+import type { RemoteDirectory, RemoteSources } from './remote-sources';
 import type { CallContext } from './registry';
 import { findAppRoot, type SampleCatalog } from './samples';
 import type { IoReply, IoRequest, WorkerReply, WorkerRequest } from './validation-worker';
 
-/** An error meant for the client: its message is shown, its code is stable. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-export type LocalTarget = DirectorySource & { close(): Promise<void>; isFile: boolean; path: string };
-
-/** A read-only remote directory; its `name` is what the report shows (`user@host:/path`). */
-export type RemoteDirectory = DirectorySource & { close(): Promise<void> };
-
-/** What remote and copy sources need from the SSH side (ssh/handlers.ts provides it). */
-export interface RemoteSources {
-  /**
-   * Open `path` on a connection the calling client owns; throws ApiError
-   * (permission-denied, unknown-connection, …). `sudo`: read it as root
-   * through sudo (may ask for the sudo password first).
-   */
-  openDirectory(connectionId: string, path: string, ctx: CallContext, options?: { sudo?: boolean }): Promise<RemoteDirectory>;
-  /** The local directory a finished copy-out job of this client wrote; throws ApiError otherwise. */
-  copyOutput(jobId: string, ctx: CallContext): string;
-}
-
-/**
- * A local path as a read-only DirectorySource. A single file becomes a
- * one-entry directory, so validation can still say what it is (or that the
- * engine is unknown). Throws for a missing or unreadable path.
- */
-export async function openLocalTarget(p: string): Promise<LocalTarget> {
-  const abs = path.resolve(p);
-  const st = await fs.stat(abs);
-  if (st.isDirectory()) {
-    await fs.access(abs, fs.constants.R_OK | fs.constants.X_OK);
-    return Object.assign(localDirectory(abs), { isFile: false, path: abs });
-  }
-  if (!st.isFile()) throw new Error(`${abs} is neither a file nor a directory`);
-  await fs.access(abs, fs.constants.R_OK);
-  const name = path.basename(abs);
-  let opened: ReturnType<typeof openFileSource> | null = null;
-  return {
-    name,
-    isFile: true,
-    path: abs,
-    async list(): Promise<DirEntry[]> {
-      const s = await fs.stat(abs);
-      return [{ name, size: s.size, kind: 'file', mtimeMs: s.mtimeMs }];
-    },
-    open(n: string) {
-      if (n !== name) return Promise.reject(new Error(`no such file: ${n}`));
-      opened ??= openFileSource(abs);
-      return opened;
-    },
-    async close() {
-      const o = opened;
-      opened = null;
-      if (o) await (await o).close();
-    },
-  };
-}
+export { ApiError } from './api-error';
+export type { RemoteDirectory, RemoteSources } from './remote-sources';
+export { openLocalTarget, type LocalTarget } from './fs-source';
 
 /**
  * Where dist/validation-worker.cjs is: next to the bundle that runs us
@@ -151,7 +91,7 @@ export interface ValidationServiceOptions {
   maxRetainedJobs?: number;
   /** Heap cap per worker: a malformed length field must not take the app down. */
   workerHeapMb?: number;
-  /** SSH-backed sources; default: the SSH service of this process (loaded on first use). */
+  /** SSH-backed sources: the SSH service the composition root owns (absent: remote and copy sources are refused). */
   remote?: RemoteSources;
 }
 
@@ -270,10 +210,9 @@ export class ValidationService {
   }
 
   private async remoteSources(): Promise<RemoteSources> {
+    // Handed over by the composition root (the SSH service it owns): this file never imports SSH.
     if (this.opts.remote) return this.opts.remote;
-    // Loaded on first use, not at module load: the worker bundle imports this
-    // file too (openLocalTarget) and must not start ssh2.
-    return (await import('./ssh/handlers')).sshRemoteSources;
+    throw new ApiError('unsupported', 'remote and copy-out sources need a connected node; this session has no SSH service');
   }
 
   private async resolveSource(source: SourceRef, ctx: CallContext): Promise<ResolvedSource> {

@@ -14,7 +14,7 @@ import type { ValidationReport } from '../../shared/contract/report';
 import type { BatchSummary } from '../../shared/contract/dqlite';
 import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
-import { openLocalTarget } from './validation-service';
+import { openLocalTarget } from './fs-source';
 
 export type WorkerRequest =
   | { type: 'validate'; path: string }

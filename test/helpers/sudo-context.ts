@@ -3,7 +3,7 @@
  * sudo prompts itself, as the panel would after asking the user.
  */
 import type { CallContext } from '../../electron/services/registry';
-import { sshHandlers } from '../../electron/services/ssh/handlers';
+import type { SshService } from '../../electron/services/ssh/ssh-service';
 import type { ApiEvents, EventName } from '../../shared/contract/api';
 
 export interface Recorded {
@@ -14,7 +14,7 @@ export interface Recorded {
 export type SudoTestContext = CallContext & { events: Recorded[]; prompts: number; of<E extends EventName>(event: E): ApiEvents[E][] };
 
 /** A client that answers sudo prompts with `answer()` (null cancels) and any other prompt with a cancel. */
-export function sudoTestContext(answer: () => string | null): SudoTestContext {
+export function sudoTestContext(ssh: SshService, answer: () => string | null): SudoTestContext {
   const events: Recorded[] = [];
   const ctx: SudoTestContext = {
     transport: 'web',
@@ -26,7 +26,7 @@ export function sudoTestContext(answer: () => string | null): SudoTestContext {
         const p = payload as ApiEvents['ssh.prompt'];
         if (p.kind === 'sudo') ctx.prompts++;
         const a = p.kind === 'sudo' ? answer() : null;
-        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a] }, ctx);
+        void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a] }, ctx);
       }
     },
     of<E extends EventName>(event: E) {

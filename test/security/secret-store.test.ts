@@ -14,8 +14,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPC_CALL } from '../../shared/contract/api';
-import { SecretStore, SecretStoreError, configureSafeStorage, type SafeStorageLike } from '../../electron/services/secret-store';
-import { configureSshSessions, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SecretStore, SecretStoreError, type SafeStorageLike } from '../../electron/services/secret-store';
+import { checkedSafeStorage } from '../../electron/services/secret-store';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import { ensureBuilt, REPO } from '../cli/fixtures';
 
 const SECRET = 'correct horse battery staple 42';
@@ -65,7 +66,6 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-secrets-'));
 });
 afterAll(async () => {
-  configureSafeStorage(null);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -167,17 +167,18 @@ describe('SecretStore with safeStorage', () => {
 
 describe('ssh.secrets.status through the handlers', () => {
   it('offers remembering only in Electron with a real keychain', async () => {
-    configureSshSessions({ secretsPath: path.join(dir, 'handlers', 'secrets.json') });
+    const sessions = { secretsPath: path.join(dir, 'handlers', 'secrets.json') };
     const ctx = (transport: 'electron' | 'web'): SshCallContext => ({ transport, emit: () => undefined });
-    configureSafeStorage(fakeSafeStorage().safe);
-    expect(await sshHandlers['ssh.secrets.status']({}, ctx('electron'))).toEqual({ available: true });
-    expect(await sshHandlers['ssh.secrets.status']({}, ctx('web'))).toMatchObject({ available: false, reason: 'web' });
-    configureSafeStorage(fakeSafeStorage({ backend: 'basic_text' }).safe);
-    expect(await sshHandlers['ssh.secrets.status']({}, ctx('electron'))).toMatchObject({ available: false, reason: 'basic_text' });
+    // Each back end gets the safeStorage its composition root hands it (main.ts: Electron's; web mode and the CLI: none).
+    const keychain = new SshService({ sessions, safeStorage: checkedSafeStorage(fakeSafeStorage().safe) });
+    expect(await keychain.handlers['ssh.secrets.status']({}, ctx('electron'))).toEqual({ available: true });
+    expect(await keychain.handlers['ssh.secrets.status']({}, ctx('web'))).toMatchObject({ available: false, reason: 'web' });
+    const basicText = new SshService({ sessions, safeStorage: checkedSafeStorage(fakeSafeStorage({ backend: 'basic_text' }).safe) });
+    expect(await basicText.handlers['ssh.secrets.status']({}, ctx('electron'))).toMatchObject({ available: false, reason: 'basic_text' });
     // An incomplete stand-in (no encryptString) counts as no safeStorage at all.
-    configureSafeStorage({ isEncryptionAvailable: () => true });
-    expect(await sshHandlers['ssh.secrets.status']({}, ctx('electron'))).toMatchObject({ available: false, reason: 'unavailable' });
-    configureSafeStorage(null);
+    const incomplete = new SshService({ sessions, safeStorage: checkedSafeStorage({ isEncryptionAvailable: () => true }) });
+    expect(await incomplete.handlers['ssh.secrets.status']({}, ctx('electron'))).toMatchObject({ available: false, reason: 'unavailable' });
+    expect(await new SshService({ sessions }).handlers['ssh.secrets.status']({}, ctx('electron'))).toMatchObject({ available: false, reason: 'unavailable' });
   });
 });
 

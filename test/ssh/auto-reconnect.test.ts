@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelay } from '../../electron/services/ssh/connection';
-import { configureSsh, configureSshSessions, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents, SshPrompt } from '../../shared/contract/ssh';
 import { freePort, generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
 
@@ -73,7 +73,7 @@ interface Recorder {
   waitFor(pred: () => boolean, ms?: number): Promise<void>;
 }
 
-function recorder(answer: (p: SshPrompt) => string[] | null | 'hold'): Recorder {
+function recorder(ssh: SshService, answer: (p: SshPrompt) => string[] | null | 'hold'): Recorder {
   const r: Recorder = {
     states: [],
     prompts: [],
@@ -87,7 +87,7 @@ function recorder(answer: (p: SshPrompt) => string[] | null | 'hold'): Recorder 
           const p = payload as SshPrompt;
           r.prompts.push(p);
           const a = answer(p);
-          if (a !== 'hold') void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a }, r.ctx);
+          if (a !== 'hold') void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a }, r.ctx);
         }
       },
     },
@@ -103,6 +103,7 @@ function recorder(answer: (p: SshPrompt) => string[] | null | 'hold'): Recorder 
 }
 
 describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let keyPath: string;
@@ -120,25 +121,25 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
     knownHosts = path.join(dir, 'known_hosts');
     // The relay's port is what the client names: known under [127.0.0.1]:relayPort.
     await fs.writeFile(knownHosts, sshd.knownHostsLine().replace(`]:${sshd.port} `, `]:${relay.port} `) + '\n' + sshd.knownHostsLine() + '\n');
-    configureSsh({
+    ssh = new SshService({ paths: { keysDir: dir,
       knownHostsPath: knownHosts,
       auditLogPath: path.join(dir, 'audit.jsonl'),
       recordingsDir: null,
       copiesRoot: path.join(dir, 'copies'),
-    });
-    configureSshSessions({ retry: { baseDelayMs: 300, maxDelayMs: 1200, jitter: 0.2, maxAttempts: 30 } });
+    }, sessions: { retry: { baseDelayMs: 300, maxDelayMs: 1200, jitter: 0.2, maxAttempts: 30 } } });
   });
   afterAll(async () => {
+    await ssh?.shutdown();
     await relay?.down();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('retries with growing delays while the node is down, keeps the id, cuts the terminal, then comes back', async () => {
-    const rec = recorder(() => null);
+    const rec = recorder(ssh, () => null);
     const target = { host: '127.0.0.1', port: relay.port, user: sshd.user, identityFiles: [keyPath], useAgent: false };
-    const { connectionId } = await sshHandlers['ssh.connect']({ target }, rec.ctx);
-    const { terminalId } = await sshHandlers['ssh.terminal.open']({ connectionId, cols: 80, rows: 24 }, rec.ctx);
+    const { connectionId } = await ssh.handlers['ssh.connect']({ target }, rec.ctx);
+    const { terminalId } = await ssh.handlers['ssh.terminal.open']({ connectionId, cols: 80, rows: 24 }, rec.ctx);
 
     const atDrop = rec.states.length;
     await relay.down();
@@ -155,52 +156,53 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
     await relay.up();
     await rec.waitFor(() => rec.states.at(-1)?.state === 'ready');
     expect(rec.states.at(-1)?.connectionId).toBe(connectionId);
-    expect((await sshHandlers['ssh.exec']({ connectionId, command: 'echo back' }, rec.ctx)).stdout).toBe('back\n');
+    expect((await ssh.handlers['ssh.exec']({ connectionId, command: 'echo back' }, rec.ctx)).stdout).toBe('back\n');
     expect(rec.prompts).toEqual([]);
 
     // Stop: retrying ends, the node stays dropped; Reconnect (by hand) brings it back.
     await relay.down();
     await rec.waitFor(() => rec.states.at(-1)?.auto?.retryAt != null);
-    expect(await sshHandlers['ssh.reconnect.stop']({ connectionId }, rec.ctx)).toEqual({ stopped: true });
+    expect(await ssh.handlers['ssh.reconnect.stop']({ connectionId }, rec.ctx)).toEqual({ stopped: true });
     expect(rec.states.at(-1)).toMatchObject({ state: 'dropped', auto: { stopped: 'user' } });
     const count = rec.states.length;
     await new Promise((r) => setTimeout(r, 1500));
     expect(rec.states.length).toBe(count);
     await relay.up();
-    await sshHandlers['ssh.reconnect']({ connectionId }, rec.ctx);
+    await ssh.handlers['ssh.reconnect']({ connectionId }, rec.ctx);
     expect(rec.states.at(-1)?.state).toBe('ready');
-    await sshHandlers['ssh.disconnect']({ connectionId }, rec.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId }, rec.ctx);
   }, 90_000);
 
   it('"Reconnect now" does not wait for the countdown', async () => {
-    configureSshSessions({ retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0, maxAttempts: 5 } });
+    // Its own service with a slow policy: the other tests' service is untouched.
+    const ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, sessions: { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0, maxAttempts: 5 } } });
     try {
-      const rec = recorder(() => null);
+      const rec = recorder(ssh, () => null);
       const target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFiles: [keyPath], useAgent: false };
-      const { connectionId } = await sshHandlers['ssh.connect']({ target }, rec.ctx);
+      const { connectionId } = await ssh.handlers['ssh.connect']({ target }, rec.ctx);
       await sshd.dropConnections();
       await rec.waitFor(() => rec.states.at(-1)?.auto?.retryAt != null);
       expect(rec.states.at(-1)!.auto!.retryAt! - Date.now()).toBeGreaterThan(50_000);
       const t0 = Date.now();
-      await sshHandlers['ssh.reconnect']({ connectionId }, rec.ctx);
+      await ssh.handlers['ssh.reconnect']({ connectionId }, rec.ctx);
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(rec.states.at(-1)?.state).toBe('ready');
-      await sshHandlers['ssh.disconnect']({ connectionId }, rec.ctx);
+      await ssh.handlers['ssh.disconnect']({ connectionId }, rec.ctx);
     } finally {
-      configureSshSessions({ retry: { baseDelayMs: 300, maxDelayMs: 1200, jitter: 0.2, maxAttempts: 30 } });
+      await ssh.shutdown();
     }
   }, 60_000);
 
   it('a keyboard-interactive prompt during a retry pauses the retries; cancelling it stops them', async () => {
     let hold = false;
     let cancel = false;
-    const rec = recorder((p) => {
+    const rec = recorder(ssh, (p) => {
       if (p.kind !== 'keyboard-interactive') return null;
       if (cancel) return null;
       return hold ? 'hold' : [sshd.password];
     });
     const target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, useAgent: false };
-    const { connectionId } = await sshHandlers['ssh.connect']({ target }, rec.ctx);
+    const { connectionId } = await ssh.handlers['ssh.connect']({ target }, rec.ctx);
     expect(rec.prompts.map((p) => p.kind)).toEqual(['keyboard-interactive']);
 
     hold = true;
@@ -214,7 +216,7 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
     await new Promise((r) => setTimeout(r, 2500));
     expect(rec.states.length).toBe(before);
     expect(rec.prompts).toHaveLength(2);
-    await sshHandlers['ssh.prompt.answer']({ promptId: asked.promptId, answers: [sshd.password] }, rec.ctx);
+    await ssh.handlers['ssh.prompt.answer']({ promptId: asked.promptId, answers: [sshd.password] }, rec.ctx);
     await rec.waitFor(() => rec.states.at(-1)?.state === 'ready');
 
     // The user cancels the prompt of the next retry: an authentication refusal, so retrying stops.
@@ -227,13 +229,13 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
     const n = rec.states.length;
     await new Promise((r) => setTimeout(r, 1500));
     expect(rec.states.length).toBe(n);
-    await sshHandlers['ssh.disconnect']({ connectionId }, rec.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId }, rec.ctx);
   }, 90_000);
 
   it('a changed host key stops retrying at once', async () => {
-    const rec = recorder(() => null);
+    const rec = recorder(ssh, () => null);
     const target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFiles: [keyPath], useAgent: false };
-    const { connectionId } = await sshHandlers['ssh.connect']({ target }, rec.ctx);
+    const { connectionId } = await ssh.handlers['ssh.connect']({ target }, rec.ctx);
     const saved = await fs.readFile(knownHosts, 'utf8');
     try {
       // The node "was rebuilt": known_hosts now holds another ed25519 key for it.
@@ -247,7 +249,7 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
       expect(last.message).toMatch(/HAS CHANGED/);
     } finally {
       await fs.writeFile(knownHosts, saved);
-      await sshHandlers['ssh.disconnect']({ connectionId }, rec.ctx);
+      await ssh.handlers['ssh.disconnect']({ connectionId }, rec.ctx);
     }
   }, 60_000);
 });

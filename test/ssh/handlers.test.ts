@@ -6,26 +6,28 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureSsh, releaseSshContext, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents } from '../../shared/contract/ssh';
 import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
 
 type Ev = { [E in keyof SshEvents]: { event: E; payload: SshEvents[E] } }[keyof SshEvents];
 
 describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   beforeAll(async () => {
     sshd = await startSshd();
     dir = await makeTempDir('lifeboat-h-');
-    configureSsh({
+    ssh = new SshService({ paths: {
       knownHostsPath: path.join(dir, 'known_hosts'),
       auditLogPath: path.join(dir, 'audit.jsonl'),
       recordingsDir: dir,
       copiesRoot: path.join(dir, 'copies'),
-    });
+    } });
   });
   afterAll(async () => {
+    await ssh?.shutdown();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -40,7 +42,7 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
         if (event === 'ssh.prompt') {
           const p = payload as SshEvents['ssh.prompt'];
           const answers = p.kind === 'host-key' ? ['accept-save'] : [sshd.password];
-          void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers }, ctx);
+          void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers }, ctx);
         }
         waiters.splice(0).forEach((w) => w());
       },
@@ -53,7 +55,7 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
       }
     };
 
-    const { connectionId, verdicts } = await sshHandlers['ssh.connect'](
+    const { connectionId, verdicts } = await ssh.handlers['ssh.connect'](
       { target: { host: '127.0.0.1', port: sshd.port, user: sshd.user, useAgent: false } },
       ctx,
     );
@@ -63,22 +65,22 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
     expect(kinds.slice(1)).toContain('keyboard-interactive');
     expect(await fs.readFile(path.join(dir, 'known_hosts'), 'utf8')).toContain(sshd.knownHostsLine().split(' ')[2]);
 
-    const r = await sshHandlers['ssh.exec']({ connectionId, command: 'echo "$USER"' }, ctx);
+    const r = await ssh.handlers['ssh.exec']({ connectionId, command: 'echo "$USER"' }, ctx);
     expect(r).toMatchObject({ code: 0, stdout: `${sshd.user}\n` });
 
     await fs.writeFile(path.join(dir, 'remote-file'), 'hello');
-    const listing = await sshHandlers['ssh.list']({ connectionId, path: dir }, ctx);
+    const listing = await ssh.handlers['ssh.list']({ connectionId, path: dir }, ctx);
     expect(listing.find((e) => e.name === 'remote-file')).toMatchObject({ kind: 'file', size: 5 });
 
-    const { terminalId } = await sshHandlers['ssh.terminal.open']({ connectionId, cols: 80, rows: 24 }, ctx);
+    const { terminalId } = await ssh.handlers['ssh.terminal.open']({ connectionId, cols: 80, rows: 24 }, ctx);
     let output = '';
     const dataEvents = () => events.filter((e): e is Extract<Ev, { event: 'ssh.terminal.data' }> => e.event === 'ssh.terminal.data');
-    await sshHandlers['ssh.terminal.input']({ terminalId, data: 'echo term-$((6*7))\nexit\n' }, ctx);
+    await ssh.handlers['ssh.terminal.input']({ terminalId, data: 'echo term-$((6*7))\nexit\n' }, ctx);
     await waitFor(() => {
       output = dataEvents().map((e) => Buffer.from(e.payload.dataBase64, 'base64').toString()).join('');
       return output.includes('term-42');
     });
-    await sshHandlers['ssh.terminal.ack']({ terminalId, bytes: Buffer.byteLength(output) }, ctx);
+    await ssh.handlers['ssh.terminal.ack']({ terminalId, bytes: Buffer.byteLength(output) }, ctx);
     await waitFor(() => events.some((e) => e.event === 'ssh.terminal.exit'));
     // The recorder writes its transcript after the shell ends.
     await new Promise((r) => setTimeout(r, 300));
@@ -92,7 +94,7 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
     // Web mode: copies go under the copies root only.
     const out = path.join(dir, 'copies', 'node-out');
     try {
-      const { jobId } = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: src, localDir: out }, ctx);
+      const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: src, localDir: out }, ctx);
       await waitFor(() => events.some((e) => (e.event === 'ssh.copyout.done' || e.event === 'ssh.copyout.failed') && e.payload.jobId === jobId));
       const done = events.find((e) => e.event === 'ssh.copyout.done');
       expect(done?.event === 'ssh.copyout.done' && done.payload.result.allMatch).toBe(true);
@@ -101,8 +103,8 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
       await fs.rm(out, { recursive: true, force: true });
     }
 
-    expect(await sshHandlers['ssh.disconnect']({ connectionId }, ctx)).toEqual({ closed: true });
-    await expect(sshHandlers['ssh.exec']({ connectionId, command: 'true' }, ctx)).rejects.toThrow(/no such connection/);
+    expect(await ssh.handlers['ssh.disconnect']({ connectionId }, ctx)).toEqual({ closed: true });
+    await expect(ssh.handlers['ssh.exec']({ connectionId, command: 'true' }, ctx)).rejects.toThrow(/no such connection/);
   });
   it('closes the sessions of a client that went away, and only those', async () => {
     const answering = (name: string, states: string[]): SshCallContext => {
@@ -113,7 +115,7 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
           if (event === 'ssh.prompt') {
             const p = payload as SshEvents['ssh.prompt'];
             const answers = p.kind === 'host-key' ? ['accept-save'] : [sshd.password];
-            void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers }, ctx);
+            void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers }, ctx);
           }
         },
       };
@@ -123,14 +125,14 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
     const gone = answering('gone', states);
     const stays = answering('stays', states);
     const target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, useAgent: false };
-    const a = await sshHandlers['ssh.connect']({ target }, gone);
-    const b = await sshHandlers['ssh.connect']({ target }, stays);
-    await releaseSshContext(gone);
+    const a = await ssh.handlers['ssh.connect']({ target }, gone);
+    const b = await ssh.handlers['ssh.connect']({ target }, stays);
+    await ssh.release(gone);
     expect(states).toContain('gone:closed');
     expect(states).not.toContain('stays:closed');
     // The released connection is gone; the other one still runs commands.
-    await expect(sshHandlers['ssh.exec']({ connectionId: a.connectionId, command: 'true' }, gone)).rejects.toThrow();
-    expect((await sshHandlers['ssh.exec']({ connectionId: b.connectionId, command: 'echo still-here' }, stays)).stdout).toContain('still-here');
-    await sshHandlers['ssh.disconnect']({ connectionId: b.connectionId }, stays);
+    await expect(ssh.handlers['ssh.exec']({ connectionId: a.connectionId, command: 'true' }, gone)).rejects.toThrow();
+    expect((await ssh.handlers['ssh.exec']({ connectionId: b.connectionId, command: 'echo still-here' }, stays)).stdout).toContain('still-here');
+    await ssh.handlers['ssh.disconnect']({ connectionId: b.connectionId }, stays);
   });
 });

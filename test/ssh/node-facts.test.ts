@@ -17,8 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretStore, configureSafeStorage, type SafeStorageLike } from '../../electron/services/secret-store';
-import { configureSsh, sshHandlers, sshRemoteSources, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SecretStore, type SafeStorageLike } from '../../electron/services/secret-store';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { CallContext } from '../../electron/services/registry';
 import type { LifeboatClient } from '../../shared/contract/api';
 import type { NodeCommand, SshEvents, SshPrompt, SshTarget } from '../../shared/contract/ssh';
@@ -289,6 +289,7 @@ const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailab
 const sudoers = sudoersDropIn('lifeboat-node-facts');
 
 describe.skipIf(!enabled)('node facts probe and remembered sudo against a real sshd and sudo', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let target: SshTarget;
@@ -313,12 +314,11 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
     before = await hashTree(backend);
     target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false, autoReconnect: false };
     process.env.LIFEBOAT_HOME = path.join(dir, 'home');
-    configureSsh({ knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') });
-    configureSafeStorage(kc);
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, safeStorage: kc });
   }, 60_000);
 
   afterAll(async () => {
-    configureSafeStorage(null);
+    await ssh?.shutdown();
     await sudoers.remove();
     await sshd?.stop();
     if (savedHome === undefined) delete process.env.LIFEBOAT_HOME;
@@ -342,18 +342,18 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
         const p = payload as SshEvents['ssh.prompt'];
         asked.push(p);
         const a = p.kind === 'sudo' ? sudo : null;
-        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a], remember: true }, ctx);
+        void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === null ? null : [a], remember: true }, ctx);
       },
     } as SshCallContext & CallContext;
     const api: Pick<LifeboatClient, 'call'> = {
-      call: ((method: 'ssh.exec', params: Parameters<(typeof sshHandlers)['ssh.exec']>[0]) => sshHandlers[method](params, ctx)) as unknown as LifeboatClient['call'],
+      call: ((method: 'ssh.exec', params: Parameters<SshService['handlers']['ssh.exec']>[0]) => ssh.handlers[method](params, ctx)) as unknown as LifeboatClient['call'],
     };
     return { ctx, asked, commands, api };
   }
 
   it('runs every command as shown, records each in the session log, and says "not present" for what is missing', async () => {
     const c = client('web', null);
-    const { connectionId } = await sshHandlers['ssh.connect']({ target }, c.ctx);
+    const { connectionId } = await ssh.handlers['ssh.connect']({ target }, c.ctx);
     try {
       const shown: string[] = [];
       const result = await runNodeFacts(c.api, { connectionId, dataDir: backend, sudo: false }, (step, output) => {
@@ -380,20 +380,20 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
       expect(headline(byId(gone.facts, 'datadir'))).toBe(`data dir ${backend}-gone: not present`);
       expect(envFileCommand('/etc/etcd.env').command).toBe('cat /etc/etcd.env');
     } finally {
-      await sshHandlers['ssh.disconnect']({ connectionId }, c.ctx);
+      await ssh.handlers['ssh.disconnect']({ connectionId }, c.ctx);
     }
   }, 60_000);
 
   it('with sudo the probe runs as root; a remembered sudo password serves the sudo runner without asking, a wrong one is forgotten and asked again', async () => {
     const first = client('electron', sshd.password);
-    const profile = await sshHandlers['ssh.profiles.save']({ label: 'facts node', target }, first.ctx);
+    const profile = await ssh.handlers['ssh.profiles.save']({ label: 'facts node', target }, first.ctx);
     const secretsFile = path.join(dir, 'home', 'secrets.json');
     const store = new SecretStore(secretsFile, kc, 'electron');
     const subject = `${sshd.user}@${sshd.host}:${sshd.port}`;
 
     // 1. Validation in place through the sudo runner: asked once, Remember ticked, committed once sudo accepted it.
-    const c1 = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, first.ctx);
-    const remote = await sshRemoteSources.openDirectory(c1.connectionId, backend, first.ctx, { sudo: true });
+    const c1 = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, first.ctx);
+    const remote = await ssh.remoteSources.openDirectory(c1.connectionId, backend, first.ctx, { sudo: true });
     expect((await remote.list()).map((e) => e.name).sort()).toEqual(['0000000000000001-0000000000000004', 'metadata1']);
     await remote.close();
     expect(first.asked.map((p) => p.kind)).toEqual(['sudo']);
@@ -406,7 +406,7 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
     expect(first.asked).toHaveLength(1);
     for (const cmd of factCommands(backend)) expect(first.commands.some((x) => x.text.includes(cmd.command.replace(/'/g, `'\\''`)))).toBe(true);
     for (const x of first.commands) expect(x.text).not.toContain(sshd.password);
-    await sshHandlers['ssh.disconnect']({ connectionId: c1.connectionId }, first.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: c1.connectionId }, first.ctx);
 
     // 2. A new connection: copy-out through sudo uses the remembered password, nothing is asked.
     let settle: (v: SshEvents['ssh.copyout.done'] | string) => void = () => undefined;
@@ -415,31 +415,31 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
       if (event === 'ssh.copyout.done') settle(payload as SshEvents['ssh.copyout.done']);
       if (event === 'ssh.copyout.failed') settle((payload as SshEvents['ssh.copyout.failed']).error);
     });
-    const c2 = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, second.ctx);
-    await sshHandlers['ssh.copyout.start']({ connectionId: c2.connectionId, remotePath: backend, localDir: path.join(dir, 'copies', 'one'), sudo: true }, second.ctx);
+    const c2 = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, second.ctx);
+    await ssh.handlers['ssh.copyout.start']({ connectionId: c2.connectionId, remotePath: backend, localDir: path.join(dir, 'copies', 'one'), sudo: true }, second.ctx);
     const copied = await done;
     expect(typeof copied === 'string' ? copied : copied.result.allMatch).toBe(true);
     expect(second.asked).toEqual([]);
-    await sshHandlers['ssh.disconnect']({ connectionId: c2.connectionId }, second.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: c2.connectionId }, second.ctx);
 
     // 3. The remembered password is outdated: the runner's check fails, it is forgotten, the user is asked (attempt 2), the new one kept.
     await store.save(profile.id, 'sudo', subject, 'an-outdated-sudo-password');
     const third = client('electron', sshd.password);
-    const c3 = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, third.ctx);
-    const again = await sshRemoteSources.openDirectory(c3.connectionId, backend, third.ctx, { sudo: true });
+    const c3 = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, third.ctx);
+    const again = await ssh.remoteSources.openDirectory(c3.connectionId, backend, third.ctx, { sudo: true });
     await again.close();
     expect(third.asked.map((p) => [p.kind, 'attempt' in p ? p.attempt : 0])).toEqual([['sudo', 2]]);
     expect(await store.get(profile.id, 'sudo', subject)).toBe(sshd.password);
-    await sshHandlers['ssh.disconnect']({ connectionId: c3.connectionId }, third.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: c3.connectionId }, third.ctx);
 
     // 4. Outdated and the user cancels: it is forgotten anyway, not tried again next time.
     await store.save(profile.id, 'sudo', subject, 'another-outdated-password');
     const fourth = client('electron', null);
-    const c4 = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, fourth.ctx);
-    await expect(sshRemoteSources.openDirectory(c4.connectionId, backend, fourth.ctx, { sudo: true })).rejects.toThrow(/cancel/);
+    const c4 = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, fourth.ctx);
+    await expect(ssh.remoteSources.openDirectory(c4.connectionId, backend, fourth.ctx, { sudo: true })).rejects.toThrow(/cancel/);
     await new Promise((r) => setTimeout(r, 200));
     expect(await store.get(profile.id, 'sudo', subject)).toBeNull();
-    await sshHandlers['ssh.disconnect']({ connectionId: c4.connectionId }, fourth.ctx);
-    await sshHandlers['ssh.profiles.delete']({ id: profile.id }, first.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: c4.connectionId }, fourth.ctx);
+    await ssh.handlers['ssh.profiles.delete']({ id: profile.id }, first.ctx);
   }, 120_000);
 });

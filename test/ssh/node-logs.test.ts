@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvents, EventName, LifeboatClient, MethodName, ParamsOf, ResultOf } from '../../shared/contract/api';
 import type { NodeCommand } from '../../shared/contract/ssh';
 import { analyzeLogSources } from '../../shared/logs/analyze';
-import { configureSsh, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import { LOG_LINES, logCommand, logSourceName, parseCrictlPs, parseDockerPs, parseKubectlPods } from '../../renderer/src/features/node/logs-commands';
 import { addFetched, fetchNodeLog, hasLogLines, MAX_FETCHED_SOURCES, toLogSources, type FetchedLog } from '../../renderer/src/features/node/logs-fetch';
 import { FIELD_REPORTS } from '../helpers/field-reports';
@@ -65,6 +65,7 @@ describe('log presets', () => {
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/journalctl');
 
 describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let nodeDir: string;
@@ -98,7 +99,7 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     await sshd.authorize(key.publicLine);
     const knownHosts = path.join(dir, 'known_hosts');
     await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
-    configureSsh({ knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
     const ctx: SshCallContext = {
       transport: 'web',
       emit(event, payload) {
@@ -109,7 +110,7 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     client = {
       transport: 'web',
       call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-        const h = (sshHandlers as unknown as Record<string, (p: unknown, c: SshCallContext) => Promise<unknown>>)[method];
+        const h = (ssh.handlers as unknown as Record<string, (p: unknown, c: SshCallContext) => Promise<unknown>>)[method];
         return h(params, ctx) as Promise<ResultOf<M>>;
       },
       on<E extends EventName>(_event: E, _handler: (payload: ApiEvents[E]) => void) {
@@ -121,6 +122,7 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     }));
   });
   afterAll(async () => {
+    await ssh?.shutdown();
     if (connectionId) await client.call('ssh.disconnect', { connectionId }).catch(() => undefined);
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });

@@ -14,9 +14,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretStore, configureSafeStorage, type SafeStorageLike } from '../../electron/services/secret-store';
+import { SecretStore, type SafeStorageLike } from '../../electron/services/secret-store';
 import { ProfileStore } from '../../electron/services/ssh/profiles';
-import { configureSsh, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents, SshPrompt, SshTarget } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 
@@ -134,6 +134,7 @@ describe('ProfileStore', () => {
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo');
 
 describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd and sudo', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let keyPath: string;
@@ -153,11 +154,10 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
     await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
     await fs.rename(staged, SUDOERS);
     process.env.LIFEBOAT_HOME = path.join(dir, 'home');
-    configureSsh({ knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') });
-    configureSafeStorage(kc);
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, safeStorage: kc });
   });
   afterAll(async () => {
-    configureSafeStorage(null);
+    await ssh?.shutdown();
     await fs.rm(SUDOERS, { force: true });
     await sshd?.stop();
     if (savedHome === undefined) delete process.env.LIFEBOAT_HOME;
@@ -175,7 +175,7 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
         const p = payload as SshEvents['ssh.prompt'];
         asked.push(p);
         const a = answers[p.kind];
-        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === undefined || a === null ? null : [a], remember }, ctx);
+        void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers: a === undefined || a === null ? null : [a], remember }, ctx);
       },
     };
     return { ctx, asked };
@@ -184,16 +184,16 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
   it('never writes a secret into profiles.json; remembered secrets let the next connect and sudo run without asking', async () => {
     const target: SshTarget = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [keyPath], useAgent: false };
     const first = client('electron', { passphrase: PASSPHRASE, password: sshd.password, sudo: sshd.password }, true);
-    const profile = await sshHandlers['ssh.profiles.save']({ label: 'test node', target }, first.ctx);
+    const profile = await ssh.handlers['ssh.profiles.save']({ label: 'test node', target }, first.ctx);
 
-    const { connectionId } = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, first.ctx);
-    const r = await sshHandlers['ssh.exec']({ connectionId, command: 'id -u', sudo: true }, first.ctx);
+    const { connectionId } = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, first.ctx);
+    const r = await ssh.handlers['ssh.exec']({ connectionId, command: 'id -u', sudo: true }, first.ctx);
     expect(r.stdout.trim()).toBe('0');
     expect(first.asked.map((p) => p.kind)).toEqual(['passphrase', 'password', 'sudo']);
     for (const p of first.asked) expect(p.remember).toEqual({ offered: true });
 
     // Saved again after every prompt was answered (with junk fields a careless caller might add).
-    await sshHandlers['ssh.profiles.save'](
+    await ssh.handlers['ssh.profiles.save'](
       { id: profile.id, label: 'test node', target: { ...target, password: sshd.password, passphrase: PASSPHRASE } as SshTarget },
       first.ctx,
     );
@@ -209,45 +209,45 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
     expect(leaks(secretsText, PASSPHRASE)).toEqual([]);
     expect(leaks(secretsText, sshd.password)).toEqual([]);
     expect((JSON.parse(secretsText) as { secrets: { kind: string }[] }).secrets.map((s) => s.kind).sort()).toEqual(['passphrase', 'password', 'sudo']);
-    await sshHandlers['ssh.disconnect']({ connectionId }, first.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId }, first.ctx);
 
     // Next time: nothing is asked (every answer would be a cancel).
     const second = client('electron', {}, false);
-    const again = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, second.ctx);
-    expect((await sshHandlers['ssh.exec']({ connectionId: again.connectionId, command: 'id -u', sudo: true }, second.ctx)).stdout.trim()).toBe('0');
+    const again = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, second.ctx);
+    expect((await ssh.handlers['ssh.exec']({ connectionId: again.connectionId, command: 'id -u', sudo: true }, second.ctx)).stdout.trim()).toBe('0');
     expect(second.asked).toEqual([]);
-    await sshHandlers['ssh.disconnect']({ connectionId: again.connectionId }, second.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: again.connectionId }, second.ctx);
 
     // A remembered sudo password that no longer works is forgotten and asked for again.
     const store = new SecretStore(secretsFile, kc, 'electron');
     const sudoSubject = `${sshd.user}@${sshd.host}:${sshd.port}`;
     await store.save(profile.id, 'sudo', sudoSubject, 'an-outdated-sudo-password');
     const third = client('electron', { sudo: sshd.password }, true);
-    const c3 = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, third.ctx);
-    expect((await sshHandlers['ssh.exec']({ connectionId: c3.connectionId, command: 'id -u', sudo: true }, third.ctx)).stdout.trim()).toBe('0');
+    const c3 = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, third.ctx);
+    expect((await ssh.handlers['ssh.exec']({ connectionId: c3.connectionId, command: 'id -u', sudo: true }, third.ctx)).stdout.trim()).toBe('0');
     expect(third.asked.map((p) => [p.kind, 'attempt' in p ? p.attempt : 0])).toEqual([['sudo', 2]]);
     expect(await store.get(profile.id, 'sudo', sudoSubject)).toBe(sshd.password);
-    await sshHandlers['ssh.disconnect']({ connectionId: c3.connectionId }, third.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: c3.connectionId }, third.ctx);
 
     // Deleting the profile forgets its secrets too.
-    expect(await sshHandlers['ssh.profiles.delete']({ id: profile.id }, first.ctx)).toEqual({ deleted: true });
+    expect(await ssh.handlers['ssh.profiles.delete']({ id: profile.id }, first.ctx)).toEqual({ deleted: true });
     expect(JSON.parse(await fs.readFile(secretsFile, 'utf8')).secrets).toEqual([]);
   }, 120_000);
 
   it('web mode never offers "Remember" and never uses remembered secrets', async () => {
     const target: SshTarget = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [keyPath], useAgent: false };
     const electron = client('electron', { passphrase: PASSPHRASE, password: sshd.password }, true);
-    const profile = await sshHandlers['ssh.profiles.save']({ label: 'web check', target }, electron.ctx);
-    const e = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, electron.ctx);
-    await sshHandlers['ssh.disconnect']({ connectionId: e.connectionId }, electron.ctx);
+    const profile = await ssh.handlers['ssh.profiles.save']({ label: 'web check', target }, electron.ctx);
+    const e = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, electron.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: e.connectionId }, electron.ctx);
 
     const web = client('web', { passphrase: PASSPHRASE, password: sshd.password }, true);
-    const w = await sshHandlers['ssh.connect']({ target, profileId: profile.id }, web.ctx);
+    const w = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, web.ctx);
     expect(web.asked.map((p) => [p.kind, p.remember])).toEqual([
       ['passphrase', { offered: false, reason: 'web' }],
       ['password', { offered: false, reason: 'web' }],
     ]);
-    await sshHandlers['ssh.disconnect']({ connectionId: w.connectionId }, web.ctx);
-    await sshHandlers['ssh.profiles.delete']({ id: profile.id }, web.ctx);
+    await ssh.handlers['ssh.disconnect']({ connectionId: w.connectionId }, web.ctx);
+    await ssh.handlers['ssh.profiles.delete']({ id: profile.id }, web.ctx);
   }, 60_000);
 });

@@ -19,7 +19,7 @@ import type { ValidationReport } from '../../shared/contract/report';
 import type { SshEvents } from '../../shared/contract/ssh';
 import type { CallContext } from '../../electron/services/registry';
 import { createSampleCatalog } from '../../electron/services/samples';
-import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
+import { SshService } from '../../electron/services/ssh/ssh-service';
 import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
@@ -104,6 +104,7 @@ async function outcome(ctx: TestContext, jobId: string): Promise<{ report?: Vali
 }
 
 describe.skipIf(!enabled)('reading the node: remote and copy validation sources (real sshd, real dqlite dir)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let served: string;
@@ -124,7 +125,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
 
     let kh: string;
     ({ key, knownHostsPath: kh } = await keyClient(sshd, dir));
-    configureSsh({ knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
 
     reference = await validateLocally(served);
     expect(reference.engine).toBe('dqlite');
@@ -132,12 +133,13 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
   }, 300_000);
 
   afterAll(async () => {
+    await ssh?.shutdown();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
   async function connect(ctx: TestContext): Promise<string> {
-    const { connectionId } = await sshHandlers['ssh.connect'](
+    const { connectionId } = await ssh.handlers['ssh.connect'](
       { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false } },
       ctx,
     );
@@ -145,7 +147,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
   }
 
   it('validates in place over SFTP with the same verdict and findings as local validation (web mode)', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const ctx = testContext('web');
     try {
       const connectionId = await connect(ctx);
@@ -168,7 +170,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       expect(batches.some((b) => b.dataCrc === 'bad')).toBe(true);
       // The session log names the read-only SFTP access.
       expect(ctx.of('ssh.command').some((c) => c.kind === 'sftp' && c.text.includes(served))).toBe(true);
-      await releaseSshContext(ctx);
+      await ssh.release(ctx);
     } finally {
       await service.shutdown();
     }
@@ -176,7 +178,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
   }, 120_000);
 
   it('says clearly when the login user may not read the directory or its files, and what to do', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const ctx = testContext('web');
     // Root-only, as MicroK8s and etcd data dirs usually are.
     const rootOnly = path.join(dir, 'root-only');
@@ -204,14 +206,14 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       // No job was started for any of them.
       expect(ctx.of('validation.failed')).toEqual([]);
       expect(ctx.of('validation.done')).toEqual([]);
-      await releaseSshContext(ctx);
+      await ssh.release(ctx);
     } finally {
       await service.shutdown();
     }
   }, 120_000);
 
   it('cancel stops a remote validation: one cancelled event, no report', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const ctx = testContext('web');
     try {
       const connectionId = await connect(ctx);
@@ -226,33 +228,33 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       const again = await service.start({ kind: 'remote', connectionId, path: served }, ctx);
       const second = await outcome(ctx, again.jobId);
       expect(second.report && verdictOf(second.report)).toEqual(verdictOf(reference));
-      await releaseSshContext(ctx);
+      await ssh.release(ctx);
     } finally {
       await service.shutdown();
     }
   }, 120_000);
 
   it('another client cannot use a connection it did not open', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const owner = testContext('web');
     const other = testContext('web');
     try {
       const connectionId = await connect(owner);
       await expect(service.start({ kind: 'remote', connectionId, path: served }, other)).rejects.toMatchObject({ code: 'unknown-connection' });
       await expect(service.start({ kind: 'remote', connectionId, path: 'relative/dir' }, owner)).rejects.toMatchObject({ code: 'bad-params' });
-      await releaseSshContext(owner);
+      await ssh.release(owner);
     } finally {
       await service.shutdown();
     }
   }, 60_000);
 
   it('copy-out shows its commands first, stays under the copies root in web mode, and its copy validates as the original', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const ctx = testContext('web');
     const other = testContext('web');
     try {
       const connectionId = await connect(ctx);
-      const plan = await sshHandlers['ssh.copyout.plan']({ connectionId, remotePath: served + '//' }, ctx);
+      const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath: served + '//' }, ctx);
       expect(plan.remotePath).toBe(served);
       expect(plan.confined).toBe(true);
       expect(plan.copiesRoot).toBe(path.join(dir, 'copies'));
@@ -261,12 +263,12 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
 
       // Web mode: outside the copies root (directly, by `..`, or through a symlink) is refused.
       for (const localDir of ['/tmp/elsewhere', path.join(plan.copiesRoot, '..', 'escape'), plan.copiesRoot]) {
-        await expect(sshHandlers['ssh.copyout.start']({ connectionId, remotePath: served, localDir }, ctx)).rejects.toMatchObject({ code: 'forbidden' });
+        await expect(ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: served, localDir }, ctx)).rejects.toMatchObject({ code: 'forbidden' });
       }
       await fs.mkdir(plan.copiesRoot, { recursive: true });
       await fs.symlink('/tmp', path.join(plan.copiesRoot, 'link-out'));
       await expect(
-        sshHandlers['ssh.copyout.start']({ connectionId, remotePath: served, localDir: path.join(plan.copiesRoot, 'link-out', 'x') }, ctx),
+        ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: served, localDir: path.join(plan.copiesRoot, 'link-out', 'x') }, ctx),
       ).rejects.toMatchObject({ code: 'forbidden' });
 
       // A validation job id, an unknown id and a running copy are not copies to validate.
@@ -276,7 +278,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       await expect(service.start({ kind: 'copy', jobId: 'no-such-job' }, ctx)).rejects.toMatchObject({ code: 'unknown-copy' });
       await expect(service.start({ kind: 'copy', jobId: { path: '/etc' } } as never, ctx)).rejects.toMatchObject({ code: 'bad-params' });
 
-      const { jobId } = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: plan.remotePath, localDir: plan.localDir }, ctx);
+      const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: plan.remotePath, localDir: plan.localDir }, ctx);
       await expect(service.start({ kind: 'copy', jobId }, ctx)).rejects.toMatchObject({ code: 'not-finished' });
       const done = await ctx.waitFor('ssh.copyout.done', (e) => e.jobId === jobId);
       expect(done.result.allMatch).toBe(true);
@@ -299,7 +301,7 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       const end = await outcome(ctx, copyJob.jobId);
       expect(end.report && verdictOf(end.report)).toEqual(verdictOf(reference));
       expect(end.report?.root).toBe('k8s-dqlite');
-      await releaseSshContext(ctx);
+      await ssh.release(ctx);
       // Gone with its client.
       await expect(service.start({ kind: 'copy', jobId }, ctx)).rejects.toMatchObject({ code: 'unknown-copy' });
     } finally {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
 import { SudoRunner, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
 import { CopyOutError, DirectoryChangingError } from '../../electron/services/ssh/copy-out';
-import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
+import { SshService } from '../../electron/services/ssh/ssh-service';
 import {
   sudoCopyCommands,
   sudoCopyOut,
@@ -89,6 +89,7 @@ async function waitFor<T>(get: () => T | undefined, what: string, ms = 120_000):
 }
 
 describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-only real dqlite dir)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let key: KeyPair;
@@ -109,10 +110,11 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     before = await hashTree(backend);
     reference = await validateLocally(backend);
     expect(reference.engine).toBe('dqlite');
-    configureSsh({ knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
   }, 300_000);
 
   afterAll(async () => {
+    await ssh?.shutdown();
     await sudoers.remove();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
@@ -280,30 +282,30 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
   }, 60_000);
 
   it('through the handlers (web mode): plan, wrong password refused, copy done and validated, no SFTP, nothing leaks', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
-    const wrong = sudoTestContext(() => 'not-the-password');
-    const ctx = sudoTestContext(() => sshd.password);
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
+    const wrong = sudoTestContext(ssh, () => 'not-the-password');
+    const ctx = sudoTestContext(ssh, () => sshd.password);
     const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
     try {
-      const bad = (await sshHandlers['ssh.connect']({ target }, wrong)).connectionId;
-      const badPlan = await sshHandlers['ssh.copyout.plan']({ connectionId: bad, remotePath: backend, sudo: true }, wrong);
+      const bad = (await ssh.handlers['ssh.connect']({ target }, wrong)).connectionId;
+      const badPlan = await ssh.handlers['ssh.copyout.plan']({ connectionId: bad, remotePath: backend, sudo: true }, wrong);
       await expect(
-        sshHandlers['ssh.copyout.start']({ connectionId: bad, remotePath: backend, localDir: badPlan.localDir, sudo: true }, wrong),
+        ssh.handlers['ssh.copyout.start']({ connectionId: bad, remotePath: backend, localDir: badPlan.localDir, sudo: true }, wrong),
       ).rejects.toMatchObject({ code: 'sudo-failed', message: expect.stringMatching(/3 incorrect password attempts/) });
       expect(wrong.of('ssh.copyout.progress')).toEqual([]);
 
-      const connectionId = (await sshHandlers['ssh.connect']({ target }, ctx)).connectionId;
+      const connectionId = (await ssh.handlers['ssh.connect']({ target }, ctx)).connectionId;
       // Without sudo the root-only dir cannot be copied, and the failure says what to do.
-      const sftpPlan = await sshHandlers['ssh.copyout.plan']({ connectionId, remotePath: backend }, ctx);
+      const sftpPlan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath: backend }, ctx);
       expect(sftpPlan.sudo).toBeUndefined();
-      const sftpJob = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: backend, localDir: sftpPlan.localDir }, ctx);
+      const sftpJob = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: backend, localDir: sftpPlan.localDir }, ctx);
       const refused = await waitFor(() => ctx.of('ssh.copyout.failed').find((e) => e.jobId === sftpJob.jobId), 'the SFTP refusal');
       expect(refused.error).toMatch(/permission denied.*Use sudo/s);
 
-      const plan = await sshHandlers['ssh.copyout.plan']({ connectionId, remotePath: backend + '/', sudo: true }, ctx);
+      const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath: backend + '/', sudo: true }, ctx);
       expect(plan).toMatchObject({ remotePath: backend, sudo: true, confined: true, commands: sudoCopyCommands(backend) });
       const sftpBefore = ctx.of('ssh.command').filter((c) => c.kind === 'sftp').length;
-      const { jobId } = await sshHandlers['ssh.copyout.start']({ connectionId, remotePath: plan.remotePath, localDir: plan.localDir, sudo: true }, ctx);
+      const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: plan.remotePath, localDir: plan.localDir, sudo: true }, ctx);
       const done = await waitFor(() => ctx.of('ssh.copyout.done').find((e) => e.jobId === jobId), 'the copy');
       expect(done.result.allMatch).toBe(true);
       expect(contentsOf(await hashTree(done.result.localPath))).toEqual(contentsOf(before));
@@ -318,8 +320,8 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       const v = await service.start({ kind: 'copy', jobId }, ctx);
       const report = await waitFor(() => ctx.of('validation.done').find((e) => e.jobId === v.jobId)?.report, 'the copy’s report');
       expect(verdictOf(report)).toEqual(verdictOf(reference));
-      await releaseSshContext(ctx);
-      await releaseSshContext(wrong);
+      await ssh.release(ctx);
+      await ssh.release(wrong);
     } finally {
       await service.shutdown();
     }

@@ -26,7 +26,7 @@ import {
   sudoWrapped,
   type SshConnection,
 } from '../../electron/services/ssh/connection';
-import { configureSsh, releaseSshContext, sshHandlers } from '../../electron/services/ssh/handlers';
+import { SshService } from '../../electron/services/ssh/ssh-service';
 import { sudoDirectory, sudoListCommand, sudoReadCommand } from '../../electron/services/ssh/sudo-source';
 import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
@@ -78,6 +78,7 @@ async function filesUnder(root: string): Promise<string[]> {
 }
 
 describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sudo, root-only real dqlite dir)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let key: KeyPair;
@@ -102,10 +103,11 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     reference = await validateLocally(rootOnly);
     expect(reference.engine).toBe('dqlite');
     expect(reference.findings.some((f) => f.severity === 'error' && f.file === damagedSegment)).toBe(true);
-    configureSsh({ knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
   }, 300_000);
 
   afterAll(async () => {
+    await ssh?.shutdown();
     await sudoers.remove();
     await sshd?.stop();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
@@ -116,7 +118,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
   }
 
   async function connect(ctx: SudoTestContext): Promise<string> {
-    const { connectionId } = await sshHandlers['ssh.connect'](
+    const { connectionId } = await ssh.handlers['ssh.connect'](
       { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false } },
       ctx,
     );
@@ -194,8 +196,8 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
   }, 120_000);
 
   it('SFTP is refused on the root-only dir; with sudo the verdict, findings and batches are local validation’s', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
-    const ctx = sudoTestContext(() => sshd.password);
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
+    const ctx = sudoTestContext(ssh, () => sshd.password);
     try {
       const connectionId = await connect(ctx);
       await expect(service.start({ kind: 'remote', connectionId, path: rootOnly }, ctx)).rejects.toMatchObject({ code: 'permission-denied' });
@@ -229,7 +231,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
         expect(ended?.code, c.text).toBe(0);
       }
       expect(commands.some((c) => c.text === sudoWrapped(sudoListCommand(rootOnly), 'password'))).toBe(true);
-      await releaseSshContext(ctx);
+      await ssh.release(ctx);
     } finally {
       await service.shutdown();
     }
@@ -242,9 +244,9 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
   }, 180_000);
 
   it('a wrong password, a cancelled prompt and a missing directory are clear errors, and start no job', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
-    const wrong = sudoTestContext(() => 'not-the-password');
-    const cancelling = sudoTestContext(() => null);
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
+    const wrong = sudoTestContext(ssh, () => 'not-the-password');
+    const cancelling = sudoTestContext(ssh, () => null);
     try {
       const a = await connect(wrong);
       const err = await service.start({ kind: 'remote', connectionId: a, path: rootOnly, sudo: true }, wrong).catch((e: unknown) => e);
@@ -262,7 +264,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
         code: 'bad-params',
       });
 
-      const ok = sudoTestContext(() => sshd.password);
+      const ok = sudoTestContext(ssh, () => sshd.password);
       const c = await connect(ok);
       await expect(service.start({ kind: 'remote', connectionId: c, path: path.join(dir, 'nope'), sudo: true }, ok)).rejects.toMatchObject({
         code: 'not-found',
@@ -270,9 +272,9 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
       await expect(service.start({ kind: 'remote', connectionId: c, path: path.join(rootOnly, damagedSegment), sudo: true }, ok)).rejects.toMatchObject({
         code: 'not-a-directory',
       });
-      await releaseSshContext(ok);
-      await releaseSshContext(wrong);
-      await releaseSshContext(cancelling);
+      await ssh.release(ok);
+      await ssh.release(wrong);
+      await ssh.release(cancelling);
     } finally {
       await service.shutdown();
     }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
 import { runSudo, SudoError, type SshConnection } from '../../electron/services/ssh/connection';
-import { configureSsh, sshHandlers, type SshCallContext } from '../../electron/services/ssh/handlers';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents } from '../../shared/contract/ssh';
 import { lookCommand, sudoCommandTexts } from '../../renderer/src/features/node/commands';
 import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
@@ -21,6 +21,7 @@ const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailab
 const sudoers = sudoersDropIn('lifeboat-test');
 
 describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
+  let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
   let conn: SshConnection;
@@ -37,6 +38,7 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
     conn = await connectByKey(sshd, client);
   });
   afterAll(async () => {
+    await ssh?.shutdown();
     conn?.close();
     await sudoers.remove();
     await sshd?.stop();
@@ -122,7 +124,7 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
 
   it('ssh.exec with sudo prompts through the contract and keeps the password off disk', async () => {
     const recordings = path.join(dir, 'recordings');
-    configureSsh({ knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: recordings });
+    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: recordings } });
     const prompts: SshEvents['ssh.prompt'][] = [];
     const ctx: SshCallContext = {
       transport: 'web',
@@ -130,20 +132,20 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
         if (event !== 'ssh.prompt') return;
         const p = payload as SshEvents['ssh.prompt'];
         prompts.push(p);
-        void sshHandlers['ssh.prompt.answer']({ promptId: p.promptId, answers: [sshd.password] }, ctx);
+        void ssh.handlers['ssh.prompt.answer']({ promptId: p.promptId, answers: [sshd.password] }, ctx);
       },
     };
-    const { connectionId } = await sshHandlers['ssh.connect'](
+    const { connectionId } = await ssh.handlers['ssh.connect'](
       { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [keyPath], useAgent: false } },
       ctx,
     );
     try {
-      const r1 = await sshHandlers['ssh.exec']({ connectionId, command: 'id -u', sudo: true }, ctx);
-      const r2 = await sshHandlers['ssh.exec']({ connectionId, command: 'id -un', sudo: true }, ctx);
+      const r1 = await ssh.handlers['ssh.exec']({ connectionId, command: 'id -u', sudo: true }, ctx);
+      const r2 = await ssh.handlers['ssh.exec']({ connectionId, command: 'id -un', sudo: true }, ctx);
       expect([r1.stdout, r2.stdout]).toEqual(['0\n', 'root\n']);
       expect(prompts.map((p) => p.kind)).toEqual(['sudo']);
     } finally {
-      await sshHandlers['ssh.disconnect']({ connectionId }, ctx);
+      await ssh.handlers['ssh.disconnect']({ connectionId }, ctx);
     }
     // Nothing we wrote contains the password.
     for (const f of [knownHostsPath, ...(existsSync(recordings) ? (await fs.readdir(recordings)).map((n) => path.join(recordings, n)) : [])]) {

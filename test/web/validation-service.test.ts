@@ -12,6 +12,7 @@ import { encodeSegment, ENTRY_COMMAND } from '../../shared/formats/dqlite/batch'
 import { encodeMetadata } from '../../shared/formats/dqlite/metadata';
 import type { CallContext } from '../../electron/services/registry';
 import { createSampleCatalog } from '../../electron/services/samples';
+import { SshService } from '../../electron/services/ssh/ssh-service';
 import { ValidationService } from '../../electron/services/validation-service';
 import { ensureBuilt, hashTree } from '../cli/fixtures';
 
@@ -148,7 +149,7 @@ describe('ValidationService (real worker)', () => {
   });
 
   it('checks remote and copy sources before anything runs: shape, owner, and only finished copy jobs', async () => {
-    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: new SshService().remoteSources });
     const ctx = recordingContext('web');
     try {
       await expect(service.start({ kind: 'remote', connectionId: 'c1', path: 'relative' }, ctx)).rejects.toMatchObject({ code: 'bad-params' });

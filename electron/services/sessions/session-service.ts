@@ -15,7 +15,7 @@ import type { Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary
 import type { NodeExecutor } from '../../../shared/node/detect';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
 import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
-import { ApiError } from '../validation-service';
+import { ApiError } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 
 export interface SessionNode extends NodeExecutor {

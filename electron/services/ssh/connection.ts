@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { Client, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import type { ExecResult, HostKeyVerdict, SshEndpoint, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
 import { makeAuthHandler, type AuthState, type PromptFn } from './auth';
@@ -286,8 +287,6 @@ export interface CommandEndEvent {
   elapsedMs: number;
 }
 
-let commandSeq = 0;
-
 export interface ExecOptions {
   /** Sent to stdin, then stdin is closed. */
   stdin?: string | Buffer;
@@ -348,7 +347,7 @@ export class SshConnection extends EventEmitter {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const cap = opts.maxOutputBytes ?? 16 * 1024 * 1024;
     // Every command is announced before it is sent (the session log shows exactly what ran on the node).
-    const id = `cmd-${++commandSeq}`;
+    const id = `cmd-${randomUUID()}`;
     const startedAt = Date.now();
     this.emit('command', { id, text: command } satisfies CommandEvent);
     const ended = (code: number | null) => this.emit('command-end', { id, code, elapsedMs: Date.now() - startedAt } satisfies CommandEndEvent);
@@ -398,7 +397,7 @@ export class SshConnection extends EventEmitter {
    * backpressure, and `done` settles only after the end was read.
    */
   execStream(command: string, opts: ExecStreamOptions = {}): Promise<ExecStream> {
-    const id = `cmd-${++commandSeq}`;
+    const id = `cmd-${randomUUID()}`;
     const startedAt = Date.now();
     this.emit('command', { id, text: command } satisfies CommandEvent);
     let endAnnounced = false;

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SshEndpoint, SshProfile, SshTarget } from '../../../shared/contract/ssh';
 import { readSmallJson, writeOwnerOnlyFile } from '../secret-store';
-import { ApiError } from '../validation-service';
+import { ApiError } from '../api-error';
 
 /** `LIFEBOAT_HOME`, else `~/.lifeboat`: profiles, remembered secrets. */
 export function lifeboatHome(): string {

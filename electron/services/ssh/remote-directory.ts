@@ -1,0 +1,72 @@
+/**
+ * What validation reads from SSH: a directory on a connection the calling
+ * client opened (read-only, over SFTP or through sudo), and the output of
+ * this client's finished copy jobs. Another client's connections and jobs do
+ * not exist for it.
+ */
+import type { RemoteDirectory, RemoteSources } from '../remote-sources';
+import type { LiveConnection, SshConnectionService } from './connection-service';
+import type { CopyOutService } from './copy-out-service';
+import { explainSftpError, explainSudoError, normaliseRemotePath } from './remote-errors';
+import { sftpDirectory } from './sftp-source';
+import { sudoDirectory } from './sudo-source';
+
+/** `dirPath` read in place as root (find + dd through sudo; each command announced in the session log). */
+async function openSudoDirectory(connections: SshConnectionService, c: LiveConnection, dirPath: string, label: string): Promise<RemoteDirectory> {
+  const sudo = await connections.readySudo(c);
+  const dir = sudoDirectory(sudo, dirPath, label);
+  try {
+    // Fail now, with the reason (missing, not a directory), rather than in the report.
+    await dir.list();
+  } catch (e) {
+    await dir.close();
+    throw explainSudoError(e);
+  }
+  return {
+    name: label,
+    list: () => dir.list().catch((e: unknown) => Promise.reject(explainSudoError(e))),
+    open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSudoError(e))),
+    close: () => dir.close(),
+  };
+}
+
+export function createRemoteSources(connections: SshConnectionService, copies: CopyOutService): RemoteSources {
+  return {
+    async openDirectory(connectionId, remotePath, ctx, options) {
+      const c = connections.owned(connectionId, ctx);
+      const dirPath = normaliseRemotePath(remotePath);
+      const who = c.target.user;
+      const label = `${who}@${c.target.label ?? c.target.host}:${dirPath}`;
+      if (options?.sudo === true) return openSudoDirectory(connections, c, dirPath, label);
+      connections.recordSftp(c, `sftp (read-only): list and read ${dirPath}`);
+      const sftp = await c.conn.sftp();
+      const dir = sftpDirectory(sftp, dirPath);
+      // Fail now, with the reason, rather than halfway through: the listing and one file.
+      let entries;
+      try {
+        entries = await dir.list();
+      } catch (e) {
+        await dir.close();
+        throw explainSftpError(e, dirPath, who);
+      }
+      const firstFile = entries.find((e) => e.kind === 'file');
+      if (firstFile) {
+        try {
+          await dir.open(firstFile.name);
+        } catch (e) {
+          await dir.close();
+          throw explainSftpError(e, `${dirPath}/${firstFile.name}`, who);
+        }
+      }
+      return {
+        name: label,
+        list: () => dir.list().catch((e: unknown) => Promise.reject(explainSftpError(e, dirPath, who))),
+        open: (name) => dir.open(name).catch((e: unknown) => Promise.reject(explainSftpError(e, `${dirPath}/${name}`, who))),
+        close: () => dir.close(),
+      };
+    },
+    copyOutput(jobId, ctx) {
+      return copies.output(jobId, ctx);
+    },
+  };
+}
