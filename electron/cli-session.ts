@@ -6,22 +6,16 @@
  * Exit codes: 0 done; 2 usage, unknown session or I/O error.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { playbookById } from '../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../shared/guided/export';
-import { SessionStore } from './services/sessions/session-store';
-import { lifeboatHome } from './services/ssh/profiles';
+import { SessionStore, defaultGuidedDir } from './services/sessions/session-store';
 
 export class SessionUsageError extends Error {}
 
-export function guidedSessionsDir(): string {
-  return path.join(lifeboatHome(), 'guided');
-}
-
 export async function sessionCommand(argv: string[], out: (line?: string) => void): Promise<number> {
   const [sub, ...rest] = argv;
-  const store = new SessionStore(guidedSessionsDir(), playbookById);
+  const store = new SessionStore(defaultGuidedDir(), playbookById);
   try {
     if (sub === 'list') {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });

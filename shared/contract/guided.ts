@@ -5,6 +5,7 @@
  * `shared/guided/runner.ts`, the store and the service live in
  * `electron/services/sessions/`.
  */
+import type { NodeCard } from './node';
 
 /** A text in both UI languages (playbooks are data, so their words travel with them). */
 export interface BiText {
@@ -116,4 +117,44 @@ export interface SessionSummary {
   updatedAt: number;
   current: string | null;
   finished: SessionState['finished'];
+}
+
+/** What a copy-out + validation of a node path found, reported by the client that ran them. */
+export interface CopyValidateOutcome {
+  /** The copy is complete and verified and the validator ran (whatever it found: that is in `summary` and `findings`). */
+  ok: boolean;
+  /** The validator's one-paragraph verdict. */
+  summary: string;
+  findings: { severity: 'error' | 'warning' | 'info'; text: string }[];
+  /** The local copy's manifest, when there is one. */
+  manifest?: string;
+}
+
+/** Guided sessions and node detection over the contract (both transports). */
+export interface GuidedMethods {
+  /** Read-only probes on a connected node: the node card. */
+  'node.detect': { params: { connectionId: string; sudo: boolean }; result: NodeCard };
+  'guided.playbooks': { params: Record<string, never>; result: Playbook[] };
+  'guided.list': { params: Record<string, never>; result: SessionSummary[] };
+  /** Start a session on a connection; variables usually come from the node card. */
+  'guided.create': { params: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }; result: SessionState };
+  /** Reopen a recorded session on a connection (after a restart: it resumes where it was). */
+  'guided.open': { params: { sessionId: string; connectionId: string }; result: SessionState };
+  'guided.get': { params: { sessionId: string }; result: SessionState };
+  /** A change step's backup (tar + SHA-256 on the node), before the confirmation. */
+  'guided.prepare': { params: { sessionId: string; stepId: string }; result: { archive: string; sha256: string; bytes: number; risk: string } };
+  'guided.run': { params: { sessionId: string; stepId: string; confirm?: { by: string }; rerunInterrupted?: boolean }; result: SessionState };
+  'guided.choose': { params: { sessionId: string; stepId: string; optionId: string }; result: SessionState };
+  /** Skip the current step (a reason is required), or mark it done by hand in the terminal. */
+  'guided.skip': { params: { sessionId: string; stepId: string; reason: string; doneInTerminal?: boolean }; result: SessionState };
+  'guided.back': { params: { sessionId: string; toStepId: string }; result: SessionState };
+  'guided.setVariable': { params: { sessionId: string; name: string; value: string }; result: SessionState };
+  /** The client ran a copy-validate step's copy-out and validation; record what they found. */
+  'guided.copyValidated': { params: { sessionId: string; stepId: string; outcome: CopyValidateOutcome }; result: SessionState };
+  'guided.finish': { params: { sessionId: string; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string }; result: SessionState };
+  'guided.export': { params: { sessionId: string; format: 'html' | 'md'; language: 'en' | 'zh-CN' }; result: { fileName: string; text: string } };
+}
+
+export interface GuidedEvents {
+  'guided.updated': { state: SessionState };
 }

@@ -11,7 +11,7 @@
  * service in the app, a real SSH connection in the tests), so this service
  * holds no SSH state of its own. One instance per composition root.
  */
-import type { Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary, StepStatus } from '../../../shared/contract/guided';
+import type { CopyValidateOutcome, Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary, StepStatus } from '../../../shared/contract/guided';
 import type { NodeExecutor } from '../../../shared/node/detect';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
 import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
@@ -23,14 +23,11 @@ export interface SessionNode extends NodeExecutor {
   readonly host: string;
 }
 
-/** Copy a node path off and validate it (the copy-out and validation services); optional. */
-export type CopyAndValidate = (connectionId: string, nodePath: string) => Promise<{ ok: boolean; summary: string; findings: { severity: 'error' | 'warning' | 'info'; text: string }[] }>;
 
 export interface SessionServiceDeps {
   store: SessionStore;
   /** The executor for a connection the caller owns; throws ApiError when there is none. */
   nodeFor(connectionId: string): SessionNode;
-  copyAndValidate?: CopyAndValidate;
   /** Where change steps put their backups on the node. */
   backupDir?: string;
   now?: () => number;
@@ -219,15 +216,9 @@ export class SessionService {
         case 'wait':
           await this.waitStep(l, pb, step);
           break;
-        case 'copy-validate': {
-          if (!this.deps.copyAndValidate) throw new ApiError('unavailable', 'copy-out is not available here: copy the directory out and validate it, then mark this step done');
-          const nodePath = this.render(l, step.path ?? '');
-          const r = await this.deps.copyAndValidate(l.connectionId, nodePath);
-          for (const f of r.findings.slice(0, 50)) await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: f.text });
-          await this.record(l, { type: 'note', at: this.now(), stepId, text: r.summary });
-          await this.finishStep(l, pb, step, r.ok ? 'passed' : 'failed', r.ok ? undefined : r.summary);
-          break;
-        }
+        case 'copy-validate':
+          // The client runs the copy-out and the validation (both have their own progress and jobs) and reports back.
+          throw new ApiError('copy-validate', `copy ${this.render(l, step.path ?? '')} off the node and validate it, then report the outcome`);
       }
       return l.state;
     });
@@ -257,6 +248,27 @@ export class SessionService {
       if (this.now() >= deadline) return this.finishStep(l, pb, step, 'failed', `not there after ${step.timeoutSeconds ?? 60} s (${polls} polls)`);
       await sleep((step.intervalSeconds ?? 2) * 1000);
     }
+  }
+
+  /** The client copied a node path off and validated it for a copy-validate step: record what it found. */
+  async copyValidated(sessionId: string, stepId: string, outcome: CopyValidateOutcome): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    if (step.kind !== 'copy-validate') throw new ApiError('not-copy-validate', `${stepId} is not a copy-validate step`);
+    return this.guarded(l, async () => {
+      if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
+      for (const f of outcome.findings.slice(0, 50)) {
+        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: String(f.text).slice(0, 2000) });
+      }
+      await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000) });
+      await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : String(outcome.summary).slice(0, 4000));
+      return l.state;
+    });
+  }
+
+  /** The connection a session runs on (the handlers check the caller owns it). */
+  connectionOf(sessionId: string): string | null {
+    return this.live.get(sessionId)?.connectionId ?? null;
   }
 
   async choose(sessionId: string, stepId: string, optionId: string): Promise<SessionState> {

@@ -12,6 +12,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Playbook, SessionEvent, SessionState, SessionSummary } from '../../../shared/contract/guided';
 import { replayJournal } from '../../../shared/guided/runner';
+import { lifeboatHome } from '../ssh/profiles';
+
+/** `$LIFEBOAT_HOME/guided` (default `~/.lifeboat/guided`), read when used. */
+export function defaultGuidedDir(): string {
+  return path.join(lifeboatHome(), 'guided');
+}
 
 /** A session id is ours (UUID): never a path a client could steer. */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
