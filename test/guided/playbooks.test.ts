@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Playbook, SessionEvent } from '../../shared/contract/guided';
-import { PLAYBOOKS, playbookById, systemdEtcdRestore } from '../../shared/guided/playbooks';
+import { PLAYBOOKS, playbookById, suggestPlaybooks, systemdEtcdRestore } from '../../shared/guided/playbooks';
+import { SIGNATURES } from '../../shared/logs/signatures';
 import {
   backupCommand,
   captureVariables,
@@ -23,6 +24,15 @@ import {
 describe('the playbooks', () => {
   it('cover the six recovery paths of the issue, one id each', () => {
     expect(PLAYBOOKS.map((p) => p.id)).toEqual(['microk8s-dqlite', 'kubeadm-etcd-db', 'kind-addresses', 'etcd-member-lost', 'etcd-systemd-restore', 'etcd-quorum-space']);
+  });
+
+  it('start from log signatures that exist, and the field reports\' signatures lead to their playbooks', () => {
+    const known = new Set(SIGNATURES.map((s) => s.id));
+    for (const pb of PLAYBOOKS) for (const id of pb.signatures) expect(known.has(id), `${pb.id}: ${id}`).toBe(true);
+    expect(suggestPlaybooks(['etcd.bbolt-freepages', 'kubernetes.crashloop'], 'etcd').map((p) => p.id)).toEqual(['kubeadm-etcd-db', 'etcd-systemd-restore']);
+    expect(suggestPlaybooks(['etcd.tocommit-out-of-range'], null).map((p) => p.id)).toEqual(['etcd-member-lost']);
+    expect(suggestPlaybooks(['dqlite.closed-segment-batch'], null).map((p) => p.id)).toEqual(['microk8s-dqlite']);
+    expect(suggestPlaybooks([], 'dqlite').map((p) => p.id)).toEqual(['microk8s-dqlite']);
   });
 
   for (const pb of PLAYBOOKS) {

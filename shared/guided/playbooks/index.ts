@@ -34,7 +34,7 @@ export const systemdEtcdRestore: Playbook = {
     'zh-CN': 'etcd 以 systemd 单元运行（KubeKey、kubespray）。其数据目录已损坏，而定时任务一直在做 snapshot.db 备份。使用单元及其 EnvironmentFile 中的参数恢复最新的有效备份。',
   },
   engine: 'etcd',
-  signatures: ['etcd.freepages-panic', 'etcd.wal-crc-mismatch', 'etcd.db-corrupt', 'etcd.snapshot-missing'],
+  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'etcd.wal-crc', 'etcd.wal-unrepairable', 'etcd.snap-error', 'etcd.db-snapshot-mismatch'],
   variables: [
     ...ETCD_VARS,
     { name: 'unit', description: { en: 'the etcd systemd unit', 'zh-CN': 'etcd 的 systemd 单元' }, from: 'datastore.unit' },
@@ -80,7 +80,7 @@ export const kubeadmEtcdDb: Playbook = {
     'zh-CN': 'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如 "freepages: failed to get all reachable pages"。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
   },
   engine: 'etcd',
-  signatures: ['etcd.freepages-panic', 'etcd.db-corrupt', 'kubelet.crashloop-etcd'],
+  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
   variables: [
     ...ETCD_VARS,
     { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' },
@@ -152,7 +152,7 @@ export const microk8sDqlite: Playbook = {
     'zh-CN': 'k8s-dqlite 无法启动（或只能通过静默丢弃条目启动）。复制 backend、校验、执行 Lifeboat 规划的最小修复（隔离而非删除），然后启动并验证。',
   },
   engine: 'dqlite',
-  signatures: ['dqlite.load-closed-segment', 'dqlite.corrupt-renamed'],
+  signatures: ['dqlite.closed-segment-batch', 'dqlite.closed-segment-count', 'dqlite.closed-segment-file', 'dqlite.open-segment', 'dqlite.segment-sequence', 'dqlite.snapshot-lz4', 'dqlite.snapshot-meta', 'dqlite.metadata', 'kubernetes.kine-unreachable'],
   variables: [
     { name: 'dataDir', description: { en: 'the dqlite backend directory', 'zh-CN': 'dqlite backend 目录' }, from: 'datastore.dataDir' },
     { name: 'repairCommands', description: { en: 'the quarantine commands of the validator\'s repair plan', 'zh-CN': '校验器修复方案中的隔离命令' }, from: 'report.dqlite.repair' },
@@ -222,7 +222,7 @@ export const kindAddresses: Playbook = {
     'zh-CN': 'Docker 重启后节点容器的 IP 变了；etcd 仍按旧地址联系对等节点，没有 leader。先展示证据，再在数据最新的成员上强制新建集群并更新其对等 URL。',
   },
   engine: 'etcd',
-  signatures: ['etcd.publish-failed', 'etcd.no-leader', 'etcd.peer-connection-refused'],
+  signatures: ['etcd.publish-failed', 'etcd.pre-vote', 'etcd.peer-unreachable'],
   variables: [...ETCD_VARS, { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' }],
   steps: [
     {
@@ -389,7 +389,7 @@ export const quorumAndSpace: Playbook = {
     'zh-CN': '失去法定人数：在数据最新的成员上以 --force-new-cluster 重建。"database space exceeded"：压缩、碎片整理并解除 NOSPACE 告警。',
   },
   engine: 'etcd',
-  signatures: ['etcd.no-leader', 'etcd.space-exceeded'],
+  signatures: ['etcd.no-leader', 'etcd.no-space'],
   variables: ETCD_VARS,
   steps: [
     {
@@ -465,6 +465,18 @@ export const quorumAndSpace: Playbook = {
 };
 
 export const PLAYBOOKS: readonly Playbook[] = [microk8sDqlite, kubeadmEtcdDb, kindAddresses, etcdMemberLost, systemdEtcdRestore, quorumAndSpace];
+
+/**
+ * The playbooks that fit what was seen: matched log signatures first (in
+ * playbook order), else every playbook for the engine. Used by the logs
+ * view's and the verdict's "Start guided recovery".
+ */
+export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null): Playbook[] {
+  const seen = new Set(signatureIds);
+  const matched = PLAYBOOKS.filter((p) => p.signatures.some((s) => seen.has(s)));
+  if (matched.length) return matched;
+  return engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+}
 
 export function playbookById(id: string): Playbook | null {
   return PLAYBOOKS.find((p) => p.id === id) ?? null;
