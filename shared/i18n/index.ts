@@ -13,11 +13,12 @@ import samples from './samples';
 import ssh from './ssh';
 import logs from './logs';
 import dqliteText from './dqlite-text';
+import guided from './guided';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, guided };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};
