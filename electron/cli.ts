@@ -24,11 +24,13 @@ import type { CallContext } from './services/registry';
 import type { ApiEvents } from '../shared/contract/api';
 import { startWebServer } from './web/server';
 import { copyOutCommand } from './services/ssh/copy-out-cli';
+import { detectCommand } from './services/ssh/detect-cli';
 import { LogsUsageError, logsCommand } from './cli-logs';
 import { EtcdCliUsageError, etcdRepairCommand, looksLikeEtcdDataDir, salvageCommand } from './cli-etcd-repair';
 import { etcdReports, printEtcdDetails, printMemberComparison } from './cli-etcd';
 import { applyAddressCheck } from '../shared/formats/etcd/cross-check';
 import { compareMembers } from '../shared/formats/etcd/members-compare';
+import { SessionUsageError, sessionCommand } from './cli-session';
 
 const EXIT_OK = 0;
 const EXIT_PROBLEMS = 1;
@@ -57,6 +59,14 @@ const USAGE = `Usage:
                                          copy a data directory off a node over SFTP
                                          (or through sudo for root-only dirs),
                                          verified by SHA-256 on both ends
+  lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE]
+           [--accept-new] [--sudo] [--json]
+                                         find out what runs on a node (read-only):
+                                         etcd/dqlite/k3s, unit or static pod, data dir,
+                                         backup jobs and which backup is the newest good one
+  lifeboat session list [--json]        guided recovery sessions recorded on this machine
+  lifeboat session export ID (--html FILE | --md FILE) [--lang en|zh-CN]
+                                         write a session's post-mortem report
   lifeboat logs FILE[=NAME][@ZONE]... [--zone +08:00] [--json]
                                          match known failure signatures in logs
                                          (exit 0 none found, 1 found)
@@ -416,8 +426,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'copy-out':
         return await copyOutCommand(rest);
+      case 'detect':
+        return await detectCommand(rest);
       case 'logs':
         return await logsCommand(rest, out);
+      case 'session':
+        return await sessionCommand(rest, out);
       case '--help':
       case '-h':
       case 'help':
@@ -436,7 +450,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
     const code = (err as { code?: unknown }).code;
-    if (err instanceof UsageError || err instanceof LogsUsageError || err instanceof EtcdCliUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof LogsUsageError || err instanceof EtcdCliUsageError || err instanceof SessionUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }

@@ -12,6 +12,9 @@ import { ApiError } from './api-error';
 import type { SafeStorageLike } from './secret-store';
 import { SshService, type SshServiceOptions } from './ssh/ssh-service';
 import { ValidationService } from './validation-service';
+import { createGuidedHandlers } from './sessions/guided-handlers';
+import { SessionStore, defaultGuidedDir } from './sessions/session-store';
+import { playbookById } from '../../shared/guided/playbooks';
 
 export { ApiError } from './api-error';
 
@@ -89,6 +92,8 @@ export interface BackendOptions {
   safeStorage?: SafeStorageLike | null;
   /** Paths and session settings for the SSH service (tests); the rest follows the LIFEBOAT_* environment. */
   ssh?: Omit<SshServiceOptions, 'safeStorage'>;
+  /** Where guided-session journals live (default `$LIFEBOAT_HOME/guided`). */
+  guidedDir?: string;
 }
 
 /** Everything both transports serve. Add feature handler maps here. */
@@ -96,9 +101,12 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   const samples = createSampleCatalog(opts.samplesDir);
   const ssh = new SshService({ ...opts.ssh, safeStorage: opts.safeStorage ?? null });
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
+  const sessionStore = new SessionStore(opts.guidedDir ?? defaultGuidedDir(), playbookById);
+  const guided = createGuidedHandlers({ ssh, store: sessionStore });
   const handlers = mergeHandlers(
     createCoreHandlers({ samples, validation }),
     ssh.handlers,
+    guided.handlers,
   );
   return {
     handlers,
@@ -107,10 +115,11 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     ssh,
     release: async (ctx) => {
       validation.cancelAllFor(ctx);
+      guided.release(ctx);
       await ssh.release(ctx);
     },
     shutdown: async () => {
-      await Promise.allSettled([validation.shutdown(), ssh.shutdown()]);
+      await Promise.allSettled([validation.shutdown(), ssh.shutdown(), sessionStore.close()]);
     },
   };
 }

@@ -10,6 +10,7 @@ import type { BatchSummary } from './dqlite';
 import type { Progress } from './progress';
 import type { ListingAnalysis } from './listing';
 import type { SshEvents, SshMethods } from './ssh';
+import type { GuidedEvents, GuidedMethods } from './guided';
 import type { EtcdQuery, EtcdQueryResult } from './etcd';
 
 export interface AppInfo {
@@ -67,8 +68,8 @@ export interface CoreEvents {
 }
 
 // Feature contracts are merged here (import their maps and add them with `&`).
-export type ApiMethods = CoreMethods & SshMethods;
-export type ApiEvents = CoreEvents & SshEvents;
+export type ApiMethods = CoreMethods & SshMethods & GuidedMethods;
+export type ApiEvents = CoreEvents & SshEvents & GuidedEvents;
 
 export type MethodName = keyof ApiMethods;
 export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];

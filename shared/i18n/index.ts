@@ -15,11 +15,12 @@ import logs from './logs';
 import dqliteText from './dqlite-text';
 import etcdText from './etcd-text';
 import etcdUi from './etcd-ui';
+import guided from './guided';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText, guided };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};

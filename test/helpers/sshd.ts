@@ -111,12 +111,19 @@ export interface SshdOptions {
   authenticationMethods?: string;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /**
+   * Run sshd through a wrapper, e.g. `unshare --mount ... sh -c '<mounts>; exec "$0" "$@"'`
+   * (test/helpers/realistic-node.ts): the wrapper must exec sshd so the child pid is sshd's.
+   */
+  wrap?: { command: string; args: string[] };
 }
 
 export interface SshdInstance {
   readonly host: string;
   readonly port: number;
   readonly dir: string;
+  /** The listening sshd's pid (inside the wrapper's namespaces when `wrap` was given). */
+  readonly pid: number;
   readonly user: string;
   readonly password: string;
   readonly hostKeys: { ed25519: KeyPair; rsa: KeyPair };
@@ -194,7 +201,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
     await run(SSHD_PATH, ['-t', '-f', configPath]);
 
     let stderr = '';
-    const child = spawn(SSHD_PATH, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const sshdArgs = ['-D', '-e', '-f', configPath];
+    const child = opts.wrap
+      ? spawn(opts.wrap.command, [...opts.wrap.args, SSHD_PATH, ...sshdArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(SSHD_PATH, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (stderr.length > 1_000_000) stderr = stderr.slice(-500_000);
@@ -211,6 +221,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
       host: '127.0.0.1',
       port,
       dir,
+      pid: child.pid!,
       user: TEST_USER,
       password: TEST_PASSWORD,
       hostKeys: { ed25519, rsa },

@@ -40,7 +40,7 @@ import {
   unitFacts,
   type NodeFact,
   type ProbeOutput,
-} from '../../renderer/src/features/node/facts-parse';
+} from '../../shared/node/facts-parse';
 import { envFileCommand, factCommands, factsFrom, runNodeFacts, type FactStep } from '../../renderer/src/features/node/facts-probe';
 import { hashTree } from '../cli/fixtures';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';

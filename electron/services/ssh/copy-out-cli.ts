@@ -17,26 +17,12 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import type { CopyOutProgress, CopyOutResult } from '../../../shared/contract/ssh';
-import type { PromptFn } from './auth';
-import { HostKeyRejectedError, SshAuthError, SudoError, SudoRunner, connectSsh } from './connection';
+import { cliConnect, cliSudo, processCliIo, type CliIo } from './cli-connect';
 import { CopyOutError, DirectoryChangingError, copyOut } from './copy-out';
-import { KnownHostsFile } from './known-hosts';
 import { sudoCopyOut } from './sudo-copy';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Secrets from a TTY; undefined when not interactive. */
-  askSecret?: (question: string) => Promise<string | null>;
-  /**
-   * The sudo password for `--sudo` (asked only when sudo wants one): the TTY
-   * without echo, else the first line of stdin; null when there is none.
-   */
-  askSudoPassword?: (question: string) => Promise<string | null>;
-}
-
+export type { CliIo } from './cli-connect';
 const USAGE =
   'usage: lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]\n' +
   '  --sudo  read a root-only directory as root through sudo (read-only commands); the sudo password is asked\n' +
@@ -99,60 +85,6 @@ export function parseCopyOutArgs(argv: string[]): Args | string {
   };
 }
 
-function ttyAskSecret(question: string): Promise<string | null> {
-  if (!process.stdin.isTTY) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    // Do not echo the secret.
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-      if (s.includes(question)) process.stderr.write(s);
-    };
-    rl.question(question, (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-    rl.on('SIGINT', () => (rl.close(), resolve(null)));
-  });
-}
-
-/** The first line of a non-terminal stdin (without its newline); null at EOF with nothing read. */
-function stdinFirstLine(): Promise<string | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (line: string | null) => {
-      process.stdin.off('data', onData);
-      process.stdin.off('end', onEnd);
-      process.stdin.pause();
-      resolve(line);
-    };
-    const onData = (d: Buffer) => {
-      chunks.push(d);
-      size += d.length;
-      const all = Buffer.concat(chunks);
-      const nl = all.indexOf(0x0a);
-      if (nl >= 0) done(all.subarray(0, nl).toString('utf8').replace(/\r$/, ''));
-      else if (size > 64 * 1024) done(null); // not a password
-    };
-    const onEnd = () => done(size > 0 ? Buffer.concat(chunks).toString('utf8').replace(/\r?\n?$/, '') : null);
-    process.stdin.on('data', onData);
-    process.stdin.once('end', onEnd);
-    process.stdin.resume();
-  });
-}
-
-/** The TTY (no echo, asked again after a wrong one), or stdin's first line once per command (a wrong one is not retried). */
-function sudoPasswordAsker(): (question: string) => Promise<string | null> {
-  let stdinPasswordRead = false;
-  return (question) => {
-    if (process.stdin.isTTY) return ttyAskSecret(question);
-    if (stdinPasswordRead) return Promise.resolve(null);
-    stdinPasswordRead = true;
-    return stdinFirstLine();
-  };
-}
-
 function human(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
@@ -161,67 +93,14 @@ function human(n: number): string {
 }
 
 export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number> {
-  const out = io ?? {
-    stdout: (s: string) => void process.stdout.write(s),
-    stderr: (s: string) => void process.stderr.write(s),
-    askSecret: ttyAskSecret,
-    askSudoPassword: sudoPasswordAsker(),
-  };
+  const out = io ?? processCliIo();
   const args = parseCopyOutArgs(argv);
   if (typeof args === 'string') {
     out.stderr(`${args}\n${USAGE}\n`);
     return 2;
   }
-  const prompt: PromptFn = async (p) => {
-    if (!out.askSecret) return null;
-    if (p.kind === 'passphrase') {
-      const a = await out.askSecret(`${p.lastError ? `${p.lastError}. ` : ''}Passphrase for ${p.keyFile}: `);
-      return a === null ? null : [a];
-    }
-    if (p.kind === 'password') {
-      const a = await out.askSecret(`${p.user}@${p.host}'s password: `);
-      return a === null ? null : [a];
-    }
-    if (p.kind === 'keyboard-interactive') {
-      const answers: string[] = [];
-      for (const q of p.prompts) {
-        const a = await out.askSecret(q.prompt);
-        if (a === null) return null;
-        answers.push(a);
-      }
-      return answers;
-    }
-    return null;
-  };
-  const knownHosts = new KnownHostsFile(args.knownHosts, { hashNewEntries: false });
-  let conn;
-  try {
-    conn = await connectSsh({
-      target: { host: args.host, port: args.port, user: args.user, identityFiles: args.identity },
-      hostKeys: {
-        knownHosts,
-        decideUnknown: async (v) => {
-          if (!args.acceptNew) return 'reject';
-          out.stderr(`Warning: permanently added ${v.lookupName} (${v.keyType} ${v.fingerprint}) to ${args.knownHosts}\n`);
-          return 'accept-save';
-        },
-      },
-      prompt,
-      interactive: out.askSecret !== undefined,
-    });
-  } catch (e) {
-    if (e instanceof HostKeyRejectedError) {
-      const hint = e.verdict.kind === 'unknown' ? ' (use --accept-new to trust it)' : '';
-      out.stderr(`host key refused: ${e.message}${hint}\n`);
-      return 3;
-    }
-    if (e instanceof SshAuthError) {
-      out.stderr(`${e.message}\n`);
-      return 4;
-    }
-    out.stderr(`${(e as Error).message}\n`);
-    return 6;
-  }
+  const conn = await cliConnect(args, out);
+  if (typeof conn === 'number') return conn;
   try {
     let last = 0;
     const options = {
@@ -237,26 +116,8 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
     };
     let result: CopyOutResult;
     if (args.sudo) {
-      const ask = out.askSudoPassword;
-      let refused = false;
-      const sudo = new SudoRunner(conn, {
-        user: args.user,
-        host: args.host,
-        prompt: async (p) => {
-          if (!ask || p.kind !== 'sudo') return null;
-          refused ||= p.attempt > 1;
-          const a = await ask(`${p.attempt > 1 ? 'Sorry, try again.\n' : ''}[sudo] password for ${p.user}@${p.host}: `);
-          return a === null ? null : [a];
-        },
-      });
-      try {
-        await sudo.ready();
-      } catch (e) {
-        // A password from stdin is read once: after a refusal there is no second one to try.
-        const why = refused && /cancelled/.test((e as Error).message) ? `sudo on ${args.host} did not accept the password` : (e as Error).message;
-        out.stderr(`${e instanceof SudoError ? 'sudo: ' : ''}${why}\n`);
-        return 4;
-      }
+      const sudo = await cliSudo(conn, args, out);
+      if (typeof sudo === 'number') return sudo;
       if (!args.json) out.stderr(`reading ${args.remotePath} as root through sudo (read-only: find, sha256sum, cat, tail)\n`);
       result = await sudoCopyOut({ ...options, sudo });
     } else {

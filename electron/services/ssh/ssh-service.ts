@@ -4,7 +4,9 @@
  * roots (electron/main.ts, the web server, the CLI, tests) create and own
  * one; two instances never share a connection, prompt, job or setting.
  */
+import type { NodeExecutor } from '../../../shared/node/detect';
 import type { RemoteSources } from '../remote-sources';
+import { runSudo } from './connection';
 import type { SafeStorageLike } from '../secret-store';
 import { SshConnectionService } from './connection-service';
 import { CopyOutService } from './copy-out-service';
@@ -65,6 +67,27 @@ export class SshService {
   /** Profiles, secrets and reconnect policy in effect now. */
   sessionConfig(): SshSessionConfig {
     return { ...defaultSshSessionConfig(), ...this.sessionOverrides };
+  }
+
+  /**
+   * Run commands on a connection the caller owns, as the node detector and
+   * the guided sessions need them: plain exec, or through sudo with the
+   * password this connection already holds (asked once when needed).
+   */
+  nodeExecutor(connectionId: string, ctx: SshCallContext): NodeExecutor & { host: string } {
+    const c = this.connections.owned(connectionId, ctx);
+    const connections = this.connections;
+    return {
+      host: `${c.target.user}@${c.target.host}:${c.target.port}`,
+      async run(command, opts) {
+        // Checked again per command: a dropped or closed connection fails the command, it is never re-sent elsewhere.
+        const live = connections.owned(connectionId, ctx);
+        const r = opts.sudo
+          ? await runSudo(live.conn, command, connections.sudoSession(live), { maxOutputBytes: opts.maxOutputBytes })
+          : await live.conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+      },
+    };
   }
 
   /** A client went away (web-mode socket closed, window gone): close what it opened. */

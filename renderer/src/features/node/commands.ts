@@ -17,15 +17,9 @@ export const DATA_DIR_PRESETS: readonly DataDirPreset[] = [
   { id: 'kubekey', path: '/var/lib/etcd' },
 ];
 
-/** POSIX single quotes, always (the form `runSudo` uses around `sh -c`). */
-export function quoteAlways(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { quoteAlways, quoteIfNeeded } from '../../../../shared/node/shell';
 
-/** Quotes only when needed, so ordinary paths stay readable. */
-export function quoteIfNeeded(s: string): string {
-  return /^[A-Za-z0-9._+:@%/=-]+$/.test(s) ? s : quoteAlways(s);
-}
+export { quoteAlways, quoteIfNeeded };
 
 export type PathProblem = 'empty' | 'relative' | 'control';
 

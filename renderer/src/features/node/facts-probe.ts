@@ -21,7 +21,7 @@ import {
   unitFacts,
   type NodeFact,
   type ProbeOutput,
-} from './facts-parse';
+} from '../../../../shared/node/facts-parse';
 
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
 export const ETCD_MANIFEST = `${MANIFESTS_DIR}/etcd.yaml`;

@@ -1,0 +1,155 @@
+/**
+ * The contract's `node.detect` and `guided.*` methods. Sessions run on the
+ * caller's own SSH connection: every call that touches a node checks that the
+ * connection belongs to the caller (another web-mode client cannot drive it).
+ * Journals are this machine's (`$LIFEBOAT_HOME/guided/`), named by id only.
+ */
+import type { CopyValidateOutcome, SessionState } from '../../../shared/contract/guided';
+import { playbookById, PLAYBOOKS } from '../../../shared/guided/playbooks';
+import { sessionHtml, sessionMarkdown } from '../../../shared/guided/export';
+import { detectNode } from '../../../shared/node/detect';
+import { ApiError } from '../api-error';
+import type { CallContext, PartialHandlers } from '../registry';
+import type { SshService } from '../ssh/ssh-service';
+import { SessionService } from './session-service';
+import type { SessionStore } from './session-store';
+
+function str(v: unknown, name: string, max = 4096): string {
+  if (typeof v !== 'string' || v === '' || v.length > max) throw new ApiError('bad-params', `${name} must be a non-empty string`);
+  return v;
+}
+
+function lang(v: unknown): 'en' | 'zh-CN' {
+  return v === 'zh-CN' ? 'zh-CN' : 'en';
+}
+
+function vars(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiError('bad-params', 'variables must be an object of strings');
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>).slice(0, 200)) {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k) || typeof x !== 'string') throw new ApiError('bad-params', `variable ${k.slice(0, 64)} must be a string`);
+    out[k] = x.slice(0, 4096);
+  }
+  return out;
+}
+
+function outcome(v: unknown): CopyValidateOutcome {
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const findings = Array.isArray(o.findings) ? o.findings.slice(0, 200) : [];
+  return {
+    ok: o.ok === true,
+    summary: typeof o.summary === 'string' ? o.summary.slice(0, 4000) : '',
+    findings: findings.map((f) => {
+      const x = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
+      const severity = x.severity === 'error' || x.severity === 'warning' ? x.severity : 'info';
+      return { severity, text: typeof x.text === 'string' ? x.text.slice(0, 2000) : '' };
+    }),
+  };
+}
+
+export function createGuidedHandlers(deps: { ssh: SshService; store: SessionStore; onUpdate?: (state: SessionState, ctx: CallContext | null) => void }): {
+  handlers: PartialHandlers;
+  sessions: SessionService;
+  release(ctx: CallContext): void;
+} {
+  // Who opened each session here (updates go to that client), and whose each connection is (node calls need it).
+  const owners = new Map<string, CallContext>();
+  const connectionOwners = new Map<string, CallContext>();
+  const sessions: SessionService = new SessionService({
+    store: deps.store,
+    nodeFor: (connectionId) => {
+      const owner = connectionOwners.get(connectionId);
+      if (!owner) throw new ApiError('unknown-connection', 'this session has no open connection: open it on a connection first');
+      return deps.ssh.nodeExecutor(connectionId, owner);
+    },
+    onUpdate: (state) => {
+      const ctx = owners.get(state.sessionId) ?? null;
+      ctx?.emit('guided.updated', { state });
+      deps.onUpdate?.(state, ctx);
+    },
+  });
+  const owned = (sessionId: string, ctx: CallContext): string => {
+    const connectionId = sessions.connectionOf(sessionId);
+    if (!connectionId || owners.get(sessionId) !== ctx) throw new ApiError('unknown-session', 'this session is not open in this window: open it first');
+    deps.ssh.nodeExecutor(connectionId, ctx); // throws unless the caller owns a live connection
+    connectionOwners.set(connectionId, ctx);
+    return sessionId;
+  };
+  const handlers: PartialHandlers = {
+    'node.detect': async (p, ctx) => {
+      const connectionId = str(p?.connectionId, 'connectionId', 200);
+      const node = deps.ssh.nodeExecutor(connectionId, ctx);
+      return detectNode(node, { sudo: p?.sudo === true, target: node.host });
+    },
+    'guided.playbooks': async () => [...PLAYBOOKS],
+    'guided.list': async () => sessions.list(),
+    'guided.create': async (p, ctx) => {
+      const connectionId = str(p?.connectionId, 'connectionId', 200);
+      deps.ssh.nodeExecutor(connectionId, ctx);
+      connectionOwners.set(connectionId, ctx);
+      const playbookId = str(p?.playbookId, 'playbookId', 200);
+      if (!playbookById(playbookId)) throw new ApiError('unknown-playbook', `no playbook ${playbookId}`);
+      const state = await sessions.create({ playbookId, connectionId, variables: vars(p?.variables), language: lang(p?.language) });
+      owners.set(state.sessionId, ctx);
+      ctx.emit('guided.updated', { state });
+      return state;
+    },
+    'guided.open': async (p, ctx) => {
+      const sessionId = str(p?.sessionId, 'sessionId', 100);
+      const connectionId = str(p?.connectionId, 'connectionId', 200);
+      deps.ssh.nodeExecutor(connectionId, ctx);
+      connectionOwners.set(connectionId, ctx);
+      owners.set(sessionId, ctx);
+      try {
+        return await sessions.open(sessionId, connectionId);
+      } catch (e) {
+        owners.delete(sessionId);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError('unknown-session', 'no such session on this machine');
+        throw e;
+      }
+    },
+    'guided.get': async (p) => {
+      try {
+        return await sessions.get(str(p?.sessionId, 'sessionId', 100));
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        throw new ApiError('unknown-session', 'no such session on this machine');
+      }
+    },
+    'guided.prepare': async (p, ctx) => sessions.prepareChange(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100)),
+    'guided.run': async (p, ctx) => {
+      const confirm = p?.confirm && typeof p.confirm === 'object' && typeof p.confirm.by === 'string' ? { by: p.confirm.by.slice(0, 200) } : undefined;
+      return sessions.run(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), { confirm, rerunInterrupted: p?.rerunInterrupted === true });
+    },
+    'guided.choose': async (p, ctx) => sessions.choose(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.optionId, 'optionId', 100)),
+    'guided.skip': async (p, ctx) => sessions.skip(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.reason, 'reason', 4000), p?.doneInTerminal === true),
+    'guided.back': async (p, ctx) => sessions.back(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.toStepId, 'toStepId', 100)),
+    'guided.setVariable': async (p, ctx) => sessions.setVariable(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.name, 'name', 64), typeof p?.value === 'string' ? p.value : ''),
+    'guided.copyValidated': async (p, ctx) => sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
+    'guided.finish': async (p, ctx) => {
+      const o = p?.outcome === 'healthy' || p?.outcome === 'abandoned' ? p.outcome : 'failed';
+      return sessions.finish(owned(str(p?.sessionId, 'sessionId', 100), ctx), o, typeof p?.text === 'string' ? p.text.slice(0, 4000) : undefined);
+    },
+    'guided.export': async (p) => {
+      const sessionId = str(p?.sessionId, 'sessionId', 100);
+      const state = await sessions.get(sessionId).catch(() => {
+        throw new ApiError('unknown-session', 'no such session on this machine');
+      });
+      const pb = playbookById(state.playbookId);
+      const language = lang(p?.language);
+      const html = p?.format === 'html';
+      return {
+        fileName: `lifeboat-session-${sessionId.slice(0, 8)}.${html ? 'html' : 'md'}`,
+        text: html ? sessionHtml(state, pb, language) : sessionMarkdown(state, pb, language),
+      };
+    },
+  };
+  return {
+    handlers,
+    sessions,
+    release(ctx) {
+      for (const [k, v] of owners) if (v === ctx) owners.delete(k);
+      for (const [k, v] of connectionOwners) if (v === ctx) connectionOwners.delete(k);
+    },
+  };
+}

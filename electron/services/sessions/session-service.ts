@@ -1,0 +1,325 @@
+/**
+ * Guided sessions: walks a playbook on a node, one explicit operator action
+ * at a time, and records everything in the session journal before and after
+ * it happens. Nothing runs by itself: a step runs when the operator asks; a
+ * change runs only after its backup was taken and hashed (`prepareChange`)
+ * and the operator confirmed the risk (`run` with `confirm`); a step cut off
+ * by a dropped connection or a crash is `interrupted` and is run again only
+ * when the operator says so, knowing it may have half-run.
+ *
+ * The commands go through an injected executor per connection (the SSH
+ * service in the app, a real SSH connection in the tests), so this service
+ * holds no SSH state of its own. One instance per composition root.
+ */
+import type { CopyValidateOutcome, Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary, StepStatus } from '../../../shared/contract/guided';
+import type { NodeExecutor } from '../../../shared/node/detect';
+import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
+import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
+import { ApiError } from '../api-error';
+import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
+
+export interface SessionNode extends NodeExecutor {
+  /** `user@host:port`, recorded with every command. */
+  readonly host: string;
+}
+
+
+export interface SessionServiceDeps {
+  store: SessionStore;
+  /** The executor for a connection the caller owns; throws ApiError when there is none. */
+  nodeFor(connectionId: string): SessionNode;
+  /** Where change steps put their backups on the node. */
+  backupDir?: string;
+  now?: () => number;
+  /** Told after every recorded change of a session (the `guided.updated` event). */
+  onUpdate?: (state: SessionState) => void;
+  /** Waits between polls of a wait step (tests shorten nothing: real seconds). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Live {
+  state: SessionState;
+  connectionId: string;
+  busy: boolean;
+}
+
+export class SessionService {
+  private readonly live = new Map<string, Live>();
+
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  playbooks(): readonly Playbook[] {
+    return PLAYBOOKS;
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  private async record(l: Live, e: SessionEvent): Promise<void> {
+    await this.deps.store.append(l.state.sessionId || (e.type === 'created' ? e.sessionId : ''), e);
+    // Apply only what was durably written.
+    applyEvent(l.state, e, playbookById(l.state.playbookId || (e.type === 'created' ? e.playbookId : '')));
+    this.deps.onUpdate?.(l.state);
+  }
+
+  async create(req: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }): Promise<SessionState> {
+    const pb = playbookById(req.playbookId);
+    if (!pb) throw new ApiError('unknown-playbook', `no playbook ${req.playbookId}`);
+    const node = this.deps.nodeFor(req.connectionId);
+    const sessionId = this.deps.store.newId();
+    const l: Live = {
+      state: { sessionId: '', playbookId: '', node: '', language: req.language, variables: {}, current: null, status: {}, events: [], finished: null, tornTail: false },
+      connectionId: req.connectionId,
+      busy: false,
+    };
+    const variables = { ...req.variables, sessionId, backupDir: this.deps.backupDir ?? '/var/backups/lifeboat' };
+    await this.record(l, { type: 'created', at: this.now(), sessionId, playbookId: pb.id, node: node.host, variables, language: req.language });
+    this.live.set(sessionId, l);
+    return l.state;
+  }
+
+  /** A session from its journal (after a restart it resumes where it was; cut-off steps are interrupted). */
+  async open(sessionId: string, connectionId: string): Promise<SessionState> {
+    const state = await this.deps.store.load(sessionId);
+    const l: Live = { state, connectionId, busy: false };
+    this.live.set(sessionId, l);
+    // Record the interruption itself, so the report says it.
+    for (const [stepId, st] of Object.entries(state.status)) {
+      if (st === 'interrupted' && !state.events.some((e) => e.type === 'step-finished' && e.stepId === stepId && e.status === 'interrupted')) {
+        await this.record(l, { type: 'step-finished', at: this.now(), stepId, status: 'interrupted', next: stepId, reason: 'the app or the connection stopped while this step ran; it was not run again' });
+      }
+    }
+    return l.state;
+  }
+
+  async get(sessionId: string): Promise<SessionState> {
+    return this.live.get(sessionId)?.state ?? this.deps.store.load(sessionId);
+  }
+
+  list(): Promise<SessionSummary[]> {
+    return this.deps.store.list();
+  }
+
+  private session(sessionId: string): { l: Live; pb: Playbook } {
+    const l = this.live.get(sessionId);
+    if (!l) throw new ApiError('unknown-session', 'this session is not open: open it first');
+    const pb = playbookById(l.state.playbookId);
+    if (!pb) throw new ApiError('unknown-playbook', `no playbook ${l.state.playbookId}`);
+    return { l, pb };
+  }
+
+  private step(l: Live, pb: Playbook, stepId: string): PlaybookStep {
+    const step = stepById(pb, stepId);
+    if (!step) throw new ApiError('unknown-step', `no step ${stepId} in ${pb.id}`);
+    if (l.state.finished) throw new ApiError('session-finished', 'this session is finished');
+    if (l.state.current !== stepId) throw new ApiError('not-current', `the current step is ${l.state.current ?? 'none'}, not ${stepId}: go back to it first`);
+    return step;
+  }
+
+  private render(l: Live, template: string): string {
+    const r = renderCommand(template, l.state.variables);
+    if (r.missing.length) throw new ApiError('missing-variable', `set ${r.missing.map((m) => `{{${m}}}`).join(', ')} before this step can run`);
+    return r.command;
+  }
+
+  private async exec(l: Live, stepId: string, command: string, sudo: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const node = this.deps.nodeFor(l.connectionId);
+    await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo });
+    let r;
+    try {
+      r = await node.run(command, { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT });
+    } catch (e) {
+      r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false };
+    }
+    await this.record(l, { type: 'command-finished', at: this.now(), stepId, command, host: node.host, code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated });
+    return r;
+  }
+
+  private async finishStep(l: Live, pb: Playbook, step: PlaybookStep, status: Exclude<StepStatus, 'pending' | 'running'>, reason?: string): Promise<void> {
+    const next = status === 'interrupted' ? step.id : nextStep(pb, step, status);
+    await this.record(l, { type: 'step-finished', at: this.now(), stepId: step.id, status, next, ...(reason ? { reason } : {}) });
+  }
+
+  private async guarded<T>(l: Live, fn: () => Promise<T>): Promise<T> {
+    if (l.busy) throw new ApiError('busy', 'a step of this session is running');
+    l.busy = true;
+    try {
+      return await fn();
+    } finally {
+      l.busy = false;
+    }
+  }
+
+  /**
+   * A change step's first half: take its backup on the node (tar of what it
+   * touches into the backup dir) and record the archive's SHA-256. The
+   * change itself runs only with `run(..., { confirm })` afterwards.
+   */
+  async prepareChange(sessionId: string, stepId: string): Promise<{ archive: string; sha256: string; bytes: number; risk: string }> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    if (step.kind !== 'change') throw new ApiError('not-a-change', `${stepId} changes nothing: run it`);
+    return this.guarded(l, async () => {
+      if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
+      const b = backupCommand(step, l.state.variables);
+      if (b.missing.length) throw new ApiError('missing-variable', `set ${b.missing.map((m) => `{{${m}}}`).join(', ')} before this step can run`);
+      const r = await this.exec(l, stepId, b.command, true);
+      const m = /^([0-9a-f]{64})\s/m.exec(r.stdout);
+      const size = /^(\d+)\s*$/m.exec(r.stdout.slice(m ? m.index + 64 : 0));
+      if (r.code !== 0 || !m) {
+        if (r.code === null) await this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while the backup was taken');
+        else await this.finishStep(l, pb, step, 'failed', `the backup failed (exit ${String(r.code)}): nothing was changed`);
+        throw new ApiError('backup-failed', `the backup before "${step.title.en}" failed: nothing was changed. ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      }
+      const paths = (step.backup ?? []).map((p) => renderCommand(p, l.state.variables).command);
+      const ev = { type: 'backup' as const, at: this.now(), stepId, paths, archive: b.archive, sha256: m[1]!, bytes: size ? Number(size[1]) : 0 };
+      await this.record(l, ev);
+      return { archive: ev.archive, sha256: ev.sha256, bytes: ev.bytes, risk: step.risk?.[l.state.language] ?? '' };
+    });
+  }
+
+  /**
+   * Run the current step. A change needs `confirm` (who confirmed) and a
+   * backup recorded by `prepareChange` since the step started; an
+   * interrupted step needs `rerunInterrupted`.
+   */
+  async run(sessionId: string, stepId: string, opts: { confirm?: { by: string }; rerunInterrupted?: boolean } = {}): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    if (l.state.status[stepId] === 'interrupted' && !opts.rerunInterrupted) {
+      throw new ApiError('interrupted', 'this step was cut off while it ran and may have half-run: look at the node first, then run it again explicitly');
+    }
+    if (step.kind === 'decision') throw new ApiError('decision', 'choose an option for this step');
+    if (step.kind === 'change') {
+      if (!opts.confirm) throw new ApiError('confirmation-required', step.risk?.[l.state.language] ?? 'confirm this change');
+      const started = lastIndexOf(l.state.events, (e) => e.type === 'step-started' && e.stepId === stepId);
+      const backedUp = l.state.events.slice(started + 1).some((e) => e.type === 'backup' && e.stepId === stepId);
+      if (started < 0 || !backedUp) throw new ApiError('backup-required', 'take the backup first (prepare the change)');
+    }
+    return this.guarded(l, async () => {
+      if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
+      switch (step.kind) {
+        case 'explain':
+          await this.finishStep(l, pb, step, 'passed');
+          break;
+        case 'change': {
+          await this.record(l, { type: 'confirmed', at: this.now(), stepId, by: opts.confirm!.by, risk: step.risk?.en ?? '' });
+          await this.commandStep(l, pb, step);
+          break;
+        }
+        case 'probe':
+        case 'check':
+        case 'verify':
+          await this.commandStep(l, pb, step);
+          break;
+        case 'wait':
+          await this.waitStep(l, pb, step);
+          break;
+        case 'copy-validate':
+          // The client runs the copy-out and the validation (both have their own progress and jobs) and reports back.
+          throw new ApiError('copy-validate', `copy ${this.render(l, step.path ?? '')} off the node and validate it, then report the outcome`);
+      }
+      return l.state;
+    });
+  }
+
+  private async commandStep(l: Live, pb: Playbook, step: PlaybookStep): Promise<void> {
+    const command = this.render(l, step.command ?? '');
+    const r = await this.exec(l, step.id, command, step.sudo ?? false);
+    if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while this command ran');
+    const ok = step.kind === 'probe' && !step.expect ? true : meetsExpectation(step.expect, r);
+    for (const [name, value] of Object.entries(captureVariables(step, r.stdout))) {
+      await this.record(l, { type: 'variable', at: this.now(), name, value, stepId: step.id });
+    }
+    await this.finishStep(l, pb, step, ok || step.kind === 'probe' ? 'passed' : 'failed', ok ? undefined : `exit ${String(r.code)}: the result is not what this step expects`);
+  }
+
+  private async waitStep(l: Live, pb: Playbook, step: PlaybookStep): Promise<void> {
+    const command = this.render(l, step.command ?? '');
+    const deadline = this.now() + (step.timeoutSeconds ?? 60) * 1000;
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let polls = 0;
+    for (;;) {
+      polls++;
+      const r = await this.exec(l, step.id, command, step.sudo ?? false);
+      if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while waiting');
+      if (meetsExpectation(step.expect, r)) return this.finishStep(l, pb, step, 'passed', `after ${polls} poll(s)`);
+      if (this.now() >= deadline) return this.finishStep(l, pb, step, 'failed', `not there after ${step.timeoutSeconds ?? 60} s (${polls} polls)`);
+      await sleep((step.intervalSeconds ?? 2) * 1000);
+    }
+  }
+
+  /** The client copied a node path off and validated it for a copy-validate step: record what it found. */
+  async copyValidated(sessionId: string, stepId: string, outcome: CopyValidateOutcome): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    if (step.kind !== 'copy-validate') throw new ApiError('not-copy-validate', `${stepId} is not a copy-validate step`);
+    return this.guarded(l, async () => {
+      if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
+      for (const f of outcome.findings.slice(0, 50)) {
+        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: String(f.text).slice(0, 2000) });
+      }
+      await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000) });
+      await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : String(outcome.summary).slice(0, 4000));
+      return l.state;
+    });
+  }
+
+  /** The connection a session runs on (the handlers check the caller owns it). */
+  connectionOf(sessionId: string): string | null {
+    return this.live.get(sessionId)?.connectionId ?? null;
+  }
+
+  async choose(sessionId: string, stepId: string, optionId: string): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    const opt = step.options?.find((o) => o.id === optionId);
+    if (step.kind !== 'decision' || !opt) throw new ApiError('unknown-option', `no option ${optionId} at ${stepId}`);
+    return this.guarded(l, async () => {
+      await this.record(l, { type: 'step-started', at: this.now(), stepId });
+      await this.record(l, { type: 'decision', at: this.now(), stepId, optionId });
+      await this.record(l, { type: 'step-finished', at: this.now(), stepId, status: 'passed', next: opt.goto === 'end' ? null : opt.goto });
+      return l.state;
+    });
+  }
+
+  /** Skip the current step with a reason (recorded), or mark it done by hand in the terminal. */
+  async skip(sessionId: string, stepId: string, reason: string, doneInTerminal = false): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    if (!reason.trim()) throw new ApiError('reason-required', 'say why this step is skipped');
+    return this.guarded(l, async () => {
+      await this.record(l, { type: 'note', at: this.now(), stepId, text: reason.slice(0, 4000) });
+      await this.record(l, { type: 'step-finished', at: this.now(), stepId, status: doneInTerminal ? 'done-in-terminal' : 'skipped', next: nextStep(pb, step, 'passed'), reason: reason.slice(0, 4000) });
+      return l.state;
+    });
+  }
+
+  async back(sessionId: string, toStepId: string): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    if (!stepById(pb, toStepId)) throw new ApiError('unknown-step', `no step ${toStepId}`);
+    return this.guarded(l, async () => {
+      await this.record(l, { type: 'went-back', at: this.now(), fromStepId: l.state.current ?? '', toStepId });
+      return l.state;
+    });
+  }
+
+  async setVariable(sessionId: string, name: string, value: string): Promise<SessionState> {
+    const { l } = this.session(sessionId);
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) throw new ApiError('bad-variable', 'a variable name is letters, digits and _');
+    await this.record(l, { type: 'variable', at: this.now(), name, value: value.slice(0, 4096) });
+    return l.state;
+  }
+
+  async finish(sessionId: string, outcome: 'healthy' | 'abandoned' | 'failed', text?: string): Promise<SessionState> {
+    const { l } = this.session(sessionId);
+    await this.record(l, { type: 'finished', at: this.now(), outcome, ...(text ? { text } : {}) });
+    return l.state;
+  }
+}
+
+function lastIndexOf<T>(a: readonly T[], pred: (x: T) => boolean): number {
+  for (let i = a.length - 1; i >= 0; i--) if (pred(a[i]!)) return i;
+  return -1;
+}

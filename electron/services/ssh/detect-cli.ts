@@ -1,0 +1,154 @@
+/**
+ * `lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE]
+ *   [--accept-new] [--sudo] [--json]`
+ *
+ * Runs the read-only node probes (shared/node/detect.ts) over SSH and prints
+ * the node card: what runs, how it is managed, where the data lives, which
+ * backups exist and which is the newest good one. Every command it runs is
+ * printed to stderr before it runs (unless --json). Host keys and sudo as for
+ * `copy-out`. Exit codes: 0 card printed; 2 usage; 3 host key refused;
+ * 4 authentication or sudo failed; 6 other failure.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { NodeCard } from '../../../shared/contract/node';
+import { detectNode, type NodeExecutor } from '../../../shared/node/detect';
+import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from './cli-connect';
+
+const USAGE =
+  'usage: lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--sudo] [--json]\n' +
+  '  --sudo  run the read-only probes as root through sudo (crontabs, /var/lib/etcd and backups are usually root-only)';
+
+interface DetectArgs extends CliTarget {
+  sudo: boolean;
+  json: boolean;
+}
+
+export function parseDetectArgs(argv: string[]): DetectArgs | string {
+  let spec: string | undefined;
+  const identity: string[] = [];
+  let port = 22;
+  let knownHosts: string | undefined;
+  let acceptNew = false;
+  let sudo = false;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    switch (arg) {
+      case '--port': port = Number(argv[++i]); break;
+      case '--identity': case '-i': { const v = argv[++i]; if (v) identity.push(v); break; }
+      case '--known-hosts': knownHosts = argv[++i]; break;
+      case '--accept-new': acceptNew = true; break;
+      case '--sudo': sudo = true; break;
+      case '--json': json = true; break;
+      default:
+        if (arg.startsWith('-')) return `unknown option ${arg}`;
+        if (spec) return `unexpected argument ${arg}`;
+        spec = arg;
+    }
+  }
+  if (!spec) return 'missing [user@]host';
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)$/.exec(spec);
+  if (!m) return `not [user@]host: ${spec}`;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return 'bad --port';
+  return {
+    user: m[1] ?? os.userInfo().username,
+    host: m[2]!.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    identity,
+    knownHosts: knownHosts ?? path.join(os.homedir(), '.ssh', 'known_hosts'),
+    acceptNew,
+    sudo,
+    json,
+  };
+}
+
+function human(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+/** The node card as a terminal reads it at 3 a.m.: datastores first, then backups, then the rest. */
+export function formatNodeCard(card: NodeCard): string {
+  const o: string[] = [];
+  o.push(`Node ${card.hostname ?? '?'} (${card.target})${card.os ? `, ${card.os}` : ''}${card.kernel ? `, ${card.kernel}` : ''}`);
+  if (card.time) o.push(`  clock ${card.time}${card.clockSkewSeconds !== null && Math.abs(card.clockSkewSeconds) > 60 ? ` (${card.clockSkewSeconds} s off this machine)` : ''}`);
+  if (card.addresses.length) o.push(`  addresses ${card.addresses.join(', ')}`);
+  if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s db).');
+  for (const d of card.datastores) {
+    o.push('', `${d.engine} managed by ${d.managedBy}${d.running === true ? ', running' : d.running === false ? ', NOT running' : ''}`);
+    o.push(`  data dir     ${d.dataDir ?? '(not set: etcd uses <name>.etcd in its working directory)'}`);
+    if (d.walDir) o.push(`  wal dir      ${d.walDir}`);
+    if (d.unit) o.push(`  unit         ${d.unit}`);
+    if (d.envFile) o.push(`  env file     ${d.envFile}`);
+    if (d.manifest) o.push(`  manifest     ${d.manifest}`);
+    if (d.memberName) o.push(`  member name  ${d.memberName}`);
+    for (const e of d.evidence) o.push(`  found by     ${e}`);
+    if (d.engine === 'etcd') {
+      for (const j of d.backupJobs) {
+        o.push(`  backup job   ${j.kind} ${j.where}: ${j.schedule} ${j.command}`);
+        if (j.targetDirs.length) o.push(`               writes to ${j.targetDirs.join(', ')}`);
+      }
+      if (d.backups.length === 0) o.push('  backups      none found');
+      for (const b of d.backups.slice(0, 12)) {
+        const v = b.valid === true ? 'OK     ' : b.valid === false ? 'BAD    ' : 'unknown';
+        o.push(`  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${human(b.bytes).padStart(10)}  ${b.path}${b.problem ? `  (${b.problem})` : ''}`);
+      }
+      if (d.backups.length > 12) o.push(`  ... and ${d.backups.length - 12} older backups`);
+      o.push(`  newest good backup: ${d.newestGoodBackup ?? 'none'}`);
+    }
+    if (d.restore) {
+      o.push(`  restore from ${d.restore.from}:`);
+      for (const c of d.restore.commands) o.push(`    ${c}`);
+    }
+  }
+  if (card.disk.length) {
+    o.push('');
+    for (const d of card.disk) o.push(`disk ${d.path}: ${human(d.availableBytes)} free of ${human(d.sizeBytes)} (${d.usePercent}% used)`);
+  }
+  const tools = Object.entries(card.tools).filter(([, v]) => v !== null);
+  if (tools.length) o.push(`tools: ${tools.map(([k, v]) => (k.endsWith('-version') ? `${k.replace('-version', '')} ${v}` : k)).join(', ')}`);
+  for (const g of card.gaps) o.push(`note: ${g}`);
+  return o.join('\n') + '\n';
+}
+
+export async function detectCommand(argv: string[], io?: CliIo): Promise<number> {
+  const out = io ?? processCliIo();
+  const args = parseDetectArgs(argv);
+  if (typeof args === 'string') {
+    out.stderr(`${args}\n${USAGE}\n`);
+    return 2;
+  }
+  const conn = await cliConnect(args, out);
+  if (typeof conn === 'number') return conn;
+  try {
+    const sudo = args.sudo ? await cliSudo(conn, args, out) : null;
+    if (typeof sudo === 'number') return sudo;
+    const exec: NodeExecutor = {
+      async run(command, opts) {
+        if (opts.sudo && sudo) {
+          const r = await sudo.run(command, opts.maxOutputBytes);
+          return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, truncated: r.truncated };
+        }
+        const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+      },
+    };
+    const card = await detectNode(exec, {
+      sudo: args.sudo,
+      target: `${args.user}@${args.host}:${args.port}`,
+      onProbe: (probe, rec) => {
+        if (!args.json && rec === null) out.stderr(`$ ${probe.sudo ? 'sudo ' : ''}${probe.command}\n`);
+      },
+    });
+    out.stdout(args.json ? JSON.stringify(card, null, 2) + '\n' : formatNodeCard(card));
+    return 0;
+  } catch (e) {
+    out.stderr(`detect failed on ${args.host}: ${(e as Error).message}\n`);
+    return 6;
+  } finally {
+    conn.close();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Guided recovery in the renderer: the node card per connection, the
+ * playbooks, the recorded sessions, and the open session kept current by the
+ * back end's `guided.updated` events. Everything that touches the node goes
+ * through the contract (`node.detect`, `guided.*`); the copy-validate step
+ * runs the existing copy-out and validation and reports what they found.
+ * One instance for the page, like the SSH store.
+ */
+import type { LifeboatClient } from '../../../../shared/contract/api';
+import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary } from '../../../../shared/contract/guided';
+import type { NodeCard } from '../../../../shared/contract/node';
+import type { ValidationReport } from '../../../../shared/contract/report';
+import { variablesFromDatastore } from '../../../../shared/guided/variables';
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class GuidedStore {
+  cards = $state<Record<string, NodeCard>>({});
+  detecting = $state<string | null>(null);
+  playbooks = $state<Playbook[]>([]);
+  sessions = $state<SessionSummary[]>([]);
+  session = $state<SessionState | null>(null);
+  connectionId = $state<string | null>(null);
+  busy = $state(false);
+  error = $state<string | null>(null);
+  /** The backup a change step took, waiting for the confirmation. */
+  backup = $state<{ stepId: string; archive: string; sha256: string; bytes: number; risk: string } | null>(null);
+  copyProgress = $state<{ done: number; total: number; phase: 'copying' | 'validating' } | null>(null);
+
+  constructor(private readonly client: LifeboatClient) {
+    client.on('guided.updated', ({ state }) => {
+      if (this.session && state.sessionId === this.session.sessionId) this.session = state;
+    });
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.playbooks = await this.client.call('guided.playbooks', {});
+      this.sessions = await this.client.call('guided.list', {});
+    } catch (e) {
+      this.error = message(e);
+    }
+  }
+
+  async detect(connectionId: string, sudo: boolean): Promise<void> {
+    this.detecting = connectionId;
+    this.error = null;
+    try {
+      const card = await this.client.call('node.detect', { connectionId, sudo });
+      this.cards = { ...this.cards, [connectionId]: card };
+    } catch (e) {
+      this.error = message(e);
+    } finally {
+      this.detecting = null;
+    }
+  }
+
+  private async act(fn: () => Promise<SessionState | void>): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    try {
+      const s = await fn();
+      if (s) this.session = s;
+    } catch (e) {
+      this.error = message(e);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  start(playbookId: string, connectionId: string, language: 'en' | 'zh-CN'): Promise<void> {
+    const card = this.cards[connectionId];
+    const pb = this.playbooks.find((p) => p.id === playbookId);
+    const ds = card?.datastores.find((d) => d.engine === pb?.engine) ?? card?.datastores[0];
+    const variables = ds ? variablesFromDatastore(ds) : {};
+    this.connectionId = connectionId;
+    this.backup = null;
+    return this.act(() => this.client.call('guided.create', { playbookId, connectionId, variables, language }));
+  }
+
+  resume(sessionId: string, connectionId: string): Promise<void> {
+    this.connectionId = connectionId;
+    this.backup = null;
+    return this.act(() => this.client.call('guided.open', { sessionId, connectionId }));
+  }
+
+  run(stepId: string, opts: { confirm?: boolean; rerunInterrupted?: boolean } = {}): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(async () => {
+      const r = await this.client.call('guided.run', {
+        sessionId: s.sessionId,
+        stepId,
+        ...(opts.confirm ? { confirm: { by: 'operator' } } : {}),
+        ...(opts.rerunInterrupted ? { rerunInterrupted: true } : {}),
+      });
+      if (opts.confirm) this.backup = null;
+      return r;
+    });
+  }
+
+  prepare(stepId: string): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(async () => {
+      const b = await this.client.call('guided.prepare', { sessionId: s.sessionId, stepId });
+      this.backup = { stepId, ...b };
+      return this.client.call('guided.get', { sessionId: s.sessionId });
+    });
+  }
+
+  choose(stepId: string, optionId: string): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(() => this.client.call('guided.choose', { sessionId: s.sessionId, stepId, optionId }));
+  }
+
+  skip(stepId: string, reason: string, doneInTerminal: boolean): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(() => this.client.call('guided.skip', { sessionId: s.sessionId, stepId, reason, doneInTerminal }));
+  }
+
+  back(toStepId: string): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    this.backup = null;
+    return this.act(() => this.client.call('guided.back', { sessionId: s.sessionId, toStepId }));
+  }
+
+  setVariable(name: string, value: string): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(() => this.client.call('guided.setVariable', { sessionId: s.sessionId, name, value }));
+  }
+
+  finish(outcome: 'healthy' | 'abandoned'): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(async () => {
+      const r = await this.client.call('guided.finish', { sessionId: s.sessionId, outcome });
+      this.sessions = await this.client.call('guided.list', {});
+      return r;
+    });
+  }
+
+  close(): void {
+    this.session = null;
+    this.backup = null;
+    void this.load();
+  }
+
+  async exportReport(format: 'html' | 'md', language: 'en' | 'zh-CN'): Promise<{ fileName: string; text: string } | null> {
+    const s = this.session;
+    if (!s) return null;
+    try {
+      return await this.client.call('guided.export', { sessionId: s.sessionId, format, language });
+    } catch (e) {
+      this.error = message(e);
+      return null;
+    }
+  }
+
+  /**
+   * The copy-validate step: copy the node path off (verified by SHA-256 on
+   * both ends), validate the copy in a worker, and record what it found.
+   */
+  copyValidate(stepId: string, nodePath: string, sudo: boolean): Promise<void> {
+    const s = this.session;
+    const connectionId = this.connectionId;
+    if (!s || !connectionId) return Promise.resolve();
+    return this.act(async () => {
+      const plan = await this.client.call('ssh.copyout.plan', { connectionId, remotePath: nodePath, sudo });
+      const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo });
+      this.copyProgress = { done: 0, total: 0, phase: 'copying' };
+      const copied = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        const offs = [
+          this.client.on('ssh.copyout.progress', (e) => {
+            if (e.jobId === jobId) this.copyProgress = { done: e.progress.bytesDone, total: e.progress.bytesTotal, phase: 'copying' };
+          }),
+          this.client.on('ssh.copyout.done', (e) => {
+            if (e.jobId !== jobId) return;
+            offs.forEach((f) => f());
+            resolve({ ok: e.result.allMatch });
+          }),
+          this.client.on('ssh.copyout.failed', (e) => {
+            if (e.jobId !== jobId) return;
+            offs.forEach((f) => f());
+            resolve({ ok: false, error: e.error });
+          }),
+        ];
+      });
+      let outcome: CopyValidateOutcome;
+      if (!copied.ok) {
+        outcome = { ok: false, summary: copied.error ?? 'the copy does not match the node', findings: [] };
+      } else {
+        this.copyProgress = { done: 0, total: 0, phase: 'validating' };
+        const { jobId: vJob } = await this.client.call('validation.start', { source: { kind: 'copy', jobId } });
+        const report = await new Promise<ValidationReport | string>((resolve) => {
+          const offs = [
+            this.client.on('validation.done', (e) => {
+              if (e.jobId !== vJob) return;
+              offs.forEach((f) => f());
+              resolve(e.report);
+            }),
+            this.client.on('validation.failed', (e) => {
+              if (e.jobId !== vJob) return;
+              offs.forEach((f) => f());
+              resolve(e.error);
+            }),
+          ];
+        });
+        outcome =
+          typeof report === 'string'
+            ? { ok: false, summary: report, findings: [] }
+            : { ok: true, summary: report.summary, findings: report.findings.map((f) => ({ severity: f.severity, text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim() })) };
+      }
+      this.copyProgress = null;
+      return this.client.call('guided.copyValidated', { sessionId: s.sessionId, stepId, outcome });
+    });
+  }
+}
+
+let instance: GuidedStore | null = null;
+
+/** The page's one guided store (made on first use, like sshStore). */
+export function guidedStore(client: LifeboatClient): GuidedStore {
+  instance ??= new GuidedStore(client);
+  return instance;
+}

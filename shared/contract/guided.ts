@@ -1,0 +1,160 @@
+/**
+ * Guided recovery sessions: playbooks (data) walked step by step beside the
+ * terminals, and the record of what happened (an append-only journal that
+ * survives the app being killed). Pure types; the runner is
+ * `shared/guided/runner.ts`, the store and the service live in
+ * `electron/services/sessions/`.
+ */
+import type { NodeCard } from './node';
+
+/** A text in both UI languages (playbooks are data, so their words travel with them). */
+export interface BiText {
+  en: string;
+  'zh-CN': string;
+}
+
+export type StepKind = 'explain' | 'probe' | 'check' | 'decision' | 'change' | 'copy-validate' | 'wait' | 'verify';
+
+/** What a command's result must look like for a check, wait or verify step to pass. */
+export interface Expectation {
+  exitCode?: number;
+  /**
+   * A linear regular expression the output must match (JavaScript syntax, no
+   * backreferences). Output is stdout, a newline, then stderr: tools differ in
+   * where they print (etcdctl 3.4 prints `endpoint health` to stderr).
+   */
+  outputMatches?: string;
+  outputNotMatches?: string;
+}
+
+export interface PlaybookStep {
+  id: string;
+  kind: StepKind;
+  title: BiText;
+  /** Why this step, in plain words. */
+  body: BiText;
+  /**
+   * The exact command, with `{{var}}` placeholders filled from the session's
+   * variables (shell-quoted when needed). Absent for explain and decision.
+   */
+  command?: string;
+  /** Run through sudo. */
+  sudo?: boolean;
+  expect?: Expectation;
+  /** change: the node paths the command changes (shown, and backed up first). */
+  touches?: string[];
+  /** change: node paths to back up before the command runs (tar + SHA-256 recorded). */
+  backup?: string[];
+  /** change: what could get worse, named in the confirmation. */
+  risk?: BiText;
+  /** decision: the choices. */
+  options?: { id: string; label: BiText; goto: string }[];
+  /** wait: poll every `intervalSeconds` until `expect` holds or `timeoutSeconds` pass. */
+  intervalSeconds?: number;
+  timeoutSeconds?: number;
+  /** copy-validate: the node path to copy out and validate (placeholders allowed). */
+  path?: string;
+  /** Next step when this one passes (default: the next in the list; 'end' finishes). */
+  next?: string;
+  /** check/wait/verify/copy-validate: where to go when it fails (default: stop and ask the operator). */
+  onFail?: string;
+  /** Variables this step sets from its stdout: name -> linear regex with one capture group. */
+  captures?: Record<string, string>;
+}
+
+export interface Playbook {
+  id: string;
+  title: BiText;
+  summary: BiText;
+  /** Which field report(s) and failure signatures lead here. */
+  engine: 'etcd' | 'dqlite';
+  signatures: string[];
+  /** Variables the playbook needs before it starts (from the node card or the operator), with a description. */
+  variables: { name: string; description: BiText; from?: string }[];
+  steps: PlaybookStep[];
+}
+
+export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'interrupted' | 'done-in-terminal';
+
+/** One line of the session journal. Appended, never rewritten. */
+export type SessionEvent =
+  | { type: 'created'; at: number; sessionId: string; playbookId: string; node: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }
+  | { type: 'step-started'; at: number; stepId: string }
+  | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean }
+  | { type: 'confirmed'; at: number; stepId: string; by: string; risk: string }
+  | { type: 'backup'; at: number; stepId: string; paths: string[]; archive: string; sha256: string; bytes: number }
+  | { type: 'command-finished'; at: number; stepId: string; command: string; host: string; code: number | null; stdout: string; stderr: string; truncated: boolean }
+  | { type: 'step-finished'; at: number; stepId: string; status: Exclude<StepStatus, 'pending' | 'running'>; next: string | null; reason?: string }
+  | { type: 'decision'; at: number; stepId: string; optionId: string }
+  | { type: 'variable'; at: number; name: string; value: string; stepId?: string }
+  | { type: 'finding'; at: number; stepId: string; severity: 'error' | 'warning' | 'info'; text: string }
+  | { type: 'quarantined'; at: number; stepId: string; path: string; to: string; sha256?: string }
+  | { type: 'note'; at: number; text: string; stepId?: string }
+  | { type: 'went-back'; at: number; fromStepId: string; toStepId: string }
+  | { type: 'finished'; at: number; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string };
+
+/** A session as replayed from its journal. */
+export interface SessionState {
+  sessionId: string;
+  playbookId: string;
+  node: string;
+  language: 'en' | 'zh-CN';
+  variables: Record<string, string>;
+  /** The step the operator is on (null when finished). */
+  current: string | null;
+  status: Record<string, StepStatus>;
+  events: SessionEvent[];
+  finished: { outcome: 'healthy' | 'abandoned' | 'failed'; at: number } | null;
+  /** The journal's last line was torn (the app was killed mid-write); it was ignored. */
+  tornTail: boolean;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  playbookId: string;
+  node: string;
+  createdAt: number;
+  updatedAt: number;
+  current: string | null;
+  finished: SessionState['finished'];
+}
+
+/** What a copy-out + validation of a node path found, reported by the client that ran them. */
+export interface CopyValidateOutcome {
+  /** The copy is complete and verified and the validator ran (whatever it found: that is in `summary` and `findings`). */
+  ok: boolean;
+  /** The validator's one-paragraph verdict. */
+  summary: string;
+  findings: { severity: 'error' | 'warning' | 'info'; text: string }[];
+  /** The local copy's manifest, when there is one. */
+  manifest?: string;
+}
+
+/** Guided sessions and node detection over the contract (both transports). */
+export interface GuidedMethods {
+  /** Read-only probes on a connected node: the node card. */
+  'node.detect': { params: { connectionId: string; sudo: boolean }; result: NodeCard };
+  'guided.playbooks': { params: Record<string, never>; result: Playbook[] };
+  'guided.list': { params: Record<string, never>; result: SessionSummary[] };
+  /** Start a session on a connection; variables usually come from the node card. */
+  'guided.create': { params: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }; result: SessionState };
+  /** Reopen a recorded session on a connection (after a restart: it resumes where it was). */
+  'guided.open': { params: { sessionId: string; connectionId: string }; result: SessionState };
+  'guided.get': { params: { sessionId: string }; result: SessionState };
+  /** A change step's backup (tar + SHA-256 on the node), before the confirmation. */
+  'guided.prepare': { params: { sessionId: string; stepId: string }; result: { archive: string; sha256: string; bytes: number; risk: string } };
+  'guided.run': { params: { sessionId: string; stepId: string; confirm?: { by: string }; rerunInterrupted?: boolean }; result: SessionState };
+  'guided.choose': { params: { sessionId: string; stepId: string; optionId: string }; result: SessionState };
+  /** Skip the current step (a reason is required), or mark it done by hand in the terminal. */
+  'guided.skip': { params: { sessionId: string; stepId: string; reason: string; doneInTerminal?: boolean }; result: SessionState };
+  'guided.back': { params: { sessionId: string; toStepId: string }; result: SessionState };
+  'guided.setVariable': { params: { sessionId: string; name: string; value: string }; result: SessionState };
+  /** The client ran a copy-validate step's copy-out and validation; record what they found. */
+  'guided.copyValidated': { params: { sessionId: string; stepId: string; outcome: CopyValidateOutcome }; result: SessionState };
+  'guided.finish': { params: { sessionId: string; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string }; result: SessionState };
+  'guided.export': { params: { sessionId: string; format: 'html' | 'md'; language: 'en' | 'zh-CN' }; result: { fileName: string; text: string } };
+}
+
+export interface GuidedEvents {
+  'guided.updated': { state: SessionState };
+}

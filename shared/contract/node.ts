@@ -1,0 +1,114 @@
+/**
+ * The node card: what read-only probes over SSH found out about a node's
+ * control-plane datastore (what runs, how it is managed, where the data
+ * lives, which backups exist and which is the newest good one). Produced by
+ * `shared/node/detect.ts`, printed by `lifeboat detect`, shown in the app
+ * and used by the guided sessions. Fields may be added, not renamed.
+ */
+
+export type DatastoreEngine = 'etcd' | 'dqlite' | 'sqlite';
+
+export type ManagedBy =
+  | 'systemd' // a unit file starts etcd (KubeKey, kubespray, hand-made)
+  | 'static-pod' // kubeadm: /etc/kubernetes/manifests/etcd.yaml
+  | 'snap' // MicroK8s: snap.microk8s.daemon-k8s-dqlite
+  | 'k3s' // k3s server (sqlite state.db or embedded etcd)
+  | 'kind' // a kind node container
+  | 'statefulset' // etcd in a StatefulSet (member name from the pod, data on a volume)
+  | 'unknown';
+
+/** One command the detector ran, exactly as shown to the operator and kept in the record. */
+export interface ProbeRecord {
+  id: string;
+  command: string;
+  sudo: boolean;
+  code: number | null;
+  /** Output as read (bounded; `truncated` when cut). */
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  /** ms since epoch on this machine. */
+  at: number;
+}
+
+export interface BackupFile {
+  path: string;
+  bytes: number;
+  /** Modification time on the node, ISO 8601 UTC. */
+  mtime: string;
+  /**
+   * A restorable `etcdctl snapshot save` file: SHA-256 trailer present and
+   * matching, and a valid bbolt meta page. null when not checked.
+   */
+  valid: boolean | null;
+  problem?: string;
+  /** What found it: the cron entry / timer / script that writes there, or `search`. */
+  foundBy: string;
+}
+
+/** A scheduled job that takes backups. */
+export interface BackupJob {
+  kind: 'cron' | 'timer' | 'cron-dir';
+  /** Crontab file, timer unit or script path. */
+  where: string;
+  /** Cron schedule (`*\/30 * * * *`), `@daily`, or the timer's OnCalendar; '' when unknown. */
+  schedule: string;
+  /** The command as written. */
+  command: string;
+  /** Scripts the command runs (read by the detector). */
+  scripts: string[];
+  /** Directories the job writes snapshots to, as far as the detector could resolve them. */
+  targetDirs: string[];
+  /** The `etcdctl ... snapshot save` line that takes the backup, when found. */
+  saveCommand: string | null;
+}
+
+export interface DetectedDatastore {
+  engine: DatastoreEngine;
+  managedBy: ManagedBy;
+  /** The data directory on the node (etcd: the dir holding member/; dqlite: the backend dir). */
+  dataDir: string | null;
+  walDir?: string;
+  /** systemd unit name, e.g. `etcd.service`. */
+  unit?: string;
+  /** EnvironmentFile of that unit, e.g. `/etc/etcd.env`. */
+  envFile?: string;
+  /** Static pod manifest, e.g. `/etc/kubernetes/manifests/etcd.yaml`. */
+  manifest?: string;
+  /** etcd member name (`--name` / ETCD_NAME). */
+  memberName?: string;
+  /** Effective etcd settings (flag name without dashes -> value) from ExecStart, the env file and the manifest. */
+  settings?: Record<string, string>;
+  /** Running now, as far as the probes can tell (null: unknown). */
+  running: boolean | null;
+  backups: BackupFile[];
+  backupJobs: BackupJob[];
+  /** Path of the newest backup that is valid, or null. */
+  newestGoodBackup: string | null;
+  /** The restore planner's plan from the newest valid backup, when the datastore needs one. */
+  restore?: { from: string; commands: string[] };
+  /** How each fact was established (one short line per fact, e.g. `ExecStart in /etc/systemd/system/etcd.service`). */
+  evidence: string[];
+}
+
+export interface NodeCard {
+  /** `user@host:port` as connected. */
+  target: string;
+  hostname: string | null;
+  kernel: string | null;
+  os: string | null;
+  /** The node's clock (ISO 8601) and its offset from this machine in seconds. */
+  time: string | null;
+  clockSkewSeconds: number | null;
+  addresses: string[];
+  /** Free space where the data lives. */
+  disk: { path: string; availableBytes: number; sizeBytes: number; usePercent: number }[];
+  /** Tool versions found on the node (null when absent). */
+  tools: Record<string, string | null>;
+  datastores: DetectedDatastore[];
+  /** Were probes run through sudo? */
+  sudo: boolean;
+  probes: ProbeRecord[];
+  /** Things the detector could not read (permission denied without sudo, ...), in plain words. */
+  gaps: string[];
+}

@@ -1,0 +1,483 @@
+/**
+ * The playbooks: one per way a control plane's datastore breaks in our field
+ * reports, each ending with the cluster verified healthy. Data, not code:
+ * the runner (shared/guided/runner.ts) walks them and `playbookProblems`
+ * checks them (test/guided/playbooks.test.ts).
+ */
+import type { Playbook, PlaybookStep } from '../../contract/guided';
+import { backupBadStep, checkBackupStep, restoreSteps } from './etcd-restore';
+
+const ETCD_VARS: Playbook['variables'] = [
+  { name: 'dataDir', description: { en: 'etcd data directory on the node', 'zh-CN': '节点上的 etcd 数据目录' }, from: 'datastore.dataDir' },
+  { name: 'memberName', description: { en: 'etcd member name (--name)', 'zh-CN': 'etcd 成员名（--name）' }, from: 'settings.name' },
+  { name: 'initialCluster', description: { en: '--initial-cluster', 'zh-CN': '--initial-cluster' }, from: 'settings.initial-cluster' },
+  { name: 'initialClusterToken', description: { en: '--initial-cluster-token', 'zh-CN': '--initial-cluster-token' }, from: 'settings.initial-cluster-token' },
+  { name: 'initialAdvertisePeerUrls', description: { en: '--initial-advertise-peer-urls', 'zh-CN': '--initial-advertise-peer-urls' }, from: 'settings.initial-advertise-peer-urls' },
+  { name: 'endpoint', description: { en: 'client URL etcdctl talks to', 'zh-CN': 'etcdctl 连接的客户端 URL' }, from: 'settings.advertise-client-urls' },
+  { name: 'etcdctlTls', description: { en: 'etcdctl TLS flags (--cacert/--cert/--key) from the configuration', 'zh-CN': '来自配置的 etcdctl TLS 参数（--cacert/--cert/--key）' }, from: 'settings' },
+];
+
+const explain = (id: string, en: [string, string], zh: [string, string], extra: Partial<PlaybookStep> = {}): PlaybookStep => ({
+  id,
+  kind: 'explain',
+  title: { en: en[0], 'zh-CN': zh[0] },
+  body: { en: en[1], 'zh-CN': zh[1] },
+  ...extra,
+});
+
+/** Report 5: etcd as a systemd unit with an EnvironmentFile, restored from the newest good cron backup. */
+export const systemdEtcdRestore: Playbook = {
+  id: 'etcd-systemd-restore',
+  title: { en: 'Restore a systemd-managed etcd from its cron backup', 'zh-CN': '从定时备份恢复由 systemd 管理的 etcd' },
+  summary: {
+    en: 'etcd runs as a systemd unit (KubeKey, kubespray). Its data directory is broken and a cron job has been taking snapshot.db backups. Restore the newest good one with the flags from the unit and its EnvironmentFile.',
+    'zh-CN': 'etcd 以 systemd 单元运行（KubeKey、kubespray）。其数据目录已损坏，而定时任务一直在做 snapshot.db 备份。使用单元及其 EnvironmentFile 中的参数恢复最新的有效备份。',
+  },
+  engine: 'etcd',
+  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'etcd.wal-crc', 'etcd.wal-unrepairable', 'etcd.snap-error', 'etcd.db-snapshot-mismatch'],
+  variables: [
+    ...ETCD_VARS,
+    { name: 'unit', description: { en: 'the etcd systemd unit', 'zh-CN': 'etcd 的 systemd 单元' }, from: 'datastore.unit' },
+    { name: 'envFile', description: { en: 'its EnvironmentFile', 'zh-CN': '其 EnvironmentFile' }, from: 'datastore.envFile' },
+    { name: 'backup', description: { en: 'the snapshot.db to restore (newest good backup)', 'zh-CN': '要恢复的 snapshot.db（最新的有效备份）' }, from: 'datastore.newestGoodBackup' },
+  ],
+  steps: [
+    explain(
+      'overview',
+      ['What this does', 'etcd runs as {{unit}} with its settings in {{envFile}}; its data lives in {{dataDir}}. Lifeboat checks the backup, stops etcd, keeps the old directory (moved aside and archived), restores the backup with the same member name and cluster flags, starts etcd and checks that it serves the keys.'],
+      ['步骤说明', 'etcd 以 {{unit}} 运行，配置位于 {{envFile}}，数据位于 {{dataDir}}。Lifeboat 将检查备份、停止 etcd、保留旧目录（移到一旁并归档）、用相同的成员名与集群参数恢复备份、启动 etcd，并检查其是否提供数据。'],
+    ),
+    {
+      id: 'unit-state',
+      kind: 'probe',
+      title: { en: 'Look at the unit and its last log lines', 'zh-CN': '查看单元状态及最近日志' },
+      body: { en: 'Read-only: what systemd says and what etcd printed last.', 'zh-CN': '只读：systemd 的状态与 etcd 最后的输出。' },
+      command: 'systemctl is-active {{unit}}; journalctl -u {{unit}} -n 40 --no-pager',
+      sudo: true,
+      expect: {},
+    },
+    checkBackupStep,
+    ...restoreSteps(
+      {
+        command: 'systemctl stop {{unit}}',
+        touches: ['{{unit}}'],
+        backup: ['{{envFile}}'],
+        waitCommand: 'systemctl is-active {{unit}}; true',
+        waitPattern: '^(inactive|failed|unknown)$',
+      },
+      { command: 'systemctl start {{unit}}', touches: ['{{unit}}'], backup: ['{{envFile}}'] },
+    ),
+    backupBadStep,
+  ],
+};
+
+/** Report 2: kubeadm's etcd static pod crash-loops on a corrupt bbolt db. */
+export const kubeadmEtcdDb: Playbook = {
+  id: 'kubeadm-etcd-db',
+  title: { en: 'kubeadm etcd with a corrupt database', 'zh-CN': 'kubeadm etcd 数据库损坏' },
+  summary: {
+    en: 'etcd (a static pod) panics at start-up in bbolt, e.g. "freepages: failed to get all reachable pages". Restore from the newest good backup; without one, salvage the data directory with Lifeboat and restore from the salvaged snapshot.db.',
+    'zh-CN': 'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如 "freepages: failed to get all reachable pages"。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
+  },
+  engine: 'etcd',
+  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
+  variables: [
+    ...ETCD_VARS,
+    { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' },
+    { name: 'backup', description: { en: 'the snapshot.db to restore', 'zh-CN': '要恢复的 snapshot.db' }, from: 'datastore.newestGoodBackup' },
+  ],
+  steps: [
+    explain(
+      'overview',
+      ['What this does', 'The kubelet runs etcd from {{manifest}} with its data in {{dataDir}}. Lifeboat copies the data directory off the node and validates it, then restores a good backup (or a snapshot.db salvaged from the copy) with the flags from the manifest.'],
+      ['步骤说明', 'kubelet 依据 {{manifest}} 运行 etcd，数据位于 {{dataDir}}。Lifeboat 先将数据目录复制下来并校验，然后使用清单中的参数恢复有效备份（或从副本中抢救出的 snapshot.db）。'],
+    ),
+    {
+      id: 'pod-logs',
+      kind: 'probe',
+      title: { en: 'Read the etcd container log', 'zh-CN': '读取 etcd 容器日志' },
+      body: { en: 'Read-only: the panic or fatal line that stops etcd.', 'zh-CN': '只读：使 etcd 停止的 panic 或 fatal 行。' },
+      command: 'crictl ps -a --name etcd; id=$(crictl ps -a --name etcd -q | head -n 1); [ -n "$id" ] && crictl logs "$id" 2>&1 | tail -n 40',
+      sudo: true,
+      expect: {},
+    },
+    {
+      id: 'copy-validate',
+      kind: 'copy-validate',
+      title: { en: 'Copy the data directory off and validate it', 'zh-CN': '复制数据目录并校验' },
+      body: {
+        en: 'A verified copy first (SHA-256 on both ends), then Lifeboat says what etcd would do and what can be saved.',
+        'zh-CN': '先做经过校验的副本（两端 SHA-256），再由 Lifeboat 判断 etcd 会怎样以及哪些数据可以保住。',
+      },
+      path: '{{dataDir}}',
+    },
+    {
+      id: 'have-backup',
+      kind: 'decision',
+      title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
+      body: {
+        en: 'A good backup from the node card, or a snapshot.db salvaged from the copy (lifeboat salvage COPY --snapshot FILE, then copy it to the node as {{backup}}).',
+        'zh-CN': '使用节点卡片中的有效备份，或从副本中抢救出的 snapshot.db（lifeboat salvage 副本 --snapshot 文件，然后复制到节点上的 {{backup}}）。',
+      },
+      options: [
+        { id: 'backup', label: { en: 'The backup in {{backup}}', 'zh-CN': '使用 {{backup}} 中的备份' }, goto: 'check-backup' },
+        { id: 'abandon', label: { en: 'Neither: stop here', 'zh-CN': '都不用：到此为止' }, goto: 'backup-bad' },
+      ],
+    },
+    checkBackupStep,
+    ...restoreSteps(
+      {
+        command: 'mkdir -p /etc/kubernetes/lifeboat-disabled && mv {{manifest}} /etc/kubernetes/lifeboat-disabled/',
+        touches: ['{{manifest}}'],
+        backup: ['{{manifest}}'],
+        waitCommand: 'pgrep -f -- "--data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
+        waitPattern: '^stopped$',
+      },
+      {
+        command: 'mv /etc/kubernetes/lifeboat-disabled/etcd.yaml {{manifest}}',
+        touches: ['{{manifest}}'],
+        backup: ['/etc/kubernetes/lifeboat-disabled/etcd.yaml'],
+      },
+    ),
+    backupBadStep,
+  ],
+};
+
+/** Report 1: MicroK8s dqlite will not start after a power cut. */
+export const microk8sDqlite: Playbook = {
+  id: 'microk8s-dqlite',
+  title: { en: 'MicroK8s dqlite with a corrupt segment or snapshot', 'zh-CN': 'MicroK8s dqlite 段或快照损坏' },
+  summary: {
+    en: 'k8s-dqlite will not start (or would start only by silently dropping entries). Copy the backend off, validate it, apply the smallest repair Lifeboat plans (quarantine, never delete), start and verify.',
+    'zh-CN': 'k8s-dqlite 无法启动（或只能通过静默丢弃条目启动）。复制 backend、校验、执行 Lifeboat 规划的最小修复（隔离而非删除），然后启动并验证。',
+  },
+  engine: 'dqlite',
+  signatures: ['dqlite.closed-segment-batch', 'dqlite.closed-segment-count', 'dqlite.closed-segment-file', 'dqlite.open-segment', 'dqlite.segment-sequence', 'dqlite.snapshot-lz4', 'dqlite.snapshot-meta', 'dqlite.metadata', 'kubernetes.kine-unreachable'],
+  variables: [
+    { name: 'dataDir', description: { en: 'the dqlite backend directory', 'zh-CN': 'dqlite backend 目录' }, from: 'datastore.dataDir' },
+    { name: 'repairCommands', description: { en: 'the quarantine commands of the validator\'s repair plan', 'zh-CN': '校验器修复方案中的隔离命令' }, from: 'report.dqlite.repair' },
+  ],
+  steps: [
+    {
+      id: 'copy-validate',
+      kind: 'copy-validate',
+      title: { en: 'Copy the backend off and validate it', 'zh-CN': '复制 backend 并校验' },
+      body: { en: 'The validator names the bad file, what dqlite would do, and the smallest repair.', 'zh-CN': '校验器会指出损坏的文件、dqlite 会怎样，以及最小的修复方案。' },
+      path: '{{dataDir}}',
+    },
+    {
+      id: 'stop',
+      kind: 'change',
+      title: { en: 'Stop MicroK8s', 'zh-CN': '停止 MicroK8s' },
+      body: { en: 'dqlite must not run while its files are moved.', 'zh-CN': '移动文件时 dqlite 不能运行。' },
+      command: 'microk8s stop',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'The whole cluster control plane on this node stops until it is started again.', 'zh-CN': '本节点的整个集群控制平面停止，直到重新启动。' },
+    },
+    {
+      id: 'quarantine',
+      kind: 'change',
+      title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
+      body: { en: 'The exact commands from the validator\'s repair plan for this directory.', 'zh-CN': '校验器为此目录给出的修复方案中的确切命令。' },
+      command: '{{raw:repairCommands}}',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'Entries only in the quarantined files are not loaded; the report lists which index ranges.', 'zh-CN': '仅存在于被隔离文件中的条目不会被加载；报告列出了具体的索引范围。' },
+    },
+    {
+      id: 'start',
+      kind: 'change',
+      title: { en: 'Start MicroK8s', 'zh-CN': '启动 MicroK8s' },
+      body: { en: 'dqlite loads the repaired directory.', 'zh-CN': 'dqlite 加载修复后的目录。' },
+      command: 'microk8s start',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'If the repair missed a damaged file, start-up fails again; the quarantine folder holds everything.', 'zh-CN': '若修复遗漏了损坏的文件，启动会再次失败；隔离目录保存着所有文件。' },
+    },
+    {
+      id: 'verify',
+      kind: 'wait',
+      title: { en: 'Wait until the API answers', 'zh-CN': '等待 API 响应' },
+      body: { en: 'microk8s kubectl get nodes.', 'zh-CN': 'microk8s kubectl get nodes。' },
+      command: 'microk8s kubectl get nodes',
+      sudo: true,
+      expect: { exitCode: 0, outputMatches: '\\bReady\\b' },
+      intervalSeconds: 3,
+      timeoutSeconds: 180,
+      next: 'end',
+    },
+  ],
+};
+
+/** Report 3: kind after Docker restarted the node containers with new addresses. */
+export const kindAddresses: Playbook = {
+  id: 'kind-addresses',
+  title: { en: 'kind: etcd members registered at old addresses', 'zh-CN': 'kind：etcd 成员仍注册在旧地址上' },
+  summary: {
+    en: 'After a Docker restart the node containers have new IPs; etcd still calls its peers at the old ones and has no leader. Show the evidence, then force a new cluster on the member with the newest data and update its peer URL.',
+    'zh-CN': 'Docker 重启后节点容器的 IP 变了；etcd 仍按旧地址联系对等节点，没有 leader。先展示证据，再在数据最新的成员上强制新建集群并更新其对等 URL。',
+  },
+  engine: 'etcd',
+  signatures: ['etcd.publish-failed', 'etcd.pre-vote', 'etcd.peer-unreachable'],
+  variables: [...ETCD_VARS, { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' }],
+  steps: [
+    {
+      id: 'addresses',
+      kind: 'probe',
+      title: { en: 'Compare the node\'s addresses with etcd\'s peer URLs', 'zh-CN': '比较节点地址与 etcd 的对等 URL' },
+      body: { en: 'Read-only: the node\'s IPs now, and the URLs the manifest advertises.', 'zh-CN': '只读：节点当前的 IP，以及清单中通告的 URL。' },
+      command: 'ip -brief addr; grep -E -- "--(initial-advertise-peer-urls|listen-peer-urls|initial-cluster)=" {{manifest}}',
+      sudo: true,
+      expect: {},
+    },
+    {
+      id: 'choose',
+      kind: 'decision',
+      title: { en: 'Is this the member with the newest data?', 'zh-CN': '这是数据最新的成员吗？' },
+      body: { en: 'Validate every member\'s copy side by side (lifeboat validate A B C) and keep the one the table names.', 'zh-CN': '并排校验每个成员的副本（lifeboat validate A B C），保留表格指出的那个。' },
+      options: [
+        { id: 'yes', label: { en: 'Yes, rebuild from this member', 'zh-CN': '是，从此成员重建' }, goto: 'force-new-cluster' },
+        { id: 'no', label: { en: 'No, stop here', 'zh-CN': '否，到此为止' }, goto: 'done-elsewhere' },
+      ],
+    },
+    {
+      id: 'force-new-cluster',
+      kind: 'change',
+      title: { en: 'Start this member as a new one-member cluster', 'zh-CN': '将此成员作为新的单成员集群启动' },
+      body: { en: 'Adds --force-new-cluster to the manifest; etcd keeps its data and drops the other members.', 'zh-CN': '在清单中加入 --force-new-cluster；etcd 保留数据并移除其他成员。' },
+      command: 'sed -i "s|    - --data-dir=|    - --force-new-cluster\\n    - --data-dir=|" {{manifest}}',
+      sudo: true,
+      touches: ['{{manifest}}'],
+      backup: ['{{manifest}}', '{{dataDir}}'],
+      risk: { en: 'The other members must be removed and re-added afterwards; writes only they had are lost.', 'zh-CN': '之后必须移除并重新加入其他成员；仅存在于它们上的写入会丢失。' },
+    },
+    {
+      id: 'update-peer',
+      kind: 'change',
+      title: { en: 'Update the member\'s peer URL to the new address', 'zh-CN': '将成员的对等 URL 更新为新地址' },
+      body: { en: 'etcdctl member update with the address the node has now.', 'zh-CN': '用节点当前的地址执行 etcdctl member update。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} member update $(ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} member list | cut -d, -f1 | head -n 1) --peer-urls={{initialAdvertisePeerUrls}}',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'A wrong URL keeps the member unreachable; the previous value is in the session record.', 'zh-CN': '错误的 URL 会使成员不可达；原值记录在会话中。' },
+    },
+    {
+      id: 'remove-flag',
+      kind: 'change',
+      title: { en: 'Remove --force-new-cluster again', 'zh-CN': '再次移除 --force-new-cluster' },
+      body: { en: 'It must not stay in the manifest.', 'zh-CN': '它不能留在清单中。' },
+      command: 'sed -i "/--force-new-cluster/d" {{manifest}}',
+      sudo: true,
+      touches: ['{{manifest}}'],
+      backup: ['{{manifest}}'],
+      risk: { en: 'None.', 'zh-CN': '无。' },
+    },
+    {
+      id: 'healthy',
+      kind: 'wait',
+      title: { en: 'Wait until etcd is healthy', 'zh-CN': '等待 etcd 健康' },
+      body: { en: 'etcdctl endpoint health.', 'zh-CN': 'etcdctl endpoint health。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} endpoint health',
+      sudo: true,
+      expect: { outputMatches: 'is healthy' },
+      intervalSeconds: 2,
+      timeoutSeconds: 120,
+      next: 'end',
+    },
+    explain('done-elsewhere', ['Run this on the member with the newest data', 'Open a session on that node instead.'], ['请在数据最新的成员上执行', '请改为在该节点上打开会话。'], { next: 'end' }),
+  ],
+};
+
+/** Report 4: a member lost its data while still registered ("tocommit(N) is out of range [lastIndex(0)]"). */
+export const etcdMemberLost: Playbook = {
+  id: 'etcd-member-lost',
+  title: { en: 'An etcd member lost its data while still a member', 'zh-CN': 'etcd 成员在仍属集群时丢失了数据' },
+  summary: {
+    en: 'The member panics with "tocommit(N) is out of range [lastIndex(0)]": the cluster still counts it, its WAL is gone. Remove it from the cluster, move its empty data dir aside, add it back and let it rejoin with --initial-cluster-state=existing.',
+    'zh-CN': '成员崩溃并报 "tocommit(N) is out of range [lastIndex(0)]"：集群仍把它算作成员，但其 WAL 已丢失。将其从集群中移除，把空的数据目录移到一旁，再重新加入，并以 --initial-cluster-state=existing 重新加入集群。',
+  },
+  engine: 'etcd',
+  signatures: ['etcd.tocommit-out-of-range'],
+  variables: [
+    ...ETCD_VARS,
+    { name: 'healthyEndpoint', description: { en: 'client URL of a healthy member', 'zh-CN': '健康成员的客户端 URL' } },
+    { name: 'memberId', description: { en: 'the lost member\'s ID (hex)', 'zh-CN': '丢失数据的成员 ID（十六进制）' } },
+    { name: 'peerUrl', description: { en: 'its peer URL', 'zh-CN': '其对等 URL' } },
+    { name: 'unit', description: { en: 'its systemd unit or the kubelet', 'zh-CN': '其 systemd 单元或 kubelet' }, from: 'datastore.unit' },
+  ],
+  steps: [
+    {
+      id: 'members',
+      kind: 'probe',
+      title: { en: 'List the members from a healthy one', 'zh-CN': '从健康成员列出成员' },
+      body: { en: 'Read-only.', 'zh-CN': '只读。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{healthyEndpoint}} {{raw:etcdctlTls}} member list -w table',
+      sudo: true,
+      expect: { exitCode: 0 },
+    },
+    {
+      id: 'remove',
+      kind: 'change',
+      title: { en: 'Remove the lost member', 'zh-CN': '移除丢失数据的成员' },
+      body: { en: 'The cluster stops waiting for it.', 'zh-CN': '集群不再等待它。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{healthyEndpoint}} {{raw:etcdctlTls}} member remove {{memberId}}',
+      sudo: true,
+      touches: ['cluster membership'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'Quorum shrinks by one until it is added back.', 'zh-CN': '重新加入前法定人数减一。' },
+    },
+    {
+      id: 'stop',
+      kind: 'change',
+      title: { en: 'Stop the member and move its data dir aside', 'zh-CN': '停止该成员并将其数据目录移到一旁' },
+      body: { en: 'Nothing deleted.', 'zh-CN': '不删除任何内容。' },
+      command: 'systemctl stop {{unit}}; mv {{dataDir}} {{dataDir}}.lifeboat-{{stamp}}',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'None to data (moved, not deleted).', 'zh-CN': '对数据无风险（移动而非删除）。' },
+    },
+    {
+      id: 'add',
+      kind: 'change',
+      title: { en: 'Add it back', 'zh-CN': '重新加入' },
+      body: { en: 'etcdctl member add prints the --initial-cluster to use.', 'zh-CN': 'etcdctl member add 会输出应使用的 --initial-cluster。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{healthyEndpoint}} {{raw:etcdctlTls}} member add {{memberName}} --peer-urls={{peerUrl}}',
+      sudo: true,
+      touches: ['cluster membership'],
+      backup: ['{{dataDir}}.lifeboat-{{stamp}}'],
+      risk: { en: 'Quorum grows by one member that is not running yet: start it promptly.', 'zh-CN': '法定人数增加了一个尚未运行的成员：请尽快启动它。' },
+      captures: { newInitialCluster: 'ETCD_INITIAL_CLUSTER="([^"]+)"' },
+    },
+    {
+      id: 'start',
+      kind: 'change',
+      title: { en: 'Start it as an existing member', 'zh-CN': '以已有成员身份启动' },
+      body: { en: 'With ETCD_INITIAL_CLUSTER_STATE=existing and the cluster list from the previous step.', 'zh-CN': '使用 ETCD_INITIAL_CLUSTER_STATE=existing 及上一步输出的集群列表。' },
+      command: 'systemctl start {{unit}}',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}.lifeboat-{{stamp}}'],
+      risk: { en: 'With state=new it would form a second cluster: check the flags first.', 'zh-CN': '若 state=new 会形成第二个集群：请先检查参数。' },
+    },
+    {
+      id: 'healthy',
+      kind: 'wait',
+      title: { en: 'Wait until the cluster is healthy', 'zh-CN': '等待集群健康' },
+      body: { en: 'etcdctl endpoint health --cluster.', 'zh-CN': 'etcdctl endpoint health --cluster。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{healthyEndpoint}} {{raw:etcdctlTls}} endpoint health --cluster',
+      sudo: true,
+      expect: { outputNotMatches: 'unhealthy', outputMatches: 'is healthy' },
+      intervalSeconds: 2,
+      timeoutSeconds: 120,
+      next: 'end',
+    },
+  ],
+};
+
+/** Quorum loss in an HA cluster, and "database space exceeded". */
+export const quorumAndSpace: Playbook = {
+  id: 'etcd-quorum-space',
+  title: { en: 'etcd lost quorum, or its database is full', 'zh-CN': 'etcd 失去法定人数，或数据库已满' },
+  summary: {
+    en: 'Quorum loss: rebuild from the member with the newest data with --force-new-cluster. "database space exceeded": compact, defragment and disarm the NOSPACE alarm.',
+    'zh-CN': '失去法定人数：在数据最新的成员上以 --force-new-cluster 重建。"database space exceeded"：压缩、碎片整理并解除 NOSPACE 告警。',
+  },
+  engine: 'etcd',
+  signatures: ['etcd.no-leader', 'etcd.no-space'],
+  variables: ETCD_VARS,
+  steps: [
+    {
+      id: 'which',
+      kind: 'decision',
+      title: { en: 'Which one is it?', 'zh-CN': '是哪一种？' },
+      body: { en: 'The logs view names the signature.', 'zh-CN': '日志视图会给出对应的特征。' },
+      options: [
+        { id: 'space', label: { en: 'database space exceeded', 'zh-CN': '数据库空间超限' }, goto: 'status' },
+        { id: 'quorum', label: { en: 'quorum lost', 'zh-CN': '失去法定人数' }, goto: 'quorum' },
+      ],
+    },
+    {
+      id: 'status',
+      kind: 'probe',
+      title: { en: 'Read the revision and the db size', 'zh-CN': '读取修订号与数据库大小' },
+      body: { en: 'Read-only.', 'zh-CN': '只读。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} endpoint status -w json',
+      sudo: true,
+      expect: { exitCode: 0 },
+      captures: { revision: '"revision":(\\d+)' },
+    },
+    {
+      id: 'compact',
+      kind: 'change',
+      title: { en: 'Compact history up to the current revision', 'zh-CN': '将历史压缩到当前修订号' },
+      body: { en: 'Old revisions are dropped; current values stay.', 'zh-CN': '删除旧修订，保留当前值。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} compact {{revision}}',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'History before the revision is gone (watchers may need to relist).', 'zh-CN': '该修订号之前的历史将丢失（watch 客户端可能需要重新 list）。' },
+    },
+    {
+      id: 'defrag',
+      kind: 'change',
+      title: { en: 'Defragment', 'zh-CN': '碎片整理' },
+      body: { en: 'Returns the freed space to the file system; the member blocks while it runs.', 'zh-CN': '将释放的空间还给文件系统；执行期间该成员会阻塞。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} defrag',
+      sudo: true,
+      touches: ['{{dataDir}}'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'The member does not answer while defragmenting.', 'zh-CN': '碎片整理期间该成员不响应。' },
+    },
+    {
+      id: 'disarm',
+      kind: 'change',
+      title: { en: 'Disarm the NOSPACE alarm', 'zh-CN': '解除 NOSPACE 告警' },
+      body: { en: 'Writes are accepted again.', 'zh-CN': '重新接受写入。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} alarm disarm',
+      sudo: true,
+      touches: ['alarms'],
+      backup: ['{{dataDir}}'],
+      risk: { en: 'If the quota is still too small, the alarm comes back.', 'zh-CN': '若配额仍太小，告警会再次出现。' },
+    },
+    {
+      id: 'alarms-clear',
+      kind: 'verify',
+      title: { en: 'No alarm left', 'zh-CN': '没有剩余告警' },
+      body: { en: 'etcdctl alarm list prints nothing.', 'zh-CN': 'etcdctl alarm list 没有输出。' },
+      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} alarm list',
+      sudo: true,
+      expect: { exitCode: 0, outputNotMatches: 'alarm:' },
+      next: 'end',
+    },
+    explain(
+      'quorum',
+      ['Rebuild from one survivor', 'Copy every member\'s data dir off and validate them side by side (lifeboat validate A B C): the table names the member with the newest data. Then run the kind playbook\'s force-new-cluster steps on that member and re-add the others with the member-lost playbook.'],
+      ['从一个幸存成员重建', '将每个成员的数据目录复制下来并并排校验（lifeboat validate A B C）：表格会指出数据最新的成员。然后在该成员上执行 kind 剧本中的强制新建集群步骤，并用“成员丢失数据”剧本重新加入其他成员。'],
+      { next: 'end' },
+    ),
+  ],
+};
+
+export const PLAYBOOKS: readonly Playbook[] = [microk8sDqlite, kubeadmEtcdDb, kindAddresses, etcdMemberLost, systemdEtcdRestore, quorumAndSpace];
+
+/**
+ * The playbooks that fit what was seen: matched log signatures first (in
+ * playbook order), else every playbook for the engine. Used by the logs
+ * view's and the verdict's "Start guided recovery".
+ */
+export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null): Playbook[] {
+  const seen = new Set(signatureIds);
+  const matched = PLAYBOOKS.filter((p) => p.signatures.some((s) => seen.has(s)));
+  if (matched.length) return matched;
+  return engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+}
+
+export function playbookById(id: string): Playbook | null {
+  return PLAYBOOKS.find((p) => p.id === id) ?? null;
+}

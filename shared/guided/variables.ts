@@ -1,0 +1,46 @@
+/**
+ * A session's starting variables from the node card: where the data is, how
+ * etcd is configured (flags from ExecStart, the EnvironmentFile or the static
+ * pod), the TLS flags etcdctl needs, and the newest good backup. What cannot
+ * be found stays unset, and the steps that need it say so before they run.
+ */
+import type { DetectedDatastore } from '../contract/node';
+
+/** The first URL of a comma-separated list. */
+function firstUrl(list: string | undefined): string | undefined {
+  return list?.split(',').map((s) => s.trim()).find(Boolean);
+}
+
+/** etcdctl's TLS flags from the member's own settings (client cert pair and CA), as kubeadm and KubeKey configure them. */
+export function etcdctlTlsFlags(settings: Record<string, string>): string {
+  const ca = settings['trusted-ca-file'];
+  const cert = settings['cert-file'];
+  const key = settings['key-file'];
+  const parts: string[] = [];
+  if (ca) parts.push(`--cacert=${ca}`);
+  if (cert) parts.push(`--cert=${cert}`);
+  if (key) parts.push(`--key=${key}`);
+  return parts.join(' ');
+}
+
+export function variablesFromDatastore(d: DetectedDatastore, now: Date = new Date()): Record<string, string> {
+  const s = d.settings ?? {};
+  const vars: Record<string, string> = {};
+  const set = (k: string, v: string | null | undefined) => {
+    if (v !== undefined && v !== null && v !== '') vars[k] = v;
+  };
+  set('dataDir', d.dataDir);
+  set('unit', d.unit);
+  set('envFile', d.envFile);
+  set('manifest', d.manifest);
+  set('memberName', d.memberName ?? s.name);
+  set('initialCluster', s['initial-cluster']);
+  set('initialClusterToken', s['initial-cluster-token'] ?? 'etcd-cluster');
+  set('initialAdvertisePeerUrls', s['initial-advertise-peer-urls']);
+  // etcdctl talks to the member's own client URL; a wildcard listen address is no place to connect to.
+  set('endpoint', firstUrl(s['advertise-client-urls']) ?? firstUrl(s['listen-client-urls'])?.replace('0.0.0.0', '127.0.0.1'));
+  vars.etcdctlTls = etcdctlTlsFlags(s);
+  set('backup', d.newestGoodBackup);
+  vars.stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return vars;
+}

@@ -1,0 +1,182 @@
+/**
+ * Field report 5 end to end, as the operator would walk it: a KubeKey-like
+ * node (realistic node: real sshd in its own mount namespace, etcd 3.4 run
+ * by the systemctl stand-in from /etc/etcd.env) whose data directory broke
+ * after a power cut, with cron backups taken by the node's own script. The
+ * node is detected over SSH, the playbook's variables come from the node
+ * card, and every step runs through the session service over the real SSH
+ * connection with sudo: backups before changes, confirmations, waits. At
+ * the end etcd serves every key of the backup with its value, the old data
+ * directory is still on the node (moved aside, archived with the SHA-256
+ * the journal recorded), and the exported report tells the story.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SudoRunner, type SshConnection } from '../../electron/services/ssh/connection';
+import { SessionService, type SessionNode } from '../../electron/services/sessions/session-service';
+import { SessionStore } from '../../electron/services/sessions/session-store';
+import { playbookById } from '../../shared/guided/playbooks';
+import { sessionHtml, sessionMarkdown } from '../../shared/guided/export';
+import { variablesFromDatastore } from '../../shared/guided/variables';
+import { detectNode, type NodeExecutor } from '../../shared/node/detect';
+import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
+import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
+import { connectByKey, keyClient } from '../helpers/ssh-node';
+import { sshdAvailable } from '../helpers/sshd';
+import { ensureBuilt } from '../cli/fixtures';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
+
+describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup (report 5)', () => {
+  let tmp: string;
+  let node: RealisticNode;
+  let conn: SshConnection;
+  let backupKeys: Map<string, string>;
+  let store: SessionStore;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    tmp = await tempDir('guided-r5');
+    const g = await makeGolden(path.join(tmp, 'etcd'), { keys: 60 });
+    const ep = g.endpoint;
+    node = await startRealisticNode({
+      files: {
+        '/etc/systemd/system/etcd.service': '[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n',
+        '/etc/etcd.env':
+          `ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=${ep.name}\nETCD_LISTEN_CLIENT_URLS=${ep.clientUrl}\nETCD_ADVERTISE_CLIENT_URLS=${ep.clientUrl}\n` +
+          `ETCD_LISTEN_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_ADVERTISE_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_CLUSTER=${ep.name}=${ep.peerUrl}\n` +
+          `ETCD_INITIAL_CLUSTER_TOKEN=lifeboat-test\nETCD_INITIAL_CLUSTER_STATE=existing\nETCD_LISTEN_METRICS_URLS=\n`,
+        '/var/spool/cron/crontabs/root': { content: '*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh\n', mode: 0o600 },
+        '/usr/local/bin/kube-scripts/etcd-backup.sh': {
+          content: `#!/bin/bash\nBACKUP_DIR="/var/backups/kube_etcd/etcd-$(date +%Y-%m-%d-%H-%M-%S)"\nmkdir -p $BACKUP_DIR\nexport ETCDCTL_API=3;/usr/bin/etcdctl --endpoints="${ep.clientUrl}" snapshot save $BACKUP_DIR/snapshot.db > /dev/null\n`,
+          mode: 0o755,
+        },
+      },
+      copies: { '/var/lib/etcd': g.dir },
+      startUnits: ['etcd'],
+    });
+    const client = await keyClient(node.sshd, tmp);
+    conn = await connectByKey(node.sshd, client);
+    // The cron job's backup, then writes the backup does not have, then the power cut: the db is cut short.
+    const r = await node.exec('sleep 1; sh /usr/local/bin/kube-scripts/etcd-backup.sh', 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    backupKeys = await servedKeys(ep.clientUrl);
+    expect(backupKeys.size).toBe(60);
+    await node.exec('systemctl stop etcd');
+    await fs.truncate(node.hostPath('/var/lib/etcd/member/snap/db'), 8192);
+    const broken = await node.exec('systemctl start etcd; sleep 2; systemctl is-active etcd; journalctl -u etcd -n 5');
+    expect(broken.stdout).toMatch(/inactive/);
+    store = new SessionStore(path.join(tmp, 'guided'), playbookById);
+  }, 240_000);
+
+  afterAll(async () => {
+    conn?.close();
+    await store?.close();
+    await node?.stop();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('walks the playbook to a healthy etcd serving every key of the backup, and records it all', async () => {
+    const sudo = new SudoRunner(conn, { user: node.sshd.user, host: '127.0.0.1', prompt: async () => null });
+    const exec: NodeExecutor = {
+      async run(command, opts) {
+        if (opts.sudo) {
+          const r = await sudo.run(command, opts.maxOutputBytes);
+          return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, truncated: r.truncated };
+        }
+        const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+      },
+    };
+    const sessionNode: SessionNode = Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}` });
+    const card = await detectNode(exec, { sudo: true, target: sessionNode.host });
+    const ds = card.datastores[0]!;
+    expect(ds).toMatchObject({ managedBy: 'systemd', dataDir: '/var/lib/etcd', running: false });
+    expect(ds.newestGoodBackup).toMatch(/^\/var\/backups\/kube_etcd\/etcd-.*\/snapshot\.db$/);
+
+    const updates: string[] = [];
+    const service = new SessionService({ store, nodeFor: () => sessionNode, onUpdate: (s) => updates.push(s.current ?? 'end') });
+    let s = await service.create({ playbookId: 'etcd-systemd-restore', connectionId: 'c1', variables: variablesFromDatastore(ds), language: 'en' });
+    const id = s.sessionId;
+    expect(s.variables).toMatchObject({ unit: 'etcd.service', envFile: '/etc/etcd.env', memberName: 'n1', initialClusterToken: 'lifeboat-test', backup: ds.newestGoodBackup });
+
+    // A change refuses to run before its backup and without a confirmation.
+    const walked: string[] = [];
+    while (s.current) {
+      const stepId = s.current;
+      const step = playbookById('etcd-systemd-restore')!.steps.find((x) => x.id === stepId)!;
+      walked.push(stepId);
+      if (step.kind === 'change') {
+        await expect(service.run(id, stepId, { confirm: { by: 'test' } })).rejects.toThrow(/take the backup first/);
+        const b = await service.prepareChange(id, stepId);
+        expect(b.sha256).toMatch(/^[0-9a-f]{64}$/);
+        // The archive on the node is what the journal says it is.
+        const onNode = await fs.readFile(node.hostPath(b.archive));
+        expect(createHash('sha256').update(onNode).digest('hex')).toBe(b.sha256);
+        await expect(service.run(id, stepId)).rejects.toThrow(/.+/);
+        s = await service.run(id, stepId, { confirm: { by: 'test' } });
+      } else if (stepId === 'kubectl-nodes') {
+        s = await service.skip(id, stepId, 'no kubectl on this test node: etcd is checked directly');
+      } else {
+        s = await service.run(id, stepId);
+      }
+      expect(s.status[stepId], `${stepId}: ${JSON.stringify(s.events.filter((e) => 'stepId' in e && e.stepId === stepId).slice(-2))}`).toMatch(/passed|skipped/);
+    }
+    expect(walked).toEqual(['overview', 'unit-state', 'check-backup', 'stop-etcd', 'wait-stopped', 'owner', 'move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys', 'kubectl-nodes']);
+    s = await service.finish(id, 'healthy');
+
+    // etcd serves every key of the backup with its value.
+    const served = await servedKeys(card.datastores[0]!.settings!['advertise-client-urls']!);
+    expect(served).toEqual(backupKeys);
+    expect(s.variables.keyCount).toBe('60');
+    // The broken directory is still there, moved aside, byte for byte (its db still cut at 8192).
+    const aside = (await fs.readdir(node.hostPath('/var/lib'))).filter((n) => n.startsWith('etcd.lifeboat-'));
+    expect(aside).toHaveLength(1);
+    expect((await fs.stat(node.hostPath(`/var/lib/${aside[0]}/member/snap/db`))).size).toBe(8192);
+
+    // The journal on disk replays to the same session; the report tells it.
+    const again = await store.load(id);
+    expect(again.status).toEqual(s.status);
+    expect(again.finished?.outcome).toBe('healthy');
+    const md = sessionMarkdown(again, playbookById(again.playbookId), 'en');
+    expect(md).toContain('etcdctl snapshot restore');
+    expect(md).toMatch(/sha256 `[0-9a-f]{64}`/);
+    expect(md).toContain('no kubectl on this test node');
+    const html = sessionHtml(again, playbookById(again.playbookId), 'zh-CN');
+    expect(html).toContain('恢复会话');
+    expect(html).not.toMatch(/<script/i);
+    await fs.mkdir(path.join(__dirname, '..', '..', 'test-artifacts'), { recursive: true });
+    await fs.writeFile(path.join(__dirname, '..', '..', 'test-artifacts', 'session-report-r5.html'), html);
+    expect(updates.length).toBeGreaterThan(walked.length);
+
+    // The CLI lists and exports the same session from the journal on disk.
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'lifeboat.cjs'), ...args], { env: { ...process.env, LIFEBOAT_HOME: tmp }, encoding: 'utf8' });
+    const list = cli(['session', 'list']);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`${id}`);
+    expect(list.stdout).toContain('etcd-systemd-restore');
+    expect(list.stdout).toContain('healthy');
+    const mdFile = path.join(tmp, 'r5.md');
+    const exp = cli(['session', 'export', id, '--md', mdFile, '--lang', 'zh-CN']);
+    expect(exp.status, exp.stderr).toBe(0);
+    const zh = await fs.readFile(mdFile, 'utf8');
+    expect(zh).toContain('# 恢复会话: 从定时备份恢复由 systemd 管理的 etcd');
+    expect(zh).toContain('集群已验证健康');
+    expect(cli(['session', 'export', '00000000-0000-0000-0000-000000000000', '--md', mdFile]).stderr).toMatch(/no session .* \(see `lifeboat session list`\)/);
+  }, 300_000);
+});
+
+/** Every key etcd serves at its client URL, key -> value (the v3 JSON gateway). */
+async function servedKeys(clientUrl: string): Promise<Map<string, string>> {
+  const res = await fetch(`${clientUrl}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from([0]).toString('base64'), range_end: Buffer.from([0]).toString('base64') }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { kvs?: { key: string; value?: string }[] };
+  return new Map((body.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString('utf8'), Buffer.from(kv.value ?? '', 'base64').toString('utf8')]));
+}
