@@ -36,7 +36,12 @@ function walk(dir, exts, out = []) {
 
 /** The sources whose text the UI shows: the i18n catalogs and the renderer. */
 export function uiSourceFiles(root) {
-  return [...walk(path.join(root, 'shared', 'i18n'), ['.ts']), ...walk(path.join(root, 'renderer', 'src'), ['.ts', '.svelte', '.css'])];
+  // Playbooks are data with their own words in both languages (shared/guided).
+  return [
+    ...walk(path.join(root, 'shared', 'i18n'), ['.ts']),
+    ...walk(path.join(root, 'shared', 'guided'), ['.ts']),
+    ...walk(path.join(root, 'renderer', 'src'), ['.ts', '.svelte', '.css']),
+  ];
 }
 
 /** `U+4e00-4e0f,U+3002` → [[0x4e00, 0x4e0f], [0x3002, 0x3002]]. */

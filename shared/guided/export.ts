@@ -1,6 +1,7 @@
 /**
  * A guided session as a post-mortem: Markdown and a self-contained HTML page
- * (inline styles, no script, no external resource), in English or Chinese.
+ * (inline styles, no script, no external resource; the app inlines the
+ * font slices a Chinese report needs), in English or Chinese.
  * Timeline, node, every command with host, time, exit code and output,
  * findings, decisions, backups and quarantined files with their hashes,
  * what was lost and what is still open. Pure: from the replayed state.
@@ -152,7 +153,7 @@ export function sessionHtml(s: SessionState, pb: Playbook | null, lang: Lang = s
   const w = (k: string) => WORDS[k]![lang];
   const o: string[] = [];
   o.push(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`);
-  o.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+  o.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">`);
   o.push(`<title>${esc(m.title)}</title><style>
 body{font:14px/1.5 system-ui,"Noto Sans SC","Noto Sans CJK SC",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
 h1{font-size:1.4rem}h2{font-size:1.15rem;border-bottom:1px solid #d0d5dd;margin-top:2rem}h3{font-size:1rem;margin-bottom:.3rem}
