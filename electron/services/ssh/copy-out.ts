@@ -253,59 +253,90 @@ async function fetchSftpFile(
     const done = new Map<number, Buffer>();
     let failed: Error | null = null;
     let inFlight = 0;
-    await new Promise<void>((resolve, reject) => {
-      const pump = (): void => {
-        if (failed) {
-          if (inFlight === 0) reject(failed);
-          return;
-        }
-        if (signal?.aborted) failed = new CopyOutError('cancelled', true);
-        while (!failed && inFlight < IN_FLIGHT && next < size) {
-          const at = next;
-          const len = Math.min(CHUNK, size - at);
-          next += len;
-          inFlight++;
-          const buf = Buffer.allocUnsafe(len);
-          const lane = turn++ % sessions.length;
-          sessions[lane].read(handles[lane], buf, 0, len, at, (err, n) => {
-            inFlight--;
-            if (err) failed ??= err;
-            else if (n === 0) failed ??= new CopyOutError(`${remote} is shorter than listed (EOF at ${at})`, true);
-            else {
-              done.set(at, buf.subarray(0, n));
-              if (n < len) {
-                // Short read: ask for the rest later; keep the order intact.
-                const rest = at + n;
-                next = Math.min(next, rest);
-                for (const k of [...done.keys()]) if (k > rest) done.delete(k);
-              }
-            }
-            void flush().then(pump, (e: Error) => {
-              failed ??= e;
-              pump();
-            });
-          });
-        }
-        if (!failed && inFlight === 0 && writeAt >= size) resolve();
-        else if (failed && inFlight === 0) reject(failed);
-      };
-      let flushing = false;
-      const flush = async (): Promise<void> => {
-        if (flushing) return;
-        flushing = true;
-        try {
-          for (let b = done.get(writeAt); b; b = done.get(writeAt)) {
-            done.delete(writeAt);
-            await fh.write(b, 0, b.length, writeAt);
-            writeAt += b.length;
-            onWritten(b);
-          }
-        } finally {
-          flushing = false;
-        }
-      };
+    /** Outstanding reads by session: a session that closes fails its own (ssh2 may never answer them). */
+    const pending = sessions.map(() => new Set<{ settled: boolean }>());
+    let pump = (): void => undefined;
+    const onSessionClosed = (lane: number) => (): void => {
+      failed ??= new CopyOutError(`the SFTP session closed while reading ${remote} (connection lost)`, true);
+      for (const r of pending[lane]) {
+        r.settled = true;
+        inFlight--;
+      }
+      pending[lane].clear();
       pump();
+    };
+    const closers = sessions.map((sftp, lane) => {
+      const onClose = onSessionClosed(lane);
+      sftp.once('close', onClose);
+      return () => sftp.off('close', onClose);
     });
+    const onAbort = (): void => pump();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        pump = (): void => {
+          if (failed) {
+            if (inFlight === 0) reject(failed);
+            return;
+          }
+          if (signal?.aborted) failed = new CopyOutError('cancelled', true);
+          // Requested but not yet on disk stays under IN_FLIGHT x CHUNK: a slow disk holds the reads
+          // back instead of piling finished buffers up in memory.
+          while (!failed && inFlight < IN_FLIGHT && next < size && next - writeAt < IN_FLIGHT * CHUNK) {
+            const at = next;
+            const len = Math.min(CHUNK, size - at);
+            next += len;
+            inFlight++;
+            const buf = Buffer.allocUnsafe(len);
+            const lane = turn++ % sessions.length;
+            const request = { settled: false };
+            pending[lane].add(request);
+            sessions[lane].read(handles[lane], buf, 0, len, at, (err, n) => {
+              if (request.settled) return; // its session closed and counted it already
+              request.settled = true;
+              pending[lane].delete(request);
+              inFlight--;
+              if (err) failed ??= err;
+              else if (n === 0) failed ??= new CopyOutError(`${remote} is shorter than listed (EOF at ${at})`, true);
+              else {
+                done.set(at, buf.subarray(0, n));
+                if (n < len) {
+                  // Short read: ask for the rest later; keep the order intact.
+                  const rest = at + n;
+                  next = Math.min(next, rest);
+                  for (const k of [...done.keys()]) if (k > rest) done.delete(k);
+                }
+              }
+              void flush().then(pump, (e: Error) => {
+                failed ??= e;
+                pump();
+              });
+            });
+          }
+          if (!failed && inFlight === 0 && writeAt >= size) resolve();
+          else if (failed && inFlight === 0) reject(failed);
+        };
+        let flushing = false;
+        const flush = async (): Promise<void> => {
+          if (flushing) return;
+          flushing = true;
+          try {
+            for (let b = done.get(writeAt); b; b = done.get(writeAt)) {
+              done.delete(writeAt);
+              await fh.write(b, 0, b.length, writeAt);
+              writeAt += b.length;
+              onWritten(b);
+            }
+          } finally {
+            flushing = false;
+          }
+        };
+        pump();
+      });
+    } finally {
+      for (const off of closers) off();
+      signal?.removeEventListener('abort', onAbort);
+    }
   } finally {
     await fh.close();
     await Promise.all(handles.map((h, i) => closeQuietly(sessions[i], h)));
