@@ -99,7 +99,11 @@ const CHUNK = 256 * 1024;
 const IN_FLIGHT = 48;
 /** Files fetched at once (memory: PARALLEL_FILES x IN_FLIGHT x CHUNK = 24 MiB of read buffers at most). */
 const PARALLEL_FILES = 2;
-/** SFTP sessions a copy opens besides the connection's own (OpenSSH allows 10 per connection by default). */
+/**
+ * SFTP sessions a copy opens besides the connection's own, for its duration. OpenSSH allows 10
+ * channels per connection by default (MaxSessions), shared with terminals and commands: with the
+ * connection's own SFTP and the node-side hash, a copy holds 5 and leaves 5.
+ */
 const EXTRA_SFTP_SESSIONS = 3;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -407,14 +411,8 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
   // More SFTP sessions for this copy: one channel's 2 MiB window, not the link or the CPU, was
   // the limit (loopback, one 256 MiB file: ~70 MiB/s on one channel, ~105-175 on two to three). A server
   // that refuses more sessions (MaxSessions) just leaves the copy on the one it has.
-  const extra: SFTPWrapper[] = [];
-  for (let i = 0; i < EXTRA_SFTP_SESSIONS; i++) {
-    try {
-      extra.push(await opts.conn.openSftp());
-    } catch {
-      break;
-    }
-  }
+  const opened = await Promise.allSettled(Array.from({ length: EXTRA_SFTP_SESSIONS }, () => opts.conn.openSftp()));
+  const extra = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   try {
     return await copyTree(sftpTreeReader(opts.conn, sftp, extra), opts);
   } finally {
