@@ -5,7 +5,7 @@
  * openssh-server) and two shapes of data: one large file (an etcd `db`) and a
  * dqlite-shaped directory of 8 MiB segments. For each, Lifeboat's whole
  * copy-out job (two listings `settle` apart to refuse a directory being
- * written, `sha256sum` on the node, SFTP transfer, SHA-256 of every local file
+ * written, SHA-256 on the node, SFTP transfer, SHA-256 of every local file
  * and the per-file comparison) and `scp -r` (transfer only, no verification)
  * run alternately, `rounds` times, so both see the same machine load; the
  * table shows medians. Peak RSS is sampled during Lifeboat's copies (memory
@@ -149,7 +149,7 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
     } finally {
       conn.close();
     }
-    lines.push('  whole job = listing, change check (second listing 1.5 s later) and sha256sum on the node beside the');
+    lines.push('  whole job = listing, change check (second listing 1.5 s later) and SHA-256 on the node beside the');
     lines.push('  SFTP transfer, SHA-256 of each file while it is written, per-file comparison; vs scp > 1 is faster than scp');
     return lines;
   } finally {

@@ -5,12 +5,13 @@
  * the CLI. The remote source is hashed before and after: never modified.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSsh, type ConnectOptions } from '../../electron/services/ssh/connection';
 import { copyOutCommand } from '../../electron/services/ssh/copy-out-cli';
-import { CopyOutError, DirectoryChangingError, copyOut } from '../../electron/services/ssh/copy-out';
+import { CopyOutError, DirectoryChangingError, copyOut, parseNodeHashes, remoteHashCommand } from '../../electron/services/ssh/copy-out';
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
@@ -28,6 +29,40 @@ async function hashTree(root: string): Promise<Record<string, string>> {
   await walk(root, '');
   return out;
 }
+
+/** Run the node-side hash command here with `names` on stdin, under `PATH`. */
+function runHash(root: string, names: string[], pathEnv: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('/bin/sh', ['-c', remoteHashCommand(root)], { env: { PATH: pathEnv }, maxBuffer: 1 << 20 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
+    child.stdin!.end(names.map((n) => `${n}\0`).join(''));
+  });
+}
+
+describe('the node-side hash command', () => {
+  it('gives the same SHA-256 per file with openssl and, where there is none, with sha256sum', async () => {
+    const dir = await makeTempDir('lifeboat-hashcmd-');
+    try {
+      const files: Record<string, Buffer> = { '-starts-with-dash': randomBytes(1000), 'has space': randomBytes(70_000), 'star*name': Buffer.alloc(0) };
+      for (const [n, b] of Object.entries(files)) await fs.writeFile(path.join(dir, n), b);
+      const want = new Map(Object.entries(files).map(([n, b]) => [n, createHash('sha256').update(b).digest('hex')]));
+      // Only xargs and sha256sum on PATH: the command falls back to coreutils.
+      const bin = path.join(dir, '.bin');
+      await fs.mkdir(bin);
+      for (const tool of ['xargs', 'sha256sum']) await fs.symlink(`/usr/bin/${tool}`, path.join(bin, tool));
+      const names = Object.keys(files);
+      const withOpenssl = await runHash(dir, names, '/usr/bin:/bin');
+      const withoutOpenssl = await runHash(dir, names, bin);
+      expect(withOpenssl).not.toContain('\0');
+      expect(withoutOpenssl).toContain('\0');
+      expect(parseNodeHashes(withOpenssl)).toEqual(want);
+      expect(parseNodeHashes(withoutOpenssl)).toEqual(want);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
   let sshd: SshdInstance;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../shared/contract/api';
 import { PATH_RULES, type PathRule } from '../../shared/contract/path-rules';
 import type { SshPrompt } from '../../shared/contract/ssh';
+import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { ensureBuilt, REPO } from '../cli/fixtures';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
@@ -36,6 +37,35 @@ describe('the path-rule list covers the contract', () => {
     for (const r of PATH_RULES) {
       expect(r.web.length, `${r.method} ${r.param}`).toBeGreaterThan(20);
       expect(r.electron.length, `${r.method} ${r.param}`).toBeGreaterThan(5);
+    }
+  });
+});
+
+describe('the Electron side of the same rules (the local user\'s own desktop)', () => {
+  it('imports a config the user names and saves profiles with keys anywhere; web mode refuses both', async () => {
+    const tmp = await makeTempDir('lifeboat-paths-electron-');
+    try {
+      const own = path.join(tmp, 'ssh');
+      await fs.mkdir(own);
+      const elsewhere = path.join(tmp, 'elsewhere.conf');
+      await fs.writeFile(elsewhere, 'Host picked\n  HostName 127.0.0.1\n');
+      const ssh = new SshService({
+        paths: { keysDir: own, sshConfigPath: path.join(own, 'config'), knownHostsPath: path.join(tmp, 'kh'), auditLogPath: path.join(tmp, 'a'), recordingsDir: null, copiesRoot: path.join(tmp, 'c') },
+        sessions: { profilesPath: path.join(tmp, 'profiles.json'), secretsPath: path.join(tmp, 'secrets.json') },
+      });
+      const electron: SshCallContext = { transport: 'electron', emit: () => undefined };
+      const web: SshCallContext = { transport: 'web', emit: () => undefined };
+      expect(await ssh.handlers['ssh.config.import']({ path: elsewhere }, electron)).toEqual([expect.objectContaining({ alias: 'picked' })]);
+      await expect(ssh.handlers['ssh.config.import']({ path: elsewhere }, web)).rejects.toMatchObject({ code: 'forbidden' });
+      // Electron names the file in its error (it is the user's own machine); web mode never does.
+      await expect(ssh.handlers['ssh.config.import']({ path: path.join(tmp, 'missing') }, electron)).rejects.toThrow(path.join(tmp, 'missing'));
+      await expect(ssh.handlers['ssh.config.import']({}, web)).rejects.toMatchObject({ code: 'not-found', message: expect.not.stringContaining(own) });
+      const target = { host: '127.0.0.1', port: 22, user: 'root', identityFiles: [path.join(tmp, 'elsewhere-key')] };
+      expect((await ssh.handlers['ssh.profiles.save']({ label: 'desk', target }, electron)).target.identityFiles).toEqual(target.identityFiles);
+      await expect(ssh.handlers['ssh.profiles.save']({ label: 'web', target }, web)).rejects.toMatchObject({ code: 'forbidden' });
+      await ssh.shutdown();
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
     }
   });
 });

@@ -184,7 +184,7 @@ export class SshConnectionService {
     c.ctx.emit('ssh.command', { id: `sftp-${++this.sftpSeq}`, connectionId: c.id, at: Date.now(), kind: 'sftp', text });
   }
 
-  async connect(target: SshTarget, profileId: unknown, ctx: SshCallContext): Promise<{ connectionId: string; verdicts: LiveConnection['conn']['verdicts'] }> {
+  async open(target: SshTarget, profileId: unknown, ctx: SshCallContext): Promise<{ connectionId: string; verdicts: LiveConnection['conn']['verdicts'] }> {
     const id = randomUUID();
     // Only a profile that exists keys remembered secrets (and they are bound to user@host:port besides).
     const profile = typeof profileId === 'string' && profileId ? await this.profileStore().get(profileId).catch(() => null) : null;

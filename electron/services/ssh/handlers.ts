@@ -47,7 +47,7 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
 
     async 'ssh.connect'({ target, profileId }, ctx) {
       await checkKeyFiles(target, paths().keysDir, ctx.transport);
-      return connections.connect(target, profileId, ctx);
+      return connections.open(target, profileId, ctx);
     },
 
     async 'ssh.reconnect'({ connectionId }, ctx) {
