@@ -130,7 +130,8 @@ export const kubeadmEtcdDb: Playbook = {
         command: 'mkdir -p /etc/kubernetes/lifeboat-disabled && mv {{manifest}} /etc/kubernetes/lifeboat-disabled/',
         touches: ['{{manifest}}'],
         backup: ['{{manifest}}'],
-        waitCommand: 'pgrep -f -- "--data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
+        // `[-]-data-dir`: the pattern must not match the shell running pgrep, whose own command line holds it.
+        waitCommand: 'pgrep -f -- "[-]-data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
         waitPattern: '^stopped$',
       },
       {
