@@ -5,6 +5,7 @@
  * be found stays unset, and the steps that need it say so before they run.
  */
 import type { DetectedDatastore } from '../contract/node';
+import type { RepairPlan } from '../contract/dqlite';
 
 /** The first URL of a comma-separated list. */
 function firstUrl(list: string | undefined): string | undefined {
@@ -43,4 +44,15 @@ export function variablesFromDatastore(d: DetectedDatastore, now: Date = new Dat
   set('backup', d.newestGoodBackup);
   vars.stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return vars;
+}
+
+/**
+ * The file operations of a dqlite repair plan (quarantine, truncate, write)
+ * as one command line for the playbook's quarantine step; stop, backup and
+ * start are steps of their own there. Empty when the plan changes no file.
+ */
+export function dqliteRepairCommands(plan: RepairPlan | undefined): string {
+  if (!plan) return '';
+  const ops = plan.steps.filter((s) => s.kind === 'quarantine' || s.kind === 'truncate-rename' || s.kind === 'write');
+  return ops.map((s) => s.command).join(' && ');
 }

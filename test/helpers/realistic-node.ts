@@ -46,6 +46,8 @@ export interface RealisticNodeSpec {
   kubelet?: boolean;
   /** Node paths to hide (overlay whiteouts), besides the test machine's own etcd units. */
   hide?: string[];
+  /** Commands run as root inside the node once it is up, before units start (e.g. bind mounts). */
+  setup?: string[];
 }
 
 export interface RealisticNode {
@@ -94,7 +96,7 @@ export async function startRealisticNode(spec: RealisticNodeSpec = {}): Promise<
   };
 
   // Stand-ins first on PATH (/usr/local/bin precedes /usr/bin for ssh and sudo's secure_path).
-  for (const tool of ['systemctl', 'journalctl', 'crictl']) {
+  for (const tool of ['systemctl', 'journalctl', 'crictl', 'snap', 'microk8s']) {
     await put(`/usr/local/bin/${tool}`, { content: await fs.readFile(path.join(STANDINS, tool)), mode: 0o755 });
   }
   await put('/usr/local/lib/lifeboat-standin/kubelet', { content: await fs.readFile(path.join(STANDINS, 'kubelet')), mode: 0o755 });
@@ -143,6 +145,10 @@ export async function startRealisticNode(spec: RealisticNodeSpec = {}): Promise<
       });
     });
 
+  for (const command of spec.setup ?? []) {
+    const r = await exec(command);
+    if (r.code !== 0) throw new Error(`realistic node: ${command} failed: ${r.stderr}`);
+  }
   if (spec.kubelet) {
     await exec('setsid /usr/local/lib/lifeboat-standin/kubelet >/var/lib/lifeboat-standin-kubelet.log 2>&1 < /dev/null & disown; sleep 0.2');
   }

@@ -124,7 +124,8 @@ export function createGuidedHandlers(deps: { ssh: SshService; store: SessionStor
     'guided.choose': async (p, ctx) => sessions.choose(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.optionId, 'optionId', 100)),
     'guided.skip': async (p, ctx) => sessions.skip(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.reason, 'reason', 4000), p?.doneInTerminal === true),
     'guided.back': async (p, ctx) => sessions.back(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.toStepId, 'toStepId', 100)),
-    'guided.setVariable': async (p, ctx) => sessions.setVariable(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.name, 'name', 64), typeof p?.value === 'string' ? p.value : ''),
+    'guided.setVariable': async (p, ctx) =>
+      sessions.setVariable(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.name, 'name', 64), typeof p?.value === 'string' ? p.value.slice(0, 65536) : ''),
     'guided.copyValidated': async (p, ctx) => sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
     'guided.finish': async (p, ctx) => {
       const o = p?.outcome === 'healthy' || p?.outcome === 'abandoned' ? p.outcome : 'failed';

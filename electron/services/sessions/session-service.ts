@@ -308,7 +308,8 @@ export class SessionService {
   async setVariable(sessionId: string, name: string, value: string): Promise<SessionState> {
     const { l } = this.session(sessionId);
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) throw new ApiError('bad-variable', 'a variable name is letters, digits and _');
-    await this.record(l, { type: 'variable', at: this.now(), name, value: value.slice(0, 4096) });
+    // A repair plan's commands can be long (one line per quarantined file); 64 KiB is far beyond any real one.
+    await this.record(l, { type: 'variable', at: this.now(), name, value: value.slice(0, 65536) });
     return l.state;
   }
 

@@ -130,7 +130,8 @@ export const kubeadmEtcdDb: Playbook = {
         command: 'mkdir -p /etc/kubernetes/lifeboat-disabled && mv {{manifest}} /etc/kubernetes/lifeboat-disabled/',
         touches: ['{{manifest}}'],
         backup: ['{{manifest}}'],
-        waitCommand: 'pgrep -f -- "--data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
+        // `[-]-data-dir`: the pattern must not match the shell running pgrep, whose own command line holds it.
+        waitCommand: 'pgrep -f -- "[-]-data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
         waitPattern: '^stopped$',
       },
       {
@@ -170,7 +171,7 @@ export const microk8sDqlite: Playbook = {
       kind: 'change',
       title: { en: 'Stop MicroK8s', 'zh-CN': '停止 MicroK8s' },
       body: { en: 'dqlite must not run while its files are moved.', 'zh-CN': '移动文件时 dqlite 不能运行。' },
-      command: 'microk8s stop',
+      command: 'snap stop microk8s',
       sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
@@ -192,7 +193,7 @@ export const microk8sDqlite: Playbook = {
       kind: 'change',
       title: { en: 'Start MicroK8s', 'zh-CN': '启动 MicroK8s' },
       body: { en: 'dqlite loads the repaired directory.', 'zh-CN': 'dqlite 加载修复后的目录。' },
-      command: 'microk8s start',
+      command: 'snap start microk8s',
       sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],

@@ -10,7 +10,7 @@ import type { LifeboatClient } from '../../../../shared/contract/api';
 import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary } from '../../../../shared/contract/guided';
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
-import { variablesFromDatastore } from '../../../../shared/guided/variables';
+import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -212,6 +212,10 @@ export class GuidedStore {
             }),
           ];
         });
+        // The microk8s playbook runs the validator's file operations as its quarantine step.
+        if (typeof report !== 'string' && report.dqlite) {
+          await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'repairCommands', value: dqliteRepairCommands(report.dqlite.repair) });
+        }
         outcome =
           typeof report === 'string'
             ? { ok: false, summary: report, findings: [] }
