@@ -46,6 +46,8 @@ export const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 export const MAX_BUCKET_DEPTH = 32;
 
 const CHUNK_PAGES = 64;
+/** The OS page size of the machines etcd runs on (amd64/arm64 Linux). */
+const OS_PAGE_SIZE = 4096;
 /** Largest out-of-page element read to model what bbolt hands etcd. */
 const OUT_OF_PAGE_READ_LIMIT = 16 * 1024 * 1024;
 const CACHE_CHUNKS = 32;
@@ -63,8 +65,29 @@ export class PageReader {
     readonly pageSize: number,
   ) {}
 
+  /**
+   * bbolt reads through an mmap: the bytes past the end of the file up to the
+   * end of the last (partly backed) OS page read as zeros; only whole OS pages
+   * past the end fault. So a cut last page is still a page (zero-filled).
+   */
+  get readableEnd(): number {
+    return Math.ceil(this.dbSize / OS_PAGE_SIZE) * OS_PAGE_SIZE;
+  }
+
   get filePages(): number {
-    return Math.floor(this.dbSize / this.pageSize);
+    return Math.ceil(this.readableEnd / this.pageSize);
+  }
+
+  /** `length` bytes from `offset`, zero-filled past the end of the file up to `readableEnd`. */
+  async readPadded(offset: number, length: number): Promise<Uint8Array> {
+    const want = Math.max(0, Math.min(length, this.readableEnd - offset));
+    const have = Math.max(0, Math.min(want, this.dbSize - offset));
+    const bytes = have > 0 ? await readFully(this.src, offset, have) : new Uint8Array(0);
+    this.bytesRead += bytes.length;
+    if (bytes.length >= want) return bytes;
+    const out = new Uint8Array(want);
+    out.set(bytes);
+    return out;
   }
 
   private async chunk(n: number): Promise<Uint8Array> {
@@ -95,10 +118,7 @@ export class PageReader {
   private ahead = new Map<number, Promise<Uint8Array>>();
 
   private async load(n: number): Promise<Uint8Array> {
-    const start = n * CHUNK_PAGES * this.pageSize;
-    const len = Math.max(0, Math.min(CHUNK_PAGES * this.pageSize, this.dbSize - start));
-    const bytes = len > 0 ? await readFully(this.src, start, len) : new Uint8Array(0);
-    this.bytesRead += bytes.length;
+    const bytes = await this.readPadded(n * CHUNK_PAGES * this.pageSize, CHUNK_PAGES * this.pageSize);
     this.onRead?.(this.bytesRead);
     return bytes;
   }
@@ -114,9 +134,7 @@ export class PageReader {
       const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
       return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
     }
-    const bytes = await readFully(this.src, pos * this.pageSize, want * this.pageSize);
-    this.bytesRead += bytes.length;
-    return bytes;
+    return this.readPadded(pos * this.pageSize, want * this.pageSize);
   }
 }
 
@@ -476,20 +494,19 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // bbolt reads the bytes there anyway: hand the consumers what it would read (when inside the file).
           const start = offset + e.at + e.keyPos;
           const len = e.keySize + e.valueSize;
-          if (start + len <= db.dbSize && len <= OUT_OF_PAGE_READ_LIMIT) {
-            const bytes = await readFully(reader.src, start, len);
-            reader.bytesRead += bytes.length;
+          if (start + len <= reader.readableEnd && len <= OUT_OF_PAGE_READ_LIMIT) {
+            const bytes = await reader.readPadded(start, len);
             e.key = bytes.subarray(0, e.keySize);
             e.value = bytes.subarray(e.keySize);
             e.outOfPage = true;
           }
           const keyEnd = offset + e.at + e.keyPos + e.keySize;
-          if (e.keySize > 0 && keyEnd > db.dbSize) {
+          if (e.keySize > 0 && keyEnd > reader.readableEnd) {
             const at = offset + e.at + e.keyPos;
             after.push({ fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`, page: pos, offset: offset + e.at, pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)) });
           }
         }
-        if (offset + PAGE_HEADER_SIZE + h.count * 16 > db.dbSize) {
+        if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
           after.push({ fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`, page: pos, offset: offset + 10, pgid: BigInt(filePages) });
         }
         checkOrder(pos, 'leaf', els.map((e) => e.key), f, offset);

@@ -142,6 +142,14 @@ export function decodeMember(idKey: string, value: Uint8Array): EtcdMember | nul
   }
 }
 
+/** The Go runtime panic etcd 3.4's `bytesToRev` hits on a key of `n` bytes (bbolt hands out slices with cap = len); null for 17+. */
+export function bytesToRevPanic(n: number): string | null {
+  if (n < 8) return `runtime error: slice bounds out of range [:8] with capacity ${n}`;
+  if (n < 9) return `runtime error: slice bounds out of range [9:${n}]`;
+  if (n < 17) return `runtime error: index out of range [7] with length ${n - 9}`;
+  return null;
+}
+
 export class SchemaCollector {
   private buckets = new Map<string, { keys: number; inline: boolean }>();
   private live = new ByteKeySet();
@@ -160,6 +168,7 @@ export class SchemaCollector {
   /** The first `cannot unmarshal event: …` etcd's mvcc restore would stop with. */
   mvccRestoreError: string | null = null;
   private restoreEnded = false;
+  private restoreSeeked = false;
   readonly findings: Finding[] = [];
 
   constructor(
@@ -188,8 +197,8 @@ export class SchemaCollector {
     const name = path[0]!;
     const b = this.buckets.get(name);
     if (b) b.keys += leaf.elements.length;
+    if (name === 'key') this.restoreLeaf(leaf);
     for (const e of leaf.elements) {
-      if (name === 'key' && (!e.problem || e.outOfPage)) this.restoreCheck(e.key, e.value);
       if (e.problem) continue;
       switch (name) {
         case 'key':
@@ -227,16 +236,48 @@ export class SchemaCollector {
     }
   };
 
-  /** etcd's restore cursor: keys below the range are skipped, the first key at or past its end stops it. */
-  private restoreCheck(key: Uint8Array, value: Uint8Array) {
+  /**
+   * etcd 3.4's mvcc restore over one leaf of `key`, as its bbolt cursor goes:
+   * `Seek(rev{1,0})` binary-searches the first leaf (Go's sort.Search, so keys
+   * out of order can hide part of it), then `Next()` visits every element of
+   * every later leaf in tree order, stopping at the first key >= the range end.
+   * Each value is unmarshalled (`cannot unmarshal event: …`), each key cut into
+   * a revision (a key shorter than 17 bytes panics in bytesToRev).
+   */
+  private restoreLeaf(leaf: LeafVisit) {
     if (this.mvccRestoreError !== null || this.restoreEnded) return;
-    if (compareBytes(key, RESTORE_MIN) < 0) return;
-    if (compareBytes(key, RESTORE_MAX) >= 0) {
-      this.restoreEnded = true;
-      return;
+    const els = leaf.elements;
+    let start = 0;
+    if (!this.restoreSeeked) {
+      this.restoreSeeked = true;
+      let lo = 0;
+      let hi = els.length;
+      while (lo < hi) {
+        const h = (lo + hi) >>> 1;
+        if (compareBytes(els[h]!.key, RESTORE_MIN) < 0) lo = h + 1;
+        else hi = h;
+      }
+      start = lo;
     }
-    const err = gogoKeyValueError(value);
-    if (err) this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+    for (let i = start; i < els.length; i++) {
+      const e = els[i]!;
+      // Elements outside the readable file fault earlier (the walk reports them).
+      if (e.problem && !e.outOfPage) continue;
+      if (compareBytes(e.key, RESTORE_MAX) >= 0) {
+        this.restoreEnded = true;
+        return;
+      }
+      const err = gogoKeyValueError(e.value);
+      if (err) {
+        this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+        return;
+      }
+      const short = bytesToRevPanic(e.key.length);
+      if (short) {
+        this.mvccRestoreError = short;
+        return;
+      }
+    }
   }
 
   private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
