@@ -198,6 +198,42 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a WAL with a flipped byte: the bad file in red, its first bad record one click away', async () => {
+    const damaged = path.join(tmp, 'drop-bad', 'etcd-data');
+    await fs.mkdir(path.dirname(damaged), { recursive: true });
+    await fs.cp(path.join(SAMPLES, 'etcd-healthy'), damaged, { recursive: true });
+    const wal = path.join(damaged, 'member', 'wal', '0000000000000000-0000000000000000.wal');
+    const bytes = await fs.readFile(wal);
+    bytes[100_000] ^= 0xff;
+    await fs.writeFile(wal, bytes);
+    const { page: p, errors } = await open();
+    await p.getByTestId('folder-input').setInputFiles(damaged);
+    expect(await verdictOf(p)).toBe('fails');
+    const bar = p.getByTestId('wal-timeline').locator('button.bar');
+    expect(await bar.getAttribute('data-tone')).toBe('bad');
+    await p.getByTestId('wal-jump-bad').click();
+    const rows = p.getByTestId('wal-record-rows');
+    const badRow = rows.locator('button.rec.bad').first();
+    await badRow.waitFor();
+    const number = Number(await badRow.getAttribute('data-record'));
+    await badRow.click();
+    const detail = p.getByTestId('wal-record-detail');
+    await detail.waitFor();
+    expect(Number(await detail.getAttribute('data-record'))).toBe(number);
+    // The bad record starts where the report says reading stops.
+    const report = await detail.innerText();
+    const badAt = await p.getByTestId('wal-jump-bad').innerText();
+    const offset = /byte (\d+)/.exec(badAt)![1];
+    expect(report).toContain(offset);
+    expect(report).toMatch(/Problem/);
+    // What lies beyond it, on request.
+    const before = Number(await rows.getAttribute('data-total'));
+    await p.getByTestId('wal-records-beyond').click();
+    await expect.poll(async () => Number(await rows.getAttribute('data-total'))).toBe(before + 200);
+    await screenshot(p, 'etcd-wal-bad-record');
+    expect(errors).toEqual([]);
+  });
+
   it('from the etcd log line, "Check the copied data directory" leads to where the etcd dir is taken', async () => {
     const { page: p, errors } = await open();
     await p.getByTestId('paste-logs').click();
