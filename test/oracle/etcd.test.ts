@@ -32,6 +32,48 @@ export function normaliseFatal(text: string | null): string | null {
     .trim();
 }
 
+/** The finding that names each damage's cause (by case name): the verdict must say why, not only what. */
+const CAUSE_CODES: Record<string, string> = {
+  'leftover .tmp and .broken files beside an intact WAL': 'wal.leftover-broken',
+  'bbolt: branch element points at page 0': 'bbolt.freepages-panic',
+  'bbolt: a leaf page of the key bucket zeroed': 'bbolt.freepages-panic',
+  'bbolt: the branch page of the key bucket zeroed': 'bbolt.freepages-panic',
+  'bbolt: a branch child past the high-water mark': 'bbolt.freepages-fault',
+  'bbolt: a leaf element offset points outside its page': 'bbolt.element-bounds',
+  'bbolt: a leaf page header names another reachable page': 'bbolt.header-id',
+  'bbolt: a leaf page flagged as freelist': 'bbolt.freepages-panic',
+  'bbolt: newest meta checksum broken (older meta used)': 'bbolt.meta-fallback',
+  'bbolt: both metas broken': 'bbolt.open-error',
+  'bbolt: both metas with a wrong magic': 'bbolt.open-error',
+  'bbolt: db truncated to half': 'bbolt.freepages-fault',
+  'bbolt: db truncated to 0 bytes': 'bbolt.empty-file',
+  'bbolt: db truncated to 100 bytes': 'bbolt.open-error',
+  'bbolt: db missing, no .snap': 'startup.db-created',
+  'bbolt: db missing, .snap files present': 'startup.snap-db-missing',
+  'bbolt: consistent index below the newest snap': 'startup.snap-db-missing',
+  'WAL: torn tail (last record zeroed)': 'wal.torn-tail',
+  'WAL: file cut in the middle of the last entry': 'startup.wal-repaired',
+  'WAL: file cut in the middle of an early entry': 'startup.wal-repaired',
+  'WAL: bit flip in the head (first entry)': 'wal.record-crc',
+  'WAL: bit flip in the middle': 'wal.record-crc',
+  'WAL: bit flip in the last record': 'wal.record-crc',
+  'WAL: bit flip in the middle of the first of three files': 'wal.record-crc',
+  'WAL: CRC record at the start of the second file changed': 'wal.chain-crc',
+  'WAL: a record in the middle zeroed (torn; the db holds what follows)': 'startup.wal-repaired',
+  'WAL: a zero length word in the middle (the db holds what follows)': 'wal.data-after-end',
+  'several: db missing and a WAL record in the middle zeroed (keys lost)': 'startup.wal-repair-loses',
+  'several: db missing and a zero length word in the middle of the WAL (keys lost)': 'startup.wal-ends-early',
+  'WAL: middle file of three missing': 'wal.seq-gap',
+  'WAL: newest file of three missing': 'cross.db-ahead-of-wal',
+  'WAL: the wal directory missing': 'startup.no-wal',
+  'WAL: the wal directory empty': 'wal.none',
+  '.snap: newest snap has a flipped byte': 'snap.crc',
+  '.snap: newest snap empty': 'snap.empty',
+  '.snap: every snap broken': 'snap.unreadable-skipped',
+  'several: zeroed leaf page and a WAL bit flip': 'bbolt.freepages-panic',
+  'several: torn WAL tail and every snap broken': 'startup.wal-repaired',
+};
+
 interface Row {
   name: string;
   golden: string;
@@ -111,10 +153,15 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
         const realStarts = real.started || real.hung;
         const realFatal = realStarts ? null : normaliseFatal(real.fatal);
         const modelFatal = report.startable ? null : normaliseFatal(report.etcd?.startup.fatalError ?? null);
+        // bbolt 1.3.6 raises the freepages panic in another goroutine while the walk goes on: now and then
+        // the walk reads through the bad page and faults first. Same outcome (etcd dies at the same step).
+        const raced = realFatal === 'fatal error: fault' && modelFatal?.startsWith('freepages: failed to get all reachable pages') === true;
         // In the 'small' golden every entry after the first few is one put of its own key: entries lost = keys lost.
         const lostEntries = report.lost.reduce((n, l) => n + l.last - l.first + 1, 0);
         const sameLoss = c.golden !== 'small' || lostEntries === keysLost;
-        const agree = report.engine === 'etcd' && report.startable === realStarts && report.dataLoss === keysLost > 0 && sameLoss && modelFatal === realFatal && !real.readError;
+        const cause = CAUSE_CODES[c.name];
+        const named = cause === undefined ? report.findings.every((f) => f.severity === 'info' || f.code === 'wal.leftover-tmp') : report.findings.some((f) => f.code === cause);
+        const agree = report.engine === 'etcd' && report.startable === realStarts && report.dataLoss === keysLost > 0 && sameLoss && (modelFatal === realFatal || raced) && !real.readError && named;
         return {
           name: c.name,
           golden: c.golden,
