@@ -112,13 +112,13 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.keyboard.press('Enter');
     const detail = p.getByTestId('page-detail');
     await detail.waitFor();
-    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('meta');
+    await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('meta');
     expect(await detail.getAttribute('data-page')).toBe('0');
     // bbolt's own problem text names page 0; its parent is the branch page whose element points there.
     await expect.poll(() => p.getByTestId('bbolt-problems').innerText()).toContain('page 0: invalid type: meta');
     await expect.poll(() => detail.innerText()).toContain('page 0: invalid type: meta');
     await detail.getByTestId('page-parent-link').click();
-    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('branch');
+    await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     const bad = detail.locator('tr.bad');
     await expect.poll(() => bad.count()).toBe(1);
     expect(await bad.getByTestId('page-child-link').innerText()).toBe('page 0');
@@ -126,7 +126,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('page-next-problem').click();
     await expect.poll(() => detail.getAttribute('data-page')).toBe('0');
     await detail.getByTestId('page-parent-link').click();
-    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('branch');
+    await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     await screenshot(p, 'etcd-field-report-pages');
 
     // WAL timeline: the file, its records, one record's details.
@@ -349,7 +349,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('page-map').waitFor();
     await p.getByTestId('page-next-problem').click();
     await p.getByTestId('page-detail').getByTestId('page-parent-link').click();
-    await expect.poll(() => p.getByTestId('page-type').innerText()).toBe('branch');
+    await expect.poll(() => p.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     // The canvas is drawn with the dark surface, not a white box.
     const corner = await p.getByTestId('page-map').locator('canvas').evaluate((c) => {
       const ctx = (c as HTMLCanvasElement).getContext('2d')!;
