@@ -65,15 +65,17 @@ export class ByteKeySet {
 
   /** Set the flag of `key` (adding it when new). */
   set(key: Uint8Array, flag: boolean): void {
+    this.flags[this.add(key)] = flag ? 1 : 0;
+  }
+
+  /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new. */
+  add(key: Uint8Array): number {
     const mask = this.slots.length - 1;
     let i = ByteKeySet.hash(key) & mask;
     for (;;) {
       const e = this.slots[i]!;
       if (e < 0) break;
-      if (this.equals(e, key)) {
-        this.flags[e] = flag ? 1 : 0;
-        return;
-      }
+      if (this.equals(e, key)) return e;
       i = (i + 1) & mask;
     }
     const e = this.size++;
@@ -86,10 +88,17 @@ export class ByteKeySet {
     this.arena.set(key, this.used);
     this.starts[e] = this.used;
     this.lengths[e] = key.length;
-    this.flags[e] = flag ? 1 : 0;
+    this.flags[e] = 0;
     this.used += key.length;
     this.slots[i] = e;
     if (this.size * 2 > this.slots.length) this.rehash();
+    return e;
+  }
+
+  /** The bytes of entry `e`. */
+  keyAt(e: number): Uint8Array {
+    const at = this.starts[e]!;
+    return this.arena.subarray(at, at + this.lengths[e]!);
   }
 
   countSet(): number {
