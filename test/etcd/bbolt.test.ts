@@ -14,7 +14,7 @@ import { decodePageHeader, pageTypeName } from '../../shared/formats/etcd/bbolt-
 import { faultText, openBbolt, walkTree } from '../../shared/formats/etcd/bbolt-walk';
 import { BboltWriter, memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { keyGroup, listKeys, readValue } from '../../shared/formats/etcd/keys';
-import { decodeKeyValue, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
+import { decodeKeyValue, decodeKeyValueFast, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
 import { decodeRevisionKey, encodeRevisionKey } from '../../shared/formats/etcd/revision';
 import { summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { sha256 } from '@noble/hashes/sha2';
@@ -501,7 +501,29 @@ function countingSource(bytes: Uint8Array): ByteSource & { readBytes: number } {
   return s;
 }
 
+function norm(d: ReturnType<typeof decodeKeyValue>) {
+  return d.ok ? { ...d.kv, key: [...d.kv.key], value: [...d.kv.value] } : { ok: false };
+}
+
 describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
+  it('the fast KeyValue decoder and the gogo check agree with the exact ones on valid and mutated values', () => {
+    const rand = rng(7);
+    for (let iter = 0; iter < 2000; iter++) {
+      const kv = {
+        key: Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)),
+        createRevision: Math.floor(rand() * 2 ** (rand() < 0.1 ? 52 : 20)),
+        modRevision: Math.floor(rand() * 2 ** 20),
+        version: Math.floor(rand() * 100),
+        value: Uint8Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256)),
+        lease: rand() < 0.3 ? BigInt(Math.floor(rand() * 2 ** 53)) * 1024n : 0n,
+      };
+      const bytes = encodeKeyValue(kv);
+      if (iter % 2) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+      expect(norm(decodeKeyValueFast(bytes))).toEqual(norm(decodeKeyValue(bytes)));
+      if (iter % 2 === 0) expect(gogoKeyValueError(bytes)).toBeNull();
+    }
+  });
+
   it('mutated dbs through every entry point', async () => {
     // Two trees sharing most pages: meta 0 (older) has its own copy of the root leaf at the end.
     const built = (await buildDb(150)).bytes;
@@ -559,7 +581,7 @@ describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
       expect(scan.info.size).toBe(size);
       decodePageHeader(bytes);
       decodeMeta(bytes, 0);
-      decodeKeyValue(bytes);
+      expect(norm(decodeKeyValueFast(bytes))).toEqual(norm(decodeKeyValue(bytes)));
       gogoKeyValueError(bytes);
       summarizeK8sValue(bytes);
       summarizeK8sValue(Uint8Array.of(0x6b, 0x38, 0x73, 0x00, ...bytes.subarray(0, 512)));
