@@ -326,12 +326,18 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
 };
 
 const membersEn = {
-  'etcd-verdict.members.keep': 'Keep {root}: it has the highest {why} ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.term': 'Keep {root}: it has the highest last log term ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.index': 'Keep {root}: it has the highest last log index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.applied': 'Keep {root}: it has the highest applied index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.revision': 'Keep {root}: it has the highest revision ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
   'etcd-verdict.members.none': 'No member here can start: restore from a snapshot.db.',
   'etcd-verdict.members.single': 'Only one member was given.',
 };
 const membersZh: Record<keyof typeof membersEn, string> = {
-  'etcd-verdict.members.keep': '保留 {root}：它的 {why} 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.term': '保留 {root}：它最后一条日志的 term 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.index': '保留 {root}：它最后一条日志的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.applied': '保留 {root}：它已应用的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.revision': '保留 {root}：它的 revision 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };

@@ -312,6 +312,7 @@ describe('member comparison', () => {
     expect(tie.keep).toBe('b');
     expect(tie.reason).toContain('highest revision (95)');
     expect(compareMembers([rep('a', false, 3, 100, 90), rep('b', false, 3, 100, 95)])).toMatchObject({ keep: null });
-    expect(MESSAGES['zh-CN']['etcd-verdict.members.keep']).toMatch(/[\u4e00-\u9fff]/);
+    expect(MESSAGES['zh-CN'][tie.reasonText!.key]).toMatch(/[\u4e00-\u9fff]/);
+    expect(tie.reasonText).toEqual({ key: 'etcd-verdict.members.keep.revision', params: { root: 'b', value: 95 } });
   });
 });
