@@ -14,12 +14,14 @@ import ssh from './ssh';
 import logs from './logs';
 import dqliteText from './dqlite-text';
 import etcdText from './etcd-text';
+import etcdRepairText from './etcd-repair-text';
 import etcdUi from './etcd-ui';
+import etcdWalText from './etcd-wal-text';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText, etcdWalText, etcdRepairText };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};

@@ -355,6 +355,7 @@ describe('bad WAL directories', () => {
     expect(none.findings.map((f) => f.code).sort()).toEqual(['wal.ignored-file', 'wal.leftover-broken', 'wal.leftover-tmp', 'wal.none']);
     const empty = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: new Uint8Array(0) }), 'member/wal');
     expect(empty.readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: snapshot not found' });
+    expect(empty.findings.map((f) => f.code)).toEqual(['wal.snapshot-not-found']);
     const g = new Uint8Array(4096);
     const r = rng(7);
     for (let i = 0; i < g.length; i++) g[i] = Math.floor(r() * 256);
@@ -363,10 +364,24 @@ describe('bad WAL directories', () => {
     expect(garbage.findings.some((f) => f.severity === 'error' && f.file === `member/wal/${walName(0, 0)}` && typeof f.offset === 'number')).toBe(true);
   });
 
+  it('a record that is not a walpb.Record, before the last file: wal.decode with the gogoproto text', async () => {
+    const { bytes } = syntheticWal(5);
+    const end = bytes.length - 4096;
+    const bad = encodeFrame(Uint8Array.from([0x0c, 0x01, 0x02, 0x03]));
+    const first = concat([bytes.subarray(0, end), bad]);
+    const s = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: first, [walName(1, 7)]: encodeWalRecord(4, null, 0).frame }), 'member/wal');
+    expect(s.readError).toMatchObject({ kind: 'decode', offset: end, engineError: 'proto: Record: wiretype end group for non-group', fatalText: 'proto: Record: wiretype end group for non-group', stage: 'valid-snapshot-entries' });
+    const f = s.findings.find((x) => x.code === 'wal.decode')!;
+    expect(f).toMatchObject({ file: `member/wal/${walName(0, 0)}`, offset: end, severity: 'error' });
+    // The same bytes in the last file with a zero sector would be torn; here the chunk is not zero: still an error.
+    expect(decodeWalFileBytes(first).end).toMatchObject({ kind: 'error', error: { failure: 'proto' } });
+  });
+
   it('a snapshot index below every file: "wal: file not found" at open', async () => {
     const { bytes } = syntheticWal(5);
     const s = await scanWal(memoryDirectory('wal', { [walName(3, 500)]: bytes }), 'member/wal', { openAt: { index: 100, term: 2 } });
     expect(s.readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: file not found', stage: 'open', fatalText: 'open wal error: wal: file not found' });
+    expect(s.findings.map((f) => [f.code, f.params])).toEqual([['wal.file-not-found', { index: 100, file: `member/wal/${walName(3, 500)}`, first: 500 }]]);
   });
 
   it('frames built here decode back to the same records', () => {
@@ -433,6 +448,18 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
     expect((await both(files2)).readError).toBeNull();
   });
 
+  it('a file cut mid-record before the last: etcd stops there and never reads the files after it', async () => {
+    const files = wal([[...head, [2, ent(1)], [2, ent(2)], hs(2)], [[1, md(1n)], hs(2), [2, ent(3)], hs(3)], [[1, md(1n)], hs(3), [2, ent(4)], hs(4)]]);
+    const names = Object.keys(files).sort();
+    files[names[0]!] = files[names[0]!]!.subarray(0, files[names[0]!]!.length - 5);
+    const s = await both(files);
+    expect(s.readError).toMatchObject({ kind: 'torn-tail', repairable: false, fatalText: 'read wal error (unexpected EOF) and cannot be repaired' });
+    expect(s.info.files.map((f) => f.role)).toEqual(['fails', 'not-read', 'not-read']);
+    expect(s.findings.filter((f) => f.code === 'wal.not-read').map((f) => f.file)).toEqual([`member/wal/${names[1]}`, `member/wal/${names[2]}`]);
+    // They are still summarised for the user.
+    expect(s.info.files[2]!.entries).toBe(1);
+  });
+
   it('a raft overwrite (lower index again) is kept, as raft does', async () => {
     const files = wal([[...head, [2, ent(1)], [2, ent(2)], [2, ent(3)], [2, ent(2, 3)], [2, ent(3, 3)], hs(3)]]);
     const s = await both(files);
@@ -445,16 +472,21 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
     const files = wal([[...head, [2, ent(1)], hs(1)], [[1, md(2n)], hs(1), [2, ent(2)], hs(2)]]);
     const s = await both(files);
     expect(s.readError).toMatchObject({ kind: 'other', engineError: 'wal: conflicting metadata found', file: `member/wal/${walName(1, 2)}`, offset: 16 });
+    expect(s.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file, f.offset])).toEqual([['wal.metadata-conflict', `member/wal/${walName(1, 2)}`, 16]]);
   });
 
   it('the snapshot record with another term: "wal: snapshot mismatch"; none: "wal: snapshot not found"', async () => {
     const files = wal([[...head, [2, ent(1)], [2, ent(2)], [5, encodeWalSnapshot({ index: 2, term: 1 })], hs(2)]]);
-    expect((await both(files, { index: 2, term: 2 })).readError).toMatchObject({ engineError: 'wal: snapshot mismatch' });
+    const mismatch = await both(files, { index: 2, term: 2 });
+    expect(mismatch.readError).toMatchObject({ engineError: 'wal: snapshot mismatch' });
+    expect(mismatch.findings.find((f) => f.code === 'wal.snapshot-mismatch')!.params).toMatchObject({ index: 2, term: 1, snapTerm: 2 });
     expect((await both(files, { index: 1, term: 2 })).readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: snapshot not found' });
   });
 
   it('a record type etcd does not know, with a valid CRC: "unexpected block type 9"', async () => {
     const files = wal([[...head, [2, ent(1)], [9, te.encode('x')], hs(1)]]);
-    expect((await both(files)).readError).toMatchObject({ engineError: 'unexpected block type 9' });
+    const s = await both(files);
+    expect(s.readError).toMatchObject({ engineError: 'unexpected block type 9' });
+    expect(s.findings.find((f) => f.code === 'wal.unknown-record-type')!.message).toContain('has type 9');
   });
 });

@@ -52,6 +52,7 @@ import {
   type RaftEntry,
 } from './raft-entry';
 import { decodeInternalRequest, summarizeRequest, type InternalRequest } from './internal-request';
+import { hex32, walFinding } from './wal-text';
 
 export type WalReadErrorKind =
   | 'torn-tail'
@@ -126,7 +127,6 @@ export const WAL_FINDING_TITLES: Record<string, { en: string; zh: string }> = {
 };
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
-const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 interface WalFile {
   name: string;
@@ -150,32 +150,11 @@ async function listWalDir(dir: DirectorySource, relDir: string): Promise<ListedD
     const rel = join(relDir, e.name);
     if (kind === 'wal') files.push({ name: e.name, rel, parsed: parseWalName(e.name)!, size: e.size });
     else if (kind === 'broken') {
-      findings.push({
-        severity: 'info',
-        code: 'wal.leftover-broken',
-        file: rel,
-        offset: null,
-        message: `${rel} is a copy etcd's WAL repair made before truncating a torn tail (${e.size} bytes); etcd ignores it. Keep it: it holds the original bytes.`,
-        params: { file: rel, size: e.size },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.leftover-broken', file: rel, offset: null, params: { file: rel, size: e.size } }));
     } else if (kind === 'tmp') {
-      findings.push({
-        severity: 'info',
-        code: 'wal.leftover-tmp',
-        file: rel,
-        offset: null,
-        message: `${rel} is the next WAL file etcd preallocates before it needs it (${e.size} bytes); etcd ignores it at start-up.`,
-        params: { file: rel, size: e.size },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.leftover-tmp', file: rel, offset: null, params: { file: rel, size: e.size } }));
     } else {
-      findings.push({
-        severity: 'info',
-        code: 'wal.ignored-file',
-        file: rel,
-        offset: null,
-        message: `${rel} is not named like a WAL file (%016x-%016x.wal); etcd ignores it ("ignored file in WAL directory").`,
-        params: { file: rel },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.ignored-file', file: rel, offset: null, params: { file: rel } }));
     }
   }
   const byName = new Map(files.map((f) => [f.name, f]));
@@ -321,6 +300,16 @@ export function etcdFatalText(stage: WalReadError['stage'], engineError: string)
 
 /** Scan the WAL directory `dir` (whose path relative to the validated root is `relDir`). */
 export async function scanWal(dir: DirectorySource, relDir: string, opts: WalScanOptions = {}): Promise<WalScan> {
+  const scan = await scanWalSteps(dir, relDir, opts);
+  for (const f of scan.info.files) {
+    if (f.role !== 'not-read') continue;
+    f.findingCodes.push('wal.not-read');
+    scan.findings.push(walFinding({ severity: 'info', code: 'wal.not-read', file: f.file, offset: null, params: { file: f.file } }));
+  }
+  return scan;
+}
+
+async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanOptions): Promise<WalScan> {
   const listed = await listWalDir(dir, relDir);
   const findings = [...listed.findings];
   const files = listed.files;
@@ -340,15 +329,7 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
   };
   let bytesRead = 0;
   if (files.length === 0) {
-    findings.push({
-      severity: 'warning',
-      code: 'wal.none',
-      file: relDir || null,
-      offset: null,
-      message: `${relDir || 'The WAL directory'} holds no WAL file: etcd would start this member as a new one (and a member that was part of a cluster cannot rejoin that way).`,
-      params: { dir: relDir },
-      engineError: WAL_ERRORS.fileNotFound,
-    });
+    findings.push(walFinding({ severity: 'warning', code: 'wal.none', file: relDir || null, offset: null, params: { dir: relDir || '.' }, engineError: WAL_ERRORS.fileNotFound }));
     return {
       info,
       findings,
@@ -468,14 +449,7 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
     if (r.dataAfterEnd !== null) {
       fi.status = fi.status === 'ok' ? 'warning' : fi.status;
       fi.findingCodes.push('wal.data-after-end');
-      findings.push({
-        severity: 'info',
-        code: 'wal.data-after-end',
-        file: f.rel,
-        offset: r.dataAfterEnd,
-        message: `${f.rel}: the log ends at byte ${r.validBytes} (a zero length word), but there is non-zero data again at byte ${r.dataAfterEnd}. etcd never reads it${i === files.length - 1 ? ' and zero-fills it when it opens this last file for writing' : ''}.`,
-        params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.data-after-end', file: f.rel, offset: r.dataAfterEnd, params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd }, ...(i === files.length - 1 ? { variant: 'last' } : {}) }));
     }
     if (!detached) crc = r.crc;
     if (r.end.kind === 'error') {
@@ -540,15 +514,7 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
   );
   for (let k = 0; k < Math.max(0, nameIndex); k++) if (info.files[k]!.role === 'read') info.files[k]!.role = 'before-snapshot';
   if (nameIndex < 0) {
-    findings.push({
-      severity: 'error',
-      code: 'wal.file-not-found',
-      file: files[0]!.rel,
-      offset: null,
-      message: `No WAL file starts at or before index ${openAt.index} (the snapshot etcd loads); the oldest is ${files[0]!.rel}, which starts at index ${files[0]!.parsed.index}. etcd stops: "open wal error: wal: file not found". The WAL files that held those entries were removed or lost.`,
-      params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index },
-      engineError: WAL_ERRORS.fileNotFound,
-    });
+    findings.push(walFinding({ severity: 'error', code: 'wal.file-not-found', file: files[0]!.rel, offset: null, params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index }, engineError: WAL_ERRORS.fileNotFound }));
     addSeqGapFindings(findings, files, seqBreaks, 'info');
     return { ...fail(openError('snapshot-not-found', files[0]!.rel)), openedAt: openAt };
   }
@@ -559,15 +525,9 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
     const prev = files[at - 1]!;
     info.files[at]!.status = 'bad';
     info.files[at]!.findingCodes.push('wal.seq-gap');
-    findings.push({
-      severity: 'error',
-      code: 'wal.seq-gap',
-      file: f.rel,
-      offset: null,
-      message: `${f.rel} has sequence ${f.parsed.seq} right after ${prev.rel} (sequence ${prev.parsed.seq}): at least one WAL file between them is missing. etcd stops: "open wal error: wal: file not found" (etcd 3.5+: "wal: file sequence numbers (starting from ${files[nameIndex]!.parsed.seq}) do not increase continuously").`,
-      params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
-      engineError: WAL_ERRORS.fileNotFound,
-    });
+    findings.push(
+      walFinding({ severity: 'error', code: 'wal.seq-gap', file: f.rel, offset: null, params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq, startSeq: files[nameIndex]!.parsed.seq }, engineError: WAL_ERRORS.fileNotFound }),
+    );
     addSeqGapFindings(findings, files, seqBreaks.filter((b) => b !== at), 'info');
     for (let k = nameIndex; k < files.length; k++) info.files[k]!.role = 'not-read';
     info.files[at]!.role = 'fails';
@@ -658,64 +618,29 @@ function addSeqGapFindings(findings: Finding[], files: WalFile[], breaks: number
     const f = files[at]!;
     const prev = files[at - 1]!;
     if (findings.some((x) => x.code === 'wal.seq-gap' && x.file === f.rel)) continue;
-    findings.push({
-      severity,
-      code: 'wal.seq-gap',
-      file: f.rel,
-      offset: null,
-      message: `${f.rel} (sequence ${f.parsed.seq}) follows ${prev.rel} (sequence ${prev.parsed.seq}): WAL files in between are missing.`,
-      params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
-    });
+    findings.push(walFinding({ severity, code: 'wal.seq-gap', file: f.rel, offset: null, params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq }, variant: 'info' }));
   }
 }
 
 function decodeFinding(rel: string, e: DecodeError, isLast: boolean, gapAfter: string | null): Finding {
-  const base = { file: rel, offset: e.offset, engineError: e.engineError, params: { file: rel, offset: e.offset, detail: e.detail } as Record<string, string | number> };
+  const base = { file: rel, offset: e.offset, detail: e.detail };
+  const stored = hex32(e.record?.crcField ?? 0);
+  const computed = hex32(e.record?.crcComputed ?? 0);
+  const opts = { engineError: e.engineError };
   switch (e.failure) {
     case 'record-crc':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.record-crc',
-        message: `${rel}: the record at byte ${e.offset} fails its checksum (${e.detail}). This is damage inside the log, not a torn last write, so etcd cannot repair it and stops with "walpb: crc mismatch". Entries from here on cannot be trusted.`,
-      };
+      return walFinding({ severity: 'error', code: 'wal.record-crc', file: rel, offset: e.offset, params: { ...base, stored, computed }, ...opts });
     case 'chain-crc':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.chain-crc',
-        message: gapAfter
-          ? `${rel}: its first record carries the CRC the previous WAL file should end with, but it does not match ${gapAfter} (${e.detail}): the WAL file between them is missing. etcd stops with "wal: crc mismatch".`
-          : `${rel}: the CRC record at byte ${e.offset} does not continue the checksum chain (${e.detail}). etcd stops with "wal: crc mismatch".`,
-      };
+      return gapAfter
+        ? walFinding({ severity: 'error', code: 'wal.chain-crc', file: rel, offset: e.offset, params: { ...base, stored, computed, prev: gapAfter }, ...opts, variant: 'gap' })
+        : walFinding({ severity: 'error', code: 'wal.chain-crc', file: rel, offset: e.offset, params: { ...base, stored, computed }, ...opts });
     case 'max-size':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.max-size',
-        message: `${rel}: the length word at byte ${e.offset} is garbage (${e.detail}). etcd stops with "wal: max entry size limit exceeded" and does not repair it.`,
-      };
+      return walFinding({ severity: 'error', code: 'wal.max-size', file: rel, offset: e.offset, params: { ...base, length: e.record?.length ?? 0 }, ...opts });
     case 'proto':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.decode',
-        message: `${rel}: the record at byte ${e.offset} is not a valid WAL record (${e.detail}). etcd stops with "${e.engineError}".`,
-      };
+      return walFinding({ severity: 'error', code: 'wal.decode', file: rel, offset: e.offset, params: { ...base, error: e.engineError }, ...opts });
     default:
-      if (isLast)
-        return {
-          ...base,
-          severity: 'warning',
-          code: 'wal.torn-tail',
-          message: `${rel}: the last record, at byte ${e.offset}, was only partly written (${e.detail}). etcd repairs this by itself at start-up: it copies the file to ${rel.split('/').pop()}.broken and truncates it at byte ${e.offset}; the entries in that record were never acknowledged.`,
-        };
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.unexpected-eof',
-        message: `${rel}: the file ends inside the record at byte ${e.offset} (${e.detail}), but it is not the last WAL file. etcd only repairs the last file, so it stops with "read wal error (unexpected EOF) and cannot be repaired".`,
-      };
+      if (isLast) return walFinding({ severity: 'warning', code: 'wal.torn-tail', file: rel, offset: e.offset, params: { ...base, base: rel.split('/').pop() ?? rel }, ...opts });
+      return walFinding({ severity: 'error', code: 'wal.unexpected-eof', file: rel, offset: e.offset, params: base, ...opts });
   }
 }
 
@@ -752,11 +677,11 @@ interface ReadAllResult {
 
 type SemanticStop = Extract<NonNullable<ReadAllResult['error']>, { kind: 'semantic' }>;
 
-function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, message: string, kind: WalReadErrorKind, params: Record<string, string | number>): SemanticStop {
+function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, kind: WalReadErrorKind, params: Record<string, string | number>, variant?: string): SemanticStop {
   return {
     kind: 'semantic',
     fileIndex,
-    finding: { severity: 'error', code, file: rel, offset, message, params, engineError },
+    finding: walFinding({ severity: 'error', code: code, file: rel, offset: offset, params: params, engineError, ...(variant ? { variant } : {}) }),
     readError: { kind, file: rel, offset, engineError, repairable: false, stage: 'read-all', fatalText: etcdFatalText('read-all', engineError) },
   };
 }
@@ -764,17 +689,16 @@ function semantic(fileIndex: number, rel: string, offset: number, code: string, 
 /** The ways ReadAll stops on a record that decoded: same texts from the streaming pass and from the summary. */
 const STOP = {
   entryDecode: (i: number, rel: string, off: number, err: string) =>
-    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the entry record at byte ${off} passes its checksum but does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, 'decode', { file: rel, offset: off, error: err }, 'entry'),
   gap: (i: number, rel: string, off: number, index: number, prev: number) =>
-    semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, `${rel}: entry ${index} at byte ${off} follows entry ${prev} with entries missing in between. etcd stops with "wal: slice bounds out of range".`, 'other', { file: rel, offset: off, index, prev }),
-  metadata: (i: number, rel: string, off: number) =>
-    semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, `${rel}: the metadata record at byte ${off} names another member or cluster than the WAL files before it. etcd stops with "wal: conflicting metadata found": WAL files of two members are mixed in this directory.`, 'other', { file: rel, offset: off }),
+    semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, 'other', { file: rel, offset: off, index, prev }),
+  metadata: (i: number, rel: string, off: number) => semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, 'other', { file: rel, offset: off }),
   snapDecode: (i: number, rel: string, off: number, err: string) =>
-    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the snapshot record at byte ${off} does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, 'decode', { file: rel, offset: off, error: err }, 'snapshot'),
   snapMismatch: (i: number, rel: string, off: number, index: number, term: number, snapTerm: number) =>
-    semantic(i, rel, off, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, `${rel}: the snapshot record at byte ${off} has index ${index} but term ${term}, while the loaded .snap has term ${snapTerm}. etcd stops with "wal: snapshot mismatch".`, 'other', { file: rel, offset: off, index, term, snapTerm }),
+    semantic(i, rel, off, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, 'other', { file: rel, offset: off, index, term, snapTerm }),
   unknownType: (i: number, rel: string, off: number, type: number) =>
-    semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, `${rel}: the record at byte ${off} has type ${type}, which etcd does not know (its checksum is right). etcd stops with "unexpected block type ${type}".`, 'other', { file: rel, offset: off, type: String(type) }),
+    semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, 'other', { file: rel, offset: off, type: String(type) }),
 };
 
 async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number, start: { index: number; term: number }, opts: RunOptions): Promise<ReadAllResult> {
@@ -881,15 +805,7 @@ function finishReadAll(
       error: {
         kind: 'semantic',
         fileIndex: null,
-        finding: {
-          severity: 'error',
-          code: 'wal.snapshot-not-found',
-          file: rel,
-          offset: null,
-          message: `The WAL from ${rel} on has no snapshot record for index ${start.index} term ${start.term} (the snapshot etcd loads). etcd stops with "wal: snapshot not found".`,
-          params: { file: rel, index: start.index, term: start.term },
-          engineError: WAL_ERRORS.snapshotNotFound,
-        },
+        finding: walFinding({ severity: 'error', code: 'wal.snapshot-not-found', file: rel, offset: null, params: { file: rel, index: start.index, term: start.term }, engineError: WAL_ERRORS.snapshotNotFound }),
         readError: snapshotNotFound(),
       },
       afterRepair: null,
