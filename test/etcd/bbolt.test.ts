@@ -332,6 +332,10 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     let x = base.slice();
     setU64(x, branch * PS + 16 + 8, BigInt(n + 5));
     expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.freepages-fault', 'bbolt.page-beyond-file']));
+    const fault = (await inspectBbolt(src(x), 'db')).findings.find((f) => f.code === 'bbolt.freepages-fault')!;
+    // The offset is where the bad page id is stored: branch element 0's pgid.
+    expect(fault.offset).toBe(branch * PS + 16 + 8);
+    expect(fault.engineError).toBe('fatal error: fault (SIGBUS)');
 
     x = base.slice();
     setU64(x, leaves[1]! * PS, BigInt(n + 100));

@@ -127,7 +127,7 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
         severity: 'error',
         code: fault ? 'bbolt.freepages-fault' : 'bbolt.freepages-panic',
         file,
-        offset: p.page !== null ? p.page * ps : null,
+        offset: p.offset ?? (p.page !== null ? p.page * ps : null),
         message: fault
           ? `etcd would crash opening ${file}: ${p.text}. The tree of meta ${db.chosenMeta} points outside the file.`
           : `etcd would panic opening ${file}: ${walk.crash}. The tree of meta ${db.chosenMeta} is damaged${info.otherMetaTreeOk ? '; the older meta page\'s tree is intact (bbolt surgery revert-meta-page would bring it back)' : ''}.`,

@@ -395,13 +395,15 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     pos: number;
     /** The exact child pgid (a garbage pgid can exceed 2^53). */
     posBig: bigint;
+    /** File offset of the pgid that points here (branch element, bucket value or meta root field). */
+    refAt: number;
     parent: number;
     /** Keys of this subtree must be >= lo and < hi (from the ancestors' branch elements). */
     lo: Uint8Array | null;
     hi: Uint8Array | null;
   }
 
-  const checkBucket = async (root: number, path: readonly string[], depth: number, from: number): Promise<void> => {
+  const checkBucket = async (root: number, path: readonly string[], depth: number, from: number, refAt: number): Promise<void> => {
     if (root === 0) return;
     if (depth > MAX_BUCKET_DEPTH) {
       problem('extra', 'bbolt.bucket-depth', `bucket ${path.join('/')}: nested deeper than ${MAX_BUCKET_DEPTH} buckets; not walked`, null, null);
@@ -409,14 +411,14 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
     const bIdx = bucketId(path) + 1;
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: ({ root: number; path: string[]; from: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
-    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), parent: from, lo: null, hi: null }];
+    const after: ({ root: number; path: string[]; from: number; refAt: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
+    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
       const f = stack.pop()!;
       const pos = f.pos;
       if (pos >= filePages) {
-        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, null);
+        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, f.refAt);
         faultPgid ??= f.posBig;
         markDirty(f.parent);
         continue;
@@ -484,7 +486,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         for (let i = els.length - 1; i >= 0; i--) {
           const e = els[i]!;
           const next = els[i + 1];
-          stack.push({ pos: e.child, posBig: e.childBig, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
+          stack.push({ pos: e.child, posBig: e.childBig, refAt: offset + e.at + 8, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
         }
       } else {
         const els = decodeLeafElements(span, h.count);
@@ -532,7 +534,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath))) await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
           } else {
             const root = rootBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(rootBig);
-            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos });
+            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos, refAt: offset + e.at + e.keyPos + e.keySize });
           }
         }
       }
@@ -541,7 +543,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if ('fault' in a) {
         problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
         faultPgid ??= a.pgid;
-      } else await checkBucket(a.root, a.path, depth + 1, a.from);
+      } else await checkBucket(a.root, a.path, depth + 1, a.from, a.refAt);
     }
   };
 
@@ -564,7 +566,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
   };
 
-  await checkBucket(meta.rootPage, [], 0, -1);
+  await checkBucket(meta.rootPage, [], 0, -1, metaPage * reader.pageSize + PAGE_HEADER_SIZE + 16);
 
   // Pages below the high-water mark that nothing reached: free when etcd rebuilds the freelist,
   // "unreachable unfreed" for bbolt check when a synced freelist leaves them out.
