@@ -15,11 +15,11 @@ import type { Finding } from '../../shared/contract/findings';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd/wal';
-import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, salvageEtcd, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
 import { hex, snapshotTrailer } from '../../shared/formats/etcd/snapshot-db-write';
-import { chooseDbStrategy, revertMetaPage, type DbStrategyChoice } from '../../shared/formats/etcd/repair-plan';
+import { chooseDbStrategy, revertMetaPage, walHiddenRecordsFinding, walUnreadableFinding, type DbStrategyChoice } from '../../shared/formats/etcd/repair-plan';
 import { localDirectory, openFileSource } from './fs-source';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
@@ -117,7 +117,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
   try {
     const findings: Finding[] = [];
     if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.`);
-    if (!db) findings.push({ severity: 'warning', code: 'salvage.no-db', file: null, offset: null, message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).` });
+    if (!db) findings.push(noDbFinding(input));
     report = await salvageEtcd(
       {
         db,
@@ -131,6 +131,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
       { ...opts, outputKind: 'snapshot-db', output: outFile },
     );
     report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
+    if (wal && paths.walDir) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
     await sink.sync();
   } catch (err) {
     await sink.close();
@@ -163,15 +164,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
 }
 
 function walStopFinding(scan: WalScan): Finding {
-  const e = scan.readError!;
-  return {
-    severity: 'warning',
-    code: 'salvage.wal-stopped',
-    file: e.file,
-    offset: e.offset,
-    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
-    engineError: e.engineError,
-  };
+  return walStoppedFinding(scan.readError!);
 }
 
 // ---------------------------------------------------------------- repair
@@ -268,7 +261,7 @@ async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null,
   const lastIndex = scan.info.lastIndex ?? 0;
   const text = `${where.file}: etcd reads the WAL only up to byte ${where.offset}${stop ? ` (${stop.engineError})` : ' (a zero length word ends it)'}, but more records follow${hidden !== null ? ` at byte ${hidden}` : ''}${later > 0 ? ` and in ${later} later WAL files` : ''}: the entries after index ${lastIndex} cannot be read`;
   if (dbCi !== null && dbCi > lastIndex) {
-    findings.push({ severity: 'warning', code: 'repair.wal-hidden-records', file: where.file, offset: where.offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` });
+    findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
     return [];
   }
   return [{ key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` }];
@@ -329,15 +322,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     actions.push({ kind: 'wal-truncate', file: `member/wal/${tornName}`, text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}` });
   }
   if (walScan?.readError && !walScan.readError.repairable && walScan.readError.kind !== 'no-wal') {
-    const e = walScan.readError;
-    findings.push({
-      severity: 'error',
-      code: 'repair.wal-unreadable',
-      file: e.file,
-      offset: e.offset,
-      message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
-      engineError: e.fatalText ?? e.engineError,
-    });
+    findings.push(walUnreadableFinding(walScan.readError, input));
   }
   let salvage: SalvageReport | null = null;
   const dbOut = path.join(memberOut, 'snap', 'db');

@@ -11,6 +11,7 @@
  *   the WAL (salvage.ts).
  */
 import type { ByteSource } from '../../bytes/byte-source';
+import type { Finding } from '../../contract/findings';
 import { openBbolt, walkTree, type OpenedBbolt, type WalkResult } from './bbolt-walk';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
@@ -101,4 +102,23 @@ export async function revertMetaPage(src: ByteSource, revertTo: 0 | 1): Promise<
   const target = 1 - revertTo;
   new DataView(page.buffer).setBigUint64(0, BigInt(target), true);
   return { offset: target * pageSize, bytes: page };
+}
+
+// ---------------------------------------------------------------- findings of the repair
+
+/** The WAL stops being readable before its end, and repair keeps the WAL: etcd will not start on the copy. */
+export function walUnreadableFinding(e: { file: string | null; offset: number | null; engineError: string; fatalText?: string | null }, input: string): Finding {
+  return {
+    severity: 'error',
+    code: 'repair.wal-unreadable',
+    file: e.file,
+    offset: e.offset,
+    message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
+    engineError: e.fatalText ?? e.engineError,
+  };
+}
+
+/** Records after the WAL's readable end that the db may already hold. */
+export function walHiddenRecordsFinding(file: string, offset: number, text: string, dbCi: number): Finding {
+  return { severity: 'warning', code: 'repair.wal-hidden-records', file, offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` };
 }

@@ -20,6 +20,10 @@ export const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_FLAGS = 500;
 
 /** Flags the plan uses, and the environment variable etcd reads for each. */
+/** Default names (kubeadm's manifest file, the usual unit name). */
+const DEFAULT_MANIFEST = `etcd.yaml`;
+const DEFAULT_UNIT = `etcd.service`;
+
 const KNOWN_FLAGS = [
   'name',
   'data-dir',
@@ -352,7 +356,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
 
   const manifests = cfg.manifestPath ? dirname(cfg.manifestPath) : '/etc/kubernetes/manifests';
   const parked = opts.parkedManifestDir ?? `${dirname(manifests)}/manifests.lifeboat-stopped`;
-  const manifestName = cfg.manifestPath ? cfg.manifestPath.slice(cfg.manifestPath.lastIndexOf('/') + 1) : 'etcd.yaml';
+  const manifestName = cfg.manifestPath ? cfg.manifestPath.slice(cfg.manifestPath.lastIndexOf('/') + 1) : DEFAULT_MANIFEST;
   if (cfg.style === 'static-pod') {
     steps.push({
       kind: 'stop',
@@ -362,7 +366,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
       risk: 'The control plane is down from here until etcd starts again.',
     });
   } else {
-    const unit = cfg.unitName ?? 'etcd.service';
+    const unit = cfg.unitName ?? DEFAULT_UNIT;
     steps.push({
       kind: 'stop',
       explanation: `Stop etcd: it runs as the systemd unit ${unit}.`,
@@ -414,7 +418,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
       risk: 'If etcd does not come up, move the manifest out again and look at `crictl logs` of the etcd container.',
     });
   } else {
-    const unit = cfg.unitName ?? 'etcd.service';
+    const unit = cfg.unitName ?? DEFAULT_UNIT;
     steps.push({
       kind: 'start',
       explanation: `Start etcd again (unit ${unit}).`,

@@ -601,7 +601,8 @@ export class Replayer {
     private readonly src: ByteSource | null,
     private readonly consistentIndex: number | null,
   ) {
-    this.nextRevision = state.maxRevision + 1;
+    // etcd's store starts at revision 1 and its first write is revision 2.
+    this.nextRevision = Math.max(state.maxRevision, 1) + 1;
   }
 
   private live(id: string): KeyState | undefined {
@@ -1099,4 +1100,21 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
     elapsedMs: Date.now() - started,
   };
 
+}
+
+/** Salvage of a data dir without a db: only the WAL's entries. */
+export function noDbFinding(input: string): Finding {
+  return { severity: 'warning', code: 'salvage.no-db', file: null, offset: null, message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).` };
+}
+
+/** The WAL cannot be read past a point: entries after it are not replayed. */
+export function walStoppedFinding(e: { file: string | null; offset: number | null; engineError: string }): Finding {
+  return {
+    severity: 'warning',
+    code: 'salvage.wal-stopped',
+    file: e.file,
+    offset: e.offset,
+    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
+    engineError: e.engineError,
+  };
 }
