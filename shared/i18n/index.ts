@@ -15,7 +15,6 @@ import logs from './logs';
 import dqliteText from './dqlite-text';
 import etcdText from './etcd-text';
 import etcdRepairText from './etcd-repair-text';
-import etcdRepairText from './etcd-repair-text';
 import etcdUi from './etcd-ui';
 import etcdWalText from './etcd-wal-text';
 
