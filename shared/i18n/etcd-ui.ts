@@ -164,6 +164,8 @@ export default defineCatalog(
     'etcdUi.page.problem': 'Problem',
     'etcdUi.page.childPage': 'page {page}',
     'etcdUi.page.subBucket': 'sub-bucket',
+    'etcdUi.page.revision': 'revision {main}.{sub}',
+    'etcdUi.page.revisionTomb': 'revision {main}.{sub} (tombstone)',
 
     'etcdUi.keys.title': 'Keys',
     'etcdUi.keys.live': 'Live keys',
@@ -366,6 +368,8 @@ export default defineCatalog(
     'etcdUi.page.problem': '问题',
     'etcdUi.page.childPage': '第 {page} 页',
     'etcdUi.page.subBucket': '子桶',
+    'etcdUi.page.revision': '修订 {main}.{sub}',
+    'etcdUi.page.revisionTomb': '修订 {main}.{sub}（墓碑）',
 
     'etcdUi.keys.title': '键',
     'etcdUi.keys.live': '现存键',

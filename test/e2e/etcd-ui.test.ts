@@ -122,6 +122,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const bad = detail.locator('tr.bad');
     await expect.poll(() => bad.count()).toBe(1);
     expect(await bad.getByTestId('page-child-link').innerText()).toBe('page 0');
+    // Its key is a revision (the key bucket's keys), and bbolt's text stands beside it.
+    expect(await bad.innerText()).toMatch(/revision \d+\.0[\s\S]*page 0: invalid type: meta/);
     // Following the bad pointer goes back to page 0; "next problem" finds it too.
     await p.getByTestId('page-next-problem').click();
     await expect.poll(() => detail.getAttribute('data-page')).toBe('0');
