@@ -166,6 +166,15 @@ const CASES: Case[] = [
     },
     expect: { kind: null },
   },
+  {
+    name: 'WAL: the only WAL file renamed to a name etcd cannot parse',
+    golden: 'small',
+    damage: async (d) => {
+      const [w] = await walFiles(d);
+      await fs.rename(w!, path.join(path.dirname(w!), 'wal-backup.wal'));
+    },
+    expect: { kind: 'bad-name', engineError: 'wal: file not found', fatal: 'wal: file not found' },
+  },
   fromShared('.snap: newest snap has a flipped byte', { kind: null }),
   fromShared('.snap: every snap missing', { kind: null }),
   { name: 'split: intact three files', golden: 'split', damage: async () => {}, expect: { kind: null } },
@@ -279,9 +288,9 @@ describe.skipIf(!haveEtcd)('damaged WALs: the scan predicts what real etcd 3.4 d
       if (c.expect.engineError !== undefined) expect(e?.engineError).toBe(c.expect.engineError);
       if (c.expect.repairable !== undefined) expect(e?.repairable).toBe(c.expect.repairable);
       if (e && e.kind !== 'no-wal') {
-        expect(e.file).toMatch(/^member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
-        if (e.kind !== 'seq-gap') expect(typeof e.offset).toBe('number');
-        const f = scan.findings.find((x) => x.file === e.file && (x.severity === 'error' || x.code === 'wal.torn-tail'));
+        expect(e.file).toMatch(e.kind === 'bad-name' ? /^member\/wal\/[^/]+\.wal$/ : /^member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
+        if (e.kind !== 'seq-gap' && e.kind !== 'bad-name') expect(typeof e.offset).toBe('number');
+        const f = scan.findings.find((x) => x.file === e.file && (x.severity === 'error' || x.code === 'wal.torn-tail' || (e.kind === 'bad-name' && x.code === 'wal.ignored-file')));
         expect(f, JSON.stringify(scan.findings)).toBeDefined();
       }
       if (c.expect.code) {

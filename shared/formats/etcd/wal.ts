@@ -138,14 +138,18 @@ interface WalFile {
 interface ListedDir {
   files: WalFile[];
   findings: Finding[];
+  /** Files whose name ends in `.wal` but does not parse: etcd's `wal.Exist` counts them (so it has a WAL), `readWALNames` does not. */
+  badNames: string[];
 }
 
 async function listWalDir(dir: DirectorySource, relDir: string): Promise<ListedDir> {
   const entries = await dir.list();
   const findings: Finding[] = [];
   const files: WalFile[] = [];
+  const badNames: string[] = [];
   for (const e of entries) {
     if (e.kind !== 'file') continue;
+    if (e.name.endsWith('.wal') && !parseWalName(e.name)) badNames.push(join(relDir, e.name));
     const kind = classifyWalDirName(e.name);
     const rel = join(relDir, e.name);
     if (kind === 'wal') files.push({ name: e.name, rel, parsed: parseWalName(e.name)!, size: e.size });
@@ -158,7 +162,7 @@ async function listWalDir(dir: DirectorySource, relDir: string): Promise<ListedD
     }
   }
   const byName = new Map(files.map((f) => [f.name, f]));
-  return { files: sortNames([...byName.keys()]).map((n) => byName.get(n)!), findings };
+  return { files: sortNames([...byName.keys()]).map((n) => byName.get(n)!), findings, badNames };
 }
 
 /** What one record does to the state `ValidSnapshotEntries` / the summaries keep. */
@@ -328,6 +332,16 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     requestCounts: {},
   };
   let bytesRead = 0;
+  if (files.length === 0 && listed.badNames.length > 0) {
+    // wal.Exist sees *.wal, so etcd takes the member as existing; ValidSnapshotEntries finds no valid name.
+    const stage = 'valid-snapshot-entries' as const;
+    return {
+      info,
+      findings,
+      readError: { kind: 'bad-name', file: listed.badNames[0]!, offset: null, engineError: WAL_ERRORS.fileNotFound, repairable: false, stage, fatalText: etcdFatalText(stage, WAL_ERRORS.fileNotFound) },
+      bytesRead,
+    };
+  }
   if (files.length === 0) {
     findings.push(walFinding({ severity: 'warning', code: 'wal.none', file: relDir || null, offset: null, params: { dir: relDir || '.' }, engineError: WAL_ERRORS.fileNotFound }));
     return {
