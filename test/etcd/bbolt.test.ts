@@ -209,6 +209,17 @@ describe('the tree walk on synthetic dbs', () => {
     expect(d.elements.map((e) => e.childPage)).toEqual(leaves);
   });
 
+  it('reports progress and stops when cancelled', async () => {
+    const b = await buildDb(3000);
+    const seen: number[] = [];
+    await inspectBbolt(src(b.bytes), 'db', { onProgress: (p) => seen.push(p.bytesDone) });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((x, i) => x <= b.bytes.length && (i === 0 || x >= seen[i - 1]!))).toBe(true);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(inspectBbolt(src(b.bytes), 'db', { signal: ac.signal })).rejects.toThrow('cancelled');
+  });
+
   it('a branch that points at itself: reported once, no endless walk', async () => {
     const b = await buildDb();
     const { branch } = firstBranch(b.bytes);

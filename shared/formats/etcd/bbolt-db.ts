@@ -9,7 +9,7 @@ import type { ByteSource } from '../../bytes/byte-source';
 import type { BboltElementSummary, BboltInfo, BboltPageCounts, BboltPageDetail, BboltPageMap, EtcdSchemaInfo } from '../../contract/etcd';
 import { PAGE_CODES } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
-import type { RunOptions } from '../../contract/progress';
+import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, LEAF_PAGE_FLAG, pageTypeName, printable, toHex } from './bbolt-page';
 import { hasHashTrailer, openBbolt, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
@@ -74,8 +74,9 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
   if (opts.onProgress) {
     // The walk reads each page about once per walked meta; report against the db size.
     let last = 0;
+    const step = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, db.dbSize / 100));
     db.reader.onRead = (n) => {
-      if (n - last < 4 * 1024 * 1024) return;
+      if (n - last < step) return;
       last = n;
       opts.onProgress!({ phase: 'bbolt', bytesDone: Math.min(n, db.dbSize), bytesTotal: db.dbSize, currentFile: file });
     };
@@ -115,11 +116,13 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
     }
     const collector = new SchemaCollector(file, ps);
     const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, signal: opts.signal });
+    throwIfCancelled(opts.signal);
     info.problems = walk.problems.map(({ kind: _k, ...p }) => p);
     info.problemCount = walk.problemCount;
     info.freepagesPanic = walk.crash;
     info.pages = counts(db, walk);
     if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal, reuse: walk })).problemCount === 0;
+    throwIfCancelled(opts.signal);
     if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';
