@@ -25,6 +25,14 @@
  *     again. An unexpected EOF in an earlier file is not repaired: the second
  *     ReadAll fails with "read wal error (unexpected EOF) and cannot be repaired".
  *
+ * Where etcd 3.5 differs (not modelled; `EtcdStartup.model` is '3.4'): a
+ * length word beyond the end of the file is `io.ErrUnexpectedEOF` wrapped in
+ * "max entry size limit exceeded when decoding ..." (so repairable in the
+ * last file) instead of 3.4's flat "wal: max entry size limit exceeded" at
+ * 10 MiB; fatal lines are zap JSON ("failed to read WAL, cannot be
+ * repaired", error field) instead of capnslog text. The sequence-gap text
+ * "do not increase continuously" is newer still (3.6).
+ *
  * `scanWal` models these steps over the files (read-only; the repair is
  * predicted, not done) and summarises every file; `listWalRecords` is the
  * inspection listing (continues past CRC errors); `readWalEntries` streams
