@@ -424,7 +424,12 @@ export function objectPath(key: string, namespace: string | undefined): { resour
   if (namespace && rest.length >= 2 && rest[rest.length - 1] === namespace) {
     return { resource: rest.slice(0, -1).join('/'), namespace, name };
   }
-  return { resource: rest.join('/'), namespace: '_cluster', name };
+  // Without decoded metadata: an API group has a dot (`apps` aside, which k8s stores as /registry/deployments/...),
+  // a resource never does: /registry/<resource>/<ns>/<name>, /registry/<group>/<plural>/<ns>/<name>.
+  const resourceParts = rest[0]!.includes('.') ? 2 : 1;
+  const resource = rest.slice(0, resourceParts).join('/');
+  const ns = rest.slice(resourceParts);
+  return { resource, namespace: ns.length === 1 ? ns[0]! : ns.length === 0 ? '_cluster' : ns.join('/'), name };
 }
 
 /**
