@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import type { ValidationReport } from '../../shared/contract/report';
 import { validateDirectory } from '../../shared/validate';
 import { localDirectory } from '../../electron/services/fs-source';
-import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden, type TryStartResult } from '../helpers/etcd';
+import { copyDir, fatalLine, hashTree, loopbackEndpoint, makeGolden, requireEtcd, spawnEtcd, tempDir, tryStartEtcd, waitHealthy, type EtcdGolden, type TryStartResult } from '../helpers/etcd';
+import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
 import { ETCD_DAMAGE_CASES, GOLDEN_SPECS, SNAPSHOT_DB_CASES, buildEtcdGoldens, restoreSnapshot, type EtcdDamageCase, type EtcdGoldens } from '../helpers/etcd-damage';
 
 const HAVE_ETCD = requireEtcd();
@@ -226,4 +227,88 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       expect(o.fatal, o.name).toBe(o.error);
     }
   });
+});
+
+/**
+ * A real three-member cluster on three loopback addresses: what the
+ * cross-checks predict for a member that lost its WAL (raft's tocommit panic
+ * when it rejoins) and for a cluster whose addresses changed (kind after a
+ * reboot: the members keep dialling the old peer URLs and never elect a leader).
+ */
+describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
+  let work = '';
+  const names = ['m1', 'm2', 'm3'];
+  let eps: Awaited<ReturnType<typeof loopbackEndpoint>>[] = [];
+  let initialCluster = '';
+  const dirOf = (i: number) => path.join(work, names[i]!);
+  const start = (i: number, state: 'new' | 'existing', ep = eps[i]!, cluster = initialCluster) =>
+    spawnEtcd({ dataDir: dirOf(i), name: names[i], host: ep.host, clientPort: ep.clientPort, peerPort: ep.peerPort, initialCluster: cluster, clusterState: state, initialClusterToken: 'lifeboat-3' });
+
+  beforeAll(async () => {
+    work = await tempDir('etcd-cluster');
+    eps = [];
+    for (let i = 0; i < 3; i++) eps.push(await loopbackEndpoint());
+    initialCluster = eps.map((e, i) => `${names[i]}=http://${e.host}:${e.peerPort}`).join(',');
+    const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'new')));
+    try {
+      for (const n of nodes) if (!(await waitHealthy(n, 30_000))) throw new Error(`cluster member did not start:\n${n.output()}`);
+      for (let k = 0; k < 60; k++) await nodes[0]!.put(`/registry/configmaps/default/c${k}`, `v${k}`);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('a member whose WAL is gone: the verdict warns of the tocommit panic, and etcd panics with it when the member rejoins', async () => {
+    // The cluster runs; m3 stops, loses its WAL and comes back while the leader still remembers how far m3 had got.
+    const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'existing')));
+    let back: Awaited<ReturnType<typeof start>> | null = null;
+    try {
+      for (const n of nodes) expect(await waitHealthy(n, 30_000), n.output()).toBe(true);
+      for (let k = 0; k < 20; k++) await nodes[0]!.put(`/registry/configmaps/default/d${k}`, `w${k}`);
+      await nodes[2]!.stop();
+      const walDir = path.join(dirOf(2), 'member', 'wal');
+      for (const w of await fs.readdir(walDir)) await fs.rm(path.join(walDir, w));
+
+      const report = await validatePath(dirOf(2));
+      const f = report.findings.find((x) => x.code === 'cross.member-wal-empty');
+      expect(f?.engineError).toMatch(/^tocommit\(\d+\) is out of range \[lastIndex\(0\)\]/);
+      expect(report.etcd?.schema?.members.map((m) => m.name).sort()).toEqual(names);
+
+      back = await start(2, 'existing');
+      expect(await back.waitExit(30_000), back.output()).toBe(true);
+      const real = fatalLine(back.output());
+      expect(real).toMatch(/^tocommit\(\d+\) is out of range \[lastIndex\(0\)\]\. Was the raft log corrupted, truncated, or lost\?$/);
+      expect(f!.engineError!.replace(/\d+/, 'N')).toBe(real!.replace(/\d+/, 'N'));
+    } finally {
+      await Promise.all([...nodes, ...(back ? [back] : [])].map((n) => n.stop()));
+    }
+  }, 120_000);
+
+  it('new addresses for every member: the address check names all three, and the cluster never elects a leader', async () => {
+    const report = await validatePath(dirOf(0));
+    const moved = [];
+    for (let i = 0; i < 3; i++) moved.push(await loopbackEndpoint());
+    const withAddresses = applyAddressCheck(report, moved.map((e) => e.host));
+    expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.name).sort()).toEqual(names);
+    expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.url).sort()).toEqual(eps.map((e) => `http://${e.host}:${e.peerPort}`).sort());
+    // Same data, started on the new addresses (copies: etcd writes to its dir).
+    const nodes = [];
+    // Two of three members are a quorum: started on their new addresses, they still dial the old peer URLs.
+    for (let i = 0; i < 2; i++) await copyDir(dirOf(i), path.join(work, `moved-${i}`));
+    for (let i = 0; i < 2; i++) {
+      const cluster = moved.map((e, k) => `${names[k]}=http://${e.host}:${e.peerPort}`).join(',');
+      nodes.push(await spawnEtcd({ dataDir: path.join(work, `moved-${i}`), name: names[i], host: moved[i]!.host, clientPort: moved[i]!.clientPort, peerPort: moved[i]!.peerPort, initialCluster: cluster, clusterState: 'existing', initialClusterToken: 'lifeboat-3' }));
+    }
+    try {
+      const healthy = await Promise.all(nodes.map((n) => waitHealthy(n, 10_000)));
+      expect(healthy).toEqual([false, false]);
+      expect(nodes.every((n) => n.exit === null)).toBe(true); // running, without a leader: hung, not failed
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  }, 90_000);
 });
