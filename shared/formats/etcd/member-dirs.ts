@@ -33,8 +33,14 @@ export async function validateMemberDirs(dir: DirectorySource, opts: RunOptions 
   if (subdirs.length < 2 || subdirs.length > MAX_MEMBER_DIRS * 4) return null;
   const candidates: { name: string; dir: DirectorySource }[] = [];
   for (const name of subdirs) {
-    const sub = await dir.subdir(name);
-    if (looksLikeEtcdEntries(await sub.list())) candidates.push({ name, dir: sub });
+    let sub: DirectorySource;
+    try {
+      sub = await dir.subdir(name);
+      if (!looksLikeEtcdEntries(await sub.list())) continue;
+    } catch {
+      continue; // an unreadable subfolder is not a member; the others still are
+    }
+    candidates.push({ name, dir: sub });
     if (candidates.length > MAX_MEMBER_DIRS) return null;
   }
   if (candidates.length < 2) return null;
