@@ -29,7 +29,10 @@ export interface MemberDirsResult {
  */
 export async function validateMemberDirs(dir: DirectorySource, opts: RunOptions = {}): Promise<MemberDirsResult | null> {
   if (!dir.subdir) return null;
-  const subdirs = (await dir.list()).filter((e) => e.kind === 'dir').map((e) => e.name).sort();
+  const entries = await dir.list();
+  // A data dir or member dir itself (its wal/ and snap/ are parts of one member, not members).
+  if (looksLikeEtcdEntries(entries)) return null;
+  const subdirs = entries.filter((e) => e.kind === 'dir').map((e) => e.name).sort();
   if (subdirs.length < 2 || subdirs.length > MAX_MEMBER_DIRS * 4) return null;
   const candidates: { name: string; dir: DirectorySource }[] = [];
   for (const name of subdirs) {
