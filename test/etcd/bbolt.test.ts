@@ -209,6 +209,28 @@ describe('the tree walk on synthetic dbs', () => {
     expect(d.elements.map((e) => e.childPage)).toEqual(leaves);
   });
 
+  it('a value larger than a page: overflow pages in the map, read back whole, a continuation page explained', async () => {
+    const sink = memorySink();
+    const w = new BboltWriter(sink, { pageSize: PS });
+    const big = enc.encode('{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"big"},"data":{"x":"' + 'q'.repeat(10_000) + '"}}');
+    await w.bucket('key');
+    await w.put(encodeRevisionKey({ main: 2, sub: 0, tombstone: false }), encodeKeyValue({ key: enc.encode('/registry/configmaps/default/big'), createRevision: 2, modRevision: 2, version: 1, value: big, lease: 0n }));
+    await w.finish();
+    const bytes = sink.bytes();
+    const scan = await inspectBbolt(src(bytes), 'db');
+    expect(scan.info.problems).toEqual([]);
+    expect(scan.info.pages.overflow).toBe(2);
+    const map = await bboltPageMap(src(bytes), 'db');
+    const first = map.codes.indexOf('o');
+    expect(map.codes.slice(first - 1, first + 2)).toBe('loo');
+    const v = await readValue(src(bytes), '/registry/configmaps/default/big');
+    expect(v.size).toBe(big.length);
+    expect(JSON.parse(v.display)).toEqual(JSON.parse(new TextDecoder().decode(big)));
+    const cont = await bboltPageDetail(src(bytes), first);
+    expect(cont.parent).toBe(first - 1);
+    expect(cont.problems[0]).toBe(`overflow: bytes 4096.. of page ${first - 1}, not a page of its own`);
+  });
+
   it('reports progress and stops when cancelled', async () => {
     const b = await buildDb(3000);
     const seen: number[] = [];

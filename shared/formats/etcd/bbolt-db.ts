@@ -215,6 +215,10 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
     const b = walk.bucketOf[page]!;
     detail.bucket = b ? walk.buckets[b - 1]! : null;
     for (const pr of walk.problems) if (pr.page === page || (pr.offset !== null && Math.floor(pr.offset / ps) === page)) detail.problems.push(pr.text);
+    if (walk.reach[page] === Reach.Overflow && detail.parent !== null) {
+      // A continuation page: its first bytes are the owner's data, not a header.
+      return { ...detail, headerId: page, type: pageTypeName(0), flags: 0, count: 0, overflow: 0, problems: [`overflow: bytes ${(page - detail.parent) * ps}.. of page ${detail.parent}, not a page of its own`, ...detail.problems] };
+    }
   }
   if (page < 2 || (h.flags & 0x03) === 0) return detail;
   const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
