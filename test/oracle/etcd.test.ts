@@ -312,3 +312,43 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
     }
   }, 90_000);
 });
+
+describe.skipIf(!HAVE_ETCD)('etcd oracle: a removed member', () => {
+  it('the data of a member removed from its cluster: not startable, and etcd stops itself with the same words', async () => {
+    const work = await tempDir('etcd-removed');
+    try {
+      const names = ['r1', 'r2', 'r3'];
+      const eps: Awaited<ReturnType<typeof loopbackEndpoint>>[] = [];
+      for (let i = 0; i < 3; i++) eps.push(await loopbackEndpoint());
+      const cluster = eps.map((e, i) => `${names[i]}=http://${e.host}:${e.peerPort}`).join(',');
+      const start = (i: number, state: 'new' | 'existing') =>
+        spawnEtcd({ dataDir: path.join(work, names[i]!), name: names[i], host: eps[i]!.host, clientPort: eps[i]!.clientPort, peerPort: eps[i]!.peerPort, initialCluster: cluster, clusterState: state, initialClusterToken: 'lifeboat-r' });
+      const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'new')));
+      try {
+        for (const n of nodes) expect(await waitHealthy(n, 30_000), n.output()).toBe(true);
+        const { memberId } = await nodes[2]!.status();
+        // etcd refuses to remove a voting member until every peer has been connected for a while.
+        await new Promise((r) => setTimeout(r, 6000));
+        nodes[0]!.etcdctl(['member', 'remove', BigInt(memberId).toString(16)]);
+        expect(await nodes[2]!.waitExit(15_000)).toBe(true);
+      } finally {
+        await Promise.all(nodes.map((n) => n.stop()));
+      }
+      const report = await validatePath(path.join(work, 'r3'));
+      expect(report.startable).toBe(false);
+      expect(report.etcd?.startup.fatalError).toBe('the member has been permanently removed from the cluster');
+      expect(report.findings.map((f) => f.code)).toContain('cross.node-not-member');
+
+      // Alone (its peers stopped), the removed member starts and stops itself: it never serves.
+      const again = await start(2, 'existing');
+      try {
+        expect(await again.waitExit(20_000), again.output()).toBe(true);
+        expect(/ E \| etcdserver: (.+)$/m.exec(again.output())?.[1]).toBe(report.etcd?.startup.fatalError);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -74,6 +74,9 @@ export interface StartupVerdict {
   summaryText: LocalText;
 }
 
+/** What etcd logs (`E | etcdserver: ...`) before it stops a member that was removed from its cluster. */
+export const REMOVED_TEXT = 'the member has been permanently removed from the cluster';
+
 /** The .snap etcd would load: the one marked `chosen`, else the newest readable one the WAL names. */
 export function chosenSnapOf(snaps: SnapFileInfo[]): SnapFileInfo | null {
   const marked = snaps.find((s) => s.chosen);
@@ -226,6 +229,14 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   const first = wal.firstIndex;
   if (!dbMissing && first !== null && first > ci + 1 && !chosenSnap) {
     findings.push(etcdFinding('warning', 'startup.replay-gap', wal.files[0]?.file ?? null, null, { ci, first, from: ci + 1, to: first - 1 }));
+  }
+
+  // A member that was removed from the cluster (its own db or WAL says so) starts, applies that and stops itself.
+  const self = wal.nodeId;
+  const removed = self !== null && ((schema?.removedMembers.includes(self) ?? false) || wal.confChanges.some((c) => c.type === 'remove' && c.nodeId === self));
+  if (removed) {
+    story.add('etcd-verdict.narrative.removed', { node: self });
+    return fail(REMOVED_TEXT, 'etcd-verdict.next.removed', chosenSnap);
   }
 
   // 6. replay
