@@ -289,6 +289,7 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
 
 const summaryEn = {
   'etcd-verdict.summary.healthy': 'etcd would start on this data directory as it is, with no data loss.',
+  'etcd-verdict.summary.warnings': 'etcd would start and no data is lost, but read this first: {first}',
   'etcd-verdict.summary.self-repair': 'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
   'etcd-verdict.summary.data-loss': 'etcd would start, but only by dropping data: {lost}. Copy the directory off before starting it, and compare with the other members first.',
   'etcd-verdict.summary.fails': 'etcd would not start: {error}. {next}',
@@ -310,6 +311,7 @@ const summaryEn = {
 
 const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.healthy': 'etcd 可以在该数据目录上原样启动，不会丢失数据。',
+  'etcd-verdict.summary.warnings': 'etcd 可以启动且不会丢失数据，但请先阅读：{first}',
   'etcd-verdict.summary.self-repair': 'etcd 可以启动，并会在启动过程中自行修复（{repairs}）；不会丢失已提交的数据。请先备份该目录。',
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
   'etcd-verdict.summary.fails': 'etcd 无法启动：{error}。{next}',

@@ -282,9 +282,11 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
   let summary: Said;
   if (!o.startable) summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown', next: sayEtcd(o.nextKey ?? 'etcd-verdict.next.other').text });
   else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', { lost: sayEtcd('etcd-verdict.lost.wal', o.lost).text });
-  else if (selfRepairs.length > 0 || findings.some((f) => f.severity !== 'info')) {
-    summary = selfRepairs.length > 0 ? sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') }) : sayEtcd('etcd-verdict.summary.healthy');
-  } else summary = sayEtcd('etcd-verdict.summary.healthy');
+  else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') });
+  else {
+    const warning = findings.find((f) => f.severity !== 'info');
+    summary = warning ? sayEtcd('etcd-verdict.summary.warnings', { first: warning.message }) : sayEtcd('etcd-verdict.summary.healthy');
+  }
   const lostFile = facts.walUnread?.file ?? facts.wal?.tornTail?.file ?? facts.wal?.files.at(-1)?.file ?? '';
   return {
     startable: o.startable,
