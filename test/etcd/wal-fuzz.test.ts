@@ -13,7 +13,7 @@ import { encodeFrame, encodeWalRecord, marshalRecord, unmarshalRecord, MAX_WAL_E
 import { walName } from '../../shared/formats/etcd/wal-name';
 import { decodeEntry, encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeWalSnapshot, decodeHardState } from '../../shared/formats/etcd/raft-entry';
 import { decodeInternalRequest, encodePutRequest, encodeDeleteRangeRequest, summarizeRequest } from '../../shared/formats/etcd/internal-request';
-import { listWalRecords, scanWal } from '../../shared/formats/etcd/wal';
+import { listWalRecords, readWalEntries, scanWal } from '../../shared/formats/etcd/wal';
 import { decodeSnapBytes, encodeSnapFile } from '../../shared/formats/etcd/snap';
 
 /** mulberry32: a small seeded PRNG. */
@@ -488,5 +488,73 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
     const s = await both(files);
     expect(s.readError).toMatchObject({ engineError: 'unexpected block type 9' });
     expect(s.findings.find((f) => f.code === 'wal.unknown-record-type')!.message).toContain('has type 9');
+  });
+});
+
+describe('readWalEntries salvage mode (skipDamaged)', () => {
+  const md = encodeMetadata({ nodeId: 1n, clusterId: 7n });
+  const ent = (index: number) => encodeEntry({ type: 0, term: 2, index, data: encodePutRequest(BigInt(index), te.encode(`/k/${index}`), te.encode(`v${index}`)) });
+  /** One file: CRC, metadata, snapshot, entries 1..n each followed by a HardState; returns frame offsets of the entries. */
+  function file(first: number, n: number, crc0: number): { bytes: Uint8Array; entryAt: number[]; crc: number } {
+    let crc = crc0;
+    const frames: Uint8Array[] = [];
+    const entryAt: number[] = [];
+    let at = 0;
+    const add = (t: number, d: Uint8Array | null) => {
+      const e = encodeWalRecord(t, d, crc);
+      crc = e.crc;
+      if (t === 2) entryAt.push(at);
+      frames.push(e.frame);
+      at += e.frame.length;
+    };
+    add(4, null);
+    add(1, md);
+    if (first === 1) add(5, encodeWalSnapshot({ index: 0, term: 0 }));
+    for (let i = first; i < first + n; i++) {
+      add(2, ent(i));
+      add(3, encodeHardState({ term: 2, vote: 1n, commit: i }));
+    }
+    return { bytes: concat(frames), entryAt, crc };
+  }
+  async function entries(files: Record<string, Uint8Array>, skipDamaged: boolean) {
+    const got: number[] = [];
+    const skipped: { file: string; offset: number; engineError: string; restOfFile: boolean }[] = [];
+    await readWalEntries(memoryDirectory('wal', files), 'member/wal', 1, (e) => void got.push(e.index), {
+      skipDamaged,
+      onSkip: (s) => skipped.push({ file: s.file, offset: s.offset, engineError: s.engineError, restOfFile: s.restOfFile }),
+    });
+    return { got, skipped };
+  }
+
+  it('a record with a flipped byte: etcd stops (entries 1-2); salvage steps over it (1-2, 4-6)', async () => {
+    const f = file(1, 6, 0);
+    const b = f.bytes.slice();
+    b[f.entryAt[2]! + 20]! ^= 0x01;
+    const name = walName(0, 0);
+    expect(await entries({ [name]: b }, false)).toEqual({ got: [1, 2], skipped: [] });
+    const s = await entries({ [name]: b }, true);
+    expect(s.got).toEqual([1, 2, 4, 5, 6]);
+    expect(s.skipped).toEqual([{ file: `member/wal/${name}`, offset: f.entryAt[2], engineError: 'walpb: crc mismatch', restOfFile: false }]);
+  });
+
+  it('a record that does not unmarshal: salvage resynchronises on the next record', async () => {
+    const f = file(1, 6, 0);
+    const b = f.bytes.slice();
+    b[f.entryAt[2]! + 8] = 0x0c; // wiretype end group: Record.Unmarshal fails
+    const s = await entries({ [walName(0, 0)]: b }, true);
+    expect(s.got).toEqual([1, 2, 4, 5, 6]);
+    expect(s.skipped.map((x) => x.engineError)).toEqual(['proto: Record: wiretype end group for non-group']);
+  });
+
+  it('a garbage length word: the rest of that file is lost, the next file is read', async () => {
+    const f1 = file(1, 4, 0);
+    const f2 = file(5, 3, f1.crc);
+    const b = f1.bytes.slice();
+    new DataView(b.buffer).setUint32(f1.entryAt[2]! + 4, 0x00ffffff, true);
+    const files = { [walName(0, 0)]: b, [walName(1, 5)]: f2.bytes };
+    expect((await entries(files, false)).got).toEqual([1, 2]);
+    const s = await entries(files, true);
+    expect(s.got).toEqual([1, 2, 5, 6, 7]);
+    expect(s.skipped).toEqual([{ file: `member/wal/${walName(0, 0)}`, offset: f1.entryAt[2], engineError: 'wal: max entry size limit exceeded', restOfFile: true }]);
   });
 });

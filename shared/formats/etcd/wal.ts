@@ -1099,30 +1099,62 @@ export interface WalEntry {
   offset?: number;
 }
 
+/** A record `readWalEntries` stepped over (`skipDamaged`): what was lost there. */
+export interface SkippedRecord {
+  file: string;
+  offset: number;
+  engineError: string;
+  detail: string;
+  /** The rest of the file could not be followed (garbage length, cut file): skipped to the next file. */
+  restOfFile: boolean;
+}
+
+export interface ReadWalEntriesOptions {
+  /**
+   * Salvage mode: step over a record that fails its checksum or does not
+   * decode (etcd would stop there) and go on with the records after it,
+   * chaining the CRC from the bad record's stored value; when a length word
+   * cannot be followed, go on with the next file. Default: stop at the first
+   * bad record, as etcd does.
+   */
+  skipDamaged?: boolean;
+  onSkip?: (s: SkippedRecord) => void;
+}
+
 /**
  * Stream the entries with index >= `fromIndex` that etcd's log would hold
  * after reading the whole WAL from its first file (a later entry with the
  * same or a lower index replaces the earlier ones, as raft's log does), in
  * index order, stopping at the first record that does not decode or fails
- * its checksum (nothing after it can be trusted). Two passes over the files:
- * the first finds where the log was overwritten, the second emits.
+ * its checksum (nothing after it can be trusted) unless `skipDamaged`. Two
+ * passes over the files: the first finds where the log was overwritten, the
+ * second emits.
  */
 export async function readWalEntries(
   dir: DirectorySource,
   relDir: string,
   fromIndex: number,
   onEntry: (e: WalEntry) => void | Promise<void>,
+  opts: ReadWalEntriesOptions = {},
 ): Promise<void> {
   const { files } = await listWalDir(dir, relDir);
+  const skip = opts.skipDamaged ?? false;
   // Pass A: ordinal of every entry is implicit; remember overwrite events (ordinal, index).
   const events: { ordinal: number; index: number }[] = [];
   let ordinal = 0;
   let maxIndex = -1;
-  const stop = await walkEntries(dir, files, (e) => {
-    if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
-    if (e.index > maxIndex) maxIndex = e.index;
-    ordinal++;
-  });
+  const stop = await walkEntries(
+    dir,
+    files,
+    (e) => {
+      if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
+      if (e.index > maxIndex) maxIndex = e.index;
+      ordinal++;
+    },
+    null,
+    skip,
+    opts.onSkip,
+  );
   // suffixMin[k] = min index over events[k..]
   const suffixMin = new Array<number>(events.length + 1);
   suffixMin[events.length] = Infinity;
@@ -1142,35 +1174,56 @@ export async function readWalEntries(
       await onEntry(out);
     },
     stop,
+    skip,
   );
 }
 
-/** Walks entry records of all files with the CRC chain; returns where it stopped. */
+/** Walks entry records of all files with the CRC chain; returns where it stopped (null: the end, or salvage mode). */
 async function walkEntries(
   dir: DirectorySource,
   files: WalFile[],
   onEntry: (e: RaftEntry, rel: string, offset: number) => void | Promise<void>,
-  stopAt?: { file: number; offset: number } | null,
+  stopAt: { file: number; offset: number } | null,
+  skipDamaged: boolean,
+  onSkip?: (s: SkippedRecord) => void,
 ): Promise<{ file: number; offset: number } | null> {
   let crc = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const src = await dir.open(f.name);
-    let stopped = false;
-    const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false }, (rec) => {
-      if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
-        stopped = true;
-        return false;
+    let startOffset = 0;
+    let startRecord = 0;
+    let resync = false;
+    for (;;) {
+      let stopped = false;
+      const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, startOffset, startRecord, resync }, (rec) => {
+        if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
+          stopped = true;
+          return false;
+        }
+        if (rec.type !== 2 || !rec.data) return;
+        const d = decodeEntry(rec.data);
+        if (!d.ok) return;
+        return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
+      });
+      crc = r.crc;
+      if (stopped) return stopAt;
+      if (r.end.kind === 'eof') break;
+      const e = r.end.error;
+      if (!skipDamaged) return { file: i, offset: e.offset };
+      const frame = e.record;
+      const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
+      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: !followable });
+      if (!followable) {
+        crc = 0; // the next file's CRC record restarts the chain
+        break;
       }
-      if (rec.type !== 2 || !rec.data) return;
-      const d = decodeEntry(rec.data);
-      if (!d.ok) return;
-      return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
-    });
-    crc = r.crc;
-    if (stopped) return stopAt ?? null;
-    if (r.end.kind === 'error') return { file: i, offset: r.end.error.offset };
+      startOffset = e.offset + 8 + frame.length + frame.padding;
+      startRecord = r.records + 1;
+      // A record that only failed its checksum still says what the chain was; one that did not decode does not.
+      resync = frame.crcField === null;
+      crc = frame.crcField ?? crc;
+    }
   }
   return null;
 }
-
