@@ -16,6 +16,7 @@ import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
 import { compareBytes } from './bbolt-element';
 import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
+import { bboltFinding } from './bbolt-text';
 import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
@@ -185,9 +186,9 @@ export class SchemaCollector {
     private readonly pageSize: number,
   ) {}
 
-  private bad(code: string, message: string, page: number) {
+  private bad(code: 'etcd.member-decode' | 'etcd.revision-key' | 'etcd.kv-decode', params: Record<string, string | number>, page: number) {
     this.badItems++;
-    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, message, params: { page } });
+    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push(bboltFinding({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, params: { ...params, page } }));
   }
 
   /** Feed one leaf visit of the walk (bbolt order). */
@@ -224,7 +225,7 @@ export class SchemaCollector {
           const id = utf8.decode(e.key);
           const m = decodeMember(id, e.value);
           if (m) this.members.push(m);
-          else this.bad('etcd.member-decode', `member ${id}: the value is not member JSON`, leaf.page);
+          else this.bad('etcd.member-decode', { id }, leaf.page);
           break;
         }
         case 'members_removed':
@@ -292,7 +293,7 @@ export class SchemaCollector {
   private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
     const rev = decodeRevisionKey(key);
     if (!rev) {
-      this.bad('etcd.revision-key', `key bucket: a ${key.length}-byte key that is not a revision`, page);
+      this.bad('etcd.revision-key', { size: key.length }, page);
       return;
     }
     this.revisions++;
@@ -302,7 +303,7 @@ export class SchemaCollector {
     if (!kvKey) {
       const kv = decodeKeyValue(value);
       if (!kv.ok) {
-        this.bad('etcd.kv-decode', `revision ${rev.main}_${rev.sub}: ${kv.error}`, page);
+        this.bad('etcd.kv-decode', { revision: `${rev.main}_${rev.sub}`, error: kv.error }, page);
         return;
       }
       kvKey = kv.kv.key;
