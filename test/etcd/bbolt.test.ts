@@ -435,6 +435,26 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     expect(await codesOf(x)).toContain('bbolt.freelist-invalid');
   });
 
+  it('findings carry their template and params: the Chinese text is the same sentence with the same values', async () => {
+    const b = await buildDb(20, { alarms: [[0x8e9e05c52164694dn, 1]] });
+    const x = unsynced(b.bytes);
+    const { branch } = firstBranch(x);
+    setU64(x, branch * PS + 16 + 8, 0n);
+    const scan = await inspectBbolt(src(x), 'member/snap/db');
+    const { MESSAGES, translate } = await import('../../shared/i18n/index');
+    for (const f of scan.findings) {
+      const key = f.messageKey ?? `finding.${f.code}.message`;
+      expect(MESSAGES.en[key], key).toBeDefined();
+      expect(translate('en', key, f.params)).toBe(f.message);
+      const zh = translate('zh-CN', key, f.params);
+      expect(zh).toMatch(/[\u4e00-\u9fff]/);
+      expect(zh).not.toMatch(/\{[a-z]+\}/);
+    }
+    const panic = scan.findings.find((f) => f.code === 'bbolt.freepages-panic')!;
+    expect(panic.message).toBe('etcd would panic opening member/snap/db: freepages: failed to get all reachable pages (page 0: invalid type: meta). The tree of meta 1 is damaged.');
+    expect(translate('zh-CN', 'finding.bbolt.freepages-panic.message', panic.params)).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
+  });
+
   it('schema codes: alarms, undecodable members and revisions, size against the quota', async () => {
     const b = await buildDb(20, { alarms: [[0x8e9e05c52164694dn, 1], [0x1234n, 2], [0x99n, 7]], badMember: true, badRevisionKey: true });
     const scan = await inspectBbolt(src(b.bytes), 'db');
