@@ -618,9 +618,7 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     }
     return result(ra.error.readError);
   }
-  if (ra.zeroFill) {
-    // Already reported as wal.data-after-end in pass 1; nothing else changes.
-  }
+  // Non-zero bytes after the end of the last file (etcd zero-fills them) were reported as wal.data-after-end in pass 1.
   return result(null);
 
   function openError(kind: WalReadErrorKind, file: string): WalReadError {
@@ -693,7 +691,6 @@ interface ReadAllResult {
   afterRepair: WalReadError | null;
   lastIndex: number | null;
   lastTerm: number | null;
-  zeroFill: boolean;
   bytesRead: number;
 }
 
@@ -795,13 +792,13 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
       break;
     }
   }
-  const base = { lastIndex: anyEntry ? last : null, lastTerm, bytesRead, zeroFill: false };
+  const base = { lastIndex: anyEntry ? last : null, lastTerm, bytesRead };
   const decodeError = decodeEnd && decodeEnd.end.kind === 'error' ? { file: decodeEnd.file, error: decodeEnd.end.error } : null;
   return finishReadAll(base, semantic, decodeError, match, files, nameIndex, start);
 }
 
 function finishReadAll(
-  base: Pick<ReadAllResult, 'lastIndex' | 'lastTerm' | 'bytesRead' | 'zeroFill'>,
+  base: Pick<ReadAllResult, 'lastIndex' | 'lastTerm' | 'bytesRead'>,
   semantic: SemanticStop | null,
   decodeError: { file: number; error: DecodeError } | null,
   match: boolean,
@@ -910,7 +907,7 @@ function readAllFromFacts(
   cands.sort((a, b) => a.file - b.file || a.offset - b.offset);
   const first = cands[0] ?? null;
   const match = facts.snapshots.some((x) => x.file >= k && x.index === start.index && x.term === start.term && (!first || x.file < first.file || (x.file === first.file && x.offset < first.offset)));
-  const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0, zeroFill: false };
+  const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0 };
   return finishReadAll(base, first?.stop ?? null, decodeError && decodeError.file >= k ? decodeError : null, match, files, k, start);
 }
 
