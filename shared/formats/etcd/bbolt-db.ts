@@ -159,7 +159,7 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
       findings.push(bboltFinding({ severity: used >= DEFAULT_QUOTA_BYTES ? 'error' : 'warning', code: 'etcd.db-near-quota', file, offset: null, params: { used, quota: DEFAULT_QUOTA_BYTES, percent: Math.round((used / DEFAULT_QUOTA_BYTES) * 100) } }));
     }
   }
-  if (opts.snapshotDb || hasHashTrailer(src.size)) {
+  if (opts.snapshotDb ?? hasHashTrailer(src.size)) {
     const { hash, bytesRead } = await checkSnapshotHash(src, opts.signal);
     hashBytes = bytesRead;
     info.sha256 = hash;
