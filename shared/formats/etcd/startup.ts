@@ -149,7 +149,11 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   }
 
   // 2. every WAL file is read once for the valid snapshots: only a torn tail passes.
-  if (walError && !walError.repairable && walError.kind !== 'no-wal') {
+  //    (Errors opening or reading the WAL at the snapshot come later, in step 4.)
+  const fatalWal = walError && !walError.repairable && walError.kind !== 'no-wal' ? walError : null;
+  const laterStage = fatalWal?.stage === 'open' || fatalWal?.stage === 'read-all';
+  if (fatalWal && !laterStage) {
+    const walError = fatalWal;
     const error = walCheckText(walError);
     story.add('etcd-verdict.narrative.wal-check-fails', { error, file: walError.file ?? '', offset: walError.offset ?? 0 });
     return fail(error, 'etcd-verdict.next.wal', null);
@@ -188,7 +192,12 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     return finish(facts, story, findings, selfRepairs, { startable: true, dataLoss: false, fatal: null, nextKey: null, chosenSnap, replay: null, lost: null });
   }
 
-  // 4. read the WAL from the snapshot; repair a torn tail once.
+  // 4. open the WAL at the snapshot and read it; repair a torn tail once.
+  if (fatalWal && laterStage) {
+    const error = walCheckText(fatalWal);
+    story.add('etcd-verdict.narrative.wal-read-fails', { error });
+    return fail(error, 'etcd-verdict.next.wal', chosenSnap);
+  }
   let lastIndex = wal.lastIndex ?? 0;
   let lost: { from: number; to: number } | null = null;
   if (walError?.repairable) {
