@@ -72,14 +72,13 @@ const USAGE = `Usage:
                                          (exit 0 none found, 1 found)
   lifeboat --help | --version
 
-Exit codes: 0 healthy (would start, no data loss), 1 problems found, 2 usage or I/O error
-(or not a datastore directory).`;
+Exit codes: 0 healthy (would start, no data loss), 1 problems found (or not a datastore
+directory), 2 usage or I/O error.`;
 
 class UsageError extends Error {}
 
 /** Exit code for a finished validation. */
 export function verdictExitCode(report: ValidationReport): number {
-  if (report.engine === 'unknown') return EXIT_USAGE;
   const errors = report.findings.some((f) => f.severity === 'error');
   return report.startable && !report.dataLoss && !errors ? EXIT_OK : EXIT_PROBLEMS;
 }

@@ -15,11 +15,12 @@ import type { Finding } from '../../shared/contract/findings';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd/wal';
-import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, salvageEtcd, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
 import { hex, snapshotTrailer } from '../../shared/formats/etcd/snapshot-db-write';
-import { chooseDbStrategy, revertMetaPage, type DbStrategyChoice } from '../../shared/formats/etcd/repair-plan';
+import { buildFreshWal, chooseDbStrategy, revertMetaPage, walHiddenRecordsFinding, walUnreadableFinding, type DbStrategyChoice, type FreshWalMember } from '../../shared/formats/etcd/repair-plan';
+import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource } from './fs-source';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
@@ -117,7 +118,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
   try {
     const findings: Finding[] = [];
     if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.`);
-    if (!db) findings.push({ severity: 'warning', code: 'salvage.no-db', file: null, offset: null, message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).` });
+    if (!db) findings.push(noDbFinding(input));
     report = await salvageEtcd(
       {
         db,
@@ -131,6 +132,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
       { ...opts, outputKind: 'snapshot-db', output: outFile },
     );
     report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
+    if (wal && paths.walDir) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
     await sink.sync();
   } catch (err) {
     await sink.close();
@@ -163,15 +165,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
 }
 
 function walStopFinding(scan: WalScan): Finding {
-  const e = scan.readError!;
-  return {
-    severity: 'warning',
-    code: 'salvage.wal-stopped',
-    file: e.file,
-    offset: e.offset,
-    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
-    engineError: e.engineError,
-  };
+  return walStoppedFinding(scan.readError!);
 }
 
 // ---------------------------------------------------------------- repair
@@ -268,10 +262,30 @@ async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null,
   const lastIndex = scan.info.lastIndex ?? 0;
   const text = `${where.file}: etcd reads the WAL only up to byte ${where.offset}${stop ? ` (${stop.engineError})` : ' (a zero length word ends it)'}, but more records follow${hidden !== null ? ` at byte ${hidden}` : ''}${later > 0 ? ` and in ${later} later WAL files` : ''}: the entries after index ${lastIndex} cannot be read`;
   if (dbCi !== null && dbCi > lastIndex) {
-    findings.push({ severity: 'warning', code: 'repair.wal-hidden-records', file: where.file, offset: where.offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` });
+    findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
     return [];
   }
   return [{ key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` }];
+}
+
+/** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */
+async function membersFor(scan: WalScan, dbPath: string | null): Promise<FreshWalMember[]> {
+  const fromWal = new Map<string, FreshWalMember>();
+  for (const cc of scan.info.confChanges) {
+    if (cc.type === 'remove') fromWal.delete(cc.nodeId);
+    else if ((cc.type === 'add' || cc.type === 'update') && cc.peerURLs) fromWal.set(cc.nodeId, { id: cc.nodeId, name: cc.name ?? '', peerURLs: cc.peerURLs, clientURLs: [] });
+  }
+  if (scan.info.nodeId && fromWal.has(scan.info.nodeId)) return [...fromWal.values()];
+  if (!dbPath) return [...fromWal.values()];
+  const src = await openFileSource(dbPath);
+  try {
+    const scanDb = await inspectBbolt(src, 'db');
+    return (scanDb.schema?.members ?? []).map((m) => ({ id: m.id, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs }));
+  } catch {
+    return [...fromWal.values()];
+  } finally {
+    await src.close();
+  }
 }
 
 export function quarantineDirFor(outDir: string): string {
@@ -314,11 +328,26 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       await src.close();
     }
   }
+  // A WAL etcd cannot read (CRC error, hole, missing file) and will not repair: write a fresh one
+  // with the same member and cluster IDs, and a db rebuilt from the leaves plus the readable WAL.
+  const walBroken = !!walScan?.readError && !walScan.readError.repairable && walScan.readError.kind !== 'no-wal';
+  let freshWal: ReturnType<typeof buildFreshWal> | null = null;
+  if (walBroken && walScan?.info.nodeId && walScan.info.clusterId) {
+    const members = await membersFor(walScan, paths.dbPath);
+    if (members.some((m) => m.id === walScan!.info.nodeId)) {
+      freshWal = buildFreshWal({ nodeId: walScan.info.nodeId, clusterId: walScan.info.clusterId, members });
+      strategy = { strategy: 'rebuild', reason: `the WAL cannot be read (${walScan.readError!.engineError}), so the db is rebuilt to match a fresh WAL`, revertTo: null, crash: strategy.crash };
+    }
+  }
   await fs.mkdir(out, { recursive: true, mode: 0o700 });
   // Copy everything but the db (handled below) and the WAL file with a torn tail.
   const torn = walScan?.readError?.kind === 'torn-tail' && walScan.readError.file ? walScan.readError : null;
   const tornName = torn ? path.basename(torn.file!) : null;
-  const copied = await copyTree(paths.memberDir!, memberOut, (rel) => rel === 'snap/db' || (tornName !== null && rel === `wal/${tornName}`));
+  const copied = await copyTree(
+    paths.memberDir!,
+    memberOut,
+    (rel) => rel === 'snap/db' || (tornName !== null && rel === `wal/${tornName}`) || (freshWal !== null && (rel === 'wal' || (rel.startsWith('snap/') && rel.endsWith('.snap')))),
+  );
   actions.push({ kind: 'copy', file: 'member', text: `copied ${copied.length} files of ${relMember} unchanged` });
   await fs.mkdir(path.join(memberOut, 'snap'), { recursive: true, mode: 0o700 });
   await fs.mkdir(path.join(memberOut, 'wal'), { recursive: true, mode: 0o700 });
@@ -328,23 +357,26 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     await copyFile(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
     actions.push({ kind: 'wal-truncate', file: `member/wal/${tornName}`, text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}` });
   }
-  if (walScan?.readError && !walScan.readError.repairable && walScan.readError.kind !== 'no-wal') {
-    const e = walScan.readError;
-    findings.push({
-      severity: 'error',
-      code: 'repair.wal-unreadable',
-      file: e.file,
-      offset: e.offset,
-      message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
-      engineError: e.fatalText ?? e.engineError,
+  if (freshWal && paths.walDir) {
+    // The originals go to the quarantine; the new WAL replaces them.
+    await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
+    await copyTree(paths.walDir, path.join(quarantine, 'wal'), () => false);
+    if (paths.snapDir) await copyTree(paths.snapDir, path.join(quarantine, 'snap'), (rel) => !rel.endsWith('.snap'));
+    await fs.writeFile(path.join(memberOut, 'wal', freshWal.name), freshWal.bytes, { mode: 0o600, flag: 'wx' });
+    actions.push({
+      kind: 'rebuild-wal',
+      file: `member/wal/${freshWal.name}`,
+      text: `the WAL cannot be read past ${walScan!.readError!.file ?? 'its start'} byte ${walScan!.readError!.offset ?? 0} (${walScan!.readError!.engineError}): wrote a fresh WAL with the same member ${walScan!.info.nodeId} and cluster ${walScan!.info.clusterId} (${freshWal.commit} membership entries); its entries up to the damage are in the rebuilt db; the old WAL and .snap files are in ${quarantine}`,
     });
+  } else if (walBroken) {
+    findings.push(walUnreadableFinding(walScan!.readError!, input));
   }
   let salvage: SalvageReport | null = null;
   const dbOut = path.join(memberOut, 'snap', 'db');
   const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
     const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
     const walLoss = walScan && paths.walDir ? await walHiddenLoss(walScan, paths.walDir, dbCi, findings) : [];
-    return { input, output: out, quarantine, dbStrategy, actions, salvage, lost: [...walLoss, ...(salvage?.lost ?? [])], findings };
+    return { input, output: out, quarantine, dbStrategy, walStrategy: freshWal ? 'rebuilt' : 'kept', actions, salvage, lost: [...walLoss, ...(salvage?.lost ?? [])], findings };
   };
   try {
     if (strategy.strategy === 'unchanged' && paths.dbPath) {
@@ -388,7 +420,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
           walLastIndex: walScan?.info.lastIndex ?? null,
         },
         sink,
-        { ...opts, outputKind: 'member-db', output: dbOut },
+        { ...opts, outputKind: 'member-db', output: dbOut, ...(freshWal ? { consistentIndex: freshWal.commit } : {}) },
       );
       await sink.sync();
     } finally {
@@ -439,7 +471,12 @@ export function objectPath(key: string, namespace: string | undefined): { resour
   if (namespace && rest.length >= 2 && rest[rest.length - 1] === namespace) {
     return { resource: rest.slice(0, -1).join('/'), namespace, name };
   }
-  return { resource: rest.join('/'), namespace: '_cluster', name };
+  // Without decoded metadata: an API group has a dot (`apps` aside, which k8s stores as /registry/deployments/...),
+  // a resource never does: /registry/<resource>/<ns>/<name>, /registry/<group>/<plural>/<ns>/<name>.
+  const resourceParts = rest[0]!.includes('.') ? 2 : 1;
+  const resource = rest.slice(0, resourceParts).join('/');
+  const ns = rest.slice(resourceParts);
+  return { resource, namespace: ns.length === 1 ? ns[0]! : ns.length === 0 ? '_cluster' : ns.join('/'), name };
 }
 
 /**

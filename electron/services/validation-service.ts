@@ -503,7 +503,7 @@ export class ValidationService {
         worker.on('message', (msg: WorkerReply) => {
           const value = pick(msg);
           if (value !== undefined) resolve(value);
-          else if (msg.type === 'error') reject(new ApiError('failed', msg.message));
+          else if (msg.type === 'error') reject(new ApiError(msg.code ?? 'failed', msg.message));
         });
         worker.on('error', (err) => reject(new ApiError('failed', `${what} crashed: ${errorText(err)}`)));
         worker.on('exit', (code) => reject(new ApiError('failed', `${what} stopped (exit code ${code})`)));

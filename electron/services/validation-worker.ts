@@ -15,7 +15,7 @@ import type { BatchSummary } from '../../shared/contract/dqlite';
 import type { EtcdQuery } from '../../shared/contract/etcd';
 import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
-import { answerEtcdQuery } from '../../shared/formats/etcd/query';
+import { answerEtcdQuery, EtcdQueryError } from '../../shared/formats/etcd/query';
 import { openLocalTarget } from './fs-source';
 
 export type WorkerRequest =
@@ -49,7 +49,8 @@ export type WorkerReply =
   | { type: 'report'; report: ValidationReport }
   | { type: 'batches'; batches: BatchSummary[] }
   | { type: 'etcd-query'; result: unknown }
-  | { type: 'error'; message: string; cancelled: boolean }
+  /** `code`: an etcd query's refusal (`out-of-range`, `unknown-file`, ...), passed on to the client. */
+  | { type: 'error'; message: string; cancelled: boolean; code?: string }
   | IoRequest;
 
 /** Progress messages per second the worker sends at most (the service throttles again). */
@@ -179,6 +180,7 @@ if (port) {
         type: 'error',
         message: errorText(err),
         cancelled: abort.signal.aborted,
+        ...(err instanceof EtcdQueryError ? { code: err.code } : {}),
       } satisfies WorkerReply);
     });
   });

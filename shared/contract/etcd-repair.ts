@@ -83,7 +83,7 @@ export interface SalvageReport {
 // ---------------------------------------------------------------- repair
 
 export interface EtcdRepairAction {
-  kind: 'copy' | 'revert-meta' | 'rebuild-db' | 'wal-truncate' | 'quarantine' | 'keep';
+  kind: 'copy' | 'revert-meta' | 'rebuild-db' | 'rebuild-wal' | 'wal-truncate' | 'quarantine' | 'keep';
   file: string;
   /** One line for the operator. */
   text: string;
@@ -95,6 +95,8 @@ export interface EtcdRepairResult {
   quarantine: string;
   /** How the db was brought back. */
   dbStrategy: 'unchanged' | 'revert-meta' | 'rebuild' | 'none';
+  /** The WAL: kept (copied, a torn tail cut) or rebuilt (unreadable WAL: fresh WAL with the same member and cluster IDs). */
+  walStrategy?: 'kept' | 'rebuilt';
   actions: EtcdRepairAction[];
   /** Present when the db was rebuilt from leaves (and WAL). */
   salvage: SalvageReport | null;

@@ -70,16 +70,6 @@ const titlesEn = {
   'finding.snapshot-db.hash-mismatch': 'snapshot.db SHA-256 does not match',
   'finding.snapshot-db.no-hash': 'snapshot.db has no SHA-256 trailer',
   'finding.bbolt.element-beyond-file': 'Element runs past the end of the file',
-  // salvage codes (shared/formats/etcd/salvage.ts)
-  'finding.salvage.damaged-page': 'Damaged page skipped while salvaging',
-  'finding.salvage.db-empty': 'The db is empty: nothing to salvage',
-  'finding.salvage.snapshot-hash-mismatch': 'snapshot.db hash differs: salvaging anyway',
-  'finding.salvage.meta-invalid': 'Invalid meta page (salvage scans every page)',
-  'finding.salvage.db-too-small': 'The db is too small to hold keys',
-  'finding.salvage.revisions-from-wal': 'Revisions recovered from the WAL',
-  'finding.salvage.no-keys': 'No key revision could be read',
-  'finding.salvage.lost': 'Some damaged spots could not be read',
-  'finding.salvage.lease-detached': 'Keys whose lease is gone are kept without a lease',
   // bbolt decoder codes (shared/formats/etcd/bbolt-*.ts)
   'finding.bbolt.already-freed': 'Page freed twice in the freelist',
   'finding.bbolt.bucket-depth': 'Buckets nested too deep',
@@ -160,15 +150,6 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.snapshot-db.hash-mismatch': 'snapshot.db 的 SHA-256 不匹配',
   'finding.snapshot-db.no-hash': 'snapshot.db 没有 SHA-256 尾部',
   'finding.bbolt.element-beyond-file': '元素超出文件末尾',
-  'finding.salvage.damaged-page': '抢救时跳过了损坏的页',
-  'finding.salvage.db-empty': 'db 为空：没有可抢救的内容',
-  'finding.salvage.snapshot-hash-mismatch': 'snapshot.db 哈希不一致：仍继续抢救',
-  'finding.salvage.meta-invalid': 'meta 页无效（抢救会扫描所有页）',
-  'finding.salvage.db-too-small': 'db 太小，不可能包含键',
-  'finding.salvage.revisions-from-wal': '从 WAL 恢复的 revision',
-  'finding.salvage.no-keys': '读不到任何键的 revision',
-  'finding.salvage.lost': '部分损坏位置无法读取',
-  'finding.salvage.lease-detached': '租约已不存在的键会以无租约方式保留',
   'finding.bbolt.already-freed': 'freelist 中同一页被释放两次',
   'finding.bbolt.bucket-depth': 'bucket 嵌套过深',
   'finding.bbolt.bucket-value': 'bucket 头部值错误',
@@ -255,6 +236,7 @@ const narrativeEn = {
   'etcd-verdict.narrative.wal-repair': 'Reading the WAL ends in a torn record in {file} at byte {offset}: etcd copies the file to .broken, truncates it there and reads it again.',
   'etcd-verdict.narrative.wal-read-fails': 'Reading the WAL fails: {error}, and etcd cannot repair that.',
   'etcd-verdict.narrative.no-wal': 'There is no WAL: etcd starts the member as a new one.',
+  'etcd-verdict.narrative.removed': 'Member {node} was removed from the cluster (its own db or WAL records the removal): etcd starts, sees that and stops again.',
   'etcd-verdict.narrative.replay': 'It replays WAL entries {from}..{to} on top of the db (consistent index {ci}) and starts.',
   'etcd-verdict.narrative.up-to-date': 'The db already holds every committed entry (consistent index {ci}, commit {commit}): etcd starts.',
   'etcd-verdict.narrative.snapshot-db-ok': 'The SHA-256 trailer matches and the bbolt file opens: `etcdctl snapshot restore` accepts this file.',
@@ -277,6 +259,7 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
   'etcd-verdict.narrative.wal-repair': '读取 WAL 时在 {file} 字节 {offset} 处遇到写坏的记录：etcd 把文件复制为 .broken，在该处截断后重新读取。',
   'etcd-verdict.narrative.wal-read-fails': '读取 WAL 失败：{error}，etcd 无法修复。',
   'etcd-verdict.narrative.no-wal': '没有 WAL：etcd 会把该成员当作新成员启动。',
+  'etcd-verdict.narrative.removed': '成员 {node} 已从集群中移除（它自己的 db 或 WAL 记录了这次移除）：etcd 启动后发现这一点并再次退出。',
   'etcd-verdict.narrative.replay': '它在 db（consistent index {ci}）之上重放 WAL 条目 {from}..{to}，然后启动。',
   'etcd-verdict.narrative.up-to-date': 'db 已包含所有已提交的条目（consistent index {ci}，commit {commit}）：etcd 会启动。',
   'etcd-verdict.narrative.snapshot-db-ok': 'SHA-256 尾部匹配，bbolt 文件可以打开：`etcdctl snapshot restore` 会接受该文件。',
@@ -287,6 +270,7 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
 
 const summaryEn = {
   'etcd-verdict.summary.healthy': 'etcd would start on this data directory as it is, with no data loss.',
+  'etcd-verdict.summary.warnings': 'etcd would start and no data is lost, but read this first: {first}',
   'etcd-verdict.summary.self-repair': 'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
   'etcd-verdict.summary.data-loss': 'etcd would start, but only by dropping data: {lost}. Copy the directory off before starting it, and compare with the other members first.',
   'etcd-verdict.summary.fails': 'etcd would not start: {error}. {next}',
@@ -300,6 +284,7 @@ const summaryEn = {
   'etcd-verdict.next.wal': 'The WAL is damaged where etcd cannot repair it. If the db is current (consistent index >= commit), the member can be rebuilt from it; otherwise take the data from a healthy member or a snapshot.',
   'etcd-verdict.next.snap': 'Put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
   'etcd-verdict.next.snap-replay': 'The WAL still holds every entry from index 1: moving the .snap files (and any .snap.db) to a quarantine folder makes etcd rebuild the db by replaying the whole WAL. Or put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
+  'etcd-verdict.next.removed': 'This data belongs to a removed member. To bring the node back, add it again (`etcdctl member add`) and start it with an empty data dir and --initial-cluster-state=existing; keep this directory as evidence.',
   'etcd-verdict.next.restore': 'Take a fresh `etcdctl snapshot save` from a healthy member, or restore with --skip-hash-check only if you know why the hash differs.',
   'etcd-verdict.next.other': 'Copy the directory off before changing anything.',
   'etcd-verdict.lost.wal': 'WAL entries {from}..{to} not in the db',
@@ -307,6 +292,7 @@ const summaryEn = {
 
 const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.healthy': 'etcd 可以在该数据目录上原样启动，不会丢失数据。',
+  'etcd-verdict.summary.warnings': 'etcd 可以启动且不会丢失数据，但请先阅读：{first}',
   'etcd-verdict.summary.self-repair': 'etcd 可以启动，并会在启动过程中自行修复（{repairs}）；不会丢失已提交的数据。请先备份该目录。',
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
   'etcd-verdict.summary.fails': 'etcd 无法启动：{error}。{next}',
@@ -320,18 +306,25 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.next.wal': 'WAL 在 etcd 无法修复的位置损坏。如果 db 是最新的（consistent index >= commit），可以用它重建该成员；否则请从健康成员或快照获取数据。',
   'etcd-verdict.next.snap': '放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',
   'etcd-verdict.next.snap-replay': 'WAL 仍保留从索引 1 开始的所有条目：把 .snap 文件（以及 .snap.db）移到隔离目录后，etcd 会重放整个 WAL 重建 db。也可以放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',
+  'etcd-verdict.next.removed': '这些数据属于已被移除的成员。要让该节点重新加入，请重新添加它（`etcdctl member add`），并用空数据目录和 --initial-cluster-state=existing 启动；把这个目录留作证据。',
   'etcd-verdict.next.restore': '从健康成员重新执行 `etcdctl snapshot save`；只有确知哈希不同的原因时才使用 --skip-hash-check 恢复。',
   'etcd-verdict.next.other': '在做任何改动之前先把目录复制出来。',
   'etcd-verdict.lost.wal': 'db 中没有的 WAL 条目 {from}..{to}',
 };
 
 const membersEn = {
-  'etcd-verdict.members.keep': 'Keep {root}: it has the highest {why} ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.term': 'Keep {root}: it has the highest last log term ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.index': 'Keep {root}: it has the highest last log index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.applied': 'Keep {root}: it has the highest applied index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.revision': 'Keep {root}: it has the highest revision ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
   'etcd-verdict.members.none': 'No member here can start: restore from a snapshot.db.',
   'etcd-verdict.members.single': 'Only one member was given.',
 };
 const membersZh: Record<keyof typeof membersEn, string> = {
-  'etcd-verdict.members.keep': '保留 {root}：它的 {why} 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.term': '保留 {root}：它最后一条日志的 term 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.index': '保留 {root}：它最后一条日志的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.applied': '保留 {root}：它已应用的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.revision': '保留 {root}：它的 revision 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };

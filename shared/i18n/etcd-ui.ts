@@ -99,6 +99,7 @@ export default defineCatalog(
     'etcdUi.wal.badAt': 'first bad record at byte {offset}',
     'etcdUi.wal.records.title': 'Records in {file} ({n})',
     'etcdUi.wal.records.label': 'Records in {file}',
+    'etcdUi.wal.records.beyond': 'Show 200 more records after the bad one (etcd never reads them)',
     'etcdUi.wal.record.entry': 'entry {index} · term {term}',
     'etcdUi.wal.recordType.metadata': 'metadata',
     'etcdUi.wal.recordType.entry': 'entry',
@@ -163,6 +164,8 @@ export default defineCatalog(
     'etcdUi.page.problem': 'Problem',
     'etcdUi.page.childPage': 'page {page}',
     'etcdUi.page.subBucket': 'sub-bucket',
+    'etcdUi.page.revision': 'revision {main}.{sub}',
+    'etcdUi.page.revisionTomb': 'revision {main}.{sub} (tombstone)',
 
     'etcdUi.keys.title': 'Keys',
     'etcdUi.keys.live': 'Live keys',
@@ -300,6 +303,7 @@ export default defineCatalog(
     'etcdUi.wal.badAt': '第一条损坏记录位于字节 {offset}',
     'etcdUi.wal.records.title': '{file} 中的记录（{n}）',
     'etcdUi.wal.records.label': '{file} 中的记录',
+    'etcdUi.wal.records.beyond': '再显示损坏记录之后的 200 条记录（etcd 不会读取它们）',
     'etcdUi.wal.record.entry': '条目 {index} · 任期 {term}',
     'etcdUi.wal.recordType.metadata': '元数据',
     'etcdUi.wal.recordType.entry': '条目',
@@ -364,6 +368,8 @@ export default defineCatalog(
     'etcdUi.page.problem': '问题',
     'etcdUi.page.childPage': '第 {page} 页',
     'etcdUi.page.subBucket': '子桶',
+    'etcdUi.page.revision': '修订 {main}.{sub}',
+    'etcdUi.page.revisionTomb': '修订 {main}.{sub}（墓碑）',
 
     'etcdUi.keys.title': '键',
     'etcdUi.keys.live': '现存键',

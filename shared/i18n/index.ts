@@ -14,13 +14,16 @@ import ssh from './ssh';
 import logs from './logs';
 import dqliteText from './dqlite-text';
 import etcdText from './etcd-text';
+import etcdRepairText from './etcd-repair-text';
 import etcdUi from './etcd-ui';
 import guided from './guided';
+import etcdWalText from './etcd-wal-text';
+import etcdBboltText from './etcd-bbolt-text';
 
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText, guided };
+export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText, etcdWalText, etcdRepairText, etcdBboltText, guided };
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};

@@ -214,6 +214,11 @@ async function main(): Promise<void> {
     }
     console.table(rows);
     console.log('ratio = raw read time / validation time (1.00 = validation as fast as reading).');
+    if (!process.argv.includes('--no-etcd-wal')) {
+      const { benchEtcdWal } = await import('./etcd-wal');
+      console.log('\netcd WAL decoding (scan = the start-up model, entries = salvage):');
+      for (const line of await benchEtcdWal()) console.log(line);
+    }
     if (!process.argv.includes('--no-copy-out')) await printCopyOut(benchCopyOut);
   } finally {
     if (!keep && !reuse) await fs.rm(work, { recursive: true, force: true });

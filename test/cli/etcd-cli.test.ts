@@ -117,12 +117,12 @@ describe.skipIf(!HAVE_ETCD)('lifeboat validate on etcd data dirs', () => {
     expect(report.etcd?.layout.input).toBe('snapshot-db');
   });
 
-  it('a directory that is neither engine: "not a datastore directory", no start-up verdict, exit 2', async () => {
+  it('a directory that is neither engine: "not a datastore directory", no start-up verdict, exit 1 (as before)', async () => {
     const other = path.join(work, 'photos');
     await fs.mkdir(other);
     await fs.writeFile(path.join(other, 'notes.txt'), 'hello');
     const r = await runCli(['validate', other]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('Not a datastore directory');
     expect(r.stdout).not.toContain('Would start');
     const j = await runCli(['validate', other, '--json']);

@@ -112,21 +112,23 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.keyboard.press('Enter');
     const detail = p.getByTestId('page-detail');
     await detail.waitFor();
-    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('meta');
+    await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('meta');
     expect(await detail.getAttribute('data-page')).toBe('0');
     // bbolt's own problem text names page 0; its parent is the branch page whose element points there.
     await expect.poll(() => p.getByTestId('bbolt-problems').innerText()).toContain('page 0: invalid type: meta');
     await expect.poll(() => detail.innerText()).toContain('page 0: invalid type: meta');
     await detail.getByTestId('page-parent-link').click();
-    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('branch');
+    await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     const bad = detail.locator('tr.bad');
     await expect.poll(() => bad.count()).toBe(1);
     expect(await bad.getByTestId('page-child-link').innerText()).toBe('page 0');
+    // Its key is a revision (the key bucket's keys), and bbolt's text stands beside it.
+    expect(await bad.innerText()).toMatch(/revision \d+\.0[\s\S]*page 0: invalid type: meta/);
     // Following the bad pointer goes back to page 0; "next problem" finds it too.
     await p.getByTestId('page-next-problem').click();
     await expect.poll(() => detail.getAttribute('data-page')).toBe('0');
     await detail.getByTestId('page-parent-link').click();
-    await expect.poll(() => detail.getByTestId('page-type').innerText()).toBe('branch');
+    await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     await screenshot(p, 'etcd-field-report-pages');
 
     // WAL timeline: the file, its records, one record's details.
@@ -195,6 +197,42 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.locator(`[data-key="${deleted}"]`).first().click();
     await expect.poll(() => p.getByTestId('key-detail').innerText()).toContain('deleted (tombstone)');
     await screenshot(p, 'etcd-dropped');
+    expect(errors).toEqual([]);
+  });
+
+  it('a WAL with a flipped byte: the bad file in red, its first bad record one click away', async () => {
+    const damaged = path.join(tmp, 'drop-bad', 'etcd-data');
+    await fs.mkdir(path.dirname(damaged), { recursive: true });
+    await fs.cp(path.join(SAMPLES, 'etcd-healthy'), damaged, { recursive: true });
+    const wal = path.join(damaged, 'member', 'wal', '0000000000000000-0000000000000000.wal');
+    const bytes = await fs.readFile(wal);
+    bytes[100_000] ^= 0xff;
+    await fs.writeFile(wal, bytes);
+    const { page: p, errors } = await open();
+    await p.getByTestId('folder-input').setInputFiles(damaged);
+    expect(await verdictOf(p)).toBe('fails');
+    const bar = p.getByTestId('wal-timeline').locator('button.bar');
+    expect(await bar.getAttribute('data-tone')).toBe('bad');
+    await p.getByTestId('wal-jump-bad').click();
+    const rows = p.getByTestId('wal-record-rows');
+    const badRow = rows.locator('button.rec.bad').first();
+    await badRow.waitFor();
+    const number = Number(await badRow.getAttribute('data-record'));
+    await badRow.click();
+    const detail = p.getByTestId('wal-record-detail');
+    await detail.waitFor();
+    expect(Number(await detail.getAttribute('data-record'))).toBe(number);
+    // The bad record starts where the report says reading stops.
+    const report = await detail.innerText();
+    const badAt = await p.getByTestId('wal-jump-bad').innerText();
+    const offset = /byte (\d+)/.exec(badAt)![1];
+    expect(report).toContain(offset);
+    expect(report).toMatch(/Problem/);
+    // What lies beyond it, on request.
+    const before = Number(await rows.getAttribute('data-total'));
+    await p.getByTestId('wal-records-beyond').click();
+    await expect.poll(async () => Number(await rows.getAttribute('data-total'))).toBe(before + 200);
+    await screenshot(p, 'etcd-wal-bad-record');
     expect(errors).toEqual([]);
   });
 
@@ -313,7 +351,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('page-map').waitFor();
     await p.getByTestId('page-next-problem').click();
     await p.getByTestId('page-detail').getByTestId('page-parent-link').click();
-    await expect.poll(() => p.getByTestId('page-type').innerText()).toBe('branch');
+    await expect.poll(() => p.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     // The canvas is drawn with the dark surface, not a white box.
     const corner = await p.getByTestId('page-map').locator('canvas').evaluate((c) => {
       const ctx = (c as HTMLCanvasElement).getContext('2d')!;

@@ -14,7 +14,7 @@ import { decodePageHeader, pageTypeName } from '../../shared/formats/etcd/bbolt-
 import { faultText, openBbolt, walkTree } from '../../shared/formats/etcd/bbolt-walk';
 import { BboltWriter, memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { keyGroup, listKeys, readValue } from '../../shared/formats/etcd/keys';
-import { decodeKeyValue, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
+import { decodeKeyValue, decodeKeyValueFast, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
 import { decodeRevisionKey, encodeRevisionKey } from '../../shared/formats/etcd/revision';
 import { summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { sha256 } from '@noble/hashes/sha2';
@@ -209,6 +209,39 @@ describe('the tree walk on synthetic dbs', () => {
     expect(d.elements.map((e) => e.childPage)).toEqual(leaves);
   });
 
+  it('a value larger than a page: overflow pages in the map, read back whole, a continuation page explained', async () => {
+    const sink = memorySink();
+    const w = new BboltWriter(sink, { pageSize: PS });
+    const big = enc.encode('{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"big"},"data":{"x":"' + 'q'.repeat(10_000) + '"}}');
+    await w.bucket('key');
+    await w.put(encodeRevisionKey({ main: 2, sub: 0, tombstone: false }), encodeKeyValue({ key: enc.encode('/registry/configmaps/default/big'), createRevision: 2, modRevision: 2, version: 1, value: big, lease: 0n }));
+    await w.finish();
+    const bytes = sink.bytes();
+    const scan = await inspectBbolt(src(bytes), 'db');
+    expect(scan.info.problems).toEqual([]);
+    expect(scan.info.pages.overflow).toBe(2);
+    const map = await bboltPageMap(src(bytes), 'db');
+    const first = map.codes.indexOf('o');
+    expect(map.codes.slice(first - 1, first + 2)).toBe('loo');
+    const v = await readValue(src(bytes), '/registry/configmaps/default/big');
+    expect(v.size).toBe(big.length);
+    expect(JSON.parse(v.display)).toEqual(JSON.parse(new TextDecoder().decode(big)));
+    const cont = await bboltPageDetail(src(bytes), first);
+    expect(cont.parent).toBe(first - 1);
+    expect(cont.problems[0]).toBe(`overflow: bytes 4096.. of page ${first - 1}, not a page of its own`);
+  });
+
+  it('reports progress and stops when cancelled', async () => {
+    const b = await buildDb(3000);
+    const seen: number[] = [];
+    await inspectBbolt(src(b.bytes), 'db', { onProgress: (p) => seen.push(p.bytesDone) });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((x, i) => x <= b.bytes.length && (i === 0 || x >= seen[i - 1]!))).toBe(true);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(inspectBbolt(src(b.bytes), 'db', { signal: ac.signal })).rejects.toThrow('cancelled');
+  });
+
   it('a branch that points at itself: reported once, no endless walk', async () => {
     const b = await buildDb();
     const { branch } = firstBranch(b.bytes);
@@ -332,6 +365,10 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     let x = base.slice();
     setU64(x, branch * PS + 16 + 8, BigInt(n + 5));
     expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.freepages-fault', 'bbolt.page-beyond-file']));
+    const fault = (await inspectBbolt(src(x), 'db')).findings.find((f) => f.code === 'bbolt.freepages-fault')!;
+    // The offset is where the bad page id is stored: branch element 0's pgid.
+    expect(fault.offset).toBe(branch * PS + 16 + 8);
+    expect(fault.engineError).toBe('fatal error: fault (SIGBUS)');
 
     x = base.slice();
     setU64(x, leaves[1]! * PS, BigInt(n + 100));
@@ -396,6 +433,26 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     expect(await codesOf(x)).toContain('bbolt.unreachable-unfreed');
     dv.setUint16(2 * PS + 8, 0x02, true);
     expect(await codesOf(x)).toContain('bbolt.freelist-invalid');
+  });
+
+  it('findings carry their template and params: the Chinese text is the same sentence with the same values', async () => {
+    const b = await buildDb(20, { alarms: [[0x8e9e05c52164694dn, 1]] });
+    const x = unsynced(b.bytes);
+    const { branch } = firstBranch(x);
+    setU64(x, branch * PS + 16 + 8, 0n);
+    const scan = await inspectBbolt(src(x), 'member/snap/db');
+    const { MESSAGES, translate } = await import('../../shared/i18n/index');
+    for (const f of scan.findings) {
+      const key = f.messageKey ?? `finding.${f.code}.message`;
+      expect(MESSAGES.en[key], key).toBeDefined();
+      expect(translate('en', key, f.params)).toBe(f.message);
+      const zh = translate('zh-CN', key, f.params);
+      expect(zh).toMatch(/[\u4e00-\u9fff]/);
+      expect(zh).not.toMatch(/\{[a-z]+\}/);
+    }
+    const panic = scan.findings.find((f) => f.code === 'bbolt.freepages-panic')!;
+    expect(panic.message).toBe('etcd would panic opening member/snap/db: freepages: failed to get all reachable pages (page 0: invalid type: meta). The tree of meta 1 is damaged.');
+    expect(translate('zh-CN', 'finding.bbolt.freepages-panic.message', panic.params)).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
   });
 
   it('schema codes: alarms, undecodable members and revisions, size against the quota', async () => {
@@ -501,7 +558,29 @@ function countingSource(bytes: Uint8Array): ByteSource & { readBytes: number } {
   return s;
 }
 
+function norm(d: ReturnType<typeof decodeKeyValue>) {
+  return d.ok ? { ...d.kv, key: [...d.kv.key], value: [...d.kv.value] } : { ok: false };
+}
+
 describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
+  it('the fast KeyValue decoder and the gogo check agree with the exact ones on valid and mutated values', () => {
+    const rand = rng(7);
+    for (let iter = 0; iter < 2000; iter++) {
+      const kv = {
+        key: Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)),
+        createRevision: Math.floor(rand() * 2 ** (rand() < 0.1 ? 52 : 20)),
+        modRevision: Math.floor(rand() * 2 ** 20),
+        version: Math.floor(rand() * 100),
+        value: Uint8Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256)),
+        lease: rand() < 0.3 ? BigInt(Math.floor(rand() * 2 ** 53)) * 1024n : 0n,
+      };
+      const bytes = encodeKeyValue(kv);
+      if (iter % 2) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+      expect(norm(decodeKeyValueFast(bytes))).toEqual(norm(decodeKeyValue(bytes)));
+      if (iter % 2 === 0) expect(gogoKeyValueError(bytes)).toBeNull();
+    }
+  });
+
   it('mutated dbs through every entry point', async () => {
     // Two trees sharing most pages: meta 0 (older) has its own copy of the root leaf at the end.
     const built = (await buildDb(150)).bytes;
@@ -559,7 +638,7 @@ describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
       expect(scan.info.size).toBe(size);
       decodePageHeader(bytes);
       decodeMeta(bytes, 0);
-      decodeKeyValue(bytes);
+      expect(norm(decodeKeyValueFast(bytes))).toEqual(norm(decodeKeyValue(bytes)));
       gogoKeyValueError(bytes);
       summarizeK8sValue(bytes);
       summarizeK8sValue(Uint8Array.of(0x6b, 0x38, 0x73, 0x00, ...bytes.subarray(0, 512)));

@@ -80,6 +80,28 @@ describe('.snap reader', () => {
     expect(findings.map((f) => [f.code, f.file, f.engineError])).toEqual([['snap.crc', 'member/snap/x.snap', 'snap: crc mismatch']]);
   });
 
+  it('a CRC-valid wrapper around bytes that are not a raft snapshot: snap.decode; a huge file: snap.too-large, unread', async () => {
+    const garbage = Uint8Array.from([0x12, 0x03, 0x0a, 0x05, 0x01]);
+    const crc = (await import('../../shared/formats/etcd/crc32c')).crc32c(garbage);
+    const v = [0x08];
+    for (let x = crc; ; x = Math.floor(x / 128)) {
+      if (x < 0x80) {
+        v.push(x);
+        break;
+      }
+      v.push((x & 0x7f) | 0x80);
+    }
+    const file = Uint8Array.from([...v, 0x12, garbage.length, ...garbage]);
+    const { info, findings } = await readSnapFile(memorySource('x', file), 'member/snap/x.snap');
+    expect(info.ok).toBe(false);
+    expect(findings.map((f) => [f.code, f.engineError])).toEqual([['snap.decode', 'unexpected EOF']]);
+    let reads = 0;
+    const huge = { name: 'h', size: 300 * 1024 * 1024, read: async () => (reads++, new Uint8Array(0)) };
+    const big = await readSnapFile(huge, 'member/snap/h.snap');
+    expect(big.findings.map((f) => f.code)).toEqual(['snap.too-large']);
+    expect(reads).toBe(0);
+  });
+
   it('names a file whose name and content disagree', async () => {
     const { findings } = await readSnapFile(memorySource('x', snapBytes(10, 2)), `member/snap/${snapName(2, 11)}`);
     expect(findings.map((f) => f.code)).toEqual(['snap.name-mismatch']);

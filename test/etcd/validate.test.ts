@@ -286,6 +286,18 @@ describe('start-up model rules without a real dir', () => {
     expect(v.summary).toContain('WAL entries 91..100 not in the db');
   });
 
+  it('start-up order: a WAL that fails only when opened at the snapshot loses to the missing .snap.db panic, which comes first', () => {
+    const snap: SnapFileInfo = { file: 'member/snap/0000000000000002-00000000000000c8.snap', term: 2, index: 200, size: 10, ok: true, error: null, voters: [], learners: [], members: [], matchesWal: true, chosen: true };
+    const wal = walWith('aa', 300, 300);
+    const walError = { kind: 'other' as const, file: null, offset: null, engineError: 'wal: file not found', repairable: false, stage: 'open' as const, fatalText: 'open wal error: wal: file not found' };
+    const first = modelStartup({ root: 'x', layout, wal, walError, snaps: [snap], bbolt, schema: schemaWith(THREE, 100) });
+    expect(first.startup.fatalError).toBe("recovering backend from snapshot error: failed to find database snapshot file (snap: snapshot file doesn't exist)");
+    const then = modelStartup({ root: 'x', layout, wal, walError, snaps: [snap], bbolt, schema: schemaWith(THREE, 250) });
+    expect(then.startup.fatalError).toBe('open wal error: wal: file not found');
+    const early = modelStartup({ root: 'x', layout, wal, walError: { ...walError, stage: 'valid-snapshot-entries' as const, fatalText: 'walpb: crc mismatch' }, snaps: [snap], bbolt, schema: schemaWith(THREE, 100) });
+    expect(early.startup.fatalError).toBe('walpb: crc mismatch');
+  });
+
   it('startup.replay-gap: purged WAL files and no .snap leave a hole between the db and the log', () => {
     const wal = walWith('aa', 500, 500, { firstIndex: 300 });
     const v = modelStartup({ root: 'x', layout, wal, walError: null, snaps: [], bbolt, schema: schemaWith(THREE, 120) });
@@ -312,6 +324,7 @@ describe('member comparison', () => {
     expect(tie.keep).toBe('b');
     expect(tie.reason).toContain('highest revision (95)');
     expect(compareMembers([rep('a', false, 3, 100, 90), rep('b', false, 3, 100, 95)])).toMatchObject({ keep: null });
-    expect(MESSAGES['zh-CN']['etcd-verdict.members.keep']).toMatch(/[\u4e00-\u9fff]/);
+    expect(MESSAGES['zh-CN'][tie.reasonText!.key]).toMatch(/[\u4e00-\u9fff]/);
+    expect(tie.reasonText).toEqual({ key: 'etcd-verdict.members.keep.revision', params: { root: 'b', value: 95 } });
   });
 });

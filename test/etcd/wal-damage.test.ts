@@ -114,7 +114,7 @@ interface Case {
   golden: EtcdGoldenName | 'split';
   damage: (dataDir: string) => Promise<void>;
   /** What the scan must say (checked before etcd runs). */
-  expect: { kind: string | null; repairable?: boolean; engineError?: string; fatal?: string | null };
+  expect: { kind: string | null; repairable?: boolean; engineError?: string; fatal?: string | null; code?: string };
 }
 
 const byName = (n: string) => ETCD_DAMAGE_CASES.find((c) => c.name === n)!;
@@ -130,12 +130,12 @@ const CASES: Case[] = [
   fromShared('intact, cleanly stopped', { kind: null }),
   fromShared('intact, killed, with .snap files', { kind: null }),
   fromShared('leftover .tmp and .broken files beside an intact WAL', { kind: null }),
-  fromShared('WAL: torn tail (last record zeroed)', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF' }),
-  fromShared('WAL: file cut in the middle of the last entry', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF' }),
-  fromShared('WAL: file cut in the middle of an early entry', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF' }),
-  fromShared('WAL: bit flip in the head (first entry)', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch' }),
-  fromShared('WAL: bit flip in the middle', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch' }),
-  fromShared('WAL: bit flip in the last record', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch' }),
+  fromShared('WAL: torn tail (last record zeroed)', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' }),
+  fromShared('WAL: file cut in the middle of the last entry', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' }),
+  fromShared('WAL: file cut in the middle of an early entry', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' }),
+  fromShared('WAL: bit flip in the head (first entry)', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' }),
+  fromShared('WAL: bit flip in the middle', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' }),
+  fromShared('WAL: bit flip in the last record', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' }),
   {
     name: 'WAL: a record in the middle zeroed (torn: etcd truncates there)',
     golden: 'small',
@@ -149,7 +149,7 @@ const CASES: Case[] = [
         await h.close();
       }
     },
-    expect: { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF' },
+    expect: { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' },
   },
   {
     name: 'WAL: a zero length word in the middle (the log ends there, etcd zero-fills the rest)',
@@ -166,6 +166,15 @@ const CASES: Case[] = [
     },
     expect: { kind: null },
   },
+  {
+    name: 'WAL: the only WAL file renamed to a name etcd cannot parse',
+    golden: 'small',
+    damage: async (d) => {
+      const [w] = await walFiles(d);
+      await fs.rename(w!, path.join(path.dirname(w!), 'wal-backup.wal'));
+    },
+    expect: { kind: 'bad-name', engineError: 'wal: file not found', fatal: 'wal: file not found' },
+  },
   fromShared('.snap: newest snap has a flipped byte', { kind: null }),
   fromShared('.snap: every snap missing', { kind: null }),
   { name: 'split: intact three files', golden: 'split', damage: async () => {}, expect: { kind: null } },
@@ -173,7 +182,13 @@ const CASES: Case[] = [
     name: 'split: middle file missing',
     golden: 'split',
     damage: async (d) => fs.rm((await walFiles(d))[1]!),
-    expect: { kind: 'seq-gap', engineError: 'wal: crc mismatch', fatal: 'wal: crc mismatch' },
+    expect: { kind: 'seq-gap', engineError: 'wal: crc mismatch', fatal: 'wal: crc mismatch', code: 'wal.chain-crc' },
+  },
+  {
+    name: 'split: first file missing (no WAL file reaches back to index 0)',
+    golden: 'split',
+    damage: async (d) => fs.rm((await walFiles(d))[0]!),
+    expect: { kind: 'snapshot-not-found', engineError: 'wal: file not found', fatal: 'open wal error: wal: file not found', code: 'wal.file-not-found' },
   },
   {
     name: 'split: CRC record at the start of the third file changed',
@@ -185,7 +200,7 @@ const CASES: Case[] = [
       const at = b.subarray(crcFrame.dataOffset, crcFrame.dataOffset + crcFrame.length).indexOf(0x10);
       await flipByte(file, crcFrame.dataOffset + at + 1, 0x01);
     },
-    expect: { kind: 'boundary-crc-mismatch', engineError: 'wal: crc mismatch', fatal: 'wal: crc mismatch' },
+    expect: { kind: 'boundary-crc-mismatch', engineError: 'wal: crc mismatch', fatal: 'wal: crc mismatch', code: 'wal.chain-crc' },
   },
   {
     name: 'split: bit flip in an entry of the first file',
@@ -195,7 +210,7 @@ const CASES: Case[] = [
       const e = frames.filter((f) => f.type === 2)[30]!;
       await flipByte(file, e.payloadOffset + e.payloadLength - 1, 0x01);
     },
-    expect: { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch' },
+    expect: { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' },
   },
   {
     name: 'split: first file cut in the middle of its last record',
@@ -205,7 +220,7 @@ const CASES: Case[] = [
       const last = frames.at(-1)!;
       await fs.truncate(file, last.dataOffset + Math.floor(last.length / 2));
     },
-    expect: { kind: 'torn-tail', repairable: false, engineError: 'unexpected EOF', fatal: 'read wal error (unexpected EOF) and cannot be repaired' },
+    expect: { kind: 'torn-tail', repairable: false, engineError: 'unexpected EOF', fatal: 'read wal error (unexpected EOF) and cannot be repaired', code: 'wal.unexpected-eof' },
   },
   {
     name: 'split: garbage length word in the second file',
@@ -220,7 +235,7 @@ const CASES: Case[] = [
         await h.close();
       }
     },
-    expect: { kind: 'decode', engineError: 'wal: max entry size limit exceeded', fatal: 'wal: max entry size limit exceeded' },
+    expect: { kind: 'decode', engineError: 'wal: max entry size limit exceeded', fatal: 'wal: max entry size limit exceeded', code: 'wal.max-size' },
   },
   {
     name: 'split: last record of the last file torn (second sector zero)',
@@ -241,7 +256,7 @@ const CASES: Case[] = [
         await h.close();
       }
     },
-    expect: { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF' },
+    expect: { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' },
   },
 ];
 
@@ -279,10 +294,17 @@ describe.skipIf(!haveEtcd)('damaged WALs: the scan predicts what real etcd 3.4 d
       if (c.expect.engineError !== undefined) expect(e?.engineError).toBe(c.expect.engineError);
       if (c.expect.repairable !== undefined) expect(e?.repairable).toBe(c.expect.repairable);
       if (e && e.kind !== 'no-wal') {
-        expect(e.file).toMatch(/^member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
-        if (e.kind !== 'seq-gap') expect(typeof e.offset).toBe('number');
-        const f = scan.findings.find((x) => x.file === e.file && (x.severity === 'error' || x.code === 'wal.torn-tail'));
+        expect(e.file).toMatch(e.kind === 'bad-name' ? /^member\/wal\/[^/]+\.wal$/ : /^member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
+        if (e.kind !== 'seq-gap' && e.kind !== 'bad-name' && e.stage !== 'open') expect(typeof e.offset).toBe('number');
+        const f = scan.findings.find((x) => x.file === e.file && (x.severity === 'error' || x.code === 'wal.torn-tail' || (e.kind === 'bad-name' && x.code === 'wal.ignored-file')));
         expect(f, JSON.stringify(scan.findings)).toBeDefined();
+      }
+      if (c.expect.code) {
+        const f = scan.findings.find((x) => x.code === c.expect.code && x.file === e!.file)!;
+        expect(f, JSON.stringify(scan.findings)).toBeDefined();
+        expect(f.offset).toBe(e!.offset);
+        expect(f.engineError).toBe(e!.engineError);
+        expect(f.message).toContain(e!.file!);
       }
       const predictedStart = e === null || e.repairable;
       if (c.expect.fatal !== undefined) expect(e?.fatalText ?? null).toBe(c.expect.fatal);

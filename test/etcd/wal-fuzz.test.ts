@@ -13,7 +13,7 @@ import { encodeFrame, encodeWalRecord, marshalRecord, unmarshalRecord, MAX_WAL_E
 import { walName } from '../../shared/formats/etcd/wal-name';
 import { decodeEntry, encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeWalSnapshot, decodeHardState } from '../../shared/formats/etcd/raft-entry';
 import { decodeInternalRequest, encodePutRequest, encodeDeleteRangeRequest, summarizeRequest } from '../../shared/formats/etcd/internal-request';
-import { listWalRecords, scanWal } from '../../shared/formats/etcd/wal';
+import { listWalRecords, readWalEntries, scanWal } from '../../shared/formats/etcd/wal';
 import { decodeSnapBytes, encodeSnapFile } from '../../shared/formats/etcd/snap';
 
 /** mulberry32: a small seeded PRNG. */
@@ -355,6 +355,7 @@ describe('bad WAL directories', () => {
     expect(none.findings.map((f) => f.code).sort()).toEqual(['wal.ignored-file', 'wal.leftover-broken', 'wal.leftover-tmp', 'wal.none']);
     const empty = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: new Uint8Array(0) }), 'member/wal');
     expect(empty.readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: snapshot not found' });
+    expect(empty.findings.map((f) => f.code)).toEqual(['wal.snapshot-not-found']);
     const g = new Uint8Array(4096);
     const r = rng(7);
     for (let i = 0; i < g.length; i++) g[i] = Math.floor(r() * 256);
@@ -363,10 +364,24 @@ describe('bad WAL directories', () => {
     expect(garbage.findings.some((f) => f.severity === 'error' && f.file === `member/wal/${walName(0, 0)}` && typeof f.offset === 'number')).toBe(true);
   });
 
+  it('a record that is not a walpb.Record, before the last file: wal.decode with the gogoproto text', async () => {
+    const { bytes } = syntheticWal(5);
+    const end = bytes.length - 4096;
+    const bad = encodeFrame(Uint8Array.from([0x0c, 0x01, 0x02, 0x03]));
+    const first = concat([bytes.subarray(0, end), bad]);
+    const s = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: first, [walName(1, 7)]: encodeWalRecord(4, null, 0).frame }), 'member/wal');
+    expect(s.readError).toMatchObject({ kind: 'decode', offset: end, engineError: 'proto: Record: wiretype end group for non-group', fatalText: 'proto: Record: wiretype end group for non-group', stage: 'valid-snapshot-entries' });
+    const f = s.findings.find((x) => x.code === 'wal.decode')!;
+    expect(f).toMatchObject({ file: `member/wal/${walName(0, 0)}`, offset: end, severity: 'error' });
+    // The same bytes in the last file with a zero sector would be torn; here the chunk is not zero: still an error.
+    expect(decodeWalFileBytes(first).end).toMatchObject({ kind: 'error', error: { failure: 'proto' } });
+  });
+
   it('a snapshot index below every file: "wal: file not found" at open', async () => {
     const { bytes } = syntheticWal(5);
     const s = await scanWal(memoryDirectory('wal', { [walName(3, 500)]: bytes }), 'member/wal', { openAt: { index: 100, term: 2 } });
     expect(s.readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: file not found', stage: 'open', fatalText: 'open wal error: wal: file not found' });
+    expect(s.findings.map((f) => [f.code, f.params])).toEqual([['wal.file-not-found', { index: 100, file: `member/wal/${walName(3, 500)}`, first: 500 }]]);
   });
 
   it('frames built here decode back to the same records', () => {
@@ -433,6 +448,18 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
     expect((await both(files2)).readError).toBeNull();
   });
 
+  it('a file cut mid-record before the last: etcd stops there and never reads the files after it', async () => {
+    const files = wal([[...head, [2, ent(1)], [2, ent(2)], hs(2)], [[1, md(1n)], hs(2), [2, ent(3)], hs(3)], [[1, md(1n)], hs(3), [2, ent(4)], hs(4)]]);
+    const names = Object.keys(files).sort();
+    files[names[0]!] = files[names[0]!]!.subarray(0, files[names[0]!]!.length - 5);
+    const s = await both(files);
+    expect(s.readError).toMatchObject({ kind: 'torn-tail', repairable: false, fatalText: 'read wal error (unexpected EOF) and cannot be repaired' });
+    expect(s.info.files.map((f) => f.role)).toEqual(['fails', 'not-read', 'not-read']);
+    expect(s.findings.filter((f) => f.code === 'wal.not-read').map((f) => f.file)).toEqual([`member/wal/${names[1]}`, `member/wal/${names[2]}`]);
+    // They are still summarised for the user.
+    expect(s.info.files[2]!.entries).toBe(1);
+  });
+
   it('a raft overwrite (lower index again) is kept, as raft does', async () => {
     const files = wal([[...head, [2, ent(1)], [2, ent(2)], [2, ent(3)], [2, ent(2, 3)], [2, ent(3, 3)], hs(3)]]);
     const s = await both(files);
@@ -445,16 +472,89 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
     const files = wal([[...head, [2, ent(1)], hs(1)], [[1, md(2n)], hs(1), [2, ent(2)], hs(2)]]);
     const s = await both(files);
     expect(s.readError).toMatchObject({ kind: 'other', engineError: 'wal: conflicting metadata found', file: `member/wal/${walName(1, 2)}`, offset: 16 });
+    expect(s.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file, f.offset])).toEqual([['wal.metadata-conflict', `member/wal/${walName(1, 2)}`, 16]]);
   });
 
   it('the snapshot record with another term: "wal: snapshot mismatch"; none: "wal: snapshot not found"', async () => {
     const files = wal([[...head, [2, ent(1)], [2, ent(2)], [5, encodeWalSnapshot({ index: 2, term: 1 })], hs(2)]]);
-    expect((await both(files, { index: 2, term: 2 })).readError).toMatchObject({ engineError: 'wal: snapshot mismatch' });
+    const mismatch = await both(files, { index: 2, term: 2 });
+    expect(mismatch.readError).toMatchObject({ engineError: 'wal: snapshot mismatch' });
+    expect(mismatch.findings.find((f) => f.code === 'wal.snapshot-mismatch')!.params).toMatchObject({ index: 2, term: 1, snapTerm: 2 });
     expect((await both(files, { index: 1, term: 2 })).readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: snapshot not found' });
   });
 
   it('a record type etcd does not know, with a valid CRC: "unexpected block type 9"', async () => {
     const files = wal([[...head, [2, ent(1)], [9, te.encode('x')], hs(1)]]);
-    expect((await both(files)).readError).toMatchObject({ engineError: 'unexpected block type 9' });
+    const s = await both(files);
+    expect(s.readError).toMatchObject({ engineError: 'unexpected block type 9' });
+    expect(s.findings.find((f) => f.code === 'wal.unknown-record-type')!.message).toContain('has type 9');
+  });
+});
+
+describe('readWalEntries salvage mode (skipDamaged)', () => {
+  const md = encodeMetadata({ nodeId: 1n, clusterId: 7n });
+  const ent = (index: number) => encodeEntry({ type: 0, term: 2, index, data: encodePutRequest(BigInt(index), te.encode(`/k/${index}`), te.encode(`v${index}`)) });
+  /** One file: CRC, metadata, snapshot, entries 1..n each followed by a HardState; returns frame offsets of the entries. */
+  function file(first: number, n: number, crc0: number): { bytes: Uint8Array; entryAt: number[]; crc: number } {
+    let crc = crc0;
+    const frames: Uint8Array[] = [];
+    const entryAt: number[] = [];
+    let at = 0;
+    const add = (t: number, d: Uint8Array | null) => {
+      const e = encodeWalRecord(t, d, crc);
+      crc = e.crc;
+      if (t === 2) entryAt.push(at);
+      frames.push(e.frame);
+      at += e.frame.length;
+    };
+    add(4, null);
+    add(1, md);
+    if (first === 1) add(5, encodeWalSnapshot({ index: 0, term: 0 }));
+    for (let i = first; i < first + n; i++) {
+      add(2, ent(i));
+      add(3, encodeHardState({ term: 2, vote: 1n, commit: i }));
+    }
+    return { bytes: concat(frames), entryAt, crc };
+  }
+  async function entries(files: Record<string, Uint8Array>, skipDamaged: boolean) {
+    const got: number[] = [];
+    const skipped: { file: string; offset: number; engineError: string; restOfFile: boolean }[] = [];
+    await readWalEntries(memoryDirectory('wal', files), 'member/wal', 1, (e) => void got.push(e.index), {
+      skipDamaged,
+      onSkip: (s) => skipped.push({ file: s.file, offset: s.offset, engineError: s.engineError, restOfFile: s.restOfFile }),
+    });
+    return { got, skipped };
+  }
+
+  it('a record with a flipped byte: etcd stops (entries 1-2); salvage steps over it (1-2, 4-6)', async () => {
+    const f = file(1, 6, 0);
+    const b = f.bytes.slice();
+    b[f.entryAt[2]! + 20]! ^= 0x01;
+    const name = walName(0, 0);
+    expect(await entries({ [name]: b }, false)).toEqual({ got: [1, 2], skipped: [] });
+    const s = await entries({ [name]: b }, true);
+    expect(s.got).toEqual([1, 2, 4, 5, 6]);
+    expect(s.skipped).toEqual([{ file: `member/wal/${name}`, offset: f.entryAt[2], engineError: 'walpb: crc mismatch', restOfFile: false }]);
+  });
+
+  it('a record that does not unmarshal: salvage resynchronises on the next record', async () => {
+    const f = file(1, 6, 0);
+    const b = f.bytes.slice();
+    b[f.entryAt[2]! + 8] = 0x0c; // wiretype end group: Record.Unmarshal fails
+    const s = await entries({ [walName(0, 0)]: b }, true);
+    expect(s.got).toEqual([1, 2, 4, 5, 6]);
+    expect(s.skipped.map((x) => x.engineError)).toEqual(['proto: Record: wiretype end group for non-group']);
+  });
+
+  it('a garbage length word: the rest of that file is lost, the next file is read', async () => {
+    const f1 = file(1, 4, 0);
+    const f2 = file(5, 3, f1.crc);
+    const b = f1.bytes.slice();
+    new DataView(b.buffer).setUint32(f1.entryAt[2]! + 4, 0x00ffffff, true);
+    const files = { [walName(0, 0)]: b, [walName(1, 5)]: f2.bytes };
+    expect((await entries(files, false)).got).toEqual([1, 2]);
+    const s = await entries(files, true);
+    expect(s.got).toEqual([1, 2, 5, 6, 7]);
+    expect(s.skipped).toEqual([{ file: `member/wal/${walName(0, 0)}`, offset: f1.entryAt[2], engineError: 'wal: max entry size limit exceeded', restOfFile: true }]);
   });
 });

@@ -271,3 +271,53 @@ describe.skipIf(!haveEtcd)('a --wal-dir outside the data dir', () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(!haveEtcd)('a WAL that real etcd cut into several files', () => {
+  it('chains the CRC across the cuts, names each file by its first entry, and replays to the served keys', async () => {
+    const base = await tempDir('walcut');
+    try {
+      const dir = path.join(base, 'data');
+      const node = await spawnEtcd({ dataDir: dir });
+      let keys: Map<string, Uint8Array>;
+      try {
+        if (!(await waitHealthy(node, 20_000))) throw new Error(node.output());
+        // ~150 MB of puts: etcd cuts at 64,000,000 bytes.
+        await writeKeys(node, 250, 0, 600_000, 4);
+        keys = await node.rangeBytes('');
+      } finally {
+        await node.stop();
+      }
+      const walDir = path.join(dir, 'member/wal');
+      const before = await hashTree(walDir);
+      const wal = localDirectory(walDir);
+      try {
+        const s = await scanWal(wal, 'member/wal');
+        expect(s.readError).toBeNull();
+        expect(s.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+        const walFilesInfo = s.info.files;
+        expect(walFilesInfo.length).toBeGreaterThanOrEqual(3);
+        walFilesInfo.forEach((f, k) => {
+          expect(f.seq).toBe(k);
+          expect(f.status).toBe('ok');
+          // etcd names a new file (seq+1, last entry index+1): its first entry has that index.
+          if (k > 0) expect(f.firstEntryIndex).toBe(f.nameIndex);
+          if (k > 0) expect(f.nameIndex).toBe(walFilesInfo[k - 1]!.lastEntryIndex! + 1);
+          // Closed files were truncated at the cut; only the last one is preallocated.
+          if (k < walFilesInfo.length - 1) expect(f.zeroTailBytes).toBe(0);
+        });
+        expect(walFilesInfo.at(-1)!.validBytes + walFilesInfo.at(-1)!.zeroTailBytes).toBe(walFilesInfo.at(-1)!.size);
+        const kv = new Map<string, Uint8Array>();
+        await readWalEntries(wal, 'member/wal', 1, (e) => {
+          if (e.request?.kind === 'put') kv.set(Buffer.from(e.request.key).toString('utf8'), e.request.value);
+        });
+        expect([...kv.keys()].sort()).toEqual([...keys.keys()].sort());
+        for (const [k, v] of keys) expect(Buffer.from(kv.get(k)!).equals(Buffer.from(v)), k).toBe(true);
+      } finally {
+        await wal.close();
+      }
+      expect(await hashTree(walDir)).toBe(before);
+    } finally {
+      await fs.rm(base, { recursive: true, force: true });
+    }
+  }, 240_000);
+});

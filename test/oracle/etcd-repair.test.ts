@@ -16,7 +16,10 @@ const hasEtcd = requireEtcd();
 const FIELD_REPORT = 'bbolt: branch element points at page 0';
 
 /** Damage no repair of this member's own files can undo: say so clearly (salvage + restore is the way). */
-const UNREPAIRABLE = new Set<string>([
+const UNREPAIRABLE = new Set<string>([]);
+
+/** WAL damage etcd cannot get past: repair writes a fresh WAL (same member and cluster IDs). */
+const WAL_REBUILT = new Set<string>([
   'WAL: bit flip in the head (first entry)',
   'WAL: bit flip in the middle',
   'WAL: bit flip in the last record',
@@ -51,7 +54,7 @@ describe.skipIf(!hasEtcd)('etcd repair oracle (real etcd 3.4 starts on the repai
       const started = await tryStartEtcd(golden.startOptions(out), 30_000);
       if (UNREPAIRABLE.has(c.name)) {
         expect(started.started).toBe(false);
-        expect(result.findings.some((f) => f.severity === 'error')).toBe(true);
+        expect(result.findings.map((f) => f.code)).toContain('repair.wal-unreadable');
         return;
       }
       expect(started.started, `${JSON.stringify(result.actions)}\n${started.fatal}\n${started.output.slice(-2500)}`).toBe(true);
@@ -67,6 +70,12 @@ describe.skipIf(!hasEtcd)('etcd repair oracle (real etcd 3.4 starts on the repai
       expect(wrong, `${wrong.length} keys missing or wrong; actions: ${JSON.stringify(result.actions)}`).toEqual([]);
       expect(served.size).toBe(golden.keys.size);
       expect(result.lost, JSON.stringify(result.lost)).toEqual([]);
+      if (WAL_REBUILT.has(c.name)) {
+        expect(result.walStrategy).toBe('rebuilt');
+        expect(result.actions.map((a) => a.kind)).toContain('rebuild-wal');
+        expect((await fs.readdir(path.join(result.quarantine, 'wal'))).some((n) => n.endsWith('.wal'))).toBe(true);
+      }
+      if (c.name.startsWith('WAL: a record in the middle zeroed')) expect(result.findings.map((f) => f.code)).toContain('repair.wal-hidden-records');
       if (c.name === FIELD_REPORT) expect(result.dbStrategy === 'rebuild' || result.dbStrategy === 'revert-meta').toBe(true);
       if (c.name.startsWith('WAL: torn tail')) {
         const q = result.quarantine;

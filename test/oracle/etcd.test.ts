@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import type { ValidationReport } from '../../shared/contract/report';
 import { validateDirectory } from '../../shared/validate';
 import { localDirectory } from '../../electron/services/fs-source';
-import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden, type TryStartResult } from '../helpers/etcd';
+import { copyDir, fatalLine, hashTree, loopbackEndpoint, makeGolden, requireEtcd, spawnEtcd, tempDir, tryStartEtcd, waitHealthy, type EtcdGolden, type TryStartResult } from '../helpers/etcd';
+import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
 import { ETCD_DAMAGE_CASES, GOLDEN_SPECS, SNAPSHOT_DB_CASES, buildEtcdGoldens, restoreSnapshot, type EtcdDamageCase, type EtcdGoldens } from '../helpers/etcd-damage';
 
 const HAVE_ETCD = requireEtcd();
@@ -31,6 +32,48 @@ export function normaliseFatal(text: string | null): string | null {
     .replace(/^(fatal error: fault) \(SIG[A-Z]+\)$/, '$1')
     .trim();
 }
+
+/** The finding that names each damage's cause (by case name): the verdict must say why, not only what. */
+const CAUSE_CODES: Record<string, string> = {
+  'leftover .tmp and .broken files beside an intact WAL': 'wal.leftover-broken',
+  'bbolt: branch element points at page 0': 'bbolt.freepages-panic',
+  'bbolt: a leaf page of the key bucket zeroed': 'bbolt.freepages-panic',
+  'bbolt: the branch page of the key bucket zeroed': 'bbolt.freepages-panic',
+  'bbolt: a branch child past the high-water mark': 'bbolt.freepages-fault',
+  'bbolt: a leaf element offset points outside its page': 'bbolt.element-bounds',
+  'bbolt: a leaf page header names another reachable page': 'bbolt.header-id',
+  'bbolt: a leaf page flagged as freelist': 'bbolt.freepages-panic',
+  'bbolt: newest meta checksum broken (older meta used)': 'bbolt.meta-fallback',
+  'bbolt: both metas broken': 'bbolt.open-error',
+  'bbolt: both metas with a wrong magic': 'bbolt.open-error',
+  'bbolt: db truncated to half': 'bbolt.freepages-fault',
+  'bbolt: db truncated to 0 bytes': 'bbolt.empty-file',
+  'bbolt: db truncated to 100 bytes': 'bbolt.open-error',
+  'bbolt: db missing, no .snap': 'startup.db-created',
+  'bbolt: db missing, .snap files present': 'startup.snap-db-missing',
+  'bbolt: consistent index below the newest snap': 'startup.snap-db-missing',
+  'WAL: torn tail (last record zeroed)': 'wal.torn-tail',
+  'WAL: file cut in the middle of the last entry': 'startup.wal-repaired',
+  'WAL: file cut in the middle of an early entry': 'startup.wal-repaired',
+  'WAL: bit flip in the head (first entry)': 'wal.record-crc',
+  'WAL: bit flip in the middle': 'wal.record-crc',
+  'WAL: bit flip in the last record': 'wal.record-crc',
+  'WAL: bit flip in the middle of the first of three files': 'wal.record-crc',
+  'WAL: CRC record at the start of the second file changed': 'wal.chain-crc',
+  'WAL: a record in the middle zeroed (torn; the db holds what follows)': 'startup.wal-repaired',
+  'WAL: a zero length word in the middle (the db holds what follows)': 'wal.data-after-end',
+  'several: db missing and a WAL record in the middle zeroed (keys lost)': 'startup.wal-repair-loses',
+  'several: db missing and a zero length word in the middle of the WAL (keys lost)': 'startup.wal-ends-early',
+  'WAL: middle file of three missing': 'wal.seq-gap',
+  'WAL: newest file of three missing': 'cross.db-ahead-of-wal',
+  'WAL: the wal directory missing': 'startup.no-wal',
+  'WAL: the wal directory empty': 'wal.none',
+  '.snap: newest snap has a flipped byte': 'snap.crc',
+  '.snap: newest snap empty': 'snap.empty',
+  '.snap: every snap broken': 'snap.unreadable-skipped',
+  'several: zeroed leaf page and a WAL bit flip': 'bbolt.freepages-panic',
+  'several: torn WAL tail and every snap broken': 'startup.wal-repaired',
+};
 
 interface Row {
   name: string;
@@ -111,10 +154,15 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
         const realStarts = real.started || real.hung;
         const realFatal = realStarts ? null : normaliseFatal(real.fatal);
         const modelFatal = report.startable ? null : normaliseFatal(report.etcd?.startup.fatalError ?? null);
+        // bbolt 1.3.6 raises the freepages panic in another goroutine while the walk goes on: now and then
+        // the walk reads through the bad page and faults first. Same outcome (etcd dies at the same step).
+        const raced = realFatal === 'fatal error: fault' && modelFatal?.startsWith('freepages: failed to get all reachable pages') === true;
         // In the 'small' golden every entry after the first few is one put of its own key: entries lost = keys lost.
         const lostEntries = report.lost.reduce((n, l) => n + l.last - l.first + 1, 0);
         const sameLoss = c.golden !== 'small' || lostEntries === keysLost;
-        const agree = report.engine === 'etcd' && report.startable === realStarts && report.dataLoss === keysLost > 0 && sameLoss && modelFatal === realFatal && !real.readError;
+        const cause = CAUSE_CODES[c.name];
+        const named = cause === undefined ? report.findings.every((f) => f.severity === 'info' || f.code === 'wal.leftover-tmp') : report.findings.some((f) => f.code === cause);
+        const agree = report.engine === 'etcd' && report.startable === realStarts && report.dataLoss === keysLost > 0 && sameLoss && (modelFatal === realFatal || raced) && !real.readError && named;
         return {
           name: c.name,
           golden: c.golden,
@@ -179,4 +227,128 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       expect(o.fatal, o.name).toBe(o.error);
     }
   });
+});
+
+/**
+ * A real three-member cluster on three loopback addresses: what the
+ * cross-checks predict for a member that lost its WAL (raft's tocommit panic
+ * when it rejoins) and for a cluster whose addresses changed (kind after a
+ * reboot: the members keep dialling the old peer URLs and never elect a leader).
+ */
+describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
+  let work = '';
+  const names = ['m1', 'm2', 'm3'];
+  let eps: Awaited<ReturnType<typeof loopbackEndpoint>>[] = [];
+  let initialCluster = '';
+  const dirOf = (i: number) => path.join(work, names[i]!);
+  const start = (i: number, state: 'new' | 'existing', ep = eps[i]!, cluster = initialCluster) =>
+    spawnEtcd({ dataDir: dirOf(i), name: names[i], host: ep.host, clientPort: ep.clientPort, peerPort: ep.peerPort, initialCluster: cluster, clusterState: state, initialClusterToken: 'lifeboat-3' });
+
+  beforeAll(async () => {
+    work = await tempDir('etcd-cluster');
+    eps = [];
+    for (let i = 0; i < 3; i++) eps.push(await loopbackEndpoint());
+    initialCluster = eps.map((e, i) => `${names[i]}=http://${e.host}:${e.peerPort}`).join(',');
+    const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'new')));
+    try {
+      for (const n of nodes) if (!(await waitHealthy(n, 30_000))) throw new Error(`cluster member did not start:\n${n.output()}`);
+      for (let k = 0; k < 60; k++) await nodes[0]!.put(`/registry/configmaps/default/c${k}`, `v${k}`);
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('a member whose WAL is gone: the verdict warns of the tocommit panic, and etcd panics with it when the member rejoins', async () => {
+    // The cluster runs; m3 stops, loses its WAL and comes back while the leader still remembers how far m3 had got.
+    const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'existing')));
+    let back: Awaited<ReturnType<typeof start>> | null = null;
+    try {
+      for (const n of nodes) expect(await waitHealthy(n, 30_000), n.output()).toBe(true);
+      for (let k = 0; k < 20; k++) await nodes[0]!.put(`/registry/configmaps/default/d${k}`, `w${k}`);
+      await nodes[2]!.stop();
+      const walDir = path.join(dirOf(2), 'member', 'wal');
+      for (const w of await fs.readdir(walDir)) await fs.rm(path.join(walDir, w));
+
+      const report = await validatePath(dirOf(2));
+      const f = report.findings.find((x) => x.code === 'cross.member-wal-empty');
+      expect(f?.engineError).toMatch(/^tocommit\(\d+\) is out of range \[lastIndex\(0\)\]/);
+      expect(report.etcd?.schema?.members.map((m) => m.name).sort()).toEqual(names);
+
+      back = await start(2, 'existing');
+      expect(await back.waitExit(30_000), back.output()).toBe(true);
+      const real = fatalLine(back.output());
+      expect(real).toMatch(/^tocommit\(\d+\) is out of range \[lastIndex\(0\)\]\. Was the raft log corrupted, truncated, or lost\?$/);
+      expect(f!.engineError!.replace(/\d+/, 'N')).toBe(real!.replace(/\d+/, 'N'));
+    } finally {
+      await Promise.all([...nodes, ...(back ? [back] : [])].map((n) => n.stop()));
+    }
+  }, 120_000);
+
+  it('new addresses for every member: the address check names all three, and the cluster never elects a leader', async () => {
+    const report = await validatePath(dirOf(0));
+    const moved = [];
+    for (let i = 0; i < 3; i++) moved.push(await loopbackEndpoint());
+    const withAddresses = applyAddressCheck(report, moved.map((e) => e.host));
+    expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.name).sort()).toEqual(names);
+    expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.url).sort()).toEqual(eps.map((e) => `http://${e.host}:${e.peerPort}`).sort());
+    // Same data, started on the new addresses (copies: etcd writes to its dir).
+    const nodes = [];
+    // Two of three members are a quorum: started on their new addresses, they still dial the old peer URLs.
+    for (let i = 0; i < 2; i++) await copyDir(dirOf(i), path.join(work, `moved-${i}`));
+    for (let i = 0; i < 2; i++) {
+      const cluster = moved.map((e, k) => `${names[k]}=http://${e.host}:${e.peerPort}`).join(',');
+      nodes.push(await spawnEtcd({ dataDir: path.join(work, `moved-${i}`), name: names[i], host: moved[i]!.host, clientPort: moved[i]!.clientPort, peerPort: moved[i]!.peerPort, initialCluster: cluster, clusterState: 'existing', initialClusterToken: 'lifeboat-3' }));
+    }
+    try {
+      const healthy = await Promise.all(nodes.map((n) => waitHealthy(n, 10_000)));
+      expect(healthy).toEqual([false, false]);
+      expect(nodes.every((n) => n.exit === null)).toBe(true); // running, without a leader: hung, not failed
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  }, 90_000);
+});
+
+describe.skipIf(!HAVE_ETCD)('etcd oracle: a removed member', () => {
+  it('the data of a member removed from its cluster: not startable, and etcd stops itself with the same words', async () => {
+    const work = await tempDir('etcd-removed');
+    try {
+      const names = ['r1', 'r2', 'r3'];
+      const eps: Awaited<ReturnType<typeof loopbackEndpoint>>[] = [];
+      for (let i = 0; i < 3; i++) eps.push(await loopbackEndpoint());
+      const cluster = eps.map((e, i) => `${names[i]}=http://${e.host}:${e.peerPort}`).join(',');
+      const start = (i: number, state: 'new' | 'existing') =>
+        spawnEtcd({ dataDir: path.join(work, names[i]!), name: names[i], host: eps[i]!.host, clientPort: eps[i]!.clientPort, peerPort: eps[i]!.peerPort, initialCluster: cluster, clusterState: state, initialClusterToken: 'lifeboat-r' });
+      const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'new')));
+      try {
+        for (const n of nodes) expect(await waitHealthy(n, 30_000), n.output()).toBe(true);
+        const { memberId } = await nodes[2]!.status();
+        // etcd refuses to remove a voting member until every peer has been connected for a while.
+        await new Promise((r) => setTimeout(r, 6000));
+        nodes[0]!.etcdctl(['member', 'remove', BigInt(memberId).toString(16)]);
+        expect(await nodes[2]!.waitExit(15_000)).toBe(true);
+      } finally {
+        await Promise.all(nodes.map((n) => n.stop()));
+      }
+      const report = await validatePath(path.join(work, 'r3'));
+      expect(report.startable).toBe(false);
+      expect(report.etcd?.startup.fatalError).toBe('the member has been permanently removed from the cluster');
+      expect(report.findings.map((f) => f.code)).toContain('cross.node-not-member');
+
+      // Alone (its peers stopped), the removed member starts and stops itself: it never serves.
+      const again = await start(2, 'existing');
+      try {
+        expect(await again.waitExit(20_000), again.output()).toBe(true);
+        expect(/ E \| etcdserver: (.+)$/m.exec(again.output())?.[1]).toBe(report.etcd?.startup.fatalError);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

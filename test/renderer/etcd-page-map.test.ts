@@ -18,6 +18,7 @@ import {
   nextProblemPage,
   pickCellPx,
   problemPages,
+  revisionLabel,
   representativePage,
   visibleCells,
 } from '../../renderer/src/features/etcd/page-map-model';
@@ -163,5 +164,15 @@ describe('square size', () => {
     expect(pickCellPx(1980, 1100, 36)).toBe(20); // 55 columns x 36 rows at 20 px
     expect(pickCellPx(1981, 1100, 36)).toBe(14); // one page more needs a 37th row
     expect(pickCellPx(500_000, 1100, 36)).toBe(10);
+  });
+});
+
+describe('revision keys on key-bucket pages', () => {
+  it('reads main, sub and the tombstone mark, and nothing else', () => {
+    expect(revisionLabel('00000000000000025f0000000000000000')).toEqual({ main: '2', sub: '0', tombstone: false });
+    expect(revisionLabel('000000000000016b5f000000000000000174')).toEqual({ main: '363', sub: '1', tombstone: true });
+    expect(revisionLabel('6b6579')).toBeNull(); // "key"
+    expect(revisionLabel('00000000000000025e0000000000000000')).toBeNull();
+    expect(revisionLabel('00000000000000025f000000000000000075')).toBeNull();
   });
 });

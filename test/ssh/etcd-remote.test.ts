@@ -7,6 +7,8 @@
  *   the remote source (the worker asks the main process for them);
  * - `etcd.query` (WAL records, page map, a page, keys, a value) over the same
  *   connection answers what it answers locally.
+ * - copy-out (SFTP, and sudo for the root-only dir) copies member/wal and
+ *   member/snap byte for byte, and the copy validates and answers as the original.
  * The served trees are hashed before and after: never modified.
  */
 import { promises as fs } from 'node:fs';
@@ -152,5 +154,50 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
         await service.shutdown();
       }
     }, 180_000);
+
+    it(`${mode}: copy-out takes member/wal and member/snap, and the copy validates as the original`, async () => {
+      const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+      const ctx = sudoTestContext(ssh, () => sshd.password);
+      const served = mode === 'sftp' ? readable : rootOnly;
+      try {
+        const connectionId = await connect(ctx);
+        const sudo = mode === 'sudo' ? { sudo: true } : {};
+        const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath: served, ...sudo }, ctx);
+        const localDir = path.join(plan.copiesRoot, `etcd-${mode}`);
+        const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: served, localDir, ...sudo }, ctx);
+        const done = await waitFor(ctx, 'ssh.copyout.done', (e) => e.jobId === jobId);
+        expect(done.result.allMatch).toBe(true);
+        const copied = done.result.localPath;
+        const files = (await fs.readdir(copied, { recursive: true })).map(String).sort();
+        expect(files).toEqual(expect.arrayContaining(['member/snap/db', 'member/wal/0000000000000000-0000000000000000.wal']));
+        let compared = 0;
+        for (const f of files) {
+          if (!(await fs.stat(path.join(copied, f))).isFile()) continue;
+          expect((await fs.readFile(path.join(copied, f))).equals(await fs.readFile(path.join(served, f))), f).toBe(true);
+          compared++;
+        }
+        expect(compared).toBe(5); // 1 WAL, 3 .snap, the db
+        const v = await service.start({ kind: 'copy', jobId }, ctx);
+        const end = await outcome(ctx, v.jobId);
+        expect(verdictOf({ ...end.report!, root: reference.root })).toEqual(verdictOf(reference));
+        expect(await service.etcdQuery(v.jobId, queries[2], ctx)).toEqual(expected[2]);
+        await ssh.release(ctx);
+      } finally {
+        await service.shutdown();
+      }
+    }, 180_000);
   }
 });
+
+/** The first event `event` for which `pred` holds (60 s). */
+async function waitFor<E extends 'ssh.copyout.done'>(ctx: SudoTestContext, event: E, pred: (p: import('../../shared/contract/api').ApiEvents[E]) => boolean) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const hit = ctx.of(event).find(pred);
+    if (hit) return hit;
+    const failed = ctx.of('ssh.copyout.failed');
+    if (failed.length > 0) throw new Error(`copy-out failed: ${JSON.stringify(failed[0])}`);
+    if (Date.now() > deadline) throw new Error(`no ${event}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

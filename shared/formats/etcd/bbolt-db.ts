@@ -9,7 +9,7 @@ import type { ByteSource } from '../../bytes/byte-source';
 import type { BboltElementSummary, BboltInfo, BboltPageCounts, BboltPageDetail, BboltPageMap, EtcdSchemaInfo } from '../../contract/etcd';
 import { PAGE_CODES } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
-import type { RunOptions } from '../../contract/progress';
+import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, LEAF_PAGE_FLAG, pageTypeName, printable, toHex } from './bbolt-page';
 import { hasHashTrailer, openBbolt, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
@@ -17,6 +17,7 @@ import { decodeKeyValue } from './kv';
 import { decodeRevisionKey } from './revision';
 import { DEFAULT_QUOTA_BYTES, SchemaCollector } from './schema';
 import { checkSnapshotHash, restoreHashError } from './snapshot-db';
+import { bboltFinding } from './bbolt-text';
 
 export interface BboltScan {
   info: BboltInfo;
@@ -74,8 +75,9 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
   if (opts.onProgress) {
     // The walk reads each page about once per walked meta; report against the db size.
     let last = 0;
+    const step = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, db.dbSize / 100));
     db.reader.onRead = (n) => {
-      if (n - last < 4 * 1024 * 1024) return;
+      if (n - last < step) return;
       last = n;
       opts.onProgress!({ phase: 'bbolt', bytesDone: Math.min(n, db.dbSize), bytesTotal: db.dbSize, currentFile: file });
     };
@@ -98,72 +100,74 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
   let hashBytes = 0;
 
   if (db.empty) {
-    findings.push({ severity: 'warning', code: 'bbolt.empty-file', file, offset: 0, message: `${file} is empty (0 bytes): bbolt would create a new, empty database in it, so etcd would start without any keys and rebuild only from the WAL.` });
+    findings.push(bboltFinding({ severity: 'warning', code: 'bbolt.empty-file', file, offset: 0, params: { file } }));
   } else if (db.openError) {
-    findings.push({ severity: 'error', code: 'bbolt.open-error', file, offset: 0, message: `bbolt cannot open ${file} (${src.size} bytes): ${db.openError}. etcd would stop at start-up; restore the db from a snapshot or salvage its leaf pages.`, params: { error: db.openError }, engineError: db.openError });
+    findings.push(bboltFinding({ severity: 'error', code: 'bbolt.open-error', file, offset: 0, params: { file, size: src.size, error: db.openError }, engineError: db.openError }));
   }
   for (const m of db.metas) {
     if (!m.ok && !db.openError) {
-      findings.push({ severity: 'warning', code: 'bbolt.meta-invalid', file, offset: m.page * ps + 16, message: `meta page ${m.page} of ${file} is invalid (${m.error}); bbolt uses the other meta page.`, params: { page: m.page, error: m.error ?? '' }, engineError: m.error ?? undefined });
+      findings.push(bboltFinding({ severity: 'warning', code: 'bbolt.meta-invalid', file, offset: m.page * ps + 16, params: { file, page: m.page, error: m.error ?? '' }, engineError: m.error ?? undefined }));
     }
   }
   if (db.chosenMeta !== null) {
     const chosen = db.metas[db.chosenMeta]!;
     const other = db.metas[1 - db.chosenMeta]!;
     if (!other.ok && other.fields.txid > chosen.fields.txid) {
-      findings.push({ severity: 'warning', code: 'bbolt.meta-fallback', file, offset: db.chosenMeta * ps, message: `bbolt falls back to meta page ${db.chosenMeta} (txid ${chosen.txid}): the newer meta page is broken, so the last committed transaction is not visible.`, params: { page: db.chosenMeta, txid: chosen.txid } });
+      findings.push(bboltFinding({ severity: 'warning', code: 'bbolt.meta-fallback', file, offset: db.chosenMeta * ps, params: { page: db.chosenMeta, txid: chosen.txid } }));
     }
     const collector = new SchemaCollector(file, ps);
     const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, signal: opts.signal });
+    throwIfCancelled(opts.signal);
     info.problems = walk.problems.map(({ kind: _k, ...p }) => p);
     info.problemCount = walk.problemCount;
     info.freepagesPanic = walk.crash;
     info.pages = counts(db, walk);
     if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal, reuse: walk })).problemCount === 0;
+    throwIfCancelled(opts.signal);
     if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';
-      findings.push({
-        severity: 'error',
-        code: fault ? 'bbolt.freepages-fault' : 'bbolt.freepages-panic',
-        file,
-        offset: p.page !== null ? p.page * ps : null,
-        message: fault
-          ? `etcd would crash opening ${file}: ${p.text}. The tree of meta ${db.chosenMeta} points outside the file.`
-          : `etcd would panic opening ${file}: ${walk.crash}. The tree of meta ${db.chosenMeta} is damaged${info.otherMetaTreeOk ? '; the older meta page\'s tree is intact (bbolt surgery revert-meta-page would bring it back)' : ''}.`,
-        params: { text: walk.crash, page: p.page ?? -1 },
-        engineError: walk.crash,
-      });
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: fault ? 'bbolt.freepages-fault' : 'bbolt.freepages-panic',
+          file,
+          offset: p.offset ?? (p.page !== null ? p.page * ps : null),
+          params: { file, text: walk.crash, detail: p.text, meta: db.chosenMeta, page: p.page ?? -1 },
+          ...(!fault && info.otherMetaTreeOk ? { variant: 'revert' } : {}),
+          engineError: walk.crash,
+        }),
+      );
     }
     let listed = 0;
     for (const p of walk.problems) {
       if (p === walk.crashProblem || listed >= MAX_PROBLEM_FINDINGS) continue;
       listed++;
-      findings.push({ severity: p.kind === 'extra' ? 'warning' : 'error', code: p.code, file, offset: p.offset, message: `${file}: ${p.text}`, params: { text: p.text, page: p.page ?? -1 }, ...(p.kind === 'bbolt' ? { engineError: p.text } : {}) });
+      findings.push(bboltFinding({ severity: p.kind === 'extra' ? 'warning' : 'error', code: p.code, file, offset: p.offset, params: { file, text: p.text, page: p.page ?? -1 }, ...(p.kind === 'bbolt' ? { engineError: p.text } : {}) }));
     }
     schema = collector.finish();
     findings.push(...collector.findings);
     info.mvccRestoreError = walk.crash ? null : collector.mvccRestoreError;
     if (info.mvccRestoreError) {
-      findings.push({ severity: 'error', code: 'etcd.mvcc-restore', file, offset: null, message: `etcd would stop at start-up reading the key bucket of ${file}: ${info.mvccRestoreError}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.`, params: { text: info.mvccRestoreError }, engineError: info.mvccRestoreError });
+      findings.push(bboltFinding({ severity: 'error', code: 'etcd.mvcc-restore', file, offset: null, params: { file, text: info.mvccRestoreError }, engineError: info.mvccRestoreError }));
     }
     for (const a of schema.alarms) {
-      findings.push({ severity: 'warning', code: a.alarm === 'NOSPACE' ? 'etcd.alarm-nospace' : a.alarm === 'CORRUPT' ? 'etcd.alarm-corrupt' : 'etcd.alarm-other', file, offset: null, message: `alarm ${a.alarm} is raised for member ${a.memberId}${a.alarm === 'NOSPACE' ? ': etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed' : ''}.`, params: { alarm: a.alarm, member: a.memberId } });
+      findings.push(bboltFinding({ severity: 'warning', code: a.alarm === 'NOSPACE' ? 'etcd.alarm-nospace' : a.alarm === 'CORRUPT' ? 'etcd.alarm-corrupt' : 'etcd.alarm-other', file, offset: null, params: { alarm: a.alarm, member: a.memberId } }));
     }
     const used = walk.highWaterMark * ps;
     if (used >= DEFAULT_QUOTA_BYTES * 0.8) {
-      findings.push({ severity: used >= DEFAULT_QUOTA_BYTES ? 'error' : 'warning', code: 'etcd.db-near-quota', file, offset: null, message: `the db uses ${used} bytes of etcd's default ${DEFAULT_QUOTA_BYTES}-byte quota (${Math.round((used / DEFAULT_QUOTA_BYTES) * 100)}%).`, params: { used, quota: DEFAULT_QUOTA_BYTES } });
+      findings.push(bboltFinding({ severity: used >= DEFAULT_QUOTA_BYTES ? 'error' : 'warning', code: 'etcd.db-near-quota', file, offset: null, params: { used, quota: DEFAULT_QUOTA_BYTES, percent: Math.round((used / DEFAULT_QUOTA_BYTES) * 100) } }));
     }
   }
-  if (opts.snapshotDb || hasHashTrailer(src.size)) {
+  if (opts.snapshotDb ?? hasHashTrailer(src.size)) {
     const { hash, bytesRead } = await checkSnapshotHash(src, opts.signal);
     hashBytes = bytesRead;
     info.sha256 = hash;
     const err = restoreHashError(hash);
     if (hash.present && hash.ok === false) {
-      findings.push({ severity: 'error', code: 'snapshot-db.hash-mismatch', file, offset: src.size - 32, message: `the SHA-256 at the end of ${file} does not match its contents: etcdctl snapshot restore would refuse it (${err}). The file changed after it was saved.`, params: { stored: hash.stored ?? '', computed: hash.computed ?? '' }, engineError: err ?? undefined });
+      findings.push(bboltFinding({ severity: 'error', code: 'snapshot-db.hash-mismatch', file, offset: src.size - 32, params: { file, error: err ?? '', stored: hash.stored ?? '', computed: hash.computed ?? '' }, engineError: err ?? undefined }));
     } else if (!hash.present) {
-      findings.push({ severity: 'info', code: 'snapshot-db.no-hash', file, offset: null, message: `${file} has no SHA-256 trailer (size % 512 != 32): etcdctl snapshot restore needs --skip-hash-check for it.`, engineError: err ?? undefined });
+      findings.push(bboltFinding({ severity: 'info', code: 'snapshot-db.no-hash', file, offset: null, params: { file }, engineError: err ?? undefined }));
     }
   }
   return { info, schema, findings, bytesRead: db.reader.bytesRead + hashBytes };
@@ -212,6 +216,10 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
     const b = walk.bucketOf[page]!;
     detail.bucket = b ? walk.buckets[b - 1]! : null;
     for (const pr of walk.problems) if (pr.page === page || (pr.offset !== null && Math.floor(pr.offset / ps) === page)) detail.problems.push(pr.text);
+    if (walk.reach[page] === Reach.Overflow && detail.parent !== null) {
+      // A continuation page: its first bytes are the owner's data, not a header.
+      return { ...detail, headerId: page, type: pageTypeName(0), flags: 0, count: 0, overflow: 0, problems: [`overflow: bytes ${(page - detail.parent) * ps}.. of page ${detail.parent}, not a page of its own`, ...detail.problems] };
+    }
   }
   if (page < 2 || (h.flags & 0x03) === 0) return detail;
   const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);

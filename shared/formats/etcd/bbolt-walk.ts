@@ -46,6 +46,8 @@ export const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 export const MAX_BUCKET_DEPTH = 32;
 
 const CHUNK_PAGES = 64;
+/** The OS page size of the machines etcd runs on (amd64/arm64 Linux). */
+const OS_PAGE_SIZE = 4096;
 /** Largest out-of-page element read to model what bbolt hands etcd. */
 const OUT_OF_PAGE_READ_LIMIT = 16 * 1024 * 1024;
 const CACHE_CHUNKS = 32;
@@ -63,8 +65,29 @@ export class PageReader {
     readonly pageSize: number,
   ) {}
 
+  /**
+   * bbolt reads through an mmap: the bytes past the end of the file up to the
+   * end of the last (partly backed) OS page read as zeros; only whole OS pages
+   * past the end fault. So a cut last page is still a page (zero-filled).
+   */
+  get readableEnd(): number {
+    return Math.ceil(this.dbSize / OS_PAGE_SIZE) * OS_PAGE_SIZE;
+  }
+
   get filePages(): number {
-    return Math.floor(this.dbSize / this.pageSize);
+    return Math.ceil(this.readableEnd / this.pageSize);
+  }
+
+  /** `length` bytes from `offset`, zero-filled past the end of the file up to `readableEnd`. */
+  async readPadded(offset: number, length: number): Promise<Uint8Array> {
+    const want = Math.max(0, Math.min(length, this.readableEnd - offset));
+    const have = Math.max(0, Math.min(want, this.dbSize - offset));
+    const bytes = have > 0 ? await readFully(this.src, offset, have) : new Uint8Array(0);
+    this.bytesRead += bytes.length;
+    if (bytes.length >= want) return bytes;
+    const out = new Uint8Array(want);
+    out.set(bytes);
+    return out;
   }
 
   private async chunk(n: number): Promise<Uint8Array> {
@@ -95,10 +118,7 @@ export class PageReader {
   private ahead = new Map<number, Promise<Uint8Array>>();
 
   private async load(n: number): Promise<Uint8Array> {
-    const start = n * CHUNK_PAGES * this.pageSize;
-    const len = Math.max(0, Math.min(CHUNK_PAGES * this.pageSize, this.dbSize - start));
-    const bytes = len > 0 ? await readFully(this.src, start, len) : new Uint8Array(0);
-    this.bytesRead += bytes.length;
+    const bytes = await this.readPadded(n * CHUNK_PAGES * this.pageSize, CHUNK_PAGES * this.pageSize);
     this.onRead?.(this.bytesRead);
     return bytes;
   }
@@ -114,9 +134,7 @@ export class PageReader {
       const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
       return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
     }
-    const bytes = await readFully(this.src, pos * this.pageSize, want * this.pageSize);
-    this.bytesRead += bytes.length;
-    return bytes;
+    return this.readPadded(pos * this.pageSize, want * this.pageSize);
   }
 }
 
@@ -377,13 +395,15 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     pos: number;
     /** The exact child pgid (a garbage pgid can exceed 2^53). */
     posBig: bigint;
+    /** File offset of the pgid that points here (branch element, bucket value or meta root field). */
+    refAt: number;
     parent: number;
     /** Keys of this subtree must be >= lo and < hi (from the ancestors' branch elements). */
     lo: Uint8Array | null;
     hi: Uint8Array | null;
   }
 
-  const checkBucket = async (root: number, path: readonly string[], depth: number, from: number): Promise<void> => {
+  const checkBucket = async (root: number, path: readonly string[], depth: number, from: number, refAt: number): Promise<void> => {
     if (root === 0) return;
     if (depth > MAX_BUCKET_DEPTH) {
       problem('extra', 'bbolt.bucket-depth', `bucket ${path.join('/')}: nested deeper than ${MAX_BUCKET_DEPTH} buckets; not walked`, null, null);
@@ -391,14 +411,14 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
     const bIdx = bucketId(path) + 1;
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: ({ root: number; path: string[]; from: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
-    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), parent: from, lo: null, hi: null }];
+    const after: ({ root: number; path: string[]; from: number; refAt: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
+    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
       const f = stack.pop()!;
       const pos = f.pos;
       if (pos >= filePages) {
-        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, null);
+        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, f.refAt);
         faultPgid ??= f.posBig;
         markDirty(f.parent);
         continue;
@@ -466,7 +486,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         for (let i = els.length - 1; i >= 0; i--) {
           const e = els[i]!;
           const next = els[i + 1];
-          stack.push({ pos: e.child, posBig: e.childBig, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
+          stack.push({ pos: e.child, posBig: e.childBig, refAt: offset + e.at + 8, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
         }
       } else {
         const els = decodeLeafElements(span, h.count);
@@ -476,20 +496,19 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // bbolt reads the bytes there anyway: hand the consumers what it would read (when inside the file).
           const start = offset + e.at + e.keyPos;
           const len = e.keySize + e.valueSize;
-          if (start + len <= db.dbSize && len <= OUT_OF_PAGE_READ_LIMIT) {
-            const bytes = await readFully(reader.src, start, len);
-            reader.bytesRead += bytes.length;
+          if (start + len <= reader.readableEnd && len <= OUT_OF_PAGE_READ_LIMIT) {
+            const bytes = await reader.readPadded(start, len);
             e.key = bytes.subarray(0, e.keySize);
             e.value = bytes.subarray(e.keySize);
             e.outOfPage = true;
           }
           const keyEnd = offset + e.at + e.keyPos + e.keySize;
-          if (e.keySize > 0 && keyEnd > db.dbSize) {
+          if (e.keySize > 0 && keyEnd > reader.readableEnd) {
             const at = offset + e.at + e.keyPos;
             after.push({ fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`, page: pos, offset: offset + e.at, pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)) });
           }
         }
-        if (offset + PAGE_HEADER_SIZE + h.count * 16 > db.dbSize) {
+        if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
           after.push({ fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`, page: pos, offset: offset + 10, pgid: BigInt(filePages) });
         }
         checkOrder(pos, 'leaf', els.map((e) => e.key), f, offset);
@@ -515,7 +534,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath))) await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
           } else {
             const root = rootBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(rootBig);
-            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos });
+            if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos, refAt: offset + e.at + e.keyPos + e.keySize });
           }
         }
       }
@@ -524,7 +543,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if ('fault' in a) {
         problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
         faultPgid ??= a.pgid;
-      } else await checkBucket(a.root, a.path, depth + 1, a.from);
+      } else await checkBucket(a.root, a.path, depth + 1, a.from, a.refAt);
     }
   };
 
@@ -547,7 +566,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
   };
 
-  await checkBucket(meta.rootPage, [], 0, -1);
+  await checkBucket(meta.rootPage, [], 0, -1, metaPage * reader.pageSize + PAGE_HEADER_SIZE + 16);
 
   // Pages below the high-water mark that nothing reached: free when etcd rebuilds the freelist,
   // "unreachable unfreed" for bbolt check when a synced freelist leaves them out.

@@ -26,6 +26,8 @@ export interface CrossCheckInput {
   addresses: string[];
   /** Compare the WAL with the db (false for a lone db or snapshot.db: there is no WAL to compare). */
   walChecks?: boolean;
+  /** etcd cannot read the WAL (an error it does not repair): its last index is only where reading stopped. */
+  walUnreadable?: boolean;
 }
 
 /** Members known from the db, else from the newest readable .snap. */
@@ -126,7 +128,7 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
     );
   }
 
-  if (walChecks && !walEmpty && ci !== null && walLast !== null && ci > walLast) {
+  if (walChecks && !input.walUnreadable && !walEmpty && ci !== null && walLast !== null && ci > walLast) {
     findings.push(etcdFinding('warning', 'cross.db-ahead-of-wal', wal?.dir ?? null, null, { ci, last: walLast }));
   }
   if (commit !== null && newestSnapIndex !== null && newestSnapIndex > commit) {

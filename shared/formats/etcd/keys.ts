@@ -13,8 +13,9 @@ import { decodeLeafElements } from './bbolt-element';
 import { decodePageHeader, toHex } from './bbolt-page';
 import { openBbolt, walkTree, type OpenedBbolt } from './bbolt-walk';
 import { summarizeK8sValue, parseJsonValue } from './k8s-value';
-import { decodeKeyValue, type KeyValue } from './kv';
+import { decodeKeyValueFast, keyValueKeyFast, type KeyValue } from './kv';
 import { decodeRevisionKey } from './revision';
+import { ByteKeySet } from './schema';
 
 /** Bytes of a value shown as hex in a value detail. */
 export const HEX_PREVIEW_BYTES = 256;
@@ -33,6 +34,18 @@ interface KeyRecord {
   history: number;
   page: number;
   element: number;
+}
+
+function startsWithBytes(a: Uint8Array, p: Uint8Array): boolean {
+  if (a.length < p.length) return false;
+  for (let i = 0; i < p.length; i++) if (a[i] !== p[i]) return false;
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Resource and namespace of a key: `/registry/<resource>/[<ns>/]<name>`, CRs `/registry/<group>/<plural>/…`. */
@@ -61,7 +74,7 @@ async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
 }
 
 /** Visit every item of the `key` bucket in the chosen meta's tree. */
-async function forEachRevision(db: OpenedBbolt, fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void): Promise<void> {
+async function forEachRevision(db: OpenedBbolt, fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void, onlyKey?: Uint8Array): Promise<void> {
   await walkTree(db, db.chosenMeta!, {
     enterBucket: (p) => p.length === 1 && p[0] === 'key',
     onLeaf: (leaf) => {
@@ -70,7 +83,11 @@ async function forEachRevision(db: OpenedBbolt, fn: (rev: { main: number; sub: n
         if (e.problem) continue;
         const rev = decodeRevisionKey(e.key);
         if (!rev) continue;
-        const kv = decodeKeyValue(e.value);
+        if (onlyKey) {
+          const k = keyValueKeyFast(e.value);
+          if (k && !sameBytes(k, onlyKey)) continue;
+        }
+        const kv = decodeKeyValueFast(e.value);
         if (!kv.ok) continue;
         fn(rev, kv.kv, leaf.page, e.index);
       }
@@ -85,34 +102,38 @@ async function valueAt(db: OpenedBbolt, page: number, element: number): Promise<
   const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
   const e = decodeLeafElements(span, h.count)[element];
   if (!e || e.problem) return null;
-  const kv = decodeKeyValue(e.value);
+  const kv = decodeKeyValueFast(e.value);
   return kv.ok ? kv.kv.value : null;
 }
 
 /** One page of keys (newest revision each), with the groups of all keys that match. */
 export async function listKeys(src: ByteSource, query: Extract<EtcdQuery, { kind: 'keys' }>): Promise<EtcdKeyPage> {
   const db = await openForKeys(src);
-  const keys = new Map<string, KeyRecord>();
+  // Distinct keys by their bytes first (a db has many revisions per key); strings only per distinct key.
+  const set = new ByteKeySet();
+  const records: KeyRecord[] = [];
+  const prefix = query.prefix ? new TextEncoder().encode(query.prefix) : null;
   await forEachRevision(db, (rev, kv, page, element) => {
-    const k = utf8.decode(kv.key);
-    if (query.prefix && !k.startsWith(query.prefix)) return;
-    const prev = keys.get(k);
+    if (prefix && !startsWithBytes(kv.key, prefix)) return;
+    const e = set.add(kv.key);
+    const prev = records[e];
     if (prev && prev.modRevision > rev.main) {
       prev.history++;
       return;
     }
-    keys.set(k, {
-      createRevision: rev.tombstone ? (prev?.createRevision ?? 0) : kv.createRevision,
-      modRevision: rev.main,
-      version: rev.tombstone ? 0 : kv.version,
-      lease: kv.lease,
-      tombstone: rev.tombstone,
-      valueSize: kv.value.length,
-      history: (prev?.history ?? 0) + 1,
-      page,
-      element,
-    });
+    const r = prev ?? (records[e] = { createRevision: 0, modRevision: 0, version: 0, lease: 0n, tombstone: false, valueSize: 0, history: 0, page: 0, element: 0 });
+    r.createRevision = rev.tombstone ? r.createRevision : kv.createRevision;
+    r.modRevision = rev.main;
+    r.version = rev.tombstone ? 0 : kv.version;
+    r.lease = kv.lease;
+    r.tombstone = rev.tombstone;
+    r.valueSize = kv.value.length;
+    r.history++;
+    r.page = page;
+    r.element = element;
   });
+  const keys = new Map<string, KeyRecord>();
+  for (let e = 0; e < set.size; e++) keys.set(utf8.decode(set.keyAt(e)), records[e]!);
   const search = query.search?.toLowerCase();
   const names = [...keys.keys()].filter((k) => !search || k.toLowerCase().includes(search)).sort();
   const groupCounts = new Map<string, EtcdKeyGroup>();
@@ -168,10 +189,14 @@ export async function readValue(src: ByteSource, key: string, revision?: number)
   const db = await openForKeys(src);
   const want = new TextEncoder().encode(key);
   let best: { main: number; tombstone: boolean; page: number; element: number } | null = null;
-  await forEachRevision(db, (rev, kv, page, element) => {
-    if (kv.key.length !== want.length || !kv.key.every((b, i) => b === want[i])) return;
-    if (revision !== undefined ? rev.main === revision : !best || rev.main > best.main) best = { main: rev.main, tombstone: rev.tombstone, page, element };
-  });
+  await forEachRevision(
+    db,
+    (rev, kv, page, element) => {
+      if (!sameBytes(kv.key, want)) return;
+      if (revision !== undefined ? rev.main === revision : !best || rev.main > best.main) best = { main: rev.main, tombstone: rev.tombstone, page, element };
+    },
+    want,
+  );
   const b = best as { main: number; tombstone: boolean; page: number; element: number } | null;
   if (!b) throw new Error(revision !== undefined ? `${src.name}: key ${key} has no revision ${revision} in the db` : `${src.name}: key ${key} is not in the db`);
   if (b.tombstone) return { key, modRevision: b.main, display: `(deleted at revision ${b.main})`, hexPreview: '', size: 0 };

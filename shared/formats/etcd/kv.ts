@@ -259,3 +259,62 @@ function gogoKeyValueErrorExact(b: Uint8Array): string | null {
   }
   return null;
 }
+
+/**
+ * `decodeKeyValue` for the common case, without BigInt or intermediate
+ * objects (it runs once per revision over a whole db): known fields with
+ * their wire types and varints of up to 7 bytes; anything else is handed to
+ * `decodeKeyValue`. Same result.
+ */
+export function decodeKeyValueFast(b: Uint8Array): KeyValueDecode {
+  const l = b.length;
+  let i = 0;
+  let key: Uint8Array | null = null;
+  let value: Uint8Array = EMPTY;
+  let createRevision = 0;
+  let modRevision = 0;
+  let version = 0;
+  let lease = 0n;
+  while (i < l) {
+    const tag = b[i++]!;
+    const no = tag >> 3;
+    const wt = tag & 7;
+    if (tag >= 0x80 || no < 1 || no > 6) return decodeKeyValue(b);
+    if (no === 6) {
+      if (wt !== 0) return decodeKeyValue(b);
+      let v = 0n;
+      let shift = 0n;
+      for (let n = 0; ; n++) {
+        if (n >= 10 || i >= l) return decodeKeyValue(b);
+        const c = b[i++]!;
+        v |= BigInt(c & 0x7f) << shift;
+        shift += 7n;
+        if (c < 0x80) break;
+      }
+      lease = BigInt.asIntN(64, v);
+      continue;
+    }
+    let v = 0;
+    let mul = 1;
+    for (let n = 0; ; n++) {
+      if (n >= 7 || i >= l) return decodeKeyValue(b);
+      const c = b[i++]!;
+      v += (c & 0x7f) * mul;
+      mul *= 128;
+      if (c < 0x80) break;
+    }
+    if (no === 1 || no === 5) {
+      if (wt !== 2 || i + v > l) return decodeKeyValue(b);
+      if (no === 1) key = b.subarray(i, i + v);
+      else value = b.subarray(i, i + v);
+      i += v;
+    } else {
+      if (wt !== 0) return decodeKeyValue(b);
+      if (no === 2) createRevision = v;
+      else if (no === 3) modRevision = v;
+      else version = v;
+    }
+  }
+  if (!key || key.length === 0) return decodeKeyValue(b);
+  return { ok: true, kv: { key, createRevision, modRevision, version, value, lease } };
+}

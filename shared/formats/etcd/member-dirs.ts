@@ -29,12 +29,21 @@ export interface MemberDirsResult {
  */
 export async function validateMemberDirs(dir: DirectorySource, opts: RunOptions = {}): Promise<MemberDirsResult | null> {
   if (!dir.subdir) return null;
-  const subdirs = (await dir.list()).filter((e) => e.kind === 'dir').map((e) => e.name).sort();
+  const entries = await dir.list();
+  // A data dir or member dir itself (its wal/ and snap/ are parts of one member, not members).
+  if (looksLikeEtcdEntries(entries)) return null;
+  const subdirs = entries.filter((e) => e.kind === 'dir').map((e) => e.name).sort();
   if (subdirs.length < 2 || subdirs.length > MAX_MEMBER_DIRS * 4) return null;
   const candidates: { name: string; dir: DirectorySource }[] = [];
   for (const name of subdirs) {
-    const sub = await dir.subdir(name);
-    if (looksLikeEtcdEntries(await sub.list())) candidates.push({ name, dir: sub });
+    let sub: DirectorySource;
+    try {
+      sub = await dir.subdir(name);
+      if (!looksLikeEtcdEntries(await sub.list())) continue;
+    } catch {
+      continue; // an unreadable subfolder is not a member; the others still are
+    }
+    candidates.push({ name, dir: sub });
     if (candidates.length > MAX_MEMBER_DIRS) return null;
   }
   if (candidates.length < 2) return null;

@@ -12,6 +12,7 @@
 import type { EtcdMemberComparison, EtcdMemberRow } from '../../contract/etcd';
 import type { ValidationReport } from '../../contract/report';
 import { sayEtcd } from './say';
+import type { EtcdTextKey } from '../../i18n/etcd-text';
 
 /** Highest index whose data this member can serve after start-up. */
 function servable(r: ValidationReport): number {
@@ -60,20 +61,20 @@ export function compareMembers(reports: ValidationReport[]): EtcdMemberCompariso
   const best = candidates[0]!;
   rows[best.i]!.newest = true;
   const second = candidates[1];
-  let why = 'last log term';
+  let key: EtcdTextKey = 'etcd-verdict.members.keep.term';
   let value = best.lastTerm;
   if (!second || second.lastTerm === best.lastTerm) {
-    why = 'last log index';
+    key = 'etcd-verdict.members.keep.index';
     value = best.last;
     if (second && second.last === best.last) {
-      why = 'applied index';
+      key = 'etcd-verdict.members.keep.applied';
       value = best.serve;
       if (second.serve === best.serve) {
-        why = 'revision';
+        key = 'etcd-verdict.members.keep.revision';
         value = best.rev;
       }
     }
   }
-  const s = sayEtcd('etcd-verdict.members.keep', { root: best.r.root, why, value });
+  const s = sayEtcd(key, { root: best.r.root, value });
   return { rows, keep: best.r.root, reason: s.text, reasonText: s.local };
 }

@@ -11,7 +11,11 @@
  *   the WAL (salvage.ts).
  */
 import type { ByteSource } from '../../bytes/byte-source';
+import type { Finding } from '../../contract/findings';
 import { openBbolt, walkTree, type OpenedBbolt, type WalkResult } from './bbolt-walk';
+import { encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeWalSnapshot } from './raft-entry';
+import { encodeWalRecord, RECORD_TYPE } from './wal-record';
+import { walName } from './wal-name';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
 
@@ -101,4 +105,76 @@ export async function revertMetaPage(src: ByteSource, revertTo: 0 | 1): Promise<
   const target = 1 - revertTo;
   new DataView(page.buffer).setBigUint64(0, BigInt(target), true);
   return { offset: target * pageSize, bytes: page };
+}
+
+// ---------------------------------------------------------------- findings of the repair
+
+/** The WAL stops being readable before its end, and repair keeps the WAL: etcd will not start on the copy. */
+export function walUnreadableFinding(e: { file: string | null; offset: number | null; engineError: string; fatalText?: string | null }, input: string): Finding {
+  return {
+    severity: 'error',
+    code: 'repair.wal-unreadable',
+    file: e.file,
+    offset: e.offset,
+    message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
+    engineError: e.fatalText ?? e.engineError,
+  };
+}
+
+/** Records after the WAL's readable end that the db may already hold. */
+export function walHiddenRecordsFinding(file: string, offset: number, text: string, dbCi: number): Finding {
+  return { severity: 'warning', code: 'repair.wal-hidden-records', file, offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` };
+}
+
+// ---------------------------------------------------------------- a fresh WAL for a member whose WAL is unreadable
+
+export interface FreshWalMember {
+  /** Member ID, lower-case hex (types.ID.String()). */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
+/**
+ * The WAL `etcdctl snapshot restore` would write, but keeping this member's
+ * and cluster's IDs (so the other members still know it): the CRC record,
+ * Metadata {NodeID, ClusterID}, the empty Snapshot record `wal.Create`
+ * writes, one ConfChange AddNode entry per member at term 1 (context = the
+ * member JSON), and HardState {term 1, vote: this member, commit: N}. The db
+ * written with it must have consistent_index N, so etcd applies every new
+ * entry after N.
+ */
+export function buildFreshWal(opts: { nodeId: string; clusterId: string; members: FreshWalMember[] }): { name: string; bytes: Uint8Array; commit: number } {
+  const nodeId = BigInt(`0x${opts.nodeId}`);
+  const clusterId = BigInt(`0x${opts.clusterId}`);
+  const frames: Uint8Array[] = [];
+  let crc = 0;
+  const add = (type: number, data: Uint8Array | null) => {
+    const r = encodeWalRecord(type, data, crc);
+    frames.push(r.frame);
+    crc = r.crc;
+  };
+  add(RECORD_TYPE.crc, null);
+  add(RECORD_TYPE.metadata, encodeMetadata({ nodeId, clusterId }));
+  add(RECORD_TYPE.snapshot, encodeWalSnapshot({ index: 0, term: 0 }));
+  const enc = new TextEncoder();
+  const members = [...opts.members].sort((a, b) => (a.id < b.id ? -1 : 1));
+  members.forEach((m, i) => {
+    const id = BigInt(`0x${m.id}`);
+    // Go's json.Marshal of membership.Member: id as a decimal uint64.
+    const context = enc.encode(`{"id":${id.toString()},"peerURLs":${JSON.stringify(m.peerURLs)},"name":${JSON.stringify(m.name)},"clientURLs":${JSON.stringify(m.clientURLs)}}`);
+    const cc = encodeConfChange({ id: BigInt(i + 1), type: 0, nodeId: id, context });
+    add(RECORD_TYPE.entry, encodeEntry({ type: 1, term: 1, index: i + 1, data: cc }));
+  });
+  const commit = members.length;
+  add(RECORD_TYPE.state, encodeHardState({ term: 1, vote: nodeId, commit }));
+  const size = frames.reduce((n, f) => n + f.length, 0);
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const f of frames) {
+    bytes.set(f, at);
+    at += f.length;
+  }
+  return { name: walName(0, 0), bytes, commit };
 }

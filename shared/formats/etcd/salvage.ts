@@ -134,6 +134,8 @@ export interface SalvageOptions extends RunOptions {
   output: string;
   /** Keys listed in the report (default 100,000). */
   keysListedMax?: number;
+  /** consistent_index to write instead of the computed one (repair with a fresh WAL: its commit). */
+  consistentIndex?: number;
 }
 
 function finding(severity: Finding['severity'], code: string, file: string | null, offset: number | null, message: string, params?: Finding['params']): Finding {
@@ -601,7 +603,8 @@ export class Replayer {
     private readonly src: ByteSource | null,
     private readonly consistentIndex: number | null,
   ) {
-    this.nextRevision = state.maxRevision + 1;
+    // etcd's store starts at revision 1 and its first write is revision 2.
+    this.nextRevision = Math.max(state.maxRevision, 1) + 1;
   }
 
   private live(id: string): KeyState | undefined {
@@ -1003,7 +1006,8 @@ export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: Sal
 async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOptions): Promise<void> {
   if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts);
   const dbMaxRevision = state.maxRevision;
-  let replayedHeld: number | null = null;
+  /** Revisions whose writes the WAL held (replayed), [lo, hi]; null when the WAL vouches for none. */
+  let covered: [number, number] | null = null;
 
   const missing = missingRevisions(state);
   if (input.wal) {
@@ -1022,9 +1026,14 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
       }
     });
     // Only when the WAL reaches back to before the consistent index does it vouch for the db's last revisions.
-    if (replayer.first !== null && state.sourceConsistentIndex !== null && replayer.first <= state.sourceConsistentIndex) replayedHeld = replayer.heldWriteEntries;
-    // Consistent index unknown (the meta bucket's page is gone) but the WAL starts at the cluster's first entry: it holds every write.
-    else if (replayer.first !== null && state.sourceConsistentIndex === null && replayer.first <= 1) replayedHeld = Number.MAX_SAFE_INTEGER;
+    // The WAL starts at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing entry).
+    if (replayer.first !== null && replayer.first <= 1) {
+      covered = [2, 1 + replayer.heldWriteEntries];
+    }
+    // The WAL reaches back before the consistent index: its entries below it wrote the db's last revisions.
+    else if (replayer.first !== null && state.sourceConsistentIndex !== null && replayer.first <= state.sourceConsistentIndex) {
+      covered = [Math.max(2, dbMaxRevision - replayer.heldWriteEntries + 1), dbMaxRevision];
+    }
     if (replayer.first !== null && replayer.last !== null) {
       state.walReplay = { from: replayer.first, to: replayer.last, entries: replayer.entries, applied: replayer.applied, gapFilled: replayer.gapFilled };
     }
@@ -1032,24 +1041,32 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
   // Revisions no page holds: lost, unless they fall in the span the WAL holds (its entries below the
   // consistent index wrote the db's last revisions; replay brought those keys back, at new revision numbers).
   const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
-  const coveredFrom = replayedHeld === null ? Infinity : Math.max(2, dbMaxRevision - replayedHeld + 1);
-  for (const [a0, b] of missing) {
-    if (a0 >= coveredFrom) {
-      state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${a0}..${b} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: a0, to: b }));
-      continue;
+  const replayedNote = (x: number, y: number) =>
+    state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${x}..${y} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: x, to: y }));
+  for (const [a, b] of missing) {
+    // Split [a, b] into the part the WAL covered and the parts it did not.
+    const parts: [number, number, boolean][] = [];
+    if (!covered || b < covered[0] || a > covered[1]) parts.push([a, b, false]);
+    else {
+      if (a < covered[0]) parts.push([a, covered[0] - 1, false]);
+      parts.push([Math.max(a, covered[0]), Math.min(b, covered[1]), true]);
+      if (b > covered[1]) parts.push([covered[1] + 1, b, false]);
     }
-    const a = a0;
-    const bLost = Math.min(b, coveredFrom - 1);
-    if (bLost < b) state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${coveredFrom}..${b} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: coveredFrom, to: b }));
-    state.addLoss({
-      key: null,
-      revisions: [a, bLost],
-      page: null,
-      reason:
-        walKeys > 0
-          ? `revisions ${a}..${bLost} are in no readable page and older than the WAL; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing`
-          : `revisions ${a}..${bLost} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing`,
-    });
+    for (const [x, y, replayed] of parts) {
+      if (replayed) {
+        replayedNote(x, y);
+        continue;
+      }
+      state.addLoss({
+        key: null,
+        revisions: [x, y],
+        page: null,
+        reason:
+          walKeys > 0
+            ? `revisions ${x}..${y} are in no readable page and not in the readable WAL; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing`
+            : `revisions ${x}..${y} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing`,
+      });
+    }
   }
   if (state.keys.size === 0 && input.db) {
     state.addFinding(finding('error', 'salvage.no-keys', input.dbFile, null, `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`));
@@ -1058,7 +1075,8 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
 
 async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
   let consistentIndex: number | null = null;
-  if (opts.outputKind === 'member-db') {
+  if (opts.consistentIndex !== undefined) consistentIndex = opts.consistentIndex;
+  else if (opts.outputKind === 'member-db') {
     consistentIndex = Math.max(state.sourceConsistentIndex ?? 0, state.walReplay?.to ?? 0, input.walCommit ?? 0) || null;
   } else {
     consistentIndex = state.sourceConsistentIndex;
@@ -1099,4 +1117,21 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
     elapsedMs: Date.now() - started,
   };
 
+}
+
+/** Salvage of a data dir without a db: only the WAL's entries. */
+export function noDbFinding(input: string): Finding {
+  return { severity: 'warning', code: 'salvage.no-db', file: null, offset: null, message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).` };
+}
+
+/** The WAL cannot be read past a point: entries after it are not replayed. */
+export function walStoppedFinding(e: { file: string | null; offset: number | null; engineError: string }): Finding {
+  return {
+    severity: 'warning',
+    code: 'salvage.wal-stopped',
+    file: e.file,
+    offset: e.offset,
+    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
+    engineError: e.engineError,
+  };
 }

@@ -16,6 +16,7 @@ import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
 import { compareBytes } from './bbolt-element';
 import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
+import { bboltFinding } from './bbolt-text';
 import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
@@ -65,15 +66,17 @@ export class ByteKeySet {
 
   /** Set the flag of `key` (adding it when new). */
   set(key: Uint8Array, flag: boolean): void {
+    this.flags[this.add(key)] = flag ? 1 : 0;
+  }
+
+  /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new. */
+  add(key: Uint8Array): number {
     const mask = this.slots.length - 1;
     let i = ByteKeySet.hash(key) & mask;
     for (;;) {
       const e = this.slots[i]!;
       if (e < 0) break;
-      if (this.equals(e, key)) {
-        this.flags[e] = flag ? 1 : 0;
-        return;
-      }
+      if (this.equals(e, key)) return e;
       i = (i + 1) & mask;
     }
     const e = this.size++;
@@ -86,10 +89,17 @@ export class ByteKeySet {
     this.arena.set(key, this.used);
     this.starts[e] = this.used;
     this.lengths[e] = key.length;
-    this.flags[e] = flag ? 1 : 0;
+    this.flags[e] = 0;
     this.used += key.length;
     this.slots[i] = e;
     if (this.size * 2 > this.slots.length) this.rehash();
+    return e;
+  }
+
+  /** The bytes of entry `e`. */
+  keyAt(e: number): Uint8Array {
+    const at = this.starts[e]!;
+    return this.arena.subarray(at, at + this.lengths[e]!);
   }
 
   countSet(): number {
@@ -142,6 +152,14 @@ export function decodeMember(idKey: string, value: Uint8Array): EtcdMember | nul
   }
 }
 
+/** The Go runtime panic etcd 3.4's `bytesToRev` hits on a key of `n` bytes (bbolt hands out slices with cap = len); null for 17+. */
+export function bytesToRevPanic(n: number): string | null {
+  if (n < 8) return `runtime error: slice bounds out of range [:8] with capacity ${n}`;
+  if (n < 9) return `runtime error: slice bounds out of range [9:${n}]`;
+  if (n < 17) return `runtime error: index out of range [7] with length ${n - 9}`;
+  return null;
+}
+
 export class SchemaCollector {
   private buckets = new Map<string, { keys: number; inline: boolean }>();
   private live = new ByteKeySet();
@@ -160,6 +178,7 @@ export class SchemaCollector {
   /** The first `cannot unmarshal event: …` etcd's mvcc restore would stop with. */
   mvccRestoreError: string | null = null;
   private restoreEnded = false;
+  private restoreSeeked = false;
   readonly findings: Finding[] = [];
 
   constructor(
@@ -167,9 +186,9 @@ export class SchemaCollector {
     private readonly pageSize: number,
   ) {}
 
-  private bad(code: string, message: string, page: number) {
+  private bad(code: 'etcd.member-decode' | 'etcd.revision-key' | 'etcd.kv-decode', params: Record<string, string | number>, page: number) {
     this.badItems++;
-    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, message, params: { page } });
+    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push(bboltFinding({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, params: { ...params, page } }));
   }
 
   /** Feed one leaf visit of the walk (bbolt order). */
@@ -188,8 +207,8 @@ export class SchemaCollector {
     const name = path[0]!;
     const b = this.buckets.get(name);
     if (b) b.keys += leaf.elements.length;
+    if (name === 'key') this.restoreLeaf(leaf);
     for (const e of leaf.elements) {
-      if (name === 'key' && (!e.problem || e.outOfPage)) this.restoreCheck(e.key, e.value);
       if (e.problem) continue;
       switch (name) {
         case 'key':
@@ -206,7 +225,7 @@ export class SchemaCollector {
           const id = utf8.decode(e.key);
           const m = decodeMember(id, e.value);
           if (m) this.members.push(m);
-          else this.bad('etcd.member-decode', `member ${id}: the value is not member JSON`, leaf.page);
+          else this.bad('etcd.member-decode', { id }, leaf.page);
           break;
         }
         case 'members_removed':
@@ -227,22 +246,54 @@ export class SchemaCollector {
     }
   };
 
-  /** etcd's restore cursor: keys below the range are skipped, the first key at or past its end stops it. */
-  private restoreCheck(key: Uint8Array, value: Uint8Array) {
+  /**
+   * etcd 3.4's mvcc restore over one leaf of `key`, as its bbolt cursor goes:
+   * `Seek(rev{1,0})` binary-searches the first leaf (Go's sort.Search, so keys
+   * out of order can hide part of it), then `Next()` visits every element of
+   * every later leaf in tree order, stopping at the first key >= the range end.
+   * Each value is unmarshalled (`cannot unmarshal event: …`), each key cut into
+   * a revision (a key shorter than 17 bytes panics in bytesToRev).
+   */
+  private restoreLeaf(leaf: LeafVisit) {
     if (this.mvccRestoreError !== null || this.restoreEnded) return;
-    if (compareBytes(key, RESTORE_MIN) < 0) return;
-    if (compareBytes(key, RESTORE_MAX) >= 0) {
-      this.restoreEnded = true;
-      return;
+    const els = leaf.elements;
+    let start = 0;
+    if (!this.restoreSeeked) {
+      this.restoreSeeked = true;
+      let lo = 0;
+      let hi = els.length;
+      while (lo < hi) {
+        const h = (lo + hi) >>> 1;
+        if (compareBytes(els[h]!.key, RESTORE_MIN) < 0) lo = h + 1;
+        else hi = h;
+      }
+      start = lo;
     }
-    const err = gogoKeyValueError(value);
-    if (err) this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+    for (let i = start; i < els.length; i++) {
+      const e = els[i]!;
+      // Elements outside the readable file fault earlier (the walk reports them).
+      if (e.problem && !e.outOfPage) continue;
+      if (compareBytes(e.key, RESTORE_MAX) >= 0) {
+        this.restoreEnded = true;
+        return;
+      }
+      const err = gogoKeyValueError(e.value);
+      if (err) {
+        this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+        return;
+      }
+      const short = bytesToRevPanic(e.key.length);
+      if (short) {
+        this.mvccRestoreError = short;
+        return;
+      }
+    }
   }
 
   private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
     const rev = decodeRevisionKey(key);
     if (!rev) {
-      this.bad('etcd.revision-key', `key bucket: a ${key.length}-byte key that is not a revision`, page);
+      this.bad('etcd.revision-key', { size: key.length }, page);
       return;
     }
     this.revisions++;
@@ -252,7 +303,7 @@ export class SchemaCollector {
     if (!kvKey) {
       const kv = decodeKeyValue(value);
       if (!kv.ok) {
-        this.bad('etcd.kv-decode', `revision ${rev.main}_${rev.sub}: ${kv.error}`, page);
+        this.bad('etcd.kv-decode', { revision: `${rev.main}_${rev.sub}`, error: kv.error }, page);
         return;
       }
       kvKey = kv.kv.key;

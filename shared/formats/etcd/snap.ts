@@ -21,6 +21,7 @@ import { crc32c } from './crc32c';
 import { decodeRaftSnapshot, encodeRaftSnapshot, type RaftSnapshot } from './raft-entry';
 import { parseSnapName } from './wal-name';
 import { readRange } from './wal-file';
+import { hex32, walFinding } from './wal-text';
 
 export const SNAP_ERRORS = {
   empty: 'snap: empty snapshot',
@@ -168,14 +169,7 @@ export async function readSnapFile(src: ByteSource, file: string): Promise<{ inf
   const findings: Finding[] = [];
   if (src.size > MAX_SNAP_FILE) {
     info.error = `larger than ${MAX_SNAP_FILE} bytes, not checked`;
-    findings.push({
-      severity: 'warning',
-      code: 'snap.too-large',
-      file,
-      offset: null,
-      message: `${file} is ${src.size} bytes, more than the ${MAX_SNAP_FILE} bytes Lifeboat reads for a .snap; it was not checked.`,
-      params: { file, size: src.size },
-    });
+    findings.push(walFinding({ severity: 'warning', code: 'snap.too-large', file, offset: null, params: { file, size: src.size, max: MAX_SNAP_FILE } }));
     return { info, findings };
   }
   const bytes = await readRange(src, 0, src.size);
@@ -189,35 +183,14 @@ export async function readSnapFile(src: ByteSource, file: string): Promise<{ inf
     info.learners = d.snapshot.confState.learners.map(idHex);
     info.members = d.members;
     if (named && (named.term !== d.snapshot.term || named.index !== d.snapshot.index)) {
-      findings.push({
-        severity: 'warning',
-        code: 'snap.name-mismatch',
-        file,
-        offset: null,
-        message: `${file} is named term ${named.term} index ${named.index} but holds term ${d.snapshot.term} index ${d.snapshot.index}; etcd goes by the content (and sorts by the name).`,
-        params: { file, nameTerm: named.term, nameIndex: named.index, term: d.snapshot.term, index: d.snapshot.index },
-      });
+      findings.push(walFinding({ severity: 'warning', code: 'snap.name-mismatch', file, offset: null, params: { file, nameTerm: named.term, nameIndex: named.index, term: d.snapshot.term, index: d.snapshot.index } }));
     }
   }
   if (!d.ok) {
     const code = d.error === SNAP_ERRORS.empty ? 'snap.empty' : d.error === SNAP_ERRORS.crc ? 'snap.crc' : 'snap.decode';
-    const what =
-      code === 'snap.empty'
-        ? bytes.length === 0
-          ? 'is empty (0 bytes)'
-          : 'has no snapshot data or a zero checksum'
-        : code === 'snap.crc'
-          ? `fails its checksum (stored 0x${(d.crcStored ?? 0).toString(16).padStart(8, '0')}, computed 0x${(d.crcComputed ?? 0).toString(16).padStart(8, '0')})`
-          : `does not decode (${d.error ?? ''})`;
-    findings.push({
-      severity: 'warning',
-      code,
-      file,
-      offset: code === 'snap.crc' ? 0 : null,
-      message: `${file} ${what}. etcd skips it when it looks for a snapshot to load, and renames it to ${base}.broken ("${d.error ?? ''}").`,
-      params: { file },
-      engineError: d.error ?? undefined,
-    });
+    const params = { file, base, error: d.error ?? '', stored: hex32(d.crcStored), computed: hex32(d.crcComputed) };
+    const variant = code === 'snap.empty' && bytes.length === 0 ? 'zero' : undefined;
+    findings.push(walFinding({ severity: 'warning', code, file, offset: code === 'snap.crc' ? 0 : null, params, engineError: d.error ?? '', ...(variant ? { variant } : {}) }));
   }
   return { info, findings };
 }

@@ -74,6 +74,9 @@ export interface StartupVerdict {
   summaryText: LocalText;
 }
 
+/** What etcd logs (`E | etcdserver: ...`) before it stops a member that was removed from its cluster. */
+export const REMOVED_TEXT = 'the member has been permanently removed from the cluster';
+
 /** The .snap etcd would load: the one marked `chosen`, else the newest readable one the WAL names. */
 export function chosenSnapOf(snaps: SnapFileInfo[]): SnapFileInfo | null {
   const marked = snaps.find((s) => s.chosen);
@@ -146,7 +149,11 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   }
 
   // 2. every WAL file is read once for the valid snapshots: only a torn tail passes.
-  if (walError && !walError.repairable && walError.kind !== 'no-wal') {
+  //    (Errors opening or reading the WAL at the snapshot come later, in step 4.)
+  const fatalWal = walError && !walError.repairable && walError.kind !== 'no-wal' ? walError : null;
+  const laterStage = fatalWal?.stage === 'open' || fatalWal?.stage === 'read-all';
+  if (fatalWal && !laterStage) {
+    const walError = fatalWal;
     const error = walCheckText(walError);
     story.add('etcd-verdict.narrative.wal-check-fails', { error, file: walError.file ?? '', offset: walError.offset ?? 0 });
     return fail(error, 'etcd-verdict.next.wal', null);
@@ -185,7 +192,12 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     return finish(facts, story, findings, selfRepairs, { startable: true, dataLoss: false, fatal: null, nextKey: null, chosenSnap, replay: null, lost: null });
   }
 
-  // 4. read the WAL from the snapshot; repair a torn tail once.
+  // 4. open the WAL at the snapshot and read it; repair a torn tail once.
+  if (fatalWal && laterStage) {
+    const error = walCheckText(fatalWal);
+    story.add('etcd-verdict.narrative.wal-read-fails', { error });
+    return fail(error, 'etcd-verdict.next.wal', chosenSnap);
+  }
   let lastIndex = wal.lastIndex ?? 0;
   let lost: { from: number; to: number } | null = null;
   if (walError?.repairable) {
@@ -226,6 +238,14 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   const first = wal.firstIndex;
   if (!dbMissing && first !== null && first > ci + 1 && !chosenSnap) {
     findings.push(etcdFinding('warning', 'startup.replay-gap', wal.files[0]?.file ?? null, null, { ci, first, from: ci + 1, to: first - 1 }));
+  }
+
+  // A member that was removed from the cluster (its own db or WAL says so) starts, applies that and stops itself.
+  const self = wal.nodeId;
+  const removed = self !== null && ((schema?.removedMembers.includes(self) ?? false) || wal.confChanges.some((c) => c.type === 'remove' && c.nodeId === self));
+  if (removed) {
+    story.add('etcd-verdict.narrative.removed', { node: self });
+    return fail(REMOVED_TEXT, 'etcd-verdict.next.removed', chosenSnap);
   }
 
   // 6. replay
@@ -271,9 +291,11 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
   let summary: Said;
   if (!o.startable) summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown', next: sayEtcd(o.nextKey ?? 'etcd-verdict.next.other').text });
   else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', { lost: sayEtcd('etcd-verdict.lost.wal', o.lost).text });
-  else if (selfRepairs.length > 0 || findings.some((f) => f.severity !== 'info')) {
-    summary = selfRepairs.length > 0 ? sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') }) : sayEtcd('etcd-verdict.summary.healthy');
-  } else summary = sayEtcd('etcd-verdict.summary.healthy');
+  else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') });
+  else {
+    const warning = findings.find((f) => f.severity !== 'info');
+    summary = warning ? sayEtcd('etcd-verdict.summary.warnings', { first: warning.message }) : sayEtcd('etcd-verdict.summary.healthy');
+  }
   const lostFile = facts.walUnread?.file ?? facts.wal?.tornTail?.file ?? facts.wal?.files.at(-1)?.file ?? '';
   return {
     startable: o.startable,

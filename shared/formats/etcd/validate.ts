@@ -104,7 +104,7 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     const cut = torn?.offset ?? (lastFile.findingCodes.includes('wal.data-after-end') ? lastFile.validBytes : null);
     if (cut !== null) {
       const name = lastFile.file.slice(lastFile.file.lastIndexOf('/') + 1);
-      const range = await entriesAfter(await resolved.wal.open(name), cut, opts.signal);
+      const range = await entriesAfter(await resolved.wal.open(name), cut, { skipFrameAtCut: torn !== null, afterIndex: wal.info.lastIndex ?? 0, signal: opts.signal });
       if (range) walUnread = { file: lastFile.file, offset: cut, cause: torn ? 'torn' : 'zero-word', ...range };
     }
   }
@@ -123,7 +123,7 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
   findings.push(...verdict.findings);
   const dbUsable = !!bbolt && bbolt.info.size > 0 && !bbolt.info.openError;
   const wholeMember = layout.input === 'data-dir' || layout.input === 'member-dir';
-  const cross = crossCheck({ wal: facts.wal, snaps, schema: facts.schema, dbUsable, addresses: opts.addresses ?? [], walChecks: wholeMember });
+  const cross = crossCheck({ wal: facts.wal, snaps, schema: facts.schema, dbUsable, addresses: opts.addresses ?? [], walChecks: wholeMember, walUnreadable: !!wal?.readError && !wal.readError.repairable && wal.readError.kind !== 'no-wal' });
   findings.push(...cross.findings);
 
   const etcd: EtcdDetails = {

@@ -88,6 +88,11 @@ export interface FileDecodeState {
   crc: number;
   offset: number;
   recordNo: number;
+  /**
+   * Salvage only: the running CRC is unknown (a record that could not be
+   * read was stepped over); take the next data record's stored CRC on trust.
+   */
+  resync?: boolean;
 }
 
 export type NextRecord =
@@ -160,7 +165,10 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
     rec.data = u.record.data;
   }
   let crcAfter = st.crc;
-  if (rec.type !== RECORD_TYPE.crc) {
+  if (rec.type !== RECORD_TYPE.crc && st.resync) {
+    crcAfter = rec.crc;
+    st.resync = false;
+  } else if (rec.type !== RECORD_TYPE.crc) {
     crcAfter = rec.data ? crc32c(rec.data, st.crc) : st.crc;
     if (rec.crc !== crcAfter) {
       const info = { length: recBytes, padding: padBytes, type: rec.type, crcField: rec.crc, crcComputed: crcAfter };
@@ -255,10 +263,10 @@ const WINDOW = MAX_READ;
  */
 export async function readWalFile(
   src: ByteSource,
-  opts: { isLast: boolean; crc: number; verifyChain?: boolean; scanTail?: boolean; signal?: AbortSignal },
+  opts: { isLast: boolean; crc: number; verifyChain?: boolean; scanTail?: boolean; signal?: AbortSignal; startOffset?: number; startRecord?: number; resync?: boolean },
   visit?: RecordVisitor,
 ): Promise<FileReadResult> {
-  const st: FileDecodeState = { fileSize: src.size, isLast: opts.isLast, crc: opts.crc >>> 0, offset: 0, recordNo: 0 };
+  const st: FileDecodeState = { fileSize: src.size, isLast: opts.isLast, crc: opts.crc >>> 0, offset: opts.startOffset ?? 0, recordNo: opts.startRecord ?? 0, resync: opts.resync ?? false };
   let win: Uint8Array = new Uint8Array(0);
   let winOff = 0;
   let bytesRead = 0;

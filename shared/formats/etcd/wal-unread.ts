@@ -17,8 +17,17 @@ export interface UnreadEntries {
   count: number;
 }
 
+export interface EntriesAfterOptions {
+  /** The frame at `fromOffset` has a valid length word (a torn record): skip it whole. Otherwise resynchronise word by word. */
+  skipFrameAtCut: boolean;
+  /** Entries at or below this index are not from the dropped tail (a mis-synchronised read of record bytes). */
+  afterIndex: number;
+  signal?: AbortSignal;
+}
+
 /** Raft indexes of the entry records at or after `fromOffset` in `src` (null when there are none). */
-export async function entriesAfter(src: ByteSource, fromOffset: number, signal?: AbortSignal): Promise<UnreadEntries | null> {
+export async function entriesAfter(src: ByteSource, fromOffset: number, opts: EntriesAfterOptions): Promise<UnreadEntries | null> {
+  const { signal } = opts;
   let first = Number.MAX_SAFE_INTEGER;
   let last = 0;
   let count = 0;
@@ -36,7 +45,7 @@ export async function entriesAfter(src: ByteSource, fromOffset: number, signal?:
     }
     return buf.subarray(offset - bufOff, offset - bufOff + length);
   };
-  let skippedCut = false;
+  let skippedCut = !opts.skipFrameAtCut;
   while (at + 8 <= size) {
     if (signal?.aborted) break;
     const word = await view(at, 8);
@@ -63,7 +72,7 @@ export async function entriesAfter(src: ByteSource, fromOffset: number, signal?:
     skippedCut = true;
     if (r.record.type === RECORD_TYPE.entry && r.record.data) {
       const e = decodeEntry(r.record.data);
-      if (e.ok && e.value.index > 0) {
+      if (e.ok && e.value.index > opts.afterIndex) {
         first = Math.min(first, e.value.index);
         last = Math.max(last, e.value.index);
         count++;

@@ -25,6 +25,14 @@
  *     again. An unexpected EOF in an earlier file is not repaired: the second
  *     ReadAll fails with "read wal error (unexpected EOF) and cannot be repaired".
  *
+ * Where etcd 3.5 differs (not modelled; `EtcdStartup.model` is '3.4'): a
+ * length word beyond the end of the file is `io.ErrUnexpectedEOF` wrapped in
+ * "max entry size limit exceeded when decoding ..." (so repairable in the
+ * last file) instead of 3.4's flat "wal: max entry size limit exceeded" at
+ * 10 MiB; fatal lines are zap JSON ("failed to read WAL, cannot be
+ * repaired", error field) instead of capnslog text. The sequence-gap text
+ * "do not increase continuously" is newer still (3.6).
+ *
  * `scanWal` models these steps over the files (read-only; the repair is
  * predicted, not done) and summarises every file; `listWalRecords` is the
  * inspection listing (continues past CRC errors); `readWalEntries` streams
@@ -52,6 +60,7 @@ import {
   type RaftEntry,
 } from './raft-entry';
 import { decodeInternalRequest, summarizeRequest, type InternalRequest } from './internal-request';
+import { hex32, walFinding } from './wal-text';
 
 export type WalReadErrorKind =
   | 'torn-tail'
@@ -126,7 +135,6 @@ export const WAL_FINDING_TITLES: Record<string, { en: string; zh: string }> = {
 };
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
-const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 interface WalFile {
   name: string;
@@ -138,48 +146,31 @@ interface WalFile {
 interface ListedDir {
   files: WalFile[];
   findings: Finding[];
+  /** Files whose name ends in `.wal` but does not parse: etcd's `wal.Exist` counts them (so it has a WAL), `readWALNames` does not. */
+  badNames: string[];
 }
 
 async function listWalDir(dir: DirectorySource, relDir: string): Promise<ListedDir> {
   const entries = await dir.list();
   const findings: Finding[] = [];
   const files: WalFile[] = [];
+  const badNames: string[] = [];
   for (const e of entries) {
     if (e.kind !== 'file') continue;
+    if (e.name.endsWith('.wal') && !parseWalName(e.name)) badNames.push(join(relDir, e.name));
     const kind = classifyWalDirName(e.name);
     const rel = join(relDir, e.name);
     if (kind === 'wal') files.push({ name: e.name, rel, parsed: parseWalName(e.name)!, size: e.size });
     else if (kind === 'broken') {
-      findings.push({
-        severity: 'info',
-        code: 'wal.leftover-broken',
-        file: rel,
-        offset: null,
-        message: `${rel} is a copy etcd's WAL repair made before truncating a torn tail (${e.size} bytes); etcd ignores it. Keep it: it holds the original bytes.`,
-        params: { file: rel, size: e.size },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.leftover-broken', file: rel, offset: null, params: { file: rel, size: e.size } }));
     } else if (kind === 'tmp') {
-      findings.push({
-        severity: 'info',
-        code: 'wal.leftover-tmp',
-        file: rel,
-        offset: null,
-        message: `${rel} is the next WAL file etcd preallocates before it needs it (${e.size} bytes); etcd ignores it at start-up.`,
-        params: { file: rel, size: e.size },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.leftover-tmp', file: rel, offset: null, params: { file: rel, size: e.size } }));
     } else {
-      findings.push({
-        severity: 'info',
-        code: 'wal.ignored-file',
-        file: rel,
-        offset: null,
-        message: `${rel} is not named like a WAL file (%016x-%016x.wal); etcd ignores it ("ignored file in WAL directory").`,
-        params: { file: rel },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.ignored-file', file: rel, offset: null, params: { file: rel } }));
     }
   }
   const byName = new Map(files.map((f) => [f.name, f]));
-  return { files: sortNames([...byName.keys()]).map((n) => byName.get(n)!), findings };
+  return { files: sortNames([...byName.keys()]).map((n) => byName.get(n)!), findings, badNames };
 }
 
 /** What one record does to the state `ValidSnapshotEntries` / the summaries keep. */
@@ -321,6 +312,16 @@ export function etcdFatalText(stage: WalReadError['stage'], engineError: string)
 
 /** Scan the WAL directory `dir` (whose path relative to the validated root is `relDir`). */
 export async function scanWal(dir: DirectorySource, relDir: string, opts: WalScanOptions = {}): Promise<WalScan> {
+  const scan = await scanWalSteps(dir, relDir, opts);
+  for (const f of scan.info.files) {
+    if (f.role !== 'not-read') continue;
+    f.findingCodes.push('wal.not-read');
+    scan.findings.push(walFinding({ severity: 'info', code: 'wal.not-read', file: f.file, offset: null, params: { file: f.file } }));
+  }
+  return scan;
+}
+
+async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanOptions): Promise<WalScan> {
   const listed = await listWalDir(dir, relDir);
   const findings = [...listed.findings];
   const files = listed.files;
@@ -339,16 +340,18 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
     requestCounts: {},
   };
   let bytesRead = 0;
+  if (files.length === 0 && listed.badNames.length > 0) {
+    // wal.Exist sees *.wal, so etcd takes the member as existing; ValidSnapshotEntries finds no valid name.
+    const stage = 'valid-snapshot-entries' as const;
+    return {
+      info,
+      findings,
+      readError: { kind: 'bad-name', file: listed.badNames[0]!, offset: null, engineError: WAL_ERRORS.fileNotFound, repairable: false, stage, fatalText: etcdFatalText(stage, WAL_ERRORS.fileNotFound) },
+      bytesRead,
+    };
+  }
   if (files.length === 0) {
-    findings.push({
-      severity: 'warning',
-      code: 'wal.none',
-      file: relDir || null,
-      offset: null,
-      message: `${relDir || 'The WAL directory'} holds no WAL file: etcd would start this member as a new one (and a member that was part of a cluster cannot rejoin that way).`,
-      params: { dir: relDir },
-      engineError: WAL_ERRORS.fileNotFound,
-    });
+    findings.push(walFinding({ severity: 'warning', code: 'wal.none', file: relDir || null, offset: null, params: { dir: relDir || '.' }, engineError: WAL_ERRORS.fileNotFound }));
     return {
       info,
       findings,
@@ -468,14 +471,7 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
     if (r.dataAfterEnd !== null) {
       fi.status = fi.status === 'ok' ? 'warning' : fi.status;
       fi.findingCodes.push('wal.data-after-end');
-      findings.push({
-        severity: 'info',
-        code: 'wal.data-after-end',
-        file: f.rel,
-        offset: r.dataAfterEnd,
-        message: `${f.rel}: the log ends at byte ${r.validBytes} (a zero length word), but there is non-zero data again at byte ${r.dataAfterEnd}. etcd never reads it${i === files.length - 1 ? ' and zero-fills it when it opens this last file for writing' : ''}.`,
-        params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd },
-      });
+      findings.push(walFinding({ severity: 'info', code: 'wal.data-after-end', file: f.rel, offset: r.dataAfterEnd, params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd }, ...(i === files.length - 1 ? { variant: 'last' } : {}) }));
     }
     if (!detached) crc = r.crc;
     if (r.end.kind === 'error') {
@@ -540,15 +536,7 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
   );
   for (let k = 0; k < Math.max(0, nameIndex); k++) if (info.files[k]!.role === 'read') info.files[k]!.role = 'before-snapshot';
   if (nameIndex < 0) {
-    findings.push({
-      severity: 'error',
-      code: 'wal.file-not-found',
-      file: files[0]!.rel,
-      offset: null,
-      message: `No WAL file starts at or before index ${openAt.index} (the snapshot etcd loads); the oldest is ${files[0]!.rel}, which starts at index ${files[0]!.parsed.index}. etcd stops: "open wal error: wal: file not found". The WAL files that held those entries were removed or lost.`,
-      params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index },
-      engineError: WAL_ERRORS.fileNotFound,
-    });
+    findings.push(walFinding({ severity: 'error', code: 'wal.file-not-found', file: files[0]!.rel, offset: null, params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index }, engineError: WAL_ERRORS.fileNotFound }));
     addSeqGapFindings(findings, files, seqBreaks, 'info');
     return { ...fail(openError('snapshot-not-found', files[0]!.rel)), openedAt: openAt };
   }
@@ -559,15 +547,9 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
     const prev = files[at - 1]!;
     info.files[at]!.status = 'bad';
     info.files[at]!.findingCodes.push('wal.seq-gap');
-    findings.push({
-      severity: 'error',
-      code: 'wal.seq-gap',
-      file: f.rel,
-      offset: null,
-      message: `${f.rel} has sequence ${f.parsed.seq} right after ${prev.rel} (sequence ${prev.parsed.seq}): at least one WAL file between them is missing. etcd stops: "open wal error: wal: file not found" (etcd 3.5+: "wal: file sequence numbers (starting from ${files[nameIndex]!.parsed.seq}) do not increase continuously").`,
-      params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
-      engineError: WAL_ERRORS.fileNotFound,
-    });
+    findings.push(
+      walFinding({ severity: 'error', code: 'wal.seq-gap', file: f.rel, offset: null, params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq, startSeq: files[nameIndex]!.parsed.seq }, engineError: WAL_ERRORS.fileNotFound }),
+    );
     addSeqGapFindings(findings, files, seqBreaks.filter((b) => b !== at), 'info');
     for (let k = nameIndex; k < files.length; k++) info.files[k]!.role = 'not-read';
     info.files[at]!.role = 'fails';
@@ -636,9 +618,7 @@ export async function scanWal(dir: DirectorySource, relDir: string, opts: WalSca
     }
     return result(ra.error.readError);
   }
-  if (ra.zeroFill) {
-    // Already reported as wal.data-after-end in pass 1; nothing else changes.
-  }
+  // Non-zero bytes after the end of the last file (etcd zero-fills them) were reported as wal.data-after-end in pass 1.
   return result(null);
 
   function openError(kind: WalReadErrorKind, file: string): WalReadError {
@@ -658,64 +638,29 @@ function addSeqGapFindings(findings: Finding[], files: WalFile[], breaks: number
     const f = files[at]!;
     const prev = files[at - 1]!;
     if (findings.some((x) => x.code === 'wal.seq-gap' && x.file === f.rel)) continue;
-    findings.push({
-      severity,
-      code: 'wal.seq-gap',
-      file: f.rel,
-      offset: null,
-      message: `${f.rel} (sequence ${f.parsed.seq}) follows ${prev.rel} (sequence ${prev.parsed.seq}): WAL files in between are missing.`,
-      params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
-    });
+    findings.push(walFinding({ severity, code: 'wal.seq-gap', file: f.rel, offset: null, params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq }, variant: 'info' }));
   }
 }
 
 function decodeFinding(rel: string, e: DecodeError, isLast: boolean, gapAfter: string | null): Finding {
-  const base = { file: rel, offset: e.offset, engineError: e.engineError, params: { file: rel, offset: e.offset, detail: e.detail } as Record<string, string | number> };
+  const base = { file: rel, offset: e.offset, detail: e.detail };
+  const stored = hex32(e.record?.crcField ?? 0);
+  const computed = hex32(e.record?.crcComputed ?? 0);
+  const opts = { engineError: e.engineError };
   switch (e.failure) {
     case 'record-crc':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.record-crc',
-        message: `${rel}: the record at byte ${e.offset} fails its checksum (${e.detail}). This is damage inside the log, not a torn last write, so etcd cannot repair it and stops with "walpb: crc mismatch". Entries from here on cannot be trusted.`,
-      };
+      return walFinding({ severity: 'error', code: 'wal.record-crc', file: rel, offset: e.offset, params: { ...base, stored, computed }, ...opts });
     case 'chain-crc':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.chain-crc',
-        message: gapAfter
-          ? `${rel}: its first record carries the CRC the previous WAL file should end with, but it does not match ${gapAfter} (${e.detail}): the WAL file between them is missing. etcd stops with "wal: crc mismatch".`
-          : `${rel}: the CRC record at byte ${e.offset} does not continue the checksum chain (${e.detail}). etcd stops with "wal: crc mismatch".`,
-      };
+      return gapAfter
+        ? walFinding({ severity: 'error', code: 'wal.chain-crc', file: rel, offset: e.offset, params: { ...base, stored, computed, prev: gapAfter }, ...opts, variant: 'gap' })
+        : walFinding({ severity: 'error', code: 'wal.chain-crc', file: rel, offset: e.offset, params: { ...base, stored, computed }, ...opts });
     case 'max-size':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.max-size',
-        message: `${rel}: the length word at byte ${e.offset} is garbage (${e.detail}). etcd stops with "wal: max entry size limit exceeded" and does not repair it.`,
-      };
+      return walFinding({ severity: 'error', code: 'wal.max-size', file: rel, offset: e.offset, params: { ...base, length: e.record?.length ?? 0 }, ...opts });
     case 'proto':
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.decode',
-        message: `${rel}: the record at byte ${e.offset} is not a valid WAL record (${e.detail}). etcd stops with "${e.engineError}".`,
-      };
+      return walFinding({ severity: 'error', code: 'wal.decode', file: rel, offset: e.offset, params: { ...base, error: e.engineError }, ...opts });
     default:
-      if (isLast)
-        return {
-          ...base,
-          severity: 'warning',
-          code: 'wal.torn-tail',
-          message: `${rel}: the last record, at byte ${e.offset}, was only partly written (${e.detail}). etcd repairs this by itself at start-up: it copies the file to ${rel.split('/').pop()}.broken and truncates it at byte ${e.offset}; the entries in that record were never acknowledged.`,
-        };
-      return {
-        ...base,
-        severity: 'error',
-        code: 'wal.unexpected-eof',
-        message: `${rel}: the file ends inside the record at byte ${e.offset} (${e.detail}), but it is not the last WAL file. etcd only repairs the last file, so it stops with "read wal error (unexpected EOF) and cannot be repaired".`,
-      };
+      if (isLast) return walFinding({ severity: 'warning', code: 'wal.torn-tail', file: rel, offset: e.offset, params: { ...base, base: rel.split('/').pop() ?? rel }, ...opts });
+      return walFinding({ severity: 'error', code: 'wal.unexpected-eof', file: rel, offset: e.offset, params: base, ...opts });
   }
 }
 
@@ -746,17 +691,16 @@ interface ReadAllResult {
   afterRepair: WalReadError | null;
   lastIndex: number | null;
   lastTerm: number | null;
-  zeroFill: boolean;
   bytesRead: number;
 }
 
 type SemanticStop = Extract<NonNullable<ReadAllResult['error']>, { kind: 'semantic' }>;
 
-function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, message: string, kind: WalReadErrorKind, params: Record<string, string | number>): SemanticStop {
+function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, kind: WalReadErrorKind, params: Record<string, string | number>, variant?: string): SemanticStop {
   return {
     kind: 'semantic',
     fileIndex,
-    finding: { severity: 'error', code, file: rel, offset, message, params, engineError },
+    finding: walFinding({ severity: 'error', code: code, file: rel, offset: offset, params: params, engineError, ...(variant ? { variant } : {}) }),
     readError: { kind, file: rel, offset, engineError, repairable: false, stage: 'read-all', fatalText: etcdFatalText('read-all', engineError) },
   };
 }
@@ -764,17 +708,16 @@ function semantic(fileIndex: number, rel: string, offset: number, code: string, 
 /** The ways ReadAll stops on a record that decoded: same texts from the streaming pass and from the summary. */
 const STOP = {
   entryDecode: (i: number, rel: string, off: number, err: string) =>
-    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the entry record at byte ${off} passes its checksum but does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, 'decode', { file: rel, offset: off, error: err }, 'entry'),
   gap: (i: number, rel: string, off: number, index: number, prev: number) =>
-    semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, `${rel}: entry ${index} at byte ${off} follows entry ${prev} with entries missing in between. etcd stops with "wal: slice bounds out of range".`, 'other', { file: rel, offset: off, index, prev }),
-  metadata: (i: number, rel: string, off: number) =>
-    semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, `${rel}: the metadata record at byte ${off} names another member or cluster than the WAL files before it. etcd stops with "wal: conflicting metadata found": WAL files of two members are mixed in this directory.`, 'other', { file: rel, offset: off }),
+    semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, 'other', { file: rel, offset: off, index, prev }),
+  metadata: (i: number, rel: string, off: number) => semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, 'other', { file: rel, offset: off }),
   snapDecode: (i: number, rel: string, off: number, err: string) =>
-    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, `${rel}: the snapshot record at byte ${off} does not decode (${err}); etcd panics.`, 'decode', { file: rel, offset: off, detail: err }),
+    semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, 'decode', { file: rel, offset: off, error: err }, 'snapshot'),
   snapMismatch: (i: number, rel: string, off: number, index: number, term: number, snapTerm: number) =>
-    semantic(i, rel, off, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, `${rel}: the snapshot record at byte ${off} has index ${index} but term ${term}, while the loaded .snap has term ${snapTerm}. etcd stops with "wal: snapshot mismatch".`, 'other', { file: rel, offset: off, index, term, snapTerm }),
+    semantic(i, rel, off, 'wal.snapshot-mismatch', WAL_ERRORS.snapshotMismatch, 'other', { file: rel, offset: off, index, term, snapTerm }),
   unknownType: (i: number, rel: string, off: number, type: number) =>
-    semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, `${rel}: the record at byte ${off} has type ${type}, which etcd does not know (its checksum is right). etcd stops with "unexpected block type ${type}".`, 'other', { file: rel, offset: off, type: String(type) }),
+    semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, 'other', { file: rel, offset: off, type: String(type) }),
 };
 
 async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number, start: { index: number; term: number }, opts: RunOptions): Promise<ReadAllResult> {
@@ -849,13 +792,13 @@ async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number
       break;
     }
   }
-  const base = { lastIndex: anyEntry ? last : null, lastTerm, bytesRead, zeroFill: false };
+  const base = { lastIndex: anyEntry ? last : null, lastTerm, bytesRead };
   const decodeError = decodeEnd && decodeEnd.end.kind === 'error' ? { file: decodeEnd.file, error: decodeEnd.end.error } : null;
   return finishReadAll(base, semantic, decodeError, match, files, nameIndex, start);
 }
 
 function finishReadAll(
-  base: Pick<ReadAllResult, 'lastIndex' | 'lastTerm' | 'bytesRead' | 'zeroFill'>,
+  base: Pick<ReadAllResult, 'lastIndex' | 'lastTerm' | 'bytesRead'>,
   semantic: SemanticStop | null,
   decodeError: { file: number; error: DecodeError } | null,
   match: boolean,
@@ -881,15 +824,7 @@ function finishReadAll(
       error: {
         kind: 'semantic',
         fileIndex: null,
-        finding: {
-          severity: 'error',
-          code: 'wal.snapshot-not-found',
-          file: rel,
-          offset: null,
-          message: `The WAL from ${rel} on has no snapshot record for index ${start.index} term ${start.term} (the snapshot etcd loads). etcd stops with "wal: snapshot not found".`,
-          params: { file: rel, index: start.index, term: start.term },
-          engineError: WAL_ERRORS.snapshotNotFound,
-        },
+        finding: walFinding({ severity: 'error', code: 'wal.snapshot-not-found', file: rel, offset: null, params: { file: rel, index: start.index, term: start.term }, engineError: WAL_ERRORS.snapshotNotFound }),
         readError: snapshotNotFound(),
       },
       afterRepair: null,
@@ -972,7 +907,7 @@ function readAllFromFacts(
   cands.sort((a, b) => a.file - b.file || a.offset - b.offset);
   const first = cands[0] ?? null;
   const match = facts.snapshots.some((x) => x.file >= k && x.index === start.index && x.term === start.term && (!first || x.file < first.file || (x.file === first.file && x.offset < first.offset)));
-  const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0, zeroFill: false };
+  const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0 };
   return finishReadAll(base, first?.stop ?? null, decodeError && decodeError.file >= k ? decodeError : null, match, files, k, start);
 }
 
@@ -1161,30 +1096,62 @@ export interface WalEntry {
   offset?: number;
 }
 
+/** A record `readWalEntries` stepped over (`skipDamaged`): what was lost there. */
+export interface SkippedRecord {
+  file: string;
+  offset: number;
+  engineError: string;
+  detail: string;
+  /** The rest of the file could not be followed (garbage length, cut file): skipped to the next file. */
+  restOfFile: boolean;
+}
+
+export interface ReadWalEntriesOptions {
+  /**
+   * Salvage mode: step over a record that fails its checksum or does not
+   * decode (etcd would stop there) and go on with the records after it,
+   * chaining the CRC from the bad record's stored value; when a length word
+   * cannot be followed, go on with the next file. Default: stop at the first
+   * bad record, as etcd does.
+   */
+  skipDamaged?: boolean;
+  onSkip?: (s: SkippedRecord) => void;
+}
+
 /**
  * Stream the entries with index >= `fromIndex` that etcd's log would hold
  * after reading the whole WAL from its first file (a later entry with the
  * same or a lower index replaces the earlier ones, as raft's log does), in
  * index order, stopping at the first record that does not decode or fails
- * its checksum (nothing after it can be trusted). Two passes over the files:
- * the first finds where the log was overwritten, the second emits.
+ * its checksum (nothing after it can be trusted) unless `skipDamaged`. Two
+ * passes over the files: the first finds where the log was overwritten, the
+ * second emits.
  */
 export async function readWalEntries(
   dir: DirectorySource,
   relDir: string,
   fromIndex: number,
   onEntry: (e: WalEntry) => void | Promise<void>,
+  opts: ReadWalEntriesOptions = {},
 ): Promise<void> {
   const { files } = await listWalDir(dir, relDir);
+  const skip = opts.skipDamaged ?? false;
   // Pass A: ordinal of every entry is implicit; remember overwrite events (ordinal, index).
   const events: { ordinal: number; index: number }[] = [];
   let ordinal = 0;
   let maxIndex = -1;
-  const stop = await walkEntries(dir, files, (e) => {
-    if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
-    if (e.index > maxIndex) maxIndex = e.index;
-    ordinal++;
-  });
+  const stop = await walkEntries(
+    dir,
+    files,
+    (e) => {
+      if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
+      if (e.index > maxIndex) maxIndex = e.index;
+      ordinal++;
+    },
+    null,
+    skip,
+    opts.onSkip,
+  );
   // suffixMin[k] = min index over events[k..]
   const suffixMin = new Array<number>(events.length + 1);
   suffixMin[events.length] = Infinity;
@@ -1204,35 +1171,56 @@ export async function readWalEntries(
       await onEntry(out);
     },
     stop,
+    skip,
   );
 }
 
-/** Walks entry records of all files with the CRC chain; returns where it stopped. */
+/** Walks entry records of all files with the CRC chain; returns where it stopped (null: the end, or salvage mode). */
 async function walkEntries(
   dir: DirectorySource,
   files: WalFile[],
   onEntry: (e: RaftEntry, rel: string, offset: number) => void | Promise<void>,
-  stopAt?: { file: number; offset: number } | null,
+  stopAt: { file: number; offset: number } | null,
+  skipDamaged: boolean,
+  onSkip?: (s: SkippedRecord) => void,
 ): Promise<{ file: number; offset: number } | null> {
   let crc = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const src = await dir.open(f.name);
-    let stopped = false;
-    const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false }, (rec) => {
-      if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
-        stopped = true;
-        return false;
+    let startOffset = 0;
+    let startRecord = 0;
+    let resync = false;
+    for (;;) {
+      let stopped = false;
+      const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, startOffset, startRecord, resync }, (rec) => {
+        if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
+          stopped = true;
+          return false;
+        }
+        if (rec.type !== 2 || !rec.data) return;
+        const d = decodeEntry(rec.data);
+        if (!d.ok) return;
+        return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
+      });
+      crc = r.crc;
+      if (stopped) return stopAt;
+      if (r.end.kind === 'eof') break;
+      const e = r.end.error;
+      if (!skipDamaged) return { file: i, offset: e.offset };
+      const frame = e.record;
+      const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
+      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: !followable });
+      if (!followable) {
+        crc = 0; // the next file's CRC record restarts the chain
+        break;
       }
-      if (rec.type !== 2 || !rec.data) return;
-      const d = decodeEntry(rec.data);
-      if (!d.ok) return;
-      return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
-    });
-    crc = r.crc;
-    if (stopped) return stopAt ?? null;
-    if (r.end.kind === 'error') return { file: i, offset: r.end.error.offset };
+      startOffset = e.offset + 8 + frame.length + frame.padding;
+      startRecord = r.records + 1;
+      // A record that only failed its checksum still says what the chain was; one that did not decode does not.
+      resync = frame.crcField === null;
+      crc = frame.crcField ?? crc;
+    }
   }
   return null;
 }
-

@@ -200,3 +200,13 @@ export function pickCellPx(pageCount: number, width: number, maxRows: number): n
   }
   return CELL_SIZES[CELL_SIZES.length - 1];
 }
+
+/**
+ * A `key` bucket element's key as the revision it is: 8 bytes main, `_`,
+ * 8 bytes sub, and a trailing `t` for a tombstone (etcd's revision key,
+ * 17 or 18 bytes). Null for any other key.
+ */
+export function revisionLabel(keyHex: string): { main: string; sub: string; tombstone: boolean } | null {
+  if (!/^[0-9a-f]{34}(74)?$/.test(keyHex) || keyHex.slice(16, 18) !== '5f') return null;
+  return { main: BigInt(`0x${keyHex.slice(0, 16)}`).toString(), sub: BigInt(`0x${keyHex.slice(18, 34)}`).toString(), tombstone: keyHex.length === 36 };
+}

@@ -1,0 +1,453 @@
+/**
+ * The restore planner: from a `snapshot.db` and what is known about how
+ * etcd runs on the node (a kubeadm static pod manifest, a systemd unit with
+ * its EnvironmentFile, flags seen in logs), the exact commands to stop etcd,
+ * move the old data dir aside (never delete), restore, fix ownership and
+ * SELinux context, start, and prove it worked. The output is data
+ * (`RestorePlan`): each step has an explanation, the command, the files it
+ * touches and what could get worse, so a guided session can run it step by
+ * step.
+ *
+ * Parsing is bounded: manifests and unit files above 1 MiB are refused, YAML
+ * aliases are capped (`maxAliasCount`), and only the first etcd container's
+ * `command` is read. Flag names follow etcd 3.4/3.5 (`--data-dir`, ...) and
+ * their `ETCD_*` environment forms (`ETCD_DATA_DIR`, ...).
+ */
+import { parse } from 'yaml';
+import type { EtcdMemberConfig, EtcdRunStyle, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
+
+export const MAX_CONFIG_BYTES = 1 << 20;
+const MAX_FLAGS = 500;
+
+/** Flags the plan uses, and the environment variable etcd reads for each. */
+/** Default names (kubeadm's manifest file, the usual unit name). */
+const DEFAULT_MANIFEST = `etcd.yaml`;
+const DEFAULT_UNIT = `etcd.service`;
+
+const KNOWN_FLAGS = [
+  'name',
+  'data-dir',
+  'wal-dir',
+  'initial-cluster',
+  'initial-cluster-token',
+  'initial-cluster-state',
+  'initial-advertise-peer-urls',
+  'advertise-client-urls',
+  'listen-client-urls',
+  'listen-peer-urls',
+  'trusted-ca-file',
+  'cert-file',
+  'key-file',
+  'client-cert-auth',
+  'peer-trusted-ca-file',
+  'peer-cert-file',
+  'peer-key-file',
+  'snapshot-count',
+] as const;
+
+export function envNameOf(flag: string): string {
+  return `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function flagOfEnv(env: string): string | null {
+  if (!env.startsWith('ETCD_') || env.length > 64) return null;
+  return env.slice(5).toLowerCase().replace(/_/g, '-');
+}
+
+/** `--flag=value`, `--flag value` and `-flag=value` tokens of one command line (already split). */
+export function flagsFromArgs(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length && Object.keys(out).length < MAX_FLAGS; i++) {
+    const a = args[i]!;
+    const m = /^--?([a-z0-9][a-z0-9-]{0,63})(?:=([\s\S]*))?$/.exec(a);
+    if (!m) continue;
+    if (m[2] !== undefined) out[m[1]!] = m[2];
+    else if (i + 1 < args.length && !args[i + 1]!.startsWith('-')) out[m[1]!] = args[++i]!;
+    else out[m[1]!] = 'true';
+  }
+  return out;
+}
+
+/** Split a shell-ish command line (quotes, backslash-newline continuations); no expansion. */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: '"' | "'" | null = null;
+  let has = false;
+  for (let i = 0; i < line.length && out.length < MAX_FLAGS * 2; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
+      else cur += c;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (c === '\\' && line[i + 1] === '\n') i++;
+    else if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else {
+      cur += c;
+      has = true;
+    }
+  }
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+function emptyConfig(style: EtcdRunStyle): EtcdMemberConfig {
+  return {
+    style,
+    sources: [],
+    name: null,
+    dataDir: null,
+    walDir: null,
+    initialCluster: null,
+    initialClusterToken: null,
+    initialAdvertisePeerUrls: null,
+    advertiseClientUrls: null,
+    listenClientUrls: null,
+    cacert: null,
+    cert: null,
+    key: null,
+    manifestPath: null,
+    unitName: null,
+    environmentFile: null,
+    flags: {},
+    problems: [],
+  };
+}
+
+/** Fill the named fields from `flags` (later sources do not override earlier ones). */
+function applyFlags(cfg: EtcdMemberConfig, flags: Record<string, string>): void {
+  for (const [k, v] of Object.entries(flags)) if (!(k in cfg.flags)) cfg.flags[k] = v;
+  const f = cfg.flags;
+  cfg.name = f['name'] ?? cfg.name;
+  cfg.dataDir = f['data-dir'] ?? cfg.dataDir;
+  cfg.walDir = f['wal-dir'] || cfg.walDir;
+  cfg.initialCluster = f['initial-cluster'] ?? cfg.initialCluster;
+  cfg.initialClusterToken = f['initial-cluster-token'] ?? cfg.initialClusterToken;
+  cfg.initialAdvertisePeerUrls = f['initial-advertise-peer-urls'] ?? cfg.initialAdvertisePeerUrls;
+  cfg.advertiseClientUrls = f['advertise-client-urls'] ?? cfg.advertiseClientUrls;
+  cfg.listenClientUrls = f['listen-client-urls'] ?? cfg.listenClientUrls;
+  cfg.cacert = f['trusted-ca-file'] ?? cfg.cacert;
+  cfg.cert = f['cert-file'] ?? cfg.cert;
+  cfg.key = f['key-file'] ?? cfg.key;
+}
+
+function finish(cfg: EtcdMemberConfig): EtcdMemberConfig {
+  // etcd's defaults when a flag is absent (etcd 3.4 embed.NewConfig).
+  cfg.name ??= 'default';
+  if (!cfg.dataDir) cfg.problems.push('no --data-dir / ETCD_DATA_DIR found: etcd would use "<name>.etcd" in its working directory; name the data dir explicitly');
+  if (!cfg.initialAdvertisePeerUrls) cfg.problems.push('no --initial-advertise-peer-urls found: the restored member would advertise http://localhost:2380');
+  if (!cfg.initialCluster && cfg.initialAdvertisePeerUrls) cfg.initialCluster = `${cfg.name}=${cfg.initialAdvertisePeerUrls.split(',')[0]}`;
+  return cfg;
+}
+
+/**
+ * A kubeadm-style static pod manifest (`/etc/kubernetes/manifests/etcd.yaml`):
+ * the etcd container's `command` (and `args`), plus `env` entries named ETCD_*.
+ */
+export function parseStaticPodManifest(text: string, manifestPath: string): EtcdMemberConfig {
+  const cfg = emptyConfig('static-pod');
+  cfg.manifestPath = manifestPath;
+  cfg.sources.push(manifestPath);
+  if (text.length > MAX_CONFIG_BYTES) {
+    cfg.problems.push(`${manifestPath} is larger than ${MAX_CONFIG_BYTES} bytes; not a static pod manifest`);
+    return finish(cfg);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text, { maxAliasCount: 16, logLevel: 'error', uniqueKeys: false });
+  } catch (e) {
+    cfg.problems.push(`${manifestPath} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    return finish(cfg);
+  }
+  const spec = (doc as { spec?: { containers?: unknown } } | null)?.spec;
+  const containers = Array.isArray(spec?.containers) ? (spec!.containers as unknown[]) : [];
+  const etcd = (containers.find((c) => (c as { name?: unknown })?.name === 'etcd') ?? containers[0]) as
+    | { command?: unknown; args?: unknown; env?: unknown; image?: unknown }
+    | undefined;
+  if (!etcd) {
+    cfg.problems.push(`${manifestPath} has no containers; not an etcd static pod manifest`);
+    return finish(cfg);
+  }
+  const args = [...(Array.isArray(etcd.command) ? etcd.command : []), ...(Array.isArray(etcd.args) ? etcd.args : [])].filter((a): a is string => typeof a === 'string');
+  const flags = flagsFromArgs(args);
+  if (Array.isArray(etcd.env)) {
+    for (const e of etcd.env as { name?: unknown; value?: unknown }[]) {
+      const f = typeof e?.name === 'string' ? flagOfEnv(e.name) : null;
+      if (f && typeof e.value === 'string' && !(f in flags)) flags[f] = e.value;
+    }
+  }
+  if (typeof etcd.image === 'string') flags['lifeboat-image'] = etcd.image;
+  applyFlags(cfg, flags);
+  return finish(cfg);
+}
+
+/** `KEY=value` lines of an EnvironmentFile (comments, quotes, `export`). */
+export function parseEnvironmentFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text.length > MAX_CONFIG_BYTES) return out;
+  for (const raw of text.split('\n').slice(0, 10_000)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]{0,127})=(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2]!.trim();
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    out[m[1]!] = v;
+  }
+  return out;
+}
+
+/**
+ * A systemd unit (`[Service]` ExecStart=, Environment=, EnvironmentFile=) and
+ * the contents of its EnvironmentFiles (path -> text, as read from the node).
+ */
+export function parseSystemdUnit(unitText: string, unitName: string, environmentFiles: Record<string, string> = {}): EtcdMemberConfig {
+  const cfg = emptyConfig('systemd');
+  cfg.unitName = unitName;
+  cfg.sources.push(unitName);
+  if (unitText.length > MAX_CONFIG_BYTES) {
+    cfg.problems.push(`${unitName} is larger than ${MAX_CONFIG_BYTES} bytes; not a unit file`);
+    return finish(cfg);
+  }
+  const text = unitText.replace(/\\\n/g, ' ');
+  const env: Record<string, string> = {};
+  let exec: string[] = [];
+  let section = '';
+  for (const raw of text.split('\n').slice(0, 10_000)) {
+    const line = raw.trim();
+    const sec = /^\[(\w+)\]$/.exec(line);
+    if (sec) {
+      section = sec[1]!;
+      continue;
+    }
+    if (section !== 'Service') continue;
+    const kv = /^(\w+)\s*=\s*(.*)$/.exec(line);
+    if (!kv) continue;
+    const [, key, value] = kv;
+    if (key === 'ExecStart' && value!.trim() !== '') exec = splitCommandLine(value!.replace(/^[-@:+!]+/, ''));
+    else if (key === 'Environment') {
+      for (const part of splitCommandLine(value!)) {
+        const eq = part.indexOf('=');
+        if (eq > 0) env[part.slice(0, eq)] = part.slice(eq + 1);
+      }
+    } else if (key === 'EnvironmentFile') {
+      const file = value!.trim().replace(/^-/, '');
+      cfg.environmentFile ??= file;
+      const body = environmentFiles[file];
+      if (body !== undefined) {
+        cfg.sources.push(file);
+        Object.assign(env, parseEnvironmentFile(body));
+      } else cfg.problems.push(`the unit reads ${file}, which was not provided: flags set there are unknown`);
+    }
+  }
+  // Command-line flags win over the environment (etcd refuses both for one flag; flags are what it reports).
+  const flags = flagsFromArgs(exec.slice(1));
+  for (const [k, v] of Object.entries(env)) {
+    const f = flagOfEnv(k);
+    if (f && !(f in flags)) flags[f] = v;
+  }
+  applyFlags(cfg, flags);
+  return finish(cfg);
+}
+
+/**
+ * Flags etcd printed at start-up: 3.4 capnslog (`recognized and used
+ * environment variable ETCD_DATA_DIR=/var/lib/etcd`, `etcdmain: ... --flag`)
+ * and 3.5 zap JSON (`"data-dir":"/var/lib/etcd"`, `"name":"m1"`,
+ * `"initial-cluster":"..."`). Fills only what `base` does not know.
+ */
+export function addFlagsFromLogs(base: EtcdMemberConfig, logText: string, logName: string): EtcdMemberConfig {
+  const flags: Record<string, string> = {};
+  const text = logText.slice(0, 8 * MAX_CONFIG_BYTES);
+  for (const m of text.matchAll(/environment variable (ETCD_[A-Z0-9_]{1,60})=([^\s"]{0,4096})/g)) {
+    const f = flagOfEnv(m[1]!);
+    if (f) flags[f] ??= m[2]!;
+  }
+  for (const f of KNOWN_FLAGS) {
+    const re = new RegExp(`"${f}":"([^"]{0,4096})"`);
+    const m = re.exec(text);
+    if (m) flags[f] ??= m[1]!;
+    const arr = new RegExp(`"${f}":\\[([^\\]]{0,4096})\\]`).exec(text);
+    if (arr) flags[f] ??= arr[1]!.replace(/"/g, '');
+  }
+  if (Object.keys(flags).length > 0) base.sources.push(logName);
+  applyFlags(base, flags);
+  return base;
+}
+
+// ---------------------------------------------------------------- the plan
+
+/** Single-quote for POSIX sh. */
+export function shq(s: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface RestorePlanOptions {
+  snapshot: string;
+  member: EtcdMemberConfig;
+  /** `etcdctl` for etcd 3.4 (default), `etcdutl` for 3.5+; guessed from the image tag when absent. */
+  tool?: 'etcdctl' | 'etcdutl';
+  /** Suffix for the moved-aside data dir, e.g. a timestamp (default `lifeboat-aside`). */
+  asideSuffix?: string;
+  /** Where a static pod manifest is parked while etcd is stopped (default: `<manifests>/../manifests.lifeboat-stopped`). */
+  parkedManifestDir?: string;
+  /** Expected number of keys (from the salvage report), checked after start. */
+  expectedKeys?: number;
+}
+
+function toolFor(cfg: EtcdMemberConfig, given?: 'etcdctl' | 'etcdutl'): 'etcdctl' | 'etcdutl' {
+  if (given) return given;
+  const image = cfg.flags['lifeboat-image'] ?? '';
+  const m = /:v?3\.(\d+)\./.exec(image);
+  return m && Number(m[1]) >= 5 ? 'etcdutl' : 'etcdctl';
+}
+
+function dirname(p: string): string {
+  const i = p.replace(/\/+$/, '').lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+/** The client endpoint etcdctl should talk to after the restore. */
+function clientEndpoint(cfg: EtcdMemberConfig): string {
+  const first = (cfg.advertiseClientUrls ?? cfg.listenClientUrls ?? 'http://127.0.0.1:2379').split(',')[0]!.trim();
+  return first.replace('://0.0.0.0', '://127.0.0.1');
+}
+
+function tlsFlags(cfg: EtcdMemberConfig): string {
+  const parts: string[] = [];
+  if (cfg.cacert) parts.push(`--cacert=${shq(cfg.cacert)}`);
+  if (cfg.cert) parts.push(`--cert=${shq(cfg.cert)}`);
+  if (cfg.key) parts.push(`--key=${shq(cfg.key)}`);
+  return parts.join(' ');
+}
+
+export function planRestore(opts: RestorePlanOptions): RestorePlan {
+  const cfg = opts.member;
+  const tool = toolFor(cfg, opts.tool);
+  const problems = [...cfg.problems];
+  const dataDir = cfg.dataDir ?? `${cfg.name ?? 'default'}.etcd`;
+  const aside = `${dataDir.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}`;
+  const walAside = cfg.walDir ? `${cfg.walDir.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}` : null;
+  const snap = shq(opts.snapshot);
+  const ctlEnv = tool === 'etcdctl' ? 'ETCDCTL_API=3 ' : '';
+  const endpoint = clientEndpoint(cfg);
+  const tls = tlsFlags(cfg);
+  const ctl = `ETCDCTL_API=3 etcdctl --endpoints=${shq(endpoint)}${tls ? ` ${tls}` : ''}`;
+  const steps: RestoreStep[] = [];
+
+  steps.push({
+    kind: 'check',
+    explanation: `Check the snapshot before anything is stopped: ${tool} reads it and prints its hash, revision and key count (a snapshot it cannot read stops the plan here, with nothing changed).`,
+    command: `test -f ${snap}\n${ctlEnv}${tool} snapshot status ${snap} -w table`,
+    filesTouched: [],
+    risk: '',
+  });
+
+  const manifests = cfg.manifestPath ? dirname(cfg.manifestPath) : '/etc/kubernetes/manifests';
+  const parked = opts.parkedManifestDir ?? `${dirname(manifests)}/manifests.lifeboat-stopped`;
+  const manifestName = cfg.manifestPath ? cfg.manifestPath.slice(cfg.manifestPath.lastIndexOf('/') + 1) : DEFAULT_MANIFEST;
+  if (cfg.style === 'static-pod') {
+    steps.push({
+      kind: 'stop',
+      explanation: `Stop etcd: the kubelet runs it from the static pod manifest ${cfg.manifestPath ?? `${manifests}/etcd.yaml`}; moving the manifest out of ${manifests} makes the kubelet stop the pod (the kube-apiserver loses its datastore until the restore is done). The manifest is parked in ${parked}, not deleted. The loop waits until no etcd container runs.`,
+      command: `mkdir -p ${shq(parked)}\nmv ${shq(`${manifests}/${manifestName}`)} ${shq(`${parked}/${manifestName}`)}\nfor i in $(seq 1 60); do crictl ps --name '^etcd$' -q | grep -q . || break; sleep 2; done\n! crictl ps --name '^etcd$' -q | grep -q .`,
+      filesTouched: [`${manifests}/${manifestName}`, `${parked}/${manifestName}`],
+      risk: 'The control plane is down from here until etcd starts again.',
+    });
+  } else {
+    const unit = cfg.unitName ?? DEFAULT_UNIT;
+    steps.push({
+      kind: 'stop',
+      explanation: `Stop etcd: it runs as the systemd unit ${unit}.`,
+      command: `systemctl stop ${shq(unit)}\n! systemctl is-active --quiet ${shq(unit)}`,
+      filesTouched: [],
+      risk: 'The control plane is down from here until etcd starts again.',
+    });
+  }
+
+  steps.push({
+    kind: 'move-aside',
+    explanation: `Move the old data dir aside to ${aside} (never deleted: it is evidence, and the way back). \`snapshot restore\` refuses to write into an existing data dir.`,
+    command: `test ! -e ${shq(aside)}\nmv ${shq(dataDir)} ${shq(aside)}${walAside ? `\ntest ! -e ${shq(walAside)}\nmv ${shq(cfg.walDir!)} ${shq(walAside)}` : ''}`,
+    filesTouched: [dataDir, aside, ...(walAside ? [cfg.walDir!, walAside] : [])],
+    risk: `If the move fails half-way, ${dataDir} may be partly in both places; nothing is deleted.`,
+  });
+
+  const restoreFlags = [
+    `--data-dir ${shq(dataDir)}`,
+    ...(cfg.walDir ? [`--wal-dir ${shq(cfg.walDir)}`] : []),
+    `--name ${shq(cfg.name ?? 'default')}`,
+    ...(cfg.initialCluster ? [`--initial-cluster ${shq(cfg.initialCluster)}`] : []),
+    ...(cfg.initialClusterToken ? [`--initial-cluster-token ${shq(cfg.initialClusterToken)}`] : []),
+    ...(cfg.initialAdvertisePeerUrls ? [`--initial-advertise-peer-urls ${shq(cfg.initialAdvertisePeerUrls)}`] : []),
+  ];
+  const members = (cfg.initialCluster ?? '').split(',').filter((m) => m.includes('='));
+  steps.push({
+    kind: 'restore',
+    explanation: `Restore the snapshot into a new data dir with this member's identity from ${cfg.sources.join(', ') || 'the given configuration'}: name ${cfg.name}, peer URL ${cfg.initialAdvertisePeerUrls ?? '(default)'}${cfg.initialClusterToken ? `, cluster token ${cfg.initialClusterToken}` : ''}. The hash in the snapshot is checked (no --skip-hash-check).${members.length > 1 ? ` The cluster has ${members.length} members: run the same restore on every member (with its own --name and --initial-advertise-peer-urls, the same --initial-cluster and token) before starting any of them.` : ''}`,
+    command: `${ctlEnv}${tool} snapshot restore ${snap} \\\n  ${restoreFlags.join(' \\\n  ')}`,
+    filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
+    risk: 'None to the old data (it is aside); a failed restore leaves a partial new data dir to move away before retrying.',
+  });
+
+  steps.push({
+    kind: 'ownership',
+    explanation: `Give the new data dir the owner and mode etcd expects (the same owner as the old one, mode 700) and the SELinux context of its location, so etcd can open it.`,
+    command: `chown -R "$(stat -c %u:%g ${shq(aside)})" ${shq(dataDir)}\nchmod 700 ${shq(dataDir)}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${shq(dataDir)}; fi`,
+    filesTouched: [dataDir],
+    risk: '',
+  });
+
+  if (cfg.style === 'static-pod') {
+    steps.push({
+      kind: 'start',
+      explanation: `Start etcd again: put the manifest back; the kubelet starts the pod on the restored data dir.`,
+      command: `mv ${shq(`${parked}/${manifestName}`)} ${shq(`${manifests}/${manifestName}`)}`,
+      filesTouched: [`${manifests}/${manifestName}`],
+      risk: 'If etcd does not come up, move the manifest out again and look at `crictl logs` of the etcd container.',
+    });
+  } else {
+    const unit = cfg.unitName ?? DEFAULT_UNIT;
+    steps.push({
+      kind: 'start',
+      explanation: `Start etcd again (unit ${unit}).`,
+      command: `systemctl start ${shq(unit)}`,
+      filesTouched: [],
+      risk: 'If etcd does not come up, `journalctl -u ' + unit + '` says why; the old data dir is still aside.',
+    });
+  }
+
+  // etcdctl 3.4 has no --count-only: the range response's "count" is the total even with --limit 1.
+  const count = `${ctl} get '' --prefix --keys-only --limit 1 -w json | sed -n 's/.*"count":\\([0-9]*\\).*/\\1/p'`;
+  const countCheck = opts.expectedKeys !== undefined ? `\ntest "$(${count})" -ge ${opts.expectedKeys}` : '';
+  steps.push({
+    kind: 'verify',
+    explanation: `Prove it worked: etcd answers healthy on ${endpoint} (TLS flags from the same configuration), serves the keys${opts.expectedKeys !== undefined ? ` (at least ${opts.expectedKeys})` : ''}, and Kubernetes sees its nodes.`,
+    command: `for i in $(seq 1 30); do ${ctl} endpoint health && break; sleep 2; done\n${ctl} endpoint health\necho "keys: $(${count})"${countCheck}\nif command -v kubectl >/dev/null 2>&1; then kubectl get nodes || echo "kubectl get nodes failed: the kube-apiserver may still be starting, try again in a minute"; fi`,
+    filesTouched: [],
+    risk: '',
+  });
+
+  return { snapshot: opts.snapshot, member: cfg, tool, asideDir: aside, steps, problems };
+}
+
+/** The whole plan as one POSIX sh script (`set -e`, each step commented). */
+export function planAsScript(plan: RestorePlan): string {
+  const lines = ['#!/bin/sh', '# Restore plan written by Lifeboat. Run as root on the node.', 'set -eu', ''];
+  plan.steps.forEach((s, i) => {
+    lines.push(`# Step ${i + 1} (${s.kind}): ${s.explanation.replace(/\n/g, ' ')}`);
+    lines.push(s.command, '');
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,82 @@
+/**
+ * Message templates of the bbolt and etcd-schema findings
+ * (`finding.<code>.message`, variants by `messageKey`), in English and
+ * Simplified Chinese. shared/formats/etcd/bbolt-text.ts writes the English
+ * `message` from the same template, so report, CLI and UI agree. Titles
+ * (`finding.<code>`) are in etcd-text.ts. bbolt's and etcd's own texts
+ * (`{text}`, `{error}`) stay in English: they are what the user greps for.
+ */
+import { defineCatalog } from './types';
+
+/** Tree-walk problems: bbolt's wording (or ours in bbolt's style) is the `{text}`. */
+const WALK_CODES = [
+  'out-of-bounds',
+  'multiple-references',
+  'invalid-type',
+  'header-id',
+  'overflow-beyond-file',
+  'page-beyond-file',
+  'element-count',
+  'element-bounds',
+  'element-beyond-file',
+  'key-order',
+  'bucket-value',
+  'inline-bucket',
+  'bucket-depth',
+  'freelist-invalid',
+  'freelist-bounds',
+  'already-freed',
+  'unreachable-unfreed',
+] as const;
+
+type WalkKey = `finding.bbolt.${(typeof WALK_CODES)[number]}.message`;
+
+function walk(template: string): Record<WalkKey, string> {
+  return Object.fromEntries(WALK_CODES.map((c) => [`finding.bbolt.${c}.message`, template])) as Record<WalkKey, string>;
+}
+
+const en = {
+  ...walk('{file}: {text}'),
+  'finding.bbolt.empty-file.message': '{file} is empty (0 bytes): bbolt would create a new, empty database in it, so etcd would start without any keys and rebuild only from the WAL.',
+  'finding.bbolt.open-error.message': 'bbolt cannot open {file} ({size} bytes): {error}. etcd would stop at start-up; restore the db from a snapshot or salvage its leaf pages.',
+  'finding.bbolt.meta-invalid.message': 'meta page {page} of {file} is invalid ({error}); bbolt uses the other meta page.',
+  'finding.bbolt.meta-fallback.message': 'bbolt falls back to meta page {page} (txid {txid}): the newer meta page is broken, so the last committed transaction is not visible.',
+  'finding.bbolt.freepages-fault.message': 'etcd would crash opening {file}: {detail}. The tree of meta {meta} points outside the file.',
+  'finding.bbolt.freepages-panic.message': 'etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged.',
+  'finding.bbolt.freepages-panic.revert.message': "etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged; the older meta page's tree is intact (bbolt surgery revert-meta-page would bring it back).",
+  'finding.etcd.member-decode.message': 'member {id}: the value is not member JSON.',
+  'finding.etcd.revision-key.message': 'key bucket: a {size}-byte key that is not a revision.',
+  'finding.etcd.kv-decode.message': 'revision {revision}: {error}.',
+  'finding.etcd.alarm-nospace.message': 'alarm NOSPACE is raised for member {member}: etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed.',
+  'finding.etcd.alarm-corrupt.message': 'alarm CORRUPT is raised for member {member}.',
+  'finding.etcd.alarm-other.message': 'alarm {alarm} is raised for member {member}.',
+  'finding.etcd.db-near-quota.message': "the db uses {used} bytes of etcd's default {quota}-byte quota ({percent}%).",
+  'finding.etcd.mvcc-restore.message': "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.",
+  'finding.snapshot-db.hash-mismatch.message': 'the SHA-256 at the end of {file} does not match its contents: etcdctl snapshot restore would refuse it ({error}). The file changed after it was saved.',
+  'finding.snapshot-db.no-hash.message': '{file} has no SHA-256 trailer (size % 512 != 32): etcdctl snapshot restore needs --skip-hash-check for it.',
+};
+
+const zh: Record<keyof typeof en, string> = {
+  ...walk('{file} 的页面树有问题：{text}'),
+  'finding.bbolt.empty-file.message': '{file} 是空文件（0 字节）：bbolt 会在其中新建一个空数据库，etcd 启动后没有任何键，只能从 WAL 重建。',
+  'finding.bbolt.open-error.message': 'bbolt 无法打开 {file}（{size} 字节）：{error}。etcd 会在启动时停止；请从快照恢复数据库，或抢救其叶子页。',
+  'finding.bbolt.meta-invalid.message': '{file} 的 meta 页 {page} 无效（{error}）；bbolt 会使用另一个 meta 页。',
+  'finding.bbolt.meta-fallback.message': 'bbolt 退回到 meta 页 {page}（txid {txid}）：较新的 meta 页已损坏，最后一次提交的事务不可见。',
+  'finding.bbolt.freepages-fault.message': 'etcd 打开 {file} 时会崩溃：{detail}。meta {meta} 的页面树指向文件之外。',
+  'finding.bbolt.freepages-panic.message': 'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏。',
+  'finding.bbolt.freepages-panic.revert.message': 'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（bbolt surgery revert-meta-page 可以恢复它）。',
+  'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON。',
+  'finding.etcd.revision-key.message': 'key 桶中有一个 {size} 字节的键，不是修订号。',
+  'finding.etcd.kv-decode.message': '修订 {revision}：{error}。',
+  'finding.etcd.alarm-nospace.message': '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（mvcc: database space exceeded）。',
+  'finding.etcd.alarm-corrupt.message': '成员 {member} 触发了 CORRUPT 告警。',
+  'finding.etcd.alarm-other.message': '成员 {member} 触发了告警 {alarm}。',
+  'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
+  'finding.etcd.mvcc-restore.message': 'etcd 启动时读取 {file} 的 key 桶会停止：{text}。某个修订的值已损坏；请抢救其他修订，或从快照恢复。',
+  'finding.snapshot-db.hash-mismatch.message': '{file} 末尾的 SHA-256 与内容不符：etcdctl snapshot restore 会拒绝它（{error}）。文件在保存之后被改动过。',
+  'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（size % 512 != 32）：etcdctl snapshot restore 需要加 --skip-hash-check。',
+};
+
+export type EtcdBboltTextKey = keyof typeof en;
+
+export default defineCatalog(en, zh);
