@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import SSHConfig from 'ssh-config';
 import type { SshConfigHost, SshEndpoint, SshTarget } from '../../../shared/contract/ssh';
 import { wildcardMatch } from './known-hosts';
+import { checkLines, type LineBounds } from '../../../shared/text/bounds';
 
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -43,6 +44,23 @@ async function globOne(pattern: string): Promise<string[]> {
   }
 }
 
+/**
+ * The arguments of an `Include` line (`Include a b`, `include=a`), or null for
+ * any other line. Plain string work: the former regex backtracked
+ * quadratically over a long run of blanks.
+ */
+export function includeArguments(line: string): string | null {
+  const t = line.trimStart();
+  if (t.length < 8 || t.slice(0, 7).toLowerCase() !== 'include') return null;
+  const rest = t.slice(7);
+  const first = rest.charCodeAt(0);
+  if (first !== 0x20 && first !== 0x09 && first !== 0x3d) return null;
+  let args = rest.trimStart();
+  if (args.startsWith('=')) args = args.slice(1);
+  args = args.trim();
+  return args === '' ? null : args;
+}
+
 /** The config text with every `Include` replaced by the included files' text. */
 export async function readConfigWithIncludes(file: string, env: ConfigEnv = defaultEnv(), depth = 0, problems: string[] = []): Promise<string> {
   if (depth > MAX_INCLUDE_DEPTH) {
@@ -63,12 +81,12 @@ export async function readConfigWithIncludes(file: string, env: ConfigEnv = defa
   }
   const out: string[] = [];
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*include(?:\s*=\s*|\s+)(.+)$/i.exec(line);
-    if (!m) {
+    const includeArgs = includeArguments(line);
+    if (includeArgs === null) {
       out.push(line);
       continue;
     }
-    for (const raw of m[1].trim().split(/\s+/)) {
+    for (const raw of includeArgs.split(/\s+/)) {
       const unq = raw.replace(/^"(.*)"$/, '$1');
       const expanded = expandTilde(unq, env);
       const abs = path.isAbsolute(expanded) ? expanded : path.join(env.home, '.ssh', expanded);
@@ -155,17 +173,40 @@ export function resolveHost(
   };
 }
 
+/** Bounds for a config with its includes spliced in: far beyond real ones, small enough to import at once. */
+export const SSH_CONFIG_BOUNDS: LineBounds = { maxBytes: MAX_CONFIG_BYTES, maxLines: 200_000, maxLineLength: 16 * 1024 };
+/** Each alias is resolved against every line: bound the product. */
+export const MAX_CONFIG_HOSTS = 1000;
+
 /** Every concrete alias (Host patterns without wildcards or negation), resolved. */
 export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv()): { hosts: SshConfigHost[]; problems: string[] } {
-  const config = SSHConfig.parse(text);
+  const bounded = checkLines(text, SSH_CONFIG_BOUNDS);
+  if (!bounded.ok) return { hosts: [], problems: [`the ssh config (with its includes) ${bounded.detail}; nothing was imported`] };
+  let config: SSHConfig;
+  try {
+    config = SSHConfig.parse(text);
+  } catch (e) {
+    // The parser's message quotes the config; say what failed without echoing it.
+    return { hosts: [], problems: [`the ssh config could not be parsed (${e instanceof Error ? e.name : 'error'}); check it with \`ssh -G HOST\` and fix the line ssh complains about`] };
+  }
   const aliases: string[] = [];
+  const seen = new Set<string>();
+  let more = false;
   for (const line of config) {
     if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
-    const values = typeof line.value === 'string' ? line.value.split(/\s+/) : line.value.map((v) => v.val);
-    for (const v of values) if (v && !/[*?!]/.test(v) && !aliases.includes(v)) aliases.push(v);
+    const values = typeof line.value === 'string' ? line.value.split(/\s+/) : line.value.map((v) => v?.val ?? '');
+    for (const v of values) {
+      if (!v || /[*?!]/.test(v) || seen.has(v)) continue;
+      if (aliases.length >= MAX_CONFIG_HOSTS) {
+        more = true;
+        break;
+      }
+      seen.add(v);
+      aliases.push(v);
+    }
   }
   const hosts: SshConfigHost[] = [];
-  const problems: string[] = [];
+  const problems: string[] = more ? [`more than ${MAX_CONFIG_HOSTS} Host aliases: the first ${MAX_CONFIG_HOSTS} were imported`] : [];
   for (const alias of aliases) {
     try {
       const { target, ignored } = resolveHost(config, alias, env);
