@@ -123,7 +123,9 @@ function runChild(o: Options, format: string, from: number, count: number, maxFa
     let hung = false;
     const beats = cp.stdio[3];
     let partial = Buffer.alloc(0);
+    let started = false;
     beats?.on('data', (d: Buffer) => {
+      started = true;
       lastBeat = Date.now();
       partial = Buffer.concat([partial, d]);
       const whole = partial.length - (partial.length % 4);
@@ -137,8 +139,9 @@ function runChild(o: Options, format: string, from: number, count: number, maxFa
       lastBeat = Date.now();
       stats = m.stats;
     });
+    // Starting a child (loading the bundle, reading the corpus) is not an input: it gets at least 30 s.
     const watchdog = setInterval(() => {
-      if (Date.now() - lastBeat > o.hangMs) {
+      if (Date.now() - lastBeat > (started ? o.hangMs : Math.max(o.hangMs, 30_000))) {
         hung = true;
         cp.kill('SIGKILL');
       }
