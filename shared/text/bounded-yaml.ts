@@ -121,8 +121,12 @@ export function scanYaml(text: string, bounds: YamlBounds): Bounded<YamlShape> {
           flow--;
           break;
         case 'doc-start':
-          documents++;
-          if (documents > 1) return refuse('syntax', null, at, `holds more than one YAML document (second \`---\` at offset ${at})`);
+        case 'doc-end':
+          // One document: at most a leading `---` and a trailing `...`. Thousands of markers cost the parser seconds.
+          documents += type === 'doc-start' ? 1 : 100;
+          if (documents > 101 || (type === 'doc-start' && documents > 1)) {
+            return refuse('syntax', null, at, `holds more than one YAML document (\`${token.trim()}\` at offset ${at})`);
+          }
           break;
         default:
           break;

@@ -135,9 +135,14 @@ function runChild(o: Options, format: string, from: number, count: number, maxFa
     cp.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-16_000);
     });
+    let lastShown = Date.now();
     cp.on('message', (m: ChildMessage) => {
       lastBeat = Date.now();
       stats = m.stats;
+      if (Date.now() - lastShown > 30_000) {
+        lastShown = Date.now();
+        process.stderr.write(`  ${format}: ${from + m.stats.inputs} of ${from + count} inputs\n`);
+      }
     });
     // Starting a child (loading the bundle, reading the corpus) is not an input: it gets at least 30 s.
     const watchdog = setInterval(() => {
