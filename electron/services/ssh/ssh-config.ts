@@ -175,8 +175,19 @@ export function resolveHost(
 
 /** Bounds for a config with its includes spliced in: far beyond real ones, small enough to import at once. */
 export const SSH_CONFIG_BOUNDS: LineBounds = { maxBytes: MAX_CONFIG_BYTES, maxLines: 200_000, maxLineLength: 16 * 1024 };
-/** Each alias is resolved against every line: bound the product. */
-export const MAX_CONFIG_HOSTS = 1000;
+/** Aliases imported at most. */
+export const MAX_CONFIG_HOSTS = 256;
+/**
+ * ssh-config resolves an alias by walking every line of the config, so an
+ * import costs aliases x lines: bound that product (a few seconds at most on a
+ * busy machine), never the config's size alone.
+ */
+export const MAX_CONFIG_RESOLVE_WORK = 500_000;
+
+/** How many aliases a config of `lines` lines may import. */
+export function maxConfigHosts(lines: number): number {
+  return Math.max(16, Math.min(MAX_CONFIG_HOSTS, Math.floor(MAX_CONFIG_RESOLVE_WORK / Math.max(1, lines))));
+}
 
 /** Every concrete alias (Host patterns without wildcards or negation), resolved. */
 export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv()): { hosts: SshConfigHost[]; problems: string[] } {
@@ -191,13 +202,14 @@ export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv())
   }
   const aliases: string[] = [];
   const seen = new Set<string>();
+  const limit = maxConfigHosts(bounded.lines);
   let more = false;
   for (const line of config) {
     if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
     const values = typeof line.value === 'string' ? line.value.split(/\s+/) : line.value.map((v) => v?.val ?? '');
     for (const v of values) {
       if (!v || /[*?!]/.test(v) || seen.has(v)) continue;
-      if (aliases.length >= MAX_CONFIG_HOSTS) {
+      if (aliases.length >= limit) {
         more = true;
         break;
       }
@@ -206,7 +218,7 @@ export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv())
     }
   }
   const hosts: SshConfigHost[] = [];
-  const problems: string[] = more ? [`more than ${MAX_CONFIG_HOSTS} Host aliases: the first ${MAX_CONFIG_HOSTS} were imported`] : [];
+  const problems: string[] = more ? [`more than ${limit} Host aliases in ${bounded.lines} lines: the first ${limit} were imported`] : [];
   for (const alias of aliases) {
     try {
       const { target, ignored } = resolveHost(config, alias, env);
