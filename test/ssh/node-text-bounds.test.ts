@@ -147,3 +147,28 @@ describe('node facts parsers', () => {
     expect(scans(at, (t) => parseIpBrief(out(t)))).toBeLessThan(60);
   });
 });
+
+describe('ssh config resolution runs nothing and cannot hang', () => {
+  it('a Host pattern of hundreds of `*` (a backtracking regex in the ssh-config package) resolves at once', () => {
+    // npm run fuzz, ssh-config, seed 1175172828 input 651: the package's compute hung on this.
+    const text = `Host Port ${'*'.repeat(388)}Por\n  HostName 203.0.113.10\n\nHost node1\n  HostName %h.cluster.internal\n  User root\n`;
+    const r = hostsFromConfigText(text, ENV);
+    expect(r.hosts.map((h) => [h.alias, h.target.host, h.target.user])).toEqual([
+      ['Port', '203.0.113.10', 'u'],
+      ['node1', 'node1.cluster.internal', 'root'],
+    ]);
+  });
+
+  it('Match exec never runs its command; Match host/user/all apply as ssh does', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-exec-'));
+    try {
+      const marker = path.join(dir, 'ran');
+      const text = `Match exec "touch ${marker}"\n  User hacked\nMatch host 10.0.0.* user u\n  Port 2200\nHost n1\n  HostName 10.0.0.5\nMatch all\n  IdentityFile ~/.ssh/k\n`;
+      const r = hostsFromConfigText(text, ENV);
+      await expect(fs.stat(marker)).rejects.toThrow();
+      expect(r.hosts).toEqual([expect.objectContaining({ alias: 'n1', target: expect.objectContaining({ host: '10.0.0.5', user: 'u', port: 22, identityFiles: ['/home/u/.ssh/k'] }) })]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

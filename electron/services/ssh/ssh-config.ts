@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import SSHConfig from 'ssh-config';
 import type { SshConfigHost, SshEndpoint, SshTarget } from '../../../shared/contract/ssh';
-import { wildcardMatch } from './known-hosts';
+import { patternListMatches, wildcardMatch } from './known-hosts';
 import { checkLines, type LineBounds } from '../../../shared/text/bounds';
 
 const MAX_INCLUDE_DEPTH = 16;
@@ -96,16 +96,6 @@ export async function readConfigWithIncludes(file: string, env: ConfigEnv = defa
   return out.join('\n');
 }
 
-function str(v: string | string[] | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function list(v: string | string[] | undefined): string[] {
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
-}
-
 /** `[user@]host[:port]` or `[user@][v6addr]:port`. */
 export function parseJumpSpec(spec: string): { user?: string; host: string; port?: number } {
   let rest = spec.trim();
@@ -141,6 +131,87 @@ function expandTokens(v: string, host: string, user: string, env: ConfigEnv): st
   );
 }
 
+type DirectiveValue = string | readonly ({ val: string } | undefined)[];
+
+function valueList(v: DirectiveValue): string[] {
+  return typeof v === 'string' ? [v] : v.map((x) => x?.val ?? '');
+}
+
+/** Host and Match patterns: a value list, each item itself a comma list (as the ssh-config package reads them). */
+function patternList(v: DirectiveValue): string[] {
+  return valueList(v).flatMap((p) => p.split(','));
+}
+
+const REPEATABLE = new Set(['identityfile', 'localforward', 'remoteforward', 'dynamicforward', 'certificatefile']);
+
+/**
+ * The options `ssh NAME` would use, from the parsed config: first value wins,
+ * IdentityFile and the forwards accumulate, Host and Match blocks apply when
+ * they match. Our own, not the package's `compute`: that one turns each glob
+ * into a backtracking regex (a Host pattern of a few hundred `*` hung the
+ * import; found by `npm run fuzz`), runs `Match exec` commands through a shell
+ * and calls nslookup for CanonicalizeHostName. Here patterns use the linear
+ * wildcard matcher of known_hosts, `Match exec` and `canonical` never match,
+ * and nothing is run. Keys are case-insensitive (lower case).
+ */
+export function computeHost(config: SSHConfig, name: string, localUser: string): { values: Map<string, string[]>; names: Map<string, string> } {
+  const values = new Map<string, string[]>();
+  const names = new Map<string, string>();
+  const params = { host: name, hostname: name, originalhost: name, user: localUser, localuser: localUser };
+  let wantFinal = false;
+  const set = (param: string, value: DirectiveValue) => {
+    const key = param.toLowerCase();
+    const list = valueList(value);
+    if (!names.has(key)) names.set(key, param);
+    if (REPEATABLE.has(key)) values.set(key, [...(values.get(key) ?? []), ...list]);
+    else if (!values.has(key)) {
+      values.set(key, list);
+      if (key === 'hostname') params.hostname = list[0] ?? name;
+      if (key === 'user') params.user = list[0] ?? localUser;
+    }
+  };
+  const criteriaMatch = (criteria: Record<string, DirectiveValue>, final: boolean): boolean => {
+    for (const [k, v] of Object.entries(criteria)) {
+      const key = k.toLowerCase();
+      if (key === 'all') continue;
+      if (key === 'final') {
+        wantFinal = true;
+        if (!final) return false;
+        continue;
+      }
+      if (key === 'host' || key === 'originalhost' || key === 'user' || key === 'localuser') {
+        if (!patternListMatches(params[key], patternList(v))) return false;
+        continue;
+      }
+      return false; // exec (never run), canonical, anything unknown
+    }
+    return true;
+  };
+  const pass = (final: boolean) => {
+    for (const line of config) {
+      if (line.type !== SSHConfig.DIRECTIVE) continue;
+      const param = line.param.toLowerCase();
+      const sub = 'config' in line && Array.isArray(line.config) ? line.config : [];
+      if (param === 'host') {
+        if (!patternListMatches(params.host, patternList(line.value as DirectiveValue))) continue;
+        for (const s of sub) if (s.type === SSHConfig.DIRECTIVE) set(s.param, s.value as DirectiveValue);
+      } else if (param === 'match') {
+        const criteria = 'criteria' in line ? (line.criteria as Record<string, DirectiveValue>) : {};
+        if (!criteriaMatch(criteria, final)) continue;
+        for (const s of sub) if (s.type === SSHConfig.DIRECTIVE) set(s.param, s.value as DirectiveValue);
+      } else {
+        set(line.param, line.value as DirectiveValue);
+      }
+    }
+  };
+  pass(false);
+  if (wantFinal) {
+    params.host = params.hostname;
+    pass(true);
+  }
+  return { values, names };
+}
+
 /** Resolve one name (alias or plain host) through the config, like `ssh name` would. */
 export function resolveHost(
   config: SSHConfig,
@@ -150,15 +221,16 @@ export function resolveHost(
   depth = 0,
 ): { target: SshTarget; ignored: string[] } {
   if (depth > MAX_JUMP_DEPTH) throw new Error(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} at ${name}`);
-  const c = config.compute(name);
-  const host = expandTokens(str(c.HostName) ?? name, name, '', env);
-  const user = overrides.user ?? str(c.User) ?? env.localUser;
-  const portText = str(c.Port);
+  const computed = computeHost(config, name, env.localUser);
+  const c = computed.values;
+  const host = expandTokens(c.get('hostname')?.[0] ?? name, name, '', env);
+  const user = overrides.user ?? c.get('user')?.[0] ?? env.localUser;
+  const portText = c.get('port')?.[0];
   const port = overrides.port ?? (portText ? Number(portText) : 22);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad Port for ${name}: ${portText}`);
-  const identityFiles = list(c.IdentityFile).map((f) => expandTilde(expandTokens(f, host, user, env), env));
+  const identityFiles = (c.get('identityfile') ?? []).map((f) => expandTilde(expandTokens(f, host, user, env), env));
   const jumps: SshEndpoint[] = [];
-  const jumpText = str(c.ProxyJump);
+  const jumpText = c.get('proxyjump')?.[0];
   if (jumpText && jumpText.toLowerCase() !== 'none') {
     for (const spec of jumpText.split(',')) {
       const j = parseJumpSpec(spec);
@@ -166,7 +238,7 @@ export function resolveHost(
       jumps.push(...(hop.jumps ?? []), { host: hop.host, port: hop.port, user: hop.user, identityFiles: hop.identityFiles });
     }
   }
-  const ignored = Object.keys(c).filter((k) => !APPLIED.has(k.toLowerCase()));
+  const ignored = [...computed.names.entries()].filter(([k]) => !APPLIED.has(k)).map(([, shown]) => shown);
   return {
     target: { label: name, host, port, user, identityFiles, jumps: jumps.length ? jumps : undefined, useAgent: true },
     ignored,
