@@ -80,6 +80,7 @@ const targets = [
   { entry: 'electron/cli.ts', out: 'cli.cjs', external: nodeExternals },
   { entry: 'electron/services/validation-worker.ts', out: 'validation-worker.cjs', external: nodeExternals },
   { entry: 'test/bench/bench.ts', out: 'bench.cjs', external: nodeExternals, optional: true },
+  { entry: 'test/fuzz/run.ts', out: 'fuzz.cjs', external: nodeExternals, optional: true },
 ];
 
 function formatMessages(kind, messages) {

@@ -145,9 +145,11 @@ export interface StatInfo {
 
 export function parseStat(o: ProbeOutput): StatInfo | null {
   const text = o.stdout;
-  const file = /^\s*File: (.+)$/m.exec(text);
+  // `[ \t]*`, not `\s*`: with the m flag `^\s*` rescans every following blank line from each line start (quadratic).
+  const file = /^[ \t]*File: (.+)$/m.exec(text);
   const type = /(?:IO Block:\s*\d+\s+)(.+)$/m.exec(text);
-  const access = /Access: \((\d+)\/([^)]+)\)\s+Uid: \(\s*\d+\/\s*([^)]+)\)\s+Gid: \(\s*\d+\/\s*([^)]+)\)/.exec(text);
+  // Bounded fields: an unbounded `[^)]+` is retried to the end of the text at every "Access: (" (quadratic).
+  const access = /Access: \((\d{1,8})\/([^)\n]{1,32})\)\s+Uid: \(\s*\d{1,10}\/\s*([^)\n]{1,256})\)\s+Gid: \(\s*\d{1,10}\/\s*([^)\n]{1,256})\)/.exec(text);
   if (!file || !access) return null;
   const modified = /^Modify: (.+)$/m.exec(text);
   return {
@@ -252,13 +254,32 @@ export function unitEnvironment(u: UnitFile): Map<string, string> {
   return env;
 }
 
+/** A value without one pair of surrounding double or single quotes. */
+function unquote(v: string): string {
+  if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) return v.slice(1, -1);
+  return v;
+}
+
+/** `- --flag=value` (optionally quoted) as kubeadm writes a container's command list, or null. */
+function manifestListItem(raw: string): string | null {
+  const t = raw.trim();
+  if (t.length < 4 || t[0] !== '-' || (t[1] !== ' ' && t[1] !== '\t')) return null;
+  let item = t.slice(2).trimStart();
+  if (item[0] === '"' || item[0] === "'") {
+    if (item.length < 2 || item[item.length - 1] !== item[0]) return null;
+    item = item.slice(1, -1);
+  }
+  return /^--[A-Za-z0-9-]+(?:=.*)?$/.test(item) ? item : null;
+}
+
 /** `KEY=value` lines of an environment file (`export`, quotes and comments allowed). */
 export function parseEnvFile(text: string): Map<string, string> {
   const env = new Map<string, string>();
   for (const raw of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(raw);
+    // Greedy value, trimmed after: a lazy `(.*?)\s*$` rescans every run of blanks (quadratic on a long line).
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(raw);
     if (!m) continue;
-    env.set(m[1], m[2].replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1'));
+    env.set(m[1], unquote(m[2].trim()));
   }
   return env;
 }
@@ -333,7 +354,11 @@ export function manifestListFacts(o: ProbeOutput, dir: string): { facts: NodeFac
   if (o.code !== 0) return { facts: [fact('manifests', 'warn', 'manifestsUnreadable', { dir, error: firstLine(o.stderr) })], files: [] };
   const files = lines(o.stdout)
     .filter((l) => /^[-dlcbps][rwxsStT-]{9}/.test(l))
-    .map((l) => l.trim().split(/\s+/).slice(8).join(' ').replace(/ -> .*$/, ''));
+    .map((l) => {
+      const name = l.trim().split(/\s+/).slice(8).join(' ');
+      const arrow = name.indexOf(' -> ');
+      return arrow < 0 ? name : name.slice(0, arrow);
+    });
   return {
     facts: [fact('manifests', 'info', files.length ? 'manifests' : 'manifestsEmpty', { dir, files: files.join(', '), n: files.length }, { present: true, files })],
     files,
@@ -366,8 +391,8 @@ const ETCD_FLAGS: (keyof EtcdPodFlags)[] = [
 export function parseEtcdManifest(text: string): EtcdPodFlags {
   const args: string[] = [];
   for (const raw of text.split('\n')) {
-    const m = /^\s*-\s+(["']?)(--[A-Za-z0-9-]+(?:=.*?)?)\1\s*$/.exec(raw);
-    if (m) args.push(m[2]);
+    const item = manifestListItem(raw);
+    if (item !== null) args.push(item);
   }
   const flags = {} as EtcdPodFlags;
   for (const f of ETCD_FLAGS) flags[f] = flagValue(args, f);
@@ -399,7 +424,8 @@ export function parseIpBrief(o: ProbeOutput): InterfaceAddr[] {
   return lines(o.stdout).flatMap((l) => {
     const f = l.trim().split(/\s+/);
     if (f.length < 2) return [];
-    return [{ name: f[0].replace(/@.*$/, ''), state: f[1], addresses: f.slice(2).map((a) => a.replace(/\/\d+$/, '')) }];
+    const at = f[0].indexOf('@');
+    return [{ name: at < 0 ? f[0] : f[0].slice(0, at), state: f[1], addresses: f.slice(2).map((a) => a.replace(/\/\d+$/, '')) }];
   });
 }
 

@@ -58,6 +58,7 @@ export function scanYaml(text: string, bounds: YamlBounds): Bounded<YamlShape> {
   let lineCounted = false;
   let skipScalarBody = false;
   let blockHeader = false;
+  let documents = 0;
   try {
     for (const token of new Lexer().lex(text)) {
       const at = offset;
@@ -115,7 +116,17 @@ export function scanYaml(text: string, bounds: YamlBounds): Bounded<YamlShape> {
           break;
         case 'flow-seq-end':
         case 'flow-map-end':
-          if (flow > 0) flow--;
+          // An unmatched closer is an error the parser reports once per character, slowly: refuse at the first.
+          if (flow === 0) return refuse('syntax', null, at, `has an unmatched ${token} at offset ${at}`);
+          flow--;
+          break;
+        case 'doc-start':
+        case 'doc-end':
+          // One document: at most a leading `---` and a trailing `...`. Thousands of markers cost the parser seconds.
+          documents += type === 'doc-start' ? 1 : 100;
+          if (documents > 101 || (type === 'doc-start' && documents > 1)) {
+            return refuse('syntax', null, at, `holds more than one YAML document (\`${token.trim()}\` at offset ${at})`);
+          }
           break;
         default:
           break;
@@ -151,8 +162,16 @@ export function parseBoundedYaml(text: string, options: BoundedYamlOptions = {})
   const scan = scanYaml(text, bounds);
   if (!scan.ok) return scan;
   try {
-    // prettyErrors off: building the pretty context is itself costly on hostile input.
-    const doc = parseDocument(text, { intAsBigInt: options.intAsBigInt ?? false, logLevel: 'silent', prettyErrors: false });
+    // prettyErrors off: building the pretty context is itself costly on hostile input. No stack traces for the
+    // parser's own error objects either (thousands of errors in a damaged file each captured one).
+    const limit = Error.stackTraceLimit;
+    let doc: ReturnType<typeof parseDocument>;
+    try {
+      Error.stackTraceLimit = 0;
+      doc = parseDocument(text, { intAsBigInt: options.intAsBigInt ?? false, logLevel: 'silent', prettyErrors: false });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       return refuse('syntax', null, e.pos[0], `is not valid YAML: ${e.message.split('\n')[0].slice(0, 200)}`);

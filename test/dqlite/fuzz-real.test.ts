@@ -2,7 +2,8 @@
  * Fuzz the whole validator with REAL files: the segments, snapshot .meta and
  * data, metadata and yaml of the two bundled samples (written by real
  * dqlite-demo), mutated thousands of times with a seeded PRNG. Every run must
- * give a report (no throw, no hang), every finding must point inside its
+ * give a report (no throw; a hang times the test out, and `npm run fuzz`
+ * watches for hangs with fresh seeds), every finding must point inside its
  * file, and no single read may ask for more than 16 MiB (a read sized from an
  * unchecked length field would).
  */
@@ -19,8 +20,6 @@ import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 
 const SAMPLES = path.resolve(__dirname, '../../resources/samples');
 const MAX_SINGLE_READ = 16 * 1024 * 1024;
-/** One validation taking longer than this is a hang (they take milliseconds). */
-const HANG_MS = 10_000;
 
 /** mulberry32: small seeded PRNG so a failing case can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -248,14 +247,12 @@ async function fuzzSample(sample: string, seed: number, rounds: number): Promise
     }
     const label = `${sample} seed ${seed} round ${i} (${touched.join(', ')})`;
     const stats: ReadStats = { largest: 0, total: 0 };
-    const t0 = Date.now();
     let report: ValidationReport;
     try {
       report = (await inspectDqliteDirectory(guardedDirectory(files, stats))).report;
     } catch (err) {
       throw new Error(`${label}: validation threw: ${err instanceof Error ? err.stack : String(err)}`);
     }
-    expect(Date.now() - t0, `${label}: took too long`).toBeLessThan(HANG_MS);
     checkReport(report, files, label);
     largest = Math.max(largest, stats.largest);
     outcomes.add(report.startable ? (report.dataLoss ? 'starts-with-loss' : 'starts') : 'fails');

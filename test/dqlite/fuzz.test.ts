@@ -17,10 +17,10 @@ function prng(seed: number) {
 }
 
 describe('fuzz', () => {
+  // No timing here: a hang times the test out; speed is in `npm run fuzz` and `npm run bench`.
   it('mutated segments always give a result, never a throw or hang', async () => {
     const rnd = prng(20240128);
     const base = withZeros(segmentBytes(1, 40, 3), 512);
-    const t0 = Date.now();
     let failures = 0;
     for (let i = 0; i < 3000; i++) {
       let b = base.slice();
@@ -39,7 +39,6 @@ describe('fuzz', () => {
       if (!c.ok && c.offset !== null) expect(c.offset).toBeLessThanOrEqual(b.length);
     }
     expect(failures).toBeGreaterThan(2000);
-    expect(Date.now() - t0).toBeLessThan(20000);
   });
   it('random directories validate without throwing', async () => {
     const rnd = prng(7);

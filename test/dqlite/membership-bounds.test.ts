@@ -41,8 +41,8 @@ describe('membership YAML bounds in the validator (issue 11 reproducers)', () =>
     });
   }
 
-  it('100,000 `[` and 20,000 `- ` in cluster.yaml: a depth finding, no crash', async () => {
-    for (const text of ['['.repeat(100_000), '- '.repeat(20_000)]) {
+  it('100,000 `[`, 20,000 and 5,000 `- ` in cluster.yaml: a size or depth finding, no crash', async () => {
+    for (const text of ['['.repeat(100_000), '- '.repeat(20_000), '- '.repeat(5_000)]) {
       const files = sampleFiles();
       files['cluster.yaml'] = enc(text);
       const r = await validateDirectory(memoryDirectory('backend', files));

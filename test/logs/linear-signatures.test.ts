@@ -18,6 +18,7 @@
  * neighbour does not fail the test; a quadratic case is slow every time.
  */
 import { describe, expect, it } from 'vitest';
+import { analyzeLogText } from '../../shared/logs/analyze';
 import { MAX_RECORD_CHARS } from '../../shared/logs/parse';
 import { SIGNATURES, type Signature } from '../../shared/logs/signatures';
 
@@ -140,6 +141,29 @@ describe('log signatures are linear in the record length', () => {
       smallMs = Math.min(smallMs, timeOf(() => PLAIN.test(small)));
     }
     expect(bigMs).toBeGreaterThan(smallMs);
+  });
+
+  it("the issue's reproducers: one 60 KB journal line through the whole analysis (4.65 s before)", () => {
+    const lines = [
+      `Feb 03 08:18:08 node systemd[1]: ${'a.'.repeat(30_000)} Main process exited`,
+      `Feb 03 08:18:09 node systemd[1]: ${'x-'.repeat(30_000)}Start request repeated too quickly`,
+      `Feb 03 08:18:10 node systemd[1]: ${'k@'.repeat(30_000)}: Scheduled restart job, restart counter is at 3`,
+    ];
+    for (const line of lines) {
+      expect(line.length).toBeGreaterThan(60_000);
+      let best = Infinity;
+      let plain = 0;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        analyzeLogText('journal', line);
+        best = Math.min(best, performance.now() - t0);
+        plain = Math.max(plain, timeOf(() => PLAIN.test(line)));
+      }
+      expect(best, `${line.slice(33, 60)}…: ${best.toFixed(1)} ms against ${plain.toFixed(2)} ms for a plain scan`).toBeLessThan(Math.max(plain, 0.2) * RATIO);
+    }
+    // The real line still matches, with its unit.
+    const real = analyzeLogText('journal', 'Feb 03 08:18:08 GIFOCTMSG02 systemd[1]: snap.microk8s.daemon-k8s-dqlite.service: Main process exited, code=exited, status=1/FAILURE');
+    expect(real.matches.map((m) => [m.signatureId, m.fields.unit, m.fields.component])).toEqual([['runtime.unit-failed', 'snap.microk8s.daemon-k8s-dqlite.service', 'k8s-dqlite']]);
   });
 
   for (const sig of SIGNATURES) {

@@ -51,6 +51,15 @@ describe('bounded YAML (shared/text/bounded-yaml)', () => {
     expect(parseBoundedYaml(deep, { bounds: { maxDepth: 100 } }).ok).toBe(true);
   });
 
+  it('refuses what the parser reports once per character, slowly: unmatched closers, more than one document', () => {
+    // Both shapes were found by `npm run fuzz` (seconds each at 20-40 KB).
+    expect(parseBoundedYaml(`a: [1, {c: ${'}'.repeat(20_000)}`)).toMatchObject({ ok: false, problem: 'syntax', offset: 13, detail: 'has an unmatched } at offset 13' });
+    expect(parseBoundedYaml(`ID: 1\n${'...\n'.repeat(10_000)}`)).toMatchObject({ ok: false, problem: 'syntax', offset: 10 });
+    expect(parseBoundedYaml('---\na: 1\n---\nb: 2\n')).toMatchObject({ ok: false, problem: 'syntax', offset: 9 });
+    // One document with its markers is fine.
+    expect(parseBoundedYaml('---\na: 1\n...\n')).toEqual({ ok: true, value: { a: 1 } });
+  });
+
   it('refuses size and entry counts over the bounds, and reports syntax errors with their offset', () => {
     expect(parseBoundedYaml('a: 1\n'.repeat(20_000))).toMatchObject({ ok: false, problem: 'too-large', limit: 64 * 1024 });
     expect(parseBoundedYaml(Array.from({ length: 5000 }, (_, i) => `k${i}: 1`).join('\n'))).toMatchObject({ ok: false, problem: 'too-many-items', limit: 4096 });

@@ -133,13 +133,29 @@ export function entryMatchesName(entry: KnownHostEntry, name: string): boolean {
   return entry.patterns !== null && patternListMatches(name, entry.patterns);
 }
 
+/**
+ * Bounds for a known_hosts file. Real ones hold a line per host (a few hundred
+ * bytes each); 16 MiB is tens of thousands of hosts. A longer line is a
+ * problem on that line (OpenSSH would not match it either), never parsed.
+ */
+export const KNOWN_HOSTS_MAX_BYTES = 16 * 1024 * 1024;
+export const KNOWN_HOSTS_MAX_LINE = 64 * 1024;
+
 /** Parse a known_hosts file. Bad lines become problems, never exceptions. */
 export function parseKnownHosts(text: string): ParsedKnownHosts {
   const entries: KnownHostEntry[] = [];
   const problems: KnownHostsProblem[] = [];
+  if (text.length > KNOWN_HOSTS_MAX_BYTES) {
+    // Refuse the whole file: trusting a prefix of it could miss a @revoked line further down.
+    return { entries, problems: [{ line: 1, message: `known_hosts is larger than ${KNOWN_HOSTS_MAX_BYTES} bytes; refusing to read it` }] };
+  }
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
+    if (lines[i].length > KNOWN_HOSTS_MAX_LINE) {
+      problems.push({ line: lineNo, message: `line is ${lines[i].length} characters long (limit ${KNOWN_HOSTS_MAX_LINE}); skipped` });
+      continue;
+    }
     const trimmed = lines[i].replace(/\r$/, '').trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const fields = trimmed.split(/[ \t]+/);
@@ -257,6 +273,11 @@ export class KnownHostsFile {
 
   async read(): Promise<string> {
     try {
+      // Bounded before reading: a host-key decision must not cost an unbounded allocation.
+      const st = await fs.stat(this.filePath);
+      if (st.size > KNOWN_HOSTS_MAX_BYTES) {
+        throw new Error(`known_hosts is ${st.size} bytes, more than the ${KNOWN_HOSTS_MAX_BYTES} Lifeboat reads; remove stale entries with \`ssh-keygen -R HOST\` and try again`);
+      }
       return await fs.readFile(this.filePath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';

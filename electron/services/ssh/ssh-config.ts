@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import SSHConfig from 'ssh-config';
 import type { SshConfigHost, SshEndpoint, SshTarget } from '../../../shared/contract/ssh';
-import { wildcardMatch } from './known-hosts';
+import { patternListMatches, wildcardMatch } from './known-hosts';
+import { checkLines, type LineBounds } from '../../../shared/text/bounds';
 
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -43,6 +44,23 @@ async function globOne(pattern: string): Promise<string[]> {
   }
 }
 
+/**
+ * The arguments of an `Include` line (`Include a b`, `include=a`), or null for
+ * any other line. Plain string work: the former regex backtracked
+ * quadratically over a long run of blanks.
+ */
+export function includeArguments(line: string): string | null {
+  const t = line.trimStart();
+  if (t.length < 8 || t.slice(0, 7).toLowerCase() !== 'include') return null;
+  const rest = t.slice(7);
+  const first = rest.charCodeAt(0);
+  if (first !== 0x20 && first !== 0x09 && first !== 0x3d) return null;
+  let args = rest.trimStart();
+  if (args.startsWith('=')) args = args.slice(1);
+  args = args.trim();
+  return args === '' ? null : args;
+}
+
 /** The config text with every `Include` replaced by the included files' text. */
 export async function readConfigWithIncludes(file: string, env: ConfigEnv = defaultEnv(), depth = 0, problems: string[] = []): Promise<string> {
   if (depth > MAX_INCLUDE_DEPTH) {
@@ -68,12 +86,12 @@ export async function readConfigWithIncludes(file: string, env: ConfigEnv = defa
   }
   const out: string[] = [];
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*include(?:\s*=\s*|\s+)(.+)$/i.exec(line);
-    if (!m) {
+    const includeArgs = includeArguments(line);
+    if (includeArgs === null) {
       out.push(line);
       continue;
     }
-    for (const raw of m[1].trim().split(/\s+/)) {
+    for (const raw of includeArgs.split(/\s+/)) {
       const unq = raw.replace(/^"(.*)"$/, '$1');
       const expanded = expandTilde(unq, env);
       const abs = path.isAbsolute(expanded) ? expanded : path.join(env.home, '.ssh', expanded);
@@ -81,16 +99,6 @@ export async function readConfigWithIncludes(file: string, env: ConfigEnv = defa
     }
   }
   return out.join('\n');
-}
-
-function str(v: string | string[] | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function list(v: string | string[] | undefined): string[] {
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
 }
 
 /** `[user@]host[:port]` or `[user@][v6addr]:port`. */
@@ -128,6 +136,87 @@ function expandTokens(v: string, host: string, user: string, env: ConfigEnv): st
   );
 }
 
+type DirectiveValue = string | readonly ({ val: string } | undefined)[];
+
+function valueList(v: DirectiveValue): string[] {
+  return typeof v === 'string' ? [v] : v.map((x) => x?.val ?? '');
+}
+
+/** Host and Match patterns: a value list, each item itself a comma list (as the ssh-config package reads them). */
+function patternList(v: DirectiveValue): string[] {
+  return valueList(v).flatMap((p) => p.split(','));
+}
+
+const REPEATABLE = new Set(['identityfile', 'localforward', 'remoteforward', 'dynamicforward', 'certificatefile']);
+
+/**
+ * The options `ssh NAME` would use, from the parsed config: first value wins,
+ * IdentityFile and the forwards accumulate, Host and Match blocks apply when
+ * they match. Our own, not the package's `compute`: that one turns each glob
+ * into a backtracking regex (a Host pattern of a few hundred `*` hung the
+ * import; found by `npm run fuzz`), runs `Match exec` commands through a shell
+ * and calls nslookup for CanonicalizeHostName. Here patterns use the linear
+ * wildcard matcher of known_hosts, `Match exec` and `canonical` never match,
+ * and nothing is run. Keys are case-insensitive (lower case).
+ */
+export function computeHost(config: SSHConfig, name: string, localUser: string): { values: Map<string, string[]>; names: Map<string, string> } {
+  const values = new Map<string, string[]>();
+  const names = new Map<string, string>();
+  const params = { host: name, hostname: name, originalhost: name, user: localUser, localuser: localUser };
+  let wantFinal = false;
+  const set = (param: string, value: DirectiveValue) => {
+    const key = param.toLowerCase();
+    const list = valueList(value);
+    if (!names.has(key)) names.set(key, param);
+    if (REPEATABLE.has(key)) values.set(key, [...(values.get(key) ?? []), ...list]);
+    else if (!values.has(key)) {
+      values.set(key, list);
+      if (key === 'hostname') params.hostname = list[0] ?? name;
+      if (key === 'user') params.user = list[0] ?? localUser;
+    }
+  };
+  const criteriaMatch = (criteria: Record<string, DirectiveValue>, final: boolean): boolean => {
+    for (const [k, v] of Object.entries(criteria)) {
+      const key = k.toLowerCase();
+      if (key === 'all') continue;
+      if (key === 'final') {
+        wantFinal = true;
+        if (!final) return false;
+        continue;
+      }
+      if (key === 'host' || key === 'originalhost' || key === 'user' || key === 'localuser') {
+        if (!patternListMatches(params[key], patternList(v))) return false;
+        continue;
+      }
+      return false; // exec (never run), canonical, anything unknown
+    }
+    return true;
+  };
+  const pass = (final: boolean) => {
+    for (const line of config) {
+      if (line.type !== SSHConfig.DIRECTIVE) continue;
+      const param = line.param.toLowerCase();
+      const sub = 'config' in line && Array.isArray(line.config) ? line.config : [];
+      if (param === 'host') {
+        if (!patternListMatches(params.host, patternList(line.value as DirectiveValue))) continue;
+        for (const s of sub) if (s.type === SSHConfig.DIRECTIVE) set(s.param, s.value as DirectiveValue);
+      } else if (param === 'match') {
+        const criteria = 'criteria' in line ? (line.criteria as Record<string, DirectiveValue>) : {};
+        if (!criteriaMatch(criteria, final)) continue;
+        for (const s of sub) if (s.type === SSHConfig.DIRECTIVE) set(s.param, s.value as DirectiveValue);
+      } else {
+        set(line.param, line.value as DirectiveValue);
+      }
+    }
+  };
+  pass(false);
+  if (wantFinal) {
+    params.host = params.hostname;
+    pass(true);
+  }
+  return { values, names };
+}
+
 /** Resolve one name (alias or plain host) through the config, like `ssh name` would. */
 export function resolveHost(
   config: SSHConfig,
@@ -137,15 +226,16 @@ export function resolveHost(
   depth = 0,
 ): { target: SshTarget; ignored: string[] } {
   if (depth > MAX_JUMP_DEPTH) throw new Error(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} at ${name}`);
-  const c = config.compute(name);
-  const host = expandTokens(str(c.HostName) ?? name, name, '', env);
-  const user = overrides.user ?? str(c.User) ?? env.localUser;
-  const portText = str(c.Port);
+  const computed = computeHost(config, name, env.localUser);
+  const c = computed.values;
+  const host = expandTokens(c.get('hostname')?.[0] ?? name, name, '', env);
+  const user = overrides.user ?? c.get('user')?.[0] ?? env.localUser;
+  const portText = c.get('port')?.[0];
   const port = overrides.port ?? (portText ? Number(portText) : 22);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad Port for ${name}: ${portText}`);
-  const identityFiles = list(c.IdentityFile).map((f) => expandTilde(expandTokens(f, host, user, env), env));
+  const identityFiles = (c.get('identityfile') ?? []).map((f) => expandTilde(expandTokens(f, host, user, env), env));
   const jumps: SshEndpoint[] = [];
-  const jumpText = str(c.ProxyJump);
+  const jumpText = c.get('proxyjump')?.[0];
   if (jumpText && jumpText.toLowerCase() !== 'none') {
     for (const spec of jumpText.split(',')) {
       const j = parseJumpSpec(spec);
@@ -153,24 +243,59 @@ export function resolveHost(
       jumps.push(...(hop.jumps ?? []), { host: hop.host, port: hop.port, user: hop.user, identityFiles: hop.identityFiles });
     }
   }
-  const ignored = Object.keys(c).filter((k) => !APPLIED.has(k.toLowerCase()));
+  const ignored = [...computed.names.entries()].filter(([k]) => !APPLIED.has(k)).map(([, shown]) => shown);
   return {
     target: { label: name, host, port, user, identityFiles, jumps: jumps.length ? jumps : undefined, useAgent: true },
     ignored,
   };
 }
 
+/** Bounds for a config with its includes spliced in: far beyond real ones, small enough to import at once. */
+export const SSH_CONFIG_BOUNDS: LineBounds = { maxBytes: MAX_CONFIG_BYTES, maxLines: 200_000, maxLineLength: 16 * 1024 };
+/** Aliases imported at most. */
+export const MAX_CONFIG_HOSTS = 256;
+/**
+ * ssh-config resolves an alias by walking every line of the config, so an
+ * import costs aliases x lines: bound that product (a few seconds at most on a
+ * busy machine), never the config's size alone.
+ */
+export const MAX_CONFIG_RESOLVE_WORK = 500_000;
+
+/** How many aliases a config of `lines` lines may import. */
+export function maxConfigHosts(lines: number): number {
+  return Math.max(16, Math.min(MAX_CONFIG_HOSTS, Math.floor(MAX_CONFIG_RESOLVE_WORK / Math.max(1, lines))));
+}
+
 /** Every concrete alias (Host patterns without wildcards or negation), resolved. */
 export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv()): { hosts: SshConfigHost[]; problems: string[] } {
-  const config = SSHConfig.parse(text);
+  const bounded = checkLines(text, SSH_CONFIG_BOUNDS);
+  if (!bounded.ok) return { hosts: [], problems: [`the ssh config (with its includes) ${bounded.detail}; nothing was imported`] };
+  let config: SSHConfig;
+  try {
+    config = SSHConfig.parse(text);
+  } catch (e) {
+    // The parser's message quotes the config; say what failed without echoing it.
+    return { hosts: [], problems: [`the ssh config could not be parsed (${e instanceof Error ? e.name : 'error'}); check it with \`ssh -G HOST\` and fix the line ssh complains about`] };
+  }
   const aliases: string[] = [];
+  const seen = new Set<string>();
+  const limit = maxConfigHosts(bounded.lines);
+  let more = false;
   for (const line of config) {
     if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
-    const values = typeof line.value === 'string' ? line.value.split(/\s+/) : line.value.map((v) => v.val);
-    for (const v of values) if (v && !/[*?!]/.test(v) && !aliases.includes(v)) aliases.push(v);
+    const values = typeof line.value === 'string' ? line.value.split(/\s+/) : line.value.map((v) => v?.val ?? '');
+    for (const v of values) {
+      if (!v || /[*?!]/.test(v) || seen.has(v)) continue;
+      if (aliases.length >= limit) {
+        more = true;
+        break;
+      }
+      seen.add(v);
+      aliases.push(v);
+    }
   }
   const hosts: SshConfigHost[] = [];
-  const problems: string[] = [];
+  const problems: string[] = more ? [`more than ${limit} Host aliases in ${bounded.lines} lines: the first ${limit} were imported`] : [];
   for (const alias of aliases) {
     try {
       const { target, ignored } = resolveHost(config, alias, env);

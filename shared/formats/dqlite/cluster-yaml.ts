@@ -41,11 +41,11 @@ function node(v: unknown): YamlNode | null {
 export type YamlParse<T> = { ok: true; value: T } | { ok: false; error: string; refusal?: BoundsRefusal; shape?: boolean };
 
 /**
- * The bounds for go-dqlite's membership caches. Real files are a few dozen
- * bytes per node; 64 KiB is hundreds of nodes, depth 4 covers a list of maps
- * (with room), and go-dqlite never writes an alias.
+ * The bounds for go-dqlite's membership caches. Real files are about 60 bytes
+ * per node; 16 KiB is over 250 nodes, 1024 entries over 300, depth 8 covers a
+ * list of maps with room, and go-dqlite never writes an alias.
  */
-export const MEMBERSHIP_YAML_BOUNDS: YamlBounds = { maxBytes: 64 * 1024, maxDepth: 8, maxItems: 4096, maxAliases: 0 };
+export const MEMBERSHIP_YAML_BOUNDS: YamlBounds = { maxBytes: 16 * 1024, maxDepth: 8, maxItems: 1024, maxAliases: 0 };
 
 function parseMembership(name: string, text: string): { ok: true; value: unknown } | { ok: false; error: string; refusal: BoundsRefusal } {
   const r = parseBoundedYaml(text, { bounds: MEMBERSHIP_YAML_BOUNDS, intAsBigInt: true });

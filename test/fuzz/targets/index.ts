@@ -1,0 +1,55 @@
+/**
+ * The fuzz targets, one file each. The interface (what a target provides and
+ * what `run` must do) is documented in ../target.ts; to add a format, write
+ * `targets/<name>.ts` and list it here.
+ *
+ * Formats: dqlite segments, snapshot .meta and data (LZ4), metadata, whole
+ * backend directories (with cluster.yaml/info.yaml), LZ4 frames, YAML, JSON,
+ * log text (all signatures), known_hosts, ssh_config, node-facts output, and
+ * the protobuf wire reader the etcd decoders build on. The etcd decoders (WAL,
+ * snap, bbolt pages, Kubernetes values) are added here as they land.
+ */
+import type { FuzzTarget } from '../target';
+import { dqliteDirectory } from './dqlite-directory';
+import { dqliteMetadata } from './dqlite-metadata';
+import { dqliteSegment } from './dqlite-segment';
+import { dqliteSnapshotData, dqliteSnapshotMeta } from './dqlite-snapshot';
+import { json } from './json';
+import { knownHosts } from './known-hosts';
+import { logText } from './log-text';
+import { lz4Frame } from './lz4-frame';
+import { membershipYaml } from './membership-yaml';
+import { nodeFacts } from './node-facts';
+import { protobuf } from './protobuf';
+import { selftestHang, selftestOom, selftestThrow } from './selftest';
+import { sshConfig } from './ssh-config';
+
+export type AnyTarget = FuzzTarget<unknown, unknown>;
+
+/** Each target has its own input and corpus types; the runner only passes one's output back to the same target. */
+function erase<I, C>(t: FuzzTarget<I, C>): AnyTarget {
+  return t as unknown as AnyTarget;
+}
+
+export const TARGETS: readonly AnyTarget[] = [
+  dqliteSegment,
+  dqliteSnapshotMeta,
+  dqliteSnapshotData,
+  dqliteMetadata,
+  lz4Frame,
+  dqliteDirectory,
+  membershipYaml,
+  json,
+  logText,
+  knownHosts,
+  sshConfig,
+  nodeFacts,
+  protobuf,
+  selftestHang,
+  selftestOom,
+  selftestThrow,
+].map((t) => erase(t as FuzzTarget<never, never>));
+
+export function targetByName(name: string): AnyTarget | undefined {
+  return TARGETS.find((t) => t.name === name);
+}
