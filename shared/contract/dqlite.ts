@@ -83,9 +83,28 @@ export interface SnapshotInfo {
   encoding: 'lz4' | 'raw' | 'unknown';
   configurationIndex: number | null;
   configuration: RaftServer[] | null;
+  /** The LZ4 frame as read (when the data is an LZ4 frame and was checked). */
+  lz4?: SnapshotFrameFacts | null;
   /** Is this the snapshot the loader would take? */
   chosen: boolean;
   findingCodes: string[];
+}
+
+/** What the snapshot's LZ4 frame header and blocks said. */
+export interface SnapshotFrameFacts {
+  /** Decompressed bytes produced (up to the error, if any). */
+  contentSize: number;
+  /** The size the header declares, when it declares one. */
+  declaredContentSize: number | null;
+  maxBlockSize: number;
+  blockIndependence: boolean;
+  blockChecksum: boolean;
+  contentChecksum: boolean;
+  blocks: number;
+  /** Compressed bytes of the frame, when it ended properly. */
+  frameSize: number | null;
+  /** Bytes after the frame (liblz4 via libraft ignores them). */
+  trailingBytes: number;
 }
 
 export interface MetadataInfo {

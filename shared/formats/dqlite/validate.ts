@@ -184,6 +184,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       encoding: data ? data.encoding : 'unknown',
       configurationIndex: meta.ok ? meta.configurationIndex : meta.configurationIndex,
       configuration: meta.ok ? meta.servers : null,
+      lz4: data?.frame ?? null,
       chosen: false,
       findingCodes: codes,
     });
