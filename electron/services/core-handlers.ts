@@ -39,7 +39,7 @@ export function createCoreHandlers(deps: CoreDeps): PartialHandlers {
     'validation.cancel': async (params) => deps.validation.cancel(paramsObject(params).jobId),
     'validation.batches': async (params) => {
       const p = paramsObject(params);
-      return deps.validation.batches(p.jobId, p.file);
+      return deps.validation.batches(p.jobId, p.file, undefined, p.detail);
     },
     'listing.analyze': async (params) => {
       const { text } = paramsObject(params);

@@ -18,10 +18,10 @@ import { openLocalTarget } from './validation-service';
 
 export type WorkerRequest =
   | { type: 'validate'; path: string; nodePath?: RunOptions['nodePath'] }
-  | { type: 'batches'; path: string; file: string }
+  | { type: 'batches'; path: string; file: string; detail?: number }
   /** Validate the parent's remote directory through `io` requests; `name` is its display name. */
   | { type: 'validate-remote'; name: string; nodePath?: RunOptions['nodePath'] }
-  | { type: 'batches-remote'; name: string; file: string }
+  | { type: 'batches-remote'; name: string; file: string; detail?: number }
   | IoReply
   | { type: 'cancel' };
 
@@ -118,7 +118,7 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
   if (req.type === 'validate-remote' || req.type === 'batches-remote') {
     const dir = remoteDirectory(req.name, io);
     if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
-    else reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal }) });
+    else reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal, detail: req.detail }) });
     return;
   }
   const target = await openLocalTarget(req.path);
@@ -127,7 +127,7 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
       const report = await validateDirectory(target, { signal, onProgress, nodePath: req.nodePath });
       reply({ type: 'report', report });
     } else {
-      const batches = await listSegmentBatches(target, req.file, { signal });
+      const batches = await listSegmentBatches(target, req.file, { signal, detail: req.detail });
       reply({ type: 'batches', batches });
     }
   } finally {

@@ -63,6 +63,18 @@ export interface BatchSummary {
    * `size` is the number of zero bytes; `problem` is null. Normal, not damage.
    */
   zeroFill?: true;
+  /** Entry by entry, with both checksums: set for the one batch asked for (`validation.batches` `detail`). */
+  detail?: BatchDetail;
+}
+
+/** One batch opened up: its stored and recomputed checksums, and each entry's header and payload offset. */
+export interface BatchDetail {
+  headerCrc: { stored: number; computed: number };
+  /** `computed` is null when the payloads run past the end of the file. */
+  dataCrc: { stored: number; computed: number | null };
+  entries: { index: number | null; term: number; type: number; length: number; offset: number }[];
+  /** Entries not listed (a batch can hold 262144; the list is capped). */
+  more: number;
 }
 
 export interface RaftServer {

@@ -134,6 +134,13 @@ describe.skipIf(!canRun)('bundled Chinese font and the listing verdict', () => {
     expect(await table.locator('.row.bad').count()).toBe(0);
     await table.locator('[data-zero-fill="true"]').waitFor();
     expect(await table.locator('[data-zero-fill="true"]').innerText()).toMatch(/unused: \d+ zero bytes/);
+    // A batch row opens its entries and both checksums.
+    await table.locator('[data-batch="1"]').click();
+    const batch = table.getByTestId('batch-detail');
+    await batch.waitFor({ timeout: 30_000 });
+    expect(await batch.getByTestId('batch-crcs').innerText()).toMatch(/header CRC stored (0x[0-9a-f]{8}), computed \1 ✓ · data CRC stored (0x[0-9a-f]{8}), computed \2 ✓/);
+    expect(await batch.getByTestId('batch-entry').count()).toBeGreaterThan(0);
+    await screenshot(p, 'batch-detail');
     expect(errors).toEqual([]);
   });
 });

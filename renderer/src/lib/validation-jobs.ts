@@ -19,7 +19,8 @@ export interface ValidationJob {
   readonly id: string;
   readonly origin: 'local' | 'backend';
   cancel(): void;
-  batches(file: string): Promise<BatchSummary[]>;
+  /** Batches of `file`; with `detail`, that batch carries its entries and checksums. */
+  batches(file: string, detail?: number): Promise<BatchSummary[]>;
 }
 
 /** If the worker does not confirm a cancel in time (stuck in a long read), it is terminated. */
@@ -102,11 +103,11 @@ export function startLocalValidation(input: PickedInput, cb: JobCallbacks): Vali
         l.onFailed('cancelled', true);
       }, CANCEL_GRACE_MS);
     },
-    batches(file: string) {
+    batches(file: string, detail?: number) {
       const requestId = nextRequest++;
       return new Promise<BatchSummary[]>((resolve, reject) => {
         batchRequests.set(requestId, { resolve, reject });
-        send({ type: 'batches', requestId, jobId: id, file });
+        send({ type: 'batches', requestId, jobId: id, file, ...(detail !== undefined ? { detail } : {}) });
       });
     },
   };
@@ -156,8 +157,8 @@ export async function startBackendValidation(client: LifeboatClient, source: Sou
     cancel() {
       void client.call('validation.cancel', { jobId: id }).catch(() => undefined);
     },
-    batches(file: string) {
-      return client.call('validation.batches', { jobId: id, file });
+    batches(file: string, detail?: number) {
+      return client.call('validation.batches', detail !== undefined ? { jobId: id, file, detail } : { jobId: id, file });
     },
   };
 }

@@ -7,7 +7,7 @@ import type { PickedInput } from '../lib/file-source';
 export type ToWorker =
   | { type: 'validate'; jobId: string; input: PickedInput }
   | { type: 'cancel'; jobId: string }
-  | { type: 'batches'; requestId: number; jobId: string; file: string };
+  | { type: 'batches'; requestId: number; jobId: string; file: string; detail?: number };
 
 export type FromWorker =
   | { type: 'progress'; jobId: string; progress: Progress }
