@@ -144,3 +144,27 @@ describe('one batch opened up', () => {
     expect(d.dataCrc.computed).not.toBe(d.dataCrc.stored);
   });
 });
+
+describe('the smallest plan', () => {
+  it('a segment whose name claims two entries too many: renamed to its true range, and nothing after it is moved aside', async () => {
+    const files = baseFiles();
+    closed(files, 1, 20, 4);
+    closed(files, 21, 20, 4);
+    closed(files, 41, 20, 4);
+    closed(files, 61, 20, 4);
+    snapshot(files, 30);
+    // 21-40 renamed 21-42: the chain breaks (41 follows 42), so libraft says a later segment is past the snapshot.
+    files[closedSegmentName(21, 42)] = files[closedSegmentName(21, 40)];
+    delete files[closedSegmentName(21, 40)];
+    const r = await validateDqliteDirectory(dir(files));
+    expect(r.dqlite!.decision.fatalError).toMatch(/^closed segment \d{16}-\d{16} is past last snapshot snapshot-1-30-1000$/);
+    const plan = r.dqlite!.repair;
+    expect(plan.startsAfter).toBe(true);
+    expect(plan.steps.filter((s) => s.kind === 'quarantine' && s.file).map((s) => s.file)).toEqual([]);
+    expect(plan.steps.filter((s) => s.kind === 'truncate-rename').map((s) => s.command)).toEqual([
+      expect.stringContaining(`&& sudo mv ${MICROK8S_BACKEND}/${closedSegmentName(21, 42)} ${MICROK8S_BACKEND}/${closedSegmentName(21, 40)}`),
+    ]);
+    expect(plan.lost.filter((l) => !l.coveredBySnapshot)).toEqual([]);
+    expect(plan.summary).toContain('entries up to 80');
+  });
+});
