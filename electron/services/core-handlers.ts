@@ -42,9 +42,9 @@ export function createCoreHandlers(deps: CoreDeps): PartialHandlers {
     'samples.list': async () => (await deps.samples.list()).map(publicSampleInfo),
     'validation.start': async (params, ctx) => deps.validation.start(paramsObject(params).source, ctx),
     'validation.cancel': async (params) => deps.validation.cancel(paramsObject(params).jobId),
-    'validation.batches': async (params) => {
+    'validation.batches': async (params, ctx) => {
       const p = paramsObject(params);
-      return deps.validation.batches(p.jobId, p.file);
+      return deps.validation.batches(p.jobId, p.file, ctx, p.detail);
     },
     'etcd.query': async (params, ctx) => {
       const p = paramsObject(params);

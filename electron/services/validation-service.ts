@@ -282,13 +282,14 @@ export class ValidationService {
   }
 
   /** The first message for a worker: validate or list batches, from a local path or through `io`. */
-  private request(source: ResolvedSource, remote: RemoteDirectory | null, file?: string): WorkerRequest {
+  private request(source: ResolvedSource, remote: RemoteDirectory | null, file?: string, detail?: number): WorkerRequest {
+    const asked = detail !== undefined ? { detail } : {};
     if (source.kind === 'local') {
-      return file === undefined ? { type: 'validate', path: source.path, ...(source.nodePath ? { nodePath: source.nodePath } : {}) } : { type: 'batches', path: source.path, file };
+      return file === undefined ? { type: 'validate', path: source.path, ...(source.nodePath ? { nodePath: source.nodePath } : {}) } : { type: 'batches', path: source.path, file, ...asked };
     }
     const name = remote?.name ?? source.path;
     // Validated in place: the plan's commands name the directory that was read.
-    return file === undefined ? { type: 'validate-remote', name, nodePath: { path: source.path, origin: 'in-place' } } : { type: 'batches-remote', name, file };
+    return file === undefined ? { type: 'validate-remote', name, nodePath: { path: source.path, origin: 'in-place' } } : { type: 'batches-remote', name, file, ...asked };
   }
 
   private spawn(): Worker {
@@ -433,8 +434,12 @@ export class ValidationService {
     }
   }
 
-  async batches(jobIdParam: unknown, fileParam: unknown, ctx?: CallContext): Promise<BatchSummary[]> {
+  async batches(jobIdParam: unknown, fileParam: unknown, ctx?: CallContext, detailParam?: unknown): Promise<BatchSummary[]> {
     if (typeof jobIdParam !== 'string') throw new ApiError('bad-params', 'jobId must be a string');
+    if (detailParam !== undefined && (typeof detailParam !== 'number' || !Number.isSafeInteger(detailParam) || detailParam < 1)) {
+      throw new ApiError('bad-params', 'detail must be a batch number (1, 2, …)');
+    }
+    const detail = detailParam as number | undefined;
     if (typeof fileParam !== 'string' || !isPlainFileName(fileParam)) {
       throw new ApiError('bad-params', 'file must be a plain file name');
     }
@@ -445,7 +450,7 @@ export class ValidationService {
     if (!segments || !segments.some((s) => s.file === fileParam)) {
       throw new ApiError('unknown-file', `${fileParam} is not a segment of this report`);
     }
-    const request = (remote: RemoteDirectory | null) => this.request(job.source, remote, fileParam);
+    const request = (remote: RemoteDirectory | null) => this.request(job.source, remote, fileParam, detail);
     return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'batches' ? msg.batches : undefined), 'batch listing');
   }
 

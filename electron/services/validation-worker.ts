@@ -20,10 +20,10 @@ import { openLocalTarget } from './fs-source';
 
 export type WorkerRequest =
   | { type: 'validate'; path: string; nodePath?: RunOptions['nodePath'] }
-  | { type: 'batches'; path: string; file: string }
+  | { type: 'batches'; path: string; file: string; detail?: number }
   /** Validate the parent's remote directory through `io` requests; `name` is its display name. */
   | { type: 'validate-remote'; name: string; nodePath?: RunOptions['nodePath'] }
-  | { type: 'batches-remote'; name: string; file: string }
+  | { type: 'batches-remote'; name: string; file: string; detail?: number }
   /** Answer one etcd query over the source `report` was made from (local path, or the parent's remote directory). */
   | { type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery }
   | { type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery }
@@ -136,7 +136,7 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
   if (req.type === 'validate-remote' || req.type === 'batches-remote' || req.type === 'etcd-query-remote') {
     const dir = remoteDirectory(req.name, io);
     if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
-    else if (req.type === 'batches-remote') reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal }) });
+    else if (req.type === 'batches-remote') reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal, detail: req.detail }) });
     else reply({ type: 'etcd-query', result: await answerEtcdQuery(dir, req.report, req.query) });
     return;
   }
@@ -146,7 +146,7 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
       const report = await validateDirectory(target, { signal, onProgress, nodePath: req.nodePath });
       reply({ type: 'report', report });
     } else if (req.type === 'batches') {
-      const batches = await listSegmentBatches(target, req.file, { signal });
+      const batches = await listSegmentBatches(target, req.file, { signal, detail: req.detail });
       reply({ type: 'batches', batches });
     } else {
       reply({ type: 'etcd-query', result: await answerEtcdQuery(target, req.report, req.query) });

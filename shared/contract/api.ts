@@ -54,7 +54,8 @@ export interface CoreMethods {
   'validation.start': { params: { source: SourceRef }; result: { jobId: string } };
   'validation.cancel': { params: { jobId: string }; result: { cancelled: boolean } };
   /** Batches of one segment of a finished job (loaded on demand: there can be millions). */
-  'validation.batches': { params: { jobId: string; file: string }; result: BatchSummary[] };
+  /** `detail`: a batch number whose entries and checksums are included (BatchSummary.detail). */
+  'validation.batches': { params: { jobId: string; file: string; detail?: number }; result: BatchSummary[] };
   /** Parse a pasted `ls -l` listing (cheap; also done locally by the renderer). */
   'listing.analyze': { params: { text: string }; result: ListingAnalysis };
   /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand from the job's source. */

@@ -63,6 +63,18 @@ export interface BatchSummary {
    * `size` is the number of zero bytes; `problem` is null. Normal, not damage.
    */
   zeroFill?: true;
+  /** Entry by entry, with both checksums: set for the one batch asked for (`validation.batches` `detail`). */
+  detail?: BatchDetail;
+}
+
+/** One batch opened up: its stored and recomputed checksums, and each entry's header and payload offset. */
+export interface BatchDetail {
+  headerCrc: { stored: number; computed: number };
+  /** `computed` is null when the payloads run past the end of the file. */
+  dataCrc: { stored: number; computed: number | null };
+  entries: { index: number | null; term: number; type: number; length: number; offset: number }[];
+  /** Entries not listed (a batch can hold 262144; the list is capped). */
+  more: number;
 }
 
 export interface RaftServer {
@@ -83,9 +95,28 @@ export interface SnapshotInfo {
   encoding: 'lz4' | 'raw' | 'unknown';
   configurationIndex: number | null;
   configuration: RaftServer[] | null;
+  /** The LZ4 frame as read (when the data is an LZ4 frame and was checked). */
+  lz4?: SnapshotFrameFacts | null;
   /** Is this the snapshot the loader would take? */
   chosen: boolean;
   findingCodes: string[];
+}
+
+/** What the snapshot's LZ4 frame header and blocks said. */
+export interface SnapshotFrameFacts {
+  /** Decompressed bytes produced (up to the error, if any). */
+  contentSize: number;
+  /** The size the header declares, when it declares one. */
+  declaredContentSize: number | null;
+  maxBlockSize: number;
+  blockIndependence: boolean;
+  blockChecksum: boolean;
+  contentChecksum: boolean;
+  blocks: number;
+  /** Compressed bytes of the frame, when it ended properly. */
+  frameSize: number | null;
+  /** Bytes after the frame (liblz4 via libraft ignores them). */
+  trailingBytes: number;
 }
 
 export interface MetadataInfo {

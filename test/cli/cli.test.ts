@@ -149,7 +149,12 @@ describe.skipIf(!hasDemo)('validate real dqlite-demo directories', () => {
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as ValidationReport;
     expect(report.engine).toBe('dqlite');
-    expect(report.startable && !report.dataLoss).toBe(false);
+    // A bad batch in the last closed segment of a cleanly stopped node: libraft's auto-recovery renames
+    // it and starts without its entries (no snapshot covers them at 60 keys). The exact verdict:
+    expect(report).toMatchObject({ startable: true, dataLoss: true });
+    expect(report.dqlite?.decision.renamedCorrupt).toEqual([brokenSegment]);
+    const [first, last] = brokenSegment.split('-').map(Number);
+    expect(report.lost).toEqual([expect.objectContaining({ file: brokenSegment, first, last, coveredBySnapshot: false })]);
     const onSegment = report.findings.filter((f) => f.file === brokenSegment);
     expect(onSegment.length).toBeGreaterThan(0);
     for (const f of report.findings) {
@@ -171,7 +176,9 @@ describe.skipIf(!hasDemo)('validate real dqlite-demo directories', () => {
     const r = await runCli(['validate', path.join(healthy, 'cluster.yaml'), '--json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as ValidationReport;
-    expect(report.startable && !report.dataLoss && report.findings.every((f) => f.severity !== 'error')).toBe(false);
+    // One YAML file is no datastore: never "would start", and it says only this file was examined.
+    expect(report.startable).toBe(false);
+    expect(report.findings.map((f) => f.code)).toContain('input.single-file');
   });
 });
 
@@ -208,7 +215,7 @@ describe.skipIf(!hasDemo)('repair', () => {
       actions: string[];
       after: ValidationReport;
     };
-    expect(result.report.startable && !result.report.dataLoss).toBe(false);
+    expect(result.report).toMatchObject({ startable: true, dataLoss: true });
     expect(result.plan.needed).toBe(true);
     expect(result.actions.length).toBeGreaterThan(0);
     expect(result.after.startable).toBe(true);

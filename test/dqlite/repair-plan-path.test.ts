@@ -112,3 +112,59 @@ describe('batch list of an open segment', () => {
     expect(rows[rows.length - 1].problem).not.toBeNull();
   });
 });
+
+describe('one batch opened up', () => {
+  it('lists entries with their indexes, payload offsets and both checksums (stored = computed for a good batch)', async () => {
+    const files = baseFiles();
+    closed(files, 1, 12, 4);
+    const rows = await listSegmentBatches(dir(files), closedSegmentName(1, 12), { detail: 2 });
+    const b = rows.find((r) => r.number === 2)!;
+    expect(rows.filter((r) => r.detail)).toHaveLength(1);
+    const d = b.detail!;
+    expect(d.headerCrc.computed).toBe(d.headerCrc.stored);
+    expect(d.dataCrc.computed).toBe(d.dataCrc.stored);
+    expect(d.entries.map((e) => e.index)).toEqual([5, 6, 7, 8]);
+    // Payloads follow the 16-byte preamble and 4 entry records, each padded to 8 bytes.
+    expect(d.entries[0].offset).toBe(b.offset + 16 + 16 * 4);
+    expect(d.entries[1].offset - d.entries[0].offset).toBe(Math.ceil(d.entries[0].length / 8) * 8);
+    expect(d.more).toBe(0);
+  });
+
+  it('a flipped payload byte: the data CRC differs, the header CRC still matches', async () => {
+    const files = baseFiles();
+    closed(files, 1, 12, 4);
+    const name = closedSegmentName(1, 12);
+    const rows0 = await listSegmentBatches(dir(files), name, { detail: 3 });
+    const third = rows0.find((r) => r.number === 3)!;
+    const bytes = files[name].slice();
+    bytes[third.detail!.entries[0].offset] ^= 0xff;
+    files[name] = bytes;
+    const d = (await listSegmentBatches(dir(files), name, { detail: 3 })).find((r) => r.number === 3)!.detail!;
+    expect(d.headerCrc.computed).toBe(d.headerCrc.stored);
+    expect(d.dataCrc.computed).not.toBe(d.dataCrc.stored);
+  });
+});
+
+describe('the smallest plan', () => {
+  it('a segment whose name claims two entries too many: renamed to its true range, and nothing after it is moved aside', async () => {
+    const files = baseFiles();
+    closed(files, 1, 20, 4);
+    closed(files, 21, 20, 4);
+    closed(files, 41, 20, 4);
+    closed(files, 61, 20, 4);
+    snapshot(files, 30);
+    // 21-40 renamed 21-42: the chain breaks (41 follows 42), so libraft says a later segment is past the snapshot.
+    files[closedSegmentName(21, 42)] = files[closedSegmentName(21, 40)];
+    delete files[closedSegmentName(21, 40)];
+    const r = await validateDqliteDirectory(dir(files));
+    expect(r.dqlite!.decision.fatalError).toMatch(/^closed segment \d{16}-\d{16} is past last snapshot snapshot-1-30-1000$/);
+    const plan = r.dqlite!.repair;
+    expect(plan.startsAfter).toBe(true);
+    expect(plan.steps.filter((s) => s.kind === 'quarantine' && s.file).map((s) => s.file)).toEqual([]);
+    expect(plan.steps.filter((s) => s.kind === 'truncate-rename').map((s) => s.command)).toEqual([
+      expect.stringContaining(`&& sudo mv ${MICROK8S_BACKEND}/${closedSegmentName(21, 42)} ${MICROK8S_BACKEND}/${closedSegmentName(21, 40)}`),
+    ]);
+    expect(plan.lost.filter((l) => !l.coveredBySnapshot)).toEqual([]);
+    expect(plan.summary).toContain('entries up to 80');
+  });
+});

@@ -92,4 +92,55 @@ describe.skipIf(!canRun)('bundled Chinese font and the listing verdict', () => {
     await screenshot(p, 'listing-journal-zh');
     expect(errors).toEqual([]);
   });
+
+  it('the segment map opens a snapshot (meta, configuration, LZ4 frame) and an open segment ends in a normal "unused" row', async () => {
+    const { page: p, errors } = await page('en-US');
+    await p.getByRole('button', { name: /Open sample: Power cut/ }).click();
+    await p.getByTestId('verdict').waitFor({ timeout: 30_000 });
+    const files = p.getByTestId('file-list');
+    const snap = files.locator('button[data-tone="snapshot-chosen"]').first();
+    const snapFile = await snap.getAttribute('data-file');
+    await snap.click();
+    const detail = p.locator(`[data-testid="snapshot-detail"][data-file="${snapFile}"]`);
+    await detail.waitFor();
+    expect(await detail.getByTestId('snap-meta-ok').innerText()).toBe('ok');
+    expect(await detail.getByTestId('snap-configuration').locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await detail.getByTestId('snap-configuration').innerText()).toMatch(/127\.0\.0\.1:\d+\s+voter/);
+    const frame = await detail.getByTestId('snap-frame').innerText();
+    expect(frame).toMatch(/Blocks:\s*\d+/);
+    expect(frame).toMatch(/Content checksum:\s*(yes|no)/);
+    await screenshot(p, 'snapshot-detail');
+    // The English UI's one Chinese label (the language button) is drawn with the bundled font, not as boxes:
+    // its glyphs are as wide as the same text in 'Noto Sans SC' itself.
+    const widths = await p.getByTestId('language-button').evaluate((b) => {
+      const probe = (family: string) => {
+        const s = document.createElement('span');
+        s.textContent = b.textContent?.trim() ?? '';
+        s.style.fontFamily = family;
+        s.style.fontSize = getComputedStyle(b).fontSize;
+        document.body.append(s);
+        const w = s.getBoundingClientRect().width;
+        s.remove();
+        return w;
+      };
+      return { ui: probe(getComputedStyle(b).fontFamily), bundled: probe("'Noto Sans SC'") };
+    });
+    expect(widths.ui).toBeCloseTo(widths.bundled, 0);
+    // A healthy open segment: its batches, then one muted "unused" row for the preallocated zeros.
+    const open = files.locator('button[data-file^="open-"]').first();
+    await open.click();
+    const table = p.getByTestId('batch-table');
+    await table.getByText(/\d+ batch(es)?, 0 with problems/).waitFor({ timeout: 30_000 });
+    expect(await table.locator('.row.bad').count()).toBe(0);
+    await table.locator('[data-zero-fill="true"]').waitFor();
+    expect(await table.locator('[data-zero-fill="true"]').innerText()).toMatch(/unused: \d+ zero bytes/);
+    // A batch row opens its entries and both checksums.
+    await table.locator('[data-batch="1"]').click();
+    const batch = table.getByTestId('batch-detail');
+    await batch.waitFor({ timeout: 30_000 });
+    expect(await batch.getByTestId('batch-crcs').innerText()).toMatch(/header CRC stored (0x[0-9a-f]{8}), computed \1 ✓ · data CRC stored (0x[0-9a-f]{8}), computed \2 ✓/);
+    expect(await batch.getByTestId('batch-entry').count()).toBeGreaterThan(0);
+    await screenshot(p, 'batch-detail');
+    expect(errors).toEqual([]);
+  });
 });

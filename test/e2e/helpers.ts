@@ -71,6 +71,8 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   mkdirSync(ARTIFACTS, { recursive: true });
   // From the top: the sticky header would otherwise be painted mid-page in a full-page shot.
   if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
+  // Font slices load when a glyph first needs them (font-display: swap): wait, or a shot shows boxes.
+  await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }
 

@@ -121,6 +121,14 @@ describe.skipIf(!canRun)('reading the node in Chromium (web mode, real sshd, rea
     expect(await verdict.getAttribute('data-verdict')).toBe(expectedVerdict);
     expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('dqlite');
     expect(await verdict.innerText()).toContain(`${sshd.user}@127.0.0.1:${served}`);
+    // The plan's commands name the directory that was validated, not the MicroK8s default.
+    // (copyDamaged damages the copy, so there is a plan.)
+    const plan = page.getByTestId('repair-plan');
+    expect(await plan.locator('pre code').count()).toBeGreaterThan(0);
+    expect(await plan.getByTestId('repair-backend').innerText()).toContain(served);
+    const commands = (await plan.locator('pre code').allInnerTexts()).join('\n');
+    expect(commands).toContain(`sudo tar -C ${path.dirname(served)} `);
+    expect(commands).not.toContain('/var/snap/microk8s');
     await screenshot(page, 'ssh-node-validate-in-place');
 
     // Copy out: destination under the copies root (web mode), the node-side command shown first.
@@ -145,6 +153,9 @@ describe.skipIf(!canRun)('reading the node in Chromium (web mode, real sshd, rea
     await verdict.waitFor({ timeout: 60_000 });
     expect(await verdict.getAttribute('data-verdict')).toBe(expectedVerdict);
     expect(await verdict.innerText()).toContain('k8s-dqlite');
+    // A copy's plan names the node directory it came from.
+    expect(await plan.getByTestId('repair-backend').innerText()).toContain(`${served}, the node directory this copy came from`);
+    expect((await plan.locator('pre code').allInnerTexts()).join('\n')).not.toContain('/var/snap/microk8s');
     await screenshot(page, 'ssh-node-copy-report');
     expect(await hashTree(path.join(dest, 'k8s-dqlite')).then((t) => Object.keys(t).sort())).toEqual(Object.keys(servedBefore).sort());
 

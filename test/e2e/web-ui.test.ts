@@ -154,7 +154,9 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     const summary = await p.getByTestId('map-summary').innerText();
     expect(summary).toMatch(/\d+ closed segments/);
     expect(summary).not.toMatch(/bad/);
-    await p.getByTestId('repair-plan').getByText('No repair is needed.').waitFor();
+    // Said once (not "No repair is needed." and then the same again).
+    await p.getByTestId('repair-plan').getByText('No repair needed: the engine starts and keeps every entry.').waitFor();
+    expect(await p.getByTestId('repair-plan').innerText()).not.toMatch(/No repair is needed/);
     // Hovering a closed segment shows its range, size and batch counts.
     const box = (await p.getByTestId('segment-map').locator('canvas').boundingBox())!;
     await p.mouse.move(box.x + box.width / 2, box.y + 58);
@@ -218,7 +220,9 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(await plan.locator('p.summary').innerText()).toMatch(/^经过 1 个文件操作后，节点可以启动，条目直到 \d+；/);
     const steps = await plan.locator('ol.steps > li > p').allInnerTexts();
     expect(steps.length).toBeGreaterThan(4);
-    expect(steps[0]).toMatch(/^停止数据存储/);
+    // A sample is a copy of unknown origin: the plan first says it assumes the MicroK8s default path.
+    expect(steps[0]).toMatch(/^不知道这份拷贝来自节点上的哪个目录，所以这些命令假定使用 MicroK8s 的默认路径 \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend。/);
+    expect(steps[1]).toMatch(/^停止数据存储/);
     expect(steps.join('\n')).toMatch(/\d{16}-\d{16} 只包含条目 \d+\.\.\d+，全部在 snapshot \d+ 之内/);
     expect(steps.join('\n')).not.toMatch(/Stop the datastore|Move |moving it aside|Start again/);
     expect(await plan.innerText()).toContain('sudo snap stop microk8s');
@@ -359,13 +363,11 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     await map.focus();
     const range = p.getByText(/^index \d+ … \d+$/);
     const before = await range.innerText();
-    const started = Date.now();
     for (let i = 0; i < 10; i++) await p.keyboard.press('+');
     for (let i = 0; i < 20; i++) await p.keyboard.press('ArrowRight');
     for (let i = 0; i < 10; i++) await p.keyboard.press('-');
-    // Each key redraws the canvas: 40 redraws of 20000 segments (about 0.3 s here; generous bound for a busy CI box).
+    // Each key redraws the canvas (40 redraws of 20000 segments); how fast is not this test's business.
     await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(await range.innerText()).not.toBe(before);
     await p.mouse.move(0, 0);
     await screenshot(p, 'map-20000-segments', false);

@@ -18,7 +18,8 @@
  * Nodes bind 127.0.0.1 only. Every directory started by `tryStart` is a copy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { promises as fs, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs, existsSync, readFileSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -236,9 +237,14 @@ export function addressOf(dataDir: string): string | null {
 }
 
 export interface TryStartResult {
-  /** The HTTP API answered: dqlite started on the copy. */
+  /** The HTTP API answered: dqlite started on the copy (also after a slow start). */
   started: boolean;
-  /** Neither started nor exited before the timeout (it was killed). */
+  /**
+   * It answered only after the first deadline (still running, so it was given
+   * the longer one): a slow start, which is a start, not a failure.
+   */
+  slowStart: boolean;
+  /** Neither started nor exited even by the longer deadline (it was killed): no verdict at all. */
   hung: boolean;
   /** What dqlite-demo printed (its fatal error when it failed). */
   stderr: string;
@@ -259,7 +265,7 @@ export interface TryStartResult {
 export async function tryStart(
   dataDir: string,
   timeoutMs = 15000,
-  opts: { keys?: Map<string, string>; keepCopy?: boolean } = {},
+  opts: { keys?: Map<string, string>; keepCopy?: boolean; slowTimeoutMs?: number } = {},
 ): Promise<TryStartResult> {
   const address = addressOf(dataDir) ?? `${HOST}:${await freePort()}`;
   const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-dqstart-'));
@@ -268,7 +274,15 @@ export async function tryStart(
   return withLock(`dqlite-${address}`, 120000, async () => {
     const api = `${HOST}:${await freePort()}`;
     const node = new DemoNode(parent, api, address);
-    const state = await node.waitReady(timeoutMs);
+    let state = await node.waitReady(timeoutMs);
+    // Still running but not answering: a loaded machine (or a big log) starts slowly. Give it the
+    // longer deadline before calling it anything; only a process that neither answers nor exits
+    // by then is "hung", and that is no verdict.
+    let slowStart = false;
+    if (state === 'timeout') {
+      state = await node.waitReady(opts.slowTimeoutMs ?? 60000);
+      slowStart = state === 'started';
+    }
     let keysServed: string[] | undefined;
     if (state === 'started' && opts.keys) keysServed = await node.keysServed(opts.keys);
     if (state === 'timeout') await node.kill();
@@ -276,6 +290,7 @@ export async function tryStart(
     const filesAfter = (await fs.readdir(copy)).sort();
     const result: TryStartResult = {
       started: state === 'started',
+      slowStart,
       hung: state === 'timeout',
       stderr: node.stderr.trim(),
       exitCode: node.exit?.code ?? null,
@@ -319,9 +334,27 @@ export interface Golden {
 interface GoldenMarker {
   dbAddress: string;
   keys: [string, string][];
+  /** What built it: a cached dir from another dqlite-demo or another recipe is rebuilt. */
+  builtWith?: string;
 }
 
-const GOLDEN_VERSION = 3;
+// 4: the marker records what built it (buildIdentity); a separate directory, so runs of older code never see it.
+const GOLDEN_VERSION = 4;
+
+/**
+ * The dqlite-demo binary and libraries (Debian package versions, or the binary's
+ * size and mtime) plus the recipe's source: any change means the cache is stale.
+ */
+function buildIdentity(recipe: string): string {
+  const pkgs = spawnSync('dpkg-query', ['-W', '-f', '${Package}=${Version};', 'go-dqlite', 'libdqlite0', 'libdqlite1.17-0', 'libraft0', 'libraft2'], { encoding: 'utf8' });
+  const bin = dqliteDemoPath();
+  let binFacts = '';
+  if (bin) {
+    const st = statSync(bin);
+    binFacts = `${bin}:${st.size}:${Math.round(st.mtimeMs)}`;
+  }
+  return createHash('sha256').update(`${pkgs.stdout}|${binFacts}|${recipe}`).digest('hex');
+}
 
 /**
  * Build (or reuse) a golden data dir. `build(node control)` writes into a node
@@ -337,8 +370,14 @@ export async function golden(
   await fs.mkdir(root, { recursive: true });
   const home = path.join(root, name);
   const markerFile = path.join(home, 'golden.json');
+  const builtWith = buildIdentity(build.toString());
   return withLock(`golden-${name}`, 300000, async () => {
     if (process.env.LIFEBOAT_GOLDEN_FRESH === '1') await fs.rm(home, { recursive: true, force: true });
+    if (existsSync(markerFile)) {
+      // A cache built by another dqlite-demo (an upgrade) or another recipe is not this golden.
+      const old = JSON.parse(await fs.readFile(markerFile, 'utf8')) as GoldenMarker;
+      if (old.builtWith !== builtWith) await fs.rm(home, { recursive: true, force: true });
+    }
     if (!existsSync(markerFile)) {
       await fs.rm(home, { recursive: true, force: true });
       const tmp = `${home}.tmp-${process.pid}`;
@@ -348,7 +387,7 @@ export async function golden(
       const keys = await withLock(`dqlite-${dbAddress}`, 120000, () =>
         build({ parent, dbAddress, start: () => startNode(parent, dbAddress) }),
       );
-      const marker: GoldenMarker = { dbAddress, keys: [...keys] };
+      const marker: GoldenMarker = { dbAddress, keys: [...keys], builtWith };
       await fs.writeFile(path.join(tmp, 'golden.json'), JSON.stringify(marker));
       await fs.rename(tmp, home);
     }

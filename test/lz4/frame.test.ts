@@ -290,15 +290,13 @@ describe('verifyLz4Frame operation', () => {
     await expect(verifyLz4Frame(memorySource('x', frame), { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
   });
 
-  it('decompresses a large frame quickly (well over 50 MB/s)', async () => {
+  // Throughput is measured by `npm run bench` (LZ4 frame verification), never timed here.
+  it('verifies a large linked-block frame (48 MiB) end to end', async () => {
     const data = compressible(48 * 1024 * 1024);
-    const frame = lz4(data, ['-BD'], 'speed');
-    const t0 = performance.now();
-    const r = await verifyLz4Frame(memorySource('speed', frame));
-    const seconds = (performance.now() - t0) / 1000;
+    const frame = lz4(data, ['-BD'], 'large');
+    const r = await verifyLz4Frame(memorySource('large', frame));
     expect(r.ok).toBe(true);
     expect(r.contentSize).toBe(data.length);
-    expect(data.length / 1e6 / seconds).toBeGreaterThan(50);
   });
 });
 

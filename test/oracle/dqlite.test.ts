@@ -10,6 +10,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -324,6 +325,56 @@ async function validate(dir: string): Promise<ValidationReport> {
   }
 }
 
+/**
+ * Keys a lost range must not name: still on disk at their own index, and below
+ * the first key index (past the intact snapshot) that is not. Raft cannot skip
+ * an entry, so everything from that first gap on may truly be lost; nothing
+ * before it has to be.
+ */
+async function keysThatCouldBeKept(dir: string, g: Golden & { indexOf: Map<string, number> }): Promise<Map<string, number>> {
+  const onDisk = await keysStillOnDisk(dir, g);
+  let firstMissing = Infinity;
+  for (const [k, idx] of g.indexOf) if (!onDisk.has(k)) firstMissing = Math.min(firstMissing, idx);
+  return new Map([...g.indexOf].filter(([k, idx]) => onDisk.has(k) && idx < firstMissing));
+}
+
+/**
+ * Run the plan's shell commands exactly as printed, against a copy laid out at
+ * the path they name (a temp prefix), in a private mount namespace whose /root
+ * is a tmpfs (the backup lands there, not on the host). `snap` and `microk8s`
+ * are stand-ins (bind-mounted over /usr/local/bin, which sudo's secure_path
+ * searches first) that only record their arguments; everything else (sudo, tar,
+ * mv, cp, truncate, printf, tee, od, journalctl) is the real tool.
+ */
+async function runPrintedPlan(srcDir: string): Promise<{ backend: string; prefix: string; report: ValidationReport; shell: { status: number | null; output: string }; standins: string }> {
+  const prefix = await fs.mkdtemp(p(os.tmpdir(), 'lifeboat-plan-'));
+  const backend = p(prefix, 'var', 'snap', 'microk8s', 'current', 'var', 'kubernetes', 'backend');
+  await fs.mkdir(path.dirname(backend), { recursive: true });
+  await fs.cp(srcDir, backend, { recursive: true });
+  const src = localDirectory(backend);
+  let report: ValidationReport;
+  try {
+    report = await validateDqliteDirectory(src, { nodePath: { path: backend, origin: 'in-place' } });
+  } finally {
+    await src.close();
+  }
+  const bin = p(prefix, 'standins');
+  await fs.mkdir(bin);
+  const log = p(prefix, 'standins.log');
+  for (const tool of ['snap', 'microk8s']) {
+    await fs.writeFile(p(bin, tool), `#!/bin/sh\necho "${tool} $*" >> '${log}'\n`, { mode: 0o755 });
+  }
+  const script = report.dqlite!.repair.steps.filter((s) => s.command).map((s) => s.command).join('\n');
+  // sudo resets PATH to its secure_path: the stand-ins are bind-mounted over /usr/local/bin (first in it).
+  const setup = `mount -t tmpfs lifeboat-root /root\nmount --bind '${bin}' /usr/local/bin`;
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `${setup}\n${script}`], {
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+  });
+  return { backend, prefix, report, shell: { status: r.status, output: `${r.stdout}${r.stderr}`.slice(-2000) }, standins: existsSync(log) ? await fs.readFile(log, 'utf8') : '' };
+}
+
 function inLost(index: number | undefined, lost: LostRange[]): boolean {
   return index !== undefined && lost.some((r) => !r.coveredBySnapshot && index >= r.first && index <= r.last);
 }
@@ -337,6 +388,10 @@ interface Row {
   evidenceGone?: string;
   lostKeysOutsideReport: string[];
   repair?: { started: boolean; stderr: string; keysMissing: string[]; actions: string[]; error?: string };
+  /** The printed plan's commands, run as printed. */
+  printed?: { shellStatus: number | null; shellOutput: string; started: boolean; keysMissing: string[]; standins: string };
+  /** Keys still on disk before the first real gap that the plan calls lost anyway. */
+  needlesslyLost?: string[];
 }
 
 type RepairFn = (
@@ -455,13 +510,43 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
             keysMissing: [...mustKeep.keys()].filter((k) => !servedAfter.has(k)),
             actions: r.actions,
           };
+          // The smallest repair: no lost range names a key that is on disk before the first real gap.
+          const keepable = await keysThatCouldBeKept(dir, g);
+          // Only what the plan itself gives up (report.lost is what starting as-is would lose).
+          row.needlesslyLost = [...keepable].filter(([, idx]) => inLost(idx, r.plan.lost)).map(([k]) => k);
+          // The commands a user would paste: run them as printed, then the node must start and serve the same keys.
+          const printed = await runPrintedPlan(dir);
+          try {
+            const afterPrinted = await tryStart(printed.backend, START_TIMEOUT_MS, { keys: mustKeep });
+            const servedPrinted = new Set(afterPrinted.keysServed ?? []);
+            row.printed = {
+              shellStatus: printed.shell.status,
+              shellOutput: printed.shell.output,
+              started: afterPrinted.started,
+              keysMissing: [...mustKeep.keys()].filter((k) => !servedPrinted.has(k)),
+              standins: printed.standins,
+            };
+          } finally {
+            await fs.rm(printed.prefix, { recursive: true, force: true });
+          }
         } catch (e) {
           row.repair = { started: false, stderr: '', keysMissing: [], actions: [], error: String(e) };
         }
       }
 
       const context = `dqlite: ${real.started ? 'started' : real.hung ? 'hung' : `failed (${row.dqlite.exit})`} ${real.stderr.slice(0, 300)}; validator: ${report.summary}`;
+      // A slow start is a start (tryStart waits past its first deadline while the process runs); a node
+      // that still neither answers nor exits after that hangs: it does not start either, but it prints
+      // no error, so there is no text to compare.
       expect(report.startable, context).toBe(real.started);
+      const crashed = real.signal !== null || /fatal error: unexpected signal|SIGSEGV|SIGABRT|^panic:/m.test(real.stderr);
+      row.dqlite.exit = real.hung ? 'hung' : crashed ? `crashed (${row.dqlite.exit})` : row.dqlite.exit;
+      if (!real.started && !real.hung && !crashed) {
+        // dqlite failed with its own error text: the validator must print the very same words.
+        const fatal = report.dqlite?.decision.fatalError ?? null;
+        expect(fatal, `the validator names no engine error; ${context}`).not.toBeNull();
+        expect(real.stderr, 'dqlite prints the engine error the validator predicts').toContain(fatal!);
+      }
       const codes = report.findings.map((f) => f.code);
       if (c.warns) expect(codes, 'the report must warn where the evidence is gone').toContain(c.warns);
       // No false alarm: neither warning fires on the healthy goldens nor on damage whose evidence is visible.
@@ -474,10 +559,16 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
         expect(row.repair.error).toBeUndefined();
         expect(row.repair.started).toBe(true);
         expect(row.repair.keysMissing.length, `kept keys missing after repair: ${row.repair.keysMissing.slice(0, 5)}`).toBe(0);
+        expect(row.needlesslyLost?.slice(0, 10), 'the plan gives up keys that are on disk before the first real gap').toEqual([]);
+        expect(row.printed?.shellStatus, `the printed commands failed:\n${row.printed?.shellOutput}`).toBe(0);
+        expect(row.printed?.standins).toMatch(/^snap stop microk8s\nsnap start microk8s\nmicrok8s kubectl get nodes\n$/);
+        expect(row.printed?.started, 'dqlite starts after the printed commands').toBe(true);
+        expect(row.printed?.keysMissing.slice(0, 5), 'kept keys missing after the printed commands').toEqual([]);
       }
       await fs.rm(dir, { recursive: true, force: true });
       await fs.rm(`${dir}.repair`, { recursive: true, force: true });
-    }, 90000);
+      // A hang costs tryStart's long deadline up to three times (as is, repaired, printed plan).
+    }, 300000);
   }
 
   it.runIf(process.env.CI === 'true')('has the repair service to test (required in CI)', () => {

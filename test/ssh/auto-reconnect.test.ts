@@ -68,6 +68,8 @@ class Relay {
 interface Recorder {
   ctx: SshCallContext;
   states: SshEvents['ssh.state'][];
+  /** When each state event arrived (ms), same order as `states`. */
+  stateTimes: number[];
   prompts: SshPrompt[];
   exits: SshEvents['ssh.terminal.exit'][];
   waitFor(pred: () => boolean, ms?: number): Promise<void>;
@@ -76,12 +78,16 @@ interface Recorder {
 function recorder(ssh: SshService, answer: (p: SshPrompt) => string[] | null | 'hold'): Recorder {
   const r: Recorder = {
     states: [],
+    stateTimes: [],
     prompts: [],
     exits: [],
     ctx: {
       transport: 'web',
       emit(event, payload) {
-        if (event === 'ssh.state') r.states.push(payload as SshEvents['ssh.state']);
+        if (event === 'ssh.state') {
+          r.states.push(payload as SshEvents['ssh.state']);
+          r.stateTimes.push(Date.now());
+        }
         if (event === 'ssh.terminal.exit') r.exits.push(payload as SshEvents['ssh.terminal.exit']);
         if (event === 'ssh.prompt') {
           const p = payload as SshPrompt;
@@ -150,6 +156,18 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
     await rec.waitFor(() => rec.states.filter((s) => s.auto?.retryAt).length >= 4);
     const waits = rec.states.filter((s) => s.auto?.retryAt);
     expect(waits.map((s) => s.auto!.attempt)).toEqual(waits.map((_, i) => i + 1));
+    // The announced waits grow: base 300 ms doubling to the 1200 ms cap, jitter shortening each by at most 20 %.
+    const announced = rec.states
+      .map((s, i) => (s.auto?.retryAt ? s.auto.retryAt - rec.stateTimes[i] : null))
+      .filter((d): d is number => d !== null)
+      .slice(0, 4);
+    const bounds = [300, 600, 1200, 1200];
+    announced.forEach((d, i) => {
+      // 0.8 × nominal (jitter) minus scheduling slack, and never above the nominal delay.
+      expect(d, `wait before attempt ${i + 1}`).toBeGreaterThanOrEqual(bounds[i] * 0.8 - 50);
+      expect(d, `wait before attempt ${i + 1}`).toBeLessThanOrEqual(bounds[i] + 5);
+    });
+    expect(announced[2]).toBeGreaterThan(announced[0]);
     for (const s of waits) expect(s.state).toBe('reconnecting');
     expect(rec.states.slice(atDrop).filter((s) => s.state === 'ready')).toHaveLength(0);
     // The node is back: the next attempt succeeds, same id, commands run again.

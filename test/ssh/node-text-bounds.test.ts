@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_HOSTS_MAX_BYTES, KnownHostsFile, parseKnownHosts } from '../../electron/services/ssh/known-hosts';
 import { MAX_CONFIG_HOSTS, hostsFromConfigText, includeArguments, maxConfigHosts } from '../../electron/services/ssh/ssh-config';
-import { manifestListFacts, parseEnvFile, parseEtcdManifest, parseIpBrief, parseStat } from '../../renderer/src/features/node/facts-parse';
+import { manifestListFacts, parseEnvFile, parseEtcdManifest, parseIpBrief, parseStat } from '../../shared/node/facts-parse';
 
 const ENV = { home: '/home/u', localUser: 'u' };
 const ED25519 = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';

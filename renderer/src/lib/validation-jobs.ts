@@ -23,7 +23,8 @@ export interface ValidationJob {
   readonly id: string;
   readonly origin: 'local' | 'backend';
   cancel(): void;
-  batches(file: string): Promise<BatchSummary[]>;
+  /** Batches of `file`; with `detail`, that batch carries its entries and checksums. */
+  batches(file: string, detail?: number): Promise<BatchSummary[]>;
   /** etcd jobs: WAL records, the page map, one page, keys and values, read on demand (`member`: one subfolder of a several-members job). */
   etcdQuery<Q extends EtcdQuery>(query: Q, member?: string): Promise<EtcdQueryResult<Q>>;
 }
@@ -126,11 +127,11 @@ export function startLocalValidation(input: PickedInput, cb: JobCallbacks): Vali
         l.onFailed('cancelled', true);
       }, CANCEL_GRACE_MS);
     },
-    batches(file: string) {
+    batches(file: string, detail?: number) {
       const requestId = nextRequest++;
       return new Promise<BatchSummary[]>((resolve, reject) => {
         batchRequests.set(requestId, { resolve, reject });
-        send({ type: 'batches', requestId, jobId: id, file });
+        send({ type: 'batches', requestId, jobId: id, file, ...(detail !== undefined ? { detail } : {}) });
       });
     },
     etcdQuery<Q extends EtcdQuery>(query: Q, member?: string) {
@@ -187,8 +188,8 @@ export async function startBackendValidation(client: LifeboatClient, source: Sou
     cancel() {
       void client.call('validation.cancel', { jobId: id }).catch(() => undefined);
     },
-    batches(file: string) {
-      return client.call('validation.batches', { jobId: id, file });
+    batches(file: string, detail?: number) {
+      return client.call('validation.batches', detail !== undefined ? { jobId: id, file, detail } : { jobId: id, file });
     },
     async etcdQuery<Q extends EtcdQuery>(query: Q, member?: string) {
       if (member !== undefined) throw new Error('several members are only validated from a dropped folder');

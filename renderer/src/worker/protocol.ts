@@ -9,7 +9,7 @@ import type { PickedInput } from '../lib/file-source';
 export type ToWorker =
   | { type: 'validate'; jobId: string; input: PickedInput }
   | { type: 'cancel'; jobId: string }
-  | { type: 'batches'; requestId: number; jobId: string; file: string }
+  | { type: 'batches'; requestId: number; jobId: string; file: string; detail?: number }
   /** An etcd query over the last finished job's files (WAL records, page map, page, keys, value). */
   | { type: 'etcd-query'; requestId: number; jobId: string; query: EtcdQuery; member?: string };
 

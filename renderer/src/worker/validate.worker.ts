@@ -78,7 +78,7 @@ async function loadBatches(msg: Extract<ToWorker, { type: 'batches' }>): Promise
     return;
   }
   try {
-    const batches = await listSegmentBatches(job.dir, msg.file);
+    const batches = await listSegmentBatches(job.dir, msg.file, msg.detail !== undefined ? { detail: msg.detail } : {});
     post({ type: 'batches', requestId: msg.requestId, batches });
   } catch (e) {
     post({ type: 'batches-failed', requestId: msg.requestId, error: errorText(e) });

@@ -9,6 +9,9 @@
  *   +16+16i  u64 term, u8 type, 3 unused bytes, u32 payload length
  *   +16+16n  payloads back to back (the writer pads each to 8 bytes)
  */
+import type { ByteSource } from '../../bytes/byte-source';
+import { MAX_READ } from '../../bytes/byte-source';
+import type { BatchDetail } from '../../contract/dqlite';
 import { crc32 } from './crc';
 import { pad8, putU32, putU64, u32At, u64At } from './le';
 
@@ -112,4 +115,48 @@ export function encodeSegment(batches: EntryToEncode[][], format: number | bigin
     at += p.length;
   }
   return out;
+}
+
+/** Entries listed by readBatchDetail at most. */
+export const DETAIL_MAX_ENTRIES = 1000;
+
+/**
+ * Open one batch at `offset` of a segment: stored and recomputed checksums
+ * and each entry's header and payload offset. Every length is bounded by the
+ * file before it is read; a count outside 1..MAX_BATCH_ENTRIES lists nothing.
+ */
+export async function readBatchDetail(src: ByteSource, offset: number, firstIndex: number | null): Promise<BatchDetail | null> {
+  if (offset < 8 || offset + 16 > src.size) return null;
+  const pre = await src.read(offset, 16);
+  const n = Number(u64At(pre, 8));
+  const empty = { headerCrc: { stored: u32At(pre, 0), computed: 0 }, dataCrc: { stored: u32At(pre, 4), computed: null }, entries: [], more: 0 };
+  if (n < 1 || n > MAX_BATCH_ENTRIES || offset + 8 + batchHeaderSize(n) > src.size) return empty;
+  const hdr = await src.read(offset + 8, batchHeaderSize(n));
+  const whole = new Uint8Array(8 + hdr.length);
+  whole.set(pre.subarray(0, 8));
+  whole.set(hdr, 8);
+  const header = decodeBatchHeader(whole, 0);
+  const headerEnd = offset + 8 + batchHeaderSize(n);
+  const entries: BatchDetail['entries'] = [];
+  let at = headerEnd;
+  let dataLen = 0;
+  header.entries.forEach((e, i) => {
+    if (i < DETAIL_MAX_ENTRIES) entries.push({ index: firstIndex === null ? null : firstIndex + i, term: e.term, type: e.type, length: e.length, offset: at });
+    at += pad8(e.length);
+    dataLen += e.length;
+  });
+  let computed: number | null = null;
+  if (headerEnd + dataLen <= src.size) {
+    computed = 0;
+    for (let pos = headerEnd; pos < headerEnd + dataLen; pos += MAX_READ) {
+      const chunk = await src.read(pos, Math.min(MAX_READ, headerEnd + dataLen - pos));
+      computed = crc32(chunk, computed);
+    }
+  }
+  return {
+    headerCrc: { stored: header.crc1, computed: crc32(hdr) },
+    dataCrc: { stored: header.crc2, computed: computed === null ? null : computed >>> 0 },
+    entries,
+    more: Math.max(0, n - DETAIL_MAX_ENTRIES),
+  };
 }

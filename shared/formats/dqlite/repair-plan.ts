@@ -273,6 +273,42 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: Said[]; lost
   return { ops: uniq, notes, lost: mergeLost(lost) };
 }
 
+/**
+ * The smallest plan: decide() fixes one failure per round, and an early round
+ * may move a segment aside that a later fix (a rename to the true range, say)
+ * makes loadable again. Each segment move is dropped when the plan without it
+ * still starts with nothing lost outside the snapshot (closed segments only); notes about a move that
+ * is dropped go too. (Lost ranges are trimmed to what really stays out by
+ * keptAfter, from the directory after the plan.)
+ */
+function prune(input: PlanInput, ops: RepairOperation[], notes: Said[]): { ops: RepairOperation[]; notes: Said[] } {
+  // Closed segments only: their names fix their indexes. An open segment's first index is inferred
+  // from what loads before it, so one moved aside after a gap must stay aside.
+  const segmentNames = new Set(input.segments.filter((s) => s.kind === 'closed').map((s) => s.name));
+  let kept = ops;
+  const dropped = new Set<string>();
+  for (const o of ops) {
+    if (o.op !== 'quarantine' || !segmentNames.has(o.file)) continue;
+    const trial = kept.filter((x) => x !== o);
+    const model = applyToModel(input.segments, input.snapshots, trial);
+    const r = simulateLoad(model.segments, model.snapshots, false);
+    if (r.startable && r.indexShift.length === 0 && r.lost.every((l) => l.coveredBySnapshot)) {
+      kept = trial;
+      dropped.add(o.file);
+    }
+  }
+  if (dropped.size === 0) return { ops, notes };
+  const stillMoved = kept.some((o) => o.op === 'quarantine' && segmentNames.has(o.file));
+  return {
+    ops: kept,
+    notes: notes.filter((n) => {
+      const file = n.local.params?.file;
+      if (typeof file === 'string' && dropped.has(file)) return false;
+      return !(n.local.key === 'dqlite.repair.note.shifted' && !stillMoved);
+    }),
+  };
+}
+
 /** One entry per (file, first): later rounds may name the same range again. */
 function mergeLost(lost: LostRange[]): LostRange[] {
   const out: LostRange[] = [];
@@ -423,7 +459,9 @@ export function planRepair(input: PlanInput): PlanOutput {
     const none = say('dqlite.repair.summary.not-needed');
     return { plan: { backend, needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
   }
-  const { ops, notes, lost } = decide(input);
+  const decided = decide(input);
+  const { ops, notes } = prune(input, decided.ops, decided.notes);
+  const lost = decided.lost;
   const model = applyToModel(input.segments, input.snapshots, ops);
   const after = simulateLoad(model.segments, model.snapshots, true);
   const metadataOk = input.metadataFatal === null || input.metadataFixed;

@@ -10,6 +10,24 @@ import { verifyLz4Frame } from '../lz4/frame';
 import { u32At } from './le';
 import { findingText } from './say';
 import type { TextParams } from '../../contract/text';
+import type { SnapshotFrameFacts } from '../../contract/dqlite';
+import type { Lz4VerifyResult } from '../lz4/frame';
+
+function frameFacts(r: Lz4VerifyResult): SnapshotFrameFacts | null {
+  const d = r.descriptor;
+  if (!d) return null;
+  return {
+    contentSize: r.contentSize,
+    declaredContentSize: d.contentSize,
+    maxBlockSize: d.maxBlockSize,
+    blockIndependence: d.blockIndependence,
+    blockChecksum: d.blockChecksum,
+    contentChecksum: d.contentChecksum,
+    blocks: r.blocks ?? 0,
+    frameSize: r.frameSize ?? null,
+    trailingBytes: r.trailingBytes ?? 0,
+  };
+}
 
 export const LZ4_MAGIC = 0x184d2204;
 
@@ -20,6 +38,8 @@ export interface SnapshotDataCheck {
   engineError: string | null;
   errorOffset: number | null;
   contentSize: number | null;
+  /** Frame facts (LZ4 only). */
+  frame?: SnapshotFrameFacts | null;
   message: string | null;
   /** Template params (and variant key) of `message`, see shared/i18n/dqlite-text.ts. */
   params?: TextParams;
@@ -53,7 +73,7 @@ export async function checkSnapshotData(src: ByteSource, opts: RunOptions = {}):
     return { encoding: 'raw', ok: true, engineError: null, errorOffset: null, contentSize: src.size, message: null };
   }
   const r = await verifyLz4Frame(src, opts);
-  if (r.ok) return { encoding: 'lz4', ok: true, engineError: null, errorOffset: null, contentSize: r.contentSize, message: null };
+  if (r.ok) return { encoding: 'lz4', ok: true, engineError: null, errorOffset: null, contentSize: r.contentSize, frame: frameFacts(r), message: null };
   const error = r.error ?? 'ERROR_GENERIC';
   return {
     encoding: 'lz4',
@@ -61,6 +81,7 @@ export async function checkSnapshotData(src: ByteSource, opts: RunOptions = {}):
     engineError: lz4EngineError(error),
     errorOffset: r.errorOffset,
     contentSize: r.contentSize,
+    frame: frameFacts(r),
     ...(r.errorOffset !== null
       ? findingText('finding.snapshot.data-lz4.message.at', { error, offset: r.errorOffset })
       : findingText('finding.snapshot.data-lz4.message', { error })),

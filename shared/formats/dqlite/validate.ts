@@ -14,6 +14,7 @@ import { decodeConfiguration } from './configuration';
 import { simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
 import { checkMetadata, checkMetadataPair, METADATA_SIZE, type MetadataCheck } from './metadata';
 import { FIRST_SEGMENT_NAME, metadataStartup } from './metadata-startup';
+import { readBatchDetail } from './batch';
 import { suspiciousOpenSegments } from './open-segment-hints';
 import { planRepair, type RepairOperation } from './repair-plan';
 import { entriesAfterFailure, expectedEntries, interpretClosed, interpretOpen, scanSegment, type SegmentScan } from './segment';
@@ -178,6 +179,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       encoding: data ? data.encoding : 'unknown',
       configurationIndex: meta.ok ? meta.configurationIndex : meta.configurationIndex,
       configuration: meta.ok ? meta.servers : null,
+      lz4: data?.frame ?? null,
       chosen: false,
       findingCodes: codes,
     });
@@ -528,7 +530,7 @@ function summarize(
 }
 
 /** Batches of one segment, read again on demand (there can be very many). */
-export async function listSegmentBatches(dir: DirectorySource, file: string, opts: RunOptions = {}): Promise<BatchSummary[]> {
+export async function listSegmentBatches(dir: DirectorySource, file: string, opts: RunOptions & { detail?: number } = {}): Promise<BatchSummary[]> {
   const c: RaftFileName = classifyName(file);
   const src = await dir.open(file);
   const out: BatchSummary[] = [];
@@ -551,6 +553,12 @@ export async function listSegmentBatches(dir: DirectorySource, file: string, opt
   const last = out[out.length - 1];
   if (c.kind === 'open' && last && scan.failure?.code === 'segment.count-zero' && !scan.nonZeroTail && last.offset === scan.validBytes) {
     out[out.length - 1] = { ...last, size: src.size - last.offset, entries: 0, firstIndex: null, headerCrc: 'ok', dataCrc: 'not-checked', problem: null, zeroFill: true };
+  }
+  // One batch opened up on request: entries, offsets, both checksums.
+  const asked = opts.detail !== undefined ? out.find((b) => b.number === opts.detail && !b.zeroFill) : undefined;
+  if (asked) {
+    const detail = await readBatchDetail(src, asked.offset, asked.firstIndex);
+    if (detail) asked.detail = detail;
   }
   return out;
 }

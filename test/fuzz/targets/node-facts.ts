@@ -10,7 +10,7 @@ import {
   parseSystem,
   unitFacts,
   type ProbeOutput,
-} from '../../../renderer/src/features/node/facts-parse';
+} from '../../../shared/node/facts-parse';
 import { mutateText } from '../mutate';
 import { checkPlain, type FuzzTarget } from '../target';
 import { FACTS_TOKENS } from './dictionaries';
