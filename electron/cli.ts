@@ -246,7 +246,7 @@ async function validateOne(target: string, addresses: string[], nodePath: string
     return EXIT_USAGE;
   }
   progress.done();
-  if (isFile && report.engine === 'dqlite') {
+  if (isFile && report.engine !== 'etcd') {
     // The loader's verdict depends on every file around this one (metadata,
     // neighbouring segments, snapshots): say so, or it reads like a real verdict.
     // (etcd says it itself: layout.db-only, or a snapshot.db's restore verdict.)

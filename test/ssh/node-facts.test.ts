@@ -240,7 +240,7 @@ spec:
     const out: ProbeOutput = { code: 0, stdout: manifest, stderr: '' };
     const moved = etcdManifestFacts(out, '/etc/kubernetes/manifests/etcd.yaml', ['10.0.0.5', 'fd00::5']);
     expect(moved.map(headline)).toEqual([
-      'static pod etcd: name cp1, data dir /var/lib/etcd, 3 member(s) in --initial-cluster',
+      'static pod etcd: name cp1, data dir /var/lib/etcd, 3 members in --initial-cluster',
       'static pod etcd advertises 192.168.31.2 but the node now has 10.0.0.5',
       'static pod etcd listens on 192.168.31.2 but the node now has 10.0.0.5',
     ]);

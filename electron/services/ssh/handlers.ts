@@ -4,6 +4,7 @@
  * terminals, copy-out). Parameters arrive untyped from the wire; each part
  * validates its own.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { SshMethods } from '../../../shared/contract/ssh';
 import { ApiError } from '../api-error';
@@ -37,8 +38,11 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
     async 'ssh.config.import'(params, ctx) {
       const config = paths();
       const own = config.sshConfigPath ?? path.join(config.keysDir, 'config');
-      const file = configImportPath((params as { path?: unknown } | undefined)?.path, own, ctx.transport);
+      const requested = (params as { path?: unknown } | undefined)?.path;
+      const file = configImportPath(requested, own, ctx.transport);
       try {
+        // No ~/.ssh/config is no error (OpenSSH runs without one: nothing to import); a file the user named must exist.
+        if (typeof requested === 'string' && requested !== '' && file !== own) await fs.access(file);
         return (await importSshConfig(file)).hosts;
       } catch (e) {
         throw configImportError(e, file, ctx.transport);
