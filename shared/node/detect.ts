@@ -7,16 +7,9 @@
  */
 import type { BackupFile, BackupJob, DetectedDatastore, NodeCard, ProbeRecord } from '../contract/node';
 import { backupJobs, parseBackupScript, parseCrontabListing } from './cron';
-import {
-  environmentFiles,
-  flagValue,
-  parseEnvFile,
-  parseEtcdManifest,
-  parseIpBrief,
-  parseSystemctlCat,
-  unitEnvironment,
-  type ProbeOutput,
-} from './facts-parse';
+import type { EtcdMemberConfig } from '../contract/etcd-repair';
+import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../formats/etcd/restore-plan';
+import { environmentFiles, flagValue, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
 
@@ -89,22 +82,40 @@ function execStartArgs(unitText: string, unit: string): string[] {
   return exec.replace(/^[-@:+!]+/, '').split(/\s+/).filter(Boolean);
 }
 
-/** etcd's settings from flags (`--data-dir`) and ETCD_* variables (ETCD_DATA_DIR), flags winning as etcd does. */
-function etcdSettings(args: string[], env: Map<string, string>): Record<string, string> {
-  const s: Record<string, string> = {};
-  for (const [k, v] of env) {
-    if (!k.startsWith('ETCD_') || k === 'ETCDCTL_API') continue;
-    s[k.slice(5).toLowerCase().replace(/_/g, '-')] = v;
+/** One unit's part of a `systemctl cat A B ...` listing: its file and its drop-ins, each after a `# /path` line. */
+function unitSection(catText: string, unit: string): string {
+  const out: string[] = [];
+  let mine = false;
+  const base = unit.replace(/\.service$/, '');
+  for (const line of catText.split('\n')) {
+    const header = /^# (\/\S+)$/.exec(line);
+    if (header) {
+      const file = header[1]!;
+      mine = file.endsWith(`/${unit}`) || file.includes(`/${unit}.d/`) || file.endsWith(`/${base}.service`) || file.includes(`/${base}.service.d/`);
+    }
+    if (mine) out.push(line);
   }
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const m = /^--?([a-z0-9-]+)(?:=(.*))?$/.exec(a);
-    if (!m) continue;
-    if (m[2] !== undefined) s[m[1]!] = m[2];
-    else if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-')) s[m[1]!] = args[++i]!;
-    else s[m[1]!] = 'true';
-  }
-  return s;
+  return out.join('\n');
+}
+
+/**
+ * The card's view of an etcd member's configuration, from the restore
+ * planner's own parsers (one reading of a unit, env file or manifest for
+ * both), and the restore plan from the newest good backup when etcd is down.
+ */
+function etcdFromConfig(cfg: EtcdMemberConfig, newestGood: string | null, running: boolean | null): Pick<DetectedDatastore, 'dataDir' | 'walDir' | 'memberName' | 'settings' | 'restore'> {
+  const settings = Object.fromEntries(Object.entries(cfg.flags).filter(([k]) => !k.startsWith('lifeboat-')));
+  const restore =
+    newestGood && running !== true
+      ? { from: newestGood, commands: planRestore({ snapshot: newestGood, member: cfg }).steps.map((st) => st.command).filter((c) => c.trim() !== '') }
+      : undefined;
+  return {
+    dataDir: cfg.dataDir,
+    ...(cfg.walDir ? { walDir: cfg.walDir } : {}),
+    ...(cfg.flags['name'] ? { memberName: cfg.flags['name'] } : {}),
+    settings,
+    ...(restore ? { restore } : {}),
+  };
 }
 
 export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promise<NodeCard> {
@@ -158,36 +169,33 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
 
   const datastores: DetectedDatastore[] = [];
 
-  // systemd-managed etcd (KubeKey, kubespray, by hand)
+  // systemd-managed etcd (KubeKey, kubespray, by hand). Configurations are kept to plan restores once backups are known.
+  const etcdConfigs: EtcdMemberConfig[] = [];
   for (const unit of unitNames.filter((u) => u.startsWith('etcd'))) {
     const text = unitCat?.stdout ?? '';
     const uf = parseSystemctlCat(text).get(unit.replace(/\.service$/, ''));
     if (!uf) continue;
-    const args = execStartArgs(text, unit);
-    const env = unitEnvironment(uf);
     const evidence = [`${unit}: ${uf.files[0] ?? 'unit file'}`];
+    const envTexts: Record<string, string> = {};
     let envFile: string | undefined;
     for (const ef of environmentFiles(uf).slice(0, 4)) {
       if (!ef.path.startsWith('/') || ef.path.includes('%')) continue;
       const r = await p.run(`env:${ef.path}`, `cat ${quoteIfNeeded(ef.path)}`);
       if (r.code === 0) {
-        for (const [k, v] of parseEnvFile(r.stdout)) env.set(k, v);
+        envTexts[ef.path] = r.stdout;
         envFile ??= ef.path;
         evidence.push(`EnvironmentFile ${ef.path}`);
       } else if (!ef.optional) gaps.push(`could not read ${ef.path} (${r.stderr.trim().split('\n')[0] ?? 'error'})`);
     }
-    const settings = etcdSettings(args.slice(1), env);
+    const cfg = parseSystemdUnit(unitSection(text, unit), unit, envTexts);
+    etcdConfigs.push(cfg);
     const state = activeState.get(unit);
     datastores.push({
       engine: 'etcd',
       managedBy: 'systemd',
-      // Without --data-dir / ETCD_DATA_DIR etcd uses `<name>.etcd` in its working directory.
-      dataDir: settings['data-dir'] ?? null,
-      ...(settings['wal-dir'] ? { walDir: settings['wal-dir'] } : {}),
+      ...etcdFromConfig(cfg, null, null),
       unit,
       ...(envFile ? { envFile } : {}),
-      ...(settings.name ? { memberName: settings.name } : {}),
-      settings,
       running: state === undefined ? null : state === 'active',
       backups: [],
       backupJobs: [],
@@ -199,22 +207,16 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   // kubeadm static pod (and kind, which is kubeadm in a container)
   if (marked.has(KUBEADM_MANIFEST)) {
     const m = await p.run('etcd-manifest', `cat ${KUBEADM_MANIFEST}`);
-    const flags = parseEtcdManifest(m.stdout);
-    const args: string[] = [];
-    for (const raw of m.stdout.split('\n').slice(0, 2000)) {
-      const a = /^\s*-\s+["']?(--[A-Za-z0-9-]+(?:=[^"']*)?)["']?\s*$/.exec(raw);
-      if (a) args.push(a[1]!);
-    }
-    const settings = etcdSettings(args, new Map());
+    const cfg = parseStaticPodManifest(m.stdout, KUBEADM_MANIFEST);
+    etcdConfigs.push(cfg);
+    const dataDir = cfg.dataDir;
     datastores.push({
       engine: 'etcd',
       managedBy: marked.has('/kind') ? 'kind' : 'static-pod',
-      dataDir: flags['data-dir'],
+      ...etcdFromConfig(cfg, null, null),
       manifest: KUBEADM_MANIFEST,
-      ...(flags.name ? { memberName: flags.name } : {}),
-      settings,
       // An etcd process with this data dir runs; other etcd processes leave it open.
-      running: etcdProcesses.some((l) => flags['data-dir'] !== null && l.includes(flags['data-dir'])) ? true : etcdProcesses.length ? null : false,
+      running: etcdProcesses.some((l) => dataDir !== null && l.includes(`--data-dir=${dataDir}`)) ? true : etcdProcesses.length ? null : false,
       backups: [],
       backupJobs: [],
       newestGoodBackup: null,
@@ -335,11 +337,14 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     if (verdict.problem) b.problem = verdict.problem;
   }
   const newestGood = backups.find((b) => b.valid === true)?.path ?? null;
+  let configIndex = 0;
   for (const d of datastores) {
     if (d.engine !== 'etcd') continue;
     d.backups = backups;
     d.backupJobs = jobs;
     d.newestGoodBackup = newestGood;
+    const cfg = d.managedBy === 'systemd' || d.managedBy === 'static-pod' || d.managedBy === 'kind' ? etcdConfigs[configIndex++] : undefined;
+    if (cfg) Object.assign(d, etcdFromConfig(cfg, newestGood, d.running));
   }
   if (datastores.length === 0 && backups.length) {
     gaps.push('etcd backups exist but no etcd unit, static pod, MicroK8s or k3s was found');
@@ -374,4 +379,3 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   };
 }
 
-export { flagValue };

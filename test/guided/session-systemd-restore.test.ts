@@ -97,6 +97,12 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     const ds = card.datastores[0]!;
     expect(ds).toMatchObject({ managedBy: 'systemd', dataDir: '/var/lib/etcd', running: false });
     expect(ds.newestGoodBackup).toMatch(/^\/var\/backups\/kube_etcd\/etcd-.*\/snapshot\.db$/);
+    // etcd is down and a good backup exists: the card carries the restore planner's commands for this unit's flags.
+    expect(ds.restore?.from).toBe(ds.newestGoodBackup);
+    const restoreLine = ds.restore!.commands.find((c) => /snapshot restore/.test(c))!;
+    expect(restoreLine).toContain(ds.newestGoodBackup!);
+    expect(restoreLine).toMatch(/--data-dir[ =]\/var\/lib\/etcd\b/);
+    expect(restoreLine).toMatch(/--initial-cluster-token[ =]lifeboat-test\b/);
 
     const updates: string[] = [];
     const service = new SessionService({ store, nodeFor: () => sessionNode, onUpdate: (s) => updates.push(s.current ?? 'end') });
