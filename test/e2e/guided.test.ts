@@ -16,18 +16,10 @@ import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
+import { servedKeys } from '../helpers/guided-node';
 
 const RUN = chromiumAvailable() && sshdAvailable() && requireEtcd() && realisticNodesAvailable();
 
-async function servedKeys(clientUrl: string): Promise<Map<string, string>> {
-  const res = await fetch(`${clientUrl}/v3/kv/range`, {
-    method: 'POST',
-    body: JSON.stringify({ key: Buffer.from([0]).toString('base64'), range_end: Buffer.from([0]).toString('base64') }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { kvs?: { key: string; value?: string }[] };
-  return new Map((body.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString('utf8'), Buffer.from(kv.value ?? '', 'base64').toString('utf8')]));
-}
 
 describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real etcd)', () => {
   let tmp: string;

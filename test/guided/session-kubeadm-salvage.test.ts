@@ -14,15 +14,15 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SudoRunner, type SshConnection } from '../../electron/services/ssh/connection';
+import type { SshConnection } from '../../electron/services/ssh/connection';
 import { sudoCopyOut } from '../../electron/services/ssh/sudo-copy';
-import { SessionService, type SessionNode } from '../../electron/services/sessions/session-service';
+import { SessionService } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
 import { localDirectory } from '../../electron/services/fs-source';
 import { analyzeLogText } from '../../shared/logs';
 import { playbookById, suggestPlaybooks } from '../../shared/guided/playbooks';
 import { variablesFromDatastore } from '../../shared/guided/variables';
-import { detectNode, type NodeExecutor } from '../../shared/node/detect';
+import { detectNode } from '../../shared/node/detect';
 import { validateDirectory } from '../../shared/validate';
 import { CLI, ensureBuilt } from '../cli/fixtures';
 import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
@@ -30,19 +30,11 @@ import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sshdAvailable } from '../helpers/sshd';
+import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 const MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 
-async function servedKeys(clientUrl: string): Promise<Map<string, string>> {
-  const res = await fetch(`${clientUrl}/v3/kv/range`, {
-    method: 'POST',
-    body: JSON.stringify({ key: Buffer.from([0]).toString('base64'), range_end: Buffer.from([0]).toString('base64') }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { kvs?: { key: string; value?: string }[] };
-  return new Map((body.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString('utf8'), Buffer.from(kv.value ?? '', 'base64').toString('utf8')]));
-}
 
 describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backup (report 2)', () => {
   let tmp: string;
@@ -84,18 +76,9 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
   });
 
   it('matches the panic, copies and validates, salvages, restores with the manifest flags: every key is back', async () => {
-    const sudo = new SudoRunner(conn, { user: node.sshd.user, host: '127.0.0.1', prompt: async () => null });
-    const exec: NodeExecutor = {
-      async run(command, opts) {
-        if (opts.sudo) {
-          const r = await sudo.run(command, opts.maxOutputBytes);
-          return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, truncated: r.truncated };
-        }
-        const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
-        return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
-      },
-    };
-    const sessionNode: SessionNode = Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}` });
+    const sessionNode = sessionNodeOver(conn, node);
+    const exec = sessionNode;
+    const sudo = sessionNode.sudo;
 
     // The kubelet keeps restarting etcd, which panics: what `crictl logs` shows.
     let logs = '';

@@ -12,15 +12,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SudoRunner, type SshConnection } from '../../electron/services/ssh/connection';
+import type { SshConnection } from '../../electron/services/ssh/connection';
 import { sudoCopyOut } from '../../electron/services/ssh/sudo-copy';
-import { SessionService, type SessionNode } from '../../electron/services/sessions/session-service';
+import { SessionService } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
 import { localDirectory } from '../../electron/services/fs-source';
 import { analyzeLogText } from '../../shared/logs';
 import { playbookById, suggestPlaybooks } from '../../shared/guided/playbooks';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../shared/guided/variables';
-import { detectNode, type NodeExecutor } from '../../shared/node/detect';
+import { detectNode } from '../../shared/node/detect';
 import { validateDirectory } from '../../shared/validate';
 import { goldenStopped } from '../helpers/dqlite-goldens';
 import { freePort, requireDqliteDemo, withLock } from '../helpers/dqlite-demo';
@@ -29,6 +29,7 @@ import { tempDir, hashTree } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sshdAvailable } from '../helpers/sshd';
+import { sessionNodeOver } from '../helpers/guided-node';
 
 const RUN = requireDqliteDemo() && sshdAvailable() && realisticNodesAvailable();
 const BACKEND = '/var/snap/microk8s/current/var/kubernetes/backend';
@@ -76,18 +77,9 @@ describe.runIf(RUN)('guided session: MicroK8s with a corrupt dqlite segment (rep
   it('detects, matches the journal, copies and validates, repairs on the node, and dqlite serves every kept key', async () => {
     // dqlite-demo refuses another address than the one in info.yaml; the golden's address is shared with other suites.
     await withLock(`dqlite-${dbAddress}`, 300_000, async () => {
-      const sudo = new SudoRunner(conn, { user: node.sshd.user, host: '127.0.0.1', prompt: async () => null });
-      const exec: NodeExecutor = {
-        async run(command, opts) {
-          if (opts.sudo) {
-            const r = await sudo.run(command, opts.maxOutputBytes);
-            return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, truncated: r.truncated };
-          }
-          const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
-          return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
-        },
-      };
-      const sessionNode: SessionNode = Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}` });
+      const sessionNode = sessionNodeOver(conn, node);
+      const exec = sessionNode;
+      const sudo = sessionNode.sudo;
 
       // dqlite does not start on the damaged backend: what the operator sees in the journal.
       const start = await node.exec('snap start microk8s; rc=$?; cat /var/lib/lifeboat-standin/k8s-dqlite.log; exit $rc', 60_000);

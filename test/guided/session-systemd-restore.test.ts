@@ -15,18 +15,19 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SudoRunner, type SshConnection } from '../../electron/services/ssh/connection';
-import { SessionService, type SessionNode } from '../../electron/services/sessions/session-service';
+import type { SshConnection } from '../../electron/services/ssh/connection';
+import { SessionService } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
 import { playbookById } from '../../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../../shared/guided/export';
 import { variablesFromDatastore } from '../../shared/guided/variables';
-import { detectNode, type NodeExecutor } from '../../shared/node/detect';
+import { detectNode } from '../../shared/node/detect';
 import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sshdAvailable } from '../helpers/sshd';
 import { ensureBuilt } from '../cli/fixtures';
+import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
@@ -81,18 +82,8 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
   });
 
   it('walks the playbook to a healthy etcd serving every key of the backup, and records it all', async () => {
-    const sudo = new SudoRunner(conn, { user: node.sshd.user, host: '127.0.0.1', prompt: async () => null });
-    const exec: NodeExecutor = {
-      async run(command, opts) {
-        if (opts.sudo) {
-          const r = await sudo.run(command, opts.maxOutputBytes);
-          return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, truncated: r.truncated };
-        }
-        const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
-        return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
-      },
-    };
-    const sessionNode: SessionNode = Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}` });
+    const sessionNode = sessionNodeOver(conn, node);
+    const exec = sessionNode;
     const card = await detectNode(exec, { sudo: true, target: sessionNode.host });
     const ds = card.datastores[0]!;
     expect(ds).toMatchObject({ managedBy: 'systemd', dataDir: '/var/lib/etcd', running: false });
@@ -176,13 +167,3 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
   }, 300_000);
 });
 
-/** Every key etcd serves at its client URL, key -> value (the v3 JSON gateway). */
-async function servedKeys(clientUrl: string): Promise<Map<string, string>> {
-  const res = await fetch(`${clientUrl}/v3/kv/range`, {
-    method: 'POST',
-    body: JSON.stringify({ key: Buffer.from([0]).toString('base64'), range_end: Buffer.from([0]).toString('base64') }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { kvs?: { key: string; value?: string }[] };
-  return new Map((body.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString('utf8'), Buffer.from(kv.value ?? '', 'base64').toString('utf8')]));
-}

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeCard } from '../../../shared/contract/node';
 import { detectNode, type NodeExecutor } from '../../../shared/node/detect';
+import { humanBytes } from '../../../shared/node/facts-parse';
 import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from './cli-connect';
 
 const USAGE =
@@ -63,13 +64,6 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
   };
 }
 
-function human(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
-  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
-}
-
 /** The node card as a terminal reads it at 3 a.m.: datastores first, then backups, then the rest. */
 export function formatNodeCard(card: NodeCard): string {
   const o: string[] = [];
@@ -94,7 +88,7 @@ export function formatNodeCard(card: NodeCard): string {
       if (d.backups.length === 0) o.push('  backups      none found');
       for (const b of d.backups.slice(0, 12)) {
         const v = b.valid === true ? 'OK     ' : b.valid === false ? 'BAD    ' : 'unknown';
-        o.push(`  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${human(b.bytes).padStart(10)}  ${b.path}${b.problem ? `  (${b.problem})` : ''}`);
+        o.push(`  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${humanBytes(b.bytes).padStart(10)}  ${b.path}${b.problem ? `  (${b.problem})` : ''}`);
       }
       if (d.backups.length > 12) o.push(`  ... and ${d.backups.length - 12} older backups`);
       o.push(`  newest good backup: ${d.newestGoodBackup ?? 'none'}`);
@@ -106,7 +100,7 @@ export function formatNodeCard(card: NodeCard): string {
   }
   if (card.disk.length) {
     o.push('');
-    for (const d of card.disk) o.push(`disk ${d.path}: ${human(d.availableBytes)} free of ${human(d.sizeBytes)} (${d.usePercent}% used)`);
+    for (const d of card.disk) o.push(`disk ${d.path}: ${humanBytes(d.availableBytes)} free of ${humanBytes(d.sizeBytes)} (${d.usePercent}% used)`);
   }
   const tools = Object.entries(card.tools).filter(([, v]) => v !== null);
   if (tools.length) o.push(`tools: ${tools.map(([k, v]) => (k.endsWith('-version') ? `${k.replace('-version', '')} ${v}` : k)).join(', ')}`);
