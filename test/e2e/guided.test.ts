@@ -146,4 +146,23 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
 
     expect(await servedKeys(clientUrl)).toEqual(backupKeys);
   }, 600_000);
+
+  it("the logs view's matched signatures start guided recovery with the right playbook first (report 2's panic)", async () => {
+    const page = await openAppOnSsh(app, node.sshd);
+    await page.getByTestId('nav-ssh').click();
+    await page.getByTestId('paste-logs').click();
+    await page.getByTestId('logs-dialog').waitFor();
+    await page.getByTestId('logs-source-name').nth(0).fill('etcd container');
+    const panic = await fs.readFile(path.join(__dirname, '..', 'fixtures', 'field-reports', 'kubeadm-etcd-bbolt-panic.log'), 'utf8');
+    await page.getByTestId('logs-source-text').nth(0).evaluate((el, value) => {
+      (el as HTMLTextAreaElement).value = value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, panic);
+    await page.getByTestId('logs-analyze').click();
+    await page.getByTestId('logs-view').waitFor();
+    await page.getByTestId('logs-start-guided').click();
+    await page.getByTestId('guided-panel').waitFor();
+    const first = page.getByTestId('guided-panel').locator('ul.playbooks').first().locator('button').first();
+    expect(await first.getAttribute('data-testid')).toBe('start-kubeadm-etcd-db');
+  }, 120_000);
 });
