@@ -8,6 +8,7 @@
  *   sets aside (a torn WAL file's `.broken` original, the damaged db) in
  *   `<out>.lifeboat-quarantine/`.
  */
+import { createHash } from 'node:crypto';
 import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EtcdRepairAction, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
@@ -18,7 +19,8 @@ import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd
 import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
-import { hex, snapshotTrailer } from '../../shared/formats/etcd/snapshot-db-write';
+import { hex } from '../../shared/formats/etcd/snapshot-db-write';
+import type { ByteSource } from '../../shared/bytes/byte-source';
 import { buildFreshWal, chooseDbStrategy, revertMetaPage, walHiddenRecordsFinding, walUnreadableFinding, type DbStrategyChoice, type FreshWalMember } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource } from './fs-source';
@@ -67,6 +69,18 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   const snapDir = (await isDir(path.join(member, 'snap'))) ? path.join(member, 'snap') : null;
   const dbPath = snapDir && (await isFile(path.join(snapDir, 'db'))) ? path.join(snapDir, 'db') : null;
   return { kind: member === input ? 'member-dir' : 'data-dir', memberDir: member, dbPath, walDir, snapDir };
+}
+
+/** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker). */
+async function nativeSha256(src: ByteSource, length: number): Promise<Uint8Array> {
+  const h = createHash('sha256');
+  for (let at = 0; at < length; ) {
+    const chunk = await src.read(at, Math.min(COPY_CHUNK, length - at));
+    if (chunk.length === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
+    h.update(chunk);
+    at += chunk.length;
+  }
+  return new Uint8Array(h.digest());
 }
 
 /** A positional-write sink over a new file. */
@@ -127,6 +141,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
         wal: wal?.stream ?? null,
         walCommit: null,
         walLastIndex: wal?.scan.info.lastIndex ?? null,
+        sha256: nativeSha256,
       },
       sink,
       { ...opts, outputKind: 'snapshot-db', output: outFile },
@@ -147,7 +162,8 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
   const written = await openFileSource(part);
   let digest: Uint8Array;
   try {
-    digest = await snapshotTrailer(written);
+    if (written.size % 512 !== 0) throw new Error(`${part}: size ${written.size} is not a multiple of 512`);
+    digest = await nativeSha256(written, written.size);
   } finally {
     await written.close();
   }

@@ -211,6 +211,11 @@ async function main(): Promise<void> {
       console.log('\netcd WAL decoding (scan = the start-up model, entries = salvage):');
       for (const line of await benchEtcdWal()) console.log(line);
     }
+    if (!process.argv.includes('--no-etcd-salvage')) {
+      const { benchEtcdSalvage } = await import('./etcd-salvage');
+      console.log('\netcd salvage (a synthetic etcd db; validation vs salvage into a snapshot.db):');
+      for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))))) console.log(line);
+    }
     if (!process.argv.includes('--no-copy-out')) {
       console.log('\ncopy-out over loopback (real sshd) vs scp of the same files:');
       for (const line of await benchCopyOut()) console.log(line);

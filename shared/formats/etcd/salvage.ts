@@ -126,6 +126,8 @@ export interface SalvageInput {
   walCommit?: number | null;
   /** The WAL's last index (repair writes it as consistent_index). */
   walLastIndex?: number | null;
+  /** SHA-256 over `src[0, length)` (the back end passes a native one; default: the pure-TS one). */
+  sha256?: (src: ByteSource, length: number) => Promise<Uint8Array>;
 }
 
 export interface SalvageOptions extends RunOptions {
@@ -200,6 +202,36 @@ async function readExact(src: ByteSource, offset: number, length: number): Promi
     done += part.length;
   }
   return out;
+}
+
+/**
+ * Reads through a small LRU of 4 MiB windows: salvage reads the db in order
+ * (pages), then values in revision order (which is page order for the key
+ * bucket), and walks the tree locally; without this every 4 KiB read would be
+ * a system call. Memory: `windows` x 4 MiB.
+ */
+export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, windows = 8): ByteSource {
+  const cache = new Map<number, Uint8Array>();
+  return {
+    name: src.name,
+    size: src.size,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      const w = Math.floor(offset / windowBytes);
+      if (length <= 0 || length > windowBytes || Math.floor((offset + length - 1) / windowBytes) !== w) return src.read(offset, length);
+      let buf = cache.get(w);
+      if (buf) {
+        cache.delete(w);
+        cache.set(w, buf);
+      } else {
+        const start = w * windowBytes;
+        buf = await readExact(src, start, Math.max(0, Math.min(windowBytes, src.size - start)));
+        cache.set(w, buf);
+        if (cache.size > windows) cache.delete(cache.keys().next().value!);
+      }
+      const at = offset - w * windowBytes;
+      return buf.subarray(Math.min(at, buf.length), Math.min(buf.length, at + length));
+    },
+  };
 }
 
 // ---------------------------------------------------------------- reachability
@@ -439,7 +471,14 @@ function scanLeafElements(state: SalvageState, span: Uint8Array, spanOffset: num
 }
 
 /** Phase 1: scan the db. */
-export async function scanDb(state: SalvageState, src: ByteSource, file: string, snapshotDb: boolean | undefined, opts: RunOptions = {}): Promise<void> {
+export async function scanDb(
+  state: SalvageState,
+  src: ByteSource,
+  file: string,
+  snapshotDb: boolean | undefined,
+  opts: RunOptions = {},
+  sha256: (src: ByteSource, length: number) => Promise<Uint8Array> = (s, n) => sha256OfSource(s, n),
+): Promise<void> {
   const hasTrailer = snapshotDb ?? src.size % 512 === 32;
   const dbSize = hasTrailer && src.size >= 32 ? src.size - 32 : src.size;
   if (dbSize === 0) {
@@ -450,7 +489,7 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
     // The trailer is the only checksum a bbolt file has: a mismatch means some byte changed,
     // and a changed byte inside a value cannot be told from a real value.
     const stored = await src.read(dbSize, 32);
-    const computed = await sha256OfSource(src, dbSize);
+    const computed = await sha256(src, dbSize);
     state.bytesRead += dbSize + 32;
     if (hex(stored) !== hex(computed)) {
       state.addFinding(
@@ -983,6 +1022,7 @@ export async function collectSalvage(input: SalvageInput, opts: RunOptions = {})
   return state;
 }
 
+
 /** Every live key in revision order with its value bytes (read one at a time). */
 export async function forEachLiveKey(
   state: SalvageState,
@@ -990,8 +1030,9 @@ export async function forEachLiveKey(
   onKey: (k: { key: Uint8Array; value: Uint8Array; modRevision: number; createRevision: number; version: number; lease: bigint; source: SalvageKeySource }) => void | Promise<void>,
 ): Promise<void> {
   const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  const cached = src ? cachedSource(src) : null;
   for (const s of live) {
-    const value = s.memValue ?? (s.dbValue && src ? kvValue(await readExact(src, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
+    const value = s.memValue ?? (s.dbValue && cached ? kvValue(await readExact(cached, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
     await onKey({ key: s.key, value, modRevision: s.modRevision, createRevision: s.createRevision, version: s.version, lease: s.lease, source: s.source });
   }
 }
@@ -999,12 +1040,13 @@ export async function forEachLiveKey(
 export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: SalvageOptions): Promise<SalvageReport> {
   const started = Date.now();
   const state = new SalvageState();
-  await collectInto(state, input, opts);
-  return writeReport(state, input, sink, opts, started);
+  const cached = await collectInto(state, input, opts);
+  return writeReport(state, cached, sink, opts, started);
 }
 
-async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOptions): Promise<void> {
-  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts);
+async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunOptions): Promise<SalvageInput> {
+  const input: SalvageInput = { ...input0, db: input0.db ? cachedSource(input0.db) : null };
+  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts, input.sha256);
   const dbMaxRevision = state.maxRevision;
   /** Revisions whose writes the WAL held (replayed), [lo, hi]; null when the WAL vouches for none. */
   let covered: [number, number] | null = null;
@@ -1071,6 +1113,7 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
   if (state.keys.size === 0 && input.db) {
     state.addFinding(finding('error', 'salvage.no-keys', input.dbFile, null, `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`));
   }
+  return input;
 }
 
 async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
