@@ -20,7 +20,7 @@ import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend, type RevisionItem
 
 const te = new TextEncoder();
 
-async function makeDb(file: string, bytes: number, valueSize: number): Promise<{ keys: number; revisions: number }> {
+export async function makeDb(file: string, bytes: number, valueSize: number): Promise<{ keys: number; revisions: number }> {
   const fh = await fs.open(file, 'wx', 0o600);
   const sink: PageSink = {
     async write(offset, b) {
