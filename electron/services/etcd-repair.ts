@@ -15,8 +15,8 @@ import type { EtcdRepairAction, EtcdRepairResult, SalvageReport } from '../../sh
 import type { Finding } from '../../shared/contract/findings';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
-import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd/wal';
-import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
+import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walSkippedFinding, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
@@ -100,14 +100,65 @@ async function fileSink(file: string): Promise<PageSink & { close(): Promise<voi
 }
 
 /** Scan the WAL dir and give salvage an entry stream (every entry the WAL holds, in index order). */
-async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; close(): Promise<void> }> {
+interface WalSkip {
+  skip: SkippedRecord;
+  /** Index of the last entry read before the skipped record (0: none). */
+  afterIndex: number;
+}
+
+/**
+ * The WAL's entries for salvage, stepping over damaged records (salvage mode
+ * of readWalEntries): what follows a flipped or zeroed record is still
+ * replayed; each skipped record is remembered with the entry index before it.
+ */
+async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; skips: WalSkip[]; close(): Promise<void> }> {
   const dir = localDirectory(walDir);
   const scan = await scanWal(dir, rel);
+  const skips: WalSkip[] = [];
+  const seen = new Set<string>();
+  let last = 0;
   return {
     scan,
-    stream: (onEntry) => readWalEntries(dir, rel, 0, onEntry),
+    skips,
+    stream: (onEntry) =>
+      readWalEntries(
+        dir,
+        rel,
+        0,
+        (e) => {
+          last = e.index;
+          return onEntry(e);
+        },
+        {
+          skipDamaged: true,
+          onSkip: (skip) => {
+            const k = `${skip.file}@${skip.offset}`;
+            if (seen.has(k) || skips.length >= 1000) return;
+            seen.add(k);
+            skips.push({ skip, afterIndex: last });
+          },
+        },
+      ),
     close: () => dir.close(),
   };
+}
+
+/** Skipped WAL records: a loss unless the db already holds the entries after them. */
+function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]): SalvageReport['lost'] {
+  const lost: SalvageReport['lost'] = [];
+  for (const { skip, afterIndex } of skips) {
+    if (dbCi !== null && afterIndex + 1 <= dbCi) {
+      findings.push(walSkippedFinding(skip, afterIndex, dbCi));
+      continue;
+    }
+    lost.push({
+      key: null,
+      revisions: null,
+      page: null,
+      reason: `${skip.file} byte ${skip.offset}: ${skip.engineError}; the WAL record there (after entry ${afterIndex}) was stepped over${skip.restOfFile ? ' with the rest of that file' : ''}, and what it wrote is lost (the db holds nothing newer than index ${dbCi ?? 'none'})`,
+    });
+  }
+  return lost;
 }
 
 export interface SalvageRunOptions extends RunOptions {
@@ -147,7 +198,10 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
       { ...opts, outputKind: 'snapshot-db', output: outFile },
     );
     report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
-    if (wal && paths.walDir) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
+    if (wal) report.lost.unshift(...skipLosses(wal.skips, report.sourceConsistentIndex, report.findings));
+    // A zero length word mid-file ends the log for etcd and for the reader alike (no record to step over):
+    // records after it are reported as they are in repair.
+    if (wal && paths.walDir && wal.skips.length === 0) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
     await sink.sync();
   } catch (err) {
     await sink.close();

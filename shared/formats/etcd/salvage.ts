@@ -354,6 +354,8 @@ export class SalvageState {
   tree: TreeFacts | null = null;
   /** Revisions in freed (stale) pages outside the tree's holes: not used. */
   staleRevisions = 0;
+  /** The file is shorter than a valid meta's high-water mark: pages [from, to) are gone. */
+  cutPages: [number, number] | null = null;
 
   addLoss(loss: SalvageLoss): void {
     this.lostCount++;
@@ -523,6 +525,8 @@ export async function scanDb(
     return;
   }
   metas.sort((a, b) => (a.txid > b.txid ? -1 : 1));
+  const hwm = Math.max(0, ...metas.map((m) => m.hwm));
+  if (hwm > filePages && hwm < Number.MAX_SAFE_INTEGER) state.cutPages = [filePages, hwm];
   // Both metas' trees count: the newer one may be the damaged one (its pages hold the newest
   // revisions), the older one is one transaction behind. Pages neither reaches are freed copies.
   const tree = await reachablePages(src, dbSize, pageSize, metas.map((m) => m.root));
@@ -1083,6 +1087,12 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   // Revisions no page holds: lost, unless they fall in the span the WAL holds (its entries below the
   // consistent index wrote the db's last revisions; replay brought those keys back, at new revision numbers).
   const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
+  if (state.cutPages) {
+    const [from, to] = state.cutPages;
+    const text = `${input.dbFile} ends at page ${from} but its meta page counts ${to} pages: pages ${from}..${to - 1} were cut off`;
+    if (covered && covered[0] <= 2) state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, from * state.pageSize, `${text}; the WAL holds every write since the cluster began and was replayed`, { from: 2, to: covered[1] }));
+    else state.addLoss({ key: null, revisions: null, page: from, reason: `${text}; the revisions they held are lost unless the WAL holds them (keys last written there keep an older value or are missing)` });
+  }
   const replayedNote = (x: number, y: number) =>
     state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${x}..${y} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: x, to: y }));
   for (const [a, b] of missing) {
@@ -1174,7 +1184,19 @@ export function walStoppedFinding(e: { file: string | null; offset: number | nul
     code: 'salvage.wal-stopped',
     file: e.file,
     offset: e.offset,
-    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
+    message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); salvage steps over the damaged record and replays the entries after it (see the skipped records in "lost" and the findings).`,
     engineError: e.engineError,
+  };
+}
+
+/** A damaged WAL record salvage stepped over, whose entry the db already holds. */
+export function walSkippedFinding(skip: { file: string; offset: number; engineError: string }, afterIndex: number, dbCi: number): Finding {
+  return {
+    severity: 'info',
+    code: 'salvage.wal-skipped',
+    file: skip.file,
+    offset: skip.offset,
+    message: `${skip.file} byte ${skip.offset}: ${skip.engineError}; salvage stepped over this WAL record (after entry ${afterIndex}) and read on; the db already holds entries up to ${dbCi}, so nothing is lost by it`,
+    engineError: skip.engineError,
   };
 }
