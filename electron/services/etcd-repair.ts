@@ -485,7 +485,8 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
         {
           db,
           dbFile: paths.dbPath ? `${relMember}/snap/db` : '',
-          wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry) : null,
+          // With a fresh WAL the db stands alone (consistent_index = its commit): read past damaged records too.
+          wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry, { skipDamaged: freshWal !== null }) : null,
           walCommit: null,
           walLastIndex: walScan?.info.lastIndex ?? null,
         },
