@@ -8,17 +8,19 @@
  *   sets aside (a torn WAL file's `.broken` original, the damaged db) in
  *   `<out>.lifeboat-quarantine/`.
  */
+import { createHash } from 'node:crypto';
 import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EtcdRepairAction, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Finding } from '../../shared/contract/findings';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
-import { readWalEntries, scanWal, type WalScan } from '../../shared/formats/etcd/wal';
-import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
+import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walSkippedFinding, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
-import { hex, snapshotTrailer } from '../../shared/formats/etcd/snapshot-db-write';
+import { hex } from '../../shared/formats/etcd/snapshot-db-write';
+import type { ByteSource } from '../../shared/bytes/byte-source';
 import { buildFreshWal, chooseDbStrategy, revertMetaPage, walHiddenRecordsFinding, walUnreadableFinding, type DbStrategyChoice, type FreshWalMember } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource } from './fs-source';
@@ -69,6 +71,18 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   return { kind: member === input ? 'member-dir' : 'data-dir', memberDir: member, dbPath, walDir, snapDir };
 }
 
+/** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker). */
+async function nativeSha256(src: ByteSource, length: number): Promise<Uint8Array> {
+  const h = createHash('sha256');
+  for (let at = 0; at < length; ) {
+    const chunk = await src.read(at, Math.min(COPY_CHUNK, length - at));
+    if (chunk.length === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
+    h.update(chunk);
+    at += chunk.length;
+  }
+  return new Uint8Array(h.digest());
+}
+
 /** A positional-write sink over a new file. */
 async function fileSink(file: string): Promise<PageSink & { close(): Promise<void>; sync(): Promise<void> }> {
   const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -86,14 +100,65 @@ async function fileSink(file: string): Promise<PageSink & { close(): Promise<voi
 }
 
 /** Scan the WAL dir and give salvage an entry stream (every entry the WAL holds, in index order). */
-async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; close(): Promise<void> }> {
+interface WalSkip {
+  skip: SkippedRecord;
+  /** Index of the last entry read before the skipped record (0: none). */
+  afterIndex: number;
+}
+
+/**
+ * The WAL's entries for salvage, stepping over damaged records (salvage mode
+ * of readWalEntries): what follows a flipped or zeroed record is still
+ * replayed; each skipped record is remembered with the entry index before it.
+ */
+async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; skips: WalSkip[]; close(): Promise<void> }> {
   const dir = localDirectory(walDir);
   const scan = await scanWal(dir, rel);
+  const skips: WalSkip[] = [];
+  const seen = new Set<string>();
+  let last = 0;
   return {
     scan,
-    stream: (onEntry) => readWalEntries(dir, rel, 0, onEntry),
+    skips,
+    stream: (onEntry) =>
+      readWalEntries(
+        dir,
+        rel,
+        0,
+        (e) => {
+          last = e.index;
+          return onEntry(e);
+        },
+        {
+          skipDamaged: true,
+          onSkip: (skip) => {
+            const k = `${skip.file}@${skip.offset}`;
+            if (seen.has(k) || skips.length >= 1000) return;
+            seen.add(k);
+            skips.push({ skip, afterIndex: last });
+          },
+        },
+      ),
     close: () => dir.close(),
   };
+}
+
+/** Skipped WAL records: a loss unless the db already holds the entries after them. */
+function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]): SalvageReport['lost'] {
+  const lost: SalvageReport['lost'] = [];
+  for (const { skip, afterIndex } of skips) {
+    if (dbCi !== null && afterIndex + 1 <= dbCi) {
+      findings.push(walSkippedFinding(skip, afterIndex, dbCi));
+      continue;
+    }
+    lost.push({
+      key: null,
+      revisions: null,
+      page: null,
+      reason: `${skip.file} byte ${skip.offset}: ${skip.engineError}; the WAL record there (after entry ${afterIndex}) was stepped over${skip.restOfFile ? ' with the rest of that file' : ''}, and what it wrote is lost (the db holds nothing newer than index ${dbCi ?? 'none'})`,
+    });
+  }
+  return lost;
 }
 
 export interface SalvageRunOptions extends RunOptions {
@@ -127,12 +192,16 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
         wal: wal?.stream ?? null,
         walCommit: null,
         walLastIndex: wal?.scan.info.lastIndex ?? null,
+        sha256: nativeSha256,
       },
       sink,
       { ...opts, outputKind: 'snapshot-db', output: outFile },
     );
     report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
-    if (wal && paths.walDir) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
+    if (wal) report.lost.unshift(...skipLosses(wal.skips, report.sourceConsistentIndex, report.findings));
+    // A zero length word mid-file ends the log for etcd and for the reader alike (no record to step over):
+    // records after it are reported as they are in repair.
+    if (wal && paths.walDir && wal.skips.length === 0) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
     await sink.sync();
   } catch (err) {
     await sink.close();
@@ -147,7 +216,8 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
   const written = await openFileSource(part);
   let digest: Uint8Array;
   try {
-    digest = await snapshotTrailer(written);
+    if (written.size % 512 !== 0) throw new Error(`${part}: size ${written.size} is not a multiple of 512`);
+    digest = await nativeSha256(written, written.size);
   } finally {
     await written.close();
   }
@@ -415,7 +485,8 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
         {
           db,
           dbFile: paths.dbPath ? `${relMember}/snap/db` : '',
-          wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry) : null,
+          // With a fresh WAL the db stands alone (consistent_index = its commit): read past damaged records too.
+          wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry, { skipDamaged: freshWal !== null }) : null,
           walCommit: null,
           walLastIndex: walScan?.info.lastIndex ?? null,
         },

@@ -219,6 +219,11 @@ async function main(): Promise<void> {
       console.log('\netcd WAL decoding (scan = the start-up model, entries = salvage):');
       for (const line of await benchEtcdWal()) console.log(line);
     }
+    if (!process.argv.includes('--no-etcd-salvage')) {
+      const { benchEtcdSalvage } = await import('./etcd-salvage');
+      console.log('\netcd salvage (a synthetic etcd db; validation vs salvage into a snapshot.db):');
+      for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))))) console.log(line);
+    }
     if (!process.argv.includes('--no-copy-out')) await printCopyOut(benchCopyOut);
   } finally {
     if (!keep && !reuse) await fs.rm(work, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { PAGE_CODES } from '../../shared/contract/etcd';
 import {
+  bucketOf,
   cellAtPoint,
   cellCode,
   cellOfPage,
@@ -174,5 +175,22 @@ describe('revision keys on key-bucket pages', () => {
     expect(revisionLabel('6b6579')).toBeNull(); // "key"
     expect(revisionLabel('00000000000000025e0000000000000000')).toBeNull();
     expect(revisionLabel('00000000000000025f000000000000000075')).toBeNull();
+  });
+});
+
+describe('buckets of pages', () => {
+  it('finds the run a page is in', () => {
+    const runs: [number, number, string][] = [
+      [2, 3, 'meta'],
+      [4, 30, 'key'],
+      [33, 33, 'members'],
+    ];
+    expect(bucketOf(runs, 2)).toBe('meta');
+    expect(bucketOf(runs, 17)).toBe('key');
+    expect(bucketOf(runs, 30)).toBe('key');
+    expect(bucketOf(runs, 33)).toBe('members');
+    expect(bucketOf(runs, 31)).toBeNull();
+    expect(bucketOf(runs, 0)).toBeNull();
+    expect(bucketOf([], 5)).toBeNull();
   });
 });

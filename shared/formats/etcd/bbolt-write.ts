@@ -33,7 +33,11 @@ const ELEMENT_SIZE = 16;
 /** Pages are handed to the sink in runs of about this many bytes. */
 const FLUSH_BYTES = 1 << 20;
 
-/** Where the pages go: positional writes (the metas are written last, at offset 0). */
+/**
+ * Where the pages go: positional writes (the metas are written last, at
+ * offset 0). The bytes handed over are reused after `write` resolves: a sink
+ * that keeps them must copy.
+ */
 export interface PageSink {
   write(offset: number, bytes: Uint8Array): Promise<void>;
 }
@@ -86,7 +90,7 @@ export function encodeMetaPage(opts: {
   txid: number;
 }): Uint8Array {
   const page = new Uint8Array(opts.pageSize);
-  const dv = new DataView(page.buffer);
+  const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
   dv.setBigUint64(0, BigInt(opts.id), true);
   dv.setUint16(8, META_PAGE_FLAG, true);
   const m = PAGE_HEADER_SIZE;
@@ -119,8 +123,10 @@ export interface BboltWriteResult {
 export class BboltWriter {
   private readonly pageSize: number;
   private nextPage = 3; // 0, 1 meta; 2 freelist
-  private chunks: Uint8Array[] = [];
+  /** Pages are built in place in this buffer (contiguous page ids) and written when it is full. */
+  private chunk = new Uint8Array(FLUSH_BYTES);
   private chunkBytes = 0;
+  private chunkStartPage = 3;
   private readonly buckets: { name: Uint8Array; root: number; keys: number }[] = [];
   private current: { name: Uint8Array; keys: number; level0: ChildRef[]; page: PendingElement[]; pageBytes: number; lastKey: Uint8Array | null } | null = null;
   private finished = false;
@@ -226,19 +232,29 @@ export class BboltWriter {
     this.current = null;
   }
 
-  private allocate(bytes: number): { pgid: number; page: Uint8Array; overflow: number } {
+  /** A zeroed page span for `bytes`, inside the chunk buffer when it fits (no copy, little garbage). */
+  private async allocate(bytes: number): Promise<{ pgid: number; page: Uint8Array; overflow: number }> {
     const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
+    const len = pages * this.pageSize;
+    if (this.chunkBytes + len > this.chunk.length) await this.flushChunks();
     const pgid = this.nextPage;
     this.nextPage += pages;
-    return { pgid, page: new Uint8Array(pages * this.pageSize), overflow: pages - 1 };
+    if (len > this.chunk.length) {
+      // Larger than a chunk: its own buffer, written by emit().
+      return { pgid, page: new Uint8Array(len), overflow: pages - 1 };
+    }
+    const page = this.chunk.subarray(this.chunkBytes, this.chunkBytes + len);
+    page.fill(0);
+    this.chunkBytes += len;
+    return { pgid, page, overflow: pages - 1 };
   }
 
   private async writeElementsPage(elements: PendingElement[], flags: number): Promise<number> {
     let bytes = PAGE_HEADER_SIZE + elements.length * ELEMENT_SIZE;
     for (const e of elements) bytes += e.key.length + e.value.length;
     if (elements.length > 0xffff) throw new BboltWriteError('too many elements for one page');
-    const { pgid, page, overflow } = this.allocate(bytes);
-    const dv = new DataView(page.buffer);
+    const { pgid, page, overflow } = await this.allocate(bytes);
+    const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
     dv.setBigUint64(0, BigInt(pgid), true);
     dv.setUint16(8, flags, true);
     dv.setUint16(10, elements.length, true);
@@ -262,8 +278,8 @@ export class BboltWriter {
   private async writeBranchPage(children: ChildRef[]): Promise<number> {
     let bytes = PAGE_HEADER_SIZE + children.length * ELEMENT_SIZE;
     for (const c of children) bytes += c.key.length;
-    const { pgid, page, overflow } = this.allocate(bytes);
-    const dv = new DataView(page.buffer);
+    const { pgid, page, overflow } = await this.allocate(bytes);
+    const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
     dv.setBigUint64(0, BigInt(pgid), true);
     dv.setUint16(8, BRANCH_PAGE_FLAG, true);
     dv.setUint16(10, children.length, true);
@@ -281,24 +297,21 @@ export class BboltWriter {
     return pgid;
   }
 
-  /** Pages are allocated in order, so they are contiguous: batch them into large writes. */
+  /** A page outside the chunk buffer (bigger than it) is written at once; pages inside it wait for the flush. */
   private async emit(page: Uint8Array): Promise<void> {
-    this.chunks.push(page);
-    this.chunkBytes += page.length;
-    if (this.chunkBytes >= FLUSH_BYTES) await this.flushChunks();
+    if (page.buffer === this.chunk.buffer) return;
+    const pages = page.length / this.pageSize;
+    // allocate() flushed the chunk before handing out this span, so nothing is pending before it.
+    await this.sink.write((this.nextPage - pages) * this.pageSize, page);
+    this.chunkStartPage = this.nextPage;
   }
 
   private async flushChunks(): Promise<void> {
-    if (this.chunks.length === 0) return;
-    const buf = new Uint8Array(this.chunkBytes);
-    let at = 0;
-    for (const c of this.chunks) {
-      buf.set(c, at);
-      at += c.length;
+    if (this.chunkBytes > 0) {
+      // The sink may keep the bytes (memory sink copies; file sink writes): hand over a copy-free view, then start a new buffer.
+      await this.sink.write(this.chunkStartPage * this.pageSize, this.chunk.subarray(0, this.chunkBytes));
     }
-    const startPage = this.nextPage - this.chunkBytes / this.pageSize;
-    this.chunks = [];
+    this.chunkStartPage = this.nextPage;
     this.chunkBytes = 0;
-    await this.sink.write(startPage * this.pageSize, buf);
   }
 }

@@ -126,6 +126,8 @@ export interface SalvageInput {
   walCommit?: number | null;
   /** The WAL's last index (repair writes it as consistent_index). */
   walLastIndex?: number | null;
+  /** SHA-256 over `src[0, length)` (the back end passes a native one; default: the pure-TS one). */
+  sha256?: (src: ByteSource, length: number) => Promise<Uint8Array>;
 }
 
 export interface SalvageOptions extends RunOptions {
@@ -200,6 +202,36 @@ async function readExact(src: ByteSource, offset: number, length: number): Promi
     done += part.length;
   }
   return out;
+}
+
+/**
+ * Reads through a small LRU of 4 MiB windows: salvage reads the db in order
+ * (pages), then values in revision order (which is page order for the key
+ * bucket), and walks the tree locally; without this every 4 KiB read would be
+ * a system call. Memory: `windows` x 4 MiB.
+ */
+export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, windows = 8): ByteSource {
+  const cache = new Map<number, Uint8Array>();
+  return {
+    name: src.name,
+    size: src.size,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      const w = Math.floor(offset / windowBytes);
+      if (length <= 0 || length > windowBytes || Math.floor((offset + length - 1) / windowBytes) !== w) return src.read(offset, length);
+      let buf = cache.get(w);
+      if (buf) {
+        cache.delete(w);
+        cache.set(w, buf);
+      } else {
+        const start = w * windowBytes;
+        buf = await readExact(src, start, Math.max(0, Math.min(windowBytes, src.size - start)));
+        cache.set(w, buf);
+        if (cache.size > windows) cache.delete(cache.keys().next().value!);
+      }
+      const at = offset - w * windowBytes;
+      return buf.subarray(Math.min(at, buf.length), Math.min(buf.length, at + length));
+    },
+  };
 }
 
 // ---------------------------------------------------------------- reachability
@@ -322,6 +354,8 @@ export class SalvageState {
   tree: TreeFacts | null = null;
   /** Revisions in freed (stale) pages outside the tree's holes: not used. */
   staleRevisions = 0;
+  /** The file is shorter than a valid meta's high-water mark: pages [from, to) are gone. */
+  cutPages: [number, number] | null = null;
 
   addLoss(loss: SalvageLoss): void {
     this.lostCount++;
@@ -439,7 +473,14 @@ function scanLeafElements(state: SalvageState, span: Uint8Array, spanOffset: num
 }
 
 /** Phase 1: scan the db. */
-export async function scanDb(state: SalvageState, src: ByteSource, file: string, snapshotDb: boolean | undefined, opts: RunOptions = {}): Promise<void> {
+export async function scanDb(
+  state: SalvageState,
+  src: ByteSource,
+  file: string,
+  snapshotDb: boolean | undefined,
+  opts: RunOptions = {},
+  sha256: (src: ByteSource, length: number) => Promise<Uint8Array> = (s, n) => sha256OfSource(s, n),
+): Promise<void> {
   const hasTrailer = snapshotDb ?? src.size % 512 === 32;
   const dbSize = hasTrailer && src.size >= 32 ? src.size - 32 : src.size;
   if (dbSize === 0) {
@@ -450,7 +491,7 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
     // The trailer is the only checksum a bbolt file has: a mismatch means some byte changed,
     // and a changed byte inside a value cannot be told from a real value.
     const stored = await src.read(dbSize, 32);
-    const computed = await sha256OfSource(src, dbSize);
+    const computed = await sha256(src, dbSize);
     state.bytesRead += dbSize + 32;
     if (hex(stored) !== hex(computed)) {
       state.addFinding(
@@ -484,6 +525,8 @@ export async function scanDb(state: SalvageState, src: ByteSource, file: string,
     return;
   }
   metas.sort((a, b) => (a.txid > b.txid ? -1 : 1));
+  const hwm = Math.max(0, ...metas.map((m) => m.hwm));
+  if (hwm > filePages && hwm < Number.MAX_SAFE_INTEGER) state.cutPages = [filePages, hwm];
   // Both metas' trees count: the newer one may be the damaged one (its pages hold the newest
   // revisions), the older one is one transaction behind. Pages neither reaches are freed copies.
   const tree = await reachablePages(src, dbSize, pageSize, metas.map((m) => m.root));
@@ -983,6 +1026,7 @@ export async function collectSalvage(input: SalvageInput, opts: RunOptions = {})
   return state;
 }
 
+
 /** Every live key in revision order with its value bytes (read one at a time). */
 export async function forEachLiveKey(
   state: SalvageState,
@@ -990,8 +1034,9 @@ export async function forEachLiveKey(
   onKey: (k: { key: Uint8Array; value: Uint8Array; modRevision: number; createRevision: number; version: number; lease: bigint; source: SalvageKeySource }) => void | Promise<void>,
 ): Promise<void> {
   const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  const cached = src ? cachedSource(src) : null;
   for (const s of live) {
-    const value = s.memValue ?? (s.dbValue && src ? kvValue(await readExact(src, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
+    const value = s.memValue ?? (s.dbValue && cached ? kvValue(await readExact(cached, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
     await onKey({ key: s.key, value, modRevision: s.modRevision, createRevision: s.createRevision, version: s.version, lease: s.lease, source: s.source });
   }
 }
@@ -999,12 +1044,13 @@ export async function forEachLiveKey(
 export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: SalvageOptions): Promise<SalvageReport> {
   const started = Date.now();
   const state = new SalvageState();
-  await collectInto(state, input, opts);
-  return writeReport(state, input, sink, opts, started);
+  const cached = await collectInto(state, input, opts);
+  return writeReport(state, cached, sink, opts, started);
 }
 
-async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOptions): Promise<void> {
-  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts);
+async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunOptions): Promise<SalvageInput> {
+  const input: SalvageInput = { ...input0, db: input0.db ? cachedSource(input0.db) : null };
+  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts, input.sha256);
   const dbMaxRevision = state.maxRevision;
   /** Revisions whose writes the WAL held (replayed), [lo, hi]; null when the WAL vouches for none. */
   let covered: [number, number] | null = null;
@@ -1041,6 +1087,12 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
   // Revisions no page holds: lost, unless they fall in the span the WAL holds (its entries below the
   // consistent index wrote the db's last revisions; replay brought those keys back, at new revision numbers).
   const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
+  if (state.cutPages) {
+    const [from, to] = state.cutPages;
+    const text = `${input.dbFile} ends at page ${from} but its meta page counts ${to} pages: pages ${from}..${to - 1} were cut off`;
+    if (covered && covered[0] <= 2) state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, from * state.pageSize, `${text}; the WAL holds every write since the cluster began and was replayed`, { from: 2, to: covered[1] }));
+    else state.addLoss({ key: null, revisions: null, page: from, reason: `${text}; the revisions they held are lost unless the WAL holds them (keys last written there keep an older value or are missing)` });
+  }
   const replayedNote = (x: number, y: number) =>
     state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${x}..${y} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: x, to: y }));
   for (const [a, b] of missing) {
@@ -1071,6 +1123,7 @@ async function collectInto(state: SalvageState, input: SalvageInput, opts: RunOp
   if (state.keys.size === 0 && input.db) {
     state.addFinding(finding('error', 'salvage.no-keys', input.dbFile, null, `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`));
   }
+  return input;
 }
 
 async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
@@ -1131,7 +1184,19 @@ export function walStoppedFinding(e: { file: string | null; offset: number | nul
     code: 'salvage.wal-stopped',
     file: e.file,
     offset: e.offset,
-    message: `The WAL could not be read past ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); entries after that point are not replayed.`,
+    message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); salvage steps over the damaged record and replays the entries after it (see the skipped records in "lost" and the findings).`,
     engineError: e.engineError,
+  };
+}
+
+/** A damaged WAL record salvage stepped over, whose entry the db already holds. */
+export function walSkippedFinding(skip: { file: string; offset: number; engineError: string }, afterIndex: number, dbCi: number): Finding {
+  return {
+    severity: 'info',
+    code: 'salvage.wal-skipped',
+    file: skip.file,
+    offset: skip.offset,
+    message: `${skip.file} byte ${skip.offset}: ${skip.engineError}; salvage stepped over this WAL record (after entry ${afterIndex}) and read on; the db already holds entries up to ${dbCi}, so nothing is lost by it`,
+    engineError: skip.engineError,
   };
 }

@@ -210,3 +210,17 @@ export function revisionLabel(keyHex: string): { main: string; sub: string; tomb
   if (!/^[0-9a-f]{34}(74)?$/.test(keyHex) || keyHex.slice(16, 18) !== '5f') return null;
   return { main: BigInt(`0x${keyHex.slice(0, 16)}`).toString(), sub: BigInt(`0x${keyHex.slice(18, 34)}`).toString(), tombstone: keyHex.length === 36 };
 }
+
+/** The bucket a page belongs to, from the map's runs `[first, last, bucket]` (sorted by first), or null. */
+export function bucketOf(runs: readonly [number, number, string][], page: number): string | null {
+  let lo = 0;
+  let hi = runs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [first, last, bucket] = runs[mid];
+    if (page < first) hi = mid - 1;
+    else if (page > last) lo = mid + 1;
+    else return bucket;
+  }
+  return null;
+}
