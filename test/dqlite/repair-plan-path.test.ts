@@ -152,6 +152,8 @@ describe('the smallest plan', () => {
     closed(files, 21, 20, 4);
     closed(files, 41, 20, 4);
     closed(files, 61, 20, 4);
+    // The open segment libraft was writing: its entries 81..90 follow the newest closed segment.
+    files['open-7'] = withZeros(segmentBytes(81, 10, 2), 8192);
     snapshot(files, 30);
     // 21-40 renamed 21-42: the chain breaks (41 follows 42), so libraft says a later segment is past the snapshot.
     files[closedSegmentName(21, 42)] = files[closedSegmentName(21, 40)];
@@ -165,6 +167,16 @@ describe('the smallest plan', () => {
       expect.stringContaining(`&& sudo mv ${MICROK8S_BACKEND}/${closedSegmentName(21, 42)} ${MICROK8S_BACKEND}/${closedSegmentName(21, 40)}`),
     ]);
     expect(plan.lost.filter((l) => !l.coveredBySnapshot)).toEqual([]);
-    expect(plan.summary).toContain('entries up to 80');
+    expect(plan.summary).toContain('entries up to 90');
+  });
+
+  it('an open segment after a real gap stays aside (its first index would be guessed wrong)', async () => {
+    const files = baseFiles();
+    closed(files, 1, 10, 2);
+    closed(files, 21, 10, 2);
+    files['open-4'] = withZeros(segmentBytes(31, 6, 2), 8192);
+    const plan = (await validateDqliteDirectory(dir(files))).dqlite!.repair;
+    expect(plan.steps.filter((s) => s.kind === 'quarantine' && s.file).map((s) => s.file)).toEqual([closedSegmentName(21, 30), 'open-4']);
+    expect(plan.lost.map((l) => [l.first, l.last])).toEqual([[11, 20], [21, 30], [31, 36]]);
   });
 });

@@ -277,14 +277,18 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: Said[]; lost
  * The smallest plan: decide() fixes one failure per round, and an early round
  * may move a segment aside that a later fix (a rename to the true range, say)
  * makes loadable again. Each segment move is dropped when the plan without it
- * still starts with nothing lost outside the snapshot (closed segments only); notes about a move that
+ * still starts with nothing lost outside the snapshot (an open segment only where it then loads at
+ * the index libraft wrote it at); notes about a move that
  * is dropped go too. (Lost ranges are trimmed to what really stays out by
  * keptAfter, from the directory after the plan.)
  */
 function prune(input: PlanInput, ops: RepairOperation[], notes: Said[]): { ops: RepairOperation[]; notes: Said[] } {
-  // Closed segments only: their names fix their indexes. An open segment's first index is inferred
-  // from what loads before it, so one moved aside after a gap must stay aside.
-  const segmentNames = new Set(input.segments.filter((s) => s.kind === 'closed').map((s) => s.name));
+  // A closed segment's name fixes its indexes. An open segment's first index is only inferred from
+  // what loads before it: one may come back only where it then starts right after the newest closed
+  // segment on disk, which is where libraft wrote it (after a gap it must stay aside).
+  const segmentNames = new Set(input.segments.map((s) => s.name));
+  const openNames = new Set(input.segments.filter((s) => s.kind === 'open').map((s) => s.name));
+  const writtenAfter = Math.max(0, ...input.segments.filter((s) => s.kind === 'closed').map((s) => s.last ?? 0)) + 1;
   let kept = ops;
   const dropped = new Set<string>();
   for (const o of ops) {
@@ -292,7 +296,10 @@ function prune(input: PlanInput, ops: RepairOperation[], notes: Said[]): { ops: 
     const trial = kept.filter((x) => x !== o);
     const model = applyToModel(input.segments, input.snapshots, trial);
     const r = simulateLoad(model.segments, model.snapshots, false);
-    if (r.startable && r.indexShift.length === 0 && r.lost.every((l) => l.coveredBySnapshot)) {
+    const openStarts = [...openNames].filter((n) => !trial.some((x) => x.op === 'quarantine' && x.file === n)).map((n) => r.ranges.get(n)?.first ?? null);
+    const firstOpen = openStarts.filter((x): x is number => x !== null).sort((a, b) => a - b)[0];
+    const openInPlace = !openNames.has(o.file) || firstOpen === writtenAfter;
+    if (r.startable && r.indexShift.length === 0 && r.lost.every((l) => l.coveredBySnapshot) && openInPlace) {
       kept = trial;
       dropped.add(o.file);
     }
