@@ -4,7 +4,7 @@
  * loader's decision, membership and the repair plan. Memory stays bounded:
  * per-batch detail is not kept (listSegmentBatches re-reads one file).
  */
-import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
+import type { DirEntry, DirectorySource } from '../../bytes/byte-source';
 import type { BatchSummary, DqliteDetails, MetadataInfo, OtherFileRole, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
