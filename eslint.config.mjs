@@ -35,10 +35,7 @@ export default defineConfig(
       // Contract handlers and ByteSource methods are `async` without `await` on purpose: an
       // `async` function turns a synchronous throw into a rejection the caller's `catch` sees.
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
   {
