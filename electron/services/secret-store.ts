@@ -101,7 +101,7 @@ export async function readSmallJson(file: string, what: string): Promise<unknown
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {
-      throw new Error(`${what} ${file} is not valid JSON (${(e as Error).message}); fix or remove it`);
+      throw new Error(`${what} ${file} is not valid JSON (${(e as Error).message}); fix or remove it`, { cause: e });
     }
   } finally {
     await fh.close();

@@ -15,10 +15,10 @@
  * same client wrote, so web mode validates it without naming a path.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MAX_READ, type ByteSource, type DirEntry, type DirectorySource } from '../../shared/bytes/byte-source';
+import { MAX_READ, type ByteSource, type DirectorySource } from '../../shared/bytes/byte-source';
 import type { SourceRef } from '../../shared/contract/api';
 import type { BatchSummary } from '../../shared/contract/dqlite';
 import type { EtcdQuery } from '../../shared/contract/etcd';

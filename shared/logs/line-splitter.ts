@@ -9,6 +9,7 @@
 export const MAX_LINE_CHARS = 64 * 1024;
 
 // CSI sequences (colours, cursor moves) and OSC sequences (titles, links), as terminals and `docker logs` emit them.
+// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 export function stripAnsi(line: string): string {

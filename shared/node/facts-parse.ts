@@ -337,11 +337,17 @@ export function etcdUnitDataDir(cat: ProbeOutput, envFiles: { path: string; outp
   for (const e of envFiles) {
     if (e.output.code !== 0) continue;
     const v = parseEnvFile(e.output.stdout).get('ETCD_DATA_DIR');
-    if (v) (dataDir = v), (source = e.path);
+    if (v) {
+      dataDir = v;
+      source = e.path;
+    }
   }
   if (!dataDir) {
     const v = unitEnvironment(u).get('ETCD_DATA_DIR');
-    if (v) (dataDir = v), (source = 'Environment=');
+    if (v) {
+      dataDir = v;
+      source = 'Environment=';
+    }
   }
   if (!dataDir) return fact('etcd.unit', 'warn', 'etcdUnitNoDataDir', { file: u.files[0] }, { source: 'none' });
   return fact('etcd.unit', 'info', 'etcdUnit', { dataDir, source }, { dataDir, source });
@@ -492,7 +498,10 @@ export function memoryFacts(o: ProbeOutput): NodeFact[] {
 export function humanBytes(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
 

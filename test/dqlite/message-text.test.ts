@@ -15,7 +15,7 @@ import { encodeMetadata } from '../../shared/formats/dqlite/metadata';
 import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { closedSegmentName } from '../../shared/formats/dqlite/segment-name';
 import { localDirectory } from '../../electron/services/fs-source';
-import { NODE, baseFiles, bootstrapSegment, closed, dir, segmentBytes, snapshot, withZeros } from './builders';
+import { baseFiles, bootstrapSegment, closed, dir, segmentBytes, snapshot, withZeros } from './builders';
 import { analyzeListing } from '../../shared/formats/dqlite/listing';
 
 const SAMPLES = path.join(__dirname, '..', '..', 'resources', 'samples');

@@ -52,7 +52,7 @@ export interface BatchHeader {
  */
 export function decodeBatchHeader(bytes: Uint8Array, off: number): BatchHeader {
   const count = Number(u64At(bytes, off + 8));
-  const entries: EntryHeader[] = new Array(count);
+  const entries = new Array<EntryHeader>(count);
   for (let i = 0; i < count; i++) {
     const p = off + 16 + 16 * i;
     entries[i] = { term: Number(u64At(bytes, p)), type: bytes[p + 8], length: u32At(bytes, p + 12) };

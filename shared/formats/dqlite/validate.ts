@@ -4,7 +4,7 @@
  * loader's decision, membership and the repair plan. Memory stays bounded:
  * per-batch detail is not kept (listSegmentBatches re-reads one file).
  */
-import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
+import type { DirEntry, DirectorySource } from '../../bytes/byte-source';
 import type { BatchSummary, DqliteDetails, MetadataInfo, OtherFileRole, RaftServer, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
@@ -188,7 +188,7 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   // Segments: a few files at once, so one file's reads are in flight while another is checksummed
   // (on a cold cache this nearly doubles throughput). Results keep the directory order.
   const segFiles = classified.filter(({ c }) => c.kind === 'closed' || c.kind === 'open');
-  const scanned: (SimSegment | undefined)[] = new Array(segFiles.length);
+  const scanned = new Array<SimSegment | undefined>(segFiles.length);
   await inParallel(segFiles.length, SEGMENT_SCANS_AT_ONCE, async (i) => {
     const { e, c } = segFiles[i];
     if (c.kind !== 'closed' && c.kind !== 'open') return;

@@ -77,6 +77,7 @@ export function logCommand(preset: LogPresetId, input = ''): string | null {
   const unit = JOURNAL_UNITS[preset];
   if (unit) return journalCommand(unit);
   const value = input.trim();
+  // eslint-disable-next-line no-control-regex -- a control character in a unit name is refused
   if (value === '' || /[\u0000-\u001f\u007f]/.test(value)) return null;
   switch (preset) {
     // Container logs are the container's stdout AND stderr (etcd and klog write to stderr): keep both, in order.

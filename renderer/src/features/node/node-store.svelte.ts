@@ -7,7 +7,7 @@
  */
 import type { LifeboatClient, SourceRef } from '../../../../shared/contract/api';
 import type { ListingAnalysis } from '../../../../shared/contract/listing';
-import type { CopyOutPlan, CopyOutProgress, CopyOutResult, NodeCommand, SshEvents } from '../../../../shared/contract/ssh';
+import type { CopyOutPlan, CopyOutProgress, CopyOutResult, SshEvents } from '../../../../shared/contract/ssh';
 import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
