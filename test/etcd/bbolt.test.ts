@@ -397,6 +397,38 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     expect(await codesOf(x)).toContain('bbolt.inline-bucket');
   });
 
+  it('a meta whose root page is beyond the file: the problem names the meta page that points there (found by `npm run fuzz`, was "referenced by page -1")', async () => {
+    const b = await buildDb(50);
+    const n = b.bytes.length / PS;
+    const x = unsynced(b.bytes, { root: BigInt(n + 7) });
+    const scan = await inspectBbolt(src(x), 'db');
+    const beyond = scan.info.problems.find((p) => p.code === 'bbolt.page-beyond-file')!;
+    const meta = scan.info.chosenMeta!;
+    expect(beyond.text).toBe(`page ${n + 7}: referenced by meta page ${meta} but beyond the end of the file (${n} pages); bbolt would read outside the file`);
+    // The offset is the meta's root field, inside the file.
+    expect(beyond.offset).toBe(meta * PS + 16 + 16);
+  });
+
+  it('header ids past 2^53 are compared exactly: different garbage ids are not "multiple references", a repeated one is, with its exact id (found by `npm run fuzz`)', async () => {
+    const b = await buildDb(200);
+    const { leaves } = firstBranch(b.bytes);
+    const x = unsynced(b.bytes);
+    const huge = 1n << 60n;
+    setU64(x, leaves[1]! * PS, huge);
+    setU64(x, leaves[2]! * PS, huge + 2n);
+    let problems = (await inspectBbolt(src(x), 'db')).info.problems;
+    expect(problems.filter((p) => p.code === 'bbolt.multiple-references')).toEqual([]);
+    expect(problems.filter((p) => p.code === 'bbolt.out-of-bounds').map((p) => p.text.split(':')[0])).toEqual([`page ${huge}`, `page ${huge + 2n}`]);
+
+    setU64(x, leaves[3]! * PS, huge);
+    problems = (await inspectBbolt(src(x), 'db')).info.problems;
+    const repeated = problems.filter((p) => p.code === 'bbolt.multiple-references');
+    expect(repeated.map((p) => p.text)).toEqual([`page ${huge}: multiple references`]);
+    // The problem sits on the page holding the repeated header (the id itself is no page of the file).
+    expect(repeated[0]!.page).toBe(leaves[3]);
+    expect(repeated[0]!.offset).toBe(leaves[3]! * PS);
+  });
+
   it('buckets nested deeper than the walk follows', async () => {
     // Pages 2..40: each a leaf with one sub-bucket pointing at the next page.
     const pages = 42;

@@ -10,13 +10,13 @@ import { inputOf, runRange } from './core';
 import { TARGETS } from './targets/index';
 
 /** Inputs per format in the suite; whole-directory validation costs more per input. */
-const COUNT: Record<string, number> = { 'dqlite-directory': 80, yaml: 200, 'log-text': 200 };
+const COUNT: Record<string, number> = { 'dqlite-directory': 80, yaml: 200, 'log-text': 200, 'etcd-wal': 200, 'etcd-bbolt': 150, 'etcd-validate': 100 };
 const SEED = 20261202;
 
 describe('fuzz targets (fixed seed, bounded)', () => {
   it('registers every format the issue names, each with a description', () => {
     const names = TARGETS.filter((t) => !t.hidden).map((t) => t.name);
-    for (const n of ['dqlite-segment', 'dqlite-snapshot-meta', 'dqlite-snapshot-data', 'dqlite-metadata', 'lz4-frame', 'dqlite-directory', 'yaml', 'json', 'log-text', 'known-hosts', 'ssh-config', 'node-facts']) expect(names).toContain(n);
+    for (const n of ['dqlite-segment', 'dqlite-snapshot-meta', 'dqlite-snapshot-data', 'dqlite-metadata', 'lz4-frame', 'dqlite-directory', 'yaml', 'json', 'log-text', 'known-hosts', 'ssh-config', 'node-facts', 'protobuf', 'etcd-wal', 'etcd-snap', 'etcd-raft', 'etcd-bbolt', 'etcd-kv', 'etcd-validate']) expect(names).toContain(n);
     expect(new Set(names).size).toBe(names.length);
     for (const t of TARGETS) expect(t.what.length, t.name).toBeGreaterThan(20);
   });

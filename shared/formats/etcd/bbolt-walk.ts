@@ -31,6 +31,8 @@ import { chooseMeta, decodeMeta, ERR_INVALID } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, PAGE_HEADER_SIZE, pageTypeName, toHex, type PageHeader } from './bbolt-page';
 
 /** etcd's `snapshot save` output carries a SHA-256 iff size % 512 == 32 (etcdutl restore's rule). */
+/** Header ids above this are clamped in `PageHeader.id`; `idBig` has them exactly. */
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 export const SHA256_TRAILER = 32;
 export function hasHashTrailer(size: number): boolean {
   return size % 512 === SHA256_TRAILER;
@@ -390,6 +392,25 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     if (markedHigh.size < 1_000_000) markedHigh.add(id);
     return false;
   };
+  /**
+   * Mark header id + i (bbolt's `reachable[p.id + i]`), exactly: a header id
+   * past 2^53 is clamped in `h.id`, so those are keyed by the 64-bit value
+   * (two different garbage ids are not "multiple references"). Reports
+   * bbolt's text for a repeat; the problem's page is that id when it is a
+   * page of the file, else the page holding the header.
+   */
+  const markedHuge = new Set<bigint>();
+  const markHeaderId = (h: PageHeader, i: number, pos: number, offset: number): void => {
+    const id = h.id + i;
+    let repeated: boolean;
+    if (h.idBig <= MAX_SAFE_BIG && id <= Number.MAX_SAFE_INTEGER) repeated = mark(id);
+    else {
+      const big = BigInt.asUintN(64, h.idBig + BigInt(i));
+      repeated = markedHuge.has(big);
+      if (!repeated && markedHuge.size < 1_000_000) markedHuge.add(big);
+    }
+    if (repeated) problem('bbolt', 'bbolt.multiple-references', `page ${BigInt.asUintN(64, h.idBig + BigInt(i))}: multiple references`, id < filePages ? id : pos, offset);
+  };
 
   interface Frame {
     pos: number;
@@ -418,7 +439,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       const f = stack.pop()!;
       const pos = f.pos;
       if (pos >= filePages) {
-        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by page ${f.parent} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, f.refAt);
+        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by ${f.parent < 0 ? `meta page ${metaPage}` : `page ${f.parent}`} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, f.refAt);
         faultPgid ??= f.posBig;
         markDirty(f.parent);
         continue;
@@ -444,7 +465,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (visited[pos]) {
         // bbolt would walk it again (forever, on a cycle); its header ids are already marked, so it reports them.
         const h = decodePageHeader(await reader.span(pos));
-        if (h) for (let i = 0; i <= Math.min(h.overflow, filePages); i++) if (mark(h.id + i)) problem('bbolt', 'bbolt.multiple-references', `page ${h.id + i}: multiple references`, h.id + i, pageOffset(pos));
+        if (h) for (let i = 0; i <= Math.min(h.overflow, filePages); i++) markHeaderId(h, i, pos, pageOffset(pos));
         if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
         markDirty(f.parent);
         continue;
@@ -459,7 +480,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (h.idBig > hwmBig) problem('bbolt', 'bbolt.out-of-bounds', `page ${h.idBig}: out of bounds: ${hwmBig}`, pos, offset);
       const overflowFits = pos + h.overflow < filePages;
       const markCount = Math.min(h.overflow, filePages) + 1;
-      for (let i = 0; i < markCount; i++) if (mark(h.id + i)) problem('bbolt', 'bbolt.multiple-references', `page ${h.id + i}: multiple references`, h.id + i, offset);
+      for (let i = 0; i < markCount; i++) markHeaderId(h, i, pos, offset);
       if (!typeOk) problem('bbolt', 'bbolt.invalid-type', `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
       if (h.id !== pos) problem('extra', 'bbolt.header-id', `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
       if (!overflowFits) {

@@ -38,3 +38,25 @@ export function fieldReportLogs(): string[] {
 }
 
 export const enc = (s: string) => new TextEncoder().encode(s);
+
+/** The bundled etcd data dirs (written by real etcd 3.4), as relative path -> bytes: `member/wal/….wal`, `member/snap/….snap`, `member/snap/db`. */
+export function etcdSampleDir(name: 'etcd-healthy' | 'etcd-field-report'): Record<string, Uint8Array> {
+  const base = path.join(root(), 'resources', 'samples', name);
+  const out: Record<string, Uint8Array> = {};
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(path.join(base, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) out[r] = new Uint8Array(readFileSync(path.join(base, r)));
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Files of both etcd samples whose relative path passes `filter`. */
+export function etcdSampleFiles(filter: (rel: string) => boolean): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const s of ['etcd-healthy', 'etcd-field-report'] as const) for (const [n, b] of Object.entries(etcdSampleDir(s))) if (filter(n)) out.push(b);
+  return out;
+}

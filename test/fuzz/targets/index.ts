@@ -6,14 +6,21 @@
  * Formats: dqlite segments, snapshot .meta and data (LZ4), metadata, whole
  * backend directories (with cluster.yaml/info.yaml), LZ4 frames, YAML, JSON,
  * log text (all signatures), known_hosts, ssh_config, node-facts output, and
- * the protobuf wire reader the etcd decoders build on. The etcd decoders (WAL,
- * snap, bbolt pages, Kubernetes values) are added here as they land.
+ * the protobuf wire reader the etcd decoders build on; etcd WAL files and
+ * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
+ * their pages, mvcc KeyValues and Kubernetes values, whole etcd data dirs.
  */
 import type { FuzzTarget } from '../target';
 import { dqliteDirectory } from './dqlite-directory';
 import { dqliteMetadata } from './dqlite-metadata';
 import { dqliteSegment } from './dqlite-segment';
 import { dqliteSnapshotData, dqliteSnapshotMeta } from './dqlite-snapshot';
+import { etcdBbolt } from './etcd-bbolt';
+import { etcdKv } from './etcd-kv';
+import { etcdRaft } from './etcd-raft';
+import { etcdSnap } from './etcd-snap';
+import { etcdValidate } from './etcd-validate';
+import { etcdWal } from './etcd-wal';
 import { json } from './json';
 import { knownHosts } from './known-hosts';
 import { logText } from './log-text';
@@ -45,6 +52,12 @@ export const TARGETS: readonly AnyTarget[] = [
   sshConfig,
   nodeFacts,
   protobuf,
+  etcdWal,
+  etcdSnap,
+  etcdRaft,
+  etcdBbolt,
+  etcdKv,
+  etcdValidate,
   selftestHang,
   selftestOom,
   selftestThrow,
