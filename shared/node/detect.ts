@@ -9,7 +9,7 @@ import type { BackupFile, BackupJob, DetectedDatastore, NodeCard, ProbeRecord } 
 import { backupJobs, parseBackupScript, parseCrontabListing } from './cron';
 import type { EtcdMemberConfig } from '../contract/etcd-repair';
 import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../formats/etcd/restore-plan';
-import { environmentFiles, flagValue, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
+import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
 

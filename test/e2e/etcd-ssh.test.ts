@@ -97,7 +97,7 @@ describe.skipIf(!canRun)('etcd data dir on a node through sudo in Chromium (web 
     await page.getByTestId('wal-record-detail').waitFor();
     await page.getByTestId('key-search').fill('deployment-0010');
     await page.locator('[data-key="/registry/deployments/kube-system/deployment-0010"]').click({ timeout: 30_000 });
-    await expect.poll(async () => JSON.parse(await page.getByTestId('key-value').innerText()), { timeout: 30_000 }).toMatchObject({
+    await expect.poll(async () => JSON.parse(await page.getByTestId('key-value').innerText()) as unknown, { timeout: 30_000 }).toMatchObject({
       kind: 'Deployment',
       metadata: { name: 'deployment-0010', namespace: 'kube-system' },
     });

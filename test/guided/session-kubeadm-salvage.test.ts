@@ -101,6 +101,7 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     let s = await service.create({ playbookId: 'kubeadm-etcd-db', connectionId: 'c', variables: variablesFromDatastore(ds), language: 'en' });
     const id = s.sessionId;
     s = await service.run(id, 'overview');
+    expect(s.status['overview']).toBe('passed');
     s = await service.run(id, 'pod-logs');
     expect(s.status['pod-logs']).toBe('passed');
 
@@ -113,6 +114,8 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     expect(report.startable).toBe(false);
     expect(report.findings.some((f) => f.engineError?.includes('freepages: failed to get all reachable pages (page 0: invalid type: meta)'))).toBe(true);
     s = await service.copyValidated(id, 'copy-validate', { ok: true, summary: report.summary, findings: report.findings.map((f) => ({ severity: f.severity, text: f.engineError ?? f.message })) });
+    expect(s.current).toBe('have-backup');
+    expect(s.events.some((e) => e.type === 'finding' && e.text.includes('freepages'))).toBe(true);
 
     // No backup: salvage one from the copy with the real CLI, and put it on the node (the operator's scp).
     const salvaged = path.join(tmp, 'salvaged-snapshot.db');
@@ -122,6 +125,7 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     const put = await node.exec(`install -m 600 ${salvaged} /var/tmp/lifeboat-salvaged-snapshot.db`);
     expect(put.code, put.stderr).toBe(0);
     s = await service.setVariable(id, 'backup', '/var/tmp/lifeboat-salvaged-snapshot.db');
+    expect(s.variables['backup']).toBe('/var/tmp/lifeboat-salvaged-snapshot.db');
     s = await service.choose(id, 'have-backup', 'backup');
 
     const walked: string[] = [];

@@ -110,6 +110,7 @@ describe.runIf(RUN)('guided session: MicroK8s with a corrupt dqlite segment (rep
       const repairCommands = dqliteRepairCommands(report.dqlite!.repair);
       expect(repairCommands).toContain(`${BACKEND}/`);
       s = await service.copyValidated(id, 'copy-validate', { ok: true, summary: report.summary, findings: report.findings.map((f) => ({ severity: f.severity, text: f.engineError ?? f.message })) });
+      expect(s.status['copy-validate']).toBe('passed');
       s = await service.setVariable(id, 'repairCommands', repairCommands);
 
       for (const stepId of ['stop', 'quarantine', 'start']) {
@@ -121,6 +122,7 @@ describe.runIf(RUN)('guided session: MicroK8s with a corrupt dqlite segment (rep
       s = await service.run(id, 'verify');
       expect(s.status['verify']).toBe('passed');
       s = await service.finish(id, 'healthy');
+      expect(s.finished?.outcome).toBe('healthy');
 
       // dqlite serves every key the plan keeps, with its value; nothing was deleted (the quarantine holds the rest).
       const index = await indexOfKeys(copy.localPath);

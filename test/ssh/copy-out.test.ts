@@ -34,7 +34,7 @@ async function hashTree(root: string): Promise<Record<string, string>> {
 function runHash(root: string, names: string[], pathEnv: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile('/bin/sh', ['-c', remoteHashCommand(root)], { env: { PATH: pathEnv }, maxBuffer: 1 << 20 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+      err ? reject(new Error(err.message, { cause: err })) : resolve(stdout),
     );
     child.stdin!.end(names.map((n) => `${n}\0`).join(''));
   });

@@ -156,7 +156,7 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
     }, 180_000);
 
     it(`${mode}: copy-out takes member/wal and member/snap, and the copy validates as the original`, async () => {
-      const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null) });
+      const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
       const ctx = sudoTestContext(ssh, () => sshd.password);
       const served = mode === 'sftp' ? readable : rootOnly;
       try {

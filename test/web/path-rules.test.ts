@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../shared/contract/api';
 import { PATH_RULES, type PathRule } from '../../shared/contract/path-rules';
-import type { SshPrompt } from '../../shared/contract/ssh';
 import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { ensureBuilt, REPO } from '../cli/fixtures';

@@ -179,7 +179,8 @@ export function parseStaticPodManifest(text: string, manifestPath: string): Etcd
     cfg.problems.push(`${manifestPath} has no containers; not an etcd static pod manifest`);
     return finish(cfg);
   }
-  const args = [...(Array.isArray(etcd.command) ? etcd.command : []), ...(Array.isArray(etcd.args) ? etcd.args : [])].filter((a): a is string => typeof a === 'string');
+  const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
+  const args = [...listOf(etcd.command), ...listOf(etcd.args)].filter((a): a is string => typeof a === 'string');
   const flags = flagsFromArgs(args);
   if (Array.isArray(etcd.env)) {
     for (const e of etcd.env as { name?: unknown; value?: unknown }[]) {
