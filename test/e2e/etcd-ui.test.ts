@@ -187,6 +187,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('wal-record-rows').locator('[data-record="10"]').click();
     await p.getByTestId('wal-record-detail').waitFor();
     // Page map: click the first square (meta page 0).
+    await p.getByTestId('page-map').scrollIntoViewIfNeeded();
+    // Coordinates are the viewport's: the map must be on screen before its first square is clicked.
     const box = await p.getByTestId('page-map').boundingBox();
     expect(box).not.toBeNull();
     await p.mouse.click(box!.x + 4, box!.y + 4);
