@@ -146,4 +146,6 @@ if (skipRenderer) {
 }
 
 const secs = ((Date.now() - started) / 1000).toFixed(1);
-process.stdout.write(`lifeboat build: dist/ ready in ${secs}s (${rendererNote === 'renderer' ? 'main, preload, cli, worker, renderer' : `main, preload, cli, worker; ${rendererNote}`})\n`);
+process.stdout.write(
+  `lifeboat build: dist/ ready in ${secs}s (${rendererNote === 'renderer' ? 'main, preload, cli, worker, renderer' : `main, preload, cli, worker; ${rendererNote}`})\n`,
+);

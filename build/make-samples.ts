@@ -221,7 +221,10 @@ async function main(): Promise<void> {
     }
     const field = await makeFieldReport(work);
     const f = await tryStart(field.dir, 15000);
-    if (f.started || !/load closed segment 0000000014\d+-0000000014232597: entries batch \d+ starting at byte \d+: entries count in preamble is zero/.test(f.stderr)) {
+    if (
+      f.started ||
+      !/load closed segment 0000000014\d+-0000000014232597: entries batch \d+ starting at byte \d+: entries count in preamble is zero/.test(f.stderr)
+    ) {
       throw new Error(`field sample does not fail like the report: ${f.stderr}`);
     }
     const fixed = path.join(work, 'field-fixed', ADDRESS);

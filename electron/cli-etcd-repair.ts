@@ -58,10 +58,13 @@ function realpathLoose(p: string): string {
 
 function printSalvage(r: SalvageReport, out: Out): void {
   out(`Salvaged ${r.input || '(WAL only)'} into ${r.output}${r.sha256 ? ` (SHA-256 ${r.sha256})` : ''}`);
-  out(`Keys written: ${r.keysWritten}  (tree ${r.sources.tree}, cut-off leaves ${r.sources['orphaned-leaf']}, WAL ${r.sources.wal}); deleted keys left out: ${r.deletedKeys}`);
+  out(
+    `Keys written: ${r.keysWritten}  (tree ${r.sources.tree}, cut-off leaves ${r.sources['orphaned-leaf']}, WAL ${r.sources.wal}); deleted keys left out: ${r.deletedKeys}`,
+  );
   if (r.revisionRange) out(`Revisions: ${r.revisionRange[0]}..${r.revisionRange[1]} (history below ${r.compactRevision} marked compacted)`);
   out(`Pages scanned: ${r.pagesScanned} (leaf ${r.leafPages}, not reached by the tree ${r.orphanedLeafPages})`);
-  if (r.walReplay) out(`WAL entries ${r.walReplay.from}..${r.walReplay.to}: ${r.walReplay.applied} applied on top, ${r.walReplay.gapFilled} filled what lost pages held`);
+  if (r.walReplay)
+    out(`WAL entries ${r.walReplay.from}..${r.walReplay.to}: ${r.walReplay.applied} applied on top, ${r.walReplay.gapFilled} filled what lost pages held`);
   out(`Leases: ${r.leases.written} written, ${r.leases.detachedKeys} keys detached from a lost lease`);
   if (r.lost.length > 0) {
     out(`Lost (${r.lost.length}):`);
@@ -70,7 +73,8 @@ function printSalvage(r: SalvageReport, out: Out): void {
   } else {
     out('Nothing lost.');
   }
-  for (const f of r.findings) out(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code}${f.file ? ` ${f.file}${f.offset === null ? '' : `@${f.offset}`}` : ''}: ${f.message}`);
+  for (const f of r.findings)
+    out(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code}${f.file ? ` ${f.file}${f.offset === null ? '' : `@${f.offset}`}` : ''}: ${f.message}`);
 }
 
 export async function salvageCommand(args: string[], out: Out): Promise<number> {
@@ -81,7 +85,8 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     strict: true,
   });
   if (positionals.length !== 1) throw new EtcdCliUsageError('salvage needs exactly one PATH (an etcd data dir, a db or a snapshot.db)');
-  if (!values.snapshot === !values.out) throw new EtcdCliUsageError('salvage needs either --snapshot FILE (a restorable snapshot.db) or --out DIR (objects as files)');
+  if (!values.snapshot === !values.out)
+    throw new EtcdCliUsageError('salvage needs either --snapshot FILE (a restorable snapshot.db) or --out DIR (objects as files)');
   const src = positionals[0]!;
   if (!existsSync(src)) {
     process.stderr.write(`lifeboat: cannot read ${src}: no such file or directory\n`);

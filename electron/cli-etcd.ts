@@ -35,7 +35,9 @@ export function printEtcdDetails(e: EtcdDetails, out: Out): void {
   }
   if (e.snaps.length) {
     const bad = e.snaps.filter((x) => !x.ok).length;
-    out(`Snap: ${e.snaps.length} .snap file(s)${bad ? `, ${bad} unreadable` : ''}; etcd loads ${s.chosenSnap ?? 'none (starts from the beginning of the WAL)'}`);
+    out(
+      `Snap: ${e.snaps.length} .snap file(s)${bad ? `, ${bad} unreadable` : ''}; etcd loads ${s.chosenSnap ?? 'none (starts from the beginning of the WAL)'}`,
+    );
   }
   if (e.bbolt) {
     const b = e.bbolt;
@@ -55,7 +57,9 @@ export function printEtcdDetails(e: EtcdDetails, out: Out): void {
     );
   }
   if (c.addressesGiven.length) {
-    out(`Addresses given: ${c.addressesGiven.join(', ')}; members at other addresses: ${c.staleAddresses.length ? c.staleAddresses.map((a) => `${a.name || a.memberId} ${a.url}`).join(', ') : 'none'}`);
+    out(
+      `Addresses given: ${c.addressesGiven.join(', ')}; members at other addresses: ${c.staleAddresses.length ? c.staleAddresses.map((a) => `${a.name || a.memberId} ${a.url}`).join(', ') : 'none'}`,
+    );
   }
 }
 
@@ -75,7 +79,11 @@ export function printMemberComparison(cmp: EtcdMemberComparison, out: Out): void
     r.startable ? 'yes' : 'no',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   out('Members compared:');
   out(`  ${line(head)}`);
   for (const r of rows) out(`  ${line(r)}`);

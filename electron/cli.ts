@@ -193,10 +193,15 @@ async function runValidate(args: string[]): Promise<number> {
     strict: true,
   });
   if (positionals.length === 0) throw new UsageError('validate needs a PATH (several PATHs compare etcd members)');
-  const addresses = (values.addresses ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
-  if (values.addresses !== undefined && addresses.length === 0) throw new UsageError('--addresses needs a comma-separated list, e.g. --addresses 172.18.0.7,172.18.0.8');
+  const addresses = (values.addresses ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (values.addresses !== undefined && addresses.length === 0)
+    throw new UsageError('--addresses needs a comma-separated list, e.g. --addresses 172.18.0.7,172.18.0.8');
   const nodePath = values['node-path'];
-  if (nodePath !== undefined && !isNodePath(nodePath)) throw new UsageError('--node-path must be an absolute path on the node, e.g. /var/snap/microk8s/current/var/kubernetes/backend');
+  if (nodePath !== undefined && !isNodePath(nodePath))
+    throw new UsageError('--node-path must be an absolute path on the node, e.g. /var/snap/microk8s/current/var/kubernetes/backend');
   if (nodePath !== undefined && positionals.length > 1) throw new UsageError('--node-path names one copy: validate one PATH with it');
   const reports: ValidationReport[] = [];
   for (const target of positionals) {
@@ -449,7 +454,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
     const code = (err as { code?: unknown }).code;
-    if (err instanceof UsageError || err instanceof LogsUsageError || err instanceof EtcdCliUsageError || err instanceof SessionUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof UsageError ||
+      err instanceof LogsUsageError ||
+      err instanceof EtcdCliUsageError ||
+      err instanceof SessionUsageError ||
+      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }

@@ -10,16 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IPC_CALL, IPC_EVENT } from '../shared/contract/api';
 import type { ApiEvents, EventName, WireEvent, WireResponse } from '../shared/contract/api';
-import {
-  APP_ENTRY_URL,
-  APP_HOST,
-  APP_SCHEME,
-  ELECTRON_CSP,
-  createWebPreferences,
-  denyAllPermissions,
-  guardNavigation,
-  handleFromApp,
-} from './security';
+import { APP_ENTRY_URL, APP_HOST, APP_SCHEME, ELECTRON_CSP, createWebPreferences, denyAllPermissions, guardNavigation, handleFromApp } from './security';
 import { createAllHandlers, dispatch } from './services/core-handlers';
 import { checkedSafeStorage } from './services/secret-store';
 import type { CallContext } from './services/registry';

@@ -131,9 +131,7 @@ export function guardNavigation(contents: GuardableContents): void {
 }
 
 export interface PermissionSession {
-  setPermissionRequestHandler(
-    handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void,
-  ): void;
+  setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
   setPermissionCheckHandler(handler: (contents: unknown, permission: string) => boolean): void;
 }
 
@@ -165,11 +163,7 @@ export class ForbiddenSenderError extends Error {
  * origin. The repo-wide security test forbids `ipcMain.handle/on` anywhere
  * else, so every IPC entry point goes through this check.
  */
-export function handleFromApp<E extends IpcInvokeEvent>(
-  ipcMain: IpcMainLike<E>,
-  channel: string,
-  listener: (event: E, ...args: unknown[]) => unknown,
-): void {
+export function handleFromApp<E extends IpcInvokeEvent>(ipcMain: IpcMainLike<E>, channel: string, listener: (event: E, ...args: unknown[]) => unknown): void {
   ipcMain.handle(channel, (event: E, ...args: unknown[]) => {
     const url = event.senderFrame?.url;
     if (!isAllowedSender(url)) throw new ForbiddenSenderError(url);

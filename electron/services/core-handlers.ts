@@ -103,11 +103,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
   const sessionStore = new SessionStore(opts.guidedDir ?? defaultGuidedDir(), playbookById);
   const guided = createGuidedHandlers({ ssh, store: sessionStore });
-  const handlers = mergeHandlers(
-    createCoreHandlers({ samples, validation }),
-    ssh.handlers,
-    guided.handlers,
-  );
+  const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers);
   return {
     handlers,
     validation,
@@ -132,13 +128,7 @@ function hasMethod(handlers: PartialHandlers, method: string): method is MethodN
  * Run one call and turn every outcome into a wire response. Never throws:
  * unknown methods and handler failures become `{ type: 'error' }`.
  */
-export async function dispatch(
-  handlers: PartialHandlers,
-  id: number,
-  method: unknown,
-  params: unknown,
-  ctx: CallContext,
-): Promise<WireResponse> {
+export async function dispatch(handlers: PartialHandlers, id: number, method: unknown, params: unknown, ctx: CallContext): Promise<WireResponse> {
   if (typeof method !== 'string' || !hasMethod(handlers, method)) {
     return { type: 'error', id, error: { message: `unknown method: ${String(method).slice(0, 100)}`, code: 'unknown-method' } };
   }

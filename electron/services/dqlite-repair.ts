@@ -83,7 +83,14 @@ export async function writeRepairedCopy(
   } finally {
     await source.close();
   }
-  const plan: RepairPlan = report.dqlite?.repair ?? { backend: { path: MICROK8S_BACKEND, origin: 'microk8s-default' }, needed: false, startsAfter: report.startable, steps: [], lost: [], summary: 'not a dqlite directory' };
+  const plan: RepairPlan = report.dqlite?.repair ?? {
+    backend: { path: MICROK8S_BACKEND, origin: 'microk8s-default' },
+    needed: false,
+    startsAfter: report.startable,
+    steps: [],
+    lost: [],
+    summary: 'not a dqlite directory',
+  };
   const quarantine = quarantineDirFor(out);
   // Check both targets before writing anything, so a refusal leaves nothing half-written.
   if (await isNonEmptyDir(out)) throw new Error(`${out} is not empty`);

@@ -16,12 +16,30 @@ import type { Finding } from '../../shared/contract/findings';
 import type { RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
-import { collectSalvage, displayKey, forEachLiveKey, missingRevisions, noDbFinding, salvageEtcd, walSkippedFinding, walStoppedFinding, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import {
+  collectSalvage,
+  displayKey,
+  forEachLiveKey,
+  missingRevisions,
+  noDbFinding,
+  salvageEtcd,
+  walSkippedFinding,
+  walStoppedFinding,
+  type WalEntryStream,
+} from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
 import type { ByteSource } from '../../shared/bytes/byte-source';
-import { buildFreshWal, chooseDbStrategy, revertMetaPage, walHiddenRecordsFinding, walUnreadableFinding, type DbStrategyChoice, type FreshWalMember } from '../../shared/formats/etcd/repair-plan';
+import {
+  buildFreshWal,
+  chooseDbStrategy,
+  revertMetaPage,
+  walHiddenRecordsFinding,
+  walUnreadableFinding,
+  type DbStrategyChoice,
+  type FreshWalMember,
+} from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource } from './fs-source';
 
@@ -47,10 +65,16 @@ export class EtcdInputError extends Error {
 }
 
 async function isDir(p: string): Promise<boolean> {
-  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+  return fs.stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 async function isFile(p: string): Promise<boolean> {
-  return fs.stat(p).then((s) => s.isFile(), () => false);
+  return fs.stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** Recognise a data dir (member/), a member dir (wal/, snap/), a db file or a snapshot.db. */
@@ -63,7 +87,9 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   if (await isDir(path.join(input, 'member'))) member = path.join(input, 'member');
   else if ((await isDir(path.join(input, 'wal'))) || (await isDir(path.join(input, 'snap')))) member = input;
   if (!member) {
-    throw new EtcdInputError(`${input} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`);
+    throw new EtcdInputError(
+      `${input} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`,
+    );
   }
   const walDir = (await isDir(path.join(member, 'wal'))) ? path.join(member, 'wal') : null;
   const snapDir = (await isDir(path.join(member, 'snap'))) ? path.join(member, 'snap') : null;
@@ -74,7 +100,7 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
 /** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker). */
 async function nativeSha256(src: ByteSource, length: number): Promise<Uint8Array> {
   const h = createHash('sha256');
-  for (let at = 0; at < length; ) {
+  for (let at = 0; at < length;) {
     const chunk = await src.read(at, Math.min(COPY_CHUNK, length - at));
     if (chunk.length === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
     h.update(chunk);
@@ -187,7 +213,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
     report = await salvageEtcd(
       {
         db,
-        dbFile: paths.dbPath ? (path.relative(input, paths.dbPath) || path.basename(paths.dbPath)) : '',
+        dbFile: paths.dbPath ? path.relative(input, paths.dbPath) || path.basename(paths.dbPath) : '',
         snapshotDb: paths.kind === 'snapshot-db',
         wal: wal?.stream ?? null,
         walCommit: null,
@@ -201,7 +227,8 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
     if (wal) report.lost.unshift(...skipLosses(wal.skips, report.sourceConsistentIndex, report.findings));
     // A zero length word mid-file ends the log for etcd and for the reader alike (no record to step over):
     // records after it are reported as they are in repair.
-    if (wal && paths.walDir && wal.skips.length === 0) report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
+    if (wal && paths.walDir && wal.skips.length === 0)
+      report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
     await sink.sync();
   } catch (err) {
     await sink.close();
@@ -335,7 +362,9 @@ async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null,
     findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
     return [];
   }
-  return [{ key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` }];
+  return [
+    { key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` },
+  ];
 }
 
 /** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */
@@ -343,7 +372,8 @@ async function membersFor(scan: WalScan, dbPath: string | null): Promise<FreshWa
   const fromWal = new Map<string, FreshWalMember>();
   for (const cc of scan.info.confChanges) {
     if (cc.type === 'remove') fromWal.delete(cc.nodeId);
-    else if ((cc.type === 'add' || cc.type === 'update') && cc.peerURLs) fromWal.set(cc.nodeId, { id: cc.nodeId, name: cc.name ?? '', peerURLs: cc.peerURLs, clientURLs: [] });
+    else if ((cc.type === 'add' || cc.type === 'update') && cc.peerURLs)
+      fromWal.set(cc.nodeId, { id: cc.nodeId, name: cc.name ?? '', peerURLs: cc.peerURLs, clientURLs: [] });
   }
   if (scan.info.nodeId && fromWal.has(scan.info.nodeId)) return [...fromWal.values()];
   if (!dbPath) return [...fromWal.values()];
@@ -373,7 +403,9 @@ export function quarantineDirFor(outDir: string): string {
 export async function repairEtcdCopy(input: string, outDir: string, opts: RunOptions = {}): Promise<EtcdRepairResult> {
   const paths = await resolveEtcdPaths(input);
   if (paths.kind !== 'data-dir' && paths.kind !== 'member-dir') {
-    throw new EtcdInputError(`${input} is a lone ${paths.kind === 'snapshot-db' ? 'snapshot.db' : 'db file'}; repair works on a data dir. Use \`lifeboat salvage ${input} --snapshot FILE\` to turn it into a restorable snapshot.db.`);
+    throw new EtcdInputError(
+      `${input} is a lone ${paths.kind === 'snapshot-db' ? 'snapshot.db' : 'db file'}; repair works on a data dir. Use \`lifeboat salvage ${input} --snapshot FILE\` to turn it into a restorable snapshot.db.`,
+    );
   }
   const out = path.resolve(outDir);
   const quarantine = quarantineDirFor(out);
@@ -406,7 +438,12 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     const members = await membersFor(walScan, paths.dbPath);
     if (members.some((m) => m.id === walScan!.info.nodeId)) {
       freshWal = buildFreshWal({ nodeId: walScan.info.nodeId, clusterId: walScan.info.clusterId, members });
-      strategy = { strategy: 'rebuild', reason: `the WAL cannot be read (${walScan.readError!.engineError}), so the db is rebuilt to match a fresh WAL`, revertTo: null, crash: strategy.crash };
+      strategy = {
+        strategy: 'rebuild',
+        reason: `the WAL cannot be read (${walScan.readError!.engineError}), so the db is rebuilt to match a fresh WAL`,
+        revertTo: null,
+        crash: strategy.crash,
+      };
     }
   }
   await fs.mkdir(out, { recursive: true, mode: 0o700 });
@@ -416,7 +453,10 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   const copied = await copyTree(
     paths.memberDir!,
     memberOut,
-    (rel) => rel === 'snap/db' || (tornName !== null && rel === `wal/${tornName}`) || (freshWal !== null && (rel === 'wal' || (rel.startsWith('snap/') && rel.endsWith('.snap')))),
+    (rel) =>
+      rel === 'snap/db' ||
+      (tornName !== null && rel === `wal/${tornName}`) ||
+      (freshWal !== null && (rel === 'wal' || (rel.startsWith('snap/') && rel.endsWith('.snap')))),
   );
   actions.push({ kind: 'copy', file: 'member', text: `copied ${copied.length} files of ${relMember} unchanged` });
   await fs.mkdir(path.join(memberOut, 'snap'), { recursive: true, mode: 0o700 });
@@ -425,7 +465,11 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
     await copyFile(path.join(paths.walDir!, tornName), path.join(quarantine, `${tornName}.broken`));
     await copyFile(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
-    actions.push({ kind: 'wal-truncate', file: `member/wal/${tornName}`, text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}` });
+    actions.push({
+      kind: 'wal-truncate',
+      file: `member/wal/${tornName}`,
+      text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}`,
+    });
   }
   if (freshWal && paths.walDir) {
     // The originals go to the quarantine; the new WAL replaces them.
@@ -446,7 +490,17 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
     const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
     const walLoss = walScan && paths.walDir ? await walHiddenLoss(walScan, paths.walDir, dbCi, findings) : [];
-    return { input, output: out, quarantine, dbStrategy, walStrategy: freshWal ? 'rebuilt' : 'kept', actions, salvage, lost: [...walLoss, ...(salvage?.lost ?? [])], findings };
+    return {
+      input,
+      output: out,
+      quarantine,
+      dbStrategy,
+      walStrategy: freshWal ? 'rebuilt' : 'kept',
+      actions,
+      salvage,
+      lost: [...walLoss, ...(salvage?.lost ?? [])],
+      findings,
+    };
   };
   try {
     if (strategy.strategy === 'unchanged' && paths.dbPath) {
@@ -469,7 +523,11 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       } finally {
         await src.close();
       }
-      actions.push({ kind: 'revert-meta', file: 'member/snap/db', text: `${strategy.reason}: meta page ${strategy.revertTo} (the older transaction) copied over the newer one; etcd re-applies the newer writes from the WAL` });
+      actions.push({
+        kind: 'revert-meta',
+        file: 'member/snap/db',
+        text: `${strategy.reason}: meta page ${strategy.revertTo} (the older transaction) copied over the newer one; etcd re-applies the newer writes from the WAL`,
+      });
       return await result('revert-meta');
     }
     // Rebuild from the leaves and the WAL.
@@ -565,9 +623,13 @@ export async function exportObjects(input: string, outDir: string, opts: RunOpti
   const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
   try {
     if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db nor WAL files: nothing to export.`);
-    const state = await collectSalvage({ db, dbFile: paths.dbPath ? path.basename(paths.dbPath) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null }, opts);
+    const state = await collectSalvage(
+      { db, dbFile: paths.dbPath ? path.basename(paths.dbPath) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null },
+      opts,
+    );
     result.lost = [...state.lost];
-    for (const [a, b] of missingRevisions(state)) result.lost.push({ key: null, revisions: [a, b], page: null, reason: `revisions ${a}..${b} are in no readable page` });
+    for (const [a, b] of missingRevisions(state))
+      result.lost.push({ key: null, revisions: [a, b], page: null, reason: `revisions ${a}..${b} are in no readable page` });
     await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
     const made = new Set<string>();
     await forEachLiveKey(state, db, async (k) => {
@@ -607,15 +669,38 @@ export async function exportObjects(input: string, outDir: string, opts: RunOpti
             annotations: summary.annotations,
             ownerReferences: summary.ownerReferences,
           },
-          lifeboat: { ...lifeboat, note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)', rawValueBase64: Buffer.from(k.value).toString('base64') },
+          lifeboat: {
+            ...lifeboat,
+            note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)',
+            rawValueBase64: Buffer.from(k.value).toString('base64'),
+          },
         };
       } else if (summary.encoding === 'encrypted') {
-        doc = { lifeboat: { ...lifeboat, encrypted: true, provider: summary.encryption?.provider, keyName: summary.encryption?.keyName, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+        doc = {
+          lifeboat: {
+            ...lifeboat,
+            encrypted: true,
+            provider: summary.encryption?.provider,
+            keyName: summary.encryption?.keyName,
+            rawValueBase64: Buffer.from(k.value).toString('base64'),
+          },
+        };
       } else {
-        doc = { lifeboat: { ...lifeboat, ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}), rawValueBase64: Buffer.from(k.value).toString('base64') } };
+        doc = {
+          lifeboat: {
+            ...lifeboat,
+            ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}),
+            rawValueBase64: Buffer.from(k.value).toString('base64'),
+          },
+        };
       }
       // JSON values stay exactly as stored in .json output; YAML is the same document.
-      const text = format === 'json' ? (summary.encoding === 'json' && (doc as object) !== null ? Buffer.from(k.value).toString('utf8') : JSON.stringify(doc, null, 2)) : toYaml(doc, { aliasDuplicateObjects: false });
+      const text =
+        format === 'json'
+          ? summary.encoding === 'json' && (doc as object) !== null
+            ? Buffer.from(k.value).toString('utf8')
+            : JSON.stringify(doc, null, 2)
+          : toYaml(doc, { aliasDuplicateObjects: false });
       let file = path.join(dir, `${safeSegment(where.name)}.${ext}`);
       for (let n = 2; existsSync(file); n++) file = path.join(dir, `${safeSegment(where.name)}~${n}.${ext}`);
       await fs.writeFile(file, text, { mode: secret ? 0o600 : 0o644, flag: 'wx' });

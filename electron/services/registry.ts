@@ -11,10 +11,7 @@ export interface CallContext {
   emit<E extends EventName>(event: E, payload: ApiEvents[E]): void;
 }
 
-export type Handler<M extends MethodName> = (
-  params: ApiMethods[M]['params'],
-  ctx: CallContext,
-) => Promise<ApiMethods[M]['result']>;
+export type Handler<M extends MethodName> = (params: ApiMethods[M]['params'], ctx: CallContext) => Promise<ApiMethods[M]['result']>;
 
 export type Handlers = { [M in MethodName]: Handler<M> };
 export type PartialHandlers = Partial<Handlers>;

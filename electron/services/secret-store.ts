@@ -236,9 +236,7 @@ export class SecretStore {
   forget(profileId: string, only?: { kind: RememberableKind; subject: string }): Promise<number> {
     return this.serial(async () => {
       const data = await this.load();
-      const keep = data.secrets.filter(
-        (s) => s.profileId !== profileId || (only !== undefined && (s.kind !== only.kind || s.subject !== only.subject)),
-      );
+      const keep = data.secrets.filter((s) => s.profileId !== profileId || (only !== undefined && (s.kind !== only.kind || s.subject !== only.subject)));
       const removed = data.secrets.length - keep.length;
       if (removed > 0) await writeOwnerOnlyFile(this.file, JSON.stringify({ version: 1, secrets: keep } satisfies SecretsFile, null, 2) + '\n');
       return removed;

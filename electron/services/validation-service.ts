@@ -62,9 +62,7 @@ export function resolveWorkerPath(explicit?: string): string {
 type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
 /** Where a job reads from: a local path, or a remote directory opened for it. */
-type ResolvedSource =
-  | { kind: 'local'; path: string; nodePath?: NodePath }
-  | { kind: 'remote'; connectionId: string; path: string; sudo: boolean };
+type ResolvedSource = { kind: 'local'; path: string; nodePath?: NodePath } | { kind: 'remote'; connectionId: string; path: string; sudo: boolean };
 
 type NodePath = NonNullable<RunOptions['nodePath']>;
 
@@ -109,13 +107,7 @@ function errorText(err: unknown): string {
 
 function isPlainFileName(name: string): boolean {
   return (
-    name.length > 0 &&
-    name.length <= MAX_FILE_NAME &&
-    name !== '.' &&
-    name !== '..' &&
-    !name.includes('/') &&
-    !name.includes('\\') &&
-    !name.includes('\0')
+    name.length > 0 && name.length <= MAX_FILE_NAME && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\\') && !name.includes('\0')
   );
 }
 
@@ -136,7 +128,9 @@ export function parseSourceRef(value: unknown): SourceRef {
     if (typeof v.connectionId !== 'string' || v.connectionId === '') throw new ApiError('bad-params', 'source.connectionId must be a string');
     if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw new ApiError('bad-params', 'source.path must be an absolute remote path');
     if (v.sudo !== undefined && typeof v.sudo !== 'boolean') throw new ApiError('bad-params', 'source.sudo must be true or false');
-    return v.sudo === true ? { kind: 'remote', connectionId: v.connectionId, path: v.path, sudo: true } : { kind: 'remote', connectionId: v.connectionId, path: v.path };
+    return v.sudo === true
+      ? { kind: 'remote', connectionId: v.connectionId, path: v.path, sudo: true }
+      : { kind: 'remote', connectionId: v.connectionId, path: v.path };
   }
   if (v.kind === 'copy') {
     if (typeof v.jobId !== 'string' || v.jobId === '') throw new ApiError('bad-params', 'source.jobId must be a copy-out job id');
@@ -285,11 +279,15 @@ export class ValidationService {
   private request(source: ResolvedSource, remote: RemoteDirectory | null, file?: string, detail?: number): WorkerRequest {
     const asked = detail !== undefined ? { detail } : {};
     if (source.kind === 'local') {
-      return file === undefined ? { type: 'validate', path: source.path, ...(source.nodePath ? { nodePath: source.nodePath } : {}) } : { type: 'batches', path: source.path, file, ...asked };
+      return file === undefined
+        ? { type: 'validate', path: source.path, ...(source.nodePath ? { nodePath: source.nodePath } : {}) }
+        : { type: 'batches', path: source.path, file, ...asked };
     }
     const name = remote?.name ?? source.path;
     // Validated in place: the plan's commands name the directory that was read.
-    return file === undefined ? { type: 'validate-remote', name, nodePath: { path: source.path, origin: 'in-place' } } : { type: 'batches-remote', name, file, ...asked };
+    return file === undefined
+      ? { type: 'validate-remote', name, nodePath: { path: source.path, origin: 'in-place' } }
+      : { type: 'batches-remote', name, file, ...asked };
   }
 
   private spawn(): Worker {
@@ -377,15 +375,18 @@ export class ValidationService {
     }
     job.pendingProgress = progress;
     if (!job.progressTimer) {
-      job.progressTimer = setTimeout(() => {
-        job.progressTimer = null;
-        const p = job.pendingProgress;
-        job.pendingProgress = null;
-        if (p && job.state === 'running') {
-          job.lastProgressAt = Date.now();
-          job.ctx.emit('validation.progress', { jobId: job.id, progress: p });
-        }
-      }, Math.max(0, wait));
+      job.progressTimer = setTimeout(
+        () => {
+          job.progressTimer = null;
+          const p = job.pendingProgress;
+          job.pendingProgress = null;
+          if (p && job.state === 'running') {
+            job.lastProgressAt = Date.now();
+            job.ctx.emit('validation.progress', { jobId: job.id, progress: p });
+          }
+        },
+        Math.max(0, wait),
+      );
     }
   }
 
@@ -404,9 +405,7 @@ export class ValidationService {
   }
 
   private pruneJobs(): void {
-    const finished = [...this.jobs.values()]
-      .filter((j) => j.state !== 'running')
-      .sort((a, b) => a.finishedAt - b.finishedAt);
+    const finished = [...this.jobs.values()].filter((j) => j.state !== 'running').sort((a, b) => a.finishedAt - b.finishedAt);
     while (finished.length > this.maxRetained) {
       const j = finished.shift();
       if (j) this.jobs.delete(j.id);

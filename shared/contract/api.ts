@@ -86,9 +86,7 @@ export interface LifeboatClient {
 
 /** Wire messages (WebSocket JSON; IPC uses the same shapes). */
 export type WireRequest = { type: 'call'; id: number; method: string; params: unknown };
-export type WireResponse =
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: { message: string; code?: string } };
+export type WireResponse = { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; error: { message: string; code?: string } };
 export type WireEvent = { type: 'event'; event: string; payload: unknown };
 
 /** The one IPC channel names (preload allow-list). */

@@ -175,15 +175,7 @@ export interface BackendLocation {
 
 /** What a file that is not a segment, snapshot or metadata is. */
 export type OtherFileRole =
-  | 'tmp'
-  | 'orphan-snapshot-data'
-  | 'orphan-snapshot-meta'
-  | 'corrupt'
-  | 'membership-cache'
-  | 'tls'
-  | 'k8s-dqlite-config'
-  | 'kine-socket'
-  | 'not-raft';
+  'tmp' | 'orphan-snapshot-data' | 'orphan-snapshot-meta' | 'corrupt' | 'membership-cache' | 'tls' | 'k8s-dqlite-config' | 'kine-socket' | 'not-raft';
 
 export interface OtherFile {
   file: string;

@@ -137,16 +137,7 @@ export interface EtcdMemberConfig {
 }
 
 export type RestoreStepKind =
-  | 'check'
-  | 'stop'
-  | 'move-aside'
-  | 'restore'
-  | 'ownership'
-  | 'start'
-  | 'verify'
-  | 'member-remove'
-  | 'member-add'
-  | 'force-new-cluster';
+  'check' | 'stop' | 'move-aside' | 'restore' | 'ownership' | 'start' | 'verify' | 'member-remove' | 'member-add' | 'force-new-cluster';
 
 export interface RestoreStep {
   kind: RestoreStepKind;

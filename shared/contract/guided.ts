@@ -83,7 +83,17 @@ export type SessionEvent =
   | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean }
   | { type: 'confirmed'; at: number; stepId: string; by: string; risk: string }
   | { type: 'backup'; at: number; stepId: string; paths: string[]; archive: string; sha256: string; bytes: number }
-  | { type: 'command-finished'; at: number; stepId: string; command: string; host: string; code: number | null; stdout: string; stderr: string; truncated: boolean }
+  | {
+      type: 'command-finished';
+      at: number;
+      stepId: string;
+      command: string;
+      host: string;
+      code: number | null;
+      stdout: string;
+      stderr: string;
+      truncated: boolean;
+    }
   | { type: 'step-finished'; at: number; stepId: string; status: Exclude<StepStatus, 'pending' | 'running'>; next: string | null; reason?: string }
   | { type: 'decision'; at: number; stepId: string; optionId: string }
   | { type: 'variable'; at: number; name: string; value: string; stepId?: string }

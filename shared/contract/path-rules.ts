@@ -73,7 +73,13 @@ export const PATH_RULES: readonly PathRule[] = [
     web: 'An absolute path on a node this client connected, read-only (SFTP as the login user, or sudo when `sudo` is set).',
     electron: 'Same as web.',
   },
-  { method: 'ssh.list', param: 'path', kind: 'node-path', web: 'An absolute path on a node this client connected, listed over SFTP as the login user.', electron: 'Same as web.' },
+  {
+    method: 'ssh.list',
+    param: 'path',
+    kind: 'node-path',
+    web: 'An absolute path on a node this client connected, listed over SFTP as the login user.',
+    electron: 'Same as web.',
+  },
   {
     method: 'ssh.copyout.plan',
     param: 'remotePath',
@@ -92,7 +98,7 @@ export const PATH_RULES: readonly PathRule[] = [
     method: 'validation.batches',
     param: 'file',
     kind: 'job-file',
-    web: 'A plain file name (no `/`, `\\`, `..`, NUL) that is a segment of the finished job\'s report.',
+    web: "A plain file name (no `/`, `\\`, `..`, NUL) that is a segment of the finished job's report.",
     electron: 'Same as web.',
   },
   {

@@ -32,7 +32,7 @@ const WORDS: Record<string, Record<Lang, string>> = {
   openItems: { en: 'Open items', 'zh-CN': '未完成事项' },
   none: { en: 'none', 'zh-CN': '无' },
   torn: {
-    en: 'The journal\'s last line was cut by a crash and is not shown.',
+    en: "The journal's last line was cut by a crash and is not shown.",
     'zh-CN': '日志的最后一行因崩溃被截断，未显示。',
   },
   confirmedBy: { en: 'confirmed by', 'zh-CN': '确认人' },
@@ -50,7 +50,11 @@ const STATUS: Record<string, Record<Lang, string>> = {
   'done-in-terminal': { en: 'done in the terminal', 'zh-CN': '已在终端中完成' },
 };
 
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const time = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** Output shown in a report: the end of it, where the error usually is. */
 function tail(s: string, max = 4000): string {
@@ -120,7 +124,11 @@ export function sessionMarkdown(s: SessionState, pb: Playbook | null, lang: Lang
     o.push('', `### ${st.title} — ${st.status}`);
     for (const e of st.events) {
       if (e.type === 'command-finished') {
-        o.push('', `\`${time(e.at)}\` ${e.host}, ${w('exit')} ${String(e.code)}`, fence(`$ ${e.command}\n${tail(e.stdout)}${e.stderr ? `\n${tail(e.stderr, 2000)}` : ''}`));
+        o.push(
+          '',
+          `\`${time(e.at)}\` ${e.host}, ${w('exit')} ${String(e.code)}`,
+          fence(`$ ${e.command}\n${tail(e.stdout)}${e.stderr ? `\n${tail(e.stderr, 2000)}` : ''}`),
+        );
       } else if (e.type === 'confirmed') o.push('', `${w('confirmedBy')} ${e.by} (${time(e.at)}); ${w('risk')}: ${e.risk}`);
       else if (e.type === 'backup') o.push('', `${w('backups')}: \`${e.archive}\` sha256 \`${e.sha256}\` (${e.bytes} B) ← ${e.paths.join(', ')}`);
       else if (e.type === 'note') o.push('', `> ${e.text}`);
@@ -184,10 +192,22 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
     o.push(`<h2>${esc(title)}</h2>`);
     o.push(items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>` : `<p>${esc(w('none'))}</p>`);
   };
-  list(w('backups'), m.backups.map((b) => `<code>${esc(b.archive)}</code> sha256 <code>${esc(b.sha256)}</code>, ${b.bytes} B, ${esc(time(b.at))} (${esc(b.paths.join(', '))})`));
-  list(w('quarantined'), m.quarantined.map((q) => `<code>${esc(q.path)}</code> → <code>${esc(q.to)}</code>${q.sha256 ? ` sha256 <code>${esc(q.sha256)}</code>` : ''}`));
-  list(w('findings'), m.findings.map((f) => `${esc(f.severity)}: ${esc(f.text)}`));
-  list(w('decisions'), m.decisions.map((d) => `${esc(d.step)}: ${esc(d.option)}`));
+  list(
+    w('backups'),
+    m.backups.map((b) => `<code>${esc(b.archive)}</code> sha256 <code>${esc(b.sha256)}</code>, ${b.bytes} B, ${esc(time(b.at))} (${esc(b.paths.join(', '))})`),
+  );
+  list(
+    w('quarantined'),
+    m.quarantined.map((q) => `<code>${esc(q.path)}</code> → <code>${esc(q.to)}</code>${q.sha256 ? ` sha256 <code>${esc(q.sha256)}</code>` : ''}`),
+  );
+  list(
+    w('findings'),
+    m.findings.map((f) => `${esc(f.severity)}: ${esc(f.text)}`),
+  );
+  list(
+    w('decisions'),
+    m.decisions.map((d) => `${esc(d.step)}: ${esc(d.option)}`),
+  );
   list(w('openItems'), m.open.map(esc));
   o.push('</body></html>\n');
   return o.join('\n');

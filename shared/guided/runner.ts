@@ -217,7 +217,12 @@ export function playbookProblems(pb: Playbook): string[] {
   // Placeholders: declared variables, or captured by some step.
   const known = new Set([...pb.variables.map((v) => v.name), ...pb.steps.flatMap((s) => Object.keys(s.captures ?? {})), 'sessionId', 'backupDir', 'stamp']);
   for (const s of pb.steps) {
-    for (const p of [...placeholders(s.command ?? ''), ...placeholders(s.path ?? ''), ...(s.backup ?? []).flatMap(placeholders), ...(s.touches ?? []).flatMap(placeholders)]) {
+    for (const p of [
+      ...placeholders(s.command ?? ''),
+      ...placeholders(s.path ?? ''),
+      ...(s.backup ?? []).flatMap(placeholders),
+      ...(s.touches ?? []).flatMap(placeholders),
+    ]) {
       if (!known.has(p)) problems.push(`${s.id}: placeholder {{${p}}} is neither a variable nor captured`);
     }
   }

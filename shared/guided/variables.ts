@@ -9,7 +9,10 @@ import type { RepairPlan } from '../contract/dqlite';
 
 /** The first URL of a comma-separated list. */
 function firstUrl(list: string | undefined): string | undefined {
-  return list?.split(',').map((s) => s.trim()).find(Boolean);
+  return list
+    ?.split(',')
+    .map((s) => s.trim())
+    .find(Boolean);
 }
 
 /** etcdctl's TLS flags from the member's own settings (client cert pair and CA), as kubeadm and KubeKey configure them. */
@@ -42,7 +45,10 @@ export function variablesFromDatastore(d: DetectedDatastore, now: Date = new Dat
   set('endpoint', firstUrl(s['advertise-client-urls']) ?? firstUrl(s['listen-client-urls'])?.replace('0.0.0.0', '127.0.0.1'));
   vars.etcdctlTls = etcdctlTlsFlags(s);
   set('backup', d.newestGoodBackup);
-  vars.stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  vars.stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return vars;
 }
 

@@ -74,10 +74,13 @@ const en = {
   ...withIgnored(closedEn, ' (libraft ignores this segment, so it does not stop start-up)'),
   'finding.segment.too-short.message.open': 'The open segment has only {size} bytes, less than its 8-byte format header.',
   'finding.segment.format.message.open': 'The open segment starts with format version {format}, not 1.',
-  'finding.segment.block-aligned-tail.message': 'The file is exactly {blocks} blocks of 4096 bytes and ends in zero fill: it was not truncated when it was closed.',
+  'finding.segment.block-aligned-tail.message':
+    'The file is exactly {blocks} blocks of 4096 bytes and ends in zero fill: it was not truncated when it was closed.',
   'finding.segment.open-crash.message': 'libraft 0.15 segfaults on this error in an open segment (double free) instead of printing it.',
-  'finding.segment.open-truncated-data.message': 'Batch {batch} at byte {offset} is bad ({detail}); {count} entries (its own and those of the valid batches after it) would be cut off.',
-  'finding.segment.open-truncated-data.message.at-least': 'Batch {batch} at byte {offset} is bad ({detail}); at least {count} entries (its own and those of the valid batches after it) would be cut off.',
+  'finding.segment.open-truncated-data.message':
+    'Batch {batch} at byte {offset} is bad ({detail}); {count} entries (its own and those of the valid batches after it) would be cut off.',
+  'finding.segment.open-truncated-data.message.at-least':
+    'Batch {batch} at byte {offset} is bad ({detail}); at least {count} entries (its own and those of the valid batches after it) would be cut off.',
   'finding.segment.open-torn-tail.message': 'The last write was torn at byte {offset} ({detail}); libraft truncates it there.',
   'finding.segment.open-deleted-data.message': 'The first batch is bad, so libraft deletes the whole file, though {entries} entries in valid batches follow.',
   'finding.dir.tmp-file.message': '{file} is an unfinished temporary file; libraft deletes it at start-up.',
@@ -91,8 +94,10 @@ const en = {
   'finding.loader.behind-snapshot.message': 'The segments end before the snapshot index.',
   'finding.loader.crash.message': 'libraft 0.15 crashes (segfault/assertion) on this file instead of reporting an error.',
   'finding.loader.auto-recovery-rename.message': 'At start-up libraft would rename {file} to corrupt-<ns>-{file} and carry on without its entries.',
-  'finding.loader.open-index-shift.message': 'After an earlier open segment loses entries, {files} would be loaded at lower indexes than the ones they were written at.',
-  'finding.dir.corrupt-files.message': 'corrupt-* files are segments that auto-recovery set aside on an earlier start; their entries were dropped then and may be salvageable offline.',
+  'finding.loader.open-index-shift.message':
+    'After an earlier open segment loses entries, {files} would be loaded at lower indexes than the ones they were written at.',
+  'finding.dir.corrupt-files.message':
+    'corrupt-* files are segments that auto-recovery set aside on an earlier start; their entries were dropped then and may be salvageable offline.',
 
   'finding.metadata.size.message': '{file} is {size} bytes; libraft requires exactly 32 and refuses to start.',
   'finding.metadata.format.message': '{file} has format version {format} (expected 1).',
@@ -112,7 +117,8 @@ const en = {
     'No usable metadata1/metadata2 (term 0), so dqlite treats node {node} as brand new and calls raft_bootstrap(), which fails because {segment} already exists: the node exits with "raft_bootstrap(): " and an empty message.',
   'finding.metadata.bootstrap-fails.message.unknown-node':
     'No usable metadata1/metadata2 (term 0), so dqlite treats this node (no info.yaml: assumed to be the cluster\'s first node) as brand new and calls raft_bootstrap(), which fails because {segment} already exists: the node exits with "raft_bootstrap(): " and an empty message.',
-  'finding.metadata.bootstrap-over-log.message': 'No usable metadata1/metadata2 (term 0): dqlite would bootstrap node {node} again, writing term 1 and a new {segment} next to the existing log.',
+  'finding.metadata.bootstrap-over-log.message':
+    'No usable metadata1/metadata2 (term 0): dqlite would bootstrap node {node} again, writing term 1 and a new {segment} next to the existing log.',
   'finding.metadata.bootstrap-over-log.message.unknown-node':
     "No usable metadata1/metadata2 (term 0): dqlite would bootstrap this node (no info.yaml: assumed to be the cluster's first node) again, writing term 1 and a new {segment} next to the existing log.",
   'finding.metadata.missing.message': 'No usable metadata1/metadata2: node {node} would start with term 0 and no vote recorded, forgetting the term it was in.',
@@ -124,13 +130,18 @@ const en = {
   'finding.membership.cluster-yaml-differs.message.both': 'cluster.yaml disagrees with the raft configuration in {source}: missing {missing}; extra {extra}.',
   'finding.membership.cluster-yaml-differs.message.missing.log': 'cluster.yaml disagrees with the raft configuration in the log: missing {missing}.',
   'finding.membership.cluster-yaml-differs.message.extra.log': 'cluster.yaml disagrees with the raft configuration in the log: extra {extra}.',
-  'finding.membership.cluster-yaml-differs.message.both.log': 'cluster.yaml disagrees with the raft configuration in the log: missing {missing}; extra {extra}.',
+  'finding.membership.cluster-yaml-differs.message.both.log':
+    'cluster.yaml disagrees with the raft configuration in the log: missing {missing}; extra {extra}.',
   'finding.membership.node-not-in-configuration.message': 'This node ({id}, {address}) is not in the raft configuration from {source}.',
   'finding.membership.node-not-in-configuration.message.log': 'This node ({id}, {address}) is not in the raft configuration from the log.',
-  'finding.membership.yaml-out-of-bounds.message.too-large': '{file} is {size} bytes, more than the {limit} a membership file can plausibly need (real ones are a few hundred); it was not parsed. Look at it by hand before trusting it.',
-  'finding.membership.yaml-out-of-bounds.message.too-deep': '{file} nests collections more than {limit} deep (byte {offset}); go-dqlite writes a flat list, so it was not parsed. Look at it by hand before trusting it.',
-  'finding.membership.yaml-out-of-bounds.message.too-many-items': '{file} has more than {limit} entries; it was not parsed. Look at it by hand before trusting it.',
-  'finding.membership.yaml-out-of-bounds.message.aliases': '{file} uses YAML aliases (*name, first at byte {offset}), which go-dqlite never writes and which can expand without bound; it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.too-large':
+    '{file} is {size} bytes, more than the {limit} a membership file can plausibly need (real ones are a few hundred); it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.too-deep':
+    '{file} nests collections more than {limit} deep (byte {offset}); go-dqlite writes a flat list, so it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.too-many-items':
+    '{file} has more than {limit} entries; it was not parsed. Look at it by hand before trusting it.',
+  'finding.membership.yaml-out-of-bounds.message.aliases':
+    '{file} uses YAML aliases (*name, first at byte {offset}), which go-dqlite never writes and which can expand without bound; it was not parsed. Look at it by hand before trusting it.',
   'finding.membership.yaml-invalid.message': '{file} is not valid YAML (byte {offset}): {error}',
   'finding.membership.yaml-invalid.message.no-offset': '{file} is not valid YAML: {error}',
   'finding.membership.yaml-invalid.message.shape': '{file}: {error}',
@@ -150,10 +161,12 @@ const en = {
   'finding.listing.open-segments.message':
     '{count} open {count|segment|segments} ({files}) {count|holds|hold} the newest entries; {count|its|their} first index is not in the name and is inferred from the segment before {count|it|them}.',
   'finding.listing.log-start-fails.message': 'The pasted log says start-up fails on {file}; the engine text is below.',
-  'finding.listing.log-file-missing.message': 'The pasted log says start-up fails on {file}, which is not in this listing: is the listing from the same node, taken after that log line?',
+  'finding.listing.log-file-missing.message':
+    'The pasted log says start-up fails on {file}, which is not in this listing: is the listing from the same node, taken after that log line?',
   'dqlite.listing.narrative.snapshot': 'The loader takes the newest snapshot {file} (index {index}).',
   'dqlite.listing.narrative.ignored': '{count} closed {count|segment|segments} before the newest contiguous chain {count|is|are} ignored.',
-  'dqlite.listing.narrative.chain': 'It would read {count} closed {count|segment|segments} from {first} to {last}; a damaged file anywhere in that chain except the last closed one stops start-up.',
+  'dqlite.listing.narrative.chain':
+    'It would read {count} closed {count|segment|segments} from {first} to {last}; a damaged file anywhere in that chain except the last closed one stops start-up.',
   'dqlite.listing.narrative.chain.open':
     'It would read {count} closed {count|segment|segments} from {first} to {last}, then {open} open {open|segment|segments}; a damaged file anywhere in that chain except the last closed one stops start-up.',
   'dqlite.listing.narrative.snapshot-only': 'It would start from the snapshot alone.',
@@ -185,9 +198,12 @@ const en = {
   'dqlite.narrative.snapshot.retry': 'Retry: load the newest snapshot {file} (index {index}).',
   'dqlite.narrative.no-snapshot': 'No usable snapshot: the log must start at index 1.',
   'dqlite.narrative.no-snapshot.retry': 'Retry: no usable snapshot: the log must start at index 1.',
-  'dqlite.narrative.all-ignored': 'The newest closed segment {file} ends before the snapshot index {index} and there are no open segments: all closed segments are ignored.',
-  'dqlite.narrative.keep-all': 'The newest closed segment {file} ends before the snapshot index {index}, but open segments exist, so libraft keeps every segment.',
-  'dqlite.narrative.ignored': '{count} older closed {count|segment|segments} ({files}) {count|is|are} not part of the newest contiguous chain and are ignored (not read, left on disk).',
+  'dqlite.narrative.all-ignored':
+    'The newest closed segment {file} ends before the snapshot index {index} and there are no open segments: all closed segments are ignored.',
+  'dqlite.narrative.keep-all':
+    'The newest closed segment {file} ends before the snapshot index {index}, but open segments exist, so libraft keeps every segment.',
+  'dqlite.narrative.ignored':
+    '{count} older closed {count|segment|segments} ({files}) {count|is|are} not part of the newest contiguous chain and are ignored (not read, left on disk).',
   'dqlite.narrative.no-segments': 'No segments to load; start index {start}.',
   'dqlite.narrative.loading': 'Start index {start}; loading {count} {count|segment|segments} in order.',
   'dqlite.narrative.renames': 'Auto-recovery renames {count} {count|file|files} to corrupt-*: {files}.',
@@ -206,13 +222,15 @@ const en = {
   'dqlite.narrative.fails': 'Start-up fails: {error}',
   'dqlite.repair.note.default-path':
     'Where this copy came from on the node is not known, so these commands assume the MicroK8s default {path}. If the node keeps its backend elsewhere, validate it in place over SSH (or pass --node-path PATH to the CLI) to get commands for that path.',
-  'dqlite.repair.step.stop': 'Stop the datastore (`microk8s stop` does the same): starting dqlite changes files (finalises open segments, renames corrupt ones).',
+  'dqlite.repair.step.stop':
+    'Stop the datastore (`microk8s stop` does the same): starting dqlite changes files (finalises open segments, renames corrupt ones).',
   'dqlite.repair.step.backup': 'Keep a full copy of {path} before changing anything.',
   'dqlite.repair.step.quarantine-dir': 'Files are moved to {path}, never deleted.',
   'dqlite.repair.step.move.range': "Move {file} (entries {first}..{last}) out of the loader's way.",
   'dqlite.repair.step.move': "Move {file} out of the loader's way.",
   'dqlite.repair.step.keep-bytes': 'Keep the first {bytes} bytes (all complete, checksummed batches) of {file}; the full original stays in quarantine.',
-  'dqlite.repair.step.keep-bytes.rename': 'Keep the first {bytes} bytes (all complete, checksummed batches) of {file} as {newName}; the full original stays in quarantine.',
+  'dqlite.repair.step.keep-bytes.rename':
+    'Keep the first {bytes} bytes (all complete, checksummed batches) of {file} as {newName}; the full original stays in quarantine.',
   'dqlite.repair.step.write': 'Write a fresh {size}-byte {file} (the od output shows format, version, term, voted_for).',
   'dqlite.repair.step.start': 'Start again (`microk8s start` does the same).',
   'dqlite.repair.step.verify': 'Check that k8s-dqlite started and the API answers.',
@@ -223,7 +241,8 @@ const en = {
     'Entries {next}..{before} are missing and no snapshot covers them: the log cannot continue past index {prev}. {file} and every later segment (entries {first}..{last}) are moved aside; they are unreachable for raft without the missing entries. Their data can only be salvaged offline (rebuild the database from a snapshot and the log, see the corrupt-*/quarantine salvage), and even then the changes in the missing range are gone.',
   'dqlite.repair.note.inside-snapshot': '{file} holds only entries {first}..{last}, all inside snapshot {snapshot}: moving it aside loses nothing.',
   'dqlite.repair.note.keep-closed': '{file}: keep its {entries} good entries ({first}..{last}) by truncating at byte {offset}.',
-  'dqlite.repair.note.keep-closed.rename': '{file}: keep its {entries} good entries ({first}..{last}) by truncating at byte {offset} and renaming it {newName}.',
+  'dqlite.repair.note.keep-closed.rename':
+    '{file}: keep its {entries} good entries ({first}..{last}) by truncating at byte {offset} and renaming it {newName}.',
   'dqlite.repair.note.drop-rest': '{file} and the segments after it are moved aside.',
   'dqlite.repair.note.keep-open': '{file}: keep its {entries} good entries by truncating it at byte {offset}.',
   'dqlite.repair.note.open-unusable': '{file} has no usable batch; it is moved aside.',
@@ -242,8 +261,10 @@ const en = {
   'dqlite.repair.note.metadata-write.unknown-id':
     "Write a fresh {file}: format 1, version {version}, term {term} (the highest term in the log and snapshots), voted_for 0 (this node's ID is unknown). Without it dqlite would try to bootstrap over the existing log.",
   'dqlite.repair.summary.not-needed': 'No repair needed: the engine starts and keeps every entry.',
-  'dqlite.repair.summary.starts': 'After {ops} file {ops|operation|operations} the node starts with entries up to {last}; every entry it drops is already in the snapshot.',
-  'dqlite.repair.summary.starts.loses': 'After {ops} file {ops|operation|operations} the node starts with entries up to {last}; entries {ranges} cannot be kept.',
+  'dqlite.repair.summary.starts':
+    'After {ops} file {ops|operation|operations} the node starts with entries up to {last}; every entry it drops is already in the snapshot.',
+  'dqlite.repair.summary.starts.loses':
+    'After {ops} file {ops|operation|operations} the node starts with entries up to {last}; entries {ranges} cannot be kept.',
   'dqlite.repair.summary.starts.empty': 'After {ops} file {ops|operation|operations} the node starts; every entry it drops is already in the snapshot.',
   'dqlite.repair.summary.starts.empty.loses': 'After {ops} file {ops|operation|operations} the node starts; entries {ranges} cannot be kept.',
   'dqlite.repair.summary.fails': 'No file-level repair makes the node start; an offline rebuild from the snapshot and segments is needed.',
@@ -253,10 +274,12 @@ const en = {
   'dqlite.summary.bootstrap':
     'dqlite will not start: with no usable metadata1/metadata2 it calls raft_bootstrap() over the existing log, which fails ("start node: raft_bootstrap(): "). {plan}',
   'dqlite.summary.fails': 'dqlite will not start: start-up fails with "{error}". {plan}',
-  'dqlite.summary.data-loss': 'dqlite would start, but only by silently dropping entries {ranges} (renamed to corrupt-* or truncated). Do not start it as is: {plan}',
+  'dqlite.summary.data-loss':
+    'dqlite would start, but only by silently dropping entries {ranges} (renamed to corrupt-* or truncated). Do not start it as is: {plan}',
   'dqlite.summary.starts': 'dqlite would start: log {first}..{last}. No entry would be lost.',
   'dqlite.summary.starts.snapshot': 'dqlite would start: snapshot {snapshot}, log {first}..{last}. No entry would be lost.',
-  'dqlite.summary.starts.set-aside': 'dqlite would start: log {first}..{last}. Some damaged files would be set aside, but everything in them is covered by the snapshot.',
+  'dqlite.summary.starts.set-aside':
+    'dqlite would start: log {first}..{last}. Some damaged files would be set aside, but everything in them is covered by the snapshot.',
   'dqlite.summary.starts.snapshot.set-aside':
     'dqlite would start: snapshot {snapshot}, log {first}..{last}. Some damaged files would be set aside, but everything in them is covered by the snapshot.',
 };
@@ -269,8 +292,10 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.segment.format.message.open': '该 open segment 开头的格式版本是 {format}，而不是 1。',
   'finding.segment.block-aligned-tail.message': '文件大小恰好是 {blocks} 个 4096 字节的块，末尾是补零区域：关闭时没有被截断到实际长度。',
   'finding.segment.open-crash.message': 'open segment 中出现这个错误时，libraft 0.15 不会打印错误，而是直接段错误崩溃（double free）。',
-  'finding.segment.open-truncated-data.message': '第 {batch} 个 batch（字节 {offset}）已损坏（{detail}）；会截掉 {count} 个条目（它自己的，以及其后有效 batch 中的）。',
-  'finding.segment.open-truncated-data.message.at-least': '第 {batch} 个 batch（字节 {offset}）已损坏（{detail}）；至少会截掉 {count} 个条目（它自己的，以及其后有效 batch 中的）。',
+  'finding.segment.open-truncated-data.message':
+    '第 {batch} 个 batch（字节 {offset}）已损坏（{detail}）；会截掉 {count} 个条目（它自己的，以及其后有效 batch 中的）。',
+  'finding.segment.open-truncated-data.message.at-least':
+    '第 {batch} 个 batch（字节 {offset}）已损坏（{detail}）；至少会截掉 {count} 个条目（它自己的，以及其后有效 batch 中的）。',
   'finding.segment.open-torn-tail.message': '最后一次写入在字节 {offset} 处不完整（{detail}）；libraft 会在这里截断。',
   'finding.segment.open-deleted-data.message': '第一个 batch 已损坏，所以 libraft 会删除整个文件，尽管后面的有效 batch 里还有 {entries} 个条目。',
   'finding.dir.tmp-file.message': '{file} 是未写完的临时文件；libraft 启动时会删除它。',
@@ -305,11 +330,13 @@ const zh: Record<DqliteTextKey, string> = {
     '没有可用的 metadata1/metadata2（term 为 0），所以 dqlite 把节点 {node} 当作全新节点并调用 raft_bootstrap()，而 {segment} 已存在，所以调用失败：节点以 "raft_bootstrap(): " 和一条空消息退出。',
   'finding.metadata.bootstrap-fails.message.unknown-node':
     '没有可用的 metadata1/metadata2（term 为 0），所以 dqlite 把本节点（没有 info.yaml：假定是集群的第一个节点）当作全新节点并调用 raft_bootstrap()，而 {segment} 已存在，所以调用失败：节点以 "raft_bootstrap(): " 和一条空消息退出。',
-  'finding.metadata.bootstrap-over-log.message': '没有可用的 metadata1/metadata2（term 为 0）：dqlite 会重新 bootstrap 节点 {node}，写入 term 1，并在现有日志旁边新建 {segment}。',
+  'finding.metadata.bootstrap-over-log.message':
+    '没有可用的 metadata1/metadata2（term 为 0）：dqlite 会重新 bootstrap 节点 {node}，写入 term 1，并在现有日志旁边新建 {segment}。',
   'finding.metadata.bootstrap-over-log.message.unknown-node':
     '没有可用的 metadata1/metadata2（term 为 0）：dqlite 会重新 bootstrap 本节点（没有 info.yaml：假定是集群的第一个节点），写入 term 1，并在现有日志旁边新建 {segment}。',
   'finding.metadata.missing.message': '没有可用的 metadata1/metadata2：节点 {node} 会以 term 0 启动且没有投票记录，忘记它原来所处的 term。',
-  'finding.metadata.missing.message.unknown-node': '没有可用的 metadata1/metadata2：本节点（没有 info.yaml：假定是集群的第一个节点）会以 term 0 启动且没有投票记录，忘记它原来所处的 term。',
+  'finding.metadata.missing.message.unknown-node':
+    '没有可用的 metadata1/metadata2：本节点（没有 info.yaml：假定是集群的第一个节点）会以 term 0 启动且没有投票记录，忘记它原来所处的 term。',
   'finding.membership.info-not-in-cluster.message': 'info.yaml 指明的节点 {id}（{address}）不在 cluster.yaml 的列表中。',
   'finding.membership.cluster-yaml-differs.message.missing': 'cluster.yaml 与 {source} 中的 raft 配置不一致：缺少 {missing}。',
   'finding.membership.cluster-yaml-differs.message.extra': 'cluster.yaml 与 {source} 中的 raft 配置不一致：多出 {extra}。',
@@ -319,10 +346,13 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.membership.cluster-yaml-differs.message.both.log': 'cluster.yaml 与日志中的 raft 配置不一致：缺少 {missing}；多出 {extra}。',
   'finding.membership.node-not-in-configuration.message': '本节点（{id}，{address}）不在来自 {source} 的 raft 配置中。',
   'finding.membership.node-not-in-configuration.message.log': '本节点（{id}，{address}）不在来自日志的 raft 配置中。',
-  'finding.membership.yaml-out-of-bounds.message.too-large': '{file} 有 {size} 字节，超过成员信息文件合理所需的 {limit} 字节（真实文件只有几百字节），未解析。请先人工检查再信任它。',
-  'finding.membership.yaml-out-of-bounds.message.too-deep': '{file} 的嵌套深度超过 {limit} 层（字节 {offset}）；go-dqlite 只写扁平列表，因此未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-out-of-bounds.message.too-large':
+    '{file} 有 {size} 字节，超过成员信息文件合理所需的 {limit} 字节（真实文件只有几百字节），未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-out-of-bounds.message.too-deep':
+    '{file} 的嵌套深度超过 {limit} 层（字节 {offset}）；go-dqlite 只写扁平列表，因此未解析。请先人工检查再信任它。',
   'finding.membership.yaml-out-of-bounds.message.too-many-items': '{file} 的条目超过 {limit} 个，未解析。请先人工检查再信任它。',
-  'finding.membership.yaml-out-of-bounds.message.aliases': '{file} 使用了 YAML 别名（*name，首个在字节 {offset}），go-dqlite 从不写别名，且别名可以无限展开，因此未解析。请先人工检查再信任它。',
+  'finding.membership.yaml-out-of-bounds.message.aliases':
+    '{file} 使用了 YAML 别名（*name，首个在字节 {offset}），go-dqlite 从不写别名，且别名可以无限展开，因此未解析。请先人工检查再信任它。',
   'finding.membership.yaml-invalid.message': '{file} 不是有效的 YAML（字节 {offset}）：{error}',
   'finding.membership.yaml-invalid.message.no-offset': '{file} 不是有效的 YAML：{error}',
   'finding.membership.yaml-invalid.message.shape': '{file}：{error}',
@@ -337,13 +367,16 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.listing.empty-segment.message': '{file} 是空文件：libraft 会报错 "file is empty"。',
   'finding.listing.block-aligned-closed.message':
     '{file} 的大小恰好是 {blocks} 个 4096 字节的块。closed segment 会被截断到实际长度，所以按块对齐的大小说明末尾可能是补零区域（libraft："entries count in preamble is zero"）。',
-  'finding.listing.tiny-after-full.message': '{file}（{size} 字节）跟在一个写满的 segment 之后：这种只有一个条目的 segment 由 bootstrap 或 `.reconfigure`（单个 RAFT_CHANGE）写入，而不是正常追加产生的。',
+  'finding.listing.tiny-after-full.message':
+    '{file}（{size} 字节）跟在一个写满的 segment 之后：这种只有一个条目的 segment 由 bootstrap 或 `.reconfigure`（单个 RAFT_CHANGE）写入，而不是正常追加产生的。',
   'finding.listing.log-start-fails.message': '粘贴的日志表明启动在 {file} 上失败；引擎原文见下方。',
   'finding.listing.log-file-missing.message': '粘贴的日志表明启动在 {file} 上失败，但这个文件不在列表中：列表是否来自同一节点，且是在那条日志之后获取的？',
   'dqlite.listing.narrative.snapshot': '加载器会使用最新的 snapshot {file}（index {index}）。',
   'dqlite.listing.narrative.ignored': '最新连续链之前的 {count} 个 closed segment 会被忽略。',
-  'dqlite.listing.narrative.chain': '它会读取从 {first} 到 {last} 的 {count} 个 closed segment；这条链上除了最后一个 closed segment 之外，任何一个文件损坏都会让启动失败。',
-  'dqlite.listing.narrative.chain.open': '它会读取从 {first} 到 {last} 的 {count} 个 closed segment，然后是 {open} 个 open segment；这条链上除了最后一个 closed segment 之外，任何一个文件损坏都会让启动失败。',
+  'dqlite.listing.narrative.chain':
+    '它会读取从 {first} 到 {last} 的 {count} 个 closed segment；这条链上除了最后一个 closed segment 之外，任何一个文件损坏都会让启动失败。',
+  'dqlite.listing.narrative.chain.open':
+    '它会读取从 {first} 到 {last} 的 {count} 个 closed segment，然后是 {open} 个 open segment；这条链上除了最后一个 closed segment 之外，任何一个文件损坏都会让启动失败。',
   'dqlite.listing.narrative.snapshot-only': '它只会从 snapshot 启动。',
   'dqlite.listing.narrative.snapshot-only.open': '它会从 snapshot 和 {open} 个 open segment 启动。',
   'dqlite.listing.narrative.covered':
@@ -365,7 +398,8 @@ const zh: Record<DqliteTextKey, string> = {
   'dqlite.listing.plan.copy-out-adds':
     '拷出文件后还能确认：加载器读取的每个文件（包括 open segment）的每个 batch 校验和、snapshot 及其 LZ4 数据、metadata 中的 term，以及每一步确切保留的条目。',
   'finding.listing.open-segments.message': '{count} 个 open segment（{files}）存放最新的条目；它们的起始 index 不在文件名中，由前一个 segment 推算。',
-  'finding.listing.snapshot-ahead.message': '最新的 snapshot（index {index}）领先于最后一个 closed segment（结束于 {last}）；中间的条目必定在 open segment 中。',
+  'finding.listing.snapshot-ahead.message':
+    '最新的 snapshot（index {index}）领先于最后一个 closed segment（结束于 {last}）；中间的条目必定在 open segment 中。',
   'finding.loader.past-snapshot.message.listing': 'snapshot 与第一个 segment 之间的条目缺失。',
   'finding.loader.unexpected-segment.message.listing': '没有 snapshot 时，第一个 closed segment 必须从 index 1 开始。',
 
@@ -443,7 +477,8 @@ const zh: Record<DqliteTextKey, string> = {
   'dqlite.summary.starts': 'dqlite 可以启动：日志 {first}..{last}。不会丢失任何条目。',
   'dqlite.summary.starts.snapshot': 'dqlite 可以启动：snapshot {snapshot}，日志 {first}..{last}。不会丢失任何条目。',
   'dqlite.summary.starts.set-aside': 'dqlite 可以启动：日志 {first}..{last}。一些损坏的文件会被移开，但其中的内容都已包含在 snapshot 中。',
-  'dqlite.summary.starts.snapshot.set-aside': 'dqlite 可以启动：snapshot {snapshot}，日志 {first}..{last}。一些损坏的文件会被移开，但其中的内容都已包含在 snapshot 中。',
+  'dqlite.summary.starts.snapshot.set-aside':
+    'dqlite 可以启动：snapshot {snapshot}，日志 {first}..{last}。一些损坏的文件会被移开，但其中的内容都已包含在 snapshot 中。',
 };
 
 export const BATCH_PROBLEMS = { en: batchEn, 'zh-CN': batchZh };

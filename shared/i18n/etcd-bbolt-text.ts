@@ -37,22 +37,29 @@ function walk(template: string): Record<WalkKey, string> {
 
 const en = {
   ...walk('{file}: {text}'),
-  'finding.bbolt.empty-file.message': '{file} is empty (0 bytes): bbolt would create a new, empty database in it, so etcd would start without any keys and rebuild only from the WAL.',
-  'finding.bbolt.open-error.message': 'bbolt cannot open {file} ({size} bytes): {error}. etcd would stop at start-up; restore the db from a snapshot or salvage its leaf pages.',
+  'finding.bbolt.empty-file.message':
+    '{file} is empty (0 bytes): bbolt would create a new, empty database in it, so etcd would start without any keys and rebuild only from the WAL.',
+  'finding.bbolt.open-error.message':
+    'bbolt cannot open {file} ({size} bytes): {error}. etcd would stop at start-up; restore the db from a snapshot or salvage its leaf pages.',
   'finding.bbolt.meta-invalid.message': 'meta page {page} of {file} is invalid ({error}); bbolt uses the other meta page.',
-  'finding.bbolt.meta-fallback.message': 'bbolt falls back to meta page {page} (txid {txid}): the newer meta page is broken, so the last committed transaction is not visible.',
+  'finding.bbolt.meta-fallback.message':
+    'bbolt falls back to meta page {page} (txid {txid}): the newer meta page is broken, so the last committed transaction is not visible.',
   'finding.bbolt.freepages-fault.message': 'etcd would crash opening {file}: {detail}. The tree of meta {meta} points outside the file.',
   'finding.bbolt.freepages-panic.message': 'etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged.',
-  'finding.bbolt.freepages-panic.revert.message': "etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged; the older meta page's tree is intact (bbolt surgery revert-meta-page would bring it back).",
+  'finding.bbolt.freepages-panic.revert.message':
+    "etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged; the older meta page's tree is intact (bbolt surgery revert-meta-page would bring it back).",
   'finding.etcd.member-decode.message': 'member {id}: the value is not member JSON.',
   'finding.etcd.revision-key.message': 'key bucket: a {size}-byte key that is not a revision.',
   'finding.etcd.kv-decode.message': 'revision {revision}: {error}.',
-  'finding.etcd.alarm-nospace.message': 'alarm NOSPACE is raised for member {member}: etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed.',
+  'finding.etcd.alarm-nospace.message':
+    'alarm NOSPACE is raised for member {member}: etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed.',
   'finding.etcd.alarm-corrupt.message': 'alarm CORRUPT is raised for member {member}.',
   'finding.etcd.alarm-other.message': 'alarm {alarm} is raised for member {member}.',
   'finding.etcd.db-near-quota.message': "the db uses {used} bytes of etcd's default {quota}-byte quota ({percent}%).",
-  'finding.etcd.mvcc-restore.message': "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.",
-  'finding.snapshot-db.hash-mismatch.message': 'the SHA-256 at the end of {file} does not match its contents: etcdctl snapshot restore would refuse it ({error}). The file changed after it was saved.',
+  'finding.etcd.mvcc-restore.message':
+    "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.",
+  'finding.snapshot-db.hash-mismatch.message':
+    'the SHA-256 at the end of {file} does not match its contents: etcdctl snapshot restore would refuse it ({error}). The file changed after it was saved.',
   'finding.snapshot-db.no-hash.message': '{file} has no SHA-256 trailer (size % 512 != 32): etcdctl snapshot restore needs --skip-hash-check for it.',
 };
 
@@ -64,7 +71,8 @@ const zh: Record<keyof typeof en, string> = {
   'finding.bbolt.meta-fallback.message': 'bbolt 退回到 meta 页 {page}（txid {txid}）：较新的 meta 页已损坏，最后一次提交的事务不可见。',
   'finding.bbolt.freepages-fault.message': 'etcd 打开 {file} 时会崩溃：{detail}。meta {meta} 的页面树指向文件之外。',
   'finding.bbolt.freepages-panic.message': 'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏。',
-  'finding.bbolt.freepages-panic.revert.message': 'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（bbolt surgery revert-meta-page 可以恢复它）。',
+  'finding.bbolt.freepages-panic.revert.message':
+    'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（bbolt surgery revert-meta-page 可以恢复它）。',
   'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON。',
   'finding.etcd.revision-key.message': 'key 桶中有一个 {size} 字节的键，不是修订号。',
   'finding.etcd.kv-decode.message': '修订 {revision}：{error}。',

@@ -178,22 +178,35 @@ const messagesEn = {
   'finding.engine.unknown.message':
     'Not a datastore directory: found no dqlite files (closed or open segments NNN-NNN / open-N, snapshot-*.meta, metadata1/2) and no etcd files (member/, wal/ or snap/, *.wal, *.snap, a bbolt db or snapshot.db).',
   'finding.layout.leftover.message': '{file} ({size} bytes) is a {kind} file etcd left here; etcd ignores it at start-up. Keep it until the member is healthy.',
-  'finding.layout.no-wal-dir.message': 'There is a snap directory but no wal directory: the WAL may live elsewhere (--wal-dir). Validate the WAL directory too, or etcd will start this member without its log.',
-  'finding.layout.db-only.message': 'Only the bbolt file was examined. Whether etcd starts also depends on the WAL and the .snap files: validate the whole data directory (e.g. /var/lib/etcd).',
+  'finding.layout.no-wal-dir.message':
+    'There is a snap directory but no wal directory: the WAL may live elsewhere (--wal-dir). Validate the WAL directory too, or etcd will start this member without its log.',
+  'finding.layout.db-only.message':
+    'Only the bbolt file was examined. Whether etcd starts also depends on the WAL and the .snap files: validate the whole data directory (e.g. /var/lib/etcd).',
   'finding.layout.wal-only.message': 'Only the WAL was examined (a --wal-dir). Whether etcd starts also depends on member/snap/db and the .snap files.',
-  'finding.startup.db-created.message': 'There is no usable db ({why}). etcd creates an empty one and rebuilds the keys by replaying the WAL from index {from}.',
-  'finding.startup.no-wal.message': 'There is no WAL. etcd treats this as a new member: with --initial-cluster-state=new it bootstraps a one-member cluster over the existing db; as a member of a running cluster it is rejected or panics (see the cross-checks).',
-  'finding.startup.snap-db-missing.message': 'The db has consistent index {ci}, older than the snapshot etcd loads ({snap}, index {index}), and there is no {dbName} to replace it with: etcd panics.',
+  'finding.startup.db-created.message':
+    'There is no usable db ({why}). etcd creates an empty one and rebuilds the keys by replaying the WAL from index {from}.',
+  'finding.startup.no-wal.message':
+    'There is no WAL. etcd treats this as a new member: with --initial-cluster-state=new it bootstraps a one-member cluster over the existing db; as a member of a running cluster it is rejected or panics (see the cross-checks).',
+  'finding.startup.snap-db-missing.message':
+    'The db has consistent index {ci}, older than the snapshot etcd loads ({snap}, index {index}), and there is no {dbName} to replace it with: etcd panics.',
   'finding.snap.unreadable-skipped.message': '{file} cannot be read ({error}); etcd renames it to {file}.broken and loads an older snapshot.',
-  'finding.startup.wal-repaired.message': '{file} ends in a torn record at byte {offset}. etcd copies the file to {file}.broken, truncates it at byte {offset} and starts.',
-  'finding.startup.wal-repair-loses.message': 'Truncating {file} at byte {offset} drops entries up to index {last}; the db only holds index {ci}, so entries {from}..{last} are lost.',
-  'finding.startup.wal-ends-early.message': 'etcd reads {file} only up to byte {offset} (a zero length word) and zero-fills the rest when it opens the file: entries {first}..{last} after it are dropped. The db holds index {ci}, so entries {from}..{last} are lost. Copy the file before starting etcd.',
+  'finding.startup.wal-repaired.message':
+    '{file} ends in a torn record at byte {offset}. etcd copies the file to {file}.broken, truncates it at byte {offset} and starts.',
+  'finding.startup.wal-repair-loses.message':
+    'Truncating {file} at byte {offset} drops entries up to index {last}; the db only holds index {ci}, so entries {from}..{last} are lost.',
+  'finding.startup.wal-ends-early.message':
+    'etcd reads {file} only up to byte {offset} (a zero length word) and zero-fills the rest when it opens the file: entries {first}..{last} after it are dropped. The db holds index {ci}, so entries {from}..{last} are lost. Copy the file before starting etcd.',
   'finding.startup.replay-gap.message': 'The db holds index {ci} but the WAL starts at index {first}: entries {from}..{to} exist nowhere.',
-  'finding.snap.orphan.message': '{file} reads fine, but no WAL snapshot record at or below the commit names it: etcd does not load it (a crash between writing the .snap and the WAL, or a .snap from another member).',
-  'finding.cross.node-not-member.message': 'The WAL belongs to member {node}, which is not in the member list ({members}). The member was removed: it must not be started with this data.',
-  'finding.cross.member-wal-empty.message': 'Member {node} is still in the cluster but its WAL is empty or missing. When it rejoins, the leader sends commit {commit} and raft panics: tocommit({commit}) is out of range [lastIndex(0)]. Remove and re-add the member with an empty data dir, or restore from a snapshot.',
-  'finding.cross.stale-address.message': 'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). After an address change the members cannot reach each other: start one member with --force-new-cluster, then `etcdctl member update` each one to its new URL.',
-  'finding.cross.db-ahead-of-wal.message': 'The db has applied index {ci} but the WAL ends at index {last}: the newest WAL entries are gone. A single member starts; in a cluster the leader will resend them.',
+  'finding.snap.orphan.message':
+    '{file} reads fine, but no WAL snapshot record at or below the commit names it: etcd does not load it (a crash between writing the .snap and the WAL, or a .snap from another member).',
+  'finding.cross.node-not-member.message':
+    'The WAL belongs to member {node}, which is not in the member list ({members}). The member was removed: it must not be started with this data.',
+  'finding.cross.member-wal-empty.message':
+    'Member {node} is still in the cluster but its WAL is empty or missing. When it rejoins, the leader sends commit {commit} and raft panics: tocommit({commit}) is out of range [lastIndex(0)]. Remove and re-add the member with an empty data dir, or restore from a snapshot.',
+  'finding.cross.stale-address.message':
+    'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). After an address change the members cannot reach each other: start one member with --force-new-cluster, then `etcdctl member update` each one to its new URL.',
+  'finding.cross.db-ahead-of-wal.message':
+    'The db has applied index {ci} but the WAL ends at index {last}: the newest WAL entries are gone. A single member starts; in a cluster the leader will resend them.',
   'finding.cross.commit-behind-snap.message': 'HardState commit {commit} is behind the newest .snap (index {index}): etcd ignores that .snap.',
   'finding.restore.db-broken.message': 'The bbolt file inside the snapshot is damaged ({error}); restoring it would fail or carry the damage.',
 };
@@ -202,29 +215,40 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.engine.unknown.message':
     '这不是数据存储目录：没有找到 dqlite 文件（closed 或 open segment NNN-NNN / open-N、snapshot-*.meta、metadata1/2），也没有找到 etcd 文件（member/、wal/ 或 snap/、*.wal、*.snap、bbolt db 或 snapshot.db）。',
   'finding.layout.leftover.message': '{file}（{size} 字节）是 etcd 留下的 {kind} 文件；etcd 启动时会忽略它。在成员恢复正常之前请保留。',
-  'finding.layout.no-wal-dir.message': '有 snap 目录但没有 wal 目录：WAL 可能在别处（--wal-dir）。请一并校验 WAL 目录，否则 etcd 会在没有日志的情况下启动该成员。',
+  'finding.layout.no-wal-dir.message':
+    '有 snap 目录但没有 wal 目录：WAL 可能在别处（--wal-dir）。请一并校验 WAL 目录，否则 etcd 会在没有日志的情况下启动该成员。',
   'finding.layout.db-only.message': '只检查了 bbolt 文件。etcd 能否启动还取决于 WAL 和 .snap 文件：请校验整个数据目录（例如 /var/lib/etcd）。',
   'finding.layout.wal-only.message': '只检查了 WAL（--wal-dir）。etcd 能否启动还取决于 member/snap/db 和 .snap 文件。',
   'finding.startup.db-created.message': '没有可用的 db（{why}）。etcd 会新建空 db，并从索引 {from} 开始重放 WAL 来重建键。',
-  'finding.startup.no-wal.message': '没有 WAL。etcd 会把它当作新成员：使用 --initial-cluster-state=new 时会在现有 db 上引导一个单成员集群；作为运行中集群的成员则会被拒绝或 panic（见交叉检查）。',
-  'finding.startup.snap-db-missing.message': 'db 的 consistent index 为 {ci}，比 etcd 要加载的快照（{snap}，索引 {index}）旧，而且没有可替换的 {dbName}：etcd 会 panic。',
+  'finding.startup.no-wal.message':
+    '没有 WAL。etcd 会把它当作新成员：使用 --initial-cluster-state=new 时会在现有 db 上引导一个单成员集群；作为运行中集群的成员则会被拒绝或 panic（见交叉检查）。',
+  'finding.startup.snap-db-missing.message':
+    'db 的 consistent index 为 {ci}，比 etcd 要加载的快照（{snap}，索引 {index}）旧，而且没有可替换的 {dbName}：etcd 会 panic。',
   'finding.snap.unreadable-skipped.message': '{file} 无法读取（{error}）；etcd 会把它改名为 {file}.broken 并加载更旧的快照。',
   'finding.startup.wal-repaired.message': '{file} 在字节 {offset} 处以一条写坏的记录结尾。etcd 会把文件复制为 {file}.broken，在字节 {offset} 处截断后启动。',
-  'finding.startup.wal-repair-loses.message': '在字节 {offset} 处截断 {file} 会丢掉直到索引 {last} 的条目；db 只包含到索引 {ci}，因此条目 {from}..{last} 会丢失。',
-  'finding.startup.wal-ends-early.message': 'etcd 只读取 {file} 到字节 {offset}（一个零长度字），打开文件时会把其余部分清零：其后的条目 {first}..{last} 会被丢弃。db 只包含到索引 {ci}，因此条目 {from}..{last} 会丢失。启动 etcd 之前请先复制该文件。',
+  'finding.startup.wal-repair-loses.message':
+    '在字节 {offset} 处截断 {file} 会丢掉直到索引 {last} 的条目；db 只包含到索引 {ci}，因此条目 {from}..{last} 会丢失。',
+  'finding.startup.wal-ends-early.message':
+    'etcd 只读取 {file} 到字节 {offset}（一个零长度字），打开文件时会把其余部分清零：其后的条目 {first}..{last} 会被丢弃。db 只包含到索引 {ci}，因此条目 {from}..{last} 会丢失。启动 etcd 之前请先复制该文件。',
   'finding.startup.replay-gap.message': 'db 包含到索引 {ci}，但 WAL 从索引 {first} 开始：条目 {from}..{to} 已不存在。',
-  'finding.snap.orphan.message': '{file} 可以读取，但没有 commit 以内的 WAL 快照记录指向它：etcd 不会加载它（写 .snap 与写 WAL 之间发生了崩溃，或是其他成员的 .snap）。',
+  'finding.snap.orphan.message':
+    '{file} 可以读取，但没有 commit 以内的 WAL 快照记录指向它：etcd 不会加载它（写 .snap 与写 WAL 之间发生了崩溃，或是其他成员的 .snap）。',
   'finding.cross.node-not-member.message': 'WAL 属于成员 {node}，但它不在成员列表中（{members}）。该成员已被移除：不能用这份数据启动它。',
-  'finding.cross.member-wal-empty.message': '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时 leader 会发送 commit {commit}，raft 会 panic：tocommit({commit}) is out of range [lastIndex(0)]。请用空数据目录移除并重新添加该成员，或从快照恢复。',
-  'finding.cross.stale-address.message': '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。地址变更后成员之间无法互通：先用 --force-new-cluster 启动一个成员，再用 `etcdctl member update` 把每个成员改成新 URL。',
-  'finding.cross.db-ahead-of-wal.message': 'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中 leader 会重新发送这些条目。',
+  'finding.cross.member-wal-empty.message':
+    '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时 leader 会发送 commit {commit}，raft 会 panic：tocommit({commit}) is out of range [lastIndex(0)]。请用空数据目录移除并重新添加该成员，或从快照恢复。',
+  'finding.cross.stale-address.message':
+    '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。地址变更后成员之间无法互通：先用 --force-new-cluster 启动一个成员，再用 `etcdctl member update` 把每个成员改成新 URL。',
+  'finding.cross.db-ahead-of-wal.message':
+    'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中 leader 会重新发送这些条目。',
   'finding.cross.commit-behind-snap.message': 'HardState 的 commit {commit} 落后于最新的 .snap（索引 {index}）：etcd 会忽略该 .snap。',
   'finding.restore.db-broken.message': '快照中的 bbolt 文件已损坏（{error}）；恢复会失败或把损坏带过去。',
 };
 
 const narrativeEn = {
-  'etcd-verdict.narrative.backend-open': 'etcd opens the bbolt db {db} (meta {meta}, txid {txid}) and rebuilds its freelist by walking every page: the tree is intact.',
-  'etcd-verdict.narrative.backend-older-meta': 'The newest meta page of {db} is invalid; bbolt uses meta {meta} (txid {txid}), so the last write transaction is rolled back and the WAL replays it.',
+  'etcd-verdict.narrative.backend-open':
+    'etcd opens the bbolt db {db} (meta {meta}, txid {txid}) and rebuilds its freelist by walking every page: the tree is intact.',
+  'etcd-verdict.narrative.backend-older-meta':
+    'The newest meta page of {db} is invalid; bbolt uses meta {meta} (txid {txid}), so the last write transaction is rolled back and the WAL replays it.',
   'etcd-verdict.narrative.backend-created': 'There is no usable db ({why}): etcd creates an empty one.',
   'etcd-verdict.narrative.backend-fails': 'etcd opens the bbolt db {db} and dies: {error}. Nothing after this runs.',
   'etcd-verdict.narrative.wal-check-fails': 'etcd reads every WAL file to find the valid snapshots and stops: {error} ({file} at byte {offset}).',
@@ -233,10 +257,12 @@ const narrativeEn = {
   'etcd-verdict.narrative.snap-skipped': 'It sets {file} aside as {file}.broken ({error}).',
   'etcd-verdict.narrative.snap-db-fails': 'The db (consistent index {ci}) is older than snapshot index {index} and there is no {dbName}: etcd panics.',
   'etcd-verdict.narrative.mvcc-fails': 'The WAL reads, but restoring the key index from the db stops: {error}.',
-  'etcd-verdict.narrative.wal-repair': 'Reading the WAL ends in a torn record in {file} at byte {offset}: etcd copies the file to .broken, truncates it there and reads it again.',
+  'etcd-verdict.narrative.wal-repair':
+    'Reading the WAL ends in a torn record in {file} at byte {offset}: etcd copies the file to .broken, truncates it there and reads it again.',
   'etcd-verdict.narrative.wal-read-fails': 'Reading the WAL fails: {error}, and etcd cannot repair that.',
   'etcd-verdict.narrative.no-wal': 'There is no WAL: etcd starts the member as a new one.',
-  'etcd-verdict.narrative.removed': 'Member {node} was removed from the cluster (its own db or WAL records the removal): etcd starts, sees that and stops again.',
+  'etcd-verdict.narrative.removed':
+    'Member {node} was removed from the cluster (its own db or WAL records the removal): etcd starts, sees that and stops again.',
   'etcd-verdict.narrative.replay': 'It replays WAL entries {from}..{to} on top of the db (consistent index {ci}) and starts.',
   'etcd-verdict.narrative.up-to-date': 'The db already holds every committed entry (consistent index {ci}, commit {commit}): etcd starts.',
   'etcd-verdict.narrative.snapshot-db-ok': 'The SHA-256 trailer matches and the bbolt file opens: `etcdctl snapshot restore` accepts this file.',
@@ -271,21 +297,29 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
 const summaryEn = {
   'etcd-verdict.summary.healthy': 'etcd would start on this data directory as it is, with no data loss.',
   'etcd-verdict.summary.warnings': 'etcd would start and no data is lost, but read this first: {first}',
-  'etcd-verdict.summary.self-repair': 'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
-  'etcd-verdict.summary.data-loss': 'etcd would start, but only by dropping data: {lost}. Copy the directory off before starting it, and compare with the other members first.',
+  'etcd-verdict.summary.self-repair':
+    'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
+  'etcd-verdict.summary.data-loss':
+    'etcd would start, but only by dropping data: {lost}. Copy the directory off before starting it, and compare with the other members first.',
   'etcd-verdict.summary.fails': 'etcd would not start: {error}. {next}',
   'etcd-verdict.summary.snapshot-ok': 'This snapshot.db is intact: `etcdctl snapshot restore` accepts it (revision {revision}, {keys} live keys).',
   'etcd-verdict.summary.snapshot-fails': 'This snapshot.db cannot be restored as it is: {error}. {next}',
-  'etcd-verdict.summary.db-ok': 'This bbolt db opens cleanly (revision {revision}, consistent index {ci}, {keys} live keys). Validate the whole data directory for a start-up verdict.',
+  'etcd-verdict.summary.db-ok':
+    'This bbolt db opens cleanly (revision {revision}, consistent index {ci}, {keys} live keys). Validate the whole data directory for a start-up verdict.',
   'etcd-verdict.summary.db-fails': 'etcd cannot use this bbolt db: {error}. {next}',
   'etcd-verdict.summary.wal-ok': 'This WAL reads cleanly up to index {last} (commit {commit}). Validate the whole data directory for a start-up verdict.',
   'etcd-verdict.summary.wal-fails': 'etcd cannot read this WAL: {error}. {next}',
-  'etcd-verdict.next.backend': 'The db tree is damaged: do not start etcd on it. Copy the directory, then revert to the older meta if its tree is intact, salvage the keys, or restore from a snapshot.db or a healthy member.',
-  'etcd-verdict.next.wal': 'The WAL is damaged where etcd cannot repair it. If the db is current (consistent index >= commit), the member can be rebuilt from it; otherwise take the data from a healthy member or a snapshot.',
+  'etcd-verdict.next.backend':
+    'The db tree is damaged: do not start etcd on it. Copy the directory, then revert to the older meta if its tree is intact, salvage the keys, or restore from a snapshot.db or a healthy member.',
+  'etcd-verdict.next.wal':
+    'The WAL is damaged where etcd cannot repair it. If the db is current (consistent index >= commit), the member can be rebuilt from it; otherwise take the data from a healthy member or a snapshot.',
   'etcd-verdict.next.snap': 'Put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
-  'etcd-verdict.next.snap-replay': 'The WAL still holds every entry from index 1: moving the .snap files (and any .snap.db) to a quarantine folder makes etcd rebuild the db by replaying the whole WAL. Or put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
-  'etcd-verdict.next.removed': 'This data belongs to a removed member. To bring the node back, add it again (`etcdctl member add`) and start it with an empty data dir and --initial-cluster-state=existing; keep this directory as evidence.',
-  'etcd-verdict.next.restore': 'Take a fresh `etcdctl snapshot save` from a healthy member, or restore with --skip-hash-check only if you know why the hash differs.',
+  'etcd-verdict.next.snap-replay':
+    'The WAL still holds every entry from index 1: moving the .snap files (and any .snap.db) to a quarantine folder makes etcd rebuild the db by replaying the whole WAL. Or put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
+  'etcd-verdict.next.removed':
+    'This data belongs to a removed member. To bring the node back, add it again (`etcdctl member add`) and start it with an empty data dir and --initial-cluster-state=existing; keep this directory as evidence.',
+  'etcd-verdict.next.restore':
+    'Take a fresh `etcdctl snapshot save` from a healthy member, or restore with --skip-hash-check only if you know why the hash differs.',
   'etcd-verdict.next.other': 'Copy the directory off before changing anything.',
   'etcd-verdict.lost.wal': 'WAL entries {from}..{to} not in the db',
 };
@@ -302,29 +336,41 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.db-fails': 'etcd 无法使用该 bbolt db：{error}。{next}',
   'etcd-verdict.summary.wal-ok': '该 WAL 可以完整读取到索引 {last}（commit {commit}）。要判断能否启动，请校验整个数据目录。',
   'etcd-verdict.summary.wal-fails': 'etcd 无法读取该 WAL：{error}。{next}',
-  'etcd-verdict.next.backend': 'db 的树结构已损坏：不要在其上启动 etcd。先复制目录，然后在较旧 meta 的树完好时回退到它、抢救键，或从 snapshot.db 或健康成员恢复。',
-  'etcd-verdict.next.wal': 'WAL 在 etcd 无法修复的位置损坏。如果 db 是最新的（consistent index >= commit），可以用它重建该成员；否则请从健康成员或快照获取数据。',
+  'etcd-verdict.next.backend':
+    'db 的树结构已损坏：不要在其上启动 etcd。先复制目录，然后在较旧 meta 的树完好时回退到它、抢救键，或从 snapshot.db 或健康成员恢复。',
+  'etcd-verdict.next.wal':
+    'WAL 在 etcd 无法修复的位置损坏。如果 db 是最新的（consistent index >= commit），可以用它重建该成员；否则请从健康成员或快照获取数据。',
   'etcd-verdict.next.snap': '放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',
-  'etcd-verdict.next.snap-replay': 'WAL 仍保留从索引 1 开始的所有条目：把 .snap 文件（以及 .snap.db）移到隔离目录后，etcd 会重放整个 WAL 重建 db。也可以放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',
-  'etcd-verdict.next.removed': '这些数据属于已被移除的成员。要让该节点重新加入，请重新添加它（`etcdctl member add`），并用空数据目录和 --initial-cluster-state=existing 启动；把这个目录留作证据。',
+  'etcd-verdict.next.snap-replay':
+    'WAL 仍保留从索引 1 开始的所有条目：把 .snap 文件（以及 .snap.db）移到隔离目录后，etcd 会重放整个 WAL 重建 db。也可以放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',
+  'etcd-verdict.next.removed':
+    '这些数据属于已被移除的成员。要让该节点重新加入，请重新添加它（`etcdctl member add`），并用空数据目录和 --initial-cluster-state=existing 启动；把这个目录留作证据。',
   'etcd-verdict.next.restore': '从健康成员重新执行 `etcdctl snapshot save`；只有确知哈希不同的原因时才使用 --skip-hash-check 恢复。',
   'etcd-verdict.next.other': '在做任何改动之前先把目录复制出来。',
   'etcd-verdict.lost.wal': 'db 中没有的 WAL 条目 {from}..{to}',
 };
 
 const membersEn = {
-  'etcd-verdict.members.keep.term': 'Keep {root}: it has the highest last log term ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
-  'etcd-verdict.members.keep.index': 'Keep {root}: it has the highest last log index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
-  'etcd-verdict.members.keep.applied': 'Keep {root}: it has the highest applied index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
-  'etcd-verdict.members.keep.revision': 'Keep {root}: it has the highest revision ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.term':
+    'Keep {root}: it has the highest last log term ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.index':
+    'Keep {root}: it has the highest last log index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.applied':
+    'Keep {root}: it has the highest applied index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.keep.revision':
+    'Keep {root}: it has the highest revision ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
   'etcd-verdict.members.none': 'No member here can start: restore from a snapshot.db.',
   'etcd-verdict.members.single': 'Only one member was given.',
 };
 const membersZh: Record<keyof typeof membersEn, string> = {
-  'etcd-verdict.members.keep.term': '保留 {root}：它最后一条日志的 term 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
-  'etcd-verdict.members.keep.index': '保留 {root}：它最后一条日志的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
-  'etcd-verdict.members.keep.applied': '保留 {root}：它已应用的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
-  'etcd-verdict.members.keep.revision': '保留 {root}：它的 revision 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.term':
+    '保留 {root}：它最后一条日志的 term 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.index':
+    '保留 {root}：它最后一条日志的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.applied':
+    '保留 {root}：它已应用的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.keep.revision':
+    '保留 {root}：它的 revision 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };

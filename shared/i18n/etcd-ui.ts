@@ -4,7 +4,8 @@ import { defineCatalog } from './types';
 export default defineCatalog(
   {
     'sample.etcdHealthy.title': 'etcd: healthy member',
-    'sample.etcdHealthy.description': 'A single etcd 3.4 member stopped cleanly: WAL, .snap files and the bbolt db with Kubernetes objects, history and deleted keys. Everything starts.',
+    'sample.etcdHealthy.description':
+      'A single etcd 3.4 member stopped cleanly: WAL, .snap files and the bbolt db with Kubernetes objects, history and deleted keys. Everything starts.',
     'sample.etcdFieldReport.title': 'etcd: bbolt panic at page 0 (field report)',
     'sample.etcdFieldReport.description':
       'The kubeadm field report: etcd crash-loops with "freepages: failed to get all reachable pages (page 0: invalid type: meta)". A branch page of the key bucket points at page 0.',
@@ -209,7 +210,8 @@ export default defineCatalog(
   },
   {
     'sample.etcdHealthy.title': 'etcd：健康的成员',
-    'sample.etcdHealthy.description': '一个正常停止的 etcd 3.4 单成员：WAL、.snap 文件和 bbolt 数据库，含 Kubernetes 对象、历史修订和已删除的键。可以正常启动。',
+    'sample.etcdHealthy.description':
+      '一个正常停止的 etcd 3.4 单成员：WAL、.snap 文件和 bbolt 数据库，含 Kubernetes 对象、历史修订和已删除的键。可以正常启动。',
     'sample.etcdFieldReport.title': 'etcd：bbolt 在第 0 页崩溃（真实故障报告）',
     'sample.etcdFieldReport.description':
       'kubeadm 故障报告：etcd 反复崩溃，报 "freepages: failed to get all reachable pages (page 0: invalid type: meta)"。key 桶的一个分支页指向了第 0 页。',

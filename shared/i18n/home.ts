@@ -24,8 +24,10 @@ export default defineCatalog(
     'home.notice.cancelled': 'Validation cancelled. Nothing was changed.',
     'home.notice.failed': 'Validation stopped with an error.',
     'home.notice.sampleFailed': 'Could not open the sample.',
-    'home.notice.next': 'Check that you picked the data directory itself (the folder holding metadata1 and the segment files). If it keeps failing, run `lifeboat validate <dir>` on the node and attach its output.',
-    'home.safety': 'Before any repair: stop the service and copy the whole directory. Starting dqlite changes files (open segments are closed or truncated, damaged ones renamed).',
+    'home.notice.next':
+      'Check that you picked the data directory itself (the folder holding metadata1 and the segment files). If it keeps failing, run `lifeboat validate <dir>` on the node and attach its output.',
+    'home.safety':
+      'Before any repair: stop the service and copy the whole directory. Starting dqlite changes files (open segments are closed or truncated, damaged ones renamed).',
   },
   {
     'home.title': '哪里坏了？把数据目录交给我看看。',
@@ -49,7 +51,8 @@ export default defineCatalog(
     'home.notice.cancelled': '已取消校验，没有修改任何文件。',
     'home.notice.failed': '校验因错误而中止。',
     'home.notice.sampleFailed': '无法打开示例。',
-    'home.notice.next': '请确认选中的是数据目录本身（包含 metadata1 和各个 segment 文件的那个目录）。如果仍然失败，请在节点上运行 `lifeboat validate <目录>` 并附上输出。',
+    'home.notice.next':
+      '请确认选中的是数据目录本身（包含 metadata1 和各个 segment 文件的那个目录）。如果仍然失败，请在节点上运行 `lifeboat validate <目录>` 并附上输出。',
     'home.safety': '修复之前：先停掉服务，并完整备份整个目录。启动 dqlite 会改动文件（open segment 会被关闭或截断，损坏的文件会被改名）。',
   },
 );

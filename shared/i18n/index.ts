@@ -23,7 +23,24 @@ import etcdBboltText from './etcd-bbolt-text';
 export { LOCALES, type Locale } from './types';
 
 /** Feature catalogs merged into one table per locale. Add new feature files here. */
-export const FEATURE_CATALOGS = { core, home, validation, segmentMap, listing, findings, samples, ssh, logs, dqliteText, etcdUi, etcdText, etcdWalText, etcdRepairText, etcdBboltText, guided };
+export const FEATURE_CATALOGS = {
+  core,
+  home,
+  validation,
+  segmentMap,
+  listing,
+  findings,
+  samples,
+  ssh,
+  logs,
+  dqliteText,
+  etcdUi,
+  etcdText,
+  etcdWalText,
+  etcdRepairText,
+  etcdBboltText,
+  guided,
+};
 
 function merge(locale: Locale): Messages {
   const out: Record<string, string> = {};

@@ -11,12 +11,14 @@ export default defineCatalog(
     'logs.home.paste': 'Paste logs…',
     'logs.home.paste.hint': 'journalctl, kubectl/crictl/docker logs: find the failure lines and put them on a timeline.',
     'logs.dialog.title': 'Paste logs',
-    'logs.dialog.lead': 'Paste one or more logs, each as its own source (for example the kubelet journal and the etcd container log). Everything is read in this window; nothing is sent anywhere.',
+    'logs.dialog.lead':
+      'Paste one or more logs, each as its own source (for example the kubelet journal and the etcd container log). Everything is read in this window; nothing is sent anywhere.',
     'logs.dialog.commands': 'Useful commands on the node:',
     'logs.dialog.sourceName': 'Source name',
     'logs.dialog.defaultName': 'Log {n}',
     'logs.dialog.textLabel': 'Log text of {name}',
-    'logs.dialog.placeholder': 'For example:\nMar 13 12:33:33 k8s-master kubelet[3317]: E0313 12:33:33.821994 …\n{"level":"info","ts":"2024-03-13T04:35:41.934Z",…}',
+    'logs.dialog.placeholder':
+      'For example:\nMar 13 12:33:33 k8s-master kubelet[3317]: E0313 12:33:33.821994 …\n{"level":"info","ts":"2024-03-13T04:35:41.934Z",…}',
     'logs.dialog.openFile': 'Open a log file…',
     'logs.dialog.fileChosen': 'File: {name} ({size})',
     'logs.dialog.clearFile': 'Use pasted text instead',
@@ -150,43 +152,62 @@ export default defineCatalog(
     'logs.sig.dqlite.closed-segment-count.title': 'Segment {segment} holds {found} entries, its name says {expected}',
     'logs.sig.dqlite.closed-segment-count.explain':
       'The file name of a closed segment gives its first and last index. libraft read {found} entries from {segment} but the name implies {expected}, so it refuses the file. This often follows a hand-made fix (a trimmed or renamed segment).',
-    'logs.sig.dqlite.closed-segment-count.next': 'Copy out backend/ and validate the copy in Lifeboat; it shows which entries are really in {segment} and what a consistent set of files would be.',
+    'logs.sig.dqlite.closed-segment-count.next':
+      'Copy out backend/ and validate the copy in Lifeboat; it shows which entries are really in {segment} and what a consistent set of files would be.',
     'logs.sig.dqlite.closed-segment-file.title': 'Segment {segment} is unreadable',
-    'logs.sig.dqlite.closed-segment-file.explain': 'libraft could not use the closed segment {segment}: "{reason}". An empty or too short segment usually comes from a crash while the file was being written or copied.',
-    'logs.sig.dqlite.closed-segment-file.next': 'Copy out backend/ and validate the copy in Lifeboat before removing anything; it tells whether snapshots cover the entries of {segment}.',
+    'logs.sig.dqlite.closed-segment-file.explain':
+      'libraft could not use the closed segment {segment}: "{reason}". An empty or too short segment usually comes from a crash while the file was being written or copied.',
+    'logs.sig.dqlite.closed-segment-file.next':
+      'Copy out backend/ and validate the copy in Lifeboat before removing anything; it tells whether snapshots cover the entries of {segment}.',
     'logs.sig.dqlite.open-segment.title': 'The open segment {segment} is damaged',
     'logs.sig.dqlite.open-segment.explain':
       'Open segments hold the newest entries. libraft could not load {segment}: "{reason}". Some damage here is recovered automatically by truncating the file, which silently drops the entries after the damage; this kind was not.',
-    'logs.sig.dqlite.open-segment.next': 'Copy out backend/ before starting the datastore again (a start can truncate or rename open segments), then validate the copy in Lifeboat.',
+    'logs.sig.dqlite.open-segment.next':
+      'Copy out backend/ before starting the datastore again (a start can truncate or rename open segments), then validate the copy in Lifeboat.',
     'logs.sig.dqlite.segment-sequence.title': 'Gap or overlap before segment {segment}',
-    'logs.sig.dqlite.segment-sequence.explain': 'Segments must follow each other index by index. Before {segment} the log should have continued at index {expectedIndex}. A segment was probably deleted, or two segments overlap.',
-    'logs.sig.dqlite.segment-sequence.next': 'Paste a directory listing of backend/ or validate a copy in Lifeboat: the segment map shows the gap or overlap and which files to set aside.',
+    'logs.sig.dqlite.segment-sequence.explain':
+      'Segments must follow each other index by index. Before {segment} the log should have continued at index {expectedIndex}. A segment was probably deleted, or two segments overlap.',
+    'logs.sig.dqlite.segment-sequence.next':
+      'Paste a directory listing of backend/ or validate a copy in Lifeboat: the segment map shows the gap or overlap and which files to set aside.',
     'logs.sig.dqlite.past-snapshot.title': 'Segment {segment} starts after snapshot {snapshot}',
-    'logs.sig.dqlite.past-snapshot.explain': 'The oldest segment kept begins after the index of the newest snapshot {snapshot} plus one, so entries in between are missing. This typically follows deleting segments by hand or a full disk.',
-    'logs.sig.dqlite.past-snapshot.next': 'Look for the missing segments (other nodes, backups, corrupt-* files), then validate a copy of backend/ in Lifeboat to see exactly which index range is missing.',
+    'logs.sig.dqlite.past-snapshot.explain':
+      'The oldest segment kept begins after the index of the newest snapshot {snapshot} plus one, so entries in between are missing. This typically follows deleting segments by hand or a full disk.',
+    'logs.sig.dqlite.past-snapshot.next':
+      'Look for the missing segments (other nodes, backups, corrupt-* files), then validate a copy of backend/ in Lifeboat to see exactly which index range is missing.',
     'logs.sig.dqlite.behind-snapshot.title': 'The log ends at {lastIndex}, before the snapshot at {snapshotIndex}',
-    'logs.sig.dqlite.behind-snapshot.explain': 'The last entry on disk ({lastIndex}) is older than the newest snapshot ({snapshotIndex}). Segments that the snapshot needs to connect to were lost.',
+    'logs.sig.dqlite.behind-snapshot.explain':
+      'The last entry on disk ({lastIndex}) is older than the newest snapshot ({snapshotIndex}). Segments that the snapshot needs to connect to were lost.',
     'logs.sig.dqlite.behind-snapshot.next': 'Validate a copy of backend/ in Lifeboat; it shows which segments and snapshots agree and what can be loaded.',
     'logs.sig.dqlite.snapshot-lz4.title': 'A dqlite snapshot does not decompress ({lz4Error})',
-    'logs.sig.dqlite.snapshot-lz4.explain': 'Snapshots are LZ4-compressed. The newest one is damaged ({lz4Error}) and libraft only ever loads the newest, with no fallback.',
-    'logs.sig.dqlite.snapshot-lz4.next': 'Copy out backend/ and validate the copy in Lifeboat: it checks every snapshot and says whether the older snapshot plus the segments can replace the damaged one.',
+    'logs.sig.dqlite.snapshot-lz4.explain':
+      'Snapshots are LZ4-compressed. The newest one is damaged ({lz4Error}) and libraft only ever loads the newest, with no fallback.',
+    'logs.sig.dqlite.snapshot-lz4.next':
+      'Copy out backend/ and validate the copy in Lifeboat: it checks every snapshot and says whether the older snapshot plus the segments can replace the damaged one.',
     'logs.sig.dqlite.snapshot-meta.title': 'Snapshot metadata {meta} fails its checksum',
-    'logs.sig.dqlite.snapshot-meta.explain': 'The .meta file next to a snapshot holds the cluster configuration and a checksum. {meta} does not match its checksum, so the snapshot cannot be used.',
+    'logs.sig.dqlite.snapshot-meta.explain':
+      'The .meta file next to a snapshot holds the cluster configuration and a checksum. {meta} does not match its checksum, so the snapshot cannot be used.',
     'logs.sig.dqlite.snapshot-meta.next': 'Validate a copy of backend/ in Lifeboat to see whether an older snapshot and the segments cover the same entries.',
     'logs.sig.dqlite.metadata.title': '{file} is invalid',
-    'logs.sig.dqlite.metadata.explain': 'metadata1 and metadata2 store the current term and vote (32 bytes each). {file} is invalid: {reason}. dqlite fails while creating the node, before loading any data.',
-    'logs.sig.dqlite.metadata.next': 'Copy out backend/ and validate it in Lifeboat; the other metadata file is usually intact and the plan shows which one to set aside.',
+    'logs.sig.dqlite.metadata.explain':
+      'metadata1 and metadata2 store the current term and vote (32 bytes each). {file} is invalid: {reason}. dqlite fails while creating the node, before loading any data.',
+    'logs.sig.dqlite.metadata.next':
+      'Copy out backend/ and validate it in Lifeboat; the other metadata file is usually intact and the plan shows which one to set aside.',
     'logs.sig.dqlite.metadata-same-version.title': 'metadata1 and metadata2 both say version {version}',
-    'logs.sig.dqlite.metadata-same-version.explain': 'The two metadata files are written alternately, so their versions must differ. Both are at {version}, typically after one was copied over the other.',
+    'logs.sig.dqlite.metadata-same-version.explain':
+      'The two metadata files are written alternately, so their versions must differ. Both are at {version}, typically after one was copied over the other.',
     'logs.sig.dqlite.metadata-same-version.next': 'Validate a copy of backend/ in Lifeboat before changing either file.',
     'logs.sig.dqlite.raft-bootstrap.title': 'dqlite could not bootstrap the node',
-    'logs.sig.dqlite.raft-bootstrap.explain': 'raft_bootstrap() failed: "{detail}". Bootstrapping only works on an empty data directory; on a directory that already has data it fails.',
-    'logs.sig.dqlite.raft-bootstrap.next': 'Check that the datastore points at the right directory. Copy out backend/ and validate it in Lifeboat before anything rewrites it.',
+    'logs.sig.dqlite.raft-bootstrap.explain':
+      'raft_bootstrap() failed: "{detail}". Bootstrapping only works on an empty data directory; on a directory that already has data it fails.',
+    'logs.sig.dqlite.raft-bootstrap.next':
+      'Check that the datastore points at the right directory. Copy out backend/ and validate it in Lifeboat before anything rewrites it.',
     'logs.sig.dqlite.raft-start.title': 'dqlite could not start raft',
-    'logs.sig.dqlite.raft-start.explain': 'raft_start() failed while loading the data on disk. The line does not say which file; sometimes the message is empty.',
+    'logs.sig.dqlite.raft-start.explain':
+      'raft_start() failed while loading the data on disk. The line does not say which file; sometimes the message is empty.',
     'logs.sig.dqlite.raft-start.next': 'Copy out backend/ and validate it in Lifeboat; it reproduces what the loader does and names the file that stops it.',
     'logs.sig.dqlite.start-node-failed.title': 'The datastore (k8s-dqlite) failed to start',
-    'logs.sig.dqlite.start-node-failed.explain': 'k8s-dqlite could not start its dqlite node. Without it the API server has no storage and the whole control plane is down.',
+    'logs.sig.dqlite.start-node-failed.explain':
+      'k8s-dqlite could not start its dqlite node. Without it the API server has no storage and the whole control plane is down.',
     'logs.sig.dqlite.start-node-failed.next': 'Look at the lines just before this one for the reason, then copy out backend/ and validate it in Lifeboat.',
 
     // ------------------------------------------------------------ signatures: etcd
@@ -196,22 +217,31 @@ export default defineCatalog(
     'logs.sig.etcd.bbolt-freepages.next':
       'Stop the etcd pod (move the static pod manifest away) and copy the whole data directory (usually /var/lib/etcd) off the node before anything else. Do not reinstall: the keys are very likely still in the file, and the older meta page or a leaf-page scan can get them back.',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd database page {expected} is not what it should be',
-    'logs.sig.etcd.bbolt-page-mismatch.explain': 'bbolt expected page {expected} but the page identifies itself as {actual}. Part of member/snap/db was not written (typical after a power cut).',
-    'logs.sig.etcd.bbolt-page-mismatch.next': 'Stop etcd and copy the data directory off the node; recover from the copy (older meta page, or restore from a snapshot).',
+    'logs.sig.etcd.bbolt-page-mismatch.explain':
+      'bbolt expected page {expected} but the page identifies itself as {actual}. Part of member/snap/db was not written (typical after a power cut).',
+    'logs.sig.etcd.bbolt-page-mismatch.next':
+      'Stop etcd and copy the data directory off the node; recover from the copy (older meta page, or restore from a snapshot).',
     'logs.sig.etcd.tocommit-out-of-range.title': 'etcd member lost its log (tocommit {tocommit}, last index {lastIndex})',
-    'logs.sig.etcd.tocommit-out-of-range.explain': 'The leader says entries up to {tocommit} are committed, but this member only has its log up to {lastIndex}. The member kept its identity but its WAL was lost or truncated (a wiped or replaced volume).',
-    'logs.sig.etcd.tocommit-out-of-range.next': 'Do not force this member to start. If the other members have quorum, remove this member and add it back with an empty data directory; otherwise restore from a snapshot.',
+    'logs.sig.etcd.tocommit-out-of-range.explain':
+      'The leader says entries up to {tocommit} are committed, but this member only has its log up to {lastIndex}. The member kept its identity but its WAL was lost or truncated (a wiped or replaced volume).',
+    'logs.sig.etcd.tocommit-out-of-range.next':
+      'Do not force this member to start. If the other members have quorum, remove this member and add it back with an empty data directory; otherwise restore from a snapshot.',
     'logs.sig.etcd.already-bootstrapped.title': 'Member {memberId} was already part of the cluster',
-    'logs.sig.etcd.already-bootstrapped.explain': 'This member started with no data and --initial-cluster-state=new, but the cluster already knows member {memberId}. Its data directory was lost (tmpfs, a new volume).',
-    'logs.sig.etcd.already-bootstrapped.next': 'Remove member {memberId} from the cluster (etcdctl member remove), add it again, and start it with --initial-cluster-state=existing and an empty data directory.',
+    'logs.sig.etcd.already-bootstrapped.explain':
+      'This member started with no data and --initial-cluster-state=new, but the cluster already knows member {memberId}. Its data directory was lost (tmpfs, a new volume).',
+    'logs.sig.etcd.already-bootstrapped.next':
+      'Remove member {memberId} from the cluster (etcdctl member remove), add it again, and start it with --initial-cluster-state=existing and an empty data directory.',
     'logs.sig.etcd.wal-crc.title': 'etcd write-ahead log fails its checksum',
-    'logs.sig.etcd.wal-crc.explain': 'A record in member/wal does not match its CRC. etcd can only repair a torn tail in the last WAL file; a mismatch in the middle is fatal.',
-    'logs.sig.etcd.wal-crc.next': 'Stop etcd and copy the data directory off the node. The database file member/snap/db is often intact: check it and restore from it or from a snapshot.',
+    'logs.sig.etcd.wal-crc.explain':
+      'A record in member/wal does not match its CRC. etcd can only repair a torn tail in the last WAL file; a mismatch in the middle is fatal.',
+    'logs.sig.etcd.wal-crc.next':
+      'Stop etcd and copy the data directory off the node. The database file member/snap/db is often intact: check it and restore from it or from a snapshot.',
     'logs.sig.etcd.wal-unrepairable.title': 'etcd cannot repair its write-ahead log',
     'logs.sig.etcd.wal-unrepairable.explain': 'etcd tried to read member/wal and found damage it does not know how to repair.',
     'logs.sig.etcd.wal-unrepairable.next': 'Copy the data directory off the node first; then recover from member/snap/db or a snapshot.',
     'logs.sig.etcd.wal-repaired.title': 'etcd repaired a torn WAL tail',
-    'logs.sig.etcd.wal-repaired.explain': 'The last WAL record was cut off (a crash while writing). etcd saved the file as .broken and truncated it; the last few uncommitted writes may be gone.',
+    'logs.sig.etcd.wal-repaired.explain':
+      'The last WAL record was cut off (a crash while writing). etcd saved the file as .broken and truncated it; the last few uncommitted writes may be gone.',
     'logs.sig.etcd.wal-repaired.next': 'Usually nothing: etcd continued. Keep the .broken file until the cluster is confirmed healthy.',
     'logs.sig.etcd.snap-error.title': 'etcd snapshot problem: {what}',
     'logs.sig.etcd.snap-error.explain': 'etcd could not use a snapshot file under member/snap ({what}).',
@@ -220,17 +250,22 @@ export default defineCatalog(
     'logs.sig.etcd.wal-snapshot.explain': 'etcd could not match its WAL files to its snapshots: "{what}". WAL files or snapshots are missing or out of order.',
     'logs.sig.etcd.wal-snapshot.next': 'Copy the data directory off the node; compare the WAL file names and .snap files before changing anything.',
     'logs.sig.etcd.db-snapshot-mismatch.title': 'etcd database is older than its snapshot',
-    'logs.sig.etcd.db-snapshot-mismatch.explain': 'The database {db} is at index {dbIndex}, but the snapshot is at {snapIndex}. The database lost writes that the log already compacted away.',
-    'logs.sig.etcd.db-snapshot-mismatch.next': 'Copy the data directory off the node and restore from the newest good snapshot (etcdctl snapshot save backups).',
+    'logs.sig.etcd.db-snapshot-mismatch.explain':
+      'The database {db} is at index {dbIndex}, but the snapshot is at {snapIndex}. The database lost writes that the log already compacted away.',
+    'logs.sig.etcd.db-snapshot-mismatch.next':
+      'Copy the data directory off the node and restore from the newest good snapshot (etcdctl snapshot save backups).',
     'logs.sig.etcd.corrupt-cluster.title': 'etcd found members with different data',
     'logs.sig.etcd.corrupt-cluster.explain': 'The corruption check found that members disagree about the same revision. One member has damaged data.',
     'logs.sig.etcd.corrupt-cluster.next': 'Find the member whose hash differs, stop it, copy its data away, and re-add it with an empty data directory.',
     'logs.sig.etcd.no-space.title': 'etcd database is full',
     'logs.sig.etcd.no-space.explain': 'The database reached its quota (2 GiB by default) and etcd now refuses writes (NOSPACE alarm). The data is fine.',
-    'logs.sig.etcd.no-space.next': 'Compact and defragment, then disarm the alarm (etcdctl compact, defrag, alarm disarm); raise --quota-backend-bytes if needed.',
+    'logs.sig.etcd.no-space.next':
+      'Compact and defragment, then disarm the alarm (etcdctl compact, defrag, alarm disarm); raise --quota-backend-bytes if needed.',
     'logs.sig.etcd.publish-failed.title': 'etcd cannot reach its peers (no quorum)',
-    'logs.sig.etcd.publish-failed.explain': 'The member started but could not register itself through raft, which needs a majority of members. Often the peers changed IP addresses (kind after a reboot, pods moved).',
-    'logs.sig.etcd.publish-failed.next': 'Compare the peer URLs in the etcd flags with the current addresses of the members. If the data is fine but addresses changed, start one member with --force-new-cluster and update the others.',
+    'logs.sig.etcd.publish-failed.explain':
+      'The member started but could not register itself through raft, which needs a majority of members. Often the peers changed IP addresses (kind after a reboot, pods moved).',
+    'logs.sig.etcd.publish-failed.next':
+      'Compare the peer URLs in the etcd flags with the current addresses of the members. If the data is fine but addresses changed, start one member with --force-new-cluster and update the others.',
     'logs.sig.etcd.no-leader.title': 'etcd has no leader',
     'logs.sig.etcd.no-leader.explain': 'Without a leader etcd serves no requests. Members cannot reach each other, or too few are running.',
     'logs.sig.etcd.no-leader.next': 'Check that a majority of members run and can reach each other on port 2380 at the addresses in their configuration.',
@@ -238,13 +273,16 @@ export default defineCatalog(
     'logs.sig.etcd.pre-vote.explain': 'The member is trying to hold an election but does not hear back. Repeated pre-votes mean the peers are unreachable.',
     'logs.sig.etcd.pre-vote.next': 'Check whether peer {peerId} is running and reachable at the address this member has for it.',
     'logs.sig.etcd.peer-unreachable.title': 'etcd peer {peer} unreachable ({error})',
-    'logs.sig.etcd.peer-unreachable.explain': 'This member cannot connect to its peer at {peer}. If the peer moved to a new address, the old address stays in the member list until it is updated.',
-    'logs.sig.etcd.peer-unreachable.next': 'Check which address the peer has now. If it changed, update the member (etcdctl member update) or, without quorum, use --force-new-cluster on one member.',
+    'logs.sig.etcd.peer-unreachable.explain':
+      'This member cannot connect to its peer at {peer}. If the peer moved to a new address, the old address stays in the member list until it is updated.',
+    'logs.sig.etcd.peer-unreachable.next':
+      'Check which address the peer has now. If it changed, update the member (etcdctl member update) or, without quorum, use --force-new-cluster on one member.',
     'logs.sig.etcd.data-dir-exists.title': 'Restore refused: {dataDir} exists',
     'logs.sig.etcd.data-dir-exists.explain': 'etcdctl snapshot restore writes a brand-new data directory and will not touch an existing one.',
     'logs.sig.etcd.data-dir-exists.next': 'Move {dataDir} aside (do not delete it), or restore into a new directory with --data-dir and point etcd at it.',
     'logs.sig.etcd.restore-hash.title': 'Snapshot hash check failed',
-    'logs.sig.etcd.restore-hash.explain': 'A snapshot from etcdctl snapshot save ends with a SHA-256 hash. This file has no hash (a raw db file) or the hash does not match (a damaged copy).',
+    'logs.sig.etcd.restore-hash.explain':
+      'A snapshot from etcdctl snapshot save ends with a SHA-256 hash. This file has no hash (a raw db file) or the hash does not match (a damaged copy).',
     'logs.sig.etcd.restore-hash.next': 'For a raw member/snap/db, add --skip-hash-check. For a damaged snapshot, use an older backup.',
     'logs.sig.etcd.slow-disk.title': 'etcd disk is too slow',
     'logs.sig.etcd.slow-disk.explain': 'Writes or applies took too long. Slow disks cause leader changes and timeouts, but do not damage data by themselves.',
@@ -255,29 +293,37 @@ export default defineCatalog(
 
     // ------------------------------------------------------------ signatures: kubernetes
     'logs.sig.kubernetes.etcd-unreachable.title': 'API server cannot reach etcd at {endpoint}',
-    'logs.sig.kubernetes.etcd-unreachable.explain': 'The API server tried to connect to etcd at {endpoint} and got "{error}". etcd is down or not listening; this is a consequence, not the cause.',
+    'logs.sig.kubernetes.etcd-unreachable.explain':
+      'The API server tried to connect to etcd at {endpoint} and got "{error}". etcd is down or not listening; this is a consequence, not the cause.',
     'logs.sig.kubernetes.etcd-unreachable.next': 'Look at the etcd log (crictl logs of the etcd container, or journalctl -u etcd) for why it is not running.',
     'logs.sig.kubernetes.kine-unreachable.title': 'API server cannot reach the datastore socket',
     'logs.sig.kubernetes.kine-unreachable.explain': 'The API server talks to k8s-dqlite through {socket} and got "{error}": the datastore is not running.',
     'logs.sig.kubernetes.kine-unreachable.next': 'Look at the k8s-dqlite journal (journalctl -u snap.microk8s.daemon-k8s-dqlite) for why it does not start.',
     'logs.sig.kubernetes.apiserver-gave-up.title': 'API server gave up waiting for its storage',
-    'logs.sig.kubernetes.apiserver-gave-up.explain': 'The API server exits when it cannot reach its datastore in time ("context deadline exceeded"). The kubelet will restart it, again and again.',
+    'logs.sig.kubernetes.apiserver-gave-up.explain':
+      'The API server exits when it cannot reach its datastore in time ("context deadline exceeded"). The kubelet will restart it, again and again.',
     'logs.sig.kubernetes.apiserver-gave-up.next': 'Fix the datastore first (etcd or k8s-dqlite); the API server recovers on its own afterwards.',
     'logs.sig.kubernetes.context-deadline.title': 'A request timed out',
-    'logs.sig.kubernetes.context-deadline.explain': '"context deadline exceeded" means something did not answer in time, usually the datastore or the API server.',
+    'logs.sig.kubernetes.context-deadline.explain':
+      '"context deadline exceeded" means something did not answer in time, usually the datastore or the API server.',
     'logs.sig.kubernetes.context-deadline.next': 'Look for the datastore failure around the same time.',
     'logs.sig.kubernetes.crashloop.title': '{pod} is crash-looping',
-    'logs.sig.kubernetes.crashloop.explain': 'The container keeps exiting and the kubelet waits longer before each restart (CrashLoopBackOff). The reason is in the container log, not here.',
-    'logs.sig.kubernetes.crashloop.next': 'Read that container log: crictl ps -a, then crictl logs <id> of the last exited container. For etcd or kube-apiserver, paste it here as another source.',
+    'logs.sig.kubernetes.crashloop.explain':
+      'The container keeps exiting and the kubelet waits longer before each restart (CrashLoopBackOff). The reason is in the container log, not here.',
+    'logs.sig.kubernetes.crashloop.next':
+      'Read that container log: crictl ps -a, then crictl logs <id> of the last exited container. For etcd or kube-apiserver, paste it here as another source.',
     'logs.sig.kubernetes.apiserver-refused.title': 'API server not answering at {endpoint}',
-    'logs.sig.kubernetes.apiserver-refused.explain': 'Nothing listens at {endpoint}: the API server is down. kubelet and kubectl errors like this are consequences.',
+    'logs.sig.kubernetes.apiserver-refused.explain':
+      'Nothing listens at {endpoint}: the API server is down. kubelet and kubectl errors like this are consequences.',
     'logs.sig.kubernetes.apiserver-refused.next': 'Find out why the API server is down: its container log, and behind it the datastore.',
     'logs.sig.kubernetes.node-not-found.title': 'Node {node} not registered',
     'logs.sig.kubernetes.node-not-found.explain': 'The kubelet cannot see its own node object because the API server is not answering.',
     'logs.sig.kubernetes.node-not-found.next': 'Nothing to do here; it clears when the API server is back.',
     'logs.sig.kubernetes.cert-expired.title': 'A certificate has expired',
-    'logs.sig.kubernetes.cert-expired.explain': 'TLS refused a certificate that is expired or not yet valid (check the node clock too). Components then cannot talk to each other.',
-    'logs.sig.kubernetes.cert-expired.next': 'Check certificate dates (kubeadm certs check-expiration, or openssl x509 -enddate) and the node clock; renew the certificates.',
+    'logs.sig.kubernetes.cert-expired.explain':
+      'TLS refused a certificate that is expired or not yet valid (check the node clock too). Components then cannot talk to each other.',
+    'logs.sig.kubernetes.cert-expired.next':
+      'Check certificate dates (kubeadm certs check-expiration, or openssl x509 -enddate) and the node clock; renew the certificates.',
 
     // ------------------------------------------------------------ signatures: runtime / host
     'logs.sig.runtime.go-panic.title': 'A Go program panicked: {message}',
@@ -290,10 +336,12 @@ export default defineCatalog(
     'logs.sig.runtime.unit-failed.explain': 'systemd saw the service {unit} exit with {status}. The reason is in the lines the service logged just before.',
     'logs.sig.runtime.unit-failed.next': 'Read that service log: journalctl -u {unit} -n 200.',
     'logs.sig.runtime.restart-loop.title': '{unit} keeps restarting',
-    'logs.sig.runtime.restart-loop.explain': 'systemd restarts {unit} again and again (or gave up: start request repeated too quickly). The service fails at start-up each time.',
+    'logs.sig.runtime.restart-loop.explain':
+      'systemd restarts {unit} again and again (or gave up: start request repeated too quickly). The service fails at start-up each time.',
     'logs.sig.runtime.restart-loop.next': 'Stop the service while you investigate (every start may change the data), and read journalctl -u {unit}.',
     'logs.sig.runtime.disk-full.title': 'The disk is full',
-    'logs.sig.runtime.disk-full.explain': 'A write failed with "no space left on device". Datastores that run out of space can leave half-written files behind.',
+    'logs.sig.runtime.disk-full.explain':
+      'A write failed with "no space left on device". Datastores that run out of space can leave half-written files behind.',
     'logs.sig.runtime.disk-full.next': 'Free space (df -h) before restarting anything, then validate the datastore files.',
     'logs.sig.runtime.read-only-fs.title': 'The file system is read-only',
     'logs.sig.runtime.read-only-fs.explain': 'The kernel remounted the file system read-only, usually after detecting an error on the disk.',
@@ -455,10 +503,12 @@ export default defineCatalog(
       'open segment 存放最新的条目。libraft 无法加载 {segment}：“{reason}”。这里的某些损坏会被自动“修复”——直接截断文件，损坏点之后的条目会悄悄丢失；而这一种没能自动处理。',
     'logs.sig.dqlite.open-segment.next': '再次启动数据存储之前先拷出 backend/（每次启动都可能截断或重命名 open segment），然后在 Lifeboat 里校验副本。',
     'logs.sig.dqlite.segment-sequence.title': 'segment {segment} 之前有缺口或重叠',
-    'logs.sig.dqlite.segment-sequence.explain': 'segment 必须按索引首尾相接。在 {segment} 之前，日志本应从索引 {expectedIndex} 接着往下。很可能有 segment 被删掉了，或者有两个 segment 相互重叠。',
+    'logs.sig.dqlite.segment-sequence.explain':
+      'segment 必须按索引首尾相接。在 {segment} 之前，日志本应从索引 {expectedIndex} 接着往下。很可能有 segment 被删掉了，或者有两个 segment 相互重叠。',
     'logs.sig.dqlite.segment-sequence.next': '粘贴 backend/ 的目录列表，或在 Lifeboat 里校验副本：segment 地图会标出缺口或重叠，以及哪些文件应该挪开。',
     'logs.sig.dqlite.past-snapshot.title': 'segment {segment} 在快照 {snapshot} 之后才开始',
-    'logs.sig.dqlite.past-snapshot.explain': '保留下来的最早的 segment，起始索引比最新快照 {snapshot} 的索引加一还要大，中间的条目缺失了。这通常是手工删了 segment，或磁盘写满之后出现的。',
+    'logs.sig.dqlite.past-snapshot.explain':
+      '保留下来的最早的 segment，起始索引比最新快照 {snapshot} 的索引加一还要大，中间的条目缺失了。这通常是手工删了 segment，或磁盘写满之后出现的。',
     'logs.sig.dqlite.past-snapshot.next': '先找回缺失的 segment（其他节点、备份、corrupt-* 文件），再在 Lifeboat 里校验 backend/ 副本，确认到底缺了哪段索引。',
     'logs.sig.dqlite.behind-snapshot.title': '日志止于 {lastIndex}，早于位于 {snapshotIndex} 的快照',
     'logs.sig.dqlite.behind-snapshot.explain': '磁盘上最后一条记录（{lastIndex}）比最新快照（{snapshotIndex}）还旧，快照需要衔接的 segment 丢失了。',
@@ -470,7 +520,8 @@ export default defineCatalog(
     'logs.sig.dqlite.snapshot-meta.explain': '快照旁边的 .meta 文件保存集群配置和校验和。{meta} 与其校验和不一致，这个快照无法使用。',
     'logs.sig.dqlite.snapshot-meta.next': '在 Lifeboat 里校验 backend/ 副本，看看更早的快照和 segment 能否覆盖相同的条目。',
     'logs.sig.dqlite.metadata.title': '{file} 无效',
-    'logs.sig.dqlite.metadata.explain': 'metadata1 和 metadata2 保存当前任期和投票（各 32 字节）。{file} 无效：{reason}。dqlite 在创建节点时就失败了，还没开始加载数据。',
+    'logs.sig.dqlite.metadata.explain':
+      'metadata1 和 metadata2 保存当前任期和投票（各 32 字节）。{file} 无效：{reason}。dqlite 在创建节点时就失败了，还没开始加载数据。',
     'logs.sig.dqlite.metadata.next': '拷出 backend/ 并在 Lifeboat 里校验；另一个 metadata 文件通常是完好的，修复方案会说明该挪开哪一个。',
     'logs.sig.dqlite.metadata-same-version.title': 'metadata1 和 metadata2 的版本都是 {version}',
     'logs.sig.dqlite.metadata-same-version.explain': '两个 metadata 文件交替写入，版本号必然不同。现在两者都是 {version}，通常是其中一个被另一个覆盖了。',
@@ -491,14 +542,18 @@ export default defineCatalog(
     'logs.sig.etcd.bbolt-freepages.next':
       '先停掉 etcd Pod（把静态 Pod 清单移走），在做任何其他操作之前，把整个数据目录（通常是 /var/lib/etcd）从节点上拷出来。不要重装集群：这些键很可能还在文件里，通过旧的 meta 页或扫描叶子页可以把它们找回来。',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd 数据库第 {expected} 页内容不对',
-    'logs.sig.etcd.bbolt-page-mismatch.explain': 'bbolt 期望读到第 {expected} 页，但该页自称是第 {actual} 页。member/snap/db 有一部分没有写进去（断电后很常见）。',
+    'logs.sig.etcd.bbolt-page-mismatch.explain':
+      'bbolt 期望读到第 {expected} 页，但该页自称是第 {actual} 页。member/snap/db 有一部分没有写进去（断电后很常见）。',
     'logs.sig.etcd.bbolt-page-mismatch.next': '停掉 etcd，把数据目录拷出节点；基于副本恢复（旧的 meta 页，或从快照恢复）。',
     'logs.sig.etcd.tocommit-out-of-range.title': 'etcd 成员丢失了日志（tocommit {tocommit}，最后索引 {lastIndex}）',
-    'logs.sig.etcd.tocommit-out-of-range.explain': 'Leader 说索引 {tocommit} 之前的条目都已提交，但这个成员的日志只到 {lastIndex}。成员身份还在，WAL 却丢失或被截断了（数据卷被清空或替换）。',
+    'logs.sig.etcd.tocommit-out-of-range.explain':
+      'Leader 说索引 {tocommit} 之前的条目都已提交，但这个成员的日志只到 {lastIndex}。成员身份还在，WAL 却丢失或被截断了（数据卷被清空或替换）。',
     'logs.sig.etcd.tocommit-out-of-range.next': '不要强行启动这个成员。如果其他成员仍有法定人数，把它从集群移除，再用空数据目录重新加入；否则从快照恢复。',
     'logs.sig.etcd.already-bootstrapped.title': '成员 {memberId} 早已是集群的一员',
-    'logs.sig.etcd.already-bootstrapped.explain': '这个成员以空数据、--initial-cluster-state=new 启动，但集群里已经有成员 {memberId}。它的数据目录丢了（tmpfs 或换了新卷）。',
-    'logs.sig.etcd.already-bootstrapped.next': '用 etcdctl member remove 把成员 {memberId} 移出集群，再重新添加，并用 --initial-cluster-state=existing 和空数据目录启动它。',
+    'logs.sig.etcd.already-bootstrapped.explain':
+      '这个成员以空数据、--initial-cluster-state=new 启动，但集群里已经有成员 {memberId}。它的数据目录丢了（tmpfs 或换了新卷）。',
+    'logs.sig.etcd.already-bootstrapped.next':
+      '用 etcdctl member remove 把成员 {memberId} 移出集群，再重新添加，并用 --initial-cluster-state=existing 和空数据目录启动它。',
     'logs.sig.etcd.wal-crc.title': 'etcd 预写日志（WAL）校验失败',
     'logs.sig.etcd.wal-crc.explain': 'member/wal 中有一条记录与其 CRC 不符。etcd 只能修复最后一个 WAL 文件被截断的尾部；中间的校验错误是致命的。',
     'logs.sig.etcd.wal-crc.next': '停掉 etcd，把数据目录拷出节点。数据库文件 member/snap/db 往往是完好的：检查它，再用它或快照恢复。',
@@ -515,7 +570,8 @@ export default defineCatalog(
     'logs.sig.etcd.wal-snapshot.explain': 'etcd 无法把 WAL 文件和快照对应起来：“{what}”。WAL 文件或快照缺失，或顺序错乱。',
     'logs.sig.etcd.wal-snapshot.next': '把数据目录拷出节点；改动之前先比对 WAL 文件名和 .snap 文件。',
     'logs.sig.etcd.db-snapshot-mismatch.title': 'etcd 数据库比快照还旧',
-    'logs.sig.etcd.db-snapshot-mismatch.explain': '数据库 {db} 停在索引 {dbIndex}，而快照已到 {snapIndex}。数据库丢失了一些写入，而日志里对应的部分已被压缩掉。',
+    'logs.sig.etcd.db-snapshot-mismatch.explain':
+      '数据库 {db} 停在索引 {dbIndex}，而快照已到 {snapIndex}。数据库丢失了一些写入，而日志里对应的部分已被压缩掉。',
     'logs.sig.etcd.db-snapshot-mismatch.next': '把数据目录拷出节点，用最新的完好快照（etcdctl snapshot save 的备份）恢复。',
     'logs.sig.etcd.corrupt-cluster.title': 'etcd 发现各成员数据不一致',
     'logs.sig.etcd.corrupt-cluster.explain': '一致性检查发现，同一修订版本在各成员上的数据不同，说明有一个成员的数据已损坏。',
@@ -525,7 +581,8 @@ export default defineCatalog(
     'logs.sig.etcd.no-space.next': '先压缩（compact）和碎片整理（defrag），再解除告警（etcdctl alarm disarm）；必要时调大 --quota-backend-bytes。',
     'logs.sig.etcd.publish-failed.title': 'etcd 联系不上其他成员（没有法定人数）',
     'logs.sig.etcd.publish-failed.explain': '成员已启动，但无法通过 raft 注册自己，这需要多数成员在线。常见原因是其他成员换了 IP（kind 重启后、Pod 被迁移）。',
-    'logs.sig.etcd.publish-failed.next': '把 etcd 参数里的 peer URL 与各成员当前的地址对比。如果数据没问题只是地址变了，用 --force-new-cluster 启动一个成员，再更新其余成员。',
+    'logs.sig.etcd.publish-failed.next':
+      '把 etcd 参数里的 peer URL 与各成员当前的地址对比。如果数据没问题只是地址变了，用 --force-new-cluster 启动一个成员，再更新其余成员。',
     'logs.sig.etcd.no-leader.title': 'etcd 没有 leader',
     'logs.sig.etcd.no-leader.explain': '没有 leader，etcd 就不处理任何请求。成员之间互相连不上，或者在运行的成员太少。',
     'logs.sig.etcd.no-leader.next': '确认多数成员在运行，并且能按配置中的地址通过 2380 端口互相访问。',
@@ -534,12 +591,14 @@ export default defineCatalog(
     'logs.sig.etcd.pre-vote.next': '检查成员 {peerId} 是否在运行，以及能否通过本成员记录的地址访问到它。',
     'logs.sig.etcd.peer-unreachable.title': 'etcd 对端 {peer} 不可达（{error}）',
     'logs.sig.etcd.peer-unreachable.explain': '这个成员连不上位于 {peer} 的对端。如果对端换了新地址，旧地址会一直留在成员列表里，直到被更新。',
-    'logs.sig.etcd.peer-unreachable.next': '查一下对端现在的地址。如果变了，用 etcdctl member update 更新；没有法定人数时，在一个成员上使用 --force-new-cluster。',
+    'logs.sig.etcd.peer-unreachable.next':
+      '查一下对端现在的地址。如果变了，用 etcdctl member update 更新；没有法定人数时，在一个成员上使用 --force-new-cluster。',
     'logs.sig.etcd.data-dir-exists.title': '恢复被拒绝：{dataDir} 已存在',
     'logs.sig.etcd.data-dir-exists.explain': 'etcdctl snapshot restore 只会写一个全新的数据目录，不会动已有的目录。',
     'logs.sig.etcd.data-dir-exists.next': '把 {dataDir} 挪到一边（不要删除），或者用 --data-dir 恢复到一个新目录，再让 etcd 指向它。',
     'logs.sig.etcd.restore-hash.title': '快照哈希校验失败',
-    'logs.sig.etcd.restore-hash.explain': 'etcdctl snapshot save 生成的快照末尾带有 SHA-256 哈希。这个文件没有哈希（原始 db 文件），或者哈希对不上（副本已损坏）。',
+    'logs.sig.etcd.restore-hash.explain':
+      'etcdctl snapshot save 生成的快照末尾带有 SHA-256 哈希。这个文件没有哈希（原始 db 文件），或者哈希对不上（副本已损坏）。',
     'logs.sig.etcd.restore-hash.next': '如果是原始的 member/snap/db，加上 --skip-hash-check；如果是损坏的快照，换用更早的备份。',
     'logs.sig.etcd.slow-disk.title': 'etcd 磁盘太慢',
     'logs.sig.etcd.slow-disk.explain': '写入或应用耗时过长。慢盘会导致 leader 切换和超时，但本身不会损坏数据。',
@@ -555,14 +614,16 @@ export default defineCatalog(
     'logs.sig.kubernetes.kine-unreachable.explain': 'API Server 通过 {socket} 与 k8s-dqlite 通信，结果是“{error}”：数据存储没有在运行。',
     'logs.sig.kubernetes.kine-unreachable.next': '查看 k8s-dqlite 的 journal（journalctl -u snap.microk8s.daemon-k8s-dqlite），找出它起不来的原因。',
     'logs.sig.kubernetes.apiserver-gave-up.title': 'API Server 等不到存储，放弃启动',
-    'logs.sig.kubernetes.apiserver-gave-up.explain': 'API Server 在规定时间内连不上数据存储就会退出（“context deadline exceeded”），kubelet 会一遍又一遍地重启它。',
+    'logs.sig.kubernetes.apiserver-gave-up.explain':
+      'API Server 在规定时间内连不上数据存储就会退出（“context deadline exceeded”），kubelet 会一遍又一遍地重启它。',
     'logs.sig.kubernetes.apiserver-gave-up.next': '先修好数据存储（etcd 或 k8s-dqlite），API Server 之后会自行恢复。',
     'logs.sig.kubernetes.context-deadline.title': '请求超时',
     'logs.sig.kubernetes.context-deadline.explain': '“context deadline exceeded”表示某个组件没有及时应答，通常是数据存储或 API Server。',
     'logs.sig.kubernetes.context-deadline.next': '在同一时间附近寻找数据存储的故障。',
     'logs.sig.kubernetes.crashloop.title': '{pod} 反复崩溃重启',
     'logs.sig.kubernetes.crashloop.explain': '容器不断退出，kubelet 每次重启前等待的时间越来越长（CrashLoopBackOff）。原因写在容器自己的日志里，不在这里。',
-    'logs.sig.kubernetes.crashloop.next': '去读这个容器的日志：先 crictl ps -a，再对最近退出的容器执行 crictl logs <id>。如果是 etcd 或 kube-apiserver，把日志作为另一个来源粘贴进来。',
+    'logs.sig.kubernetes.crashloop.next':
+      '去读这个容器的日志：先 crictl ps -a，再对最近退出的容器执行 crictl logs <id>。如果是 etcd 或 kube-apiserver，把日志作为另一个来源粘贴进来。',
     'logs.sig.kubernetes.apiserver-refused.title': 'API Server 在 {endpoint} 无响应',
     'logs.sig.kubernetes.apiserver-refused.explain': '{endpoint} 上没有程序在监听：API Server 挂了。kubelet 和 kubectl 报的这类错误都是后果。',
     'logs.sig.kubernetes.apiserver-refused.next': '查明 API Server 为什么挂了：先看它的容器日志，再往下看数据存储。',

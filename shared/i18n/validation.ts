@@ -44,7 +44,8 @@ export default defineCatalog(
     'validation.repair.stillFails': 'These steps alone will not make it start; read the notes.',
     'validation.repair.loses': 'What the plan gives up',
     'validation.repair.command': 'Command for step {n}',
-    'validation.repair.backupFirst': 'Run the steps on the node, in order. The backup step comes first for a reason: keep that copy until the cluster is healthy again.',
+    'validation.repair.backupFirst':
+      'Run the steps on the node, in order. The backup step comes first for a reason: keep that copy until the cluster is healthy again.',
     'validation.repair.kind.stop': 'Stop',
     'validation.repair.kind.backup': 'Back up',
     'validation.repair.kind.quarantine': 'Move aside',
@@ -70,7 +71,8 @@ export default defineCatalog(
     'validation.metadata.ok': 'version {version}, term {term}, voted for {vote}',
     'validation.metadata.bad': 'unreadable ({size} bytes)',
     'validation.unknown.title': 'Nothing to check here',
-    'validation.unknown.body': 'No dqlite segments, snapshots or metadata, and no etcd member directory were found. Pick the data directory itself, e.g. /var/snap/microk8s/current/var/kubernetes/backend.',
+    'validation.unknown.body':
+      'No dqlite segments, snapshots or metadata, and no etcd member directory were found. Pick the data directory itself, e.g. /var/snap/microk8s/current/var/kubernetes/backend.',
     'validation.stats': 'Read {bytes} in {seconds} s.',
   },
   {
@@ -141,7 +143,8 @@ export default defineCatalog(
     'validation.metadata.ok': '版本 {version}，term {term}，投票给 {vote}',
     'validation.metadata.bad': '无法读取（{size} 字节）',
     'validation.unknown.title': '这里没有可检查的内容',
-    'validation.unknown.body': '没有找到 dqlite 的 segment、snapshot 或元数据文件，也没有 etcd 的 member 目录。请选择数据目录本身，例如 /var/snap/microk8s/current/var/kubernetes/backend。',
+    'validation.unknown.body':
+      '没有找到 dqlite 的 segment、snapshot 或元数据文件，也没有 etcd 的 member 目录。请选择数据目录本身，例如 /var/snap/microk8s/current/var/kubernetes/backend。',
     'validation.stats': '共读取 {bytes}，耗时 {seconds} 秒。',
   },
 );

@@ -216,7 +216,8 @@ export class LogAnalyzer {
     const summaries: SourceSummary[] = this.sources.map((s) => {
       const a = s.firstStamp ? stampToEpoch(s.firstStamp, baseYear, s.zoneMinutes) : null;
       const b = s.lastStamp ? stampToEpoch(s.lastStamp, baseYear, s.zoneMinutes) : null;
-      if (s.yearless) notes.push({ code: fromOtherLines ? 'year-inferred' : 'year-assumed', source: s.name, params: { source: s.name, year: String(baseYear) } });
+      if (s.yearless)
+        notes.push({ code: fromOtherLines ? 'year-inferred' : 'year-assumed', source: s.name, params: { source: s.name, year: String(baseYear) } });
       if (s.records > 0 && !s.firstStamp) notes.push({ code: 'no-times', source: s.name, params: { source: s.name } });
       if (s.truncatedRecords > 0) notes.push({ code: 'records-truncated', source: s.name, params: { source: s.name, n: s.truncatedRecords } });
       return {

@@ -84,7 +84,14 @@ export class RecordAssembler {
     const cur = this.current;
     if (header) {
       // A goroutine trace as journald prints it: every line has a header; keep them in the panic record.
-      if (cur && cur.panic && header.format === 'journald' && cur.unit === header.unit && TRACE_LINE.test(header.message) && !PANIC_START.test(header.message)) {
+      if (
+        cur &&
+        cur.panic &&
+        header.format === 'journald' &&
+        cur.unit === header.unit &&
+        TRACE_LINE.test(header.message) &&
+        !PANIC_START.test(header.message)
+      ) {
         this.attach(l);
         return;
       }

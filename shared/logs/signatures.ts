@@ -81,7 +81,9 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['load closed segment'],
-    patterns: [new RegExp(String.raw`load closed segment (?<segment>${SEGMENT}): entries batch (?<batch>\d+) starting at byte (?<offset>\d+): (?<reason>[^"\\\n]+)`)],
+    patterns: [
+      new RegExp(String.raw`load closed segment (?<segment>${SEGMENT}): entries batch (?<batch>\d+) starting at byte (?<offset>\d+): (?<reason>[^"\\\n]+)`),
+    ],
     derive: (f) => ({ problem: segmentProblem(f.reason ?? '') }),
     action: 'validate-directory',
     fileField: 'segment',
@@ -106,7 +108,11 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['load closed segment'],
-    patterns: [new RegExp(String.raw`load closed segment (?<segment>${SEGMENT}): (?<reason>file is empty|file has only \d+ bytes|unexpected format version \d+|read file: ${REST})`)],
+    patterns: [
+      new RegExp(
+        String.raw`load closed segment (?<segment>${SEGMENT}): (?<reason>file is empty|file has only \d+ bytes|unexpected format version \d+|read file: ${REST})`,
+      ),
+    ],
     action: 'validate-directory',
     fileField: 'segment',
     examples: ['raft_start(): io: load closed segment 0000000000000976-0000000000001024: file is empty'],
@@ -287,7 +293,11 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['cannot be repaired'],
-    patterns: [/read wal error \((?<detail>[^)\n]{0,200})\) and cannot be repaired/, /WAL error \((?<detail>[^)\n]{0,200})\) cannot be repaired/, /failed to read WAL, cannot be repaired/],
+    patterns: [
+      /read wal error \((?<detail>[^)\n]{0,200})\) and cannot be repaired/,
+      /WAL error \((?<detail>[^)\n]{0,200})\) cannot be repaired/,
+      /failed to read WAL, cannot be repaired/,
+    ],
     generic: true,
     action: 'validate-directory',
     examples: [
@@ -321,7 +331,9 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['wal: '],
-    patterns: [/wal: (?<what>file not found which matches the snapshot index|snapshot not found|snapshot mismatch|file sequence numbers \(starting from \d+\) do not increase continuously)/],
+    patterns: [
+      /wal: (?<what>file not found which matches the snapshot index|snapshot not found|snapshot mismatch|file sequence numbers \(starting from \d+\) do not increase continuously)/,
+    ],
     action: 'validate-directory',
     examples: ["wal: file not found which matches the snapshot index '4000'", 'wal: file sequence numbers (starting from 3) do not increase continuously'],
   },
@@ -383,8 +395,12 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'warning',
     stage: 'datastore',
     needles: ['MsgPreVote'],
-    patterns: [/(?<![0-9a-f])(?<memberId>[0-9a-f]{1,16}) \[logterm: (?<logTerm>\d+), index: (?<index>\d+)\] sent MsgPreVote request to (?<peerId>[0-9a-f]{1,16}) at term (?<term>\d+)/],
-    examples: ['{"level":"info","ts":"2021-02-03T10:11:13.000Z","logger":"raft","caller":"etcdserver/zap_raft.go:77","msg":"f6c8d9a2b1e0c3d4 [logterm: 2, index: 1234] sent MsgPreVote request to 8e9e05c52164694d at term 2"}'],
+    patterns: [
+      /(?<![0-9a-f])(?<memberId>[0-9a-f]{1,16}) \[logterm: (?<logTerm>\d+), index: (?<index>\d+)\] sent MsgPreVote request to (?<peerId>[0-9a-f]{1,16}) at term (?<term>\d+)/,
+    ],
+    examples: [
+      '{"level":"info","ts":"2021-02-03T10:11:13.000Z","logger":"raft","caller":"etcdserver/zap_raft.go:77","msg":"f6c8d9a2b1e0c3d4 [logterm: 2, index: 1234] sent MsgPreVote request to 8e9e05c52164694d at term 2"}',
+    ],
   },
   {
     id: 'etcd.peer-unreachable',
@@ -425,7 +441,12 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'warning',
     stage: 'datastore',
     needles: ['slow fdatasync', 'sync duration of', 'took too long'],
-    patterns: [/slow fdatasync/, /wal: sync duration of (?<duration>\S+), expected less than/, /leader failed to send out heartbeat on time/, /apply request took too long/],
+    patterns: [
+      /slow fdatasync/,
+      /wal: sync duration of (?<duration>\S+), expected less than/,
+      /leader failed to send out heartbeat on time/,
+      /apply request took too long/,
+    ],
     examples: [
       '{"level":"warn","msg":"slow fdatasync","took":"1.5s","expected-duration":"1s"}',
       'W | wal: sync duration of 2.1s, expected less than 1s',
@@ -448,7 +469,9 @@ export const SIGNATURES: readonly Signature[] = [
       if (d) out.dataDir = d[1];
       return out;
     },
-    examples: ['{"level":"info","ts":"2024-03-13T04:35:41.934Z","caller":"embed/etcd.go:306","msg":"starting an etcd server","etcd-version":"3.5.7","data-dir":"/var/lib/etcd"}'],
+    examples: [
+      '{"level":"info","ts":"2024-03-13T04:35:41.934Z","caller":"embed/etcd.go:306","msg":"starting an etcd server","etcd-version":"3.5.7","data-dir":"/var/lib/etcd"}',
+    ],
   },
 
   // ------------------------------------------------------------------ kubernetes
@@ -542,7 +565,9 @@ export const SIGNATURES: readonly Signature[] = [
     stage: 'host',
     needles: ['x509: certificate has expired'],
     patterns: [/x509: certificate has expired or is not yet valid/],
-    examples: ['Unable to connect to the server: x509: certificate has expired or is not yet valid: current time 2024-03-13T04:35:41Z is after 2024-03-01T00:00:00Z'],
+    examples: [
+      'Unable to connect to the server: x509: certificate has expired or is not yet valid: current time 2024-03-13T04:35:41Z is after 2024-03-01T00:00:00Z',
+    ],
   },
 
   // ------------------------------------------------------------------ runtime / host
@@ -582,7 +607,10 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'error',
     stage: 'node',
     needles: ['restart counter is at', 'Start request repeated too quickly'],
-    patterns: [new RegExp(String.raw`${UNIT}: Scheduled restart job, restart counter is at (?<restarts>\d+)`), new RegExp(String.raw`${UNIT}: Start request repeated too quickly`)],
+    patterns: [
+      new RegExp(String.raw`${UNIT}: Scheduled restart job, restart counter is at (?<restarts>\d+)`),
+      new RegExp(String.raw`${UNIT}: Start request repeated too quickly`),
+    ],
     stageOf: unitStage,
     derive: (f) => unitComponent(f),
     examples: [
@@ -614,7 +642,11 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'host',
     needles: ['I/O error', 'EXT4-fs error', 'XFS'],
-    patterns: [/I\/O error, dev (?<device>\w+), sector (?<sector>\d+)/, /EXT4-fs error \(device (?<device>[\w-]+)\)/, /XFS \((?<device>[\w-]+)\): [^\n]{0,80}?(?:I\/O error|Corruption)/],
+    patterns: [
+      /I\/O error, dev (?<device>\w+), sector (?<sector>\d+)/,
+      /EXT4-fs error \(device (?<device>[\w-]+)\)/,
+      /XFS \((?<device>[\w-]+)\): [^\n]{0,80}?(?:I\/O error|Corruption)/,
+    ],
     examples: [
       'kernel: blk_update_request: I/O error, dev sda, sector 123456 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0',
       'kernel: EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm etcd: reading directory lblock 0',

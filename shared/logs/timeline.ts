@@ -72,8 +72,7 @@ export function buildTimeline(
     const sorted = [...group].sort((a, b) => (a.time ?? -Infinity) - (b.time ?? -Infinity) || a.id - b.id);
     let cur: TimelineEvent | null = null;
     for (const m of sorted) {
-      const joins =
-        cur !== null && (m.time === null ? cur.last === null : cur.last !== null && m.time - cur.last <= BURST_GAP_MS);
+      const joins = cur !== null && (m.time === null ? cur.last === null : cur.last !== null && m.time - cur.last <= BURST_GAP_MS);
       if (cur && joins) {
         cur.count++;
         if (m.time !== null) cur.last = m.time;
@@ -102,8 +101,7 @@ export function buildTimeline(
   }
   const laneIndex = new Map([...lanes.keys()].map((k, i) => [k, i]));
   events.sort(
-    (a, b) =>
-      (a.first ?? -Infinity) - (b.first ?? -Infinity) || (laneIndex.get(a.lane) ?? 0) - (laneIndex.get(b.lane) ?? 0) || a.matchIds[0] - b.matchIds[0],
+    (a, b) => (a.first ?? -Infinity) - (b.first ?? -Infinity) || (laneIndex.get(a.lane) ?? 0) - (laneIndex.get(b.lane) ?? 0) || a.matchIds[0] - b.matchIds[0],
   );
   events.forEach((e, i) => (e.id = i));
 
@@ -154,7 +152,8 @@ export function buildStory(events: readonly TimelineEvent[], counts: Readonly<Re
       }
       const subjects: string[] = [];
       for (const e of events) {
-        if (e.stage === stage && e.signatureId === best.signatureId) for (const s of e.subjects) if (!subjects.includes(s) && subjects.length < MAX_SUBJECTS) subjects.push(s);
+        if (e.stage === stage && e.signatureId === best.signatureId)
+          for (const s of e.subjects) if (!subjects.includes(s) && subjects.length < MAX_SUBJECTS) subjects.push(s);
       }
       steps.push({
         stage,

@@ -48,7 +48,11 @@ export function checkSnapshotDbProbe(stdout: string, code: number | null): Snaps
   const meta1 = head.length >= pageSize + 80 ? decodeMeta(head.subarray(pageSize, pageSize * 2), 1) : null;
   if (!meta0.ok && !meta1?.ok) return { valid: false, problem: `not a bbolt database (meta pages: ${meta0.error ?? 'unreadable'})`, size };
   if (size % 512 !== 32) {
-    return { valid: false, problem: 'no SHA-256 trailer: etcdctl snapshot restore refuses it without --skip-hash-check (a copied member/snap/db, or a cut file)', size };
+    return {
+      valid: false,
+      problem: 'no SHA-256 trailer: etcdctl snapshot restore refuses it without --skip-hash-check (a copied member/snap/db, or a cut file)',
+      size,
+    };
   }
   const trailer = field('trailer');
   const body = field('body');

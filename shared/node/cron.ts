@@ -69,7 +69,23 @@ export function parseCrontabListing(text: string): CrontabListing {
   return { entries, runParts };
 }
 
-const INTERPRETERS = new Set(['sh', 'bash', 'dash', 'ksh', 'zsh', '/bin/sh', '/bin/bash', '/usr/bin/sh', '/usr/bin/bash', '/usr/bin/env', 'env', 'nice', 'ionice', 'flock', 'timeout']);
+const INTERPRETERS = new Set([
+  'sh',
+  'bash',
+  'dash',
+  'ksh',
+  'zsh',
+  '/bin/sh',
+  '/bin/bash',
+  '/usr/bin/sh',
+  '/usr/bin/bash',
+  '/usr/bin/env',
+  'env',
+  'nice',
+  'ionice',
+  'flock',
+  'timeout',
+]);
 
 /**
  * Scripts a cron command runs: absolute paths in it that are not system
@@ -78,7 +94,10 @@ const INTERPRETERS = new Set(['sh', 'bash', 'dash', 'ksh', 'zsh', '/bin/sh', '/b
  */
 export function scriptsOfCommand(command: string): string[] {
   const out: string[] = [];
-  const tokens = command.replace(/['"]/g, ' ').split(/[\s;&|()]+/).filter(Boolean);
+  const tokens = command
+    .replace(/['"]/g, ' ')
+    .split(/[\s;&|()]+/)
+    .filter(Boolean);
   for (let i = 0; i < tokens.length && out.length < 8; i++) {
     const tok = tokens[i]!;
     const prev = tokens[i - 1] ?? '';
@@ -169,7 +188,10 @@ const MAX_SCRIPT_LINES = 5000;
 
 /** What a backup script does, as far as plain reading tells. */
 export function parseBackupScript(text: string): BackupScriptFacts {
-  const lines = text.split('\n').slice(0, MAX_SCRIPT_LINES).map((l) => l.replace(/\r$/, ''));
+  const lines = text
+    .split('\n')
+    .slice(0, MAX_SCRIPT_LINES)
+    .map((l) => l.replace(/\r$/, ''));
   // Join continuation lines so a multi-line etcdctl call is one command.
   const joined: string[] = [];
   for (const l of lines) {
@@ -201,7 +223,10 @@ export function parseBackupScript(text: string): BackupScriptFacts {
 export function backupJobs(listing: CrontabListing, scripts: Map<string, string>): BackupJob[] {
   const jobs: BackupJob[] = [];
   const fromScripts = (paths: string[]) => {
-    const facts = paths.map((p) => scripts.get(p)).filter((t): t is string => t !== undefined).map(parseBackupScript);
+    const facts = paths
+      .map((p) => scripts.get(p))
+      .filter((t): t is string => t !== undefined)
+      .map(parseBackupScript);
     return {
       targetDirs: [...new Set(facts.flatMap((f) => f.targetDirs))],
       saveCommand: facts.flatMap((f) => f.saveCommands)[0] ?? null,
@@ -223,7 +248,15 @@ export function backupJobs(listing: CrontabListing, scripts: Map<string, string>
     if (text === undefined && !/etcd|backup|snapshot/i.test(r.file)) continue;
     const facts = text !== undefined ? parseBackupScript(text) : { saveCommands: [], targetDirs: [], calls: [] };
     if (facts.saveCommands.length === 0 && !/etcd/i.test(r.file)) continue;
-    jobs.push({ kind: 'cron-dir', where: r.file, schedule: r.schedule, command: r.file, scripts: [r.file], targetDirs: facts.targetDirs, saveCommand: facts.saveCommands[0] ?? null });
+    jobs.push({
+      kind: 'cron-dir',
+      where: r.file,
+      schedule: r.schedule,
+      command: r.file,
+      scripts: [r.file],
+      targetDirs: facts.targetDirs,
+      saveCommand: facts.saveCommands[0] ?? null,
+    });
   }
   return jobs;
 }

@@ -73,13 +73,20 @@ class ProbeRunner {
 }
 
 const out = (r: ProbeRecord): ProbeOutput => ({ code: r.code, stdout: r.stdout, stderr: r.stderr });
-const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /** ExecStart words (first ExecStart line that is not empty; continuation already joined by systemctl cat output). */
 function execStartArgs(unitText: string, unit: string): string[] {
   const u = parseSystemctlCat(unitText).get(unit.replace(/\.service$/, ''));
   const exec = u?.entries.filter((e) => e.key === 'ExecStart' && e.value.trim() !== '').pop()?.value ?? '';
-  return exec.replace(/^[-@:+!]+/, '').split(/\s+/).filter(Boolean);
+  return exec
+    .replace(/^[-@:+!]+/, '')
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 /** One unit's part of a `systemctl cat A B ...` listing: its file and its drop-ins, each after a `# /path` line. */
@@ -103,11 +110,20 @@ function unitSection(catText: string, unit: string): string {
  * planner's own parsers (one reading of a unit, env file or manifest for
  * both), and the restore plan from the newest good backup when etcd is down.
  */
-function etcdFromConfig(cfg: EtcdMemberConfig, newestGood: string | null, running: boolean | null): Pick<DetectedDatastore, 'dataDir' | 'walDir' | 'memberName' | 'settings' | 'restore'> {
+function etcdFromConfig(
+  cfg: EtcdMemberConfig,
+  newestGood: string | null,
+  running: boolean | null,
+): Pick<DetectedDatastore, 'dataDir' | 'walDir' | 'memberName' | 'settings' | 'restore'> {
   const settings = Object.fromEntries(Object.entries(cfg.flags).filter(([k]) => !k.startsWith('lifeboat-')));
   const restore =
     newestGood && running !== true
-      ? { from: newestGood, commands: planRestore({ snapshot: newestGood, member: cfg }).steps.map((st) => st.command).filter((c) => c.trim() !== '') }
+      ? {
+          from: newestGood,
+          commands: planRestore({ snapshot: newestGood, member: cfg })
+            .steps.map((st) => st.command)
+            .filter((c) => c.trim() !== ''),
+        }
       : undefined;
   return {
     dataDir: cfg.dataDir,
@@ -145,11 +161,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   }
 
   // --- units, manifests, snap and k3s markers
-  const unitList = await p.run(
-    'units',
-    'ls -1 /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system 2>/dev/null | sort -u',
-    false,
-  );
+  const unitList = await p.run('units', 'ls -1 /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system 2>/dev/null | sort -u', false);
   const unitNames = lines(unitList.stdout).filter((n) => UNIT_NAME.test(n));
   const timerNames = lines(unitList.stdout).filter((n) => n.endsWith('.timer') && /etcd|backup|snapshot/i.test(n));
   let unitCat: ProbeRecord | null = null;
@@ -268,7 +280,11 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   for (const r of listing.runParts) if (/etcd|backup|snapshot/i.test(r.file)) scriptPaths.add(r.file);
   const timerServices: { timer: string; schedule: string; service: string }[] = [];
   if (timerNames.length) {
-    const tc = await p.run('timers-cat', `systemctl cat --no-pager ${timerNames.join(' ')} ${timerNames.map((t) => t.replace(/\.timer$/, '.service')).join(' ')}`, false);
+    const tc = await p.run(
+      'timers-cat',
+      `systemctl cat --no-pager ${timerNames.join(' ')} ${timerNames.map((t) => t.replace(/\.timer$/, '.service')).join(' ')}`,
+      false,
+    );
     const parsed = parseSystemctlCat(tc.stdout);
     for (const t of timerNames) {
       const base = t.replace(/\.timer$/, '');
@@ -378,4 +394,3 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     gaps,
   };
 }
-

@@ -42,7 +42,10 @@ export function commandMissing(o: ProbeOutput): boolean {
 }
 
 function lines(s: string): string[] {
-  return s.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  return s
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '');
 }
 
 // ------------------------------------------------------------ hostname; uname -a; date -Is
@@ -117,11 +120,17 @@ export function diskFacts(df: ProbeOutput, dfi: ProbeOutput, dataDir: string): N
     const pct = row.usePercent ?? 0;
     const level: FactLevel = pct >= 95 ? 'bad' : pct >= 85 ? 'warn' : 'ok';
     out.push(
-      fact('disk.use', level, 'diskFull', { percent: pct, avail: row.avail, size: row.size, mount: row.mountedOn, type: row.type ?? '?', device: row.filesystem }, {
-        percent: pct,
-        mount: row.mountedOn,
-        fsType: row.type ?? '',
-      }),
+      fact(
+        'disk.use',
+        level,
+        'diskFull',
+        { percent: pct, avail: row.avail, size: row.size, mount: row.mountedOn, type: row.type ?? '?', device: row.filesystem },
+        {
+          percent: pct,
+          mount: row.mountedOn,
+          fsType: row.type ?? '',
+        },
+      ),
     );
   }
   const [irow] = parseDf(dfi);
@@ -168,12 +177,18 @@ export function dataDirFacts(o: ProbeOutput, dataDir: string): NodeFact[] {
   const s = parseStat(o);
   if (!s) return [fact('datadir', 'warn', 'statUnreadable', { path: dataDir, error: firstLine(o.stderr) })];
   return [
-    fact('datadir', s.kind === 'directory' ? 'ok' : 'bad', 'dataDir', { path: s.path, kind: s.kind, owner: s.owner, group: s.group, mode: s.mode, modified: s.modified ?? '?' }, {
-      present: true,
-      kind: s.kind,
-      owner: s.owner,
-      mode: s.mode,
-    }),
+    fact(
+      'datadir',
+      s.kind === 'directory' ? 'ok' : 'bad',
+      'dataDir',
+      { path: s.path, kind: s.kind, owner: s.owner, group: s.group, mode: s.mode, modified: s.modified ?? '?' },
+      {
+        present: true,
+        kind: s.kind,
+        owner: s.owner,
+        mode: s.mode,
+      },
+    ),
   ];
 }
 
@@ -238,7 +253,10 @@ function unitValues(u: UnitFile, key: string): string[] {
 /** `EnvironmentFile=` paths of a unit (a leading `-` means "optional"). */
 export function environmentFiles(u: UnitFile): { path: string; optional: boolean }[] {
   return unitValues(u, 'EnvironmentFile').flatMap((v) =>
-    v.split(/\s+/).filter(Boolean).map((p) => ({ path: p.replace(/^-/, ''), optional: p.startsWith('-') })),
+    v
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => ({ path: p.replace(/^-/, ''), optional: p.startsWith('-') })),
   );
 }
 
@@ -366,7 +384,9 @@ export function manifestListFacts(o: ProbeOutput, dir: string): { facts: NodeFac
       return arrow < 0 ? name : name.slice(0, arrow);
     });
   return {
-    facts: [fact('manifests', 'info', files.length ? 'manifests' : 'manifestsEmpty', { dir, files: files.join(', '), n: files.length }, { present: true, files })],
+    facts: [
+      fact('manifests', 'info', files.length ? 'manifests' : 'manifestsEmpty', { dir, files: files.join(', '), n: files.length }, { present: true, files }),
+    ],
     files,
   };
 }
@@ -445,7 +465,10 @@ export function addressFacts(o: ProbeOutput): { facts: NodeFact[]; addresses: st
   const shown = ifs
     .filter((i) => i.addresses.some((a) => !isLoopback(a) && !isLinkLocal(a)))
     .map((i) => `${i.name} ${i.addresses.filter((a) => !isLoopback(a) && !isLinkLocal(a)).join(' ')}`);
-  return { facts: [fact('addresses', addresses.length ? 'info' : 'warn', addresses.length ? 'addresses' : 'noAddresses', { list: shown.join('; ') }, { addresses })], addresses };
+  return {
+    facts: [fact('addresses', addresses.length ? 'info' : 'warn', addresses.length ? 'addresses' : 'noAddresses', { list: shown.join('; ') }, { addresses })],
+    addresses,
+  };
 }
 
 /** Field report 3: nodes came back with new IPs, etcd still names the old ones. */
@@ -457,7 +480,8 @@ export function etcdAddressFacts(flags: EtcdPodFlags, nodeAddresses: string[]): 
   const missingAdv = advertised.filter((h) => literal(h) && !isLoopback(h) && !nodeAddresses.includes(h));
   const missingListen = listen.filter((h) => literal(h) && !nodeAddresses.includes(h));
   const now = nodeAddresses.filter((a) => !a.includes(':')).join(', ') || nodeAddresses.join(', ') || '-';
-  if (missingAdv.length) out.push(fact('etcd.advertise-mismatch', 'bad', 'advertiseMismatch', { old: missingAdv.join(', '), now }, { advertised: missingAdv, node: nodeAddresses }));
+  if (missingAdv.length)
+    out.push(fact('etcd.advertise-mismatch', 'bad', 'advertiseMismatch', { old: missingAdv.join(', '), now }, { advertised: missingAdv, node: nodeAddresses }));
   else if (advertised.length) out.push(fact('etcd.advertise', 'ok', 'advertiseMatches', { address: advertised.join(', ') }));
   if (missingListen.length) out.push(fact('etcd.listen-mismatch', 'bad', 'listenMismatch', { old: missingListen.join(', '), now }, { listen: missingListen }));
   return out;
@@ -471,7 +495,13 @@ export function etcdManifestFacts(o: ProbeOutput, file: string, nodeAddresses: s
   for (const f of ETCD_FLAGS) if (flags[f] !== null) flagData[f] = flags[f]!;
   const members = (flags['initial-cluster'] ?? '').split(',').filter(Boolean).length;
   return [
-    fact('etcd.pod', 'info', 'etcdPod', { name: flags.name ?? '?', dataDir: flags['data-dir'] ?? '?', members, cluster: flags['initial-cluster'] ?? '-' }, flagData),
+    fact(
+      'etcd.pod',
+      'info',
+      'etcdPod',
+      { name: flags.name ?? '?', dataDir: flags['data-dir'] ?? '?', members, cluster: flags['initial-cluster'] ?? '-' },
+      flagData,
+    ),
     ...etcdAddressFacts(flags, nodeAddresses),
   ];
 }
@@ -490,7 +520,15 @@ export function memoryFacts(o: ProbeOutput): NodeFact[] {
   const available = availIdx >= 0 ? vals[availIdx] : vals[cols.indexOf('free')];
   if (!Number.isFinite(total) || !Number.isFinite(available) || total <= 0) return [fact('memory', 'warn', 'memoryUnreadable', {})];
   const pct = Math.round((available / total) * 100);
-  return [fact('memory', pct < 5 ? 'bad' : pct < 15 ? 'warn' : 'ok', 'memory', { available: humanBytes(available), total: humanBytes(total), percent: pct }, { availableBytes: available, totalBytes: total })];
+  return [
+    fact(
+      'memory',
+      pct < 5 ? 'bad' : pct < 15 ? 'warn' : 'ok',
+      'memory',
+      { available: humanBytes(available), total: humanBytes(total), percent: pct },
+      { availableBytes: available, totalBytes: total },
+    ),
+  ];
 }
 
 // ------------------------------------------------------------ helpers

@@ -22,7 +22,8 @@ export const DEFAULT_JSON_BOUNDS: JsonBounds = { maxBytes: 1024 * 1024, maxDepth
 
 /** Size, depth and entry count of a JSON text, or the first bound it breaks. Never throws. */
 export function scanJson(text: string, bounds: JsonBounds): Bounded<{ depth: number; items: number }> {
-  if (text.length > bounds.maxBytes) return refuse('too-large', bounds.maxBytes, bounds.maxBytes, `is ${text.length} characters long, more than the ${bounds.maxBytes} allowed`);
+  if (text.length > bounds.maxBytes)
+    return refuse('too-large', bounds.maxBytes, bounds.maxBytes, `is ${text.length} characters long, more than the ${bounds.maxBytes} allowed`);
   let depth = 0;
   let deepest = 0;
   let items = 0;
@@ -32,7 +33,8 @@ export function scanJson(text: string, bounds: JsonBounds): Bounded<{ depth: num
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -68,7 +70,11 @@ export function parseBoundedJson(text: string, bounds: Partial<JsonBounds> = {})
     const message = e instanceof Error ? e.message : String(e);
     const at = /position (\d{1,10})/.exec(message);
     // V8 sometimes quotes the text itself ("Unexpected token ',', "{…" is not valid JSON"): keep only its own words.
-    const own = message.split('\n')[0].slice(0, 400).replace(/, (?:\.\.\.)?".*$/, '').slice(0, 200);
+    const own = message
+      .split('\n')[0]
+      .slice(0, 400)
+      .replace(/, (?:\.\.\.)?".*$/, '')
+      .slice(0, 200);
     return refuse('syntax', null, at ? Number(at[1]) : null, `is not valid JSON: ${own}`);
   }
 }

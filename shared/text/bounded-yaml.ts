@@ -45,7 +45,8 @@ export interface YamlShape {
 
 /** Size, nesting, entries and aliases of a YAML text from its tokens, or the first bound it breaks. Never throws. */
 export function scanYaml(text: string, bounds: YamlBounds): Bounded<YamlShape> {
-  if (text.length > bounds.maxBytes) return refuse('too-large', bounds.maxBytes, bounds.maxBytes, `is ${text.length} characters long, more than the ${bounds.maxBytes} allowed`);
+  if (text.length > bounds.maxBytes)
+    return refuse('too-large', bounds.maxBytes, bounds.maxBytes, `is ${text.length} characters long, more than the ${bounds.maxBytes} allowed`);
   const indents: number[] = [];
   let flow = 0;
   let deepest = 0;
@@ -78,59 +79,66 @@ export function scanYaml(text: string, bounds: YamlBounds): Bounded<YamlShape> {
         // The scalar's own text (plain, quoted or a block scalar's body): nothing structural inside.
         skipScalarBody = false;
       } else {
-      switch (type) {
-        case 'newline':
-          lineStart = true;
-          lineIndent = 0;
-          lineIndicators = 0;
-          lineCounted = false;
-          continue;
-        case 'space':
-          if (lineStart) lineIndent = token.length;
-          lineStart = false;
-          continue;
-        case 'comment':
-          continue;
-        case 'block-scalar-header':
-          blockHeader = true;
-          break;
-        case 'alias':
-          aliases++;
-          if (aliases > bounds.maxAliases) {
-            return refuse('aliases', bounds.maxAliases, at, bounds.maxAliases === 0 ? `uses a YAML alias (*name at offset ${at}), and none are allowed here` : `uses more than ${bounds.maxAliases} YAML aliases (the one past the limit at offset ${at})`);
-          }
-          break;
-        case 'seq-item-ind':
-        case 'explicit-key-ind':
-        case 'map-value-ind':
-          items++;
-          lineIndicators++;
-          break;
-        case 'comma':
-          items++;
-          break;
-        case 'flow-seq-start':
-        case 'flow-map-start':
-          items++;
-          flow++;
-          break;
-        case 'flow-seq-end':
-        case 'flow-map-end':
-          // An unmatched closer is an error the parser reports once per character, slowly: refuse at the first.
-          if (flow === 0) return refuse('syntax', null, at, `has an unmatched ${token} at offset ${at}`);
-          flow--;
-          break;
-        case 'doc-start':
-        case 'doc-end':
-          // One document: at most a leading `---` and a trailing `...`. Thousands of markers cost the parser seconds.
-          documents += type === 'doc-start' ? 1 : 100;
-          if (documents > 101 || (type === 'doc-start' && documents > 1)) {
-            return refuse('syntax', null, at, `holds more than one YAML document (\`${token.trim()}\` at offset ${at})`);
-          }
-          break;
-        default:
-          break;
-      }
+        switch (type) {
+          case 'newline':
+            lineStart = true;
+            lineIndent = 0;
+            lineIndicators = 0;
+            lineCounted = false;
+            continue;
+          case 'space':
+            if (lineStart) lineIndent = token.length;
+            lineStart = false;
+            continue;
+          case 'comment':
+            continue;
+          case 'block-scalar-header':
+            blockHeader = true;
+            break;
+          case 'alias':
+            aliases++;
+            if (aliases > bounds.maxAliases) {
+              return refuse(
+                'aliases',
+                bounds.maxAliases,
+                at,
+                bounds.maxAliases === 0
+                  ? `uses a YAML alias (*name at offset ${at}), and none are allowed here`
+                  : `uses more than ${bounds.maxAliases} YAML aliases (the one past the limit at offset ${at})`,
+              );
+            }
+            break;
+          case 'seq-item-ind':
+          case 'explicit-key-ind':
+          case 'map-value-ind':
+            items++;
+            lineIndicators++;
+            break;
+          case 'comma':
+            items++;
+            break;
+          case 'flow-seq-start':
+          case 'flow-map-start':
+            items++;
+            flow++;
+            break;
+          case 'flow-seq-end':
+          case 'flow-map-end':
+            // An unmatched closer is an error the parser reports once per character, slowly: refuse at the first.
+            if (flow === 0) return refuse('syntax', null, at, `has an unmatched ${token} at offset ${at}`);
+            flow--;
+            break;
+          case 'doc-start':
+          case 'doc-end':
+            // One document: at most a leading `---` and a trailing `...`. Thousands of markers cost the parser seconds.
+            documents += type === 'doc-start' ? 1 : 100;
+            if (documents > 101 || (type === 'doc-start' && documents > 1)) {
+              return refuse('syntax', null, at, `holds more than one YAML document (\`${token.trim()}\` at offset ${at})`);
+            }
+            break;
+          default:
+            break;
+        }
       }
       lineStart = false;
       if (!lineCounted && flow === 0) {

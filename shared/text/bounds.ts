@@ -53,14 +53,20 @@ export interface LineBounds {
  * allocation). Line ends are `\n`; a `\r` before it counts towards the line.
  */
 export function checkLines(text: string, bounds: LineBounds): { ok: true; lines: number } | BoundsRefusal {
-  if (text.length > bounds.maxBytes) return refuse('too-large', bounds.maxBytes, bounds.maxBytes, `is ${text.length} characters long, more than the ${bounds.maxBytes} allowed`);
+  if (text.length > bounds.maxBytes)
+    return refuse('too-large', bounds.maxBytes, bounds.maxBytes, `is ${text.length} characters long, more than the ${bounds.maxBytes} allowed`);
   let lines = 0;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     if (end - start > bounds.maxLineLength) {
-      return refuse('line-too-long', bounds.maxLineLength, start, `line ${lines + 1} is ${end - start} characters long, more than the ${bounds.maxLineLength} allowed`);
+      return refuse(
+        'line-too-long',
+        bounds.maxLineLength,
+        start,
+        `line ${lines + 1} is ${end - start} characters long, more than the ${bounds.maxLineLength} allowed`,
+      );
     }
     lines++;
     if (lines > bounds.maxLines) return refuse('too-many-lines', bounds.maxLines, start, `has more than ${bounds.maxLines} lines`);

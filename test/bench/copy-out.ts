@@ -133,9 +133,22 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
           await fs.mkdir(scpDest);
           const t1 = performance.now();
           await run('/usr/bin/scp', [
-            '-q', '-r', '-P', String(sshd.port), '-i', key.privatePath,
-            '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${kh}`, '-o', 'IdentitiesOnly=yes',
-            `${sshd.user}@127.0.0.1:${shape.src}`, scpDest,
+            '-q',
+            '-r',
+            '-P',
+            String(sshd.port),
+            '-i',
+            key.privatePath,
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-o',
+            `UserKnownHostsFile=${kh}`,
+            '-o',
+            'IdentitiesOnly=yes',
+            `${sshd.user}@127.0.0.1:${shape.src}`,
+            scpDest,
           ]);
           theirs.push(performance.now() - t1);
           await fs.rm(scpDest, { recursive: true, force: true });
@@ -143,7 +156,15 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
         const ms = median(ours);
         const scpMs = median(theirs);
         lines.push(`${shape.label}, ${(shape.bytes / MIB).toFixed(0)} MiB`);
-        lines.push(row(['  lifeboat copy-out, whole job (checks + hashes)', (ms / 1000).toFixed(2), mibPerSecond(shape.bytes, ms), `${(scpMs / ms).toFixed(2)}x`, (peakRss / MIB).toFixed(0)]));
+        lines.push(
+          row([
+            '  lifeboat copy-out, whole job (checks + hashes)',
+            (ms / 1000).toFixed(2),
+            mibPerSecond(shape.bytes, ms),
+            `${(scpMs / ms).toFixed(2)}x`,
+            (peakRss / MIB).toFixed(0),
+          ]),
+        );
         lines.push(row(['  scp -r (no verification)', (scpMs / 1000).toFixed(2), mibPerSecond(shape.bytes, scpMs), '1.00x', '']));
       }
     } finally {

@@ -102,7 +102,9 @@ export async function benchEtcdSalvage(gib = 1): Promise<string[]> {
     const t0 = performance.now();
     const made = await makeDb(db, gib * 1024 ** 3, 4000);
     const size = (await fs.stat(db)).size;
-    out.push(`db: ${mb(size)} MB, ${made.keys} keys, ${made.revisions} revisions, written in ${((performance.now() - t0) / 1000).toFixed(1)} s (${mb(size / ((performance.now() - t0) / 1000))} MB/s)`);
+    out.push(
+      `db: ${mb(size)} MB, ${made.keys} keys, ${made.revisions} revisions, written in ${((performance.now() - t0) / 1000).toFixed(1)} s (${mb(size / ((performance.now() - t0) / 1000))} MB/s)`,
+    );
     await readAll(db); // warm the cache
     const raw = await measure(() => readAll(db));
     const validate = await measure(async () => {
@@ -114,7 +116,8 @@ export async function benchEtcdSalvage(gib = 1): Promise<string[]> {
       }
     });
     const salvage = await measure(() => salvageToSnapshotDb(db, path.join(work, 'salvaged.db'), { keysListedMax: 0 }));
-    const line = (what: string, m: { seconds: number; peakRss: number }) => `  ${what.padEnd(44)} ${mb(size / m.seconds).padStart(6)} MB/s  ${m.seconds.toFixed(2).padStart(6)} s  peak RSS ${mb(m.peakRss)} MB`;
+    const line = (what: string, m: { seconds: number; peakRss: number }) =>
+      `  ${what.padEnd(44)} ${mb(size / m.seconds).padStart(6)} MB/s  ${m.seconds.toFixed(2).padStart(6)} s  peak RSS ${mb(m.peakRss)} MB`;
     out.push(line('raw read (warm)', raw));
     out.push(line('validate (inspectBbolt, warm)', validate));
     out.push(line(`salvage -> snapshot.db (${salvage.result.keysWritten} keys)`, salvage));

@@ -8,19 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../shared/contract/report';
-import {
-  CLI,
-  REPO,
-  closedSegments,
-  copyDir,
-  dqliteDemoAvailable,
-  ensureBuilt,
-  flipByte,
-  hashTree,
-  makeDqliteDir,
-  runCli,
-  runNode,
-} from './fixtures';
+import { CLI, REPO, closedSegments, copyDir, dqliteDemoAvailable, ensureBuilt, flipByte, hashTree, makeDqliteDir, runCli, runNode } from './fixtures';
 
 const hasDemo = dqliteDemoAvailable();
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };

@@ -119,7 +119,11 @@ export async function hashTree(root: string): Promise<Record<string, string>> {
       const r = rel ? `${rel}/${name}` : name;
       const st = await fs.lstat(p);
       if (st.isDirectory()) await walk(p, r);
-      else if (st.isFile()) out[r] = createHash('sha256').update(await fs.readFile(p)).digest('hex') + `:${st.mode.toString(8)}:${st.mtimeMs}`;
+      else if (st.isFile())
+        out[r] =
+          createHash('sha256')
+            .update(await fs.readFile(p))
+            .digest('hex') + `:${st.mode.toString(8)}:${st.mtimeMs}`;
       else out[r] = `special:${st.mode.toString(8)}`;
     }
   };

@@ -60,9 +60,23 @@ function crashedNode(): Record<string, Uint8Array> {
 
 describe('segment order: glibc merge sort over libraft comparator', () => {
   it('puts an over-long name after the segment it overlaps, as libraft 0.15 does', () => {
-    const names = ['0000000000001496-0000000000001978', '0000000000001979-0000000000002050', '0000000000002049-0000000000002529', 'open-10', 'open-8', 'open-9'];
+    const names = [
+      '0000000000001496-0000000000001978',
+      '0000000000001979-0000000000002050',
+      '0000000000002049-0000000000002529',
+      'open-10',
+      'open-8',
+      'open-9',
+    ];
     const order = libraftSegmentOrder(names.map(key)).map((s) => s.name);
-    expect(order).toEqual(['0000000000001496-0000000000001978', '0000000000002049-0000000000002529', '0000000000001979-0000000000002050', 'open-8', 'open-9', 'open-10']);
+    expect(order).toEqual([
+      '0000000000001496-0000000000001978',
+      '0000000000002049-0000000000002529',
+      '0000000000001979-0000000000002050',
+      'open-8',
+      'open-9',
+      'open-10',
+    ]);
     // The comparator itself is inconsistent for overlapping ranges: both orders say "after".
     expect(uvSegmentInfoCompare(key(names[1]), key(names[2]))).toBe(1);
     expect(uvSegmentInfoCompare(key(names[2]), key(names[1]))).toBe(1);
@@ -79,7 +93,9 @@ describe('segment order: glibc merge sort over libraft comparator', () => {
     expect(r.lost.filter((l) => !l.coveredBySnapshot).map((l) => [l.first, l.last])).toEqual([[31, 40]]);
     // The repair restores the true name instead of keeping the layout.
     const ins = await inspectDqliteDirectory(dir(files));
-    expect(ins.operations).toEqual([{ op: 'truncate-rename', file: closedSegmentName(11, 22), bytes: files[closedSegmentName(11, 22)].length, newName: closedSegmentName(11, 20) }]);
+    expect(ins.operations).toEqual([
+      { op: 'truncate-rename', file: closedSegmentName(11, 22), bytes: files[closedSegmentName(11, 22)].length, newName: closedSegmentName(11, 20) },
+    ]);
     const after = await validateDqliteDirectory(dir(applyOps(files, ins.operations)));
     expect(after).toMatchObject({ startable: true, dataLoss: false });
     expect(after.dqlite?.decision.lastIndex).toBe(40);
@@ -255,7 +271,12 @@ describe('writeRepairedCopy', () => {
       readdirSync(d)
         .sort()
         .filter((n) => statSync(path.join(d, n)).isFile())
-        .map((n) => [n, createHash('sha256').update(readFileSync(path.join(d, n))).digest('hex')]),
+        .map((n) => [
+          n,
+          createHash('sha256')
+            .update(readFileSync(path.join(d, n)))
+            .digest('hex'),
+        ]),
     );
 
   it('writes the fresh metadata into the copy and keeps the torn original in <out>.lifeboat-quarantine', async () => {

@@ -194,8 +194,19 @@ describe('loader codes', () => {
     closed(files, 1, 50);
     files['open-1'] = withZeros(segmentBytes(51, 5), 4096);
     // Without the retry (the check the repair planner runs) this is the fatal error libraft logs first.
-    const meta = await checkSnapshotMeta(snapshotMetaName(1, 100, 1000), files[snapshotMetaName(1, 100, 1000)].length, async (o, l) => files[snapshotMetaName(1, 100, 1000)].slice(o, o + l));
-    const snap: SimSnapshot = { metaName: snapshotMetaName(1, 100, 1000), dataName: snapshotDataName(1, 100, 1000), term: 1, index: 100, timestamp: 1000, dataSize: 256, meta, data: null };
+    const meta = await checkSnapshotMeta(snapshotMetaName(1, 100, 1000), files[snapshotMetaName(1, 100, 1000)].length, async (o, l) =>
+      files[snapshotMetaName(1, 100, 1000)].slice(o, o + l),
+    );
+    const snap: SimSnapshot = {
+      metaName: snapshotMetaName(1, 100, 1000),
+      dataName: snapshotDataName(1, 100, 1000),
+      term: 1,
+      index: 100,
+      timestamp: 1000,
+      dataSize: 256,
+      meta,
+      data: null,
+    };
     const once = simulateLoad(await sims(files, [closedSegmentName(1, 50), 'open-1']), [snap], false);
     expect(once.fatal).toMatchObject({ code: 'loader.behind-snapshot', text: "last entry on disk has index 55, which is behind last snapshot's index 100" });
     // The real start-up: the retry ignores the finalised segments and starts on the snapshot, losing nothing it does not cover.
@@ -331,7 +342,9 @@ describe('listing codes', () => {
 
   it('listing.empty-segment and listing.bad-range', () => {
     const a = analyzeListing(
-      [line(4096, '0000000000000001-0000000000000010'), line(0, '0000000000000011-0000000000000020'), line(4096, '0000000000000030-0000000000000025')].join('\n'),
+      [line(4096, '0000000000000001-0000000000000010'), line(0, '0000000000000011-0000000000000020'), line(4096, '0000000000000030-0000000000000025')].join(
+        '\n',
+      ),
     );
     expect(a.findings.filter((f) => f.code === 'listing.empty-segment').map((f) => f.file)).toEqual(['0000000000000011-0000000000000020']);
     expect(a.findings.filter((f) => f.code === 'listing.bad-range').map((f) => f.file)).toEqual(['0000000000000030-0000000000000025']);

@@ -33,7 +33,11 @@ describe('file names', () => {
   it('classifies like UvList', () => {
     expect(classifyName('0000000014232389-0000000014232597')).toEqual({ kind: 'closed', first: 14232389, last: 14232597 });
     expect(classifyName('open-28053')).toEqual({ kind: 'open', counter: 28053 });
-    expect(classifyName('snapshot-1-14233671-3430050282.meta')).toMatchObject({ kind: 'snapshot-meta', index: 14233671, dataName: 'snapshot-1-14233671-3430050282' });
+    expect(classifyName('snapshot-1-14233671-3430050282.meta')).toMatchObject({
+      kind: 'snapshot-meta',
+      index: 14233671,
+      dataName: 'snapshot-1-14233671-3430050282',
+    });
     expect(classifyName('snapshot-1-14233671-3430050282')).toMatchObject({ kind: 'snapshot-data', term: 1 });
     expect(classifyName('metadata2')).toEqual({ kind: 'metadata', n: 2 });
     expect(classifyName('corrupt-1795000000-0000000000001025-0000000000001406').kind).toBe('corrupt');
@@ -49,10 +53,16 @@ describe('file names', () => {
 
 describe('batch, configuration, metadata, snapshot meta', () => {
   it('round-trips a batch header', () => {
-    const b = encodeBatch([{ term: 5, type: ENTRY_COMMAND, payload: payload(16, 1) }, { term: 6, type: 2, payload: payload(8, 2) }]);
+    const b = encodeBatch([
+      { term: 5, type: ENTRY_COMMAND, payload: payload(16, 1) },
+      { term: 6, type: 2, payload: payload(8, 2) },
+    ]);
     const h = decodeBatchHeader(b, 0);
     expect(h.count).toBe(2);
-    expect(h.entries).toEqual([{ term: 5, type: 1, length: 16 }, { term: 6, type: 2, length: 8 }]);
+    expect(h.entries).toEqual([
+      { term: 5, type: 1, length: 16 },
+      { term: 6, type: 2, length: 8 },
+    ]);
     expect(h.crc1).toBe(headerChecksum(b, 0, 2));
     expect(() => encodeBatch([{ term: 1, type: 1, payload: payload(5, 1) }])).toThrow();
   });
@@ -80,7 +90,11 @@ describe('batch, configuration, metadata, snapshot meta', () => {
     expect(await checkSnapshotMeta('s.meta', m.length, reader(m))).toEqual({ ok: true, configurationIndex: 1, servers: [NODE] });
     const flipped = m.slice();
     flipped[40] ^= 1;
-    expect(await checkSnapshotMeta('s.meta', m.length, reader(flipped))).toMatchObject({ code: 'snapshot.meta-checksum', engineError: 'read s.meta: checksum mismatch', kind: 'corrupt' });
+    expect(await checkSnapshotMeta('s.meta', m.length, reader(flipped))).toMatchObject({
+      code: 'snapshot.meta-checksum',
+      engineError: 'read s.meta: checksum mismatch',
+      kind: 'corrupt',
+    });
     expect(await checkSnapshotMeta('s.meta', 20, reader(m))).toMatchObject({ code: 'snapshot.meta-short', engineError: 'short read: 20 bytes instead of 32' });
     const huge = m.slice();
     huge[30] = 1;

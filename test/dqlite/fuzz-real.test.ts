@@ -71,7 +71,7 @@ type Mutation = { what: string; apply: (b: Uint8Array) => Uint8Array };
 
 function mutations(rnd: () => number, name: string, original: Uint8Array): Mutation {
   const int = (n: number) => Math.floor(rnd() * n);
-  const pick = <T,>(xs: T[]): T => xs[int(xs.length)];
+  const pick = <T>(xs: T[]): T => xs[int(xs.length)];
   const kind = classifyName(name).kind;
   const structural: Mutation[] = [];
   if (kind === 'closed' || kind === 'open') {
@@ -214,7 +214,10 @@ function checkReport(r: ValidationReport, files: Record<string, Uint8Array>, lab
     const bytes = files[f.file];
     expect(bytes, `${label}: ${f.code} names ${f.file}, not in the directory`).toBeDefined();
     if (f.offset !== null) {
-      expect(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length, `${label}: ${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`).toBe(true);
+      expect(
+        Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length,
+        `${label}: ${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`,
+      ).toBe(true);
     }
   }
   for (const s of r.dqlite?.segments ?? []) {
@@ -275,10 +278,31 @@ describe('fuzz with real dqlite-demo files', () => {
   it('healthy sample: thousands of mutations, always a sound report', { timeout: 120_000 }, async () => {
     const r = await fuzzSample('dqlite-healthy', 20260128, 2500);
     // The mutations really reached the parser: damage of many kinds was recognised.
-    for (const c of ['starts', 'fails', 'segment.header-checksum', 'segment.data-checksum', 'segment.count-too-high', 'segment.short-data', 'snapshot.meta-conf-length', 'snapshot.meta-checksum']) {
+    for (const c of [
+      'starts',
+      'fails',
+      'segment.header-checksum',
+      'segment.data-checksum',
+      'segment.count-too-high',
+      'segment.short-data',
+      'snapshot.meta-conf-length',
+      'snapshot.meta-checksum',
+    ]) {
       expect(r.outcomes, c).toContain(c);
     }
-    expect([...r.whats].sort()).toEqual(['batch count', 'bit flips', 'byte sets', 'entry length', 'extend by megabytes', 'extend with garbage', 'meta conf_len', 'meta format', 'metadata field', 'truncate', 'zero a block']);
+    expect([...r.whats].sort()).toEqual([
+      'batch count',
+      'bit flips',
+      'byte sets',
+      'entry length',
+      'extend by megabytes',
+      'extend with garbage',
+      'meta conf_len',
+      'meta format',
+      'metadata field',
+      'truncate',
+      'zero a block',
+    ]);
     expect(r.largest).toBeLessThanOrEqual(MAX_SINGLE_READ);
   });
 

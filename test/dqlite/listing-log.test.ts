@@ -44,7 +44,9 @@ describe('the journal line names the failing segment', () => {
     ]);
     // What a copy-out would add is said in the plan.
     expect(plan.steps.some((s) => s.explanationText?.key === 'dqlite.listing.plan.copy-out-adds')).toBe(true);
-    expect(plan.summary).toBe(`Move ${BAD} aside: it holds only entries 14232389..14232597, all inside snapshot 14233671, so nothing is lost. By names and sizes the rest of the log then loads; copy the files out to confirm it before you run the plan.`);
+    expect(plan.summary).toBe(
+      `Move ${BAD} aside: it holds only entries 14232389..14232597, all inside snapshot 14233671, so nothing is lost. By names and sizes the rest of the log then loads; copy the files out to confirm it before you run the plan.`,
+    );
     // The failing file leads the copy-out list, named once (the reason does not repeat its name).
     expect(a.copyOut[0]).toEqual({ file: BAD, why: 'the log says start-up fails on it', whyText: { key: 'dqlite.listing.why.log' } });
     for (const c of a.copyOut) expect(c.why).not.toContain(c.file);
@@ -69,15 +71,22 @@ describe('the journal line names the failing segment', () => {
       '-rw-rw---- 1 root microk8s 4096 Jan 28 00:41 0000000000000101-0000000000000120',
       '-rw-rw---- 1 root microk8s 8388608 Jan 28 00:45 open-3',
     ].join('\n');
-    const log = 'raft_start(): io: load closed segment 0000000000000001-0000000000000100: entries batch 7 starting at byte 4000: entries count in preamble is zero';
+    const log =
+      'raft_start(): io: load closed segment 0000000000000001-0000000000000100: entries batch 7 starting at byte 4000: entries count in preamble is zero';
     const a = analyzeListing(listing, { log });
     expect(a.startable).toBe(false);
-    expect(a.plan).toMatchObject({ needed: true, startsAfter: false, summaryText: { key: 'dqlite.listing.plan.needs-copy.truncate', params: { offset: 4000, first: 1, last: 100 } } });
+    expect(a.plan).toMatchObject({
+      needed: true,
+      startsAfter: false,
+      summaryText: { key: 'dqlite.listing.plan.needs-copy.truncate', params: { offset: 4000, first: 1, last: 100 } },
+    });
     expect(a.plan!.steps.every((s) => s.command === '')).toBe(true);
   });
 
   it('a log naming a file the listing does not have is a warning, not a verdict', () => {
-    const a = analyzeListing(FIELD, { log: 'load closed segment 0000000000000001-0000000000000002: entries batch 1 starting at byte 8: entries count in preamble is zero' });
+    const a = analyzeListing(FIELD, {
+      log: 'load closed segment 0000000000000001-0000000000000002: entries batch 1 starting at byte 8: entries count in preamble is zero',
+    });
     expect(a.startable).toBeNull();
     expect(a.plan).toBeNull();
     expect(a.findings.find((f) => f.code === 'listing.log-file-missing')?.severity).toBe('warning');
@@ -92,8 +101,12 @@ describe('the journal line names the failing segment', () => {
     expect(zh.every((l) => /[\u4e00-\u9fff]/.test(l))).toBe(true);
     for (const c of a.copyOut) expect(MESSAGES['zh-CN'][c.whyText!.key]).toBeTruthy();
     const open = a.findings.find((f) => f.code === 'listing.open-segments')!;
-    expect(open.message).toBe('3 open segments (open-28053, open-28054, open-28055) hold the newest entries; their first index is not in the name and is inferred from the segment before them.');
+    expect(open.message).toBe(
+      '3 open segments (open-28053, open-28054, open-28055) hold the newest entries; their first index is not in the name and is inferred from the segment before them.',
+    );
     const one = analyzeListing('-rw-rw---- 1 root microk8s 73728 Jan 28 00:45 open-3').findings.find((f) => f.code === 'listing.open-segments')!;
-    expect(one.message).toBe('1 open segment (open-3) holds the newest entries; its first index is not in the name and is inferred from the segment before it.');
+    expect(one.message).toBe(
+      '1 open segment (open-3) holds the newest entries; its first index is not in the name and is inferred from the segment before it.',
+    );
   });
 });

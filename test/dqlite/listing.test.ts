@@ -11,7 +11,10 @@ describe('pasted listings', () => {
     expect(a.entries).toHaveLength(31);
     expect(a.segments.filter((s) => s.kind === 'closed')).toHaveLength(16);
     expect(a.segments.filter((s) => s.kind === 'open').map((s) => s.file)).toEqual(['open-28053', 'open-28054', 'open-28055']);
-    expect(a.snapshots.map((s) => [s.index, s.chosen])).toEqual([[14232647, false], [14233671, true]]);
+    expect(a.snapshots.map((s) => [s.index, s.chosen])).toEqual([
+      [14232647, false],
+      [14233671, true],
+    ]);
     const codes = a.findings.map((f) => `${f.code}:${f.file ?? ''}`);
     expect(codes).toContain('listing.block-aligned-closed:0000000014232389-0000000014232597');
     expect(codes).toContain('listing.tiny-after-full:0000000014232598-0000000014232598');
@@ -20,7 +23,9 @@ describe('pasted listings', () => {
     // Closed segments end before the newest snapshot but open segments exist: libraft keeps all of them.
     expect(a.segments.every((s) => s.role === 'loaded')).toBe(true);
     expect(a.narrative.join(' ')).toContain('keeps every segment');
-    expect(a.copyOut.map((c) => c.file)).toEqual(expect.arrayContaining(['0000000014232389-0000000014232597', 'open-28055', 'snapshot-1-14233671-3430050282.meta', 'metadata1']));
+    expect(a.copyOut.map((c) => c.file)).toEqual(
+      expect.arrayContaining(['0000000014232389-0000000014232597', 'open-28055', 'snapshot-1-14233671-3430050282.meta', 'metadata1']),
+    );
   });
   it('handles CRLF, full-iso times, garbage and gaps', () => {
     const text = [

@@ -34,7 +34,9 @@ describe('loader model', () => {
     closed(files, 31, 10);
     const r = await validateDqliteDirectory(dir(files));
     expect(r.startable).toBe(false);
-    expect(r.dqlite?.decision.fatalError).toBe(`load closed segment 0000000000000011-0000000000000030: entries batch 21 starting at byte ${mid.length}: entries count in preamble is zero`);
+    expect(r.dqlite?.decision.fatalError).toBe(
+      `load closed segment 0000000000000011-0000000000000030: entries batch 21 starting at byte ${mid.length}: entries count in preamble is zero`,
+    );
     const f = r.findings.find((x) => x.code === 'segment.count-zero');
     expect(f).toMatchObject({ file: '0000000000000011-0000000000000030', offset: mid.length });
   });
@@ -95,7 +97,9 @@ describe('loader model', () => {
     files['cluster.yaml'] = new TextEncoder().encode('- Address: 127.0.0.1:19001\n  ID: 3297041220608546238\n  Role: 0\n');
     const r = await validateDqliteDirectory(dir(files));
     expect(r.startable).toBe(false);
-    expect(r.dqlite?.decision.fatalError).toBe(`load closed segment 0000000000000101-0000000000000120: entries batch 41 starting at byte ${body.length}: entries count in preamble is zero`);
+    expect(r.dqlite?.decision.fatalError).toBe(
+      `load closed segment 0000000000000101-0000000000000120: entries batch 41 starting at byte ${body.length}: entries count in preamble is zero`,
+    );
     expect(r.dqlite?.decision.chosenSnapshot).toBe('snapshot-1-170-2000');
     expect(r.findings.map((f) => f.code)).toContain('segment.block-aligned-tail');
     const plan = r.dqlite!.repair;
@@ -116,7 +120,9 @@ describe('loader model', () => {
     const files = baseFiles();
     closed(files, 1, 10);
     closed(files, 21, 10);
-    expect((await validateDqliteDirectory(dir(files))).dqlite?.decision.fatalError).toBe('unexpected closed segment 0000000000000021-0000000000000030: first index should have been 11');
+    expect((await validateDqliteDirectory(dir(files))).dqlite?.decision.fatalError).toBe(
+      'unexpected closed segment 0000000000000021-0000000000000030: first index should have been 11',
+    );
     const s = snapshot(files, 40);
     const r = await validateDqliteDirectory(dir(files));
     // Newest closed ends before the snapshot and there is no open segment: everything is discarded.
@@ -136,7 +142,11 @@ describe('loader model', () => {
     const files = baseFiles();
     closed(files, 1, 12, 4);
     const b = await listSegmentBatches(dir(files), closedSegmentName(1, 12));
-    expect(b.map((x) => [x.number, x.firstIndex, x.entries])).toEqual([[1, 1, 4], [2, 5, 4], [3, 9, 4]]);
+    expect(b.map((x) => [x.number, x.firstIndex, x.entries])).toEqual([
+      [1, 1, 4],
+      [2, 5, 4],
+      [3, 9, 4],
+    ]);
     const u = await validateDirectory(dir({ 'notes.txt': new Uint8Array(3) }));
     expect(u).toMatchObject({ engine: 'unknown', startable: false });
     expect(u.findings[0].code).toBe('engine.unknown');

@@ -16,7 +16,17 @@ import { validateDirectory } from '../../shared/validate';
 const SAMPLE = path.resolve(__dirname, '../../resources/samples/dqlite-healthy');
 const sampleFiles = (): Record<string, Uint8Array> => {
   const out: Record<string, Uint8Array> = {};
-  for (const n of ['0000000000001025-0000000000001034', '0000000000001035-0000000000001040', '0000000000001041-0000000000001046', 'cluster.yaml', 'info.yaml', 'metadata1', 'snapshot-1-1024-1243943', 'snapshot-1-1024-1243943.meta', 'failure-domain']) {
+  for (const n of [
+    '0000000000001025-0000000000001034',
+    '0000000000001035-0000000000001040',
+    '0000000000001041-0000000000001046',
+    'cluster.yaml',
+    'info.yaml',
+    'metadata1',
+    'snapshot-1-1024-1243943',
+    'snapshot-1-1024-1243943.meta',
+    'failure-domain',
+  ]) {
     out[n] = new Uint8Array(readFileSync(path.join(SAMPLE, n)));
   }
   return out;
@@ -35,7 +45,9 @@ describe('membership YAML bounds in the validator (issue 11 reproducers)', () =>
       const r = await validateDirectory(memoryDirectory('backend', files));
       const f = r.findings.filter((x) => x.code === 'membership.yaml-out-of-bounds');
       expect(f).toEqual([expect.objectContaining({ severity: 'warning', file: name, offset: 7 })]);
-      expect(f[0].message).toBe(`${name} uses YAML aliases (*name, first at byte 7), which go-dqlite never writes and which can expand without bound; it was not parsed. Look at it by hand before trusting it.`);
+      expect(f[0].message).toBe(
+        `${name} uses YAML aliases (*name, first at byte 7), which go-dqlite never writes and which can expand without bound; it was not parsed. Look at it by hand before trusting it.`,
+      );
       expect(r.startable).toBe(healthy.startable);
       expect(r.dataLoss).toBe(healthy.dataLoss);
     });

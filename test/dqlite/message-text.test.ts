@@ -150,7 +150,8 @@ function placeholders(template: string): string[] {
 }
 
 /** Codes whose messages the dqlite validator writes from templates (the rest are passed through from other checks). */
-const TEMPLATED = /^(segment\.|loader\.|dir\.|snapshot\.|listing\.|membership\.|metadata\.(torn|same-version|size|format|version-zero|bootstrap-fails|bootstrap-over-log|missing))/;
+const TEMPLATED =
+  /^(segment\.|loader\.|dir\.|snapshot\.|listing\.|membership\.|metadata\.(torn|same-version|size|format|version-zero|bootstrap-fails|bootstrap-over-log|missing))/;
 
 /** A sentence with its template: English filled === the English text, Chinese filled completely and Chinese. */
 function checkSentence(where: string, english: string, local: LocalText | undefined): string {
@@ -262,16 +263,40 @@ describe('validator sentences come from the catalog templates', () => {
     // The set above must really exercise the templates, not pass on clean inputs.
     expect(templated).toBeGreaterThan(12);
     expect(codes.size).toBeGreaterThan(10);
-    for (const c of ['metadata.bootstrap-fails', 'metadata.bootstrap-over-log', 'metadata.missing', 'membership.info-not-in-cluster', 'membership.node-not-in-configuration', 'segment.open-zeroed-live', 'segment.open-after-missing-closed']) {
+    for (const c of [
+      'metadata.bootstrap-fails',
+      'metadata.bootstrap-over-log',
+      'metadata.missing',
+      'membership.info-not-in-cluster',
+      'membership.node-not-in-configuration',
+      'segment.open-zeroed-live',
+      'segment.open-after-missing-closed',
+    ]) {
       expect(codes, c).toContain(c);
     }
     expect([...codes].filter((c) => c.startsWith('finding.membership.cluster-yaml-differs.message.both'))).toHaveLength(1);
-    for (const c of ['segment.count-zero', 'segment.header-checksum', 'segment.open-truncated-data', 'metadata.size', 'snapshot.meta-checksum', 'snapshot.meta-short', 'loader.unexpected-segment']) {
+    for (const c of [
+      'segment.count-zero',
+      'segment.header-checksum',
+      'segment.open-truncated-data',
+      'metadata.size',
+      'snapshot.meta-checksum',
+      'snapshot.meta-short',
+      'loader.unexpected-segment',
+    ]) {
       expect(codes, c).toContain(c);
     }
     // The plans above must really use step, note and summary templates, including metadata repair.
     expect(repairKeys.size).toBeGreaterThan(15);
-    for (const k of ['dqlite.summary.fails', 'dqlite.summary.data-loss', 'dqlite.repair.step.keep-bytes.rename', 'dqlite.repair.note.gap.no-snapshot', 'dqlite.repair.note.cut-open', 'dqlite.repair.note.metadata-write.unknown-id', 'dqlite.repair.summary.starts.loses']) {
+    for (const k of [
+      'dqlite.summary.fails',
+      'dqlite.summary.data-loss',
+      'dqlite.repair.step.keep-bytes.rename',
+      'dqlite.repair.note.gap.no-snapshot',
+      'dqlite.repair.note.cut-open',
+      'dqlite.repair.note.metadata-write.unknown-id',
+      'dqlite.repair.summary.starts.loses',
+    ]) {
       expect(repairKeys, k).toContain(k);
     }
   });
@@ -314,7 +339,21 @@ describe('validator sentences come from the catalog templates', () => {
         for (const c of [f.code, f.messageKey ?? f.code]) codes.add(c);
       }
     }
-    for (const c of ['listing.unparsed-lines', 'listing.gap', 'listing.overlap', 'listing.bad-range', 'listing.empty-segment', 'listing.block-aligned-closed', 'listing.tiny-after-full', 'listing.open-segments', 'listing.snapshot-ahead', 'snapshot.orphan-meta', 'snapshot.orphan-data', 'finding.loader.unexpected-segment.message.listing', 'finding.loader.past-snapshot.message.listing']) {
+    for (const c of [
+      'listing.unparsed-lines',
+      'listing.gap',
+      'listing.overlap',
+      'listing.bad-range',
+      'listing.empty-segment',
+      'listing.block-aligned-closed',
+      'listing.tiny-after-full',
+      'listing.open-segments',
+      'listing.snapshot-ahead',
+      'snapshot.orphan-meta',
+      'snapshot.orphan-data',
+      'finding.loader.unexpected-segment.message.listing',
+      'finding.loader.past-snapshot.message.listing',
+    ]) {
       expect(codes, c).toContain(c);
     }
   });

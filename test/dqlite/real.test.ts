@@ -85,7 +85,9 @@ describe.skipIf(!HAVE)('real dqlite-demo data', () => {
     const damagedRoot = path.join(tmp, 'damaged');
     const damaged = path.join(damagedRoot, `${HOST}:${db}`);
     cpSync(backend, damaged, { recursive: true });
-    const closedNames = readdirSync(damaged).filter((n) => /^\d{16}-\d{16}$/.test(n)).sort();
+    const closedNames = readdirSync(damaged)
+      .filter((n) => /^\d{16}-\d{16}$/.test(n))
+      .sort();
     const last = closedNames[closedNames.length - 1];
     appendFileSync(path.join(damaged, last), Buffer.alloc(4096));
     const dBefore = hashDir(damaged);

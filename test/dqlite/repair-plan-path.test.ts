@@ -47,7 +47,9 @@ describe('repair plan names the directory that was validated', () => {
     const plan = (await validateDqliteDirectory(dir(fieldReportFiles()))).dqlite!.repair;
     expect(plan.backend).toEqual({ path: MICROK8S_BACKEND, origin: 'microk8s-default' });
     expect(plan.steps[0]).toMatchObject({ kind: 'note', explanationText: { key: 'dqlite.repair.note.default-path', params: { path: MICROK8S_BACKEND } } });
-    expect(plan.steps.find((s) => s.file === BAD)?.command).toBe(`sudo mv ${MICROK8S_BACKEND}/${BAD} /var/snap/microk8s/current/var/kubernetes/lifeboat-quarantine/`);
+    expect(plan.steps.find((s) => s.file === BAD)?.command).toBe(
+      `sudo mv ${MICROK8S_BACKEND}/${BAD} /var/snap/microk8s/current/var/kubernetes/lifeboat-quarantine/`,
+    );
     // Commands carry no English comments (the UI shows them in Chinese too).
     for (const s of plan.steps) expect(s.command).not.toContain('#');
   });
@@ -177,6 +179,10 @@ describe('the smallest plan', () => {
     files['open-4'] = withZeros(segmentBytes(31, 6, 2), 8192);
     const plan = (await validateDqliteDirectory(dir(files))).dqlite!.repair;
     expect(plan.steps.filter((s) => s.kind === 'quarantine' && s.file).map((s) => s.file)).toEqual([closedSegmentName(21, 30), 'open-4']);
-    expect(plan.lost.map((l) => [l.first, l.last])).toEqual([[11, 20], [21, 30], [31, 36]]);
+    expect(plan.lost.map((l) => [l.first, l.last])).toEqual([
+      [11, 20],
+      [21, 30],
+      [31, 36],
+    ]);
   });
 });

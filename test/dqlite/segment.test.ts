@@ -23,29 +23,59 @@ describe('closed segment rules', () => {
   });
   it('zero fill: count zero at the original size', async () => {
     const { r } = await closedLoad(withZeros(SEG, 4096), 1, 10);
-    expect(r).toMatchObject({ ok: false, kind: 'corrupt', code: 'segment.count-zero', offset: SEG.length, text: `entries batch 11 starting at byte ${SEG.length}: entries count in preamble is zero` });
+    expect(r).toMatchObject({
+      ok: false,
+      kind: 'corrupt',
+      code: 'segment.count-zero',
+      offset: SEG.length,
+      text: `entries batch 11 starting at byte ${SEG.length}: entries count in preamble is zero`,
+    });
   });
   it('truncated: short reads name the failing batch start', async () => {
     const cut = SEG.subarray(0, 8 + 4 * BATCH + 40);
-    expect((await closedLoad(cut, 1, 10)).r).toMatchObject({ code: 'segment.short-data', offset: 8 + 4 * BATCH, text: `entries batch 5 starting at byte ${8 + 4 * BATCH}: read data: short read: 8 bytes instead of 64` });
+    expect((await closedLoad(cut, 1, 10)).r).toMatchObject({
+      code: 'segment.short-data',
+      offset: 8 + 4 * BATCH,
+      text: `entries batch 5 starting at byte ${8 + 4 * BATCH}: read data: short read: 8 bytes instead of 64`,
+    });
     const cut2 = SEG.subarray(0, 8 + 4 * BATCH + 20);
-    expect((await closedLoad(cut2, 1, 10)).r).toMatchObject({ code: 'segment.short-header', text: `entries batch 5 starting at byte ${8 + 4 * BATCH}: read header: short read: 4 bytes instead of 16` });
+    expect((await closedLoad(cut2, 1, 10)).r).toMatchObject({
+      code: 'segment.short-header',
+      text: `entries batch 5 starting at byte ${8 + 4 * BATCH}: read header: short read: 4 bytes instead of 16`,
+    });
     const cut3 = SEG.subarray(0, 8 + 4 * BATCH + 4);
-    expect((await closedLoad(cut3, 1, 10)).r).toMatchObject({ code: 'segment.short-preamble', text: `entries batch 5 starting at byte ${8 + 4 * BATCH}: read preamble: short read: 4 bytes instead of 8` });
+    expect((await closedLoad(cut3, 1, 10)).r).toMatchObject({
+      code: 'segment.short-preamble',
+      text: `entries batch 5 starting at byte ${8 + 4 * BATCH}: read preamble: short read: 4 bytes instead of 8`,
+    });
     // libraft quirk: when only the count is missing it reports the offset after the checksums.
     const cut4 = SEG.subarray(0, 8 + 4 * BATCH + 12);
-    expect((await closedLoad(cut4, 1, 10)).r).toMatchObject({ code: 'segment.short-preamble', offset: 8 + 4 * BATCH, text: `entries batch 5 starting at byte ${8 + 4 * BATCH + 8}: read preamble: short read: 4 bytes instead of 8` });
+    expect((await closedLoad(cut4, 1, 10)).r).toMatchObject({
+      code: 'segment.short-preamble',
+      offset: 8 + 4 * BATCH,
+      text: `entries batch 5 starting at byte ${8 + 4 * BATCH + 8}: read preamble: short read: 4 bytes instead of 8`,
+    });
   });
   it('checksums, counts and types', async () => {
     const data = SEG.slice();
     data[8 + 2 * BATCH + 40] ^= 0x10;
-    expect((await closedLoad(data, 1, 10)).r).toMatchObject({ code: 'segment.data-checksum', offset: 8 + 2 * BATCH, text: `entries batch 3 starting at byte ${8 + 2 * BATCH}: data checksum mismatch` });
+    expect((await closedLoad(data, 1, 10)).r).toMatchObject({
+      code: 'segment.data-checksum',
+      offset: 8 + 2 * BATCH,
+      text: `entries batch 3 starting at byte ${8 + 2 * BATCH}: data checksum mismatch`,
+    });
     const head = SEG.slice();
     head[8 + 2 * BATCH + 16] ^= 0x01; // term of the entry
-    expect((await closedLoad(head, 1, 10)).r).toMatchObject({ code: 'segment.header-checksum', text: `entries batch 3 starting at byte ${8 + 2 * BATCH}: header checksum mismatch` });
+    expect((await closedLoad(head, 1, 10)).r).toMatchObject({
+      code: 'segment.header-checksum',
+      text: `entries batch 3 starting at byte ${8 + 2 * BATCH}: header checksum mismatch`,
+    });
     const high = SEG.slice();
     putU64(high, 8 + BATCH + 8, 7237124267461211499n);
-    expect((await closedLoad(high, 1, 10)).r).toMatchObject({ code: 'segment.count-too-high', text: `entries batch 2 starting at byte ${8 + BATCH}: entries count 7237124267461211499 in preamble is too high` });
+    expect((await closedLoad(high, 1, 10)).r).toMatchObject({
+      code: 'segment.count-too-high',
+      text: `entries batch 2 starting at byte ${8 + BATCH}: entries count 7237124267461211499 in preamble is too high`,
+    });
     // Unknown entry type with a valid header checksum: RAFT_MALFORMED, no text of its own.
     const { encodeSegment } = await import('../../shared/formats/dqlite/batch');
     const mal = encodeSegment([[{ term: 1, type: 1, payload: new Uint8Array(8) }], [{ term: 1, type: 9, payload: new Uint8Array(8) }]]);
@@ -92,7 +122,10 @@ describe('open segment rules', () => {
     putU32(s, 8 + 28, 0xffffffff);
     putU32(s, 8, headerChecksum(s, 8, 1));
     const r = interpretClosed(1, 10, await scanSegment(memorySource('x', s)));
-    expect(r).toMatchObject({ code: 'segment.short-data', text: `entries batch 1 starting at byte 8: read data: short read: ${s.length - 40} bytes instead of 4294967295` });
+    expect(r).toMatchObject({
+      code: 'segment.short-data',
+      text: `entries batch 1 starting at byte 8: read data: short read: ${s.length - 40} bytes instead of 4294967295`,
+    });
   });
 });
 

@@ -72,10 +72,14 @@ describe.skipIf(!canRun)('bundled Chinese font and the listing verdict', () => {
     const verdict = p.getByTestId('listing-verdict');
     await verdict.waitFor();
     expect(await verdict.innerText()).toContain(`The log says start-up fails on ${BAD}`);
-    expect(await verdict.locator('pre code').innerText()).toBe(`load closed segment ${BAD}: entries batch 394 starting at byte 8384000: entries count in preamble is zero`);
+    expect(await verdict.locator('pre code').innerText()).toBe(
+      `load closed segment ${BAD}: entries batch 394 starting at byte 8384000: entries count in preamble is zero`,
+    );
     const plan = p.getByTestId('repair-plan');
     const commands = await plan.locator('pre code').allInnerTexts();
-    expect(commands).toContain(`sudo mv /var/snap/microk8s/current/var/kubernetes/backend/${BAD} /var/snap/microk8s/current/var/kubernetes/lifeboat-quarantine/`);
+    expect(commands).toContain(
+      `sudo mv /var/snap/microk8s/current/var/kubernetes/backend/${BAD} /var/snap/microk8s/current/var/kubernetes/lifeboat-quarantine/`,
+    );
     expect(await plan.locator('li[data-kind="note"]').first().innerText()).toContain('these commands assume the MicroK8s default');
     // The copy-out list names the failing file once per line.
     const first = await p.getByTestId('copy-out').locator('li').first().innerText();
@@ -138,7 +142,9 @@ describe.skipIf(!canRun)('bundled Chinese font and the listing verdict', () => {
     await table.locator('[data-batch="1"]').click();
     const batch = table.getByTestId('batch-detail');
     await batch.waitFor({ timeout: 30_000 });
-    expect(await batch.getByTestId('batch-crcs').innerText()).toMatch(/header CRC stored (0x[0-9a-f]{8}), computed \1 ✓ · data CRC stored (0x[0-9a-f]{8}), computed \2 ✓/);
+    expect(await batch.getByTestId('batch-crcs').innerText()).toMatch(
+      /header CRC stored (0x[0-9a-f]{8}), computed \1 ✓ · data CRC stored (0x[0-9a-f]{8}), computed \2 ✓/,
+    );
     expect(await batch.getByTestId('batch-entry').count()).toBeGreaterThan(0);
     await screenshot(p, 'batch-detail');
     expect(errors).toEqual([]);

@@ -97,10 +97,12 @@ describe.skipIf(!canRun)('etcd data dir on a node through sudo in Chromium (web 
     await page.getByTestId('wal-record-detail').waitFor();
     await page.getByTestId('key-search').fill('deployment-0010');
     await page.locator('[data-key="/registry/deployments/kube-system/deployment-0010"]').click({ timeout: 30_000 });
-    await expect.poll(async () => JSON.parse(await page.getByTestId('key-value').innerText()) as unknown, { timeout: 30_000 }).toMatchObject({
-      kind: 'Deployment',
-      metadata: { name: 'deployment-0010', namespace: 'kube-system' },
-    });
+    await expect
+      .poll(async () => JSON.parse(await page.getByTestId('key-value').innerText()) as unknown, { timeout: 30_000 })
+      .toMatchObject({
+        kind: 'Deployment',
+        metadata: { name: 'deployment-0010', namespace: 'kube-system' },
+      });
     await screenshot(page, 'etcd-ssh-in-place');
 
     // Copy out through sudo (no second prompt): the copy opens as an etcd report with the same verdict.

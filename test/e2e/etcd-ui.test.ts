@@ -37,7 +37,15 @@ async function makeCluster(root: string): Promise<void> {
   const initialCluster = eps.map((e, i) => `m${i + 1}=http://${e.host}:${e.peerPort}`).join(',');
   const nodes = await Promise.all(
     eps.map((e, i) =>
-      spawnEtcd({ dataDir: path.join(root, `m${i + 1}`), name: `m${i + 1}`, host: e.host, clientPort: e.clientPort, peerPort: e.peerPort, initialCluster, initialClusterToken: 'lifeboat-e2e-cluster' }),
+      spawnEtcd({
+        dataDir: path.join(root, `m${i + 1}`),
+        name: `m${i + 1}`,
+        host: e.host,
+        clientPort: e.clientPort,
+        peerPort: e.peerPort,
+        initialCluster,
+        initialClusterToken: 'lifeboat-e2e-cluster',
+      }),
     ),
   );
   try {
@@ -171,7 +179,9 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     // A group: the pods of one namespace.
     await p.getByTestId('key-search').fill('');
     await p.getByTestId('key-group').filter({ hasText: 'pods' }).filter({ hasText: 'shop' }).click();
-    await expect.poll(() => total.getAttribute('data-total')).toBe(String(sampleObjects(180, 0).filter((o) => o.key.startsWith('/registry/pods/shop/')).length));
+    await expect
+      .poll(() => total.getAttribute('data-total'))
+      .toBe(String(sampleObjects(180, 0).filter((o) => o.key.startsWith('/registry/pods/shop/')).length));
     await screenshot(p, 'etcd-healthy');
     expect(errors).toEqual([]);
   });
@@ -243,10 +253,13 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('paste-logs').click();
     await p.getByTestId('logs-dialog').waitFor();
     const log = await fs.readFile(path.join(REPO, 'test', 'fixtures', 'field-reports', 'kubeadm-etcd-bbolt-panic.log'), 'utf8');
-    await p.getByTestId('logs-source-text').nth(0).evaluate((el, value) => {
-      (el as HTMLTextAreaElement).value = value;
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    }, log);
+    await p
+      .getByTestId('logs-source-text')
+      .nth(0)
+      .evaluate((el, value) => {
+        (el as HTMLTextAreaElement).value = value;
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      }, log);
     await p.getByTestId('logs-analyze').click();
     await p.getByTestId('logs-view').waitFor({ timeout: 30_000 });
     expect(await p.getByTestId('log-detail-title').getAttribute('data-signature')).toBe('etcd.bbolt-freepages');
@@ -355,14 +368,16 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('page-detail').getByTestId('page-parent-link').click();
     await expect.poll(() => p.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
     // The canvas is drawn with the dark surface, not a white box.
-    const corner = await p.getByTestId('page-map').locator('canvas').evaluate((c) => {
-      const ctx = (c as HTMLCanvasElement).getContext('2d')!;
-      const d = ctx.getImageData((c as HTMLCanvasElement).width - 2, (c as HTMLCanvasElement).height - 2, 1, 1).data;
-      return [d[0], d[1], d[2]];
-    });
+    const corner = await p
+      .getByTestId('page-map')
+      .locator('canvas')
+      .evaluate((c) => {
+        const ctx = (c as HTMLCanvasElement).getContext('2d')!;
+        const d = ctx.getImageData((c as HTMLCanvasElement).width - 2, (c as HTMLCanvasElement).height - 2, 1, 1).data;
+        return [d[0], d[1], d[2]];
+      });
     expect(Math.max(...corner)).toBeLessThan(80);
     await screenshot(p, 'etcd-field-report-dark');
     expect(errors).toEqual([]);
   });
 });
-

@@ -20,7 +20,6 @@ import { servedKeys } from '../helpers/guided-node';
 
 const RUN = chromiumAvailable() && sshdAvailable() && requireEtcd() && realisticNodesAvailable();
 
-
 describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real etcd)', () => {
   let tmp: string;
   let node: RealisticNode;
@@ -38,7 +37,8 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     clientUrl = ep.clientUrl;
     node = await startRealisticNode({
       files: {
-        '/etc/systemd/system/etcd.service': '[Unit]\nDescription=etcd\n\n[Service]\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n',
+        '/etc/systemd/system/etcd.service':
+          '[Unit]\nDescription=etcd\n\n[Service]\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n',
         '/etc/etcd.env':
           `ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=${ep.name}\nETCD_LISTEN_CLIENT_URLS=${ep.clientUrl}\nETCD_ADVERTISE_CLIENT_URLS=${ep.clientUrl}\n` +
           `ETCD_LISTEN_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_ADVERTISE_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_CLUSTER=${ep.name}=${ep.peerUrl}\n` +
@@ -154,10 +154,13 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await page.getByTestId('logs-dialog').waitFor();
     await page.getByTestId('logs-source-name').nth(0).fill('etcd container');
     const panic = await fs.readFile(path.join(__dirname, '..', 'fixtures', 'field-reports', 'kubeadm-etcd-bbolt-panic.log'), 'utf8');
-    await page.getByTestId('logs-source-text').nth(0).evaluate((el, value) => {
-      (el as HTMLTextAreaElement).value = value;
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    }, panic);
+    await page
+      .getByTestId('logs-source-text')
+      .nth(0)
+      .evaluate((el, value) => {
+        (el as HTMLTextAreaElement).value = value;
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      }, panic);
     await page.getByTestId('logs-analyze').click();
     await page.getByTestId('logs-view').waitFor();
     await page.getByTestId('logs-start-guided').click();

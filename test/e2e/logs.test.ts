@@ -50,10 +50,13 @@ async function open(): Promise<WatchedPage> {
 
 /** Sets a textarea's value in one go (fill() types large text slowly). */
 async function setText(p: Page, index: number, text: string): Promise<void> {
-  await p.getByTestId('logs-source-text').nth(index).evaluate((el, value) => {
-    (el as HTMLTextAreaElement).value = value;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, text);
+  await p
+    .getByTestId('logs-source-text')
+    .nth(index)
+    .evaluate((el, value) => {
+      (el as HTMLTextAreaElement).value = value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, text);
 }
 
 describe.skipIf(!canRun)('Paste logs in Chromium', () => {
@@ -91,7 +94,13 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
 
     // Markers on the timeline, one lane per source.
     const timeline = p.getByTestId('log-timeline');
-    for (const sig of ['etcd.bbolt-freepages', 'kubernetes.etcd-unreachable', 'kubernetes.apiserver-gave-up', 'kubernetes.crashloop', 'kubernetes.apiserver-refused']) {
+    for (const sig of [
+      'etcd.bbolt-freepages',
+      'kubernetes.etcd-unreachable',
+      'kubernetes.apiserver-gave-up',
+      'kubernetes.crashloop',
+      'kubernetes.apiserver-refused',
+    ]) {
       await timeline.locator(`g.marker[data-signature="${sig}"]`).first().waitFor();
     }
     const laneLabels = await timeline.locator('text.lane-label').evaluateAll((els) => els.map((e) => e.textContent?.trim().split('\n').pop()?.trim()));
@@ -105,7 +114,9 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
     expect(await p.getByTestId('log-detail-title').getAttribute('data-signature')).toBe('etcd.bbolt-freepages');
     expect(await p.getByTestId('log-detail-explain').innerText()).toContain('page 0: invalid type: meta');
     expect(await p.getByTestId('log-detail-next').innerText()).toContain('/var/lib/etcd');
-    expect(await p.getByTestId('log-detail-record').locator('mark').innerText()).toBe('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
+    expect(await p.getByTestId('log-detail-record').locator('mark').innerText()).toBe(
+      'freepages: failed to get all reachable pages (page 0: invalid type: meta)',
+    );
     await screenshot(p, 'logs-en');
 
     // Click the crash-loop marker: kubelet's line, the explanation and the next step.
@@ -115,7 +126,9 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
     expect(await p.getByTestId('log-detail-next').innerText()).toContain('crictl logs');
     const selectedRow = p.getByTestId('log-records').locator('button.rec.selected');
     await selectedRow.waitFor();
-    expect(await selectedRow.locator('mark').innerText()).toMatch(/^CrashLoopBackOff: \\"back-off 1m20s restarting failed container=kube-apiserver pod=kube-apiserver-k8s-master_kube-system\($/);
+    expect(await selectedRow.locator('mark').innerText()).toMatch(
+      /^CrashLoopBackOff: \\"back-off 1m20s restarting failed container=kube-apiserver pod=kube-apiserver-k8s-master_kube-system\($/,
+    );
     // Next in this burst: the etcd container.
     await detail.getByRole('button', { name: /Next in this run/ }).click();
     expect(await p.getByTestId('log-detail-title').innerText()).toBe('etcd-k8s-master is crash-looping');
@@ -147,7 +160,8 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
 
   it('reads a 30 MB log file in the Web Worker and finds every failure in it', async () => {
     const file = path.join(tmp, 'kubelet-big.log');
-    const ok = 'Mar 13 12:33:32 k8s-master kubelet[3317]: I0313 12:33:32.011136    3317 reflector.go:533] nothing to see here, just a long and ordinary log line\n';
+    const ok =
+      'Mar 13 12:33:32 k8s-master kubelet[3317]: I0313 12:33:32.011136    3317 reflector.go:533] nothing to see here, just a long and ordinary log line\n';
     const bad = LOGS.kubelet.split('\n')[6] + '\n';
     const handle = await fs.open(file, 'w');
     let blocks = 0;

@@ -47,7 +47,10 @@ let before: Record<string, string>;
 
 async function hashes(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const n of await fs.readdir(nodeDir)) out[n] = createHash('sha256').update(await fs.readFile(path.join(nodeDir, n))).digest('hex');
+  for (const n of await fs.readdir(nodeDir))
+    out[n] = createHash('sha256')
+      .update(await fs.readFile(path.join(nodeDir, n)))
+      .digest('hex');
   return out;
 }
 

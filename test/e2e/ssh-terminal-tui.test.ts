@@ -188,7 +188,10 @@ describe.skipIf(!canRun)('SSH terminal: full-screen programs, follow, search, cl
     // A mouse selection (double-click a word), Ctrl+Shift+C, then Ctrl+Shift+V into the shell.
     await runInTerminal(page, 'echo copyme-$((6*7))');
     await expectRow(page, 'copyme-42');
-    const row = page.locator(`${VISIBLE_PANE} .xterm-rows > div`).filter({ hasText: /^copyme-42[\s\u00a0]*$/ }).last();
+    const row = page
+      .locator(`${VISIBLE_PANE} .xterm-rows > div`)
+      .filter({ hasText: /^copyme-42[\s\u00a0]*$/ })
+      .last();
     const box = (await row.boundingBox())!;
     await page.mouse.dblclick(box.x + 6, box.y + box.height / 2);
     await expect.poll(() => page.locator(`${VISIBLE_PANE} .xterm-selection div`).count()).toBeGreaterThan(0);

@@ -15,16 +15,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
-import {
-  answerPassword,
-  chromiumAvailable,
-  ensureRendererBuilt,
-  fillSshTarget,
-  openSshWorkspace,
-  screenshot,
-  startWebApp,
-  type WebApp,
-} from './helpers';
+import { answerPassword, chromiumAvailable, ensureRendererBuilt, fillSshTarget, openSshWorkspace, screenshot, startWebApp, type WebApp } from './helpers';
 
 const canRun = chromiumAvailable() && sshdAvailable();
 
@@ -195,7 +186,10 @@ describe.skipIf(!canRun)('SSH workspace in Chromium (web mode, real sshd)', () =
     const kh = readFileSync(knownHosts, 'utf8');
     expect(kh).not.toContain(blob);
     expect(kh).toContain(sshd.knownHostsLine().split(' ')[2]);
-    const audit = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = readFileSync(auditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit.at(-1)).toMatchObject({
       newFingerprint: sshd.hostKeys.ed25519.fingerprint,
       oldFingerprints: [other.fingerprint],

@@ -78,7 +78,13 @@ beforeAll(async () => {
       path.join(samplesDir, 'index.json'),
       JSON.stringify([
         { id: 'dqlite-healthy', dir: 'dqlite-healthy', titleKey: 'sample.healthy.title', descriptionKey: 'sample.healthy.description', engine: 'dqlite' },
-        { id: 'dqlite-field-report', dir: 'dqlite-field-report', titleKey: 'sample.fieldReport.title', descriptionKey: 'sample.fieldReport.description', engine: 'dqlite' },
+        {
+          id: 'dqlite-field-report',
+          dir: 'dqlite-field-report',
+          titleKey: 'sample.fieldReport.title',
+          descriptionKey: 'sample.fieldReport.description',
+          engine: 'dqlite',
+        },
       ]),
     );
   }
@@ -206,14 +212,18 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(narrative[0]).toMatch(/^加载最新的 snapshot snapshot-\d+-\d+-\d+（index \d+）。$/);
     expect(narrative.join('\n')).not.toMatch(/Start index|Start-up fails|Load the newest/);
     // The engine's own text stays as journalctl prints it, inside the Chinese sentence.
-    expect(narrative[narrative.length - 1]).toMatch(/^启动失败：load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero$/);
+    expect(narrative[narrative.length - 1]).toMatch(
+      /^启动失败：load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero$/,
+    );
     const zero = p.locator('li.finding[data-code="segment.count-zero"] .message');
     expect(await zero.innerText()).toMatch(/^第 \d+ 个 batch（字节 \d+）：batch 的条目数为零/);
     const tail = p.locator('li.finding[data-code="segment.block-aligned-tail"] .message');
     expect(await tail.innerText()).toMatch(/^文件大小恰好是 \d+ 个 4096 字节的块/);
     // The verdict paragraph is Chinese around the engine's verbatim error, and ends with the plan's Chinese summary.
     const summary = await verdict.locator('p.summary').innerText();
-    expect(summary).toMatch(/^dqlite 无法启动：启动失败，错误为 "load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero"。经过 1 个文件操作后，节点可以启动/);
+    expect(summary).toMatch(
+      /^dqlite 无法启动：启动失败，错误为 "load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero"。经过 1 个文件操作后，节点可以启动/,
+    );
     expect(summary).not.toMatch(/will not start|After 1 file operation/);
     // The repair plan explains itself in Chinese; the commands stay verbatim shell.
     const plan = p.getByTestId('repair-plan');
@@ -221,7 +231,9 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     const steps = await plan.locator('ol.steps > li > p').allInnerTexts();
     expect(steps.length).toBeGreaterThan(4);
     // A sample is a copy of unknown origin: the plan first says it assumes the MicroK8s default path.
-    expect(steps[0]).toMatch(/^不知道这份拷贝来自节点上的哪个目录，所以这些命令假定使用 MicroK8s 的默认路径 \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend。/);
+    expect(steps[0]).toMatch(
+      /^不知道这份拷贝来自节点上的哪个目录，所以这些命令假定使用 MicroK8s 的默认路径 \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend。/,
+    );
     expect(steps[1]).toMatch(/^停止数据存储/);
     expect(steps.join('\n')).toMatch(/\d{16}-\d{16} 只包含条目 \d+\.\.\d+，全部在 snapshot \d+ 之内/);
     expect(steps.join('\n')).not.toMatch(/Stop the datastore|Move |moving it aside|Start again/);
@@ -312,7 +324,9 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(await findings.innerText()).toContain('0000000014232389-0000000014232597');
     const copyOut = p.getByTestId('copy-out');
     expect(await copyOut.innerText()).toContain('0000000014232389-0000000014232597');
-    expect(await copyOut.locator('pre code').innerText()).toMatch(/^sudo tar -C \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend .*0000000014232389-0000000014232597/);
+    expect(await copyOut.locator('pre code').innerText()).toMatch(
+      /^sudo tar -C \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend .*0000000014232389-0000000014232597/,
+    );
     // The file list holds every file, including the three open segments.
     await p.getByTestId('file-list').locator('button[data-file="open-28053"]').waitFor();
     await screenshot(p, 'listing-field-report');
@@ -358,7 +372,10 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
       el.dispatchEvent(new Event('input', { bubbles: true }));
     }, lines.join('\n'));
     await p.getByTestId('listing-analyze').click();
-    await p.getByTestId('map-summary').getByText(/20000 closed segments/).waitFor({ timeout: 30_000 });
+    await p
+      .getByTestId('map-summary')
+      .getByText(/20000 closed segments/)
+      .waitFor({ timeout: 30_000 });
     const map = p.getByTestId('segment-map');
     await map.focus();
     const range = p.getByText(/^index \d+ … \d+$/);

@@ -14,7 +14,21 @@ import { openFileSource } from '../../electron/services/fs-source';
 import { inspectBbolt, bboltPageMap, bboltPageDetail, forEachLeafItem } from '../../shared/formats/etcd/bbolt-db';
 import { listKeys, readValue } from '../../shared/formats/etcd/keys';
 import { restoreHashError } from '../../shared/formats/etcd/snapshot-db';
-import { ETCDCTL, copyDir, fatalLine, hashTree, requireEtcd, spawnEtcd, tempDir, testKey, testValue, tryStartEtcd, waitHealthy, writeKeys, type EtcdOptions } from '../helpers/etcd';
+import {
+  ETCDCTL,
+  copyDir,
+  fatalLine,
+  hashTree,
+  requireEtcd,
+  spawnEtcd,
+  tempDir,
+  testKey,
+  testValue,
+  tryStartEtcd,
+  waitHealthy,
+  writeKeys,
+  type EtcdOptions,
+} from '../helpers/etcd';
 import { encodeK8sProtobuf, type TestObject } from './k8s-encode';
 
 const HAVE_ETCD = requireEtcd();
@@ -56,22 +70,58 @@ const k8sObjects: { key: string; obj: TestObject }[] = [
   },
   {
     key: '/registry/deployments/kube-system/coredns',
-    obj: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'coredns', namespace: 'kube-system', uid: 'c0ffee00-1111-4222-8333-444455556666', creationSeconds: 1_650_000_123, labels: { 'k8s-app': 'kube-dns' }, annotations: {}, owners: [] },
+    obj: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'coredns',
+      namespace: 'kube-system',
+      uid: 'c0ffee00-1111-4222-8333-444455556666',
+      creationSeconds: 1_650_000_123,
+      labels: { 'k8s-app': 'kube-dns' },
+      annotations: {},
+      owners: [],
+    },
   },
   {
     key: '/registry/namespaces/app',
-    obj: { apiVersion: 'v1', kind: 'Namespace', name: 'app', namespace: '', uid: '0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e', creationSeconds: 1_600_000_000, labels: { 'kubernetes.io/metadata.name': 'app' }, annotations: {}, owners: [] },
+    obj: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      name: 'app',
+      namespace: '',
+      uid: '0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e',
+      creationSeconds: 1_600_000_000,
+      labels: { 'kubernetes.io/metadata.name': 'app' },
+      annotations: {},
+      owners: [],
+    },
   },
 ];
 
 const jsonObjects: { key: string; json: Record<string, unknown> }[] = [
   {
     key: '/registry/example.com/widgets/app/w1',
-    json: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'app', uid: '11111111-2222-4333-8444-555555555555', creationTimestamp: '2024-05-06T07:08:09Z', labels: { tier: 'gold' } }, spec: { size: 3 } },
+    json: {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: {
+        name: 'w1',
+        namespace: 'app',
+        uid: '11111111-2222-4333-8444-555555555555',
+        creationTimestamp: '2024-05-06T07:08:09Z',
+        labels: { tier: 'gold' },
+      },
+      spec: { size: 3 },
+    },
   },
   {
     key: '/registry/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com',
-    json: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com', uid: '99999999-8888-4777-8666-555555555555' }, spec: { group: 'example.com' } },
+    json: {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com', uid: '99999999-8888-4777-8666-555555555555' },
+      spec: { group: 'example.com' },
+    },
   },
 ];
 
@@ -101,16 +151,25 @@ beforeAll(async () => {
     const served = await node.rangeBytes('');
     const status = await node.status();
     const list = node.etcdctl(['member', 'list']);
-    const members = list.trim().split('\n').map((line) => {
-      const [id, , name, peers, clients] = line.split(', ');
-      return { id: id!, name: name!, peerURLs: [peers!], clientURLs: [clients!] };
-    });
+    const members = list
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [id, , name, peers, clients] = line.split(', ');
+        return { id: id!, name: name!, peerURLs: [peers!], clientURLs: [clients!] };
+      });
     const snapshotDb = path.join(root, 'snapshot.db');
     node.etcdctl(['snapshot', 'save', snapshotDb]);
     g = {
       dir,
       db: path.join(dir, 'member', 'snap', 'db'),
-      options: (d) => ({ dataDir: d, name: node.endpoint.name, host: node.endpoint.host, clientPort: node.endpoint.clientPort, peerPort: node.endpoint.peerPort }),
+      options: (d) => ({
+        dataDir: d,
+        name: node.endpoint.name,
+        host: node.endpoint.host,
+        clientPort: node.endpoint.clientPort,
+        peerPort: node.endpoint.peerPort,
+      }),
       served,
       revision: status.revision,
       raftIndex: status.raftIndex,
@@ -216,7 +275,6 @@ function u64le(v: number): Buffer {
   return b;
 }
 
-
 const PANIC = (inner: string) => `freepages: failed to get all reachable pages (${inner})`;
 
 // ---------------------------------------------------------------- intact
@@ -247,7 +305,18 @@ describe.skipIf(!HAVE_ETCD)('bbolt: an intact etcd 3.4 db', () => {
 
     expect(schema).not.toBeNull();
     const s = schema!;
-    expect(s.buckets.map((b) => b.name).sort()).toEqual(['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta']);
+    expect(s.buckets.map((b) => b.name).sort()).toEqual([
+      'alarm',
+      'auth',
+      'authRoles',
+      'authUsers',
+      'cluster',
+      'key',
+      'lease',
+      'members',
+      'members_removed',
+      'meta',
+    ]);
     expect(s.buckets.find((b) => b.name === 'meta')!.inline).toBe(true);
     expect(s.buckets.find((b) => b.name === 'key')!.inline).toBe(false);
     expect(s.revision).toBe(g.revision);
@@ -277,7 +346,10 @@ describe.skipIf(!HAVE_ETCD)('bbolt: an intact etcd 3.4 db', () => {
       const page = await listKeys(src, { kind: 'keys', offset: 0, limit: 100_000 });
       const live = page.items.filter((i) => !i.tombstone);
       expect(live.map((i) => i.key)).toEqual([...g.served.keys()].sort());
-      const dead = page.items.filter((i) => i.tombstone).map((i) => i.key).sort();
+      const dead = page.items
+        .filter((i) => i.tombstone)
+        .map((i) => i.key)
+        .sort();
       const expectDead: string[] = [];
       for (let i = 0; i < KEYS; i += DELETE_EVERY) expectDead.push(testKey(i));
       expect(dead).toEqual(expectDead.sort());
@@ -423,7 +495,10 @@ describe.skipIf(!HAVE_ETCD)('snapshot.db from etcdctl snapshot save', () => {
     expect(scan.info.sha256).toMatchObject({ present: true, ok: false });
     const f = scan.findings.find((x) => x.code === 'snapshot-db.hash-mismatch')!;
     expect(f.offset).toBe(st.size - 32);
-    const r = spawnSync(ETCDCTL, ['snapshot', 'restore', file, '--data-dir', path.join(root, 'restore-flipped')], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    const r = spawnSync(ETCDCTL, ['snapshot', 'restore', file, '--data-dir', path.join(root, 'restore-flipped')], {
+      encoding: 'utf8',
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
     expect(r.status).not.toBe(0);
     expect(`${r.stdout}${r.stderr}`).toContain(f.engineError!);
     expect(f.engineError).toBe(restoreHashError(scan.info.sha256!));
@@ -433,7 +508,10 @@ describe.skipIf(!HAVE_ETCD)('snapshot.db from etcdctl snapshot save', () => {
     const scan = await inspectFile(g.db, { snapshotDb: true });
     expect(scan.info.sha256).toEqual({ present: false, ok: null, stored: null, computed: null });
     const f = scan.findings.find((x) => x.code === 'snapshot-db.no-hash')!;
-    const r = spawnSync(ETCDCTL, ['snapshot', 'restore', g.db, '--data-dir', path.join(root, 'restore-raw')], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    const r = spawnSync(ETCDCTL, ['snapshot', 'restore', g.db, '--data-dir', path.join(root, 'restore-raw')], {
+      encoding: 'utf8',
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
     expect(r.status).not.toBe(0);
     expect(`${r.stdout}${r.stderr}`).toContain(f.engineError!);
   });
@@ -489,7 +567,14 @@ const DAMAGE: DamageCase[] = [
     damage: async (db, f) => patch(db, f.leaf * f.pageSize, u64le(f.hwm)),
     expect: () => 'starts',
     check: (scan, f) => {
-      expect(scan.info.problems).toEqual([{ code: 'bbolt.header-id', text: `page ${f.leaf}: Page expected to be: ${f.leaf}, but self identifies as ${f.hwm}`, page: f.leaf, offset: f.leaf * f.pageSize }]);
+      expect(scan.info.problems).toEqual([
+        {
+          code: 'bbolt.header-id',
+          text: `page ${f.leaf}: Page expected to be: ${f.leaf}, but self identifies as ${f.hwm}`,
+          page: f.leaf,
+          offset: f.leaf * f.pageSize,
+        },
+      ]);
     },
   },
   {

@@ -26,11 +26,14 @@ function content(n: number): { items: RevisionItem[]; expected: Map<string, Uint
     rev++;
     const key = `/registry/configmaps/ns-${i % 7}/cm-${String(i).padStart(5, '0')}-é`;
     // Every 500th value is large (several overflow pages); the rest vary in size.
-    const size = i % 500 === 0 ? 20_000 + i : 10 + (i * 37) % 900;
+    const size = i % 500 === 0 ? 20_000 + i : 10 + ((i * 37) % 900);
     const value = new Uint8Array(size);
     for (let j = 0; j < size; j++) value[j] = (i * 31 + j * 7) & 0xff;
     expected.set(key, value);
-    items.push({ key: revisionKey(rev, 0), value: encodeKeyValue({ key: enc.encode(key), createRevision: rev, modRevision: rev, version: 1, value, lease: i === 3 ? 0x1234n : 0n }) });
+    items.push({
+      key: revisionKey(rev, 0),
+      value: encodeKeyValue({ key: enc.encode(key), createRevision: rev, modRevision: rev, version: 1, value, lease: i === 3 ? 0x1234n : 0n }),
+    });
   }
   return { items, expected, lastRev: rev };
 }

@@ -40,14 +40,27 @@ async function buildDb(keys = 400, extra: { alarms?: [bigint, number][]; badMemb
       main++;
       const k = `/registry/configmaps/ns${i % 4}/cm-${String(i).padStart(5, '0')}`;
       const v = `value-${round}-${i}-${'y'.repeat(40)}`;
-      revs.push({ key: encodeRevisionKey({ main, sub: 0, tombstone: false }), value: encodeKeyValue({ key: enc.encode(k), createRevision: main - round * keys, modRevision: main, version: round + 1, value: enc.encode(v), lease: 0n }) });
+      revs.push({
+        key: encodeRevisionKey({ main, sub: 0, tombstone: false }),
+        value: encodeKeyValue({
+          key: enc.encode(k),
+          createRevision: main - round * keys,
+          modRevision: main,
+          version: round + 1,
+          value: enc.encode(v),
+          lease: 0n,
+        }),
+      });
       latest.set(k, { value: v, mod: main, tombstone: false });
     }
   }
   for (let i = 0; i < keys; i += 10) {
     main++;
     const k = `/registry/configmaps/ns${i % 4}/cm-${String(i).padStart(5, '0')}`;
-    revs.push({ key: encodeRevisionKey({ main, sub: 0, tombstone: true }), value: encodeKeyValue({ key: enc.encode(k), createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n }) });
+    revs.push({
+      key: encodeRevisionKey({ main, sub: 0, tombstone: true }),
+      value: encodeKeyValue({ key: enc.encode(k), createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n }),
+    });
     latest.set(k, { value: '', mod: main, tombstone: true });
   }
   if (extra.alarms) {
@@ -71,7 +84,10 @@ async function buildDb(keys = 400, extra: { alarms?: [bigint, number][]; badMemb
   if (extra.badRevisionKey) await w.put(enc.encode('\xff-not-a-revision'), enc.encode('x'));
   await w.bucket('members');
   if (extra.badMember) await w.put(enc.encode('0000000000000001'), enc.encode('not json'));
-  await w.put(enc.encode('8e9e05c52164694d'), enc.encode('{"id":10276657743932975437,"peerURLs":["http://127.0.0.1:2380"],"name":"n1","clientURLs":["http://127.0.0.1:2379"]}'));
+  await w.put(
+    enc.encode('8e9e05c52164694d'),
+    enc.encode('{"id":10276657743932975437,"peerURLs":["http://127.0.0.1:2380"],"name":"n1","clientURLs":["http://127.0.0.1:2379"]}'),
+  );
   await w.bucket('meta');
   const ci = new Uint8Array(8);
   new DataView(ci.buffer).setBigUint64(0, 4242n, false);
@@ -162,7 +178,9 @@ describe('bbolt pages and metas', () => {
     expect(faultText(100n, PS, 1 << 20)).toBe('fatal error: fault (SIGBUS)');
     expect(faultText(1n << 22n, PS, 1 << 20)).toBe('fatal error: fault (SIGSEGV)');
     expect(faultText(1n << 40n, PS, 1 << 20)).toBe('runtime error: index out of range [4503599627370496] with length 281474976710655');
-    expect(faultText(0xffff_ffff_ffff_ffffn, PS, 1 << 20)).toBe(`runtime error: index out of range [${(0xffff_ffff_ffff_ffffn * 4096n) & 0xffff_ffff_ffff_ffffn}] with length 281474976710655`);
+    expect(faultText(0xffff_ffff_ffff_ffffn, PS, 1 << 20)).toBe(
+      `runtime error: index out of range [${(0xffff_ffff_ffff_ffffn * 4096n) & 0xffff_ffff_ffff_ffffn}] with length 281474976710655`,
+    );
   });
 
   it('bounds elements by their page', () => {
@@ -214,7 +232,10 @@ describe('the tree walk on synthetic dbs', () => {
     const w = new BboltWriter(sink, { pageSize: PS });
     const big = enc.encode('{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"big"},"data":{"x":"' + 'q'.repeat(10_000) + '"}}');
     await w.bucket('key');
-    await w.put(encodeRevisionKey({ main: 2, sub: 0, tombstone: false }), encodeKeyValue({ key: enc.encode('/registry/configmaps/default/big'), createRevision: 2, modRevision: 2, version: 1, value: big, lease: 0n }));
+    await w.put(
+      encodeRevisionKey({ main: 2, sub: 0, tombstone: false }),
+      encodeKeyValue({ key: enc.encode('/registry/configmaps/default/big'), createRevision: 2, modRevision: 2, version: 1, value: big, lease: 0n }),
+    );
     await w.finish();
     const bytes = sink.bytes();
     const scan = await inspectBbolt(src(bytes), 'db');
@@ -439,7 +460,11 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
       new DataView(v.buffer).setBigUint64(0, BigInt(p + 1 < pages ? p + 1 : 0), true);
       bytes.set(encodeLeafPage(p, [{ key: enc.encode(`b${p}`), value: p + 1 < pages ? v : new Uint8Array(16), flags: 1 }], PS), p * PS);
     }
-    for (const m of [0, 1] as const) bytes.set(encodeMetaPage({ pageSize: PS, flags: 0, root: 2n, sequence: 0n, freelist: 0xffff_ffff_ffff_ffffn, pgid: BigInt(pages), txid: BigInt(m + 1) }, PS, m), m * PS);
+    for (const m of [0, 1] as const)
+      bytes.set(
+        encodeMetaPage({ pageSize: PS, flags: 0, root: 2n, sequence: 0n, freelist: 0xffff_ffff_ffff_ffffn, pgid: BigInt(pages), txid: BigInt(m + 1) }, PS, m),
+        m * PS,
+      );
     expect(await codesOf(bytes)).toContain('bbolt.bucket-depth');
   });
 
@@ -483,14 +508,32 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
       expect(zh).not.toMatch(/\{[a-z]+\}/);
     }
     const panic = scan.findings.find((f) => f.code === 'bbolt.freepages-panic')!;
-    expect(panic.message).toBe('etcd would panic opening member/snap/db: freepages: failed to get all reachable pages (page 0: invalid type: meta). The tree of meta 1 is damaged.');
-    expect(translate('zh-CN', 'finding.bbolt.freepages-panic.message', panic.params)).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
+    expect(panic.message).toBe(
+      'etcd would panic opening member/snap/db: freepages: failed to get all reachable pages (page 0: invalid type: meta). The tree of meta 1 is damaged.',
+    );
+    expect(translate('zh-CN', 'finding.bbolt.freepages-panic.message', panic.params)).toContain(
+      'freepages: failed to get all reachable pages (page 0: invalid type: meta)',
+    );
   });
 
   it('schema codes: alarms, undecodable members and revisions, size against the quota', async () => {
-    const b = await buildDb(20, { alarms: [[0x8e9e05c52164694dn, 1], [0x1234n, 2], [0x99n, 7]], badMember: true, badRevisionKey: true });
+    const b = await buildDb(20, {
+      alarms: [
+        [0x8e9e05c52164694dn, 1],
+        [0x1234n, 2],
+        [0x99n, 7],
+      ],
+      badMember: true,
+      badRevisionKey: true,
+    });
     const scan = await inspectBbolt(src(b.bytes), 'db');
-    expect(scan.schema!.alarms).toEqual(expect.arrayContaining([{ memberId: '8e9e05c52164694d', alarm: 'NOSPACE' }, { memberId: '1234', alarm: 'CORRUPT' }, { memberId: '99', alarm: 'unknown(7)' }]));
+    expect(scan.schema!.alarms).toEqual(
+      expect.arrayContaining([
+        { memberId: '8e9e05c52164694d', alarm: 'NOSPACE' },
+        { memberId: '1234', alarm: 'CORRUPT' },
+        { memberId: '99', alarm: 'unknown(7)' },
+      ]),
+    );
     const codes = scan.findings.map((f) => f.code);
     expect(codes).toEqual(expect.arrayContaining(['etcd.alarm-nospace', 'etcd.alarm-corrupt', 'etcd.alarm-other', 'etcd.member-decode', 'etcd.revision-key']));
     const x = b.bytes.slice();
@@ -522,17 +565,33 @@ describe('etcd values', () => {
     expect(gogoKeyValueError(Uint8Array.of(0x0c))).toBe('proto: KeyValue: wiretype end group for non-group');
     expect(gogoKeyValueError(Uint8Array.of(0x10, 0x80))).toBe('unexpected EOF');
     expect(gogoKeyValueError(Uint8Array.of(0x12, 0x01))).toBe('proto: wrong wireType = 2 for field CreateRevision');
-    expect(gogoKeyValueError(Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toBe('proto: negative length found during unmarshaling');
+    expect(gogoKeyValueError(Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toBe(
+      'proto: negative length found during unmarshaling',
+    );
     expect(gogoKeyValueError(Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toBe('proto: integer overflow');
     expect(gogoKeyValueError(Uint8Array.of(0x3f))).toBe('proto: illegal wireType 7');
     expect(gogoKeyValueError(Uint8Array.of(0x38, 0x01))).toBeNull(); // unknown field 7, skipped
   });
 
   it('Kubernetes values: encrypted providers, JSON, text, binary', () => {
-    expect(summarizeK8sValue(enc.encode('k8s:enc:kms:v2:my-kms:\x00\x01'))).toEqual({ encoding: 'encrypted', encryption: { provider: 'kms', keyName: 'my-kms' } });
-    expect(summarizeK8sValue(enc.encode('k8s:enc:secretbox:v1:k2:xyz'))).toEqual({ encoding: 'encrypted', encryption: { provider: 'secretbox', keyName: 'k2' } });
-    expect(summarizeK8sValue(enc.encode(' {"apiVersion":"v1","kind":"X","metadata":{"name":"n","labels":{"a":"b","c":1}}}'))).toEqual({ encoding: 'json', apiVersion: 'v1', kind: 'X', name: 'n', labels: { a: 'b' } });
-    expect(summarizeK8sValue(enc.encode('{"__proto__":{"x":1},"metadata":{"labels":{"__proto__":"p"}}}')).labels).toEqual(Object.defineProperty({}, '__proto__', { value: 'p', enumerable: true }));
+    expect(summarizeK8sValue(enc.encode('k8s:enc:kms:v2:my-kms:\x00\x01'))).toEqual({
+      encoding: 'encrypted',
+      encryption: { provider: 'kms', keyName: 'my-kms' },
+    });
+    expect(summarizeK8sValue(enc.encode('k8s:enc:secretbox:v1:k2:xyz'))).toEqual({
+      encoding: 'encrypted',
+      encryption: { provider: 'secretbox', keyName: 'k2' },
+    });
+    expect(summarizeK8sValue(enc.encode(' {"apiVersion":"v1","kind":"X","metadata":{"name":"n","labels":{"a":"b","c":1}}}'))).toEqual({
+      encoding: 'json',
+      apiVersion: 'v1',
+      kind: 'X',
+      name: 'n',
+      labels: { a: 'b' },
+    });
+    expect(summarizeK8sValue(enc.encode('{"__proto__":{"x":1},"metadata":{"labels":{"__proto__":"p"}}}')).labels).toEqual(
+      Object.defineProperty({}, '__proto__', { value: 'p', enumerable: true }),
+    );
     expect(summarizeK8sValue(enc.encode('hello\nworld')).encoding).toBe('text');
     expect(summarizeK8sValue(Uint8Array.of(1, 2, 3)).encoding).toBe('binary');
     expect(summarizeK8sValue(Uint8Array.of(0x6b, 0x38, 0x73, 0x00, 0xff))).toEqual({ encoding: 'protobuf' });
@@ -664,7 +723,21 @@ describe('fuzz (fixed seed): no throw, no hang, bounded reads', () => {
       const bytes = Uint8Array.from({ length: size }, () => Math.floor(rand() * 256));
       if (size >= 8192 && iter % 2) {
         // A valid meta over random pages: the walk meets garbage.
-        bytes.set(encodeMetaPage({ pageSize: PS, flags: 0, root: BigInt(2 + (iter % 3)), sequence: 0n, freelist: 0xffff_ffff_ffff_ffffn, pgid: BigInt(Math.floor(size / PS) + 3), txid: 5n }, PS, 0));
+        bytes.set(
+          encodeMetaPage(
+            {
+              pageSize: PS,
+              flags: 0,
+              root: BigInt(2 + (iter % 3)),
+              sequence: 0n,
+              freelist: 0xffff_ffff_ffff_ffffn,
+              pgid: BigInt(Math.floor(size / PS) + 3),
+              txid: 5n,
+            },
+            PS,
+            0,
+          ),
+        );
       }
       const scan = await inspectBbolt(memorySource('x', bytes), 'x');
       expect(scan.info.size).toBe(size);

@@ -36,7 +36,18 @@ async function reportOf(id: string): Promise<{ dir: DirectorySource; report: Val
     bbolt: db.info,
     schema: db.schema,
   } as unknown as EtcdDetails;
-  const report: ValidationReport = { engine: 'etcd', root: id, startable: true, dataLoss: false, lost: [], findings: [], summary: '', bytesRead: 0, elapsedMs: 0, etcd };
+  const report: ValidationReport = {
+    engine: 'etcd',
+    root: id,
+    startable: true,
+    dataLoss: false,
+    lost: [],
+    findings: [],
+    summary: '',
+    bytesRead: 0,
+    elapsedMs: 0,
+    etcd,
+  };
   return { dir, report };
 }
 
@@ -86,7 +97,13 @@ describe('answerEtcdQuery over the healthy sample', () => {
     // A prefix query (what a group in the key browser asks for).
     const pods = await answerEtcdQuery(dir, report, { kind: 'keys', prefix: '/registry/pods/shop/', offset: 0, limit: 100 });
     expect(pods.items.map((k) => k.key)).toEqual(
-      [...new Set(sampleObjects(180, 1).map((o) => o.key).filter((k) => k.startsWith('/registry/pods/shop/')))].sort(),
+      [
+        ...new Set(
+          sampleObjects(180, 1)
+            .map((o) => o.key)
+            .filter((k) => k.startsWith('/registry/pods/shop/')),
+        ),
+      ].sort(),
     );
   });
 });
@@ -119,7 +136,9 @@ describe('queries are checked', () => {
 
   it('refuses a WAL file the report does not list, and paths leaving the directory', async () => {
     const { dir, report } = await reportOf('etcd-healthy');
-    await expect(answerEtcdQuery(dir, report, { kind: 'wal-records', file: 'member/snap/db', fromRecord: 0, limit: 5 })).rejects.toMatchObject({ code: 'unknown-file' });
+    await expect(answerEtcdQuery(dir, report, { kind: 'wal-records', file: 'member/snap/db', fromRecord: 0, limit: 5 })).rejects.toMatchObject({
+      code: 'unknown-file',
+    });
     await expect(openRelative(dir, '../dqlite-healthy/metadata1')).rejects.toMatchObject({ code: 'unknown-file' });
     const notEtcd: ValidationReport = { ...report, engine: 'dqlite', etcd: undefined };
     await expect(answerEtcdQuery(dir, notEtcd, { kind: 'page-map' })).rejects.toMatchObject({ code: 'not-etcd' });

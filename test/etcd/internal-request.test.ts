@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDirectory } from '../../electron/services/fs-source';
 import { requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdNode } from '../helpers/etcd';
 import { readWalEntries, type WalEntry } from '../../shared/formats/etcd/wal';
-import { decodeInternalRequest, encodeCompactionRequest, encodeDeleteRangeRequest, encodePutRequest, summarizeRequest, keyText, type InternalRequest } from '../../shared/formats/etcd/internal-request';
+import {
+  decodeInternalRequest,
+  encodeCompactionRequest,
+  encodeDeleteRangeRequest,
+  encodePutRequest,
+  summarizeRequest,
+  keyText,
+  type InternalRequest,
+} from '../../shared/formats/etcd/internal-request';
 
 const haveEtcd = requireEtcd();
 const te = new TextEncoder();
@@ -45,7 +53,12 @@ describe('InternalRaftRequest decoding (hand-built)', () => {
       ignoreValue: false,
       ignoreLease: false,
     });
-    expect(decodeInternalRequest(encodeDeleteRangeRequest(8n, te.encode('/a/'), te.encode('/a0')))).toMatchObject({ kind: 'delete-range', id: 8n, key: te.encode('/a/'), rangeEnd: te.encode('/a0') });
+    expect(decodeInternalRequest(encodeDeleteRangeRequest(8n, te.encode('/a/'), te.encode('/a0')))).toMatchObject({
+      kind: 'delete-range',
+      id: 8n,
+      key: te.encode('/a/'),
+      rangeEnd: te.encode('/a0'),
+    });
     expect(decodeInternalRequest(encodeCompactionRequest(9n, 1234, true))).toEqual({ kind: 'compaction', id: 9n, revision: 1234, physical: true });
   });
 
@@ -54,7 +67,14 @@ describe('InternalRaftRequest decoding (hand-built)', () => {
     expect(decodeInternalRequest(alarm)).toEqual({ kind: 'alarm', id: 5n, action: 'activate', memberId: '8e9e05c52164694d', alarm: 'nospace' });
     expect(summarizeRequest(decodeInternalRequest(alarm)!)).toBe('alarm activate nospace member 8e9e05c52164694d');
     const cp = u8([...bf(100, vf(1, 6)), ...bf(11, [...bf(1, [...vf(1, 77), ...vf(2, 30)]), ...bf(1, [...vf(1, 78), ...vf(2, 31)])])]);
-    expect(decodeInternalRequest(cp)).toEqual({ kind: 'lease-checkpoint', id: 6n, checkpoints: [{ leaseId: 77n, remainingTtl: 30 }, { leaseId: 78n, remainingTtl: 31 }] });
+    expect(decodeInternalRequest(cp)).toEqual({
+      kind: 'lease-checkpoint',
+      id: 6n,
+      checkpoints: [
+        { leaseId: 77n, remainingTtl: 30 },
+        { leaseId: 78n, remainingTtl: 31 },
+      ],
+    });
     expect(decodeInternalRequest(u8([...bf(100, vf(1, 2)), ...bf(9, vf(1, -5))]))).toEqual({ kind: 'lease-revoke', id: 2n, leaseId: -5n });
     expect(decodeInternalRequest(u8([...bf(100, vf(1, 3)), ...bf(1000, [])]))).toEqual({ kind: 'auth', id: 3n, field: 1000 });
   });
@@ -79,11 +99,16 @@ describe('InternalRaftRequest decoding (hand-built)', () => {
     // Field 1 (ID) is the varint 85 fc d4 b5 d5 c6 a8 bf a2 01.
     const id = [0x85, 0xfc, 0xd4, 0xb5, 0xd5, 0xc6, 0xa8, 0xbf, 0xa2, 0x01].reduceRight((acc, b) => (acc << 7n) | BigInt(b & 0x7f), 0n);
     expect(decodeInternalRequest(qget)).toEqual({ kind: 'v2', id, method: 'QGET', path: '', val: '', expiration: 0n });
-    const put = u8([...vf(1, 9), ...bf(2, te.encode('PUT')), ...bf(3, te.encode('/0/members/8e9e05c52164694d/attributes')), ...bf(4, te.encode('{"name":"n1"}'))]);
+    const put = u8([
+      ...vf(1, 9),
+      ...bf(2, te.encode('PUT')),
+      ...bf(3, te.encode('/0/members/8e9e05c52164694d/attributes')),
+      ...bf(4, te.encode('{"name":"n1"}')),
+    ]);
     expect(summarizeRequest(decodeInternalRequest(put)!)).toBe('v2 PUT /0/members/8e9e05c52164694d/attributes (13 B)');
   });
 
-  it('empty data is the new leader\'s no-op; garbage is null; keys print safely', () => {
+  it("empty data is the new leader's no-op; garbage is null; keys print safely", () => {
     expect(decodeInternalRequest(null)).toBeNull();
     expect(decodeInternalRequest(new Uint8Array(0))).toBeNull();
     expect(decodeInternalRequest(u8([0xff, 0xff, 0xff]))).toBeNull();
@@ -161,7 +186,11 @@ describe.skipIf(!haveEtcd)('requests sent to real etcd 3.4, read back from its W
     const t = reqs().find((r): r is Extract<InternalRequest, { kind: 'txn' }> => r.kind === 'txn')!;
     expect(t.compare).toEqual([{ result: 'greater', target: 'mod', key: te.encode('/a/1'), rangeEnd: new Uint8Array(0), number: 1n }]);
     expect(t.success.map((o) => o.kind)).toEqual(['put', 'delete-range', 'txn']);
-    const [p, d, n] = t.success as [Extract<InternalRequest, { kind: 'put' }>, Extract<InternalRequest, { kind: 'delete-range' }>, Extract<InternalRequest, { kind: 'txn' }>];
+    const [p, d, n] = t.success as [
+      Extract<InternalRequest, { kind: 'put' }>,
+      Extract<InternalRequest, { kind: 'delete-range' }>,
+      Extract<InternalRequest, { kind: 'txn' }>,
+    ];
     expect([txt(p.key), txt(p.value)]).toEqual(['/t/put', 'tv']);
     expect([txt(d.key), txt(d.rangeEnd)]).toEqual(['/a/', '/a0']);
     expect(n.success.map((o) => (o.kind === 'put' ? [txt(o.key), txt(o.value)] : o.kind))).toEqual([['/t/nested', 'nv']]);

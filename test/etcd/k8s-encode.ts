@@ -48,7 +48,18 @@ export function encodeObjectMeta(o: TestObject): Buffer {
     field(8, intField(1, o.creationSeconds)),
     ...mapEntries(11, o.labels),
     ...mapEntries(12, o.annotations),
-    ...o.owners.map((r) => field(13, Buffer.concat([field(1, r.kind), field(3, r.name), field(4, r.uid), field(5, r.apiVersion), ...(r.controller !== undefined ? [intField(6, r.controller ? 1 : 0)] : [])]))),
+    ...o.owners.map((r) =>
+      field(
+        13,
+        Buffer.concat([
+          field(1, r.kind),
+          field(3, r.name),
+          field(4, r.uid),
+          field(5, r.apiVersion),
+          ...(r.controller !== undefined ? [intField(6, r.controller ? 1 : 0)] : []),
+        ]),
+      ),
+    ),
   ]);
 }
 

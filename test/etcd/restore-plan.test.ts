@@ -5,7 +5,17 @@
  * out, bad or huge input gives a problem, never a crash.
  */
 import { describe, expect, it } from 'vitest';
-import { addFlagsFromLogs, flagsFromArgs, parseEnvironmentFile, parseStaticPodManifest, parseSystemdUnit, planRestore, planAsScript, shq, splitCommandLine } from '../../shared/formats/etcd/restore-plan';
+import {
+  addFlagsFromLogs,
+  flagsFromArgs,
+  parseEnvironmentFile,
+  parseStaticPodManifest,
+  parseSystemdUnit,
+  planRestore,
+  planAsScript,
+  shq,
+  splitCommandLine,
+} from '../../shared/formats/etcd/restore-plan';
 
 const KUBEADM = `apiVersion: v1
 kind: Pod
@@ -53,10 +63,14 @@ describe('restore planner', () => {
     );
     expect(restore.command).not.toContain('skip-hash-check');
     const verify = plan.steps.find((s) => s.kind === 'verify')!;
-    expect(verify.command).toContain('--endpoints=https://10.0.0.11:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key endpoint health');
+    expect(verify.command).toContain(
+      '--endpoints=https://10.0.0.11:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key endpoint health',
+    );
     const stop = plan.steps.find((s) => s.kind === 'stop')!;
     expect(stop.command).toContain('mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests.lifeboat-stopped/etcd.yaml');
-    expect(plan.steps.find((s) => s.kind === 'move-aside')!.command).toBe('test ! -e /var/lib/etcd.lifeboat-20260101\nmv /var/lib/etcd /var/lib/etcd.lifeboat-20260101');
+    expect(plan.steps.find((s) => s.kind === 'move-aside')!.command).toBe(
+      'test ! -e /var/lib/etcd.lifeboat-20260101\nmv /var/lib/etcd /var/lib/etcd.lifeboat-20260101',
+    );
     // Nothing in any step deletes.
     for (const s of plan.steps) expect(s.command).not.toMatch(/\brm\b/);
     expect(planAsScript(plan)).toMatch(/^#!\/bin\/sh\n/);
@@ -67,7 +81,15 @@ describe('restore planner', () => {
     const env = `# kubekey\nexport ETCD_DATA_DIR="/var/lib/etcd"\nETCD_INITIAL_CLUSTER='node1=https://192.168.0.2:2380,node2=https://192.168.0.3:2380'\nETCD_INITIAL_ADVERTISE_PEER_URLS=https://192.168.0.2:2380\nETCD_INITIAL_CLUSTER_TOKEN=k8s_etcd\nETCD_TRUSTED_CA_FILE=/etc/ssl/etcd/ssl/ca.pem\nETCD_CERT_FILE=/etc/ssl/etcd/ssl/member-node1.pem\nETCD_KEY_FILE=/etc/ssl/etcd/ssl/member-node1-key.pem\nETCD_ADVERTISE_CLIENT_URLS=https://192.168.0.2:2379\n`;
     expect(parseEnvironmentFile(env)['ETCD_DATA_DIR']).toBe('/var/lib/etcd');
     const m = parseSystemdUnit(unit, 'etcd.service', { '/etc/etcd.env': env });
-    expect(m).toMatchObject({ style: 'systemd', name: 'node1', dataDir: '/var/lib/etcd', walDir: '/var/lib/etcd-wal', initialClusterToken: 'k8s_etcd', environmentFile: '/etc/etcd.env', cert: '/etc/ssl/etcd/ssl/member-node1.pem' });
+    expect(m).toMatchObject({
+      style: 'systemd',
+      name: 'node1',
+      dataDir: '/var/lib/etcd',
+      walDir: '/var/lib/etcd-wal',
+      initialClusterToken: 'k8s_etcd',
+      environmentFile: '/etc/etcd.env',
+      cert: '/etc/ssl/etcd/ssl/member-node1.pem',
+    });
     expect(m.flags['snapshot-count']).toBe('5000');
     const plan = planRestore({ snapshot: '/var/backups/kube_etcd/etcd-2026-01-01/snapshot.db', member: m });
     expect(plan.tool).toBe('etcdctl');
@@ -91,8 +113,17 @@ describe('restore planner', () => {
 
   it('flags from etcd logs fill what the configuration leaves out (3.4 capnslog env lines, 3.5 zap JSON)', () => {
     const m = parseSystemdUnit('[Service]\nExecStart=/usr/bin/etcd\n', 'etcd.service');
-    addFlagsFromLogs(m, '2026-01-01 10:00:00.000 I | pkg/flags: recognized and used environment variable ETCD_DATA_DIR=/data/etcd\n{"level":"info","msg":"starting an etcd server","name":"m1","initial-advertise-peer-urls":["https://10.1.1.1:2380"],"initial-cluster":"m1=https://10.1.1.1:2380"}\n', 'etcd.log');
-    expect(m).toMatchObject({ dataDir: '/data/etcd', name: 'm1', initialAdvertisePeerUrls: 'https://10.1.1.1:2380', initialCluster: 'm1=https://10.1.1.1:2380' });
+    addFlagsFromLogs(
+      m,
+      '2026-01-01 10:00:00.000 I | pkg/flags: recognized and used environment variable ETCD_DATA_DIR=/data/etcd\n{"level":"info","msg":"starting an etcd server","name":"m1","initial-advertise-peer-urls":["https://10.1.1.1:2380"],"initial-cluster":"m1=https://10.1.1.1:2380"}\n',
+      'etcd.log',
+    );
+    expect(m).toMatchObject({
+      dataDir: '/data/etcd',
+      name: 'm1',
+      initialAdvertisePeerUrls: 'https://10.1.1.1:2380',
+      initialCluster: 'm1=https://10.1.1.1:2380',
+    });
     expect(m.sources).toContain('etcd.log');
   });
 

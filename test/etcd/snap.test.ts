@@ -61,7 +61,9 @@ describe('.snap reader', () => {
     const { info, findings } = await readSnapFile(memorySource('x', snapBytes(402, 3)), `member/snap/${snapName(3, 402)}`);
     expect(findings).toEqual([]);
     expect(info).toMatchObject({ ok: true, error: null, index: 402, term: 3, voters: ['8e9e05c52164694d'], learners: ['42'] });
-    expect(info.members).toEqual([{ id: '8e9e05c52164694d', name: 'infra1', peerURLs: ['http://10.0.0.1:2380'], clientURLs: ['http://10.0.0.1:2379'], isLearner: true }]);
+    expect(info.members).toEqual([
+      { id: '8e9e05c52164694d', name: 'infra1', peerURLs: ['http://10.0.0.1:2380'], clientURLs: ['http://10.0.0.1:2379'], isLearner: true },
+    ]);
     expect(decodeSnapBytes(snapBytes(1, 1)).removedMembers).toEqual(['1234abcd']);
   });
 
@@ -188,23 +190,27 @@ describe.skipIf(!haveEtcd)('snap choice against real etcd 3.4', () => {
     },
   ];
   for (const c of cases) {
-    it(c.name, async () => {
-      const copy = path.join(root, `case-${cases.indexOf(c)}`);
-      await copyDir(golden.dir, copy);
-      const snapDir = path.join(copy, 'member/snap');
-      await c.damage(snapDir, (await fs.readdir(snapDir)).filter((n) => n.endsWith('.snap')).sort());
-      const before = await hashTree(copy);
-      const choice = await predictChoice(copy);
-      const chosen = choice.chosen;
-      expect(await hashTree(copy)).toBe(before);
-      expect(chosen).not.toBeNull();
-      const r = await tryStartEtcd(golden.startOptions(copy));
-      expect(r.started, r.output.slice(-2000)).toBe(true);
-      expect(recoveredIndex(r.output)).toBe(chosen!.index);
-      // etcd renamed exactly the files the choice says it reads and fails on.
-      const broken = (await fs.readdir(snapDir)).filter((n) => n.endsWith('.snap.broken')).map((n) => `member/snap/${n.slice(0, -'.broken'.length)}`);
-      expect(broken).toEqual(choice.renamedBroken);
-      await fs.rm(copy, { recursive: true, force: true });
-    }, 60_000);
+    it(
+      c.name,
+      async () => {
+        const copy = path.join(root, `case-${cases.indexOf(c)}`);
+        await copyDir(golden.dir, copy);
+        const snapDir = path.join(copy, 'member/snap');
+        await c.damage(snapDir, (await fs.readdir(snapDir)).filter((n) => n.endsWith('.snap')).sort());
+        const before = await hashTree(copy);
+        const choice = await predictChoice(copy);
+        const chosen = choice.chosen;
+        expect(await hashTree(copy)).toBe(before);
+        expect(chosen).not.toBeNull();
+        const r = await tryStartEtcd(golden.startOptions(copy));
+        expect(r.started, r.output.slice(-2000)).toBe(true);
+        expect(recoveredIndex(r.output)).toBe(chosen!.index);
+        // etcd renamed exactly the files the choice says it reads and fails on.
+        const broken = (await fs.readdir(snapDir)).filter((n) => n.endsWith('.snap.broken')).map((n) => `member/snap/${n.slice(0, -'.broken'.length)}`);
+        expect(broken).toEqual(choice.renamedBroken);
+        await fs.rm(copy, { recursive: true, force: true });
+      },
+      60_000,
+    );
   }
 });

@@ -95,7 +95,15 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
   it('snap.orphan: a readable .snap that no WAL snapshot record names is not loaded', async () => {
     const d = await copyOf('snaps');
     const orphan = 'member/snap/0000000000000002-00000000000fffff.snap';
-    await fs.writeFile(path.join(d, orphan), encodeSnapFile({ data: new TextEncoder().encode('{}'), index: 0xfffff, term: 2, confState: { voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }));
+    await fs.writeFile(
+      path.join(d, orphan),
+      encodeSnapFile({
+        data: new TextEncoder().encode('{}'),
+        index: 0xfffff,
+        term: 2,
+        confState: { voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
+      }),
+    );
     const r = await validatePath(d);
     expect(r.startable).toBe(true);
     expect(find(r, 'snap.orphan').map((f) => f.file)).toEqual([orphan]);
@@ -161,7 +169,9 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
     const m = await validatePath(member);
     expect(m.etcd?.layout).toMatchObject({ input: 'member-dir', walDir: '', snapDir: 'snap', dbFile: 'snap/db' });
     expect(find(m, 'layout.no-wal-dir')).toHaveLength(1);
-    expect(find(m, 'layout.leftover')).toEqual([expect.objectContaining({ severity: 'info', file: 'snap/db.tmp', params: expect.objectContaining({ kind: 'tmp' }) })]);
+    expect(find(m, 'layout.leftover')).toEqual([
+      expect.objectContaining({ severity: 'info', file: 'snap/db.tmp', params: expect.objectContaining({ kind: 'tmp' }) }),
+    ]);
   });
 
   it('restore.db-broken: a snapshot.db whose hash matches but whose bbolt tree is damaged cannot be restored', async () => {
@@ -174,7 +184,9 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
     const r = await validatePath(dir);
     expect(r.etcd?.layout.input).toBe('snapshot-db');
     expect(r.startable).toBe(false);
-    expect(find(r, 'restore.db-broken')).toEqual([expect.objectContaining({ severity: 'error', engineError: 'freepages: failed to get all reachable pages (page 0: invalid type: unknown<00>)' })]);
+    expect(find(r, 'restore.db-broken')).toEqual([
+      expect.objectContaining({ severity: 'error', engineError: 'freepages: failed to get all reachable pages (page 0: invalid type: unknown<00>)' }),
+    ]);
   });
 
   it('narrative and summary have a Chinese template for every sentence', async () => {
@@ -191,13 +203,50 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
 const member = (id: string, name: string, host: string): EtcdMember => ({ id, name, peerURLs: [`https://${host}:2380`], clientURLs: [`https://${host}:2379`] });
 
 function schemaWith(members: EtcdMember[], ci: number, extra: Partial<EtcdSchemaInfo> = {}): EtcdSchemaInfo {
-  return { buckets: [], consistentIndex: ci, term: null, revision: ci, compactedRevision: null, liveKeys: 0, revisions: 0, tombstones: 0, members, removedMembers: [], alarms: [], leases: 0, clusterVersion: '3.4.0', quotaBytes: 2 ** 31, ...extra };
+  return {
+    buckets: [],
+    consistentIndex: ci,
+    term: null,
+    revision: ci,
+    compactedRevision: null,
+    liveKeys: 0,
+    revisions: 0,
+    tombstones: 0,
+    members,
+    removedMembers: [],
+    alarms: [],
+    leases: 0,
+    clusterVersion: '3.4.0',
+    quotaBytes: 2 ** 31,
+    ...extra,
+  };
 }
 
 function walWith(nodeId: string | null, last: number, commit: number, extra: Partial<WalInfo> = {}): WalInfo {
   return {
     dir: 'member/wal',
-    files: last > 0 ? [{ file: 'member/wal/0000000000000000-0000000000000000.wal', seq: 0, nameIndex: 0, size: 1, records: 1, entries: last, firstEntryIndex: 1, lastEntryIndex: last, terms: [2, 2], validBytes: 1, zeroTailBytes: 0, status: 'ok', badOffset: null, findingCodes: [], role: 'read' }] : [],
+    files:
+      last > 0
+        ? [
+            {
+              file: 'member/wal/0000000000000000-0000000000000000.wal',
+              seq: 0,
+              nameIndex: 0,
+              size: 1,
+              records: 1,
+              entries: last,
+              firstEntryIndex: 1,
+              lastEntryIndex: last,
+              terms: [2, 2],
+              validBytes: 1,
+              zeroTailBytes: 0,
+              status: 'ok',
+              badOffset: null,
+              findingCodes: [],
+              role: 'read',
+            },
+          ]
+        : [],
     nodeId,
     clusterId: 'c1',
     hardState: last > 0 ? { term: 2, vote: nodeId ?? '0', commit } : null,
@@ -230,11 +279,25 @@ describe('cross-checks', () => {
     expect(r.crossCheck.nodeIsMember).toBe(false);
     expect(r.findings.map((x) => [x.code, x.severity])).toEqual([['cross.node-not-member', 'error']]);
     expect(r.findings[0]!.message).toContain('cp1 aa, cp2 bb, cp3 cc');
-    expect(crossCheck({ wal: walWith('bb', 100, 100), snaps: [], schema: schemaWith(THREE, 100), dbUsable: true, addresses: [] }).crossCheck.nodeIsMember).toBe(true);
+    expect(crossCheck({ wal: walWith('bb', 100, 100), snaps: [], schema: schemaWith(THREE, 100), dbUsable: true, addresses: [] }).crossCheck.nodeIsMember).toBe(
+      true,
+    );
   });
 
   it('cross.db-ahead-of-wal and cross.commit-behind-snap', () => {
-    const snap: SnapFileInfo = { file: 'member/snap/0000000000000002-00000000000000c8.snap', term: 2, index: 200, size: 10, ok: true, error: null, voters: [], learners: [], members: [], matchesWal: false, chosen: false };
+    const snap: SnapFileInfo = {
+      file: 'member/snap/0000000000000002-00000000000000c8.snap',
+      term: 2,
+      index: 200,
+      size: 10,
+      ok: true,
+      error: null,
+      voters: [],
+      learners: [],
+      members: [],
+      matchesWal: false,
+      chosen: false,
+    };
     const r = crossCheck({ wal: walWith('aa', 150, 150), snaps: [snap], schema: schemaWith(THREE, 180), dbUsable: true, addresses: [] });
     expect(r.findings.map((x) => x.code).sort()).toEqual(['cross.commit-behind-snap', 'cross.db-ahead-of-wal']);
     expect(r.crossCheck).toMatchObject({ walLastIndex: 150, commit: 150, consistentIndex: 180, newestSnapIndex: 200 });
@@ -258,10 +321,21 @@ describe('cross-checks', () => {
 
   it('applyAddressCheck re-runs the address check of a finished report', () => {
     const report: ValidationReport = {
-      engine: 'etcd', root: 'x', startable: true, dataLoss: false, lost: [], findings: [], summary: '', bytesRead: 0, elapsedMs: 0,
+      engine: 'etcd',
+      root: 'x',
+      startable: true,
+      dataLoss: false,
+      lost: [],
+      findings: [],
+      summary: '',
+      bytesRead: 0,
+      elapsedMs: 0,
       etcd: {
         layout: { input: 'data-dir', walDir: 'member/wal', snapDir: 'member/snap', dbFile: 'member/snap/db', leftovers: [] },
-        wal: walWith('aa', 5, 5), snaps: [], bbolt: { openError: null } as BboltInfo, schema: schemaWith(THREE, 5),
+        wal: walWith('aa', 5, 5),
+        snaps: [],
+        bbolt: { openError: null } as BboltInfo,
+        schema: schemaWith(THREE, 5),
         startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: null, selfRepairs: [], narrative: [] },
         crossCheck: { walLastIndex: 5, commit: 5, consistentIndex: 5, newestSnapIndex: null, nodeIsMember: true, staleAddresses: [], addressesGiven: [] },
       },
@@ -269,17 +343,38 @@ describe('cross-checks', () => {
     const r = applyAddressCheck(report, ['172.18.0.7', '172.18.0.8']);
     expect(r.etcd?.crossCheck.staleAddresses.map((s) => s.memberId)).toEqual(['cc']);
     expect(r.findings.map((f) => f.code)).toEqual(['cross.stale-address']);
-    expect(applyAddressCheck(r, THREE.map((m) => m.peerURLs[0]!.split('//')[1]!.split(':')[0]!)).findings).toEqual([]);
+    expect(
+      applyAddressCheck(
+        r,
+        THREE.map((m) => m.peerURLs[0]!.split('//')[1]!.split(':')[0]!),
+      ).findings,
+    ).toEqual([]);
   });
 });
 
 describe('start-up model rules without a real dir', () => {
   const layout: EtcdLayout = { input: 'data-dir', walDir: 'member/wal', snapDir: 'member/snap', dbFile: 'member/snap/db', leftovers: [] };
-  const bbolt = { file: 'member/snap/db', size: 8192, chosenMeta: 0, metas: [{ page: 0, txid: 5 }], openError: null, freepagesPanic: null, mvccRestoreError: null } as unknown as BboltInfo;
+  const bbolt = {
+    file: 'member/snap/db',
+    size: 8192,
+    chosenMeta: 0,
+    metas: [{ page: 0, txid: 5 }],
+    openError: null,
+    freepagesPanic: null,
+    mvccRestoreError: null,
+  } as unknown as BboltInfo;
 
   it('startup.wal-repair-loses: the last readable HardState committed past the tear, beyond the db', () => {
     const wal = walWith('aa', 90, 100, { tornTail: { file: 'member/wal/0000000000000000-0000000000000000.wal', offset: 4096 } });
-    const v = modelStartup({ root: 'x', layout, wal, walError: { kind: 'torn-tail', file: wal.tornTail!.file, offset: 4096, engineError: 'unexpected EOF', repairable: true }, snaps: [], bbolt, schema: schemaWith(THREE, 80) });
+    const v = modelStartup({
+      root: 'x',
+      layout,
+      wal,
+      walError: { kind: 'torn-tail', file: wal.tornTail!.file, offset: 4096, engineError: 'unexpected EOF', repairable: true },
+      snaps: [],
+      bbolt,
+      schema: schemaWith(THREE, 80),
+    });
     expect(v).toMatchObject({ startable: true, dataLoss: true });
     expect(v.findings.map((f) => f.code)).toEqual(['startup.wal-repaired', 'startup.wal-repair-loses']);
     expect(v.findings[1]!.params).toMatchObject({ from: 91, last: 100, ci: 80 });
@@ -287,14 +382,42 @@ describe('start-up model rules without a real dir', () => {
   });
 
   it('start-up order: a WAL that fails only when opened at the snapshot loses to the missing .snap.db panic, which comes first', () => {
-    const snap: SnapFileInfo = { file: 'member/snap/0000000000000002-00000000000000c8.snap', term: 2, index: 200, size: 10, ok: true, error: null, voters: [], learners: [], members: [], matchesWal: true, chosen: true };
+    const snap: SnapFileInfo = {
+      file: 'member/snap/0000000000000002-00000000000000c8.snap',
+      term: 2,
+      index: 200,
+      size: 10,
+      ok: true,
+      error: null,
+      voters: [],
+      learners: [],
+      members: [],
+      matchesWal: true,
+      chosen: true,
+    };
     const wal = walWith('aa', 300, 300);
-    const walError = { kind: 'other' as const, file: null, offset: null, engineError: 'wal: file not found', repairable: false, stage: 'open' as const, fatalText: 'open wal error: wal: file not found' };
+    const walError = {
+      kind: 'other' as const,
+      file: null,
+      offset: null,
+      engineError: 'wal: file not found',
+      repairable: false,
+      stage: 'open' as const,
+      fatalText: 'open wal error: wal: file not found',
+    };
     const first = modelStartup({ root: 'x', layout, wal, walError, snaps: [snap], bbolt, schema: schemaWith(THREE, 100) });
     expect(first.startup.fatalError).toBe("recovering backend from snapshot error: failed to find database snapshot file (snap: snapshot file doesn't exist)");
     const then = modelStartup({ root: 'x', layout, wal, walError, snaps: [snap], bbolt, schema: schemaWith(THREE, 250) });
     expect(then.startup.fatalError).toBe('open wal error: wal: file not found');
-    const early = modelStartup({ root: 'x', layout, wal, walError: { ...walError, stage: 'valid-snapshot-entries' as const, fatalText: 'walpb: crc mismatch' }, snaps: [snap], bbolt, schema: schemaWith(THREE, 100) });
+    const early = modelStartup({
+      root: 'x',
+      layout,
+      wal,
+      walError: { ...walError, stage: 'valid-snapshot-entries' as const, fatalText: 'walpb: crc mismatch' },
+      snaps: [snap],
+      bbolt,
+      schema: schemaWith(THREE, 100),
+    });
     expect(early.startup.fatalError).toBe('walpb: crc mismatch');
   });
 
@@ -308,7 +431,15 @@ describe('start-up model rules without a real dir', () => {
 
 describe('member comparison', () => {
   const rep = (root: string, startable: boolean, lastTerm: number, last: number, ci: number): ValidationReport => ({
-    engine: 'etcd', root, startable, dataLoss: false, lost: [], findings: [], summary: '', bytesRead: 0, elapsedMs: 0,
+    engine: 'etcd',
+    root,
+    startable,
+    dataLoss: false,
+    lost: [],
+    findings: [],
+    summary: '',
+    bytesRead: 0,
+    elapsedMs: 0,
     etcd: { wal: walWith('aa', last, last, { lastTerm }), schema: schemaWith(THREE, ci) } as ValidationReport['etcd'],
   });
 

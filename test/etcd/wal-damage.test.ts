@@ -28,7 +28,8 @@ async function predict(dataDir: string): Promise<{ scan: WalScan; chosen: string
   const wal = localDirectory(path.join(dataDir, 'member/wal'));
   try {
     let scan = await scanWal(wal, 'member/wal');
-    if (!scan.validSnapshots || (scan.readError && (scan.readError.stage === 'valid-snapshot-entries' || scan.readError.stage === 'list'))) return { scan, chosen: null };
+    if (!scan.validSnapshots || (scan.readError && (scan.readError.stage === 'valid-snapshot-entries' || scan.readError.stage === 'list')))
+      return { scan, chosen: null };
     const snapDir = path.join(dataDir, 'member/snap');
     const infos: SnapFileInfo[] = [];
     for (const n of (await fs.readdir(snapDir)).filter((x) => x.endsWith('.snap'))) {
@@ -76,11 +77,7 @@ async function splitWal(dataDir: string, pieces: number): Promise<string[]> {
     if (cutAt.includes(i)) {
       names.push(walName(names.length, lastIndex + 1));
       parts.push([]);
-      const head = [
-        { type: 4, data: null },
-        { type: 1, data: metadata },
-        ...(lastState ? [{ type: 3, data: lastState }] : []),
-      ];
+      const head = [{ type: 4, data: null }, { type: 1, data: metadata }, ...(lastState ? [{ type: 3, data: lastState }] : [])];
       for (const h of head) {
         const e = encodeWalRecord(h.type, h.data, crc);
         crc = e.crc;
@@ -133,9 +130,19 @@ const CASES: Case[] = [
   fromShared('WAL: torn tail (last record zeroed)', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' }),
   fromShared('WAL: file cut in the middle of the last entry', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' }),
   fromShared('WAL: file cut in the middle of an early entry', { kind: 'torn-tail', repairable: true, engineError: 'unexpected EOF', code: 'wal.torn-tail' }),
-  fromShared('WAL: bit flip in the head (first entry)', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' }),
+  fromShared('WAL: bit flip in the head (first entry)', {
+    kind: 'crc-mismatch',
+    engineError: 'walpb: crc mismatch',
+    fatal: 'walpb: crc mismatch',
+    code: 'wal.record-crc',
+  }),
   fromShared('WAL: bit flip in the middle', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' }),
-  fromShared('WAL: bit flip in the last record', { kind: 'crc-mismatch', engineError: 'walpb: crc mismatch', fatal: 'walpb: crc mismatch', code: 'wal.record-crc' }),
+  fromShared('WAL: bit flip in the last record', {
+    kind: 'crc-mismatch',
+    engineError: 'walpb: crc mismatch',
+    fatal: 'walpb: crc mismatch',
+    code: 'wal.record-crc',
+  }),
   {
     name: 'WAL: a record in the middle zeroed (torn: etcd truncates there)',
     golden: 'small',
@@ -220,7 +227,13 @@ const CASES: Case[] = [
       const last = frames.at(-1)!;
       await fs.truncate(file, last.dataOffset + Math.floor(last.length / 2));
     },
-    expect: { kind: 'torn-tail', repairable: false, engineError: 'unexpected EOF', fatal: 'read wal error (unexpected EOF) and cannot be repaired', code: 'wal.unexpected-eof' },
+    expect: {
+      kind: 'torn-tail',
+      repairable: false,
+      engineError: 'unexpected EOF',
+      fatal: 'read wal error (unexpected EOF) and cannot be repaired',
+      code: 'wal.unexpected-eof',
+    },
   },
   {
     name: 'split: garbage length word in the second file',
@@ -280,47 +293,60 @@ describe.skipIf(!haveEtcd)('damaged WALs: the scan predicts what real etcd 3.4 d
   });
 
   for (const c of CASES) {
-    it(c.name, async () => {
-      const golden = goldens[c.golden]!;
-      const copy = path.join(root, `case-${CASES.indexOf(c)}`);
-      await copyDir(golden.dir, copy);
-      await c.damage(copy);
-      const before = await hashTree(copy);
-      const { scan } = await predict(copy);
-      expect(await hashTree(copy)).toBe(before);
+    it(
+      c.name,
+      async () => {
+        const golden = goldens[c.golden]!;
+        const copy = path.join(root, `case-${CASES.indexOf(c)}`);
+        await copyDir(golden.dir, copy);
+        await c.damage(copy);
+        const before = await hashTree(copy);
+        const { scan } = await predict(copy);
+        expect(await hashTree(copy)).toBe(before);
 
-      const e = scan.readError;
-      expect(e?.kind ?? null, JSON.stringify({ e, files: scan.info.files.map((f) => [f.file, f.records, f.validBytes, f.status, f.role]), findings: scan.findings.map((f) => f.message) })).toBe(c.expect.kind);
-      if (c.expect.engineError !== undefined) expect(e?.engineError).toBe(c.expect.engineError);
-      if (c.expect.repairable !== undefined) expect(e?.repairable).toBe(c.expect.repairable);
-      if (e && e.kind !== 'no-wal') {
-        expect(e.file).toMatch(e.kind === 'bad-name' ? /^member\/wal\/[^/]+\.wal$/ : /^member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
-        if (e.kind !== 'seq-gap' && e.kind !== 'bad-name' && e.stage !== 'open') expect(typeof e.offset).toBe('number');
-        const f = scan.findings.find((x) => x.file === e.file && (x.severity === 'error' || x.code === 'wal.torn-tail' || (e.kind === 'bad-name' && x.code === 'wal.ignored-file')));
-        expect(f, JSON.stringify(scan.findings)).toBeDefined();
-      }
-      if (c.expect.code) {
-        const f = scan.findings.find((x) => x.code === c.expect.code && x.file === e!.file)!;
-        expect(f, JSON.stringify(scan.findings)).toBeDefined();
-        expect(f.offset).toBe(e!.offset);
-        expect(f.engineError).toBe(e!.engineError);
-        expect(f.message).toContain(e!.file!);
-      }
-      const predictedStart = e === null || e.repairable;
-      if (c.expect.fatal !== undefined) expect(e?.fatalText ?? null).toBe(c.expect.fatal);
+        const e = scan.readError;
+        expect(
+          e?.kind ?? null,
+          JSON.stringify({
+            e,
+            files: scan.info.files.map((f) => [f.file, f.records, f.validBytes, f.status, f.role]),
+            findings: scan.findings.map((f) => f.message),
+          }),
+        ).toBe(c.expect.kind);
+        if (c.expect.engineError !== undefined) expect(e?.engineError).toBe(c.expect.engineError);
+        if (c.expect.repairable !== undefined) expect(e?.repairable).toBe(c.expect.repairable);
+        if (e && e.kind !== 'no-wal') {
+          expect(e.file).toMatch(e.kind === 'bad-name' ? /^member\/wal\/[^/]+\.wal$/ : /^member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
+          if (e.kind !== 'seq-gap' && e.kind !== 'bad-name' && e.stage !== 'open') expect(typeof e.offset).toBe('number');
+          const f = scan.findings.find(
+            (x) => x.file === e.file && (x.severity === 'error' || x.code === 'wal.torn-tail' || (e.kind === 'bad-name' && x.code === 'wal.ignored-file')),
+          );
+          expect(f, JSON.stringify(scan.findings)).toBeDefined();
+        }
+        if (c.expect.code) {
+          const f = scan.findings.find((x) => x.code === c.expect.code && x.file === e!.file)!;
+          expect(f, JSON.stringify(scan.findings)).toBeDefined();
+          expect(f.offset).toBe(e!.offset);
+          expect(f.engineError).toBe(e!.engineError);
+          expect(f.message).toContain(e!.file!);
+        }
+        const predictedStart = e === null || e.repairable;
+        if (c.expect.fatal !== undefined) expect(e?.fatalText ?? null).toBe(c.expect.fatal);
 
-      const r = await tryStartEtcd(golden.startOptions(copy));
-      expect(r.started, r.output.slice(-3000)).toBe(predictedStart);
-      if (!predictedStart) expect(r.fatal).toBe(e!.fatalText);
-      if (e?.repairable) {
-        // etcd's own repair kept the original next to the file it truncated.
-        const broken = (await fs.readdir(path.join(copy, 'member/wal'))).filter((n) => n.endsWith('.wal.broken'));
-        expect(broken).toEqual([`${path.basename(e.file!)}.broken`]);
-        expect(scan.info.tornTail).toEqual({ file: e.file, offset: e.offset });
-      }
-      if (r.started && c.golden !== 'snaps' && e === null) expect(r.keys).toEqual(golden.keys);
-      if (c.name.startsWith('WAL: a zero length word')) expect(scan.findings.map((f) => f.code)).toContain('wal.data-after-end');
-      await fs.rm(copy, { recursive: true, force: true });
-    }, 60_000);
+        const r = await tryStartEtcd(golden.startOptions(copy));
+        expect(r.started, r.output.slice(-3000)).toBe(predictedStart);
+        if (!predictedStart) expect(r.fatal).toBe(e!.fatalText);
+        if (e?.repairable) {
+          // etcd's own repair kept the original next to the file it truncated.
+          const broken = (await fs.readdir(path.join(copy, 'member/wal'))).filter((n) => n.endsWith('.wal.broken'));
+          expect(broken).toEqual([`${path.basename(e.file!)}.broken`]);
+          expect(scan.info.tornTail).toEqual({ file: e.file, offset: e.offset });
+        }
+        if (r.started && c.golden !== 'snaps' && e === null) expect(r.keys).toEqual(golden.keys);
+        if (c.name.startsWith('WAL: a zero length word')) expect(scan.findings.map((f) => f.code)).toContain('wal.data-after-end');
+        await fs.rm(copy, { recursive: true, force: true });
+      },
+      60_000,
+    );
   }
 });

@@ -11,7 +11,15 @@ import { crc32c } from '../../shared/formats/etcd/crc32c';
 import { decodeWalFileBytes, readWalFile } from '../../shared/formats/etcd/wal-file';
 import { encodeFrame, encodeWalRecord, marshalRecord, unmarshalRecord, MAX_WAL_ENTRY_SIZE } from '../../shared/formats/etcd/wal-record';
 import { walName } from '../../shared/formats/etcd/wal-name';
-import { decodeEntry, encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeWalSnapshot, decodeHardState } from '../../shared/formats/etcd/raft-entry';
+import {
+  decodeEntry,
+  encodeConfChange,
+  encodeEntry,
+  encodeHardState,
+  encodeMetadata,
+  encodeWalSnapshot,
+  decodeHardState,
+} from '../../shared/formats/etcd/raft-entry';
 import { decodeInternalRequest, encodePutRequest, encodeDeleteRangeRequest, summarizeRequest } from '../../shared/formats/etcd/internal-request';
 import { listWalRecords, readWalEntries, scanWal } from '../../shared/formats/etcd/wal';
 import { decodeSnapBytes, encodeSnapFile } from '../../shared/formats/etcd/snap';
@@ -47,7 +55,10 @@ function syntheticWal(puts = 60, pad = 4096): { bytes: Uint8Array; crc: number }
   add(3, encodeHardState({ term: 1, vote: 0n, commit: 1 }));
   for (let i = 0; i < puts; i++) {
     const idx = i + 2;
-    const data = i % 10 === 9 ? encodeDeleteRangeRequest(BigInt(idx), te.encode(`/registry/pods/default/p${i - 1}`)) : encodePutRequest(BigInt(idx), te.encode(`/registry/pods/default/p${i}`), te.encode(`value-${i}-${'x'.repeat(i * 7)}`));
+    const data =
+      i % 10 === 9
+        ? encodeDeleteRangeRequest(BigInt(idx), te.encode(`/registry/pods/default/p${i - 1}`))
+        : encodePutRequest(BigInt(idx), te.encode(`/registry/pods/default/p${i}`), te.encode(`value-${i}-${'x'.repeat(i * 7)}`));
     add(2, encodeEntry({ type: 0, term: 2, index: idx, data }));
     add(3, encodeHardState({ term: 2, vote: 0x8e9e05c52164694dn, commit: idx }));
   }
@@ -209,7 +220,10 @@ describe('decoder rules of wal/decoder.go', () => {
     const b = bytes.slice();
     new DataView(b.buffer).setUint32(end, 0xffffffff, true);
     new DataView(b.buffer).setUint32(end + 4, 0x00ffffff, true);
-    expect(decodeWalFileBytes(b).end).toMatchObject({ kind: 'error', error: { failure: 'max-size', offset: end, engineError: 'wal: max entry size limit exceeded', unexpectedEof: false } });
+    expect(decodeWalFileBytes(b).end).toMatchObject({
+      kind: 'error',
+      error: { failure: 'max-size', offset: end, engineError: 'wal: max entry size limit exceeded', unexpectedEof: false },
+    });
     // Just below the limit but beyond the file: a short read (torn), read no further than the file.
     new DataView(b.buffer).setUint32(end, MAX_WAL_ENTRY_SIZE - 9, true);
     new DataView(b.buffer).setUint32(end + 4, 0, true);
@@ -266,12 +280,22 @@ describe('decoder rules of wal/decoder.go', () => {
     // At the very start (running CRC 0) the empty record passes its check; ReadAll then rejects type 0.
     expect(decodeWalFileBytes(concat([word, new Uint8Array(8)])).records).toEqual([{ offset: 0, length: 0, type: '0', crcField: 0, crcAfter: 0 }]);
     const s0 = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: concat([word, new Uint8Array(8)]) }), 'member/wal');
-    expect(s0.readError).toMatchObject({ kind: 'other', engineError: 'unexpected block type 0', fatalText: 'read wal error (unexpected block type 0) and cannot be repaired' });
+    expect(s0.readError).toMatchObject({
+      kind: 'other',
+      engineError: 'unexpected block type 0',
+      fatalText: 'read wal error (unexpected block type 0) and cannot be repaired',
+    });
     // After other records its stored crc 0 differs from the chain: walpb: crc mismatch (no data, so never torn).
     const end = bytes.length - 4096;
     const b = concat([bytes.subarray(0, end), word, new Uint8Array(8)]);
     const s = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: b }), 'member/wal');
-    expect(s.readError).toMatchObject({ kind: 'crc-mismatch', offset: end, engineError: 'walpb: crc mismatch', fatalText: 'walpb: crc mismatch', stage: 'valid-snapshot-entries' });
+    expect(s.readError).toMatchObject({
+      kind: 'crc-mismatch',
+      offset: end,
+      engineError: 'walpb: crc mismatch',
+      fatalText: 'walpb: crc mismatch',
+      stage: 'valid-snapshot-entries',
+    });
   });
 });
 
@@ -330,7 +354,12 @@ describe('fixed-seed mutation fuzz', () => {
 
   it('500 mutated .snap files and 2,000 mutated entries/requests: no throw, deterministic', () => {
     const r = rng(42);
-    const snap = encodeSnapFile({ data: te.encode('{"Root":{"Children":{"0":{"Children":{"members":{"Children":{"1":{"Children":{}}}}}}}}}'), index: 9, term: 2, confState: { voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } });
+    const snap = encodeSnapFile({
+      data: te.encode('{"Root":{"Children":{"0":{"Children":{"members":{"Children":{"1":{"Children":{}}}}}}}}}'),
+      index: 9,
+      term: 2,
+      confState: { voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
+    });
     for (let i = 0; i < 500; i++) {
       const m = mutate(snap, r);
       expect(decodeSnapBytes(m)).toEqual(decodeSnapBytes(m));
@@ -350,7 +379,10 @@ describe('fixed-seed mutation fuzz', () => {
 
 describe('bad WAL directories', () => {
   it('no files, only leftovers, empty file, garbage file: findings, never a throw', async () => {
-    const none = await scanWal(memoryDirectory('wal', { '0.tmp': new Uint8Array(10), 'x.wal.broken': new Uint8Array(10), 'notes.txt': new Uint8Array(1) }), 'member/wal');
+    const none = await scanWal(
+      memoryDirectory('wal', { '0.tmp': new Uint8Array(10), 'x.wal.broken': new Uint8Array(10), 'notes.txt': new Uint8Array(1) }),
+      'member/wal',
+    );
     expect(none.readError).toMatchObject({ kind: 'no-wal', engineError: 'wal: file not found' });
     expect(none.findings.map((f) => f.code).sort()).toEqual(['wal.ignored-file', 'wal.leftover-broken', 'wal.leftover-tmp', 'wal.none']);
     const empty = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: new Uint8Array(0) }), 'member/wal');
@@ -370,7 +402,13 @@ describe('bad WAL directories', () => {
     const bad = encodeFrame(Uint8Array.from([0x0c, 0x01, 0x02, 0x03]));
     const first = concat([bytes.subarray(0, end), bad]);
     const s = await scanWal(memoryDirectory('wal', { [walName(0, 0)]: first, [walName(1, 7)]: encodeWalRecord(4, null, 0).frame }), 'member/wal');
-    expect(s.readError).toMatchObject({ kind: 'decode', offset: end, engineError: 'proto: Record: wiretype end group for non-group', fatalText: 'proto: Record: wiretype end group for non-group', stage: 'valid-snapshot-entries' });
+    expect(s.readError).toMatchObject({
+      kind: 'decode',
+      offset: end,
+      engineError: 'proto: Record: wiretype end group for non-group',
+      fatalText: 'proto: Record: wiretype end group for non-group',
+      stage: 'valid-snapshot-entries',
+    });
     const f = s.findings.find((x) => x.code === 'wal.decode')!;
     expect(f).toMatchObject({ file: `member/wal/${walName(0, 0)}`, offset: end, severity: 'error' });
     // The same bytes in the last file with a zero sector would be torn; here the chunk is not zero: still an error.
@@ -380,7 +418,12 @@ describe('bad WAL directories', () => {
   it('a snapshot index below every file: "wal: file not found" at open', async () => {
     const { bytes } = syntheticWal(5);
     const s = await scanWal(memoryDirectory('wal', { [walName(3, 500)]: bytes }), 'member/wal', { openAt: { index: 100, term: 2 } });
-    expect(s.readError).toMatchObject({ kind: 'snapshot-not-found', engineError: 'wal: file not found', stage: 'open', fatalText: 'open wal error: wal: file not found' });
+    expect(s.readError).toMatchObject({
+      kind: 'snapshot-not-found',
+      engineError: 'wal: file not found',
+      stage: 'open',
+      fatalText: 'open wal error: wal: file not found',
+    });
     expect(s.findings.map((f) => [f.code, f.params])).toEqual([['wal.file-not-found', { index: 100, file: `member/wal/${walName(3, 500)}`, first: 500 }]]);
   });
 
@@ -398,7 +441,8 @@ describe('bad WAL directories', () => {
 describe('ReadAll rules (from the first pass and from a real second pass alike)', () => {
   type Rec = [number, Uint8Array | null];
   const md = (node: bigint) => encodeMetadata({ nodeId: node, clusterId: 7n });
-  const ent = (index: number, term = 2) => encodeEntry({ type: 0, term, index, data: encodePutRequest(BigInt(index), te.encode(`/k/${index}`), te.encode('v')) });
+  const ent = (index: number, term = 2) =>
+    encodeEntry({ type: 0, term, index, data: encodePutRequest(BigInt(index), te.encode(`/k/${index}`), te.encode('v')) });
   /** Files as etcd writes them: each starts with a CRC record chaining from the previous file. */
   function wal(files: Rec[][]): Record<string, Uint8Array> {
     let crc = 0;
@@ -423,7 +467,10 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
     expect({ ...b, bytesRead: 0 }).toEqual({ ...a, bytesRead: 0 });
     return a;
   }
-  const head: Rec[] = [[1, md(1n)], [5, encodeWalSnapshot({ index: 0, term: 0 })]];
+  const head: Rec[] = [
+    [1, md(1n)],
+    [5, encodeWalSnapshot({ index: 0, term: 0 })],
+  ];
   const hs = (commit: number) => [3, encodeHardState({ term: 2, vote: 1n, commit })] as Rec;
 
   it('a clean two-file WAL opened at a snapshot in the second file', async () => {
@@ -441,7 +488,11 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
   it('entries missing in the middle: "wal: slice bounds out of range" at the entry after the gap', async () => {
     const files = wal([[...head, [2, ent(1)], [2, ent(2)], [2, ent(5)], [2, ent(6)], hs(6)]]);
     const s = await both(files);
-    expect(s.readError).toMatchObject({ kind: 'other', engineError: 'wal: slice bounds out of range', fatalText: 'read wal error (wal: slice bounds out of range) and cannot be repaired' });
+    expect(s.readError).toMatchObject({
+      kind: 'other',
+      engineError: 'wal: slice bounds out of range',
+      fatalText: 'read wal error (wal: slice bounds out of range) and cannot be repaired',
+    });
     expect(s.findings.find((f) => f.code === 'wal.index-gap')!.params).toMatchObject({ index: 5, prev: 2 });
     // Opened at a snapshot after the gap, the gap does not matter.
     const files2 = wal([[...head, [2, ent(1)], [2, ent(2)], [2, ent(5)], [5, encodeWalSnapshot({ index: 5, term: 2 })], [2, ent(6)], hs(6)]]);
@@ -449,7 +500,11 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
   });
 
   it('a file cut mid-record before the last: etcd stops there and never reads the files after it', async () => {
-    const files = wal([[...head, [2, ent(1)], [2, ent(2)], hs(2)], [[1, md(1n)], hs(2), [2, ent(3)], hs(3)], [[1, md(1n)], hs(3), [2, ent(4)], hs(4)]]);
+    const files = wal([
+      [...head, [2, ent(1)], [2, ent(2)], hs(2)],
+      [[1, md(1n)], hs(2), [2, ent(3)], hs(3)],
+      [[1, md(1n)], hs(3), [2, ent(4)], hs(4)],
+    ]);
     const names = Object.keys(files).sort();
     files[names[0]!] = files[names[0]!]!.subarray(0, files[names[0]!]!.length - 5);
     const s = await both(files);
@@ -469,10 +524,15 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
   });
 
   it('metadata of another member in a later file: "wal: conflicting metadata found"', async () => {
-    const files = wal([[...head, [2, ent(1)], hs(1)], [[1, md(2n)], hs(1), [2, ent(2)], hs(2)]]);
+    const files = wal([
+      [...head, [2, ent(1)], hs(1)],
+      [[1, md(2n)], hs(1), [2, ent(2)], hs(2)],
+    ]);
     const s = await both(files);
     expect(s.readError).toMatchObject({ kind: 'other', engineError: 'wal: conflicting metadata found', file: `member/wal/${walName(1, 2)}`, offset: 16 });
-    expect(s.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file, f.offset])).toEqual([['wal.metadata-conflict', `member/wal/${walName(1, 2)}`, 16]]);
+    expect(s.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file, f.offset])).toEqual([
+      ['wal.metadata-conflict', `member/wal/${walName(1, 2)}`, 16],
+    ]);
   });
 
   it('the snapshot record with another term: "wal: snapshot mismatch"; none: "wal: snapshot not found"', async () => {
@@ -493,7 +553,8 @@ describe('ReadAll rules (from the first pass and from a real second pass alike)'
 
 describe('readWalEntries salvage mode (skipDamaged)', () => {
   const md = encodeMetadata({ nodeId: 1n, clusterId: 7n });
-  const ent = (index: number) => encodeEntry({ type: 0, term: 2, index, data: encodePutRequest(BigInt(index), te.encode(`/k/${index}`), te.encode(`v${index}`)) });
+  const ent = (index: number) =>
+    encodeEntry({ type: 0, term: 2, index, data: encodePutRequest(BigInt(index), te.encode(`/k/${index}`), te.encode(`v${index}`)) });
   /** One file: CRC, metadata, snapshot, entries 1..n each followed by a HardState; returns frame offsets of the entries. */
   function file(first: number, n: number, crc0: number): { bytes: Uint8Array; entryAt: number[]; crc: number } {
     let crc = crc0;
@@ -555,6 +616,8 @@ describe('readWalEntries salvage mode (skipDamaged)', () => {
     expect((await entries(files, false)).got).toEqual([1, 2]);
     const s = await entries(files, true);
     expect(s.got).toEqual([1, 2, 5, 6, 7]);
-    expect(s.skipped).toEqual([{ file: `member/wal/${walName(0, 0)}`, offset: f1.entryAt[2], engineError: 'wal: max entry size limit exceeded', restOfFile: true }]);
+    expect(s.skipped).toEqual([
+      { file: `member/wal/${walName(0, 0)}`, offset: f1.entryAt[2], engineError: 'wal: max entry size limit exceeded', restOfFile: true },
+    ]);
   });
 });

@@ -131,9 +131,7 @@ describe.skipIf(!haveEtcd)('WAL and .snap of a real etcd 3.4 data dir', () => {
   });
 
   it('decodes the conf change with the member JSON etcd lists', () => {
-    expect(scan.info.confChanges).toEqual([
-      { index: 1, term: 1, type: 'add', nodeId: served.memberId, name: served.name, peerURLs: served.peerURLs },
-    ]);
+    expect(scan.info.confChanges).toEqual([{ index: 1, term: 1, type: 'add', nodeId: served.memberId, name: served.name, peerURLs: served.peerURLs }]);
   });
 
   it('counts every kind of request that was made', () => {
@@ -153,7 +151,12 @@ describe.skipIf(!haveEtcd)('WAL and .snap of a real etcd 3.4 data dir', () => {
       if (r.kind === 'put') kv.set(k, r.value);
       else if (r.kind === 'delete-range') kv.delete(k);
       else if (r.kind === 'txn') {
-        const holds = r.compare.every((c) => c.target === 'value' && c.result === 'equal' && Buffer.compare(Buffer.from(kv.get(Buffer.from(c.key).toString('utf8')) ?? []), Buffer.from(c.value ?? [])) === 0);
+        const holds = r.compare.every(
+          (c) =>
+            c.target === 'value' &&
+            c.result === 'equal' &&
+            Buffer.compare(Buffer.from(kv.get(Buffer.from(c.key).toString('utf8')) ?? []), Buffer.from(c.value ?? [])) === 0,
+        );
         for (const op of holds ? r.success : r.failure) apply(op);
       }
     };

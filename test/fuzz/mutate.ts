@@ -37,7 +37,25 @@ export function inputRng(seed: number, index: number): Rng {
 }
 
 /** Integers that have tripped length and count checks: 0, ±1 around powers of two, 2^32-1, 2^53, 2^63, 2^64-1. */
-export const INTERESTING_U64: readonly bigint[] = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x100n, 0xffffn, 0x10000n, 1n << 20n, (1n << 20n) + 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 1n << 32n, 1n << 53n, 1n << 63n, (1n << 64n) - 1n];
+export const INTERESTING_U64: readonly bigint[] = [
+  0n,
+  1n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0x100n,
+  0xffffn,
+  0x10000n,
+  1n << 20n,
+  (1n << 20n) + 1n,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  1n << 32n,
+  1n << 53n,
+  1n << 63n,
+  (1n << 64n) - 1n,
+];
 
 function putLE(b: Uint8Array, at: number, v: bigint, width: number): void {
   for (let k = 0; k < width && at + k < b.length; k++) b[at + k] = Number((v >> BigInt(8 * k)) & 0xffn);
@@ -117,7 +135,41 @@ export function mutateBytes(r: Rng, original: Uint8Array, maxGrowth = 16 * 1024)
 }
 
 /** Runs of characters that regexes loop over, for text mutations. */
-const RUN_CLASSES = ['a', '0', 'f', '_', '.', '-', '@', 'a.', ' ', '\t', '\n', '\r', '"', "'", '\\', '(', ')', '[', ']', '{', '}', ':', ',', '/', '=', '#', '*', '&', '|', '%', 'é', '\u0000', '\u2028'];
+const RUN_CLASSES = [
+  'a',
+  '0',
+  'f',
+  '_',
+  '.',
+  '-',
+  '@',
+  'a.',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '"',
+  "'",
+  '\\',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ':',
+  ',',
+  '/',
+  '=',
+  '#',
+  '*',
+  '&',
+  '|',
+  '%',
+  'é',
+  '\u0000',
+  '\u2028',
+];
 
 /**
  * One to a few text mutations: bytes (as characters) flipped, a dictionary

@@ -35,12 +35,25 @@ interface Options {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`lifeboat fuzz: ${message}\nformats: ${TARGETS.filter((t) => !t.hidden).map((t) => t.name).join(', ')}\n`);
+  process.stderr.write(
+    `lifeboat fuzz: ${message}\nformats: ${TARGETS.filter((t) => !t.hidden)
+      .map((t) => t.name)
+      .join(', ')}\n`,
+  );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: randomInt(1, 2 ** 31 - 1), inputs: 100_000, formats: [], heapMb: 512, hangMs: 10_000, maxFailures: 5, index: null, out: path.resolve('fuzz-artifacts') };
+  const o: Options = {
+    seed: randomInt(1, 2 ** 31 - 1),
+    inputs: 100_000,
+    formats: [],
+    heapMb: 512,
+    hangMs: 10_000,
+    maxFailures: 5,
+    index: null,
+    out: path.resolve('fuzz-artifacts'),
+  };
   const num = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${v ?? 'nothing'}`);
@@ -109,7 +122,13 @@ interface FormatResult {
   wallMs: number;
 }
 
-function runChild(o: Options, format: string, from: number, count: number, maxFailures: number): Promise<{ stats: BatchStats | null; incident: Incident | null; lastIndex: number }> {
+function runChild(
+  o: Options,
+  format: string,
+  from: number,
+  count: number,
+  maxFailures: number,
+): Promise<{ stats: BatchStats | null; incident: Incident | null; lastIndex: number }> {
   return new Promise((resolve) => {
     const args = ['--child', format, String(o.seed), String(from), String(count), String(maxFailures)];
     const cp: ChildProcess = fork(process.argv[1], args, {
@@ -145,12 +164,15 @@ function runChild(o: Options, format: string, from: number, count: number, maxFa
       }
     });
     // Starting a child (loading the bundle, reading the corpus) is not an input: it gets at least 30 s.
-    const watchdog = setInterval(() => {
-      if (Date.now() - lastBeat > (started ? o.hangMs : Math.max(o.hangMs, 30_000))) {
-        hung = true;
-        cp.kill('SIGKILL');
-      }
-    }, Math.min(250, o.hangMs / 4));
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - lastBeat > (started ? o.hangMs : Math.max(o.hangMs, 30_000))) {
+          hung = true;
+          cp.kill('SIGKILL');
+        }
+      },
+      Math.min(250, o.hangMs / 4),
+    );
     cp.on('exit', (code, signal) => {
       clearInterval(watchdog);
       let incident: Incident | null = null;
@@ -198,7 +220,9 @@ async function runFormat(o: Options, format: string): Promise<FormatResult> {
     incidents.push(r.incident);
     corpus ??= await target.corpus();
     const dir = saveInput(o, target, corpus, r.incident.index, `${r.incident.kind}: ${r.incident.detail}`);
-    process.stdout.write(`  ${format}: ${r.incident.kind.toUpperCase()} at input ${r.incident.index} (${r.incident.detail}); saved to ${path.relative(process.cwd(), dir)}\n`);
+    process.stdout.write(
+      `  ${format}: ${r.incident.kind.toUpperCase()} at input ${r.incident.index} (${r.incident.detail}); saved to ${path.relative(process.cwd(), dir)}\n`,
+    );
     // Inputs before the incident ran (their stats may be lost with the child): go on after it.
     merged.inputs = Math.max(merged.inputs, r.incident.index - (o.index ?? 0));
     from = r.incident.index + 1;
@@ -207,7 +231,9 @@ async function runFormat(o: Options, format: string): Promise<FormatResult> {
     corpus ??= await target.corpus();
     for (const f of merged.failures) {
       const dir = saveInput(o, target, corpus, f.index, `failure: ${f.message}`);
-      process.stdout.write(`  ${format}: FAILURE at input ${f.index} (${f.size} bytes): ${f.message.split('\n')[0].slice(0, 200)}; saved to ${path.relative(process.cwd(), dir)}\n`);
+      process.stdout.write(
+        `  ${format}: FAILURE at input ${f.index} (${f.size} bytes): ${f.message.split('\n')[0].slice(0, 200)}; saved to ${path.relative(process.cwd(), dir)}\n`,
+      );
     }
   }
   if (o.index !== null) {
@@ -224,8 +250,12 @@ function mb(bytes: number): string {
 }
 
 async function parent(o: Options): Promise<void> {
-  process.stdout.write(`lifeboat fuzz: seed ${o.seed}, ${o.index === null ? `${o.inputs} inputs` : `input ${o.index}`} per format, heap limit ${o.heapMb} MB, hang after ${o.hangMs} ms\n`);
-  process.stdout.write(`  replay: npm run fuzz -- --seed ${o.seed}${o.formats.length < TARGETS.filter((t) => !t.hidden).length ? ` --format ${o.formats.join(',')}` : ''}${o.index === null ? '' : ` --index ${o.index}`}\n`);
+  process.stdout.write(
+    `lifeboat fuzz: seed ${o.seed}, ${o.index === null ? `${o.inputs} inputs` : `input ${o.index}`} per format, heap limit ${o.heapMb} MB, hang after ${o.hangMs} ms\n`,
+  );
+  process.stdout.write(
+    `  replay: npm run fuzz -- --seed ${o.seed}${o.formats.length < TARGETS.filter((t) => !t.hidden).length ? ` --format ${o.formats.join(',')}` : ''}${o.index === null ? '' : ` --index ${o.index}`}\n`,
+  );
   let bad = 0;
   const rows: string[] = [];
   for (const format of o.formats) {

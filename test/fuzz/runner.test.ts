@@ -32,7 +32,16 @@ async function fuzz(args: string[]): Promise<{ code: number; out: string }> {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'lifeboat-fuzz-'));
   bundle = path.join(dir, 'fuzz.cjs');
-  await build({ entryPoints: [path.join(ROOT, 'test/fuzz/run.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: bundle, external: ['ssh2', 'cpu-features'], logLevel: 'silent' });
+  await build({
+    entryPoints: [path.join(ROOT, 'test/fuzz/run.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: bundle,
+    external: ['ssh2', 'cpu-features'],
+    logLevel: 'silent',
+  });
 }, 60_000);
 
 afterAll(() => {
@@ -49,7 +58,9 @@ describe('npm run fuzz', () => {
     expect(r.out).toContain('selftest-hang: HANG at input 5 (no heartbeat for 1000 ms');
     expect(r.out, r.out).toMatch(/selftest-hang\s+\d+ inputs .* 0 failures, 2 hangs, 0 crashes/);
     expect(readdirSync(out).sort()).toEqual(['selftest-hang-seed7-input2', 'selftest-hang-seed7-input5']);
-    expect(readFileSync(path.join(out, 'selftest-hang-seed7-input2', 'REPLAY.txt'), 'utf8')).toContain('npm run fuzz -- --format selftest-hang --seed 7 --index 2');
+    expect(readFileSync(path.join(out, 'selftest-hang-seed7-input2', 'REPLAY.txt'), 'utf8')).toContain(
+      'npm run fuzz -- --format selftest-hang --seed 7 --index 2',
+    );
   });
 
   it('a child past its heap limit is a crash at its input; a throw is a failure', { timeout: 120_000 }, async () => {

@@ -16,7 +16,28 @@ const SEED = 20261202;
 describe('fuzz targets (fixed seed, bounded)', () => {
   it('registers every format the issue names, each with a description', () => {
     const names = TARGETS.filter((t) => !t.hidden).map((t) => t.name);
-    for (const n of ['dqlite-segment', 'dqlite-snapshot-meta', 'dqlite-snapshot-data', 'dqlite-metadata', 'lz4-frame', 'dqlite-directory', 'yaml', 'json', 'log-text', 'known-hosts', 'ssh-config', 'node-facts', 'protobuf', 'etcd-wal', 'etcd-snap', 'etcd-raft', 'etcd-bbolt', 'etcd-kv', 'etcd-validate']) expect(names).toContain(n);
+    for (const n of [
+      'dqlite-segment',
+      'dqlite-snapshot-meta',
+      'dqlite-snapshot-data',
+      'dqlite-metadata',
+      'lz4-frame',
+      'dqlite-directory',
+      'yaml',
+      'json',
+      'log-text',
+      'known-hosts',
+      'ssh-config',
+      'node-facts',
+      'protobuf',
+      'etcd-wal',
+      'etcd-snap',
+      'etcd-raft',
+      'etcd-bbolt',
+      'etcd-kv',
+      'etcd-validate',
+    ])
+      expect(names).toContain(n);
     expect(new Set(names).size).toBe(names.length);
     for (const t of TARGETS) expect(t.what.length, t.name).toBeGreaterThan(20);
   });
@@ -28,9 +49,15 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       expect(stats.failures).toEqual([]);
       expect(stats.inputs).toBe(COUNT[target.name] ?? 400);
       // The inputs really vary: a replay of one index gives the same input, another index a different one.
-      const a = JSON.stringify(target.files(inputOf(target, corpus, SEED, 5)), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
-      const again = JSON.stringify(target.files(inputOf(target, corpus, SEED, 5)), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
-      const other = JSON.stringify(target.files(inputOf(target, corpus, SEED, 6)), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+      const a = JSON.stringify(target.files(inputOf(target, corpus, SEED, 5)), (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+      );
+      const again = JSON.stringify(target.files(inputOf(target, corpus, SEED, 5)), (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+      );
+      const other = JSON.stringify(target.files(inputOf(target, corpus, SEED, 6)), (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+      );
       expect(again).toBe(a);
       expect(other).not.toBe(a);
     });

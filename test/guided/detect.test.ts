@@ -48,7 +48,18 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
   const detect = async (node: RealisticNode, extra: string[]): Promise<RunResult> => {
     const knownHosts = path.join(tmp, `known_hosts-${node.sshd.port}`);
     await fs.writeFile(knownHosts, `${node.sshd.knownHostsLine()}\n`);
-    return runNode([CLI, 'detect', `${node.sshd.user}@127.0.0.1`, '--port', String(node.sshd.port), '--identity', key.privatePath, '--known-hosts', knownHosts, ...extra]);
+    return runNode([
+      CLI,
+      'detect',
+      `${node.sshd.user}@127.0.0.1`,
+      '--port',
+      String(node.sshd.port),
+      '--identity',
+      key.privatePath,
+      '--known-hosts',
+      knownHosts,
+      ...extra,
+    ]);
   };
 
   beforeAll(async () => {
@@ -121,7 +132,15 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     expect(card.sudo).toBe(true);
     expect(card.datastores).toHaveLength(1);
     const d = card.datastores[0]!;
-    expect(d).toMatchObject({ engine: 'etcd', managedBy: 'systemd', dataDir: '/var/lib/etcd', unit: 'etcd.service', envFile: '/etc/etcd.env', memberName: 'n1', running: true });
+    expect(d).toMatchObject({
+      engine: 'etcd',
+      managedBy: 'systemd',
+      dataDir: '/var/lib/etcd',
+      unit: 'etcd.service',
+      envFile: '/etc/etcd.env',
+      memberName: 'n1',
+      running: true,
+    });
     expect(d.backupJobs).toHaveLength(1);
     expect(d.backupJobs[0]).toMatchObject({
       kind: 'cron',
@@ -171,7 +190,14 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
       await new Promise((res) => setTimeout(res, 1000));
     }
     const d = card!.datastores[0]!;
-    expect(d).toMatchObject({ engine: 'etcd', managedBy: 'static-pod', dataDir: '/var/lib/etcd', manifest: '/etc/kubernetes/manifests/etcd.yaml', memberName: 'n1', running: true });
+    expect(d).toMatchObject({
+      engine: 'etcd',
+      managedBy: 'static-pod',
+      dataDir: '/var/lib/etcd',
+      manifest: '/etc/kubernetes/manifests/etcd.yaml',
+      memberName: 'n1',
+      running: true,
+    });
     expect(d.settings?.['snapshot-count']).toBe('10000');
     expect(d.backups).toEqual([]);
     expect(d.newestGoodBackup).toBeNull();

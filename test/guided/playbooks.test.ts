@@ -23,10 +23,17 @@ import {
 
 describe('the playbooks', () => {
   it('cover the six recovery paths of the issue, one id each', () => {
-    expect(PLAYBOOKS.map((p) => p.id)).toEqual(['microk8s-dqlite', 'kubeadm-etcd-db', 'kind-addresses', 'etcd-member-lost', 'etcd-systemd-restore', 'etcd-quorum-space']);
+    expect(PLAYBOOKS.map((p) => p.id)).toEqual([
+      'microk8s-dqlite',
+      'kubeadm-etcd-db',
+      'kind-addresses',
+      'etcd-member-lost',
+      'etcd-systemd-restore',
+      'etcd-quorum-space',
+    ]);
   });
 
-  it('start from log signatures that exist, and the field reports\' signatures lead to their playbooks', () => {
+  it("start from log signatures that exist, and the field reports' signatures lead to their playbooks", () => {
     const known = new Set(SIGNATURES.map((s) => s.id));
     for (const pb of PLAYBOOKS) for (const id of pb.signatures) expect(known.has(id), `${pb.id}: ${id}`).toBe(true);
     expect(suggestPlaybooks(['etcd.bbolt-freepages', 'kubernetes.crashloop'], 'etcd').map((p) => p.id)).toEqual(['kubeadm-etcd-db', 'etcd-systemd-restore']);
@@ -94,7 +101,10 @@ describe('the playbook checker catches', () => {
 
 describe('the runner', () => {
   it('renders commands with shell quoting, keeps raw fragments, and names what is missing', () => {
-    expect(renderCommand('mv {{dataDir}} {{dataDir}}.old', { dataDir: '/var/lib/etcd' })).toEqual({ command: 'mv /var/lib/etcd /var/lib/etcd.old', missing: [] });
+    expect(renderCommand('mv {{dataDir}} {{dataDir}}.old', { dataDir: '/var/lib/etcd' })).toEqual({
+      command: 'mv /var/lib/etcd /var/lib/etcd.old',
+      missing: [],
+    });
     expect(renderCommand('ls {{d}}', { d: "/tmp/a b'c" }).command).toBe(`ls '/tmp/a b'\\''c'`);
     expect(renderCommand('etcdctl {{raw:tls}} get', { tls: '' })).toEqual({ command: 'etcdctl  get', missing: [] });
     expect(renderCommand('restore {{backup}} --name {{name}}', { backup: '/b.db' }).missing).toEqual(['name']);

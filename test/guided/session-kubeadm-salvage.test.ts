@@ -35,7 +35,6 @@ import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 const MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 
-
 describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backup (report 2)', () => {
   let tmp: string;
   let node: RealisticNode;
@@ -113,7 +112,11 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     expect(report.engine).toBe('etcd');
     expect(report.startable).toBe(false);
     expect(report.findings.some((f) => f.engineError?.includes('freepages: failed to get all reachable pages (page 0: invalid type: meta)'))).toBe(true);
-    s = await service.copyValidated(id, 'copy-validate', { ok: true, summary: report.summary, findings: report.findings.map((f) => ({ severity: f.severity, text: f.engineError ?? f.message })) });
+    s = await service.copyValidated(id, 'copy-validate', {
+      ok: true,
+      summary: report.summary,
+      findings: report.findings.map((f) => ({ severity: f.severity, text: f.engineError ?? f.message })),
+    });
     expect(s.current).toBe('have-backup');
     expect(s.events.some((e) => e.type === 'finding' && e.text.includes('freepages'))).toBe(true);
 
@@ -143,7 +146,19 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
       }
       expect(s.status[stepId], `${stepId}: ${JSON.stringify(s.events.slice(-2))}`).toMatch(/passed|skipped/);
     }
-    expect(walked).toEqual(['check-backup', 'stop-etcd', 'wait-stopped', 'owner', 'move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys', 'kubectl-nodes']);
+    expect(walked).toEqual([
+      'check-backup',
+      'stop-etcd',
+      'wait-stopped',
+      'owner',
+      'move-aside',
+      'restore',
+      'chown',
+      'start-etcd',
+      'wait-healthy',
+      'count-keys',
+      'kubectl-nodes',
+    ]);
     await service.finish(id, 'healthy');
 
     // Every key the cluster had before the damage, with its value.

@@ -84,7 +84,10 @@ describe.runIf(RUN)('guided session: MicroK8s with a corrupt dqlite segment (rep
       // dqlite does not start on the damaged backend: what the operator sees in the journal.
       const start = await node.exec('snap start microk8s; rc=$?; cat /var/lib/lifeboat-standin/k8s-dqlite.log; exit $rc', 60_000);
       expect(start.code, start.stdout + start.stderr).not.toBe(0);
-      const journal = start.stdout.split('\n').filter((l) => /raft_start|load closed segment/.test(l)).map((l) => `Dec 02 04:33:10 node microk8s.daemon-k8s-dqlite[2211]: ${l}`);
+      const journal = start.stdout
+        .split('\n')
+        .filter((l) => /raft_start|load closed segment/.test(l))
+        .map((l) => `Dec 02 04:33:10 node microk8s.daemon-k8s-dqlite[2211]: ${l}`);
       expect(journal.length).toBeGreaterThan(0);
       const logs = analyzeLogText('k8s-dqlite', journal.join('\n'));
       const matched = Object.keys(logs.counts).filter((id) => logs.counts[id]! > 0);
@@ -109,7 +112,11 @@ describe.runIf(RUN)('guided session: MicroK8s with a corrupt dqlite segment (rep
       expect(report.findings.some((f) => f.file === badSegment && f.severity === 'error')).toBe(true);
       const repairCommands = dqliteRepairCommands(report.dqlite!.repair);
       expect(repairCommands).toContain(`${BACKEND}/`);
-      s = await service.copyValidated(id, 'copy-validate', { ok: true, summary: report.summary, findings: report.findings.map((f) => ({ severity: f.severity, text: f.engineError ?? f.message })) });
+      s = await service.copyValidated(id, 'copy-validate', {
+        ok: true,
+        summary: report.summary,
+        findings: report.findings.map((f) => ({ severity: f.severity, text: f.engineError ?? f.message })),
+      });
       expect(s.status['copy-validate']).toBe('passed');
       s = await service.setVariable(id, 'repairCommands', repairCommands);
 

@@ -86,7 +86,13 @@ const store = new SessionStore(dir, playbookById);
       // Every acknowledged event is there (acks count events 1..N), in the order written.
       expect(s.events.length).toBeGreaterThanOrEqual(acked);
       expect(s.events.map((e) => e.at)).toEqual(s.events.map((_, i) => i + 1));
-      for (const e of s.events) if (e.type === 'command-finished') expect(e.stdout).toBe(String(e.at - 4).padStart(8, '0').repeat(20000));
+      for (const e of s.events)
+        if (e.type === 'command-finished')
+          expect(e.stdout).toBe(
+            String(e.at - 4)
+              .padStart(8, '0')
+              .repeat(20000),
+          );
       // The step that was running is interrupted now, and is not run again by itself.
       expect(s.status['unit-state']).toBe('interrupted');
       const service = new SessionService({ store, nodeFor: () => ({ host: 'n', run: () => Promise.reject(new Error('must not run')) }) });

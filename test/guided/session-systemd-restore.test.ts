@@ -46,7 +46,8 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     const ep = g.endpoint;
     node = await startRealisticNode({
       files: {
-        '/etc/systemd/system/etcd.service': '[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n',
+        '/etc/systemd/system/etcd.service':
+          '[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n',
         '/etc/etcd.env':
           `ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=${ep.name}\nETCD_LISTEN_CLIENT_URLS=${ep.clientUrl}\nETCD_ADVERTISE_CLIENT_URLS=${ep.clientUrl}\n` +
           `ETCD_LISTEN_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_ADVERTISE_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_CLUSTER=${ep.name}=${ep.peerUrl}\n` +
@@ -99,7 +100,13 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     const service = new SessionService({ store, nodeFor: () => sessionNode, onUpdate: (s) => updates.push(s.current ?? 'end') });
     let s = await service.create({ playbookId: 'etcd-systemd-restore', connectionId: 'c1', variables: variablesFromDatastore(ds), language: 'en' });
     const id = s.sessionId;
-    expect(s.variables).toMatchObject({ unit: 'etcd.service', envFile: '/etc/etcd.env', memberName: 'n1', initialClusterToken: 'lifeboat-test', backup: ds.newestGoodBackup });
+    expect(s.variables).toMatchObject({
+      unit: 'etcd.service',
+      envFile: '/etc/etcd.env',
+      memberName: 'n1',
+      initialClusterToken: 'lifeboat-test',
+      backup: ds.newestGoodBackup,
+    });
 
     // A change refuses to run before its backup and without a confirmation.
     const walked: string[] = [];
@@ -121,9 +128,25 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
       } else {
         s = await service.run(id, stepId);
       }
-      expect(s.status[stepId], `${stepId}: ${JSON.stringify(s.events.filter((e) => 'stepId' in e && e.stepId === stepId).slice(-2))}`).toMatch(/passed|skipped/);
+      expect(s.status[stepId], `${stepId}: ${JSON.stringify(s.events.filter((e) => 'stepId' in e && e.stepId === stepId).slice(-2))}`).toMatch(
+        /passed|skipped/,
+      );
     }
-    expect(walked).toEqual(['overview', 'unit-state', 'check-backup', 'stop-etcd', 'wait-stopped', 'owner', 'move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys', 'kubectl-nodes']);
+    expect(walked).toEqual([
+      'overview',
+      'unit-state',
+      'check-backup',
+      'stop-etcd',
+      'wait-stopped',
+      'owner',
+      'move-aside',
+      'restore',
+      'chown',
+      'start-etcd',
+      'wait-healthy',
+      'count-keys',
+      'kubectl-nodes',
+    ]);
     s = await service.finish(id, 'healthy');
 
     // etcd serves every key of the backup with its value.
@@ -151,7 +174,8 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     expect(updates.length).toBeGreaterThan(walked.length);
 
     // The CLI lists and exports the same session from the journal on disk.
-    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'lifeboat.cjs'), ...args], { env: { ...process.env, LIFEBOAT_HOME: tmp }, encoding: 'utf8' });
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(REPO, 'bin', 'lifeboat.cjs'), ...args], { env: { ...process.env, LIFEBOAT_HOME: tmp }, encoding: 'utf8' });
     const list = cli(['session', 'list']);
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toContain(`${id}`);
@@ -166,4 +190,3 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     expect(cli(['session', 'export', '00000000-0000-0000-0000-000000000000', '--md', mdFile]).stderr).toMatch(/no session .* \(see `lifeboat session list`\)/);
   }, 300_000);
 });
-

@@ -346,7 +346,9 @@ const GOLDEN_VERSION = 4;
  * size and mtime) plus the recipe's source: any change means the cache is stale.
  */
 function buildIdentity(recipe: string): string {
-  const pkgs = spawnSync('dpkg-query', ['-W', '-f', '${Package}=${Version};', 'go-dqlite', 'libdqlite0', 'libdqlite1.17-0', 'libraft0', 'libraft2'], { encoding: 'utf8' });
+  const pkgs = spawnSync('dpkg-query', ['-W', '-f', '${Package}=${Version};', 'go-dqlite', 'libdqlite0', 'libdqlite1.17-0', 'libraft0', 'libraft2'], {
+    encoding: 'utf8',
+  });
   const bin = dqliteDemoPath();
   let binFacts = '';
   if (bin) {
@@ -384,9 +386,7 @@ export async function golden(
       await fs.rm(tmp, { recursive: true, force: true });
       const dbAddress = `${HOST}:${await freePort()}`;
       const parent = path.join(tmp, 'data');
-      const keys = await withLock(`dqlite-${dbAddress}`, 120000, () =>
-        build({ parent, dbAddress, start: () => startNode(parent, dbAddress) }),
-      );
+      const keys = await withLock(`dqlite-${dbAddress}`, 120000, () => build({ parent, dbAddress, start: () => startNode(parent, dbAddress) }));
       const marker: GoldenMarker = { dbAddress, keys: [...keys], builtWith };
       await fs.writeFile(path.join(tmp, 'golden.json'), JSON.stringify(marker));
       await fs.rename(tmp, home);

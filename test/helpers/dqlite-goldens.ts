@@ -36,11 +36,10 @@ export function goldenStopped(): Promise<Golden> {
 
 /** `dqlite .reconfigure`: appends one closed N-N segment with a RAFT_CHANGE (80 bytes, term 1). */
 export function reconfigure(dataDir: string): void {
-  const r = spawnSync(
-    'dqlite',
-    ['-s', '127.0.0.1:1', 'k8s', `.reconfigure ${dataDir}/ ${path.join(dataDir, 'cluster.yaml')}`],
-    { encoding: 'utf8', timeout: 30000 },
-  );
+  const r = spawnSync('dqlite', ['-s', '127.0.0.1:1', 'k8s', `.reconfigure ${dataDir}/ ${path.join(dataDir, 'cluster.yaml')}`], {
+    encoding: 'utf8',
+    timeout: 30000,
+  });
   if (r.status !== 0 || !/OK/.test(r.stdout)) throw new Error(`.reconfigure failed: ${r.stdout} ${r.stderr}`);
 }
 

@@ -162,12 +162,18 @@ export async function walFrames(file: string): Promise<WalFrame[]> {
 
 export async function walFiles(dataDir: string): Promise<string[]> {
   const dir = path.join(dataDir, 'member', 'wal');
-  return (await fs.readdir(dir)).filter((n) => n.endsWith('.wal')).sort().map((n) => path.join(dir, n));
+  return (await fs.readdir(dir))
+    .filter((n) => n.endsWith('.wal'))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 export async function snapFiles(dataDir: string): Promise<string[]> {
   const dir = path.join(dataDir, 'member', 'snap');
-  return (await fs.readdir(dir)).filter((n) => n.endsWith('.snap')).sort().map((n) => path.join(dir, n));
+  return (await fs.readdir(dir))
+    .filter((n) => n.endsWith('.snap'))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 export function dbPath(dataDir: string): string {
@@ -220,13 +226,22 @@ export function boltMetas(b: Buffer): BoltMeta[] {
     const at = page * pageSize0;
     if (at + 80 > b.length) continue;
     const ok = b.readUInt32LE(at + 16) === BOLT_MAGIC && b.readUInt32LE(at + 20) === 2 && fnv1a64(b.subarray(at + 16, at + 72)) === b.readBigUInt64LE(at + 72);
-    out.push({ page, pageSize: b.readUInt32LE(at + 24), root: Number(b.readBigUInt64LE(at + 32)), hwm: Number(b.readBigUInt64LE(at + 56)), txid: Number(b.readBigUInt64LE(at + 64)), ok });
+    out.push({
+      page,
+      pageSize: b.readUInt32LE(at + 24),
+      root: Number(b.readBigUInt64LE(at + 32)),
+      hwm: Number(b.readBigUInt64LE(at + 56)),
+      txid: Number(b.readBigUInt64LE(at + 64)),
+      ok,
+    });
   }
   return out;
 }
 
 export function newestMeta(b: Buffer): BoltMeta {
-  const ok = boltMetas(b).filter((m) => m.ok).sort((x, y) => y.txid - x.txid);
+  const ok = boltMetas(b)
+    .filter((m) => m.ok)
+    .sort((x, y) => y.txid - x.txid);
   if (!ok.length) throw new Error('no valid bbolt meta');
   return ok[0]!;
 }
@@ -663,7 +678,10 @@ export async function buildEtcdGoldens(root: string, names: EtcdGoldenName[], wi
     try {
       if (!(await waitHealthy(node, 20_000))) throw new Error(`etcd did not start for snapshot save:\n${node.output()}`);
       const file = path.join(root, 'snapshot.db');
-      const r = spawnSync(ETCDCTL, [`--endpoints=${node.endpoint.clientUrl}`, 'snapshot', 'save', file], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+      const r = spawnSync(ETCDCTL, [`--endpoints=${node.endpoint.clientUrl}`, 'snapshot', 'save', file], {
+        encoding: 'utf8',
+        env: { ...process.env, ETCDCTL_API: '3' },
+      });
       if (r.status !== 0) throw new Error(`etcdctl snapshot save: ${r.stderr}`);
       out.snapshotDb = { file, keys: await node.range('') };
     } finally {
@@ -682,11 +700,27 @@ export interface RestoreResult {
 
 /** `etcdctl snapshot restore FILE --data-dir OUT` without --skip-hash-check: what the verdict on a snapshot.db predicts. */
 export function restoreSnapshot(file: string, outDir: string): RestoreResult {
-  const r = spawnSync(ETCDCTL, ['snapshot', 'restore', file, '--data-dir', outDir, '--name', 'n1', '--initial-cluster', 'n1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380'], {
-    encoding: 'utf8',
-    env: { ...process.env, ETCDCTL_API: '3' },
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    ETCDCTL,
+    [
+      'snapshot',
+      'restore',
+      file,
+      '--data-dir',
+      outDir,
+      '--name',
+      'n1',
+      '--initial-cluster',
+      'n1=http://127.0.0.1:2380',
+      '--initial-advertise-peer-urls',
+      'http://127.0.0.1:2380',
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ETCDCTL_API: '3' },
+      timeout: 60_000,
+    },
+  );
   const output = `${r.stdout}${r.stderr}`;
   const err = /^Error: (.+)$/m.exec(output);
   const panic = /^panic: (.+)$/m.exec(output);

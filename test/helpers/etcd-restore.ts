@@ -36,16 +36,30 @@ export async function restoreAndRead(snapshotFile: string, workDir: string): Pro
   const dataDir = path.join(workDir, 'restored');
   const peerUrl = `http://${ep.host}:${ep.peerPort}`;
   const r = etcdctlOffline([
-    'snapshot', 'restore', snapshotFile,
-    '--data-dir', dataDir,
-    '--name', 'n1',
-    '--initial-cluster', `n1=${peerUrl}`,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster-token', 'lifeboat-restore',
+    'snapshot',
+    'restore',
+    snapshotFile,
+    '--data-dir',
+    dataDir,
+    '--name',
+    'n1',
+    '--initial-cluster',
+    `n1=${peerUrl}`,
+    '--initial-advertise-peer-urls',
+    peerUrl,
+    '--initial-cluster-token',
+    'lifeboat-restore',
   ]);
   const restoreOutput = r.stdout + r.stderr;
   if (r.status !== 0) return { restoreStatus: r.status, restoreOutput, started: false, keys: null, revision: null, etcdOutput: '' };
-  const node = await spawnEtcd({ dataDir, name: 'n1', host: ep.host, clientPort: ep.clientPort, peerPort: ep.peerPort, initialClusterToken: 'lifeboat-restore' });
+  const node = await spawnEtcd({
+    dataDir,
+    name: 'n1',
+    host: ep.host,
+    clientPort: ep.clientPort,
+    peerPort: ep.peerPort,
+    initialClusterToken: 'lifeboat-restore',
+  });
   try {
     if (!(await waitHealthy(node, 30_000))) {
       return { restoreStatus: r.status, restoreOutput, started: false, keys: null, revision: null, etcdOutput: node.output() };

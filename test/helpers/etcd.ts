@@ -222,23 +222,32 @@ function prefixEnd(p: Buffer): Uint8Array {
 
 /** Start etcd on `opts.dataDir` (created if missing). Does not wait for health: see `waitHealthy`. */
 export async function spawnEtcd(opts: EtcdOptions): Promise<EtcdNode> {
-  const ep = opts.host && opts.clientPort && opts.peerPort
-    ? { host: opts.host, clientPort: opts.clientPort, peerPort: opts.peerPort }
-    : await loopbackEndpoint();
+  const ep =
+    opts.host && opts.clientPort && opts.peerPort ? { host: opts.host, clientPort: opts.clientPort, peerPort: opts.peerPort } : await loopbackEndpoint();
   const name = opts.name ?? 'n1';
   const clientUrl = `http://${ep.host}:${ep.clientPort}`;
   const peerUrl = `http://${ep.host}:${ep.peerPort}`;
   const args = [
-    '--name', name,
-    '--data-dir', opts.dataDir,
-    '--listen-client-urls', clientUrl,
-    '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', opts.initialCluster ?? `${name}=${peerUrl}`,
-    '--initial-cluster-state', opts.clusterState ?? 'new',
-    '--initial-cluster-token', opts.initialClusterToken ?? 'lifeboat-test',
-    '--listen-metrics-urls', '',
+    '--name',
+    name,
+    '--data-dir',
+    opts.dataDir,
+    '--listen-client-urls',
+    clientUrl,
+    '--advertise-client-urls',
+    clientUrl,
+    '--listen-peer-urls',
+    peerUrl,
+    '--initial-advertise-peer-urls',
+    peerUrl,
+    '--initial-cluster',
+    opts.initialCluster ?? `${name}=${peerUrl}`,
+    '--initial-cluster-state',
+    opts.clusterState ?? 'new',
+    '--initial-cluster-token',
+    opts.initialClusterToken ?? 'lifeboat-test',
+    '--listen-metrics-urls',
+    '',
     ...(opts.snapshotCount ? ['--snapshot-count', String(opts.snapshotCount)] : []),
     ...(opts.extraArgs ?? []),
   ];
@@ -317,7 +326,15 @@ export async function tryStartEtcd(opts: EtcdOptions, timeoutMs = 20_000): Promi
       // Healthy, then failed serving the keys (e.g. a panic on a damaged bbolt page reached only by a read).
       const exited = await node.waitExit(2000);
       const output = node.output();
-      return { started: true, hung: false, exitCode: exited ? (node.exit?.code ?? null) : null, output, fatal: fatalLine(output), keys: null, readError: (err as Error).message };
+      return {
+        started: true,
+        hung: false,
+        exitCode: exited ? (node.exit?.code ?? null) : null,
+        output,
+        fatal: fatalLine(output),
+        keys: null,
+        readError: (err as Error).message,
+      };
     }
     return { started: true, hung: false, exitCode: null, output: node.output(), fatal: null, keys };
   } finally {

@@ -47,7 +47,10 @@ const svelteFiles = (dir: string): string[] => filesEndingWith(dir, '.svelte');
 
 /** Removes script/style blocks, comments and `{...}` expressions (balanced), leaving markup text. */
 function markupOnly(src: string): string {
-  let s = src.replace(/<script[\s\S]*?<\/script>/g, ' ').replace(/<style[\s\S]*?<\/style>/g, ' ').replace(/<!--[\s\S]*?-->/g, ' ');
+  let s = src
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<style[\s\S]*?<\/style>/g, ' ')
+    .replace(/<!--[\s\S]*?-->/g, ' ');
   let out = '';
   let depth = 0;
   let quote: string | null = null;
@@ -186,7 +189,20 @@ describe('renderer markup', () => {
       'validation.severity': ['all', 'error', 'warning', 'info'],
       'validation.repair.kind': Object.keys(REPAIR_STEP_KINDS),
       'validation.repair.backend': Object.keys(BACKEND_ORIGINS),
-      'segmentMap.tone': ['ok', 'warning', 'bad', 'ignored', 'renamed', 'truncated', 'deleted', 'not-read', 'snapshot', 'snapshot-chosen', 'snapshot-bad', 'other'],
+      'segmentMap.tone': [
+        'ok',
+        'warning',
+        'bad',
+        'ignored',
+        'renamed',
+        'truncated',
+        'deleted',
+        'not-read',
+        'snapshot',
+        'snapshot-chosen',
+        'snapshot-bad',
+        'other',
+      ],
       'segmentMap.marker': ['gap', 'overlap'],
       'segmentMap.legend': ['ok', 'warning', 'bad', 'renamed', 'truncated', 'ignored', 'approx', 'snapshot', 'gap', 'start'],
       'segmentMap.crc': ['ok', 'bad', 'not-checked'],

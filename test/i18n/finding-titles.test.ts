@@ -53,7 +53,8 @@ const sources = Object.fromEntries(SOURCES.map((f) => [f, readFileSync(path.join
 describe('finding titles', () => {
   it('the code scanner finds direct, positional and ternary codes', () => {
     const found = emittedCodes({
-      'a.ts': "push({ code: 'segment.a' }); fail('corrupt', 'segment.b', 'x'); const c = { code: s ? 'segment.c' : 'loader.d' }; f({ code: 'loader.e' }); 'other.f'",
+      'a.ts':
+        "push({ code: 'segment.a' }); fail('corrupt', 'segment.b', 'x'); const c = { code: s ? 'segment.c' : 'loader.d' }; f({ code: 'loader.e' }); 'other.f'",
       'b.ts': "push({ code: etcdLike ? 'engine.x' : 'engine.y', file: null })",
     });
     expect([...found.keys()].sort()).toEqual(['engine.x', 'engine.y', 'loader.d', 'loader.e', 'segment.a', 'segment.b', 'segment.c']);
@@ -62,7 +63,15 @@ describe('finding titles', () => {
   const codes = emittedCodes(sources);
 
   it('finds the codes of the dqlite core (sanity: the scan is not empty)', () => {
-    for (const c of ['segment.count-zero', 'segment.open-zeroed-live', 'segment.open-after-missing-closed', 'metadata.bootstrap-fails', 'metadata.bootstrap-over-log', 'metadata.missing', 'engine.unknown']) {
+    for (const c of [
+      'segment.count-zero',
+      'segment.open-zeroed-live',
+      'segment.open-after-missing-closed',
+      'metadata.bootstrap-fails',
+      'metadata.bootstrap-over-log',
+      'metadata.missing',
+      'engine.unknown',
+    ]) {
       expect(codes.has(c), c).toBe(true);
     }
     expect(codes.size).toBeGreaterThan(50);
@@ -104,7 +113,9 @@ function testSources(): string {
 describe('finding tests', () => {
   it('every emitted code is asserted by name in a test outside the catalog tests', () => {
     const tests = testSources();
-    const untested = [...emittedCodes(sources).entries()].filter(([code]) => !new RegExp(`'${code.replace(/[.-]/g, '\\$&')}[':]`).test(tests)).map(([code, file]) => `${code} (emitted in ${file})`);
+    const untested = [...emittedCodes(sources).entries()]
+      .filter(([code]) => !new RegExp(`'${code.replace(/[.-]/g, '\\$&')}[':]`).test(tests))
+      .map(([code, file]) => `${code} (emitted in ${file})`);
     expect(untested).toEqual([]);
   });
 });

@@ -25,16 +25,32 @@ const REAL_LINES: [string, string, Record<string, string>][] = [
     'dqlite.closed-segment-batch',
     { batch: '49', offset: '405656', reason: 'read data: short read: 8212 bytes instead of 8248', problem: 'short-read' },
   ],
-  ['load closed segment 0000000000000976-0000000000001024: entries batch 24 starting at byte 198656: data checksum mismatch', 'dqlite.closed-segment-batch', { problem: 'data-checksum' }],
-  ['load closed segment 0000000000000976-0000000000001024: entries batch 3 starting at byte 40: header checksum mismatch', 'dqlite.closed-segment-batch', { problem: 'header-checksum' }],
+  [
+    'load closed segment 0000000000000976-0000000000001024: entries batch 24 starting at byte 198656: data checksum mismatch',
+    'dqlite.closed-segment-batch',
+    { problem: 'data-checksum' },
+  ],
+  [
+    'load closed segment 0000000000000976-0000000000001024: entries batch 3 starting at byte 40: header checksum mismatch',
+    'dqlite.closed-segment-batch',
+    { problem: 'header-checksum' },
+  ],
   [
     'Error: start node: raft_start(): io: load closed segment 0000000131229862-0000000131230502: entries batch 594 starting at byte 7573496: entries count 7237124267461211499 in preamble is too high',
     'dqlite.closed-segment-batch',
     { batch: '594', offset: '7573496', problem: 'count-too-high' },
   ],
-  ['raft_start(): io: load closed segment 0000000000000185-0000000000000370: found 185 entries (expected 186)', 'dqlite.closed-segment-count', { found: '185', expected: '186' }],
+  [
+    'raft_start(): io: load closed segment 0000000000000185-0000000000000370: found 185 entries (expected 186)',
+    'dqlite.closed-segment-count',
+    { found: '185', expected: '186' },
+  ],
   ['load closed segment 0000000000000001-0000000000000001: file has only 4 bytes', 'dqlite.closed-segment-file', { reason: 'file has only 4 bytes' }],
-  ['load closed segment 0000000000000001-0000000000000001: unexpected format version 7', 'dqlite.closed-segment-file', { reason: 'unexpected format version 7' }],
+  [
+    'load closed segment 0000000000000001-0000000000000001: unexpected format version 7',
+    'dqlite.closed-segment-file',
+    { reason: 'unexpected format version 7' },
+  ],
   ['load open segment open-4: unexpected format version 1234', 'dqlite.open-segment', { segment: 'open-4', reason: 'unexpected format version 1234' }],
   [
     'unexpected closed segment 0000000000001025-0000000000001406: first index should have been 976',
@@ -55,19 +71,39 @@ const REAL_LINES: [string, string, Record<string, string>][] = [
   ['metadata1 and metadata2 are both at version 12', 'dqlite.metadata-same-version', { version: '12' }],
   ['Error: start node: raft_start():', 'dqlite.raft-start', {}],
   ['raft_bootstrap(): bootstrap only works on new clusters', 'dqlite.raft-bootstrap', { detail: 'bootstrap only works on new clusters' }],
-  ['panic: freepages: failed to get all reachable pages (page 0: invalid type: unknown<00>)', 'etcd.bbolt-freepages', { page: '0', problem: 'invalid type: unknown<00>' }],
-  ['panic: freepages: failed to get all reachable pages (page 4213: out of bounds: 1203)', 'etcd.bbolt-freepages', { page: '4213', problem: 'out of bounds: 1203' }],
-  ['panic: tocommit(3730) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?', 'etcd.tocommit-out-of-range', { tocommit: '3730', lastIndex: '0' }],
+  [
+    'panic: freepages: failed to get all reachable pages (page 0: invalid type: unknown<00>)',
+    'etcd.bbolt-freepages',
+    { page: '0', problem: 'invalid type: unknown<00>' },
+  ],
+  [
+    'panic: freepages: failed to get all reachable pages (page 4213: out of bounds: 1203)',
+    'etcd.bbolt-freepages',
+    { page: '4213', problem: 'out of bounds: 1203' },
+  ],
+  [
+    'panic: tocommit(3730) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?',
+    'etcd.tocommit-out-of-range',
+    { tocommit: '3730', lastIndex: '0' },
+  ],
   ['C | etcdmain: member 3e8fa6e3e4e6a5c1 has already been bootstrapped', 'etcd.already-bootstrapped', { memberId: '3e8fa6e3e4e6a5c1' }],
   ['read wal error (walpb: crc mismatch) and cannot be repaired', 'etcd.wal-crc', { what: 'walpb: crc mismatch' }],
   ['failed to publish local member to cluster through raft', 'etcd.publish-failed', {}],
   ['{"health":"false","reason":"RAFT NO LEADER"}', 'etcd.no-leader', {}],
-  ['rafthttp: health check for peer 8e9e05c52164694d could not connect: dial tcp 172.17.0.3:2380: connect: connection refused', 'etcd.peer-unreachable', { peer: '172.17.0.3:2380', peerId: '8e9e05c52164694d' }],
+  [
+    'rafthttp: health check for peer 8e9e05c52164694d could not connect: dial tcp 172.17.0.3:2380: connect: connection refused',
+    'etcd.peer-unreachable',
+    { peer: '172.17.0.3:2380', peerId: '8e9e05c52164694d' },
+  ],
   ['Error: data-dir "/var/lib/etcd" exists', 'etcd.data-dir-exists', { dataDir: '/var/lib/etcd' }],
   ['etcdserver: mvcc: database space exceeded', 'etcd.no-space', {}],
   ["snap: snapshot file doesn't exist", 'etcd.snap-error', { what: "snapshot file doesn't exist" }],
   ['Unable to connect to the server: dial tcp 10.0.0.1:16443: connect: connection refused', 'kubernetes.apiserver-refused', { endpoint: '10.0.0.1:16443' }],
-  ['Failed to start server: start node: raft_start(): io: load closed segment 0000000000000001-0000000000000002: file is empty', 'dqlite.closed-segment-file', { reason: 'file is empty' }],
+  [
+    'Failed to start server: start node: raft_start(): io: load closed segment 0000000000000001-0000000000000002: file is empty',
+    'dqlite.closed-segment-file',
+    { reason: 'file is empty' },
+  ],
 ];
 
 describe('signature catalog', () => {
@@ -79,7 +115,10 @@ describe('signature catalog', () => {
       expect(sig.examples.length, sig.id).toBeGreaterThanOrEqual(sig.patterns.length);
       const hitPatterns = new Set<number>();
       for (const ex of sig.examples) {
-        expect(only.match(ex).map((m) => m.signature.id), `${sig.id}: ${ex}`).toEqual([sig.id]);
+        expect(
+          only.match(ex).map((m) => m.signature.id),
+          `${sig.id}: ${ex}`,
+        ).toEqual([sig.id]);
         const p = sig.patterns.findIndex((re) => re.test(ex));
         hitPatterns.add(p);
       }
@@ -124,7 +163,11 @@ describe('signature catalog', () => {
       'CrashLoopBackOff: "back-off 1m restarting failed container=' + 'a'.repeat(60_000),
       'a.'.repeat(32_000) + 'Main process exited',
     ];
-    for (const text of hostile) expect(matcher.match(text).map((m) => m.signature.id), text.slice(0, 40)).toEqual([]);
+    for (const text of hostile)
+      expect(
+        matcher.match(text).map((m) => m.signature.id),
+        text.slice(0, 40),
+      ).toEqual([]);
     // Every needle at once, no real line: only signatures whose needle alone is the whole pattern match.
     const ids = matcher.match(needles.join(' ').repeat(200).slice(0, 65_536)).map((m) => m.signature.id);
     expect(ids).toContain('etcd.corrupt-cluster');

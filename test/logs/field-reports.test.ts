@@ -53,7 +53,9 @@ describe('MicroK8s k8s-dqlite journal (field report 1)', () => {
     expect(m.fields[sig?.fileField ?? '']).toBe('0000000014232389-0000000014232597');
     // The highlighted span is the libraft message itself, not the whole line.
     const rec = a.records[m.recordId];
-    expect(rec.text.slice(m.span.start, m.span.end)).toMatch(/^load closed segment 0000000014232389-0000000014232597: entries batch 394 starting at byte 8384000: entries count in preamble is zero$/);
+    expect(rec.text.slice(m.span.start, m.span.end)).toMatch(
+      /^load closed segment 0000000014232389-0000000014232597: entries batch 394 starting at byte 8384000: entries count in preamble is zero$/,
+    );
   });
 
   it('reports the specific loader error, not the generic raft_start / start node lines around it', () => {

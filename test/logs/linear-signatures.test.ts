@@ -29,7 +29,36 @@ const RATIO = 60;
 const GAP = 24;
 
 /** Runs of each class a pattern may loop over (`\w`, `\d`, hex, `[\w@.-]`, `\S`, `[^)\n]`, `[^"\\\n]`, `\s` ...). */
-const CLASSES = ['a', '0', 'f', '_', '.', '-', '@', 'a.', 'a-', '0.', ':', '1:', ' ', '\t', ' \n', '\n', '\r', '"', '\\"', '(', ')', '[', ']', ',', '/', '=', 'é', 'x@y.'];
+const CLASSES = [
+  'a',
+  '0',
+  'f',
+  '_',
+  '.',
+  '-',
+  '@',
+  'a.',
+  'a-',
+  '0.',
+  ':',
+  '1:',
+  ' ',
+  '\t',
+  ' \n',
+  '\n',
+  '\r',
+  '"',
+  '\\"',
+  '(',
+  ')',
+  '[',
+  ']',
+  ',',
+  '/',
+  '=',
+  'é',
+  'x@y.',
+];
 
 function run(cls: string, length: number): string {
   return cls.repeat(Math.ceil(length / cls.length)).slice(0, length);
@@ -60,7 +89,13 @@ function triggers(sig: Signature): { needles: string[]; pairs: [string, string][
       for (const span of m.indices.slice(1)) if (span) add(example.slice(start, span[0]), example.slice(span[1], end));
       // The match cut short: what a pattern retries at every occurrence when the rest never comes.
       const whole = example.slice(start, end);
-      for (const at of [...m.indices.slice(1).flatMap((span) => (span ? [span[0] - start, span[1] - start] : [])), whole.length >> 2, whole.length >> 1, (3 * whole.length) >> 2, whole.length - 1]) {
+      for (const at of [
+        ...m.indices.slice(1).flatMap((span) => (span ? [span[0] - start, span[1] - start] : [])),
+        whole.length >> 2,
+        whole.length >> 1,
+        (3 * whole.length) >> 2,
+        whole.length - 1,
+      ]) {
         if (at > 0 && at < whole.length) cuts.add(whole.slice(0, at));
       }
     }
@@ -118,7 +153,10 @@ function timeOf(f: () => unknown): number {
 }
 
 function cost(sig: Signature, text: string): { ms: number; plainMs: number } {
-  const plainMs = Math.max(timeOf(() => PLAIN.test(text)), timeOf(() => PLAIN.test(text)));
+  const plainMs = Math.max(
+    timeOf(() => PLAIN.test(text)),
+    timeOf(() => PLAIN.test(text)),
+  );
   return { ms: timeOf(() => applySignature(sig, text)), plainMs };
 }
 
@@ -138,8 +176,14 @@ describe('log signatures are linear in the record length', () => {
     let bigMs = Infinity;
     let smallMs = Infinity;
     for (let i = 0; i < 5; i++) {
-      bigMs = Math.min(bigMs, timeOf(() => PLAIN.test(big)));
-      smallMs = Math.min(smallMs, timeOf(() => PLAIN.test(small)));
+      bigMs = Math.min(
+        bigMs,
+        timeOf(() => PLAIN.test(big)),
+      );
+      smallMs = Math.min(
+        smallMs,
+        timeOf(() => PLAIN.test(small)),
+      );
     }
     expect(bigMs).toBeGreaterThan(smallMs);
   });
@@ -158,13 +202,21 @@ describe('log signatures are linear in the record length', () => {
         const t0 = performance.now();
         analyzeLogText('journal', line);
         best = Math.min(best, performance.now() - t0);
-        plain = Math.max(plain, timeOf(() => PLAIN.test(line)));
+        plain = Math.max(
+          plain,
+          timeOf(() => PLAIN.test(line)),
+        );
       }
       expect(best, `${line.slice(33, 60)}…: ${best.toFixed(1)} ms against ${plain.toFixed(2)} ms for a plain scan`).toBeLessThan(Math.max(plain, 0.2) * RATIO);
     }
     // The real line still matches, with its unit.
-    const real = analyzeLogText('journal', 'Feb 03 08:18:08 GIFOCTMSG02 systemd[1]: snap.microk8s.daemon-k8s-dqlite.service: Main process exited, code=exited, status=1/FAILURE');
-    expect(real.matches.map((m) => [m.signatureId, m.fields.unit, m.fields.component])).toEqual([['runtime.unit-failed', 'snap.microk8s.daemon-k8s-dqlite.service', 'k8s-dqlite']]);
+    const real = analyzeLogText(
+      'journal',
+      'Feb 03 08:18:08 GIFOCTMSG02 systemd[1]: snap.microk8s.daemon-k8s-dqlite.service: Main process exited, code=exited, status=1/FAILURE',
+    );
+    expect(real.matches.map((m) => [m.signatureId, m.fields.unit, m.fields.component])).toEqual([
+      ['runtime.unit-failed', 'snap.microk8s.daemon-k8s-dqlite.service', 'k8s-dqlite'],
+    ]);
   });
 
   for (const sig of SIGNATURES) {

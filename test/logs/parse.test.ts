@@ -68,7 +68,8 @@ describe('record formats', () => {
   });
 
   it('handles CRLF, ANSI colours and journald boot separators', () => {
-    const text = '\u001b[31mE0313 04:37:54.265467       1 run.go:74] "command failed" err="context deadline exceeded"\u001b[0m\r\n-- Boot 3f2a9c --\r\nI0313 04:37:55.000000       1 x.go:1] ok\r\n';
+    const text =
+      '\u001b[31mE0313 04:37:54.265467       1 run.go:74] "command failed" err="context deadline exceeded"\u001b[0m\r\n-- Boot 3f2a9c --\r\nI0313 04:37:55.000000       1 x.go:1] ok\r\n';
     const recs = parseLogText(text);
     expect(recs).toHaveLength(2);
     expect(recs[0].text).toBe('E0313 04:37:54.265467       1 run.go:74] "command failed" err="context deadline exceeded"');
@@ -97,7 +98,9 @@ describe('record formats', () => {
   });
 
   it('assumes last year for a yearless December journal read in January', () => {
-    const a = analyzeLogText('j', 'Dec 30 10:00:00 n kubelet[1]: dial tcp 1.2.3.4:6443: connect: connection refused', { now: Date.parse('2025-01-02T00:00:00Z') });
+    const a = analyzeLogText('j', 'Dec 30 10:00:00 n kubelet[1]: dial tcp 1.2.3.4:6443: connect: connection refused', {
+      now: Date.parse('2025-01-02T00:00:00Z'),
+    });
     expect(iso(a.matches[0].time)).toBe('2024-12-30T10:00:00.000Z');
   });
 
@@ -184,7 +187,8 @@ describe('hostile input', () => {
     const analyzer = new LogAnalyzer({ maxKeptChars: 2_000_000, maxMatches: 500 });
     const stream = analyzer.beginSource('big journal');
     const ok = 'Mar 13 12:33:32 k8s-master kubelet[3317]: I0313 12:33:32.011136    3317 reflector.go:533] watching things, nothing to see here at all\n';
-    const bad = 'Mar 13 12:33:33 k8s-master kubelet[3317]: E0313 12:33:33.821994    3317 pod_workers.go:1281] "Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"etcd\\" with CrashLoopBackOff: \\"back-off 2m40s restarting failed container=etcd pod=etcd-k8s-master_kube-system(2ff9)\\""\n';
+    const bad =
+      'Mar 13 12:33:33 k8s-master kubelet[3317]: E0313 12:33:33.821994    3317 pod_workers.go:1281] "Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"etcd\\" with CrashLoopBackOff: \\"back-off 2m40s restarting failed container=etcd pod=etcd-k8s-master_kube-system(2ff9)\\""\n';
     const block = ok.repeat(999) + bad;
     const target = 100 * 1024 * 1024;
     let pushed = 0;

@@ -20,7 +20,10 @@ describe('timeline', () => {
   });
 
   it('keeps markers for a source without any time, in a single untimed burst per failure', () => {
-    const a = analyzeLogText('pasted', 'dial tcp 10.0.0.1:6443: connect: connection refused\nsomething else\ndial tcp 10.0.0.1:6443: connect: connection refused');
+    const a = analyzeLogText(
+      'pasted',
+      'dial tcp 10.0.0.1:6443: connect: connection refused\nsomething else\ndial tcp 10.0.0.1:6443: connect: connection refused',
+    );
     expect(a.events).toHaveLength(1);
     expect(a.events[0]).toMatchObject({ first: null, last: null, count: 2 });
     expect(a.range).toBeNull();
@@ -29,7 +32,8 @@ describe('timeline', () => {
 
   it('orders the story by stage, not by paste order, and skips informational lines', () => {
     const kubelet = String.raw`Mar 13 04:36:00 m kubelet[1]: E0313 04:36:00.000000 1 pod_workers.go:1281] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"etcd\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=etcd pod=etcd-m_kube-system(abc)\""`;
-    const apiserver = 'W0313 04:35:50.000000       1 logging.go:59] grpc: addrConn.createTransport failed: dial tcp 127.0.0.1:2379: connect: connection refused';
+    const apiserver =
+      'W0313 04:35:50.000000       1 logging.go:59] grpc: addrConn.createTransport failed: dial tcp 127.0.0.1:2379: connect: connection refused';
     const etcd = [
       '{"level":"info","ts":"2024-03-13T04:35:41.000Z","msg":"starting an etcd server","etcd-version":"3.5.7","data-dir":"/var/lib/etcd"}',
       '{"level":"panic","ts":"2024-03-13T04:35:41.500Z","msg":"tocommit(37) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?"}',
@@ -42,7 +46,12 @@ describe('timeline', () => {
     expect(a.story.map((s) => s.signatureId)).toEqual(['etcd.tocommit-out-of-range', 'kubernetes.etcd-unreachable', 'kubernetes.crashloop']);
     expect(a.story[0].fields).toMatchObject({ tocommit: '37', lastIndex: '0' });
     // Events are drawn in time order across sources.
-    expect(a.events.map((e) => e.signatureId)).toEqual(['etcd.server-starting', 'etcd.tocommit-out-of-range', 'kubernetes.etcd-unreachable', 'kubernetes.crashloop']);
+    expect(a.events.map((e) => e.signatureId)).toEqual([
+      'etcd.server-starting',
+      'etcd.tocommit-out-of-range',
+      'kubernetes.etcd-unreachable',
+      'kubernetes.crashloop',
+    ]);
   });
 
   it('names sources uniquely and gives a source with nothing recognised an empty lane', () => {

@@ -40,48 +40,52 @@ describe.skipIf(!hasEtcd)('etcd repair oracle (real etcd 3.4 starts on the repai
   });
 
   for (const c of CASES) {
-    it(c.name, async () => {
-      const golden = g.goldens[c.golden]!;
-      const dir = path.join(root, `case-${CASES.indexOf(c)}`);
-      await fs.mkdir(dir);
-      const data = path.join(dir, 'data');
-      await copyDir(golden.dir, data);
-      await c.damage(data);
-      const before = await hashTree(data);
-      const out = path.join(dir, 'repaired');
-      const result = await repairEtcdCopy(data, out);
-      expect(await hashTree(data)).toBe(before);
-      const started = await tryStartEtcd(golden.startOptions(out), 30_000);
-      if (UNREPAIRABLE.has(c.name)) {
-        expect(started.started).toBe(false);
-        expect(result.findings.map((f) => f.code)).toContain('repair.wal-unreadable');
-        return;
-      }
-      expect(started.started, `${JSON.stringify(result.actions)}\n${started.fatal}\n${started.output.slice(-2500)}`).toBe(true);
-      const served = started.keys!;
-      if (c.name.includes('(keys lost)')) {
-        // What no file holds any more cannot come back: every key served is right, and the loss is reported.
-        for (const [k, v] of served) expect(v, k).toBe(golden.keys.get(k));
-        expect(served.size).toBeLessThan(golden.keys.size);
-        expect(result.lost.length, JSON.stringify(result)).toBeGreaterThan(0);
-        return;
-      }
-      const wrong = [...golden.keys].filter(([k, v]) => served.get(k) !== v).map(([k]) => k);
-      expect(wrong, `${wrong.length} keys missing or wrong; actions: ${JSON.stringify(result.actions)}`).toEqual([]);
-      expect(served.size).toBe(golden.keys.size);
-      expect(result.lost, JSON.stringify(result.lost)).toEqual([]);
-      if (WAL_REBUILT.has(c.name)) {
-        expect(result.walStrategy).toBe('rebuilt');
-        expect(result.actions.map((a) => a.kind)).toContain('rebuild-wal');
-        expect((await fs.readdir(path.join(result.quarantine, 'wal'))).some((n) => n.endsWith('.wal'))).toBe(true);
-      }
-      if (c.name.startsWith('WAL: a record in the middle zeroed')) expect(result.findings.map((f) => f.code)).toContain('repair.wal-hidden-records');
-      if (c.name === FIELD_REPORT) expect(result.dbStrategy === 'rebuild' || result.dbStrategy === 'revert-meta').toBe(true);
-      if (c.name.startsWith('WAL: torn tail')) {
-        const q = result.quarantine;
-        expect(existsSync(q)).toBe(true);
-        expect((await fs.readdir(q)).some((n) => n.endsWith('.wal.broken'))).toBe(true);
-      }
-    }, 120_000);
+    it(
+      c.name,
+      async () => {
+        const golden = g.goldens[c.golden]!;
+        const dir = path.join(root, `case-${CASES.indexOf(c)}`);
+        await fs.mkdir(dir);
+        const data = path.join(dir, 'data');
+        await copyDir(golden.dir, data);
+        await c.damage(data);
+        const before = await hashTree(data);
+        const out = path.join(dir, 'repaired');
+        const result = await repairEtcdCopy(data, out);
+        expect(await hashTree(data)).toBe(before);
+        const started = await tryStartEtcd(golden.startOptions(out), 30_000);
+        if (UNREPAIRABLE.has(c.name)) {
+          expect(started.started).toBe(false);
+          expect(result.findings.map((f) => f.code)).toContain('repair.wal-unreadable');
+          return;
+        }
+        expect(started.started, `${JSON.stringify(result.actions)}\n${started.fatal}\n${started.output.slice(-2500)}`).toBe(true);
+        const served = started.keys!;
+        if (c.name.includes('(keys lost)')) {
+          // What no file holds any more cannot come back: every key served is right, and the loss is reported.
+          for (const [k, v] of served) expect(v, k).toBe(golden.keys.get(k));
+          expect(served.size).toBeLessThan(golden.keys.size);
+          expect(result.lost.length, JSON.stringify(result)).toBeGreaterThan(0);
+          return;
+        }
+        const wrong = [...golden.keys].filter(([k, v]) => served.get(k) !== v).map(([k]) => k);
+        expect(wrong, `${wrong.length} keys missing or wrong; actions: ${JSON.stringify(result.actions)}`).toEqual([]);
+        expect(served.size).toBe(golden.keys.size);
+        expect(result.lost, JSON.stringify(result.lost)).toEqual([]);
+        if (WAL_REBUILT.has(c.name)) {
+          expect(result.walStrategy).toBe('rebuilt');
+          expect(result.actions.map((a) => a.kind)).toContain('rebuild-wal');
+          expect((await fs.readdir(path.join(result.quarantine, 'wal'))).some((n) => n.endsWith('.wal'))).toBe(true);
+        }
+        if (c.name.startsWith('WAL: a record in the middle zeroed')) expect(result.findings.map((f) => f.code)).toContain('repair.wal-hidden-records');
+        if (c.name === FIELD_REPORT) expect(result.dbStrategy === 'rebuild' || result.dbStrategy === 'revert-meta').toBe(true);
+        if (c.name.startsWith('WAL: torn tail')) {
+          const q = result.quarantine;
+          expect(existsSync(q)).toBe(true);
+          expect((await fs.readdir(q)).some((n) => n.endsWith('.wal.broken'))).toBe(true);
+        }
+      },
+      120_000,
+    );
   }
 });

@@ -144,7 +144,10 @@ exit 1
     try {
       for (const step of plan.steps) {
         const r = await runStep(step.command, env);
-        expect(r.code, `step ${step.kind} failed:\n${step.command}\n${r.output}\n${existsSync(`${t}/run/etcd.log`) ? (await fs.readFile(`${t}/run/etcd.log`, 'utf8')).slice(-2000) : ''}`).toBe(0);
+        expect(
+          r.code,
+          `step ${step.kind} failed:\n${step.command}\n${r.output}\n${existsSync(`${t}/run/etcd.log`) ? (await fs.readFile(`${t}/run/etcd.log`, 'utf8')).slice(-2000) : ''}`,
+        ).toBe(0);
       }
       const served = readKeys(client);
       expect(served.size).toBe(golden.keys.size);
@@ -242,14 +245,23 @@ spec:
     })();
     const bin = path.join(t, 'bin');
     await fs.mkdir(bin);
-    await fs.writeFile(path.join(bin, 'crictl'), `#!/bin/sh\n# stand-in for crictl ps --name etcd -q (tests only)\np=$(cat ${runDir}/etcd.pid 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"\nexit 0\n`, { mode: 0o755 });
+    await fs.writeFile(
+      path.join(bin, 'crictl'),
+      `#!/bin/sh\n# stand-in for crictl ps --name etcd -q (tests only)\np=$(cat ${runDir}/etcd.pid 2>/dev/null) && kill -0 "$p" 2>/dev/null && echo "$p"\nexit 0\n`,
+      { mode: 0o755 },
+    );
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     try {
       const member = parseStaticPodManifest(manifest, manifestPath);
       expect(member.name).toBe('cp-1');
       expect(member.dataDir).toBe(dataDir);
       expect(member.initialAdvertisePeerUrls).toBe(peer);
-      const plan = planRestore({ snapshot, member, expectedKeys: golden.keys.size, parkedManifestDir: path.join(t, 'etc/kubernetes/manifests.lifeboat-stopped') });
+      const plan = planRestore({
+        snapshot,
+        member,
+        expectedKeys: golden.keys.size,
+        parkedManifestDir: path.join(t, 'etc/kubernetes/manifests.lifeboat-stopped'),
+      });
       expect(plan.tool).toBe('etcdctl');
       expect(plan.problems).toEqual([]);
       for (const step of plan.steps) {

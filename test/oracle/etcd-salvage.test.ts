@@ -53,50 +53,54 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
   });
 
   for (const c of CASES) {
-    it(c.name, async () => {
-      const golden = g.goldens[c.golden]!;
-      const dir = path.join(root, `case-${CASES.indexOf(c)}`);
-      await fs.mkdir(dir);
-      const data = path.join(dir, 'data');
-      await copyDir(golden.dir, data);
-      await c.damage(data);
-      const before = await hashTree(data);
-      const out = path.join(dir, 'salvaged.db');
-      let report;
-      try {
-        report = await salvageToSnapshotDb(data, out);
-      } catch (err) {
-        expect(NOTHING.has(c.name), `salvage threw: ${(err as Error).message}`).toBe(true);
-        expect((err as Error).message).toMatch(/nothing to salvage|no member|neither/);
-        return;
-      } finally {
-        expect(await hashTree(data)).toBe(before);
-      }
-      const status = snapshotStatus(out);
-      expect(status.ok, status.output).toBe(true);
-      const restored = await restoreAndRead(out, dir);
-      expect(restored.restoreStatus, restored.restoreOutput).toBe(0);
-      expect(restored.started, restored.etcdOutput.slice(-3000)).toBe(true);
-      const served = restored.keys!;
-      // Every served key has the golden's value (nothing invented, nothing stale).
-      for (const [k, v] of served) expect(Buffer.from(v).toString('utf8'), k).toBe(golden.keys.get(k));
-      const missing = [...golden.keys.keys()].filter((k) => !served.has(k));
-      if (c.name.includes('(keys lost)')) {
-        // etcd drops everything after the damaged record; salvage steps over a damaged record and
-        // reads on (then only that record is gone), but not past a zero length word. Either way the report says so.
-        if (c.name.includes('record in the middle zeroed')) expect(missing.length).toBeLessThanOrEqual(1);
-        expect(report.lost.length, JSON.stringify(report.lost)).toBeGreaterThan(0);
-      } else if (LOSSY.has(c.name)) {
-        expect(missing.length === 0 || report.lost.length > 0 || report.findings.some((f) => f.severity !== 'info')).toBe(true);
-      } else {
-        expect(missing, `${missing.length} keys missing; report: ${JSON.stringify({ ...report, keys: undefined }).slice(0, 1500)}`).toEqual([]);
-      }
-      expect(report.keysWritten).toBe(served.size);
-      expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
-      const code = EXPECTED_CODES[c.name];
-      if (code) expect(report.findings.map((f) => f.code)).toContain(code);
-      if (c.name === FIELD_REPORT) expect(served.size).toBe(golden.keys.size);
-    }, 120_000);
+    it(
+      c.name,
+      async () => {
+        const golden = g.goldens[c.golden]!;
+        const dir = path.join(root, `case-${CASES.indexOf(c)}`);
+        await fs.mkdir(dir);
+        const data = path.join(dir, 'data');
+        await copyDir(golden.dir, data);
+        await c.damage(data);
+        const before = await hashTree(data);
+        const out = path.join(dir, 'salvaged.db');
+        let report;
+        try {
+          report = await salvageToSnapshotDb(data, out);
+        } catch (err) {
+          expect(NOTHING.has(c.name), `salvage threw: ${(err as Error).message}`).toBe(true);
+          expect((err as Error).message).toMatch(/nothing to salvage|no member|neither/);
+          return;
+        } finally {
+          expect(await hashTree(data)).toBe(before);
+        }
+        const status = snapshotStatus(out);
+        expect(status.ok, status.output).toBe(true);
+        const restored = await restoreAndRead(out, dir);
+        expect(restored.restoreStatus, restored.restoreOutput).toBe(0);
+        expect(restored.started, restored.etcdOutput.slice(-3000)).toBe(true);
+        const served = restored.keys!;
+        // Every served key has the golden's value (nothing invented, nothing stale).
+        for (const [k, v] of served) expect(Buffer.from(v).toString('utf8'), k).toBe(golden.keys.get(k));
+        const missing = [...golden.keys.keys()].filter((k) => !served.has(k));
+        if (c.name.includes('(keys lost)')) {
+          // etcd drops everything after the damaged record; salvage steps over a damaged record and
+          // reads on (then only that record is gone), but not past a zero length word. Either way the report says so.
+          if (c.name.includes('record in the middle zeroed')) expect(missing.length).toBeLessThanOrEqual(1);
+          expect(report.lost.length, JSON.stringify(report.lost)).toBeGreaterThan(0);
+        } else if (LOSSY.has(c.name)) {
+          expect(missing.length === 0 || report.lost.length > 0 || report.findings.some((f) => f.severity !== 'info')).toBe(true);
+        } else {
+          expect(missing, `${missing.length} keys missing; report: ${JSON.stringify({ ...report, keys: undefined }).slice(0, 1500)}`).toEqual([]);
+        }
+        expect(report.keysWritten).toBe(served.size);
+        expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
+        const code = EXPECTED_CODES[c.name];
+        if (code) expect(report.findings.map((f) => f.code)).toContain(code);
+        if (c.name === FIELD_REPORT) expect(served.size).toBe(golden.keys.size);
+      },
+      120_000,
+    );
   }
 
   /**
@@ -114,7 +118,11 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
     'bbolt: both metas broken',
     'bbolt: both metas with a wrong magic',
   ]);
-  const DB_ONLY_LOSSY = new Set<string>(['bbolt: a leaf page of the key bucket zeroed', 'bbolt: db truncated to half', 'bbolt: a leaf element offset points outside its page']);
+  const DB_ONLY_LOSSY = new Set<string>([
+    'bbolt: a leaf page of the key bucket zeroed',
+    'bbolt: db truncated to half',
+    'bbolt: a leaf element offset points outside its page',
+  ]);
   for (const c of ETCD_DAMAGE_CASES.filter((x) => DB_ONLY_COMPLETE.has(x.name) || DB_ONLY_LOSSY.has(x.name))) {
     it(`db file alone: ${c.name}`, async () => {
       const golden = g.goldens[c.golden]!;
@@ -196,8 +204,16 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
       const out = path.join(dir, `${name}.salvaged`);
       const report = await salvageToSnapshotDb(file, out);
       expect(report.keysWritten, name).toBe(0);
-      const expected = { 'empty.db': 'salvage.db-empty', 'short.db': 'salvage.db-too-small', 'zeros.db': 'salvage.db-too-small', 'random.db': 'salvage.no-keys' }[name]!;
-      expect(report.findings.map((f) => f.code), name).toContain(expected);
+      const expected = {
+        'empty.db': 'salvage.db-empty',
+        'short.db': 'salvage.db-too-small',
+        'zeros.db': 'salvage.db-too-small',
+        'random.db': 'salvage.no-keys',
+      }[name]!;
+      expect(
+        report.findings.map((f) => f.code),
+        name,
+      ).toContain(expected);
       const codes = report.findings.filter((f) => f.severity === 'error').map((f) => f.code);
       expect(codes.length, `${name}: ${JSON.stringify(report.findings)}`).toBeGreaterThan(0);
       expect(report.findings.every((f) => f.message.length > 20)).toBe(true);
@@ -212,8 +228,28 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
     const sink = memorySink();
     await writeEtcdBackend(sink, {
       revisions: [
-        { key: revisionKey(2, 0), value: encodeKeyValue({ key: enc.encode('/registry/events/default/e1'), createRevision: 2, modRevision: 2, version: 1, value: enc.encode('leased'), lease: 0x7777n }) },
-        { key: revisionKey(3, 0), value: encodeKeyValue({ key: enc.encode('/registry/pods/default/p1'), createRevision: 3, modRevision: 3, version: 1, value: enc.encode('plain'), lease: 0n }) },
+        {
+          key: revisionKey(2, 0),
+          value: encodeKeyValue({
+            key: enc.encode('/registry/events/default/e1'),
+            createRevision: 2,
+            modRevision: 2,
+            version: 1,
+            value: enc.encode('leased'),
+            lease: 0x7777n,
+          }),
+        },
+        {
+          key: revisionKey(3, 0),
+          value: encodeKeyValue({
+            key: enc.encode('/registry/pods/default/p1'),
+            createRevision: 3,
+            modRevision: 3,
+            version: 1,
+            value: enc.encode('plain'),
+            lease: 0n,
+          }),
+        },
       ],
       buckets: { meta: [[enc.encode('consistent_index'), u64be(3)]] },
     });

@@ -56,7 +56,11 @@ describe('bundled etcd samples', () => {
     expect(r.fatal).toBeNull();
     expect(r.started).toBe(true);
     // Round 1 of 180 objects, every 9th from the 5th deleted.
-    const expected = new Map(sampleObjects(180, 1).filter((_, i) => i < 4 || (i - 4) % 9 !== 0).map((o) => [o.key, o.value]));
+    const expected = new Map(
+      sampleObjects(180, 1)
+        .filter((_, i) => i < 4 || (i - 4) % 9 !== 0)
+        .map((o) => [o.key, o.value]),
+    );
     expect(r.keys?.size).toBe(expected.size);
     for (const [k, v] of expected) expect(r.keys?.get(k), k).toBe(v);
     expect(await hashTree(path.join(SAMPLES, 'etcd-healthy'))).toBe(before);

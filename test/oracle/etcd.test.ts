@@ -17,9 +17,30 @@ import * as path from 'node:path';
 import type { ValidationReport } from '../../shared/contract/report';
 import { validateDirectory } from '../../shared/validate';
 import { localDirectory } from '../../electron/services/fs-source';
-import { copyDir, fatalLine, hashTree, loopbackEndpoint, makeGolden, requireEtcd, spawnEtcd, tempDir, tryStartEtcd, waitHealthy, type EtcdGolden, type TryStartResult } from '../helpers/etcd';
+import {
+  copyDir,
+  fatalLine,
+  hashTree,
+  loopbackEndpoint,
+  makeGolden,
+  requireEtcd,
+  spawnEtcd,
+  tempDir,
+  tryStartEtcd,
+  waitHealthy,
+  type EtcdGolden,
+  type TryStartResult,
+} from '../helpers/etcd';
 import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
-import { ETCD_DAMAGE_CASES, GOLDEN_SPECS, SNAPSHOT_DB_CASES, buildEtcdGoldens, restoreSnapshot, type EtcdDamageCase, type EtcdGoldens } from '../helpers/etcd-damage';
+import {
+  ETCD_DAMAGE_CASES,
+  GOLDEN_SPECS,
+  SNAPSHOT_DB_CASES,
+  buildEtcdGoldens,
+  restoreSnapshot,
+  type EtcdDamageCase,
+  type EtcdGoldens,
+} from '../helpers/etcd-damage';
 
 const HAVE_ETCD = requireEtcd();
 const START_TIMEOUT_MS = 15_000;
@@ -122,8 +143,18 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       console.table(
         rows.map((r) => ({
           case: r.name.slice(0, 58),
-          etcd: r.etcd.started ? (r.etcd.keysLost ? `starts, ${r.etcd.keysLost} keys lost` : 'starts') : r.etcd.hung ? 'hangs' : `fails: ${(r.etcd.fatal ?? '?').slice(0, 50)}`,
-          validator: r.validator.startable ? (r.validator.dataLoss ? `starts, ${r.validator.lostEntries} entries lost` : 'starts') : `fails: ${(r.validator.fatal ?? '?').slice(0, 50)}`,
+          etcd: r.etcd.started
+            ? r.etcd.keysLost
+              ? `starts, ${r.etcd.keysLost} keys lost`
+              : 'starts'
+            : r.etcd.hung
+              ? 'hangs'
+              : `fails: ${(r.etcd.fatal ?? '?').slice(0, 50)}`,
+          validator: r.validator.startable
+            ? r.validator.dataLoss
+              ? `starts, ${r.validator.lostEntries} entries lost`
+              : 'starts'
+            : `fails: ${(r.validator.fatal ?? '?').slice(0, 50)}`,
           agree: r.agree ? 'yes' : 'NO',
         })),
       );
@@ -136,63 +167,75 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
     expect(ETCD_DAMAGE_CASES.filter((c) => !c.name.startsWith('intact')).length + SNAPSHOT_DB_CASES.length - 1).toBeGreaterThanOrEqual(25);
   });
 
-  it(
-    'every damaged data dir: startable, dataLoss and the fatal text match what etcd does',
-    async () => {
-      const goldenOf = (c: EtcdDamageCase, k: number) => (c.golden === 'small' && k % 2 === 1 ? smallB : g.goldens[c.golden]!);
-      const runCase = async (c: EtcdDamageCase, k: number): Promise<Row> => {
-        const gold = goldenOf(c, k);
-        const copy = path.join(work, `case-${k}`);
-        await copyDir(gold.dir, copy);
-        await c.damage(copy);
-        const before = await hashTree(copy);
-        const report = await validatePath(copy);
-        const unchanged = (await hashTree(copy)) === before;
-        const real = await tryStartEtcd(gold.startOptions(copy), START_TIMEOUT_MS);
-        await fs.rm(copy, { recursive: true, force: true });
-        const keysLost = lostKeys(gold.keys, real);
-        const realStarts = real.started || real.hung;
-        const realFatal = realStarts ? null : normaliseFatal(real.fatal);
-        const modelFatal = report.startable ? null : normaliseFatal(report.etcd?.startup.fatalError ?? null);
-        // bbolt 1.3.6 raises the freepages panic in another goroutine while the walk goes on: now and then
-        // the walk reads through the bad page and faults first. Same outcome (etcd dies at the same step).
-        const raced = realFatal === 'fatal error: fault' && modelFatal?.startsWith('freepages: failed to get all reachable pages') === true;
-        // In the 'small' golden every entry after the first few is one put of its own key: entries lost = keys lost.
-        const lostEntries = report.lost.reduce((n, l) => n + l.last - l.first + 1, 0);
-        const sameLoss = c.golden !== 'small' || lostEntries === keysLost;
-        const cause = CAUSE_CODES[c.name];
-        const named = cause === undefined ? report.findings.every((f) => f.severity === 'info' || f.code === 'wal.leftover-tmp') : report.findings.some((f) => f.code === cause);
-        const agree = report.engine === 'etcd' && report.startable === realStarts && report.dataLoss === keysLost > 0 && sameLoss && (modelFatal === realFatal || raced) && !real.readError && named;
-        return {
-          name: c.name,
-          golden: c.golden,
-          etcd: { started: real.started, hung: real.hung, keysLost, fatal: real.fatal },
-          validator: { startable: report.startable, dataLoss: report.dataLoss, fatal: report.etcd?.startup.fatalError ?? null, codes: report.findings.map((f) => f.code), lostEntries: report.lost.reduce((n, l) => n + l.last - l.first + 1, 0) },
-          agree,
-          unchanged,
-        };
+  it('every damaged data dir: startable, dataLoss and the fatal text match what etcd does', async () => {
+    const goldenOf = (c: EtcdDamageCase, k: number) => (c.golden === 'small' && k % 2 === 1 ? smallB : g.goldens[c.golden]!);
+    const runCase = async (c: EtcdDamageCase, k: number): Promise<Row> => {
+      const gold = goldenOf(c, k);
+      const copy = path.join(work, `case-${k}`);
+      await copyDir(gold.dir, copy);
+      await c.damage(copy);
+      const before = await hashTree(copy);
+      const report = await validatePath(copy);
+      const unchanged = (await hashTree(copy)) === before;
+      const real = await tryStartEtcd(gold.startOptions(copy), START_TIMEOUT_MS);
+      await fs.rm(copy, { recursive: true, force: true });
+      const keysLost = lostKeys(gold.keys, real);
+      const realStarts = real.started || real.hung;
+      const realFatal = realStarts ? null : normaliseFatal(real.fatal);
+      const modelFatal = report.startable ? null : normaliseFatal(report.etcd?.startup.fatalError ?? null);
+      // bbolt 1.3.6 raises the freepages panic in another goroutine while the walk goes on: now and then
+      // the walk reads through the bad page and faults first. Same outcome (etcd dies at the same step).
+      const raced = realFatal === 'fatal error: fault' && modelFatal?.startsWith('freepages: failed to get all reachable pages') === true;
+      // In the 'small' golden every entry after the first few is one put of its own key: entries lost = keys lost.
+      const lostEntries = report.lost.reduce((n, l) => n + l.last - l.first + 1, 0);
+      const sameLoss = c.golden !== 'small' || lostEntries === keysLost;
+      const cause = CAUSE_CODES[c.name];
+      const named =
+        cause === undefined
+          ? report.findings.every((f) => f.severity === 'info' || f.code === 'wal.leftover-tmp')
+          : report.findings.some((f) => f.code === cause);
+      const agree =
+        report.engine === 'etcd' &&
+        report.startable === realStarts &&
+        report.dataLoss === keysLost > 0 &&
+        sameLoss &&
+        (modelFatal === realFatal || raced) &&
+        !real.readError &&
+        named;
+      return {
+        name: c.name,
+        golden: c.golden,
+        etcd: { started: real.started, hung: real.hung, keysLost, fatal: real.fatal },
+        validator: {
+          startable: report.startable,
+          dataLoss: report.dataLoss,
+          fatal: report.etcd?.startup.fatalError ?? null,
+          codes: report.findings.map((f) => f.code),
+          lostEntries: report.lost.reduce((n, l) => n + l.last - l.first + 1, 0),
+        },
+        agree,
+        unchanged,
       };
-      const byGolden = new Map<string, [EtcdDamageCase, number][]>();
-      ETCD_DAMAGE_CASES.forEach((c, k) => {
-        const key = goldenOf(c, k).dir;
-        byGolden.set(key, [...(byGolden.get(key) ?? []), [c, k]]);
-      });
-      const results = await Promise.all(
-        [...byGolden.values()].map(async (queue) => {
-          const out: Row[] = [];
-          for (const [c, k] of queue) out.push(await runCase(c, k));
-          return out;
-        }),
-      );
-      const all = results.flat();
-      rows.push(...all);
-      expect(all.filter((r) => !r.unchanged).map((r) => r.name)).toEqual([]);
-      expect(all.filter((r) => !r.agree).map((r) => ({ name: r.name, etcd: r.etcd, validator: r.validator }))).toEqual([]);
-      for (const [name, gold] of Object.entries(g.goldens)) expect(await hashTree(gold!.dir), name).toBe(goldenHashes.get(name));
-      expect(await hashTree(smallB.dir)).toBe(goldenHashes.get('small-b'));
-    },
-    400_000,
-  );
+    };
+    const byGolden = new Map<string, [EtcdDamageCase, number][]>();
+    ETCD_DAMAGE_CASES.forEach((c, k) => {
+      const key = goldenOf(c, k).dir;
+      byGolden.set(key, [...(byGolden.get(key) ?? []), [c, k]]);
+    });
+    const results = await Promise.all(
+      [...byGolden.values()].map(async (queue) => {
+        const out: Row[] = [];
+        for (const [c, k] of queue) out.push(await runCase(c, k));
+        return out;
+      }),
+    );
+    const all = results.flat();
+    rows.push(...all);
+    expect(all.filter((r) => !r.unchanged).map((r) => r.name)).toEqual([]);
+    expect(all.filter((r) => !r.agree).map((r) => ({ name: r.name, etcd: r.etcd, validator: r.validator }))).toEqual([]);
+    for (const [name, gold] of Object.entries(g.goldens)) expect(await hashTree(gold!.dir), name).toBe(goldenHashes.get(name));
+    expect(await hashTree(smallB.dir)).toBe(goldenHashes.get('small-b'));
+  }, 400_000);
 
   it('healthy members validate clean: no error or warning findings, a plain summary', async () => {
     for (const name of ['small', 'snaps', 'multiwal'] as const) {
@@ -200,7 +243,10 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       expect(report.engine, name).toBe('etcd');
       expect(report.startable, name).toBe(true);
       expect(report.dataLoss, name).toBe(false);
-      expect(report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}: ${f.message}`), name).toEqual([]);
+      expect(
+        report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}: ${f.message}`),
+        name,
+      ).toEqual([]);
       expect(report.etcd?.schema?.liveKeys, name).toBe(g.goldens[name]!.keys.size);
       expect(report.summary, name).toBe('etcd would start on this data directory as it is, with no data loss.');
     }
@@ -221,7 +267,9 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       out.push({ name: c.name, ok: real.ok, error: real.error, startable: report.startable, fatal: report.etcd?.startup.fatalError ?? null });
       expect(report.etcd?.layout.input, c.name).toBe('snapshot-db');
     }
-    console.table(out.map((o) => ({ case: o.name, etcdctl: o.ok ? 'restores' : o.error?.slice(0, 60), validator: o.startable ? 'restores' : o.fatal?.slice(0, 60) })));
+    console.table(
+      out.map((o) => ({ case: o.name, etcdctl: o.ok ? 'restores' : o.error?.slice(0, 60), validator: o.startable ? 'restores' : o.fatal?.slice(0, 60) })),
+    );
     for (const o of out) {
       expect(o.startable, o.name).toBe(o.ok);
       expect(o.fatal, o.name).toBe(o.error);
@@ -242,7 +290,16 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
   let initialCluster = '';
   const dirOf = (i: number) => path.join(work, names[i]!);
   const start = (i: number, state: 'new' | 'existing', ep = eps[i]!, cluster = initialCluster) =>
-    spawnEtcd({ dataDir: dirOf(i), name: names[i], host: ep.host, clientPort: ep.clientPort, peerPort: ep.peerPort, initialCluster: cluster, clusterState: state, initialClusterToken: 'lifeboat-3' });
+    spawnEtcd({
+      dataDir: dirOf(i),
+      name: names[i],
+      host: ep.host,
+      clientPort: ep.clientPort,
+      peerPort: ep.peerPort,
+      initialCluster: cluster,
+      clusterState: state,
+      initialClusterToken: 'lifeboat-3',
+    });
 
   beforeAll(async () => {
     work = await tempDir('etcd-cluster');
@@ -292,7 +349,10 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
     const report = await validatePath(dirOf(0));
     const moved = [];
     for (let i = 0; i < 3; i++) moved.push(await loopbackEndpoint());
-    const withAddresses = applyAddressCheck(report, moved.map((e) => e.host));
+    const withAddresses = applyAddressCheck(
+      report,
+      moved.map((e) => e.host),
+    );
     expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.name).sort()).toEqual(names);
     expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.url).sort()).toEqual(eps.map((e) => `http://${e.host}:${e.peerPort}`).sort());
     // Same data, started on the new addresses (copies: etcd writes to its dir).
@@ -301,7 +361,18 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
     for (let i = 0; i < 2; i++) await copyDir(dirOf(i), path.join(work, `moved-${i}`));
     for (let i = 0; i < 2; i++) {
       const cluster = moved.map((e, k) => `${names[k]}=http://${e.host}:${e.peerPort}`).join(',');
-      nodes.push(await spawnEtcd({ dataDir: path.join(work, `moved-${i}`), name: names[i], host: moved[i]!.host, clientPort: moved[i]!.clientPort, peerPort: moved[i]!.peerPort, initialCluster: cluster, clusterState: 'existing', initialClusterToken: 'lifeboat-3' }));
+      nodes.push(
+        await spawnEtcd({
+          dataDir: path.join(work, `moved-${i}`),
+          name: names[i],
+          host: moved[i]!.host,
+          clientPort: moved[i]!.clientPort,
+          peerPort: moved[i]!.peerPort,
+          initialCluster: cluster,
+          clusterState: 'existing',
+          initialClusterToken: 'lifeboat-3',
+        }),
+      );
     }
     try {
       const healthy = await Promise.all(nodes.map((n) => waitHealthy(n, 10_000)));
@@ -322,7 +393,16 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a removed member', () => {
       for (let i = 0; i < 3; i++) eps.push(await loopbackEndpoint());
       const cluster = eps.map((e, i) => `${names[i]}=http://${e.host}:${e.peerPort}`).join(',');
       const start = (i: number, state: 'new' | 'existing') =>
-        spawnEtcd({ dataDir: path.join(work, names[i]!), name: names[i], host: eps[i]!.host, clientPort: eps[i]!.clientPort, peerPort: eps[i]!.peerPort, initialCluster: cluster, clusterState: state, initialClusterToken: 'lifeboat-r' });
+        spawnEtcd({
+          dataDir: path.join(work, names[i]!),
+          name: names[i],
+          host: eps[i]!.host,
+          clientPort: eps[i]!.clientPort,
+          peerPort: eps[i]!.peerPort,
+          initialCluster: cluster,
+          clusterState: state,
+          initialClusterToken: 'lifeboat-r',
+        });
       const nodes = await Promise.all([0, 1, 2].map((i) => start(i, 'new')));
       try {
         for (const n of nodes) expect(await waitHealthy(n, 30_000), n.output()).toBe(true);

@@ -18,7 +18,10 @@ describe('bundled CJK font', () => {
   const { chosen, missing } = selectSlices(slices, used) as { chosen: Slice[]; missing: number[] };
 
   it('parses unicode-range lists', () => {
-    expect(parseUnicodeRange('U+4e00-4e0f,U+3002')).toEqual([[0x4e00, 0x4e0f], [0x3002, 0x3002]]);
+    expect(parseUnicodeRange('U+4e00-4e0f,U+3002')).toEqual([
+      [0x4e00, 0x4e0f],
+      [0x3002, 0x3002],
+    ]);
   });
 
   it('every non-ASCII character of the UI text is in a bundled slice (no glyph the fonts lack)', () => {
@@ -26,7 +29,11 @@ describe('bundled CJK font', () => {
     for (const text of Object.values(MESSAGES['zh-CN'])) {
       for (const ch of text) {
         const cp = ch.codePointAt(0)!;
-        if (cp > 0x7f) expect(chosen.some((s) => s.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)), ch).toBe(true);
+        if (cp > 0x7f)
+          expect(
+            chosen.some((s) => s.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)),
+            ch,
+          ).toBe(true);
       }
     }
   });

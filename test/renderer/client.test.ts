@@ -13,7 +13,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function server(handle: (msg: { id: number; method: string; params: unknown }, send: (o: unknown) => void) => void): Promise<{ port: number; wss: WebSocketServer }> {
+async function server(
+  handle: (msg: { id: number; method: string; params: unknown }, send: (o: unknown) => void) => void,
+): Promise<{ port: number; wss: WebSocketServer }> {
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
@@ -64,7 +66,11 @@ describe('web client', () => {
   it('calls methods and receives results, errors and events', async () => {
     const { port } = await server((msg, send) => {
       if (msg.method === 'samples.list') {
-        send({ type: 'event', event: 'validation.progress', payload: { jobId: 'j1', progress: { phase: 'read', bytesDone: 5, bytesTotal: 10, currentFile: 'open-1' } } });
+        send({
+          type: 'event',
+          event: 'validation.progress',
+          payload: { jobId: 'j1', progress: { phase: 'read', bytesDone: 5, bytesTotal: 10, currentFile: 'open-1' } },
+        });
         send({ type: 'result', id: msg.id, result: [{ id: 'healthy', titleKey: 'a', descriptionKey: 'b', engine: 'dqlite' }] });
       } else send({ type: 'error', id: msg.id, error: { message: `unknown method ${msg.method}`, code: 'no-method' } });
     });

@@ -18,7 +18,10 @@ describe('renderer page policy', () => {
     const m = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html);
     expect(m).not.toBeNull();
     const directives = Object.fromEntries(
-      m![1].split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]),
+      m![1]
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values.join(' ')]),
     );
     expect(directives).toEqual({
       'default-src': "'none'",

@@ -110,7 +110,11 @@ describe('page map grid', () => {
     expect(fitPagesPerCell(18, 64, 40)).toBe(1);
     const g = layoutGrid(18, 1, 64);
     expect(g.rows).toBe(1);
-    expect(visibleCells('mmfbllllllllllll..', g, 0, 5).map((c) => c.code).join('')).toBe('mmfbllllllllllll..');
+    expect(
+      visibleCells('mmfbllllllllllll..', g, 0, 5)
+        .map((c) => c.code)
+        .join(''),
+    ).toBe('mmfbllllllllllll..');
   });
 
   it('maps a point to its cell, scrolled or not, and nothing outside the grid', () => {

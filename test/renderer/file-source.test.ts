@@ -108,7 +108,11 @@ describe('dropping a directory on the home screen', () => {
   const sample = path.resolve(__dirname, '../../resources/samples/dqlite-field-report');
 
   it('walks the dropped folder and validates it exactly as the same folder on disk', async () => {
-    const before = readdirSync(sample).map((n) => createHash('sha256').update(readFileSync(path.join(sample, n))).digest('hex'));
+    const before = readdirSync(sample).map((n) =>
+      createHash('sha256')
+        .update(readFileSync(path.join(sample, n)))
+        .digest('hex'),
+    );
     const picked = await pickedFromDataTransfer(dropOf([{ entry: await directoryEntry(sample, 'backend'), file: null }]));
     expect(picked).toMatchObject({ rootName: 'backend', kind: 'directory' });
     expect(picked!.files.map((f) => f.path).sort()).toEqual(readdirSync(sample).sort());
@@ -117,7 +121,13 @@ describe('dropping a directory on the home screen', () => {
     const onDisk = await validateDirectory(disk).finally(() => disk.close());
     expect(dropped.engine).toBe('dqlite');
     expect({ ...dropped, root: '', elapsedMs: 0 }).toEqual({ ...onDisk, root: '', elapsedMs: 0 });
-    expect(readdirSync(sample).map((n) => createHash('sha256').update(readFileSync(path.join(sample, n))).digest('hex'))).toEqual(before);
+    expect(
+      readdirSync(sample).map((n) =>
+        createHash('sha256')
+          .update(readFileSync(path.join(sample, n)))
+          .digest('hex'),
+      ),
+    ).toEqual(before);
   });
 
   it('reads folders of more than 100 files (readEntries comes in batches)', async () => {

@@ -17,8 +17,21 @@ import { FIELD_REPORTS } from '../helpers/field-reports';
 function closed(first: number, last: number, extra: Partial<SegmentInfo> = {}): SegmentInfo {
   const file = `${String(first).padStart(16, '0')}-${String(last).padStart(16, '0')}`;
   return {
-    file, kind: 'closed', size: 8_000_000, firstIndex: first, lastIndex: last, batches: 0, entries: 0, validBytes: 0,
-    lastValidIndex: null, status: 'ok', badOffset: null, findingCodes: [], role: 'loaded', terms: null, ...extra,
+    file,
+    kind: 'closed',
+    size: 8_000_000,
+    firstIndex: first,
+    lastIndex: last,
+    batches: 0,
+    entries: 0,
+    validBytes: 0,
+    lastValidIndex: null,
+    status: 'ok',
+    badOffset: null,
+    findingCodes: [],
+    role: 'loaded',
+    terms: null,
+    ...extra,
   };
 }
 function open(counter: number, extra: Partial<SegmentInfo> = {}): SegmentInfo {
@@ -26,8 +39,19 @@ function open(counter: number, extra: Partial<SegmentInfo> = {}): SegmentInfo {
 }
 function snapshot(term: number, index: number, extra: Partial<SnapshotInfo> = {}): SnapshotInfo {
   return {
-    file: `snapshot-${term}-${index}-1`, term, index, timestamp: 1, dataSize: 3_000_000, metaOk: true, dataOk: null, encoding: 'lz4',
-    configurationIndex: null, configuration: null, chosen: false, findingCodes: [], ...extra,
+    file: `snapshot-${term}-${index}-1`,
+    term,
+    index,
+    timestamp: 1,
+    dataSize: 3_000_000,
+    metaOk: true,
+    dataOk: null,
+    encoding: 'lz4',
+    configurationIndex: null,
+    configuration: null,
+    chosen: false,
+    findingCodes: [],
+    ...extra,
   };
 }
 
@@ -103,7 +127,7 @@ describe('segment map model', () => {
 
   it('finds exactly the visible items among 20k segments, with overlaps', () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const segs: SegmentInfo[] = [];
     let next = 1;
     for (let i = 0; i < 20_000; i++) {
@@ -116,7 +140,10 @@ describe('segment map model', () => {
     for (let k = 0; k < 200; k++) {
       const from = rnd() * next;
       const to = from + rnd() * 20_000;
-      const brute = model.items.map((it, i) => [it, i] as const).filter(([it]) => it.last >= from && it.first <= to).map(([, i]) => i);
+      const brute = model.items
+        .map((it, i) => [it, i] as const)
+        .filter(([it]) => it.last >= from && it.first <= to)
+        .map(([, i]) => i);
       expect(visibleItemIndexes(model, from, to)).toEqual(brute);
     }
   });

@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { markInterrupted, type LogEntry } from '../../renderer/src/features/node/session-log';
 
 const entry = (id: string, connectionId: string, extra: Partial<LogEntry> = {}): LogEntry => ({
-  id, connectionId, at: 0, kind: 'exec', text: `cmd ${id}`, ...extra,
+  id,
+  connectionId,
+  at: 0,
+  kind: 'exec',
+  text: `cmd ${id}`,
+  ...extra,
 });
 
 describe('session log', () => {
-  it('marks only the dropped connection\'s still-running commands as interrupted', () => {
+  it("marks only the dropped connection's still-running commands as interrupted", () => {
     const log = [
       entry('a', 'n1'), // running on the dropped node
       entry('b', 'n1', { code: 0, elapsedMs: 5 }), // finished before the drop

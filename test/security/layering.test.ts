@@ -218,7 +218,10 @@ describe('services are instances: no module-level mutable state in electron/serv
     try {
       mkdirSync(path.join(root, 'electron', 'services', 'ssh'), { recursive: true });
       writeFileSync(path.join(root, 'electron', 'services', 'ok.ts'), 'export class A { private m = new Map(); }\n');
-      writeFileSync(path.join(root, 'electron', 'services', 'ssh', 'bad.ts'), 'const connections = new Map();\nexport function add(k: string): void { connections.set(k, 1); }\n');
+      writeFileSync(
+        path.join(root, 'electron', 'services', 'ssh', 'bad.ts'),
+        'const connections = new Map();\nexport function add(k: string): void { connections.set(k, 1); }\n',
+      );
       expect(moduleStateViolations(root, path.join('electron', 'services'))).toEqual([
         `${path.join('electron', 'services', 'ssh', 'bad.ts')} line 1: top-level new Map… connections is mutated`,
       ]);

@@ -141,9 +141,7 @@ describe('dist/main.cjs wiring', () => {
       error: { code: 'unknown-method' },
     });
     expect(await listener!(good, 'garbage')).toMatchObject({ type: 'error', error: { code: 'bad-request' } });
-    expect(() => listener!({ senderFrame: { url: 'https://evil.example/' }, sender }, { type: 'call', id: 1, method: 'app.info' })).toThrow(
-      /foreign frame/,
-    );
+    expect(() => listener!({ senderFrame: { url: 'https://evil.example/' }, sender }, { type: 'call', id: 1, method: 'app.info' })).toThrow(/foreign frame/);
     expect(() => listener!({ senderFrame: null, sender }, { type: 'call', id: 1, method: 'app.info' })).toThrow();
   });
 

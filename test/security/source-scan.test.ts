@@ -31,7 +31,11 @@ const RULES: Rule[] = [
   { id: 'webviewTag: true', pattern: new RegExp(`${q}webviewTag${q}\\s*:\\s*true`) },
   { id: 'enableBlinkFeatures', pattern: /enableBlinkFeatures/ },
   { id: '<webview>', pattern: /<webview[\s>]/i },
-  { id: 'ipcMain.on/handle outside the wrapper', pattern: /ipcMain\s*(\.\s*|\[\s*["'`])(on|once|handle|handleOnce|addListener)\b/, allowedIn: [IPC_WRAPPER_FILE] },
+  {
+    id: 'ipcMain.on/handle outside the wrapper',
+    pattern: /ipcMain\s*(\.\s*|\[\s*["'`])(on|once|handle|handleOnce|addListener)\b/,
+    allowedIn: [IPC_WRAPPER_FILE],
+  },
   { id: 'shell.openExternal', pattern: /\bopenExternal\s*\(/ },
   { id: 'app.commandLine insecure switch', pattern: /appendSwitch\s*\(\s*["'`](disable-web-security|ignore-certificate-errors|no-sandbox)/ },
 ];

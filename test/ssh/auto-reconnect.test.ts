@@ -127,12 +127,16 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
     knownHosts = path.join(dir, 'known_hosts');
     // The relay's port is what the client names: known under [127.0.0.1]:relayPort.
     await fs.writeFile(knownHosts, sshd.knownHostsLine().replace(`]:${sshd.port} `, `]:${relay.port} `) + '\n' + sshd.knownHostsLine() + '\n');
-    ssh = new SshService({ paths: { keysDir: dir,
-      knownHostsPath: knownHosts,
-      auditLogPath: path.join(dir, 'audit.jsonl'),
-      recordingsDir: null,
-      copiesRoot: path.join(dir, 'copies'),
-    }, sessions: { retry: { baseDelayMs: 300, maxDelayMs: 1200, jitter: 0.2, maxAttempts: 30 } } });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath: knownHosts,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: null,
+        copiesRoot: path.join(dir, 'copies'),
+      },
+      sessions: { retry: { baseDelayMs: 300, maxDelayMs: 1200, jitter: 0.2, maxAttempts: 30 } },
+    });
   });
   afterAll(async () => {
     await ssh?.shutdown();
@@ -193,7 +197,16 @@ describe.skipIf(!sshdAvailable())('automatic reconnect (real sshd)', () => {
 
   it('"Reconnect now" does not wait for the countdown', async () => {
     // Its own service with a slow policy: the other tests' service is untouched.
-    const ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, sessions: { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0, maxAttempts: 5 } } });
+    const ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath: knownHosts,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: null,
+        copiesRoot: path.join(dir, 'copies'),
+      },
+      sessions: { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0, maxAttempts: 5 } },
+    });
     try {
       const rec = recorder(ssh, () => null);
       const target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFiles: [keyPath], useAgent: false };

@@ -11,13 +11,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import {
-  HostKeyRejectedError,
-  SshAuthError,
-  connectSsh,
-  connectWithBackoff,
-  type ConnectOptions,
-} from '../../electron/services/ssh/connection';
+import { HostKeyRejectedError, SshAuthError, connectSsh, connectWithBackoff, type ConnectOptions } from '../../electron/services/ssh/connection';
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { SshNetworkError } from '../../electron/services/ssh/network-error';
 import type { HostKeyVerdict, SshTarget, UnknownKeyDecision } from '../../shared/contract/ssh';
@@ -56,11 +50,7 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir('lifeboat-conn-');
-    [main, bastion, mfa] = await Promise.all([
-      startSshd(),
-      startSshd(),
-      startSshd({ authenticationMethods: 'publickey,keyboard-interactive' }),
-    ]);
+    [main, bastion, mfa] = await Promise.all([startSshd(), startSshd(), startSshd({ authenticationMethods: 'publickey,keyboard-interactive' })]);
     plainKey = await generateKey(dir, 'id_plain');
     encKey = await generateKey(dir, 'id_enc', { passphrase: 'correct horse' });
     pemKey = await generateKey(dir, 'id_pem', { type: 'rsa', format: 'pem', passphrase: 'pem-pass' });
@@ -128,8 +118,22 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
     conn.close();
     const kh = h.opts.hostKeys.knownHosts.filePath;
     await run('ssh', [
-      '-F', '/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${kh}`, '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes', '-i', plainKey.privatePath, '-p', String(main.port), `${main.user}@127.0.0.1`, 'true',
+      '-F',
+      '/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${kh}`,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-i',
+      plainKey.privatePath,
+      '-p',
+      String(main.port),
+      `${main.user}@127.0.0.1`,
+      'true',
     ]);
     // Second time: known, no question.
     const again = await connectSsh(h.opts);
@@ -331,7 +335,9 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
     const port = await closedPort();
     const h = await harness({ port, identityFiles: [plainKey.privatePath] });
     const retries: { attempt: number; delay: number }[] = [];
-    const err = await connectWithBackoff(h.opts, { attempts: 3, baseDelayMs: 20, onRetry: (attempt, delay) => retries.push({ attempt, delay }) }).catch((e: unknown) => e);
+    const err = await connectWithBackoff(h.opts, { attempts: 3, baseDelayMs: 20, onRetry: (attempt, delay) => retries.push({ attempt, delay }) }).catch(
+      (e: unknown) => e,
+    );
     expect(retries).toEqual([
       { attempt: 1, delay: 20 },
       { attempt: 2, delay: 40 },

@@ -48,7 +48,9 @@ function runScript(script: string, args: string[], stdin: string): Promise<Child
 }
 
 async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }
 
 /** Every regular file under `root`, relative, `/`-separated, sorted. */
@@ -129,7 +131,17 @@ describe.skipIf(!enabled)('lifeboat copy-out --sudo (real sshd, real sudo with a
     }
   });
 
-  const base = (to: string) => [`${TEST_USER}@${sshd.host}:${source}`, '--to', to, '--port', String(sshd.port), '--identity', key.privatePath, '--known-hosts', knownHosts];
+  const base = (to: string) => [
+    `${TEST_USER}@${sshd.host}:${source}`,
+    '--to',
+    to,
+    '--port',
+    String(sshd.port),
+    '--identity',
+    key.privatePath,
+    '--known-hosts',
+    knownHosts,
+  ];
 
   it('is refused over SFTP (login user), and copies byte-identical through sudo with the password on stdin', async () => {
     const plain = await runScript(cliScript, base(path.join(dir, 'plain')), '');
@@ -168,7 +180,11 @@ describe.skipIf(!enabled)('lifeboat copy-out --sudo (real sshd, real sudo with a
   it('on a terminal the sudo password is asked without echo (a real pty through script(1))', async () => {
     const to = path.join(dir, 'tty');
     const command = [process.execPath, cliScript, ...base(to), '--sudo'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('/usr/bin/script', ['-qefc', command, '/dev/null'], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'dumb' } });
+    const child = spawn('/usr/bin/script', ['-qefc', command, '/dev/null'], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'dumb' },
+    });
     let seen = '';
     let typed = false;
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

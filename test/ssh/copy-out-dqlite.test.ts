@@ -30,7 +30,10 @@ async function contentHashes(root: string): Promise<Record<string, string>> {
     for (const e of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(path.join(dir, e.name), r);
-      else if (e.isFile()) out[r] = createHash('sha256').update(await fs.readFile(path.join(dir, e.name))).digest('hex');
+      else if (e.isFile())
+        out[r] = createHash('sha256')
+          .update(await fs.readFile(path.join(dir, e.name)))
+          .digest('hex');
     }
   };
   await walk(root, '');

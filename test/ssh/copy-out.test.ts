@@ -23,7 +23,10 @@ async function hashTree(root: string): Promise<Record<string, string>> {
     for (const e of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const rel = prefix ? `${prefix}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(path.join(dir, e.name), rel);
-      else if (e.isFile()) out[rel] = createHash('sha256').update(await fs.readFile(path.join(dir, e.name))).digest('hex');
+      else if (e.isFile())
+        out[rel] = createHash('sha256')
+          .update(await fs.readFile(path.join(dir, e.name)))
+          .digest('hex');
     }
   };
   await walk(root, '');
@@ -84,7 +87,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
     await fs.writeFile(path.join(src, '0000000000000001-0000000000000100'), randomBytes(3 * 1024 * 1024 + 17));
     await fs.writeFile(path.join(src, 'open-1'), randomBytes(8 * 1024 * 1024));
     await fs.writeFile(path.join(src, 'metadata1'), randomBytes(16));
-    await fs.writeFile(path.join(src, "it's \"quoted\" 数据.yaml"), 'id: 1\n');
+    await fs.writeFile(path.join(src, 'it\'s "quoted" 数据.yaml'), 'id: 1\n');
     await fs.writeFile(path.join(src, 'sub dir', 'empty'), '');
     await fs.chmod(path.join(src, 'sub dir'), 0o755);
   });

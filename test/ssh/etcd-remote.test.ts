@@ -103,7 +103,15 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
     } finally {
       await local.close();
     }
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: path.join(dir, 'recordings'),
+        copiesRoot: path.join(dir, 'copies'),
+      },
+    });
   }, 300_000);
 
   afterAll(async () => {

@@ -19,12 +19,14 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
   beforeAll(async () => {
     sshd = await startSshd();
     dir = await makeTempDir('lifeboat-h-');
-    ssh = new SshService({ paths: {
-      knownHostsPath: path.join(dir, 'known_hosts'),
-      auditLogPath: path.join(dir, 'audit.jsonl'),
-      recordingsDir: dir,
-      copiesRoot: path.join(dir, 'copies'),
-    } });
+    ssh = new SshService({
+      paths: {
+        knownHostsPath: path.join(dir, 'known_hosts'),
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: dir,
+        copiesRoot: path.join(dir, 'copies'),
+      },
+    });
   });
   afterAll(async () => {
     await ssh?.shutdown();
@@ -77,7 +79,9 @@ describe.skipIf(!sshdAvailable())('ssh contract handlers (real sshd)', () => {
     const dataEvents = () => events.filter((e): e is Extract<Ev, { event: 'ssh.terminal.data' }> => e.event === 'ssh.terminal.data');
     await ssh.handlers['ssh.terminal.input']({ terminalId, data: 'echo term-$((6*7))\nexit\n' }, ctx);
     await waitFor(() => {
-      output = dataEvents().map((e) => Buffer.from(e.payload.dataBase64, 'base64').toString()).join('');
+      output = dataEvents()
+        .map((e) => Buffer.from(e.payload.dataBase64, 'base64').toString())
+        .join('');
       return output.includes('term-42');
     });
     await ssh.handlers['ssh.terminal.ack']({ terminalId, bytes: Buffer.byteLength(output) }, ctx);

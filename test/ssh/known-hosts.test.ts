@@ -72,12 +72,21 @@ describe.skipIf(!haveKeygen)('known_hosts', () => {
     expect(text).not.toContain('node1.k8s.lan');
     const parsed = parseKnownHosts(text);
     expect(parsed.problems).toEqual([]);
-    for (const [host, port] of [['node1.k8s.lan', 22], ['10.1.2.3', 2222]] as const) {
-      const found = await run('ssh-keygen', ['-F', hostLookupName(host, port), '-f', file]).then(() => true, () => false);
+    for (const [host, port] of [
+      ['node1.k8s.lan', 22],
+      ['10.1.2.3', 2222],
+    ] as const) {
+      const found = await run('ssh-keygen', ['-F', hostLookupName(host, port), '-f', file]).then(
+        () => true,
+        () => false,
+      );
       expect(found).toBe(true);
       expect(checkHostKey(parsed, host, port, blob(a)).kind).toBe('known');
     }
-    const notFound = await run('ssh-keygen', ['-F', 'node2.k8s.lan', '-f', file]).then(() => true, () => false);
+    const notFound = await run('ssh-keygen', ['-F', 'node2.k8s.lan', '-f', file]).then(
+      () => true,
+      () => false,
+    );
     expect(notFound).toBe(false);
     expect(checkHostKey(parsed, 'node2.k8s.lan', 22, blob(a)).kind).toBe('unknown');
     // The same host on another port is a different entry.
@@ -149,7 +158,10 @@ describe.skipIf(!haveKeygen)('known_hosts', () => {
     expect(rec.oldFingerprints).toEqual([a.fingerprint, a.fingerprint]);
     expect((await kh.check('node1', 2222, blob(b))).kind).toBe('known');
     expect((await kh.check('other', 22, blob(a))).kind).toBe('known');
-    const log = (await fs.readFile(audit, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { newFingerprint: string; reason: string });
+    const log = (await fs.readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { newFingerprint: string; reason: string });
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ newFingerprint: b.fingerprint, reason: 'node rebuilt' });
   });

@@ -14,9 +14,24 @@ describe('connect errors in plain words', () => {
   const where = { host: 'node-1.lab', port: 2222 };
 
   it.each([
-    ['ENOTFOUND', 'getaddrinfo ENOTFOUND node-1.lab', "The host name node-1.lab could not be resolved. Check the spelling, or use the node's IP address.", false],
-    ['EHOSTUNREACH', 'connect EHOSTUNREACH 10.0.0.9:2222', "There is no network route to node-1.lab:2222. Check that this machine is on the node's network (VPN, cable, Wi-Fi) and that the address is right.", true],
-    ['ECONNRESET', 'read ECONNRESET', 'node-1.lab:2222 closed the connection before SSH started. Check that this port is an SSH server, and whether the node limits connections (MaxStartups, fail2ban).', true],
+    [
+      'ENOTFOUND',
+      'getaddrinfo ENOTFOUND node-1.lab',
+      "The host name node-1.lab could not be resolved. Check the spelling, or use the node's IP address.",
+      false,
+    ],
+    [
+      'EHOSTUNREACH',
+      'connect EHOSTUNREACH 10.0.0.9:2222',
+      "There is no network route to node-1.lab:2222. Check that this machine is on the node's network (VPN, cable, Wi-Fi) and that the address is right.",
+      true,
+    ],
+    [
+      'ECONNRESET',
+      'read ECONNRESET',
+      'node-1.lab:2222 closed the connection before SSH started. Check that this port is an SSH server, and whether the node limits connections (MaxStartups, fail2ban).',
+      true,
+    ],
   ])('%s', (code, raw, message, transient) => {
     const e = describeConnectError(sysErr(code, raw), where);
     expect(e).toBeInstanceOf(SshNetworkError);
@@ -28,7 +43,9 @@ describe('connect errors in plain words', () => {
   it('a handshake timeout names the wait and what to check', () => {
     const t = Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' });
     const e = describeConnectError(t, where, 20_000) as SshNetworkError;
-    expect(e.message).toBe('No SSH answer from node-1.lab:2222 within 20 s. Check the address and port, and any firewall or VPN between here and the node; a node that is still booting answers later.');
+    expect(e.message).toBe(
+      'No SSH answer from node-1.lab:2222 within 20 s. Check the address and port, and any firewall or VPN between here and the node; a node that is still booting answers later.',
+    );
     expect(isTransientError(e)).toBe(true);
   });
 

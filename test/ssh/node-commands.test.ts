@@ -16,11 +16,7 @@ import { connectByKey, keyClient } from '../helpers/ssh-node';
 
 describe('data directory commands', () => {
   it('offers the usual data directories', () => {
-    expect(DATA_DIR_PRESETS.map((p) => p.path)).toEqual([
-      '/var/snap/microk8s/current/var/kubernetes/backend',
-      '/var/lib/etcd/member',
-      '/var/lib/etcd',
-    ]);
+    expect(DATA_DIR_PRESETS.map((p) => p.path)).toEqual(['/var/snap/microk8s/current/var/kubernetes/backend', '/var/lib/etcd/member', '/var/lib/etcd']);
     expect(lookCommand(DATA_DIR_PRESETS[0].path)).toBe('ls -l --time-style=full-iso -- /var/snap/microk8s/current/var/kubernetes/backend');
   });
 
@@ -73,7 +69,12 @@ describe.skipIf(!sshdAvailable())('Look on a real node (real sshd, real ls)', ()
     expect(announced).toEqual([shown]);
     expect(r.code).toBe(0);
     const analysis = analyzeListing(r.stdout);
-    expect(analysis.entries.map((e) => e.name).sort()).toEqual(['0000000000000001-0000000000000010', '0000000000000011-0000000000000020', 'metadata1', 'open-1']);
+    expect(analysis.entries.map((e) => e.name).sort()).toEqual([
+      '0000000000000001-0000000000000010',
+      '0000000000000011-0000000000000020',
+      'metadata1',
+      'open-1',
+    ]);
     expect(analysis.segments.map((s) => s.file)).toContain('0000000000000011-0000000000000020');
     expect(analysis.entries.find((e) => e.name === '0000000000000011-0000000000000020')?.size).toBe(8192);
   });

@@ -82,7 +82,9 @@ describe('node facts parsers on real outputs of this machine', () => {
     expect(Math.abs((row.usePercent ?? -1) - expected)).toBeLessThanOrEqual(1);
     expect(row.type).toMatch(/^[a-z0-9.]+$/);
     const facts = diskFacts(df, dfi, tmp);
-    expect(headline(byId(facts, 'disk.use'))).toMatch(new RegExp(`^disk ${row.usePercent}% full \\(.+ free of .+ on ${row.mountedOn.replace(/[/]/g, '\\/')}, ${row.type}\\)$`));
+    expect(headline(byId(facts, 'disk.use'))).toMatch(
+      new RegExp(`^disk ${row.usePercent}% full \\(.+ free of .+ on ${row.mountedOn.replace(/[/]/g, '\\/')}, ${row.type}\\)$`),
+    );
     const [irow] = parseDf(dfi);
     if (irow.usePercent !== null) {
       const inodeUse = Math.ceil(((s.files - s.ffree) / s.files) * 100);
@@ -90,7 +92,11 @@ describe('node facts parsers on real outputs of this machine', () => {
       expect(headline(byId(facts, 'disk.inodes'))).toBe(`inodes ${irow.usePercent}% used (${irow.avail} free)`);
     }
     // The level follows the number: 97% full is a problem, 50% is fine.
-    const fake = (pct: number): ProbeOutput => ({ code: 0, stdout: `Filesystem     Type  Size  Used Avail Use% Mounted on\n/dev/sda1      ext4   20G   19G  600M  ${pct}% /var\n`, stderr: '' });
+    const fake = (pct: number): ProbeOutput => ({
+      code: 0,
+      stdout: `Filesystem     Type  Size  Used Avail Use% Mounted on\n/dev/sda1      ext4   20G   19G  600M  ${pct}% /var\n`,
+      stderr: '',
+    });
     expect(diskFacts(fake(97), { code: 0, stdout: '', stderr: '' }, '/var/lib/etcd')[0]).toMatchObject({ level: 'bad', params: { percent: 97 } });
     expect(headline(diskFacts(fake(97), dfi, '/x')[0])).toBe('disk 97% full (600M free of 20G on /var, ext4)');
     expect(diskFacts(fake(50), dfi, '/x')[0].level).toBe('ok');
@@ -172,7 +178,8 @@ describe('node facts parsers on real outputs of this machine', () => {
     const catOut: ProbeOutput = {
       code: 1,
       stdout: etcdCat,
-      stderr: 'No files found for snap.microk8s.daemon-k8s-dqlite.service.\nNo files found for snap.microk8s.daemon-kubelite.service.\nNo files found for kubelet.service.\n',
+      stderr:
+        'No files found for snap.microk8s.daemon-k8s-dqlite.service.\nNo files found for snap.microk8s.daemon-kubelite.service.\nNo files found for kubelet.service.\n',
     };
     const units = unitFacts(isActive, catOut);
     expect(units.etcdEnvironmentFiles).toEqual(['/etc/etcd.env']);
@@ -247,7 +254,11 @@ spec:
     expect(moved[1].level).toBe('bad');
     const same = etcdManifestFacts(out, '/etc/kubernetes/manifests/etcd.yaml', ['192.168.31.2']);
     expect(same.map((f) => f.id)).toEqual(['etcd.pod', 'etcd.advertise']);
-    const gone = etcdManifestFacts({ code: 1, stdout: '', stderr: 'cat: /etc/kubernetes/manifests/etcd.yaml: No such file or directory\n' }, '/etc/kubernetes/manifests/etcd.yaml', []);
+    const gone = etcdManifestFacts(
+      { code: 1, stdout: '', stderr: 'cat: /etc/kubernetes/manifests/etcd.yaml: No such file or directory\n' },
+      '/etc/kubernetes/manifests/etcd.yaml',
+      [],
+    );
     expect(headline(gone[0])).toBe('etcd static pod: not present (/etc/kubernetes/manifests/etcd.yaml)');
   });
 
@@ -314,7 +325,16 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
     before = await hashTree(backend);
     target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false, autoReconnect: false };
     process.env.LIFEBOAT_HOME = path.join(dir, 'home');
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, safeStorage: kc });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath: knownHosts,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: null,
+        copiesRoot: path.join(dir, 'copies'),
+      },
+      safeStorage: kc,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -346,7 +366,8 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
       },
     } as SshCallContext & CallContext;
     const api: Pick<LifeboatClient, 'call'> = {
-      call: ((method: 'ssh.exec', params: Parameters<SshService['handlers']['ssh.exec']>[0]) => ssh.handlers[method](params, ctx)) as unknown as LifeboatClient['call'],
+      call: ((method: 'ssh.exec', params: Parameters<SshService['handlers']['ssh.exec']>[0]) =>
+        ssh.handlers[method](params, ctx)) as unknown as LifeboatClient['call'],
     };
     return { ctx, asked, commands, api };
   }
@@ -416,7 +437,10 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
       if (event === 'ssh.copyout.failed') settle((payload as SshEvents['ssh.copyout.failed']).error);
     });
     const c2 = await ssh.handlers['ssh.connect']({ target, profileId: profile.id }, second.ctx);
-    await ssh.handlers['ssh.copyout.start']({ connectionId: c2.connectionId, remotePath: backend, localDir: path.join(dir, 'copies', 'one'), sudo: true }, second.ctx);
+    await ssh.handlers['ssh.copyout.start'](
+      { connectionId: c2.connectionId, remotePath: backend, localDir: path.join(dir, 'copies', 'one'), sudo: true },
+      second.ctx,
+    );
     const copied = await done;
     expect(typeof copied === 'string' ? copied : copied.result.allMatch).toBe(true);
     expect(second.asked).toEqual([]);

@@ -77,7 +77,10 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
 
   async function hashes(): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
-    for (const n of await fs.readdir(nodeDir)) out[n] = createHash('sha256').update(await fs.readFile(path.join(nodeDir, n))).digest('hex');
+    for (const n of await fs.readdir(nodeDir))
+      out[n] = createHash('sha256')
+        .update(await fs.readFile(path.join(nodeDir, n)))
+        .digest('hex');
     return out;
   }
 
@@ -100,7 +103,15 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     await sshd.authorize(key.publicLine);
     const knownHosts = path.join(dir, 'known_hosts');
     await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath: knownHosts,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: null,
+        copiesRoot: path.join(dir, 'copies'),
+      },
+    });
     const ctx: SshCallContext = {
       transport: 'web',
       emit(event, payload) {
@@ -144,7 +155,9 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     const analysis = analyzeLogSources(toLogSources(fetched));
     expect(analysis.sources.map((s) => s.name)).toEqual(fetched.map((f) => f.sourceName));
     const local = analyzeLogSources(
-      await Promise.all([DQLITE_LOG, ETCD_LOG].map(async (f, i) => ({ name: fetched[i].sourceName, text: await fs.readFile(path.join(FIELD_REPORTS, f), 'utf8') }))),
+      await Promise.all(
+        [DQLITE_LOG, ETCD_LOG].map(async (f, i) => ({ name: fetched[i].sourceName, text: await fs.readFile(path.join(FIELD_REPORTS, f), 'utf8') })),
+      ),
     );
     expect(analysis.counts).toEqual(local.counts);
     expect(analysis.matches.length).toBeGreaterThan(0);

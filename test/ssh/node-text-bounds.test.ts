@@ -36,7 +36,10 @@ function fastest(f: () => unknown): number {
 
 /** Cost of `f` on `text` in plain scans of `text` (timer floor 0.2 ms). A quadratic case on 64 KiB is in the thousands. */
 function scans(text: string, f: (t: string) => unknown): number {
-  const plain = Math.max(fastest(() => PLAIN.test(text)), 0.2);
+  const plain = Math.max(
+    fastest(() => PLAIN.test(text)),
+    0.2,
+  );
   return fastest(() => f(text)) / plain;
 }
 
@@ -67,7 +70,10 @@ describe('ssh config', () => {
 
   it('refuses a line over 16 KiB and imports a bounded number of aliases, saying so', () => {
     const long = hostsFromConfigText(`Host a\n  User ${'x'.repeat(20_000)}\n`, ENV);
-    expect(long).toEqual({ hosts: [], problems: ['the ssh config (with its includes) line 2 is 20007 characters long, more than the 16384 allowed; nothing was imported'] });
+    expect(long).toEqual({
+      hosts: [],
+      problems: ['the ssh config (with its includes) line 2 is 20007 characters long, more than the 16384 allowed; nothing was imported'],
+    });
     // 300 hosts in 600 lines: all but the last 44 (the limit is 256 aliases).
     const many = hostsFromConfigText(Array.from({ length: 300 }, (_, i) => `Host h${i}\n  HostName 10.0.${i >> 8}.${i & 255}`).join('\n'), ENV);
     expect(maxConfigHosts(600)).toBe(MAX_CONFIG_HOSTS);
@@ -98,8 +104,13 @@ describe('known_hosts', () => {
       const file = path.join(dir, 'known_hosts');
       await fs.writeFile(file, `node1 ssh-ed25519 ${ED25519}\n`);
       await fs.truncate(file, KNOWN_HOSTS_MAX_BYTES + 1);
-      await expect(new KnownHostsFile(file).read()).rejects.toThrow(`known_hosts is ${KNOWN_HOSTS_MAX_BYTES + 1} bytes, more than the ${KNOWN_HOSTS_MAX_BYTES} Lifeboat reads; remove stale entries with \`ssh-keygen -R HOST\``);
-      expect(parseKnownHosts('x'.repeat(KNOWN_HOSTS_MAX_BYTES + 1))).toEqual({ entries: [], problems: [{ line: 1, message: `known_hosts is larger than ${KNOWN_HOSTS_MAX_BYTES} bytes; refusing to read it` }] });
+      await expect(new KnownHostsFile(file).read()).rejects.toThrow(
+        `known_hosts is ${KNOWN_HOSTS_MAX_BYTES + 1} bytes, more than the ${KNOWN_HOSTS_MAX_BYTES} Lifeboat reads; remove stale entries with \`ssh-keygen -R HOST\``,
+      );
+      expect(parseKnownHosts('x'.repeat(KNOWN_HOSTS_MAX_BYTES + 1))).toEqual({
+        entries: [],
+        problems: [{ line: 1, message: `known_hosts is larger than ${KNOWN_HOSTS_MAX_BYTES} bytes; refusing to read it` }],
+      });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -110,7 +121,8 @@ describe('node facts parsers', () => {
   const out = (stdout: string) => ({ code: 0, stdout, stderr: '' });
 
   it('stat: the same fields after 64 KiB of blank lines, in linear time', () => {
-    const stat = "  File: /var/lib/etcd\n  Size: 4096      \tBlocks: 8          IO Block: 4096   directory\nAccess: (0700/drwx------)  Uid: (    0/    root)   Gid: (    0/    root)\nModify: 2024-03-13 12:30:01.000000000 +0800\n";
+    const stat =
+      '  File: /var/lib/etcd\n  Size: 4096      \tBlocks: 8          IO Block: 4096   directory\nAccess: (0700/drwx------)  Uid: (    0/    root)   Gid: (    0/    root)\nModify: 2024-03-13 12:30:01.000000000 +0800\n';
     const padded = '\n'.repeat(N) + stat;
     expect(parseStat(out(padded))).toEqual(parseStat(out(stat)));
     expect(parseStat(out(stat))).toMatchObject({ path: '/var/lib/etcd', kind: 'directory', mode: '0700', owner: 'root', group: 'root' });
@@ -132,7 +144,9 @@ describe('node facts parsers', () => {
   });
 
   it('static pod manifest: quoted and plain flags as kubeadm writes them, linear on long blank runs', () => {
-    const flags = parseEtcdManifest('    - etcd\n    - --data-dir=/var/lib/etcd  \n    - "--listen-client-urls=https://127.0.0.1:2379"\n    - \'--name=n1\'\n    - "--broken=x\n    - --initial-cluster=a=https://10.0.0.1:2380\r\n');
+    const flags = parseEtcdManifest(
+      '    - etcd\n    - --data-dir=/var/lib/etcd  \n    - "--listen-client-urls=https://127.0.0.1:2379"\n    - \'--name=n1\'\n    - "--broken=x\n    - --initial-cluster=a=https://10.0.0.1:2380\r\n',
+    );
     expect(flags['data-dir']).toBe('/var/lib/etcd');
     expect(flags['listen-client-urls']).toBe('https://127.0.0.1:2379');
     expect(flags['initial-cluster']).toBe('a=https://10.0.0.1:2380');
@@ -141,9 +155,14 @@ describe('node facts parsers', () => {
   });
 
   it('ls and ip output: arrows and @ suffixes cut by position, not by an unanchored `.*$`', () => {
-    const ls = manifestListFacts(out('total 4\nlrwxrwxrwx 1 root root 10 Mar 13 12:30 x.yaml -> /tmp/y.yaml -> z\n-rw------- 1 root root 2406 Mar 13 12:30 etcd.yaml\n'), '/etc/kubernetes/manifests');
+    const ls = manifestListFacts(
+      out('total 4\nlrwxrwxrwx 1 root root 10 Mar 13 12:30 x.yaml -> /tmp/y.yaml -> z\n-rw------- 1 root root 2406 Mar 13 12:30 etcd.yaml\n'),
+      '/etc/kubernetes/manifests',
+    );
     expect(ls.files).toEqual(['x.yaml', 'etcd.yaml']);
-    expect(parseIpBrief(out('eth0@if12        UP             192.168.31.2/24 fe80::1/64\n'))).toEqual([{ name: 'eth0', state: 'UP', addresses: ['192.168.31.2', 'fe80::1'] }]);
+    expect(parseIpBrief(out('eth0@if12        UP             192.168.31.2/24 fe80::1/64\n'))).toEqual([
+      { name: 'eth0', state: 'UP', addresses: ['192.168.31.2', 'fe80::1'] },
+    ]);
     const at = `e${'@'.repeat(N)}\r x`;
     expect(scans(at, (t) => parseIpBrief(out(t)))).toBeLessThan(60);
   });

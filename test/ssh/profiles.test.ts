@@ -154,7 +154,16 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
     await run('/usr/sbin/visudo', ['-c', '-q', '-f', staged]);
     await fs.rename(staged, SUDOERS);
     process.env.LIFEBOAT_HOME = path.join(dir, 'home');
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: knownHosts, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') }, safeStorage: kc });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath: knownHosts,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: null,
+        copiesRoot: path.join(dir, 'copies'),
+      },
+      safeStorage: kc,
+    });
   });
   afterAll(async () => {
     await ssh?.shutdown();

@@ -13,7 +13,14 @@ import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh
 import type { SshEvents } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
 
-const ENV = ['LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR', 'LIFEBOAT_SSH_DIR'] as const;
+const ENV = [
+  'LIFEBOAT_RECORDINGS_DIR',
+  'LIFEBOAT_SSH_KNOWN_HOSTS',
+  'LIFEBOAT_SSH_CONFIG',
+  'LIFEBOAT_SSH_AUDIT_LOG',
+  'LIFEBOAT_COPIES_DIR',
+  'LIFEBOAT_SSH_DIR',
+] as const;
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 
 function restoreEnv(): void {
@@ -120,7 +127,10 @@ describe.skipIf(!sshdAvailable())('terminal recordings through the contract (rea
       expect(statSync(recordings).mode & 0o777).toBe(0o700);
 
       const cast = await ssh.handlers['ssh.recording.export']({ terminalId, format: 'cast' }, ctx);
-      const [header, ...events] = cast.text.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+      const [header, ...events] = cast.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
       expect(header).toMatchObject({ version: 2, width: 100, height: 30 });
       expect(events.map((e) => (e as [number, string, string])[2]).join('')).toContain('rec-42');
 

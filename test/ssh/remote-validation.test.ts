@@ -85,8 +85,7 @@ function contentsOf(tree: Record<string, string>): Record<string, string> {
 
 /** A validation job's end: the report, or the failure. */
 async function outcome(ctx: TestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string; cancelled?: boolean }> {
-  const isEnd = (e: Recorded) =>
-    (e.event === 'validation.done' || e.event === 'validation.failed') && (e.payload as { jobId: string }).jobId === jobId;
+  const isEnd = (e: Recorded) => (e.event === 'validation.done' || e.event === 'validation.failed') && (e.payload as { jobId: string }).jobId === jobId;
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('validation did not end')), 120_000);
     const tick = (): void => {
@@ -125,7 +124,9 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
 
     let kh: string;
     ({ key, knownHostsPath: kh } = await keyClient(sshd, dir));
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({
+      paths: { keysDir: dir, knownHostsPath: kh, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: null, copiesRoot: path.join(dir, 'copies') },
+    });
 
     reference = await validateLocally(served);
     expect(reference.engine).toBe('dqlite');

@@ -103,9 +103,7 @@ describe.skipIf(!toolAvailable('/usr/bin/ssh'))('ssh config import', () => {
       await fs.writeFile(path.join(home, '.ssh', 'inc', 'a'), 'Host viaRelative\n  HostName 1.2.3.4\n');
       await fs.writeFile(path.join(home, '.ssh', 'config'), 'Include inc/*\nInclude does-not-exist\n');
       const { hosts } = await importSshConfig(undefined, { home, localUser: 'me' });
-      expect(hosts).toEqual([
-        { alias: 'viaRelative', target: expect.objectContaining({ host: '1.2.3.4', user: 'me', port: 22 }), ignored: [] },
-      ]);
+      expect(hosts).toEqual([{ alias: 'viaRelative', target: expect.objectContaining({ host: '1.2.3.4', user: 'me', port: 22 }), ignored: [] }]);
     } finally {
       await fs.rm(home, { recursive: true, force: true });
     }
@@ -125,7 +123,9 @@ describe.skipIf(!toolAvailable('/usr/bin/ssh'))('ssh config import', () => {
         await fs.chmod(path.join(home, '.ssh', 'config'), 0);
         await expect(importSshConfig(undefined, { home, localUser: 'me' })).rejects.toThrow(/cannot be read \(permission denied\): check its owner and mode/);
       }
-      await expect(importSshConfig(path.join(home, '.ssh'), { home, localUser: 'me' })).rejects.toThrow(`${path.join(home, '.ssh')} is a directory, not an ssh config file.`);
+      await expect(importSshConfig(path.join(home, '.ssh'), { home, localUser: 'me' })).rejects.toThrow(
+        `${path.join(home, '.ssh')} is a directory, not an ssh config file.`,
+      );
     } finally {
       await fs.rm(home, { recursive: true, force: true });
     }

@@ -110,7 +110,15 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     before = await hashTree(backend);
     reference = await validateLocally(backend);
     expect(reference.engine).toBe('dqlite');
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: path.join(dir, 'recordings'),
+        copiesRoot: path.join(dir, 'copies'),
+      },
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -148,7 +156,11 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(before));
       expect(result.resumedBytes).toBe(0);
       const manifest = await fs.readFile(result.manifestPath, 'utf8');
-      expect(manifest.trim().split('\n').sort()).toEqual(Object.entries(contentsOf(before)).map(([p, h]) => `${h}  ${p}`).sort());
+      expect(manifest.trim().split('\n').sort()).toEqual(
+        Object.entries(contentsOf(before))
+          .map(([p, h]) => `${h}  ${p}`)
+          .sort(),
+      );
       // Progress with throughput and ETA, every file reported.
       expect(seen.at(-1)).toMatchObject({ phase: 'done', bytesDone: result.bytes, bytesTotal: result.bytes, filesDone: result.files.length });
       expect(seen.some((p) => p.phase === 'copying' && p.bytesPerSecond > 0 && p.etaSeconds !== null)).toBe(true);
@@ -171,7 +183,11 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     const dirCommands = 2 + files.length;
     expect(root.slice(0, 3)).toEqual(['sudo -n true', `sudo -S -k -p '' true`, wrapped(sudoTreeListCommand(backend))]);
     expect(root.slice(3, 3 + dirCommands).sort()).toEqual(
-      [wrapped(sudoTreeListCommand(backend)), wrapped(sudoTreeHashCommand(backend)), ...files.map((f) => wrapped(sudoFetchCommand(path.join(backend, f), 0)))].sort(),
+      [
+        wrapped(sudoTreeListCommand(backend)),
+        wrapped(sudoTreeHashCommand(backend)),
+        ...files.map((f) => wrapped(sudoFetchCommand(path.join(backend, f), 0))),
+      ].sort(),
     );
     const single = path.join(backend, 'metadata1');
     expect(root[3 + dirCommands]).toBe(wrapped(sudoTreeListCommand(single)));
@@ -247,7 +263,9 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       expect(sudoFetchCommand(path.join(big, 'a-segment'), partial.size)).toMatch(new RegExp(`^tail -c \\+${partial.size + 1} -- `));
       expect(asked).toHaveLength(1);
       // Large files were streamed, not held: each local file hashes like the node's.
-      const a = createHash('sha256').update(await fs.readFile(path.join(out, 'big', 'a-segment'))).digest('hex');
+      const a = createHash('sha256')
+        .update(await fs.readFile(path.join(out, 'big', 'a-segment')))
+        .digest('hex');
       expect(a).toBe(bigBefore['a-segment'].split(':')[0]);
     } finally {
       await fs.rm(out, { recursive: true, force: true });

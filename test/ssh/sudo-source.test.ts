@@ -19,13 +19,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import {
-  SUDO_CHECK_PASSWORD,
-  SUDO_PROBE,
-  SudoRunner,
-  sudoWrapped,
-  type SshConnection,
-} from '../../electron/services/ssh/connection';
+import { SUDO_CHECK_PASSWORD, SUDO_PROBE, SudoRunner, sudoWrapped, type SshConnection } from '../../electron/services/ssh/connection';
 import { SshService } from '../../electron/services/ssh/ssh-service';
 import { sudoDirectory, sudoListCommand, sudoReadCommand } from '../../electron/services/ssh/sudo-source';
 import { localDirectory } from '../../electron/services/fs-source';
@@ -103,7 +97,15 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     reference = await validateLocally(rootOnly);
     expect(reference.engine).toBe('dqlite');
     expect(reference.findings.some((f) => f.severity === 'error' && f.file === damagedSegment)).toBe(true);
-    ssh = new SshService({ paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: path.join(dir, 'copies') } });
+    ssh = new SshService({
+      paths: {
+        keysDir: dir,
+        knownHostsPath,
+        auditLogPath: path.join(dir, 'audit.jsonl'),
+        recordingsDir: path.join(dir, 'recordings'),
+        copiesRoot: path.join(dir, 'copies'),
+      },
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -126,7 +128,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
   }
 
   it('lists and reads awkward names exactly, with the texts the panel shows, asking for the password once', async () => {
-    const awkward = path.join(dir, 'awkward $(dir) it\'s');
+    const awkward = path.join(dir, "awkward $(dir) it's");
     await fs.mkdir(awkward, { mode: 0o700 });
     // Were a name ever run by a shell, it would leave this file in the working directory (the login user's home).
     const canary = `lifeboat-pwned-${process.pid}`;

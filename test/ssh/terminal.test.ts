@@ -54,9 +54,7 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
     });
     const screen = () => terminalText(term);
     // Each printf is its own packet: 中 (e4 b8 ad) and 😀 (f0 9f 98 80) are cut in half.
-    session.write(
-      "export PS1='$ '; clear; printf 'A:\\344\\270'; sleep 0.3; printf '\\255\\346\\226\\207 B:\\360\\237'; sleep 0.3; printf '\\230\\200!\\n'\n",
-    );
+    session.write("export PS1='$ '; clear; printf 'A:\\344\\270'; sleep 0.3; printf '\\255\\346\\226\\207 B:\\360\\237'; sleep 0.3; printf '\\230\\200!\\n'\n");
     await until(() => screen().includes('A:中文 B:😀!'), 15_000, 'split UTF-8 rendered');
     // The halves really did arrive in different chunks.
     const splitAt = chunks.findIndex((c) => c.length >= 2 && c[c.length - 2] === 0xe4 && c[c.length - 1] === 0xb8);
@@ -82,12 +80,18 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
     expect(header).toMatchObject({ version: 2, width: 80, height: 24 });
     const events = castLines.slice(1).map((l) => JSON.parse(l) as [number, string, string]);
     expect(events.every((e, i) => i === 0 || e[0] >= events[i - 1][0])).toBe(true);
-    const outText = events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    const outText = events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
     expect(outText).toContain('A:中文 B:😀!');
     expect(outText).not.toContain('\ufffd');
     expect(events).toContainEqual([expect.any(Number), 'r', '120x40']);
 
-    const raw = (await fs.readFile(`${base}.raw.jsonl`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { b64: string });
+    const raw = (await fs.readFile(`${base}.raw.jsonl`, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { b64: string });
     expect(Buffer.concat(raw.map((r) => Buffer.from(r.b64, 'base64')))).toEqual(Buffer.concat(chunks));
     expect(await fs.readFile(`${base}.ansi`, 'utf8')).toContain('A:中文 B:😀!');
   });
@@ -176,7 +180,9 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
         },
       });
       // Raw output (no \n -> \r\n), no echo: the bytes arrive exactly as in the file.
-      session.write(`stty -opost -echo; printf '%s\\r\\n' '${START.slice(0, 3)}''${START.slice(3)}'; cat ${file}; printf '%s' '${END.slice(0, 3)}''${END.slice(3)}'\n`);
+      session.write(
+        `stty -opost -echo; printf '%s\\r\\n' '${START.slice(0, 3)}''${START.slice(3)}'; cat ${file}; printf '%s' '${END.slice(0, 3)}''${END.slice(3)}'\n`,
+      );
       await until(() => phase === 'after', 120_000, 'flood end marker');
     } finally {
       clearInterval(pump);

@@ -53,9 +53,19 @@ describe('connection form', () => {
   });
 
   it('round-trips an imported ssh-config host through the form', () => {
-    const target = { host: '10.0.0.7', port: 22, user: 'root', label: 'cp1', identityFiles: ['/k/id'], jumps: [{ host: 'b', port: 2201, user: 'j' }], useAgent: false };
+    const target = {
+      host: '10.0.0.7',
+      port: 22,
+      user: 'root',
+      label: 'cp1',
+      identityFiles: ['/k/id'],
+      jumps: [{ host: 'b', port: 2201, user: 'j' }],
+      useAgent: false,
+    };
     const back = targetFromFields(fieldsFromTarget(target));
-    expect(back).toEqual({ target: { host: '10.0.0.7', port: 22, user: 'root', identityFiles: ['/k/id'], jumps: [{ host: 'b', port: 2201, user: 'j' }], useAgent: false } });
+    expect(back).toEqual({
+      target: { host: '10.0.0.7', port: 22, user: 'root', identityFiles: ['/k/id'], jumps: [{ host: 'b', port: 2201, user: 'j' }], useAgent: false },
+    });
     expect(targetLabel(target)).toBe('cp1 (root@10.0.0.7)');
     expect(targetLabel({ host: 'h', port: 2022, user: 'u' })).toBe('u@h:2022');
   });

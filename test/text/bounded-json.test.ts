@@ -9,8 +9,9 @@ import { DEFAULT_JSON_BOUNDS, parseBoundedJson, scanJson } from '../../shared/te
 import { checkLines } from '../../shared/text/bounds';
 
 describe('bounded JSON', () => {
-  it('gives JSON.parse\'s value for an etcd member list within bounds', () => {
-    const text = '{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437},"members":[{"ID":10276657743932975437,"name":"default","peerURLs":["http://localhost:2380"],"clientURLs":["http://localhost:2379"]}]}';
+  it("gives JSON.parse's value for an etcd member list within bounds", () => {
+    const text =
+      '{"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437},"members":[{"ID":10276657743932975437,"name":"default","peerURLs":["http://localhost:2380"],"clientURLs":["http://localhost:2379"]}]}';
     expect(parseBoundedJson(text)).toEqual({ ok: true, value: JSON.parse(text) });
     expect(scanJson(text, DEFAULT_JSON_BOUNDS)).toEqual({ ok: true, value: { depth: 4, items: 11 } });
   });
@@ -37,7 +38,12 @@ describe('bounded JSON', () => {
 describe('line bounds', () => {
   it('counts lines and refuses a long line or too many lines at its start', () => {
     expect(checkLines('a\nbb\n', { maxBytes: 100, maxLines: 10, maxLineLength: 10 })).toEqual({ ok: true, lines: 3 });
-    expect(checkLines(`a\n${'x'.repeat(11)}\n`, { maxBytes: 100, maxLines: 10, maxLineLength: 10 })).toMatchObject({ ok: false, problem: 'line-too-long', offset: 2, limit: 10 });
+    expect(checkLines(`a\n${'x'.repeat(11)}\n`, { maxBytes: 100, maxLines: 10, maxLineLength: 10 })).toMatchObject({
+      ok: false,
+      problem: 'line-too-long',
+      offset: 2,
+      limit: 10,
+    });
     expect(checkLines('\n'.repeat(10), { maxBytes: 100, maxLines: 10, maxLineLength: 10 })).toMatchObject({ ok: false, problem: 'too-many-lines', limit: 10 });
     expect(checkLines('x'.repeat(101), { maxBytes: 100, maxLines: 10, maxLineLength: 1000 })).toMatchObject({ ok: false, problem: 'too-large' });
   });

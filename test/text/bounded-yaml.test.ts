@@ -32,7 +32,7 @@ describe('bounded YAML (shared/text/bounded-yaml)', () => {
     expect(shape.ok && shape.value.aliases).toBe(0);
   });
 
-  it('refuses the issue\'s alias file (15 KB, 5,000 self-references) at the first alias', () => {
+  it("refuses the issue's alias file (15 KB, 5,000 self-references) at the first alias", () => {
     expect(ALIAS_BOMB.length).toBe(15_008);
     const r = parseBoundedYaml(ALIAS_BOMB);
     expect(r).toMatchObject({ ok: false, problem: 'aliases', limit: 0, offset: 7 });
@@ -43,7 +43,11 @@ describe('bounded YAML (shared/text/bounded-yaml)', () => {
   });
 
   it('refuses 100,000 `[` and 20,000 `- ` by depth (the second crashed the process with pretty errors on)', () => {
-    expect(parseBoundedYaml('['.repeat(100_000), { bounds: { maxBytes: 200_000 } })).toMatchObject({ ok: false, problem: 'too-deep', limit: DEFAULT_YAML_BOUNDS.maxDepth });
+    expect(parseBoundedYaml('['.repeat(100_000), { bounds: { maxBytes: 200_000 } })).toMatchObject({
+      ok: false,
+      problem: 'too-deep',
+      limit: DEFAULT_YAML_BOUNDS.maxDepth,
+    });
     expect(parseBoundedYaml('- '.repeat(20_000))).toMatchObject({ ok: false, problem: 'too-deep', limit: DEFAULT_YAML_BOUNDS.maxDepth });
     // Indentation nesting counts too.
     const deep = Array.from({ length: 40 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
@@ -53,7 +57,12 @@ describe('bounded YAML (shared/text/bounded-yaml)', () => {
 
   it('refuses what the parser reports once per character, slowly: unmatched closers, more than one document', () => {
     // Both shapes were found by `npm run fuzz` (seconds each at 20-40 KB).
-    expect(parseBoundedYaml(`a: [1, {c: ${'}'.repeat(20_000)}`)).toMatchObject({ ok: false, problem: 'syntax', offset: 13, detail: 'has an unmatched } at offset 13' });
+    expect(parseBoundedYaml(`a: [1, {c: ${'}'.repeat(20_000)}`)).toMatchObject({
+      ok: false,
+      problem: 'syntax',
+      offset: 13,
+      detail: 'has an unmatched } at offset 13',
+    });
     expect(parseBoundedYaml(`ID: 1\n${'...\n'.repeat(10_000)}`)).toMatchObject({ ok: false, problem: 'syntax', offset: 10 });
     expect(parseBoundedYaml('---\na: 1\n---\nb: 2\n')).toMatchObject({ ok: false, problem: 'syntax', offset: 9 });
     // One document with its markers is fine.
@@ -62,7 +71,11 @@ describe('bounded YAML (shared/text/bounded-yaml)', () => {
 
   it('refuses size and entry counts over the bounds, and reports syntax errors with their offset', () => {
     expect(parseBoundedYaml('a: 1\n'.repeat(20_000))).toMatchObject({ ok: false, problem: 'too-large', limit: 64 * 1024 });
-    expect(parseBoundedYaml(Array.from({ length: 5000 }, (_, i) => `k${i}: 1`).join('\n'))).toMatchObject({ ok: false, problem: 'too-many-items', limit: 4096 });
+    expect(parseBoundedYaml(Array.from({ length: 5000 }, (_, i) => `k${i}: 1`).join('\n'))).toMatchObject({
+      ok: false,
+      problem: 'too-many-items',
+      limit: 4096,
+    });
     expect(parseBoundedYaml('a: [1, 2\nb: 3\n')).toMatchObject({ ok: false, problem: 'syntax' });
     const bad = parseBoundedYaml('a: b\n  c: d: e\n');
     expect(bad.ok).toBe(false);

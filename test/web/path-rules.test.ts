@@ -16,7 +16,15 @@ import { ensureBuilt, REPO } from '../cli/fixtures';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
 import { ApiClient, tryConnect } from './ws-client';
 
-const ENV = ['LIFEBOAT_SSH_DIR', 'LIFEBOAT_SSH_CONFIG', 'LIFEBOAT_SSH_KNOWN_HOSTS', 'LIFEBOAT_SSH_AUDIT_LOG', 'LIFEBOAT_COPIES_DIR', 'LIFEBOAT_RECORDINGS_DIR', 'LIFEBOAT_HOME'] as const;
+const ENV = [
+  'LIFEBOAT_SSH_DIR',
+  'LIFEBOAT_SSH_CONFIG',
+  'LIFEBOAT_SSH_KNOWN_HOSTS',
+  'LIFEBOAT_SSH_AUDIT_LOG',
+  'LIFEBOAT_COPIES_DIR',
+  'LIFEBOAT_RECORDINGS_DIR',
+  'LIFEBOAT_HOME',
+] as const;
 const SECRET_TEXT = 'root:$6$not-a-real-hash:SECRET-CONTENT';
 
 describe('the path-rule list covers the contract', () => {
@@ -40,7 +48,7 @@ describe('the path-rule list covers the contract', () => {
   });
 });
 
-describe('the Electron side of the same rules (the local user\'s own desktop)', () => {
+describe("the Electron side of the same rules (the local user's own desktop)", () => {
   it('imports a config the user names and saves profiles with keys anywhere; web mode refuses both', async () => {
     const tmp = await makeTempDir('lifeboat-paths-electron-');
     try {
@@ -49,7 +57,14 @@ describe('the Electron side of the same rules (the local user\'s own desktop)', 
       const elsewhere = path.join(tmp, 'elsewhere.conf');
       await fs.writeFile(elsewhere, 'Host picked\n  HostName 127.0.0.1\n');
       const ssh = new SshService({
-        paths: { keysDir: own, sshConfigPath: path.join(own, 'config'), knownHostsPath: path.join(tmp, 'kh'), auditLogPath: path.join(tmp, 'a'), recordingsDir: null, copiesRoot: path.join(tmp, 'c') },
+        paths: {
+          keysDir: own,
+          sshConfigPath: path.join(own, 'config'),
+          knownHostsPath: path.join(tmp, 'kh'),
+          auditLogPath: path.join(tmp, 'a'),
+          recordingsDir: null,
+          copiesRoot: path.join(tmp, 'c'),
+        },
         sessions: { profilesPath: path.join(tmp, 'profiles.json'), secretsPath: path.join(tmp, 'secrets.json') },
       });
       const electron: SshCallContext = { transport: 'electron', emit: () => undefined };
@@ -99,7 +114,15 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
   }
 
   function target(identityFiles?: string[], jumps?: unknown[]): Record<string, unknown> {
-    return { host: sshd.host, port: sshd.port, user: sshd.user, useAgent: false, autoReconnect: false, ...(identityFiles ? { identityFiles } : {}), ...(jumps ? { jumps } : {}) };
+    return {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      useAgent: false,
+      autoReconnect: false,
+      ...(identityFiles ? { identityFiles } : {}),
+      ...(jumps ? { jumps } : {}),
+    };
   }
 
   beforeAll(async () => {
@@ -179,7 +202,14 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
     },
 
     'ssh.connect target.identityFiles[]': async () => {
-      const outside = [secretFile, outsideKey.privatePath, path.join(tmp, 'outside', 'missing'), path.join(sshDir, 'id_link'), path.join(sshDir, '..', '..', 'outside', 'id_outside'), 'id_ed25519'];
+      const outside = [
+        secretFile,
+        outsideKey.privatePath,
+        path.join(tmp, 'outside', 'missing'),
+        path.join(sshDir, 'id_link'),
+        path.join(sshDir, '..', '..', 'outside', 'id_outside'),
+        'id_ed25519',
+      ];
       const messages: string[] = [];
       for (const f of outside) messages.push(await refused(client.call('ssh.connect', { target: target([f]) }), 'forbidden', [f]));
       expect(new Set(messages).size).toBe(1);
@@ -198,7 +228,10 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
 
     'ssh.profiles.save target.identityFiles[]': async () => {
       await refused(client.call('ssh.profiles.save', { label: 'bad', target: target([secretFile]) }), 'forbidden');
-      const saved = await client.call<{ id: string; target: { identityFiles: string[] } }>('ssh.profiles.save', { label: 'good', target: target([insideKey.privatePath]) });
+      const saved = await client.call<{ id: string; target: { identityFiles: string[] } }>('ssh.profiles.save', {
+        label: 'good',
+        target: target([insideKey.privatePath]),
+      });
       expect(saved.target.identityFiles).toEqual([insideKey.privatePath]);
     },
 
@@ -218,7 +251,9 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
       await refused(client.call('ssh.copyout.start', { connectionId, remotePath: remoteDir, localDir: path.join(copies, 'link-out', 'x') }), 'forbidden');
       const plan = await client.call<{ localDir: string }>('ssh.copyout.plan', { connectionId, remotePath: remoteDir });
       const { jobId } = await client.call<{ jobId: string }>('ssh.copyout.start', { connectionId, remotePath: remoteDir, localDir: plan.localDir });
-      const end = await client.waitEvent((e) => (e.event === 'ssh.copyout.done' || e.event === 'ssh.copyout.failed') && (e.payload as { jobId: string }).jobId === jobId);
+      const end = await client.waitEvent(
+        (e) => (e.event === 'ssh.copyout.done' || e.event === 'ssh.copyout.failed') && (e.payload as { jobId: string }).jobId === jobId,
+      );
       expect(end.event).toBe('ssh.copyout.done');
       expect(await fs.readFile(path.join(plan.localDir, 'node-data', 'metadata1'))).toEqual(Buffer.alloc(16, 1));
     },
@@ -232,7 +267,9 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
     'validation.start source.path (kind "remote")': async () => {
       await refused(client.call('validation.start', { source: { kind: 'remote', connectionId, path: 'relative/dir' } }), 'bad-params');
       const { jobId } = await client.call<{ jobId: string }>('validation.start', { source: { kind: 'remote', connectionId, path: remoteDir } });
-      const end = await client.waitEvent((e) => (e.event === 'validation.done' || e.event === 'validation.failed') && (e.payload as { jobId: string }).jobId === jobId);
+      const end = await client.waitEvent(
+        (e) => (e.event === 'validation.done' || e.event === 'validation.failed') && (e.payload as { jobId: string }).jobId === jobId,
+      );
       expect(end.event).toBe('validation.done');
     },
 
@@ -243,7 +280,11 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
 
     'ssh.copyout.plan remotePath': async () => {
       await refused(client.call('ssh.copyout.plan', { connectionId, remotePath: 'node-data' }), 'bad-params');
-      expect(await client.call('ssh.copyout.plan', { connectionId, remotePath: `${remoteDir}//` })).toMatchObject({ remotePath: remoteDir, copiesRoot: copies, confined: true });
+      expect(await client.call('ssh.copyout.plan', { connectionId, remotePath: `${remoteDir}//` })).toMatchObject({
+        remotePath: remoteDir,
+        copiesRoot: copies,
+        confined: true,
+      });
     },
 
     'ssh.copyout.start remotePath': async () => {

@@ -334,9 +334,7 @@ describe('default sample catalog', () => {
       const c = new ApiClient(r.ws);
       const list = await c.call<SampleInfo[]>('samples.list');
       const indexPath = path.join(REPO, 'resources', 'samples', 'index.json');
-      const expected = existsSync(indexPath)
-        ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { id: string }[]).map((e) => e.id)
-        : [];
+      const expected = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { id: string }[]).map((e) => e.id) : [];
       expect(list.map((e) => e.id)).toEqual(expected);
       c.close();
     } finally {

@@ -33,8 +33,7 @@ function recordingContext(transport: 'electron' | 'web'): CallContext & { events
       for (const w of waiters.splice(0)) w();
     },
     waitEnd(jobId: string) {
-      const find = () =>
-        events.find((e) => e.event !== 'validation.progress' && (e.payload as { jobId: string }).jobId === jobId);
+      const find = () => events.find((e) => e.event !== 'validation.progress' && (e.payload as { jobId: string }).jobId === jobId);
       return new Promise<Recorded>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error('no done/failed event')), 60_000);
         const check = (): void => {

@@ -119,14 +119,24 @@ export function createGuidedHandlers(deps: { ssh: SshService; store: SessionStor
     'guided.prepare': async (p, ctx) => sessions.prepareChange(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100)),
     'guided.run': async (p, ctx) => {
       const confirm = p?.confirm && typeof p.confirm === 'object' && typeof p.confirm.by === 'string' ? { by: p.confirm.by.slice(0, 200) } : undefined;
-      return sessions.run(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), { confirm, rerunInterrupted: p?.rerunInterrupted === true });
+      return sessions.run(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), {
+        confirm,
+        rerunInterrupted: p?.rerunInterrupted === true,
+      });
     },
-    'guided.choose': async (p, ctx) => sessions.choose(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.optionId, 'optionId', 100)),
-    'guided.skip': async (p, ctx) => sessions.skip(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.reason, 'reason', 4000), p?.doneInTerminal === true),
+    'guided.choose': async (p, ctx) =>
+      sessions.choose(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.optionId, 'optionId', 100)),
+    'guided.skip': async (p, ctx) =>
+      sessions.skip(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.reason, 'reason', 4000), p?.doneInTerminal === true),
     'guided.back': async (p, ctx) => sessions.back(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.toStepId, 'toStepId', 100)),
     'guided.setVariable': async (p, ctx) =>
-      sessions.setVariable(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.name, 'name', 64), typeof p?.value === 'string' ? p.value.slice(0, 65536) : ''),
-    'guided.copyValidated': async (p, ctx) => sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
+      sessions.setVariable(
+        owned(str(p?.sessionId, 'sessionId', 100), ctx),
+        str(p?.name, 'name', 64),
+        typeof p?.value === 'string' ? p.value.slice(0, 65536) : '',
+      ),
+    'guided.copyValidated': async (p, ctx) =>
+      sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
     'guided.finish': async (p, ctx) => {
       const o = p?.outcome === 'healthy' || p?.outcome === 'abandoned' ? p.outcome : 'failed';
       return sessions.finish(owned(str(p?.sessionId, 'sessionId', 100), ctx), o, typeof p?.text === 'string' ? p.text.slice(0, 4000) : undefined);

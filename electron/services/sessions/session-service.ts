@@ -23,7 +23,6 @@ export interface SessionNode extends NodeExecutor {
   readonly host: string;
 }
 
-
 export interface SessionServiceDeps {
   store: SessionStore;
   /** The executor for a connection the caller owns; throws ApiError when there is none. */
@@ -69,7 +68,18 @@ export class SessionService {
     const node = this.deps.nodeFor(req.connectionId);
     const sessionId = this.deps.store.newId();
     const l: Live = {
-      state: { sessionId: '', playbookId: '', node: '', language: req.language, variables: {}, current: null, status: {}, events: [], finished: null, tornTail: false },
+      state: {
+        sessionId: '',
+        playbookId: '',
+        node: '',
+        language: req.language,
+        variables: {},
+        current: null,
+        status: {},
+        events: [],
+        finished: null,
+        tornTail: false,
+      },
       connectionId: req.connectionId,
       busy: false,
     };
@@ -87,7 +97,14 @@ export class SessionService {
     // Record the interruption itself, so the report says it.
     for (const [stepId, st] of Object.entries(state.status)) {
       if (st === 'interrupted' && !state.events.some((e) => e.type === 'step-finished' && e.stepId === stepId && e.status === 'interrupted')) {
-        await this.record(l, { type: 'step-finished', at: this.now(), stepId, status: 'interrupted', next: stepId, reason: 'the app or the connection stopped while this step ran; it was not run again' });
+        await this.record(l, {
+          type: 'step-finished',
+          at: this.now(),
+          stepId,
+          status: 'interrupted',
+          next: stepId,
+          reason: 'the app or the connection stopped while this step ran; it was not run again',
+        });
       }
     }
     return l.state;
@@ -132,7 +149,17 @@ export class SessionService {
     } catch (e) {
       r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false };
     }
-    await this.record(l, { type: 'command-finished', at: this.now(), stepId, command, host: node.host, code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated });
+    await this.record(l, {
+      type: 'command-finished',
+      at: this.now(),
+      stepId,
+      command,
+      host: node.host,
+      code: r.code,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      truncated: r.truncated,
+    });
     return r;
   }
 
@@ -232,7 +259,13 @@ export class SessionService {
     for (const [name, value] of Object.entries(captureVariables(step, r.stdout))) {
       await this.record(l, { type: 'variable', at: this.now(), name, value, stepId: step.id });
     }
-    await this.finishStep(l, pb, step, ok || step.kind === 'probe' ? 'passed' : 'failed', ok ? undefined : `exit ${String(r.code)}: the result is not what this step expects`);
+    await this.finishStep(
+      l,
+      pb,
+      step,
+      ok || step.kind === 'probe' ? 'passed' : 'failed',
+      ok ? undefined : `exit ${String(r.code)}: the result is not what this step expects`,
+    );
   }
 
   private async waitStep(l: Live, pb: Playbook, step: PlaybookStep): Promise<void> {
@@ -291,7 +324,14 @@ export class SessionService {
     if (!reason.trim()) throw new ApiError('reason-required', 'say why this step is skipped');
     return this.guarded(l, async () => {
       await this.record(l, { type: 'note', at: this.now(), stepId, text: reason.slice(0, 4000) });
-      await this.record(l, { type: 'step-finished', at: this.now(), stepId, status: doneInTerminal ? 'done-in-terminal' : 'skipped', next: nextStep(pb, step, 'passed'), reason: reason.slice(0, 4000) });
+      await this.record(l, {
+        type: 'step-finished',
+        at: this.now(),
+        stepId,
+        status: doneInTerminal ? 'done-in-terminal' : 'skipped',
+        next: nextStep(pb, step, 'passed'),
+        reason: reason.slice(0, 4000),
+      });
       return l.state;
     });
   }

@@ -59,7 +59,10 @@ export class SessionStore {
       await fh.datasync();
     });
     // A failed append must fail its caller, and must not wedge the queue for the next one.
-    this.queues.set(id, next.catch(() => undefined));
+    this.queues.set(
+      id,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

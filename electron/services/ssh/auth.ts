@@ -84,10 +84,7 @@ export async function loadPrivateKey(keyFile: string, prompt: PromptFn, maxAttem
 }
 
 type Step =
-  | { type: 'agent'; socket: string }
-  | { type: 'key'; file: string }
-  | { type: 'keyboard-interactive'; attempt: number }
-  | { type: 'password'; attempt: number };
+  { type: 'agent'; socket: string } | { type: 'key'; file: string } | { type: 'keyboard-interactive'; attempt: number } | { type: 'password'; attempt: number };
 
 export interface AuthState {
   /** Why methods were skipped or failed, for a clear final error. */
@@ -193,13 +190,16 @@ export function makeAuthHandler(opts: AuthOptions): { handler: AuthHandlerMiddle
   const handler: AuthHandlerMiddleware = (methodsLeft, partialSuccess, callback) => {
     // ssh2 accepts `false` ("no more methods") although its typings omit it.
     const done = callback as (next: AnyAuthMethod | false) => void;
-    next(methodsLeft ?? null, partialSuccess ?? null).then((m) => {
-      if (m !== false) state.attempts++;
-      done(m);
-    }, (e: Error) => {
-      state.problems.push(e.message);
-      done(false);
-    });
+    next(methodsLeft ?? null, partialSuccess ?? null).then(
+      (m) => {
+        if (m !== false) state.attempts++;
+        done(m);
+      },
+      (e: Error) => {
+        state.problems.push(e.message);
+        done(false);
+      },
+    );
   };
   return { handler, state };
 }

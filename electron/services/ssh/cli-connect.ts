@@ -69,7 +69,14 @@ function stdinFirstLine(): Promise<string | null> {
       if (nl >= 0) done(all.subarray(0, nl).toString('utf8').replace(/\r$/, ''));
       else if (size > 64 * 1024) done(null); // not a password
     };
-    const onEnd = () => done(size > 0 ? Buffer.concat(chunks).toString('utf8').replace(/\r?\n?$/, '') : null);
+    const onEnd = () =>
+      done(
+        size > 0
+          ? Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/\r?\n?$/, '')
+          : null,
+      );
     process.stdin.on('data', onData);
     process.stdin.once('end', onEnd);
     process.stdin.resume();
@@ -96,7 +103,6 @@ export function processCliIo(): CliIo {
     askSudoPassword: sudoPasswordAsker(),
   };
 }
-
 
 /** Connect for a CLI command; a number is the exit code to return (the reason is already on stderr). */
 export async function cliConnect(args: CliTarget, out: CliIo): Promise<SshConnection | number> {

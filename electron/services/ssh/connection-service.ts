@@ -187,7 +187,12 @@ export class SshConnectionService {
   async open(target: SshTarget, profileId: unknown, ctx: SshCallContext): Promise<{ connectionId: string; verdicts: LiveConnection['conn']['verdicts'] }> {
     const id = randomUUID();
     // Only a profile that exists keys remembered secrets (and they are bound to user@host:port besides).
-    const profile = typeof profileId === 'string' && profileId ? await this.profileStore().get(profileId).catch(() => null) : null;
+    const profile =
+      typeof profileId === 'string' && profileId
+        ? await this.profileStore()
+            .get(profileId)
+            .catch(() => null)
+        : null;
     const c = await this.establish(id, target, ctx, { profileId: profile?.id ?? null });
     return { connectionId: id, verdicts: c.conn.verdicts };
   }
@@ -254,7 +259,12 @@ export class SshConnectionService {
     return { accepted: true };
   }
 
-  async replaceHostKey(host: string, port: number, approvedFingerprint: string, reason: string): Promise<{ removedLines: number[]; keptSharedLines: number[] }> {
+  async replaceHostKey(
+    host: string,
+    port: number,
+    approvedFingerprint: string,
+    reason: string,
+  ): Promise<{ removedLines: number[]; keptSharedLines: number[] }> {
     const rejected = this.lastRejected.get(`${host}:${port}`);
     if (!rejected || rejected.verdict.kind !== 'changed') {
       throw new Error(`no refused changed key on record for ${host}:${port}; connect first to see the new key`);
@@ -320,7 +330,9 @@ export class SshConnectionService {
         const firstAsk = !('attempt' in request) || request.attempt === 1;
         if (opts.secrets.usedRemembered.has(id)) {
           // Asked again after the remembered one was used: it is wrong now (password changed). Forget it.
-          void this.secretStore(ctx).forget(opts.profileId, key).catch(() => undefined);
+          void this.secretStore(ctx)
+            .forget(opts.profileId, key)
+            .catch(() => undefined);
         } else if (firstAsk && !(request.kind === 'passphrase' && request.lastError)) {
           const stored = await this.secretStore(ctx).get(opts.profileId, key.kind, key.subject);
           if (stored !== null) {

@@ -275,7 +275,15 @@ function authError(endpoint: SshEndpoint, state: AuthState): SshAuthError {
 
 function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(new Error(`The jump host could not open a connection to ${host}:${port} (${err.message}). Check that sshd runs on ${host} and that the jump host can reach it on port ${port}.`)) : resolve(stream)));
+    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
+      err
+        ? reject(
+            new Error(
+              `The jump host could not open a connection to ${host}:${port} (${err.message}). Check that sshd runs on ${host} and that the jump host can reach it on port ${port}.`,
+            ),
+          )
+        : resolve(stream),
+    );
   });
 }
 

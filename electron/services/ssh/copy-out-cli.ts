@@ -49,14 +49,33 @@ export function parseCopyOutArgs(argv: string[]): Args | string {
     const arg = argv[i];
     const value = (): string | undefined => argv[++i];
     switch (arg) {
-      case '--to': a.to = value(); break;
-      case '--port': a.port = Number(value()); break;
-      case '--identity': case '-i': { const v = value(); if (v) a.identity.push(v); break; }
-      case '--known-hosts': a.knownHosts = value(); break;
-      case '--accept-new': a.acceptNew = true; break;
-      case '--force': a.force = true; break;
-      case '--json': a.json = true; break;
-      case '--sudo': a.sudo = true; break;
+      case '--to':
+        a.to = value();
+        break;
+      case '--port':
+        a.port = Number(value());
+        break;
+      case '--identity':
+      case '-i': {
+        const v = value();
+        if (v) a.identity.push(v);
+        break;
+      }
+      case '--known-hosts':
+        a.knownHosts = value();
+        break;
+      case '--accept-new':
+        a.acceptNew = true;
+        break;
+      case '--force':
+        a.force = true;
+        break;
+      case '--json':
+        a.json = true;
+        break;
+      case '--sudo':
+        a.sudo = true;
+        break;
       default:
         if (arg.startsWith('-')) return `unknown option ${arg}`;
         if (spec) return `unexpected argument ${arg}`;
@@ -88,7 +107,7 @@ export function parseCopyOutArgs(argv: string[]): Args | string {
 function human(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < u.length - 1) ((n /= 1024), i++);
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
 

@@ -80,7 +80,16 @@ export class CopyOutService {
     // Through sudo: the password is asked (once per connection) before the job exists, so a refusal answers this call.
     const sudo = p.sudo === true ? await this.connections.readySudo(c) : null;
     const jobId = randomUUID();
-    const job: CopyJob = { id: jobId, ctx, connectionId: p.connectionId, abort: new AbortController(), state: 'running', localPath: null, remotePath: null, finishedAt: 0 };
+    const job: CopyJob = {
+      id: jobId,
+      ctx,
+      connectionId: p.connectionId,
+      abort: new AbortController(),
+      state: 'running',
+      localPath: null,
+      remotePath: null,
+      finishedAt: 0,
+    };
     this.remember(job);
     const options = {
       remotePath: remote,
@@ -167,7 +176,8 @@ export class CopyOutService {
     for (;;) {
       try {
         const real = await fs.realpath(probe);
-        if (!isInside(realRoot, real)) throw new ApiError('forbidden', 'in web mode copies go only into the copies folder, and that destination leads out of it through a symbolic link');
+        if (!isInside(realRoot, real))
+          throw new ApiError('forbidden', 'in web mode copies go only into the copies folder, and that destination leads out of it through a symbolic link');
         break;
       } catch (e) {
         if (e instanceof ApiError) throw e;

@@ -457,8 +457,14 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   const statePath = path.join(opts.localDir, `${name}.copyout-state.json`);
   const manifestPath = path.join(opts.localDir, `${name}.sha256`);
   const progress: CopyOutProgress = {
-    phase: 'listing', bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0,
-    currentFile: null, bytesPerSecond: 0, etaSeconds: null,
+    phase: 'listing',
+    bytesDone: 0,
+    bytesTotal: 0,
+    filesDone: 0,
+    filesTotal: 0,
+    currentFile: null,
+    bytesPerSecond: 0,
+    etaSeconds: null,
   };
   const meter = new ProgressMeter(progress, opts.onProgress);
   const maxFiles = opts.maxFiles ?? 100_000;
@@ -477,7 +483,11 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
     return reader.list(remoteRoot, maxFiles);
   };
   const startRemoteHash = (files: RemoteFile[]) => {
-    const p = reader.hash(hashRoot, files.map((f) => hashKey(f.rel)), first.isDir);
+    const p = reader.hash(
+      hashRoot,
+      files.map((f) => hashKey(f.rel)),
+      first.isDir,
+    );
     p.catch(() => undefined); // awaited after the transfer; never an unhandled rejection meanwhile
     return p;
   };
@@ -588,11 +598,18 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
         meter.set({ bytesDone: progress.bytesDone + offset });
       }
       try {
-        await reader.fetch(remotePathOf(f.rel), partial, offset, f.size, (chunk) => {
-          h.update(chunk);
-          meter.transferred += chunk.length;
-          meter.set({ bytesDone: progress.bytesDone + chunk.length });
-        }, local.signal);
+        await reader.fetch(
+          remotePathOf(f.rel),
+          partial,
+          offset,
+          f.size,
+          (chunk) => {
+            h.update(chunk);
+            meter.transferred += chunk.length;
+            meter.set({ bytesDone: progress.bytesDone + chunk.length });
+          },
+          local.signal,
+        );
       } catch (e) {
         if (checkFailed) throw checkFailed;
         if (e instanceof CopyOutError) throw e;
@@ -637,10 +654,17 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
       if (remoteHash && localHash !== remoteHash && resumed.has(f.rel)) {
         // The resumed prefix was not what the node has now: fetch it whole once.
         const h = createHash('sha256');
-        await reader.fetch(remotePathOf(f.rel), `${dest}.partial`, 0, f.size, (chunk) => {
-          h.update(chunk);
-          meter.transferred += chunk.length;
-        }, signal);
+        await reader.fetch(
+          remotePathOf(f.rel),
+          `${dest}.partial`,
+          0,
+          f.size,
+          (chunk) => {
+            h.update(chunk);
+            meter.transferred += chunk.length;
+          },
+          signal,
+        );
         await fs.rename(`${dest}.partial`, dest);
         localHash = h.digest('hex');
         resumedBytes -= Math.min(resumedBytes, f.size);

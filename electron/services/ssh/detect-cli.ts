@@ -36,12 +36,27 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     switch (arg) {
-      case '--port': port = Number(argv[++i]); break;
-      case '--identity': case '-i': { const v = argv[++i]; if (v) identity.push(v); break; }
-      case '--known-hosts': knownHosts = argv[++i]; break;
-      case '--accept-new': acceptNew = true; break;
-      case '--sudo': sudo = true; break;
-      case '--json': json = true; break;
+      case '--port':
+        port = Number(argv[++i]);
+        break;
+      case '--identity':
+      case '-i': {
+        const v = argv[++i];
+        if (v) identity.push(v);
+        break;
+      }
+      case '--known-hosts':
+        knownHosts = argv[++i];
+        break;
+      case '--accept-new':
+        acceptNew = true;
+        break;
+      case '--sudo':
+        sudo = true;
+        break;
+      case '--json':
+        json = true;
+        break;
       default:
         if (arg.startsWith('-')) return `unknown option ${arg}`;
         if (spec) return `unexpected argument ${arg}`;
@@ -68,7 +83,10 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
 export function formatNodeCard(card: NodeCard): string {
   const o: string[] = [];
   o.push(`Node ${card.hostname ?? '?'} (${card.target})${card.os ? `, ${card.os}` : ''}${card.kernel ? `, ${card.kernel}` : ''}`);
-  if (card.time) o.push(`  clock ${card.time}${card.clockSkewSeconds !== null && Math.abs(card.clockSkewSeconds) > 60 ? ` (${card.clockSkewSeconds} s off this machine)` : ''}`);
+  if (card.time)
+    o.push(
+      `  clock ${card.time}${card.clockSkewSeconds !== null && Math.abs(card.clockSkewSeconds) > 60 ? ` (${card.clockSkewSeconds} s off this machine)` : ''}`,
+    );
   if (card.addresses.length) o.push(`  addresses ${card.addresses.join(', ')}`);
   if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s db).');
   for (const d of card.datastores) {
@@ -88,7 +106,9 @@ export function formatNodeCard(card: NodeCard): string {
       if (d.backups.length === 0) o.push('  backups      none found');
       for (const b of d.backups.slice(0, 12)) {
         const v = b.valid === true ? 'OK     ' : b.valid === false ? 'BAD    ' : 'unknown';
-        o.push(`  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${humanBytes(b.bytes).padStart(10)}  ${b.path}${b.problem ? `  (${b.problem})` : ''}`);
+        o.push(
+          `  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${humanBytes(b.bytes).padStart(10)}  ${b.path}${b.problem ? `  (${b.problem})` : ''}`,
+        );
       }
       if (d.backups.length > 12) o.push(`  ... and ${d.backups.length - 12} older backups`);
       o.push(`  newest good backup: ${d.newestGoodBackup ?? 'none'}`);

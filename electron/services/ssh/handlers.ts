@@ -74,7 +74,11 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
 
     async 'ssh.profiles.delete'({ id }, ctx) {
       const deleted = await connections.profileStore().delete(id);
-      if (deleted && typeof id === 'string') await connections.secretStore(ctx).forget(id).catch(() => 0);
+      if (deleted && typeof id === 'string')
+        await connections
+          .secretStore(ctx)
+          .forget(id)
+          .catch(() => 0);
       return { deleted };
     },
 

@@ -205,12 +205,7 @@ function ref(e: KnownHostEntry): KnownKeyRef {
 }
 
 /** OpenSSH's decision for `key` presented by host:port. */
-export function checkHostKey(
-  parsed: ParsedKnownHosts,
-  host: string,
-  port: number,
-  keyBlob: Uint8Array,
-): HostKeyVerdict {
+export function checkHostKey(parsed: ParsedKnownHosts, host: string, port: number, keyBlob: Uint8Array): HostKeyVerdict {
   const name = hostLookupName(host, port);
   const key = Buffer.from(keyBlob);
   const keyType = keyTypeOfBlob(key) ?? 'unknown';
@@ -276,7 +271,9 @@ export class KnownHostsFile {
       // Bounded before reading: a host-key decision must not cost an unbounded allocation.
       const st = await fs.stat(this.filePath);
       if (st.size > KNOWN_HOSTS_MAX_BYTES) {
-        throw new Error(`known_hosts is ${st.size} bytes, more than the ${KNOWN_HOSTS_MAX_BYTES} Lifeboat reads; remove stale entries with \`ssh-keygen -R HOST\` and try again`);
+        throw new Error(
+          `known_hosts is ${st.size} bytes, more than the ${KNOWN_HOSTS_MAX_BYTES} Lifeboat reads; remove stale entries with \`ssh-keygen -R HOST\` and try again`,
+        );
       }
       return await fs.readFile(this.filePath, 'utf8');
     } catch (e) {
@@ -320,12 +317,7 @@ export class KnownHostsFile {
    * the same type are removed; shared (wildcard / multi-host) lines are kept
    * and reported. Every replacement is appended to the audit log.
    */
-  async replace(
-    host: string,
-    port: number,
-    keyBlob: Uint8Array,
-    approval: { approvedFingerprint: string; reason: string },
-  ): Promise<ReplaceRecord> {
+  async replace(host: string, port: number, keyBlob: Uint8Array, approval: { approvedFingerprint: string; reason: string }): Promise<ReplaceRecord> {
     const fingerprint = fingerprintSha256(keyBlob);
     if (approval.approvedFingerprint !== fingerprint) {
       throw new Error(`approved fingerprint ${approval.approvedFingerprint} does not match the key ${fingerprint}`);

@@ -125,10 +125,7 @@ export class SessionRecorder {
   /** Resolves once everything recorded so far is in the files (not just in stream buffers). */
   async flush(): Promise<void> {
     if (this.closed) return;
-    await Promise.all([
-      new Promise<void>((r) => this.cast.write('', () => r())),
-      new Promise<void>((r) => this.raw.write('', () => r())),
-    ]);
+    await Promise.all([new Promise<void>((r) => this.cast.write('', () => r())), new Promise<void>((r) => this.raw.write('', () => r()))]);
   }
 
   get basePath(): string {
@@ -145,10 +142,7 @@ export class SessionRecorder {
     const text = terminalText(this.term);
     await fs.writeFile(`${this.opts.basePath}.txt`, text, { mode: 0o600 });
     await fs.writeFile(`${this.opts.basePath}.ansi`, this.serialize.serialize(), { mode: 0o600 });
-    await Promise.all([
-      new Promise<void>((r) => this.cast.end(r)),
-      new Promise<void>((r) => this.raw.end(r)),
-    ]);
+    await Promise.all([new Promise<void>((r) => this.cast.end(r)), new Promise<void>((r) => this.raw.end(r))]);
     this.term.dispose();
     return text;
   }

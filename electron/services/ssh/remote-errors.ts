@@ -21,7 +21,7 @@ export function explainSftpError(e: unknown, what: string, user: string): Error 
       'permission-denied',
       `permission denied: ${user} cannot read ${what} over SFTP (SFTP runs as the login user, not root). ` +
         'Tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), ' +
-        'or connect as a user who can read it (e.g. a member of the directory\'s group).',
+        "or connect as a user who can read it (e.g. a member of the directory's group).",
     );
   }
   if (code === SFTP_NO_SUCH_FILE) return new ApiError('not-found', `${what} does not exist on the node`);

@@ -22,10 +22,7 @@ export function configImportPath(requested: unknown, own: string, transport: Tra
   if (typeof requested !== 'string' || requested.includes('\0')) throw new ApiError('bad-params', 'path must be a file path');
   if (transport !== 'web') return expandHome(requested);
   if (path.resolve(expandHome(requested)) === path.resolve(own)) return own;
-  throw new ApiError(
-    'forbidden',
-    "in web mode only the SSH config of the user running Lifeboat (~/.ssh/config) can be imported: leave the path empty",
-  );
+  throw new ApiError('forbidden', 'in web mode only the SSH config of the user running Lifeboat (~/.ssh/config) can be imported: leave the path empty');
 }
 
 /** Reading the config failed: in web mode say only that there is none (never the path, never an errno). */
@@ -35,7 +32,8 @@ export function configImportError(e: unknown, file: string, transport: Transport
   if (transport === 'web') {
     return new ApiError('not-found', 'no SSH config to import: ~/.ssh/config of the user running Lifeboat is missing or unreadable');
   }
-  const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+  const why =
+    code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
   return new ApiError(code === 'ENOENT' ? 'not-found' : 'unreadable', `cannot import the SSH config ${file}: ${why}; choose another file`);
 }
 
@@ -66,7 +64,10 @@ export async function checkKeyFiles(target: unknown, keysDir: string, transport:
   let realRoot: string | null = null;
   for (const { file, where } of keyFilesOf(target)) {
     const refuse = (): ApiError =>
-      new ApiError('forbidden', `in web mode key files must be inside ~/.ssh of the user running Lifeboat; ${where} is not (use ssh-agent, or move the key there)`);
+      new ApiError(
+        'forbidden',
+        `in web mode key files must be inside ~/.ssh of the user running Lifeboat; ${where} is not (use ssh-agent, or move the key there)`,
+      );
     if (typeof file !== 'string' || file === '' || file.includes('\0')) throw new ApiError('bad-params', `${where} must be a path`);
     const expanded = expandHome(file);
     if (!path.isAbsolute(expanded)) throw refuse();

@@ -28,8 +28,7 @@ export async function openSftpFile(sftp: SFTPWrapper, remotePath: string): Promi
   const handle = await call<Buffer>((cb) => sftp.open(remotePath, 'r', cb));
   const st = await call<Stats>((cb) => sftp.fstat(handle, cb));
   const size = st.size;
-  const readAt = (buf: Buffer, off: number, len: number, pos: number) =>
-    call<number>((cb) => sftp.read(handle, buf, off, len, pos, (err, n) => cb(err, n)));
+  const readAt = (buf: Buffer, off: number, len: number, pos: number) => call<number>((cb) => sftp.read(handle, buf, off, len, pos, (err, n) => cb(err, n)));
   return {
     name: remotePath.split('/').pop() ?? remotePath,
     size,

@@ -38,7 +38,10 @@ async function globOne(pattern: string): Promise<string[]> {
   if (!/[*?]/.test(base)) return [pattern];
   try {
     const names = await fs.readdir(dir);
-    return names.filter((n) => wildcardMatch(n, base)).sort().map((n) => path.join(dir, n));
+    return names
+      .filter((n) => wildcardMatch(n, base))
+      .sort()
+      .map((n) => path.join(dir, n));
   } catch {
     return [];
   }
@@ -131,9 +134,7 @@ export function parseJumpSpec(spec: string): { user?: string; host: string; port
 const APPLIED = new Set(['host', 'hostname', 'user', 'port', 'identityfile', 'proxyjump', 'include']);
 
 function expandTokens(v: string, host: string, user: string, env: ConfigEnv): string {
-  return v.replace(/%([%hdru])/g, (_, t: string) =>
-    t === '%' ? '%' : t === 'h' ? host : t === 'd' ? env.home : t === 'r' ? user : env.localUser,
-  );
+  return v.replace(/%([%hdru])/g, (_, t: string) => (t === '%' ? '%' : t === 'h' ? host : t === 'd' ? env.home : t === 'r' ? user : env.localUser));
 }
 
 type DirectiveValue = string | readonly ({ val: string } | undefined)[];
@@ -275,7 +276,12 @@ export function hostsFromConfigText(text: string, env: ConfigEnv = defaultEnv())
     config = SSHConfig.parse(text);
   } catch (e) {
     // The parser's message quotes the config; say what failed without echoing it.
-    return { hosts: [], problems: [`the ssh config could not be parsed (${e instanceof Error ? e.name : 'error'}); check it with \`ssh -G HOST\` and fix the line ssh complains about`] };
+    return {
+      hosts: [],
+      problems: [
+        `the ssh config could not be parsed (${e instanceof Error ? e.name : 'error'}); check it with \`ssh -G HOST\` and fix the line ssh complains about`,
+      ],
+    };
   }
   const aliases: string[] = [];
   const seen = new Set<string>();

@@ -12,13 +12,7 @@ import { SshConnectionService } from './connection-service';
 import { CopyOutService } from './copy-out-service';
 import { createSshHandlers, type SshHandlers } from './handlers';
 import { createRemoteSources } from './remote-directory';
-import {
-  defaultSshServiceConfig,
-  defaultSshSessionConfig,
-  type SshCallContext,
-  type SshServiceConfig,
-  type SshSessionConfig,
-} from './settings';
+import { defaultSshServiceConfig, defaultSshSessionConfig, type SshCallContext, type SshServiceConfig, type SshSessionConfig } from './settings';
 import { TerminalService } from './terminal-service';
 
 export type { SshHandlers } from './handlers';

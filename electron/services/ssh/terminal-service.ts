@@ -87,7 +87,11 @@ export class TerminalService {
     session.once('exit', (reason: 'exit' | 'dropped' | 'closed', code: number | null) => {
       this.terminals.delete(terminalId);
       const rec = this.recordings.get(terminalId);
-      if (rec) rec.closing = recorder!.close().then(() => undefined, () => undefined);
+      if (rec)
+        rec.closing = recorder!.close().then(
+          () => undefined,
+          () => undefined,
+        );
       ctx.emit('ssh.terminal.exit', { terminalId, reason, code });
     });
     return { terminalId };

@@ -112,10 +112,18 @@ export function membershipYamlFinding(file: string, text: string, size: number, 
       code: 'membership.yaml-invalid',
       file,
       offset,
-      ...(offset === null ? findingText('finding.membership.yaml-invalid.message.no-offset', { file, error }) : findingText('finding.membership.yaml-invalid.message', { file, offset, error })),
+      ...(offset === null
+        ? findingText('finding.membership.yaml-invalid.message.no-offset', { file, error })
+        : findingText('finding.membership.yaml-invalid.message', { file, offset, error })),
     };
   }
-  return { severity: 'warning', code: 'membership.yaml-invalid', file, offset: null, ...findingText('finding.membership.yaml-invalid.message.shape', { file, error: r.error.replace(`${file} `, '') }) };
+  return {
+    severity: 'warning',
+    code: 'membership.yaml-invalid',
+    file,
+    offset: null,
+    ...findingText('finding.membership.yaml-invalid.message.shape', { file, error: r.error.replace(`${file} `, '') }),
+  };
 }
 
 /** A membership file larger than the bounds: refused from its size alone, without reading it. */
@@ -128,12 +136,7 @@ export function membershipYamlTooLarge(file: string, size: number): Finding {
 }
 
 /** Compare the caches with the membership from the log / snapshot. */
-export function membershipFindings(
-  servers: RaftServer[] | null,
-  source: string | null,
-  cluster: YamlNode[] | null,
-  info: YamlNode | null,
-): Finding[] {
+export function membershipFindings(servers: RaftServer[] | null, source: string | null, cluster: YamlNode[] | null, info: YamlNode | null): Finding[] {
   const out: Finding[] = [];
   if (info && cluster && !cluster.some((c) => c.id === info.id)) {
     out.push({
@@ -156,11 +159,14 @@ export function membershipFindings(
         code: 'membership.cluster-yaml-differs',
         file: 'cluster.yaml',
         offset: null,
-        ...findingText(`finding.membership.cluster-yaml-differs.message.${missing.length && extra.length ? 'both' : missing.length ? 'missing' : 'extra'}${source === null ? '.log' : ''}`, {
-          ...(source === null ? {} : { source }),
-          ...(missing.length ? { missing: missing.join(', ') } : {}),
-          ...(extra.length ? { extra: extra.join(', ') } : {}),
-        }),
+        ...findingText(
+          `finding.membership.cluster-yaml-differs.message.${missing.length && extra.length ? 'both' : missing.length ? 'missing' : 'extra'}${source === null ? '.log' : ''}`,
+          {
+            ...(source === null ? {} : { source }),
+            ...(missing.length ? { missing: missing.join(', ') } : {}),
+            ...(extra.length ? { extra: extra.join(', ') } : {}),
+          },
+        ),
       });
     }
   }
@@ -170,7 +176,11 @@ export function membershipFindings(
       code: 'membership.node-not-in-configuration',
       file: 'info.yaml',
       offset: null,
-      ...findingText(`finding.membership.node-not-in-configuration.message${source === null ? '.log' : ''}`, { id: info.id, address: info.address, ...(source === null ? {} : { source }) }),
+      ...findingText(`finding.membership.node-not-in-configuration.message${source === null ? '.log' : ''}`, {
+        id: info.id,
+        address: info.address,
+        ...(source === null ? {} : { source }),
+      }),
     });
   }
   return out;

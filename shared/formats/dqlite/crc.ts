@@ -52,19 +52,29 @@ export function crc32(bytes: Uint8Array, init = 0, start = 0, end = bytes.length
       const c = dv.getInt32(i + 8, false);
       const d = dv.getInt32(i + 12, false);
       crc =
-        T15[a >>> 24] ^ T14[(a >>> 16) & 255] ^ T13[(a >>> 8) & 255] ^ T12[a & 255] ^
-        T11[b >>> 24] ^ T10[(b >>> 16) & 255] ^ T9[(b >>> 8) & 255] ^ T8[b & 255] ^
-        T7[c >>> 24] ^ T6[(c >>> 16) & 255] ^ T5[(c >>> 8) & 255] ^ T4[c & 255] ^
-        T3[d >>> 24] ^ T2[(d >>> 16) & 255] ^ T1[(d >>> 8) & 255] ^ T0[d & 255];
+        T15[a >>> 24] ^
+        T14[(a >>> 16) & 255] ^
+        T13[(a >>> 8) & 255] ^
+        T12[a & 255] ^
+        T11[b >>> 24] ^
+        T10[(b >>> 16) & 255] ^
+        T9[(b >>> 8) & 255] ^
+        T8[b & 255] ^
+        T7[c >>> 24] ^
+        T6[(c >>> 16) & 255] ^
+        T5[(c >>> 8) & 255] ^
+        T4[c & 255] ^
+        T3[d >>> 24] ^
+        T2[(d >>> 16) & 255] ^
+        T1[(d >>> 8) & 255] ^
+        T0[d & 255];
       i += 16;
     }
   }
   const fast8 = end - 8;
   while (i <= fast8) {
     const a = crc ^ ((bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]);
-    crc =
-      T7[a >>> 24] ^ T6[(a >>> 16) & 255] ^ T5[(a >>> 8) & 255] ^ T4[a & 255] ^
-      T3[bytes[i + 4]] ^ T2[bytes[i + 5]] ^ T1[bytes[i + 6]] ^ T0[bytes[i + 7]];
+    crc = T7[a >>> 24] ^ T6[(a >>> 16) & 255] ^ T5[(a >>> 8) & 255] ^ T4[a & 255] ^ T3[bytes[i + 4]] ^ T2[bytes[i + 5]] ^ T1[bytes[i + 6]] ^ T0[bytes[i + 7]];
     i += 8;
   }
   while (i < end) {

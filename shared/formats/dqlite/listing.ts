@@ -75,7 +75,6 @@ export function parseListing(text: string): { entries: ListingEntry[]; skipped: 
   return { entries, skipped };
 }
 
-
 export interface ListingOptions {
   /** Log text pasted beside the listing (the k8s-dqlite journal); its start error is used. */
   log?: string;
@@ -100,7 +99,13 @@ export function analyzeListing(text: string, opts: ListingOptions = {}): Listing
   const engineError = engineErrorInLog([...skipped, ...(opts.log ? opts.log.split(/\r\n|\r|\n/) : [])]);
   const notListing = skipped.filter((l) => !ENGINE_ERROR.test(l.length > MAX_LOG_LINE ? l.slice(0, MAX_LOG_LINE) : l));
   if (notListing.length) {
-    findings.push({ severity: 'info', code: 'listing.unparsed-lines', file: null, offset: null, ...findingText('finding.listing.unparsed-lines.message', { count: notListing.length }) });
+    findings.push({
+      severity: 'info',
+      code: 'listing.unparsed-lines',
+      file: null,
+      offset: null,
+      ...findingText('finding.listing.unparsed-lines.message', { count: notListing.length }),
+    });
   }
   const sims: SimSegment[] = [];
   const snapshots: SnapshotInfo[] = [];
@@ -133,9 +138,22 @@ export function analyzeListing(text: string, opts: ListingOptions = {}): Listing
         chosen: false,
         findingCodes: data ? [] : ['snapshot.orphan-meta'],
       });
-      if (!data) findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }) });
+      if (!data)
+        findings.push({
+          severity: 'warning',
+          code: 'snapshot.orphan-meta',
+          file: e.name,
+          offset: null,
+          ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }),
+        });
     } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
-      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-data.message', { file: e.name }) });
+      findings.push({
+        severity: 'warning',
+        code: 'snapshot.orphan-data',
+        file: e.name,
+        offset: null,
+        ...findingText('finding.snapshot.orphan-data.message', { file: e.name }),
+      });
     }
   }
   const sorted = libraftSegmentOrder(sims);
@@ -158,14 +176,34 @@ export function analyzeListing(text: string, opts: ListingOptions = {}): Listing
         ...findingText('finding.listing.gap.message', { first: (a.last ?? 0) + 1, last: (b.first ?? 0) - 1, before: a.name, after: b.name }),
       });
     } else if ((b.first ?? 0) <= (a.last ?? 0)) {
-      findings.push({ severity: 'error', code: 'listing.overlap', file: b.name, offset: null, ...findingText('finding.listing.overlap.message', { file: b.name, previous: a.name }) });
+      findings.push({
+        severity: 'error',
+        code: 'listing.overlap',
+        file: b.name,
+        offset: null,
+        ...findingText('finding.listing.overlap.message', { file: b.name, previous: a.name }),
+      });
     }
   }
   for (let i = 0; i < closed.length; i++) {
     const s = closed[i];
     const size = s.scan.size;
-    if ((s.first ?? 0) > (s.last ?? 0)) findings.push({ severity: 'error', code: 'listing.bad-range', file: s.name, offset: null, ...findingText('finding.listing.bad-range.message', { file: s.name }) });
-    if (size === 0) findings.push({ severity: 'error', code: 'listing.empty-segment', file: s.name, offset: null, ...findingText('finding.listing.empty-segment.message', { file: s.name }) });
+    if ((s.first ?? 0) > (s.last ?? 0))
+      findings.push({
+        severity: 'error',
+        code: 'listing.bad-range',
+        file: s.name,
+        offset: null,
+        ...findingText('finding.listing.bad-range.message', { file: s.name }),
+      });
+    if (size === 0)
+      findings.push({
+        severity: 'error',
+        code: 'listing.empty-segment',
+        file: s.name,
+        offset: null,
+        ...findingText('finding.listing.empty-segment.message', { file: s.name }),
+      });
     if (size > 0 && size % BLOCK_SIZE === 0 && size < SEGMENT_SIZE + 1 && size !== 80 && i < closed.length - 1) {
       findings.push({
         severity: 'warning',
@@ -227,7 +265,14 @@ export function analyzeListing(text: string, opts: ListingOptions = {}): Listing
       if (coveredChain.length) tell(say('dqlite.listing.narrative.covered', { count: coveredChain.length }));
     } else {
       tell(say('dqlite.listing.narrative.fails', { error: f.text }));
-      findings.push({ severity: 'error', code: 'loader.past-snapshot', file: f.file, offset: null, ...findingText('finding.loader.past-snapshot.message.listing'), engineError: f.text });
+      findings.push({
+        severity: 'error',
+        code: 'loader.past-snapshot',
+        file: f.file,
+        offset: null,
+        ...findingText('finding.loader.past-snapshot.message.listing'),
+        engineError: f.text,
+      });
     }
   } else {
     tell(say('dqlite.listing.narrative.no-snapshot'));
@@ -282,7 +327,8 @@ export function analyzeListing(text: string, opts: ListingOptions = {}): Listing
     want(`${chosen.file}.meta`, say('dqlite.listing.why.snapshot-meta'));
     want(chosen.file, say('dqlite.listing.why.snapshot-data'));
   }
-  for (const n of ['metadata1', 'metadata2', 'cluster.yaml', 'info.yaml']) if (names.has(n)) want(n, say(n.startsWith('metadata') ? 'dqlite.listing.why.metadata' : 'dqlite.listing.why.membership'));
+  for (const n of ['metadata1', 'metadata2', 'cluster.yaml', 'info.yaml'])
+    if (names.has(n)) want(n, say(n.startsWith('metadata') ? 'dqlite.listing.why.metadata' : 'dqlite.listing.why.membership'));
 
   const findingsByFile = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -348,7 +394,15 @@ function listingPlan(
   const copyAdds = say('dqlite.listing.plan.copy-out-adds');
   const needsCopy = (why: Said): RepairPlan => {
     const notes = [why, copyAdds];
-    return { backend, needed: true, startsAfter: false, steps: notes.map((n) => ({ kind: 'note' as const, command: '', explanation: n.text, explanationText: n.local })), lost: [], summary: why.text, summaryText: why.local };
+    return {
+      backend,
+      needed: true,
+      startsAfter: false,
+      steps: notes.map((n) => ({ kind: 'note' as const, command: '', explanation: n.text, explanationText: n.local })),
+      lost: [],
+      summary: why.text,
+      summaryText: why.local,
+    };
   };
   if (!failing || failing.kind !== 'closed' || !/^load closed segment /.test(engineError.text)) {
     return needsCopy(say('dqlite.listing.plan.needs-copy', { file: engineError.file ?? '-' }));
@@ -370,7 +424,9 @@ function listingPlan(
     needed: true,
     startsAfter: true,
     steps,
-    lost: [{ file: failing.name, first, last, coveredBySnapshot: true, reason: `${failing.name} is moved aside; snapshot ${chosen.index} holds all its entries` }],
+    lost: [
+      { file: failing.name, first, last, coveredBySnapshot: true, reason: `${failing.name} is moved aside; snapshot ${chosen.index} holds all its entries` },
+    ],
     summary: summary.text,
     summaryText: summary.local,
   };

@@ -87,7 +87,8 @@ interface VFile extends SimSegment {
   finalisedEntries?: number;
 }
 
-type PassResult = { ok: true; start: number; n: number; snapshot: SimSnapshot | null } | { ok: false; start: number; fatal: LoaderFatal; snapshot: SimSnapshot | null };
+type PassResult =
+  { ok: true; start: number; n: number; snapshot: SimSnapshot | null } | { ok: false; start: number; fatal: LoaderFatal; snapshot: SimSnapshot | null };
 
 function cmpSnap(a: SimSnapshot, b: SimSnapshot): number {
   if (a.term !== b.term) return a.term < b.term ? -1 : 1;
@@ -102,8 +103,7 @@ export function chooseSnapshot(snapshots: SimSnapshot[]): SimSnapshot | null {
 }
 
 export type FilterResult =
-  | { ok: true; kept: SimSegment[]; ignored: SimSegment[]; note: Said | null }
-  | { ok: false; text: string; file: string; ignored: SimSegment[] };
+  { ok: true; kept: SimSegment[]; ignored: SimSegment[]; note: Said | null } | { ok: false; text: string; file: string; ignored: SimSegment[] };
 
 /** uvFilterSegments over a sorted list (closed first, then open). */
 export function filterSegments<T extends SimSegment>(sorted: T[], snapIndex: number, snapName: string): FilterResult {
@@ -212,7 +212,8 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       reached = snapshot.index;
       const f = filterSegments(list, snapshot.index, snapshot.dataName);
       for (const s of f.ignored) roles.set((s as VFile).orig, 'ignored');
-      if (!f.ok) return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
+      if (!f.ok)
+        return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'loader.past-snapshot', text: f.text, file: f.file, offset: null, crash: false } };
       if (f.note) tell(f.note);
       if (f.ignored.length) {
         tell(
@@ -257,7 +258,15 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         loseRange(v.orig, first, count, `auto-recovery renames ${v.name} to corrupt-<ns>-${v.name}`);
         idx = first + Math.max(count, 0);
       }
-      tell(say('dqlite.narrative.renames', { count: list.length - i, files: list.slice(i).map((v) => v.name).join(', ') }));
+      tell(
+        say('dqlite.narrative.renames', {
+          count: list.length - i,
+          files: list
+            .slice(i)
+            .map((v) => v.name)
+            .join(', '),
+        }),
+      );
     };
     for (let i = 0; i < list.length; i++) {
       const v = list[i];
@@ -268,7 +277,12 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
           roles.set(v.orig, 'deleted');
           if (v.scan.later) {
             const after = entriesAfterFailure(v.scan);
-            loseRange(v.orig, next, after.count, `${v.name} has no valid first batch and is deleted, though valid batches follow${after.exact ? '' : ' (at least this many entries)'}`);
+            loseRange(
+              v.orig,
+              next,
+              after.count,
+              `${v.name} has no valid first batch and is deleted, though valid batches follow${after.exact ? '' : ' (at least this many entries)'}`,
+            );
             lostOpenEntries = true;
           }
           tell(say(DELETED_TEXT[r.reason], { file: v.name }));
@@ -276,7 +290,14 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
         }
         if (r.outcome === 'fatal') {
           roles.set(v.orig, 'fails');
-          const fatal: LoaderFatal = { kind: r.kind, code: r.code, text: `load open segment ${v.name}: ${r.text}`, file: v.orig, offset: r.offset, crash: r.crash };
+          const fatal: LoaderFatal = {
+            kind: r.kind,
+            code: r.code,
+            text: `load open segment ${v.name}: ${r.text}`,
+            file: v.orig,
+            offset: r.offset,
+            crash: r.crash,
+          };
           if (r.kind === 'corrupt') recover(i, next);
           return { ok: false, start, snapshot, fatal };
         }
@@ -316,17 +337,43 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
           ok: false,
           start,
           snapshot,
-          fatal: { kind: 'corrupt', code: 'loader.unexpected-segment', text: `unexpected closed segment ${v.name}: first index should have been ${next}`, file: v.orig, offset: null, crash: false },
+          fatal: {
+            kind: 'corrupt',
+            code: 'loader.unexpected-segment',
+            text: `unexpected closed segment ${v.name}: first index should have been ${next}`,
+            file: v.orig,
+            offset: null,
+            crash: false,
+          },
         };
       }
       if ((v.first ?? 0) > (v.last ?? 0)) {
         roles.set(v.orig, 'fails');
-        return { ok: false, start, snapshot, fatal: { kind: 'corrupt', code: 'segment.name-range', text: `assertion failure: ${v.name} has first > last`, file: v.orig, offset: null, crash: true } };
+        return {
+          ok: false,
+          start,
+          snapshot,
+          fatal: {
+            kind: 'corrupt',
+            code: 'segment.name-range',
+            text: `assertion failure: ${v.name} has first > last`,
+            file: v.orig,
+            offset: null,
+            crash: true,
+          },
+        };
       }
       const r = v.finalisedEntries !== undefined ? ({ ok: true, entries: v.finalisedEntries } as const) : interpretClosed(v.first ?? 0, v.last ?? 0, v.scan);
       if (!r.ok) {
         roles.set(v.orig, 'fails');
-        const fatal: LoaderFatal = { kind: r.kind, code: r.code, text: `load closed segment ${v.name}: ${r.text}`, file: v.orig, offset: r.offset, crash: r.crash ?? false };
+        const fatal: LoaderFatal = {
+          kind: r.kind,
+          code: r.code,
+          text: `load closed segment ${v.name}: ${r.text}`,
+          file: v.orig,
+          offset: r.offset,
+          crash: r.crash ?? false,
+        };
         const isLastClosed = i + 1 === list.length || list[i + 1].kind === 'open';
         if (r.kind === 'corrupt' && isLastClosed) recover(i, v.first ?? next);
         else if (r.kind === 'corrupt') tell(say('dqlite.narrative.not-last-closed', { file: v.name }));
@@ -386,15 +433,45 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       snapshot && r.n === 0
         ? say('dqlite.narrative.succeeds.snapshot-only', { snapshot: snapshot.index })
         : snapshot
-        ? say('dqlite.narrative.succeeds.snapshot', { first: r.start, last: last ?? '-', snapshot: snapshot.index })
-        : say('dqlite.narrative.succeeds', { first: r.start, last: last ?? '-' }),
+          ? say('dqlite.narrative.succeeds.snapshot', { first: r.start, last: last ?? '-', snapshot: snapshot.index })
+          : say('dqlite.narrative.succeeds', { first: r.start, last: last ?? '-' }),
     );
     told();
-    return { startable: true, fatal: null, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: last, reachedIndex: reached, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
+    return {
+      startable: true,
+      fatal: null,
+      chosenSnapshot: snapshot,
+      startIndex: r.start,
+      lastIndex: last,
+      reachedIndex: reached,
+      roles,
+      ranges,
+      renamed,
+      lost,
+      narrative,
+      narrativeText,
+      indexShift,
+      passes,
+    };
   }
   tell(say(r.fatal.crash ? 'dqlite.narrative.crashes' : 'dqlite.narrative.fails', { error: r.fatal.text }));
   told();
-  return { startable: false, fatal: r.fatal, chosenSnapshot: snapshot, startIndex: r.start, lastIndex: null, reachedIndex: reached, roles, ranges, renamed, lost, narrative, narrativeText, indexShift, passes };
+  return {
+    startable: false,
+    fatal: r.fatal,
+    chosenSnapshot: snapshot,
+    startIndex: r.start,
+    lastIndex: null,
+    reachedIndex: reached,
+    roles,
+    ranges,
+    renamed,
+    lost,
+    narrative,
+    narrativeText,
+    indexShift,
+    passes,
+  };
 }
 
 /** A sentence of the retry pass matches one of the first pass when only the "Retry:" wording differs. */

@@ -210,7 +210,13 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: Said[]; lost
         notes.push(say('dqlite.repair.note.keep-open', { file: failing.name, entries: s.entries, offset: s.validBytes }));
         const after = entriesAfterFailure(s);
         if (after.count > 0) {
-          lost.push({ file: failing.name, first: start + s.entries, last: start + s.entries + after.count - 1, coveredBySnapshot: start + s.entries + after.count - 1 <= snapIndex, reason: `the bad batch in ${failing.name} and what follows it` });
+          lost.push({
+            file: failing.name,
+            first: start + s.entries,
+            last: start + s.entries + after.count - 1,
+            coveredBySnapshot: start + s.entries + after.count - 1 <= snapIndex,
+            reason: `the bad batch in ${failing.name} and what follows it`,
+          });
         }
       } else {
         ops.push({ op: 'quarantine', file: failing.name });
@@ -230,19 +236,30 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: Said[]; lost
       for (const name of r.indexShift) ops.push({ op: 'quarantine', file: name });
       // Their real indexes: counted with every entry of the damaged segment before them, not only the loaded ones.
       for (const x of rangesFrom(list, 0, r.startIndex)) {
-        if (shifted.has(x.file)) lost.push({ ...x, coveredBySnapshot: x.last <= snapIndex, reason: `${x.file} would be loaded at the wrong indexes (after a damaged open segment)` });
+        if (shifted.has(x.file))
+          lost.push({ ...x, coveredBySnapshot: x.last <= snapIndex, reason: `${x.file} would be loaded at the wrong indexes (after a damaged open segment)` });
       }
       notes.push(say('dqlite.repair.note.shifted'));
       continue;
     }
     // Starts, but truncates (or deletes) a damaged open segment on the way: do it explicitly, so the full
     // original is kept in quarantine instead of being cut by the engine, and the loss is stated.
-    const cut = r.startable ? r.lost.find((l) => !l.coveredBySnapshot && list.some((x) => x.name === l.file && x.kind === 'open') && !ops.some((o) => o.file === l.file)) : undefined;
+    const cut = r.startable
+      ? r.lost.find((l) => !l.coveredBySnapshot && list.some((x) => x.name === l.file && x.kind === 'open') && !ops.some((o) => o.file === l.file))
+      : undefined;
     const cutSeg = cut ? list.find((x) => x.name === cut.file) : undefined;
     if (cut && cutSeg) {
       if (cutSeg.scan.batches > 0 && cutSeg.scan.failure) {
         ops.push({ op: 'truncate-rename', file: cutSeg.name, bytes: cutSeg.scan.validBytes, newName: cutSeg.name });
-        notes.push(say('dqlite.repair.note.cut-open', { file: cutSeg.name, entries: cutSeg.scan.entries, offset: cutSeg.scan.validBytes, first: cut.first, last: cut.last }));
+        notes.push(
+          say('dqlite.repair.note.cut-open', {
+            file: cutSeg.name,
+            entries: cutSeg.scan.entries,
+            offset: cutSeg.scan.validBytes,
+            first: cut.first,
+            last: cut.last,
+          }),
+        );
       } else {
         ops.push({ op: 'quarantine', file: cutSeg.name });
         notes.push(say('dqlite.repair.note.cut-open-unusable', { file: cutSeg.name, first: cut.first, last: cut.last }));
@@ -404,7 +421,8 @@ export function planSteps(
       ...explained(say('dqlite.repair.step.backup', { path: backend.path })),
     },
   );
-  if (ops.length) steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir', { path: quarantinePath })) });
+  if (ops.length)
+    steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir', { path: quarantinePath })) });
   for (const o of ops) {
     if (o.op === 'quarantine') {
       const l = segments.find((s) => s.name === o.file);
@@ -413,7 +431,9 @@ export function planSteps(
         file: o.file,
         command: `sudo mv ${at(o.file)} ${Q}/`,
         ...explained(
-          l && l.kind === 'closed' ? say('dqlite.repair.step.move.range', { file: o.file, first: String(l.first), last: String(l.last) }) : say('dqlite.repair.step.move', { file: o.file }),
+          l && l.kind === 'closed'
+            ? say('dqlite.repair.step.move.range', { file: o.file, first: String(l.first), last: String(l.last) })
+            : say('dqlite.repair.step.move', { file: o.file }),
         ),
       });
     } else if (o.op === 'truncate-rename') {
@@ -464,7 +484,11 @@ export function planRepair(input: PlanInput): PlanOutput {
   const backend = backendLocation(input.backend);
   if (!needed) {
     const none = say('dqlite.repair.summary.not-needed');
-    return { plan: { backend, needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local }, operations: [], after: current };
+    return {
+      plan: { backend, needed: false, startsAfter: current.startable, steps: [], lost: [], summary: none.text, summaryText: none.local },
+      operations: [],
+      after: current,
+    };
   }
   const decided = decide(input);
   const { ops, notes } = prune(input, decided.ops, decided.notes);

@@ -243,7 +243,16 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     count = 0,
   ): BatchOutcome => ({
     ok: false,
-    failure: { offset, batchStart: start, kind, code, detail, message: interpolate(BATCH_PROBLEMS.en[problem], problemParams), problem, ...(problemParams ? { problemParams } : {}) },
+    failure: {
+      offset,
+      batchStart: start,
+      kind,
+      code,
+      detail,
+      message: interpolate(BATCH_PROBLEMS.en[problem], problemParams),
+      problem,
+      ...(problemParams ? { problemParams } : {}),
+    },
     headerCrc,
     count,
   });
@@ -253,14 +262,7 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
   }
   if (start + 16 > size) {
     // libraft has already advanced past the checksums here and reports that offset.
-    return fail(
-      'ioerr',
-      'segment.short-preamble',
-      `read preamble: ${shortRead(size - start - 8, 8)}`,
-      'short-preamble-count',
-      undefined,
-      start + 8,
-    );
+    return fail('ioerr', 'segment.short-preamble', `read preamble: ${shortRead(size - start - 8, 8)}`, 'short-preamble-count', undefined, start + 8);
   }
   const pre = await w.get(start, 16);
   const nBig = u64At(pre.buf, pre.at + 8);
@@ -268,27 +270,15 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     return fail('corrupt', 'segment.count-zero', 'entries count in preamble is zero', 'count-zero');
   }
   if (nBig > BigInt(MAX_BATCH_ENTRIES)) {
-    return fail(
-      'corrupt',
-      'segment.count-too-high',
-      `entries count ${nBig} in preamble is too high`,
-      'count-too-high',
-      { count: String(nBig), limit: MAX_BATCH_ENTRIES },
-    );
+    return fail('corrupt', 'segment.count-too-high', `entries count ${nBig} in preamble is too high`, 'count-too-high', {
+      count: String(nBig),
+      limit: MAX_BATCH_ENTRIES,
+    });
   }
   const n = Number(nBig);
   const headerEnd = start + 8 + batchHeaderSize(n);
   if (headerEnd > size) {
-    return fail(
-      'ioerr',
-      'segment.short-header',
-      `read header: ${shortRead(size - start - 16, batchHeaderSize(n) - 8)}`,
-      'short-header',
-      { n },
-      start,
-      null,
-      n,
-    );
+    return fail('ioerr', 'segment.short-header', `read header: ${shortRead(size - start - 16, batchHeaderSize(n) - 8)}`, 'short-header', { n }, start, null, n);
   }
   const crc1 = u32At(pre.buf, pre.at);
   const crc2Stored = u32At(pre.buf, pre.at + 4);
@@ -329,30 +319,31 @@ async function readBatch(w: Window, size: number, start: number): Promise<BatchO
     payloadAt += pad8(len);
   }
   if (headerEnd + dataLen > size) {
-    return trusted(fail(
-      'ioerr',
-      'segment.short-data',
-      `read data: ${shortRead(size - headerEnd, dataLen)}`,
-      'short-data',
-      { needed: dataLen, left: size - headerEnd },
-      start,
-      'ok',
-      n,
-    ), null);
+    return trusted(
+      fail(
+        'ioerr',
+        'segment.short-data',
+        `read data: ${shortRead(size - headerEnd, dataLen)}`,
+        'short-data',
+        { needed: dataLen, left: size - headerEnd },
+        start,
+        'ok',
+        n,
+      ),
+      null,
+    );
   }
   const actual2 = await w.crc(headerEnd, dataLen);
   if (actual2 !== crc2Stored) {
-    return trusted(fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'data-checksum', undefined, start, 'ok', n), 8 + batchHeaderSize(n) + dataLen);
+    return trusted(
+      fail('corrupt', 'segment.data-checksum', 'data checksum mismatch', 'data-checksum', undefined, start, 'ok', n),
+      8 + batchHeaderSize(n) + dataLen,
+    );
   }
   return { ok: true, size: 8 + batchHeaderSize(n) + dataLen, count: n, terms: [minTerm, maxTerm], types, lastChange };
 }
 
-function summary(
-  number: number,
-  offset: number,
-  o: BatchOutcome,
-  problem: string | null,
-): BatchSummary {
+function summary(number: number, offset: number, o: BatchOutcome, problem: string | null): BatchSummary {
   if (o.ok) {
     return {
       number,

@@ -52,11 +52,7 @@ export function encodeSnapshotMeta(configurationIndex: number, servers: RaftServ
  * Check a .meta file. `read` is bounded by the caller's ByteSource; we only
  * ask for 32 bytes and then at most 1 MiB (the libraft limit) of configuration.
  */
-export async function checkSnapshotMeta(
-  name: string,
-  size: number,
-  read: (offset: number, length: number) => Promise<Uint8Array>,
-): Promise<SnapshotMetaCheck> {
+export async function checkSnapshotMeta(name: string, size: number, read: (offset: number, length: number) => Promise<Uint8Array>): Promise<SnapshotMetaCheck> {
   if (size < SNAPSHOT_META_HEADER) {
     return {
       ok: false,

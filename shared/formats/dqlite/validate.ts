@@ -9,7 +9,15 @@ import type { BatchSummary, DqliteDetails, MetadataInfo, OtherFileRole, RaftServ
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import type { ValidationReport } from '../../contract/report';
-import { MEMBERSHIP_YAML_BOUNDS, membershipFindings, membershipYamlFinding, membershipYamlTooLarge, parseClusterYaml, parseInfoYaml, type YamlNode } from './cluster-yaml';
+import {
+  MEMBERSHIP_YAML_BOUNDS,
+  membershipFindings,
+  membershipYamlFinding,
+  membershipYamlTooLarge,
+  parseClusterYaml,
+  parseInfoYaml,
+  type YamlNode,
+} from './cluster-yaml';
 import { decodeConfiguration } from './configuration';
 import { simulateLoad, type LoaderResult, type SimSegment, type SimSnapshot } from './loader';
 import { checkMetadata, checkMetadataPair, METADATA_SIZE, type MetadataCheck } from './metadata';
@@ -76,7 +84,8 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   const bytesTotal = entries.reduce((n, e) => n + (classifyName(e.name).kind === 'unknown' ? 0 : e.size), 0);
   let bytesDone = 0;
   let bytesRead = 0;
-  const progress = (phase: string, file: string | null) => opts.onProgress?.({ phase, bytesDone: Math.min(bytesDone, bytesTotal), bytesTotal, currentFile: file });
+  const progress = (phase: string, file: string | null) =>
+    opts.onProgress?.({ phase, bytesDone: Math.min(bytesDone, bytesTotal), bytesTotal, currentFile: file });
   progress('listing', null);
 
   const otherFiles: DqliteDetails['otherFiles'] = [];
@@ -90,11 +99,23 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     } else if (c.kind === 'snapshot-data' && !names.has(c.metaName)) {
       deletedAtInit.add(e.name);
       otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot data (deleted at start-up)', role: 'orphan-snapshot-data' });
-      findings.push({ severity: 'warning', code: 'snapshot.orphan-data', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-data.message', { file: e.name }) });
+      findings.push({
+        severity: 'warning',
+        code: 'snapshot.orphan-data',
+        file: e.name,
+        offset: null,
+        ...findingText('finding.snapshot.orphan-data.message', { file: e.name }),
+      });
     } else if (c.kind === 'snapshot-meta' && !names.has(c.dataName)) {
       deletedAtInit.add(e.name);
       otherFiles.push({ file: e.name, size: e.size, kind: 'orphan snapshot metadata (deleted at start-up)', role: 'orphan-snapshot-meta' });
-      findings.push({ severity: 'warning', code: 'snapshot.orphan-meta', file: e.name, offset: null, ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }) });
+      findings.push({
+        severity: 'warning',
+        code: 'snapshot.orphan-meta',
+        file: e.name,
+        offset: null,
+        ...findingText('finding.snapshot.orphan-meta.message', { file: e.name }),
+      });
     }
   }
 
@@ -119,7 +140,13 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       votedFor: chk.state === 'ok' ? chk.value.votedFor.toString() : null,
     });
     if (chk.state === 'torn') {
-      findings.push({ severity: 'warning', code: 'metadata.torn', file: n, offset: 0, ...findingText('finding.metadata.torn.message', { file: n, size: e.size }) });
+      findings.push({
+        severity: 'warning',
+        code: 'metadata.torn',
+        file: n,
+        offset: 0,
+        ...findingText('finding.metadata.torn.message', { file: n, size: e.size }),
+      });
     } else if (chk.state === 'error') {
       findings.push({ severity: 'error', code: chk.code, file: n, offset: chk.offset, ...findingFields(chk), engineError: chk.engineError });
     }
@@ -127,7 +154,14 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
   // Same version in both files: raft_init refuses (the rest of the metadata decision needs info.yaml and the log, below).
   const pairError = checkMetadataPair(metaChecks.metadata1, metaChecks.metadata2);
   if (pairError && !(['metadata1', 'metadata2'] as const).some((n) => metaChecks[n].state === 'error')) {
-    findings.push({ severity: 'error', code: 'metadata.same-version', file: 'metadata2', offset: 8, ...findingText('finding.metadata.same-version.message'), engineError: pairError });
+    findings.push({
+      severity: 'error',
+      code: 'metadata.same-version',
+      file: 'metadata2',
+      offset: 8,
+      ...findingText('finding.metadata.same-version.message'),
+      engineError: pairError,
+    });
   }
 
   // Snapshots.
@@ -156,15 +190,35 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     const codes: string[] = [];
     if (!meta.ok) {
       codes.push(meta.code);
-      findings.push({ severity: 'error', code: meta.code, file: e.name, offset: meta.offset, ...findingFields(meta), ...(meta.engineError ? { engineError: meta.engineError } : {}) });
+      findings.push({
+        severity: 'error',
+        code: meta.code,
+        file: e.name,
+        offset: meta.offset,
+        ...findingFields(meta),
+        ...(meta.engineError ? { engineError: meta.engineError } : {}),
+      });
     }
     if (dataSize === 0) {
       codes.push('snapshot.data-empty');
-      findings.push({ severity: 'warning', code: 'snapshot.data-empty', file: c.dataName, offset: 0, ...findingText('finding.snapshot.data-empty.message', { file: c.dataName }) });
+      findings.push({
+        severity: 'warning',
+        code: 'snapshot.data-empty',
+        file: c.dataName,
+        offset: 0,
+        ...findingText('finding.snapshot.data-empty.message', { file: c.dataName }),
+      });
     }
     if (data && !data.ok) {
       codes.push('snapshot.data-lz4');
-      findings.push({ severity: 'error', code: 'snapshot.data-lz4', file: c.dataName, offset: data.errorOffset, ...(data.message !== null ? findingFields({ ...data, message: data.message }) : findingText('finding.snapshot.data-lz4.message.unknown')), engineError: data.engineError ?? undefined });
+      findings.push({
+        severity: 'error',
+        code: 'snapshot.data-lz4',
+        file: c.dataName,
+        offset: data.errorOffset,
+        ...(data.message !== null ? findingFields({ ...data, message: data.message }) : findingText('finding.snapshot.data-lz4.message.unknown')),
+        engineError: data.engineError ?? undefined,
+      });
     }
     const sim: SimSnapshot = { metaName: e.name, dataName: c.dataName, term: c.term, index: c.index, timestamp: c.timestamp, dataSize, meta, data };
     sims.push(sim);
@@ -298,11 +352,24 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
       });
     }
     if (f.crash) {
-      findings.push({ severity: 'error', code: 'loader.crash', file: f.file, offset: f.offset, ...findingText('finding.loader.crash.message'), engineError: f.text });
+      findings.push({
+        severity: 'error',
+        code: 'loader.crash',
+        file: f.file,
+        offset: f.offset,
+        ...findingText('finding.loader.crash.message'),
+        engineError: f.text,
+      });
     }
   }
   for (const r of loader.renamed) {
-    findings.push({ severity: 'warning', code: 'loader.auto-recovery-rename', file: r, offset: null, ...findingText('finding.loader.auto-recovery-rename.message', { file: r }) });
+    findings.push({
+      severity: 'warning',
+      code: 'loader.auto-recovery-rename',
+      file: r,
+      offset: null,
+      ...findingText('finding.loader.auto-recovery-rename.message', { file: r }),
+    });
   }
   if (loader.indexShift.length) {
     findings.push({
@@ -420,13 +487,18 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
 function knownOther(name: string): { kind: string; role: OtherFileRole } {
   if (name === 'cluster.yaml' || name === 'info.yaml') return { kind: 'go-dqlite membership cache', role: 'membership-cache' };
   if (name === 'cluster.crt' || name === 'cluster.key') return { kind: 'TLS certificate/key', role: 'tls' };
-  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml') return { kind: 'k8s-dqlite configuration', role: 'k8s-dqlite-config' };
+  if (name === 'failure-domain' || name === 'tuning.yaml' || name === 'init.yaml' || name === 'update.yaml' || name === 'localnode.yaml')
+    return { kind: 'k8s-dqlite configuration', role: 'k8s-dqlite-config' };
   if (name.startsWith('kine.sock')) return { kind: 'kine socket', role: 'kine-socket' };
   return { kind: 'not a raft file (ignored by libraft)', role: 'not-raft' };
 }
 
 /** A sub-check's message with its template params, as Finding fields. */
-function findingFields(c: { message: string; params?: Record<string, string | number>; messageKey?: string }): Pick<Finding, 'message' | 'params' | 'messageKey'> {
+function findingFields(c: {
+  message: string;
+  params?: Record<string, string | number>;
+  messageKey?: string;
+}): Pick<Finding, 'message' | 'params' | 'messageKey'> {
   return { message: c.message, ...(c.params ? { params: c.params } : {}), ...(c.messageKey ? { messageKey: c.messageKey } : {}) };
 }
 
@@ -450,7 +522,8 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
   };
   const role = loader.roles.get(s.name);
   const fatalHere = loader.fatal?.file === s.name;
-  const sev = (bad: boolean): Finding['severity'] => (bad && (role === 'fails' || role === 'renamed-corrupt' || role === 'truncated' || fatalHere) ? 'error' : 'warning');
+  const sev = (bad: boolean): Finding['severity'] =>
+    bad && (role === 'fails' || role === 'renamed-corrupt' || role === 'truncated' || fatalHere) ? 'error' : 'warning';
   if (s.kind === 'closed') {
     const r = interpretClosed(s.first ?? 0, s.last ?? 0, s.scan);
     if (!r.ok) {
@@ -475,7 +548,14 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
   } else {
     const r = interpretOpen(s.scan);
     if (r.outcome === 'fatal') {
-      add({ severity: 'error', code: r.code, file: s.name, offset: r.offset, ...findingText(r.messageKey, r.params), engineError: `load open segment ${s.name}: ${r.text}` });
+      add({
+        severity: 'error',
+        code: r.code,
+        file: s.name,
+        offset: r.offset,
+        ...findingText(r.messageKey, r.params),
+        engineError: `load open segment ${s.name}: ${r.text}`,
+      });
       if (r.crash) add({ severity: 'error', code: 'segment.open-crash', file: s.name, offset: r.offset, ...findingText('finding.segment.open-crash.message') });
     } else if (r.outcome === 'finalised' && r.truncated && s.scan.nonZeroTail) {
       const f = s.scan.failure;
@@ -485,17 +565,26 @@ function segmentFindings(s: SimSegment, findings: Finding[], loader: LoaderResul
         file: s.name,
         offset: s.scan.validBytes,
         ...(s.scan.later
-          ? findingText(entriesAfterFailure(s.scan).exact ? 'finding.segment.open-truncated-data.message' : 'finding.segment.open-truncated-data.message.at-least', {
-              batch: String(f?.batch),
-              offset: s.scan.validBytes,
-              detail: String(f?.detail),
-              count: entriesAfterFailure(s.scan).count,
-            })
+          ? findingText(
+              entriesAfterFailure(s.scan).exact ? 'finding.segment.open-truncated-data.message' : 'finding.segment.open-truncated-data.message.at-least',
+              {
+                batch: String(f?.batch),
+                offset: s.scan.validBytes,
+                detail: String(f?.detail),
+                count: entriesAfterFailure(s.scan).count,
+              },
+            )
           : findingText('finding.segment.open-torn-tail.message', { offset: s.scan.validBytes, detail: String(f?.detail) })),
         engineError: f ? `entries batch ${f.batch} starting at byte ${f.offset}: ${f.detail}` : undefined,
       });
     } else if (r.outcome === 'deleted' && s.scan.later) {
-      add({ severity: 'error', code: 'segment.open-deleted-data', file: s.name, offset: 8, ...findingText('finding.segment.open-deleted-data.message', { entries: s.scan.later.entries }) });
+      add({
+        severity: 'error',
+        code: 'segment.open-deleted-data',
+        file: s.name,
+        offset: 8,
+        ...findingText('finding.segment.open-deleted-data.message', { entries: s.scan.later.entries }),
+      });
     }
   }
   return out;
@@ -517,7 +606,10 @@ function summarize(
     return say('dqlite.summary.fails', { error: String(fatal), plan });
   }
   if (dataLoss) {
-    const ranges = lost.filter((l) => !l.coveredBySnapshot).map((l) => `${l.first}..${l.last}`).join(', ');
+    const ranges = lost
+      .filter((l) => !l.coveredBySnapshot)
+      .map((l) => `${l.first}..${l.last}`)
+      .join(', ');
     return say('dqlite.summary.data-loss', { ranges, plan });
   }
   const log = { first: loader.startIndex, last: loader.lastIndex ?? '-' };
@@ -552,7 +644,16 @@ export async function listSegmentBatches(dir: DirectorySource, file: string, opt
   // "no more batches". That is the normal end of the file, not a bad batch.
   const last = out[out.length - 1];
   if (c.kind === 'open' && last && scan.failure?.code === 'segment.count-zero' && !scan.nonZeroTail && last.offset === scan.validBytes) {
-    out[out.length - 1] = { ...last, size: src.size - last.offset, entries: 0, firstIndex: null, headerCrc: 'ok', dataCrc: 'not-checked', problem: null, zeroFill: true };
+    out[out.length - 1] = {
+      ...last,
+      size: src.size - last.offset,
+      entries: 0,
+      firstIndex: null,
+      headerCrc: 'ok',
+      dataCrc: 'not-checked',
+      problem: null,
+      zeroFill: true,
+    };
   }
   // One batch opened up on request: entries, offsets, both checksums.
   const asked = opts.detail !== undefined ? out.find((b) => b.number === opts.detail && !b.zeroFill) : undefined;

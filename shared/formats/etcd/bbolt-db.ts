@@ -39,14 +39,29 @@ function counts(db: OpenedBbolt, walk: WalkResult | null): BboltPageCounts {
   for (let i = 0; i < n; i++) {
     const code = pageCode(walk, i);
     switch (code) {
-      case PAGE_CODES.meta: c.meta++; break;
-      case PAGE_CODES.branch: c.branch++; break;
-      case PAGE_CODES.leaf: c.leaf++; break;
-      case PAGE_CODES.freelist: c.freelist++; break;
-      case PAGE_CODES.overflow: c.overflow++; break;
-      case PAGE_CODES.free: c.free++; break;
-      case PAGE_CODES.beyond: c.beyond++; break;
-      default: c.damaged++;
+      case PAGE_CODES.meta:
+        c.meta++;
+        break;
+      case PAGE_CODES.branch:
+        c.branch++;
+        break;
+      case PAGE_CODES.leaf:
+        c.leaf++;
+        break;
+      case PAGE_CODES.freelist:
+        c.freelist++;
+        break;
+      case PAGE_CODES.overflow:
+        c.overflow++;
+        break;
+      case PAGE_CODES.free:
+        c.free++;
+        break;
+      case PAGE_CODES.beyond:
+        c.beyond++;
+        break;
+      default:
+        c.damaged++;
     }
   }
   return c;
@@ -57,11 +72,16 @@ function pageCode(walk: WalkResult, pos: number): string {
   if (r === Reach.Meta) return PAGE_CODES.meta;
   if (walk.refs[pos]! > 1) return PAGE_CODES.multiplyReferenced;
   switch (r) {
-    case Reach.Branch: return PAGE_CODES.branch;
-    case Reach.Leaf: return PAGE_CODES.leaf;
-    case Reach.Overflow: return PAGE_CODES.overflow;
-    case Reach.Freelist: return PAGE_CODES.freelist;
-    case Reach.Damaged: return PAGE_CODES.damaged;
+    case Reach.Branch:
+      return PAGE_CODES.branch;
+    case Reach.Leaf:
+      return PAGE_CODES.leaf;
+    case Reach.Overflow:
+      return PAGE_CODES.overflow;
+    case Reach.Freelist:
+      return PAGE_CODES.freelist;
+    case Reach.Damaged:
+      return PAGE_CODES.damaged;
   }
   if (pos >= walk.highWaterMark) return PAGE_CODES.beyond;
   return walk.freed[pos] ? PAGE_CODES.free : PAGE_CODES.damaged;
@@ -102,18 +122,44 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
   if (db.empty) {
     findings.push(bboltFinding({ severity: 'warning', code: 'bbolt.empty-file', file, offset: 0, params: { file } }));
   } else if (db.openError) {
-    findings.push(bboltFinding({ severity: 'error', code: 'bbolt.open-error', file, offset: 0, params: { file, size: src.size, error: db.openError }, engineError: db.openError }));
+    findings.push(
+      bboltFinding({
+        severity: 'error',
+        code: 'bbolt.open-error',
+        file,
+        offset: 0,
+        params: { file, size: src.size, error: db.openError },
+        engineError: db.openError,
+      }),
+    );
   }
   for (const m of db.metas) {
     if (!m.ok && !db.openError) {
-      findings.push(bboltFinding({ severity: 'warning', code: 'bbolt.meta-invalid', file, offset: m.page * ps + 16, params: { file, page: m.page, error: m.error ?? '' }, engineError: m.error ?? undefined }));
+      findings.push(
+        bboltFinding({
+          severity: 'warning',
+          code: 'bbolt.meta-invalid',
+          file,
+          offset: m.page * ps + 16,
+          params: { file, page: m.page, error: m.error ?? '' },
+          engineError: m.error ?? undefined,
+        }),
+      );
     }
   }
   if (db.chosenMeta !== null) {
     const chosen = db.metas[db.chosenMeta]!;
     const other = db.metas[1 - db.chosenMeta]!;
     if (!other.ok && other.fields.txid > chosen.fields.txid) {
-      findings.push(bboltFinding({ severity: 'warning', code: 'bbolt.meta-fallback', file, offset: db.chosenMeta * ps, params: { page: db.chosenMeta, txid: chosen.txid } }));
+      findings.push(
+        bboltFinding({
+          severity: 'warning',
+          code: 'bbolt.meta-fallback',
+          file,
+          offset: db.chosenMeta * ps,
+          params: { page: db.chosenMeta, txid: chosen.txid },
+        }),
+      );
     }
     const collector = new SchemaCollector(file, ps);
     const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, signal: opts.signal });
@@ -143,20 +189,54 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
     for (const p of walk.problems) {
       if (p === walk.crashProblem || listed >= MAX_PROBLEM_FINDINGS) continue;
       listed++;
-      findings.push(bboltFinding({ severity: p.kind === 'extra' ? 'warning' : 'error', code: p.code, file, offset: p.offset, params: { file, text: p.text, page: p.page ?? -1 }, ...(p.kind === 'bbolt' ? { engineError: p.text } : {}) }));
+      findings.push(
+        bboltFinding({
+          severity: p.kind === 'extra' ? 'warning' : 'error',
+          code: p.code,
+          file,
+          offset: p.offset,
+          params: { file, text: p.text, page: p.page ?? -1 },
+          ...(p.kind === 'bbolt' ? { engineError: p.text } : {}),
+        }),
+      );
     }
     schema = collector.finish();
     findings.push(...collector.findings);
     info.mvccRestoreError = walk.crash ? null : collector.mvccRestoreError;
     if (info.mvccRestoreError) {
-      findings.push(bboltFinding({ severity: 'error', code: 'etcd.mvcc-restore', file, offset: null, params: { file, text: info.mvccRestoreError }, engineError: info.mvccRestoreError }));
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: 'etcd.mvcc-restore',
+          file,
+          offset: null,
+          params: { file, text: info.mvccRestoreError },
+          engineError: info.mvccRestoreError,
+        }),
+      );
     }
     for (const a of schema.alarms) {
-      findings.push(bboltFinding({ severity: 'warning', code: a.alarm === 'NOSPACE' ? 'etcd.alarm-nospace' : a.alarm === 'CORRUPT' ? 'etcd.alarm-corrupt' : 'etcd.alarm-other', file, offset: null, params: { alarm: a.alarm, member: a.memberId } }));
+      findings.push(
+        bboltFinding({
+          severity: 'warning',
+          code: a.alarm === 'NOSPACE' ? 'etcd.alarm-nospace' : a.alarm === 'CORRUPT' ? 'etcd.alarm-corrupt' : 'etcd.alarm-other',
+          file,
+          offset: null,
+          params: { alarm: a.alarm, member: a.memberId },
+        }),
+      );
     }
     const used = walk.highWaterMark * ps;
     if (used >= DEFAULT_QUOTA_BYTES * 0.8) {
-      findings.push(bboltFinding({ severity: used >= DEFAULT_QUOTA_BYTES ? 'error' : 'warning', code: 'etcd.db-near-quota', file, offset: null, params: { used, quota: DEFAULT_QUOTA_BYTES, percent: Math.round((used / DEFAULT_QUOTA_BYTES) * 100) } }));
+      findings.push(
+        bboltFinding({
+          severity: used >= DEFAULT_QUOTA_BYTES ? 'error' : 'warning',
+          code: 'etcd.db-near-quota',
+          file,
+          offset: null,
+          params: { used, quota: DEFAULT_QUOTA_BYTES, percent: Math.round((used / DEFAULT_QUOTA_BYTES) * 100) },
+        }),
+      );
     }
   }
   if (opts.snapshotDb ?? hasHashTrailer(src.size)) {
@@ -165,7 +245,16 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
     info.sha256 = hash;
     const err = restoreHashError(hash);
     if (hash.present && hash.ok === false) {
-      findings.push(bboltFinding({ severity: 'error', code: 'snapshot-db.hash-mismatch', file, offset: src.size - 32, params: { file, error: err ?? '', stored: hash.stored ?? '', computed: hash.computed ?? '' }, engineError: err ?? undefined }));
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: 'snapshot-db.hash-mismatch',
+          file,
+          offset: src.size - 32,
+          params: { file, error: err ?? '', stored: hash.stored ?? '', computed: hash.computed ?? '' },
+          engineError: err ?? undefined,
+        }),
+      );
     } else if (!hash.present) {
       findings.push(bboltFinding({ severity: 'info', code: 'snapshot-db.no-hash', file, offset: null, params: { file }, engineError: err ?? undefined }));
     }
@@ -177,7 +266,8 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
 export async function bboltPageMap(src: ByteSource, file: string): Promise<BboltPageMap> {
   const db = await openBbolt(src);
   const n = db.reader.filePages;
-  if (db.chosenMeta === null) return { file, pageSize: db.pageSize, codes: (n > 0 ? 'x' : '').repeat(Math.min(n, 2)) + PAGE_CODES.damaged.repeat(Math.max(0, n - 2)), bucketRuns: [] };
+  if (db.chosenMeta === null)
+    return { file, pageSize: db.pageSize, codes: (n > 0 ? 'x' : '').repeat(Math.min(n, 2)) + PAGE_CODES.damaged.repeat(Math.max(0, n - 2)), bucketRuns: [] };
   const walk = await walkTree(db, db.chosenMeta);
   const codes: string[] = [];
   for (let i = 0; i < n; i++) codes.push(pageCode(walk, i));
@@ -203,8 +293,21 @@ function elementKey(k: Uint8Array): { key: string; keyHex: string } {
 export async function bboltPageDetail(src: ByteSource, page: number): Promise<BboltPageDetail> {
   const db = await openBbolt(src);
   const ps = db.pageSize;
-  const base: BboltPageDetail = { id: page, headerId: 0, offset: page * ps, type: 'unknown<00>', flags: 0, count: 0, overflow: 0, parent: null, bucket: null, elements: [], problems: [] };
-  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages) return { ...base, problems: [`page ${page} is beyond the end of the file (${db.reader.filePages} pages)`] };
+  const base: BboltPageDetail = {
+    id: page,
+    headerId: 0,
+    offset: page * ps,
+    type: 'unknown<00>',
+    flags: 0,
+    count: 0,
+    overflow: 0,
+    parent: null,
+    bucket: null,
+    elements: [],
+    problems: [],
+  };
+  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages)
+    return { ...base, problems: [`page ${page} is beyond the end of the file (${db.reader.filePages} pages)`] };
   const first = await db.reader.span(page);
   const h = decodePageHeader(first)!;
   const detail: BboltPageDetail = { ...base, headerId: h.id, type: pageTypeName(h.flags), flags: h.flags, count: h.count, overflow: h.overflow };
@@ -218,7 +321,15 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
     for (const pr of walk.problems) if (pr.page === page || (pr.offset !== null && Math.floor(pr.offset / ps) === page)) detail.problems.push(pr.text);
     if (walk.reach[page] === Reach.Overflow && detail.parent !== null) {
       // A continuation page: its first bytes are the owner's data, not a header.
-      return { ...detail, headerId: page, type: pageTypeName(0), flags: 0, count: 0, overflow: 0, problems: [`overflow: bytes ${(page - detail.parent) * ps}.. of page ${detail.parent}, not a page of its own`, ...detail.problems] };
+      return {
+        ...detail,
+        headerId: page,
+        type: pageTypeName(0),
+        flags: 0,
+        count: 0,
+        overflow: 0,
+        problems: [`overflow: bytes ${(page - detail.parent) * ps}.. of page ${detail.parent}, not a page of its own`, ...detail.problems],
+      };
     }
   }
   if (page < 2 || (h.flags & 0x03) === 0) return detail;
@@ -228,14 +339,19 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
   if (isBranch(h.flags)) {
     for (const e of decodeBranchElements(span, h.count)) els.push({ index: e.index, ...elementKey(e.key), childPage: e.child, problem: e.problem });
   } else {
-    for (const e of decodeLeafElements(span, h.count)) els.push({ index: e.index, ...elementKey(e.key), valueSize: e.value.length, bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0, problem: e.problem });
+    for (const e of decodeLeafElements(span, h.count))
+      els.push({ index: e.index, ...elementKey(e.key), valueSize: e.value.length, bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0, problem: e.problem });
   }
   detail.elements = els;
   return detail;
 }
 
 /** The walk of one meta's tree (for salvage and the revert-meta-page decision). Null when the file does not open. */
-export async function readMetaTree(src: ByteSource, meta: 0 | 1, opts: { onLeaf?: (leaf: LeafVisit) => void | Promise<void>; signal?: AbortSignal } = {}): Promise<WalkResult | null> {
+export async function readMetaTree(
+  src: ByteSource,
+  meta: 0 | 1,
+  opts: { onLeaf?: (leaf: LeafVisit) => void | Promise<void>; signal?: AbortSignal } = {},
+): Promise<WalkResult | null> {
   const db = await openBbolt(src);
   if (db.metas.length < 2 || db.empty) return null;
   return walkTree(db, meta, opts);
@@ -256,7 +372,8 @@ export function guessBucket(key: Uint8Array, value: Uint8Array, flags: number): 
   if (flags & BUCKET_LEAF_FLAG) return null;
   if (decodeRevisionKey(key) && decodeKeyValue(value).ok) return 'key';
   const k = printable(key, 64);
-  if (k === 'consistent_index' || k === 'term' || k === 'finishedCompactRev' || k === 'scheduledCompactRev' || k === 'confState' || k === 'storageVersion') return 'meta';
+  if (k === 'consistent_index' || k === 'term' || k === 'finishedCompactRev' || k === 'scheduledCompactRev' || k === 'confState' || k === 'storageVersion')
+    return 'meta';
   if (k === 'clusterVersion' || k === 'downgrade') return 'cluster';
   if (k === 'authEnabled' || k === 'authRevision') return 'auth';
   if (k && /^[0-9a-f]{1,16}$/.test(k)) {
@@ -273,7 +390,11 @@ export function guessBucket(key: Uint8Array, value: Uint8Array, flags: number): 
  * every page 2..end not reached, accepted as a leaf when its header says leaf
  * at its own position and its elements fit and are in order.
  */
-export async function forEachLeafItem(src: ByteSource, onItem: (item: LeafItem) => void | Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<{ reachablePages: number; orphanPages: number }> {
+export async function forEachLeafItem(
+  src: ByteSource,
+  onItem: (item: LeafItem) => void | Promise<void>,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ reachablePages: number; orphanPages: number }> {
   const db = await openBbolt(src);
   const n = db.reader.filePages;
   const seen = new Uint8Array(n);
@@ -324,7 +445,8 @@ export async function forEachLeafItem(src: ByteSource, onItem: (item: LeafItem) 
         const ih = decodePageHeader(inner);
         if (ih && elementsThatFit(ih.count, inner.length) >= ih.count) {
           const name = printable(e.key, 256) ?? toHex(e.key);
-          for (const ie of decodeLeafElements(inner, ih.count)) if (!ie.problem) await onItem({ page: pos, reachable: false, bucket: name, key: ie.key, value: ie.value, flags: ie.flags });
+          for (const ie of decodeLeafElements(inner, ih.count))
+            if (!ie.problem) await onItem({ page: pos, reachable: false, bucket: name, key: ie.key, value: ie.value, flags: ie.flags });
         }
       }
     }

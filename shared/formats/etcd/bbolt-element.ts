@@ -64,7 +64,14 @@ export function decodeBranchElements(span: Uint8Array, count: number): BranchEle
     const kStart = at + pos;
     const kEnd = kStart + ksize;
     if (kEnd > span.length) {
-      out.push({ index: i, key: EMPTY, child, childBig, at, problem: `element ${i}: key (${ksize} bytes at +${pos}) runs past the end of the page (${span.length} bytes)` });
+      out.push({
+        index: i,
+        key: EMPTY,
+        child,
+        childBig,
+        at,
+        problem: `element ${i}: key (${ksize} bytes at +${pos}) runs past the end of the page (${span.length} bytes)`,
+      });
     } else out.push({ index: i, key: span.subarray(kStart, kEnd), child, childBig, at, problem: null });
   }
   return out;
@@ -83,9 +90,29 @@ export function decodeLeafElements(span: Uint8Array, count: number): LeafElement
     const kStart = at + pos;
     const vEnd = kStart + ksize + vsize;
     if (vEnd > span.length) {
-      out.push({ index: i, flags, keyPos: pos, keySize: ksize, valueSize: vsize, key: EMPTY, value: EMPTY, at, problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)` });
+      out.push({
+        index: i,
+        flags,
+        keyPos: pos,
+        keySize: ksize,
+        valueSize: vsize,
+        key: EMPTY,
+        value: EMPTY,
+        at,
+        problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)`,
+      });
     } else {
-      out.push({ index: i, flags, keyPos: pos, keySize: ksize, valueSize: vsize, key: span.subarray(kStart, kStart + ksize), value: span.subarray(kStart + ksize, vEnd), at, problem: null });
+      out.push({
+        index: i,
+        flags,
+        keyPos: pos,
+        keySize: ksize,
+        valueSize: vsize,
+        key: span.subarray(kStart, kStart + ksize),
+        value: span.subarray(kStart + ksize, vEnd),
+        at,
+        problem: null,
+      });
     }
   }
   return out;

@@ -34,6 +34,11 @@ export function decodeFreelist(span: Uint8Array, header: PageHeader, maxIds: num
     const v = dv.getBigUint64(PAGE_HEADER_SIZE + (idx + i) * 8, true);
     ids.push(v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
   }
-  const problem = count > fit ? `freelist claims ${count} ids but its pages hold ${Math.max(0, fit)}` : count > maxIds ? `freelist claims ${count} ids, more than the file has pages` : null;
+  const problem =
+    count > fit
+      ? `freelist claims ${count} ids but its pages hold ${Math.max(0, fit)}`
+      : count > maxIds
+        ? `freelist claims ${count} ids, more than the file has pages`
+        : null;
   return { ids, panic: null, problem };
 }

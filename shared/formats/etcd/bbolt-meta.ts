@@ -111,7 +111,11 @@ export function chooseMeta(metas: readonly { page: 0 | 1; ok: boolean; fields: M
 }
 
 /** A meta page image (header + body with a correct checksum), for tests and the repair engineer's writer. */
-export function encodeMetaPage(m: Omit<MetaFields, 'checksum' | 'magic' | 'version'> & { magic?: number; version?: number }, pageSize: number, pageId?: 0 | 1): Uint8Array {
+export function encodeMetaPage(
+  m: Omit<MetaFields, 'checksum' | 'magic' | 'version'> & { magic?: number; version?: number },
+  pageSize: number,
+  pageId?: 0 | 1,
+): Uint8Array {
   const out = new Uint8Array(pageSize);
   const dv = new DataView(out.buffer);
   const id = pageId ?? Number(m.txid % 2n);

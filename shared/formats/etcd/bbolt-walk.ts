@@ -195,7 +195,13 @@ export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean } 
   let pageSize = DEFAULT_PAGE_SIZE;
   if (m0.ok) pageSize = m0.pageSize;
   if (pageSize < 512 || pageSize > 1 << 16 || (pageSize & (pageSize - 1)) !== 0) {
-    return { ...base, metas: [m0], reader: new PageReader(src, dbSize, DEFAULT_PAGE_SIZE), pageSize: DEFAULT_PAGE_SIZE, openError: `page size ${pageSize} in meta 0 is not a usable page size` };
+    return {
+      ...base,
+      metas: [m0],
+      reader: new PageReader(src, dbSize, DEFAULT_PAGE_SIZE),
+      pageSize: DEFAULT_PAGE_SIZE,
+      openError: `page size ${pageSize} in meta 0 is not a usable page size`,
+    };
   }
   const reader = new PageReader(src, dbSize, pageSize);
   const page0 = pageSize === DEFAULT_PAGE_SIZE ? head : await reader.span(0);
@@ -409,7 +415,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       repeated = markedHuge.has(big);
       if (!repeated && markedHuge.size < 1_000_000) markedHuge.add(big);
     }
-    if (repeated) problem('bbolt', 'bbolt.multiple-references', `page ${BigInt.asUintN(64, h.idBig + BigInt(i))}: multiple references`, id < filePages ? id : pos, offset);
+    if (repeated)
+      problem('bbolt', 'bbolt.multiple-references', `page ${BigInt.asUintN(64, h.idBig + BigInt(i))}: multiple references`, id < filePages ? id : pos, offset);
   };
 
   interface Frame {
@@ -432,14 +439,22 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
     const bIdx = bucketId(path) + 1;
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: ({ root: number; path: string[]; from: number; refAt: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint })[] = [];
+    const after: (
+      { root: number; path: string[]; from: number; refAt: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint }
+    )[] = [];
     const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
       const f = stack.pop()!;
       const pos = f.pos;
       if (pos >= filePages) {
-        problem('fault', 'bbolt.page-beyond-file', `page ${f.posBig}: referenced by ${f.parent < 0 ? `meta page ${metaPage}` : `page ${f.parent}`} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`, pos, f.refAt);
+        problem(
+          'fault',
+          'bbolt.page-beyond-file',
+          `page ${f.posBig}: referenced by ${f.parent < 0 ? `meta page ${metaPage}` : `page ${f.parent}`} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`,
+          pos,
+          f.refAt,
+        );
         faultPgid ??= f.posBig;
         markDirty(f.parent);
         continue;
@@ -484,7 +499,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (!typeOk) problem('bbolt', 'bbolt.invalid-type', `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
       if (h.id !== pos) problem('extra', 'bbolt.header-id', `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
       if (!overflowFits) {
-        problem('fault', 'bbolt.overflow-beyond-file', `page ${pos}: overflow ${h.overflow} runs past the end of the file (${filePages} pages)`, pos, offset + 12);
+        problem(
+          'fault',
+          'bbolt.overflow-beyond-file',
+          `page ${pos}: overflow ${h.overflow} runs past the end of the file (${filePages} pages)`,
+          pos,
+          offset + 12,
+        );
         faultPgid ??= BigInt(filePages);
       }
       if (reach[pos] !== Reach.Meta) reach[pos] = !typeOk || h.id !== pos ? Reach.Damaged : isBranch(h.flags) ? Reach.Branch : Reach.Leaf;
@@ -503,11 +524,24 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         for (const e of els) {
           if (e.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
         }
-        checkOrder(pos, 'branch', els.map((e) => e.key), f, offset);
+        checkOrder(
+          pos,
+          'branch',
+          els.map((e) => e.key),
+          f,
+          offset,
+        );
         for (let i = els.length - 1; i >= 0; i--) {
           const e = els[i]!;
           const next = els[i + 1];
-          stack.push({ pos: e.child, posBig: e.childBig, refAt: offset + e.at + 8, parent: pos, lo: e.problem ? f.lo : e.key, hi: next && !next.problem ? next.key : f.hi });
+          stack.push({
+            pos: e.child,
+            posBig: e.childBig,
+            refAt: offset + e.at + 8,
+            parent: pos,
+            lo: e.problem ? f.lo : e.key,
+            hi: next && !next.problem ? next.key : f.hi,
+          });
         }
       } else {
         const els = decodeLeafElements(span, h.count);
@@ -526,20 +560,42 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           const keyEnd = offset + e.at + e.keyPos + e.keySize;
           if (e.keySize > 0 && keyEnd > reader.readableEnd) {
             const at = offset + e.at + e.keyPos;
-            after.push({ fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`, page: pos, offset: offset + e.at, pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)) });
+            after.push({
+              fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`,
+              page: pos,
+              offset: offset + e.at,
+              pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
+            });
           }
         }
         if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
-          after.push({ fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`, page: pos, offset: offset + 10, pgid: BigInt(filePages) });
+          after.push({
+            fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`,
+            page: pos,
+            offset: offset + 10,
+            pgid: BigInt(filePages),
+          });
         }
-        checkOrder(pos, 'leaf', els.map((e) => e.key), f, offset);
+        checkOrder(
+          pos,
+          'leaf',
+          els.map((e) => e.key),
+          f,
+          offset,
+        );
         countItems(path, els.length, false);
         if (opts.onLeaf) await opts.onLeaf({ bucket: path, page: pos, inline: false, elements: els });
         for (const e of els) {
           if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
           const name = utf8.decode(e.key);
           if (e.value.length < 16) {
-            problem('extra', 'bbolt.bucket-value', `page ${pos}: bucket ${JSON.stringify(name)} has a ${e.value.length}-byte value (16 expected)`, pos, offset + e.at);
+            problem(
+              'extra',
+              'bbolt.bucket-value',
+              `page ${pos}: bucket ${JSON.stringify(name)} has a ${e.value.length}-byte value (16 expected)`,
+              pos,
+              offset + e.at,
+            );
             continue;
           }
           const dv = new DataView(e.value.buffer, e.value.byteOffset, 16);
@@ -549,10 +605,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             const inlinePage = e.value.subarray(16);
             const ih = decodePageHeader(inlinePage);
             const ils = ih ? decodeLeafElements(inlinePage, ih.count) : [];
-            if (!ih || elementsThatFit(ih.count, inlinePage.length) < ih.count) problem('extra', 'bbolt.inline-bucket', `page ${pos}: inline bucket ${JSON.stringify(name)} is cut short`, pos, offset + e.at);
-            for (const ie of ils) if (ie.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: inline bucket ${JSON.stringify(name)}: ${ie.problem}`, pos, offset + e.at);
+            if (!ih || elementsThatFit(ih.count, inlinePage.length) < ih.count)
+              problem('extra', 'bbolt.inline-bucket', `page ${pos}: inline bucket ${JSON.stringify(name)} is cut short`, pos, offset + e.at);
+            for (const ie of ils)
+              if (ie.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: inline bucket ${JSON.stringify(name)}: ${ie.problem}`, pos, offset + e.at);
             countItems(childPath, ils.length, true);
-            if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath))) await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
+            if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath)))
+              await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });
           } else {
             const root = rootBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(rootBig);
             if (!opts.enterBucket || opts.enterBucket(childPath)) after.push({ root, path: childPath, from: pos, refAt: offset + e.at + e.keyPos + e.keySize });
@@ -574,16 +633,34 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (i > 0) {
         const c = compareBytes(k, keys[i - 1]!);
         if (c <= 0) {
-          problem('extra', 'bbolt.key-order', `key[${i}]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be > than previous element (hex)${keyText(keys[i - 1]!)} (found ${c < 0 ? '<' : '='})`, pos, offset);
+          problem(
+            'extra',
+            'bbolt.key-order',
+            `key[${i}]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be > than previous element (hex)${keyText(keys[i - 1]!)} (found ${c < 0 ? '<' : '='})`,
+            pos,
+            offset,
+          );
           break;
         }
       } else if (f.lo && compareBytes(k, f.lo) < 0) {
-        problem('extra', 'bbolt.key-order', `the first key[0]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be >= the key in the ancestor (hex)${keyText(f.lo)}`, pos, offset);
+        problem(
+          'extra',
+          'bbolt.key-order',
+          `the first key[0]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be >= the key in the ancestor (hex)${keyText(f.lo)}`,
+          pos,
+          offset,
+        );
       }
     }
     const last = keys[keys.length - 1];
     if (last && f.hi && compareBytes(last, f.hi) >= 0) {
-      problem('extra', 'bbolt.key-order', `the last key[${keys.length - 1}]=(hex)${keyText(last)} on ${kind} page(${pos}) needs to be < than key of the next element in ancestor (hex)${keyText(f.hi)}`, pos, offset);
+      problem(
+        'extra',
+        'bbolt.key-order',
+        `the last key[${keys.length - 1}]=(hex)${keyText(last)} on ${kind} page(${pos}) needs to be < than key of the next element in ancestor (hex)${keyText(f.hi)}`,
+        pos,
+        offset,
+      );
     }
   };
 
@@ -593,16 +670,41 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   // "unreachable unfreed" for bbolt check when a synced freelist leaves them out.
   if (freelistSynced && !crashProblem) {
     for (let i = 2; i < Math.min(hwm, filePages); i++) {
-      if (reach[i] === Reach.None && !freed[i] && !inSkipped(i)) problem('extra', 'bbolt.unreachable-unfreed', `page ${i}: unreachable unfreed`, i, pageOffset(i));
+      if (reach[i] === Reach.None && !freed[i] && !inSkipped(i))
+        problem('extra', 'bbolt.unreachable-unfreed', `page ${i}: unreachable unfreed`, i, pageOffset(i));
     }
   }
   if (!freelistSynced) for (let i = 2; i < Math.min(hwm, filePages); i++) if (reach[i] === Reach.None && !inSkipped(i)) freed[i] = 1;
 
   const cp = crashProblem as WalkProblem | null;
   const crash = freelistSynced
-    ? cp?.code === 'bbolt.freelist-invalid' ? cp.text : null
-    : cp ? (cp.kind === 'fault' ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize) : `freepages: failed to get all reachable pages (${cp.text})`) : null;
-  return { meta: metaPage, root: meta.rootPage, highWaterMark: hwm, problems, problemCount, crash, crashProblem: cp, reach, refs, parent, bucketOf, buckets, bucketItems, freelistSynced, freed, visited, dirty };
+    ? cp?.code === 'bbolt.freelist-invalid'
+      ? cp.text
+      : null
+    : cp
+      ? cp.kind === 'fault'
+        ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize)
+        : `freepages: failed to get all reachable pages (${cp.text})`
+      : null;
+  return {
+    meta: metaPage,
+    root: meta.rootPage,
+    highWaterMark: hwm,
+    problems,
+    problemCount,
+    crash,
+    crashProblem: cp,
+    reach,
+    refs,
+    parent,
+    bucketOf,
+    buckets,
+    bucketItems,
+    freelistSynced,
+    freed,
+    visited,
+    dirty,
+  };
 }
 
 export type { PageHeader };

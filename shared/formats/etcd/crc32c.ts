@@ -33,8 +33,22 @@ function buildTables(): Int32Array[] {
 }
 
 const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15] = TABLES as [
-  Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array,
-  Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
 ];
 
 /** Below this many bytes the byte loop is cheaper than setting up a DataView. */
@@ -53,10 +67,22 @@ export function crc32c(bytes: Uint8Array, crc = 0, start = 0, end = bytes.length
       const d = dv.getInt32(i + 8, true);
       const e = dv.getInt32(i + 12, true);
       c =
-        T15[a & 255]! ^ T14[(a >>> 8) & 255]! ^ T13[(a >>> 16) & 255]! ^ T12[a >>> 24]! ^
-        T11[b & 255]! ^ T10[(b >>> 8) & 255]! ^ T9[(b >>> 16) & 255]! ^ T8[b >>> 24]! ^
-        T7[d & 255]! ^ T6[(d >>> 8) & 255]! ^ T5[(d >>> 16) & 255]! ^ T4[d >>> 24]! ^
-        T3[e & 255]! ^ T2[(e >>> 8) & 255]! ^ T1[(e >>> 16) & 255]! ^ T0[e >>> 24]!;
+        T15[a & 255]! ^
+        T14[(a >>> 8) & 255]! ^
+        T13[(a >>> 16) & 255]! ^
+        T12[a >>> 24]! ^
+        T11[b & 255]! ^
+        T10[(b >>> 8) & 255]! ^
+        T9[(b >>> 16) & 255]! ^
+        T8[b >>> 24]! ^
+        T7[d & 255]! ^
+        T6[(d >>> 8) & 255]! ^
+        T5[(d >>> 16) & 255]! ^
+        T4[d >>> 24]! ^
+        T3[e & 255]! ^
+        T2[(e >>> 8) & 255]! ^
+        T1[(e >>> 16) & 255]! ^
+        T0[e >>> 24]!;
       i += 16;
     }
     const fast = end - 8;
@@ -64,8 +90,14 @@ export function crc32c(bytes: Uint8Array, crc = 0, start = 0, end = bytes.length
       const a = c ^ dv.getInt32(i, true);
       const b = dv.getInt32(i + 4, true);
       c =
-        T7[a & 255]! ^ T6[(a >>> 8) & 255]! ^ T5[(a >>> 16) & 255]! ^ T4[a >>> 24]! ^
-        T3[b & 255]! ^ T2[(b >>> 8) & 255]! ^ T1[(b >>> 16) & 255]! ^ T0[b >>> 24]!;
+        T7[a & 255]! ^
+        T6[(a >>> 8) & 255]! ^
+        T5[(a >>> 16) & 255]! ^
+        T4[a >>> 24]! ^
+        T3[b & 255]! ^
+        T2[(b >>> 8) & 255]! ^
+        T1[(b >>> 16) & 255]! ^
+        T0[b >>> 24]!;
       i += 8;
     }
   }

@@ -81,7 +81,12 @@ function peerUrls(members: EtcdMember[], wal: WalInfo | null, removedIds: Readon
   return out;
 }
 
-export function staleAddresses(members: EtcdMember[], wal: WalInfo | null, addresses: string[], removedIds: readonly string[] = []): EtcdCrossCheck['staleAddresses'] {
+export function staleAddresses(
+  members: EtcdMember[],
+  wal: WalInfo | null,
+  addresses: string[],
+  removedIds: readonly string[] = [],
+): EtcdCrossCheck['staleAddresses'] {
   const given = normaliseAddresses(addresses);
   if (given.length === 0) return [];
   return peerUrls(members, wal, new Set(removedIds)).filter((p) => {
@@ -93,7 +98,13 @@ export function staleAddresses(members: EtcdMember[], wal: WalInfo | null, addre
 function staleFindings(stale: EtcdCrossCheck['staleAddresses'], addresses: string[]): Finding[] {
   const given = normaliseAddresses(addresses).join(', ');
   return stale.map((s) =>
-    etcdFinding('warning', 'cross.stale-address', null, null, { name: s.name || s.memberId, id: s.memberId, url: s.url, host: urlHost(s.url) ?? s.url, addresses: given }),
+    etcdFinding('warning', 'cross.stale-address', null, null, {
+      name: s.name || s.memberId,
+      id: s.memberId,
+      url: s.url,
+      host: urlHost(s.url) ?? s.url,
+      addresses: given,
+    }),
   );
 }
 
@@ -114,7 +125,12 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
     const removed = schema?.removedMembers.includes(nodeId) ?? false;
     if (!nodeIsMember || removed) {
       nodeIsMember = false;
-      findings.push(etcdFinding('error', 'cross.node-not-member', wal?.dir ?? null, null, { node: nodeId, members: members.map((m) => `${m.name || '?'} ${m.id}`).join(', ') }));
+      findings.push(
+        etcdFinding('error', 'cross.node-not-member', wal?.dir ?? null, null, {
+          node: nodeId,
+          members: members.map((m) => `${m.name || '?'} ${m.id}`).join(', '),
+        }),
+      );
     }
   }
 
@@ -124,7 +140,14 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
     const who = nodeId ?? members.map((m) => m.id).join(' / ');
     const n = Math.max(ci ?? 0, newestSnapIndex ?? 0);
     findings.push(
-      etcdFinding('warning', 'cross.member-wal-empty', wal?.dir ?? null, null, { node: who, commit: n }, `tocommit(${n}) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?`),
+      etcdFinding(
+        'warning',
+        'cross.member-wal-empty',
+        wal?.dir ?? null,
+        null,
+        { node: who, commit: n },
+        `tocommit(${n}) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?`,
+      ),
     );
   }
 
@@ -138,7 +161,15 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
   const stale = staleAddresses(members, wal, input.addresses, schema?.removedMembers ?? []);
   findings.push(...staleFindings(stale, input.addresses));
   return {
-    crossCheck: { walLastIndex: walLast, commit, consistentIndex: ci, newestSnapIndex, nodeIsMember, staleAddresses: stale, addressesGiven: normaliseAddresses(input.addresses) },
+    crossCheck: {
+      walLastIndex: walLast,
+      commit,
+      consistentIndex: ci,
+      newestSnapIndex,
+      nodeIsMember,
+      staleAddresses: stale,
+      addressesGiven: normaliseAddresses(input.addresses),
+    },
     findings,
   };
 }

@@ -41,7 +41,13 @@ export type InternalRequest =
   | { kind: 'lease-grant'; id: bigint; leaseId: bigint; ttl: number }
   | { kind: 'lease-revoke'; id: bigint; leaseId: bigint }
   | { kind: 'lease-checkpoint'; id: bigint; checkpoints: { leaseId: bigint; remainingTtl: number }[] }
-  | { kind: 'alarm'; id: bigint; action: 'get' | 'activate' | 'deactivate' | `unknown(${number})`; memberId: string; alarm: 'none' | 'nospace' | 'corrupt' | `unknown(${number})` }
+  | {
+      kind: 'alarm';
+      id: bigint;
+      action: 'get' | 'activate' | 'deactivate' | `unknown(${number})`;
+      memberId: string;
+      alarm: 'none' | 'nospace' | 'corrupt' | `unknown(${number})`;
+    }
   | { kind: 'auth'; id: bigint; field: number }
   | { kind: 'v2'; id: bigint; method: string; path: string; val: string; expiration: bigint }
   | { kind: 'other'; id: bigint; field: number };
@@ -111,7 +117,8 @@ function decodeRequestOp(bytes: Uint8Array, depth: number): Parsed<InternalReque
     if (!inner) return null;
     if (x.no === 1) return { kind: 'range', id: 0n, key: bytesField(inner, 1) ?? EMPTY, rangeEnd: bytesField(inner, 2) ?? EMPTY };
     if (x.no === 2) return decodePut(inner, 0n);
-    if (x.no === 3) return { kind: 'delete-range', id: 0n, key: bytesField(inner, 1) ?? EMPTY, rangeEnd: bytesField(inner, 2) ?? EMPTY, prevKv: bool(inner, 3) };
+    if (x.no === 3)
+      return { kind: 'delete-range', id: 0n, key: bytesField(inner, 1) ?? EMPTY, rangeEnd: bytesField(inner, 2) ?? EMPTY, prevKv: bool(inner, 3) };
     return decodeTxn(x.value, 0n, depth + 1);
   }
   return { kind: 'other', id: 0n, field: 0 };
@@ -268,7 +275,11 @@ export function summarizeRequest(r: InternalRequest): string {
     case 'range':
       return `range ${rangeText(r.key, r.rangeEnd)}`;
     case 'txn': {
-      const ops = (list: InternalRequest[]) => list.map((o) => (o.kind === 'put' ? `put ${keyText(o.key)}` : o.kind === 'delete-range' ? `delete ${keyText(o.key)}` : o.kind)).slice(0, 3).join(', ') + (list.length > 3 ? ', …' : '');
+      const ops = (list: InternalRequest[]) =>
+        list
+          .map((o) => (o.kind === 'put' ? `put ${keyText(o.key)}` : o.kind === 'delete-range' ? `delete ${keyText(o.key)}` : o.kind))
+          .slice(0, 3)
+          .join(', ') + (list.length > 3 ? ', …' : '');
       return `txn ${r.compare.length} compare, success [${ops(r.success)}], failure [${ops(r.failure)}]`;
     }
     case 'compaction':

@@ -152,7 +152,12 @@ function fromJson(value: unknown): K8sValueSummary {
     out.ownerReferences = m.ownerReferences.slice(0, MAX_MAP_ENTRIES).flatMap((r: unknown) => {
       if (!r || typeof r !== 'object') return [];
       const x = r as Record<string, unknown>;
-      const ref: NonNullable<K8sValueSummary['ownerReferences']>[number] = { apiVersion: str(x.apiVersion) ?? '', kind: str(x.kind) ?? '', name: str(x.name) ?? '', uid: str(x.uid) ?? '' };
+      const ref: NonNullable<K8sValueSummary['ownerReferences']>[number] = {
+        apiVersion: str(x.apiVersion) ?? '',
+        kind: str(x.kind) ?? '',
+        name: str(x.name) ?? '',
+        uid: str(x.uid) ?? '',
+      };
       if (typeof x.controller === 'boolean') ref.controller = x.controller;
       return [ref];
     });

@@ -69,12 +69,19 @@ export function keyGroup(key: string): { resource: string; namespace: string | n
 
 async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
   const db = await openBbolt(src);
-  if (db.chosenMeta === null) throw new Error(`${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`);
+  if (db.chosenMeta === null)
+    throw new Error(
+      `${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`,
+    );
   return db;
 }
 
 /** Visit every item of the `key` bucket in the chosen meta's tree. */
-async function forEachRevision(db: OpenedBbolt, fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void, onlyKey?: Uint8Array): Promise<void> {
+async function forEachRevision(
+  db: OpenedBbolt,
+  fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void,
+  onlyKey?: Uint8Array,
+): Promise<void> {
   await walkTree(db, db.chosenMeta!, {
     enterBucket: (p) => p.length === 1 && p[0] === 'key',
     onLeaf: (leaf) => {
@@ -121,7 +128,8 @@ export async function listKeys(src: ByteSource, query: Extract<EtcdQuery, { kind
       prev.history++;
       return;
     }
-    const r = prev ?? (records[e] = { createRevision: 0, modRevision: 0, version: 0, lease: 0n, tombstone: false, valueSize: 0, history: 0, page: 0, element: 0 });
+    const r =
+      prev ?? (records[e] = { createRevision: 0, modRevision: 0, version: 0, lease: 0n, tombstone: false, valueSize: 0, history: 0, page: 0, element: 0 });
     r.createRevision = rev.tombstone ? r.createRevision : kv.createRevision;
     r.modRevision = rev.main;
     r.version = rev.tombstone ? 0 : kv.version;
@@ -198,7 +206,8 @@ export async function readValue(src: ByteSource, key: string, revision?: number)
     want,
   );
   const b = best as { main: number; tombstone: boolean; page: number; element: number } | null;
-  if (!b) throw new Error(revision !== undefined ? `${src.name}: key ${key} has no revision ${revision} in the db` : `${src.name}: key ${key} is not in the db`);
+  if (!b)
+    throw new Error(revision !== undefined ? `${src.name}: key ${key} has no revision ${revision} in the db` : `${src.name}: key ${key} is not in the db`);
   if (b.tombstone) return { key, modRevision: b.main, display: `(deleted at revision ${b.main})`, hexPreview: '', size: 0 };
   const value = (await valueAt(db, b.page, b.element)) ?? new Uint8Array(0);
   const k8s = summarizeK8sValue(value);

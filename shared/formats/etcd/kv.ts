@@ -25,7 +25,8 @@ export function decodeKeyValue(bytes: Uint8Array): KeyValueDecode {
   if (!m.ok) return { ok: false, error: `mvccpb.KeyValue: ${m.error}`, offset: m.offset };
   for (const f of m.fields) {
     const bytesWanted = f.no === 1 || f.no === 5;
-    if (f.no >= 1 && f.no <= 6 && bytesWanted !== (f.wire === 'bytes')) return { ok: false, error: `mvccpb.KeyValue: field ${f.no} has the wrong wire type`, offset: 0 };
+    if (f.no >= 1 && f.no <= 6 && bytesWanted !== (f.wire === 'bytes'))
+      return { ok: false, error: `mvccpb.KeyValue: field ${f.no} has the wrong wire type`, offset: 0 };
   }
   const key = bytesField(m.fields, 1);
   if (!key || key.length === 0) return { ok: false, error: 'mvccpb.KeyValue: no key', offset: 0 };

@@ -32,7 +32,10 @@ export async function validateMemberDirs(dir: DirectorySource, opts: RunOptions 
   const entries = await dir.list();
   // A data dir or member dir itself (its wal/ and snap/ are parts of one member, not members).
   if (looksLikeEtcdEntries(entries)) return null;
-  const subdirs = entries.filter((e) => e.kind === 'dir').map((e) => e.name).sort();
+  const subdirs = entries
+    .filter((e) => e.kind === 'dir')
+    .map((e) => e.name)
+    .sort();
   if (subdirs.length < 2 || subdirs.length > MAX_MEMBER_DIRS * 4) return null;
   const candidates: { name: string; dir: DirectorySource }[] = [];
   for (const name of subdirs) {

@@ -50,17 +50,14 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
  * fields are handed to `onField`; fixed32/64 are skipped; groups and bad wire
  * types are errors (raft messages have none).
  */
-function walkFields(
-  b: Uint8Array,
-  onField: (no: number, wire: 0 | 2, lo: number, hi: number, start: number, end: number) => void,
-): string | null {
+function walkFields(b: Uint8Array, onField: (no: number, wire: 0 | 2, lo: number, hi: number, start: number, end: number) => void): string | null {
   let i = 0;
   const l = b.length;
   while (i < l) {
     const tag = readVarint(b, i, l);
     if (tag.next < 0) return tag.next === -1 ? 'proto: integer overflow' : 'unexpected EOF';
     i = tag.next;
-    const no = ((tag.lo >>> 3) | (tag.hi << 29)) | 0;
+    const no = (tag.lo >>> 3) | (tag.hi << 29) | 0;
     const wire = tag.lo & 7;
     if (no <= 0) return `proto: illegal tag ${no} (wire type ${wire})`;
     switch (wire) {
@@ -105,7 +102,7 @@ export function decodeEntry(b: Uint8Array): Decoded<RaftEntry> {
     const tag = readVarint(b, i, l);
     if (tag.next < 0) return { ok: false, error: tag.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
     i = tag.next;
-    const no = ((tag.lo >>> 3) | (tag.hi << 29)) | 0;
+    const no = (tag.lo >>> 3) | (tag.hi << 29) | 0;
     const wire = tag.lo & 7;
     if (no <= 0) return { ok: false, error: `proto: illegal tag ${no} (wire type ${wire})` };
     if (wire === 0) {
@@ -284,10 +281,11 @@ export function encodeConfState(cs: Partial<ConfState>): Uint8Array {
     [4, cs.learnersNext],
   ];
   // gogoproto writes repeated uint64 of proto2 unpacked: one varint per value.
-  for (const [no, ids] of lists) for (const id of ids ?? []) {
-    out.push(no << 3);
-    pushVarint(out, id);
-  }
+  for (const [no, ids] of lists)
+    for (const id of ids ?? []) {
+      out.push(no << 3);
+      pushVarint(out, id);
+    }
   out.push(0x28, cs.autoLeave ? 1 : 0);
   return Uint8Array.from(out);
 }
@@ -362,7 +360,12 @@ export function decodeRaftSnapshot(b: Uint8Array): Decoded<RaftSnapshot> {
   if (!cs.ok) return { ok: false, error: cs.error };
   return {
     ok: true,
-    value: { data: bytesField(m.fields, 1) ?? null, index: numField(meta.fields, 2), term: numField(meta.fields, 3), confState: confStateFromFields(cs.fields) },
+    value: {
+      data: bytesField(m.fields, 1) ?? null,
+      index: numField(meta.fields, 2),
+      term: numField(meta.fields, 3),
+      confState: confStateFromFields(cs.fields),
+    },
   };
 }
 

@@ -69,7 +69,12 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
     const min = opts.minConsistentIndex ?? 0;
     if (mine.consistentIndex !== null && mine.consistentIndex < min) {
       // etcd would look for <snapshot index>.snap.db ("failed to find database snapshot file").
-      return { strategy: 'rebuild', reason: `the db tree is intact but its consistent index ${mine.consistentIndex} is below the snapshot etcd loads (${min})`, revertTo: null, crash: null };
+      return {
+        strategy: 'rebuild',
+        reason: `the db tree is intact but its consistent index ${mine.consistentIndex} is below the snapshot etcd loads (${min})`,
+        revertTo: null,
+        crash: null,
+      };
     }
     return { strategy: 'unchanged', reason: 'the db tree is intact', revertTo: null, crash: null, consistentIndex: mine.consistentIndex };
   }
@@ -80,7 +85,13 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
     if (clean(older.walk)) {
       const min = opts.minConsistentIndex ?? 0;
       if (older.consistentIndex !== null && older.consistentIndex >= min) {
-        return { strategy: 'revert-meta', reason: `the newest transaction's tree is damaged (${crash}) but the older meta page's tree is intact`, revertTo: other, crash, consistentIndex: older.consistentIndex };
+        return {
+          strategy: 'revert-meta',
+          reason: `the newest transaction's tree is damaged (${crash}) but the older meta page's tree is intact`,
+          revertTo: other,
+          crash,
+          consistentIndex: older.consistentIndex,
+        };
       }
       return {
         strategy: 'rebuild',
@@ -110,7 +121,10 @@ export async function revertMetaPage(src: ByteSource, revertTo: 0 | 1): Promise<
 // ---------------------------------------------------------------- findings of the repair
 
 /** The WAL stops being readable before its end, and repair keeps the WAL: etcd will not start on the copy. */
-export function walUnreadableFinding(e: { file: string | null; offset: number | null; engineError: string; fatalText?: string | null }, input: string): Finding {
+export function walUnreadableFinding(
+  e: { file: string | null; offset: number | null; engineError: string; fatalText?: string | null },
+  input: string,
+): Finding {
   return {
     severity: 'error',
     code: 'repair.wal-unreadable',
@@ -123,7 +137,13 @@ export function walUnreadableFinding(e: { file: string | null; offset: number | 
 
 /** Records after the WAL's readable end that the db may already hold. */
 export function walHiddenRecordsFinding(file: string, offset: number, text: string, dbCi: number): Finding {
-  return { severity: 'warning', code: 'repair.wal-hidden-records', file, offset, message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost` };
+  return {
+    severity: 'warning',
+    code: 'repair.wal-hidden-records',
+    file,
+    offset,
+    message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost`,
+  };
 }
 
 // ---------------------------------------------------------------- a fresh WAL for a member whose WAL is unreadable
@@ -163,7 +183,9 @@ export function buildFreshWal(opts: { nodeId: string; clusterId: string; members
   members.forEach((m, i) => {
     const id = BigInt(`0x${m.id}`);
     // Go's json.Marshal of membership.Member: id as a decimal uint64.
-    const context = enc.encode(`{"id":${id.toString()},"peerURLs":${JSON.stringify(m.peerURLs)},"name":${JSON.stringify(m.name)},"clientURLs":${JSON.stringify(m.clientURLs)}}`);
+    const context = enc.encode(
+      `{"id":${id.toString()},"peerURLs":${JSON.stringify(m.peerURLs)},"name":${JSON.stringify(m.name)},"clientURLs":${JSON.stringify(m.clientURLs)}}`,
+    );
     const cc = encodeConfChange({ id: BigInt(i + 1), type: 0, nodeId: id, context });
     add(RECORD_TYPE.entry, encodeEntry({ type: 1, term: 1, index: i + 1, data: cc }));
   });

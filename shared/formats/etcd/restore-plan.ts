@@ -145,7 +145,8 @@ function applyFlags(cfg: EtcdMemberConfig, flags: Record<string, string>): void 
 function finish(cfg: EtcdMemberConfig): EtcdMemberConfig {
   // etcd's defaults when a flag is absent (etcd 3.4 embed.NewConfig).
   cfg.name ??= 'default';
-  if (!cfg.dataDir) cfg.problems.push('no --data-dir / ETCD_DATA_DIR found: etcd would use "<name>.etcd" in its working directory; name the data dir explicitly');
+  if (!cfg.dataDir)
+    cfg.problems.push('no --data-dir / ETCD_DATA_DIR found: etcd would use "<name>.etcd" in its working directory; name the data dir explicitly');
   if (!cfg.initialAdvertisePeerUrls) cfg.problems.push('no --initial-advertise-peer-urls found: the restored member would advertise http://localhost:2380');
   if (!cfg.initialCluster && cfg.initialAdvertisePeerUrls) cfg.initialCluster = `${cfg.name}=${cfg.initialAdvertisePeerUrls.split(',')[0]}`;
   return cfg;
@@ -173,8 +174,7 @@ export function parseStaticPodManifest(text: string, manifestPath: string): Etcd
   const spec = (doc as { spec?: { containers?: unknown } } | null)?.spec;
   const containers = Array.isArray(spec?.containers) ? (spec!.containers as unknown[]) : [];
   const etcd = (containers.find((c) => (c as { name?: unknown })?.name === 'etcd') ?? containers[0]) as
-    | { command?: unknown; args?: unknown; env?: unknown; image?: unknown }
-    | undefined;
+    { command?: unknown; args?: unknown; env?: unknown; image?: unknown } | undefined;
   if (!etcd) {
     cfg.problems.push(`${manifestPath} has no containers; not an etcd static pod manifest`);
     return finish(cfg);

@@ -140,7 +140,14 @@ export interface SalvageOptions extends RunOptions {
   consistentIndex?: number;
 }
 
-function finding(severity: Finding['severity'], code: string, file: string | null, offset: number | null, message: string, params?: Finding['params']): Finding {
+function finding(
+  severity: Finding['severity'],
+  code: string,
+  file: string | null,
+  offset: number | null,
+  message: string,
+  params?: Finding['params'],
+): Finding {
   return { severity, code, file, offset, message, ...(params ? { params } : {}) };
 }
 
@@ -369,7 +376,15 @@ export class SalvageState {
   damaged = 0;
   addDamage(file: string, page: number, text: string): void {
     this.damaged++;
-    if (this.damaged <= 100) this.addFinding({ severity: 'warning', code: 'salvage.damaged-page', file, offset: page * this.pageSize, message: `${text}; what it held is read from other pages or the WAL where possible`, params: { page } });
+    if (this.damaged <= 100)
+      this.addFinding({
+        severity: 'warning',
+        code: 'salvage.damaged-page',
+        file,
+        offset: page * this.pageSize,
+        message: `${text}; what it held is read from other pages or the WAL where possible`,
+        params: { page },
+      });
   }
   addFinding(f: Finding): void {
     if (this.findings.length < MAX_LISTED) this.findings.push(f);
@@ -434,7 +449,17 @@ function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, rea
 }
 
 /** Elements of one leaf (or an inline bucket's page image) at absolute offset `spanOffset`. */
-function scanLeafElements(state: SalvageState, span: Uint8Array, spanOffset: number, count: number, page: number, reachable: boolean, bucket: string | null, file: string, depth: number): void {
+function scanLeafElements(
+  state: SalvageState,
+  span: Uint8Array,
+  spanOffset: number,
+  count: number,
+  page: number,
+  reachable: boolean,
+  bucket: string | null,
+  file: string,
+  depth: number,
+): void {
   const elements = decodeLeafElements(span, count);
   if (elements.length < count) {
     state.addDamage(file, page, `page ${page}: ${count - elements.length} of ${count} elements lie outside the page`);
@@ -484,7 +509,15 @@ export async function scanDb(
   const hasTrailer = snapshotDb ?? src.size % 512 === 32;
   const dbSize = hasTrailer && src.size >= 32 ? src.size - 32 : src.size;
   if (dbSize === 0) {
-    state.addFinding(finding('error', 'salvage.db-empty', file, 0, `${file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.`));
+    state.addFinding(
+      finding(
+        'error',
+        'salvage.db-empty',
+        file,
+        0,
+        `${file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.`,
+      ),
+    );
     return;
   }
   if (hasTrailer && dbSize > 0) {
@@ -495,7 +528,13 @@ export async function scanDb(
     state.bytesRead += dbSize + 32;
     if (hex(stored) !== hex(computed)) {
       state.addFinding(
-        finding('warning', 'salvage.snapshot-hash-mismatch', file, dbSize, `The SHA-256 trailer of ${file} does not match its contents (stored ${hex(stored)}, computed ${hex(computed)}): some bytes changed after it was saved. Salvage reads every page it can, but a value whose bytes changed cannot be told apart; compare important objects with another backup.`),
+        finding(
+          'warning',
+          'salvage.snapshot-hash-mismatch',
+          file,
+          dbSize,
+          `The SHA-256 trailer of ${file} does not match its contents (stored ${hex(stored)}, computed ${hex(computed)}): some bytes changed after it was saved. Salvage reads every page it can, but a value whose bytes changed cannot be told apart; compare important objects with another backup.`,
+        ),
       );
     }
   }
@@ -505,7 +544,8 @@ export async function scanDb(
   const metas: { page: number; root: number; txid: bigint; hwm: number }[] = [];
   const m0 = decodeMetaFields(head.subarray(0, DEFAULT_PAGE_SIZE));
   let pageSize = DEFAULT_PAGE_SIZE;
-  if (validateMeta(m0.fields, m0.computed) === null && [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(m0.fields.pageSize)) pageSize = m0.fields.pageSize;
+  if (validateMeta(m0.fields, m0.computed) === null && [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(m0.fields.pageSize))
+    pageSize = m0.fields.pageSize;
   state.pageSize = pageSize;
   const filePages = Math.floor(dbSize / pageSize);
   for (const id of [0, 1]) {
@@ -517,11 +557,27 @@ export async function scanDb(
       metas.push({ page: id, root: Number(m.fields.root), txid: m.fields.txid, hwm: Number(m.fields.pgid) });
     }
     if (err !== null || m.fields.root >= BigInt(filePages)) {
-      state.addFinding(finding('warning', 'salvage.meta-invalid', file, id * pageSize, `meta page ${id}: ${err ?? `root page ${m.fields.root} is outside the file`}; salvage does not depend on it (every page is scanned)`));
+      state.addFinding(
+        finding(
+          'warning',
+          'salvage.meta-invalid',
+          file,
+          id * pageSize,
+          `meta page ${id}: ${err ?? `root page ${m.fields.root} is outside the file`}; salvage does not depend on it (every page is scanned)`,
+        ),
+      );
     }
   }
   if (filePages < 3) {
-    state.addFinding(finding('error', 'salvage.db-too-small', file, 0, `${file} has ${dbSize} bytes (${filePages} pages of ${pageSize}): a bbolt file with data has at least 3 pages. Nothing to salvage from it.`));
+    state.addFinding(
+      finding(
+        'error',
+        'salvage.db-too-small',
+        file,
+        0,
+        `${file} has ${dbSize} bytes (${filePages} pages of ${pageSize}): a bbolt file with data has at least 3 pages. Nothing to salvage from it.`,
+      ),
+    );
     return;
   }
   metas.sort((a, b) => (a.txid > b.txid ? -1 : 1));
@@ -529,7 +585,12 @@ export async function scanDb(
   if (hwm > filePages && hwm < Number.MAX_SAFE_INTEGER) state.cutPages = [filePages, hwm];
   // Both metas' trees count: the newer one may be the damaged one (its pages hold the newest
   // revisions), the older one is one transaction behind. Pages neither reaches are freed copies.
-  const tree = await reachablePages(src, dbSize, pageSize, metas.map((m) => m.root));
+  const tree = await reachablePages(
+    src,
+    dbSize,
+    pageSize,
+    metas.map((m) => m.root),
+  );
   state.tree = tree;
 
   let p = 2;
@@ -687,7 +748,15 @@ export class Replayer {
         return result === 'equal' ? d === 0 : result === 'not-equal' ? d !== 0 : result === 'greater' ? d > 0 : d < 0;
       }
       const fieldOf = (x: KeyState | undefined): bigint =>
-        !x ? 0n : target === 'version' ? BigInt(x.version) : target === 'create' ? BigInt(x.createRevision) : target === 'mod' ? BigInt(x.modRevision) : x.lease;
+        !x
+          ? 0n
+          : target === 'version'
+            ? BigInt(x.version)
+            : target === 'create'
+              ? BigInt(x.createRevision)
+              : target === 'mod'
+                ? BigInt(x.modRevision)
+                : x.lease;
       have = fieldOf(s);
       want = c.number ?? 0n;
       if (tolerant && target !== 'lease') {
@@ -758,7 +827,7 @@ export class Replayer {
             break;
           }
         }
-        for (const op of ok ? r.success ?? [] : r.failure ?? []) await this.applyOps(op, tolerant, rev, sub, index);
+        for (const op of ok ? (r.success ?? []) : (r.failure ?? [])) await this.applyOps(op, tolerant, rev, sub, index);
         return;
       }
       case 'lease-grant': {
@@ -815,11 +884,16 @@ export class Replayer {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
         const prev = this.live(latin1.decode(r.key));
-        writes.set(latin1.decode(r.key), { put: r.ignoreValue && prev ? await this.valueOf(prev) : r.value, lease: r.ignoreLease && prev ? prev.lease : r.lease, key: r.key });
+        writes.set(latin1.decode(r.key), {
+          put: r.ignoreValue && prev ? await this.valueOf(prev) : r.value,
+          lease: r.ignoreLease && prev ? prev.lease : r.lease,
+          key: r.key,
+        });
       } else if (req.kind === 'delete-range') {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
         if (r.rangeEnd && r.rangeEnd.length > 0) {
-          for (const s of this.state.keys.values()) if (!s.deleted && inRange(s.key, r.key, r.rangeEnd)) writes.set(latin1.decode(s.key), { put: null, lease: 0n, key: s.key });
+          for (const s of this.state.keys.values())
+            if (!s.deleted && inRange(s.key, r.key, r.rangeEnd)) writes.set(latin1.decode(s.key), { put: null, lease: 0n, key: s.key });
         } else writes.set(latin1.decode(r.key), { put: null, lease: 0n, key: r.key });
       } else if (req.kind === 'txn') {
         const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
@@ -830,7 +904,7 @@ export class Replayer {
             break;
           }
         }
-        for (const op of ok ? r.success ?? [] : r.failure ?? []) await collect(op);
+        for (const op of ok ? (r.success ?? []) : (r.failure ?? [])) await collect(op);
       } else if (req.kind === 'lease-grant') {
         if (!this.state.leases.has(req.leaseId.toString())) this.state.leases.set(req.leaseId.toString(), { id: req.leaseId, ttl: req.ttl });
       }
@@ -1026,12 +1100,19 @@ export async function collectSalvage(input: SalvageInput, opts: RunOptions = {})
   return state;
 }
 
-
 /** Every live key in revision order with its value bytes (read one at a time). */
 export async function forEachLiveKey(
   state: SalvageState,
   src: ByteSource | null,
-  onKey: (k: { key: Uint8Array; value: Uint8Array; modRevision: number; createRevision: number; version: number; lease: bigint; source: SalvageKeySource }) => void | Promise<void>,
+  onKey: (k: {
+    key: Uint8Array;
+    value: Uint8Array;
+    modRevision: number;
+    createRevision: number;
+    version: number;
+    lease: bigint;
+    source: SalvageKeySource;
+  }) => void | Promise<void>,
 ): Promise<void> {
   const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
   const cached = src ? cachedSource(src) : null;
@@ -1090,11 +1171,36 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   if (state.cutPages) {
     const [from, to] = state.cutPages;
     const text = `${input.dbFile} ends at page ${from} but its meta page counts ${to} pages: pages ${from}..${to - 1} were cut off`;
-    if (covered && covered[0] <= 2) state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, from * state.pageSize, `${text}; the WAL holds every write since the cluster began and was replayed`, { from: 2, to: covered[1] }));
-    else state.addLoss({ key: null, revisions: null, page: from, reason: `${text}; the revisions they held are lost unless the WAL holds them (keys last written there keep an older value or are missing)` });
+    if (covered && covered[0] <= 2)
+      state.addFinding(
+        finding(
+          'info',
+          'salvage.revisions-from-wal',
+          input.dbFile,
+          from * state.pageSize,
+          `${text}; the WAL holds every write since the cluster began and was replayed`,
+          { from: 2, to: covered[1] },
+        ),
+      );
+    else
+      state.addLoss({
+        key: null,
+        revisions: null,
+        page: from,
+        reason: `${text}; the revisions they held are lost unless the WAL holds them (keys last written there keep an older value or are missing)`,
+      });
   }
   const replayedNote = (x: number, y: number) =>
-    state.addFinding(finding('info', 'salvage.revisions-from-wal', input.dbFile, null, `revisions ${x}..${y} are in no readable page; the WAL still held the writes of that span and they were replayed`, { from: x, to: y }));
+    state.addFinding(
+      finding(
+        'info',
+        'salvage.revisions-from-wal',
+        input.dbFile,
+        null,
+        `revisions ${x}..${y} are in no readable page; the WAL still held the writes of that span and they were replayed`,
+        { from: x, to: y },
+      ),
+    );
   for (const [a, b] of missing) {
     // Split [a, b] into the part the WAL covered and the parts it did not.
     const parts: [number, number, boolean][] = [];
@@ -1121,7 +1227,15 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
     }
   }
   if (state.keys.size === 0 && input.db) {
-    state.addFinding(finding('error', 'salvage.no-keys', input.dbFile, null, `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`));
+    state.addFinding(
+      finding(
+        'error',
+        'salvage.no-keys',
+        input.dbFile,
+        null,
+        `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`,
+      ),
+    );
   }
   return input;
 }
@@ -1136,10 +1250,23 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
   }
   const w = await writeSalvage(state, input.db, sink, { outputKind: opts.outputKind, consistentIndex, keysListedMax: opts.keysListedMax });
   if (state.lostCount > 0) {
-    state.addFinding(finding('warning', 'salvage.lost', input.dbFile, null, `${state.lostCount} damaged spots could not be read; see "lost" for the revisions and pages`, { count: state.lostCount }));
+    state.addFinding(
+      finding('warning', 'salvage.lost', input.dbFile, null, `${state.lostCount} damaged spots could not be read; see "lost" for the revisions and pages`, {
+        count: state.lostCount,
+      }),
+    );
   }
   if (w.leases.detachedKeys > 0) {
-    state.addFinding(finding('info', 'salvage.lease-detached', input.dbFile, null, `${w.leases.detachedKeys} keys named a lease that no page holds any more; they are written without a lease (they will not expire)`, { count: w.leases.detachedKeys }));
+    state.addFinding(
+      finding(
+        'info',
+        'salvage.lease-detached',
+        input.dbFile,
+        null,
+        `${w.leases.detachedKeys} keys named a lease that no page holds any more; they are written without a lease (they will not expire)`,
+        { count: w.leases.detachedKeys },
+      ),
+    );
   }
   return {
     input: input.dbFile,
@@ -1169,12 +1296,17 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
     bytesRead: state.bytesRead,
     elapsedMs: Date.now() - started,
   };
-
 }
 
 /** Salvage of a data dir without a db: only the WAL's entries. */
 export function noDbFinding(input: string): Finding {
-  return { severity: 'warning', code: 'salvage.no-db', file: null, offset: null, message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).` };
+  return {
+    severity: 'warning',
+    code: 'salvage.no-db',
+    file: null,
+    offset: null,
+    message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).`,
+  };
 }
 
 /** The WAL cannot be read past a point: entries after it are not replayed. */

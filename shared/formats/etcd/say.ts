@@ -17,14 +17,7 @@ export function sayEtcd(key: EtcdTextKey, params?: TextParams): Said {
 }
 
 /** A finding whose message comes from `finding.<code>.message`. */
-export function etcdFinding(
-  severity: Severity,
-  code: string,
-  file: string | null,
-  offset: number | null,
-  params: TextParams,
-  engineError?: string,
-): Finding {
+export function etcdFinding(severity: Severity, code: string, file: string | null, offset: number | null, params: TextParams, engineError?: string): Finding {
   const key = `finding.${code}.message` as EtcdTextKey;
   const template = etcdText.en[key];
   return {

@@ -188,7 +188,8 @@ export class SchemaCollector {
 
   private bad(code: 'etcd.member-decode' | 'etcd.revision-key' | 'etcd.kv-decode', params: Record<string, string | number>, page: number) {
     this.badItems++;
-    if (this.findings.length < MAX_ITEM_FINDINGS) this.findings.push(bboltFinding({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, params: { ...params, page } }));
+    if (this.findings.length < MAX_ITEM_FINDINGS)
+      this.findings.push(bboltFinding({ severity: 'warning', code, file: this.file, offset: page * this.pageSize, params: { ...params, page } }));
   }
 
   /** Feed one leaf visit of the walk (bbolt order). */

@@ -183,14 +183,32 @@ export async function readSnapFile(src: ByteSource, file: string): Promise<{ inf
     info.learners = d.snapshot.confState.learners.map(idHex);
     info.members = d.members;
     if (named && (named.term !== d.snapshot.term || named.index !== d.snapshot.index)) {
-      findings.push(walFinding({ severity: 'warning', code: 'snap.name-mismatch', file, offset: null, params: { file, nameTerm: named.term, nameIndex: named.index, term: d.snapshot.term, index: d.snapshot.index } }));
+      findings.push(
+        walFinding({
+          severity: 'warning',
+          code: 'snap.name-mismatch',
+          file,
+          offset: null,
+          params: { file, nameTerm: named.term, nameIndex: named.index, term: d.snapshot.term, index: d.snapshot.index },
+        }),
+      );
     }
   }
   if (!d.ok) {
     const code = d.error === SNAP_ERRORS.empty ? 'snap.empty' : d.error === SNAP_ERRORS.crc ? 'snap.crc' : 'snap.decode';
     const params = { file, base, error: d.error ?? '', stored: hex32(d.crcStored), computed: hex32(d.crcComputed) };
     const variant = code === 'snap.empty' && bytes.length === 0 ? 'zero' : undefined;
-    findings.push(walFinding({ severity: 'warning', code, file, offset: code === 'snap.crc' ? 0 : null, params, engineError: d.error ?? '', ...(variant ? { variant } : {}) }));
+    findings.push(
+      walFinding({
+        severity: 'warning',
+        code,
+        file,
+        offset: code === 'snap.crc' ? 0 : null,
+        params,
+        engineError: d.error ?? '',
+        ...(variant ? { variant } : {}),
+      }),
+    );
   }
   return { info, findings };
 }

@@ -164,7 +164,16 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   for (const s of facts.snaps) {
     if (!s.ok && (!chosenSnap || s.index > chosenSnap.index)) {
       story.add('etcd-verdict.narrative.snap-skipped', { file: s.file, error: s.error ?? 'unreadable' });
-      findings.push(etcdFinding('warning', 'snap.unreadable-skipped', s.file, null, { file: s.file, error: s.error ?? 'unreadable' }, s.error ? `snap: ${s.error.replace(/^snap: /, '')}` : undefined));
+      findings.push(
+        etcdFinding(
+          'warning',
+          'snap.unreadable-skipped',
+          s.file,
+          null,
+          { file: s.file, error: s.error ?? 'unreadable' },
+          s.error ? `snap: ${s.error.replace(/^snap: /, '')}` : undefined,
+        ),
+      );
       selfRepairs.push(`renames ${s.file} to ${s.file}.broken`);
     }
   }
@@ -176,7 +185,9 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
       if (!present) {
         const fatal = "recovering backend from snapshot error: failed to find database snapshot file (snap: snapshot file doesn't exist)";
         story.add('etcd-verdict.narrative.snap-db-fails', { ci, index: chosenSnap.index, dbName: name });
-        findings.push(etcdFinding('error', 'startup.snap-db-missing', dbFile || null, null, { ci, snap: chosenSnap.file, index: chosenSnap.index, dbName: name }, fatal));
+        findings.push(
+          etcdFinding('error', 'startup.snap-db-missing', dbFile || null, null, { ci, snap: chosenSnap.file, index: chosenSnap.index, dbName: name }, fatal),
+        );
         // With the whole log still there (first entry 1), etcd rebuilds the db from it once no .snap is loaded.
         return fail(fatal, (wal?.firstIndex ?? 0) === 1 && !walError ? 'etcd-verdict.next.snap-replay' : 'etcd-verdict.next.snap', chosenSnap);
       }
@@ -225,7 +236,16 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   if (early && early.last > ci) {
     // The record whose length word is zero cannot be framed either: it is the entry after the last readable one.
     lost = { from: Math.max(Math.min(early.first, lastIndex + 1), ci + 1), to: early.last };
-    findings.push(etcdFinding('error', 'startup.wal-ends-early', early.file, early.offset, { file: early.file, offset: early.offset, first: early.first, last: early.last, ci, from: lost.from }));
+    findings.push(
+      etcdFinding('error', 'startup.wal-ends-early', early.file, early.offset, {
+        file: early.file,
+        offset: early.offset,
+        first: early.first,
+        last: early.last,
+        ci,
+        from: lost.from,
+      }),
+    );
   }
 
   // mvcc restores its index from the key bucket after the WAL is read: a value that does not decode stops it.
@@ -289,7 +309,8 @@ interface Outcome {
 
 function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepairs: string[], o: Outcome): StartupVerdict {
   let summary: Said;
-  if (!o.startable) summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown', next: sayEtcd(o.nextKey ?? 'etcd-verdict.next.other').text });
+  if (!o.startable)
+    summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown', next: sayEtcd(o.nextKey ?? 'etcd-verdict.next.other').text });
   else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', { lost: sayEtcd('etcd-verdict.lost.wal', o.lost).text });
   else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') });
   else {
@@ -345,7 +366,15 @@ function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
     startable: error === null,
     dataLoss: false,
     lost: null,
-    startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: error, selfRepairs: [], narrative: story.lines.map((l) => l.text), narrativeText: story.lines.map((l) => l.local) },
+    startup: {
+      model: '3.4',
+      chosenSnap: null,
+      replay: null,
+      fatalError: error,
+      selfRepairs: [],
+      narrative: story.lines.map((l) => l.text),
+      narrativeText: story.lines.map((l) => l.local),
+    },
     findings,
     summary: summary.text,
     summaryText: summary.local,
@@ -365,12 +394,24 @@ function modelDbOnly(facts: StartupFacts): StartupVerdict {
   if (fatal) story.add('etcd-verdict.narrative.backend-fails', { db: facts.layout.dbFile, error: fatal });
   const s = fatal
     ? sayEtcd('etcd-verdict.summary.db-fails', { error: fatal, next: sayEtcd('etcd-verdict.next.backend').text })
-    : sayEtcd('etcd-verdict.summary.db-ok', { revision: facts.schema?.revision ?? 0, ci: facts.schema?.consistentIndex ?? 0, keys: facts.schema?.liveKeys ?? 0 });
+    : sayEtcd('etcd-verdict.summary.db-ok', {
+        revision: facts.schema?.revision ?? 0,
+        ci: facts.schema?.consistentIndex ?? 0,
+        keys: facts.schema?.liveKeys ?? 0,
+      });
   return {
     startable: fatal === null,
     dataLoss: false,
     lost: null,
-    startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: fatal, selfRepairs: [], narrative: story.lines.map((l) => l.text), narrativeText: story.lines.map((l) => l.local) },
+    startup: {
+      model: '3.4',
+      chosenSnap: null,
+      replay: null,
+      fatalError: fatal,
+      selfRepairs: [],
+      narrative: story.lines.map((l) => l.text),
+      narrativeText: story.lines.map((l) => l.local),
+    },
     findings,
     summary: s.text,
     summaryText: s.local,
@@ -391,7 +432,15 @@ function modelWalOnly(facts: StartupFacts): StartupVerdict {
     startable: fatal === null,
     dataLoss: false,
     lost: null,
-    startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: fatal, selfRepairs: e?.repairable ? [`truncates ${e.file} at byte ${e.offset}`] : [], narrative: story.lines.map((l) => l.text), narrativeText: story.lines.map((l) => l.local) },
+    startup: {
+      model: '3.4',
+      chosenSnap: null,
+      replay: null,
+      fatalError: fatal,
+      selfRepairs: e?.repairable ? [`truncates ${e.file} at byte ${e.offset}`] : [],
+      narrative: story.lines.map((l) => l.text),
+      narrativeText: story.lines.map((l) => l.local),
+    },
     findings,
     summary: s.text,
     summaryText: s.local,

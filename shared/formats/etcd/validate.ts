@@ -104,7 +104,11 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     const cut = torn?.offset ?? (lastFile.findingCodes.includes('wal.data-after-end') ? lastFile.validBytes : null);
     if (cut !== null) {
       const name = lastFile.file.slice(lastFile.file.lastIndexOf('/') + 1);
-      const range = await entriesAfter(await resolved.wal.open(name), cut, { skipFrameAtCut: torn !== null, afterIndex: wal.info.lastIndex ?? 0, signal: opts.signal });
+      const range = await entriesAfter(await resolved.wal.open(name), cut, {
+        skipFrameAtCut: torn !== null,
+        afterIndex: wal.info.lastIndex ?? 0,
+        signal: opts.signal,
+      });
       if (range) walUnread = { file: lastFile.file, offset: cut, cause: torn ? 'torn' : 'zero-word', ...range };
     }
   }
@@ -123,7 +127,15 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
   findings.push(...verdict.findings);
   const dbUsable = !!bbolt && bbolt.info.size > 0 && !bbolt.info.openError;
   const wholeMember = layout.input === 'data-dir' || layout.input === 'member-dir';
-  const cross = crossCheck({ wal: facts.wal, snaps, schema: facts.schema, dbUsable, addresses: opts.addresses ?? [], walChecks: wholeMember, walUnreadable: !!wal?.readError && !wal.readError.repairable && wal.readError.kind !== 'no-wal' });
+  const cross = crossCheck({
+    wal: facts.wal,
+    snaps,
+    schema: facts.schema,
+    dbUsable,
+    addresses: opts.addresses ?? [],
+    walChecks: wholeMember,
+    walUnreadable: !!wal?.readError && !wal.readError.repairable && wal.readError.kind !== 'no-wal',
+  });
   findings.push(...cross.findings);
 
   const etcd: EtcdDetails = {
@@ -141,7 +153,15 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     startable: verdict.startable,
     dataLoss: verdict.dataLoss,
     lost: verdict.lost
-      ? [{ first: verdict.lost.from, last: verdict.lost.to, file: verdict.lost.file, coveredBySnapshot: false, reason: 'etcd drops these WAL entries at start-up and the db does not hold them' }]
+      ? [
+          {
+            first: verdict.lost.from,
+            last: verdict.lost.to,
+            file: verdict.lost.file,
+            coveredBySnapshot: false,
+            reason: 'etcd drops these WAL entries at start-up and the db does not hold them',
+          },
+        ]
       : [],
     findings: sortFindings(findings),
     summary: verdict.summary,
@@ -157,5 +177,8 @@ const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 /** Errors first, then warnings, then notes; stable within a severity. */
 function sortFindings(findings: Finding[]): Finding[] {
-  return findings.map((f, i) => ({ f, i })).sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i).map((x) => x.f);
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
+    .map((x) => x.f);
 }

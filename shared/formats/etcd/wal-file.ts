@@ -52,15 +52,7 @@ export interface DecodedWalRecord {
   crcAfter: number;
 }
 
-export type DecodeFailure =
-  | 'short-length-word'
-  | 'short-record'
-  | 'max-size'
-  | 'torn'
-  | 'proto'
-  | 'proto-unexpected-eof'
-  | 'record-crc'
-  | 'chain-crc';
+export type DecodeFailure = 'short-length-word' | 'short-record' | 'max-size' | 'torn' | 'proto' | 'proto-unexpected-eof' | 'record-crc' | 'chain-crc';
 
 export interface DecodeError {
   failure: DecodeFailure;
@@ -76,9 +68,7 @@ export interface DecodeError {
   record?: { length: number; padding: number; type: number | null; crcField: number | null; crcComputed: number | null };
 }
 
-export type FileEnd =
-  | { kind: 'eof'; offset: number; zeroWord: boolean }
-  | { kind: 'error'; error: DecodeError };
+export type FileEnd = { kind: 'eof'; offset: number; zeroWord: boolean } | { kind: 'error'; error: DecodeError };
 
 export interface FileDecodeState {
   fileSize: number;
@@ -95,10 +85,7 @@ export interface FileDecodeState {
   resync?: boolean;
 }
 
-export type NextRecord =
-  | { kind: 'record'; record: DecodedWalRecord }
-  | { kind: 'need'; until: number }
-  | { kind: 'end'; end: FileEnd };
+export type NextRecord = { kind: 'record'; record: DecodedWalRecord } | { kind: 'need'; until: number } | { kind: 'end'; end: FileEnd };
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -142,13 +129,19 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
   }
   const frameEnd = off + FRAME_SIZE_BYTES + recBytes + padBytes;
   if (frameEnd > st.fileSize) {
-    return failure(st, 'short-record', WAL_ERRORS.unexpectedEof, `record of ${recBytes} bytes (+${padBytes} padding) runs ${frameEnd - st.fileSize} bytes past the end of the file`, {
-      length: recBytes,
-      padding: padBytes,
-      type: null,
-      crcField: null,
-      crcComputed: null,
-    });
+    return failure(
+      st,
+      'short-record',
+      WAL_ERRORS.unexpectedEof,
+      `record of ${recBytes} bytes (+${padBytes} padding) runs ${frameEnd - st.fileSize} bytes past the end of the file`,
+      {
+        length: recBytes,
+        padding: padBytes,
+        type: null,
+        crcField: null,
+        crcComputed: null,
+      },
+    );
   }
   if (frameEnd - winOff > win.length) return { kind: 'need', until: frameEnd };
   const dataStart = at + FRAME_SIZE_BYTES;
@@ -157,7 +150,8 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
     const u = unmarshalRecord(win.subarray(dataStart, dataStart + recBytes));
     if (!u.ok) {
       const info = { length: recBytes, padding: padBytes, type: null, crcField: null, crcComputed: null };
-      if (isTorn(st, win, dataStart, recBytes + padBytes, off)) return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `record does not unmarshal (${u.error}) and part of it is all zero: a torn write`, info);
+      if (isTorn(st, win, dataStart, recBytes + padBytes, off))
+        return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `record does not unmarshal (${u.error}) and part of it is all zero: a torn write`, info);
       return failure(st, u.unexpectedEof ? 'proto-unexpected-eof' : 'proto', u.error, `record does not unmarshal: ${u.error}`, info);
     }
     rec.type = u.record.type;
@@ -172,7 +166,14 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
     crcAfter = rec.data ? crc32c(rec.data, st.crc) : st.crc;
     if (rec.crc !== crcAfter) {
       const info = { length: recBytes, padding: padBytes, type: rec.type, crcField: rec.crc, crcComputed: crcAfter };
-      if (isTorn(st, win, dataStart, recBytes + padBytes, off)) return failure(st, 'torn', WAL_ERRORS.unexpectedEof, `stored CRC ${hex(rec.crc)} but computed ${hex(crcAfter)}, and part of the record is all zero: a torn write`, info);
+      if (isTorn(st, win, dataStart, recBytes + padBytes, off))
+        return failure(
+          st,
+          'torn',
+          WAL_ERRORS.unexpectedEof,
+          `stored CRC ${hex(rec.crc)} but computed ${hex(crcAfter)}, and part of the record is all zero: a torn write`,
+          info,
+        );
       return failure(st, 'record-crc', WAL_ERRORS.recordCrc, `stored CRC ${hex(rec.crc)} but the data gives ${hex(crcAfter)}`, info);
     }
   } else if (verifyChain) {
@@ -224,10 +225,11 @@ export function firstNonZero(b: Uint8Array): number {
       let acc = 0;
       for (let j = k; j < stop; j++) acc |= w[j]!;
       if (acc !== 0) {
-        for (let j = k; j < stop; j++) if (w[j] !== 0) {
-          const base = i + j * 4;
-          for (let q = 0; q < 4; q++) if (b[base + q] !== 0) return base + q;
-        }
+        for (let j = k; j < stop; j++)
+          if (w[j] !== 0) {
+            const base = i + j * 4;
+            for (let q = 0; q < 4; q++) if (b[base + q] !== 0) return base + q;
+          }
       }
     }
     i += words * 4;
@@ -263,10 +265,26 @@ const WINDOW = MAX_READ;
  */
 export async function readWalFile(
   src: ByteSource,
-  opts: { isLast: boolean; crc: number; verifyChain?: boolean; scanTail?: boolean; signal?: AbortSignal; startOffset?: number; startRecord?: number; resync?: boolean },
+  opts: {
+    isLast: boolean;
+    crc: number;
+    verifyChain?: boolean;
+    scanTail?: boolean;
+    signal?: AbortSignal;
+    startOffset?: number;
+    startRecord?: number;
+    resync?: boolean;
+  },
   visit?: RecordVisitor,
 ): Promise<FileReadResult> {
-  const st: FileDecodeState = { fileSize: src.size, isLast: opts.isLast, crc: opts.crc >>> 0, offset: opts.startOffset ?? 0, recordNo: opts.startRecord ?? 0, resync: opts.resync ?? false };
+  const st: FileDecodeState = {
+    fileSize: src.size,
+    isLast: opts.isLast,
+    crc: opts.crc >>> 0,
+    offset: opts.startOffset ?? 0,
+    recordNo: opts.startRecord ?? 0,
+    resync: opts.resync ?? false,
+  };
   let win: Uint8Array = new Uint8Array(0);
   let winOff = 0;
   let bytesRead = 0;

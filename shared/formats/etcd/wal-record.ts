@@ -142,7 +142,7 @@ function varintFail(next: number): RecordUnmarshal {
 
 /** Go's `int32(wire >> 3)` for a 64-bit wire value. */
 function fieldNumber(lo: number, hi: number): number {
-  return ((lo >>> 3) | (hi << 29)) | 0;
+  return (lo >>> 3) | (hi << 29) | 0;
 }
 
 function wireDecimal(lo: number, hi: number): string {

@@ -63,15 +63,7 @@ import { decodeInternalRequest, summarizeRequest, type InternalRequest } from '.
 import { hex32, walFinding } from './wal-text';
 
 export type WalReadErrorKind =
-  | 'torn-tail'
-  | 'crc-mismatch'
-  | 'boundary-crc-mismatch'
-  | 'seq-gap'
-  | 'no-wal'
-  | 'bad-name'
-  | 'decode'
-  | 'snapshot-not-found'
-  | 'other';
+  'torn-tail' | 'crc-mismatch' | 'boundary-crc-mismatch' | 'seq-gap' | 'no-wal' | 'bad-name' | 'decode' | 'snapshot-not-found' | 'other';
 
 export interface WalReadError {
   kind: WalReadErrorKind;
@@ -219,7 +211,7 @@ export function peekRequestKind(data: Uint8Array | null): string {
     const tag = readVarint(data, i, l);
     if (tag.next < 0) return 'undecodable';
     i = tag.next;
-    const no = ((tag.lo >>> 3) | (tag.hi << 29)) | 0;
+    const no = (tag.lo >>> 3) | (tag.hi << 29) | 0;
     const wire = tag.lo & 7;
     if (no <= 0) return 'undecodable';
     if (wire === 0) {
@@ -346,12 +338,29 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     return {
       info,
       findings,
-      readError: { kind: 'bad-name', file: listed.badNames[0]!, offset: null, engineError: WAL_ERRORS.fileNotFound, repairable: false, stage, fatalText: etcdFatalText(stage, WAL_ERRORS.fileNotFound) },
+      readError: {
+        kind: 'bad-name',
+        file: listed.badNames[0]!,
+        offset: null,
+        engineError: WAL_ERRORS.fileNotFound,
+        repairable: false,
+        stage,
+        fatalText: etcdFatalText(stage, WAL_ERRORS.fileNotFound),
+      },
       bytesRead,
     };
   }
   if (files.length === 0) {
-    findings.push(walFinding({ severity: 'warning', code: 'wal.none', file: relDir || null, offset: null, params: { dir: relDir || '.' }, engineError: WAL_ERRORS.fileNotFound }));
+    findings.push(
+      walFinding({
+        severity: 'warning',
+        code: 'wal.none',
+        file: relDir || null,
+        offset: null,
+        params: { dir: relDir || '.' },
+        engineError: WAL_ERRORS.fileNotFound,
+      }),
+    );
     return {
       info,
       findings,
@@ -402,7 +411,8 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
         firstRecord = false;
         facts.firstRecordIsCrc[i] = rec.type === RECORD_TYPE.crc;
       }
-      if (!detached && (rec.type < 1 || rec.type > 5) && !facts.unknownTypes.some((u) => u.file === i)) fact(facts.unknownTypes, { file: i, offset: rec.offset, type: rec.type });
+      if (!detached && (rec.type < 1 || rec.type > 5) && !facts.unknownTypes.some((u) => u.file === i))
+        fact(facts.unknownTypes, { file: i, offset: rec.offset, type: rec.type });
       if (rec.type === 2) {
         const d = rec.data ? decodeEntry(rec.data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
         if (!d.ok) {
@@ -471,7 +481,16 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     if (r.dataAfterEnd !== null) {
       fi.status = fi.status === 'ok' ? 'warning' : fi.status;
       fi.findingCodes.push('wal.data-after-end');
-      findings.push(walFinding({ severity: 'info', code: 'wal.data-after-end', file: f.rel, offset: r.dataAfterEnd, params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd }, ...(i === files.length - 1 ? { variant: 'last' } : {}) }));
+      findings.push(
+        walFinding({
+          severity: 'info',
+          code: 'wal.data-after-end',
+          file: f.rel,
+          offset: r.dataAfterEnd,
+          params: { file: f.rel, end: r.validBytes, offset: r.dataAfterEnd },
+          ...(i === files.length - 1 ? { variant: 'last' } : {}),
+        }),
+      );
     }
     if (!detached) crc = r.crc;
     if (r.end.kind === 'error') {
@@ -525,10 +544,12 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
   }
 
   // ---------------------------------------------------------------- open at the snapshot
-  const newest = validSnapshots.filter((s) => s.index > 0).reduce<{ index: number; term: number } | null>(
-    (best, s) => (best === null || s.term > best.term || (s.term === best.term && s.index > best.index) ? s : best),
-    null,
-  );
+  const newest = validSnapshots
+    .filter((s) => s.index > 0)
+    .reduce<{ index: number; term: number } | null>(
+      (best, s) => (best === null || s.term > best.term || (s.term === best.term && s.index > best.index) ? s : best),
+      null,
+    );
   const openAt = opts.openAt ?? newest ?? { index: 0, term: 0 };
   const nameIndex = searchIndex(
     files.map((f) => f.parsed),
@@ -536,7 +557,16 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
   );
   for (let k = 0; k < Math.max(0, nameIndex); k++) if (info.files[k]!.role === 'read') info.files[k]!.role = 'before-snapshot';
   if (nameIndex < 0) {
-    findings.push(walFinding({ severity: 'error', code: 'wal.file-not-found', file: files[0]!.rel, offset: null, params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index }, engineError: WAL_ERRORS.fileNotFound }));
+    findings.push(
+      walFinding({
+        severity: 'error',
+        code: 'wal.file-not-found',
+        file: files[0]!.rel,
+        offset: null,
+        params: { index: openAt.index, file: files[0]!.rel, first: files[0]!.parsed.index },
+        engineError: WAL_ERRORS.fileNotFound,
+      }),
+    );
     addSeqGapFindings(findings, files, seqBreaks, 'info');
     return { ...fail(openError('snapshot-not-found', files[0]!.rel)), openedAt: openAt };
   }
@@ -548,9 +578,21 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     info.files[at]!.status = 'bad';
     info.files[at]!.findingCodes.push('wal.seq-gap');
     findings.push(
-      walFinding({ severity: 'error', code: 'wal.seq-gap', file: f.rel, offset: null, params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq, startSeq: files[nameIndex]!.parsed.seq }, engineError: WAL_ERRORS.fileNotFound }),
+      walFinding({
+        severity: 'error',
+        code: 'wal.seq-gap',
+        file: f.rel,
+        offset: null,
+        params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq, startSeq: files[nameIndex]!.parsed.seq },
+        engineError: WAL_ERRORS.fileNotFound,
+      }),
     );
-    addSeqGapFindings(findings, files, seqBreaks.filter((b) => b !== at), 'info');
+    addSeqGapFindings(
+      findings,
+      files,
+      seqBreaks.filter((b) => b !== at),
+      'info',
+    );
     for (let k = nameIndex; k < files.length; k++) info.files[k]!.role = 'not-read';
     info.files[at]!.role = 'fails';
     return { ...fail(openError('seq-gap', f.rel)), openedAt: openAt };
@@ -591,7 +633,15 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
       findings.push(decodeFinding(f.rel, error, true, null));
       const after = ra.afterRepair;
       if (after) return result(after);
-      return result({ kind: 'torn-tail', file: f.rel, offset: error.offset, engineError: WAL_ERRORS.unexpectedEof, repairable: true, stage: 'read-all', fatalText: null });
+      return result({
+        kind: 'torn-tail',
+        file: f.rel,
+        offset: error.offset,
+        engineError: WAL_ERRORS.unexpectedEof,
+        repairable: true,
+        stage: 'read-all',
+        fatalText: null,
+      });
     }
     markBad(info.files[file]!, error, error.unexpectedEof ? 'wal.unexpected-eof' : codeFor(error));
     info.files[file]!.role = 'fails';
@@ -622,7 +672,15 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
   return result(null);
 
   function openError(kind: WalReadErrorKind, file: string): WalReadError {
-    return { kind, file, offset: null, engineError: WAL_ERRORS.fileNotFound, repairable: false, stage: 'open', fatalText: etcdFatalText('open', WAL_ERRORS.fileNotFound) };
+    return {
+      kind,
+      file,
+      offset: null,
+      engineError: WAL_ERRORS.fileNotFound,
+      repairable: false,
+      stage: 'open',
+      fatalText: etcdFatalText('open', WAL_ERRORS.fileNotFound),
+    };
   }
 }
 
@@ -638,7 +696,16 @@ function addSeqGapFindings(findings: Finding[], files: WalFile[], breaks: number
     const f = files[at]!;
     const prev = files[at - 1]!;
     if (findings.some((x) => x.code === 'wal.seq-gap' && x.file === f.rel)) continue;
-    findings.push(walFinding({ severity, code: 'wal.seq-gap', file: f.rel, offset: null, params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq }, variant: 'info' }));
+    findings.push(
+      walFinding({
+        severity,
+        code: 'wal.seq-gap',
+        file: f.rel,
+        offset: null,
+        params: { file: f.rel, seq: f.parsed.seq, prev: prev.rel, prevSeq: prev.parsed.seq },
+        variant: 'info',
+      }),
+    );
   }
 }
 
@@ -652,14 +719,30 @@ function decodeFinding(rel: string, e: DecodeError, isLast: boolean, gapAfter: s
       return walFinding({ severity: 'error', code: 'wal.record-crc', file: rel, offset: e.offset, params: { ...base, stored, computed }, ...opts });
     case 'chain-crc':
       return gapAfter
-        ? walFinding({ severity: 'error', code: 'wal.chain-crc', file: rel, offset: e.offset, params: { ...base, stored, computed, prev: gapAfter }, ...opts, variant: 'gap' })
+        ? walFinding({
+            severity: 'error',
+            code: 'wal.chain-crc',
+            file: rel,
+            offset: e.offset,
+            params: { ...base, stored, computed, prev: gapAfter },
+            ...opts,
+            variant: 'gap',
+          })
         : walFinding({ severity: 'error', code: 'wal.chain-crc', file: rel, offset: e.offset, params: { ...base, stored, computed }, ...opts });
     case 'max-size':
       return walFinding({ severity: 'error', code: 'wal.max-size', file: rel, offset: e.offset, params: { ...base, length: e.record?.length ?? 0 }, ...opts });
     case 'proto':
       return walFinding({ severity: 'error', code: 'wal.decode', file: rel, offset: e.offset, params: { ...base, error: e.engineError }, ...opts });
     default:
-      if (isLast) return walFinding({ severity: 'warning', code: 'wal.torn-tail', file: rel, offset: e.offset, params: { ...base, base: rel.split('/').pop() ?? rel }, ...opts });
+      if (isLast)
+        return walFinding({
+          severity: 'warning',
+          code: 'wal.torn-tail',
+          file: rel,
+          offset: e.offset,
+          params: { ...base, base: rel.split('/').pop() ?? rel },
+          ...opts,
+        });
       return walFinding({ severity: 'error', code: 'wal.unexpected-eof', file: rel, offset: e.offset, params: base, ...opts });
   }
 }
@@ -684,9 +767,7 @@ function confChangesOf(e: RaftEntry): WalConfChange[] {
 
 interface ReadAllResult {
   error:
-    | { kind: 'decode'; file: number; error: DecodeError }
-    | { kind: 'semantic'; fileIndex: number | null; finding: Finding; readError: WalReadError }
-    | null;
+    { kind: 'decode'; file: number; error: DecodeError } | { kind: 'semantic'; fileIndex: number | null; finding: Finding; readError: WalReadError } | null;
   /** After the predicted repair of a torn last file: the error the second ReadAll hits, or null. */
   afterRepair: WalReadError | null;
   lastIndex: number | null;
@@ -696,7 +777,16 @@ interface ReadAllResult {
 
 type SemanticStop = Extract<NonNullable<ReadAllResult['error']>, { kind: 'semantic' }>;
 
-function semantic(fileIndex: number, rel: string, offset: number, code: string, engineError: string, kind: WalReadErrorKind, params: Record<string, string | number>, variant?: string): SemanticStop {
+function semantic(
+  fileIndex: number,
+  rel: string,
+  offset: number,
+  code: string,
+  engineError: string,
+  kind: WalReadErrorKind,
+  params: Record<string, string | number>,
+  variant?: string,
+): SemanticStop {
   return {
     kind: 'semantic',
     fileIndex,
@@ -711,7 +801,8 @@ const STOP = {
     semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, 'decode', { file: rel, offset: off, error: err }, 'entry'),
   gap: (i: number, rel: string, off: number, index: number, prev: number) =>
     semantic(i, rel, off, 'wal.index-gap', WAL_ERRORS.sliceOutOfRange, 'other', { file: rel, offset: off, index, prev }),
-  metadata: (i: number, rel: string, off: number) => semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, 'other', { file: rel, offset: off }),
+  metadata: (i: number, rel: string, off: number) =>
+    semantic(i, rel, off, 'wal.metadata-conflict', WAL_ERRORS.metadataConflict, 'other', { file: rel, offset: off }),
   snapDecode: (i: number, rel: string, off: number, err: string) =>
     semantic(i, rel, off, 'wal.decode', `unmarshal should never fail (${err})`, 'decode', { file: rel, offset: off, error: err }, 'snapshot'),
   snapMismatch: (i: number, rel: string, off: number, index: number, term: number, snapTerm: number) =>
@@ -720,7 +811,13 @@ const STOP = {
     semantic(i, rel, off, 'wal.unknown-record-type', `unexpected block type ${type}`, 'other', { file: rel, offset: off, type: String(type) }),
 };
 
-async function readAll(dir: DirectorySource, files: WalFile[], nameIndex: number, start: { index: number; term: number }, opts: RunOptions): Promise<ReadAllResult> {
+async function readAll(
+  dir: DirectorySource,
+  files: WalFile[],
+  nameIndex: number,
+  start: { index: number; term: number },
+  opts: RunOptions,
+): Promise<ReadAllResult> {
   let metadata: Uint8Array | null = null;
   let match = false;
   let crc = 0;
@@ -816,7 +913,8 @@ function finishReadAll(
     stage: 'read-all',
     fatalText: etcdFatalText('read-all', WAL_ERRORS.snapshotNotFound),
   });
-  if (decodeError) return { ...base, error: { kind: 'decode', file: decodeError.file, error: decodeError.error }, afterRepair: match ? null : snapshotNotFound() };
+  if (decodeError)
+    return { ...base, error: { kind: 'decode', file: decodeError.file, error: decodeError.error }, afterRepair: match ? null : snapshotNotFound() };
   if (!match) {
     const rel = files[nameIndex]!.rel;
     return {
@@ -824,7 +922,14 @@ function finishReadAll(
       error: {
         kind: 'semantic',
         fileIndex: null,
-        finding: walFinding({ severity: 'error', code: 'wal.snapshot-not-found', file: rel, offset: null, params: { file: rel, index: start.index, term: start.term }, engineError: WAL_ERRORS.snapshotNotFound }),
+        finding: walFinding({
+          severity: 'error',
+          code: 'wal.snapshot-not-found',
+          file: rel,
+          offset: null,
+          params: { file: rel, index: start.index, term: start.term },
+          engineError: WAL_ERRORS.snapshotNotFound,
+        }),
         readError: snapshotNotFound(),
       },
       afterRepair: null,
@@ -897,16 +1002,25 @@ function readAllFromFacts(
   const conflict = metas.find((m) => m.value !== metas[0]!.value);
   if (conflict) cands.push({ file: conflict.file, offset: conflict.offset, stop: STOP.metadata(conflict.file, rel(conflict.file), conflict.offset) });
   const unknown = facts.unknownTypes.find((u) => u.file >= k);
-  if (unknown) cands.push({ file: unknown.file, offset: unknown.offset, stop: STOP.unknownType(unknown.file, rel(unknown.file), unknown.offset, unknown.type) });
+  if (unknown)
+    cands.push({ file: unknown.file, offset: unknown.offset, stop: STOP.unknownType(unknown.file, rel(unknown.file), unknown.offset, unknown.type) });
   const ed = facts.entryDecodeErrors.find((u) => u.file >= k);
   if (ed) cands.push({ file: ed.file, offset: ed.offset, stop: STOP.entryDecode(ed.file, rel(ed.file), ed.offset, ed.error) });
   const sd = facts.snapDecodeErrors.find((u) => u.file >= k);
   if (sd) cands.push({ file: sd.file, offset: sd.offset, stop: STOP.snapDecode(sd.file, rel(sd.file), sd.offset, sd.error) });
   const mismatch = facts.snapshots.find((x) => x.file >= k && x.index === start.index && x.term !== start.term);
-  if (mismatch) cands.push({ file: mismatch.file, offset: mismatch.offset, stop: STOP.snapMismatch(mismatch.file, rel(mismatch.file), mismatch.offset, start.index, mismatch.term, start.term) });
+  if (mismatch)
+    cands.push({
+      file: mismatch.file,
+      offset: mismatch.offset,
+      stop: STOP.snapMismatch(mismatch.file, rel(mismatch.file), mismatch.offset, start.index, mismatch.term, start.term),
+    });
   cands.sort((a, b) => a.file - b.file || a.offset - b.offset);
   const first = cands[0] ?? null;
-  const match = facts.snapshots.some((x) => x.file >= k && x.index === start.index && x.term === start.term && (!first || x.file < first.file || (x.file === first.file && x.offset < first.offset)));
+  const match = facts.snapshots.some(
+    (x) =>
+      x.file >= k && x.index === start.index && x.term === start.term && (!first || x.file < first.file || (x.file === first.file && x.offset < first.offset)),
+  );
   const base = { lastIndex: any ? L : null, lastTerm, bytesRead: 0 };
   return finishReadAll(base, first?.stop ?? null, decodeError && decodeError.file >= k ? decodeError : null, match, files, k, start);
 }
@@ -920,7 +1034,11 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 // ---------------------------------------------------------------- inspection listing
 
 /** One line for a decoded record. */
-export function summarizeRecord(type: number, data: Uint8Array | null, crcField: number): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
+export function summarizeRecord(
+  type: number,
+  data: Uint8Array | null,
+  crcField: number,
+): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
   switch (type) {
     case 1: {
       const m = data ? decodeMetadata(data) : null;
@@ -1166,7 +1284,14 @@ export async function readWalEntries(
       ordinal++;
       if (e.index < fromIndex) return;
       if (suffixMin[ev]! <= e.index) return; // replaced later
-      const out: WalEntry = { index: e.index, term: e.term, type: entryTypeName(e.type), request: e.type === 0 ? decodeInternalRequest(e.data) : null, file: rel, offset };
+      const out: WalEntry = {
+        index: e.index,
+        term: e.term,
+        type: entryTypeName(e.type),
+        request: e.type === 0 ? decodeInternalRequest(e.data) : null,
+        file: rel,
+        offset,
+      };
       if (e.type === 1 || e.type === 2) out.confChanges = confChangesOf(e);
       await onEntry(out);
     },

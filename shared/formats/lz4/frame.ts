@@ -140,14 +140,7 @@ class SequentialReader {
   }
 }
 
-function fail(
-  error: string,
-  errorOffset: number,
-  detail: string,
-  contentSize: number,
-  descriptor: Lz4FrameDescriptor | null,
-  blocks: number,
-): Lz4VerifyResult {
+function fail(error: string, errorOffset: number, detail: string, contentSize: number, descriptor: Lz4FrameDescriptor | null, blocks: number): Lz4VerifyResult {
   return { ok: false, error, errorOffset, contentSize, detail, descriptor, blocks, frameSize: null, trailingBytes: 0 };
 }
 
@@ -277,8 +270,7 @@ export async function verifyLz4Frame(source: ByteSource, opts: Lz4VerifyOptions 
       return fail(
         'ERROR_srcSize_wrong',
         blockAt,
-        `frame truncated: block ${blocks + 1} at byte ${blockAt} needs ${4 + blockSize + checksumSize} bytes, ` +
-          `only ${reader.available()} remain`,
+        `frame truncated: block ${blocks + 1} at byte ${blockAt} needs ${4 + blockSize + checksumSize} bytes, ` + `only ${reader.available()} remain`,
         produced,
         d,
         blocks,
@@ -340,26 +332,12 @@ export async function verifyLz4Frame(source: ByteSource, opts: Lz4VerifyOptions 
 
   const endMarkAt = reader.position - 4;
   if (d.contentSize !== null && d.contentSize !== 0 && d.contentSize !== produced) {
-    return fail(
-      'ERROR_frameSize_wrong',
-      endMarkAt,
-      `header declares ${d.contentSize} bytes of content, the blocks decode to ${produced}`,
-      produced,
-      d,
-      blocks,
-    );
+    return fail('ERROR_frameSize_wrong', endMarkAt, `header declares ${d.contentSize} bytes of content, the blocks decode to ${produced}`, produced, d, blocks);
   }
   if (content) {
     const at = reader.position;
     if (!(await reader.ensure(4))) {
-      return fail(
-        'ERROR_srcSize_wrong',
-        at,
-        `frame truncated: content checksum at byte ${at} is missing (file ends at ${source.size})`,
-        produced,
-        d,
-        blocks,
-      );
+      return fail('ERROR_srcSize_wrong', at, `frame truncated: content checksum at byte ${at} is missing (file ends at ${source.size})`, produced, d, blocks);
     }
     const stored = reader.u32(0);
     const actual = content.digest();

@@ -31,13 +31,17 @@ export const backupBadStep: PlaybookStep = {
   title: { en: 'This backup does not restore', 'zh-CN': '此备份无法恢复' },
   body: {
     en: 'Its hash does not match, so etcdctl would refuse it. Pick the next newest good backup from the node card (run detection again), or salvage the data directory with Lifeboat (lifeboat salvage) and restore from that.',
-    'zh-CN': '其哈希不匹配，etcdctl 会拒绝它。请从节点卡片中选择次新的有效备份（重新运行检测），或用 Lifeboat 抢救数据目录（lifeboat salvage）后从抢救结果恢复。',
+    'zh-CN':
+      '其哈希不匹配，etcdctl 会拒绝它。请从节点卡片中选择次新的有效备份（重新运行检测），或用 Lifeboat 抢救数据目录（lifeboat salvage）后从抢救结果恢复。',
   },
   next: 'end',
 };
 
 /** Stop etcd through `stopCommand`, wait until it is down, then move the data dir aside and restore. */
-export function restoreSteps(stop: { command: string; touches: string[]; backup: string[]; waitCommand: string; waitPattern: string }, start: { command: string; touches: string[]; backup: string[] }): PlaybookStep[] {
+export function restoreSteps(
+  stop: { command: string; touches: string[]; backup: string[]; waitCommand: string; waitPattern: string },
+  start: { command: string; touches: string[]; backup: string[] },
+): PlaybookStep[] {
   return [
     {
       id: 'stop-etcd',

@@ -12,9 +12,17 @@ const ETCD_VARS: Playbook['variables'] = [
   { name: 'memberName', description: { en: 'etcd member name (--name)', 'zh-CN': 'etcd 成员名（--name）' }, from: 'settings.name' },
   { name: 'initialCluster', description: { en: '--initial-cluster', 'zh-CN': '--initial-cluster' }, from: 'settings.initial-cluster' },
   { name: 'initialClusterToken', description: { en: '--initial-cluster-token', 'zh-CN': '--initial-cluster-token' }, from: 'settings.initial-cluster-token' },
-  { name: 'initialAdvertisePeerUrls', description: { en: '--initial-advertise-peer-urls', 'zh-CN': '--initial-advertise-peer-urls' }, from: 'settings.initial-advertise-peer-urls' },
+  {
+    name: 'initialAdvertisePeerUrls',
+    description: { en: '--initial-advertise-peer-urls', 'zh-CN': '--initial-advertise-peer-urls' },
+    from: 'settings.initial-advertise-peer-urls',
+  },
   { name: 'endpoint', description: { en: 'client URL etcdctl talks to', 'zh-CN': 'etcdctl 连接的客户端 URL' }, from: 'settings.advertise-client-urls' },
-  { name: 'etcdctlTls', description: { en: 'etcdctl TLS flags (--cacert/--cert/--key) from the configuration', 'zh-CN': '来自配置的 etcdctl TLS 参数（--cacert/--cert/--key）' }, from: 'settings' },
+  {
+    name: 'etcdctlTls',
+    description: { en: 'etcdctl TLS flags (--cacert/--cert/--key) from the configuration', 'zh-CN': '来自配置的 etcdctl TLS 参数（--cacert/--cert/--key）' },
+    from: 'settings',
+  },
 ];
 
 const explain = (id: string, en: [string, string], zh: [string, string], extra: Partial<PlaybookStep> = {}): PlaybookStep => ({
@@ -31,7 +39,8 @@ export const systemdEtcdRestore: Playbook = {
   title: { en: 'Restore a systemd-managed etcd from its cron backup', 'zh-CN': '从定时备份恢复由 systemd 管理的 etcd' },
   summary: {
     en: 'etcd runs as a systemd unit (KubeKey, kubespray). Its data directory is broken and a cron job has been taking snapshot.db backups. Restore the newest good one with the flags from the unit and its EnvironmentFile.',
-    'zh-CN': 'etcd 以 systemd 单元运行（KubeKey、kubespray）。其数据目录已损坏，而定时任务一直在做 snapshot.db 备份。使用单元及其 EnvironmentFile 中的参数恢复最新的有效备份。',
+    'zh-CN':
+      'etcd 以 systemd 单元运行（KubeKey、kubespray）。其数据目录已损坏，而定时任务一直在做 snapshot.db 备份。使用单元及其 EnvironmentFile 中的参数恢复最新的有效备份。',
   },
   engine: 'etcd',
   signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'etcd.wal-crc', 'etcd.wal-unrepairable', 'etcd.snap-error', 'etcd.db-snapshot-mismatch'],
@@ -39,13 +48,23 @@ export const systemdEtcdRestore: Playbook = {
     ...ETCD_VARS,
     { name: 'unit', description: { en: 'the etcd systemd unit', 'zh-CN': 'etcd 的 systemd 单元' }, from: 'datastore.unit' },
     { name: 'envFile', description: { en: 'its EnvironmentFile', 'zh-CN': '其 EnvironmentFile' }, from: 'datastore.envFile' },
-    { name: 'backup', description: { en: 'the snapshot.db to restore (newest good backup)', 'zh-CN': '要恢复的 snapshot.db（最新的有效备份）' }, from: 'datastore.newestGoodBackup' },
+    {
+      name: 'backup',
+      description: { en: 'the snapshot.db to restore (newest good backup)', 'zh-CN': '要恢复的 snapshot.db（最新的有效备份）' },
+      from: 'datastore.newestGoodBackup',
+    },
   ],
   steps: [
     explain(
       'overview',
-      ['What this does', 'etcd runs as {{unit}} with its settings in {{envFile}}; its data lives in {{dataDir}}. Lifeboat checks the backup, stops etcd, keeps the old directory (moved aside and archived), restores the backup with the same member name and cluster flags, starts etcd and checks that it serves the keys.'],
-      ['步骤说明', 'etcd 以 {{unit}} 运行，配置位于 {{envFile}}，数据位于 {{dataDir}}。Lifeboat 将检查备份、停止 etcd、保留旧目录（移到一旁并归档）、用相同的成员名与集群参数恢复备份、启动 etcd，并检查其是否提供数据。'],
+      [
+        'What this does',
+        'etcd runs as {{unit}} with its settings in {{envFile}}; its data lives in {{dataDir}}. Lifeboat checks the backup, stops etcd, keeps the old directory (moved aside and archived), restores the backup with the same member name and cluster flags, starts etcd and checks that it serves the keys.',
+      ],
+      [
+        '步骤说明',
+        'etcd 以 {{unit}} 运行，配置位于 {{envFile}}，数据位于 {{dataDir}}。Lifeboat 将检查备份、停止 etcd、保留旧目录（移到一旁并归档）、用相同的成员名与集群参数恢复备份、启动 etcd，并检查其是否提供数据。',
+      ],
     ),
     {
       id: 'unit-state',
@@ -77,7 +96,8 @@ export const kubeadmEtcdDb: Playbook = {
   title: { en: 'kubeadm etcd with a corrupt database', 'zh-CN': 'kubeadm etcd 数据库损坏' },
   summary: {
     en: 'etcd (a static pod) panics at start-up in bbolt, e.g. "freepages: failed to get all reachable pages". Restore from the newest good backup; without one, salvage the data directory with Lifeboat and restore from the salvaged snapshot.db.',
-    'zh-CN': 'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如 "freepages: failed to get all reachable pages"。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
+    'zh-CN':
+      'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如 "freepages: failed to get all reachable pages"。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
   },
   engine: 'etcd',
   signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
@@ -89,8 +109,14 @@ export const kubeadmEtcdDb: Playbook = {
   steps: [
     explain(
       'overview',
-      ['What this does', 'The kubelet runs etcd from {{manifest}} with its data in {{dataDir}}. Lifeboat copies the data directory off the node and validates it, then restores a good backup (or a snapshot.db salvaged from the copy) with the flags from the manifest.'],
-      ['步骤说明', 'kubelet 依据 {{manifest}} 运行 etcd，数据位于 {{dataDir}}。Lifeboat 先将数据目录复制下来并校验，然后使用清单中的参数恢复有效备份（或从副本中抢救出的 snapshot.db）。'],
+      [
+        'What this does',
+        'The kubelet runs etcd from {{manifest}} with its data in {{dataDir}}. Lifeboat copies the data directory off the node and validates it, then restores a good backup (or a snapshot.db salvaged from the copy) with the flags from the manifest.',
+      ],
+      [
+        '步骤说明',
+        'kubelet 依据 {{manifest}} 运行 etcd，数据位于 {{dataDir}}。Lifeboat 先将数据目录复制下来并校验，然后使用清单中的参数恢复有效备份（或从副本中抢救出的 snapshot.db）。',
+      ],
     ),
     {
       id: 'pod-logs',
@@ -153,17 +179,34 @@ export const microk8sDqlite: Playbook = {
     'zh-CN': 'k8s-dqlite 无法启动（或只能通过静默丢弃条目启动）。复制 backend、校验、执行 Lifeboat 规划的最小修复（隔离而非删除），然后启动并验证。',
   },
   engine: 'dqlite',
-  signatures: ['dqlite.closed-segment-batch', 'dqlite.closed-segment-count', 'dqlite.closed-segment-file', 'dqlite.open-segment', 'dqlite.segment-sequence', 'dqlite.snapshot-lz4', 'dqlite.snapshot-meta', 'dqlite.metadata', 'kubernetes.kine-unreachable'],
+  signatures: [
+    'dqlite.closed-segment-batch',
+    'dqlite.closed-segment-count',
+    'dqlite.closed-segment-file',
+    'dqlite.open-segment',
+    'dqlite.segment-sequence',
+    'dqlite.snapshot-lz4',
+    'dqlite.snapshot-meta',
+    'dqlite.metadata',
+    'kubernetes.kine-unreachable',
+  ],
   variables: [
     { name: 'dataDir', description: { en: 'the dqlite backend directory', 'zh-CN': 'dqlite backend 目录' }, from: 'datastore.dataDir' },
-    { name: 'repairCommands', description: { en: 'the quarantine commands of the validator\'s repair plan', 'zh-CN': '校验器修复方案中的隔离命令' }, from: 'report.dqlite.repair' },
+    {
+      name: 'repairCommands',
+      description: { en: "the quarantine commands of the validator's repair plan", 'zh-CN': '校验器修复方案中的隔离命令' },
+      from: 'report.dqlite.repair',
+    },
   ],
   steps: [
     {
       id: 'copy-validate',
       kind: 'copy-validate',
       title: { en: 'Copy the backend off and validate it', 'zh-CN': '复制 backend 并校验' },
-      body: { en: 'The validator names the bad file, what dqlite would do, and the smallest repair.', 'zh-CN': '校验器会指出损坏的文件、dqlite 会怎样，以及最小的修复方案。' },
+      body: {
+        en: 'The validator names the bad file, what dqlite would do, and the smallest repair.',
+        'zh-CN': '校验器会指出损坏的文件、dqlite 会怎样，以及最小的修复方案。',
+      },
       path: '{{dataDir}}',
     },
     {
@@ -181,12 +224,15 @@ export const microk8sDqlite: Playbook = {
       id: 'quarantine',
       kind: 'change',
       title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
-      body: { en: 'The exact commands from the validator\'s repair plan for this directory.', 'zh-CN': '校验器为此目录给出的修复方案中的确切命令。' },
+      body: { en: "The exact commands from the validator's repair plan for this directory.", 'zh-CN': '校验器为此目录给出的修复方案中的确切命令。' },
       command: '{{raw:repairCommands}}',
       sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
-      risk: { en: 'Entries only in the quarantined files are not loaded; the report lists which index ranges.', 'zh-CN': '仅存在于被隔离文件中的条目不会被加载；报告列出了具体的索引范围。' },
+      risk: {
+        en: 'Entries only in the quarantined files are not loaded; the report lists which index ranges.',
+        'zh-CN': '仅存在于被隔离文件中的条目不会被加载；报告列出了具体的索引范围。',
+      },
     },
     {
       id: 'start',
@@ -197,7 +243,10 @@ export const microk8sDqlite: Playbook = {
       sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
-      risk: { en: 'If the repair missed a damaged file, start-up fails again; the quarantine folder holds everything.', 'zh-CN': '若修复遗漏了损坏的文件，启动会再次失败；隔离目录保存着所有文件。' },
+      risk: {
+        en: 'If the repair missed a damaged file, start-up fails again; the quarantine folder holds everything.',
+        'zh-CN': '若修复遗漏了损坏的文件，启动会再次失败；隔离目录保存着所有文件。',
+      },
     },
     {
       id: 'verify',
@@ -224,13 +273,16 @@ export const kindAddresses: Playbook = {
   },
   engine: 'etcd',
   signatures: ['etcd.publish-failed', 'etcd.pre-vote', 'etcd.peer-unreachable'],
-  variables: [...ETCD_VARS, { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' }],
+  variables: [
+    ...ETCD_VARS,
+    { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' },
+  ],
   steps: [
     {
       id: 'addresses',
       kind: 'probe',
-      title: { en: 'Compare the node\'s addresses with etcd\'s peer URLs', 'zh-CN': '比较节点地址与 etcd 的对等 URL' },
-      body: { en: 'Read-only: the node\'s IPs now, and the URLs the manifest advertises.', 'zh-CN': '只读：节点当前的 IP，以及清单中通告的 URL。' },
+      title: { en: "Compare the node's addresses with etcd's peer URLs", 'zh-CN': '比较节点地址与 etcd 的对等 URL' },
+      body: { en: "Read-only: the node's IPs now, and the URLs the manifest advertises.", 'zh-CN': '只读：节点当前的 IP，以及清单中通告的 URL。' },
       command: 'ip -brief addr; grep -E -- "--(initial-advertise-peer-urls|listen-peer-urls|initial-cluster)=" {{manifest}}',
       sudo: true,
       expect: {},
@@ -239,7 +291,10 @@ export const kindAddresses: Playbook = {
       id: 'choose',
       kind: 'decision',
       title: { en: 'Is this the member with the newest data?', 'zh-CN': '这是数据最新的成员吗？' },
-      body: { en: 'Validate every member\'s copy side by side (lifeboat validate A B C) and keep the one the table names.', 'zh-CN': '并排校验每个成员的副本（lifeboat validate A B C），保留表格指出的那个。' },
+      body: {
+        en: "Validate every member's copy side by side (lifeboat validate A B C) and keep the one the table names.",
+        'zh-CN': '并排校验每个成员的副本（lifeboat validate A B C），保留表格指出的那个。',
+      },
       options: [
         { id: 'yes', label: { en: 'Yes, rebuild from this member', 'zh-CN': '是，从此成员重建' }, goto: 'force-new-cluster' },
         { id: 'no', label: { en: 'No, stop here', 'zh-CN': '否，到此为止' }, goto: 'done-elsewhere' },
@@ -249,23 +304,33 @@ export const kindAddresses: Playbook = {
       id: 'force-new-cluster',
       kind: 'change',
       title: { en: 'Start this member as a new one-member cluster', 'zh-CN': '将此成员作为新的单成员集群启动' },
-      body: { en: 'Adds --force-new-cluster to the manifest; etcd keeps its data and drops the other members.', 'zh-CN': '在清单中加入 --force-new-cluster；etcd 保留数据并移除其他成员。' },
+      body: {
+        en: 'Adds --force-new-cluster to the manifest; etcd keeps its data and drops the other members.',
+        'zh-CN': '在清单中加入 --force-new-cluster；etcd 保留数据并移除其他成员。',
+      },
       command: 'sed -i "s|    - --data-dir=|    - --force-new-cluster\\n    - --data-dir=|" {{manifest}}',
       sudo: true,
       touches: ['{{manifest}}'],
       backup: ['{{manifest}}', '{{dataDir}}'],
-      risk: { en: 'The other members must be removed and re-added afterwards; writes only they had are lost.', 'zh-CN': '之后必须移除并重新加入其他成员；仅存在于它们上的写入会丢失。' },
+      risk: {
+        en: 'The other members must be removed and re-added afterwards; writes only they had are lost.',
+        'zh-CN': '之后必须移除并重新加入其他成员；仅存在于它们上的写入会丢失。',
+      },
     },
     {
       id: 'update-peer',
       kind: 'change',
-      title: { en: 'Update the member\'s peer URL to the new address', 'zh-CN': '将成员的对等 URL 更新为新地址' },
+      title: { en: "Update the member's peer URL to the new address", 'zh-CN': '将成员的对等 URL 更新为新地址' },
       body: { en: 'etcdctl member update with the address the node has now.', 'zh-CN': '用节点当前的地址执行 etcdctl member update。' },
-      command: 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} member update $(ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} member list | cut -d, -f1 | head -n 1) --peer-urls={{initialAdvertisePeerUrls}}',
+      command:
+        'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} member update $(ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}} member list | cut -d, -f1 | head -n 1) --peer-urls={{initialAdvertisePeerUrls}}',
       sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
-      risk: { en: 'A wrong URL keeps the member unreachable; the previous value is in the session record.', 'zh-CN': '错误的 URL 会使成员不可达；原值记录在会话中。' },
+      risk: {
+        en: 'A wrong URL keeps the member unreachable; the previous value is in the session record.',
+        'zh-CN': '错误的 URL 会使成员不可达；原值记录在会话中。',
+      },
     },
     {
       id: 'remove-flag',
@@ -290,7 +355,12 @@ export const kindAddresses: Playbook = {
       timeoutSeconds: 120,
       next: 'end',
     },
-    explain('done-elsewhere', ['Run this on the member with the newest data', 'Open a session on that node instead.'], ['请在数据最新的成员上执行', '请改为在该节点上打开会话。'], { next: 'end' }),
+    explain(
+      'done-elsewhere',
+      ['Run this on the member with the newest data', 'Open a session on that node instead.'],
+      ['请在数据最新的成员上执行', '请改为在该节点上打开会话。'],
+      { next: 'end' },
+    ),
   ],
 };
 
@@ -300,14 +370,15 @@ export const etcdMemberLost: Playbook = {
   title: { en: 'An etcd member lost its data while still a member', 'zh-CN': 'etcd 成员在仍属集群时丢失了数据' },
   summary: {
     en: 'The member panics with "tocommit(N) is out of range [lastIndex(0)]": the cluster still counts it, its WAL is gone. Remove it from the cluster, move its empty data dir aside, add it back and let it rejoin with --initial-cluster-state=existing.',
-    'zh-CN': '成员崩溃并报 "tocommit(N) is out of range [lastIndex(0)]"：集群仍把它算作成员，但其 WAL 已丢失。将其从集群中移除，把空的数据目录移到一旁，再重新加入，并以 --initial-cluster-state=existing 重新加入集群。',
+    'zh-CN':
+      '成员崩溃并报 "tocommit(N) is out of range [lastIndex(0)]"：集群仍把它算作成员，但其 WAL 已丢失。将其从集群中移除，把空的数据目录移到一旁，再重新加入，并以 --initial-cluster-state=existing 重新加入集群。',
   },
   engine: 'etcd',
   signatures: ['etcd.tocommit-out-of-range'],
   variables: [
     ...ETCD_VARS,
     { name: 'healthyEndpoint', description: { en: 'client URL of a healthy member', 'zh-CN': '健康成员的客户端 URL' } },
-    { name: 'memberId', description: { en: 'the lost member\'s ID (hex)', 'zh-CN': '丢失数据的成员 ID（十六进制）' } },
+    { name: 'memberId', description: { en: "the lost member's ID (hex)", 'zh-CN': '丢失数据的成员 ID（十六进制）' } },
     { name: 'peerUrl', description: { en: 'its peer URL', 'zh-CN': '其对等 URL' } },
     { name: 'unit', description: { en: 'its systemd unit or the kubelet', 'zh-CN': '其 systemd 单元或 kubelet' }, from: 'datastore.unit' },
   ],
@@ -359,7 +430,10 @@ export const etcdMemberLost: Playbook = {
       id: 'start',
       kind: 'change',
       title: { en: 'Start it as an existing member', 'zh-CN': '以已有成员身份启动' },
-      body: { en: 'With ETCD_INITIAL_CLUSTER_STATE=existing and the cluster list from the previous step.', 'zh-CN': '使用 ETCD_INITIAL_CLUSTER_STATE=existing 及上一步输出的集群列表。' },
+      body: {
+        en: 'With ETCD_INITIAL_CLUSTER_STATE=existing and the cluster list from the previous step.',
+        'zh-CN': '使用 ETCD_INITIAL_CLUSTER_STATE=existing 及上一步输出的集群列表。',
+      },
       command: 'systemctl start {{unit}}',
       sudo: true,
       touches: ['{{dataDir}}'],
@@ -422,7 +496,10 @@ export const quorumAndSpace: Playbook = {
       sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
-      risk: { en: 'History before the revision is gone (watchers may need to relist).', 'zh-CN': '该修订号之前的历史将丢失（watch 客户端可能需要重新 list）。' },
+      risk: {
+        en: 'History before the revision is gone (watchers may need to relist).',
+        'zh-CN': '该修订号之前的历史将丢失（watch 客户端可能需要重新 list）。',
+      },
     },
     {
       id: 'defrag',
@@ -458,8 +535,14 @@ export const quorumAndSpace: Playbook = {
     },
     explain(
       'quorum',
-      ['Rebuild from one survivor', 'Copy every member\'s data dir off and validate them side by side (lifeboat validate A B C): the table names the member with the newest data. Then run the kind playbook\'s force-new-cluster steps on that member and re-add the others with the member-lost playbook.'],
-      ['从一个幸存成员重建', '将每个成员的数据目录复制下来并并排校验（lifeboat validate A B C）：表格会指出数据最新的成员。然后在该成员上执行 kind 剧本中的强制新建集群步骤，并用“成员丢失数据”剧本重新加入其他成员。'],
+      [
+        'Rebuild from one survivor',
+        "Copy every member's data dir off and validate them side by side (lifeboat validate A B C): the table names the member with the newest data. Then run the kind playbook's force-new-cluster steps on that member and re-add the others with the member-lost playbook.",
+      ],
+      [
+        '从一个幸存成员重建',
+        '将每个成员的数据目录复制下来并并排校验（lifeboat validate A B C）：表格会指出数据最新的成员。然后在该成员上执行 kind 剧本中的强制新建集群步骤，并用“成员丢失数据”剧本重新加入其他成员。',
+      ],
       { next: 'end' },
     ),
   ],

@@ -57,7 +57,11 @@ export const dqliteDirectory: FuzzTarget<Dir, Dir[]> = {
       }
       const bytes = files[f.file];
       check(bytes !== undefined, `${f.code} names ${f.file}, not in the directory`);
-      if (f.offset !== null) check(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length, `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`);
+      if (f.offset !== null)
+        check(
+          Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length,
+          `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`,
+        );
     }
     for (const s of report.dqlite?.segments ?? []) check(s.validBytes <= s.size, `${s.file}: validBytes past size`);
     for (const l of report.lost) check(l.first <= l.last, `lost range of ${l.file} reversed`);

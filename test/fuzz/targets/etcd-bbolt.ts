@@ -39,7 +39,12 @@ function mutateDb(r: Rng, original: Uint8Array): Uint8Array {
     if (way === 1) {
       // Page header: id (8), flags (2), count (2), overflow (4).
       const p = r.int(pages);
-      const [at, width] = r.pick([[0, 8], [8, 2], [10, 2], [12, 4]] as const);
+      const [at, width] = r.pick([
+        [0, 8],
+        [8, 2],
+        [10, 2],
+        [12, 4],
+      ] as const);
       const v = at === 8 ? BigInt(r.pick([0, 1, 2, 4, 0x10, 0x12, 0xff, r.int(0x10000)])) : r.pick(INTERESTING_U64);
       putLE(b, p * PS + at, v, width);
     } else if (way === 2 || way === 3) {
@@ -49,7 +54,13 @@ function mutateDb(r: Rng, original: Uint8Array): Uint8Array {
       const p = r.pick(candidates);
       const count = original[p * PS + 10] | (original[p * PS + 11] << 8);
       const el = p * PS + PAGE_HEADER_SIZE + 16 * r.int(Math.max(1, Math.min(count, 255)));
-      const [at, width] = r.pick([[0, 4], [4, 4], [8, 4], [12, 4], [8, 8]] as const);
+      const [at, width] = r.pick([
+        [0, 4],
+        [4, 4],
+        [8, 4],
+        [12, 4],
+        [8, 8],
+      ] as const);
       putLE(b, el + at, r.chance(0.7) ? r.pick(INTERESTING_U64) : BigInt(r.int(pages + 3)), width);
     } else if (way === 4) {
       // A meta field, checksum recomputed: bbolt trusts this meta.
@@ -83,7 +94,8 @@ function checkFindings(findings: readonly Finding[], size: number): void {
       continue;
     }
     check(f.file === FILE, `${f.code} names ${f.file}`);
-    if (f.offset !== null) check(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= size, `${f.code} at ${f.offset} outside ${f.file} (${size} bytes)`);
+    if (f.offset !== null)
+      check(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= size, `${f.code} at ${f.offset} outside ${f.file} (${size} bytes)`);
   }
 }
 
@@ -102,7 +114,8 @@ export const etcdBbolt: FuzzTarget<Uint8Array, Uint8Array[]> = {
     for (const p of scan.info.problems) {
       if (p.offset !== null) check(p.offset >= 0 && p.offset <= size, `problem "${p.text}" at ${p.offset} outside ${size} bytes`);
       // A reference past the end names the bad id it read (its offset is the reference, inside the file); every other problem is on a page of the file.
-      if (p.page !== null && p.code !== 'bbolt.page-beyond-file') check(p.page >= 0 && p.page < Math.max(pageCount, 1), `problem "${p.text}" on page ${p.page} of ${pageCount}`);
+      if (p.page !== null && p.code !== 'bbolt.page-beyond-file')
+        check(p.page >= 0 && p.page < Math.max(pageCount, 1), `problem "${p.text}" on page ${p.page} of ${pageCount}`);
       check(!/referenced by page -/.test(p.text), `problem text "${p.text}" names a negative page`);
     }
     check(scan.info.problems.length <= 1000, `${scan.info.problems.length} problems listed`);

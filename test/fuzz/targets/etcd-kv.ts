@@ -45,7 +45,7 @@ function sameKv(a: KeyValue, b: KeyValue): boolean {
 
 export const etcdKv: FuzzTarget<KvInput, KvCorpus> = {
   name: 'etcd-kv',
-  what: 'mvcc KeyValue (decodeKeyValue and its fast path agree), revision keys, Kubernetes value summaries (k8s\\0 protobuf with ObjectMeta, JSON, k8s:enc:) from the samples\' key bucket and built values: no throw, bounded maps, plain data',
+  what: "mvcc KeyValue (decodeKeyValue and its fast path agree), revision keys, Kubernetes value summaries (k8s\\0 protobuf with ObjectMeta, JSON, k8s:enc:) from the samples' key bucket and built values: no throw, bounded maps, plain data",
   corpus: async () => {
     const records: Uint8Array[] = [];
     const keys: Uint8Array[] = [];
@@ -58,8 +58,31 @@ export const etcdKv: FuzzTarget<KvInput, KvCorpus> = {
     }
     check(records.length > 10, `only ${records.length} KeyValue records in the samples`);
     const pod = new Uint8Array(encodeK8sProtobuf(POD));
-    const json = enc(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system', uid: POD.uid, resourceVersion: '412', creationTimestamp: '2024-03-13T04:33:33Z', labels: { app: 'kube-proxy' } }, data: { 'config.conf': 'x' } }));
-    const values = [pod, json, enc('k8s:enc:aescbc:v1:key1:\u0001\u0002\u0003ciphertext'), enc('plain text value'), ...records.slice(0, 20).map((r) => decodeKeyValue(r)).flatMap((d) => (d.ok ? [d.kv.value] : []))];
+    const json = enc(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'kube-proxy',
+          namespace: 'kube-system',
+          uid: POD.uid,
+          resourceVersion: '412',
+          creationTimestamp: '2024-03-13T04:33:33Z',
+          labels: { app: 'kube-proxy' },
+        },
+        data: { 'config.conf': 'x' },
+      }),
+    );
+    const values = [
+      pod,
+      json,
+      enc('k8s:enc:aescbc:v1:key1:\u0001\u0002\u0003ciphertext'),
+      enc('plain text value'),
+      ...records
+        .slice(0, 20)
+        .map((r) => decodeKeyValue(r))
+        .flatMap((d) => (d.ok ? [d.kv.value] : [])),
+    ];
     return { records, keys, values };
   },
   generate: (r, c) => {
@@ -70,7 +93,13 @@ export const etcdKv: FuzzTarget<KvInput, KvCorpus> = {
     let record = c.records[i];
     if (r.chance(0.3)) {
       const d = decodeKeyValue(record);
-      if (d.ok) record = encodeKeyValue({ ...d.kv, value, createRevision: r.pick([0, d.kv.createRevision, 2 ** 53 - 1]), lease: r.pick([0n, d.kv.lease, -1n, 1n << 62n]) });
+      if (d.ok)
+        record = encodeKeyValue({
+          ...d.kv,
+          value,
+          createRevision: r.pick([0, d.kv.createRevision, 2 ** 53 - 1]),
+          lease: r.pick([0n, d.kv.lease, -1n, 1n << 62n]),
+        });
     }
     if (r.chance(0.8)) record = mutateBytes(r, record, 512);
     return { record, key: r.chance(0.7) ? mutateBytes(r, c.keys[i], 24) : c.keys[i], value };

@@ -8,7 +8,15 @@ import {
   decodeRaftSnapshot,
   decodeWalSnapshot,
 } from '../../../shared/formats/etcd/raft-entry';
-import { decodeInternalRequest, encodeCompactionRequest, encodeDeleteRangeRequest, encodePutRequest, requestCountKey, summarizeRequest, type InternalRequest } from '../../../shared/formats/etcd/internal-request';
+import {
+  decodeInternalRequest,
+  encodeCompactionRequest,
+  encodeDeleteRangeRequest,
+  encodePutRequest,
+  requestCountKey,
+  summarizeRequest,
+  type InternalRequest,
+} from '../../../shared/formats/etcd/internal-request';
 import { mutateBytes } from '../mutate';
 import { check, checkPlain, type FuzzTarget } from '../target';
 import { enc } from './corpus';
@@ -23,7 +31,7 @@ function checkRequest(r: InternalRequest, depth: number): void {
 
 export const etcdRaft: FuzzTarget<Uint8Array, Uint8Array[]> = {
   name: 'etcd-raft',
-  what: 'raft messages in WAL records (Entry, HardState, ConfChange(V2), ConfState, Snapshot, walpb.Snapshot/Metadata) and InternalRaftRequest/v2 Request entry data, from the samples\' WALs and .snap files: no throw, bounded lists and nesting, plain data',
+  what: "raft messages in WAL records (Entry, HardState, ConfChange(V2), ConfState, Snapshot, walpb.Snapshot/Metadata) and InternalRaftRequest/v2 Request entry data, from the samples' WALs and .snap files: no throw, bounded lists and nesting, plain data",
   corpus: async () => {
     const s: RaftSeeds = raftSeeds(await etcdWalCorpus());
     const encoded = [
@@ -36,10 +44,22 @@ export const etcdRaft: FuzzTarget<Uint8Array, Uint8Array[]> = {
   },
   generate: (r, corpus) => mutateBytes(r, r.pick(corpus), 1024),
   run: (b) => {
-    const results: unknown[] = [decodeHardState(b), decodeConfChange(b), decodeConfChangeV2(b), decodeConfState(b), decodeRaftSnapshot(b), decodeWalSnapshot(b), decodeMetadata(b)];
+    const results: unknown[] = [
+      decodeHardState(b),
+      decodeConfChange(b),
+      decodeConfChangeV2(b),
+      decodeConfState(b),
+      decodeRaftSnapshot(b),
+      decodeWalSnapshot(b),
+      decodeMetadata(b),
+    ];
     const e = decodeEntry(b);
     results.push(e);
-    if (e.ok) check(Number.isSafeInteger(e.value.index) && e.value.index >= 0 && Number.isSafeInteger(e.value.term) && e.value.term >= 0, `entry index ${e.value.index} term ${e.value.term}`);
+    if (e.ok)
+      check(
+        Number.isSafeInteger(e.value.index) && e.value.index >= 0 && Number.isSafeInteger(e.value.term) && e.value.term >= 0,
+        `entry index ${e.value.index} term ${e.value.term}`,
+      );
     for (const data of [b, e.ok ? e.value.data : null]) {
       const req = decodeInternalRequest(data);
       if (!req) continue;
@@ -49,7 +69,8 @@ export const etcdRaft: FuzzTarget<Uint8Array, Uint8Array[]> = {
       results.push(req);
     }
     const snap = results[4] as ReturnType<typeof decodeRaftSnapshot>;
-    if (snap.ok) for (const list of [snap.value.confState.voters, snap.value.confState.learners]) check(list.length <= 4096, `${list.length} ids in a ConfState`);
+    if (snap.ok)
+      for (const list of [snap.value.confState.voters, snap.value.confState.learners]) check(list.length <= 4096, `${list.length} ids in a ConfState`);
     checkPlain(results, 'raft decodes');
   },
   files: (b) => ({ 'message.bin': b }),

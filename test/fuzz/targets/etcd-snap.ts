@@ -55,11 +55,22 @@ export const etcdSnap: FuzzTarget<Uint8Array, SnapCorpus> = {
     if (way === 0) return mutateBytes(r, c.files[i], 4096);
     const s = c.snapshots[i];
     if (way === 1) {
-      const data = new TextEncoder().encode(mutateText(r, new TextDecoder().decode(s.data ?? new Uint8Array(0)), [...JSON_TOKENS, '"Children":', '"Value":', '"/0/members"', '"peerURLs":', '"removed"', '"attributes"', '\\"'], 32 * 1024));
+      const data = new TextEncoder().encode(
+        mutateText(
+          r,
+          new TextDecoder().decode(s.data ?? new Uint8Array(0)),
+          [...JSON_TOKENS, '"Children":', '"Value":', '"/0/members"', '"peerURLs":', '"removed"', '"attributes"', '\\"'],
+          32 * 1024,
+        ),
+      );
       return encodeSnapFile({ ...s, data });
     }
     if (way === 2) {
-      const confState = { ...s.confState, voters: r.chance(0.5) ? [] : [...s.confState.voters, BigInt(r.int(1 << 30)), 0n], learners: r.chance(0.8) ? s.confState.learners : [1n] };
+      const confState = {
+        ...s.confState,
+        voters: r.chance(0.5) ? [] : [...s.confState.voters, BigInt(r.int(1 << 30)), 0n],
+        learners: r.chance(0.8) ? s.confState.learners : [1n],
+      };
       return encodeSnapFile({ ...s, index: r.pick([0, 1, s.index, 2 ** 53 - 1]), term: r.pick([0, s.term, 0xffffffff]), confState });
     }
     const raw = c.files[i];
@@ -71,7 +82,11 @@ export const etcdSnap: FuzzTarget<Uint8Array, SnapCorpus> = {
     const d = decodeSnapBytes(bytes);
     check(d.ok === (d.error === null), `ok ${d.ok} with error ${d.error}`);
     check(d.ok === (d.snapshot !== null), `ok ${d.ok} with snapshot ${d.snapshot === null ? 'null' : 'set'}`);
-    if (d.snapshot) check(Number.isSafeInteger(d.snapshot.index) && d.snapshot.index >= 0 && Number.isSafeInteger(d.snapshot.term) && d.snapshot.term >= 0, `index ${d.snapshot.index} term ${d.snapshot.term}`);
+    if (d.snapshot)
+      check(
+        Number.isSafeInteger(d.snapshot.index) && d.snapshot.index >= 0 && Number.isSafeInteger(d.snapshot.term) && d.snapshot.term >= 0,
+        `index ${d.snapshot.index} term ${d.snapshot.term}`,
+      );
     check(d.members.length <= 4096, `${d.members.length} members`);
     for (const mem of d.members) check(typeof mem.id === 'string' && mem.id.length <= 16 && Array.isArray(mem.peerURLs), `member ${JSON.stringify(mem)}`);
     checkPlain(d, 'snap decode');

@@ -36,7 +36,11 @@ export const etcdValidate: FuzzTarget<Dir, Dir[]> = {
         check(Object.keys(files).some((n) => n.startsWith(`${f.file}/`)) || f.offset === null, `${f.code} names ${f.file}, not in the directory`);
         continue;
       }
-      if (f.offset !== null) check(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length, `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`);
+      if (f.offset !== null)
+        check(
+          Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length,
+          `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`,
+        );
     }
     for (const w of report.etcd?.wal?.files ?? []) check(w.validBytes <= w.size, `${w.file}: validBytes past size`);
     checkPlain(report, 'report');

@@ -20,7 +20,9 @@ function oneFile(r: Rng, c: EtcdWalCorpus): Uint8Array {
   for (let k = 1 + r.int(3); k > 0; k--) {
     const i = r.int(records.length);
     const rec = records[i];
-    const mutated = r.chance(0.15) ? { type: r.pick([0, 1, 2, 3, 4, 5, 6, -1]), data: rec.data } : { type: rec.type, data: mutateBytes(r, rec.data ?? new Uint8Array(0), 512) };
+    const mutated = r.chance(0.15)
+      ? { type: r.pick([0, 1, 2, 3, 4, 5, 6, -1]), data: rec.data }
+      : { type: rec.type, data: mutateBytes(r, rec.data ?? new Uint8Array(0), 512) };
     records[i] = mutated;
     if (r.chance(0.1)) records.splice(r.int(records.length), 0, records[r.int(records.length)]);
     if (r.chance(0.05)) records.splice(r.int(records.length), 1);
@@ -39,7 +41,8 @@ function checkFindings(findings: readonly Finding[], files: WalInput): void {
     check(f.file.startsWith(`${WAL_DIR}/`), `${f.code} names ${f.file}, outside ${WAL_DIR}`);
     const bytes = files[f.file.slice(WAL_DIR.length + 1)];
     check(bytes !== undefined, `${f.code} names ${f.file}, not in the directory`);
-    if (f.offset !== null) check(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length, `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`);
+    if (f.offset !== null)
+      check(Number.isSafeInteger(f.offset) && f.offset >= 0 && f.offset <= bytes.length, `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`);
   }
 }
 
@@ -60,13 +63,17 @@ export const etcdWal: FuzzTarget<WalInput, EtcdWalCorpus> = {
     check(d.validBytes >= 0 && d.validBytes <= bytes.length, `validBytes ${d.validBytes} outside ${bytes.length} bytes`);
     let prevEnd = 0;
     for (const rec of d.records) {
-      check(rec.offset >= prevEnd && rec.offset + 8 + rec.length <= bytes.length, `record at ${rec.offset}+${rec.length} outside ${bytes.length} bytes (previous ended at ${prevEnd})`);
+      check(
+        rec.offset >= prevEnd && rec.offset + 8 + rec.length <= bytes.length,
+        `record at ${rec.offset}+${rec.length} outside ${bytes.length} bytes (previous ended at ${prevEnd})`,
+      );
       prevEnd = rec.offset + 8 + rec.length;
       const u = unmarshalRecord(bytes.subarray(rec.offset + 8, rec.offset + 8 + rec.length));
       check(u.ok, `record at ${rec.offset} listed as good does not unmarshal`);
     }
     check(prevEnd <= d.validBytes || d.records.length === 10_000, `records end at ${prevEnd}, past validBytes ${d.validBytes}`);
-    if (d.end.kind === 'error') check(d.end.error.offset >= 0 && d.end.error.offset <= bytes.length, `error offset ${d.end.error.offset} outside ${bytes.length} bytes`);
+    if (d.end.kind === 'error')
+      check(d.end.error.offset >= 0 && d.end.error.offset <= bytes.length, `error offset ${d.end.error.offset} outside ${bytes.length} bytes`);
     checkPlain(d, 'WAL decode');
     // The record decoder alone on arbitrary bytes (a window of the file).
     const from = bytes.length ? (bytes[0] * 97) % bytes.length : 0;

@@ -8,10 +8,7 @@ import { YAML_TOKENS } from './dictionaries';
 export const membershipYaml: FuzzTarget<string, string[]> = {
   name: 'yaml',
   what: 'cluster.yaml/info.yaml and the bounded YAML reader: a value or a refusal, never a throw or an alias expansion',
-  corpus: () => [
-    ...sampleFiles((n) => n.endsWith('.yaml')).map((b) => new TextDecoder().decode(b)),
-    'a:\n  b: [1, {c: "d"}]\n  e: |\n    text\n',
-  ],
+  corpus: () => [...sampleFiles((n) => n.endsWith('.yaml')).map((b) => new TextDecoder().decode(b)), 'a:\n  b: [1, {c: "d"}]\n  e: |\n    text\n'],
   generate: (r, corpus) => mutateText(r, r.pick(corpus), YAML_TOKENS, 80 * 1024),
   run: (text) => {
     const c = parseClusterYaml(text);

@@ -20,12 +20,14 @@ const OUTPUTS = {
   system: 'k8s-master\nLinux k8s-master 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01) x86_64 GNU/Linux\n2024-03-13T12:33:27+08:00\n',
   df: 'Filesystem     Type 1K-blocks     Used Available Use% Mounted on\n/dev/sda1      ext4  30832548 29204412         0 100% /\n/dev/mapper/vg-var-lib-long-name\n               xfs   10475520  1048576   9426944  11% /var/lib\n',
   dfi: 'Filesystem      Inodes  IUsed   IFree IUse% Mounted on\n/dev/sda1      1966080 123456 1842624    7% /\n',
-  stat: "  File: /var/lib/etcd\n  Size: 4096      \tBlocks: 8          IO Block: 4096   directory\nDevice: 801h/2049d\tInode: 131073      Links: 3\nAccess: (0700/drwx------)  Uid: (    0/    root)   Gid: (    0/    root)\nModify: 2024-03-13 12:30:01.000000000 +0800\n",
+  stat: '  File: /var/lib/etcd\n  Size: 4096      \tBlocks: 8          IO Block: 4096   directory\nDevice: 801h/2049d\tInode: 131073      Links: 3\nAccess: (0700/drwx------)  Uid: (    0/    root)   Gid: (    0/    root)\nModify: 2024-03-13 12:30:01.000000000 +0800\n',
   isActive: 'active\ninactive\nfailed\nunknown\n',
   cat: '# /lib/systemd/system/etcd.service\n[Unit]\nDescription=etcd\n[Service]\nEnvironmentFile=-/etc/default/etcd\nExecStart=/usr/bin/etcd --data-dir=/var/lib/etcd --name node1\n\n# /etc/systemd/system/etcd.service.d/override.conf\n[Service]\nEnvironment=ETCD_DATA_DIR=/var/lib/etcd2\n',
   env: 'ETCD_NAME="node1"\nexport ETCD_DATA_DIR=/var/lib/etcd\n# comment\nETCD_LISTEN_PEER_URLS=\'https://10.0.0.1:2380\'\n',
-  manifests: 'total 16\n-rw------- 1 root root 2406 Mar 13 12:30 etcd.yaml\n-rw------- 1 root root 3872 Mar 13 12:30 kube-apiserver.yaml\nlrwxrwxrwx 1 root root   10 Mar 13 12:30 x.yaml -> /tmp/y.yaml\n',
-  manifest: 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - etcd\n    - --advertise-client-urls=https://192.168.31.2:2379\n    - --data-dir=/var/lib/etcd\n    - --initial-advertise-peer-urls=https://192.168.31.2:2380\n    - --initial-cluster=k8s-master=https://192.168.31.2:2380\n    - "--listen-client-urls=https://127.0.0.1:2379,https://192.168.31.2:2379"\n',
+  manifests:
+    'total 16\n-rw------- 1 root root 2406 Mar 13 12:30 etcd.yaml\n-rw------- 1 root root 3872 Mar 13 12:30 kube-apiserver.yaml\nlrwxrwxrwx 1 root root   10 Mar 13 12:30 x.yaml -> /tmp/y.yaml\n',
+  manifest:
+    'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - etcd\n    - --advertise-client-urls=https://192.168.31.2:2379\n    - --data-dir=/var/lib/etcd\n    - --initial-advertise-peer-urls=https://192.168.31.2:2380\n    - --initial-cluster=k8s-master=https://192.168.31.2:2380\n    - "--listen-client-urls=https://127.0.0.1:2379,https://192.168.31.2:2379"\n',
   ip: 'lo               UNKNOWN        127.0.0.1/8 ::1/128\neth0@if12        UP             192.168.31.2/24 fe80::1/64\n',
   free: '               total        used        free      shared  buff/cache   available\nMem:         8123456     2345678     1234567       12345     4543211     5432100\nSwap:              0           0           0\n',
 };
@@ -39,7 +41,10 @@ export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
   generate: (r, corpus) => {
     const key = r.pick(Object.keys(corpus) as Key[]);
     const stdout = mutateText(r, corpus[key], FACTS_TOKENS, 256 * 1024);
-    return { key, out: { code: r.pick([0, 0, 0, 1, 127, null]), stdout, stderr: r.chance(0.1) ? mutateText(r, 'No such file or directory', FACTS_TOKENS, 4096) : '' } };
+    return {
+      key,
+      out: { code: r.pick([0, 0, 0, 1, 127, null]), stdout, stderr: r.chance(0.1) ? mutateText(r, 'No such file or directory', FACTS_TOKENS, 4096) : '' },
+    };
   },
   run: ({ key, out }) => {
     const ok: ProbeOutput = { code: 0, stdout: '', stderr: '' };
@@ -58,7 +63,9 @@ export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
       case 'isActive':
       case 'cat':
         results.push(unitFacts(key === 'isActive' ? out : { ...ok, stdout: OUTPUTS.isActive }, key === 'cat' ? out : { ...ok, stdout: OUTPUTS.cat }));
-        results.push(etcdUnitDataDir(key === 'cat' ? out : { ...ok, stdout: OUTPUTS.cat }, [{ path: '/etc/default/etcd', output: { ...ok, stdout: OUTPUTS.env } }]));
+        results.push(
+          etcdUnitDataDir(key === 'cat' ? out : { ...ok, stdout: OUTPUTS.cat }, [{ path: '/etc/default/etcd', output: { ...ok, stdout: OUTPUTS.env } }]),
+        );
         break;
       case 'env':
         results.push([...parseEnvFile(out.stdout)]);

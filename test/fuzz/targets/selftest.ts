@@ -27,17 +27,29 @@ const third = (f: () => void) => () => {
   if (calls === 3) f();
 };
 
-export const selftestHang = selftest('selftest-hang', 'hangs synchronously on the third input', third(() => {
-  for (;;) {
-    /* a synchronous hang: the event loop never runs again */
-  }
-}));
+export const selftestHang = selftest(
+  'selftest-hang',
+  'hangs synchronously on the third input',
+  third(() => {
+    for (;;) {
+      /* a synchronous hang: the event loop never runs again */
+    }
+  }),
+);
 
-export const selftestOom = selftest('selftest-oom', 'allocates without bound on the third input', third(() => {
-  const hoard: number[][] = [];
-  for (;;) hoard.push(new Array<number>(1 << 20).fill(1));
-}));
+export const selftestOom = selftest(
+  'selftest-oom',
+  'allocates without bound on the third input',
+  third(() => {
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array<number>(1 << 20).fill(1));
+  }),
+);
 
-export const selftestThrow = selftest('selftest-throw', 'throws on the third input', third(() => {
-  throw new TypeError('boom from the self-test target');
-}));
+export const selftestThrow = selftest(
+  'selftest-throw',
+  'throws on the third input',
+  third(() => {
+    throw new TypeError('boom from the self-test target');
+  }),
+);

@@ -22,15 +22,7 @@ export const KIND_OF_CODE: Readonly<Record<string, PageKind>> = Object.fromEntri
 /** Problem codes: any one page with them colours the whole cell. Highest first. */
 const PROBLEM_CODES = [PAGE_CODES.damaged, PAGE_CODES.multiplyReferenced];
 /** Tie-break order among ordinary codes (earlier wins a tie). */
-const TIE_ORDER = [
-  PAGE_CODES.meta,
-  PAGE_CODES.freelist,
-  PAGE_CODES.branch,
-  PAGE_CODES.leaf,
-  PAGE_CODES.overflow,
-  PAGE_CODES.free,
-  PAGE_CODES.beyond,
-];
+const TIE_ORDER = [PAGE_CODES.meta, PAGE_CODES.freelist, PAGE_CODES.branch, PAGE_CODES.leaf, PAGE_CODES.overflow, PAGE_CODES.free, PAGE_CODES.beyond];
 /** Codes are single chars; anything unexpected counts as damaged (never silently dropped). */
 const CODE_SLOT = new Map<string, number>([...PROBLEM_CODES, ...TIE_ORDER].map((c, i) => [c, i]));
 const SLOTS = PROBLEM_CODES.length + TIE_ORDER.length;
@@ -47,7 +39,6 @@ function slotAt(codes: string, i: number): number {
   const c = codes.charCodeAt(i);
   return c < 128 ? SLOT_BY_CHAR[c] : 0;
 }
-
 
 /** Counts of each code among pages [start, end) (clamped to the map). */
 export function countCodes(codes: string, start: number, end: number): Record<string, number> {

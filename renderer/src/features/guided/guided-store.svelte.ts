@@ -219,7 +219,14 @@ export class GuidedStore {
         outcome =
           typeof report === 'string'
             ? { ok: false, summary: report, findings: [] }
-            : { ok: true, summary: report.summary, findings: report.findings.map((f) => ({ severity: f.severity, text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim() })) };
+            : {
+                ok: true,
+                summary: report.summary,
+                findings: report.findings.map((f) => ({
+                  severity: f.severity,
+                  text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim(),
+                })),
+              };
       }
       this.copyProgress = null;
       return this.client.call('guided.copyValidated', { sessionId: s.sessionId, stepId, outcome });

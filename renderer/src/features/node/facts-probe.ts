@@ -28,7 +28,8 @@ export const ETCD_MANIFEST = `${MANIFESTS_DIR}/etcd.yaml`;
 /** Each command's output is small; more than this is not a fact any more. */
 export const MAX_FACT_OUTPUT_BYTES = 256 * 1024;
 
-export type FactProbeId = 'system' | 'disk' | 'inodes' | 'datadir' | 'units-active' | 'units-cat' | 'manifests' | 'etcd-manifest' | 'memory' | 'addresses' | 'etcd-env';
+export type FactProbeId =
+  'system' | 'disk' | 'inodes' | 'datadir' | 'units-active' | 'units-cat' | 'manifests' | 'etcd-manifest' | 'memory' | 'addresses' | 'etcd-env';
 
 export interface FactCommand {
   id: FactProbeId;
@@ -84,9 +85,16 @@ export function factsFrom(steps: readonly FactStep[], dataDir: string, localNowM
   const facts: NodeFact[] = [];
   const sys = parseSystem(out('system'));
   if (sys) {
-    facts.push({ id: 'system', level: 'info', key: 'ssh.facts.h.system', params: { hostname: sys.hostname, kernel: sys.kernel, time: sys.time ?? '?' }, data: { hostname: sys.hostname } });
+    facts.push({
+      id: 'system',
+      level: 'info',
+      key: 'ssh.facts.h.system',
+      params: { hostname: sys.hostname, kernel: sys.kernel, time: sys.time ?? '?' },
+      data: { hostname: sys.hostname },
+    });
     const skew = clockSkewSeconds(sys, localNowMs);
-    if (skew !== null && Math.abs(skew) > 60) facts.push({ id: 'clock', level: 'warn', key: 'ssh.facts.h.clockSkew', params: { seconds: skew }, data: { seconds: skew } });
+    if (skew !== null && Math.abs(skew) > 60)
+      facts.push({ id: 'clock', level: 'warn', key: 'ssh.facts.h.clockSkew', params: { seconds: skew }, data: { seconds: skew } });
   }
   facts.push(...diskFacts(out('disk'), out('inodes'), dataDir));
   facts.push(...dataDirFacts(out('datadir'), dataDir));

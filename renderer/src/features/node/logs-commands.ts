@@ -9,15 +9,7 @@ import { quoteIfNeeded } from './commands';
 /** Lines asked of every log command. */
 export const LOG_LINES = 2000;
 
-export type LogPresetId =
-  | 'microk8s-dqlite'
-  | 'microk8s-kubelite'
-  | 'kubelet'
-  | 'etcd-systemd'
-  | 'crictl'
-  | 'kubectl'
-  | 'docker'
-  | 'file';
+export type LogPresetId = 'microk8s-dqlite' | 'microk8s-kubelite' | 'kubelet' | 'etcd-systemd' | 'crictl' | 'kubectl' | 'docker' | 'file';
 
 /** What a preset needs before its command is complete: nothing, a container/pod picked from a listing, or a path. */
 export type LogPresetInput = 'none' | 'pick' | 'path';
@@ -160,7 +152,10 @@ export function parsePickList(preset: LogPresetId, stdout: string): PickRow[] {
 }
 
 function sortRelevantFirst(rows: PickRow[]): PickRow[] {
-  return rows.map((r, i) => ({ r, i })).sort((a, b) => Number(b.r.relevant) - Number(a.r.relevant) || a.i - b.i).map((x) => x.r);
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => Number(b.r.relevant) - Number(a.r.relevant) || a.i - b.i)
+    .map((x) => x.r);
 }
 
 /** A fetched source is named after the command that produced it (and the node it ran on). */

@@ -35,7 +35,10 @@ export interface RemoteDirView {
 
 /** `/a/b/` → `/a/b`, `//a//b` → `/a/b`; keeps `/`. */
 export function normalizeRemoteDir(p: string): string {
-  const parts = p.trim().split('/').filter((s) => s !== '' && s !== '.');
+  const parts = p
+    .trim()
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
   const out: string[] = [];
   for (const s of parts) {
     if (s === '..') out.pop();

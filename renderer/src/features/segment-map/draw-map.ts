@@ -120,14 +120,7 @@ function itemFill(ctx: CanvasRenderingContext2D, it: MapItem, colors: MapColors,
   return color;
 }
 
-export function drawMap(
-  ctx: CanvasRenderingContext2D,
-  model: MapModel,
-  v: Viewport,
-  width: number,
-  colors: MapColors,
-  state: DrawState,
-): void {
+export function drawMap(ctx: CanvasRenderingContext2D, model: MapModel, v: Viewport, width: number, colors: MapColors, state: DrawState): void {
   const patterns = new Map<string, CanvasPattern | string>();
   ctx.clearRect(0, 0, width, MAP_HEIGHT);
   ctx.fillStyle = colors.bg;

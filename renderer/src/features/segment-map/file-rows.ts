@@ -30,13 +30,38 @@ export function buildFileRows(
     rows.push({ file: s.file, kind: s.kind, size: s.size, range, tone: segmentTone(s), hasBatches: true, findings: findingCounts.get(s.file) ?? 0 });
   }
   for (const s of snapshots) {
-    rows.push({ file: s.file, kind: 'snapshot', size: s.dataSize, range: `@${s.index}`, tone: snapshotTone(s), hasBatches: false, findings: findingCounts.get(s.file) ?? 0 });
+    rows.push({
+      file: s.file,
+      kind: 'snapshot',
+      size: s.dataSize,
+      range: `@${s.index}`,
+      tone: snapshotTone(s),
+      hasBatches: false,
+      findings: findingCounts.get(s.file) ?? 0,
+    });
   }
   for (const m of metadata) {
-    rows.push({ file: m.file, kind: 'metadata', size: m.size, range: null, tone: m.ok ? 'ok' : 'bad', hasBatches: false, findings: findingCounts.get(m.file) ?? 0 });
+    rows.push({
+      file: m.file,
+      kind: 'metadata',
+      size: m.size,
+      range: null,
+      tone: m.ok ? 'ok' : 'bad',
+      hasBatches: false,
+      findings: findingCounts.get(m.file) ?? 0,
+    });
   }
   for (const o of otherFiles) {
-    rows.push({ file: o.file, kind: 'other', size: o.size, range: o.kind, ...(o.role ? { detailKey: `segmentMap.role.${o.role}` } : {}), tone: 'other', hasBatches: false, findings: findingCounts.get(o.file) ?? 0 });
+    rows.push({
+      file: o.file,
+      kind: 'other',
+      size: o.size,
+      range: o.kind,
+      ...(o.role ? { detailKey: `segmentMap.role.${o.role}` } : {}),
+      tone: 'other',
+      hasBatches: false,
+      findings: findingCounts.get(o.file) ?? 0,
+    });
   }
   const kindOrder = { closed: 0, open: 1, snapshot: 2, metadata: 3, other: 4 };
   return rows.sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));

@@ -8,18 +8,7 @@ import type { LoaderDecision, SegmentInfo, SnapshotInfo } from '../../../../shar
 export type Lane = 'snapshot' | 'closed' | 'open';
 
 /** Visual class of an item; the map legend and colours key off this. */
-export type Tone =
-  | 'ok'
-  | 'warning'
-  | 'bad'
-  | 'ignored'
-  | 'renamed'
-  | 'truncated'
-  | 'deleted'
-  | 'not-read'
-  | 'snapshot'
-  | 'snapshot-chosen'
-  | 'snapshot-bad';
+export type Tone = 'ok' | 'warning' | 'bad' | 'ignored' | 'renamed' | 'truncated' | 'deleted' | 'not-read' | 'snapshot' | 'snapshot-chosen' | 'snapshot-bad';
 
 export interface MapItem {
   /** File name (unique). */

@@ -136,7 +136,8 @@ export class SshStore {
       const refused = this.refusedVerdicts.find((v) => chain.some((c) => c.host === v.host && c.port === v.port));
       if (refused && (refused.kind === 'changed' || refused.kind === 'revoked')) this.refusal = { verdict: refused, target };
       // One box per node (the newest failure replaces an older one for the same node), three at most.
-      else if (!refused || refused.kind !== 'unknown') this.errors = [{ label, message: messageOf(e) }, ...this.errors.filter((x) => x.label !== label)].slice(0, MAX_ERROR_BOXES);
+      else if (!refused || refused.kind !== 'unknown')
+        this.errors = [{ label, message: messageOf(e) }, ...this.errors.filter((x) => x.label !== label)].slice(0, MAX_ERROR_BOXES);
       return null;
     }
   }

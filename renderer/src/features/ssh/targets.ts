@@ -16,10 +16,7 @@ export interface ConnectionFields {
   autoReconnect?: boolean;
 }
 
-export type FieldProblem =
-  | { kind: 'need-host' }
-  | { kind: 'bad-port' }
-  | { kind: 'bad-jump'; entry: string };
+export type FieldProblem = { kind: 'need-host' } | { kind: 'bad-port' } | { kind: 'bad-jump'; entry: string };
 
 /** `[user@]host[:port]` or `[user@][v6addr]:port`; null when unreadable. */
 export function parseEndpoint(text: string, defaultUser: string): SshEndpoint | null {
@@ -65,7 +62,10 @@ export function targetFromFields(f: ConnectionFields): { target: SshTarget } | {
   const port = parsePort(f.port || '22');
   if (port === null) return { problem: { kind: 'bad-port' } };
   const jumps: SshEndpoint[] = [];
-  for (const entry of f.jumps.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of f.jumps
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const ep = parseEndpoint(entry, user);
     if (!ep) return { problem: { kind: 'bad-jump', entry } };
     jumps.push(ep);
