@@ -4,31 +4,12 @@
  * template, `params` (+ `messageKey` for a variant) let the UI show it in
  * the user's language.
  */
-import type { Finding, Severity } from '../../contract/findings';
-import walText, { type EtcdWalTextKey } from '../../i18n/etcd-wal-text';
-import { interpolate } from '../../i18n/index';
+import type { Finding } from '../../contract/findings';
+import walText from '../../i18n/etcd-wal-text';
+import { templatedFinding, type TemplatedFindingInput } from './templated-finding';
 
-export function walFinding(f: {
-  severity: Severity;
-  code: string;
-  file: string | null;
-  offset: number | null;
-  params: Record<string, string | number>;
-  variant?: string;
-  engineError?: string;
-}): Finding {
-  const key = (f.variant ? `finding.${f.code}.${f.variant}.message` : `finding.${f.code}.message`) as EtcdWalTextKey;
-  const template = walText.en[key];
-  return {
-    severity: f.severity,
-    code: f.code,
-    file: f.file,
-    offset: f.offset,
-    message: template ? interpolate(template, f.params) : f.code,
-    params: f.params,
-    ...(f.variant ? { messageKey: key } : {}),
-    ...(f.engineError !== undefined ? { engineError: f.engineError } : {}),
-  };
+export function walFinding(f: TemplatedFindingInput): Finding {
+  return templatedFinding(walText.en, f);
 }
 
 export const hex32 = (n: number | null | undefined): string => `0x${((n ?? 0) >>> 0).toString(16).padStart(8, '0')}`;
