@@ -17,32 +17,7 @@ import type { ValidationReport } from '../../shared/contract/report';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { MICROK8S_BACKEND, QUARANTINE_DIR_NAME, type RepairOperation } from '../../shared/formats/dqlite/repair-plan';
 import { localDirectory } from './fs-source';
-
-const COPY_CHUNK = 4 * 1024 * 1024;
-
-async function copyPrefix(src: string, dst: string, bytes: number | null): Promise<void> {
-  const input = await fs.open(src, constants.O_RDONLY);
-  try {
-    const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      const size = (await input.stat()).size;
-      const end = bytes === null ? size : Math.min(bytes, size);
-      const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(end, 1)));
-      let at = 0;
-      while (at < end) {
-        const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, end - at), at);
-        if (bytesRead === 0) break;
-        await output.write(buf, 0, bytesRead, at);
-        at += bytesRead;
-      }
-      await output.sync();
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
-  }
-}
+import { copyFilePrefix } from './file-copy';
 
 async function writeNew(dst: string, bytes: Uint8Array): Promise<void> {
   const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -107,24 +82,24 @@ export async function writeRepairedCopy(
     if (!e.isFile()) continue;
     const from = path.join(src, e.name);
     if (quarantined.has(e.name)) {
-      await copyPrefix(from, path.join(quarantine, e.name), null);
+      await copyFilePrefix(from, path.join(quarantine, e.name), null);
       actions.push(`quarantine ${e.name} -> ${path.join(quarantine, e.name)}`);
       continue;
     }
     const t = truncations.get(e.name);
     if (t && t.op === 'truncate-rename') {
-      await copyPrefix(from, path.join(quarantine, `${e.name}.orig`), null);
-      await copyPrefix(from, path.join(out, t.newName), t.bytes);
+      await copyFilePrefix(from, path.join(quarantine, `${e.name}.orig`), null);
+      await copyFilePrefix(from, path.join(out, t.newName), t.bytes);
       actions.push(`truncate ${e.name} to ${t.bytes} bytes as ${t.newName} (original kept as ${path.join(quarantine, `${e.name}.orig`)})`);
       continue;
     }
     if (written.has(e.name)) {
       // Replaced by a fresh file below: the original is kept in quarantine, never overwritten.
-      await copyPrefix(from, path.join(quarantine, `${e.name}.orig`), null);
+      await copyFilePrefix(from, path.join(quarantine, `${e.name}.orig`), null);
       actions.push(`keep original ${e.name} as ${path.join(quarantine, `${e.name}.orig`)}`);
       continue;
     }
-    await copyPrefix(from, path.join(out, e.name), null);
+    await copyFilePrefix(from, path.join(out, e.name), null);
     actions.push(`copy ${e.name}`);
   }
   for (const w of writes) {

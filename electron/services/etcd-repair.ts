@@ -42,6 +42,7 @@ import {
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource } from './fs-source';
+import { copyFilePrefix } from './file-copy';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
 const PART_SUFFIX = '.lifeboat-part';
@@ -267,30 +268,6 @@ function walStopFinding(scan: WalScan): Finding {
 
 // ---------------------------------------------------------------- repair
 
-async function copyFile(src: string, dst: string, bytes: number | null = null): Promise<void> {
-  const input = await fs.open(src, constants.O_RDONLY);
-  try {
-    const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      const size = (await input.stat()).size;
-      const end = bytes === null ? size : Math.min(bytes, size);
-      const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(end, 1)));
-      let at = 0;
-      while (at < end) {
-        const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, end - at), at);
-        if (bytesRead === 0) break;
-        await output.write(buf, 0, bytesRead, at);
-        at += bytesRead;
-      }
-      await output.sync();
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
-  }
-}
-
 async function copyTree(src: string, dst: string, skip: (rel: string) => boolean, rel = ''): Promise<string[]> {
   const copied: string[] = [];
   await fs.mkdir(dst, { recursive: true, mode: 0o700 });
@@ -299,7 +276,7 @@ async function copyTree(src: string, dst: string, skip: (rel: string) => boolean
     if (skip(r)) continue;
     if (e.isDirectory()) copied.push(...(await copyTree(path.join(src, e.name), path.join(dst, e.name), skip, r)));
     else if (e.isFile()) {
-      await copyFile(path.join(src, e.name), path.join(dst, e.name));
+      await copyFilePrefix(path.join(src, e.name), path.join(dst, e.name));
       copied.push(r);
     }
   }
@@ -463,8 +440,8 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   await fs.mkdir(path.join(memberOut, 'wal'), { recursive: true, mode: 0o700 });
   if (torn && tornName) {
     await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
-    await copyFile(path.join(paths.walDir!, tornName), path.join(quarantine, `${tornName}.broken`));
-    await copyFile(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
+    await copyFilePrefix(path.join(paths.walDir!, tornName), path.join(quarantine, `${tornName}.broken`));
+    await copyFilePrefix(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
     actions.push({
       kind: 'wal-truncate',
       file: `member/wal/${tornName}`,
@@ -504,12 +481,12 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   };
   try {
     if (strategy.strategy === 'unchanged' && paths.dbPath) {
-      await copyFile(paths.dbPath, dbOut);
+      await copyFilePrefix(paths.dbPath, dbOut);
       actions.push({ kind: 'copy', file: 'member/snap/db', text: 'the db is intact: copied unchanged' });
       return await result('unchanged');
     }
     if (strategy.strategy === 'revert-meta' && paths.dbPath && strategy.revertTo !== null) {
-      await copyFile(paths.dbPath, dbOut);
+      await copyFilePrefix(paths.dbPath, dbOut);
       const src = await openFileSource(paths.dbPath);
       try {
         const patch = await revertMetaPage(src, strategy.revertTo);
@@ -533,7 +510,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     // Rebuild from the leaves and the WAL.
     if (paths.dbPath) {
       await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
-      await copyFile(paths.dbPath, path.join(quarantine, 'db'));
+      await copyFilePrefix(paths.dbPath, path.join(quarantine, 'db'));
       actions.push({ kind: 'quarantine', file: 'member/snap/db', text: `the damaged db is kept as ${path.join(quarantine, 'db')}` });
     }
     const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
