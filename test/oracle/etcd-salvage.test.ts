@@ -96,7 +96,14 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
         expect(report.keysWritten).toBe(served.size);
         expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
         const code = EXPECTED_CODES[c.name];
-        if (code) expect(report.findings.map((f) => f.code)).toContain(code);
+        // With every key served, revisions the WAL does not hold (which pages the damage hit varies with etcd's
+        // layout) are old history: the report lists them as lost instead of replayed. Either way it says which.
+        const codes = report.findings.map((f) => f.code);
+        if (code)
+          expect(
+            codes.includes(code) || (missing.length === 0 && code === 'salvage.revisions-from-wal' && codes.includes('salvage.lost')),
+            codes.join(', '),
+          ).toBe(true);
         if (c.name === FIELD_REPORT) expect(served.size).toBe(golden.keys.size);
       },
       120_000,
@@ -151,8 +158,12 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
         if (!c.name.includes('truncated') || missing.length > 0) expect(missing.length).toBeGreaterThan(0);
         else return;
         // The loss is reported as lost revisions or damaged elements.
-        expect(report.lost.length).toBeGreaterThan(0);
-        expect(report.findings.some((f) => f.code === 'salvage.lost')).toBe(true);
+        const codes = report.findings.map((f) => f.code);
+        // With both meta pages unreadable (where the cut falls decides it) there is no page count to measure the cut
+        // against: the report says the metas are invalid, which is all a reader of the file alone can know.
+        const damageSaid = codes.includes('salvage.damaged-page') || codes.includes('salvage.meta-invalid');
+        expect(report.lost.length > 0 || damageSaid, JSON.stringify({ lost: report.lost, codes })).toBe(true);
+        expect(codes.includes('salvage.lost') || damageSaid, codes.join(', ')).toBe(true);
       }
       if (c.name === FIELD_REPORT) expect(report.sources.tree + report.sources['orphaned-leaf']).toBe(golden.keys.size);
     }, 120_000);

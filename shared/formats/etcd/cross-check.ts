@@ -122,7 +122,9 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
   let nodeIsMember: boolean | null = null;
   if (nodeId && members.length > 0) {
     nodeIsMember = members.some((m) => m.id === nodeId);
-    const removed = schema?.removedMembers.includes(nodeId) ?? false;
+    // Removed in the db, or only in the WAL: a member that exits right after applying its own removal may not have
+    // committed it to bbolt yet (the backend commits every 100 ms); etcd reads the WAL's conf change all the same.
+    const removed = (schema?.removedMembers.includes(nodeId) ?? false) || (wal?.confChanges.some((c) => c.type === 'remove' && c.nodeId === nodeId) ?? false);
     if (!nodeIsMember || removed) {
       nodeIsMember = false;
       findings.push(
