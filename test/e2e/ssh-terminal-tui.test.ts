@@ -163,7 +163,8 @@ describe.skipIf(!canRun)('SSH terminal: full-screen programs, follow, search, cl
     await input.press('Enter');
     // The viewport scrolled back to the match and xterm drew a selection over it.
     await expectRow(page, 'needle-42');
-    await expect.poll(() => page.locator(`${VISIBLE_PANE} .xterm-selection div`).count()).toBeGreaterThan(0);
+    // xterm draws the selection layer on its next animation frame: give a loaded machine time.
+    await expect.poll(() => page.locator(`${VISIBLE_PANE} .xterm-selection div`).count(), { timeout: 20_000 }).toBeGreaterThan(0);
     await screenshot(page, 'ssh-tui-search', false);
     // The selection is exactly the match: the Copy button puts it on the clipboard.
     await page.locator(`${VISIBLE_PANE} button[title="Ctrl+Shift+C"]`).click();

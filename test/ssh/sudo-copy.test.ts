@@ -241,8 +241,9 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       expect(killed).toBe(true);
       expect(err).toBeInstanceOf(CopyOutError);
       expect((err as CopyOutError).resumable).toBe(true);
+      // A partial file stays (bytes received may still have been queued for the disk when the link died: it can
+      // be short, even empty); it is never the whole file, and the resume below must finish it with the right hash.
       const partial = await fs.stat(path.join(out, 'big', 'a-segment.partial'));
-      expect(partial.size).toBeGreaterThan(0);
       expect(partial.size).toBeLessThan(64 * 1024 * 1024);
       conn.close();
 
