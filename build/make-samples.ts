@@ -150,7 +150,7 @@ async function makeFieldReport(work: string): Promise<{ dir: string; keys: Map<s
   for (const b of openSources) {
     await fs.writeFile(path.join(out, `open-${counter++}`), asOpenSegment(b, await liveEndOf(b)));
   }
-  await fs.writeFile(path.join(out, `open-${counter++}`), new Uint8Array(4096));
+  await fs.writeFile(path.join(out, `open-${counter}`), new Uint8Array(4096));
   // Snapshots: shift names and the configuration index inside .meta (CRC recomputed).
   for (const name of snaps) {
     const s = parseSnapshotName(name)!;

@@ -5,7 +5,6 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
-// @ts-expect-error a plain .mjs build helper without types
 import { cjkFontPlugin } from '../build/cjk-font.mjs';
 
 const rendererRoot = fileURLToPath(new URL('.', import.meta.url));

@@ -137,7 +137,7 @@ export class SecretStore {
     }
     const safe = this.safe;
     if (!safe) return { available: false, reason: 'unavailable', detail: 'Electron safeStorage is not available in this process' };
-    let backend: string | null = null;
+    let backend: string | null;
     try {
       backend = safe.getSelectedStorageBackend ? safe.getSelectedStorageBackend() : null;
     } catch {

@@ -167,7 +167,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       if (isBinary) return send({ type: 'error', id: -1, error: { message: 'binary messages are not supported', code: 'bad-request' } });
       let msg: unknown;
       try {
-        msg = JSON.parse(data.toString());
+        msg = JSON.parse(rawDataText(data));
       } catch {
         return send({ type: 'error', id: -1, error: { message: 'malformed JSON', code: 'bad-request' } });
       }
@@ -218,4 +218,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return closing;
     },
   };
+}
+
+/** A text frame's bytes as UTF-8, whichever of ws's three buffer shapes it arrived in. */
+function rawDataText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
 }

@@ -254,7 +254,7 @@ async function fuzzSample(sample: string, seed: number, rounds: number): Promise
     try {
       report = (await inspectDqliteDirectory(guardedDirectory(files, stats))).report;
     } catch (err) {
-      throw new Error(`${label}: validation threw: ${err instanceof Error ? err.stack : String(err)}`);
+      throw new Error(`${label}: validation threw: ${err instanceof Error ? err.stack : String(err)}`, { cause: err });
     }
     checkReport(report, files, label);
     largest = Math.max(largest, stats.largest);

@@ -241,7 +241,9 @@ describe('validator sentences come from the catalog templates', () => {
         expect(c.narrative).toBeGreaterThan(1);
         if (sample === 'dqlite-field-report') {
           expect(c.templated).toBeGreaterThan(0);
-          expect(r.findings.find((f) => f.code === 'segment.count-zero')?.params).toMatchObject({ batch: expect.any(Number), batchStart: expect.any(Number) });
+          const params = r.findings.find((f) => f.code === 'segment.count-zero')?.params;
+          expect(typeof params?.batch).toBe('number');
+          expect(typeof params?.batchStart).toBe('number');
         }
       } finally {
         await src.close();

@@ -174,7 +174,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const detail = p.getByTestId('key-detail');
     await detail.waitFor();
     const written = JSON.parse(sampleObjects(180, 1)[6].value) as Record<string, unknown>;
-    await expect.poll(async () => JSON.parse(await detail.getByTestId('key-value').innerText())).toEqual(written);
+    await expect.poll(async () => JSON.parse(await detail.getByTestId('key-value').innerText()) as unknown).toEqual(written);
     expect(await detail.getByTestId('key-k8s').innerText()).toContain('ConfigMap');
     // A group: the pods of one namespace.
     await p.getByTestId('key-search').fill('');
@@ -297,13 +297,13 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('key-search').fill('configmap-0000');
     await p.locator('[data-key="/registry/configmaps/default/configmap-0000"]').click();
     const written = JSON.parse(sampleObjects(30, 0)[0].value) as Record<string, unknown>;
-    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText())).toEqual(written);
+    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText()) as unknown).toEqual(written);
     await p.getByTestId('back-to-members').click();
     await table.locator('tr[data-member="m1"]').getByTestId('member-open').click();
     await p.getByTestId('key-search').fill('configmap-0000');
     await p.locator('[data-key="/registry/configmaps/default/configmap-0000"]').click();
     const rewritten = JSON.parse(sampleObjects(30, 1)[0].value) as Record<string, unknown>;
-    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText())).toEqual(rewritten);
+    await expect.poll(async () => JSON.parse(await p.getByTestId('key-value').innerText()) as unknown).toEqual(rewritten);
     expect(errors).toEqual([]);
   });
 

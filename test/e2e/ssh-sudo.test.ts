@@ -32,7 +32,6 @@ let tmp: string;
 let sshd: SshdInstance;
 let app: WebApp;
 let rootOnly: string;
-let copies: string;
 let before: Record<string, string>;
 let expectedVerdict: string;
 
@@ -50,7 +49,6 @@ beforeAll(async () => {
   expectedVerdict = verdictOf(await validateLocally(rootOnly)).kind;
 
   const paths = await sshAppPaths(tmp, sshd);
-  copies = paths.copies;
   app = await startWebApp(paths);
 }, 300_000);
 

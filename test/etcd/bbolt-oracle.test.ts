@@ -125,11 +125,6 @@ const jsonObjects: { key: string; json: Record<string, unknown> }[] = [
   },
 ];
 
-function etcdctl(endpoint: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(ETCDCTL, [`--endpoints=${endpoint}`, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 beforeAll(async () => {
   if (!HAVE_ETCD) return;
   root = await tempDir('bbolt-oracle');
@@ -716,7 +711,7 @@ describe.skipIf(!HAVE_ETCD)('the NOSPACE alarm as etcd raised it', () => {
   it('a db over its quota: the alarm etcdctl lists, read back from the alarm bucket', async () => {
     const dir = path.join(root, 'nospace');
     const node = await spawnEtcd({ dataDir: dir, extraArgs: ['--quota-backend-bytes', String(256 * 1024)] });
-    let listed = '';
+    let listed: string;
     try {
       expect(await waitHealthy(node, 20_000)).toBe(true);
       let refused = '';

@@ -118,7 +118,7 @@ describe('InternalRaftRequest decoding (hand-built)', () => {
 });
 
 let root = '';
-let entries: WalEntry[] = [];
+const entries: WalEntry[] = [];
 let leaseId = '';
 let compactAt = 0;
 

@@ -64,7 +64,7 @@ describe('etcd input recognition', () => {
         { file: `member/wal/${WAL}.broken`, size: 64, kind: 'broken' },
         { file: 'member/snap/0000000000000192.snap.db', size: 8192, kind: 'snap-db' },
         { file: 'member/snap/notes.txt', size: 3, kind: 'unknown' },
-      ]),
+      ]) as unknown,
     });
   });
 

@@ -170,7 +170,7 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
     expect(m.etcd?.layout).toMatchObject({ input: 'member-dir', walDir: '', snapDir: 'snap', dbFile: 'snap/db' });
     expect(find(m, 'layout.no-wal-dir')).toHaveLength(1);
     expect(find(m, 'layout.leftover')).toEqual([
-      expect.objectContaining({ severity: 'info', file: 'snap/db.tmp', params: expect.objectContaining({ kind: 'tmp' }) }),
+      expect.objectContaining({ severity: 'info', file: 'snap/db.tmp', params: expect.objectContaining({ kind: 'tmp' }) as unknown }),
     ]);
   });
 

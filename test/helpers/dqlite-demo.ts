@@ -88,7 +88,7 @@ export async function withLock<T>(name: string, timeoutMs: number, fn: () => Pro
         await fs.rm(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lock}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lock}`, { cause: e });
       await sleep(100);
     }
   }

@@ -101,7 +101,7 @@ async function batchStartNear(file: string, fraction: number): Promise<{ start: 
   }
 }
 
-const p = path.join;
+const p = (...parts: string[]): string => path.join(...parts);
 const mid = (s: SegmentNames) => s.closed[4];
 const lastClosed = (s: SegmentNames) => s.closed[s.closed.length - 1];
 const newestSnap = (s: SegmentNames) => s.snapshots[s.snapshots.length - 1];
@@ -577,7 +577,7 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
         if (row.repair) {
           expect(row.repair.error).toBeUndefined();
           expect(row.repair.started).toBe(true);
-          expect(row.repair.keysMissing.length, `kept keys missing after repair: ${row.repair.keysMissing.slice(0, 5)}`).toBe(0);
+          expect(row.repair.keysMissing.length, `kept keys missing after repair: ${row.repair.keysMissing.slice(0, 5).join(', ')}`).toBe(0);
           expect(row.needlesslyLost?.slice(0, 10), 'the plan gives up keys that are on disk before the first real gap').toEqual([]);
           expect(row.printed?.shellStatus, `the printed commands failed:\n${row.printed?.shellOutput}`).toBe(0);
           expect(row.printed?.standins).toMatch(/^snap stop microk8s\nsnap start microk8s\nmicrok8s kubectl get nodes\n$/);

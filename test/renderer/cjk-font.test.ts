@@ -5,17 +5,15 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error a plain .mjs build helper without types
 import { codePointsUsed, fontSlices, parseUnicodeRange, selectSlices, uiSourceFiles } from '../../build/cjk-font.mjs';
 import { MESSAGES } from '../../shared/i18n';
 
 const root = path.resolve(__dirname, '../..');
-type Slice = { file: string; ranges: [number, number][] };
 
 describe('bundled CJK font', () => {
-  const slices = fontSlices(root) as Slice[];
-  const used = codePointsUsed(uiSourceFiles(root)) as Set<number>;
-  const { chosen, missing } = selectSlices(slices, used) as { chosen: Slice[]; missing: number[] };
+  const slices = fontSlices(root);
+  const used = codePointsUsed(uiSourceFiles(root));
+  const { chosen, missing } = selectSlices(slices, used);
 
   it('parses unicode-range lists', () => {
     expect(parseUnicodeRange('U+4e00-4e0f,U+3002')).toEqual([

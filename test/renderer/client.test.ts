@@ -24,7 +24,7 @@ async function server(
   await new Promise<void>((r) => wss.once('listening', () => r()));
   wss.on('connection', (sock) => {
     sock.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { id: number; method: string; params: unknown };
+      const msg = JSON.parse((data as Buffer).toString('utf8')) as { id: number; method: string; params: unknown };
       handle(msg, (o) => sock.send(JSON.stringify(o)));
     });
   });

@@ -45,9 +45,9 @@ describe('browser file sources', () => {
     const dir = pickedDirectory(picked!);
     expect(dir.name).toBe('backend');
     expect(await dir.list()).toEqual([
-      { name: '0000000000000001-0000000000000001', size: 80, kind: 'file', mtimeMs: expect.any(Number) },
+      { name: '0000000000000001-0000000000000001', size: 80, kind: 'file', mtimeMs: expect.any(Number) as unknown },
       { name: 'member', size: 0, kind: 'dir' },
-      { name: 'metadata1', size: 32, kind: 'file', mtimeMs: expect.any(Number) },
+      { name: 'metadata1', size: 32, kind: 'file', mtimeMs: expect.any(Number) as unknown },
     ]);
     const wal = await (await dir.subdir!('member')).subdir!('wal');
     expect((await (await wal.open('x')).read(0, 100)).length).toBe(5);

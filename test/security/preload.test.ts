@@ -30,7 +30,7 @@ vi.mock('electron', () => {
   const spied = new Proxy(ipcRenderer, {
     get(target, prop, receiver) {
       if (typeof prop === 'string') h.touched.add(prop);
-      return Reflect.get(target, prop, receiver);
+      return Reflect.get(target, prop, receiver) as unknown;
     },
   });
   return {

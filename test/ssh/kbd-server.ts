@@ -5,7 +5,7 @@
  * 127.0.0.1 only; runs `echo` for exec requests.
  */
 import { promises as fs } from 'node:fs';
-import { Server, utils, type Connection } from 'ssh2';
+import { Server, utils, type Connection, type ParsedKey } from 'ssh2';
 import { generateKey, makeTempDir } from '../helpers/sshd';
 
 export interface KbdServer {
@@ -23,10 +23,10 @@ export async function startKbdServer(opts: { user: string; password: string; otp
   const privateKey = await fs.readFile((await generateKey(keyDir, 'host_ed25519')).privatePath);
   const hostKey = utils.parseKey(privateKey);
   if (hostKey instanceof Error) throw hostKey;
-  const host = Array.isArray(hostKey) ? hostKey[0] : hostKey;
+  const host = firstKey(hostKey);
   const allowed = utils.parseKey(opts.clientPublicLine);
   if (allowed instanceof Error) throw allowed;
-  const allowedKey = Array.isArray(allowed) ? allowed[0] : allowed;
+  const allowedKey = firstKey(allowed);
   const rounds: string[][] = [];
   const conns = new Set<Connection>();
 
@@ -88,4 +88,10 @@ export async function startKbdServer(opts: { user: string; password: string; otp
       await fs.rm(keyDir, { recursive: true, force: true });
     },
   };
+}
+
+/** ssh2 parses a file holding several keys to an array; the first one is the key. */
+function firstKey(parsed: ParsedKey | ParsedKey[]): ParsedKey {
+  const keys: ParsedKey[] = Array.isArray(parsed) ? parsed : [parsed];
+  return keys[0]!;
 }

@@ -240,7 +240,7 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
 
     // Deleting the profile forgets its secrets too.
     expect(await ssh.handlers['ssh.profiles.delete']({ id: profile.id }, first.ctx)).toEqual({ deleted: true });
-    expect(JSON.parse(await fs.readFile(secretsFile, 'utf8')).secrets).toEqual([]);
+    expect((JSON.parse(await fs.readFile(secretsFile, 'utf8')) as { secrets: unknown }).secrets).toEqual([]);
   }, 120_000);
 
   it('web mode never offers "Remember" and never uses remembered secrets', async () => {

@@ -103,7 +103,7 @@ describe.skipIf(!toolAvailable('/usr/bin/ssh'))('ssh config import', () => {
       await fs.writeFile(path.join(home, '.ssh', 'inc', 'a'), 'Host viaRelative\n  HostName 1.2.3.4\n');
       await fs.writeFile(path.join(home, '.ssh', 'config'), 'Include inc/*\nInclude does-not-exist\n');
       const { hosts } = await importSshConfig(undefined, { home, localUser: 'me' });
-      expect(hosts).toEqual([{ alias: 'viaRelative', target: expect.objectContaining({ host: '1.2.3.4', user: 'me', port: 22 }), ignored: [] }]);
+      expect(hosts).toEqual([{ alias: 'viaRelative', target: expect.objectContaining({ host: '1.2.3.4', user: 'me', port: 22 }) as unknown, ignored: [] }]);
     } finally {
       await fs.rm(home, { recursive: true, force: true });
     }

@@ -260,7 +260,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
       const b = await connect(cancelling);
       await expect(service.start({ kind: 'remote', connectionId: b, path: rootOnly, sudo: true }, cancelling)).rejects.toMatchObject({
         code: 'sudo-failed',
-        message: expect.stringMatching(/cancelled/),
+        message: expect.stringMatching(/cancelled/) as unknown,
       });
       await expect(service.start({ kind: 'remote', connectionId: b, path: rootOnly, sudo: 'yes' } as never, cancelling)).rejects.toMatchObject({
         code: 'bad-params',

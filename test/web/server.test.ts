@@ -104,13 +104,13 @@ describe('startup', () => {
       writes.push(String(chunk));
       return true;
     }) as typeof process.stdout.write;
-    let s: WebServer | null = null;
+    let s: WebServer;
     try {
       s = await startWebServer({ rendererDir, samplesDir, host: '127.0.0.3' });
     } finally {
       process.stdout.write = orig;
     }
-    await s?.close();
+    await s.close();
     expect(writes.join('')).toMatch(/^Lifeboat web UI: http:\/\/127\.0\.0\.3:\d+\/\?token=[A-Za-z0-9_-]{43}\n$/);
   });
 });

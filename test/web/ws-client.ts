@@ -63,7 +63,7 @@ export class ApiClient {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const msg = JSON.parse(data.toString()) as { type: string; id?: number; result?: unknown; error?: { message: string; code?: string } };
+      const msg = JSON.parse((data as Buffer).toString('utf8')) as { type: string; id?: number; result?: unknown; error?: { message: string; code?: string } };
       if (msg.type === 'event') {
         const ev = msg as unknown as WireEvent;
         this.events.push(ev);

@@ -61,6 +61,12 @@ function isBadPassphraseError(e: Error): boolean {
  * Load a private key (OpenSSH or PEM). Encrypted keys ask for the passphrase
  * up to `maxAttempts` times; a wrong passphrase says so plainly.
  */
+/** ssh2 returns an array for a file holding several keys; like OpenSSH, the first one is used. */
+function firstKey(parsed: ParsedKey | ParsedKey[]): ParsedKey {
+  const keys: ParsedKey[] = Array.isArray(parsed) ? parsed : [parsed];
+  return keys[0]!;
+}
+
 export async function loadPrivateKey(keyFile: string, prompt: PromptFn, maxAttempts = 3): Promise<ParsedKey> {
   let data: Buffer;
   try {
@@ -70,14 +76,14 @@ export async function loadPrivateKey(keyFile: string, prompt: PromptFn, maxAttem
   }
   if (data.length > 1024 * 1024) throw new KeyFileError(keyFile, 'too large to be a private key');
   const first = utils.parseKey(data);
-  if (!(first instanceof Error)) return Array.isArray(first) ? first[0] : first;
+  if (!(first instanceof Error)) return firstKey(first);
   if (!isEncryptedError(first)) throw new KeyFileError(keyFile, `not a usable private key (${first.message})`);
   let lastError: string | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const answer = await prompt({ kind: 'passphrase', keyFile, attempt, lastError });
     if (answer === null) throw new AuthCancelledError(`passphrase for ${keyFile}`);
     const parsed = utils.parseKey(data, answer[0] ?? '');
-    if (!(parsed instanceof Error)) return Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!(parsed instanceof Error)) return firstKey(parsed);
     lastError = isBadPassphraseError(parsed) ? 'wrong passphrase' : parsed.message;
   }
   throw new KeyFileError(keyFile, `wrong passphrase (${maxAttempts} attempts)`);

@@ -422,7 +422,10 @@ export class SshConnectionService {
   private async establish(id: string, target: SshTarget, ctx: SshCallContext, o: EstablishOptions): Promise<LiveConnection> {
     const { previous, auto } = o;
     const passwords = previous?.passwords ?? new Map<string, string>();
-    const secrets: PromptSecrets = { toRemember: previous?.secrets.toRemember ?? new Map(), usedRemembered: new Set() };
+    const secrets: PromptSecrets = {
+      toRemember: previous?.secrets.toRemember ?? new Map<string, { kind: RememberableKind; subject: string; secret: string }>(),
+      usedRemembered: new Set(),
+    };
     const prompt = this.makePrompt(ctx, id, {
       target,
       passwords,

@@ -26,7 +26,7 @@ export type SshHandlers = {
 const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
 
 export interface SshHandlerParts {
-  paths(): SshServiceConfig;
+  paths: () => SshServiceConfig;
   connections: SshConnectionService;
   terminals: TerminalService;
   copies: CopyOutService;

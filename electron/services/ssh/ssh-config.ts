@@ -83,8 +83,9 @@ export async function readConfigWithIncludes(file: string, env: ConfigEnv = defa
     // Missing include files are ignored by OpenSSH too.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || depth > 0) return '';
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new Error(`${file} cannot be read (permission denied): check its owner and mode (chmod 600).`);
-    if (code === 'EISDIR') throw new Error(`${file} is a directory, not an ssh config file.`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new Error(`${file} cannot be read (permission denied): check its owner and mode (chmod 600).`, { cause: e });
+    if (code === 'EISDIR') throw new Error(`${file} is a directory, not an ssh config file.`, { cause: e });
     throw e;
   }
   const out: string[] = [];

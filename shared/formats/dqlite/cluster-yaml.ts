@@ -24,13 +24,19 @@ function roleText(v: unknown): string {
   return String(v);
 }
 
+/** A YAML scalar as text; a mapping or list where a scalar belongs is shown as JSON, not "[object Object]". */
+function scalarText(v: unknown): string {
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? '';
+}
+
 function node(v: unknown): YamlNode | null {
   if (!v || typeof v !== 'object') return null;
   const o = v as Record<string, unknown>;
   const id = o.ID ?? o.Id ?? o.id;
   const address = o.Address ?? o.address;
   if (id === undefined || address === undefined) return null;
-  return { id: String(id), address: String(address), role: roleText(o.Role ?? o.role ?? 0) };
+  return { id: scalarText(id), address: scalarText(address), role: roleText(o.Role ?? o.role ?? 0) };
 }
 
 /**

@@ -155,7 +155,6 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
   const narrativeText: LocalText[] = [];
   // The retry pass repeats most of the first one: its sentences are held back and only
   // those that differ from the first pass are told (libraft's retry is said once).
-  let firstPass: Said[] | null = null;
   let retryPass: Said[] | null = null;
   const said: Said[] = [];
   const tell = (s: Said) => {
@@ -410,7 +409,7 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
     passes = 2;
     // Roles of the retry replace those of the first pass, except files already renamed/deleted/finalised.
     for (const [k, role] of roles) if (role === 'fails' || role === 'ignored') roles.set(k, 'not-read');
-    firstPass = said.slice();
+    const firstPass = said.slice();
     retryPass = [];
     r = pass(1);
     const seen = new Set(firstPass.map(sameStep));

@@ -209,7 +209,6 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     story.add('etcd-verdict.narrative.wal-read-fails', { error });
     return fail(error, 'etcd-verdict.next.wal', chosenSnap);
   }
-  let lastIndex = wal.lastIndex ?? 0;
   let lost: { from: number; to: number } | null = null;
   if (walError?.repairable) {
     const file = walError.file ?? '';
@@ -228,7 +227,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     }
   }
   const commit = wal.hardState?.commit ?? 0;
-  lastIndex = wal.lastIndex ?? 0;
+  const lastIndex = wal.lastIndex ?? 0;
 
   // A zero length word ends the log early: the decoder never reads past it (and the write-mode open zero-fills the rest).
   const early = facts.walUnread?.cause === 'zero-word' ? facts.walUnread : null;

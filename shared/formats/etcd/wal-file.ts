@@ -158,7 +158,7 @@ export function nextRecord(win: Uint8Array, winOff: number, st: FileDecodeState,
     rec.crc = u.record.crc;
     rec.data = u.record.data;
   }
-  let crcAfter = st.crc;
+  let crcAfter: number;
   if (rec.type !== RECORD_TYPE.crc && st.resync) {
     crcAfter = rec.crc;
     st.resync = false;

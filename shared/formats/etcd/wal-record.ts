@@ -229,7 +229,6 @@ export function unmarshalRecordFast(b: Uint8Array, start: number, end: number, o
     const n = readVarint(b, i + 1, end);
     if (n.next < 0 || n.hi !== 0 || n.next + n.lo !== end) return false;
     data = b.subarray(n.next, end);
-    i = end;
   }
   out.type = type;
   out.crc = crc;

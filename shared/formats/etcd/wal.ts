@@ -1205,7 +1205,8 @@ function hasTornHint(e: DecodeError): boolean {
 export interface WalEntry {
   index: number;
   term: number;
-  type: 'normal' | 'conf-change' | 'conf-change-v2' | string;
+  /** 'normal', 'conf-change', 'conf-change-v2', or the raw type number as text for an unknown type. */
+  type: string;
   request: InternalRequest | null;
   /** Conf-change entries: what they change (added field). */
   confChanges?: WalConfChange[];

@@ -74,6 +74,7 @@ export class NodeStore {
   opener: ValidateOpener | null = null;
 
   /** Copy events that arrived before `ssh.copyout.start` answered with the job id. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a private buffer of callbacks, never rendered
   private early = new Map<string, (() => void)[]>();
   private readonly unsubscribe: (() => void)[] = [];
 

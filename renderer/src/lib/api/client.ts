@@ -110,7 +110,7 @@ export function createWebClient(opts: WebClientOptions): WebClient {
     let ws: SocketLike;
     try {
       ws = opts.createSocket(opts.url);
-    } catch (e) {
+    } catch {
       scheduleReconnect(false);
       return;
     }
