@@ -11,13 +11,13 @@
  * accepted use, and a wrong remembered one is forgotten and asked again.
  */
 import { execFile } from 'node:child_process';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, statfsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretStore, type SafeStorageLike } from '../../electron/services/secret-store';
+import { SecretStore } from '../../electron/services/secret-store';
 import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { CallContext } from '../../electron/services/registry';
 import type { LifeboatClient } from '../../shared/contract/api';
@@ -45,6 +45,7 @@ import { envFileCommand, factCommands, factsFrom, runNodeFacts, type FactStep } 
 import { hashTree } from '../cli/fixtures';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 import { sudoersDropIn } from '../helpers/sudoers';
+import { memoryKeychain } from '../helpers/keychain';
 
 const run = promisify(execFile);
 
@@ -271,31 +272,6 @@ spec:
   });
 });
 
-/** A keychain stand-in that really encrypts (AES-GCM, key in memory). */
-function keychain(): SafeStorageLike {
-  const key = randomBytes(32);
-  const encrypt = (p: string) => {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    const body = Buffer.concat([c.update(p, 'utf8'), c.final()]);
-    return Buffer.concat([iv, c.getAuthTag(), body]);
-  };
-  const decrypt = (b: Buffer) => {
-    const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
-    d.setAuthTag(b.subarray(12, 28));
-    return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');
-  };
-  return {
-    isEncryptionAvailable: () => true,
-    encryptString: encrypt,
-    decryptString: decrypt,
-    isAsyncEncryptionAvailable: async () => true,
-    encryptStringAsync: async (p) => encrypt(p),
-    decryptStringAsync: async (b) => ({ shouldReEncrypt: false, result: decrypt(b) }),
-    getSelectedStorageBackend: () => 'gnome_libsecret',
-  };
-}
-
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo');
 const sudoers = sudoersDropIn('lifeboat-node-facts');
 
@@ -307,7 +283,7 @@ describe.skipIf(!enabled)('node facts probe and remembered sudo against a real s
   let backend: string;
   let before: Record<string, string>;
   const savedHome = process.env.LIFEBOAT_HOME;
-  const kc = keychain();
+  const kc = memoryKeychain();
 
   beforeAll(async () => {
     [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-facts-ssh-')]);

@@ -9,45 +9,20 @@
  * for again; web mode never offers "Remember".
  */
 import { execFile } from 'node:child_process';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretStore, type SafeStorageLike } from '../../electron/services/secret-store';
+import { SecretStore } from '../../electron/services/secret-store';
 import { ProfileStore } from '../../electron/services/ssh/profiles';
 import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents, SshPrompt, SshTarget } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
+import { memoryKeychain } from '../helpers/keychain';
 
 const run = promisify(execFile);
 const PASSPHRASE = 'profile-test-passphrase-7391';
 const SUDOERS = `/etc/sudoers.d/lifeboat-profiles-${process.pid}`;
-
-/** A keychain stand-in that really encrypts (AES-GCM, key in memory). */
-function keychain(): SafeStorageLike {
-  const key = randomBytes(32);
-  const enc = (p: string) => {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    const body = Buffer.concat([c.update(p, 'utf8'), c.final()]);
-    return Buffer.concat([iv, c.getAuthTag(), body]);
-  };
-  const dec = (b: Buffer) => {
-    const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
-    d.setAuthTag(b.subarray(12, 28));
-    return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');
-  };
-  return {
-    isEncryptionAvailable: () => true,
-    encryptString: enc,
-    decryptString: dec,
-    isAsyncEncryptionAvailable: async () => true,
-    encryptStringAsync: async (p) => enc(p),
-    decryptStringAsync: async (b) => ({ shouldReEncrypt: false, result: dec(b) }),
-    getSelectedStorageBackend: () => 'gnome_libsecret',
-  };
-}
 
 function leaks(text: string, secret: string): string[] {
   return [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')].filter((f) => text.includes(f));
@@ -139,7 +114,7 @@ describe.skipIf(!enabled)('profiles and remembered secrets against a real sshd a
   let dir: string;
   let keyPath: string;
   const savedHome = process.env.LIFEBOAT_HOME;
-  const kc = keychain();
+  const kc = memoryKeychain();
 
   beforeAll(async () => {
     sshd = await startSshd({ authenticationMethods: 'publickey,password' });
