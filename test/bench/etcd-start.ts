@@ -35,6 +35,8 @@ import { copyDir, loopbackEndpoint, spawnEtcd, waitHealthy, type EtcdNode } from
 
 const GIB = 1024 ** 3;
 const MANIFEST = 'lifeboat-bench.json';
+/** Bumped when the generated content changes: a cache of another format is built again. */
+const MANIFEST_FORMAT = 1;
 const SNAPSHOT_COUNT = 10_000;
 /** Value sizes (protobuf or JSON, padded with a last-applied-configuration annotation): 0.5-3.5 KB, 2 KB on average, like configmaps to small pods. */
 const VALUE_MIN_BYTES = 500;
@@ -56,6 +58,7 @@ export interface EtcdStartBenchOptions {
 }
 
 interface Manifest {
+  format: number;
   complete: true;
   etcdVersion: string;
   name: string;
@@ -276,6 +279,7 @@ async function generate(dataDir: string, o: EtcdStartBenchOptions): Promise<Mani
     await node.stop();
     size = await sizes(dataDir);
     return {
+      format: MANIFEST_FORMAT,
       complete: true,
       etcdVersion: version.replace('etcd Version: ', ''),
       name: node.endpoint.name,
@@ -306,11 +310,11 @@ async function ensureDataDir(o: EtcdStartBenchOptions): Promise<{ dataDir: strin
   const manifestFile = path.join(o.cacheDir, MANIFEST);
   if (existsSync(manifestFile)) {
     const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
-    if (m.complete && m.bytes >= o.gib * GIB && existsSync(path.join(dataDir, 'member', 'snap', 'db'))) {
+    if (m.format === MANIFEST_FORMAT && m.complete && m.bytes >= o.gib * GIB && existsSync(path.join(dataDir, 'member', 'snap', 'db'))) {
       o.log(`reusing ${dataDir} (built by etcd ${m.etcdVersion} in ${m.generatedSeconds.toFixed(0)} s)`);
       return { dataDir, manifest: m };
     }
-    o.log(`${dataDir} is smaller than ${o.gib} GiB: generating again`);
+    o.log(`${dataDir} is smaller than ${o.gib} GiB or from another version of this bench: generating again`);
     await fs.rm(manifestFile);
     await fs.rm(dataDir, { recursive: true, force: true });
   } else if (existsSync(dataDir)) {
