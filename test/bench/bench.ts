@@ -4,6 +4,7 @@
  *   npx esbuild test/bench/bench.ts --bundle --platform=node --format=cjs --outfile=/tmp/bench.cjs
  *   node /tmp/bench.cjs [--gib 1] [--lz4-mb 100] [--dir DIR (reuse)] [--keep]
  *     [--no-copy-out | --only-copy-out] [--copy-segments 32] [--copy-file-mib 256] [--copy-rounds 3]
+ *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
  * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
@@ -136,9 +137,36 @@ async function printCopyOut(bench: typeof import('./copy-out').benchCopyOut): Pr
   for (const line of await bench({ segments: opt('copy-segments'), fileMib: opt('copy-file-mib'), rounds: opt('copy-rounds') })) console.log(line);
 }
 
+/** etcd validation vs real etcd's start and `etcdctl snapshot status` (etcd-start.ts); the dir is cached under --etcd-dir. */
+async function printEtcdStart(work: string | null): Promise<void> {
+  const { benchEtcdStart } = await import('./etcd-start');
+  const given = arg('etcd-dir', '');
+  const cacheDir = given || (work ? path.join(work, 'etcd') : await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-bench-etcd-')));
+  console.log('\netcd validation vs real etcd 3.4 on the same data dir:');
+  if (!given) console.log(`  (generated in ${cacheDir}; pass --etcd-dir DIR to keep it for the next run)`);
+  try {
+    const lines = await benchEtcdStart({
+      cacheDir,
+      gib: Number(arg('etcd-gib', '1')),
+      keys: Number(arg('etcd-keys', '200000')),
+      rounds: Math.max(1, Number(arg('etcd-rounds', '3'))),
+      benchScript: process.argv[1]!,
+      log: (line) => console.log(line),
+    });
+    for (const line of lines) console.log(line);
+  } finally {
+    if (!given && !work) await fs.rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--etcd-child') {
+    const { etcdChild } = await import('./etcd-start');
+    return etcdChild(process.argv[3] ?? '', process.argv[4] ?? '');
+  }
   const { benchCopyOut } = await import('./copy-out');
   if (process.argv.includes('--only-copy-out')) return printCopyOut(benchCopyOut);
+  if (process.argv.includes('--only-etcd')) return printEtcdStart(null);
   const gib = Number(arg('gib', '1'));
   const lz4Mb = Number(arg('lz4-mb', '100'));
   const reuse = arg('dir', '');
@@ -224,6 +252,7 @@ async function main(): Promise<void> {
       console.log('\netcd salvage (a synthetic etcd db; validation vs salvage into a snapshot.db):');
       for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))))) console.log(line);
     }
+    if (!process.argv.includes('--no-etcd-start')) await printEtcdStart(work);
     if (!process.argv.includes('--no-copy-out')) await printCopyOut(benchCopyOut);
   } finally {
     if (!keep && !reuse) await fs.rm(work, { recursive: true, force: true });

@@ -66,7 +66,9 @@ export class ByteKeySet {
 
   /** Set the flag of `key` (adding it when new). */
   set(key: Uint8Array, flag: boolean): void {
-    this.flags[this.add(key)] = flag ? 1 : 0;
+    // add() first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
+    const e = this.add(key);
+    this.flags[e] = flag ? 1 : 0;
   }
 
   /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new. */
