@@ -372,10 +372,12 @@ export function planMemberReplace(opts: MemberReplaceOptions): ClusterPlan {
       kind: 'member-add',
       title: bi(`Add ${name} back`, `重新加入 ${name}`),
       why: bi(
-        `On a healthy member: register ${name} at ${peerUrl} as a new member. etcdctl prints the --initial-cluster the member must start with.`,
-        `在健康成员上执行：以 ${peerUrl} 将 ${name} 注册为新成员。etcdctl 会输出该成员启动时必须使用的 --initial-cluster。`,
+        `On a healthy member: register ${name} at ${peerUrl} as a new member. etcdctl prints the --initial-cluster the member must start with. While a member that just rejoined has been connected for less than 5 s etcd answers "unhealthy cluster"; that answer is retried for up to a minute.`,
+        `在健康成员上执行：以 ${peerUrl} 将 ${name} 注册为新成员。etcdctl 会输出该成员启动时必须使用的 --initial-cluster。刚重新加入的成员连接不足 5 秒时 etcd 会回答 "unhealthy cluster"；此时最多重试一分钟。`,
       ),
-      command: `${healthy} member add ${shq(name)} --peer-urls=${shq(peerUrl)}`,
+      // etcd refuses a new voting member until every member has been connected for 5 s ("unhealthy cluster",
+      // its strict reconfiguration check): right after the previous member rejoined that answer is expected, so it is retried.
+      command: `i=0\nuntil out=$(${healthy} member add ${shq(name)} --peer-urls=${shq(peerUrl)} 2>&1); do\n  echo "$out" >&2\n  case "$out" in *'unhealthy cluster'*) ;; *) exit 1 ;; esac\n  i=$((i + 1)); [ "$i" -lt 30 ] || exit 1; sleep 2\ndone\necho "$out"`,
       filesTouched: ['cluster membership'],
       backup: [dataDirOf(cfg)],
       riskText: bi(
