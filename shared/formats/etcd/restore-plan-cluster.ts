@@ -28,8 +28,9 @@
  * - `member update` needs a leader: with every member at a new address no
  *   member reaches another, so the registered URLs cannot be changed in place;
  *   after `--force-new-cluster` the survivor is its own leader and can.
- * - `member list` is answered locally, without a leader (3.4), which is how
- *   the registered URLs are shown while the cluster is down.
+ * - A member without a leader serves no client request at all (3.4 waits to
+ *   publish itself first), so etcdctl cannot show the registered URLs then;
+ *   its log can: `added member ID [URL]` and `dial tcp ADDRESS` failures.
  */
 import type { EtcdMemberComparison } from '../../contract/etcd';
 import type { EtcdMemberConfig, RestoreStep } from '../../contract/etcd-repair';
@@ -551,9 +552,10 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
   );
   const liveFile = flagFile(cfg, opts, false);
   // The kubelet restarts the pod when the manifest changes; wait until no etcd runs with the flag any more.
+  // (etcd's own command line is read from /proc: a pgrep -f pattern would match this very script, which names the flag.)
   const restart =
     cfg.style === 'static-pod'
-      ? `\nfor i in $(seq 1 60); do pgrep -f -- "[-]-force-new-cluster" >/dev/null || break; sleep 1; done\n! pgrep -f -- "[-]-force-new-cluster" >/dev/null`
+      ? `\nforced() { for p in $(pgrep -x etcd); do tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -q -e '--force-new-cluster' && return 0; done; return 1; }\nfor i in $(seq 1 60); do forced || break; sleep 1; done\n! forced`
       : `\nsystemctl restart ${shq(unitOf(cfg))}`;
   steps.push(
     step({
@@ -644,24 +646,37 @@ function rejoinCluster(
 }
 
 /** kind's evidence: the peer URL the cluster has registered for this member against the one its flags give now. */
-export function peerUrlEvidenceStep(cfg: EtcdMemberConfig, common: ClusterPlanCommon, id: string): ClusterStep {
+export function peerUrlEvidenceStep(cfg: EtcdMemberConfig, _common: ClusterPlanCommon, id: string): ClusterStep {
   const name = memberName(cfg);
   const peer = peerUrlOf(cfg) ?? 'http://localhost:2380';
-  const own = ctl(clientEndpoint(cfg), tlsOf(cfg, common));
+  const current = cfg.initialCluster ?? `${name}=${peer}`;
+  // Without a leader etcd 3.4 serves no client request (it waits to publish itself first): no etcdctl here, its log is the evidence.
+  const logs = cfg.style === 'static-pod' ? `crictl logs "$(crictl ps -a --name etcd -q | head -n 1)"` : `journalctl -u ${shq(unitOf(cfg))} --no-pager -n 3000`;
   return step({
     id,
     kind: 'check',
-    title: bi(`Compare ${name}'s registered peer URL with its current one`, `比较 ${name} 注册的对等 URL 与当前的对等 URL`),
+    title: bi(`Compare the peer addresses ${name} calls with the ones configured now`, `比较 ${name} 联系的对等地址与当前配置的地址`),
     why: bi(
-      `Read-only: member list is answered by the member itself even without a leader; the URL registered for ${name} is compared with ${peer}, the one its configuration advertises now. Different means the peers call each other at addresses nobody has any more.`,
-      `只读：即使没有 leader，成员自身也会回答 member list；将 ${name} 注册的 URL 与其配置当前通告的 ${peer} 比较。不同则说明各成员在用已不存在的地址互相联系。`,
+      `Read-only. Without a leader etcd answers no client request, so its log is the evidence: the members it has registered ("added member ... [URL]") and the peer addresses it dials and cannot reach ("dial tcp ADDRESS"), against the --initial-cluster the configuration gives now (${current}). An address it dials that the configuration does not name means the members are registered at addresses nobody has any more.`,
+      `只读。没有 leader 时 etcd 不回答任何客户端请求，因此以其日志为证据：它已注册的成员（"added member ... [URL]"）以及它拨号却连不上的对等地址（"dial tcp 地址"），与配置当前给出的 --initial-cluster（${current}）对比。若它拨号的地址不在配置中，说明成员注册在已不存在的地址上。`,
     ),
-    command: `${own} member list -w table\nreg=$(${own} member list | awk -F', ' -v n=${shq(name)} '$3 == n { print $4 }')\necho "registered: $reg"\necho "current:    "${shq(peer)}\nif [ "$reg" != ${shq(peer)} ]; then echo address-changed; fi`,
+    command: [
+      `logs=$(${logs} 2>&1 | tail -n 3000)`,
+      `ic=${shq(current)}`,
+      `echo "registered (etcd's log):"`,
+      `printf '%s\\n' "$logs" | grep -oE 'added member [0-9a-f]+ \\[[^]]*\\]' | sort -u`,
+      `echo "dialled and unreachable:"`,
+      `printf '%s\\n' "$logs" | grep -oE 'dial tcp [^ ]+:[0-9]+' | sort -u`,
+      `echo "configured now: $ic"`,
+      `for a in $(printf '%s\\n' "$logs" | grep -oE 'dial tcp [^ ]+:[0-9]+' | cut -d' ' -f3 | sort -u); do`,
+      `  case ",$ic," in *"//$a,"* | *"//$a/"*) ;; *) echo "address-changed: $a" ;; esac`,
+      `done`,
+    ].join('\n'),
     filesTouched: [],
     backup: [],
     riskText: NONE,
-    expect: { exitCode: 0, outputMatches: '^address-changed$' },
-    captures: { registeredPeerUrl: '^registered: (\\S+)$' },
+    expect: { outputMatches: '^address-changed: ' },
+    captures: { staleAddress: '^address-changed: (\\S+)$' },
   });
 }
 
@@ -740,7 +755,7 @@ export function planClusterRestore(opts: ClusterRestoreOptions): ClusterPlan {
         node: m.name,
         title: fill(title),
         why: { en: `${s.explanation} ${extra.en}`, 'zh-CN': extra['zh-CN'] },
-        riskText: { en: s.risk, 'zh-CN': s.risk ? '见英文说明。' : '' },
+        riskText: { en: s.risk, 'zh-CN': s.risk ? (RISK_ZH[kind] ?? '') : '' },
         backup:
           kind === 'move-aside' || kind === 'ownership'
             ? [dataDirOf(m.cfg)]
@@ -770,6 +785,14 @@ export function planClusterRestore(opts: ClusterRestoreOptions): ClusterPlan {
   }
   return { kind: 'cluster-restore', member: first?.name ?? '', steps, problems };
 }
+
+/** The single-member planner's risks (English only there), in Chinese for the cluster plan's steps. */
+const RISK_ZH: Partial<Record<RestoreStep['kind'], string>> = {
+  stop: '从此刻起控制平面不可用，直到 etcd 重新启动。',
+  'move-aside': '若移动中途失败，数据目录可能部分位于两处；不会删除任何内容。',
+  restore: '对旧数据无风险（已移到一旁）；恢复失败会留下不完整的新数据目录，重试前需先将其移走。',
+  start: '若 etcd 未能启动，其日志会说明原因；旧数据目录仍在一旁。',
+};
 
 /** A cluster plan as one POSIX sh script per member, in order (`# on NODE` before each step). */
 export function clusterPlanAsText(plan: ClusterPlan): string {

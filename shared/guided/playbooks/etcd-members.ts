@@ -19,6 +19,11 @@ const ETCD_VARS: Playbook['variables'] = [
   { name: 'dataDir', description: { en: 'etcd data directory on the node', 'zh-CN': '节点上的 etcd 数据目录' }, from: 'datastore.dataDir' },
   { name: 'memberName', description: { en: 'etcd member name (--name)', 'zh-CN': 'etcd 成员名（--name）' }, from: 'settings.name' },
   {
+    name: 'initialCluster',
+    description: { en: '--initial-cluster as configured now', 'zh-CN': '当前配置的 --initial-cluster' },
+    from: 'settings.initial-cluster',
+  },
+  {
     name: 'initialAdvertisePeerUrls',
     description: { en: "this member's peer URL now (--initial-advertise-peer-urls)", 'zh-CN': '此成员当前的对等 URL（--initial-advertise-peer-urls）' },
     from: 'settings.initial-advertise-peer-urls',
@@ -46,7 +51,7 @@ function placeholderMember(style: 'systemd' | 'static-pod'): EtcdMemberConfig {
     name: '{{memberName}}',
     dataDir: '{{dataDir}}',
     walDir: null,
-    initialCluster: null,
+    initialCluster: '{{initialCluster}}',
     initialClusterToken: null,
     initialAdvertisePeerUrls: '{{initialAdvertisePeerUrls}}',
     advertiseClientUrls: '{{endpoint}}',
