@@ -7,7 +7,8 @@
  * last index), restricted to members that can start; what a member can serve
  * is the higher of its db's consistent index and its committed WAL entries,
  * which breaks ties (and orders members whose WAL is gone). A member that
- * cannot start is never chosen: its data has to be salvaged first.
+ * cannot start is never chosen: its data has to be salvaged first; nor is one
+ * that holds nothing (no log, nothing applied), which etcd would start empty.
  */
 import type { EtcdMemberComparison, EtcdMemberRow } from '../../contract/etcd';
 import type { ValidationReport } from '../../contract/report';
@@ -52,7 +53,8 @@ export function compareMembers(reports: ValidationReport[]): EtcdMemberCompariso
   }
   const candidates = reports
     .map((r, i) => ({ r, i, lastTerm: r.etcd?.wal?.lastTerm ?? 0, last: r.etcd?.wal?.lastIndex ?? 0, serve: servable(r), rev: r.etcd?.schema?.revision ?? 0 }))
-    .filter((c) => c.r.startable && c.r.engine === 'etcd');
+    // A member with no log and nothing applied would start, but empty: keeping it would throw every key away.
+    .filter((c) => c.r.startable && c.r.engine === 'etcd' && (c.last > 0 || c.serve > 0));
   if (candidates.length === 0) {
     const s = sayEtcd('etcd-verdict.members.none');
     return { rows, keep: null, reason: s.text, reasonText: s.local };

@@ -291,7 +291,10 @@ export function addFlagsFromLogs(base: EtcdMemberConfig, logText: string, logNam
 
 /** Single-quote for POSIX sh. */
 export function shq(s: string): string {
-  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  if (/^[A-Za-z0-9_./:=,@%+-]+$/.test(s)) return s;
+  // A playbook template: `{{name}}` placeholders are filled (and quoted) by the session runner, so they stay bare.
+  if (/^(?:\{\{(?:raw:)?[A-Za-z][A-Za-z0-9_]*\}\}|[A-Za-z0-9_./:=,@%+-])+$/.test(s) && s.includes('{{')) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface RestorePlanOptions {
@@ -307,25 +310,25 @@ export interface RestorePlanOptions {
   expectedKeys?: number;
 }
 
-function toolFor(cfg: EtcdMemberConfig, given?: 'etcdctl' | 'etcdutl'): 'etcdctl' | 'etcdutl' {
+export function toolFor(cfg: EtcdMemberConfig, given?: 'etcdctl' | 'etcdutl'): 'etcdctl' | 'etcdutl' {
   if (given) return given;
   const image = cfg.flags['lifeboat-image'] ?? '';
   const m = /:v?3\.(\d+)\./.exec(image);
   return m && Number(m[1]) >= 5 ? 'etcdutl' : 'etcdctl';
 }
 
-function dirname(p: string): string {
+export function dirname(p: string): string {
   const i = p.replace(/\/+$/, '').lastIndexOf('/');
   return i <= 0 ? '/' : p.slice(0, i);
 }
 
 /** The client endpoint etcdctl should talk to after the restore. */
-function clientEndpoint(cfg: EtcdMemberConfig): string {
+export function clientEndpoint(cfg: EtcdMemberConfig): string {
   const first = (cfg.advertiseClientUrls ?? cfg.listenClientUrls ?? 'http://127.0.0.1:2379').split(',')[0]!.trim();
   return first.replace('://0.0.0.0', '://127.0.0.1');
 }
 
-function tlsFlags(cfg: EtcdMemberConfig): string {
+export function tlsFlags(cfg: EtcdMemberConfig): string {
   const parts: string[] = [];
   if (cfg.cacert) parts.push(`--cacert=${shq(cfg.cacert)}`);
   if (cfg.cert) parts.push(`--cert=${shq(cfg.cert)}`);
