@@ -364,6 +364,8 @@ export interface EtcdStartup {
   fatalError: string | null;
   /** What etcd changes on disk by itself when it starts (WAL tail repair, freelist rebuild is in memory only). */
   selfRepairs: string[];
+  /** `selfRepairs` as catalog sentences, for the UI language (same length and order). */
+  selfRepairsText?: LocalText[];
   narrative: string[];
   narrativeText?: LocalText[];
 }

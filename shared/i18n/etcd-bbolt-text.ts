@@ -64,25 +64,27 @@ const en = {
 };
 
 const zh: Record<keyof typeof en, string> = {
-  ...walk('{file} 的页面树有问题：{text}'),
+  ...walk('{file} 的页面树有问题，bbolt 检查报告：“{text}”'),
   'finding.bbolt.empty-file.message': '{file} 是空文件（0 字节）：bbolt 会在其中新建一个空数据库，etcd 启动后没有任何键，只能从 WAL 重建。',
-  'finding.bbolt.open-error.message': 'bbolt 无法打开 {file}（{size} 字节）：{error}。etcd 会在启动时停止；请从快照恢复数据库，或抢救其叶子页。',
-  'finding.bbolt.meta-invalid.message': '{file} 的 meta 页 {page} 无效（{error}）；bbolt 会使用另一个 meta 页。',
+  'finding.bbolt.open-error.message': 'bbolt 无法打开 {file}（{size} 字节），报错：“{error}”。etcd 会在启动时停止；请从快照恢复数据库，或抢救其叶子页。',
+  'finding.bbolt.meta-invalid.message': '{file} 的 meta 页 {page} 无效（报错：“{error}”）；bbolt 会使用另一个 meta 页。',
   'finding.bbolt.meta-fallback.message': 'bbolt 退回到 meta 页 {page}（txid {txid}）：较新的 meta 页已损坏，最后一次提交的事务不可见。',
   'finding.bbolt.freepages-fault.message': 'etcd 打开 {file} 时会崩溃：{detail}。meta {meta} 的页面树指向文件之外。',
-  'finding.bbolt.freepages-panic.message': 'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏。',
+  'finding.bbolt.freepages-panic.message': 'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏。',
   'finding.bbolt.freepages-panic.revert.message':
-    'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（bbolt surgery revert-meta-page 可以恢复它）。',
-  'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON。',
-  'finding.etcd.revision-key.message': 'key 桶中有一个 {size} 字节的键，不是修订号。',
-  'finding.etcd.kv-decode.message': '修订 {revision}：{error}。',
-  'finding.etcd.alarm-nospace.message': '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（mvcc: database space exceeded）。',
+    'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（`bbolt surgery revert-meta-page` 可以恢复它）。',
+  'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON 数据。',
+  'finding.etcd.revision-key.message': '`key` 桶中有一个 {size} 字节的键，不是修订版本号。',
+  'finding.etcd.kv-decode.message': '修订版本 {revision} 无法解码，报错：“{error}”。',
+  'finding.etcd.alarm-nospace.message':
+    '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（报错：“mvcc: database space exceeded”）。',
   'finding.etcd.alarm-corrupt.message': '成员 {member} 触发了 CORRUPT 告警。',
   'finding.etcd.alarm-other.message': '成员 {member} 触发了告警 {alarm}。',
   'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
-  'finding.etcd.mvcc-restore.message': 'etcd 启动时读取 {file} 的 key 桶会停止：{text}。某个修订的值已损坏；请抢救其他修订，或从快照恢复。',
-  'finding.snapshot-db.hash-mismatch.message': '{file} 末尾的 SHA-256 与内容不符：etcdctl snapshot restore 会拒绝它（{error}）。文件在保存之后被改动过。',
-  'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（size % 512 != 32）：etcdctl snapshot restore 需要加 --skip-hash-check。',
+  'finding.etcd.mvcc-restore.message': 'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。某个修订版本的值已损坏；请抢救其他修订版本，或从快照恢复。',
+  'finding.snapshot-db.hash-mismatch.message':
+    '{file} 末尾的 SHA-256 与内容不符：`etcdctl snapshot restore` 会拒绝它（报错：“{error}”）。文件在保存之后被改动过。',
+  'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（文件大小除以 512 的余数不是 32）：`etcdctl snapshot restore` 需要加 --skip-hash-check。',
 };
 
 export type EtcdBboltTextKey = keyof typeof en;
