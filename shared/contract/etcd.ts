@@ -167,6 +167,13 @@ export interface BboltProblem {
   /** Absolute byte offset in the file. */
   offset: number | null;
   code: string;
+  /**
+   * For a problem in Lifeboat's own words (not bbolt's): the case of the
+   * template (`bbolt-problem.<code without "bbolt.">.<variant>`) and its params,
+   * so the UI can say it in its language. Absent when `text` is bbolt's wording.
+   */
+  variant?: string;
+  params?: Record<string, string | number>;
 }
 
 /** Pages by what the walk found them to be. */
