@@ -335,9 +335,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   const problem = (kind: ProblemKind, code: string, text: string | OwnProblemText, page: number | null, offset: number | null) => {
     problemCount++;
     const p: WalkProblem =
-      typeof text === 'string'
-        ? { kind, code, text, page, offset }
-        : { kind, code, text: text.text, page, offset, variant: text.variant, params: text.params };
+      typeof text === 'string' ? { kind, code, text, page, offset } : { kind, code, text: text.text, page, offset, variant: text.variant, params: text.params };
     if (!crashProblem && kind !== 'extra') crashProblem = p;
     if (problems.length < MAX_PROBLEMS) problems.push(p);
     const at = offset !== null ? Math.floor(offset / reader.pageSize) : page;
@@ -366,7 +364,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             }
           }
           if (read.problemCase)
-            problem('extra', 'bbolt.freelist-bounds', ownProblem(`freelist-bounds.${read.problemCase.kind}`, { page: fl, ...read.problemCase.params }), fl, pageOffset(fl));
+            problem(
+              'extra',
+              'bbolt.freelist-bounds',
+              ownProblem(`freelist-bounds.${read.problemCase.kind}`, { page: fl, ...read.problemCase.params }),
+              fl,
+              pageOffset(fl),
+            );
         }
       }
     } else {
@@ -445,9 +449,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     }
     const bIdx = bucketId(path) + 1;
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: (
-      { root: number; path: string[]; from: number; refAt: number } | { fault: OwnProblemText; page: number; offset: number; pgid: bigint }
-    )[] = [];
+    const after: ({ root: number; path: string[]; from: number; refAt: number } | { fault: OwnProblemText; page: number; offset: number; pgid: bigint })[] = [];
     const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;

@@ -8,7 +8,7 @@
 import type { Finding, Severity } from '../../contract/findings';
 import type { LocalText, TextParams } from '../../contract/text';
 import etcdText, { type EtcdTextKey } from '../../i18n/etcd-text';
-import { interpolate, translateLocal } from '../../i18n/index';
+import { hasMessage, interpolate, translateLocal } from '../../i18n/index';
 
 export interface Said {
   text: string;
@@ -24,8 +24,9 @@ export function sayEtcd(key: EtcdTextKey, params?: TextParams, texts?: Record<st
 
 /** A finding's message as a sentence to nest (its template and params), or null when it was not written from a template. */
 export function saidOfFinding(f: Finding): Said | null {
-  if (!f.params) return null;
-  return { text: f.message, local: { key: f.messageKey ?? `finding.${f.code}.message`, params: f.params } };
+  const key = f.messageKey ?? `finding.${f.code}.message`;
+  if (!f.params || !hasMessage(key)) return null;
+  return { text: f.message, local: { key, params: f.params } };
 }
 
 /**
