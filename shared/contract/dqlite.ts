@@ -138,6 +138,8 @@ export interface LostRange extends IndexRange {
   /** Does the chosen snapshot already contain these entries? Then nothing is really lost. */
   coveredBySnapshot: boolean;
   reason: string;
+  /** `reason` as a catalog sentence, for the UI language (etcd). */
+  reasonText?: LocalText;
 }
 
 export interface RepairStep {

@@ -167,6 +167,13 @@ export interface BboltProblem {
   /** Absolute byte offset in the file. */
   offset: number | null;
   code: string;
+  /**
+   * For a problem in Lifeboat's own words (not bbolt's): the case of the
+   * template (`bbolt-problem.<code without "bbolt.">.<variant>`) and its params,
+   * so the UI can say it in its language. Absent when `text` is bbolt's wording.
+   */
+  variant?: string;
+  params?: Record<string, string | number>;
 }
 
 /** Pages by what the walk found them to be. */
@@ -364,6 +371,8 @@ export interface EtcdStartup {
   fatalError: string | null;
   /** What etcd changes on disk by itself when it starts (WAL tail repair, freelist rebuild is in memory only). */
   selfRepairs: string[];
+  /** `selfRepairs` as catalog sentences, for the UI language (same length and order). */
+  selfRepairsText?: LocalText[];
   narrative: string[];
   narrativeText?: LocalText[];
 }

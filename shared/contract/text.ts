@@ -5,4 +5,10 @@ export type TextParams = Record<string, string | number>;
 export interface LocalText {
   key: string;
   params?: TextParams;
+  /**
+   * Placeholders filled with other catalog sentences or words, translated in
+   * the same language (a list is joined with that language's separator), so
+   * no English is spliced into a translated sentence.
+   */
+  texts?: Record<string, LocalText[]>;
 }

@@ -31,12 +31,128 @@ const WALK_CODES = [
 
 type WalkKey = `finding.bbolt.${(typeof WALK_CODES)[number]}.message`;
 
+/**
+ * Walk problems in our own words (bbolt has none for them: it reads on, or
+ * faults), by code and case, in both languages. The walk writes the English
+ * `text` from these; a finding about one uses `finding.bbolt.<code>.<case>.message`
+ * (and, when it is where etcd crashes, `finding.bbolt.freepages-fault.<code>.<case>.message`),
+ * so the Chinese report says the same thing with the same numbers.
+ */
+export const OWN_PROBLEMS = {
+  'page-beyond-file': {
+    meta: {
+      en: 'page {page}: referenced by meta page {meta} but beyond the end of the file ({pages} pages); bbolt would read outside the file',
+      zh: '页 {page}：meta 页 {meta} 引用了它，但它超出了文件末尾（文件共 {pages} 页）；bbolt 会读到文件之外',
+    },
+    page: {
+      en: 'page {page}: referenced by page {parent} but beyond the end of the file ({pages} pages); bbolt would read outside the file',
+      zh: '页 {page}：页 {parent} 引用了它，但它超出了文件末尾（文件共 {pages} 页）；bbolt 会读到文件之外',
+    },
+    freelist: {
+      en: 'page {page}: the freelist page is beyond the end of the file ({pages} pages)',
+      zh: '页 {page}：freelist 页超出了文件末尾（文件共 {pages} 页）',
+    },
+  },
+  'overflow-beyond-file': {
+    pages: {
+      en: 'page {page}: overflow {overflow} runs past the end of the file ({pages} pages)',
+      zh: '页 {page}：{overflow} 个溢出页超出了文件末尾（文件共 {pages} 页）',
+    },
+  },
+  'element-beyond-file': {
+    key: {
+      en: "page {page}: element {index}'s key is at byte {at}, beyond the end of the file ({size} bytes); bbolt reads it when it iterates the bucket",
+      zh: '页 {page}：元素 {index} 的键位于字节 {at}，超出了文件末尾（文件共 {size} 字节）；bbolt 遍历该桶时会读取它',
+    },
+    elements: {
+      en: 'page {page}: its {count} elements run past the end of the file ({size} bytes); bbolt reads them when it iterates the bucket',
+      zh: '页 {page}：它的 {count} 个元素超出了文件末尾（文件共 {size} 字节）；bbolt 遍历该桶时会读取它们',
+    },
+  },
+  'element-count': {
+    fit: {
+      en: 'page {page}: {count} elements do not fit in the page ({bytes} bytes)',
+      zh: '页 {page}：{count} 个元素放不进该页（{bytes} 字节）',
+    },
+  },
+  'element-bounds': {
+    'branch-key': {
+      en: 'page {page}: element {index}: key ({ksize} bytes at +{pos}) runs past the end of the page ({bytes} bytes)',
+      zh: '页 {page}：元素 {index}：键（{ksize} 字节，位于 +{pos}）超出了该页末尾（{bytes} 字节）',
+    },
+    'leaf-kv': {
+      en: 'page {page}: element {index}: key and value ({ksize} + {vsize} bytes at +{pos}) run past the end of the page ({bytes} bytes)',
+      zh: '页 {page}：元素 {index}：键和值（{ksize} + {vsize} 字节，位于 +{pos}）超出了该页末尾（{bytes} 字节）',
+    },
+    'inline-kv': {
+      en: 'page {page}: inline bucket {bucket}: element {index}: key and value ({ksize} + {vsize} bytes at +{pos}) run past the end of the page ({bytes} bytes)',
+      zh: '页 {page}：内联桶 {bucket}：元素 {index}：键和值（{ksize} + {vsize} 字节，位于 +{pos}）超出了该页末尾（{bytes} 字节）',
+    },
+  },
+  'bucket-value': {
+    short: {
+      en: 'page {page}: bucket {bucket} has a {size}-byte value (16 expected)',
+      zh: '页 {page}：桶 {bucket} 的值只有 {size} 字节（应为 16 字节）',
+    },
+  },
+  'inline-bucket': {
+    cut: { en: 'page {page}: inline bucket {bucket} is cut short', zh: '页 {page}：内联桶 {bucket} 被截断' },
+  },
+  'bucket-depth': {
+    deep: {
+      en: 'bucket {bucket}: nested deeper than {max} buckets; not walked',
+      zh: '桶 {bucket}：嵌套超过 {max} 层；未遍历',
+    },
+  },
+  'already-freed': {
+    twice: { en: 'page {page}: already freed', zh: '页 {page}：已被释放过' },
+  },
+  'freelist-bounds': {
+    'count-word': {
+      en: 'page {page}: freelist count word is past the end of the file',
+      zh: '页 {page}：freelist 的计数字超出了文件末尾',
+    },
+    'claims-fit': {
+      en: 'page {page}: freelist claims {count} ids but its pages hold {fit}',
+      zh: '页 {page}：freelist 声称有 {count} 个页号，但它的页只能容纳 {fit} 个',
+    },
+    'claims-max': {
+      en: 'page {page}: freelist claims {count} ids, more than the file has pages',
+      zh: '页 {page}：freelist 声称有 {count} 个页号，比文件的页数还多',
+    },
+  },
+} as const satisfies Record<string, Record<string, { en: string; zh: string }>>;
+
+export type OwnProblemCode = keyof typeof OWN_PROBLEMS;
+/** `code.case` of a walk problem in our own words. */
+export type OwnProblemId = { [C in OwnProblemCode]: `${C}.${Extract<keyof (typeof OWN_PROBLEMS)[C], string>}` }[OwnProblemCode];
+/** Codes of problems where bbolt reads outside the file (etcd dies with `fatal error: fault`). */
+const FAULT_CODES: readonly OwnProblemCode[] = ['page-beyond-file', 'overflow-beyond-file', 'element-beyond-file'];
+
+function ownTemplates(lang: 'en' | 'zh'): Record<string, string> {
+  const out: Record<string, string> = {};
+  const findingHead = lang === 'en' ? '{file}: ' : '{file} 的页面树有问题：';
+  for (const [code, cases] of Object.entries(OWN_PROBLEMS)) {
+    for (const [c, t] of Object.entries(cases as Record<string, { en: string; zh: string }>)) {
+      out[`bbolt-problem.${code}.${c}`] = t[lang];
+      out[`finding.bbolt.${code}.${c}.message`] = findingHead + t[lang];
+      if ((FAULT_CODES as readonly string[]).includes(code))
+        out[`finding.bbolt.freepages-fault.${code}.${c}.message`] =
+          lang === 'en'
+            ? `etcd would crash opening {file}: ${t.en}. The tree of meta {meta} points outside the file.`
+            : `etcd 打开 {file} 时会崩溃：${t.zh}。meta {meta} 的页面树指向文件之外。`;
+    }
+  }
+  return out;
+}
+
 function walk(template: string): Record<WalkKey, string> {
   return Object.fromEntries(WALK_CODES.map((c) => [`finding.bbolt.${c}.message`, template])) as Record<WalkKey, string>;
 }
 
 const en = {
   ...walk('{file}: {text}'),
+  ...ownTemplates('en'),
   'finding.bbolt.empty-file.message':
     '{file} is empty (0 bytes): bbolt would create a new, empty database in it, so etcd would start without any keys and rebuild only from the WAL.',
   'finding.bbolt.open-error.message':
@@ -64,25 +180,28 @@ const en = {
 };
 
 const zh: Record<keyof typeof en, string> = {
-  ...walk('{file} 的页面树有问题：{text}'),
+  ...walk('{file} 的页面树有问题，bbolt 检查报告：“{text}”'),
+  ...ownTemplates('zh'),
   'finding.bbolt.empty-file.message': '{file} 是空文件（0 字节）：bbolt 会在其中新建一个空数据库，etcd 启动后没有任何键，只能从 WAL 重建。',
-  'finding.bbolt.open-error.message': 'bbolt 无法打开 {file}（{size} 字节）：{error}。etcd 会在启动时停止；请从快照恢复数据库，或抢救其叶子页。',
-  'finding.bbolt.meta-invalid.message': '{file} 的 meta 页 {page} 无效（{error}）；bbolt 会使用另一个 meta 页。',
+  'finding.bbolt.open-error.message': 'bbolt 无法打开 {file}（{size} 字节），报错：“{error}”。etcd 会在启动时停止；请从快照恢复数据库，或抢救其叶子页。',
+  'finding.bbolt.meta-invalid.message': '{file} 的 meta 页 {page} 无效（报错：“{error}”）；bbolt 会使用另一个 meta 页。',
   'finding.bbolt.meta-fallback.message': 'bbolt 退回到 meta 页 {page}（txid {txid}）：较新的 meta 页已损坏，最后一次提交的事务不可见。',
   'finding.bbolt.freepages-fault.message': 'etcd 打开 {file} 时会崩溃：{detail}。meta {meta} 的页面树指向文件之外。',
-  'finding.bbolt.freepages-panic.message': 'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏。',
+  'finding.bbolt.freepages-panic.message': 'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏。',
   'finding.bbolt.freepages-panic.revert.message':
-    'etcd 打开 {file} 时会 panic：{text}。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（bbolt surgery revert-meta-page 可以恢复它）。',
-  'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON。',
-  'finding.etcd.revision-key.message': 'key 桶中有一个 {size} 字节的键，不是修订号。',
-  'finding.etcd.kv-decode.message': '修订 {revision}：{error}。',
-  'finding.etcd.alarm-nospace.message': '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（mvcc: database space exceeded）。',
+    'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（`bbolt surgery revert-meta-page` 可以恢复它）。',
+  'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON 数据。',
+  'finding.etcd.revision-key.message': '`key` 桶中有一个 {size} 字节的键，不是修订版本号。',
+  'finding.etcd.kv-decode.message': '修订版本 {revision} 无法解码，报错：“{error}”。',
+  'finding.etcd.alarm-nospace.message':
+    '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（报错：“mvcc: database space exceeded”）。',
   'finding.etcd.alarm-corrupt.message': '成员 {member} 触发了 CORRUPT 告警。',
   'finding.etcd.alarm-other.message': '成员 {member} 触发了告警 {alarm}。',
   'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
-  'finding.etcd.mvcc-restore.message': 'etcd 启动时读取 {file} 的 key 桶会停止：{text}。某个修订的值已损坏；请抢救其他修订，或从快照恢复。',
-  'finding.snapshot-db.hash-mismatch.message': '{file} 末尾的 SHA-256 与内容不符：etcdctl snapshot restore 会拒绝它（{error}）。文件在保存之后被改动过。',
-  'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（size % 512 != 32）：etcdctl snapshot restore 需要加 --skip-hash-check。',
+  'finding.etcd.mvcc-restore.message': 'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。某个修订版本的值已损坏；请抢救其他修订版本，或从快照恢复。',
+  'finding.snapshot-db.hash-mismatch.message':
+    '{file} 末尾的 SHA-256 与内容不符：`etcdctl snapshot restore` 会拒绝它（报错：“{error}”）。文件在保存之后被改动过。',
+  'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（文件大小除以 512 的余数不是 32）：`etcdctl snapshot restore` 需要加 --skip-hash-check。',
 };
 
 export type EtcdBboltTextKey = keyof typeof en;

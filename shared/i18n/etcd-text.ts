@@ -108,7 +108,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.startup.replay-gap': 'WAL 接不上 db 的进度',
   'finding.startup.wal-ends-early': '零长度字提前结束了 WAL：之后的条目会被丢弃',
   'finding.cross.node-not-member': '本节点不在成员列表中',
-  'finding.cross.member-wal-empty': '成员的 WAL 为空（重新加入时 tocommit panic）',
+  'finding.cross.member-wal-empty': '成员的 WAL 为空（重新加入时 raft 会 panic）',
   'finding.cross.stale-address': '成员登记的地址已不属于该节点',
   'finding.cross.db-ahead-of-wal': 'db 比 WAL 更新',
   'finding.cross.commit-behind-snap': 'HardState 的 commit 落后于最新快照',
@@ -145,14 +145,14 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.etcd.alarm-corrupt': '已触发 CORRUPT 告警',
   'finding.etcd.alarm-other': '已触发未知告警',
   'finding.etcd.member-decode': '成员记录无法解码',
-  'finding.etcd.revision-key': 'key bucket 中的条目不是 revision',
+  'finding.etcd.revision-key': '`key` 桶中的条目不是修订版本号',
   'finding.etcd.kv-decode': '保存的键值无法解码',
   'finding.snapshot-db.hash-mismatch': 'snapshot.db 的 SHA-256 不匹配',
   'finding.snapshot-db.no-hash': 'snapshot.db 没有 SHA-256 尾部',
   'finding.bbolt.element-beyond-file': '元素超出文件末尾',
   'finding.bbolt.already-freed': 'freelist 中同一页被释放两次',
-  'finding.bbolt.bucket-depth': 'bucket 嵌套过深',
-  'finding.bbolt.bucket-value': 'bucket 头部值错误',
+  'finding.bbolt.bucket-depth': '桶嵌套过深',
+  'finding.bbolt.bucket-value': '桶头部的值错误',
   'finding.bbolt.element-bounds': '元素超出所在页',
   'finding.bbolt.element-count': '页的元素个数放不进该页',
   'finding.bbolt.empty-file': 'db 文件为空',
@@ -161,7 +161,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.bbolt.freepages-fault': 'etcd 会因读到 db 文件之外而崩溃',
   'finding.bbolt.freepages-panic': 'etcd 会在 freepages 中 panic',
   'finding.bbolt.header-id': '页头记录的是另一个页号',
-  'finding.bbolt.inline-bucket': '内联 bucket 损坏',
+  'finding.bbolt.inline-bucket': '内联桶损坏',
   'finding.bbolt.invalid-type': '页类型错误',
   'finding.bbolt.key-order': '键顺序错误',
   'finding.bbolt.meta-fallback': '最新的 meta 页无效：改用较旧的 meta',
@@ -169,7 +169,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.bbolt.multiple-references': '页被多次引用',
   'finding.bbolt.open-error': 'bbolt 无法打开 db',
   'finding.bbolt.out-of-bounds': '页号超过高水位线',
-  'finding.bbolt.overflow-beyond-file': 'overflow 页超出文件末尾',
+  'finding.bbolt.overflow-beyond-file': '溢出页超出文件末尾',
   'finding.bbolt.page-beyond-file': '页超出文件末尾',
   'finding.bbolt.unreachable-unfreed': '页既不可达也未释放',
 };
@@ -213,8 +213,8 @@ const messagesEn = {
 
 const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.engine.unknown.message':
-    '这不是数据存储目录：没有找到 dqlite 文件（closed 或 open segment NNN-NNN / open-N、snapshot-*.meta、metadata1/2），也没有找到 etcd 文件（member/、wal/ 或 snap/、*.wal、*.snap、bbolt db 或 snapshot.db）。',
-  'finding.layout.leftover.message': '{file}（{size} 字节）是 etcd 留下的 {kind} 文件；etcd 启动时会忽略它。在成员恢复正常之前请保留。',
+    '这不是数据存储目录：没有找到 dqlite 文件（已关闭或打开中的段文件 `NNN-NNN` / `open-N`、`snapshot-*.meta`、`metadata1/2`），也没有找到 etcd 文件（member/、wal/ 或 snap/、*.wal、*.snap、bbolt db 或 snapshot.db）。',
+  'finding.layout.leftover.message': '{file}（{size} 字节）是 etcd 留下的{kind}文件；etcd 启动时会忽略它。在成员恢复正常之前请保留。',
   'finding.layout.no-wal-dir.message':
     '有 snap 目录但没有 wal 目录：WAL 可能在别处（--wal-dir）。请一并校验 WAL 目录，否则 etcd 会在没有日志的情况下启动该成员。',
   'finding.layout.db-only.message': '只检查了 bbolt 文件。etcd 能否启动还取决于 WAL 和 .snap 文件：请校验整个数据目录（例如 /var/lib/etcd）。',
@@ -224,7 +224,7 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
     '没有 WAL。etcd 会把它当作新成员：使用 --initial-cluster-state=new 时会在现有 db 上引导一个单成员集群；作为运行中集群的成员则会被拒绝或 panic（见交叉检查）。',
   'finding.startup.snap-db-missing.message':
     'db 的 consistent index 为 {ci}，比 etcd 要加载的快照（{snap}，索引 {index}）旧，而且没有可替换的 {dbName}：etcd 会 panic。',
-  'finding.snap.unreadable-skipped.message': '{file} 无法读取（{error}）；etcd 会把它改名为 {file}.broken 并加载更旧的快照。',
+  'finding.snap.unreadable-skipped.message': '{file} 无法读取（etcd 报错：“{error}”）；etcd 会把它改名为 {file}.broken 并加载更旧的快照。',
   'finding.startup.wal-repaired.message': '{file} 在字节 {offset} 处以一条写坏的记录结尾。etcd 会把文件复制为 {file}.broken，在字节 {offset} 处截断后启动。',
   'finding.startup.wal-repair-loses.message':
     '在字节 {offset} 处截断 {file} 会丢掉直到索引 {last} 的条目；db 只包含到索引 {ci}，因此条目 {from}..{last} 会丢失。',
@@ -235,13 +235,13 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
     '{file} 可以读取，但没有 commit 以内的 WAL 快照记录指向它：etcd 不会加载它（写 .snap 与写 WAL 之间发生了崩溃，或是其他成员的 .snap）。',
   'finding.cross.node-not-member.message': 'WAL 属于成员 {node}，但它不在成员列表中（{members}）。该成员已被移除：不能用这份数据启动它。',
   'finding.cross.member-wal-empty.message':
-    '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时 leader 会发送 commit {commit}，raft 会 panic：tocommit({commit}) is out of range [lastIndex(0)]。请用空数据目录移除并重新添加该成员，或从快照恢复。',
+    '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时领导节点会发送 commit {commit}，raft 会 panic，报错：“tocommit({commit}) is out of range [lastIndex(0)]”。请用空数据目录移除并重新添加该成员，或从快照恢复。',
   'finding.cross.stale-address.message':
     '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。地址变更后成员之间无法互通：先用 --force-new-cluster 启动一个成员，再用 `etcdctl member update` 把每个成员改成新 URL。',
   'finding.cross.db-ahead-of-wal.message':
-    'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中 leader 会重新发送这些条目。',
+    'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中领导节点会重新发送这些条目。',
   'finding.cross.commit-behind-snap.message': 'HardState 的 commit {commit} 落后于最新的 .snap（索引 {index}）：etcd 会忽略该 .snap。',
-  'finding.restore.db-broken.message': '快照中的 bbolt 文件已损坏（{error}）；恢复会失败或把损坏带过去。',
+  'finding.restore.db-broken.message': '快照中的 bbolt 文件已损坏（报错：“{error}”）；恢复会失败或把损坏带过去。',
 };
 
 const narrativeEn = {
@@ -275,21 +275,21 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
   'etcd-verdict.narrative.backend-open': 'etcd 打开 bbolt db {db}（meta {meta}，txid {txid}），遍历所有页重建 freelist：树结构完好。',
   'etcd-verdict.narrative.backend-older-meta': '{db} 最新的 meta 页无效；bbolt 使用 meta {meta}（txid {txid}），最后一个写事务被回滚，由 WAL 重放。',
   'etcd-verdict.narrative.backend-created': '没有可用的 db（{why}）：etcd 会新建一个空 db。',
-  'etcd-verdict.narrative.backend-fails': 'etcd 打开 bbolt db {db} 时退出：{error}。之后的步骤都不会执行。',
-  'etcd-verdict.narrative.wal-check-fails': 'etcd 读取所有 WAL 文件以查找有效快照时停止：{error}（{file} 字节 {offset}）。',
-  'etcd-verdict.narrative.snap-chosen': '它加载最新可用的快照 {snap}（term {term}，索引 {index}）。',
+  'etcd-verdict.narrative.backend-fails': 'etcd 打开 bbolt db {db} 时退出，报错：“{error}”。之后的步骤都不会执行。',
+  'etcd-verdict.narrative.wal-check-fails': 'etcd 读取所有 WAL 文件以查找有效快照时停止，报错：“{error}”（{file} 字节 {offset}）。',
+  'etcd-verdict.narrative.snap-chosen': '它加载最新可用的快照 {snap}（任期 {term}，索引 {index}）。',
   'etcd-verdict.narrative.snap-none': '没有可用的 .snap 文件：从 WAL 的开头开始。',
-  'etcd-verdict.narrative.snap-skipped': '它把 {file} 改名为 {file}.broken 放到一边（{error}）。',
+  'etcd-verdict.narrative.snap-skipped': '它把 {file} 改名为 {file}.broken 放到一边（报错：“{error}”）。',
   'etcd-verdict.narrative.snap-db-fails': 'db（consistent index {ci}）比快照索引 {index} 旧，而且没有 {dbName}：etcd 会 panic。',
-  'etcd-verdict.narrative.mvcc-fails': 'WAL 可以读取，但从 db 恢复键索引时停止：{error}。',
+  'etcd-verdict.narrative.mvcc-fails': 'WAL 可以读取，但从 db 恢复键索引时停止，报错：“{error}”。',
   'etcd-verdict.narrative.wal-repair': '读取 WAL 时在 {file} 字节 {offset} 处遇到写坏的记录：etcd 把文件复制为 .broken，在该处截断后重新读取。',
-  'etcd-verdict.narrative.wal-read-fails': '读取 WAL 失败：{error}，etcd 无法修复。',
+  'etcd-verdict.narrative.wal-read-fails': '读取 WAL 失败，报错：“{error}”，etcd 无法修复。',
   'etcd-verdict.narrative.no-wal': '没有 WAL：etcd 会把该成员当作新成员启动。',
   'etcd-verdict.narrative.removed': '成员 {node} 已从集群中移除（它自己的 db 或 WAL 记录了这次移除）：etcd 启动后发现这一点并再次退出。',
   'etcd-verdict.narrative.replay': '它在 db（consistent index {ci}）之上重放 WAL 条目 {from}..{to}，然后启动。',
   'etcd-verdict.narrative.up-to-date': 'db 已包含所有已提交的条目（consistent index {ci}，commit {commit}）：etcd 会启动。',
   'etcd-verdict.narrative.snapshot-db-ok': 'SHA-256 尾部匹配，bbolt 文件可以打开：`etcdctl snapshot restore` 会接受该文件。',
-  'etcd-verdict.narrative.snapshot-db-fails': '`etcdctl snapshot restore` 会拒绝该文件：{error}。',
+  'etcd-verdict.narrative.snapshot-db-fails': '`etcdctl snapshot restore` 会拒绝该文件，报错：“{error}”。',
   'etcd-verdict.narrative.db-only': '这是单独的 bbolt db：这里只判断 etcd 能否打开它。',
   'etcd-verdict.narrative.wal-only': '这是单独的 WAL 目录：这里只判断 etcd 能否读取它。',
 };
@@ -329,13 +329,13 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.warnings': 'etcd 可以启动且不会丢失数据，但请先阅读：{first}',
   'etcd-verdict.summary.self-repair': 'etcd 可以启动，并会在启动过程中自行修复（{repairs}）；不会丢失已提交的数据。请先备份该目录。',
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
-  'etcd-verdict.summary.fails': 'etcd 无法启动：{error}。{next}',
-  'etcd-verdict.summary.snapshot-ok': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（revision {revision}，{keys} 个有效键）。',
-  'etcd-verdict.summary.snapshot-fails': '该 snapshot.db 无法原样恢复：{error}。{next}',
-  'etcd-verdict.summary.db-ok': '该 bbolt db 可以正常打开（revision {revision}，consistent index {ci}，{keys} 个有效键）。要判断能否启动，请校验整个数据目录。',
-  'etcd-verdict.summary.db-fails': 'etcd 无法使用该 bbolt db：{error}。{next}',
+  'etcd-verdict.summary.fails': 'etcd 无法启动，报错：“{error}”。{next}',
+  'etcd-verdict.summary.snapshot-ok': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（修订版本 {revision}，{keys} 个有效键）。',
+  'etcd-verdict.summary.snapshot-fails': '该 snapshot.db 无法原样恢复，报错：“{error}”。{next}',
+  'etcd-verdict.summary.db-ok': '该 bbolt db 可以正常打开（修订版本 {revision}，consistent index {ci}，{keys} 个有效键）。要判断能否启动，请校验整个数据目录。',
+  'etcd-verdict.summary.db-fails': 'etcd 无法使用该 bbolt db，报错：“{error}”。{next}',
   'etcd-verdict.summary.wal-ok': '该 WAL 可以完整读取到索引 {last}（commit {commit}）。要判断能否启动，请校验整个数据目录。',
-  'etcd-verdict.summary.wal-fails': 'etcd 无法读取该 WAL：{error}。{next}',
+  'etcd-verdict.summary.wal-fails': 'etcd 无法读取该 WAL，报错：“{error}”。{next}',
   'etcd-verdict.next.backend':
     'db 的树结构已损坏：不要在其上启动 etcd。先复制目录，然后在较旧 meta 的树完好时回退到它、抢救键，或从 snapshot.db 或健康成员恢复。',
   'etcd-verdict.next.wal':
@@ -364,20 +364,85 @@ const membersEn = {
 };
 const membersZh: Record<keyof typeof membersEn, string> = {
   'etcd-verdict.members.keep.term':
-    '保留 {root}：它最后一条日志的 term 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+    '保留 {root}：它最后一条日志的任期最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.keep.index':
     '保留 {root}：它最后一条日志的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.keep.applied':
     '保留 {root}：它已应用的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.keep.revision':
-    '保留 {root}：它的 revision 最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+    '保留 {root}：它的修订版本最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };
 
-export type EtcdTextKey = keyof typeof titlesEn | keyof typeof messagesEn | keyof typeof narrativeEn | keyof typeof summaryEn | keyof typeof membersEn;
+/** What etcd changes on disk by itself at start-up (EtcdStartup.selfRepairs; the self-repair summary lists them). */
+const repairsEn = {
+  'etcd-verdict.repair.create-db': 'creates an empty db',
+  'etcd-verdict.repair.rename-snap': 'renames {file} to {file}.broken',
+  'etcd-verdict.repair.truncate-wal': 'truncates {file} at byte {offset} (the original is kept as {file}.broken)',
+  'etcd-verdict.repair.truncate-wal-only': 'truncates {file} at byte {offset}',
+  'etcd-verdict.repair.zero-fill': 'zero-fills {file} from byte {offset} (entries {first}..{last} there are erased)',
+  'etcd-verdict.lost.reason': 'etcd drops these WAL entries at start-up and the db does not hold them',
+};
+const repairsZh: Record<keyof typeof repairsEn, string> = {
+  'etcd-verdict.repair.create-db': '新建一个空 db',
+  'etcd-verdict.repair.rename-snap': '把 {file} 改名为 {file}.broken',
+  'etcd-verdict.repair.truncate-wal': '在字节 {offset} 处截断 {file}（原文件保留为 {file}.broken）',
+  'etcd-verdict.repair.truncate-wal-only': '在字节 {offset} 处截断 {file}',
+  'etcd-verdict.repair.zero-fill': '从字节 {offset} 起把 {file} 清零（其中的条目 {first}..{last} 会被抹掉）',
+  'etcd-verdict.lost.reason': 'etcd 启动时会丢弃这些 WAL 条目，而 db 中没有它们',
+};
+
+/**
+ * Words that fill a placeholder, per case: each variant template below is the
+ * base template with the word written in, so a translated sentence never
+ * carries an English word (`{why}`, `{kind}`).
+ */
+const WHY = {
+  empty: { en: '{db} is empty', zh: '{db} 是空文件' },
+  missing: { en: 'member/snap/db is missing', zh: 'member/snap/db 不存在' },
+} as const;
+const LEFTOVER_KIND = {
+  broken: { en: 'broken', zh: '已被放到一边的（.broken）' },
+  tmp: { en: 'tmp', zh: '临时（.tmp）' },
+  'snap-db': { en: 'snap-db', zh: '从领导节点收到的快照 db（.snap.db）' },
+  unknown: { en: 'unknown', zh: '来历不明的' },
+} as const;
+
+type Variants<P extends string, W> = Record<`${P}.${Extract<keyof W, string>}${P extends `finding.${string}` ? '.message' : ''}`, string>;
+
+function variants<P extends string, W extends Record<string, { en: string; zh: string }>>(
+  prefix: P,
+  base: string,
+  placeholder: string,
+  words: W,
+  lang: 'en' | 'zh',
+): Variants<P, W> {
+  const suffix = prefix.startsWith('finding.') ? '.message' : '';
+  return Object.fromEntries(Object.entries(words).map(([w, v]) => [`${prefix}.${w}${suffix}`, base.replace(`{${placeholder}}`, v[lang])])) as Variants<P, W>;
+}
+
+const composedEn = {
+  ...variants('finding.startup.db-created', messagesEn['finding.startup.db-created.message'], 'why', WHY, 'en'),
+  ...variants('etcd-verdict.narrative.backend-created', narrativeEn['etcd-verdict.narrative.backend-created'], 'why', WHY, 'en'),
+  ...variants('finding.layout.leftover', messagesEn['finding.layout.leftover.message'], 'kind', LEFTOVER_KIND, 'en'),
+};
+const composedZh: Record<keyof typeof composedEn, string> = {
+  ...variants('finding.startup.db-created', messagesZh['finding.startup.db-created.message'], 'why', WHY, 'zh'),
+  ...variants('etcd-verdict.narrative.backend-created', narrativeZh['etcd-verdict.narrative.backend-created'], 'why', WHY, 'zh'),
+  ...variants('finding.layout.leftover', messagesZh['finding.layout.leftover.message'], 'kind', LEFTOVER_KIND, 'zh'),
+};
+
+export type EtcdTextKey =
+  | keyof typeof titlesEn
+  | keyof typeof messagesEn
+  | keyof typeof narrativeEn
+  | keyof typeof summaryEn
+  | keyof typeof membersEn
+  | keyof typeof repairsEn
+  | keyof typeof composedEn;
 
 export default defineCatalog<EtcdTextKey>(
-  { ...titlesEn, ...messagesEn, ...narrativeEn, ...summaryEn, ...membersEn },
-  { ...titlesZh, ...messagesZh, ...narrativeZh, ...summaryZh, ...membersZh },
+  { ...titlesEn, ...messagesEn, ...narrativeEn, ...summaryEn, ...membersEn, ...repairsEn, ...composedEn },
+  { ...titlesZh, ...messagesZh, ...narrativeZh, ...summaryZh, ...membersZh, ...repairsZh, ...composedZh },
 );

@@ -67,49 +67,49 @@ const en = {
 const zh: Record<keyof typeof en, string> = {
   'finding.wal.leftover-broken.message': '{file} 是 etcd 修复 WAL 时、在截断不完整的结尾之前保存的副本（{size} 字节）；etcd 会忽略它。请保留：其中有原始数据。',
   'finding.wal.leftover-tmp.message': '{file} 是 etcd 预先分配的下一个 WAL 文件（{size} 字节）；启动时 etcd 会忽略它。',
-  'finding.wal.ignored-file.message': '{file} 的名称不符合 WAL 文件格式（%016x-%016x.wal）；etcd 会忽略它（"ignored file in WAL directory"）。',
+  'finding.wal.ignored-file.message': '{file} 的名称不符合 WAL 文件格式（%016x-%016x.wal）；etcd 会忽略它（日志：“ignored file in WAL directory”）。',
   'finding.wal.none.message': '{dir} 中没有 WAL 文件：etcd 会把此成员当作新成员启动（曾属于集群的成员无法这样重新加入）。',
   'finding.wal.data-after-end.message': '{file}：日志在第 {end} 字节处结束（长度字为零），但在第 {offset} 字节处又出现了非零数据。etcd 不会读取这些数据。',
   'finding.wal.data-after-end.last.message':
     '{file}：日志在第 {end} 字节处结束（长度字为零），但在第 {offset} 字节处又出现了非零数据。etcd 不会读取这些数据，并会在以写模式打开这个最后的文件时将其清零。',
   'finding.wal.file-not-found.message':
-    '没有任何 WAL 文件从索引 {index}（etcd 加载的快照）或更早处开始；最旧的是 {file}，从索引 {first} 开始。etcd 会停止："open wal error: wal: file not found"。包含这些条目的 WAL 文件已被删除或丢失。',
+    '没有任何 WAL 文件从索引 {index}（etcd 加载的快照）或更早处开始；最旧的是 {file}，从索引 {first} 开始。etcd 会停止：“open wal error: wal: file not found”。包含这些条目的 WAL 文件已被删除或丢失。',
   'finding.wal.seq-gap.message':
-    '{file} 的序号 {seq} 紧跟在 {prev}（序号 {prevSeq}）之后：两者之间至少缺少一个 WAL 文件。etcd 3.4 会停止："open wal error: wal: file not found"（更新版本的 etcd："wal: file sequence numbers (starting from {startSeq}) do not increase continuously"）。',
+    '{file} 的序号 {seq} 紧跟在 {prev}（序号 {prevSeq}）之后：两者之间至少缺少一个 WAL 文件。etcd 3.4 会停止：“open wal error: wal: file not found”（更新版本的 etcd：“wal: file sequence numbers (starting from {startSeq}) do not increase continuously”）。',
   'finding.wal.seq-gap.info.message': '{file}（序号 {seq}）跟在 {prev}（序号 {prevSeq}）之后：中间的 WAL 文件缺失。',
   'finding.wal.record-crc.message':
-    '{file}：第 {offset} 字节处的记录校验和不匹配（存储值 {stored}，计算值 {computed}）。这是日志内部的损坏，而不是最后一次写入不完整，etcd 无法修复，会以 "walpb: crc mismatch" 停止。从这里开始的条目都不可信。',
-  'finding.wal.chain-crc.message': '{file}：第 {offset} 字节处的 CRC 记录为 {stored}，但之前的记录结束于 {computed}。etcd 会以 "wal: crc mismatch" 停止。',
+    '{file}：第 {offset} 字节处的记录校验和不匹配（存储值 {stored}，计算值 {computed}）。这是日志内部的损坏，而不是最后一次写入不完整，etcd 无法修复，会以 “walpb: crc mismatch” 停止。从这里开始的条目都不可信。',
+  'finding.wal.chain-crc.message': '{file}：第 {offset} 字节处的 CRC 记录为 {stored}，但之前的记录结束于 {computed}。etcd 会以 “wal: crc mismatch” 停止。',
   'finding.wal.chain-crc.gap.message':
-    '{file}：其第一条记录携带上一个 WAL 文件应有的结尾 CRC（{stored}），但 {prev} 结束于 {computed}：两者之间的 WAL 文件缺失。etcd 会以 "wal: crc mismatch" 停止。',
+    '{file}：其第一条记录携带上一个 WAL 文件应有的结尾 CRC（{stored}），但 {prev} 结束于 {computed}：两者之间的 WAL 文件缺失。etcd 会以 “wal: crc mismatch” 停止。',
   'finding.wal.max-size.message':
-    '{file}：第 {offset} 字节处的长度字是无效数据（声称 {length} 字节，上限为 10 MiB）。etcd 会以 "wal: max entry size limit exceeded" 停止，且不会修复。',
-  'finding.wal.decode.message': '{file}：第 {offset} 字节处不是有效的 WAL 记录（{error}）。etcd 会以 "{error}" 停止。',
-  'finding.wal.decode.entry.message': '{file}：第 {offset} 字节处的条目记录校验和正确，但无法解码（{error}）；etcd 会 panic。',
-  'finding.wal.decode.snapshot.message': '{file}：第 {offset} 字节处的快照记录无法解码（{error}）；etcd 会 panic。',
+    '{file}：第 {offset} 字节处的长度字是无效数据（声称 {length} 字节，上限为 10 MiB）。etcd 会以 “wal: max entry size limit exceeded” 停止，且不会修复。',
+  'finding.wal.decode.message': '{file}：第 {offset} 字节处不是有效的 WAL 记录（解码错误：“{error}”）。etcd 会以 “{error}” 停止。',
+  'finding.wal.decode.entry.message': '{file}：第 {offset} 字节处的条目记录校验和正确，但无法解码（报错：“{error}”）；etcd 会 panic。',
+  'finding.wal.decode.snapshot.message': '{file}：第 {offset} 字节处的快照记录无法解码（报错：“{error}”）；etcd 会 panic。',
   'finding.wal.torn-tail.message':
     '{file}：最后一个 WAL 文件中第 {offset} 字节处的记录只写入了一部分（写入不完整）。etcd 启动时会自行修复：把该文件复制为 {base}.broken，并在第 {offset} 字节处截断，丢弃从这里开始的记录。',
   'finding.wal.unexpected-eof.message':
-    '{file}：文件在第 {offset} 字节处的记录中途结束，但它不是最后一个 WAL 文件。etcd 只修复最后一个文件，因此会以 "read wal error (unexpected EOF) and cannot be repaired" 停止。',
+    '{file}：文件在第 {offset} 字节处的记录中途结束，但它不是最后一个 WAL 文件。etcd 只修复最后一个文件，因此会以 “read wal error (unexpected EOF) and cannot be repaired” 停止。',
   'finding.wal.index-gap.message':
-    '{file}：第 {offset} 字节处的条目 {index} 跟在条目 {prev} 之后，中间缺少条目。etcd 会以 "wal: slice bounds out of range" 停止。',
+    '{file}：第 {offset} 字节处的条目 {index} 跟在条目 {prev} 之后，中间缺少条目。etcd 会以 “wal: slice bounds out of range” 停止。',
   'finding.wal.metadata-conflict.message':
-    '{file}：第 {offset} 字节处的元数据记录所指的成员或集群与之前的 WAL 文件不同。etcd 会以 "wal: conflicting metadata found" 停止：此目录中混入了两个成员的 WAL 文件。',
+    '{file}：第 {offset} 字节处的元数据记录所指的成员或集群与之前的 WAL 文件不同。etcd 会以 “wal: conflicting metadata found” 停止：此目录中混入了两个成员的 WAL 文件。',
   'finding.wal.snapshot-mismatch.message':
-    '{file}：第 {offset} 字节处的快照记录索引为 {index}、任期为 {term}，而加载的 .snap 任期为 {snapTerm}。etcd 会以 "wal: snapshot mismatch" 停止。',
+    '{file}：第 {offset} 字节处的快照记录索引为 {index}、任期为 {term}，而加载的 .snap 任期为 {snapTerm}。etcd 会以 “wal: snapshot mismatch” 停止。',
   'finding.wal.unknown-record-type.message':
-    '{file}：第 {offset} 字节处记录的类型为 {type}，etcd 不认识该类型（其校验和正确）。etcd 会以 "unexpected block type {type}" 停止。',
+    '{file}：第 {offset} 字节处记录的类型为 {type}，etcd 不认识该类型（其校验和正确）。etcd 会以 “unexpected block type {type}” 停止。',
   'finding.wal.not-read.message': '{file} 位于 etcd 停止读取 WAL 的位置之后：etcd 不会读到其中的记录（此处仍会列出）。',
   'finding.wal.snapshot-not-found.message':
-    '从 {file} 开始的 WAL 中没有索引 {index}、任期 {term} 的快照记录（etcd 加载的快照）。etcd 会以 "wal: snapshot not found" 停止。',
+    '从 {file} 开始的 WAL 中没有索引 {index}、任期 {term} 的快照记录（etcd 加载的快照）。etcd 会以 “wal: snapshot not found” 停止。',
   'finding.snap.too-large.message': '{file} 有 {size} 字节，超过 Lifeboat 读取 .snap 的上限 {max} 字节；未检查。',
   'finding.snap.name-mismatch.message':
     '{file} 的文件名为任期 {nameTerm}、索引 {nameIndex}，但内容为任期 {term}、索引 {index}；etcd 以内容为准（但按文件名排序）。',
-  'finding.snap.empty.message': '{file} 没有快照数据或校验和为零。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（"snap: empty snapshot"）。',
-  'finding.snap.empty.zero.message': '{file} 为空（0 字节）。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（"snap: empty snapshot"）。',
+  'finding.snap.empty.message': '{file} 没有快照数据或校验和为零。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（“snap: empty snapshot”）。',
+  'finding.snap.empty.zero.message': '{file} 为空（0 字节）。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（“snap: empty snapshot”）。',
   'finding.snap.crc.message':
-    '{file} 校验和不匹配（存储值 {stored}，计算值 {computed}）。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（"snap: crc mismatch"）。',
-  'finding.snap.decode.message': '{file} 无法解码（{error}）。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（"{error}"）。',
+    '{file} 校验和不匹配（存储值 {stored}，计算值 {computed}）。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（“snap: crc mismatch”）。',
+  'finding.snap.decode.message': '{file} 无法解码（解码错误：“{error}”）。etcd 查找要加载的快照时会跳过它，并将其重命名为 {base}.broken（报错：“{error}”）。',
 };
 
 export type EtcdWalTextKey = keyof typeof en;

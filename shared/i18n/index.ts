@@ -3,6 +3,7 @@
  * wraps `translate` in a reactive store, the CLI could call it directly.
  */
 import { LOCALES, type Locale, type Messages } from './types';
+import type { LocalText } from '../contract/text';
 import core from './core';
 import home from './home';
 import validation from './validation';
@@ -83,6 +84,17 @@ export function hasMessage(key: string, locale: Locale = 'en'): boolean {
 export function translate(locale: Locale, key: string, params?: MessageParams): string {
   const template = MESSAGES[locale][key] ?? MESSAGES.en[key] ?? key;
   return interpolate(template, params);
+}
+
+/** How a list of sentences filled into one placeholder is joined, per language. */
+const LIST_SEPARATOR: Readonly<Record<Locale, string>> = { en: '; ', 'zh-CN': '；' };
+
+/** A catalog sentence whose `texts` placeholders are catalog sentences too, all in `locale`. */
+export function translateLocal(locale: Locale, local: LocalText): string {
+  if (!local.texts) return translate(locale, local.key, local.params);
+  const params: Record<string, string | number> = { ...local.params };
+  for (const [name, list] of Object.entries(local.texts)) params[name] = list.map((l) => translateLocal(locale, l)).join(LIST_SEPARATOR[locale]);
+  return translate(locale, local.key, params);
 }
 
 /** Chooses a supported locale from navigator.languages-style tags. */

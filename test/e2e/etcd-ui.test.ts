@@ -359,6 +359,91 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the addresses field: typed addresses are validated, each peer URL is checked against them, the stale one says what to do (English)', async () => {
+    const { page: p, errors } = await open();
+    await p.getByRole('button', { name: /Open sample: etcd: healthy member/ }).click();
+    expect(await verdictOf(p)).toBe('healthy');
+    const panel = p.getByTestId('etcd-addresses');
+    await panel.scrollIntoViewIfNeeded();
+    // The field is found by its label, and the keyboard alone drives it: type, Enter.
+    const input = p.getByLabel('Current addresses');
+    await input.fill('300.1.1.1, node_a; 10.0.0.1');
+    await input.press('Enter');
+    await expect.poll(() => p.getByTestId('addr-error').innerText()).toContain('Not an IP address or host name: 300.1.1.1, node_a.');
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
+    expect(await panel.getByTestId('addr-rows').count()).toBe(0);
+
+    // An address the node does not have: the member's peer URL is flagged, with the finding text and the next step.
+    await input.fill('172.18.0.7 ，kind-control-plane');
+    await input.press('Enter');
+    const summary = panel.getByTestId('addr-summary');
+    await expect.poll(() => summary.getAttribute('data-stale')).toBe('1');
+    expect(await summary.innerText()).toContain('Checked against 172.18.0.7, kind-control-plane.');
+    const row = panel.getByTestId('addr-rows').locator('tbody tr');
+    expect(await row.count()).toBe(1);
+    expect(await row.getAttribute('data-at-node')).toBe('false');
+    const url = (await row.getAttribute('data-url'))!;
+    const host = new URL(url).hostname;
+    expect(await row.innerText()).toContain('control-plane-1');
+    const finding = panel.getByTestId('addr-findings').locator('li');
+    expect(await finding.getAttribute('data-code')).toBe('cross.stale-address');
+    expect(await finding.innerText()).toBe(
+      `Member control-plane-1 (${await row.getAttribute('data-member')}) is registered with peer URL ${url}, but ${host} is not one of the addresses given (172.18.0.7, kind-control-plane). After an address change the members cannot reach each other: start one member with --force-new-cluster, then \`etcdctl member update\` each one to its new URL.`,
+    );
+    // The members table of the start-up panel marks the same URL, and lists the addresses given.
+    await expect.poll(() => p.getByTestId('etcd-members').innerText()).toContain('address not on this node any more');
+    expect(await p.getByTestId('etcd-crosscheck').innerText()).toContain('172.18.0.7, kind-control-plane');
+    await screenshot(p, 'etcd-addresses-stale', false);
+
+    // The node's real address (with a port, as copied from a URL): nothing is stale any more.
+    await input.fill(`${host}:2380, 10.0.0.5`);
+    await input.press('Enter');
+    await expect.poll(() => summary.getAttribute('data-stale')).toBe('0');
+    expect(await row.getAttribute('data-at-node')).toBe('true');
+    expect(await summary.innerText()).toContain('Every peer URL uses an address the node has');
+    expect(await panel.getByTestId('addr-findings').count()).toBe(0);
+    expect(await p.getByTestId('etcd-members').innerText()).not.toContain('address not on this node any more');
+    // Clear: back to the report as validated.
+    await panel.getByTestId('addr-clear').click();
+    expect(await panel.getByTestId('addr-rows').count()).toBe(0);
+    expect(await input.inputValue()).toBe('');
+    expect(errors).toEqual([]);
+  });
+
+  it('the addresses field in Chinese: labels, the error, the result and the finding text', async () => {
+    const { page: p, errors } = await open('zh-CN');
+    await p.getByRole('button', { name: /打开示例：etcd：健康的成员/ }).click();
+    expect(await verdictOf(p)).toBe('healthy');
+    const panel = p.getByTestId('etcd-addresses');
+    await panel.getByRole('heading', { name: '节点当前的地址' }).waitFor();
+    const input = p.getByLabel('当前地址');
+    await input.fill('bad..name');
+    await input.press('Enter');
+    await expect.poll(() => p.getByTestId('addr-error').innerText()).toBe('以下内容不是 IP 地址或主机名：bad..name。请改正或删除后再核对。');
+    await input.fill('172.18.0.7、172.18.0.8');
+    await input.press('Enter');
+    const summary = panel.getByTestId('addr-summary');
+    await expect.poll(() => summary.getAttribute('data-stale')).toBe('1');
+    expect(await summary.innerText()).toContain('已与 172.18.0.7, 172.18.0.8 核对。');
+    expect(await summary.innerText()).toContain('1 个 peer URL 中有 1 个使用的地址不属于该节点。');
+    const row = panel.getByTestId('addr-rows').locator('tbody tr');
+    expect(await row.innerText()).toContain('否：不是该节点的地址');
+    const url = (await row.getAttribute('data-url'))!;
+    const text = await panel.getByTestId('addr-findings').locator('li').innerText();
+    expect(text).toContain(`登记的 peer URL 是 ${url}`);
+    expect(text).toContain('先用 --force-new-cluster 启动一个成员');
+    // The whole panel reads in Chinese: the only Latin letters are the member's name and id, the URL, the addresses and product words.
+    const latin = (await panel.innerText())
+      .replaceAll(url, '')
+      .replace(/control-plane-1|[0-9a-f]{16}|etcdctl member update|--force-new-cluster|ip -brief addr|node-a/g, '')
+      .match(/[A-Za-z]+/g);
+    const allowed = new Set(['peer', 'Peer', 'URL', 'IP', 'kind']);
+    expect((latin ?? []).filter((w) => !allowed.has(w))).toEqual([]);
+    await panel.scrollIntoViewIfNeeded();
+    await screenshot(p, 'etcd-addresses-zh', false);
+    expect(errors).toEqual([]);
+  });
+
   it('reads in the dark theme too (page map colours come from the theme)', async () => {
     const { page: p, errors } = await open('en-US', 'dark');
     await p.getByRole('button', { name: /Open sample: etcd: bbolt panic at page 0/ }).click();

@@ -179,8 +179,9 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
           code: fault ? 'bbolt.freepages-fault' : 'bbolt.freepages-panic',
           file,
           offset: p.offset ?? (p.page !== null ? p.page * ps : null),
-          params: { file, text: walk.crash, detail: p.text, meta: db.chosenMeta, page: p.page ?? -1 },
-          ...(!fault && info.otherMetaTreeOk ? { variant: 'revert' } : {}),
+          // A crash in our own words (page beyond the file, ...) is a case of its own, with that problem's numbers.
+          params: { file, text: walk.crash, detail: p.text, meta: db.chosenMeta, page: p.page ?? -1, ...p.params },
+          ...(!fault && info.otherMetaTreeOk ? { variant: 'revert' } : fault && p.variant ? { variant: `${p.code.slice('bbolt.'.length)}.${p.variant}` } : {}),
           engineError: walk.crash,
         }),
       );
@@ -195,7 +196,8 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
           code: p.code,
           file,
           offset: p.offset,
-          params: { file, text: p.text, page: p.page ?? -1 },
+          params: { file, text: p.text, page: p.page ?? -1, ...p.params },
+          ...(p.variant ? { variant: p.variant } : {}),
           ...(p.kind === 'bbolt' ? { engineError: p.text } : {}),
         }),
       );

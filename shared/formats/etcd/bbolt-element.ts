@@ -19,6 +19,9 @@ export interface BranchElement {
   key: Uint8Array;
   child: number;
   childBig: bigint;
+  /** The raw `pos` and `ksize` (relative to the element), also when they point outside the page. */
+  keyPos: number;
+  keySize: number;
   /** Offset of the element within the page span. */
   at: number;
   problem: string | null;
@@ -69,10 +72,12 @@ export function decodeBranchElements(span: Uint8Array, count: number): BranchEle
         key: EMPTY,
         child,
         childBig,
+        keyPos: pos,
+        keySize: ksize,
         at,
         problem: `element ${i}: key (${ksize} bytes at +${pos}) runs past the end of the page (${span.length} bytes)`,
       });
-    } else out.push({ index: i, key: span.subarray(kStart, kEnd), child, childBig, at, problem: null });
+    } else out.push({ index: i, key: span.subarray(kStart, kEnd), child, childBig, keyPos: pos, keySize: ksize, at, problem: null });
   }
   return out;
 }

@@ -27,6 +27,7 @@ import { MAX_READ, type ByteSource } from '../../bytes/byte-source';
 import type { BboltProblem } from '../../contract/etcd';
 import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit, type LeafElement } from './bbolt-element';
 import { decodeFreelist } from './bbolt-freelist';
+import { ownProblem, type OwnProblemText } from './bbolt-text';
 import { chooseMeta, decodeMeta, ERR_INVALID } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, PAGE_HEADER_SIZE, pageTypeName, toHex, type PageHeader } from './bbolt-page';
 
@@ -330,9 +331,11 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     for (let a = reuse.parent[pos]! - 1, steps = 0; a >= 0 && steps < 64; a = reuse.parent[a]! - 1, steps++) if (skipped[a]) return true;
     return false;
   };
-  const problem = (kind: ProblemKind, code: string, text: string, page: number | null, offset: number | null) => {
+  /** `text`: bbolt's own wording (a string), or ours from a template (translatable). */
+  const problem = (kind: ProblemKind, code: string, text: string | OwnProblemText, page: number | null, offset: number | null) => {
     problemCount++;
-    const p: WalkProblem = { kind, code, text, page, offset };
+    const p: WalkProblem =
+      typeof text === 'string' ? { kind, code, text, page, offset } : { kind, code, text: text.text, page, offset, variant: text.variant, params: text.params };
     if (!crashProblem && kind !== 'extra') crashProblem = p;
     if (problems.length < MAX_PROBLEMS) problems.push(p);
     const at = offset !== null ? Math.floor(offset / reader.pageSize) : page;
@@ -356,15 +359,22 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           for (let i = 0; i <= head.overflow && fl + i < filePages; i++) reach[fl + i] = Reach.Freelist;
           for (const id of read.ids) {
             if (id < filePages) {
-              if (freed[id]) problem('extra', 'bbolt.already-freed', `page ${id}: already freed`, id, pageOffset(id));
+              if (freed[id]) problem('extra', 'bbolt.already-freed', ownProblem('already-freed.twice', { page: id }), id, pageOffset(id));
               freed[id] = 1;
             }
           }
-          if (read.problem) problem('extra', 'bbolt.freelist-bounds', `page ${fl}: ${read.problem}`, fl, pageOffset(fl));
+          if (read.problemCase)
+            problem(
+              'extra',
+              'bbolt.freelist-bounds',
+              ownProblem(`freelist-bounds.${read.problemCase.kind}`, { page: fl, ...read.problemCase.params }),
+              fl,
+              pageOffset(fl),
+            );
         }
       }
     } else {
-      problem('fault', 'bbolt.page-beyond-file', `page ${fl}: the freelist page is beyond the end of the file (${filePages} pages)`, fl, null);
+      problem('fault', 'bbolt.page-beyond-file', ownProblem('page-beyond-file.freelist', { page: fl, pages: filePages }), fl, null);
       faultPgid ??= meta.fields.freelist;
     }
   }
@@ -434,14 +444,12 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   const checkBucket = async (root: number, path: readonly string[], depth: number, from: number, refAt: number): Promise<void> => {
     if (root === 0) return;
     if (depth > MAX_BUCKET_DEPTH) {
-      problem('extra', 'bbolt.bucket-depth', `bucket ${path.join('/')}: nested deeper than ${MAX_BUCKET_DEPTH} buckets; not walked`, null, null);
+      problem('extra', 'bbolt.bucket-depth', ownProblem('bucket-depth.deep', { bucket: path.join('/'), max: MAX_BUCKET_DEPTH }), null, null);
       return;
     }
     const bIdx = bucketId(path) + 1;
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: (
-      { root: number; path: string[]; from: number; refAt: number } | { fault: WalkProblem['text']; page: number; offset: number; pgid: bigint }
-    )[] = [];
+    const after: ({ root: number; path: string[]; from: number; refAt: number } | { fault: OwnProblemText; page: number; offset: number; pgid: bigint })[] = [];
     const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
@@ -451,7 +459,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem(
           'fault',
           'bbolt.page-beyond-file',
-          `page ${f.posBig}: referenced by ${f.parent < 0 ? `meta page ${metaPage}` : `page ${f.parent}`} but beyond the end of the file (${filePages} pages); bbolt would read outside the file`,
+          f.parent < 0
+            ? ownProblem('page-beyond-file.meta', { page: String(f.posBig), meta: metaPage, pages: filePages })
+            : ownProblem('page-beyond-file.page', { page: String(f.posBig), parent: f.parent, pages: filePages }),
           pos,
           f.refAt,
         );
@@ -502,7 +512,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem(
           'fault',
           'bbolt.overflow-beyond-file',
-          `page ${pos}: overflow ${h.overflow} runs past the end of the file (${filePages} pages)`,
+          ownProblem('overflow-beyond-file.pages', { page: pos, overflow: h.overflow, pages: filePages }),
           pos,
           offset + 12,
         );
@@ -517,12 +527,19 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (!typeOk) continue;
       const span = h.overflow === 0 ? first : await reader.span(pos, h.overflow + 1);
       if (elementsThatFit(h.count, span.length) < h.count) {
-        problem('extra', 'bbolt.element-count', `page ${pos}: ${h.count} elements do not fit in the page (${span.length} bytes)`, pos, offset + 10);
+        problem('extra', 'bbolt.element-count', ownProblem('element-count.fit', { page: pos, count: h.count, bytes: span.length }), pos, offset + 10);
       }
       if (isBranch(h.flags)) {
         const els = decodeBranchElements(span, h.count);
         for (const e of els) {
-          if (e.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
+          if (e.problem)
+            problem(
+              'extra',
+              'bbolt.element-bounds',
+              ownProblem('element-bounds.branch-key', { page: pos, index: e.index, ksize: e.keySize, pos: e.keyPos, bytes: span.length }),
+              pos,
+              offset + e.at,
+            );
         }
         checkOrder(
           pos,
@@ -547,7 +564,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         const els = decodeLeafElements(span, h.count);
         for (const e of els) {
           if (!e.problem) continue;
-          problem('extra', 'bbolt.element-bounds', `page ${pos}: ${e.problem}`, pos, offset + e.at);
+          problem(
+            'extra',
+            'bbolt.element-bounds',
+            ownProblem('element-bounds.leaf-kv', { page: pos, index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length }),
+            pos,
+            offset + e.at,
+          );
           // bbolt reads the bytes there anyway: hand the consumers what it would read (when inside the file).
           const start = offset + e.at + e.keyPos;
           const len = e.keySize + e.valueSize;
@@ -561,7 +584,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           if (e.keySize > 0 && keyEnd > reader.readableEnd) {
             const at = offset + e.at + e.keyPos;
             after.push({
-              fault: `page ${pos}: element ${e.index}'s key is at byte ${at}, beyond the end of the file (${db.dbSize} bytes); bbolt reads it when it iterates the bucket`,
+              fault: ownProblem('element-beyond-file.key', { page: pos, index: e.index, at, size: db.dbSize }),
               page: pos,
               offset: offset + e.at,
               pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
@@ -570,7 +593,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         }
         if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
           after.push({
-            fault: `page ${pos}: its ${h.count} elements run past the end of the file (${db.dbSize} bytes); bbolt reads them when it iterates the bucket`,
+            fault: ownProblem('element-beyond-file.elements', { page: pos, count: h.count, size: db.dbSize }),
             page: pos,
             offset: offset + 10,
             pgid: BigInt(filePages),
@@ -592,7 +615,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             problem(
               'extra',
               'bbolt.bucket-value',
-              `page ${pos}: bucket ${JSON.stringify(name)} has a ${e.value.length}-byte value (16 expected)`,
+              ownProblem('bucket-value.short', { page: pos, bucket: JSON.stringify(name), size: e.value.length }),
               pos,
               offset + e.at,
             );
@@ -606,9 +629,24 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             const ih = decodePageHeader(inlinePage);
             const ils = ih ? decodeLeafElements(inlinePage, ih.count) : [];
             if (!ih || elementsThatFit(ih.count, inlinePage.length) < ih.count)
-              problem('extra', 'bbolt.inline-bucket', `page ${pos}: inline bucket ${JSON.stringify(name)} is cut short`, pos, offset + e.at);
+              problem('extra', 'bbolt.inline-bucket', ownProblem('inline-bucket.cut', { page: pos, bucket: JSON.stringify(name) }), pos, offset + e.at);
             for (const ie of ils)
-              if (ie.problem) problem('extra', 'bbolt.element-bounds', `page ${pos}: inline bucket ${JSON.stringify(name)}: ${ie.problem}`, pos, offset + e.at);
+              if (ie.problem)
+                problem(
+                  'extra',
+                  'bbolt.element-bounds',
+                  ownProblem('element-bounds.inline-kv', {
+                    page: pos,
+                    bucket: JSON.stringify(name),
+                    index: ie.index,
+                    ksize: ie.keySize,
+                    vsize: ie.valueSize,
+                    pos: ie.keyPos,
+                    bytes: inlinePage.length,
+                  }),
+                  pos,
+                  offset + e.at,
+                );
             countItems(childPath, ils.length, true);
             if (opts.onLeaf && (!opts.enterBucket || opts.enterBucket(childPath)))
               await opts.onLeaf({ bucket: childPath, page: pos, inline: true, elements: ils });

@@ -60,23 +60,32 @@ export function normaliseAddresses(addresses: string[]): string[] {
   return out;
 }
 
+/** One peer URL etcd will dial, and where it was recorded. */
+export interface PeerUrl {
+  memberId: string;
+  name: string;
+  url: string;
+  /** The member list (db bucket or .snap), or only a WAL conf change not yet applied to the db. */
+  source: 'members' | 'wal';
+}
+
 /** Peer URLs per member, from the members list and from WAL conf changes (both are what etcd will dial). */
-function peerUrls(members: EtcdMember[], wal: WalInfo | null, removedIds: ReadonlySet<string>): { memberId: string; name: string; url: string }[] {
-  const out: { memberId: string; name: string; url: string }[] = [];
+function peerUrls(members: EtcdMember[], wal: WalInfo | null, removedIds: ReadonlySet<string>): PeerUrl[] {
+  const out: PeerUrl[] = [];
   const seen = new Set<string>();
-  const push = (memberId: string, name: string, url: string) => {
+  const push = (memberId: string, name: string, url: string, source: PeerUrl['source']) => {
     const k = `${memberId} ${url}`;
     if (seen.has(k)) return;
     seen.add(k);
-    out.push({ memberId, name, url });
+    out.push({ memberId, name, url, source });
   };
-  for (const m of members) for (const u of m.peerURLs) push(m.id, m.name, u);
+  for (const m of members) for (const u of m.peerURLs) push(m.id, m.name, u, 'members');
   const removed = new Set<string>();
   for (const c of wal?.confChanges ?? []) if (c.type === 'remove') removed.add(c.nodeId);
   for (const c of wal?.confChanges ?? []) {
     // A member added in the WAL and never removed there: the db may simply not have applied it yet.
     if (c.type === 'remove' || removed.has(c.nodeId) || removedIds.has(c.nodeId)) continue;
-    for (const u of c.peerURLs ?? []) push(c.nodeId, c.name ?? members.find((m) => m.id === c.nodeId)?.name ?? '', u);
+    for (const u of c.peerURLs ?? []) push(c.nodeId, c.name ?? members.find((m) => m.id === c.nodeId)?.name ?? '', u, 'wal');
   }
   return out;
 }
@@ -89,10 +98,12 @@ export function staleAddresses(
 ): EtcdCrossCheck['staleAddresses'] {
   const given = normaliseAddresses(addresses);
   if (given.length === 0) return [];
-  return peerUrls(members, wal, new Set(removedIds)).filter((p) => {
-    const host = urlHost(p.url);
-    return host !== null && !given.includes(host);
-  });
+  return peerUrls(members, wal, new Set(removedIds))
+    .filter((p) => {
+      const host = urlHost(p.url);
+      return host !== null && !given.includes(host);
+    })
+    .map(({ memberId, name, url }) => ({ memberId, name, url }));
 }
 
 function staleFindings(stale: EtcdCrossCheck['staleAddresses'], addresses: string[]): Finding[] {
@@ -176,16 +187,132 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
   };
 }
 
+/** One peer URL of the report against the addresses given: is its host one the node has? */
+export interface PeerAddressRow extends PeerUrl {
+  /** Host part of the URL, null when the URL does not parse. */
+  host: string | null;
+  /** true: the node has this address; false: it does not (the kind-after-reboot case); null: not a URL. */
+  atNode: boolean | null;
+}
+
+export interface AddressCheck {
+  crossCheck: EtcdCrossCheck;
+  /** `cross.stale-address` findings, one per peer URL at an address the node does not have. */
+  findings: Finding[];
+  rows: PeerAddressRow[];
+}
+
+/** Members whose peer URLs matter for this report: from the db when it opens, else from the newest .snap. */
+function reportMembers(etcd: EtcdDetails): EtcdMember[] {
+  return knownMembers(etcd.bbolt && !etcd.bbolt.openError ? etcd.schema : null, etcd.snaps);
+}
+
+/** Every peer URL the report knows (members list and WAL conf changes), for the address field before anything is typed. */
+export function reportPeerUrls(etcd: EtcdDetails): PeerUrl[] {
+  return peerUrls(reportMembers(etcd), etcd.wal, new Set(etcd.schema?.removedMembers ?? []));
+}
+
+/** The address check of a finished etcd report against the user's addresses: pure, so the UI runs it on the report it holds. */
+export function checkAddresses(etcd: EtcdDetails, addresses: string[]): AddressCheck {
+  const given = normaliseAddresses(addresses);
+  const stale = staleAddresses(reportMembers(etcd), etcd.wal, addresses, etcd.schema?.removedMembers ?? []);
+  const rows = reportPeerUrls(etcd).map((p): PeerAddressRow => {
+    const host = urlHost(p.url);
+    return { ...p, host, atNode: host === null || given.length === 0 ? null : given.includes(host) };
+  });
+  return {
+    crossCheck: { ...etcd.crossCheck, staleAddresses: stale, addressesGiven: given },
+    findings: staleFindings(stale, addresses),
+    rows,
+  };
+}
+
 /** Re-run the address check of a finished etcd report with the user's addresses (returns a new report). */
 export function applyAddressCheck(report: ValidationReport, addresses: string[]): ValidationReport {
   const etcd: EtcdDetails | undefined = report.etcd;
   if (!etcd) return report;
-  const members = knownMembers(etcd.bbolt && !etcd.bbolt.openError ? etcd.schema : null, etcd.snaps);
-  const stale = staleAddresses(members, etcd.wal, addresses, etcd.schema?.removedMembers ?? []);
-  const findings = report.findings.filter((f) => f.code !== 'cross.stale-address').concat(staleFindings(stale, addresses));
-  return {
-    ...report,
-    findings,
-    etcd: { ...etcd, crossCheck: { ...etcd.crossCheck, staleAddresses: stale, addressesGiven: normaliseAddresses(addresses) } },
-  };
+  const checked = checkAddresses(etcd, addresses);
+  const findings = report.findings.filter((f) => f.code !== 'cross.stale-address').concat(checked.findings);
+  return { ...report, findings, etcd: { ...etcd, crossCheck: checked.crossCheck } };
+}
+
+// ---------------------------------------------------------------- what the user types
+
+/** Longest address list the field takes (characters): a node has a handful of addresses, not thousands. */
+export const MAX_ADDRESS_INPUT = 4096;
+const MAX_ADDRESSES = 64;
+
+export interface ParsedAddresses {
+  /** Normalised hosts (lower-case, no brackets or port), in the order typed, no duplicates. */
+  addresses: string[];
+  /** Tokens that are neither an IP address nor a host name, as typed. */
+  invalid: string[];
+  /** More than `MAX_ADDRESSES` tokens or `MAX_ADDRESS_INPUT` characters: the rest was not read. */
+  truncated: boolean;
+}
+
+function isIpv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255 && (p === '0' || !p.startsWith('0')));
+}
+
+function isIpv6(s: string): boolean {
+  const zone = s.indexOf('%');
+  const addr = zone >= 0 ? s.slice(0, zone) : s;
+  if (zone >= 0 && !/^[a-z0-9_.-]{1,32}$/i.test(s.slice(zone + 1))) return false;
+  if (!/^[0-9a-f:.]{2,45}$/i.test(addr) || !addr.includes(':')) return false;
+  const halves = addr.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
+  let count = 0;
+  for (const [i, g] of groups.entries()) {
+    if (i === groups.length - 1 && g.includes('.')) {
+      if (!isIpv4(g)) return false;
+      count += 2;
+    } else if (/^[0-9a-f]{1,4}$/i.test(g)) count += 1;
+    else return false;
+  }
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+function isHostName(s: string): boolean {
+  if (s.length > 253 || /^[0-9.]+$/.test(s)) return false;
+  return s.split('.').every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+
+/** One typed token to a bare host: `10.0.0.1:2380`, `[fe80::1]:2380`, `http://node-a:2380` and `node-a` all work. */
+function tokenHost(token: string): string | null {
+  let t = token.trim();
+  if (/^[a-z][a-z0-9+.-]{0,20}:\/\//i.test(t)) {
+    const h = urlHost(t);
+    if (h === null) return null;
+    t = h;
+  } else {
+    const bracket = /^\[([^\]]{1,64})\](?::\d{1,5})?$/.exec(t);
+    if (bracket) t = bracket[1]!;
+    else if (/^[^:]+:\d{1,5}$/.test(t)) t = t.slice(0, t.lastIndexOf(':'));
+  }
+  t = t.toLowerCase();
+  return isIpv4(t) || isIpv6(t) || isHostName(t) ? t : null;
+}
+
+/**
+ * What the operator typed into the addresses field (or `--addresses`): IPs or
+ * host names separated by commas, spaces, semicolons or new lines (the
+ * Chinese comma and enumeration comma too), each optionally with a port or as
+ * a URL. Bounded: at most `MAX_ADDRESS_INPUT` characters and `MAX_ADDRESSES` tokens.
+ */
+export function parseAddressInput(text: string): ParsedAddresses {
+  const truncatedText = text.length > MAX_ADDRESS_INPUT;
+  const tokens = text
+    .slice(0, MAX_ADDRESS_INPUT)
+    .split(/[\s,;，、；]+/)
+    .filter((t) => t.length > 0);
+  const out: ParsedAddresses = { addresses: [], invalid: [], truncated: truncatedText || tokens.length > MAX_ADDRESSES };
+  for (const token of tokens.slice(0, MAX_ADDRESSES)) {
+    const host = tokenHost(token);
+    if (host === null) out.invalid.push(token);
+    else if (!out.addresses.includes(host)) out.addresses.push(host);
+  }
+  return out;
 }

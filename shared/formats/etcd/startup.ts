@@ -29,7 +29,7 @@
 import type { BboltInfo, EtcdLayout, EtcdSchemaInfo, EtcdStartup, SnapFileInfo, WalInfo } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
 import type { LocalText } from '../../contract/text';
-import { etcdFinding, sayEtcd, type Said } from './say';
+import { etcdFinding, saidOfFinding, sayEtcd, type Said } from './say';
 import type { EtcdTextKey } from '../../i18n/etcd-text';
 
 /** What the WAL reader says about the first error etcd would hit (agreed with the WAL engineer: `WalReadError`). */
@@ -116,7 +116,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
 
   const story = new Story();
   const findings: Finding[] = [];
-  const selfRepairs: string[] = [];
+  const selfRepairs: Said[] = [];
   const { wal, walError, bbolt, schema } = facts;
   const fail = (fatal: string, nextKey: EtcdTextKey, chosenSnap: SnapFileInfo | null): StartupVerdict => {
     // "rebuilds the keys from the WAL" is only true when start-up gets that far.
@@ -130,11 +130,12 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   let ci = schema?.consistentIndex ?? 0;
   if (dbMissing) {
     ci = 0;
-    const why = bbolt ? `${dbFile} is empty` : 'member/snap/db is missing';
-    story.add('etcd-verdict.narrative.backend-created', { why });
-    selfRepairs.push('creates an empty db');
+    // Why there is no db is a word of the sentence: a variant per case, so each language writes it out.
+    const why = bbolt ? 'empty' : 'missing';
+    story.add(`etcd-verdict.narrative.backend-created.${why}`, { db: dbFile });
+    selfRepairs.push(sayEtcd('etcd-verdict.repair.create-db'));
     const firstWal = wal?.firstIndex ?? 1;
-    findings.push(etcdFinding('warning', 'startup.db-created', dbFile || null, null, { why, from: Math.max(1, firstWal) }));
+    findings.push(etcdFinding('warning', 'startup.db-created', dbFile || null, null, { db: dbFile, from: Math.max(1, firstWal) }, undefined, why));
   } else {
     const fatal = backendFatal(facts);
     if (fatal) {
@@ -174,7 +175,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
           s.error ? `snap: ${s.error.replace(/^snap: /, '')}` : undefined,
         ),
       );
-      selfRepairs.push(`renames ${s.file} to ${s.file}.broken`);
+      selfRepairs.push(sayEtcd('etcd-verdict.repair.rename-snap', { file: s.file }));
     }
   }
   if (chosenSnap) {
@@ -214,7 +215,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     const file = walError.file ?? '';
     const offset = walError.offset ?? 0;
     story.add('etcd-verdict.narrative.wal-repair', { file, offset });
-    selfRepairs.push(`truncates ${file} at byte ${offset} (the original is kept as ${file}.broken)`);
+    selfRepairs.push(sayEtcd('etcd-verdict.repair.truncate-wal', { file, offset }));
     findings.push(etcdFinding('warning', 'startup.wal-repaired', file, offset, { file, offset }, 'unexpected EOF'));
     // What the WAL reader counted is what survives the repair; entries past the
     // tear were never readable. They are lost only if the db does not hold them.
@@ -231,7 +232,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
 
   // A zero length word ends the log early: the decoder never reads past it (and the write-mode open zero-fills the rest).
   const early = facts.walUnread?.cause === 'zero-word' ? facts.walUnread : null;
-  if (early) selfRepairs.push(`zero-fills ${early.file} from byte ${early.offset} (entries ${early.first}..${early.last} there are erased)`);
+  if (early) selfRepairs.push(sayEtcd('etcd-verdict.repair.zero-fill', { file: early.file, offset: early.offset, first: early.first, last: early.last }));
   if (early && early.last > ci) {
     // The record whose length word is zero cannot be framed either: it is the entry after the last readable one.
     lost = { from: Math.max(Math.min(early.first, lastIndex + 1), ci + 1), to: early.last };
@@ -306,15 +307,22 @@ interface Outcome {
   lost: { from: number; to: number } | null;
 }
 
-function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepairs: string[], o: Outcome): StartupVerdict {
+function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepairs: Said[], o: Outcome): StartupVerdict {
   let summary: Said;
+  // Sentences inside the summary (the next step, what is lost, the repairs, the first warning) are nested, not spliced
+  // in as English text, so the UI says them in its own language.
   if (!o.startable)
-    summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown', next: sayEtcd(o.nextKey ?? 'etcd-verdict.next.other').text });
-  else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', { lost: sayEtcd('etcd-verdict.lost.wal', o.lost).text });
-  else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', { repairs: selfRepairs.join('; ') });
+    summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown' }, { next: [sayEtcd(o.nextKey ?? 'etcd-verdict.next.other')] });
+  else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', undefined, { lost: [sayEtcd('etcd-verdict.lost.wal', o.lost)] });
+  else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', undefined, { repairs: selfRepairs });
   else {
     const warning = findings.find((f) => f.severity !== 'info');
-    summary = warning ? sayEtcd('etcd-verdict.summary.warnings', { first: warning.message }) : sayEtcd('etcd-verdict.summary.healthy');
+    const said = warning ? saidOfFinding(warning) : null;
+    summary = said
+      ? sayEtcd('etcd-verdict.summary.warnings', undefined, { first: [said] })
+      : warning
+        ? sayEtcd('etcd-verdict.summary.warnings', { first: warning.message })
+        : sayEtcd('etcd-verdict.summary.healthy');
   }
   const lostFile = facts.walUnread?.file ?? facts.wal?.tornTail?.file ?? facts.wal?.files.at(-1)?.file ?? '';
   return {
@@ -326,7 +334,8 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
       chosenSnap: o.chosenSnap?.file ?? null,
       replay: o.replay,
       fatalError: o.fatal,
-      selfRepairs,
+      selfRepairs: selfRepairs.map((r) => r.text),
+      selfRepairsText: selfRepairs.map((r) => r.local),
       narrative: story.lines.map((l) => l.text),
       narrativeText: story.lines.map((l) => l.local),
     },
@@ -359,7 +368,7 @@ function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
   if (error) story.add('etcd-verdict.narrative.snapshot-db-fails', { error });
   else story.add('etcd-verdict.narrative.snapshot-db-ok');
   const summary = error
-    ? sayEtcd('etcd-verdict.summary.snapshot-fails', { error, next: sayEtcd('etcd-verdict.next.restore').text })
+    ? sayEtcd('etcd-verdict.summary.snapshot-fails', { error }, { next: [sayEtcd('etcd-verdict.next.restore')] })
     : sayEtcd('etcd-verdict.summary.snapshot-ok', { revision: facts.schema?.revision ?? 0, keys: facts.schema?.liveKeys ?? 0 });
   return {
     startable: error === null,
@@ -392,7 +401,7 @@ function modelDbOnly(facts: StartupFacts): StartupVerdict {
   const fatal = facts.bbolt && facts.bbolt.size > 0 ? backendFatal(facts) : null;
   if (fatal) story.add('etcd-verdict.narrative.backend-fails', { db: facts.layout.dbFile, error: fatal });
   const s = fatal
-    ? sayEtcd('etcd-verdict.summary.db-fails', { error: fatal, next: sayEtcd('etcd-verdict.next.backend').text })
+    ? sayEtcd('etcd-verdict.summary.db-fails', { error: fatal }, { next: [sayEtcd('etcd-verdict.next.backend')] })
     : sayEtcd('etcd-verdict.summary.db-ok', {
         revision: facts.schema?.revision ?? 0,
         ci: facts.schema?.consistentIndex ?? 0,
@@ -424,8 +433,9 @@ function modelWalOnly(facts: StartupFacts): StartupVerdict {
   const e = facts.walError;
   const fatal = e && !e.repairable && e.kind !== 'no-wal' ? walCheckText(e) : null;
   if (fatal) story.add('etcd-verdict.narrative.wal-read-fails', { error: fatal });
+  const repairs = e?.repairable ? [sayEtcd('etcd-verdict.repair.truncate-wal-only', { file: e.file ?? '', offset: e.offset ?? 0 })] : [];
   const s = fatal
-    ? sayEtcd('etcd-verdict.summary.wal-fails', { error: fatal, next: sayEtcd('etcd-verdict.next.wal').text })
+    ? sayEtcd('etcd-verdict.summary.wal-fails', { error: fatal }, { next: [sayEtcd('etcd-verdict.next.wal')] })
     : sayEtcd('etcd-verdict.summary.wal-ok', { last: facts.wal?.lastIndex ?? 0, commit: facts.wal?.hardState?.commit ?? 0 });
   return {
     startable: fatal === null,
@@ -436,7 +446,8 @@ function modelWalOnly(facts: StartupFacts): StartupVerdict {
       chosenSnap: null,
       replay: null,
       fatalError: fatal,
-      selfRepairs: e?.repairable ? [`truncates ${e.file} at byte ${e.offset}`] : [],
+      selfRepairs: repairs.map((r) => r.text),
+      selfRepairsText: repairs.map((r) => r.local),
       narrative: story.lines.map((l) => l.text),
       narrativeText: story.lines.map((l) => l.local),
     },

@@ -13,7 +13,7 @@ import type { ValidationReport } from '../../contract/report';
 import { inspectBbolt, type BboltScan } from './bbolt-db';
 import { crossCheck } from './cross-check';
 import { resolveEtcdLayout, SNAP_NAME, type ResolvedEtcdLayout } from './layout';
-import { etcdFinding } from './say';
+import { etcdFinding, sayEtcd } from './say';
 import { readSnapFile } from './snap';
 import { chooseSnap } from './snap-choice';
 import { modelStartup, type StartupFacts } from './startup';
@@ -93,7 +93,7 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
     if (l.kind === 'unknown' && layout.input === 'data-dir' && !l.file.startsWith('member/')) continue;
     // The WAL reader reports leftovers in the WAL dir itself.
     if (layout.walDir && l.file.startsWith(`${layout.walDir}/`)) continue;
-    findings.push(etcdFinding('info', 'layout.leftover', l.file, null, { file: l.file, size: l.size, kind: l.kind }));
+    findings.push(etcdFinding('info', 'layout.leftover', l.file, null, { file: l.file, size: l.size, kind: l.kind }, undefined, l.kind));
   }
 
   // What etcd drops from the last WAL file (after a tear, or after a zero length word), by index.
@@ -159,7 +159,8 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
             last: verdict.lost.to,
             file: verdict.lost.file,
             coveredBySnapshot: false,
-            reason: 'etcd drops these WAL entries at start-up and the db does not hold them',
+            reason: sayEtcd('etcd-verdict.lost.reason').text,
+            reasonText: sayEtcd('etcd-verdict.lost.reason').local,
           },
         ]
       : [],

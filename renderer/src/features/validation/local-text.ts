@@ -8,8 +8,8 @@ import type { Finding } from '../../../../shared/contract/findings';
 import type { ListingAnalysis } from '../../../../shared/contract/listing';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import type { LocalText } from '../../../../shared/contract/text';
-import { hasMessage } from '../../../../shared/i18n/index';
-import { t } from '../../lib/i18n.svelte';
+import { hasMessage, translateLocal } from '../../../../shared/i18n/index';
+import { i18n, t } from '../../lib/i18n.svelte';
 
 /** The catalog key of a finding's message, or null when it was not written from a template. */
 export function findingMessageKey(f: Finding): string | null {
@@ -44,7 +44,7 @@ export function copyOutReason(c: ListingAnalysis['copyOut'][number]): string {
 
 /** One sentence in the UI language: its template when the report carries a known one, else the English text. */
 export function localSentence(local: LocalText | undefined, english: string): string {
-  return local && hasMessage(local.key) ? t(local.key, local.params) : english;
+  return local && hasMessage(local.key) ? translateLocal(i18n.locale, local) : english;
 }
 
 /** The verdict paragraph; its `{plan}` part is the repair plan's summary, so that sentence is translated too. */
@@ -53,5 +53,5 @@ export function reportSummary(r: ValidationReport): string {
   if (!local || !hasMessage(local.key)) return r.summary;
   const plan = r.dqlite?.repair;
   const params = local.params && 'plan' in local.params && plan ? { ...local.params, plan: localSentence(plan.summaryText, plan.summary) } : local.params;
-  return t(local.key, params);
+  return translateLocal(i18n.locale, { ...local, params });
 }

@@ -1,0 +1,303 @@
+/**
+ * The etcd report in Simplified Chinese carries no English of ours. Every
+ * damaged data dir the oracle builds (test/helpers/etcd-damage.ts, real etcd
+ * 3.4), every damaged snapshot.db, the bundled samples and the address check
+ * are validated; the summary, the narrative, etcd's own repairs, the lost
+ * range and every finding (title and message) are rendered in zh-CN from the
+ * report's keys and params, the way the UI renders them. Any run of ASCII
+ * letters left after removing what is allowed fails the test: file names and
+ * paths, ids and hex, numbers and units, commands and flags in backticks,
+ * product and field names (a short list), and engine quotes: text inside
+ * “…” that is etcd's or bbolt's own error text (from the report, or a quote
+ * the template itself holds). Inputs are hashed before and after.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ValidationReport } from '../../shared/contract/report';
+import type { LocalText } from '../../shared/contract/text';
+import { validateDirectory } from '../../shared/validate';
+import { localDirectory } from '../../electron/services/fs-source';
+import { FEATURE_CATALOGS, MESSAGES, hasMessage, translate, translateLocal } from '../../shared/i18n';
+import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
+import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
+import { ETCD_DAMAGE_CASES, SNAPSHOT_DB_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
+
+const HAVE_ETCD = requireEtcd();
+const SAMPLES = path.resolve(__dirname, '../../resources/samples');
+
+/** Words that may stay in a Chinese sentence: product, tool and on-disk field names as etcd and bbolt print them. */
+const ALLOWED_WORDS = new Set(
+  [
+    'etcd',
+    'etcdctl',
+    'bbolt',
+    'raft',
+    'WAL',
+    'snap',
+    'dqlite',
+    'JSON',
+    'db',
+    'meta',
+    'txid',
+    'freelist',
+    'freepages',
+    'HardState',
+    'commit',
+    'consistent',
+    'index',
+    'panic',
+    'CRC',
+    'SHA',
+    'Lifeboat',
+    'Kubernetes',
+    'kind',
+    'peer',
+    'URL',
+    'ID',
+    'NOSPACE',
+    'CORRUPT',
+    'MiB',
+    'GiB',
+    'KiB',
+  ].map((w) => w.toLowerCase()),
+);
+
+/** Quoted literals of the zh templates (“…” with placeholders as wildcards): etcd's own texts the template quotes. */
+const TEMPLATE_QUOTES: RegExp[] = (() => {
+  const out: RegExp[] = [];
+  for (const template of Object.values(MESSAGES['zh-CN'])) {
+    for (const m of template.matchAll(/“([^”]*)”/g)) {
+      const body = m[1]!;
+      if (/^\{[A-Za-z0-9_]+\}$/.test(body)) continue; // a bare placeholder: its value must be an engine text of the report
+      const pattern = body
+        .split(/\{[A-Za-z0-9_]+\}/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^”]{0,200}?');
+      out.push(new RegExp(`^${pattern}$`));
+    }
+  }
+  return out;
+})();
+
+/** Walk problems worded as bbolt's own check/panic prints them (tx_check.go): quotes, not our English. */
+const BBOLT_WORDED = new Set([
+  'bbolt.multiple-references',
+  'bbolt.invalid-type',
+  'bbolt.out-of-bounds',
+  'bbolt.header-id',
+  'bbolt.key-order',
+  'bbolt.unreachable-unfreed',
+  'bbolt.freelist-invalid',
+]);
+
+/**
+ * Params that carry the user's data, not words: names, ids, paths, URLs and addresses read from the input. They are
+ * replaced by a neutral digit before the check (a member called "control-plane-1" is not English of ours).
+ */
+const DATA_PARAMS = new Set([
+  'name',
+  'id',
+  'url',
+  'host',
+  'addresses',
+  'file',
+  'db',
+  'snap',
+  'root',
+  'dbName',
+  'node',
+  'members',
+  'prev',
+  'base',
+  'dir',
+  'member',
+  'stored',
+  'computed',
+]);
+
+function neutral(l: LocalText): LocalText {
+  const params = l.params ? Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, DATA_PARAMS.has(k) ? '0' : v])) : undefined;
+  const texts = l.texts ? Object.fromEntries(Object.entries(l.texts).map(([k, list]) => [k, list.map(neutral)])) : undefined;
+  return { key: l.key, ...(params ? { params } : {}), ...(texts ? { texts } : {}) };
+}
+
+/** The engine's own texts a report quotes (never translated: they are what journalctl shows). */
+function engineTexts(r: ValidationReport): Set<string> {
+  const out = new Set<string>();
+  const add = (s: string | null | undefined) => {
+    if (s) out.add(s);
+  };
+  const e = r.etcd;
+  add(e?.startup.fatalError);
+  add(e?.bbolt?.openError);
+  add(e?.bbolt?.freepagesPanic);
+  add(e?.bbolt?.mvccRestoreError);
+  for (const m of e?.bbolt?.metas ?? []) add(m.error);
+  for (const s of e?.snaps ?? []) add(s.error);
+  for (const f of r.findings) add(f.engineError);
+  for (const p of e?.bbolt?.problems ?? []) if (BBOLT_WORDED.has(p.code)) add(p.text);
+  return out;
+}
+
+/** Runs of ASCII letters in `text` that are not allowed in a Chinese sentence (empty: no English leaked). */
+export function englishLeaks(text: string, engine: ReadonlySet<string>): string[] {
+  let rest = text.replace(/“([^”]*)”/g, (whole, body: string) => (engine.has(body) || TEMPLATE_QUOTES.some((re) => re.test(body)) ? ' ' : body));
+  rest = rest
+    .replace(/`[^`]*`/g, ' ') // commands
+    .replace(/(?:^|\s|[（(，：；、])--[a-z][a-z0-9-]*(?:=[a-z]+)?/g, ' ') // flags
+    .replace(/[\w.-]*(?:\/[\w.%<>-]*)+/g, ' ') // paths: member/snap/db, /var/lib/etcd
+    .replace(/[\w%<>-]*\.(?:wal|snap|db|tmp|broken|meta)\b(?:\.(?:db|broken))?/g, ' ') // file names and extensions
+    .replace(/\b0x[0-9a-f]+\b/gi, ' ')
+    .replace(/\b[0-9a-f]{16}\b/g, ' ') // member and cluster ids
+    .replace(/\bSHA-256\b/g, ' ');
+  const leaks: string[] = [];
+  for (const m of rest.matchAll(/[A-Za-z][A-Za-z0-9_-]*/g)) {
+    const word = m[0];
+    if (/^[0-9a-f]+$/i.test(word) && /\d/.test(word)) continue; // hex
+    if (ALLOWED_WORDS.has(word.toLowerCase())) continue;
+    leaks.push(word);
+  }
+  return leaks;
+}
+
+/** One rendered sentence, named for the failure message. */
+interface Rendered {
+  where: string;
+  text: string;
+}
+
+/** Everything of the report the UI shows in sentences, rendered in zh-CN from keys and params. */
+function renderZh(r: ValidationReport): { rendered: Rendered[]; untranslated: string[] } {
+  const rendered: Rendered[] = [];
+  const untranslated: string[] = [];
+  const local = (where: string, l: LocalText | undefined, english: string) => {
+    if (!l || !hasMessage(l.key, 'zh-CN') || !allKeysKnown(l)) untranslated.push(`${where}: ${english}`);
+    else rendered.push({ where, text: translateLocal('zh-CN', neutral(l)) });
+  };
+  local('summary', r.summaryText, r.summary);
+  const s = r.etcd!.startup;
+  s.narrative.forEach((en, i) => local(`narrative ${i}`, s.narrativeText?.[i], en));
+  s.selfRepairs.forEach((en, i) => local(`self-repair ${i}`, s.selfRepairsText?.[i], en));
+  r.lost.forEach((l, i) => local(`lost ${i}`, l.reasonText, l.reason));
+  for (const f of r.findings) {
+    const title = `finding.${f.code}`;
+    if (!hasMessage(title, 'zh-CN')) untranslated.push(`title of ${f.code}`);
+    else rendered.push({ where: `title ${f.code}`, text: translate('zh-CN', title) });
+    local(`finding ${f.code}`, f.params ? { key: f.messageKey ?? `finding.${f.code}.message`, params: f.params } : undefined, f.message);
+  }
+  return { rendered, untranslated };
+}
+
+function allKeysKnown(l: LocalText): boolean {
+  return hasMessage(l.key, 'zh-CN') && Object.values(l.texts ?? {}).every((list) => list.every(allKeysKnown));
+}
+
+function leaksOf(r: ValidationReport): string[] {
+  const engine = engineTexts(r);
+  const { rendered, untranslated } = renderZh(r);
+  const out = untranslated.map((u) => `not translatable: ${u}`);
+  for (const x of rendered) {
+    const leaks = englishLeaks(x.text, engine);
+    if (leaks.length > 0) out.push(`${x.where}: [${leaks.join(', ')}] in "${x.text}"`);
+  }
+  return out;
+}
+
+async function validatePath(dir: string): Promise<ValidationReport> {
+  const src = localDirectory(dir);
+  try {
+    return await validateDirectory(src);
+  } finally {
+    await src.close();
+  }
+}
+
+describe('the English detector itself', () => {
+  it('finds English words and lets allowed tokens, paths, ids and engine quotes through', () => {
+    const engine = new Set(['walpb: crc mismatch']);
+    expect(englishLeaks('etcd 无法启动，报错：“walpb: crc mismatch”。The db tree is damaged', engine)).toEqual(['The', 'tree', 'is', 'damaged']);
+    expect(englishLeaks('没有可用的 db（member/snap/db is empty）', engine)).toEqual(['is', 'empty']);
+    expect(englishLeaks('它在 db（consistent index 764）之上重放 WAL 条目 765..805；成员 b4363f592b6573dc 0x00e629b2', engine)).toEqual([]);
+    // A quote that is no engine text of the report is our own English in disguise.
+    expect(englishLeaks('报错：“page 2: element 0 runs past the end”', engine)).toEqual(['page', 'element', 'runs', 'past', 'the', 'end']);
+    expect(englishLeaks('用 `etcdctl member update` 和 --force-new-cluster', engine)).toEqual([]);
+  });
+
+  it('every etcd template in zh-CN, placeholders aside, holds no English of ours', () => {
+    const keys = [FEATURE_CATALOGS.etcdText, FEATURE_CATALOGS.etcdWalText, FEATURE_CATALOGS.etcdBboltText].flatMap((c) => Object.keys(c['zh-CN']));
+    const leaks: string[] = [];
+    for (const key of keys) {
+      const template = MESSAGES['zh-CN'][key]!;
+      // Placeholders become neutral digits; quoted placeholders are engine texts by construction.
+      const text = template.replace(/“\{[A-Za-z0-9_]+\}”/g, '“”').replace(/\{[A-Za-z0-9_]+\}/g, '0');
+      const found = englishLeaks(text, new Set(['']));
+      if (found.length > 0) leaks.push(`${key}: [${found.join(', ')}] in "${template}"`);
+    }
+    expect(leaks).toEqual([]);
+  });
+});
+
+describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any damaged case', () => {
+  let work = '';
+  let g: EtcdGoldens;
+  const goldenHashes = new Map<string, string>();
+
+  beforeAll(async () => {
+    work = await tempDir('etcd-zh-text');
+    g = await buildEtcdGoldens(work, ['small', 'snaps', 'multiwal'], true);
+    for (const [name, gold] of Object.entries(g.goldens)) goldenHashes.set(name, await hashTree(gold!.dir));
+  }, 300_000);
+
+  afterAll(async () => {
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('every damaged data dir: summary, narrative, repairs, lost range and findings read in Chinese', async () => {
+    const problems: string[] = [];
+    const codes = new Set<string>();
+    for (const [k, c] of ETCD_DAMAGE_CASES.entries()) {
+      const copy = path.join(work, `case-${k}`);
+      await copyDir(g.goldens[c.golden]!.dir, copy);
+      await c.damage(copy);
+      const before = await hashTree(copy);
+      let report = await validatePath(copy);
+      expect(await hashTree(copy), c.name).toBe(before);
+      // The address check too: the node now has an address no member was registered at.
+      report = applyAddressCheck(report, ['172.18.0.7']);
+      for (const f of report.findings) codes.add(f.code);
+      problems.push(...leaksOf(report).map((p) => `${c.name}: ${p}`));
+      await fs.rm(copy, { recursive: true, force: true });
+    }
+    expect(problems).toEqual([]);
+    // The cases reach the findings this is about (a case list that stops producing them would make the test toothless).
+    for (const code of [
+      'startup.db-created',
+      'startup.wal-repaired',
+      'snap.unreadable-skipped',
+      'bbolt.freepages-panic',
+      'wal.record-crc',
+      'cross.stale-address',
+    ])
+      expect(codes, code).toContain(code);
+    for (const [name, gold] of Object.entries(g.goldens)) expect(await hashTree(gold!.dir), name).toBe(goldenHashes.get(name));
+  }, 400_000);
+
+  it('every damaged snapshot.db and both bundled samples read in Chinese', async () => {
+    const problems: string[] = [];
+    for (const [k, c] of SNAPSHOT_DB_CASES.entries()) {
+      const dir = path.join(work, `snapdb-${k}`);
+      await fs.mkdir(dir);
+      const file = path.join(dir, 'snapshot.db');
+      await fs.copyFile(g.snapshotDb!.file, file);
+      await c.damage(file);
+      problems.push(...leaksOf(await validatePath(dir)).map((p) => `${c.name}: ${p}`));
+    }
+    const samplesHash = await hashTree(SAMPLES);
+    for (const sample of ['etcd-healthy', 'etcd-field-report']) {
+      problems.push(...leaksOf(await validatePath(path.join(SAMPLES, sample))).map((p) => `${sample}: ${p}`));
+    }
+    expect(await hashTree(SAMPLES)).toBe(samplesHash);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
