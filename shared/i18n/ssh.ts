@@ -54,6 +54,23 @@ export const en = {
   'ssh.nodes.ignored': 'Not applied: {options}',
   'ssh.connect.identityHint': 'Path on this machine, e.g. ~/.ssh/id_ed25519 (optional)',
   'ssh.connect.jumpHint': 'user@bastion:22, user@second-hop (optional)',
+  'ssh.error.refused':
+    'Nothing accepted the connection at {host}:{port}: the connection was refused. Check that sshd is running on the node (systemctl status ssh) and listens on port {port}, and that the port is right.',
+  'ssh.error.hostNotFound': "The host name {host} could not be resolved. Check the spelling, or use the node's IP address.",
+  'ssh.error.dnsNoAnswer': "The host name {host} could not be resolved (the DNS server did not answer). Check the spelling, or use the node's IP address.",
+  'ssh.error.timeout':
+    'No SSH answer from {host}:{port}. Check the address and port, and any firewall or VPN between here and the node; a node that is still booting answers later.',
+  'ssh.error.timeoutWithin':
+    'No SSH answer from {host}:{port} within {seconds} s. Check the address and port, and any firewall or VPN between here and the node; a node that is still booting answers later.',
+  'ssh.error.noRoute':
+    "There is no network route to {host}:{port}. Check that this machine is on the node's network (VPN, cable, Wi-Fi) and that the address is right.",
+  'ssh.error.closedEarly':
+    '{host}:{port} closed the connection before SSH started. Check that this port is an SSH server, and whether the node limits connections (MaxStartups, fail2ban).',
+  'ssh.error.sftpPermissionDenied':
+    'permission denied: {user} cannot read {path} over SFTP (SFTP runs as the login user, not root). Tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), or connect as a user who can read it (e.g. a member of the directory\'s group).',
+  'ssh.error.notFound': '{path} does not exist on the node',
+  'ssh.error.pathEmpty': 'the remote path must be a non-empty string',
+  'ssh.error.pathRelative': 'the remote path must be absolute (start with /): {path}',
   'ssh.connect.failed': 'Could not connect to {host}: {error}',
   'ssh.connect.badPort': 'The port must be a number from 1 to 65535.',
   'ssh.connect.needHost': 'Host and user are required.',
@@ -366,6 +383,19 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.nodes.ignored': '未应用：{options}',
   'ssh.connect.identityHint': '本机上的路径，例如 ~/.ssh/id_ed25519（可选）',
   'ssh.connect.jumpHint': 'user@bastion:22, user@second-hop（可选）',
+  'ssh.error.refused':
+    '{host}:{port} 上没有程序接受连接：连接被拒绝。请检查节点上的 sshd 是否在运行（systemctl status ssh）并监听端口 {port}，以及端口是否正确。',
+  'ssh.error.hostNotFound': '无法解析主机名 {host}。请检查拼写，或改用节点的 IP 地址。',
+  'ssh.error.dnsNoAnswer': '无法解析主机名 {host}（DNS 服务器没有应答）。请检查拼写，或改用节点的 IP 地址。',
+  'ssh.error.timeout': '{host}:{port} 没有 SSH 应答。请检查地址和端口，以及本机与节点之间的防火墙或 VPN；仍在启动的节点稍后才会应答。',
+  'ssh.error.timeoutWithin': '{host}:{port} 在 {seconds} 秒内没有 SSH 应答。请检查地址和端口，以及本机与节点之间的防火墙或 VPN；仍在启动的节点稍后才会应答。',
+  'ssh.error.noRoute': '没有到 {host}:{port} 的网络路由。请检查本机是否在节点所在的网络中（VPN、网线、Wi-Fi），以及地址是否正确。',
+  'ssh.error.closedEarly': '{host}:{port} 在 SSH 开始之前就关闭了连接。请检查该端口是否为 SSH 服务器，以及节点是否限制连接（MaxStartups、fail2ban）。',
+  'ssh.error.sftpPermissionDenied':
+    '权限被拒绝：{user} 无法通过 SFTP 读取 {path}（SFTP 以登录用户而非 root 身份运行）。勾选“使用 sudo”即可通过 sudo 以 root 身份读取（只读命令，运行前会先显示），或以能读取它的用户连接（例如该目录所属组的成员）。',
+  'ssh.error.notFound': '节点上不存在 {path}',
+  'ssh.error.pathEmpty': '远程路径必须是非空字符串',
+  'ssh.error.pathRelative': '远程路径必须是绝对路径（以 / 开头）：{path}',
   'ssh.connect.failed': '无法连接到 {host}：{error}',
   'ssh.connect.badPort': '端口必须是 1 到 65535 之间的数字。',
   'ssh.connect.needHost': '主机和用户为必填项。',

@@ -3,6 +3,8 @@
  * bare SFTP status code), and the one normal form of a remote path.
  */
 import * as path from 'node:path';
+import type { MessageParams } from '../../../shared/i18n';
+import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { ApiError } from '../api-error';
 import { SudoError } from './connection';
 import { SudoSourceError } from './sudo-source';
@@ -16,17 +18,23 @@ const SFTP_NO_SUCH_FILE = 2;
  */
 export function explainSftpError(e: unknown, what: string, user: string): Error {
   const code = (e as { code?: unknown }).code;
-  if (code === SFTP_PERMISSION_DENIED) {
-    return new ApiError(
-      'permission-denied',
-      `permission denied: ${user} cannot read ${what} over SFTP (SFTP runs as the login user, not root). ` +
-        'Tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), ' +
-        "or connect as a user who can read it (e.g. a member of the directory's group).",
-    );
-  }
-  if (code === SFTP_NO_SUCH_FILE) return new ApiError('not-found', `${what} does not exist on the node`);
+  if (code === SFTP_PERMISSION_DENIED) return sshApiError('permission-denied', 'ssh.error.sftpPermissionDenied', { user, path: what });
+  if (code === SFTP_NO_SUCH_FILE) return sshApiError('not-found', 'ssh.error.notFound', { path: what });
   return e instanceof Error ? e : new Error(String(e));
 }
+
+/** A client error whose sentence is an SSH catalog text (typed key: a missing text is a compile error). */
+export function sshApiError(code: string, key: SshStringKey, params?: MessageParams): ApiError {
+  return ApiError.localized(code, key, params);
+}
+
+/** Every sentence these errors can carry (tests check both languages have each). */
+export const REMOTE_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.error.sftpPermissionDenied',
+  'ssh.error.notFound',
+  'ssh.error.pathEmpty',
+  'ssh.error.pathRelative',
+];
 
 /** sudo's refusals (wrong password, cancelled, not allowed) and the sudo source's errors, as client errors. */
 export function explainSudoError(e: unknown): Error {
@@ -38,8 +46,8 @@ export function explainSudoError(e: unknown): Error {
 
 /** A remote path as the node will read it: absolute, normalised, no trailing slash. */
 export function normaliseRemotePath(p: unknown): string {
-  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw new ApiError('bad-params', 'the remote path must be a non-empty string');
-  if (!p.startsWith('/')) throw new ApiError('bad-params', `the remote path must be absolute (start with /): ${p}`);
+  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw sshApiError('bad-params', 'ssh.error.pathEmpty');
+  if (!p.startsWith('/')) throw sshApiError('bad-params', 'ssh.error.pathRelative', { path: p });
   const n = path.posix.normalize(p);
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
 }
