@@ -44,14 +44,20 @@ export function copyOutReason(c: ListingAnalysis['copyOut'][number]): string {
 
 /** One sentence in the UI language: its template when the report carries a known one, else the English text. */
 export function localSentence(local: LocalText | undefined, english: string): string {
-  return local && hasMessage(local.key) ? t(local.key, local.params) : english;
+  return local && hasMessage(local.key) ? t(local.key, localParams(local)) : english;
 }
 
-/** The verdict paragraph; its `{plan}` part is the repair plan's summary, so that sentence is translated too. */
+/** Its params, with each nested sentence (`texts`) said in the UI language too. */
+function localParams(local: LocalText, depth = 0): LocalText['params'] {
+  if (!local.texts || depth > 4) return local.params;
+  const said = Object.entries(local.texts).map(([name, inner]): [string, string] => [
+    name,
+    hasMessage(inner.key) ? t(inner.key, localParams(inner, depth + 1)) : `{${name}}`,
+  ]);
+  return { ...local.params, ...Object.fromEntries(said) };
+}
+
+/** The verdict paragraph; its `{plan}` part is the repair plan's summary, carried in `texts`. */
 export function reportSummary(r: ValidationReport): string {
-  const local = r.summaryText;
-  if (!local || !hasMessage(local.key)) return r.summary;
-  const plan = r.dqlite?.repair;
-  const params = local.params && 'plan' in local.params && plan ? { ...local.params, plan: localSentence(plan.summaryText, plan.summary) } : local.params;
-  return t(local.key, params);
+  return localSentence(r.summaryText, r.summary);
 }
