@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/services/core-handlers';
 import { ApiError } from '../../electron/services/api-error';
 import { describeConnectError, NETWORK_ERROR_KEYS, SshNetworkError } from '../../electron/services/ssh/network-error';
-import { explainSftpError, normaliseRemotePath, REMOTE_ERROR_KEYS } from '../../electron/services/ssh/remote-errors';
+import { COPY_OUT_ERROR_KEYS, copyOutText, explainSftpError, normaliseRemotePath, REMOTE_ERROR_KEYS } from '../../electron/services/ssh/remote-errors';
 import { MESSAGES, translate } from '../../shared/i18n';
 import type { CallContext } from '../../electron/services/registry';
 
@@ -19,7 +19,7 @@ function sysErr(code: string): Error {
 }
 
 describe('SSH error texts', () => {
-  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS];
+  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS];
 
   it.each(keys)('%s has English and Chinese with the same placeholders', (key) => {
     const en = MESSAGES.en[key];
@@ -31,7 +31,7 @@ describe('SSH error texts', () => {
   });
 
   it('every ssh.error.* text in the catalog is one an error can carry (none forgotten in the lists)', () => {
-    const inCatalog = Object.keys(MESSAGES.en).filter((k) => k.startsWith('ssh.error.'));
+    const inCatalog = Object.keys(MESSAGES.en).filter((k) => k.startsWith('ssh.error.') || k.startsWith('ssh.copyout.error.'));
     expect(inCatalog.sort()).toEqual([...keys].sort());
   });
 
@@ -84,6 +84,20 @@ describe('SSH error texts', () => {
       expect.objectContaining({ code: 'bad-params', text: { key: 'ssh.error.pathRelative', params: { path: 'relative/dir' } } }) as Error,
     );
     expect(() => normaliseRemotePath('  ')).toThrow(expect.objectContaining({ code: 'bad-params', text: { key: 'ssh.error.pathEmpty' } }) as Error);
+  });
+
+  it('copy-out texts render the messages the copy-out code prints today, and carry key + params', () => {
+    expect(copyOutText('ssh.copyout.error.shorter', { path: '/var/snap/microk8s/current/var/kubernetes/backend/open-3', at: 4096 })).toEqual({
+      message: '/var/snap/microk8s/current/var/kubernetes/backend/open-3 is shorter than listed (EOF at 4096)',
+      text: { key: 'ssh.copyout.error.shorter', params: { path: '/var/snap/microk8s/current/var/kubernetes/backend/open-3', at: 4096 } },
+    });
+    expect(copyOutText('ssh.copyout.error.interrupted', { file: 'open-3', done: 10, size: 8388608, error: 'read ECONNRESET' }).message).toBe(
+      'copy of open-3 interrupted at 10/8388608 bytes: read ECONNRESET',
+    );
+    expect(copyOutText('ssh.copyout.error.cancelled')).toEqual({ message: 'cancelled', text: { key: 'ssh.copyout.error.cancelled' } });
+    expect(translate('zh-CN', 'ssh.copyout.error.hashFailed', { code: 1, stderr: 'sha256sum: x: Permission denied' })).toBe(
+      '节点上的 sha256sum 失败（退出码 1）：sha256sum: x: Permission denied',
+    );
   });
 
   it('the wire carries the key and params beside the English message (ApiError and SshNetworkError)', async () => {

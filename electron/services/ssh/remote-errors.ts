@@ -3,7 +3,8 @@
  * bare SFTP status code), and the one normal form of a remote path.
  */
 import * as path from 'node:path';
-import type { MessageParams } from '../../../shared/i18n';
+import type { ErrorText } from '../../../shared/contract/error-text';
+import { translate, type MessageParams } from '../../../shared/i18n';
 import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { ApiError } from '../api-error';
 import { SudoError } from './connection';
@@ -35,6 +36,38 @@ export const REMOTE_ERROR_KEYS: readonly SshStringKey[] = [
   'ssh.error.pathEmpty',
   'ssh.error.pathRelative',
 ];
+
+/**
+ * Copy-out failures as catalog texts. copy-out.ts, sudo-copy.ts and copy-out-service.ts build
+ * their English messages by hand today; each throw site can take `copyOutText(key, params)` so
+ * that the `ssh.copyout.failed` event carries the text for the UI. The English renderings are
+ * the messages those sites print now, word for word.
+ */
+export const COPY_OUT_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.copyout.error.badName',
+  'ssh.copyout.error.notDirOrFile',
+  'ssh.copyout.error.tooManyFiles',
+  'ssh.copyout.error.listingTooLarge',
+  'ssh.copyout.error.listingLost',
+  'ssh.copyout.error.listingFailed',
+  'ssh.copyout.error.relistFailed',
+  'ssh.copyout.error.hashLost',
+  'ssh.copyout.error.hashFailed',
+  'ssh.copyout.error.sftpUnavailable',
+  'ssh.copyout.error.sftpClosed',
+  'ssh.copyout.error.readFailed',
+  'ssh.copyout.error.shorter',
+  'ssh.copyout.error.shorterOf',
+  'ssh.copyout.error.readLost',
+  'ssh.copyout.error.interrupted',
+  'ssh.copyout.error.cancelled',
+  'ssh.copyout.error.wholeDir',
+];
+
+/** A copy-out failure's English message and its catalog text (key + params), from one template. */
+export function copyOutText(key: SshStringKey, params?: MessageParams): { message: string; text: ErrorText } {
+  return { message: translate('en', key, params), text: params ? { key, params } : { key } };
+}
 
 /** sudo's refusals (wrong password, cancelled, not allowed) and the sudo source's errors, as client errors. */
 export function explainSudoError(e: unknown): Error {
