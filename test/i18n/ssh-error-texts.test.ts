@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/services/core-handlers';
+import { HostKeyRejectedError } from '../../electron/services/ssh/connection';
 import { ApiError } from '../../electron/services/api-error';
 import { describeConnectError, NETWORK_ERROR_KEYS, SshNetworkError } from '../../electron/services/ssh/network-error';
 import { COPY_OUT_ERROR_KEYS, copyOutText, explainSftpError, normaliseRemotePath, REMOTE_ERROR_KEYS } from '../../electron/services/ssh/remote-errors';
@@ -98,6 +99,19 @@ describe('SSH error texts', () => {
     expect(translate('zh-CN', 'ssh.copyout.error.hashFailed', { code: 1, stderr: 'sha256sum: x: Permission denied' })).toBe(
       '节点上的 sha256sum 失败（退出码 1）：sha256sum: x: Permission denied',
     );
+  });
+
+  it('a refused host key carries the UI text, its English message keeps every detail', () => {
+    const base = { host: '10.0.0.7', port: 22, lookupName: '10.0.0.7', keyType: 'ssh-ed25519', fingerprint: 'SHA256:new' };
+    const changed = new HostKeyRejectedError(
+      { ...base, kind: 'changed', known: [{ line: 3, keyType: 'ssh-ed25519', fingerprint: 'SHA256:old' }] },
+      Buffer.alloc(0),
+    );
+    expect(changed.text).toEqual({ key: 'ssh.hostkey.changed.body', params: { host: '10.0.0.7', keyType: 'ssh-ed25519', fingerprint: 'SHA256:new' } });
+    expect(changed.message).toContain('SHA256:old (line 3)');
+    expect(translate('zh-CN', changed.text!.key, changed.text!.params)).toContain('10.0.0.7 现在提供的是 ssh-ed25519 SHA256:new');
+    const revoked = new HostKeyRejectedError({ ...base, kind: 'revoked', line: 4 }, Buffer.alloc(0));
+    expect(revoked.text).toEqual({ key: 'ssh.hostkey.revoked', params: { host: '10.0.0.7' } });
   });
 
   it('the wire carries the key and params beside the English message (ApiError and SshNetworkError)', async () => {

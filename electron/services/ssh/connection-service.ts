@@ -530,6 +530,15 @@ export class SshConnectionService {
     if (this.autoRetries.get(c.id) === r) this.autoRetries.delete(c.id);
     this.cancelPrompts(c.id);
     if (!this.connections.has(c.id)) return;
-    c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message, hostKey, auto: { attempt: r.attempt, retryAt: null, stopped: why } });
+    // The last attempt's error in the UI's language; the stopped reason itself is said by the UI from `auto.stopped`.
+    const text = why === 'attempts' || why === 'host-key' ? r.lastText : undefined;
+    c.ctx.emit('ssh.state', {
+      connectionId: c.id,
+      state: 'dropped',
+      message,
+      ...(text ? { text } : {}),
+      hostKey,
+      auto: { attempt: r.attempt, retryAt: null, stopped: why },
+    });
   }
 }
