@@ -136,7 +136,9 @@ if (skipRenderer) {
   // Stale assets from older builds must not be served next to new ones.
   rmSync(path.join(dist, 'renderer'), { recursive: true, force: true });
   try {
-    await vite.build({ configFile: viteConfig, logLevel: 'warn', mode: 'production' });
+    // On install (`prepare`), one summary line: vite's advisory warnings (chunk sizes, plugin
+    // timings, unused CSS) are for whoever changes the renderer and show in `npm run build`.
+    await vite.build({ configFile: viteConfig, logLevel: ifStale ? 'error' : 'warn', mode: 'production' });
   } catch (err) {
     fail(`building the renderer (${path.relative(root, viteConfig)}):\n  ${err && err.message ? err.message : String(err)}`);
   }

@@ -47,6 +47,7 @@ async function call(method: unknown, params: unknown): Promise<unknown> {
   if (response.type === 'error') {
     const err = new Error(response.error.message);
     if (response.error.code) (err as Error & { code?: string }).code = response.error.code;
+    if (response.error.text) (err as Error & { text?: unknown }).text = response.error.text;
     throw err;
   }
   return response.result;

@@ -8,7 +8,7 @@ import type { WireResponse } from '../../shared/contract/api';
 import { analyzeListing } from '../../shared/formats/dqlite/listing';
 import type { CallContext, Handler, PartialHandlers } from './registry';
 import { appVersion, createSampleCatalog, publicSampleInfo, type SampleCatalog } from './samples';
-import { ApiError } from './api-error';
+import { ApiError, errorTextOf } from './api-error';
 import type { SafeStorageLike } from './secret-store';
 import { SshService, type SshServiceOptions } from './ssh/ssh-service';
 import { ValidationService } from './validation-service';
@@ -139,8 +139,10 @@ export async function dispatch(handlers: PartialHandlers, id: number, method: un
     const result = await handler(params as never, ctx);
     return { type: 'result', id, result };
   } catch (err) {
-    if (err instanceof ApiError) return { type: 'error', id, error: { message: err.message, code: err.code } };
+    // A catalog text (key + params) rides along so the renderer can say it in the user's language.
+    const text = errorTextOf(err);
+    if (err instanceof ApiError) return { type: 'error', id, error: { message: err.message, code: err.code, ...(text ? { text } : {}) } };
     const message = err instanceof Error ? err.message : String(err);
-    return { type: 'error', id, error: { message, code: 'internal' } };
+    return { type: 'error', id, error: { message, code: 'internal', ...(text ? { text } : {}) } };
   }
 }

@@ -5,6 +5,7 @@
  * (WebSocket with a token). Feature contracts (SSH, ...) add their methods by
  * extending these maps in their own files and merging below.
  */
+import type { ErrorText } from './error-text';
 import type { ValidationReport } from './report';
 import type { BatchSummary } from './dqlite';
 import type { Progress } from './progress';
@@ -84,9 +85,12 @@ export interface LifeboatClient {
   readonly transport: 'electron' | 'web';
 }
 
+export type { ErrorText } from './error-text';
+
 /** Wire messages (WebSocket JSON; IPC uses the same shapes). */
 export type WireRequest = { type: 'call'; id: number; method: string; params: unknown };
-export type WireResponse = { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; error: { message: string; code?: string } };
+export type WireResponse =
+  { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; error: { message: string; code?: string; text?: ErrorText } };
 export type WireEvent = { type: 'event'; event: string; payload: unknown };
 
 /** The one IPC channel names (preload allow-list). */

@@ -4,6 +4,7 @@
  * (`ApiMethods = CoreMethods & SshMethods`). No secrets are ever part of a
  * saved profile; passwords and passphrases travel only as prompt answers.
  */
+import type { ErrorText } from './error-text';
 
 /** A key already in known_hosts (for display next to a new or changed key). */
 export interface KnownKeyRef {
@@ -284,6 +285,8 @@ export interface SshEvents {
     connectionId: string;
     state: SshConnectionState;
     message?: string;
+    /** `message` as a catalog key and params, when the back end has one (the renderer says it in its language). */
+    text?: ErrorText;
     /** Set when the connection was refused over a host key (changed, revoked, or unknown and rejected). */
     hostKey?: HostKeyVerdict;
     /** Present while (and when) the back end reconnects by itself. */

@@ -87,7 +87,7 @@ export function translate(locale: Locale, key: string, params?: MessageParams): 
 }
 
 /** How a list of sentences filled into one placeholder is joined, per language. */
-const LIST_SEPARATOR: Readonly<Record<Locale, string>> = { en: '; ', 'zh-CN': '；' };
+export const LIST_SEPARATOR: Readonly<Record<Locale, string>> = { en: '; ', 'zh-CN': '；' };
 
 /** A catalog sentence whose `texts` placeholders are catalog sentences too, all in `locale`. */
 export function translateLocal(locale: Locale, local: LocalText): string {

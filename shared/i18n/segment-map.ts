@@ -117,6 +117,23 @@ export default defineCatalog(
     'segmentMap.batches.terms': 'Term',
     'segmentMap.batches.crc': 'CRC hdr/data',
     'segmentMap.batches.problem': 'Problem',
+    'segmentMap.open.loaded':
+      '{file} stores no first index (open segments are named by a counter). Start-up reaches it, and libraft numbers its entries from {first}.',
+    'segmentMap.open.afterClosed':
+      '{file} stores no first index (open segments are named by a counter). libraft numbers open segments on from the newest closed segment, {after} (ends at {last}){before}: its entries start at {first}.',
+    'segmentMap.open.afterSnapshot':
+      '{file} stores no first index (open segments are named by a counter). With no closed segment, libraft numbers them on from the snapshot {after} (index {last}){before}: its entries start at {first}.',
+    'segmentMap.open.afterOpen':
+      '{file} stores no first index (open segments are named by a counter). Start-up places {after} at {last}, and libraft numbers on from there{before}: its entries start at {first}.',
+    'segmentMap.open.emptyLog':
+      '{file} stores no first index (open segments are named by a counter). With no closed segment and no snapshot the log starts at 1{before}: its entries start at {first}.',
+    'segmentMap.open.before': ', then {entries} {entries|entry|entries} in {files}',
+    'segmentMap.open.shifted': 'An earlier open segment lost entries, so these are the indexes libraft would load them at, which may not be their own.',
+    'segmentMap.open.damagedBefore':
+      '{file} stores no first index (open segments are named by a counter), and it cannot be known: {before}, before it, is damaged, so how many entries come first is not known.',
+    'segmentMap.open.noBase':
+      '{file} stores no first index (open segments are named by a counter), and it cannot be known: no closed segment or usable snapshot comes before it.',
+    'segmentMap.open.inferred': 'not stored in the file: counted as libraft does',
     'segmentMap.crc.ok': 'ok',
     'segmentMap.crc.bad': 'BAD',
     'segmentMap.crc.not-checked': '—',
@@ -236,6 +253,22 @@ export default defineCatalog(
     'segmentMap.batches.terms': 'Term',
     'segmentMap.batches.crc': 'CRC 头/数据',
     'segmentMap.batches.problem': '问题',
+    'segmentMap.open.loaded': '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器）。启动时会加载到它，libraft 从 {first} 开始为其中的条目编号。',
+    'segmentMap.open.afterClosed':
+      '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器）。libraft 接着最新的 closed segment {after}（结束于 {last}）{before}为 open segment 编号：其中的条目从 {first} 开始。',
+    'segmentMap.open.afterSnapshot':
+      '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器）。没有 closed segment 时，libraft 接着 snapshot {after}（index {last}）{before}编号：其中的条目从 {first} 开始。',
+    'segmentMap.open.afterOpen':
+      '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器）。启动时 {after} 从 {last} 开始，libraft 从那里接着编号{before}：其中的条目从 {first} 开始。',
+    'segmentMap.open.emptyLog':
+      '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器）。既没有 closed segment 也没有 snapshot 时，日志从 1 开始{before}：其中的条目从 {first} 开始。',
+    'segmentMap.open.before': '，再加上 {files} 中的 {entries} 个条目',
+    'segmentMap.open.shifted': '之前的某个 open segment 丢失了条目，因此这些是 libraft 加载它们时使用的 index，不一定是它们原本的 index。',
+    'segmentMap.open.damagedBefore':
+      '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器），而且无法得知：它之前的 {before} 已损坏，不知道排在前面的条目有多少。',
+    'segmentMap.open.noBase':
+      '{file} 本身不记录起始 index（open segment 的文件名只是一个计数器），而且无法得知：它之前没有 closed segment，也没有可用的 snapshot。',
+    'segmentMap.open.inferred': '文件中没有记录：按 libraft 的方式推算',
     'segmentMap.crc.ok': '正常',
     'segmentMap.crc.bad': '错误',
     'segmentMap.crc.not-checked': '—',

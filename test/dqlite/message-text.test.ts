@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { LocalText } from '../../shared/contract/text';
-import { MESSAGES, interpolate } from '../../shared/i18n/index';
+import { LIST_SEPARATOR, MESSAGES, interpolate } from '../../shared/i18n/index';
 import { encodeMetadata } from '../../shared/formats/dqlite/metadata';
 import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { closedSegmentName } from '../../shared/formats/dqlite/segment-name';
@@ -153,6 +153,21 @@ function placeholders(template: string): string[] {
 const TEMPLATED =
   /^(segment\.|loader\.|dir\.|snapshot\.|listing\.|membership\.|metadata\.(torn|same-version|size|format|version-zero|bootstrap-fails|bootstrap-over-log|missing))/;
 
+/** A template filled in one language, its nested sentences (`texts`) filled in that language too. */
+function fill(local: LocalText, lang: 'en' | 'zh-CN'): string {
+  const nested = Object.entries(local.texts ?? {}).map(([name, list]): [string, string] => [name, list.map((inner) => fill(inner, lang)).join(LIST_SEPARATOR[lang])]);
+  return interpolate(MESSAGES[lang][local.key] ?? '', { ...local.params, ...Object.fromEntries(nested) });
+}
+
+/** Params are values (numbers, names, ranges) or dqlite's own quoted output (`error`), never an English sentence. */
+function expectNoEnglishParams(where: string, local: LocalText): void {
+  for (const [name, value] of Object.entries(local.params ?? {})) {
+    if (name === 'error' || typeof value === 'number') continue;
+    expect(value, `${where}: param {${name}} is a sentence`).not.toMatch(/[A-Za-z]{2,} [A-Za-z]{2,}/);
+  }
+  for (const [name, list] of Object.entries(local.texts ?? {})) for (const inner of list) expectNoEnglishParams(`${where} {${name}}`, inner);
+}
+
 /** A sentence with its template: English filled === the English text, Chinese filled completely and Chinese. */
 function checkSentence(where: string, english: string, local: LocalText | undefined): string {
   expect(local, `${where}: carries its template`).toBeDefined();
@@ -161,10 +176,12 @@ function checkSentence(where: string, english: string, local: LocalText | undefi
   const zh = MESSAGES['zh-CN'][key];
   expect(en, `${where}: template ${key}`).toBeTypeOf('string');
   expect(zh, `${where}: zh template ${key}`).toBeTypeOf('string');
-  for (const p of [...placeholders(en), ...placeholders(zh)]) expect(local?.params, `${where}: ${key} needs {${p}}`).toHaveProperty(p);
-  expect(interpolate(en, local?.params)).toBe(english);
-  expect(interpolate(zh, local?.params)).not.toMatch(PLACEHOLDER);
+  const filled = { ...local?.params, ...local?.texts };
+  for (const p of [...placeholders(en), ...placeholders(zh)]) expect(filled, `${where}: ${key} needs {${p}}`).toHaveProperty(p);
+  expect(fill(local!, 'en')).toBe(english);
+  expect(fill(local!, 'zh-CN')).not.toMatch(PLACEHOLDER);
   expect(zh).toMatch(/[\u4e00-\u9fff]/);
+  expectNoEnglishParams(where, local!);
   return key;
 }
 
@@ -173,9 +190,10 @@ function checkRepair(name: string, r: ValidationReport): string[] {
   const plan = r.dqlite?.repair;
   if (!plan) return [];
   const keys = [checkSentence(`${name} repair summary`, plan.summary, plan.summaryText)];
-  // The verdict paragraph; its {plan} part must be the plan's own summary, which the UI swaps for its translation.
+  // The verdict paragraph; its {plan} part is the plan's own summary as a nested sentence, not its English text.
   keys.push(checkSentence(`${name} report summary`, r.summary, r.summaryText));
-  if (r.summaryText?.params && 'plan' in r.summaryText.params) expect(r.summaryText.params.plan).toBe(plan.summary);
+  expect(r.summaryText?.params ?? {}, `${name}: plan travels as a sentence, not a param`).not.toHaveProperty('plan');
+  if (r.summaryText?.texts && 'plan' in r.summaryText.texts) expect(r.summaryText.texts.plan).toEqual([plan.summaryText]);
   plan.steps.forEach((s, i) => keys.push(checkSentence(`${name} step ${i} (${s.kind})`, s.explanation, s.explanationText)));
   return keys;
 }

@@ -43,10 +43,13 @@ export function emittedCodes(sources: Record<string, string>): Map<string, strin
   if (!prefixAlt) return where;
   const literal = new RegExp(`'((?:${prefixAlt})\\.[a-z0-9][a-z0-9.-]*)'`, 'g');
   for (const [file, src] of Object.entries(sources)) {
-    for (const m of src.matchAll(literal)) if (!where.has(m[1])) where.set(m[1], file);
+    for (const m of src.matchAll(literal)) if (!where.has(m[1]) && !FILE_NAME.test(m[1])) where.set(m[1], file);
   }
   return where;
 }
+
+/** Literals like 'etcd.yaml' or 'etcd.service' are file and unit names, not finding codes. */
+const FILE_NAME = /\.(yaml|yml|service|env|conf|json|db|snap)$/;
 
 const sources = Object.fromEntries(SOURCES.map((f) => [f, readFileSync(path.join(root, f), 'utf8')]));
 

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { utils as sshUtils } from 'ssh2';
 import type { RememberableKind, RememberOffer, SshEndpoint, SshEvents, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
-import { ApiError } from '../api-error';
+import { ApiError, errorTextOf } from '../api-error';
 import { SecretStore, type SafeStorageLike } from '../secret-store';
 import type { PromptFn, PromptRequest } from './auth';
 import {
@@ -74,6 +74,8 @@ interface AutoRetry {
   running: Promise<void> | null;
   stopped: boolean;
   lastError: string | null;
+  /** The last error's catalog text, so the UI can say it in its language. */
+  lastText?: SshEvents['ssh.state']['text'];
 }
 
 interface PromptOptions {
@@ -460,7 +462,9 @@ export class SshConnectionService {
       const hostKey = e instanceof HostKeyRejectedError ? e.verdict : undefined;
       if (e instanceof HostKeyRejectedError) this.lastRejected.set(`${e.verdict.host}:${e.verdict.port}`, e);
       this.cancelPrompts(id);
-      if (!auto) ctx.emit('ssh.state', { connectionId: id, state: previous ? 'dropped' : 'closed', message: (e as Error).message, hostKey });
+      const text = errorTextOf(e);
+      if (!auto)
+        ctx.emit('ssh.state', { connectionId: id, state: previous ? 'dropped' : 'closed', message: (e as Error).message, hostKey, ...(text ? { text } : {}) });
       throw e;
     }
   }
@@ -485,6 +489,7 @@ export class SshConnectionService {
       connectionId: c.id,
       state: 'reconnecting',
       message: r.lastError ?? undefined,
+      ...(r.lastText ? { text: r.lastText } : {}),
       auto: { attempt: r.attempt, retryAt: Date.now() + delay },
     });
     r.timer = setTimeout(() => void this.runRetry(c, r), delay);
@@ -503,6 +508,7 @@ export class SshConnectionService {
         if (r.stopped) return;
         const message = (e as Error).message;
         r.lastError = message;
+        r.lastText = errorTextOf(e);
         // The user's or the server's refusal: retrying would only repeat it (or lock the account).
         if (e instanceof HostKeyRejectedError) this.stopRetry(c, r, 'host-key', message, e.verdict);
         else if (e instanceof SshAuthError) this.stopRetry(c, r, 'auth', message);
@@ -527,6 +533,15 @@ export class SshConnectionService {
     if (this.autoRetries.get(c.id) === r) this.autoRetries.delete(c.id);
     this.cancelPrompts(c.id);
     if (!this.connections.has(c.id)) return;
-    c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message, hostKey, auto: { attempt: r.attempt, retryAt: null, stopped: why } });
+    // The last attempt's error in the UI's language; the stopped reason itself is said by the UI from `auto.stopped`.
+    const text = why === 'attempts' || why === 'host-key' ? r.lastText : undefined;
+    c.ctx.emit('ssh.state', {
+      connectionId: c.id,
+      state: 'dropped',
+      message,
+      ...(text ? { text } : {}),
+      hostKey,
+      auto: { attempt: r.attempt, retryAt: null, stopped: why },
+    });
   }
 }

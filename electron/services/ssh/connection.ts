@@ -5,6 +5,7 @@
  * when none is given, and that path must not exist here. A test greps this
  * directory for any other place that creates or connects a Client.
  */
+import type { ErrorText } from '../../../shared/contract/error-text';
 import { describeConnectError, SshNetworkError } from './network-error';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -46,7 +47,12 @@ export class HostKeyRejectedError extends Error {
   ) {
     super(describeRejection(verdict));
     this.name = 'HostKeyRejectedError';
+    // For the UI: the refusal in its language (the English message above keeps every detail for logs).
+    if (verdict.kind === 'changed')
+      this.text = { key: 'ssh.hostkey.changed.body', params: { host: verdict.lookupName, keyType: verdict.keyType, fingerprint: verdict.fingerprint } };
+    else if (verdict.kind === 'revoked') this.text = { key: 'ssh.hostkey.revoked', params: { host: verdict.lookupName } };
   }
+  readonly text?: ErrorText;
 }
 
 export class SshAuthError extends Error {

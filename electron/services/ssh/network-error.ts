@@ -5,10 +5,20 @@
  * and in `detail` for the session log.
  */
 
-/** A connection that failed before SSH could authenticate: the network or the server side. */
+import type { ErrorText } from '../../../shared/contract/error-text';
+import { translate, type MessageParams } from '../../../shared/i18n';
+import type { SshStringKey } from '../../../shared/i18n/ssh';
+
+/**
+ * A connection that failed before SSH could authenticate: the network or the server side.
+ * `message` is English (CLI, logs); `text` is the same sentence as a catalog key and params,
+ * which the renderer says in the user's language.
+ */
 export class SshNetworkError extends Error {
+  readonly text: ErrorText;
   constructor(
-    message: string,
+    key: SshStringKey,
+    params: MessageParams,
     /** Node's error code (ECONNREFUSED, ENOTFOUND, …) or `TIMEOUT`. */
     readonly code: string,
     /** Worth retrying on its own (the node may come back), not a typo to fix. */
@@ -16,20 +26,26 @@ export class SshNetworkError extends Error {
     /** The original text, kept for logs. */
     readonly detail: string,
   ) {
-    super(message);
+    super(translate('en', key, params));
     this.name = 'SshNetworkError';
+    this.text = { key, params };
   }
 }
+
+/** Every sentence a network error can carry (tests check both languages have each). */
+export const NETWORK_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.error.refused',
+  'ssh.error.hostNotFound',
+  'ssh.error.dnsNoAnswer',
+  'ssh.error.timeout',
+  'ssh.error.timeoutWithin',
+  'ssh.error.noRoute',
+  'ssh.error.closedEarly',
+];
 
 interface Where {
   host: string;
   port: number;
-  /** Through these ProxyJump hops, if any (named in the advice). */
-  via?: string;
-}
-
-function at(w: Where): string {
-  return `${w.host}:${w.port}${w.via ? ` (through ${w.via})` : ''}`;
 }
 
 /**
@@ -41,47 +57,25 @@ export function describeConnectError(err: unknown, where: Where, timeoutMs?: num
   const e = err as Error & { code?: string; level?: string };
   const raw = e.message;
   const code = e.code ?? (e.level === 'client-timeout' || /timed out/i.test(raw) ? 'TIMEOUT' : '');
-  const secs = timeoutMs ? ` within ${Math.round(timeoutMs / 1000)} s` : '';
+  const at = { host: where.host, port: where.port };
   switch (code) {
     case 'ECONNREFUSED':
-      return new SshNetworkError(
-        `Nothing accepted the connection at ${at(where)}: the connection was refused. Check that sshd is running on the node (systemctl status ssh) and listens on port ${where.port}, and that the port is right.`,
-        code,
-        true,
-        raw,
-      );
+      return new SshNetworkError('ssh.error.refused', at, code, true, raw);
     case 'ENOTFOUND':
+      return new SshNetworkError('ssh.error.hostNotFound', at, code, false, raw);
     case 'EAI_AGAIN':
-      return new SshNetworkError(
-        `The host name ${where.host} could not be resolved${code === 'EAI_AGAIN' ? ' (the DNS server did not answer)' : ''}. Check the spelling, or use the node's IP address.`,
-        code,
-        code === 'EAI_AGAIN',
-        raw,
-      );
+      return new SshNetworkError('ssh.error.dnsNoAnswer', at, code, true, raw);
     case 'ETIMEDOUT':
     case 'TIMEOUT':
-      return new SshNetworkError(
-        `No SSH answer from ${at(where)}${secs}. Check the address and port, and any firewall or VPN between here and the node; a node that is still booting answers later.`,
-        'TIMEOUT',
-        true,
-        raw,
-      );
+      return timeoutMs
+        ? new SshNetworkError('ssh.error.timeoutWithin', { ...at, seconds: Math.round(timeoutMs / 1000) }, 'TIMEOUT', true, raw)
+        : new SshNetworkError('ssh.error.timeout', at, 'TIMEOUT', true, raw);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new SshNetworkError(
-        `There is no network route to ${at(where)}. Check that this machine is on the node's network (VPN, cable, Wi-Fi) and that the address is right.`,
-        code,
-        true,
-        raw,
-      );
+      return new SshNetworkError('ssh.error.noRoute', at, code, true, raw);
     case 'ECONNRESET':
     case 'EPIPE':
-      return new SshNetworkError(
-        `${at(where)} closed the connection before SSH started. Check that this port is an SSH server, and whether the node limits connections (MaxStartups, fail2ban).`,
-        code,
-        true,
-        raw,
-      );
+      return new SshNetworkError('ssh.error.closedEarly', at, code, true, raw);
     default:
       return err;
   }

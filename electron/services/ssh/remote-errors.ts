@@ -3,6 +3,9 @@
  * bare SFTP status code), and the one normal form of a remote path.
  */
 import * as path from 'node:path';
+import type { ErrorText } from '../../../shared/contract/error-text';
+import { translate, type MessageParams } from '../../../shared/i18n';
+import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { ApiError } from '../api-error';
 import { SudoError } from './connection';
 import { SudoSourceError } from './sudo-source';
@@ -16,16 +19,54 @@ const SFTP_NO_SUCH_FILE = 2;
  */
 export function explainSftpError(e: unknown, what: string, user: string): Error {
   const code = (e as { code?: unknown }).code;
-  if (code === SFTP_PERMISSION_DENIED) {
-    return new ApiError(
-      'permission-denied',
-      `permission denied: ${user} cannot read ${what} over SFTP (SFTP runs as the login user, not root). ` +
-        'Tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), ' +
-        "or connect as a user who can read it (e.g. a member of the directory's group).",
-    );
-  }
-  if (code === SFTP_NO_SUCH_FILE) return new ApiError('not-found', `${what} does not exist on the node`);
+  if (code === SFTP_PERMISSION_DENIED) return sshApiError('permission-denied', 'ssh.error.sftpPermissionDenied', { user, path: what });
+  if (code === SFTP_NO_SUCH_FILE) return sshApiError('not-found', 'ssh.error.notFound', { path: what });
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** A client error whose sentence is an SSH catalog text (typed key: a missing text is a compile error). */
+export function sshApiError(code: string, key: SshStringKey, params?: MessageParams): ApiError {
+  return ApiError.localized(code, key, params);
+}
+
+/** Every sentence these errors can carry (tests check both languages have each). */
+export const REMOTE_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.error.sftpPermissionDenied',
+  'ssh.error.notFound',
+  'ssh.error.pathEmpty',
+  'ssh.error.pathRelative',
+];
+
+/**
+ * Copy-out failures as catalog texts. copy-out.ts, sudo-copy.ts and copy-out-service.ts build
+ * their English messages by hand today; each throw site can take `copyOutText(key, params)` so
+ * that the `ssh.copyout.failed` event carries the text for the UI. The English renderings are
+ * the messages those sites print now, word for word.
+ */
+export const COPY_OUT_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.copyout.error.badName',
+  'ssh.copyout.error.notDirOrFile',
+  'ssh.copyout.error.tooManyFiles',
+  'ssh.copyout.error.listingTooLarge',
+  'ssh.copyout.error.listingLost',
+  'ssh.copyout.error.listingFailed',
+  'ssh.copyout.error.relistFailed',
+  'ssh.copyout.error.hashLost',
+  'ssh.copyout.error.hashFailed',
+  'ssh.copyout.error.sftpUnavailable',
+  'ssh.copyout.error.sftpClosed',
+  'ssh.copyout.error.readFailed',
+  'ssh.copyout.error.shorter',
+  'ssh.copyout.error.shorterOf',
+  'ssh.copyout.error.readLost',
+  'ssh.copyout.error.interrupted',
+  'ssh.copyout.error.cancelled',
+  'ssh.copyout.error.wholeDir',
+];
+
+/** A copy-out failure's English message and its catalog text (key + params), from one template. */
+export function copyOutText(key: SshStringKey, params?: MessageParams): { message: string; text: ErrorText } {
+  return { message: translate('en', key, params), text: params ? { key, params } : { key } };
 }
 
 /** sudo's refusals (wrong password, cancelled, not allowed) and the sudo source's errors, as client errors. */
@@ -38,8 +79,8 @@ export function explainSudoError(e: unknown): Error {
 
 /** A remote path as the node will read it: absolute, normalised, no trailing slash. */
 export function normaliseRemotePath(p: unknown): string {
-  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw new ApiError('bad-params', 'the remote path must be a non-empty string');
-  if (!p.startsWith('/')) throw new ApiError('bad-params', `the remote path must be absolute (start with /): ${p}`);
+  if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw sshApiError('bad-params', 'ssh.error.pathEmpty');
+  if (!p.startsWith('/')) throw sshApiError('bad-params', 'ssh.error.pathRelative', { path: p });
   const n = path.posix.normalize(p);
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
 }

@@ -42,7 +42,8 @@ export interface PlanInput {
 }
 
 export interface PlanOutput {
-  plan: RepairPlan;
+  /** Its summary always has its catalog form (the verdict's `{plan}` says it in the UI language). */
+  plan: RepairPlan & { summaryText: LocalText };
   operations: RepairOperation[];
   after: LoaderResult | null;
 }

@@ -12,8 +12,12 @@ export interface Said {
   local: LocalText;
 }
 
-export function say(key: DqliteTextKey, params?: TextParams): Said {
-  return { text: interpolate(dqliteText.en[key], params), local: params ? { key, params } : { key } };
+/** `texts`: placeholders filled with other sentences (English here, their keys for the UI). */
+export function say(key: DqliteTextKey, params?: TextParams, texts?: Record<string, Said>): Said {
+  const english = texts ? { ...params, ...Object.fromEntries(Object.entries(texts).map(([name, s]) => [name, s.text])) } : params;
+  const local: LocalText = params ? { key, params } : { key };
+  if (texts) local.texts = Object.fromEntries(Object.entries(texts).map(([name, s]) => [name, [s.local]]));
+  return { text: interpolate(dqliteText.en[key], english), local };
 }
 
 /**

@@ -466,7 +466,8 @@ export async function inspectDqliteDirectory(dir: DirectorySource, opts: RunOpti
     membership: { servers: servers ?? [], source, sourceFile, sourceEntry, clusterYaml, infoYaml },
     repair: planned.plan,
   };
-  const summary = summarize(startable, dataLoss, lost, fatalError, loader, planned.plan.summary, metadataFatal !== null);
+  const planSaid: Said = { text: planned.plan.summary, local: planned.plan.summaryText };
+  const summary = summarize(startable, dataLoss, lost, fatalError, loader, planSaid, metadataFatal !== null);
   progress('done', null);
   const report: ValidationReport = {
     engine: 'dqlite',
@@ -596,21 +597,21 @@ function summarize(
   lost: { first: number; last: number; coveredBySnapshot: boolean }[],
   fatal: string | null,
   loader: LoaderResult,
-  planSummary: string,
+  plan: Said,
   metadataFatal: boolean,
 ): Said {
-  const plan = planSummary;
+  // `error` is dqlite's own output, quoted as journalctl shows it; the plan is a sentence of its own.
   if (!startable) {
-    if (loader.fatal?.crash && !metadataFatal) return say('dqlite.summary.crash', { error: String(fatal), plan });
-    if (metadataFatal && fatal === 'raft_bootstrap(): ') return say('dqlite.summary.bootstrap', { plan });
-    return say('dqlite.summary.fails', { error: String(fatal), plan });
+    if (loader.fatal?.crash && !metadataFatal) return say('dqlite.summary.crash', { error: String(fatal) }, { plan });
+    if (metadataFatal && fatal === 'raft_bootstrap(): ') return say('dqlite.summary.bootstrap', {}, { plan });
+    return say('dqlite.summary.fails', { error: String(fatal) }, { plan });
   }
   if (dataLoss) {
     const ranges = lost
       .filter((l) => !l.coveredBySnapshot)
       .map((l) => `${l.first}..${l.last}`)
       .join(', ');
-    return say('dqlite.summary.data-loss', { ranges, plan });
+    return say('dqlite.summary.data-loss', { ranges }, { plan });
   }
   const log = { first: loader.startIndex, last: loader.lastIndex ?? '-' };
   const setAside = loader.renamed.length > 0;

@@ -6,6 +6,12 @@
  */
 import { visibleItemIndexes, tickStep, type Lane, type MapItem, type MapModel, type Tone, type Viewport, worseTone } from './map-model';
 
+/**
+ * The start label is words in the UI language: the bundled CJK font is named so that Chinese is
+ * drawn on desktops without one (the canvas does not fall back the way CSS text does).
+ */
+export const LABEL_FONT = '600 11px system-ui, "Noto Sans SC", sans-serif';
+
 export const LANES: Record<Lane, { y: number; h: number }> = {
   snapshot: { y: 6, h: 24 },
   closed: { y: 38, h: 40 },
@@ -268,7 +274,7 @@ export function drawMap(ctx: CanvasRenderingContext2D, model: MapModel, v: Viewp
       ctx.lineWidth = 1;
       // Label under the tick labels, so it never covers a segment.
       ctx.fillStyle = colors.accent;
-      ctx.font = '600 11px system-ui, sans-serif';
+      ctx.font = LABEL_FONT;
       const right = x > width - 140;
       ctx.textAlign = right ? 'right' : 'left';
       ctx.fillText(`${state.startLabel} (${model.startIndex})`, x + (right ? -5 : 5), AXIS_Y + 34);

@@ -7,7 +7,8 @@
  * Secrets: prompt answers go straight to `ssh.prompt.answer` and are not
  * kept here; the back end holds them in memory for the connection only.
  */
-import type { LifeboatClient } from '../../../../shared/contract/api';
+import type { ErrorText, LifeboatClient } from '../../../../shared/contract/api';
+import { t } from '../../lib/i18n.svelte';
 import type {
   AutoReconnectState,
   HostKeyVerdict,
@@ -27,6 +28,8 @@ export interface NodeConnection {
   label: string;
   state: SshConnectionState;
   message: string | null;
+  /** `message` as the back end's catalog text, said in the UI's language when present. */
+  messageText?: ErrorText | null;
   /** Host-key verdicts of the last successful connect, first hop first. */
   verdicts: HostKeyVerdict[];
   /** The automatic reconnect's progress (countdown, attempt, why it stopped); null when not reconnecting by itself. */
@@ -51,6 +54,7 @@ export interface HostKeyRefusal {
 export interface ConnectError {
   label: string;
   message: string;
+  text?: ErrorText;
 }
 
 /** Connect errors shown at once: older ones go, they would only push the node list away. */
@@ -88,6 +92,7 @@ export class SshStore {
         if (!node) return;
         node.state = s.state;
         node.message = s.message ?? null;
+        node.messageText = s.text ?? null;
         node.auto = s.state === 'ready' ? null : (s.auto ?? null);
         if (s.state === 'closed') this.forget(node.id);
       }),
@@ -127,6 +132,7 @@ export class SshStore {
       node.verdicts = verdicts;
       node.state = 'ready';
       node.message = null;
+      node.messageText = null;
       // A fresh connection gets its first terminal right away.
       if (opts.openTerminal !== false) this.openTab(node.id);
       return node;
@@ -137,7 +143,7 @@ export class SshStore {
       if (refused && (refused.kind === 'changed' || refused.kind === 'revoked')) this.refusal = { verdict: refused, target };
       // One box per node (the newest failure replaces an older one for the same node), three at most.
       else if (!refused || refused.kind !== 'unknown')
-        this.errors = [{ label, message: messageOf(e) }, ...this.errors.filter((x) => x.label !== label)].slice(0, MAX_ERROR_BOXES);
+        this.errors = [{ label, message: messageOf(e), text: textOf(e) }, ...this.errors.filter((x) => x.label !== label)].slice(0, MAX_ERROR_BOXES);
       return null;
     }
   }
@@ -150,6 +156,7 @@ export class SshStore {
     } catch (e) {
       // The back end reports the state ('dropped' again) with its message; keep the error visible too.
       node.message = messageOf(e);
+      node.messageText = textOf(e) ?? null;
       if (node.state !== 'ready') node.state = 'dropped';
     }
   }
@@ -262,8 +269,24 @@ export function secondsUntil(retryAt: number | null, now: number): number {
   return retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
 }
 
+/** An error as a sentence in the UI's language: the back end's catalog text if it sent one, else its message. */
 export function messageOf(e: unknown): string {
+  const text = textOf(e);
+  if (text) return t(text.key, text.params);
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The catalog text (key + params) a back-end error carries, if any. */
+export function textOf(e: unknown): ErrorText | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const text = (e as { text?: unknown }).text;
+  if (typeof text !== 'object' || text === null || typeof (text as { key?: unknown }).key !== 'string') return undefined;
+  return text as ErrorText;
+}
+
+/** A stored message (node state, error box) in the UI's current language. */
+export function sayMessage(m: { message: string | null; text?: ErrorText | null }): string {
+  return m.text ? t(m.text.key, m.text.params) : (m.message ?? '');
 }
 
 let store: SshStore | null = null;

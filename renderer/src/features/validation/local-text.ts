@@ -47,11 +47,7 @@ export function localSentence(local: LocalText | undefined, english: string): st
   return local && hasMessage(local.key) ? translateLocal(i18n.locale, local) : english;
 }
 
-/** The verdict paragraph; its `{plan}` part is the repair plan's summary, so that sentence is translated too. */
+/** The verdict paragraph; its `{plan}` part is the repair plan's summary, carried as a nested sentence in `texts`. */
 export function reportSummary(r: ValidationReport): string {
-  const local = r.summaryText;
-  if (!local || !hasMessage(local.key)) return r.summary;
-  const plan = r.dqlite?.repair;
-  const params = local.params && 'plan' in local.params && plan ? { ...local.params, plan: localSentence(plan.summaryText, plan.summary) } : local.params;
-  return translateLocal(i18n.locale, { ...local, params });
+  return localSentence(r.summaryText, r.summary);
 }

@@ -5,6 +5,7 @@
  */
 import type {
   ApiEvents,
+  ErrorText,
   EventName,
   LifeboatClient,
   MethodName,
@@ -34,6 +35,8 @@ export class ClientError extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    /** The back end's catalog text for this error (say it with `t(text.key, text.params)`). */
+    readonly text?: ErrorText,
   ) {
     super(message);
     this.name = 'ClientError';
@@ -142,7 +145,7 @@ export function createWebClient(opts: WebClientOptions): WebClient {
       if (!p) return;
       pending.delete(msg.id);
       if (msg.type === 'result') p.resolve(msg.result);
-      else p.reject(new ClientError(msg.error?.message ?? 'unknown error', msg.error?.code));
+      else p.reject(new ClientError(msg.error?.message ?? 'unknown error', msg.error?.code, msg.error?.text));
     });
     ws.addEventListener('close', (ev) => {
       if (socket === ws) socket = null;

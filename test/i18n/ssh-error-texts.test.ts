@@ -1,0 +1,135 @@
+/**
+ * SSH errors carry a catalog key and params, so the UI says them in its language: every key
+ * an error can carry has an English and a Chinese text with the same placeholders, the
+ * English message is exactly the English text, and the key travels on the wire.
+ */
+import { describe, expect, it } from 'vitest';
+import { dispatch } from '../../electron/services/core-handlers';
+import { HostKeyRejectedError } from '../../electron/services/ssh/connection';
+import { ApiError } from '../../electron/services/api-error';
+import { describeConnectError, NETWORK_ERROR_KEYS, SshNetworkError } from '../../electron/services/ssh/network-error';
+import { COPY_OUT_ERROR_KEYS, copyOutText, explainSftpError, normaliseRemotePath, REMOTE_ERROR_KEYS } from '../../electron/services/ssh/remote-errors';
+import { MESSAGES, translate } from '../../shared/i18n';
+import type { CallContext } from '../../electron/services/registry';
+
+const CJK = /[\u4e00-\u9fff]/;
+const placeholders = (s: string) => [...s.matchAll(/\{([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort();
+
+function sysErr(code: string): Error {
+  return Object.assign(new Error(`connect ${code} 10.1.2.3:2222`), { code });
+}
+
+describe('SSH error texts', () => {
+  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS];
+
+  it.each(keys)('%s has English and Chinese with the same placeholders', (key) => {
+    const en = MESSAGES.en[key];
+    const zh = MESSAGES['zh-CN'][key];
+    expect(en).toMatch(/\w/);
+    expect(zh).toMatch(CJK);
+    expect(zh).not.toBe(en);
+    expect(placeholders(zh)).toEqual(placeholders(en));
+  });
+
+  it('every ssh.error.* text in the catalog is one an error can carry (none forgotten in the lists)', () => {
+    const inCatalog = Object.keys(MESSAGES.en).filter((k) => k.startsWith('ssh.error.') || k.startsWith('ssh.copyout.error.'));
+    expect(inCatalog.sort()).toEqual([...keys].sort());
+  });
+
+  const where = { host: 'node-1.lab', port: 2222 };
+  it.each([
+    ['ECONNREFUSED', 'ssh.error.refused', where],
+    ['ENOTFOUND', 'ssh.error.hostNotFound', where],
+    ['EAI_AGAIN', 'ssh.error.dnsNoAnswer', where],
+    ['ETIMEDOUT', 'ssh.error.timeout', where],
+    ['EHOSTUNREACH', 'ssh.error.noRoute', where],
+    ['ENETUNREACH', 'ssh.error.noRoute', where],
+    ['ECONNRESET', 'ssh.error.closedEarly', where],
+    ['EPIPE', 'ssh.error.closedEarly', where],
+  ])('%s carries %s, its message the English text', (code, key, params) => {
+    const e = describeConnectError(sysErr(code), where) as SshNetworkError;
+    expect(e).toBeInstanceOf(SshNetworkError);
+    expect(e.text).toEqual({ key, params });
+    expect(e.message).toBe(translate('en', key, params));
+    // The Chinese rendering names the same host and port.
+    expect(translate('zh-CN', e.text.key, e.text.params)).toContain('node-1.lab');
+  });
+
+  it('a handshake timeout carries the wait in seconds', () => {
+    const e = describeConnectError(
+      Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }),
+      where,
+      20_000,
+    ) as SshNetworkError;
+    expect(e.text).toEqual({ key: 'ssh.error.timeoutWithin', params: { host: 'node-1.lab', port: 2222, seconds: 20 } });
+    expect(translate('zh-CN', e.text.key, e.text.params)).toBe(
+      'node-1.lab:2222 在 20 秒内没有 SSH 应答。请检查地址和端口，以及本机与节点之间的防火墙或 VPN；仍在启动的节点稍后才会应答。',
+    );
+  });
+
+  it('SFTP refusals and bad remote paths carry their texts', () => {
+    const denied = explainSftpError({ code: 3 }, '/var/snap/microk8s/current/var/kubernetes/backend', 'ubuntu') as ApiError;
+    expect(denied.code).toBe('permission-denied');
+    expect(denied.text).toEqual({
+      key: 'ssh.error.sftpPermissionDenied',
+      params: { user: 'ubuntu', path: '/var/snap/microk8s/current/var/kubernetes/backend' },
+    });
+    expect(denied.message).toMatch(/^permission denied: ubuntu cannot read \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend over SFTP/);
+    const missing = explainSftpError({ code: 2 }, '/nope', 'ubuntu') as ApiError;
+    expect([missing.code, missing.message, missing.text]).toEqual([
+      'not-found',
+      '/nope does not exist on the node',
+      { key: 'ssh.error.notFound', params: { path: '/nope' } },
+    ]);
+    expect(() => normaliseRemotePath('relative/dir')).toThrow(
+      expect.objectContaining({ code: 'bad-params', text: { key: 'ssh.error.pathRelative', params: { path: 'relative/dir' } } }) as Error,
+    );
+    expect(() => normaliseRemotePath('  ')).toThrow(expect.objectContaining({ code: 'bad-params', text: { key: 'ssh.error.pathEmpty' } }) as Error);
+  });
+
+  it('copy-out texts render the messages the copy-out code prints today, and carry key + params', () => {
+    expect(copyOutText('ssh.copyout.error.shorter', { path: '/var/snap/microk8s/current/var/kubernetes/backend/open-3', at: 4096 })).toEqual({
+      message: '/var/snap/microk8s/current/var/kubernetes/backend/open-3 is shorter than listed (EOF at 4096)',
+      text: { key: 'ssh.copyout.error.shorter', params: { path: '/var/snap/microk8s/current/var/kubernetes/backend/open-3', at: 4096 } },
+    });
+    expect(copyOutText('ssh.copyout.error.interrupted', { file: 'open-3', done: 10, size: 8388608, error: 'read ECONNRESET' }).message).toBe(
+      'copy of open-3 interrupted at 10/8388608 bytes: read ECONNRESET',
+    );
+    expect(copyOutText('ssh.copyout.error.cancelled')).toEqual({ message: 'cancelled', text: { key: 'ssh.copyout.error.cancelled' } });
+    expect(translate('zh-CN', 'ssh.copyout.error.hashFailed', { code: 1, stderr: 'sha256sum: x: Permission denied' })).toBe(
+      '节点上的 sha256sum 失败（退出码 1）：sha256sum: x: Permission denied',
+    );
+  });
+
+  it('a refused host key carries the UI text, its English message keeps every detail', () => {
+    const base = { host: '10.0.0.7', port: 22, lookupName: '10.0.0.7', keyType: 'ssh-ed25519', fingerprint: 'SHA256:new' };
+    const changed = new HostKeyRejectedError(
+      { ...base, kind: 'changed', known: [{ line: 3, keyType: 'ssh-ed25519', fingerprint: 'SHA256:old' }] },
+      Buffer.alloc(0),
+    );
+    expect(changed.text).toEqual({ key: 'ssh.hostkey.changed.body', params: { host: '10.0.0.7', keyType: 'ssh-ed25519', fingerprint: 'SHA256:new' } });
+    expect(changed.message).toContain('SHA256:old (line 3)');
+    expect(translate('zh-CN', changed.text!.key, changed.text!.params)).toContain('10.0.0.7 现在提供的是 ssh-ed25519 SHA256:new');
+    const revoked = new HostKeyRejectedError({ ...base, kind: 'revoked', line: 4 }, Buffer.alloc(0));
+    expect(revoked.text).toEqual({ key: 'ssh.hostkey.revoked', params: { host: '10.0.0.7' } });
+  });
+
+  it('the wire carries the key and params beside the English message (ApiError and SshNetworkError)', async () => {
+    const ctx = {} as CallContext;
+    const refused = describeConnectError(sysErr('ECONNREFUSED'), where) as SshNetworkError;
+    const handlers = {
+      'ssh.connect': () => Promise.reject(refused),
+      'ssh.list': () => Promise.reject(ApiError.localized('not-found', 'ssh.error.notFound', { path: '/x' })),
+    } as unknown as Parameters<typeof dispatch>[0];
+    expect(await dispatch(handlers, 1, 'ssh.connect', {}, ctx)).toEqual({
+      type: 'error',
+      id: 1,
+      error: { message: translate('en', 'ssh.error.refused', where), code: 'internal', text: { key: 'ssh.error.refused', params: where } },
+    });
+    expect(await dispatch(handlers, 2, 'ssh.list', {}, ctx)).toEqual({
+      type: 'error',
+      id: 2,
+      error: { message: '/x does not exist on the node', code: 'not-found', text: { key: 'ssh.error.notFound', params: { path: '/x' } } },
+    });
+  });
+});
