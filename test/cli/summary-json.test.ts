@@ -14,7 +14,10 @@ import { ensureBuilt, hashTree, REPO, runCli } from './fixtures';
 const SAMPLES = path.join(REPO, 'resources', 'samples');
 
 function fill(local: LocalText, lang: 'en' | 'zh-CN'): string {
-  const nested = Object.entries(local.texts ?? {}).map(([name, list]): [string, string] => [name, list.map((inner) => fill(inner, lang)).join(LIST_SEPARATOR[lang])]);
+  const nested = Object.entries(local.texts ?? {}).map(([name, list]): [string, string] => [
+    name,
+    list.map((inner) => fill(inner, lang)).join(LIST_SEPARATOR[lang]),
+  ]);
   return interpolate(MESSAGES[lang][local.key] ?? `<missing ${local.key}>`, { ...local.params, ...Object.fromEntries(nested) });
 }
 

@@ -155,7 +155,10 @@ const TEMPLATED =
 
 /** A template filled in one language, its nested sentences (`texts`) filled in that language too. */
 function fill(local: LocalText, lang: 'en' | 'zh-CN'): string {
-  const nested = Object.entries(local.texts ?? {}).map(([name, list]): [string, string] => [name, list.map((inner) => fill(inner, lang)).join(LIST_SEPARATOR[lang])]);
+  const nested = Object.entries(local.texts ?? {}).map(([name, list]): [string, string] => [
+    name,
+    list.map((inner) => fill(inner, lang)).join(LIST_SEPARATOR[lang]),
+  ]);
   return interpolate(MESSAGES[lang][local.key] ?? '', { ...local.params, ...Object.fromEntries(nested) });
 }
 
