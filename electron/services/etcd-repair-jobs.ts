@@ -200,7 +200,7 @@ export function memberConfigFromReport(report: ValidationReport, source: Resolve
       initialCluster,
       initialClusterToken: null,
       initialAdvertisePeerUrls: peer,
-      advertiseClientUrls: null,
+      advertiseClientUrls: self && self.clientURLs.length > 0 ? self.clientURLs.join(',') : null,
       listenClientUrls: null,
       cacert: null,
       cert: null,
@@ -276,7 +276,10 @@ export class EtcdRepairService {
     const mode = parseMode(modeParam);
     const { source, report } = this.checkedSource(jobIdParam, ctx);
     const root = path.resolve(this.opts.outputRoot());
-    const folder = path.join(root, `salvage-${labelFor(source)}-${localDate(new Date())}`);
+    // A folder no earlier run used (two runs in the same minute get -2, -3, ...).
+    const base = path.join(root, `salvage-${labelFor(source)}-${localDate(new Date())}`);
+    let folder = base;
+    for (let n = 2; existsSync(folder) && n < 1000; n++) folder = `${base}-${n}`;
     const refusalText = this.refusal(mode, source, report);
     return {
       mode,
@@ -381,11 +384,12 @@ export class EtcdRepairService {
       lastProgressAt: 0,
       finishedAt: 0,
     };
-    const { worker, close } = await this.opts.validation.sourceWorker(p.jobId as string, ctx, (remote) =>
+    const handle = await this.opts.validation.sourceWorker(p.jobId as string, ctx, (remote) =>
       source.kind === 'local' ? { type: 'etcd-repair', path: source.path, task } : { type: 'etcd-repair-remote', name: remote?.name ?? source.path, task },
     );
+    const worker = handle.worker;
     run.worker = worker;
-    run.close = close;
+    run.close = () => handle.close();
     this.remember(run);
     worker.on('message', (msg: WorkerReply) => {
       if (run.state !== 'running') return;
