@@ -243,7 +243,7 @@ export class EtcdRepairService {
         const p = (params ?? {}) as { jobId?: unknown; mode?: unknown };
         return this.plan(p.jobId, p.mode, ctx);
       },
-      'etcd.repair.chooseOutput': async (params, ctx) => {
+      'etcd.repair.choose': async (params, ctx) => {
         const p = (params ?? {}) as { mode?: unknown; suggestedPath?: unknown };
         return this.chooseOutput(p.mode, p.suggestedPath, ctx);
       },

@@ -528,7 +528,9 @@ export class ValidationService {
   finishedJob(jobIdParam: unknown, ctx: CallContext): { source: ResolvedSource; report: ValidationReport } {
     if (typeof jobIdParam !== 'string' || jobIdParam === '') throw new ApiError('bad-params', 'jobId must be a validation job id');
     const job = this.jobs.get(jobIdParam);
-    if (!job || (ctx.transport === 'web' && job.ctx !== ctx)) throw new ApiError('unknown-job', `no validation job ${jobIdParam}`);
+    if (!job || (ctx.transport === 'web' && job.ctx !== ctx)) {
+      throw new ApiError('unknown-job', `no validation job ${jobIdParam} (the back end keeps the last ${this.maxRetained}): open the input again`);
+    }
     if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
     return { source: job.source, report: job.report };
   }

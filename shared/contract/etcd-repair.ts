@@ -198,7 +198,7 @@ export interface EtcdRepairPlan {
   defaultOutput: string;
   /** Web mode: the output must be inside this folder (the copies folder); null when any path may be chosen. */
   outputRoot: string | null;
-  /** A native save/open dialog is available (`etcd.repair.chooseOutput`): desktop only. */
+  /** A native save/open dialog is available (`etcd.repair.choose`): desktop only. */
   canChooseWithDialog: boolean;
   /** Why this mode cannot run on this source (e.g. repair of a lone snapshot.db), null when it can. */
   refusal: string | null;
@@ -236,7 +236,7 @@ export interface EtcdRepairStartParams {
 export interface EtcdRepairMethods {
   'etcd.repair.plan': { params: { jobId: string; mode: EtcdRepairMode }; result: EtcdRepairPlan };
   /** Desktop only: the native save (snapshot) or folder (repair, export) dialog; null when the user cancelled. */
-  'etcd.repair.chooseOutput': { params: { mode: EtcdRepairMode; suggestedPath?: string }; result: { path: string | null } };
+  'etcd.repair.choose': { params: { mode: EtcdRepairMode; suggestedPath?: string }; result: { path: string | null } };
   /** Runs in a worker thread; progress/done/failed arrive as `etcd.repair.*` events. */
   'etcd.repair.start': {
     params: { jobId: string; mode: EtcdRepairMode; outputPath: string; format?: EtcdExportFormat };

@@ -137,7 +137,7 @@ describe.skipIf(!canRun)('etcd repair and salvage over the web transport (field 
     }
     expect((await refusal(client.call('etcd.repair.plan', { jobId, mode: 'format-disk' }))).code).toBe('bad-params');
     expect((await refusal(client.call('etcd.repair.plan', { jobId: 'no-such-job', mode: 'snapshot' }))).code).toBe('unknown-job');
-    expect((await refusal(client.call('etcd.repair.chooseOutput', { mode: 'snapshot' }))).code).toBe('unsupported');
+    expect((await refusal(client.call('etcd.repair.choose', { mode: 'snapshot' }))).code).toBe('unsupported');
   });
 
   it('path rules: outputs outside the copies folder, into the input, over a file or into a non-empty folder are refused; nothing is written', async () => {

@@ -324,8 +324,8 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
       expect(await fs.readdir(path.join(tmp, 'outside'))).toEqual(['id_outside', 'id_outside.pub', 'shadow']);
     },
 
-    'etcd.repair.chooseOutput suggestedPath': async () => {
-      await refused(client.call('etcd.repair.chooseOutput', { mode: 'snapshot', suggestedPath: secretFile }), 'unsupported', [secretFile]);
+    'etcd.repair.choose suggestedPath': async () => {
+      await refused(client.call('etcd.repair.choose', { mode: 'snapshot', suggestedPath: secretFile }), 'unsupported', [secretFile]);
     },
 
     'etcd.query query.file': async () => {

@@ -8,6 +8,7 @@ import type { Progress } from '../../../../shared/contract/progress';
 import type { MessageParams } from '../../../../shared/i18n/index';
 
 export const MODES: readonly EtcdRepairMode[] = ['snapshot', 'repair', 'export'];
+export const FORMATS: readonly EtcdExportFormat[] = ['yaml', 'json'];
 export const KEY_SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf', 'wal'];
 
 type Translate = (key: string, params?: MessageParams) => string;
