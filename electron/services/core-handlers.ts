@@ -110,6 +110,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   // Repair and salvage outputs: web mode writes only inside the copies folder, like copy-out.
   const etcdRepair = new EtcdRepairService({
     validation,
+    remote: ssh.remoteSources,
     outputRoot: () => opts.ssh?.paths?.copiesRoot ?? defaultSshServiceConfig().copiesRoot,
     ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}),
   });

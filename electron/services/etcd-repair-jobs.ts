@@ -26,11 +26,12 @@ import type {
 import type { EtcdMember } from '../../shared/contract/etcd';
 import type { Progress } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
-import { planRestore } from '../../shared/formats/etcd/restore-plan';
+import { MAX_CONFIG_BYTES, parseStaticPodManifest, planRestore } from '../../shared/formats/etcd/restore-plan';
 import { ApiError } from './api-error';
 import type { EtcdRepairTask, EtcdRepairWork } from './etcd-repair';
 import { QUARANTINE_SUFFIX } from './etcd-repair';
 import type { CallContext, PartialHandlers } from './registry';
+import type { RemoteSources } from './remote-sources';
 import type { ResolvedSource, ValidationService } from './validation-service';
 import type { WorkerReply } from './validation-worker';
 
@@ -50,7 +51,13 @@ export interface EtcdRepairServiceOptions {
   outputRoot: () => string;
   /** Desktop only: the native dialog (main.ts); absent in web mode and the CLI. */
   chooseOutput?: (kind: 'file' | 'dir', suggested: string) => Promise<string | null>;
+  /** The SSH side (the composition root's SSH service): reads the node's etcd manifest for a source read in place. */
+  remote?: RemoteSources;
+  /** Where kubeadm keeps etcd's static pod manifest on a node (default /etc/kubernetes/manifests/etcd.yaml; tests point elsewhere). */
+  manifestPath?: string;
 }
+
+const KUBEADM_MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 
 interface Run {
   id: string;
@@ -221,8 +228,10 @@ export function restoreOutcome(
   report: ValidationReport,
   source: ResolvedSource,
   outFile: string,
+  known: EtcdMemberConfig | null = null,
 ): Extract<EtcdRepairOutcome, { mode: 'snapshot' }> {
-  const { member, placeholders } = memberConfigFromReport(report, source);
+  // The node's own configuration when it was read and names this member and its data dir; else what the report knows.
+  const { member, placeholders } = known && known.name && known.dataDir ? { member: known, placeholders: [] } : memberConfigFromReport(report, source);
   const remote = source.kind === 'remote' || source.nodePath !== undefined;
   const onNode = remote ? `/var/tmp/${path.basename(outFile)}` : outFile;
   if (remote) placeholders.unshift({ token: onNode, about: { key: 'etcdRepairUi.placeholder.snapshotOnNode', params: { local: outFile, node: onNode } } });
@@ -396,8 +405,11 @@ export class EtcdRepairService {
       if (msg.type === 'progress') this.progress(run, msg.progress);
       else if (msg.type === 'etcd-repair') {
         // Finished before the cancel reached a checkpoint: the output is complete, so it is reported as done.
+        const work = msg.work;
         this.finish(run, 'done');
-        ctx.emit('etcd.repair.done', { repairId: run.id, outcome: this.outcome(msg.work, report, source, output) });
+        void this.nodeMemberConfig(work, source, ctx).then((known) =>
+          ctx.emit('etcd.repair.done', { repairId: run.id, outcome: this.outcome(work, report, source, output, known) }),
+        );
       } else if (msg.type === 'error') this.fail(run, msg.message, msg.cancelled);
     });
     worker.on('error', (err) => this.fail(run, `the repair worker crashed: ${errorText(err)}`, false));
@@ -405,9 +417,35 @@ export class EtcdRepairService {
     return { repairId: run.id };
   }
 
-  private outcome(work: EtcdRepairWork, report: ValidationReport, source: ResolvedSource, output: string): EtcdRepairOutcome {
+  /**
+   * For a snapshot salvaged from a node's directory read in place: etcd's
+   * static pod manifest on that node, read-only over the same connection
+   * (SFTP, or sudo when the source is), so the restore plan uses the
+   * member's real flags (name, data dir, cluster, TLS). Null when there is
+   * none, it cannot be read, or it describes another data dir.
+   */
+  private async nodeMemberConfig(work: EtcdRepairWork, source: ResolvedSource, ctx: CallContext): Promise<EtcdMemberConfig | null> {
+    if (work.mode !== 'snapshot' || source.kind !== 'remote' || !this.opts.remote) return null;
+    const file = this.opts.manifestPath ?? KUBEADM_MANIFEST;
+    try {
+      const dir = await this.opts.remote.openDirectory(source.connectionId, path.posix.dirname(file), ctx, { sudo: source.sudo });
+      try {
+        const src = await dir.open(path.posix.basename(file));
+        if (src.size > MAX_CONFIG_BYTES) return null;
+        const cfg = parseStaticPodManifest(new TextDecoder().decode(await src.read(0, src.size)), file);
+        const served = source.path.replace(/\/+$/, '');
+        return cfg.dataDir && (cfg.dataDir.replace(/\/+$/, '') === served || `${cfg.dataDir.replace(/\/+$/, '')}/member` === served) ? cfg : null;
+      } finally {
+        await dir.close();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  private outcome(work: EtcdRepairWork, report: ValidationReport, source: ResolvedSource, output: string, known: EtcdMemberConfig | null): EtcdRepairOutcome {
     const remote = source.kind === 'remote';
-    if (work.mode === 'snapshot') return restoreOutcome(work.report, report, source, output);
+    if (work.mode === 'snapshot') return restoreOutcome(work.report, report, source, output, known);
     if (work.mode === 'repair') return { mode: 'repair', result: work.result, remote };
     return { mode: 'export', result: work.result, remote };
   }

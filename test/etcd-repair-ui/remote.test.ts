@@ -66,6 +66,7 @@ describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (r
   let copies: string;
   let hashes: { readable: Record<string, string>; rootOnly: Record<string, string> };
   let localSnapshot: Buffer;
+  let manifest: string;
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -84,6 +85,33 @@ describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (r
     await salvageToSnapshotDb(readable, ref);
     localSnapshot = await fs.readFile(ref);
     copies = path.join(dir, 'copies');
+    // kubeadm's static pod manifest on the node, for the readable data dir (the root-only one has none: placeholders).
+    manifest = path.join(dir, 'node', 'manifests', 'etcd.yaml');
+    await fs.mkdir(path.dirname(manifest), { recursive: true, mode: 0o755 });
+    await fs.writeFile(
+      manifest,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: etcd, namespace: kube-system}',
+        'spec:',
+        '  containers:',
+        '  - name: etcd',
+        '    image: registry.k8s.io/etcd:3.4.23-0',
+        '    command:',
+        '    - etcd',
+        '    - --name=cp-1',
+        `    - --data-dir=${readable}`,
+        '    - --initial-advertise-peer-urls=https://10.0.0.5:2380',
+        '    - --initial-cluster=cp-1=https://10.0.0.5:2380',
+        '    - --advertise-client-urls=https://10.0.0.5:2379',
+        '    - --trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt',
+        '    - --cert-file=/etc/kubernetes/pki/etcd/server.crt',
+        '    - --key-file=/etc/kubernetes/pki/etcd/server.key',
+        '',
+      ].join('\n'),
+      { mode: 0o644 },
+    );
     ssh = new SshService({
       paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: copies },
     });
@@ -102,7 +130,7 @@ describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (r
   for (const mode of ['sftp', 'sudo'] as const) {
     it(`${mode}: the snapshot.db is written here, is what a local salvage writes, and etcd serves every key after etcdctl restores it`, async () => {
       const validation = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
-      const repair = new EtcdRepairService({ validation, outputRoot: () => copies });
+      const repair = new EtcdRepairService({ validation, outputRoot: () => copies, remote: ssh.remoteSources, manifestPath: manifest });
       const ctx: SudoTestContext = sudoTestContext(ssh, () => sshd.password);
       try {
         const { connectionId } = await ssh.handlers['ssh.connect'](
@@ -145,6 +173,22 @@ describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (r
         expect(outcome.placeholders.map((p) => p.about.key)).toContain('etcdRepairUi.placeholder.snapshotOnNode');
         expect(outcome.restore.steps.find((s) => s.kind === 'restore')!.command).toContain(`snapshot restore /var/tmp/snapshot.db`);
         expect(outcome.restore.steps.find((s) => s.kind === 'move-aside')!.command).toContain(`mv ${served} ${served}.lifeboat-aside`);
+        const command = (kind: string): string => outcome.restore.steps.find((s) => s.kind === kind)!.command;
+        if (mode === 'sftp') {
+          // The node's manifest names this data dir: the plan is the member's own (static pod, name, peer URL, TLS).
+          expect(outcome.restore.member.style).toBe('static-pod');
+          expect(command('stop')).toContain(`mv ${manifest} `);
+          expect(command('restore')).toContain('--name cp-1');
+          expect(command('restore')).toContain('--initial-advertise-peer-urls https://10.0.0.5:2380');
+          expect(command('verify')).toContain('--endpoints=https://10.0.0.5:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt');
+          expect(outcome.placeholders.map((p) => p.about.key)).toEqual(['etcdRepairUi.placeholder.snapshotOnNode']);
+        } else {
+          // No manifest for this data dir: what the report knows, the rest named.
+          expect(outcome.restore.member.style).toBe('unknown');
+          expect(outcome.placeholders.map((p) => p.about.key)).toEqual(
+            expect.arrayContaining(['etcdRepairUi.placeholder.runStyle', 'etcdRepairUi.placeholder.tls']) as string[],
+          );
+        }
 
         // The oracle: etcdctl 3.4 restores it without --skip-hash-check and etcd serves every key written.
         const ep = await loopbackEndpoint();
