@@ -32,6 +32,8 @@ const savedCopies = process.env.LIFEBOAT_COPIES_DIR;
 /** The panel alone, at full resolution (the full-page shots are tall). */
 async function panelShot(w: WatchedPage, name: string): Promise<void> {
   await w.page.evaluate(() => document.fonts.ready);
+  // The sticky app header would be painted over a panel taller than the window.
+  await w.page.addStyleTag({ content: 'header.top { position: static !important; }' });
   await w.page.getByTestId('etcd-repair').screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 }
 
@@ -134,7 +136,7 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     expect(w.errors).toEqual([]);
   }, 300_000);
 
-  it('Chinese, keyboard only: exports every object as JSON, with the Chinese labels', async () => {
+  it('Chinese, keyboard only: exports every object as JSON, then salvages a snapshot.db with the restore plan, with the Chinese labels', async () => {
     const w = await open('zh-CN');
     const p = w.page;
     await openFieldReport(w);
@@ -178,6 +180,32 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     expect(Buffer.from(doc.lifeboat.rawValueBase64, 'base64').toString('utf8')).toBe(value);
     await screenshot(p, 'etcd-repair-export-zh');
     await panelShot(w, 'etcd-repair-export-zh-panel');
+
+    // Then a snapshot.db, still by keyboard: "start again", back to the first choice, write it.
+    const again = p.getByRole('button', { name: '重新开始' });
+    await again.focus();
+    await p.keyboard.press('Enter');
+    await result.waitFor({ state: 'detached' });
+    await p.locator('input[name="etcd-repair-mode"][value="export"]').focus();
+    await p.keyboard.press('ArrowUp');
+    await p.keyboard.press('ArrowUp');
+    await expect.poll(() => p.getByTestId('etcd-repair-output').inputValue()).toMatch(/\/snapshot\.db$/);
+    const snapshot = await p.getByTestId('etcd-repair-output').inputValue();
+    expect(snapshot.startsWith(`${copies}/`)).toBe(true);
+    await p.getByTestId('etcd-repair-start').focus();
+    expect(await p.getByTestId('etcd-repair-start').innerText()).toBe('写出 snapshot.db');
+    await p.keyboard.press('Enter');
+    await expect.poll(() => p.getByTestId('etcd-repair-result').getAttribute('data-mode'), { timeout: 180_000 }).toBe('snapshot');
+    expect(await p.getByTestId('etcd-repair-keys-written').innerText()).toBe(String(golden.keys.size));
+    await expect.poll(() => p.getByTestId('etcd-repair-sources').innerText()).toMatch(/树\s*\d+/);
+    expect(await p.getByTestId('etcd-repair-nothing-lost').innerText()).toBe('没有丢失：写出的每个键都在输出中。');
+    const plan = await p.getByTestId('etcd-restore-plan').innerText();
+    expect(plan).toContain('下一步：在节点上恢复此快照');
+    expect(plan).toContain('第 4 步：恢复快照');
+    expect(plan).toContain(`snapshot restore ${snapshot}`);
+    const bytes = await fs.readFile(snapshot);
+    expect(await p.getByTestId('etcd-repair-sha256').innerText()).toBe(bytes.subarray(bytes.length - 32).toString('hex'));
+    await panelShot(w, 'etcd-repair-snapshot-zh-panel');
     expect(w.errors).toEqual([]);
   }, 300_000);
 });
