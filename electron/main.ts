@@ -5,7 +5,7 @@
  * channel to the same handler map web mode uses. All behaviour lives in
  * electron/services.
  */
-import { app, BrowserWindow, ipcMain, protocol, safeStorage, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session } from 'electron';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IPC_CALL, IPC_EVENT } from '../shared/contract/api';
@@ -34,8 +34,23 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 // "Remember" on a prompt encrypts with the OS keychain (safeStorage, used only after the app is ready); refused when there is none (basic_text).
-const backend = createAllHandlers({ transport: 'electron', safeStorage: checkedSafeStorage(safeStorage) });
 let mainWindow: BrowserWindow | null = null;
+
+/** Where etcd repair and salvage write: the native save dialog (a new snapshot.db) or folder dialog (its parent folder). */
+async function chooseOutput(kind: 'file' | 'dir', suggested: string): Promise<string | null> {
+  const win = BrowserWindow.getFocusedWindow() ?? mainWindow;
+  const defaultPath = suggested || app.getPath('home');
+  if (kind === 'file') {
+    const options = { defaultPath, properties: ['createDirectory' as const, 'showOverwriteConfirmation' as const] };
+    const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+    return r.canceled || !r.filePath ? null : r.filePath;
+  }
+  const options = { defaultPath, properties: ['openDirectory' as const, 'createDirectory' as const, 'promptToCreate' as const] };
+  const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return r.canceled ? null : (r.filePaths[0] ?? null);
+}
+
+const backend = createAllHandlers({ transport: 'electron', safeStorage: checkedSafeStorage(safeStorage), chooseOutput });
 
 /** One call context per window's webContents id (events go back to the caller). */
 const contexts = new Map<number, CallContext>();

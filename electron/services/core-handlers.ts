@@ -15,6 +15,8 @@ import { ValidationService } from './validation-service';
 import { createGuidedHandlers } from './sessions/guided-handlers';
 import { SessionStore, defaultGuidedDir } from './sessions/session-store';
 import { playbookById } from '../../shared/guided/playbooks';
+import { EtcdRepairService } from './etcd-repair-jobs';
+import { defaultSshServiceConfig } from './ssh/settings';
 
 export { ApiError } from './api-error';
 
@@ -94,6 +96,8 @@ export interface BackendOptions {
   ssh?: Omit<SshServiceOptions, 'safeStorage'>;
   /** Where guided-session journals live (default `$LIFEBOAT_HOME/guided`). */
   guidedDir?: string;
+  /** Electron's native save/folder dialog (main.ts), for where etcd repair and salvage write; absent in web mode. */
+  chooseOutput?: (kind: 'file' | 'dir', suggested: string) => Promise<string | null>;
 }
 
 /** Everything both transports serve. Add feature handler maps here. */
@@ -103,7 +107,14 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
   const sessionStore = new SessionStore(opts.guidedDir ?? defaultGuidedDir(), playbookById);
   const guided = createGuidedHandlers({ ssh, store: sessionStore });
-  const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers);
+  // Repair and salvage outputs: web mode writes only inside the copies folder, like copy-out.
+  const etcdRepair = new EtcdRepairService({
+    validation,
+    remote: ssh.remoteSources,
+    outputRoot: () => opts.ssh?.paths?.copiesRoot ?? defaultSshServiceConfig().copiesRoot,
+    ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}),
+  });
+  const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers, etcdRepair.handlers);
   return {
     handlers,
     validation,
@@ -111,10 +122,12 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     ssh,
     release: async (ctx) => {
       validation.cancelAllFor(ctx);
+      etcdRepair.release(ctx);
       guided.release(ctx);
       await ssh.release(ctx);
     },
     shutdown: async () => {
+      etcdRepair.shutdown();
       await Promise.allSettled([validation.shutdown(), ssh.shutdown(), sessionStore.close()]);
     },
   };

@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { EtcdRepairAction, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
+import type { EtcdExportFormat, EtcdExportResult, EtcdRepairAction, EtcdRepairMode, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Finding } from '../../shared/contract/findings';
-import type { RunOptions } from '../../shared/contract/progress';
+import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
 import {
@@ -30,7 +30,7 @@ import {
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { stringify as toYaml } from 'yaml';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
-import type { ByteSource } from '../../shared/bytes/byte-source';
+import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
 import {
   buildFreshWal,
   chooseDbStrategy,
@@ -41,7 +41,7 @@ import {
   type FreshWalMember,
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
-import { localDirectory, openFileSource } from './fs-source';
+import { localDirectory, openFileSource, openLocalTarget } from './fs-source';
 import { copyFilePrefix } from './file-copy';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
@@ -138,8 +138,7 @@ interface WalSkip {
  * of readWalEntries): what follows a flipped or zeroed record is still
  * replayed; each skipped record is remembered with the entry index before it.
  */
-async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; skips: WalSkip[]; close(): Promise<void> }> {
-  const dir = localDirectory(walDir);
+async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; skips: WalSkip[] }> {
   const scan = await scanWal(dir, rel);
   const skips: WalSkip[] = [];
   const seen = new Set<string>();
@@ -166,7 +165,6 @@ async function walStream(walDir: string, rel: string): Promise<{ scan: WalScan; 
           },
         },
       ),
-    close: () => dir.close(),
   };
 }
 
@@ -200,11 +198,84 @@ export interface SalvageRunOptions extends RunOptions {
  * restore` accepts without --skip-hash-check.
  */
 export async function salvageToSnapshotDb(input: string, outFile: string, opts: SalvageRunOptions = {}): Promise<SalvageReport> {
-  const paths = await resolveEtcdPaths(input);
+  const target = await openLocalTarget(input);
+  try {
+    return await salvageSourceToSnapshotDb(target, target.isFile, input, outFile, opts);
+  } finally {
+    await target.close();
+  }
+}
+
+/** What an etcd input holds, opened over any DirectorySource (a local path, or a node's directory read in place). */
+export interface EtcdSourceParts {
+  kind: EtcdPaths['kind'];
+  db: ByteSource | null;
+  /** The db's path relative to the input (`member/snap/db`), or the file's name. */
+  dbFile: string;
+  walDir: DirectorySource | null;
+  /** The WAL dir relative to the input (`member/wal`). */
+  walRel: string;
+}
+
+async function subdirIf(dir: DirectorySource, entries: DirEntry[], name: string): Promise<DirectorySource | null> {
+  const e = entries.find((x) => x.name === name);
+  if (!e || (e.kind !== 'dir' && e.kind !== 'symlink') || !dir.subdir) return null;
+  try {
+    const sub = await dir.subdir(name);
+    await sub.list();
+    return sub;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `resolveEtcdPaths` over a DirectorySource: a data dir (member/), a member
+ * dir (wal/, snap/), or a lone file (`isFile`: the source's one entry).
+ */
+export async function resolveEtcdSource(root: DirectorySource, isFile: boolean, display: string): Promise<EtcdSourceParts> {
+  const entries = await root.list();
+  if (isFile) {
+    const db = await root.open(entries[0]!.name);
+    return { kind: db.size % 512 === 32 ? 'snapshot-db' : 'db-file', db, dbFile: db.name, walDir: null, walRel: 'wal' };
+  }
+  let member = await subdirIf(root, entries, 'member');
+  let rel = 'member/';
+  let memberEntries: DirEntry[] = member ? await member.list() : [];
+  if (!member && entries.some((e) => e.name === 'wal' || e.name === 'snap')) {
+    member = root;
+    rel = '';
+    memberEntries = entries;
+  }
+  if (!member) {
+    throw new EtcdInputError(
+      `${display} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`,
+    );
+  }
+  const walDir = await subdirIf(member, memberEntries, 'wal');
+  const snapDir = await subdirIf(member, memberEntries, 'snap');
+  const snapEntries = snapDir ? await snapDir.list() : [];
+  const db = snapDir && snapEntries.some((e) => e.name === 'db' && e.kind === 'file') ? await snapDir.open('db') : null;
+  return { kind: rel === '' ? 'member-dir' : 'data-dir', db, dbFile: `${rel}snap/db`, walDir, walRel: `${rel}wal` };
+}
+
+/**
+ * `salvageToSnapshotDb` over any source: `root` is the input (a local
+ * target or a node's directory read in place), `display` how it is named in
+ * messages; the snapshot.db is always written here, on this machine.
+ */
+export async function salvageSourceToSnapshotDb(
+  root: DirectorySource,
+  isFile: boolean,
+  input: string,
+  outFile: string,
+  opts: SalvageRunOptions = {},
+): Promise<SalvageReport> {
+  const paths = await resolveEtcdSource(root, isFile, input);
   if (existsSync(outFile)) throw new EtcdInputError(`${outFile} exists; salvage never overwrites a file. Name a new file.`);
   const part = `${outFile}${PART_SUFFIX}`;
-  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
-  const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, path.relative(input, paths.walDir) || 'wal') : null;
+  const db = paths.db;
+  const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, paths.walRel) : null;
   const sink = await fileSink(part);
   let report: SalvageReport;
   try {
@@ -214,7 +285,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
     report = await salvageEtcd(
       {
         db,
-        dbFile: paths.dbPath ? path.relative(input, paths.dbPath) || path.basename(paths.dbPath) : '',
+        dbFile: db ? paths.dbFile : '',
         snapshotDb: paths.kind === 'snapshot-db',
         wal: wal?.stream ?? null,
         walCommit: null,
@@ -235,9 +306,6 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
     await sink.close();
     await fs.rename(part, `${part}.failed`).catch(() => undefined);
     throw err;
-  } finally {
-    await db?.close();
-    await wal?.close();
   }
   await sink.close();
   // The trailer: SHA-256 over the written pages, read back in chunks.
@@ -289,9 +357,8 @@ async function copyTree(src: string, dst: string, skip: (rel: string) => boolean
  * (a zeroed record or length word in the middle). Returns the offset of the
  * first non-zero byte after the stopping record, or null when there is none.
  */
-async function hiddenWalRecords(file: string, offset: number): Promise<number | null> {
-  const src = await openFileSource(file);
-  try {
+async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number | null> {
+  {
     const head = await src.read(offset, 8);
     let end = offset;
     if (head.length === 8) {
@@ -309,8 +376,6 @@ async function hiddenWalRecords(file: string, offset: number): Promise<number | 
       if (i >= 0) return at + i;
     }
     return null;
-  } finally {
-    await src.close();
   }
 }
 
@@ -320,7 +385,7 @@ async function hiddenWalRecords(file: string, offset: number): Promise<number | 
  * (its consistent index is at or below the WAL's last readable index); when
  * the db goes further, some may be held by it, which is said as a warning.
  */
-async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null, findings: Finding[]): Promise<EtcdRepairResult['lost']> {
+async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: number | null, findings: Finding[]): Promise<EtcdRepairResult['lost']> {
   const stop = scan.readError;
   let where: { file: string; offset: number } | null = null;
   if (stop && stop.file && stop.offset !== null && stop.kind !== 'no-wal') where = { file: stop.file, offset: stop.offset };
@@ -329,8 +394,8 @@ async function walHiddenLoss(scan: WalScan, walDir: string, dbCi: number | null,
     if (last) where = { file: last.file, offset: last.validBytes };
   }
   if (!where) return [];
-  const abs = path.join(walDir, path.basename(where.file));
-  const hidden = existsSync(abs) ? await hiddenWalRecords(abs, where.offset) : null;
+  const walFile = await walDir.open(path.posix.basename(where.file)).catch(() => null);
+  const hidden = walFile ? await hiddenWalRecords(walFile, where.offset) : null;
   const later = scan.info.files.filter((f) => f.file > where!.file).length;
   if (hidden === null && later === 0) return [];
   const lastIndex = scan.info.lastIndex ?? 0;
@@ -466,7 +531,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   const dbOut = path.join(memberOut, 'snap', 'db');
   const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
     const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
-    const walLoss = walScan && paths.walDir ? await walHiddenLoss(walScan, paths.walDir, dbCi, findings) : [];
+    const walLoss = walScan && walDirSrc ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
     return {
       input,
       output: out,
@@ -547,17 +612,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
 
 // ---------------------------------------------------------------- export as files
 
-export interface ExportResult {
-  input: string;
-  output: string;
-  format: 'yaml' | 'json';
-  objects: number;
-  /** Secrets and encrypted values (written with mode 0600). */
-  secrets: number;
-  /** Files by resource. */
-  resources: Record<string, number>;
-  lost: SalvageReport['lost'];
-}
+export type ExportResult = EtcdExportResult;
 
 const SAFE_NAME = /[^A-Za-z0-9._:@+=,-]/g;
 
@@ -593,15 +648,32 @@ export function objectPath(key: string, namespace: string | undefined): { resour
  * and marked as such.
  */
 export async function exportObjects(input: string, outDir: string, opts: RunOptions & { format?: 'yaml' | 'json' } = {}): Promise<ExportResult> {
-  const format = opts.format ?? 'yaml';
-  const paths = await resolveEtcdPaths(input);
-  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
-  const wal = paths.walDir ? await walStream(paths.walDir, 'wal') : null;
-  const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
+  const target = await openLocalTarget(input);
   try {
+    return await exportSourceObjects(target, target.isFile, input, outDir, opts);
+  } finally {
+    await target.close();
+  }
+}
+
+/** `exportObjects` over any source (a local target, or a node's directory read in place); the files are written here. */
+export async function exportSourceObjects(
+  root: DirectorySource,
+  isFile: boolean,
+  input: string,
+  outDir: string,
+  opts: RunOptions & { format?: 'yaml' | 'json' } = {},
+): Promise<ExportResult> {
+  const format = opts.format ?? 'yaml';
+  const paths = await resolveEtcdSource(root, isFile, input);
+  const db = paths.db;
+  const wal = paths.walDir ? await walStream(paths.walDir, paths.walRel) : null;
+  const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
+  // The db and WAL sources belong to `root` (closed by the caller).
+  {
     if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db nor WAL files: nothing to export.`);
     const state = await collectSalvage(
-      { db, dbFile: paths.dbPath ? path.basename(paths.dbPath) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null },
+      { db, dbFile: db ? path.posix.basename(paths.dbFile) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null },
       opts,
     );
     result.lost = [...state.lost];
@@ -686,9 +758,50 @@ export async function exportObjects(input: string, outDir: string, opts: RunOpti
       if (secret) result.secrets++;
       result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
     });
-  } finally {
-    await db?.close();
-    await wal?.close();
   }
   return result;
+}
+
+// ---------------------------------------------------------------- one run for the UI (in a worker thread)
+
+/** What the UI asked for, as the worker receives it (the output already checked by the service). */
+export interface EtcdRepairTask {
+  mode: EtcdRepairMode;
+  output: string;
+  format?: EtcdExportFormat;
+  /** How the input is named in messages (a local path, `user@host:/path`). */
+  display: string;
+}
+
+/** The worker's answer, by mode (the service adds the restore plan for a snapshot). */
+export type EtcdRepairWork =
+  { mode: 'snapshot'; report: SalvageReport } | { mode: 'repair'; result: EtcdRepairResult } | { mode: 'export'; result: EtcdExportResult };
+
+/**
+ * Run one repair, salvage or export of `root` (read-only). `localPath` is the
+ * input's path on this machine, null for a node's directory read in place:
+ * a repaired data dir copy needs a local input (it copies every file), the
+ * snapshot and the export read only the db and the WAL.
+ */
+export async function runEtcdRepairTask(
+  root: DirectorySource,
+  isFile: boolean,
+  localPath: string | null,
+  task: EtcdRepairTask,
+  opts: RunOptions = {},
+): Promise<EtcdRepairWork> {
+  throwIfCancelled(opts.signal);
+  // A first event at once: a small input finishes before the readers' own progress (every 4096 pages) starts.
+  opts.onProgress?.({ phase: `${task.mode}: opening the input`, bytesDone: 0, bytesTotal: 0, currentFile: null });
+  if (task.mode === 'snapshot') return { mode: 'snapshot', report: await salvageSourceToSnapshotDb(root, isFile, task.display, task.output, opts) };
+  if (task.mode === 'export') {
+    const result = await exportSourceObjects(root, isFile, task.display, task.output, { ...opts, format: task.format ?? 'yaml' });
+    return { mode: 'export', result };
+  }
+  if (localPath === null) {
+    throw new EtcdInputError(
+      `${task.display} is read in place on the node: a repaired data dir copy needs the whole directory here. Copy it out first (Nodes → Copy out), or salvage a snapshot.db from it in place.`,
+    );
+  }
+  return { mode: 'repair', result: await repairEtcdCopy(localPath, task.output, opts) };
 }

@@ -62,7 +62,7 @@ export function resolveWorkerPath(explicit?: string): string {
 type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
 /** Where a job reads from: a local path, or a remote directory opened for it. */
-type ResolvedSource = { kind: 'local'; path: string; nodePath?: NodePath } | { kind: 'remote'; connectionId: string; path: string; sudo: boolean };
+export type ResolvedSource = { kind: 'local'; path: string; nodePath?: NodePath } | { kind: 'remote'; connectionId: string; path: string; sudo: boolean };
 
 type NodePath = NonNullable<RunOptions['nodePath']>;
 
@@ -518,6 +518,54 @@ export class ValidationService {
       void worker.terminate();
       if (remote) void remote.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * A finished job of this client, for other work over the same source (etcd
+   * repair and salvage): what it read and what it found. The source is the
+   * back end's own record, so web mode never reads a path the client named.
+   */
+  finishedJob(jobIdParam: unknown, ctx: CallContext): { source: ResolvedSource; report: ValidationReport } {
+    if (typeof jobIdParam !== 'string' || jobIdParam === '') throw new ApiError('bad-params', 'jobId must be a validation job id');
+    const job = this.jobs.get(jobIdParam);
+    if (!job || (ctx.transport === 'web' && job.ctx !== ctx)) {
+      throw new ApiError('unknown-job', `no validation job ${jobIdParam} (the back end keeps the last ${this.maxRetained}): open the input again`);
+    }
+    if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
+    return { source: job.source, report: job.report };
+  }
+
+  /**
+   * A long-running worker over a finished job's source (a remote one reopened
+   * over the same connection, which must still be up), for work that reports
+   * progress and can be cancelled; the caller listens and calls `close()`.
+   */
+  async sourceWorker(jobId: string, ctx: CallContext, request: (remote: RemoteDirectory | null) => WorkerRequest): Promise<{ worker: Worker; close(): void }> {
+    if (this.closed) throw new ApiError('closed', 'the validation service is shutting down');
+    const { source } = this.finishedJob(jobId, ctx);
+    const remote =
+      source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx, { sudo: source.sudo }) : null;
+    let worker: Worker;
+    try {
+      worker = this.spawn();
+    } catch (e) {
+      await remote?.close();
+      throw e;
+    }
+    this.extraWorkers.add(worker);
+    if (remote) serveIo(worker, remote);
+    worker.postMessage(request(remote));
+    let closed = false;
+    return {
+      worker,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.extraWorkers.delete(worker);
+        void worker.terminate();
+        if (remote) void remote.close().catch(() => undefined);
+      },
+    };
   }
 
   /** Stop every worker (app quit, server close). */

@@ -17,6 +17,7 @@ import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
 import { answerEtcdQuery, EtcdQueryError } from '../../shared/formats/etcd/query';
 import { openLocalTarget } from './fs-source';
+import { runEtcdRepairTask, type EtcdRepairTask, type EtcdRepairWork } from './etcd-repair';
 
 export type WorkerRequest =
   | { type: 'validate'; path: string; nodePath?: RunOptions['nodePath'] }
@@ -27,6 +28,9 @@ export type WorkerRequest =
   /** Answer one etcd query over the source `report` was made from (local path, or the parent's remote directory). */
   | { type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery }
   | { type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery }
+  /** etcd repair, salvage or export (etcd-repair.ts) of a finished job's source: a local path, or the parent's remote directory. */
+  | { type: 'etcd-repair'; path: string; task: EtcdRepairTask }
+  | { type: 'etcd-repair-remote'; name: string; task: EtcdRepairTask }
   | IoReply
   | { type: 'cancel' };
 
@@ -49,6 +53,7 @@ export type WorkerReply =
   | { type: 'report'; report: ValidationReport }
   | { type: 'batches'; batches: BatchSummary[] }
   | { type: 'etcd-query'; result: unknown }
+  | { type: 'etcd-repair'; work: EtcdRepairWork }
   /** `code`: an etcd query's refusal (`out-of-range`, `unknown-file`, ...), passed on to the client. */
   | { type: 'error'; message: string; cancelled: boolean; code?: string }
   | IoRequest;
@@ -133,9 +138,10 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     last = now;
     reply({ type: 'progress', progress });
   };
-  if (req.type === 'validate-remote' || req.type === 'batches-remote' || req.type === 'etcd-query-remote') {
+  if (req.type === 'validate-remote' || req.type === 'batches-remote' || req.type === 'etcd-query-remote' || req.type === 'etcd-repair-remote') {
     const dir = remoteDirectory(req.name, io);
-    if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
+    if (req.type === 'etcd-repair-remote') reply({ type: 'etcd-repair', work: await runEtcdRepairTask(dir, false, null, req.task, { signal, onProgress }) });
+    else if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
     else if (req.type === 'batches-remote') reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal, detail: req.detail }) });
     else reply({ type: 'etcd-query', result: await answerEtcdQuery(dir, req.report, req.query) });
     return;
@@ -145,6 +151,8 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     if (req.type === 'validate') {
       const report = await validateDirectory(target, { signal, onProgress, nodePath: req.nodePath });
       reply({ type: 'report', report });
+    } else if (req.type === 'etcd-repair') {
+      reply({ type: 'etcd-repair', work: await runEtcdRepairTask(target, target.isFile, target.path, req.task, { signal, onProgress }) });
     } else if (req.type === 'batches') {
       const batches = await listSegmentBatches(target, req.file, { signal, detail: req.detail });
       reply({ type: 'batches', batches });

@@ -13,6 +13,7 @@ import type { ListingAnalysis } from './listing';
 import type { SshEvents, SshMethods } from './ssh';
 import type { GuidedEvents, GuidedMethods } from './guided';
 import type { EtcdQuery, EtcdQueryResult } from './etcd';
+import type { EtcdRepairEvents, EtcdRepairMethods } from './etcd-repair';
 
 export interface AppInfo {
   version: string;
@@ -70,8 +71,8 @@ export interface CoreEvents {
 }
 
 // Feature contracts are merged here (import their maps and add them with `&`).
-export type ApiMethods = CoreMethods & SshMethods & GuidedMethods;
-export type ApiEvents = CoreEvents & SshEvents & GuidedEvents;
+export type ApiMethods = CoreMethods & SshMethods & GuidedMethods & EtcdRepairMethods;
+export type ApiEvents = CoreEvents & SshEvents & GuidedEvents & EtcdRepairEvents;
 
 export type MethodName = keyof ApiMethods;
 export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];

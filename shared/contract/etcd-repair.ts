@@ -7,6 +7,7 @@
  */
 import type { Finding } from './findings';
 import type { LocalText } from './text';
+import type { Progress } from './progress';
 
 /** Where a salvaged key's value came from. */
 export type SalvageKeySource =
@@ -164,4 +165,89 @@ export interface RestorePlan {
   steps: RestoreStep[];
   /** Problems that stop the plan from being complete (missing name, data dir, ...). */
   problems: string[];
+}
+
+// ---------------------------------------------------------------- repair and salvage from the UI
+
+/** What the operator asked for: a repaired data dir copy, a restorable snapshot.db, or every object as a file. */
+export type EtcdRepairMode = 'repair' | 'snapshot' | 'export';
+export type EtcdExportFormat = 'yaml' | 'json';
+
+/** `lifeboat salvage PATH --out DIR`: every readable object as one file per resource and namespace. */
+export interface EtcdExportResult {
+  input: string;
+  output: string;
+  format: EtcdExportFormat;
+  objects: number;
+  /** Secrets and encrypted values (written with mode 0600). */
+  secrets: number;
+  /** Files by resource. */
+  resources: Record<string, number>;
+  lost: SalvageLoss[];
+}
+
+/** What a repair/salvage of a finished validation job's source would read and write (nothing runs yet). */
+export interface EtcdRepairPlan {
+  mode: EtcdRepairMode;
+  /** What is read: a local path, or `user@host:/path` read in place over SFTP (or sudo). */
+  input: string;
+  /** The source is on a node (read in place); the output is then always on this machine. */
+  remote: boolean;
+  sudo: boolean;
+  /** A proposed output: a new file (snapshot) or a new directory (repair, export). */
+  defaultOutput: string;
+  /** Web mode: the output must be inside this folder (the copies folder); null when any path may be chosen. */
+  outputRoot: string | null;
+  /** A native save/open dialog is available (`etcd.repair.choose`): desktop only. */
+  canChooseWithDialog: boolean;
+  /** Why this mode cannot run on this source (e.g. repair of a lone snapshot.db), null when it can. */
+  refusal: string | null;
+  refusalText?: LocalText;
+}
+
+/** A value the restore plan could not know (`<DATA_DIR>`), and what to put there. */
+export interface RestorePlaceholder {
+  token: string;
+  about: LocalText;
+}
+
+/** The result of one run, by mode. For a snapshot, the restore plan that puts it back on the node. */
+export type EtcdRepairOutcome =
+  | {
+      mode: 'snapshot';
+      report: SalvageReport;
+      restore: RestorePlan;
+      /** The plan's member configuration is partly unknown: these placeholders must be replaced before running it. */
+      placeholders: RestorePlaceholder[];
+      remote: boolean;
+    }
+  | { mode: 'repair'; result: EtcdRepairResult; remote: boolean }
+  | { mode: 'export'; result: EtcdExportResult; remote: boolean };
+
+export interface EtcdRepairStartParams {
+  /** A finished validation job of an etcd source: its source (local, sample, copy, or remote in place) is read again. */
+  jobId: string;
+  mode: EtcdRepairMode;
+  /** A new file (snapshot) or a new or empty directory (repair, export) on this machine (path rules: web mode only inside the copies folder). */
+  outputPath: string;
+  format?: EtcdExportFormat;
+}
+
+export interface EtcdRepairMethods {
+  'etcd.repair.plan': { params: { jobId: string; mode: EtcdRepairMode }; result: EtcdRepairPlan };
+  /** Desktop only: the native save (snapshot) or folder (repair, export) dialog; null when the user cancelled. */
+  'etcd.repair.choose': { params: { mode: EtcdRepairMode; suggestedPath?: string }; result: { path: string | null } };
+  /** Runs in a worker thread; progress/done/failed arrive as `etcd.repair.*` events. */
+  'etcd.repair.start': {
+    params: { jobId: string; mode: EtcdRepairMode; outputPath: string; format?: EtcdExportFormat };
+    result: { repairId: string };
+  };
+  'etcd.repair.cancel': { params: { repairId: string }; result: { cancelled: boolean } };
+}
+
+export interface EtcdRepairEvents {
+  'etcd.repair.progress': { repairId: string; progress: Progress };
+  'etcd.repair.done': { repairId: string; outcome: EtcdRepairOutcome };
+  /** `partial`: what was left behind (a `.lifeboat-part.failed` file, a half-written directory), never deleted. */
+  'etcd.repair.failed': { repairId: string; error: string; cancelled: boolean; partial?: string };
 }

@@ -102,6 +102,23 @@ export const PATH_RULES: readonly PathRule[] = [
     electron: 'Same as web.',
   },
   {
+    method: 'etcd.repair.start',
+    param: 'outputPath',
+    kind: 'server-file',
+    web:
+      'Only a new file or an empty folder inside the copies folder (LIFEBOAT_COPIES_DIR, default ~/lifeboat-copies), checked again after symlinks and before the job is looked up; ' +
+      "`etcd.repair.plan` proposes one. Refused (forbidden) without repeating the path. The input is the finished job's own source, never a path the client names.",
+    electron:
+      'Any absolute path the user chose (the native dialog of `etcd.repair.choose`, or typed); never inside the input, never an existing file or non-empty folder.',
+  },
+  {
+    method: 'etcd.repair.choose',
+    param: 'suggestedPath',
+    kind: 'server-file',
+    web: 'Refused (unsupported): there is no file dialog in web mode; the path is only a hint for the desktop dialog and is never opened.',
+    electron: 'Only the starting point of the native save or folder dialog; nothing is opened or written until `etcd.repair.start`.',
+  },
+  {
     method: 'etcd.query',
     param: 'query.file',
     kind: 'job-file',

@@ -16,6 +16,7 @@ import logs from './logs';
 import dqliteText from './dqlite-text';
 import etcdText from './etcd-text';
 import etcdRepairText from './etcd-repair-text';
+import etcdRepairUi from './etcd-repair-ui';
 import etcdUi from './etcd-ui';
 import guided from './guided';
 import etcdWalText from './etcd-wal-text';
@@ -39,6 +40,7 @@ export const FEATURE_CATALOGS = {
   etcdText,
   etcdWalText,
   etcdRepairText,
+  etcdRepairUi,
   etcdBboltText,
   guided,
 };

@@ -299,6 +299,35 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
       }
     },
 
+    'etcd.repair.start outputPath': async () => {
+      // Outside the copies folder, the folder itself, or out of it through a symlink: refused before the job is looked up.
+      await fs.mkdir(copies, { recursive: true });
+      await fs.symlink(path.join(tmp, 'outside'), path.join(copies, 'salvage-link-out'));
+      const outside = [
+        secretFile,
+        path.join(tmp, 'outside', 'snapshot.db'),
+        '/etc/lifeboat-snapshot.db',
+        copies,
+        path.join(copies, 'salvage-link-out', 'snapshot.db'),
+        `${copies}/../outside/x.db`,
+      ];
+      const messages: string[] = [];
+      for (const outputPath of outside) {
+        messages.push(await refused(client.call('etcd.repair.start', { jobId: 'no-such-job', mode: 'snapshot', outputPath }), 'forbidden', [outputPath]));
+      }
+      expect(new Set(messages).size).toBeLessThanOrEqual(2);
+      // Inside the copies folder the path passes, and the unknown job is what is refused.
+      await refused(
+        client.call('etcd.repair.start', { jobId: 'no-such-job', mode: 'snapshot', outputPath: path.join(copies, 's', 'snapshot.db') }),
+        'unknown-job',
+      );
+      expect(await fs.readdir(path.join(tmp, 'outside'))).toEqual(['id_outside', 'id_outside.pub', 'shadow']);
+    },
+
+    'etcd.repair.choose suggestedPath': async () => {
+      await refused(client.call('etcd.repair.choose', { mode: 'snapshot', suggestedPath: secretFile }), 'unsupported', [secretFile]);
+    },
+
     'etcd.query query.file': async () => {
       // Whatever the etcd handler answers for an unknown job, it never echoes the server path named.
       const err = (await client

@@ -1,0 +1,35 @@
+/**
+ * Pure helpers of the repair/salvage panel: what each mode writes (shown
+ * before anything runs), progress phases in the UI language, and the
+ * translated key sources. No DOM, no client: unit-testable.
+ */
+import type { EtcdExportFormat, EtcdRepairMode, SalvageKeySource } from '../../../../shared/contract/etcd-repair';
+import type { Progress } from '../../../../shared/contract/progress';
+import type { MessageParams } from '../../../../shared/i18n/index';
+
+export const MODES: readonly EtcdRepairMode[] = ['snapshot', 'repair', 'export'];
+export const FORMATS: readonly EtcdExportFormat[] = ['yaml', 'json'];
+export const KEY_SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf', 'wal'];
+
+type Translate = (key: string, params?: MessageParams) => string;
+
+/** The lines of "what will be written" for a mode and an output path. */
+export function plannedWrites(mode: EtcdRepairMode, out: string, format: EtcdExportFormat, tr: Translate): string[] {
+  const o = out.replace(/\/+$/, '') || out;
+  if (mode === 'snapshot') return [tr('etcdRepairUi.writes.snapshot', { out: o })];
+  if (mode === 'repair') return [tr('etcdRepairUi.writes.repair', { out: o }), tr('etcdRepairUi.writes.quarantine', { out: o })];
+  return [tr('etcdRepairUi.writes.export', { out: o, ext: format })];
+}
+
+/** A progress line: the phase in the UI language, then bytes (pages) or entries (WAL). */
+export function progressText(p: Progress, tr: Translate, bytes: (n: number) => string): string {
+  if (p.phase.includes('WAL')) return `${tr('etcdRepairUi.phase.wal')} · ${tr('etcdRepairUi.walEntries', { n: p.bytesDone })}`;
+  const phase = p.phase.includes('pages') ? tr('etcdRepairUi.phase.pages') : tr('etcdRepairUi.phase.other');
+  return p.bytesTotal > 0 ? `${phase} · ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}` : phase;
+}
+
+/** Percent done when the phase has a known size, else null (an indeterminate bar). */
+export function progressPercent(p: Progress | null): number | null {
+  if (!p || p.bytesTotal <= 0 || p.phase.includes('WAL')) return null;
+  return Math.min(100, (p.bytesDone / p.bytesTotal) * 100);
+}
