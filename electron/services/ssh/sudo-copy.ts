@@ -45,13 +45,18 @@ export function sudoFileHashCommand(dir: string, name: string): string {
 
 /** The whole file, or from byte `offset` on (resume). */
 export function sudoFetchCommand(file: string, offset: number): string {
-  return offset > 0 ? `tail -c +${offset + 1} -- ${shellQuote(file)}` : `cat -- ${shellQuote(file)}`;
+  return offset > 0 ? `tail -c +${offset + 1} -- ${shellQuote(file)}` : sudoFetchRunCommand([file]);
+}
+
+/** Whole files one after the other in one stream (a fresh copy; split by their listed sizes). */
+export function sudoFetchRunCommand(files: string[]): string {
+  return `cat -- ${files.map(shellQuote).join(' ')}`;
 }
 
 /** What a sudo copy-out of `root` runs (shown before it starts; `<file>` and `<N>` stand for each file and resume point). */
 export function sudoCopyCommands(root: string): string[] {
   const file = `${root.replace(/\/+$/, '')}/<file>`;
-  return [sudoTreeListCommand(root), sudoTreeHashCommand(root), `cat -- ${shellQuote(file)}`, `tail -c +<N> -- ${shellQuote(file)}`];
+  return [sudoTreeListCommand(root), sudoTreeHashCommand(root), `cat -- ${shellQuote(file)} …`, `tail -c +<N> -- ${shellQuote(file)}`];
 }
 
 /** Stream `remote` from `offset` into `partial` through sudo, writes strictly in order, at most `size` bytes. */
@@ -110,6 +115,81 @@ async function fetchThroughSudo(
   }
 }
 
+/**
+ * Whole files through one `cat` as root, split by their listed sizes, each written strictly in
+ * order into its partial (an interruption leaves complete files and one clean prefix). One sudo
+ * (one password check on the node) for many files instead of one each.
+ */
+async function fetchRunThroughSudo(
+  sudo: SudoRunner,
+  files: { remote: string; partial: string; size: number }[],
+  onWritten: (index: number, bytes: Uint8Array) => void,
+  onDone: (index: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (signal?.aborted) throw new CopyOutError('cancelled', true);
+  /** The file being written, its handle and how much of it is there (a holder: the stream's callbacks move it on). */
+  const cur: { index: number; fh: fs.FileHandle | null; at: number; failed: Error | null } = { index: 0, fh: null, at: 0, failed: null };
+  /** Close a complete file and open the next one with bytes to come (empty files are complete at once). */
+  const advance = async (): Promise<void> => {
+    for (;;) {
+      if (cur.fh) {
+        await cur.fh.close();
+        cur.fh = null;
+        await onDone(cur.index);
+        cur.index++;
+        cur.at = 0;
+      }
+      if (cur.index >= files.length) return;
+      cur.fh = await fs.open(files[cur.index].partial, 'w');
+      if (files[cur.index].size > 0) return;
+    }
+  };
+  try {
+    await advance();
+    if (cur.index >= files.length) return;
+    const s = await sudo.stream(sudoFetchRunCommand(files.slice(cur.index).map((f) => f.remote)), { signal });
+    const stdout = s.stdout;
+    const take = async (chunk: Buffer): Promise<void> => {
+      let rest = chunk;
+      while (rest.length > 0 && cur.index < files.length && cur.fh) {
+        const part = rest.subarray(0, files[cur.index].size - cur.at);
+        await cur.fh.write(part, 0, part.length, cur.at);
+        cur.at += part.length;
+        rest = rest.subarray(part.length);
+        onWritten(cur.index, part);
+        if (cur.at >= files[cur.index].size) await advance();
+      }
+      if (cur.index >= files.length) stdout.close(); // every listed byte is here; the rest is not ours
+    };
+    let writing: Promise<void> = Promise.resolve();
+    stdout.on('data', (chunk: Buffer) => {
+      if (cur.failed || cur.index >= files.length) return; // drain and drop
+      // Paused while the write is pending: ssh2 stops granting window, the node's cat waits.
+      stdout.pause();
+      writing = writing
+        .then(() => take(chunk))
+        .catch((e: unknown) => {
+          cur.failed ??= e instanceof Error ? e : new Error(String(e));
+          stdout.close();
+        })
+        .finally(() => stdout.resume());
+    });
+    const end = await s.done;
+    await writing;
+    if (cur.failed) throw cur.failed;
+    if (signal?.aborted) throw new CopyOutError('cancelled', true);
+    if (cur.index < files.length) {
+      const { remote, size } = files[cur.index];
+      if (end.code === 0) throw new CopyOutError(`${remote} is shorter than listed (EOF at ${cur.at} of ${size} bytes)`, true);
+      if (end.code === null) throw new Error(`connection lost at ${cur.at} of ${size} bytes of ${remote}`);
+      throw new CopyOutError(`reading ${remote} as root failed (exit ${end.code}): ${end.stderr.trim().slice(0, 500)}`, true);
+    }
+  } finally {
+    await cur.fh?.close();
+  }
+}
+
 /** The node as root sees it, through read-only sudo commands. */
 export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
   return {
@@ -136,6 +216,7 @@ export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
       return parseSha256z(res.stdout.toString('utf8'), (name) => (isDir && name.startsWith('./') ? name.slice(2) : name));
     },
     fetch: (remote, partial, offset, size, onWritten, signal) => fetchThroughSudo(sudo, remote, partial, offset, size, onWritten, signal),
+    fetchRun: (files, onWritten, onDone, signal) => fetchRunThroughSudo(sudo, files, onWritten, onDone, signal),
   };
 }
 
