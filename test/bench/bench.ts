@@ -3,7 +3,8 @@
  *
  *   npx esbuild test/bench/bench.ts --bundle --platform=node --format=cjs --outfile=/tmp/bench.cjs
  *   node /tmp/bench.cjs [--gib 1] [--lz4-mb 100] [--dir DIR (reuse)] [--keep]
- *     [--no-copy-out | --only-copy-out] [--copy-segments 32] [--copy-file-mib 256] [--copy-rounds 3]
+ *     [--no-copy-out | --only-copy-out] [--copy-sizes 256,2048] [--copy-rounds 3] [--copy-sudo-max-mib 256]
+ *     [--copy-segments 32 --copy-file-mib 256 (one size)]
  *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
@@ -134,7 +135,9 @@ const fmt = (n: number, d = 0) => n.toFixed(d);
 async function printCopyOut(bench: typeof import('./copy-out').benchCopyOut): Promise<void> {
   console.log('\ncopy-out over loopback (real sshd) vs scp of the same files:');
   const opt = (name: string) => (arg(name, '') === '' ? undefined : Number(arg(name, '')));
-  for (const line of await bench({ segments: opt('copy-segments'), fileMib: opt('copy-file-mib'), rounds: opt('copy-rounds') })) console.log(line);
+  const sizesMib = arg('copy-sizes', '') === '' ? undefined : arg('copy-sizes', '').split(',').map(Number);
+  const options = { segments: opt('copy-segments'), fileMib: opt('copy-file-mib'), rounds: opt('copy-rounds'), sizesMib, sudoMaxMib: opt('copy-sudo-max-mib') };
+  for (const line of await bench(options)) console.log(line);
 }
 
 /** etcd validation vs real etcd's start and `etcdctl snapshot status` (etcd-start.ts); the dir is cached under --etcd-dir. */

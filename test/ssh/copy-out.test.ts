@@ -6,12 +6,22 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSsh, type ConnectOptions } from '../../electron/services/ssh/connection';
 import { copyOutCommand } from '../../electron/services/ssh/copy-out-cli';
-import { CopyOutError, DirectoryChangingError, copyOut, parseNodeHashes, remoteHashCommand } from '../../electron/services/ssh/copy-out';
+import {
+  CopyOutError,
+  DirectoryChangingError,
+  copyOut,
+  listRemoteTree,
+  parseNodeHashes,
+  remoteHashCommand,
+  settleWaitMs,
+  sftpTreeReader,
+  type RemoteListing,
+} from '../../electron/services/ssh/copy-out';
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
@@ -64,6 +74,29 @@ describe('the node-side hash command', () => {
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('how long the change check still waits after the first listing', () => {
+  const at = (nodeNow: number | null, ...times: number[]): RemoteListing => ({
+    isDir: true,
+    files: times.map((t, i) => ({ rel: `f${i}`, size: 1, mtime: t - 5, ctime: t })),
+    fine: { dirs: [{ rel: '', size: 0, mtime: 900, ctime: 900 }], nodeNow },
+  });
+
+  it('counts the quiet time before the listing, from the newest change on the node', () => {
+    expect(settleWaitMs(at(1000, 990, 950), 1500)).toBe(0); // still for 10 s: nothing to wait
+    expect(settleWaitMs(at(1000, 999.9, 950), 1500)).toBe(1400); // written 0.1 s ago
+    expect(settleWaitMs(at(1000, 998.5), 1500)).toBe(0);
+    // A directory's change (an entry made or removed) counts like a file's.
+    expect(settleWaitMs({ ...at(1000, 950), fine: { dirs: [{ rel: 'member', size: 0, mtime: 999.5, ctime: 999.5 }], nodeNow: 1000 } }, 1500)).toBe(1000);
+  });
+
+  it('waits the whole settle time when it cannot tell: a time in the future, no node clock, whole seconds', () => {
+    expect(settleWaitMs(at(1000, 1003), 1500)).toBe(1500);
+    expect(settleWaitMs(at(null, 990), 1500)).toBe(1500);
+    expect(settleWaitMs({ isDir: true, files: [{ rel: 'a', size: 1, mtime: 10 }] }, 1500)).toBe(1500);
+    expect(settleWaitMs(at(1000, 999.9), 300)).toBe(200);
   });
 });
 
@@ -203,6 +236,67 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
       clearInterval(writer);
       conn.close();
       await fs.rm(dest, { recursive: true, force: true });
+    }
+  });
+
+  it("lists with the node's sub-second times and clock, the same files SFTP lists", async () => {
+    const conn = await connectSsh(opts());
+    try {
+      const sftp = await conn.sftp();
+      const fine = await sftpTreeReader(conn, sftp).list(src, 1000);
+      const coarse = await listRemoteTree(sftp, src, 1000);
+      expect(fine.fine).toBeDefined();
+      expect(coarse).not.toHaveProperty('fine');
+      expect(fine.files.map((f) => [f.rel, f.size, Math.floor(f.mtime)])).toEqual(coarse.files.map((f) => [f.rel, f.size, f.mtime]));
+      for (const f of fine.files) {
+        const st = await fs.stat(path.join(src, ...f.rel.split('/')), { bigint: true });
+        expect(Math.abs(f.mtime - Number(st.mtimeNs) / 1e9), f.rel).toBeLessThan(1e-5);
+        expect(Math.abs(f.ctime! - Number(st.ctimeNs) / 1e9), f.rel).toBeLessThan(1e-5);
+      }
+      // The same machine: the node's clock is this one's.
+      expect(Math.abs(fine.fine!.nodeNow! - Date.now() / 1000)).toBeLessThan(60);
+      expect(fine.fine!.dirs.map((d) => d.rel)).toEqual(['', 'sub dir']);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('refuses a file rewritten during the transfer with the same size in the same second, and removes its own output', async () => {
+    const tree = path.join(dir, 'rewritten');
+    await fs.mkdir(tree);
+    const segment = path.join(tree, 'a-segment');
+    const meta = path.join(tree, 'metadata1');
+    await fs.writeFile(segment, randomBytes(48 * 1024 * 1024));
+    await fs.writeFile(meta, randomBytes(4096));
+    // Whole seconds (SFTP's view, the old check) cannot see this rewrite: same size, same second.
+    const second = Math.floor(Date.now() / 1000) - 100;
+    await fs.utimes(meta, second + 0.25, second + 0.25);
+    const dest = await makeTempDir('lifeboat-dest-');
+    const conn = await connectSsh(opts());
+    let rewritten = false;
+    try {
+      const err = await copyOut({
+        conn,
+        remotePath: tree,
+        localDir: dest,
+        settleMs: 100,
+        onProgress: (p) => {
+          if (rewritten || p.phase !== 'copying' || p.bytesDone < 24 * 1024 * 1024) return;
+          rewritten = true; // synchronously, while the transfer is still running
+          writeFileSync(meta, randomBytes(4096));
+          utimesSync(meta, second + 0.75, second + 0.75);
+        },
+      }).catch((e: unknown) => e);
+      expect(rewritten).toBe(true);
+      expect(err).toBeInstanceOf(DirectoryChangingError);
+      expect((err as DirectoryChangingError).changed).toEqual(['metadata1 (written, still 4096 bytes)']);
+      expect(await fs.readdir(dest)).toEqual([]);
+      const after = await listRemoteTree(await conn.sftp(), tree);
+      expect(after.files.find((f) => f.rel === 'metadata1')!.mtime).toBe(second);
+    } finally {
+      conn.close();
+      await fs.rm(dest, { recursive: true, force: true });
+      await fs.rm(tree, { recursive: true, force: true });
     }
   });
 

@@ -26,6 +26,7 @@ import {
   sudoCopyCommands,
   sudoCopyOut,
   sudoFetchCommand,
+  sudoFetchRunCommand,
   sudoFileHashCommand,
   sudoTreeHashCommand,
   sudoTreeListCommand,
@@ -76,6 +77,14 @@ async function expectNowhere(root: string, secret: string): Promise<number> {
     n++;
   }
   return n;
+}
+
+/** The files one `cat -- 'a' 'b' …` run names (test names have no quotes: inside sh -c each is '\''name'\''). */
+function namesOfRun(command: string): string[] {
+  const m = /^sudo -S -k -p '' sh -c '(.*)'$/s.exec(command);
+  const inner = (m ? m[1] : command).split(`'\\''`).join(`'`);
+  expect(inner.startsWith('cat -- '), inner).toBe(true);
+  return [...inner.slice('cat -- '.length).matchAll(/'([^']*)'/g)].map((x) => x[1]);
 }
 
 async function waitFor<T>(get: () => T | undefined, what: string, ms = 120_000): Promise<T> {
@@ -175,30 +184,35 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     }
     expect(asked).toHaveLength(1);
     // As root only: the probe and password check once, the first listing, then (side by side: the
-    // transfer starts at once, the second listing and the node's hash run beside it) the second
-    // listing, the hash and one `cat` per file; then the same for the single file.
+    // transfer starts at once, the node's hash runs beside it) the hash and one `cat` per file, and
+    // the listing after the transfer (one more while it runs when it outlasts the settle time);
+    // then the same for the single file.
     const root = sent.filter((t) => t.startsWith('sudo '));
     const wrapped = (c: string) => sudoWrapped(c, 'password');
     const files = Object.keys(before);
-    const dirCommands = 2 + files.length;
-    expect(root.slice(0, 3)).toEqual(['sudo -n true', `sudo -S -k -p '' true`, wrapped(sudoTreeListCommand(backend))]);
-    expect(root.slice(3, 3 + dirCommands).sort()).toEqual(
-      [
-        wrapped(sudoTreeListCommand(backend)),
-        wrapped(sudoTreeHashCommand(backend)),
-        ...files.map((f) => wrapped(sudoFetchCommand(path.join(backend, f), 0))),
-      ].sort(),
-    );
     const single = path.join(backend, 'metadata1');
-    expect(root[3 + dirCommands]).toBe(wrapped(sudoTreeListCommand(single)));
-    expect(root.slice(4 + dirCommands).sort()).toEqual(
+    const singleAt = root.indexOf(wrapped(sudoTreeListCommand(single)));
+    expect(root.slice(0, 3)).toEqual(['sudo -n true', `sudo -S -k -p '' true`, wrapped(sudoTreeListCommand(backend))]);
+    const dirPart = root.slice(3, singleAt);
+    const dirListings = dirPart.filter((c) => c === wrapped(sudoTreeListCommand(backend))).length;
+    expect(dirListings === 1 || dirListings === 2, `${dirListings} listings after the first`).toBe(true);
+    expect(dirPart.at(-1)).toBe(wrapped(sudoTreeListCommand(backend))); // the one that closes the check
+    const others = dirPart.filter((c) => c !== wrapped(sudoTreeListCommand(backend)));
+    expect(others.filter((c) => c === wrapped(sudoTreeHashCommand(backend)))).toHaveLength(1);
+    // The files go in runs, one `cat` (one sudo) for several: each file in exactly one run, in listing order within it.
+    const runs = others.filter((c) => c !== wrapped(sudoTreeHashCommand(backend))).map(namesOfRun);
+    expect(runs.length).toBeLessThan(files.length);
+    for (const run of runs) expect(others).toContain(wrapped(sudoFetchRunCommand(run)));
+    expect(runs.flat().sort()).toEqual(files.map((f) => path.join(backend, f)).sort());
+    for (const run of runs) expect(run).toEqual([...run].sort());
+    expect(root.slice(singleAt + 1).sort()).toEqual(
       [wrapped(sudoTreeListCommand(single)), wrapped(sudoFileHashCommand(backend, 'metadata1')), wrapped(sudoFetchCommand(single, 0))].sort(),
     );
     expect(sent).toEqual(root);
     // The plan shows the same texts (with placeholders for each file and resume point).
     const plan = sudoCopyCommands(backend);
     expect(plan.slice(0, 2)).toEqual([sudoTreeListCommand(backend), sudoTreeHashCommand(backend)]);
-    expect(plan[2]).toBe(sudoFetchCommand(`${backend}/<file>`, 0));
+    expect(plan[2]).toBe(`${sudoFetchCommand(`${backend}/<file>`, 0)} …`);
     expect(sent.join('\n')).not.toContain(sshd.password);
     expect(await expectNowhere(out, sshd.password)).toBeGreaterThan(Object.keys(before).length);
 
@@ -211,6 +225,35 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     await fs.rm(out, { recursive: true, force: true });
     expect(await hashTree(backend)).toEqual(before);
   }, 240_000);
+
+  it('splits one `cat` of several files by their listed sizes, empty files included, byte-identical', async () => {
+    const mixed = path.join(dir, 'node', 'mixed');
+    const sizes: Record<string, number> = { 'a-empty': 0, b: 1, 'c-empty': 0, d: 70_000, 'sub/e-empty': 0, 'sub/f': 3 * 1024 * 1024 + 5, 'z-empty': 0 };
+    await fs.mkdir(path.join(mixed, 'sub'), { recursive: true });
+    for (const [rel, size] of Object.entries(sizes)) await fs.writeFile(path.join(mixed, ...rel.split('/')), randomBytes(size));
+    await makeRootOnly(mixed);
+    const original = await hashTree(mixed);
+    const out = await makeTempDir('lifeboat-sudo-dest-');
+    const conn = await direct();
+    const sent: string[] = [];
+    conn.on('command', (e: { text: string }) => sent.push(e.text));
+    try {
+      const result = await sudoCopyOut({ sudo: new SudoRunner(conn, session([])), remotePath: mixed, localDir: out, settleMs: 0 });
+      expect(result.allMatch).toBe(true);
+      expect(result.files.map((f) => [f.path, f.size])).toEqual(Object.entries(sizes));
+      expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(original));
+      // One sudo, one `cat`, in listing order, from the first file with bytes: a run ends after 1 MiB
+      // (sub/f), and a run of empty files (z-empty), like leading ones, needs no command.
+      const runs = sent.filter((c) => c.includes(`sh -c 'cat -- `)).map(namesOfRun);
+      expect(runs).toEqual([['b', 'c-empty', 'd', 'sub/e-empty', 'sub/f'].map((rel) => path.join(mixed, rel))]);
+      expect((await fs.readdir(result.localPath, { recursive: true })).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    } finally {
+      conn.close();
+      await fs.rm(out, { recursive: true, force: true });
+    }
+    expect(await hashTree(mixed)).toEqual(original);
+    await fs.rm(mixed, { recursive: true, force: true });
+  }, 60_000);
 
   it('resumes after the connection is killed mid-copy, with identical hashes and no second password prompt', async () => {
     const big = path.join(dir, 'big');
@@ -310,7 +353,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       const badPlan = await ssh.handlers['ssh.copyout.plan']({ connectionId: bad, remotePath: backend, sudo: true }, wrong);
       await expect(
         ssh.handlers['ssh.copyout.start']({ connectionId: bad, remotePath: backend, localDir: badPlan.localDir, sudo: true }, wrong),
-      ).rejects.toMatchObject({ code: 'sudo-failed', message: expect.stringMatching(/3 incorrect password attempts/) });
+      ).rejects.toMatchObject({ code: 'sudo-failed', message: expect.stringMatching(/3 incorrect password attempts/) as unknown });
       expect(wrong.of('ssh.copyout.progress')).toEqual([]);
 
       const connectionId = (await ssh.handlers['ssh.connect']({ target }, ctx)).connectionId;
@@ -332,7 +375,16 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       expect(ctx.of('ssh.command').filter((c) => c.kind === 'sftp')).toHaveLength(sftpBefore);
       // Every command it ran as root was announced and ended with exit 0.
       const rootCommands = ctx.of('ssh.command').filter((c) => c.text.startsWith(`sudo -S -k -p '' sh -c`));
-      expect(rootCommands.length).toBe(3 + Object.keys(before).length);
+      // The hash, one `cat` per file, and the listings: before, after, and one while copying if that outlasts the settle time.
+      const listings = rootCommands.filter((c) => c.text === sudoWrapped(sudoTreeListCommand(backend), 'password')).length;
+      const fetches = rootCommands.filter((c) => c.text.includes(`sh -c 'cat -- `)).map((c) => namesOfRun(c.text));
+      expect(fetches.flat().sort()).toEqual(
+        Object.keys(before)
+          .map((f) => path.join(backend, f))
+          .sort(),
+      );
+      expect(rootCommands.length - listings).toBe(1 + fetches.length); // and the hash
+      expect(listings === 2 || listings === 3, `${listings} listings`).toBe(true);
       for (const c of rootCommands) expect(ctx.of('ssh.command.end').find((e) => e.id === c.id)?.code, c.text).toBe(0);
 
       // The copy opens in validation by its job id, with the original's verdict.

@@ -236,7 +236,10 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
       if (rejectedKey && verdict) return reject(new HostKeyRejectedError(verdict, rejectedKey));
       // A stalled network is not a refusal, even after some authentication requests.
       const where = { host: endpoint.host, port: endpoint.port };
-      if ((err as Error & { level?: string }).level === 'client-timeout') return reject(describeConnectError(err, where, opts.readyTimeoutMs ?? 20_000));
+      if ((err as Error & { level?: string }).level === 'client-timeout') {
+        const described = describeConnectError(err, where, opts.readyTimeoutMs ?? 20_000);
+        return reject(described instanceof Error ? described : err);
+      }
       if ((err as Error & { level?: string }).level === 'client-authentication') {
         return reject(authError(endpoint, state));
       }

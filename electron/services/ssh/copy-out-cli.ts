@@ -107,7 +107,10 @@ export function parseCopyOutArgs(argv: string[]): Args | string {
 function human(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < u.length - 1) ((n /= 1024), i++);
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
 
@@ -137,7 +140,7 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
     if (args.sudo) {
       const sudo = await cliSudo(conn, args, out);
       if (typeof sudo === 'number') return sudo;
-      if (!args.json) out.stderr(`reading ${args.remotePath} as root through sudo (read-only: find, sha256sum, cat, tail)\n`);
+      if (!args.json) out.stderr(`reading ${args.remotePath} as root through sudo (read-only: date, find, sha256sum, cat, tail)\n`);
       result = await sudoCopyOut({ ...options, sudo });
     } else {
       result = await copyOut({ ...options, conn });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { CopyOutPlan, SshEvents, SshTarget } from '../../../shared/contract/ssh';
 import { ApiError } from '../api-error';
 import type { SshConnectionService } from './connection-service';
-import { copyOut, CopyOutError, DirectoryChangingError, remoteHashCommand } from './copy-out';
+import { copyOut, CopyOutError, DirectoryChangingError, findListCommand, remoteHashCommand } from './copy-out';
 import { explainSftpError, explainSudoError, normaliseRemotePath } from './remote-errors';
 import { expandHome, localDate, type SshCallContext, type SshServiceConfig } from './settings';
 import { sudoCopyCommands, sudoCopyOut } from './sudo-copy';
@@ -66,7 +66,7 @@ export class CopyOutService {
       localDir: path.join(root, `${hostLabel(c.target)}-${localDate(new Date())}`),
       copiesRoot: root,
       confined: c.ctx.transport === 'web',
-      commands: sudo === true ? sudoCopyCommands(remote) : [remoteHashCommand(remote)],
+      commands: sudo === true ? sudoCopyCommands(remote) : [remoteHashCommand(remote), findListCommand(remote, false)],
       ...(sudo === true ? { sudo: true } : {}),
     };
   }

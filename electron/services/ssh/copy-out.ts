@@ -1,7 +1,8 @@
 /**
  * Copy a data directory (or one file) off a node over SFTP, with integrity:
- * 1. list the remote tree twice, `settleMs` apart; refuse when sizes/mtimes
- *    move (an engine still writing) unless `force`;
+ * 1. list the remote tree (the node's `find`, with sub-second modification
+ *    and change times and the node's clock; SFTP's whole seconds where there
+ *    is no GNU find);
  * 2. SHA-256 on the node (`openssl dgst -sha256`, else `sha256sum`; file names
  *    go through stdin, NUL-separated);
  * 3. pipelined SFTP reads (spread over several SFTP sessions, two files at a
@@ -10,11 +11,27 @@
  *    renamed into place when complete;
  * 4. hash each local file from the bytes as they are written (a resumed
  *    prefix is read back once) and compare file by file; a resumed file that
- *    does not match is fetched again once from the start.
- * A fresh copy does not wait for steps 1 and 2: the transfer starts after the
- * first listing, the second listing and the node's hashing run beside it, and
- * a directory found changing is refused (this run's own output removed) just
- * as before. The copy needs the same time as the transfer, not their sum.
+ *    does not match is fetched again once from the start;
+ * 5. list the tree again when the last byte is written and the node's hashes
+ *    are in, and refuse the copy (this run's own output removed) when anything
+ *    moved, unless `force`.
+ *
+ * The live-directory guarantee (steps 1 and 5): a copy is only reported done
+ * when no file under the root changed size, modification or change time and
+ * no file appeared or went, between a listing taken before the first byte was
+ * read and one taken after the last byte was written and the node finished
+ * hashing; and nothing under the root (files or directories) changed for at
+ * least `settleMs` (default 1.5 s) before that second listing. With the node's
+ * sub-second times the quiet time before the first listing counts (it is read
+ * from the times themselves, against the node's clock), so a directory that
+ * has been still for 1.5 s is copied without waiting; a directory written
+ * within the last 1.5 s is listed again once that much time has passed, and
+ * an engine still writing is refused then, while the transfer is running.
+ * With SFTP's whole seconds there is no node clock: the second listing is at
+ * least `settleMs` after the first, and the transfer runs meanwhile. Either
+ * way the transfer starts right after the first listing; the check costs
+ * time only when the copy is shorter than what is still to wait.
+ *
  * The remote side is only ever opened read-only. The flow (listings, state
  * file, resume, manifest, comparison, progress) is `copyTree`; how the node is
  * read is a `RemoteTreeReader`: SFTP as the login user here, read-only
@@ -31,7 +48,24 @@ export interface RemoteFile {
   /** Relative to the copied root, `/`-separated. */
   rel: string;
   size: number;
+  /** Modification time in seconds (whole seconds over SFTP, with the fraction from `find`). */
   mtime: number;
+  /** Inode change time in seconds with its fraction (only from `find`; utimes cannot set it back). */
+  ctime?: number;
+}
+
+/** A listing of the copied root. */
+export interface RemoteListing {
+  isDir: boolean;
+  /** The regular files, sorted by `rel` (symlinks and specials are not copied). */
+  files: RemoteFile[];
+  /**
+   * Present when the node listed with sub-second times (`find -printf`): the
+   * directories' times (`rel` '' is the root itself; an entry made or removed
+   * changes them) and the node's clock just before it listed (null when `date`
+   * could not tell it).
+   */
+  fine?: { dirs: RemoteFile[]; nodeNow: number | null };
 }
 
 export class DirectoryChangingError extends Error {
@@ -56,8 +90,12 @@ export class CopyOutError extends Error {
 
 /** How a copy reads the node. Every method only reads. */
 export interface RemoteTreeReader {
-  /** Regular files under `root` (symlinks and specials skipped), or `root` itself when it is a file. */
-  list(root: string, maxFiles: number): Promise<{ isDir: boolean; files: RemoteFile[] }>;
+  /**
+   * Regular files under `root` (symlinks and specials skipped), or `root` itself when it is a file.
+   * `fine: false` asks for the whole-second listing (a reader may give it anyway when the node
+   * cannot list with sub-second times).
+   */
+  list(root: string, maxFiles: number, fine?: boolean): Promise<RemoteListing>;
   /**
    * SHA-256 computed on the node, by `rels` (relative to `hashRoot`). For a
    * directory `hashRoot` is the copied root; for one file its parent and
@@ -68,9 +106,23 @@ export interface RemoteTreeReader {
    * Bytes [offset, size) of `remote` into `partial`, which holds exactly the
    * first `offset` bytes, written strictly in order so that an interruption
    * leaves a clean prefix. Reports each written run, in file order, through
-   * `onWritten` (the copy hashes the file from these bytes as it goes).
+   * `onWritten` (the copy hashes the file from these bytes as it goes; they are only valid
+   * during the call, their buffer is reused).
    */
   fetch(remote: string, partial: string, offset: number, size: number, onWritten: (bytes: Uint8Array) => void, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: several whole files in one stream (one command on the node instead of one each),
+   * each into its `partial` as `fetch` from offset 0 would, one after the other; `onWritten(i, …)`
+   * for file i's bytes, and `onDone(i)` (awaited) once file i is complete and closed. Used only
+   * for a fresh copy whose tree is listed again afterwards: the stream is split by the listed
+   * sizes, so a file that changed size would shift the rest, and that listing refuses it.
+   */
+  fetchRun?(
+    files: { remote: string; partial: string; size: number }[],
+    onWritten: (index: number, bytes: Uint8Array) => void,
+    onDone: (index: number) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 /** Where and how to copy, whatever reads the node. */
@@ -79,9 +131,12 @@ export interface CopyTreeOptions {
   /** The copy lands in `localDir/<basename(remotePath)>`. */
   localDir: string;
   force?: boolean;
-  /** Pause between the two listings (default 1500 ms; SFTP mtimes have 1 s resolution). */
+  /**
+   * How long the tree must have been still, up to the listing after the transfer, for the copy to
+   * count as not being written (default 1500 ms; see the top of this file).
+   */
   settleMs?: number;
-  onProgress?(p: CopyOutProgress): void;
+  onProgress?: (p: CopyOutProgress) => void;
   signal?: AbortSignal;
   /** Refuse trees with more files than this (default 100 000). */
   maxFiles?: number;
@@ -105,6 +160,10 @@ const PARALLEL_FILES = 2;
  * connection's own SFTP and the node-side hash, a copy holds 5 and leaves 5.
  */
 const EXTRA_SFTP_SESSIONS = 3;
+/** A run of whole files in one stream (`fetchRun`): at most this many bytes (a quarter of the copy, at least 1 MiB)… */
+const RUN_MAX_BYTES = 64 * 1024 * 1024;
+/** …and names of at most this many characters together (one argument of `sh -c` may hold 128 KiB). */
+const RUN_MAX_NAME_CHARS = 48 * 1024;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -151,17 +210,119 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
   return { isDir: true, files };
 }
 
-export function changedBetween(a: RemoteFile[], b: RemoteFile[]): string[] {
-  const before = new Map(a.map((f) => [f.rel, f]));
-  const after = new Map(b.map((f) => [f.rel, f]));
+/**
+ * What moved between two listings of the same root: files gone, new, or with another size or
+ * times, and (both listings with sub-second times) directories whose entries changed. A
+ * whole-second listing is compared with the other in whole seconds.
+ */
+export function changedBetween(a: RemoteListing, b: RemoteListing): string[] {
+  const fine = a.fine !== undefined && b.fine !== undefined;
+  const sameTime = (x: number, y: number) => (fine ? x === y : Math.floor(x) === Math.floor(y));
+  const before = new Map(a.files.map((f) => [f.rel, f]));
+  const after = new Map(b.files.map((f) => [f.rel, f]));
   const changed: string[] = [];
   for (const [rel, f] of before) {
     const g = after.get(rel);
     if (!g) changed.push(`${rel} (removed)`);
-    else if (g.size !== f.size || g.mtime !== f.mtime) changed.push(`${rel} (${f.size} → ${g.size} bytes)`);
+    else if (g.size !== f.size) changed.push(`${rel} (${f.size} → ${g.size} bytes)`);
+    else if (!sameTime(g.mtime, f.mtime) || (fine && g.ctime !== f.ctime)) changed.push(`${rel} (written, still ${g.size} bytes)`);
   }
   for (const rel of after.keys()) if (!before.has(rel)) changed.push(`${rel} (new)`);
+  if (fine && changed.length === 0) {
+    // Only when no file says more: a file made and removed again between the listings.
+    const dirsAfter = new Map(b.fine!.dirs.map((d) => [d.rel, d]));
+    for (const d of a.fine!.dirs) {
+      const e = dirsAfter.get(d.rel);
+      if (!e || e.mtime !== d.mtime || e.ctime !== d.ctime) changed.push(`${d.rel === '' ? '.' : d.rel}/ (entries added or removed)`);
+    }
+  }
   return changed;
+}
+
+/**
+ * How long after `listing` was taken the listing that closes the check may come, at the earliest
+ * (ms). With sub-second times and the node's clock: what is left of `settleMs` since the newest
+ * change under the root (0 when it has been still that long; `settleMs` when a time lies in the
+ * node's future, which says nothing about how long it has been still). Otherwise `settleMs`.
+ */
+export function settleWaitMs(listing: RemoteListing, settleMs: number): number {
+  const nodeNow = listing.fine?.nodeNow;
+  if (nodeNow === null || nodeNow === undefined) return settleMs;
+  let newest = -Infinity;
+  for (const f of [...listing.files, ...listing.fine!.dirs]) newest = Math.max(newest, f.mtime, f.ctime ?? f.mtime);
+  if (newest === -Infinity) return settleMs;
+  if (newest > nodeNow) return settleMs;
+  return Math.max(0, Math.min(settleMs, Math.ceil((newest - nodeNow) * 1000 + settleMs)));
+}
+
+/**
+ * The listing the node gives with sub-second times: its clock (`date`), then for the root and
+ * everything under it, NUL-separated: type, size, modification time, change time, path below the
+ * root. `-P` (login user, like SFTP's lstat) lists a symlinked root as a link, which is refused;
+ * `-H` (through sudo) follows it.
+ */
+export function findListCommand(root: string, followRoot: boolean): string {
+  return `date +%s.%N && find ${followRoot ? '-H' : '-P'} ${shellQuote(root)} -printf '%y\\0%s\\0%T@\\0%C@\\0%P\\0'`;
+}
+
+/** Room for the listing output of `maxFiles` files (names up to PATH_MAX), never more than 64 MiB. */
+export function findListingCap(maxFiles: number): number {
+  return Math.min(64 * 1024 * 1024, maxFiles * 512 + 1024 * 1024);
+}
+
+const FIND_FIELDS = 5;
+
+/** Parse `findListCommand` output (bounded by the caller's cap; every record checked). */
+export function parseFindListing(out: Buffer, root: string, maxFiles: number): RemoteListing {
+  const newline = out.indexOf(0x0a);
+  if (newline < 0) throw new CopyOutError(`unexpected listing output for ${root} (no clock line)`, false);
+  const clock = out.subarray(0, newline).toString('latin1');
+  const nodeNow = /^\d{1,12}\.\d{1,9}$/.test(clock) ? Number(clock) : null;
+  const fields = out
+    .subarray(newline + 1)
+    .toString('utf8')
+    .split('\0');
+  if (fields.pop() !== '' || fields.length % FIND_FIELDS !== 0) {
+    throw new CopyOutError(`unexpected listing output for ${root} (${out.length} bytes, not NUL-terminated records of ${FIND_FIELDS} fields)`, false);
+  }
+  let rootType: string | null = null;
+  let rootRecord: RemoteFile | null = null;
+  const files: RemoteFile[] = [];
+  const dirs: RemoteFile[] = [];
+  let fraction = false;
+  for (let i = 0; i < fields.length; i += FIND_FIELDS) {
+    const [type, size, mtime, ctime, rel] = fields.slice(i, i + FIND_FIELDS);
+    const bytes = Number(size);
+    const record = { rel, size: bytes, mtime: Number(mtime), ctime: Number(ctime) };
+    if (!/^\d+$/.test(size) || !Number.isSafeInteger(bytes) || !/^-?\d+(\.\d+)?$/.test(mtime) || !/^-?\d+(\.\d+)?$/.test(ctime)) {
+      throw new CopyOutError(
+        `unexpected listing record for ${root} at field ${i}: size ${JSON.stringify(size)}, times ${JSON.stringify(mtime)} ${JSON.stringify(ctime)}`,
+        false,
+      );
+    }
+    if (!Number.isInteger(record.ctime)) fraction = true;
+    if (rel === '') {
+      rootType = type;
+      rootRecord = { ...record, rel: path.posix.basename(root) };
+      if (type === 'd') dirs.push(record);
+      continue;
+    }
+    const parts = rel.split('/');
+    for (let p = 0; p < parts.length; p++) checkRemoteName(parts[p], path.posix.join(root, ...parts.slice(0, p)));
+    if (type === 'd') dirs.push(record);
+    if (type !== 'f') continue; // symlinks and specials are not copied
+    files.push(record);
+    if (files.length > maxFiles) throw new CopyOutError(`more than ${maxFiles} files under ${root}`, false);
+  }
+  if (rootType === null || rootRecord === null) throw new CopyOutError(`the listing of ${root} did not include ${root} itself`, false);
+  // A file system that keeps whole seconds only (every change time ends in .0) gives no more than SFTP.
+  const fine = fraction ? { dirs, nodeNow } : undefined;
+  if (rootType === 'f') return { isDir: false, files: [rootRecord], fine: fine && { dirs: [], nodeNow } };
+  if (rootType !== 'd') throw new CopyOutError(`${root} is neither a directory nor a regular file`, false);
+  const byRel = (a: RemoteFile, b: RemoteFile) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+  files.sort(byRel);
+  dirs.sort(byRel);
+  return { isDir: true, files, fine };
 }
 
 /**
@@ -277,7 +438,11 @@ async function fetchSftpFile(
   try {
     let next = offset; // next offset to request
     let writeAt = offset; // contiguous prefix on disk
-    const done = new Map<number, Buffer>();
+    /** Read but not yet written, by offset: the bytes and the pooled buffer they are in. */
+    const done = new Map<number, { bytes: Buffer; base: Buffer }>();
+    // Read buffers are reused once written: a fresh 256 KiB buffer per request is an mmap and 64
+    // page faults each (a third of the copy's CPU time went to the kernel that way).
+    const free: Buffer[] = [];
     let failed: Error | null = null;
     let inFlight = 0;
     /** Outstanding reads by session: a session that closes fails its own (ssh2 may never answer them). */
@@ -314,7 +479,7 @@ async function fetchSftpFile(
             const len = Math.min(CHUNK, size - at);
             next += len;
             inFlight++;
-            const buf = Buffer.allocUnsafe(len);
+            const buf = free.pop() ?? Buffer.allocUnsafe(CHUNK);
             const lane = turn++ % sessions.length;
             const request = { settled: false };
             pending[lane].add(request);
@@ -326,7 +491,7 @@ async function fetchSftpFile(
               if (err) failed ??= err;
               else if (n === 0) failed ??= new CopyOutError(`${remote} is shorter than listed (EOF at ${at})`, true);
               else {
-                done.set(at, buf.subarray(0, n));
+                done.set(at, { bytes: buf.subarray(0, n), base: buf });
                 if (n < len) {
                   // Short read: ask for the rest later; keep the order intact.
                   const rest = at + n;
@@ -348,11 +513,12 @@ async function fetchSftpFile(
           if (flushing) return;
           flushing = true;
           try {
-            for (let b = done.get(writeAt); b; b = done.get(writeAt)) {
+            for (let d = done.get(writeAt); d; d = done.get(writeAt)) {
               done.delete(writeAt);
-              await fh.write(b, 0, b.length, writeAt);
-              writeAt += b.length;
-              onWritten(b);
+              await fh.write(d.bytes, 0, d.bytes.length, writeAt);
+              writeAt += d.bytes.length;
+              onWritten(d.bytes);
+              free.push(d.base);
             }
           } finally {
             flushing = false;
@@ -395,7 +561,18 @@ async function sizeOf(file: string): Promise<number | null> {
 export function sftpTreeReader(conn: SshConnection, sftp: SFTPWrapper, extra: SFTPWrapper[] = []): RemoteTreeReader {
   const sessions = [sftp, ...extra];
   return {
-    list: (root, maxFiles) => listRemoteTree(sftp, root, maxFiles),
+    async list(root, maxFiles, fine = true) {
+      if (fine) {
+        // The node's find as the login user (sub-second times, one round trip); where it is not GNU
+        // find, or anything goes wrong, SFTP lists and says what went wrong in its own terms.
+        const listed = await conn
+          .exec(findListCommand(root, false), { maxOutputBytes: findListingCap(maxFiles) })
+          .then((res) => (res.code === 0 && !res.truncated ? parseFindListing(Buffer.from(res.stdout, 'utf8'), root, maxFiles) : null))
+          .catch(() => null);
+        if (listed) return listed;
+      }
+      return listRemoteTree(sftp, root, maxFiles);
+    },
     hash: (hashRoot, rels) => remoteSha256(conn, hashRoot, rels),
     fetch: (remote, partial, offset, size, onWritten, signal) => fetchSftpFile(sessions, remote, partial, offset, size, onWritten, signal),
   };
@@ -431,6 +608,33 @@ async function removeFreshOutput(localRoot: string, statePath: string): Promise<
   await fs.rm(localRoot, { recursive: true, force: true });
   await fs.rm(`${localRoot}.partial`, { force: true });
   await fs.rm(statePath, { force: true });
+}
+
+/** What an earlier, interrupted copy of `remoteRoot` left here (null: none, or not one this can resume). */
+async function readState(statePath: string, remoteRoot: string): Promise<CopyState | null> {
+  try {
+    const state = JSON.parse(await fs.readFile(statePath, 'utf8')) as CopyState;
+    return state.version === 1 && state.remotePath === remoteRoot && Array.isArray(state.files) ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves true at `when` (local clock, ms), or false as soon as `signal` aborts. */
+function sleepUntil(when: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  const ms = when - Date.now();
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (reached: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(reached);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -477,11 +681,13 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   const remotePathOf = (rel: string) => (first.isDir ? posixJoin(remoteRoot, rel) : remoteRoot);
   const localPathOf = (rel: string) => (first.isDir ? path.join(localRoot, ...rel.split('/')) : localRoot);
   const hashKey = (rel: string) => (first.isDir ? rel : path.posix.basename(remoteRoot));
-  const secondListing = async () => {
-    const wait = settleMs - (Date.now() - listedAt);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    return reader.list(remoteRoot, maxFiles);
+  /** The same kind of listing as the first (sub-second times when it had them), not before `notBefore`. */
+  const listAgain = async (notBefore: number, signal?: AbortSignal): Promise<RemoteListing> => {
+    if (!(await sleepUntil(notBefore, signal))) throw new CopyOutError('cancelled', true);
+    return reader.list(remoteRoot, maxFiles, first.fine !== undefined);
   };
+  /** The listing that last showed the tree moving (a forced copy is redone from it). */
+  const moved: { listing: RemoteListing | null } = { listing: null };
   const startRemoteHash = (files: RemoteFile[]) => {
     const p = reader.hash(
       hashRoot,
@@ -493,80 +699,113 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   };
 
   await fs.mkdir(opts.localDir, { recursive: true });
-  let previous: CopyState | null = null;
-  try {
-    previous = JSON.parse(await fs.readFile(statePath, 'utf8')) as CopyState;
-    if (previous.version !== 1 || previous.remotePath !== remoteRoot) previous = null;
-  } catch {
-    previous = null;
-  }
+  const previous = await readState(statePath, remoteRoot);
 
-  // A fresh copy (nothing of an earlier attempt here) starts moving bytes at once: the second
-  // listing and the node's sha256sum run beside the transfer. Should the directory turn out to be
-  // changing, this run's own output is removed again and the copy is refused (or, forced, redone
-  // from the second listing). A resumed copy checks first, as its partial files must be trusted.
+  // A fresh copy (nothing of an earlier attempt here) starts moving bytes at once: the node's
+  // hashing runs beside the transfer and the tree is listed again when the transfer is over (and
+  // once meanwhile when it was written recently). Should the directory turn out to be changing,
+  // this run's own output is removed again and the copy is refused (or, forced, redone from the
+  // listing that showed the change). A resumed copy checks first, as its partial files must be
+  // trusted, and is listed again after its transfer too.
   const fresh = previous === null && !(await exists(localRoot)) && !(await exists(`${localRoot}.partial`));
   if (fresh) {
     const speculative = new AbortController();
     const onAbort = () => speculative.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) speculative.abort();
-    const second = secondListing();
-    second.catch(() => undefined);
     try {
-      const result = await transferAndVerify(first.files, null, startRemoteHash(first.files), speculative.signal, async () => {
-        const moving = changedBetween(first.files, (await second).files);
-        if (moving.length > 0) throw new DirectoryChangingError(moving);
-      });
-      return result;
+      return await transferAndVerify(first.files, null, startRemoteHash(first.files), speculative.signal, { listing: first, at: listedAt });
     } catch (e) {
       if (!(e instanceof DirectoryChangingError)) throw e;
       speculative.abort();
       await removeFreshOutput(localRoot, statePath);
-      if (!opts.force) throw e;
-      const again = await second;
-      return transferAndVerify(again.files, null, null, opts.signal, null);
+      if (!opts.force || moved.listing === null) throw e;
+      return await transferAndVerify(moved.listing.files, null, null, opts.signal, null);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
-  const second = await secondListing();
-  const moving = changedBetween(first.files, second.files);
+  const second = await listAgain(listedAt + settleWaitMs(first, settleMs), opts.signal);
+  const moving = changedBetween(first, second);
   if (moving.length > 0 && !opts.force) throw new DirectoryChangingError(moving);
-  return transferAndVerify(second.files, previous, null, opts.signal, null);
+  return transferAndVerify(second.files, previous, null, opts.signal, opts.force ? null : { listing: first, at: listedAt });
+
+  /**
+   * Watch the tree from `base` (listed at `at`, local clock) while a transfer runs: one listing
+   * once the settle time is over if the transfer still runs then (a directory being written is
+   * refused while copying: `onMoving`), and `close()`, the listing after the transfer and the
+   * node's hashing that every copy needs (see the guarantee at the top of this file).
+   */
+  function watchFrom(base: RemoteListing, at: number, onMoving: (e: Error) => void) {
+    const waitMs = settleWaitMs(base, settleMs);
+    const stop = new AbortController();
+    let transferring = true;
+    const compare = (listing: RemoteListing): void => {
+      const changes = changedBetween(base, listing);
+      if (changes.length === 0) return;
+      moved.listing = listing;
+      throw new DirectoryChangingError(changes);
+    };
+    const early = (async () => {
+      const earlyMs = Math.max(waitMs, settleMs);
+      if (earlyMs <= 0 || !(await sleepUntil(at + earlyMs, stop.signal)) || !transferring) return;
+      compare(await reader.list(remoteRoot, maxFiles, base.fine !== undefined));
+    })().catch((e: unknown) => {
+      // Only a tree seen moving stops the transfer; a listing that failed is the final one's to judge.
+      if (e instanceof DirectoryChangingError && !stop.signal.aborted) onMoving(e);
+    });
+    return {
+      async close(signal?: AbortSignal): Promise<void> {
+        transferring = false;
+        await early; // one listing at a time
+        try {
+          let after = await listAgain(at + waitMs, signal);
+          // The node stopped giving sub-second times: whole seconds need the full settle time.
+          if (base.fine && !after.fine && Date.now() < at + settleMs) after = await listAgain(at + settleMs, signal);
+          compare(after);
+        } catch (e) {
+          throw checkError(e);
+        }
+      },
+      dispose: () => stop.abort(),
+    };
+  }
+
+  /** A listing that could not finish (link lost) leaves a resumable copy, like a failed read. */
+  function checkError(e: unknown): Error {
+    if (e instanceof DirectoryChangingError || e instanceof CopyOutError) return e;
+    return new CopyOutError(`listing ${remoteRoot} again failed: ${e instanceof Error ? e.message : String(e)}`, true);
+  }
 
   /**
    * Copy `files` (resuming what `previous` left when it still matches), hashing each file while it
    * is written, with the node's hashes computed beside the transfer (`remoteHashes`, or started
-   * here); `check` (the speculative pass's second listing) must pass before anything is reported done.
+   * here); with `watch`, the tree must not move from `watch.listing` until after the transfer.
    */
   async function transferAndVerify(
     files: RemoteFile[],
     previous: CopyState | null,
     remoteHashesStarted: Promise<Map<string, string>> | null,
     signal: AbortSignal | undefined,
-    check: (() => Promise<void>) | null,
+    watchBase: { listing: RemoteListing; at: number } | null,
   ): Promise<CopyOutResult> {
     const prevByRel = new Map((previous?.files ?? []).map((f) => [f.rel, f]));
     await fs.writeFile(statePath, JSON.stringify({ version: 1, remotePath: remoteRoot, files } satisfies CopyState));
     meter.set({ phase: 'hashing-remote', filesTotal: files.length, filesDone: 0, bytesDone: 0, bytesTotal: files.reduce((s, f) => s + f.size, 0) }, true);
     const remoteHashes = remoteHashesStarted ?? startRemoteHash(files);
-    // A failed check stops the transfer at once (the caller cleans up).
-    const checked = check?.();
-    checked?.catch(() => undefined);
-    let checkFailed: unknown = null;
+    /** Why the watch stopped the transfer (a holder: it is set from callbacks). */
+    const check: { failed: Error | null } = { failed: null };
     const local = new AbortController();
     const onAbort = () => local.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) local.abort();
-    void checked?.catch((e: unknown) => {
-      // A second listing that could not finish (link lost) leaves a resumable copy, like a failed read.
-      checkFailed =
-        e instanceof DirectoryChangingError || e instanceof CopyOutError
-          ? e
-          : new CopyOutError(`listing ${remoteRoot} again failed: ${(e as Error).message}`, true);
-      local.abort();
-    });
+    // A tree found moving stops the transfer at once (the caller cleans up).
+    const watch = watchBase
+      ? watchFrom(watchBase.listing, watchBase.at, (e) => {
+          check.failed ??= e;
+          local.abort();
+        })
+      : null;
 
     let resumedBytes = 0;
     const resumed = new Set<string>();
@@ -611,7 +850,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
           local.signal,
         );
       } catch (e) {
-        if (checkFailed) throw checkFailed;
+        if (check.failed) throw check.failed;
         if (e instanceof CopyOutError) throw e;
         throw new CopyOutError(`copy of ${f.rel} interrupted at ${(await sizeOf(partial)) ?? 0}/${f.size} bytes: ${(e as Error).message}`, true);
       }
@@ -620,31 +859,82 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
       meter.set({ filesDone: progress.filesDone + 1 }, true); // every finished file is reported, however fast
     };
 
+    /** Whole files in a stream each: the reader can, nothing is resumed, and the tree is listed again after. */
+    const batched = reader.fetchRun !== undefined && previous === null && watch !== null;
+    const runBytes = Math.min(RUN_MAX_BYTES, Math.max(1024 * 1024, Math.ceil(progress.bytesTotal / 4)));
+    const fetchWholeRun = async (run: RemoteFile[]): Promise<void> => {
+      for (const d of new Set(run.map((f) => path.dirname(localPathOf(f.rel))))) await fs.mkdir(d, { recursive: true });
+      const hashes = run.map(() => createHash('sha256'));
+      meter.set({ currentFile: run[0].rel });
+      try {
+        await reader.fetchRun!(
+          run.map((f) => ({ remote: remotePathOf(f.rel), partial: `${localPathOf(f.rel)}.partial`, size: f.size })),
+          (i, chunk) => {
+            hashes[i].update(chunk);
+            meter.transferred += chunk.length;
+            meter.set({ bytesDone: progress.bytesDone + chunk.length, currentFile: run[i].rel });
+          },
+          async (i) => {
+            const dest = localPathOf(run[i].rel);
+            await fs.rename(`${dest}.partial`, dest);
+            localHashes.set(run[i].rel, hashes[i].digest('hex'));
+            meter.set({ filesDone: progress.filesDone + 1 }, true);
+          },
+          local.signal,
+        );
+      } catch (e) {
+        if (check.failed) throw check.failed;
+        if (e instanceof CopyOutError) throw e;
+        const what = run.length === 1 ? run[0].rel : `${run.length} files from ${run[0].rel} on`;
+        throw new CopyOutError(`copy of ${what} interrupted: ${e instanceof Error ? e.message : String(e)}`, true);
+      }
+    };
+
     try {
       // A few files at once: one file's open/close round trips and tail never leave the link idle.
       let nextFile = 0;
-      let failure: unknown = null;
-      const lane = async (): Promise<void> => {
-        while (failure === null && nextFile < files.length) {
-          const f = files[nextFile++];
+      const lanes: { failure: Error | null } = { failure: null };
+      const runLane = async (): Promise<void> => {
+        while (lanes.failure === null && nextFile < files.length) {
+          const run = [files[nextFile++]];
+          let bytes = run[0].size;
+          let chars = run[0].rel.length;
+          while (nextFile < files.length && bytes < runBytes && chars + files[nextFile].rel.length < RUN_MAX_NAME_CHARS) {
+            bytes += files[nextFile].size;
+            chars += files[nextFile].rel.length;
+            run.push(files[nextFile++]);
+          }
           try {
-            await fetchOne(f);
+            await fetchWholeRun(run);
           } catch (e) {
-            failure ??= e;
+            lanes.failure ??= e instanceof Error ? e : new Error(String(e));
             local.abort();
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, files.length) }, lane));
-      if (checkFailed) throw checkFailed;
-      if (failure !== null) throw failure;
-      if (checked) await checked.catch(() => undefined);
-      if (checkFailed) throw checkFailed;
+      const lane = async (): Promise<void> => {
+        while (lanes.failure === null && nextFile < files.length) {
+          const f = files[nextFile++];
+          try {
+            await fetchOne(f);
+          } catch (e) {
+            lanes.failure ??= e instanceof Error ? e : new Error(String(e));
+            local.abort();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, files.length) }, batched ? runLane : lane));
+      if (check.failed) throw check.failed;
+      if (lanes.failure !== null) throw lanes.failure;
+      meter.set({ phase: 'hashing-local', currentFile: null }, true);
+      // The window closes after the node read the files for its hashes too.
+      await remoteHashes.catch(() => undefined);
+      await watch?.close(signal);
     } finally {
+      watch?.dispose();
       signal?.removeEventListener('abort', onAbort);
     }
 
-    meter.set({ phase: 'hashing-local', currentFile: null }, true);
     const nodeHashes = await remoteHashes;
     const entries: ManifestEntry[] = [];
     for (const f of files) {

@@ -35,7 +35,7 @@ function explained(
   dir: DirectorySource & { close(): Promise<void> },
   name: string,
   dirPath: string,
-  explain: (e: unknown, where: string) => unknown,
+  explain: (e: unknown, where: string) => Error,
 ): RemoteDirectory {
   return {
     name,

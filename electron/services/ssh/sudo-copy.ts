@@ -1,9 +1,10 @@
 /**
  * Copy-out of a root-only directory through sudo: the flow of copy-out.ts
- * (two listings, node-side SHA-256, in-order writes into `.partial`, resume,
+ * (listings before and after, node-side SHA-256, in-order writes into `.partial`, resume,
  * local SHA-256, comparison, manifest, progress) with the node read by
  * read-only commands run as root, each one exec through `SudoRunner`:
- * - `find -H ROOT -printf …` twice (NUL-separated; the "being written" check),
+ * - `date +%s.%N && find -H ROOT -printf …` before and after the transfer
+ *   (NUL-separated, sub-second times; the "being written" check of copy-out.ts),
  * - `cd ROOT && find . -type f -exec sha256sum -z -- {} +` (names never go
  *   through stdin, which carries sudo's password),
  * - `cat -- FILE`, or `tail -c +N -- FILE` to resume at byte N-1.
@@ -11,14 +12,25 @@
  * a write is pending, so ssh2 stops granting window): memory stays bounded.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { CopyOutResult } from '../../../shared/contract/ssh';
 import { shellQuote, type SudoRunner } from './connection';
-import { CopyOutError, checkRemoteName, copyTree, parseSha256z, type CopyTreeOptions, type RemoteFile, type RemoteTreeReader } from './copy-out';
+import {
+  CopyOutError,
+  copyTree,
+  findListCommand,
+  findListingCap,
+  parseFindListing,
+  parseSha256z,
+  type CopyTreeOptions,
+  type RemoteTreeReader,
+} from './copy-out';
 
-/** Type, size, mtime (s.fraction) and path below ROOT of everything under it, ROOT itself first (empty path). */
+/**
+ * The node's clock, then type, size, modification and change times (s.fraction) and path below
+ * ROOT of everything under it, ROOT itself first (empty path); a symlinked ROOT is followed.
+ */
 export function sudoTreeListCommand(root: string): string {
-  return `find -H ${shellQuote(root)} -printf '%y\\0%s\\0%T@\\0%P\\0'`;
+  return findListCommand(root, true);
 }
 
 /** SHA-256 of every regular file under `root`, computed on the node. */
@@ -33,52 +45,18 @@ export function sudoFileHashCommand(dir: string, name: string): string {
 
 /** The whole file, or from byte `offset` on (resume). */
 export function sudoFetchCommand(file: string, offset: number): string {
-  return offset > 0 ? `tail -c +${offset + 1} -- ${shellQuote(file)}` : `cat -- ${shellQuote(file)}`;
+  return offset > 0 ? `tail -c +${offset + 1} -- ${shellQuote(file)}` : sudoFetchRunCommand([file]);
+}
+
+/** Whole files one after the other in one stream (a fresh copy; split by their listed sizes). */
+export function sudoFetchRunCommand(files: string[]): string {
+  return `cat -- ${files.map(shellQuote).join(' ')}`;
 }
 
 /** What a sudo copy-out of `root` runs (shown before it starts; `<file>` and `<N>` stand for each file and resume point). */
 export function sudoCopyCommands(root: string): string[] {
   const file = `${root.replace(/\/+$/, '')}/<file>`;
-  return [sudoTreeListCommand(root), sudoTreeHashCommand(root), `cat -- ${shellQuote(file)}`, `tail -c +<N> -- ${shellQuote(file)}`];
-}
-
-/** Room for the listing output of `maxFiles` files (names up to PATH_MAX), never more than 64 MiB. */
-function listingCap(maxFiles: number): number {
-  return Math.min(64 * 1024 * 1024, maxFiles * 512 + 1024 * 1024);
-}
-
-/** Parse `sudoTreeListCommand` output into the regular files (and whether ROOT is a directory). */
-export function parseSudoTree(out: Buffer, root: string, maxFiles: number): { isDir: boolean; files: RemoteFile[] } {
-  const fields = out.toString('utf8').split('\0');
-  if (fields.pop() !== '' || fields.length % 4 !== 0) {
-    throw new CopyOutError(`unexpected listing output for ${root} (${out.length} bytes, not NUL-terminated records of 4 fields)`, false);
-  }
-  let rootType: string | null = null;
-  let rootRecord: RemoteFile | null = null;
-  const files: RemoteFile[] = [];
-  for (let i = 0; i < fields.length; i += 4) {
-    const [type, size, mtime, rel] = fields.slice(i, i + 4);
-    const bytes = Number(size);
-    const seconds = Number(mtime);
-    if (!/^\d+$/.test(size) || !Number.isSafeInteger(bytes) || !Number.isFinite(seconds)) {
-      throw new CopyOutError(`unexpected listing record for ${root} at field ${i}: size ${JSON.stringify(size)}, mtime ${JSON.stringify(mtime)}`, false);
-    }
-    if (rel === '') {
-      rootType = type;
-      rootRecord = { rel: path.posix.basename(root), size: bytes, mtime: seconds };
-      continue;
-    }
-    if (type !== 'f') continue; // directories are walked by find itself; symlinks and specials are not copied
-    const parts = rel.split('/');
-    for (let p = 0; p < parts.length; p++) checkRemoteName(parts[p], path.posix.join(root, ...parts.slice(0, p)));
-    files.push({ rel, size: bytes, mtime: seconds });
-    if (files.length > maxFiles) throw new CopyOutError(`more than ${maxFiles} files under ${root}`, false);
-  }
-  if (rootType === null || rootRecord === null) throw new CopyOutError(`the listing of ${root} did not include ${root} itself`, false);
-  if (rootType === 'f') return { isDir: false, files: [rootRecord] };
-  if (rootType !== 'd') throw new CopyOutError(`${root} is neither a directory nor a regular file`, false);
-  files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return { isDir: true, files };
+  return [sudoTreeListCommand(root), sudoTreeHashCommand(root), `cat -- ${shellQuote(file)} …`, `tail -c +<N> -- ${shellQuote(file)}`];
 }
 
 /** Stream `remote` from `offset` into `partial` through sudo, writes strictly in order, at most `size` bytes. */
@@ -97,13 +75,14 @@ async function fetchThroughSudo(
     if (offset > 0) await fh.truncate(offset); // the partial is exactly its trusted prefix
     const s = await sudo.stream(sudoFetchCommand(remote, offset), { signal });
     let at = offset;
-    let writeError: Error | null = null;
+    /** A failed local write (a holder: it is set from the stream's callbacks). */
+    const failed: { write: Error | null } = { write: null };
     let writing: Promise<void> = Promise.resolve();
     const stdout = s.stdout;
     stdout.on('data', (chunk: Buffer) => {
       // Past the listed size (the file grew since; only with force) or after a failed write: drain and drop.
       const room = size - at;
-      if (writeError || room <= 0) return;
+      if (failed.write || room <= 0) return;
       const part = room < chunk.length ? chunk.subarray(0, room) : chunk;
       at += part.length;
       // Paused while the write is pending: ssh2 stops granting window, the node's cat waits.
@@ -116,7 +95,7 @@ async function fetchThroughSudo(
             if (at >= size) stdout.close(); // every listed byte is here; the rest is not ours
           },
           (e: unknown) => {
-            writeError ??= e instanceof Error ? e : new Error(String(e));
+            failed.write ??= e instanceof Error ? e : new Error(String(e));
             stdout.close();
           },
         )
@@ -124,7 +103,7 @@ async function fetchThroughSudo(
     });
     const end = await s.done;
     await writing;
-    if (writeError) throw writeError;
+    if (failed.write) throw failed.write;
     if (signal?.aborted) throw new CopyOutError('cancelled', true);
     if (at < size) {
       if (end.code === 0) throw new CopyOutError(`${remote} is shorter than listed (EOF at ${at} of ${size} bytes)`, true);
@@ -136,18 +115,93 @@ async function fetchThroughSudo(
   }
 }
 
+/**
+ * Whole files through one `cat` as root, split by their listed sizes, each written strictly in
+ * order into its partial (an interruption leaves complete files and one clean prefix). One sudo
+ * (one password check on the node) for many files instead of one each.
+ */
+async function fetchRunThroughSudo(
+  sudo: SudoRunner,
+  files: { remote: string; partial: string; size: number }[],
+  onWritten: (index: number, bytes: Uint8Array) => void,
+  onDone: (index: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (signal?.aborted) throw new CopyOutError('cancelled', true);
+  /** The file being written, its handle and how much of it is there (a holder: the stream's callbacks move it on). */
+  const cur: { index: number; fh: fs.FileHandle | null; at: number; failed: Error | null } = { index: 0, fh: null, at: 0, failed: null };
+  /** Close a complete file and open the next one with bytes to come (empty files are complete at once). */
+  const advance = async (): Promise<void> => {
+    for (;;) {
+      if (cur.fh) {
+        await cur.fh.close();
+        cur.fh = null;
+        await onDone(cur.index);
+        cur.index++;
+        cur.at = 0;
+      }
+      if (cur.index >= files.length) return;
+      cur.fh = await fs.open(files[cur.index].partial, 'w');
+      if (files[cur.index].size > 0) return;
+    }
+  };
+  try {
+    await advance();
+    if (cur.index >= files.length) return;
+    const s = await sudo.stream(sudoFetchRunCommand(files.slice(cur.index).map((f) => f.remote)), { signal });
+    const stdout = s.stdout;
+    const take = async (chunk: Buffer): Promise<void> => {
+      let rest = chunk;
+      while (rest.length > 0 && cur.index < files.length && cur.fh) {
+        const part = rest.subarray(0, files[cur.index].size - cur.at);
+        await cur.fh.write(part, 0, part.length, cur.at);
+        cur.at += part.length;
+        rest = rest.subarray(part.length);
+        onWritten(cur.index, part);
+        if (cur.at >= files[cur.index].size) await advance();
+      }
+      if (cur.index >= files.length) stdout.close(); // every listed byte is here; the rest is not ours
+    };
+    let writing: Promise<void> = Promise.resolve();
+    stdout.on('data', (chunk: Buffer) => {
+      if (cur.failed || cur.index >= files.length) return; // drain and drop
+      // Paused while the write is pending: ssh2 stops granting window, the node's cat waits.
+      stdout.pause();
+      writing = writing
+        .then(() => take(chunk))
+        .catch((e: unknown) => {
+          cur.failed ??= e instanceof Error ? e : new Error(String(e));
+          stdout.close();
+        })
+        .finally(() => stdout.resume());
+    });
+    const end = await s.done;
+    await writing;
+    if (cur.failed) throw cur.failed;
+    if (signal?.aborted) throw new CopyOutError('cancelled', true);
+    if (cur.index < files.length) {
+      const { remote, size } = files[cur.index];
+      if (end.code === 0) throw new CopyOutError(`${remote} is shorter than listed (EOF at ${cur.at} of ${size} bytes)`, true);
+      if (end.code === null) throw new Error(`connection lost at ${cur.at} of ${size} bytes of ${remote}`);
+      throw new CopyOutError(`reading ${remote} as root failed (exit ${end.code}): ${end.stderr.trim().slice(0, 500)}`, true);
+    }
+  } finally {
+    await cur.fh?.close();
+  }
+}
+
 /** The node as root sees it, through read-only sudo commands. */
 export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
   return {
     async list(root, maxFiles) {
-      const res = await sudo.run(sudoTreeListCommand(root), listingCap(maxFiles));
+      const res = await sudo.run(sudoTreeListCommand(root), findListingCap(maxFiles));
       if (res.code !== 0) {
         if (/No such file or directory/.test(res.stderr)) throw new CopyOutError(`${root} does not exist on the node`, false);
         if (res.code === null) throw new CopyOutError(`listing ${root} did not finish (connection lost)`, true);
         throw new CopyOutError(`listing ${root} as root failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`, false);
       }
       if (res.truncated) throw new CopyOutError(`the listing of ${root} is too large (more than ${maxFiles} files?)`, false);
-      return parseSudoTree(res.stdout, root, maxFiles);
+      return parseFindListing(res.stdout, root, maxFiles);
     },
     async hash(hashRoot, rels, isDir) {
       if (rels.length === 0) return new Map();
@@ -162,6 +216,7 @@ export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
       return parseSha256z(res.stdout.toString('utf8'), (name) => (isDir && name.startsWith('./') ? name.slice(2) : name));
     },
     fetch: (remote, partial, offset, size, onWritten, signal) => fetchThroughSudo(sudo, remote, partial, offset, size, onWritten, signal),
+    fetchRun: (files, onWritten, onDone, signal) => fetchRunThroughSudo(sudo, files, onWritten, onDone, signal),
   };
 }
 
