@@ -391,7 +391,10 @@ export class SalvageState {
   }
   smallBucket(name: EtcdBucketName): Map<string, SmallItem> {
     let m = this.small.get(name);
-    if (!m) this.small.set(name, (m = new Map()));
+    if (!m) {
+      m = new Map<string, SmallItem>();
+      this.small.set(name, m);
+    }
     return m;
   }
 }
@@ -1241,7 +1244,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
 }
 
 async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
-  let consistentIndex: number | null = null;
+  let consistentIndex: number | null;
   if (opts.consistentIndex !== undefined) consistentIndex = opts.consistentIndex;
   else if (opts.outputKind === 'member-db') {
     consistentIndex = Math.max(state.sourceConsistentIndex ?? 0, state.walReplay?.to ?? 0, input.walCommit ?? 0) || null;
