@@ -22,9 +22,11 @@ import {
   forEachLiveKey,
   missingRevisions,
   noDbFinding,
+  readIntoFrom,
   salvageEtcd,
   walSkippedFinding,
   walStoppedFinding,
+  type ReadIntoSource,
   type WalEntryStream,
 } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
@@ -98,14 +100,50 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   return { kind: member === input ? 'member-dir' : 'data-dir', memberDir: member, dbPath, walDir, snapDir };
 }
 
-/** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker). */
+/**
+ * A read-only file source that can also fill a caller's buffer: salvage's
+ * window cache and the SHA-256 passes reuse a few buffers instead of
+ * allocating one per chunk (see `ReadIntoSource`).
+ */
+async function openReadIntoSource(file: string): Promise<ReadIntoSource & { close(): Promise<void> }> {
+  const fh = await fs.open(file, constants.O_RDONLY);
+  const size = (await fh.stat()).size;
+  const readInto = async (offset: number, target: Uint8Array): Promise<number> => {
+    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
+    const want = Math.max(0, Math.min(target.length, size - offset));
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await fh.read(target, got, want - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  };
+  return {
+    name: path.basename(file),
+    size,
+    async read(offset, length) {
+      if (length < 0) throw new RangeError(`bad read ${offset}+${length}`);
+      // Not zero-filled: every byte returned is overwritten by the read (a short read is trimmed).
+      const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
+      const got = await readInto(offset, buf);
+      return got === buf.length ? buf : buf.subarray(0, got);
+    },
+    readInto,
+    close: () => fh.close(),
+  };
+}
+
+/** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker), through one reused buffer. */
 async function nativeSha256(src: ByteSource, length: number): Promise<Uint8Array> {
   const h = createHash('sha256');
+  const buf = new Uint8Array(Math.max(1, Math.min(COPY_CHUNK, length)));
   for (let at = 0; at < length;) {
-    const chunk = await src.read(at, Math.min(COPY_CHUNK, length - at));
-    if (chunk.length === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
-    h.update(chunk);
-    at += chunk.length;
+    const want = Math.min(buf.length, length - at);
+    const got = await readIntoFrom(src, at, buf.subarray(0, want));
+    if (got === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
+    h.update(buf.subarray(0, got));
+    at += got;
   }
   return new Uint8Array(h.digest());
 }
@@ -203,7 +241,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
   const paths = await resolveEtcdPaths(input);
   if (existsSync(outFile)) throw new EtcdInputError(`${outFile} exists; salvage never overwrites a file. Name a new file.`);
   const part = `${outFile}${PART_SUFFIX}`;
-  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+  const db = paths.dbPath ? await openReadIntoSource(paths.dbPath) : null;
   const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, path.relative(input, paths.walDir) || 'wal') : null;
   const sink = await fileSink(part);
   let report: SalvageReport;
@@ -241,7 +279,7 @@ export async function salvageToSnapshotDb(input: string, outFile: string, opts: 
   }
   await sink.close();
   // The trailer: SHA-256 over the written pages, read back in chunks.
-  const written = await openFileSource(part);
+  const written = await openReadIntoSource(part);
   let digest: Uint8Array;
   try {
     if (written.size % 512 !== 0) throw new Error(`${part}: size ${written.size} is not a multiple of 512`);
@@ -513,7 +551,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       await copyFilePrefix(paths.dbPath, path.join(quarantine, 'db'));
       actions.push({ kind: 'quarantine', file: 'member/snap/db', text: `the damaged db is kept as ${path.join(quarantine, 'db')}` });
     }
-    const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+    const db = paths.dbPath ? await openReadIntoSource(paths.dbPath) : null;
     const sink = await fileSink(dbOut);
     try {
       salvage = await salvageEtcd(
@@ -595,7 +633,7 @@ export function objectPath(key: string, namespace: string | undefined): { resour
 export async function exportObjects(input: string, outDir: string, opts: RunOptions & { format?: 'yaml' | 'json' } = {}): Promise<ExportResult> {
   const format = opts.format ?? 'yaml';
   const paths = await resolveEtcdPaths(input);
-  const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+  const db = paths.dbPath ? await openReadIntoSource(paths.dbPath) : null;
   const wal = paths.walDir ? await walStream(paths.walDir, 'wal') : null;
   const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
   try {
