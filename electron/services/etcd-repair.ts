@@ -22,6 +22,7 @@ import {
   forEachLiveKey,
   missingRevisions,
   noDbFinding,
+  readIntoFrom,
   salvageEtcd,
   walSkippedFinding,
   walStoppedFinding,
@@ -98,14 +99,16 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   return { kind: member === input ? 'member-dir' : 'data-dir', memberDir: member, dbPath, walDir, snapDir };
 }
 
-/** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker). */
+/** SHA-256 with Node's native hash (the pure-TS one in shared/ is for the renderer's Web Worker), through one reused buffer. */
 async function nativeSha256(src: ByteSource, length: number): Promise<Uint8Array> {
   const h = createHash('sha256');
+  const buf = new Uint8Array(Math.max(1, Math.min(COPY_CHUNK, length)));
   for (let at = 0; at < length;) {
-    const chunk = await src.read(at, Math.min(COPY_CHUNK, length - at));
-    if (chunk.length === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
-    h.update(chunk);
-    at += chunk.length;
+    const want = Math.min(buf.length, length - at);
+    const got = await readIntoFrom(src, at, buf.subarray(0, want));
+    if (got === 0) throw new Error(`${src.name}: short read at byte ${at} of ${length}`);
+    h.update(buf.subarray(0, got));
+    at += got;
   }
   return new Uint8Array(h.digest());
 }

@@ -6,25 +6,37 @@ import { promises as fs, constants } from 'node:fs';
 import * as path from 'node:path';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
 
-export async function openFileSource(filePath: string): Promise<ByteSource & { close(): Promise<void> }> {
+/**
+ * A read-only file. Besides `read`, it can fill a caller's buffer (`readInto`): salvage's window
+ * cache and the SHA-256 passes reuse a few buffers instead of allocating one per chunk.
+ */
+export async function openFileSource(
+  filePath: string,
+): Promise<ByteSource & { readInto(offset: number, target: Uint8Array): Promise<number>; close(): Promise<void> }> {
   const fh = await fs.open(filePath, constants.O_RDONLY);
   const st = await fh.stat();
+  const readInto = async (offset: number, target: Uint8Array): Promise<number> => {
+    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
+    const want = Math.max(0, Math.min(target.length, st.size - offset));
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await fh.read(target, got, want - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  };
   return {
     name: path.basename(filePath),
     size: st.size,
     async read(offset: number, length: number): Promise<Uint8Array> {
       if (offset < 0 || length < 0) throw new RangeError(`bad read ${offset}+${length}`);
-      const want = Math.max(0, Math.min(length, st.size - offset));
       // Not zero-filled: every byte returned is overwritten by the read (short reads are trimmed).
-      const buf = Buffer.allocUnsafe(want);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got === want ? buf : buf.subarray(0, got);
+      const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, st.size - offset)));
+      const got = await readInto(offset, buf);
+      return got === buf.length ? buf : buf.subarray(0, got);
     },
+    readInto,
     close: () => fh.close(),
   };
 }

@@ -4,6 +4,8 @@
  * pages are written as they fill, branch levels after each bucket, the root
  * bucket page and the two meta pages last. Memory holds one page being filled
  * plus the first key of every page of the current bucket's lower level.
+ * `put` copies what it keeps (or writes a value bigger than a page at once),
+ * so callers may hand over views of buffers they reuse.
  *
  * Layout written (bbolt v1.3.6 `page.go`, `node.go`, `bucket.go`, `db.go`):
  * - pages 0 and 1: meta (magic 0xED0CDAED, version 2, FNV-1a-64 checksum over
@@ -129,6 +131,9 @@ export class BboltWriter {
   private chunkStartPage = 3;
   private readonly buckets: { name: Uint8Array; root: number; keys: number }[] = [];
   private current: { name: Uint8Array; keys: number; level0: ChildRef[]; page: PendingElement[]; pageBytes: number; lastKey: Uint8Array | null } | null = null;
+  /** Keys and values of the leaf being filled (copies: put's arguments may be reused by the caller). */
+  private scratch = new Uint8Array(2 * DEFAULT_PAGE_SIZE);
+  private scratchBytes = 0;
   private finished = false;
 
   constructor(
@@ -153,12 +158,33 @@ export class BboltWriter {
     if (key.length === 0 || key.length > BBOLT_MAX_KEY_SIZE) throw new BboltWriteError(`key size ${key.length} outside 1..${BBOLT_MAX_KEY_SIZE}`);
     if (value.length > BBOLT_MAX_VALUE_SIZE) throw new BboltWriteError(`value size ${value.length} above ${BBOLT_MAX_VALUE_SIZE}`);
     if (b.lastKey && compareBytes(b.lastKey, key) >= 0) throw new BboltWriteError('keys must be put in ascending order');
-    b.lastKey = key;
+    b.lastKey = new Uint8Array(key);
     b.keys++;
     const size = ELEMENT_SIZE + key.length + value.length;
     if (b.page.length > 0 && b.pageBytes + size > this.pageSize) await this.flushLeaf();
-    b.page.push({ key, value, flags: 0 });
+    if (PAGE_HEADER_SIZE + size > this.pageSize) {
+      // Alone in its page span whatever comes next (nothing else fits beside it): written now, from the caller's bytes.
+      const pgid = await this.writeElementsPage([{ key, value, flags: 0 }], LEAF_PAGE_FLAG);
+      b.level0.push({ key: b.lastKey, pgid });
+      return;
+    }
+    const keyCopy = this.keep(key);
+    const valueCopy = this.keep(value);
+    b.page.push({ key: keyCopy, value: valueCopy, flags: 0 });
     b.pageBytes += size;
+  }
+
+  /** A copy of `bytes` in the scratch buffer (valid until the leaf is flushed). */
+  private keep(bytes: Uint8Array): Uint8Array {
+    if (this.scratchBytes + bytes.length > this.scratch.length) {
+      // Grown, not moved: pending elements keep viewing the old buffer until the flush.
+      this.scratch = new Uint8Array(Math.max(2 * this.scratch.length, this.scratchBytes + bytes.length));
+      this.scratchBytes = 0;
+    }
+    const copy = this.scratch.subarray(this.scratchBytes, this.scratchBytes + bytes.length);
+    copy.set(bytes);
+    this.scratchBytes += bytes.length;
+    return copy;
   }
 
   /** Close the last bucket, write the root bucket page and both metas. */
@@ -195,9 +221,11 @@ export class BboltWriter {
     const b = this.current!;
     if (b.page.length === 0) return;
     const pgid = await this.writeElementsPage(b.page, LEAF_PAGE_FLAG);
-    b.level0.push({ key: b.page[0]!.key, pgid });
+    // The branch keeps the first key: a copy out of the scratch buffer, which is reused now.
+    b.level0.push({ key: new Uint8Array(b.page[0]!.key), pgid });
     b.page = [];
     b.pageBytes = PAGE_HEADER_SIZE;
+    this.scratchBytes = 0;
   }
 
   private async closeBucket(): Promise<void> {

@@ -48,8 +48,6 @@ import {
 } from './etcd-db-write';
 
 const DEFAULT_PAGE_SIZE = 4096;
-/** Pages read per sequential read while scanning. */
-const SCAN_CHUNK_PAGES = 256;
 /** A page span (page + overflow) larger than this is not read (etcd's own request limit is 1.5 MiB). */
 const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 /** Losses and findings listed (all are counted). */
@@ -59,6 +57,36 @@ export const DEFAULT_KEYS_LISTED = 100_000;
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const enc = new TextEncoder();
+
+/**
+ * A copy that owns its bytes. Not `.slice()`: on a Node Buffer (what file
+ * sources return) `slice` is a view that keeps the whole read buffer alive, so
+ * every kept key pinned a 4 MiB window (a 1 GiB db held ~1 GB this way).
+ */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+/**
+ * A string holding one char code per byte (true Latin-1, unlike
+ * TextDecoder('latin1'), which is windows-1252): a compact, exact map key,
+ * and JS string order is byte order.
+ */
+export function keyId(b: Uint8Array): string {
+  // apply over the typed array (a spread is ~10x slower), in slices far below the argument-count limit.
+  const codes = (part: Uint8Array): string => String.fromCharCode.apply(null, part as unknown as number[]);
+  if (b.length <= 4096) return codes(b);
+  let s = '';
+  for (let at = 0; at < b.length; at += 4096) s += codes(b.subarray(at, Math.min(b.length, at + 4096)));
+  return s;
+}
+
+/** The bytes of a `keyId` string. */
+export function keyBytes(id: string): Uint8Array {
+  const out = new Uint8Array(id.length);
+  for (let i = 0; i < id.length; i++) out[i] = id.charCodeAt(i);
+  return out;
+}
 
 /** A key for display: UTF-8 when it decodes, else hex. */
 export function displayKey(k: Uint8Array): string {
@@ -84,22 +112,56 @@ export type WalEntryStream = (onEntry: (e: ReplayEntry) => void | Promise<void>)
 
 // ---------------------------------------------------------------- state
 
-interface ValueRef {
-  /** Absolute offset of the KeyValue bytes in the source, and length. */
-  offset: number;
-  length: number;
+/**
+ * Main revisions seen, 8 bytes each (a Set<number> takes ~4 times that):
+ * appended while scanning, sorted and deduplicated once when read.
+ */
+export class RevisionList {
+  private items = new Float64Array(1024);
+  private length = 0;
+  private sortedLength = 0;
+  /** Revisions appended (duplicates counted). */
+  pushed = 0;
+  push(r: number): void {
+    if (this.length === this.items.length) {
+      const grown = new Float64Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    this.items[this.length++] = r;
+    this.pushed++;
+  }
+  /** The distinct revisions, ascending (a view, valid until the next push). */
+  sorted(): Float64Array {
+    if (this.sortedLength !== this.length) {
+      const view = this.items.subarray(0, this.length).sort();
+      let n = 0;
+      for (let i = 0; i < view.length; i++) if (n === 0 || view[i] !== view[n - 1]) view[n++] = view[i]!;
+      this.length = this.sortedLength = n;
+    }
+    return this.items.subarray(0, this.length);
+  }
 }
 
+/**
+ * One etcd key's newest revision. Kept small (salvage holds one per distinct
+ * key): the key is held once, as its `keyId` string (also the map key), and
+ * the value as an offset into the source.
+ */
 interface KeyState {
-  key: Uint8Array;
+  /** The key's bytes as a `keyId` string. */
+  id: string;
   createRevision: number;
   modRevision: number;
   subRevision: number;
   version: number;
   lease: bigint;
   deleted: boolean;
-  /** Where the value is: in the source (a KeyValue to re-read) or in memory (from the WAL). */
-  dbValue: ValueRef | null;
+  /** Where the value is: in the source (a KeyValue of `dbLength` bytes at `dbOffset` to re-read; -1: none) or in memory (from the WAL). */
+  dbOffset: number;
+  dbLength: number;
+  /** The stored KeyValue is what `encodeKeyValue` makes of these fields (`DecodedKv.canonical`, same mod revision): copied as it is. */
+  verbatim: boolean;
   memValue: Uint8Array | null;
   source: SalvageKeySource;
   sourceRevision: number | null;
@@ -161,16 +223,123 @@ function readRevision(k: Uint8Array): { main: number; sub: number; tombstone: bo
   return { main: clamp(dv.getBigUint64(0, false)), sub: clamp(dv.getBigUint64(9, false)), tombstone: k.length === 18 };
 }
 
-interface DecodedKv {
+export interface DecodedKv {
   key: Uint8Array;
   createRevision: number;
   modRevision: number;
   version: number;
   lease: bigint;
   valueLength: number;
+  /**
+   * The bytes are exactly what `encodeKeyValue` makes of these fields (fields
+   * 1..6 once each in order, zero values omitted, shortest varints, no other
+   * field, revisions within 2^53): salvage can copy them instead of re-encoding.
+   */
+  canonical: boolean;
 }
 
-function decodeKv(bytes: Uint8Array): DecodedKv | null {
+function varintSize(v: bigint): number {
+  let n = 1;
+  for (let x = BigInt.asUintN(64, v); x >= 0x80n; x >>= 7n) n++;
+  return n;
+}
+
+/** Bytes a varint of `v` takes (v >= 0, a safe integer). */
+function varintSizeNum(v: number): number {
+  let n = 1;
+  for (let x = v; x >= 0x80; x = Math.floor(x / 128)) n++;
+  return n;
+}
+
+/**
+ * The common KeyValue shape without allocating per field: one-byte tags of
+ * fields 1..6 with their proto types, revisions below 2^49 (7-byte varints),
+ * the lease any int64. Anything else returns undefined and goes through the
+ * general decoder (same results, more garbage). The scan decodes every
+ * revision of the db, so this is salvage's hottest loop.
+ */
+function decodeKvFast(bytes: Uint8Array): DecodedKv | null | undefined {
+  const len = bytes.length;
+  let at = 0;
+  let key: Uint8Array | null = null;
+  let valueLength = 0;
+  let createRevision = 0;
+  let modRevision = 0;
+  let version = 0;
+  let lease = 0n;
+  let fields = 0;
+  let lastNo = 0;
+  let canonical = true;
+  let size = 0;
+  while (at < len) {
+    if (++fields > 64) return undefined;
+    const tag = bytes[at++]!;
+    const no = tag >> 3;
+    const wire = tag & 7;
+    if (tag >= 0x80 || no < 1 || no > 6 || wire !== (no === 1 || no === 5 ? 2 : 0)) return undefined;
+    if (no <= lastNo) canonical = false;
+    lastNo = no;
+    // A varint of at most 7 bytes as a number; longer ones only for the lease.
+    let v = 0;
+    let mul = 1;
+    let n = 0;
+    for (;;) {
+      if (at >= len || n === 7) break;
+      const b = bytes[at++]!;
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      n++;
+      if (b < 0x80) break;
+    }
+    const done = n > 0 && bytes[at - 1]! < 0x80;
+    if (!done) {
+      if (no !== 6 || n < 7) return undefined;
+      // The lease: up to 10 bytes, as protobuf's int64 (two's complement).
+      let big = BigInt(v);
+      let shift = 49n;
+      for (;;) {
+        if (at >= len || n === 10) return undefined;
+        const b = bytes[at++]!;
+        big |= BigInt(b & 0x7f) << shift;
+        shift += 7n;
+        n++;
+        if (b < 0x80) break;
+      }
+      const u = BigInt.asUintN(64, big);
+      lease = BigInt.asIntN(64, u);
+      if (u === 0n) canonical = false;
+      size += 1 + varintSize(u);
+      continue;
+    }
+    if (wire === 2) {
+      if (v > len - at) return undefined;
+      const end = at + v;
+      if (no === 1) key = bytes.subarray(at, end);
+      else valueLength = v;
+      if (v === 0) canonical = false;
+      size += 1 + varintSizeNum(v) + v;
+      at = end;
+      continue;
+    }
+    if (v === 0) canonical = false;
+    size += 1 + varintSizeNum(v);
+    if (no === 2) createRevision = v;
+    else if (no === 3) modRevision = v;
+    else if (no === 4) version = v;
+    else lease = BigInt(v);
+  }
+  if (!key || key.length === 0) return null;
+  return { key, createRevision, modRevision, version, lease, valueLength, canonical: canonical && size === len };
+}
+
+/** A stored mvccpb.KeyValue as salvage reads it (null: not one); the fast path when it applies. */
+export function decodeKv(bytes: Uint8Array): DecodedKv | null {
+  const fast = decodeKvFast(bytes);
+  return fast !== undefined ? fast : decodeKvGeneric(bytes);
+}
+
+/** The general decoder (every field as the wire decoder reads it); `decodeKv` gives the same answers. */
+export function decodeKvGeneric(bytes: Uint8Array): DecodedKv | null {
   const m = decodeMessage(bytes, 64);
   if (!m.ok) return null;
   for (const f of m.fields) {
@@ -179,6 +348,23 @@ function decodeKv(bytes: Uint8Array): DecodedKv | null {
   }
   const key = bytesField(m.fields, 1);
   if (!key || key.length === 0) return null;
+  let canonical = true;
+  let size = 0;
+  let lastNo = 0;
+  for (const f of m.fields) {
+    if (f.no <= lastNo || f.no > 6) {
+      canonical = false;
+      break;
+    }
+    lastNo = f.no;
+    if (f.wire === 'bytes') {
+      if (f.value.length === 0) canonical = false;
+      size += 1 + varintSize(BigInt(f.value.length)) + f.value.length;
+    } else if (f.wire === 'varint') {
+      if (f.value === 0n || (f.no !== 6 && f.value > BigInt(Number.MAX_SAFE_INTEGER))) canonical = false;
+      size += 1 + varintSize(f.value);
+    } else canonical = false;
+  }
   return {
     key,
     createRevision: numField(m.fields, 2),
@@ -186,6 +372,7 @@ function decodeKv(bytes: Uint8Array): DecodedKv | null {
     version: numField(m.fields, 4),
     lease: i64Field(m.fields, 6),
     valueLength: bytesField(m.fields, 5)?.length ?? 0,
+    canonical: canonical && size === bytes.length,
   };
 }
 
@@ -212,14 +399,69 @@ async function readExact(src: ByteSource, offset: number, length: number): Promi
 }
 
 /**
+ * A ByteSource that can also fill a buffer the caller owns. Salvage reads a
+ * whole db (and the SHA-256 reads it again): with `read` every chunk is a new
+ * buffer, and chunks that live a little while (a cache window) are promoted
+ * out of V8's young generation, so they pile up outside the heap until a full
+ * GC (1.1 GB of dead ArrayBuffers on a 1 GiB db). With `readInto` the few
+ * buffers are allocated once and reused.
+ */
+export interface ReadIntoSource extends ByteSource {
+  /** Fill `target` from `offset`; returns the bytes read (fewer only at the end of the source). */
+  readInto(offset: number, target: Uint8Array): Promise<number>;
+}
+
+export function canReadInto(src: ByteSource): src is ReadIntoSource {
+  return typeof (src as Partial<ReadIntoSource>).readInto === 'function';
+}
+
+/** `readInto` over any source (a copy when it cannot fill buffers itself). */
+export async function readIntoFrom(src: ByteSource, offset: number, target: Uint8Array): Promise<number> {
+  if (canReadInto(src)) return src.readInto(offset, target);
+  let done = 0;
+  while (done < target.length) {
+    const part = await src.read(offset + done, Math.min(MAX_READ, target.length - done));
+    if (part.length === 0) break;
+    target.set(part, done);
+    done += part.length;
+  }
+  return done;
+}
+
+/**
  * Reads through a small LRU of 4 MiB windows: salvage reads the db in order
  * (pages), then values in revision order (which is page order for the key
  * bucket), and walks the tree locally; without this every 4 KiB read would be
- * a system call. Memory: `windows` x 4 MiB.
+ * a system call. Memory: `windows` x 4 MiB, allocated once and reused when the
+ * source can `readInto`.
+ *
+ * The bytes returned are a view of a window: they stay valid until that
+ * window is reused, which takes `windows - 1` reads of other windows. Callers
+ * copy what they keep past their next reads (keys, values held for later).
+ * `readInto` passes through (whole-file passes such as a SHA-256 do not evict
+ * the windows).
  */
 export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, windows = 8): ByteSource {
   const cache = new Map<number, Uint8Array>();
-  return {
+  const reusable = canReadInto(src);
+  const load = async (w: number): Promise<Uint8Array> => {
+    const start = w * windowBytes;
+    const length = Math.max(0, Math.min(windowBytes, src.size - start));
+    if (!reusable) return readExact(src, start, length);
+    let buf: Uint8Array | undefined;
+    if (cache.size >= windows) {
+      // Evict the least recently used window and reuse its buffer.
+      const [oldest, evicted] = cache.entries().next().value!;
+      cache.delete(oldest);
+      buf = evicted;
+    }
+    const full = buf && buf.buffer.byteLength >= windowBytes ? new Uint8Array(buf.buffer, 0, windowBytes) : new Uint8Array(windowBytes);
+    const view = full.subarray(0, length);
+    const got = await src.readInto(start, view);
+    if (got !== length) throw new Error(`${src.name}: short read at byte ${start + got} (${got} of ${length} bytes)`);
+    return view;
+  };
+  const cached: ByteSource & Partial<ReadIntoSource> = {
     name: src.name,
     size: src.size,
     async read(offset: number, length: number): Promise<Uint8Array> {
@@ -230,8 +472,7 @@ export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, win
         cache.delete(w);
         cache.set(w, buf);
       } else {
-        const start = w * windowBytes;
-        buf = await readExact(src, start, Math.max(0, Math.min(windowBytes, src.size - start)));
+        buf = await load(w);
         cache.set(w, buf);
         if (cache.size > windows) cache.delete(cache.keys().next().value!);
       }
@@ -239,6 +480,8 @@ export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, win
       return buf.subarray(Math.min(at, buf.length), Math.min(buf.length, at + length));
     },
   };
+  if (reusable) cached.readInto = (offset, target) => src.readInto(offset, target);
+  return cached;
 }
 
 // ---------------------------------------------------------------- reachability
@@ -246,8 +489,9 @@ export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, win
 interface TreeFacts {
   /** Per page position: 1 = reached by some meta's tree. */
   reachable: Uint8Array;
-  /** Page position -> bucket name for pages under a named top-level bucket. */
-  bucketOfPage: Map<number, string>;
+  /** Per page position: 1 + index in `bucketNames` of the named top-level bucket it is under; 0 = none. */
+  bucketOfPage: Uint8Array;
+  bucketNames: string[];
   /**
    * Revision-key ranges [lo, hi) of the `key` bucket the trees do not cover
    * (a branch pointer to page 0, past the end, to a zeroed page...). Only
@@ -272,7 +516,13 @@ const EMPTY_KEY = new Uint8Array(0);
 async function reachablePages(src: ByteSource, dbSize: number, pageSize: number, roots: number[]): Promise<TreeFacts> {
   const filePages = Math.floor(dbSize / pageSize);
   const reachable = new Uint8Array(filePages);
-  const bucketOfPage = new Map<number, string>();
+  const bucketOfPage = new Uint8Array(filePages);
+  const bucketNames: string[] = [];
+  const bucketCode = (name: string): number => {
+    let i = bucketNames.indexOf(name);
+    if (i < 0 && bucketNames.length < 255) i = bucketNames.push(name) - 1;
+    return i + 1;
+  };
   const holes: TreeFacts['holes'] = [];
   let keyBucketSeen = false;
   type Visit = { page: number; bucket: string | null; depth: number; lo: Uint8Array; hi: Uint8Array | null };
@@ -304,15 +554,17 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
     const span = spanPages === 1 ? head : await readExact(src, page * pageSize, spanPages * pageSize);
     for (let i = 0; i < spanPages; i++) {
       reachable[page + i] = 1;
-      if (bucket !== null) bucketOfPage.set(page + i, bucket);
+      if (bucket !== null) bucketOfPage[page + i] = bucketCode(bucket);
     }
     if (isBranch(h.flags)) {
       const elements = decodeBranchElements(span, h.count);
-      if (elements.length < h.count) hole({ ...v, lo: elements.at(-1)?.key ?? v.lo });
+      // Copies: the page is a view of a reused read window, and these bounds outlive it (stack, holes).
+      const keys = elements.map((e) => copyBytes(e.key));
+      if (elements.length < h.count) hole({ ...v, lo: keys.at(-1) ?? v.lo });
       elements.forEach((e, i) => {
-        const lo = i === 0 ? v.lo : e.key;
+        const lo = i === 0 ? v.lo : keys[i]!;
         const next = elements[i + 1];
-        const hi = next && next.problem === null ? next.key : v.hi;
+        const hi = next && next.problem === null ? keys[i + 1]! : v.hi;
         if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi });
         else hole({ ...v, lo, hi });
       });
@@ -327,7 +579,7 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
       }
     }
   }
-  return { reachable, bucketOfPage, holes, trusted: roots.length > 0 && keyBucketSeen };
+  return { reachable, bucketOfPage, bucketNames, holes, trusted: roots.length > 0 && keyBucketSeen };
 }
 
 function inHole(tree: TreeFacts, k: Uint8Array): boolean {
@@ -352,7 +604,7 @@ export class SalvageState {
   unreadablePages = 0;
   maxRevision = 0;
   /** Every main revision seen in the key bucket (for the gap check). */
-  readonly revisionsSeen = new Set<number>();
+  readonly revisionsSeen = new RevisionList();
   sourceConsistentIndex: number | null = null;
   sourceCompacted: number | null = null;
   bytesRead = 0;
@@ -391,7 +643,10 @@ export class SalvageState {
   }
   smallBucket(name: EtcdBucketName): Map<string, SmallItem> {
     let m = this.small.get(name);
-    if (!m) this.small.set(name, (m = new Map()));
+    if (!m) {
+      m = new Map<string, SmallItem>();
+      this.small.set(name, m);
+    }
     return m;
   }
 }
@@ -405,7 +660,7 @@ function noteSmall(state: SalvageState, bucket: string, key: Uint8Array, value: 
   const prev = m.get(id);
   // A reachable item beats an orphaned (possibly stale) one; among equals the first stays.
   if (prev && (prev.reachable || !reachable)) return;
-  m.set(id, { key: key.slice(), value: value.slice(), reachable });
+  m.set(id, { key: copyBytes(key), value: copyBytes(value), reachable });
 }
 
 function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValueOffset: number, page: number, reachable: boolean): boolean {
@@ -416,20 +671,24 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
     state.staleRevisions++;
     return true;
   }
-  state.revisionsSeen.add(rev.main);
+  state.revisionsSeen.push(rev.main);
   if (rev.main > state.maxRevision) state.maxRevision = rev.main;
-  const id = latin1.decode(kv.key);
-  const prev = state.keys.get(id);
+  const newId = keyId(kv.key);
+  const prev = state.keys.get(newId);
   if (prev && (prev.modRevision > rev.main || (prev.modRevision === rev.main && prev.subRevision >= rev.sub))) return true;
+  // The map keeps its first key string: hold that one, not a second copy.
+  const id = prev ? prev.id : newId;
   state.keys.set(id, {
-    key: kv.key.slice(),
+    id,
     createRevision: rev.tombstone ? 0 : kv.createRevision,
     modRevision: rev.main,
     subRevision: rev.sub,
     version: kv.version,
     lease: kv.lease,
     deleted: rev.tombstone,
-    dbValue: { offset: absValueOffset, length: v.length },
+    dbOffset: absValueOffset,
+    dbLength: v.length,
+    verbatim: kv.canonical && kv.modRevision === rev.main && !rev.tombstone,
     memValue: null,
     source: reachable ? 'tree' : 'orphaned-leaf',
     sourceRevision: rev.main,
@@ -594,17 +853,10 @@ export async function scanDb(
   state.tree = tree;
 
   let p = 2;
-  let chunkStart = -1;
-  let chunk: Uint8Array = new Uint8Array(0);
+  // Page by page through the window cache (a view, not a copy); every byte of the span is counted once.
   const pageAt = async (pos: number): Promise<Uint8Array> => {
-    if (pos < chunkStart || pos >= chunkStart + chunk.length / pageSize) {
-      chunkStart = pos;
-      const pages = Math.min(SCAN_CHUNK_PAGES, filePages - pos);
-      chunk = await readExact(src, pos * pageSize, pages * pageSize);
-      state.bytesRead += chunk.length;
-    }
-    const at = (pos - chunkStart) * pageSize;
-    return chunk.subarray(at, at + pageSize);
+    state.bytesRead += pageSize;
+    return src.read(pos * pageSize, pageSize);
   };
   let lastProgress = 0;
   while (p < filePages) {
@@ -619,8 +871,8 @@ export async function scanDb(
       state.leafPages++;
       if (!reachable) state.orphanedLeafPages++;
       const span = spanPages === 1 ? page : await readExact(src, p * pageSize, spanPages * pageSize);
-      if (spanPages > 1) state.bytesRead += span.length;
-      const bucket = tree.bucketOfPage.get(p) ?? null;
+      if (spanPages > 1) state.bytesRead += span.length - pageSize;
+      const bucket = tree.bucketNames[tree.bucketOfPage[p]! - 1] ?? null;
       scanLeafElements(state, span, p * pageSize, h.count, p, reachable, bucket, file, 0);
       p += spanPages;
     } else if (isBranch(h.flags) && h.id === p && fits) {
@@ -628,17 +880,17 @@ export async function scanDb(
     } else {
       // Not a page we can trust by its header (zeroed, wrong flags, wrong id): its elements may
       // still be intact. Items are kept only when their shape proves them (revision key + KeyValue).
-      const before = state.keys.size + state.revisionsSeen.size;
+      const before = state.keys.size + state.revisionsSeen.pushed;
       if (h.count > 0 && !isBranch(h.flags)) {
         const probe = new SalvageState();
         scanLeafElements(probe, page, p * pageSize, h.count, p, false, null, file, 0);
-        if (probe.revisionsSeen.size > 0) {
+        if (probe.revisionsSeen.pushed > 0) {
           scanLeafElements(state, page, p * pageSize, h.count, p, tree.reachable[p] === 1, null, file, 0);
           state.leafPages++;
           if (tree.reachable[p] !== 1) state.orphanedLeafPages++;
         }
       }
-      const recovered = state.keys.size + state.revisionsSeen.size > before;
+      const recovered = state.keys.size + state.revisionsSeen.pushed > before;
       if (!recovered && tree.reachable[p] === 1) {
         state.unreadablePages++;
         state.addDamage(file, p, `page ${p} is reached by the tree but is not a valid page (header id ${h.id}, flags 0x${h.flags.toString(16)})`);
@@ -686,10 +938,27 @@ function cmpResult(r: string | number): 'equal' | 'greater' | 'less' | 'not-equa
   return 'equal';
 }
 
-function inRange(k: Uint8Array, start: Uint8Array, end: Uint8Array | undefined): boolean {
-  if (!end || end.length === 0) return compareBytes(k, start) === 0;
-  if (end.length === 1 && end[0] === 0) return compareBytes(k, start) >= 0;
-  return compareBytes(k, start) >= 0 && compareBytes(k, end) < 0;
+/** An etcd range [key, rangeEnd) as `keyId` strings: no end = the key alone; end "\0" = every key from `key` on. */
+interface IdRange {
+  start: string;
+  end: string | null;
+  exact: boolean;
+}
+
+function idRange(start: Uint8Array, end: Uint8Array | undefined): IdRange {
+  if (!end || end.length === 0) return { start: keyId(start), end: null, exact: true };
+  if (end.length === 1 && end[0] === 0) return { start: keyId(start), end: null, exact: false };
+  return { start: keyId(start), end: keyId(end), exact: false };
+}
+
+/** `keyId` strings compare as their bytes do (one char code per byte). */
+function inIdRange(id: string, r: IdRange): boolean {
+  if (r.exact) return id === r.start;
+  return id >= r.start && (r.end === null || id < r.end);
+}
+
+function byId(a: KeyState, b: KeyState): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 export class Replayer {
@@ -718,8 +987,9 @@ export class Replayer {
 
   private async valueOf(s: KeyState): Promise<Uint8Array> {
     if (s.memValue) return s.memValue;
-    if (!s.dbValue || !this.src) return new Uint8Array(0);
-    return kvValue(await readExact(this.src, s.dbValue.offset, s.dbValue.length));
+    if (s.dbOffset < 0 || !this.src) return new Uint8Array(0);
+    // A copy: the read is a view of a reused window, and replay holds values across reads.
+    return copyBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)));
   }
 
   /**
@@ -732,9 +1002,10 @@ export class Replayer {
     const result = cmpResult(c.result);
     const ids: KeyState[] = [];
     if (c.rangeEnd && c.rangeEnd.length > 0) {
-      for (const s of this.state.keys.values()) if (!s.deleted && inRange(s.key, c.key, c.rangeEnd)) ids.push(s);
+      const range = idRange(c.key, c.rangeEnd);
+      for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) ids.push(s);
     } else {
-      const s = this.live(latin1.decode(c.key));
+      const s = this.live(keyId(c.key));
       if (s) ids.push(s);
     }
     const check = async (s: KeyState | undefined): Promise<boolean> => {
@@ -779,20 +1050,23 @@ export class Replayer {
     switch (req.kind) {
       case 'put': {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const id = latin1.decode(r.key);
+        const newId = keyId(r.key);
+        const id = this.state.keys.get(newId)?.id ?? newId;
         const prev = this.live(id);
         const value = r.ignoreValue && prev ? await this.valueOf(prev) : r.value;
         const lease = r.ignoreLease && prev ? prev.lease : r.lease;
         this.state.keys.set(id, {
-          key: r.key.slice(),
+          id,
           createRevision: prev ? prev.createRevision : rev,
           modRevision: rev,
           subRevision: sub.n++,
           version: prev ? prev.version + 1 : 1,
           lease,
           deleted: false,
-          dbValue: null,
-          memValue: value.slice(),
+          dbOffset: -1,
+          dbLength: 0,
+          verbatim: false,
+          memValue: copyBytes(value),
           source: 'wal',
           sourceRevision: null,
           walIndex: index,
@@ -803,12 +1077,13 @@ export class Replayer {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
         const hit: KeyState[] = [];
         if (r.rangeEnd && r.rangeEnd.length > 0) {
-          for (const s of this.state.keys.values()) if (!s.deleted && inRange(s.key, r.key, r.rangeEnd)) hit.push(s);
+          const range = idRange(r.key, r.rangeEnd);
+          for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) hit.push(s);
         } else {
-          const s = this.live(latin1.decode(r.key));
+          const s = this.live(keyId(r.key));
           if (s) hit.push(s);
         }
-        hit.sort((a, b) => compareBytes(a.key, b.key));
+        hit.sort(byId);
         for (const s of hit) {
           s.deleted = true;
           s.modRevision = rev;
@@ -838,7 +1113,7 @@ export class Replayer {
       case 'lease-revoke': {
         const r = req as Extract<ReplayRequest, { kind: 'lease-revoke' }>;
         this.state.leases.delete(r.leaseId.toString());
-        const hit = [...this.state.keys.values()].filter((s) => !s.deleted && s.lease === r.leaseId).sort((a, b) => compareBytes(a.key, b.key));
+        const hit = [...this.state.keys.values()].filter((s) => !s.deleted && s.lease === r.leaseId).sort(byId);
         for (const s of hit) {
           s.deleted = true;
           s.modRevision = rev;
@@ -879,22 +1154,21 @@ export class Replayer {
 
   /** Simulate the entry on a scratch view; keep a write only where the db's newest revision differs. */
   private async gapFill(e: ReplayEntry): Promise<void> {
-    const writes = new Map<string, { put: Uint8Array | null; lease: bigint; key: Uint8Array }>();
+    const writes = new Map<string, { put: Uint8Array | null; lease: bigint }>();
     const collect = async (req: ReplayRequest): Promise<void> => {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const prev = this.live(latin1.decode(r.key));
-        writes.set(latin1.decode(r.key), {
+        const prev = this.live(keyId(r.key));
+        writes.set(keyId(r.key), {
           put: r.ignoreValue && prev ? await this.valueOf(prev) : r.value,
           lease: r.ignoreLease && prev ? prev.lease : r.lease,
-          key: r.key,
         });
       } else if (req.kind === 'delete-range') {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
         if (r.rangeEnd && r.rangeEnd.length > 0) {
-          for (const s of this.state.keys.values())
-            if (!s.deleted && inRange(s.key, r.key, r.rangeEnd)) writes.set(latin1.decode(s.key), { put: null, lease: 0n, key: s.key });
-        } else writes.set(latin1.decode(r.key), { put: null, lease: 0n, key: r.key });
+          const range = idRange(r.key, r.rangeEnd);
+          for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) writes.set(s.id, { put: null, lease: 0n });
+        } else writes.set(keyId(r.key), { put: null, lease: 0n });
       } else if (req.kind === 'txn') {
         const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
         let ok = true;
@@ -932,15 +1206,17 @@ export class Replayer {
       }
       const prev = s && !s.deleted ? s : undefined;
       this.state.keys.set(id, {
-        key: w.key.slice(),
+        id: s ? s.id : id,
         createRevision: prev ? prev.createRevision : rev,
         modRevision: rev,
         subRevision: sub++,
         version: prev ? prev.version + 1 : 1,
         lease: w.lease,
         deleted: false,
-        dbValue: null,
-        memValue: w.put.slice(),
+        dbOffset: -1,
+        dbLength: 0,
+        verbatim: false,
+        memValue: copyBytes(w.put),
         source: 'wal',
         sourceRevision: null,
         walIndex: e.index,
@@ -990,6 +1266,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   for (const s of live) {
     if (s.lease !== 0n && !state.leases.has(BigInt.asUintN(64, s.lease).toString()) && !state.leases.has(s.lease.toString())) {
       s.lease = 0n;
+      s.verbatim = false;
       detachedKeys++;
     }
   }
@@ -1000,10 +1277,10 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
     sources[s.source]++;
     if (keys.length < listMax) {
       keys.push({
-        key: displayKey(s.key),
+        key: displayKey(keyBytes(s.id)),
         modRevision: s.modRevision,
         sourceRevision: s.sourceRevision,
-        valueSize: s.memValue ? s.memValue.length : (s.dbValue?.length ?? 0),
+        valueSize: s.memValue ? s.memValue.length : s.dbLength,
         source: s.source,
         ...(s.page !== undefined && s.source !== 'wal' ? { page: s.page } : {}),
         ...(s.walIndex !== undefined && s.source === 'wal' ? { walIndex: s.walIndex } : {}),
@@ -1018,15 +1295,27 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       const lease = s.lease;
       if (s.memValue) {
         const value = s.memValue;
-        yield { key, value: encodeKeyValue({ key: s.key, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value, lease }) };
+        yield {
+          key,
+          value: encodeKeyValue({ key: keyBytes(s.id), createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value, lease }),
+        };
       } else {
-        const ref = s.dbValue!;
+        const verbatim = s.verbatim;
         yield {
           key,
           value: async () => {
-            const raw = await readExact(src!, ref.offset, ref.length);
+            const raw = await readExact(src!, s.dbOffset, s.dbLength);
+            // Unchanged: the stored bytes as they are (a view of the read window; the writer copies it).
+            if (verbatim) return raw;
             // Re-encode: the lease may have been detached; everything else is the stored KeyValue.
-            return encodeKeyValue({ key: s.key, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value: kvValue(raw), lease });
+            return encodeKeyValue({
+              key: keyBytes(s.id),
+              createRevision: s.createRevision,
+              modRevision: s.modRevision,
+              version: s.version,
+              value: kvValue(raw),
+              lease,
+            });
           },
         };
       }
@@ -1073,17 +1362,19 @@ export function missingRevisions(state: SalvageState): [number, number][] {
   const out: [number, number][] = [];
   // etcd's first write is revision 2 (the store starts at 1).
   const from = Math.max(2, (state.sourceCompacted ?? 0) + 1);
-  let start: number | null = null;
-  for (let r = from; r <= state.maxRevision; r++) {
-    if (!state.revisionsSeen.has(r)) {
-      if (start === null) start = r;
-    } else if (start !== null) {
-      out.push([start, r - 1]);
-      start = null;
+  if (state.maxRevision < from) return out;
+  // Walk the sorted revisions: a gap is between two neighbours (never a loop over the revision numbers,
+  // which a damaged key can make as large as 2^53).
+  let next = from;
+  for (const r of state.revisionsSeen.sorted()) {
+    if (r < next) continue;
+    if (r > next) {
+      out.push([next, r - 1]);
+      if (out.length >= MAX_LISTED) return out;
     }
-    if (out.length >= MAX_LISTED) break;
+    next = r + 1;
   }
-  if (start !== null) out.push([start, state.maxRevision]);
+  if (next <= state.maxRevision) out.push([next, state.maxRevision]);
   return out;
 }
 
@@ -1117,8 +1408,16 @@ export async function forEachLiveKey(
   const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
   const cached = src ? cachedSource(src) : null;
   for (const s of live) {
-    const value = s.memValue ?? (s.dbValue && cached ? kvValue(await readExact(cached, s.dbValue.offset, s.dbValue.length)) : new Uint8Array(0));
-    await onKey({ key: s.key, value, modRevision: s.modRevision, createRevision: s.createRevision, version: s.version, lease: s.lease, source: s.source });
+    const value = s.memValue ?? (s.dbOffset >= 0 && cached ? kvValue(await readExact(cached, s.dbOffset, s.dbLength)) : new Uint8Array(0));
+    await onKey({
+      key: keyBytes(s.id),
+      value,
+      modRevision: s.modRevision,
+      createRevision: s.createRevision,
+      version: s.version,
+      lease: s.lease,
+      source: s.source,
+    });
   }
 }
 
@@ -1241,7 +1540,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
 }
 
 async function writeReport(state: SalvageState, input: SalvageInput, sink: PageSink, opts: SalvageOptions, started: number): Promise<SalvageReport> {
-  let consistentIndex: number | null = null;
+  let consistentIndex: number | null;
   if (opts.consistentIndex !== undefined) consistentIndex = opts.consistentIndex;
   else if (opts.outputKind === 'member-db') {
     consistentIndex = Math.max(state.sourceConsistentIndex ?? 0, state.walReplay?.to ?? 0, input.walCommit ?? 0) || null;
