@@ -76,16 +76,7 @@ export const systemdEtcdRestore: Playbook = {
       expect: {},
     },
     checkBackupStep,
-    ...restoreSteps(
-      {
-        command: 'systemctl stop {{unit}}',
-        touches: ['{{unit}}'],
-        backup: ['{{envFile}}'],
-        waitCommand: 'systemctl is-active {{unit}}; true',
-        waitPattern: '^(inactive|failed|unknown)$',
-      },
-      { command: 'systemctl start {{unit}}', touches: ['{{unit}}'], backup: ['{{envFile}}'] },
-    ),
+    ...restoreSteps('systemd', { backupBeforeStop: ['{{envFile}}'], backupBeforeStart: ['{{envFile}}'] }),
     backupBadStep,
   ],
 };
@@ -151,21 +142,7 @@ export const kubeadmEtcdDb: Playbook = {
       ],
     },
     checkBackupStep,
-    ...restoreSteps(
-      {
-        command: 'mkdir -p /etc/kubernetes/lifeboat-disabled && mv {{manifest}} /etc/kubernetes/lifeboat-disabled/',
-        touches: ['{{manifest}}'],
-        backup: ['{{manifest}}'],
-        // `[-]-data-dir`: the pattern must not match the shell running pgrep, whose own command line holds it.
-        waitCommand: 'pgrep -f -- "[-]-data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
-        waitPattern: '^stopped$',
-      },
-      {
-        command: 'mv /etc/kubernetes/lifeboat-disabled/etcd.yaml {{manifest}}',
-        touches: ['{{manifest}}'],
-        backup: ['/etc/kubernetes/lifeboat-disabled/etcd.yaml'],
-      },
-    ),
+    ...restoreSteps('static-pod', { backupBeforeStop: ['{{manifest}}'], backupBeforeStart: ['{{manifest}}'] }),
     backupBadStep,
   ],
 };
