@@ -27,7 +27,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { formatNodeCard } from '../../electron/services/ssh/detect-cli';
 import { detectNode } from '../../shared/node/detect';
-import { checkPeerAddresses, parseDockerInspect, parseIpOAddr } from '../../shared/node/kind';
+import { checkPeerAddresses, parseDbMemberRecords, parseDockerInspect, parseIpOAddr, parseMemberListJson } from '../../shared/node/kind';
+import { parsePodLogDirs, parsePodVolumeMembers } from '../../shared/node/statefulset';
 import { makeGoldenWith, requireEtcd, tempDir } from '../helpers/etcd';
 import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
@@ -265,6 +266,38 @@ describe('detect: peer address check and docker inspect parsing (no node)', () =
     expect(moved.verdict).toBe('mismatch');
     expect(moved.explanation).toMatch(/^etcd is configured\/registered at 10\.0\.0\.7 .*re-addressed/);
     expect(checkPeerAddresses({ nodeAddresses: [], configured: [], members: [], membersFrom: null, memberName: null, kind: false }).verdict).toBe('unknown');
+  });
+
+  it('member records keep 64-bit IDs exactly, and odd lines are skipped, not guessed', () => {
+    expect(parseMemberListJson('{"header":{"cluster_id":1},"members":[{"ID":18446744073709551615,"name":"a","peerURLs":["https://10.0.0.1:2380"]}]}')).toEqual([
+      { id: 'ffffffffffffffff', name: 'a', peerUrls: ['https://10.0.0.1:2380'] },
+    ]);
+    expect(parseMemberListJson('Error: context deadline exceeded')).toBeNull();
+    expect(
+      parseDbMemberRecords(
+        '"id":16050090304094390534,"peerURLs":["http://172.18.0.2:2380"],"name":"kind-control-plane"\n' +
+          '"id":99999999999999999999999,"peerURLs":[]\n' +
+          '"id":1,"peerURLs":["http://x:1"],"isLearner":true\ngarbage\n',
+      ),
+    ).toEqual([
+      { id: 'debd6018347cc906', name: 'kind-control-plane', peerUrls: ['http://172.18.0.2:2380'] },
+      { id: '1', name: '', peerUrls: ['http://x:1'] },
+    ]);
+  });
+
+  it('pod volumes and pod log dirs: only the kubelet layouts, nothing else', () => {
+    const uid = '5f0c1d2e-8a4b-4c3d-9e7f-0a1b2c3d4e5f';
+    expect(
+      parsePodVolumeMembers(
+        `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~csi/pvc-1/mount/data/member\n/var/lib/kubelet/pods/${uid}/containers/etcd/member\n/etc/member\n`,
+      ),
+    ).toEqual([
+      { podUid: uid, plugin: 'kubernetes.io~csi', volume: 'pvc-1', dataDir: `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~csi/pvc-1/mount/data` },
+    ]);
+    expect([...parsePodLogDirs(`kube-system_etcd-cp-1_${uid}\nweird_name\ndefault_etcd-2_${uid.replace('5f', '6a')}\n`)]).toEqual([
+      [uid, { namespace: 'kube-system', pod: 'etcd-cp-1' }],
+      [uid.replace('5f', '6a'), { namespace: 'default', pod: 'etcd-2' }],
+    ]);
   });
 
   it('docker inspect (FORMAT SAMPLE after Docker’s documented shape, not captured: no dockerd here): kind node containers and their addresses', () => {

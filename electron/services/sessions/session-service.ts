@@ -305,12 +305,7 @@ export class SessionService {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
     if (step.kind !== 'upload') throw new ApiError('not-upload', `${stepId} is not an upload step`);
-    if (l.state.status[stepId] === 'interrupted') {
-      throw new ApiError(
-        'interrupted',
-        'this upload was cut off: look at the node first (a partial file may be in a /tmp/lifeboat-upload.* directory), then run it again',
-      );
-    }
+    // An upload cut off earlier may simply be run again: it never overwrites, so a copy that did land makes it fail and say so.
     const dest = this.render(l, step.path ?? '');
     if (!dest.startsWith('/') || dest.endsWith('/') || /[\n\0]/.test(dest))
       throw new ApiError('bad-destination', `${dest} is not an absolute file path on the node`);
