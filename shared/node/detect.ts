@@ -346,9 +346,9 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     }
   }
 
-  // On a Docker host: kind's node containers and the addresses Docker gave them now.
+  // On a Docker host (no etcd of its own): kind's node containers and the addresses Docker gave them now.
   let kindContainers: NodeCard['kindContainers'];
-  if (tools['docker']) {
+  if (tools['docker'] && !datastores.some((d) => d.engine === 'etcd')) {
     const ids = await p.run('docker-kind', 'docker ps -aq --filter label=io.x-k8s.kind.cluster');
     if (ids.code !== 0)
       gaps.push(`docker is installed but did not answer (${ids.stderr.trim().split('\n')[0] ?? `exit ${String(ids.code)}`}): kind node containers not listed`);

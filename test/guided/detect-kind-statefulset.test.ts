@@ -218,9 +218,35 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
     ).toBe(0);
     const down = await detectNode(node, { sudo: true, target: node.host });
     const dd = down.datastores[0]!;
-    expect(dd).toMatchObject({ managedBy: 'statefulset', dataDir: volumeDir, memberName: 'etcd-0', running: false });
+    expect(dd).toMatchObject({ managedBy: 'statefulset', dataDir: volumeDir, memberName: 'etcd-0' });
+    // Not running; `null` (unknown) rather than false when other etcd processes run on the machine (the nodes share its pid namespace).
+    expect(dd.running).not.toBe(true);
     expect(dd.evidence).toContain('member name etcd-0 assumed from the pod name (charts set ETCD_NAME to it); no running etcd process confirmed it');
   }, 120_000);
+
+  it('a Docker host without etcd: docker is asked for kind node containers, and a daemon that does not answer is said, not hidden', async () => {
+    // This machine has the docker CLI (/usr/local/bin, seen by the node) and no dockerd: what a host shows after Docker died.
+    const host = await startRealisticNode({});
+    try {
+      await fs.mkdir(path.join(tmp, 'host-client'));
+      const conn = await connectByKey(host.sshd, await keyClient(host.sshd, path.join(tmp, 'host-client')));
+      try {
+        const node = sessionNodeOver(conn, host);
+        const card = await detectNode(node, { sudo: true, target: node.host });
+        expect(card.datastores).toEqual([]);
+        const probe = card.probes.find((p) => p.id === 'docker-kind')!;
+        expect(probe.command).toBe('docker ps -aq --filter label=io.x-k8s.kind.cluster');
+        expect(probe.code).not.toBe(0);
+        expect(card.kindContainers).toBeUndefined();
+        expect(card.gaps).toContain(`docker is installed but did not answer (${probe.stderr.trim().split('\n')[0]}): kind node containers not listed`);
+        expect(probe.stderr).toMatch(/Cannot connect to the Docker daemon/);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await host.stop();
+    }
+  }, 180_000);
 });
 
 describe('detect: peer address check and docker inspect parsing (no node)', () => {
