@@ -141,7 +141,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.nodeAddresses': '节点当前地址：{addresses}',
   'guided.card.onNode': '在本节点上',
   'guided.card.notOnNode': '不在本节点上',
-  'guided.card.statefulSet': 'StatefulSet {namespace}/{name}',
+  'guided.card.statefulSet': 'StatefulSet（有状态副本集）{namespace}/{name}',
   'guided.card.statefulSetVolume': 'Pod {pod}，卷 {volume}',
   'guided.card.statefulSetRestore': '通过 StatefulSet 恢复（缩容到 0、恢复到卷中、再扩容），而不是通过 systemd：',
   'guided.playbooks.title': '开始引导式恢复',
