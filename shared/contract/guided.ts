@@ -13,7 +13,7 @@ export interface BiText {
   'zh-CN': string;
 }
 
-export type StepKind = 'explain' | 'probe' | 'check' | 'decision' | 'change' | 'copy-validate' | 'wait' | 'verify';
+export type StepKind = 'explain' | 'probe' | 'check' | 'decision' | 'change' | 'copy-validate' | 'upload' | 'wait' | 'verify';
 
 /** What a command's result must look like for a check, wait or verify step to pass. */
 export interface Expectation {
@@ -52,8 +52,13 @@ export interface PlaybookStep {
   /** wait: poll every `intervalSeconds` until `expect` holds or `timeoutSeconds` pass. */
   intervalSeconds?: number;
   timeoutSeconds?: number;
-  /** copy-validate: the node path to copy out and validate (placeholders allowed). */
+  /**
+   * copy-validate: the node path to copy out and validate; upload: the node
+   * path a local file is written to, never over an existing one (placeholders allowed).
+   */
   path?: string;
+  /** upload: the session variable set to `path` once the upload is verified (e.g. `backup`, for the restore steps). */
+  setsVariable?: string;
   /** Next step when this one passes (default: the next in the list; 'end' finishes). */
   next?: string;
   /** check/wait/verify/copy-validate: where to go when it fails (default: stop and ask the operator). */
@@ -99,6 +104,8 @@ export type SessionEvent =
   | { type: 'variable'; at: number; name: string; value: string; stepId?: string }
   | { type: 'finding'; at: number; stepId: string; severity: 'error' | 'warning' | 'info'; text: string }
   | { type: 'quarantined'; at: number; stepId: string; path: string; to: string; sha256?: string }
+  /** A local file written to the node by an upload step, its SHA-256 checked on the node against the local file. */
+  | { type: 'uploaded'; at: number; stepId: string; host: string; path: string; bytes: number; sha256: string; from: string }
   | { type: 'note'; at: number; text: string; stepId?: string }
   | { type: 'went-back'; at: number; fromStepId: string; toStepId: string }
   | { type: 'finished'; at: number; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string };
@@ -161,6 +168,13 @@ export interface GuidedMethods {
   'guided.setVariable': { params: { sessionId: string; name: string; value: string }; result: SessionState };
   /** The client ran a copy-validate step's copy-out and validation; record what they found. */
   'guided.copyValidated': { params: { sessionId: string; stepId: string; outcome: CopyValidateOutcome }; result: SessionState };
+  /**
+   * An upload step: write a local file (e.g. a salvaged snapshot.db) to the
+   * step's node path over SFTP (through a private temp and `sudo install`
+   * when the step runs with sudo), refusing to overwrite, and verify its
+   * SHA-256 on the node.
+   */
+  'guided.upload': { params: { sessionId: string; stepId: string; localPath: string }; result: SessionState };
   'guided.finish': { params: { sessionId: string; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string }; result: SessionState };
   'guided.export': { params: { sessionId: string; format: 'html' | 'md'; language: 'en' | 'zh-CN' }; result: { fileName: string; text: string } };
 }

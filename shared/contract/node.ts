@@ -89,6 +89,58 @@ export interface DetectedDatastore {
   restore?: { from: string; commands: string[] };
   /** How each fact was established (one short line per fact, e.g. `ExecStart in /etc/systemd/system/etcd.service`). */
   evidence: string[];
+  /** etcd: the node's addresses now against the peer URLs etcd is configured with and has stored (kind after a Docker restart). */
+  peerCheck?: PeerAddressCheck;
+  /** etcd in a StatefulSet: which pod, which volume, and how a restore goes (through the StatefulSet, not a unit). */
+  statefulSet?: StatefulSetMember;
+}
+
+/** A peer URL and whether the node has its address now. */
+export interface PeerUrlOnNode {
+  /** Where it was read: a manifest flag (`--initial-advertise-peer-urls`), `member <name>` from etcd's member records. */
+  source: string;
+  url: string;
+  host: string;
+  /** The node has this address on an interface now (wildcards and loopback count as on the node). */
+  onNode: boolean;
+}
+
+export interface PeerAddressCheck {
+  /** Addresses on the node's interfaces now (`ip -o addr`). */
+  nodeAddresses: string[];
+  urls: PeerUrlOnNode[];
+  /** Members as etcd stores them: `etcdctl member list`, or the member records read in place from member/snap/db. */
+  members: { id: string; name: string; peerUrls: string[] }[];
+  membersFrom: 'etcdctl member list' | 'member/snap/db' | null;
+  /** mismatch: etcd is configured or registered at an address this node no longer has. */
+  verdict: 'match' | 'mismatch' | 'unknown';
+  /** In plain words, with what to do next. */
+  explanation: string;
+}
+
+export interface StatefulSetMember {
+  /** The StatefulSet's name (the pod name without its ordinal), its namespace, the pod and its ordinal. */
+  name: string;
+  namespace: string | null;
+  pod: string | null;
+  ordinal: number | null;
+  podUid: string;
+  /** The kubelet's volume dir holding member/ (what the PVC is mounted from on this node). */
+  volumeDir: string;
+  /** The volume's name as the kubelet keeps it (often the PV name, `pvc-...`). */
+  volume: string;
+  /** The restore, in order: through the StatefulSet (scale to 0, restore into the volume, scale back), not through systemd. */
+  restoreSteps: string[];
+}
+
+/** A kind node container as `docker inspect` shows it on the Docker host. */
+export interface KindNodeContainer {
+  name: string;
+  cluster: string | null;
+  role: string | null;
+  state: string | null;
+  /** Network name -> current IPv4 address. */
+  addresses: Record<string, string>;
 }
 
 export interface NodeCard {
@@ -111,4 +163,6 @@ export interface NodeCard {
   probes: ProbeRecord[];
   /** Things the detector could not read (permission denied without sudo, ...), in plain words. */
   gaps: string[];
+  /** On a Docker host: the kind node containers and their current addresses (`docker inspect`). */
+  kindContainers?: KindNodeContainer[];
 }

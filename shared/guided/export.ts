@@ -27,6 +27,8 @@ const WORDS: Record<string, Record<Lang, string>> = {
   exit: { en: 'exit', 'zh-CN': '退出码' },
   backups: { en: 'Backups taken before changes', 'zh-CN': '变更前的备份' },
   quarantined: { en: 'Quarantined files', 'zh-CN': '隔离的文件' },
+  uploaded: { en: 'Files uploaded to nodes', 'zh-CN': '上传到节点的文件' },
+  uploadedFrom: { en: 'from', 'zh-CN': '来源' },
   findings: { en: 'Findings', 'zh-CN': '发现' },
   decisions: { en: 'Decisions', 'zh-CN': '决定' },
   openItems: { en: 'Open items', 'zh-CN': '未完成事项' },
@@ -67,6 +69,7 @@ interface ReportModel {
   steps: { title: string; status: string; events: SessionEvent[] }[];
   backups: Extract<SessionEvent, { type: 'backup' }>[];
   quarantined: Extract<SessionEvent, { type: 'quarantined' }>[];
+  uploaded: Extract<SessionEvent, { type: 'uploaded' }>[];
   findings: Extract<SessionEvent, { type: 'finding' }>[];
   decisions: { step: string; option: string }[];
   open: string[];
@@ -98,6 +101,7 @@ function model(s: SessionState, pb: Playbook | null, lang: Lang): ReportModel {
     })),
     backups: s.events.filter((e): e is Extract<SessionEvent, { type: 'backup' }> => e.type === 'backup'),
     quarantined: s.events.filter((e): e is Extract<SessionEvent, { type: 'quarantined' }> => e.type === 'quarantined'),
+    uploaded: s.events.filter((e): e is Extract<SessionEvent, { type: 'uploaded' }> => e.type === 'uploaded'),
     findings: s.events.filter((e): e is Extract<SessionEvent, { type: 'finding' }> => e.type === 'finding'),
     decisions: s.events
       .filter((e): e is Extract<SessionEvent, { type: 'decision' }> => e.type === 'decision')
@@ -131,6 +135,7 @@ export function sessionMarkdown(s: SessionState, pb: Playbook | null, lang: Lang
         );
       } else if (e.type === 'confirmed') o.push('', `${w('confirmedBy')} ${e.by} (${time(e.at)}); ${w('risk')}: ${e.risk}`);
       else if (e.type === 'backup') o.push('', `${w('backups')}: \`${e.archive}\` sha256 \`${e.sha256}\` (${e.bytes} B) ← ${e.paths.join(', ')}`);
+      else if (e.type === 'uploaded') o.push('', `${w('uploaded')}: ${e.host} \`${e.path}\` sha256 \`${e.sha256}\` (${e.bytes} B) ← ${e.from}`);
       else if (e.type === 'note') o.push('', `> ${e.text}`);
       else if (e.type === 'variable') o.push('', `\`${e.name}\` = \`${e.value}\``);
       else if (e.type === 'step-finished' && e.reason) o.push('', `_${e.reason}_`);
@@ -142,6 +147,9 @@ export function sessionMarkdown(s: SessionState, pb: Playbook | null, lang: Lang
   o.push('', `## ${w('quarantined')}`);
   if (!m.quarantined.length) o.push('', w('none'));
   for (const q of m.quarantined) o.push(`- \`${q.path}\` → \`${q.to}\`${q.sha256 ? ` sha256 \`${q.sha256}\`` : ''}`);
+  o.push('', `## ${w('uploaded')}`);
+  if (!m.uploaded.length) o.push('', w('none'));
+  for (const u of m.uploaded) o.push(`- ${u.host} \`${u.path}\` sha256 \`${u.sha256}\`, ${u.bytes} B, ${time(u.at)} (${w('uploadedFrom')} ${u.from})`);
   o.push('', `## ${w('findings')}`);
   if (!m.findings.length) o.push('', w('none'));
   for (const f of m.findings) o.push(`- ${f.severity}: ${f.text}`);
@@ -183,6 +191,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
         o.push(`<pre>$ ${esc(e.command)}\n${esc(tail(e.stdout))}${e.stderr ? `\n${esc(tail(e.stderr, 2000))}` : ''}</pre>`);
       } else if (e.type === 'confirmed') o.push(`<p>${esc(w('confirmedBy'))} ${esc(e.by)} (${esc(time(e.at))}); ${esc(w('risk'))}: ${esc(e.risk)}</p>`);
       else if (e.type === 'backup') o.push(`<p>${esc(w('backups'))}: <code>${esc(e.archive)}</code> sha256 <code>${esc(e.sha256)}</code> (${e.bytes} B)</p>`);
+      else if (e.type === 'uploaded')
+        o.push(`<p>${esc(w('uploaded'))}: ${esc(e.host)} <code>${esc(e.path)}</code> sha256 <code>${esc(e.sha256)}</code> (${e.bytes} B) ← ${esc(e.from)}</p>`);
       else if (e.type === 'note') o.push(`<blockquote>${esc(e.text)}</blockquote>`);
       else if (e.type === 'variable') o.push(`<p><code>${esc(e.name)}</code> = <code>${esc(e.value)}</code></p>`);
       else if (e.type === 'step-finished' && e.reason) o.push(`<p><em>${esc(e.reason)}</em></p>`);
@@ -199,6 +209,13 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
   list(
     w('quarantined'),
     m.quarantined.map((q) => `<code>${esc(q.path)}</code> → <code>${esc(q.to)}</code>${q.sha256 ? ` sha256 <code>${esc(q.sha256)}</code>` : ''}`),
+  );
+  list(
+    w('uploaded'),
+    m.uploaded.map(
+      (u) =>
+        `${esc(u.host)} <code>${esc(u.path)}</code> sha256 <code>${esc(u.sha256)}</code>, ${u.bytes} B, ${esc(time(u.at))} (${esc(w('uploadedFrom'))} ${esc(u.from)})`,
+    ),
   );
   list(
     w('findings'),

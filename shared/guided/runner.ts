@@ -186,6 +186,12 @@ export function playbookProblems(pb: Playbook): string[] {
     if (s.kind === 'decision' && (s.options ?? []).length < 2) problems.push(`${s.id}: a decision needs two or more options`);
     if (['probe', 'check', 'change', 'wait', 'verify'].includes(s.kind) && !s.command) problems.push(`${s.id}: ${s.kind} step without a command`);
     if (s.kind === 'copy-validate' && !s.path) problems.push(`${s.id}: copy-validate step without a path`);
+    if (s.kind === 'upload') {
+      if (!s.path) problems.push(`${s.id}: upload step without a destination path`);
+      else if (!s.path.startsWith('/') && !s.path.startsWith('{{')) problems.push(`${s.id}: upload destination ${s.path} is not an absolute path`);
+      if (s.setsVariable !== undefined && !/^[A-Za-z][A-Za-z0-9_]*$/.test(s.setsVariable))
+        problems.push(`${s.id}: setsVariable ${s.setsVariable} is not a variable name`);
+    }
     if (s.kind === 'change') {
       if (!s.touches?.length) problems.push(`${s.id}: change step does not name what it touches`);
       if (!s.backup?.length) problems.push(`${s.id}: change step without a backup first`);
@@ -215,7 +221,14 @@ export function playbookProblems(pb: Playbook): string[] {
     problems.push('no step ends the playbook');
   }
   // Placeholders: declared variables, or captured by some step.
-  const known = new Set([...pb.variables.map((v) => v.name), ...pb.steps.flatMap((s) => Object.keys(s.captures ?? {})), 'sessionId', 'backupDir', 'stamp']);
+  const known = new Set([
+    ...pb.variables.map((v) => v.name),
+    ...pb.steps.flatMap((s) => Object.keys(s.captures ?? {})),
+    ...pb.steps.flatMap((s) => (s.setsVariable ? [s.setsVariable] : [])),
+    'sessionId',
+    'backupDir',
+    'stamp',
+  ]);
   for (const s of pb.steps) {
     for (const p of [
       ...placeholders(s.command ?? ''),

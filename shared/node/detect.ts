@@ -12,6 +12,24 @@ import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../format
 import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
+import {
+  checkPeerAddresses,
+  dbMemberRecordsCommand,
+  parseDbMemberRecords,
+  parseDockerInspect,
+  parseIpOAddr,
+  parseKubeletFlags,
+  parseMemberListJson,
+} from './kind';
+import {
+  etcdEnvironCommand,
+  parseEnvirons,
+  parsePodLogDirs,
+  parsePodVolumeMembers,
+  POD_LOG_DIRS_COMMAND,
+  POD_VOLUME_MEMBERS_COMMAND,
+  statefulSetMember,
+} from './statefulset';
 
 export interface ExecResult {
   code: number | null;
@@ -43,6 +61,7 @@ const MAX_SCRIPTS = 12;
 const MAX_BACKUPS = 200;
 
 export const KUBEADM_MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
+export const KUBEADM_FLAGS = '/var/lib/kubelet/kubeadm-flags.env';
 export const MICROK8S_BACKEND = '/var/snap/microk8s/current/var/kubernetes/backend';
 const K3S_DB = '/var/lib/rancher/k3s/server/db';
 /** Where backups are often kept even when no job names them. */
@@ -216,24 +235,35 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     });
   }
 
-  // kubeadm static pod (and kind, which is kubeadm in a container)
+  // kubeadm static pod (and kind, which is kubeadm in a container: /kind, or the kubelet's kind:// provider id)
   if (marked.has(KUBEADM_MANIFEST)) {
     const m = await p.run('etcd-manifest', `cat ${KUBEADM_MANIFEST}`);
     const cfg = parseStaticPodManifest(m.stdout, KUBEADM_MANIFEST);
     etcdConfigs.push(cfg);
     const dataDir = cfg.dataDir;
-    datastores.push({
+    const kubeletFlags = await p.run('kubelet-flags', `cat ${KUBEADM_FLAGS}`);
+    const providerId = kubeletFlags.code === 0 ? (parseKubeletFlags(kubeletFlags.stdout)['provider-id'] ?? '') : '';
+    const kind = marked.has('/kind') || providerId.startsWith('kind://');
+    const running = etcdProcesses.some((l) => dataDir !== null && l.includes(`--data-dir=${dataDir}`)) ? true : etcdProcesses.length ? null : false;
+    const ds: DetectedDatastore = {
       engine: 'etcd',
-      managedBy: marked.has('/kind') ? 'kind' : 'static-pod',
+      managedBy: kind ? 'kind' : 'static-pod',
       ...etcdFromConfig(cfg, null, null),
       manifest: KUBEADM_MANIFEST,
       // An etcd process with this data dir runs; other etcd processes leave it open.
-      running: etcdProcesses.some((l) => dataDir !== null && l.includes(`--data-dir=${dataDir}`)) ? true : etcdProcesses.length ? null : false,
+      running,
       backups: [],
       backupJobs: [],
       newestGoodBackup: null,
-      evidence: [`static pod ${KUBEADM_MANIFEST}`, ...(marked.has('/kind') ? ['/kind exists: a kind node'] : [])],
-    });
+      evidence: [
+        `static pod ${KUBEADM_MANIFEST}`,
+        ...(marked.has('/kind') ? ['/kind exists: a kind node'] : []),
+        ...(providerId.startsWith('kind://') ? [`kubelet --provider-id=${providerId} in ${KUBEADM_FLAGS}: a kind node`] : []),
+      ],
+    };
+    ds.peerCheck = await peerCheck(p, cfg, tools, kind, running);
+    if (ds.peerCheck.verdict === 'mismatch') ds.evidence.push(ds.peerCheck.explanation);
+    datastores.push(ds);
   }
 
   if (marked.has(MICROK8S_BACKEND) || unitNames.includes('snap.microk8s.daemon-k8s-dqlite.service')) {
@@ -264,6 +294,75 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
       newestGoodBackup: null,
       evidence: [`${embedded ? `${K3S_DB}/etcd` : `${K3S_DB}/state.db`} exists`],
     });
+  }
+
+  // etcd in a StatefulSet: a pod volume holding member/, the pod from its log dir, the member from a running etcd's environment.
+  const podMembers = await p.run('pod-volumes', POD_VOLUME_MEMBERS_COMMAND);
+  const volumes = parsePodVolumeMembers(podMembers.stdout);
+  const statefulSets: { ds: DetectedDatastore; volume: (typeof volumes)[number]; pod: { namespace: string; pod: string } | undefined }[] = [];
+  if (volumes.length) {
+    const logDirs = parsePodLogDirs((await p.run('pod-logs', POD_LOG_DIRS_COMMAND)).stdout);
+    const pids = etcdProcesses.map((l) => Number(/^(\d+) /.exec(l)?.[1])).filter((n) => Number.isInteger(n) && n > 0);
+    const environs = pids.length ? parseEnvirons((await p.run('etcd-environ', etcdEnvironCommand(pids))).stdout) : new Map<number, Record<string, string>>();
+    for (const v of volumes) {
+      const pod = logDirs.get(v.podUid);
+      // The etcd process of this pod: its data dir is this volume (same path) or its host name is the pod's.
+      const match = [...environs.entries()].find(
+        ([pid, env]) =>
+          env.ETCD_DATA_DIR === v.dataDir ||
+          (pod !== undefined && (env.HOSTNAME === pod.pod || env.MY_POD_NAME === pod.pod || env.POD_NAME === pod.pod)) ||
+          etcdProcesses.some((l) => l.startsWith(`${pid} `) && l.includes(v.dataDir)),
+      );
+      const env = match?.[1] ?? {};
+      const settings: Record<string, string> = {};
+      for (const [k, val] of Object.entries(env)) if (k.startsWith('ETCD_')) settings[k.slice(5).toLowerCase().replace(/_/g, '-')] = val;
+      const memberName = env.ETCD_NAME ?? pod?.pod ?? null;
+      const evidence = [
+        `member/ on the pod volume ${v.volume} (${v.plugin}) of pod ${v.podUid}: ${v.dataDir}`,
+        pod
+          ? `pod ${pod.namespace}/${pod.pod} (/var/log/pods/${pod.namespace}_${pod.pod}_${v.podUid})`
+          : 'no /var/log/pods entry for this pod: its name and namespace are unknown',
+        match
+          ? `etcd process ${match[0]}: ETCD_NAME=${env.ETCD_NAME ?? '(unset)'}${env.ETCD_DATA_DIR ? `, ETCD_DATA_DIR=${env.ETCD_DATA_DIR} (inside the container)` : ''}`
+          : memberName
+            ? `member name ${memberName} assumed from the pod name (charts set ETCD_NAME to it); no running etcd process confirmed it`
+            : 'member name unknown',
+        'restore through the StatefulSet (scale to 0, restore into the volume, scale back), not through systemd',
+      ];
+      const ds: DetectedDatastore = {
+        engine: 'etcd',
+        managedBy: 'statefulset',
+        dataDir: v.dataDir,
+        ...(memberName ? { memberName } : {}),
+        settings,
+        running: match ? true : etcdProcesses.length ? null : false,
+        backups: [],
+        backupJobs: [],
+        newestGoodBackup: null,
+        evidence,
+      };
+      datastores.push(ds);
+      statefulSets.push({ ds, volume: v, pod });
+    }
+  }
+
+  // On a Docker host (no etcd of its own): kind's node containers and the addresses Docker gave them now.
+  let kindContainers: NodeCard['kindContainers'];
+  if (tools['docker'] && !datastores.some((d) => d.engine === 'etcd')) {
+    const ids = await p.run('docker-kind', 'docker ps -aq --filter label=io.x-k8s.kind.cluster');
+    if (ids.code !== 0)
+      gaps.push(`docker is installed but did not answer (${ids.stderr.trim().split('\n')[0] ?? `exit ${String(ids.code)}`}): kind node containers not listed`);
+    else {
+      const list = lines(ids.stdout)
+        .filter((l) => /^[0-9a-f]{12,64}$/.test(l))
+        .slice(0, 100);
+      if (list.length) {
+        const insp = await p.run('docker-inspect', `docker inspect ${list.join(' ')}`);
+        const parsed = insp.code === 0 && !insp.truncated ? parseDockerInspect(insp.stdout) : null;
+        if (parsed) kindContainers = parsed;
+        else gaps.push('docker inspect of the kind node containers could not be read');
+      } else kindContainers = [];
+    }
   }
 
   // --- backups: cron, timers, scripts, the directories they write to
@@ -362,6 +461,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     const cfg = d.managedBy === 'systemd' || d.managedBy === 'static-pod' || d.managedBy === 'kind' ? etcdConfigs[configIndex++] : undefined;
     if (cfg) Object.assign(d, etcdFromConfig(cfg, newestGood, d.running));
   }
+  for (const st of statefulSets) st.ds.statefulSet = statefulSetMember(st.volume, st.pod, st.ds.memberName ?? '<member name>', newestGood);
   if (datastores.length === 0 && backups.length) {
     gaps.push('etcd backups exist but no etcd unit, static pod, MicroK8s or k3s was found');
   }
@@ -392,5 +492,66 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     sudo: opts.sudo,
     probes: p.records,
     gaps,
+    ...(kindContainers ? { kindContainers } : {}),
   };
+}
+
+/**
+ * The node's addresses now against the peer URLs in the manifest and in etcd's
+ * member records: `etcdctl member list` when etcd answers, else the records
+ * read in place from member/snap/db (etcd cannot answer when it cannot bind
+ * its old address, the usual kind-after-restart state).
+ */
+async function peerCheck(
+  p: ProbeRunner,
+  cfg: EtcdMemberConfig,
+  tools: Record<string, string | null>,
+  kind: boolean,
+  running: boolean | null,
+): Promise<NonNullable<DetectedDatastore['peerCheck']>> {
+  const ip = await p.run('addresses-o', 'ip -o addr', false);
+  const nodeAddresses = [...new Set(parseIpOAddr(ip.stdout).map((a) => a.address))];
+  let members: { id: string; name: string; peerUrls: string[] }[] = [];
+  let membersFrom: 'etcdctl member list' | 'member/snap/db' | null = null;
+  if (tools['etcdctl'] && running !== false) {
+    const endpoint = (cfg.advertiseClientUrls ?? cfg.listenClientUrls ?? '').split(',')[0]?.trim().replace('://0.0.0.0', '://127.0.0.1');
+    if (endpoint) {
+      const tls = [
+        cfg.cacert ? `--cacert=${quoteIfNeeded(cfg.cacert)}` : '',
+        cfg.cert ? `--cert=${quoteIfNeeded(cfg.cert)}` : '',
+        cfg.key ? `--key=${quoteIfNeeded(cfg.key)}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
+      const r = await p.run(
+        'etcd-members',
+        `ETCDCTL_API=3 etcdctl --endpoints=${quoteIfNeeded(endpoint)}${tls ? ` ${tls}` : ''} --dial-timeout=3s --command-timeout=5s member list -w json`,
+      );
+      const parsed = r.code === 0 ? parseMemberListJson(r.stdout) : null;
+      if (parsed) {
+        members = parsed;
+        membersFrom = 'etcdctl member list';
+      }
+    }
+  }
+  if (!membersFrom && cfg.dataDir) {
+    const r = await p.run('etcd-db-members', dbMemberRecordsCommand(cfg.dataDir));
+    const parsed = parseDbMemberRecords(r.stdout);
+    if (parsed.length) {
+      members = parsed;
+      membersFrom = 'member/snap/db';
+    }
+  }
+  return checkPeerAddresses({
+    nodeAddresses,
+    configured: [
+      { flag: 'initial-advertise-peer-urls', value: cfg.flags['initial-advertise-peer-urls'] },
+      { flag: 'listen-peer-urls', value: cfg.flags['listen-peer-urls'] },
+      { flag: 'initial-cluster', value: cfg.flags['initial-cluster'] },
+    ],
+    members,
+    membersFrom,
+    memberName: cfg.name,
+    kind,
+  });
 }

@@ -44,6 +44,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
   let kubekey: RealisticNode;
   let kubeadm: RealisticNode;
   let backups: string[] = [];
+  let kubeadmPeerUrl = '';
 
   const detect = async (node: RealisticNode, extra: string[]): Promise<RunResult> => {
     const knownHosts = path.join(tmp, `known_hosts-${node.sshd.port}`);
@@ -105,6 +106,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     // kubeadm-like: a static pod manifest the kubelet stand-in runs.
     const k = await makeGolden(path.join(tmp, 'kubeadm-etcd'), { keys: 20 });
     const kp = k.endpoint;
+    kubeadmPeerUrl = kp.peerUrl;
     kubeadm = await startRealisticNode({
       files: {
         '/etc/kubernetes/manifests/etcd.yaml':
@@ -199,6 +201,11 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
       running: true,
     });
     expect(d.settings?.['snapshot-count']).toBe('10000');
+    // etcd runs at the addresses it was configured with: the member list (from the live etcd) and the manifest fit this node.
+    expect(d.peerCheck).toMatchObject({ verdict: 'match', membersFrom: 'etcdctl member list' });
+    expect(d.peerCheck!.members.map((m) => [m.name, m.peerUrls])).toEqual([['n1', [kubeadmPeerUrl]]]);
+    expect(d.peerCheck!.members[0]!.id).toMatch(/^[0-9a-f]{1,16}$/);
+    expect(d.peerCheck!.urls.every((u) => u.onNode && u.url === kubeadmPeerUrl)).toBe(true);
     expect(d.backups).toEqual([]);
     expect(d.newestGoodBackup).toBeNull();
   }, 120_000);

@@ -6,11 +6,12 @@
  * invalid type: meta)` and crash-loops, and there is no backup. The crictl log
  * picks the kubeadm playbook; the data dir is copied off through sudo and
  * validated; Lifeboat salvages a snapshot.db from the copy (the real CLI); the
- * operator puts it on the node (the one manual step, as `scp` would); the
- * playbook restores it with the manifest's flags and etcd serves every key,
+ * session uploads it to the node (SFTP, sudo install, SHA-256 checked on the
+ * node; an existing file at the destination is refused); the playbook restores it with the manifest's flags and etcd serves every key,
  * with its value, that the cluster had before the damage.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import { SessionStore } from '../../electron/services/sessions/session-store';
 import { localDirectory } from '../../electron/services/fs-source';
 import { analyzeLogText } from '../../shared/logs';
 import { playbookById, suggestPlaybooks } from '../../shared/guided/playbooks';
+import { sessionHtml, sessionMarkdown } from '../../shared/guided/export';
 import { variablesFromDatastore } from '../../shared/guided/variables';
 import { detectNode } from '../../shared/node/detect';
 import { validateDirectory } from '../../shared/validate';
@@ -120,16 +122,50 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     expect(s.current).toBe('have-backup');
     expect(s.events.some((e) => e.type === 'finding' && e.text.includes('freepages'))).toBe(true);
 
-    // No backup: salvage one from the copy with the real CLI, and put it on the node (the operator's scp).
+    // No backup: salvage one from the copy with the real CLI, and upload it to the node from the session.
     const salvaged = path.join(tmp, 'salvaged-snapshot.db');
     const cli = spawnSync(process.execPath, [CLI, 'salvage', copy.localPath, '--snapshot', salvaged, '--json'], { encoding: 'utf8' });
     expect(cli.status, cli.stderr).toBe(0);
     expect(await hashTree(copy.localPath)).toBe(copyHash);
-    const put = await node.exec(`install -m 600 ${salvaged} /var/tmp/lifeboat-salvaged-snapshot.db`);
-    expect(put.code, put.stderr).toBe(0);
-    s = await service.setVariable(id, 'backup', '/var/tmp/lifeboat-salvaged-snapshot.db');
-    expect(s.variables['backup']).toBe('/var/tmp/lifeboat-salvaged-snapshot.db');
-    s = await service.choose(id, 'have-backup', 'backup');
+    const local = await fs.readFile(salvaged);
+    const localSha = createHash('sha256').update(local).digest('hex');
+    s = await service.choose(id, 'have-backup', 'salvaged');
+    expect(s.current).toBe('upload-salvaged');
+    const dest = `/var/backups/lifeboat/${id}-salvaged-snapshot.db`;
+
+    // A file already at the destination is never overwritten: the step fails and says so, the file is as it was.
+    expect((await node.exec(`mkdir -p /var/backups/lifeboat && printf 'not yours' > ${dest}`)).code).toBe(0);
+    s = await service.upload(id, 'upload-salvaged', salvaged);
+    expect(s.status['upload-salvaged']).toBe('failed');
+    expect(s.current).toBe('upload-salvaged');
+    expect(s.events.some((e) => e.type === 'finding' && e.text.includes(`${dest} already exists on the node: nothing was written`))).toBe(true);
+    expect(await fs.readFile(node.hostPath(dest), 'utf8')).toBe('not yours');
+    expect(s.variables['backup']).toBeUndefined();
+    expect((await node.exec(`mv ${dest} ${dest}.theirs`)).code).toBe(0);
+
+    // Now it goes: SFTP to a private temp, sudo install -m 0600, SHA-256 on the node = the local file's.
+    s = await service.upload(id, 'upload-salvaged', salvaged);
+    expect(s.status['upload-salvaged'], JSON.stringify(s.events.slice(-3))).toBe('passed');
+    expect(s.variables['backup']).toBe(dest);
+    const onNode = await fs.readFile(node.hostPath(dest));
+    expect(createHash('sha256').update(onNode).digest('hex')).toBe(localSha);
+    expect((await node.exec(`stat -c '%a %U' ${dest}`)).stdout.trim()).toBe('600 root');
+    const uploaded = s.events.find((e) => e.type === 'uploaded');
+    expect(uploaded).toMatchObject({ host: sessionNode.host, path: dest, bytes: local.length, sha256: localSha, from: salvaged });
+    const shown = s.events
+      .filter((e) => e.type === 'command-shown' && e.stepId === 'upload-salvaged')
+      .map((e) => (e.type === 'command-shown' ? e.command : ''));
+    expect(
+      shown.some(
+        (c) => /^mkdir -p \/var\/backups\/lifeboat && test ! -e \S+ && install -m 0600 \/tmp\/lifeboat-upload\.\w+\/upload /.test(c) && c.endsWith(dest),
+      ),
+    ).toBe(true);
+    // The private temp copy is gone again.
+    const temps = s.events.flatMap((e) => (e.type === 'command-finished' && e.command.startsWith('mktemp -d') ? [e.stdout.trim()] : []));
+    expect(temps).toHaveLength(1);
+    for (const t of temps) expect(t).toMatch(/^\/tmp\/lifeboat-upload\.\w+$/);
+    expect((await node.exec(`ls -d ${temps[0]} 2>&1`)).code).not.toBe(0);
+    expect(s.current).toBe('check-backup');
 
     const walked: string[] = [];
     while (s.current) {
@@ -159,7 +195,13 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
       'count-keys',
       'kubectl-nodes',
     ]);
-    await service.finish(id, 'healthy');
+    s = await service.finish(id, 'healthy');
+    // The report names the upload: host, path, size and hash.
+    const md = sessionMarkdown(s, playbookById('kubeadm-etcd-db'), 'en');
+    expect(md).toContain(`- ${sessionNode.host} \`${dest}\` sha256 \`${localSha}\`, ${local.length} B`);
+    const html = sessionHtml(s, playbookById('kubeadm-etcd-db'), 'zh-CN');
+    expect(html).toContain('上传到节点的文件');
+    expect(html).toContain(localSha);
 
     // Every key the cluster had before the damage, with its value.
     expect(await servedKeys(clientUrl)).toEqual(before);

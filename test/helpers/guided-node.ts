@@ -22,7 +22,7 @@ export function sessionNodeOver(conn: SshConnection, node: RealisticNode): Sessi
       return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
     },
   };
-  return Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}`, sudo });
+  return Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}`, sudo, sftp: () => conn.sftp() });
 }
 
 /** Every key etcd serves at `clientUrl`, key -> value (the v3 JSON gateway). */

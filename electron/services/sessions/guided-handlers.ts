@@ -137,6 +137,8 @@ export function createGuidedHandlers(deps: { ssh: SshService; store: SessionStor
       ),
     'guided.copyValidated': async (p, ctx) =>
       sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
+    'guided.upload': async (p, ctx) =>
+      sessions.upload(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.localPath, 'localPath', 4096)),
     'guided.finish': async (p, ctx) => {
       const o = p?.outcome === 'healthy' || p?.outcome === 'abandoned' ? p.outcome : 'failed';
       return sessions.finish(owned(str(p?.sessionId, 'sessionId', 100), ctx), o, typeof p?.text === 'string' ? p.text.slice(0, 4000) : undefined);

@@ -11,16 +11,22 @@
  * service in the app, a real SSH connection in the tests), so this service
  * holds no SSH state of its own. One instance per composition root.
  */
+import * as path from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
 import type { CopyValidateOutcome, Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary, StepStatus } from '../../../shared/contract/guided';
 import type { NodeExecutor } from '../../../shared/node/detect';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
 import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
+import { quoteIfNeeded } from '../../../shared/node/shell';
 import { ApiError } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
+import { hashLocalFile, sftpPutExclusive } from './upload';
 
 export interface SessionNode extends NodeExecutor {
   /** `user@host:port`, recorded with every command. */
   readonly host: string;
+  /** The connection's SFTP session, for upload steps (absent: this node cannot take uploads). */
+  sftp?(): Promise<SFTPWrapper>;
 }
 
 export interface SessionServiceDeps {
@@ -243,6 +249,8 @@ export class SessionService {
         case 'wait':
           await this.waitStep(l, pb, step);
           break;
+        case 'upload':
+          throw new ApiError('upload', `choose the local file to write to ${this.render(l, step.path ?? '')}, then upload it`);
         case 'copy-validate':
           // The client runs the copy-out and the validation (both have their own progress and jobs) and reports back.
           throw new ApiError('copy-validate', `copy ${this.render(l, step.path ?? '')} off the node and validate it, then report the outcome`);
@@ -281,6 +289,109 @@ export class SessionService {
       if (this.now() >= deadline) return this.finishStep(l, pb, step, 'failed', `not there after ${step.timeoutSeconds ?? 60} s (${polls} polls)`);
       await sleep((step.intervalSeconds ?? 2) * 1000);
     }
+  }
+
+  /**
+   * An upload step: write `localPath` (a file on this machine, e.g. a
+   * snapshot.db salvaged from a copy) to the step's node path. Refuses when
+   * the destination exists (checked first, and again at the moment of
+   * writing: the SFTP create is exclusive, `install` runs only after `test !
+   * -e`). With sudo the file goes to a private temp dir of the SSH user
+   * first and `sudo install -m 0600` puts it in place; without, it is
+   * created in place with mode 0600. The SHA-256 the node computes must be
+   * the local file's; the journal records host, path, size and hash.
+   */
+  async upload(sessionId: string, stepId: string, localPath: string): Promise<SessionState> {
+    const { l, pb } = this.session(sessionId);
+    const step = this.step(l, pb, stepId);
+    if (step.kind !== 'upload') throw new ApiError('not-upload', `${stepId} is not an upload step`);
+    // An upload cut off earlier may simply be run again: it never overwrites, so a copy that did land makes it fail and say so.
+    const dest = this.render(l, step.path ?? '');
+    if (!dest.startsWith('/') || dest.endsWith('/') || /[\n\0]/.test(dest))
+      throw new ApiError('bad-destination', `${dest} is not an absolute file path on the node`);
+    if (!path.isAbsolute(localPath)) throw new ApiError('bad-params', 'the local file must be given as an absolute path');
+    const node = this.deps.nodeFor(l.connectionId);
+    if (!node.sftp)
+      throw new ApiError('no-sftp', 'this connection cannot write files (no SFTP): copy the file to the node by hand and skip this step, saying so');
+    let local: { bytes: number; sha256: string };
+    try {
+      local = await hashLocalFile(localPath);
+    } catch (e) {
+      throw new ApiError('local-file', `cannot read ${localPath}: ${(e as Error).message}. Pick the salvaged snapshot.db again.`);
+    }
+    const sudo = step.sudo ?? false;
+    return this.guarded(l, async () => {
+      if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
+      const fail = async (reason: string, interrupted = false) => {
+        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: 'error', text: reason });
+        await this.finishStep(l, pb, step, interrupted ? 'interrupted' : 'failed', reason);
+        return l.state;
+      };
+      const q = quoteIfNeeded(dest);
+      const dir = quoteIfNeeded(dest.slice(0, dest.lastIndexOf('/')) || '/');
+      await this.record(l, {
+        type: 'note',
+        at: this.now(),
+        stepId,
+        text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest}${sudo ? ' through a private temp dir and sudo install -m 0600' : ' (mode 0600)'}`,
+      });
+      const free = await this.exec(
+        l,
+        stepId,
+        `test ! -e ${q} && test ! -L ${q} || { echo "${dest.replace(/["$`\\]/g, '')} exists: not overwritten" >&2; exit 17; }`,
+        sudo,
+      );
+      if (free.code === null) return fail('the connection dropped before the upload', true);
+      if (free.code !== 0) return fail(`${dest} already exists on the node: nothing was written. Choose another destination or move the file away first.`);
+
+      let remoteTemp = dest;
+      let tempDir: string | null = null;
+      if (sudo) {
+        const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false);
+        const made = /^(\/tmp\/lifeboat-upload\.[A-Za-z0-9]+)\s*$/.exec(mk.stdout);
+        if (mk.code !== 0 || !made)
+          return fail(`could not make a private temp dir on the node (exit ${String(mk.code)}): ${mk.stderr.trim().slice(0, 300)}`, mk.code === null);
+        tempDir = made[1]!;
+        remoteTemp = `${tempDir}/upload`;
+      }
+      let sent: { bytes: number; sha256: string };
+      try {
+        sent = await sftpPutExclusive(await node.sftp!(), localPath, remoteTemp);
+      } catch (e) {
+        return fail(`the SFTP upload to ${remoteTemp} failed: ${(e as Error).message}`, /closed|reset|ended|not connected/i.test((e as Error).message));
+      }
+      if (sent.sha256 !== local.sha256 || sent.bytes !== local.bytes) return fail(`${localPath} changed while it was uploaded: upload it again`);
+      if (tempDir) {
+        const t = quoteIfNeeded(remoteTemp);
+        const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, true);
+        // Our own temp copy, not evidence: removed whatever happened.
+        await this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false);
+        if (put.code === null) return fail('the connection dropped while the file was put in place', true);
+        if (put.code !== 0) return fail(`sudo install to ${dest} failed (exit ${String(put.code)}): ${put.stderr.trim().slice(0, 300)}`);
+      }
+      const check = await this.exec(l, stepId, `sha256sum ${q} && stat -c %s ${q}`, sudo);
+      if (check.code === null) return fail('the connection dropped while the upload was checked', true);
+      const hash = /^([0-9a-f]{64})\s/m.exec(check.stdout)?.[1];
+      const size = /^(\d+)\s*$/m.exec(check.stdout)?.[1];
+      if (check.code !== 0 || hash !== local.sha256 || Number(size) !== local.bytes) {
+        return fail(
+          `the file on the node does not match the local one (node: sha256 ${hash ?? '?'}, ${size ?? '?'} B; local: sha256 ${local.sha256}, ${local.bytes} B): do not restore from ${dest}`,
+        );
+      }
+      await this.record(l, {
+        type: 'uploaded',
+        at: this.now(),
+        stepId,
+        host: node.host,
+        path: dest,
+        bytes: local.bytes,
+        sha256: local.sha256,
+        from: localPath,
+      });
+      if (step.setsVariable) await this.record(l, { type: 'variable', at: this.now(), name: step.setsVariable, value: dest, stepId });
+      await this.finishStep(l, pb, step, 'passed');
+      return l.state;
+    });
   }
 
   /** The client copied a node path off and validated it for a copy-validate step: record what it found. */

@@ -98,6 +98,22 @@ export function formatNodeCard(card: NodeCard): string {
     if (d.manifest) o.push(`  manifest     ${d.manifest}`);
     if (d.memberName) o.push(`  member name  ${d.memberName}`);
     for (const e of d.evidence) o.push(`  found by     ${e}`);
+    if (d.peerCheck) {
+      const pc = d.peerCheck;
+      o.push(`  peer URLs    ${pc.verdict === 'mismatch' ? 'MISMATCH' : pc.verdict} (node addresses now: ${pc.nodeAddresses.join(', ') || '?'})`);
+      for (const u of pc.urls) o.push(`               ${u.onNode ? 'on node ' : 'NOT HERE'} ${u.url}  (${u.source})`);
+      if (pc.membersFrom)
+        o.push(
+          `               members from ${pc.membersFrom}: ${pc.members.map((m) => `${m.name || '(unnamed)'} ${m.id} ${m.peerUrls.join(',')}`).join('; ')}`,
+        );
+      if (pc.verdict === 'mismatch') o.push(`               ${pc.explanation}`);
+    }
+    if (d.statefulSet) {
+      const st = d.statefulSet;
+      o.push(`  statefulset  ${st.namespace ?? '?'}/${st.name}${st.pod ? `, pod ${st.pod}` : ''}, volume ${st.volume}`);
+      o.push('  restore through the StatefulSet, not systemd:');
+      for (const c of st.restoreSteps) o.push(`    ${c}`);
+    }
     if (d.engine === 'etcd') {
       for (const j of d.backupJobs) {
         o.push(`  backup job   ${j.kind} ${j.where}: ${j.schedule} ${j.command}`);
@@ -124,6 +140,15 @@ export function formatNodeCard(card: NodeCard): string {
   }
   const tools = Object.entries(card.tools).filter(([, v]) => v !== null);
   if (tools.length) o.push(`tools: ${tools.map(([k, v]) => (k.endsWith('-version') ? `${k.replace('-version', '')} ${v}` : k)).join(', ')}`);
+  for (const k of card.kindContainers ?? []) {
+    o.push(
+      `kind node ${k.name} (cluster ${k.cluster ?? '?'}, ${k.role ?? '?'}, ${k.state ?? '?'}): ${
+        Object.entries(k.addresses)
+          .map(([n, a]) => `${a} on ${n}`)
+          .join(', ') || 'no address'
+      }`,
+    );
+  }
   for (const g of card.gaps) o.push(`note: ${g}`);
   return o.join('\n') + '\n';
 }

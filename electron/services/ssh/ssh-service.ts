@@ -4,6 +4,7 @@
  * roots (electron/main.ts, the web server, the CLI, tests) create and own
  * one; two instances never share a connection, prompt, job or setting.
  */
+import type { SFTPWrapper } from 'ssh2';
 import type { NodeExecutor } from '../../../shared/node/detect';
 import type { RemoteSources } from '../remote-sources';
 import { runSudo } from './connection';
@@ -68,7 +69,7 @@ export class SshService {
    * the guided sessions need them: plain exec, or through sudo with the
    * password this connection already holds (asked once when needed).
    */
-  nodeExecutor(connectionId: string, ctx: SshCallContext): NodeExecutor & { host: string } {
+  nodeExecutor(connectionId: string, ctx: SshCallContext): NodeExecutor & { host: string; sftp(): Promise<SFTPWrapper> } {
     const c = this.connections.owned(connectionId, ctx);
     const connections = this.connections;
     return {
@@ -81,6 +82,8 @@ export class SshService {
           : await live.conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
         return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
       },
+      // Upload steps write through the connection's own SFTP session (checked as owned, like every command).
+      sftp: () => connections.owned(connectionId, ctx).conn.sftp(),
     };
   }
 

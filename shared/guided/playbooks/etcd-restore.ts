@@ -6,8 +6,8 @@
  * (shared/guided/variables.ts) or from earlier steps' captures.
  */
 import type { PlaybookStep } from '../../contract/guided';
-
-const ETCDCTL = 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}}';
+import type { EtcdMemberConfig, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
+import { planRestore } from '../../formats/etcd/restore-plan';
 
 /** Check that the chosen backup restores: SHA-256 trailer present and matching (what `etcdctl snapshot restore` checks). */
 export const checkBackupStep: PlaybookStep = {
@@ -37,11 +37,94 @@ export const backupBadStep: PlaybookStep = {
   next: 'end',
 };
 
-/** Stop etcd through `stopCommand`, wait until it is down, then move the data dir aside and restore. */
+/**
+ * The restore planner's plan (shared/formats/etcd/restore-plan.ts) with the
+ * session's placeholders in place of this member's values: the planner is
+ * given `@@name@@` tokens (which its quoting leaves alone) and they become
+ * `{{name}}` placeholders, quoted by the runner when the session fills them.
+ * So the commands a playbook runs are the planner's, written once.
+ */
+function templatePlan(style: 'systemd' | 'static-pod', manifestPath: string): RestorePlan {
+  const token = (name: string) => `@@${name}@@`;
+  const member: EtcdMemberConfig = {
+    style,
+    sources: [style === 'systemd' ? token('unit') : token('manifest')],
+    name: token('memberName'),
+    dataDir: token('dataDir'),
+    walDir: null,
+    initialCluster: token('initialCluster'),
+    initialClusterToken: token('initialClusterToken'),
+    initialAdvertisePeerUrls: token('initialAdvertisePeerUrls'),
+    advertiseClientUrls: token('endpoint'),
+    listenClientUrls: null,
+    // TLS flags come in as one raw fragment, `{{raw:etcdctlTls}}` (see asTemplate).
+    cacert: null,
+    cert: null,
+    key: null,
+    manifestPath: style === 'static-pod' ? manifestPath : null,
+    unitName: style === 'systemd' ? token('unit') : null,
+    environmentFile: null,
+    flags: {},
+    problems: [],
+  };
+  return planRestore({ snapshot: token('backup'), member, tool: 'etcdctl', asideSuffix: `lifeboat-${token('stamp')}` });
+}
+
+/** A planner command as a playbook template: tokens become placeholders, the manifest path becomes `{{manifest}}`, etcdctl gets the TLS fragment. */
+function asTemplate(command: string, manifestPath: string | null): string {
+  let t = command.replace(/--endpoints=@@endpoint@@/g, '--endpoints={{endpoint}} {{raw:etcdctlTls}}').replace(/@@([A-Za-z][A-Za-z0-9_]*)@@/g, '{{$1}}');
+  if (manifestPath) t = t.split(manifestPath).join('{{manifest}}');
+  return t;
+}
+
+/**
+ * The plan's lines for one step, as one command a step runs: lines joined by
+ * `&&` (the plan is written for `set -e`; a step's command is not), line
+ * continuations kept.
+ */
+function joinLines(lines: readonly string[]): string {
+  return lines.join(' && ');
+}
+
+function planLines(step: RestoreStep): string[] {
+  return step.command.split(/(?<!\\)\n/);
+}
+
+function planStep(plan: RestorePlan, kind: RestoreStep['kind']): RestoreStep {
+  const s = plan.steps.find((x) => x.kind === kind);
+  // A planner that stops writing one of these is a programming error, caught by the playbook tests at load.
+  if (!s) throw new Error(`the restore planner has no ${kind} step`);
+  return s;
+}
+
+/**
+ * Stop etcd, wait until it is down, move the data dir aside, restore,
+ * ownership, start, and prove it: the restore planner's commands for a
+ * systemd unit (`{{unit}}`) or a kubeadm static pod (`{{manifest}}`), split
+ * into the steps a session walks. `backupBeforeStop`/`backupBeforeStart`
+ * name what the stop and start steps archive first (the unit's
+ * EnvironmentFile, the manifest).
+ */
 export function restoreSteps(
-  stop: { command: string; touches: string[]; backup: string[]; waitCommand: string; waitPattern: string },
-  start: { command: string; touches: string[]; backup: string[] },
+  style: 'systemd' | 'static-pod',
+  opts: { backupBeforeStop: string[]; backupBeforeStart: string[]; manifestPath?: string },
 ): PlaybookStep[] {
+  const manifestPath = opts.manifestPath ?? '/etc/kubernetes/manifests/etcd.yaml';
+  const plan = templatePlan(style, manifestPath);
+  const tpl = (c: string) => asTemplate(c, style === 'static-pod' ? manifestPath : null);
+  const stop = planStep(plan, 'stop');
+  const stopLines = planLines(stop);
+  // The stop's last line checks that etcd is down; a loop before it waits. The session has its own wait step for both.
+  const stopCheck = stopLines[stopLines.length - 1]!;
+  const stopActions = stopLines.slice(0, -1).filter((l) => !l.startsWith('for '));
+  const start = planStep(plan, 'start');
+  const verifyLines = planLines(planStep(plan, 'verify'));
+  const health = verifyLines.find((l) => / endpoint health$/.test(l));
+  const keys = verifyLines.find((l) => l.startsWith('echo "keys: '));
+  if (!health || !keys) throw new Error("the restore planner's verify step has no health or key count line");
+  const touchesOrUnit = (files: string[]) => (files.length ? files.map(tpl) : style === 'systemd' ? ['{{unit}}'] : ['{{manifest}}']);
+  const ETCD_HEALTH = tpl(health);
+  const KEY_COUNT = tpl(keys);
   return [
     {
       id: 'stop-etcd',
@@ -51,10 +134,10 @@ export function restoreSteps(
         en: 'etcd must not run while its data directory is replaced.',
         'zh-CN': '替换数据目录时 etcd 不能运行。',
       },
-      command: stop.command,
+      command: tpl(joinLines(stopActions)),
       sudo: true,
-      touches: stop.touches,
-      backup: stop.backup,
+      touches: touchesOrUnit(stop.filesTouched),
+      backup: opts.backupBeforeStop,
       risk: {
         en: 'The API server loses its datastore until the restore is done; the cluster is read-only or down meanwhile.',
         'zh-CN': '恢复完成前 API 服务器失去数据存储；期间集群只读或不可用。',
@@ -65,11 +148,11 @@ export function restoreSteps(
       kind: 'wait',
       title: { en: 'Wait until etcd has stopped', 'zh-CN': '等待 etcd 停止' },
       body: { en: 'Polls until no etcd serves this data directory.', 'zh-CN': '轮询直到没有 etcd 使用此数据目录。' },
-      command: stop.waitCommand,
+      command: tpl(stopCheck),
       sudo: true,
-      expect: { outputMatches: stop.waitPattern },
+      expect: { exitCode: 0 },
       intervalSeconds: 1,
-      timeoutSeconds: 60,
+      timeoutSeconds: 120,
     },
     {
       id: 'owner',
@@ -92,9 +175,9 @@ export function restoreSteps(
         en: 'Nothing is deleted: the old directory stays next to the new one, named with this session, and a tar of it is kept in the backup directory first.',
         'zh-CN': '不删除任何内容：旧目录以本次会话命名保留在新目录旁，且事先在备份目录中保存其 tar 包。',
       },
-      command: 'mv {{dataDir}} {{dataDir}}.lifeboat-{{stamp}}',
+      command: tpl(joinLines(planLines(planStep(plan, 'move-aside')))),
       sudo: true,
-      touches: ['{{dataDir}}'],
+      touches: planStep(plan, 'move-aside').filesTouched.map(tpl),
       backup: ['{{dataDir}}'],
       risk: {
         en: 'None to the data (it is moved, not deleted). If the disk is nearly full, the tar backup may not fit: check free space first.',
@@ -109,10 +192,9 @@ export function restoreSteps(
         en: 'etcdctl checks the SHA-256 trailer again, writes a new member directory with this member name and the cluster flags from the unit or manifest.',
         'zh-CN': 'etcdctl 会再次检查 SHA-256 尾部，并使用单元或清单中的成员名与集群参数写出新的成员目录。',
       },
-      command:
-        'ETCDCTL_API=3 etcdctl snapshot restore {{backup}} --data-dir {{dataDir}} --name {{memberName}} --initial-cluster {{initialCluster}} --initial-cluster-token {{initialClusterToken}} --initial-advertise-peer-urls {{initialAdvertisePeerUrls}}',
+      command: tpl(joinLines(planLines(planStep(plan, 'restore')))),
       sudo: true,
-      touches: ['{{dataDir}}'],
+      touches: planStep(plan, 'restore').filesTouched.map(tpl),
       backup: ['{{backup}}'],
       risk: {
         en: 'Everything written after the backup was taken is not in it: those changes are lost unless the old directory is salvaged too.',
@@ -123,10 +205,13 @@ export function restoreSteps(
       id: 'chown',
       kind: 'change',
       title: { en: 'Give the new directory to the same owner', 'zh-CN': '将新目录交给原属主' },
-      body: { en: 'Same owner as the old directory had.', 'zh-CN': '与旧目录的属主相同。' },
-      command: 'chown -R {{owner}} {{dataDir}} && chmod 700 {{dataDir}}',
+      body: {
+        en: 'The owner of the old directory (now aside), mode 700, and the SELinux context of its place where SELinux is on.',
+        'zh-CN': '与旧目录（已移到一旁）相同的属主、700 权限，以及启用 SELinux 时该位置的 SELinux 上下文。',
+      },
+      command: tpl(joinLines(planLines(planStep(plan, 'ownership')))),
       sudo: true,
-      touches: ['{{dataDir}}'],
+      touches: planStep(plan, 'ownership').filesTouched.map(tpl),
       backup: ['{{dataDir}}'],
       risk: { en: 'None beyond ownership of the new directory.', 'zh-CN': '仅影响新目录的属主。' },
     },
@@ -135,10 +220,10 @@ export function restoreSteps(
       kind: 'change',
       title: { en: 'Start etcd', 'zh-CN': '启动 etcd' },
       body: { en: 'etcd starts on the restored directory.', 'zh-CN': 'etcd 在恢复后的目录上启动。' },
-      command: start.command,
+      command: tpl(joinLines(planLines(start))),
       sudo: true,
-      touches: start.touches,
-      backup: start.backup,
+      touches: touchesOrUnit(start.filesTouched),
+      backup: opts.backupBeforeStart,
       risk: {
         en: 'If the flags do not match the restored membership, etcd refuses to start; the old directory is still there to go back to.',
         'zh-CN': '若参数与恢复后的成员关系不符，etcd 将拒绝启动；旧目录仍在，可随时退回。',
@@ -149,7 +234,7 @@ export function restoreSteps(
       kind: 'wait',
       title: { en: 'Wait until etcd is healthy', 'zh-CN': '等待 etcd 健康' },
       body: { en: 'etcdctl endpoint health, with the TLS flags from the configuration.', 'zh-CN': '使用配置中的 TLS 参数运行 etcdctl endpoint health。' },
-      command: `${ETCDCTL} endpoint health`,
+      command: ETCD_HEALTH,
       sudo: true,
       expect: { outputMatches: 'is healthy' },
       intervalSeconds: 2,
@@ -160,10 +245,10 @@ export function restoreSteps(
       kind: 'verify',
       title: { en: 'Count the keys etcd serves', 'zh-CN': '统计 etcd 提供的键数量' },
       body: { en: 'The restored member serves the keys of the backup.', 'zh-CN': '恢复后的成员提供备份中的键。' },
-      command: `${ETCDCTL} get / --prefix --keys-only | grep -c . ; true`,
+      command: KEY_COUNT,
       sudo: true,
-      expect: { outputMatches: '^[1-9]\\d*$' },
-      captures: { keyCount: '^(\\d+)$' },
+      expect: { outputMatches: '^keys: [1-9]\\d*$' },
+      captures: { keyCount: '^keys: (\\d+)$' },
     },
     {
       id: 'kubectl-nodes',

@@ -79,16 +79,7 @@ export const systemdEtcdRestore: Playbook = {
       expect: {},
     },
     checkBackupStep,
-    ...restoreSteps(
-      {
-        command: 'systemctl stop {{unit}}',
-        touches: ['{{unit}}'],
-        backup: ['{{envFile}}'],
-        waitCommand: 'systemctl is-active {{unit}}; true',
-        waitPattern: '^(inactive|failed|unknown)$',
-      },
-      { command: 'systemctl start {{unit}}', touches: ['{{unit}}'], backup: ['{{envFile}}'] },
-    ),
+    ...restoreSteps('systemd', { backupBeforeStop: ['{{envFile}}'], backupBeforeStart: ['{{envFile}}'] }),
     backupBadStep,
   ],
 };
@@ -145,30 +136,32 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'decision',
       title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
       body: {
-        en: 'A good backup from the node card, or a snapshot.db salvaged from the copy (lifeboat salvage COPY --snapshot FILE, then copy it to the node as {{backup}}).',
-        'zh-CN': '使用节点卡片中的有效备份，或从副本中抢救出的 snapshot.db（lifeboat salvage 副本 --snapshot 文件，然后复制到节点上的 {{backup}}）。',
+        en: 'A good backup from the node card ({{backup}} when detection found one), or a snapshot.db salvaged from the copy (lifeboat salvage COPY --snapshot FILE), which the next step uploads to the node.',
+        'zh-CN':
+          '使用节点卡片中的有效备份（检测到时为 {{backup}}），或从副本中抢救出的 snapshot.db（lifeboat salvage 副本 --snapshot 文件），下一步会将其上传到节点。',
       },
       options: [
-        { id: 'backup', label: { en: 'The backup in {{backup}}', 'zh-CN': '使用 {{backup}} 中的备份' }, goto: 'check-backup' },
+        { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'check-backup' },
+        { id: 'salvaged', label: { en: 'A snapshot.db salvaged by Lifeboat', 'zh-CN': 'Lifeboat 抢救出的 snapshot.db' }, goto: 'upload-salvaged' },
         { id: 'abandon', label: { en: 'Neither: stop here', 'zh-CN': '都不用：到此为止' }, goto: 'backup-bad' },
       ],
     },
+    {
+      id: 'upload-salvaged',
+      kind: 'upload',
+      title: { en: 'Upload the salvaged snapshot.db to the node', 'zh-CN': '将抢救出的 snapshot.db 上传到节点' },
+      body: {
+        en: 'Written as a new file (an existing one is never overwritten) over SFTP, put in place with sudo install -m 0600, and its SHA-256 on the node checked against the local file. The restore steps then use it.',
+        'zh-CN':
+          '通过 SFTP 作为新文件写入（绝不覆盖已有文件），用 sudo install -m 0600 放到位，并在节点上核对其 SHA-256 与本地文件一致。之后的恢复步骤使用该文件。',
+      },
+      path: '{{backupDir}}/{{sessionId}}-salvaged-snapshot.db',
+      sudo: true,
+      setsVariable: 'backup',
+      next: 'check-backup',
+    },
     checkBackupStep,
-    ...restoreSteps(
-      {
-        command: 'mkdir -p /etc/kubernetes/lifeboat-disabled && mv {{manifest}} /etc/kubernetes/lifeboat-disabled/',
-        touches: ['{{manifest}}'],
-        backup: ['{{manifest}}'],
-        // `[-]-data-dir`: the pattern must not match the shell running pgrep, whose own command line holds it.
-        waitCommand: 'pgrep -f -- "[-]-data-dir={{raw:dataDir}}" >/dev/null && echo running || echo stopped',
-        waitPattern: '^stopped$',
-      },
-      {
-        command: 'mv /etc/kubernetes/lifeboat-disabled/etcd.yaml {{manifest}}',
-        touches: ['{{manifest}}'],
-        backup: ['/etc/kubernetes/lifeboat-disabled/etcd.yaml'],
-      },
-    ),
+    ...restoreSteps('static-pod', { backupBeforeStop: ['{{manifest}}'], backupBeforeStart: ['{{manifest}}'] }),
     backupBadStep,
   ],
 };

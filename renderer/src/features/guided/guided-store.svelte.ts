@@ -130,6 +130,13 @@ export class GuidedStore {
     return this.act(() => this.client.call('guided.back', { sessionId: s.sessionId, toStepId }));
   }
 
+  /** An upload step: write a local file (a salvaged snapshot.db) to the step's node path; the service checks its SHA-256 there. */
+  upload(stepId: string, localPath: string): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.resolve();
+    return this.act(() => this.client.call('guided.upload', { sessionId: s.sessionId, stepId, localPath }));
+  }
+
   setVariable(name: string, value: string): Promise<void> {
     const s = this.session;
     if (!s) return Promise.resolve();
