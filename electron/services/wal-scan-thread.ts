@@ -11,7 +11,7 @@
  * SSH session, and a second reader there would only compete for the link.
  */
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { resourceLimits, Worker } from 'node:worker_threads';
 import type { Progress } from '../../shared/contract/progress';
 import type { WalScan } from '../../shared/formats/etcd/wal';
 import type { WalScanStarter } from '../../shared/formats/etcd/validate';
@@ -32,7 +32,9 @@ export interface WalThreadOptions {
 export function walScanInThread(o: WalThreadOptions): WalScanStarter {
   return (walDir: string) => {
     if (o.signal?.aborted) return null;
-    const worker = new Worker(o.workerScript);
+    // The same heap cap as the thread that starts it (the validation service caps its workers).
+    const heap = resourceLimits.maxOldGenerationSizeMb;
+    const worker = new Worker(o.workerScript, heap ? { resourceLimits: { maxOldGenerationSizeMb: heap } } : {});
     return new Promise<WalScan>((resolve, reject) => {
       const stop = () => {
         o.signal?.removeEventListener('abort', cancel);
