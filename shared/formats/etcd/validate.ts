@@ -22,6 +22,19 @@ import { entriesAfter } from './wal-unread';
 
 export { looksLikeEtcd } from './layout';
 
+/**
+ * Starts the first WAL pass (scanWal with its default `openAt`) somewhere else,
+ * e.g. in a second worker thread, so it runs while this thread walks the db:
+ * the two are independent until the snap choice and the cross-check. `walDir`
+ * is the WAL directory relative to the validated root (layout.walDir).
+ * Returns null to have the WAL scanned here, after the db, as without it.
+ */
+export type WalScanStarter = (walDir: string) => Promise<WalScan> | null;
+
+export interface EtcdRunOptions extends RunOptions {
+  startWalScan?: WalScanStarter;
+}
+
 export interface EtcdInspection {
   report: ValidationReport;
   layout: ResolvedEtcdLayout;
@@ -30,17 +43,22 @@ export interface EtcdInspection {
 const join = (a: string, b: string) => (a ? `${a}/${b}` : b);
 
 /** Validate `root` as etcd; null when nothing etcd-like is there (the caller says "not a datastore"). */
-export async function validateEtcdDirectory(root: DirectorySource, opts: RunOptions = {}, entries?: DirEntry[]): Promise<ValidationReport | null> {
+export async function validateEtcdDirectory(root: DirectorySource, opts: EtcdRunOptions = {}, entries?: DirEntry[]): Promise<ValidationReport | null> {
   return (await inspectEtcd(root, opts, entries))?.report ?? null;
 }
 
-export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, entries?: DirEntry[]): Promise<EtcdInspection | null> {
+export async function inspectEtcd(root: DirectorySource, opts: EtcdRunOptions = {}, entries?: DirEntry[]): Promise<EtcdInspection | null> {
   const t0 = Date.now();
   const resolved = await resolveEtcdLayout(root, entries);
   if (!resolved) return null;
   const { layout } = resolved;
   const findings: Finding[] = [];
   let bytesRead = 0;
+
+  // The WAL's first pass, started elsewhere to overlap the db walk (awaited below, in the same order as without it).
+  const walElsewhere = resolved.wal && opts.startWalScan ? opts.startWalScan(layout.walDir) : null;
+  // A failure there is handled where the scan is awaited (a scan here instead); not an unhandled rejection meanwhile.
+  walElsewhere?.catch(() => {});
 
   // The db (bbolt + schema).
   let bbolt: BboltScan | null = null;
@@ -68,7 +86,8 @@ export async function inspectEtcd(root: DirectorySource, opts: RunOptions = {}, 
   // The WAL, opened where etcd would open it: at the newest .snap that reads and that the WAL names.
   let wal: WalScan | null = null;
   if (resolved.wal) {
-    wal = await scanWal(resolved.wal, layout.walDir, opts);
+    throwIfCancelled(opts.signal);
+    wal = (walElsewhere ? await walElsewhere.catch(() => null) : null) ?? (await scanWal(resolved.wal, layout.walDir, opts));
     bytesRead += wal.bytesRead;
     const valid = wal.validSnapshots ?? wal.info.snapshots;
     const choice = chooseSnap(snaps, valid, wal.info.hardState?.commit ?? Number.MAX_SAFE_INTEGER);
