@@ -6,9 +6,16 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import { IPC_CALL, IPC_EVENT } from '../shared/contract/api';
-import type { WireEvent, WireRequest, WireResponse } from '../shared/contract/api';
+import type { ErrorText, WireEvent, WireRequest, WireResponse } from '../shared/contract/api';
 
 type EventHandler = (payload: unknown) => void;
+
+/** What a failed call rejects with: plain data, so that contextBridge hands every field to the page. */
+interface BridgeRejection {
+  message: string;
+  code?: string;
+  text?: ErrorText;
+}
 
 const handlers = new Map<string, Set<EventHandler>>();
 let nextId = 1;
@@ -45,10 +52,12 @@ async function call(method: unknown, params: unknown): Promise<unknown> {
   const response: unknown = await ipcRenderer.invoke(IPC_CALL, request);
   if (!isWireResponse(response)) throw new Error('malformed response from the back end');
   if (response.type === 'error') {
-    const err = new Error(response.error.message);
-    if (response.error.code) (err as Error & { code?: string }).code = response.error.code;
-    if (response.error.text) (err as Error & { text?: unknown }).text = response.error.text;
-    throw err;
+    // contextBridge copies only `message` of an Error into the page, so a thrown Error would lose
+    // `code` and `text`; a plain object crosses whole (the renderer's wrapPreload makes it a ClientError).
+    const { message, code, text } = response.error;
+    const rejection: BridgeRejection = { message, ...(code ? { code } : {}), ...(text ? { text } : {}) };
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- see above: an Error would not cross the bridge whole
+    throw rejection;
   }
   return response.result;
 }

@@ -298,7 +298,14 @@ export interface SshEvents {
   'ssh.copyout.progress': { jobId: string; progress: CopyOutProgress };
   'ssh.copyout.done': { jobId: string; result: CopyOutResult };
   /** `changing`: the refusal because the directory is being written (what moved); start again with `force` to copy anyway. */
-  'ssh.copyout.failed': { jobId: string; error: string; resumable: boolean; changing?: string[] };
+  'ssh.copyout.failed': {
+    jobId: string;
+    error: string;
+    resumable: boolean;
+    changing?: string[];
+    /** `error` as a catalog text, for the UI's language. */
+    text?: ErrorText;
+  };
   /** Every command run on a node and every SFTP access, before it runs. */
   'ssh.command': NodeCommand;
   /** A recorded `exec` command ended. */

@@ -1,14 +1,15 @@
 /**
  * SSH errors in the Chinese UI (Chromium, web mode): a refused connection (nothing listens on a
  * 127.0.0.x port) and a changed host key (a real sshd whose key is not the one in known_hosts)
- * are said in Chinese, from the error's catalog key and params, with no English sentence left.
+ * are said in Chinese, from the error's catalog key and params, with no English sentence left;
+ * so is a copy-out that fails on the node (the failed event's text, rendered by the node panel).
  */
 import { promises as fs } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { translate } from '../../shared/i18n';
 import { freePort, generateKey, makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
-import { chromiumAvailable, ensureRendererBuilt, openPage, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
+import { answerPassword, chromiumAvailable, ensureRendererBuilt, openPage, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
 const canRun = chromiumAvailable() && sshdAvailable();
 
@@ -91,5 +92,26 @@ describe.skipIf(!canRun)('SSH errors in the Chinese UI (Chromium, web mode)', ()
     expect(await page.getByTestId('ssh-connect-error').count()).toBe(0);
     expect(await fs.readFile(knownHosts, 'utf8')).toBe(`[127.0.0.1]:${sshd.port} ${alg} ${blob}\n`);
     await screenshot(page, 'ssh-hostkey-changed-zh', false);
+  }, 120_000);
+
+  it('a copy-out that fails on the node says why in Chinese in the node panel', async () => {
+    await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
+    const page = await chineseSshWorkspace();
+    await fillTarget(page, '127.0.0.1', sshd.port, sshd.user);
+    await page.getByTestId('ssh-connect').click();
+    await answerPassword(page, sshd.password);
+    await page.getByTestId('ssh-open-datadir').click({ timeout: 30_000 });
+    await page.getByTestId('datadir-panel').waitFor();
+    // A character device: the copy is refused on the node (over SFTP) as neither a directory nor a file.
+    await page.getByTestId('datadir-path').fill('/dev/null');
+    await page.getByTestId('datadir-copy').click();
+    const copy = page.getByTestId('copyout-panel');
+    await copy.waitFor();
+    await copy.getByTestId('copyout-start').click();
+    const failed = copy.getByTestId('copyout-failed');
+    await failed.waitFor({ timeout: 30_000 });
+    expect(await failed.getByTestId('copyout-error').innerText()).toBe(translate('zh-CN', 'ssh.copyout.error.notDirOrFile', { path: '/dev/null' }));
+    expect(await failed.innerText()).not.toContain('is neither a directory nor a regular file');
+    await screenshot(page, 'ssh-copyout-failed-zh', false);
   }, 120_000);
 });

@@ -5,10 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/services/core-handlers';
-import { HostKeyRejectedError } from '../../electron/services/ssh/connection';
+import { HostKeyRejectedError, SudoError } from '../../electron/services/ssh/connection';
 import { ApiError } from '../../electron/services/api-error';
 import { describeConnectError, NETWORK_ERROR_KEYS, SshNetworkError } from '../../electron/services/ssh/network-error';
-import { COPY_OUT_ERROR_KEYS, copyOutText, explainSftpError, normaliseRemotePath, REMOTE_ERROR_KEYS } from '../../electron/services/ssh/remote-errors';
+import { copyOutError, CopyOutError } from '../../electron/services/ssh/copy-out';
+import {
+  AUTH_ERROR_KEYS,
+  COPY_OUT_ERROR_KEYS,
+  copyOutText,
+  explainSftpError,
+  explainSudoError,
+  normaliseRemotePath,
+  REMOTE_ERROR_KEYS,
+} from '../../electron/services/ssh/remote-errors';
 import { MESSAGES, translate } from '../../shared/i18n';
 import type { CallContext } from '../../electron/services/registry';
 
@@ -20,7 +29,7 @@ function sysErr(code: string): Error {
 }
 
 describe('SSH error texts', () => {
-  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS];
+  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS, ...AUTH_ERROR_KEYS];
 
   it.each(keys)('%s has English and Chinese with the same placeholders', (key) => {
     const en = MESSAGES.en[key];
@@ -32,7 +41,9 @@ describe('SSH error texts', () => {
   });
 
   it('every ssh.error.* text in the catalog is one an error can carry (none forgotten in the lists)', () => {
-    const inCatalog = Object.keys(MESSAGES.en).filter((k) => k.startsWith('ssh.error.') || k.startsWith('ssh.copyout.error.'));
+    const inCatalog = Object.keys(MESSAGES.en).filter(
+      (k) => k.startsWith('ssh.error.') || k.startsWith('ssh.copyout.error.') || k.startsWith('ssh.sudo.error.') || k === 'ssh.hostkey.unknownRefused',
+    );
     expect(inCatalog.sort()).toEqual([...keys].sort());
   });
 
@@ -101,6 +112,52 @@ describe('SSH error texts', () => {
     );
   });
 
+  // The messages the copy-out code built by hand before it used the catalog: the CLI prints exactly these still.
+  it.each([
+    ['ssh.copyout.error.listingNoClock', { path: '/b' }, 'unexpected listing output for /b (no clock line)'],
+    [
+      'ssh.copyout.error.listingNotRecords',
+      { path: '/b', bytes: 17, fields: 5 },
+      'unexpected listing output for /b (17 bytes, not NUL-terminated records of 5 fields)',
+    ],
+    [
+      'ssh.copyout.error.listingBadRecord',
+      { path: '/b', field: 10, size: '"x"', mtime: '"1.5"', ctime: '"2"' },
+      'unexpected listing record for /b at field 10: size "x", times "1.5" "2"',
+    ],
+    ['ssh.copyout.error.listingNoRoot', { path: '/b' }, 'the listing of /b did not include /b itself'],
+    ['ssh.copyout.error.hashingFailed', { code: 'null', stderr: 'x' }, 'hashing on the node failed (exit null): x'],
+    ['ssh.copyout.error.fileInterrupted', { file: 'open-1', error: 'EIO' }, 'copy of open-1 interrupted: EIO'],
+    ['ssh.copyout.error.filesInterrupted', { count: 3, file: '0000001-0000009', error: 'EIO' }, 'copy of 3 files from 0000001-0000009 on interrupted: EIO'],
+    ['ssh.copyout.error.readLostOf', { at: 4096, size: 8192, path: '/b/open-1' }, 'connection lost at 4096 of 8192 bytes of /b/open-1'],
+    ['ssh.copyout.error.badName', { name: '"../x"', dir: '/b' }, 'refusing the remote file name "../x" in /b'],
+    ['ssh.error.notFound', { path: '/b' }, '/b does not exist on the node'],
+  ] as const)('%s renders the English copy-out printed before', (key, params, english) => {
+    const e = copyOutError(key, params, true);
+    expect(e).toBeInstanceOf(CopyOutError);
+    expect([e.message, e.resumable, e.text]).toEqual([english, true, { key, params }]);
+    expect(translate('zh-CN', key, params)).toMatch(CJK);
+  });
+
+  it('sudo refusals keep their English message and carry the text through explainSudoError', () => {
+    const cases: [SudoError, string][] = [
+      [
+        new SudoError(translate('en', 'ssh.sudo.error.wrongPasswordOn', { host: 'n1' }), { key: 'ssh.sudo.error.wrongPasswordOn', params: { host: 'n1' } }),
+        'sudo on n1: 3 incorrect password attempts',
+      ],
+      [new SudoError(translate('en', 'ssh.sudo.error.notInstalled'), { key: 'ssh.sudo.error.notInstalled' }), 'sudo is not installed on the node'],
+    ];
+    for (const [e, english] of cases) {
+      expect(e.message).toBe(english);
+      const api = explainSudoError(e) as ApiError;
+      expect([api.code, api.message, api.text]).toEqual(['sudo-failed', english, e.text]);
+    }
+    expect(translate('en', 'ssh.sudo.error.refused', { user: 'ubuntu', host: 'n1', code: '1', stderr: 'not in sudoers' })).toBe(
+      'sudo refused ubuntu on n1 (exit 1): not in sudoers',
+    );
+    expect(translate('zh-CN', 'ssh.sudo.error.wrongPasswordOn', { host: 'n1' })).toBe('n1 上的 sudo：密码连续 3 次错误');
+  });
+
   it('a refused host key carries the UI text, its English message keeps every detail', () => {
     const base = { host: '10.0.0.7', port: 22, lookupName: '10.0.0.7', keyType: 'ssh-ed25519', fingerprint: 'SHA256:new' };
     const changed = new HostKeyRejectedError(
@@ -112,6 +169,10 @@ describe('SSH error texts', () => {
     expect(translate('zh-CN', changed.text!.key, changed.text!.params)).toContain('10.0.0.7 现在提供的是 ssh-ed25519 SHA256:new');
     const revoked = new HostKeyRejectedError({ ...base, kind: 'revoked', line: 4 }, Buffer.alloc(0));
     expect(revoked.text).toEqual({ key: 'ssh.hostkey.revoked', params: { host: '10.0.0.7' } });
+    const unknown = new HostKeyRejectedError({ ...base, kind: 'unknown', notes: [], known: [] }, Buffer.alloc(0));
+    expect(unknown.message).toBe('the host key ssh-ed25519 SHA256:new of 10.0.0.7 is not known and was not accepted');
+    expect(unknown.text).toEqual({ key: 'ssh.hostkey.unknownRefused', params: { host: '10.0.0.7', keyType: 'ssh-ed25519', fingerprint: 'SHA256:new' } });
+    expect(translate('zh-CN', unknown.text!.key, unknown.text!.params)).toContain('10.0.0.7 的主机密钥（ssh-ed25519 SHA256:new）未知且未被信任');
   });
 
   it('the wire carries the key and params beside the English message (ApiError and SshNetworkError)', async () => {

@@ -4,7 +4,11 @@
  * and never hand the IPC event object (which carries `sender`) to the page.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../electron/services/api-error';
+import { dispatch } from '../../electron/services/core-handlers';
+import { ClientError, wrapPreload, type PreloadBridge } from '../../renderer/src/lib/api/client';
 import { IPC_CALL, IPC_EVENT } from '../../shared/contract/api';
+import { translate } from '../../shared/i18n';
 
 const h = vi.hoisted(() => ({
   exposed: [] as { key: string; api: unknown }[],
@@ -89,6 +93,37 @@ describe('preload bridge', () => {
     });
     h.nextResponse = 'garbage';
     await expect(api.call('app.info', {})).rejects.toThrow(/malformed/);
+  });
+
+  it("hands a handler's ApiError to the page with its code and catalog text (as contextBridge copies it)", async () => {
+    // The main process's real dispatcher turns the handler's throw into the wire response the preload receives.
+    const handlers = {
+      'app.info': () => Promise.reject(ApiError.localized('not-found', 'ssh.error.notFound', { path: '/var/lib/etcd' })),
+    };
+    h.nextResponse = await dispatch(handlers, 3, 'app.info', {}, { transport: 'electron', emit: () => undefined });
+
+    // contextBridge hands an Error to the page with its message only; plain data crosses whole (a structured clone).
+    const bridged: PreloadBridge = {
+      call: (method, params) =>
+        api.call(method, params).catch((rejection: unknown) => {
+          throw rejection instanceof Error ? new Error(rejection.message) : structuredClone(rejection);
+        }),
+      on: (event, handler) => api.on(event, handler),
+    };
+    const err: unknown = await wrapPreload(bridged)
+      .call('app.info', {})
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(ClientError);
+    const clientError = err as ClientError;
+    expect(clientError.message).toBe('/var/lib/etcd does not exist on the node');
+    expect(clientError.code).toBe('not-found');
+    expect(clientError.text).toEqual({ key: 'ssh.error.notFound', params: { path: '/var/lib/etcd' } });
+    const zh = translate('zh-CN', clientError.text?.key ?? '', clientError.text?.params);
+    expect(zh).toContain('/var/lib/etcd');
+    expect(zh).toMatch(/[\u4e00-\u9fff]/);
   });
 
   it('refuses a non-string method without touching IPC', async () => {

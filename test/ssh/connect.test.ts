@@ -14,6 +14,7 @@ import type { PromptRequest } from '../../electron/services/ssh/auth';
 import { HostKeyRejectedError, SshAuthError, connectSsh, connectWithBackoff, type ConnectOptions } from '../../electron/services/ssh/connection';
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { SshNetworkError } from '../../electron/services/ssh/network-error';
+import { translate } from '../../shared/i18n';
 import type { HostKeyVerdict, SshTarget, UnknownKeyDecision } from '../../shared/contract/ssh';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, type KeyPair, type SshdInstance } from '../helpers/sshd';
 import { startKbdServer, type KbdServer } from './kbd-server';
@@ -109,6 +110,13 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
     expect(h.asked).toHaveLength(1);
     expect(h.asked[0]).toMatchObject({ kind: 'unknown', lookupName: `[127.0.0.1]:${main.port}`, fingerprint: main.hostKeys.ed25519.fingerprint });
     expect(await khText(h)).toBe('');
+    // The refusal carries its UI text (the English message stays the detailed one for logs and the CLI).
+    const refusal = err as HostKeyRejectedError;
+    expect(refusal.text).toEqual({
+      key: 'ssh.hostkey.unknownRefused',
+      params: { host: `[127.0.0.1]:${main.port}`, keyType: 'ssh-ed25519', fingerprint: main.hostKeys.ed25519.fingerprint },
+    });
+    expect(translate('zh-CN', refusal.text!.key, refusal.text!.params)).toContain(`未知且未被信任`);
   });
 
   it('accept-save writes a line that real OpenSSH ssh accepts with StrictHostKeyChecking=yes', async () => {
@@ -213,6 +221,9 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
     const err = await connectSsh(bad.opts).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SshAuthError);
     expect((err as Error).message).toMatch(/id_enc: wrong passphrase \(3 attempts\)/);
+    const keyText = (err as SshAuthError).text;
+    expect(keyText).toEqual({ key: 'ssh.error.authKeyFiles', params: { target: `${main.user}@127.0.0.1:${main.port}`, files: encKey.privatePath } });
+    expect(translate('zh-CN', keyText!.key, keyText!.params)).toContain(`密钥文件 ${encKey.privatePath} 无法使用`);
     expect(bad.prompts.map((p) => p.kind === 'passphrase' && p.attempt)).toEqual([1, 2, 3]);
 
     let n = 0;
@@ -250,6 +261,9 @@ describe.skipIf(!enabled)('ssh connections (real sshd)', () => {
     const err = await connectSsh(wrong.opts).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SshAuthError);
     expect((err as Error).message).toMatch(/authentication to lifeboat-test@127\.0\.0\.1:\d+ failed/);
+    const target = `${main.user}@127.0.0.1:${main.port}`;
+    expect((err as SshAuthError).text).toEqual({ key: 'ssh.error.authRefused', params: { target, user: main.user } });
+    expect(translate('zh-CN', 'ssh.error.authRefused', { target, user: main.user })).toContain(`节点拒绝了以 ${target} 登录`);
     expect(wrong.prompts.map((p) => p.kind)).toEqual(['keyboard-interactive', 'password']);
   });
 

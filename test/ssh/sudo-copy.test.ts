@@ -35,6 +35,7 @@ import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { createSampleCatalog } from '../../electron/services/samples';
 import { validateDirectory } from '../../shared/validate';
+import { translate } from '../../shared/i18n';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
 import type { ValidationReport } from '../../shared/contract/report';
 import { ensureBuilt, hashTree } from '../cli/fixtures';
@@ -343,6 +344,41 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     }
   }, 60_000);
 
+  it('a failed copy-out says why in the failed event as a catalog text (English message as the CLI prints it, Chinese for the UI)', async () => {
+    const ctx = sudoTestContext(ssh, () => sshd.password);
+    const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
+    const failedCopy = async (remotePath: string, sudo: boolean) => {
+      const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath, ...(sudo ? { sudo: true } : {}) }, ctx);
+      const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath, localDir: plan.localDir, ...(sudo ? { sudo: true } : {}) }, ctx);
+      return waitFor(() => ctx.of('ssh.copyout.failed').find((e) => e.jobId === jobId), `the failure of ${remotePath}`);
+    };
+    const connectionId = (await ssh.handlers['ssh.connect']({ target }, ctx)).connectionId;
+    try {
+      // Over SFTP: a character device is neither a directory nor a file.
+      const device = await failedCopy('/dev/null', false);
+      expect(device).toMatchObject({
+        error: '/dev/null is neither a directory nor a regular file',
+        resumable: false,
+        text: { key: 'ssh.copyout.error.notDirOrFile', params: { path: '/dev/null' } },
+      });
+      expect(translate('zh-CN', device.text!.key, device.text!.params)).toBe('/dev/null 既不是目录也不是普通文件');
+
+      // Through sudo: the directory is gone (a typo, or removed since the look); root's listing says so.
+      const gone = `${backend}-gone`;
+      const missing = await failedCopy(gone, true);
+      expect(missing).toMatchObject({
+        error: `${gone} does not exist on the node`,
+        resumable: false,
+        text: { key: 'ssh.error.notFound', params: { path: gone } },
+      });
+      expect(translate('zh-CN', missing.text!.key, missing.text!.params)).toBe(`节点上不存在 ${gone}`);
+      expect(ctx.of('ssh.copyout.done')).toEqual([]);
+    } finally {
+      await ssh.release(ctx);
+    }
+    expect(await hashTree(backend)).toEqual(before);
+  }, 120_000);
+
   it('through the handlers (web mode): plan, wrong password refused, copy done and validated, no SFTP, nothing leaks', async () => {
     const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const wrong = sudoTestContext(ssh, () => 'not-the-password');
@@ -353,7 +389,12 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       const badPlan = await ssh.handlers['ssh.copyout.plan']({ connectionId: bad, remotePath: backend, sudo: true }, wrong);
       await expect(
         ssh.handlers['ssh.copyout.start']({ connectionId: bad, remotePath: backend, localDir: badPlan.localDir, sudo: true }, wrong),
-      ).rejects.toMatchObject({ code: 'sudo-failed', message: expect.stringMatching(/3 incorrect password attempts/) as unknown });
+      ).rejects.toMatchObject({
+        code: 'sudo-failed',
+        message: `sudo on ${sshd.host}: 3 incorrect password attempts`,
+        // The UI says it in its language from the catalog text.
+        text: { key: 'ssh.sudo.error.wrongPasswordOn', params: { host: sshd.host } },
+      });
       expect(wrong.of('ssh.copyout.progress')).toEqual([]);
 
       const connectionId = (await ssh.handlers['ssh.connect']({ target }, ctx)).connectionId;
@@ -363,6 +404,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       const sftpJob = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: backend, localDir: sftpPlan.localDir }, ctx);
       const refused = await waitFor(() => ctx.of('ssh.copyout.failed').find((e) => e.jobId === sftpJob.jobId), 'the SFTP refusal');
       expect(refused.error).toMatch(/permission denied.*Use sudo/s);
+      expect(refused.text).toEqual({ key: 'ssh.error.sftpPermissionDenied', params: { user: sshd.user, path: backend } });
 
       const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath: backend + '/', sudo: true }, ctx);
       expect(plan).toMatchObject({ remotePath: backend, sudo: true, confined: true, commands: sudoCopyCommands(backend) });

@@ -101,6 +101,10 @@ export interface AuthState {
   used: string[];
   /** Authentication requests sent so far. */
   attempts: number;
+  /** Key files that could not be offered (unreadable, not a private key, wrong passphrase): the UI names them. */
+  unusableKeys: string[];
+  /** The server hung up during authentication (sshd's MaxAuthTries), set by the connection. */
+  serverClosed: boolean;
 }
 
 export function makeAuthHandler(opts: AuthOptions): { handler: AuthHandlerMiddleware; state: AuthState } {
@@ -114,7 +118,7 @@ export function makeAuthHandler(opts: AuthOptions): { handler: AuthHandlerMiddle
   if (opts.password !== undefined) steps.push({ type: 'password', attempt: 0 });
   if (interactive) for (let i = 1; i <= max; i++) steps.push({ type: 'password', attempt: i });
 
-  const state: AuthState = { problems: [], cancelled: false, used: [], attempts: 0 };
+  const state: AuthState = { problems: [], cancelled: false, used: [], attempts: 0, unusableKeys: [], serverClosed: false };
   let pos = 0;
   let last: Step | null = null;
 
@@ -144,6 +148,7 @@ export function makeAuthHandler(opts: AuthOptions): { handler: AuthHandlerMiddle
               return false;
             }
             state.problems.push((e as Error).message);
+            state.unusableKeys.push(e instanceof KeyFileError ? e.keyFile : step.file);
             continue;
           }
         }

@@ -6,6 +6,8 @@
  * directory for any other place that creates or connects a Client.
  */
 import type { ErrorText } from '../../../shared/contract/error-text';
+import { translate, type MessageParams } from '../../../shared/i18n';
+import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { describeConnectError, SshNetworkError } from './network-error';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -51,6 +53,8 @@ export class HostKeyRejectedError extends Error {
     if (verdict.kind === 'changed')
       this.text = { key: 'ssh.hostkey.changed.body', params: { host: verdict.lookupName, keyType: verdict.keyType, fingerprint: verdict.fingerprint } };
     else if (verdict.kind === 'revoked') this.text = { key: 'ssh.hostkey.revoked', params: { host: verdict.lookupName } };
+    else if (verdict.kind === 'unknown')
+      this.text = { key: 'ssh.hostkey.unknownRefused', params: { host: verdict.lookupName, keyType: verdict.keyType, fingerprint: verdict.fingerprint } };
   }
   readonly text?: ErrorText;
 }
@@ -60,6 +64,8 @@ export class SshAuthError extends Error {
     message: string,
     readonly problems: string[],
     readonly cancelled: boolean,
+    /** For the UI: what happened and what to check, in its language (the message keeps every detail for logs). */
+    readonly text?: ErrorText,
   ) {
     super(message);
     this.name = 'SshAuthError';
@@ -246,6 +252,7 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
       if (state.attempts > 0) {
         // sshd hangs up after MaxAuthTries failures: still an authentication failure.
         state.problems.push(`server closed the connection (${err.message})`);
+        state.serverClosed = true;
         return reject(authError(endpoint, state));
       }
       const described = describeConnectError(err, where);
@@ -279,7 +286,16 @@ function authError(endpoint: SshEndpoint, state: AuthState): SshAuthError {
   const msg = state.cancelled
     ? `authentication to ${endpointKey(endpoint)} cancelled${why}`
     : `authentication to ${endpointKey(endpoint)} failed (all methods tried)${why}`;
-  return new SshAuthError(msg, state.problems, state.cancelled);
+  return new SshAuthError(msg, state.problems, state.cancelled, authErrorText(endpoint, state));
+}
+
+/** The one sentence the UI shows for a refused login: cancelled, cut off by the server, unusable key files, or plain refusal. */
+function authErrorText(endpoint: SshEndpoint, state: AuthState): ErrorText {
+  const target = endpointKey(endpoint);
+  if (state.cancelled) return { key: 'ssh.error.authCancelled', params: { target } };
+  if (state.serverClosed) return { key: 'ssh.error.authServerClosed', params: { target, attempts: state.attempts } };
+  if (state.unusableKeys.length > 0) return { key: 'ssh.error.authKeyFiles', params: { target, files: state.unusableKeys.join(', ') } };
+  return { key: 'ssh.error.authRefused', params: { target, user: endpoint.user } };
 }
 
 function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
@@ -569,7 +585,21 @@ export function retryDelay(attempt: number, policy: RetryPolicy, random: () => n
   return Math.max(0, Math.round(raw * (1 - jitter * random())));
 }
 
-export class SudoError extends Error {}
+export class SudoError extends Error {
+  constructor(
+    message: string,
+    /** The same sentence as a catalog text, for the UI's language. */
+    readonly text?: ErrorText,
+  ) {
+    super(message);
+    this.name = 'SudoError';
+  }
+}
+
+/** A sudo refusal from its catalog text: the English rendering is the message (CLI, logs). */
+function sudoError(key: SshStringKey, params?: MessageParams): SudoError {
+  return new SudoError(translate('en', key, params), params ? { key, params } : { key });
+}
 
 /**
  * Run a command as root through `sudo -S`. The password (asked once through
@@ -586,11 +616,11 @@ export async function runSudo(
   const quoted = `sh -c ${shellQuote(command)}`;
   const probe = await conn.exec(`sudo -n true`);
   if (probe.code === 0) return conn.exec(`sudo -n ${quoted}`, execOpts);
-  if (/command not found|not found/i.test(probe.stderr)) throw new SudoError('sudo is not installed on the node');
+  if (/command not found|not found/i.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
   for (let attempt = 1; attempt <= 3; attempt++) {
     if (session.password === undefined) {
       const answer = await session.prompt({ kind: 'sudo', user: session.user, host: session.host, attempt });
-      if (answer === null) throw new SudoError('sudo password cancelled by the user');
+      if (answer === null) throw sudoError('ssh.sudo.error.cancelled');
       session.password = answer[0] ?? '';
     }
     // `-k` ignores cached credentials so a wrong password is detected now.
@@ -602,7 +632,7 @@ export async function runSudo(
     await session.onAccepted?.();
     return res;
   }
-  throw new SudoError('sudo: 3 incorrect password attempts');
+  throw sudoError('ssh.sudo.error.wrongPassword');
 }
 
 /** What sudo keeps per connection: the password (memory only, never on disk) and how to ask for it. */
@@ -671,11 +701,11 @@ export class SudoRunner {
     const probe = await this.conn.exec(SUDO_PROBE);
     if (probe.code === 0) return 'passwordless';
     if (probe.code === null) throw new Error(`sudo check on ${this.session.host} did not finish (connection lost)`);
-    if (/command not found|not found/i.test(probe.stderr)) throw new SudoError('sudo is not installed on the node');
+    if (/command not found|not found/i.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
     for (let attempt = 1; attempt <= 3; attempt++) {
       if (this.session.password === undefined) {
         const answer = await this.session.prompt({ kind: 'sudo', user: this.session.user, host: this.session.host, attempt });
-        if (answer === null) throw new SudoError('sudo password cancelled by the user');
+        if (answer === null) throw sudoError('ssh.sudo.error.cancelled');
         this.session.password = answer[0] ?? '';
       }
       const res = await this.conn.exec(SUDO_CHECK_PASSWORD, { stdin: this.session.password + '\n' });
@@ -687,9 +717,14 @@ export class SudoRunner {
         this.session.password = undefined;
         continue;
       }
-      throw new SudoError(`sudo refused ${this.session.user} on ${this.session.host} (exit ${String(res.code)}): ${res.stderr.trim().slice(0, 500)}`);
+      throw sudoError('ssh.sudo.error.refused', {
+        user: this.session.user,
+        host: this.session.host,
+        code: String(res.code),
+        stderr: res.stderr.trim().slice(0, 500),
+      });
     }
-    throw new SudoError(`sudo on ${this.session.host}: 3 incorrect password attempts`);
+    throw sudoError('ssh.sudo.error.wrongPasswordOn', { host: this.session.host });
   }
 
   /** Run `command` as root with stdout streamed (read it to the end, see `execStream`). */
@@ -728,11 +763,11 @@ export class SudoRunner {
     if (end.code === 1 && mode === 'password' && WRONG_SUDO_PASSWORD.test(end.stderr)) {
       this.mode = null;
       this.session.password = undefined;
-      throw new SudoError(`sudo on ${this.session.host} no longer accepts the password; try again to be asked for it`);
+      throw sudoError('ssh.sudo.error.passwordNoLongerAccepted', { host: this.session.host });
     }
     if (end.code === 1 && mode === 'passwordless' && /a password is required/i.test(end.stderr)) {
       this.mode = null;
-      throw new SudoError(`sudo on ${this.session.host} now asks for a password; try again to be asked for it`);
+      throw sudoError('ssh.sudo.error.nowAsksPassword', { host: this.session.host });
     }
     return end;
   }

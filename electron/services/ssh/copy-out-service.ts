@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { CopyOutPlan, SshEvents, SshTarget } from '../../../shared/contract/ssh';
-import { ApiError } from '../api-error';
+import { ApiError, errorTextOf } from '../api-error';
 import type { SshConnectionService } from './connection-service';
 import { copyOut, CopyOutError, DirectoryChangingError, findListCommand, remoteHashCommand } from './copy-out';
-import { explainSftpError, explainSudoError, normaliseRemotePath } from './remote-errors';
+import { explainSftpError, explainSudoError, normaliseRemotePath, sshApiError } from './remote-errors';
 import { expandHome, localDate, type SshCallContext, type SshServiceConfig } from './settings';
 import { sudoCopyCommands, sudoCopyOut } from './sudo-copy';
 
@@ -75,7 +75,7 @@ export class CopyOutService {
     const c = this.connections.live(p.connectionId);
     const remote = normaliseRemotePath(p.remotePath);
     const base = path.posix.basename(remote);
-    if (remote === '/' || base === '..' || base === '.') throw new ApiError('bad-params', `cannot copy ${remote}: name the data directory itself`);
+    if (remote === '/' || base === '..' || base === '.') throw sshApiError('bad-params', 'ssh.copyout.error.wholeDir', { path: remote });
     const dest = await this.checkedLocalDir(p.localDir, ctx);
     // Through sudo: the password is asked (once per connection) before the job exists, so a refusal answers this call.
     const sudo = p.sudo === true ? await this.connections.readySudo(c) : null;
@@ -115,6 +115,7 @@ export class CopyOutService {
         ctx.emit('ssh.copyout.failed', {
           jobId,
           error: err.message,
+          text: errorTextOf(err),
           resumable: e instanceof CopyOutError && e.resumable,
           changing: e instanceof DirectoryChangingError ? e.changed : undefined,
         });

@@ -42,7 +42,11 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import type { CopyOutProgress, CopyOutResult, ManifestEntry } from '../../../shared/contract/ssh';
+import type { ErrorText } from '../../../shared/contract/error-text';
+import type { MessageParams } from '../../../shared/i18n';
+import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { shellQuote, type SshConnection } from './connection';
+import { copyOutText } from './remote-errors';
 
 export interface RemoteFile {
   /** Relative to the copied root, `/`-separated. */
@@ -82,10 +86,18 @@ export class CopyOutError extends Error {
   constructor(
     message: string,
     readonly resumable: boolean,
+    /** The same sentence as a catalog text, so the node panel says it in the UI's language. */
+    readonly text?: ErrorText,
   ) {
     super(message);
     this.name = 'CopyOutError';
   }
+}
+
+/** A copy-out failure from its catalog text: English message for the CLI and logs, key + params for the UI. */
+export function copyOutError(key: SshStringKey, params: MessageParams | undefined, resumable: boolean): CopyOutError {
+  const { message, text } = copyOutText(key, params);
+  return new CopyOutError(message, resumable, text);
 }
 
 /** How a copy reads the node. Every method only reads. */
@@ -179,7 +191,7 @@ function posixJoin(a: string, b: string): string {
 /** A name is one path component; a hostile server must not steer local writes elsewhere. */
 export function checkRemoteName(name: string, dir: string): void {
   if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
-    throw new CopyOutError(`refusing the remote file name ${JSON.stringify(name)} in ${dir}`, false);
+    throw copyOutError('ssh.copyout.error.badName', { name: JSON.stringify(name), dir }, false);
   }
 }
 
@@ -188,7 +200,7 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
   const top = await sftpCall<Stats>((cb) => sftp.lstat(root, cb));
   const type = (top.mode ?? 0) & S_IFMT;
   if (type === S_IFREG) return { isDir: false, files: [{ rel: path.posix.basename(root), size: top.size, mtime: top.mtime }] };
-  if (type !== S_IFDIR) throw new CopyOutError(`${root} is neither a directory nor a regular file`, false);
+  if (type !== S_IFDIR) throw copyOutError('ssh.copyout.error.notDirOrFile', { path: root }, false);
   const files: RemoteFile[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
     const entries = await sftpCall<FileEntryWithStats[]>((cb) => sftp.readdir(dir, cb));
@@ -200,7 +212,7 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
       const rel = prefix ? `${prefix}/${e.filename}` : e.filename;
       if (t === S_IFREG) {
         files.push({ rel, size: e.attrs.size, mtime: e.attrs.mtime });
-        if (files.length > maxFiles) throw new CopyOutError(`more than ${maxFiles} files under ${root}`, false);
+        if (files.length > maxFiles) throw copyOutError('ssh.copyout.error.tooManyFiles', { max: maxFiles, path: root }, false);
       } else if (t === S_IFDIR) {
         await walk(posixJoin(dir, e.filename), rel);
       }
@@ -275,7 +287,7 @@ const FIND_FIELDS = 5;
 /** Parse `findListCommand` output (bounded by the caller's cap; every record checked). */
 export function parseFindListing(out: Buffer, root: string, maxFiles: number): RemoteListing {
   const newline = out.indexOf(0x0a);
-  if (newline < 0) throw new CopyOutError(`unexpected listing output for ${root} (no clock line)`, false);
+  if (newline < 0) throw copyOutError('ssh.copyout.error.listingNoClock', { path: root }, false);
   const clock = out.subarray(0, newline).toString('latin1');
   const nodeNow = /^\d{1,12}\.\d{1,9}$/.test(clock) ? Number(clock) : null;
   const fields = out
@@ -283,7 +295,7 @@ export function parseFindListing(out: Buffer, root: string, maxFiles: number): R
     .toString('utf8')
     .split('\0');
   if (fields.pop() !== '' || fields.length % FIND_FIELDS !== 0) {
-    throw new CopyOutError(`unexpected listing output for ${root} (${out.length} bytes, not NUL-terminated records of ${FIND_FIELDS} fields)`, false);
+    throw copyOutError('ssh.copyout.error.listingNotRecords', { path: root, bytes: out.length, fields: FIND_FIELDS }, false);
   }
   let rootType: string | null = null;
   let rootRecord: RemoteFile | null = null;
@@ -295,8 +307,9 @@ export function parseFindListing(out: Buffer, root: string, maxFiles: number): R
     const bytes = Number(size);
     const record = { rel, size: bytes, mtime: Number(mtime), ctime: Number(ctime) };
     if (!/^\d+$/.test(size) || !Number.isSafeInteger(bytes) || !/^-?\d+(\.\d+)?$/.test(mtime) || !/^-?\d+(\.\d+)?$/.test(ctime)) {
-      throw new CopyOutError(
-        `unexpected listing record for ${root} at field ${i}: size ${JSON.stringify(size)}, times ${JSON.stringify(mtime)} ${JSON.stringify(ctime)}`,
+      throw copyOutError(
+        'ssh.copyout.error.listingBadRecord',
+        { path: root, field: i, size: JSON.stringify(size), mtime: JSON.stringify(mtime), ctime: JSON.stringify(ctime) },
         false,
       );
     }
@@ -312,13 +325,13 @@ export function parseFindListing(out: Buffer, root: string, maxFiles: number): R
     if (type === 'd') dirs.push(record);
     if (type !== 'f') continue; // symlinks and specials are not copied
     files.push(record);
-    if (files.length > maxFiles) throw new CopyOutError(`more than ${maxFiles} files under ${root}`, false);
+    if (files.length > maxFiles) throw copyOutError('ssh.copyout.error.tooManyFiles', { max: maxFiles, path: root }, false);
   }
-  if (rootType === null || rootRecord === null) throw new CopyOutError(`the listing of ${root} did not include ${root} itself`, false);
+  if (rootType === null || rootRecord === null) throw copyOutError('ssh.copyout.error.listingNoRoot', { path: root }, false);
   // A file system that keeps whole seconds only (every change time ends in .0) gives no more than SFTP.
   const fine = fraction ? { dirs, nodeNow } : undefined;
   if (rootType === 'f') return { isDir: false, files: [rootRecord], fine: fine && { dirs: [], nodeNow } };
-  if (rootType !== 'd') throw new CopyOutError(`${root} is neither a directory nor a regular file`, false);
+  if (rootType !== 'd') throw copyOutError('ssh.copyout.error.notDirOrFile', { path: root }, false);
   const byRel = (a: RemoteFile, b: RemoteFile) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
   files.sort(byRel);
   dirs.sort(byRel);
@@ -369,7 +382,7 @@ export async function remoteSha256(conn: SshConnection, root: string, rels: stri
     stdin: Buffer.from(rels.map((r) => r + '\0').join(''), 'utf8'),
     maxOutputBytes: rels.length * (64 + 4 + 4096) + 1024,
   });
-  if (res.code !== 0) throw new CopyOutError(`hashing on the node failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`, false);
+  if (res.code !== 0) throw copyOutError('ssh.copyout.error.hashingFailed', { code: String(res.code), stderr: res.stderr.trim().slice(0, 500) }, false);
   return parseNodeHashes(res.stdout);
 }
 
@@ -449,7 +462,7 @@ async function fetchSftpFile(
     const pending = sessions.map(() => new Set<{ settled: boolean }>());
     let pump = (): void => undefined;
     const onSessionClosed = (lane: number) => (): void => {
-      failed ??= new CopyOutError(`the SFTP session closed while reading ${remote} (connection lost)`, true);
+      failed ??= copyOutError('ssh.copyout.error.sftpClosed', { path: remote }, true);
       for (const r of pending[lane]) {
         r.settled = true;
         inFlight--;
@@ -471,7 +484,7 @@ async function fetchSftpFile(
             if (inFlight === 0) reject(failed);
             return;
           }
-          if (signal?.aborted) failed = new CopyOutError('cancelled', true);
+          if (signal?.aborted) failed = copyOutError('ssh.copyout.error.cancelled', undefined, true);
           // Requested but not yet on disk stays under IN_FLIGHT x CHUNK: a slow disk holds the reads
           // back instead of piling finished buffers up in memory.
           while (!failed && inFlight < IN_FLIGHT && next < size && next - writeAt < IN_FLIGHT * CHUNK) {
@@ -489,7 +502,7 @@ async function fetchSftpFile(
               pending[lane].delete(request);
               inFlight--;
               if (err) failed ??= err;
-              else if (n === 0) failed ??= new CopyOutError(`${remote} is shorter than listed (EOF at ${at})`, true);
+              else if (n === 0) failed ??= copyOutError('ssh.copyout.error.shorter', { path: remote, at }, true);
               else {
                 done.set(at, { bytes: buf.subarray(0, n), base: buf });
                 if (n < len) {
@@ -583,7 +596,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<CopyOutResult> {
   try {
     sftp = await opts.conn.sftp();
   } catch (e) {
-    throw new CopyOutError(`SFTP not available: ${(e as Error).message}`, true);
+    throw copyOutError('ssh.copyout.error.sftpUnavailable', { error: (e as Error).message }, true);
   }
   // More SFTP sessions for this copy: one channel's 2 MiB window, not the link or the CPU, was
   // the limit (loopback, one 256 MiB file: ~70 MiB/s on one channel, ~105-175 on two to three). A server
@@ -683,7 +696,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   const hashKey = (rel: string) => (first.isDir ? rel : path.posix.basename(remoteRoot));
   /** The same kind of listing as the first (sub-second times when it had them), not before `notBefore`. */
   const listAgain = async (notBefore: number, signal?: AbortSignal): Promise<RemoteListing> => {
-    if (!(await sleepUntil(notBefore, signal))) throw new CopyOutError('cancelled', true);
+    if (!(await sleepUntil(notBefore, signal))) throw copyOutError('ssh.copyout.error.cancelled', undefined, true);
     return reader.list(remoteRoot, maxFiles, first.fine !== undefined);
   };
   /** The listing that last showed the tree moving (a forced copy is redone from it). */
@@ -774,7 +787,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   /** A listing that could not finish (link lost) leaves a resumable copy, like a failed read. */
   function checkError(e: unknown): Error {
     if (e instanceof DirectoryChangingError || e instanceof CopyOutError) return e;
-    return new CopyOutError(`listing ${remoteRoot} again failed: ${e instanceof Error ? e.message : String(e)}`, true);
+    return copyOutError('ssh.copyout.error.relistFailed', { path: remoteRoot, error: e instanceof Error ? e.message : String(e) }, true);
   }
 
   /**
@@ -852,7 +865,11 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
       } catch (e) {
         if (check.failed) throw check.failed;
         if (e instanceof CopyOutError) throw e;
-        throw new CopyOutError(`copy of ${f.rel} interrupted at ${(await sizeOf(partial)) ?? 0}/${f.size} bytes: ${(e as Error).message}`, true);
+        throw copyOutError(
+          'ssh.copyout.error.interrupted',
+          { file: f.rel, done: (await sizeOf(partial)) ?? 0, size: f.size, error: (e as Error).message },
+          true,
+        );
       }
       await fs.rename(partial, dest);
       localHashes.set(f.rel, h.digest('hex'));
@@ -885,8 +902,10 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
       } catch (e) {
         if (check.failed) throw check.failed;
         if (e instanceof CopyOutError) throw e;
-        const what = run.length === 1 ? run[0].rel : `${run.length} files from ${run[0].rel} on`;
-        throw new CopyOutError(`copy of ${what} interrupted: ${e instanceof Error ? e.message : String(e)}`, true);
+        const error = e instanceof Error ? e.message : String(e);
+        throw run.length === 1
+          ? copyOutError('ssh.copyout.error.fileInterrupted', { file: run[0].rel, error }, true)
+          : copyOutError('ssh.copyout.error.filesInterrupted', { count: run.length, file: run[0].rel, error }, true);
       }
     };
 

@@ -37,11 +37,28 @@ export const REMOTE_ERROR_KEYS: readonly SshStringKey[] = [
   'ssh.error.pathRelative',
 ];
 
+/** Login refusals, the refused unknown host key and sudo's refusals (connection.ts), as catalog texts. */
+export const AUTH_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.error.authRefused',
+  'ssh.error.authKeyFiles',
+  'ssh.error.authServerClosed',
+  'ssh.error.authCancelled',
+  'ssh.hostkey.unknownRefused',
+  'ssh.sudo.error.notInstalled',
+  'ssh.sudo.error.cancelled',
+  'ssh.sudo.error.wrongPassword',
+  'ssh.sudo.error.wrongPasswordOn',
+  'ssh.sudo.error.refused',
+  'ssh.sudo.error.passwordNoLongerAccepted',
+  'ssh.sudo.error.nowAsksPassword',
+];
+
 /**
- * Copy-out failures as catalog texts. copy-out.ts, sudo-copy.ts and copy-out-service.ts build
- * their English messages by hand today; each throw site can take `copyOutText(key, params)` so
- * that the `ssh.copyout.failed` event carries the text for the UI. The English renderings are
- * the messages those sites print now, word for word.
+ * Copy-out failures as catalog texts: every throw site in copy-out.ts, sudo-copy.ts and
+ * copy-out-service.ts builds its error from one of these (`copyOutText`), so the
+ * `ssh.copyout.failed` event carries the text for the UI while the CLI prints the English
+ * rendering, word for word what it printed before. (A missing path on the node is
+ * `ssh.error.notFound`, the same sentence the other remote reads use.)
  */
 export const COPY_OUT_ERROR_KEYS: readonly SshStringKey[] = [
   'ssh.copyout.error.badName',
@@ -62,6 +79,14 @@ export const COPY_OUT_ERROR_KEYS: readonly SshStringKey[] = [
   'ssh.copyout.error.interrupted',
   'ssh.copyout.error.cancelled',
   'ssh.copyout.error.wholeDir',
+  'ssh.copyout.error.listingNoClock',
+  'ssh.copyout.error.listingNotRecords',
+  'ssh.copyout.error.listingBadRecord',
+  'ssh.copyout.error.listingNoRoot',
+  'ssh.copyout.error.hashingFailed',
+  'ssh.copyout.error.fileInterrupted',
+  'ssh.copyout.error.filesInterrupted',
+  'ssh.copyout.error.readLostOf',
 ];
 
 /** A copy-out failure's English message and its catalog text (key + params), from one template. */
@@ -72,7 +97,7 @@ export function copyOutText(key: SshStringKey, params?: MessageParams): { messag
 /** sudo's refusals (wrong password, cancelled, not allowed) and the sudo source's errors, as client errors. */
 export function explainSudoError(e: unknown): Error {
   if (e instanceof ApiError) return e;
-  if (e instanceof SudoError) return new ApiError('sudo-failed', e.message);
+  if (e instanceof SudoError) return new ApiError('sudo-failed', e.message, e.text);
   if (e instanceof SudoSourceError) return new ApiError(e.code, e.message);
   return e instanceof Error ? e : new Error(String(e));
 }

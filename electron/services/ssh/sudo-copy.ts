@@ -14,8 +14,9 @@
 import { promises as fs } from 'node:fs';
 import type { CopyOutResult } from '../../../shared/contract/ssh';
 import { shellQuote, type SudoRunner } from './connection';
+import { copyOutText } from './remote-errors';
 import {
-  CopyOutError,
+  copyOutError,
   copyTree,
   findListCommand,
   findListingCap,
@@ -69,7 +70,7 @@ async function fetchThroughSudo(
   onWritten: (bytes: Uint8Array) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (signal?.aborted) throw new CopyOutError('cancelled', true);
+  if (signal?.aborted) throw copyOutError('ssh.copyout.error.cancelled', undefined, true);
   const fh = await fs.open(partial, offset > 0 ? 'r+' : 'w');
   try {
     if (offset > 0) await fh.truncate(offset); // the partial is exactly its trusted prefix
@@ -104,11 +105,11 @@ async function fetchThroughSudo(
     const end = await s.done;
     await writing;
     if (failed.write) throw failed.write;
-    if (signal?.aborted) throw new CopyOutError('cancelled', true);
+    if (signal?.aborted) throw copyOutError('ssh.copyout.error.cancelled', undefined, true);
     if (at < size) {
-      if (end.code === 0) throw new CopyOutError(`${remote} is shorter than listed (EOF at ${at} of ${size} bytes)`, true);
-      if (end.code === null) throw new Error(`connection lost at ${at} of ${size} bytes`);
-      throw new CopyOutError(`reading ${remote} as root failed (exit ${end.code}): ${end.stderr.trim().slice(0, 500)}`, true);
+      if (end.code === 0) throw copyOutError('ssh.copyout.error.shorterOf', { path: remote, at, size }, true);
+      if (end.code === null) throw new Error(copyOutText('ssh.copyout.error.readLost', { at, size }).message); // a plain Error: the copy wraps it as an interrupted file
+      throw copyOutError('ssh.copyout.error.readFailed', { path: remote, code: end.code, stderr: end.stderr.trim().slice(0, 500) }, true);
     }
   } finally {
     await fh.close();
@@ -127,7 +128,7 @@ async function fetchRunThroughSudo(
   onDone: (index: number) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (signal?.aborted) throw new CopyOutError('cancelled', true);
+  if (signal?.aborted) throw copyOutError('ssh.copyout.error.cancelled', undefined, true);
   /** The file being written, its handle and how much of it is there (a holder: the stream's callbacks move it on). */
   const cur: { index: number; fh: fs.FileHandle | null; at: number; failed: Error | null } = { index: 0, fh: null, at: 0, failed: null };
   /** Close a complete file and open the next one with bytes to come (empty files are complete at once). */
@@ -178,12 +179,12 @@ async function fetchRunThroughSudo(
     const end = await s.done;
     await writing;
     if (cur.failed) throw cur.failed;
-    if (signal?.aborted) throw new CopyOutError('cancelled', true);
+    if (signal?.aborted) throw copyOutError('ssh.copyout.error.cancelled', undefined, true);
     if (cur.index < files.length) {
       const { remote, size } = files[cur.index];
-      if (end.code === 0) throw new CopyOutError(`${remote} is shorter than listed (EOF at ${cur.at} of ${size} bytes)`, true);
-      if (end.code === null) throw new Error(`connection lost at ${cur.at} of ${size} bytes of ${remote}`);
-      throw new CopyOutError(`reading ${remote} as root failed (exit ${end.code}): ${end.stderr.trim().slice(0, 500)}`, true);
+      if (end.code === 0) throw copyOutError('ssh.copyout.error.shorterOf', { path: remote, at: cur.at, size }, true);
+      if (end.code === null) throw new Error(copyOutText('ssh.copyout.error.readLostOf', { at: cur.at, size, path: remote }).message);
+      throw copyOutError('ssh.copyout.error.readFailed', { path: remote, code: end.code, stderr: end.stderr.trim().slice(0, 500) }, true);
     }
   } finally {
     await cur.fh?.close();
@@ -196,11 +197,11 @@ export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
     async list(root, maxFiles) {
       const res = await sudo.run(sudoTreeListCommand(root), findListingCap(maxFiles));
       if (res.code !== 0) {
-        if (/No such file or directory/.test(res.stderr)) throw new CopyOutError(`${root} does not exist on the node`, false);
-        if (res.code === null) throw new CopyOutError(`listing ${root} did not finish (connection lost)`, true);
-        throw new CopyOutError(`listing ${root} as root failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`, false);
+        if (/No such file or directory/.test(res.stderr)) throw copyOutError('ssh.error.notFound', { path: root }, false);
+        if (res.code === null) throw copyOutError('ssh.copyout.error.listingLost', { path: root }, true);
+        throw copyOutError('ssh.copyout.error.listingFailed', { path: root, code: res.code, stderr: res.stderr.trim().slice(0, 500) }, false);
       }
-      if (res.truncated) throw new CopyOutError(`the listing of ${root} is too large (more than ${maxFiles} files?)`, false);
+      if (res.truncated) throw copyOutError('ssh.copyout.error.listingTooLarge', { path: root, max: maxFiles }, false);
       return parseFindListing(res.stdout, root, maxFiles);
     },
     async hash(hashRoot, rels, isDir) {
@@ -210,8 +211,8 @@ export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
       const cap = rels.reduce((n, r) => n + 70 + 3 * r.length, 0) + 1024 * 1024;
       const res = await sudo.run(command, cap);
       if (res.code !== 0) {
-        if (res.code === null) throw new CopyOutError('sha256sum on the node did not finish (connection lost)', true);
-        throw new CopyOutError(`sha256sum on the node failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`, false);
+        if (res.code === null) throw copyOutError('ssh.copyout.error.hashLost', undefined, true);
+        throw copyOutError('ssh.copyout.error.hashFailed', { code: res.code, stderr: res.stderr.trim().slice(0, 500) }, false);
       }
       return parseSha256z(res.stdout.toString('utf8'), (name) => (isDir && name.startsWith('./') ? name.slice(2) : name));
     },

@@ -5,7 +5,7 @@
  * the page, like the SSH store, so a copy keeps its progress while the user
  * looks at a terminal or a report.
  */
-import type { LifeboatClient, SourceRef } from '../../../../shared/contract/api';
+import type { ErrorText, LifeboatClient, SourceRef } from '../../../../shared/contract/api';
 import type { ListingAnalysis } from '../../../../shared/contract/listing';
 import type { CopyOutPlan, CopyOutProgress, CopyOutResult, SshEvents } from '../../../../shared/contract/ssh';
 import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
@@ -38,6 +38,8 @@ export interface CopyState {
   progress: CopyOutProgress | null;
   result: CopyOutResult | null;
   error: string | null;
+  /** `error` as the back end's catalog text: shown in the UI's language (also after a language switch). */
+  errorText: ErrorText | null;
   resumable: boolean;
   /** What moved between the two listings (the "being written" refusal). */
   changing: string[];
@@ -208,6 +210,7 @@ export class NodeStore {
         progress: null,
         result: null,
         error: null,
+        errorText: null,
         resumable: false,
         changing: [],
         attempts: 0,
@@ -223,6 +226,7 @@ export class NodeStore {
     if (!c || c.status === 'running') return;
     c.status = 'running';
     c.error = null;
+    c.errorText = null;
     c.changing = [];
     c.resumable = false;
     c.progress = null;
@@ -243,6 +247,7 @@ export class NodeStore {
     } catch (e) {
       c.status = 'failed';
       c.error = messageOf(e);
+      c.errorText = errorTextOf(e) ?? null;
     }
   }
 
@@ -265,6 +270,7 @@ export class NodeStore {
 
   private copyFailed(c: CopyState, e: SshEvents['ssh.copyout.failed']): void {
     c.error = e.error;
+    c.errorText = e.text ?? null;
     c.resumable = e.resumable;
     if (e.changing && e.changing.length > 0) {
       c.status = 'changing';
@@ -273,8 +279,24 @@ export class NodeStore {
   }
 }
 
+/** An error as a sentence in the UI's language: the back end's catalog text if it sent one, else its message. */
 export function messageOf(e: unknown): string {
+  const text = errorTextOf(e);
+  if (text) return t(text.key, text.params);
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The catalog text (key + params) a back-end error carries (a ClientError's `text`), if any. */
+export function errorTextOf(e: unknown): ErrorText | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const text = (e as { text?: unknown }).text;
+  if (typeof text !== 'object' || text === null || typeof (text as { key?: unknown }).key !== 'string') return undefined;
+  return text as ErrorText;
+}
+
+/** A failed copy's reason in the UI's current language. */
+export function copyErrorSentence(c: Pick<CopyState, 'error' | 'errorText'>): string {
+  return c.errorText ? t(c.errorText.key, c.errorText.params) : (c.error ?? '');
 }
 
 let store: NodeStore | null = null;

@@ -243,13 +243,38 @@ function noTokenClient(): WebClient {
   };
 }
 
+/**
+ * The preload rejects a failed call with plain `{ message, code, text }` data (contextBridge would
+ * strip every field of an Error but its message); make it the same ClientError web mode throws.
+ */
+export function clientErrorFromBridge(rejection: unknown): ClientError {
+  if (rejection instanceof ClientError) return rejection;
+  if (typeof rejection !== 'object' || rejection === null) return new ClientError(String(rejection));
+  const r = rejection as { message?: unknown; code?: unknown; text?: unknown };
+  const message = typeof r.message === 'string' ? r.message : 'unknown error';
+  const code = typeof r.code === 'string' ? r.code : undefined;
+  return new ClientError(message, code, errorTextFrom(r.text));
+}
+
+function errorTextFrom(value: unknown): ErrorText | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { key, params } = value as { key?: unknown; params?: unknown };
+  if (typeof key !== 'string') return undefined;
+  if (typeof params !== 'object' || params === null) return { key };
+  const kept: Record<string, string | number> = {};
+  for (const [name, v] of Object.entries(params)) if (typeof v === 'string' || typeof v === 'number') kept[name] = v;
+  return { key, params: kept };
+}
+
 export function wrapPreload(bridge: PreloadBridge): WebClient {
   const state: ConnectionState = { status: 'open' };
   return {
     transport: 'electron',
     state,
     call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-      return bridge.call(method, params) as Promise<ResultOf<M>>;
+      return (bridge.call(method, params) as Promise<ResultOf<M>>).catch((rejection: unknown) => {
+        throw clientErrorFromBridge(rejection);
+      });
     },
     on<E extends EventName>(event: E, handler: (payload: ApiEvents[E]) => void): () => void {
       return bridge.on(event, handler as (payload: unknown) => void);
