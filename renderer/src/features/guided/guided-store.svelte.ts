@@ -11,6 +11,7 @@ import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary } from
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
+import { t } from '../../lib/i18n.svelte';
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -195,7 +196,8 @@ export class GuidedStore {
           this.client.on('ssh.copyout.failed', (e) => {
             if (e.jobId !== jobId) return;
             offs.forEach((f) => f());
-            resolve({ ok: false, error: e.error });
+            // Said in the operator's language; the English stays in the copy-out's own log.
+            resolve({ ok: false, error: e.text ? t(e.text.key, e.text.params) : e.error });
           }),
         ];
       });
