@@ -81,6 +81,8 @@ export interface WalRecordSummary {
   entryType?: 'normal' | 'conf-change' | 'conf-change-v2' | `unknown(${number})`;
   /** One line: `put /registry/pods/default/x (120 B)`, `HardState term 3 vote 8e9e05c52164694d commit 402`, ... */
   summary: string;
+  /** `summary` as catalog key + params (shared/i18n/etcd-record-text.ts), for the UI's language. */
+  summaryText?: LocalText;
   problem: string | null;
 }
 

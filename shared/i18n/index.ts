@@ -20,6 +20,8 @@ import etcdUi from './etcd-ui';
 import guided from './guided';
 import etcdWalText from './etcd-wal-text';
 import etcdBboltText from './etcd-bbolt-text';
+import etcdRecordText from './etcd-record-text';
+import etcdPlanText from './etcd-plan-text';
 
 export { LOCALES, type Locale } from './types';
 
@@ -40,6 +42,8 @@ export const FEATURE_CATALOGS = {
   etcdWalText,
   etcdRepairText,
   etcdBboltText,
+  etcdRecordText,
+  etcdPlanText,
   guided,
 };
 

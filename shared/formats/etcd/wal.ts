@@ -59,7 +59,9 @@ import {
   type HardState,
   type RaftEntry,
 } from './raft-entry';
-import { decodeInternalRequest, summarizeRequest, type InternalRequest } from './internal-request';
+import { decodeInternalRequest, requestText, type InternalRequest } from './internal-request';
+import type { LocalText } from '../../contract/text';
+import { translateLocal } from '../../i18n/index';
 import { hex32, walFinding } from './wal-text';
 
 export type WalReadErrorKind =
@@ -1033,52 +1035,75 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 // ---------------------------------------------------------------- inspection listing
 
-/** One line for a decoded record. */
+/** One line for a decoded record: the English `summary`, and `summaryText` to say it in any language. */
 export function summarizeRecord(
   type: number,
   data: Uint8Array | null,
   crcField: number,
-): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
+): Pick<WalRecordSummary, 'summary' | 'summaryText' | 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problem?: string } {
+  const s = recordText(type, data, crcField);
+  return { ...s, summary: translateLocal('en', s.summaryText) };
+}
+
+function recordText(
+  type: number,
+  data: Uint8Array | null,
+  crcField: number,
+): Pick<WalRecordSummary, 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problem?: string } {
+  const say = (key: string, params?: LocalText['params'], texts?: LocalText['texts']): LocalText => ({
+    key: `wal-record.${key}`,
+    ...(params ? { params } : {}),
+    ...(texts ? { texts } : {}),
+  });
   switch (type) {
     case 1: {
       const m = data ? decodeMetadata(data) : null;
-      if (!m || !m.ok) return { summary: 'metadata (undecodable)', problem: m && !m.ok ? m.error : 'no data' };
-      return { summary: `metadata node ${idHex(m.value.nodeId)} cluster ${idHex(m.value.clusterId)}` };
+      if (!m || !m.ok) return { summaryText: say('metadata.undecodable'), problem: m && !m.ok ? m.error : 'no data' };
+      return { summaryText: say('metadata', { node: idHex(m.value.nodeId), cluster: idHex(m.value.clusterId) }) };
     }
     case 3: {
       const h = data ? decodeHardState(data) : null;
-      if (!h || !h.ok) return { summary: 'HardState (undecodable)', problem: h && !h.ok ? h.error : 'no data' };
-      return { summary: `HardState term ${h.value.term} vote ${idHex(h.value.vote)} commit ${h.value.commit}`, term: h.value.term };
+      if (!h || !h.ok) return { summaryText: say('hard-state.undecodable'), problem: h && !h.ok ? h.error : 'no data' };
+      return { summaryText: say('hard-state', { term: h.value.term, vote: idHex(h.value.vote), commit: h.value.commit }), term: h.value.term };
     }
     case 4:
-      return { summary: `CRC ${hex32(crcField)}` };
+      return { summaryText: say('crc', { crc: hex32(crcField) }) };
     case 5: {
       const s = data ? decodeWalSnapshot(data) : { ok: true as const, value: { index: 0, term: 0 } };
-      if (!s.ok) return { summary: 'snapshot (undecodable)', problem: s.error };
-      return { summary: `snapshot index ${s.value.index} term ${s.value.term}`, index: s.value.index, term: s.value.term };
+      if (!s.ok) return { summaryText: say('snapshot.undecodable'), problem: s.error };
+      return { summaryText: say('snapshot', { index: s.value.index, term: s.value.term }), index: s.value.index, term: s.value.term };
     }
     case 2: {
       const d = data ? decodeEntry(data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
-      if (!d.ok) return { summary: 'entry (undecodable)', problem: d.error };
+      if (!d.ok) return { summaryText: say('entry.undecodable'), problem: d.error };
       const e = d.value;
       const head = { index: e.index, term: e.term, entryType: entryTypeName(e.type) };
       if (e.type === 0) {
-        if (!e.data || e.data.length === 0) return { ...head, summary: 'empty entry (new leader)' };
+        if (!e.data || e.data.length === 0) return { ...head, summaryText: say('entry.empty') };
         const r = decodeInternalRequest(e.data);
-        return { ...head, summary: r ? summarizeRequest(r) : `normal entry (${e.data.length} B, not a request etcd can decode)` };
+        return { ...head, summaryText: r ? requestText(r) : say('entry.opaque', { size: e.data.length }) };
       }
       const cc = confChangesOf(e);
-      if (cc.length === 0) return { ...head, summary: `${entryTypeName(e.type)} (${e.data?.length ?? 0} B, undecodable)` };
-      return {
-        ...head,
-        summary: cc
-          .map((c) => `conf change ${c.type} ${c.nodeId}${c.name ? ` ${c.name}` : ''}${c.peerURLs?.length ? ` ${c.peerURLs.join(',')}` : ''}`)
-          .join('; '),
-      };
+      if (cc.length === 0)
+        return { ...head, summaryText: say('entry.conf-undecodable', { size: e.data?.length ?? 0 }, { type: [enumText('entry-type', head.entryType)] }) };
+      const changes = cc.map((c) => {
+        const variant = c.name && c.peerURLs?.length ? '.named-urls' : c.name ? '.named' : c.peerURLs?.length ? '.urls' : '';
+        const params: Record<string, string> = { node: c.nodeId };
+        if (c.name) params.name = c.name;
+        if (c.peerURLs?.length) params.urls = c.peerURLs.join(',');
+        return say(`conf-change${variant}`, params, { type: [enumText('conf-type', c.type)] });
+      });
+      return { ...head, summaryText: say('conf-changes', undefined, { changes }) };
     }
     default:
-      return { summary: `unknown record type ${type} (${data?.length ?? 0} B)`, problem: `unexpected block type ${type}` };
+      return { summaryText: say('unknown-type', { type, size: data?.length ?? 0 }), problem: `unexpected block type ${type}` };
   }
+}
+
+/** `unknown(N)` names of decoded enums → the catalog's `unknown` case with N. */
+function enumText(prefix: string, name: string): LocalText {
+  const m = /^unknown\((\d+)\)$/.exec(name);
+  return m ? { key: `wal-record.${prefix}.unknown`, params: { n: Number(m[1]) } } : { key: `wal-record.${prefix}.${name}` };
 }
 
 function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string | null): WalRecordSummary {
@@ -1093,6 +1118,7 @@ function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string
     crc: rec.crcAfter,
     crcOk,
     summary: s.summary,
+    summaryText: s.summaryText,
     problem: problem ?? s.problem ?? null,
   };
   if (s.index !== undefined) out.index = s.index;
@@ -1155,7 +1181,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
     const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
     if (number >= from) {
       let typeName: WalRecordSummary['type'] = 'unknown';
-      let summary = e.detail;
+      let summaryText: LocalText = { key: 'wal-record.unreadable', params: { detail: e.detail } };
       let index: number | undefined;
       let term: number | undefined;
       if (frame && frame.type !== null) {
@@ -1165,7 +1191,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         const u = unmarshalRecord(bytes);
         if (u.ok) {
           const s = summarizeRecord(u.record.type, u.record.data, u.record.crc);
-          summary = `${s.summary} [suspect]`;
+          summaryText = { key: 'wal-record.suspect', texts: { record: [s.summaryText] } };
           index = s.index;
           term = s.term;
         }
@@ -1179,7 +1205,8 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         rawType: frame?.type ?? 0,
         crc: frame?.crcComputed ?? st.crc,
         crcOk: e.failure === 'record-crc' || e.failure === 'torn' || e.failure === 'chain-crc' ? false : null,
-        summary,
+        summary: translateLocal('en', summaryText),
+        summaryText,
         problem: `${e.engineError}: ${e.detail}${hasTornHint(e) ? ' (a 512-byte sector of it is all zero: a torn write if this is the last file)' : ''}`,
       };
       if (index !== undefined) row.index = index;
