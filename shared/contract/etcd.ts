@@ -84,6 +84,8 @@ export interface WalRecordSummary {
   /** `summary` as catalog key + params (shared/i18n/etcd-record-text.ts), for the UI's language. */
   summaryText?: LocalText;
   problem: string | null;
+  /** `problem` as catalog key + params (etcd's error text stays quoted as it is). */
+  problemText?: LocalText;
 }
 
 export interface WalSnapshotRecord {
@@ -255,6 +257,8 @@ export interface BboltElementSummary {
   valueSize?: number;
   bucket?: boolean;
   problem: string | null;
+  /** `problem` as catalog key + params, for the UI's language. */
+  problemText?: LocalText;
 }
 
 export interface BboltPageDetail {
@@ -271,6 +275,8 @@ export interface BboltPageDetail {
   bucket: string | null;
   elements: BboltElementSummary[];
   problems: string[];
+  /** `problems`, one for one, as catalog key + params (bbolt's own wording is quoted, not translated). */
+  problemTexts: LocalText[];
 }
 
 // ---------------------------------------------------------------- etcd schema

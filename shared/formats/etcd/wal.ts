@@ -1040,16 +1040,21 @@ export function summarizeRecord(
   type: number,
   data: Uint8Array | null,
   crcField: number,
-): Pick<WalRecordSummary, 'summary' | 'summaryText' | 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problem?: string } {
+): Pick<WalRecordSummary, 'summary' | 'summaryText' | 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problem?: string; problemText?: LocalText } {
   const s = recordText(type, data, crcField);
-  return { ...s, summary: translateLocal('en', s.summaryText) };
+  return { ...s, summary: translateLocal('en', s.summaryText), ...(s.problemText ? { problem: translateLocal('en', s.problemText) } : {}) };
+}
+
+/** A record that passes its checksum but does not decode: the decoder's error, or no data at all. */
+function decodeProblem(error: string | null): LocalText {
+  return error === null ? { key: 'wal-record.problem.no-data' } : { key: 'wal-record.problem.undecodable', params: { error } };
 }
 
 function recordText(
   type: number,
   data: Uint8Array | null,
   crcField: number,
-): Pick<WalRecordSummary, 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problem?: string } {
+): Pick<WalRecordSummary, 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problemText?: LocalText } {
   const say = (key: string, params?: LocalText['params'], texts?: LocalText['texts']): LocalText => ({
     key: `wal-record.${key}`,
     ...(params ? { params } : {}),
@@ -1058,24 +1063,24 @@ function recordText(
   switch (type) {
     case 1: {
       const m = data ? decodeMetadata(data) : null;
-      if (!m || !m.ok) return { summaryText: say('metadata.undecodable'), problem: m && !m.ok ? m.error : 'no data' };
+      if (!m || !m.ok) return { summaryText: say('metadata.undecodable'), problemText: decodeProblem(m && !m.ok ? m.error : null) };
       return { summaryText: say('metadata', { node: idHex(m.value.nodeId), cluster: idHex(m.value.clusterId) }) };
     }
     case 3: {
       const h = data ? decodeHardState(data) : null;
-      if (!h || !h.ok) return { summaryText: say('hard-state.undecodable'), problem: h && !h.ok ? h.error : 'no data' };
+      if (!h || !h.ok) return { summaryText: say('hard-state.undecodable'), problemText: decodeProblem(h && !h.ok ? h.error : null) };
       return { summaryText: say('hard-state', { term: h.value.term, vote: idHex(h.value.vote), commit: h.value.commit }), term: h.value.term };
     }
     case 4:
       return { summaryText: say('crc', { crc: hex32(crcField) }) };
     case 5: {
       const s = data ? decodeWalSnapshot(data) : { ok: true as const, value: { index: 0, term: 0 } };
-      if (!s.ok) return { summaryText: say('snapshot.undecodable'), problem: s.error };
+      if (!s.ok) return { summaryText: say('snapshot.undecodable'), problemText: decodeProblem(s.error) };
       return { summaryText: say('snapshot', { index: s.value.index, term: s.value.term }), index: s.value.index, term: s.value.term };
     }
     case 2: {
       const d = data ? decodeEntry(data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
-      if (!d.ok) return { summaryText: say('entry.undecodable'), problem: d.error };
+      if (!d.ok) return { summaryText: say('entry.undecodable'), problemText: decodeProblem(d.error) };
       const e = d.value;
       const head = { index: e.index, term: e.term, entryType: entryTypeName(e.type) };
       if (e.type === 0) {
@@ -1096,7 +1101,7 @@ function recordText(
       return { ...head, summaryText: say('conf-changes', undefined, { changes }) };
     }
     default:
-      return { summaryText: say('unknown-type', { type, size: data?.length ?? 0 }), problem: `unexpected block type ${type}` };
+      return { summaryText: say('unknown-type', { type, size: data?.length ?? 0 }), problemText: say('problem.unknown-type', { type }) };
   }
 }
 
@@ -1106,7 +1111,7 @@ function enumText(prefix: string, name: string): LocalText {
   return m ? { key: `wal-record.${prefix}.unknown`, params: { n: Number(m[1]) } } : { key: `wal-record.${prefix}.${name}` };
 }
 
-function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string | null): WalRecordSummary {
+function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: { text: string; local: LocalText } | null): WalRecordSummary {
   const s = summarizeRecord(rec.type, rec.data, rec.crcField);
   const out: WalRecordSummary = {
     number: rec.number,
@@ -1119,8 +1124,10 @@ function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string
     crcOk,
     summary: s.summary,
     summaryText: s.summaryText,
-    problem: problem ?? s.problem ?? null,
+    problem: problem?.text ?? s.problem ?? null,
   };
+  const problemText = problem?.local ?? s.problemText;
+  if (problemText) out.problemText = problemText;
   if (s.index !== undefined) out.index = s.index;
   if (s.term !== undefined) out.term = s.term;
   if (s.entryType !== undefined) out.entryType = s.entryType;
@@ -1161,11 +1168,17 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
       const rec = r.record;
       if (rec.number >= from) {
         let crcOk: boolean | null = true;
-        let problem: string | null = null;
+        let problem: { text: string; local: LocalText } | null = null;
         if (rec.type === RECORD_TYPE.crc) {
           // The chain value before this record is what the previous record left.
           crcOk = prevCrc === 0 ? null : rec.crcField === prevCrc;
-          if (crcOk === false) problem = `${WAL_ERRORS.chainCrc}: carries ${hex32(rec.crcField)}, the records before end at ${hex32(prevCrc)}`;
+          if (crcOk === false) {
+            const local: LocalText = {
+              key: 'wal-record.problem.chain-crc-listed',
+              params: { error: WAL_ERRORS.chainCrc, stored: hex32(rec.crcField), computed: hex32(prevCrc) },
+            };
+            problem = { text: translateLocal('en', local), local };
+          }
         }
         out.push(summaryOf(rec, crcOk, problem));
         if (out.length >= max) return out;
@@ -1182,6 +1195,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
     if (number >= from) {
       let typeName: WalRecordSummary['type'] = 'unknown';
       let summaryText: LocalText = { key: 'wal-record.unreadable', params: { detail: e.detail } };
+      const problemText: LocalText = { key: `wal-record.problem.${e.failure}`, params: { error: e.engineError, detail: e.detail } };
       let index: number | undefined;
       let term: number | undefined;
       if (frame && frame.type !== null) {
@@ -1207,7 +1221,8 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         crcOk: e.failure === 'record-crc' || e.failure === 'torn' || e.failure === 'chain-crc' ? false : null,
         summary: translateLocal('en', summaryText),
         summaryText,
-        problem: `${e.engineError}: ${e.detail}${hasTornHint(e) ? ' (a 512-byte sector of it is all zero: a torn write if this is the last file)' : ''}`,
+        problem: translateLocal('en', problemText),
+        problemText,
       };
       if (index !== undefined) row.index = index;
       if (term !== undefined) row.term = term;
@@ -1223,9 +1238,6 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
   }
 }
 
-function hasTornHint(e: DecodeError): boolean {
-  return e.failure === 'torn';
-}
 
 // ---------------------------------------------------------------- entries for salvage
 
