@@ -321,8 +321,7 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
       d.problemTexts.push(text);
     }
   };
-  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages)
-  {
+  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages) {
     const out = { ...base, problems: [], problemTexts: [] };
     problem(out, { key: 'bbolt-page.beyond-file', params: { page, pages: db.reader.filePages } });
     return out;
@@ -368,7 +367,13 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
     }
   } else {
     for (const e of decodeLeafElements(span, h.count)) {
-      const el: BboltElementSummary = { index: e.index, ...elementKey(e.key), valueSize: e.value.length, bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0, problem: e.problem };
+      const el: BboltElementSummary = {
+        index: e.index,
+        ...elementKey(e.key),
+        valueSize: e.value.length,
+        bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0,
+        problem: e.problem,
+      };
       if (e.problem !== null)
         el.problemText = {
           key: 'bbolt-page.element.leaf-kv',

@@ -384,11 +384,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const manifestName = cfg.manifestPath ? cfg.manifestPath.slice(cfg.manifestPath.lastIndexOf('/') + 1) : DEFAULT_MANIFEST;
   if (cfg.style === 'static-pod') {
     steps.push({
-      ...words(
-        'stop',
-        plan('stop.static-pod', { manifest: cfg.manifestPath ?? `${manifests}/etcd.yaml`, manifests, parked }),
-        plan('risk.control-plane-down'),
-      ),
+      ...words('stop', plan('stop.static-pod', { manifest: cfg.manifestPath ?? `${manifests}/etcd.yaml`, manifests, parked }), plan('risk.control-plane-down')),
       command: `mkdir -p ${shq(parked)}\nmv ${shq(`${manifests}/${manifestName}`)} ${shq(`${parked}/${manifestName}`)}\nfor i in $(seq 1 60); do crictl ps --name '^etcd$' -q | grep -q . || break; sleep 2; done\n! crictl ps --name '^etcd$' -q | grep -q .`,
       filesTouched: [`${manifests}/${manifestName}`, `${parked}/${manifestName}`],
     });
@@ -419,12 +415,16 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   steps.push({
     ...words(
       'restore',
-      plan('restore', { name: cfg.name ?? 'default' }, {
-        sources: [cfg.sources.length > 0 ? plan('restore.sources', { paths: cfg.sources.join(', ') }) : plan('restore.sources.given')],
-        peer: [cfg.initialAdvertisePeerUrls ? plan('restore.peer', { url: cfg.initialAdvertisePeerUrls }) : plan('restore.peer.default')],
-        token: cfg.initialClusterToken ? [plan('restore.token', { clusterToken: cfg.initialClusterToken })] : [],
-        members: members.length > 1 ? [plan('restore.members', { count: members.length })] : [],
-      }),
+      plan(
+        'restore',
+        { name: cfg.name ?? 'default' },
+        {
+          sources: [cfg.sources.length > 0 ? plan('restore.sources', { paths: cfg.sources.join(', ') }) : plan('restore.sources.given')],
+          peer: [cfg.initialAdvertisePeerUrls ? plan('restore.peer', { url: cfg.initialAdvertisePeerUrls }) : plan('restore.peer.default')],
+          token: cfg.initialClusterToken ? [plan('restore.token', { clusterToken: cfg.initialClusterToken })] : [],
+          members: members.length > 1 ? [plan('restore.members', { count: members.length })] : [],
+        },
+      ),
       plan('risk.restore'),
     ),
     command: `${ctlEnv}${tool} snapshot restore ${snap} \\\n  ${restoreFlags.join(' \\\n  ')}`,

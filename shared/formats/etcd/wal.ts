@@ -1238,7 +1238,6 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
   }
 }
 
-
 // ---------------------------------------------------------------- entries for salvage
 
 export interface WalEntry {
