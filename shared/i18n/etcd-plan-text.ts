@@ -27,7 +27,7 @@ const en = {
   'etcd-plan.risk.move-aside': 'If the move fails half-way, {dataDir} may be partly in both places; nothing is deleted.',
   'etcd-plan.restore':
     "Restore the snapshot into a new data dir with this member's identity from {sources}: name {name}, peer URL {peer}{token}. The hash in the snapshot is checked (no --skip-hash-check).{members}",
-  'etcd-plan.restore.sources': '{paths}',
+  'etcd-plan.restore.sources': '{src}',
   'etcd-plan.restore.sources.given': 'the given configuration',
   'etcd-plan.restore.peer': '{url}',
   'etcd-plan.restore.peer.default': '(default)',
@@ -63,7 +63,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-plan.risk.move-aside': '如果移动中途失败，{dataDir} 可能一部分在原处、一部分在新位置；不会删除任何内容。',
   'etcd-plan.restore':
     '把快照恢复到新的数据目录，使用本成员的身份（来自 {sources}）：名称 {name}，peer URL {peer}{token}。会校验快照中的哈希（不加 --skip-hash-check）。{members}',
-  'etcd-plan.restore.sources': '{paths}',
+  'etcd-plan.restore.sources': '{src}',
   'etcd-plan.restore.sources.given': '给定的配置',
   'etcd-plan.restore.peer': '{url}',
   'etcd-plan.restore.peer.default': '（默认值）',

@@ -137,7 +137,7 @@ const DATA_PARAMS = new Set([
   'unit',
   'aside',
   'dataDir',
-  'paths',
+  'src',
   'clusterToken',
   'endpoint',
 ]);

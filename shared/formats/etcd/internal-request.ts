@@ -278,12 +278,13 @@ function opText(o: InternalRequest): LocalText {
   return { key: `wal-request.kind.${o.kind}` };
 }
 
-/** The first three ops of a txn branch, and an ellipsis for more. */
-function opsText(list: readonly InternalRequest[]): LocalText {
+/** The first three ops of a txn branch, and an ellipsis for more; none for an empty branch (`[]`). */
+function opsText(list: readonly InternalRequest[]): LocalText[] {
+  if (list.length === 0) return [];
   const shown = list.slice(0, 3).map(opText);
   const texts: Record<string, LocalText[]> = {};
   shown.forEach((t, i) => (texts['abc'[i]!] = [t]));
-  return { key: list.length > 3 ? 'wal-request.ops.more' : `wal-request.ops.${shown.length}`, texts };
+  return [{ key: list.length > 3 ? 'wal-request.ops.more' : `wal-request.ops.${shown.length}`, texts }];
 }
 
 /** `unknown(N)` names of decoded enums → the catalog's `unknown` case with N. */
@@ -304,7 +305,7 @@ export function requestText(r: InternalRequest): LocalText {
     case 'range':
       return { key: 'wal-request.range', texts: { range: [keysText(r.key, r.rangeEnd)] } };
     case 'txn':
-      return { key: 'wal-request.txn', params: { compares: r.compare.length }, texts: { success: [opsText(r.success)], failure: [opsText(r.failure)] } };
+      return { key: 'wal-request.txn', params: { compares: r.compare.length }, texts: { success: opsText(r.success), failure: opsText(r.failure) } };
     case 'compaction':
       return { key: r.physical ? 'wal-request.compaction.physical' : 'wal-request.compaction', params: { revision: r.revision } };
     case 'lease-grant':

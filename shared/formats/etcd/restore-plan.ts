@@ -340,7 +340,7 @@ export function tlsFlags(cfg: EtcdMemberConfig): string {
 
 /** A sentence of the plan catalog (shared/i18n/etcd-plan-text.ts). */
 function plan(key: string, params?: LocalText['params'], texts?: LocalText['texts']): LocalText {
-  return { key: `etcd-plan.${key}`, ...(params ? { params } : {}), ...(texts ? { texts } : {}) };
+  return { key, ...(params ? { params } : {}), ...(texts ? { texts } : {}) };
 }
 
 /** A step's kind and words: the English `explanation` / `risk` and the same as catalog sentences (+ a title) for any language. */
@@ -351,7 +351,7 @@ function words(
 ): Pick<RestoreStep, 'kind' | 'explanation' | 'explanationText' | 'titleText' | 'risk' | 'riskLocal'> {
   return {
     kind,
-    titleText: plan(`title.${kind}`),
+    titleText: plan(`etcd-plan.title.${kind}`),
     explanation: translateLocal('en', explanation),
     explanationText: explanation,
     risk: risk ? translateLocal('en', risk) : '',
@@ -374,7 +374,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const steps: RestoreStep[] = [];
 
   steps.push({
-    ...words('check', plan('check', { tool })),
+    ...words('check', plan('etcd-plan.check', { tool })),
     command: `test -f ${snap}\n${ctlEnv}${tool} snapshot status ${snap} -w table`,
     filesTouched: [],
   });
@@ -384,21 +384,25 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const manifestName = cfg.manifestPath ? cfg.manifestPath.slice(cfg.manifestPath.lastIndexOf('/') + 1) : DEFAULT_MANIFEST;
   if (cfg.style === 'static-pod') {
     steps.push({
-      ...words('stop', plan('stop.static-pod', { manifest: cfg.manifestPath ?? `${manifests}/etcd.yaml`, manifests, parked }), plan('risk.control-plane-down')),
+      ...words(
+        'stop',
+        plan('etcd-plan.stop.static-pod', { manifest: cfg.manifestPath ?? `${manifests}/etcd.yaml`, manifests, parked }),
+        plan('etcd-plan.risk.control-plane-down'),
+      ),
       command: `mkdir -p ${shq(parked)}\nmv ${shq(`${manifests}/${manifestName}`)} ${shq(`${parked}/${manifestName}`)}\nfor i in $(seq 1 60); do crictl ps --name '^etcd$' -q | grep -q . || break; sleep 2; done\n! crictl ps --name '^etcd$' -q | grep -q .`,
       filesTouched: [`${manifests}/${manifestName}`, `${parked}/${manifestName}`],
     });
   } else {
     const unit = cfg.unitName ?? DEFAULT_UNIT;
     steps.push({
-      ...words('stop', plan('stop.systemd', { unit }), plan('risk.control-plane-down')),
+      ...words('stop', plan('etcd-plan.stop.systemd', { unit }), plan('etcd-plan.risk.control-plane-down')),
       command: `systemctl stop ${shq(unit)}\n! systemctl is-active --quiet ${shq(unit)}`,
       filesTouched: [],
     });
   }
 
   steps.push({
-    ...words('move-aside', plan('move-aside', { aside }), plan('risk.move-aside', { dataDir })),
+    ...words('move-aside', plan('etcd-plan.move-aside', { aside }), plan('etcd-plan.risk.move-aside', { dataDir })),
     command: `test ! -e ${shq(aside)}\nmv ${shq(dataDir)} ${shq(aside)}${walAside ? `\ntest ! -e ${shq(walAside)}\nmv ${shq(cfg.walDir!)} ${shq(walAside)}` : ''}`,
     filesTouched: [dataDir, aside, ...(walAside ? [cfg.walDir!, walAside] : [])],
   });
@@ -416,37 +420,37 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
     ...words(
       'restore',
       plan(
-        'restore',
+        'etcd-plan.restore',
         { name: cfg.name ?? 'default' },
         {
-          sources: [cfg.sources.length > 0 ? plan('restore.sources', { paths: cfg.sources.join(', ') }) : plan('restore.sources.given')],
-          peer: [cfg.initialAdvertisePeerUrls ? plan('restore.peer', { url: cfg.initialAdvertisePeerUrls }) : plan('restore.peer.default')],
-          token: cfg.initialClusterToken ? [plan('restore.token', { clusterToken: cfg.initialClusterToken })] : [],
-          members: members.length > 1 ? [plan('restore.members', { count: members.length })] : [],
+          sources: [cfg.sources.length > 0 ? plan('etcd-plan.restore.sources', { src: cfg.sources.join(', ') }) : plan('etcd-plan.restore.sources.given')],
+          peer: [cfg.initialAdvertisePeerUrls ? plan('etcd-plan.restore.peer', { url: cfg.initialAdvertisePeerUrls }) : plan('etcd-plan.restore.peer.default')],
+          token: cfg.initialClusterToken ? [plan('etcd-plan.restore.token', { clusterToken: cfg.initialClusterToken })] : [],
+          members: members.length > 1 ? [plan('etcd-plan.restore.members', { count: members.length })] : [],
         },
       ),
-      plan('risk.restore'),
+      plan('etcd-plan.risk.restore'),
     ),
     command: `${ctlEnv}${tool} snapshot restore ${snap} \\\n  ${restoreFlags.join(' \\\n  ')}`,
     filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
   });
 
   steps.push({
-    ...words('ownership', plan('ownership')),
+    ...words('ownership', plan('etcd-plan.ownership')),
     command: `chown -R "$(stat -c %u:%g ${shq(aside)})" ${shq(dataDir)}\nchmod 700 ${shq(dataDir)}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${shq(dataDir)}; fi`,
     filesTouched: [dataDir],
   });
 
   if (cfg.style === 'static-pod') {
     steps.push({
-      ...words('start', plan('start.static-pod'), plan('risk.start.static-pod')),
+      ...words('start', plan('etcd-plan.start.static-pod'), plan('etcd-plan.risk.start.static-pod')),
       command: `mv ${shq(`${parked}/${manifestName}`)} ${shq(`${manifests}/${manifestName}`)}`,
       filesTouched: [`${manifests}/${manifestName}`],
     });
   } else {
     const unit = cfg.unitName ?? DEFAULT_UNIT;
     steps.push({
-      ...words('start', plan('start.systemd', { unit }), plan('risk.start.systemd', { unit })),
+      ...words('start', plan('etcd-plan.start.systemd', { unit }), plan('etcd-plan.risk.start.systemd', { unit })),
       command: `systemctl start ${shq(unit)}`,
       filesTouched: [],
     });
@@ -458,7 +462,11 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   steps.push({
     ...words(
       'verify',
-      plan('verify', { endpoint }, { atLeast: opts.expectedKeys !== undefined ? [plan('verify.at-least', { count: opts.expectedKeys })] : [] }),
+      plan(
+        'etcd-plan.verify',
+        { endpoint },
+        { atLeast: opts.expectedKeys !== undefined ? [plan('etcd-plan.verify.at-least', { count: opts.expectedKeys })] : [] },
+      ),
     ),
     command: `for i in $(seq 1 30); do ${ctl} endpoint health && break; sleep 2; done\n${ctl} endpoint health\necho "keys: $(${count})"${countCheck}\nif command -v kubectl >/dev/null 2>&1; then kubectl get nodes || echo "kubectl get nodes failed: the kube-apiserver may still be starting, try again in a minute"; fi`,
     filesTouched: [],

@@ -1056,52 +1056,55 @@ function recordText(
   crcField: number,
 ): Pick<WalRecordSummary, 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problemText?: LocalText } {
   const say = (key: string, params?: LocalText['params'], texts?: LocalText['texts']): LocalText => ({
-    key: `wal-record.${key}`,
+    key,
     ...(params ? { params } : {}),
     ...(texts ? { texts } : {}),
   });
   switch (type) {
     case 1: {
       const m = data ? decodeMetadata(data) : null;
-      if (!m || !m.ok) return { summaryText: say('metadata.undecodable'), problemText: decodeProblem(m && !m.ok ? m.error : null) };
-      return { summaryText: say('metadata', { node: idHex(m.value.nodeId), cluster: idHex(m.value.clusterId) }) };
+      if (!m || !m.ok) return { summaryText: say('wal-record.metadata.undecodable'), problemText: decodeProblem(m && !m.ok ? m.error : null) };
+      return { summaryText: say('wal-record.metadata', { node: idHex(m.value.nodeId), cluster: idHex(m.value.clusterId) }) };
     }
     case 3: {
       const h = data ? decodeHardState(data) : null;
-      if (!h || !h.ok) return { summaryText: say('hard-state.undecodable'), problemText: decodeProblem(h && !h.ok ? h.error : null) };
-      return { summaryText: say('hard-state', { term: h.value.term, vote: idHex(h.value.vote), commit: h.value.commit }), term: h.value.term };
+      if (!h || !h.ok) return { summaryText: say('wal-record.hard-state.undecodable'), problemText: decodeProblem(h && !h.ok ? h.error : null) };
+      return { summaryText: say('wal-record.hard-state', { term: h.value.term, vote: idHex(h.value.vote), commit: h.value.commit }), term: h.value.term };
     }
     case 4:
-      return { summaryText: say('crc', { crc: hex32(crcField) }) };
+      return { summaryText: say('wal-record.crc', { crc: hex32(crcField) }) };
     case 5: {
       const s = data ? decodeWalSnapshot(data) : { ok: true as const, value: { index: 0, term: 0 } };
-      if (!s.ok) return { summaryText: say('snapshot.undecodable'), problemText: decodeProblem(s.error) };
-      return { summaryText: say('snapshot', { index: s.value.index, term: s.value.term }), index: s.value.index, term: s.value.term };
+      if (!s.ok) return { summaryText: say('wal-record.snapshot.undecodable'), problemText: decodeProblem(s.error) };
+      return { summaryText: say('wal-record.snapshot', { index: s.value.index, term: s.value.term }), index: s.value.index, term: s.value.term };
     }
     case 2: {
       const d = data ? decodeEntry(data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
-      if (!d.ok) return { summaryText: say('entry.undecodable'), problemText: decodeProblem(d.error) };
+      if (!d.ok) return { summaryText: say('wal-record.entry.undecodable'), problemText: decodeProblem(d.error) };
       const e = d.value;
       const head = { index: e.index, term: e.term, entryType: entryTypeName(e.type) };
       if (e.type === 0) {
-        if (!e.data || e.data.length === 0) return { ...head, summaryText: say('entry.empty') };
+        if (!e.data || e.data.length === 0) return { ...head, summaryText: say('wal-record.entry.empty') };
         const r = decodeInternalRequest(e.data);
-        return { ...head, summaryText: r ? requestText(r) : say('entry.opaque', { size: e.data.length }) };
+        return { ...head, summaryText: r ? requestText(r) : say('wal-record.entry.opaque', { size: e.data.length }) };
       }
       const cc = confChangesOf(e);
       if (cc.length === 0)
-        return { ...head, summaryText: say('entry.conf-undecodable', { size: e.data?.length ?? 0 }, { type: [enumText('entry-type', head.entryType)] }) };
+        return {
+          ...head,
+          summaryText: say('wal-record.entry.conf-undecodable', { size: e.data?.length ?? 0 }, { type: [enumText('entry-type', head.entryType)] }),
+        };
       const changes = cc.map((c) => {
         const variant = c.name && c.peerURLs?.length ? '.named-urls' : c.name ? '.named' : c.peerURLs?.length ? '.urls' : '';
         const params: Record<string, string> = { node: c.nodeId };
         if (c.name) params.name = c.name;
         if (c.peerURLs?.length) params.urls = c.peerURLs.join(',');
-        return say(`conf-change${variant}`, params, { type: [enumText('conf-type', c.type)] });
+        return say(`wal-record.conf-change${variant}`, params, { type: [enumText('conf-type', c.type)] });
       });
-      return { ...head, summaryText: say('conf-changes', undefined, { changes }) };
+      return { ...head, summaryText: say('wal-record.conf-changes', undefined, { all: changes }) };
     }
     default:
-      return { summaryText: say('unknown-type', { type, size: data?.length ?? 0 }), problemText: say('problem.unknown-type', { type }) };
+      return { summaryText: say('wal-record.unknown-type', { type, size: data?.length ?? 0 }), problemText: say('wal-record.problem.unknown-type', { type }) };
   }
 }
 
@@ -1194,8 +1197,11 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
     const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
     if (number >= from) {
       let typeName: WalRecordSummary['type'] = 'unknown';
-      let summaryText: LocalText = { key: 'wal-record.unreadable', params: { detail: e.detail } };
-      const problemText: LocalText = { key: `wal-record.problem.${e.failure}`, params: { error: e.engineError, detail: e.detail } };
+      // The decoder's own description stays the English summary; the UI names the row and its problem line says why.
+      let summary = e.detail;
+      let summaryText: LocalText = { key: 'wal-record.unreadable' };
+      // The English problem keeps the decoder's numbers; the catalog sentence says the same without them, in any language.
+      const problemText: LocalText = { key: `wal-record.problem.${e.failure}`, params: { error: e.engineError } };
       let index: number | undefined;
       let term: number | undefined;
       if (frame && frame.type !== null) {
@@ -1206,6 +1212,7 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         if (u.ok) {
           const s = summarizeRecord(u.record.type, u.record.data, u.record.crc);
           summaryText = { key: 'wal-record.suspect', texts: { record: [s.summaryText] } };
+          summary = translateLocal('en', summaryText);
           index = s.index;
           term = s.term;
         }
@@ -1219,9 +1226,9 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         rawType: frame?.type ?? 0,
         crc: frame?.crcComputed ?? st.crc,
         crcOk: e.failure === 'record-crc' || e.failure === 'torn' || e.failure === 'chain-crc' ? false : null,
-        summary: translateLocal('en', summaryText),
+        summary,
         summaryText,
-        problem: translateLocal('en', problemText),
+        problem: `${e.engineError}: ${e.detail}${e.failure === 'torn' ? ' (a 512-byte sector of it is all zero: a torn write if this is the last file)' : ''}`,
         problemText,
       };
       if (index !== undefined) row.index = index;
