@@ -28,7 +28,7 @@ import { detectCommand } from './services/ssh/detect-cli';
 import { LogsUsageError, logsCommand } from './cli-logs';
 import { EtcdCliUsageError, etcdRepairCommand, looksLikeEtcdDataDir, salvageCommand } from './cli-etcd-repair';
 import { etcdReports, printEtcdDetails, printMemberComparison } from './cli-etcd';
-import { applyAddressCheck } from '../shared/formats/etcd/cross-check';
+import { applyAddressCheck, MAX_ADDRESS_INPUT, MAX_ADDRESSES, parseAddressInput } from '../shared/formats/etcd/cross-check';
 import { compareMembers } from '../shared/formats/etcd/members-compare';
 import { SessionUsageError, sessionCommand } from './cli-session';
 
@@ -42,7 +42,9 @@ const USAGE = `Usage:
                                          etcd (data dir, member/, --wal-dir, db, snapshot.db);
                                          several etcd members' dirs: a table of who holds
                                          the newest data; --addresses: the node(s)' current
-                                         IPs, to find members registered at old ones
+                                         IPs (or host names, host:port, URLs; commas,
+                                         spaces or semicolons between), to find members
+                                         registered at old ones
                                          --node-path: where a dqlite copy lives on the
                                          node, named by the repair plan's commands
                                          (default: the MicroK8s backend path)
@@ -185,6 +187,23 @@ async function validateInWorker(absPath: string, onProgress?: (p: Progress) => v
   }
 }
 
+/**
+ * `--addresses`, read like the UI's addresses field (parseAddressInput):
+ * commas, spaces, semicolons or new lines between IPs, host names, host:port
+ * or URLs. Anything it cannot read is a usage error naming the tokens, so a
+ * typo never silently narrows the check.
+ */
+export function addressesArg(text: string): string[] {
+  const parsed = parseAddressInput(text);
+  if (parsed.invalid.length > 0)
+    throw new UsageError(
+      `--addresses: not an IP address, host name or URL: ${parsed.invalid.map((t) => JSON.stringify(t)).join(', ')} (e.g. --addresses 172.18.0.7,172.18.0.8)`,
+    );
+  if (parsed.truncated) throw new UsageError(`--addresses: too many addresses (at most ${MAX_ADDRESSES} tokens and ${MAX_ADDRESS_INPUT} characters)`);
+  if (parsed.addresses.length === 0) throw new UsageError('--addresses needs a list of addresses, e.g. --addresses 172.18.0.7,172.18.0.8');
+  return parsed.addresses;
+}
+
 async function runValidate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -193,12 +212,7 @@ async function runValidate(args: string[]): Promise<number> {
     strict: true,
   });
   if (positionals.length === 0) throw new UsageError('validate needs a PATH (several PATHs compare etcd members)');
-  const addresses = (values.addresses ?? '')
-    .split(',')
-    .map((a) => a.trim())
-    .filter((a) => a !== '');
-  if (values.addresses !== undefined && addresses.length === 0)
-    throw new UsageError('--addresses needs a comma-separated list, e.g. --addresses 172.18.0.7,172.18.0.8');
+  const addresses = values.addresses === undefined ? [] : addressesArg(values.addresses);
   const nodePath = values['node-path'];
   if (nodePath !== undefined && !isNodePath(nodePath))
     throw new UsageError('--node-path must be an absolute path on the node, e.g. /var/snap/microk8s/current/var/kubernetes/backend');

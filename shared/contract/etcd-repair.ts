@@ -151,6 +151,10 @@ export interface RestoreStep {
   filesTouched: string[];
   /** What could get worse if this step goes wrong, or '' when nothing. */
   risk: string;
+  /** A short title of the step, for the UI's language (single-member plans). */
+  titleText?: LocalText;
+  /** `risk` as catalog key + params; absent when the step risks nothing. */
+  riskLocal?: LocalText;
   /** Steps that run on another member (multi-member plans). */
   node?: string;
 }

@@ -81,7 +81,11 @@ export interface WalRecordSummary {
   entryType?: 'normal' | 'conf-change' | 'conf-change-v2' | `unknown(${number})`;
   /** One line: `put /registry/pods/default/x (120 B)`, `HardState term 3 vote 8e9e05c52164694d commit 402`, ... */
   summary: string;
+  /** `summary` as catalog key + params (shared/i18n/etcd-record-text.ts), for the UI's language. */
+  summaryText?: LocalText;
   problem: string | null;
+  /** `problem` as catalog key + params (etcd's error text stays quoted as it is). */
+  problemText?: LocalText;
 }
 
 export interface WalSnapshotRecord {
@@ -253,6 +257,8 @@ export interface BboltElementSummary {
   valueSize?: number;
   bucket?: boolean;
   problem: string | null;
+  /** `problem` as catalog key + params, for the UI's language. */
+  problemText?: LocalText;
 }
 
 export interface BboltPageDetail {
@@ -269,6 +275,8 @@ export interface BboltPageDetail {
   bucket: string | null;
   elements: BboltElementSummary[];
   problems: string[];
+  /** `problems`, one for one, as catalog key + params (bbolt's own wording is quoted, not translated). */
+  problemTexts: LocalText[];
 }
 
 // ---------------------------------------------------------------- etcd schema

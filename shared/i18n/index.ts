@@ -21,6 +21,8 @@ import etcdUi from './etcd-ui';
 import guided from './guided';
 import etcdWalText from './etcd-wal-text';
 import etcdBboltText from './etcd-bbolt-text';
+import etcdRecordText from './etcd-record-text';
+import etcdPlanText from './etcd-plan-text';
 
 export { LOCALES, type Locale } from './types';
 
@@ -42,6 +44,8 @@ export const FEATURE_CATALOGS = {
   etcdRepairText,
   etcdRepairUi,
   etcdBboltText,
+  etcdRecordText,
+  etcdPlanText,
   guided,
 };
 

@@ -81,6 +81,22 @@ describe.skipIf(!HAVE_ETCD)('lifeboat validate on etcd data dirs', () => {
     expect(report.findings.map((f) => f.code)).not.toContain('cross.stale-address');
   });
 
+  it('--addresses is read like the UI field: spaces, semicolons, ports and URLs; an unreadable token is exit 2 naming it', async () => {
+    const before = await hashTree(big.dir);
+    const mixed = await runCli(['validate', big.dir, '--addresses', `http://${big.endpoint.host}:2380; 10.1.2.4:2379  10.1.2.5`, '--json']);
+    const report = JSON.parse(mixed.stdout) as ValidationReport;
+    expect(report.etcd?.crossCheck.addressesGiven).toEqual([big.endpoint.host, '10.1.2.4', '10.1.2.5']);
+    expect(report.etcd?.crossCheck.staleAddresses).toEqual([]);
+    const bad = await runCli(['validate', big.dir, '--addresses', '10.1.2.3,not_a host!,10.1.2.3/24']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--addresses: not an IP address, host name or URL: "not_a", "host!", "10.1.2.3/24"');
+    expect(bad.stdout).not.toContain('Would start');
+    const empty = await runCli(['validate', big.dir, '--addresses', ' , ']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--addresses needs a list of addresses');
+    expect(await hashTree(big.dir)).toBe(before);
+  });
+
   it('several members: a table per member and the one to keep (the longest log), in text and JSON', async () => {
     const r = await runCli(['validate', little.dir, big.dir, broken]);
     expect(r.code).toBe(1);

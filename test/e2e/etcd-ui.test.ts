@@ -343,11 +343,23 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByRole('heading', { name: 'bbolt 页面图' }).waitFor();
     await p.getByTestId('page-map').waitFor();
     await p.getByTestId('page-next-problem').click();
-    await p.getByTestId('page-detail').waitFor();
+    const detail = p.getByTestId('page-detail');
+    await detail.waitFor();
+    // Page 0's problem: bbolt's own words quoted inside a Chinese sentence, none of ours in English.
+    await expect.poll(() => detail.innerText()).toContain('bbolt 检查报告：“page 0: invalid type: meta”');
     await p.getByTestId('wal-file-link').first().click();
-    await p.getByTestId('wal-record-rows').locator('[data-record="2"]').click();
+    const rows = p.getByTestId('wal-record-rows');
+    await rows.locator('[data-record="2"]').click();
     await p.getByTestId('wal-record-detail').waitFor();
+    // Record lines in Chinese: the metadata record, HardState and the puts of the log.
+    const listed = await rows.innerText();
+    expect(listed).toContain('元数据：节点');
+    expect(listed).toContain('写入 /registry/');
+    expect(listed).not.toMatch(/\bput \/registry|metadata node|empty entry/);
+    await expect.poll(() => p.getByTestId('wal-record-summary').innerText()).toMatch(/[\u4e00-\u9fff]/);
     await screenshot(p, 'etcd-field-report-zh');
+    await detail.scrollIntoViewIfNeeded();
+    await screenshot(p, 'etcd-field-report-pages-zh', false);
     const { page: h } = await open('zh-CN');
     await h.getByRole('button', { name: /打开示例：etcd：健康的成员/ }).click();
     expect(await verdictOf(h)).toBe('healthy');

@@ -20,6 +20,9 @@ import { validateDirectory } from '../../shared/validate';
 import { localDirectory } from '../../electron/services/fs-source';
 import { FEATURE_CATALOGS, MESSAGES, hasMessage, translate, translateLocal } from '../../shared/i18n';
 import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
+import { answerEtcdQuery, MAX_WAL_RECORDS_PER_QUERY } from '../../shared/formats/etcd/query';
+import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../../shared/formats/etcd/restore-plan';
+import type { RestorePlan } from '../../shared/contract/etcd-repair';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES, SNAPSHOT_DB_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
 
@@ -60,6 +63,13 @@ const ALLOWED_WORDS = new Set(
     'MiB',
     'GiB',
     'KiB',
+    'SELinux',
+    'TLS',
+    'systemd',
+    'kubelet',
+    'kube-apiserver',
+    'Pod',
+    'v2',
   ].map((w) => w.toLowerCase()),
 );
 
@@ -114,6 +124,22 @@ const DATA_PARAMS = new Set([
   'member',
   'stored',
   'computed',
+  // WAL record lines: keys, ranges, URLs and v2 paths from the log; the HTTP method of a v2 request.
+  'key',
+  'end',
+  'urls',
+  'path',
+  'method',
+  // Restore plans: the node's paths, unit, endpoint and cluster token.
+  'manifest',
+  'manifests',
+  'parked',
+  'unit',
+  'aside',
+  'dataDir',
+  'src',
+  'clusterToken',
+  'endpoint',
 ]);
 
 function neutral(l: LocalText): LocalText {
@@ -213,6 +239,71 @@ async function validatePath(dir: string): Promise<ValidationReport> {
   }
 }
 
+/** The WAL timeline's record lines and the page map's page details in zh-CN, for every WAL file and every problem page. */
+async function viewLeaksOf(dir: string, r: ValidationReport): Promise<{ leaks: string[]; records: number; pages: number }> {
+  const engine = engineTexts(r);
+  const leaks: string[] = [];
+  const check = (where: string, l: LocalText | undefined, english: string) => {
+    if (!l || !allKeysKnown(l)) {
+      leaks.push(`not translatable: ${where}: ${english}`);
+      return;
+    }
+    const text = translateLocal('zh-CN', neutral(l));
+    const found = englishLeaks(text, engine);
+    if (found.length > 0) leaks.push(`${where}: [${found.join(', ')}] in "${text}"`);
+  };
+  let records = 0;
+  let pages = 0;
+  const src = localDirectory(dir);
+  try {
+    for (const f of r.etcd?.wal?.files ?? []) {
+      const rows = await answerEtcdQuery(src, r, { kind: 'wal-records', file: f.file, fromRecord: 0, limit: MAX_WAL_RECORDS_PER_QUERY });
+      for (const row of rows) {
+        records++;
+        // etcd's and the decoders' own error texts are quoted as they are.
+        if (typeof row.problemText?.params?.error === 'string') engine.add(row.problemText.params.error);
+        check(`${f.file} record ${row.number}`, row.summaryText, row.summary);
+        if (row.problem !== null) check(`${f.file} record ${row.number} problem`, row.problemText, row.problem);
+      }
+    }
+    const bbolt = r.etcd?.bbolt;
+    if (bbolt && bbolt.pageCount > 0) {
+      const wanted = new Set<number>([0, 1, 2, 3]);
+      for (const p of bbolt.problems) if (p.page !== null && p.page < bbolt.pageCount) wanted.add(p.page);
+      for (const page of [...wanted].filter((p) => p < bbolt.pageCount).slice(0, 24)) {
+        const d = await answerEtcdQuery(src, r, { kind: 'page', page });
+        pages++;
+        d.problems.forEach((en, i) => check(`page ${page} problem ${i}`, d.problemTexts[i], en));
+        for (const el of d.elements) if (el.problem !== null) check(`page ${page} element ${el.index}`, el.problemText, el.problem);
+      }
+    }
+  } finally {
+    await src.close();
+  }
+  return { leaks, records, pages };
+}
+
+/** Every step of a restore plan (title, explanation, risk) in zh-CN. */
+function planLeaks(plan: RestorePlan): string[] {
+  const leaks: string[] = [];
+  plan.steps.forEach((s, i) => {
+    const parts: [string, LocalText | undefined, string][] = [
+      [`step ${i} title`, s.titleText, s.kind],
+      [`step ${i} explanation`, s.explanationText, s.explanation],
+    ];
+    if (s.risk !== '') parts.push([`step ${i} risk`, s.riskLocal, s.risk]);
+    for (const [where, l, english] of parts) {
+      if (!l || !allKeysKnown(l)) {
+        leaks.push(`not translatable: ${where}: ${english}`);
+        continue;
+      }
+      const found = englishLeaks(translateLocal('zh-CN', neutral(l)), new Set());
+      if (found.length > 0) leaks.push(`${where}: [${found.join(', ')}] in "${translateLocal('zh-CN', l)}"`);
+    }
+  });
+  return leaks;
+}
+
 describe('the English detector itself', () => {
   it('finds English words and lets allowed tokens, paths, ids and engine quotes through', () => {
     const engine = new Set(['walpb: crc mismatch']);
@@ -225,7 +316,13 @@ describe('the English detector itself', () => {
   });
 
   it('every etcd template in zh-CN, placeholders aside, holds no English of ours', () => {
-    const keys = [FEATURE_CATALOGS.etcdText, FEATURE_CATALOGS.etcdWalText, FEATURE_CATALOGS.etcdBboltText].flatMap((c) => Object.keys(c['zh-CN']));
+    const keys = [
+      FEATURE_CATALOGS.etcdText,
+      FEATURE_CATALOGS.etcdWalText,
+      FEATURE_CATALOGS.etcdBboltText,
+      FEATURE_CATALOGS.etcdRecordText,
+      FEATURE_CATALOGS.etcdPlanText,
+    ].flatMap((c) => Object.keys(c['zh-CN']));
     const leaks: string[] = [];
     for (const key of keys) {
       const template = MESSAGES['zh-CN'][key]!;
@@ -256,12 +353,18 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
   it('every damaged data dir: summary, narrative, repairs, lost range and findings read in Chinese', async () => {
     const problems: string[] = [];
     const codes = new Set<string>();
+    let viewRecords = 0;
+    let viewPages = 0;
     for (const [k, c] of ETCD_DAMAGE_CASES.entries()) {
       const copy = path.join(work, `case-${k}`);
       await copyDir(g.goldens[c.golden]!.dir, copy);
       await c.damage(copy);
       const before = await hashTree(copy);
       let report = await validatePath(copy);
+      const view = await viewLeaksOf(copy, report);
+      problems.push(...view.leaks.map((p) => `${c.name}: ${p}`));
+      viewRecords += view.records;
+      viewPages += view.pages;
       expect(await hashTree(copy), c.name).toBe(before);
       // The address check too: the node now has an address no member was registered at.
       report = applyAddressCheck(report, ['172.18.0.7']);
@@ -280,6 +383,9 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
       'cross.stale-address',
     ])
       expect(codes, code).toContain(code);
+    // The WAL listings and page details were really read (thousands of records, dozens of pages).
+    expect(viewRecords).toBeGreaterThan(1000);
+    expect(viewPages).toBeGreaterThan(ETCD_DAMAGE_CASES.length);
     for (const [name, gold] of Object.entries(g.goldens)) expect(await hashTree(gold!.dir), name).toBe(goldenHashes.get(name));
   }, 400_000);
 
@@ -300,4 +406,66 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
     expect(await hashTree(SAMPLES)).toBe(samplesHash);
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it('the WAL record lines of a healthy member name every record kind it holds, in Chinese', async () => {
+    const dir = g.goldens.multiwal!.dir;
+    const report = await validatePath(dir);
+    const src = localDirectory(dir);
+    const keys = new Set<string>();
+    try {
+      for (const f of report.etcd!.wal!.files)
+        for (const row of await answerEtcdQuery(src, report, { kind: 'wal-records', file: f.file, fromRecord: 0, limit: MAX_WAL_RECORDS_PER_QUERY }))
+          keys.add(row.summaryText!.key);
+    } finally {
+      await src.close();
+    }
+    for (const k of ['wal-record.metadata', 'wal-record.hard-state', 'wal-record.crc', 'wal-record.snapshot', 'wal-record.entry.empty', 'wal-request.put'])
+      expect([...keys], k).toContain(k);
+    expect((await viewLeaksOf(dir, report)).leaks).toEqual([]);
+  }, 120_000);
+
+  it('restore plans for this member (systemd and static pod, one and three members) read in Chinese', () => {
+    const gold = g.goldens.small!;
+    const peer = gold.endpoint.peerUrl;
+    const unit = parseSystemdUnit(
+      `[Service]\nExecStart=/usr/bin/etcd --name n1 --data-dir ${gold.dir} --initial-advertise-peer-urls ${peer} --initial-cluster n1=${peer}\n`,
+      'etcd.service',
+    );
+    const pod = parseStaticPodManifest(
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'spec:',
+        '  containers:',
+        '  - name: etcd',
+        '    command:',
+        '    - etcd',
+        '    - --name=n1',
+        `    - --data-dir=${gold.dir}`,
+        `    - --initial-advertise-peer-urls=${peer}`,
+        `    - --initial-cluster=n1=${peer},n2=https://10.0.0.12:2380,n3=https://10.0.0.13:2380`,
+        '    - --initial-cluster-token=tok-1',
+        '',
+      ].join('\n'),
+      '/etc/kubernetes/manifests/etcd.yaml',
+    );
+    const noSources = { ...unit, sources: [], initialAdvertisePeerUrls: null };
+    const plans = [
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: unit }),
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: pod, expectedKeys: gold.keys.size }),
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: noSources }),
+    ];
+    const leaks = plans.flatMap((p, i) => planLeaks(p).map((l) => `plan ${i}: ${l}`));
+    expect(leaks).toEqual([]);
+    // Each variant is reached, and the English is the same sentence the template gives.
+    const restore = plans[1]!.steps.find((s) => s.kind === 'restore')!;
+    expect(restore.explanation).toContain(`, cluster token tok-1.`);
+    expect(restore.explanation).toContain('The cluster has 3 members');
+    expect(translate('zh-CN', 'etcd-plan.title.restore')).toBe('恢复快照');
+    expect(translateLocal('zh-CN', restore.explanationText!)).toContain('集群有 3 个成员');
+    expect(translateLocal('zh-CN', plans[1]!.steps.at(-1)!.explanationText!)).toContain(`（至少 ${gold.keys.size} 个）`);
+    expect(translateLocal('en', plans[2]!.steps.find((s) => s.kind === 'restore')!.explanationText!)).toContain(
+      'from the given configuration: name n1, peer URL (default)',
+    );
+  });
 });

@@ -6,6 +6,8 @@
  * the tree.
  */
 import type { ByteSource } from '../../bytes/byte-source';
+import type { LocalText } from '../../contract/text';
+import { translateLocal } from '../../i18n/index';
 import type { BboltElementSummary, BboltInfo, BboltPageCounts, BboltPageDetail, BboltPageMap, EtcdSchemaInfo } from '../../contract/etcd';
 import { PAGE_CODES } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
@@ -307,42 +309,78 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
     bucket: null,
     elements: [],
     problems: [],
+    problemTexts: [],
   };
-  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages)
-    return { ...base, problems: [`page ${page} is beyond the end of the file (${db.reader.filePages} pages)`] };
+  const problem = (d: BboltPageDetail, text: LocalText, first = false) => {
+    const english = translateLocal('en', text);
+    if (first) {
+      d.problems.unshift(english);
+      d.problemTexts.unshift(text);
+    } else {
+      d.problems.push(english);
+      d.problemTexts.push(text);
+    }
+  };
+  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages) {
+    const out = { ...base, problems: [], problemTexts: [] };
+    problem(out, { key: 'bbolt-page.beyond-file', params: { page, pages: db.reader.filePages } });
+    return out;
+  }
   const first = await db.reader.span(page);
   const h = decodePageHeader(first)!;
   const detail: BboltPageDetail = { ...base, headerId: h.id, type: pageTypeName(h.flags), flags: h.flags, count: h.count, overflow: h.overflow };
-  if (h.id !== page) detail.problems.push(`the header says page ${h.idBig}`);
+  if (h.id !== page) problem(detail, { key: 'bbolt-page.header-id', params: { header: String(h.idBig) } });
   if (db.chosenMeta !== null) {
     const walk = await walkTree(db, db.chosenMeta);
     const p = walk.parent[page]!;
     detail.parent = p > 0 ? p - 1 : null;
     const b = walk.bucketOf[page]!;
     detail.bucket = b ? walk.buckets[b - 1]! : null;
-    for (const pr of walk.problems) if (pr.page === page || (pr.offset !== null && Math.floor(pr.offset / ps) === page)) detail.problems.push(pr.text);
+    for (const pr of walk.problems)
+      if (pr.page === page || (pr.offset !== null && Math.floor(pr.offset / ps) === page)) {
+        // Ours in a template (the same English as pr.text); bbolt's own wording quoted as it is.
+        detail.problems.push(pr.text);
+        detail.problemTexts.push(
+          pr.variant && pr.params
+            ? { key: `bbolt-problem.${pr.code.replace(/^bbolt\./, '')}.${pr.variant}`, params: pr.params }
+            : { key: 'bbolt-page.bbolt-says', params: { text: pr.text } },
+        );
+      }
     if (walk.reach[page] === Reach.Overflow && detail.parent !== null) {
       // A continuation page: its first bytes are the owner's data, not a header.
-      return {
-        ...detail,
-        headerId: page,
-        type: pageTypeName(0),
-        flags: 0,
-        count: 0,
-        overflow: 0,
-        problems: [`overflow: bytes ${(page - detail.parent) * ps}.. of page ${detail.parent}, not a page of its own`, ...detail.problems],
-      };
+      const out: BboltPageDetail = { ...detail, headerId: page, type: pageTypeName(0), flags: 0, count: 0, overflow: 0 };
+      problem(out, { key: 'bbolt-page.overflow-of', params: { from: (page - detail.parent) * ps, owner: detail.parent } }, true);
+      return out;
     }
   }
   if (page < 2 || (h.flags & 0x03) === 0) return detail;
   const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
-  if (elementsThatFit(h.count, span.length) < h.count) detail.problems.push(`${h.count} elements do not fit in ${span.length} bytes`);
+  if (elementsThatFit(h.count, span.length) < h.count)
+    problem(detail, { key: 'bbolt-page.elements-do-not-fit', params: { count: h.count, bytes: span.length } });
   const els: BboltElementSummary[] = [];
   if (isBranch(h.flags)) {
-    for (const e of decodeBranchElements(span, h.count)) els.push({ index: e.index, ...elementKey(e.key), childPage: e.child, problem: e.problem });
+    for (const e of decodeBranchElements(span, h.count)) {
+      const el: BboltElementSummary = { index: e.index, ...elementKey(e.key), childPage: e.child, problem: e.problem };
+      if (e.problem !== null)
+        el.problemText = { key: 'bbolt-page.element.branch-key', params: { index: e.index, ksize: e.keySize, pos: e.keyPos, bytes: span.length } };
+      els.push(el);
+    }
   } else {
-    for (const e of decodeLeafElements(span, h.count))
-      els.push({ index: e.index, ...elementKey(e.key), valueSize: e.value.length, bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0, problem: e.problem });
+    for (const e of decodeLeafElements(span, h.count)) {
+      const el: BboltElementSummary = {
+        index: e.index,
+        ...elementKey(e.key),
+        valueSize: e.value.length,
+        bucket: (e.flags & BUCKET_LEAF_FLAG) !== 0,
+        problem: e.problem,
+      };
+      if (e.problem !== null)
+        el.problemText = {
+          key: 'bbolt-page.element.leaf-kv',
+          params: { index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length },
+        };
+      els.push(el);
+    }
   }
   detail.elements = els;
   return detail;

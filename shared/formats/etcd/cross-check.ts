@@ -240,7 +240,7 @@ export function applyAddressCheck(report: ValidationReport, addresses: string[])
 
 /** Longest address list the field takes (characters): a node has a handful of addresses, not thousands. */
 export const MAX_ADDRESS_INPUT = 4096;
-const MAX_ADDRESSES = 64;
+export const MAX_ADDRESSES = 64;
 
 export interface ParsedAddresses {
   /** Normalised hosts (lower-case, no brackets or port), in the order typed, no duplicates. */

@@ -20,6 +20,8 @@
  *
  * Decoding never throws; nested transactions are followed to a bounded depth.
  */
+import type { LocalText } from '../../contract/text';
+import { translateLocal } from '../../i18n/index';
 import { decodeMessage, bytesField, i64Field, u64Field, numField, stringField, idHex, type ProtoField } from '../protobuf/wire';
 
 export interface CompareSummary {
@@ -259,45 +261,73 @@ export function keyText(key: Uint8Array): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
-function rangeText(key: Uint8Array, end: Uint8Array): string {
-  if (end.length === 0) return keyText(key);
-  if (end.length === 1 && end[0] === 0) return `${keyText(key)}..(end)`;
-  return `${keyText(key)}..${keyText(end)}`;
+/** One line, e.g. `put /registry/pods/default/x (120 B)` (the English of `requestText`). */
+export function summarizeRequest(r: InternalRequest): string {
+  return translateLocal('en', requestText(r));
 }
 
-/** One line, e.g. `put /registry/pods/default/x (120 B)`. */
-export function summarizeRequest(r: InternalRequest): string {
+function keysText(key: Uint8Array, end: Uint8Array): LocalText {
+  if (end.length === 0) return { key: 'wal-request.keys.one', params: { key: keyText(key) } };
+  if (end.length === 1 && end[0] === 0) return { key: 'wal-request.keys.to-end', params: { key: keyText(key) } };
+  return { key: 'wal-request.keys.span', params: { key: keyText(key), end: keyText(end) } };
+}
+
+function opText(o: InternalRequest): LocalText {
+  if (o.kind === 'put') return { key: 'wal-request.op.put', params: { key: keyText(o.key) } };
+  if (o.kind === 'delete-range') return { key: 'wal-request.op.delete', params: { key: keyText(o.key) } };
+  return { key: `wal-request.kind.${o.kind}` };
+}
+
+/** The first three ops of a txn branch, and an ellipsis for more; none for an empty branch (`[]`). */
+function opsText(list: readonly InternalRequest[]): LocalText[] {
+  if (list.length === 0) return [];
+  const shown = list.slice(0, 3).map(opText);
+  const texts: Record<string, LocalText[]> = {};
+  shown.forEach((t, i) => (texts['abc'[i]!] = [t]));
+  return [{ key: list.length > 3 ? 'wal-request.ops.more' : `wal-request.ops.${shown.length}`, texts }];
+}
+
+/** `unknown(N)` names of decoded enums → the catalog's `unknown` case with N. */
+function enumText(prefix: string, name: string): LocalText {
+  const m = /^unknown\((\d+)\)$/.exec(name);
+  return m ? { key: `${prefix}.unknown`, params: { n: Number(m[1]) } } : { key: `${prefix}.${name}` };
+}
+
+/** One line for a decoded request, as catalog key + params (`shared/i18n/etcd-record-text.ts`). */
+export function requestText(r: InternalRequest): LocalText {
   switch (r.kind) {
     case 'put':
-      return `put ${keyText(r.key)} (${r.value.length} B${r.lease !== 0n ? `, lease ${idHex(BigInt.asUintN(64, r.lease))}` : ''})`;
+      return r.lease !== 0n
+        ? { key: 'wal-request.put.lease', params: { key: keyText(r.key), size: r.value.length, lease: idHex(BigInt.asUintN(64, r.lease)) } }
+        : { key: 'wal-request.put', params: { key: keyText(r.key), size: r.value.length } };
     case 'delete-range':
-      return `delete ${rangeText(r.key, r.rangeEnd)}`;
+      return { key: 'wal-request.delete', texts: { range: [keysText(r.key, r.rangeEnd)] } };
     case 'range':
-      return `range ${rangeText(r.key, r.rangeEnd)}`;
-    case 'txn': {
-      const ops = (list: InternalRequest[]) =>
-        list
-          .map((o) => (o.kind === 'put' ? `put ${keyText(o.key)}` : o.kind === 'delete-range' ? `delete ${keyText(o.key)}` : o.kind))
-          .slice(0, 3)
-          .join(', ') + (list.length > 3 ? ', …' : '');
-      return `txn ${r.compare.length} compare, success [${ops(r.success)}], failure [${ops(r.failure)}]`;
-    }
+      return { key: 'wal-request.range', texts: { range: [keysText(r.key, r.rangeEnd)] } };
+    case 'txn':
+      return { key: 'wal-request.txn', params: { compares: r.compare.length }, texts: { success: opsText(r.success), failure: opsText(r.failure) } };
     case 'compaction':
-      return `compact revision ${r.revision}${r.physical ? ' (physical)' : ''}`;
+      return { key: r.physical ? 'wal-request.compaction.physical' : 'wal-request.compaction', params: { revision: r.revision } };
     case 'lease-grant':
-      return `lease grant ${idHex(BigInt.asUintN(64, r.leaseId))} ttl ${r.ttl}s`;
+      return { key: 'wal-request.lease-grant', params: { lease: idHex(BigInt.asUintN(64, r.leaseId)), ttl: r.ttl } };
     case 'lease-revoke':
-      return `lease revoke ${idHex(BigInt.asUintN(64, r.leaseId))}`;
+      return { key: 'wal-request.lease-revoke', params: { lease: idHex(BigInt.asUintN(64, r.leaseId)) } };
     case 'lease-checkpoint':
-      return `lease checkpoint (${r.checkpoints.length})`;
+      return { key: 'wal-request.lease-checkpoint', params: { count: r.checkpoints.length } };
     case 'alarm':
-      return `alarm ${r.action} ${r.alarm} member ${r.memberId}`;
+      return {
+        key: 'wal-request.alarm',
+        params: { member: r.memberId },
+        texts: { action: [enumText('wal-request.alarm-action', r.action)], alarm: [enumText('wal-request.alarm-type', r.alarm)] },
+      };
     case 'auth':
-      return `auth request (field ${r.field})`;
+      return { key: 'wal-request.auth', params: { field: r.field } };
     case 'v2':
-      return `v2 ${r.method} ${r.path}${r.val ? ` (${r.val.length} B)` : ''}`;
+      return r.val
+        ? { key: 'wal-request.v2.sized', params: { method: r.method, path: r.path, size: r.val.length } }
+        : { key: 'wal-request.v2', params: { method: r.method, path: r.path } };
     case 'other':
-      return `request field ${r.field}`;
+      return { key: 'wal-request.other', params: { field: r.field } };
   }
 }
 

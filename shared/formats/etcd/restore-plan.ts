@@ -15,6 +15,8 @@
  */
 import { parse } from 'yaml';
 import type { EtcdMemberConfig, EtcdRunStyle, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
+import type { LocalText } from '../../contract/text';
+import { translateLocal } from '../../i18n/index';
 
 export const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_FLAGS = 500;
@@ -336,6 +338,27 @@ export function tlsFlags(cfg: EtcdMemberConfig): string {
   return parts.join(' ');
 }
 
+/** A sentence of the plan catalog (shared/i18n/etcd-plan-text.ts). */
+function plan(key: string, params?: LocalText['params'], texts?: LocalText['texts']): LocalText {
+  return { key, ...(params ? { params } : {}), ...(texts ? { texts } : {}) };
+}
+
+/** A step's kind and words: the English `explanation` / `risk` and the same as catalog sentences (+ a title) for any language. */
+function words(
+  kind: RestoreStep['kind'],
+  explanation: LocalText,
+  risk?: LocalText,
+): Pick<RestoreStep, 'kind' | 'explanation' | 'explanationText' | 'titleText' | 'risk' | 'riskLocal'> {
+  return {
+    kind,
+    titleText: plan(`etcd-plan.title.${kind}`),
+    explanation: translateLocal('en', explanation),
+    explanationText: explanation,
+    risk: risk ? translateLocal('en', risk) : '',
+    ...(risk ? { riskLocal: risk } : {}),
+  };
+}
+
 export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const cfg = opts.member;
   const tool = toolFor(cfg, opts.tool);
@@ -351,11 +374,9 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const steps: RestoreStep[] = [];
 
   steps.push({
-    kind: 'check',
-    explanation: `Check the snapshot before anything is stopped: ${tool} reads it and prints its hash, revision and key count (a snapshot it cannot read stops the plan here, with nothing changed).`,
+    ...words('check', plan('etcd-plan.check', { tool })),
     command: `test -f ${snap}\n${ctlEnv}${tool} snapshot status ${snap} -w table`,
     filesTouched: [],
-    risk: '',
   });
 
   const manifests = cfg.manifestPath ? dirname(cfg.manifestPath) : '/etc/kubernetes/manifests';
@@ -363,29 +384,27 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const manifestName = cfg.manifestPath ? cfg.manifestPath.slice(cfg.manifestPath.lastIndexOf('/') + 1) : DEFAULT_MANIFEST;
   if (cfg.style === 'static-pod') {
     steps.push({
-      kind: 'stop',
-      explanation: `Stop etcd: the kubelet runs it from the static pod manifest ${cfg.manifestPath ?? `${manifests}/etcd.yaml`}; moving the manifest out of ${manifests} makes the kubelet stop the pod (the kube-apiserver loses its datastore until the restore is done). The manifest is parked in ${parked}, not deleted. The loop waits until no etcd container runs.`,
+      ...words(
+        'stop',
+        plan('etcd-plan.stop.static-pod', { manifest: cfg.manifestPath ?? `${manifests}/etcd.yaml`, manifests, parked }),
+        plan('etcd-plan.risk.control-plane-down'),
+      ),
       command: `mkdir -p ${shq(parked)}\nmv ${shq(`${manifests}/${manifestName}`)} ${shq(`${parked}/${manifestName}`)}\nfor i in $(seq 1 60); do crictl ps --name '^etcd$' -q | grep -q . || break; sleep 2; done\n! crictl ps --name '^etcd$' -q | grep -q .`,
       filesTouched: [`${manifests}/${manifestName}`, `${parked}/${manifestName}`],
-      risk: 'The control plane is down from here until etcd starts again.',
     });
   } else {
     const unit = cfg.unitName ?? DEFAULT_UNIT;
     steps.push({
-      kind: 'stop',
-      explanation: `Stop etcd: it runs as the systemd unit ${unit}.`,
+      ...words('stop', plan('etcd-plan.stop.systemd', { unit }), plan('etcd-plan.risk.control-plane-down')),
       command: `systemctl stop ${shq(unit)}\n! systemctl is-active --quiet ${shq(unit)}`,
       filesTouched: [],
-      risk: 'The control plane is down from here until etcd starts again.',
     });
   }
 
   steps.push({
-    kind: 'move-aside',
-    explanation: `Move the old data dir aside to ${aside} (never deleted: it is evidence, and the way back). \`snapshot restore\` refuses to write into an existing data dir.`,
+    ...words('move-aside', plan('etcd-plan.move-aside', { aside }), plan('etcd-plan.risk.move-aside', { dataDir })),
     command: `test ! -e ${shq(aside)}\nmv ${shq(dataDir)} ${shq(aside)}${walAside ? `\ntest ! -e ${shq(walAside)}\nmv ${shq(cfg.walDir!)} ${shq(walAside)}` : ''}`,
     filesTouched: [dataDir, aside, ...(walAside ? [cfg.walDir!, walAside] : [])],
-    risk: `If the move fails half-way, ${dataDir} may be partly in both places; nothing is deleted.`,
   });
 
   const restoreFlags = [
@@ -398,37 +417,42 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   ];
   const members = (cfg.initialCluster ?? '').split(',').filter((m) => m.includes('='));
   steps.push({
-    kind: 'restore',
-    explanation: `Restore the snapshot into a new data dir with this member's identity from ${cfg.sources.join(', ') || 'the given configuration'}: name ${cfg.name}, peer URL ${cfg.initialAdvertisePeerUrls ?? '(default)'}${cfg.initialClusterToken ? `, cluster token ${cfg.initialClusterToken}` : ''}. The hash in the snapshot is checked (no --skip-hash-check).${members.length > 1 ? ` The cluster has ${members.length} members: run the same restore on every member (with its own --name and --initial-advertise-peer-urls, the same --initial-cluster and token) before starting any of them.` : ''}`,
+    ...words(
+      'restore',
+      plan(
+        'etcd-plan.restore',
+        { name: cfg.name ?? 'default' },
+        {
+          sources: [cfg.sources.length > 0 ? plan('etcd-plan.restore.sources', { src: cfg.sources.join(', ') }) : plan('etcd-plan.restore.sources.given')],
+          peer: [cfg.initialAdvertisePeerUrls ? plan('etcd-plan.restore.peer', { url: cfg.initialAdvertisePeerUrls }) : plan('etcd-plan.restore.peer.default')],
+          token: cfg.initialClusterToken ? [plan('etcd-plan.restore.token', { clusterToken: cfg.initialClusterToken })] : [],
+          members: members.length > 1 ? [plan('etcd-plan.restore.members', { count: members.length })] : [],
+        },
+      ),
+      plan('etcd-plan.risk.restore'),
+    ),
     command: `${ctlEnv}${tool} snapshot restore ${snap} \\\n  ${restoreFlags.join(' \\\n  ')}`,
     filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
-    risk: 'None to the old data (it is aside); a failed restore leaves a partial new data dir to move away before retrying.',
   });
 
   steps.push({
-    kind: 'ownership',
-    explanation: `Give the new data dir the owner and mode etcd expects (the same owner as the old one, mode 700) and the SELinux context of its location, so etcd can open it.`,
+    ...words('ownership', plan('etcd-plan.ownership')),
     command: `chown -R "$(stat -c %u:%g ${shq(aside)})" ${shq(dataDir)}\nchmod 700 ${shq(dataDir)}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${shq(dataDir)}; fi`,
     filesTouched: [dataDir],
-    risk: '',
   });
 
   if (cfg.style === 'static-pod') {
     steps.push({
-      kind: 'start',
-      explanation: `Start etcd again: put the manifest back; the kubelet starts the pod on the restored data dir.`,
+      ...words('start', plan('etcd-plan.start.static-pod'), plan('etcd-plan.risk.start.static-pod')),
       command: `mv ${shq(`${parked}/${manifestName}`)} ${shq(`${manifests}/${manifestName}`)}`,
       filesTouched: [`${manifests}/${manifestName}`],
-      risk: 'If etcd does not come up, move the manifest out again and look at `crictl logs` of the etcd container.',
     });
   } else {
     const unit = cfg.unitName ?? DEFAULT_UNIT;
     steps.push({
-      kind: 'start',
-      explanation: `Start etcd again (unit ${unit}).`,
+      ...words('start', plan('etcd-plan.start.systemd', { unit }), plan('etcd-plan.risk.start.systemd', { unit })),
       command: `systemctl start ${shq(unit)}`,
       filesTouched: [],
-      risk: 'If etcd does not come up, `journalctl -u ' + unit + '` says why; the old data dir is still aside.',
     });
   }
 
@@ -436,11 +460,16 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const count = `${ctl} get '' --prefix --keys-only --limit 1 -w json | sed -n 's/.*"count":\\([0-9]*\\).*/\\1/p'`;
   const countCheck = opts.expectedKeys !== undefined ? `\ntest "$(${count})" -ge ${opts.expectedKeys}` : '';
   steps.push({
-    kind: 'verify',
-    explanation: `Prove it worked: etcd answers healthy on ${endpoint} (TLS flags from the same configuration), serves the keys${opts.expectedKeys !== undefined ? ` (at least ${opts.expectedKeys})` : ''}, and Kubernetes sees its nodes.`,
+    ...words(
+      'verify',
+      plan(
+        'etcd-plan.verify',
+        { endpoint },
+        { atLeast: opts.expectedKeys !== undefined ? [plan('etcd-plan.verify.at-least', { count: opts.expectedKeys })] : [] },
+      ),
+    ),
     command: `for i in $(seq 1 30); do ${ctl} endpoint health && break; sleep 2; done\n${ctl} endpoint health\necho "keys: $(${count})"${countCheck}\nif command -v kubectl >/dev/null 2>&1; then kubectl get nodes || echo "kubectl get nodes failed: the kube-apiserver may still be starting, try again in a minute"; fi`,
     filesTouched: [],
-    risk: '',
   });
 
   return { snapshot: opts.snapshot, member: cfg, tool, asideDir: aside, steps, problems };

@@ -59,7 +59,9 @@ import {
   type HardState,
   type RaftEntry,
 } from './raft-entry';
-import { decodeInternalRequest, summarizeRequest, type InternalRequest } from './internal-request';
+import { decodeInternalRequest, requestText, type InternalRequest } from './internal-request';
+import type { LocalText } from '../../contract/text';
+import { translateLocal } from '../../i18n/index';
 import { hex32, walFinding } from './wal-text';
 
 export type WalReadErrorKind =
@@ -1033,55 +1035,86 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 // ---------------------------------------------------------------- inspection listing
 
-/** One line for a decoded record. */
+/** One line for a decoded record: the English `summary`, and `summaryText` to say it in any language. */
 export function summarizeRecord(
   type: number,
   data: Uint8Array | null,
   crcField: number,
-): Pick<WalRecordSummary, 'summary' | 'index' | 'term' | 'entryType'> & { problem?: string } {
+): Pick<WalRecordSummary, 'summary' | 'summaryText' | 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problem?: string; problemText?: LocalText } {
+  const s = recordText(type, data, crcField);
+  return { ...s, summary: translateLocal('en', s.summaryText), ...(s.problemText ? { problem: translateLocal('en', s.problemText) } : {}) };
+}
+
+/** A record that passes its checksum but does not decode: the decoder's error, or no data at all. */
+function decodeProblem(error: string | null): LocalText {
+  return error === null ? { key: 'wal-record.problem.no-data' } : { key: 'wal-record.problem.undecodable', params: { error } };
+}
+
+function recordText(
+  type: number,
+  data: Uint8Array | null,
+  crcField: number,
+): Pick<WalRecordSummary, 'index' | 'term' | 'entryType'> & { summaryText: LocalText; problemText?: LocalText } {
+  const say = (key: string, params?: LocalText['params'], texts?: LocalText['texts']): LocalText => ({
+    key,
+    ...(params ? { params } : {}),
+    ...(texts ? { texts } : {}),
+  });
   switch (type) {
     case 1: {
       const m = data ? decodeMetadata(data) : null;
-      if (!m || !m.ok) return { summary: 'metadata (undecodable)', problem: m && !m.ok ? m.error : 'no data' };
-      return { summary: `metadata node ${idHex(m.value.nodeId)} cluster ${idHex(m.value.clusterId)}` };
+      if (!m || !m.ok) return { summaryText: say('wal-record.metadata.undecodable'), problemText: decodeProblem(m && !m.ok ? m.error : null) };
+      return { summaryText: say('wal-record.metadata', { node: idHex(m.value.nodeId), cluster: idHex(m.value.clusterId) }) };
     }
     case 3: {
       const h = data ? decodeHardState(data) : null;
-      if (!h || !h.ok) return { summary: 'HardState (undecodable)', problem: h && !h.ok ? h.error : 'no data' };
-      return { summary: `HardState term ${h.value.term} vote ${idHex(h.value.vote)} commit ${h.value.commit}`, term: h.value.term };
+      if (!h || !h.ok) return { summaryText: say('wal-record.hard-state.undecodable'), problemText: decodeProblem(h && !h.ok ? h.error : null) };
+      return { summaryText: say('wal-record.hard-state', { term: h.value.term, vote: idHex(h.value.vote), commit: h.value.commit }), term: h.value.term };
     }
     case 4:
-      return { summary: `CRC ${hex32(crcField)}` };
+      return { summaryText: say('wal-record.crc', { crc: hex32(crcField) }) };
     case 5: {
       const s = data ? decodeWalSnapshot(data) : { ok: true as const, value: { index: 0, term: 0 } };
-      if (!s.ok) return { summary: 'snapshot (undecodable)', problem: s.error };
-      return { summary: `snapshot index ${s.value.index} term ${s.value.term}`, index: s.value.index, term: s.value.term };
+      if (!s.ok) return { summaryText: say('wal-record.snapshot.undecodable'), problemText: decodeProblem(s.error) };
+      return { summaryText: say('wal-record.snapshot', { index: s.value.index, term: s.value.term }), index: s.value.index, term: s.value.term };
     }
     case 2: {
       const d = data ? decodeEntry(data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
-      if (!d.ok) return { summary: 'entry (undecodable)', problem: d.error };
+      if (!d.ok) return { summaryText: say('wal-record.entry.undecodable'), problemText: decodeProblem(d.error) };
       const e = d.value;
       const head = { index: e.index, term: e.term, entryType: entryTypeName(e.type) };
       if (e.type === 0) {
-        if (!e.data || e.data.length === 0) return { ...head, summary: 'empty entry (new leader)' };
+        if (!e.data || e.data.length === 0) return { ...head, summaryText: say('wal-record.entry.empty') };
         const r = decodeInternalRequest(e.data);
-        return { ...head, summary: r ? summarizeRequest(r) : `normal entry (${e.data.length} B, not a request etcd can decode)` };
+        return { ...head, summaryText: r ? requestText(r) : say('wal-record.entry.opaque', { size: e.data.length }) };
       }
       const cc = confChangesOf(e);
-      if (cc.length === 0) return { ...head, summary: `${entryTypeName(e.type)} (${e.data?.length ?? 0} B, undecodable)` };
-      return {
-        ...head,
-        summary: cc
-          .map((c) => `conf change ${c.type} ${c.nodeId}${c.name ? ` ${c.name}` : ''}${c.peerURLs?.length ? ` ${c.peerURLs.join(',')}` : ''}`)
-          .join('; '),
-      };
+      if (cc.length === 0)
+        return {
+          ...head,
+          summaryText: say('wal-record.entry.conf-undecodable', { size: e.data?.length ?? 0 }, { type: [enumText('entry-type', head.entryType)] }),
+        };
+      const changes = cc.map((c) => {
+        const variant = c.name && c.peerURLs?.length ? '.named-urls' : c.name ? '.named' : c.peerURLs?.length ? '.urls' : '';
+        const params: Record<string, string> = { node: c.nodeId };
+        if (c.name) params.name = c.name;
+        if (c.peerURLs?.length) params.urls = c.peerURLs.join(',');
+        return say(`wal-record.conf-change${variant}`, params, { type: [enumText('conf-type', c.type)] });
+      });
+      return { ...head, summaryText: say('wal-record.conf-changes', undefined, { all: changes }) };
     }
     default:
-      return { summary: `unknown record type ${type} (${data?.length ?? 0} B)`, problem: `unexpected block type ${type}` };
+      return { summaryText: say('wal-record.unknown-type', { type, size: data?.length ?? 0 }), problemText: say('wal-record.problem.unknown-type', { type }) };
   }
 }
 
-function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string | null): WalRecordSummary {
+/** `unknown(N)` names of decoded enums → the catalog's `unknown` case with N. */
+function enumText(prefix: string, name: string): LocalText {
+  const m = /^unknown\((\d+)\)$/.exec(name);
+  return m ? { key: `wal-record.${prefix}.unknown`, params: { n: Number(m[1]) } } : { key: `wal-record.${prefix}.${name}` };
+}
+
+function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: { text: string; local: LocalText } | null): WalRecordSummary {
   const s = summarizeRecord(rec.type, rec.data, rec.crcField);
   const out: WalRecordSummary = {
     number: rec.number,
@@ -1093,8 +1126,11 @@ function summaryOf(rec: DecodedWalRecord, crcOk: boolean | null, problem: string
     crc: rec.crcAfter,
     crcOk,
     summary: s.summary,
-    problem: problem ?? s.problem ?? null,
+    summaryText: s.summaryText,
+    problem: problem?.text ?? s.problem ?? null,
   };
+  const problemText = problem?.local ?? s.problemText;
+  if (problemText) out.problemText = problemText;
   if (s.index !== undefined) out.index = s.index;
   if (s.term !== undefined) out.term = s.term;
   if (s.entryType !== undefined) out.entryType = s.entryType;
@@ -1135,11 +1171,17 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
       const rec = r.record;
       if (rec.number >= from) {
         let crcOk: boolean | null = true;
-        let problem: string | null = null;
+        let problem: { text: string; local: LocalText } | null = null;
         if (rec.type === RECORD_TYPE.crc) {
           // The chain value before this record is what the previous record left.
           crcOk = prevCrc === 0 ? null : rec.crcField === prevCrc;
-          if (crcOk === false) problem = `${WAL_ERRORS.chainCrc}: carries ${hex32(rec.crcField)}, the records before end at ${hex32(prevCrc)}`;
+          if (crcOk === false) {
+            const local: LocalText = {
+              key: 'wal-record.problem.chain-crc-listed',
+              params: { error: WAL_ERRORS.chainCrc, stored: hex32(rec.crcField), computed: hex32(prevCrc) },
+            };
+            problem = { text: translateLocal('en', local), local };
+          }
         }
         out.push(summaryOf(rec, crcOk, problem));
         if (out.length >= max) return out;
@@ -1155,7 +1197,11 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
     const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
     if (number >= from) {
       let typeName: WalRecordSummary['type'] = 'unknown';
+      // The decoder's own description stays the English summary; the UI names the row and its problem line says why.
       let summary = e.detail;
+      let summaryText: LocalText = { key: 'wal-record.unreadable' };
+      // The English problem keeps the decoder's numbers; the catalog sentence says the same without them, in any language.
+      const problemText: LocalText = { key: `wal-record.problem.${e.failure}`, params: { error: e.engineError } };
       let index: number | undefined;
       let term: number | undefined;
       if (frame && frame.type !== null) {
@@ -1165,7 +1211,8 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         const u = unmarshalRecord(bytes);
         if (u.ok) {
           const s = summarizeRecord(u.record.type, u.record.data, u.record.crc);
-          summary = `${s.summary} [suspect]`;
+          summaryText = { key: 'wal-record.suspect', texts: { record: [s.summaryText] } };
+          summary = translateLocal('en', summaryText);
           index = s.index;
           term = s.term;
         }
@@ -1180,7 +1227,9 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
         crc: frame?.crcComputed ?? st.crc,
         crcOk: e.failure === 'record-crc' || e.failure === 'torn' || e.failure === 'chain-crc' ? false : null,
         summary,
-        problem: `${e.engineError}: ${e.detail}${hasTornHint(e) ? ' (a 512-byte sector of it is all zero: a torn write if this is the last file)' : ''}`,
+        summaryText,
+        problem: `${e.engineError}: ${e.detail}${e.failure === 'torn' ? ' (a 512-byte sector of it is all zero: a torn write if this is the last file)' : ''}`,
+        problemText,
       };
       if (index !== undefined) row.index = index;
       if (term !== undefined) row.term = term;
@@ -1194,10 +1243,6 @@ export async function listWalRecords(src: ByteSource, file: string, fromRecord: 
     prevCrc = st.crc;
     st.recordNo++;
   }
-}
-
-function hasTornHint(e: DecodeError): boolean {
-  return e.failure === 'torn';
 }
 
 // ---------------------------------------------------------------- entries for salvage

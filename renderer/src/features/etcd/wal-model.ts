@@ -3,7 +3,9 @@
  * HardState commit and the db's consistent index sit on one raft index axis.
  * Pure, so the placement is tested without a browser.
  */
-import type { SnapFileInfo, WalFileInfo, WalInfo } from '../../../../shared/contract/etcd';
+import type { SnapFileInfo, WalFileInfo, WalInfo, WalRecordSummary } from '../../../../shared/contract/etcd';
+import type { LocalText } from '../../../../shared/contract/text';
+import type { Locale } from '../../../../shared/i18n/types';
 
 export type WalTone = 'ok' | 'warning' | 'torn' | 'bad' | 'not-read' | 'before-snapshot' | 'empty';
 
@@ -106,4 +108,19 @@ export function problemRecordIndex(f: WalFileInfo): number | null {
   if (f.badOffset === null && f.status !== 'torn' && f.status !== 'bad') return null;
   // `records` counts the records read before the bad one; the bad one is the next row.
   return f.records;
+}
+
+/** A raft entry's type as a catalog word (`unknown(N)` keeps its number). */
+export function entryTypeText(entryType: NonNullable<WalRecordSummary['entryType']>): LocalText {
+  const m = /^unknown\((\d+)\)$/.exec(entryType);
+  return m ? { key: 'wal-record.entry-type.unknown', params: { n: Number(m[1]) } } : { key: `wal-record.entry-type.${entryType}` };
+}
+
+/**
+ * A record's problem line: in English the decoder's own line (it carries the
+ * stored and computed numbers), in another language the catalog sentence
+ * (etcd's error quoted, the same finding in words).
+ */
+export function recordProblemText(r: Pick<WalRecordSummary, 'problem' | 'problemText'>, locale: Locale): LocalText | null {
+  return locale === 'en' || !r.problemText ? null : r.problemText;
 }
