@@ -104,7 +104,6 @@ const en = {
   'etcdRepairUi.next.step': 'Step {n}: {title}',
   'etcdRepairUi.next.files': 'Touches: {files}',
   'etcdRepairUi.next.risk': 'Could get worse: {risk}',
-  'etcdRepairUi.next.explanationEnglish': 'Details (English)',
   'etcdRepairUi.next.repair':
     'Next step: stop etcd, move its data dir aside (never delete it), put this copy in its place with the same owner and mode, and start etcd.',
   'etcdRepairUi.placeholder.name': 'this member\'s name (--name; etcd\'s default is "default")',
@@ -216,7 +215,6 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.next.step': '第 {n} 步：{title}',
   'etcdRepairUi.next.files': '涉及：{files}',
   'etcdRepairUi.next.risk': '可能变糟：{risk}',
-  'etcdRepairUi.next.explanationEnglish': '详细说明（英文）',
   'etcdRepairUi.next.repair': '下一步：停止 etcd，把它的数据目录移到一旁（绝不删除），把这个副本放到原位置并保持相同的属主和权限，然后启动 etcd。',
   'etcdRepairUi.placeholder.name': '此成员的名称（--name；etcd 默认为 "default"）',
   'etcdRepairUi.placeholder.peer': '此成员的对等 URL（--initial-advertise-peer-urls，例如 https://10.0.0.5:2380）',
