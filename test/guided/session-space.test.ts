@@ -134,6 +134,11 @@ describe.runIf(RUN)('guided session: etcd "database space exceeded" (playbook 6)
     // The revision compacted to is the one the status probe read (header.revision): nothing was written in between.
     expect(state.variables['revision']).toBe(String(before.revision));
     expect(state.current).toBeNull();
+    // The last check shows the member with no alarm left, in etcdctl's own table.
+    const verify = state.events.find((e) => e.type === 'command-finished' && e.stepId === 'alarms-clear');
+    const verifyOut = verify?.type === 'command-finished' ? verify.stdout : '';
+    expect(verifyOut).toContain(`| ${url} |`);
+    expect(verifyOut).not.toContain('NOSPACE');
     await service.finish(s0.sessionId, 'healthy');
 
     // No alarm, every key with the value last written before the alarm, a smaller db, and writes accepted again.
