@@ -362,8 +362,15 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['database space exceeded', 'NOSPACE'],
-    patterns: [/mvcc: database space exceeded/, /alarm:NOSPACE/],
-    examples: ['Error: etcdserver: mvcc: database space exceeded', 'memberID:8e9e05c52164694d alarm:NOSPACE'],
+    // The client sees "mvcc: database space exceeded"; etcdctl alarm list prints "alarm:NOSPACE"; the member's own
+    // log (3.4) says "alarm NOSPACE raised by peer ID" (capnslog) or "alarm raised" with "alarm":"NOSPACE" (zap).
+    patterns: [/mvcc: database space exceeded/, /alarm:NOSPACE/, /alarm NOSPACE raised by peer/, /"msg":"alarm raised","alarm":"NOSPACE"/],
+    examples: [
+      'Error: etcdserver: mvcc: database space exceeded',
+      'memberID:8e9e05c52164694d alarm:NOSPACE',
+      '2026-12-02 12:49:01.422405 W | etcdserver: alarm NOSPACE raised by peer d8f32b59eedce015',
+      '{"level":"warn","ts":"2026-12-02T12:49:01.422Z","caller":"etcdserver/apply.go:636","msg":"alarm raised","alarm":"NOSPACE","from":"d8f32b59eedce015"}',
+    ],
   },
   {
     id: 'etcd.publish-failed',

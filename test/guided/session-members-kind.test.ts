@@ -113,6 +113,11 @@ describe.runIf(RUN)('guided session: kind members registered at addresses they n
       'keys',
       'rejoin',
     ]);
+    // The first probe shows what detection's peer-address check compares: the manifest's new URLs, the records etcd keeps at the old ones.
+    const probe = first.state.events.find((e) => e.type === 'command-finished' && e.stepId === 'addresses');
+    const probeOut = probe?.type === 'command-finished' ? probe.stdout : '';
+    expect(probeOut).toContain(`--initial-advertise-peer-urls=${n1.peerUrl}`);
+    for (const o of old) expect(probeOut).toMatch(new RegExp(`^"id":\\d+,"peerURLs":\\["${o.peerUrl.replace(/\./g, '\\.')}"\\],"name":"${o.name}"$`, 'm'));
     // The evidence, from etcd's own log: it dials n2 and n3 at their old peer addresses, which the manifest no longer names.
     const evidence = first.state.events.find((e) => e.type === 'command-finished' && e.stepId === 'evidence');
     const out = evidence?.type === 'command-finished' ? evidence.stdout : '';

@@ -12,6 +12,7 @@
 import type { EtcdMemberConfig } from '../../contract/etcd-repair';
 import type { Playbook, PlaybookStep } from '../../contract/guided';
 import { planForceNewCluster, planMemberReplace, type ClusterStep } from '../../formats/etcd/restore-plan-cluster';
+import { dbMemberRecordsCommand } from '../../node/kind';
 
 const ETCDCTL = 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}}';
 
@@ -187,6 +188,14 @@ const clusterHealthy: PlaybookStep = {
   next: 'end',
 };
 
+/**
+ * The member records etcd keeps in its db, read in place the way detection's
+ * peer-address check reads them (shared/node/kind.ts). The path is built
+ * with a marker and then given the placeholder outside any quotes, so the
+ * session quotes the data dir once, as it does everywhere else.
+ */
+const DB_MEMBER_RECORDS = dbMemberRecordsCommand('/DATA_DIR').replace('/DATA_DIR/member/snap/db', '{{dataDir}}/member/snap/db');
+
 /** Report 3: kind after Docker restarted the node containers with new addresses. */
 export const kindAddresses: Playbook = {
   id: 'kind-addresses',
@@ -203,9 +212,20 @@ export const kindAddresses: Playbook = {
     {
       id: 'addresses',
       kind: 'probe',
-      title: { en: "The node's addresses and the manifest's peer URLs", 'zh-CN': '节点地址与清单中的对等 URL' },
-      body: { en: "Read-only: the node's IPs now, and the URLs the manifest advertises.", 'zh-CN': '只读：节点当前的 IP，以及清单中通告的 URL。' },
-      command: 'ip -brief addr; grep -E -- "--(initial-advertise-peer-urls|listen-peer-urls|initial-cluster)=" {{manifest}}',
+      title: { en: "The node's addresses and etcd's peer URLs (configured and registered)", 'zh-CN': '节点地址与 etcd 的对等 URL（配置的与已注册的）' },
+      body: {
+        en: "Read-only, the node card's peer-address check step by step: the node's addresses now (ip -o addr), the peer URLs the manifest configures, and the ones etcd has registered (its member records, read in place from member/snap/db, since a member without a leader answers no etcdctl call). A registered or configured URL whose address the node no longer has is the Docker-restart problem.",
+        'zh-CN':
+          '只读，即节点卡片中对等地址检查的逐项展示：节点当前的地址（ip -o addr）、清单配置的对等 URL，以及 etcd 已注册的对等 URL（其成员记录，直接从 member/snap/db 原地读取，因为没有 leader 的成员不响应任何 etcdctl 调用）。若某个已注册或已配置的 URL 的地址已不在此节点上，就是 Docker 重启导致的问题。',
+      },
+      command: [
+        'echo "== addresses on this node now"',
+        'ip -o addr',
+        'echo "== peer URLs in the manifest"',
+        'grep -E -- "--(initial-advertise-peer-urls|listen-peer-urls|initial-cluster)=" {{manifest}}',
+        'echo "== peer URLs etcd has registered (member records in member/snap/db)"',
+        DB_MEMBER_RECORDS,
+      ].join('; '),
       sudo: true,
       expect: {},
     },
@@ -274,11 +294,15 @@ export const quorumAndSpace: Playbook = {
       id: 'status',
       kind: 'probe',
       title: { en: 'Read the revision and the db size', 'zh-CN': '读取修订号与数据库大小' },
-      body: { en: 'Read-only.', 'zh-CN': '只读。' },
+      body: {
+        en: "Read-only: the revision to compact up to (the response header's revision), the db size (dbSize) and, under errors, the NOSPACE alarm.",
+        'zh-CN': '只读：要压缩到的修订号（响应头中的 revision）、数据库大小（dbSize），以及 errors 中的 NOSPACE 告警。',
+      },
       command: `${ETCDCTL} endpoint status -w json`,
       sudo: true,
       expect: { exitCode: 0 },
-      captures: { revision: '"revision":(\\d+)' },
+      // etcd 3.4 prints {"Endpoint":...,"Status":{"header":{...,"revision":N,...},...}}: take the header's, not another field's.
+      captures: { revision: '"header":\\{[^{}]{0,512}"revision":(\\d+)' },
     },
     {
       id: 'compact',
@@ -298,7 +322,10 @@ export const quorumAndSpace: Playbook = {
       id: 'defrag',
       kind: 'change',
       title: { en: 'Defragment', 'zh-CN': '碎片整理' },
-      body: { en: 'Returns the freed space to the file system; the member blocks while it runs.', 'zh-CN': '将释放的空间还给文件系统；执行期间该成员会阻塞。' },
+      body: {
+        en: 'Returns the freed space to the file system; the member blocks while it runs. This defragments this member only: in a cluster, run it on every member, one at a time (each has its own db and quota).',
+        'zh-CN': '将释放的空间还给文件系统；执行期间该成员会阻塞。这只整理此成员：在集群中请逐个对每个成员执行（每个成员有各自的数据库和配额）。',
+      },
       command: `${ETCDCTL} defrag`,
       sudo: true,
       touches: ['{{dataDir}}'],
@@ -320,8 +347,11 @@ export const quorumAndSpace: Playbook = {
       id: 'alarms-clear',
       kind: 'verify',
       title: { en: 'No alarm left', 'zh-CN': '没有剩余告警' },
-      body: { en: 'etcdctl alarm list prints nothing.', 'zh-CN': 'etcdctl alarm list 没有输出。' },
-      command: `${ETCDCTL} alarm list`,
+      body: {
+        en: 'etcdctl alarm list prints nothing, and endpoint status shows the smaller db and no error.',
+        'zh-CN': 'etcdctl alarm list 没有输出，endpoint status 显示数据库已变小且没有错误。',
+      },
+      command: `${ETCDCTL} alarm list\n${ETCDCTL} endpoint status -w table`,
       sudo: true,
       expect: { exitCode: 0, outputNotMatches: 'alarm:' },
       next: 'end',
