@@ -106,12 +106,13 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   const ssh = new SshService({ ...opts.ssh, safeStorage: opts.safeStorage ?? null });
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
   const sessionStore = new SessionStore(opts.guidedDir ?? defaultGuidedDir(), playbookById);
-  const guided = createGuidedHandlers({ ssh, store: sessionStore });
+  const copiesRoot = (): string => opts.ssh?.paths?.copiesRoot ?? defaultSshServiceConfig().copiesRoot;
+  const guided = createGuidedHandlers({ ssh, store: sessionStore, uploadRoot: copiesRoot });
   // Repair and salvage outputs: web mode writes only inside the copies folder, like copy-out.
   const etcdRepair = new EtcdRepairService({
     validation,
     remote: ssh.remoteSources,
-    outputRoot: () => opts.ssh?.paths?.copiesRoot ?? defaultSshServiceConfig().copiesRoot,
+    outputRoot: copiesRoot,
     ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}),
   });
   const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers, etcdRepair.handlers);

@@ -119,6 +119,15 @@ export const PATH_RULES: readonly PathRule[] = [
     electron: 'Only the starting point of the native save or folder dialog; nothing is opened or written until `etcd.repair.start`.',
   },
   {
+    method: 'guided.upload',
+    param: 'localPath',
+    kind: 'server-file',
+    web:
+      'Only an existing regular file inside the copies folder (LIFEBOAT_COPIES_DIR, default ~/lifeboat-copies; salvage writes its snapshot.db there), ' +
+      'checked again after symlinks and before the session is looked up; anything else is refused (forbidden) without repeating the path.',
+    electron: 'Any file the user names (`~/` is the home directory); it is only read, and written to the node under a new name.',
+  },
+  {
     method: 'etcd.query',
     param: 'query.file',
     kind: 'job-file',

@@ -324,6 +324,25 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
       expect(await fs.readdir(path.join(tmp, 'outside'))).toEqual(['id_outside', 'id_outside.pub', 'shadow']);
     },
 
+    'guided.upload localPath': async () => {
+      // A file outside the copies folder (or reached through a link out of it, or the folder itself) is refused before the
+      // session is looked up, so a token holder cannot push the server's own files to a node.
+      await fs.mkdir(copies, { recursive: true });
+      await fs.symlink(secretFile, path.join(copies, 'upload-link-out.db'));
+      await fs.writeFile(path.join(copies, 'salvaged.db'), 'snapshot bytes');
+      const outside = [secretFile, path.join(copies, 'upload-link-out.db'), copies, `${copies}/../outside/shadow`, 'relative.db', '/etc/passwd'];
+      const messages: string[] = [];
+      for (const localPath of outside) {
+        messages.push(await refused(client.call('guided.upload', { sessionId: 'no-such-session', stepId: 'upload', localPath }), 'forbidden', [localPath]));
+      }
+      expect(new Set(messages).size).toBe(1);
+      // A file inside the copies folder passes the rule; the unknown session is what is refused.
+      await refused(
+        client.call('guided.upload', { sessionId: 'no-such-session', stepId: 'upload', localPath: path.join(copies, 'salvaged.db') }),
+        'unknown-session',
+      );
+    },
+
     'etcd.repair.choose suggestedPath': async () => {
       await refused(client.call('etcd.repair.choose', { mode: 'snapshot', suggestedPath: secretFile }), 'unsupported', [secretFile]);
     },

@@ -9,6 +9,7 @@ import { playbookById, PLAYBOOKS } from '../../../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../../../shared/guided/export';
 import { detectNode } from '../../../shared/node/detect';
 import { ApiError } from '../api-error';
+import { confinedExistingFile } from '../local-path-confine';
 import type { CallContext, PartialHandlers } from '../registry';
 import type { SshService } from '../ssh/ssh-service';
 import { SessionService } from './session-service';
@@ -47,7 +48,16 @@ function outcome(v: unknown): CopyValidateOutcome {
   };
 }
 
-export function createGuidedHandlers(deps: { ssh: SshService; store: SessionStore; onUpdate?: (state: SessionState, ctx: CallContext | null) => void }): {
+const UPLOAD_REFUSAL =
+  'in web mode a file to upload must be inside the copies folder (salvage writes its snapshot.db there): salvage into it, or copy the file there';
+
+export function createGuidedHandlers(deps: {
+  ssh: SshService;
+  store: SessionStore;
+  /** Web mode: the only folder a file to upload may come from (the copies folder, where salvage writes its snapshot.db). */
+  uploadRoot: () => string;
+  onUpdate?: (state: SessionState, ctx: CallContext | null) => void;
+}): {
   handlers: PartialHandlers;
   sessions: SessionService;
   release(ctx: CallContext): void;
@@ -137,8 +147,12 @@ export function createGuidedHandlers(deps: { ssh: SshService; store: SessionStor
       ),
     'guided.copyValidated': async (p, ctx) =>
       sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
-    'guided.upload': async (p, ctx) =>
-      sessions.upload(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.localPath, 'localPath', 4096)),
+    'guided.upload': async (p, ctx) => {
+      let localPath = str(p?.localPath, 'localPath', 4096);
+      // Checked before the session is looked up, so a refusal says nothing about either.
+      if (ctx.transport === 'web') localPath = await confinedExistingFile(localPath, deps.uploadRoot(), UPLOAD_REFUSAL);
+      return sessions.upload(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), localPath);
+    },
     'guided.finish': async (p, ctx) => {
       const o = p?.outcome === 'healthy' || p?.outcome === 'abandoned' ? p.outcome : 'failed';
       return sessions.finish(owned(str(p?.sessionId, 'sessionId', 100), ctx), o, typeof p?.text === 'string' ? p.text.slice(0, 4000) : undefined);
