@@ -62,7 +62,7 @@ describe('usage', () => {
     [['frobnicate'], /unknown command: frobnicate/],
     [[], /Usage:/],
     [['validate'], /needs a PATH/],
-    [['validate', '/tmp', '--addresses', ''], /--addresses needs a comma-separated list/],
+    [['validate', '/tmp', '--addresses', ''], /--addresses needs a list of addresses/],
     [['validate', '/tmp', '--bogus'], /bogus/],
     [['repair', '/tmp'], /--out DIR/],
     [['serve', '--port', 'abc'], /--port/],

@@ -65,7 +65,9 @@ const store = new SessionStore(dir, playbookById);
   for (const killAfterAcks of [3, 7, 19]) {
     it(`keeps every acknowledged event when killed after ${killAfterAcks} acks (plus a random delay)`, async () => {
       const dir = path.join(tmp, `run-${killAfterAcks}`);
-      const child = spawn(process.execPath, [writer, dir, ID], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+      // The bundle sits in a temp dir and keeps packages external: they resolve from the repo's node_modules.
+      const env = { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') };
+      const child = spawn(process.execPath, [writer, dir, ID], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env });
       let acked = 0;
       let buf = '';
       const killed = new Promise<void>((resolve) => {

@@ -657,8 +657,8 @@ export function peerUrlEvidenceStep(cfg: EtcdMemberConfig, _common: ClusterPlanC
     kind: 'check',
     title: bi(`Compare the peer addresses ${name} calls with the ones configured now`, `比较 ${name} 联系的对等地址与当前配置的地址`),
     why: bi(
-      `Read-only. Without a leader etcd answers no client request, so its log is the evidence: the members it has registered ("added member ... [URL]") and the peer addresses it dials and cannot reach ("dial tcp ADDRESS"), against the --initial-cluster the configuration gives now (${current}). An address it dials that the configuration does not name means the members are registered at addresses nobody has any more.`,
-      `只读。没有 leader 时 etcd 不回答任何客户端请求，因此以其日志为证据：它已注册的成员（"added member ... [URL]"）以及它拨号却连不上的对等地址（"dial tcp 地址"），与配置当前给出的 --initial-cluster（${current}）对比。若它拨号的地址不在配置中，说明成员注册在已不存在的地址上。`,
+      `Read-only. Without a leader etcd answers no client request, so its log is the evidence: the members it has registered ("added member ... [URL]") and the peer addresses it dials and cannot reach ("dial tcp ADDRESS"), against the --initial-cluster the configuration gives now (${current}). An address it has registered or dials that the configuration does not name means the members are registered at addresses nobody has any more.`,
+      `只读。没有 leader 时 etcd 不回答任何客户端请求，因此以其日志为证据：它已注册的成员（"added member ... [URL]"）以及它拨号却连不上的对等地址（"dial tcp 地址"），与配置当前给出的 --initial-cluster（${current}）对比。若它注册或拨号的地址不在配置中，说明成员注册在已不存在的地址上。`,
     ),
     command: [
       `logs=$(${logs} 2>&1 | tail -n 3000)`,
@@ -668,7 +668,8 @@ export function peerUrlEvidenceStep(cfg: EtcdMemberConfig, _common: ClusterPlanC
       `echo "dialled and unreachable:"`,
       `printf '%s\\n' "$logs" | grep -oE 'dial tcp [^ ]+:[0-9]+' | sort -u`,
       `echo "configured now: $ic"`,
-      `for a in $(printf '%s\\n' "$logs" | grep -oE 'dial tcp [^ ]+:[0-9]+' | cut -d' ' -f3 | sort -u); do`,
+      // Registered URLs are logged once at start (deterministic); dial errors only once etcd has tried that peer: both count.
+      `for a in $( { printf '%s\\n' "$logs" | grep -oE 'dial tcp [^ ]+:[0-9]+' | cut -d' ' -f3; printf '%s\\n' "$logs" | grep -oE 'added member [0-9a-f]+ \\[[^]]*\\]' | grep -oE '//[^],/]+' | cut -c3-; } | sort -u); do`,
       `  case ",$ic," in *"//$a,"* | *"//$a/"*) ;; *) echo "address-changed: $a" ;; esac`,
       `done`,
     ].join('\n'),
