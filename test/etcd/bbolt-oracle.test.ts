@@ -212,6 +212,8 @@ interface TreeFacts {
   branch: number | null;
   leaf: number;
   leaves: number[];
+  /** Key-bucket leaves without overflow pages. */
+  singlePageLeaves: number[];
 }
 
 /** Reads the key bucket's root and pages from the newest meta, independently of the code under test. */
@@ -243,7 +245,8 @@ function treeFacts(b: Buffer): TreeFacts {
     } else leaves.push(id);
   };
   walk(keyRoot);
-  return { pageSize: ps, newestMeta, hwm, keyRoot, branch, leaf: leaves[Math.floor(leaves.length / 2)]!, leaves };
+  const singlePageLeaves = leaves.filter((id) => b.readUInt32LE(id * ps + 12) === 0);
+  return { pageSize: ps, newestMeta, hwm, keyRoot, branch, leaf: leaves[Math.floor(leaves.length / 2)]!, leaves, singlePageLeaves };
 }
 
 async function damagedCopy(name: string, damage: (db: string, facts: TreeFacts) => Promise<void>): Promise<{ dir: string; db: string; facts: TreeFacts }> {
@@ -595,7 +598,9 @@ const DAMAGE: DamageCase[] = [
   {
     name: 'leaf element offset out of its page, inside the file (etcd reads garbage)',
     damage: async (db, f) => patch(db, f.leaf * f.pageSize + 16 + 4, Buffer.from([0, 0x20, 0, 0])),
-    expect: () => ({ mvcc: 'cannot unmarshal event: proto: KeyValue: illegal tag 0 (wire type 0)' }),
+    // What lies 8 KiB on depends on where bbolt placed this run's pages (zeros, another leaf, the 300 KB value):
+    // the model must read the same garbage etcd reads and say what etcd then says.
+    expect: () => 'same-as-etcd',
   },
   {
     name: 'a revision value whose first byte is zeroed (page structure intact)',
@@ -650,7 +655,9 @@ const DAMAGE: DamageCase[] = [
   },
   ...[100, 2000, 3000].map((cut): DamageCase => ({
     name: `cut ${cut} bytes into the highest key leaf (the rest of its OS page reads as zeros)`,
-    damage: async (db, f) => fs.truncate(db, Math.max(...f.leaves) * f.pageSize + cut),
+    // A one-page leaf, so that what follows the cut is the zero-filled rest of one OS page: the golden's 300 KB value
+    // lives in a 75-page leaf, and when bbolt placed that one highest the cut left most of it past the mapping instead.
+    damage: async (db, f) => fs.truncate(db, Math.max(...f.singlePageLeaves) * f.pageSize + cut),
     expect: () => 'same-as-etcd',
   })),
   { name: 'truncated to 6000 bytes', damage: async (db) => fs.truncate(db, 6000), expect: () => ({ open: 'file size too small' }) },
