@@ -14,7 +14,7 @@
  * the output is not startable), 2 usage or I/O error.
  */
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
-import * as path from 'node:path';
+import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
 import type { EtcdRepairResult, SalvageReport } from '../shared/contract/etcd-repair';
 import { EtcdInputError, exportObjects, repairEtcdCopy, salvageToSnapshotDb } from './services/etcd-repair';
@@ -37,23 +37,6 @@ function errText(err: unknown): string {
   if (e && e.code === 'ENOENT') return `no such file or directory: ${e.path ?? ''}`;
   if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return `permission denied: ${e.path ?? ''} (run as a user that can read it, e.g. with sudo)`;
   return err instanceof Error ? err.message : String(err);
-}
-
-function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-function realpathLoose(p: string): string {
-  let cur = path.resolve(p);
-  const rest: string[] = [];
-  while (!existsSync(cur)) {
-    const parent = path.dirname(cur);
-    if (parent === cur) break;
-    rest.unshift(path.basename(cur));
-    cur = parent;
-  }
-  return path.join(realpathSync(cur), ...rest);
 }
 
 function printSalvage(r: SalvageReport, out: Out): void {

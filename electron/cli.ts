@@ -11,6 +11,7 @@
  */
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
+import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
 import type { Progress } from '../shared/contract/progress';
 import type { RepairPlan } from '../shared/contract/dqlite';
@@ -292,25 +293,6 @@ function printValidated(report: ValidationReport): void {
   printReport(report, 'Validated');
   if (report.etcd) printEtcdDetails(report.etcd, out);
   else printPlan(report.dqlite?.repair);
-}
-
-/** Is `child` equal to or inside `parent`? Both must be absolute and resolved. */
-function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/** Real path of the nearest existing ancestor, with the rest appended (DIR may not exist yet). */
-function realpathLoose(p: string): string {
-  let cur = path.resolve(p);
-  const rest: string[] = [];
-  while (!existsSync(cur)) {
-    const parent = path.dirname(cur);
-    if (parent === cur) break;
-    rest.unshift(path.basename(cur));
-    cur = parent;
-  }
-  return path.join(realpathSync(cur), ...rest);
 }
 
 async function runRepair(args: string[]): Promise<number> {

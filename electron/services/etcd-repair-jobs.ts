@@ -13,6 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
+import { isInside, realpathLoose } from './local-path-confine';
+import { expandHome } from './ssh/settings';
 import type { Worker } from 'node:worker_threads';
 import type {
   EtcdExportFormat,
@@ -71,29 +73,6 @@ interface Run {
   worker: Worker | null;
   lastProgressAt: number;
   finishedAt: number;
-}
-
-function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/** realpath of the deepest existing ancestor, with the rest appended (the output does not exist yet). */
-function realpathLoose(p: string): string {
-  let cur = path.resolve(p);
-  const rest: string[] = [];
-  while (!existsSync(cur)) {
-    const parent = path.dirname(cur);
-    if (parent === cur) break;
-    rest.unshift(path.basename(cur));
-    cur = parent;
-  }
-  return path.join(realpathSync(cur), ...rest);
-}
-
-function expandHome(p: string): string {
-  const home = process.env.HOME ?? '';
-  return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
 }
 
 function errorText(err: unknown): string {

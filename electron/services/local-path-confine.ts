@@ -4,19 +4,37 @@
  * again after symbolic links, and refused without repeating the path or saying
  * whether it exists (a token holder must learn nothing about the machine).
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApiError } from './api-error';
+import { expandHome } from './ssh/settings';
+
+/** Is `child` equal to or inside `parent`? Both absolute and resolved. */
+export function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
 
 function strictlyInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return p !== root && isInside(root, p);
+}
+
+/** Real path of the nearest existing ancestor, with the rest appended (an output that does not exist yet). */
+export function realpathLoose(p: string): string {
+  let cur = path.resolve(p);
+  const rest: string[] = [];
+  while (!existsSync(cur)) {
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    rest.unshift(path.basename(cur));
+    cur = parent;
+  }
+  return path.join(realpathSync(cur), ...rest);
 }
 
 /** `requested` as an absolute path that is a regular file inside `root` (after symlinks), else a `forbidden` ApiError saying `refusal`. */
 export async function confinedExistingFile(requested: string, root: string, refusal: string): Promise<string> {
-  const home = process.env.HOME ?? '';
-  const expanded = requested === '~' ? home : requested.startsWith('~/') ? path.join(home, requested.slice(2)) : requested;
+  const expanded = expandHome(requested);
   if (!path.isAbsolute(expanded) || expanded.includes('\0')) throw new ApiError('forbidden', refusal);
   const wanted = path.resolve(expanded);
   const base = path.resolve(root);
