@@ -377,6 +377,12 @@ export interface EtcdStartup {
   replay: { from: number; to: number } | null;
   /** The fatal error or panic text etcd would print, when it would not start. */
   fatalError: string | null;
+  /**
+   * For a member removed from its cluster: etcd stops itself about a second after start while replaying its own
+   * removal ('on-replay'), or runs until a peer answers that it was removed ('when-a-peer-answers'; alone, it waits
+   * for a leader forever). Absent otherwise.
+   */
+  removedStop?: 'on-replay' | 'when-a-peer-answers';
   /** What etcd changes on disk by itself when it starts (WAL tail repair, freelist rebuild is in memory only). */
   selfRepairs: string[];
   /** `selfRepairs` as catalog sentences, for the UI language (same length and order). */

@@ -262,7 +262,9 @@ const narrativeEn = {
   'etcd-verdict.narrative.wal-read-fails': 'Reading the WAL fails: {error}, and etcd cannot repair that.',
   'etcd-verdict.narrative.no-wal': 'There is no WAL: etcd starts the member as a new one.',
   'etcd-verdict.narrative.removed':
-    'Member {node} was removed from the cluster (its own db or WAL records the removal): etcd starts, sees that and stops again.',
+    'Member {node} was removed from the cluster at index {index}, which this WAL has committed: etcd starts, applies the removal again and stops about a second later.',
+  'etcd-verdict.narrative.removed-peer':
+    'Member {node} was removed from the cluster (its db or WAL records it, but etcd does not apply that again at start): etcd starts and stops as soon as a peer answers that the member is gone; with no peer reachable it waits for a leader forever.',
   'etcd-verdict.narrative.replay': 'It replays WAL entries {from}..{to} on top of the db (consistent index {ci}) and starts.',
   'etcd-verdict.narrative.up-to-date': 'The db already holds every committed entry (consistent index {ci}, commit {commit}): etcd starts.',
   'etcd-verdict.narrative.snapshot-db-ok': 'The SHA-256 trailer matches and the bbolt file opens: `etcdctl snapshot restore` accepts this file.',
@@ -285,7 +287,9 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
   'etcd-verdict.narrative.wal-repair': '读取 WAL 时在 {file} 字节 {offset} 处遇到写坏的记录：etcd 把文件复制为 .broken，在该处截断后重新读取。',
   'etcd-verdict.narrative.wal-read-fails': '读取 WAL 失败，报错：“{error}”，etcd 无法修复。',
   'etcd-verdict.narrative.no-wal': '没有 WAL：etcd 会把该成员当作新成员启动。',
-  'etcd-verdict.narrative.removed': '成员 {node} 已从集群中移除（它自己的 db 或 WAL 记录了这次移除）：etcd 启动后发现这一点并再次退出。',
+  'etcd-verdict.narrative.removed': '成员 {node} 已在索引 {index} 处从集群中移除，且该 WAL 已提交这一条目：etcd 启动后会再次应用这次移除，约一秒后退出。',
+  'etcd-verdict.narrative.removed-peer':
+    '成员 {node} 已从集群中移除（它的 db 或 WAL 记录了这次移除，但 etcd 启动时不会再次应用）：etcd 会启动，一旦有对等成员回应该成员已被移除就退出；如果连不上任何对等成员，它会一直等待选出领导者。',
   'etcd-verdict.narrative.replay': '它在 db（consistent index {ci}）之上重放 WAL 条目 {from}..{to}，然后启动。',
   'etcd-verdict.narrative.up-to-date': 'db 已包含所有已提交的条目（consistent index {ci}，commit {commit}）：etcd 会启动。',
   'etcd-verdict.narrative.snapshot-db-ok': 'SHA-256 尾部匹配，bbolt 文件可以打开：`etcdctl snapshot restore` 会接受该文件。',

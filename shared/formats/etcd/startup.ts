@@ -118,10 +118,10 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
   const findings: Finding[] = [];
   const selfRepairs: Said[] = [];
   const { wal, walError, bbolt, schema } = facts;
-  const fail = (fatal: string, nextKey: EtcdTextKey, chosenSnap: SnapFileInfo | null): StartupVerdict => {
+  const fail = (fatal: string, nextKey: EtcdTextKey, chosenSnap: SnapFileInfo | null, removedStop?: EtcdStartup['removedStop']): StartupVerdict => {
     // "rebuilds the keys from the WAL" is only true when start-up gets that far.
     const kept = findings.filter((f) => f.code !== 'startup.db-created');
-    return finish(facts, story, kept, selfRepairs, { startable: false, dataLoss: false, fatal, nextKey, chosenSnap, replay: null, lost: null });
+    return finish(facts, story, kept, selfRepairs, { startable: false, dataLoss: false, fatal, nextKey, chosenSnap, replay: null, lost: null, removedStop });
   };
 
   // 1. backend
@@ -260,12 +260,23 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     findings.push(etcdFinding('warning', 'startup.replay-gap', wal.files[0]?.file ?? null, null, { ci, first, from: ci + 1, to: first - 1 }));
   }
 
-  // A member that was removed from the cluster (its own db or WAL says so) starts, applies that and stops itself.
+  // A member that was removed from the cluster. etcd re-applies every committed conf change after the loaded .snap
+  // (its v2 member store comes from the .snap, not the db), so a removal of itself in (snap index, commit] stops it
+  // about a second after start. Otherwise (the removal is older than the .snap, not committed in this WAL, or only
+  // in the db) it starts and stops with the same words once a peer answers 410 Gone; alone it never gets a leader.
   const self = wal.nodeId;
-  const removed = self !== null && ((schema?.removedMembers.includes(self) ?? false) || wal.confChanges.some((c) => c.type === 'remove' && c.nodeId === self));
-  if (removed) {
-    story.add('etcd-verdict.narrative.removed', { node: self });
-    return fail(REMOVED_TEXT, 'etcd-verdict.next.removed', chosenSnap);
+  if (self !== null) {
+    const snapIndex = chosenSnap?.index ?? 0;
+    const replayed = wal.confChanges.find((c) => c.type === 'remove' && c.nodeId === self && c.index > snapIndex && c.index <= Math.min(commit, lastIndex));
+    const known = (schema?.removedMembers.includes(self) ?? false) || wal.confChanges.some((c) => c.type === 'remove' && c.nodeId === self);
+    if (replayed) {
+      story.add('etcd-verdict.narrative.removed', { node: self, index: replayed.index });
+      return fail(REMOVED_TEXT, 'etcd-verdict.next.removed', chosenSnap, 'on-replay');
+    }
+    if (known) {
+      story.add('etcd-verdict.narrative.removed-peer', { node: self });
+      return fail(REMOVED_TEXT, 'etcd-verdict.next.removed', chosenSnap, 'when-a-peer-answers');
+    }
   }
 
   // 6. replay
@@ -305,6 +316,7 @@ interface Outcome {
   chosenSnap: SnapFileInfo | null;
   replay: { from: number; to: number } | null;
   lost: { from: number; to: number } | null;
+  removedStop?: EtcdStartup['removedStop'];
 }
 
 function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepairs: Said[], o: Outcome): StartupVerdict {
@@ -334,6 +346,7 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
       chosenSnap: o.chosenSnap?.file ?? null,
       replay: o.replay,
       fatalError: o.fatal,
+      ...(o.removedStop ? { removedStop: o.removedStop } : {}),
       selfRepairs: selfRepairs.map((r) => r.text),
       selfRepairsText: selfRepairs.map((r) => r.local),
       narrative: story.lines.map((l) => l.text),
