@@ -171,7 +171,9 @@ export class EtcdNode {
     const body = prefix
       ? { key: b64(prefix), range_end: b64(prefixEnd(Buffer.from(prefix))) }
       : { key: b64(new Uint8Array([0])), range_end: b64(new Uint8Array([0])) };
-    const r = (await this.post('/v3/kv/range', body, 30_000)) as { kvs?: { key: string; value?: string }[] };
+    // A member that has just started applies the WAL's committed entries before a linearizable read returns: on a
+    // loaded 2-core machine that takes tens of seconds for the multi-file goldens.
+    const r = (await this.post('/v3/kv/range', body, 120_000)) as { kvs?: { key: string; value?: string }[] };
     const out = new Map<string, Uint8Array>();
     for (const kv of r.kvs ?? []) out.set(Buffer.from(kv.key, 'base64').toString('utf8'), Buffer.from(kv.value ?? '', 'base64'));
     return out;

@@ -237,26 +237,32 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
       log: () => stderr,
       async dropConnections() {
         // Per-connection sshd processes ([priv] monitor and the user's child holding
-        // the socket) descend from the listener: kill the whole subtree.
-        const { stdout } = await run('ps', ['-e', '-o', 'pid=,ppid=']);
-        const kids = new Map<number, number[]>();
-        for (const line of stdout.trim().split('\n')) {
-          const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-          kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
-        }
-        const doomed: number[] = [];
-        const stack = [...(kids.get(child.pid!) ?? [])];
-        while (stack.length) {
-          const pid = stack.pop()!;
-          doomed.push(pid);
-          stack.push(...(kids.get(pid) ?? []));
-        }
-        for (const pid of doomed) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* already gone */
+        // the socket) descend from the listener: kill the whole subtree. A process
+        // that forks while its parent is being killed is missed by one listing, so
+        // list and kill again until no descendant is left.
+        for (let round = 0; round < 20; round++) {
+          const { stdout } = await run('ps', ['-e', '-o', 'pid=,ppid=']);
+          const kids = new Map<number, number[]>();
+          for (const line of stdout.trim().split('\n')) {
+            const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+            kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
           }
+          const doomed: number[] = [];
+          const stack = [...(kids.get(child.pid!) ?? [])];
+          while (stack.length) {
+            const pid = stack.pop()!;
+            doomed.push(pid);
+            stack.push(...(kids.get(pid) ?? []));
+          }
+          if (doomed.length === 0) return;
+          for (const pid of doomed) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* already gone */
+            }
+          }
+          await new Promise((r) => setTimeout(r, 50));
         }
       },
       async stop() {

@@ -101,7 +101,7 @@ const CAUSE_CODES: Record<string, string> = {
 interface Row {
   name: string;
   golden: string;
-  etcd: { started: boolean; hung: boolean; keysLost: number; fatal: string | null };
+  etcd: { started: boolean; hung: boolean; keysLost: number; fatal: string | null; readError?: string };
   validator: { startable: boolean; dataLoss: boolean; fatal: string | null; codes: string[]; lostEntries: number };
   agree: boolean;
   unchanged: boolean;
@@ -209,7 +209,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       return {
         name: c.name,
         golden: c.golden,
-        etcd: { started: real.started, hung: real.hung, keysLost, fatal: real.fatal },
+        etcd: { started: real.started, hung: real.hung, keysLost, fatal: real.fatal, ...(real.readError ? { readError: real.readError } : {}) },
         validator: {
           startable: report.startable,
           dataLoss: report.dataLoss,
