@@ -51,7 +51,8 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     await fs.chmod(tmp, 0o755);
     const g = await makeGolden(path.join(tmp, 'etcd'), { keys: 200, valueSize: 64 });
     const paths = await sshAppPaths(tmp, (node = await startRealisticNode({})).sshd, { home: path.join(tmp, 'home') });
-    strictNode = await startRealisticNode({ sudo: 'none' });
+    // No sudo at all for the test user on this node: not its own rule, nor a drop-in another suite left on the machine.
+    strictNode = await startRealisticNode({ sudo: 'none', setup: ['mount -t tmpfs -o mode=0755 tmpfs /etc/sudoers.d'] });
     await fs.appendFile(paths.knownHosts, strictNode.sshd.knownHostsLine() + '\n');
     copies = paths.copies;
     await fs.mkdir(path.join(copies, 'node-a'), { recursive: true });
@@ -216,9 +217,17 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     expect(s.status['upload-salvaged']).toBe('failed');
     const last = progressOf(s.sessionId).at(-1)!;
     expect(last.phase).toBe('failed');
-    expect(last.problem?.key).toBe('guided.upload.problem.sudo');
-    expect(translateLocal('en', last.problem!)).toMatch(new RegExp(`^sudo refused on the node, so nothing was written to ${dest} \\(sudo refused lifeboat-test`));
-    expect(translateLocal('zh-CN', last.problem!)).toMatch(new RegExp(`^节点上的 sudo 拒绝执行，因此没有写入 ${dest}（.*上的 sudo 拒绝了 lifeboat-test`));
+    // sudo's own words, kept verbatim in both languages.
+    expect(last.problem, JSON.stringify(last.problem)).toEqual({
+      key: 'guided.upload.problem.sudoExit',
+      params: { path: dest, stderr: 'lifeboat-test is not in the sudoers file' },
+    });
+    expect(translateLocal('en', last.problem!)).toBe(
+      `sudo refused on the node, so nothing was written to ${dest}: lifeboat-test is not in the sudoers file. Fix sudo for this user, then upload again.`,
+    );
+    expect(translateLocal('zh-CN', last.problem!)).toBe(
+      `节点上的 sudo 拒绝执行，因此没有写入 ${dest}：lifeboat-test is not in the sudoers file。请修正该用户的 sudo 权限后重新上传。`,
+    );
     expect(s.events.some((e) => e.type === 'finding' && e.text.startsWith('sudo refused on the node'))).toBe(true);
     expect((await strictNode.exec(`test -e ${dest}; echo $?`)).stdout.trim()).toBe('1');
     await client.call('ssh.disconnect', { connectionId });

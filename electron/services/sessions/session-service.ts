@@ -360,8 +360,9 @@ export class SessionService {
       const sudoRefused = (r: ExecResult): LocalText | null => {
         const text = errorTextOf(r.error);
         if (text?.key.startsWith('ssh.sudo.')) return { key: 'guided.upload.problem.sudo', params: { path: dest }, texts: { detail: [{ key: text.key, ...(text.params ? { params: text.params } : {}) }] } };
-        if (sudo && r.code === 1 && /\bsudo\b|not allowed|password/i.test(r.stderr))
-          return { key: 'guided.upload.problem.sudoExit', params: { path: dest, stderr: r.stderr.trim().slice(0, 300) } };
+        // sudo itself said no (not in sudoers, not allowed, a password it will not take): exit 1 and its own words.
+        if (sudo && r.code === 1 && /\bsudo(ers)?\b|not allowed|password/i.test(r.stderr))
+          return { key: 'guided.upload.problem.sudoExit', params: { path: dest, stderr: r.stderr.trim().slice(0, 300).replace(/\.$/, '') } };
         return null;
       };
       const q = quoteIfNeeded(dest);

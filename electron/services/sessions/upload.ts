@@ -73,6 +73,6 @@ export function uploadRate(total: number, onTick: (t: { bytesSent: number; bytes
     last = t;
     const seconds = (t - started) / 1000;
     const bytesPerSecond = seconds > 0 ? Math.round(sent / seconds) : 0;
-    onTick({ bytesSent: sent, bytesPerSecond, etaSeconds: bytesPerSecond > 0 ? Math.ceil((total - sent) / bytesPerSecond) : null });
+    onTick({ bytesSent: sent, bytesPerSecond, etaSeconds: sent >= total ? 0 : bytesPerSecond > 0 ? Math.ceil((total - sent) / bytesPerSecond) : null });
   };
 }
