@@ -53,7 +53,14 @@ async function chooseOutput(kind: 'file' | 'dir', suggested: string): Promise<st
 /** The file a guided upload step sends to the node (only read): the native open dialog. */
 async function chooseUploadFile(): Promise<string | null> {
   const win = BrowserWindow.getFocusedWindow() ?? mainWindow;
-  const options = { defaultPath: app.getPath('home'), properties: ['openFile' as const], filters: [{ name: 'snapshot.db', extensions: ['db'] }, { name: '*', extensions: ['*'] }] };
+  const options = {
+    defaultPath: app.getPath('home'),
+    properties: ['openFile' as const],
+    filters: [
+      { name: 'snapshot.db', extensions: ['db'] },
+      { name: '*', extensions: ['*'] },
+    ],
+  };
   const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
   return r.canceled ? null : (r.filePaths[0] ?? null);
 }

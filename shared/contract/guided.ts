@@ -103,7 +103,8 @@ export type SessionEvent =
   | { type: 'step-finished'; at: number; stepId: string; status: Exclude<StepStatus, 'pending' | 'running'>; next: string | null; reason?: string }
   | { type: 'decision'; at: number; stepId: string; optionId: string }
   | { type: 'variable'; at: number; name: string; value: string; stepId?: string }
-  | { type: 'finding'; at: number; stepId: string; severity: 'error' | 'warning' | 'info'; text: string }
+  /** `local`: the same sentence as a catalog text, so the checklist and the report say it in their language (`text` is the English). */
+  | { type: 'finding'; at: number; stepId: string; severity: 'error' | 'warning' | 'info'; text: string; local?: LocalText }
   | { type: 'quarantined'; at: number; stepId: string; path: string; to: string; sha256?: string }
   /** A local file written to the node by an upload step, its SHA-256 checked on the node against the local file. */
   | { type: 'uploaded'; at: number; stepId: string; host: string; path: string; bytes: number; sha256: string; from: string }

@@ -3,7 +3,8 @@ export const en = {
   'guided.upload.title': 'File to send to the node',
   'guided.upload.candidates': 'Salvaged snapshot.db files this app knows of, newest good first',
   'guided.upload.loading': 'Looking for salvaged files…',
-  'guided.upload.none': 'No .db file in {root} and no salvage run in this window: salvage one first (validate the copy, then “Salvage”), or name the file below.',
+  'guided.upload.none':
+    'No .db file in {root} and no salvage run in this window: salvage one first (validate the copy, then “Salvage”), or name the file below.',
   'guided.upload.refresh': 'Look again',
   'guided.upload.origin.salvage': 'salvaged in this window',
   'guided.upload.origin.copies': 'in the copies folder',
@@ -35,13 +36,16 @@ export const en = {
     'no SHA-256 trailer: etcdctl snapshot restore refuses it without --skip-hash-check (a copied member/snap/db, or a cut file)',
   'guided.upload.problem.hashMismatch': 'SHA-256 mismatch: the trailer says {expected}, the body hashes to {got}',
   'guided.upload.problem.exists': '{path} already exists on the node: nothing was written. Choose another destination or move the file away first.',
-  'guided.upload.problem.sudo': 'sudo refused on the node, so nothing was written to {path} ({detail}). Fix sudo for this user (or the password), then upload again.',
+  'guided.upload.problem.sudo':
+    'sudo refused on the node, so nothing was written to {path} ({detail}). Fix sudo for this user (or the password), then upload again.',
   'guided.upload.problem.sudoExit': 'sudo refused on the node, so nothing was written to {path}: {stderr}. Fix sudo for this user, then upload again.',
   'guided.upload.problem.checkFailed': 'could not check whether {path} exists (exit {code}): {stderr}. Nothing was written.',
-  'guided.upload.problem.cancelled': 'Upload cancelled after {sent} of {total} bytes: the temp copy on the node was removed and {path} was not touched. Upload again when ready.',
+  'guided.upload.problem.cancelled':
+    'Upload cancelled after {sent} of {total} bytes: the temp copy on the node was removed and {path} was not touched. Upload again when ready.',
   'guided.upload.problem.dropped': 'the connection dropped before the upload: nothing was written. Reconnect, then upload again.',
   'guided.upload.problem.tempDir': 'could not make a private temp dir on the node (exit {code}): {stderr}. Nothing was written.',
-  'guided.upload.problem.droppedSending': 'the connection dropped while sending to {temp}: the destination was not touched. Reconnect, remove {temp} if it is still there, then upload again. ({error})',
+  'guided.upload.problem.droppedSending':
+    'the connection dropped while sending to {temp}: the destination was not touched. Reconnect, remove {temp} if it is still there, then upload again. ({error})',
   'guided.upload.problem.sftp': 'the SFTP upload to {temp} failed: {error}. The destination was not touched; the temp copy was removed.',
   'guided.upload.problem.localChanged': '{local} changed while it was uploaded: nothing was put in place. Upload it again.',
   'guided.upload.problem.droppedInstall': 'the connection dropped while the file was put in place: look whether {path} is there before uploading again.',
@@ -83,7 +87,8 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.upload.problem.changed': '读取期间文件发生了变化',
   'guided.upload.problem.tooSmall': '太小，不可能是快照（{bytes} 字节）',
   'guided.upload.problem.notBbolt': '不是 bbolt 数据库（元数据页：{error}）',
-  'guided.upload.problem.noTrailer': '没有 SHA-256 尾部：不加 --skip-hash-check 时 etcdctl snapshot restore 会拒绝它（复制来的 member/snap/db，或被截断的文件）',
+  'guided.upload.problem.noTrailer':
+    '没有 SHA-256 尾部：不加 --skip-hash-check 时 etcdctl snapshot restore 会拒绝它（复制来的 member/snap/db，或被截断的文件）',
   'guided.upload.problem.hashMismatch': 'SHA-256 不一致：尾部记录为 {expected}，正文实际为 {got}',
   'guided.upload.problem.exists': '节点上已存在 {path}：未写入任何内容。请换一个目标路径，或先把该文件移走。',
   'guided.upload.problem.sudo': '节点上的 sudo 拒绝执行，因此没有写入 {path}（{detail}）。请修正该用户的 sudo 权限（或密码）后重新上传。',
@@ -98,7 +103,8 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.upload.problem.droppedInstall': '放置文件时连接断开：重新上传前请先查看 {path} 是否已存在。',
   'guided.upload.problem.install': '安装到 {path} 失败（退出码 {code}）：{stderr}',
   'guided.upload.problem.droppedVerify': '核对上传结果时连接断开：使用前请先在节点上核对该文件的 SHA-256。',
-  'guided.upload.problem.mismatch': '节点上的文件与本地文件不一致（节点：SHA-256 {nodeSha}，{nodeBytes} 字节；本地：SHA-256 {localSha}，{localBytes} 字节）：不要用 {path} 做恢复',
+  'guided.upload.problem.mismatch':
+    '节点上的文件与本地文件不一致（节点：SHA-256 {nodeSha}，{nodeBytes} 字节；本地：SHA-256 {localSha}，{localBytes} 字节）：不要用 {path} 做恢复',
 };
 
 export default { en, 'zh-CN': zhCN };

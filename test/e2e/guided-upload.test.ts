@@ -42,6 +42,7 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     node = await startRealisticNode({});
     const paths = await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') });
     copies = paths.copies;
+    await fs.mkdir(copies, { recursive: true });
     const copy = path.join(copies, 'etcd-copy');
     await copyDir(g.dir, copy);
     salvaged = path.join(copies, 'salvaged-snapshot.db');
@@ -113,7 +114,9 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     expect(verdicts).toContain(
       'does not restore: no SHA-256 trailer: etcdctl snapshot restore refuses it without --skip-hash-check (a copied member/snap/db, or a cut file)',
     );
-    const localSha = createHash('sha256').update(await fs.readFile(salvaged)).digest('hex');
+    const localSha = createHash('sha256')
+      .update(await fs.readFile(salvaged))
+      .digest('hex');
     expect(await step.getByTestId('upload-selected').innerText()).toContain(`SHA-256 ${localSha}`);
     await screenshot(page, 'guided-upload-picker', false);
 
@@ -122,7 +125,9 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     await tabToUploadAndEnter(page);
     const progress = step.getByTestId('upload-progress');
     await expect.poll(() => progress.getAttribute('data-phase'), { timeout: 60_000 }).toBe('sending');
-    await expect.poll(() => step.getByTestId('upload-progress-text').innerText(), { timeout: 60_000 }).toMatch(/^Sending [\d.]+ [KMG]?i?B of 160(\.0)? MiB · [\d.]+ [KMG]?i?B\/s · .+ left$/);
+    await expect
+      .poll(() => step.getByTestId('upload-progress-text').innerText(), { timeout: 60_000 })
+      .toMatch(/^Sending [\d.]+ [KMG]?i?B of 160(\.0)? MiB · [\d.]+ [KMG]?i?B\/s · .+ left$/);
     await screenshot(page, 'guided-upload-progress', false);
     await step.getByTestId('upload-cancel').focus();
     await page.keyboard.press('Enter');
@@ -143,7 +148,9 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     );
     await screenshot(page, 'guided-upload-exists', false);
     await page.getByTestId('language-button').click();
-    await expect.poll(() => step.getByTestId('upload-progress-text').innerText()).toBe(`节点上已存在 ${dest}：未写入任何内容。请换一个目标路径，或先把该文件移走。`);
+    await expect
+      .poll(() => step.getByTestId('upload-progress-text').innerText())
+      .toBe(`节点上已存在 ${dest}：未写入任何内容。请换一个目标路径，或先把该文件移走。`);
     expect(await step.getByTestId('upload-candidate-verdict').first().innerText()).toBe('可以恢复：SHA-256 尾部校验一致');
     await screenshot(page, 'guided-upload-exists-zh', false);
     expect(await fs.readFile(node.hostPath(dest), 'utf8')).toBe('not yours');
@@ -156,6 +163,10 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     await expect.poll(() => step.getAttribute('data-status'), { timeout: 120_000 }).toBe('passed');
     const recorded = step.getByTestId('uploaded');
     expect(await recorded.innerText()).toMatch(new RegExp(`^已上传 [\\d.]+ [KM]?i?B 到 ${dest}，已在节点上核对 SHA-256 ${localSha}。$`));
+    // The record of the earlier attempts is in the UI's language too.
+    const findings = await step.locator('p.finding').allInnerTexts();
+    expect(findings.some((f) => new RegExp(`^已在发送 \\d+ / ${BIG} 字节后取消上传：节点上的临时副本已删除，${dest} 未被改动。`).test(f))).toBe(true);
+    expect(findings).toContain(`节点上已存在 ${dest}：未写入任何内容。请换一个目标路径，或先把该文件移走。`);
     await screenshot(page, 'guided-upload-done-zh', false);
     await page.getByTestId('language-button').click();
     expect(await recorded.innerText()).toMatch(new RegExp(`^Uploaded [\\d.]+ [KM]?i?B to ${dest}, SHA-256 ${localSha} checked on the node\\.$`));

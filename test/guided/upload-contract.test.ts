@@ -109,7 +109,9 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
   /** Connect over the contract by password (prompts, sudo's too, are answered with the node's password: see beforeAll). */
   async function connect(n: RealisticNode): Promise<string> {
     password = n.sshd.password;
-    const r = await client.call<{ connectionId: string }>('ssh.connect', { target: { host: '127.0.0.1', port: n.sshd.port, user: n.sshd.user, useAgent: false } });
+    const r = await client.call<{ connectionId: string }>('ssh.connect', {
+      target: { host: '127.0.0.1', port: n.sshd.port, user: n.sshd.user, useAgent: false },
+    });
     return r.connectionId;
   }
 
@@ -125,14 +127,21 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
   }
 
   const progressOf = (sessionId: string): UploadProgress[] =>
-    client.events.filter((e: WireEvent) => e.event === 'guided.upload.progress' && (e.payload as UploadProgress).sessionId === sessionId).map((e) => e.payload as UploadProgress);
+    client.events
+      .filter((e: WireEvent) => e.event === 'guided.upload.progress' && (e.payload as UploadProgress).sessionId === sessionId)
+      .map((e) => e.payload as UploadProgress);
 
   it('lists the salvaged file first with its SHA-256, the damaged ones after with why they would not restore', async () => {
     const list = await client.call<UploadCandidates>('guided.uploadCandidates', {});
     expect(list.confinedTo).toBe(list.root);
     expect(list.canChooseWithDialog).toBe(false);
     const real = await fs.realpath(copies);
-    expect(list.candidates[0]).toMatchObject({ path: path.join(real, 'node-a', 'salvaged-snapshot.db'), valid: true, sha256: sha(await fs.readFile(salvaged)), origin: 'copies' });
+    expect(list.candidates[0]).toMatchObject({
+      path: path.join(real, 'node-a', 'salvaged-snapshot.db'),
+      valid: true,
+      sha256: sha(await fs.readFile(salvaged)),
+      origin: 'copies',
+    });
     const byName = new Map(list.candidates.map((c) => [path.basename(c.path), c]));
     expect(byName.get('older-snapshot.db')?.problem?.key).toBe('guided.upload.problem.hashMismatch');
     expect(byName.get('copied-member.db')?.problem?.key).toBe('guided.upload.problem.noTrailer');
@@ -161,7 +170,10 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     s = await client.call<SessionState>('guided.upload', { sessionId: s.sessionId, stepId: 'upload-salvaged', localPath: salvaged });
     expect(s.status['upload-salvaged'], JSON.stringify(s.events.slice(-3))).toBe('passed');
     const local = await fs.readFile(salvaged);
-    const events = client.events.slice(before).filter((e) => e.event === 'guided.upload.progress').map((e) => e.payload as UploadProgress);
+    const events = client.events
+      .slice(before)
+      .filter((e) => e.event === 'guided.upload.progress')
+      .map((e) => e.payload as UploadProgress);
     expect(events.map((e) => e.phase).filter((p, i, a) => a[i - 1] !== p)).toEqual(['checking', 'sending', 'installing', 'verifying', 'done']);
     const sending = events.filter((e) => e.phase === 'sending');
     expect(sending.at(-1)).toMatchObject({ bytesSent: local.length, bytesTotal: local.length, etaSeconds: 0 });
@@ -184,7 +196,10 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     const sessionId = s.sessionId;
     const upload = client.call<SessionState>('guided.upload', { sessionId, stepId: 'upload-salvaged', localPath: big });
     // Cancel once bytes are flowing.
-    await client.waitEvent((e) => e.event === 'guided.upload.progress' && (e.payload as UploadProgress).sessionId === sessionId && (e.payload as UploadProgress).bytesSent > 0, 60_000);
+    await client.waitEvent(
+      (e) => e.event === 'guided.upload.progress' && (e.payload as UploadProgress).sessionId === sessionId && (e.payload as UploadProgress).bytesSent > 0,
+      60_000,
+    );
     expect(await client.call('guided.uploadCancel', { sessionId, stepId: 'upload-salvaged' })).toEqual({ cancelled: true });
     s = await upload;
     const last = progressOf(sessionId).at(-1)!;
@@ -200,6 +215,9 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     expect((await node.exec(`test -e ${dest}; echo $?`)).stdout.trim()).toBe('1');
     expect((await node.exec('ls -d /tmp/lifeboat-upload.* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
     expect(s.events.some((e) => e.type === 'finding' && e.text.startsWith('Upload cancelled after'))).toBe(true);
+    // The report says it in the reader's language.
+    const report = await client.call<{ text: string }>('guided.export', { sessionId, format: 'md', language: 'zh-CN' });
+    expect(report.text).toContain(`节点上的临时副本已删除，${dest} 未被改动。`);
     // Cancelling what is not running says so.
     expect(await client.call('guided.uploadCancel', { sessionId, stepId: 'upload-salvaged' })).toEqual({ cancelled: false });
 

@@ -18,13 +18,12 @@ import type { NodeExecutor } from '../../../shared/node/detect';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
 import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
-import { ApiError } from '../api-error';
+import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
 import type { UploadProgress } from '../../../shared/contract/guided';
 import type { LocalText } from '../../../shared/contract/text';
 import { translateLocal } from '../../../shared/i18n';
-import { errorTextOf } from '../api-error';
 
 type UploadPhase = UploadProgress['phase'];
 
@@ -345,21 +344,40 @@ export class SessionService {
     const total = local.bytes;
     let sentSoFar = 0;
     const tell = (phase: UploadPhase, extra: { bytesPerSecond?: number; etaSeconds?: number | null; problem?: LocalText } = {}): void =>
-      opts.onProgress?.({ phase, bytesSent: sentSoFar, bytesTotal: total, bytesPerSecond: extra.bytesPerSecond ?? 0, etaSeconds: extra.etaSeconds ?? null, ...(extra.problem ? { problem: extra.problem } : {}) });
+      opts.onProgress?.({
+        phase,
+        bytesSent: sentSoFar,
+        bytesTotal: total,
+        bytesPerSecond: extra.bytesPerSecond ?? 0,
+        etaSeconds: extra.etaSeconds ?? null,
+        ...(extra.problem ? { problem: extra.problem } : {}),
+      });
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       tell('checking');
       // The journal keeps the English sentence; the client shows the same text in its language (the progress event's `problem`).
       const fail = async (problem: LocalText, outcome: 'failed' | 'interrupted' | 'cancelled' = 'failed') => {
         const reason = translateLocal('en', problem);
-        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: outcome === 'cancelled' ? 'warning' : 'error', text: reason });
+        await this.record(l, {
+          type: 'finding',
+          at: this.now(),
+          stepId,
+          severity: outcome === 'cancelled' ? 'warning' : 'error',
+          text: reason,
+          local: problem,
+        });
         await this.finishStep(l, pb, step, outcome === 'interrupted' ? 'interrupted' : 'failed', reason);
         tell(outcome === 'cancelled' ? 'cancelled' : 'failed', { problem });
         return l.state;
       };
       const sudoRefused = (r: ExecResult): LocalText | null => {
         const text = errorTextOf(r.error);
-        if (text?.key.startsWith('ssh.sudo.')) return { key: 'guided.upload.problem.sudo', params: { path: dest }, texts: { detail: [{ key: text.key, ...(text.params ? { params: text.params } : {}) }] } };
+        if (text?.key.startsWith('ssh.sudo.'))
+          return {
+            key: 'guided.upload.problem.sudo',
+            params: { path: dest },
+            texts: { detail: [{ key: text.key, ...(text.params ? { params: text.params } : {}) }] },
+          };
         // sudo itself said no (not in sudoers, not allowed, a password it will not take): exit 1 and its own words.
         if (sudo && r.code === 1 && /\bsudo(ers)?\b|not allowed|password/i.test(r.stderr))
           return { key: 'guided.upload.problem.sudoExit', params: { path: dest, stderr: r.stderr.trim().slice(0, 300).replace(/\.$/, '') } };
@@ -373,18 +391,27 @@ export class SessionService {
         stepId,
         text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo ? 'sudo ' : ''}install -m 0600`,
       });
-      const free = await this.exec(l, stepId, `test ! -e ${q} && test ! -L ${q} || { echo "${dest.replace(/["$`\\]/g, '')} exists: not overwritten" >&2; exit 17; }`, sudo);
+      const free = await this.exec(
+        l,
+        stepId,
+        `test ! -e ${q} && test ! -L ${q} || { echo "${dest.replace(/["$`\\]/g, '')} exists: not overwritten" >&2; exit 17; }`,
+        sudo,
+      );
       const refusedAtCheck = sudoRefused(free);
       if (refusedAtCheck) return fail(refusedAtCheck);
       if (free.code === null) return fail({ key: 'guided.upload.problem.dropped' }, 'interrupted');
       if (free.code === 17) return fail({ key: 'guided.upload.problem.exists', params: { path: dest } });
-      if (free.code !== 0) return fail({ key: 'guided.upload.problem.checkFailed', params: { path: dest, code: String(free.code), stderr: free.stderr.trim().slice(0, 300) } });
+      if (free.code !== 0)
+        return fail({ key: 'guided.upload.problem.checkFailed', params: { path: dest, code: String(free.code), stderr: free.stderr.trim().slice(0, 300) } });
       if (opts.signal?.aborted) return fail({ key: 'guided.upload.problem.cancelled', params: { path: dest, sent: 0, total } }, 'cancelled');
 
       const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false);
       const made = /^(\/tmp\/lifeboat-upload\.[A-Za-z0-9]+)\s*$/.exec(mk.stdout);
       if (mk.code !== 0 || !made)
-        return fail({ key: 'guided.upload.problem.tempDir', params: { code: String(mk.code), stderr: mk.stderr.trim().slice(0, 300) } }, mk.code === null ? 'interrupted' : 'failed');
+        return fail(
+          { key: 'guided.upload.problem.tempDir', params: { code: String(mk.code), stderr: mk.stderr.trim().slice(0, 300) } },
+          mk.code === null ? 'interrupted' : 'failed',
+        );
       const tempDir = made[1]!;
       const remoteTemp = `${tempDir}/upload`;
       const t = quoteIfNeeded(remoteTemp);
@@ -404,7 +431,10 @@ export class SessionService {
         const dropped = !cancelled && /closed|reset|ended|not connected/i.test(message);
         if (!dropped) await removeTemp();
         if (cancelled) return fail({ key: 'guided.upload.problem.cancelled', params: { path: dest, sent: sentSoFar, total } }, 'cancelled');
-        return fail({ key: dropped ? 'guided.upload.problem.droppedSending' : 'guided.upload.problem.sftp', params: { temp: remoteTemp, error: message.slice(0, 300) } }, dropped ? 'interrupted' : 'failed');
+        return fail(
+          { key: dropped ? 'guided.upload.problem.droppedSending' : 'guided.upload.problem.sftp', params: { temp: remoteTemp, error: message.slice(0, 300) } },
+          dropped ? 'interrupted' : 'failed',
+        );
       }
       sentSoFar = sent.bytes;
       if (sent.sha256 !== local.sha256 || sent.bytes !== local.bytes) {
@@ -418,7 +448,8 @@ export class SessionService {
       if (refusedAtInstall) return fail(refusedAtInstall);
       if (put.code === null) return fail({ key: 'guided.upload.problem.droppedInstall', params: { path: dest } }, 'interrupted');
       if (put.code === 17) return fail({ key: 'guided.upload.problem.exists', params: { path: dest } });
-      if (put.code !== 0) return fail({ key: 'guided.upload.problem.install', params: { path: dest, code: String(put.code), stderr: put.stderr.trim().slice(0, 300) } });
+      if (put.code !== 0)
+        return fail({ key: 'guided.upload.problem.install', params: { path: dest, code: String(put.code), stderr: put.stderr.trim().slice(0, 300) } });
       tell('verifying');
       const check = await this.exec(l, stepId, `sha256sum ${q} && stat -c %s ${q}`, sudo);
       if (check.code === null) return fail({ key: 'guided.upload.problem.droppedVerify' }, 'interrupted');

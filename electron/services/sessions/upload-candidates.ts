@@ -118,7 +118,15 @@ export class UploadCandidateFinder {
       if (opts.confine && (!realRoot || real === realRoot || !isInside(realRoot, real))) return;
       const c = await this.check(real);
       if (!c) return;
-      out.set(real, { path: real, bytes: c.check.bytes, mtime: c.mtime, sha256: c.check.sha256, valid: c.check.valid, origin, ...(c.check.problem ? { problem: c.check.problem } : {}) });
+      out.set(real, {
+        path: real,
+        bytes: c.check.bytes,
+        mtime: c.mtime,
+        sha256: c.check.sha256,
+        valid: c.check.valid,
+        origin,
+        ...(c.check.problem ? { problem: c.check.problem } : {}),
+      });
     };
     for (const f of opts.salvaged.slice(-MAX_CANDIDATES)) await add(f, 'salvage');
     if (realRoot) for (const f of await this.scan(realRoot)) await add(f, 'copies');

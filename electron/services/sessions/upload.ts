@@ -63,7 +63,12 @@ export async function sftpPutExclusive(
 }
 
 /** Bytes sent, rate and time left, at most every `intervalMs` (and always for the last byte), for the progress events. */
-export function uploadRate(total: number, onTick: (t: { bytesSent: number; bytesPerSecond: number; etaSeconds: number | null }) => void, intervalMs = 250, now: () => number = Date.now): (sent: number) => void {
+export function uploadRate(
+  total: number,
+  onTick: (t: { bytesSent: number; bytesPerSecond: number; etaSeconds: number | null }) => void,
+  intervalMs = 250,
+  now: () => number = Date.now,
+): (sent: number) => void {
   let started: number | null = null;
   let last = -Infinity;
   return (sent) => {
