@@ -442,12 +442,13 @@ export class SessionService {
         return fail({ key: 'guided.upload.problem.localChanged', params: { local: localPath } });
       }
       tell('installing');
-      const put = await this.exec(l, stepId, `mkdir -p ${dir} && { test ! -e ${q} || exit 17; } && install -m 0600 ${t} ${q}`, sudo);
+      const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, sudo);
       await removeTemp();
       const refusedAtInstall = sudoRefused(put);
       if (refusedAtInstall) return fail(refusedAtInstall);
       if (put.code === null) return fail({ key: 'guided.upload.problem.droppedInstall', params: { path: dest } }, 'interrupted');
-      if (put.code === 17) return fail({ key: 'guided.upload.problem.exists', params: { path: dest } });
+      // `test` fails silently; mkdir and install say why: a silent exit 1 is a file that appeared since the first check.
+      if (put.code === 1 && put.stderr.trim() === '') return fail({ key: 'guided.upload.problem.exists', params: { path: dest } });
       if (put.code !== 0)
         return fail({ key: 'guided.upload.problem.install', params: { path: dest, code: String(put.code), stderr: put.stderr.trim().slice(0, 300) } });
       tell('verifying');
