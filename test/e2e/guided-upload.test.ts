@@ -118,6 +118,7 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
       .update(await fs.readFile(salvaged))
       .digest('hex');
     expect(await step.getByTestId('upload-selected').innerText()).toContain(`SHA-256 ${localSha}`);
+    await step.getByTestId('upload-run').scrollIntoViewIfNeeded();
     await screenshot(page, 'guided-upload-picker', false);
 
     // The large file, with the keyboard: progress while it goes, then cancel.
