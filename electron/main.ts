@@ -50,7 +50,22 @@ async function chooseOutput(kind: 'file' | 'dir', suggested: string): Promise<st
   return r.canceled ? null : (r.filePaths[0] ?? null);
 }
 
-const backend = createAllHandlers({ transport: 'electron', safeStorage: checkedSafeStorage(safeStorage), chooseOutput });
+/** The file a guided upload step sends to the node (only read): the native open dialog. */
+async function chooseUploadFile(): Promise<string | null> {
+  const win = BrowserWindow.getFocusedWindow() ?? mainWindow;
+  const options = {
+    defaultPath: app.getPath('home'),
+    properties: ['openFile' as const],
+    filters: [
+      { name: 'snapshot.db', extensions: ['db'] },
+      { name: '*', extensions: ['*'] },
+    ],
+  };
+  const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return r.canceled ? null : (r.filePaths[0] ?? null);
+}
+
+const backend = createAllHandlers({ transport: 'electron', safeStorage: checkedSafeStorage(safeStorage), chooseOutput, chooseUploadFile });
 
 /** One call context per window's webContents id (events go back to the caller). */
 const contexts = new Map<number, CallContext>();

@@ -98,6 +98,8 @@ export interface BackendOptions {
   guidedDir?: string;
   /** Electron's native save/folder dialog (main.ts), for where etcd repair and salvage write; absent in web mode. */
   chooseOutput?: (kind: 'file' | 'dir', suggested: string) => Promise<string | null>;
+  /** Electron's native open dialog (main.ts), for the file a guided upload step sends to the node; absent in web mode. */
+  chooseUploadFile?: () => Promise<string | null>;
 }
 
 /** Everything both transports serve. Add feature handler maps here. */
@@ -107,13 +109,19 @@ export function createAllHandlers(opts: BackendOptions): Backend {
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
   const sessionStore = new SessionStore(opts.guidedDir ?? defaultGuidedDir(), playbookById);
   const copiesRoot = (): string => opts.ssh?.paths?.copiesRoot ?? defaultSshServiceConfig().copiesRoot;
-  const guided = createGuidedHandlers({ ssh, store: sessionStore, uploadRoot: copiesRoot });
   // Repair and salvage outputs: web mode writes only inside the copies folder, like copy-out.
   const etcdRepair = new EtcdRepairService({
     validation,
     remote: ssh.remoteSources,
     outputRoot: copiesRoot,
     ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}),
+  });
+  const guided = createGuidedHandlers({
+    ssh,
+    store: sessionStore,
+    uploadRoot: copiesRoot,
+    salvagedOutputs: (ctx) => etcdRepair.salvagedSnapshots(ctx),
+    ...(opts.chooseUploadFile ? { chooseUploadFile: opts.chooseUploadFile } : {}),
   });
   const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers, etcdRepair.handlers);
   return {

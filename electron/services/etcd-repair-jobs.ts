@@ -282,6 +282,11 @@ export class EtcdRepairService {
     };
   }
 
+  /** The snapshot.db files `ctx`'s finished salvage runs wrote, oldest first (the guided upload picker offers them). */
+  salvagedSnapshots(ctx: CallContext): string[] {
+    return [...this.runs.values()].filter((r) => r.ctx === ctx && r.mode === 'snapshot' && r.state === 'done').map((r) => r.output);
+  }
+
   async chooseOutput(modeParam: unknown, suggested: unknown, ctx: CallContext): Promise<{ path: string | null }> {
     const mode = parseMode(modeParam);
     if (ctx.transport !== 'electron' || !this.opts.chooseOutput) {

@@ -6,6 +6,7 @@
  * `electron/services/sessions/`.
  */
 import type { NodeCard } from './node';
+import type { LocalText } from './text';
 
 /** A text in both UI languages (playbooks are data, so their words travel with them). */
 export interface BiText {
@@ -102,7 +103,8 @@ export type SessionEvent =
   | { type: 'step-finished'; at: number; stepId: string; status: Exclude<StepStatus, 'pending' | 'running'>; next: string | null; reason?: string }
   | { type: 'decision'; at: number; stepId: string; optionId: string }
   | { type: 'variable'; at: number; name: string; value: string; stepId?: string }
-  | { type: 'finding'; at: number; stepId: string; severity: 'error' | 'warning' | 'info'; text: string }
+  /** `local`: the same sentence as a catalog text, so the checklist and the report say it in their language (`text` is the English). */
+  | { type: 'finding'; at: number; stepId: string; severity: 'error' | 'warning' | 'info'; text: string; local?: LocalText }
   | { type: 'quarantined'; at: number; stepId: string; path: string; to: string; sha256?: string }
   /** A local file written to the node by an upload step, its SHA-256 checked on the node against the local file. */
   | { type: 'uploaded'; at: number; stepId: string; host: string; path: string; bytes: number; sha256: string; from: string }
@@ -147,6 +149,49 @@ export interface CopyValidateOutcome {
   manifest?: string;
 }
 
+/** A local file the upload step's picker offers (a salvaged snapshot.db the app knows of). */
+export interface UploadCandidate {
+  /** Absolute path on this machine (web mode: always inside the copies folder). */
+  path: string;
+  bytes: number;
+  /** Modification time, ms since the epoch. */
+  mtime: number;
+  /** SHA-256 of the whole file, as the node must report it after the upload. */
+  sha256: string;
+  /** `etcdctl snapshot restore` would accept it: a bbolt db whose 32-byte SHA-256 trailer matches its body. */
+  valid: boolean;
+  /** Why it would not restore, when `valid` is false. */
+  problem?: LocalText;
+  /** Where the app knows it from: a salvage run of this window, or the copies folder. */
+  origin: 'salvage' | 'copies';
+}
+
+export interface UploadCandidates {
+  /** Newest good first: valid files by time (newest first), then the others by time. */
+  candidates: UploadCandidate[];
+  /** The folder that was searched (the copies folder). */
+  root: string;
+  /** Web mode: a typed path must be inside this folder; null when any path may be named. */
+  confinedTo: string | null;
+  /** A native open dialog is available (`guided.uploadChoose`): desktop only. */
+  canChooseWithDialog: boolean;
+}
+
+/** Where an upload is, pushed as `guided.upload.progress` while `guided.upload` runs. */
+export interface UploadProgress {
+  sessionId: string;
+  stepId: string;
+  phase: 'checking' | 'sending' | 'installing' | 'verifying' | 'done' | 'failed' | 'cancelled';
+  bytesSent: number;
+  bytesTotal: number;
+  /** Average rate since the first byte, bytes per second (0 until known). */
+  bytesPerSecond: number;
+  /** Seconds left at that rate (null until known). */
+  etaSeconds: number | null;
+  /** failed/cancelled: what happened and what to do next, in the UI's language. */
+  problem?: LocalText;
+}
+
 /** Guided sessions and node detection over the contract (both transports). */
 export interface GuidedMethods {
   /** Read-only probes on a connected node: the node card. */
@@ -175,10 +220,22 @@ export interface GuidedMethods {
    * SHA-256 on the node.
    */
   'guided.upload': { params: { sessionId: string; stepId: string; localPath: string }; result: SessionState };
+  /**
+   * The upload picker: the salvaged snapshot.db outputs this window's etcd
+   * salvage runs wrote and the `.db` files in the copies folder, each with
+   * size, time, SHA-256 and whether its trailer makes it restorable. Web mode
+   * lists only files inside the copies folder.
+   */
+  'guided.uploadCandidates': { params: Record<string, never>; result: UploadCandidates };
+  /** Desktop only: the native open dialog for the file to upload; null when the user cancelled. */
+  'guided.uploadChoose': { params: Record<string, never>; result: { path: string | null } };
+  /** Stop the running upload of this step: the node's temp copy is removed, the destination never touched. */
+  'guided.uploadCancel': { params: { sessionId: string; stepId: string }; result: { cancelled: boolean } };
   'guided.finish': { params: { sessionId: string; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string }; result: SessionState };
   'guided.export': { params: { sessionId: string; format: 'html' | 'md'; language: 'en' | 'zh-CN' }; result: { fileName: string; text: string } };
 }
 
 export interface GuidedEvents {
   'guided.updated': { state: SessionState };
+  'guided.upload.progress': UploadProgress;
 }

@@ -125,7 +125,8 @@ export const PATH_RULES: readonly PathRule[] = [
     web:
       'Only an existing regular file inside the copies folder (LIFEBOAT_COPIES_DIR, default ~/lifeboat-copies; salvage writes its snapshot.db there), ' +
       'checked again after symlinks and before the session is looked up; anything else is refused (forbidden) without repeating the path.',
-    electron: 'Any file the user names (`~/` is the home directory); it is only read, and written to the node under a new name.',
+    electron:
+      'Any file the user names (the list of `guided.uploadCandidates`, the native dialog of `guided.uploadChoose`, or typed; `~/` is the home directory); it is only read, and written to the node under a new name.',
   },
   {
     method: 'etcd.query',

@@ -8,6 +8,7 @@
  */
 import type { Playbook, SessionEvent, SessionState } from '../contract/guided';
 import { renderCommand } from './runner';
+import { translateLocal } from '../i18n';
 
 type Lang = 'en' | 'zh-CN';
 
@@ -102,7 +103,9 @@ function model(s: SessionState, pb: Playbook | null, lang: Lang): ReportModel {
     backups: s.events.filter((e): e is Extract<SessionEvent, { type: 'backup' }> => e.type === 'backup'),
     quarantined: s.events.filter((e): e is Extract<SessionEvent, { type: 'quarantined' }> => e.type === 'quarantined'),
     uploaded: s.events.filter((e): e is Extract<SessionEvent, { type: 'uploaded' }> => e.type === 'uploaded'),
-    findings: s.events.filter((e): e is Extract<SessionEvent, { type: 'finding' }> => e.type === 'finding'),
+    findings: s.events
+      .filter((e): e is Extract<SessionEvent, { type: 'finding' }> => e.type === 'finding')
+      .map((f) => (f.local ? { ...f, text: translateLocal(lang, f.local) } : f)),
     decisions: s.events
       .filter((e): e is Extract<SessionEvent, { type: 'decision' }> => e.type === 'decision')
       .map((e) => {

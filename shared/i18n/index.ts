@@ -19,6 +19,7 @@ import etcdRepairText from './etcd-repair-text';
 import etcdRepairUi from './etcd-repair-ui';
 import etcdUi from './etcd-ui';
 import guided from './guided';
+import guidedUpload from './guided-upload';
 import etcdWalText from './etcd-wal-text';
 import etcdBboltText from './etcd-bbolt-text';
 import etcdRecordText from './etcd-record-text';
@@ -47,6 +48,7 @@ export const FEATURE_CATALOGS = {
   etcdRecordText,
   etcdPlanText,
   guided,
+  guidedUpload,
 };
 
 function merge(locale: Locale): Messages {

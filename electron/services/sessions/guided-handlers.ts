@@ -14,6 +14,7 @@ import type { CallContext, PartialHandlers } from '../registry';
 import type { SshService } from '../ssh/ssh-service';
 import { SessionService } from './session-service';
 import type { SessionStore } from './session-store';
+import { UploadCandidateFinder } from './upload-candidates';
 
 function str(v: unknown, name: string, max = 4096): string {
   if (typeof v !== 'string' || v === '' || v.length > max) throw new ApiError('bad-params', `${name} must be a non-empty string`);
@@ -56,6 +57,10 @@ export function createGuidedHandlers(deps: {
   store: SessionStore;
   /** Web mode: the only folder a file to upload may come from (the copies folder, where salvage writes its snapshot.db). */
   uploadRoot: () => string;
+  /** The snapshot.db files this client's finished salvage runs wrote (offered first by the upload picker). */
+  salvagedOutputs?: (ctx: CallContext) => string[];
+  /** Desktop only: the native open dialog for the file to upload (main.ts); absent in web mode and the CLI. */
+  chooseUploadFile?: () => Promise<string | null>;
   onUpdate?: (state: SessionState, ctx: CallContext | null) => void;
 }): {
   handlers: PartialHandlers;
@@ -78,6 +83,9 @@ export function createGuidedHandlers(deps: {
       deps.onUpdate?.(state, ctx);
     },
   });
+  // Running uploads, by session and step, with whose they are (only that client may cancel).
+  const uploads = new Map<string, { ctx: CallContext; abort: AbortController }>();
+  const candidates = new UploadCandidateFinder();
   const owned = (sessionId: string, ctx: CallContext): string => {
     const connectionId = sessions.connectionOf(sessionId);
     if (!connectionId || owners.get(sessionId) !== ctx) throw new ApiError('unknown-session', 'this session is not open in this window: open it first');
@@ -151,7 +159,42 @@ export function createGuidedHandlers(deps: {
       let localPath = str(p?.localPath, 'localPath', 4096);
       // Checked before the session is looked up, so a refusal says nothing about either.
       if (ctx.transport === 'web') localPath = await confinedExistingFile(localPath, deps.uploadRoot(), UPLOAD_REFUSAL);
-      return sessions.upload(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), localPath);
+      const sessionId = owned(str(p?.sessionId, 'sessionId', 100), ctx);
+      const stepId = str(p?.stepId, 'stepId', 100);
+      const key = `${sessionId}\n${stepId}`;
+      if (uploads.has(key)) throw new ApiError('busy', 'this step is already uploading: wait for it or cancel it');
+      const abort = new AbortController();
+      uploads.set(key, { ctx, abort });
+      try {
+        return await sessions.upload(sessionId, stepId, localPath, {
+          signal: abort.signal,
+          onProgress: (progress) => ctx.emit('guided.upload.progress', { sessionId, stepId, ...progress }),
+        });
+      } finally {
+        uploads.delete(key);
+      }
+    },
+    'guided.uploadCancel': async (p, ctx) => {
+      const running = uploads.get(`${str(p?.sessionId, 'sessionId', 100)}\n${str(p?.stepId, 'stepId', 100)}`);
+      if (!running || running.ctx !== ctx) return { cancelled: false };
+      running.abort.abort();
+      return { cancelled: true };
+    },
+    'guided.uploadCandidates': async (_p, ctx) => {
+      const root = deps.uploadRoot();
+      const web = ctx.transport === 'web';
+      return {
+        candidates: await candidates.list({ copiesRoot: root, salvaged: deps.salvagedOutputs?.(ctx) ?? [], confine: web }),
+        root,
+        confinedTo: web ? root : null,
+        canChooseWithDialog: !web && deps.chooseUploadFile !== undefined,
+      };
+    },
+    'guided.uploadChoose': async (_p, ctx) => {
+      if (ctx.transport !== 'electron' || !deps.chooseUploadFile) {
+        throw ApiError.localized('unsupported', 'guided.upload.error.noDialog');
+      }
+      return { path: await deps.chooseUploadFile() };
     },
     'guided.finish': async (p, ctx) => {
       const o = p?.outcome === 'healthy' || p?.outcome === 'abandoned' ? p.outcome : 'failed';
@@ -175,6 +218,8 @@ export function createGuidedHandlers(deps: {
     handlers,
     sessions,
     release(ctx) {
+      // A client that went away stops its uploads (the node's temp copies are removed, destinations untouched).
+      for (const u of uploads.values()) if (u.ctx === ctx) u.abort.abort();
       for (const [k, v] of owners) if (v === ctx) owners.delete(k);
       for (const [k, v] of connectionOwners) if (v === ctx) connectionOwners.delete(k);
     },

@@ -18,9 +18,29 @@ import type { NodeExecutor } from '../../../shared/node/detect';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
 import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
-import { ApiError } from '../api-error';
+import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
-import { hashLocalFile, sftpPutExclusive } from './upload';
+import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
+import type { UploadProgress } from '../../../shared/contract/guided';
+import type { LocalText } from '../../../shared/contract/text';
+import { translateLocal } from '../../../shared/i18n';
+
+type UploadPhase = UploadProgress['phase'];
+
+/** What a node command gave back; `error` is what the executor threw (a sudo refusal, a dropped connection). */
+interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  error?: unknown;
+}
+
+export interface UploadOptions {
+  /** Told where the upload is (the `guided.upload.progress` event without its ids). */
+  onProgress?: (p: Omit<UploadProgress, 'sessionId' | 'stepId'>) => void;
+  /** Aborted: stop sending, remove the node's temp copy, leave the destination untouched. */
+  signal?: AbortSignal;
+}
 
 export interface SessionNode extends NodeExecutor {
   /** `user@host:port`, recorded with every command. */
@@ -146,14 +166,14 @@ export class SessionService {
     return r.command;
   }
 
-  private async exec(l: Live, stepId: string, command: string, sudo: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  private async exec(l: Live, stepId: string, command: string, sudo: boolean): Promise<ExecResult> {
     const node = this.deps.nodeFor(l.connectionId);
     await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo });
     let r;
     try {
       r = await node.run(command, { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT });
     } catch (e) {
-      r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false };
+      r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false, error: e };
     }
     await this.record(l, {
       type: 'command-finished',
@@ -166,7 +186,7 @@ export class SessionService {
       stderr: r.stderr,
       truncated: r.truncated,
     });
-    return r;
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, ...('error' in r ? { error: r.error } : {}) };
   }
 
   private async finishStep(l: Live, pb: Playbook, step: PlaybookStep, status: Exclude<StepStatus, 'pending' | 'running'>, reason?: string): Promise<void> {
@@ -295,13 +315,14 @@ export class SessionService {
    * An upload step: write `localPath` (a file on this machine, e.g. a
    * snapshot.db salvaged from a copy) to the step's node path. Refuses when
    * the destination exists (checked first, and again at the moment of
-   * writing: the SFTP create is exclusive, `install` runs only after `test !
-   * -e`). With sudo the file goes to a private temp dir of the SSH user
-   * first and `sudo install -m 0600` puts it in place; without, it is
-   * created in place with mode 0600. The SHA-256 the node computes must be
-   * the local file's; the journal records host, path, size and hash.
+   * writing). The bytes always go over SFTP into a private temp dir of the
+   * SSH user (exclusive create, 0600) and `install -m 0600` (through sudo
+   * when the step runs with sudo) puts the finished file in place, so a
+   * cancel or a dropped connection mid-transfer leaves the destination as it
+   * was and the temp is removed. Then the node's SHA-256 of the destination
+   * must equal the local file's, and the upload is recorded.
    */
-  async upload(sessionId: string, stepId: string, localPath: string): Promise<SessionState> {
+  async upload(sessionId: string, stepId: string, localPath: string, opts: UploadOptions = {}): Promise<SessionState> {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
     if (step.kind !== 'upload') throw new ApiError('not-upload', `${stepId} is not an upload step`);
@@ -320,12 +341,47 @@ export class SessionService {
       throw new ApiError('local-file', `cannot read ${localPath}: ${(e as Error).message}. Pick the salvaged snapshot.db again.`);
     }
     const sudo = step.sudo ?? false;
+    const total = local.bytes;
+    let sentSoFar = 0;
+    const tell = (phase: UploadPhase, extra: { bytesPerSecond?: number; etaSeconds?: number | null; problem?: LocalText } = {}): void =>
+      opts.onProgress?.({
+        phase,
+        bytesSent: sentSoFar,
+        bytesTotal: total,
+        bytesPerSecond: extra.bytesPerSecond ?? 0,
+        etaSeconds: extra.etaSeconds ?? null,
+        ...(extra.problem ? { problem: extra.problem } : {}),
+      });
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
-      const fail = async (reason: string, interrupted = false) => {
-        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: 'error', text: reason });
-        await this.finishStep(l, pb, step, interrupted ? 'interrupted' : 'failed', reason);
+      tell('checking');
+      // The journal keeps the English sentence; the client shows the same text in its language (the progress event's `problem`).
+      const fail = async (problem: LocalText, outcome: 'failed' | 'interrupted' | 'cancelled' = 'failed') => {
+        const reason = translateLocal('en', problem);
+        await this.record(l, {
+          type: 'finding',
+          at: this.now(),
+          stepId,
+          severity: outcome === 'cancelled' ? 'warning' : 'error',
+          text: reason,
+          local: problem,
+        });
+        await this.finishStep(l, pb, step, outcome === 'interrupted' ? 'interrupted' : 'failed', reason);
+        tell(outcome === 'cancelled' ? 'cancelled' : 'failed', { problem });
         return l.state;
+      };
+      const sudoRefused = (r: ExecResult): LocalText | null => {
+        const text = errorTextOf(r.error);
+        if (text?.key.startsWith('ssh.sudo.'))
+          return {
+            key: 'guided.upload.problem.sudo',
+            params: { path: dest },
+            texts: { detail: [{ key: text.key, ...(text.params ? { params: text.params } : {}) }] },
+          };
+        // sudo itself said no (not in sudoers, not allowed, a password it will not take): exit 1 and its own words.
+        if (sudo && r.code === 1 && /\bsudo(ers)?\b|not allowed|password/i.test(r.stderr))
+          return { key: 'guided.upload.problem.sudoExit', params: { path: dest, stderr: r.stderr.trim().slice(0, 300).replace(/\.$/, '') } };
+        return null;
       };
       const q = quoteIfNeeded(dest);
       const dir = quoteIfNeeded(dest.slice(0, dest.lastIndexOf('/')) || '/');
@@ -333,7 +389,7 @@ export class SessionService {
         type: 'note',
         at: this.now(),
         stepId,
-        text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest}${sudo ? ' through a private temp dir and sudo install -m 0600' : ' (mode 0600)'}`,
+        text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo ? 'sudo ' : ''}install -m 0600`,
       });
       const free = await this.exec(
         l,
@@ -341,42 +397,70 @@ export class SessionService {
         `test ! -e ${q} && test ! -L ${q} || { echo "${dest.replace(/["$`\\]/g, '')} exists: not overwritten" >&2; exit 17; }`,
         sudo,
       );
-      if (free.code === null) return fail('the connection dropped before the upload', true);
-      if (free.code !== 0) return fail(`${dest} already exists on the node: nothing was written. Choose another destination or move the file away first.`);
+      const refusedAtCheck = sudoRefused(free);
+      if (refusedAtCheck) return fail(refusedAtCheck);
+      if (free.code === null) return fail({ key: 'guided.upload.problem.dropped' }, 'interrupted');
+      if (free.code === 17) return fail({ key: 'guided.upload.problem.exists', params: { path: dest } });
+      if (free.code !== 0)
+        return fail({ key: 'guided.upload.problem.checkFailed', params: { path: dest, code: String(free.code), stderr: free.stderr.trim().slice(0, 300) } });
+      if (opts.signal?.aborted) return fail({ key: 'guided.upload.problem.cancelled', params: { path: dest, sent: 0, total } }, 'cancelled');
 
-      let remoteTemp = dest;
-      let tempDir: string | null = null;
-      if (sudo) {
-        const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false);
-        const made = /^(\/tmp\/lifeboat-upload\.[A-Za-z0-9]+)\s*$/.exec(mk.stdout);
-        if (mk.code !== 0 || !made)
-          return fail(`could not make a private temp dir on the node (exit ${String(mk.code)}): ${mk.stderr.trim().slice(0, 300)}`, mk.code === null);
-        tempDir = made[1]!;
-        remoteTemp = `${tempDir}/upload`;
-      }
+      const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false);
+      const made = /^(\/tmp\/lifeboat-upload\.[A-Za-z0-9]+)\s*$/.exec(mk.stdout);
+      if (mk.code !== 0 || !made)
+        return fail(
+          { key: 'guided.upload.problem.tempDir', params: { code: String(mk.code), stderr: mk.stderr.trim().slice(0, 300) } },
+          mk.code === null ? 'interrupted' : 'failed',
+        );
+      const tempDir = made[1]!;
+      const remoteTemp = `${tempDir}/upload`;
+      const t = quoteIfNeeded(remoteTemp);
+      // Our own temp copy, not evidence: removed whatever happened.
+      const removeTemp = () => this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false);
+      const tick = uploadRate(total, (r) => {
+        sentSoFar = r.bytesSent;
+        tell('sending', r);
+      });
+      tell('sending');
       let sent: { bytes: number; sha256: string };
       try {
-        sent = await sftpPutExclusive(await node.sftp!(), localPath, remoteTemp);
+        sent = await sftpPutExclusive(await node.sftp!(), localPath, remoteTemp, tick, opts.signal);
       } catch (e) {
-        return fail(`the SFTP upload to ${remoteTemp} failed: ${(e as Error).message}`, /closed|reset|ended|not connected/i.test((e as Error).message));
+        const cancelled = opts.signal?.aborted === true;
+        const message = (e as Error).message;
+        const dropped = !cancelled && /closed|reset|ended|not connected/i.test(message);
+        if (!dropped) await removeTemp();
+        if (cancelled) return fail({ key: 'guided.upload.problem.cancelled', params: { path: dest, sent: sentSoFar, total } }, 'cancelled');
+        return fail(
+          { key: dropped ? 'guided.upload.problem.droppedSending' : 'guided.upload.problem.sftp', params: { temp: remoteTemp, error: message.slice(0, 300) } },
+          dropped ? 'interrupted' : 'failed',
+        );
       }
-      if (sent.sha256 !== local.sha256 || sent.bytes !== local.bytes) return fail(`${localPath} changed while it was uploaded: upload it again`);
-      if (tempDir) {
-        const t = quoteIfNeeded(remoteTemp);
-        const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, true);
-        // Our own temp copy, not evidence: removed whatever happened.
-        await this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false);
-        if (put.code === null) return fail('the connection dropped while the file was put in place', true);
-        if (put.code !== 0) return fail(`sudo install to ${dest} failed (exit ${String(put.code)}): ${put.stderr.trim().slice(0, 300)}`);
+      sentSoFar = sent.bytes;
+      if (sent.sha256 !== local.sha256 || sent.bytes !== local.bytes) {
+        await removeTemp();
+        return fail({ key: 'guided.upload.problem.localChanged', params: { local: localPath } });
       }
+      tell('installing');
+      const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, sudo);
+      await removeTemp();
+      const refusedAtInstall = sudoRefused(put);
+      if (refusedAtInstall) return fail(refusedAtInstall);
+      if (put.code === null) return fail({ key: 'guided.upload.problem.droppedInstall', params: { path: dest } }, 'interrupted');
+      // `test` fails silently; mkdir and install say why: a silent exit 1 is a file that appeared since the first check.
+      if (put.code === 1 && put.stderr.trim() === '') return fail({ key: 'guided.upload.problem.exists', params: { path: dest } });
+      if (put.code !== 0)
+        return fail({ key: 'guided.upload.problem.install', params: { path: dest, code: String(put.code), stderr: put.stderr.trim().slice(0, 300) } });
+      tell('verifying');
       const check = await this.exec(l, stepId, `sha256sum ${q} && stat -c %s ${q}`, sudo);
-      if (check.code === null) return fail('the connection dropped while the upload was checked', true);
+      if (check.code === null) return fail({ key: 'guided.upload.problem.droppedVerify' }, 'interrupted');
       const hash = /^([0-9a-f]{64})\s/m.exec(check.stdout)?.[1];
       const size = /^(\d+)\s*$/m.exec(check.stdout)?.[1];
       if (check.code !== 0 || hash !== local.sha256 || Number(size) !== local.bytes) {
-        return fail(
-          `the file on the node does not match the local one (node: sha256 ${hash ?? '?'}, ${size ?? '?'} B; local: sha256 ${local.sha256}, ${local.bytes} B): do not restore from ${dest}`,
-        );
+        return fail({
+          key: 'guided.upload.problem.mismatch',
+          params: { path: dest, nodeSha: hash ?? '?', nodeBytes: size ?? '?', localSha: local.sha256, localBytes: local.bytes },
+        });
       }
       await this.record(l, {
         type: 'uploaded',
@@ -390,6 +474,7 @@ export class SessionService {
       });
       if (step.setsVariable) await this.record(l, { type: 'variable', at: this.now(), name: step.setsVariable, value: dest, stepId });
       await this.finishStep(l, pb, step, 'passed');
+      tell('done');
       return l.state;
     });
   }

@@ -32,9 +32,17 @@ export async function hashLocalFile(localPath: string): Promise<LocalFileFacts> 
 /**
  * Stream `localPath` to `remotePath`, creating it (never replacing it) with
  * mode 0600. Returns what was sent. `onProgress` is told the bytes sent so
- * far, at most every 256 KiB.
+ * far, at most every 256 KiB. An aborted `signal` stops the transfer (the
+ * promise rejects with an AbortError); what was written of `remotePath` is
+ * then the caller's to remove.
  */
-export async function sftpPutExclusive(sftp: SFTPWrapper, localPath: string, remotePath: string, onProgress?: (sent: number) => void): Promise<LocalFileFacts> {
+export async function sftpPutExclusive(
+  sftp: SFTPWrapper,
+  localPath: string,
+  remotePath: string,
+  onProgress?: (sent: number) => void,
+  signal?: AbortSignal,
+): Promise<LocalFileFacts> {
   const h = createHash('sha256');
   let sent = 0;
   const tap = new Transform({
@@ -45,6 +53,31 @@ export async function sftpPutExclusive(sftp: SFTPWrapper, localPath: string, rem
       done(null, chunk);
     },
   });
-  await pipeline(createReadStream(localPath, { highWaterMark: 256 * 1024 }), tap, sftp.createWriteStream(remotePath, { flags: 'wx', mode: 0o600 }));
+  await pipeline(
+    createReadStream(localPath, { highWaterMark: 256 * 1024 }),
+    tap,
+    sftp.createWriteStream(remotePath, { flags: 'wx', mode: 0o600 }),
+    signal ? { signal } : {},
+  );
   return { bytes: sent, sha256: h.digest('hex') };
+}
+
+/** Bytes sent, rate and time left, at most every `intervalMs` (and always for the last byte), for the progress events. */
+export function uploadRate(
+  total: number,
+  onTick: (t: { bytesSent: number; bytesPerSecond: number; etaSeconds: number | null }) => void,
+  intervalMs = 250,
+  now: () => number = Date.now,
+): (sent: number) => void {
+  let started: number | null = null;
+  let last = -Infinity;
+  return (sent) => {
+    const t = now();
+    started ??= t;
+    if (t - last < intervalMs && sent < total) return;
+    last = t;
+    const seconds = (t - started) / 1000;
+    const bytesPerSecond = seconds > 0 ? Math.round(sent / seconds) : 0;
+    onTick({ bytesSent: sent, bytesPerSecond, etaSeconds: sent >= total ? 0 : bytesPerSecond > 0 ? Math.ceil((total - sent) / bytesPerSecond) : null });
+  };
 }

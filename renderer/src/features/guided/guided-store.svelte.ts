@@ -7,7 +7,7 @@
  * One instance for the page, like the SSH store.
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
-import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary } from '../../../../shared/contract/guided';
+import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary, UploadCandidates, UploadProgress } from '../../../../shared/contract/guided';
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
@@ -29,11 +29,36 @@ export class GuidedStore {
   /** The backup a change step took, waiting for the confirmation. */
   backup = $state<{ stepId: string; archive: string; sha256: string; bytes: number; risk: string } | null>(null);
   copyProgress = $state<{ done: number; total: number; phase: 'copying' | 'validating' } | null>(null);
+  /** The last progress of this session's upload (kept after it ends: it says how it ended). */
+  uploadProgress = $state<UploadProgress | null>(null);
 
   constructor(private readonly client: LifeboatClient) {
     client.on('guided.updated', ({ state }) => {
       if (this.session && state.sessionId === this.session.sessionId) this.session = state;
     });
+    client.on('guided.upload.progress', (p) => {
+      if (this.session && p.sessionId === this.session.sessionId) this.uploadProgress = p;
+    });
+  }
+
+  /** The upload picker's list (the back end reads only the copies folder in web mode). */
+  uploadCandidates(): Promise<UploadCandidates> {
+    return this.client.call('guided.uploadCandidates', {});
+  }
+
+  /** Desktop: the native open dialog; null when cancelled. */
+  async chooseUploadFile(): Promise<string | null> {
+    try {
+      return (await this.client.call('guided.uploadChoose', {})).path;
+    } catch (e) {
+      this.error = message(e);
+      return null;
+    }
+  }
+
+  async cancelUpload(stepId: string): Promise<void> {
+    const s = this.session;
+    if (s) await this.client.call('guided.uploadCancel', { sessionId: s.sessionId, stepId }).catch((e: unknown) => (this.error = message(e)));
   }
 
   async load(): Promise<void> {
@@ -135,6 +160,7 @@ export class GuidedStore {
   upload(stepId: string, localPath: string): Promise<void> {
     const s = this.session;
     if (!s) return Promise.resolve();
+    this.uploadProgress = null;
     return this.act(() => this.client.call('guided.upload', { sessionId: s.sessionId, stepId, localPath }));
   }
 
