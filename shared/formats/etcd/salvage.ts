@@ -38,6 +38,7 @@ import {
   CLUSTER_VERSION_KEY,
   encodeKeyValue,
   encodeLease,
+  keyValueSize,
   META_CONSISTENT_INDEX,
   META_FINISHED_COMPACT,
   revisionKey,
@@ -45,6 +46,7 @@ import {
   writeEtcdBackend,
   type EtcdBucketName,
   type RevisionItem,
+  type RevisionSize,
 } from './etcd-db-write';
 
 const DEFAULT_PAGE_SIZE = 4096;
@@ -160,6 +162,8 @@ interface KeyState {
   /** Where the value is: in the source (a KeyValue of `dbLength` bytes at `dbOffset` to re-read; -1: none) or in memory (from the WAL). */
   dbOffset: number;
   dbLength: number;
+  /** Bytes of the value inside the stored KeyValue (sizes the re-encoded one before it is read). */
+  dbValueLength: number;
   /** The stored KeyValue is what `encodeKeyValue` makes of these fields (`DecodedKv.canonical`, same mod revision): copied as it is. */
   verbatim: boolean;
   memValue: Uint8Array | null;
@@ -688,6 +692,7 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
     deleted: rev.tombstone,
     dbOffset: absValueOffset,
     dbLength: v.length,
+    dbValueLength: kv.valueLength,
     verbatim: kv.canonical && kv.modRevision === rev.main && !rev.tombstone,
     memValue: null,
     source: reachable ? 'tree' : 'orphaned-leaf',
@@ -1065,6 +1070,7 @@ export class Replayer {
           deleted: false,
           dbOffset: -1,
           dbLength: 0,
+          dbValueLength: 0,
           verbatim: false,
           memValue: copyBytes(value),
           source: 'wal',
@@ -1215,6 +1221,7 @@ export class Replayer {
         deleted: false,
         dbOffset: -1,
         dbLength: 0,
+        dbValueLength: 0,
         verbatim: false,
         memValue: copyBytes(w.put),
         source: 'wal',
@@ -1321,6 +1328,19 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       }
     }
   };
+  /** What each item of `revisions()` will weigh, without reading a value: the layout is planned from it. */
+  const revisionSizes = function* (): Generator<RevisionSize> {
+    for (const s of live) {
+      const key = revisionKey(s.modRevision, s.subRevision);
+      if (!s.memValue && s.verbatim) {
+        yield { key, valueSize: s.dbLength };
+        continue;
+      }
+      const valueLength = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
+      const fields = { keyLength: s.id.length, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, lease: s.lease };
+      yield { key, valueSize: keyValueSize({ ...fields, valueLength }) };
+    }
+  };
   const small = (name: EtcdBucketName): [Uint8Array, Uint8Array][] => [...(state.small.get(name)?.values() ?? [])].map((i) => [i.key, i.value]);
   const meta: [Uint8Array, Uint8Array][] = [];
   if (opts.consistentIndex !== null) meta.push([META_CONSISTENT_INDEX, u64be(opts.consistentIndex)]);
@@ -1332,6 +1352,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   const members = opts.outputKind === 'member-db' ? small('members') : [];
   const res = await writeEtcdBackend(sink, {
     revisions: revisions(),
+    revisionSizes,
     buckets: {
       meta,
       lease: leases,
