@@ -22,12 +22,25 @@ const enc = new TextEncoder();
 
 export function revisionKey(main: number, sub: number, tombstone = false): Uint8Array {
   const out = new Uint8Array(tombstone ? 18 : 17);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(main), false);
+  // Big-endian u64s from numbers (safe integers) without BigInt: salvage builds one per key, several times.
+  putU64be(out, 0, main);
   out[8] = 0x5f;
-  dv.setBigUint64(9, BigInt(sub), false);
+  putU64be(out, 9, sub);
   if (tombstone) out[17] = 0x74;
   return out;
+}
+
+function putU64be(out: Uint8Array, at: number, v: number): void {
+  const hi = Math.floor(v / 0x1_0000_0000);
+  const lo = v >>> 0;
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
 }
 
 export function u64be(v: number | bigint): Uint8Array {

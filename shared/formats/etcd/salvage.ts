@@ -1242,7 +1242,9 @@ export class Replayer {
   private async sameAsDb(s: KeyState, value: Uint8Array): Promise<boolean> {
     const length = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
     if (length !== value.length) return false;
-    return compareBytes(await this.valueOf(s), value) === 0;
+    if (s.memValue || s.dbOffset < 0 || !this.src) return compareBytes(await this.valueOf(s), value) === 0;
+    // Compared in the read window at once (no copy: nothing is read in between).
+    return compareBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value) === 0;
   }
 
   /** A held key as a compare sees it: the db's state with the pending write's lease and value. */
