@@ -129,6 +129,43 @@ async function fileSink(file: string): Promise<PageSink & { close(): Promise<voi
   };
 }
 
+/**
+ * The sink of a salvaged snapshot.db: pages arrive in file order (the writer
+ * planned its layout, metas first), each run is hashed as it is handed over
+ * and then written, so the SHA-256 trailer is ready at the end without
+ * reading the output back. A write out of order is a bug and throws.
+ */
+async function hashingFileSink(file: string): Promise<PageSink & { close(): Promise<void>; appendTrailer(): Promise<{ digest: Uint8Array; size: number }> }> {
+  const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  const hash = createHash('sha256');
+  let end = 0;
+  const writeAll = async (bytes: Uint8Array, offset: number): Promise<void> => {
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, offset + done);
+      done += bytesWritten;
+    }
+  };
+  return {
+    write(offset, bytes) {
+      if (offset !== end)
+        return Promise.reject(new Error(`${file}: pages handed over out of order (byte ${offset}, expected ${end}); the SHA-256 needs them in file order`));
+      // Hashed now, in call order; the write may complete after the next run is built.
+      hash.update(bytes);
+      end += bytes.length;
+      return writeAll(bytes, offset);
+    },
+    async appendTrailer() {
+      if (end % 512 !== 0) throw new Error(`${file}: size ${end} is not a multiple of 512`);
+      const digest = new Uint8Array(hash.digest());
+      await writeAll(digest, end);
+      await fh.sync();
+      return { digest, size: end + digest.length };
+    },
+    close: () => fh.close(),
+  };
+}
+
 /** Scan the WAL dir and give salvage an entry stream (every entry the WAL holds, in index order). */
 interface WalSkip {
   skip: SkippedRecord;
@@ -279,8 +316,9 @@ export async function salvageSourceToSnapshotDb(
   const part = `${outFile}${PART_SUFFIX}`;
   const db = paths.db;
   const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, paths.walRel) : null;
-  const sink = await fileSink(part);
+  const sink = await hashingFileSink(part);
   let report: SalvageReport;
+  let trailer: { digest: Uint8Array; size: number };
   try {
     const findings: Finding[] = [];
     if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.`);
@@ -304,32 +342,16 @@ export async function salvageSourceToSnapshotDb(
     // records after it are reported as they are in repair.
     if (wal && paths.walDir && wal.skips.length === 0)
       report.lost.unshift(...(await walHiddenLoss(wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
-    await sink.sync();
+    trailer = await sink.appendTrailer();
   } catch (err) {
     await sink.close();
     await fs.rename(part, `${part}.failed`).catch(() => undefined);
     throw err;
   }
   await sink.close();
-  // The trailer: SHA-256 over the written pages, read back in chunks.
-  const written = await openFileSource(part);
-  let digest: Uint8Array;
-  try {
-    if (written.size % 512 !== 0) throw new Error(`${part}: size ${written.size} is not a multiple of 512`);
-    digest = await nativeSha256(written, written.size);
-  } finally {
-    await written.close();
-  }
-  const fh = await fs.open(part, constants.O_WRONLY | constants.O_APPEND);
-  try {
-    await fh.write(digest);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
   await fs.rename(part, outFile);
-  report.sha256 = hex(digest);
-  report.bytesWritten += digest.length;
+  report.sha256 = hex(trailer.digest);
+  report.bytesWritten += trailer.digest.length;
   return report;
 }
 
@@ -373,8 +395,11 @@ async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number
       // A record cut by the end of the file is the torn last write itself: nothing after it.
       else if (len > 0) return null;
     }
+    // etcd preallocates 64 MB segments: the zeroed tail is compared a chunk at a time (memcmp), bytes only where it differs.
+    const zeros = Buffer.alloc(COPY_CHUNK);
     for (let at = end; at < src.size; at += COPY_CHUNK) {
       const chunk = await src.read(at, Math.min(COPY_CHUNK, src.size - at));
+      if (Buffer.compare(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), zeros.subarray(0, chunk.length)) === 0) continue;
       const i = chunk.findIndex((b) => b !== 0);
       if (i >= 0) return at + i;
     }

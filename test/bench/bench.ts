@@ -6,6 +6,7 @@
  *     [--no-copy-out | --only-copy-out] [--copy-sizes 256,2048] [--copy-rounds 3] [--copy-sudo-max-mib 256]
  *     [--copy-segments 32 --copy-file-mib 256 (one size)]
  *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
+ *     [--no-etcd-salvage | --only-etcd-salvage] (salvage vs validation; with --etcd-dir also on that real data dir)
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
  * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
@@ -163,6 +164,10 @@ async function printEtcdStart(work: string | null): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--salvage-child') {
+    const { salvageChild } = await import('./etcd-salvage');
+    return salvageChild(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
+  }
   if (process.argv[2] === '--etcd-child') {
     const { etcdChild } = await import('./etcd-start');
     return etcdChild(process.argv[3] ?? '', process.argv[4] ?? '');
@@ -170,6 +175,12 @@ async function main(): Promise<void> {
   const { benchCopyOut } = await import('./copy-out');
   if (process.argv.includes('--only-copy-out')) return printCopyOut(benchCopyOut);
   if (process.argv.includes('--only-etcd')) return printEtcdStart(null);
+  if (process.argv.includes('--only-etcd-salvage')) {
+    const { benchEtcdSalvage } = await import('./etcd-salvage');
+    console.log('etcd salvage vs validation on the same input (a synthetic db; with --etcd-dir also the real etcd data dir):');
+    for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', '1')), process.argv[1]!, arg('etcd-dir', ''))) console.log(line);
+    return;
+  }
   const gib = Number(arg('gib', '1'));
   const lz4Mb = Number(arg('lz4-mb', '100'));
   const reuse = arg('dir', '');
@@ -252,8 +263,8 @@ async function main(): Promise<void> {
     }
     if (!process.argv.includes('--no-etcd-salvage')) {
       const { benchEtcdSalvage } = await import('./etcd-salvage');
-      console.log('\netcd salvage (a synthetic etcd db; validation vs salvage into a snapshot.db):');
-      for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))))) console.log(line);
+      console.log('\netcd salvage vs validation on the same input (a synthetic db; with --etcd-dir also the real etcd data dir):');
+      for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))), process.argv[1]!, arg('etcd-dir', ''))) console.log(line);
     }
     if (!process.argv.includes('--no-etcd-start')) await printEtcdStart(work);
     if (!process.argv.includes('--no-copy-out')) await printCopyOut(benchCopyOut);

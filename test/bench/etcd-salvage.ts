@@ -1,20 +1,31 @@
 /**
- * etcd salvage benchmark (part of `npm run bench`): a ~1 GiB etcd db written
- * with the bbolt writer (4 KiB values, Kubernetes-like keys, every key
- * rewritten once so half the revisions are history), then, warm cache:
- * a raw read of the file, `inspectBbolt` (validation: the freepages walk and
- * the schema), salvage into a snapshot.db (every page scanned, newest
- * revision per key re-read and written, SHA-256 trailer), and the same
- * salvage after a branch pointer is set to page 0 (the field report). Peak
- * RSS shows the memory bound: values are never held (offsets are), reads go
- * through a few reused 4 MiB windows, the key index costs ~250 bytes a key.
+ * etcd salvage benchmark (part of `npm run bench`): salvage beside validation
+ * on the same input, each run in a child process of its own under
+ * `/usr/bin/time` (wall, user + system CPU seconds, peak RSS of that process
+ * alone), warm cache, with the machine's load average printed beside them
+ * (the machine is shared: CPU seconds are the steadier figure).
+ *
+ * Inputs:
+ * - a ~1 GiB etcd db written with the bbolt writer (4 KiB values,
+ *   Kubernetes-like keys, every key rewritten once so half the revisions are
+ *   history): a raw read, validation (`inspectBbolt`: the freepages walk and
+ *   the schema), salvage into a snapshot.db (every page scanned, newest
+ *   revision per key re-read and written, SHA-256 trailer computed while
+ *   writing), and the same salvage after a branch pointer is set to page 0
+ *   (the field report);
+ * - with `--etcd-dir DIR` (the real-etcd data dir the etcd-start bench
+ *   builds, `lifeboat-bench.json` marks it complete): `validateDirectory` on
+ *   the data dir vs salvage of the data dir (db scan + WAL replay + write).
+ *   That dir is only read.
  */
-import { promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_READ } from '../../shared/bytes/byte-source';
-import { openFileSource } from '../../electron/services/fs-source';
+import { localDirectory, openFileSource } from '../../electron/services/fs-source';
 import { salvageToSnapshotDb } from '../../electron/services/etcd-repair';
+import { validateDirectory } from '../../shared/validate';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend, type RevisionItem } from '../../shared/formats/etcd/etcd-db-write';
@@ -49,16 +60,33 @@ export async function makeDb(file: string, bytes: number, valueSize: number): Pr
   return { keys, revisions };
 }
 
-async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number; peakRss: number }> {
-  // memoryUsage.rss() only: the full memoryUsage() walks the heap, and 50 calls a second showed up in profiles.
-  let peakRss = process.memoryUsage.rss();
-  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+interface Measured {
+  seconds: number;
+  cpuSeconds: number;
+  peakRss: number;
+  /** The child's JSON line. */
+  result: Record<string, number | string | null>;
+}
+
+/** Run this bundle as `--salvage-child KIND ARGS...` under /usr/bin/time: its wall, CPU and peak RSS alone. */
+async function child(script: string, kind: string, args: string[]): Promise<Measured> {
+  const timeFile = path.join(os.tmpdir(), `lifeboat-bench-salvage-time-${process.pid}-${Date.now()}`);
   const t0 = performance.now();
   try {
-    const result = await fn();
-    return { result, seconds: (performance.now() - t0) / 1000, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        '/usr/bin/time',
+        ['-f', '%U %S %M', '-o', timeFile, process.execPath, script, '--salvage-child', kind, ...args],
+        { maxBuffer: 16 * 1024 * 1024 },
+        (err, out, stderr) => (err ? reject(new Error(`salvage bench child ${kind} failed: ${err.message}\n${stderr}`)) : resolve(out)),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const [user, sys, maxKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    const line = stdout.trim().split('\n').pop() ?? '{}';
+    return { seconds, cpuSeconds: user! + sys!, peakRss: maxKb! * 1024, result: JSON.parse(line) as Measured['result'] };
   } finally {
-    clearInterval(timer);
+    await fs.rm(timeFile, { force: true });
   }
 }
 
@@ -71,6 +99,46 @@ async function readAll(file: string): Promise<number> {
     await src.close();
   }
   return total;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** `node dist/bench.cjs --salvage-child raw|validate-db|validate-dir|salvage INPUT [OUT]`: the measured child prints one JSON line. */
+export async function salvageChild(kind: string, input: string, out: string): Promise<void> {
+  let result: Record<string, number | string | null>;
+  if (kind === 'raw') {
+    let bytes = 0;
+    for (const f of (await fs.stat(input)).isDirectory() ? await filesUnder(input) : [input]) bytes += await readAll(f);
+    result = { bytes };
+  } else if (kind === 'validate-db') {
+    const src = await openFileSource(input);
+    try {
+      const r = await inspectBbolt(src, 'db');
+      result = { liveKeys: r.schema?.liveKeys ?? null };
+    } finally {
+      await src.close();
+    }
+  } else if (kind === 'validate-dir') {
+    const dir = localDirectory(input);
+    try {
+      const r = await validateDirectory(dir);
+      result = { engine: r.engine, bytesRead: r.bytesRead, liveKeys: r.etcd?.schema?.liveKeys ?? null };
+    } finally {
+      await dir.close();
+    }
+  } else if (kind === 'salvage') {
+    const r = await salvageToSnapshotDb(input, out, { keysListedMax: 0 });
+    result = { keysWritten: r.keysWritten, fromWal: r.sources.wal, lost: r.lost.length, bytesWritten: r.bytesWritten, bytesRead: r.bytesRead };
+  } else throw new Error(`unknown salvage bench child ${kind}`);
+  process.stdout.write(JSON.stringify(result) + '\n');
 }
 
 /** Point the first element of the key bucket's root branch at page 0 (the field report's damage). */
@@ -95,41 +163,71 @@ async function pointBranchAtPageZero(file: string): Promise<boolean> {
   }
 }
 
-export async function benchEtcdSalvage(gib = 1): Promise<string[]> {
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-bench-salvage-'));
+const mb = (b: number) => (b / 1e6).toFixed(0);
+const load = () => `load ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`;
+
+function row(what: string, inputBytes: number, m: Measured): string {
+  return `  ${what.padEnd(46)} ${mb(inputBytes / m.seconds).padStart(6)} MB/s  ${m.seconds.toFixed(2).padStart(6)} s wall  ${m.cpuSeconds.toFixed(2).padStart(6)} s CPU  peak RSS ${mb(m.peakRss).padStart(4)} MB  (${load()})`;
+}
+
+/**
+ * `benchScript`: this bundle (dist/bench.cjs), run again as the measured child.
+ * `etcdDir`: the real-etcd bench dir (only read), or '' to skip it.
+ */
+export async function benchEtcdSalvage(gib: number, benchScript: string, etcdDir = ''): Promise<string[]> {
   const out: string[] = [];
-  const mb = (b: number) => (b / 1e6).toFixed(0);
+  if (!existsSync('/usr/bin/time')) return ['  skipped: needs /usr/bin/time'];
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-bench-salvage-'));
   try {
     const db = path.join(work, 'db');
     const t0 = performance.now();
     const made = await makeDb(db, gib * 1024 ** 3, 4000);
     const size = (await fs.stat(db)).size;
     out.push(
-      `db: ${mb(size)} MB, ${made.keys} keys, ${made.revisions} revisions, written in ${((performance.now() - t0) / 1000).toFixed(1)} s (${mb(size / ((performance.now() - t0) / 1000))} MB/s)`,
+      `synthetic db: ${mb(size)} MB, ${made.keys} keys, ${made.revisions} revisions, written in ${((performance.now() - t0) / 1000).toFixed(1)} s; each figure a child process of its own, warm cache:`,
     );
     await readAll(db); // warm the cache
-    const raw = await measure(() => readAll(db));
-    const validate = await measure(async () => {
-      const src = await openFileSource(db);
-      try {
-        return await inspectBbolt(src, 'db');
-      } finally {
-        await src.close();
-      }
-    });
-    const salvage = await measure(() => salvageToSnapshotDb(db, path.join(work, 'salvaged.db'), { keysListedMax: 0 }));
-    const line = (what: string, m: { seconds: number; peakRss: number }) =>
-      `  ${what.padEnd(44)} ${mb(size / m.seconds).padStart(6)} MB/s  ${m.seconds.toFixed(2).padStart(6)} s  peak RSS ${mb(m.peakRss)} MB`;
-    out.push(line('raw read (warm)', raw));
-    out.push(line('validate (inspectBbolt, warm)', validate));
-    out.push(line(`salvage -> snapshot.db (${salvage.result.keysWritten} keys)`, salvage));
+    out.push(row('raw read', size, await child(benchScript, 'raw', [db])));
+    out.push(row('validate (inspectBbolt)', size, await child(benchScript, 'validate-db', [db])));
+    const salvage = await child(benchScript, 'salvage', [db, path.join(work, 'salvaged.db')]);
+    out.push(row(`salvage -> snapshot.db (${salvage.result.keysWritten} keys)`, size, salvage));
+    await fs.rm(path.join(work, 'salvaged.db'), { force: true });
     if (await pointBranchAtPageZero(db)) {
-      const broken = await measure(() => salvageToSnapshotDb(db, path.join(work, 'salvaged-broken.db'), { keysListedMax: 0 }));
-      out.push(line(`salvage, branch -> page 0 (${broken.result.keysWritten} keys)`, broken));
+      const broken = await child(benchScript, 'salvage', [db, path.join(work, 'salvaged-broken.db')]);
+      out.push(row(`salvage, branch -> page 0 (${broken.result.keysWritten} keys)`, size, broken));
+      await fs.rm(path.join(work, 'salvaged-broken.db'), { force: true });
     }
-    out.push('  (MB/s of the input db; salvage also writes the output and its SHA-256)');
+    out.push('  (MB/s of the input db; salvage also writes the output, hashed as it is written, and fsyncs it)');
+    if (etcdDir) out.push(...(await realDir(etcdDir, benchScript, work)));
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
+  return out;
+}
+
+/** Salvage vs validation on the real-etcd data dir (read only). */
+async function realDir(etcdDir: string, benchScript: string, work: string): Promise<string[]> {
+  const manifestFile = path.join(etcdDir, 'lifeboat-bench.json');
+  if (!existsSync(manifestFile)) return [`  ${etcdDir}: no lifeboat-bench.json (run the etcd-start bench with --etcd-dir first): skipped`];
+  const m = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as {
+    keys: number;
+    liveKeys: number;
+    revision: number;
+    dbBytes: number;
+    walBytes: number;
+    bytes: number;
+  };
+  const dataDir = path.join(etcdDir, 'data');
+  const out = [
+    `real etcd 3.4 data dir ${dataDir}: ${mb(m.bytes)} MB (db ${mb(m.dbBytes)} MB, WAL ${mb(m.walBytes)} MB), ${m.liveKeys} live keys, revision ${m.revision}:`,
+  ];
+  await child(benchScript, 'raw', [dataDir]); // warm the cache
+  out.push(row('raw read (db + WAL + snap)', m.bytes, await child(benchScript, 'raw', [dataDir])));
+  out.push(row('validate (validateDirectory)', m.bytes, await child(benchScript, 'validate-dir', [dataDir])));
+  const salvaged = path.join(work, 'etcd-dir-salvaged.db');
+  const s = await child(benchScript, 'salvage', [dataDir, salvaged]);
+  out.push(row(`salvage -> snapshot.db (${s.result.keysWritten} keys, ${s.result.fromWal} from the WAL)`, m.bytes, s));
+  out.push(`  (output ${mb(Number(s.result.bytesWritten))} MB; MB/s of the data dir)`);
+  await fs.rm(salvaged, { force: true });
   return out;
 }

@@ -2,8 +2,11 @@
  * Writes a valid bbolt file (the format of etcd's `member/snap/db` and of a
  * `snapshot.db` without its trailer), streaming: keys arrive in order, leaf
  * pages are written as they fill, branch levels after each bucket, the root
- * bucket page and the two meta pages last. Memory holds one page being filled
- * plus the first key of every page of the current bucket's lower level.
+ * bucket page and the two meta pages last, or first when the layout was
+ * planned (`BboltWriter.planner`: then every write follows the previous one
+ * and the file can be hashed as it is written). Memory holds two 4 MiB runs
+ * of pages, one page being filled, and the first key of every page of the
+ * current bucket's lower level.
  * `put` copies what it keeps (or writes a value bigger than a page at once),
  * so callers may hand over views of buffers they reuse.
  *
@@ -32,8 +35,8 @@ export const DEFAULT_PAGE_SIZE = 4096;
 export const BBOLT_MAX_KEY_SIZE = 32768;
 export const BBOLT_MAX_VALUE_SIZE = 0x7ffffffe;
 const ELEMENT_SIZE = 16;
-/** Pages are handed to the sink in runs of about this many bytes. */
-const FLUSH_BYTES = 1 << 20;
+/** Pages are handed to the sink in runs of about this many bytes (two such buffers, one filled while the other is written). */
+const FLUSH_BYTES = 4 << 20;
 
 /**
  * Where the pages go: positional writes (the metas are written last, at
@@ -73,7 +76,9 @@ export class BboltWriteError extends Error {
 
 interface PendingElement {
   key: Uint8Array;
-  value: Uint8Array;
+  /** The value's bytes; null in a plan (only its size counts). */
+  value: Uint8Array | null;
+  valueSize: number;
   flags: number;
 }
 
@@ -114,33 +119,80 @@ export interface BboltWriteResult {
   pages: number;
   /** File size in bytes (pages * pageSize). */
   size: number;
+  /** The root bucket page the metas name. */
+  rootPage: number;
   buckets: { name: string; keys: number; rootPage: number }[];
 }
+
+/**
+ * What the metas name, known before any page is written: a plan run
+ * (`BboltWriter.planner()`, the same calls with value sizes instead of bytes)
+ * gives it, and a writer handed it writes every page in file order, metas
+ * first, so a sink can hash the file while it is written (no second read).
+ */
+export interface BboltLayout {
+  pages: number;
+  rootPage: number;
+}
+
+const NULL_SINK: PageSink = { write: async () => undefined };
 
 /**
  * Usage: `bucket(name)` in ascending name order, `put(key, value)` in
  * ascending key order within it, `finish()` once. Order violations throw
  * (a writer bug, never an input problem: callers sort).
+ *
+ * Pages are laid out in call order: each bucket's leaves, then its branch
+ * levels, then the root bucket page. Without a layout the metas and the
+ * freelist (pages 0-2) are written last, at offset 0; with one (`layout`,
+ * from a plan of the same calls) they are written first and every write
+ * follows the previous one. Page runs are built in one of two reused buffers
+ * while the other one's write is in flight (at most one write outstanding).
  */
 export class BboltWriter {
   private readonly pageSize: number;
+  private readonly plan: boolean;
+  private readonly layout: BboltLayout | null;
   private nextPage = 3; // 0, 1 meta; 2 freelist
-  /** Pages are built in place in this buffer (contiguous page ids) and written when it is full. */
-  private chunk = new Uint8Array(FLUSH_BYTES);
+  /** Pages are built in place in `chunk` (contiguous page ids from `chunkStartPage`) and written when it is full. */
+  private chunk: Uint8Array;
+  /** The other buffer: its write may be in flight (`inflight`). */
+  private spare: Uint8Array;
+  private inflight: Promise<void> | null = null;
+  private writeError: Error | null = null;
   private chunkBytes = 0;
   private chunkStartPage = 3;
   private readonly buckets: { name: Uint8Array; root: number; keys: number }[] = [];
-  private current: { name: Uint8Array; keys: number; level0: ChildRef[]; page: PendingElement[]; pageBytes: number; lastKey: Uint8Array | null } | null = null;
+  private current: { name: Uint8Array; keys: number; level0: ChildRef[]; page: PendingElement[]; pageBytes: number } | null = null;
+  /** The last key put in the current bucket (order check), in a reused buffer. */
+  private lastKey = new Uint8Array(64);
+  private lastKeyLength = -1;
   /** Keys and values of the leaf being filled (copies: put's arguments may be reused by the caller). */
   private scratch = new Uint8Array(2 * DEFAULT_PAGE_SIZE);
   private scratchBytes = 0;
   private finished = false;
 
+  /** A writer that only counts pages: `put(key, valueSize)`; `finish()` gives the layout to hand a real writer. */
+  static planner(opts: { pageSize?: number } = {}): BboltWriter {
+    return new BboltWriter(NULL_SINK, { ...opts, plan: true });
+  }
+
   constructor(
     private readonly sink: PageSink,
-    opts: { pageSize?: number } = {},
+    opts: { pageSize?: number; layout?: BboltLayout; plan?: boolean } = {},
   ) {
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.plan = opts.plan === true;
+    this.layout = opts.layout ?? null;
+    const bytes = this.plan ? 0 : Math.max(FLUSH_BYTES, 4 * this.pageSize);
+    this.chunk = new Uint8Array(bytes);
+    this.spare = new Uint8Array(bytes);
+    if (this.layout) {
+      // The head goes first: metas and the empty freelist open the first run of pages.
+      this.chunkStartPage = 0;
+      this.chunkBytes = 3 * this.pageSize;
+      if (!this.plan) this.writeHead(this.chunk, this.layout);
+    }
   }
 
   /** Start a bucket (closes the previous one). */
@@ -149,28 +201,37 @@ export class BboltWriter {
     await this.closeBucket();
     const prev = this.buckets[this.buckets.length - 1];
     if (prev && compareBytes(prev.name, n) >= 0) throw new BboltWriteError('buckets must be written in ascending name order');
-    this.current = { name: n, keys: 0, level0: [], page: [], pageBytes: PAGE_HEADER_SIZE, lastKey: null };
+    this.current = { name: n, keys: 0, level0: [], page: [], pageBytes: PAGE_HEADER_SIZE };
+    this.lastKeyLength = -1;
   }
 
-  async put(key: Uint8Array, value: Uint8Array): Promise<void> {
+  /** `value`: the bytes, or (planner only) their count. */
+  async put(key: Uint8Array, value: Uint8Array | number): Promise<void> {
     const b = this.current;
     if (!b) throw new BboltWriteError('put outside a bucket');
+    const valueSize = typeof value === 'number' ? value : value.length;
+    if (typeof value === 'number' && !this.plan) throw new BboltWriteError('a value size is only accepted by a planner');
     if (key.length === 0 || key.length > BBOLT_MAX_KEY_SIZE) throw new BboltWriteError(`key size ${key.length} outside 1..${BBOLT_MAX_KEY_SIZE}`);
-    if (value.length > BBOLT_MAX_VALUE_SIZE) throw new BboltWriteError(`value size ${value.length} above ${BBOLT_MAX_VALUE_SIZE}`);
-    if (b.lastKey && compareBytes(b.lastKey, key) >= 0) throw new BboltWriteError('keys must be put in ascending order');
-    b.lastKey = new Uint8Array(key);
+    if (valueSize < 0 || valueSize > BBOLT_MAX_VALUE_SIZE) throw new BboltWriteError(`value size ${valueSize} outside 0..${BBOLT_MAX_VALUE_SIZE}`);
+    if (this.lastKeyLength >= 0 && compareBytes(this.lastKey.subarray(0, this.lastKeyLength), key) >= 0) {
+      throw new BboltWriteError('keys must be put in ascending order');
+    }
+    if (key.length > this.lastKey.length) this.lastKey = new Uint8Array(Math.max(key.length, 2 * this.lastKey.length));
+    this.lastKey.set(key);
+    this.lastKeyLength = key.length;
     b.keys++;
-    const size = ELEMENT_SIZE + key.length + value.length;
+    const size = ELEMENT_SIZE + key.length + valueSize;
     if (b.page.length > 0 && b.pageBytes + size > this.pageSize) await this.flushLeaf();
+    const bytes = typeof value === 'number' ? null : value;
     if (PAGE_HEADER_SIZE + size > this.pageSize) {
       // Alone in its page span whatever comes next (nothing else fits beside it): written now, from the caller's bytes.
-      const pgid = await this.writeElementsPage([{ key, value, flags: 0 }], LEAF_PAGE_FLAG);
-      b.level0.push({ key: b.lastKey, pgid });
+      const pgid = await this.writeElementsPage([{ key, value: bytes, valueSize, flags: 0 }], LEAF_PAGE_FLAG);
+      b.level0.push({ key: new Uint8Array(key), pgid });
       return;
     }
     const keyCopy = this.keep(key);
-    const valueCopy = this.keep(value);
-    b.page.push({ key: keyCopy, value: valueCopy, flags: 0 });
+    const valueCopy = bytes && !this.plan ? this.keep(bytes) : null;
+    b.page.push({ key: keyCopy, value: valueCopy, valueSize, flags: 0 });
     b.pageBytes += size;
   }
 
@@ -187,7 +248,7 @@ export class BboltWriter {
     return copy;
   }
 
-  /** Close the last bucket, write the root bucket page and both metas. */
+  /** Close the last bucket, write the root bucket page and (without a layout) both metas. */
   async finish(): Promise<BboltWriteResult> {
     if (this.finished) throw new BboltWriteError('finish called twice');
     await this.closeBucket();
@@ -195,26 +256,46 @@ export class BboltWriter {
     const rootElements: PendingElement[] = this.buckets.map((b) => {
       const v = new Uint8Array(16);
       new DataView(v.buffer).setBigUint64(0, BigInt(b.root), true);
-      return { key: b.name, value: v, flags: BUCKET_LEAF_FLAG };
+      return { key: b.name, value: v, valueSize: 16, flags: BUCKET_LEAF_FLAG };
     });
     const rootPage = await this.writeElementsPage(rootElements, LEAF_PAGE_FLAG);
     await this.flushChunks();
+    await this.settle();
     const hwm = this.nextPage;
-    const freelist = new Uint8Array(this.pageSize);
-    const fdv = new DataView(freelist.buffer);
-    fdv.setBigUint64(0, 2n, true);
-    fdv.setUint16(8, FREELIST_PAGE_FLAG, true);
-    await this.sink.write(2 * this.pageSize, freelist);
-    for (const id of [0, 1] as const) {
-      const meta = encodeMetaPage({ id, pageSize: this.pageSize, rootPage, freelistPage: 2, highWaterMark: hwm, txid: 2 + id });
-      await this.sink.write(id * this.pageSize, meta);
+    if (this.layout) {
+      // The metas went out first, naming the plan's tree: a difference is a bug in the caller's sizes.
+      if (this.layout.pages !== hwm || this.layout.rootPage !== rootPage) {
+        throw new BboltWriteError(
+          `the pages written (${hwm}, root ${rootPage}) differ from the plan (${this.layout.pages}, root ${this.layout.rootPage}): a value's size changed between the plan and the write`,
+        );
+      }
+    } else if (!this.plan) {
+      const head = new Uint8Array(3 * this.pageSize);
+      this.writeHead(head, { pages: hwm, rootPage });
+      await this.sink.write(0, head);
     }
     const dec = new TextDecoder();
     return {
       pages: hwm,
       size: hwm * this.pageSize,
+      rootPage,
       buckets: this.buckets.map((b) => ({ name: dec.decode(b.name), keys: b.keys, rootPage: b.root })),
     };
+  }
+
+  /** Pages 0-2 into `target`: both metas (txid 2 and 3, the same tree) and an empty freelist. */
+  private writeHead(target: Uint8Array, layout: BboltLayout): void {
+    for (const id of [0, 1] as const) {
+      target.set(
+        encodeMetaPage({ id, pageSize: this.pageSize, rootPage: layout.rootPage, freelistPage: 2, highWaterMark: layout.pages, txid: 2 + id }),
+        id * this.pageSize,
+      );
+    }
+    const freelist = target.subarray(2 * this.pageSize, 3 * this.pageSize);
+    freelist.fill(0);
+    const fdv = new DataView(freelist.buffer, freelist.byteOffset, freelist.byteLength);
+    fdv.setBigUint64(0, 2n, true);
+    fdv.setUint16(8, FREELIST_PAGE_FLAG, true);
   }
 
   private async flushLeaf(): Promise<void> {
@@ -260,12 +341,16 @@ export class BboltWriter {
     this.current = null;
   }
 
-  /** A zeroed page span for `bytes`, inside the chunk buffer when it fits (no copy, little garbage). */
-  private async allocate(bytes: number): Promise<{ pgid: number; page: Uint8Array; overflow: number }> {
+  /** A zeroed page span for `bytes`, inside the chunk buffer when it fits (no copy, little garbage); no buffer in a plan. */
+  private async allocate(bytes: number): Promise<{ pgid: number; page: Uint8Array | null; overflow: number }> {
     const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
     const len = pages * this.pageSize;
-    if (this.chunkBytes + len > this.chunk.length) await this.flushChunks();
     const pgid = this.nextPage;
+    if (this.plan) {
+      this.nextPage += pages;
+      return { pgid, page: null, overflow: pages - 1 };
+    }
+    if (this.chunkBytes + len > this.chunk.length) await this.flushChunks();
     this.nextPage += pages;
     if (len > this.chunk.length) {
       // Larger than a chunk: its own buffer, written by emit().
@@ -279,26 +364,28 @@ export class BboltWriter {
 
   private async writeElementsPage(elements: PendingElement[], flags: number): Promise<number> {
     let bytes = PAGE_HEADER_SIZE + elements.length * ELEMENT_SIZE;
-    for (const e of elements) bytes += e.key.length + e.value.length;
+    for (const e of elements) bytes += e.key.length + e.valueSize;
     if (elements.length > 0xffff) throw new BboltWriteError('too many elements for one page');
     const { pgid, page, overflow } = await this.allocate(bytes);
+    if (!page) return pgid;
     const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
     dv.setBigUint64(0, BigInt(pgid), true);
     dv.setUint16(8, flags, true);
     dv.setUint16(10, elements.length, true);
     dv.setUint32(12, overflow, true);
     let data = PAGE_HEADER_SIZE + elements.length * ELEMENT_SIZE;
-    elements.forEach((e, i) => {
+    for (let i = 0; i < elements.length; i++) {
+      const e = elements[i]!;
       const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
       dv.setUint32(at, e.flags, true);
       dv.setUint32(at + 4, data - at, true);
       dv.setUint32(at + 8, e.key.length, true);
-      dv.setUint32(at + 12, e.value.length, true);
+      dv.setUint32(at + 12, e.valueSize, true);
       page.set(e.key, data);
       data += e.key.length;
-      page.set(e.value, data);
-      data += e.value.length;
-    });
+      if (e.value) page.set(e.value, data);
+      data += e.valueSize;
+    }
     await this.emit(page);
     return pgid;
   }
@@ -307,6 +394,7 @@ export class BboltWriter {
     let bytes = PAGE_HEADER_SIZE + children.length * ELEMENT_SIZE;
     for (const c of children) bytes += c.key.length;
     const { pgid, page, overflow } = await this.allocate(bytes);
+    if (!page) return pgid;
     const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
     dv.setBigUint64(0, BigInt(pgid), true);
     dv.setUint16(8, BRANCH_PAGE_FLAG, true);
@@ -330,14 +418,35 @@ export class BboltWriter {
     if (page.buffer === this.chunk.buffer) return;
     const pages = page.length / this.pageSize;
     // allocate() flushed the chunk before handing out this span, so nothing is pending before it.
+    await this.settle();
     await this.sink.write((this.nextPage - pages) * this.pageSize, page);
     this.chunkStartPage = this.nextPage;
   }
 
+  /** Wait for the write in flight (its buffer is free again); a failed write is thrown here. */
+  private async settle(): Promise<void> {
+    if (this.inflight) {
+      await this.inflight;
+      this.inflight = null;
+    }
+    if (this.writeError !== null) throw this.writeError;
+  }
+
+  /** Hand the filled run to the sink without waiting for it (after the previous one is done), and fill the other buffer meanwhile. */
   private async flushChunks(): Promise<void> {
     if (this.chunkBytes > 0) {
-      // The sink may keep the bytes (memory sink copies; file sink writes): hand over a copy-free view, then start a new buffer.
-      await this.sink.write(this.chunkStartPage * this.pageSize, this.chunk.subarray(0, this.chunkBytes));
+      await this.settle();
+      const run = this.chunk.subarray(0, this.chunkBytes);
+      // Caught at once (a rejection nobody awaits yet would be "unhandled"); settle() rethrows it.
+      this.inflight = this.sink.write(this.chunkStartPage * this.pageSize, run).then(
+        () => undefined,
+        (err: unknown) => {
+          this.writeError = err instanceof Error ? err : new Error(String(err));
+        },
+      );
+      const filled = this.chunk;
+      this.chunk = this.spare;
+      this.spare = filled;
     }
     this.chunkStartPage = this.nextPage;
     this.chunkBytes = 0;

@@ -12,7 +12,7 @@
  * - lease: ID u64 BE -> leasepb.Lease {1 ID, 2 TTL}.
  */
 import { compareBytes } from './bbolt-element';
-import { BboltWriter, type BboltWriteResult, type PageSink } from './bbolt-write';
+import { BboltWriter, type BboltLayout, type BboltWriteResult, type PageSink } from './bbolt-write';
 
 /** Every bucket etcd 3.4 creates, in bbolt's (byte) order. */
 export const ETCD_BUCKETS = ['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta'] as const;
@@ -22,12 +22,25 @@ const enc = new TextEncoder();
 
 export function revisionKey(main: number, sub: number, tombstone = false): Uint8Array {
   const out = new Uint8Array(tombstone ? 18 : 17);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(main), false);
+  // Big-endian u64s from numbers (safe integers) without BigInt: salvage builds one per key, several times.
+  putU64be(out, 0, main);
   out[8] = 0x5f;
-  dv.setBigUint64(9, BigInt(sub), false);
+  putU64be(out, 9, sub);
   if (tombstone) out[17] = 0x74;
   return out;
+}
+
+function putU64be(out: Uint8Array, at: number, v: number): void {
+  const hi = Math.floor(v / 0x1_0000_0000);
+  const lo = v >>> 0;
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
 }
 
 export function u64be(v: number | bigint): Uint8Array {
@@ -101,6 +114,29 @@ export function encodeKeyValue(kv: KeyValueFields): Uint8Array {
     .finish();
 }
 
+/** Bytes a varint of `v` takes (any uint64; int64 as its two's complement). */
+function varintBytes(v: number | bigint): number {
+  let x = BigInt.asUintN(64, BigInt(v));
+  let n = 1;
+  while (x >= 0x80n) {
+    x >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+/** The size `encodeKeyValue` gives these fields with a value of `valueLength` bytes (without building it). */
+export function keyValueSize(kv: Omit<KeyValueFields, 'value' | 'key'> & { keyLength: number; valueLength: number }): number {
+  let n = 0;
+  const bytesField = (len: number) => (len === 0 ? 0 : 1 + varintBytes(len) + len);
+  const uintField = (v: number | bigint) => (BigInt(v) === 0n ? 0 : 1 + varintBytes(v));
+  n += bytesField(kv.keyLength);
+  n += uintField(kv.createRevision) + uintField(kv.modRevision) + uintField(kv.version);
+  n += bytesField(kv.valueLength);
+  n += uintField(kv.lease);
+  return n;
+}
+
 export function encodeLease(id: bigint, ttl: number): Uint8Array {
   return new ProtoWriter().uint(1, id).uint(2, ttl).finish();
 }
@@ -111,22 +147,47 @@ export interface RevisionItem {
   value: Uint8Array | (() => Promise<Uint8Array>);
 }
 
+/** A key bucket item's bbolt key and the size of its value (what a plan needs). */
+export interface RevisionSize {
+  key: Uint8Array;
+  valueSize: number;
+}
+
 export interface EtcdBackendContent {
   /** key bucket items, sorted by bbolt key (= by revision). */
   revisions: Iterable<RevisionItem> | AsyncIterable<RevisionItem>;
+  /**
+   * The same items' keys and value sizes, in the same order: the layout is
+   * planned from them first, then every page is written in file order (metas
+   * first), so the sink may hash the file as it is written.
+   */
+  revisionSizes?: () => Iterable<RevisionSize> | AsyncIterable<RevisionSize>;
   /** The other buckets' items; each list is sorted here. Missing buckets are written empty. */
   buckets: Partial<Record<Exclude<EtcdBucketName, 'key'>, [Uint8Array, Uint8Array][]>>;
 }
 
 export async function writeEtcdBackend(sink: PageSink, content: EtcdBackendContent): Promise<BboltWriteResult> {
-  const w = new BboltWriter(sink);
+  let layout: BboltLayout | undefined;
+  if (content.revisionSizes) {
+    const sizes = content.revisionSizes;
+    const plan = await fillBackend(BboltWriter.planner(), content, async (w) => {
+      for await (const item of sizes()) await w.put(item.key, item.valueSize);
+    });
+    layout = { pages: plan.pages, rootPage: plan.rootPage };
+  }
+  return fillBackend(new BboltWriter(sink, layout ? { layout } : {}), content, async (w) => {
+    for await (const item of content.revisions) {
+      const value = typeof item.value === 'function' ? await item.value() : item.value;
+      await w.put(item.key, value);
+    }
+  });
+}
+
+async function fillBackend(w: BboltWriter, content: EtcdBackendContent, putRevisions: (w: BboltWriter) => Promise<void>): Promise<BboltWriteResult> {
   for (const name of ETCD_BUCKETS) {
     await w.bucket(name);
     if (name === 'key') {
-      for await (const item of content.revisions) {
-        const value = typeof item.value === 'function' ? await item.value() : item.value;
-        await w.put(item.key, value);
-      }
+      await putRevisions(w);
       continue;
     }
     const items = [...(content.buckets[name] ?? [])].sort((a, b) => compareBytes(a[0], b[0]));

@@ -38,6 +38,7 @@ import {
   CLUSTER_VERSION_KEY,
   encodeKeyValue,
   encodeLease,
+  keyValueSize,
   META_CONSISTENT_INDEX,
   META_FINISHED_COMPACT,
   revisionKey,
@@ -45,6 +46,7 @@ import {
   writeEtcdBackend,
   type EtcdBucketName,
   type RevisionItem,
+  type RevisionSize,
 } from './etcd-db-write';
 
 const DEFAULT_PAGE_SIZE = 4096;
@@ -160,9 +162,13 @@ interface KeyState {
   /** Where the value is: in the source (a KeyValue of `dbLength` bytes at `dbOffset` to re-read; -1: none) or in memory (from the WAL). */
   dbOffset: number;
   dbLength: number;
+  /** Bytes of the value inside the stored KeyValue (sizes the re-encoded one before it is read). */
+  dbValueLength: number;
   /** The stored KeyValue is what `encodeKeyValue` makes of these fields (`DecodedKv.canonical`, same mod revision): copied as it is. */
   verbatim: boolean;
   memValue: Uint8Array | null;
+  /** A view of a held WAL write whose bytes were not kept (`PendingWrite.value` a reference): value compares cannot be judged. */
+  unknownValue?: boolean;
   source: SalvageKeySource;
   sourceRevision: number | null;
   page?: number;
@@ -688,6 +694,7 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
     deleted: rev.tombstone,
     dbOffset: absValueOffset,
     dbLength: v.length,
+    dbValueLength: kv.valueLength,
     verbatim: kv.canonical && kv.modRevision === rev.main && !rev.tombstone,
     memValue: null,
     source: reachable ? 'tree' : 'orphaned-leaf',
@@ -975,6 +982,8 @@ export class Replayer {
     private readonly state: SalvageState,
     private readonly src: ByteSource | null,
     private readonly consistentIndex: number | null,
+    /** The WAL again, to read back the few values a held entry wrote that the db lacks (none kept in the first pass). */
+    private readonly wal: WalEntryStream | null = null,
   ) {
     // etcd's store starts at revision 1 and its first write is revision 2.
     this.nextRevision = Math.max(state.maxRevision, 1) + 1;
@@ -1005,14 +1014,21 @@ export class Replayer {
       const range = idRange(c.key, c.rangeEnd);
       for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) ids.push(s);
     } else {
-      const s = this.live(keyId(c.key));
-      if (s) ids.push(s);
+      const id = keyId(c.key);
+      const p = tolerant ? this.pending.get(id) : undefined;
+      if (p) {
+        if (!p.deleted) ids.push(this.pendingView(id, p));
+      } else {
+        const s = this.live(id);
+        if (s) ids.push(s);
+      }
     }
     const check = async (s: KeyState | undefined): Promise<boolean> => {
       let have: bigint | Uint8Array;
       let want: bigint | Uint8Array;
       if (target === 'value') {
         if (!s) return false;
+        if (s.unknownValue) return tolerant;
         have = await this.valueOf(s);
         want = c.value ?? new Uint8Array(0);
         const d = compareBytes(have, want);
@@ -1065,6 +1081,7 @@ export class Replayer {
           deleted: false,
           dbOffset: -1,
           dbLength: 0,
+          dbValueLength: 0,
           verbatim: false,
           memValue: copyBytes(value),
           source: 'wal',
@@ -1143,6 +1160,7 @@ export class Replayer {
       await this.gapFill(e);
       return;
     }
+    if (this.pending.size > 0) await this.settleHeld();
     const rev = this.nextRevision;
     const sub = { n: 0 };
     await this.applyOps(e.request, false, rev, sub, e.index);
@@ -1152,23 +1170,44 @@ export class Replayer {
     }
   }
 
-  /** Simulate the entry on a scratch view; keep a write only where the db's newest revision differs. */
+  /**
+   * The last write of each key by the entries at or below the consistent
+   * index (the db should hold all of them). Nothing is applied while they
+   * stream: a key rewritten in that span would otherwise be "filled" with
+   * each older value in turn (each differs from the db's newest), at invented
+   * revisions, with every value held in memory. Only whether the write
+   * equals the db's value is kept, or where in the WAL it is.
+   */
+  private pending = new Map<string, PendingWrite>();
+
+  /** A held entry: note its writes as pending (judged by `settleHeld` once the span ends). */
   private async gapFill(e: ReplayEntry): Promise<void> {
-    const writes = new Map<string, { put: Uint8Array | null; lease: bigint }>();
-    const collect = async (req: ReplayRequest): Promise<void> => {
+    const writes = new Map<string, PendingWrite>();
+    const collect = async (req: ReplayRequest, ordinal: number): Promise<void> => {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const prev = this.live(keyId(r.key));
-        writes.set(keyId(r.key), {
-          put: r.ignoreValue && prev ? await this.valueOf(prev) : r.value,
-          lease: r.ignoreLease && prev ? prev.lease : r.lease,
-        });
+        const id = keyId(r.key);
+        const before = writes.get(id) ?? this.pending.get(id);
+        const db = this.live(id);
+        const prevExists = before ? !before.deleted : db !== undefined;
+        const prevLease = before ? before.lease : (db?.lease ?? 0n);
+        const lease = r.ignoreLease && prevExists ? prevLease : r.lease;
+        let valueIndex = e.index;
+        let valueOrdinal = ordinal;
+        if (r.ignoreValue && prevExists) {
+          valueIndex = before ? before.valueIndex : -1;
+          valueOrdinal = before ? before.valueOrdinal : 0;
+        } else if (db && (await this.sameAsDb(db, r.value))) valueIndex = -1;
+        // The map keeps one string per key: the state's, when it has the key.
+        writes.set(db?.id ?? id, { index: e.index, ordinal, deleted: false, lease, valueIndex, valueOrdinal });
       } else if (req.kind === 'delete-range') {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
+        const del = (id: string) => writes.set(id, { index: e.index, ordinal, deleted: true, lease: 0n, valueIndex: -1, valueOrdinal: 0 });
         if (r.rangeEnd && r.rangeEnd.length > 0) {
           const range = idRange(r.key, r.rangeEnd);
-          for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) writes.set(s.id, { put: null, lease: 0n });
-        } else writes.set(keyId(r.key), { put: null, lease: 0n });
+          for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) del(s.id);
+          for (const [id, p] of this.pending) if (!p.deleted && inIdRange(id, range)) del(id);
+        } else del(keyId(r.key));
       } else if (req.kind === 'txn') {
         const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
         let ok = true;
@@ -1178,65 +1217,205 @@ export class Replayer {
             break;
           }
         }
-        for (const op of ok ? (r.success ?? []) : (r.failure ?? [])) await collect(op);
+        // Ordinals count every op of the whole tree (success, then failure), whichever branch runs.
+        let at = ordinal;
+        if (!ok) for (const op of r.success ?? []) at += opCount(op);
+        for (const op of ok ? (r.success ?? []) : (r.failure ?? [])) {
+          await collect(op, at);
+          at += opCount(op);
+        }
       } else if (req.kind === 'lease-grant') {
         if (!this.state.leases.has(req.leaseId.toString())) this.state.leases.set(req.leaseId.toString(), { id: req.leaseId, ttl: req.ttl });
       }
     };
-    await collect(e.request!);
-    let changed = false;
-    const rev = this.nextRevision;
-    let sub = 0;
+    await collect(e.request!, 0);
+    // Would this entry have produced a revision? (a put always; a delete when the key was there)
+    let writing = 0;
     for (const [id, w] of writes) {
+      if (!w.deleted || this.state.keys.has(id) || this.pending.has(id)) writing++;
+      this.pending.set(id, w);
+    }
+    if (writing > 0) this.heldWriteEntries++;
+  }
+
+  /** Does `value` equal the db's newest value of `s`? (lengths first: most rewrites change the size, and then nothing is read) */
+  private async sameAsDb(s: KeyState, value: Uint8Array): Promise<boolean> {
+    const length = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
+    if (length !== value.length) return false;
+    if (s.memValue || s.dbOffset < 0 || !this.src) return compareBytes(await this.valueOf(s), value) === 0;
+    // Compared in the read window at once (no copy: nothing is read in between).
+    return compareBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value) === 0;
+  }
+
+  /** A held key as a compare sees it: the db's state with the pending write's lease and value. */
+  private pendingView(id: string, p: PendingWrite): KeyState {
+    const db = this.live(id);
+    const base: KeyState = db ?? {
+      id,
+      createRevision: 0,
+      modRevision: 0,
+      subRevision: 0,
+      version: 0,
+      lease: 0n,
+      deleted: false,
+      dbOffset: -1,
+      dbLength: 0,
+      dbValueLength: 0,
+      verbatim: false,
+      memValue: null,
+      source: 'wal',
+      sourceRevision: null,
+    };
+    return { ...base, lease: p.lease, ...(p.valueIndex < 0 ? {} : { memValue: null, unknownValue: true }) };
+  }
+
+  /**
+   * The held span is over: each key's last write there that the db does not
+   * already hold is applied, in WAL order, one new revision per entry (as the
+   * old per-entry fill did). The values only the WAL has are read again from it.
+   */
+  private async settleHeld(): Promise<void> {
+    const items = [...this.pending].sort((a, b) => a[1].index - b[1].index || a[1].ordinal - b[1].ordinal);
+    this.pending = new Map();
+    const wanted = new Map<number, { id: string; ordinal: number }[]>();
+    for (const [id, p] of items) {
+      if (p.deleted || p.valueIndex < 0) continue;
+      const list = wanted.get(p.valueIndex) ?? [];
+      list.push({ id, ordinal: p.valueOrdinal });
+      wanted.set(p.valueIndex, list);
+    }
+    const values = wanted.size > 0 ? await this.readBack(wanted) : new Map<string, Uint8Array>();
+    let index = -1;
+    let rev = this.nextRevision;
+    let sub = 0;
+    let changed = false;
+    const next = () => {
+      if (changed) {
+        this.nextRevision++;
+        this.gapFilled++;
+      }
+      rev = this.nextRevision;
+      sub = 0;
+      changed = false;
+    };
+    for (const [id, p] of items) {
+      if (p.index !== index) {
+        next();
+        index = p.index;
+      }
       const s = this.state.keys.get(id);
-      if (w.put === null) {
-        if (s && !s.deleted && (s.source !== 'wal' || (s.walIndex ?? 0) < e.index)) {
-          s.deleted = true;
-          s.modRevision = rev;
-          s.subRevision = sub++;
-          s.source = 'wal';
-          s.walIndex = e.index;
+      const live = s && !s.deleted ? s : undefined;
+      if (p.deleted) {
+        if (live) {
+          live.deleted = true;
+          live.modRevision = rev;
+          live.subRevision = sub++;
+          live.source = 'wal';
+          live.walIndex = p.index;
           changed = true;
         }
         continue;
       }
-      if (s && !s.deleted && s.lease === w.lease) {
-        const have = await this.valueOf(s);
-        if (compareBytes(have, w.put) === 0) continue;
+      if (p.valueIndex < 0 && live && live.lease === p.lease) continue;
+      const value = p.valueIndex < 0 ? (live ? await this.valueOf(live) : null) : (values.get(id) ?? null);
+      if (value === null) {
+        this.state.addLoss({
+          key: displayKey(keyBytes(id)),
+          revisions: null,
+          page: null,
+          reason: `WAL entry ${p.index} wrote this key after the db's newest copy was lost, but its value could not be read back from the WAL`,
+        });
+        continue;
       }
-      const prev = s && !s.deleted ? s : undefined;
       this.state.keys.set(id, {
         id: s ? s.id : id,
-        createRevision: prev ? prev.createRevision : rev,
+        createRevision: live ? live.createRevision : rev,
         modRevision: rev,
         subRevision: sub++,
-        version: prev ? prev.version + 1 : 1,
-        lease: w.lease,
+        version: live ? live.version + 1 : 1,
+        lease: p.lease,
         deleted: false,
         dbOffset: -1,
         dbLength: 0,
+        dbValueLength: 0,
         verbatim: false,
-        memValue: copyBytes(w.put),
+        memValue: value,
         source: 'wal',
         sourceRevision: null,
-        walIndex: e.index,
+        walIndex: p.index,
       });
       changed = true;
     }
-    if (changed) {
-      this.nextRevision++;
-      this.gapFilled++;
-    }
-    // Would this entry have produced a revision? (a put always; a delete when the key was there)
-    let writes_ = 0;
-    for (const [id, w] of writes) if (w.put !== null || this.state.keys.has(id)) writes_++;
-    if (writes_ > 0) this.heldWriteEntries++;
+    next();
   }
+
+  /** Values written by held entries the db lacks, read from a second pass over the WAL up to the last one wanted. */
+  private async readBack(wanted: Map<number, { id: string; ordinal: number }[]>): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    if (!this.wal) return out;
+    let last = 0;
+    for (const i of wanted.keys()) last = Math.max(last, i);
+    const done = new Error('read back');
+    try {
+      await this.wal((e) => {
+        const list = wanted.get(e.index);
+        if (list && e.request) {
+          for (const w of list) {
+            const op = opAt(e.request, w.ordinal);
+            if (op && op.kind === 'put' && keyId(op.key) === w.id) out.set(w.id, copyBytes(op.value));
+          }
+        }
+        if (e.index >= last) throw done;
+      });
+    } catch (err) {
+      if (err !== done) throw err;
+    }
+    return out;
+  }
+
+  /** The end of the WAL: a held span still open is settled. */
+  async finish(): Promise<void> {
+    if (this.pending.size > 0) await this.settleHeld();
+  }
+}
+
+/** A held entry's last write of a key: the db holds its value (`db`), or where it is in the WAL (entry index, op ordinal). */
+interface PendingWrite {
+  index: number;
+  ordinal: number;
+  deleted: boolean;
+  lease: bigint;
+  /** -1: the db holds the value (the write equals its newest); else the WAL entry index whose put op `valueOrdinal` holds it. */
+  valueIndex: number;
+  valueOrdinal: number;
+}
+
+/** Ops in a request's whole tree (txn branches: success, then failure); a leaf op counts one. */
+function opCount(req: ReplayRequest): number {
+  if (req.kind !== 'txn') return 1;
+  let n = 0;
+  for (const op of req.success ?? []) n += opCount(op);
+  for (const op of req.failure ?? []) n += opCount(op);
+  return n;
+}
+
+/** The op at `ordinal` of the walk `opCount` counts. */
+function opAt(req: ReplayRequest, ordinal: number): ReplayRequest | null {
+  if (req.kind !== 'txn') return ordinal === 0 ? req : null;
+  let at = ordinal;
+  for (const branch of [req.success ?? [], req.failure ?? []]) {
+    for (const op of branch) {
+      const n = opCount(op);
+      if (at < n) return opAt(op, at);
+      at -= n;
+    }
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- write
 
-export interface SalvageWriteOptions {
+export interface SalvageWriteOptions extends RunOptions {
   outputKind: 'snapshot-db' | 'member-db';
   /** consistent_index to write (member-db: what the kept WAL is applied up to). */
   consistentIndex: number | null;
@@ -1289,8 +1468,18 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   }
   const maxRev = live.length > 0 ? live[live.length - 1]!.modRevision : null;
   const minRev = live.length > 0 ? live[0]!.modRevision : null;
+  // Progress in value bytes written (of the sizes the plan counts, summed before the write).
+  let planned = 0;
+  let written = 0;
+  let reported = 0;
   const revisions = async function* (): AsyncGenerator<RevisionItem> {
     for (const s of live) {
+      throwIfCancelled(opts.signal);
+      if (opts.onProgress && written - reported >= 16 << 20) {
+        reported = written;
+        opts.onProgress({ phase: 'salvage: writing the new db', bytesDone: written, bytesTotal: planned, currentFile: null });
+      }
+      written += s.memValue ? s.memValue.length : s.dbLength;
       const key = revisionKey(s.modRevision, s.subRevision);
       const lease = s.lease;
       if (s.memValue) {
@@ -1321,6 +1510,19 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       }
     }
   };
+  /** What each item of `revisions()` will weigh, without reading a value: the layout is planned from it. */
+  const revisionSizes = function* (): Generator<RevisionSize> {
+    for (const s of live) {
+      const key = revisionKey(s.modRevision, s.subRevision);
+      if (!s.memValue && s.verbatim) {
+        yield { key, valueSize: s.dbLength };
+        continue;
+      }
+      const valueLength = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
+      const fields = { keyLength: s.id.length, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, lease: s.lease };
+      yield { key, valueSize: keyValueSize({ ...fields, valueLength }) };
+    }
+  };
   const small = (name: EtcdBucketName): [Uint8Array, Uint8Array][] => [...(state.small.get(name)?.values() ?? [])].map((i) => [i.key, i.value]);
   const meta: [Uint8Array, Uint8Array][] = [];
   if (opts.consistentIndex !== null) meta.push([META_CONSISTENT_INDEX, u64be(opts.consistentIndex)]);
@@ -1330,8 +1532,10 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   const leases = [...state.leases.values()].map((l) => [u64be(l.id), encodeLease(l.id, l.ttl)] as [Uint8Array, Uint8Array]);
   const cluster = small('cluster').filter(([k]) => compareBytes(k, CLUSTER_VERSION_KEY) === 0);
   const members = opts.outputKind === 'member-db' ? small('members') : [];
+  for (const item of revisionSizes()) planned += item.valueSize;
   const res = await writeEtcdBackend(sink, {
     revisions: revisions(),
+    revisionSizes,
     buckets: {
       meta,
       lease: leases,
@@ -1439,7 +1643,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   if (input.wal) {
     // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
     const ci = state.sourceConsistentIndex ?? (input.db && state.keys.size > 0 ? Number.MAX_SAFE_INTEGER : null);
-    const replayer = new Replayer(state, input.db, ci);
+    const replayer = new Replayer(state, input.db, ci, input.wal);
     const commit = input.walCommit ?? null;
     let lastProgress = 0;
     await input.wal(async (e) => {
@@ -1451,6 +1655,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
         opts.onProgress({ phase: 'salvage: replaying the WAL', bytesDone: replayer.entries, bytesTotal: 0, currentFile: null });
       }
     });
+    await replayer.finish();
     // Only when the WAL reaches back to before the consistent index does it vouch for the db's last revisions.
     // The WAL starts at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing entry).
     if (replayer.first !== null && replayer.first <= 1) {
@@ -1547,7 +1752,13 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
   } else {
     consistentIndex = state.sourceConsistentIndex;
   }
-  const w = await writeSalvage(state, input.db, sink, { outputKind: opts.outputKind, consistentIndex, keysListedMax: opts.keysListedMax });
+  const w = await writeSalvage(state, input.db, sink, {
+    outputKind: opts.outputKind,
+    consistentIndex,
+    keysListedMax: opts.keysListedMax,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   if (state.lostCount > 0) {
     state.addFinding(
       finding('warning', 'salvage.lost', input.dbFile, null, `${state.lostCount} damaged spots could not be read; see "lost" for the revisions and pages`, {
