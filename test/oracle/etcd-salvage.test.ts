@@ -92,6 +92,9 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
           expect(missing.length === 0 || report.lost.length > 0 || report.findings.some((f) => f.severity !== 'info')).toBe(true);
         } else {
           expect(missing, `${missing.length} keys missing; report: ${JSON.stringify({ ...report, keys: undefined }).slice(0, 1500)}`).toEqual([]);
+          // Revisions never go back: the restored member starts at the newest revision the cluster had handed out
+          // (the goldens end with deletes, whose revisions no live key carries).
+          expect(restored.revision).toBeGreaterThanOrEqual(golden.revision);
         }
         expect(report.keysWritten).toBe(served.size);
         expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);

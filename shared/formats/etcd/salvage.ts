@@ -178,7 +178,8 @@ interface KeyState {
 interface SmallItem {
   key: Uint8Array;
   value: Uint8Array;
-  reachable: boolean;
+  /** Which meta's tree reaches it (TreeFacts.reachable): a higher rank is a newer transaction's copy. */
+  rank: number;
 }
 
 export interface SalvageInput {
@@ -493,7 +494,11 @@ export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, win
 // ---------------------------------------------------------------- reachability
 
 interface TreeFacts {
-  /** Per page position: 1 = reached by some meta's tree. */
+  /**
+   * Per page position: 0 = no meta's tree reaches it; otherwise the rank of the newest meta whose tree does
+   * (newest meta = the highest rank). The small buckets (meta, members, ...) must come from the newest tree:
+   * the older meta's copy is a whole backend commit behind (its consistent_index too).
+   */
   reachable: Uint8Array;
   /** Per page position: 1 + index in `bucketNames` of the named top-level bucket it is under; 0 = none. */
   bucketOfPage: Uint8Array;
@@ -532,56 +537,61 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
   const holes: TreeFacts['holes'] = [];
   let keyBucketSeen = false;
   type Visit = { page: number; bucket: string | null; depth: number; lo: Uint8Array; hi: Uint8Array | null };
-  const stack: Visit[] = roots.map((r) => ({ page: r, bucket: null, depth: 0, lo: EMPTY_KEY, hi: null }));
+  const stack: Visit[] = [];
   const entered = new Uint8Array(filePages);
   const hole = (v: Visit) => {
     if (v.bucket === 'key' && holes.length < 100_000) holes.push({ lo: v.lo, hi: v.hi });
   };
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    const { page, bucket, depth } = v;
-    if (page < 2 || page >= filePages) {
-      hole(v);
-      continue;
-    }
-    if (entered[page]) continue;
-    entered[page] = 1;
-    const head = await src.read(page * pageSize, pageSize);
-    const h = decodePageHeader(head);
-    if (!h || (!isBranch(h.flags) && !isLeaf(h.flags)) || h.id !== page) {
-      hole(v);
-      continue;
-    }
-    const spanPages = h.overflow + 1;
-    if (spanPages * pageSize > MAX_SPAN_BYTES || page + spanPages > filePages) {
-      hole(v);
-      continue;
-    }
-    const span = spanPages === 1 ? head : await readExact(src, page * pageSize, spanPages * pageSize);
-    for (let i = 0; i < spanPages; i++) {
-      reachable[page + i] = 1;
-      if (bucket !== null) bucketOfPage[page + i] = bucketCode(bucket);
-    }
-    if (isBranch(h.flags)) {
-      const elements = decodeBranchElements(span, h.count);
-      // Copies: the page is a view of a reused read window, and these bounds outlive it (stack, holes).
-      const keys = elements.map((e) => copyBytes(e.key));
-      if (elements.length < h.count) hole({ ...v, lo: keys.at(-1) ?? v.lo });
-      elements.forEach((e, i) => {
-        const lo = i === 0 ? v.lo : keys[i]!;
-        const next = elements[i + 1];
-        const hi = next && next.problem === null ? keys[i + 1]! : v.hi;
-        if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi });
-        else hole({ ...v, lo, hi });
-      });
-    } else {
-      for (const e of decodeLeafElements(span, h.count)) {
-        if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
-        const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
-        const name = depth === 0 ? latin1.decode(e.key) : bucket;
-        if (name === 'key') keyBucketSeen = true;
-        const child: Visit = { page: root >= BigInt(filePages) ? filePages : Number(root), bucket: name, depth: depth + 1, lo: EMPTY_KEY, hi: null };
-        if (root !== 0n) stack.push(child);
+  // One tree at a time, newest meta first (roots come newest first): a page both trees share gets the newer rank.
+  for (let r = 0; r < roots.length; r++) {
+    const rank = Math.max(1, 255 - r);
+    stack.push({ page: roots[r]!, bucket: null, depth: 0, lo: EMPTY_KEY, hi: null });
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      const { page, bucket, depth } = v;
+      if (page < 2 || page >= filePages) {
+        hole(v);
+        continue;
+      }
+      if (entered[page]) continue;
+      entered[page] = 1;
+      const head = await src.read(page * pageSize, pageSize);
+      const h = decodePageHeader(head);
+      if (!h || (!isBranch(h.flags) && !isLeaf(h.flags)) || h.id !== page) {
+        hole(v);
+        continue;
+      }
+      const spanPages = h.overflow + 1;
+      if (spanPages * pageSize > MAX_SPAN_BYTES || page + spanPages > filePages) {
+        hole(v);
+        continue;
+      }
+      const span = spanPages === 1 ? head : await readExact(src, page * pageSize, spanPages * pageSize);
+      for (let i = 0; i < spanPages; i++) {
+        reachable[page + i] = rank;
+        if (bucket !== null) bucketOfPage[page + i] = bucketCode(bucket);
+      }
+      if (isBranch(h.flags)) {
+        const elements = decodeBranchElements(span, h.count);
+        // Copies: the page is a view of a reused read window, and these bounds outlive it (stack, holes).
+        const keys = elements.map((e) => copyBytes(e.key));
+        if (elements.length < h.count) hole({ ...v, lo: keys.at(-1) ?? v.lo });
+        elements.forEach((e, i) => {
+          const lo = i === 0 ? v.lo : keys[i]!;
+          const next = elements[i + 1];
+          const hi = next && next.problem === null ? keys[i + 1]! : v.hi;
+          if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi });
+          else hole({ ...v, lo, hi });
+        });
+      } else {
+        for (const e of decodeLeafElements(span, h.count)) {
+          if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
+          const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+          const name = depth === 0 ? latin1.decode(e.key) : bucket;
+          if (name === 'key') keyBucketSeen = true;
+          const child: Visit = { page: root >= BigInt(filePages) ? filePages : Number(root), bucket: name, depth: depth + 1, lo: EMPTY_KEY, hi: null };
+          if (root !== 0n) stack.push(child);
+        }
       }
     }
   }
@@ -609,6 +619,8 @@ export class SalvageState {
   orphanedLeafPages = 0;
   unreadablePages = 0;
   maxRevision = 0;
+  /** The last revision the WAL replay handed out (deletes included: they take a revision but leave no live key). */
+  replayedTopRevision = 0;
   /** Every main revision seen in the key bucket (for the gap check). */
   readonly revisionsSeen = new RevisionList();
   sourceConsistentIndex: number | null = null;
@@ -659,14 +671,14 @@ export class SalvageState {
 
 const SMALL_BUCKETS = new Set<string>(['alarm', 'auth', 'authRoles', 'authUsers', 'cluster', 'lease', 'members', 'members_removed', 'meta']);
 
-function noteSmall(state: SalvageState, bucket: string, key: Uint8Array, value: Uint8Array, reachable: boolean): void {
+function noteSmall(state: SalvageState, bucket: string, key: Uint8Array, value: Uint8Array, rank: number): void {
   if (!SMALL_BUCKETS.has(bucket)) return;
   const m = state.smallBucket(bucket as EtcdBucketName);
   const id = latin1.decode(key);
   const prev = m.get(id);
-  // A reachable item beats an orphaned (possibly stale) one; among equals the first stays.
-  if (prev && (prev.reachable || !reachable)) return;
-  m.set(id, { key: copyBytes(key), value: copyBytes(value), reachable });
+  // The newest tree's item beats the older meta's, a reachable one beats an orphaned (possibly stale) one; among equals the first stays.
+  if (prev && prev.rank >= rank) return;
+  m.set(id, { key: copyBytes(key), value: copyBytes(value), rank });
 }
 
 function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValueOffset: number, page: number, reachable: boolean): boolean {
@@ -704,13 +716,13 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
   return true;
 }
 
-function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, reachable: boolean): boolean {
+function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, rank: number): boolean {
   if (k.length !== 8) return false;
   const m = decodeMessage(v, 16);
   if (!m.ok) return false;
   const id = new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0, false);
   if (u64Field(m.fields, 1) !== id) return false;
-  noteSmall(state, 'lease', k, v, reachable);
+  noteSmall(state, 'lease', k, v, rank);
   return true;
 }
 
@@ -721,7 +733,8 @@ function scanLeafElements(
   spanOffset: number,
   count: number,
   page: number,
-  reachable: boolean,
+  /** TreeFacts.reachable of the page: 0 = no tree reaches it. */
+  rank: number,
   bucket: string | null,
   file: string,
   depth: number,
@@ -744,22 +757,22 @@ function scanLeafElements(
         const image = e.value.subarray(16);
         const h = decodePageHeader(image);
         if (h && isLeaf(h.flags)) {
-          scanLeafElements(state, image, spanOffset + (image.byteOffset - span.byteOffset), h.count, page, reachable, name, file, depth + 1);
+          scanLeafElements(state, image, spanOffset + (image.byteOffset - span.byteOffset), h.count, page, rank, name, file, depth + 1);
         }
       }
       continue;
     }
     const valueOffset = spanOffset + (e.value.byteOffset - span.byteOffset);
     if ((bucket === 'key' || bucket === null) && isRevisionKey(e.key)) {
-      if (noteRevision(state, e.key, e.value, valueOffset, page, reachable)) continue;
+      if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0)) continue;
       if (bucket === 'key') {
         const rev = readRevision(e.key);
         state.addDamage(file, page, `page ${page} element ${e.index}: revision ${rev.main}_${rev.sub} holds no readable mvccpb.KeyValue`);
         continue;
       }
     }
-    if (bucket !== null && bucket !== 'key') noteSmall(state, bucket, e.key, e.value, reachable);
-    else if (bucket === null) noteLeaseByShape(state, e.key, e.value, reachable);
+    if (bucket !== null && bucket !== 'key') noteSmall(state, bucket, e.key, e.value, rank);
+    else if (bucket === null) noteLeaseByShape(state, e.key, e.value, rank);
   }
 }
 
@@ -874,13 +887,13 @@ export async function scanDb(
     const spanPages = h.overflow + 1;
     const fits = h.overflow < filePages && p + spanPages <= filePages && spanPages * pageSize <= MAX_SPAN_BYTES;
     if (isLeaf(h.flags) && h.id === p && fits) {
-      const reachable = tree.reachable[p] === 1;
+      const rank = tree.reachable[p]!;
       state.leafPages++;
-      if (!reachable) state.orphanedLeafPages++;
+      if (rank === 0) state.orphanedLeafPages++;
       const span = spanPages === 1 ? page : await readExact(src, p * pageSize, spanPages * pageSize);
       if (spanPages > 1) state.bytesRead += span.length - pageSize;
       const bucket = tree.bucketNames[tree.bucketOfPage[p]! - 1] ?? null;
-      scanLeafElements(state, span, p * pageSize, h.count, p, reachable, bucket, file, 0);
+      scanLeafElements(state, span, p * pageSize, h.count, p, rank, bucket, file, 0);
       p += spanPages;
     } else if (isBranch(h.flags) && h.id === p && fits) {
       p += spanPages;
@@ -890,15 +903,15 @@ export async function scanDb(
       const before = state.keys.size + state.revisionsSeen.pushed;
       if (h.count > 0 && !isBranch(h.flags)) {
         const probe = new SalvageState();
-        scanLeafElements(probe, page, p * pageSize, h.count, p, false, null, file, 0);
+        scanLeafElements(probe, page, p * pageSize, h.count, p, 0, null, file, 0);
         if (probe.revisionsSeen.pushed > 0) {
-          scanLeafElements(state, page, p * pageSize, h.count, p, tree.reachable[p] === 1, null, file, 0);
+          scanLeafElements(state, page, p * pageSize, h.count, p, tree.reachable[p]!, null, file, 0);
           state.leafPages++;
-          if (tree.reachable[p] !== 1) state.orphanedLeafPages++;
+          if (tree.reachable[p] === 0) state.orphanedLeafPages++;
         }
       }
       const recovered = state.keys.size + state.revisionsSeen.pushed > before;
-      if (!recovered && tree.reachable[p] === 1) {
+      if (!recovered && tree.reachable[p]! > 0) {
         state.unreadablePages++;
         state.addDamage(file, p, `page ${p} is reached by the tree but is not a valid page (header id ${h.id}, flags 0x${h.flags.toString(16)})`);
       }
@@ -1376,6 +1389,7 @@ export class Replayer {
   /** The end of the WAL: a held span still open is settled. */
   async finish(): Promise<void> {
     if (this.pending.size > 0) await this.settleHeld();
+    this.state.replayedTopRevision = Math.max(this.state.replayedTopRevision, this.nextRevision - 1);
   }
 }
 
@@ -1526,8 +1540,11 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   const small = (name: EtcdBucketName): [Uint8Array, Uint8Array][] => [...(state.small.get(name)?.values() ?? [])].map((i) => [i.key, i.value]);
   const meta: [Uint8Array, Uint8Array][] = [];
   if (opts.consistentIndex !== null) meta.push([META_CONSISTENT_INDEX, u64be(opts.consistentIndex)]);
-  // Only the newest revision of each key is written: history below it is gone, say so as etcd does.
-  const compactRevision = maxRev;
+  // Only the newest revision of each key is written: history below it is gone, say so as etcd does. The compaction
+  // revision is the newest one seen anywhere (a delete's or a tombstone's too), because etcd's mvcc restore starts its
+  // current revision there when the keys end below it: revisions stay monotonic for watchers and resourceVersions.
+  const topSeen = Math.max(state.maxRevision, state.replayedTopRevision);
+  const compactRevision = maxRev === null ? null : Math.max(maxRev, topSeen);
   if (compactRevision !== null) meta.push([META_FINISHED_COMPACT, revisionKey(compactRevision, 0)]);
   const leases = [...state.leases.values()].map((l) => [u64be(l.id), encodeLease(l.id, l.ttl)] as [Uint8Array, Uint8Array]);
   const cluster = small('cluster').filter(([k]) => compareBytes(k, CLUSTER_VERSION_KEY) === 0);
