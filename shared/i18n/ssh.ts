@@ -245,6 +245,9 @@ export const en = {
   'ssh.copy.transport.exec': 'cat through an SSH channel',
   'ssh.copy.transport.sftp': 'SFTP (this account cannot run commands: no SHA-256 on the node)',
   'ssh.copy.transport.sudo': 'cat as root through sudo',
+  'ssh.copy.unverified':
+    'Copied, but not verified against the node: this account cannot run commands (SFTP only), so the node computed no SHA-256. Compare the manifest with sha256sum run on the node, or copy again with sudo.',
+  'ssh.copy.noNodeHash': 'no node hash',
   'ssh.copy.sudoNote':
     'Each of these runs as root through sudo (sudo -n, or sudo -S with your password on its stdin, asked once for this connection and kept in memory only); no SFTP. The listing runs twice; SHA-256 is computed on the node and again here, file by file.',
   'ssh.copy.asRoot': 'read as root through sudo',
@@ -637,6 +640,9 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.copy.transport.exec': '经 SSH 通道用 cat 传输',
   'ssh.copy.transport.sftp': 'SFTP（该账户不能运行命令：节点上不计算 SHA-256）',
   'ssh.copy.transport.sudo': '通过 sudo 以 root 身份用 cat 传输',
+  'ssh.copy.unverified':
+    '已复制，但未与节点核对：该账户不能运行命令（仅限 SFTP），节点上没有计算 SHA-256。请在节点上运行 sha256sum 与清单比对，或改用 sudo 重新复制。',
+  'ssh.copy.noNodeHash': '节点无哈希',
   'ssh.copy.sudoNote':
     '以上每条命令都通过 sudo 以 root 身份运行（sudo -n，或 sudo -S 并经其标准输入传递密码；每个连接只询问一次，仅保存在内存中），不使用 SFTP。目录列出两次；SHA-256 先在节点上计算，再在本地逐个文件核对。',
   'ssh.copy.asRoot': '通过 sudo 以 root 身份读取',

@@ -227,13 +227,25 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
         dest,
       ];
       const nodeBefore = await treeCpuSeconds(sshd.pid);
+      // scp's connection ends with it, and sshd does not add a finished session's CPU to its own: the
+      // node side is sampled while scp runs (the last sample before the session exits is within 0.2 s of it).
+      let nodePeak = nodeBefore;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          nodePeak = Math.max(nodePeak, await treeCpuSeconds(sshd.pid));
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
       const t0 = performance.now();
-      // `times` in the same sh: scp's own CPU (user + system), as this process's is counted for Lifeboat.
-      const { stdout } = await run('/bin/sh', ['-c', 'scp "$@" && times', 'sh', ...args]);
-      const ms = performance.now() - t0;
-      // The connection's sshd has exited: its CPU is in the listener's reaped-children times (give it a moment to reap).
-      await new Promise((r) => setTimeout(r, 100));
-      return { ms, cpuHere: childrenCpuSeconds(stdout), cpuNode: (await treeCpuSeconds(sshd.pid)) - nodeBefore, peakRss: 0 };
+      try {
+        // `times` in the same sh: scp's own CPU (user + system), as this process's is counted for Lifeboat.
+        const { stdout } = await run('/bin/sh', ['-c', 'scp "$@" && times', 'sh', ...args]);
+        return { ms: performance.now() - t0, cpuHere: childrenCpuSeconds(stdout), cpuNode: nodePeak - nodeBefore, peakRss: 0 };
+      } finally {
+        sampling = false;
+        await sampler;
+      }
     };
     const lines: string[] = [];
     const loadBefore = load();
