@@ -146,8 +146,16 @@ export interface ExecResult {
   truncated: boolean;
 }
 
+/**
+ * How a copy-out reads file contents: `exec`, `cat`/`tail` streamed through an SSH command channel
+ * as the login user; `sftp`, SFTP reads (the account cannot run commands, e.g. `ForceCommand
+ * internal-sftp`: no SHA-256 on the node then); `sudo`, `cat`/`tail` as root through sudo.
+ */
+export type CopyTransport = 'exec' | 'sftp' | 'sudo';
+
 export interface CopyOutProgress {
   phase: 'listing' | 'hashing-remote' | 'copying' | 'hashing-local' | 'done';
+  transport: CopyTransport;
   bytesDone: number;
   bytesTotal: number;
   filesDone: number;
@@ -178,6 +186,8 @@ export interface CopyOutResult {
   elapsedMs: number;
   /** Path of the written manifest (`sha256sum` format). */
   manifestPath: string;
+  /** How the contents were read (absent in results recorded before it was reported). */
+  transport?: CopyTransport;
 }
 
 /** What a copy-out will do, shown to the user before it starts. */

@@ -113,6 +113,37 @@ export const en = {
   'ssh.copyout.error.fileInterrupted': 'copy of {file} interrupted: {error}',
   'ssh.copyout.error.filesInterrupted': 'copy of {count} files from {file} on interrupted: {error}',
   'ssh.copyout.error.readLostOf': 'connection lost at {at} of {size} bytes of {path}',
+  'ssh.copyout.error.readDenied':
+    'permission denied: {user} cannot read {path} (the copy reads as the login user, not root). Tick "Use sudo" (CLI: --sudo) to read it as root through sudo, or connect as a user who can read it.',
+  'ssh.copyout.error.readFailedAsUser':
+    'reading {path} on the node failed (exit {code}): {stderr}. Check what the node says, then start the copy again: files already complete are kept.',
+  'ssh.copyout.error.unknownJob':
+    'there is no copy-out job {jobId} for this window (it belongs to another window, or was forgotten). Copy the directory out again.',
+  'ssh.copyout.error.notFinished': 'that copy-out has not finished. Wait until it is done (or resume it if it was interrupted), then validate the copy.',
+  'ssh.copyout.error.destMissing': 'no destination folder was given. Choose the folder the copy should go into.',
+  'ssh.copyout.error.destRelative':
+    'the destination {path} is not an absolute path. Give the full path of the folder the copy should go into (e.g. /home/you/lifeboat-copies).',
+  'ssh.copyout.error.destOutsideCopies':
+    'in web mode copies go only into a subdirectory of the copies folder. Use the destination the copy dialog proposes (ssh.copyout.plan).',
+  'ssh.copyout.error.destLeadsOut':
+    'in web mode copies go only into the copies folder, and that destination leads out of it through a symbolic link. Use the destination the copy dialog proposes.',
+  'ssh.sudo.error.sourceListingLost': 'listing {path} as root did not finish (the connection was lost). Reconnect, then open the directory again.',
+  'ssh.sudo.error.sourceListingFailed': 'listing {path} as root failed (exit {code}): {stderr}. Check what the node says, then open the directory again.',
+  'ssh.sudo.error.sourceListingTooLarge':
+    '{path} lists more than {bytes} bytes of names (about 200 000 entries); refusing to hold it. Open the data directory itself, not a directory above it.',
+  'ssh.sudo.error.sourceNotDirectory': '{path} is not a directory on the node (it is a {kind}). Give the data directory itself.',
+  'ssh.sudo.error.sourceListingNotRecords':
+    "unexpected listing output for {path} ({bytes} bytes, not NUL-terminated records of 5 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+  'ssh.sudo.error.sourceListingBadRecord':
+    "unexpected listing record for {path} at field {field}: size {size}, mtime {mtime}. The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+  'ssh.sudo.error.sourceListingBadName':
+    "unexpected listing record for {path}: {name}. The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+  'ssh.sudo.error.sourceListingNoSelf':
+    "the listing of {path} did not include the directory itself. The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+  'ssh.sudo.error.sourceNotFile': '{path} is not a regular file (it is a {kind}); only regular files are read.',
+  'ssh.sudo.error.sourceReadLost': 'reading {file} at byte {offset} as root did not finish (the connection was lost). Reconnect, then validate again.',
+  'ssh.sudo.error.sourceReadFailed':
+    'reading {file} at byte {offset} as root failed (exit {code}): {stderr}. Check what the node says (is GNU dd there?), or copy the directory out and validate the copy.',
   'ssh.connect.failed': 'Could not connect to {host}: {error}',
   'ssh.connect.badPort': 'The port must be a number from 1 to 65535.',
   'ssh.connect.needHost': 'Host and user are required.',
@@ -209,7 +240,14 @@ export const en = {
   'ssh.copy.to': 'To',
   'ssh.copy.confined': 'In web mode copies go only under {root}.',
   'ssh.copy.commandsLead': 'Commands run on the node (exact text):',
-  'ssh.copy.sftpNote': 'Besides these, files are listed twice and read over SFTP, read-only. SHA-256 is computed on the node and again here, file by file.',
+  'ssh.copy.sftpNote':
+    'These run as the login user, read-only: echo checks that the account may run commands, the listing runs twice, SHA-256 is computed on the node and again here, file by file, and files stream through cat (tail to resume). An account limited to SFTP is read over SFTP instead, without SHA-256 on the node.',
+  'ssh.copy.transport.exec': 'cat through an SSH channel',
+  'ssh.copy.transport.sftp': 'SFTP (this account cannot run commands: no SHA-256 on the node)',
+  'ssh.copy.transport.sudo': 'cat as root through sudo',
+  'ssh.copy.unverified':
+    'Copied, but not verified against the node: this account cannot run commands (SFTP only), so the node computed no SHA-256. Compare the manifest with sha256sum run on the node, or copy again with sudo.',
+  'ssh.copy.noNodeHash': 'no node hash',
   'ssh.copy.sudoNote':
     'Each of these runs as root through sudo (sudo -n, or sudo -S with your password on its stdin, asked once for this connection and kept in memory only); no SFTP. The listing runs twice; SHA-256 is computed on the node and again here, file by file.',
   'ssh.copy.asRoot': 'read as root through sudo',
@@ -480,6 +518,29 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.copyout.error.fileInterrupted': '复制 {file} 时中断：{error}',
   'ssh.copyout.error.filesInterrupted': '从 {file} 起复制 {count} 个文件时中断：{error}',
   'ssh.copyout.error.readLostOf': '读取 {path} 时在 {size} 字节中的第 {at} 字节处连接断开',
+  'ssh.copyout.error.readDenied':
+    '权限被拒绝：{user} 无法读取 {path}（复制以登录用户而非 root 身份读取）。勾选“使用 sudo”（命令行：--sudo）即可通过 sudo 以 root 身份读取，或以能读取它的用户连接。',
+  'ssh.copyout.error.readFailedAsUser': '在节点上读取 {path} 失败（退出码 {code}）：{stderr}。请查看节点给出的信息，然后重新开始复制：已完成的文件会保留。',
+  'ssh.copyout.error.unknownJob': '此窗口中没有复制任务 {jobId}（它属于另一个窗口，或已被遗忘）。请重新复制该目录。',
+  'ssh.copyout.error.notFinished': '该复制任务尚未完成。请等待其完成（若被中断则先续传），然后再校验副本。',
+  'ssh.copyout.error.destMissing': '没有指定目标文件夹。请选择副本要存放的文件夹。',
+  'ssh.copyout.error.destRelative': '目标 {path} 不是绝对路径。请填写副本要存放的文件夹的完整路径（例如 /home/you/lifeboat-copies）。',
+  'ssh.copyout.error.destOutsideCopies': 'Web 模式下副本只能存放在副本文件夹的子目录中。请使用复制对话框建议的目标（ssh.copyout.plan）。',
+  'ssh.copyout.error.destLeadsOut': 'Web 模式下副本只能存放在副本文件夹中，而该目标通过符号链接指向了它之外。请使用复制对话框建议的目标。',
+  'ssh.sudo.error.sourceListingLost': '以 root 身份列出 {path} 未能完成（连接已断开）。请重新连接，然后再次打开该目录。',
+  'ssh.sudo.error.sourceListingFailed': '以 root 身份列出 {path} 失败（退出码 {code}）：{stderr}。请查看节点给出的信息，然后再次打开该目录。',
+  'ssh.sudo.error.sourceListingTooLarge': '{path} 的文件名列表超过 {bytes} 字节（约 20 万个条目），拒绝载入。请打开数据目录本身，而不是它的上级目录。',
+  'ssh.sudo.error.sourceNotDirectory': '{path} 在节点上不是目录（而是 {kind}）。请指定数据目录本身。',
+  'ssh.sudo.error.sourceListingNotRecords':
+    '{path} 的文件列表输出异常（{bytes} 字节，不是以 NUL 结尾、每条 5 个字段的记录）。节点上的 find 的输出与 GNU find 不同：请改为把目录复制到本地后校验副本。',
+  'ssh.sudo.error.sourceListingBadRecord':
+    '{path} 的文件列表在第 {field} 个字段处有异常记录：大小 {size}，修改时间 {mtime}。节点上的 find 的输出与 GNU find 不同：请改为把目录复制到本地后校验副本。',
+  'ssh.sudo.error.sourceListingBadName': '{path} 的文件列表中有异常记录：{name}。节点上的 find 的输出与 GNU find 不同：请改为把目录复制到本地后校验副本。',
+  'ssh.sudo.error.sourceListingNoSelf': '{path} 的文件列表中没有该目录本身。节点上的 find 的输出与 GNU find 不同：请改为把目录复制到本地后校验副本。',
+  'ssh.sudo.error.sourceNotFile': '{path} 不是普通文件（而是 {kind}）；只读取普通文件。',
+  'ssh.sudo.error.sourceReadLost': '以 root 身份从第 {offset} 字节起读取 {file} 未能完成（连接已断开）。请重新连接，然后再次校验。',
+  'ssh.sudo.error.sourceReadFailed':
+    '以 root 身份从第 {offset} 字节起读取 {file} 失败（退出码 {code}）：{stderr}。请查看节点给出的信息（节点上有 GNU dd 吗？），或把目录复制到本地后校验副本。',
   'ssh.connect.failed': '无法连接到 {host}：{error}',
   'ssh.connect.badPort': '端口必须是 1 到 65535 之间的数字。',
   'ssh.connect.needHost': '主机和用户为必填项。',
@@ -574,7 +635,14 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.copy.to': '目标',
   'ssh.copy.confined': 'Web 模式下只能复制到 {root} 之下。',
   'ssh.copy.commandsLead': '将在节点上运行的命令（原文）：',
-  'ssh.copy.sftpNote': '此外，会通过 SFTP 只读地列出目录两次并读取文件。SHA-256 先在节点上计算，再在本地逐个文件核对。',
+  'ssh.copy.sftpNote':
+    '以上命令以登录用户身份只读运行：echo 检查该账户能否运行命令，目录列出两次，SHA-256 先在节点上计算、再在本地逐个文件核对，文件内容经 cat 传输（续传用 tail）。仅限 SFTP 的账户改用 SFTP 读取，节点上不计算 SHA-256。',
+  'ssh.copy.transport.exec': '经 SSH 通道用 cat 传输',
+  'ssh.copy.transport.sftp': 'SFTP（该账户不能运行命令：节点上不计算 SHA-256）',
+  'ssh.copy.transport.sudo': '通过 sudo 以 root 身份用 cat 传输',
+  'ssh.copy.unverified':
+    '已复制，但未与节点核对：该账户不能运行命令（仅限 SFTP），节点上没有计算 SHA-256。请在节点上运行 sha256sum 与清单比对，或改用 sudo 重新复制。',
+  'ssh.copy.noNodeHash': '节点无哈希',
   'ssh.copy.sudoNote':
     '以上每条命令都通过 sudo 以 root 身份运行（sudo -n，或 sudo -S 并经其标准输入传递密码；每个连接只询问一次，仅保存在内存中），不使用 SFTP。目录列出两次；SHA-256 先在节点上计算，再在本地逐个文件核对。',
   'ssh.copy.asRoot': '通过 sudo 以 root 身份读取',

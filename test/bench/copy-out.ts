@@ -4,15 +4,17 @@
  * Starts a real sshd on 127.0.0.1 (test/helpers/sshd: needs root and
  * openssh-server) and, for each size (default 256 MiB and 2 GiB), two shapes
  * of random data: one large file (an etcd `db`) and a dqlite-shaped directory
- * of 8 MiB segments. For each, Lifeboat's whole copy-out job (listing with the
- * live-directory check, SHA-256 on the node, SFTP transfer, SHA-256 of every
- * local file, the per-file comparison), the same job through sudo (read-only
- * commands as root, with a password as on a real node; sizes up to
- * `sudoMaxMib`) and `scp -r` (transfer only, no verification) run
- * alternately, `rounds` times, so all see the same machine load; the table
- * shows medians and the load average around the run. Peak RSS is sampled
- * during each of Lifeboat's copies (memory stays bounded whatever the size).
- * Returns the lines; `npm run bench` prints them.
+ * of 8 MiB segments. For each, Lifeboat's whole copy-out job as the login user
+ * (listing with the live-directory check, SHA-256 on the node, `cat` streamed
+ * through exec channels, SHA-256 of every local file, the per-file comparison),
+ * the same job through sudo (read-only commands as root, with a password as on
+ * a real node; sizes up to `sudoMaxMib`, default all) and `scp -r` (transfer
+ * only, no verification) run alternately, `rounds` times,
+ * so all see the same machine load; the table shows medians, CPU seconds here
+ * (this process, or scp's) and on the node side (the sshd tree: sshd, cat,
+ * sha256), and the load average around the run. Peak RSS is sampled during
+ * each of Lifeboat's copies (memory stays bounded whatever the size). Returns
+ * the lines; `npm run bench` prints them.
  */
 import { execFile } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -37,7 +39,7 @@ function mibPerSecond(bytes: number, ms: number): string {
 }
 
 function row(cells: string[]): string {
-  const widths = [50, 10, 10, 9, 12];
+  const widths = [50, 9, 8, 8, 10, 10, 9];
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ');
 }
 
@@ -90,7 +92,7 @@ export interface CopyBenchOptions {
   rounds?: number;
   /** The live-directory check's settle time (default: the app's 1500 ms). */
   settleMs?: number;
-  /** The sudo row for shapes up to this size (default 256 MiB; 0: no sudo rows). */
+  /** The sudo row for shapes up to this size (default: every size; 0: no sudo rows). */
   sudoMaxMib?: number;
 }
 
@@ -100,17 +102,65 @@ interface Shape {
   bytes: number;
 }
 
-/** Time one run of `job`, sampling this process's RSS meanwhile. */
-async function timed<T>(job: () => Promise<T>): Promise<{ ms: number; peakRss: number; result: T }> {
+/** One measured run: wall time, CPU seconds here and on the node side, peak RSS of this process. */
+interface Sample {
+  ms: number;
+  cpuHere: number;
+  cpuNode: number;
+  peakRss: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux (getconf CLK_TCK)
+
+/**
+ * CPU seconds used so far by the process tree under `pid` (utime+stime of each living process plus
+ * the cutime+cstime of the children it has reaped): each process counted once, dead or alive.
+ */
+async function treeCpuSeconds(pid: number): Promise<number> {
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await fs.readFile(`/proc/${entry}/stat`, 'latin1').catch(() => null);
+    if (stat === null) continue;
+    // The command name is in parentheses and may hold spaces: the fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    total += ticks.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total / TICKS_PER_SECOND;
+}
+
+/** Time one run of `job`: this process's CPU and RSS, and the node side's CPU (the sshd tree under `sshdPid`). */
+async function timed<T>(sshdPid: number, job: () => Promise<T>): Promise<Sample & { result: T }> {
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  const nodeBefore = await treeCpuSeconds(sshdPid);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
     const result = await job();
-    return { ms: performance.now() - t0, peakRss, result };
+    const ms = performance.now() - t0;
+    const used = process.cpuUsage(cpu0);
+    return { ms, cpuHere: (used.user + used.system) / 1e6, cpuNode: (await treeCpuSeconds(sshdPid)) - nodeBefore, peakRss, result };
   } finally {
     clearInterval(sampler);
   }
+}
+
+/** `times` after a command, in sh: the second line is the children's user and system time (`0m1.23s 0m0.45s`). */
+function childrenCpuSeconds(timesOutput: string): number {
+  const lines = timesOutput.trim().split('\n');
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines[lines.length - 1]?.trim() ?? '');
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
 }
 
 export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[]> {
@@ -120,7 +170,7 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
   }
   const sizes = opts.fileMib !== undefined || opts.segments !== undefined ? null : (opts.sizesMib ?? [256, 2048]);
   const rounds = Math.max(1, opts.rounds ?? 3);
-  const sudoMaxMib = opts.sudoMaxMib ?? 256;
+  const sudoMaxMib = opts.sudoMaxMib ?? Infinity;
   const withSudo = sudoMaxMib > 0 && existsSync('/usr/bin/sudo') && existsSync('/usr/sbin/visudo');
   const sshd = await startSshd();
   const dir = await makeTempDir('lifeboat-bench-copy-');
@@ -157,8 +207,8 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
       interactive: false,
     });
     const sudo = new SudoRunner(conn, { password: sshd.password, prompt: async () => [sshd.password], user: sshd.user, host: sshd.host });
-    const scp = (shape: Shape, dest: string) =>
-      run('/usr/bin/scp', [
+    const scp = async (shape: Shape, dest: string): Promise<Sample> => {
+      const args = [
         '-q',
         '-r',
         '-P',
@@ -175,53 +225,80 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
         'IdentitiesOnly=yes',
         `${sshd.user}@127.0.0.1:${shape.src}`,
         dest,
-      ]);
+      ];
+      const nodeBefore = await treeCpuSeconds(sshd.pid);
+      // scp's connection ends with it, and sshd does not add a finished session's CPU to its own: the
+      // node side is sampled while scp runs (the last sample before the session exits is within 0.2 s of it).
+      let nodePeak = nodeBefore;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          nodePeak = Math.max(nodePeak, await treeCpuSeconds(sshd.pid));
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      const t0 = performance.now();
+      try {
+        // `times` in the same sh: scp's own CPU (user + system), as this process's is counted for Lifeboat.
+        const { stdout } = await run('/bin/sh', ['-c', 'scp "$@" && times', 'sh', ...args]);
+        return { ms: performance.now() - t0, cpuHere: childrenCpuSeconds(stdout), cpuNode: nodePeak - nodeBefore, peakRss: 0 };
+      } finally {
+        sampling = false;
+        await sampler;
+      }
+    };
     const lines: string[] = [];
     const loadBefore = load();
     const started = performance.now();
     try {
       lines.push(`${title} (medians of ${rounds} alternating rounds; cipher ${firstCipher()}, ssh2 native crypto ${nativeCrypto() ? 'on' : 'off'})`);
-      lines.push(row(['', 'seconds', 'MiB/s', 'vs scp', 'peak RSS MiB']));
+      lines.push(row(['', 'seconds', 'MiB/s', 'vs scp', 'CPU here', 'CPU node', 'RSS MiB']));
       for (const shape of shapes) {
         const sudoToo = withSudo && shape.bytes <= sudoMaxMib * MIB + MIB;
-        const ours: number[] = [];
-        const ourSudo: number[] = [];
-        const theirs: number[] = [];
-        let peakRss = 0;
-        let peakSudoRss = 0;
-        const verified = (label: string, result: CopyOutResult) => {
-          if (!result.allMatch || result.bytes !== shape.bytes) throw new Error(`copy-out bench: ${label} of ${shape.label} did not verify`);
+        const ours: Sample[] = [];
+        const ourSudo: Sample[] = [];
+        const theirs: Sample[] = [];
+        const verified = (label: string, result: CopyOutResult, transport: string) => {
+          if (!result.allMatch || result.bytes !== shape.bytes || result.transport !== transport) {
+            throw new Error(`copy-out bench: ${label} of ${shape.label} did not verify (or did not go through ${transport})`);
+          }
         };
         for (let r = 0; r < rounds; r++) {
           const out = path.join(dir, `lifeboat-${r}`);
-          const a = await timed(() => copyOut({ conn, remotePath: shape.src, localDir: out, settleMs: opts.settleMs }));
-          verified('copy-out', a.result);
-          ours.push(a.ms);
-          peakRss = Math.max(peakRss, a.peakRss);
+          const a = await timed(sshd.pid, () => copyOut({ conn, remotePath: shape.src, localDir: out, settleMs: opts.settleMs }));
+          verified('copy-out', a.result, 'exec');
+          ours.push(a);
           await fs.rm(out, { recursive: true, force: true });
 
           if (sudoToo) {
-            const s = await timed(() => sudoCopyOut({ sudo, remotePath: shape.src, localDir: out, settleMs: opts.settleMs }));
-            verified('copy-out --sudo', s.result);
-            ourSudo.push(s.ms);
-            peakSudoRss = Math.max(peakSudoRss, s.peakRss);
+            const s = await timed(sshd.pid, () => sudoCopyOut({ sudo, remotePath: shape.src, localDir: out, settleMs: opts.settleMs }));
+            verified('copy-out --sudo', s.result, 'sudo');
+            ourSudo.push(s);
             await fs.rm(out, { recursive: true, force: true });
           }
 
           const scpDest = path.join(dir, `scp-${r}`);
           await fs.mkdir(scpDest);
-          const t1 = performance.now();
-          await scp(shape, scpDest);
-          theirs.push(performance.now() - t1);
+          theirs.push(await scp(shape, scpDest));
           await fs.rm(scpDest, { recursive: true, force: true });
         }
-        const scpMs = median(theirs);
-        const ourRow = (what: string, ms: number, rss: number) =>
-          row([what, (ms / 1000).toFixed(2), mibPerSecond(shape.bytes, ms), `${(scpMs / ms).toFixed(2)}x`, (rss / MIB).toFixed(0)]);
+        const scpMs = median(theirs.map((t) => t.ms));
+        const summary = (what: string, samples: Sample[], withRss: boolean) => {
+          const ms = median(samples.map((x) => x.ms));
+          return row([
+            what,
+            (ms / 1000).toFixed(2),
+            mibPerSecond(shape.bytes, ms),
+            `${(scpMs / ms).toFixed(2)}x`,
+            median(samples.map((x) => x.cpuHere)).toFixed(2),
+            median(samples.map((x) => x.cpuNode)).toFixed(2),
+            withRss ? (Math.max(...samples.map((x) => x.peakRss)) / MIB).toFixed(0) : '',
+          ]);
+        };
         lines.push(`${shape.label}, ${(shape.bytes / MIB).toFixed(0)} MiB`);
-        lines.push(ourRow('  lifeboat copy-out, whole job (checks + hashes)', median(ours), peakRss));
-        if (sudoToo) lines.push(ourRow('  lifeboat copy-out --sudo, whole job', median(ourSudo), peakSudoRss));
-        lines.push(row(['  scp -r (no verification)', (scpMs / 1000).toFixed(2), mibPerSecond(shape.bytes, scpMs), '1.00x', '']));
+        lines.push(summary('  lifeboat copy-out (login user, cat over exec)', ours, true));
+        if (sudoToo) lines.push(summary('  lifeboat copy-out --sudo (cat as root)', ourSudo, true));
+        lines.push(summary('  scp -r (no verification)', theirs, false));
       }
     } finally {
       conn.close();
@@ -229,8 +306,9 @@ export async function benchCopyOut(opts: CopyBenchOptions = {}): Promise<string[
     lines.push(
       `  load average (1, 5, 15 min) before: ${loadBefore}, after: ${load()}; ${os.cpus().length} CPUs; ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
-    lines.push('  whole job = listing (live-directory check), SHA-256 on the node beside the SFTP transfer, SHA-256 of each file');
-    lines.push('  while it is written, listing again, per-file comparison; vs scp > 1 is faster than scp; peak RSS of this process');
+    lines.push('  lifeboat rows are the whole job: listing (live-directory check), SHA-256 on the node beside the transfer, SHA-256 of');
+    lines.push('  each file while it is written, listing again, per-file comparison; vs scp > 1 is faster than scp; CPU seconds here');
+    lines.push("  (this process, or scp's) and on the node (the sshd tree: sshd, cat, sha256); RSS: peak of this process");
     return lines;
   } finally {
     await sudoers.remove();

@@ -17,7 +17,11 @@ import {
   explainSudoError,
   normaliseRemotePath,
   REMOTE_ERROR_KEYS,
+  SUDO_SOURCE_ERROR_KEYS,
 } from '../../electron/services/ssh/remote-errors';
+import { parseSudoListing, SudoSourceError } from '../../electron/services/ssh/sudo-source';
+import { CopyOutService } from '../../electron/services/ssh/copy-out-service';
+import type { SshConnectionService } from '../../electron/services/ssh/connection-service';
 import { MESSAGES, translate } from '../../shared/i18n';
 import type { CallContext } from '../../electron/services/registry';
 
@@ -29,7 +33,7 @@ function sysErr(code: string): Error {
 }
 
 describe('SSH error texts', () => {
-  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS, ...AUTH_ERROR_KEYS];
+  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS, ...AUTH_ERROR_KEYS, ...SUDO_SOURCE_ERROR_KEYS];
 
   it.each(keys)('%s has English and Chinese with the same placeholders', (key) => {
     const en = MESSAGES.en[key];
@@ -156,6 +160,72 @@ describe('SSH error texts', () => {
       'sudo refused ubuntu on n1 (exit 1): not in sudoers',
     );
     expect(translate('zh-CN', 'ssh.sudo.error.wrongPasswordOn', { host: 'n1' })).toBe('n1 上的 sudo：密码连续 3 次错误');
+  });
+
+  it('the sudo byte source says what went wrong and what to do, in both languages, through explainSudoError', () => {
+    // A listing that is not find's NUL-terminated records (a find that is not GNU find, or cut short).
+    const notRecords = (() => {
+      try {
+        parseSudoListing(Buffer.from('0\0d\0'), '/var/lib/etcd');
+      } catch (e) {
+        return e;
+      }
+    })() as SudoSourceError;
+    expect(notRecords).toBeInstanceOf(SudoSourceError);
+    expect([notRecords.code, notRecords.text]).toEqual([
+      'failed',
+      { key: 'ssh.sudo.error.sourceListingNotRecords', params: { path: '/var/lib/etcd', bytes: 4 } },
+    ]);
+    expect(notRecords.message).toBe(
+      "unexpected listing output for /var/lib/etcd (4 bytes, not NUL-terminated records of 5 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+    );
+    expect(translate('zh-CN', notRecords.text.key, notRecords.text.params)).toBe(
+      '/var/lib/etcd 的文件列表输出异常（4 字节，不是以 NUL 结尾、每条 5 个字段的记录）。节点上的 find 的输出与 GNU find 不同：请改为把目录复制到本地后校验副本。',
+    );
+    const badName = (() => {
+      try {
+        parseSudoListing(Buffer.from('0\0d\x004096\x001.5\0etcd\x001\0f\x001\x001.5\0../x\0'), '/var/lib/etcd');
+      } catch (e) {
+        return e;
+      }
+    })() as SudoSourceError;
+    expect(badName.text).toEqual({ key: 'ssh.sudo.error.sourceListingBadName', params: { path: '/var/lib/etcd', name: '"../x"' } });
+    // The client error keeps the code and carries the text to the UI.
+    const notDir = new SudoSourceError('not-a-directory', 'ssh.sudo.error.sourceNotDirectory', { path: '/var/lib/etcd/member/snap/db', kind: 'file' });
+    const api = explainSudoError(notDir) as ApiError;
+    expect([api.code, api.message, api.text]).toEqual([
+      'not-a-directory',
+      '/var/lib/etcd/member/snap/db is not a directory on the node (it is a file). Give the data directory itself.',
+      { key: 'ssh.sudo.error.sourceNotDirectory', params: { path: '/var/lib/etcd/member/snap/db', kind: 'file' } },
+    ]);
+    expect(translate('zh-CN', api.text!.key, api.text!.params)).toBe('/var/lib/etcd/member/snap/db 在节点上不是目录（而是 file）。请指定数据目录本身。');
+    const lost = new SudoSourceError('failed', 'ssh.sudo.error.sourceReadLost', { file: 'open-3', offset: 1048576 });
+    expect(lost.message).toBe('reading open-3 at byte 1048576 as root did not finish (the connection was lost). Reconnect, then validate again.');
+    expect(translate('zh-CN', lost.text.key, lost.text.params)).toBe(
+      '以 root 身份从第 1048576 字节起读取 open-3 未能完成（连接已断开）。请重新连接，然后再次校验。',
+    );
+  });
+
+  it("the copy-out service's job errors carry texts (unknown or unfinished job)", () => {
+    // `output` only looks at the jobs it holds: no connection is needed to ask about one.
+    const service = new CopyOutService({} as SshConnectionService, () => ({ copiesRoot: '/tmp/lifeboat-copies' }) as never);
+    const ctx = {} as Parameters<CopyOutService['output']>[1];
+    const unknown = (() => {
+      try {
+        service.output('job-1', ctx);
+      } catch (e) {
+        return e;
+      }
+    })() as ApiError;
+    expect([unknown.code, unknown.text]).toEqual(['unknown-copy', { key: 'ssh.copyout.error.unknownJob', params: { jobId: 'job-1' } }]);
+    expect(unknown.message).toBe(
+      'there is no copy-out job job-1 for this window (it belongs to another window, or was forgotten). Copy the directory out again.',
+    );
+    expect(translate('zh-CN', unknown.text!.key, unknown.text!.params)).toBe('此窗口中没有复制任务 job-1（它属于另一个窗口，或已被遗忘）。请重新复制该目录。');
+    expect(translate('zh-CN', 'ssh.copyout.error.notFinished')).toBe('该复制任务尚未完成。请等待其完成（若被中断则先续传），然后再校验副本。');
+    expect(translate('zh-CN', 'ssh.copyout.error.destRelative', { path: 'copies' })).toBe(
+      '目标 copies 不是绝对路径。请填写副本要存放的文件夹的完整路径（例如 /home/you/lifeboat-copies）。',
+    );
   });
 
   it('a refused host key carries the UI text, its English message keeps every detail', () => {

@@ -17,7 +17,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CopyOutProgress, CopyOutResult } from '../../../shared/contract/ssh';
+import type { CopyOutProgress, CopyOutResult, CopyTransport } from '../../../shared/contract/ssh';
 import { cliConnect, cliSudo, processCliIo, type CliIo } from './cli-connect';
 import { CopyOutError, DirectoryChangingError, copyOut } from './copy-out';
 import { sudoCopyOut } from './sudo-copy';
@@ -104,6 +104,13 @@ export function parseCopyOutArgs(argv: string[]): Args | string {
   };
 }
 
+/** How the bytes travel, as the CLI says it (the UI says it from the catalog: ssh.copy.transport.*). */
+const TRANSPORT_TEXT: Record<CopyTransport, string> = {
+  exec: 'cat through an SSH channel (read-only; SHA-256 on the node)',
+  sftp: 'SFTP: this account cannot run commands (SFTP only), so the node cannot compute SHA-256 and the copy is not verified against it',
+  sudo: 'cat as root through sudo',
+};
+
 function human(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
@@ -125,15 +132,22 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
   if (typeof conn === 'number') return conn;
   try {
     let last = 0;
+    let told = false;
     const options = {
       remotePath: args.remotePath,
       localDir: args.to,
       force: args.force,
       onProgress: (p: CopyOutProgress) => {
-        if (args.json || Date.now() - last < 1000) return;
+        if (args.json) return;
+        if (!told && p.transport !== 'sudo') {
+          // The copy decides once it knows whether this account runs commands: say which way the bytes come.
+          told = true;
+          out.stderr(`reading ${args.remotePath} as ${args.user}: ${TRANSPORT_TEXT[p.transport]}\n`);
+        }
+        if (Date.now() - last < 1000) return;
         last = Date.now();
         const eta = p.etaSeconds === null ? '' : `, ETA ${p.etaSeconds}s`;
-        out.stderr(`${p.phase}: ${human(p.bytesDone)} / ${human(p.bytesTotal)} (${human(p.bytesPerSecond)}/s${eta})\n`);
+        out.stderr(`${p.phase} (${p.transport}): ${human(p.bytesDone)} / ${human(p.bytesTotal)} (${human(p.bytesPerSecond)}/s${eta})\n`);
       },
     };
     let result: CopyOutResult;
@@ -147,10 +161,17 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
     }
     if (args.json) out.stdout(JSON.stringify(result, null, 2) + '\n');
     else {
-      for (const f of result.files) out.stdout(`${f.match ? 'OK      ' : 'MISMATCH'} ${f.localSha256 ?? '-'}  ${f.path}\n`);
+      for (const f of result.files)
+        out.stdout(`${f.match ? 'OK      ' : f.remoteSha256 === null ? 'NO-NODE ' : 'MISMATCH'} ${f.localSha256 ?? '-'}  ${f.path}\n`);
+      const unverified = result.files.filter((f) => f.remoteSha256 === null).length;
+      const verdict = result.allMatch
+        ? 'every SHA-256 matches the node'
+        : unverified === result.files.length
+          ? 'NOT VERIFIED: the node computed no SHA-256 (SFTP-only account); compare the SHA-256 above with sha256sum run on the node'
+          : 'SOME HASHES DIFFER FROM THE NODE';
       out.stdout(
         `${result.files.length} files, ${human(result.bytes)} copied to ${result.localPath} in ${(result.elapsedMs / 1000).toFixed(1)} s; ` +
-          `${result.allMatch ? 'every SHA-256 matches the node' : 'SOME HASHES DIFFER FROM THE NODE'}; manifest ${result.manifestPath}\n`,
+          `${verdict}; manifest ${result.manifestPath}\n`,
       );
     }
     return result.allMatch ? 0 : 1;

@@ -10,9 +10,11 @@ import * as path from 'node:path';
 import type { CopyOutPlan, SshEvents, SshTarget } from '../../../shared/contract/ssh';
 import { ApiError, errorTextOf } from '../api-error';
 import type { SshConnectionService } from './connection-service';
-import { copyOut, CopyOutError, DirectoryChangingError, findListCommand, remoteHashCommand } from './copy-out';
+import { copyOut, CopyOutError, DirectoryChangingError, EXEC_PROBE_COMMAND, findListCommand, remoteHashCommand } from './copy-out';
 import { explainSftpError, explainSudoError, normaliseRemotePath, sshApiError } from './remote-errors';
 import { expandHome, localDate, type SshCallContext, type SshServiceConfig } from './settings';
+import { shellQuote } from './connection';
+import { catCommand } from './stream-fetch';
 import { sudoCopyCommands, sudoCopyOut } from './sudo-copy';
 
 interface CopyJob {
@@ -41,6 +43,15 @@ export function isInside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/**
+ * What a copy as the login user runs (shown before it starts; `<file>` and `<N>` stand for each file
+ * and resume point): the hash and the listing first, as the tests and the UI have always shown them.
+ */
+export function loginUserCopyCommands(remote: string): string[] {
+  const file = `${remote.replace(/\/+$/, '')}/<file>`;
+  return [remoteHashCommand(remote), findListCommand(remote, false), EXEC_PROBE_COMMAND, `${catCommand([file])} …`, `tail -c +<N> -- ${shellQuote(file)}`];
+}
+
 export interface CopyOutStartParams {
   connectionId: string;
   remotePath: unknown;
@@ -66,7 +77,7 @@ export class CopyOutService {
       localDir: path.join(root, `${hostLabel(c.target)}-${localDate(new Date())}`),
       copiesRoot: root,
       confined: c.ctx.transport === 'web',
-      commands: sudo === true ? sudoCopyCommands(remote) : [remoteHashCommand(remote), findListCommand(remote, false)],
+      commands: sudo === true ? sudoCopyCommands(remote) : loginUserCopyCommands(remote),
       ...(sudo === true ? { sudo: true } : {}),
     };
   }
@@ -98,9 +109,10 @@ export class CopyOutService {
       signal: job.abort.signal,
       onProgress: (progress: SshEvents['ssh.copyout.progress']['progress']) => ctx.emit('ssh.copyout.progress', { jobId, progress }),
     };
-    // With sudo every read is a command, announced in the session log by itself; SFTP reads are recorded here.
-    if (!sudo) this.connections.recordSftp(c, `sftp (read-only): copy ${remote} to ${dest}`);
-    void (sudo ? sudoCopyOut({ ...options, sudo }) : copyOut({ ...options, conn: c.conn })).then(
+    // Every command is announced in the session log by itself; SFTP reads (an SFTP-only account, or a
+    // node whose find cannot list) are recorded here when the copy opens SFTP.
+    const onSftp = () => this.connections.recordSftp(c, `sftp (read-only): copy ${remote} to ${dest}`);
+    void (sudo ? sudoCopyOut({ ...options, sudo }) : copyOut({ ...options, conn: c.conn, onSftp })).then(
       (result) => {
         job.state = 'done';
         job.localPath = result.localPath;
@@ -134,8 +146,8 @@ export class CopyOutService {
   /** The local directory a finished job of this client wrote. */
   output(jobId: unknown, ctx: SshCallContext): { localPath: string; remotePath: string } {
     const job = typeof jobId === 'string' ? this.jobs.get(jobId) : undefined;
-    if (!job || job.ctx !== ctx) throw new ApiError('unknown-copy', `no copy-out job ${String(jobId)}`);
-    if (job.state !== 'done' || !job.localPath || !job.remotePath) throw new ApiError('not-finished', 'that copy-out has not finished');
+    if (!job || job.ctx !== ctx) throw sshApiError('unknown-copy', 'ssh.copyout.error.unknownJob', { jobId: String(jobId).slice(0, 100) });
+    if (job.state !== 'done' || !job.localPath || !job.remotePath) throw sshApiError('not-finished', 'ssh.copyout.error.notFinished');
     return { localPath: job.localPath, remotePath: job.remotePath };
   }
 
@@ -160,15 +172,15 @@ export class CopyOutService {
    * link inside the root must not lead out of it).
    */
   private async checkedLocalDir(localDir: unknown, ctx: SshCallContext): Promise<string> {
-    if (typeof localDir !== 'string' || localDir.trim() === '' || localDir.includes('\0')) throw new ApiError('bad-params', 'localDir must be a path');
+    if (typeof localDir !== 'string' || localDir.trim() === '' || localDir.includes('\0')) throw sshApiError('bad-params', 'ssh.copyout.error.destMissing');
     const expanded = expandHome(localDir.trim());
-    if (!path.isAbsolute(expanded)) throw new ApiError('bad-params', `localDir must be absolute: ${localDir}`);
+    if (!path.isAbsolute(expanded)) throw sshApiError('bad-params', 'ssh.copyout.error.destRelative', { path: localDir });
     const dest = path.resolve(expanded);
     if (ctx.transport !== 'web') return dest;
     const root = path.resolve(this.paths().copiesRoot);
     if (!isInside(root, dest) || dest === root) {
       // Neither path is repeated: a refusal must not tell a token holder where things are on this machine.
-      throw new ApiError('forbidden', 'in web mode copies go only into a subdirectory of the copies folder (use the destination ssh.copyout.plan proposes)');
+      throw sshApiError('forbidden', 'ssh.copyout.error.destOutsideCopies');
     }
     await fs.mkdir(root, { recursive: true, mode: 0o700 });
     const realRoot = await fs.realpath(root);
@@ -177,8 +189,7 @@ export class CopyOutService {
     for (;;) {
       try {
         const real = await fs.realpath(probe);
-        if (!isInside(realRoot, real))
-          throw new ApiError('forbidden', 'in web mode copies go only into the copies folder, and that destination leads out of it through a symbolic link');
+        if (!isInside(realRoot, real)) throw sshApiError('forbidden', 'ssh.copyout.error.destLeadsOut');
         break;
       } catch (e) {
         if (e instanceof ApiError) throw e;

@@ -87,6 +87,29 @@ export const COPY_OUT_ERROR_KEYS: readonly SshStringKey[] = [
   'ssh.copyout.error.fileInterrupted',
   'ssh.copyout.error.filesInterrupted',
   'ssh.copyout.error.readLostOf',
+  'ssh.copyout.error.readDenied',
+  'ssh.copyout.error.readFailedAsUser',
+  'ssh.copyout.error.unknownJob',
+  'ssh.copyout.error.notFinished',
+  'ssh.copyout.error.destMissing',
+  'ssh.copyout.error.destRelative',
+  'ssh.copyout.error.destOutsideCopies',
+  'ssh.copyout.error.destLeadsOut',
+];
+
+/** The sudo byte source's refusals (sudo-source.ts: reading a root-only directory in place), as catalog texts. */
+export const SUDO_SOURCE_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.sudo.error.sourceListingLost',
+  'ssh.sudo.error.sourceListingFailed',
+  'ssh.sudo.error.sourceListingTooLarge',
+  'ssh.sudo.error.sourceNotDirectory',
+  'ssh.sudo.error.sourceListingNotRecords',
+  'ssh.sudo.error.sourceListingBadRecord',
+  'ssh.sudo.error.sourceListingBadName',
+  'ssh.sudo.error.sourceListingNoSelf',
+  'ssh.sudo.error.sourceNotFile',
+  'ssh.sudo.error.sourceReadLost',
+  'ssh.sudo.error.sourceReadFailed',
 ];
 
 /** A copy-out failure's English message and its catalog text (key + params), from one template. */
@@ -98,7 +121,7 @@ export function copyOutText(key: SshStringKey, params?: MessageParams): { messag
 export function explainSudoError(e: unknown): Error {
   if (e instanceof ApiError) return e;
   if (e instanceof SudoError) return new ApiError('sudo-failed', e.message, e.text);
-  if (e instanceof SudoSourceError) return new ApiError(e.code, e.message);
+  if (e instanceof SudoSourceError) return new ApiError(e.code, e.message, e.text);
   return e instanceof Error ? e : new Error(String(e));
 }
 

@@ -15,6 +15,9 @@
 import * as path from 'node:path';
 import type { ByteSource, DirEntry, DirectorySource, EntryKind } from '../../../shared/bytes/byte-source';
 import { MAX_READ } from '../../../shared/bytes/byte-source';
+import type { ErrorText } from '../../../shared/contract/error-text';
+import { translate, type MessageParams } from '../../../shared/i18n';
+import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { shellQuote, type SudoRunner } from './connection';
 
 /** The listing `find` prints: depth, type, size, mtime (s.fraction), name; each field NUL-terminated. */
@@ -35,13 +38,17 @@ const MAX_WINDOW = 16 * 1024 * 1024;
 const CACHE_BYTES = 2 * MAX_WINDOW;
 
 export class SudoSourceError extends Error {
+  /** The same sentence as a catalog text, so the UI says it in its language (the message is its English rendering). */
+  readonly text: ErrorText;
   constructor(
     /** `not-found`, `not-a-directory`, `failed`. */
     readonly code: 'not-found' | 'not-a-directory' | 'failed',
-    message: string,
+    key: SshStringKey,
+    params?: MessageParams,
   ) {
-    super(message);
+    super(translate('en', key, params));
     this.name = 'SudoSourceError';
+    this.text = params ? { key, params } : { key };
   }
 }
 
@@ -62,7 +69,7 @@ export function parseSudoListing(out: Buffer, dir: string): { self: EntryKind; e
   const fields = out.toString('utf8').split('\0');
   // A complete output ends with a NUL, so the last split part is empty.
   if (fields.pop() !== '' || fields.length % 5 !== 0) {
-    throw new SudoSourceError('failed', `unexpected listing output for ${dir} (${out.length} bytes, not NUL-terminated records of 5 fields)`);
+    throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingNotRecords', { path: dir, bytes: out.length });
   }
   let self: EntryKind | null = null;
   const entries: DirEntry[] = [];
@@ -71,16 +78,22 @@ export function parseSudoListing(out: Buffer, dir: string): { self: EntryKind; e
     const bytes = Number(size);
     const seconds = Number(mtime);
     if (!/^\d+$/.test(size) || !Number.isSafeInteger(bytes) || !Number.isFinite(seconds)) {
-      throw new SudoSourceError('failed', `unexpected listing record for ${dir} at field ${i}: size ${JSON.stringify(size)}, mtime ${JSON.stringify(mtime)}`);
+      throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingBadRecord', {
+        path: dir,
+        field: i,
+        size: JSON.stringify(size),
+        mtime: JSON.stringify(mtime),
+      });
     }
     if (depth === '0') {
       self = kindOf(type);
       continue;
     }
-    if (depth !== '1' || !isPlainName(name)) throw new SudoSourceError('failed', `unexpected listing record for ${dir}: ${JSON.stringify(name)}`);
+    if (depth !== '1' || !isPlainName(name))
+      throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingBadName', { path: dir, name: JSON.stringify(name) });
     entries.push({ name, size: bytes, kind: kindOf(type), mtimeMs: Math.round(seconds * 1000) });
   }
-  if (self === null) throw new SudoSourceError('failed', `the listing of ${dir} did not include the directory itself`);
+  if (self === null) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingNoSelf', { path: dir });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { self, entries };
 }
@@ -144,13 +157,13 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
   const list = async (): Promise<DirEntry[]> => {
     const res = await sudo.run(sudoListCommand(dir), MAX_LISTING_BYTES);
     if (res.code !== 0) {
-      if (/No such file or directory/.test(res.stderr)) throw new SudoSourceError('not-found', `${dir} does not exist on the node`);
-      if (res.code === null) throw new SudoSourceError('failed', `listing ${dir} did not finish (connection lost)`);
-      throw new SudoSourceError('failed', `listing ${dir} as root failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
+      if (/No such file or directory/.test(res.stderr)) throw new SudoSourceError('not-found', 'ssh.error.notFound', { path: dir });
+      if (res.code === null) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingLost', { path: dir });
+      throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingFailed', { path: dir, code: res.code, stderr: res.stderr.trim().slice(0, 500) });
     }
-    if (res.truncated) throw new SudoSourceError('failed', `${dir} lists more than ${MAX_LISTING_BYTES} bytes of names; refusing it`);
+    if (res.truncated) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingTooLarge', { path: dir, bytes: MAX_LISTING_BYTES });
     const { self, entries } = parseSudoListing(res.stdout, dir);
-    if (self !== 'dir') throw new SudoSourceError('not-a-directory', `${dir} is not a directory on the node (it is a ${self})`);
+    if (self !== 'dir') throw new SudoSourceError('not-a-directory', 'ssh.sudo.error.sourceNotDirectory', { path: dir, kind: self });
     latest = new Map(entries.map((e) => [e.name, e]));
     return entries;
   };
@@ -158,8 +171,8 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
   const fetchWindow = async (file: string, start: number, length: number): Promise<Window> => {
     const res = await sudo.run(sudoReadCommand(joinRemote(dir, file), start, length), length);
     if (res.code !== 0) {
-      if (res.code === null) throw new Error(`reading ${file} at ${start} did not finish (connection lost)`);
-      throw new Error(`reading ${file} at ${start} as root failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
+      if (res.code === null) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceReadLost', { file, offset: start });
+      throw new SudoSourceError('failed', 'ssh.sudo.error.sourceReadFailed', { file, offset: start, code: res.code, stderr: res.stderr.trim().slice(0, 500) });
     }
     return { file, start, bytes: res.stdout };
   };
@@ -203,8 +216,8 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
         await list();
         entry = latest?.get(name);
       }
-      if (!entry) throw new SudoSourceError('not-found', `${joinRemote(dir, name)} does not exist on the node`);
-      if (entry.kind !== 'file') throw new Error(`${joinRemote(dir, name)} is not a regular file (${entry.kind})`);
+      if (!entry) throw new SudoSourceError('not-found', 'ssh.error.notFound', { path: joinRemote(dir, name) });
+      if (entry.kind !== 'file') throw new SudoSourceError('failed', 'ssh.sudo.error.sourceNotFile', { path: joinRemote(dir, name), kind: entry.kind });
       return openFile(name, entry.size);
     },
     async subdir(name: string) {
