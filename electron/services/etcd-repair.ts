@@ -13,6 +13,7 @@ import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EtcdExportFormat, EtcdExportResult, EtcdRepairAction, EtcdRepairMode, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Finding } from '../../shared/contract/findings';
+import type { LocalText } from '../../shared/contract/text';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
@@ -44,7 +45,7 @@ import {
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource, openLocalTarget } from './fs-source';
 import { copyFilePrefix } from './file-copy';
-import { engineText, numberOrNone, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
+import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
 const PART_SUFFIX = '.lifeboat-part';
@@ -177,6 +178,11 @@ function action(kind: EtcdRepairAction['kind'], file: string, said: RepairSaid):
   return { kind, file, text: said.text, textLocal: said.local };
 }
 
+/** What the db holds, said after a WAL loss: nothing newer than its consistent index, or nothing at all. */
+function dbHolds(dbCi: number | null): LocalText {
+  return dbCi === null ? repairText('etcd-loss.held.none') : repairText('etcd-loss.held', { ci: dbCi });
+}
+
 /** Skipped WAL records: a loss unless the db already holds the entries after them. */
 function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]): SalvageReport['lost'] {
   const lost: SalvageReport['lost'] = [];
@@ -188,7 +194,7 @@ function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]):
     const why = sayRepair(
       'etcd-loss.wal-skip',
       { file: skip.file, offset: skip.offset, after: afterIndex },
-      { error: [engineText(skip.engineError)], rest: skip.restOfFile ? [repairText('etcd-loss.wal-skip.rest')] : [], ci: [numberOrNone(dbCi)] },
+      { error: [engineText(skip.engineError)], rest: skip.restOfFile ? [repairText('etcd-loss.wal-skip.rest')] : [], held: [dbHolds(dbCi)] },
     );
     lost.push({ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local });
   }
@@ -424,7 +430,7 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
     findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
     return [];
   }
-  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], ci: [numberOrNone(dbCi)] });
+  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], held: [dbHolds(dbCi)] });
   return [{ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local }];
 }
 

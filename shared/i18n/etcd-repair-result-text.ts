@@ -13,7 +13,6 @@ import { defineCatalog } from './types';
 const en = {
   // Words filled into other sentences.
   'etcd-repair.value': '{value}',
-  'etcd-repair.none': 'none',
   'etcd-repair.unknown': 'unknown',
   /** etcd's or bbolt's own text: bare in English, quoted in Chinese. */
   'etcd-repair.engine': '{error}',
@@ -45,10 +44,11 @@ const en = {
     '{reason}: rebuilt the db from every readable leaf page{wal}: {keys} keys ({tree} from the tree, {orphaned} from cut-off leaves, {walKeys} from the WAL)',
   'etcd-repair.action.rebuild-db.wal': ' and WAL entries {from}..{to}',
   // Why keys or revisions were lost (SalvageLoss).
-  'etcd-loss.wal-skip':
-    '{file} byte {offset}: {error}; the WAL record there (after entry {after}) was stepped over{rest}, and what it wrote is lost (the db holds nothing newer than index {ci})',
+  'etcd-loss.wal-skip': '{file} byte {offset}: {error}; the WAL record there (after entry {after}) was stepped over{rest}, and what it wrote is lost ({held})',
   'etcd-loss.wal-skip.rest': ' with the rest of that file',
-  'etcd-loss.wal-hidden': '{hidden}; the keys they wrote are lost (the db holds nothing newer than index {ci})',
+  'etcd-loss.wal-hidden': '{hidden}; the keys they wrote are lost ({held})',
+  'etcd-loss.held': 'the db holds nothing newer than index {ci}',
+  'etcd-loss.held.none': 'the db holds nothing newer than index none',
   'etcd-loss.wal-hidden.where':
     '{file}: etcd reads the WAL only up to byte {offset}{stop}, but more records follow{at}{later}: the entries after index {last} cannot be read',
   'etcd-loss.wal-hidden.stop': ' ({error})',
@@ -75,7 +75,6 @@ const en = {
 
 const zh: Record<keyof typeof en, string> = {
   'etcd-repair.value': '{value}',
-  'etcd-repair.none': '无',
   'etcd-repair.unknown': '未知',
   'etcd-repair.engine': '“{error}”',
   'etcd-repair.reason.empty': 'db 为空（0 字节）',
@@ -100,11 +99,12 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-repair.action.quarantine-db': '损坏的 db 保留为 {path}',
   'etcd-repair.action.rebuild-db':
     '{reason}：用每个可读的叶子页{wal}重建了 db：{keys} 个键（{tree} 个来自树，{orphaned} 个来自被切断的叶子页，{walKeys} 个来自 WAL）',
-  'etcd-repair.action.rebuild-db.wal': '以及 WAL 条目 {from}..{to}',
-  'etcd-loss.wal-skip':
-    '{file} 第 {offset} 字节：{error}；那里的 WAL 记录（条目 {after} 之后）被跳过{rest}，它写入的内容已丢失（db 中没有比索引 {ci} 更新的内容）',
+  'etcd-repair.action.rebuild-db.wal': '以及 WAL 条目 {from}..{to} ',
+  'etcd-loss.wal-skip': '{file} 第 {offset} 字节：{error}；那里的 WAL 记录（条目 {after} 之后）被跳过{rest}，它写入的内容已丢失（{held}）',
   'etcd-loss.wal-skip.rest': '，连同该文件余下的部分',
-  'etcd-loss.wal-hidden': '{hidden}；它们写入的键已丢失（db 中没有比索引 {ci} 更新的内容）',
+  'etcd-loss.wal-hidden': '{hidden}；它们写入的键已丢失（{held}）',
+  'etcd-loss.held': 'db 中没有比索引 {ci} 更新的内容',
+  'etcd-loss.held.none': 'db 中不含任何条目',
   'etcd-loss.wal-hidden.where': '{file}：etcd 只读取 WAL 到第 {offset} 字节{stop}，但后面还有记录{at}{later}：索引 {last} 之后的条目无法读取',
   'etcd-loss.wal-hidden.stop': '（{error}）',
   'etcd-loss.wal-hidden.zero-length': '（一个长度为零的字在此结束了读取）',

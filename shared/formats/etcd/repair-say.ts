@@ -28,8 +28,3 @@ export function sayRepair(key: EtcdRepairResultKey, params?: TextParams, texts?:
 export function engineText(error: string): LocalText {
   return repairText('etcd-repair.engine', { error });
 }
-
-/** A number, or "none" when there is none. */
-export function numberOrNone(n: number | null | undefined): LocalText {
-  return n === null || n === undefined ? repairText('etcd-repair.none') : repairText('etcd-repair.value', { value: n });
-}
