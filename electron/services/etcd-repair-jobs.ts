@@ -145,6 +145,9 @@ function nodeDataDir(source: ResolvedSource, report: ValidationReport): string |
  * cluster, and the data dir's place on the node. What is not known is a
  * named placeholder (`<DATA_DIR>`) the operator replaces before running.
  */
+/** The restore plan's source when the member's identity comes from the validation report (its words: etcd-plan.restore.sources.report). */
+const REPORT_SOURCE = 'the validation report (WAL member ID, members bucket)';
+
 export function memberConfigFromReport(report: ValidationReport, source: ResolvedSource): { member: EtcdMemberConfig; placeholders: RestorePlaceholder[] } {
   const placeholders: RestorePlaceholder[] = [];
   const members = knownMembers(report);
@@ -179,7 +182,8 @@ export function memberConfigFromReport(report: ValidationReport, source: Resolve
   return {
     member: {
       style: 'unknown',
-      sources: ['the validation report (WAL member ID, members bucket)'],
+      sources: [REPORT_SOURCE],
+      sourceLabels: { [REPORT_SOURCE]: { key: 'etcd-plan.restore.sources.report' } },
       name,
       dataDir,
       walDir: null,

@@ -13,6 +13,7 @@ import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EtcdExportFormat, EtcdExportResult, EtcdRepairAction, EtcdRepairMode, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Finding } from '../../shared/contract/findings';
+import type { LocalText } from '../../shared/contract/text';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
@@ -44,6 +45,7 @@ import {
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { localDirectory, openFileSource, openLocalTarget } from './fs-source';
 import { copyFilePrefix } from './file-copy';
+import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
 const PART_SUFFIX = '.lifeboat-part';
@@ -208,6 +210,16 @@ async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: Wal
   };
 }
 
+/** One thing repair did: the English line and its catalog sentence. */
+function action(kind: EtcdRepairAction['kind'], file: string, said: RepairSaid): EtcdRepairAction {
+  return { kind, file, text: said.text, textLocal: said.local };
+}
+
+/** What the db holds, said after a WAL loss: nothing newer than its consistent index, or nothing at all. */
+function dbHolds(dbCi: number | null): LocalText {
+  return dbCi === null ? repairText('etcd-loss.held.none') : repairText('etcd-loss.held', { ci: dbCi });
+}
+
 /** Skipped WAL records: a loss unless the db already holds the entries after them. */
 function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]): SalvageReport['lost'] {
   const lost: SalvageReport['lost'] = [];
@@ -216,12 +228,12 @@ function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]):
       findings.push(walSkippedFinding(skip, afterIndex, dbCi));
       continue;
     }
-    lost.push({
-      key: null,
-      revisions: null,
-      page: null,
-      reason: `${skip.file} byte ${skip.offset}: ${skip.engineError}; the WAL record there (after entry ${afterIndex}) was stepped over${skip.restOfFile ? ' with the rest of that file' : ''}, and what it wrote is lost (the db holds nothing newer than index ${dbCi ?? 'none'})`,
-    });
+    const why = sayRepair(
+      'etcd-loss.wal-skip',
+      { file: skip.file, offset: skip.offset, after: afterIndex },
+      { error: [engineText(skip.engineError)], rest: skip.restOfFile ? [repairText('etcd-loss.wal-skip.rest')] : [], held: [dbHolds(dbCi)] },
+    );
+    lost.push({ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local });
   }
   return lost;
 }
@@ -427,14 +439,24 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
   const later = scan.info.files.filter((f) => f.file > where!.file).length;
   if (hidden === null && later === 0) return [];
   const lastIndex = scan.info.lastIndex ?? 0;
-  const text = `${where.file}: etcd reads the WAL only up to byte ${where.offset}${stop ? ` (${stop.engineError})` : ' (a zero length word ends it)'}, but more records follow${hidden !== null ? ` at byte ${hidden}` : ''}${later > 0 ? ` and in ${later} later WAL files` : ''}: the entries after index ${lastIndex} cannot be read`;
+  const hiddenSaid = sayRepair(
+    'etcd-loss.wal-hidden.where',
+    { file: where.file, offset: where.offset, last: lastIndex },
+    {
+      stop: [
+        stop ? repairText('etcd-loss.wal-hidden.stop', undefined, { error: [engineText(stop.engineError)] }) : repairText('etcd-loss.wal-hidden.zero-length'),
+      ],
+      at: hidden !== null ? [repairText('etcd-loss.wal-hidden.at', { offset: hidden })] : [],
+      later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
+    },
+  );
+  const text = hiddenSaid.text;
   if (dbCi !== null && dbCi > lastIndex) {
     findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
     return [];
   }
-  return [
-    { key: null, revisions: null, page: null, reason: `${text}; the keys they wrote are lost (the db holds nothing newer than index ${dbCi ?? 'none'})` },
-  ];
+  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], held: [dbHolds(dbCi)] });
+  return [{ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local }];
 }
 
 /** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */
@@ -491,7 +513,8 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     walScan = await scanWal(walDirSrc, `${relMember}/wal`);
   }
   const minConsistentIndex = Math.max(0, ...(walScan?.validSnapshots ?? []).map((s) => s.index));
-  let strategy: DbStrategyChoice = { strategy: 'rebuild', reason: 'there is no member/snap/db', revertTo: null, crash: null };
+  const noDb = sayRepair('etcd-repair.reason.no-db');
+  let strategy: DbStrategyChoice = { strategy: 'rebuild', reason: noDb.text, reasonText: noDb.local, revertTo: null, crash: null };
   if (paths.dbPath) {
     const src = await openFileSource(paths.dbPath);
     try {
@@ -508,9 +531,11 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     const members = await membersFor(walScan, paths.dbPath);
     if (members.some((m) => m.id === walScan!.info.nodeId)) {
       freshWal = buildFreshWal({ nodeId: walScan.info.nodeId, clusterId: walScan.info.clusterId, members });
+      const why = sayRepair('etcd-repair.reason.wal-unreadable', undefined, { error: [engineText(walScan.readError!.engineError)] });
       strategy = {
         strategy: 'rebuild',
-        reason: `the WAL cannot be read (${walScan.readError!.engineError}), so the db is rebuilt to match a fresh WAL`,
+        reason: why.text,
+        reasonText: why.local,
         revertTo: null,
         crash: strategy.crash,
       };
@@ -528,18 +553,21 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       (tornName !== null && rel === `wal/${tornName}`) ||
       (freshWal !== null && (rel === 'wal' || (rel.startsWith('snap/') && rel.endsWith('.snap')))),
   );
-  actions.push({ kind: 'copy', file: 'member', text: `copied ${copied.length} files of ${relMember} unchanged` });
+  actions.push(action('copy', 'member', sayRepair('etcd-repair.action.copy', { count: copied.length, dir: relMember })));
   await fs.mkdir(path.join(memberOut, 'snap'), { recursive: true, mode: 0o700 });
   await fs.mkdir(path.join(memberOut, 'wal'), { recursive: true, mode: 0o700 });
   if (torn && tornName) {
     await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
     await copyFilePrefix(path.join(paths.walDir!, tornName), path.join(quarantine, `${tornName}.broken`));
     await copyFilePrefix(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
-    actions.push({
-      kind: 'wal-truncate',
-      file: `member/wal/${tornName}`,
-      text: `cut ${tornName} at byte ${torn.offset} (its torn tail), as etcd's wal.Repair would; the whole original is ${path.join(quarantine, `${tornName}.broken`)}`,
-    });
+    actions.push(
+      action(
+        'wal-truncate',
+        `member/wal/${tornName}`,
+        // `offset` is printed as it was (a null offset read "null" before the templates).
+        sayRepair('etcd-repair.action.wal-truncate', { file: tornName, offset: String(torn.offset), kept: path.join(quarantine, `${tornName}.broken`) }),
+      ),
+    );
   }
   if (freshWal && paths.walDir) {
     // The originals go to the quarantine; the new WAL replaces them.
@@ -547,11 +575,22 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     await copyTree(paths.walDir, path.join(quarantine, 'wal'), () => false);
     if (paths.snapDir) await copyTree(paths.snapDir, path.join(quarantine, 'snap'), (rel) => !rel.endsWith('.snap'));
     await fs.writeFile(path.join(memberOut, 'wal', freshWal.name), freshWal.bytes, { mode: 0o600, flag: 'wx' });
-    actions.push({
-      kind: 'rebuild-wal',
-      file: `member/wal/${freshWal.name}`,
-      text: `the WAL cannot be read past ${walScan!.readError!.file ?? 'its start'} byte ${walScan!.readError!.offset ?? 0} (${walScan!.readError!.engineError}): wrote a fresh WAL with the same member ${walScan!.info.nodeId} and cluster ${walScan!.info.clusterId} (${freshWal.commit} membership entries); its entries up to the damage are in the rebuilt db; the old WAL and .snap files are in ${quarantine}`,
-    });
+    const stop = walScan!.readError!;
+    const where =
+      stop.file !== null
+        ? repairText('etcd-repair.where.file', { file: stop.file, offset: stop.offset ?? 0 })
+        : repairText('etcd-repair.where.start', { offset: stop.offset ?? 0 });
+    actions.push(
+      action(
+        'rebuild-wal',
+        `member/wal/${freshWal.name}`,
+        sayRepair(
+          'etcd-repair.action.rebuild-wal',
+          { member: String(walScan!.info.nodeId), cluster: String(walScan!.info.clusterId), count: freshWal.commit, dir: quarantine },
+          { where: [where], error: [engineText(stop.engineError)] },
+        ),
+      ),
+    );
   } else if (walBroken) {
     findings.push(walUnreadableFinding(walScan!.readError!, input));
   }
@@ -575,7 +614,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   try {
     if (strategy.strategy === 'unchanged' && paths.dbPath) {
       await copyFilePrefix(paths.dbPath, dbOut);
-      actions.push({ kind: 'copy', file: 'member/snap/db', text: 'the db is intact: copied unchanged' });
+      actions.push(action('copy', 'member/snap/db', sayRepair('etcd-repair.action.db-intact')));
       return await result('unchanged');
     }
     if (strategy.strategy === 'revert-meta' && paths.dbPath && strategy.revertTo !== null) {
@@ -593,18 +632,16 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       } finally {
         await src.close();
       }
-      actions.push({
-        kind: 'revert-meta',
-        file: 'member/snap/db',
-        text: `${strategy.reason}: meta page ${strategy.revertTo} (the older transaction) copied over the newer one; etcd re-applies the newer writes from the WAL`,
-      });
+      actions.push(
+        action('revert-meta', 'member/snap/db', sayRepair('etcd-repair.action.revert-meta', { meta: strategy.revertTo }, { reason: [strategy.reasonText] })),
+      );
       return await result('revert-meta');
     }
     // Rebuild from the leaves and the WAL.
     if (paths.dbPath) {
       await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
       await copyFilePrefix(paths.dbPath, path.join(quarantine, 'db'));
-      actions.push({ kind: 'quarantine', file: 'member/snap/db', text: `the damaged db is kept as ${path.join(quarantine, 'db')}` });
+      actions.push(action('quarantine', 'member/snap/db', sayRepair('etcd-repair.action.quarantine-db', { path: path.join(quarantine, 'db') })));
     }
     const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
     const sink = await fileSink(dbOut);
@@ -626,11 +663,20 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       await sink.close();
       await db?.close();
     }
-    actions.push({
-      kind: 'rebuild-db',
-      file: 'member/snap/db',
-      text: `${strategy.reason}: rebuilt the db from every readable leaf page${salvage.walReplay ? ` and WAL entries ${salvage.walReplay.from}..${salvage.walReplay.to}` : ''}: ${salvage.keysWritten} keys (${salvage.sources.tree} from the tree, ${salvage.sources['orphaned-leaf']} from cut-off leaves, ${salvage.sources.wal} from the WAL)`,
-    });
+    actions.push(
+      action(
+        'rebuild-db',
+        'member/snap/db',
+        sayRepair(
+          'etcd-repair.action.rebuild-db',
+          { keys: salvage.keysWritten, tree: salvage.sources.tree, orphaned: salvage.sources['orphaned-leaf'], walKeys: salvage.sources.wal },
+          {
+            reason: [strategy.reasonText],
+            wal: salvage.walReplay ? [repairText('etcd-repair.action.rebuild-db.wal', { from: salvage.walReplay.from, to: salvage.walReplay.to })] : [],
+          },
+        ),
+      ),
+    );
     findings.push(...salvage.findings);
     return await result('rebuild');
   } finally {
@@ -705,8 +751,10 @@ export async function exportSourceObjects(
       opts,
     );
     result.lost = [...state.lost];
-    for (const [a, b] of missingRevisions(state))
-      result.lost.push({ key: null, revisions: [a, b], page: null, reason: `revisions ${a}..${b} are in no readable page` });
+    for (const [a, b] of missingRevisions(state)) {
+      const why = sayRepair('etcd-loss.revisions.export', { from: a, to: b });
+      result.lost.push({ key: null, revisions: [a, b], page: null, reason: why.text, reasonText: why.local });
+    }
     await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
     const made = new Set<string>();
     await forEachLiveKey(state, db, async (k) => {

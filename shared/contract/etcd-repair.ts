@@ -40,6 +40,8 @@ export interface SalvageLoss {
   /** Page position where the damage is. */
   page: number | null;
   reason: string;
+  /** `reason` as catalog key + params, for the UI's language (absent in older reports). */
+  reasonText?: LocalText;
 }
 
 export interface SalvageReport {
@@ -88,6 +90,8 @@ export interface EtcdRepairAction {
   file: string;
   /** One line for the operator. */
   text: string;
+  /** `text` as catalog key + params, for the UI's language (absent in older reports). */
+  textLocal?: LocalText;
 }
 
 export interface EtcdRepairResult {
@@ -116,6 +120,8 @@ export interface EtcdMemberConfig {
   style: EtcdRunStyle;
   /** Where this came from: the manifest, the unit, the env file, log lines. */
   sources: string[];
+  /** Sources that are not paths or names (the validation report), as catalog sentences by their entry in `sources`. */
+  sourceLabels?: Record<string, LocalText>;
   name: string | null;
   dataDir: string | null;
   walDir: string | null;
@@ -135,6 +141,8 @@ export interface EtcdMemberConfig {
   /** Every flag seen, name without dashes -> value. */
   flags: Record<string, string>;
   problems: string[];
+  /** `problems` as catalog sentences, one per entry (absent, or of another length, when not every problem has one). */
+  problemTexts?: LocalText[];
 }
 
 export type RestoreStepKind =
@@ -169,6 +177,8 @@ export interface RestorePlan {
   steps: RestoreStep[];
   /** Problems that stop the plan from being complete (missing name, data dir, ...). */
   problems: string[];
+  /** `problems` as catalog sentences, one per entry; absent when not every problem has one. */
+  problemTexts?: LocalText[];
 }
 
 // ---------------------------------------------------------------- repair and salvage from the UI

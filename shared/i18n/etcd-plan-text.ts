@@ -4,7 +4,9 @@
  * planner writes its English `explanation` / `risk` from these templates, and
  * carries `titleText`, `explanationText` and `riskLocal` so a UI or guided
  * session shows the step in its language. Paths, unit names, URLs and tokens
- * are params; commands and flags stay in backticks.
+ * are params; commands and flags stay in backticks. The member configuration's
+ * problems (`problemTexts`) and a source that is a description rather than a
+ * path (`sourceLabels`) are here too.
  */
 import { defineCatalog } from './types';
 
@@ -29,6 +31,7 @@ const en = {
     "Restore the snapshot into a new data dir with this member's identity from {sources}: name {name}, peer URL {peer}{token}. The hash in the snapshot is checked (no --skip-hash-check).{members}",
   'etcd-plan.restore.sources': '{src}',
   'etcd-plan.restore.sources.given': 'the given configuration',
+  'etcd-plan.restore.sources.report': 'the validation report (WAL member ID, members bucket)',
   'etcd-plan.restore.peer': '{url}',
   'etcd-plan.restore.peer.default': '(default)',
   'etcd-plan.restore.token': ', cluster token {clusterToken}',
@@ -44,6 +47,13 @@ const en = {
   'etcd-plan.verify':
     'Prove it worked: etcd answers healthy on {endpoint} (TLS flags from the same configuration), serves the keys{atLeast}, and Kubernetes sees its nodes.',
   'etcd-plan.verify.at-least': ' (at least {count})',
+  'etcd-plan.problem.no-data-dir': 'no --data-dir / ETCD_DATA_DIR found: etcd would use "<name>.etcd" in its working directory; name the data dir explicitly',
+  'etcd-plan.problem.no-peer-urls': 'no --initial-advertise-peer-urls found: the restored member would advertise http://localhost:2380',
+  'etcd-plan.problem.manifest-too-large': '{file} is larger than {max} bytes; not a static pod manifest',
+  'etcd-plan.problem.manifest-yaml': '{file} is not valid YAML: {error}',
+  'etcd-plan.problem.manifest-no-containers': '{file} has no containers; not an etcd static pod manifest',
+  'etcd-plan.problem.unit-too-large': '{unit} is larger than {max} bytes; not a unit file',
+  'etcd-plan.problem.env-file-missing': 'the unit reads {file}, which was not provided: flags set there are unknown',
 };
 
 const zh: Record<keyof typeof en, string> = {
@@ -65,6 +75,7 @@ const zh: Record<keyof typeof en, string> = {
     '把快照恢复到新的数据目录，使用本成员的身份（来自 {sources}）：名称 {name}，peer URL {peer}{token}。会校验快照中的哈希（不加 --skip-hash-check）。{members}',
   'etcd-plan.restore.sources': '{src}',
   'etcd-plan.restore.sources.given': '给定的配置',
+  'etcd-plan.restore.sources.report': '校验报告中的 WAL 成员 ID 和 db 成员桶',
   'etcd-plan.restore.peer': '{url}',
   'etcd-plan.restore.peer.default': '（默认值）',
   'etcd-plan.restore.token': '，集群令牌 {clusterToken}',
@@ -78,6 +89,13 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-plan.risk.start.systemd': '如果 etcd 没有起来，`journalctl -u {unit}` 会说明原因；旧数据目录仍在一边保留着。',
   'etcd-plan.verify': '确认恢复成功：etcd 在 {endpoint} 上报告健康（TLS 参数取自同一配置），能提供这些键{atLeast}，并且 Kubernetes 能看到它的节点。',
   'etcd-plan.verify.at-least': '（至少 {count} 个）',
+  'etcd-plan.problem.no-data-dir': '未找到 --data-dir 或 `ETCD_DATA_DIR`：etcd 会使用其工作目录中的 `<name>.etcd`；请明确指定数据目录',
+  'etcd-plan.problem.no-peer-urls': '未找到 --initial-advertise-peer-urls：恢复后的成员会通告 `http://localhost:2380`',
+  'etcd-plan.problem.manifest-too-large': '{file} 大于 {max} 字节，不是静态 Pod 清单',
+  'etcd-plan.problem.manifest-yaml': '{file} 不是有效的 YAML：“{error}”',
+  'etcd-plan.problem.manifest-no-containers': '{file} 中没有容器，不是 etcd 的静态 Pod 清单',
+  'etcd-plan.problem.unit-too-large': '{unit} 大于 {max} 字节，不是单元文件',
+  'etcd-plan.problem.env-file-missing': '该单元读取 {file}，但没有提供这个文件：其中设置的参数未知',
 };
 
 export type EtcdPlanTextKey = keyof typeof en;

@@ -24,6 +24,7 @@ import etcdWalText from './etcd-wal-text';
 import etcdBboltText from './etcd-bbolt-text';
 import etcdRecordText from './etcd-record-text';
 import etcdPlanText from './etcd-plan-text';
+import etcdRepairResultText from './etcd-repair-result-text';
 
 export { LOCALES, type Locale } from './types';
 
@@ -47,6 +48,7 @@ export const FEATURE_CATALOGS = {
   etcdBboltText,
   etcdRecordText,
   etcdPlanText,
+  etcdRepairResultText,
   guided,
   guidedUpload,
 };

@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
+import type { EtcdRepairResult } from '../../shared/contract/etcd-repair';
+import { translateLocal } from '../../shared/i18n';
+import { repairEtcdCopy } from '../../electron/services/etcd-repair';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, type EtcdGolden } from '../helpers/etcd';
 import { ARTIFACTS, chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 
@@ -23,6 +26,12 @@ let tmp: string;
 let copies: string;
 let input: string;
 let inputHash: string;
+/** A second sample whose repair loses keys (db missing, a WAL record in the middle zeroed), and the same repair run here. */
+let lossyInput: string;
+let lossyHash: string;
+let lossyExpected: EtcdRepairResult;
+let lossyExpectedOut: string;
+const LOSSY_CASE = 'several: db missing and a WAL record in the middle zeroed (keys lost)';
 let golden: EtcdGolden;
 let server: WebServer;
 let browser: Browser;
@@ -63,13 +72,23 @@ beforeAll(async () => {
   await fs.mkdir(path.dirname(input), { recursive: true });
   await copyDir(golden.dir, input);
   await ETCD_DAMAGE_CASES.find((c) => c.name === 'bbolt: branch element points at page 0')!.damage(input);
+  lossyInput = path.join(samples, 'lossy', 'etcd-data');
+  await fs.mkdir(path.dirname(lossyInput), { recursive: true });
+  await copyDir(golden.dir, lossyInput);
+  await ETCD_DAMAGE_CASES.find((c) => c.name === LOSSY_CASE)!.damage(lossyInput);
   await fs.writeFile(
     path.join(samples, 'index.json'),
     JSON.stringify([
       { id: 'field', dir: 'field/etcd-data', titleKey: 'sample.etcdFieldReport.title', descriptionKey: 'sample.etcdFieldReport.description', engine: 'etcd' },
+      { id: 'lossy', dir: 'lossy/etcd-data', titleKey: 'sample.etcdFieldReport.title', descriptionKey: 'sample.etcdFieldReport.description', engine: 'etcd' },
     ]),
   );
   inputHash = await hashTree(input);
+  lossyHash = await hashTree(lossyInput);
+  // What the page must show, computed here from the same input (its output paths differ: they are replaced below).
+  lossyExpectedOut = path.join(tmp, 'expected-repair');
+  lossyExpected = await repairEtcdCopy(lossyInput, lossyExpectedOut);
+  expect(await hashTree(lossyInput)).toBe(lossyHash);
   server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: samples });
   browser = await launchChromium();
 }, 180_000);
@@ -81,6 +100,7 @@ afterAll(async () => {
   if (savedCopies === undefined) delete process.env.LIFEBOAT_COPIES_DIR;
   else process.env.LIFEBOAT_COPIES_DIR = savedCopies;
   if (canRun && input) expect(await hashTree(input)).toBe(inputHash);
+  if (canRun && lossyInput) expect(await hashTree(lossyInput)).toBe(lossyHash);
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
@@ -202,10 +222,57 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     const plan = await p.getByTestId('etcd-restore-plan').innerText();
     expect(plan).toContain('下一步：在节点上恢复此快照');
     expect(plan).toContain('第 4 步：恢复快照');
+    // The restore step says where the member's identity came from in Chinese (the validation report), not in English.
+    const restoreStep = await p.locator('[data-testid="etcd-restore-plan"] li[data-kind="restore"]').innerText();
+    expect(restoreStep).toContain('（来自 校验报告中的 WAL 成员 ID 和 db 成员桶）：名称 ');
+    expect(restoreStep).not.toContain('validation report');
     expect(plan).toContain(`snapshot restore ${snapshot}`);
     const bytes = await fs.readFile(snapshot);
     expect(await p.getByTestId('etcd-repair-sha256').innerText()).toBe(bytes.subarray(bytes.length - 32).toString('hex'));
     await panelShot(w, 'etcd-repair-snapshot-zh-panel');
     expect(w.errors).toEqual([]);
   }, 300_000);
+
+  it.each([
+    ['zh-CN', 'zh-CN'],
+    ['en-US', 'en'],
+  ] as const)(
+    '%s: a repair that loses keys says what it did and why each loss happened in the page language',
+    async (browserLocale, locale) => {
+      const w = await open(browserLocale);
+      const p = w.page;
+      await p.locator('button[data-sample-id="lossy"]').click();
+      await p.getByTestId('verdict').waitFor({ timeout: 90_000 });
+      const opener = p.getByTestId('etcd-repair-open');
+      await opener.scrollIntoViewIfNeeded();
+      await opener.click();
+      await p.locator('input[name="etcd-repair-mode"][value="repair"]').check();
+      await expect.poll(() => p.getByTestId('etcd-repair-input').innerText()).toBe(lossyInput);
+      const output = await p.getByTestId('etcd-repair-output').inputValue();
+      expect(output.startsWith(`${copies}/`)).toBe(true);
+      await p.getByTestId('etcd-repair-start').click();
+      await expect.poll(() => p.getByTestId('etcd-repair-result').getAttribute('data-mode'), { timeout: 180_000 }).toBe('repair');
+      // The same repair as the one run here, its sentences in the page's language (the output folder is the page's).
+      const say = (l: Parameters<typeof translateLocal>[1] | undefined) => translateLocal(locale, l!).split(lossyExpectedOut).join(output);
+      const actions = await p.locator('[data-testid="etcd-repair-actions"] li').allInnerTexts();
+      expect(actions.map((a) => a.replace(/\s+/g, ' ').trim())).toEqual(
+        lossyExpected.actions.map((a) => `${translateLocal(locale, { key: `etcd-repair.kind.${a.kind}` })} ${say(a.textLocal)}`),
+      );
+      expect(lossyExpected.lost.length).toBeGreaterThan(0);
+      const why = await p.locator('[data-testid="etcd-repair-lost"] tbody tr td:nth-child(3)').allInnerTexts();
+      expect(why).toEqual(lossyExpected.lost.map((l) => say(l.reasonText)));
+      if (locale === 'zh-CN') {
+        expect(actions.join('\n')).toContain('没有 member/snap/db：用每个可读的叶子页');
+        expect(why.join('\n')).toMatch(/已丢失/);
+        expect(why.join('\n')).not.toMatch(/\b(?:lost|the|cannot|stepped)\b/);
+      } else {
+        // English: the very lines the CLI and the JSON carry.
+        expect(why).toEqual(lossyExpected.lost.map((l) => l.reason));
+        expect(actions.join('\n')).toContain('there is no member/snap/db: rebuilt the db from every readable leaf page');
+      }
+      await panelShot(w, `etcd-repair-lossy-${locale}-panel`);
+      expect(w.errors).toEqual([]);
+    },
+    300_000,
+  );
 });

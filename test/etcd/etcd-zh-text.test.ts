@@ -22,131 +22,12 @@ import { FEATURE_CATALOGS, MESSAGES, hasMessage, translate, translateLocal } fro
 import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
 import { answerEtcdQuery, MAX_WAL_RECORDS_PER_QUERY } from '../../shared/formats/etcd/query';
 import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../../shared/formats/etcd/restore-plan';
-import type { RestorePlan } from '../../shared/contract/etcd-repair';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES, SNAPSHOT_DB_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
+import { allKeysKnown, BBOLT_WORDED, englishLeaks, neutral, planLeaks } from '../helpers/zh-english';
 
 const HAVE_ETCD = requireEtcd();
 const SAMPLES = path.resolve(__dirname, '../../resources/samples');
-
-/** Words that may stay in a Chinese sentence: product, tool and on-disk field names as etcd and bbolt print them. */
-const ALLOWED_WORDS = new Set(
-  [
-    'etcd',
-    'etcdctl',
-    'bbolt',
-    'raft',
-    'WAL',
-    'snap',
-    'dqlite',
-    'JSON',
-    'db',
-    'meta',
-    'txid',
-    'freelist',
-    'freepages',
-    'HardState',
-    'commit',
-    'consistent',
-    'index',
-    'panic',
-    'CRC',
-    'SHA',
-    'Lifeboat',
-    'Kubernetes',
-    'kind',
-    'peer',
-    'URL',
-    'ID',
-    'NOSPACE',
-    'CORRUPT',
-    'MiB',
-    'GiB',
-    'KiB',
-    'SELinux',
-    'TLS',
-    'systemd',
-    'kubelet',
-    'kube-apiserver',
-    'Pod',
-    'v2',
-  ].map((w) => w.toLowerCase()),
-);
-
-/** Quoted literals of the zh templates (“…” with placeholders as wildcards): etcd's own texts the template quotes. */
-const TEMPLATE_QUOTES: RegExp[] = (() => {
-  const out: RegExp[] = [];
-  for (const template of Object.values(MESSAGES['zh-CN'])) {
-    for (const m of template.matchAll(/“([^”]*)”/g)) {
-      const body = m[1]!;
-      if (/^\{[A-Za-z0-9_]+\}$/.test(body)) continue; // a bare placeholder: its value must be an engine text of the report
-      const pattern = body
-        .split(/\{[A-Za-z0-9_]+\}/)
-        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('[^”]{0,200}?');
-      out.push(new RegExp(`^${pattern}$`));
-    }
-  }
-  return out;
-})();
-
-/** Walk problems worded as bbolt's own check/panic prints them (tx_check.go): quotes, not our English. */
-const BBOLT_WORDED = new Set([
-  'bbolt.multiple-references',
-  'bbolt.invalid-type',
-  'bbolt.out-of-bounds',
-  'bbolt.header-id',
-  'bbolt.key-order',
-  'bbolt.unreachable-unfreed',
-  'bbolt.freelist-invalid',
-]);
-
-/**
- * Params that carry the user's data, not words: names, ids, paths, URLs and addresses read from the input. They are
- * replaced by a neutral digit before the check (a member called "control-plane-1" is not English of ours).
- */
-const DATA_PARAMS = new Set([
-  'name',
-  'id',
-  'url',
-  'host',
-  'addresses',
-  'file',
-  'db',
-  'snap',
-  'root',
-  'dbName',
-  'node',
-  'members',
-  'prev',
-  'base',
-  'dir',
-  'member',
-  'stored',
-  'computed',
-  // WAL record lines: keys, ranges, URLs and v2 paths from the log; the HTTP method of a v2 request.
-  'key',
-  'end',
-  'urls',
-  'path',
-  'method',
-  // Restore plans: the node's paths, unit, endpoint and cluster token.
-  'manifest',
-  'manifests',
-  'parked',
-  'unit',
-  'aside',
-  'dataDir',
-  'src',
-  'clusterToken',
-  'endpoint',
-]);
-
-function neutral(l: LocalText): LocalText {
-  const params = l.params ? Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, DATA_PARAMS.has(k) ? '0' : v])) : undefined;
-  const texts = l.texts ? Object.fromEntries(Object.entries(l.texts).map(([k, list]) => [k, list.map(neutral)])) : undefined;
-  return { key: l.key, ...(params ? { params } : {}), ...(texts ? { texts } : {}) };
-}
 
 /** The engine's own texts a report quotes (never translated: they are what journalctl shows). */
 function engineTexts(r: ValidationReport): Set<string> {
@@ -164,27 +45,6 @@ function engineTexts(r: ValidationReport): Set<string> {
   for (const f of r.findings) add(f.engineError);
   for (const p of e?.bbolt?.problems ?? []) if (BBOLT_WORDED.has(p.code)) add(p.text);
   return out;
-}
-
-/** Runs of ASCII letters in `text` that are not allowed in a Chinese sentence (empty: no English leaked). */
-export function englishLeaks(text: string, engine: ReadonlySet<string>): string[] {
-  let rest = text.replace(/“([^”]*)”/g, (whole, body: string) => (engine.has(body) || TEMPLATE_QUOTES.some((re) => re.test(body)) ? ' ' : body));
-  rest = rest
-    .replace(/`[^`]*`/g, ' ') // commands
-    .replace(/(?:^|\s|[（(，：；、])--[a-z][a-z0-9-]*(?:=[a-z]+)?/g, ' ') // flags
-    .replace(/[\w.-]*(?:\/[\w.%<>-]*)+/g, ' ') // paths: member/snap/db, /var/lib/etcd
-    .replace(/[\w%<>-]*\.(?:wal|snap|db|tmp|broken|meta)\b(?:\.(?:db|broken))?/g, ' ') // file names and extensions
-    .replace(/\b0x[0-9a-f]+\b/gi, ' ')
-    .replace(/\b[0-9a-f]{16}\b/g, ' ') // member and cluster ids
-    .replace(/\bSHA-256\b/g, ' ');
-  const leaks: string[] = [];
-  for (const m of rest.matchAll(/[A-Za-z][A-Za-z0-9_-]*/g)) {
-    const word = m[0];
-    if (/^[0-9a-f]+$/i.test(word) && /\d/.test(word)) continue; // hex
-    if (ALLOWED_WORDS.has(word.toLowerCase())) continue;
-    leaks.push(word);
-  }
-  return leaks;
 }
 
 /** One rendered sentence, named for the failure message. */
@@ -213,10 +73,6 @@ function renderZh(r: ValidationReport): { rendered: Rendered[]; untranslated: st
     local(`finding ${f.code}`, f.params ? { key: f.messageKey ?? `finding.${f.code}.message`, params: f.params } : undefined, f.message);
   }
   return { rendered, untranslated };
-}
-
-function allKeysKnown(l: LocalText): boolean {
-  return hasMessage(l.key, 'zh-CN') && Object.values(l.texts ?? {}).every((list) => list.every(allKeysKnown));
 }
 
 function leaksOf(r: ValidationReport): string[] {
@@ -283,27 +139,6 @@ async function viewLeaksOf(dir: string, r: ValidationReport): Promise<{ leaks: s
   return { leaks, records, pages };
 }
 
-/** Every step of a restore plan (title, explanation, risk) in zh-CN. */
-function planLeaks(plan: RestorePlan): string[] {
-  const leaks: string[] = [];
-  plan.steps.forEach((s, i) => {
-    const parts: [string, LocalText | undefined, string][] = [
-      [`step ${i} title`, s.titleText, s.kind],
-      [`step ${i} explanation`, s.explanationText, s.explanation],
-    ];
-    if (s.risk !== '') parts.push([`step ${i} risk`, s.riskLocal, s.risk]);
-    for (const [where, l, english] of parts) {
-      if (!l || !allKeysKnown(l)) {
-        leaks.push(`not translatable: ${where}: ${english}`);
-        continue;
-      }
-      const found = englishLeaks(translateLocal('zh-CN', neutral(l)), new Set());
-      if (found.length > 0) leaks.push(`${where}: [${found.join(', ')}] in "${translateLocal('zh-CN', l)}"`);
-    }
-  });
-  return leaks;
-}
-
 describe('the English detector itself', () => {
   it('finds English words and lets allowed tokens, paths, ids and engine quotes through', () => {
     const engine = new Set(['walpb: crc mismatch']);
@@ -322,6 +157,7 @@ describe('the English detector itself', () => {
       FEATURE_CATALOGS.etcdBboltText,
       FEATURE_CATALOGS.etcdRecordText,
       FEATURE_CATALOGS.etcdPlanText,
+      FEATURE_CATALOGS.etcdRepairResultText,
     ].flatMap((c) => Object.keys(c['zh-CN']));
     const leaks: string[] = [];
     for (const key of keys) {
@@ -450,13 +286,45 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
       '/etc/kubernetes/manifests/etcd.yaml',
     );
     const noSources = { ...unit, sources: [], initialAdvertisePeerUrls: null };
+    // Configurations with problems: an EnvironmentFile not read, no data dir, no peer URL; a manifest that is not YAML; one without containers.
+    const envMissing = parseSystemdUnit('[Service]\nEnvironmentFile=-/etc/etcd.env\nExecStart=/usr/bin/etcd --name n1\n', 'etcd.service');
+    const badYaml = parseStaticPodManifest('spec: [unclosed\n', '/etc/kubernetes/manifests/etcd.yaml');
+    const yamlError = badYaml.problemTexts![0]!.params!.error as string;
+    const noContainers = parseStaticPodManifest('apiVersion: v1\nkind: Pod\nspec: {}\n', '/etc/kubernetes/manifests/etcd.yaml');
+    // A member known only from the validation report: the source is a sentence, not a path.
+    const fromReport = {
+      ...unit,
+      sources: ['the validation report (WAL member ID, members bucket)'],
+      sourceLabels: { 'the validation report (WAL member ID, members bucket)': { key: 'etcd-plan.restore.sources.report' } },
+    };
     const plans = [
       planRestore({ snapshot: '/var/backups/snapshot.db', member: unit }),
       planRestore({ snapshot: '/var/backups/snapshot.db', member: pod, expectedKeys: gold.keys.size }),
       planRestore({ snapshot: '/var/backups/snapshot.db', member: noSources }),
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: envMissing }),
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: badYaml }),
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: noContainers }),
+      planRestore({ snapshot: '/var/backups/snapshot.db', member: fromReport }),
     ];
-    const leaks = plans.flatMap((p, i) => planLeaks(p).map((l) => `plan ${i}: ${l}`));
+    const leaks = plans.flatMap((p, i) => planLeaks(p, new Set([yamlError])).map((l) => `plan ${i}: ${l}`));
     expect(leaks).toEqual([]);
+    // The problems are the ones these configurations have, in both languages, the English as it always was.
+    expect(plans[3]!.problems).toEqual([
+      'the unit reads /etc/etcd.env, which was not provided: flags set there are unknown',
+      'no --data-dir / ETCD_DATA_DIR found: etcd would use "<name>.etcd" in its working directory; name the data dir explicitly',
+      'no --initial-advertise-peer-urls found: the restored member would advertise http://localhost:2380',
+    ]);
+    expect(plans[3]!.problemTexts!.map((l) => translateLocal('zh-CN', l))).toEqual([
+      '该单元读取 /etc/etcd.env，但没有提供这个文件：其中设置的参数未知',
+      '未找到 --data-dir 或 `ETCD_DATA_DIR`：etcd 会使用其工作目录中的 `<name>.etcd`；请明确指定数据目录',
+      '未找到 --initial-advertise-peer-urls：恢复后的成员会通告 `http://localhost:2380`',
+    ]);
+    expect(plans[4]!.problems[0]).toBe(`/etc/kubernetes/manifests/etcd.yaml is not valid YAML: ${yamlError}`);
+    expect(translateLocal('zh-CN', plans[4]!.problemTexts![0]!)).toBe(`/etc/kubernetes/manifests/etcd.yaml 不是有效的 YAML：“${yamlError}”`);
+    expect(translateLocal('zh-CN', plans[5]!.problemTexts![0]!)).toBe('/etc/kubernetes/manifests/etcd.yaml 中没有容器，不是 etcd 的静态 Pod 清单');
+    const reportRestore = plans[6]!.steps.find((s) => s.kind === 'restore')!;
+    expect(reportRestore.explanation).toContain('from the validation report (WAL member ID, members bucket): name n1,');
+    expect(translateLocal('zh-CN', reportRestore.explanationText!)).toContain('（来自 校验报告中的 WAL 成员 ID 和 db 成员桶）：名称 n1，');
     // Each variant is reached, and the English is the same sentence the template gives.
     const restore = plans[1]!.steps.find((s) => s.kind === 'restore')!;
     expect(restore.explanation).toContain(`, cluster token tok-1.`);

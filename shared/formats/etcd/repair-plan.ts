@@ -12,10 +12,12 @@
  */
 import type { ByteSource } from '../../bytes/byte-source';
 import type { Finding } from '../../contract/findings';
+import type { LocalText } from '../../contract/text';
 import { openBbolt, walkTree, type OpenedBbolt, type WalkResult } from './bbolt-walk';
 import { encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeWalSnapshot } from './raft-entry';
 import { encodeWalRecord, RECORD_TYPE } from './wal-record';
 import { walName } from './wal-name';
+import { engineText, repairText, sayRepair } from './repair-say';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
 
@@ -23,6 +25,8 @@ export interface DbStrategyChoice {
   strategy: DbStrategy;
   /** One sentence: why. */
   reason: string;
+  /** `reason` as catalog key + params (shared/i18n/etcd-repair-result-text.ts). */
+  reasonText: LocalText;
   /** The meta page copied over the other one (revert-meta only). */
   revertTo: 0 | 1 | null;
   /** The problem etcd would die on with the chosen meta. */
@@ -48,6 +52,21 @@ async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<{ 
   return { walk, consistentIndex };
 }
 
+/** What the walk died on: bbolt's own panic text as it is, a problem in Lifeboat's words as its template, else "damaged tree". */
+function crashOf(w: WalkResult): { text: string; local: LocalText } {
+  if (w.crash !== null) return { text: w.crash, local: engineText(w.crash) };
+  const p = w.problems[0];
+  if (!p) return { text: 'damaged tree', local: repairText('etcd-repair.reason.damaged-tree') };
+  if (p.variant !== undefined)
+    return { text: p.text, local: { key: `bbolt-problem.${p.code.replace(/^bbolt\./, '')}.${p.variant}`, ...(p.params ? { params: p.params } : {}) } };
+  return { text: p.text, local: engineText(p.text) };
+}
+
+/** A strategy's reason in both forms. */
+function because(said: { text: string; local: LocalText }): Pick<DbStrategyChoice, 'reason' | 'reasonText'> {
+  return { reason: said.text, reasonText: said.local };
+}
+
 function clean(w: WalkResult): boolean {
   return w.crash === null && !w.problems.some((p) => p.kind !== 'extra');
 }
@@ -59,9 +78,10 @@ function clean(w: WalkResult): boolean {
  */
 export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentIndex?: number } = {}): Promise<DbStrategyChoice> {
   const db = await openBbolt(src);
-  if (db.empty) return { strategy: 'rebuild', reason: 'the db is empty (0 bytes)', revertTo: null, crash: null };
+  if (db.empty) return { strategy: 'rebuild', ...because(sayRepair('etcd-repair.reason.empty')), revertTo: null, crash: null };
   if (db.openError !== null || db.chosenMeta === null) {
-    return { strategy: 'rebuild', reason: `bbolt cannot open the db (${db.openError ?? 'no valid meta page'})`, revertTo: null, crash: db.openError };
+    const error = db.openError !== null ? engineText(db.openError) : repairText('etcd-repair.reason.no-valid-meta');
+    return { strategy: 'rebuild', ...because(sayRepair('etcd-repair.reason.cannot-open', undefined, { error: [error] })), revertTo: null, crash: db.openError };
   }
   const chosen = db.chosenMeta;
   const mine = await walkWithConsistentIndex(db, chosen);
@@ -71,14 +91,15 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
       // etcd would look for <snapshot index>.snap.db ("failed to find database snapshot file").
       return {
         strategy: 'rebuild',
-        reason: `the db tree is intact but its consistent index ${mine.consistentIndex} is below the snapshot etcd loads (${min})`,
+        ...because(sayRepair('etcd-repair.reason.intact-ci-below', { ci: mine.consistentIndex, min })),
         revertTo: null,
         crash: null,
       };
     }
-    return { strategy: 'unchanged', reason: 'the db tree is intact', revertTo: null, crash: null, consistentIndex: mine.consistentIndex };
+    return { strategy: 'unchanged', ...because(sayRepair('etcd-repair.reason.intact')), revertTo: null, crash: null, consistentIndex: mine.consistentIndex };
   }
-  const crash = mine.walk.crash ?? mine.walk.problems[0]?.text ?? 'damaged tree';
+  const crashSaid = crashOf(mine.walk);
+  const crash = crashSaid.text;
   const other = (1 - chosen) as 0 | 1;
   if (db.metas[other]?.ok) {
     const older = await walkWithConsistentIndex(db, other);
@@ -87,7 +108,7 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
       if (older.consistentIndex !== null && older.consistentIndex >= min) {
         return {
           strategy: 'revert-meta',
-          reason: `the newest transaction's tree is damaged (${crash}) but the older meta page's tree is intact`,
+          ...because(sayRepair('etcd-repair.reason.revert', undefined, { crash: [crashSaid.local] })),
           revertTo: other,
           crash,
           consistentIndex: older.consistentIndex,
@@ -95,13 +116,22 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
       }
       return {
         strategy: 'rebuild',
-        reason: `the newest tree is damaged (${crash}); the older meta's tree is intact but its consistent index ${older.consistentIndex ?? 'unknown'} is below the snapshot etcd loads (${min})`,
+        ...because(
+          sayRepair(
+            'etcd-repair.reason.older-ci-below',
+            { min },
+            {
+              crash: [crashSaid.local],
+              ci: [older.consistentIndex !== null ? repairText('etcd-repair.value', { value: older.consistentIndex }) : repairText('etcd-repair.unknown')],
+            },
+          ),
+        ),
         revertTo: null,
         crash,
       };
     }
   }
-  return { strategy: 'rebuild', reason: `the db tree is damaged (${crash}) and no older intact tree exists`, revertTo: null, crash };
+  return { strategy: 'rebuild', ...because(sayRepair('etcd-repair.reason.damaged', undefined, { crash: [crashSaid.local] })), revertTo: null, crash };
 }
 
 /**

@@ -124,7 +124,14 @@ function emptyConfig(style: EtcdRunStyle): EtcdMemberConfig {
     environmentFile: null,
     flags: {},
     problems: [],
+    problemTexts: [],
   };
+}
+
+/** A problem of the member configuration: the English line and its catalog sentence, side by side. */
+function addProblem(cfg: EtcdMemberConfig, local: LocalText): void {
+  cfg.problems.push(translateLocal('en', local));
+  (cfg.problemTexts ??= []).push(local);
 }
 
 /** Fill the named fields from `flags` (later sources do not override earlier ones). */
@@ -147,9 +154,8 @@ function applyFlags(cfg: EtcdMemberConfig, flags: Record<string, string>): void 
 function finish(cfg: EtcdMemberConfig): EtcdMemberConfig {
   // etcd's defaults when a flag is absent (etcd 3.4 embed.NewConfig).
   cfg.name ??= 'default';
-  if (!cfg.dataDir)
-    cfg.problems.push('no --data-dir / ETCD_DATA_DIR found: etcd would use "<name>.etcd" in its working directory; name the data dir explicitly');
-  if (!cfg.initialAdvertisePeerUrls) cfg.problems.push('no --initial-advertise-peer-urls found: the restored member would advertise http://localhost:2380');
+  if (!cfg.dataDir) addProblem(cfg, plan('etcd-plan.problem.no-data-dir'));
+  if (!cfg.initialAdvertisePeerUrls) addProblem(cfg, plan('etcd-plan.problem.no-peer-urls'));
   if (!cfg.initialCluster && cfg.initialAdvertisePeerUrls) cfg.initialCluster = `${cfg.name}=${cfg.initialAdvertisePeerUrls.split(',')[0]}`;
   return cfg;
 }
@@ -163,14 +169,14 @@ export function parseStaticPodManifest(text: string, manifestPath: string): Etcd
   cfg.manifestPath = manifestPath;
   cfg.sources.push(manifestPath);
   if (text.length > MAX_CONFIG_BYTES) {
-    cfg.problems.push(`${manifestPath} is larger than ${MAX_CONFIG_BYTES} bytes; not a static pod manifest`);
+    addProblem(cfg, plan('etcd-plan.problem.manifest-too-large', { file: manifestPath, max: MAX_CONFIG_BYTES }));
     return finish(cfg);
   }
   let doc: unknown;
   try {
     doc = parse(text, { maxAliasCount: 16, logLevel: 'error', uniqueKeys: false });
   } catch (e) {
-    cfg.problems.push(`${manifestPath} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    addProblem(cfg, plan('etcd-plan.problem.manifest-yaml', { file: manifestPath, error: (e as Error).message.split('\n')[0] ?? '' }));
     return finish(cfg);
   }
   const spec = (doc as { spec?: { containers?: unknown } } | null)?.spec;
@@ -178,7 +184,7 @@ export function parseStaticPodManifest(text: string, manifestPath: string): Etcd
   const etcd = (containers.find((c) => (c as { name?: unknown })?.name === 'etcd') ?? containers[0]) as
     { command?: unknown; args?: unknown; env?: unknown; image?: unknown } | undefined;
   if (!etcd) {
-    cfg.problems.push(`${manifestPath} has no containers; not an etcd static pod manifest`);
+    addProblem(cfg, plan('etcd-plan.problem.manifest-no-containers', { file: manifestPath }));
     return finish(cfg);
   }
   const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
@@ -220,7 +226,7 @@ export function parseSystemdUnit(unitText: string, unitName: string, environment
   cfg.unitName = unitName;
   cfg.sources.push(unitName);
   if (unitText.length > MAX_CONFIG_BYTES) {
-    cfg.problems.push(`${unitName} is larger than ${MAX_CONFIG_BYTES} bytes; not a unit file`);
+    addProblem(cfg, plan('etcd-plan.problem.unit-too-large', { unit: unitName, max: MAX_CONFIG_BYTES }));
     return finish(cfg);
   }
   const text = unitText.replace(/\\\n/g, ' ');
@@ -251,7 +257,7 @@ export function parseSystemdUnit(unitText: string, unitName: string, environment
       if (body !== undefined) {
         cfg.sources.push(file);
         Object.assign(env, parseEnvironmentFile(body));
-      } else cfg.problems.push(`the unit reads ${file}, which was not provided: flags set there are unknown`);
+      } else addProblem(cfg, plan('etcd-plan.problem.env-file-missing', { file }));
     }
   }
   // Command-line flags win over the environment (etcd refuses both for one flag; flags are what it reports).
@@ -359,10 +365,24 @@ function words(
   };
 }
 
+/**
+ * Where the member's identity came from: paths and names as they are (one
+ * sentence, as before), or, when a source is a description (the validation
+ * report), each source as its own catalog sentence.
+ */
+function sourcesText(cfg: EtcdMemberConfig): LocalText[] {
+  if (cfg.sources.length === 0) return [plan('etcd-plan.restore.sources.given')];
+  const labels = cfg.sourceLabels ?? {};
+  if (!cfg.sources.some((s) => Object.hasOwn(labels, s))) return [plan('etcd-plan.restore.sources', { src: cfg.sources.join(', ') })];
+  return cfg.sources.map((s) => (Object.hasOwn(labels, s) ? labels[s]! : plan('etcd-plan.restore.sources', { src: s })));
+}
+
 export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const cfg = opts.member;
   const tool = toolFor(cfg, opts.tool);
   const problems = [...cfg.problems];
+  // The catalog sentences travel only when they line up with the English problems one for one.
+  const problemTexts = cfg.problemTexts && cfg.problemTexts.length === problems.length ? [...cfg.problemTexts] : undefined;
   const dataDir = cfg.dataDir ?? `${cfg.name ?? 'default'}.etcd`;
   const aside = `${dataDir.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}`;
   const walAside = cfg.walDir ? `${cfg.walDir.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}` : null;
@@ -423,7 +443,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
         'etcd-plan.restore',
         { name: cfg.name ?? 'default' },
         {
-          sources: [cfg.sources.length > 0 ? plan('etcd-plan.restore.sources', { src: cfg.sources.join(', ') }) : plan('etcd-plan.restore.sources.given')],
+          sources: sourcesText(cfg),
           peer: [cfg.initialAdvertisePeerUrls ? plan('etcd-plan.restore.peer', { url: cfg.initialAdvertisePeerUrls }) : plan('etcd-plan.restore.peer.default')],
           token: cfg.initialClusterToken ? [plan('etcd-plan.restore.token', { clusterToken: cfg.initialClusterToken })] : [],
           members: members.length > 1 ? [plan('etcd-plan.restore.members', { count: members.length })] : [],
@@ -472,7 +492,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
     filesTouched: [],
   });
 
-  return { snapshot: opts.snapshot, member: cfg, tool, asideDir: aside, steps, problems };
+  return { snapshot: opts.snapshot, member: cfg, tool, asideDir: aside, steps, problems, ...(problemTexts ? { problemTexts } : {}) };
 }
 
 /** The whole plan as one POSIX sh script (`set -e`, each step commented). */

@@ -34,6 +34,7 @@ import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
+import { sayRepair } from './repair-say';
 import {
   CLUSTER_VERSION_KEY,
   encodeKeyValue,
@@ -1703,13 +1704,10 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
           { from: 2, to: covered[1] },
         ),
       );
-    else
-      state.addLoss({
-        key: null,
-        revisions: null,
-        page: from,
-        reason: `${text}; the revisions they held are lost unless the WAL holds them (keys last written there keep an older value or are missing)`,
-      });
+    else {
+      const why = sayRepair('etcd-loss.cut-pages', { file: input.dbFile, from, to, last: to - 1 });
+      state.addLoss({ key: null, revisions: null, page: from, reason: why.text, reasonText: why.local });
+    }
   }
   const replayedNote = (x: number, y: number) =>
     state.addFinding(
@@ -1736,15 +1734,8 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
         replayedNote(x, y);
         continue;
       }
-      state.addLoss({
-        key: null,
-        revisions: [x, y],
-        page: null,
-        reason:
-          walKeys > 0
-            ? `revisions ${x}..${y} are in no readable page and not in the readable WAL; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing`
-            : `revisions ${x}..${y} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing`,
-      });
+      const why = sayRepair(walKeys > 0 ? 'etcd-loss.revisions.wal' : 'etcd-loss.revisions.no-wal', { from: x, to: y });
+      state.addLoss({ key: null, revisions: [x, y], page: null, reason: why.text, reasonText: why.local });
     }
   }
   if (state.keys.size === 0 && input.db) {
