@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
-import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
-import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, type EtcdGolden } from '../helpers/etcd';
+import { makeFieldReportSample } from '../helpers/etcd-field-sample';
+import { hashTree, requireEtcd, tempDir, type EtcdGolden } from '../helpers/etcd';
 import { ARTIFACTS, chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 
 const canRun = chromiumAvailable() && requireEtcd();
@@ -57,20 +57,9 @@ beforeAll(async () => {
   tmp = await tempDir('e2e-repair');
   copies = path.join(tmp, 'copies');
   process.env.LIFEBOAT_COPIES_DIR = copies;
-  golden = await makeGolden(path.join(tmp, 'golden'), { keys: 300, valueSize: 64 });
-  const samples = path.join(tmp, 'samples');
-  input = path.join(samples, 'field', 'etcd-data');
-  await fs.mkdir(path.dirname(input), { recursive: true });
-  await copyDir(golden.dir, input);
-  await ETCD_DAMAGE_CASES.find((c) => c.name === 'bbolt: branch element points at page 0')!.damage(input);
-  await fs.writeFile(
-    path.join(samples, 'index.json'),
-    JSON.stringify([
-      { id: 'field', dir: 'field/etcd-data', titleKey: 'sample.etcdFieldReport.title', descriptionKey: 'sample.etcdFieldReport.description', engine: 'etcd' },
-    ]),
-  );
-  inputHash = await hashTree(input);
-  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: samples });
+  const sample = await makeFieldReportSample(tmp);
+  ({ golden, input, inputHash } = sample);
+  server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: sample.samplesDir });
   browser = await launchChromium();
 }, 180_000);
 
