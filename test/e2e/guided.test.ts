@@ -16,7 +16,7 @@ import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
-import { servedKeys } from '../helpers/guided-node';
+import { BACKUP_SCRIPT, kubekeyEtcdFiles, servedKeys } from '../helpers/guided-node';
 
 const RUN = chromiumAvailable() && sshdAvailable() && requireEtcd() && realisticNodesAvailable();
 
@@ -35,25 +35,10 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     const g = await makeGolden(path.join(tmp, 'etcd'), { keys: 30 });
     const ep = g.endpoint;
     clientUrl = ep.clientUrl;
-    node = await startRealisticNode({
-      files: {
-        '/etc/systemd/system/etcd.service':
-          '[Unit]\nDescription=etcd\n\n[Service]\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n',
-        '/etc/etcd.env':
-          `ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=${ep.name}\nETCD_LISTEN_CLIENT_URLS=${ep.clientUrl}\nETCD_ADVERTISE_CLIENT_URLS=${ep.clientUrl}\n` +
-          `ETCD_LISTEN_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_ADVERTISE_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_CLUSTER=${ep.name}=${ep.peerUrl}\n` +
-          `ETCD_INITIAL_CLUSTER_TOKEN=lifeboat-test\nETCD_LISTEN_METRICS_URLS=\n`,
-        '/var/spool/cron/crontabs/root': { content: '*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh\n', mode: 0o600 },
-        '/usr/local/bin/kube-scripts/etcd-backup.sh': {
-          content: `#!/bin/bash\nBACKUP_DIR="/var/backups/kube_etcd/etcd-$(date +%Y-%m-%d-%H-%M-%S)"\nmkdir -p $BACKUP_DIR\nexport ETCDCTL_API=3;/usr/bin/etcdctl --endpoints="${ep.clientUrl}" snapshot save $BACKUP_DIR/snapshot.db > /dev/null\n`,
-          mode: 0o755,
-        },
-      },
-      copies: { '/var/lib/etcd': g.dir },
-      startUnits: ['etcd'],
-    });
+    // KubeKey's layout, the same as the session test's (test/guided/session-systemd-restore.test.ts).
+    node = await startRealisticNode({ files: kubekeyEtcdFiles(ep), copies: { '/var/lib/etcd': g.dir }, startUnits: ['etcd'] });
     for (let i = 0; i < 2; i++) {
-      const r = await node.exec('sleep 1.1; sh /usr/local/bin/kube-scripts/etcd-backup.sh', 60_000);
+      const r = await node.exec(`sleep 1.1; sh ${BACKUP_SCRIPT}`, 60_000);
       expect(r.code, r.stderr).toBe(0);
     }
     backupKeys = await servedKeys(ep.clientUrl);

@@ -17,12 +17,11 @@ import type { WireEvent } from '../../shared/contract/api';
 import type { EtcdRepairOutcome, EtcdRepairPlan } from '../../shared/contract/etcd-repair';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { ensureBuilt } from '../cli/fixtures';
-import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
-import { ETCDCTL, copyDir, hashTree, loopbackEndpoint, makeGolden, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
+import { makeFieldReportSample } from '../helpers/etcd-field-sample';
+import { ETCDCTL, hashTree, loopbackEndpoint, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
 import { ApiClient, tryConnect } from '../web/ws-client';
 
 const canRun = requireEtcd();
-const FIELD_CASE = 'bbolt: branch element points at page 0';
 
 let tmp: string;
 let copies: string;
@@ -79,25 +78,12 @@ beforeAll(async () => {
   copies = path.join(tmp, 'copies');
   process.env.LIFEBOAT_COPIES_DIR = copies;
   // The field report: a real etcd member, then the branch element pointing at page 0 (etcd panics on it).
-  golden = await makeGolden(path.join(tmp, 'golden'), { keys: 300, valueSize: 64 });
-  const samples = path.join(tmp, 'samples');
-  input = path.join(samples, 'field', 'etcd-data');
-  await fs.mkdir(path.dirname(input), { recursive: true });
-  await copyDir(golden.dir, input);
-  const damage = ETCD_DAMAGE_CASES.find((c) => c.name === FIELD_CASE);
-  if (!damage) throw new Error(`no damage case named ${FIELD_CASE}`);
-  await damage.damage(input);
-  await fs.writeFile(
-    path.join(samples, 'index.json'),
-    JSON.stringify([
-      { id: 'field', dir: 'field/etcd-data', titleKey: 'sample.etcdFieldReport.title', descriptionKey: 'sample.etcdFieldReport.description', engine: 'etcd' },
-    ]),
-  );
-  inputHash = await hashTree(input);
+  const sample = await makeFieldReportSample(tmp);
+  ({ golden, input, inputHash } = sample);
   const rendererDir = path.join(tmp, 'renderer');
   await fs.mkdir(rendererDir);
   await fs.writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>Lifeboat</title>');
-  server = await startWebServer({ port: 0, rendererDir, quiet: true, samplesDir: samples });
+  server = await startWebServer({ port: 0, rendererDir, quiet: true, samplesDir: sample.samplesDir });
   const c = await tryConnect(server.port, { token: server.token, origin: `http://127.0.0.1:${server.port}` });
   if (!('ws' in c)) throw new Error(`upgrade refused: ${c.status}`);
   client = new ApiClient(c.ws);

@@ -18,16 +18,15 @@ import { ValidationService } from '../../electron/services/validation-service';
 import { EtcdRepairService } from '../../electron/services/etcd-repair-jobs';
 import { salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { createSampleCatalog } from '../../electron/services/samples';
-import { ensureBuilt, hashTree, REPO } from '../cli/fixtures';
+import { ensureBuilt } from '../cli/fixtures';
 import { ETCDCTL, loopbackEndpoint, requireEtcd, spawnEtcd, waitHealthy } from '../helpers/etcd';
-import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
-import { keyClient } from '../helpers/ssh-node';
+import { sshdAvailable, toolAvailable, type SshdInstance } from '../helpers/sshd';
+import { connectToSampleNode, sshServiceFor, startEtcdSampleNode, stopEtcdSampleNode, type EtcdSampleNode } from '../helpers/etcd-sample-node';
 import { sudoersDropIn } from '../helpers/sudoers';
 import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
 
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireEtcd();
 const sudoers = sudoersDropIn('lifeboat-etcd-repair-remote');
-const SAMPLE = path.join(REPO, 'resources', 'samples', 'etcd-field-report');
 
 async function until<T>(probe: () => T | undefined, what: string, ms = 180_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -39,46 +38,21 @@ async function until<T>(probe: () => T | undefined, what: string, ms = 180_000):
   }
 }
 
-/** The sample as the node's data dir, with the given directory and file modes. */
-async function serve(dest: string, dirMode: number, fileMode: number): Promise<void> {
-  await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
-  await fs.cp(SAMPLE, dest, { recursive: true });
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        await walk(p);
-        await fs.chmod(p, dirMode);
-      } else await fs.chmod(p, fileMode);
-    }
-  };
-  await walk(dest);
-  await fs.chmod(dest, dirMode);
-}
-
 describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (real sshd, real sudo)', () => {
+  let sampleNode: EtcdSampleNode;
   let sshd: SshdInstance;
   let ssh: SshService;
   let dir: string;
-  let key: KeyPair;
   let readable: string;
   let rootOnly: string;
   let copies: string;
-  let hashes: { readable: Record<string, string>; rootOnly: Record<string, string> };
   let localSnapshot: Buffer;
   let manifest: string;
 
   beforeAll(async () => {
     await ensureBuilt();
-    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-etcd-repair-remote-')]);
-    let knownHostsPath: string;
-    ({ key, knownHostsPath } = await keyClient(sshd, dir));
-    await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
-    readable = path.join(dir, 'node', 'etcd-readable');
-    await serve(readable, 0o755, 0o644);
-    rootOnly = path.join(dir, 'node', 'etcd');
-    await serve(rootOnly, 0o700, 0o600);
-    hashes = { readable: await hashTree(readable), rootOnly: await hashTree(rootOnly) };
+    sampleNode = await startEtcdSampleNode('lifeboat-etcd-repair-remote-', sudoers);
+    ({ sshd, dir, readable, rootOnly } = sampleNode);
     // What a local salvage of the same directory writes: the reference.
     const ref = path.join(dir, 'reference', 'snapshot.db');
     await fs.mkdir(path.dirname(ref), { recursive: true });
@@ -112,20 +86,10 @@ describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (r
       ].join('\n'),
       { mode: 0o644 },
     );
-    ssh = new SshService({
-      paths: { keysDir: dir, knownHostsPath, auditLogPath: path.join(dir, 'audit.jsonl'), recordingsDir: path.join(dir, 'recordings'), copiesRoot: copies },
-    });
+    ssh = sshServiceFor(sampleNode, copies);
   }, 300_000);
 
-  afterAll(async () => {
-    await sudoers.remove();
-    await sshd?.stop();
-    if (dir) {
-      expect(await hashTree(readable)).toEqual(hashes.readable);
-      expect(await hashTree(rootOnly)).toEqual(hashes.rootOnly);
-      await fs.rm(dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => stopEtcdSampleNode(sampleNode, sudoers));
 
   for (const mode of ['sftp', 'sudo'] as const) {
     it(`${mode}: the snapshot.db is written here, is what a local salvage writes, and etcd serves every key after etcdctl restores it`, async () => {
@@ -133,10 +97,7 @@ describe.skipIf(!enabled)('etcd salvage of a data dir read in place on a node (r
       const repair = new EtcdRepairService({ validation, outputRoot: () => copies, remote: ssh.remoteSources, manifestPath: manifest });
       const ctx: SudoTestContext = sudoTestContext(ssh, () => sshd.password);
       try {
-        const { connectionId } = await ssh.handlers['ssh.connect'](
-          { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false } },
-          ctx,
-        );
+        const connectionId = await connectToSampleNode(ssh, sampleNode, ctx);
         const served = mode === 'sftp' ? readable : rootOnly;
         const { jobId } = await validation.start({ kind: 'remote', connectionId, path: served, ...(mode === 'sudo' ? { sudo: true } : {}) }, ctx);
         await until(() => ctx.of('validation.done').find((e) => e.jobId === jobId), 'validation');

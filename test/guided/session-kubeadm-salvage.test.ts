@@ -29,10 +29,10 @@ import { validateDirectory } from '../../shared/validate';
 import { CLI, ensureBuilt } from '../cli/fixtures';
 import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
-import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
-import { connectByKey, keyClient } from '../helpers/ssh-node';
+import { realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
-import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
+import { walkSession } from '../helpers/etcd-cluster-nodes';
+import { connectedNode, releaseNode, sessionNodeOver, servedKeys } from '../helpers/guided-node';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 const MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
@@ -55,7 +55,7 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     const damage = ETCD_DAMAGE_CASES.find((c) => c.name === 'bbolt: branch element points at page 0')!;
     await damage.damage(damaged);
     const ep = g.endpoint;
-    node = await startRealisticNode({
+    ({ node, conn } = await connectedNode(tmp, {
       files: {
         [MANIFEST]:
           `apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n` +
@@ -65,16 +65,10 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
       },
       copies: { '/var/lib/etcd': damaged },
       kubelet: true,
-    });
-    const client = await keyClient(node.sshd, tmp);
-    conn = await connectByKey(node.sshd, client);
+    }));
   }, 300_000);
 
-  afterAll(async () => {
-    conn?.close();
-    await node?.stop();
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => releaseNode({ conn, node, tmp }));
 
   it('matches the panic, copies and validates, salvages, restores with the manifest flags: every key is back', async () => {
     const sessionNode = sessionNodeOver(conn, node);
@@ -167,21 +161,7 @@ describe.runIf(RUN)('guided session: kubeadm etcd with a corrupt db and no backu
     expect((await node.exec(`ls -d ${temps[0]} 2>&1`)).code).not.toBe(0);
     expect(s.current).toBe('check-backup');
 
-    const walked: string[] = [];
-    while (s.current) {
-      const stepId = s.current;
-      walked.push(stepId);
-      const step = playbookById('kubeadm-etcd-db')!.steps.find((x) => x.id === stepId)!;
-      if (step.kind === 'change') {
-        await service.prepareChange(id, stepId);
-        s = await service.run(id, stepId, { confirm: { by: 'test' } });
-      } else if (stepId === 'kubectl-nodes') {
-        s = await service.skip(id, stepId, 'no kubectl on this test node: etcd is checked directly');
-      } else {
-        s = await service.run(id, stepId);
-      }
-      expect(s.status[stepId], `${stepId}: ${JSON.stringify(s.events.slice(-2))}`).toMatch(/passed|skipped/);
-    }
+    const { walked } = await walkSession(service, id, { skip: { 'kubectl-nodes': 'no kubectl on this test node: etcd is checked directly' } });
     expect(walked).toEqual([
       'check-backup',
       'stop-etcd',

@@ -14,53 +14,22 @@
  * its value, by all three members at their new addresses.
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionService } from '../../electron/services/sessions/session-service';
-import { SessionStore } from '../../electron/services/sessions/session-store';
-import { playbookById } from '../../shared/guided/playbooks';
+import { describe, expect, it } from 'vitest';
 import { variablesFromDatastore } from '../../shared/guided/variables';
 import { detectNode } from '../../shared/node/detect';
-import { requireEtcd, tempDir } from '../helpers/etcd';
-import {
-  hasLeader,
-  keySet,
-  MANIFEST,
-  manifest,
-  memberAddresses,
-  pollUntil,
-  putAll,
-  startCluster,
-  stopCluster,
-  walkSession,
-  writeOnNode,
-  type ClusterMember,
-} from '../helpers/etcd-cluster-nodes';
-import { servedKeys } from '../helpers/guided-node';
+import { requireEtcd } from '../helpers/etcd';
+import { hasLeader, MANIFEST, manifest, memberAddresses, pollUntil, putAll, walkSession, writeOnNode, type ClusterMember } from '../helpers/etcd-cluster-nodes';
+import { clusterSessionService, expectEveryMemberServes, loadedClusterHooks, rejoinWithMemberLost } from '../helpers/guided-cluster';
 import { realisticNodesAvailable } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 
 describe.runIf(RUN)('guided session: kind members registered at addresses they no longer have (report 3), 3 real members', () => {
-  let tmp: string;
-  let members: ClusterMember[];
-  let expected: Map<string, string>;
-
-  beforeAll(async () => {
-    tmp = await tempDir('guided-r3');
-    members = await startCluster(tmp, 'static-pod');
-    expected = keySet('before', 60);
-    await putAll(members[0]!.clientUrl, expected);
-    for (const m of members) expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 30_000)).toBe(true);
-  }, 240_000);
-
-  afterAll(async () => {
-    await stopCluster(members);
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-  });
+  const cluster = loadedClusterHooks({ tmpName: 'guided-r3', style: 'static-pod', keys: 60, replicated: true });
 
   it('shows registered vs current peer URLs, forces a new cluster on n1, re-adds n2 and n3: every key on every member', async () => {
+    const { tmp, members, expected } = cluster;
     const old = members.map((m) => ({ ...m }));
     // "Docker restart": every node gets a new address and its manifest follows; the kubelet restarts etcd there.
     const fresh = await memberAddresses(3);
@@ -86,9 +55,7 @@ describe.runIf(RUN)('guided session: kind members registered at addresses they n
     }
 
     const [n1, n2, n3] = members as [ClusterMember, ClusterMember, ClusterMember];
-    const store = new SessionStore(path.join(tmp, 'guided'), playbookById);
-    const byConnection = new Map(members.map((m) => [m.name, m.session]));
-    const service = new SessionService({ store, nodeFor: (c) => byConnection.get(c)! });
+    const { store, service } = clusterSessionService(tmp, members);
     const vars = async (m: ClusterMember) => {
       const ds = (await detectNode(m.session, { sudo: true, target: m.session.host })).datastores[0]!;
       expect(ds).toMatchObject({ managedBy: 'static-pod', manifest: MANIFEST, dataDir: '/var/lib/etcd' });
@@ -135,37 +102,12 @@ describe.runIf(RUN)('guided session: kind members registered at addresses they n
     expect(list.members.map((m) => [m.name, m.peerURLs])).toEqual([['n1', [n1.peerUrl]]]);
     expect(await fs.readFile(n1.node.hostPath(MANIFEST), 'utf8')).not.toContain('force-new-cluster');
 
-    for (const m of [n2, n3]) {
-      const s = await service.create({
-        playbookId: 'etcd-member-lost',
-        connectionId: m.name,
-        variables: { ...(await vars(m)), healthyEndpoint: n1.clientUrl },
-        language: 'en',
-      });
-      const r = await walkSession(service, s.sessionId, { choose: { style: 'static-pod' } });
-      expect(r.routed).toEqual(['sp-find-member']);
-      expect(r.walked).toEqual([
-        'members',
-        'style',
-        'sp-stop',
-        'sp-stop-wait',
-        'sp-find-member',
-        'sp-move-aside',
-        'sp-add',
-        'sp-configure',
-        'sp-start',
-        'sp-healthy',
-      ]);
-      await service.finish(s.sessionId, 'healthy');
-    }
+    await rejoinWithMemberLost(service, [n2, n3], n1, 'static-pod', vars);
     const last = await walkSession(service, s1.sessionId);
     expect(last.walked).toEqual(['cluster-healthy']);
     await service.finish(s1.sessionId, 'healthy');
 
-    for (const m of members) {
-      expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 60_000), m.name).toBe(true);
-      expect(await servedKeys(m.clientUrl)).toEqual(expected);
-    }
+    await expectEveryMemberServes(members, expected);
     // n1's data dir was copied before forcing; n2's and n3's old dirs are moved aside: nothing deleted.
     for (const m of members)
       expect(

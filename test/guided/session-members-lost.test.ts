@@ -12,7 +12,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionService } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
 import { analyzeLogText } from '../../shared/logs';
@@ -20,8 +20,9 @@ import { playbookById, suggestPlaybooks } from '../../shared/guided/playbooks';
 import { sessionMarkdown } from '../../shared/guided/export';
 import { variablesFromDatastore } from '../../shared/guided/variables';
 import { detectNode } from '../../shared/node/detect';
-import { requireEtcd, tempDir } from '../helpers/etcd';
-import { envFile, keySet, writeOnNode, pollUntil, putAll, startCluster, stopCluster, walkSession, type ClusterMember } from '../helpers/etcd-cluster-nodes';
+import { requireEtcd } from '../helpers/etcd';
+import { envFile, keySet, writeOnNode, pollUntil, putAll, walkSession } from '../helpers/etcd-cluster-nodes';
+import { expectEveryMemberServes, loadedClusterHooks } from '../helpers/guided-cluster';
 import { servedKeys } from '../helpers/guided-node';
 import { realisticNodesAvailable } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -37,23 +38,10 @@ async function memberIdOf(clientUrl: string, name: string): Promise<string | und
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 
 describe.runIf(RUN)('guided session: an etcd member lost its data while still a member (report 4), 3 real members', () => {
-  let tmp: string;
-  let members: ClusterMember[];
-  let expected: Map<string, string>;
-
-  beforeAll(async () => {
-    tmp = await tempDir('guided-r4');
-    members = await startCluster(tmp, 'systemd');
-    expected = keySet('before', 60);
-    await putAll(members[0]!.clientUrl, expected);
-  }, 240_000);
-
-  afterAll(async () => {
-    await stopCluster(members);
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-  });
+  const cluster = loadedClusterHooks({ tmpName: 'guided-r4', style: 'systemd', keys: 60, replicated: false });
 
   it('n3 panics with tocommit after losing its data; the playbook brings it back and all three serve every key', async () => {
+    const { tmp, members, expected } = cluster;
     const [n1, , n3] = members;
     // n3 stops; its disk is replaced (the data dir is empty); the cluster goes on writing without it.
     expect((await n3!.node.exec('systemctl stop etcd')).code).toBe(0);
@@ -112,10 +100,7 @@ describe.runIf(RUN)('guided session: an etcd member lost its data while still a 
     await service.finish(s0.sessionId, 'healthy');
 
     // Every key, with its value, from every member (n3 answers from its own, rebuilt store).
-    for (const m of members) {
-      expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 60_000), m.name).toBe(true);
-      expect(await servedKeys(m.clientUrl)).toEqual(expected);
-    }
+    await expectEveryMemberServes(members, expected);
     // The cluster takes writes from n3 too, and its env file now says it joins an existing cluster.
     await putAll(n3!.clientUrl, new Map([['/registry/after/k', 'written through n3']]));
     expect((await servedKeys(n1!.clientUrl)).get('/registry/after/k')).toBe('written through n3');

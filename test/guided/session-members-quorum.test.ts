@@ -12,18 +12,16 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localDirectory } from '../../electron/services/fs-source';
-import { SessionService } from '../../electron/services/sessions/session-service';
-import { SessionStore } from '../../electron/services/sessions/session-store';
 import { parseEnvironmentFile, parseSystemdUnit } from '../../shared/formats/etcd/restore-plan';
 import { planForceNewCluster } from '../../shared/formats/etcd/restore-plan-cluster';
 import { validateMemberDirs } from '../../shared/formats/etcd/member-dirs';
-import { playbookById } from '../../shared/guided/playbooks';
 import { variablesFromDatastore } from '../../shared/guided/variables';
 import { detectNode } from '../../shared/node/detect';
-import { requireEtcd, tempDir } from '../helpers/etcd';
-import { keySet, pollUntil, putAll, startCluster, stopCluster, walkSession, type ClusterMember } from '../helpers/etcd-cluster-nodes';
+import { requireEtcd } from '../helpers/etcd';
+import { pollUntil, putAll, walkSession, type ClusterMember } from '../helpers/etcd-cluster-nodes';
+import { clusterSessionService, expectEveryMemberServes, loadedClusterHooks, rejoinWithMemberLost } from '../helpers/guided-cluster';
 import { servedKeys } from '../helpers/guided-node';
 import { realisticNodesAvailable } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -31,25 +29,11 @@ import { sshdAvailable } from '../helpers/sshd';
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 
 describe.runIf(RUN)('guided session: quorum lost in a 3-member etcd, rebuilt from the survivor with the newest data', () => {
-  let tmp: string;
-  let members: ClusterMember[];
-  let expected: Map<string, string>;
-
-  beforeAll(async () => {
-    tmp = await tempDir('guided-quorum');
-    members = await startCluster(tmp, 'systemd');
-    expected = keySet('before', 80);
-    await putAll(members[0]!.clientUrl, expected);
-    // Every member has applied every write before the loss (the survivor serves them from its own store).
-    for (const m of members) expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 30_000)).toBe(true);
-  }, 240_000);
-
-  afterAll(async () => {
-    await stopCluster(members);
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-  });
+  // Every member has applied every write before the loss (the survivor serves them from its own store).
+  const cluster = loadedClusterHooks({ tmpName: 'guided-quorum', style: 'systemd', keys: 80, replicated: true });
 
   it('the members table keeps n1, the playbook forces a new cluster there, n2 and n3 rejoin: every key on every member', async () => {
+    const { tmp, members, expected } = cluster;
     const [n1, n2, n3] = members as [ClusterMember, ClusterMember, ClusterMember];
     // Two members go down for good: stopped, their WAL gone and their db zeroed (inside each node's namespace).
     for (const m of [n2, n3]) {
@@ -96,9 +80,7 @@ describe.runIf(RUN)('guided session: quorum lost in a 3-member etcd, rebuilt fro
     expect(plan.steps.find((s) => s.id === 'n3-configure')!.command).toContain(`n1=${n1.peerUrl},n2=${n2.peerUrl},n3=${n3.peerUrl}`);
 
     // The survivor's session: quorum playbook, systemd chain, up to "wait until every member is back".
-    const store = new SessionStore(path.join(tmp, 'guided'), playbookById);
-    const byConnection = new Map(members.map((m) => [m.name, m.session]));
-    const service = new SessionService({ store, nodeFor: (c) => byConnection.get(c)! });
+    const { store, service } = clusterSessionService(tmp, members);
     const vars = async (m: ClusterMember) => variablesFromDatastore((await detectNode(m.session, { sudo: true, target: m.session.host })).datastores[0]!);
     const survivor = await service.create({ playbookId: 'etcd-quorum-space', connectionId: 'n1', variables: await vars(n1), language: 'en' });
     const first = await walkSession(service, survivor.sessionId, { choose: { which: 'quorum', quorum: 'yes', style: 'systemd' }, stopAt: 'cluster-healthy' });
@@ -124,38 +106,13 @@ describe.runIf(RUN)('guided session: quorum lost in a 3-member etcd, rebuilt fro
     expect(await fs.readFile(n1.node.hostPath('/etc/etcd.env'), 'utf8')).not.toMatch(/FORCE_NEW_CLUSTER/);
 
     // n2, then n3: the member-lost playbook on each node; they are no longer registered, so the remove is routed past.
-    for (const m of [n2, n3]) {
-      const s = await service.create({
-        playbookId: 'etcd-member-lost',
-        connectionId: m.name,
-        variables: { ...(await vars(m)), healthyEndpoint: n1.clientUrl },
-        language: 'en',
-      });
-      const r = await walkSession(service, s.sessionId, { choose: { style: 'systemd' } });
-      expect(r.routed).toEqual(['sd-find-member']);
-      expect(r.walked).toEqual([
-        'members',
-        'style',
-        'sd-stop',
-        'sd-stop-wait',
-        'sd-find-member',
-        'sd-move-aside',
-        'sd-add',
-        'sd-configure',
-        'sd-start',
-        'sd-healthy',
-      ]);
-      await service.finish(s.sessionId, 'healthy');
-    }
+    await rejoinWithMemberLost(service, [n2, n3], n1, 'systemd', vars);
     // Back on the survivor's session: every member is back and healthy.
     const last = await walkSession(service, survivor.sessionId);
     expect(last.walked).toEqual(['cluster-healthy']);
     await service.finish(survivor.sessionId, 'healthy');
 
-    for (const m of members) {
-      expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 60_000), m.name).toBe(true);
-      expect(await servedKeys(m.clientUrl)).toEqual(expected);
-    }
+    await expectEveryMemberServes(members, expected);
     // The destroyed data dirs were moved aside on n2 and n3, not deleted.
     for (const m of [n2, n3]) expect((await fs.readdir(m.node.hostPath('/var/lib'))).filter((n) => n.startsWith('etcd.lifeboat-'))).toHaveLength(1);
     await store.close();

@@ -12,7 +12,6 @@
  * is accepted, the db is smaller than before and every key serves the last
  * value written before the alarm.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
@@ -25,16 +24,13 @@ import { analyzeLogText } from '../../shared/logs';
 import { detectNode } from '../../shared/node/detect';
 import { requireEtcd, tempDir } from '../helpers/etcd';
 import { envFile, hasLeader, memberAddresses, pollUntil, walkSession, type MemberAddress } from '../helpers/etcd-cluster-nodes';
-import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
-import { realisticNodesAvailable, startRealisticNode, type RealisticNode } from '../helpers/realistic-node';
-import { connectByKey, keyClient } from '../helpers/ssh-node';
+import { connectedNode, releaseNode, sessionNodeOver, servedKeys, SYSTEMD_ETCD_UNIT } from '../helpers/guided-node';
+import { realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 /** 512 KiB: a few hundred small revisions fill it, in seconds. */
 const QUOTA = 512 * 1024;
-const UNIT =
-  '[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n';
 
 interface MemberStatus {
   header?: { revision?: string };
@@ -71,20 +67,15 @@ describe.runIf(RUN)('guided session: etcd "database space exceeded" (playbook 6)
     tmp = await tempDir('guided-space');
     [addr] = await memberAddresses(1);
     const env = envFile('s1', addr!, `s1=${addr!.peerUrl}`, 'new') + `ETCD_QUOTA_BACKEND_BYTES=${QUOTA}\n`;
-    node = await startRealisticNode({
-      files: { '/etc/systemd/system/etcd.service': UNIT, '/etc/etcd.env': env },
+    ({ node, conn } = await connectedNode(tmp, {
+      files: { '/etc/systemd/system/etcd.service': SYSTEMD_ETCD_UNIT, '/etc/etcd.env': env },
       setup: ['mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd'],
       startUnits: ['etcd'],
-    });
-    conn = await connectByKey(node.sshd, await keyClient(node.sshd, tmp));
+    }));
     expect(await pollUntil(() => hasLeader(addr!.clientUrl), 60_000)).toBe(true);
   }, 120_000);
 
-  afterAll(async () => {
-    conn?.close();
-    await node?.stop();
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => releaseNode({ conn, node, tmp }));
 
   it('fills to NOSPACE; the session compacts, defragments and disarms; writes work again and every key keeps its value', async () => {
     const url = addr.clientUrl;

@@ -23,11 +23,11 @@ import { sessionHtml, sessionMarkdown } from '../../shared/guided/export';
 import { variablesFromDatastore } from '../../shared/guided/variables';
 import { detectNode } from '../../shared/node/detect';
 import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
-import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
-import { connectByKey, keyClient } from '../helpers/ssh-node';
+import { realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 import { ensureBuilt } from '../cli/fixtures';
-import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
+import { walkSession } from '../helpers/etcd-cluster-nodes';
+import { BACKUP_SCRIPT, connectedNode, kubekeyEtcdFiles, releaseNode, sessionNodeOver, servedKeys } from '../helpers/guided-node';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
@@ -43,30 +43,15 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     await ensureBuilt();
     tmp = await tempDir('guided-r5');
     const g = await makeGolden(path.join(tmp, 'etcd'), { keys: 60 });
-    const ep = g.endpoint;
-    node = await startRealisticNode({
-      files: {
-        '/etc/systemd/system/etcd.service':
-          '[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n',
-        '/etc/etcd.env':
-          `ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=${ep.name}\nETCD_LISTEN_CLIENT_URLS=${ep.clientUrl}\nETCD_ADVERTISE_CLIENT_URLS=${ep.clientUrl}\n` +
-          `ETCD_LISTEN_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_ADVERTISE_PEER_URLS=${ep.peerUrl}\nETCD_INITIAL_CLUSTER=${ep.name}=${ep.peerUrl}\n` +
-          `ETCD_INITIAL_CLUSTER_TOKEN=lifeboat-test\nETCD_INITIAL_CLUSTER_STATE=existing\nETCD_LISTEN_METRICS_URLS=\n`,
-        '/var/spool/cron/crontabs/root': { content: '*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh\n', mode: 0o600 },
-        '/usr/local/bin/kube-scripts/etcd-backup.sh': {
-          content: `#!/bin/bash\nBACKUP_DIR="/var/backups/kube_etcd/etcd-$(date +%Y-%m-%d-%H-%M-%S)"\nmkdir -p $BACKUP_DIR\nexport ETCDCTL_API=3;/usr/bin/etcdctl --endpoints="${ep.clientUrl}" snapshot save $BACKUP_DIR/snapshot.db > /dev/null\n`,
-          mode: 0o755,
-        },
-      },
+    ({ node, conn } = await connectedNode(tmp, {
+      files: kubekeyEtcdFiles(g.endpoint, { clusterState: 'existing' }),
       copies: { '/var/lib/etcd': g.dir },
       startUnits: ['etcd'],
-    });
-    const client = await keyClient(node.sshd, tmp);
-    conn = await connectByKey(node.sshd, client);
+    }));
     // The cron job's backup, then writes the backup does not have, then the power cut: the db is cut short.
-    const r = await node.exec('sleep 1; sh /usr/local/bin/kube-scripts/etcd-backup.sh', 60_000);
+    const r = await node.exec(`sleep 1; sh ${BACKUP_SCRIPT}`, 60_000);
     expect(r.code, r.stderr).toBe(0);
-    backupKeys = await servedKeys(ep.clientUrl);
+    backupKeys = await servedKeys(g.endpoint.clientUrl);
     expect(backupKeys.size).toBe(60);
     await node.exec('systemctl stop etcd');
     await fs.truncate(node.hostPath('/var/lib/etcd/member/snap/db'), 8192);
@@ -76,10 +61,8 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
   }, 240_000);
 
   afterAll(async () => {
-    conn?.close();
     await store?.close();
-    await node?.stop();
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    await releaseNode({ conn, node, tmp });
   });
 
   it('walks the playbook to a healthy etcd serving every key of the backup, and records it all', async () => {
@@ -109,29 +92,18 @@ describe.runIf(RUN)('guided session: restore a systemd etcd from its cron backup
     });
 
     // A change refuses to run before its backup and without a confirmation.
-    const walked: string[] = [];
-    while (s.current) {
-      const stepId = s.current;
-      const step = playbookById('etcd-systemd-restore')!.steps.find((x) => x.id === stepId)!;
-      walked.push(stepId);
-      if (step.kind === 'change') {
+    const { walked } = await walkSession(service, id, {
+      skip: { 'kubectl-nodes': 'no kubectl on this test node: etcd is checked directly' },
+      beforeBackup: async (stepId) => {
         await expect(service.run(id, stepId, { confirm: { by: 'test' } })).rejects.toThrow(/take the backup first/);
-        const b = await service.prepareChange(id, stepId);
-        expect(b.sha256).toMatch(/^[0-9a-f]{64}$/);
+      },
+      afterBackup: async (stepId, b) => {
         // The archive on the node is what the journal says it is.
         const onNode = await fs.readFile(node.hostPath(b.archive));
         expect(createHash('sha256').update(onNode).digest('hex')).toBe(b.sha256);
         await expect(service.run(id, stepId)).rejects.toThrow(/.+/);
-        s = await service.run(id, stepId, { confirm: { by: 'test' } });
-      } else if (stepId === 'kubectl-nodes') {
-        s = await service.skip(id, stepId, 'no kubectl on this test node: etcd is checked directly');
-      } else {
-        s = await service.run(id, stepId);
-      }
-      expect(s.status[stepId], `${stepId}: ${JSON.stringify(s.events.filter((e) => 'stepId' in e && e.stepId === stepId).slice(-2))}`).toMatch(
-        /passed|skipped/,
-      );
-    }
+      },
+    });
     expect(walked).toEqual([
       'overview',
       'unit-state',

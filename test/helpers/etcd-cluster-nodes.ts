@@ -15,7 +15,7 @@ import type { SessionNode } from '../../electron/services/sessions/session-servi
 import type { SessionState } from '../../shared/contract/guided';
 import { playbookById } from '../../shared/guided/playbooks';
 import { loopbackEndpoint } from './etcd';
-import { sessionNodeOver } from './guided-node';
+import { sessionNodeOver, SYSTEMD_ETCD_UNIT } from './guided-node';
 import { startRealisticNode, type RealisticNode } from './realistic-node';
 import { connectByKey, keyClient } from './ssh-node';
 
@@ -66,9 +66,6 @@ export function manifest(name: string, a: MemberAddress, initialCluster: string,
   );
 }
 
-const UNIT =
-  '[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nType=notify\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n';
-
 /** Three members on three nodes, bootstrapped as a new cluster and healthy (every member answers with a leader). */
 export async function startCluster(tmp: string, style: MemberStyle, names = ['n1', 'n2', 'n3']): Promise<ClusterMember[]> {
   const addrs = await memberAddresses(names.length);
@@ -79,7 +76,7 @@ export async function startCluster(tmp: string, style: MemberStyle, names = ['n1
       const node = await startRealisticNode(
         style === 'systemd'
           ? {
-              files: { '/etc/systemd/system/etcd.service': UNIT, '/etc/etcd.env': envFile(name, a, initialCluster, 'new') },
+              files: { '/etc/systemd/system/etcd.service': SYSTEMD_ETCD_UNIT, '/etc/etcd.env': envFile(name, a, initialCluster, 'new') },
               setup: ['mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd'],
               startUnits: ['etcd'],
             }
@@ -144,17 +141,34 @@ export function keySet(prefix: string, count: number): Map<string, string> {
   return new Map(Array.from({ length: count }, (_, i) => [`/registry/${prefix}/k${String(i).padStart(4, '0')}`, `${prefix}-value-${i}-${'x'.repeat(i % 40)}`]));
 }
 
+/** A change step's backup, as the session service reports it once taken. */
+export type ChangeBackup = Awaited<ReturnType<SessionService['prepareChange']>>;
+
+export interface WalkOptions {
+  /** Decision step id -> option id. */
+  choose?: Record<string, string>;
+  /** Stop before this step. */
+  stopAt?: string;
+  /** Step id -> why it is skipped (e.g. a check this test node cannot run). */
+  skip?: Record<string, string>;
+  /** Before a change's backup is taken (e.g. check that the change refuses to run without it). */
+  beforeBackup?: (stepId: string) => Promise<void>;
+  /** After a change's backup is taken, before the confirmed run (e.g. check the archive on the node). */
+  afterBackup?: (stepId: string, backup: ChangeBackup) => Promise<void>;
+}
+
 /**
  * Walk a session from its current step the way an operator does: decisions
- * from `choose` (step id -> option id), change steps backed up first and
- * confirmed, everything else run. Stops at the end or at `stopAt`. Every
- * step must pass, except a check whose failure the playbook routes on
- * (`onFail`): those are listed in `routed`.
+ * from `choose` (step id -> option id), steps in `skip` skipped with their
+ * reason, change steps backed up first and confirmed, everything else run.
+ * Stops at the end or at `stopAt`. Every step must pass (or be skipped),
+ * except a check whose failure the playbook routes on (`onFail`): those are
+ * listed in `routed`.
  */
 export async function walkSession(
   service: SessionService,
   sessionId: string,
-  opts: { choose?: Record<string, string>; stopAt?: string } = {},
+  opts: WalkOptions = {},
 ): Promise<{ state: SessionState; walked: string[]; routed: string[] }> {
   let s = await service.get(sessionId);
   const pb = playbookById(s.playbookId)!;
@@ -164,13 +178,18 @@ export async function walkSession(
     const stepId = s.current;
     const step = pb.steps.find((x) => x.id === stepId)!;
     walked.push(stepId);
-    if (step.kind === 'decision') {
+    const skipReason = opts.skip?.[stepId];
+    if (skipReason !== undefined) {
+      s = await service.skip(sessionId, stepId, skipReason);
+    } else if (step.kind === 'decision') {
       const option = opts.choose?.[stepId];
       if (!option) throw new Error(`walkSession: no choice given for decision ${stepId}`);
       s = await service.choose(sessionId, stepId, option);
     } else if (step.kind === 'change') {
+      await opts.beforeBackup?.(stepId);
       const b = await service.prepareChange(sessionId, stepId);
       if (!/^[0-9a-f]{64}$/.test(b.sha256)) throw new Error(`walkSession: ${stepId} backup has no SHA-256`);
+      await opts.afterBackup?.(stepId, b);
       s = await service.run(sessionId, stepId, { confirm: { by: 'test' } });
     } else {
       s = await service.run(sessionId, stepId);
@@ -180,7 +199,7 @@ export async function walkSession(
       routed.push(stepId);
       continue;
     }
-    if (status !== 'passed') {
+    if (status !== (skipReason !== undefined ? 'skipped' : 'passed')) {
       const last = s.events.filter((e) => 'stepId' in e && e.stepId === stepId).slice(-3);
       throw new Error(`walkSession: ${pb.id}/${stepId} ended ${status}: ${JSON.stringify(last)}`);
     }

@@ -395,32 +395,14 @@ export async function writeKeys(node: EtcdNode, count: number, round: number, va
 
 /** Build a real etcd data dir in `dir` (must not exist) per `spec`, stopped afterwards. */
 export async function makeGolden(dir: string, spec: GoldenSpec): Promise<EtcdGolden> {
-  await fs.mkdir(path.dirname(dir), { recursive: true });
-  const node = await spawnEtcd({ dataDir: dir, snapshotCount: spec.snapshotCount });
-  if (!(await waitHealthy(node, 20_000))) {
-    await node.stop();
-    throw new Error(`etcd did not start for the golden dir:\n${node.output()}`);
-  }
   const size = spec.valueSize ?? 64;
   const rounds = 1 + (spec.rewrites ?? 0);
-  for (let round = 0; round < rounds; round++) await writeKeys(node, spec.keys, round, size);
-  if (spec.deleteEvery) {
-    for (let i = 0; i < spec.keys; i += spec.deleteEvery) await node.del(testKey(i));
-  }
-  const keys = await node.range('');
-  const { revision } = await node.status();
-  if (spec.kill) await node.kill();
-  else await node.stop();
-  const endpoint = node.endpoint;
-  return {
-    dir,
-    endpoint,
-    keys,
-    revision,
-    startOptions(copyDir: string): EtcdOptions {
-      return { dataDir: copyDir, name: endpoint.name, host: endpoint.host, clientPort: endpoint.clientPort, peerPort: endpoint.peerPort };
-    },
-  };
+  return makeGoldenWith(dir, { snapshotCount: spec.snapshotCount, kill: spec.kill }, async (node) => {
+    for (let round = 0; round < rounds; round++) await writeKeys(node, spec.keys, round, size);
+    if (spec.deleteEvery) {
+      for (let i = 0; i < spec.keys; i += spec.deleteEvery) await node.del(testKey(i));
+    }
+  });
 }
 
 /**

@@ -21,15 +21,15 @@ import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { createSampleCatalog } from '../../electron/services/samples';
 import { answerEtcdQuery } from '../../shared/formats/etcd/query';
-import { ensureBuilt, hashTree, REPO } from '../cli/fixtures';
-import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
-import { keyClient, validateLocally } from '../helpers/ssh-node';
+import { ensureBuilt } from '../cli/fixtures';
+import { sshdAvailable, toolAvailable, type SshdInstance } from '../helpers/sshd';
+import { validateLocally } from '../helpers/ssh-node';
+import { connectToSampleNode, sshServiceFor, startEtcdSampleNode, stopEtcdSampleNode, type EtcdSampleNode } from '../helpers/etcd-sample-node';
 import { sudoersDropIn } from '../helpers/sudoers';
 import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
 
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo');
 const sudoers = sudoersDropIn('lifeboat-etcd-remote');
-const SAMPLE = path.join(REPO, 'resources', 'samples', 'etcd-field-report');
 
 function verdictOf(r: ValidationReport) {
   return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, findings: r.findings, summary: r.summary, etcd: r.etcd };
@@ -47,31 +47,12 @@ async function outcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: 
   }
 }
 
-/** Copy the sample to `dest` with the given directory and file modes. */
-async function serve(dest: string, dirMode: number, fileMode: number): Promise<void> {
-  await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
-  await fs.cp(SAMPLE, dest, { recursive: true });
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        await walk(p);
-        await fs.chmod(p, dirMode);
-      } else await fs.chmod(p, fileMode);
-    }
-  };
-  await walk(dest);
-  await fs.chmod(dest, dirMode);
-}
-
 describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sudo (real sshd, real sudo)', () => {
+  let node: EtcdSampleNode;
   let sshd: SshdInstance;
   let ssh: SshService;
-  let dir: string;
-  let key: KeyPair;
   let readable: string;
   let rootOnly: string;
-  let hashes: { readable: Record<string, string>; rootOnly: Record<string, string> };
   let reference: ValidationReport;
   const queries: EtcdQuery[] = [
     { kind: 'wal-records', file: 'member/wal/0000000000000000-0000000000000000.wal', fromRecord: 700, limit: 50 },
@@ -84,16 +65,8 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
 
   beforeAll(async () => {
     await ensureBuilt();
-    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-etcd-remote-')]);
-    let knownHostsPath: string;
-    ({ key, knownHostsPath } = await keyClient(sshd, dir));
-    await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
-    readable = path.join(dir, 'node', 'etcd-readable');
-    await serve(readable, 0o755, 0o644);
-    // As kubeadm's /var/lib/etcd: root only, 0700 directories, 0600 files.
-    rootOnly = path.join(dir, 'node', 'etcd');
-    await serve(rootOnly, 0o700, 0o600);
-    hashes = { readable: await hashTree(readable), rootOnly: await hashTree(rootOnly) };
+    node = await startEtcdSampleNode('lifeboat-etcd-remote-', sudoers);
+    ({ sshd, readable, rootOnly } = node);
     reference = await validateLocally(readable);
     expect(reference.engine).toBe('etcd');
     expect(reference.etcd?.startup.fatalError).toBe('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
@@ -103,34 +76,12 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
     } finally {
       await local.close();
     }
-    ssh = new SshService({
-      paths: {
-        keysDir: dir,
-        knownHostsPath,
-        auditLogPath: path.join(dir, 'audit.jsonl'),
-        recordingsDir: path.join(dir, 'recordings'),
-        copiesRoot: path.join(dir, 'copies'),
-      },
-    });
+    ssh = sshServiceFor(node);
   }, 300_000);
 
-  afterAll(async () => {
-    await sudoers.remove();
-    await sshd?.stop();
-    if (dir) {
-      expect(await hashTree(readable)).toEqual(hashes.readable);
-      expect(await hashTree(rootOnly)).toEqual(hashes.rootOnly);
-      await fs.rm(dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => stopEtcdSampleNode(node, sudoers));
 
-  async function connect(ctx: SudoTestContext): Promise<string> {
-    const { connectionId } = await ssh.handlers['ssh.connect'](
-      { target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false } },
-      ctx,
-    );
-    return connectionId;
-  }
+  const connect = (ctx: SudoTestContext) => connectToSampleNode(ssh, node, ctx);
 
   for (const mode of ['sftp', 'sudo'] as const) {
     it(`${mode}: the report and every etcd query are local validation's`, async () => {

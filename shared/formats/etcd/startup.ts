@@ -360,6 +360,33 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
 
 // ------------------------------------------------------------------ lone inputs
 
+/**
+ * The verdict on a lone input (a snapshot.db, a db or a WAL without the rest
+ * of a member): nothing is replayed, so it starts unless `fatal` says why
+ * not, and it never loses data. `selfRepairs` only where the input has
+ * repairs to name (a WAL's torn tail); otherwise there is no such list.
+ */
+function loneInputVerdict(story: Story, findings: Finding[], fatal: string | null, summary: Said, selfRepairs?: Said[]): StartupVerdict {
+  return {
+    startable: fatal === null,
+    dataLoss: false,
+    lost: null,
+    startup: {
+      model: '3.4',
+      chosenSnap: null,
+      replay: null,
+      fatalError: fatal,
+      selfRepairs: (selfRepairs ?? []).map((r) => r.text),
+      ...(selfRepairs ? { selfRepairsText: selfRepairs.map((r) => r.local) } : {}),
+      narrative: story.lines.map((l) => l.text),
+      narrativeText: story.lines.map((l) => l.local),
+    },
+    findings,
+    summary: summary.text,
+    summaryText: summary.local,
+  };
+}
+
 function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
   const story = new Story();
   const findings: Finding[] = [];
@@ -383,23 +410,7 @@ function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
   const summary = error
     ? sayEtcd('etcd-verdict.summary.snapshot-fails', { error }, { next: [sayEtcd('etcd-verdict.next.restore')] })
     : sayEtcd('etcd-verdict.summary.snapshot-ok', { revision: facts.schema?.revision ?? 0, keys: facts.schema?.liveKeys ?? 0 });
-  return {
-    startable: error === null,
-    dataLoss: false,
-    lost: null,
-    startup: {
-      model: '3.4',
-      chosenSnap: null,
-      replay: null,
-      fatalError: error,
-      selfRepairs: [],
-      narrative: story.lines.map((l) => l.text),
-      narrativeText: story.lines.map((l) => l.local),
-    },
-    findings,
-    summary: summary.text,
-    summaryText: summary.local,
-  };
+  return loneInputVerdict(story, findings, error, summary);
 }
 
 /** Go's `%v` of a []byte, as etcdctl prints hashes: `[12 0 255]`. */
@@ -420,23 +431,7 @@ function modelDbOnly(facts: StartupFacts): StartupVerdict {
         ci: facts.schema?.consistentIndex ?? 0,
         keys: facts.schema?.liveKeys ?? 0,
       });
-  return {
-    startable: fatal === null,
-    dataLoss: false,
-    lost: null,
-    startup: {
-      model: '3.4',
-      chosenSnap: null,
-      replay: null,
-      fatalError: fatal,
-      selfRepairs: [],
-      narrative: story.lines.map((l) => l.text),
-      narrativeText: story.lines.map((l) => l.local),
-    },
-    findings,
-    summary: s.text,
-    summaryText: s.local,
-  };
+  return loneInputVerdict(story, findings, fatal, s);
 }
 
 function modelWalOnly(facts: StartupFacts): StartupVerdict {
@@ -450,22 +445,5 @@ function modelWalOnly(facts: StartupFacts): StartupVerdict {
   const s = fatal
     ? sayEtcd('etcd-verdict.summary.wal-fails', { error: fatal }, { next: [sayEtcd('etcd-verdict.next.wal')] })
     : sayEtcd('etcd-verdict.summary.wal-ok', { last: facts.wal?.lastIndex ?? 0, commit: facts.wal?.hardState?.commit ?? 0 });
-  return {
-    startable: fatal === null,
-    dataLoss: false,
-    lost: null,
-    startup: {
-      model: '3.4',
-      chosenSnap: null,
-      replay: null,
-      fatalError: fatal,
-      selfRepairs: repairs.map((r) => r.text),
-      selfRepairsText: repairs.map((r) => r.local),
-      narrative: story.lines.map((l) => l.text),
-      narrativeText: story.lines.map((l) => l.local),
-    },
-    findings,
-    summary: s.text,
-    summaryText: s.local,
-  };
+  return loneInputVerdict(story, findings, fatal, s, repairs);
 }

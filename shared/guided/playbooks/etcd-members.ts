@@ -13,12 +13,24 @@ import type { EtcdMemberConfig } from '../../contract/etcd-repair';
 import type { Playbook, PlaybookStep } from '../../contract/guided';
 import { planForceNewCluster, planMemberReplace, type ClusterStep } from '../../formats/etcd/restore-plan-cluster';
 import { dbMemberRecordsCommand } from '../../node/kind';
+import {
+  change,
+  DATA_DIR_VAR,
+  doneElsewhereStep,
+  ETCDCTL_TLS_VAR,
+  explain,
+  MANIFEST_VARS,
+  MEMBER_NAME_VAR,
+  newestMemberDecision,
+  styleDecision,
+  UNIT_VARS,
+} from './steps';
 
 const ETCDCTL = 'ETCDCTL_API=3 etcdctl --endpoints={{endpoint}} {{raw:etcdctlTls}}';
 
 const ETCD_VARS: Playbook['variables'] = [
-  { name: 'dataDir', description: { en: 'etcd data directory on the node', 'zh-CN': '节点上的 etcd 数据目录' }, from: 'datastore.dataDir' },
-  { name: 'memberName', description: { en: 'etcd member name (--name)', 'zh-CN': 'etcd 成员名（--name）' }, from: 'settings.name' },
+  DATA_DIR_VAR,
+  MEMBER_NAME_VAR,
   {
     name: 'initialCluster',
     description: { en: '--initial-cluster as configured now', 'zh-CN': '当前配置的 --initial-cluster' },
@@ -30,18 +42,7 @@ const ETCD_VARS: Playbook['variables'] = [
     from: 'settings.initial-advertise-peer-urls',
   },
   { name: 'endpoint', description: { en: "this member's client URL", 'zh-CN': '此成员的客户端 URL' }, from: 'settings.advertise-client-urls' },
-  {
-    name: 'etcdctlTls',
-    description: { en: 'etcdctl TLS flags (--cacert/--cert/--key) from the configuration', 'zh-CN': '来自配置的 etcdctl TLS 参数（--cacert/--cert/--key）' },
-    from: 'settings',
-  },
-];
-const UNIT_VARS: Playbook['variables'] = [
-  { name: 'unit', description: { en: 'the etcd systemd unit', 'zh-CN': 'etcd 的 systemd 单元' }, from: 'datastore.unit' },
-  { name: 'envFile', description: { en: 'its EnvironmentFile', 'zh-CN': '其 EnvironmentFile' }, from: 'datastore.envFile' },
-];
-const MANIFEST_VARS: Playbook['variables'] = [
-  { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' },
+  ETCDCTL_TLS_VAR,
 ];
 
 /** The member as the node card describes it, as placeholders the session fills. */
@@ -94,28 +95,6 @@ function chain(steps: ClusterStep[], prefix: string, after: string): PlaybookSte
     return i === steps.length - 1 ? { ...p, next: after } : p;
   });
 }
-
-const styleDecision = (id: string, systemd: string, staticPod: string): PlaybookStep => ({
-  id,
-  kind: 'decision',
-  title: { en: 'How does etcd run on this node?', 'zh-CN': '此节点上的 etcd 如何运行？' },
-  body: {
-    en: 'The node card says: a systemd unit ({{unit}}) or a static pod manifest ({{manifest}}).',
-    'zh-CN': '见节点卡片：systemd 单元（{{unit}}）或静态 Pod 清单（{{manifest}}）。',
-  },
-  options: [
-    { id: 'systemd', label: { en: 'systemd unit with an EnvironmentFile', 'zh-CN': '带 EnvironmentFile 的 systemd 单元' }, goto: systemd },
-    { id: 'static-pod', label: { en: 'kubelet static pod (kubeadm, kind)', 'zh-CN': 'kubelet 静态 Pod（kubeadm、kind）' }, goto: staticPod },
-  ],
-});
-
-const explain = (id: string, en: [string, string], zh: [string, string], extra: Partial<PlaybookStep> = {}): PlaybookStep => ({
-  id,
-  kind: 'explain',
-  title: { en: en[0], 'zh-CN': zh[0] },
-  body: { en: en[1], 'zh-CN': zh[1] },
-  ...extra,
-});
 
 function memberReplaceSteps(style: 'systemd' | 'static-pod'): ClusterStep[] {
   return planMemberReplace({
@@ -232,19 +211,14 @@ export const kindAddresses: Playbook = {
     ...(() => {
       const steps = chain(survivorSteps('static-pod', true), '', 'rejoin');
       const evidence = { ...steps[0]!, onFail: 'not-kind' };
-      const choose: PlaybookStep = {
-        id: 'choose',
-        kind: 'decision',
-        title: { en: 'Is this the member with the newest data?', 'zh-CN': '这是数据最新的成员吗？' },
-        body: {
+      const choose = newestMemberDecision(
+        'choose',
+        {
           en: "Copy every member's data dir off and validate them side by side (lifeboat validate A B C): the members table names the one to keep. Force a new cluster on that one only.",
           'zh-CN': '将每个成员的数据目录复制下来并并排校验（lifeboat validate A B C）：成员对比表会指出要保留的成员。只在该成员上强制新建集群。',
         },
-        options: [
-          { id: 'yes', label: { en: 'Yes, rebuild from this member', 'zh-CN': '是，从此成员重建' }, goto: steps[1]!.id },
-          { id: 'no', label: { en: 'No, it is another member', 'zh-CN': '否，是另一个成员' }, goto: 'done-elsewhere' },
-        ],
-      };
+        steps[1]!.id,
+      );
       return [evidence, choose, ...steps.slice(1)];
     })(),
     explain('rejoin', ['Re-add the other members', REJOIN_EN], ['加回其他成员', REJOIN_ZH]),
@@ -258,12 +232,7 @@ export const kindAddresses: Playbook = {
       ['地址一致', '该成员注册的对等 URL 与其通告的一致：不是地址问题。请在日志视图中查看匹配的特征。'],
       { next: 'end' },
     ),
-    explain(
-      'done-elsewhere',
-      ['Run this on the member with the newest data', 'Open a session on that node instead.'],
-      ['请在数据最新的成员上执行', '请改为在该节点上打开会话。'],
-      { next: 'end' },
-    ),
+    doneElsewhereStep,
   ],
 };
 
@@ -304,45 +273,39 @@ export const quorumAndSpace: Playbook = {
       // etcd 3.4 prints {"Endpoint":...,"Status":{"header":{...,"revision":N,...},...}}: take the header's, not another field's.
       captures: { revision: '"header":\\{[^{}]{0,512}"revision":(\\d+)' },
     },
-    {
+    change({
       id: 'compact',
-      kind: 'change',
       title: { en: 'Compact history up to the current revision', 'zh-CN': '将历史压缩到当前修订号' },
       body: { en: 'Old revisions are dropped; current values stay.', 'zh-CN': '删除旧修订，保留当前值。' },
       command: `${ETCDCTL} compact {{revision}}`,
-      sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
       risk: {
         en: 'History before the revision is gone (watchers may need to relist).',
         'zh-CN': '该修订号之前的历史将丢失（watch 客户端可能需要重新 list）。',
       },
-    },
-    {
+    }),
+    change({
       id: 'defrag',
-      kind: 'change',
       title: { en: 'Defragment', 'zh-CN': '碎片整理' },
       body: {
         en: 'Returns the freed space to the file system; the member blocks while it runs. This defragments this member only: in a cluster, run it on every member, one at a time (each has its own db and quota).',
         'zh-CN': '将释放的空间还给文件系统；执行期间该成员会阻塞。这只整理此成员：在集群中请逐个对每个成员执行（每个成员有各自的数据库和配额）。',
       },
       command: `${ETCDCTL} defrag`,
-      sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
       risk: { en: 'The member does not answer while defragmenting.', 'zh-CN': '碎片整理期间该成员不响应。' },
-    },
-    {
+    }),
+    change({
       id: 'disarm',
-      kind: 'change',
       title: { en: 'Disarm the NOSPACE alarm', 'zh-CN': '解除 NOSPACE 告警' },
       body: { en: 'Writes are accepted again.', 'zh-CN': '重新接受写入。' },
       command: `${ETCDCTL} alarm disarm`,
-      sudo: true,
       touches: ['alarms'],
       backup: ['{{dataDir}}'],
       risk: { en: 'If the quota is still too small, the alarm comes back.', 'zh-CN': '若配额仍太小，告警会再次出现。' },
-    },
+    }),
     {
       id: 'alarms-clear',
       kind: 'verify',
@@ -356,30 +319,20 @@ export const quorumAndSpace: Playbook = {
       expect: { exitCode: 0, outputNotMatches: 'alarm:' },
       next: 'end',
     },
-    {
-      id: 'quorum',
-      kind: 'decision',
-      title: { en: 'Is this the member with the newest data?', 'zh-CN': '这是数据最新的成员吗？' },
-      body: {
+    newestMemberDecision(
+      'quorum',
+      {
         en: "Copy every member's data dir off and validate them side by side (lifeboat validate A B C): the members table names the one to keep (raft's most up-to-date log: last term, then last index, among members that can start). Rebuild from that one only.",
         'zh-CN':
           '将每个成员的数据目录复制下来并并排校验（lifeboat validate A B C）：成员对比表会指出要保留的成员（raft 的“日志最新”规则：先比最后任期，再比最后索引，只在能启动的成员中选）。只从该成员重建。',
       },
-      options: [
-        { id: 'yes', label: { en: 'Yes, rebuild from this member', 'zh-CN': '是，从此成员重建' }, goto: 'style' },
-        { id: 'no', label: { en: 'No, it is another member', 'zh-CN': '否，是另一个成员' }, goto: 'done-elsewhere' },
-      ],
-    },
+      'style',
+    ),
     styleDecision('style', 'sd-stop', 'sp-stop'),
     ...chain(survivorSteps('systemd', false), 'sd-', 'rejoin'),
     ...chain(survivorSteps('static-pod', false), 'sp-', 'rejoin'),
     explain('rejoin', ['Re-add the other members', REJOIN_EN], ['加回其他成员', REJOIN_ZH]),
     clusterHealthy,
-    explain(
-      'done-elsewhere',
-      ['Run this on the member with the newest data', 'Open a session on that node instead.'],
-      ['请在数据最新的成员上执行', '请改为在该节点上打开会话。'],
-      { next: 'end' },
-    ),
+    doneElsewhereStep,
   ],
 };

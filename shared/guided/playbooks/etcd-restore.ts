@@ -5,9 +5,10 @@
  * what could get worse. Placeholders come from the node card
  * (shared/guided/variables.ts) or from earlier steps' captures.
  */
-import type { PlaybookStep } from '../../contract/guided';
+import type { BiText, PlaybookStep } from '../../contract/guided';
 import type { EtcdMemberConfig, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
 import { planRestore } from '../../formats/etcd/restore-plan';
+import { change } from './steps';
 
 /** Check that the chosen backup restores: SHA-256 trailer present and matching (what `etcdctl snapshot restore` checks). */
 export const checkBackupStep: PlaybookStep = {
@@ -125,24 +126,27 @@ export function restoreSteps(
   const touchesOrUnit = (files: string[]) => (files.length ? files.map(tpl) : style === 'systemd' ? ['{{unit}}'] : ['{{manifest}}']);
   const ETCD_HEALTH = tpl(health);
   const KEY_COUNT = tpl(keys);
+  /** A change that runs the plan's lines for `kind` and touches what the planner says they touch. */
+  const planChange = (id: string, kind: RestoreStep['kind'], text: { title: BiText; body: BiText; risk: BiText }, backup: string[]): PlaybookStep => {
+    const step = planStep(plan, kind);
+    return change({ id, ...text, command: tpl(joinLines(planLines(step))), touches: step.filesTouched.map(tpl), backup });
+  };
   return [
-    {
+    change({
       id: 'stop-etcd',
-      kind: 'change',
       title: { en: 'Stop etcd', 'zh-CN': '停止 etcd' },
       body: {
         en: 'etcd must not run while its data directory is replaced.',
         'zh-CN': '替换数据目录时 etcd 不能运行。',
       },
       command: tpl(joinLines(stopActions)),
-      sudo: true,
       touches: touchesOrUnit(stop.filesTouched),
       backup: opts.backupBeforeStop,
       risk: {
         en: 'The API server loses its datastore until the restore is done; the cluster is read-only or down meanwhile.',
         'zh-CN': '恢复完成前 API 服务器失去数据存储；期间集群只读或不可用。',
       },
-    },
+    }),
     {
       id: 'wait-stopped',
       kind: 'wait',
@@ -167,68 +171,63 @@ export function restoreSteps(
       expect: { exitCode: 0 },
       captures: { owner: '^(\\S+:\\S+)$' },
     },
-    {
-      id: 'move-aside',
-      kind: 'change',
-      title: { en: 'Move the old data directory aside', 'zh-CN': '将旧数据目录移到一旁' },
-      body: {
-        en: 'Nothing is deleted: the old directory stays next to the new one, named with this session, and a tar of it is kept in the backup directory first.',
-        'zh-CN': '不删除任何内容：旧目录以本次会话命名保留在新目录旁，且事先在备份目录中保存其 tar 包。',
+    planChange(
+      'move-aside',
+      'move-aside',
+      {
+        title: { en: 'Move the old data directory aside', 'zh-CN': '将旧数据目录移到一旁' },
+        body: {
+          en: 'Nothing is deleted: the old directory stays next to the new one, named with this session, and a tar of it is kept in the backup directory first.',
+          'zh-CN': '不删除任何内容：旧目录以本次会话命名保留在新目录旁，且事先在备份目录中保存其 tar 包。',
+        },
+        risk: {
+          en: 'None to the data (it is moved, not deleted). If the disk is nearly full, the tar backup may not fit: check free space first.',
+          'zh-CN': '对数据无风险（移动而非删除）。若磁盘将满，tar 备份可能放不下：请先检查剩余空间。',
+        },
       },
-      command: tpl(joinLines(planLines(planStep(plan, 'move-aside')))),
-      sudo: true,
-      touches: planStep(plan, 'move-aside').filesTouched.map(tpl),
-      backup: ['{{dataDir}}'],
-      risk: {
-        en: 'None to the data (it is moved, not deleted). If the disk is nearly full, the tar backup may not fit: check free space first.',
-        'zh-CN': '对数据无风险（移动而非删除）。若磁盘将满，tar 备份可能放不下：请先检查剩余空间。',
+      ['{{dataDir}}'],
+    ),
+    planChange(
+      'restore',
+      'restore',
+      {
+        title: { en: 'Restore the snapshot into a fresh data directory', 'zh-CN': '将快照恢复到新的数据目录' },
+        body: {
+          en: 'etcdctl checks the SHA-256 trailer again, writes a new member directory with this member name and the cluster flags from the unit or manifest.',
+          'zh-CN': 'etcdctl 会再次检查 SHA-256 尾部，并使用单元或清单中的成员名与集群参数写出新的成员目录。',
+        },
+        risk: {
+          en: 'Everything written after the backup was taken is not in it: those changes are lost unless the old directory is salvaged too.',
+          'zh-CN': '备份之后写入的内容不在备份中：除非同时抢救旧目录，否则这些更改会丢失。',
+        },
       },
-    },
-    {
-      id: 'restore',
-      kind: 'change',
-      title: { en: 'Restore the snapshot into a fresh data directory', 'zh-CN': '将快照恢复到新的数据目录' },
-      body: {
-        en: 'etcdctl checks the SHA-256 trailer again, writes a new member directory with this member name and the cluster flags from the unit or manifest.',
-        'zh-CN': 'etcdctl 会再次检查 SHA-256 尾部，并使用单元或清单中的成员名与集群参数写出新的成员目录。',
+      ['{{backup}}'],
+    ),
+    planChange(
+      'chown',
+      'ownership',
+      {
+        title: { en: 'Give the new directory to the same owner', 'zh-CN': '将新目录交给原属主' },
+        body: {
+          en: 'The owner of the old directory (now aside), mode 700, and the SELinux context of its place where SELinux is on.',
+          'zh-CN': '与旧目录（已移到一旁）相同的属主、700 权限，以及启用 SELinux 时该位置的 SELinux 上下文。',
+        },
+        risk: { en: 'None beyond ownership of the new directory.', 'zh-CN': '仅影响新目录的属主。' },
       },
-      command: tpl(joinLines(planLines(planStep(plan, 'restore')))),
-      sudo: true,
-      touches: planStep(plan, 'restore').filesTouched.map(tpl),
-      backup: ['{{backup}}'],
-      risk: {
-        en: 'Everything written after the backup was taken is not in it: those changes are lost unless the old directory is salvaged too.',
-        'zh-CN': '备份之后写入的内容不在备份中：除非同时抢救旧目录，否则这些更改会丢失。',
-      },
-    },
-    {
-      id: 'chown',
-      kind: 'change',
-      title: { en: 'Give the new directory to the same owner', 'zh-CN': '将新目录交给原属主' },
-      body: {
-        en: 'The owner of the old directory (now aside), mode 700, and the SELinux context of its place where SELinux is on.',
-        'zh-CN': '与旧目录（已移到一旁）相同的属主、700 权限，以及启用 SELinux 时该位置的 SELinux 上下文。',
-      },
-      command: tpl(joinLines(planLines(planStep(plan, 'ownership')))),
-      sudo: true,
-      touches: planStep(plan, 'ownership').filesTouched.map(tpl),
-      backup: ['{{dataDir}}'],
-      risk: { en: 'None beyond ownership of the new directory.', 'zh-CN': '仅影响新目录的属主。' },
-    },
-    {
+      ['{{dataDir}}'],
+    ),
+    change({
       id: 'start-etcd',
-      kind: 'change',
       title: { en: 'Start etcd', 'zh-CN': '启动 etcd' },
       body: { en: 'etcd starts on the restored directory.', 'zh-CN': 'etcd 在恢复后的目录上启动。' },
       command: tpl(joinLines(planLines(start))),
-      sudo: true,
       touches: touchesOrUnit(start.filesTouched),
       backup: opts.backupBeforeStart,
       risk: {
         en: 'If the flags do not match the restored membership, etcd refuses to start; the old directory is still there to go back to.',
         'zh-CN': '若参数与恢复后的成员关系不符，etcd 将拒绝启动；旧目录仍在，可随时退回。',
       },
-    },
+    }),
     {
       id: 'wait-healthy',
       kind: 'wait',
@@ -264,4 +263,13 @@ export function restoreSteps(
       next: 'end',
     },
   ];
+}
+
+/**
+ * The end every restore playbook shares: check the backup, the restore steps
+ * for `style` (the stop and start steps archive `configFile` first: the
+ * unit's EnvironmentFile or the manifest), and where a bad backup leads.
+ */
+export function restoreTail(style: 'systemd' | 'static-pod', configFile: string): PlaybookStep[] {
+  return [checkBackupStep, ...restoreSteps(style, { backupBeforeStop: [configFile], backupBeforeStart: [configFile] }), backupBadStep];
 }

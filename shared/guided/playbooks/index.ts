@@ -4,15 +4,16 @@
  * the runner (shared/guided/runner.ts) walks them and `playbookProblems`
  * checks them (test/guided/playbooks.test.ts).
  */
-import type { Playbook, PlaybookStep } from '../../contract/guided';
-import { backupBadStep, checkBackupStep, restoreSteps } from './etcd-restore';
+import type { Playbook } from '../../contract/guided';
+import { restoreTail } from './etcd-restore';
 import { etcdMemberLost, kindAddresses, quorumAndSpace } from './etcd-members';
+import { change, DATA_DIR_VAR, ETCDCTL_TLS_VAR, explain, MANIFEST_VARS, MEMBER_NAME_VAR, UNIT_VARS } from './steps';
 
 export { etcdMemberLost, kindAddresses, quorumAndSpace };
 
 const ETCD_VARS: Playbook['variables'] = [
-  { name: 'dataDir', description: { en: 'etcd data directory on the node', 'zh-CN': '节点上的 etcd 数据目录' }, from: 'datastore.dataDir' },
-  { name: 'memberName', description: { en: 'etcd member name (--name)', 'zh-CN': 'etcd 成员名（--name）' }, from: 'settings.name' },
+  DATA_DIR_VAR,
+  MEMBER_NAME_VAR,
   { name: 'initialCluster', description: { en: '--initial-cluster', 'zh-CN': '--initial-cluster' }, from: 'settings.initial-cluster' },
   { name: 'initialClusterToken', description: { en: '--initial-cluster-token', 'zh-CN': '--initial-cluster-token' }, from: 'settings.initial-cluster-token' },
   {
@@ -21,20 +22,8 @@ const ETCD_VARS: Playbook['variables'] = [
     from: 'settings.initial-advertise-peer-urls',
   },
   { name: 'endpoint', description: { en: 'client URL etcdctl talks to', 'zh-CN': 'etcdctl 连接的客户端 URL' }, from: 'settings.advertise-client-urls' },
-  {
-    name: 'etcdctlTls',
-    description: { en: 'etcdctl TLS flags (--cacert/--cert/--key) from the configuration', 'zh-CN': '来自配置的 etcdctl TLS 参数（--cacert/--cert/--key）' },
-    from: 'settings',
-  },
+  ETCDCTL_TLS_VAR,
 ];
-
-const explain = (id: string, en: [string, string], zh: [string, string], extra: Partial<PlaybookStep> = {}): PlaybookStep => ({
-  id,
-  kind: 'explain',
-  title: { en: en[0], 'zh-CN': zh[0] },
-  body: { en: en[1], 'zh-CN': zh[1] },
-  ...extra,
-});
 
 /** Report 5: etcd as a systemd unit with an EnvironmentFile, restored from the newest good cron backup. */
 export const systemdEtcdRestore: Playbook = {
@@ -49,8 +38,7 @@ export const systemdEtcdRestore: Playbook = {
   signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'etcd.wal-crc', 'etcd.wal-unrepairable', 'etcd.snap-error', 'etcd.db-snapshot-mismatch'],
   variables: [
     ...ETCD_VARS,
-    { name: 'unit', description: { en: 'the etcd systemd unit', 'zh-CN': 'etcd 的 systemd 单元' }, from: 'datastore.unit' },
-    { name: 'envFile', description: { en: 'its EnvironmentFile', 'zh-CN': '其 EnvironmentFile' }, from: 'datastore.envFile' },
+    ...UNIT_VARS,
     {
       name: 'backup',
       description: { en: 'the snapshot.db to restore (newest good backup)', 'zh-CN': '要恢复的 snapshot.db（最新的有效备份）' },
@@ -78,9 +66,7 @@ export const systemdEtcdRestore: Playbook = {
       sudo: true,
       expect: {},
     },
-    checkBackupStep,
-    ...restoreSteps('systemd', { backupBeforeStop: ['{{envFile}}'], backupBeforeStart: ['{{envFile}}'] }),
-    backupBadStep,
+    ...restoreTail('systemd', '{{envFile}}'),
   ],
 };
 
@@ -97,7 +83,7 @@ export const kubeadmEtcdDb: Playbook = {
   signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
   variables: [
     ...ETCD_VARS,
-    { name: 'manifest', description: { en: 'the etcd static pod manifest', 'zh-CN': 'etcd 静态 Pod 清单' }, from: 'datastore.manifest' },
+    ...MANIFEST_VARS,
     { name: 'backup', description: { en: 'the snapshot.db to restore', 'zh-CN': '要恢复的 snapshot.db' }, from: 'datastore.newestGoodBackup' },
   ],
   steps: [
@@ -160,9 +146,7 @@ export const kubeadmEtcdDb: Playbook = {
       setsVariable: 'backup',
       next: 'check-backup',
     },
-    checkBackupStep,
-    ...restoreSteps('static-pod', { backupBeforeStop: ['{{manifest}}'], backupBeforeStart: ['{{manifest}}'] }),
-    backupBadStep,
+    ...restoreTail('static-pod', '{{manifest}}'),
   ],
 };
 
@@ -205,45 +189,39 @@ export const microk8sDqlite: Playbook = {
       },
       path: '{{dataDir}}',
     },
-    {
+    change({
       id: 'stop',
-      kind: 'change',
       title: { en: 'Stop MicroK8s', 'zh-CN': '停止 MicroK8s' },
       body: { en: 'dqlite must not run while its files are moved.', 'zh-CN': '移动文件时 dqlite 不能运行。' },
       command: 'snap stop microk8s',
-      sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
       risk: { en: 'The whole cluster control plane on this node stops until it is started again.', 'zh-CN': '本节点的整个集群控制平面停止，直到重新启动。' },
-    },
-    {
+    }),
+    change({
       id: 'quarantine',
-      kind: 'change',
       title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
       body: { en: "The exact commands from the validator's repair plan for this directory.", 'zh-CN': '校验器为此目录给出的修复方案中的确切命令。' },
       command: '{{raw:repairCommands}}',
-      sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
       risk: {
         en: 'Entries only in the quarantined files are not loaded; the report lists which index ranges.',
         'zh-CN': '仅存在于被隔离文件中的条目不会被加载；报告列出了具体的索引范围。',
       },
-    },
-    {
+    }),
+    change({
       id: 'start',
-      kind: 'change',
       title: { en: 'Start MicroK8s', 'zh-CN': '启动 MicroK8s' },
       body: { en: 'dqlite loads the repaired directory.', 'zh-CN': 'dqlite 加载修复后的目录。' },
       command: 'snap start microk8s',
-      sudo: true,
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
       risk: {
         en: 'If the repair missed a damaged file, start-up fails again; the quarantine folder holds everything.',
         'zh-CN': '若修复遗漏了损坏的文件，启动会再次失败；隔离目录保存着所有文件。',
       },
-    },
+    }),
     {
       id: 'verify',
       kind: 'wait',
