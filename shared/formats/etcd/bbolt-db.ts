@@ -92,7 +92,8 @@ function pageCode(walk: WalkResult, pos: number): string {
 /** Inspect a bbolt file (member/snap/db, a `<index>.snap.db`, or a snapshot.db with trailer). Never throws on content. */
 export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptions & { snapshotDb?: boolean } = {}): Promise<BboltScan> {
   const findings: Finding[] = [];
-  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb });
+  // The schema collector copies what it keeps from a leaf, so the reader may reuse its buffers.
+  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb, recycleReads: true });
   const ps = db.pageSize;
   if (opts.onProgress) {
     // The walk reads each page about once per walked meta; report against the db size.

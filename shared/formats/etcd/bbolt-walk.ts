@@ -55,9 +55,33 @@ const OS_PAGE_SIZE = 4096;
 const OUT_OF_PAGE_READ_LIMIT = 16 * 1024 * 1024;
 const CACHE_CHUNKS = 32;
 
-/** Reads pages through a ByteSource in 64-page chunks with a small LRU cache. */
+/** A source that can fill a caller's buffer (the local file source can: no new buffer per chunk). */
+interface ReadIntoSource extends ByteSource {
+  readInto(offset: number, target: Uint8Array): Promise<number>;
+}
+
+function canReadInto(src: ByteSource): src is ReadIntoSource {
+  return typeof (src as Partial<ReadIntoSource>).readInto === 'function';
+}
+
+/**
+ * Reads pages through a ByteSource in 64-page chunks with a small LRU cache.
+ *
+ * With `recycle`, a chunk evicted from the cache lends its buffer to the next
+ * chunk read (through the source's `readInto` when it has one): a 1 GiB db
+ * is then read into ~35 buffers instead of 4,000 fresh ones, whose page faults
+ * and ArrayBuffer frees cost about as much CPU as the walk itself. The bytes a
+ * `span` returns are then valid only until the next chunks are read: the walk
+ * copies what it keeps across reads, and its `onLeaf` consumers must not keep
+ * element bytes past the callback (inspectBbolt's schema collector copies what
+ * it keeps; salvage and the key browser keep views, so they read without it).
+ */
 export class PageReader {
   private cache = new Map<number, Uint8Array>();
+  /** Chunk buffers evicted from the cache, free for the next chunk read (recycle mode). */
+  private spare: Uint8Array[] = [];
+  /** Recycling: every chunk is read into a buffer of ours (the source can `readInto`). */
+  private readonly pooled: boolean;
   bytesRead = 0;
   /** Called after every chunk read from the source (progress reporting). */
   onRead: ((bytesRead: number) => void) | null = null;
@@ -66,7 +90,16 @@ export class PageReader {
     /** Bytes of the db (without a snapshot.db trailer). */
     readonly dbSize: number,
     readonly pageSize: number,
-  ) {}
+    /** Reuse chunk buffers (see the class comment). */
+    recycle = false,
+  ) {
+    this.pooled = recycle && canReadInto(src);
+  }
+
+  /** Whether spans may be overwritten by later reads (recycling with a source that can `readInto`). */
+  get transient(): boolean {
+    return this.pooled;
+  }
 
   /**
    * bbolt reads through an mmap: the bytes past the end of the file up to the
@@ -108,20 +141,41 @@ export class PageReader {
       next.catch(() => {});
       this.ahead.set(n + 1, next);
       if (this.ahead.size > 2) {
+        // Dropped unread: its buffer (still being filled) is left to the GC, never lent again.
         const [k] = this.ahead.keys();
         this.ahead.delete(k!);
       }
     }
     const bytes = await pending;
     this.cache.set(n, bytes);
-    if (this.cache.size > CACHE_CHUNKS) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > CACHE_CHUNKS) {
+      const oldest: number = this.cache.keys().next().value!;
+      const evicted = this.cache.get(oldest)!;
+      this.cache.delete(oldest);
+      if (this.pooled) this.spare.push(new Uint8Array(evicted.buffer, 0, this.chunkBytes));
+    }
     return bytes;
   }
 
   private ahead = new Map<number, Promise<Uint8Array>>();
 
+  private get chunkBytes(): number {
+    return CHUNK_PAGES * this.pageSize;
+  }
+
   private async load(n: number): Promise<Uint8Array> {
-    const bytes = await this.readPadded(n * CHUNK_PAGES * this.pageSize, CHUNK_PAGES * this.pageSize);
+    const offset = n * this.chunkBytes;
+    let bytes: Uint8Array;
+    if (this.pooled && canReadInto(this.src)) {
+      const want = Math.max(0, Math.min(this.chunkBytes, this.readableEnd - offset));
+      const have = Math.max(0, Math.min(want, this.dbSize - offset));
+      const buf = this.spare.pop() ?? new Uint8Array(this.chunkBytes);
+      const got = have > 0 ? await this.src.readInto(offset, buf.subarray(0, have)) : 0;
+      // Past the end of the file (or a file that shrank under us) reads as zeros, as in readPadded.
+      if (got < want) buf.fill(0, got, want);
+      this.bytesRead += got;
+      bytes = buf.subarray(0, want);
+    } else bytes = await this.readPadded(offset, this.chunkBytes);
     this.onRead?.(this.bytesRead);
     return bytes;
   }
@@ -180,8 +234,10 @@ export interface OpenedBbolt {
  * database`; the page size comes from meta 0 when it validates, else the OS
  * default; fewer than two pages is `file size too small`; both metas invalid
  * is meta 0's error. Never throws on content (I/O errors propagate).
+ * `recycleReads`: the reader reuses its buffers (PageReader's comment says
+ * what an `onLeaf` consumer may then keep).
  */
-export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean } = {}): Promise<OpenedBbolt> {
+export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean; recycleReads?: boolean } = {}): Promise<OpenedBbolt> {
   const trailer = opts.snapshotDb ?? hasHashTrailer(src.size);
   const dbSize = trailer && src.size >= SHA256_TRAILER ? src.size - SHA256_TRAILER : src.size;
   const base = { dbSize, metas: [] as OpenedMeta[], chosenMeta: null, empty: false };
@@ -204,7 +260,7 @@ export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean } 
       openError: `page size ${pageSize} in meta 0 is not a usable page size`,
     };
   }
-  const reader = new PageReader(src, dbSize, pageSize);
+  const reader = new PageReader(src, dbSize, pageSize, opts.recycleReads === true);
   const page0 = pageSize === DEFAULT_PAGE_SIZE ? head : await reader.span(0);
   const meta0 = decodeMeta(page0, 0);
   const meta1 = decodeMeta(await reader.span(1), 1);
@@ -531,6 +587,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       }
       if (isBranch(h.flags)) {
         const els = decodeBranchElements(span, h.count);
+        // The children's key bounds outlive this page's bytes when the reader reuses its buffers.
+        if (reader.transient) for (const e of els) e.key = e.key.slice();
         for (const e of els) {
           if (e.problem)
             problem(
