@@ -64,6 +64,12 @@ function canReadInto(src: ByteSource): src is ReadIntoSource {
   return typeof (src as Partial<ReadIntoSource>).readInto === 'function';
 }
 
+/** A chunk read: its bytes (zero-filled past the end of the file) and how many came from the source. */
+interface Loaded {
+  bytes: Uint8Array;
+  got: number;
+}
+
 /**
  * Reads pages through a ByteSource in 128-page chunks (512 KiB at 4 KiB pages:
  * 1,500 reads for a 779 MB db, each one a hand-off to the I/O threads) with a
@@ -118,14 +124,20 @@ export class PageReader {
 
   /** `length` bytes from `offset`, zero-filled past the end of the file up to `readableEnd`. */
   async readPadded(offset: number, length: number): Promise<Uint8Array> {
+    const { bytes, got } = await this.fetchPadded(offset, length);
+    this.bytesRead += got;
+    return bytes;
+  }
+
+  /** readPadded without counting: `got` is how many bytes came from the source. */
+  private async fetchPadded(offset: number, length: number): Promise<Loaded> {
     const want = Math.max(0, Math.min(length, this.readableEnd - offset));
     const have = Math.max(0, Math.min(want, this.dbSize - offset));
     const bytes = have > 0 ? await readFully(this.src, offset, have) : new Uint8Array(0);
-    this.bytesRead += bytes.length;
-    if (bytes.length >= want) return bytes;
+    if (bytes.length >= want) return { bytes, got: bytes.length };
     const out = new Uint8Array(want);
     out.set(bytes);
-    return out;
+    return { bytes: out, got: bytes.length };
   }
 
   private async chunk(n: number): Promise<Uint8Array> {
@@ -148,7 +160,11 @@ export class PageReader {
         this.ahead.delete(k!);
       }
     }
-    const bytes = await pending;
+    // Counted when used, not when read: a read-ahead dropped or still running at the end of the walk
+    // does not count, so the figure does not depend on timing.
+    const { bytes, got } = await pending;
+    this.bytesRead += got;
+    this.onRead?.(this.bytesRead);
     this.cache.set(n, bytes);
     if (this.cache.size > CACHE_CHUNKS) {
       const oldest: number = this.cache.keys().next().value!;
@@ -159,15 +175,14 @@ export class PageReader {
     return bytes;
   }
 
-  private ahead = new Map<number, Promise<Uint8Array>>();
+  private ahead = new Map<number, Promise<Loaded>>();
 
   private get chunkBytes(): number {
     return CHUNK_PAGES * this.pageSize;
   }
 
-  private async load(n: number): Promise<Uint8Array> {
+  private async load(n: number): Promise<Loaded> {
     const offset = n * this.chunkBytes;
-    let bytes: Uint8Array;
     if (this.pooled && canReadInto(this.src)) {
       const want = Math.max(0, Math.min(this.chunkBytes, this.readableEnd - offset));
       const have = Math.max(0, Math.min(want, this.dbSize - offset));
@@ -175,11 +190,9 @@ export class PageReader {
       const got = have > 0 ? await this.src.readInto(offset, buf.subarray(0, have)) : 0;
       // Past the end of the file (or a file that shrank under us) reads as zeros, as in readPadded.
       if (got < want) buf.fill(0, got, want);
-      this.bytesRead += got;
-      bytes = buf.subarray(0, want);
-    } else bytes = await this.readPadded(offset, this.chunkBytes);
-    this.onRead?.(this.bytesRead);
-    return bytes;
+      return { bytes: buf.subarray(0, want), got };
+    }
+    return this.fetchPadded(offset, this.chunkBytes);
   }
 
   /**
