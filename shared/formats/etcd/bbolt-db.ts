@@ -92,17 +92,20 @@ function pageCode(walk: WalkResult, pos: number): string {
 /** Inspect a bbolt file (member/snap/db, a `<index>.snap.db`, or a snapshot.db with trailer). Never throws on content. */
 export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptions & { snapshotDb?: boolean } = {}): Promise<BboltScan> {
   const findings: Finding[] = [];
-  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb });
+  // The schema collector copies what it keeps from a leaf, so the reader may reuse its buffers.
+  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb, recycleReads: true });
   const ps = db.pageSize;
   if (opts.onProgress) {
     // The walk reads each page about once per walked meta; report against the db size.
-    let last = 0;
     const step = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, db.dbSize / 100));
+    let last = -step;
     db.reader.onRead = (n) => {
       if (n - last < step) return;
       last = n;
       opts.onProgress!({ phase: 'bbolt', bytesDone: Math.min(n, db.dbSize), bytesTotal: db.dbSize, currentFile: file });
     };
+    // What opening read already (the first chunk: all of a small db) is the first report.
+    if (db.reader.bytesRead > 0) db.reader.onRead(db.reader.bytesRead);
   }
   const info: BboltInfo = {
     file,

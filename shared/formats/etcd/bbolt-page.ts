@@ -23,24 +23,51 @@ export const PGID_NO_FREELIST = 0xffff_ffff_ffff_ffffn;
 
 export interface PageHeader {
   /** Header id, clamped to Number.MAX_SAFE_INTEGER (a garbage id larger than any file). */
-  id: number;
+  readonly id: number;
+  /** `id` is the header id itself (it is at most Number.MAX_SAFE_INTEGER): no need for `idBig`. */
+  readonly idExact: boolean;
   /** The exact 64-bit header id (for texts that must print it as bbolt would). */
-  idBig: bigint;
-  flags: number;
-  count: number;
-  overflow: number;
+  readonly idBig: bigint;
+  readonly flags: number;
+  readonly count: number;
+  readonly overflow: number;
 }
 
-function clampU64(v: bigint): number {
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+/** A decoded header; the BigInt id is only made when asked for (a walk decodes a header per page). */
+class DecodedPageHeader implements PageHeader {
+  readonly id: number;
+  readonly idExact: boolean;
+  constructor(
+    private readonly idLow: number,
+    private readonly idHigh: number,
+    readonly flags: number,
+    readonly count: number,
+    readonly overflow: number,
+  ) {
+    this.idExact = idHigh < 0x200000;
+    this.id = this.idExact ? idHigh * 0x1_0000_0000 + idLow : Number.MAX_SAFE_INTEGER;
+  }
+
+  get idBig(): bigint {
+    return (BigInt(this.idHigh) << 32n) | BigInt(this.idLow);
+  }
+}
+
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
 
 /** Decode a page header at `offset` of `bytes`; null when fewer than 16 bytes are there. Never throws. */
 export function decodePageHeader(bytes: Uint8Array, offset = 0): PageHeader | null {
   if (offset < 0 || offset + PAGE_HEADER_SIZE > bytes.length) return null;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset + offset, PAGE_HEADER_SIZE);
-  const idBig = dv.getBigUint64(0, true);
-  return { id: clampU64(idBig), idBig, flags: dv.getUint16(8, true), count: dv.getUint16(10, true), overflow: dv.getUint32(12, true) };
+  const o = offset;
+  return new DecodedPageHeader(
+    u32le(bytes, o),
+    u32le(bytes, o + 4),
+    bytes[o + 8]! | (bytes[o + 9]! << 8),
+    bytes[o + 10]! | (bytes[o + 11]! << 8),
+    u32le(bytes, o + 12),
+  );
 }
 
 export function encodePageHeader(h: { id: number | bigint; flags: number; count: number; overflow: number }): Uint8Array {

@@ -48,13 +48,16 @@ export class ByteKeySet {
   private starts = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   private flags = new Uint8Array(1024);
+  /** Each entry's hash: a probe compares it before the bytes, and growing the table rehashes no key. */
+  private hashes = new Int32Array(1024);
   private slots = new Int32Array(2048).fill(-1);
   size = 0;
 
   private static hash(b: Uint8Array): number {
     let h = 0x811c9dc5;
     for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    return h >>> 0;
+    // FNV's low bits (the slot) depend little on the last bytes: fold the high bits in (keys often differ only at the end).
+    return (h ^ (h >>> 15)) | 0;
   }
 
   private equals(e: number, b: Uint8Array): boolean {
@@ -74,15 +77,17 @@ export class ByteKeySet {
   /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new. */
   add(key: Uint8Array): number {
     const mask = this.slots.length - 1;
-    let i = ByteKeySet.hash(key) & mask;
+    const h = ByteKeySet.hash(key);
+    let i = h & mask;
     for (;;) {
       const e = this.slots[i]!;
       if (e < 0) break;
-      if (this.equals(e, key)) return e;
+      if (this.hashes[e] === h && this.equals(e, key)) return e;
       i = (i + 1) & mask;
     }
     const e = this.size++;
     if (e >= this.starts.length) this.growEntries();
+    this.hashes[e] = h;
     if (this.used + key.length > this.arena.length) {
       const next = new Uint8Array(Math.max(this.arena.length * 2, this.used + key.length));
       next.set(this.arena.subarray(0, this.used));
@@ -118,17 +123,19 @@ export class ByteKeySet {
     l.set(this.lengths);
     const f = new Uint8Array(n);
     f.set(this.flags);
+    const h = new Int32Array(n);
+    h.set(this.hashes);
     this.starts = s;
     this.lengths = l;
     this.flags = f;
+    this.hashes = h;
   }
 
   private rehash() {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let e = 0; e < this.size; e++) {
-      const at = this.starts[e]!;
-      let i = ByteKeySet.hash(this.arena.subarray(at, at + this.lengths[e]!)) & mask;
+      let i = this.hashes[e]! & mask;
       while (slots[i]! >= 0) i = (i + 1) & mask;
       slots[i] = e;
     }

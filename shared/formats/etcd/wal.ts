@@ -408,7 +408,8 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     const src = await dir.open(f.name);
     let entryTermMin = Infinity;
     let entryTermMax = -Infinity;
-    const r = await readWalFile(src, { isLast: i === files.length - 1, crc: detached ? 0 : crc, signal: opts.signal }, (rec) => {
+    // The visitor copies what it keeps (metadata), so the read window can be reused.
+    const r = await readWalFile(src, { isLast: i === files.length - 1, crc: detached ? 0 : crc, signal: opts.signal, reuseWindow: true }, (rec) => {
       if (firstRecord) {
         firstRecord = false;
         facts.firstRecordIsCrc[i] = rec.type === RECORD_TYPE.crc;
@@ -838,7 +839,7 @@ async function readAll(
     throwIfCancelled(opts.signal);
     const f = files[i]!;
     const src = await dir.open(f.name);
-    const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, signal: opts.signal }, (rec) => {
+    const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, signal: opts.signal, reuseWindow: true }, (rec) => {
       switch (rec.type) {
         case 2: {
           const d = rec.data ? decodeEntry(rec.data) : { ok: true as const, value: { type: 0, term: 0, index: 0, data: null } as RaftEntry };
