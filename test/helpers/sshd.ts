@@ -238,32 +238,37 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
       async dropConnections() {
         // Per-connection sshd processes ([priv] monitor and the user's child holding
         // the socket) descend from the listener: kill the whole subtree. A process
-        // that forks while its parent is being killed is missed by one listing, so
-        // list and kill again until no descendant is left.
-        for (let round = 0; round < 20; round++) {
+        // that forks between the listing and the kill would leave a child holding the
+        // socket (reparented, out of reach): stop the tree first, list the stopped
+        // processes' children again until none is new, then kill them all. Connections
+        // the listener accepts meanwhile are left alone (a client reconnecting at once).
+        const childrenOf = async (): Promise<Map<number, number[]>> => {
           const { stdout } = await run('ps', ['-e', '-o', 'pid=,ppid=']);
           const kids = new Map<number, number[]>();
           for (const line of stdout.trim().split('\n')) {
             const [pid, ppid] = line.trim().split(/\s+/).map(Number);
             kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
           }
-          const doomed: number[] = [];
-          const stack = [...(kids.get(child.pid!) ?? [])];
-          while (stack.length) {
-            const pid = stack.pop()!;
-            doomed.push(pid);
-            stack.push(...(kids.get(pid) ?? []));
+          return kids;
+        };
+        const signal = (pid: number, sig: NodeJS.Signals) => {
+          try {
+            process.kill(pid, sig);
+          } catch {
+            /* already gone */
           }
-          if (doomed.length === 0) return;
-          for (const pid of doomed) {
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              /* already gone */
-            }
+        };
+        const doomed = new Set<number>();
+        let frontier = (await childrenOf()).get(child.pid!) ?? [];
+        while (frontier.length > 0) {
+          for (const pid of frontier) {
+            doomed.add(pid);
+            signal(pid, 'SIGSTOP');
           }
-          await new Promise((r) => setTimeout(r, 50));
+          const kids = await childrenOf();
+          frontier = [...doomed].flatMap((pid) => kids.get(pid) ?? []).filter((pid) => !doomed.has(pid));
         }
+        for (const pid of doomed) signal(pid, 'SIGKILL');
       },
       async stop() {
         await instance.dropConnections();

@@ -127,7 +127,8 @@ describe('message catalogs', () => {
     const sameEverywhere = new Set(['core.appName', 'listing.dialog.placeholder']);
     const untranslated = Object.keys(MESSAGES.en).filter((key) => {
       const zh = MESSAGES['zh-CN'][key];
-      return !sameEverywhere.has(key) && zh === MESSAGES.en[key] && /[a-z]{4,}/.test(zh);
+      // A template that is nothing but placeholders (a value passed through) holds no English of ours.
+      return !sameEverywhere.has(key) && zh === MESSAGES.en[key] && /[a-z]{4,}/.test(zh.replace(/\{[A-Za-z0-9_]+\}/g, ''));
     });
     expect(untranslated).toEqual([]);
     const withHan = Object.values(MESSAGES['zh-CN']).filter((v) => /[\u4e00-\u9fff]/.test(v)).length;
