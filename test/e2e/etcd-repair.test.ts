@@ -248,6 +248,8 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
       await opener.click();
       await p.locator('input[name="etcd-repair-mode"][value="repair"]').check();
       await expect.poll(() => p.getByTestId('etcd-repair-input').innerText()).toBe(lossyInput);
+      // The suggested output follows the mode once the radio's change has gone through (a snapshot.db file, then a dir).
+      await expect.poll(() => p.getByTestId('etcd-repair-output').inputValue()).not.toMatch(/\.db$/);
       const output = await p.getByTestId('etcd-repair-output').inputValue();
       expect(output.startsWith(`${copies}/`)).toBe(true);
       await p.getByTestId('etcd-repair-start').click();
