@@ -331,8 +331,9 @@ export class SshConnectionService {
       if (key && id && opts.profileId) {
         const firstAsk = !('attempt' in request) || request.attempt === 1;
         if (opts.secrets.usedRemembered.has(id)) {
-          // Asked again after the remembered one was used: it is wrong now (password changed). Forget it.
-          void this.secretStore(ctx)
+          // Asked again after the remembered one was used: it is wrong now (password changed). Forget it, and
+          // finish forgetting before the new answer can be accepted and saved (else the late forget erased it).
+          await this.secretStore(ctx)
             .forget(opts.profileId, key)
             .catch(() => undefined);
         } else if (firstAsk && !(request.kind === 'passphrase' && request.lastError)) {
