@@ -18,15 +18,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { LocalText } from '../../shared/contract/text';
 import type { EtcdRepairResult, SalvageLoss, SalvageReport } from '../../shared/contract/etcd-repair';
-import type { ValidationReport } from '../../shared/contract/report';
 import { translate, translateLocal } from '../../shared/i18n';
-import { validateDirectory } from '../../shared/validate';
-import { localDirectory } from '../../electron/services/fs-source';
 import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { restoreOutcome } from '../../electron/services/etcd-repair-jobs';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
 import { allKeysKnown, englishLeaks, neutral, planLeaks } from '../helpers/zh-english';
+import { validateLocally } from '../helpers/validate-local';
 
 const HAVE_ETCD = requireEtcd();
 
@@ -64,15 +62,6 @@ function checkSentence(where: string, local: LocalText | undefined, english: str
 
 function checkLosses(where: string, lost: SalvageLoss[], c: Checked): void {
   lost.forEach((l, i) => checkSentence(`${where} lost ${i}`, l.reasonText, l.reason, c));
-}
-
-async function validatePath(dir: string): Promise<ValidationReport> {
-  const src = localDirectory(dir);
-  try {
-    return await validateDirectory(src);
-  } finally {
-    await src.close();
-  }
 }
 
 describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no English of ours in any damaged case', () => {
@@ -131,7 +120,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
       if (salvage) {
         checkLosses(`${name}: salvage`, salvage.lost, c);
         losses += salvage.lost.length;
-        const report = await validatePath(copy);
+        const report = await validateLocally(copy);
         const outcome = restoreOutcome(salvage, report, { kind: 'local', path: copy }, snapshot);
         plans++;
         for (const l of planLeaks(outcome.restore)) c.leaks.push(`${name}: restore plan: ${l}`);

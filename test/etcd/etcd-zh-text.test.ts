@@ -16,7 +16,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { LocalText } from '../../shared/contract/text';
-import { validateDirectory } from '../../shared/validate';
 import { localDirectory } from '../../electron/services/fs-source';
 import { FEATURE_CATALOGS, MESSAGES, hasMessage, translate, translateLocal } from '../../shared/i18n';
 import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
@@ -25,6 +24,7 @@ import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../../sha
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES, SNAPSHOT_DB_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
 import { allKeysKnown, BBOLT_WORDED, englishLeaks, neutral, planLeaks } from '../helpers/zh-english';
+import { validateLocally } from '../helpers/validate-local';
 
 const HAVE_ETCD = requireEtcd();
 const SAMPLES = path.resolve(__dirname, '../../resources/samples');
@@ -84,15 +84,6 @@ function leaksOf(r: ValidationReport): string[] {
     if (leaks.length > 0) out.push(`${x.where}: [${leaks.join(', ')}] in "${x.text}"`);
   }
   return out;
-}
-
-async function validatePath(dir: string): Promise<ValidationReport> {
-  const src = localDirectory(dir);
-  try {
-    return await validateDirectory(src);
-  } finally {
-    await src.close();
-  }
 }
 
 /** The WAL timeline's record lines and the page map's page details in zh-CN, for every WAL file and every problem page. */
@@ -196,7 +187,7 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
       await copyDir(g.goldens[c.golden]!.dir, copy);
       await c.damage(copy);
       const before = await hashTree(copy);
-      let report = await validatePath(copy);
+      let report = await validateLocally(copy);
       const view = await viewLeaksOf(copy, report);
       problems.push(...view.leaks.map((p) => `${c.name}: ${p}`));
       viewRecords += view.records;
@@ -233,11 +224,11 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
       const file = path.join(dir, 'snapshot.db');
       await fs.copyFile(g.snapshotDb!.file, file);
       await c.damage(file);
-      problems.push(...leaksOf(await validatePath(dir)).map((p) => `${c.name}: ${p}`));
+      problems.push(...leaksOf(await validateLocally(dir)).map((p) => `${c.name}: ${p}`));
     }
     const samplesHash = await hashTree(SAMPLES);
     for (const sample of ['etcd-healthy', 'etcd-field-report']) {
-      problems.push(...leaksOf(await validatePath(path.join(SAMPLES, sample))).map((p) => `${sample}: ${p}`));
+      problems.push(...leaksOf(await validateLocally(path.join(SAMPLES, sample))).map((p) => `${sample}: ${p}`));
     }
     expect(await hashTree(SAMPLES)).toBe(samplesHash);
     expect(problems).toEqual([]);
@@ -245,7 +236,7 @@ describe.skipIf(!HAVE_ETCD)('etcd reports in zh-CN: no English of ours in any da
 
   it('the WAL record lines of a healthy member name every record kind it holds, in Chinese', async () => {
     const dir = g.goldens.multiwal!.dir;
-    const report = await validatePath(dir);
+    const report = await validateLocally(dir);
     const src = localDirectory(dir);
     const keys = new Set<string>();
     try {

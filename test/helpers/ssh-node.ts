@@ -7,9 +7,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { connectSsh, type SshConnection } from '../../electron/services/ssh/connection';
 import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
-import { localDirectory } from '../../electron/services/fs-source';
-import { validateDirectory } from '../../shared/validate';
-import type { ValidationReport } from '../../shared/contract/report';
 import { closedSegments, flipByte } from '../cli/fixtures';
 import { generateKey, type KeyPair, type SshdInstance } from './sshd';
 
@@ -52,11 +49,4 @@ export async function copyDamaged(from: string, dest: string): Promise<string> {
 }
 
 /** Local validation of `dir`: the reference remote and copy validation must match. */
-export async function validateLocally(dir: string): Promise<ValidationReport> {
-  const local = localDirectory(dir);
-  try {
-    return await validateDirectory(local);
-  } finally {
-    await local.close();
-  }
-}
+export { validateLocally } from './validate-local';

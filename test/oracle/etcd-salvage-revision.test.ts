@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { restoreAndRead } from '../helpers/etcd-restore';
-import { validateDirectory } from '../../shared/validate';
-import { localDirectory } from '../../electron/services/fs-source';
+import { validateLocally } from '../helpers/validate-local';
 
 const HAVE_ETCD = requireEtcd();
 
@@ -39,8 +38,7 @@ describe.skipIf(!HAVE_ETCD)('salvage keeps revisions monotonic (real etcd)', () 
       expect(await hashTree(golden.dir)).toBe(before);
       // The consistent index is the newest meta's (the older meta's copy of the meta bucket is a backend commit behind:
       // replaying from there handed out every revision since a second time). Validation reads the same db on its own.
-      const src = localDirectory(golden.dir);
-      const validated = await validateDirectory(src).finally(() => src.close());
+      const validated = await validateLocally(golden.dir);
       expect(report.sourceConsistentIndex).toBe(validated.etcd!.schema!.consistentIndex);
       const restored = await restoreAndRead(out, dir);
       expect(restored.started, restored.etcdOutput.slice(-2000)).toBe(true);

@@ -15,8 +15,6 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ValidationReport } from '../../shared/contract/report';
-import { validateDirectory } from '../../shared/validate';
-import { localDirectory } from '../../electron/services/fs-source';
 import {
   copyDir,
   fatalLine,
@@ -43,6 +41,7 @@ import {
   type EtcdDamageCase,
   type EtcdGoldens,
 } from '../helpers/etcd-damage';
+import { validateLocally } from '../helpers/validate-local';
 
 const HAVE_ETCD = requireEtcd();
 const START_TIMEOUT_MS = 15_000;
@@ -107,15 +106,6 @@ interface Row {
   unchanged: boolean;
 }
 
-async function validatePath(dir: string): Promise<ValidationReport> {
-  const src = localDirectory(dir);
-  try {
-    return await validateDirectory(src);
-  } finally {
-    await src.close();
-  }
-}
-
 function lostKeys(golden: Map<string, string>, r: TryStartResult): number {
   if (!r.keys) return 0;
   let n = 0;
@@ -177,7 +167,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       await copyDir(gold.dir, copy);
       await c.damage(copy);
       const before = await hashTree(copy);
-      const report = await validatePath(copy);
+      const report = await validateLocally(copy);
       const unchanged = (await hashTree(copy)) === before;
       const real = await tryStartEtcd(gold.startOptions(copy), START_TIMEOUT_MS);
       await fs.rm(copy, { recursive: true, force: true });
@@ -243,7 +233,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
 
   it('healthy members validate clean: no error or warning findings, a plain summary', async () => {
     for (const name of ['small', 'snaps', 'multiwal'] as const) {
-      const report = await validatePath(g.goldens[name]!.dir);
+      const report = await validateLocally(g.goldens[name]!.dir);
       expect(report.engine, name).toBe('etcd');
       expect(report.startable, name).toBe(true);
       expect(report.dataLoss, name).toBe(false);
@@ -265,7 +255,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       await fs.copyFile(g.snapshotDb!.file, file);
       await c.damage(file);
       const before = await hashTree(dir);
-      const report = await validatePath(dir);
+      const report = await validateLocally(dir);
       expect(await hashTree(dir), c.name).toBe(before);
       const real = restoreSnapshot(file, path.join(work, `restored-${k}`));
       out.push({ name: c.name, ok: real.ok, error: real.error, startable: report.startable, fatal: report.etcd?.startup.fatalError ?? null });
@@ -334,7 +324,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
       const walDir = path.join(dirOf(2), 'member', 'wal');
       for (const w of await fs.readdir(walDir)) await fs.rm(path.join(walDir, w));
 
-      const report = await validatePath(dirOf(2));
+      const report = await validateLocally(dirOf(2));
       const f = report.findings.find((x) => x.code === 'cross.member-wal-empty');
       expect(f?.engineError).toMatch(/^tocommit\(\d+\) is out of range \[lastIndex\(0\)\]/);
       expect(report.etcd?.schema?.members.map((m) => m.name).sort()).toEqual(names);
@@ -350,7 +340,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
   }, 120_000);
 
   it('new addresses for every member: the address check names all three, and the cluster never elects a leader', async () => {
-    const report = await validatePath(dirOf(0));
+    const report = await validateLocally(dirOf(0));
     const moved = [];
     for (let i = 0; i < 3; i++) moved.push(await loopbackEndpoint());
     const withAddresses = applyAddressCheck(
@@ -440,7 +430,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a removed member', () => {
           nodes[0]!.etcdctl(['member', 'remove', BigInt(memberId).toString(16)]);
           expect(await nodes[2]!.waitExit(15_000)).toBe(true);
           const before = await hashTree(r3);
-          report = await validatePath(r3);
+          report = await validateLocally(r3);
           expect(await hashTree(r3)).toEqual(before);
           expect(report.startable).toBe(false);
           expect(report.etcd?.startup.fatalError).toBe(REMOVED_TEXT);
@@ -461,7 +451,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a removed member', () => {
         // Alone (its peers stopped): when the WAL has committed its own removal, etcd re-applies it and stops itself;
         // otherwise (it learnt of the removal from a peer's 410 before the commit reached it) it runs without a leader.
         // Which one happens depends on timing; the model must say which.
-        const alone = await validatePath(r3);
+        const alone = await validateLocally(r3);
         const how = alone.etcd?.startup.removedStop;
         expect(how === 'on-replay' || how === 'when-a-peer-answers', JSON.stringify(alone.etcd?.startup.narrative)).toBe(true);
         const again = await start(2, 'existing');

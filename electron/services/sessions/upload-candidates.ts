@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { UploadCandidate } from '../../../shared/contract/guided';
 import type { LocalText } from '../../../shared/contract/text';
 import { decodeMeta } from '../../../shared/formats/etcd/bbolt-meta';
+import { hasHashTrailer, SHA256_TRAILER as TRAILER } from '../../../shared/formats/etcd/bbolt-walk';
 import { isInside } from '../local-path-confine';
 
 /** How deep and how wide the copies folder is searched (it also holds whole copied data dirs). */
@@ -20,7 +21,6 @@ const MAX_DEPTH = 5;
 const MAX_ENTRIES = 20_000;
 const MAX_CANDIDATES = 100;
 const HEAD_BYTES = 8192;
-const TRAILER = 32;
 
 export interface SnapshotFileCheck {
   bytes: number;
@@ -60,7 +60,7 @@ export async function checkSnapshotFile(file: string): Promise<SnapshotFileCheck
   const meta1 = head.length >= pageSize * 2 ? decodeMeta(head.subarray(pageSize, pageSize * 2), 1) : null;
   if (!meta0.ok && !meta1?.ok) return judged({ key: 'guided.upload.problem.notBbolt', params: { error: meta0.error ?? 'invalid database' } });
   // etcdctl assumes a trailer exactly when size % 512 == 32 (and refuses a file without one).
-  if (size % 512 !== TRAILER) return judged({ key: 'guided.upload.problem.noTrailer' });
+  if (!hasHashTrailer(size)) return judged({ key: 'guided.upload.problem.noTrailer' });
   const expected = trailer.toString('hex');
   const got = body.digest('hex');
   if (expected !== got) return judged({ key: 'guided.upload.problem.hashMismatch', params: { expected, got } });
