@@ -130,10 +130,15 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
     let tail = Buffer.alloc(0);
     const hash = createHash('sha256');
     let floodBytes = 0;
-    // A deliberately slow consumer: acks each chunk only after a timer tick.
+    // A deliberately slow consumer: it renders nothing until more than the high-water mark is waiting (or
+    // nothing has arrived for 50 ms, at the end), so the session must pause the channel whatever the speed
+    // of the machine; then it drains and acks in bounded bursts, one per timer tick.
+    const HIGH_WATER = 2 * 1024 * 1024;
     const queue: Buffer[] = [];
     let queued = 0;
     let maxQueued = 0;
+    let lastArrival = Date.now();
+    let draining = false;
     let session!: TerminalSession;
     const consume = (c: Buffer) => {
       let data = Buffer.concat([tail, c]);
@@ -157,8 +162,10 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
       }
     };
     const pump = setInterval(() => {
-      // ~16 MiB per 10 ms at most: slower than loopback SSH.
-      let budget = 16 * 1024 * 1024;
+      if (queued > HIGH_WATER || Date.now() - lastArrival > 50) draining = true;
+      if (!draining) return;
+      // ~4 MiB per 10 ms at most, until the queue is empty; then wait for the next stall.
+      let budget = 4 * 1024 * 1024;
       while (queue.length && budget > 0) {
         const c = queue.shift()!;
         queued -= c.length;
@@ -166,14 +173,16 @@ describe.skipIf(!sshdAvailable())('terminals (real sshd, headless xterm)', () =>
         consume(c);
         session.ack(c.length);
       }
+      if (!queue.length) draining = false;
     }, 10);
     try {
       session = await TerminalSession.open(conn, {
         cols: 80,
         rows: 24,
-        highWaterMark: 2 * 1024 * 1024,
+        highWaterMark: HIGH_WATER,
         lowWaterMark: 512 * 1024,
         onData: (c) => {
+          lastArrival = Date.now();
           queue.push(c);
           queued += c.length;
           maxQueued = Math.max(maxQueued, queued);
