@@ -9,14 +9,21 @@ import * as path from 'node:path';
 import { ApiError } from './api-error';
 import { expandHome } from './ssh/settings';
 
-/** Is `child` equal to or inside `parent`? Both absolute and resolved. */
-export function isInside(parent: string, child: string): boolean {
+/** `child` relative to `parent` ('' for `parent` itself), or null when it lies outside. */
+function relativeWithin(parent: string, child: string): string | null {
   const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)) ? rel : null;
 }
 
-function strictlyInside(root: string, p: string): boolean {
-  return p !== root && isInside(root, p);
+/** Is `child` equal to or inside `parent`? Both absolute. */
+export function isInside(parent: string, child: string): boolean {
+  return relativeWithin(parent, child) !== null;
+}
+
+/** Is `child` inside `parent` and not `parent` itself? Both absolute. */
+export function strictlyInside(parent: string, child: string): boolean {
+  const rel = relativeWithin(parent, child);
+  return rel !== null && rel !== '';
 }
 
 /** Real path of the nearest existing ancestor, with the rest appended (an output that does not exist yet). */

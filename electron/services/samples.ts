@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { SampleInfo } from '../../shared/contract/api';
+import { strictlyInside } from './local-path-confine';
 
 export interface SampleEntry extends SampleInfo {
   /** Absolute path of the sample's data directory. */
@@ -106,8 +107,7 @@ export function parseSampleIndex(root: string, text: string): SampleEntry[] {
     if (typeof dir !== 'string' || dir === '' || path.isAbsolute(dir)) continue;
     if (typeof titleKey !== 'string' || typeof descriptionKey !== 'string' || !isEngine(engine)) continue;
     const abs = path.resolve(root, dir);
-    const rel = path.relative(root, abs);
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    if (!strictlyInside(root, abs)) continue;
     seen.add(id);
     out.push({ id, titleKey, descriptionKey, engine, path: abs });
   }

@@ -14,7 +14,7 @@ import type { UploadCandidate } from '../../../shared/contract/guided';
 import type { LocalText } from '../../../shared/contract/text';
 import { decodeMeta } from '../../../shared/formats/etcd/bbolt-meta';
 import { hasHashTrailer, SHA256_TRAILER as TRAILER } from '../../../shared/formats/etcd/bbolt-walk';
-import { isInside } from '../local-path-confine';
+import { strictlyInside } from '../local-path-confine';
 
 /** How deep and how wide the copies folder is searched (it also holds whole copied data dirs). */
 const MAX_DEPTH = 5;
@@ -115,7 +115,7 @@ export class UploadCandidateFinder {
     const add = async (file: string, origin: UploadCandidate['origin']): Promise<void> => {
       const real = await fs.realpath(file).catch(() => null);
       if (!real || out.has(real)) return;
-      if (opts.confine && (!realRoot || real === realRoot || !isInside(realRoot, real))) return;
+      if (opts.confine && (!realRoot || !strictlyInside(realRoot, real))) return;
       const c = await this.check(real);
       if (!c) return;
       out.set(real, {

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { CopyOutPlan, SshEvents, SshTarget } from '../../../shared/contract/ssh';
 import { ApiError, errorTextOf } from '../api-error';
+import { isInside, strictlyInside } from '../local-path-confine';
 import type { SshConnectionService } from './connection-service';
 import { copyOut, CopyOutError, DirectoryChangingError, EXEC_PROBE_COMMAND, findListCommand, remoteHashCommand } from './copy-out';
 import { explainSftpError, explainSudoError, normaliseRemotePath, sshApiError } from './remote-errors';
@@ -36,11 +37,6 @@ const MAX_COPY_JOBS_REMEMBERED = 200;
 /** `YYYY-MM-DD`-style safe host label for a local directory name. */
 function hostLabel(target: SshTarget): string {
   return (target.label ?? target.host).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'node';
-}
-
-export function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /**
@@ -178,7 +174,7 @@ export class CopyOutService {
     const dest = path.resolve(expanded);
     if (ctx.transport !== 'web') return dest;
     const root = path.resolve(this.paths().copiesRoot);
-    if (!isInside(root, dest) || dest === root) {
+    if (!strictlyInside(root, dest)) {
       // Neither path is repeated: a refusal must not tell a token holder where things are on this machine.
       throw sshApiError('forbidden', 'ssh.copyout.error.destOutsideCopies');
     }

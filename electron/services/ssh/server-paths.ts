@@ -7,14 +7,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ApiError } from '../api-error';
+import { strictlyInside } from '../local-path-confine';
 import { expandHome } from './settings';
 
 type Transport = 'electron' | 'web';
-
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
 
 /** The config file `ssh.config.import` reads: the server's own in web mode (a client-named path is refused unopened). */
 export function configImportPath(requested: unknown, own: string, transport: Transport): string {
@@ -72,7 +68,7 @@ export async function checkKeyFiles(target: unknown, keysDir: string, transport:
     const expanded = expandHome(file);
     if (!path.isAbsolute(expanded)) throw refuse();
     const abs = path.resolve(expanded);
-    if (!isInside(root, abs)) throw refuse();
+    if (!strictlyInside(root, abs)) throw refuse();
     let real: string;
     try {
       real = await fs.realpath(abs);
@@ -80,6 +76,6 @@ export async function checkKeyFiles(target: unknown, keysDir: string, transport:
       continue;
     }
     realRoot ??= await fs.realpath(root).catch(() => root);
-    if (!isInside(realRoot, real)) throw refuse();
+    if (!strictlyInside(realRoot, real)) throw refuse();
   }
 }
