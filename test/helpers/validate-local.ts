@@ -11,3 +11,8 @@ export async function validateLocally(dir: string): Promise<ValidationReport> {
     await local.close();
   }
 }
+
+/** What a user reads in a report, to compare two sources of the same data (timing and bytes read differ by nature). */
+export function verdictOf(r: ValidationReport) {
+  return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
+}

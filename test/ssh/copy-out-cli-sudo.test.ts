@@ -17,7 +17,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyOutCommand, type CliIo } from '../../electron/services/ssh/copy-out-cli';
 import { REPO, hashTree } from '../cli/fixtures';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { expectNowhere, makeRootOnly, startCopyOutNode, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
+import { sshdAvailable, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 import { sudoersDropIn } from '../helpers/sudoers';
 
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && toolAvailable('/usr/bin/script');
@@ -62,44 +63,29 @@ async function filesUnder(root: string): Promise<string[]> {
   return out.sort();
 }
 
-async function expectNowhere(root: string, secret: string): Promise<number> {
-  let n = 0;
-  if (!existsSync(root)) return n;
-  for (const f of await filesUnder(root)) {
-    expect((await fs.readFile(path.join(root, f))).includes(Buffer.from(secret)), f).toBe(false);
-    n++;
-  }
-  return n;
-}
-
 describe.skipIf(!enabled)('lifeboat copy-out --sudo (real sshd, real sudo with a password, root-only dir)', () => {
+  let node: CopyOutNode;
   let sshd: SshdInstance;
   let dir: string;
-  let key: KeyPair;
-  let knownHosts: string;
   let source: string;
   let before: Record<string, string>;
   let cliScript: string;
 
   beforeAll(async () => {
-    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-cli-sudo-')]);
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    knownHosts = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHosts, sshd.knownHostsLine() + '\n');
+    node = await startCopyOutNode('lifeboat-cli-sudo-');
+    ({ sshd, dir } = node);
     await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
     // A root-only tree shaped like MicroK8s's backend: segments, a snapshot pair, a name with a space, a subdirectory.
     source = path.join(dir, 'node', 'backend');
-    await fs.mkdir(path.join(source, 'sub'), { recursive: true });
-    await fs.writeFile(path.join(source, '0000000000000001-0000000000000512'), randomBytes(300_000));
-    await fs.writeFile(path.join(source, 'open-1'), randomBytes(70_000));
-    await fs.writeFile(path.join(source, 'snapshot-1-512-123456'), randomBytes(40_000));
-    await fs.writeFile(path.join(source, 'snapshot-1-512-123456.meta'), randomBytes(64));
-    await fs.writeFile(path.join(source, 'name with space'), 'cluster.yaml contents\n');
-    await fs.writeFile(path.join(source, 'sub', 'info.yaml'), 'Address: 10.0.0.5:19001\nID: 1\nRole: 0\n');
-    for (const f of await filesUnder(source)) await fs.chmod(path.join(source, f), 0o600);
-    await fs.chmod(path.join(source, 'sub'), 0o700);
-    await fs.chmod(source, 0o700);
+    await writeTree(source, {
+      '0000000000000001-0000000000000512': randomBytes(300_000),
+      'open-1': randomBytes(70_000),
+      'snapshot-1-512-123456': randomBytes(40_000),
+      'snapshot-1-512-123456.meta': randomBytes(64),
+      'name with space': 'cluster.yaml contents\n',
+      'sub/info.yaml': 'Address: 10.0.0.5:19001\nID: 1\nRole: 0\n',
+    });
+    await makeRootOnly(source);
     await fs.chmod(path.join(dir, 'node'), 0o755);
     await fs.chmod(dir, 0o755);
     before = await hashTree(source);
@@ -122,12 +108,12 @@ describe.skipIf(!enabled)('lifeboat copy-out --sudo (real sshd, real sudo with a
 
   afterAll(async () => {
     await sudoers.remove();
-    await sshd?.stop();
     if (cliScript) await fs.rm(cliScript, { force: true });
-    if (dir) {
+    try {
       // Everything the tests copied must still be the same tree afterwards.
       if (before) expect(await hashTree(source)).toEqual(before);
-      await fs.rm(dir, { recursive: true, force: true });
+    } finally {
+      await node?.stop();
     }
   });
 
@@ -138,9 +124,9 @@ describe.skipIf(!enabled)('lifeboat copy-out --sudo (real sshd, real sudo with a
     '--port',
     String(sshd.port),
     '--identity',
-    key.privatePath,
+    node.key.privatePath,
     '--known-hosts',
-    knownHosts,
+    node.knownHostsPath,
   ];
 
   it('is refused over SFTP (login user), and copies byte-identical through sudo with the password on stdin', async () => {

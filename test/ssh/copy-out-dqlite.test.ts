@@ -6,47 +6,23 @@
  * source, nothing copied) give the same findings as validating the original.
  * The served directory is hashed before and after: never modified.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { copyOut } from '../../electron/services/ssh/copy-out';
 import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
-import { localDirectory } from '../../electron/services/fs-source';
 import { validateDirectory } from '../../shared/validate';
-import type { ValidationReport } from '../../shared/contract/report';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
-import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
-import { connectByKey, copyDamaged, keyClient } from '../helpers/ssh-node';
+import { contentHashes, startCopyOutNode, type CopyOutNode } from '../helpers/copy-out-node';
+import { sshdAvailable } from '../helpers/sshd';
+import { copyDamaged, validateLocally, verdictOf } from '../helpers/ssh-node';
 
 const enabled = sshdAvailable() && requireDqliteDemo();
 
-/** Content hashes only (a copy gets new mtimes; contents must be identical). */
-async function contentHashes(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    for (const e of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path.join(dir, e.name), r);
-      else if (e.isFile())
-        out[r] = createHash('sha256')
-          .update(await fs.readFile(path.join(dir, e.name)))
-          .digest('hex');
-    }
-  };
-  await walk(root, '');
-  return out;
-}
-
-/** What a user reads in a report; timing and bytes-read differ between sources by nature. */
-function verdictOf(r: ValidationReport) {
-  return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
-}
-
 describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite data dir (real sshd)', () => {
-  let sshd: SshdInstance;
+  let node: CopyOutNode;
   let dir: string;
   let served: string;
   let conn: SshConnection;
@@ -55,7 +31,8 @@ describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite dat
 
   beforeAll(async () => {
     const golden = await goldenKilled();
-    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-copy-dqlite-')]);
+    node = await startCopyOutNode('lifeboat-copy-dqlite-');
+    dir = node.dir;
     // The node's data dir, readable by the sshd test user.
     served = path.join(dir, 'node', 'k8s-dqlite');
     damagedSegment = await copyDamaged(golden.dataDir, served);
@@ -63,13 +40,12 @@ describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite dat
     for (const n of await fs.readdir(served)) await fs.chmod(path.join(served, n), 0o644);
     servedBefore = await contentHashes(served);
 
-    conn = await connectByKey(sshd, await keyClient(sshd, dir));
+    conn = await node.connect();
   }, 300_000);
 
   afterAll(async () => {
     conn?.close();
-    await sshd?.stop();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    await node?.stop();
   });
 
   it('copies it byte-identical, and the copy, the original and the remote files validate the same', async () => {
@@ -85,13 +61,11 @@ describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite dat
     expect(manifest.trim().split('\n')).toHaveLength(result.files.length);
     expect(manifest).toContain(`${servedBefore[damagedSegment]}  ${damagedSegment}\n`);
 
-    const original = localDirectory(served);
-    const copied = localDirectory(copy);
     const sftp = await conn.sftp();
     const remote = sftpDirectory(sftp, served);
     try {
-      const reference = await validateDirectory(original);
-      const fromCopy = await validateDirectory(copied);
+      const reference = await validateLocally(served);
+      const fromCopy = await validateLocally(copy);
       const inPlace = await validateDirectory(remote);
       expect(reference.engine).toBe('dqlite');
       // The flipped byte is found, in the segment we damaged.
@@ -99,7 +73,7 @@ describe.skipIf(!enabled)('copy-out and in-place validation of a real dqlite dat
       expect(verdictOf(fromCopy)).toEqual(verdictOf(reference));
       expect(verdictOf(inPlace)).toEqual(verdictOf(reference));
     } finally {
-      await Promise.all([original.close(), copied.close(), remote.close()]);
+      await remote.close();
     }
 
     // Evidence untouched on the node.

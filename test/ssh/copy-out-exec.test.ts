@@ -7,68 +7,30 @@
  * shell with `printf` in place of `cat`, give exactly the listed paths. The node's files are hashed
  * before and after: never modified.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh, type CommandEvent, type ConnectOptions, type SshConnection } from '../../electron/services/ssh/connection';
+import type { CommandEvent, SshConnection } from '../../electron/services/ssh/connection';
 import { copyOutCommand } from '../../electron/services/ssh/copy-out-cli';
 import { canRunCommands, CopyOutError, copyOut, EXEC_PROBE_COMMAND } from '../../electron/services/ssh/copy-out';
 import { loginUserCopyCommands } from '../../electron/services/ssh/copy-out-service';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
-import { SshService } from '../../electron/services/ssh/ssh-service';
 import { translate } from '../../shared/i18n';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
+import { contentHashes, startCopyOutNode, waitFor, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
+import { makeTempDir, sshdAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 import { sudoTestContext } from '../helpers/sudo-context';
 
 const run = promisify(execFile);
 const CJK = /[\u4e00-\u9fff]/;
-
-async function hashTree(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-      const rel = prefix ? `${prefix}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path.join(dir, e.name), rel);
-      else if (e.isFile())
-        out[rel] = createHash('sha256')
-          .update(await fs.readFile(path.join(dir, e.name)))
-          .digest('hex');
-    }
-  };
-  await walk(root, '');
-  return out;
-}
 
 /** The arguments a real shell passes to `cat` in `command` (`printf` prints them NUL-terminated instead). */
 async function catArguments(command: string, cwd: string): Promise<string[]> {
   expect(command.startsWith('cat -- ')).toBe(true);
   const { stdout } = await run('/bin/sh', ['-c', `printf '%s\\0' ${command.slice('cat -- '.length)}`], { cwd, encoding: 'utf8' });
   return stdout.split('\0').slice(0, -1);
-}
-
-/** Waits (polling, generous) for `get` to return something. */
-async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function connectOptions(sshd: SshdInstance, key: KeyPair, knownHostsPath: string): ConnectOptions {
-  return {
-    target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-    hostKeys: { knownHosts: new KnownHostsFile(knownHostsPath), decideUnknown: async () => 'reject' },
-    prompt: async () => null,
-    agentSocket: null,
-    interactive: false,
-  };
 }
 
 /** Every command `conn` announces, in order. */
@@ -79,21 +41,16 @@ function recordCommands(conn: SshConnection): string[] {
 }
 
 describe.skipIf(!sshdAvailable())('copy-out as the login user through exec channels (real sshd)', () => {
+  let node: CopyOutNode;
   let sshd: SshdInstance;
   let dir: string;
-  let key: KeyPair;
-  let knownHostsPath: string;
   let src: string;
   let canary: string;
   let home: string;
 
   beforeAll(async () => {
-    sshd = await startSshd();
-    dir = await makeTempDir('lifeboat-copy-exec-');
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    knownHostsPath = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
+    node = await startCopyOutNode('lifeboat-copy-exec-');
+    ({ sshd, dir } = node);
     home = (await run('sh', ['-c', `getent passwd ${TEST_USER} | cut -d: -f6`])).stdout.trim();
     canary = `lifeboat-pwned-${randomBytes(4).toString('hex')}`;
     // The root's own name is hostile too: a leading dash, a quote, a newline and a command substitution.
@@ -114,19 +71,15 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
       'open-1',
     ];
     for (const [i, n] of names.entries()) await fs.writeFile(path.join(src, n), randomBytes(i === names.length - 1 ? 3 * 1024 * 1024 + 5 : 1000 + i * 517));
-    await fs.writeFile(path.join(src, "-sub dir 'q'", "x'y\nz"), randomBytes(70_000));
-    await fs.writeFile(path.join(src, "-sub dir 'q'", 'empty'), '');
+    await writeTree(path.join(src, "-sub dir 'q'"), { "x'y\nz": randomBytes(70_000), empty: '' });
     await run('chmod', ['-R', 'a+rX', dir]);
   });
-  afterAll(async () => {
-    await sshd?.stop();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => node?.stop());
 
   it('copies hostile names byte-identical with cat, every name one literal argument, nothing run, no SFTP', async () => {
-    const before = await hashTree(src);
+    const before = await contentHashes(src);
     const dest = await makeTempDir('lifeboat-dest-');
-    const conn = await connectSsh(connectOptions(sshd, key, knownHostsPath));
+    const conn = await node.connect();
     const commands = recordCommands(conn);
     const seen: CopyOutProgress[] = [];
     let sftpOpened = 0;
@@ -135,7 +88,7 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
       expect(result.transport).toBe('exec');
       expect(result.allMatch).toBe(true);
       expect(Object.fromEntries(result.files.map((f) => [f.path, f.remoteSha256]))).toEqual(before);
-      expect(await hashTree(result.localPath)).toEqual(before);
+      expect(await contentHashes(result.localPath)).toEqual(before);
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((p) => p.transport === 'exec')).toBe(true);
       expect(sftpOpened).toBe(0);
@@ -166,7 +119,7 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
     }
     // No substitution ran anywhere: not in the login user's home, the data dir or here.
     for (const where of [home, src, dir, process.cwd()]) expect(existsSync(path.join(where, canary)), where).toBe(false);
-    expect(await hashTree(src)).toEqual(before);
+    expect(await contentHashes(src)).toEqual(before);
   });
 
   it('resumes a dropped exec stream with tail from the partial size, and ends with identical hashes', async () => {
@@ -174,10 +127,10 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
     await fs.mkdir(big);
     await fs.writeFile(path.join(big, '-a-segment'), randomBytes(48 * 1024 * 1024));
     await run('chmod', ['-R', 'a+rX', big]);
-    const before = await hashTree(big);
+    const before = await contentHashes(big);
     const dest = await makeTempDir('lifeboat-dest-');
     try {
-      const conn = await connectSsh(connectOptions(sshd, key, knownHostsPath));
+      const conn = await node.connect();
       let dropped = false;
       const err = await copyOut({
         conn,
@@ -199,13 +152,13 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
       expect(partial).toBeGreaterThan(0);
       expect(partial).toBeLessThan(48 * 1024 * 1024);
 
-      const again = await connectSsh(connectOptions(sshd, key, knownHostsPath));
+      const again = await node.connect();
       const commands = recordCommands(again);
       try {
         const result = await copyOut({ conn: again, remotePath: big, localDir: dest, settleMs: 0 });
         expect([result.transport, result.allMatch]).toEqual(['exec', true]);
         expect(result.resumedBytes).toBe(partial);
-        expect(await hashTree(result.localPath)).toEqual(before);
+        expect(await contentHashes(result.localPath)).toEqual(before);
         // The rest came from exactly where the partial ended, the name quoted.
         expect(commands).toContain(`tail -c +${partial + 1} -- '${big.replace(/'/g, `'\\''`)}/-a-segment'`);
       } finally {
@@ -214,7 +167,7 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
     } finally {
       await fs.rm(dest, { recursive: true, force: true });
     }
-    expect(await hashTree(big)).toEqual(before);
+    expect(await contentHashes(big)).toEqual(before);
   }, 120_000);
 
   it('a file the login user may not read is refused with what to do, in English and Chinese', async () => {
@@ -225,7 +178,7 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
     await fs.chmod(locked, 0o755);
     await fs.chmod(path.join(locked, 'metadata1'), 0o644);
     const dest = await makeTempDir('lifeboat-dest-');
-    const conn = await connectSsh(connectOptions(sshd, key, knownHostsPath));
+    const conn = await node.connect();
     try {
       const err = await copyOut({ conn, remotePath: locked, localDir: dest, settleMs: 0 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CopyOutError);
@@ -244,20 +197,11 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
   });
 
   it('through the handlers: the plan shows the probe and cat, progress says exec, no SFTP is recorded; destination and job errors carry texts', async () => {
-    const ssh = new SshService({
-      paths: {
-        keysDir: dir,
-        knownHostsPath,
-        auditLogPath: path.join(dir, 'audit.jsonl'),
-        recordingsDir: path.join(dir, 'recordings'),
-        copiesRoot: path.join(dir, 'copies'),
-      },
-    });
+    const ssh = node.sshService();
     const ctx = sudoTestContext(ssh, () => null);
-    const before = await hashTree(src);
+    const before = await contentHashes(src);
     try {
-      const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
-      const { connectionId } = await ssh.handlers['ssh.connect']({ target }, ctx);
+      const { connectionId } = await ssh.handlers['ssh.connect']({ target: node.target }, ctx);
       const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath: src }, ctx);
       expect(plan.commands).toEqual(loginUserCopyCommands(src));
       expect(plan.commands.slice(2)).toEqual([
@@ -290,40 +234,32 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
       await ssh.release(ctx);
       await ssh.shutdown();
     }
-    expect(await hashTree(src)).toEqual(before);
+    expect(await contentHashes(src)).toEqual(before);
   }, 120_000);
 });
 
 describe.skipIf(!sshdAvailable())('copy-out for an account that cannot run commands (ForceCommand internal-sftp)', () => {
+  let node: CopyOutNode;
   let sshd: SshdInstance;
-  let dir: string;
-  let key: KeyPair;
-  let knownHostsPath: string;
   let src: string;
 
   beforeAll(async () => {
-    sshd = await startSshd({ extraConfig: ['ForceCommand internal-sftp'] });
-    dir = await makeTempDir('lifeboat-copy-sftponly-');
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    knownHostsPath = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
-    src = path.join(dir, 'k8s-dqlite');
-    await fs.mkdir(path.join(src, 'sub dir'), { recursive: true });
-    await fs.writeFile(path.join(src, '0000000000000001-0000000000000100'), randomBytes(5 * 1024 * 1024 + 3));
-    await fs.writeFile(path.join(src, "it's -n"), randomBytes(1000));
-    await fs.writeFile(path.join(src, 'sub dir', 'metadata1'), randomBytes(16));
-    await run('chmod', ['-R', 'a+rX', dir]);
+    node = await startCopyOutNode('lifeboat-copy-sftponly-', { extraConfig: ['ForceCommand internal-sftp'] });
+    sshd = node.sshd;
+    src = path.join(node.dir, 'k8s-dqlite');
+    await writeTree(src, {
+      '0000000000000001-0000000000000100': randomBytes(5 * 1024 * 1024 + 3),
+      "it's -n": randomBytes(1000),
+      'sub dir/metadata1': randomBytes(16),
+    });
+    await run('chmod', ['-R', 'a+rX', node.dir]);
   });
-  afterAll(async () => {
-    await sshd?.stop();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => node?.stop());
 
   it('falls back to SFTP, says so, copies byte-identical, and sends the forced sftp-server nothing but the probe', async () => {
-    const before = await hashTree(src);
+    const before = await contentHashes(src);
     const dest = await makeTempDir('lifeboat-dest-');
-    const conn = await connectSsh(connectOptions(sshd, key, knownHostsPath));
+    const conn = await node.connect();
     const commands = recordCommands(conn);
     const seen: CopyOutProgress[] = [];
     let sftpOpened = 0;
@@ -336,7 +272,7 @@ describe.skipIf(!sshdAvailable())('copy-out for an account that cannot run comma
       expect(seen.every((p) => p.transport === 'sftp')).toBe(true);
       expect(sftpOpened).toBe(1);
       expect(commands).toEqual([EXEC_PROBE_COMMAND]);
-      expect(await hashTree(result.localPath)).toEqual(before);
+      expect(await contentHashes(result.localPath)).toEqual(before);
       // The node could hash nothing: every file is listed with its local SHA-256 and no node hash, not as matching.
       expect(result.files.map((f) => [f.path, f.localSha256, f.remoteSha256, f.match]).sort()).toEqual(
         Object.entries(before)
@@ -348,7 +284,7 @@ describe.skipIf(!sshdAvailable())('copy-out for an account that cannot run comma
       conn.close();
       await fs.rm(dest, { recursive: true, force: true });
     }
-    expect(await hashTree(src)).toEqual(before);
+    expect(await contentHashes(src)).toEqual(before);
   });
 
   it('CLI: says it reads over SFTP and that the copy is not verified against the node (exit 1)', async () => {
@@ -357,13 +293,13 @@ describe.skipIf(!sshdAvailable())('copy-out for an account that cannot run comma
     const io = { stdout: (s: string) => void (o.out += s), stderr: (s: string) => void (o.err += s) };
     try {
       const code = await copyOutCommand(
-        [`${sshd.user}@127.0.0.1:${src}`, '--to', dest, '--port', String(sshd.port), '--identity', key.privatePath, '--known-hosts', knownHostsPath],
+        [`${sshd.user}@127.0.0.1:${src}`, '--to', dest, '--port', String(sshd.port), '--identity', node.key.privatePath, '--known-hosts', node.knownHostsPath],
         io,
       );
       expect(code, o.err).toBe(1);
       expect(o.err).toContain(`reading ${src} as ${sshd.user}: SFTP: this account cannot run commands`);
       expect(o.out).toMatch(/3 files, .* NOT VERIFIED: the node computed no SHA-256/);
-      expect(await hashTree(path.join(dest, 'k8s-dqlite'))).toEqual(await hashTree(src));
+      expect(await contentHashes(path.join(dest, 'k8s-dqlite'))).toEqual(await contentHashes(src));
     } finally {
       await fs.rm(dest, { recursive: true, force: true });
     }

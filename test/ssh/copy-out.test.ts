@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { promises as fs, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh, type ConnectOptions } from '../../electron/services/ssh/connection';
 import { copyOutCommand } from '../../electron/services/ssh/copy-out-cli';
 import {
   CopyOutError,
@@ -22,26 +21,10 @@ import {
   sftpTreeReader,
   type RemoteListing,
 } from '../../electron/services/ssh/copy-out';
-import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
-import { generateKey, makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
-
-async function hashTree(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    for (const e of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      const rel = prefix ? `${prefix}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path.join(dir, e.name), rel);
-      else if (e.isFile())
-        out[rel] = createHash('sha256')
-          .update(await fs.readFile(path.join(dir, e.name)))
-          .digest('hex');
-    }
-  };
-  await walk(root, '');
-  return out;
-}
+import { contentHashes, startCopyOutNode, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
+import { generateKey, makeTempDir, sshdAvailable, type SshdInstance } from '../helpers/sshd';
 
 /** Run the node-side hash command here with `names` on stdin, under `PATH`. */
 function runHash(root: string, names: string[], pathEnv: string): Promise<string> {
@@ -101,48 +84,31 @@ describe('how long the change check still waits after the first listing', () => 
 });
 
 describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
+  let node: CopyOutNode;
   let sshd: SshdInstance;
   let dir: string;
-  let key: KeyPair;
-  let knownHostsPath: string;
   let src: string; // the "node's" data dir (same machine, served by sshd)
 
   beforeAll(async () => {
-    sshd = await startSshd();
-    dir = await makeTempDir('lifeboat-copy-');
-    key = await generateKey(dir, 'id');
-    await sshd.authorize(key.publicLine);
-    knownHostsPath = path.join(dir, 'known_hosts');
-    await fs.writeFile(knownHostsPath, sshd.knownHostsLine() + '\n');
+    node = await startCopyOutNode('lifeboat-copy-');
+    ({ sshd, dir } = node);
     src = path.join(dir, 'dqlite');
-    await fs.mkdir(path.join(src, 'sub dir'), { recursive: true });
     // Names like a dqlite dir plus awkward ones (spaces, quotes, UTF-8).
-    await fs.writeFile(path.join(src, '0000000000000001-0000000000000100'), randomBytes(3 * 1024 * 1024 + 17));
-    await fs.writeFile(path.join(src, 'open-1'), randomBytes(8 * 1024 * 1024));
-    await fs.writeFile(path.join(src, 'metadata1'), randomBytes(16));
-    await fs.writeFile(path.join(src, 'it\'s "quoted" 数据.yaml'), 'id: 1\n');
-    await fs.writeFile(path.join(src, 'sub dir', 'empty'), '');
+    await writeTree(src, {
+      '0000000000000001-0000000000000100': randomBytes(3 * 1024 * 1024 + 17),
+      'open-1': randomBytes(8 * 1024 * 1024),
+      metadata1: randomBytes(16),
+      'it\'s "quoted" 数据.yaml': 'id: 1\n',
+      'sub dir/empty': '',
+    });
     await fs.chmod(path.join(src, 'sub dir'), 0o755);
   });
-  afterAll(async () => {
-    await sshd?.stop();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  function opts(): ConnectOptions {
-    return {
-      target: { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath] },
-      hostKeys: { knownHosts: new KnownHostsFile(knownHostsPath), decideUnknown: async () => 'reject' },
-      prompt: async () => null,
-      agentSocket: null,
-      interactive: false,
-    };
-  }
+  afterAll(() => node?.stop());
 
   it('copies a tree byte-identical, with matching node and local SHA-256 manifests and progress', async () => {
-    const before = await hashTree(src);
+    const before = await contentHashes(src);
     const dest = await makeTempDir('lifeboat-dest-');
-    const conn = await connectSsh(opts());
+    const conn = await node.connect();
     const seen: CopyOutProgress[] = [];
     try {
       const result = await copyOut({ conn, remotePath: src, localDir: dest, settleMs: 300, onProgress: (p) => seen.push(p) });
@@ -152,7 +118,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
         expect(f.remoteSha256).toBe(before[f.path]);
         expect(f.localSha256).toBe(before[f.path]);
       }
-      expect(await hashTree(result.localPath)).toEqual(before);
+      expect(await contentHashes(result.localPath)).toEqual(before);
       expect(result.localPath).toBe(path.join(dest, 'dqlite'));
       const manifest = await fs.readFile(result.manifestPath, 'utf8');
       expect(manifest).toContain(`${before['open-1']}  open-1\n`);
@@ -167,7 +133,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
       conn.close();
       await fs.rm(dest, { recursive: true, force: true });
     }
-    expect(await hashTree(src)).toEqual(before);
+    expect(await contentHashes(src)).toEqual(before);
   });
 
   it('resumes after the connection is killed mid-copy and ends with identical hashes', async () => {
@@ -175,10 +141,10 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
     await fs.mkdir(big);
     await fs.writeFile(path.join(big, 'a-segment'), randomBytes(64 * 1024 * 1024));
     await fs.writeFile(path.join(big, 'b-segment'), randomBytes(6 * 1024 * 1024));
-    const before = await hashTree(big);
+    const before = await contentHashes(big);
     const dest = await makeTempDir('lifeboat-dest-');
     try {
-      const conn = await connectSsh(opts());
+      const conn = await node.connect();
       let killed = false;
       const err = await copyOut({
         conn,
@@ -200,12 +166,12 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
       expect(partial.size).toBeLessThan(64 * 1024 * 1024);
       conn.close();
 
-      const again = await connectSsh(opts());
+      const again = await node.connect();
       try {
         const result = await copyOut({ conn: again, remotePath: big, localDir: dest, settleMs: 0 });
         expect(result.allMatch).toBe(true);
         expect(result.resumedBytes).toBeGreaterThanOrEqual(partial.size);
-        expect(await hashTree(result.localPath)).toEqual(before);
+        expect(await contentHashes(result.localPath)).toEqual(before);
         await expect(fs.stat(path.join(dest, 'big.copyout-state.json'))).rejects.toThrow();
       } finally {
         again.close();
@@ -213,7 +179,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
     } finally {
       await fs.rm(dest, { recursive: true, force: true });
     }
-    expect(await hashTree(big)).toEqual(before);
+    expect(await contentHashes(big)).toEqual(before);
   });
 
   it('refuses a directory that is being written, unless forced', async () => {
@@ -223,7 +189,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
     await fs.writeFile(path.join(live, 'metadata1'), randomBytes(16));
     const writer = setInterval(() => void fs.appendFile(path.join(live, 'open-3'), randomBytes(512)), 50);
     const dest = await makeTempDir('lifeboat-dest-');
-    const conn = await connectSsh(opts());
+    const conn = await node.connect();
     try {
       const err = await copyOut({ conn, remotePath: live, localDir: dest, settleMs: 400 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DirectoryChangingError);
@@ -240,7 +206,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
   });
 
   it("lists with the node's sub-second times and clock, the same files SFTP lists", async () => {
-    const conn = await connectSsh(opts());
+    const conn = await node.connect();
     try {
       const sftp = await conn.sftp();
       const fine = await sftpTreeReader(conn, sftp).list(src, 1000);
@@ -272,7 +238,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
     const second = Math.floor(Date.now() / 1000) - 100;
     await fs.utimes(meta, second + 0.25, second + 0.25);
     const dest = await makeTempDir('lifeboat-dest-');
-    const conn = await connectSsh(opts());
+    const conn = await node.connect();
     let rewritten = false;
     try {
       const err = await copyOut({
@@ -301,8 +267,8 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
   });
 
   it('reads remote files in place through the SFTP byte source, read-only', async () => {
-    const before = await hashTree(src);
-    const conn = await connectSsh(opts());
+    const before = await contentHashes(src);
+    const conn = await node.connect();
     const remote = sftpDirectory(await conn.sftp(), src);
     try {
       const names = (await remote.list()).map((e) => `${e.name}:${e.kind}`);
@@ -324,7 +290,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
       await remote.close();
       conn.close();
     }
-    expect(await hashTree(src)).toEqual(before);
+    expect(await contentHashes(src)).toEqual(before);
   });
 
   it('CLI: refuses an unknown key without --accept-new, copies with it, and prints a JSON manifest', async () => {
@@ -334,7 +300,7 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
       const o = { out: '', err: '' };
       return { o, io: { stdout: (s: string) => void (o.out += s), stderr: (s: string) => void (o.err += s) } };
     };
-    const base = [`${sshd.user}@127.0.0.1:${src}`, '--to', dest, '--port', String(sshd.port), '--identity', key.privatePath, '--known-hosts', kh];
+    const base = [`${sshd.user}@127.0.0.1:${src}`, '--to', dest, '--port', String(sshd.port), '--identity', node.key.privatePath, '--known-hosts', kh];
     try {
       const a = io();
       expect(await copyOutCommand(base, a.io)).toBe(3);

@@ -15,13 +15,13 @@
  * Every served tree is hashed (contents, mode, mtime) before and after.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
 import { SudoRunner, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
 import { CopyOutError, DirectoryChangingError } from '../../electron/services/ssh/copy-out';
-import { SshService } from '../../electron/services/ssh/ssh-service';
+import type { SshService } from '../../electron/services/ssh/ssh-service';
 import {
   sudoCopyCommands,
   sudoCopyOut,
@@ -31,54 +31,23 @@ import {
   sudoTreeHashCommand,
   sudoTreeListCommand,
 } from '../../electron/services/ssh/sudo-copy';
-import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { createSampleCatalog } from '../../electron/services/samples';
-import { validateDirectory } from '../../shared/validate';
 import { translate } from '../../shared/i18n';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
 import type { ValidationReport } from '../../shared/contract/report';
 import { ensureBuilt, hashTree } from '../cli/fixtures';
+import { contentHashes, contentsOf, expectNowhere, makeRootOnly, startCopyOutNode, waitFor, type CopyOutNode } from '../helpers/copy-out-node';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
-import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
-import { connectByKey, copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
+import { makeTempDir, sshdAvailable, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
+import { copyDamaged, validateLocally, verdictOf } from '../helpers/ssh-node';
 import { sudoersDropIn } from '../helpers/sudoers';
 import { sudoTestContext } from '../helpers/sudo-context';
 
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
 // Sorts before other test files' drop-ins for the same user, so a NOPASSWD rule of theirs still wins for them.
 const sudoers = sudoersDropIn('lifeboat-sudo-copy');
-
-/** Content hashes only (a copy has its own mtimes). */
-function contentsOf(tree: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, v.split(':')[0]]));
-}
-
-function verdictOf(r: ValidationReport) {
-  return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
-}
-
-/** Make `dir` root-only the way MicroK8s's backend is: 0700 directories, 0600 files, owned by root. */
-async function makeRootOnly(dir: string): Promise<void> {
-  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    await fs.chmod(path.join(e.parentPath, e.name), e.isDirectory() ? 0o700 : 0o600);
-  }
-  await fs.chmod(dir, 0o700);
-}
-
-/** No file under `root` contains `secret` (read as bytes). */
-async function expectNowhere(root: string, secret: string): Promise<number> {
-  let n = 0;
-  if (!existsSync(root)) return n;
-  for (const e of await fs.readdir(root, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const f = path.join(e.parentPath, e.name);
-    expect((await fs.readFile(f)).includes(Buffer.from(secret)), f).toBe(false);
-    n++;
-  }
-  return n;
-}
 
 /** The files one `cat -- 'a' 'b' …` run names (test names have no quotes: inside sh -c each is '\''name'\''). */
 function namesOfRun(command: string): string[] {
@@ -88,22 +57,11 @@ function namesOfRun(command: string): string[] {
   return [...inner.slice('cat -- '.length).matchAll(/'([^']*)'/g)].map((x) => x[1]);
 }
 
-async function waitFor<T>(get: () => T | undefined, what: string, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-only real dqlite dir)', () => {
+  let node: CopyOutNode;
   let ssh: SshService;
   let sshd: SshdInstance;
   let dir: string;
-  let key: KeyPair;
-  let knownHostsPath: string;
   let backend: string;
   let before: Record<string, string>;
   let reference: ValidationReport;
@@ -111,8 +69,8 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
   beforeAll(async () => {
     await ensureBuilt();
     const golden = await goldenKilled();
-    [sshd, dir] = await Promise.all([startSshd(), makeTempDir('lifeboat-sudo-copy-')]);
-    ({ key, knownHostsPath } = await keyClient(sshd, dir));
+    node = await startCopyOutNode('lifeboat-sudo-copy-');
+    ({ sshd, dir } = node);
     await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
     backend = path.join(dir, 'node', 'backend');
     await copyDamaged(golden.dataDir, backend);
@@ -120,26 +78,17 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     before = await hashTree(backend);
     reference = await validateLocally(backend);
     expect(reference.engine).toBe('dqlite');
-    ssh = new SshService({
-      paths: {
-        keysDir: dir,
-        knownHostsPath,
-        auditLogPath: path.join(dir, 'audit.jsonl'),
-        recordingsDir: path.join(dir, 'recordings'),
-        copiesRoot: path.join(dir, 'copies'),
-      },
-    });
+    ssh = node.sshService();
   }, 300_000);
 
   afterAll(async () => {
     await ssh?.shutdown();
     await sudoers.remove();
-    await sshd?.stop();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    await node?.stop();
   });
 
   function direct(): Promise<SshConnection> {
-    return connectByKey(sshd, { key, knownHostsPath });
+    return node.connect();
   }
 
   function session(asked: PromptRequest[]): SudoSession {
@@ -163,7 +112,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
         expect(f.remoteSha256, f.path).toBe(before[f.path].split(':')[0]);
         expect(f.localSha256, f.path).toBe(f.remoteSha256);
       }
-      expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(before));
+      expect(await contentHashes(result.localPath)).toEqual(contentsOf(before));
       expect(result.resumedBytes).toBe(0);
       const manifest = await fs.readFile(result.manifestPath, 'utf8');
       expect(manifest.trim().split('\n').sort()).toEqual(
@@ -217,12 +166,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     expect(sent.join('\n')).not.toContain(sshd.password);
     expect(await expectNowhere(out, sshd.password)).toBeGreaterThan(Object.keys(before).length);
 
-    const copied = localDirectory(path.join(out, 'backend'));
-    try {
-      expect(verdictOf(await validateDirectory(copied))).toEqual(verdictOf(reference));
-    } finally {
-      await copied.close();
-    }
+    expect(verdictOf(await validateLocally(path.join(out, 'backend')))).toEqual(verdictOf(reference));
     await fs.rm(out, { recursive: true, force: true });
     expect(await hashTree(backend)).toEqual(before);
   }, 240_000);
@@ -242,7 +186,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       const result = await sudoCopyOut({ sudo: new SudoRunner(conn, session([])), remotePath: mixed, localDir: out, settleMs: 0 });
       expect(result.allMatch).toBe(true);
       expect(result.files.map((f) => [f.path, f.size])).toEqual(Object.entries(sizes));
-      expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(original));
+      expect(await contentHashes(result.localPath)).toEqual(contentsOf(original));
       // One sudo, one `cat`, in listing order, from the first file with bytes: a run ends after 1 MiB
       // (sub/f), and a run of empty files (z-empty), like leading ones, needs no command.
       const runs = sent.filter((c) => c.includes(`sh -c 'cat -- `)).map(namesOfRun);
@@ -298,7 +242,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
         const result = await sudoCopyOut({ sudo: new SudoRunner(again, held), remotePath: big, localDir: out, settleMs: 0 });
         expect(result.allMatch).toBe(true);
         expect(result.resumedBytes).toBeGreaterThanOrEqual(partial.size);
-        expect(contentsOf(await hashTree(result.localPath))).toEqual(contentsOf(bigBefore));
+        expect(await contentHashes(result.localPath)).toEqual(contentsOf(bigBefore));
         await expect(fs.stat(path.join(out, 'big.copyout-state.json'))).rejects.toThrow();
       } finally {
         again.close();
@@ -346,7 +290,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
 
   it('a failed copy-out says why in the failed event as a catalog text (English message as the CLI prints it, Chinese for the UI)', async () => {
     const ctx = sudoTestContext(ssh, () => sshd.password);
-    const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
+    const target = node.target;
     const failedCopy = async (remotePath: string, sudo: boolean) => {
       const plan = await ssh.handlers['ssh.copyout.plan']({ connectionId, remotePath, ...(sudo ? { sudo: true } : {}) }, ctx);
       const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath, localDir: plan.localDir, ...(sudo ? { sudo: true } : {}) }, ctx);
@@ -383,7 +327,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const wrong = sudoTestContext(ssh, () => 'not-the-password');
     const ctx = sudoTestContext(ssh, () => sshd.password);
-    const target = { host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [key.privatePath], useAgent: false };
+    const target = node.target;
     try {
       const bad = (await ssh.handlers['ssh.connect']({ target }, wrong)).connectionId;
       const badPlan = await ssh.handlers['ssh.copyout.plan']({ connectionId: bad, remotePath: backend, sudo: true }, wrong);
@@ -412,7 +356,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       const { jobId } = await ssh.handlers['ssh.copyout.start']({ connectionId, remotePath: plan.remotePath, localDir: plan.localDir, sudo: true }, ctx);
       const done = await waitFor(() => ctx.of('ssh.copyout.done').find((e) => e.jobId === jobId), 'the copy');
       expect(done.result.allMatch).toBe(true);
-      expect(contentsOf(await hashTree(done.result.localPath))).toEqual(contentsOf(before));
+      expect(await contentHashes(done.result.localPath)).toEqual(contentsOf(before));
       expect(ctx.prompts).toBe(1);
       expect(ctx.of('ssh.command').filter((c) => c.kind === 'sftp')).toHaveLength(sftpBefore);
       // Every command it ran as root was announced and ended with exit 0.
