@@ -298,6 +298,24 @@ export class ValidationService {
     });
   }
 
+  /** A remote source's directory, opened for a worker to read through (null for a local one: the worker opens the path itself). */
+  private async openRemote(source: ResolvedSource, ctx: CallContext): Promise<RemoteDirectory | null> {
+    return source.kind === 'remote' ? (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx, { sudo: source.sudo }) : null;
+  }
+
+  /** A new worker, served `remote`'s bytes when there is one; `remote` is closed when no worker can start. */
+  private async spawnServing(remote: RemoteDirectory | null): Promise<Worker> {
+    let worker: Worker;
+    try {
+      worker = this.spawn();
+    } catch (e) {
+      await remote?.close();
+      throw e;
+    }
+    if (remote) serveIo(worker, remote);
+    return worker;
+  }
+
   async start(sourceParam: unknown, ctx: CallContext): Promise<{ jobId: string }> {
     if (this.closed) throw new ApiError('closed', 'the validation service is shutting down');
     const sourceRef = parseSourceRef(sourceParam);
@@ -308,8 +326,7 @@ export class ValidationService {
     }
     // Remote: opened (and checked: listing, permission) before the job exists,
     // so "permission denied" is the answer to validation.start, not a late event.
-    const remote =
-      source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx, { sudo: source.sudo }) : null;
+    const remote = await this.openRemote(source, ctx);
     const job: Job = {
       id: randomUUID(),
       ctx,
@@ -323,17 +340,10 @@ export class ValidationService {
       progressTimer: null,
       finishedAt: 0,
     };
-    let worker: Worker;
-    try {
-      worker = this.spawn();
-    } catch (e) {
-      await remote?.close();
-      throw e;
-    }
+    const worker = await this.spawnServing(remote);
     job.worker = worker;
     this.jobs.set(job.id, job);
     this.pruneJobs();
-    if (remote) serveIo(worker, remote);
 
     worker.on('message', (msg: WorkerReply) => {
       if (job.state !== 'running') return;
@@ -489,19 +499,7 @@ export class ValidationService {
     pick: (msg: WorkerReply) => T | undefined,
     what: string,
   ): Promise<T> {
-    const remote =
-      job.source.kind === 'remote'
-        ? await (await this.remoteSources()).openDirectory(job.source.connectionId, job.source.path, ctx ?? job.ctx, { sudo: job.source.sudo })
-        : null;
-    let worker: Worker;
-    try {
-      worker = this.spawn();
-    } catch (e) {
-      await remote?.close();
-      throw e;
-    }
-    this.extraWorkers.add(worker);
-    if (remote) serveIo(worker, remote);
+    const { worker, remote, close } = await this.workerOver(job.source, ctx ?? job.ctx);
     try {
       return await new Promise<T>((resolve, reject) => {
         worker.on('message', (msg: WorkerReply) => {
@@ -514,9 +512,7 @@ export class ValidationService {
         worker.postMessage(request(remote));
       });
     } finally {
-      this.extraWorkers.delete(worker);
-      void worker.terminate();
-      if (remote) void remote.close().catch(() => undefined);
+      close();
     }
   }
 
@@ -543,21 +539,23 @@ export class ValidationService {
   async sourceWorker(jobId: string, ctx: CallContext, request: (remote: RemoteDirectory | null) => WorkerRequest): Promise<{ worker: Worker; close(): void }> {
     if (this.closed) throw new ApiError('closed', 'the validation service is shutting down');
     const { source } = this.finishedJob(jobId, ctx);
-    const remote =
-      source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx, { sudo: source.sudo }) : null;
-    let worker: Worker;
-    try {
-      worker = this.spawn();
-    } catch (e) {
-      await remote?.close();
-      throw e;
-    }
-    this.extraWorkers.add(worker);
-    if (remote) serveIo(worker, remote);
+    const { worker, remote, close } = await this.workerOver(source, ctx);
     worker.postMessage(request(remote));
+    return { worker, close };
+  }
+
+  /**
+   * A worker over `source`, served its bytes when it is remote (reopened over
+   * the same connection, which must still be up); `close()` ends both, once.
+   */
+  private async workerOver(source: ResolvedSource, ctx: CallContext): Promise<{ worker: Worker; remote: RemoteDirectory | null; close: () => void }> {
+    const remote = await this.openRemote(source, ctx);
+    const worker = await this.spawnServing(remote);
+    this.extraWorkers.add(worker);
     let closed = false;
     return {
       worker,
+      remote,
       close: () => {
         if (closed) return;
         closed = true;
