@@ -426,8 +426,8 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
       narrativeText.push(x.local);
     }
   };
+  const last = !r.ok ? null : r.n > 0 ? r.start + r.n - 1 : snapshot ? snapshot.index : null;
   if (r.ok) {
-    const last = r.n > 0 ? r.start + r.n - 1 : snapshot ? snapshot.index : null;
     tell(
       snapshot && r.n === 0
         ? say('dqlite.narrative.succeeds.snapshot-only', { snapshot: snapshot.index })
@@ -435,32 +435,16 @@ export function simulateLoad(segments: SimSegment[], snapshots: SimSnapshot[], a
           ? say('dqlite.narrative.succeeds.snapshot', { first: r.start, last: last ?? '-', snapshot: snapshot.index })
           : say('dqlite.narrative.succeeds', { first: r.start, last: last ?? '-' }),
     );
-    told();
-    return {
-      startable: true,
-      fatal: null,
-      chosenSnapshot: snapshot,
-      startIndex: r.start,
-      lastIndex: last,
-      reachedIndex: reached,
-      roles,
-      ranges,
-      renamed,
-      lost,
-      narrative,
-      narrativeText,
-      indexShift,
-      passes,
-    };
+  } else {
+    tell(say(r.fatal.crash ? 'dqlite.narrative.crashes' : 'dqlite.narrative.fails', { error: r.fatal.text }));
   }
-  tell(say(r.fatal.crash ? 'dqlite.narrative.crashes' : 'dqlite.narrative.fails', { error: r.fatal.text }));
   told();
   return {
-    startable: false,
-    fatal: r.fatal,
+    startable: r.ok,
+    fatal: r.ok ? null : r.fatal,
     chosenSnapshot: snapshot,
     startIndex: r.start,
-    lastIndex: null,
+    lastIndex: last,
     reachedIndex: reached,
     roles,
     ranges,
