@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { expect } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { SshService } from '../../electron/services/ssh/ssh-service';
-import type { SshTarget } from '../../shared/contract/ssh';
+import type { CopyOutProgress, SshTarget } from '../../shared/contract/ssh';
 import { hashTree } from '../cli/fixtures';
 import { connectByKey, keyClient, type KeyClient } from './ssh-node';
 import { makeTempDir, startSshd, type SshdInstance, type SshdOptions } from './sshd';
@@ -111,4 +111,27 @@ export async function waitFor<T>(get: () => T | undefined, what: string, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Runs `copy` with a progress callback that drops every connection to `sshd` (the link dies, sshd
+ * keeps listening) once more than `afterBytes` have been copied: whether it dropped them, and what
+ * the copy failed with (undefined when it did not fail).
+ */
+export async function copyCutOff(
+  sshd: SshdInstance,
+  afterBytes: number,
+  copy: (onProgress: (p: CopyOutProgress) => void) => Promise<unknown>,
+): Promise<{ dropped: boolean; error: unknown }> {
+  let dropped = false;
+  const error = await copy((p) => {
+    if (!dropped && p.phase === 'copying' && p.bytesDone > afterBytes) {
+      dropped = true;
+      void sshd.dropConnections();
+    }
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { dropped, error };
 }

@@ -19,7 +19,7 @@ import { canRunCommands, CopyOutError, copyOut, EXEC_PROBE_COMMAND } from '../..
 import { loginUserCopyCommands } from '../../electron/services/ssh/copy-out-service';
 import { translate } from '../../shared/i18n';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
-import { contentHashes, startCopyOutNode, waitFor, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
+import { contentHashes, copyCutOff, startCopyOutNode, waitFor, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
 import { makeTempDir, sshdAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 import { sudoTestContext } from '../helpers/sudo-context';
 
@@ -131,23 +131,11 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
     const dest = await makeTempDir('lifeboat-dest-');
     try {
       const conn = await node.connect();
-      let dropped = false;
-      const err = await copyOut({
-        conn,
-        remotePath: big,
-        localDir: dest,
-        settleMs: 0,
-        onProgress: (p) => {
-          if (!dropped && p.phase === 'copying' && p.bytesDone > 2 * 1024 * 1024) {
-            dropped = true;
-            void sshd.dropConnections();
-          }
-        },
-      }).catch((e: unknown) => e);
+      const cut = await copyCutOff(sshd, 2 * 1024 * 1024, (onProgress) => copyOut({ conn, remotePath: big, localDir: dest, settleMs: 0, onProgress }));
       conn.close();
-      expect(dropped).toBe(true);
-      expect(err).toBeInstanceOf(CopyOutError);
-      expect((err as CopyOutError).resumable).toBe(true);
+      expect(cut.dropped).toBe(true);
+      expect(cut.error).toBeInstanceOf(CopyOutError);
+      expect((cut.error as CopyOutError).resumable).toBe(true);
       const partial = (await fs.stat(path.join(dest, "big -'x'", '-a-segment.partial'))).size;
       expect(partial).toBeGreaterThan(0);
       expect(partial).toBeLessThan(48 * 1024 * 1024);

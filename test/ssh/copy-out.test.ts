@@ -23,7 +23,7 @@ import {
 } from '../../electron/services/ssh/copy-out';
 import { sftpDirectory } from '../../electron/services/ssh/sftp-source';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
-import { contentHashes, startCopyOutNode, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
+import { contentHashes, copyCutOff, startCopyOutNode, writeTree, type CopyOutNode } from '../helpers/copy-out-node';
 import { generateKey, makeTempDir, sshdAvailable, type SshdInstance } from '../helpers/sshd';
 
 /** Run the node-side hash command here with `names` on stdin, under `PATH`. */
@@ -145,22 +145,10 @@ describe.skipIf(!sshdAvailable())('copy-out over SFTP (real sshd)', () => {
     const dest = await makeTempDir('lifeboat-dest-');
     try {
       const conn = await node.connect();
-      let killed = false;
-      const err = await copyOut({
-        conn,
-        remotePath: big,
-        localDir: dest,
-        settleMs: 0,
-        onProgress: (p) => {
-          if (!killed && p.phase === 'copying' && p.bytesDone > 1024 * 1024) {
-            killed = true;
-            void sshd.dropConnections();
-          }
-        },
-      }).catch((e: unknown) => e);
-      expect(killed).toBe(true);
-      expect(err).toBeInstanceOf(CopyOutError);
-      expect((err as CopyOutError).resumable).toBe(true);
+      const cut = await copyCutOff(sshd, 1024 * 1024, (onProgress) => copyOut({ conn, remotePath: big, localDir: dest, settleMs: 0, onProgress }));
+      expect(cut.dropped).toBe(true);
+      expect(cut.error).toBeInstanceOf(CopyOutError);
+      expect((cut.error as CopyOutError).resumable).toBe(true);
       const partial = await fs.stat(path.join(dest, 'big', 'a-segment.partial'));
       expect(partial.size).toBeGreaterThan(0);
       expect(partial.size).toBeLessThan(64 * 1024 * 1024);

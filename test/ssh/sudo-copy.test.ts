@@ -37,7 +37,7 @@ import { translate } from '../../shared/i18n';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
 import type { ValidationReport } from '../../shared/contract/report';
 import { ensureBuilt, hashTree } from '../cli/fixtures';
-import { contentHashes, contentsOf, expectNowhere, makeRootOnly, startCopyOutNode, waitFor, type CopyOutNode } from '../helpers/copy-out-node';
+import { contentHashes, contentsOf, copyCutOff, expectNowhere, makeRootOnly, startCopyOutNode, waitFor, type CopyOutNode } from '../helpers/copy-out-node';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
@@ -213,22 +213,12 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     const held = session(asked);
     try {
       const conn = await direct();
-      let killed = false;
-      const err = await sudoCopyOut({
-        sudo: new SudoRunner(conn, held),
-        remotePath: big,
-        localDir: out,
-        settleMs: 0,
-        onProgress: (p) => {
-          if (!killed && p.phase === 'copying' && p.bytesDone > 1024 * 1024) {
-            killed = true;
-            void sshd.dropConnections();
-          }
-        },
-      }).catch((e: unknown) => e);
-      expect(killed).toBe(true);
-      expect(err).toBeInstanceOf(CopyOutError);
-      expect((err as CopyOutError).resumable).toBe(true);
+      const cut = await copyCutOff(sshd, 1024 * 1024, (onProgress) =>
+        sudoCopyOut({ sudo: new SudoRunner(conn, held), remotePath: big, localDir: out, settleMs: 0, onProgress }),
+      );
+      expect(cut.dropped).toBe(true);
+      expect(cut.error).toBeInstanceOf(CopyOutError);
+      expect((cut.error as CopyOutError).resumable).toBe(true);
       // A partial file stays (bytes received may still have been queued for the disk when the link died: it can
       // be short, even empty); it is never the whole file, and the resume below must finish it with the right hash.
       const partial = await fs.stat(path.join(out, 'big', 'a-segment.partial'));
