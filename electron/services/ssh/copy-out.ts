@@ -51,6 +51,7 @@ import type { MessageParams } from '../../../shared/i18n';
 import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { shellQuote, type ExecStreamEnd, type SshConnection } from './connection';
 import { copyOutText } from './remote-errors';
+import { closeQuietly, remoteJoin, sftpCall } from './remote-files';
 import { fetchFileByStream, fetchRunByStream, quotedNameChars, type StreamCommand, type StreamFailures } from './stream-fetch';
 
 export interface RemoteFile {
@@ -189,14 +190,6 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
-function sftpCall<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
-}
-
-function posixJoin(a: string, b: string): string {
-  return a.endsWith('/') ? a + b : `${a}/${b}`;
-}
-
 /** A name is one path component; a hostile server must not steer local writes elsewhere. */
 export function checkRemoteName(name: string, dir: string): void {
   if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
@@ -223,7 +216,7 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
         files.push({ rel, size: e.attrs.size, mtime: e.attrs.mtime });
         if (files.length > maxFiles) throw copyOutError('ssh.copyout.error.tooManyFiles', { max: maxFiles, path: root }, false);
       } else if (t === S_IFDIR) {
-        await walk(posixJoin(dir, e.filename), rel);
+        await walk(remoteJoin(dir, e.filename), rel);
       }
     }
   };
@@ -558,16 +551,6 @@ async function fetchSftpFile(
   }
 }
 
-/** Close a remote handle; on a dead link the reply never comes, so do not wait long. */
-async function closeQuietly(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    sftpCall<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined),
-    new Promise<void>((r) => (timer = setTimeout(r, 2000))),
-  ]);
-  clearTimeout(timer);
-}
-
 async function sizeOf(file: string): Promise<number | null> {
   try {
     return (await fs.stat(file)).size;
@@ -781,7 +764,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
   const first = await reader.list(remoteRoot, maxFiles);
   const listedAt = Date.now();
   const hashRoot = first.isDir ? remoteRoot : path.posix.dirname(remoteRoot);
-  const remotePathOf = (rel: string) => (first.isDir ? posixJoin(remoteRoot, rel) : remoteRoot);
+  const remotePathOf = (rel: string) => (first.isDir ? remoteJoin(remoteRoot, rel) : remoteRoot);
   const localPathOf = (rel: string) => (first.isDir ? path.join(localRoot, ...rel.split('/')) : localRoot);
   const hashKey = (rel: string) => (first.isDir ? rel : path.posix.basename(remoteRoot));
   /** The same kind of listing as the first (sub-second times when it had them), not before `notBefore`. */

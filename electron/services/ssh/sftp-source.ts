@@ -7,28 +7,22 @@ import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import type { ByteSource, DirEntry, DirectorySource, EntryKind } from '../../../shared/bytes/byte-source';
 import type { RemoteEntry } from '../../../shared/contract/ssh';
 import { MAX_READ } from '../../../shared/bytes/byte-source';
+import { closeQuietly, remoteJoin, sftpCall } from './remote-files';
 
 /** One SFTP read never exceeds this (OpenSSH's sftp-server caps reads well above it). */
 const SFTP_CHUNK = 32 * 1024;
-
-function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
-}
 
 function kindOf(mode: number): EntryKind {
   const t = mode & 0o170000;
   return t === 0o100000 ? 'file' : t === 0o040000 ? 'dir' : t === 0o120000 ? 'symlink' : 'other';
 }
 
-function join(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
-}
-
 export async function openSftpFile(sftp: SFTPWrapper, remotePath: string): Promise<ByteSource & { close(): Promise<void> }> {
-  const handle = await call<Buffer>((cb) => sftp.open(remotePath, 'r', cb));
-  const st = await call<Stats>((cb) => sftp.fstat(handle, cb));
+  const handle = await sftpCall<Buffer>((cb) => sftp.open(remotePath, 'r', cb));
+  const st = await sftpCall<Stats>((cb) => sftp.fstat(handle, cb));
   const size = st.size;
-  const readAt = (buf: Buffer, off: number, len: number, pos: number) => call<number>((cb) => sftp.read(handle, buf, off, len, pos, (err, n) => cb(err, n)));
+  const readAt = (buf: Buffer, off: number, len: number, pos: number) =>
+    sftpCall<number>((cb) => sftp.read(handle, buf, off, len, pos, (err, n) => cb(err, n)));
   return {
     name: remotePath.split('/').pop() ?? remotePath,
     size,
@@ -63,19 +57,9 @@ export async function openSftpFile(sftp: SFTPWrapper, remotePath: string): Promi
   };
 }
 
-/** Close a remote handle; on a dead link the reply never comes, so do not wait long. */
-async function closeQuietly(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined),
-    new Promise<void>((r) => (timer = setTimeout(r, 2000))),
-  ]);
-  clearTimeout(timer);
-}
-
 /** One directory level for the remote file picker (mode bits included). */
 export async function listRemoteDir(sftp: SFTPWrapper, remoteDir: string): Promise<RemoteEntry[]> {
-  const entries = await call<FileEntryWithStats[]>((cb) => sftp.readdir(remoteDir, cb));
+  const entries = await sftpCall<FileEntryWithStats[]>((cb) => sftp.readdir(remoteDir, cb));
   return entries
     .filter((e) => e.filename !== '.' && e.filename !== '..')
     .map((e) => ({ name: e.filename, kind: kindOf(e.attrs.mode), size: e.attrs.size, mtimeMs: e.attrs.mtime * 1000, mode: e.attrs.mode & 0o7777 }))
@@ -89,7 +73,7 @@ export function sftpDirectory(sftp: SFTPWrapper, remoteDir: string): DirectorySo
   return {
     name: remoteDir.replace(/\/+$/, '').split('/').pop() || '/',
     async list(): Promise<DirEntry[]> {
-      const entries = await call<FileEntryWithStats[]>((cb) => sftp.readdir(remoteDir, cb));
+      const entries = await sftpCall<FileEntryWithStats[]>((cb) => sftp.readdir(remoteDir, cb));
       return entries
         .filter((e) => e.filename !== '.' && e.filename !== '..')
         .map((e) => ({ name: e.filename, size: e.attrs.size, kind: kindOf(e.attrs.mode), mtimeMs: e.attrs.mtime * 1000 }))
@@ -99,7 +83,7 @@ export function sftpDirectory(sftp: SFTPWrapper, remoteDir: string): DirectorySo
       if (name.includes('/') || name === '.' || name === '..') return Promise.reject(new Error(`not a plain file name: ${name}`));
       let p = open.get(name);
       if (!p) {
-        p = openSftpFile(sftp, join(remoteDir, name));
+        p = openSftpFile(sftp, remoteJoin(remoteDir, name));
         open.set(name, p);
         p.catch(() => open.delete(name));
       }
@@ -107,7 +91,7 @@ export function sftpDirectory(sftp: SFTPWrapper, remoteDir: string): DirectorySo
     },
     async subdir(name: string) {
       if (name.includes('/') || name === '.' || name === '..') throw new Error(`not a plain directory name: ${name}`);
-      const d = sftpDirectory(sftp, join(remoteDir, name));
+      const d = sftpDirectory(sftp, remoteJoin(remoteDir, name));
       children.push(d);
       return d;
     },

@@ -19,6 +19,7 @@ import type { ErrorText } from '../../../shared/contract/error-text';
 import { translate, type MessageParams } from '../../../shared/i18n';
 import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { shellQuote, type SudoRunner } from './connection';
+import { remoteJoin } from './remote-files';
 
 /** The listing `find` prints: depth, type, size, mtime (s.fraction), name; each field NUL-terminated. */
 export function sudoListCommand(dir: string): string {
@@ -54,10 +55,6 @@ export class SudoSourceError extends Error {
 
 function kindOf(y: string): EntryKind {
   return y === 'f' ? 'file' : y === 'd' ? 'dir' : y === 'l' ? 'symlink' : 'other';
-}
-
-function joinRemote(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
 function isPlainName(name: string): boolean {
@@ -169,7 +166,7 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
   };
 
   const fetchWindow = async (file: string, start: number, length: number): Promise<Window> => {
-    const res = await sudo.run(sudoReadCommand(joinRemote(dir, file), start, length), length);
+    const res = await sudo.run(sudoReadCommand(remoteJoin(dir, file), start, length), length);
     if (res.code !== 0) {
       if (res.code === null) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceReadLost', { file, offset: start });
       throw new SudoSourceError('failed', 'ssh.sudo.error.sourceReadFailed', { file, offset: start, code: res.code, stderr: res.stderr.trim().slice(0, 500) });
@@ -216,8 +213,8 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
         await list();
         entry = latest?.get(name);
       }
-      if (!entry) throw new SudoSourceError('not-found', 'ssh.error.notFound', { path: joinRemote(dir, name) });
-      if (entry.kind !== 'file') throw new SudoSourceError('failed', 'ssh.sudo.error.sourceNotFile', { path: joinRemote(dir, name), kind: entry.kind });
+      if (!entry) throw new SudoSourceError('not-found', 'ssh.error.notFound', { path: remoteJoin(dir, name) });
+      if (entry.kind !== 'file') throw new SudoSourceError('failed', 'ssh.sudo.error.sourceNotFile', { path: remoteJoin(dir, name), kind: entry.kind });
       return openFile(name, entry.size);
     },
     async subdir(name: string) {
