@@ -450,9 +450,8 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
       later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
     },
   );
-  const text = hiddenSaid.text;
   if (dbCi !== null && dbCi > lastIndex) {
-    findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
+    findings.push(walHiddenRecordsFinding(where.file, where.offset, hiddenSaid, dbCi));
     return [];
   }
   const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], held: [dbHolds(dbCi)] });

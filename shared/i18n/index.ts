@@ -25,6 +25,7 @@ import etcdBboltText from './etcd-bbolt-text';
 import etcdRecordText from './etcd-record-text';
 import etcdPlanText from './etcd-plan-text';
 import etcdRepairResultText from './etcd-repair-result-text';
+import etcdSalvageText from './etcd-salvage-text';
 
 export { LOCALES, type Locale } from './types';
 
@@ -49,6 +50,7 @@ export const FEATURE_CATALOGS = {
   etcdRecordText,
   etcdPlanText,
   etcdRepairResultText,
+  etcdSalvageText,
   guided,
   guidedUpload,
 };

@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { Finding } from '../../shared/contract/findings';
 import type { LocalText } from '../../shared/contract/text';
 import type { EtcdRepairResult, SalvageLoss, SalvageReport } from '../../shared/contract/etcd-repair';
 import { translate, translateLocal } from '../../shared/i18n';
@@ -58,6 +59,12 @@ function checkSentence(where: string, local: LocalText | undefined, english: str
   const zh = translateLocal('zh-CN', neutral(local));
   const found = englishLeaks(zh, engineParams(local, new Set()));
   if (found.length > 0) c.leaks.push(`${where}: [${found.join(', ')}] in "${translateLocal('zh-CN', local)}"`);
+}
+
+/** A finding of repair or salvage: its message template (or nested sentence) in zh-CN, the English the one the report prints. */
+function checkFinding(where: string, f: Finding, c: Checked): void {
+  const local = f.messageText ?? (f.params ? { key: f.messageKey ?? `finding.${f.code}.message`, params: f.params } : undefined);
+  checkSentence(`${where} finding ${f.code}`, local, f.message, c);
 }
 
 function checkLosses(where: string, lost: SalvageLoss[], c: Checked): void {
@@ -106,6 +113,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
           expect(translate('zh-CN', `etcd-repair.kind.${a.kind}`), a.kind).not.toBe(`etcd-repair.kind.${a.kind}`);
         });
         checkLosses(`${name}: repair`, repair.lost, c);
+        for (const f of repair.findings) checkFinding(`${name}: repair`, f, c);
         losses += repair.lost.length;
         hiddenLoss ??= repair.lost.find((l) => l.reasonText?.key === 'etcd-loss.wal-hidden') ?? null;
       }
@@ -119,6 +127,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
       }
       if (salvage) {
         checkLosses(`${name}: salvage`, salvage.lost, c);
+        for (const f of salvage.findings) checkFinding(`${name}: salvage`, f, c);
         losses += salvage.lost.length;
         const report = await validateLocally(copy);
         const outcome = restoreOutcome(salvage, report, { kind: 'local', path: copy }, snapshot);
