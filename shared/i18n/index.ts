@@ -26,6 +26,7 @@ import etcdRecordText from './etcd-record-text';
 import etcdPlanText from './etcd-plan-text';
 import etcdRepairResultText from './etcd-repair-result-text';
 import etcdSalvageText from './etcd-salvage-text';
+import etcdClusterPlanText from './etcd-cluster-plan-text';
 
 export { LOCALES, type Locale } from './types';
 
@@ -51,6 +52,7 @@ export const FEATURE_CATALOGS = {
   etcdPlanText,
   etcdRepairResultText,
   etcdSalvageText,
+  etcdClusterPlanText,
   guided,
   guidedUpload,
 };

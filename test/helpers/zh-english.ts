@@ -16,6 +16,7 @@ export const ALLOWED_WORDS = new Set(
   [
     'etcd',
     'etcdctl',
+    'etcdutl',
     'bbolt',
     'raft',
     'WAL',
