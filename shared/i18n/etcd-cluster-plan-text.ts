@@ -9,7 +9,7 @@
 import { defineCatalog } from './types';
 
 const en = {
-  // planAsScript: one member.
+  // planAsScript: one member. `{kind}` names the step (or the plan): the kind as the JSON names it in English, its title in Chinese.
   'etcd-script.header': 'Restore plan written by Lifeboat. Run as root on the node.',
   'etcd-script.step': 'Step {n} ({kind}): {explanation}',
   // clusterPlanAsText: several members, each step names the member it runs on.
@@ -39,9 +39,9 @@ const en = {
 
 const zh: Record<keyof typeof en, string> = {
   'etcd-script.header': 'Lifeboat 生成的恢复计划。请在该节点上以 root 身份运行。',
-  'etcd-script.step': '第 {n} 步（{title}）：{explanation}',
-  'etcd-script.cluster.header': 'Lifeboat 生成的{title}计划。请按顺序，在每一步指明的成员上以 root 身份运行。',
-  'etcd-script.cluster.step': '第 {n} 步（{title}），在 {node} 上运行：{explanation}',
+  'etcd-script.step': '第 {n} 步（{kind}）：{explanation}',
+  'etcd-script.cluster.header': 'Lifeboat 生成的{kind}计划。请按顺序，在每一步指明的成员上以 root 身份运行。',
+  'etcd-script.cluster.step': '第 {n} 步（{kind}），在 {node} 上运行：{explanation}',
   'etcd-script.cluster.poll': '重复运行，直到输出匹配 /{pattern}/（最多 {seconds} 秒）',
   'etcd-script.cluster.backup': '先备份：{paths}',
   'etcd-script.cluster.risk': '可能变糟的情况：{risk}',

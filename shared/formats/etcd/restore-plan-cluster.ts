@@ -849,10 +849,10 @@ const RISK_ZH: Partial<Record<RestoreStep['kind'], string>> = {
  */
 export function clusterPlanAsText(plan: ClusterPlan, locale: Locale = 'en'): string {
   const say = (key: string, params: Record<string, string | number>) => `# ${translate(locale, key, params)}`;
-  const lines = [say('etcd-script.cluster.header', { kind: plan.kind, title: translate(locale, `etcd-cluster.kind.${plan.kind}`) }), ''];
+  const lines = [say('etcd-script.cluster.header', { kind: locale === 'en' ? plan.kind : translate(locale, `etcd-cluster.kind.${plan.kind}`) }), ''];
   plan.steps.forEach((s, i) => {
     const explanation = (locale === 'en' ? s.explanation : s.why[locale]).replace(/\n/g, ' ');
-    lines.push(say('etcd-script.cluster.step', { n: i + 1, kind: s.kind, title: s.title[locale], node: s.node ?? plan.member, explanation }));
+    lines.push(say('etcd-script.cluster.step', { n: i + 1, kind: locale === 'en' ? s.kind : s.title[locale], node: s.node ?? plan.member, explanation }));
     if (s.poll) lines.push(say('etcd-script.cluster.poll', { pattern: s.expect?.outputMatches ?? '', seconds: s.poll.timeoutSeconds }));
     if (s.backup.length) lines.push(say('etcd-script.cluster.backup', { paths: s.backup.join(' ') }));
     if (s.risk) lines.push(say('etcd-script.cluster.risk', { risk: locale === 'en' ? s.risk : s.riskText[locale] || s.risk }));

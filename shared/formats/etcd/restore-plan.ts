@@ -501,8 +501,9 @@ export function planAsScript(plan: RestorePlan, locale: Locale = 'en'): string {
   plan.steps.forEach((s, i) => {
     // A step's sentence in `locale` when the plan carries it (a plan from an older report may not).
     const local = locale !== 'en' && s.explanationText && hasMessage(s.explanationText.key) ? translateLocal(locale, s.explanationText) : s.explanation;
-    const title = translate(locale, `restore.step.${s.kind}`);
-    lines.push(`# ${translate(locale, 'etcd-script.step', { n: i + 1, kind: s.kind, title, explanation: local.replace(/\n/g, ' ') })}`);
+    // The step named as the JSON names it in English, by its title in another language.
+    const kind = locale === 'en' ? s.kind : translate(locale, `restore.step.${s.kind}`);
+    lines.push(`# ${translate(locale, 'etcd-script.step', { n: i + 1, kind, explanation: local.replace(/\n/g, ' ') })}`);
     lines.push(s.command, '');
   });
   return lines.join('\n');
