@@ -110,9 +110,9 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.upload.error.missing-variable': '请先设置会话中缺少的值，这一步才能运行。',
   'guided.upload.problem.changed': '读取期间文件发生了变化',
   'guided.upload.problem.tooSmall': '太小，不可能是快照（{bytes} 字节）',
-  'guided.upload.problem.notBbolt': '不是 bbolt 数据库（元数据页：{error}）',
+  'guided.upload.problem.notBbolt': '不是 bbolt 数据库（元数据页：“{error}”）',
   'guided.upload.problem.noTrailer':
-    '没有 SHA-256 尾部：不加 --skip-hash-check 时 etcdctl snapshot restore 会拒绝它（复制来的 member/snap/db，或被截断的文件）',
+    '没有 SHA-256 尾部：不加 --skip-hash-check 时 `etcdctl snapshot restore` 会拒绝它（复制来的 member/snap/db，或被截断的文件）',
   'guided.upload.problem.hashMismatch': 'SHA-256 不一致：尾部记录为 {expected}，正文实际为 {got}',
   'guided.upload.problem.exists': '节点上已存在 {path}：未写入任何内容。请换一个目标路径，或先把该文件移走。',
   'guided.upload.problem.sudo': '节点上的 sudo 拒绝执行，因此没有写入 {path}（{detail}）。请修正该用户的 sudo 权限（或密码）后重新上传。',
