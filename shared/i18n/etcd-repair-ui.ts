@@ -158,7 +158,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.output.file': '新文件（snapshot.db）',
   'etcdRepairUi.output.dir': '新目录（必须不存在或为空）',
   'etcdRepairUi.output.choose': '选择…',
-  'etcdRepairUi.output.confined': 'Web 模式只能写入副本目录之内：{root}',
+  'etcdRepairUi.output.confined': '网页模式只能写入副本目录之内：{root}',
   'etcdRepairUi.output.reset': '使用建议的路径',
   'etcdRepairUi.writes.title': '将写出的内容',
   'etcdRepairUi.writes.snapshot': '{out}：新的 snapshot.db，先写为 {out}.lifeboat-part，完成后才重命名（绝不覆盖已有文件）',

@@ -669,7 +669,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.pane.log': '会话日志（{n}）',
   'ssh.copy.from': '来源',
   'ssh.copy.to': '目标',
-  'ssh.copy.confined': 'Web 模式下只能复制到 {root} 之下。',
+  'ssh.copy.confined': '网页模式下只能复制到 {root} 之下。',
   'ssh.copy.commandsLead': '将在节点上运行的命令（原文）：',
   'ssh.copy.sftpNote':
     '以上命令以登录用户身份只读运行：echo 检查该账户能否运行命令，目录列出两次，SHA-256 先在节点上计算、再在本地逐个文件核对，文件内容经 cat 传输（续传用 tail）。仅限 SFTP 的账户改用 SFTP 读取，节点上不计算 SHA-256。',
@@ -722,7 +722,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.log.exit': '退出码 {code}',
   'ssh.prompt.remember': '记住（由系统钥匙串加密）',
   'ssh.prompt.rememberNote': '连接成功后，由操作系统钥匙串为此已保存连接加密保存；删除该连接即可忘记。',
-  'ssh.prompt.rememberWeb': 'Web 模式下不提供：浏览器页面没有可用于加密的系统钥匙串，机密只在本次连接的内存中保存。',
+  'ssh.prompt.rememberWeb': '网页模式下不提供：浏览器页面没有可用于加密的系统钥匙串，机密只在本次连接的内存中保存。',
   'ssh.prompt.rememberNoProfile': '请先保存此连接：机密按已保存的连接记住。',
   'ssh.prompt.rememberUnavailable': '此处无法记住机密：{detail}',
   'ssh.prompt.duringReconnect': '自动重连时需要回答：重试会等待你的回答。',
