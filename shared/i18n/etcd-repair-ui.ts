@@ -65,6 +65,18 @@ const en = {
   'etcdRepairUi.error.closed': 'The back end is shutting down.',
   'etcdRepairUi.error.busy': 'Too many repairs are running: wait for one to finish or cancel it.',
   'etcdRepairUi.error.worker': 'The repair stopped with an error (the details below are the back end’s own text).',
+  // An input repair or salvage refuses (EtcdInputError): the English is the CLI's message.
+  'etcdRepairUi.input.notDataDir':
+    '{input} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.',
+  'etcdRepairUi.input.outputExists': '{output} exists; salvage never overwrites a file. Name a new file.',
+  'etcdRepairUi.input.nothingToSalvage': '{input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.',
+  'etcdRepairUi.input.loneSnapshot':
+    '{input} is a lone snapshot.db; repair works on a data dir. Use `lifeboat salvage {input} --snapshot FILE` to turn it into a restorable snapshot.db.',
+  'etcdRepairUi.input.loneDb':
+    '{input} is a lone db file; repair works on a data dir. Use `lifeboat salvage {input} --snapshot FILE` to turn it into a restorable snapshot.db.',
+  'etcdRepairUi.input.nothingToExport': '{input} holds neither a db nor WAL files: nothing to export.',
+  'etcdRepairUi.input.readInPlace':
+    '{input} is read in place on the node: a repaired data dir copy needs the whole directory here. Copy it out first (Nodes → Copy out), or salvage a snapshot.db from it in place.',
   'etcdRepairUi.partial': 'Left as it was when it stopped (not deleted): {path}',
   'etcdRepairUi.again': 'Start again',
   'etcdRepairUi.result.title': 'Result',
@@ -186,6 +198,16 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.error.closed': '后端正在关闭。',
   'etcdRepairUi.error.busy': '正在运行的修复太多：请等待其中一个完成或取消它。',
   'etcdRepairUi.error.worker': '修复因错误而停止（下面的详细信息是后端的原文）。',
+  'etcdRepairUi.input.notDataDir':
+    '{input} 不是 etcd 数据目录：其中没有 member/ 目录（也没有 wal/ 或 snap/）。请指定数据目录（例如 /var/lib/etcd）、它的 member/ 目录、一个 db 文件或一个 snapshot.db。',
+  'etcdRepairUi.input.outputExists': '{output} 已存在；抢救从不覆盖文件。请换一个新文件名。',
+  'etcdRepairUi.input.nothingToSalvage': '{input} 中既没有 db（member/snap/db）也没有 WAL 文件：没有可抢救的内容。',
+  'etcdRepairUi.input.loneSnapshot':
+    '{input} 是单独的 snapshot.db；修复需要数据目录。请用 `lifeboat salvage {input} --snapshot FILE` 把它变成可恢复的 snapshot.db。',
+  'etcdRepairUi.input.loneDb': '{input} 是单独的 db 文件；修复需要数据目录。请用 `lifeboat salvage {input} --snapshot FILE` 把它变成可恢复的 snapshot.db。',
+  'etcdRepairUi.input.nothingToExport': '{input} 中既没有 db 也没有 WAL 文件：没有可导出的内容。',
+  'etcdRepairUi.input.readInPlace':
+    '{input} 是在节点上就地读取的：修复后的数据目录副本需要整个目录在本机上。请先把它复制出来（节点 → 复制出来），或就地从中抢救出一个 snapshot.db。',
   'etcdRepairUi.partial': '保留停止时的状态（未删除）：{path}',
   'etcdRepairUi.again': '重新开始',
   'etcdRepairUi.result.title': '结果',

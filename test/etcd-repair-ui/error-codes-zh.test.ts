@@ -6,9 +6,11 @@
  * Chinese holds no English of ours (test/helpers/zh-english.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { hasMessage, translate } from '../../shared/i18n';
+import { hasMessage, MESSAGES, translate } from '../../shared/i18n';
+import { EtcdInputError, repairEtcdCopy } from '../../electron/services/etcd-repair';
 import { REPAIR_ERRORS } from '../../renderer/src/features/etcd-repair/model';
 import { UPLOAD_ERRORS } from '../../renderer/src/features/guided/upload-errors';
 import { englishLeaks } from '../helpers/zh-english';
@@ -56,5 +58,42 @@ describe('refusals of the back end in Chinese, by code', () => {
       'missing-variable',
     ];
     expect(check(UPLOAD_ERRORS, codes)).toEqual([]);
+  });
+
+  it('an input repair or salvage refuses is said in Chinese from its catalog text, the English the CLI printed before', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-refused-'));
+    try {
+      const lone = path.join(dir, 'snapshot.db');
+      await fs.writeFile(lone, new Uint8Array(512 + 32));
+      const cases: [Promise<unknown>, string][] = [
+        [
+          repairEtcdCopy(dir, path.join(dir, 'out')),
+          `${dir} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`,
+        ],
+        [
+          repairEtcdCopy(lone, path.join(dir, 'out')),
+          `${lone} is a lone snapshot.db; repair works on a data dir. Use \`lifeboat salvage ${lone} --snapshot FILE\` to turn it into a restorable snapshot.db.`,
+        ],
+      ];
+      for (const [run, english] of cases) {
+        const e = await run.then(
+          () => null,
+          (x: unknown) => x,
+        );
+        expect(e).toBeInstanceOf(EtcdInputError);
+        const refused = e as EtcdInputError;
+        expect(refused.message).toBe(english);
+        expect(translate('en', refused.text.key, refused.text.params)).toBe(english);
+        const zh = translate('zh-CN', refused.text.key, refused.text.params);
+        expect(englishLeaks(zh, new Set()), zh).toEqual([]);
+      }
+      // Every refusal sentence, whatever input it names.
+      for (const key of Object.keys(MESSAGES['zh-CN']).filter((k) => k.startsWith('etcdRepairUi.input.'))) {
+        const zh = translate('zh-CN', key, { input: '/var/lib/etcd', output: '/copies/snapshot.db' });
+        expect(englishLeaks(zh, new Set()), `${key}: ${zh}`).toEqual([]);
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,7 +20,7 @@ import type { Finding } from '../../shared/contract/findings';
 import type { LocalText } from '../../shared/contract/text';
 import type { EtcdRepairResult, SalvageLoss, SalvageReport } from '../../shared/contract/etcd-repair';
 import { translate, translateLocal } from '../../shared/i18n';
-import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
+import { EtcdInputError, repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { restoreOutcome } from '../../electron/services/etcd-repair-jobs';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
@@ -67,6 +67,12 @@ function checkFinding(where: string, f: Finding, c: Checked): void {
   checkSentence(`${where} finding ${f.code}`, local, f.message, c);
 }
 
+/** An input refused: its catalog text, the same English as the CLI's message, no English in zh-CN. */
+function checkRefusal(where: string, e: unknown, c: Checked): void {
+  const text = e instanceof EtcdInputError ? e.text : undefined;
+  checkSentence(where, text ? { key: text.key, ...(text.params ? { params: text.params } : {}) } : undefined, (e as Error).message, c);
+}
+
 function checkLosses(where: string, lost: SalvageLoss[], c: Checked): void {
   lost.forEach((l, i) => checkSentence(`${where} lost ${i}`, l.reasonText, l.reason, c));
 }
@@ -105,6 +111,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
       } catch (e) {
         // An input repair refuses (no member dir at all): said by the CLI and the UI's error line, not the result view.
         refused.push(`${name}: ${(e as Error).message}`);
+        checkRefusal(`${name}: repair refused`, e, c);
       }
       if (repair) {
         repair.actions.forEach((a, i) => {
@@ -124,6 +131,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
         salvage = await salvageToSnapshotDb(copy, snapshot);
       } catch (e) {
         refused.push(`${name} (salvage): ${(e as Error).message}`);
+        checkRefusal(`${name}: salvage refused`, e, c);
       }
       if (salvage) {
         checkLosses(`${name}: salvage`, salvage.lost, c);
