@@ -30,6 +30,7 @@ import type { Progress } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import { MAX_CONFIG_BYTES, parseStaticPodManifest, planRestore } from '../../shared/formats/etcd/restore-plan';
 import { ApiError } from './api-error';
+import type { ErrorText } from '../../shared/contract/error-text';
 import type { EtcdRepairTask, EtcdRepairWork } from './etcd-repair';
 import { QUARANTINE_SUFFIX } from './etcd-repair';
 import type { CallContext, PartialHandlers } from './registry';
@@ -398,7 +399,7 @@ export class EtcdRepairService {
         void this.nodeMemberConfig(work, source, ctx).then((known) =>
           ctx.emit('etcd.repair.done', { repairId: run.id, outcome: this.outcome(work, report, source, output, known) }),
         );
-      } else if (msg.type === 'error') this.fail(run, msg.message, msg.cancelled);
+      } else if (msg.type === 'error') this.fail(run, msg.message, msg.cancelled, msg.text);
     });
     worker.on('error', (err) => this.fail(run, `the repair worker crashed: ${errorText(err)}`, false));
     worker.on('exit', (code) => this.fail(run, `the repair worker stopped unexpectedly (exit code ${code})`, false));
@@ -451,7 +452,7 @@ export class EtcdRepairService {
     return candidates.find((c) => existsSync(c));
   }
 
-  private fail(run: Run, error: string, cancelled: boolean): void {
+  private fail(run: Run, error: string, cancelled: boolean, errorText?: ErrorText): void {
     if (run.state !== 'running') return;
     const wasCancelled = run.cancelRequested || cancelled;
     this.finish(run, wasCancelled ? 'cancelled' : 'failed');
@@ -459,6 +460,7 @@ export class EtcdRepairService {
     run.ctx.emit('etcd.repair.failed', {
       repairId: run.id,
       error: wasCancelled ? 'cancelled' : error,
+      ...(errorText && !wasCancelled ? { errorText } : {}),
       cancelled: wasCancelled,
       ...(partial ? { partial } : {}),
     });

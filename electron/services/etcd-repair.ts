@@ -14,6 +14,8 @@ import * as path from 'node:path';
 import type { EtcdExportFormat, EtcdExportResult, EtcdRepairAction, EtcdRepairMode, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Finding } from '../../shared/contract/findings';
 import type { LocalText } from '../../shared/contract/text';
+import type { ErrorText } from '../../shared/contract/error-text';
+import { translate, type MessageParams } from '../../shared/i18n';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
@@ -62,9 +64,12 @@ export interface EtcdPaths {
 }
 
 export class EtcdInputError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** The same sentence as a catalog text (shared/i18n/etcd-repair-ui.ts), for the UI's language. */
+  readonly text: ErrorText;
+  constructor(key: string, params: MessageParams) {
+    super(translate('en', key, params));
     this.name = 'EtcdInputError';
+    this.text = { key, params };
   }
 }
 
@@ -91,9 +96,7 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   if (await isDir(path.join(input, 'member'))) member = path.join(input, 'member');
   else if ((await isDir(path.join(input, 'wal'))) || (await isDir(path.join(input, 'snap')))) member = input;
   if (!member) {
-    throw new EtcdInputError(
-      `${input} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`,
-    );
+    throw new EtcdInputError('etcdRepairUi.input.notDataDir', { input });
   }
   const walDir = (await isDir(path.join(member, 'wal'))) ? path.join(member, 'wal') : null;
   const snapDir = (await isDir(path.join(member, 'snap'))) ? path.join(member, 'snap') : null;
@@ -300,9 +303,7 @@ export async function resolveEtcdSource(root: DirectorySource, isFile: boolean, 
     memberEntries = entries;
   }
   if (!member) {
-    throw new EtcdInputError(
-      `${display} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`,
-    );
+    throw new EtcdInputError('etcdRepairUi.input.notDataDir', { input: display });
   }
   const walDir = await subdirIf(member, memberEntries, 'wal');
   const snapDir = await subdirIf(member, memberEntries, 'snap');
@@ -324,7 +325,7 @@ export async function salvageSourceToSnapshotDb(
   opts: SalvageRunOptions = {},
 ): Promise<SalvageReport> {
   const paths = await resolveEtcdSource(root, isFile, input);
-  if (existsSync(outFile)) throw new EtcdInputError(`${outFile} exists; salvage never overwrites a file. Name a new file.`);
+  if (existsSync(outFile)) throw new EtcdInputError('etcdRepairUi.input.outputExists', { output: outFile });
   const part = `${outFile}${PART_SUFFIX}`;
   const db = paths.db;
   const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, paths.walRel) : null;
@@ -333,7 +334,7 @@ export async function salvageSourceToSnapshotDb(
   let trailer: { digest: Uint8Array; size: number };
   try {
     const findings: Finding[] = [];
-    if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.`);
+    if (!db && !wal) throw new EtcdInputError('etcdRepairUi.input.nothingToSalvage', { input });
     if (!db) findings.push(noDbFinding(input));
     report = await salvageEtcd(
       {
@@ -450,9 +451,8 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
       later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
     },
   );
-  const text = hiddenSaid.text;
   if (dbCi !== null && dbCi > lastIndex) {
-    findings.push(walHiddenRecordsFinding(where.file, where.offset, text, dbCi));
+    findings.push(walHiddenRecordsFinding(where.file, where.offset, hiddenSaid, dbCi));
     return [];
   }
   const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], held: [dbHolds(dbCi)] });
@@ -495,9 +495,7 @@ export function quarantineDirFor(outDir: string): string {
 export async function repairEtcdCopy(input: string, outDir: string, opts: RunOptions = {}): Promise<EtcdRepairResult> {
   const paths = await resolveEtcdPaths(input);
   if (paths.kind !== 'data-dir' && paths.kind !== 'member-dir') {
-    throw new EtcdInputError(
-      `${input} is a lone ${paths.kind === 'snapshot-db' ? 'snapshot.db' : 'db file'}; repair works on a data dir. Use \`lifeboat salvage ${input} --snapshot FILE\` to turn it into a restorable snapshot.db.`,
-    );
+    throw new EtcdInputError(paths.kind === 'snapshot-db' ? 'etcdRepairUi.input.loneSnapshot' : 'etcdRepairUi.input.loneDb', { input });
   }
   const out = path.resolve(outDir);
   const quarantine = quarantineDirFor(out);
@@ -745,7 +743,7 @@ export async function exportSourceObjects(
   const result: ExportResult = { input, output: outDir, format, objects: 0, secrets: 0, resources: {}, lost: [] };
   // The db and WAL sources belong to `root` (closed by the caller).
   {
-    if (!db && !wal) throw new EtcdInputError(`${input} holds neither a db nor WAL files: nothing to export.`);
+    if (!db && !wal) throw new EtcdInputError('etcdRepairUi.input.nothingToExport', { input });
     const state = await collectSalvage(
       { db, dbFile: db ? path.posix.basename(paths.dbFile) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null },
       opts,
@@ -875,9 +873,7 @@ export async function runEtcdRepairTask(
     return { mode: 'export', result };
   }
   if (localPath === null) {
-    throw new EtcdInputError(
-      `${task.display} is read in place on the node: a repaired data dir copy needs the whole directory here. Copy it out first (Nodes → Copy out), or salvage a snapshot.db from it in place.`,
-    );
+    throw new EtcdInputError('etcdRepairUi.input.readInPlace', { input: task.display });
   }
   return { mode: 'repair', result: await repairEtcdCopy(localPath, task.output, opts) };
 }

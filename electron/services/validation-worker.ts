@@ -16,7 +16,8 @@ import type { EtcdQuery } from '../../shared/contract/etcd';
 import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
 import { answerEtcdQuery, EtcdQueryError } from '../../shared/formats/etcd/query';
-import { runEtcdRepairTask, type EtcdRepairTask, type EtcdRepairWork } from './etcd-repair';
+import { EtcdInputError, runEtcdRepairTask, type EtcdRepairTask, type EtcdRepairWork } from './etcd-repair';
+import type { ErrorText } from '../../shared/contract/error-text';
 import type { EtcdRunOptions } from '../../shared/formats/etcd/validate';
 import { scanWal, type WalScan } from '../../shared/formats/etcd/wal';
 import { localDirectory, openLocalTarget } from './fs-source';
@@ -61,7 +62,7 @@ export type WorkerReply =
   | { type: 'etcd-repair'; work: EtcdRepairWork }
   | { type: 'wal-scan'; scan: WalScan }
   /** `code`: an etcd query's refusal (`out-of-range`, `unknown-file`, ...), passed on to the client. */
-  | { type: 'error'; message: string; cancelled: boolean; code?: string }
+  | { type: 'error'; message: string; cancelled: boolean; code?: string; text?: ErrorText }
   | IoRequest;
 
 /** Progress messages per second the worker sends at most (the service throttles again). */
@@ -207,6 +208,8 @@ if (port) {
         message: errorText(err),
         cancelled: abort.signal.aborted,
         ...(err instanceof EtcdQueryError ? { code: err.code } : {}),
+        // An input refusal says itself in the UI's language (EtcdInputError's catalog text).
+        ...(err instanceof EtcdInputError ? { text: err.text } : {}),
       } satisfies WorkerReply);
     });
   });

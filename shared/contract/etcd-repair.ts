@@ -6,6 +6,7 @@
  * Fields may be added (optional) but not renamed.
  */
 import type { Finding } from './findings';
+import type { ErrorText } from './error-text';
 import type { LocalText } from './text';
 import type { Progress } from './progress';
 
@@ -263,5 +264,6 @@ export interface EtcdRepairEvents {
   'etcd.repair.progress': { repairId: string; progress: Progress };
   'etcd.repair.done': { repairId: string; outcome: EtcdRepairOutcome };
   /** `partial`: what was left behind (a `.lifeboat-part.failed` file, a half-written directory), never deleted. */
-  'etcd.repair.failed': { repairId: string; error: string; cancelled: boolean; partial?: string };
+  /** `errorText`: the error as a catalog text when it has one (an input refused), for the UI's language; `error` is its English. */
+  'etcd.repair.failed': { repairId: string; error: string; errorText?: ErrorText; cancelled: boolean; partial?: string };
 }

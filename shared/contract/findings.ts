@@ -1,3 +1,5 @@
+import type { LocalText } from './text';
+
 /** One problem (or notable fact) found in a data directory. */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -20,6 +22,12 @@ export interface Finding {
   params?: Record<string, string | number>;
   /** Catalog key of the message template when it is a variant, not `finding.<code>.message`. */
   messageKey?: string;
+  /**
+   * The message as a catalog sentence whose placeholders are other catalog
+   * sentences (LocalText.texts), for a message that nests one; the UI prefers
+   * it over `params`. Its English rendering is `message`.
+   */
+  messageText?: LocalText;
   /**
    * The real engine's own error text where it has one, so the user can match
    * it to the line in `journalctl` (e.g. `load closed segment …: entries batch

@@ -52,6 +52,31 @@ const en = {
   'etcdRepairUi.walEntries': '{n} WAL entries',
   'etcdRepairUi.failed': 'It did not finish: {error}',
   'etcdRepairUi.cancelled': 'Cancelled. Nothing was deleted.',
+  // Why the back end refused a plan or a start, by error code (the English message, with its paths, is shown in English).
+  'etcdRepairUi.error.not-etcd': 'This validation is not of an etcd data directory or snapshot.db.',
+  'etcdRepairUi.error.unknown-job': 'The back end no longer has this validation: open the input again.',
+  'etcdRepairUi.error.unsupported':
+    'Not possible here: in web mode there is no file dialog (type a path inside the copies folder), and repair needs a local data dir.',
+  'etcdRepairUi.error.bad-params': 'The request was not understood: choose the mode and the output again.',
+  'etcdRepairUi.error.forbidden':
+    'This output is not allowed: in web mode the output goes only inside the copies folder, and never inside the input (the evidence is never written to).',
+  'etcdRepairUi.error.exists':
+    'The output already exists (or an earlier run left its part file or quarantine there): nothing is overwritten, choose a new name.',
+  'etcdRepairUi.error.closed': 'The back end is shutting down.',
+  'etcdRepairUi.error.busy': 'Too many repairs are running: wait for one to finish or cancel it.',
+  'etcdRepairUi.error.worker': 'The repair stopped with an error (the details below are the back end’s own text).',
+  // An input repair or salvage refuses (EtcdInputError): the English is the CLI's message.
+  'etcdRepairUi.input.notDataDir':
+    '{input} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.',
+  'etcdRepairUi.input.outputExists': '{output} exists; salvage never overwrites a file. Name a new file.',
+  'etcdRepairUi.input.nothingToSalvage': '{input} holds neither a db (member/snap/db) nor WAL files: nothing to salvage.',
+  'etcdRepairUi.input.loneSnapshot':
+    '{input} is a lone snapshot.db; repair works on a data dir. Use `lifeboat salvage {input} --snapshot FILE` to turn it into a restorable snapshot.db.',
+  'etcdRepairUi.input.loneDb':
+    '{input} is a lone db file; repair works on a data dir. Use `lifeboat salvage {input} --snapshot FILE` to turn it into a restorable snapshot.db.',
+  'etcdRepairUi.input.nothingToExport': '{input} holds neither a db nor WAL files: nothing to export.',
+  'etcdRepairUi.input.readInPlace':
+    '{input} is read in place on the node: a repaired data dir copy needs the whole directory here. Copy it out first (Nodes → Copy out), or salvage a snapshot.db from it in place.',
   'etcdRepairUi.partial': 'Left as it was when it stopped (not deleted): {path}',
   'etcdRepairUi.again': 'Start again',
   'etcdRepairUi.result.title': 'Result',
@@ -145,7 +170,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.output.file': '新文件（snapshot.db）',
   'etcdRepairUi.output.dir': '新目录（必须不存在或为空）',
   'etcdRepairUi.output.choose': '选择…',
-  'etcdRepairUi.output.confined': 'Web 模式只能写入副本目录之内：{root}',
+  'etcdRepairUi.output.confined': '网页模式只能写入副本目录之内：{root}',
   'etcdRepairUi.output.reset': '使用建议的路径',
   'etcdRepairUi.writes.title': '将写出的内容',
   'etcdRepairUi.writes.snapshot': '{out}：新的 snapshot.db，先写为 {out}.lifeboat-part，完成后才重命名（绝不覆盖已有文件）',
@@ -164,6 +189,25 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.walEntries': '{n} 条 WAL 条目',
   'etcdRepairUi.failed': '未能完成：{error}',
   'etcdRepairUi.cancelled': '已取消。没有删除任何内容。',
+  'etcdRepairUi.error.not-etcd': '这次校验的不是 etcd 数据目录或 snapshot.db。',
+  'etcdRepairUi.error.unknown-job': '后端已不再保留这次校验：请重新打开输入。',
+  'etcdRepairUi.error.unsupported': '此处无法这样做：网页模式下没有文件对话框（请在副本文件夹内输入路径），修复需要本机上的数据目录。',
+  'etcdRepairUi.error.bad-params': '无法理解该请求：请重新选择模式和输出位置。',
+  'etcdRepairUi.error.forbidden': '不允许使用这个输出位置：网页模式下输出只能放在副本文件夹内，并且绝不能放在输入之内（证据永远不会被写入）。',
+  'etcdRepairUi.error.exists': '输出位置已存在（或者之前的运行在那里留下了未完成文件或隔离目录）：不会覆盖任何内容，请换一个新名称。',
+  'etcdRepairUi.error.closed': '后端正在关闭。',
+  'etcdRepairUi.error.busy': '正在运行的修复太多：请等待其中一个完成或取消它。',
+  'etcdRepairUi.error.worker': '修复因错误而停止（下面的详细信息是后端的原文）。',
+  'etcdRepairUi.input.notDataDir':
+    '{input} 不是 etcd 数据目录：其中没有 member/ 目录（也没有 wal/ 或 snap/）。请指定数据目录（例如 /var/lib/etcd）、它的 member/ 目录、一个 db 文件或一个 snapshot.db。',
+  'etcdRepairUi.input.outputExists': '{output} 已存在；抢救从不覆盖文件。请换一个新文件名。',
+  'etcdRepairUi.input.nothingToSalvage': '{input} 中既没有 db（member/snap/db）也没有 WAL 文件：没有可抢救的内容。',
+  'etcdRepairUi.input.loneSnapshot':
+    '{input} 是单独的 snapshot.db；修复需要数据目录。请用 `lifeboat salvage {input} --snapshot FILE` 把它变成可恢复的 snapshot.db。',
+  'etcdRepairUi.input.loneDb': '{input} 是单独的 db 文件；修复需要数据目录。请用 `lifeboat salvage {input} --snapshot FILE` 把它变成可恢复的 snapshot.db。',
+  'etcdRepairUi.input.nothingToExport': '{input} 中既没有 db 也没有 WAL 文件：没有可导出的内容。',
+  'etcdRepairUi.input.readInPlace':
+    '{input} 是在节点上就地读取的：修复后的数据目录副本需要整个目录在本机上。请先把它复制出来（节点 → 复制出来），或就地从中抢救出一个 snapshot.db。',
   'etcdRepairUi.partial': '保留停止时的状态（未删除）：{path}',
   'etcdRepairUi.again': '重新开始',
   'etcdRepairUi.result.title': '结果',

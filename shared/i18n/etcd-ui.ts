@@ -404,7 +404,7 @@ export default defineCatalog(
     'etcdUi.pages.tip.one': '第 {page} 页：{kind}',
     'etcdUi.pages.tip.bucket': '桶 {bucket}',
     'etcdUi.pages.problems': '遍历当前使用的树时发现 {n} 个问题（bbolt 的原文）：',
-    'etcdUi.pages.otherMetaOk': '另一个 meta 的树完好（revert-meta-page 可以恢复它）',
+    'etcdUi.pages.otherMetaOk': '另一个 meta 的树完好（`bbolt surgery revert-meta-page` 可以恢复它）',
     'etcdUi.pages.otherMetaBad': '另一个 meta 的树也已损坏',
     'etcdUi.pages.tip.range': '第 {first}–{last} 页：{kinds}',
     'etcdUi.page.title': '第 {page} 页',

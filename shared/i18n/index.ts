@@ -25,6 +25,8 @@ import etcdBboltText from './etcd-bbolt-text';
 import etcdRecordText from './etcd-record-text';
 import etcdPlanText from './etcd-plan-text';
 import etcdRepairResultText from './etcd-repair-result-text';
+import etcdSalvageText from './etcd-salvage-text';
+import etcdClusterPlanText from './etcd-cluster-plan-text';
 
 export { LOCALES, type Locale } from './types';
 
@@ -49,6 +51,8 @@ export const FEATURE_CATALOGS = {
   etcdRecordText,
   etcdPlanText,
   etcdRepairResultText,
+  etcdSalvageText,
+  etcdClusterPlanText,
   guided,
   guidedUpload,
 };

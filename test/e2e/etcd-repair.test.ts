@@ -17,6 +17,7 @@ import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
 import type { EtcdRepairResult } from '../../shared/contract/etcd-repair';
 import { translateLocal } from '../../shared/i18n';
 import { repairEtcdCopy } from '../../electron/services/etcd-repair';
+import { englishLeaks } from '../helpers/zh-english';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, type EtcdGolden } from '../helpers/etcd';
 import { ARTIFACTS, chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 
@@ -277,4 +278,53 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     },
     300_000,
   );
+
+  it('zh-CN: a salvage with findings, losses and the restore plan reads in Chinese, "copy as script" included (commands as they are)', async () => {
+    const w = await open('zh-CN');
+    const p = w.page;
+    await p.locator('button[data-sample-id="lossy"]').click();
+    await p.getByTestId('verdict').waitFor({ timeout: 90_000 });
+    const opener = p.getByTestId('etcd-repair-open');
+    await opener.scrollIntoViewIfNeeded();
+    await opener.click();
+    await expect.poll(() => p.getByTestId('etcd-repair-output').inputValue()).toMatch(/\.db$/);
+    await p.getByTestId('etcd-repair-start').click();
+    await expect.poll(() => p.getByTestId('etcd-repair-result').getAttribute('data-mode'), { timeout: 180_000 }).toBe('snapshot');
+    // The findings salvage made (their messages, not only their titles), the losses, the restore plan's words.
+    const findings = await p.locator('[data-testid="etcd-repair-findings"] li').allInnerTexts();
+    expect(findings.length).toBeGreaterThan(0);
+    const lost = await p.locator('[data-testid="etcd-repair-lost"] tbody tr td:nth-child(3)').allInnerTexts();
+    const plan = p.getByTestId('etcd-restore-plan');
+    await plan.locator('summary').click();
+    const script = await plan.locator('details').innerText();
+    const steps = await plan.locator('ol.steps li > p').allInnerTexts();
+    const leaks: string[] = [];
+    const check = (where: string, text: string) => {
+      // Data, not words: the back end's paths, etcd's own texts (quoted; unit tests check only those are), URLs, the
+      // plan's <PLACEHOLDERS>, the unit, the member name; the rest must be Chinese.
+      const data = text
+        .split(copies)
+        .join(' ')
+        .split(lossyInput)
+        .join(' ')
+        .replace(/“[^”]*”/g, ' ')
+        .replace(/\bhttps?:\/\/[^\s，。；）,]+/g, ' ')
+        .replace(/<[A-Z_]+>[\w.-]*/g, ' ')
+        .replace(/\S+\.service\b/g, ' ')
+        .replace(/\bn1\b/g, ' ');
+      const words = englishLeaks(data, new Set()).filter((x) => x !== 'root');
+      if (words.length > 0) leaks.push(`${where}: [${words.join(', ')}] in "${text}"`);
+    };
+    findings.forEach((f, i) => check(`finding ${i}`, f));
+    lost.forEach((l, i) => check(`loss ${i}`, l));
+    steps.forEach((l, i) => check(`step ${i}`, l));
+    // The script: its comments in Chinese, its commands unchanged.
+    const comments = script.split('\n').filter((l) => l.startsWith('# '));
+    expect(comments.length).toBeGreaterThan(3);
+    comments.forEach((l, i) => check(`script comment ${i}`, l));
+    expect(script).toContain('# Lifeboat 生成的恢复计划。请在该节点上以 root 身份运行。');
+    expect(leaks).toEqual([]);
+    await panelShot(w, 'etcd-repair-salvage-findings-zh-panel');
+    expect(w.errors).toEqual([]);
+  }, 300_000);
 });

@@ -20,6 +20,7 @@ import { CLI } from '../cli/fixtures';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
+import { translate } from '../../shared/i18n';
 import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
 const RUN = chromiumAvailable() && sshdAvailable() && requireEtcd() && realisticNodesAvailable();
@@ -155,6 +156,15 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     expect(await step.getByTestId('upload-candidate-verdict').first().innerText()).toBe('可以恢复：SHA-256 尾部校验一致');
     await screenshot(page, 'guided-upload-exists-zh', false);
     expect(await fs.readFile(node.hostPath(dest), 'utf8')).toBe('not yours');
+
+    // A refusal by the back end (web mode: a file outside the copies folder) is said in Chinese too, not its English message.
+    const typed = step.getByTestId('upload-local');
+    await typed.fill('/etc/hostname');
+    await step.getByTestId('upload-run').click();
+    const refused = page.getByTestId('guided-error');
+    await expect.poll(() => refused.innerText(), { timeout: 30_000 }).toBe(translate('zh-CN', 'guided.upload.error.forbidden'));
+    await screenshot(page, 'guided-upload-refused-zh', false);
+    await typed.fill('');
 
     // Moved away: in Chinese, the salvaged file goes up; the recorded SHA-256 is the local file's.
     expect((await node.exec(`mv ${dest} ${dest}.theirs`)).code).toBe(0);

@@ -16,10 +16,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { Finding } from '../../shared/contract/findings';
 import type { LocalText } from '../../shared/contract/text';
 import type { EtcdRepairResult, SalvageLoss, SalvageReport } from '../../shared/contract/etcd-repair';
 import { translate, translateLocal } from '../../shared/i18n';
-import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
+import { EtcdInputError, repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { restoreOutcome } from '../../electron/services/etcd-repair-jobs';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES, buildEtcdGoldens, type EtcdGoldens } from '../helpers/etcd-damage';
@@ -60,6 +61,18 @@ function checkSentence(where: string, local: LocalText | undefined, english: str
   if (found.length > 0) c.leaks.push(`${where}: [${found.join(', ')}] in "${translateLocal('zh-CN', local)}"`);
 }
 
+/** A finding of repair or salvage: its message template (or nested sentence) in zh-CN, the English the one the report prints. */
+function checkFinding(where: string, f: Finding, c: Checked): void {
+  const local = f.messageText ?? (f.params ? { key: f.messageKey ?? `finding.${f.code}.message`, params: f.params } : undefined);
+  checkSentence(`${where} finding ${f.code}`, local, f.message, c);
+}
+
+/** An input refused: its catalog text, the same English as the CLI's message, no English in zh-CN. */
+function checkRefusal(where: string, e: unknown, c: Checked): void {
+  const text = e instanceof EtcdInputError ? e.text : undefined;
+  checkSentence(where, text ? { key: text.key, ...(text.params ? { params: text.params } : {}) } : undefined, (e as Error).message, c);
+}
+
 function checkLosses(where: string, lost: SalvageLoss[], c: Checked): void {
   lost.forEach((l, i) => checkSentence(`${where} lost ${i}`, l.reasonText, l.reason, c));
 }
@@ -98,6 +111,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
       } catch (e) {
         // An input repair refuses (no member dir at all): said by the CLI and the UI's error line, not the result view.
         refused.push(`${name}: ${(e as Error).message}`);
+        checkRefusal(`${name}: repair refused`, e, c);
       }
       if (repair) {
         repair.actions.forEach((a, i) => {
@@ -106,6 +120,7 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
           expect(translate('zh-CN', `etcd-repair.kind.${a.kind}`), a.kind).not.toBe(`etcd-repair.kind.${a.kind}`);
         });
         checkLosses(`${name}: repair`, repair.lost, c);
+        for (const f of repair.findings) checkFinding(`${name}: repair`, f, c);
         losses += repair.lost.length;
         hiddenLoss ??= repair.lost.find((l) => l.reasonText?.key === 'etcd-loss.wal-hidden') ?? null;
       }
@@ -116,9 +131,11 @@ describe.skipIf(!HAVE_ETCD)('repair, salvage and the restore plan in zh-CN: no E
         salvage = await salvageToSnapshotDb(copy, snapshot);
       } catch (e) {
         refused.push(`${name} (salvage): ${(e as Error).message}`);
+        checkRefusal(`${name}: salvage refused`, e, c);
       }
       if (salvage) {
         checkLosses(`${name}: salvage`, salvage.lost, c);
+        for (const f of salvage.findings) checkFinding(`${name}: salvage`, f, c);
         losses += salvage.lost.length;
         const report = await validateLocally(copy);
         const outcome = restoreOutcome(salvage, report, { kind: 'local', path: copy }, snapshot);

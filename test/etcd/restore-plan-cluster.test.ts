@@ -12,10 +12,13 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EtcdMemberComparison } from '../../shared/contract/etcd';
+import type { LocalText } from '../../shared/contract/text';
 import { parseStaticPodManifest, parseSystemdUnit, planRestore, shq } from '../../shared/formats/etcd/restore-plan';
 import { clusterPlanAsText, planClusterRestore, planForceNewCluster, planMemberReplace } from '../../shared/formats/etcd/restore-plan-cluster';
 import { loopbackEndpoint, makeGolden, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdNode } from '../helpers/etcd';
 import { promises as fs } from 'node:fs';
+import { translateLocal } from '../../shared/i18n';
+import { englishLeaks } from '../helpers/zh-english';
 
 const manifestOf = (name: string, ip: string, tls = true) => `apiVersion: v1
 kind: Pod
@@ -269,4 +272,76 @@ describe.runIf(requireEtcd())('(c) executed on real etcd 3.4', () => {
     const members = JSON.parse(nodes[0]!.etcdctl(['member', 'list', '-w', 'json'])) as { members: { name: string }[] };
     expect(members.members.map((m) => m.name).sort()).toEqual(['m0', 'm1', 'm2']);
   }, 180_000);
+});
+
+describe('the cluster plans in Simplified Chinese', () => {
+  /**
+   * English of ours in a zh-CN text (test/helpers/zh-english.ts): URLs, the member names a..c and cp1..cp3, the
+   * `root` account and etcd's own answers in “…” are not.
+   */
+  const leaks = (zh: string) =>
+    englishLeaks(zh.replace(/\bhttps?:\/\/[^\s，。；）,]+/g, ' ').replace(/\bcp\d\b/g, ' '), new Set(['unhealthy cluster'])).filter(
+      (w) => !/^(?:[abc]|root)$/.test(w),
+    );
+  /** Every string param is the user's data here (names, tokens, roots); `text` is an English problem without a sentence. */
+  const dataless = (l: LocalText): LocalText => ({
+    key: l.key,
+    ...(l.params ? { params: Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, typeof v === 'string' && k !== 'text' ? '0' : v])) } : {}),
+    ...(l.texts ? { texts: Object.fromEntries(Object.entries(l.texts).map(([k, list]) => [k, list.map(dataless)])) } : {}),
+  });
+
+  it('every problem has its sentence, the English is its template, and the Chinese has no English of ours', () => {
+    const bare = parseSystemdUnit('[Service]\nExecStart=/usr/bin/etcd\n', 'etcd.service');
+    const members = [1, 2].map((n) => ({ config: cp(n), root: `copies/cp${n}` }));
+    const none: EtcdMemberComparison = { rows: [], keep: null, reason: 'no member can start', reasonText: { key: 'x' } };
+    const plans = [
+      planMemberReplace({ member: bare, healthyEndpoint: 'http://h:2379' }),
+      planForceNewCluster({ members, comparison: none }),
+      planForceNewCluster({ members, comparison: { ...none, keep: 'elsewhere' } }),
+      planForceNewCluster({ members }),
+      planForceNewCluster({ members: [{ config: bare, root: 'copies/x' }, ...members], survivor: 'cp1' }),
+      planClusterRestore({
+        snapshot: 's.db',
+        members: [systemdMember('a', '10.1.0.1'), { ...systemdMember('a', '10.1.0.2'), initialClusterToken: 'other' }, bare],
+      }),
+    ];
+    const found: string[] = [];
+    let count = 0;
+    for (const plan of plans) {
+      expect(plan.problemTexts?.length, plan.kind).toBe(plan.problems.length);
+      plan.problemTexts!.forEach((l, i) => {
+        count++;
+        expect(translateLocal('en', l)).toBe(plan.problems[i]);
+        const zh = translateLocal('zh-CN', dataless(l));
+        // The comparison's reason of this test has no sentence: the one English text that may stay.
+        const words = leaks(zh.replace('no member can start', ' '));
+        if (words.length > 0) found.push(`${plan.kind} problem ${i}: [${words.join(', ')}] in "${zh}"`);
+      });
+    }
+    expect(count).toBeGreaterThanOrEqual(8);
+    expect(found).toEqual([]);
+  });
+
+  it('"copy as script" in zh-CN: the comments in Chinese, the commands the same as in English', () => {
+    const members = [1, 2, 3].map((n) => ({ config: cp(n), root: `copies/cp${n}` }));
+    const plans = [
+      planForceNewCluster({ members, survivor: 'cp2' }),
+      planMemberReplace({ member: cp(3), healthyEndpoint: 'https://10.0.0.11:2379' }),
+      planClusterRestore({ snapshot: 's.db', members: [cp(1), cp(2), cp(3)] }),
+      planClusterRestore({ snapshot: 's.db', members: [systemdMember('a', '10.1.0.1'), systemdMember('a', '10.1.0.2')] }),
+    ];
+    const found: string[] = [];
+    for (const plan of plans) {
+      const en = clusterPlanAsText(plan).split('\n');
+      const zh = clusterPlanAsText(plan, 'zh-CN').split('\n');
+      expect(zh.length).toBe(en.length);
+      zh.forEach((line, i) => {
+        if (!line.startsWith('# ')) return expect(line).toBe(en[i]);
+        const words = leaks(line.replace(/匹配 \/.*\/（/, ' ').replace(/\{\{[^}]*\}\}/g, ' '));
+        if (words.length > 0) found.push(`${plan.kind} line ${i}: [${words.join(', ')}] in "${line}"`);
+      });
+      expect(zh[0]).toMatch(/^# Lifeboat 生成的.+计划/);
+    }
+    expect(found).toEqual([]);
+  });
 });

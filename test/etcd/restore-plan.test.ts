@@ -16,6 +16,8 @@ import {
   shq,
   splitCommandLine,
 } from '../../shared/formats/etcd/restore-plan';
+import { translateLocal } from '../../shared/i18n';
+import { englishLeaks } from '../helpers/zh-english';
 
 const KUBEADM = `apiVersion: v1
 kind: Pod
@@ -140,5 +142,25 @@ describe('restore planner', () => {
     expect(flagsFromArgs(['--a=1', '--b', '2', '--c', '--d='])).toEqual({ a: '1', b: '2', c: 'true', d: '' });
     expect(shq("it's")).toBe(`'it'\\''s'`);
     expect(shq('/var/lib/etcd')).toBe('/var/lib/etcd');
+  });
+});
+
+describe('"copy as script" in the UI language', () => {
+  it('zh-CN: the comments are the steps in Chinese, every command is the same as in English', () => {
+    const plan = planRestore({ snapshot: '/var/backups/snapshot.db', member: parseStaticPodManifest(KUBEADM, '/etc/kubernetes/manifests/etcd.yaml') });
+    const en = planAsScript(plan).split('\n');
+    const zh = planAsScript(plan, 'zh-CN').split('\n');
+    expect(en[1]).toBe('# Restore plan written by Lifeboat. Run as root on the node.');
+    expect(en).toContain(`# Step 1 (check): ${plan.steps[0]!.explanation}`);
+    expect(zh.length).toBe(en.length);
+    const found: string[] = [];
+    zh.forEach((line, i) => {
+      if (!line.startsWith('# ')) return expect(line).toBe(en[i]);
+      const words = englishLeaks(line.replace(/\bhttps?:\/\/[^\s，。；）,]+/g, ' '), new Set()).filter((w) => w !== 'root' && !/^cp\d$/.test(w));
+      if (words.length > 0) found.push(`line ${i}: [${words.join(', ')}] in "${line}"`);
+    });
+    expect(found).toEqual([]);
+    expect(zh[1]).toBe('# Lifeboat 生成的恢复计划。请在该节点上以 root 身份运行。');
+    expect(zh).toContain(`# 第 1 步（检查快照）：${translateLocal('zh-CN', plan.steps[0]!.explanationText!)}`);
   });
 });

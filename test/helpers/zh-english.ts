@@ -16,6 +16,10 @@ export const ALLOWED_WORDS = new Set(
   [
     'etcd',
     'etcdctl',
+    'etcdutl',
+    'SSH',
+    'SFTP',
+    'sudo',
     'bbolt',
     'raft',
     'WAL',

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/services/core-handlers';
 import { HostKeyRejectedError, SudoError } from '../../electron/services/ssh/connection';
 import { ApiError } from '../../electron/services/api-error';
-import { describeConnectError, NETWORK_ERROR_KEYS, SshNetworkError } from '../../electron/services/ssh/network-error';
+import { describeConnectError, NETWORK_ERROR_KEYS, SSH_TEXT_ERROR_KEYS, SshNetworkError, SshTextError } from '../../electron/services/ssh/network-error';
+import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
+import { englishLeaks } from '../helpers/zh-english';
 import { copyOutError, CopyOutError } from '../../electron/services/ssh/copy-out';
 import {
   AUTH_ERROR_KEYS,
@@ -33,7 +35,7 @@ function sysErr(code: string): Error {
 }
 
 describe('SSH error texts', () => {
-  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS, ...AUTH_ERROR_KEYS, ...SUDO_SOURCE_ERROR_KEYS];
+  const keys = [...NETWORK_ERROR_KEYS, ...REMOTE_ERROR_KEYS, ...COPY_OUT_ERROR_KEYS, ...AUTH_ERROR_KEYS, ...SUDO_SOURCE_ERROR_KEYS, ...SSH_TEXT_ERROR_KEYS];
 
   it.each(keys)('%s has English and Chinese with the same placeholders', (key) => {
     const en = MESSAGES.en[key];
@@ -46,7 +48,12 @@ describe('SSH error texts', () => {
 
   it('every ssh.error.* text in the catalog is one an error can carry (none forgotten in the lists)', () => {
     const inCatalog = Object.keys(MESSAGES.en).filter(
-      (k) => k.startsWith('ssh.error.') || k.startsWith('ssh.copyout.error.') || k.startsWith('ssh.sudo.error.') || k === 'ssh.hostkey.unknownRefused',
+      (k) =>
+        k.startsWith('ssh.error.') ||
+        k.startsWith('ssh.copyout.error.') ||
+        k.startsWith('ssh.sudo.error.') ||
+        k.startsWith('ssh.hostkey.error.') ||
+        k === 'ssh.hostkey.unknownRefused',
     );
     expect(inCatalog.sort()).toEqual([...keys].sort());
   });
@@ -112,7 +119,7 @@ describe('SSH error texts', () => {
     );
     expect(copyOutText('ssh.copyout.error.cancelled')).toEqual({ message: 'cancelled', text: { key: 'ssh.copyout.error.cancelled' } });
     expect(translate('zh-CN', 'ssh.copyout.error.hashFailed', { code: 1, stderr: 'sha256sum: x: Permission denied' })).toBe(
-      '节点上的 sha256sum 失败（退出码 1）：sha256sum: x: Permission denied',
+      '节点上的 `sha256sum` 失败（退出码 1）：sha256sum: x: Permission denied',
     );
   });
 
@@ -180,7 +187,7 @@ describe('SSH error texts', () => {
       "unexpected listing output for /var/lib/etcd (4 bytes, not NUL-terminated records of 5 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
     );
     expect(translate('zh-CN', notRecords.text.key, notRecords.text.params)).toBe(
-      '/var/lib/etcd 的文件列表输出异常（4 字节，不是以 NUL 结尾、每条 5 个字段的记录）。节点上的 find 的输出与 GNU find 不同：请改为把目录复制到本地后校验副本。',
+      '/var/lib/etcd 的文件列表输出异常（4 字节，不是以 NUL 结尾、每条 5 个字段的记录）。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',
     );
     const badName = (() => {
       try {
@@ -262,5 +269,37 @@ describe('SSH error texts', () => {
       id: 2,
       error: { message: '/x does not exist on the node', code: 'not-found', text: { key: 'ssh.error.notFound', params: { path: '/x' } } },
     });
+  });
+});
+
+describe('SSH errors in Simplified Chinese have no English of ours', () => {
+  /** Protocol, daemon, file and tool names an operator types or reads as they are. */
+  const NAMES = new Set(['sshd', 'known_hosts', 'VPN', 'IP', 'DNS', 'root', 'GNU', 'NUL', 'Wi-Fi', 'MaxStartups', 'MaxAuthTries', 'fail2ban']);
+
+  it('every error sentence an SSH error can carry, its placeholders filled', () => {
+    const leaks: string[] = [];
+    const keys = Object.keys(MESSAGES['zh-CN']).filter((k) => /^ssh\.(?:error|sudo\.error|copyout\.error|hostkey)\./.test(k));
+    expect(keys.length).toBeGreaterThan(40);
+    for (const key of keys) {
+      // Placeholders are the node's names, paths and numbers, or (`error`, `stderr`) its own words.
+      const zh = MESSAGES['zh-CN'][key]!.replace(/\{[A-Za-z0-9_]+\}/g, '0');
+      const found = englishLeaks(zh, new Set(['0'])).filter((w) => !NAMES.has(w));
+      if (found.length > 0) leaks.push(`${key}: [${found.join(', ')}] in "${zh}"`);
+    }
+    expect(leaks).toEqual([]);
+  });
+
+  it('a refused replace of a host key, an unknown connection and a lost sudo check carry their sentence; the English is as before', async () => {
+    const file = new KnownHostsFile('/nonexistent/known_hosts');
+    const blob = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', 'base64');
+    const e = await file.replace('node-1', 22, blob, { approvedFingerprint: 'SHA256:other', reason: 'rebuilt' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SshTextError);
+    expect((e as SshTextError).message).toMatch(/^approved fingerprint SHA256:other does not match the key SHA256:/);
+    expect(translate('zh-CN', (e as SshTextError).text.key, (e as SshTextError).text.params)).toMatch(/^确认过的指纹 SHA256:other 与该密钥 SHA256:\S+ 不符$/);
+    const lost = new SshTextError('ssh.sudo.error.checkLost', { host: 'node-1' });
+    expect(lost.message).toBe('sudo check on node-1 did not finish (connection lost)');
+    expect(new SshTextError('ssh.error.connectFailed', { target: 'root@node-1:22', error: 'Unsupported key format' }).message).toBe(
+      'ssh root@node-1:22: Unsupported key format',
+    );
   });
 });

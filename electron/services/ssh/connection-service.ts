@@ -32,6 +32,7 @@ import {
 import { KnownHostsFile } from './known-hosts';
 import { ProfileStore } from './profiles';
 import { explainSudoError } from './remote-errors';
+import { SshTextError } from './network-error';
 import { expandHome, type SshCallContext, type SshServiceConfig, type SshSessionConfig } from './settings';
 
 export interface LiveConnection {
@@ -176,8 +177,8 @@ export class SshConnectionService {
   /** A ready connection the calling client opened (another client's connections do not exist for it). */
   owned(connectionId: string, ctx: SshCallContext): LiveConnection {
     const c = this.connections.get(connectionId);
-    if (!c || c.ctx !== ctx) throw new ApiError('unknown-connection', `no such connection: ${connectionId}`);
-    if (c.conn.state !== 'ready') throw new ApiError('not-connected', `the connection to ${c.target.host} is ${c.conn.state}; reconnect first`);
+    if (!c || c.ctx !== ctx) throw ApiError.localized('unknown-connection', 'ssh.error.unknownConnection', { id: connectionId });
+    if (c.conn.state !== 'ready') throw ApiError.localized('not-connected', `ssh.error.notConnected.${c.conn.state}`, { host: c.target.host });
     return c;
   }
 
@@ -201,14 +202,18 @@ export class SshConnectionService {
 
   async reconnect(connectionId: string, ctx: SshCallContext): Promise<{ connectionId: string }> {
     const prev = this.connections.get(connectionId);
-    if (!prev) throw new Error(`no such connection: ${connectionId}`);
+    if (!prev) throw new SshTextError('ssh.error.unknownConnection', { id: connectionId });
     if (prev.conn.state === 'ready') return { connectionId };
     const retry = this.autoRetries.get(connectionId);
     if (retry && !retry.stopped) {
       // "Reconnect now": the waiting attempt starts at once; a failure goes back to waiting.
       await this.runRetry(prev, retry);
       const now = this.connections.get(connectionId);
-      if (now?.conn.state !== 'ready') throw new Error(retry.lastError ?? 'reconnect failed');
+      if (now?.conn.state !== 'ready') {
+        // The last attempt's own error, in the UI's language when it had a catalog text.
+        if (retry.lastError === null) throw new SshTextError('ssh.error.reconnectFailed');
+        throw Object.assign(new Error(retry.lastError), retry.lastText ? { text: retry.lastText } : {});
+      }
       return { connectionId };
     }
     // One manual reconnect at a time per connection: a second click joins the first.
@@ -269,7 +274,7 @@ export class SshConnectionService {
   ): Promise<{ removedLines: number[]; keptSharedLines: number[] }> {
     const rejected = this.lastRejected.get(`${host}:${port}`);
     if (!rejected || rejected.verdict.kind !== 'changed') {
-      throw new Error(`no refused changed key on record for ${host}:${port}; connect first to see the new key`);
+      throw new SshTextError('ssh.hostkey.error.noRefusedKey', { host, port });
     }
     const rec = await this.knownHosts().replace(host, port, rejected.keyBlob, { approvedFingerprint, reason });
     this.lastRejected.delete(`${host}:${port}`);
@@ -410,8 +415,9 @@ export class SshConnectionService {
 
   private watch(c: LiveConnection): void {
     c.conn.once('dropped', (err: Error) => {
-      c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message: err.message });
-      if (c.target.autoReconnect !== false && this.connections.get(c.id) === c) this.startAutoReconnect(c, err.message);
+      const text = errorTextOf(err);
+      c.ctx.emit('ssh.state', { connectionId: c.id, state: 'dropped', message: err.message, ...(text ? { text } : {}) });
+      if (c.target.autoReconnect !== false && this.connections.get(c.id) === c) this.startAutoReconnect(c, err.message, text);
     });
     // The session log: every exec on the node, exact text, before it is sent.
     c.conn.on('command', (e: CommandEvent) => {
@@ -470,9 +476,9 @@ export class SshConnectionService {
     }
   }
 
-  private startAutoReconnect(c: LiveConnection, why: string): void {
+  private startAutoReconnect(c: LiveConnection, why: string, whyText?: AutoRetry['lastText']): void {
     if (this.autoRetries.has(c.id)) return;
-    const r: AutoRetry = { attempt: 0, timer: null, running: null, stopped: false, lastError: why };
+    const r: AutoRetry = { attempt: 0, timer: null, running: null, stopped: false, lastError: why, ...(whyText ? { lastText: whyText } : {}) };
     this.autoRetries.set(c.id, r);
     this.scheduleRetry(c, r);
   }

@@ -8,7 +8,8 @@
 import type { ErrorText } from '../../../shared/contract/error-text';
 import { translate, type MessageParams } from '../../../shared/i18n';
 import type { SshStringKey } from '../../../shared/i18n/ssh';
-import { describeConnectError, SshNetworkError } from './network-error';
+import { describeConnectError, SshNetworkError, SshTextError } from './network-error';
+import { errorTextOf } from '../api-error';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -256,7 +257,9 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
         return reject(authError(endpoint, state));
       }
       const described = describeConnectError(err, where);
-      reject(described instanceof SshNetworkError ? described : new Error(`ssh ${endpointKey(endpoint)}: ${err.message}`));
+      reject(
+        described instanceof SshNetworkError ? described : new SshTextError('ssh.error.connectFailed', { target: endpointKey(endpoint), error: err.message }),
+      );
     };
     const onReady = () => {
       readyTimer.stop();
@@ -281,6 +284,13 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
   return { client, verdict };
 }
 
+/** Why a live connection dropped, in the UI's language: the network's reason when it is one we name, else ssh2's own words quoted. */
+function droppedText(e: Error): ErrorText {
+  const own = errorTextOf(e);
+  if (own) return own;
+  return { key: 'ssh.error.droppedWith', params: { error: e.message } };
+}
+
 function authError(endpoint: SshEndpoint, state: AuthState): SshAuthError {
   const why = state.problems.length ? `: ${state.problems.join('; ')}` : '';
   const msg = state.cancelled
@@ -301,13 +311,7 @@ function authErrorText(endpoint: SshEndpoint, state: AuthState): ErrorText {
 function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
-      err
-        ? reject(
-            new Error(
-              `The jump host could not open a connection to ${host}:${port} (${err.message}). Check that sshd runs on ${host} and that the jump host can reach it on port ${port}.`,
-            ),
-          )
-        : resolve(stream),
+      err ? reject(new SshTextError('ssh.error.jumpForward', { host, port, error: err.message })) : resolve(stream),
     );
   });
 }
@@ -374,7 +378,8 @@ export class SshConnection extends EventEmitter {
       this.sftpPromise = null;
       if (this.state === 'ready') {
         this.state = 'dropped';
-        this.emit('dropped', lastError ?? new Error('connection lost'));
+        // The same error, with a catalog text beside its English message for the UI.
+        this.emit('dropped', lastError ? Object.assign(lastError, { text: droppedText(lastError) }) : new SshTextError('ssh.error.connectionLost'));
       }
       for (const h of this.hops) h.end();
     });
@@ -700,7 +705,7 @@ export class SudoRunner {
   private async establish(): Promise<SudoMode> {
     const probe = await this.conn.exec(SUDO_PROBE);
     if (probe.code === 0) return 'passwordless';
-    if (probe.code === null) throw new Error(`sudo check on ${this.session.host} did not finish (connection lost)`);
+    if (probe.code === null) throw new SshTextError('ssh.sudo.error.checkLost', { host: this.session.host });
     if (/command not found|not found/i.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
     for (let attempt = 1; attempt <= 3; attempt++) {
       if (this.session.password === undefined) {

@@ -17,6 +17,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { HostKeyVerdict, KnownKeyRef } from '../../../shared/contract/ssh';
+import { SshTextError } from './network-error';
 
 export type KnownHostMarker = 'revoked' | 'cert-authority' | null;
 
@@ -271,9 +272,7 @@ export class KnownHostsFile {
       // Bounded before reading: a host-key decision must not cost an unbounded allocation.
       const st = await fs.stat(this.filePath);
       if (st.size > KNOWN_HOSTS_MAX_BYTES) {
-        throw new Error(
-          `known_hosts is ${st.size} bytes, more than the ${KNOWN_HOSTS_MAX_BYTES} Lifeboat reads; remove stale entries with \`ssh-keygen -R HOST\` and try again`,
-        );
+        throw new SshTextError('ssh.hostkey.error.knownHostsTooLarge', { bytes: st.size, max: KNOWN_HOSTS_MAX_BYTES });
       }
       return await fs.readFile(this.filePath, 'utf8');
     } catch (e) {
@@ -304,7 +303,9 @@ export class KnownHostsFile {
     const verdict = checkHostKey(parseKnownHosts(text), host, port, keyBlob);
     if (verdict.kind === 'known') return;
     if (verdict.kind !== 'unknown') {
-      throw new Error(`refusing to add a ${verdict.kind} key for ${verdict.lookupName}; use the explicit replace path`);
+      throw new SshTextError(verdict.kind === 'revoked' ? 'ssh.hostkey.error.refuseAdd.revoked' : 'ssh.hostkey.error.refuseAdd.changed', {
+        host: verdict.lookupName,
+      });
     }
     const sep = text === '' || text.endsWith('\n') ? '' : '\n';
     await this.writeAtomic(text + sep + this.formatLine(host, port, keyBlob) + '\n');
@@ -320,13 +321,13 @@ export class KnownHostsFile {
   async replace(host: string, port: number, keyBlob: Uint8Array, approval: { approvedFingerprint: string; reason: string }): Promise<ReplaceRecord> {
     const fingerprint = fingerprintSha256(keyBlob);
     if (approval.approvedFingerprint !== fingerprint) {
-      throw new Error(`approved fingerprint ${approval.approvedFingerprint} does not match the key ${fingerprint}`);
+      throw new SshTextError('ssh.hostkey.error.fingerprintMismatch', { approved: approval.approvedFingerprint, fingerprint });
     }
-    if (!approval.reason.trim()) throw new Error('a reason is required to replace a host key');
+    if (!approval.reason.trim()) throw new SshTextError('ssh.hostkey.error.reasonRequired');
     const text = await this.read();
     const parsed = parseKnownHosts(text);
     const verdict = checkHostKey(parsed, host, port, keyBlob);
-    if (verdict.kind === 'revoked') throw new Error(`the key ${fingerprint} is revoked for ${verdict.lookupName}`);
+    if (verdict.kind === 'revoked') throw new SshTextError('ssh.hostkey.error.revoked', { fingerprint, host: verdict.lookupName });
     const name = hostLookupName(host, port);
     const keyType = verdict.keyType;
     const removed: number[] = [];

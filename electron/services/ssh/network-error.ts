@@ -32,6 +32,40 @@ export class SshNetworkError extends Error {
   }
 }
 
+/**
+ * Any other SSH failure said from a catalog sentence: `message` is its English
+ * (CLI, logs, unchanged), `text` the key and params the renderer says in the
+ * user's language. Node's or ssh2's own words are an `error` param, kept as they are.
+ */
+export class SshTextError extends Error {
+  readonly text: ErrorText;
+  constructor(key: SshStringKey, params: MessageParams = {}) {
+    super(translate('en', key, params));
+    this.name = 'SshTextError';
+    this.text = { key, params };
+  }
+}
+
+/** The sentences an SshTextError can carry (tests check both languages have each). */
+export const SSH_TEXT_ERROR_KEYS: readonly SshStringKey[] = [
+  'ssh.error.connectFailed',
+  'ssh.error.jumpForward',
+  'ssh.error.connectionLost',
+  'ssh.error.droppedWith',
+  'ssh.error.reconnectFailed',
+  'ssh.error.unknownConnection',
+  'ssh.error.notConnected.dropped',
+  'ssh.error.notConnected.closed',
+  'ssh.sudo.error.checkLost',
+  'ssh.hostkey.error.noRefusedKey',
+  'ssh.hostkey.error.refuseAdd.changed',
+  'ssh.hostkey.error.refuseAdd.revoked',
+  'ssh.hostkey.error.fingerprintMismatch',
+  'ssh.hostkey.error.reasonRequired',
+  'ssh.hostkey.error.revoked',
+  'ssh.hostkey.error.knownHostsTooLarge',
+];
+
 /** Every sentence a network error can carry (tests check both languages have each). */
 export const NETWORK_ERROR_KEYS: readonly SshStringKey[] = [
   'ssh.error.refused',

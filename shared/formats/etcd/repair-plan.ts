@@ -18,6 +18,8 @@ import { encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeW
 import { encodeWalRecord, RECORD_TYPE } from './wal-record';
 import { walName } from './wal-name';
 import { engineText, repairText, sayRepair } from './repair-say';
+import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
+import { translateLocal } from '../../i18n/index';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
 
@@ -155,24 +157,32 @@ export function walUnreadableFinding(
   e: { file: string | null; offset: number | null; engineError: string; fatalText?: string | null },
   input: string,
 ): Finding {
-  return {
+  const variant = walStopVariant(e.file, e.offset);
+  return salvageFinding({
     severity: 'error',
     code: 'repair.wal-unreadable',
     file: e.file,
     offset: e.offset,
-    message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}) and this repair keeps the WAL as it is, so etcd will not start on the copy. Use \`lifeboat salvage ${input} --snapshot FILE\` (it replays the WAL up to the damage) and restore that snapshot with the restore plan.`,
+    params: { ...walStopParams(e.file, e.offset), error: e.engineError, input },
+    ...(variant ? { variant } : {}),
     engineError: e.fatalText ?? e.engineError,
-  };
+  });
 }
 
-/** Records after the WAL's readable end that the db may already hold. */
-export function walHiddenRecordsFinding(file: string, offset: number, text: string, dbCi: number): Finding {
+/**
+ * Records after the WAL's readable end that the db may already hold. `hidden`
+ * says where (etcd-loss.wal-hidden.where): the message nests it, so the UI
+ * reads it from `messageText`.
+ */
+export function walHiddenRecordsFinding(file: string, offset: number, hidden: { text: string; local: LocalText }, dbCi: number): Finding {
+  const messageText: LocalText = { key: 'finding.repair.wal-hidden-records.message', params: { ci: dbCi }, texts: { where: [hidden.local] } };
   return {
     severity: 'warning',
     code: 'repair.wal-hidden-records',
     file,
     offset,
-    message: `${text}; the db already holds entries up to ${dbCi}, anything written after that is lost`,
+    message: translateLocal('en', messageText),
+    messageText,
   };
 }
 

@@ -35,6 +35,8 @@
 import type { EtcdMemberComparison } from '../../contract/etcd';
 import type { EtcdMemberConfig, RestoreStep } from '../../contract/etcd-repair';
 import type { BiText } from '../../contract/guided';
+import type { LocalText } from '../../contract/text';
+import { hasMessage, translate, translateLocal, type Locale } from '../../i18n/index';
 import { clientEndpoint, dirname, envNameOf, planRestore, shq, tlsFlags } from './restore-plan';
 
 /** One step of a multi-member plan: a RestoreStep with the words a guided session shows. */
@@ -67,6 +69,8 @@ export interface ClusterPlan {
   steps: ClusterStep[];
   /** What keeps the plan from being complete or safe, in words. */
   problems: string[];
+  /** `problems` as catalog sentences, one for one (shared/i18n/etcd-cluster-plan-text.ts). */
+  problemTexts?: LocalText[];
 }
 
 /** How etcdctl is called and how the member is addressed; placeholders allowed (playbook templates). */
@@ -80,6 +84,39 @@ export interface ClusterPlanCommon {
 }
 
 const NONE: BiText = { en: '', 'zh-CN': '' };
+
+/** A plan's problems in English and as catalog sentences, kept one for one. */
+interface Problems {
+  problems: string[];
+  problemTexts: LocalText[];
+}
+
+function noProblems(): Problems {
+  return { problems: [], problemTexts: [] };
+}
+
+/** `once`: not when the same English problem is listed already (a member re-added after the survivor). */
+function addProblem(list: Problems, local: LocalText, once = false): void {
+  const english = translateLocal('en', local);
+  if (once && list.problems.includes(english)) return;
+  list.problems.push(english);
+  list.problemTexts.push(local);
+}
+
+function problemText(key: string, params: Record<string, string | number>): LocalText {
+  return { key, params };
+}
+
+/** Problems of the single-member planner or a member's configuration, as sentences (their own when they line up). */
+/** The members table's reason in `locale`: its sentence when it has a known one that says the same as the English. */
+function reasonIn(locale: Locale, c: EtcdMemberComparison): string {
+  return c.reasonText && hasMessage(c.reasonText.key) && translateLocal('en', c.reasonText) === c.reason ? translateLocal(locale, c.reasonText) : c.reason;
+}
+
+function ownProblems(p: { problems: string[]; problemTexts?: LocalText[] }): LocalText[] {
+  const texts = p.problemTexts?.length === p.problems.length ? p.problemTexts : undefined;
+  return p.problems.map((text, i) => texts?.[i] ?? problemText('etcd-cluster.problem.as-is', { text }));
+}
 const bi = (en: string, zh: string): BiText => ({ en, 'zh-CN': zh });
 const PLACEHOLDER = /\{\{(?:raw:)?[A-Za-z][A-Za-z0-9_]*\}\}/;
 
@@ -314,10 +351,11 @@ export function planMemberReplace(opts: MemberReplaceOptions): ClusterPlan {
   const healthy = ctl(opts.healthyEndpoint, tls);
   const p = opts.idPrefix ?? '';
   const node = opts.node;
-  const problems = [...cfg.problems];
-  if (!peer) problems.push(`no peer URL for ${name} (--initial-advertise-peer-urls): member add needs it`);
+  const problems = noProblems();
+  for (const l of ownProblems(cfg)) addProblem(problems, l);
+  if (!peer) addProblem(problems, problemText('etcd-cluster.problem.no-peer-url', { name }));
   const initialCluster = opts.initialClusterAfterAdd ?? cfg.initialCluster;
-  if (!initialCluster) problems.push(`no --initial-cluster for ${name}: use the one \`member add\` prints`);
+  if (!initialCluster) addProblem(problems, problemText('etcd-cluster.problem.no-initial-cluster', { name }));
   const peerUrl = peer ?? 'http://localhost:2380';
   const steps: ClusterStep[] = [];
 
@@ -374,7 +412,7 @@ export function planMemberReplace(opts: MemberReplaceOptions): ClusterPlan {
       title: bi(`Add ${name} back`, `重新加入 ${name}`),
       why: bi(
         `On a healthy member: register ${name} at ${peerUrl} as a new member. etcdctl prints the --initial-cluster the member must start with. While a member that just rejoined has been connected for less than 5 s etcd answers "unhealthy cluster"; that answer is retried for up to a minute.`,
-        `在健康成员上执行：以 ${peerUrl} 将 ${name} 注册为新成员。etcdctl 会输出该成员启动时必须使用的 --initial-cluster。刚重新加入的成员连接不足 5 秒时 etcd 会回答 "unhealthy cluster"；此时最多重试一分钟。`,
+        `在健康成员上执行：以 ${peerUrl} 将 ${name} 注册为新成员。etcdctl 会输出该成员启动时必须使用的 --initial-cluster。刚重新加入的成员连接不足 5 秒时 etcd 会回答“unhealthy cluster”；此时最多重试一分钟。`,
       ),
       // etcd refuses a new voting member until every member has been connected for 5 s ("unhealthy cluster",
       // its strict reconfiguration check): right after the previous member rejoined that answer is expected, so it is retried.
@@ -411,7 +449,7 @@ export function planMemberReplace(opts: MemberReplaceOptions): ClusterPlan {
       backup: [file],
       riskText: bi(
         'With a wrong --initial-cluster etcd refuses to start (nothing else changes); with state=new it would form a second cluster, which is why the state is set here.',
-        '--initial-cluster 错误时 etcd 会拒绝启动（其他不变）；若 state=new 会形成第二个集群，因此这里显式设置状态。',
+        '--initial-cluster 错误时 etcd 会拒绝启动（其他不变）；若为 `--initial-cluster-state=new` 会形成第二个集群，因此这里显式设置状态。',
       ),
     }),
   );
@@ -420,7 +458,7 @@ export function planMemberReplace(opts: MemberReplaceOptions): ClusterPlan {
       cfg,
       opts,
       `${p}start`,
-      bi(`${name} starts with an empty data dir and receives the cluster's data from the leader.`, `${name} 以空数据目录启动，并从 leader 接收集群数据。`),
+      bi(`${name} starts with an empty data dir and receives the cluster's data from the leader.`, `${name} 以空数据目录启动，并从领导者接收集群数据。`),
       bi(
         'If it does not come up, the cluster keeps running without it (remove it again to restore the quorum size).',
         '若它无法启动，集群会在没有它的情况下继续运行（可再次移除它以恢复法定人数规模）。',
@@ -429,7 +467,7 @@ export function planMemberReplace(opts: MemberReplaceOptions): ClusterPlan {
     ),
   );
   steps.push(clusterHealthyStep(opts.healthyEndpoint, tls, `${p}healthy`, node));
-  return { kind: 'member-replace', member: name, steps, problems };
+  return { kind: 'member-replace', member: name, steps, ...problems };
 }
 
 function clusterHealthyStep(endpoint: string, tls: string, id: string, node?: string): ClusterStep {
@@ -440,7 +478,7 @@ function clusterHealthyStep(endpoint: string, tls: string, id: string, node?: st
     title: bi('Wait until every member is healthy', '等待所有成员健康'),
     why: bi(
       'etcdctl endpoint health --cluster asks every registered member (TLS flags from the configuration).',
-      'etcdctl endpoint health --cluster 会询问每个已注册成员（使用配置中的 TLS 参数）。',
+      '`etcdctl endpoint health --cluster` 会询问每个已注册成员（使用配置中的 TLS 参数）。',
     ),
     command: `${ctl(endpoint, tls)} endpoint health --cluster`,
     filesTouched: [],
@@ -471,23 +509,32 @@ export interface ForceNewClusterOptions extends ClusterPlanCommon {
 
 /** Quorum lost (or every address changed): rebuild from the member with the newest data, then add the others one by one. */
 export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
-  const problems: string[] = [];
+  const problems = noProblems();
   let survivor = opts.members.find((m) => opts.comparison?.keep && m.root === opts.comparison.keep);
   if (opts.comparison && !survivor) {
-    problems.push(
-      opts.comparison.keep
-        ? `the members table keeps ${opts.comparison.keep}, which is none of the planned members`
-        : `the members table keeps no member (${opts.comparison.reason}): salvage a data dir first`,
+    const c = opts.comparison;
+    addProblem(
+      problems,
+      c.keep
+        ? problemText('etcd-cluster.problem.keep-not-planned', { keep: c.keep })
+        : {
+            key: 'etcd-cluster.problem.keep-none',
+            texts: {
+              reason: [
+                c.reasonText && translateLocal('en', c.reasonText) === c.reason ? c.reasonText : problemText('etcd-cluster.problem.as-is', { text: c.reason }),
+              ],
+            },
+          },
     );
   }
   if (!opts.comparison)
     survivor = opts.members.find((m) => memberName(m.config) === opts.survivor) ?? (opts.members.length === 1 ? opts.members[0] : undefined);
   if (!survivor) {
-    if (!opts.comparison) problems.push('no survivor chosen: compare the members (lifeboat validate A B C) or name one');
-    return { kind: 'force-new-cluster', member: '', steps: [], problems };
+    if (!opts.comparison) addProblem(problems, { key: 'etcd-cluster.problem.no-survivor' });
+    return { kind: 'force-new-cluster', member: '', steps: [], ...problems };
   }
   const cfg = survivor.config;
-  problems.push(...cfg.problems);
+  for (const l of ownProblems(cfg)) addProblem(problems, l);
   const name = memberName(cfg);
   const data = dataDirOf(cfg);
   const tls = tlsOf(cfg, opts);
@@ -506,7 +553,7 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
       title: bi(`Copy ${name}'s data dir before forcing`, `强制之前复制 ${name} 的数据目录`),
       why: bi(
         `--force-new-cluster rewrites the membership in ${data}'s WAL; a copy at ${copy} (cp -a, never overwritten) is the way back.${reason}`,
-        `--force-new-cluster 会改写 ${data} 的 WAL 中的成员关系；${copy} 处的副本（cp -a，不覆盖）是退路。${opts.comparison ? ` 成员对比表保留它：${opts.comparison.reason}` : ''}`,
+        `--force-new-cluster 会改写 ${data} 的 WAL 中的成员关系；${copy} 处的副本（\`cp -a\`，不覆盖）是退路。${opts.comparison ? ` 成员对比表保留它：${reasonIn('zh-CN', opts.comparison)}` : ''}`,
       ),
       command: `test ! -e ${shq(copy)}\ncp -a ${shq(data)} ${shq(copy)}`,
       filesTouched: [copy],
@@ -525,7 +572,7 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
       title: bi(`Start ${name} alone with --force-new-cluster`, `以 --force-new-cluster 单独启动 ${name}`),
       why: bi(
         `Adds --force-new-cluster in ${stoppedFile} and starts etcd: it keeps every key it has and becomes a one-member cluster, so it has a leader again.`,
-        `在 ${stoppedFile} 中加入 --force-new-cluster 并启动 etcd：它保留已有的全部键并成为单成员集群，从而重新有了 leader。`,
+        `在 ${stoppedFile} 中加入 --force-new-cluster 并启动 etcd：它保留已有的全部键并成为单成员集群，从而重新有了领导者。`,
       ),
       command: `${setFlagsCommand(cfg, [['force-new-cluster', 'true']], stoppedFile)}\n${startStep(cfg, opts, 'x', NONE, NONE).command}`,
       filesTouched: [stoppedFile, data],
@@ -541,7 +588,7 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
       id: 'alone',
       kind: 'verify',
       title: bi(`Wait until ${name} serves as a one-member cluster`, `等待 ${name} 作为单成员集群提供服务`),
-      why: bi(`etcdctl endpoint health on ${endpoint}.`, `在 ${endpoint} 上运行 etcdctl endpoint health。`),
+      why: bi(`etcdctl endpoint health on ${endpoint}.`, `在 ${endpoint} 上运行 \`etcdctl endpoint health\`。`),
       command: `${own} endpoint health`,
       filesTouched: [],
       backup: [],
@@ -582,7 +629,7 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
         title: bi(`Register ${name} at its current peer URL`, `以当前对等 URL 注册 ${name}`),
         why: bi(
           `Now that ${name} is its own leader, etcdctl member update sets its registered peer URL to ${peer}, the address its flags advertise (the members added next reach it there).`,
-          `${name} 现在是自己的 leader，etcdctl member update 将其注册的对等 URL 改为 ${peer}，即其参数通告的地址（随后加入的成员通过它联系）。`,
+          `${name} 现在是自己的领导者，\`etcdctl member update\` 将其注册的对等 URL 改为 ${peer}，即其参数通告的地址（随后加入的成员通过它联系）。`,
         ),
         command: `${own} member update "$(${own} member list | awk -F', ' -v n=${shq(name)} '$3 == n { print $1 }')" --peer-urls=${shq(peer)}`,
         filesTouched: ['cluster membership'],
@@ -627,11 +674,11 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
         idPrefix: `${oname}-`,
         node: oname,
       });
-      problems.push(...sub.problems.filter((p) => !problems.includes(p)));
+      for (const l of ownProblems(sub)) addProblem(problems, l, true);
       steps.push(...sub.steps);
     }
   }
-  return { kind: 'force-new-cluster', member: name, steps, problems };
+  return { kind: 'force-new-cluster', member: name, steps, ...problems };
 }
 
 /** --initial-cluster for `other` rejoining: the survivor, the members re-added before it, and itself. */
@@ -658,7 +705,7 @@ export function peerUrlEvidenceStep(cfg: EtcdMemberConfig, _common: ClusterPlanC
     title: bi(`Compare the peer addresses ${name} calls with the ones configured now`, `比较 ${name} 联系的对等地址与当前配置的地址`),
     why: bi(
       `Read-only. Without a leader etcd answers no client request, so its log is the evidence: the members it has registered ("added member ... [URL]") and the peer addresses it dials and cannot reach ("dial tcp ADDRESS"), against the --initial-cluster the configuration gives now (${current}). An address it has registered or dials that the configuration does not name means the members are registered at addresses nobody has any more.`,
-      `只读。没有 leader 时 etcd 不回答任何客户端请求，因此以其日志为证据：它已注册的成员（"added member ... [URL]"）以及它拨号却连不上的对等地址（"dial tcp 地址"），与配置当前给出的 --initial-cluster（${current}）对比。若它注册或拨号的地址不在配置中，说明成员注册在已不存在的地址上。`,
+      `只读。没有领导者时 etcd 不回答任何客户端请求，因此以其日志为证据：它已注册的成员（“added member ... [URL]”）以及它拨号却连不上的对等地址（“dial tcp 地址”），与配置当前给出的 --initial-cluster（${current}）对比。若它注册或拨号的地址不在配置中，说明成员注册在已不存在的地址上。`,
     ),
     command: [
       `logs=$(${logs} 2>&1 | tail -n 3000)`,
@@ -698,12 +745,12 @@ export interface ClusterRestoreOptions extends ClusterPlanCommon {
  * start all, then check the whole cluster.
  */
 export function planClusterRestore(opts: ClusterRestoreOptions): ClusterPlan {
-  const problems: string[] = [];
+  const problems = noProblems();
   const names = opts.members.map(memberName);
-  if (new Set(names).size !== names.length) problems.push(`member names repeat (${names.join(', ')}): every member needs its own --name`);
+  if (new Set(names).size !== names.length) addProblem(problems, problemText('etcd-cluster.problem.names-repeat', { names: names.join(', ') }));
   const cluster = opts.members.map((m) => `${memberName(m)}=${peerUrlOf(m) ?? 'http://localhost:2380'}`).join(',');
   const tokens = [...new Set(opts.members.map((m) => m.initialClusterToken).filter((t): t is string => !!t))];
-  if (tokens.length > 1) problems.push(`the members name different --initial-cluster-token values (${tokens.join(', ')}): the restore uses ${tokens[0]}`);
+  if (tokens.length > 1) addProblem(problems, problemText('etcd-cluster.problem.tokens-differ', { tokens: tokens.join(', '), token: tokens[0]! }));
   const token = tokens[0] ?? 'etcd-cluster';
   const perMember = opts.members.map((m) => {
     const plan = planRestore({
@@ -714,7 +761,8 @@ export function planClusterRestore(opts: ClusterRestoreOptions): ClusterPlan {
       parkedManifestDir: opts.parkedManifestDir,
       expectedKeys: opts.expectedKeys,
     });
-    for (const p of plan.problems) problems.push(`${memberName(m)}: ${p}`);
+    for (const l of ownProblems(plan))
+      addProblem(problems, { key: 'etcd-cluster.problem.of-member', params: { member: memberName(m) }, texts: { problem: [l] } });
     return { name: memberName(m), cfg: m, plan };
   });
   const order: RestoreStep['kind'][] = ['check', 'stop', 'move-aside', 'restore', 'ownership', 'start'];
@@ -739,7 +787,7 @@ export function planClusterRestore(opts: ClusterRestoreOptions): ClusterPlan {
     ],
     start: [
       bi('Start etcd on {n}', '启动 {n} 上的 etcd'),
-      bi('Start every member: they elect a leader once a majority runs.', '启动所有成员：多数成员运行后即选出 leader。'),
+      bi('Start every member: they elect a leader once a majority runs.', '启动所有成员：多数成员运行后即选出领导者。'),
     ],
   };
   for (const kind of order) {
@@ -784,7 +832,7 @@ export function planClusterRestore(opts: ClusterRestoreOptions): ClusterPlan {
       backup: [],
     });
   }
-  return { kind: 'cluster-restore', member: first?.name ?? '', steps, problems };
+  return { kind: 'cluster-restore', member: first?.name ?? '', steps, ...problems };
 }
 
 /** The single-member planner's risks (English only there), in Chinese for the cluster plan's steps. */
@@ -795,16 +843,25 @@ const RISK_ZH: Partial<Record<RestoreStep['kind'], string>> = {
   start: '若 etcd 未能启动，其日志会说明原因；旧数据目录仍在一旁。',
 };
 
-/** A cluster plan as one POSIX sh script per member, in order (`# on NODE` before each step). */
-export function clusterPlanAsText(plan: ClusterPlan): string {
-  const lines = [`# ${plan.kind} plan written by Lifeboat. Run each step as root on the member it names, in order.`, ''];
+/**
+ * A cluster plan as one POSIX sh script per member, in order (`# on NODE`
+ * before each step); the comments in `locale`, the commands as they are.
+ */
+export function clusterPlanAsText(plan: ClusterPlan, locale: Locale = 'en'): string {
+  const say = (key: string, params: Record<string, string | number>) => `# ${translate(locale, key, params)}`;
+  const lines = [say('etcd-script.cluster.header', { kind: locale === 'en' ? plan.kind : translate(locale, `etcd-cluster.kind.${plan.kind}`) }), ''];
   plan.steps.forEach((s, i) => {
-    lines.push(`# Step ${i + 1} (${s.kind}) on ${s.node ?? plan.member}: ${s.explanation.replace(/\n/g, ' ')}`);
-    if (s.poll) lines.push(`# repeat until the output matches /${s.expect?.outputMatches ?? ''}/ (up to ${s.poll.timeoutSeconds} s)`);
-    if (s.backup.length) lines.push(`# back up first: ${s.backup.join(' ')}`);
-    if (s.risk) lines.push(`# could get worse: ${s.risk}`);
+    const explanation = (locale === 'en' ? s.explanation : s.why[locale]).replace(/\n/g, ' ');
+    lines.push(say('etcd-script.cluster.step', { n: i + 1, kind: locale === 'en' ? s.kind : s.title[locale], node: s.node ?? plan.member, explanation }));
+    if (s.poll) lines.push(say('etcd-script.cluster.poll', { pattern: s.expect?.outputMatches ?? '', seconds: s.poll.timeoutSeconds }));
+    if (s.backup.length) lines.push(say('etcd-script.cluster.backup', { paths: s.backup.join(' ') }));
+    if (s.risk) lines.push(say('etcd-script.cluster.risk', { risk: locale === 'en' ? s.risk : s.riskText[locale] || s.risk }));
     lines.push(s.command, '');
   });
-  if (plan.problems.length) lines.push(...plan.problems.map((p) => `# PROBLEM: ${p}`));
+  const texts = plan.problemTexts?.length === plan.problems.length ? plan.problemTexts : undefined;
+  plan.problems.forEach((p, i) => {
+    const problem = locale !== 'en' && texts ? translateLocal(locale, texts[i]!) : p;
+    lines.push(say('etcd-script.cluster.problem', { problem }));
+  });
   return lines.join('\n');
 }

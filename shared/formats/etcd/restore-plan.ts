@@ -16,7 +16,7 @@
 import { parse } from 'yaml';
 import type { EtcdMemberConfig, EtcdRunStyle, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
 import type { LocalText } from '../../contract/text';
-import { translateLocal } from '../../i18n/index';
+import { hasMessage, translate, translateLocal, type Locale } from '../../i18n/index';
 
 export const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_FLAGS = 500;
@@ -495,11 +495,15 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   return { snapshot: opts.snapshot, member: cfg, tool, asideDir: aside, steps, problems, ...(problemTexts ? { problemTexts } : {}) };
 }
 
-/** The whole plan as one POSIX sh script (`set -e`, each step commented). */
-export function planAsScript(plan: RestorePlan): string {
-  const lines = ['#!/bin/sh', '# Restore plan written by Lifeboat. Run as root on the node.', 'set -eu', ''];
+/** The whole plan as one POSIX sh script (`set -e`, each step commented in `locale`; the commands as they are). */
+export function planAsScript(plan: RestorePlan, locale: Locale = 'en'): string {
+  const lines = ['#!/bin/sh', `# ${translate(locale, 'etcd-script.header')}`, 'set -eu', ''];
   plan.steps.forEach((s, i) => {
-    lines.push(`# Step ${i + 1} (${s.kind}): ${s.explanation.replace(/\n/g, ' ')}`);
+    // A step's sentence in `locale` when the plan carries it (a plan from an older report may not).
+    const local = locale !== 'en' && s.explanationText && hasMessage(s.explanationText.key) ? translateLocal(locale, s.explanationText) : s.explanation;
+    // The step named as the JSON names it in English, by its title in another language.
+    const kind = locale === 'en' ? s.kind : translate(locale, `restore.step.${s.kind}`);
+    lines.push(`# ${translate(locale, 'etcd-script.step', { n: i + 1, kind, explanation: local.replace(/\n/g, ' ') })}`);
     lines.push(s.command, '');
   });
   return lines.join('\n');

@@ -35,6 +35,7 @@ import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
 import { sayRepair } from './repair-say';
+import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
   CLUSTER_VERSION_KEY,
   encodeKeyValue,
@@ -208,17 +209,6 @@ export interface SalvageOptions extends RunOptions {
   keysListedMax?: number;
   /** consistent_index to write instead of the computed one (repair with a fresh WAL: its commit). */
   consistentIndex?: number;
-}
-
-function finding(
-  severity: Finding['severity'],
-  code: string,
-  file: string | null,
-  offset: number | null,
-  message: string,
-  params?: Finding['params'],
-): Finding {
-  return { severity, code, file, offset, message, ...(params ? { params } : {}) };
 }
 
 function isRevisionKey(k: Uint8Array): boolean {
@@ -645,17 +635,12 @@ export class SalvageState {
    * brings back (`missingRevisions` after the replay).
    */
   damaged = 0;
-  addDamage(file: string, page: number, text: string): void {
+  addDamage(file: string, page: number, variant: string, params: Record<string, string | number>): void {
     this.damaged++;
     if (this.damaged <= 100)
-      this.addFinding({
-        severity: 'warning',
-        code: 'salvage.damaged-page',
-        file,
-        offset: page * this.pageSize,
-        message: `${text}; what it held is read from other pages or the WAL where possible`,
-        params: { page },
-      });
+      this.addFinding(
+        salvageFinding({ severity: 'warning', code: 'salvage.damaged-page', file, offset: page * this.pageSize, params: { page, ...params }, variant }),
+      );
   }
   addFinding(f: Finding): void {
     if (this.findings.length < MAX_LISTED) this.findings.push(f);
@@ -742,11 +727,11 @@ function scanLeafElements(
 ): void {
   const elements = decodeLeafElements(span, count);
   if (elements.length < count) {
-    state.addDamage(file, page, `page ${page}: ${count - elements.length} of ${count} elements lie outside the page`);
+    state.addDamage(file, page, 'outside', { outside: count - elements.length, count });
   }
   for (const e of elements) {
     if (e.problem !== null) {
-      state.addDamage(file, page, `page ${page}: ${e.problem}`);
+      state.addDamage(file, page, 'element-bounds', { index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length });
       continue;
     }
     if (e.flags & BUCKET_LEAF_FLAG) {
@@ -768,7 +753,7 @@ function scanLeafElements(
       if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0)) continue;
       if (bucket === 'key') {
         const rev = readRevision(e.key);
-        state.addDamage(file, page, `page ${page} element ${e.index}: revision ${rev.main}_${rev.sub} holds no readable mvccpb.KeyValue`);
+        state.addDamage(file, page, 'no-value', { index: e.index, main: rev.main, sub: rev.sub });
         continue;
       }
     }
@@ -789,15 +774,7 @@ export async function scanDb(
   const hasTrailer = snapshotDb ?? src.size % 512 === 32;
   const dbSize = hasTrailer && src.size >= 32 ? src.size - 32 : src.size;
   if (dbSize === 0) {
-    state.addFinding(
-      finding(
-        'error',
-        'salvage.db-empty',
-        file,
-        0,
-        `${file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.`,
-      ),
-    );
+    state.addFinding(salvageFinding({ severity: 'error', code: 'salvage.db-empty', file, offset: 0, params: { file } }));
     return;
   }
   if (hasTrailer && dbSize > 0) {
@@ -808,13 +785,13 @@ export async function scanDb(
     state.bytesRead += dbSize + 32;
     if (hex(stored) !== hex(computed)) {
       state.addFinding(
-        finding(
-          'warning',
-          'salvage.snapshot-hash-mismatch',
+        salvageFinding({
+          severity: 'warning',
+          code: 'salvage.snapshot-hash-mismatch',
           file,
-          dbSize,
-          `The SHA-256 trailer of ${file} does not match its contents (stored ${hex(stored)}, computed ${hex(computed)}): some bytes changed after it was saved. Salvage reads every page it can, but a value whose bytes changed cannot be told apart; compare important objects with another backup.`,
-        ),
+          offset: dbSize,
+          params: { file, stored: hex(stored), computed: hex(computed) },
+        }),
       );
     }
   }
@@ -838,25 +815,20 @@ export async function scanDb(
     }
     if (err !== null || m.fields.root >= BigInt(filePages)) {
       state.addFinding(
-        finding(
-          'warning',
-          'salvage.meta-invalid',
+        salvageFinding({
+          severity: 'warning',
+          code: 'salvage.meta-invalid',
           file,
-          id * pageSize,
-          `meta page ${id}: ${err ?? `root page ${m.fields.root} is outside the file`}; salvage does not depend on it (every page is scanned)`,
-        ),
+          offset: id * pageSize,
+          params: err !== null ? { meta: id, error: err } : { meta: id, root: String(m.fields.root) },
+          ...(err !== null ? {} : { variant: 'root-outside' }),
+        }),
       );
     }
   }
   if (filePages < 3) {
     state.addFinding(
-      finding(
-        'error',
-        'salvage.db-too-small',
-        file,
-        0,
-        `${file} has ${dbSize} bytes (${filePages} pages of ${pageSize}): a bbolt file with data has at least 3 pages. Nothing to salvage from it.`,
-      ),
+      salvageFinding({ severity: 'error', code: 'salvage.db-too-small', file, offset: 0, params: { file, bytes: dbSize, pages: filePages, pageSize } }),
     );
     return;
   }
@@ -914,7 +886,7 @@ export async function scanDb(
       const recovered = state.keys.size + state.revisionsSeen.pushed > before;
       if (!recovered && tree.reachable[p]! > 0) {
         state.unreadablePages++;
-        state.addDamage(file, p, `page ${p} is reached by the tree but is not a valid page (header id ${h.id}, flags 0x${h.flags.toString(16)})`);
+        state.addDamage(file, p, 'not-a-page', { id: String(h.id), flags: h.flags.toString(16) });
       }
       p++;
     }
@@ -1692,17 +1664,16 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
   if (state.cutPages) {
     const [from, to] = state.cutPages;
-    const text = `${input.dbFile} ends at page ${from} but its meta page counts ${to} pages: pages ${from}..${to - 1} were cut off`;
     if (covered && covered[0] <= 2)
       state.addFinding(
-        finding(
-          'info',
-          'salvage.revisions-from-wal',
-          input.dbFile,
-          from * state.pageSize,
-          `${text}; the WAL holds every write since the cluster began and was replayed`,
-          { from: 2, to: covered[1] },
-        ),
+        salvageFinding({
+          severity: 'info',
+          code: 'salvage.revisions-from-wal',
+          file: input.dbFile,
+          offset: from * state.pageSize,
+          params: { from: 2, to: covered[1], file: input.dbFile, cutFrom: from, cutTo: to, cutLast: to - 1 },
+          variant: 'cut-pages',
+        }),
       );
     else {
       const why = sayRepair('etcd-loss.cut-pages', { file: input.dbFile, from, to, last: to - 1 });
@@ -1710,16 +1681,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
     }
   }
   const replayedNote = (x: number, y: number) =>
-    state.addFinding(
-      finding(
-        'info',
-        'salvage.revisions-from-wal',
-        input.dbFile,
-        null,
-        `revisions ${x}..${y} are in no readable page; the WAL still held the writes of that span and they were replayed`,
-        { from: x, to: y },
-      ),
-    );
+    state.addFinding(salvageFinding({ severity: 'info', code: 'salvage.revisions-from-wal', file: input.dbFile, offset: null, params: { from: x, to: y } }));
   for (const [a, b] of missing) {
     // Split [a, b] into the part the WAL covered and the parts it did not.
     const parts: [number, number, boolean][] = [];
@@ -1740,13 +1702,13 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   }
   if (state.keys.size === 0 && input.db) {
     state.addFinding(
-      finding(
-        'error',
-        'salvage.no-keys',
-        input.dbFile,
-        null,
-        `No etcd key revision could be read from ${input.dbFile} (${state.pagesScanned} pages scanned, ${state.leafPages} leaf pages). It is not an etcd backend or its leaf pages are gone; look for a snapshot.db backup or another member.`,
-      ),
+      salvageFinding({
+        severity: 'error',
+        code: 'salvage.no-keys',
+        file: input.dbFile,
+        offset: null,
+        params: { file: input.dbFile, pages: state.pagesScanned, leaves: state.leafPages },
+      }),
     );
   }
   return input;
@@ -1768,22 +1730,11 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   if (state.lostCount > 0) {
-    state.addFinding(
-      finding('warning', 'salvage.lost', input.dbFile, null, `${state.lostCount} damaged spots could not be read; see "lost" for the revisions and pages`, {
-        count: state.lostCount,
-      }),
-    );
+    state.addFinding(salvageFinding({ severity: 'warning', code: 'salvage.lost', file: input.dbFile, offset: null, params: { count: state.lostCount } }));
   }
   if (w.leases.detachedKeys > 0) {
     state.addFinding(
-      finding(
-        'info',
-        'salvage.lease-detached',
-        input.dbFile,
-        null,
-        `${w.leases.detachedKeys} keys named a lease that no page holds any more; they are written without a lease (they will not expire)`,
-        { count: w.leases.detachedKeys },
-      ),
+      salvageFinding({ severity: 'info', code: 'salvage.lease-detached', file: input.dbFile, offset: null, params: { count: w.leases.detachedKeys } }),
     );
   }
   return {
@@ -1818,35 +1769,31 @@ async function writeReport(state: SalvageState, input: SalvageInput, sink: PageS
 
 /** Salvage of a data dir without a db: only the WAL's entries. */
 export function noDbFinding(input: string): Finding {
-  return {
-    severity: 'warning',
-    code: 'salvage.no-db',
-    file: null,
-    offset: null,
-    message: `${input} has no member/snap/db: only the WAL's entries are replayed (keys written before the WAL's first entry are not there).`,
-  };
+  return salvageFinding({ severity: 'warning', code: 'salvage.no-db', file: null, offset: null, params: { input } });
 }
 
 /** The WAL cannot be read past a point: entries after it are not replayed. */
 export function walStoppedFinding(e: { file: string | null; offset: number | null; engineError: string }): Finding {
-  return {
+  const variant = walStopVariant(e.file, e.offset);
+  return salvageFinding({
     severity: 'warning',
     code: 'salvage.wal-stopped',
     file: e.file,
     offset: e.offset,
-    message: `etcd stops reading the WAL at ${e.file ?? 'the WAL'}${e.offset === null ? '' : ` byte ${e.offset}`} (${e.engineError}); salvage steps over the damaged record and replays the entries after it (see the skipped records in "lost" and the findings).`,
+    params: { ...walStopParams(e.file, e.offset), error: e.engineError },
+    ...(variant ? { variant } : {}),
     engineError: e.engineError,
-  };
+  });
 }
 
 /** A damaged WAL record salvage stepped over, whose entry the db already holds. */
 export function walSkippedFinding(skip: { file: string; offset: number; engineError: string }, afterIndex: number, dbCi: number): Finding {
-  return {
+  return salvageFinding({
     severity: 'info',
     code: 'salvage.wal-skipped',
     file: skip.file,
     offset: skip.offset,
-    message: `${skip.file} byte ${skip.offset}: ${skip.engineError}; salvage stepped over this WAL record (after entry ${afterIndex}) and read on; the db already holds entries up to ${dbCi}, so nothing is lost by it`,
+    params: { file: skip.file, offset: skip.offset, error: skip.engineError, after: afterIndex, ci: dbCi },
     engineError: skip.engineError,
-  };
+  });
 }

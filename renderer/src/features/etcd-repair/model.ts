@@ -11,6 +11,11 @@ export const MODES: readonly EtcdRepairMode[] = ['snapshot', 'repair', 'export']
 export const FORMATS: readonly EtcdExportFormat[] = ['yaml', 'json'];
 export const KEY_SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf', 'wal'];
 
+/** Why the back end refused a plan or a start, by error code: the sentences the Chinese UI says (etcd-repair-ui.ts). */
+export const REPAIR_ERRORS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['not-etcd', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy'].map((c) => [c, `etcdRepairUi.error.${c}`]),
+);
+
 type Translate = (key: string, params?: MessageParams) => string;
 
 /** The lines of "what will be written" for a mode and an output path. */

@@ -11,10 +11,13 @@ import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary, Uploa
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
+import { errorSentence } from '../../lib/error-sentence';
+import { UPLOAD_ERRORS } from './upload-errors';
 import { t } from '../../lib/i18n.svelte';
 
+/** An error in the UI language: its catalog text when the back end sent one, else its message. */
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorSentence(e, {});
 }
 
 export class GuidedStore {
@@ -51,14 +54,15 @@ export class GuidedStore {
     try {
       return (await this.client.call('guided.uploadChoose', {})).path;
     } catch (e) {
-      this.error = message(e);
+      this.error = errorSentence(e, UPLOAD_ERRORS);
       return null;
     }
   }
 
   async cancelUpload(stepId: string): Promise<void> {
     const s = this.session;
-    if (s) await this.client.call('guided.uploadCancel', { sessionId: s.sessionId, stepId }).catch((e: unknown) => (this.error = message(e)));
+    if (s)
+      await this.client.call('guided.uploadCancel', { sessionId: s.sessionId, stepId }).catch((e: unknown) => (this.error = errorSentence(e, UPLOAD_ERRORS)));
   }
 
   async load(): Promise<void> {
@@ -83,14 +87,15 @@ export class GuidedStore {
     }
   }
 
-  private async act(fn: () => Promise<SessionState | void>): Promise<void> {
+  /** `byCode`: the sentences for refusal codes of this action, said in the Chinese UI instead of the English message. */
+  private async act(fn: () => Promise<SessionState | void>, byCode: Readonly<Record<string, string>> = {}): Promise<void> {
     this.busy = true;
     this.error = null;
     try {
       const s = await fn();
       if (s) this.session = s;
     } catch (e) {
-      this.error = message(e);
+      this.error = errorSentence(e, byCode);
     } finally {
       this.busy = false;
     }
@@ -161,7 +166,7 @@ export class GuidedStore {
     const s = this.session;
     if (!s) return Promise.resolve();
     this.uploadProgress = null;
-    return this.act(() => this.client.call('guided.upload', { sessionId: s.sessionId, stepId, localPath }));
+    return this.act(() => this.client.call('guided.upload', { sessionId: s.sessionId, stepId, localPath }), UPLOAD_ERRORS);
   }
 
   setVariable(name: string, value: string): Promise<void> {

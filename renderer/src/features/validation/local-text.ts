@@ -19,8 +19,15 @@ export function findingMessageKey(f: Finding): string | null {
 }
 
 export function findingMessage(f: Finding): string {
+  // A message that nests other sentences carries them whole (Finding.messageText).
+  if (f.messageText && allKeysKnown(f.messageText)) return translateLocal(i18n.locale, f.messageText);
   const key = findingMessageKey(f);
   return key ? t(key, f.params) : f.message;
+}
+
+/** Whether a sentence and every sentence nested in it have a catalog template. */
+function allKeysKnown(l: LocalText): boolean {
+  return hasMessage(l.key) && Object.values(l.texts ?? {}).every((list) => list.every(allKeysKnown));
 }
 
 /** Narrative lines; translated only when the keyed list lines up with the English one. */
