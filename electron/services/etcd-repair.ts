@@ -16,7 +16,7 @@ import type { Finding } from '../../shared/contract/findings';
 import type { LocalText } from '../../shared/contract/text';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
-import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
+import { readWalEntries, scanWal, walIndexesRise, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
 import {
   collectSalvage,
   displayKey,
@@ -199,6 +199,9 @@ async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: Wal
         },
         {
           skipDamaged: true,
+          // Salvage copies what it keeps of an entry, and the scan above already read every record: one pass, one buffer.
+          reuseWindow: true,
+          indexesRise: walIndexesRise(scan),
           onSkip: (skip) => {
             const k = `${skip.file}@${skip.offset}`;
             if (seen.has(k) || skips.length >= 1000) return;

@@ -385,8 +385,66 @@ export function decodeKvGeneric(bytes: Uint8Array): DecodedKv | null {
 }
 
 function kvValue(bytes: Uint8Array): Uint8Array {
+  const fast = kvValueFast(bytes);
+  if (fast !== undefined) return fast;
   const m = decodeMessage(bytes, 64);
   return (m.ok ? bytesField(m.fields, 5) : undefined) ?? new Uint8Array(0);
+}
+
+/**
+ * The value field of a KeyValue in the shape `decodeKvFast` accepts (fields
+ * 1..6 in order, one-byte tags), as a view, without decoding every field into
+ * objects; undefined for any other shape (the general decoder answers).
+ */
+function kvValueFast(bytes: Uint8Array): Uint8Array | undefined {
+  const len = bytes.length;
+  let at = 0;
+  let lastNo = 0;
+  let value: Uint8Array | null = null;
+  while (at < len) {
+    const tag = bytes[at++]!;
+    const no = tag >> 3;
+    const wire = tag & 7;
+    if (tag >= 0x80 || no <= lastNo || no > 6 || wire !== (no === 1 || no === 5 ? 2 : 0)) return undefined;
+    lastNo = no;
+    let v = 0;
+    let mul = 1;
+    let n = 0;
+    let done = false;
+    // Nine bytes at most (a tenth may overflow 64 bits: the general decoder judges that).
+    while (at < len && n < 9) {
+      const b = bytes[at++]!;
+      n++;
+      if (wire === 2) {
+        if (n > 7) return undefined;
+        v += (b & 0x7f) * mul;
+        mul *= 128;
+      }
+      if (b < 0x80) {
+        done = true;
+        break;
+      }
+    }
+    if (!done) return undefined;
+    if (wire === 2) {
+      if (v > len - at) return undefined;
+      if (no === 5) value = bytes.subarray(at, at + v);
+      at += v;
+    }
+  }
+  return value ?? new Uint8Array(0);
+}
+
+/** Equal bytes, compared eight at a time (values of a few KiB are compared for every write the WAL holds). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  const da = new DataView(a.buffer, a.byteOffset, n);
+  const db = new DataView(b.buffer, b.byteOffset, n);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) if (da.getInt32(i) !== db.getInt32(i) || da.getInt32(i + 4) !== db.getInt32(i + 4)) return false;
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 async function readExact(src: ByteSource, offset: number, length: number): Promise<Uint8Array> {
@@ -1256,9 +1314,9 @@ export class Replayer {
   private async sameAsDb(s: KeyState, value: Uint8Array): Promise<boolean> {
     const length = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
     if (length !== value.length) return false;
-    if (s.memValue || s.dbOffset < 0 || !this.src) return compareBytes(await this.valueOf(s), value) === 0;
+    if (s.memValue || s.dbOffset < 0 || !this.src) return sameBytes(await this.valueOf(s), value);
     // Compared in the read window at once (no copy: nothing is read in between).
-    return compareBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value) === 0;
+    return sameBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value);
   }
 
   /** A held key as a compare sees it: the db's state with the pending write's lease and value. */
