@@ -1383,7 +1383,7 @@ export class Replayer {
    * revisions, with every value held in memory. Only whether the write
    * equals the db's value is kept, or where in the WAL it is.
    */
-  private pending = new Map<number, PendingWrite>();
+  private pending = new PendingWrites();
 
   /** A held entry: note its writes as pending (judged by `settleHeld` once the span ends). */
   private async gapFill(e: ReplayEntry): Promise<void> {
@@ -1410,7 +1410,7 @@ export class Replayer {
         if (r.rangeEnd && r.rangeEnd.length > 0) {
           const range = keyRange(r.key, r.rangeEnd);
           for (const id of this.state.keys.liveInRange(range)) del(id);
-          for (const [id, p] of this.pending) if (!p.deleted && inKeyRange(this.state.keys.keyOf(id), range)) del(id);
+          for (const [id, p] of this.pending.entries()) if (!p.deleted && inKeyRange(this.state.keys.keyOf(id), range)) del(id);
         } else del(this.state.keys.idOf(r.key));
       } else if (req.kind === 'txn') {
         const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
@@ -1479,10 +1479,12 @@ export class Replayer {
    * old per-entry fill did). The values only the WAL has are read again from it.
    */
   private async settleHeld(): Promise<void> {
-    const items = [...this.pending].sort((a, b) => a[1].index - b[1].index || a[1].ordinal - b[1].ordinal);
-    this.pending = new Map();
+    // One pending write at a time, in WAL order (rows sorted by index, ordinal; ties in the order they came).
+    const pending = this.pending;
+    this.pending = new PendingWrites();
+    const items = (): Generator<[number, PendingWrite]> => pending.entries(pending.byWalOrder());
     const wanted = new Map<number, { id: number; ordinal: number }[]>();
-    for (const [id, p] of items) {
+    for (const [id, p] of items()) {
       if (p.deleted || p.valueIndex < 0) continue;
       const list = wanted.get(p.valueIndex) ?? [];
       list.push({ id, ordinal: p.valueOrdinal });
@@ -1502,7 +1504,7 @@ export class Replayer {
       sub = 0;
       changed = false;
     };
-    for (const [id, p] of items) {
+    for (const [id, p] of items()) {
       if (p.index !== index) {
         next();
         index = p.index;
@@ -1589,6 +1591,67 @@ interface PendingWrite {
   /** -1: the db holds the value (the write equals its newest); else the WAL entry index whose put op `valueOrdinal` holds it. */
   valueIndex: number;
   valueOrdinal: number;
+}
+
+/**
+ * The held writes by key id, in columns (the held span of a healthy WAL is
+ * the whole WAL: one row per key it wrote). Rows keep the order keys first
+ * came in, as a Map's entries do.
+ */
+class PendingWrites {
+  /** Key id -> row + 1 (0: none). */
+  private readonly rowOf = new NumberColumn((n) => new Int32Array(n));
+  private readonly ids = new NumberColumn((n) => new Uint32Array(n));
+  private readonly indexes = new NumberColumn((n) => new Float64Array(n));
+  private readonly ordinals = new NumberColumn((n) => new Float64Array(n));
+  private readonly deleted = new NumberColumn((n) => new Uint8Array(n));
+  private readonly leases = new BigIntColumn();
+  private readonly valueIndexes = new NumberColumn((n) => new Float64Array(n));
+  private readonly valueOrdinals = new NumberColumn((n) => new Float64Array(n));
+  size = 0;
+  has(id: number): boolean {
+    return id >= 0 && this.rowOf.get(id) > 0;
+  }
+  get(id: number): PendingWrite | undefined {
+    return this.has(id) ? this.row(this.rowOf.get(id) - 1) : undefined;
+  }
+  set(id: number, w: PendingWrite): void {
+    let row = this.rowOf.get(id) - 1;
+    if (row < 0) {
+      row = this.size++;
+      this.rowOf.set(id, row + 1);
+      this.ids.set(row, id);
+    }
+    this.indexes.set(row, w.index);
+    this.ordinals.set(row, w.ordinal);
+    this.deleted.set(row, w.deleted ? 1 : 0);
+    this.leases.set(row, BigInt.asIntN(64, w.lease));
+    this.valueIndexes.set(row, w.valueIndex);
+    this.valueOrdinals.set(row, w.valueOrdinal);
+  }
+  /** Rows sorted by WAL entry index, then op ordinal (stable). */
+  byWalOrder(): Uint32Array {
+    const rows = new Uint32Array(this.size).map((_, i) => i);
+    return rows.sort((a, b) => this.indexes.get(a) - this.indexes.get(b) || this.ordinals.get(a) - this.ordinals.get(b) || a - b);
+  }
+  /** [key id, write] for the given rows (default: all, in the order keys came). */
+  *entries(rows?: Uint32Array): Generator<[number, PendingWrite]> {
+    const n = rows ? rows.length : this.size;
+    for (let i = 0; i < n; i++) {
+      const row = rows ? rows[i]! : i;
+      yield [this.ids.get(row), this.row(row)];
+    }
+  }
+  private row(row: number): PendingWrite {
+    return {
+      index: this.indexes.get(row),
+      ordinal: this.ordinals.get(row),
+      deleted: this.deleted.get(row) === 1,
+      lease: this.leases.get(row),
+      valueIndex: this.valueIndexes.get(row),
+      valueOrdinal: this.valueOrdinals.get(row),
+    };
+  }
 }
 
 /** Ops in a request's whole tree (txn branches: success, then failure); a leaf op counts one. */
