@@ -105,6 +105,14 @@ export interface WalScanOptions extends RunOptions {
   openAt?: { index: number; term: number };
   /** Re-read the files for ReadAll instead of using what the first pass collected (tests compare both). */
   exactReadAll?: boolean;
+  /**
+   * Added: every entry the first pass reads before any error, in file order,
+   * as `readWalEntries` gives it (its bytes valid until the promise settles).
+   * Only when the scan ends with `walIndexesRise` are these exactly the
+   * entries `readWalEntries` would give (no overwrite, nothing skipped): a
+   * caller that replays them must otherwise start over with it.
+   */
+  onEntry?: (e: WalEntry) => void | Promise<void>;
 }
 
 /** Finding codes with English and Simplified Chinese titles (for `shared/i18n/etcd-text.ts`). */
@@ -451,6 +459,7 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
           st.requestCounts[k] = (st.requestCounts[k] ?? 0) + 1;
           if (st.confChanges.length < MAX_CONF_CHANGES) st.confChanges.push(...confChangesOf(e));
         }
+        if (opts.onEntry && rec.data) return opts.onEntry(walEntryOf(e, f.rel, rec.offset));
       } else if (!detached) {
         if (rec.type === 3 && rec.data) {
           const h = decodeHardState(rec.data);
@@ -1387,6 +1396,20 @@ export async function readWalEntries(
     opts.indexesRise ? opts.onSkip : undefined,
     reuse,
   );
+}
+
+/** An entry as `readWalEntries` hands it out. */
+function walEntryOf(e: RaftEntry, rel: string, offset: number): WalEntry {
+  const out: WalEntry = {
+    index: e.index,
+    term: e.term,
+    type: entryTypeName(e.type),
+    request: e.type === 0 ? decodeInternalRequest(e.data) : null,
+    file: rel,
+    offset,
+  };
+  if (e.type === 1 || e.type === 2) out.confChanges = confChangesOf(e);
+  return out;
 }
 
 /** Walks entry records of all files with the CRC chain; returns where it stopped (null: the end, or salvage mode). */
