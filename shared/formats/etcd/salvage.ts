@@ -366,9 +366,14 @@ function isRevisionKey(k: Uint8Array): boolean {
 }
 
 function readRevision(k: Uint8Array): { main: number; sub: number; tombstone: boolean } {
-  const dv = new DataView(k.buffer, k.byteOffset, 17);
-  const clamp = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
-  return { main: clamp(dv.getBigUint64(0, false)), sub: clamp(dv.getBigUint64(9, false)), tombstone: k.length === 18 };
+  return { main: u64At(k, 0), sub: u64At(k, 9), tombstone: k.length === 18 };
+}
+
+/** A big-endian u64 as a number, clamped to 2^53 - 1 (no BigInt: the scan reads one per revision). */
+function u64At(k: Uint8Array, at: number): number {
+  const hi = ((k[at]! << 24) | (k[at + 1]! << 16) | (k[at + 2]! << 8) | k[at + 3]!) >>> 0;
+  const lo = ((k[at + 4]! << 24) | (k[at + 5]! << 16) | (k[at + 6]! << 8) | k[at + 7]!) >>> 0;
+  return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
 }
 
 export interface DecodedKv {
