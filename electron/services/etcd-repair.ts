@@ -18,7 +18,7 @@ import type { ErrorText } from '../../shared/contract/error-text';
 import { translate, type MessageParams } from '../../shared/i18n';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
-import { readWalEntries, scanWal, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
+import { readWalEntries, scanWal, walIndexesRise, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
 import {
   collectSalvage,
   displayKey,
@@ -184,7 +184,10 @@ interface WalSkip {
  * replayed; each skipped record is remembered with the entry index before it.
  */
 async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: WalScan; stream: WalEntryStream; skips: WalSkip[] }> {
-  const scan = await scanWal(dir, rel);
+  return walStreamAfter(await scanWal(dir, rel), dir, rel);
+}
+
+function walStreamAfter(scan: WalScan, dir: DirectorySource, rel: string): { scan: WalScan; stream: WalEntryStream; skips: WalSkip[] } {
   const skips: WalSkip[] = [];
   const seen = new Set<string>();
   let last = 0;
@@ -202,6 +205,9 @@ async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: Wal
         },
         {
           skipDamaged: true,
+          // Salvage copies what it keeps of an entry, and the scan above already read every record: one pass, one buffer.
+          reuseWindow: true,
+          indexesRise: walIndexesRise(scan),
           onSkip: (skip) => {
             const k = `${skip.file}@${skip.offset}`;
             if (seen.has(k) || skips.length >= 1000) return;
@@ -211,6 +217,35 @@ async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: Wal
         },
       ),
   };
+}
+
+/** The one-pass WAL could not be used (an error or an overwritten entry): salvage starts over with `walStream`. */
+class WalStartOver extends Error {
+  constructor() {
+    super('the WAL needs the salvage reader: starting over');
+  }
+}
+
+/**
+ * The WAL in one pass: the validation scan hands its entries to the replay
+ * as it reads them (the CRC and framing work once, not in a second pass).
+ * That is exactly what `walStream` gives only when the scan ends with every
+ * file read, no error and no overwritten entry; otherwise the stream throws
+ * `WalStartOver` at the end and the caller runs salvage again with
+ * `walStream` (which steps over damaged records), reusing the scan. Later
+ * calls (salvage reading values back) get `walStream`'s reader.
+ */
+function walOnePass(dir: DirectorySource, rel: string): { stream: WalEntryStream; scan: () => WalScan | null } {
+  let scan: WalScan | null = null;
+  let after: WalEntryStream | null = null;
+  const stream: WalEntryStream = async (onEntry) => {
+    if (scan) return (after ??= walStreamAfter(scan, dir, rel).stream)(onEntry);
+    const s = await scanWal(dir, rel, { onEntry });
+    scan = s;
+    // No WAL file at all: the salvage reader would read nothing either.
+    if (!walIndexesRise(s) && s.info.files.length > 0) throw new WalStartOver();
+  };
+  return { stream, scan: () => scan };
 }
 
 /** One thing repair did: the English line and its catalog sentence. */
@@ -328,27 +363,34 @@ export async function salvageSourceToSnapshotDb(
   if (existsSync(outFile)) throw new EtcdInputError('etcdRepairUi.input.outputExists', { output: outFile });
   const part = `${outFile}${PART_SUFFIX}`;
   const db = paths.db;
-  const wal = paths.walDir && opts.useWal !== false ? await walStream(paths.walDir, paths.walRel) : null;
+  const walDir = paths.walDir && opts.useWal !== false ? paths.walDir : null;
   const sink = await hashingFileSink(part);
   let report: SalvageReport;
   let trailer: { digest: Uint8Array; size: number };
   try {
     const findings: Finding[] = [];
-    if (!db && !wal) throw new EtcdInputError('etcdRepairUi.input.nothingToSalvage', { input });
+    if (!db && !walDir) throw new EtcdInputError('etcdRepairUi.input.nothingToSalvage', { input });
     if (!db) findings.push(noDbFinding(input));
-    report = await salvageEtcd(
-      {
-        db,
-        dbFile: db ? paths.dbFile : '',
-        snapshotDb: paths.kind === 'snapshot-db',
-        wal: wal?.stream ?? null,
-        walCommit: null,
-        walLastIndex: wal?.scan.info.lastIndex ?? null,
-        sha256: nativeSha256,
-      },
-      sink,
-      { ...opts, outputKind: 'snapshot-db', output: outFile },
-    );
+    const run = (stream: WalEntryStream | null, walLastIndex: number | null) =>
+      salvageEtcd(
+        { db, dbFile: db ? paths.dbFile : '', snapshotDb: paths.kind === 'snapshot-db', wal: stream, walCommit: null, walLastIndex, sha256: nativeSha256 },
+        sink,
+        { ...opts, outputKind: 'snapshot-db', output: outFile },
+      );
+    // One pass over the WAL when it is whole (the usual case); the salvage reader when it is not (nothing is written before the replay ends).
+    const once = walDir ? walOnePass(walDir, paths.walRel) : null;
+    let wal: { scan: WalScan; skips: WalSkip[] } | null = null;
+    try {
+      report = await run(once?.stream ?? null, null);
+      const scan = once?.scan() ?? null;
+      if (scan) wal = { scan, skips: [] };
+    } catch (err) {
+      const scan = once?.scan() ?? null;
+      if (!(err instanceof WalStartOver) || !scan || !walDir) throw err;
+      const again = walStreamAfter(scan, walDir, paths.walRel);
+      wal = again;
+      report = await run(again.stream, scan.info.lastIndex);
+    }
     report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
     if (wal) report.lost.unshift(...skipLosses(wal.skips, report.sourceConsistentIndex, report.findings));
     // A zero length word mid-file ends the log for etcd and for the reader alike (no record to step over):

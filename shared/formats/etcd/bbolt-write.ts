@@ -87,6 +87,48 @@ interface ChildRef {
   pgid: number;
 }
 
+/**
+ * The leaf level of a bucket's tree: one first key and page id per leaf
+ * page (a million keys make hundreds of thousands of leaves). Held as bytes
+ * in one buffer and two number arrays, not one object and one small
+ * ArrayBuffer per leaf; the branch pages are built from it one group at a time.
+ */
+class LeafRefs {
+  private keys = new Uint8Array(4096);
+  private keyBytes = 0;
+  private starts: Float64Array = new Float64Array(256);
+  private pgids: Float64Array = new Float64Array(256);
+  length = 0;
+  push(key: Uint8Array, pgid: number): void {
+    if (this.length === this.starts.length) {
+      this.starts = grownF64(this.starts);
+      this.pgids = grownF64(this.pgids);
+    }
+    if (this.keyBytes + key.length > this.keys.length) {
+      const keys = new Uint8Array(Math.max(2 * this.keys.length, this.keyBytes + key.length));
+      keys.set(this.keys.subarray(0, this.keyBytes));
+      this.keys = keys;
+    }
+    this.keys.set(key, this.keyBytes);
+    this.starts[this.length] = this.keyBytes;
+    this.pgids[this.length++] = pgid;
+    this.keyBytes += key.length;
+  }
+  /** The refs, each a view of the buffer (valid until the next push). */
+  *[Symbol.iterator](): Generator<ChildRef> {
+    for (let i = 0; i < this.length; i++) {
+      const end = i + 1 < this.length ? this.starts[i + 1]! : this.keyBytes;
+      yield { key: this.keys.subarray(this.starts[i]!, end), pgid: this.pgids[i]! };
+    }
+  }
+}
+
+function grownF64(a: Float64Array): Float64Array {
+  const out = new Float64Array(a.length * 2);
+  out.set(a);
+  return out;
+}
+
 /** Encode the meta page `id` (0 or 1). */
 export function encodeMetaPage(opts: {
   id: 0 | 1;
@@ -163,7 +205,7 @@ export class BboltWriter {
   private chunkBytes = 0;
   private chunkStartPage = 3;
   private readonly buckets: { name: Uint8Array; root: number; keys: number }[] = [];
-  private current: { name: Uint8Array; keys: number; level0: ChildRef[]; page: PendingElement[]; pageBytes: number } | null = null;
+  private current: { name: Uint8Array; keys: number; level0: LeafRefs; page: PendingElement[]; pageBytes: number } | null = null;
   /** The last key put in the current bucket (order check), in a reused buffer. */
   private lastKey = new Uint8Array(64);
   private lastKeyLength = -1;
@@ -201,7 +243,7 @@ export class BboltWriter {
     await this.closeBucket();
     const prev = this.buckets[this.buckets.length - 1];
     if (prev && compareBytes(prev.name, n) >= 0) throw new BboltWriteError('buckets must be written in ascending name order');
-    this.current = { name: n, keys: 0, level0: [], page: [], pageBytes: PAGE_HEADER_SIZE };
+    this.current = { name: n, keys: 0, level0: new LeafRefs(), page: [], pageBytes: PAGE_HEADER_SIZE };
     this.lastKeyLength = -1;
   }
 
@@ -226,7 +268,7 @@ export class BboltWriter {
     if (PAGE_HEADER_SIZE + size > this.pageSize) {
       // Alone in its page span whatever comes next (nothing else fits beside it): written now, from the caller's bytes.
       const pgid = await this.writeElementsPage([{ key, value: bytes, valueSize, flags: 0 }], LEAF_PAGE_FLAG);
-      b.level0.push({ key: new Uint8Array(key), pgid });
+      b.level0.push(key, pgid);
       return;
     }
     const keyCopy = this.keep(key);
@@ -303,7 +345,7 @@ export class BboltWriter {
     if (b.page.length === 0) return;
     const pgid = await this.writeElementsPage(b.page, LEAF_PAGE_FLAG);
     // The branch keeps the first key: a copy out of the scratch buffer, which is reused now.
-    b.level0.push({ key: new Uint8Array(b.page[0]!.key), pgid });
+    b.level0.push(b.page[0]!.key, pgid);
     b.page = [];
     b.pageBytes = PAGE_HEADER_SIZE;
     this.scratchBytes = 0;
@@ -313,7 +355,7 @@ export class BboltWriter {
     const b = this.current;
     if (!b) return;
     await this.flushLeaf();
-    let level = b.level0;
+    let level: Iterable<ChildRef> & { length: number } = b.level0;
     if (level.length === 0) {
       // An empty bucket: one leaf page with no elements.
       level = [{ key: new Uint8Array(0), pgid: await this.writeElementsPage([], LEAF_PAGE_FLAG) }];
@@ -325,19 +367,22 @@ export class BboltWriter {
       for (const ref of level) {
         const size = ELEMENT_SIZE + ref.key.length;
         if (group.length > 0 && bytes + size > this.pageSize) {
-          next.push({ key: group[0]!.key, pgid: await this.writeBranchPage(group) });
+          // The group's first key is kept for the level above: a copy (the leaf refs hand out views).
+          next.push({ key: new Uint8Array(group[0]!.key), pgid: await this.writeBranchPage(group) });
           group = [];
           bytes = PAGE_HEADER_SIZE;
         }
         group.push(ref);
         bytes += size;
       }
-      if (group.length > 0) next.push({ key: group[0]!.key, pgid: await this.writeBranchPage(group) });
+      if (group.length > 0) next.push({ key: new Uint8Array(group[0]!.key), pgid: await this.writeBranchPage(group) });
       // A level that did not shrink would loop forever: a branch page holds at least two children.
       if (next.length >= level.length) throw new BboltWriteError('branch level did not shrink (keys too large for the page size)');
       level = next;
     }
-    this.buckets.push({ name: b.name, root: level[0]!.pgid, keys: b.keys });
+    let root = 0;
+    for (const ref of level) root = ref.pgid;
+    this.buckets.push({ name: b.name, root, keys: b.keys });
     this.current = null;
   }
 

@@ -34,6 +34,7 @@ import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
+import { BigIntColumn, KeyIndex, NumberColumn } from './key-index';
 import { sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
@@ -148,13 +149,13 @@ export class RevisionList {
 }
 
 /**
- * One etcd key's newest revision. Kept small (salvage holds one per distinct
- * key): the key is held once, as its `keyId` string (also the map key), and
- * the value as an offset into the source.
+ * One etcd key's newest revision, as the replay reads and writes it: a
+ * short-lived view of one row of `KeyStates` (the rows are columns; a view
+ * is made on `get` and stored back with `set`).
  */
 interface KeyState {
-  /** The key's bytes as a `keyId` string. */
-  id: string;
+  /** The key's id in `KeyStates` (its bytes: `keyOf(id)`). */
+  id: number;
   createRevision: number;
   modRevision: number;
   subRevision: number;
@@ -172,9 +173,148 @@ interface KeyState {
   /** A view of a held WAL write whose bytes were not kept (`PendingWrite.value` a reference): value compares cannot be judged. */
   unknownValue?: boolean;
   source: SalvageKeySource;
+  /** The db revision it was read at (db sources); null for the WAL's (derived from `source`, not stored). */
   sourceRevision: number | null;
   page?: number;
   walIndex?: number;
+}
+
+const SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf', 'wal'];
+const PRESENT = 1;
+const DELETED = 2;
+const VERBATIM = 4;
+
+/**
+ * Every distinct key's newest revision, in columns (see `key-index.ts`):
+ * about 100 bytes a key plus its bytes, outside V8's collected heap, where a
+ * Map of strings to objects took ~260. An id can be in the index without a
+ * state (a key only a held WAL write names): `has`/`get`/`size` count states.
+ */
+export class KeyStates {
+  private readonly index = new KeyIndex();
+  private readonly flags = new NumberColumn((n) => new Uint8Array(n));
+  private readonly sources = new NumberColumn((n) => new Uint8Array(n));
+  private readonly createRevisions = new NumberColumn((n) => new Float64Array(n));
+  private readonly modRevisions = new NumberColumn((n) => new Float64Array(n));
+  private readonly subRevisions = new NumberColumn((n) => new Float64Array(n));
+  private readonly versions = new NumberColumn((n) => new Float64Array(n));
+  private readonly leases = new BigIntColumn();
+  private readonly dbOffsets = new NumberColumn((n) => new Float64Array(n));
+  private readonly dbLengths = new NumberColumn((n) => new Uint32Array(n));
+  private readonly dbValueLengths = new NumberColumn((n) => new Uint32Array(n));
+  /** The page (db sources) or the WAL entry index (the WAL's); NaN: none. */
+  private readonly wheres = new NumberColumn((n) => new Float64Array(n));
+  /** Values only the WAL had (few, unless there is no db). */
+  private readonly memValues = new Map<number, Uint8Array>();
+  private count = 0;
+
+  /** Keys with a state. */
+  get size(): number {
+    return this.count;
+  }
+  /** Ids handed out so far (states or not): ids are 0..ids-1. */
+  get ids(): number {
+    return this.index.size;
+  }
+  /** The id of a key (added to the index when new; it has no state until `set`). */
+  idOf(key: Uint8Array): number {
+    return this.index.add(key);
+  }
+  /** The id of a key the index holds, else -1. */
+  find(key: Uint8Array): number {
+    return this.index.find(key);
+  }
+  /** The key's bytes (a stable view: copy it only to hand it out). */
+  keyOf(id: number): Uint8Array {
+    return this.index.key(id);
+  }
+  keyLength(id: number): number {
+    return this.index.keyLength(id);
+  }
+  has(id: number): boolean {
+    return id >= 0 && (this.flags.get(id) & PRESENT) !== 0;
+  }
+  /** Has a state and it is not a delete. */
+  isLive(id: number): boolean {
+    return id >= 0 && (this.flags.get(id) & (PRESENT | DELETED)) === PRESENT;
+  }
+  modRevision(id: number): number {
+    return this.modRevisions.get(id);
+  }
+  subRevision(id: number): number {
+    return this.subRevisions.get(id);
+  }
+  lease(id: number): bigint {
+    return this.leases.get(id);
+  }
+  source(id: number): SalvageKeySource {
+    return SOURCES[this.sources.get(id)]!;
+  }
+  get(id: number): KeyState | undefined {
+    if (!this.has(id)) return undefined;
+    const f = this.flags.get(id);
+    const source = SOURCES[this.sources.get(id)]!;
+    const where = this.wheres.get(id);
+    const modRevision = this.modRevisions.get(id);
+    const s: KeyState = {
+      id,
+      createRevision: this.createRevisions.get(id),
+      modRevision,
+      subRevision: this.subRevisions.get(id),
+      version: this.versions.get(id),
+      lease: this.leases.get(id),
+      deleted: (f & DELETED) !== 0,
+      dbOffset: this.dbOffsets.get(id),
+      dbLength: this.dbLengths.get(id),
+      dbValueLength: this.dbValueLengths.get(id),
+      verbatim: (f & VERBATIM) !== 0,
+      memValue: this.memValues.get(id) ?? null,
+      source,
+      sourceRevision: source === 'wal' ? null : modRevision,
+    };
+    if (!Number.isNaN(where)) {
+      if (source === 'wal') s.walIndex = where;
+      else s.page = where;
+    }
+    return s;
+  }
+  set(s: KeyState): void {
+    const id = s.id;
+    if (!this.has(id)) this.count++;
+    this.flags.set(id, PRESENT | (s.deleted ? DELETED : 0) | (s.verbatim ? VERBATIM : 0));
+    this.sources.set(id, SOURCES.indexOf(s.source));
+    this.createRevisions.set(id, s.createRevision);
+    this.modRevisions.set(id, s.modRevision);
+    this.subRevisions.set(id, s.subRevision);
+    this.versions.set(id, s.version);
+    this.leases.set(id, BigInt.asIntN(64, s.lease));
+    this.dbOffsets.set(id, s.dbOffset);
+    this.dbLengths.set(id, s.dbLength);
+    this.dbValueLengths.set(id, s.dbValueLength);
+    this.wheres.set(id, (s.source === 'wal' ? s.walIndex : s.page) ?? NaN);
+    if (s.memValue) this.memValues.set(id, s.memValue);
+    else this.memValues.delete(id);
+  }
+  /** Ids of the live keys (states that are not deletes), in revision order (main, then sub). */
+  liveByRevision(): Uint32Array {
+    let n = 0;
+    for (let id = 0; id < this.ids; id++) if (this.isLive(id)) n++;
+    const out = new Uint32Array(n);
+    n = 0;
+    for (let id = 0; id < this.ids; id++) if (this.isLive(id)) out[n++] = id;
+    return out.sort((a, b) => this.modRevisions.get(a) - this.modRevisions.get(b) || this.subRevisions.get(a) - this.subRevisions.get(b));
+  }
+  /** Ids of the live keys in `range`, in key byte order. */
+  liveInRange(range: KeyRange): number[] {
+    const out: number[] = [];
+    for (let id = 0; id < this.ids; id++) if (this.isLive(id) && inKeyRange(this.keyOf(id), range)) out.push(id);
+    return out.sort((a, b) => compareBytes(this.keyOf(a), this.keyOf(b)));
+  }
+  /** Bytes the columns and the index hold (the values held in memory not counted). */
+  get bytes(): number {
+    const cols = [this.flags, this.sources, this.createRevisions, this.modRevisions, this.subRevisions, this.versions, this.dbOffsets, this.dbLengths];
+    return this.index.bytes + this.leases.bytes + this.dbValueLengths.bytes + this.wheres.bytes + cols.reduce((t, c) => t + c.bytes, 0);
+  }
 }
 
 interface SmallItem {
@@ -216,9 +356,14 @@ function isRevisionKey(k: Uint8Array): boolean {
 }
 
 function readRevision(k: Uint8Array): { main: number; sub: number; tombstone: boolean } {
-  const dv = new DataView(k.buffer, k.byteOffset, 17);
-  const clamp = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
-  return { main: clamp(dv.getBigUint64(0, false)), sub: clamp(dv.getBigUint64(9, false)), tombstone: k.length === 18 };
+  return { main: u64At(k, 0), sub: u64At(k, 9), tombstone: k.length === 18 };
+}
+
+/** A big-endian u64 as a number, clamped to 2^53 - 1 (no BigInt: the scan reads one per revision). */
+function u64At(k: Uint8Array, at: number): number {
+  const hi = ((k[at]! << 24) | (k[at + 1]! << 16) | (k[at + 2]! << 8) | k[at + 3]!) >>> 0;
+  const lo = ((k[at + 4]! << 24) | (k[at + 5]! << 16) | (k[at + 6]! << 8) | k[at + 7]!) >>> 0;
+  return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
 }
 
 export interface DecodedKv {
@@ -375,8 +520,66 @@ export function decodeKvGeneric(bytes: Uint8Array): DecodedKv | null {
 }
 
 function kvValue(bytes: Uint8Array): Uint8Array {
+  const fast = kvValueFast(bytes);
+  if (fast !== undefined) return fast;
   const m = decodeMessage(bytes, 64);
   return (m.ok ? bytesField(m.fields, 5) : undefined) ?? new Uint8Array(0);
+}
+
+/**
+ * The value field of a KeyValue in the shape `decodeKvFast` accepts (fields
+ * 1..6 in order, one-byte tags), as a view, without decoding every field into
+ * objects; undefined for any other shape (the general decoder answers).
+ */
+function kvValueFast(bytes: Uint8Array): Uint8Array | undefined {
+  const len = bytes.length;
+  let at = 0;
+  let lastNo = 0;
+  let value: Uint8Array | null = null;
+  while (at < len) {
+    const tag = bytes[at++]!;
+    const no = tag >> 3;
+    const wire = tag & 7;
+    if (tag >= 0x80 || no <= lastNo || no > 6 || wire !== (no === 1 || no === 5 ? 2 : 0)) return undefined;
+    lastNo = no;
+    let v = 0;
+    let mul = 1;
+    let n = 0;
+    let done = false;
+    // Nine bytes at most (a tenth may overflow 64 bits: the general decoder judges that).
+    while (at < len && n < 9) {
+      const b = bytes[at++]!;
+      n++;
+      if (wire === 2) {
+        if (n > 7) return undefined;
+        v += (b & 0x7f) * mul;
+        mul *= 128;
+      }
+      if (b < 0x80) {
+        done = true;
+        break;
+      }
+    }
+    if (!done) return undefined;
+    if (wire === 2) {
+      if (v > len - at) return undefined;
+      if (no === 5) value = bytes.subarray(at, at + v);
+      at += v;
+    }
+  }
+  return value ?? new Uint8Array(0);
+}
+
+/** Equal bytes, compared eight at a time (values of a few KiB are compared for every write the WAL holds). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  const da = new DataView(a.buffer, a.byteOffset, n);
+  const db = new DataView(b.buffer, b.byteOffset, n);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) if (da.getInt32(i) !== db.getInt32(i) || da.getInt32(i + 4) !== db.getInt32(i + 4)) return false;
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 async function readExact(src: ByteSource, offset: number, length: number): Promise<Uint8Array> {
@@ -598,7 +801,7 @@ function inHole(tree: TreeFacts, k: Uint8Array): boolean {
 // ---------------------------------------------------------------- the salvage
 
 export class SalvageState {
-  readonly keys = new Map<string, KeyState>();
+  readonly keys = new KeyStates();
   readonly small = new Map<EtcdBucketName, Map<string, SmallItem>>();
   readonly leases = new Map<string, { id: bigint; ttl: number }>();
   readonly findings: Finding[] = [];
@@ -677,12 +880,13 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
   }
   state.revisionsSeen.push(rev.main);
   if (rev.main > state.maxRevision) state.maxRevision = rev.main;
-  const newId = keyId(kv.key);
-  const prev = state.keys.get(newId);
-  if (prev && (prev.modRevision > rev.main || (prev.modRevision === rev.main && prev.subRevision >= rev.sub))) return true;
-  // The map keeps its first key string: hold that one, not a second copy.
-  const id = prev ? prev.id : newId;
-  state.keys.set(id, {
+  const keys = state.keys;
+  const id = keys.idOf(kv.key);
+  if (keys.has(id)) {
+    const mod = keys.modRevision(id);
+    if (mod > rev.main || (mod === rev.main && keys.subRevision(id) >= rev.sub)) return true;
+  }
+  keys.set({
     id,
     createRevision: rev.tombstone ? 0 : kv.createRevision,
     modRevision: rev.main,
@@ -931,27 +1135,22 @@ function cmpResult(r: string | number): 'equal' | 'greater' | 'less' | 'not-equa
   return 'equal';
 }
 
-/** An etcd range [key, rangeEnd) as `keyId` strings: no end = the key alone; end "\0" = every key from `key` on. */
-interface IdRange {
-  start: string;
-  end: string | null;
+/** An etcd range [key, rangeEnd): no end = the key alone; end "\0" = every key from `key` on. */
+interface KeyRange {
+  start: Uint8Array;
+  end: Uint8Array | null;
   exact: boolean;
 }
 
-function idRange(start: Uint8Array, end: Uint8Array | undefined): IdRange {
-  if (!end || end.length === 0) return { start: keyId(start), end: null, exact: true };
-  if (end.length === 1 && end[0] === 0) return { start: keyId(start), end: null, exact: false };
-  return { start: keyId(start), end: keyId(end), exact: false };
+function keyRange(start: Uint8Array, end: Uint8Array | undefined): KeyRange {
+  if (!end || end.length === 0) return { start, end: null, exact: true };
+  if (end.length === 1 && end[0] === 0) return { start, end: null, exact: false };
+  return { start, end, exact: false };
 }
 
-/** `keyId` strings compare as their bytes do (one char code per byte). */
-function inIdRange(id: string, r: IdRange): boolean {
-  if (r.exact) return id === r.start;
-  return id >= r.start && (r.end === null || id < r.end);
-}
-
-function byId(a: KeyState, b: KeyState): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+function inKeyRange(key: Uint8Array, r: KeyRange): boolean {
+  if (r.exact) return compareBytes(key, r.start) === 0;
+  return compareBytes(key, r.start) >= 0 && (r.end === null || compareBytes(key, r.end) < 0);
 }
 
 export class Replayer {
@@ -975,9 +1174,8 @@ export class Replayer {
     this.nextRevision = Math.max(state.maxRevision, 1) + 1;
   }
 
-  private live(id: string): KeyState | undefined {
-    const s = this.state.keys.get(id);
-    return s && !s.deleted ? s : undefined;
+  private live(id: number): KeyState | undefined {
+    return this.state.keys.isLive(id) ? this.state.keys.get(id) : undefined;
   }
 
   private async valueOf(s: KeyState): Promise<Uint8Array> {
@@ -997,11 +1195,11 @@ export class Replayer {
     const result = cmpResult(c.result);
     const ids: KeyState[] = [];
     if (c.rangeEnd && c.rangeEnd.length > 0) {
-      const range = idRange(c.key, c.rangeEnd);
-      for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) ids.push(s);
+      const range = keyRange(c.key, c.rangeEnd);
+      for (const id of this.state.keys.liveInRange(range)) ids.push(this.state.keys.get(id)!);
     } else {
-      const id = keyId(c.key);
-      const p = tolerant ? this.pending.get(id) : undefined;
+      const id = this.state.keys.find(c.key);
+      const p = tolerant && id >= 0 ? this.pending.get(id) : undefined;
       if (p) {
         if (!p.deleted) ids.push(this.pendingView(id, p));
       } else {
@@ -1052,12 +1250,11 @@ export class Replayer {
     switch (req.kind) {
       case 'put': {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const newId = keyId(r.key);
-        const id = this.state.keys.get(newId)?.id ?? newId;
+        const id = this.state.keys.idOf(r.key);
         const prev = this.live(id);
         const value = r.ignoreValue && prev ? await this.valueOf(prev) : r.value;
         const lease = r.ignoreLease && prev ? prev.lease : r.lease;
-        this.state.keys.set(id, {
+        this.state.keys.set({
           id,
           createRevision: prev ? prev.createRevision : rev,
           modRevision: rev,
@@ -1078,22 +1275,13 @@ export class Replayer {
       }
       case 'delete-range': {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
-        const hit: KeyState[] = [];
-        if (r.rangeEnd && r.rangeEnd.length > 0) {
-          const range = idRange(r.key, r.rangeEnd);
-          for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) hit.push(s);
-        } else {
-          const s = this.live(keyId(r.key));
-          if (s) hit.push(s);
+        let hit: number[] = [];
+        if (r.rangeEnd && r.rangeEnd.length > 0) hit = this.state.keys.liveInRange(keyRange(r.key, r.rangeEnd));
+        else {
+          const id = this.state.keys.find(r.key);
+          if (this.state.keys.isLive(id)) hit.push(id);
         }
-        hit.sort(byId);
-        for (const s of hit) {
-          s.deleted = true;
-          s.modRevision = rev;
-          s.subRevision = sub.n++;
-          s.source = 'wal';
-          s.walIndex = index;
-        }
+        for (const id of hit) this.markDeleted(id, rev, sub.n++, index);
         return;
       }
       case 'txn': {
@@ -1116,19 +1304,27 @@ export class Replayer {
       case 'lease-revoke': {
         const r = req as Extract<ReplayRequest, { kind: 'lease-revoke' }>;
         this.state.leases.delete(r.leaseId.toString());
-        const hit = [...this.state.keys.values()].filter((s) => !s.deleted && s.lease === r.leaseId).sort(byId);
-        for (const s of hit) {
-          s.deleted = true;
-          s.modRevision = rev;
-          s.subRevision = sub.n++;
-          s.source = 'wal';
-          s.walIndex = index;
-        }
+        const keys = this.state.keys;
+        const hit: number[] = [];
+        for (let id = 0; id < keys.ids; id++) if (keys.isLive(id) && keys.lease(id) === BigInt.asIntN(64, r.leaseId)) hit.push(id);
+        hit.sort((a, b) => compareBytes(keys.keyOf(a), keys.keyOf(b)));
+        for (const id of hit) this.markDeleted(id, rev, sub.n++, index);
         return;
       }
       default:
         return;
     }
+  }
+
+  /** A live key deleted by WAL entry `index` at revision `rev`/`sub`. */
+  private markDeleted(id: number, rev: number, sub: number, index: number): void {
+    const s = this.state.keys.get(id)!;
+    s.deleted = true;
+    s.modRevision = rev;
+    s.subRevision = sub;
+    s.source = 'wal';
+    s.walIndex = index;
+    this.state.keys.set(s);
   }
 
   /**
@@ -1164,15 +1360,15 @@ export class Replayer {
    * revisions, with every value held in memory. Only whether the write
    * equals the db's value is kept, or where in the WAL it is.
    */
-  private pending = new Map<string, PendingWrite>();
+  private pending = new PendingWrites();
 
   /** A held entry: note its writes as pending (judged by `settleHeld` once the span ends). */
   private async gapFill(e: ReplayEntry): Promise<void> {
-    const writes = new Map<string, PendingWrite>();
+    const writes = new Map<number, PendingWrite>();
     const collect = async (req: ReplayRequest, ordinal: number): Promise<void> => {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const id = keyId(r.key);
+        const id = this.state.keys.idOf(r.key);
         const before = writes.get(id) ?? this.pending.get(id);
         const db = this.live(id);
         const prevExists = before ? !before.deleted : db !== undefined;
@@ -1184,16 +1380,15 @@ export class Replayer {
           valueIndex = before ? before.valueIndex : -1;
           valueOrdinal = before ? before.valueOrdinal : 0;
         } else if (db && (await this.sameAsDb(db, r.value))) valueIndex = -1;
-        // The map keeps one string per key: the state's, when it has the key.
-        writes.set(db?.id ?? id, { index: e.index, ordinal, deleted: false, lease, valueIndex, valueOrdinal });
+        writes.set(id, { index: e.index, ordinal, deleted: false, lease, valueIndex, valueOrdinal });
       } else if (req.kind === 'delete-range') {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
-        const del = (id: string) => writes.set(id, { index: e.index, ordinal, deleted: true, lease: 0n, valueIndex: -1, valueOrdinal: 0 });
+        const del = (id: number) => writes.set(id, { index: e.index, ordinal, deleted: true, lease: 0n, valueIndex: -1, valueOrdinal: 0 });
         if (r.rangeEnd && r.rangeEnd.length > 0) {
-          const range = idRange(r.key, r.rangeEnd);
-          for (const s of this.state.keys.values()) if (!s.deleted && inIdRange(s.id, range)) del(s.id);
-          for (const [id, p] of this.pending) if (!p.deleted && inIdRange(id, range)) del(id);
-        } else del(keyId(r.key));
+          const range = keyRange(r.key, r.rangeEnd);
+          for (const id of this.state.keys.liveInRange(range)) del(id);
+          for (const [id, p] of this.pending.entries()) if (!p.deleted && inKeyRange(this.state.keys.keyOf(id), range)) del(id);
+        } else del(this.state.keys.idOf(r.key));
       } else if (req.kind === 'txn') {
         const r = req as Extract<ReplayRequest, { kind: 'txn' }>;
         let ok = true;
@@ -1228,13 +1423,13 @@ export class Replayer {
   private async sameAsDb(s: KeyState, value: Uint8Array): Promise<boolean> {
     const length = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
     if (length !== value.length) return false;
-    if (s.memValue || s.dbOffset < 0 || !this.src) return compareBytes(await this.valueOf(s), value) === 0;
+    if (s.memValue || s.dbOffset < 0 || !this.src) return sameBytes(await this.valueOf(s), value);
     // Compared in the read window at once (no copy: nothing is read in between).
-    return compareBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value) === 0;
+    return sameBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value);
   }
 
   /** A held key as a compare sees it: the db's state with the pending write's lease and value. */
-  private pendingView(id: string, p: PendingWrite): KeyState {
+  private pendingView(id: number, p: PendingWrite): KeyState {
     const db = this.live(id);
     const base: KeyState = db ?? {
       id,
@@ -1261,16 +1456,18 @@ export class Replayer {
    * old per-entry fill did). The values only the WAL has are read again from it.
    */
   private async settleHeld(): Promise<void> {
-    const items = [...this.pending].sort((a, b) => a[1].index - b[1].index || a[1].ordinal - b[1].ordinal);
-    this.pending = new Map();
-    const wanted = new Map<number, { id: string; ordinal: number }[]>();
-    for (const [id, p] of items) {
+    // One pending write at a time, in WAL order (rows sorted by index, ordinal; ties in the order they came).
+    const pending = this.pending;
+    this.pending = new PendingWrites();
+    const items = (): Generator<[number, PendingWrite]> => pending.entries(pending.byWalOrder());
+    const wanted = new Map<number, { id: number; ordinal: number }[]>();
+    for (const [id, p] of items()) {
       if (p.deleted || p.valueIndex < 0) continue;
       const list = wanted.get(p.valueIndex) ?? [];
       list.push({ id, ordinal: p.valueOrdinal });
       wanted.set(p.valueIndex, list);
     }
-    const values = wanted.size > 0 ? await this.readBack(wanted) : new Map<string, Uint8Array>();
+    const values = wanted.size > 0 ? await this.readBack(wanted) : new Map<number, Uint8Array>();
     let index = -1;
     let rev = this.nextRevision;
     let sub = 0;
@@ -1284,7 +1481,7 @@ export class Replayer {
       sub = 0;
       changed = false;
     };
-    for (const [id, p] of items) {
+    for (const [id, p] of items()) {
       if (p.index !== index) {
         next();
         index = p.index;
@@ -1293,11 +1490,7 @@ export class Replayer {
       const live = s && !s.deleted ? s : undefined;
       if (p.deleted) {
         if (live) {
-          live.deleted = true;
-          live.modRevision = rev;
-          live.subRevision = sub++;
-          live.source = 'wal';
-          live.walIndex = p.index;
+          this.markDeleted(id, rev, sub++, p.index);
           changed = true;
         }
         continue;
@@ -1306,15 +1499,15 @@ export class Replayer {
       const value = p.valueIndex < 0 ? (live ? await this.valueOf(live) : null) : (values.get(id) ?? null);
       if (value === null) {
         this.state.addLoss({
-          key: displayKey(keyBytes(id)),
+          key: displayKey(this.state.keys.keyOf(id)),
           revisions: null,
           page: null,
           reason: `WAL entry ${p.index} wrote this key after the db's newest copy was lost, but its value could not be read back from the WAL`,
         });
         continue;
       }
-      this.state.keys.set(id, {
-        id: s ? s.id : id,
+      this.state.keys.set({
+        id,
         createRevision: live ? live.createRevision : rev,
         modRevision: rev,
         subRevision: sub++,
@@ -1336,8 +1529,8 @@ export class Replayer {
   }
 
   /** Values written by held entries the db lacks, read from a second pass over the WAL up to the last one wanted. */
-  private async readBack(wanted: Map<number, { id: string; ordinal: number }[]>): Promise<Map<string, Uint8Array>> {
-    const out = new Map<string, Uint8Array>();
+  private async readBack(wanted: Map<number, { id: number; ordinal: number }[]>): Promise<Map<number, Uint8Array>> {
+    const out = new Map<number, Uint8Array>();
     if (!this.wal) return out;
     let last = 0;
     for (const i of wanted.keys()) last = Math.max(last, i);
@@ -1348,7 +1541,7 @@ export class Replayer {
         if (list && e.request) {
           for (const w of list) {
             const op = opAt(e.request, w.ordinal);
-            if (op && op.kind === 'put' && keyId(op.key) === w.id) out.set(w.id, copyBytes(op.value));
+            if (op && op.kind === 'put' && this.state.keys.find(op.key) === w.id) out.set(w.id, copyBytes(op.value));
           }
         }
         if (e.index >= last) throw done;
@@ -1375,6 +1568,67 @@ interface PendingWrite {
   /** -1: the db holds the value (the write equals its newest); else the WAL entry index whose put op `valueOrdinal` holds it. */
   valueIndex: number;
   valueOrdinal: number;
+}
+
+/**
+ * The held writes by key id, in columns (the held span of a healthy WAL is
+ * the whole WAL: one row per key it wrote). Rows keep the order keys first
+ * came in, as a Map's entries do.
+ */
+class PendingWrites {
+  /** Key id -> row + 1 (0: none). */
+  private readonly rowOf = new NumberColumn((n) => new Int32Array(n));
+  private readonly ids = new NumberColumn((n) => new Uint32Array(n));
+  private readonly indexes = new NumberColumn((n) => new Float64Array(n));
+  private readonly ordinals = new NumberColumn((n) => new Float64Array(n));
+  private readonly deleted = new NumberColumn((n) => new Uint8Array(n));
+  private readonly leases = new BigIntColumn();
+  private readonly valueIndexes = new NumberColumn((n) => new Float64Array(n));
+  private readonly valueOrdinals = new NumberColumn((n) => new Float64Array(n));
+  size = 0;
+  has(id: number): boolean {
+    return id >= 0 && this.rowOf.get(id) > 0;
+  }
+  get(id: number): PendingWrite | undefined {
+    return this.has(id) ? this.row(this.rowOf.get(id) - 1) : undefined;
+  }
+  set(id: number, w: PendingWrite): void {
+    let row = this.rowOf.get(id) - 1;
+    if (row < 0) {
+      row = this.size++;
+      this.rowOf.set(id, row + 1);
+      this.ids.set(row, id);
+    }
+    this.indexes.set(row, w.index);
+    this.ordinals.set(row, w.ordinal);
+    this.deleted.set(row, w.deleted ? 1 : 0);
+    this.leases.set(row, BigInt.asIntN(64, w.lease));
+    this.valueIndexes.set(row, w.valueIndex);
+    this.valueOrdinals.set(row, w.valueOrdinal);
+  }
+  /** Rows sorted by WAL entry index, then op ordinal (stable). */
+  byWalOrder(): Uint32Array {
+    const rows = new Uint32Array(this.size).map((_, i) => i);
+    return rows.sort((a, b) => this.indexes.get(a) - this.indexes.get(b) || this.ordinals.get(a) - this.ordinals.get(b) || a - b);
+  }
+  /** [key id, write] for the given rows (default: all, in the order keys came). */
+  *entries(rows?: Uint32Array): Generator<[number, PendingWrite]> {
+    const n = rows ? rows.length : this.size;
+    for (let i = 0; i < n; i++) {
+      const row = rows ? rows[i]! : i;
+      yield [this.ids.get(row), this.row(row)];
+    }
+  }
+  private row(row: number): PendingWrite {
+    return {
+      index: this.indexes.get(row),
+      ordinal: this.ordinals.get(row),
+      deleted: this.deleted.get(row) === 1,
+      lease: this.leases.get(row),
+      valueIndex: this.valueIndexes.get(row),
+      valueOrdinal: this.valueOrdinals.get(row),
+    };
+  }
 }
 
 /** Ops in a request's whole tree (txn branches: success, then failure); a leaf op counts one. */
@@ -1424,26 +1678,31 @@ export interface SalvageWriteResult {
 
 /** Phase 3: write the live keys in revision order, plus the small buckets. */
 export async function writeSalvage(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
-  const live = [...state.keys.values()].filter((s) => !s.deleted);
-  const deletedKeys = state.keys.size - live.length;
-  live.sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  const states = state.keys;
+  // Ids in revision order; each key's state is read from the columns when it is needed (no object per key held).
+  const live = states.liveByRevision();
+  const deletedKeys = states.size - live.length;
   // Leases: keep those found; a key whose lease is gone is detached (kept forever) rather than lost.
   let detachedKeys = 0;
-  for (const s of live) {
-    if (s.lease !== 0n && !state.leases.has(BigInt.asUintN(64, s.lease).toString()) && !state.leases.has(s.lease.toString())) {
+  for (const id of live) {
+    const lease = states.lease(id);
+    if (lease !== 0n && !state.leases.has(BigInt.asUintN(64, lease).toString()) && !state.leases.has(lease.toString())) {
+      const s = states.get(id)!;
       s.lease = 0n;
       s.verbatim = false;
+      states.set(s);
       detachedKeys++;
     }
   }
   const sources: Record<SalvageKeySource, number> = { tree: 0, 'orphaned-leaf': 0, wal: 0 };
   const listMax = opts.keysListedMax ?? DEFAULT_KEYS_LISTED;
   const keys: SalvagedKey[] = [];
-  for (const s of live) {
-    sources[s.source]++;
+  for (const id of live) {
+    sources[states.source(id)]++;
     if (keys.length < listMax) {
+      const s = states.get(id)!;
       keys.push({
-        key: displayKey(keyBytes(s.id)),
+        key: displayKey(states.keyOf(id)),
         modRevision: s.modRevision,
         sourceRevision: s.sourceRevision,
         valueSize: s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0,
@@ -1453,14 +1712,15 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       });
     }
   }
-  const maxRev = live.length > 0 ? live[live.length - 1]!.modRevision : null;
-  const minRev = live.length > 0 ? live[0]!.modRevision : null;
+  const maxRev = live.length > 0 ? states.modRevision(live[live.length - 1]!) : null;
+  const minRev = live.length > 0 ? states.modRevision(live[0]!) : null;
   // Progress in value bytes written (of the sizes the plan counts, summed before the write).
   let planned = 0;
   let written = 0;
   let reported = 0;
   const revisions = async function* (): AsyncGenerator<RevisionItem> {
-    for (const s of live) {
+    for (const id of live) {
+      const s = states.get(id)!;
       throwIfCancelled(opts.signal);
       if (opts.onProgress && written - reported >= 16 << 20) {
         reported = written;
@@ -1473,7 +1733,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
         const value = s.memValue;
         yield {
           key,
-          value: encodeKeyValue({ key: keyBytes(s.id), createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value, lease }),
+          value: encodeKeyValue({ key: states.keyOf(id), createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value, lease }),
         };
       } else {
         const verbatim = s.verbatim;
@@ -1485,7 +1745,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
             if (verbatim) return raw;
             // Re-encode: the lease may have been detached; everything else is the stored KeyValue.
             return encodeKeyValue({
-              key: keyBytes(s.id),
+              key: states.keyOf(id),
               createRevision: s.createRevision,
               modRevision: s.modRevision,
               version: s.version,
@@ -1499,14 +1759,15 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   };
   /** What each item of `revisions()` will weigh, without reading a value: the layout is planned from it. */
   const revisionSizes = function* (): Generator<RevisionSize> {
-    for (const s of live) {
+    for (const id of live) {
+      const s = states.get(id)!;
       const key = revisionKey(s.modRevision, s.subRevision);
       if (!s.memValue && s.verbatim) {
         yield { key, valueSize: s.dbLength };
         continue;
       }
       const valueLength = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
-      const fields = { keyLength: s.id.length, createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, lease: s.lease };
+      const fields = { keyLength: states.keyLength(id), createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, lease: s.lease };
       yield { key, valueSize: keyValueSize({ ...fields, valueLength }) };
     }
   };
@@ -1599,12 +1860,13 @@ export async function forEachLiveKey(
     source: SalvageKeySource;
   }) => void | Promise<void>,
 ): Promise<void> {
-  const live = [...state.keys.values()].filter((s) => !s.deleted).sort((a, b) => a.modRevision - b.modRevision || a.subRevision - b.subRevision);
+  const live = state.keys.liveByRevision();
   const cached = src ? cachedSource(src) : null;
-  for (const s of live) {
+  for (const id of live) {
+    const s = state.keys.get(id)!;
     const value = s.memValue ?? (s.dbOffset >= 0 && cached ? kvValue(await readExact(cached, s.dbOffset, s.dbLength)) : new Uint8Array(0));
     await onKey({
-      key: keyBytes(s.id),
+      key: copyBytes(state.keys.keyOf(id)),
       value,
       modRevision: s.modRevision,
       createRevision: s.createRevision,
@@ -1661,7 +1923,8 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   }
   // Revisions no page holds: lost, unless they fall in the span the WAL holds (its entries below the
   // consistent index wrote the db's last revisions; replay brought those keys back, at new revision numbers).
-  const walKeys = [...state.keys.values()].filter((s) => s.source === 'wal').length;
+  let walKeys = 0;
+  for (let id = 0; id < state.keys.ids; id++) if (state.keys.has(id) && state.keys.source(id) === 'wal') walKeys++;
   if (state.cutPages) {
     const [from, to] = state.cutPages;
     if (covered && covered[0] <= 2)

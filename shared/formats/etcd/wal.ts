@@ -91,6 +91,8 @@ export interface WalScan {
   validSnapshots?: { index: number; term: number }[];
   /** Added: the snapshot the scan opened the WAL at (`opts.openAt`, or the newest valid WAL snapshot). */
   openedAt?: { index: number; term: number };
+  /** Added: no entry's index is at or below one before it (set only when the scan found no error; see `walIndexesRise`). */
+  indexesRise?: boolean;
 }
 
 export interface WalScanOptions extends RunOptions {
@@ -103,6 +105,14 @@ export interface WalScanOptions extends RunOptions {
   openAt?: { index: number; term: number };
   /** Re-read the files for ReadAll instead of using what the first pass collected (tests compare both). */
   exactReadAll?: boolean;
+  /**
+   * Added: every entry the first pass reads before any error, in file order,
+   * as `readWalEntries` gives it (its bytes valid until the promise settles).
+   * Only when the scan ends with `walIndexesRise` are these exactly the
+   * entries `readWalEntries` would give (no overwrite, nothing skipped): a
+   * caller that replays them must otherwise start over with it.
+   */
+  onEntry?: (e: WalEntry) => void | Promise<void>;
 }
 
 /** Finding codes with English and Simplified Chinese titles (for `shared/i18n/etcd-text.ts`). */
@@ -449,6 +459,7 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
           st.requestCounts[k] = (st.requestCounts[k] ?? 0) + 1;
           if (st.confChanges.length < MAX_CONF_CHANGES) st.confChanges.push(...confChangesOf(e));
         }
+        if (opts.onEntry && rec.data) return opts.onEntry(walEntryOf(e, f.rel, rec.offset));
       } else if (!detached) {
         if (rec.type === 3 && rec.data) {
           const h = decodeHardState(rec.data);
@@ -672,7 +683,7 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     return result(ra.error.readError);
   }
   // Non-zero bytes after the end of the last file (etcd zero-fills them) were reported as wal.data-after-end in pass 1.
-  return result(null);
+  return { ...result(null), indexesRise: indexesRiseIn(facts, info) };
 
   function openError(kind: WalReadErrorKind, file: string): WalReadError {
     return {
@@ -685,6 +696,17 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
       fatalText: etcdFatalText('open', WAL_ERRORS.fileNotFound),
     };
   }
+}
+
+/** Every file was read whole and each run of entry indexes starts above all before it (see `walIndexesRise`). */
+function indexesRiseIn(facts: ReadAllFacts, info: WalInfo): boolean {
+  if (facts.overflow || facts.entryDecodeErrors.length > 0 || info.files.some((f) => f.role === 'not-read')) return false;
+  let max = -1;
+  for (const run of facts.runs) {
+    if (run.first <= max) return false;
+    max = run.last;
+  }
+  return true;
 }
 
 function markBad(fi: WalFileInfo, e: DecodeError, code: string): void {
@@ -1281,6 +1303,28 @@ export interface ReadWalEntriesOptions {
    */
   skipDamaged?: boolean;
   onSkip?: (s: SkippedRecord) => void;
+  /**
+   * Read each file's windows into one reused buffer (see `readWalFile`): an
+   * entry's bytes are then valid only until `onEntry`'s promise settles, so
+   * the consumer must copy what it keeps.
+   */
+  reuseWindow?: boolean;
+  /**
+   * The caller has read these files already (`walIndexesRise` of a scan that
+   * found no error): no entry is overwritten by a later one, so the first
+   * pass that looks for overwrites is left out (one CRC pass instead of two).
+   */
+  indexesRise?: boolean;
+}
+
+/**
+ * Whether a scan saw every entry's index above the one before it (no entry
+ * of the log was overwritten by a later leader): then `readWalEntries` needs
+ * only one pass (`indexesRise`). False when the scan stopped on an error or
+ * could not keep all its facts.
+ */
+export function walIndexesRise(scan: WalScan): boolean {
+  return scan.readError === null && scan.indexesRise === true;
 }
 
 /**
@@ -1301,22 +1345,26 @@ export async function readWalEntries(
 ): Promise<void> {
   const { files } = await listWalDir(dir, relDir);
   const skip = opts.skipDamaged ?? false;
+  const reuse = opts.reuseWindow ?? false;
   // Pass A: ordinal of every entry is implicit; remember overwrite events (ordinal, index).
   const events: { ordinal: number; index: number }[] = [];
   let ordinal = 0;
   let maxIndex = -1;
-  const stop = await walkEntries(
-    dir,
-    files,
-    (e) => {
-      if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
-      if (e.index > maxIndex) maxIndex = e.index;
-      ordinal++;
-    },
-    null,
-    skip,
-    opts.onSkip,
-  );
+  const stop = opts.indexesRise
+    ? null
+    : await walkEntries(
+        dir,
+        files,
+        (e) => {
+          if (e.index <= maxIndex) events.push({ ordinal, index: e.index });
+          if (e.index > maxIndex) maxIndex = e.index;
+          ordinal++;
+        },
+        null,
+        skip,
+        opts.onSkip,
+        reuse,
+      );
   // suffixMin[k] = min index over events[k..]
   const suffixMin = new Array<number>(events.length + 1);
   suffixMin[events.length] = Infinity;
@@ -1344,7 +1392,24 @@ export async function readWalEntries(
     },
     stop,
     skip,
+    // Skips are told by the pass that runs first (pass A, unless it was left out).
+    opts.indexesRise ? opts.onSkip : undefined,
+    reuse,
   );
+}
+
+/** An entry as `readWalEntries` hands it out. */
+function walEntryOf(e: RaftEntry, rel: string, offset: number): WalEntry {
+  const out: WalEntry = {
+    index: e.index,
+    term: e.term,
+    type: entryTypeName(e.type),
+    request: e.type === 0 ? decodeInternalRequest(e.data) : null,
+    file: rel,
+    offset,
+  };
+  if (e.type === 1 || e.type === 2) out.confChanges = confChangesOf(e);
+  return out;
 }
 
 /** Walks entry records of all files with the CRC chain; returns where it stopped (null: the end, or salvage mode). */
@@ -1355,6 +1420,7 @@ async function walkEntries(
   stopAt: { file: number; offset: number } | null,
   skipDamaged: boolean,
   onSkip?: (s: SkippedRecord) => void,
+  reuseWindow = false,
 ): Promise<{ file: number; offset: number } | null> {
   let crc = 0;
   for (let i = 0; i < files.length; i++) {
@@ -1365,7 +1431,7 @@ async function walkEntries(
     let resync = false;
     for (;;) {
       let stopped = false;
-      const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, startOffset, startRecord, resync }, (rec) => {
+      const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, startOffset, startRecord, resync, reuseWindow }, (rec) => {
         if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
           stopped = true;
           return false;

@@ -1,0 +1,176 @@
+/**
+ * A compact index of byte-string keys for salvage, which remembers one entry
+ * per distinct etcd key (a million keys is an ordinary cluster): the key
+ * bytes sit in a byte arena, an open-addressing hash table maps them to a
+ * dense id (0, 1, 2, ...), and what a caller remembers per key goes in
+ * columns indexed by that id (`NumberColumn`, `BigIntColumn`).
+ *
+ * Why not a `Map<string, object>`: every key would be a JS string plus an
+ * object plus a map entry (~260 bytes a key measured), all on V8's heap,
+ * which the garbage collector walks again and again. Here a key costs its
+ * bytes plus a few fixed-size array slots, outside the collected heap.
+ *
+ * Columns and the arena grow in fixed-size chunks: nothing is copied when
+ * they grow (no moment with both an old and a doubled array), and a key's
+ * bytes never move, so `key(id)` is a stable view.
+ */
+
+const CHUNK_BITS = 16;
+/** Slots per column chunk. */
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+/** Bytes per arena chunk (a longer key gets a chunk of its own). */
+const ARENA_CHUNK = 1 << 20;
+/** Arena positions are `chunk * ARENA_STRIDE + offset` (exact in a double up to 2^21 chunks). */
+const ARENA_STRIDE = 2 ** 32;
+
+type NumberArray = Float64Array | Uint32Array | Int32Array | Uint8Array;
+
+/** A growable array of numbers in chunks of 65,536 slots (zero when never set). */
+export class NumberColumn {
+  private readonly chunks: NumberArray[] = [];
+  constructor(private readonly make: (n: number) => NumberArray) {}
+  get(i: number): number {
+    const c = this.chunks[i >>> CHUNK_BITS];
+    return c ? c[i & CHUNK_MASK]! : 0;
+  }
+  set(i: number, v: number): void {
+    const n = i >>> CHUNK_BITS;
+    while (this.chunks.length <= n) this.chunks.push(this.make(CHUNK));
+    this.chunks[n]![i & CHUNK_MASK] = v;
+  }
+  /** Bytes held. */
+  get bytes(): number {
+    let b = 0;
+    for (const c of this.chunks) b += c.byteLength;
+    return b;
+  }
+}
+
+/** A growable array of 64-bit signed integers (0n when never set). */
+export class BigIntColumn {
+  private readonly chunks: BigInt64Array[] = [];
+  get(i: number): bigint {
+    const c = this.chunks[i >>> CHUNK_BITS];
+    return c ? c[i & CHUNK_MASK]! : 0n;
+  }
+  set(i: number, v: bigint): void {
+    const n = i >>> CHUNK_BITS;
+    while (this.chunks.length <= n) this.chunks.push(new BigInt64Array(CHUNK));
+    this.chunks[n]![i & CHUNK_MASK] = v;
+  }
+  get bytes(): number {
+    return this.chunks.length * CHUNK * 8;
+  }
+}
+
+/** FNV-1a over the bytes (32 bits). */
+function hashBytes(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** Byte strings to dense ids: `add` gives a key's id (a new one for a new key), `find` looks one up. */
+export class KeyIndex {
+  private readonly arena: Uint8Array[] = [];
+  /** The arena chunk being filled (-1: none yet) and how far. */
+  private current = -1;
+  private arenaFill = 0;
+  private readonly positions = new NumberColumn((n) => new Float64Array(n));
+  private readonly lengths = new NumberColumn((n) => new Uint32Array(n));
+  private readonly hashes = new NumberColumn((n) => new Uint32Array(n));
+  /** Slot -> id + 1 (0: empty); a power of two in size, at most half full. */
+  private table = new Int32Array(1024);
+  private count = 0;
+
+  /** Keys held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The id of `key`, or -1 when it is not held. */
+  find(key: Uint8Array): number {
+    const mask = this.table.length - 1;
+    const h = hashBytes(key);
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const at = this.table[slot]!;
+      if (at === 0) return -1;
+      if (this.hashes.get(at - 1) === h && this.equals(at - 1, key)) return at - 1;
+    }
+  }
+
+  /** The id of `key`, added (its bytes copied) when it is new. */
+  add(key: Uint8Array): number {
+    const mask = this.table.length - 1;
+    const h = hashBytes(key);
+    let slot = h & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const at = this.table[slot]!;
+      if (at === 0) break;
+      if (this.hashes.get(at - 1) === h && this.equals(at - 1, key)) return at - 1;
+    }
+    const id = this.count++;
+    this.positions.set(id, this.store(key));
+    this.lengths.set(id, key.length);
+    this.hashes.set(id, h);
+    this.table[slot] = id + 1;
+    if (this.count * 2 > this.table.length) this.grow();
+    return id;
+  }
+
+  /** The bytes of key `id`: a view into the arena, valid as long as the index (the bytes never move). */
+  key(id: number): Uint8Array {
+    const pos = this.positions.get(id);
+    const chunk = Math.floor(pos / ARENA_STRIDE);
+    const offset = pos - chunk * ARENA_STRIDE;
+    return this.arena[chunk]!.subarray(offset, offset + this.lengths.get(id));
+  }
+
+  /** Length of key `id` in bytes. */
+  keyLength(id: number): number {
+    return this.lengths.get(id);
+  }
+
+  /** Bytes held by the index (arena, columns, table): what it costs. */
+  get bytes(): number {
+    let b = this.table.byteLength + this.positions.bytes + this.lengths.bytes + this.hashes.bytes;
+    for (const c of this.arena) b += c.byteLength;
+    return b;
+  }
+
+  private equals(id: number, key: Uint8Array): boolean {
+    if (this.lengths.get(id) !== key.length) return false;
+    const held = this.key(id);
+    for (let i = 0; i < key.length; i++) if (held[i] !== key[i]) return false;
+    return true;
+  }
+
+  /** Copy the bytes into the arena; returns their position. */
+  private store(key: Uint8Array): number {
+    if (key.length > ARENA_CHUNK) {
+      // A long key gets a chunk of its own (appended: positions of the chunks before never change).
+      this.arena.push(new Uint8Array(key));
+      return (this.arena.length - 1) * ARENA_STRIDE;
+    }
+    if (this.current < 0 || this.arenaFill + key.length > ARENA_CHUNK) {
+      this.current = this.arena.push(new Uint8Array(ARENA_CHUNK)) - 1;
+      this.arenaFill = 0;
+    }
+    const offset = this.arenaFill;
+    this.arena[this.current]!.set(key, offset);
+    this.arenaFill += key.length;
+    return this.current * ARENA_STRIDE + offset;
+  }
+
+  private grow(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.count; id++) {
+      let slot = this.hashes.get(id) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = id + 1;
+    }
+    this.table = table;
+  }
+}
