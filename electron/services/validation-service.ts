@@ -95,6 +95,21 @@ export interface ValidationServiceOptions {
   workerHeapMb?: number;
   /** SSH-backed sources: the SSH service the composition root owns (absent: remote and copy sources are refused). */
   remote?: RemoteSources;
+  /**
+   * A worker started before this service (bin/lifeboat.cjs starts one for `lifeboat validate`,
+   * so it loads its bundle while the CLI's loads): the first job runs in it.
+   */
+  prestartedWorker?: PrestartedWorker;
+}
+
+/**
+ * A validation worker already started (unref'd, so an unused one never keeps the process up). It is
+ * used only if it runs this service's worker script with its heap cap; otherwise it is terminated.
+ */
+export interface PrestartedWorker {
+  worker: Worker;
+  script: string;
+  heapMb: number;
 }
 
 const MAX_FILE_NAME = 255;
@@ -233,6 +248,7 @@ export class ValidationService {
   private readonly maxRunning: number;
   private readonly maxRetained: number;
   private readonly heapMb: number;
+  private prestarted: PrestartedWorker | null;
   private closed = false;
 
   constructor(private readonly opts: ValidationServiceOptions) {
@@ -240,6 +256,7 @@ export class ValidationService {
     this.maxRunning = opts.maxRunningJobs ?? 4;
     this.maxRetained = opts.maxRetainedJobs ?? 50;
     this.heapMb = opts.workerHeapMb ?? 2048;
+    this.prestarted = opts.prestartedWorker ?? null;
   }
 
   private async remoteSources(): Promise<RemoteSources> {
@@ -291,7 +308,19 @@ export class ValidationService {
   }
 
   private spawn(): Worker {
-    return new Worker(resolveWorkerPath(this.opts.workerPath), {
+    const script = resolveWorkerPath(this.opts.workerPath);
+    const early = this.prestarted;
+    this.prestarted = null;
+    if (early) {
+      // threadId is -1 once it has exited (it failed to load).
+      if (early.script === script && early.heapMb === this.heapMb && early.worker.threadId >= 0) {
+        // It keeps the process up from now on, as a worker spawned here does.
+        early.worker.ref();
+        return early.worker;
+      }
+      void early.worker.terminate();
+    }
+    return new Worker(script, {
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
       stdout: false,
       stderr: false,
@@ -581,6 +610,8 @@ export class ValidationService {
     }
     for (const w of this.extraWorkers) waits.push(w.terminate());
     this.extraWorkers.clear();
+    if (this.prestarted) waits.push(this.prestarted.worker.terminate());
+    this.prestarted = null;
     await Promise.allSettled(waits);
   }
 }
