@@ -110,6 +110,17 @@ export interface PrestartedWorker {
   worker: Worker;
   script: string;
   heapMb: number;
+  /**
+   * The request already posted to it (bin/lifeboat.cjs posts `validate` for a lone local PATH, so
+   * the work starts before the CLI bundle has loaded), with the replies that came before this
+   * service listened. A job asking exactly this runs on in it; any other request gets a new worker.
+   */
+  running?: { request: WorkerRequest; replies: WorkerReply[]; stopBuffering(): void };
+}
+
+/** Whether two first requests ask the same (the plain local validation is the only one started early). */
+function sameRequest(a: WorkerRequest, b: WorkerRequest): boolean {
+  return a.type === 'validate' && b.type === 'validate' && a.path === b.path && a.nodePath === undefined && b.nodePath === undefined;
 }
 
 const MAX_FILE_NAME = 255;
@@ -307,19 +318,30 @@ export class ValidationService {
       : { type: 'batches-remote', name, file, ...asked };
   }
 
-  private spawn(): Worker {
+  /**
+   * A worker for `request`: the prestarted one when it suits (idle, or already running this very
+   * request: then `replies` holds what it said before anyone listened), else a new one.
+   */
+  private spawn(request?: WorkerRequest): { worker: Worker; replies: WorkerReply[] | null } {
     const script = resolveWorkerPath(this.opts.workerPath);
     const early = this.prestarted;
     this.prestarted = null;
     if (early) {
+      const running = early.running;
+      const suits = running ? request !== undefined && sameRequest(running.request, request) : true;
       // threadId is -1 once it has exited (it failed to load).
-      if (early.script === script && early.heapMb === this.heapMb && early.worker.threadId >= 0) {
+      if (suits && early.script === script && early.heapMb === this.heapMb && early.worker.threadId >= 0) {
         // It keeps the process up from now on, as a worker spawned here does.
         early.worker.ref();
-        return early.worker;
+        running?.stopBuffering();
+        return { worker: early.worker, replies: running ? running.replies : null };
       }
       void early.worker.terminate();
     }
+    return { worker: this.newWorker(script), replies: null };
+  }
+
+  private newWorker(script: string): Worker {
     return new Worker(script, {
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
       stdout: false,
@@ -352,9 +374,12 @@ export class ValidationService {
       progressTimer: null,
       finishedAt: 0,
     };
+    const request = this.request(source, remote);
     let worker: Worker;
+    /** Non-null: the worker already runs `request` and said this so far. */
+    let replies: WorkerReply[] | null;
     try {
-      worker = this.spawn();
+      ({ worker, replies } = this.spawn(request));
     } catch (e) {
       await remote?.close();
       throw e;
@@ -364,7 +389,7 @@ export class ValidationService {
     this.pruneJobs();
     if (remote) serveIo(worker, remote);
 
-    worker.on('message', (msg: WorkerReply) => {
+    const onMessage = (msg: WorkerReply) => {
       if (job.state !== 'running') return;
       if (msg.type === 'progress') this.onProgress(job, msg.progress);
       else if (msg.type === 'report') {
@@ -375,7 +400,8 @@ export class ValidationService {
         this.finish(job, 'failed');
         job.ctx.emit('validation.failed', { jobId: job.id, error: msg.message, cancelled: msg.cancelled });
       }
-    });
+    };
+    worker.on('message', onMessage);
     worker.on('error', (err) => {
       if (job.state !== 'running') return;
       this.finish(job, 'failed');
@@ -390,7 +416,11 @@ export class ValidationService {
         cancelled: false,
       });
     });
-    worker.postMessage(this.request(source, remote));
+    if (replies) {
+      // Said before this job listened (in order, and before anything that arrives from now on).
+      const said = replies;
+      queueMicrotask(() => said.forEach(onMessage));
+    } else worker.postMessage(request);
     return { jobId: job.id };
   }
 
@@ -524,7 +554,8 @@ export class ValidationService {
         : null;
     let worker: Worker;
     try {
-      worker = this.spawn();
+      // Idle workers only: a prestarted one already running a validation is not taken.
+      worker = this.spawn().worker;
     } catch (e) {
       await remote?.close();
       throw e;
@@ -576,7 +607,8 @@ export class ValidationService {
       source.kind === 'remote' ? await (await this.remoteSources()).openDirectory(source.connectionId, source.path, ctx, { sudo: source.sudo }) : null;
     let worker: Worker;
     try {
-      worker = this.spawn();
+      // Idle workers only: a prestarted one already running a validation is not taken.
+      worker = this.spawn().worker;
     } catch (e) {
       await remote?.close();
       throw e;
