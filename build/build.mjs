@@ -30,7 +30,7 @@ function newestMtime(dir) {
   return newest;
 }
 
-const OUTPUTS = ['main.cjs', 'preload.cjs', 'cli.cjs', 'validation-worker.cjs', path.join('renderer', 'index.html')];
+const OUTPUTS = ['main.cjs', 'preload.cjs', 'cli.cjs', 'validation-worker.cjs', 'wal-scan-worker.cjs', path.join('renderer', 'index.html')];
 if (ifStale && OUTPUTS.every((o) => existsSync(path.join(dist, o)))) {
   const builtAt = Math.min(...OUTPUTS.map((o) => statSync(path.join(dist, o)).mtimeMs));
   const sources = ['electron', 'shared', 'renderer', 'build', 'package.json', 'package-lock.json'].map((p) => path.join(root, p));
@@ -79,6 +79,8 @@ const targets = [
   { entry: 'electron/preload.ts', out: 'preload.cjs', external: ['electron'] },
   { entry: 'electron/cli.ts', out: 'cli.cjs', external: nodeExternals },
   { entry: 'electron/services/validation-worker.ts', out: 'validation-worker.cjs', external: nodeExternals },
+  // The etcd WAL scan's thread: the WAL reader alone, so it loads quickly beside the db walk.
+  { entry: 'electron/services/wal-scan-worker.ts', out: 'wal-scan-worker.cjs', external: nodeExternals },
   { entry: 'test/bench/bench.ts', out: 'bench.cjs', external: nodeExternals, optional: true },
   { entry: 'test/fuzz/run.ts', out: 'fuzz.cjs', external: nodeExternals, optional: true },
 ];

@@ -19,7 +19,7 @@ import type { ValidationReport } from '../shared/contract/report';
 import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
 import { writeRepairedCopy } from './services/dqlite-repair';
 import { appVersion } from './services/samples';
-import { ValidationService, isNodePath, openLocalTarget } from './services/validation-service';
+import { ValidationService, isNodePath, openLocalTarget, type PrestartedWorker } from './services/validation-service';
 import { createSampleCatalog } from './services/samples';
 import type { CallContext } from './services/registry';
 import type { ApiEvents } from '../shared/contract/api';
@@ -162,8 +162,13 @@ function ioMessage(err: unknown, what: string): string {
  * Validate a local path in a worker thread (the same ValidationService the app
  * uses), with progress, and cancel on Ctrl-C.
  */
-async function validateInWorker(absPath: string, onProgress?: (p: Progress) => void, nodePath?: string): Promise<ValidationReport> {
-  const service = new ValidationService({ transport: 'electron', samples: createSampleCatalog(null) });
+async function validateInWorker(
+  absPath: string,
+  onProgress?: (p: Progress) => void,
+  nodePath?: string,
+  prestartedWorker?: PrestartedWorker,
+): Promise<ValidationReport> {
+  const service = new ValidationService({ transport: 'electron', samples: createSampleCatalog(null), ...(prestartedWorker ? { prestartedWorker } : {}) });
   let settle!: { resolve(r: ValidationReport): void; reject(e: Error): void };
   const finished = new Promise<ValidationReport>((resolve, reject) => (settle = { resolve, reject }));
   let jobId: string | null = null;
@@ -205,7 +210,15 @@ export function addressesArg(text: string): string[] {
   return parsed.addresses;
 }
 
-async function runValidate(args: string[]): Promise<number> {
+/**
+ * What bin/lifeboat.cjs started before it loaded this bundle: for `lifeboat validate`, the
+ * validation worker (it loads its own bundle meanwhile, ~0.1 s of the wall time saved).
+ */
+export interface CliBoot {
+  validationWorker?: PrestartedWorker;
+}
+
+async function runValidate(args: string[], boot: CliBoot): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: { json: { type: 'boolean', default: false }, addresses: { type: 'string' }, 'node-path': { type: 'string' } },
@@ -219,8 +232,11 @@ async function runValidate(args: string[]): Promise<number> {
     throw new UsageError('--node-path must be an absolute path on the node, e.g. /var/snap/microk8s/current/var/kubernetes/backend');
   if (nodePath !== undefined && positionals.length > 1) throw new UsageError('--node-path names one copy: validate one PATH with it');
   const reports: ValidationReport[] = [];
+  // The first PATH runs in the worker bin/lifeboat.cjs started (if any); the others start their own.
+  let prestarted = boot.validationWorker;
   for (const target of positionals) {
-    const report = await validateOne(target, addresses, nodePath);
+    const report = await validateOne(target, addresses, nodePath, prestarted);
+    prestarted = undefined;
     if (typeof report === 'number') return report;
     reports.push(report);
   }
@@ -244,7 +260,12 @@ async function runValidate(args: string[]): Promise<number> {
 }
 
 /** Validate one PATH in the worker; a number is the exit code of an I/O failure (already reported). */
-async function validateOne(target: string, addresses: string[], nodePath: string | undefined): Promise<ValidationReport | number> {
+async function validateOne(
+  target: string,
+  addresses: string[],
+  nodePath: string | undefined,
+  prestarted: PrestartedWorker | undefined,
+): Promise<ValidationReport | number> {
   let dir;
   try {
     dir = await openLocalTarget(target);
@@ -259,7 +280,7 @@ async function validateOne(target: string, addresses: string[], nodePath: string
   const progress = progressPrinter();
   let report: ValidationReport;
   try {
-    report = await validateInWorker(path.resolve(target), progress.onProgress, nodePath);
+    report = await validateInWorker(path.resolve(target), progress.onProgress, nodePath, prestarted);
   } catch (err) {
     progress.done();
     process.stderr.write(`lifeboat: ${ioMessage(err, `validation of ${target} failed`)}\n`);
@@ -412,12 +433,12 @@ async function runServe(args: string[]): Promise<number> {
   });
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], boot: CliBoot = {}): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'validate':
-        return await runValidate(rest);
+        return await runValidate(rest, boot);
       case 'repair':
         return await runRepair(rest);
       case 'salvage':
@@ -466,8 +487,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Entry point for bin/lifeboat.cjs: runs and sets the exit code. */
-export function run(argv: string[] = process.argv.slice(2)): void {
-  void main(argv).then((code) => {
+export function run(argv: string[] = process.argv.slice(2), boot: CliBoot = {}): void {
+  void main(argv, boot).then((code) => {
     process.exitCode = code;
     // A stopped server may leave idle handles behind; nothing else is running.
     if (argv[0] === 'serve') process.exit(code);

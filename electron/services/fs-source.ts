@@ -2,17 +2,23 @@
  * Read-only local byte sources. Files are opened with O_RDONLY and never
  * written: validation must not touch evidence (tests hash inputs before/after).
  */
-import { promises as fs, constants } from 'node:fs';
+import { promises as fs, constants, readSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
 
 /**
  * A read-only file. Besides `read`, it can fill a caller's buffer (`readInto`): salvage's window
  * cache and the SHA-256 passes reuse a few buffers instead of allocating one per chunk.
+ * `readIntoSync` does the same in this thread, blocking it: for a worker thread whose next step
+ * waits for the bytes anyway (the bbolt walk's chunk reads: no hand-off to the I/O threads).
  */
-export async function openFileSource(
-  filePath: string,
-): Promise<ByteSource & { readInto(offset: number, target: Uint8Array): Promise<number>; close(): Promise<void> }> {
+export async function openFileSource(filePath: string): Promise<
+  ByteSource & {
+    readInto(offset: number, target: Uint8Array): Promise<number>;
+    readIntoSync: (offset: number, target: Uint8Array) => number;
+    close(): Promise<void>;
+  }
+> {
   const fh = await fs.open(filePath, constants.O_RDONLY);
   const st = await fh.stat();
   const readInto = async (offset: number, target: Uint8Array): Promise<number> => {
@@ -21,6 +27,17 @@ export async function openFileSource(
     let got = 0;
     while (got < want) {
       const { bytesRead } = await fh.read(target, got, want - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  };
+  const readIntoSync = (offset: number, target: Uint8Array): number => {
+    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
+    const want = Math.max(0, Math.min(target.length, st.size - offset));
+    let got = 0;
+    while (got < want) {
+      const bytesRead = readSync(fh.fd, target, got, want - got, offset + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -37,6 +54,7 @@ export async function openFileSource(
       return got === buf.length ? buf : buf.subarray(0, got);
     },
     readInto,
+    readIntoSync,
     close: () => fh.close(),
   };
 }

@@ -95,6 +95,32 @@ export interface ValidationServiceOptions {
   workerHeapMb?: number;
   /** SSH-backed sources: the SSH service the composition root owns (absent: remote and copy sources are refused). */
   remote?: RemoteSources;
+  /**
+   * A worker started before this service (bin/lifeboat.cjs starts one for `lifeboat validate`,
+   * so it loads its bundle while the CLI's loads): the first job runs in it.
+   */
+  prestartedWorker?: PrestartedWorker;
+}
+
+/**
+ * A validation worker already started (unref'd, so an unused one never keeps the process up). It is
+ * used only if it runs this service's worker script with its heap cap; otherwise it is terminated.
+ */
+export interface PrestartedWorker {
+  worker: Worker;
+  script: string;
+  heapMb: number;
+  /**
+   * The request already posted to it (bin/lifeboat.cjs posts `validate` for a lone local PATH, so
+   * the work starts before the CLI bundle has loaded), with the replies that came before this
+   * service listened. A job asking exactly this runs on in it; any other request gets a new worker.
+   */
+  running?: { request: WorkerRequest; replies: WorkerReply[]; stopBuffering(): void };
+}
+
+/** Whether two first requests ask the same (the plain local validation is the only one started early). */
+function sameRequest(a: WorkerRequest, b: WorkerRequest): boolean {
+  return a.type === 'validate' && b.type === 'validate' && a.path === b.path && a.nodePath === undefined && b.nodePath === undefined;
 }
 
 const MAX_FILE_NAME = 255;
@@ -233,6 +259,7 @@ export class ValidationService {
   private readonly maxRunning: number;
   private readonly maxRetained: number;
   private readonly heapMb: number;
+  private prestarted: PrestartedWorker | null;
   private closed = false;
 
   constructor(private readonly opts: ValidationServiceOptions) {
@@ -240,6 +267,7 @@ export class ValidationService {
     this.maxRunning = opts.maxRunningJobs ?? 4;
     this.maxRetained = opts.maxRetainedJobs ?? 50;
     this.heapMb = opts.workerHeapMb ?? 2048;
+    this.prestarted = opts.prestartedWorker ?? null;
   }
 
   private async remoteSources(): Promise<RemoteSources> {
@@ -290,8 +318,31 @@ export class ValidationService {
       : { type: 'batches-remote', name, file, ...asked };
   }
 
-  private spawn(): Worker {
-    return new Worker(resolveWorkerPath(this.opts.workerPath), {
+  /**
+   * A worker for `request`: the prestarted one when it suits (idle, or already running this very
+   * request: then `replies` holds what it said before anyone listened), else a new one.
+   */
+  private spawn(request?: WorkerRequest): { worker: Worker; replies: WorkerReply[] | null } {
+    const script = resolveWorkerPath(this.opts.workerPath);
+    const early = this.prestarted;
+    this.prestarted = null;
+    if (early) {
+      const running = early.running;
+      const suits = running ? request !== undefined && sameRequest(running.request, request) : true;
+      // threadId is -1 once it has exited (it failed to load).
+      if (suits && early.script === script && early.heapMb === this.heapMb && early.worker.threadId >= 0) {
+        // It keeps the process up from now on, as a worker spawned here does.
+        early.worker.ref();
+        running?.stopBuffering();
+        return { worker: early.worker, replies: running ? running.replies : null };
+      }
+      void early.worker.terminate();
+    }
+    return { worker: this.newWorker(script), replies: null };
+  }
+
+  private newWorker(script: string): Worker {
+    return new Worker(script, {
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
       stdout: false,
       stderr: false,
@@ -307,7 +358,8 @@ export class ValidationService {
   private async spawnServing(remote: RemoteDirectory | null): Promise<Worker> {
     let worker: Worker;
     try {
-      worker = this.spawn();
+      // Idle workers only: a prestarted one already running a validation is not taken.
+      worker = this.spawn().worker;
     } catch (e) {
       await remote?.close();
       throw e;
@@ -340,12 +392,22 @@ export class ValidationService {
       progressTimer: null,
       finishedAt: 0,
     };
-    const worker = await this.spawnServing(remote);
+    const request = this.request(source, remote);
+    let worker: Worker;
+    /** Non-null: the worker already runs `request` and said this so far. */
+    let replies: WorkerReply[] | null;
+    try {
+      ({ worker, replies } = this.spawn(request));
+    } catch (e) {
+      await remote?.close();
+      throw e;
+    }
+    if (remote) serveIo(worker, remote);
     job.worker = worker;
     this.jobs.set(job.id, job);
     this.pruneJobs();
 
-    worker.on('message', (msg: WorkerReply) => {
+    const onMessage = (msg: WorkerReply) => {
       if (job.state !== 'running') return;
       if (msg.type === 'progress') this.onProgress(job, msg.progress);
       else if (msg.type === 'report') {
@@ -356,7 +418,8 @@ export class ValidationService {
         this.finish(job, 'failed');
         job.ctx.emit('validation.failed', { jobId: job.id, error: msg.message, cancelled: msg.cancelled });
       }
-    });
+    };
+    worker.on('message', onMessage);
     worker.on('error', (err) => {
       if (job.state !== 'running') return;
       this.finish(job, 'failed');
@@ -371,7 +434,11 @@ export class ValidationService {
         cancelled: false,
       });
     });
-    worker.postMessage(this.request(source, remote));
+    if (replies) {
+      // Said before this job listened (in order, and before anything that arrives from now on).
+      const said = replies;
+      queueMicrotask(() => said.forEach(onMessage));
+    } else worker.postMessage(request);
     return { jobId: job.id };
   }
 
@@ -579,6 +646,8 @@ export class ValidationService {
     }
     for (const w of this.extraWorkers) waits.push(w.terminate());
     this.extraWorkers.clear();
+    if (this.prestarted) waits.push(this.prestarted.worker.terminate());
+    this.prestarted = null;
     await Promise.allSettled(waits);
   }
 }

@@ -3,9 +3,9 @@
  * validation worker walks the db: the two passes are independent until the
  * snap choice and the cross-check (shared/formats/etcd/validate.ts awaits
  * this scan exactly where it would have run it), and the machines this runs
- * on have at least two cores. The thread runs the same bundle as the
- * validation worker (`{ type: 'wal-scan' }` request), so there is nothing
- * more to build or to unpack from app.asar.
+ * on have at least two cores. The thread runs dist/wal-scan-worker.cjs (the
+ * WAL reader alone, quick to load) or, where that is missing, the validation
+ * worker's bundle: both answer the same `{ type: 'wal-scan' }` request.
  *
  * Local directories only: a remote (SFTP) source is read through the parent's
  * SSH session, and a second reader there would only compete for the link.
@@ -20,7 +20,7 @@ import type { WalScanStarter } from '../../shared/formats/etcd/validate';
 export type WalThreadReply = { type: 'progress'; progress: Progress } | { type: 'wal-scan'; scan: WalScan } | { type: 'error'; message: string };
 
 export interface WalThreadOptions {
-  /** The script to run (the validation worker bundle). */
+  /** The script to run (dist/wal-scan-worker.cjs, or the validation worker bundle). */
   workerScript: string;
   /** The local directory being validated (the root `layout.walDir` is relative to). */
   rootPath: string;

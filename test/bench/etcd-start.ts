@@ -481,7 +481,8 @@ export async function benchEtcdStart(o: EtcdStartBenchOptions): Promise<string[]
   const key = keyOf(1);
   const work = await fs.mkdtemp(path.join(path.dirname(path.resolve(o.cacheDir)), 'lifeboat-bench-etcd-copy-'));
   const runs: Record<'raw' | 'validate' | 'cli' | 'status' | 'start', Measured[]> = { raw: [], validate: [], cli: [], status: [], start: [] };
-  const cli = path.join(path.dirname(o.benchScript), 'cli.cjs');
+  // What `lifeboat` runs (bin/lifeboat.cjs starts the validation worker before it loads dist/cli.cjs).
+  const cli = path.join(path.dirname(o.benchScript), '..', 'bin', 'lifeboat.cjs');
   let cliVerdict = '';
   let summary: ValidateSummary | null = null;
   let served = { revision: 0, health: '' };

@@ -21,7 +21,7 @@ export function dqliteDemoAvailable(): boolean {
 
 // ---------------------------------------------------------------- build once
 
-const BUILD_OUTPUTS = ['main.cjs', 'preload.cjs', 'cli.cjs', 'validation-worker.cjs'].map((f) => path.join(REPO, 'dist', f));
+const BUILD_OUTPUTS = ['main.cjs', 'preload.cjs', 'cli.cjs', 'validation-worker.cjs', 'wal-scan-worker.cjs'].map((f) => path.join(REPO, 'dist', f));
 const SOURCE_DIRS = ['electron', 'shared', 'renderer', 'build'].map((d) => path.join(REPO, d));
 
 function newestMtime(dir: string): number {

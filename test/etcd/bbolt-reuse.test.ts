@@ -72,6 +72,25 @@ describe('the db walk with reused read buffers', () => {
     expect(fromFile.info.problems).toEqual([]);
     expect(fromFile.schema!.revisions).toBe(12_000);
     expect(fromFile.schema!.liveKeys).toBe(12_000);
+    expect(fromFile.bytesRead).toBe(fromMemory.bytesRead);
+  });
+
+  it('reads through the I/O threads (readInto, no readIntoSync) give the same report as blocking reads', async () => {
+    const file = path.join(dir, 'async.db');
+    await fs.writeFile(file, intact);
+    const src = await openFileSource(file);
+    try {
+      const blocking = await inspectBbolt(src, 'db');
+      // The same file source without its blocking read: every chunk through readInto, with read-ahead.
+      const { readIntoSync: _blockingRead, ...asyncOnly } = src;
+      const viaThreads = await inspectBbolt(asyncOnly, 'db');
+      expect(viaThreads.info).toEqual(blocking.info);
+      expect(viaThreads.schema).toEqual(blocking.schema);
+      expect(viaThreads.findings).toEqual(blocking.findings);
+      expect(viaThreads.bytesRead).toBe(blocking.bytesRead);
+    } finally {
+      await src.close();
+    }
   });
 
   it('a key below its ancestors’ bound near the end of the file: the same key-order problem as plain reads', async () => {

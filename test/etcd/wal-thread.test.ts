@@ -18,12 +18,14 @@ import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { buildEtcdGoldens, ETCD_DAMAGE_CASES, type EtcdGoldens } from '../helpers/etcd-damage';
 
 const HAVE_ETCD = requireEtcd();
-const WORKER = path.resolve(__dirname, '../../dist/validation-worker.cjs');
+/** The WAL thread's own bundle (what the validation worker starts), and the validation worker bundle (its fallback). */
+const WAL_WORKER = path.resolve(__dirname, '../../dist/wal-scan-worker.cjs');
+const VALIDATION_WORKER = path.resolve(__dirname, '../../dist/validation-worker.cjs');
 
-async function validate(dir: string, threaded: boolean): Promise<ValidationReport> {
+async function validate(dir: string, threaded: boolean, workerScript = WAL_WORKER): Promise<ValidationReport> {
   const root = localDirectory(dir);
   try {
-    const opts = threaded ? { startWalScan: walScanInThread({ workerScript: WORKER, rootPath: dir }) } : {};
+    const opts = threaded ? { startWalScan: walScanInThread({ workerScript, rootPath: dir }) } : {};
     const r = (await inspectEtcd(root, opts))!.report;
     return { ...r, elapsedMs: 0 };
   } finally {
@@ -62,6 +64,13 @@ describe.skipIf(!HAVE_ETCD)('etcd validation with the WAL scanned in a second th
     // Guard against a vacuous pass: the table holds WAL damage and a missing WAL.
     expect([...seen].filter((n) => n.startsWith('WAL:')).length).toBeGreaterThan(10);
   }, 600_000);
+
+  it('the validation worker bundle answers the WAL thread request too (where wal-scan-worker.cjs is missing)', async () => {
+    for (const name of ['small', 'multiwal'] as const) {
+      const dir = goldens.goldens[name]!.dir;
+      expect(await validate(dir, true, VALIDATION_WORKER), name).toEqual(await validate(dir, false));
+    }
+  }, 120_000);
 
   it('a failing WAL thread falls back to the scan in this thread (same report)', async () => {
     const dir = goldens.goldens.small!.dir;

@@ -24,7 +24,7 @@
  * before it is checked against the 10 MiB limit and the file size.
  */
 import { MAX_READ, type ByteSource } from '../../bytes/byte-source';
-import { crc32c } from './crc32c';
+import { crc32c, crcBuffer } from './crc32c';
 import {
   FRAME_SIZE_BYTES,
   MAX_WAL_ENTRY_SIZE,
@@ -302,7 +302,8 @@ export async function readWalFile(
   let buffer: Uint8Array | null = null;
   const readWindow = async (offset: number, length: number): Promise<Uint8Array> => {
     if (!into) return plain(await readRange(src, offset, length));
-    if (!buffer || buffer.length < length) buffer = new Uint8Array(Math.max(length, Math.min(WINDOW, st.fileSize)));
+    // A CRC buffer: the records' CRCs are then computed where they were read (in WebAssembly).
+    if (!buffer || buffer.length < length) buffer = crcBuffer(Math.max(length, Math.min(WINDOW, st.fileSize)));
     const target = buffer.subarray(0, length);
     let got = 0;
     while (got < length) {
