@@ -1379,16 +1379,7 @@ export async function readWalEntries(
       ordinal++;
       if (e.index < fromIndex) return;
       if (suffixMin[ev]! <= e.index) return; // replaced later
-      const out: WalEntry = {
-        index: e.index,
-        term: e.term,
-        type: entryTypeName(e.type),
-        request: e.type === 0 ? decodeInternalRequest(e.data) : null,
-        file: rel,
-        offset,
-      };
-      if (e.type === 1 || e.type === 2) out.confChanges = confChangesOf(e);
-      await onEntry(out);
+      await onEntry(walEntryOf(e, rel, offset));
     },
     stop,
     skip,
