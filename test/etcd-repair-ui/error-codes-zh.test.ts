@@ -65,18 +65,20 @@ describe('refusals of the back end in Chinese, by code', () => {
     try {
       const lone = path.join(dir, 'snapshot.db');
       await fs.writeFile(lone, new Uint8Array(512 + 32));
-      const cases: [Promise<unknown>, string][] = [
+      // Thunks, each run when its turn comes: a rejection made before its
+      // await would be an unhandled rejection in the meantime.
+      const cases: [() => Promise<unknown>, string][] = [
         [
-          repairEtcdCopy(dir, path.join(dir, 'out')),
+          () => repairEtcdCopy(dir, path.join(dir, 'out')),
           `${dir} is not an etcd data dir: it has no member/ directory (and no wal/ or snap/). Name the data dir (e.g. /var/lib/etcd), its member/ dir, a db file or a snapshot.db.`,
         ],
         [
-          repairEtcdCopy(lone, path.join(dir, 'out')),
+          () => repairEtcdCopy(lone, path.join(dir, 'out')),
           `${lone} is a lone snapshot.db; repair works on a data dir. Use \`lifeboat salvage ${lone} --snapshot FILE\` to turn it into a restorable snapshot.db.`,
         ],
       ];
       for (const [run, english] of cases) {
-        const e = await run.then(
+        const e = await run().then(
           () => null,
           (x: unknown) => x,
         );
