@@ -30,6 +30,7 @@ export interface CoreDeps {
 
 function paramsObject(params: unknown): Record<string, unknown> {
   if (params === undefined || params === null) return {};
+  // Contract: the client always sends an object.
   if (typeof params !== 'object' || Array.isArray(params)) throw new ApiError('bad-params', 'params must be an object');
   return params as Record<string, unknown>;
 }
@@ -55,8 +56,9 @@ export function createCoreHandlers(deps: CoreDeps): PartialHandlers {
     },
     'listing.analyze': async (params) => {
       const { text } = paramsObject(params);
+      // Contract: the page sends the pasted text as a string.
       if (typeof text !== 'string') throw new ApiError('bad-params', 'text must be a string');
-      if (text.length > MAX_LISTING_CHARS) throw new ApiError('too-large', 'the listing is too long (over 4 MiB)');
+      if (text.length > MAX_LISTING_CHARS) throw ApiError.localized('too-large', 'apiError.listing.tooLarge');
       return analyzeListing(text);
     },
   };

@@ -6,7 +6,7 @@
  */
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
-import { ApiError } from './api-error';
+import type { ApiError } from './api-error';
 import { expandHome } from './ssh/settings';
 
 /** `child` relative to `parent` ('' for `parent` itself), or null when it lies outside. */
@@ -39,17 +39,20 @@ export function realpathLoose(p: string): string {
   return path.join(realpathSync(cur), ...rest);
 }
 
-/** `requested` as an absolute path that is a regular file inside `root` (after symlinks), else a `forbidden` ApiError saying `refusal`. */
-export async function confinedExistingFile(requested: string, root: string, refusal: string): Promise<string> {
+/**
+ * `requested` as an absolute path that is a regular file inside `root` (after symlinks), else the error
+ * `refusal` makes (the caller's catalog sentence: it knows what the folder is to the user).
+ */
+export async function confinedExistingFile(requested: string, root: string, refusal: () => ApiError): Promise<string> {
   const expanded = expandHome(requested);
-  if (!path.isAbsolute(expanded) || expanded.includes('\0')) throw new ApiError('forbidden', refusal);
+  if (!path.isAbsolute(expanded) || expanded.includes('\0')) throw refusal();
   const wanted = path.resolve(expanded);
   const base = path.resolve(root);
-  if (!strictlyInside(base, wanted)) throw new ApiError('forbidden', refusal);
+  if (!strictlyInside(base, wanted)) throw refusal();
   // Both resolved: a link inside the folder that leads out of it is refused the same way.
   const [realRoot, realFile] = await Promise.all([fs.realpath(base).catch(() => null), fs.realpath(wanted).catch(() => null)]);
-  if (!realRoot || !realFile || !strictlyInside(realRoot, realFile)) throw new ApiError('forbidden', refusal);
+  if (!realRoot || !realFile || !strictlyInside(realRoot, realFile)) throw refusal();
   const st = await fs.stat(realFile).catch(() => null);
-  if (!st?.isFile()) throw new ApiError('forbidden', refusal);
+  if (!st?.isFile()) throw refusal();
   return realFile;
 }

@@ -56,7 +56,7 @@ export function resolveWorkerPath(explicit?: string): string {
     if (unpacked !== c && existsSync(unpacked)) return unpacked;
     if (existsSync(c)) return c;
   }
-  throw new ApiError('not-built', 'the validation worker is not built (dist/validation-worker.cjs): run `npm run build`');
+  throw ApiError.localized('not-built', 'apiError.validation.notBuilt');
 }
 
 type JobState = 'running' | 'done' | 'failed' | 'cancelled';
@@ -138,30 +138,36 @@ function isPlainFileName(name: string): boolean {
 }
 
 export function parseSourceRef(value: unknown): SourceRef {
+  // Contract: the page builds the source from its own state (only the path on the node is typed, said below from the catalog).
   if (typeof value !== 'object' || value === null) throw new ApiError('bad-params', 'source must be an object');
   const v = value as Record<string, unknown>;
   if (v.kind === 'sample') {
+    // Contract: an id from samples.list.
     if (typeof v.id !== 'string' || v.id === '') throw new ApiError('bad-params', 'source.id must be a sample id');
     return { kind: 'sample', id: v.id };
   }
   if (v.kind === 'local-path') {
+    // Contract: a path the page got from a file dialog or the node panel.
     if (typeof v.path !== 'string' || v.path === '') throw new ApiError('bad-params', 'source.path must be a string');
     if (v.nodePath === undefined) return { kind: 'local-path', path: v.path };
     if (!isNodePath(v.nodePath)) throw new ApiError('bad-params', 'source.nodePath must be an absolute path on the node (no "..", at most 4096 characters)');
     return { kind: 'local-path', path: v.path, nodePath: v.nodePath };
   }
   if (v.kind === 'remote') {
+    // Contract: the connection id and the sudo box come from the node panel's state.
     if (typeof v.connectionId !== 'string' || v.connectionId === '') throw new ApiError('bad-params', 'source.connectionId must be a string');
-    if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw new ApiError('bad-params', 'source.path must be an absolute remote path');
     if (v.sudo !== undefined && typeof v.sudo !== 'boolean') throw new ApiError('bad-params', 'source.sudo must be true or false');
+    if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw ApiError.localized('bad-params', 'apiError.validation.remoteNotAbsolute');
     return v.sudo === true
       ? { kind: 'remote', connectionId: v.connectionId, path: v.path, sudo: true }
       : { kind: 'remote', connectionId: v.connectionId, path: v.path };
   }
   if (v.kind === 'copy') {
+    // Contract: the id of a copy-out the page started.
     if (typeof v.jobId !== 'string' || v.jobId === '') throw new ApiError('bad-params', 'source.jobId must be a copy-out job id');
     return { kind: 'copy', jobId: v.jobId };
   }
+  // Contract: the page sends one of these kinds.
   throw new ApiError('bad-params', 'source.kind must be "sample", "local-path", "remote" or "copy"');
 }
 
@@ -273,12 +279,14 @@ export class ValidationService {
   private async remoteSources(): Promise<RemoteSources> {
     // Handed over by the composition root (the SSH service it owns): this file never imports SSH.
     if (this.opts.remote) return this.opts.remote;
+    // Contract: every app the page runs in has the SSH service; only a test harness builds the service without it.
     throw new ApiError('unsupported', 'remote and copy-out sources need a connected node; this session has no SSH service');
   }
 
   private async resolveSource(source: SourceRef, ctx: CallContext): Promise<ResolvedSource> {
     if (source.kind === 'sample') {
       const dir = await this.opts.samples.resolve(source.id);
+      // Contract: the page names a sample samples.list gave it.
       if (!dir) throw new ApiError('unknown-sample', `no sample named "${source.id}"`);
       return { kind: 'local', path: dir };
     }
@@ -294,11 +302,9 @@ export class ValidationService {
       // paths are confined to folders the user picked, reading arbitrary paths
       // by name stays an Electron-only feature; the browser validates dropped
       // files itself instead.
-      throw new ApiError(
-        'forbidden',
-        'local paths are refused in web mode; open the folder in the page (it is validated in the browser) or use `lifeboat validate PATH`',
-      );
+      throw ApiError.localized('forbidden', 'apiError.validation.localPathWeb');
     }
+    // Contract: the file dialog gives absolute paths.
     if (!path.isAbsolute(source.path)) throw new ApiError('bad-params', 'source.path must be absolute');
     return source.nodePath ? { kind: 'local', path: source.path, nodePath: { path: source.nodePath, origin: 'given' } } : { kind: 'local', path: source.path };
   }
@@ -369,12 +375,12 @@ export class ValidationService {
   }
 
   async start(sourceParam: unknown, ctx: CallContext): Promise<{ jobId: string }> {
-    if (this.closed) throw new ApiError('closed', 'the validation service is shutting down');
+    if (this.closed) throw ApiError.localized('closed', 'apiError.validation.closed');
     const sourceRef = parseSourceRef(sourceParam);
     const source = await this.resolveSource(sourceRef, ctx);
     const running = [...this.jobs.values()].filter((j) => j.state === 'running').length;
     if (running >= this.maxRunning) {
-      throw new ApiError('busy', `${running} validations are already running; wait or cancel one`);
+      throw ApiError.localized('busy', 'apiError.validation.busy', { running });
     }
     // Remote: opened (and checked: listing, permission) before the job exists,
     // so "permission denied" is the answer to validation.start, not a late event.
@@ -490,6 +496,7 @@ export class ValidationService {
   }
 
   cancel(jobId: unknown): { cancelled: boolean } {
+    // Contract: the id of a validation the page started.
     if (typeof jobId !== 'string') throw new ApiError('bad-params', 'jobId must be a string');
     const job = this.jobs.get(jobId);
     if (!job || job.state !== 'running') return { cancelled: false };
@@ -511,6 +518,7 @@ export class ValidationService {
   }
 
   async batches(jobIdParam: unknown, fileParam: unknown, ctx?: CallContext, detailParam?: unknown): Promise<BatchSummary[]> {
+    // Contract: the ids, files and batch numbers come from the report the page shows.
     if (typeof jobIdParam !== 'string') throw new ApiError('bad-params', 'jobId must be a string');
     if (detailParam !== undefined && (typeof detailParam !== 'number' || !Number.isSafeInteger(detailParam) || detailParam < 1)) {
       throw new ApiError('bad-params', 'detail must be a batch number (1, 2, …)');
@@ -520,14 +528,16 @@ export class ValidationService {
       throw new ApiError('bad-params', 'file must be a plain file name');
     }
     const job = this.jobs.get(jobIdParam);
-    if (!job) throw new ApiError('unknown-job', `no validation job ${jobIdParam}`);
+    if (!job) throw this.unknownJob();
+    // Contract: the page asks for batches of a finished report only.
     if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
     const segments = job.report.dqlite?.segments;
     if (!segments || !segments.some((s) => s.file === fileParam)) {
+      // Contract: as the file names above.
       throw new ApiError('unknown-file', `${fileParam} is not a segment of this report`);
     }
     const request = (remote: RemoteDirectory | null) => this.request(job.source, remote, fileParam, detail);
-    return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'batches' ? msg.batches : undefined), 'batch listing');
+    return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'batches' ? msg.batches : undefined), 'batches');
   }
 
   /**
@@ -536,15 +546,18 @@ export class ValidationService {
    * query is checked here and again against the report in the worker.
    */
   async etcdQuery(jobIdParam: unknown, queryParam: unknown, ctx?: CallContext): Promise<unknown> {
+    // Contract: the ids and queries come from the report the page shows (parseEtcdQuery's refusal included).
     if (typeof jobIdParam !== 'string') throw new ApiError('bad-params', 'jobId must be a string');
     let query: EtcdQuery;
     try {
       query = parseEtcdQuery(queryParam);
     } catch (e) {
+      // Contract: as above.
       throw new ApiError('bad-params', errorText(e));
     }
     const job = this.jobs.get(jobIdParam);
-    if (!job) throw new ApiError('unknown-job', `no validation job ${jobIdParam}`);
+    if (!job) throw this.unknownJob();
+    // Contract: the page queries a finished etcd report only.
     if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
     const report = job.report;
     if (report.engine !== 'etcd' || !report.etcd) throw new ApiError('not-etcd', 'this validation is not of an etcd data directory');
@@ -552,7 +565,7 @@ export class ValidationService {
       job.source.kind === 'local'
         ? { type: 'etcd-query', path: job.source.path, report, query }
         : { type: 'etcd-query-remote', name: remote?.name ?? job.source.path, report, query };
-    return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'etcd-query' ? msg.result : undefined), 'etcd query');
+    return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'etcd-query' ? msg.result : undefined), 'etcdQuery');
   }
 
   /**
@@ -564,7 +577,7 @@ export class ValidationService {
     ctx: CallContext | undefined,
     request: (remote: RemoteDirectory | null) => WorkerRequest,
     pick: (msg: WorkerReply) => T | undefined,
-    what: string,
+    what: 'batches' | 'etcdQuery',
   ): Promise<T> {
     const { worker, remote, close } = await this.workerOver(job.source, ctx ?? job.ctx);
     try {
@@ -572,15 +585,21 @@ export class ValidationService {
         worker.on('message', (msg: WorkerReply) => {
           const value = pick(msg);
           if (value !== undefined) resolve(value);
-          else if (msg.type === 'error') reject(new ApiError(msg.code ?? 'failed', msg.message));
+          // The worker's own refusal, with its catalog text when it has one.
+          else if (msg.type === 'error') reject(new ApiError(msg.code ?? 'failed', msg.message, msg.text));
         });
-        worker.on('error', (err) => reject(new ApiError('failed', `${what} crashed: ${errorText(err)}`)));
-        worker.on('exit', (code) => reject(new ApiError('failed', `${what} stopped (exit code ${code})`)));
+        worker.on('error', (err) => reject(ApiError.localized('failed', `apiError.validation.${what}Crashed`, { reason: errorText(err) })));
+        worker.on('exit', (code) => reject(ApiError.localized('failed', `apiError.validation.${what}Stopped`, { code: String(code) })));
         worker.postMessage(request(remote));
       });
     } finally {
       close();
     }
+  }
+
+  /** A job this back end no longer has (it keeps the last `maxRetained`), or one of another web client. */
+  private unknownJob(): ApiError {
+    return ApiError.localized('unknown-job', 'apiError.validation.unknownJob', { kept: this.maxRetained });
   }
 
   /**
@@ -589,11 +608,11 @@ export class ValidationService {
    * back end's own record, so web mode never reads a path the client named.
    */
   finishedJob(jobIdParam: unknown, ctx: CallContext): { source: ResolvedSource; report: ValidationReport } {
+    // Contract: the id of a validation the page started.
     if (typeof jobIdParam !== 'string' || jobIdParam === '') throw new ApiError('bad-params', 'jobId must be a validation job id');
     const job = this.jobs.get(jobIdParam);
-    if (!job || (ctx.transport === 'web' && job.ctx !== ctx)) {
-      throw new ApiError('unknown-job', `no validation job ${jobIdParam} (the back end keeps the last ${this.maxRetained}): open the input again`);
-    }
+    if (!job || (ctx.transport === 'web' && job.ctx !== ctx)) throw this.unknownJob();
+    // Contract: the page offers repair and salvage on a finished report only.
     if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
     return { source: job.source, report: job.report };
   }
@@ -604,7 +623,7 @@ export class ValidationService {
    * progress and can be cancelled; the caller listens and calls `close()`.
    */
   async sourceWorker(jobId: string, ctx: CallContext, request: (remote: RemoteDirectory | null) => WorkerRequest): Promise<{ worker: Worker; close(): void }> {
-    if (this.closed) throw new ApiError('closed', 'the validation service is shutting down');
+    if (this.closed) throw ApiError.localized('closed', 'apiError.validation.closed');
     const { source } = this.finishedJob(jobId, ctx);
     const { worker, remote, close } = await this.workerOver(source, ctx);
     worker.postMessage(request(remote));

@@ -27,6 +27,7 @@ import etcdPlanText from './etcd-plan-text';
 import etcdRepairResultText from './etcd-repair-result-text';
 import etcdSalvageText from './etcd-salvage-text';
 import etcdClusterPlanText from './etcd-cluster-plan-text';
+import apiErrors from './api-errors';
 
 export { LOCALES, type Locale } from './types';
 
@@ -55,6 +56,7 @@ export const FEATURE_CATALOGS = {
   etcdClusterPlanText,
   guided,
   guidedUpload,
+  apiErrors,
 };
 
 function merge(locale: Locale): Messages {

@@ -17,7 +17,23 @@ import type { SessionStore } from './session-store';
 import { UploadCandidateFinder } from './upload-candidates';
 
 function str(v: unknown, name: string, max = 4096): string {
+  // Contract: ids and names the page got from the back end.
   if (typeof v !== 'string' || v === '' || v.length > max) throw new ApiError('bad-params', `${name} must be a non-empty string`);
+  return v;
+}
+
+/** A field the user typed (why a step is skipped, the local file to upload): empty or too long is said from the catalog. */
+function typed(v: unknown, field: 'reason' | 'localPath', max: number): string {
+  // Contract: the page sends text.
+  if (typeof v !== 'string') throw new ApiError('bad-params', `${field} must be a string`);
+  if (v.trim() === '') {
+    throw field === 'reason'
+      ? ApiError.localized('reason-required', 'apiError.session.reasonRequired')
+      : ApiError.localized('bad-params', 'apiError.session.localPathRequired');
+  }
+  if (v.length > max) {
+    throw ApiError.localized('bad-params', field === 'reason' ? 'apiError.session.reasonTooLong' : 'apiError.session.localPathTooLong', { max });
+  }
   return v;
 }
 
@@ -26,9 +42,11 @@ function lang(v: unknown): 'en' | 'zh-CN' {
 }
 
 function vars(v: unknown): Record<string, string> {
+  // Contract: the form sends its fields as strings.
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiError('bad-params', 'variables must be an object of strings');
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>).slice(0, 200)) {
+    // Contract: as above.
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k) || typeof x !== 'string') throw new ApiError('bad-params', `variable ${k.slice(0, 64)} must be a string`);
     out[k] = x.slice(0, 4096);
   }
@@ -49,8 +67,8 @@ function outcome(v: unknown): CopyValidateOutcome {
   };
 }
 
-const UPLOAD_REFUSAL =
-  'in web mode a file to upload must be inside the copies folder (salvage writes its snapshot.db there): salvage into it, or copy the file there';
+/** Web mode: a file to upload named outside the copies folder. */
+const uploadRefusal = (): ApiError => ApiError.localized('forbidden', 'apiError.session.uploadOutsideCopies');
 
 export function createGuidedHandlers(deps: {
   ssh: SshService;
@@ -74,7 +92,7 @@ export function createGuidedHandlers(deps: {
     store: deps.store,
     nodeFor: (connectionId) => {
       const owner = connectionOwners.get(connectionId);
-      if (!owner) throw new ApiError('unknown-connection', 'this session has no open connection: open it on a connection first');
+      if (!owner) throw ApiError.localized('unknown-connection', 'apiError.session.noConnection');
       return deps.ssh.nodeExecutor(connectionId, owner);
     },
     onUpdate: (state) => {
@@ -88,7 +106,7 @@ export function createGuidedHandlers(deps: {
   const candidates = new UploadCandidateFinder();
   const owned = (sessionId: string, ctx: CallContext): string => {
     const connectionId = sessions.connectionOf(sessionId);
-    if (!connectionId || owners.get(sessionId) !== ctx) throw new ApiError('unknown-session', 'this session is not open in this window: open it first');
+    if (!connectionId || owners.get(sessionId) !== ctx) throw ApiError.localized('unknown-session', 'apiError.session.notOpenHere');
     deps.ssh.nodeExecutor(connectionId, ctx); // throws unless the caller owns a live connection
     connectionOwners.set(connectionId, ctx);
     return sessionId;
@@ -106,6 +124,7 @@ export function createGuidedHandlers(deps: {
       deps.ssh.nodeExecutor(connectionId, ctx);
       connectionOwners.set(connectionId, ctx);
       const playbookId = str(p?.playbookId, 'playbookId', 200);
+      // Contract: the page offers only the playbooks it listed.
       if (!playbookById(playbookId)) throw new ApiError('unknown-playbook', `no playbook ${playbookId}`);
       const state = await sessions.create({ playbookId, connectionId, variables: vars(p?.variables), language: lang(p?.language) });
       owners.set(state.sessionId, ctx);
@@ -122,7 +141,7 @@ export function createGuidedHandlers(deps: {
         return await sessions.open(sessionId, connectionId);
       } catch (e) {
         owners.delete(sessionId);
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError('unknown-session', 'no such session on this machine');
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw ApiError.localized('unknown-session', 'apiError.session.noSuch');
         throw e;
       }
     },
@@ -131,7 +150,7 @@ export function createGuidedHandlers(deps: {
         return await sessions.get(str(p?.sessionId, 'sessionId', 100));
       } catch (e) {
         if (e instanceof ApiError) throw e;
-        throw new ApiError('unknown-session', 'no such session on this machine');
+        throw ApiError.localized('unknown-session', 'apiError.session.noSuch');
       }
     },
     'guided.prepare': async (p, ctx) => sessions.prepareChange(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100)),
@@ -145,7 +164,12 @@ export function createGuidedHandlers(deps: {
     'guided.choose': async (p, ctx) =>
       sessions.choose(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.optionId, 'optionId', 100)),
     'guided.skip': async (p, ctx) =>
-      sessions.skip(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), str(p?.reason, 'reason', 4000), p?.doneInTerminal === true),
+      sessions.skip(
+        owned(str(p?.sessionId, 'sessionId', 100), ctx),
+        str(p?.stepId, 'stepId', 100),
+        typed(p?.reason, 'reason', 4000),
+        p?.doneInTerminal === true,
+      ),
     'guided.back': async (p, ctx) => sessions.back(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.toStepId, 'toStepId', 100)),
     'guided.setVariable': async (p, ctx) =>
       sessions.setVariable(
@@ -156,13 +180,13 @@ export function createGuidedHandlers(deps: {
     'guided.copyValidated': async (p, ctx) =>
       sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
     'guided.upload': async (p, ctx) => {
-      let localPath = str(p?.localPath, 'localPath', 4096);
+      let localPath = typed(p?.localPath, 'localPath', 4096);
       // Checked before the session is looked up, so a refusal says nothing about either.
-      if (ctx.transport === 'web') localPath = await confinedExistingFile(localPath, deps.uploadRoot(), UPLOAD_REFUSAL);
+      if (ctx.transport === 'web') localPath = await confinedExistingFile(localPath, deps.uploadRoot(), uploadRefusal);
       const sessionId = owned(str(p?.sessionId, 'sessionId', 100), ctx);
       const stepId = str(p?.stepId, 'stepId', 100);
       const key = `${sessionId}\n${stepId}`;
-      if (uploads.has(key)) throw new ApiError('busy', 'this step is already uploading: wait for it or cancel it');
+      if (uploads.has(key)) throw ApiError.localized('busy', 'apiError.session.uploading');
       const abort = new AbortController();
       uploads.set(key, { ctx, abort });
       try {
@@ -203,7 +227,7 @@ export function createGuidedHandlers(deps: {
     'guided.export': async (p) => {
       const sessionId = str(p?.sessionId, 'sessionId', 100);
       const state = await sessions.get(sessionId).catch(() => {
-        throw new ApiError('unknown-session', 'no such session on this machine');
+        throw ApiError.localized('unknown-session', 'apiError.session.noSuch');
       });
       const pb = playbookById(state.playbookId);
       const language = lang(p?.language);

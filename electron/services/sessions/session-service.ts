@@ -25,6 +25,11 @@ import type { UploadProgress } from '../../../shared/contract/guided';
 import type { LocalText } from '../../../shared/contract/text';
 import { translateLocal } from '../../../shared/i18n';
 
+/** The values a command of the step still needs, named as the session's form names them ({{name}}). */
+function missingVariables(names: string[]): ApiError {
+  return ApiError.localized('missing-variable', 'apiError.session.missingVariables', { names: names.map((m) => `{{${m}}}`).join(', ') });
+}
+
 type UploadPhase = UploadProgress['phase'];
 
 /** What a node command gave back; `error` is what the executor threw (a sudo refusal, a dropped connection). */
@@ -90,6 +95,7 @@ export class SessionService {
 
   async create(req: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }): Promise<SessionState> {
     const pb = playbookById(req.playbookId);
+    // Contract: the page offers only the playbooks it listed.
     if (!pb) throw new ApiError('unknown-playbook', `no playbook ${req.playbookId}`);
     const node = this.deps.nodeFor(req.connectionId);
     const sessionId = this.deps.store.newId();
@@ -146,24 +152,37 @@ export class SessionService {
 
   private session(sessionId: string): { l: Live; pb: Playbook } {
     const l = this.live.get(sessionId);
-    if (!l) throw new ApiError('unknown-session', 'this session is not open: open it first');
+    if (!l) throw ApiError.localized('unknown-session', 'apiError.session.notOpen');
     const pb = playbookById(l.state.playbookId);
+    // Contract: a live session's playbook is one this build has (it was checked when the session was opened).
     if (!pb) throw new ApiError('unknown-playbook', `no playbook ${l.state.playbookId}`);
     return { l, pb };
   }
 
   private step(l: Live, pb: Playbook, stepId: string): PlaybookStep {
     const step = stepById(pb, stepId);
+    // Contract: the page names the steps of the playbook it shows.
     if (!step) throw new ApiError('unknown-step', `no step ${stepId} in ${pb.id}`);
-    if (l.state.finished) throw new ApiError('session-finished', 'this session is finished');
-    if (l.state.current !== stepId) throw new ApiError('not-current', `the current step is ${l.state.current ?? 'none'}, not ${stepId}: go back to it first`);
+    if (l.state.finished) throw ApiError.localized('session-finished', 'apiError.session.finished');
+    if (l.state.current !== stepId) {
+      throw ApiError.localized('not-current', 'apiError.session.notCurrent', {
+        step: this.stepTitle(l, pb, stepId),
+        current: this.stepTitle(l, pb, l.state.current),
+      });
+    }
     return step;
   }
 
   private render(l: Live, template: string): string {
     const r = renderCommand(template, l.state.variables);
-    if (r.missing.length) throw new ApiError('missing-variable', `set ${r.missing.map((m) => `{{${m}}}`).join(', ')} before this step can run`);
+    if (r.missing.length) throw missingVariables(r.missing);
     return r.command;
+  }
+
+  /** A step as the user sees it, in the session's language (its id when the playbook has no such step). */
+  private stepTitle(l: Live, pb: Playbook, stepId: string | null): string {
+    if (stepId === null) return '—';
+    return stepById(pb, stepId)?.title[l.state.language] ?? stepId;
   }
 
   private async exec(l: Live, stepId: string, command: string, sudo: boolean): Promise<ExecResult> {
@@ -195,7 +214,7 @@ export class SessionService {
   }
 
   private async guarded<T>(l: Live, fn: () => Promise<T>): Promise<T> {
-    if (l.busy) throw new ApiError('busy', 'a step of this session is running');
+    if (l.busy) throw ApiError.localized('busy', 'apiError.session.busy');
     l.busy = true;
     try {
       return await fn();
@@ -212,18 +231,22 @@ export class SessionService {
   async prepareChange(sessionId: string, stepId: string): Promise<{ archive: string; sha256: string; bytes: number; risk: string }> {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
+    // Contract: the page offers "prepare" on change steps only.
     if (step.kind !== 'change') throw new ApiError('not-a-change', `${stepId} changes nothing: run it`);
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       const b = backupCommand(step, l.state.variables);
-      if (b.missing.length) throw new ApiError('missing-variable', `set ${b.missing.map((m) => `{{${m}}}`).join(', ')} before this step can run`);
+      if (b.missing.length) throw missingVariables(b.missing);
       const r = await this.exec(l, stepId, b.command, true);
       const m = /^([0-9a-f]{64})\s/m.exec(r.stdout);
       const size = /^(\d+)\s*$/m.exec(r.stdout.slice(m ? m.index + 64 : 0));
       if (r.code !== 0 || !m) {
         if (r.code === null) await this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while the backup was taken');
         else await this.finishStep(l, pb, step, 'failed', `the backup failed (exit ${String(r.code)}): nothing was changed`);
-        throw new ApiError('backup-failed', `the backup before "${step.title.en}" failed: nothing was changed. ${r.stderr.trim().split('\n')[0] ?? ''}`);
+        throw ApiError.localized('backup-failed', 'apiError.session.backupFailed', {
+          title: step.title[l.state.language],
+          detail: r.stderr.trim().split('\n')[0] ?? '',
+        });
       }
       const paths = (step.backup ?? []).map((p) => renderCommand(p, l.state.variables).command);
       const ev = { type: 'backup' as const, at: this.now(), stepId, paths, archive: b.archive, sha256: m[1]!, bytes: size ? Number(size[1]) : 0 };
@@ -241,14 +264,14 @@ export class SessionService {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
     if (l.state.status[stepId] === 'interrupted' && !opts.rerunInterrupted) {
-      throw new ApiError('interrupted', 'this step was cut off while it ran and may have half-run: look at the node first, then run it again explicitly');
+      throw ApiError.localized('interrupted', 'apiError.session.interrupted');
     }
-    if (step.kind === 'decision') throw new ApiError('decision', 'choose an option for this step');
+    if (step.kind === 'decision') throw ApiError.localized('decision', 'apiError.session.decision');
     if (step.kind === 'change') {
-      if (!opts.confirm) throw new ApiError('confirmation-required', step.risk?.[l.state.language] ?? 'confirm this change');
+      if (!opts.confirm) throw ApiError.localized('confirmation-required', 'apiError.session.confirm', { risk: step.risk?.[l.state.language] ?? '' });
       const started = lastIndexOf(l.state.events, (e) => e.type === 'step-started' && e.stepId === stepId);
       const backedUp = l.state.events.slice(started + 1).some((e) => e.type === 'backup' && e.stepId === stepId);
-      if (started < 0 || !backedUp) throw new ApiError('backup-required', 'take the backup first (prepare the change)');
+      if (started < 0 || !backedUp) throw ApiError.localized('backup-required', 'apiError.session.backupRequired');
     }
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
@@ -270,10 +293,10 @@ export class SessionService {
           await this.waitStep(l, pb, step);
           break;
         case 'upload':
-          throw new ApiError('upload', `choose the local file to write to ${this.render(l, step.path ?? '')}, then upload it`);
+          throw ApiError.localized('upload', 'apiError.session.uploadStep', { path: this.render(l, step.path ?? '') });
         case 'copy-validate':
           // The client runs the copy-out and the validation (both have their own progress and jobs) and reports back.
-          throw new ApiError('copy-validate', `copy ${this.render(l, step.path ?? '')} off the node and validate it, then report the outcome`);
+          throw ApiError.localized('copy-validate', 'apiError.session.copyValidateStep', { path: this.render(l, step.path ?? '') });
       }
       return l.state;
     });
@@ -325,20 +348,20 @@ export class SessionService {
   async upload(sessionId: string, stepId: string, localPath: string, opts: UploadOptions = {}): Promise<SessionState> {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
+    // Contract: the page shows the upload picker on upload steps only.
     if (step.kind !== 'upload') throw new ApiError('not-upload', `${stepId} is not an upload step`);
     // An upload cut off earlier may simply be run again: it never overwrites, so a copy that did land makes it fail and say so.
     const dest = this.render(l, step.path ?? '');
     if (!dest.startsWith('/') || dest.endsWith('/') || /[\n\0]/.test(dest))
-      throw new ApiError('bad-destination', `${dest} is not an absolute file path on the node`);
-    if (!path.isAbsolute(localPath)) throw new ApiError('bad-params', 'the local file must be given as an absolute path');
+      throw ApiError.localized('bad-destination', 'apiError.session.badDestination', { path: dest });
+    if (!path.isAbsolute(localPath)) throw ApiError.localized('bad-params', 'apiError.session.localNotAbsolute');
     const node = this.deps.nodeFor(l.connectionId);
-    if (!node.sftp)
-      throw new ApiError('no-sftp', 'this connection cannot write files (no SFTP): copy the file to the node by hand and skip this step, saying so');
+    if (!node.sftp) throw ApiError.localized('no-sftp', 'apiError.session.noSftp');
     let local: { bytes: number; sha256: string };
     try {
       local = await hashLocalFile(localPath);
     } catch (e) {
-      throw new ApiError('local-file', `cannot read ${localPath}: ${(e as Error).message}. Pick the salvaged snapshot.db again.`);
+      throw ApiError.localized('local-file', 'apiError.session.localUnreadable', { path: localPath, reason: (e as Error).message });
     }
     const sudo = step.sudo ?? false;
     const total = local.bytes;
@@ -483,6 +506,7 @@ export class SessionService {
   async copyValidated(sessionId: string, stepId: string, outcome: CopyValidateOutcome): Promise<SessionState> {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
+    // Contract: the page reports a copy-validate outcome for that kind of step only.
     if (step.kind !== 'copy-validate') throw new ApiError('not-copy-validate', `${stepId} is not a copy-validate step`);
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
@@ -504,6 +528,7 @@ export class SessionService {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
     const opt = step.options?.find((o) => o.id === optionId);
+    // Contract: the page offers the options of the step it shows.
     if (step.kind !== 'decision' || !opt) throw new ApiError('unknown-option', `no option ${optionId} at ${stepId}`);
     return this.guarded(l, async () => {
       await this.record(l, { type: 'step-started', at: this.now(), stepId });
@@ -517,7 +542,7 @@ export class SessionService {
   async skip(sessionId: string, stepId: string, reason: string, doneInTerminal = false): Promise<SessionState> {
     const { l, pb } = this.session(sessionId);
     const step = this.step(l, pb, stepId);
-    if (!reason.trim()) throw new ApiError('reason-required', 'say why this step is skipped');
+    if (!reason.trim()) throw ApiError.localized('reason-required', 'apiError.session.reasonRequired');
     return this.guarded(l, async () => {
       await this.record(l, { type: 'note', at: this.now(), stepId, text: reason.slice(0, 4000) });
       await this.record(l, {
@@ -534,6 +559,7 @@ export class SessionService {
 
   async back(sessionId: string, toStepId: string): Promise<SessionState> {
     const { l, pb } = this.session(sessionId);
+    // Contract: "back" names a step of the playbook shown.
     if (!stepById(pb, toStepId)) throw new ApiError('unknown-step', `no step ${toStepId}`);
     return this.guarded(l, async () => {
       await this.record(l, { type: 'went-back', at: this.now(), fromStepId: l.state.current ?? '', toStepId });
@@ -543,6 +569,7 @@ export class SessionService {
 
   async setVariable(sessionId: string, name: string, value: string): Promise<SessionState> {
     const { l } = this.session(sessionId);
+    // Contract: the page sets the playbook's own variables.
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) throw new ApiError('bad-variable', 'a variable name is letters, digits and _');
     // A repair plan's commands can be long (one line per quarantined file); 64 KiB is far beyond any real one.
     await this.record(l, { type: 'variable', at: this.now(), name, value: value.slice(0, 65536) });

@@ -260,6 +260,7 @@ export class SshConnectionService {
     const p = this.pendingPrompts.get(promptId);
     if (!p) return { accepted: false };
     if (answers !== null && (!Array.isArray(answers) || answers.some((a) => typeof a !== 'string'))) {
+      // Contract: the prompt dialog sends strings or null.
       throw new ApiError('bad-params', 'answers must be a list of strings, or null to cancel');
     }
     p.resolve(answers as string[] | null, remember === true);

@@ -87,6 +87,7 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
     },
 
     async 'ssh.secrets.forget'({ profileId }, ctx) {
+      // Contract: the page sends the id of a listed profile.
       if (typeof profileId !== 'string' || !profileId) throw new ApiError('bad-params', 'profileId is required');
       return { removed: await connections.secretStore(ctx).forget(profileId) };
     },
@@ -105,6 +106,7 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
 
     async 'ssh.exec'({ connectionId, command, sudo, maxOutputBytes }) {
       const c = connections.live(connectionId);
+      // Contract: the panels send their own fixed commands, never an empty one.
       if (typeof command !== 'string' || command.trim() === '') throw new ApiError('bad-params', 'command must be a non-empty string');
       const cap =
         typeof maxOutputBytes === 'number' && Number.isFinite(maxOutputBytes) && maxOutputBytes > 0

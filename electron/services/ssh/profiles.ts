@@ -28,38 +28,75 @@ const MAX_IDENTITY_FILES = 16;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-function text(v: unknown, what: string, max: number, opts: { spaces?: boolean; optional?: boolean } = {}): string | undefined {
+/**
+ * Which field of the "Save connection" form a value came from: the node
+ * itself, or hop `jump` (1-based) of its ProxyJump chain; `file` is the
+ * 1-based key file. Refusals of what the user typed name it from the
+ * catalogs (apiError.profile.*), so the SSH screen says them in zh-CN too.
+ */
+interface FieldAt {
+  field: 'host' | 'user' | 'keyFile' | 'label';
+  jump?: number;
+  file?: number;
+}
+
+type Problem = 'required' | 'tooLong' | 'characters';
+
+/** The catalog sentence for `problem` in the field at `at` (the keys are listed in shared/i18n/api-errors.ts). */
+function refused(at: FieldAt, problem: Problem, max?: number): ApiError {
+  const params: Record<string, number> = {};
+  if (at.jump !== undefined) params.jump = at.jump;
+  if (at.file !== undefined) params.file = at.file;
+  if (max !== undefined) params.max = max;
+  return ApiError.localized('bad-params', `apiError.profile.${at.jump !== undefined ? 'jump.' : ''}${at.field}.${problem}`, params);
+}
+
+/** The field in English, for the contract-violation messages (a value of the wrong type: only a buggy client sends one). */
+function fieldName(at: FieldAt): string {
+  const name = at.field === 'keyFile' ? `key file ${at.file ?? 1}` : at.field;
+  return at.jump !== undefined ? `jump ${at.jump} ${name}` : name;
+}
+
+function text(v: unknown, at: FieldAt, max: number, opts: { spaces?: boolean; optional?: boolean } = {}): string | undefined {
   if (v === undefined || v === null || v === '') {
     if (opts.optional) return undefined;
-    throw new ApiError('bad-params', `${what} is required`);
+    throw refused(at, 'required');
   }
-  if (typeof v !== 'string') throw new ApiError('bad-params', `${what} must be text`);
+  // Contract: the form always sends text.
+  if (typeof v !== 'string') throw new ApiError('bad-params', `${fieldName(at)} must be text`);
   const s = v.trim();
   if (s === '' && opts.optional) return undefined;
-  if (s === '' || s.length > max) throw new ApiError('bad-params', `${what} must be 1 to ${max} characters`);
-  if (CONTROL.test(s) || (!opts.spaces && /\s/.test(s))) throw new ApiError('bad-params', `${what} contains characters it cannot have`);
+  if (s === '') throw refused(at, 'required');
+  if (s.length > max) throw refused(at, 'tooLong', max);
+  if (CONTROL.test(s) || (!opts.spaces && /\s/.test(s))) throw refused(at, 'characters');
   return s;
 }
 
-function port(v: unknown, what: string): number {
+function port(v: unknown, jump?: number): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw new ApiError('bad-params', `${what} must be a number from 1 to 65535`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw jump === undefined
+      ? ApiError.localized('bad-params', 'apiError.profile.port.range')
+      : ApiError.localized('bad-params', 'apiError.profile.jump.port.range', { jump });
+  }
   return n;
 }
 
-function endpoint(v: unknown, what: string): SshEndpoint {
-  if (typeof v !== 'object' || v === null) throw new ApiError('bad-params', `${what} must be an object`);
+function endpoint(v: unknown, jump?: number): SshEndpoint {
+  // Contract: the form always sends an object per hop.
+  if (typeof v !== 'object' || v === null) throw new ApiError('bad-params', `${jump === undefined ? 'target' : `jump ${jump}`} must be an object`);
   const e = v as Record<string, unknown>;
   const out: SshEndpoint = {
-    host: text(e.host, `${what} host`, 255)!,
-    port: port(e.port ?? 22, `${what} port`),
-    user: text(e.user, `${what} user`, 128)!,
+    host: text(e.host, { field: 'host', jump }, 255)!,
+    port: port(e.port ?? 22, jump),
+    user: text(e.user, { field: 'user', jump }, 128)!,
   };
   if (e.identityFiles !== undefined) {
-    if (!Array.isArray(e.identityFiles) || e.identityFiles.length > MAX_IDENTITY_FILES) {
-      throw new ApiError('bad-params', `${what} identityFiles must be a list of at most ${MAX_IDENTITY_FILES} paths`);
-    }
-    const files = e.identityFiles.map((f, i) => text(f, `${what} key file ${i + 1}`, 4096, { spaces: true })!);
+    // Contract: a list (the form sends one); too long a list is the user's, said from the catalog.
+    if (!Array.isArray(e.identityFiles))
+      throw new ApiError('bad-params', `${jump === undefined ? 'target' : `jump ${jump}`} identityFiles must be a list of paths`);
+    if (e.identityFiles.length > MAX_IDENTITY_FILES) throw ApiError.localized('bad-params', 'apiError.profile.keyFiles.tooMany', { max: MAX_IDENTITY_FILES });
+    const files = e.identityFiles.map((f, i) => text(f, { field: 'keyFile', jump, file: i + 1 }, 4096, { spaces: true })!);
     if (files.length) out.identityFiles = files;
   }
   return out;
@@ -67,21 +104,25 @@ function endpoint(v: unknown, what: string): SshEndpoint {
 
 /** Only the fields a profile may hold, checked; anything else is dropped. */
 export function cleanTarget(v: unknown): SshTarget {
-  const base = endpoint(v, 'target');
+  const base = endpoint(v);
   const t = v as Record<string, unknown>;
   const target: SshTarget = { ...base };
-  const label = text(t.label, 'target label', 200, { spaces: true, optional: true });
+  const label = text(t.label, { field: 'label' }, 200, { spaces: true, optional: true });
   if (label) target.label = label;
   if (t.jumps !== undefined) {
-    if (!Array.isArray(t.jumps) || t.jumps.length > MAX_JUMPS) throw new ApiError('bad-params', `jumps must be a list of at most ${MAX_JUMPS} hops`);
-    const jumps = t.jumps.map((j, i) => endpoint(j, `jump ${i + 1}`));
+    // Contract: a list; more hops than a chain may have is the user's.
+    if (!Array.isArray(t.jumps)) throw new ApiError('bad-params', 'jumps must be a list of hops');
+    if (t.jumps.length > MAX_JUMPS) throw ApiError.localized('bad-params', 'apiError.profile.jumps.tooMany', { max: MAX_JUMPS });
+    const jumps = t.jumps.map((j, i) => endpoint(j, i + 1));
     if (jumps.length) target.jumps = jumps;
   }
   if (t.useAgent !== undefined) {
+    // Contract: check boxes send booleans.
     if (typeof t.useAgent !== 'boolean') throw new ApiError('bad-params', 'useAgent must be true or false');
     target.useAgent = t.useAgent;
   }
   if (t.autoReconnect !== undefined) {
+    // Contract: as useAgent.
     if (typeof t.autoReconnect !== 'boolean') throw new ApiError('bad-params', 'autoReconnect must be true or false');
     target.autoReconnect = t.autoReconnect;
   }
@@ -128,17 +169,18 @@ export class ProfileStore {
   save(input: { id?: unknown; label?: unknown; target?: unknown }): Promise<SshProfile> {
     return this.serial(async () => {
       const target = cleanTarget(input.target);
-      const label = text(input.label, 'label', 200, { spaces: true, optional: true }) ?? target.label ?? `${target.user}@${target.host}`;
+      const label = text(input.label, { field: 'label' }, 200, { spaces: true, optional: true }) ?? target.label ?? `${target.user}@${target.host}`;
       const profiles = await this.list();
       let id: string;
       if (input.id === undefined || input.id === null || input.id === '') id = randomUUID();
       else if (typeof input.id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(input.id)) id = input.id;
+      // Contract: the id is one the back end made (randomUUID).
       else throw new ApiError('bad-params', 'a profile id is letters, digits and dashes');
       const profile: SshProfile = { id, label, target, savedAt: Date.now() };
       const i = profiles.findIndex((p) => p.id === id);
       if (i >= 0) profiles[i] = profile;
       else {
-        if (profiles.length >= MAX_PROFILES) throw new ApiError('too-many', `at most ${MAX_PROFILES} profiles`);
+        if (profiles.length >= MAX_PROFILES) throw ApiError.localized('too-many', 'apiError.profile.tooMany', { max: MAX_PROFILES });
         profiles.push(profile);
       }
       await this.write(profiles);

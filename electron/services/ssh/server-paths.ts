@@ -15,10 +15,11 @@ type Transport = 'electron' | 'web';
 /** The config file `ssh.config.import` reads: the server's own in web mode (a client-named path is refused unopened). */
 export function configImportPath(requested: unknown, own: string, transport: Transport): string {
   if (requested === undefined || requested === null || requested === '') return own;
+  // Contract: the page sends no path or a string.
   if (typeof requested !== 'string' || requested.includes('\0')) throw new ApiError('bad-params', 'path must be a file path');
   if (transport !== 'web') return expandHome(requested);
   if (path.resolve(expandHome(requested)) === path.resolve(own)) return own;
-  throw new ApiError('forbidden', 'in web mode only the SSH config of the user running Lifeboat (~/.ssh/config) can be imported: leave the path empty');
+  throw ApiError.localized('forbidden', 'apiError.sshConfig.webOwnOnly');
 }
 
 /** Reading the config failed: in web mode say only that there is none (never the path, never an errno). */
@@ -26,25 +27,35 @@ export function configImportError(e: unknown, file: string, transport: Transport
   if (e instanceof ApiError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   if (transport === 'web') {
-    return new ApiError('not-found', 'no SSH config to import: ~/.ssh/config of the user running Lifeboat is missing or unreadable');
+    return ApiError.localized('not-found', 'apiError.sshConfig.noneWeb');
   }
-  const why =
-    code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-  return new ApiError(code === 'ENOENT' ? 'not-found' : 'unreadable', `cannot import the SSH config ${file}: ${why}; choose another file`);
+  const status = code === 'ENOENT' ? 'not-found' : 'unreadable';
+  if (code === 'ENOENT') return ApiError.localized(status, 'apiError.sshConfig.missing', { file });
+  if (code === 'EISDIR') return ApiError.localized(status, 'apiError.sshConfig.directory', { file });
+  if (code === 'EACCES') return ApiError.localized(status, 'apiError.sshConfig.denied', { file });
+  return ApiError.localized(status, 'apiError.sshConfig.unreadable', { file, reason: (e as Error).message });
+}
+
+/** Where a key file is named: key file `file` (1-based) of the target, or of jump host `jump` (1-based). */
+interface KeyFilePlace {
+  file: number;
+  jump?: number;
 }
 
 /** Every key file a target names, with where it is (for a message that names the place, not the path). */
-function keyFilesOf(target: unknown): { file: unknown; where: string }[] {
+function keyFilesOf(target: unknown): { file: unknown; at: KeyFilePlace }[] {
   if (typeof target !== 'object' || target === null) return [];
   const t = target as { identityFiles?: unknown; jumps?: unknown };
-  const out: { file: unknown; where: string }[] = [];
-  const add = (files: unknown, where: string): void => {
+  const out: { file: unknown; at: KeyFilePlace }[] = [];
+  const add = (files: unknown, jump?: number): void => {
     if (files === undefined) return;
-    if (!Array.isArray(files)) throw new ApiError('bad-params', `${where}: identityFiles must be a list of paths`);
-    files.forEach((file, i) => out.push({ file, where: `${where}, key file ${i + 1}` }));
+    // Contract: the form sends a list.
+    if (!Array.isArray(files))
+      throw new ApiError('bad-params', `${jump === undefined ? 'the target' : `jump host ${jump}`}: identityFiles must be a list of paths`);
+    files.forEach((file, i) => out.push({ file, at: jump === undefined ? { file: i + 1 } : { file: i + 1, jump } }));
   };
-  add(t.identityFiles, 'the target');
-  if (Array.isArray(t.jumps)) t.jumps.forEach((j: unknown, i: number) => add((j as { identityFiles?: unknown } | null)?.identityFiles, `jump host ${i + 1}`));
+  add(t.identityFiles);
+  if (Array.isArray(t.jumps)) t.jumps.forEach((j: unknown, i: number) => add((j as { identityFiles?: unknown } | null)?.identityFiles, i + 1));
   return out;
 }
 
@@ -58,13 +69,15 @@ export async function checkKeyFiles(target: unknown, keysDir: string, transport:
   if (transport !== 'web') return;
   const root = path.resolve(keysDir);
   let realRoot: string | null = null;
-  for (const { file, where } of keyFilesOf(target)) {
+  for (const { file, at } of keyFilesOf(target)) {
     const refuse = (): ApiError =>
-      new ApiError(
-        'forbidden',
-        `in web mode key files must be inside ~/.ssh of the user running Lifeboat; ${where} is not (use ssh-agent, or move the key there)`,
-      );
-    if (typeof file !== 'string' || file === '' || file.includes('\0')) throw new ApiError('bad-params', `${where} must be a path`);
+      at.jump === undefined
+        ? ApiError.localized('forbidden', 'apiError.sshKeys.outsideWeb', { file: at.file })
+        : ApiError.localized('forbidden', 'apiError.sshKeys.jumpOutsideWeb', { file: at.file, jump: at.jump });
+    // Contract: the form sends no empty key file (ssh.profiles.save says an empty one in the user's language).
+    if (typeof file !== 'string' || file === '' || file.includes('\0')) {
+      throw new ApiError('bad-params', `${at.jump === undefined ? 'the target' : `jump host ${at.jump}`}, key file ${at.file} must be a path`);
+    }
     const expanded = expandHome(file);
     if (!path.isAbsolute(expanded)) throw refuse();
     const abs = path.resolve(expanded);
