@@ -57,6 +57,12 @@ export interface ConnectError {
   text?: ErrorText;
 }
 
+/** A back-end error kept for display: its English message and, when it sent one, its catalog text. */
+export interface StoredError {
+  message: string;
+  text: ErrorText | null;
+}
+
 /** Connect errors shown at once: older ones go, they would only push the node list away. */
 const MAX_ERROR_BOXES = 3;
 
@@ -68,10 +74,12 @@ export class SshStore {
   refusal = $state<HostKeyRefusal | null>(null);
   errors = $state<ConnectError[]>([]);
   imported = $state<SshConfigHost[] | null>(null);
-  importError = $state<string | null>(null);
+  /** Kept as message + catalog text, said in the UI's language when shown (sayMessage): a language switch re-says it. */
+  importError = $state<StoredError | null>(null);
   /** Saved profiles (null until loaded). */
   profiles = $state<SshProfile[] | null>(null);
-  profilesError = $state<string | null>(null);
+  /** The last refusal of the saved-connections list (save, delete, load), as importError. */
+  profilesError = $state<StoredError | null>(null);
 
   private seq = 0;
   /** Host-key refusals reported by `ssh.state` for ids we do not know yet (the connect is still pending). */
@@ -109,7 +117,7 @@ export class SshStore {
       this.importError = null;
     } catch (e) {
       this.imported = [];
-      this.importError = messageOf(e);
+      this.importError = storedError(e);
     }
   }
 
@@ -172,7 +180,7 @@ export class SshStore {
       this.profilesError = null;
     } catch (e) {
       this.profiles = [];
-      this.profilesError = messageOf(e);
+      this.profilesError = storedError(e);
     }
   }
 
@@ -183,7 +191,7 @@ export class SshStore {
       await this.loadProfiles();
       return saved;
     } catch (e) {
-      this.profilesError = messageOf(e);
+      this.profilesError = storedError(e);
       return null;
     }
   }
@@ -193,7 +201,7 @@ export class SshStore {
       await this.client.call('ssh.profiles.delete', { id });
       await this.loadProfiles();
     } catch (e) {
-      this.profilesError = messageOf(e);
+      this.profilesError = storedError(e);
     }
   }
 
@@ -274,6 +282,11 @@ export function messageOf(e: unknown): string {
   const text = textOf(e);
   if (text) return t(text.key, text.params);
   return e instanceof Error ? e.message : String(e);
+}
+
+/** An error to keep in the store: said later, in whatever language the UI has then. */
+export function storedError(e: unknown): StoredError {
+  return { message: e instanceof Error ? e.message : String(e), text: textOf(e) ?? null };
 }
 
 /** The catalog text (key + params) a back-end error carries, if any. */
