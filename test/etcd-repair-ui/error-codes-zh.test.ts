@@ -17,10 +17,12 @@ import { englishLeaks } from '../helpers/zh-english';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** Codes of `new ApiError('code', ...)` in a source file (a localized one carries its own text). */
+/** Codes thrown in source text: `new ApiError('code', ...)` and `ApiError.localized('code', ...)` (its code map is the fallback when a client drops the text). */
+const THROWN_CODE = /(?:new ApiError|ApiError\.localized)\(\s*'([a-z-]+)'/g;
+
 function thrownCodes(file: string): string[] {
   const src = readFileSync(path.join(ROOT, file), 'utf8');
-  return [...new Set([...src.matchAll(/new ApiError\(\s*'([a-z-]+)'/g)].map((m) => m[1]!))];
+  return [...new Set([...src.matchAll(THROWN_CODE)].map((m) => m[1]!))];
 }
 
 function check(map: Readonly<Record<string, string>>, codes: string[]): string[] {
@@ -49,7 +51,7 @@ describe('refusals of the back end in Chinese, by code', () => {
     const src = readFileSync(path.join(ROOT, 'electron/services/sessions/session-service.ts'), 'utf8');
     const upload = src.slice(src.indexOf('async upload('), src.indexOf('async upload(') + 4000);
     const codes = [
-      ...new Set([...upload.matchAll(/new ApiError\(\s*'([a-z-]+)'/g)].map((m) => m[1]!)),
+      ...new Set([...upload.matchAll(THROWN_CODE)].map((m) => m[1]!)),
       'busy', // guided-handlers: the step is already uploading
       'forbidden', // web mode: outside the copies folder
       'unknown-session',
