@@ -2,7 +2,8 @@
  * SSH errors in the Chinese UI (Chromium, web mode): a refused connection (nothing listens on a
  * 127.0.0.x port) and a changed host key (a real sshd whose key is not the one in known_hosts)
  * are said in Chinese, from the error's catalog key and params, with no English sentence left;
- * so is a copy-out that fails on the node (the failed event's text, rendered by the node panel).
+ * so is a copy-out that fails on the node (the failed event's text, rendered by the node panel),
+ * and a saved connection refused for too long a name (ssh.profiles.save's catalog text).
  */
 import { promises as fs } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -114,4 +115,15 @@ describe.skipIf(!canRun)('SSH errors in the Chinese UI (Chromium, web mode)', ()
     expect(await failed.innerText()).not.toContain('is neither a directory nor a regular file');
     await screenshot(page, 'ssh-copyout-failed-zh', false);
   }, 120_000);
+
+  it('saving a connection with too long a name is refused in Chinese', async () => {
+    const page = await chineseSshWorkspace();
+    await fillTarget(page, '127.0.0.1', sshd.port, sshd.user);
+    await page.getByTestId('ssh-profile-label').fill('x'.repeat(300));
+    await page.getByTestId('ssh-profile-save').click();
+    const refused = page.getByTestId('ssh-profiles-error');
+    await refused.waitFor({ timeout: 30_000 });
+    expect(await refused.innerText()).toBe(translate('zh-CN', 'apiError.profile.label.tooLong', { max: 200 }));
+    expect(await page.getByTestId('ssh-profile').count()).toBe(0);
+  }, 60_000);
 });
