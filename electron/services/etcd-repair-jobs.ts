@@ -81,12 +81,14 @@ function errorText(err: unknown): string {
 }
 
 function parseMode(v: unknown): EtcdRepairMode {
+  // Contract: the panel sends one of its modes.
   if (typeof v !== 'string' || !MODES.includes(v as EtcdRepairMode)) throw new ApiError('bad-params', 'mode must be "repair", "snapshot" or "export"');
   return v as EtcdRepairMode;
 }
 
 function parseFormat(v: unknown): EtcdExportFormat {
   if (v === undefined) return 'yaml';
+  // Contract: the panel sends one of its formats.
   if (v !== 'yaml' && v !== 'json') throw new ApiError('bad-params', 'format must be "yaml" or "json"');
   return v;
 }
@@ -253,6 +255,7 @@ export class EtcdRepairService {
 
   private checkedSource(jobId: unknown, ctx: CallContext): { source: ResolvedSource; report: ValidationReport } {
     const job = this.opts.validation.finishedJob(jobId, ctx);
+    // Contract: the panel is offered on etcd reports only.
     if (job.report.engine !== 'etcd' || !job.report.etcd) throw new ApiError('not-etcd', 'this validation is not of an etcd data directory or snapshot.db');
     return job;
   }
@@ -295,7 +298,7 @@ export class EtcdRepairService {
   async chooseOutput(modeParam: unknown, suggested: unknown, ctx: CallContext): Promise<{ path: string | null }> {
     const mode = parseMode(modeParam);
     if (ctx.transport !== 'electron' || !this.opts.chooseOutput) {
-      throw new ApiError('unsupported', 'there is no file dialog in web mode: type a path inside the copies folder (the proposed one is fine)');
+      throw ApiError.localized('unsupported', 'apiError.repair.noDialogWeb');
     }
     const hint = typeof suggested === 'string' && suggested.length <= MAX_PATH && !suggested.includes('\0') ? suggested : '';
     if (mode === 'snapshot') return { path: await this.opts.chooseOutput('file', hint) };
@@ -311,23 +314,20 @@ export class EtcdRepairService {
    */
   private async confinedOutput(output: unknown, ctx: CallContext): Promise<string> {
     if (typeof output !== 'string' || output.trim() === '' || output.length > MAX_PATH || output.includes('\0')) {
-      throw new ApiError('bad-params', 'output must be a path');
+      throw ApiError.localized('bad-params', 'apiError.repair.outputRequired', { max: MAX_PATH });
     }
     const expanded = expandHome(output.trim());
-    if (!path.isAbsolute(expanded)) throw new ApiError('bad-params', 'output must be an absolute path');
+    if (!path.isAbsolute(expanded)) throw ApiError.localized('bad-params', 'apiError.repair.outputNotAbsolute');
     const dest = path.resolve(expanded);
     if (ctx.transport === 'web') {
       const root = path.resolve(this.opts.outputRoot());
       // Neither path is repeated: a refusal must not tell a token holder where things are on this machine.
       if (!isInside(root, dest) || dest === root) {
-        throw new ApiError(
-          'forbidden',
-          'in web mode the output goes only inside the copies folder (use the proposed path, or another name inside that folder)',
-        );
+        throw ApiError.localized('forbidden', 'apiError.repair.outsideCopies');
       }
       await fs.mkdir(root, { recursive: true, mode: 0o700 });
       if (!isInside(realpathSync(root), realpathLoose(dest))) {
-        throw new ApiError('forbidden', 'in web mode the output goes only inside the copies folder, and that path leads out of it through a symbolic link');
+        throw ApiError.localized('forbidden', 'apiError.repair.linkOutOfCopies');
       }
     }
     return dest;
@@ -338,36 +338,35 @@ export class EtcdRepairService {
     if (source.kind === 'local') {
       const input = realpathSync(source.path);
       const real = realpathLoose(dest);
-      if (isInside(input, real))
-        throw new ApiError('forbidden', 'the output is inside the input: the evidence is never written to; choose a folder outside it');
+      if (isInside(input, real)) throw ApiError.localized('forbidden', 'apiError.repair.insideInput');
     }
     const st = await fs.lstat(dest).catch(() => null);
     if (mode === 'snapshot') {
-      if (st) throw new ApiError('exists', `${dest} exists; salvage never overwrites a file: choose a new name`);
-      if (existsSync(`${dest}.lifeboat-part`)) throw new ApiError('exists', `${dest}.lifeboat-part exists (an earlier run); choose a new name`);
+      if (st) throw ApiError.localized('exists', 'apiError.repair.fileExists', { path: dest });
+      if (existsSync(`${dest}.lifeboat-part`)) throw ApiError.localized('exists', 'apiError.repair.partExists', { path: `${dest}.lifeboat-part` });
       await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
       return dest;
     }
     if (st && (!st.isDirectory() || (await fs.readdir(dest)).length > 0)) {
-      throw new ApiError('exists', `${dest} exists and is not an empty folder: choose a new folder`);
+      throw ApiError.localized('exists', 'apiError.repair.folderNotEmpty', { path: dest });
     }
     if (mode === 'repair' && existsSync(`${dest}${QUARANTINE_SUFFIX}`)) {
-      throw new ApiError('exists', `${dest}${QUARANTINE_SUFFIX} exists (an earlier run's quarantine): choose a new folder`);
+      throw ApiError.localized('exists', 'apiError.repair.quarantineExists', { path: `${dest}${QUARANTINE_SUFFIX}` });
     }
     await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
     return dest;
   }
 
   async start(p: Record<string, unknown>, ctx: CallContext): Promise<{ repairId: string }> {
-    if (this.closed) throw new ApiError('closed', 'the back end is shutting down');
+    if (this.closed) throw ApiError.localized('closed', 'apiError.repair.closed');
     const mode = parseMode(p.mode);
     const format = parseFormat(p.format);
     const confined = await this.confinedOutput(p.outputPath, ctx);
     const { source, report } = this.checkedSource(p.jobId, ctx);
     const refused = this.refusal(mode, source, report);
-    if (refused) throw new ApiError('unsupported', REFUSALS[refused.key]!);
+    if (refused) throw ApiError.localized('unsupported', refused.key);
     const running = [...this.runs.values()].filter((r) => r.state === 'running').length;
-    if (running >= MAX_RUNNING) throw new ApiError('busy', `${running} repairs are already running; wait for one to finish or cancel it`);
+    if (running >= MAX_RUNNING) throw ApiError.localized('busy', 'apiError.repair.busy', { running });
     const output = await this.freshOutput(mode, confined, source);
     const task: EtcdRepairTask = { mode, output, format, display: displayOf(source, report) };
     const run: Run = {
@@ -476,6 +475,7 @@ export class EtcdRepairService {
   }
 
   cancel(repairId: unknown, ctx: CallContext): { cancelled: boolean } {
+    // Contract: the id of a run the panel started.
     if (typeof repairId !== 'string') throw new ApiError('bad-params', 'repairId must be a string');
     const run = this.runs.get(repairId);
     if (!run || run.ctx !== ctx || run.state !== 'running' || run.cancelRequested) return { cancelled: false };

@@ -87,6 +87,19 @@ export const en = {
   'apiError.validation.batchesStopped': 'the batch listing stopped (exit code {code}). Try again; if it happens again, validate the input anew',
   'apiError.validation.etcdQueryCrashed': 'the etcd query crashed: {reason}. Try again; if it happens again, validate the input anew',
   'apiError.validation.etcdQueryStopped': 'the etcd query stopped (exit code {code}). Try again; if it happens again, validate the input anew',
+  // etcd repair and salvage (etcd.repair.*): the output the user names.
+  'apiError.repair.noDialogWeb': 'there is no file dialog in web mode: type a path inside the copies folder (the proposed one is fine)',
+  'apiError.repair.outputRequired': 'type where the output goes: a path of at most {max} characters (the proposed one is fine)',
+  'apiError.repair.outputNotAbsolute': 'the output must be an absolute path (starting with / or ~): type the full path',
+  'apiError.repair.outsideCopies': 'in web mode the output goes only inside the copies folder (use the proposed path, or another name inside that folder)',
+  'apiError.repair.linkOutOfCopies': 'in web mode the output goes only inside the copies folder, and that path leads out of it through a symbolic link',
+  'apiError.repair.insideInput': 'the output is inside the input: the evidence is never written to; choose a folder outside it',
+  'apiError.repair.fileExists': '{path} exists; salvage never overwrites a file: choose a new name',
+  'apiError.repair.partExists': '{path} exists (an earlier run); choose a new name',
+  'apiError.repair.folderNotEmpty': '{path} exists and is not an empty folder: choose a new folder',
+  'apiError.repair.quarantineExists': "{path} exists (an earlier run's quarantine): choose a new folder",
+  'apiError.repair.closed': 'the back end is shutting down: start Lifeboat again, then open the input again',
+  'apiError.repair.busy': '{running} repairs are already running; wait for one to finish or cancel it',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -161,6 +174,18 @@ export const zhCN: Record<keyof typeof en, string> = {
   'apiError.validation.batchesStopped': '列出批次的进程已停止（退出码 {code}）。请重试；如果再次发生，请重新校验输入。',
   'apiError.validation.etcdQueryCrashed': 'etcd 查询进程崩溃：{reason}。请重试；如果再次发生，请重新校验输入。',
   'apiError.validation.etcdQueryStopped': 'etcd 查询进程已停止（退出码 {code}）。请重试；如果再次发生，请重新校验输入。',
+  'apiError.repair.noDialogWeb': '网页模式下没有文件对话框：请填写副本文件夹内的路径（建议的路径即可）。',
+  'apiError.repair.outputRequired': '请填写输出位置：一个不超过 {max} 个字符的路径（建议的路径即可）。',
+  'apiError.repair.outputNotAbsolute': '输出必须是绝对路径（以 / 或 ~ 开头）：请填写完整路径。',
+  'apiError.repair.outsideCopies': '网页模式下输出只能放在副本文件夹内：请使用建议的路径，或该文件夹内的其他名称。',
+  'apiError.repair.linkOutOfCopies': '网页模式下输出只能放在副本文件夹内，而这个路径经由符号链接指向了文件夹之外。',
+  'apiError.repair.insideInput': '输出位于输入之内：证据永远不会被写入，请选择输入之外的文件夹。',
+  'apiError.repair.fileExists': '{path} 已存在；抢救绝不覆盖文件：请换一个新名称。',
+  'apiError.repair.partExists': '{path} 已存在（之前一次运行留下的）：请换一个新名称。',
+  'apiError.repair.folderNotEmpty': '{path} 已存在且不是空文件夹：请选择一个新文件夹。',
+  'apiError.repair.quarantineExists': '{path} 已存在（之前一次运行的隔离区）：请选择一个新文件夹。',
+  'apiError.repair.closed': '后端正在关闭：请重新启动 Lifeboat，然后再次打开输入。',
+  'apiError.repair.busy': '已有 {running} 个修复正在运行：请等待其中一个结束，或取消它。',
 };
 
 export default { en, 'zh-CN': zhCN };

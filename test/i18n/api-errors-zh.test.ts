@@ -34,6 +34,7 @@ const SERVICES = [
   'electron/services/validation-service.ts',
   'electron/services/sessions/session-service.ts',
   'electron/services/sessions/guided-handlers.ts',
+  'electron/services/etcd-repair-jobs.ts',
 ];
 
 /** How many lines above a plain `new ApiError(` its "Contract:" comment may be. */
