@@ -70,9 +70,6 @@ export const en = {
   'apiError.session.localPathRequired': 'choose the local file to upload, or type its full path',
   'apiError.session.localPathTooLong': 'the path of the local file is longer than {max} characters: pick the file again',
   'apiError.session.localUnreadable': 'cannot read {path}: {reason}. Pick the salvaged snapshot.db again.',
-  'apiError.session.noSftp': 'this connection cannot write files (no SFTP): copy the file to the node by hand and skip this step, saying so',
-  'apiError.session.uploadOutsideCopies':
-    'in web mode a file to upload must be inside the copies folder (salvage writes its snapshot.db there): salvage into it, or copy the file there',
   'apiError.session.reasonRequired': 'say why this step is skipped',
   'apiError.session.reasonTooLong': 'the reason is longer than {max} characters: shorten it',
   // Validation jobs run by the back end (validation.*, etcd.query).
@@ -160,8 +157,6 @@ export const zhCN: Record<keyof typeof en, string> = {
   'apiError.session.localPathRequired': '请选择要上传的本地文件，或填写它的完整路径。',
   'apiError.session.localPathTooLong': '本地文件的路径超过 {max} 个字符：请重新选择文件。',
   'apiError.session.localUnreadable': '无法读取 {path}：{reason}。请重新选择抢救出的 snapshot.db。',
-  'apiError.session.noSftp': '这个连接无法写文件（没有 SFTP）：请手动把文件复制到节点上，然后跳过这一步并注明原因。',
-  'apiError.session.uploadOutsideCopies': '网页模式下要上传的文件必须位于副本文件夹内（抢救会把 snapshot.db 写在那里）：请抢救到该文件夹，或把文件复制到那里。',
   'apiError.session.reasonRequired': '请说明跳过这一步的原因。',
   'apiError.session.reasonTooLong': '原因超过 {max} 个字符：请缩短。',
   'apiError.validation.notBuilt': '校验进程尚未构建（dist/validation-worker.cjs）：请运行 `npm run build`。',

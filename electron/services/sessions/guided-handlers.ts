@@ -68,7 +68,7 @@ function outcome(v: unknown): CopyValidateOutcome {
 }
 
 /** Web mode: a file to upload named outside the copies folder. */
-const uploadRefusal = (): ApiError => ApiError.localized('forbidden', 'apiError.session.uploadOutsideCopies');
+const uploadRefusal = (): ApiError => ApiError.localized('forbidden', 'guided.upload.error.forbidden');
 
 export function createGuidedHandlers(deps: {
   ssh: SshService;

@@ -356,7 +356,7 @@ export class SessionService {
       throw ApiError.localized('bad-destination', 'apiError.session.badDestination', { path: dest });
     if (!path.isAbsolute(localPath)) throw ApiError.localized('bad-params', 'apiError.session.localNotAbsolute');
     const node = this.deps.nodeFor(l.connectionId);
-    if (!node.sftp) throw ApiError.localized('no-sftp', 'apiError.session.noSftp');
+    if (!node.sftp) throw ApiError.localized('no-sftp', 'guided.upload.error.no-sftp');
     let local: { bytes: number; sha256: string };
     try {
       local = await hashLocalFile(localPath);
