@@ -160,11 +160,17 @@ export class PageReader {
     return { bytes: out, got: bytes.length };
   }
 
+  /** The chunk last put at the end of the cache's recency order (-1: none), and its bytes. */
+  private newest = -1;
+  private newestBytes: Uint8Array | null = null;
+
   private async chunk(n: number): Promise<Uint8Array> {
     const hit = this.cache.get(n);
     if (hit) {
       this.cache.delete(n);
       this.cache.set(n, hit);
+      this.newest = n;
+      this.newestBytes = hit;
       return hit;
     }
     const pending = this.ahead.get(n) ?? this.load(n);
@@ -186,6 +192,8 @@ export class PageReader {
     this.bytesRead += got;
     this.onRead?.(this.bytesRead);
     this.cache.set(n, bytes);
+    this.newest = n;
+    this.newestBytes = bytes;
     if (this.cache.size > CACHE_CHUNKS) {
       const oldest: number = this.cache.keys().next().value!;
       const evicted = this.cache.get(oldest)!;
@@ -226,11 +234,19 @@ export class PageReader {
     const want = Math.min(pages, this.filePages - pos, Math.floor(MAX_SPAN_BYTES / this.pageSize));
     const c0 = Math.floor(pos / CHUNK_PAGES);
     if (Math.floor((pos + want - 1) / CHUNK_PAGES) !== c0) return null;
+    if (c0 === this.newest) {
+      // Already the most recent chunk (most pages follow their neighbour): no recency update to make.
+      const chunk = this.newestBytes!;
+      const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
+      return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
+    }
     const chunk = this.cache.get(c0);
     if (!chunk) return null;
     // The same recency update as chunk(): the LRU order (and so what is read again) does not change.
     this.cache.delete(c0);
     this.cache.set(c0, chunk);
+    this.newest = c0;
+    this.newestBytes = chunk;
     const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
     return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
   }

@@ -69,17 +69,30 @@ export class ByteKeySet {
     return this.arena.length + this.ends.length * 9 + this.slots.length * 4;
   }
 
+  /**
+   * A hash of `b`, four bytes per step (a multiply per byte was
+   * most of the set's time), finished with murmur3's mixer so the low bits
+   * (the slot) depend on every byte: keys often differ only at the end.
+   */
   private static hash(b: Uint8Array): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    // FNV's low bits (the slot) depend little on the last bytes: fold the high bits in (keys often differ only at the end).
-    return (h ^ (h >>> 15)) | 0;
+    const end = b.length;
+    let h = (0x811c9dc5 ^ end) | 0;
+    let i = 0;
+    for (; i + 4 <= end; i += 4) {
+      h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) | 0;
   }
 
   private equals(e: number, b: Uint8Array): boolean {
-    const end = this.ends[e]!;
     const at = e === 0 ? 0 : this.ends[e - 1]!;
-    if (end - at !== b.length) return false;
+    if (this.ends[e]! - at !== b.length) return false;
     const arena = this.arena;
     for (let i = 0; i < b.length; i++) if (arena[at + i] !== b[i]) return false;
     return true;
@@ -87,7 +100,7 @@ export class ByteKeySet {
 
   /** Set the flag of `key` (adding it when new); false when the key is new and the set is full (nothing changes). */
   set(key: Uint8Array, flag: boolean): boolean {
-    // add() first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
+    // add first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
     const e = this.add(key);
     if (e < 0) return false;
     this.flags[e] = flag ? 1 : 0;
@@ -105,14 +118,17 @@ export class ByteKeySet {
       if (this.hashes[e] === h && this.equals(e, key)) return e;
       i = (i + 1) & mask;
     }
-    if (!this.makeRoom(key.length)) {
+    const length = key.length;
+    if (!this.makeRoom(length)) {
       this.full = true;
       return -1;
     }
     const e = this.size++;
     this.hashes[e] = h;
-    this.arena.set(key, this.used);
-    this.used += key.length;
+    const arena = this.arena;
+    const used = this.used;
+    arena.set(key, used);
+    this.used = used + length;
     this.ends[e] = this.used;
     this.flags[e] = 0;
     if (this.size * 2 > this.slots.length) this.rehash();
