@@ -661,9 +661,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem('extra', 'bbolt.element-count', ownProblem('element-count.fit', { page: pos, count: h.count, bytes: span.length }), pos, offset + 10);
       }
       if (isBranch(h.flags)) {
-        const els = decodeBranchElements(span, h.count);
-        // The children's key bounds outlive this page's bytes when the reader reuses its buffers.
-        if (reader.transient) for (const e of els) e.key = e.key.slice();
+        // The children's key bounds outlive this page's bytes when the reader reuses its buffers:
+        // decode a copy of the page (one copy per page, not one per key).
+        const els = decodeBranchElements(reader.transient ? span.slice() : span, h.count);
         for (const e of els) {
           if (e.problem)
             problem(
@@ -689,7 +689,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         }
       } else {
         const els = decodeLeafElements(span, h.count);
+        /** Whether any element is a sub-bucket (most leaves have none: nothing to do after onLeaf). */
+        let subBuckets = false;
         for (const e of els) {
+          if ((e.flags & BUCKET_LEAF_FLAG) !== 0) subBuckets = true;
           if (!e.problem) continue;
           problem(
             'extra',
@@ -741,6 +744,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           const pending = opts.onLeaf({ bucket: path, page: pos, inline: false, elements: els });
           if (pending) await pending;
         }
+        // The sub-buckets are the last thing this leaf's visit does.
+        if (!subBuckets) continue;
         for (const e of els) {
           if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
           const name = utf8.decode(e.key);
