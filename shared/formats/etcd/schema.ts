@@ -144,7 +144,7 @@ export class ByteKeySet {
   private makeRoom(keyBytes: number): boolean {
     const needArena = this.used + keyBytes;
     if (needArena > 0xffff_ffff) return false;
-    const arenaLength = needArena > this.arena.length ? Math.max(this.arena.length * 2, needArena) : this.arena.length;
+    const arenaLength = needArena > this.arena.length ? Math.min(0xffff_ffff, Math.max(this.arena.length * 2, needArena)) : this.arena.length;
     const entries = this.size + 1 > this.ends.length ? this.ends.length * 2 : this.ends.length;
     const slots = (this.size + 1) * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
     if (arenaLength === this.arena.length && entries === this.ends.length && slots === this.slots.length) return true;
