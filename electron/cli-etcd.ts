@@ -43,7 +43,9 @@ export function printEtcdDetails(e: EtcdDetails, out: Out): void {
     const b = e.bbolt;
     const meta = b.chosenMeta === null ? 'no valid meta' : `meta ${b.chosenMeta} txid ${b.metas.find((m) => m.page === b.chosenMeta)?.txid ?? '?'}`;
     const sc = e.schema;
-    const schema = sc ? `, revision ${dash(sc.revision)}, consistent index ${dash(sc.consistentIndex)}, ${sc.liveKeys} live keys` : '';
+    const schema = sc
+      ? `, revision ${dash(sc.revision)}, consistent index ${dash(sc.consistentIndex)}, ${sc.liveKeysLowerBound ? 'at least ' : ''}${sc.liveKeys} live keys`
+      : '';
     out(`db ${b.file}: ${bytes(b.size)}, ${b.pageCount} pages, ${meta}${schema}${b.problemCount ? `, ${b.problemCount} tree problem(s)` : ''}`);
     if (b.sha256) out(`  SHA-256 trailer: ${b.sha256.present ? (b.sha256.ok ? 'matches' : 'DOES NOT MATCH') : 'absent'}`);
     for (const m of sc?.members ?? []) out(`  member ${m.name || '?'} ${m.id} peer ${m.peerURLs.join(',') || '-'} client ${m.clientURLs.join(',') || '-'}`);

@@ -299,6 +299,12 @@ export interface EtcdSchemaInfo {
   compactedRevision: number | null;
   /** Live keys at the newest revision, all stored revisions, tombstones. */
   liveKeys: number;
+  /**
+   * Set when the db has more distinct keys than validation holds in memory:
+   * `liveKeys` counts the live keys among those it held, so the db has at
+   * least that many (revisions and tombstones stay exact).
+   */
+  liveKeysLowerBound?: true;
   revisions: number;
   tombstones: number;
   members: EtcdMember[];

@@ -167,6 +167,8 @@ const en = {
   'finding.etcd.member-decode.message': 'member {id}: the value is not member JSON.',
   'finding.etcd.revision-key.message': 'key bucket: a {size}-byte key that is not a revision.',
   'finding.etcd.kv-decode.message': 'revision {revision}: {error}.',
+  'finding.etcd.live-keys-lower-bound.message':
+    'the db has more distinct keys than validation holds in memory ({budget} MiB): {distinct} keys were followed, {keys} of them live, so the db has at least {keys} live keys. {uncounted} of the {revisions} revisions belong to keys not followed; the revision, tombstone and bucket counts are exact. The key browser still lists every key.',
   'finding.etcd.alarm-nospace.message':
     'alarm NOSPACE is raised for member {member}: etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed.',
   'finding.etcd.alarm-corrupt.message': 'alarm CORRUPT is raised for member {member}.',
@@ -193,6 +195,8 @@ const zh: Record<keyof typeof en, string> = {
   'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON 数据。',
   'finding.etcd.revision-key.message': '`key` 桶中有一个 {size} 字节的键，不是修订版本号。',
   'finding.etcd.kv-decode.message': '修订版本 {revision} 无法解码，报错：“{error}”。',
+  'finding.etcd.live-keys-lower-bound.message':
+    'db 中不同键的数量超过了校验在内存中保留的上限（{budget} MiB）：跟踪了 {distinct} 个键，其中 {keys} 个有效，因此该 db 至少有 {keys} 个有效键。{revisions} 个修订版本中有 {uncounted} 个属于未跟踪的键；修订版本数、删除标记数和各桶的条目数都是精确的。键浏览器仍会列出所有键。',
   'finding.etcd.alarm-nospace.message':
     '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（报错：“mvcc: database space exceeded”）。',
   'finding.etcd.alarm-corrupt.message': '成员 {member} 触发了 CORRUPT 告警。',

@@ -67,6 +67,7 @@ const titlesEn = {
   'finding.etcd.member-decode': 'Member entry does not decode',
   'finding.etcd.revision-key': 'Key bucket entry is not a revision',
   'finding.etcd.kv-decode': 'Stored key-value does not decode',
+  'finding.etcd.live-keys-lower-bound': 'Live keys counted in part (a lower bound)',
   'finding.snapshot-db.hash-mismatch': 'snapshot.db SHA-256 does not match',
   'finding.snapshot-db.no-hash': 'snapshot.db has no SHA-256 trailer',
   'finding.bbolt.element-beyond-file': 'Element runs past the end of the file',
@@ -147,6 +148,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.etcd.member-decode': '成员记录无法解码',
   'finding.etcd.revision-key': '`key` 桶中的条目不是修订版本号',
   'finding.etcd.kv-decode': '保存的键值无法解码',
+  'finding.etcd.live-keys-lower-bound': '有效键只统计了一部分（下限）',
   'finding.snapshot-db.hash-mismatch': 'snapshot.db 的 SHA-256 不匹配',
   'finding.snapshot-db.no-hash': 'snapshot.db 没有 SHA-256 尾部',
   'finding.bbolt.element-beyond-file': '元素超出文件末尾',
@@ -307,9 +309,13 @@ const summaryEn = {
     'etcd would start, but only by dropping data: {lost}. Copy the directory off before starting it, and compare with the other members first.',
   'etcd-verdict.summary.fails': 'etcd would not start: {error}. {next}',
   'etcd-verdict.summary.snapshot-ok': 'This snapshot.db is intact: `etcdctl snapshot restore` accepts it (revision {revision}, {keys} live keys).',
+  'etcd-verdict.summary.snapshot-ok-at-least':
+    'This snapshot.db is intact: `etcdctl snapshot restore` accepts it (revision {revision}, at least {keys} live keys).',
   'etcd-verdict.summary.snapshot-fails': 'This snapshot.db cannot be restored as it is: {error}. {next}',
   'etcd-verdict.summary.db-ok':
     'This bbolt db opens cleanly (revision {revision}, consistent index {ci}, {keys} live keys). Validate the whole data directory for a start-up verdict.',
+  'etcd-verdict.summary.db-ok-at-least':
+    'This bbolt db opens cleanly (revision {revision}, consistent index {ci}, at least {keys} live keys). Validate the whole data directory for a start-up verdict.',
   'etcd-verdict.summary.db-fails': 'etcd cannot use this bbolt db: {error}. {next}',
   'etcd-verdict.summary.wal-ok': 'This WAL reads cleanly up to index {last} (commit {commit}). Validate the whole data directory for a start-up verdict.',
   'etcd-verdict.summary.wal-fails': 'etcd cannot read this WAL: {error}. {next}',
@@ -335,8 +341,11 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
   'etcd-verdict.summary.fails': 'etcd 无法启动，报错：“{error}”。{next}',
   'etcd-verdict.summary.snapshot-ok': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（修订版本 {revision}，{keys} 个有效键）。',
+  'etcd-verdict.summary.snapshot-ok-at-least': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（修订版本 {revision}，至少 {keys} 个有效键）。',
   'etcd-verdict.summary.snapshot-fails': '该 snapshot.db 无法原样恢复，报错：“{error}”。{next}',
   'etcd-verdict.summary.db-ok': '该 bbolt db 可以正常打开（修订版本 {revision}，consistent index {ci}，{keys} 个有效键）。要判断能否启动，请校验整个数据目录。',
+  'etcd-verdict.summary.db-ok-at-least':
+    '该 bbolt db 可以正常打开（修订版本 {revision}，consistent index {ci}，至少 {keys} 个有效键）。要判断能否启动，请校验整个数据目录。',
   'etcd-verdict.summary.db-fails': 'etcd 无法使用该 bbolt db，报错：“{error}”。{next}',
   'etcd-verdict.summary.wal-ok': '该 WAL 可以完整读取到索引 {last}（commit {commit}）。要判断能否启动，请校验整个数据目录。',
   'etcd-verdict.summary.wal-fails': 'etcd 无法读取该 WAL，报错：“{error}”。{next}',

@@ -17,7 +17,7 @@ import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, LEAF_PAGE_FLAG, pageTypeN
 import { hasHashTrailer, openBbolt, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
 import { decodeKeyValue } from './kv';
 import { decodeRevisionKey } from './revision';
-import { DEFAULT_QUOTA_BYTES, SchemaCollector } from './schema';
+import { DEFAULT_QUOTA_BYTES, SchemaCollector, type SchemaCollectorOptions } from './schema';
 import { checkSnapshotHash, restoreHashError } from './snapshot-db';
 import { bboltFinding } from './bbolt-text';
 
@@ -90,7 +90,11 @@ function pageCode(walk: WalkResult, pos: number): string {
 }
 
 /** Inspect a bbolt file (member/snap/db, a `<index>.snap.db`, or a snapshot.db with trailer). Never throws on content. */
-export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptions & { snapshotDb?: boolean } = {}): Promise<BboltScan> {
+export async function inspectBbolt(
+  src: ByteSource,
+  file: string,
+  opts: RunOptions & { snapshotDb?: boolean } & SchemaCollectorOptions = {},
+): Promise<BboltScan> {
   const findings: Finding[] = [];
   // The schema collector copies what it keeps from a leaf, so the reader may reuse its buffers.
   const db = await openBbolt(src, { snapshotDb: opts.snapshotDb, recycleReads: true });
@@ -166,7 +170,7 @@ export async function inspectBbolt(src: ByteSource, file: string, opts: RunOptio
         }),
       );
     }
-    const collector = new SchemaCollector(file, ps);
+    const collector = new SchemaCollector(file, ps, { keySetBudgetBytes: opts.keySetBudgetBytes });
     const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, signal: opts.signal });
     throwIfCancelled(opts.signal);
     info.problems = walk.problems.map(({ kind: _k, ...p }) => p);

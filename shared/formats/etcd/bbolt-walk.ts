@@ -160,11 +160,17 @@ export class PageReader {
     return { bytes: out, got: bytes.length };
   }
 
+  /** The chunk last put at the end of the cache's recency order (-1: none), and its bytes. */
+  private newest = -1;
+  private newestBytes: Uint8Array | null = null;
+
   private async chunk(n: number): Promise<Uint8Array> {
     const hit = this.cache.get(n);
     if (hit) {
       this.cache.delete(n);
       this.cache.set(n, hit);
+      this.newest = n;
+      this.newestBytes = hit;
       return hit;
     }
     const pending = this.ahead.get(n) ?? this.load(n);
@@ -186,6 +192,8 @@ export class PageReader {
     this.bytesRead += got;
     this.onRead?.(this.bytesRead);
     this.cache.set(n, bytes);
+    this.newest = n;
+    this.newestBytes = bytes;
     if (this.cache.size > CACHE_CHUNKS) {
       const oldest: number = this.cache.keys().next().value!;
       const evicted = this.cache.get(oldest)!;
@@ -226,11 +234,19 @@ export class PageReader {
     const want = Math.min(pages, this.filePages - pos, Math.floor(MAX_SPAN_BYTES / this.pageSize));
     const c0 = Math.floor(pos / CHUNK_PAGES);
     if (Math.floor((pos + want - 1) / CHUNK_PAGES) !== c0) return null;
+    if (c0 === this.newest) {
+      // Already the most recent chunk (most pages follow their neighbour): no recency update to make.
+      const chunk = this.newestBytes!;
+      const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
+      return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
+    }
     const chunk = this.cache.get(c0);
     if (!chunk) return null;
     // The same recency update as chunk(): the LRU order (and so what is read again) does not change.
     this.cache.delete(c0);
     this.cache.set(c0, chunk);
+    this.newest = c0;
+    this.newestBytes = chunk;
     const at = (pos - c0 * CHUNK_PAGES) * this.pageSize;
     return chunk.subarray(at, Math.min(chunk.length, at + want * this.pageSize));
   }
@@ -645,9 +661,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem('extra', 'bbolt.element-count', ownProblem('element-count.fit', { page: pos, count: h.count, bytes: span.length }), pos, offset + 10);
       }
       if (isBranch(h.flags)) {
-        const els = decodeBranchElements(span, h.count);
-        // The children's key bounds outlive this page's bytes when the reader reuses its buffers.
-        if (reader.transient) for (const e of els) e.key = e.key.slice();
+        // The children's key bounds outlive this page's bytes when the reader reuses its buffers:
+        // decode a copy of the page (one copy per page, not one per key).
+        const els = decodeBranchElements(reader.transient ? span.slice() : span, h.count);
         for (const e of els) {
           if (e.problem)
             problem(
@@ -673,7 +689,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         }
       } else {
         const els = decodeLeafElements(span, h.count);
+        /** Whether any element is a sub-bucket (most leaves have none: nothing to do after onLeaf). */
+        let subBuckets = false;
         for (const e of els) {
+          if ((e.flags & BUCKET_LEAF_FLAG) !== 0) subBuckets = true;
           if (!e.problem) continue;
           problem(
             'extra',
@@ -725,6 +744,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           const pending = opts.onLeaf({ bucket: path, page: pos, inline: false, elements: els });
           if (pending) await pending;
         }
+        // The sub-buckets are the last thing this leaf's visit does.
+        if (!subBuckets) continue;
         for (const e of els) {
           if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
           const name = utf8.decode(e.key);

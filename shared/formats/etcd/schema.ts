@@ -37,44 +37,77 @@ const MAX_ITEM_FINDINGS = 50;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** Bytes the schema collector's key set may hold (key bytes, per-key arrays, hash slots); past them the live-key count is a lower bound. */
+export const KEY_SET_BUDGET_BYTES = 64 * 1024 * 1024;
+
 /**
  * The set of distinct keys with a live/deleted flag each, in typed arrays
  * (open addressing over an arena of key bytes): a 2 GiB db holds millions of
  * revisions, and a string per revision would keep the collector busy.
+ *
+ * With a budget (bytes of all its arrays), the set stops taking new keys
+ * when growing an array would pass it (`full`); the keys it holds keep
+ * being updated. A db of 8 million 50-byte keys would otherwise hold ~700 MB here.
  */
 export class ByteKeySet {
   private arena = new Uint8Array(1 << 16);
   private used = 0;
-  private starts = new Float64Array(1024);
-  private lengths = new Uint32Array(1024);
+  /** Entry e's bytes end at `ends[e]` (they start where entry e-1's end: the arena is filled in entry order). */
+  private ends = new Uint32Array(1024);
   private flags = new Uint8Array(1024);
   /** Each entry's hash: a probe compares it before the bytes, and growing the table rehashes no key. */
   private hashes = new Int32Array(1024);
   private slots = new Int32Array(2048).fill(-1);
   size = 0;
+  /** A new key was refused: holding it would have passed the budget. */
+  full = false;
 
+  constructor(private readonly budgetBytes = Number.POSITIVE_INFINITY) {}
+
+  /** Bytes the set's arrays hold now. */
+  get bytes(): number {
+    return this.arena.length + this.ends.length * 9 + this.slots.length * 4;
+  }
+
+  /**
+   * A hash of `b`, four bytes per step (a multiply per byte was
+   * most of the set's time), finished with murmur3's mixer so the low bits
+   * (the slot) depend on every byte: keys often differ only at the end.
+   */
   private static hash(b: Uint8Array): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    // FNV's low bits (the slot) depend little on the last bytes: fold the high bits in (keys often differ only at the end).
-    return (h ^ (h >>> 15)) | 0;
+    const end = b.length;
+    let h = (0x811c9dc5 ^ end) | 0;
+    let i = 0;
+    for (; i + 4 <= end; i += 4) {
+      h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) | 0;
   }
 
   private equals(e: number, b: Uint8Array): boolean {
-    if (this.lengths[e] !== b.length) return false;
-    const at = this.starts[e]!;
-    for (let i = 0; i < b.length; i++) if (this.arena[at + i] !== b[i]) return false;
+    const at = e === 0 ? 0 : this.ends[e - 1]!;
+    if (this.ends[e]! - at !== b.length) return false;
+    const arena = this.arena;
+    for (let i = 0; i < b.length; i++) if (arena[at + i] !== b[i]) return false;
     return true;
   }
 
-  /** Set the flag of `key` (adding it when new). */
-  set(key: Uint8Array, flag: boolean): void {
-    // add() first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
+  /** Set the flag of `key` (adding it when new); false when the key is new and the set is full (nothing changes). */
+  set(key: Uint8Array, flag: boolean): boolean {
+    // add first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
     const e = this.add(key);
+    if (e < 0) return false;
     this.flags[e] = flag ? 1 : 0;
+    return true;
   }
 
-  /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new. */
+  /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new; -1 when new and the set is full. */
   add(key: Uint8Array): number {
     const mask = this.slots.length - 1;
     const h = ByteKeySet.hash(key);
@@ -85,28 +118,56 @@ export class ByteKeySet {
       if (this.hashes[e] === h && this.equals(e, key)) return e;
       i = (i + 1) & mask;
     }
+    const length = key.length;
+    if (!this.makeRoom(length)) {
+      this.full = true;
+      return -1;
+    }
     const e = this.size++;
-    if (e >= this.starts.length) this.growEntries();
     this.hashes[e] = h;
-    if (this.used + key.length > this.arena.length) {
-      const next = new Uint8Array(Math.max(this.arena.length * 2, this.used + key.length));
+    const arena = this.arena;
+    const used = this.used;
+    arena.set(key, used);
+    this.used = used + length;
+    this.ends[e] = this.used;
+    this.flags[e] = 0;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    else this.slots[i] = e;
+    return e;
+  }
+
+  /**
+   * Grow what one more entry of `keyBytes` needs (arena, entry arrays, and the
+   * slot table it would make rehash), unless that passes the budget. The key
+   * bytes are counted in Uint32 offsets: the arena stays below 4 GiB.
+   */
+  private makeRoom(keyBytes: number): boolean {
+    const needArena = this.used + keyBytes;
+    if (needArena > 0xffff_ffff) return false;
+    const arenaLength = needArena > this.arena.length ? Math.min(0xffff_ffff, Math.max(this.arena.length * 2, needArena)) : this.arena.length;
+    const entries = this.size + 1 > this.ends.length ? this.ends.length * 2 : this.ends.length;
+    const slots = (this.size + 1) * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
+    if (arenaLength === this.arena.length && entries === this.ends.length && slots === this.slots.length) return true;
+    let bytes = arenaLength + entries * 9 + slots * 4;
+    let arenaTo = arenaLength;
+    if (bytes > this.budgetBytes && arenaLength > needArena && arenaLength > this.arena.length) {
+      // Doubling the arena would pass the budget: grow it only as far as the budget allows (never shrink it).
+      arenaTo = Math.max(needArena, this.arena.length, arenaLength - (bytes - this.budgetBytes));
+      bytes = arenaTo + entries * 9 + slots * 4;
+    }
+    if (bytes > this.budgetBytes) return false;
+    if (arenaTo !== this.arena.length) {
+      const next = new Uint8Array(arenaTo);
       next.set(this.arena.subarray(0, this.used));
       this.arena = next;
     }
-    this.arena.set(key, this.used);
-    this.starts[e] = this.used;
-    this.lengths[e] = key.length;
-    this.flags[e] = 0;
-    this.used += key.length;
-    this.slots[i] = e;
-    if (this.size * 2 > this.slots.length) this.rehash();
-    return e;
+    if (entries !== this.ends.length) this.growEntries(entries);
+    return true;
   }
 
   /** The bytes of entry `e`. */
   keyAt(e: number): Uint8Array {
-    const at = this.starts[e]!;
-    return this.arena.subarray(at, at + this.lengths[e]!);
+    return this.arena.subarray(e === 0 ? 0 : this.ends[e - 1]!, this.ends[e]!);
   }
 
   countSet(): number {
@@ -115,18 +176,14 @@ export class ByteKeySet {
     return n;
   }
 
-  private growEntries() {
-    const n = this.starts.length * 2;
-    const s = new Float64Array(n);
-    s.set(this.starts);
-    const l = new Uint32Array(n);
-    l.set(this.lengths);
+  private growEntries(n: number) {
+    const ends = new Uint32Array(n);
+    ends.set(this.ends);
     const f = new Uint8Array(n);
     f.set(this.flags);
     const h = new Int32Array(n);
     h.set(this.hashes);
-    this.starts = s;
-    this.lengths = l;
+    this.ends = ends;
     this.flags = f;
     this.hashes = h;
   }
@@ -169,9 +226,14 @@ export function bytesToRevPanic(n: number): string | null {
   return null;
 }
 
+export interface SchemaCollectorOptions {
+  /** Bytes the distinct-key set may hold (default KEY_SET_BUDGET_BYTES); tests pass a small one. */
+  keySetBudgetBytes?: number;
+}
+
 export class SchemaCollector {
   private buckets = new Map<string, { keys: number; inline: boolean }>();
-  private live = new ByteKeySet();
+  private readonly live: ByteKeySet;
   consistentIndex: number | null = null;
   term: number | null = null;
   revision: number | null = null;
@@ -193,7 +255,15 @@ export class SchemaCollector {
   constructor(
     private readonly file: string,
     private readonly pageSize: number,
-  ) {}
+    opts: SchemaCollectorOptions = {},
+  ) {
+    this.keySetBudgetBytes = opts.keySetBudgetBytes ?? KEY_SET_BUDGET_BYTES;
+    this.live = new ByteKeySet(this.keySetBudgetBytes);
+  }
+
+  private readonly keySetBudgetBytes: number;
+  /** Revisions of keys the full key set could not hold (their keys are not in `liveKeys`). */
+  private uncountedRevisions = 0;
 
   private bad(code: 'etcd.member-decode' | 'etcd.revision-key' | 'etcd.kv-decode', params: Record<string, string | number>, page: number) {
     this.badItems++;
@@ -318,12 +388,29 @@ export class SchemaCollector {
       }
       kvKey = kv.kv.key;
     }
-    this.live.set(kvKey, !rev.tombstone);
+    if (!this.live.set(kvKey, !rev.tombstone)) this.uncountedRevisions++;
   }
 
   finish(): EtcdSchemaInfo {
     const liveKeys = this.live.countSet();
-    return {
+    const lowerBound = this.live.full;
+    if (lowerBound)
+      this.findings.push(
+        bboltFinding({
+          severity: 'info',
+          code: 'etcd.live-keys-lower-bound',
+          file: this.file,
+          offset: null,
+          params: {
+            keys: liveKeys,
+            distinct: this.live.size,
+            uncounted: this.uncountedRevisions,
+            revisions: this.revisions,
+            budget: Math.round((this.keySetBudgetBytes / (1024 * 1024)) * 10) / 10,
+          },
+        }),
+      );
+    const info: EtcdSchemaInfo = {
       buckets: [...this.buckets].map(([name, b]) => ({ name, keys: b.keys, inline: b.inline })),
       consistentIndex: this.consistentIndex,
       term: this.term,
@@ -339,5 +426,7 @@ export class SchemaCollector {
       clusterVersion: this.clusterVersion,
       quotaBytes: DEFAULT_QUOTA_BYTES,
     };
+    if (lowerBound) info.liveKeysLowerBound = true;
+    return info;
   }
 }

@@ -409,7 +409,10 @@ function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
   else story.add('etcd-verdict.narrative.snapshot-db-ok');
   const summary = error
     ? sayEtcd('etcd-verdict.summary.snapshot-fails', { error }, { next: [sayEtcd('etcd-verdict.next.restore')] })
-    : sayEtcd('etcd-verdict.summary.snapshot-ok', { revision: facts.schema?.revision ?? 0, keys: facts.schema?.liveKeys ?? 0 });
+    : sayEtcd(facts.schema?.liveKeysLowerBound ? 'etcd-verdict.summary.snapshot-ok-at-least' : 'etcd-verdict.summary.snapshot-ok', {
+        revision: facts.schema?.revision ?? 0,
+        keys: facts.schema?.liveKeys ?? 0,
+      });
   return loneInputVerdict(story, findings, error, summary);
 }
 
@@ -426,7 +429,7 @@ function modelDbOnly(facts: StartupFacts): StartupVerdict {
   if (fatal) story.add('etcd-verdict.narrative.backend-fails', { db: facts.layout.dbFile, error: fatal });
   const s = fatal
     ? sayEtcd('etcd-verdict.summary.db-fails', { error: fatal }, { next: [sayEtcd('etcd-verdict.next.backend')] })
-    : sayEtcd('etcd-verdict.summary.db-ok', {
+    : sayEtcd(facts.schema?.liveKeysLowerBound ? 'etcd-verdict.summary.db-ok-at-least' : 'etcd-verdict.summary.db-ok', {
         revision: facts.schema?.revision ?? 0,
         ci: facts.schema?.consistentIndex ?? 0,
         keys: facts.schema?.liveKeys ?? 0,

@@ -14,6 +14,7 @@ import { inspectBbolt, type BboltScan } from './bbolt-db';
 import { crossCheck } from './cross-check';
 import { resolveEtcdLayout, SNAP_NAME, type ResolvedEtcdLayout } from './layout';
 import { etcdFinding, sayEtcd } from './say';
+import type { SchemaCollectorOptions } from './schema';
 import { readSnapFile } from './snap';
 import { chooseSnap } from './snap-choice';
 import { modelStartup, type StartupFacts } from './startup';
@@ -31,7 +32,7 @@ export { looksLikeEtcd } from './layout';
  */
 export type WalScanStarter = (walDir: string) => Promise<WalScan> | null;
 
-export interface EtcdRunOptions extends RunOptions {
+export interface EtcdRunOptions extends RunOptions, SchemaCollectorOptions {
   startWalScan?: WalScanStarter;
 }
 
