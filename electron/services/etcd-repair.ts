@@ -45,7 +45,7 @@ import {
   type FreshWalMember,
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
-import { localDirectory, openFileSource, openLocalTarget } from './fs-source';
+import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
 import { copyFilePrefix } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
 
@@ -116,6 +116,11 @@ async function nativeSha256(src: ByteSource, length: number): Promise<Uint8Array
     at += got;
   }
   return new Uint8Array(h.digest());
+}
+
+/** Byte equality by memcmp (Buffer.compare takes any Uint8Array, no Buffer is made). */
+function nativeBytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** A positional-write sink over a new file. */
@@ -363,7 +368,8 @@ export async function salvageSourceToSnapshotDb(
   if (existsSync(outFile)) throw new EtcdInputError('etcdRepairUi.input.outputExists', { output: outFile });
   const part = `${outFile}${PART_SUFFIX}`;
   const db = paths.db;
-  const walDir = paths.walDir && opts.useWal !== false ? paths.walDir : null;
+  // The WAL is read once from start to end while its entries are replayed: the next window is read meanwhile.
+  const walDir = paths.walDir && opts.useWal !== false ? readAheadDirectory(paths.walDir) : null;
   const sink = await hashingFileSink(part);
   let report: SalvageReport;
   let trailer: { digest: Uint8Array; size: number };
@@ -373,7 +379,16 @@ export async function salvageSourceToSnapshotDb(
     if (!db) findings.push(noDbFinding(input));
     const run = (stream: WalEntryStream | null, walLastIndex: number | null) =>
       salvageEtcd(
-        { db, dbFile: db ? paths.dbFile : '', snapshotDb: paths.kind === 'snapshot-db', wal: stream, walCommit: null, walLastIndex, sha256: nativeSha256 },
+        {
+          db,
+          dbFile: db ? paths.dbFile : '',
+          snapshotDb: paths.kind === 'snapshot-db',
+          wal: stream,
+          walCommit: null,
+          walLastIndex,
+          sha256: nativeSha256,
+          bytesEqual: nativeBytesEqual,
+        },
         sink,
         { ...opts, outputKind: 'snapshot-db', output: outFile },
       );
@@ -694,6 +709,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
           wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry, { skipDamaged: freshWal !== null }) : null,
           walCommit: null,
           walLastIndex: walScan?.info.lastIndex ?? null,
+          bytesEqual: nativeBytesEqual,
         },
         sink,
         { ...opts, outputKind: 'member-db', output: dbOut, ...(freshWal ? { consistentIndex: freshWal.commit } : {}) },
