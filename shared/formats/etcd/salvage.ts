@@ -1272,6 +1272,14 @@ function inKeyRange(key: Uint8Array, r: KeyRange): boolean {
   return compareBytes(key, r.start) >= 0 && (r.end === null || compareBytes(key, r.end) < 0);
 }
 
+/** A tolerant compare of a revision or version (`Replayer.compare`): whether the key exists is all that is judged. */
+function existenceCompare(result: ReturnType<typeof cmpResult>, want: bigint, exists: boolean): boolean {
+  if (result === 'equal') return want === 0n ? !exists : exists;
+  if (result === 'not-equal') return want === 0n ? exists : true;
+  if (result === 'greater') return exists;
+  return true;
+}
+
 export class Replayer {
   /** Revision given to the next write txn. */
   private nextRevision: number;
@@ -1313,6 +1321,12 @@ export class Replayer {
   private async compare(c: ReplayCompare, tolerant: boolean): Promise<boolean> {
     const target = cmpTarget(c.target);
     const result = cmpResult(c.result);
+    if (tolerant && target !== 'value' && target !== 'lease' && !(c.rangeEnd && c.rangeEnd.length > 0)) {
+      // One key, judged by existence only (below): read from the columns, no state object (every held txn has such a compare).
+      const id = this.state.keys.find(c.key);
+      const exists = id >= 0 && this.pending.has(id) ? !this.pending.isDeleted(id) : this.state.keys.isLive(id);
+      return existenceCompare(result, c.number ?? 0n, exists);
+    }
     const ids: KeyState[] = [];
     if (c.rangeEnd && c.rangeEnd.length > 0) {
       const range = keyRange(c.key, c.rangeEnd);
@@ -1350,14 +1364,8 @@ export class Replayer {
                 : x.lease;
       have = fieldOf(s);
       want = c.number ?? 0n;
-      if (tolerant && target !== 'lease') {
-        // Revisions of the db are not those the WAL saw for gap-filled keys: judge existence only.
-        const exists = s !== undefined;
-        if (result === 'equal') return want === 0n ? !exists : exists;
-        if (result === 'not-equal') return want === 0n ? exists : true;
-        if (result === 'greater') return exists;
-        return true;
-      }
+      // Revisions of the db are not those the WAL saw for gap-filled keys: judge existence only.
+      if (tolerant && target !== 'lease') return existenceCompare(result, want, s !== undefined);
       return result === 'equal' ? have === want : result === 'not-equal' ? have !== want : result === 'greater' ? have > want : have < want;
     };
     if (ids.length === 0) return check(undefined);
@@ -1488,18 +1496,23 @@ export class Replayer {
     const collect = async (req: ReplayRequest, ordinal: number): Promise<void> => {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const id = this.state.keys.idOf(r.key);
+        const keys = this.state.keys;
+        const id = keys.idOf(r.key);
         const before = writes.get(id) ?? this.pending.get(id);
-        const db = this.live(id);
-        const prevExists = before ? !before.deleted : db !== undefined;
-        const prevLease = before ? before.lease : (db?.lease ?? 0n);
+        // The db's state read from its columns (no state object per WAL write).
+        const inDb = keys.isLive(id);
+        const prevExists = before ? !before.deleted : inDb;
+        const prevLease = before ? before.lease : inDb ? keys.lease(id) : 0n;
         const lease = r.ignoreLease && prevExists ? prevLease : r.lease;
         let valueIndex = e.index;
         let valueOrdinal = ordinal;
         if (r.ignoreValue && prevExists) {
           valueIndex = before ? before.valueIndex : -1;
           valueOrdinal = before ? before.valueOrdinal : 0;
-        } else if (db && (await this.sameAsDb(db, r.value))) valueIndex = -1;
+        } else if (inDb) {
+          const same = this.sameAsDb(id, r.value);
+          if (same === true || (same !== false && (await same))) valueIndex = -1;
+        }
         writes.set(id, { index: e.index, ordinal, deleted: false, lease, valueIndex, valueOrdinal });
       } else if (req.kind === 'delete-range') {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
@@ -1539,13 +1552,22 @@ export class Replayer {
     if (writing > 0) this.heldWriteEntries++;
   }
 
-  /** Does `value` equal the db's newest value of `s`? (lengths first: most rewrites change the size, and then nothing is read) */
-  private async sameAsDb(s: KeyState, value: Uint8Array): Promise<boolean> {
-    const length = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
+  /**
+   * Does `value` equal the db's newest value of live key `id`? Lengths first (most rewrites change the size, and then
+   * nothing is read); the bytes compared in the read window (no copy: nothing is read in between), at once when the
+   * window is at hand.
+   */
+  private sameAsDb(id: number, value: Uint8Array): boolean | Promise<boolean> {
+    const keys = this.state.keys;
+    const memValue = keys.memValue(id);
+    const offset = keys.dbOffset(id);
+    const length = memValue ? memValue.length : offset >= 0 ? keys.dbValueLength(id) : 0;
     if (length !== value.length) return false;
-    if (s.memValue || s.dbOffset < 0 || !this.src) return this.bytesEqual(await this.valueOf(s), value);
-    // Compared in the read window at once (no copy: nothing is read in between).
-    return this.bytesEqual(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value);
+    if (memValue) return this.bytesEqual(memValue, value);
+    if (offset < 0 || !this.src) return this.bytesEqual(new Uint8Array(0), value);
+    const now = peekCached(this.src, offset, keys.dbLength(id));
+    if (now) return this.bytesEqual(kvValue(now), value);
+    return readExact(this.src, offset, keys.dbLength(id)).then((raw) => this.bytesEqual(kvValue(raw), value));
   }
 
   /** A held key as a compare sees it: the db's state with the pending write's lease and value. */
@@ -1711,6 +1733,10 @@ class PendingWrites {
   }
   get(id: number): PendingWrite | undefined {
     return this.has(id) ? this.row(this.rowOf.get(id) - 1) : undefined;
+  }
+  /** The held write of `id` (which `has`) deletes it: `get(id).deleted` without the object. */
+  isDeleted(id: number): boolean {
+    return this.deleted.get(this.rowOf.get(id) - 1) === 1;
   }
   set(id: number, w: PendingWrite): void {
     let row = this.rowOf.get(id) - 1;
