@@ -52,6 +52,8 @@ import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
 const PART_SUFFIX = '.lifeboat-part';
 const COPY_CHUNK = 4 * 1024 * 1024;
+/** A salvaged snapshot.db's runs of pages are written in pieces of this size, in parallel. */
+const WRITE_PIECE = 1024 * 1024;
 
 /** What a path handed to salvage/repair holds. */
 export interface EtcdPaths {
@@ -156,6 +158,19 @@ async function hashingFileSink(file: string): Promise<PageSink & { close(): Prom
       done += bytesWritten;
     }
   };
+  /**
+   * A run in pieces written at once (positional writes, each to its own range): the kernel's copy into the
+   * page cache, the write phase's bottleneck, then runs in several I/O threads instead of one.
+   */
+  const writePieces = (bytes: Uint8Array, offset: number): Promise<void> => {
+    if (bytes.length <= WRITE_PIECE) return writeAll(bytes, offset);
+    const pieces: Promise<void>[] = [];
+    for (let at = 0; at < bytes.length; at += WRITE_PIECE) pieces.push(writeAll(bytes.subarray(at, Math.min(bytes.length, at + WRITE_PIECE)), offset + at));
+    // Settled when every piece is (the writer reuses the bytes after this), the first failure thrown.
+    return Promise.allSettled(pieces).then((results) => {
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    });
+  };
   return {
     write(offset, bytes) {
       if (offset !== end)
@@ -163,7 +178,7 @@ async function hashingFileSink(file: string): Promise<PageSink & { close(): Prom
       // Hashed now, in call order; the write may complete after the next run is built.
       hash.update(bytes);
       end += bytes.length;
-      return writeAll(bytes, offset);
+      return writePieces(bytes, offset);
     },
     async appendTrailer() {
       if (end % 512 !== 0) throw new Error(`${file}: size ${end} is not a multiple of 512`);

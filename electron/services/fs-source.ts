@@ -158,6 +158,9 @@ function canFill(src: ByteSource): src is ReadIntoByteSource {
   return typeof (src as Partial<ReadIntoByteSource>).readInto === 'function';
 }
 
+/** A window read ahead is read in pieces of this size, in parallel. */
+const READ_PIECE = 1024 * 1024;
+
 /** Fill `target` from `offset` (fewer bytes only at the end of the file). */
 async function fillFrom(src: ReadIntoByteSource, offset: number, target: Uint8Array): Promise<number> {
   let got = 0;
@@ -189,8 +192,21 @@ export function readAheadDirectory(dir: DirectorySource): DirectorySource {
     if (offset >= src.size || length === 0) return;
     const into = buf && buf.length >= length ? buf : new Uint8Array(length);
     const target = into.subarray(0, Math.min(length, src.size - offset));
+    // In pieces read at once (the kernel's copy out of the page cache in several I/O threads); the bytes there are
+    // are the pieces' sum, as a piece is short only at the end of the file.
+    const pieces: Promise<number>[] = [];
+    for (let at = 0; at < target.length; at += READ_PIECE)
+      pieces.push(fillFrom(src, offset + at, target.subarray(at, Math.min(target.length, at + READ_PIECE))));
     // Caught at once (it may never be used); the error is rethrown to the read that uses it.
-    const done = fillFrom(src, offset, target).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    // Settled only when every piece is (a failed one must not leave others writing into a buffer reused after it).
+    const done = Promise.allSettled(pieces).then((results) => {
+      let got = 0;
+      for (const r of results) {
+        if (r.status === 'rejected') return r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+        got += r.value;
+      }
+      return got;
+    });
     ahead = { src, offset, buf: into, done };
   };
   const wrap = (src: ReadIntoByteSource): ReadIntoByteSource => ({

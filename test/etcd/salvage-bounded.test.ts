@@ -109,6 +109,21 @@ describe('the window cache', () => {
     expect(src.targets.size).toBeLessThanOrEqual(4);
   });
 
+  it('reading ahead: windows larger than a read piece (read in parallel pieces) give the right bytes', async () => {
+    const bytes = new Uint8Array(10 * 1024 * 1024 + 333);
+    const r = rng(21);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + Math.floor(r() * 4)) & 0xff;
+    const src = readIntoSource(bytes);
+    const cached = cachedSource(src, 3 * 1024 * 1024, 3, true);
+    let wrong = 0;
+    for (let at = 0; at < bytes.length; at += 65_536) {
+      const length = Math.min(65_536, bytes.length - at);
+      if (!sameBytes(await cached.read(at, length), bytes.subarray(at, at + length))) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(src.targets.size).toBeLessThanOrEqual(3);
+  });
+
   it('reading ahead: a failed read ahead is thrown to the read that needs it, not left unhandled', async () => {
     const bytes = new Uint8Array(64 * 1024).fill(5);
     const src = readIntoSource(bytes);

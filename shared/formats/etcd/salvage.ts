@@ -678,6 +678,9 @@ export async function readIntoFrom(src: ByteSource, offset: number, target: Uint
  * above holds for that many (a window read ahead takes no buffer from the LRU
  * until it is used).
  */
+/** A window read ahead is read in pieces of this size, in parallel. */
+const READ_PIECE = 1024 * 1024;
+
 /** A source that can answer a read at once when its bytes are at hand (`cachedSource`: a window already read). */
 interface PeekSource {
   /** The bytes, or null when they must be read (`read`). */
@@ -708,7 +711,22 @@ export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, win
     const start = w * windowBytes;
     const length = Math.max(0, Math.min(windowBytes, src.size - start));
     const view = full.subarray(0, length);
-    return { view, done: (src as ReadIntoSource).readInto(start, view) };
+    const into = src as ReadIntoSource;
+    if (!readsAhead || length <= READ_PIECE) return { view, done: into.readInto(start, view) };
+    // In pieces read at once: the kernel's copy out of the page cache then runs in several I/O threads.
+    const pieces: Promise<number>[] = [];
+    for (let at = 0; at < length; at += READ_PIECE) pieces.push(into.readInto(start + at, view.subarray(at, Math.min(length, at + READ_PIECE))));
+    // Short only at the end of the source: the pieces' sum is then the bytes there are. Settled only when every
+    // piece is: a failed one must not leave others writing into a buffer that is reused after it.
+    const done = Promise.allSettled(pieces).then((results) => {
+      let got = 0;
+      for (const r of results) {
+        if (r.status === 'rejected') throw r.reason;
+        got += r.value;
+      }
+      return got;
+    });
+    return { view, done };
   };
   const checked = (w: number, view: Uint8Array, got: number): Uint8Array => {
     if (got !== view.length) throw new Error(`${src.name}: short read at byte ${w * windowBytes + got} (${got} of ${view.length} bytes)`);
@@ -1170,14 +1188,16 @@ export async function scanDb(
 
   let p = 2;
   // Page by page through the window cache (a view, not a copy); every byte of the span is counted once.
-  const pageAt = async (pos: number): Promise<Uint8Array> => {
+  // From the window at hand without a promise (about a thousand pages a window), else read.
+  const pageAt = (pos: number): Uint8Array | Promise<Uint8Array> => {
     state.bytesRead += pageSize;
-    return src.read(pos * pageSize, pageSize);
+    return peekCached(src, pos * pageSize, pageSize) ?? src.read(pos * pageSize, pageSize);
   };
   let lastProgress = 0;
   while (p < filePages) {
     throwIfCancelled(opts.signal);
-    const page = await pageAt(p);
+    const at = pageAt(p);
+    const page = at instanceof Uint8Array ? at : await at;
     state.pagesScanned++;
     const h = decodePageHeader(page)!;
     const spanPages = h.overflow + 1;
