@@ -1509,10 +1509,14 @@ export class Replayer {
    * equals the db's value is kept, or where in the WAL it is.
    */
   private pending = new PendingWrites();
+  /** The writes of the held entry being noted (`gapFill`). */
+  private readonly entryWrites = new Map<number, PendingWrite>();
 
   /** A held entry: note its writes as pending (judged by `settleHeld` once the span ends). */
   private async gapFill(e: ReplayEntry): Promise<void> {
-    const writes = new Map<number, PendingWrite>();
+    // One map for every entry (entries are replayed one at a time): no new Map per WAL entry.
+    const writes = this.entryWrites;
+    writes.clear();
     const collect = async (req: ReplayRequest, ordinal: number): Promise<void> => {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
