@@ -151,3 +151,115 @@ export async function openLocalTarget(p: string): Promise<LocalTarget> {
     },
   };
 }
+
+type ReadIntoByteSource = ByteSource & { readInto(offset: number, target: Uint8Array): Promise<number> };
+
+function canFill(src: ByteSource): src is ReadIntoByteSource {
+  return typeof (src as Partial<ReadIntoByteSource>).readInto === 'function';
+}
+
+/** A window read ahead is read in pieces of this size, in parallel. */
+const READ_PIECE = 1024 * 1024;
+
+/** Fill `target` from `offset` (fewer bytes only at the end of the file). */
+async function fillFrom(src: ReadIntoByteSource, offset: number, target: Uint8Array): Promise<number> {
+  let got = 0;
+  while (got < target.length) {
+    const n = await src.readInto(offset + got, target.subarray(got));
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
+ * `dir` whose files, read front to back with `readInto` (a WAL scan: 4 MiB
+ * windows, each starting at the first record the previous one cut), have
+ * their next window read while the caller decodes this one: the read runs in
+ * the I/O threads instead of between two decodes. The next window is read
+ * from where the last one ended; a read starting a little before that takes
+ * its first bytes from the file and the rest from the window read ahead (a
+ * copy). One window is read ahead for the whole directory (one buffer,
+ * whichever file is being read). Other reads pass through.
+ */
+export function readAheadDirectory(dir: DirectorySource): DirectorySource {
+  let ahead: { src: ReadIntoByteSource; offset: number; buf: Uint8Array; done: Promise<number | Error> } | null = null;
+  /** A buffer no read uses (the last window read ahead for nothing). */
+  let spare: Uint8Array | null = null;
+  /** Where the last read of each file started (a later start: the file is read forward). */
+  const starts = new WeakMap<ByteSource, number>();
+  const startAhead = (src: ReadIntoByteSource, offset: number, length: number, buf: Uint8Array | null): void => {
+    if (offset >= src.size || length === 0) return;
+    const into = buf && buf.length >= length ? buf : new Uint8Array(length);
+    const target = into.subarray(0, Math.min(length, src.size - offset));
+    // In pieces read at once (the kernel's copy out of the page cache in several I/O threads); the bytes there are
+    // are the pieces' sum, as a piece is short only at the end of the file.
+    const pieces: Promise<number>[] = [];
+    for (let at = 0; at < target.length; at += READ_PIECE)
+      pieces.push(fillFrom(src, offset + at, target.subarray(at, Math.min(target.length, at + READ_PIECE))));
+    // Caught at once (it may never be used); the error is rethrown to the read that uses it.
+    // Settled only when every piece is (a failed one must not leave others writing into a buffer reused after it).
+    const done = Promise.allSettled(pieces).then((results) => {
+      let got = 0;
+      for (const r of results) {
+        if (r.status === 'rejected') return r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+        got += r.value;
+      }
+      return got;
+    });
+    ahead = { src, offset, buf: into, done };
+  };
+  const wrap = (src: ReadIntoByteSource): ReadIntoByteSource => ({
+    name: src.name,
+    size: src.size,
+    read: (offset, length) => src.read(offset, length),
+    async readInto(offset, target) {
+      const pending = ahead;
+      ahead = null;
+      const forward = (starts.get(src) ?? Infinity) < offset;
+      starts.set(src, offset);
+      let got: number;
+      const skip = pending ? pending.offset - offset : -1;
+      if (pending && pending.src === src && skip >= 0 && skip < target.length) {
+        // The bytes before the window read ahead (the record the last window cut) come from the file, meanwhile.
+        const [head, n] = await Promise.all([fillFrom(src, offset, target.subarray(0, skip)), pending.done]);
+        if (n instanceof Error) throw n;
+        if (head < skip) got = head;
+        else {
+          const used = Math.min(n, target.length - skip);
+          target.set(pending.buf.subarray(0, used), skip);
+          got = skip + used;
+          // A window read ahead shorter than this read (not at the end of the file): the rest as asked.
+          if (got < target.length && offset + got < src.size) got += await fillFrom(src, offset + got, target.subarray(got));
+        }
+        startAhead(src, offset + got, target.length, pending.buf);
+        return got;
+      }
+      if (pending) {
+        // Read ahead for nothing (the reader jumped, or another file): its buffer is free once its read is over.
+        await pending.done;
+        spare = pending.buf;
+      }
+      got = await src.readInto(offset, target);
+      if (forward) {
+        const buf = spare;
+        spare = null;
+        startAhead(src, offset + got, target.length, buf);
+      }
+      return got;
+    },
+  });
+  const self: DirectorySource = {
+    name: dir.name,
+    list: () => dir.list(),
+    async open(name) {
+      const src = await dir.open(name);
+      return canFill(src) ? wrap(src) : src;
+    },
+  };
+  if (dir.subdir) {
+    const sub = dir.subdir.bind(dir);
+    self.subdir = async (name) => readAheadDirectory(await sub(name));
+  }
+  return self;
+}

@@ -2,7 +2,7 @@
  * Salvage with bounded memory (issue 7): the pieces that keep it bounded and
  * fast must not change what is written.
  * - the window cache reuses a few buffers (`readInto`) and still returns the
- *   right bytes;
+ *   right bytes, also when it reads the next window ahead;
  * - the bbolt writer copies what it keeps, so callers may reuse their buffers;
  * - the allocation-free KeyValue decoder agrees with the general one on
  *   valid, mutated and garbage inputs;
@@ -81,6 +81,62 @@ describe('the window cache', () => {
     // Many windows were loaded, into no more than three buffers.
     expect(src.reads).toBeGreaterThan(100);
     expect(src.targets.size).toBeLessThanOrEqual(3);
+  });
+
+  it('reading ahead: right bytes over sequential passes, jumps and the end, still at most `windows` buffers, each window read once in a pass', async () => {
+    const bytes = new Uint8Array((1 << 20) + 1234);
+    const r = rng(9);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(r() * 256);
+    const src = readIntoSource(bytes);
+    const cached = cachedSource(src, 4096, 4, true);
+    let wrong = 0;
+    const check = async (offset: number, length: number) => {
+      const got = await cached.read(offset, length);
+      if (!sameBytes(got, bytes.subarray(offset, Math.min(bytes.length, offset + length)))) wrong++;
+    };
+    // A page-by-page pass: every window is read once (the next one ahead, while this one is used).
+    for (let at = 0; at < bytes.length; at += 512) await check(at, Math.min(512, bytes.length - at));
+    expect(src.reads).toBe(Math.ceil(bytes.length / 4096));
+    // Random reads and short sequential runs from random places (read ahead for nothing, then dropped).
+    for (let i = 0; i < 3000; i++) {
+      const start = Math.floor(r() * bytes.length);
+      for (let j = 0; j < 1 + Math.floor(r() * 4); j++) {
+        const offset = Math.min(bytes.length - 1, start + j * 4096);
+        await check(offset, 1 + Math.floor(r() * 4000));
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(src.targets.size).toBeLessThanOrEqual(4);
+  });
+
+  it('reading ahead: windows larger than a read piece (read in parallel pieces) give the right bytes', async () => {
+    const bytes = new Uint8Array(10 * 1024 * 1024 + 333);
+    const r = rng(21);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + Math.floor(r() * 4)) & 0xff;
+    const src = readIntoSource(bytes);
+    const cached = cachedSource(src, 3 * 1024 * 1024, 3, true);
+    let wrong = 0;
+    for (let at = 0; at < bytes.length; at += 65_536) {
+      const length = Math.min(65_536, bytes.length - at);
+      if (!sameBytes(await cached.read(at, length), bytes.subarray(at, at + length))) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(src.targets.size).toBeLessThanOrEqual(3);
+  });
+
+  it('reading ahead: a failed read ahead is thrown to the read that needs it, not left unhandled', async () => {
+    const bytes = new Uint8Array(64 * 1024).fill(5);
+    const src = readIntoSource(bytes);
+    const failing: ReadIntoSource = {
+      ...src,
+      readInto: (offset, target) => (offset >= 3 * 4096 ? Promise.reject(new Error('disk error')) : src.readInto(offset, target)),
+    };
+    const cached = cachedSource(failing, 4096, 4, true);
+    await cached.read(0, 10);
+    // Sequential: window 2 is read ahead (and fails) while window 1 is used; 2 is fine, 3 fails when read ahead.
+    await cached.read(4096, 10);
+    await cached.read(2 * 4096, 10);
+    await expect(cached.read(3 * 4096, 10)).rejects.toThrow('disk error');
   });
 
   it('copyBytes owns its bytes even from a Node Buffer (whose slice() is a view that pins the read buffer)', () => {

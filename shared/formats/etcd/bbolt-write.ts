@@ -386,7 +386,10 @@ export class BboltWriter {
     this.current = null;
   }
 
-  /** A zeroed page span for `bytes`, inside the chunk buffer when it fits (no copy, little garbage); no buffer in a plan. */
+  /**
+   * A page span for `bytes`, inside the chunk buffer when it fits (no copy, little garbage); no buffer in a plan.
+   * Not zeroed: the caller writes every byte up to its data's end and zeroes the rest (`zeroTail`).
+   */
   private async allocate(bytes: number): Promise<{ pgid: number; page: Uint8Array | null; overflow: number }> {
     const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
     const len = pages * this.pageSize;
@@ -402,7 +405,6 @@ export class BboltWriter {
       return { pgid, page: new Uint8Array(len), overflow: pages - 1 };
     }
     const page = this.chunk.subarray(this.chunkBytes, this.chunkBytes + len);
-    page.fill(0);
     this.chunkBytes += len;
     return { pgid, page, overflow: pages - 1 };
   }
@@ -429,8 +431,10 @@ export class BboltWriter {
       page.set(e.key, data);
       data += e.key.length;
       if (e.value) page.set(e.value, data);
+      else page.fill(0, data, data + e.valueSize);
       data += e.valueSize;
     }
+    page.fill(0, data);
     await this.emit(page);
     return pgid;
   }
@@ -454,6 +458,7 @@ export class BboltWriter {
       page.set(c.key, data);
       data += c.key.length;
     });
+    page.fill(0, data);
     await this.emit(page);
     return pgid;
   }

@@ -21,7 +21,11 @@ export type EtcdBucketName = (typeof ETCD_BUCKETS)[number];
 const enc = new TextEncoder();
 
 export function revisionKey(main: number, sub: number, tombstone = false): Uint8Array {
-  const out = new Uint8Array(tombstone ? 18 : 17);
+  return revisionKeyInto(new Uint8Array(tombstone ? 18 : 17), main, sub, tombstone);
+}
+
+/** `revisionKey` written into `out` (17 bytes, 18 for a tombstone): a writer that copies keys can be handed one reused buffer. */
+export function revisionKeyInto(out: Uint8Array, main: number, sub: number, tombstone = false): Uint8Array {
   // Big-endian u64s from numbers (safe integers) without BigInt: salvage builds one per key, several times.
   putU64be(out, 0, main);
   out[8] = 0x5f;
@@ -141,10 +145,14 @@ export function encodeLease(id: bigint, ttl: number): Uint8Array {
   return new ProtoWriter().uint(1, id).uint(2, ttl).finish();
 }
 
-/** One stored revision of the key bucket: its bbolt key (revisionKey) and the KeyValue bytes (or a reader for them). */
+/**
+ * One stored revision of the key bucket: its bbolt key (revisionKey) and the KeyValue bytes (or a reader
+ * for them, which may answer at once). Both are used before the next item is asked for (the writer copies
+ * them): an iterator may hand out the same buffers each time.
+ */
 export interface RevisionItem {
   key: Uint8Array;
-  value: Uint8Array | (() => Promise<Uint8Array>);
+  value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
 }
 
 /** A key bucket item's bbolt key and the size of its value (what a plan needs). */
@@ -176,9 +184,18 @@ export async function writeEtcdBackend(sink: PageSink, content: EtcdBackendConte
     layout = { pages: plan.pages, rootPage: plan.rootPage };
   }
   return fillBackend(new BboltWriter(sink, layout ? { layout } : {}), content, async (w) => {
-    for await (const item of content.revisions) {
-      const value = typeof item.value === 'function' ? await item.value() : item.value;
-      await w.put(item.key, value);
+    const revisions = content.revisions;
+    // A plain iterable is walked without awaiting each item, and a value read at once is not awaited either.
+    if (Symbol.iterator in revisions) {
+      for (const item of revisions) {
+        const value = typeof item.value === 'function' ? item.value() : item.value;
+        await w.put(item.key, value instanceof Promise ? await value : value);
+      }
+    } else {
+      for await (const item of revisions) {
+        const value = typeof item.value === 'function' ? item.value() : item.value;
+        await w.put(item.key, value instanceof Promise ? await value : value);
+      }
     }
   });
 }

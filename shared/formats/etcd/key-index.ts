@@ -141,8 +141,12 @@ export class KeyIndex {
 
   private equals(id: number, key: Uint8Array): boolean {
     if (this.lengths.get(id) !== key.length) return false;
-    const held = this.key(id);
-    for (let i = 0; i < key.length; i++) if (held[i] !== key[i]) return false;
+    // In the arena where the bytes are (no view made: every revision of a known key lands here).
+    const pos = this.positions.get(id);
+    const chunk = Math.floor(pos / ARENA_STRIDE);
+    const offset = pos - chunk * ARENA_STRIDE;
+    const held = this.arena[chunk]!;
+    for (let i = 0; i < key.length; i++) if (held[offset + i] !== key[i]) return false;
     return true;
   }
 

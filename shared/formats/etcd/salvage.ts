@@ -45,6 +45,7 @@ import {
   META_CONSISTENT_INDEX,
   META_FINISHED_COMPACT,
   revisionKey,
+  revisionKeyInto,
   u64be,
   writeEtcdBackend,
   type EtcdBucketName,
@@ -250,6 +251,28 @@ export class KeyStates {
   source(id: number): SalvageKeySource {
     return SOURCES[this.sources.get(id)]!;
   }
+  createRevision(id: number): number {
+    return this.createRevisions.get(id);
+  }
+  version(id: number): number {
+    return this.versions.get(id);
+  }
+  dbOffset(id: number): number {
+    return this.dbOffsets.get(id);
+  }
+  dbLength(id: number): number {
+    return this.dbLengths.get(id);
+  }
+  dbValueLength(id: number): number {
+    return this.dbValueLengths.get(id);
+  }
+  verbatim(id: number): boolean {
+    return (this.flags.get(id) & VERBATIM) !== 0;
+  }
+  /** The value held in memory (the WAL's), else null: `get` without making a state object. */
+  memValue(id: number): Uint8Array | null {
+    return this.memValues.size === 0 ? null : (this.memValues.get(id) ?? null);
+  }
   get(id: number): KeyState | undefined {
     if (!this.has(id)) return undefined;
     const f = this.flags.get(id);
@@ -339,6 +362,11 @@ export interface SalvageInput {
   walLastIndex?: number | null;
   /** SHA-256 over `src[0, length)` (the back end passes a native one; default: the pure-TS one). */
   sha256?: (src: ByteSource, length: number) => Promise<Uint8Array>;
+  /**
+   * Byte equality (the back end passes a native memcmp; default: `sameBytes`): the replay compares
+   * the value of every write the WAL holds with the db's, a few KiB each, hundreds of MB in all.
+   */
+  bytesEqual?: (a: Uint8Array, b: Uint8Array) => boolean;
 }
 
 export interface SalvageOptions extends RunOptions {
@@ -641,41 +669,150 @@ export async function readIntoFrom(src: ByteSource, offset: number, target: Uint
  * copy what they keep past their next reads (keys, values held for later).
  * `readInto` passes through (whole-file passes such as a SHA-256 do not evict
  * the windows).
+ *
+ * `readAhead` (a source that can `readInto`): once two windows in a row were
+ * loaded, the next one is read into one more buffer while the caller works on
+ * this one, so the read (in the I/O threads) and the caller's decoding
+ * overlap instead of taking turns. That buffer is one of the `windows`
+ * (memory is unchanged): the LRU then holds `windows - 1`, and the promise
+ * above holds for that many (a window read ahead takes no buffer from the LRU
+ * until it is used).
  */
-export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, windows = 8): ByteSource {
+/** A window read ahead is read in pieces of this size, in parallel. */
+const READ_PIECE = 1024 * 1024;
+
+/** A source that can answer a read at once when its bytes are at hand (`cachedSource`: a window already read). */
+interface PeekSource {
+  /** The bytes, or null when they must be read (`read`). */
+  peek(offset: number, length: number): Uint8Array | null;
+}
+
+/** `src.peek` when it has it: bytes at hand, else null. */
+function peekCached(src: ByteSource, offset: number, length: number): Uint8Array | null {
+  const p = (src as Partial<PeekSource>).peek;
+  return p ? p.call(src, offset, length) : null;
+}
+
+export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, windows = 8, readAhead = false): ByteSource {
   const cache = new Map<number, Uint8Array>();
   const reusable = canReadInto(src);
+  const readsAhead = readAhead && reusable && windows > 2;
+  /** Windows the LRU holds (one buffer fewer when one is read ahead). */
+  const held = readsAhead ? windows - 1 : windows;
+  /** The most recently used window (a hit on it needs no LRU update: the page scan reads ~1000 pages a window). */
+  let lastWindow = -1;
+  let lastBuf: Uint8Array | null = null;
+  /** The window last loaded (a miss), to see a sequential pass. */
+  let lastLoaded = -2;
+  /** A window being read ahead into its own buffer, and a free buffer for the next one. */
+  let ahead: { w: number; buf: Uint8Array; done: Promise<number | Error> } | null = null;
+  let spare: Uint8Array | null = null;
+  const fill = (w: number, full: Uint8Array): { view: Uint8Array; done: Promise<number> } => {
+    const start = w * windowBytes;
+    const length = Math.max(0, Math.min(windowBytes, src.size - start));
+    const view = full.subarray(0, length);
+    const into = src as ReadIntoSource;
+    if (!readsAhead || length <= READ_PIECE) return { view, done: into.readInto(start, view) };
+    // In pieces read at once: the kernel's copy out of the page cache then runs in several I/O threads.
+    const pieces: Promise<number>[] = [];
+    for (let at = 0; at < length; at += READ_PIECE) pieces.push(into.readInto(start + at, view.subarray(at, Math.min(length, at + READ_PIECE))));
+    // Short only at the end of the source: the pieces' sum is then the bytes there are. Settled only when every
+    // piece is: a failed one must not leave others writing into a buffer that is reused after it.
+    const done = Promise.allSettled(pieces).then((results) => {
+      let got = 0;
+      for (const r of results) {
+        if (r.status === 'rejected') throw r.reason;
+        got += r.value;
+      }
+      return got;
+    });
+    return { view, done };
+  };
+  const checked = (w: number, view: Uint8Array, got: number): Uint8Array => {
+    if (got !== view.length) throw new Error(`${src.name}: short read at byte ${w * windowBytes + got} (${got} of ${view.length} bytes)`);
+    return view;
+  };
+  const startAhead = (w: number): void => {
+    if (w * windowBytes >= src.size || cache.has(w)) return;
+    const buf = spare ?? new Uint8Array(windowBytes);
+    spare = null;
+    const { done } = fill(w, buf);
+    // Caught at once (nobody may ever wait for it); the error is rethrown if the window is used.
+    ahead = { w, buf, done: done.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))) };
+  };
   const load = async (w: number): Promise<Uint8Array> => {
     const start = w * windowBytes;
     const length = Math.max(0, Math.min(windowBytes, src.size - start));
     if (!reusable) return readExact(src, start, length);
     let buf: Uint8Array | undefined;
-    if (cache.size >= windows) {
+    if (cache.size >= held) {
       // Evict the least recently used window and reuse its buffer.
       const [oldest, evicted] = cache.entries().next().value!;
       cache.delete(oldest);
       buf = evicted;
     }
-    const full = buf && buf.buffer.byteLength >= windowBytes ? new Uint8Array(buf.buffer, 0, windowBytes) : new Uint8Array(windowBytes);
-    const view = full.subarray(0, length);
-    const got = await src.readInto(start, view);
-    if (got !== length) throw new Error(`${src.name}: short read at byte ${start + got} (${got} of ${length} bytes)`);
+    const pending = ahead;
+    ahead = null;
+    let view: Uint8Array;
+    if (pending && pending.w === w) {
+      const got = await pending.done;
+      if (got instanceof Error) throw got;
+      view = checked(w, pending.buf.subarray(0, length), got);
+      // The evicted buffer waits for the next read ahead.
+      if (buf) spare = buf.buffer.byteLength >= windowBytes ? new Uint8Array(buf.buffer, 0, windowBytes) : null;
+    } else {
+      if (pending) {
+        // Read ahead for nothing (the pass jumped): its buffer is free once its read is over.
+        await pending.done;
+        spare = pending.buf;
+      }
+      const full = buf && buf.buffer.byteLength >= windowBytes ? new Uint8Array(buf.buffer, 0, windowBytes) : new Uint8Array(windowBytes);
+      const f = fill(w, full);
+      view = checked(w, f.view, await f.done);
+    }
+    if (readsAhead && w === lastLoaded + 1) startAhead(w + 1);
+    lastLoaded = w;
     return view;
   };
-  const cached: ByteSource & Partial<ReadIntoSource> = {
+  const cached: ByteSource & Partial<ReadIntoSource> & PeekSource = {
     name: src.name,
     size: src.size,
+    peek(offset: number, length: number): Uint8Array | null {
+      const w = Math.floor(offset / windowBytes);
+      if (length <= 0 || length > windowBytes || Math.floor((offset + length - 1) / windowBytes) !== w) return null;
+      let buf: Uint8Array | undefined;
+      if (w === lastWindow && lastBuf) buf = lastBuf;
+      else {
+        buf = cache.get(w);
+        if (!buf) return null;
+        cache.delete(w);
+        cache.set(w, buf);
+        lastWindow = w;
+        lastBuf = buf;
+      }
+      const at = offset - w * windowBytes;
+      if (at + length > buf.length) return null;
+      return buf.subarray(at, at + length);
+    },
     async read(offset: number, length: number): Promise<Uint8Array> {
       const w = Math.floor(offset / windowBytes);
       if (length <= 0 || length > windowBytes || Math.floor((offset + length - 1) / windowBytes) !== w) return src.read(offset, length);
-      let buf = cache.get(w);
-      if (buf) {
-        cache.delete(w);
-        cache.set(w, buf);
-      } else {
-        buf = await load(w);
-        cache.set(w, buf);
-        if (cache.size > windows) cache.delete(cache.keys().next().value!);
+      let buf: Uint8Array | undefined;
+      if (w === lastWindow && lastBuf) buf = lastBuf;
+      else {
+        buf = cache.get(w);
+        if (buf) {
+          cache.delete(w);
+          cache.set(w, buf);
+        } else {
+          // Cleared first: a failed load may have taken the buffer of the window it evicted.
+          lastWindow = -1;
+          buf = await load(w);
+          cache.set(w, buf);
+          if (cache.size > held) cache.delete(cache.keys().next().value!);
+        }
+        lastWindow = w;
+        lastBuf = buf;
       }
       const at = offset - w * windowBytes;
       return buf.subarray(Math.min(at, buf.length), Math.min(buf.length, at + length));
@@ -1051,14 +1188,16 @@ export async function scanDb(
 
   let p = 2;
   // Page by page through the window cache (a view, not a copy); every byte of the span is counted once.
-  const pageAt = async (pos: number): Promise<Uint8Array> => {
+  // From the window at hand without a promise (about a thousand pages a window), else read.
+  const pageAt = (pos: number): Uint8Array | Promise<Uint8Array> => {
     state.bytesRead += pageSize;
-    return src.read(pos * pageSize, pageSize);
+    return peekCached(src, pos * pageSize, pageSize) ?? src.read(pos * pageSize, pageSize);
   };
   let lastProgress = 0;
   while (p < filePages) {
     throwIfCancelled(opts.signal);
-    const page = await pageAt(p);
+    const at = pageAt(p);
+    const page = at instanceof Uint8Array ? at : await at;
     state.pagesScanned++;
     const h = decodePageHeader(page)!;
     const spanPages = h.overflow + 1;
@@ -1153,6 +1292,14 @@ function inKeyRange(key: Uint8Array, r: KeyRange): boolean {
   return compareBytes(key, r.start) >= 0 && (r.end === null || compareBytes(key, r.end) < 0);
 }
 
+/** A tolerant compare of a revision or version (`Replayer.compare`): whether the key exists is all that is judged. */
+function existenceCompare(result: ReturnType<typeof cmpResult>, want: bigint, exists: boolean): boolean {
+  if (result === 'equal') return want === 0n ? !exists : exists;
+  if (result === 'not-equal') return want === 0n ? exists : true;
+  if (result === 'greater') return exists;
+  return true;
+}
+
 export class Replayer {
   /** Revision given to the next write txn. */
   private nextRevision: number;
@@ -1169,6 +1316,7 @@ export class Replayer {
     private readonly consistentIndex: number | null,
     /** The WAL again, to read back the few values a held entry wrote that the db lacks (none kept in the first pass). */
     private readonly wal: WalEntryStream | null = null,
+    private readonly bytesEqual: (a: Uint8Array, b: Uint8Array) => boolean = sameBytes,
   ) {
     // etcd's store starts at revision 1 and its first write is revision 2.
     this.nextRevision = Math.max(state.maxRevision, 1) + 1;
@@ -1193,6 +1341,12 @@ export class Replayer {
   private async compare(c: ReplayCompare, tolerant: boolean): Promise<boolean> {
     const target = cmpTarget(c.target);
     const result = cmpResult(c.result);
+    if (tolerant && target !== 'value' && target !== 'lease' && !(c.rangeEnd && c.rangeEnd.length > 0)) {
+      // One key, judged by existence only (below): read from the columns, no state object (every held txn has such a compare).
+      const id = this.state.keys.find(c.key);
+      const exists = id >= 0 && this.pending.has(id) ? !this.pending.isDeleted(id) : this.state.keys.isLive(id);
+      return existenceCompare(result, c.number ?? 0n, exists);
+    }
     const ids: KeyState[] = [];
     if (c.rangeEnd && c.rangeEnd.length > 0) {
       const range = keyRange(c.key, c.rangeEnd);
@@ -1230,14 +1384,8 @@ export class Replayer {
                 : x.lease;
       have = fieldOf(s);
       want = c.number ?? 0n;
-      if (tolerant && target !== 'lease') {
-        // Revisions of the db are not those the WAL saw for gap-filled keys: judge existence only.
-        const exists = s !== undefined;
-        if (result === 'equal') return want === 0n ? !exists : exists;
-        if (result === 'not-equal') return want === 0n ? exists : true;
-        if (result === 'greater') return exists;
-        return true;
-      }
+      // Revisions of the db are not those the WAL saw for gap-filled keys: judge existence only.
+      if (tolerant && target !== 'lease') return existenceCompare(result, want, s !== undefined);
       return result === 'equal' ? have === want : result === 'not-equal' ? have !== want : result === 'greater' ? have > want : have < want;
     };
     if (ids.length === 0) return check(undefined);
@@ -1361,25 +1509,34 @@ export class Replayer {
    * equals the db's value is kept, or where in the WAL it is.
    */
   private pending = new PendingWrites();
+  /** The writes of the held entry being noted (`gapFill`). */
+  private readonly entryWrites = new Map<number, PendingWrite>();
 
   /** A held entry: note its writes as pending (judged by `settleHeld` once the span ends). */
   private async gapFill(e: ReplayEntry): Promise<void> {
-    const writes = new Map<number, PendingWrite>();
+    // One map for every entry (entries are replayed one at a time): no new Map per WAL entry.
+    const writes = this.entryWrites;
+    writes.clear();
     const collect = async (req: ReplayRequest, ordinal: number): Promise<void> => {
       if (req.kind === 'put') {
         const r = req as Extract<ReplayRequest, { kind: 'put' }>;
-        const id = this.state.keys.idOf(r.key);
+        const keys = this.state.keys;
+        const id = keys.idOf(r.key);
         const before = writes.get(id) ?? this.pending.get(id);
-        const db = this.live(id);
-        const prevExists = before ? !before.deleted : db !== undefined;
-        const prevLease = before ? before.lease : (db?.lease ?? 0n);
+        // The db's state read from its columns (no state object per WAL write).
+        const inDb = keys.isLive(id);
+        const prevExists = before ? !before.deleted : inDb;
+        const prevLease = before ? before.lease : inDb ? keys.lease(id) : 0n;
         const lease = r.ignoreLease && prevExists ? prevLease : r.lease;
         let valueIndex = e.index;
         let valueOrdinal = ordinal;
         if (r.ignoreValue && prevExists) {
           valueIndex = before ? before.valueIndex : -1;
           valueOrdinal = before ? before.valueOrdinal : 0;
-        } else if (db && (await this.sameAsDb(db, r.value))) valueIndex = -1;
+        } else if (inDb) {
+          const same = this.sameAsDb(id, r.value);
+          if (same === true || (same !== false && (await same))) valueIndex = -1;
+        }
         writes.set(id, { index: e.index, ordinal, deleted: false, lease, valueIndex, valueOrdinal });
       } else if (req.kind === 'delete-range') {
         const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
@@ -1419,13 +1576,22 @@ export class Replayer {
     if (writing > 0) this.heldWriteEntries++;
   }
 
-  /** Does `value` equal the db's newest value of `s`? (lengths first: most rewrites change the size, and then nothing is read) */
-  private async sameAsDb(s: KeyState, value: Uint8Array): Promise<boolean> {
-    const length = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
+  /**
+   * Does `value` equal the db's newest value of live key `id`? Lengths first (most rewrites change the size, and then
+   * nothing is read); the bytes compared in the read window (no copy: nothing is read in between), at once when the
+   * window is at hand.
+   */
+  private sameAsDb(id: number, value: Uint8Array): boolean | Promise<boolean> {
+    const keys = this.state.keys;
+    const memValue = keys.memValue(id);
+    const offset = keys.dbOffset(id);
+    const length = memValue ? memValue.length : offset >= 0 ? keys.dbValueLength(id) : 0;
     if (length !== value.length) return false;
-    if (s.memValue || s.dbOffset < 0 || !this.src) return sameBytes(await this.valueOf(s), value);
-    // Compared in the read window at once (no copy: nothing is read in between).
-    return sameBytes(kvValue(await readExact(this.src, s.dbOffset, s.dbLength)), value);
+    if (memValue) return this.bytesEqual(memValue, value);
+    if (offset < 0 || !this.src) return this.bytesEqual(new Uint8Array(0), value);
+    const now = peekCached(this.src, offset, keys.dbLength(id));
+    if (now) return this.bytesEqual(kvValue(now), value);
+    return readExact(this.src, offset, keys.dbLength(id)).then((raw) => this.bytesEqual(kvValue(raw), value));
   }
 
   /** A held key as a compare sees it: the db's state with the pending write's lease and value. */
@@ -1592,6 +1758,10 @@ class PendingWrites {
   get(id: number): PendingWrite | undefined {
     return this.has(id) ? this.row(this.rowOf.get(id) - 1) : undefined;
   }
+  /** The held write of `id` (which `has`) deletes it: `get(id).deleted` without the object. */
+  isDeleted(id: number): boolean {
+    return this.deleted.get(this.rowOf.get(id) - 1) === 1;
+  }
   set(id: number, w: PendingWrite): void {
     let row = this.rowOf.get(id) - 1;
     if (row < 0) {
@@ -1718,57 +1888,64 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   let planned = 0;
   let written = 0;
   let reported = 0;
-  const revisions = async function* (): AsyncGenerator<RevisionItem> {
+  // One item, key buffer and reader for every revision: the writer uses (copies) them before it asks for the next.
+  const keyBuf = new Uint8Array(17);
+  let current = -1;
+  const encodeCurrent = (value: Uint8Array): Uint8Array =>
+    encodeKeyValue({
+      key: states.keyOf(current),
+      createRevision: states.createRevision(current),
+      modRevision: states.modRevision(current),
+      version: states.version(current),
+      value,
+      lease: states.lease(current),
+    });
+  /** The stored KeyValue: unchanged, the stored bytes as they are (a view of the read window; the writer copies it); else re-encoded (the lease may have been detached; everything else is the stored KeyValue). */
+  const fromDb = (raw: Uint8Array): Uint8Array => (states.verbatim(current) ? raw : encodeCurrent(kvValue(raw)));
+  const readCurrent = (): Uint8Array | Promise<Uint8Array> => {
+    const offset = states.dbOffset(current);
+    const length = states.dbLength(current);
+    // From a window already read (most values: they come in page order), without a promise.
+    const now = peekCached(src!, offset, length);
+    return now ? fromDb(now) : readExact(src!, offset, length).then(fromDb);
+  };
+  const item: { key: Uint8Array; value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>) } = { key: keyBuf, value: readCurrent };
+  const revisions = function* (): Generator<RevisionItem> {
     for (const id of live) {
-      const s = states.get(id)!;
       throwIfCancelled(opts.signal);
       if (opts.onProgress && written - reported >= 16 << 20) {
         reported = written;
         opts.onProgress({ phase: 'salvage: writing the new db', bytesDone: written, bytesTotal: planned, currentFile: null });
       }
-      written += s.memValue ? s.memValue.length : s.dbLength;
-      const key = revisionKey(s.modRevision, s.subRevision);
-      const lease = s.lease;
-      if (s.memValue) {
-        const value = s.memValue;
-        yield {
-          key,
-          value: encodeKeyValue({ key: states.keyOf(id), createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, value, lease }),
-        };
-      } else {
-        const verbatim = s.verbatim;
-        yield {
-          key,
-          value: async () => {
-            const raw = await readExact(src!, s.dbOffset, s.dbLength);
-            // Unchanged: the stored bytes as they are (a view of the read window; the writer copies it).
-            if (verbatim) return raw;
-            // Re-encode: the lease may have been detached; everything else is the stored KeyValue.
-            return encodeKeyValue({
-              key: states.keyOf(id),
-              createRevision: s.createRevision,
-              modRevision: s.modRevision,
-              version: s.version,
-              value: kvValue(raw),
-              lease,
-            });
-          },
-        };
-      }
+      current = id;
+      const memValue = states.memValue(id);
+      written += memValue ? memValue.length : states.dbLength(id);
+      revisionKeyInto(keyBuf, states.modRevision(id), states.subRevision(id));
+      item.value = memValue ? encodeCurrent(memValue) : readCurrent;
+      yield item;
     }
   };
   /** What each item of `revisions()` will weigh, without reading a value: the layout is planned from it. */
   const revisionSizes = function* (): Generator<RevisionSize> {
+    const size = { key: keyBuf, valueSize: 0 };
     for (const id of live) {
-      const s = states.get(id)!;
-      const key = revisionKey(s.modRevision, s.subRevision);
-      if (!s.memValue && s.verbatim) {
-        yield { key, valueSize: s.dbLength };
+      const memValue = states.memValue(id);
+      revisionKeyInto(keyBuf, states.modRevision(id), states.subRevision(id));
+      if (!memValue && states.verbatim(id)) {
+        size.valueSize = states.dbLength(id);
+        yield size;
         continue;
       }
-      const valueLength = s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0;
-      const fields = { keyLength: states.keyLength(id), createRevision: s.createRevision, modRevision: s.modRevision, version: s.version, lease: s.lease };
-      yield { key, valueSize: keyValueSize({ ...fields, valueLength }) };
+      const valueLength = memValue ? memValue.length : states.dbOffset(id) >= 0 ? states.dbValueLength(id) : 0;
+      size.valueSize = keyValueSize({
+        keyLength: states.keyLength(id),
+        createRevision: states.createRevision(id),
+        modRevision: states.modRevision(id),
+        version: states.version(id),
+        lease: states.lease(id),
+        valueLength,
+      });
+      yield size;
     }
   };
   const small = (name: EtcdBucketName): [Uint8Array, Uint8Array][] => [...(state.small.get(name)?.values() ?? [])].map((i) => [i.key, i.value]);
@@ -1885,7 +2062,7 @@ export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: Sal
 }
 
 async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunOptions): Promise<SalvageInput> {
-  const input: SalvageInput = { ...input0, db: input0.db ? cachedSource(input0.db) : null };
+  const input: SalvageInput = { ...input0, db: input0.db ? cachedSource(input0.db, undefined, undefined, true) : null };
   if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts, input.sha256);
   const dbMaxRevision = state.maxRevision;
   /** Revisions whose writes the WAL held (replayed), [lo, hi]; null when the WAL vouches for none. */
@@ -1895,7 +2072,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   if (input.wal) {
     // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
     const ci = state.sourceConsistentIndex ?? (input.db && state.keys.size > 0 ? Number.MAX_SAFE_INTEGER : null);
-    const replayer = new Replayer(state, input.db, ci, input.wal);
+    const replayer = new Replayer(state, input.db, ci, input.wal, input.bytesEqual);
     const commit = input.walCommit ?? null;
     let lastProgress = 0;
     await input.wal(async (e) => {
