@@ -359,6 +359,12 @@ export interface EtcdKeyPage {
   offset: number;
   items: EtcdKeyItem[];
   groups: EtcdKeyGroup[];
+  /**
+   * The db holds more keys (of this prefix or search) than the key browser
+   * may hold at once: the answer is of the first `keysIndexed` keys read, so
+   * `total` and the group counts are lower bounds. Absent: they are exact.
+   */
+  indexLimited?: { keysIndexed: number };
 }
 
 export interface EtcdValueDetail {

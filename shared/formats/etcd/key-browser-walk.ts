@@ -1,0 +1,79 @@
+/**
+ * The walks the key browser is made of: open the db the way bbolt would (the
+ * meta it would choose), visit every revision of the `key` bucket, and read
+ * back one revision by the page and element it was seen at (the browser keeps
+ * only that, never the values).
+ */
+import type { ByteSource } from '../../bytes/byte-source';
+import { decodeLeafElements } from './bbolt-element';
+import { decodePageHeader } from './bbolt-page';
+import { openBbolt, walkTree, type OpenedBbolt } from './bbolt-walk';
+import { decodeKeyValueFast, keyValueKeyFast, type KeyValue } from './kv';
+import { decodeRevisionKey, type RevisionKey } from './revision';
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The db opened on the meta bbolt would use; a clear error when there is none. */
+export async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
+  const db = await openBbolt(src);
+  if (db.chosenMeta === null)
+    throw new Error(
+      `${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`,
+    );
+  return db;
+}
+
+/** Visit every item of the `key` bucket in the chosen meta's tree (of one key only, when `onlyKey` is given). */
+export async function forEachRevision(
+  db: OpenedBbolt,
+  fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void,
+  onlyKey?: Uint8Array,
+): Promise<void> {
+  await walkTree(db, db.chosenMeta!, {
+    enterBucket: (p) => p.length === 1 && p[0] === 'key',
+    onLeaf: (leaf) => {
+      if (leaf.bucket.length !== 1 || leaf.bucket[0] !== 'key') return;
+      for (const e of leaf.elements) {
+        if (e.problem) continue;
+        const rev = decodeRevisionKey(e.key);
+        if (!rev) continue;
+        if (onlyKey) {
+          const k = keyValueKeyFast(e.value);
+          if (k && !sameBytes(k, onlyKey)) continue;
+        }
+        const kv = decodeKeyValueFast(e.value);
+        if (!kv.ok) continue;
+        fn(rev, kv.kv, leaf.page, e.index);
+      }
+    },
+  });
+}
+
+/** The revision and KeyValue stored at leaf `page`, element `element`; null when that element is not one. */
+export async function revisionAt(db: OpenedBbolt, page: number, element: number): Promise<{ rev: RevisionKey; kv: KeyValue } | null> {
+  const first = await db.reader.span(page);
+  const h = decodePageHeader(first);
+  if (!h) return null;
+  const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
+  const e = decodeLeafElements(span, h.count)[element];
+  if (!e || e.problem) return null;
+  const rev = decodeRevisionKey(e.key);
+  const kv = decodeKeyValueFast(e.value);
+  return rev && kv.ok ? { rev, kv: kv.kv } : null;
+}
+
+/** The value stored at leaf `page`, element `element`. */
+export async function valueAt(db: OpenedBbolt, page: number, element: number): Promise<Uint8Array | null> {
+  const first = await db.reader.span(page);
+  const h = decodePageHeader(first);
+  if (!h) return null;
+  const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
+  const e = decodeLeafElements(span, h.count)[element];
+  if (!e || e.problem) return null;
+  const kv = decodeKeyValueFast(e.value);
+  return kv.ok ? kv.kv.value : null;
+}
