@@ -258,9 +258,22 @@ function serveIo(worker: Worker, root: DirectorySource): void {
   });
 }
 
+/** A worker kept for one finished etcd job's key-browser queries (its index is built once, at the first). */
+interface KeptQueryWorker {
+  ready: Promise<{ worker: Worker; remote: RemoteDirectory | null }>;
+  close(): void;
+  /** The queries one after another (the worker serves one at a time). */
+  queue: Promise<unknown>;
+}
+
+/** Jobs whose key-browser worker (and its index, up to 2 × 128 MiB) is kept at once; the least recently asked goes first. */
+const KEPT_QUERY_WORKERS = 2;
+
 export class ValidationService {
   private readonly jobs = new Map<string, Job>();
   private readonly extraWorkers = new Set<Worker>();
+  /** Job id -> its kept key-browser worker, least recently asked first. */
+  private readonly queryWorkers = new Map<string, KeptQueryWorker>();
   private readonly interval: number;
   private readonly maxRunning: number;
   private readonly maxRetained: number;
@@ -492,6 +505,7 @@ export class ValidationService {
     while (finished.length > this.maxRetained) {
       const j = finished.shift();
       if (j) this.jobs.delete(j.id);
+      if (j) this.queryWorkers.get(j.id)?.close();
     }
   }
 
@@ -561,11 +575,84 @@ export class ValidationService {
     if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
     const report = job.report;
     if (report.engine !== 'etcd' || !report.etcd) throw new ApiError('not-etcd', 'this validation is not of an etcd data directory');
+    // The key browser's queries go to a worker kept for the job: its index is built at the first and answers the next.
+    const keep = query.kind === 'keys' || query.kind === 'value';
     const request = (remote: RemoteDirectory | null): WorkerRequest =>
       job.source.kind === 'local'
-        ? { type: 'etcd-query', path: job.source.path, report, query }
-        : { type: 'etcd-query-remote', name: remote?.name ?? job.source.path, report, query };
+        ? { type: 'etcd-query', path: job.source.path, report, query, ...(keep ? { keep } : {}) }
+        : { type: 'etcd-query-remote', name: remote?.name ?? job.source.path, report, query, ...(keep ? { keep } : {}) };
+    if (keep) return this.keptQuery(job, ctx, request);
     return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'etcd-query' ? msg.result : undefined), 'etcdQuery');
+  }
+
+  /** One query to the job's kept worker (started at its first query; a crash or exit lets it go, the next query starts another). */
+  private keptQuery(job: Job, ctx: CallContext | undefined, request: (remote: RemoteDirectory | null) => WorkerRequest): Promise<unknown> {
+    let kept = this.queryWorkers.get(job.id);
+    if (kept) {
+      // Most recently asked last.
+      this.queryWorkers.delete(job.id);
+      this.queryWorkers.set(job.id, kept);
+    } else {
+      if (this.closed) return Promise.reject(ApiError.localized('closed', 'apiError.validation.closed'));
+      let close: (() => void) | null = null;
+      let closed = false;
+      const made = this.workerOver(job.source, ctx ?? job.ctx).then((w) => {
+        close = w.close;
+        if (closed) w.close();
+        return { worker: w.worker, remote: w.remote };
+      });
+      const k: KeptQueryWorker = {
+        ready: made,
+        close: () => {
+          closed = true;
+          if (this.queryWorkers.get(job.id) === k) this.queryWorkers.delete(job.id);
+          close?.();
+        },
+        queue: Promise.resolve(),
+      };
+      made.catch(() => k.close());
+      kept = k;
+      this.queryWorkers.set(job.id, k);
+      for (const [id, other] of this.queryWorkers) if (this.queryWorkers.size > KEPT_QUERY_WORKERS && id !== job.id) other.close();
+    }
+    const k = kept;
+    const ask = async (): Promise<unknown> => {
+      const { worker, remote } = await k.ready;
+      return new Promise<unknown>((resolve, reject) => {
+        const done = (): void => {
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
+        };
+        const onMessage = (msg: WorkerReply): void => {
+          if (msg.type === 'etcd-query') {
+            done();
+            resolve(msg.result);
+          } else if (msg.type === 'error') {
+            // The worker's own refusal, with its catalog text when it has one; it serves the next query.
+            done();
+            reject(new ApiError(msg.code ?? 'failed', msg.message, msg.text));
+          }
+        };
+        const onError = (err: Error): void => {
+          done();
+          k.close();
+          reject(ApiError.localized('failed', 'apiError.validation.etcdQueryCrashed', { reason: errorText(err) }));
+        };
+        const onExit = (code: number): void => {
+          done();
+          k.close();
+          reject(ApiError.localized('failed', 'apiError.validation.etcdQueryStopped', { code: String(code) }));
+        };
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+        worker.postMessage(request(remote));
+      });
+    };
+    const run = k.queue.then(ask, ask);
+    k.queue = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -655,6 +742,7 @@ export class ValidationService {
   /** Stop every worker (app quit, server close). */
   async shutdown(): Promise<void> {
     this.closed = true;
+    for (const k of [...this.queryWorkers.values()]) k.close();
     const waits: Promise<number>[] = [];
     for (const job of this.jobs.values()) {
       if (job.state === 'running') {

@@ -17,7 +17,7 @@ import type { BatchSummary } from '../../shared/contract/dqlite';
 import type { EtcdQuery } from '../../shared/contract/etcd';
 import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
-import { answerEtcdQuery, EtcdQueryError } from '../../shared/formats/etcd/query';
+import { answerEtcdQuery, EtcdQueryError, EtcdQuerySession } from '../../shared/formats/etcd/query';
 import { EtcdInputError, runEtcdRepairTask, type EtcdRepairTask, type EtcdRepairWork } from './etcd-repair';
 import type { ErrorText } from '../../shared/contract/error-text';
 import type { EtcdRunOptions } from '../../shared/formats/etcd/validate';
@@ -31,9 +31,13 @@ export type WorkerRequest =
   /** Validate the parent's remote directory through `io` requests; `name` is its display name. */
   | { type: 'validate-remote'; name: string; nodePath?: RunOptions['nodePath'] }
   | { type: 'batches-remote'; name: string; file: string; detail?: number }
-  /** Answer one etcd query over the source `report` was made from (local path, or the parent's remote directory). */
-  | { type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery }
-  | { type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery }
+  /**
+   * Answer one etcd query over the source `report` was made from (local path, or the parent's remote directory).
+   * `keep`: the parent keeps this worker for the job's next queries: the source stays open and the key
+   * browser's index is built once (by the first keys query) for all of them.
+   */
+  | { type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery; keep?: boolean }
+  | { type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery; keep?: boolean }
   /** etcd repair, salvage or export (etcd-repair.ts) of a finished job's source: a local path, or the parent's remote directory. */
   | { type: 'etcd-repair'; path: string; task: EtcdRepairTask }
   | { type: 'etcd-repair-remote'; name: string; task: EtcdRepairTask }
@@ -138,8 +142,35 @@ function remoteDirectory(name: string, io: IoChannel, dir: string[] = []): Direc
   };
 }
 
-async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: WorkerReply) => void, io: IoChannel): Promise<void> {
+/**
+ * A kept query worker's source (one job's: the parent keeps a worker per job)
+ * and its query session, opened at the first query and kept until the worker ends.
+ */
+class KeptQuerySource {
+  private kept: { id: string; dir: Promise<DirectorySource>; session: EtcdQuerySession } | null = null;
+
+  get(req: Extract<WorkerRequest, { type: 'etcd-query' | 'etcd-query-remote' }>, io: IoChannel): { dir: Promise<DirectorySource>; session: EtcdQuerySession } {
+    const id = req.type === 'etcd-query' ? `local:${req.path}` : `remote:${req.name}`;
+    if (this.kept?.id !== id) {
+      // Never closed: the worker ends with it (the parent terminates it when it lets the job go).
+      const dir: Promise<DirectorySource> = req.type === 'etcd-query' ? openLocalTarget(req.path) : Promise.resolve(remoteDirectory(req.name, io));
+      this.kept = { id, dir, session: new EtcdQuerySession() };
+      const k = this.kept;
+      dir.catch(() => {
+        if (this.kept === k) this.kept = null;
+      });
+    }
+    return this.kept;
+  }
+}
+
+async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: WorkerReply) => void, io: IoChannel, kept: KeptQuerySource): Promise<void> {
   if (req.type === 'cancel' || req.type === 'io-reply') return;
+  if ((req.type === 'etcd-query' || req.type === 'etcd-query-remote') && req.keep) {
+    const { dir, session } = kept.get(req, io);
+    reply({ type: 'etcd-query', result: await answerEtcdQuery(await dir, req.report, req.query, undefined, session) });
+    return;
+  }
   let last = 0;
   const onProgress = (progress: Progress): void => {
     const now = Date.now();
@@ -198,6 +229,7 @@ const port = parentPort;
 if (port) {
   const abort = new AbortController();
   const io = new IoChannel((m) => port.postMessage(m));
+  const kept = new KeptQuerySource();
   let busy = false;
   port.on('message', (msg: WorkerRequest) => {
     if (msg.type === 'cancel') {
@@ -213,7 +245,11 @@ if (port) {
       return;
     }
     busy = true;
-    serve(msg, abort.signal, (m) => port.postMessage(m), io).catch((err: unknown) => {
+    // A kept query worker serves its job's queries one after another.
+    const again = (msg.type === 'etcd-query' || msg.type === 'etcd-query-remote') && msg.keep === true;
+    const served = serve(msg, abort.signal, (m) => port.postMessage(m), io, kept);
+    if (again) void served.finally(() => (busy = false)).catch(() => undefined);
+    served.catch((err: unknown) => {
       port.postMessage({
         type: 'error',
         message: errorText(err),

@@ -6,7 +6,7 @@
  */
 import { validateDirectory } from '../../../shared/validate';
 import { listSegmentBatches } from '../../../shared/formats/dqlite/validate';
-import { answerEtcdQuery, parseEtcdQuery } from '../../../shared/formats/etcd/query';
+import { answerEtcdQuery, EtcdQuerySession, parseEtcdQuery } from '../../../shared/formats/etcd/query';
 import { validateMemberDirs } from '../../../shared/formats/etcd/member-dirs';
 import type { DirectorySource } from '../../../shared/bytes/byte-source';
 import type { ValidationReport } from '../../../shared/contract/report';
@@ -22,6 +22,8 @@ interface Job {
   report?: ValidationReport;
   /** Several members (subfolder name -> report), when the folder held them. */
   members?: Map<string, ValidationReport>;
+  /** etcd queries' kept state (the key browser's index) per member ('' for the folder itself), for as long as the job is the last finished. */
+  querySessions: Map<string, EtcdQuerySession>;
 }
 
 let current: Job | null = null;
@@ -37,7 +39,7 @@ function errorText(e: unknown): string {
 
 async function runValidation(jobId: string, msg: Extract<ToWorker, { type: 'validate' }>): Promise<void> {
   current?.abort.abort();
-  const job: Job = { id: jobId, dir: pickedDirectory(msg.input), abort: new AbortController() };
+  const job: Job = { id: jobId, dir: pickedDirectory(msg.input), abort: new AbortController(), querySessions: new Map() };
   current = job;
   let lastPost = 0;
   let pendingProgress: Progress | null = null;
@@ -95,7 +97,10 @@ async function etcdQuery(msg: Extract<ToWorker, { type: 'etcd-query' }>): Promis
     const memberReport = msg.member !== undefined ? job.members?.get(msg.member) : undefined;
     if (msg.member !== undefined && (!memberReport || !job.dir.subdir)) throw new Error(`no member ${msg.member} in this validation`);
     const dir = msg.member !== undefined && job.dir.subdir ? await job.dir.subdir(msg.member) : job.dir;
-    const result = await answerEtcdQuery(dir, memberReport ?? job.report, parseEtcdQuery(msg.query));
+    const sessionId = msg.member ?? '';
+    let session = job.querySessions.get(sessionId);
+    if (!session) job.querySessions.set(sessionId, (session = new EtcdQuerySession()));
+    const result = await answerEtcdQuery(dir, memberReport ?? job.report, parseEtcdQuery(msg.query), undefined, session);
     post({ type: 'etcd-query-result', requestId: msg.requestId, result });
   } catch (e) {
     post({ type: 'etcd-query-failed', requestId: msg.requestId, error: errorText(e) });

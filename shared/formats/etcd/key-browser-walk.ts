@@ -7,7 +7,7 @@
 import type { ByteSource } from '../../bytes/byte-source';
 import { decodeLeafElements } from './bbolt-element';
 import { decodePageHeader } from './bbolt-page';
-import { openBbolt, walkTree, type OpenedBbolt } from './bbolt-walk';
+import { MAX_SPAN_BYTES, openBbolt, walkTree, type OpenedBbolt } from './bbolt-walk';
 import { decodeKeyValueFast, keyValueKeyFast, type KeyValue } from './kv';
 import { decodeRevisionKey, type RevisionKey } from './revision';
 
@@ -53,13 +53,26 @@ export async function forEachRevision(
   });
 }
 
-/** The revision and KeyValue stored at leaf `page`, element `element`; null when that element is not one. */
-export async function revisionAt(db: OpenedBbolt, page: number, element: number): Promise<{ rev: RevisionKey; kv: KeyValue } | null> {
-  const first = await db.reader.span(page);
+/**
+ * The bytes of leaf `page` (with its overflow pages), read alone: rows of a
+ * key page sit on pages all over the file, and the walk's reader would read
+ * (and read ahead) a whole chunk around each.
+ */
+async function leafPage(db: OpenedBbolt, page: number): Promise<{ span: Uint8Array; count: number } | null> {
+  const size = db.reader.pageSize;
+  if (page < 0 || page >= db.reader.filePages) return null;
+  const first = await db.reader.readPadded(page * size, size);
   const h = decodePageHeader(first);
   if (!h) return null;
-  const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
-  const e = decodeLeafElements(span, h.count)[element];
+  const span = h.overflow === 0 ? first : await db.reader.readPadded(page * size, Math.min(h.overflow + 1, db.reader.filePages - page, Math.floor(MAX_SPAN_BYTES / size)) * size);
+  return { span, count: h.count };
+}
+
+/** The revision and KeyValue stored at leaf `page`, element `element`; null when that element is not one. */
+export async function revisionAt(db: OpenedBbolt, page: number, element: number): Promise<{ rev: RevisionKey; kv: KeyValue } | null> {
+  const leaf = await leafPage(db, page);
+  if (!leaf) return null;
+  const e = decodeLeafElements(leaf.span, leaf.count)[element];
   if (!e || e.problem) return null;
   const rev = decodeRevisionKey(e.key);
   const kv = decodeKeyValueFast(e.value);
@@ -68,11 +81,9 @@ export async function revisionAt(db: OpenedBbolt, page: number, element: number)
 
 /** The value stored at leaf `page`, element `element`. */
 export async function valueAt(db: OpenedBbolt, page: number, element: number): Promise<Uint8Array | null> {
-  const first = await db.reader.span(page);
-  const h = decodePageHeader(first);
-  if (!h) return null;
-  const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
-  const e = decodeLeafElements(span, h.count)[element];
+  const leaf = await leafPage(db, page);
+  if (!leaf) return null;
+  const e = decodeLeafElements(leaf.span, leaf.count)[element];
   if (!e || e.problem) return null;
   const kv = decodeKeyValueFast(e.value);
   return kv.ok ? kv.kv.value : null;

@@ -16,6 +16,7 @@ import type { ValidationReport } from '../../contract/report';
 import { listWalRecords } from './wal';
 import { bboltPageDetail, bboltPageMap } from './bbolt-db';
 import { listKeys, readValue } from './keys';
+import { EtcdKeyBrowser, type EtcdKeyBrowserOptions } from './key-browser-index';
 
 /** Records per `wal-records` request, keys per `keys` request. */
 export const MAX_WAL_RECORDS_PER_QUERY = 2000;
@@ -121,6 +122,31 @@ export interface EtcdQueryEngine {
 
 export const DEFAULT_QUERY_ENGINE: EtcdQueryEngine = { listWalRecords, bboltPageMap, bboltPageDetail, listKeys, readValue };
 
+/**
+ * What a caller keeps between the queries of one validated directory (one
+ * member): the key browser of its db, whose index is built at the first keys
+ * query and answers the next ones, and the db file it keeps open for it.
+ * One per directory: its browsers are found by the db's path in it.
+ */
+export class EtcdQuerySession {
+  private readonly browsers = new Map<string, Promise<EtcdKeyBrowser>>();
+  constructor(private readonly opts: EtcdKeyBrowserOptions = {}) {}
+
+  /** The key browser of `file` in `dir` (opened at the first call). */
+  browser(dir: DirectorySource, file: string): Promise<EtcdKeyBrowser> {
+    let b = this.browsers.get(file);
+    if (!b) {
+      const p = openRelative(dir, file).then((src) => new EtcdKeyBrowser(src, this.opts));
+      b = p;
+      this.browsers.set(file, p);
+      p.catch(() => {
+        if (this.browsers.get(file) === p) this.browsers.delete(file);
+      });
+    }
+    return b;
+  }
+}
+
 function etcdOf(report: ValidationReport): EtcdDetails {
   if (report.engine !== 'etcd' || !report.etcd) throw new EtcdQueryError('not-etcd', 'this validation is not of an etcd data directory');
   return report.etcd;
@@ -133,12 +159,17 @@ function dbFileOf(etcd: EtcdDetails): string {
   return file;
 }
 
-/** Answer `query` (already parsed) from `dir`, the source `report` was made from. */
+/**
+ * Answer `query` (already parsed) from `dir`, the source `report` was made
+ * from. With `session` (kept by the caller for `dir`), keys and values come
+ * from its key browser, built once; without, each keys query walks the db.
+ */
 export async function answerEtcdQuery<Q extends EtcdQuery>(
   dir: DirectorySource,
   report: ValidationReport,
   query: Q,
   engine: EtcdQueryEngine = DEFAULT_QUERY_ENGINE,
+  session?: EtcdQuerySession,
 ): Promise<EtcdQueryResult<Q>> {
   const etcd = etcdOf(report);
   type R = EtcdQueryResult<Q>;
@@ -164,11 +195,17 @@ export async function answerEtcdQuery<Q extends EtcdQuery>(
     case 'keys': {
       const q = query as Extract<EtcdQuery, { kind: 'keys' }>;
       const file = dbFileOf(etcd);
-      return (await engine.listKeys(await openRelative(dir, file), { ...q, limit: Math.min(Math.max(1, q.limit), MAX_KEYS_PER_QUERY) })) as R;
+      const bounded = { ...q, limit: Math.min(Math.max(1, q.limit), MAX_KEYS_PER_QUERY) };
+      if (session) return (await (await session.browser(dir, file)).listKeys(bounded)) as R;
+      return (await engine.listKeys(await openRelative(dir, file), bounded)) as R;
     }
     case 'value': {
       const q = query as Extract<EtcdQuery, { kind: 'value' }>;
       const file = dbFileOf(etcd);
+      if (session) {
+        const browser = await session.browser(dir, file);
+        return (await readValue(browser.src, q.key, q.revision, browser)) as R;
+      }
       return (await engine.readValue(await openRelative(dir, file), q.key, q.revision)) as R;
     }
   }
