@@ -7,6 +7,7 @@
  *     [--copy-segments 32 --copy-file-mib 256 (one size)]
  *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
  *     [--no-etcd-salvage | --only-etcd-salvage] (salvage vs validation; with --etcd-dir also on that real data dir)
+ *     [--only-key-browser --etcd-dir DIR] (the etcd key browser's first and next queries on that real data dir's db; also after salvage when --etcd-dir is given)
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
  * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
@@ -163,11 +164,24 @@ async function printEtcdStart(work: string | null): Promise<void> {
   }
 }
 
+/** The etcd key browser on a real etcd data dir's db (a child process: its own peak RSS). */
+async function printKeyBrowser(dataDir: string): Promise<void> {
+  if (!dataDir) return;
+  const { benchKeyBrowser } = await import('./key-browser');
+  console.log('\netcd key browser (index built at the first query, kept for the next):');
+  for (const line of benchKeyBrowser(dataDir, process.argv[1]!)) console.log(line);
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--salvage-child') {
     const { salvageChild } = await import('./etcd-salvage');
     return salvageChild(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
   }
+  if (process.argv[2] === '--key-browser-child') {
+    const { keyBrowserChild } = await import('./key-browser');
+    return keyBrowserChild(process.argv[3] ?? '');
+  }
+  if (process.argv.includes('--only-key-browser')) return printKeyBrowser(arg('etcd-dir', ''));
   if (process.argv[2] === '--etcd-child') {
     const { etcdChild } = await import('./etcd-start');
     return etcdChild(process.argv[3] ?? '', process.argv[4] ?? '');
@@ -266,6 +280,7 @@ async function main(): Promise<void> {
       console.log('\netcd salvage vs validation on the same input (a synthetic db; with --etcd-dir also the real etcd data dir):');
       for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))), process.argv[1]!, arg('etcd-dir', ''))) console.log(line);
     }
+    await printKeyBrowser(arg('etcd-dir', ''));
     if (!process.argv.includes('--no-etcd-start')) await printEtcdStart(work);
     if (!process.argv.includes('--no-copy-out')) await printCopyOut(benchCopyOut);
   } finally {

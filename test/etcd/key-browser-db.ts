@@ -51,7 +51,10 @@ export function* keyBrowserRevisions(keys: number, mixed = false, last?: { revis
   for (let i = 0; i < keys; i += 3) yield put(i, 2, first(i));
   for (let i = 0; i < keys; i += 5) {
     const key = te.encode(keyBrowserKeyName(i, mixed));
-    yield { key: revisionKey(rev, 0, true), value: encodeKeyValue({ key, createRevision: 0, modRevision: rev, version: 0, value: new Uint8Array(0), lease: 0n }) };
+    yield {
+      key: revisionKey(rev, 0, true),
+      value: encodeKeyValue({ key, createRevision: 0, modRevision: rev, version: 0, value: new Uint8Array(0), lease: 0n }),
+    };
     rev++;
   }
   for (let i = 0; i < keys; i += 15) yield put(i, 1, rev);

@@ -31,7 +31,14 @@ async function generatedDb(keys: number): Promise<ByteSource> {
 async function dbOf(keys: (string | Uint8Array)[]): Promise<ByteSource> {
   const items: RevisionItem[] = keys.map((k, i) => ({
     key: revisionKey(2 + i, 0),
-    value: encodeKeyValue({ key: typeof k === 'string' ? te.encode(k) : k, createRevision: 2 + i, modRevision: 2 + i, version: 1, value: te.encode(`v${i}`), lease: 0n }),
+    value: encodeKeyValue({
+      key: typeof k === 'string' ? te.encode(k) : k,
+      createRevision: 2 + i,
+      modRevision: 2 + i,
+      version: 1,
+      value: te.encode(`v${i}`),
+      lease: 0n,
+    }),
   }));
   const sink = memorySink();
   await writeEtcdBackend(sink, { revisions: items, buckets: { meta: [[te.encode('consistent_index'), u64be(keys.length + 2)]] } });
@@ -108,7 +115,16 @@ describe('key browser index', () => {
     }
     // The byte spans give the group the text gives.
     const span: KeyGroupSpan = { registry: false, resourceStart: 0, resourceEnd: 0, nsStart: -1, nsEnd: -1 };
-    const more = ['/registry/a.b', '/registry/a.b/c', '/registry/a.b/c/d', '/registry/a.b/c/d/e', '/registry/services/specs', '/registry/services/specs/x', 'x//y', ''];
+    const more = [
+      '/registry/a.b',
+      '/registry/a.b/c',
+      '/registry/a.b/c/d',
+      '/registry/a.b/c/d/e',
+      '/registry/services/specs',
+      '/registry/services/specs/x',
+      'x//y',
+      '',
+    ];
     for (const k of [...keys.filter((k): k is string => typeof k === 'string'), ...more]) {
       const b = te.encode(k);
       keyGroupSpan(b, 0, b.length, span);

@@ -415,7 +415,7 @@ export class KeyBrowserIndex {
     const same = (x: KeyGroupSpan, y: KeyGroupSpan): boolean => {
       if (x.registry !== y.registry || x.resourceEnd - x.resourceStart !== y.resourceEnd - y.resourceStart || x.nsEnd - x.nsStart !== y.nsEnd - y.nsStart)
         return false;
-      if ((x.nsStart < 0) !== (y.nsStart < 0)) return false;
+      if (x.nsStart < 0 !== y.nsStart < 0) return false;
       for (let i = 0; i < x.resourceEnd - x.resourceStart; i++) if (a[x.resourceStart + i] !== a[y.resourceStart + i]) return false;
       for (let i = 0; i < x.nsEnd - x.nsStart; i++) if (a[x.nsStart + i] !== a[y.nsStart + i]) return false;
       return true;
@@ -560,7 +560,11 @@ export class KeyBrowserIndex {
 }
 
 /** Walk the db once, keeping the keys `filter` matches (all when null), within `budgetBytes`. */
-export async function buildKeyBrowserIndex(db: OpenedBbolt, filter: KeyMatcher | null, budgetBytes: number = KEY_BROWSER_BUDGET_BYTES): Promise<KeyBrowserIndex> {
+export async function buildKeyBrowserIndex(
+  db: OpenedBbolt,
+  filter: KeyMatcher | null,
+  budgetBytes: number = KEY_BROWSER_BUDGET_BYTES,
+): Promise<KeyBrowserIndex> {
   const b = new IndexBuilder(budgetBytes);
   await forEachRevision(db, (rev, kv, page, element) => {
     if (filter && !filter.matches(kv.key)) return;
@@ -585,7 +589,7 @@ export class EtcdKeyBrowser {
   private whole: Promise<KeyBrowserIndex> | null = null;
   private filtered: { id: string; index: Promise<KeyBrowserIndex> } | null = null;
   /** The last query's rows (paging through one filter reuses them). */
-  private lastRows: { index: KeyBrowserIndex; id: string; set: RowSet } | null = null;
+  private lastRows: { index: KeyBrowserIndex; id: string; set: RowSet; groups: EtcdKeyGroup[] } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly budgetBytes: number;
 
@@ -654,14 +658,14 @@ export class EtcdKeyBrowser {
     const m = new KeyMatcher(query.prefix, query.search);
     const id = `${query.prefix ?? ''}\0${query.search ?? ''}`;
     const index = await this.indexFor(m, id);
-    let set: RowSet;
-    let groups: EtcdKeyGroup[] | null = null;
-    if (this.lastRows && this.lastRows.index === index && this.lastRows.id === id) set = this.lastRows.set;
-    else {
-      set = index.rowsOf(m);
-      this.lastRows = { index, id, set };
+    // Paging through one filter: its rows and groups are the last query's.
+    let last = this.lastRows;
+    if (!last || last.index !== index || last.id !== id) {
+      const set = index.rowsOf(m);
+      last = this.lastRows = { index, id, set, groups: index.groupsOf(set) };
     }
-    groups = index.groupsOf(set);
+    const { set } = last;
+    const groups = last.groups.map((g) => ({ ...g }));
     const offset = Math.max(0, query.offset);
     const end = Math.min(set.total, offset + Math.max(0, query.limit));
     const db = await this.opened();

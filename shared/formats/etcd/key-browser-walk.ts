@@ -64,7 +64,10 @@ async function leafPage(db: OpenedBbolt, page: number): Promise<{ span: Uint8Arr
   const first = await db.reader.readPadded(page * size, size);
   const h = decodePageHeader(first);
   if (!h) return null;
-  const span = h.overflow === 0 ? first : await db.reader.readPadded(page * size, Math.min(h.overflow + 1, db.reader.filePages - page, Math.floor(MAX_SPAN_BYTES / size)) * size);
+  const span =
+    h.overflow === 0
+      ? first
+      : await db.reader.readPadded(page * size, Math.min(h.overflow + 1, db.reader.filePages - page, Math.floor(MAX_SPAN_BYTES / size)) * size);
   return { span, count: h.count };
 }
 

@@ -78,7 +78,8 @@ export async function readValue(src: ByteSource, key: string, revision?: number,
       opened,
       (rev, kv, page, element) => {
         if (!sameBytes(kv.key, want)) return;
-        if (revision !== undefined ? rev.main === revision : !found || rev.main > found.main) found = { main: rev.main, tombstone: rev.tombstone, page, element };
+        if (revision !== undefined ? rev.main === revision : !found || rev.main > found.main)
+          found = { main: rev.main, tombstone: rev.tombstone, page, element };
       },
       want,
     );
