@@ -266,7 +266,7 @@ interface KeptQueryWorker {
   queue: Promise<unknown>;
 }
 
-/** Jobs whose key-browser worker (and its index, up to 2 × 128 MiB) is kept at once; the least recently asked goes first. */
+/** Jobs whose key-browser worker (and its indexes, up to 2 × 160 MiB) is kept at once; the least recently asked goes first. */
 const KEPT_QUERY_WORKERS = 2;
 
 export class ValidationService {

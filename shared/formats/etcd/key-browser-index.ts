@@ -30,7 +30,7 @@ import { keyGroupSpan, type KeyGroupSpan } from './key-browser-groups';
 import { forEachRevision, openForKeys, revisionAt } from './key-browser-walk';
 
 /** Bytes one index may hold (a browser holds at most two: the whole db's and one filtered). */
-export const KEY_BROWSER_BUDGET_BYTES = 128 * 1024 * 1024;
+export const KEY_BROWSER_BUDGET_BYTES = 160 * 1024 * 1024;
 
 /** Column bytes per key while building: end offset 4, hash 4, page 4, element 2, mod 8, create 8, history 4, flags 1. */
 const ENTRY_BYTES = 35;
@@ -213,9 +213,17 @@ class IndexBuilder {
     const needArena = this.used + keyBytes;
     if (needArena > 0xffff_ffff) return false;
     let arenaLength = needArena > this.arena.length ? Math.min(0xffff_ffff, Math.max(this.arena.length * 2, needArena)) : this.arena.length;
-    const capacity = this.size + 1 > this.capacity ? this.capacity * 2 : this.capacity;
+    let capacity = this.size + 1 > this.capacity ? this.capacity * 2 : this.capacity;
     const slots = (this.size + 1) * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
     if (arenaLength === this.arena.length && capacity === this.capacity && slots === this.slots.length) return true;
+    if (capacity > this.capacity && Math.max(needArena, this.arena.length) + capacity * ENTRY_BYTES + slots * 4 > this.budgetBytes) {
+      // Doubling the columns would pass the budget: grow them as far as the budget holds keys of the average length so far.
+      const perKey = ENTRY_BYTES + needArena / (this.size + 1);
+      const arenaNow = Math.max(needArena, this.arena.length);
+      capacity = Math.min(capacity, Math.floor((this.budgetBytes - slots * 4) / perKey), Math.floor((this.budgetBytes - slots * 4 - arenaNow) / ENTRY_BYTES));
+      // Not by a few slots at a time (each growth copies the columns): a sixteenth more at least, or full.
+      if (capacity < this.capacity + Math.max(64, this.capacity >> 4)) return false;
+    }
     const others = capacity * ENTRY_BYTES + slots * 4;
     if (arenaLength + others > this.budgetBytes && arenaLength > this.arena.length) arenaLength = Math.max(needArena, this.budgetBytes - others);
     if (arenaLength + others > this.budgetBytes) return false;
@@ -566,10 +574,17 @@ export async function buildKeyBrowserIndex(
   budgetBytes: number = KEY_BROWSER_BUDGET_BYTES,
 ): Promise<KeyBrowserIndex> {
   const b = new IndexBuilder(budgetBytes);
-  await forEachRevision(db, (rev, kv, page, element) => {
-    if (filter && !filter.matches(kv.key)) return;
-    b.add(rev, kv, page, element);
-  });
+  // A key the fast read of its KeyValue's first field cannot find is decoded whole, then matched.
+  const keep = filter ? (key: Uint8Array) => filter.matches(key) : undefined;
+  await forEachRevision(
+    db,
+    (rev, kv, page, element) => {
+      if (filter && !filter.matches(kv.key)) return;
+      b.add(rev, kv, page, element);
+    },
+    undefined,
+    keep,
+  );
   return b.finish(filter);
 }
 

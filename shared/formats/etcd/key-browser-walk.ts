@@ -32,6 +32,8 @@ export async function forEachRevision(
   db: OpenedBbolt,
   fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void,
   onlyKey?: Uint8Array,
+  /** Keys to skip before their KeyValue is decoded (a filtered walk): false skips. */
+  keep?: (key: Uint8Array) => boolean,
 ): Promise<void> {
   await walkTree(db, db.chosenMeta!, {
     enterBucket: (p) => p.length === 1 && p[0] === 'key',
@@ -41,9 +43,10 @@ export async function forEachRevision(
         if (e.problem) continue;
         const rev = decodeRevisionKey(e.key);
         if (!rev) continue;
-        if (onlyKey) {
+        if (onlyKey || keep) {
           const k = keyValueKeyFast(e.value);
-          if (k && !sameBytes(k, onlyKey)) continue;
+          if (k && onlyKey && !sameBytes(k, onlyKey)) continue;
+          if (k && keep && !keep(k)) continue;
         }
         const kv = decodeKeyValueFast(e.value);
         if (!kv.ok) continue;
