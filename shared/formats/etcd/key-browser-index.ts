@@ -74,7 +74,8 @@ export class KeyMatcher {
   readonly prefix: Uint8Array | null;
   /** The search lower-cased, as text and (when it is ASCII) as bytes; null: no search. */
   private readonly searchText: string | null;
-  private readonly searchBytes: Uint8Array | null;
+  /** The search as ASCII bytes, when it is ASCII (an ASCII key can match only then). */
+  readonly searchBytes: Uint8Array | null;
 
   constructor(prefix: string | undefined, search: string | undefined) {
     this.prefix = prefix ? encoder.encode(prefix) : null;
@@ -499,8 +500,7 @@ export class KeyBrowserIndex {
     const a = this.arena;
     if (from === 0 && to === this.size) {
       // The whole arena in entry order (sequential reads), then the hits in row order.
-      const hit = new Uint8Array(this.size);
-      for (let e = 0; e < this.size; e++) if (m.hasSearch(a, this.start(e), this.ends[e]!, (this.flags[e]! & NON_ASCII) !== 0)) hit[e] = 1;
+      const hit = this.searchArena(m);
       for (let row = 0; row < this.size; row++) if (hit[this.order[row]!]) hits[n++] = row;
     } else {
       for (let row = from; row < to; row++) {
@@ -509,6 +509,43 @@ export class KeyBrowserIndex {
       }
     }
     return { from, to, rows: hits.slice(0, n), total: n };
+  }
+
+  /**
+   * Which entries contain the search: one pass over the whole arena (the
+   * keys lie in it one after another) for the ASCII keys, the text's own
+   * lower case for the others.
+   */
+  private searchArena(m: KeyMatcher): Uint8Array {
+    const hit = new Uint8Array(this.size);
+    const a = this.arena;
+    const ends = this.ends;
+    const s = m.searchBytes;
+    if (s && s.length > 0 && this.size > 0) {
+      const len = s.length;
+      const first = s[0]!;
+      // The search is lower case: its first byte matches itself or, for a letter, its upper case.
+      const firstUpper = first >= 0x61 && first <= 0x7a ? first - 32 : first;
+      const used = ends[this.size - 1]!;
+      let e = 0;
+      for (let i = 0, last = used - len; i <= last; i++) {
+        const c = a[i]!;
+        if (c !== first && c !== firstUpper) continue;
+        while (ends[e]! <= i) e++;
+        if (i + len > ends[e]!) continue;
+        let j = 1;
+        while (j < len && LOWER[a[i + j]!] === s[j]) j++;
+        if (j === len) {
+          hit[e] = 1;
+          // The rest of this key need not be searched.
+          i = ends[e]! - 1;
+        }
+      }
+    } else if (s) {
+      hit.fill(1);
+    }
+    for (let e = 0; e < this.size; e++) if (this.flags[e]! & NON_ASCII) hit[e] = m.hasSearch(a, this.start(e), ends[e]!, true) ? 1 : 0;
+    return hit;
   }
 
   /** Groups of a row set with their counts, in the order they first appear. */
