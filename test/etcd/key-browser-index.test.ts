@@ -176,6 +176,18 @@ describe('key browser index', () => {
     for (const query of [q({ prefix: '/registry/configmaps/ns-3/' }), q({ prefix: '/registry/secrets/', limit: 100, offset: 20 }), q({ search: 'upper' })]) {
       expect(await browser.listKeys(query)).toEqual(await listKeysByWalk(src, query));
     }
+    // Narrower queries are answered by the exact index of the wider one (no walk), as the walk answers them.
+    await browser.listKeys(q({ prefix: '/registry/secrets/' }));
+    const held = browser as unknown as { filtered: { index: Promise<unknown> } | null };
+    const secrets = held.filtered!.index;
+    for (const query of [
+      q({ prefix: '/registry/secrets/', search: 'UPPER' }),
+      q({ prefix: '/registry/secrets/ns-1' }),
+      q({ prefix: '/registry/secrets/ns-12/', offset: 1 }),
+    ]) {
+      expect(await browser.listKeys(query)).toEqual(await listKeysByWalk(src, query));
+      expect(held.filtered!.index).toBe(secrets);
+    }
     // A prefix with more keys than the budget: limited again, within the budget.
     const wide = await buildKeyBrowserIndex(db, new KeyMatcher('/registry/', undefined), budget);
     expect(wide.limited).toBe(true);

@@ -73,7 +73,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class KeyMatcher {
   readonly prefix: Uint8Array | null;
   /** The search lower-cased, as text and (when it is ASCII) as bytes; null: no search. */
-  private readonly searchText: string | null;
+  readonly searchText: string | null;
   /** The search as ASCII bytes, when it is ASCII (an ASCII key can match only then). */
   readonly searchBytes: Uint8Array | null;
 
@@ -86,6 +86,17 @@ export class KeyMatcher {
 
   get searches(): boolean {
     return this.searchText !== null;
+  }
+
+  /** Every key `m` matches is one this matches too: its prefix extends this prefix, and this search (if any) is its search. */
+  covers(m: KeyMatcher): boolean {
+    if (this.searchText !== null && this.searchText !== m.searchText) return false;
+    const p = this.prefix;
+    if (!p) return true;
+    const q = m.prefix;
+    if (!q || q.length < p.length) return false;
+    for (let i = 0; i < p.length; i++) if (q[i] !== p[i]) return false;
+    return true;
   }
 
   /** Does `b[start, end)` start with the prefix? */
@@ -681,6 +692,9 @@ export class EtcdKeyBrowser {
     const whole = await this.index();
     if (!whole.limited || (!m.prefix && !m.searches)) return whole;
     if (this.filtered?.id !== id) {
+      // A narrower query (a search typed in a namespace, a longer prefix) is answered by the exact index it held.
+      const held = this.filtered ? await this.filtered.index.catch(() => null) : null;
+      if (held?.filter && !held.limited && held.filter.covers(m)) return held;
       // The previous filter's index is let go before the next one is built: at most two are held.
       this.filtered = null;
       if (this.lastRows?.index !== whole) this.lastRows = null;
