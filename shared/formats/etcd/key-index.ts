@@ -24,7 +24,7 @@ const ARENA_CHUNK = 1 << 20;
 /** Arena positions are `chunk * ARENA_CHUNK + offset` (a long key's own chunk: offset 0), 5 bytes up to a TiB of keys. */
 const ARENA_STRIDE = ARENA_CHUNK;
 
-type NumberArray = Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
+type NumberArray = Float64Array | Uint32Array | Int32Array | Uint8Array;
 
 /** A growable array of numbers in chunks of 65,536 slots (zero when never set). */
 export class NumberColumn {
@@ -65,7 +65,7 @@ export class BigIntColumn {
 }
 
 /**
- * Exact numbers in `width` bytes a slot (1, 2, 4 or 5; 0 where never set):
+ * Exact numbers in `width` bytes a slot (2, 4 or 5; 0 where never set):
  * a non-negative integer below the width's all-ones value sits inline, any
  * other number (larger, negative, fractional, NaN) in a side map, its slot
  * holding the all-ones value. For columns whose values are almost always
@@ -74,20 +74,36 @@ export class BigIntColumn {
  * damaged record's odd number still comes back exactly.
  */
 export class PackedNumberColumn {
-  private readonly low: NumberColumn;
+  /*
+   * Chunks of their own, one typed-array type per field (not NumberColumns): an element access site that sees
+   * one array type stays fast in V8, one that sees five (every NumberColumn's) does not.
+   */
+  /** The low 16 bits (width 2) or 32 bits (widths 4 and 5). */
+  private readonly low16: Uint16Array[] | null;
+  private readonly low32: Uint32Array[] | null;
   /** Byte 5 of a 5-byte column (null otherwise). */
-  private readonly high: NumberColumn | null;
+  private readonly high: Uint8Array[] | null;
   /** The all-ones value of the width: this slot's number is in `escaped`. */
   private readonly escape: number;
   private readonly escaped = new Map<number, number>();
-  constructor(width: 1 | 2 | 4 | 5) {
-    const lowWidth = width === 5 ? 4 : width;
-    this.low = new NumberColumn((n) => (lowWidth === 1 ? new Uint8Array(n) : lowWidth === 2 ? new Uint16Array(n) : new Uint32Array(n)));
-    this.high = width === 5 ? new NumberColumn((n) => new Uint8Array(n)) : null;
+  constructor(width: 2 | 4 | 5) {
+    this.low16 = width === 2 ? [] : null;
+    this.low32 = width === 2 ? null : [];
+    this.high = width === 5 ? [] : null;
     this.escape = 2 ** (8 * width) - 1;
   }
   get(i: number): number {
-    const v = this.high ? this.high.get(i) * 0x100000000 + this.low.get(i) : this.low.get(i);
+    const c = i >>> CHUNK_BITS;
+    const at = i & CHUNK_MASK;
+    let v: number;
+    if (this.low16) {
+      const chunk = this.low16[c];
+      v = chunk ? chunk[at]! : 0;
+    } else {
+      const chunk = this.low32![c];
+      v = chunk ? chunk[at]! : 0;
+      if (this.high && chunk) v += this.high[c]![at]! * 0x100000000;
+    }
     return v === this.escape ? this.escaped.get(i)! : v;
   }
   set(i: number, v: number): void {
@@ -98,15 +114,28 @@ export class PackedNumberColumn {
       inline = this.escape;
       this.escaped.set(i, v);
     }
+    const c = i >>> CHUNK_BITS;
+    const at = i & CHUNK_MASK;
+    if (this.low16) {
+      while (this.low16.length <= c) this.low16.push(new Uint16Array(CHUNK));
+      this.low16[c]![at] = inline;
+      return;
+    }
+    const low32 = this.low32!;
+    while (low32.length <= c) {
+      low32.push(new Uint32Array(CHUNK));
+      this.high?.push(new Uint8Array(CHUNK));
+    }
     if (this.high) {
       const hi = Math.floor(inline / 0x100000000);
-      this.high.set(i, hi);
-      this.low.set(i, inline - hi * 0x100000000);
-    } else this.low.set(i, inline);
+      this.high[c]![at] = hi;
+      low32[c]![at] = inline - hi * 0x100000000;
+    } else low32[c]![at] = inline;
   }
   /** Bytes held (a side map entry counted at ~40 bytes). */
   get bytes(): number {
-    return this.low.bytes + (this.high?.bytes ?? 0) + this.escaped.size * 40;
+    const chunks = (this.low16?.length ?? 0) * 2 + (this.low32?.length ?? 0) * 4 + (this.high?.length ?? 0);
+    return chunks * CHUNK + this.escaped.size * 40;
   }
 }
 
