@@ -179,7 +179,14 @@ describe('a salvage through the packed columns', () => {
     const leaseIds = rows.filter((r) => r.lease !== 0n && r.lease % 0x100000001n === 0n).map((r) => r.lease);
     const items: RevisionItem[] = rows.map((r) => ({
       key: revisionKey(r.main, r.sub),
-      value: encodeKeyValue({ key: te.encode(r.key), createRevision: r.create, modRevision: r.main, version: r.version, value: te.encode(r.value), lease: r.lease }),
+      value: encodeKeyValue({
+        key: te.encode(r.key),
+        createRevision: r.create,
+        modRevision: r.main,
+        version: r.version,
+        value: te.encode(r.value),
+        lease: r.lease,
+      }),
     }));
     const source = memorySink();
     await writeEtcdBackend(source, {
@@ -196,7 +203,15 @@ describe('a salvage through the packed columns', () => {
     const back = await collectSalvage({ db: memorySource('out', out.bytes()), dbFile: 'out' });
     const got: Row[] = [];
     await forEachLiveKey(back, memorySource('out', out.bytes()), (k) => {
-      got.push({ key: td.decode(k.key), main: k.modRevision, sub: -1, create: k.createRevision, version: k.version, lease: k.lease, value: td.decode(k.value) });
+      got.push({
+        key: td.decode(k.key),
+        main: k.modRevision,
+        sub: -1,
+        create: k.createRevision,
+        version: k.version,
+        lease: k.lease,
+        value: td.decode(k.value),
+      });
     });
     const want = rows.map((r) => ({ ...r, sub: -1, lease: r.lease % 0x100000001n === 3n ? 0n : r.lease }));
     expect(got).toEqual(want);
