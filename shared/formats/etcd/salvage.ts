@@ -249,7 +249,7 @@ const SOURCE_SHIFT = 3;
 
 /**
  * Every distinct key's newest revision, in columns (see `key-index.ts`):
- * about 38 bytes a key in the columns plus ~25 in the index plus its bytes,
+ * about 32 bytes a key in the columns plus ~19-27 in the index plus its bytes,
  * outside V8's collected heap, where a Map of strings to objects took ~260
  * (and Float64 columns ~100). Each column is as wide as its values usually
  * need (`PackedNumberColumn`: an odd value of a damaged record goes to a side
@@ -265,14 +265,16 @@ export class KeyStates {
   private readonly modRevisions = new PackedNumberColumn(5);
   /** Two bytes: etcd caps a txn's ops far below 65,535 (more goes to the side map). */
   private readonly subRevisions = new PackedNumberColumn(2);
-  private readonly versions = new PackedNumberColumn(4);
+  /** Two bytes: a key past 65,534 versions (written that often) goes to the side map. */
+  private readonly versions = new PackedNumberColumn(2);
   /** The lease as a slot of `leaseValues` (keys share few leases; 0: none). */
   private readonly leases = new NumberColumn((n) => new Uint32Array(n));
   private readonly leaseValues = new BigIntSlots();
   /** dbOffset + 1 (0: no value in the source), so the usual -1 stays inline. */
   private readonly dbOffsets = new PackedNumberColumn(5);
-  private readonly dbLengths = new PackedNumberColumn(4);
-  private readonly dbValueLengths = new PackedNumberColumn(4);
+  /** Two bytes: a KeyValue of 64 KiB or more (one per 64 KiB of db at most) goes to the side map. */
+  private readonly dbLengths = new PackedNumberColumn(2);
+  private readonly dbValueLengths = new PackedNumberColumn(2);
   /** The page (db sources) or the WAL entry index (the WAL's); NaN: none. */
   private readonly wheres = new PackedNumberColumn(4);
   /** Values only the WAL had (few, unless there is no db). */
