@@ -3,7 +3,8 @@
  * per distinct etcd key (a million keys is an ordinary cluster): the key
  * bytes sit in a byte arena, an open-addressing hash table maps them to a
  * dense id (0, 1, 2, ...), and what a caller remembers per key goes in
- * columns indexed by that id (`NumberColumn`, `BigIntColumn`).
+ * columns indexed by that id (`NumberColumn`, `BigIntColumn`; narrower:
+ * `PackedNumberColumn`, and `BigIntSlots` for values many keys share).
  *
  * Why not a `Map<string, object>`: every key would be a JS string plus an
  * object plus a map entry (~260 bytes a key measured), all on V8's heap,
