@@ -60,6 +60,32 @@ export async function makeDb(file: string, bytes: number, valueSize: number): Pr
   return { keys, revisions };
 }
 
+/**
+ * A db of `keys` distinct keys, one small revision each (salvage's memory is per distinct key, not per byte):
+ * Kubernetes-like ~50-byte keys, 16-byte values. `node dist/bench.cjs --salvage-child many-keys N FILE`.
+ */
+export async function makeManyKeysDb(file: string, keys: number): Promise<void> {
+  const fh = await fs.open(file, 'wx', 0o600);
+  const sink: PageSink = {
+    async write(offset, b) {
+      await fh.write(b, 0, b.length, offset);
+    },
+  };
+  const value = te.encode('value-0123456789');
+  function* items(): Generator<RevisionItem> {
+    for (let k = 0; k < keys; k++) {
+      const key = te.encode(`/registry/secrets/namespace-${k % 97}/secret-${String(k).padStart(10, '0')}`);
+      const rev = k + 2;
+      yield { key: revisionKey(rev, 0), value: encodeKeyValue({ key, createRevision: rev, modRevision: rev, version: 1, value, lease: 0n }) };
+    }
+  }
+  try {
+    await writeEtcdBackend(sink, { revisions: items(), buckets: { meta: [[te.encode('consistent_index'), u64be(keys + 4)]] } });
+  } finally {
+    await fh.close();
+  }
+}
+
 interface Measured {
   seconds: number;
   cpuSeconds: number;
@@ -111,7 +137,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-/** `node dist/bench.cjs --salvage-child raw|validate-db|validate-dir|salvage INPUT [OUT]`: the measured child prints one JSON line. */
+/** `node dist/bench.cjs --salvage-child raw|validate-db|validate-dir|salvage|many-keys INPUT [OUT]`: the measured child prints one JSON line. */
 export async function salvageChild(kind: string, input: string, out: string): Promise<void> {
   let result: Record<string, number | string | null>;
   if (kind === 'raw') {
@@ -137,6 +163,9 @@ export async function salvageChild(kind: string, input: string, out: string): Pr
   } else if (kind === 'salvage') {
     const r = await salvageToSnapshotDb(input, out, { keysListedMax: 0 });
     result = { keysWritten: r.keysWritten, fromWal: r.sources.wal, lost: r.lost.length, bytesWritten: r.bytesWritten, bytesRead: r.bytesRead };
+  } else if (kind === 'many-keys') {
+    await makeManyKeysDb(out, Number(input));
+    result = { keys: Number(input) };
   } else throw new Error(`unknown salvage bench child ${kind}`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
@@ -198,6 +227,14 @@ export async function benchEtcdSalvage(gib: number, benchScript: string, etcdDir
       await fs.rm(path.join(work, 'salvaged-broken.db'), { force: true });
     }
     out.push('  (MB/s of the input db; salvage also writes the output, hashed as it is written, and fsyncs it)');
+    // Memory grows with distinct keys, not bytes: a million small keys (~115 MB of db).
+    const many = path.join(work, 'many-keys.db');
+    await child(benchScript, 'many-keys', ['1000000', many]);
+    const manySize = (await fs.stat(many)).size;
+    const m = await child(benchScript, 'salvage', [many, path.join(work, 'many-keys-salvaged.db')]);
+    out.push(row(`salvage, ${m.result.keysWritten} distinct ~50-byte keys (${mb(manySize)} MB db)`, manySize, m));
+    await fs.rm(many, { force: true });
+    await fs.rm(path.join(work, 'many-keys-salvaged.db'), { force: true });
     if (etcdDir) out.push(...(await realDir(etcdDir, benchScript, work)));
   } finally {
     await fs.rm(work, { recursive: true, force: true });

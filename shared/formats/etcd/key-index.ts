@@ -3,7 +3,8 @@
  * per distinct etcd key (a million keys is an ordinary cluster): the key
  * bytes sit in a byte arena, an open-addressing hash table maps them to a
  * dense id (0, 1, 2, ...), and what a caller remembers per key goes in
- * columns indexed by that id (`NumberColumn`, `BigIntColumn`).
+ * columns indexed by that id (`NumberColumn`, `BigIntColumn`; narrower:
+ * `PackedNumberColumn`, and `BigIntSlots` for values many keys share).
  *
  * Why not a `Map<string, object>`: every key would be a JS string plus an
  * object plus a map entry (~260 bytes a key measured), all on V8's heap,
@@ -21,8 +22,8 @@ const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 /** Bytes per arena chunk (a longer key gets a chunk of its own). */
 const ARENA_CHUNK = 1 << 20;
-/** Arena positions are `chunk * ARENA_STRIDE + offset` (exact in a double up to 2^21 chunks). */
-const ARENA_STRIDE = 2 ** 32;
+/** Arena positions are `chunk * ARENA_CHUNK + offset` (a long key's own chunk: offset 0), 5 bytes up to a TiB of keys. */
+const ARENA_STRIDE = ARENA_CHUNK;
 
 type NumberArray = Float64Array | Uint32Array | Int32Array | Uint8Array;
 
@@ -64,6 +65,147 @@ export class BigIntColumn {
   }
 }
 
+/**
+ * Exact numbers in `width` bytes a slot (2, 4 or 5; 0 where never set):
+ * a non-negative integer below the width's all-ones value sits inline, any
+ * other number (larger, negative, fractional, NaN) in a side map, its slot
+ * holding the all-ones value. For columns whose values are almost always
+ * small (revisions, lengths, versions, offsets): 5 bytes reach 2^40 - 2 (a
+ * TiB offset, a trillion revisions) where a Float64Array takes 8, and a
+ * damaged record's odd number still comes back exactly.
+ */
+export class PackedNumberColumn {
+  /*
+   * Chunks of their own, one typed-array type per field (not NumberColumns): an element access site that sees
+   * one array type stays fast in V8, one that sees five (every NumberColumn's) does not.
+   */
+  /** The low 16 bits (width 2) or 32 bits (widths 4 and 5). */
+  private readonly low16: Uint16Array[] | null;
+  private readonly low32: Uint32Array[] | null;
+  /** Byte 5 of a 5-byte column (null otherwise). */
+  private readonly high: Uint8Array[] | null;
+  /** The all-ones value of the width: this slot's number is in `escaped`. */
+  private readonly escape: number;
+  private readonly escaped = new Map<number, number>();
+  constructor(width: 2 | 4 | 5) {
+    this.low16 = width === 2 ? [] : null;
+    this.low32 = width === 2 ? null : [];
+    this.high = width === 5 ? [] : null;
+    this.escape = 2 ** (8 * width) - 1;
+  }
+  get(i: number): number {
+    const c = i >>> CHUNK_BITS;
+    const at = i & CHUNK_MASK;
+    let v: number;
+    if (this.low16) {
+      const chunk = this.low16[c];
+      v = chunk ? chunk[at]! : 0;
+    } else {
+      const chunk = this.low32![c];
+      v = chunk ? chunk[at]! : 0;
+      if (this.high && chunk) v += this.high[c]![at]! * 0x100000000;
+    }
+    return v === this.escape ? this.escaped.get(i)! : v;
+  }
+  set(i: number, v: number): void {
+    let inline = v;
+    if (v >= 0 && v < this.escape && Number.isInteger(v)) {
+      if (this.escaped.size > 0) this.escaped.delete(i);
+    } else {
+      inline = this.escape;
+      this.escaped.set(i, v);
+    }
+    const c = i >>> CHUNK_BITS;
+    const at = i & CHUNK_MASK;
+    if (this.low16) {
+      while (this.low16.length <= c) this.low16.push(new Uint16Array(CHUNK));
+      this.low16[c]![at] = inline;
+      return;
+    }
+    const low32 = this.low32!;
+    while (low32.length <= c) {
+      low32.push(new Uint32Array(CHUNK));
+      this.high?.push(new Uint8Array(CHUNK));
+    }
+    if (this.high) {
+      const hi = Math.floor(inline / 0x100000000);
+      this.high[c]![at] = hi;
+      low32[c]![at] = inline - hi * 0x100000000;
+    } else low32[c]![at] = inline;
+  }
+  /** Bytes held (a side map entry counted at ~40 bytes). */
+  get bytes(): number {
+    const chunks = (this.low16?.length ?? 0) * 2 + (this.low32?.length ?? 0) * 4 + (this.high?.length ?? 0);
+    return chunks * CHUNK + this.escaped.size * 40;
+  }
+}
+
+/**
+ * Distinct 64-bit integers to small dense slots (0n is slot 0): a column of
+ * slots costs 4 bytes a row where the values would take 8, when rows share
+ * few values (etcd keys share their leases). An open-addressing table over a
+ * BigInt64 column: 16 bytes a distinct value, outside V8's collected heap.
+ */
+export class BigIntSlots {
+  private readonly values = new BigIntColumn();
+  /** Hash position -> slot (0: empty; slot 0, the value 0n, is never in it); at most half full. */
+  private table = new Int32Array(64);
+  private count = 1;
+  /** The last value asked for and its slot (rows often repeat the same lease). */
+  private lastValue = 0n;
+  private lastSlot = 0;
+  /** Distinct values held (0n included). */
+  get size(): number {
+    return this.count;
+  }
+  value(slot: number): bigint {
+    return slot === 0 ? 0n : this.values.get(slot);
+  }
+  /** The slot of `v` (a new one when it is new). */
+  slotOf(v: bigint): number {
+    if (v === 0n) return 0;
+    if (v === this.lastValue) return this.lastSlot;
+    const mask = this.table.length - 1;
+    let at = bigHash(v) & mask;
+    for (; ; at = (at + 1) & mask) {
+      const held = this.table[at]!;
+      if (held === 0) break;
+      if (this.values.get(held) === v) return this.remember(v, held);
+    }
+    const slot = this.count++;
+    this.values.set(slot, v);
+    this.table[at] = slot;
+    if (this.count * 2 > this.table.length) this.grow();
+    return this.remember(v, slot);
+  }
+  get bytes(): number {
+    return this.values.bytes + this.table.byteLength;
+  }
+  private remember(v: bigint, slot: number): number {
+    this.lastValue = v;
+    this.lastSlot = slot;
+    return slot;
+  }
+  private grow(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let slot = 1; slot < this.count; slot++) {
+      let at = bigHash(this.values.get(slot)) & mask;
+      while (table[at] !== 0) at = (at + 1) & mask;
+      table[at] = slot;
+    }
+    this.table = table;
+  }
+}
+
+/** A 32-bit hash of a 64-bit integer (its two halves mixed). */
+function bigHash(v: bigint): number {
+  const u = BigInt.asUintN(64, v);
+  const lo = Number(u & 0xffffffffn);
+  const hi = Number(u >> 32n);
+  return Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0;
+}
+
 /** FNV-1a over the bytes (32 bits). */
 function hashBytes(b: Uint8Array): number {
   let h = 0x811c9dc5;
@@ -77,8 +219,9 @@ export class KeyIndex {
   /** The arena chunk being filled (-1: none yet) and how far. */
   private current = -1;
   private arenaFill = 0;
-  private readonly positions = new NumberColumn((n) => new Float64Array(n));
-  private readonly lengths = new NumberColumn((n) => new Uint32Array(n));
+  private readonly positions = new PackedNumberColumn(5);
+  /** Two bytes a key (a key of 64 KiB or more goes to the column's side map). */
+  private readonly lengths = new PackedNumberColumn(2);
   private readonly hashes = new NumberColumn((n) => new Uint32Array(n));
   /** Slot -> id + 1 (0: empty); a power of two in size, at most half full. */
   private table = new Int32Array(1024);
@@ -157,7 +300,8 @@ export class KeyIndex {
       this.arena.push(new Uint8Array(key));
       return (this.arena.length - 1) * ARENA_STRIDE;
     }
-    if (this.current < 0 || this.arenaFill + key.length > ARENA_CHUNK) {
+    // A full chunk takes no more (not even an empty key: its position would name the next chunk).
+    if (this.current < 0 || this.arenaFill + key.length > ARENA_CHUNK || this.arenaFill === ARENA_CHUNK) {
       this.current = this.arena.push(new Uint8Array(ARENA_CHUNK)) - 1;
       this.arenaFill = 0;
     }

@@ -34,7 +34,7 @@ import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
-import { BigIntColumn, KeyIndex, NumberColumn } from './key-index';
+import { BigIntSlots, KeyIndex, NumberColumn, PackedNumberColumn } from './key-index';
 import { sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
@@ -118,27 +118,87 @@ export type WalEntryStream = (onEntry: (e: ReplayEntry) => void | Promise<void>)
 
 // ---------------------------------------------------------------- state
 
+/** Revisions a bitmap chunk covers (8 KiB of bits). */
+const REVISION_CHUNK_BITS = 16;
+const REVISION_CHUNK = 1 << REVISION_CHUNK_BITS;
+
 /**
- * Main revisions seen, 8 bytes each (a Set<number> takes ~4 times that):
- * appended while scanning, sorted and deduplicated once when read.
+ * Main revisions seen. etcd's revisions are dense (2, 3, 4, ... each write
+ * one), so they are bits in 8 KiB chunks of 65,536 revisions: a bit a
+ * revision, where a list took 8 bytes (64 MB for 8 million revisions). A
+ * chunk is allocated only while the chunks stay within ~2 bytes a revision
+ * pushed (plus 1 MiB): a sparse or damaged revision (2^52 from a broken key)
+ * goes to a list instead, 8 bytes each, sorted and deduplicated once when
+ * read.
  */
 export class RevisionList {
-  private items = new Float64Array(1024);
+  private readonly chunks: (Uint8Array | undefined)[] = [];
+  private chunkCount = 0;
+  private items = new Float64Array(64);
   private length = 0;
   private sortedLength = 0;
   /** Revisions appended (duplicates counted). */
   pushed = 0;
   push(r: number): void {
+    this.pushed++;
+    if (Number.isInteger(r) && r >= 0 && r < 2 ** 32) {
+      const c = r >>> REVISION_CHUNK_BITS;
+      let chunk = this.chunks[c];
+      if (!chunk && (this.chunkCount + 1) * (REVISION_CHUNK / 8) <= 2 * this.pushed + (1 << 20)) {
+        while (this.chunks.length <= c) this.chunks.push(undefined);
+        chunk = this.chunks[c] = new Uint8Array(REVISION_CHUNK / 8);
+        this.chunkCount++;
+      }
+      if (chunk) {
+        const bit = r & (REVISION_CHUNK - 1);
+        chunk[bit >>> 3]! |= 1 << (bit & 7);
+        return;
+      }
+    }
     if (this.length === this.items.length) {
       const grown = new Float64Array(this.items.length * 2);
       grown.set(this.items);
       this.items = grown;
     }
     this.items[this.length++] = r;
-    this.pushed++;
   }
-  /** The distinct revisions, ascending (a view, valid until the next push). */
+  /**
+   * Every distinct revision, ascending, to `visit` until it returns false
+   * (no array of them made: a dense db's revisions are walked off the bits).
+   */
+  forEachAscending(visit: (r: number) => boolean): void {
+    const list = this.listSorted();
+    let at = 0;
+    for (let c = 0; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c];
+      if (!chunk) continue;
+      const base = c * REVISION_CHUNK;
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i]!;
+        if (byte === 0) continue;
+        for (let bit = 0; bit < 8; bit++) {
+          if ((byte & (1 << bit)) === 0) continue;
+          const r = base + i * 8 + bit;
+          // The list's revisions below this one first; one equal to it is a duplicate (pushed before its chunk was).
+          for (; at < list.length && list[at]! <= r; at++) if (list[at]! < r && !visit(list[at]!)) return;
+          if (!visit(r)) return;
+        }
+      }
+    }
+    while (at < list.length) if (!visit(list[at++]!)) return;
+  }
+  /** The distinct revisions, ascending (a new array: `forEachAscending` walks them without one). */
   sorted(): Float64Array {
+    const out: number[] = [];
+    this.forEachAscending((r) => out.push(r) > 0);
+    return Float64Array.from(out);
+  }
+  /** Bytes held. */
+  get bytes(): number {
+    return this.chunkCount * (REVISION_CHUNK / 8) + this.items.byteLength;
+  }
+  /** The list part, sorted and deduplicated in place (a view, valid until the next push). */
+  private listSorted(): Float64Array {
     if (this.sortedLength !== this.length) {
       const view = this.items.subarray(0, this.length).sort();
       let n = 0;
@@ -184,27 +244,39 @@ const SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf', 'wal'];
 const PRESENT = 1;
 const DELETED = 2;
 const VERBATIM = 4;
+/** The source's index in SOURCES sits in the flag byte above the three flags. */
+const SOURCE_SHIFT = 3;
 
 /**
  * Every distinct key's newest revision, in columns (see `key-index.ts`):
- * about 100 bytes a key plus its bytes, outside V8's collected heap, where a
- * Map of strings to objects took ~260. An id can be in the index without a
- * state (a key only a held WAL write names): `has`/`get`/`size` count states.
+ * about 32 bytes a key in the columns plus ~19-27 in the index plus its bytes,
+ * outside V8's collected heap, where a Map of strings to objects took ~260
+ * (and Float64 columns ~100). Each column is as wide as its values usually
+ * need (`PackedNumberColumn`: an odd value of a damaged record goes to a side
+ * map, exactly); leases are slots of the few distinct ones. An id can be in
+ * the index without a state (a key only a held WAL write names):
+ * `has`/`get`/`size` count states.
  */
 export class KeyStates {
   private readonly index = new KeyIndex();
+  /** PRESENT | DELETED | VERBATIM, and the source (index in SOURCES) shifted by SOURCE_SHIFT. */
   private readonly flags = new NumberColumn((n) => new Uint8Array(n));
-  private readonly sources = new NumberColumn((n) => new Uint8Array(n));
-  private readonly createRevisions = new NumberColumn((n) => new Float64Array(n));
-  private readonly modRevisions = new NumberColumn((n) => new Float64Array(n));
-  private readonly subRevisions = new NumberColumn((n) => new Float64Array(n));
-  private readonly versions = new NumberColumn((n) => new Float64Array(n));
-  private readonly leases = new BigIntColumn();
-  private readonly dbOffsets = new NumberColumn((n) => new Float64Array(n));
-  private readonly dbLengths = new NumberColumn((n) => new Uint32Array(n));
-  private readonly dbValueLengths = new NumberColumn((n) => new Uint32Array(n));
+  private readonly createRevisions = new PackedNumberColumn(5);
+  private readonly modRevisions = new PackedNumberColumn(5);
+  /** Two bytes: etcd caps a txn's ops far below 65,535 (more goes to the side map). */
+  private readonly subRevisions = new PackedNumberColumn(2);
+  /** Two bytes: a key past 65,534 versions (written that often) goes to the side map. */
+  private readonly versions = new PackedNumberColumn(2);
+  /** The lease as a slot of `leaseValues` (keys share few leases; 0: none). */
+  private readonly leases = new NumberColumn((n) => new Uint32Array(n));
+  private readonly leaseValues = new BigIntSlots();
+  /** dbOffset + 1 (0: no value in the source), so the usual -1 stays inline. */
+  private readonly dbOffsets = new PackedNumberColumn(5);
+  /** Two bytes: a KeyValue of 64 KiB or more (one per 64 KiB of db at most) goes to the side map. */
+  private readonly dbLengths = new PackedNumberColumn(2);
+  private readonly dbValueLengths = new PackedNumberColumn(2);
   /** The page (db sources) or the WAL entry index (the WAL's); NaN: none. */
-  private readonly wheres = new NumberColumn((n) => new Float64Array(n));
+  private readonly wheres = new PackedNumberColumn(4);
   /** Values only the WAL had (few, unless there is no db). */
   private readonly memValues = new Map<number, Uint8Array>();
   private count = 0;
@@ -246,10 +318,10 @@ export class KeyStates {
     return this.subRevisions.get(id);
   }
   lease(id: number): bigint {
-    return this.leases.get(id);
+    return this.leaseValues.value(this.leases.get(id));
   }
   source(id: number): SalvageKeySource {
-    return SOURCES[this.sources.get(id)]!;
+    return SOURCES[this.flags.get(id) >> SOURCE_SHIFT]!;
   }
   createRevision(id: number): number {
     return this.createRevisions.get(id);
@@ -258,7 +330,7 @@ export class KeyStates {
     return this.versions.get(id);
   }
   dbOffset(id: number): number {
-    return this.dbOffsets.get(id);
+    return this.dbOffsets.get(id) - 1;
   }
   dbLength(id: number): number {
     return this.dbLengths.get(id);
@@ -276,7 +348,7 @@ export class KeyStates {
   get(id: number): KeyState | undefined {
     if (!this.has(id)) return undefined;
     const f = this.flags.get(id);
-    const source = SOURCES[this.sources.get(id)]!;
+    const source = SOURCES[f >> SOURCE_SHIFT]!;
     const where = this.wheres.get(id);
     const modRevision = this.modRevisions.get(id);
     const s: KeyState = {
@@ -285,9 +357,9 @@ export class KeyStates {
       modRevision,
       subRevision: this.subRevisions.get(id),
       version: this.versions.get(id),
-      lease: this.leases.get(id),
+      lease: this.leaseValues.value(this.leases.get(id)),
       deleted: (f & DELETED) !== 0,
-      dbOffset: this.dbOffsets.get(id),
+      dbOffset: this.dbOffsets.get(id) - 1,
       dbLength: this.dbLengths.get(id),
       dbValueLength: this.dbValueLengths.get(id),
       verbatim: (f & VERBATIM) !== 0,
@@ -304,14 +376,13 @@ export class KeyStates {
   set(s: KeyState): void {
     const id = s.id;
     if (!this.has(id)) this.count++;
-    this.flags.set(id, PRESENT | (s.deleted ? DELETED : 0) | (s.verbatim ? VERBATIM : 0));
-    this.sources.set(id, SOURCES.indexOf(s.source));
+    this.flags.set(id, PRESENT | (s.deleted ? DELETED : 0) | (s.verbatim ? VERBATIM : 0) | (SOURCES.indexOf(s.source) << SOURCE_SHIFT));
     this.createRevisions.set(id, s.createRevision);
     this.modRevisions.set(id, s.modRevision);
     this.subRevisions.set(id, s.subRevision);
     this.versions.set(id, s.version);
-    this.leases.set(id, BigInt.asIntN(64, s.lease));
-    this.dbOffsets.set(id, s.dbOffset);
+    this.leases.set(id, this.leaseValues.slotOf(BigInt.asIntN(64, s.lease)));
+    this.dbOffsets.set(id, s.dbOffset + 1);
     this.dbLengths.set(id, s.dbLength);
     this.dbValueLengths.set(id, s.dbValueLength);
     this.wheres.set(id, (s.source === 'wal' ? s.walIndex : s.page) ?? NaN);
@@ -325,7 +396,7 @@ export class KeyStates {
     const out = new Uint32Array(n);
     n = 0;
     for (let id = 0; id < this.ids; id++) if (this.isLive(id)) out[n++] = id;
-    return out.sort((a, b) => this.modRevisions.get(a) - this.modRevisions.get(b) || this.subRevisions.get(a) - this.subRevisions.get(b));
+    return sortStable(out, (a, b) => this.modRevisions.get(a) - this.modRevisions.get(b) || this.subRevisions.get(a) - this.subRevisions.get(b));
   }
   /** Ids of the live keys in `range`, in key byte order. */
   liveInRange(range: KeyRange): number[] {
@@ -335,9 +406,57 @@ export class KeyStates {
   }
   /** Bytes the columns and the index hold (the values held in memory not counted). */
   get bytes(): number {
-    const cols = [this.flags, this.sources, this.createRevisions, this.modRevisions, this.subRevisions, this.versions, this.dbOffsets, this.dbLengths];
-    return this.index.bytes + this.leases.bytes + this.dbValueLengths.bytes + this.wheres.bytes + cols.reduce((t, c) => t + c.bytes, 0);
+    const cols = [this.flags, this.createRevisions, this.modRevisions, this.subRevisions, this.versions, this.leases, this.dbOffsets, this.dbLengths];
+    return this.index.bytes + this.leaseValues.bytes + this.dbValueLengths.bytes + this.wheres.bytes + cols.reduce((t, c) => t + c.bytes, 0);
   }
+}
+
+/**
+ * `ids` sorted by `compare`, stable (equal ids keep their order), as
+ * `Uint32Array.prototype.sort(compare)` would: a bottom-up merge sort with
+ * one scratch array of the same size (4 bytes an id), where V8's sort with a
+ * comparator copies the ids to a tagged array and merges through another
+ * (~20 bytes an id). Ids already in order (keys each last written in the
+ * order they were first) are returned as they are after one pass.
+ */
+export function sortStable(ids: Uint32Array, compare: (a: number, b: number) => number): Uint32Array {
+  const n = ids.length;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (compare(ids[i - 1]!, ids[i]!) > 0) sorted = false;
+  if (sorted) return ids;
+  const RUN = 32;
+  // Runs of RUN by insertion sort (stable: an element moves only past greater ones).
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(n, lo + RUN);
+    for (let i = lo + 1; i < hi; i++) {
+      const x = ids[i]!;
+      let j = i - 1;
+      while (j >= lo && compare(ids[j]!, x) > 0) {
+        ids[j + 1] = ids[j]!;
+        j--;
+      }
+      ids[j + 1] = x;
+    }
+  }
+  let from: Uint32Array = ids;
+  let to: Uint32Array = new Uint32Array(n);
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(n, lo + width);
+      const hi = Math.min(n, lo + 2 * width);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      // The left run wins ties: stable.
+      while (i < mid && j < hi) to[k++] = compare(from[i]!, from[j]!) <= 0 ? from[i++]! : from[j++]!;
+      while (i < mid) to[k++] = from[i++]!;
+      while (j < hi) to[k++] = from[j++]!;
+    }
+    const t = from;
+    from = to;
+    to = t;
+  }
+  return from;
 }
 
 interface SmallItem {
@@ -1745,12 +1864,16 @@ class PendingWrites {
   /** Key id -> row + 1 (0: none). */
   private readonly rowOf = new NumberColumn((n) => new Int32Array(n));
   private readonly ids = new NumberColumn((n) => new Uint32Array(n));
-  private readonly indexes = new NumberColumn((n) => new Float64Array(n));
-  private readonly ordinals = new NumberColumn((n) => new Float64Array(n));
+  // As narrow as their values usually are (~27 bytes a row, was ~49): exact either way (`PackedNumberColumn`).
+  private readonly indexes = new PackedNumberColumn(5);
+  private readonly ordinals = new PackedNumberColumn(2);
   private readonly deleted = new NumberColumn((n) => new Uint8Array(n));
-  private readonly leases = new BigIntColumn();
-  private readonly valueIndexes = new NumberColumn((n) => new Float64Array(n));
-  private readonly valueOrdinals = new NumberColumn((n) => new Float64Array(n));
+  /** Slots of `leaseValues` (writes share few leases). */
+  private readonly leases = new NumberColumn((n) => new Uint32Array(n));
+  private readonly leaseValues = new BigIntSlots();
+  /** valueIndex + 1 (its -1, the db holds the value, is 0). */
+  private readonly valueIndexes = new PackedNumberColumn(5);
+  private readonly valueOrdinals = new PackedNumberColumn(2);
   size = 0;
   has(id: number): boolean {
     return id >= 0 && this.rowOf.get(id) > 0;
@@ -1772,14 +1895,14 @@ class PendingWrites {
     this.indexes.set(row, w.index);
     this.ordinals.set(row, w.ordinal);
     this.deleted.set(row, w.deleted ? 1 : 0);
-    this.leases.set(row, BigInt.asIntN(64, w.lease));
-    this.valueIndexes.set(row, w.valueIndex);
+    this.leases.set(row, this.leaseValues.slotOf(BigInt.asIntN(64, w.lease)));
+    this.valueIndexes.set(row, w.valueIndex + 1);
     this.valueOrdinals.set(row, w.valueOrdinal);
   }
   /** Rows sorted by WAL entry index, then op ordinal (stable). */
   byWalOrder(): Uint32Array {
     const rows = new Uint32Array(this.size).map((_, i) => i);
-    return rows.sort((a, b) => this.indexes.get(a) - this.indexes.get(b) || this.ordinals.get(a) - this.ordinals.get(b) || a - b);
+    return sortStable(rows, (a, b) => this.indexes.get(a) - this.indexes.get(b) || this.ordinals.get(a) - this.ordinals.get(b) || a - b);
   }
   /** [key id, write] for the given rows (default: all, in the order keys came). */
   *entries(rows?: Uint32Array): Generator<[number, PendingWrite]> {
@@ -1794,8 +1917,8 @@ class PendingWrites {
       index: this.indexes.get(row),
       ordinal: this.ordinals.get(row),
       deleted: this.deleted.get(row) === 1,
-      lease: this.leases.get(row),
-      valueIndex: this.valueIndexes.get(row),
+      lease: this.leaseValues.value(this.leases.get(row)),
+      valueIndex: this.valueIndexes.get(row) - 1,
       valueOrdinal: this.valueOrdinals.get(row),
     };
   }
@@ -1998,14 +2121,16 @@ export function missingRevisions(state: SalvageState): [number, number][] {
   // Walk the sorted revisions: a gap is between two neighbours (never a loop over the revision numbers,
   // which a damaged key can make as large as 2^53).
   let next = from;
-  for (const r of state.revisionsSeen.sorted()) {
-    if (r < next) continue;
+  state.revisionsSeen.forEachAscending((r) => {
+    if (r < next) return true;
     if (r > next) {
       out.push([next, r - 1]);
-      if (out.length >= MAX_LISTED) return out;
+      if (out.length >= MAX_LISTED) return false;
     }
     next = r + 1;
-  }
+    return true;
+  });
+  if (out.length >= MAX_LISTED) return out;
   if (next <= state.maxRevision) out.push([next, state.maxRevision]);
   return out;
 }
