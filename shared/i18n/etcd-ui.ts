@@ -86,6 +86,7 @@ export default defineCatalog(
     'etcdUi.leftovers.title': 'Other files',
     'etcdUi.leftovers.broken': 'set aside by etcd (.broken)',
     'etcdUi.leftovers.tmp': 'left over from an interrupted write (.tmp)',
+    'etcdUi.leftovers.tmp-wal': 'the next WAL file, preallocated by etcd (.tmp); etcd ignores it at start-up',
     'etcdUi.leftovers.snap-db': 'db received from the leader (<index>.snap.db)',
     'etcdUi.leftovers.unknown': 'not an etcd file',
 
@@ -317,6 +318,7 @@ export default defineCatalog(
     'etcdUi.leftovers.title': '其他文件',
     'etcdUi.leftovers.broken': 'etcd 留出的文件（.broken）',
     'etcdUi.leftovers.tmp': '中断的写入留下的文件（.tmp）',
+    'etcdUi.leftovers.tmp-wal': 'etcd 预分配的下一个 WAL 文件（.tmp）；启动时 etcd 会忽略它',
     'etcdUi.leftovers.snap-db': '从 leader 接收的数据库（<index>.snap.db）',
     'etcdUi.leftovers.unknown': '不是 etcd 文件',
 

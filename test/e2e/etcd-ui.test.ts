@@ -192,6 +192,10 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const kind = await verdictOf(p);
     expect(['healthy', 'starts-with-warnings']).toContain(kind);
     expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    // The WAL dir's 0.tmp is the file etcd preallocates, as the finding says, not debris of an interrupted write.
+    const leftovers = await p.getByTestId('etcd-leftovers').innerText();
+    expect(leftovers).toMatch(/member\/wal\/0\.tmp · [\d.]+ MiB · the next WAL file, preallocated by etcd/);
+    expect(leftovers).not.toContain('interrupted');
     // WAL: the killed member's file, one record.
     await p.getByTestId('wal-file-link').first().click();
     await p.getByTestId('wal-record-rows').locator('[data-record="10"]').click();
