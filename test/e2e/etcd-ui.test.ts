@@ -294,7 +294,9 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(await last('m3')).toBeLessThan(await last('m1'));
     expect(await last('m1')).toBe(await last('m2'));
     // All three would start whole: a quorum elects a leader by itself, so no rebuild is advised (m1 or m2 named only for one).
-    expect(await p.getByTestId('member-keep').innerText()).toMatch(/^3 of the 3 registered members would start .*no --force-new-cluster is needed\..*keep m[12]: /);
+    expect(await p.getByTestId('member-keep').innerText()).toMatch(
+      /^3 of the 3 registered members would start .*no --force-new-cluster is needed\..*keep m[12]: /,
+    );
     expect(await table.locator('tr.keep').getAttribute('data-member')).not.toBe('m3');
     await screenshot(p, 'etcd-members');
     // One member's full report; its keys come from its own subfolder.

@@ -83,7 +83,12 @@ export function compareMembers(reports: ValidationReport[]): EtcdMemberCompariso
   // elect a leader by itself throws away its membership for nothing. Counted by member ID against the
   // members bucket, so two copies of one member, or dirs from another cluster, do not make a quorum.
   const registered = new Set((best.r.etcd?.schema?.members ?? []).map((m) => m.id));
-  const whole = new Set(candidates.filter((c) => !c.r.dataLoss).map((c) => rows[c.i]!.memberId).filter((id): id is string => id !== null && registered.has(id)));
+  const whole = new Set(
+    candidates
+      .filter((c) => !c.r.dataLoss)
+      .map((c) => rows[c.i]!.memberId)
+      .filter((id): id is string => id !== null && registered.has(id)),
+  );
   const s =
     registered.size > 1 && whole.size > registered.size / 2
       ? sayEtcd('etcd-verdict.members.quorum', { n: whole.size, total: registered.size, root: best.r.root })
