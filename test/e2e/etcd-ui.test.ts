@@ -277,6 +277,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await notice.waitFor();
     expect(await notice.innerText()).toContain('Drop the copied etcd data directory here');
     expect(await notice.innerText()).toContain('member/');
+    // Guidance, not engine output: set in the text face, not as a monospaced block.
+    expect(await notice.getByTestId('notice-detail').evaluate((el) => getComputedStyle(el).fontFamily)).not.toMatch(/mono/i);
     // The folder button has the focus, and the dir it takes is validated as etcd.
     await expect.poll(() => p.evaluate(() => document.activeElement?.closest('[data-testid="drop-zone"]') !== null)).toBe(true);
     await screenshot(p, 'etcd-from-logs', false);
