@@ -206,7 +206,7 @@ const messagesEn = {
   'finding.cross.member-wal-empty.message':
     'Member {node} is still in the cluster but its WAL is empty or missing. When it rejoins, the leader sends commit {commit} and raft panics: tocommit({commit}) is out of range [lastIndex(0)]. Remove and re-add the member with an empty data dir, or restore from a snapshot.',
   'finding.cross.stale-address.message':
-    'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). After an address change the members cannot reach each other: start one member with --force-new-cluster, then `etcdctl member update` each one to its new URL.',
+    'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, `etcdctl member update` this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, `etcdctl member update` its own URL, then `etcdctl member add` the others back and start them with empty data dirs.',
   'finding.cross.db-ahead-of-wal.message':
     'The db has applied index {ci} but the WAL ends at index {last}: the newest WAL entries are gone. A single member starts; in a cluster the leader will resend them.',
   'finding.cross.commit-behind-snap.message': 'HardState commit {commit} is behind the newest .snap (index {index}): etcd ignores that .snap.',
@@ -239,7 +239,7 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.cross.member-wal-empty.message':
     '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时领导节点会发送 commit {commit}，raft 会 panic，报错：“tocommit({commit}) is out of range [lastIndex(0)]”。请用空数据目录移除并重新添加该成员，或从快照恢复。',
   'finding.cross.stale-address.message':
-    '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。地址变更后成员之间无法互通：先用 --force-new-cluster 启动一个成员，再用 `etcdctl member update` 把每个成员改成新 URL。',
+    '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。其他成员按登记的 URL 连接它，因此连不上这个成员。如果仍有过半数成员能互相连通，用 `etcdctl member update` 把这个成员改成新 URL 即可；如果都连不上（所有地址都变了），先用 --force-new-cluster 启动数据最新的成员，用 `etcdctl member update` 改它自己的 URL，再用 `etcdctl member add` 把其他成员加回来，并以空数据目录启动它们。',
   'finding.cross.db-ahead-of-wal.message':
     'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中领导节点会重新发送这些条目。',
   'finding.cross.commit-behind-snap.message': 'HardState 的 commit {commit} 落后于最新的 .snap（索引 {index}）：etcd 会忽略该 .snap。',
