@@ -201,6 +201,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const leftovers = await p.getByTestId('etcd-leftovers').innerText();
     expect(leftovers).toMatch(/member\/wal\/0\.tmp · [\d.]+ MiB · the next WAL file, preallocated by etcd/);
     expect(leftovers).not.toContain('interrupted');
+    // A WAL file's size says how much is records and how much the preallocated zero tail.
+    expect(await p.getByTestId('wal-file-size').first().innerText()).toMatch(/^[\d.]+ MiB · records [\d.]+ [KM]iB, then [\d.]+ MiB of preallocated zeros$/);
     // WAL: the killed member's file, one record.
     await p.getByTestId('wal-file-link').first().click();
     await p.getByTestId('wal-record-rows').locator('[data-record="10"]').click();
