@@ -305,6 +305,18 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
       /^3 of the 3 registered members would start .*no --force-new-cluster is needed\..*keep m[12]: /,
     );
     expect(await table.locator('tr.keep').getAttribute('data-member')).not.toBe('m3');
+    // At 1024 px every member ID stays on one line and the table fits its panel.
+    await p.setViewportSize({ width: 1024, height: 700 });
+    const idLines = await table.getByTestId('member-id').evaluateAll((els) =>
+      els.map((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      }),
+    );
+    expect(idLines).toEqual([1, 1, 1]);
+    expect(await table.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    await p.setViewportSize({ width: 1400, height: 1000 });
     await screenshot(p, 'etcd-members');
     // One member's full report; its keys come from its own subfolder.
     await table.locator('tr[data-member="m3"]').getByTestId('member-open').click();
