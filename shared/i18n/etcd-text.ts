@@ -203,6 +203,8 @@ const messagesEn = {
     '{file} reads fine, but no WAL snapshot record at or below the commit names it: etcd does not load it (a crash between writing the .snap and the WAL, or a .snap from another member).',
   'finding.cross.node-not-member.message':
     'The WAL belongs to member {node}, which is not in the member list ({members}). The member was removed: it must not be started with this data.',
+  'finding.cross.member-wal-empty.unnamed.message':
+    'The WAL is empty or missing, so nothing here names the member this dir belonged to; the db lists {node}. If that member is still registered (`etcdctl member list`), it panics as soon as it rejoins: the leader sends commit {commit} and raft stops with tocommit({commit}) is out of range [lastIndex(0)]. Remove that member (`etcdctl member remove <ID>`) and add it again with an empty data dir, or restore from a snapshot.',
   'finding.cross.member-wal-empty.message':
     'Member {node} is still in the cluster but its WAL is empty or missing. When it rejoins, the leader sends commit {commit} and raft panics: tocommit({commit}) is out of range [lastIndex(0)]. Remove and re-add the member with an empty data dir, or restore from a snapshot.',
   'finding.cross.stale-address.message':
@@ -236,6 +238,8 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.snap.orphan.message':
     '{file} 可以读取，但没有 commit 以内的 WAL 快照记录指向它：etcd 不会加载它（写 .snap 与写 WAL 之间发生了崩溃，或是其他成员的 .snap）。',
   'finding.cross.node-not-member.message': 'WAL 属于成员 {node}，但它不在成员列表中（{members}）。该成员已被移除：不能用这份数据启动它。',
+  'finding.cross.member-wal-empty.unnamed.message':
+    'WAL 为空或缺失，因此这里没有记录该目录属于哪个成员；db 中登记的成员有 {node}。如果该成员仍在集群中（`etcdctl member list`），它一重新加入就会 panic：领导节点会发送 commit {commit}，raft 报错“tocommit({commit}) is out of range [lastIndex(0)]”后退出。请移除该成员（`etcdctl member remove <ID>`），再用空数据目录重新添加，或从快照恢复。',
   'finding.cross.member-wal-empty.message':
     '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时领导节点会发送 commit {commit}，raft 会 panic，报错：“tocommit({commit}) is out of range [lastIndex(0)]”。请用空数据目录移除并重新添加该成员，或从快照恢复。',
   'finding.cross.stale-address.message':
