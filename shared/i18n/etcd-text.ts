@@ -377,7 +377,7 @@ const membersEn = {
   'etcd-verdict.members.keep.revision':
     'Keep {root}: it has the highest revision ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
   'etcd-verdict.members.quorum':
-    '{n} of the {total} registered members would start as they are and keep every entry: that is a quorum. Start them all; the leader they elect brings the ones behind up to date, so no rebuild and no --force-new-cluster is needed. Only if the cluster has to be rebuilt from one survivor, keep {root}: it holds the newest data.',
+    '{n} of the {total} registered members would start as they are and keep every entry: a quorum. If they still have the addresses they are registered at, start them all: they elect a leader, the ones behind catch up, and no rebuild is needed. If their addresses changed (kind after a reboot), they cannot reach each other: rebuild from {root}, which holds the newest data, with --force-new-cluster.',
   'etcd-verdict.members.none': 'No member here can start: restore from a snapshot.db.',
   'etcd-verdict.members.single': 'Only one member was given.',
 };
@@ -391,7 +391,7 @@ const membersZh: Record<keyof typeof membersEn, string> = {
   'etcd-verdict.members.keep.revision':
     '保留 {root}：它的修订版本最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.quorum':
-    '已登记的 {total} 个成员中有 {n} 个按现状即可启动且不丢条目，已达到法定人数（quorum）。把它们全部启动即可：选出的 leader 会让落后的成员追上，不需要重建集群，也不需要 --force-new-cluster。只有在必须从单个幸存成员重建集群时，才保留 {root}：它的数据最新。',
+    '已登记的 {total} 个成员中有 {n} 个按现状即可启动且不丢条目，已过半数。如果它们仍使用登记时的地址，把它们全部启动即可：它们会选出 leader，落后的成员会追上，不需要重建。如果地址已经变了（例如 kind 重启后），成员之间无法互通：请以数据最新的 {root} 用 --force-new-cluster 重建集群。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };

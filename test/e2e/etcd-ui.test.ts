@@ -300,9 +300,9 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     // m3 stopped before the second round of 30 writes: its log ends earlier.
     expect(await last('m3')).toBeLessThan(await last('m1'));
     expect(await last('m1')).toBe(await last('m2'));
-    // All three would start whole: a quorum elects a leader by itself, so no rebuild is advised (m1 or m2 named only for one).
+    // All three would start whole: at their registered addresses a quorum elects a leader by itself; a rebuild only if they moved.
     expect(await p.getByTestId('member-keep').innerText()).toMatch(
-      /^3 of the 3 registered members would start .*no --force-new-cluster is needed\..*keep m[12]: /,
+      /^3 of the 3 registered members would start .*start them all: .*no rebuild is needed\. If their addresses changed .*rebuild from m[12], /,
     );
     expect(await table.locator('tr.keep').getAttribute('data-member')).not.toBe('m3');
     // At 1024 px every member ID stays on one line and the table fits its panel.

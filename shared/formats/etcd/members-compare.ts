@@ -89,8 +89,10 @@ export function compareMembers(reports: ValidationReport[]): EtcdMemberCompariso
       .map((c) => rows[c.i]!.memberId)
       .filter((id): id is string => id !== null && registered.has(id)),
   );
+  // Addresses checked and some peer URL is not at the node any more (kind after a reboot): no quorum forms by itself.
+  const moved = reports.some((r) => (r.etcd?.crossCheck?.staleAddresses.length ?? 0) > 0);
   const s =
-    registered.size > 1 && whole.size > registered.size / 2
+    !moved && registered.size > 1 && whole.size > registered.size / 2
       ? sayEtcd('etcd-verdict.members.quorum', { n: whole.size, total: registered.size, root: best.r.root })
       : sayEtcd(key, { root: best.r.root, value });
   return { rows, keep: best.r.root, reason: s.text, reasonText: s.local };
