@@ -125,6 +125,8 @@ const en = {
   'etcdRepairUi.next.lead':
     'Run these as root on the node, one step at a time; each says what it touches and what could get worse. The old data dir is moved aside, never deleted.',
   'etcdRepairUi.next.placeholders': 'Not known from this report: replace these before running',
+  /** Between a placeholder and what it stands for. */
+  'etcdRepairUi.next.placeholderSep': ': ',
   'etcdRepairUi.next.copyScript': 'Copy the whole plan as a script',
   'etcdRepairUi.next.step': 'Step {n}: {title}',
   'etcdRepairUi.next.files': 'Touches: {files}',
@@ -255,6 +257,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.next.title': '下一步：在节点上恢复此快照',
   'etcdRepairUi.next.lead': '在节点上以 root 身份逐步运行；每一步都说明它涉及的文件以及可能变糟的情况。旧数据目录会被移到一旁，绝不删除。',
   'etcdRepairUi.next.placeholders': '这份报告无法得知以下内容：运行前请替换',
+  'etcdRepairUi.next.placeholderSep': '：',
   'etcdRepairUi.next.copyScript': '将整个计划复制为脚本',
   'etcdRepairUi.next.step': '第 {n} 步：{title}',
   'etcdRepairUi.next.files': '涉及：{files}',

@@ -323,6 +323,8 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     expect(comments.length).toBeGreaterThan(3);
     comments.forEach((l, i) => check(`script comment ${i}`, l));
     expect(script).toContain('# Lifeboat 生成的恢复计划。请在该节点上以 root 身份运行。');
+    // Each placeholder and what it stands for, with the full-width colon of the Chinese sentence.
+    expect(await p.getByTestId('etcd-restore-placeholders').innerText()).toMatch(/^<DATA_DIR>：成员在节点上的数据目录/m);
     expect(leaks).toEqual([]);
     await panelShot(w, 'etcd-repair-salvage-findings-zh-panel');
     expect(w.errors).toEqual([]);
