@@ -88,7 +88,9 @@ const en = {
   'etcdRepairUi.source.orphaned-leaf': 'orphaned leaf',
   'etcdRepairUi.source.wal': 'WAL',
   'etcdRepairUi.result.revisions': 'Revisions',
-  'etcdRepairUi.result.revisionRange': '{from}..{to} (older history marked compacted at {compact})',
+  // "202..601 (older history marked compacted at 602)" read as if the keys themselves were compacted away.
+  'etcdRepairUi.result.revisionRange':
+    '{from}..{to}, each key at its newest revision; no older history: the snapshot is marked compacted at {compact}, so reads and watches from an earlier revision get "compacted"',
   'etcdRepairUi.result.walReplay': 'WAL replay',
   'etcdRepairUi.result.walReplayText': 'entries {from}..{to}: {applied} applied, {gap} filled what lost pages held',
   'etcdRepairUi.result.deleted': 'Deleted keys (not written)',
@@ -221,7 +223,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.source.orphaned-leaf': '孤立叶子页',
   'etcdRepairUi.source.wal': 'WAL',
   'etcdRepairUi.result.revisions': '修订版本',
-  'etcdRepairUi.result.revisionRange': '{from}..{to}（更早的历史在 {compact} 处标记为已压缩）',
+  'etcdRepairUi.result.revisionRange':
+    '{from}..{to}，每个键只保留最新修订，不含更早的历史：快照标记为在 {compact} 处已压缩，从更早修订开始的读取和监听会得到“已压缩”',
   'etcdRepairUi.result.walReplay': 'WAL 重放',
   'etcdRepairUi.result.walReplayText': '条目 {from}..{to}：应用 {applied} 条，补回丢失页中的 {gap} 条',
   'etcdRepairUi.result.deleted': '已删除的键（不写出）',
