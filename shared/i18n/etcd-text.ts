@@ -391,7 +391,7 @@ const membersZh: Record<keyof typeof membersEn, string> = {
   'etcd-verdict.members.keep.revision':
     '保留 {root}：它的修订版本最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.quorum':
-    '已登记的 {total} 个成员中有 {n} 个按现状即可启动且不丢条目，已过半数。如果它们仍使用登记时的地址，把它们全部启动即可：它们会选出 leader，落后的成员会追上，不需要重建。如果地址已经变了（例如 kind 重启后），成员之间无法互通：请以数据最新的 {root} 用 --force-new-cluster 重建集群。',
+    '已登记的 {total} 个成员中有 {n} 个按现状即可启动且不丢条目，已过半数。如果它们仍使用登记时的地址，把它们全部启动即可：它们会选出领导节点，落后的成员会追上，不需要重建。如果地址已经变了（例如 kind 重启后），成员之间无法互通：请以数据最新的 {root} 用 --force-new-cluster 重建集群。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };
