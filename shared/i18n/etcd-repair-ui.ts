@@ -88,7 +88,9 @@ const en = {
   'etcdRepairUi.source.orphaned-leaf': 'orphaned leaf',
   'etcdRepairUi.source.wal': 'WAL',
   'etcdRepairUi.result.revisions': 'Revisions',
-  'etcdRepairUi.result.revisionRange': '{from}..{to} (older history marked compacted at {compact})',
+  // "202..601 (older history marked compacted at 602)" read as if the keys themselves were compacted away.
+  'etcdRepairUi.result.revisionRange':
+    '{from}..{to}, each key at its newest revision; no older history: the snapshot is marked compacted at {compact}, so reads and watches from an earlier revision get "compacted"',
   'etcdRepairUi.result.walReplay': 'WAL replay',
   'etcdRepairUi.result.walReplayText': 'entries {from}..{to}: {applied} applied, {gap} filled what lost pages held',
   'etcdRepairUi.result.deleted': 'Deleted keys (not written)',
@@ -125,6 +127,8 @@ const en = {
   'etcdRepairUi.next.lead':
     'Run these as root on the node, one step at a time; each says what it touches and what could get worse. The old data dir is moved aside, never deleted.',
   'etcdRepairUi.next.placeholders': 'Not known from this report: replace these before running',
+  /** Between a placeholder and what it stands for. */
+  'etcdRepairUi.next.placeholderSep': ': ',
   'etcdRepairUi.next.copyScript': 'Copy the whole plan as a script',
   'etcdRepairUi.next.step': 'Step {n}: {title}',
   'etcdRepairUi.next.files': 'Touches: {files}',
@@ -219,7 +223,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.source.orphaned-leaf': '孤立叶子页',
   'etcdRepairUi.source.wal': 'WAL',
   'etcdRepairUi.result.revisions': '修订版本',
-  'etcdRepairUi.result.revisionRange': '{from}..{to}（更早的历史在 {compact} 处标记为已压缩）',
+  'etcdRepairUi.result.revisionRange':
+    '{from}..{to}，每个键只保留最新修订，不含更早的历史：快照标记为在 {compact} 处已压缩，从更早修订开始的读取和监听会得到“已压缩”',
   'etcdRepairUi.result.walReplay': 'WAL 重放',
   'etcdRepairUi.result.walReplayText': '条目 {from}..{to}：应用 {applied} 条，补回丢失页中的 {gap} 条',
   'etcdRepairUi.result.deleted': '已删除的键（不写出）',
@@ -255,6 +260,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.next.title': '下一步：在节点上恢复此快照',
   'etcdRepairUi.next.lead': '在节点上以 root 身份逐步运行；每一步都说明它涉及的文件以及可能变糟的情况。旧数据目录会被移到一旁，绝不删除。',
   'etcdRepairUi.next.placeholders': '这份报告无法得知以下内容：运行前请替换',
+  'etcdRepairUi.next.placeholderSep': '：',
   'etcdRepairUi.next.copyScript': '将整个计划复制为脚本',
   'etcdRepairUi.next.step': '第 {n} 步：{title}',
   'etcdRepairUi.next.files': '涉及：{files}',

@@ -203,10 +203,12 @@ const messagesEn = {
     '{file} reads fine, but no WAL snapshot record at or below the commit names it: etcd does not load it (a crash between writing the .snap and the WAL, or a .snap from another member).',
   'finding.cross.node-not-member.message':
     'The WAL belongs to member {node}, which is not in the member list ({members}). The member was removed: it must not be started with this data.',
+  'finding.cross.member-wal-empty.unnamed.message':
+    'The WAL is empty or missing, so nothing here names the member this dir belonged to; the db lists {node}. If that member is still registered (`etcdctl member list`), it panics as soon as it rejoins: the leader sends commit {commit} and raft stops with tocommit({commit}) is out of range [lastIndex(0)]. Remove that member (`etcdctl member remove <ID>`) and add it again with an empty data dir, or restore from a snapshot.',
   'finding.cross.member-wal-empty.message':
     'Member {node} is still in the cluster but its WAL is empty or missing. When it rejoins, the leader sends commit {commit} and raft panics: tocommit({commit}) is out of range [lastIndex(0)]. Remove and re-add the member with an empty data dir, or restore from a snapshot.',
   'finding.cross.stale-address.message':
-    'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). After an address change the members cannot reach each other: start one member with --force-new-cluster, then `etcdctl member update` each one to its new URL.',
+    'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, `etcdctl member update` this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, `etcdctl member update` its own URL, then `etcdctl member add` the others back and start them with empty data dirs.',
   'finding.cross.db-ahead-of-wal.message':
     'The db has applied index {ci} but the WAL ends at index {last}: the newest WAL entries are gone. A single member starts; in a cluster the leader will resend them.',
   'finding.cross.commit-behind-snap.message': 'HardState commit {commit} is behind the newest .snap (index {index}): etcd ignores that .snap.',
@@ -236,10 +238,12 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.snap.orphan.message':
     '{file} 可以读取，但没有 commit 以内的 WAL 快照记录指向它：etcd 不会加载它（写 .snap 与写 WAL 之间发生了崩溃，或是其他成员的 .snap）。',
   'finding.cross.node-not-member.message': 'WAL 属于成员 {node}，但它不在成员列表中（{members}）。该成员已被移除：不能用这份数据启动它。',
+  'finding.cross.member-wal-empty.unnamed.message':
+    'WAL 为空或缺失，因此这里没有记录该目录属于哪个成员；db 中登记的成员有 {node}。如果该成员仍在集群中（`etcdctl member list`），它一重新加入就会 panic：领导节点会发送 commit {commit}，raft 报错“tocommit({commit}) is out of range [lastIndex(0)]”后退出。请移除该成员（`etcdctl member remove <ID>`），再用空数据目录重新添加，或从快照恢复。',
   'finding.cross.member-wal-empty.message':
     '成员 {node} 仍在集群中，但它的 WAL 为空或缺失。重新加入时领导节点会发送 commit {commit}，raft 会 panic，报错：“tocommit({commit}) is out of range [lastIndex(0)]”。请用空数据目录移除并重新添加该成员，或从快照恢复。',
   'finding.cross.stale-address.message':
-    '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。地址变更后成员之间无法互通：先用 --force-new-cluster 启动一个成员，再用 `etcdctl member update` 把每个成员改成新 URL。',
+    '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。其他成员按登记的 URL 连接它，因此连不上这个成员。如果仍有过半数成员能互相连通，用 `etcdctl member update` 把这个成员改成新 URL 即可；如果都连不上（所有地址都变了），先用 --force-new-cluster 启动数据最新的成员，用 `etcdctl member update` 改它自己的 URL，再用 `etcdctl member add` 把其他成员加回来，并以空数据目录启动它们。',
   'finding.cross.db-ahead-of-wal.message':
     'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中领导节点会重新发送这些条目。',
   'finding.cross.commit-behind-snap.message': 'HardState 的 commit {commit} 落后于最新的 .snap（索引 {index}）：etcd 会忽略该 .snap。',
@@ -372,6 +376,8 @@ const membersEn = {
     'Keep {root}: it has the highest applied index ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
   'etcd-verdict.members.keep.revision':
     'Keep {root}: it has the highest revision ({value}). Rebuild the cluster from it (snapshot it, or start it with --force-new-cluster) and re-add the others empty.',
+  'etcd-verdict.members.quorum':
+    '{n} of the {total} registered members would start as they are and keep every entry: a quorum. If they still have the addresses they are registered at, start them all: they elect a leader, the ones behind catch up, and no rebuild is needed. If their addresses changed (kind after a reboot), they cannot reach each other: rebuild from {root}, which holds the newest data, with --force-new-cluster.',
   'etcd-verdict.members.none': 'No member here can start: restore from a snapshot.db.',
   'etcd-verdict.members.single': 'Only one member was given.',
 };
@@ -384,6 +390,8 @@ const membersZh: Record<keyof typeof membersEn, string> = {
     '保留 {root}：它已应用的索引最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
   'etcd-verdict.members.keep.revision':
     '保留 {root}：它的修订版本最高（{value}）。以它重建集群（对它做快照，或用 --force-new-cluster 启动），再以空目录重新添加其他成员。',
+  'etcd-verdict.members.quorum':
+    '已登记的 {total} 个成员中有 {n} 个按现状即可启动且不丢条目，已过半数。如果它们仍使用登记时的地址，把它们全部启动即可：它们会选出领导节点，落后的成员会追上，不需要重建。如果地址已经变了（例如 kind 重启后），成员之间无法互通：请以数据最新的 {root} 用 --force-new-cluster 重建集群。',
   'etcd-verdict.members.none': '这里没有能启动的成员：请从 snapshot.db 恢复。',
   'etcd-verdict.members.single': '只给出了一个成员。',
 };

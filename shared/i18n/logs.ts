@@ -45,6 +45,8 @@ export default defineCatalog(
     'logs.story.single': 'One failure stands out:',
     'logs.story.times': 'seen {n} times',
     'logs.story.about': 'affects {subjects}',
+    /** Between the names of the story's subjects (pods, containers). */
+    'logs.story.subjectSeparator': ', ',
     'logs.story.earlier': 'logged before the step above: these logs caught different rounds of a failure that repeats',
     'logs.stage.host': 'Host',
     'logs.stage.datastore': 'Datastore',
@@ -388,6 +390,7 @@ export default defineCatalog(
     'logs.story.single': '最突出的一个故障：',
     'logs.story.times': '出现 {n} 次',
     'logs.story.about': '涉及 {subjects}',
+    'logs.story.subjectSeparator': '、',
     'logs.story.earlier': '记录时间早于上一步：这些日志截取的是一个反复发生的故障的不同轮次',
     'logs.stage.host': '主机',
     'logs.stage.datastore': '数据存储',

@@ -137,6 +137,10 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     expect(await result.getAttribute('data-mode')).toBe('snapshot');
     expect(await p.getByTestId('etcd-repair-keys-written').innerText()).toBe(String(golden.keys.size));
     await p.getByTestId('etcd-repair-nothing-lost').waitFor();
+    // The revision range says the keys are all there at their newest revision; only the history before is gone.
+    expect(await p.getByTestId('etcd-repair-revisions').innerText()).toMatch(
+      /^\d+\.\.\d+, each key at its newest revision; no older history: the snapshot is marked compacted at \d+, so reads and watches from an earlier revision get "compacted"$/,
+    );
     // The SHA-256 shown is the file's trailer and the hash of everything before it.
     const bytes = await fs.readFile(output);
     const sha = createHash('sha256')
@@ -323,6 +327,8 @@ describe.skipIf(!canRun)('etcd repair and salvage in Chromium', () => {
     expect(comments.length).toBeGreaterThan(3);
     comments.forEach((l, i) => check(`script comment ${i}`, l));
     expect(script).toContain('# Lifeboat 生成的恢复计划。请在该节点上以 root 身份运行。');
+    // Each placeholder and what it stands for, with the full-width colon of the Chinese sentence.
+    expect(await p.getByTestId('etcd-restore-placeholders').innerText()).toMatch(/^<DATA_DIR>：成员在节点上的数据目录/m);
     expect(leaks).toEqual([]);
     await panelShot(w, 'etcd-repair-salvage-findings-zh-panel');
     expect(w.errors).toEqual([]);

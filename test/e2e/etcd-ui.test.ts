@@ -110,6 +110,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(await verdictOf(p)).toBe('fails');
     await expect.poll(() => p.getByTestId('verdict').innerText()).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
     expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    // The sample has .snap files, but etcd dies opening the db before it would load one: not "none".
+    expect(await p.getByTestId('etcd-startup-facts').innerText()).toMatch(/Snapshot it loads\s*not reached: etcd stops before it loads one/);
 
     // Page map: drawn on a canvas; the keyboard opens page 0 (a meta page).
     const map = p.getByTestId('page-map');
@@ -124,6 +126,9 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(await detail.getAttribute('data-page')).toBe('0');
     // bbolt's own problem text names page 0; its parent is the branch page whose element points there.
     await expect.poll(() => p.getByTestId('bbolt-problems').innerText()).toContain('page 0: invalid type: meta');
+    // The other meta's state is its own sentence, not tacked after the colon that opens bbolt's list; sizes have units.
+    expect(await p.getByTestId('bbolt-other-meta').innerText()).toBe('The other meta’s tree is damaged too.');
+    expect(await p.getByTestId('page-map-panel').innerText()).toMatch(/Page size\s*4096 bytes/);
     await expect.poll(() => detail.innerText()).toContain('page 0: invalid type: meta');
     await detail.getByTestId('page-parent-link').click();
     await expect.poll(() => detail.getByTestId('page-type').getAttribute('data-type')).toBe('branch');
@@ -192,6 +197,12 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const kind = await verdictOf(p);
     expect(['healthy', 'starts-with-warnings']).toContain(kind);
     expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    // The WAL dir's 0.tmp is the file etcd preallocates, as the finding says, not debris of an interrupted write.
+    const leftovers = await p.getByTestId('etcd-leftovers').innerText();
+    expect(leftovers).toMatch(/member\/wal\/0\.tmp · [\d.]+ MiB · the next WAL file, preallocated by etcd/);
+    expect(leftovers).not.toContain('interrupted');
+    // A WAL file's size says how much is records and how much the preallocated zero tail.
+    expect(await p.getByTestId('wal-file-size').first().innerText()).toMatch(/^[\d.]+ MiB · records [\d.]+ [KM]iB, then [\d.]+ MiB of preallocated zeros$/);
     // WAL: the killed member's file, one record.
     await p.getByTestId('wal-file-link').first().click();
     await p.getByTestId('wal-record-rows').locator('[data-record="10"]').click();
@@ -268,6 +279,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await notice.waitFor();
     expect(await notice.innerText()).toContain('Drop the copied etcd data directory here');
     expect(await notice.innerText()).toContain('member/');
+    // Guidance, not engine output: set in the text face, not as a monospaced block.
+    expect(await notice.getByTestId('notice-detail').evaluate((el) => getComputedStyle(el).fontFamily)).not.toMatch(/mono/i);
     // The folder button has the focus, and the dir it takes is validated as etcd.
     await expect.poll(() => p.evaluate(() => document.activeElement?.closest('[data-testid="drop-zone"]') !== null)).toBe(true);
     await screenshot(p, 'etcd-from-logs', false);
@@ -287,8 +300,23 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     // m3 stopped before the second round of 30 writes: its log ends earlier.
     expect(await last('m3')).toBeLessThan(await last('m1'));
     expect(await last('m1')).toBe(await last('m2'));
-    expect(await p.getByTestId('member-keep').innerText()).toMatch(/^Keep m[12]: /);
+    // All three would start whole: at their registered addresses a quorum elects a leader by itself; a rebuild only if they moved.
+    expect(await p.getByTestId('member-keep').innerText()).toMatch(
+      /^3 of the 3 registered members would start .*start them all: .*no rebuild is needed\. If their addresses changed .*rebuild from m[12], /,
+    );
     expect(await table.locator('tr.keep').getAttribute('data-member')).not.toBe('m3');
+    // At 1024 px every member ID stays on one line and the table fits its panel.
+    await p.setViewportSize({ width: 1024, height: 700 });
+    const idLines = await table.getByTestId('member-id').evaluateAll((els) =>
+      els.map((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      }),
+    );
+    expect(idLines).toEqual([1, 1, 1]);
+    expect(await table.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    await p.setViewportSize({ width: 1400, height: 1000 });
     await screenshot(p, 'etcd-members');
     // One member's full report; its keys come from its own subfolder.
     await table.locator('tr[data-member="m3"]').getByTestId('member-open').click();
@@ -312,6 +340,10 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('file-input').setInputFiles(snapshotDb);
     await verdictOf(p);
     expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    // A lone snapshot.db has no WAL, HardState or .snap: only the db's own index is cross-checked, no row of dashes.
+    const cross = await p.getByTestId('etcd-crosscheck').innerText();
+    expect(cross).toMatch(/db consistent index\s*\d+/);
+    expect(cross).not.toMatch(/Last WAL index|Commit|Newest snap index|This node is a member/);
     await p.getByTestId('page-map').waitFor();
     await p.getByTestId('keys-total').waitFor({ timeout: 30_000 });
     expect(Number(await p.getByTestId('keys-total').getAttribute('data-total'))).toBeGreaterThanOrEqual(90);
@@ -400,7 +432,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const finding = panel.getByTestId('addr-findings').locator('li');
     expect(await finding.getAttribute('data-code')).toBe('cross.stale-address');
     expect(await finding.innerText()).toBe(
-      `Member control-plane-1 (${await row.getAttribute('data-member')}) is registered with peer URL ${url}, but ${host} is not one of the addresses given (172.18.0.7, kind-control-plane). After an address change the members cannot reach each other: start one member with --force-new-cluster, then \`etcdctl member update\` each one to its new URL.`,
+      `Member control-plane-1 (${await row.getAttribute('data-member')}) is registered with peer URL ${url}, but ${host} is not one of the addresses given (172.18.0.7, kind-control-plane). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, \`etcdctl member update\` this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, \`etcdctl member update\` its own URL, then \`etcdctl member add\` the others back and start them with empty data dirs.`,
     );
     // The members table of the start-up panel marks the same URL, and lists the addresses given.
     await expect.poll(() => p.getByTestId('etcd-members').innerText()).toContain('address not on this node any more');
@@ -443,11 +475,11 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const url = (await row.getAttribute('data-url'))!;
     const text = await panel.getByTestId('addr-findings').locator('li').innerText();
     expect(text).toContain(`登记的 peer URL 是 ${url}`);
-    expect(text).toContain('先用 --force-new-cluster 启动一个成员');
+    expect(text).toContain('先用 --force-new-cluster 启动数据最新的成员');
     // The whole panel reads in Chinese: the only Latin letters are the member's name and id, the URL, the addresses and product words.
     const latin = (await panel.innerText())
       .replaceAll(url, '')
-      .replace(/control-plane-1|[0-9a-f]{16}|etcdctl member update|--force-new-cluster|ip -brief addr|node-a/g, '')
+      .replace(/control-plane-1|[0-9a-f]{16}|etcdctl member (?:update|add)|--force-new-cluster|ip -brief addr|node-a/g, '')
       .match(/[A-Za-z]+/g);
     const allowed = new Set(['peer', 'Peer', 'URL', 'IP', 'kind']);
     expect((latin ?? []).filter((w) => !allowed.has(w))).toEqual([]);

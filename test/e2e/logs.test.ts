@@ -154,6 +154,8 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
     expect(await p.getByTestId('log-detail-next').innerText()).toContain('不要重装集群');
     const body = await p.locator('main').innerText();
     expect(body).not.toMatch(/What probably happened|Explanation|Next step|Log records|Timeline/);
+    // A Chinese list of names is joined with the enumeration comma, not ", ".
+    expect(await steps.nth(2).innerText()).toContain('涉及 kube-apiserver、etcd');
     await screenshot(p, 'logs-zh');
     expect(errors).toEqual([]);
   });

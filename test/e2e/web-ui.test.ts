@@ -119,6 +119,10 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     await p.getByRole('button', { name: 'Paste a listing…' }).waitFor();
     await p.getByRole('button', { name: /Open sample: Healthy single node/ }).waitFor();
     expect(await p.getAttribute('html', 'lang')).toBe('en');
+    // The samples are etcd's as well as dqlite's: the lead must not say they are all dqlite's.
+    expect(await p.locator('#samples-title + p').innerText()).toBe(
+      'Real directories written by the engines themselves (dqlite, etcd 3.4), some damaged the way field reports describe.',
+    );
     await screenshot(p, 'home-en');
 
     await p.getByTestId('language-button').click();

@@ -67,6 +67,8 @@ describe('refusals of the back end in Chinese, by code', () => {
     try {
       const lone = path.join(dir, 'snapshot.db');
       await fs.writeFile(lone, new Uint8Array(512 + 32));
+      // Not a lone snapshot.db's folder either (that one is read as the file it holds): a second file beside it.
+      await fs.writeFile(path.join(dir, 'etcd-backup.sh'), '#!/bin/sh\n');
       // Thunks, each run when its turn comes: a rejection made before its
       // await would be an unhandled rejection in the meantime.
       const cases: [() => Promise<unknown>, string][] = [

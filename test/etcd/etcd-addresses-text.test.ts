@@ -101,10 +101,10 @@ describe('checkAddresses on a report held in the page', () => {
     expect(r.findings.map((f) => f.code)).toEqual(['cross.stale-address']);
     const f = r.findings[0]!;
     expect(f.message).toBe(
-      'Member cp2 (bb) is registered with peer URL https://172.18.0.8:2380, but 172.18.0.8 is not one of the addresses given (172.18.0.7, 172.18.0.9). After an address change the members cannot reach each other: start one member with --force-new-cluster, then `etcdctl member update` each one to its new URL.',
+      'Member cp2 (bb) is registered with peer URL https://172.18.0.8:2380, but 172.18.0.8 is not one of the addresses given (172.18.0.7, 172.18.0.9). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, `etcdctl member update` this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, `etcdctl member update` its own URL, then `etcdctl member add` the others back and start them with empty data dirs.',
     );
     expect(translate('zh-CN', 'finding.cross.stale-address.message', f.params)).toBe(
-      '成员 cp2（bb）登记的 peer URL 是 https://172.18.0.8:2380，但 172.18.0.8 不在给出的地址中（172.18.0.7, 172.18.0.9）。地址变更后成员之间无法互通：先用 --force-new-cluster 启动一个成员，再用 `etcdctl member update` 把每个成员改成新 URL。',
+      '成员 cp2（bb）登记的 peer URL 是 https://172.18.0.8:2380，但 172.18.0.8 不在给出的地址中（172.18.0.7, 172.18.0.9）。其他成员按登记的 URL 连接它，因此连不上这个成员。如果仍有过半数成员能互相连通，用 `etcdctl member update` 把这个成员改成新 URL 即可；如果都连不上（所有地址都变了），先用 --force-new-cluster 启动数据最新的成员，用 `etcdctl member update` 改它自己的 URL，再用 `etcdctl member add` 把其他成员加回来，并以空数据目录启动它们。',
     );
   });
 

@@ -55,3 +55,45 @@ describe('members table: an empty member is never the one to keep', () => {
     expect(c.keep).toBe('db-only');
   });
 });
+
+describe('members table: a quorum that starts is not told to rebuild', () => {
+  const THREE = [
+    { id: 'aa', name: 'cp-1' },
+    { id: 'bb', name: 'cp-2' },
+    { id: 'cc', name: 'cp-3' },
+  ];
+  const of = (root: string, id: string, startable: boolean, lastIndex: number, registered = THREE): ValidationReport => {
+    const r = member(root, startable, { lastTerm: 4, lastIndex, commit: lastIndex, consistentIndex: lastIndex - 1 });
+    const e = r.etcd as unknown as { wal: { nodeId: string | null }; schema: { members: { id: string; name: string }[] } };
+    e.wal.nodeId = id;
+    e.schema.members = registered.map((m) => ({ ...m, peerUrls: [], clientUrls: [] }));
+    return r;
+  };
+
+  it('two of three members start whole (the third behind): start them all, no --force-new-cluster; the newest is still named', () => {
+    const c = compareMembers([of('m1', 'aa', true, 95), of('m2', 'bb', true, 95), of('m3', 'cc', true, 54)]);
+    expect(c.keep).toBe('m1');
+    expect(c.reasonText).toEqual({ key: 'etcd-verdict.members.quorum', params: { n: 3, total: 3, root: 'm1' } });
+    expect(c.reason).toMatch(
+      /^3 of the 3 registered members would start .* start them all: .* no rebuild is needed\. If their addresses changed .* rebuild from m1, /,
+    );
+    const two = compareMembers([of('m1', 'aa', true, 95), of('m2', 'bb', false, 95), of('m3', 'cc', true, 54)]);
+    expect(two.reasonText?.key).toBe('etcd-verdict.members.quorum');
+    expect(two.reason).toMatch(/^2 of the 3 /);
+  });
+
+  it('addresses checked and a peer URL no longer at the node (kind after a reboot): no quorum forms, rebuild from the newest', () => {
+    const moved = of('m2', 'bb', true, 95);
+    (moved.etcd as unknown as { crossCheck: { staleAddresses: unknown[] } }).crossCheck = {
+      staleAddresses: [{ memberId: 'bb', name: 'cp-2', url: 'https://172.18.0.8:2380' }],
+    };
+    expect(compareMembers([of('m1', 'aa', true, 95), moved, of('m3', 'cc', true, 54)]).reasonText?.key).toBe('etcd-verdict.members.keep.revision');
+  });
+
+  it('one of three, or two copies of the same member, is no quorum: rebuild from the newest', () => {
+    expect(compareMembers([of('m1', 'aa', true, 95), of('m2', 'bb', false, 95), of('m3', 'cc', false, 54)]).reasonText?.key).toBe(
+      'etcd-verdict.members.keep.index',
+    );
+    expect(compareMembers([of('a', 'aa', true, 95), of('a-copy', 'aa', true, 90)]).reasonText?.key).toBe('etcd-verdict.members.keep.index');
+  });
+});

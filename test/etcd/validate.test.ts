@@ -15,7 +15,7 @@ import { compareMembers } from '../../shared/formats/etcd/members-compare';
 import { encodeSnapFile } from '../../shared/formats/etcd/snap';
 import { modelStartup } from '../../shared/formats/etcd/startup';
 import { validateDirectory } from '../../shared/validate';
-import { MESSAGES } from '../../shared/i18n';
+import { MESSAGES, translateLocal } from '../../shared/i18n';
 import { localDirectory } from '../../electron/services/fs-source';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { buildEtcdGoldens, ETCD_DAMAGE_CASES, dbPath, snapFiles, walFiles, walFrames, type EtcdGoldens } from '../helpers/etcd-damage';
@@ -269,7 +269,13 @@ describe('cross-checks', () => {
     const f = r.findings.filter((x) => x.code === 'cross.member-wal-empty');
     expect(f).toHaveLength(1);
     expect(f[0]!.engineError).toBe('tocommit(4120) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?');
-    expect(f[0]!.message).toContain('Remove and re-add the member');
+    // No WAL, so no node ID: the sentence does not call all three members "Member aa / bb / cc", it lists them.
+    expect(f[0]!.messageKey).toBe('finding.cross.member-wal-empty.unnamed.message');
+    expect(f[0]!.message).toMatch(
+      /^The WAL is empty or missing, so nothing here names the member this dir belonged to; the db lists cp1 \(aa\), cp2 \(bb\), cp3 \(cc\)\./,
+    );
+    expect(f[0]!.message).toContain('Remove that member (`etcdctl member remove <ID>`) and add it again with an empty data dir');
+    expect(translateLocal('zh-CN', { key: f[0]!.messageKey!, params: f[0]!.params })).toContain('db 中登记的成员有 cp1 (aa), cp2 (bb), cp3 (cc)');
     // One member alone bootstraps itself: no such warning.
     expect(crossCheck({ wal: walWith(null, 0, 0), snaps: [], schema: schemaWith(THREE.slice(0, 1), 40), dbUsable: true, addresses: [] }).findings).toEqual([]);
   });

@@ -150,7 +150,9 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
   const walChecks = input.walChecks ?? true;
   const walEmpty = !wal || wal.files.length === 0 || (wal.lastIndex ?? 0) === 0;
   if (walChecks && walEmpty && members.length > 1) {
-    const who = nodeId ?? members.map((m) => m.id).join(' / ');
+    // Without a WAL nothing names this dir's member: the sentence says so and lists the db's members by name,
+    // instead of "Member A / B / C is still in the cluster".
+    const who = nodeId ?? members.map((m) => `${m.name || '?'} (${m.id})`).join(', ');
     const n = Math.max(ci ?? 0, newestSnapIndex ?? 0);
     findings.push(
       etcdFinding(
@@ -160,6 +162,7 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
         null,
         { node: who, commit: n },
         `tocommit(${n}) is out of range [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?`,
+        nodeId ? undefined : 'unnamed',
       ),
     );
   }

@@ -9,6 +9,8 @@
  * which breaks ties (and orders members whose WAL is gone). A member that
  * cannot start is never chosen: its data has to be salvaged first; nor is one
  * that holds nothing (no log, nothing applied), which etcd would start empty.
+ * When a majority of the registered members would start whole, the sentence
+ * says so first: they elect a leader by themselves, no rebuild is needed.
  */
 import type { EtcdMemberComparison, EtcdMemberRow } from '../../contract/etcd';
 import type { ValidationReport } from '../../contract/report';
@@ -77,6 +79,21 @@ export function compareMembers(reports: ValidationReport[]): EtcdMemberCompariso
       }
     }
   }
-  const s = sayEtcd(key, { root: best.r.root, value });
+  // A quorum that starts needs no rebuild: telling the operator to --force-new-cluster a cluster that would
+  // elect a leader by itself throws away its membership for nothing. Counted by member ID against the
+  // members bucket, so two copies of one member, or dirs from another cluster, do not make a quorum.
+  const registered = new Set((best.r.etcd?.schema?.members ?? []).map((m) => m.id));
+  const whole = new Set(
+    candidates
+      .filter((c) => !c.r.dataLoss)
+      .map((c) => rows[c.i]!.memberId)
+      .filter((id): id is string => id !== null && registered.has(id)),
+  );
+  // Addresses checked and some peer URL is not at the node any more (kind after a reboot): no quorum forms by itself.
+  const moved = reports.some((r) => (r.etcd?.crossCheck?.staleAddresses.length ?? 0) > 0);
+  const s =
+    !moved && registered.size > 1 && whole.size > registered.size / 2
+      ? sayEtcd('etcd-verdict.members.quorum', { n: whole.size, total: registered.size, root: best.r.root })
+      : sayEtcd(key, { root: best.r.root, value });
   return { rows, keep: best.r.root, reason: s.text, reasonText: s.local };
 }
