@@ -432,8 +432,10 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const finding = panel.getByTestId('addr-findings').locator('li');
     expect(await finding.getAttribute('data-code')).toBe('cross.stale-address');
     expect(await finding.innerText()).toBe(
-      `Member control-plane-1 (${await row.getAttribute('data-member')}) is registered with peer URL ${url}, but ${host} is not one of the addresses given (172.18.0.7, kind-control-plane). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, \`etcdctl member update\` this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, \`etcdctl member update\` its own URL, then \`etcdctl member add\` the others back and start them with empty data dirs.`,
+      `Member control-plane-1 (${await row.getAttribute('data-member')}) is registered with peer URL ${url}, but ${host} is not one of the addresses given (172.18.0.7, kind-control-plane). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, etcdctl member update this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, etcdctl member update its own URL, then etcdctl member add the others back and start them with empty data dirs.`,
     );
+    // The commands are set as code, not shown with the catalog's backticks.
+    expect(await finding.locator('code').allInnerTexts()).toEqual(['etcdctl member update', 'etcdctl member update', 'etcdctl member add']);
     // The members table of the start-up panel marks the same URL, and lists the addresses given.
     await expect.poll(() => p.getByTestId('etcd-members').innerText()).toContain('address not on this node any more');
     expect(await p.getByTestId('etcd-crosscheck').innerText()).toContain('172.18.0.7, kind-control-plane');
