@@ -148,14 +148,19 @@ function nodeDataDir(source: ResolvedSource, report: ValidationReport): string |
  * cluster, and the data dir's place on the node. What is not known is a
  * named placeholder (`<DATA_DIR>`) the operator replaces before running.
  */
-/** The restore plan's source when the member's identity comes from the validation report (its words: etcd-plan.restore.sources.report). */
+/** The restore plan's source when the member's identity comes from the validation report: the WAL names the member (its words: etcd-plan.restore.sources.report). */
 const REPORT_SOURCE = 'the validation report (WAL member ID, members bucket)';
+/** ... or nothing names it (a snapshot.db or a lone db has no WAL): the db's members bucket alone (etcd-plan.restore.sources.reportDb). */
+const REPORT_DB_SOURCE = "the validation report (the db's members bucket)";
 
 export function memberConfigFromReport(report: ValidationReport, source: ResolvedSource): { member: EtcdMemberConfig; placeholders: RestorePlaceholder[] } {
   const placeholders: RestorePlaceholder[] = [];
   const members = knownMembers(report);
   const selfId = report.etcd?.wal?.nodeId ?? null;
   const self = members.find((m) => m.id === selfId) ?? (members.length === 1 ? members[0] : undefined);
+  // Say where the identity came from as it did: a snapshot.db has no WAL, so only its members bucket can name the member.
+  const namedByWal = selfId !== null && self?.id === selfId;
+  const sourceLabel = namedByWal ? REPORT_SOURCE : REPORT_DB_SOURCE;
   let name = self?.name || null;
   if (!name) {
     name = '<MEMBER_NAME>';
@@ -185,8 +190,8 @@ export function memberConfigFromReport(report: ValidationReport, source: Resolve
   return {
     member: {
       style: 'unknown',
-      sources: [REPORT_SOURCE],
-      sourceLabels: { [REPORT_SOURCE]: { key: 'etcd-plan.restore.sources.report' } },
+      sources: [sourceLabel],
+      sourceLabels: { [sourceLabel]: { key: namedByWal ? 'etcd-plan.restore.sources.report' : 'etcd-plan.restore.sources.reportDb' } },
       name,
       dataDir,
       walDir: null,
