@@ -184,8 +184,25 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const written = JSON.parse(sampleObjects(180, 1)[6].value) as Record<string, unknown>;
     await expect.poll(async () => JSON.parse(await detail.getByTestId('key-value').innerText()) as unknown).toEqual(written);
     expect(await detail.getByTestId('key-k8s').innerText()).toContain('ConfigMap');
-    // A group: the pods of one namespace.
+    // The keyboard: the list of 180 keys is one Tab stop, the arrows move between rows, Tab leaves the list.
     await p.getByTestId('key-search').fill('');
+    await expect.poll(() => total.getAttribute('data-total')).toBe('180');
+    const rows = p.getByTestId('key-rows');
+    await rows.locator('.key-row').first().waitFor();
+    await p.getByTestId('key-search').focus();
+    await p.keyboard.press('Tab');
+    const focusedKey = () => p.evaluate(() => document.activeElement?.getAttribute('data-key') ?? document.activeElement?.tagName ?? null);
+    const first = await focusedKey();
+    expect(first).toMatch(/^\/registry\//);
+    await p.keyboard.press('ArrowDown');
+    await p.keyboard.press('ArrowDown');
+    const third = await rows.locator('.row[data-index="2"] .key-row').getAttribute('data-key');
+    expect(await focusedKey()).toBe(third);
+    await p.keyboard.press('End');
+    await expect.poll(focusedKey).toBe(await rows.locator('.row[data-index="179"] .key-row').getAttribute('data-key'));
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.closest('[data-testid="key-rows"]') === null)).toBe(true);
+    // A group: the pods of one namespace.
     await p.getByTestId('key-group').filter({ hasText: 'pods' }).filter({ hasText: 'shop' }).click();
     await expect
       .poll(() => total.getAttribute('data-total'))
