@@ -329,7 +329,9 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
       expect(f?.engineError).toMatch(/^tocommit\(\d+\) is out of range \[lastIndex\(0\)\]/);
       expect(report.etcd?.schema?.members.map((m) => m.name).sort()).toEqual(names);
       // The summary does not call the dir healthy: it leads with what a missing WAL means for a member of a running cluster.
-      expect(report.summary).toMatch(/^etcd would start and no data is lost, but read this first: There is no WAL\. .*as a member of a running cluster it is rejected or panics/);
+      expect(report.summary).toMatch(
+        /^etcd would start and no data is lost, but read this first: There is no WAL\. .*as a member of a running cluster it is rejected or panics/,
+      );
 
       back = await start(2, 'existing');
       expect(await back.waitExit(30_000), back.output()).toBe(true);
