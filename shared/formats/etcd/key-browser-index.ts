@@ -26,6 +26,7 @@ import type { EtcdKeyGroup, EtcdKeyItem, EtcdKeyPage, EtcdQuery } from '../../co
 import type { OpenedBbolt } from './bbolt-walk';
 import type { KeyValue } from './kv';
 import { summarizeK8sValue } from './k8s-value';
+import { hashKeyBytes } from './key-hash';
 import { keyGroupSpan, type KeyGroupSpan } from './key-browser-groups';
 import { forEachRevision, openForKeys, revisionAt } from './key-browser-walk';
 
@@ -44,21 +45,6 @@ const encoder = new TextEncoder();
 /** ASCII lower case of every byte (others unchanged). */
 const LOWER = new Uint8Array(256);
 for (let i = 0; i < 256; i++) LOWER[i] = i >= 0x41 && i <= 0x5a ? i + 32 : i;
-
-function hashBytes(b: Uint8Array): number {
-  const end = b.length;
-  let h = (0x811c9dc5 ^ end) | 0;
-  let i = 0;
-  for (; i + 4 <= end; i += 4) {
-    h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
-    h ^= h >>> 15;
-  }
-  for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h | 0;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -170,7 +156,7 @@ class IndexBuilder {
   /** One revision of `kv.key` (newest kept, as the browser always did: a later equal main revision wins). */
   add(rev: { main: number; tombstone: boolean }, kv: KeyValue, page: number, element: number): void {
     const key = kv.key;
-    const h = hashBytes(key);
+    const h = hashKeyBytes(key);
     const mask = this.slots.length - 1;
     let slot = h & mask;
     for (;;) {

@@ -15,6 +15,7 @@
  * they grow (no moment with both an old and a doubled array), and a key's
  * bytes never move, so `key(id)` is a stable view.
  */
+import { hashKeyBytes } from './key-hash';
 
 const CHUNK_BITS = 16;
 /** Slots per column chunk. */
@@ -206,13 +207,6 @@ function bigHash(v: bigint): number {
   return Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0;
 }
 
-/** FNV-1a over the bytes (32 bits). */
-function hashBytes(b: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
-}
-
 /** Byte strings to dense ids: `add` gives a key's id (a new one for a new key), `find` looks one up. */
 export class KeyIndex {
   private readonly arena: Uint8Array[] = [];
@@ -235,7 +229,7 @@ export class KeyIndex {
   /** The id of `key`, or -1 when it is not held. */
   find(key: Uint8Array): number {
     const mask = this.table.length - 1;
-    const h = hashBytes(key);
+    const h = hashKeyBytes(key) >>> 0; // unsigned, as the Uint32 column holds it
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const at = this.table[slot]!;
       if (at === 0) return -1;
@@ -246,7 +240,7 @@ export class KeyIndex {
   /** The id of `key`, added (its bytes copied) when it is new. */
   add(key: Uint8Array): number {
     const mask = this.table.length - 1;
-    const h = hashBytes(key);
+    const h = hashKeyBytes(key) >>> 0; // unsigned, as the Uint32 column holds it
     let slot = h & mask;
     for (; ; slot = (slot + 1) & mask) {
       const at = this.table[slot]!;

@@ -17,6 +17,7 @@ import { BUCKET_LEAF_FLAG } from './bbolt-page';
 import { compareBytes } from './bbolt-element';
 import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
 import { bboltFinding } from './bbolt-text';
+import { hashKeyBytes } from './key-hash';
 import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
@@ -69,27 +70,6 @@ export class ByteKeySet {
     return this.arena.length + this.ends.length * 9 + this.slots.length * 4;
   }
 
-  /**
-   * A hash of `b`, four bytes per step (a multiply per byte was
-   * most of the set's time), finished with murmur3's mixer so the low bits
-   * (the slot) depend on every byte: keys often differ only at the end.
-   */
-  private static hash(b: Uint8Array): number {
-    const end = b.length;
-    let h = (0x811c9dc5 ^ end) | 0;
-    let i = 0;
-    for (; i + 4 <= end; i += 4) {
-      h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
-      h ^= h >>> 15;
-    }
-    for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return (h ^ (h >>> 16)) | 0;
-  }
-
   private equals(e: number, b: Uint8Array): boolean {
     const at = e === 0 ? 0 : this.ends[e - 1]!;
     if (this.ends[e]! - at !== b.length) return false;
@@ -110,7 +90,7 @@ export class ByteKeySet {
   /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new; -1 when new and the set is full. */
   add(key: Uint8Array): number {
     const mask = this.slots.length - 1;
-    const h = ByteKeySet.hash(key);
+    const h = hashKeyBytes(key);
     let i = h & mask;
     for (;;) {
       const e = this.slots[i]!;

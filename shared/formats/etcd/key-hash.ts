@@ -1,0 +1,23 @@
+/**
+ * The one hash of etcd key bytes for the in-memory key sets (validation's
+ * distinct-key set, salvage's key index, the key browser's index): four
+ * bytes per step (a multiply per byte was most of a set's time), finished
+ * with murmur3's mixer so the low bits (the slot) depend on every byte:
+ * keys often differ only at the end. Slots only: never stored or compared
+ * across runs.
+ */
+export function hashKeyBytes(b: Uint8Array): number {
+  const end = b.length;
+  let h = (0x811c9dc5 ^ end) | 0;
+  let i = 0;
+  for (; i + 4 <= end; i += 4) {
+    h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
