@@ -5,6 +5,7 @@ export default defineCatalog(
   {
     'validation.verdict.healthy': 'Would start, and keeps every entry',
     'validation.verdict.starts-with-warnings': 'Would start and keep every entry — read the warnings',
+    'validation.verdict.starts-then-panics': 'Would start alone, but panics when it rejoins its cluster',
     'validation.verdict.starts-loss-covered': 'Would start; the entries it drops are already in the snapshot',
     'validation.verdict.starts-with-loss': 'Would start, but silently drops data',
     'validation.verdict.fails': 'Would NOT start',
@@ -78,6 +79,7 @@ export default defineCatalog(
   {
     'validation.verdict.healthy': '可以启动，所有日志条目都会保留',
     'validation.verdict.starts-with-warnings': '可以启动，条目不会丢失——但请看一下警告',
+    'validation.verdict.starts-then-panics': '单独可以启动，但重新加入集群时会 panic',
     'validation.verdict.starts-loss-covered': '可以启动；被丢弃的条目已包含在 snapshot 中',
     'validation.verdict.starts-with-loss': '可以启动，但会悄悄丢掉数据',
     'validation.verdict.fails': '无法启动',

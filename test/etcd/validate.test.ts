@@ -14,6 +14,8 @@ import { applyAddressCheck, crossCheck, normaliseAddresses, urlHost } from '../.
 import { compareMembers } from '../../shared/formats/etcd/members-compare';
 import { encodeSnapFile } from '../../shared/formats/etcd/snap';
 import { modelStartup } from '../../shared/formats/etcd/startup';
+import { sayEtcd } from '../../shared/formats/etcd/say';
+import { verdictOf as bannerOf } from '../../renderer/src/features/validation/verdict';
 import { validateDirectory } from '../../shared/validate';
 import { MESSAGES, translateLocal } from '../../shared/i18n';
 import { localDirectory } from '../../electron/services/fs-source';
@@ -276,6 +278,10 @@ describe('cross-checks', () => {
     );
     expect(f[0]!.message).toContain('Remove that member (`etcdctl member remove <ID>`) and add it again with an empty data dir');
     expect(translateLocal('zh-CN', { key: f[0]!.messageKey!, params: f[0]!.params })).toContain('db 中登记的成员有 cp1 (aa), cp2 (bb), cp3 (cc)');
+    // The banner does not say "would start and keep every entry" above it: the member panics when it rejoins.
+    const report = { engine: 'etcd', startable: true, dataLoss: false, lost: [], findings: f } as unknown as ValidationReport;
+    expect(bannerOf(report)).toMatchObject({ kind: 'starts-then-panics', tone: 'bad' });
+    expect(MESSAGES['zh-CN']['validation.verdict.starts-then-panics']).toMatch(/panic/);
     // One member alone bootstraps itself: no such warning.
     expect(crossCheck({ wal: walWith(null, 0, 0), snaps: [], schema: schemaWith(THREE.slice(0, 1), 40), dbUsable: true, addresses: [] }).findings).toEqual([]);
   });
@@ -346,15 +352,26 @@ describe('cross-checks', () => {
         crossCheck: { walLastIndex: 5, commit: 5, consistentIndex: 5, newestSnapIndex: null, nodeIsMember: true, staleAddresses: [], addressesGiven: [] },
       },
     };
+    const healthy = sayEtcd('etcd-verdict.summary.healthy');
+    report.summary = healthy.text;
+    report.summaryText = healthy.local;
     const r = applyAddressCheck(report, ['172.18.0.7', '172.18.0.8']);
     expect(r.etcd?.crossCheck.staleAddresses.map((s) => s.memberId)).toEqual(['cc']);
     expect(r.findings.map((f) => f.code)).toEqual(['cross.stale-address']);
-    expect(
-      applyAddressCheck(
-        r,
-        THREE.map((m) => m.peerURLs[0]!.split('//')[1]!.split(':')[0]!),
-      ).findings,
-    ).toEqual([]);
+    // The verdict line no longer calls the member healthy above a warning that its peers cannot reach it, in either language.
+    expect(r.summary).toBe(`etcd would start and no data is lost, but read this first: ${r.findings[0]!.message}`);
+    expect(r.summary).toContain('registered with peer URL https://172.18.0.9:2380');
+    expect(translateLocal('zh-CN', r.summaryText!)).toMatch(/^etcd 可以启动且不会丢失数据，但请先阅读：.*https:\/\/172\.18\.0\.9:2380/);
+    const all = applyAddressCheck(
+      r,
+      THREE.map((m) => m.peerURLs[0]!.split('//')[1]!.split(':')[0]!),
+    );
+    expect(all.findings).toEqual([]);
+    expect(all.summary).toBe(healthy.text);
+    // A summary that already leads with something worse keeps it.
+    const fails = sayEtcd('etcd-verdict.summary.fails', { error: 'x' }, { next: [sayEtcd('etcd-verdict.next.other')] });
+    const failing = applyAddressCheck({ ...report, startable: false, summary: fails.text, summaryText: fails.local }, ['172.18.0.7']);
+    expect(failing.summary).toBe(fails.text);
   });
 });
 

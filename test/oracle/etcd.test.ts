@@ -42,6 +42,7 @@ import {
   type EtcdGoldens,
 } from '../helpers/etcd-damage';
 import { validateLocally } from '../helpers/validate-local';
+import { verdictOf as bannerOf } from '../../renderer/src/features/validation/verdict';
 
 const HAVE_ETCD = requireEtcd();
 const START_TIMEOUT_MS = 15_000;
@@ -333,6 +334,9 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
         /^etcd would start and no data is lost, but read this first: There is no WAL\. .*as a member of a running cluster it is rejected or panics/,
       );
 
+      // The banner (and the several-members table) says it panics on rejoin, not "keeps every entry".
+      expect(bannerOf(report).kind).toBe('starts-then-panics');
+
       back = await start(2, 'existing');
       expect(await back.waitExit(30_000), back.output()).toBe(true);
       const real = fatalLine(back.output());
@@ -352,6 +356,11 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: a three-member cluster', () => {
       moved.map((e) => e.host),
     );
     expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.name).sort()).toEqual(names);
+    // The verdict line leads with it instead of calling the member healthy.
+    expect(report.summary).toBe('etcd would start on this data directory as it is, with no data loss.');
+    expect(withAddresses.summary).toMatch(
+      /^etcd would start and no data is lost, but read this first: Member \S+ \(\w+\) is registered with peer URL http:\/\//,
+    );
     expect(withAddresses.etcd?.crossCheck.staleAddresses.map((s) => s.url).sort()).toEqual(eps.map((e) => `http://${e.host}:${e.peerPort}`).sort());
     // Same data, started on the new addresses (copies: etcd writes to its dir).
     const nodes = [];

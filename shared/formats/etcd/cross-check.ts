@@ -15,7 +15,7 @@
 import type { EtcdCrossCheck, EtcdDetails, EtcdMember, EtcdSchemaInfo, SnapFileInfo, WalInfo } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
 import type { ValidationReport } from '../../contract/report';
-import { etcdFinding } from './say';
+import { etcdFinding, saidOfFinding, sayEtcd } from './say';
 
 export interface CrossCheckInput {
   wal: WalInfo | null;
@@ -236,7 +236,25 @@ export function applyAddressCheck(report: ValidationReport, addresses: string[])
   if (!etcd) return report;
   const checked = checkAddresses(etcd, addresses);
   const findings = report.findings.filter((f) => f.code !== 'cross.stale-address').concat(checked.findings);
-  return { ...report, findings, etcd: { ...etcd, crossCheck: checked.crossCheck } };
+  return { ...report, ...summaryWithAddresses(report, checked.findings), findings, etcd: { ...etcd, crossCheck: checked.crossCheck } };
+}
+
+const STALE_MESSAGE_KEY = 'finding.cross.stale-address.message';
+
+/**
+ * The summary once the addresses are checked. A report that said "would start, no data loss" (or led with a stale
+ * address of an earlier check) now leads with the first stale address, so the CLI's verdict line does not call a
+ * member healthy above a warning that its peers cannot reach it. Any other summary already leads with something
+ * worse, and stays.
+ */
+function summaryWithAddresses(report: ValidationReport, stale: Finding[]): Pick<ValidationReport, 'summary' | 'summaryText'> {
+  const key = report.summaryText?.key;
+  const ledByStale = key === 'etcd-verdict.summary.warnings' && report.summaryText?.texts?.first?.[0]?.key === STALE_MESSAGE_KEY;
+  if (key !== 'etcd-verdict.summary.healthy' && !ledByStale) return { summary: report.summary, summaryText: report.summaryText };
+  const first = stale[0];
+  const said = first ? saidOfFinding(first) : null;
+  const summary = said ? sayEtcd('etcd-verdict.summary.warnings', undefined, { first: [said] }) : sayEtcd('etcd-verdict.summary.healthy');
+  return { summary: summary.text, summaryText: summary.local };
 }
 
 // ---------------------------------------------------------------- what the user types

@@ -10,6 +10,11 @@ export type VerdictKind =
   | 'healthy'
   /** Starts and keeps everything, but there are warnings worth reading. */
   | 'starts-with-warnings'
+  /**
+   * etcd starts on it, but the member's cluster will not take it back: its WAL is gone while it is still
+   * registered, so raft panics (tocommit out of range) as soon as the leader reaches it.
+   */
+  | 'starts-then-panics'
   /** Starts, drops entries, but the chosen snapshot already holds them. */
   | 'starts-loss-covered'
   /** Starts by silently dropping entries that exist nowhere else. */
@@ -45,6 +50,8 @@ export function verdictOf(report: ValidationReport): Verdict {
   if (!report.startable) return { kind: 'fails', tone: 'bad', ...base };
   if (report.dataLoss && uncovered.length > 0) return { kind: 'starts-with-loss', tone: 'bad', ...base };
   if (report.dataLoss || covered.length > 0) return { kind: 'starts-loss-covered', tone: 'warn', ...base };
+  // Before the generic warning: "keeps every entry" would read as safe to start for a member that panics on rejoin.
+  if (report.engine === 'etcd' && report.findings.some((f) => f.code === 'cross.member-wal-empty')) return { kind: 'starts-then-panics', tone: 'bad', ...base };
   if (errors > 0 || warnings > 0) return { kind: 'starts-with-warnings', tone: 'warn', ...base };
   return { kind: 'healthy', tone: 'ok', ...base };
 }
