@@ -7,45 +7,17 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvents, EventName, WireResponse } from '../../shared/contract/api';
+import type { WireResponse } from '../../shared/contract/api';
 import type { EtcdQuery } from '../../shared/contract/etcd';
-import type { ValidationReport } from '../../shared/contract/report';
 import type { CallContext } from '../../electron/services/registry';
 import { createAllHandlers, dispatch, type Backend } from '../../electron/services/core-handlers';
 import { localDirectory } from '../../electron/services/fs-source';
 import { answerEtcdQuery } from '../../shared/formats/etcd/query';
 import { validateDirectory } from '../../shared/validate';
 import { ensureBuilt, hashTree, REPO } from '../cli/fixtures';
+import { reportContext, type ReportContext } from '../helpers/report-context';
 
 const DIR = path.join(REPO, 'resources', 'samples', 'etcd-healthy');
-
-function context(): CallContext & { done(jobId: string): Promise<ValidationReport> } {
-  const reports = new Map<string, ValidationReport>();
-  const waiters: (() => void)[] = [];
-  return {
-    transport: 'electron',
-    emit<E extends EventName>(event: E, payload: ApiEvents[E]) {
-      if (event === 'validation.done') {
-        const p = payload as ApiEvents['validation.done'];
-        reports.set(p.jobId, p.report);
-      }
-      for (const w of waiters.splice(0)) w();
-    },
-    done(jobId: string) {
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('no report')), 60_000);
-        const check = (): void => {
-          const r = reports.get(jobId);
-          if (r) {
-            clearTimeout(t);
-            resolve(r);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
-}
 
 let backend: Backend;
 let before: Record<string, string>;
@@ -70,7 +42,7 @@ async function inProcess(query: EtcdQuery): Promise<unknown> {
   }
 }
 
-async function validated(ctx: ReturnType<typeof context>): Promise<string> {
+async function validated(ctx: ReportContext): Promise<string> {
   const started = await dispatch(backend.handlers, 1, 'validation.start', { source: { kind: 'local-path', path: DIR } }, ctx);
   if (started.type !== 'result') throw new Error(JSON.stringify(started));
   const { jobId } = started.result as { jobId: string };
@@ -82,7 +54,7 @@ const ask = (ctx: CallContext, jobId: string, query: unknown): Promise<WireRespo
 
 describe('key browser queries through the back end', () => {
   it('one kept worker per job answers keys and values as the format code does, one query after another', async () => {
-    const ctx = context();
+    const ctx = reportContext('electron');
     const jobId = await validated(ctx);
     const queries: EtcdQuery[] = [
       { kind: 'keys', offset: 0, limit: 50 },
@@ -102,7 +74,7 @@ describe('key browser queries through the back end', () => {
   }, 120_000);
 
   it('more jobs than kept workers: every job still answers', async () => {
-    const ctx = context();
+    const ctx = reportContext('electron');
     const jobs = [await validated(ctx), await validated(ctx), await validated(ctx)];
     const query: EtcdQuery = { kind: 'keys', offset: 0, limit: 10, prefix: '/registry/' };
     const expected = { type: 'result', id: 1, result: await inProcess(query) };

@@ -6,8 +6,6 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiEvents, EventName } from '../../shared/contract/api';
-import type { ValidationReport } from '../../shared/contract/report';
 import type { WireResponse } from '../../shared/contract/api';
 import type { CallContext } from '../../electron/services/registry';
 import { createAllHandlers, dispatch, type Backend } from '../../electron/services/core-handlers';
@@ -15,37 +13,9 @@ import { localDirectory } from '../../electron/services/fs-source';
 import { answerEtcdQuery } from '../../shared/formats/etcd/query';
 import { validateDirectory } from '../../shared/validate';
 import { ensureBuilt, hashTree, REPO } from '../cli/fixtures';
+import { reportContext } from '../helpers/report-context';
 
 const SAMPLES = path.join(REPO, 'resources', 'samples');
-
-function context(transport: 'electron' | 'web'): CallContext & { reports: Map<string, ValidationReport>; done(jobId: string): Promise<ValidationReport> } {
-  const reports = new Map<string, ValidationReport>();
-  const waiters: (() => void)[] = [];
-  return {
-    transport,
-    reports,
-    emit<E extends EventName>(event: E, payload: ApiEvents[E]) {
-      if (event === 'validation.done') {
-        const p = payload as ApiEvents['validation.done'];
-        reports.set(p.jobId, p.report);
-      }
-      for (const w of waiters.splice(0)) w();
-    },
-    done(jobId: string) {
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('no report')), 60_000);
-        const check = (): void => {
-          const r = reports.get(jobId);
-          if (r) {
-            clearTimeout(t);
-            resolve(r);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
-}
 
 let web: Backend;
 let electron: Backend;
@@ -79,7 +49,7 @@ async function inProcess(dirPath: string, query: Parameters<typeof answerEtcdQue
 
 describe('etcd.query through the dispatcher', () => {
   it('web mode, a sample: the answers of the format code, and stable errors', async () => {
-    const ctx = context('web');
+    const ctx = reportContext('web');
     const started = await call(web, ctx, 'validation.start', { source: { kind: 'sample', id: 'etcd-field-report' } });
     if (started.type !== 'result') throw new Error(JSON.stringify(started));
     const { jobId } = started.result as { jobId: string };
@@ -110,7 +80,7 @@ describe('etcd.query through the dispatcher', () => {
   }, 120_000);
 
   it('Electron mode, a local path: WAL records and a value', async () => {
-    const ctx = context('electron');
+    const ctx = reportContext('electron');
     const dir = path.join(SAMPLES, 'etcd-healthy');
     const started = await call(electron, ctx, 'validation.start', { source: { kind: 'local-path', path: dir } });
     if (started.type !== 'result') throw new Error(JSON.stringify(started));
