@@ -16,19 +16,11 @@ import * as path from 'node:path';
 import { isInside, realpathLoose } from './local-path-confine';
 import { expandHome } from './ssh/settings';
 import type { Worker } from 'node:worker_threads';
-import type {
-  EtcdExportFormat,
-  EtcdMemberConfig,
-  EtcdRepairMode,
-  EtcdRepairOutcome,
-  EtcdRepairPlan,
-  RestorePlaceholder,
-  SalvageReport,
-} from '../../shared/contract/etcd-repair';
-import type { EtcdMember } from '../../shared/contract/etcd';
+import type { EtcdExportFormat, EtcdMemberConfig, EtcdRepairMode, EtcdRepairOutcome, EtcdRepairPlan, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Progress } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
 import { MAX_CONFIG_BYTES, parseStaticPodManifest, planRestore } from '../../shared/formats/etcd/restore-plan';
+import { memberConfigFromReport } from '../../shared/formats/etcd/restore-member';
 import { ApiError } from './api-error';
 import type { ErrorText } from '../../shared/contract/error-text';
 import type { EtcdRepairTask, EtcdRepairWork } from './etcd-repair';
@@ -117,100 +109,13 @@ function defaultName(mode: EtcdRepairMode): string {
 
 // ---------------------------------------------------------------- the restore plan's member configuration
 
-/** The members the report knows: the db's members bucket, else the chosen .snap's, else the WAL's conf changes. */
-function knownMembers(report: ValidationReport): EtcdMember[] {
-  const etcd = report.etcd;
-  if (!etcd) return [];
-  if (etcd.schema && etcd.schema.members.length > 0) return etcd.schema.members;
-  const snap = etcd.snaps.find((s) => s.chosen && s.members.length > 0);
-  if (snap) return snap.members;
-  const byId = new Map<string, EtcdMember>();
-  for (const cc of etcd.wal?.confChanges ?? []) {
-    if (cc.type === 'remove') byId.delete(cc.nodeId);
-    else if (cc.peerURLs) byId.set(cc.nodeId, { id: cc.nodeId, name: cc.name ?? '', peerURLs: cc.peerURLs, clientURLs: [] });
-  }
-  return [...byId.values()];
-}
-
-/** Where the data dir is on the node, when known: the directory validated in place, or the one a copy came from. */
-function nodeDataDir(source: ResolvedSource, report: ValidationReport): string | null {
-  const nodePath = source.kind === 'remote' ? source.path : (source.nodePath?.path ?? null);
-  if (!nodePath) return null;
-  const kind = report.etcd?.layout.input;
-  if (kind === 'data-dir') return nodePath.replace(/\/+$/, '') || '/';
-  if (kind === 'member-dir') return path.posix.dirname(nodePath.replace(/\/+$/, ''));
-  return null;
-}
-
 /**
- * The member configuration for the restore plan, from what the validation
- * read: this member's name and peer URLs (WAL node ID + members), the
- * cluster, and the data dir's place on the node. What is not known is a
- * named placeholder (`<DATA_DIR>`) the operator replaces before running.
+ * Where the validated directory is on the node: the path read in place, or
+ * the one a copy came from; null for a path on this machine only (the member
+ * configuration itself is shared/formats/etcd/restore-member.ts).
  */
-/** The restore plan's source when the member's identity comes from the validation report: the WAL names the member (its words: etcd-plan.restore.sources.report). */
-const REPORT_SOURCE = 'the validation report (WAL member ID, members bucket)';
-/** ... or nothing names it (a snapshot.db or a lone db has no WAL): the db's members bucket alone (etcd-plan.restore.sources.reportDb). */
-const REPORT_DB_SOURCE = "the validation report (the db's members bucket)";
-
-export function memberConfigFromReport(report: ValidationReport, source: ResolvedSource): { member: EtcdMemberConfig; placeholders: RestorePlaceholder[] } {
-  const placeholders: RestorePlaceholder[] = [];
-  const members = knownMembers(report);
-  const selfId = report.etcd?.wal?.nodeId ?? null;
-  const self = members.find((m) => m.id === selfId) ?? (members.length === 1 ? members[0] : undefined);
-  // Say where the identity came from as it did: a snapshot.db has no WAL, so only its members bucket can name the member.
-  const namedByWal = selfId !== null && self?.id === selfId;
-  const sourceLabel = namedByWal ? REPORT_SOURCE : REPORT_DB_SOURCE;
-  let name = self?.name || null;
-  if (!name) {
-    name = '<MEMBER_NAME>';
-    placeholders.push({ token: name, about: { key: 'etcdRepairUi.placeholder.name' } });
-  }
-  let peer = self && self.peerURLs.length > 0 ? self.peerURLs.join(',') : null;
-  if (!peer) {
-    peer = '<PEER_URL>';
-    placeholders.push({ token: peer, about: { key: 'etcdRepairUi.placeholder.peer' } });
-  }
-  const named = members.filter((m) => m.name !== '' && m.peerURLs.length > 0);
-  const initialCluster =
-    named.length > 0 && named.some((m) => m.id === self?.id)
-      ? named.flatMap((m) => m.peerURLs.map((u) => `${m.name}=${u}`)).join(',')
-      : peer
-          .split(',')
-          .map((u) => `${name}=${u}`)
-          .join(',');
-  let dataDir = nodeDataDir(source, report);
-  if (!dataDir) {
-    dataDir = '<DATA_DIR>';
-    placeholders.push({ token: dataDir, about: { key: 'etcdRepairUi.placeholder.dataDir' } });
-  }
-  placeholders.push({ token: 'etcd.service', about: { key: 'etcdRepairUi.placeholder.runStyle' } });
-  placeholders.push({ token: '--cacert/--cert/--key', about: { key: 'etcdRepairUi.placeholder.tls' } });
-  const flags: Record<string, string> = { name, 'data-dir': dataDir, 'initial-cluster': initialCluster, 'initial-advertise-peer-urls': peer };
-  return {
-    member: {
-      style: 'unknown',
-      sources: [sourceLabel],
-      sourceLabels: { [sourceLabel]: { key: namedByWal ? 'etcd-plan.restore.sources.report' : 'etcd-plan.restore.sources.reportDb' } },
-      name,
-      dataDir,
-      walDir: null,
-      initialCluster,
-      initialClusterToken: null,
-      initialAdvertisePeerUrls: peer,
-      advertiseClientUrls: self && self.clientURLs.length > 0 ? self.clientURLs.join(',') : null,
-      listenClientUrls: null,
-      cacert: null,
-      cert: null,
-      key: null,
-      manifestPath: null,
-      unitName: null,
-      environmentFile: null,
-      flags,
-      problems: [],
-    },
-    placeholders,
-  };
+function nodePathOf(source: ResolvedSource): string | null {
+  return source.kind === 'remote' ? source.path : (source.nodePath?.path ?? null);
 }
 
 /** The restore plan for a salvaged snapshot.db: on the node it must be copied there first (it was written here). */
@@ -222,7 +127,8 @@ export function restoreOutcome(
   known: EtcdMemberConfig | null = null,
 ): Extract<EtcdRepairOutcome, { mode: 'snapshot' }> {
   // The node's own configuration when it was read and names this member and its data dir; else what the report knows.
-  const { member, placeholders } = known && known.name && known.dataDir ? { member: known, placeholders: [] } : memberConfigFromReport(report, source);
+  const { member, placeholders } =
+    known && known.name && known.dataDir ? { member: known, placeholders: [] } : memberConfigFromReport(report, nodePathOf(source));
   const remote = source.kind === 'remote' || source.nodePath !== undefined;
   const onNode = remote ? `/var/tmp/${path.basename(outFile)}` : outFile;
   if (remote) placeholders.unshift({ token: onNode, about: { key: 'etcdRepairUi.placeholder.snapshotOnNode', params: { local: outFile, node: onNode } } });

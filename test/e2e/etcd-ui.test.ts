@@ -367,7 +367,43 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('page-map').waitFor();
     await p.getByTestId('keys-total').waitFor({ timeout: 30_000 });
     expect(Number(await p.getByTestId('keys-total').getAttribute('data-total'))).toBeGreaterThanOrEqual(90);
+    // Validated in the browser and restorable as it is: the restore plan, with the member its members bucket names.
+    const plan = p.getByTestId('etcd-restore-plan');
+    expect(await p.getByTestId('etcd-opened-restore').getAttribute('data-kind')).toBe('plan');
+    const restoreStep = await plan.locator('li[data-kind="restore"]').innerText();
+    expect(restoreStep).toContain('Step 4: Restore the snapshot');
+    expect(restoreStep).toContain("etcdctl snapshot restore /var/tmp/snapshot.db \\\n  --data-dir '<DATA_DIR>' \\\n  --name cp-2");
+    expect(await p.getByTestId('etcd-restore-placeholders').innerText()).toContain(
+      '/var/tmp/snapshot.db: the file opened in this page (snapshot.db); copy it to the node as /var/tmp/snapshot.db first (e.g. scp)',
+    );
+    await screenshot(p, 'etcd-snapshot-db-restore-plan');
     expect(errors).toEqual([]);
+  });
+
+  it('zh-CN: the snapshot.db’s restore plan in Chinese; dropped with its SHA-256 trailer changed, no plan, etcdctl’s refusal', async () => {
+    const { page: p, errors } = await open('zh-CN');
+    await p.getByTestId('file-input').setInputFiles(snapshotDb);
+    expect(await verdictOf(p)).toBe('healthy');
+    await p.getByRole('heading', { name: '恢复此 snapshot.db' }).waitFor();
+    const plan = p.getByTestId('etcd-restore-plan');
+    expect(await plan.locator('li[data-kind="restore"] strong').first().innerText()).toBe('第 4 步：恢复快照');
+    expect(await plan.locator('li[data-kind="restore"]').innerText()).toContain('--name cp-2');
+    // The same file with one byte of its trailer changed, dropped on the page: etcdctl snapshot restore refuses it, so no plan.
+    const bytes = await fs.readFile(snapshotDb);
+    bytes[bytes.length - 1] ^= 0xff;
+    const { page: b, errors: brokenErrors } = await open();
+    await b.getByTestId('drop-zone').waitFor();
+    await b.evaluate((base64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], 'snapshot.db'));
+      document.querySelector('[data-testid="drop-zone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes.toString('base64'));
+    expect(await verdictOf(b)).toBe('fails');
+    const none = b.getByTestId('etcd-opened-restore-none');
+    await none.waitFor();
+    expect(await none.innerText()).toMatch(/^No restore plan for this file as it is: etcdctl snapshot restore would refuse it \(“expected sha256 \[/);
+    expect(await b.getByTestId('etcd-restore-plan').count()).toBe(0);
+    expect([...errors, ...brokenErrors]).toEqual([]);
   });
 
   it('a dropped snapshot.db that is no bbolt file gets a clear verdict, not a crash', async () => {
