@@ -147,14 +147,15 @@ const en = {
     'A repaired data dir copy needs the whole directory on this machine, and this one is read in place on the node: copy it out first (Nodes → Copy out), or salvage a snapshot.db or the objects from it in place.',
   'etcdRepairUi.refuse.repairFile':
     'A repaired data dir needs a data dir (with member/); this is a lone db or snapshot.db: salvage a snapshot.db from it instead.',
-  'etcdRepairUi.placeholder.openedOnNode': 'the file opened in this page ({file}); copy it to the node as {node} first (e.g. scp)',
+  'etcdRepairUi.placeholder.openedOnNode':
+    'the snapshot.db checked here ({file}); copy it to the node as {node} first (e.g. scp), or put its path on the node here if it is there already',
   'etcdRepairUi.opened.title': 'Restore this snapshot.db',
   'etcdRepairUi.opened.lead':
-    'Checked in this browser: its SHA-256 trailer matches and bbolt opens it, so `etcdctl snapshot restore` takes it as it is, with no salvage first. This is the plan a salvaged snapshot.db gets.',
+    'Checked: its SHA-256 trailer matches and bbolt opens it, so `etcdctl snapshot restore` takes it as it is, with no salvage first. This is the plan a salvaged snapshot.db gets.',
   'etcdRepairUi.opened.refused':
-    'No restore plan for this file as it is: `etcdctl snapshot restore` would refuse it (“{error}”). Salvage a restorable snapshot.db from it first (Repair or salvage, through the back end, or `lifeboat salvage PATH --snapshot FILE`): the salvaged file comes with its restore plan.',
+    'No restore plan for this file as it is: `etcdctl snapshot restore` would refuse it (“{error}”). Salvage a restorable snapshot.db from it first (the Repair or salvage panel below, when the back end read the file, or `lifeboat salvage PATH --snapshot FILE`): the salvaged file comes with its restore plan.',
   'etcdRepairUi.opened.noTrailer':
-    'No restore plan for this file as it is: it is a bbolt db without the SHA-256 trailer `etcdctl snapshot save` adds, and `etcdctl snapshot restore` refuses that without --skip-hash-check. Salvage a snapshot.db from it first (Repair or salvage, through the back end, or `lifeboat salvage PATH --snapshot FILE`): the salvaged file comes with its restore plan.',
+    'No restore plan for this file as it is: it is a bbolt db without the SHA-256 trailer `etcdctl snapshot save` adds, and `etcdctl snapshot restore` refuses that without --skip-hash-check. Salvage a snapshot.db from it first (the Repair or salvage panel below, when the back end read the file, or `lifeboat salvage PATH --snapshot FILE`): the salvaged file comes with its restore plan.',
 };
 
 const zh: Record<keyof typeof en, string> = {
@@ -285,14 +286,15 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.refuse.repairRemote':
     '修复后的数据目录副本需要整个目录位于本机，而此目录是在节点上原地读取的：请先把它复制出来（节点 → 复制出来），或在原地从中抢救 snapshot.db 或对象。',
   'etcdRepairUi.refuse.repairFile': '修复数据目录需要一个数据目录（含 member/）；这是单独的 db 或 snapshot.db：请改为从中抢救 snapshot.db。',
-  'etcdRepairUi.placeholder.openedOnNode': '在此页面中打开的文件（{file}）；请先把它复制到节点上的 {node}（例如用 scp）',
+  'etcdRepairUi.placeholder.openedOnNode':
+    '此处检查的 snapshot.db（{file}）；请先把它复制到节点上的 {node}（例如用 scp），如果它已在节点上，则换成它在节点上的路径',
   'etcdRepairUi.opened.title': '恢复此 snapshot.db',
   'etcdRepairUi.opened.lead':
-    '已在此浏览器中检查：它的 SHA-256 尾部校验一致，bbolt 也能打开它，因此 `etcdctl snapshot restore` 可以直接接受它，无需先抢救。下面的计划与抢救出的 snapshot.db 所得到的计划相同。',
+    '已检查：它的 SHA-256 尾部校验一致，bbolt 也能打开它，因此 `etcdctl snapshot restore` 可以直接接受它，无需先抢救。下面的计划与抢救出的 snapshot.db 所得到的计划相同。',
   'etcdRepairUi.opened.refused':
-    '此文件按原样没有恢复计划：`etcdctl snapshot restore` 会拒绝它（“{error}”）。请先从中抢救出可恢复的 snapshot.db（通过后端的“修复或抢救”，或运行 `lifeboat salvage PATH --snapshot FILE`）：抢救出的文件会附带它的恢复计划。',
+    '此文件按原样没有恢复计划：`etcdctl snapshot restore` 会拒绝它（“{error}”）。请先从中抢救出可恢复的 snapshot.db（由后端读取的文件可用下方的“修复或抢救”面板，或运行 `lifeboat salvage PATH --snapshot FILE`）：抢救出的文件会附带它的恢复计划。',
   'etcdRepairUi.opened.noTrailer':
-    '此文件按原样没有恢复计划：它是一个没有 `etcdctl snapshot save` 所加 SHA-256 尾部的 bbolt db，不加 --skip-hash-check 时 `etcdctl snapshot restore` 会拒绝它。请先从中抢救出 snapshot.db（通过后端的“修复或抢救”，或运行 `lifeboat salvage PATH --snapshot FILE`）：抢救出的文件会附带它的恢复计划。',
+    '此文件按原样没有恢复计划：它是一个没有 `etcdctl snapshot save` 所加 SHA-256 尾部的 bbolt db，不加 --skip-hash-check 时 `etcdctl snapshot restore` 会拒绝它。请先从中抢救出 snapshot.db（由后端读取的文件可用下方的“修复或抢救”面板，或运行 `lifeboat salvage PATH --snapshot FILE`）：抢救出的文件会附带它的恢复计划。',
 };
 
 export type EtcdRepairUiKey = keyof typeof en;

@@ -374,7 +374,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     expect(restoreStep).toContain('Step 4: Restore the snapshot');
     expect(restoreStep).toContain("etcdctl snapshot restore /var/tmp/snapshot.db \\\n  --data-dir '<DATA_DIR>' \\\n  --name cp-2");
     expect(await p.getByTestId('etcd-restore-placeholders').innerText()).toContain(
-      '/var/tmp/snapshot.db: the file opened in this page (snapshot.db); copy it to the node as /var/tmp/snapshot.db first (e.g. scp)',
+      '/var/tmp/snapshot.db: the snapshot.db checked here (snapshot.db); copy it to the node as /var/tmp/snapshot.db first (e.g. scp), or put its path on the node here if it is there already',
     );
     await screenshot(p, 'etcd-snapshot-db-restore-plan');
     expect(errors).toEqual([]);
