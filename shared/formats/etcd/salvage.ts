@@ -1852,13 +1852,15 @@ export class Replayer {
     // One pending write at a time, in WAL order (rows sorted by index, ordinal; ties in the order they came).
     const pending = this.pending;
     this.pending = new PendingWrites();
-    const items = (): Generator<[number, PendingWrite]> => pending.entries(pending.byWalOrder());
+    // Rows read from the columns: a row object only for a write the db does not already hold (a healthy WAL has none).
+    const rows = pending.byWalOrder();
     const wanted = new Map<number, { id: number; ordinal: number }[]>();
-    for (const [id, p] of items()) {
-      if (p.deleted || p.valueIndex < 0) continue;
-      const list = wanted.get(p.valueIndex) ?? [];
-      list.push({ id, ordinal: p.valueOrdinal });
-      wanted.set(p.valueIndex, list);
+    for (const row of rows) {
+      const valueIndex = pending.valueIndexAt(row);
+      if (pending.deletedAt(row) || valueIndex < 0) continue;
+      const list = wanted.get(valueIndex) ?? [];
+      list.push({ id: pending.idAt(row), ordinal: pending.write(row).valueOrdinal });
+      wanted.set(valueIndex, list);
     }
     const values = wanted.size > 0 ? await this.readBack(wanted) : new Map<number, Uint8Array>();
     let index = -1;
@@ -1874,12 +1876,18 @@ export class Replayer {
       sub = 0;
       changed = false;
     };
-    for (const [id, p] of items()) {
-      if (p.index !== index) {
+    const keys = this.state.keys;
+    for (const row of rows) {
+      const id = pending.idAt(row);
+      const rowIndex = pending.indexAt(row);
+      if (rowIndex !== index) {
         next();
-        index = p.index;
+        index = rowIndex;
       }
-      const s = this.state.keys.get(id);
+      // The db holds this write (its value, its lease): nothing to do (the check below, without objects).
+      if (!pending.deletedAt(row) && pending.valueIndexAt(row) < 0 && keys.isLive(id) && keys.lease(id) === pending.leaseAt(row)) continue;
+      const p = pending.write(row);
+      const s = keys.get(id);
       const live = s && !s.deleted ? s : undefined;
       if (p.deleted) {
         if (live) {
@@ -2017,6 +2025,26 @@ class PendingWrites {
       (row) => this.indexes.get(row),
       (row) => this.ordinals.get(row),
     );
+  }
+  /** Row `row`'s key id and fields, read from the columns (no object). */
+  idAt(row: number): number {
+    return this.ids.get(row);
+  }
+  indexAt(row: number): number {
+    return this.indexes.get(row);
+  }
+  deletedAt(row: number): boolean {
+    return this.deleted.get(row) === 1;
+  }
+  valueIndexAt(row: number): number {
+    return this.valueIndexes.get(row) - 1;
+  }
+  leaseAt(row: number): bigint {
+    return this.leaseValues.value(this.leases.get(row));
+  }
+  /** Row `row` as an object. */
+  write(row: number): PendingWrite {
+    return this.row(row);
   }
   /** [key id, write] for the given rows (default: all, in the order keys came). */
   *entries(rows?: Uint32Array): Generator<[number, PendingWrite]> {
