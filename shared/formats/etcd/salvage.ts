@@ -1069,7 +1069,8 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
       }
       if (entered[page]) continue;
       entered[page] = 1;
-      const head = await src.read(page * pageSize, pageSize);
+      // From the window at hand without a promise when it is there (most pages of a tree walked in page order).
+      const head = peekCached(src, page * pageSize, pageSize) ?? (await src.read(page * pageSize, pageSize));
       const h = decodePageHeader(head);
       if (!h || (!isBranch(h.flags) && !isLeaf(h.flags)) || h.id !== page) {
         hole(v);
@@ -1080,7 +1081,8 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
         hole(v);
         continue;
       }
-      const span = spanPages === 1 ? head : await readExact(src, page * pageSize, spanPages * pageSize);
+      const span =
+        spanPages === 1 ? head : (peekCached(src, page * pageSize, spanPages * pageSize) ?? (await readExact(src, page * pageSize, spanPages * pageSize)));
       for (let i = 0; i < spanPages; i++) {
         reachable[page + i] = rank;
         if (bucket !== null) bucketOfPage[page + i] = bucketCode(bucket);
@@ -1389,7 +1391,7 @@ export async function scanDb(
       const rank = tree.reachable[p]!;
       state.leafPages++;
       if (rank === 0) state.orphanedLeafPages++;
-      const span = spanPages === 1 ? page : await readExact(src, p * pageSize, spanPages * pageSize);
+      const span = spanPages === 1 ? page : (peekCached(src, p * pageSize, spanPages * pageSize) ?? (await readExact(src, p * pageSize, spanPages * pageSize)));
       if (spanPages > 1) state.bytesRead += span.length - pageSize;
       const bucket = tree.bucketNames[tree.bucketOfPage[p]! - 1] ?? null;
       scanLeafElements(state, span, p * pageSize, h.count, p, rank, bucket, file, 0);
