@@ -27,7 +27,7 @@ import type { SalvageKeySource, SalvageLoss, SalvageReport, SalvagedKey } from '
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
-import { compareBytes, decodeBranchElements, decodeLeafElements } from './bbolt-element';
+import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit } from './bbolt-element';
 import { decodeMetaFields, validateMeta } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
@@ -1099,7 +1099,7 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
           if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi });
           else hole({ ...v, lo, hi });
         });
-      } else {
+      } else if (hasBucketElement(span, h.count)) {
         for (const e of decodeLeafElements(span, h.count)) {
           if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
           const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
@@ -1112,6 +1112,21 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
     }
   }
   return { reachable, bucketOfPage, bucketNames, holes, trusted: roots.length > 0 && keyBucketSeen };
+}
+
+/**
+ * Does an element header of the leaf (those inside the span, as decodeLeafElements reads them) carry the bucket
+ * flag? Read from the headers alone: the walk decodes a leaf's elements only then (the key bucket's ~120,000
+ * leaves of the bench dir have none; decoding each made ~100 MB of garbage).
+ */
+function hasBucketElement(span: Uint8Array, count: number): boolean {
+  const n = elementsThatFit(count, span.length);
+  for (let i = 0; i < n; i++) {
+    const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const flags = (span[at]! | (span[at + 1]! << 8) | (span[at + 2]! << 16) | (span[at + 3]! << 24)) >>> 0;
+    if ((flags & BUCKET_LEAF_FLAG) !== 0) return true;
+  }
+  return false;
 }
 
 function inHole(tree: TreeFacts, k: Uint8Array): boolean {
