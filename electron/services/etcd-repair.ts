@@ -495,10 +495,12 @@ async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number
       // A record cut by the end of the file is the torn last write itself: nothing after it.
       else if (len > 0) return null;
     }
-    // etcd preallocates 64 MB segments: the zeroed tail is compared a chunk at a time (memcmp), bytes only where it differs.
+    // etcd preallocates 64 MB segments: the zeroed tail is compared a chunk at a time (memcmp), bytes only where it differs,
+    // read into one buffer (a new one per chunk left ~30 MB of garbage at the end of a salvage, its peak RSS).
     const zeros = Buffer.alloc(COPY_CHUNK);
+    const buf = new Uint8Array(COPY_CHUNK);
     for (let at = end; at < src.size; at += COPY_CHUNK) {
-      const chunk = await src.read(at, Math.min(COPY_CHUNK, src.size - at));
+      const chunk = buf.subarray(0, await readIntoFrom(src, at, buf.subarray(0, Math.min(COPY_CHUNK, src.size - at))));
       if (Buffer.compare(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), zeros.subarray(0, chunk.length)) === 0) continue;
       const i = chunk.findIndex((b) => b !== 0);
       if (i >= 0) return at + i;

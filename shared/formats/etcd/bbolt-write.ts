@@ -179,6 +179,30 @@ export interface BboltLayout {
 
 const NULL_SINK: PageSink = { write: async () => undefined };
 
+/** The bucket being written: its leaf refs so far and the leaf being filled. */
+interface OpenBucket {
+  name: Uint8Array;
+  keys: number;
+  level0: LeafRefs;
+  /** Elements in the leaf being filled (their lengths in the writer's `leafKeyLengths`/`leafValueSizes`). */
+  elements: number;
+  pageBytes: number;
+}
+
+/** `a`'s first `aLength` bytes against `b`, as compareBytes (no view made of `a`). */
+function putU32le(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+function compareWithPrefix(a: Uint8Array, aLength: number, b: Uint8Array): number {
+  const n = Math.min(aLength, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return aLength - b.length;
+}
+
 /**
  * Usage: `bucket(name)` in ascending name order, `put(key, value)` in
  * ascending key order within it, `finish()` once. Order violations throw
@@ -205,13 +229,19 @@ export class BboltWriter {
   private chunkBytes = 0;
   private chunkStartPage = 3;
   private readonly buckets: { name: Uint8Array; root: number; keys: number }[] = [];
-  private current: { name: Uint8Array; keys: number; level0: LeafRefs; page: PendingElement[]; pageBytes: number } | null = null;
+  private current: OpenBucket | null = null;
   /** The last key put in the current bucket (order check), in a reused buffer. */
   private lastKey = new Uint8Array(64);
   private lastKeyLength = -1;
-  /** Keys and values of the leaf being filled (copies: put's arguments may be reused by the caller). */
+  /**
+   * Keys and values of the leaf being filled (copies: put's arguments may be reused by the caller), one after
+   * another as the page's data area lays them out: the leaf is written with one copy of it.
+   */
   private scratch = new Uint8Array(2 * DEFAULT_PAGE_SIZE);
   private scratchBytes = 0;
+  /** Key and value lengths of the leaf's elements (no object or view per element). */
+  private leafKeyLengths: Uint32Array;
+  private leafValueSizes: Uint32Array;
   private finished = false;
 
   /** A writer that only counts pages: `put(key, valueSize)`; `finish()` gives the layout to hand a real writer. */
@@ -226,6 +256,9 @@ export class BboltWriter {
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.plan = opts.plan === true;
     this.layout = opts.layout ?? null;
+    // A leaf of several elements fits one page, each element taking ELEMENT_SIZE bytes and a key byte at least.
+    this.leafKeyLengths = new Uint32Array(Math.ceil(this.pageSize / ELEMENT_SIZE) + 1);
+    this.leafValueSizes = new Uint32Array(this.leafKeyLengths.length);
     const bytes = this.plan ? 0 : Math.max(FLUSH_BYTES, 4 * this.pageSize);
     this.chunk = new Uint8Array(bytes);
     this.spare = new Uint8Array(bytes);
@@ -243,51 +276,66 @@ export class BboltWriter {
     await this.closeBucket();
     const prev = this.buckets[this.buckets.length - 1];
     if (prev && compareBytes(prev.name, n) >= 0) throw new BboltWriteError('buckets must be written in ascending name order');
-    this.current = { name: n, keys: 0, level0: new LeafRefs(), page: [], pageBytes: PAGE_HEADER_SIZE };
+    this.current = { name: n, keys: 0, level0: new LeafRefs(), elements: 0, pageBytes: PAGE_HEADER_SIZE };
     this.lastKeyLength = -1;
   }
 
-  /** `value`: the bytes, or (planner only) their count. */
-  async put(key: Uint8Array, value: Uint8Array | number): Promise<void> {
+  /**
+   * `value`: the bytes, or (planner only) their count. Done at once (no promise: most puts only copy into the
+   * leaf being filled) unless a page is written; then the promise settles when the put is done. Misuse rejects.
+   */
+  put(key: Uint8Array, value: Uint8Array | number): void | Promise<void> {
     const b = this.current;
-    if (!b) throw new BboltWriteError('put outside a bucket');
+    if (!b) return Promise.reject(new BboltWriteError('put outside a bucket'));
     const valueSize = typeof value === 'number' ? value : value.length;
-    if (typeof value === 'number' && !this.plan) throw new BboltWriteError('a value size is only accepted by a planner');
-    if (key.length === 0 || key.length > BBOLT_MAX_KEY_SIZE) throw new BboltWriteError(`key size ${key.length} outside 1..${BBOLT_MAX_KEY_SIZE}`);
-    if (valueSize < 0 || valueSize > BBOLT_MAX_VALUE_SIZE) throw new BboltWriteError(`value size ${valueSize} outside 0..${BBOLT_MAX_VALUE_SIZE}`);
-    if (this.lastKeyLength >= 0 && compareBytes(this.lastKey.subarray(0, this.lastKeyLength), key) >= 0) {
-      throw new BboltWriteError('keys must be put in ascending order');
+    if (typeof value === 'number' && !this.plan) return Promise.reject(new BboltWriteError('a value size is only accepted by a planner'));
+    if (key.length === 0 || key.length > BBOLT_MAX_KEY_SIZE)
+      return Promise.reject(new BboltWriteError(`key size ${key.length} outside 1..${BBOLT_MAX_KEY_SIZE}`));
+    if (valueSize < 0 || valueSize > BBOLT_MAX_VALUE_SIZE)
+      return Promise.reject(new BboltWriteError(`value size ${valueSize} outside 0..${BBOLT_MAX_VALUE_SIZE}`));
+    if (this.lastKeyLength >= 0 && compareWithPrefix(this.lastKey, this.lastKeyLength, key) >= 0) {
+      return Promise.reject(new BboltWriteError('keys must be put in ascending order'));
     }
     if (key.length > this.lastKey.length) this.lastKey = new Uint8Array(Math.max(key.length, 2 * this.lastKey.length));
     this.lastKey.set(key);
     this.lastKeyLength = key.length;
     b.keys++;
     const size = ELEMENT_SIZE + key.length + valueSize;
-    if (b.page.length > 0 && b.pageBytes + size > this.pageSize) await this.flushLeaf();
     const bytes = typeof value === 'number' ? null : value;
+    if (b.elements > 0 && b.pageBytes + size > this.pageSize) {
+      const flushed = this.flushLeaf();
+      if (flushed) return flushed.then(() => this.putInLeaf(b, key, bytes, valueSize, size));
+    }
+    return this.putInLeaf(b, key, bytes, valueSize, size);
+  }
+
+  /** The rest of `put` once the leaf has room: the element joins it (or, alone too big for one page, is written now). */
+  private putInLeaf(b: OpenBucket, key: Uint8Array, bytes: Uint8Array | null, valueSize: number, size: number): void | Promise<void> {
     if (PAGE_HEADER_SIZE + size > this.pageSize) {
       // Alone in its page span whatever comes next (nothing else fits beside it): written now, from the caller's bytes.
-      const pgid = await this.writeElementsPage([{ key, value: bytes, valueSize, flags: 0 }], LEAF_PAGE_FLAG);
-      b.level0.push(key, pgid);
-      return;
+      return this.writeElementsPage([{ key, value: bytes, valueSize, flags: 0 }], LEAF_PAGE_FLAG).then((pgid) => {
+        b.level0.push(key, pgid);
+      });
     }
-    const keyCopy = this.keep(key);
-    const valueCopy = bytes && !this.plan ? this.keep(bytes) : null;
-    b.page.push({ key: keyCopy, value: valueCopy, valueSize, flags: 0 });
+    // A plan keeps the keys only (the first is the leaf's branch key); it writes no page.
+    this.keep(key);
+    if (bytes && !this.plan) this.keep(bytes);
+    this.leafKeyLengths[b.elements] = key.length;
+    this.leafValueSizes[b.elements] = valueSize;
+    b.elements++;
     b.pageBytes += size;
   }
 
-  /** A copy of `bytes` in the scratch buffer (valid until the leaf is flushed). */
-  private keep(bytes: Uint8Array): Uint8Array {
+  /** `bytes` appended to the scratch buffer (until the leaf is flushed). */
+  private keep(bytes: Uint8Array): void {
     if (this.scratchBytes + bytes.length > this.scratch.length) {
-      // Grown, not moved: pending elements keep viewing the old buffer until the flush.
-      this.scratch = new Uint8Array(Math.max(2 * this.scratch.length, this.scratchBytes + bytes.length));
-      this.scratchBytes = 0;
+      // Grown with its contents: the leaf's data stays in one run.
+      const grown = new Uint8Array(Math.max(2 * this.scratch.length, this.scratchBytes + bytes.length));
+      grown.set(this.scratch.subarray(0, this.scratchBytes));
+      this.scratch = grown;
     }
-    const copy = this.scratch.subarray(this.scratchBytes, this.scratchBytes + bytes.length);
-    copy.set(bytes);
+    this.scratch.set(bytes, this.scratchBytes);
     this.scratchBytes += bytes.length;
-    return copy;
   }
 
   /** Close the last bucket, write the root bucket page and (without a layout) both metas. */
@@ -340,15 +388,63 @@ export class BboltWriter {
     fdv.setUint16(8, FREELIST_PAGE_FLAG, true);
   }
 
-  private async flushLeaf(): Promise<void> {
+  /** The leaf being filled, written; a promise only when the run of pages had to be handed over first. */
+  private flushLeaf(): void | Promise<void> {
     const b = this.current!;
-    if (b.page.length === 0) return;
-    const pgid = await this.writeElementsPage(b.page, LEAF_PAGE_FLAG);
-    // The branch keeps the first key: a copy out of the scratch buffer, which is reused now.
-    b.level0.push(b.page[0]!.key, pgid);
-    b.page = [];
+    if (b.elements === 0) return;
+    const pgid = this.writeLeafPage(b);
+    if (typeof pgid !== 'number') return pgid.then((id) => this.endLeaf(b, id));
+    this.endLeaf(b, pgid);
+  }
+
+  private endLeaf(b: OpenBucket, pgid: number): void {
+    // The branch keeps the first key (LeafRefs copies it: the scratch buffer is reused now).
+    b.level0.push(this.scratch.subarray(0, this.leafKeyLengths[0]!), pgid);
+    b.elements = 0;
     b.pageBytes = PAGE_HEADER_SIZE;
     this.scratchBytes = 0;
+  }
+
+  /**
+   * The leaf being filled as one page (its elements fit one: `put` flushes before they would not), built in
+   * the run buffer: the element headers, then the scratch buffer's keys and values in one copy. The same bytes
+   * `writeElementsPage` would write, without an object, view or promise per page unless the run is full.
+   */
+  private writeLeafPage(b: OpenBucket): number | Promise<number> {
+    const pgid = this.nextPage;
+    if (this.plan) {
+      this.nextPage++;
+      return pgid;
+    }
+    if (this.chunkBytes + this.pageSize > this.chunk.length) return this.flushChunks().then(() => this.writeLeafPage(b));
+    this.nextPage++;
+    const page = this.chunk;
+    const base = this.chunkBytes;
+    this.chunkBytes += this.pageSize;
+    const n = b.elements;
+    putU32le(page, base, pgid % 0x100000000);
+    putU32le(page, base + 4, Math.floor(pgid / 0x100000000));
+    page[base + 8] = LEAF_PAGE_FLAG & 0xff;
+    page[base + 9] = LEAF_PAGE_FLAG >>> 8;
+    page[base + 10] = n & 0xff;
+    page[base + 11] = n >>> 8;
+    putU32le(page, base + 12, 0);
+    const headers = PAGE_HEADER_SIZE + n * ELEMENT_SIZE;
+    let data = headers;
+    for (let i = 0; i < n; i++) {
+      const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+      const keyLength = this.leafKeyLengths[i]!;
+      const valueSize = this.leafValueSizes[i]!;
+      putU32le(page, base + at, 0);
+      putU32le(page, base + at + 4, data - at);
+      putU32le(page, base + at + 8, keyLength);
+      putU32le(page, base + at + 12, valueSize);
+      data += keyLength + valueSize;
+    }
+    if (data - headers !== this.scratchBytes || data > this.pageSize) throw new BboltWriteError('leaf data does not match its elements (a writer bug)');
+    page.set(this.scratch.subarray(0, this.scratchBytes), base + headers);
+    page.fill(0, base + data, base + this.pageSize);
+    return pgid;
   }
 
   private async closeBucket(): Promise<void> {

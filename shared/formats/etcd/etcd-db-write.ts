@@ -179,7 +179,14 @@ export async function writeEtcdBackend(sink: PageSink, content: EtcdBackendConte
   if (content.revisionSizes) {
     const sizes = content.revisionSizes;
     const plan = await fillBackend(BboltWriter.planner(), content, async (w) => {
-      for await (const item of sizes()) await w.put(item.key, item.valueSize);
+      const items = sizes();
+      // A plain iterable is walked without a promise per item; a put is awaited only when it wrote a page.
+      if (Symbol.iterator in items) {
+        for (const item of items) {
+          const put = w.put(item.key, item.valueSize);
+          if (put) await put;
+        }
+      } else for await (const item of items) await w.put(item.key, item.valueSize);
     });
     layout = { pages: plan.pages, rootPage: plan.rootPage };
   }
@@ -189,7 +196,8 @@ export async function writeEtcdBackend(sink: PageSink, content: EtcdBackendConte
     if (Symbol.iterator in revisions) {
       for (const item of revisions) {
         const value = typeof item.value === 'function' ? item.value() : item.value;
-        await w.put(item.key, value instanceof Promise ? await value : value);
+        const put = w.put(item.key, value instanceof Promise ? await value : value);
+        if (put) await put;
       }
     } else {
       for await (const item of revisions) {
