@@ -91,6 +91,9 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     expect(text).toContain('*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh');
     expect(await page.getByTestId('backup-row').count()).toBe(2);
     expect(await page.getByTestId('newest-good').innerText()).toBe(`Newest good backup: ${goodBackup}`);
+    // The playbook written for a systemd unit is suggested first (not kubeadm's static-pod one).
+    const firstSuggested = page.getByTestId('guided-panel').locator('ul.playbooks').first().locator('button').first();
+    expect(await firstSuggested.getAttribute('data-testid')).toBe('start-etcd-systemd-restore');
     await screenshot(page, 'guided-node-card', false);
     await page.getByTestId('language-button').click();
     await screenshot(page, 'guided-node-card-zh', false);

@@ -5,6 +5,7 @@
  * checks them (test/guided/playbooks.test.ts).
  */
 import type { Playbook } from '../../contract/guided';
+import type { ManagedBy } from '../../contract/node';
 import { restoreTail } from './etcd-restore';
 import { etcdMemberLost, kindAddresses, quorumAndSpace } from './etcd-members';
 import { change, DATA_DIR_VAR, ETCDCTL_TLS_VAR, explain, MANIFEST_VARS, MEMBER_NAME_VAR, UNIT_VARS } from './steps';
@@ -240,15 +241,36 @@ export const microk8sDqlite: Playbook = {
 export const PLAYBOOKS: readonly Playbook[] = [microk8sDqlite, kubeadmEtcdDb, kindAddresses, etcdMemberLost, systemdEtcdRestore, quorumAndSpace];
 
 /**
+ * The playbooks written for one way of running the datastore (their commands
+ * name a unit, a manifest, a snap or kind's containers). A playbook not named
+ * here fits any management.
+ */
+const MANAGED_BY: Readonly<Record<string, readonly ManagedBy[]>> = {
+  'etcd-systemd-restore': ['systemd'],
+  'kubeadm-etcd-db': ['static-pod'],
+  'kind-addresses': ['kind'],
+  'microk8s-dqlite': ['snap'],
+};
+
+/**
  * The playbooks that fit what was seen: matched log signatures first (in
  * playbook order), else every playbook for the engine. Used by the logs
- * view's and the verdict's "Start guided recovery".
+ * view's and the verdict's "Start guided recovery". With `managedBy` (what
+ * the node card found), the playbooks written for that management come first
+ * and those written for another one last: a systemd-run etcd must not be
+ * offered the kubeadm static-pod playbook first.
  */
-export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null): Playbook[] {
+export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null, managedBy: ManagedBy | null = null): Playbook[] {
   const seen = new Set(signatureIds);
   const matched = PLAYBOOKS.filter((p) => p.signatures.some((s) => seen.has(s)));
-  if (matched.length) return matched;
-  return engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+  const found = matched.length ? matched : engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+  if (!managedBy) return found;
+  const rank = (p: Playbook): number => {
+    const fits = MANAGED_BY[p.id];
+    return !fits ? 1 : fits.includes(managedBy) ? 0 : 2;
+  };
+  // Array.prototype.sort is stable: playbook order holds within a rank.
+  return [...found].sort((a, b) => rank(a) - rank(b));
 }
 
 export function playbookById(id: string): Playbook | null {
