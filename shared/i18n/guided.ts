@@ -90,6 +90,8 @@ export const en = {
   'guided.step.upload': 'Upload and check its SHA-256 on the node',
   'guided.step.uploaded': 'Uploaded {bytes} to {path}, SHA-256 {sha256} checked on the node.',
   'guided.step.backupOutput': 'Output of the backup command (exit {code}); the change has not run yet',
+  'guided.step.copyChangingHint':
+    'If etcd is crash-looping (restarted every few seconds), each start touches this directory and it will not hold still. Stop what restarts it first and check again, or copy anyway and let the validation that follows judge the copy.',
   'guided.vars.title': 'Settings this playbook uses',
   'guided.vars.set': 'Set',
   'guided.vars.name': 'name',
@@ -198,6 +200,8 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.step.upload': '上传并在节点上核对 SHA-256',
   'guided.step.uploaded': '已上传 {bytes} 到 {path}，已在节点上核对 SHA-256 {sha256}。',
   'guided.step.backupOutput': '备份命令的输出（退出码 {code}）；修改尚未执行',
+  'guided.step.copyChangingHint':
+    '若 etcd 处于崩溃循环（每隔几秒被重启），每次启动都会改动此目录，目录不会静止。请先停止重启它的程序再检查一次，或仍然复制，由随后的校验判断副本。',
   'guided.vars.title': '此剧本使用的配置',
   'guided.vars.set': '设置',
   'guided.vars.name': '名称',

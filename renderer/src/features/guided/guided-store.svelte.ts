@@ -32,6 +32,8 @@ export class GuidedStore {
   /** The backup a change step took, waiting for the confirmation. */
   backup = $state<{ stepId: string; archive: string; sha256: string; bytes: number; risk: string } | null>(null);
   copyProgress = $state<{ done: number; total: number; phase: 'copying' | 'validating' } | null>(null);
+  /** The copy-validate step's last copy was refused because the node directory kept changing: what moved (for "copy anyway"). */
+  copyChanging = $state<{ stepId: string; files: string[] } | null>(null);
   /** The last progress of this session's upload (kept after it ends: it says how it ended). */
   uploadProgress = $state<UploadProgress | null>(null);
 
@@ -206,13 +208,14 @@ export class GuidedStore {
    * The copy-validate step: copy the node path off (verified by SHA-256 on
    * both ends), validate the copy in a worker, and record what it found.
    */
-  copyValidate(stepId: string, nodePath: string, sudo: boolean): Promise<void> {
+  copyValidate(stepId: string, nodePath: string, sudo: boolean, force = false): Promise<void> {
     const s = this.session;
     const connectionId = this.connectionId;
     if (!s || !connectionId) return Promise.resolve();
+    this.copyChanging = null;
     return this.act(async () => {
       const plan = await this.client.call('ssh.copyout.plan', { connectionId, remotePath: nodePath, sudo });
-      const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo });
+      const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo, force });
       this.copyProgress = { done: 0, total: 0, phase: 'copying' };
       const copied = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
         const offs = [
@@ -227,6 +230,13 @@ export class GuidedStore {
           this.client.on('ssh.copyout.failed', (e) => {
             if (e.jobId !== jobId) return;
             offs.forEach((f) => f());
+            if (e.changing?.length) {
+              // A crash-looping etcd rewrites its directory at every restart: the step offers "copy anyway".
+              this.copyChanging = { stepId, files: e.changing };
+              const files = e.changing.slice(0, 5).join(', ') + (e.changing.length > 5 ? ', …' : '');
+              resolve({ ok: false, error: t('ssh.copyout.changing', { files }) });
+              return;
+            }
             // Said in the operator's language; the English stays in the copy-out's own log.
             resolve({ ok: false, error: e.text ? t(e.text.key, e.text.params) : e.error });
           }),
