@@ -100,7 +100,16 @@ export type SessionEvent =
       stderr: string;
       truncated: boolean;
     }
-  | { type: 'step-finished'; at: number; stepId: string; status: Exclude<StepStatus, 'pending' | 'running'>; next: string | null; reason?: string }
+  | {
+      type: 'step-finished';
+      at: number;
+      stepId: string;
+      status: Exclude<StepStatus, 'pending' | 'running'>;
+      next: string | null;
+      /** In English (the journal's language); `local` is the same sentence for the UI's language. */
+      reason?: string;
+      local?: LocalText;
+    }
   | { type: 'decision'; at: number; stepId: string; optionId: string }
   | { type: 'variable'; at: number; name: string; value: string; stepId?: string }
   /** `local`: the same sentence as a catalog text, so the checklist and the report say it in their language (`text` is the English). */

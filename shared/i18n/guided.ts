@@ -108,6 +108,14 @@ export const en = {
   'guided.outcome.failed': 'failed',
   'guided.startFromLogs': 'Start guided recovery',
   'guided.startHint': 'Connect to the node first (Nodes (SSH)), then open Guided recovery.',
+  'guided.reason.droppedBackup': 'the connection dropped while the backup was taken',
+  'guided.reason.backupFailed': 'the backup failed (exit {code}): nothing was changed',
+  'guided.reason.droppedCommand': 'the connection dropped while this command ran',
+  'guided.reason.unexpected': 'exit {code}: the result is not what this step expects',
+  'guided.reason.droppedWait': 'the connection dropped while waiting',
+  'guided.reason.afterPolls': 'after {polls} poll(s)',
+  'guided.reason.waitTimeout': 'not there after {seconds} s ({polls} polls)',
+  'guided.reason.stoppedWhileRunning': 'the app or the connection stopped while this step ran; it was not run again',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -218,6 +226,14 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.outcome.failed': '失败',
   'guided.startFromLogs': '开始引导式恢复',
   'guided.startHint': '请先连接节点（节点 (SSH)），再打开引导式恢复。',
+  'guided.reason.droppedBackup': '备份过程中连接断开',
+  'guided.reason.backupFailed': '备份失败（退出码 {code}）：未做任何修改',
+  'guided.reason.droppedCommand': '命令执行过程中连接断开',
+  'guided.reason.unexpected': '退出码 {code}：结果与此步骤的预期不符',
+  'guided.reason.droppedWait': '等待过程中连接断开',
+  'guided.reason.afterPolls': '轮询 {polls} 次后达成',
+  'guided.reason.waitTimeout': '{seconds} 秒后仍未达成（轮询 {polls} 次）',
+  'guided.reason.stoppedWhileRunning': '此步骤执行期间应用或连接已停止；未重新执行',
 };
 
 export default { en, 'zh-CN': zhCN };
