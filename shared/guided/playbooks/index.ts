@@ -86,6 +86,8 @@ export const kubeadmEtcdDb: Playbook = {
     ...ETCD_VARS,
     ...MANIFEST_VARS,
     { name: 'backup', description: { en: 'the snapshot.db to restore', 'zh-CN': '要恢复的 snapshot.db' }, from: 'datastore.newestGoodBackup' },
+    // Set by the copy-validate step once the copy is verified: the salvage command names it.
+    { name: 'copyPath', description: { en: 'the verified copy of the data directory on this machine', 'zh-CN': '数据目录经校验的副本在本机的位置' } },
   ],
   steps: [
     explain(
@@ -123,9 +125,9 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'decision',
       title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
       body: {
-        en: 'A good backup from the node card ({{backup}} when detection found one), or a snapshot.db salvaged from the copy (lifeboat salvage COPY --snapshot FILE), which the next step uploads to the node.',
+        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy on this machine (lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db); the next step uploads it to the node.',
         'zh-CN':
-          '使用节点卡片中的有效备份（检测到时为 {{backup}}），或从副本中抢救出的 snapshot.db（lifeboat salvage 副本 --snapshot 文件），下一步会将其上传到节点。',
+          '节点卡片中最新的有效备份：{{backup}}。若没有，在本机从经过校验的副本中抢救出 snapshot.db（lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db），下一步会将其上传到节点。',
       },
       options: [
         { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'check-backup' },

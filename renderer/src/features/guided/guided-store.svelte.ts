@@ -217,7 +217,7 @@ export class GuidedStore {
       const plan = await this.client.call('ssh.copyout.plan', { connectionId, remotePath: nodePath, sudo });
       const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo, force });
       this.copyProgress = { done: 0, total: 0, phase: 'copying' };
-      const copied = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+      const copied = await new Promise<{ ok: boolean; error?: string; localPath?: string }>((resolve) => {
         const offs = [
           this.client.on('ssh.copyout.progress', (e) => {
             if (e.jobId === jobId) this.copyProgress = { done: e.progress.bytesDone, total: e.progress.bytesTotal, phase: 'copying' };
@@ -225,7 +225,7 @@ export class GuidedStore {
           this.client.on('ssh.copyout.done', (e) => {
             if (e.jobId !== jobId) return;
             offs.forEach((f) => f());
-            resolve({ ok: e.result.allMatch });
+            resolve({ ok: e.result.allMatch, localPath: e.result.localPath });
           }),
           this.client.on('ssh.copyout.failed', (e) => {
             if (e.jobId !== jobId) return;
@@ -246,6 +246,8 @@ export class GuidedStore {
       if (!copied.ok) {
         outcome = { ok: false, summary: copied.error ?? 'the copy does not match the node', findings: [] };
       } else {
+        // Where the verified copy is: the playbook's salvage command names it.
+        if (copied.localPath) await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'copyPath', value: copied.localPath });
         this.copyProgress = { done: 0, total: 0, phase: 'validating' };
         const { jobId: vJob } = await this.client.call('validation.start', { source: { kind: 'copy', jobId } });
         const report = await new Promise<ValidationReport | string>((resolve) => {
