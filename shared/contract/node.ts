@@ -6,6 +6,8 @@
  * and used by the guided sessions. Fields may be added, not renamed.
  */
 
+import type { LocalText } from './text';
+
 export type DatastoreEngine = 'etcd' | 'dqlite' | 'sqlite';
 
 export type ManagedBy =
@@ -41,7 +43,9 @@ export interface BackupFile {
    * matching, and a valid bbolt meta page. null when not checked.
    */
   valid: boolean | null;
+  /** In English; `problemText` is the same sentence for the UI's language. */
   problem?: string;
+  problemText?: LocalText;
   /** What found it: the cron entry / timer / script that writes there, or `search`. */
   foundBy: string;
 }

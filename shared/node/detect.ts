@@ -12,6 +12,7 @@ import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../format
 import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
+import { translateLocal } from '../i18n';
 import {
   checkPeerAddresses,
   dbMemberRecordsCommand,
@@ -442,7 +443,8 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   let checked = 0;
   for (const b of backups) {
     if (checked >= maxChecks) {
-      b.problem = 'not checked (older than the newest checked backups)';
+      b.problemText = { key: 'guided.card.problem.notChecked' };
+      b.problem = translateLocal('en', b.problemText);
       continue;
     }
     checked++;
@@ -450,6 +452,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     const verdict = checkSnapshotDbProbe(r.stdout, r.code);
     b.valid = verdict.valid;
     if (verdict.problem) b.problem = verdict.problem;
+    if (verdict.problemText) b.problemText = verdict.problemText;
   }
   const newestGood = backups.find((b) => b.valid === true)?.path ?? null;
   let configIndex = 0;
