@@ -68,6 +68,8 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
       await backup.click();
       await li.getByTestId('backup-taken').waitFor({ timeout: 60_000 });
       expect(await li.getByTestId('backup-taken').innerText()).toMatch(/SHA-256 [0-9a-f]{64}/);
+      // The keyboard goes on at the confirmation (the backup button it was on is gone).
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-risk');
       // Nothing runs while it waits, and the backup's output is not the change's.
       expect(await li.getByTestId('step-status').innerText()).toBe('backup taken: waiting for your confirmation');
       expect(await li.getByTestId('step-output-label').innerText()).toMatch(/^Output of the backup command \(exit 0\); the change has not run yet/);
