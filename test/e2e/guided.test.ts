@@ -138,6 +138,11 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     expect(await page.getByTestId('step-backup-bad').getByTestId('step-status').innerText()).toBe('not needed (another path was taken)');
     await page.getByTestId('language-button').click();
     await screenshot(page, 'guided-checklist-done-zh', false);
+    // The Chinese post-mortem downloads (its font embedding once died on the page's CSP and nothing happened).
+    const [report] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-html').click()]);
+    const reportPath = path.join(tmp, 'report-zh.html');
+    await report.saveAs(reportPath);
+    expect(await fs.readFile(reportPath, 'utf8')).toContain('恢复会话');
 
     expect(await servedKeys(clientUrl)).toEqual(backupKeys);
   }, 600_000);
