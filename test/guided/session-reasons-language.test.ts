@@ -74,4 +74,27 @@ describe('guided step reasons in the UI language', () => {
     expect(sessionHtml(s, playbookById(systemdEtcdRestore.id), 'en')).toContain('exit 1: the result is not what this step expects');
     await store.close();
   });
+
+  it("keeps the validator's explanation of a finding and its verdict as catalog sentences beside the engine's English line", async () => {
+    const node: SessionNode = { host: 'root@n1:22', run: () => Promise.reject(new Error('nothing runs in this test')) };
+    const store = new SessionStore(path.join(tmp, 'guided-copy'), playbookById);
+    const service = new SessionService({ store, nodeFor: () => node });
+    let s = await service.create({
+      playbookId: 'microk8s-dqlite',
+      connectionId: 'c',
+      variables: { dataDir: '/var/snap/microk8s/current/var/kubernetes/backend' },
+      language: 'en',
+    });
+    const local = { key: 'finding.segment.batch-checksum.message', params: { index: 231 } };
+    const summaryText = { key: 'validation.summary.dqlite', params: { n: 1 } };
+    s = await service.copyValidated(s.sessionId, 'copy-validate', {
+      ok: true,
+      summary: 'dqlite would refuse to start',
+      summaryText,
+      findings: [{ severity: 'error', text: '0000000000001025-0000000000001495@4173896 load closed segment: data checksum mismatch', local }],
+    });
+    expect(s.events.find((e) => e.type === 'finding')).toMatchObject({ text: expect.stringContaining('data checksum mismatch') as string, local });
+    expect(s.events.find((e) => e.type === 'note')).toMatchObject({ text: 'dqlite would refuse to start', local: summaryText });
+    await store.close();
+  });
 });

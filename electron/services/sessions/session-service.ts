@@ -524,9 +524,11 @@ export class SessionService {
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       for (const f of outcome.findings.slice(0, 50)) {
-        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: String(f.text).slice(0, 2000) });
+        const local = f.local ? { local: f.local } : {};
+        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: String(f.text).slice(0, 2000), ...local });
       }
-      await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000) });
+      const summaryLocal = outcome.summaryText ? { local: outcome.summaryText } : {};
+      await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000), ...summaryLocal });
       await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : String(outcome.summary).slice(0, 4000));
       return l.state;
     });

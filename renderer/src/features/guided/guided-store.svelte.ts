@@ -13,6 +13,7 @@ import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
 import { errorSentence } from '../../lib/error-sentence';
 import { UPLOAD_ERRORS } from './upload-errors';
+import { findingMessageKey } from '../validation/local-text';
 import { t } from '../../lib/i18n.svelte';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
@@ -274,10 +275,18 @@ export class GuidedStore {
             : {
                 ok: true,
                 summary: report.summary,
-                findings: report.findings.map((f) => ({
-                  severity: f.severity,
-                  text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim(),
-                })),
+                ...(report.summaryText ? { summaryText: report.summaryText } : {}),
+                findings: report.findings.map((f) => {
+                  // The journal keeps the engine's own line (English, as journalctl shows it); the checklist also
+                  // says what it means in the UI's language when the validator wrote the message from a template.
+                  const key = findingMessageKey(f);
+                  const local = f.messageText ?? (key ? { key, params: f.params } : undefined);
+                  return {
+                    severity: f.severity,
+                    text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim(),
+                    ...(local ? { local } : {}),
+                  };
+                }),
               };
       }
       this.copyProgress = null;
