@@ -14,6 +14,7 @@ import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared
 import { errorSentence } from '../../lib/error-sentence';
 import { UPLOAD_ERRORS } from './upload-errors';
 import { findingMessageKey } from '../validation/local-text';
+import { hasMessage } from '../../../../shared/i18n';
 import { t } from '../../lib/i18n.svelte';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
@@ -279,8 +280,10 @@ export class GuidedStore {
                 findings: report.findings.map((f) => {
                   // The journal keeps the engine's own line (English, as journalctl shows it); the checklist also
                   // says what it means in the UI's language when the validator wrote the message from a template.
+                  // A finding whose message has no template (the engine's line as it is) still has a catalog title.
                   const key = findingMessageKey(f);
-                  const local = f.messageText ?? (key ? { key, params: f.params } : undefined);
+                  const title = `finding.${f.code}`;
+                  const local = f.messageText ?? (key ? { key, params: f.params } : hasMessage(title) ? { key: title } : undefined);
                   return {
                     severity: f.severity,
                     text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim(),
