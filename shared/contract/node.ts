@@ -167,6 +167,8 @@ export interface NodeCard {
   probes: ProbeRecord[];
   /** Things the detector could not read (permission denied without sudo, ...), in plain words. */
   gaps: string[];
+  /** `gaps` one for one as catalog sentences, for the UI's language. */
+  gapTexts?: LocalText[];
   /** On a Docker host: the kind node containers and their current addresses (`docker inspect`). */
   kindContainers?: KindNodeContainer[];
 }

@@ -182,6 +182,8 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     const card = JSON.parse(r.stdout) as NodeCard;
     expect(card.datastores[0]!.backupJobs).toEqual([]);
     expect(card.gaps.join('\n')).toMatch(/crontabs are root-only: detect with sudo/);
+    // The card says it in Chinese too, one sentence for one gap.
+    expect(card.gapTexts?.map((g) => translateLocal('zh-CN', g))).toContain('用户的 crontab 只有 root 可读：请通过 sudo 检测以查看');
   }, 120_000);
 
   it('finds the kubeadm static pod, its data dir and member name, and that it runs (report 2)', async () => {
