@@ -102,6 +102,7 @@ export const en = {
   'guided.step.copyChangingHint':
     'If etcd is crash-looping (restarted every few seconds), each start touches this directory and it will not hold still. Stop what restarts it first and check again, or copy anyway and let the validation that follows judge the copy.',
   'guided.step.notKnown': '(none known)',
+  'guided.step.copyMismatch': 'the copy does not match the node',
   'guided.vars.title': 'Settings this playbook uses',
   'guided.vars.set': 'Set',
   'guided.vars.name': 'name',
@@ -230,6 +231,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.step.copyChangingHint':
     '若 etcd 处于崩溃循环（每隔几秒被重启），每次启动都会改动此目录，目录不会静止。请先停止重启它的程序再检查一次，或仍然复制，由随后的校验判断副本。',
   'guided.step.notKnown': '（未知）',
+  'guided.step.copyMismatch': '副本与节点上的文件不一致',
   'guided.vars.title': '此剧本使用的配置',
   'guided.vars.set': '设置',
   'guided.vars.name': '名称',

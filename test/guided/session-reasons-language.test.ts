@@ -95,6 +95,22 @@ describe('guided step reasons in the UI language', () => {
     });
     expect(s.events.find((e) => e.type === 'finding')).toMatchObject({ text: expect.stringContaining('data checksum mismatch') as string, local });
     expect(s.events.find((e) => e.type === 'note')).toMatchObject({ text: 'dqlite would refuse to start', local: summaryText });
+
+    // A refused copy: English in the journal, the reason in the UI's language from its catalog sentence.
+    const other = await service.create({ playbookId: 'microk8s-dqlite', connectionId: 'c', variables: {}, language: 'zh-CN' });
+    const changing = { key: 'ssh.copyout.changing', params: { files: 'member/snap/' } };
+    const refused = await service.copyValidated(other.sessionId, 'copy-validate', {
+      ok: false,
+      summary: translateLocal('en', changing),
+      summaryText: changing,
+      findings: [],
+    });
+    const why = refused.events.filter((e) => e.type === 'step-finished').at(-1);
+    expect(why).toMatchObject({
+      status: 'failed',
+      reason: 'The directory is being written (member/snap/). Stop the engine first, or copy anyway.',
+      local: changing,
+    });
     await store.close();
   });
 });

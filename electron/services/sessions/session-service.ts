@@ -529,7 +529,8 @@ export class SessionService {
       }
       const summaryLocal = outcome.summaryText ? { local: outcome.summaryText } : {};
       await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000), ...summaryLocal });
-      await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : String(outcome.summary).slice(0, 4000));
+      const why = outcome.summaryText ?? String(outcome.summary).slice(0, 4000);
+      await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : why);
       return l.state;
     });
   }

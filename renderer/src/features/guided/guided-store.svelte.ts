@@ -14,8 +14,8 @@ import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared
 import { errorSentence } from '../../lib/error-sentence';
 import { UPLOAD_ERRORS } from './upload-errors';
 import { findingMessageKey } from '../validation/local-text';
-import { hasMessage } from '../../../../shared/i18n';
-import { t } from '../../lib/i18n.svelte';
+import { hasMessage, translate } from '../../../../shared/i18n';
+import type { LocalText } from '../../../../shared/contract/text';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
 function message(e: unknown): string {
@@ -219,7 +219,7 @@ export class GuidedStore {
       const plan = await this.client.call('ssh.copyout.plan', { connectionId, remotePath: nodePath, sudo });
       const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo, force });
       this.copyProgress = { done: 0, total: 0, phase: 'copying' };
-      const copied = await new Promise<{ ok: boolean; error?: string; localPath?: string }>((resolve) => {
+      const copied = await new Promise<{ ok: boolean; error?: string; errorText?: LocalText; localPath?: string }>((resolve) => {
         const offs = [
           this.client.on('ssh.copyout.progress', (e) => {
             if (e.jobId === jobId) this.copyProgress = { done: e.progress.bytesDone, total: e.progress.bytesTotal, phase: 'copying' };
@@ -236,17 +236,23 @@ export class GuidedStore {
               // A crash-looping etcd rewrites its directory at every restart: the step offers "copy anyway".
               this.copyChanging = { stepId, files: e.changing };
               const files = e.changing.slice(0, 5).join(', ') + (e.changing.length > 5 ? ', …' : '');
-              resolve({ ok: false, error: t('ssh.copyout.changing', { files }) });
+              resolve({ ok: false, error: e.error, errorText: { key: 'ssh.copyout.changing', params: { files } } });
               return;
             }
-            // Said in the operator's language; the English stays in the copy-out's own log.
-            resolve({ ok: false, error: e.text ? t(e.text.key, e.text.params) : e.error });
+            // The journal keeps the English; the checklist says it in the operator's language.
+            resolve({ ok: false, error: e.error, ...(e.text ? { errorText: e.text } : {}) });
           }),
         ];
       });
       let outcome: CopyValidateOutcome;
       if (!copied.ok) {
-        outcome = { ok: false, summary: copied.error ?? 'the copy does not match the node', findings: [] };
+        const summaryText = copied.errorText ?? (copied.error ? undefined : { key: 'guided.step.copyMismatch' });
+        outcome = {
+          ok: false,
+          summary: summaryText ? translate('en', summaryText.key, summaryText.params) : (copied.error ?? ''),
+          ...(summaryText ? { summaryText } : {}),
+          findings: [],
+        };
       } else {
         // Where the verified copy is: the playbook's salvage command names it.
         if (copied.localPath) await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'copyPath', value: copied.localPath });
