@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionService, type SessionNode } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
+import { copyValidateOutcome } from '../../electron/services/sessions/guided-handlers';
 import { playbookById, systemdEtcdRestore } from '../../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../../shared/guided/export';
 import { translateLocal } from '../../shared/i18n';
@@ -73,6 +74,21 @@ describe('guided step reasons in the UI language', () => {
     // English stays English.
     expect(sessionHtml(s, playbookById(systemdEtcdRestore.id), 'en')).toContain('exit 1: the result is not what this step expects');
     await store.close();
+  });
+
+  it("the page's copy-validate outcome keeps its catalog sentences through the API (known keys only)", () => {
+    const o = copyValidateOutcome({
+      ok: false,
+      summary: 'The directory is being written (x). Stop the engine first, or copy anyway.',
+      summaryText: { key: 'ssh.copyout.changing', params: { files: 'x', bad: { no: 1 } } },
+      findings: [
+        { severity: 'error', text: 'engine line', local: { key: 'guided.step.copyMismatch' } },
+        { severity: 'error', text: 'other', local: { key: 'no.such.key' } },
+      ],
+    });
+    expect(o.summaryText).toEqual({ key: 'ssh.copyout.changing', params: { files: 'x' } });
+    expect(o.findings[0]).toEqual({ severity: 'error', text: 'engine line', local: { key: 'guided.step.copyMismatch' } });
+    expect(o.findings[1]).toEqual({ severity: 'error', text: 'other' });
   });
 
   it("keeps the validator's explanation of a finding and its verdict as catalog sentences beside the engine's English line", async () => {
