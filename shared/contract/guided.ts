@@ -100,7 +100,16 @@ export type SessionEvent =
       stderr: string;
       truncated: boolean;
     }
-  | { type: 'step-finished'; at: number; stepId: string; status: Exclude<StepStatus, 'pending' | 'running'>; next: string | null; reason?: string }
+  | {
+      type: 'step-finished';
+      at: number;
+      stepId: string;
+      status: Exclude<StepStatus, 'pending' | 'running'>;
+      next: string | null;
+      /** In English (the journal's language); `local` is the same sentence for the UI's language. */
+      reason?: string;
+      local?: LocalText;
+    }
   | { type: 'decision'; at: number; stepId: string; optionId: string }
   | { type: 'variable'; at: number; name: string; value: string; stepId?: string }
   /** `local`: the same sentence as a catalog text, so the checklist and the report say it in their language (`text` is the English). */
@@ -108,7 +117,7 @@ export type SessionEvent =
   | { type: 'quarantined'; at: number; stepId: string; path: string; to: string; sha256?: string }
   /** A local file written to the node by an upload step, its SHA-256 checked on the node against the local file. */
   | { type: 'uploaded'; at: number; stepId: string; host: string; path: string; bytes: number; sha256: string; from: string }
-  | { type: 'note'; at: number; text: string; stepId?: string }
+  | { type: 'note'; at: number; text: string; stepId?: string; local?: LocalText }
   | { type: 'went-back'; at: number; fromStepId: string; toStepId: string }
   | { type: 'finished'; at: number; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string };
 
@@ -144,7 +153,10 @@ export interface CopyValidateOutcome {
   ok: boolean;
   /** The validator's one-paragraph verdict. */
   summary: string;
-  findings: { severity: 'error' | 'warning' | 'info'; text: string }[];
+  /** `summary` as a catalog sentence, when the validator wrote it from one. */
+  summaryText?: LocalText;
+  /** `text` in English (the engine's own line when there is one); `local`: the validator's explanation for the UI's language. */
+  findings: { severity: 'error' | 'warning' | 'info'; text: string; local?: LocalText }[];
   /** The local copy's manifest, when there is one. */
   manifest?: string;
 }

@@ -6,6 +6,8 @@
  * and used by the guided sessions. Fields may be added, not renamed.
  */
 
+import type { LocalText } from './text';
+
 export type DatastoreEngine = 'etcd' | 'dqlite' | 'sqlite';
 
 export type ManagedBy =
@@ -41,7 +43,9 @@ export interface BackupFile {
    * matching, and a valid bbolt meta page. null when not checked.
    */
   valid: boolean | null;
+  /** In English; `problemText` is the same sentence for the UI's language. */
   problem?: string;
+  problemText?: LocalText;
   /** What found it: the cron entry / timer / script that writes there, or `search`. */
   foundBy: string;
 }
@@ -163,6 +167,8 @@ export interface NodeCard {
   probes: ProbeRecord[];
   /** Things the detector could not read (permission denied without sudo, ...), in plain words. */
   gaps: string[];
+  /** `gaps` one for one as catalog sentences, for the UI's language. */
+  gapTexts?: LocalText[];
   /** On a Docker host: the kind node containers and their current addresses (`docker inspect`). */
   kindContainers?: KindNodeContainer[];
 }

@@ -84,6 +84,15 @@ function model(s: SessionState, pb: Playbook | null, lang: Lang): ReportModel {
     const st = pb?.steps.find((x) => x.id === id);
     return st ? renderCommand(st.title[lang], s.variables).command : id;
   };
+  // The journal keeps reasons and confirmed risks in English; the report says them in its own language.
+  const inLanguage = (e: SessionEvent): SessionEvent => {
+    if (e.type === 'step-finished' && e.local) return { ...e, reason: translateLocal(lang, e.local) };
+    if (e.type === 'confirmed') {
+      const risk = pb?.steps.find((x) => x.id === e.stepId)?.risk;
+      if (risk && risk.en === e.risk) return { ...e, risk: risk[lang] };
+    }
+    return e;
+  };
   const ordered: string[] = [];
   for (const e of s.events) if ('stepId' in e && e.stepId && !ordered.includes(e.stepId)) ordered.push(e.stepId);
   const outcome = s.finished ? w(s.finished.outcome) : w('open');
@@ -98,7 +107,7 @@ function model(s: SessionState, pb: Playbook | null, lang: Lang): ReportModel {
     steps: ordered.map((id) => ({
       title: stepTitle(id),
       status: STATUS[s.status[id] ?? 'pending']![lang],
-      events: s.events.filter((e) => 'stepId' in e && e.stepId === id),
+      events: s.events.filter((e) => 'stepId' in e && e.stepId === id).map(inLanguage),
     })),
     backups: s.events.filter((e): e is Extract<SessionEvent, { type: 'backup' }> => e.type === 'backup'),
     quarantined: s.events.filter((e): e is Extract<SessionEvent, { type: 'quarantined' }> => e.type === 'quarantined'),

@@ -10,6 +10,8 @@
  */
 import { decodeMeta } from '../formats/etcd/bbolt-meta';
 import { quoteIfNeeded } from './shell';
+import { translateLocal } from '../i18n';
+import type { LocalText } from '../contract/text';
 
 const HEAD_BYTES = 8192;
 
@@ -32,31 +34,34 @@ function hexBytes(hex: string): Uint8Array {
 
 export interface SnapshotDbVerdict {
   valid: boolean;
+  /** In English (the CLI's and the record's language); `problemText` is the same for the UI's language. */
   problem?: string;
+  problemText?: LocalText;
   size: number | null;
+}
+
+/** A refusal in English and as the catalog text the node card shows in the UI's language. */
+function refused(size: number | null, problemText: LocalText): SnapshotDbVerdict {
+  return { valid: false, problem: translateLocal('en', problemText), problemText, size };
 }
 
 export function checkSnapshotDbProbe(stdout: string, code: number | null): SnapshotDbVerdict {
   const field = (name: string) => new RegExp(`^${name} ([0-9a-f]*)$`, 'm').exec(stdout)?.[1] ?? null;
   const sizeText = /^size (\d+)$/m.exec(stdout)?.[1];
-  if (code !== 0 && !sizeText) return { valid: false, problem: 'could not read the file', size: null };
+  if (code !== 0 && !sizeText) return refused(null, { key: 'guided.card.problem.unreadable' });
   const size = sizeText ? Number(sizeText) : null;
-  if (size === null || size < 1024 + 32) return { valid: false, problem: `too small to be a snapshot (${size ?? '?'} bytes)`, size };
+  if (size === null || size < 1024 + 32) return refused(size, { key: 'guided.upload.problem.tooSmall', params: { bytes: size ?? '?' } });
   const head = hexBytes(field('head') ?? '');
   const meta0 = decodeMeta(head.subarray(0, 4096), 0);
   const pageSize = meta0.ok ? meta0.pageSize : 4096;
   const meta1 = head.length >= pageSize + 80 ? decodeMeta(head.subarray(pageSize, pageSize * 2), 1) : null;
-  if (!meta0.ok && !meta1?.ok) return { valid: false, problem: `not a bbolt database (meta pages: ${meta0.error ?? 'unreadable'})`, size };
+  if (!meta0.ok && !meta1?.ok) return refused(size, { key: 'guided.upload.problem.notBbolt', params: { error: meta0.error ?? 'unreadable' } });
   if (size % 512 !== 32) {
-    return {
-      valid: false,
-      problem: 'no SHA-256 trailer: etcdctl snapshot restore refuses it without --skip-hash-check (a copied member/snap/db, or a cut file)',
-      size,
-    };
+    return refused(size, { key: 'guided.upload.problem.noTrailer' });
   }
   const trailer = field('trailer');
   const body = field('body');
-  if (!trailer || !body || trailer.length !== 64 || body.length !== 64) return { valid: false, problem: 'could not read the SHA-256 trailer', size };
-  if (trailer !== body) return { valid: false, problem: `SHA-256 mismatch: expected sha256 ${trailer}, got ${body}`, size };
+  if (!trailer || !body || trailer.length !== 64 || body.length !== 64) return refused(size, { key: 'guided.card.problem.trailerUnreadable' });
+  if (trailer !== body) return refused(size, { key: 'guided.upload.problem.hashMismatch', params: { expected: trailer, got: body } });
   return { valid: true, size };
 }

@@ -12,6 +12,8 @@ import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../format
 import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
+import { translateLocal } from '../i18n';
+import type { LocalText } from '../contract/text';
 import {
   checkPeerAddresses,
   dbMemberRecordsCommand,
@@ -155,7 +157,13 @@ function etcdFromConfig(
 
 export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promise<NodeCard> {
   const p = new ProbeRunner(exec, opts);
+  // What could not be read, in English (the CLI and the record) and as catalog sentences for the card's language.
   const gaps: string[] = [];
+  const gapTexts: LocalText[] = [];
+  const gap = (text: LocalText): void => {
+    gapTexts.push(text);
+    gaps.push(translateLocal('en', text));
+  };
 
   // --- the machine
   const sys = await p.run('system', 'hostname; uname -sr; date -u +%Y-%m-%dT%H:%M:%SZ; . /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"', false);
@@ -216,7 +224,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
         envTexts[ef.path] = r.stdout;
         envFile ??= ef.path;
         evidence.push(`EnvironmentFile ${ef.path}`);
-      } else if (!ef.optional) gaps.push(`could not read ${ef.path} (${r.stderr.trim().split('\n')[0] ?? 'error'})`);
+      } else if (!ef.optional) gap({ key: 'guided.card.gap.unreadable', params: { path: ef.path, error: r.stderr.trim().split('\n')[0] ?? 'error' } });
     }
     const cfg = parseSystemdUnit(unitSection(text, unit), unit, envTexts);
     etcdConfigs.push(cfg);
@@ -350,8 +358,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   let kindContainers: NodeCard['kindContainers'];
   if (tools['docker'] && !datastores.some((d) => d.engine === 'etcd')) {
     const ids = await p.run('docker-kind', 'docker ps -aq --filter label=io.x-k8s.kind.cluster');
-    if (ids.code !== 0)
-      gaps.push(`docker is installed but did not answer (${ids.stderr.trim().split('\n')[0] ?? `exit ${String(ids.code)}`}): kind node containers not listed`);
+    if (ids.code !== 0) gap({ key: 'guided.card.gap.dockerSilent', params: { error: ids.stderr.trim().split('\n')[0] ?? `exit ${String(ids.code)}` } });
     else {
       const list = lines(ids.stdout)
         .filter((l) => /^[0-9a-f]{12,64}$/.test(l))
@@ -360,7 +367,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
         const insp = await p.run('docker-inspect', `docker inspect ${list.join(' ')}`);
         const parsed = insp.code === 0 && !insp.truncated ? parseDockerInspect(insp.stdout) : null;
         if (parsed) kindContainers = parsed;
-        else gaps.push('docker inspect of the kind node containers could not be read');
+        else gap({ key: 'guided.card.gap.dockerInspect' });
       } else kindContainers = [];
     }
   }
@@ -372,7 +379,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
       'for f in /etc/crontab /etc/cron.d/*; do [ -f "$f" ] && { echo "### $f"; cat "$f"; }; done; ' +
       'for d in /etc/cron.hourly /etc/cron.daily /etc/cron.weekly /etc/cron.monthly; do [ -d "$d" ] && for f in "$d"/*; do [ -f "$f" ] && echo "### $f (run-parts)"; done; done; true',
   );
-  if (/Permission denied/.test(cron.stderr) && !opts.sudo) gaps.push('user crontabs are root-only: detect with sudo to see them');
+  if (/Permission denied/.test(cron.stderr) && !opts.sudo) gap({ key: 'guided.card.gap.crontabs' });
   const listing = parseCrontabListing(cron.stdout);
   const scriptPaths = new Set<string>();
   for (const e of listing.entries) for (const s of backupJobs({ entries: [e], runParts: [] }, new Map())[0]?.scripts ?? []) scriptPaths.add(s);
@@ -403,7 +410,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     if (scripts.has(path)) continue;
     const r = await p.run(`script:${path}`, `cat ${quoteIfNeeded(path)}`);
     if (r.code !== 0) {
-      gaps.push(`could not read ${path} (${r.stderr.trim().split('\n')[0] ?? 'error'})`);
+      gap({ key: 'guided.card.gap.unreadable', params: { path, error: r.stderr.trim().split('\n')[0] ?? 'error' } });
       continue;
     }
     scripts.set(path, r.stdout);
@@ -442,7 +449,8 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   let checked = 0;
   for (const b of backups) {
     if (checked >= maxChecks) {
-      b.problem = 'not checked (older than the newest checked backups)';
+      b.problemText = { key: 'guided.card.problem.notChecked' };
+      b.problem = translateLocal('en', b.problemText);
       continue;
     }
     checked++;
@@ -450,6 +458,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     const verdict = checkSnapshotDbProbe(r.stdout, r.code);
     b.valid = verdict.valid;
     if (verdict.problem) b.problem = verdict.problem;
+    if (verdict.problemText) b.problemText = verdict.problemText;
   }
   const newestGood = backups.find((b) => b.valid === true)?.path ?? null;
   let configIndex = 0;
@@ -463,7 +472,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   }
   for (const st of statefulSets) st.ds.statefulSet = statefulSetMember(st.volume, st.pod, st.ds.memberName ?? '<member name>', newestGood);
   if (datastores.length === 0 && backups.length) {
-    gaps.push('etcd backups exist but no etcd unit, static pod, MicroK8s or k3s was found');
+    gap({ key: 'guided.card.gap.orphanBackups' });
   }
 
   // --- disk where the data lives
@@ -492,6 +501,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     sudo: opts.sudo,
     probes: p.records,
     gaps,
+    gapTexts,
     ...(kindContainers ? { kindContainers } : {}),
   };
 }

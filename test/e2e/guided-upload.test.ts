@@ -99,6 +99,9 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     await page.getByTestId('start-kubeadm-etcd-db').click();
     await page.getByTestId('checklist').waitFor();
     for (const id of ['overview', 'pod-logs', 'copy-validate']) await skipStep(page, id);
+    // No backup was detected and the copy was skipped: the text says so, never a raw {{placeholder}}.
+    expect(await page.getByTestId('step-have-backup').innerText()).toContain('The newest good backup on the node card: (none known).');
+    expect(await page.getByTestId('step-have-backup').innerText()).not.toContain('{{');
     await page.getByTestId('step-have-backup').getByRole('button', { name: 'A snapshot.db salvaged by Lifeboat' }).click();
     const step = page.getByTestId('step-upload-salvaged');
     await step.getByTestId('upload-candidates').waitFor({ timeout: 60_000 });

@@ -68,6 +68,11 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
       await backup.click();
       await li.getByTestId('backup-taken').waitFor({ timeout: 60_000 });
       expect(await li.getByTestId('backup-taken').innerText()).toMatch(/SHA-256 [0-9a-f]{64}/);
+      // The keyboard goes on at the confirmation (the backup button it was on is gone).
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-risk');
+      // Nothing runs while it waits, and the backup's output is not the change's.
+      expect(await li.getByTestId('step-status').innerText()).toBe('backup taken: waiting for your confirmation');
+      expect(await li.getByTestId('step-output-label').innerText()).toMatch(/^Output of the backup command \(exit 0\); the change has not run yet/);
       // The change cannot run before the risk is confirmed.
       expect(await li.getByTestId('run-change').isDisabled()).toBe(true);
       await li.getByTestId('confirm-risk').check();
@@ -91,6 +96,9 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     expect(text).toContain('*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh');
     expect(await page.getByTestId('backup-row').count()).toBe(2);
     expect(await page.getByTestId('newest-good').innerText()).toBe(`Newest good backup: ${goodBackup}`);
+    // The playbook written for a systemd unit is suggested first (not kubeadm's static-pod one).
+    const firstSuggested = page.getByTestId('guided-panel').locator('ul.playbooks').first().locator('button').first();
+    expect(await firstSuggested.getAttribute('data-testid')).toBe('start-etcd-systemd-restore');
     await screenshot(page, 'guided-node-card', false);
     await page.getByTestId('language-button').click();
     await screenshot(page, 'guided-node-card-zh', false);
@@ -116,7 +124,13 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await checklist.waitFor().catch(() => undefined);
     await page.getByTestId('checklist').waitFor();
     expect(await page.getByTestId('step-stop-etcd').getAttribute('data-status')).toBe('passed');
-    for (const id of ['wait-stopped', 'owner', 'move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys']) await step(page, id);
+    await step(page, 'wait-stopped');
+    await step(page, 'owner');
+    // At 1024 px the current step's long node paths wrap inside the checklist instead of widening it past the window.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    const overflow = await page.getByTestId('checklist').evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    for (const id of ['move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys']) await step(page, id);
 
     // No kubectl on the test node: skipped with a reason, which the record keeps.
     const last = page.getByTestId('step-kubectl-nodes');
@@ -126,8 +140,15 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await expect.poll(() => last.getAttribute('data-status')).toBe('skipped');
     await page.getByTestId('finish-healthy').click();
     await expect.poll(() => page.getByTestId('checklist').innerText()).toContain('Session finished: cluster verified healthy.');
+    // The branch for a backup that does not restore was not taken: it does not read as work left to do.
+    expect(await page.getByTestId('step-backup-bad').getByTestId('step-status').innerText()).toBe('not needed (another path was taken)');
     await page.getByTestId('language-button').click();
     await screenshot(page, 'guided-checklist-done-zh', false);
+    // The Chinese post-mortem downloads (its font embedding once died on the page's CSP and nothing happened).
+    const [report] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-html').click()]);
+    const reportPath = path.join(tmp, 'report-zh.html');
+    await report.saveAs(reportPath);
+    expect(await fs.readFile(reportPath, 'utf8')).toContain('恢复会话');
 
     expect(await servedKeys(clientUrl)).toEqual(backupKeys);
   }, 600_000);

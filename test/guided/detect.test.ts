@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeCard } from '../../shared/contract/node';
+import { translateLocal } from '../../shared/i18n';
 import { CLI, ensureBuilt, runNode, type RunResult } from '../cli/fixtures';
 import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
@@ -157,6 +158,8 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     expect(d.backups.map((b) => b.path)).toEqual([...backups].reverse());
     expect(d.backups.map((b) => b.valid)).toEqual([false, true, true]);
     expect(d.backups[0]!.problem).toMatch(/SHA-256 mismatch/);
+    // The card shows the same refusal in the UI's language (it was English in the Chinese card).
+    expect(translateLocal('zh-CN', d.backups[0]!.problemText!)).toMatch(/^SHA-256 不一致：尾部记录为 [0-9a-f]{64}，正文实际为 [0-9a-f]{64}$/);
     expect(d.backups.every((b) => b.foundBy === 'cron /var/spool/cron/crontabs/root')).toBe(true);
     expect(d.newestGoodBackup).toBe(backups[1]);
     // Every command the card rests on is recorded exactly.
@@ -179,6 +182,8 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     const card = JSON.parse(r.stdout) as NodeCard;
     expect(card.datastores[0]!.backupJobs).toEqual([]);
     expect(card.gaps.join('\n')).toMatch(/crontabs are root-only: detect with sudo/);
+    // The card says it in Chinese too, one sentence for one gap.
+    expect(card.gapTexts?.map((g) => translateLocal('zh-CN', g))).toContain('用户的 crontab 只有 root 可读：请通过 sudo 检测以查看');
   }, 120_000);
 
   it('finds the kubeadm static pod, its data dir and member name, and that it runs (report 2)', async () => {

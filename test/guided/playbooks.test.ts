@@ -42,6 +42,18 @@ describe('the playbooks', () => {
     expect(suggestPlaybooks([], 'dqlite').map((p) => p.id)).toEqual(['microk8s-dqlite']);
   });
 
+  it("put the playbook written for the node card's management first (report 5's systemd etcd is not offered kubeadm's first)", () => {
+    const ids = (managedBy: Parameters<typeof suggestPlaybooks>[2]) => suggestPlaybooks([], 'etcd', managedBy).map((p) => p.id);
+    expect(ids('systemd')[0]).toBe('etcd-systemd-restore');
+    expect(ids('systemd').slice(-2)).toEqual(['kubeadm-etcd-db', 'kind-addresses']);
+    expect(ids('static-pod')[0]).toBe('kubeadm-etcd-db');
+    expect(ids('kind')[0]).toBe('kind-addresses');
+    // Report 2's panic on a systemd node: both match; the systemd one first.
+    expect(suggestPlaybooks(['etcd.bbolt-freepages'], 'etcd', 'systemd').map((p) => p.id)).toEqual(['etcd-systemd-restore', 'kubeadm-etcd-db']);
+    // Without a card, playbook order as before.
+    expect(ids(null)).toEqual(suggestPlaybooks([], 'etcd').map((p) => p.id));
+  });
+
   for (const pb of PLAYBOOKS) {
     it(`${pb.id} is well formed`, () => {
       expect(playbookProblems(pb)).toEqual([]);

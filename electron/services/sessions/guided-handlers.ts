@@ -5,6 +5,8 @@
  * Journals are this machine's (`$LIFEBOAT_HOME/guided/`), named by id only.
  */
 import type { CopyValidateOutcome, SessionState } from '../../../shared/contract/guided';
+import type { LocalText } from '../../../shared/contract/text';
+import { hasMessage } from '../../../shared/i18n';
 import { playbookById, PLAYBOOKS } from '../../../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../../../shared/guided/export';
 import { detectNode } from '../../../shared/node/detect';
@@ -53,16 +55,52 @@ function vars(v: unknown): Record<string, string> {
   return out;
 }
 
-function outcome(v: unknown): CopyValidateOutcome {
+/**
+ * A catalog sentence from the page: a known key, a few short scalar params,
+ * nested sentences two levels deep at most; anything else is dropped (the
+ * English text beside it still says it).
+ */
+function localText(v: unknown, depth = 0): LocalText | undefined {
+  if (typeof v !== 'object' || v === null || depth > 2) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.key !== 'string' || o.key.length > 200 || !hasMessage(o.key)) return undefined;
+  const out: LocalText = { key: o.key };
+  if (typeof o.params === 'object' && o.params !== null) {
+    const params: Record<string, string | number> = {};
+    for (const [k, x] of Object.entries(o.params as Record<string, unknown>).slice(0, 20)) {
+      if (typeof x === 'string') params[k] = x.slice(0, 2000);
+      else if (typeof x === 'number' && Number.isFinite(x)) params[k] = x;
+    }
+    out.params = params;
+  }
+  if (typeof o.texts === 'object' && o.texts !== null) {
+    const texts: Record<string, LocalText[]> = {};
+    for (const [k, list] of Object.entries(o.texts as Record<string, unknown>).slice(0, 10)) {
+      if (!Array.isArray(list)) continue;
+      texts[k] = list
+        .slice(0, 50)
+        .map((x) => localText(x, depth + 1))
+        .filter((x): x is LocalText => x !== undefined);
+    }
+    out.texts = texts;
+  }
+  return out;
+}
+
+/** `guided.copyValidated`'s outcome as the page sent it, bounded and typed. */
+export function copyValidateOutcome(v: unknown): CopyValidateOutcome {
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const findings = Array.isArray(o.findings) ? o.findings.slice(0, 200) : [];
+  const summaryText = localText(o.summaryText);
   return {
     ok: o.ok === true,
     summary: typeof o.summary === 'string' ? o.summary.slice(0, 4000) : '',
+    ...(summaryText ? { summaryText } : {}),
     findings: findings.map((f) => {
       const x = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
       const severity = x.severity === 'error' || x.severity === 'warning' ? x.severity : 'info';
-      return { severity, text: typeof x.text === 'string' ? x.text.slice(0, 2000) : '' };
+      const local = localText(x.local);
+      return { severity, text: typeof x.text === 'string' ? x.text.slice(0, 2000) : '', ...(local ? { local } : {}) };
     }),
   };
 }
@@ -178,7 +216,7 @@ export function createGuidedHandlers(deps: {
         typeof p?.value === 'string' ? p.value.slice(0, 65536) : '',
       ),
     'guided.copyValidated': async (p, ctx) =>
-      sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), outcome(p?.outcome)),
+      sessions.copyValidated(owned(str(p?.sessionId, 'sessionId', 100), ctx), str(p?.stepId, 'stepId', 100), copyValidateOutcome(p?.outcome)),
     'guided.upload': async (p, ctx) => {
       let localPath = typed(p?.localPath, 'localPath', 4096);
       // Checked before the session is looked up, so a refusal says nothing about either.

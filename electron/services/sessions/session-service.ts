@@ -135,7 +135,8 @@ export class SessionService {
           stepId,
           status: 'interrupted',
           next: stepId,
-          reason: 'the app or the connection stopped while this step ran; it was not run again',
+          reason: translateLocal('en', { key: 'guided.reason.stoppedWhileRunning' }),
+          local: { key: 'guided.reason.stoppedWhileRunning' },
         });
       }
     }
@@ -208,9 +209,17 @@ export class SessionService {
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, ...('error' in r ? { error: r.error } : {}) };
   }
 
-  private async finishStep(l: Live, pb: Playbook, step: PlaybookStep, status: Exclude<StepStatus, 'pending' | 'running'>, reason?: string): Promise<void> {
+  /** A catalog reason is journalled in English with its key, so the checklist says it in the UI's language. */
+  private async finishStep(
+    l: Live,
+    pb: Playbook,
+    step: PlaybookStep,
+    status: Exclude<StepStatus, 'pending' | 'running'>,
+    reason?: string | LocalText,
+  ): Promise<void> {
     const next = status === 'interrupted' ? step.id : nextStep(pb, step, status);
-    await this.record(l, { type: 'step-finished', at: this.now(), stepId: step.id, status, next, ...(reason ? { reason } : {}) });
+    const said = typeof reason === 'string' ? { reason } : reason ? { reason: translateLocal('en', reason), local: reason } : {};
+    await this.record(l, { type: 'step-finished', at: this.now(), stepId: step.id, status, next, ...said });
   }
 
   private async guarded<T>(l: Live, fn: () => Promise<T>): Promise<T> {
@@ -241,8 +250,8 @@ export class SessionService {
       const m = /^([0-9a-f]{64})\s/m.exec(r.stdout);
       const size = /^(\d+)\s*$/m.exec(r.stdout.slice(m ? m.index + 64 : 0));
       if (r.code !== 0 || !m) {
-        if (r.code === null) await this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while the backup was taken');
-        else await this.finishStep(l, pb, step, 'failed', `the backup failed (exit ${String(r.code)}): nothing was changed`);
+        if (r.code === null) await this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedBackup' });
+        else await this.finishStep(l, pb, step, 'failed', { key: 'guided.reason.backupFailed', params: { code: String(r.code) } });
         throw ApiError.localized('backup-failed', 'apiError.session.backupFailed', {
           title: step.title[l.state.language],
           detail: r.stderr.trim().split('\n')[0] ?? '',
@@ -305,7 +314,7 @@ export class SessionService {
   private async commandStep(l: Live, pb: Playbook, step: PlaybookStep): Promise<void> {
     const command = this.render(l, step.command ?? '');
     const r = await this.exec(l, step.id, command, step.sudo ?? false);
-    if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while this command ran');
+    if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedCommand' });
     const ok = step.kind === 'probe' && !step.expect ? true : meetsExpectation(step.expect, r);
     for (const [name, value] of Object.entries(captureVariables(step, r.stdout))) {
       await this.record(l, { type: 'variable', at: this.now(), name, value, stepId: step.id });
@@ -315,7 +324,7 @@ export class SessionService {
       pb,
       step,
       ok || step.kind === 'probe' ? 'passed' : 'failed',
-      ok ? undefined : `exit ${String(r.code)}: the result is not what this step expects`,
+      ok ? undefined : { key: 'guided.reason.unexpected', params: { code: String(r.code) } },
     );
   }
 
@@ -327,9 +336,13 @@ export class SessionService {
     for (;;) {
       polls++;
       const r = await this.exec(l, step.id, command, step.sudo ?? false);
-      if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', 'the connection dropped while waiting');
-      if (meetsExpectation(step.expect, r)) return this.finishStep(l, pb, step, 'passed', `after ${polls} poll(s)`);
-      if (this.now() >= deadline) return this.finishStep(l, pb, step, 'failed', `not there after ${step.timeoutSeconds ?? 60} s (${polls} polls)`);
+      if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedWait' });
+      if (meetsExpectation(step.expect, r)) return this.finishStep(l, pb, step, 'passed', { key: 'guided.reason.afterPolls', params: { polls } });
+      if (this.now() >= deadline)
+        return this.finishStep(l, pb, step, 'failed', {
+          key: 'guided.reason.waitTimeout',
+          params: { seconds: step.timeoutSeconds ?? 60, polls },
+        });
       await sleep((step.intervalSeconds ?? 2) * 1000);
     }
   }
@@ -511,10 +524,13 @@ export class SessionService {
     return this.guarded(l, async () => {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       for (const f of outcome.findings.slice(0, 50)) {
-        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: String(f.text).slice(0, 2000) });
+        const local = f.local ? { local: f.local } : {};
+        await this.record(l, { type: 'finding', at: this.now(), stepId, severity: f.severity, text: String(f.text).slice(0, 2000), ...local });
       }
-      await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000) });
-      await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : String(outcome.summary).slice(0, 4000));
+      const summaryLocal = outcome.summaryText ? { local: outcome.summaryText } : {};
+      await this.record(l, { type: 'note', at: this.now(), stepId, text: String(outcome.summary).slice(0, 4000), ...summaryLocal });
+      const why = outcome.summaryText ?? String(outcome.summary).slice(0, 4000);
+      await this.finishStep(l, pb, step, outcome.ok ? 'passed' : 'failed', outcome.ok ? undefined : why);
       return l.state;
     });
   }

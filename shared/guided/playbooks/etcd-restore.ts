@@ -243,7 +243,10 @@ export function restoreSteps(
       id: 'count-keys',
       kind: 'verify',
       title: { en: 'Count the keys etcd serves', 'zh-CN': '统计 etcd 提供的键数量' },
-      body: { en: 'The restored member serves the keys of the backup.', 'zh-CN': '恢复后的成员提供备份中的键。' },
+      body: {
+        en: 'Counts the keys the restored member serves: it passes when there is at least one. Whether that is every key of the backup is not checked here; compare the count with what the cluster had.',
+        'zh-CN': '统计恢复后的成员提供的键数量：至少有一个即通过。此处不核对是否为备份中的全部键；请将数量与集群原有的数量比较。',
+      },
       command: KEY_COUNT,
       sudo: true,
       expect: { outputMatches: '^keys: [1-9]\\d*$' },

@@ -5,6 +5,7 @@
  * checks them (test/guided/playbooks.test.ts).
  */
 import type { Playbook } from '../../contract/guided';
+import type { ManagedBy } from '../../contract/node';
 import { restoreTail } from './etcd-restore';
 import { etcdMemberLost, kindAddresses, quorumAndSpace } from './etcd-members';
 import { change, DATA_DIR_VAR, ETCDCTL_TLS_VAR, explain, MANIFEST_VARS, MEMBER_NAME_VAR, UNIT_VARS } from './steps';
@@ -85,6 +86,8 @@ export const kubeadmEtcdDb: Playbook = {
     ...ETCD_VARS,
     ...MANIFEST_VARS,
     { name: 'backup', description: { en: 'the snapshot.db to restore', 'zh-CN': '要恢复的 snapshot.db' }, from: 'datastore.newestGoodBackup' },
+    // Set by the copy-validate step once the copy is verified: the salvage command names it.
+    { name: 'copyPath', description: { en: 'the verified copy of the data directory on this machine', 'zh-CN': '数据目录经校验的副本在本机的位置' } },
   ],
   steps: [
     explain(
@@ -122,9 +125,9 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'decision',
       title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
       body: {
-        en: 'A good backup from the node card ({{backup}} when detection found one), or a snapshot.db salvaged from the copy (lifeboat salvage COPY --snapshot FILE), which the next step uploads to the node.',
+        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy on this machine (lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db); the next step uploads it to the node.',
         'zh-CN':
-          '使用节点卡片中的有效备份（检测到时为 {{backup}}），或从副本中抢救出的 snapshot.db（lifeboat salvage 副本 --snapshot 文件），下一步会将其上传到节点。',
+          '节点卡片中最新的有效备份：{{backup}}。若没有，在本机从经过校验的副本中抢救出 snapshot.db（lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db），下一步会将其上传到节点。',
       },
       options: [
         { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'check-backup' },
@@ -240,15 +243,36 @@ export const microk8sDqlite: Playbook = {
 export const PLAYBOOKS: readonly Playbook[] = [microk8sDqlite, kubeadmEtcdDb, kindAddresses, etcdMemberLost, systemdEtcdRestore, quorumAndSpace];
 
 /**
+ * The playbooks written for one way of running the datastore (their commands
+ * name a unit, a manifest, a snap or kind's containers). A playbook not named
+ * here fits any management.
+ */
+const MANAGED_BY: Readonly<Record<string, readonly ManagedBy[]>> = {
+  'etcd-systemd-restore': ['systemd'],
+  'kubeadm-etcd-db': ['static-pod'],
+  'kind-addresses': ['kind'],
+  'microk8s-dqlite': ['snap'],
+};
+
+/**
  * The playbooks that fit what was seen: matched log signatures first (in
  * playbook order), else every playbook for the engine. Used by the logs
- * view's and the verdict's "Start guided recovery".
+ * view's and the verdict's "Start guided recovery". With `managedBy` (what
+ * the node card found), the playbooks written for that management come first
+ * and those written for another one last: a systemd-run etcd must not be
+ * offered the kubeadm static-pod playbook first.
  */
-export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null): Playbook[] {
+export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null, managedBy: ManagedBy | null = null): Playbook[] {
   const seen = new Set(signatureIds);
   const matched = PLAYBOOKS.filter((p) => p.signatures.some((s) => seen.has(s)));
-  if (matched.length) return matched;
-  return engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+  const found = matched.length ? matched : engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+  if (!managedBy) return found;
+  const rank = (p: Playbook): number => {
+    const fits = MANAGED_BY[p.id];
+    return !fits ? 1 : fits.includes(managedBy) ? 0 : 2;
+  };
+  // Array.prototype.sort is stable: playbook order holds within a rank.
+  return [...found].sort((a, b) => rank(a) - rank(b));
 }
 
 export function playbookById(id: string): Playbook | null {

@@ -2,7 +2,8 @@
  * A report exported in Chinese must read on a machine without CJK fonts (a
  * Debian desktop's default), and it is one self-contained file: the @font-face
  * slices of the bundled Noto Sans SC that hold a character the report uses
- * are inlined as data: URLs (a few hundred KB, not the whole font).
+ * are inlined as data: URLs (a few hundred KB, not the whole font). A slice
+ * that cannot be read is left out: the export itself never fails on fonts.
  */
 function parseRanges(text: string): [number, number][] {
   const out: [number, number][] = [];
@@ -42,9 +43,13 @@ export async function withEmbeddedFonts(html: string, family = 'Noto Sans SC'): 
       if (!ranges.some(([lo, hi]) => [...used].some((cp) => cp >= lo && cp <= hi))) continue;
       const url = /url\(["']?([^"')]+\.woff2)["']?\)/.exec(rule.style.getPropertyValue('src'))?.[1];
       if (!url) continue;
-      const res = await fetch(new URL(url, sheet.href ?? document.baseURI));
-      if (!res.ok) continue;
-      const data = base64(new Uint8Array(await res.arrayBuffer()));
+      // The page's CSP may refuse the fetch (Electron allows no connections, web mode only its WebSocket):
+      // the report then goes out without that slice rather than not at all.
+      const bytes = await fetch(new URL(url, sheet.href ?? document.baseURI))
+        .then((res) => (res.ok ? res.arrayBuffer() : null))
+        .catch(() => null);
+      if (!bytes) continue;
+      const data = base64(new Uint8Array(bytes));
       faces.push(
         `@font-face{font-family:'${family}';font-style:normal;font-weight:400;font-display:swap;` +
           `src:url(data:font/woff2;base64,${data}) format('woff2');unicode-range:${rule.style.getPropertyValue('unicode-range')}}`,

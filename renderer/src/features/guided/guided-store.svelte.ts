@@ -13,7 +13,9 @@ import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
 import { errorSentence } from '../../lib/error-sentence';
 import { UPLOAD_ERRORS } from './upload-errors';
-import { t } from '../../lib/i18n.svelte';
+import { findingMessageKey } from '../validation/local-text';
+import { hasMessage, translate } from '../../../../shared/i18n';
+import type { LocalText } from '../../../../shared/contract/text';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
 function message(e: unknown): string {
@@ -32,6 +34,8 @@ export class GuidedStore {
   /** The backup a change step took, waiting for the confirmation. */
   backup = $state<{ stepId: string; archive: string; sha256: string; bytes: number; risk: string } | null>(null);
   copyProgress = $state<{ done: number; total: number; phase: 'copying' | 'validating' } | null>(null);
+  /** The copy-validate step's last copy was refused because the node directory kept changing: what moved (for "copy anyway"). */
+  copyChanging = $state<{ stepId: string; files: string[] } | null>(null);
   /** The last progress of this session's upload (kept after it ends: it says how it ended). */
   uploadProgress = $state<UploadProgress | null>(null);
 
@@ -206,15 +210,16 @@ export class GuidedStore {
    * The copy-validate step: copy the node path off (verified by SHA-256 on
    * both ends), validate the copy in a worker, and record what it found.
    */
-  copyValidate(stepId: string, nodePath: string, sudo: boolean): Promise<void> {
+  copyValidate(stepId: string, nodePath: string, sudo: boolean, force = false): Promise<void> {
     const s = this.session;
     const connectionId = this.connectionId;
     if (!s || !connectionId) return Promise.resolve();
+    this.copyChanging = null;
     return this.act(async () => {
       const plan = await this.client.call('ssh.copyout.plan', { connectionId, remotePath: nodePath, sudo });
-      const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo });
+      const { jobId } = await this.client.call('ssh.copyout.start', { connectionId, remotePath: nodePath, localDir: plan.localDir, sudo, force });
       this.copyProgress = { done: 0, total: 0, phase: 'copying' };
-      const copied = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+      const copied = await new Promise<{ ok: boolean; error?: string; errorText?: LocalText; localPath?: string }>((resolve) => {
         const offs = [
           this.client.on('ssh.copyout.progress', (e) => {
             if (e.jobId === jobId) this.copyProgress = { done: e.progress.bytesDone, total: e.progress.bytesTotal, phase: 'copying' };
@@ -222,20 +227,35 @@ export class GuidedStore {
           this.client.on('ssh.copyout.done', (e) => {
             if (e.jobId !== jobId) return;
             offs.forEach((f) => f());
-            resolve({ ok: e.result.allMatch });
+            resolve({ ok: e.result.allMatch, localPath: e.result.localPath });
           }),
           this.client.on('ssh.copyout.failed', (e) => {
             if (e.jobId !== jobId) return;
             offs.forEach((f) => f());
-            // Said in the operator's language; the English stays in the copy-out's own log.
-            resolve({ ok: false, error: e.text ? t(e.text.key, e.text.params) : e.error });
+            if (e.changing?.length) {
+              // A crash-looping etcd rewrites its directory at every restart: the step offers "copy anyway".
+              this.copyChanging = { stepId, files: e.changing };
+              const files = e.changing.slice(0, 5).join(', ') + (e.changing.length > 5 ? ', …' : '');
+              resolve({ ok: false, error: e.error, errorText: { key: 'ssh.copyout.changing', params: { files } } });
+              return;
+            }
+            // The journal keeps the English; the checklist says it in the operator's language.
+            resolve({ ok: false, error: e.error, ...(e.text ? { errorText: e.text } : {}) });
           }),
         ];
       });
       let outcome: CopyValidateOutcome;
       if (!copied.ok) {
-        outcome = { ok: false, summary: copied.error ?? 'the copy does not match the node', findings: [] };
+        const summaryText = copied.errorText ?? (copied.error ? undefined : { key: 'guided.step.copyMismatch' });
+        outcome = {
+          ok: false,
+          summary: summaryText ? translate('en', summaryText.key, summaryText.params) : (copied.error ?? ''),
+          ...(summaryText ? { summaryText } : {}),
+          findings: [],
+        };
       } else {
+        // Where the verified copy is: the playbook's salvage command names it.
+        if (copied.localPath) await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'copyPath', value: copied.localPath });
         this.copyProgress = { done: 0, total: 0, phase: 'validating' };
         const { jobId: vJob } = await this.client.call('validation.start', { source: { kind: 'copy', jobId } });
         const report = await new Promise<ValidationReport | string>((resolve) => {
@@ -262,10 +282,20 @@ export class GuidedStore {
             : {
                 ok: true,
                 summary: report.summary,
-                findings: report.findings.map((f) => ({
-                  severity: f.severity,
-                  text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim(),
-                })),
+                ...(report.summaryText ? { summaryText: report.summaryText } : {}),
+                findings: report.findings.map((f) => {
+                  // The journal keeps the engine's own line (English, as journalctl shows it); the checklist also
+                  // says what it means in the UI's language when the validator wrote the message from a template.
+                  // A finding whose message has no template (the engine's line as it is) still has a catalog title.
+                  const key = findingMessageKey(f);
+                  const title = `finding.${f.code}`;
+                  const local = f.messageText ?? (key ? { key, params: f.params } : hasMessage(title) ? { key: title } : undefined);
+                  return {
+                    severity: f.severity,
+                    text: `${f.file ?? ''}${f.offset !== null ? `@${f.offset}` : ''} ${f.engineError ?? f.message}`.trim(),
+                    ...(local ? { local } : {}),
+                  };
+                }),
               };
       }
       this.copyProgress = null;
