@@ -73,8 +73,15 @@ export function buildCsp(opts: CspOptions): string {
   ].join('; ');
 }
 
-/** The CSP for the Electron renderer: no network at all. */
-export const ELECTRON_CSP = buildCsp({ connectSrc: [] });
+/**
+ * Where the renderer's bundled files are (font slices among them). The one connection the page makes besides web
+ * mode's WebSocket is a read of its own font slices there, to inline the ones a Chinese report export uses (a report
+ * must read on a machine without CJK fonts); the policy allows that path of its own origin, nothing else.
+ */
+export const ASSETS_PATH = '/assets/';
+
+/** The CSP for the Electron renderer: no network, only its own bundled assets. */
+export const ELECTRON_CSP = buildCsp({ connectSrc: [`${APP_ORIGIN}${ASSETS_PATH}`] });
 
 /**
  * `scheme://host[:port]` of a URL, or null when it does not parse or carries

@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { ApiEvents, EventName, WireEvent, WireResponse } from '../../shared/contract/api';
-import { buildCsp } from '../security';
+import { ASSETS_PATH, buildCsp } from '../security';
 import { createAllHandlers, dispatch, type Backend } from '../services/core-handlers';
 import type { CallContext } from '../services/registry';
 import { mimeTypeFor, resolveStaticFile, stripCspMeta } from './static';
@@ -196,7 +196,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const hostPart = host.includes(':') ? `[${host}]` : host;
   hostHeader = `${hostPart}:${port}`;
   origin = `http://${hostHeader}`;
-  csp = buildCsp({ connectSrc: [`ws://${hostHeader}`] });
+  // The WebSocket, and the page's own bundled font slices (read to embed them into a Chinese report export).
+  csp = buildCsp({ connectSrc: [`ws://${hostHeader}`, `${origin}${ASSETS_PATH}`] });
   const url = `${origin}/?token=${token}`;
   if (!opts.quiet) process.stdout.write(`Lifeboat web UI: ${url}\n`);
 

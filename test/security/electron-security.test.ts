@@ -61,7 +61,8 @@ describe('Content-Security-Policy', () => {
     const d = cspDirectives(ELECTRON_CSP);
     expect(d.get('default-src')).toEqual(["'none'"]);
     expect(d.get('script-src')).toEqual(["'self'"]);
-    expect(d.get('connect-src')).toEqual(["'none'"]);
+    // No network: only its own bundled assets (the font slices a Chinese report export inlines).
+    expect(d.get('connect-src')).toEqual(['app://lifeboat/assets/']);
     expect(d.get('object-src')).toEqual(["'none'"]);
     expect(d.get('base-uri')).toEqual(["'none'"]);
     expect(d.get('frame-ancestors')).toEqual(["'none'"]);

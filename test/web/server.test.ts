@@ -132,7 +132,7 @@ describe('static renderer', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['cache-control']).toBe('no-store');
     const csp = String(res.headers['content-security-policy']);
-    expect(csp).toContain(`connect-src ws://127.0.0.1:${server.port}`);
+    expect(csp).toContain(`connect-src ws://127.0.0.1:${server.port} http://127.0.0.1:${server.port}/assets/`);
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("default-src 'none'");
     // A meta CSP written for Electron (connect-src 'none') would block the WebSocket.

@@ -43,8 +43,8 @@ export async function withEmbeddedFonts(html: string, family = 'Noto Sans SC'): 
       if (!ranges.some(([lo, hi]) => [...used].some((cp) => cp >= lo && cp <= hi))) continue;
       const url = /url\(["']?([^"')]+\.woff2)["']?\)/.exec(rule.style.getPropertyValue('src'))?.[1];
       if (!url) continue;
-      // The page's CSP may refuse the fetch (Electron allows no connections, web mode only its WebSocket):
-      // the report then goes out without that slice rather than not at all.
+      // Both policies allow reading the page's own /assets/ (electron/security.ts ASSETS_PATH); should a slice still
+      // not come (a policy or a file changed), the report goes out without it rather than not at all.
       const bytes = await fetch(new URL(url, sheet.href ?? document.baseURI))
         .then((res) => (res.ok ? res.arrayBuffer() : null))
         .catch(() => null);
