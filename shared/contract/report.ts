@@ -19,7 +19,7 @@ export interface ValidationReport {
   findings: Finding[];
   /** One-paragraph verdict in plain English. */
   summary: string;
-  /** `summary` as catalog key + params, for the UI language (dqlite only). */
+  /** `summary` as catalog key + params, for the UI language (set by the dqlite and etcd validators). */
   summaryText?: LocalText;
   bytesRead: number;
   elapsedMs: number;
