@@ -313,6 +313,8 @@ export interface SshEvents {
     error: string;
     resumable: boolean;
     changing?: string[];
+    /** `changing` as data, to say it in the UI's language (shared/node/directory-change.ts). */
+    changes?: DirectoryChange[];
     /** `error` as a catalog text, for the UI's language. */
     text?: ErrorText;
   };
@@ -321,3 +323,13 @@ export interface SshEvents {
   /** A recorded `exec` command ended. */
   'ssh.command.end': { id: string; connectionId: string; code: number | null; elapsedMs: number };
 }
+
+/** One thing that moved in a node directory between two listings (`path` below the copied root; '.' is the root). */
+export type DirectoryChange = { path: string } & (
+  | { kind: 'removed' }
+  | { kind: 'new' }
+  | { kind: 'resized'; from: number; to: number }
+  | { kind: 'written'; size: number }
+  /** A directory whose entries changed while no file says more (a file made and removed again). */
+  | { kind: 'entries' }
+);

@@ -126,6 +126,7 @@ export class CopyOutService {
           text: errorTextOf(err),
           resumable: e instanceof CopyOutError && e.resumable,
           changing: e instanceof DirectoryChangingError ? e.changed : undefined,
+          changes: e instanceof DirectoryChangingError ? e.changes : undefined,
         });
       },
     );

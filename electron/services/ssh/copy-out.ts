@@ -45,9 +45,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
-import type { CopyOutProgress, CopyOutResult, CopyTransport, ManifestEntry } from '../../../shared/contract/ssh';
+import type { CopyOutProgress, CopyOutResult, CopyTransport, DirectoryChange, ManifestEntry } from '../../../shared/contract/ssh';
 import type { ErrorText } from '../../../shared/contract/error-text';
-import type { MessageParams } from '../../../shared/i18n';
+import { translateLocal, type MessageParams } from '../../../shared/i18n';
+import { directoryChangesSaid, directoryChangeText } from '../../../shared/node/directory-change';
 import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { shellQuote, type ExecStreamEnd, type SshConnection } from './connection';
 import { copyOutText } from './remote-errors';
@@ -79,11 +80,15 @@ export interface RemoteListing {
 }
 
 export class DirectoryChangingError extends Error {
-  constructor(readonly changed: string[]) {
+  /** What moved, in English (the CLI, the journal). */
+  readonly changed: string[];
+  constructor(readonly changes: DirectoryChange[]) {
+    const changed = changes.map((c) => translateLocal('en', directoryChangeText(c)));
     super(
-      `the remote directory is being written (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''} changed between two listings); ` +
+      `the remote directory is being written (${directoryChangesSaid('en', changes)} changed between two listings); ` +
         'stop the engine first, or copy anyway with force',
     );
+    this.changed = changed;
     this.name = 'DirectoryChangingError';
   }
 }
@@ -229,25 +234,25 @@ export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles =
  * times, and (both listings with sub-second times) directories whose entries changed. A
  * whole-second listing is compared with the other in whole seconds.
  */
-export function changedBetween(a: RemoteListing, b: RemoteListing): string[] {
+export function changedBetween(a: RemoteListing, b: RemoteListing): DirectoryChange[] {
   const fine = a.fine !== undefined && b.fine !== undefined;
   const sameTime = (x: number, y: number) => (fine ? x === y : Math.floor(x) === Math.floor(y));
   const before = new Map(a.files.map((f) => [f.rel, f]));
   const after = new Map(b.files.map((f) => [f.rel, f]));
-  const changed: string[] = [];
+  const changed: DirectoryChange[] = [];
   for (const [rel, f] of before) {
     const g = after.get(rel);
-    if (!g) changed.push(`${rel} (removed)`);
-    else if (g.size !== f.size) changed.push(`${rel} (${f.size} → ${g.size} bytes)`);
-    else if (!sameTime(g.mtime, f.mtime) || (fine && g.ctime !== f.ctime)) changed.push(`${rel} (written, still ${g.size} bytes)`);
+    if (!g) changed.push({ path: rel, kind: 'removed' });
+    else if (g.size !== f.size) changed.push({ path: rel, kind: 'resized', from: f.size, to: g.size });
+    else if (!sameTime(g.mtime, f.mtime) || (fine && g.ctime !== f.ctime)) changed.push({ path: rel, kind: 'written', size: g.size });
   }
-  for (const rel of after.keys()) if (!before.has(rel)) changed.push(`${rel} (new)`);
+  for (const rel of after.keys()) if (!before.has(rel)) changed.push({ path: rel, kind: 'new' });
   if (fine && changed.length === 0) {
     // Only when no file says more: a file made and removed again between the listings.
     const dirsAfter = new Map(b.fine!.dirs.map((d) => [d.rel, d]));
     for (const d of a.fine!.dirs) {
       const e = dirsAfter.get(d.rel);
-      if (!e || e.mtime !== d.mtime || e.ctime !== d.ctime) changed.push(`${d.rel === '' ? '.' : d.rel}/ (entries added or removed)`);
+      if (!e || e.mtime !== d.mtime || e.ctime !== d.ctime) changed.push({ path: d.rel === '' ? '.' : d.rel, kind: 'entries' });
     }
   }
   return changed;

@@ -14,7 +14,8 @@ import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared
 import { errorSentence } from '../../lib/error-sentence';
 import { UPLOAD_ERRORS } from './upload-errors';
 import { findingMessageKey } from '../validation/local-text';
-import { hasMessage, translate } from '../../../../shared/i18n';
+import { hasMessage, translateLocal } from '../../../../shared/i18n';
+import { directoryChangesText } from '../../../../shared/node/directory-change';
 import type { LocalText } from '../../../../shared/contract/text';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
@@ -232,11 +233,11 @@ export class GuidedStore {
           this.client.on('ssh.copyout.failed', (e) => {
             if (e.jobId !== jobId) return;
             offs.forEach((f) => f());
-            if (e.changing?.length) {
+            if (e.changes?.length) {
               // A crash-looping etcd rewrites its directory at every restart: the step offers "copy anyway".
-              this.copyChanging = { stepId, files: e.changing };
-              const files = e.changing.slice(0, 5).join(', ') + (e.changing.length > 5 ? ', …' : '');
-              resolve({ ok: false, error: e.error, errorText: { key: 'ssh.copyout.changing', params: { files } } });
+              this.copyChanging = { stepId, files: e.changing ?? [] };
+              // What moved, as phrases: the journal keeps the English, the checklist says it in the operator's language.
+              resolve({ ok: false, error: e.error, errorText: { key: 'ssh.copyout.changing', texts: { files: directoryChangesText(e.changes) } } });
               return;
             }
             // The journal keeps the English; the checklist says it in the operator's language.
@@ -249,7 +250,7 @@ export class GuidedStore {
         const summaryText = copied.errorText ?? (copied.error ? undefined : { key: 'guided.step.copyMismatch' });
         outcome = {
           ok: false,
-          summary: summaryText ? translate('en', summaryText.key, summaryText.params) : (copied.error ?? ''),
+          summary: summaryText ? translateLocal('en', summaryText) : (copied.error ?? ''),
           ...(summaryText ? { summaryText } : {}),
           findings: [],
         };

@@ -7,7 +7,7 @@
  */
 import type { ErrorText, LifeboatClient, SourceRef } from '../../../../shared/contract/api';
 import type { ListingAnalysis } from '../../../../shared/contract/listing';
-import type { CopyOutPlan, CopyOutProgress, CopyOutResult, SshEvents } from '../../../../shared/contract/ssh';
+import type { CopyOutPlan, CopyOutProgress, CopyOutResult, DirectoryChange, SshEvents } from '../../../../shared/contract/ssh';
 import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
@@ -42,7 +42,7 @@ export interface CopyState {
   errorText: ErrorText | null;
   resumable: boolean;
   /** What moved between the two listings (the "being written" refusal). */
-  changing: string[];
+  changing: DirectoryChange[];
   /** The copy was started again into the same place (a resume). */
   attempts: number;
 }
@@ -272,9 +272,9 @@ export class NodeStore {
     c.error = e.error;
     c.errorText = e.text ?? null;
     c.resumable = e.resumable;
-    if (e.changing && e.changing.length > 0) {
+    if (e.changes && e.changes.length > 0) {
       c.status = 'changing';
-      c.changing = e.changing;
+      c.changing = e.changes ?? [];
     } else c.status = e.error === 'cancelled' ? 'cancelled' : 'failed';
   }
 }
