@@ -54,7 +54,9 @@ describe('openedFileRestore', () => {
     expect(translate('en', copy.key, copy.params)).toBe(
       'the snapshot.db checked here (snapshot.db); copy it to the node as /var/tmp/snapshot.db first (e.g. scp), or put its path on the node here if it is there already',
     );
-    expect(translate('zh-CN', copy.key, copy.params)).toBe('此处检查的 snapshot.db（snapshot.db）；请先把它复制到节点上的 /var/tmp/snapshot.db（例如用 scp），如果它已在节点上，则换成它在节点上的路径');
+    expect(translate('zh-CN', copy.key, copy.params)).toBe(
+      '此处检查的 snapshot.db（snapshot.db）；请先把它复制到节点上的 /var/tmp/snapshot.db（例如用 scp），如果它已在节点上，则换成它在节点上的路径',
+    );
   });
 
   it('a file name a shell would need quoted is copied under a plain one (the placeholder reads the same in the commands)', () => {
