@@ -10,6 +10,7 @@ import {
 } from '../../../shared/formats/etcd/raft-entry';
 import {
   decodeInternalRequest,
+  decodeInternalRequestFromFields,
   encodeCompactionRequest,
   encodeDeleteRangeRequest,
   encodePutRequest,
@@ -21,6 +22,11 @@ import { mutateBytes } from '../mutate';
 import { check, checkPlain, type FuzzTarget } from '../target';
 import { enc } from './corpus';
 import { etcdWalCorpus, raftSeeds, type RaftSeeds } from './etcd-corpus';
+
+/** A decoded request as text (bigints and bytes spelled out), to compare two decoders' answers. */
+function requestJson(r: InternalRequest | null): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v));
+}
 
 function checkRequest(r: InternalRequest, depth: number): void {
   check(depth <= 17, `txn nested ${depth} deep (limit 16)`);
@@ -62,6 +68,7 @@ export const etcdRaft: FuzzTarget<Uint8Array, Uint8Array[]> = {
       );
     for (const data of [b, e.ok ? e.value.data : null]) {
       const req = decodeInternalRequest(data);
+      check(requestJson(req) === requestJson(decodeInternalRequestFromFields(data)), 'direct request reader differs from the field-list decoder');
       if (!req) continue;
       checkRequest(req, 0);
       check(summarizeRequest(req).length <= 64 * 1024, 'request summary over 64 KiB');
