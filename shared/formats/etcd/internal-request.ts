@@ -356,8 +356,21 @@ function indexFields(b: Uint8Array, start: number, end: number): number {
   return n;
 }
 
+/** Eight bytes to build a 64-bit value in: one BigInt made per value, not four (ids and leases use all 64 bits). */
+const int64Scratch = new DataView(new ArrayBuffer(8));
+
 function uint64(lo: number, hi: number): bigint {
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  if (hi === 0) return BigInt(lo);
+  int64Scratch.setUint32(0, lo, true);
+  int64Scratch.setUint32(4, hi, true);
+  return int64Scratch.getBigUint64(0, true);
+}
+
+function int64(lo: number, hi: number): bigint {
+  if (hi === 0) return BigInt(lo);
+  int64Scratch.setUint32(0, lo, true);
+  int64Scratch.setUint32(4, hi, true);
+  return int64Scratch.getBigInt64(0, true);
 }
 
 /** The getters of `protobuf/wire.ts` over the indexed message: the last occurrence decides, of the wire type asked for. */
@@ -370,7 +383,7 @@ function u64At(k: number): bigint {
 }
 
 function i64At(k: number): bigint {
-  return BigInt.asIntN(64, u64At(k));
+  return wireOf[k] === 0 ? int64(loOf[k]!, hiOf[k]!) : 0n;
 }
 
 function numAt(k: number): number {
@@ -409,12 +422,12 @@ function fastRequest(data: Uint8Array): Fast<InternalRequest | null> {
     }
   const presentStart = present > 0 ? startOf[present]! : 0;
   const presentEnd = present > 0 ? endOf[present]! : 0;
-  let id = idWire === 0 ? uint64(idLo, idHi) : 0n;
+  let headerFields = 0;
   if (hasHeader) {
-    const n = indexFields(data, headerStart, headerEnd);
-    if (n < 0) return UNSURE;
-    if (n > 0) id = u64At(1);
+    headerFields = indexFields(data, headerStart, headerEnd);
+    if (headerFields < 0) return UNSURE;
   }
+  const id = headerFields > 0 ? u64At(1) : idWire === 0 ? uint64(idLo, idHi) : 0n;
   if (hasV2) {
     if (indexFields(data, v2Start, v2End) < 0) return UNSURE;
     return { kind: 'v2', id: u64At(1), method: utf8At(data, 2), path: utf8At(data, 3), val: utf8At(data, 4), expiration: i64At(9) };
