@@ -204,7 +204,10 @@ export const microk8sDqlite: Playbook = {
     change({
       id: 'quarantine',
       title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
-      body: { en: "The exact commands from the validator's repair plan for this directory.", 'zh-CN': '校验器为此目录给出的修复方案中的确切命令。' },
+      body: {
+        en: "The commands of the validator's repair plan for this directory, run once through sudo: the sudo the plan writes before each command for a shell is left out.",
+        'zh-CN': '校验器为此目录给出的修复方案中的命令，整体通过 sudo 执行一次：方案为手动在 shell 中执行而在每条命令前写的 sudo 已去掉。',
+      },
       command: '{{raw:repairCommands}}',
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
