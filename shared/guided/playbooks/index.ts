@@ -125,9 +125,9 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'decision',
       title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
       body: {
-        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy on this machine (lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db); the next step uploads it to the node.',
+        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy with this command on this machine (not on the node); the next step uploads it to the node: `lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
         'zh-CN':
-          '节点卡片中最新的有效备份：{{backup}}。若没有，在本机从经过校验的副本中抢救出 snapshot.db（lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db），下一步会将其上传到节点。',
+          '节点卡片中最新的有效备份：{{backup}}。若没有，请在本机（而不是节点上）用下面的命令从经过校验的副本中抢救出 snapshot.db，下一步会将其上传到节点：`lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
       },
       options: [
         { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'check-backup' },
