@@ -6,9 +6,10 @@
  * "会修\n改：/var/lib/etcd…".
  */
 import { describe, expect, it } from 'vitest';
-import { proseParts } from '../../renderer/src/features/guided/prose';
+import { aroundValue, proseParts } from '../../renderer/src/features/guided/prose';
 import { kubeadmEtcdDb } from '../../shared/guided/playbooks';
 import { renderCommand } from '../../shared/guided/runner';
+import { translate } from '../../shared/i18n';
 
 describe('step texts in parts', () => {
   it("the kubeadm salvage command is one code part, at the end, whose words are the command's words, flag and value apart", () => {
@@ -53,5 +54,11 @@ describe('step texts in parts', () => {
       { kind: 'word', text: '/var/lib/etcd.lifeboat-20261203T073838Z' },
       { kind: 'text', text: ').' },
     ]);
+  });
+
+  it("splits the touched paths' sentence around its value so the label can stay whole, in both languages", () => {
+    expect(aroundValue((paths) => translate('zh-CN', 'guided.step.touches', { paths }))).toEqual({ before: '会修改：', after: '' });
+    expect(aroundValue((paths) => translate('en', 'guided.step.touches', { paths }))).toEqual({ before: 'Changes: ', after: '' });
+    expect(aroundValue(() => 'no value here')).toEqual({ before: 'no value here', after: '' });
   });
 });

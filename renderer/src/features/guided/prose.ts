@@ -3,8 +3,9 @@
  * types or reads off breaks in the wrong place: a command written between
  * backticks in a playbook text wraps only between its words (a flag never
  * split from its dashes, a path never split at a hyphen), and so do the
- * flags and paths written in a sentence. Pure: the Svelte component renders
- * the parts.
+ * flags and paths written in a sentence; a label before a value
+ * ("Changes:", "会修改：") stays on one line. Pure: the Svelte component
+ * renders the parts.
  */
 
 /**
@@ -61,4 +62,19 @@ export function proseParts(text: string): ProsePart[] {
     tail.shift();
   }
   return [...parts, ...tail];
+}
+
+/** Stands in for a sentence's value while it is split around it (a catalog text never contains it). */
+const VALUE_MARK = '\u0000';
+
+/**
+ * A catalog sentence split around its one value: `render` is called with a
+ * marker for the value and the text before and after it comes back, so the
+ * label can be kept on one line and the value laid out on its own.
+ */
+export function aroundValue(render: (marker: string) => string): { before: string; after: string } {
+  const text = render(VALUE_MARK);
+  const at = text.indexOf(VALUE_MARK);
+  if (at < 0) return { before: text, after: '' };
+  return { before: text.slice(0, at), after: text.slice(at + VALUE_MARK.length) };
 }
