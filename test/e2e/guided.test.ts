@@ -123,6 +123,18 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await screenshot(page, 'guided-node-card', false);
     await page.getByTestId('language-button').click();
     await screenshot(page, 'guided-node-card-zh', false);
+    // At 1024 px in Chinese, a backup's verdict ("可恢复") and its time stay on one line each; the path gives way.
+    const wide = page.viewportSize();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    const rows = await page.getByTestId('backup-row').count();
+    for (let r = 1; r <= rows; r++) {
+      for (const column of [1, 2]) {
+        const cell = `[data-testid="backup-row"]:nth-child(${r}) td:nth-child(${column})`;
+        const text = (await page.locator(cell).textContent()) ?? '';
+        expect(await linesOf(page, cell, text), text).toBe(1);
+      }
+    }
+    if (wide) await page.setViewportSize(wide);
     await page.getByTestId('language-button').click();
 
     await page.getByTestId('start-etcd-systemd-restore').click();
