@@ -53,12 +53,49 @@ export function variablesFromDatastore(d: DetectedDatastore, now: Date = new Dat
 }
 
 /**
+ * A command line with the `sudo ` that opens each of its simple commands
+ * taken out (only where a command starts: at the beginning, after `&&`, `||`,
+ * `;` or `|`, outside quotes). The repair plan is written for an operator's
+ * shell, one `sudo` per command; a guided step runs its whole command through
+ * sudo once, and what it shows must be what runs.
+ */
+export function withoutLeadingSudo(command: string): string {
+  let out = '';
+  let quote: "'" | '"' | null = null;
+  let atCommandStart = true;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote) {
+      out += c;
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < command.length) out += command[++i]!;
+      continue;
+    }
+    if (atCommandStart && c !== ' ') {
+      atCommandStart = false;
+      if (command.startsWith('sudo ', i)) {
+        i += 'sudo '.length - 1;
+        atCommandStart = true;
+        continue;
+      }
+    }
+    out += c;
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '\\' && i + 1 < command.length) out += command[++i]!;
+    else if (c === '&' || c === '|' || c === ';') atCommandStart = true;
+  }
+  return out;
+}
+
+/**
  * The file operations of a dqlite repair plan (quarantine, truncate, write)
  * as one command line for the playbook's quarantine step; stop, backup and
- * start are steps of their own there. Empty when the plan changes no file.
+ * start are steps of their own there. The step runs through sudo, so the
+ * plan's own `sudo` before each command is left out. Empty when the plan
+ * changes no file.
  */
 export function dqliteRepairCommands(plan: RepairPlan | undefined): string {
   if (!plan) return '';
   const ops = plan.steps.filter((s) => s.kind === 'quarantine' || s.kind === 'truncate-rename' || s.kind === 'write');
-  return ops.map((s) => s.command).join(' && ');
+  return ops.map((s) => withoutLeadingSudo(s.command)).join(' && ');
 }

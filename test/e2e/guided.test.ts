@@ -60,6 +60,27 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
+  /** On how many lines `text` (within one text node under `selector`) is laid out. */
+  function linesOf(page: Page, selector: string, text: string): Promise<number> {
+    return page.evaluate(
+      ([sel, needle]) => {
+        const root = document.querySelector(sel);
+        if (!root) return -1;
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const at = n.textContent?.indexOf(needle) ?? -1;
+          if (at < 0) continue;
+          const range = document.createRange();
+          range.setStart(n, at);
+          range.setEnd(n, at + needle.length);
+          return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+        }
+        return -1;
+      },
+      [selector, text] as const,
+    );
+  }
+
   async function step(page: Page, id: string): Promise<void> {
     const li = page.getByTestId(`step-${id}`);
     await li.waitFor();
@@ -102,6 +123,18 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await screenshot(page, 'guided-node-card', false);
     await page.getByTestId('language-button').click();
     await screenshot(page, 'guided-node-card-zh', false);
+    // At 1024 px in Chinese, a backup's verdict ("可恢复") and its time stay on one line each; the path gives way.
+    const wide = page.viewportSize();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    const rows = await page.getByTestId('backup-row').count();
+    for (let r = 1; r <= rows; r++) {
+      for (const column of [1, 2]) {
+        const cell = `[data-testid="backup-row"]:nth-child(${r}) td:nth-child(${column})`;
+        const text = (await page.locator(cell).textContent()) ?? '';
+        expect(await linesOf(page, cell, text), text).toBe(1);
+      }
+    }
+    if (wide) await page.setViewportSize(wide);
     await page.getByTestId('language-button').click();
 
     await page.getByTestId('start-etcd-systemd-restore').click();
@@ -130,6 +163,21 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await page.setViewportSize({ width: 1024, height: 700 });
     const overflow = await page.getByTestId('checklist').evaluate((el) => el.scrollWidth - el.clientWidth);
     expect(overflow).toBeLessThanOrEqual(1);
+    // In Chinese at 1024 px, the change's label "会修改：" and its kind "修改节点" each stay on one line (Chinese may
+    // break between any two characters, and "：" cannot start a line: with a long first path, as MicroK8s' backend,
+    // the walk showed "会修\n改：/var/snap/…"). The path is lengthened on the page only: what runs is unchanged.
+    await page.getByTestId('language-button').click();
+    const touches = '[data-testid="step-move-aside"] [data-testid="step-touches"]';
+    await page.locator(touches).waitFor();
+    expect(await page.locator(touches).innerText()).toMatch(/^会修改：\/var\/lib\/etcd, \/var\/lib\/etcd\.lifeboat-\d{8}T\d{6}Z$/);
+    await page.locator(touches).evaluate((el) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode())
+        n.textContent = (n.textContent ?? '').replace('/var/lib/etcd', '/var/snap/microk8s/current/var/kubernetes/backend');
+    });
+    expect(await linesOf(page, touches, '会修改：')).toBe(1);
+    expect(await linesOf(page, '[data-testid="step-move-aside"] .kind', '修改节点')).toBe(1);
+    await page.getByTestId('language-button').click();
     for (const id of ['move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys']) await step(page, id);
 
     // No kubectl on the test node: skipped with a reason, which the record keeps.

@@ -125,9 +125,9 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'decision',
       title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
       body: {
-        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy on this machine (lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db); the next step uploads it to the node.',
+        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy with this command on this machine (not on the node); the next step uploads it to the node: `lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
         'zh-CN':
-          '节点卡片中最新的有效备份：{{backup}}。若没有，在本机从经过校验的副本中抢救出 snapshot.db（lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db），下一步会将其上传到节点。',
+          '节点卡片中最新的有效备份：{{backup}}。若没有，请在本机（而不是节点上）用下面的命令从经过校验的副本中抢救出 snapshot.db，下一步会将其上传到节点：`lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
       },
       options: [
         { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'check-backup' },
@@ -204,7 +204,10 @@ export const microk8sDqlite: Playbook = {
     change({
       id: 'quarantine',
       title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
-      body: { en: "The exact commands from the validator's repair plan for this directory.", 'zh-CN': '校验器为此目录给出的修复方案中的确切命令。' },
+      body: {
+        en: "The commands of the validator's repair plan for this directory, run once through sudo: the sudo the plan writes before each command for a shell is left out.",
+        'zh-CN': '校验器为此目录给出的修复方案中的命令，整体通过 sudo 执行一次：方案为手动在 shell 中执行而在每条命令前写的 sudo 已去掉。',
+      },
       command: '{{raw:repairCommands}}',
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
