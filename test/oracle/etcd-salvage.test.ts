@@ -100,12 +100,15 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
         expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
         const code = EXPECTED_CODES[c.name];
         // With every key served, revisions the WAL does not hold (which pages the damage hit varies with etcd's
-        // layout) are old history: the report lists them as lost instead of replayed. Either way it says which.
+        // layout) are old history: the report lists them as lost instead of replayed. Or an older copy of the zeroed
+        // leaf among the freed pages still held them (bbolt copies a page on write): they came from that orphaned leaf.
+        // Either way the report says where they came from.
         const codes = report.findings.map((f) => f.code);
+        const fromOlderCopy = missing.length === 0 && report.sources['orphaned-leaf'] > 0;
         if (code)
           expect(
-            codes.includes(code) || (missing.length === 0 && code === 'salvage.revisions-from-wal' && codes.includes('salvage.lost')),
-            codes.join(', '),
+            codes.includes(code) || (missing.length === 0 && code === 'salvage.revisions-from-wal' && (codes.includes('salvage.lost') || fromOlderCopy)),
+            JSON.stringify({ codes, sources: report.sources }),
           ).toBe(true);
         if (c.name === FIELD_REPORT) expect(served.size).toBe(golden.keys.size);
       },
@@ -157,9 +160,14 @@ describe.skipIf(!hasEtcd)('etcd salvage oracle (real etcdctl snapshot restore)',
         expect(missing).toEqual([]);
         expect(report.lost).toEqual([]);
       } else {
-        // Truncation at half may cut only freed pages (where etcd put its pages varies); the others always destroy keys.
-        if (!c.name.includes('truncated') || missing.length > 0) expect(missing.length).toBeGreaterThan(0);
-        else return;
+        // Truncation at half may cut only freed pages (where etcd put its pages varies). A zeroed leaf may still have
+        // an older copy among the freed pages holding every revision it had (bbolt copies a page on write; a split or
+        // rebalance can leave an identical copy behind): then every key comes back from it, with the golden's value.
+        if (missing.length === 0) {
+          if (c.name.includes('truncated')) return;
+          expect(report.sources['orphaned-leaf'], JSON.stringify({ sources: report.sources, lost: report.lost })).toBeGreaterThan(0);
+          return;
+        }
         // The loss is reported as lost revisions or damaged elements.
         const codes = report.findings.map((f) => f.code);
         // With both meta pages unreadable (where the cut falls decides it) there is no page count to measure the cut
