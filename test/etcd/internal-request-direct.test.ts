@@ -7,21 +7,9 @@
  * and the record listing see exactly what they saw before.
  */
 import { describe, expect, it } from 'vitest';
+import { bf, vf } from '../helpers/protobuf-writer';
 import { decodeInternalRequest, decodeInternalRequestFromFields, encodePutRequest } from '../../shared/formats/etcd/internal-request';
 
-/** A small independent protobuf writer. */
-function varint(v: bigint | number): number[] {
-  let x = BigInt.asUintN(64, BigInt(v));
-  const out: number[] = [];
-  while (x >= 0x80n) {
-    out.push(Number(x & 0x7fn) | 0x80);
-    x >>= 7n;
-  }
-  out.push(Number(x));
-  return out;
-}
-const vf = (no: number, v: bigint | number) => [...varint(no << 3), ...varint(v)];
-const bf = (no: number, b: number[]) => [...varint((no << 3) | 2), ...varint(b.length), ...b];
 const str = (s: string) => Array.from(new TextEncoder().encode(s));
 const header = (id: bigint) => bf(100, vf(1, id));
 

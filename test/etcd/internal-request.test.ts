@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDirectory } from '../../electron/services/fs-source';
 import { requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdNode } from '../helpers/etcd';
+import { bf, vf } from '../helpers/protobuf-writer';
 import { readWalEntries, type WalEntry } from '../../shared/formats/etcd/wal';
 import {
   decodeInternalRequest,
@@ -26,19 +27,6 @@ const te = new TextEncoder();
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const txt = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 
-/** A tiny independent protobuf writer for hand-built requests. */
-function varint(v: bigint | number): number[] {
-  let x = BigInt.asUintN(64, BigInt(v));
-  const out: number[] = [];
-  while (x >= 0x80n) {
-    out.push(Number(x & 0x7fn) | 0x80);
-    x >>= 7n;
-  }
-  out.push(Number(x));
-  return out;
-}
-const vf = (no: number, v: bigint | number) => [...varint(no << 3), ...varint(v)];
-const bf = (no: number, b: number[] | Uint8Array) => [...varint((no << 3) | 2), ...varint(b.length), ...b];
 const u8 = (a: number[]) => Uint8Array.from(a);
 
 describe('InternalRaftRequest decoding (hand-built)', () => {
