@@ -10,6 +10,7 @@
  */
 import type { EtcdMember, EtcdDetails } from '../../contract/etcd';
 import type { EtcdMemberConfig, RestorePlaceholder } from '../../contract/etcd-repair';
+import { emptyConfig } from './restore-plan';
 
 /** The restore plan's source when the member's identity comes from the validation report: the WAL names the member (its words: etcd-plan.restore.sources.report). */
 export const REPORT_SOURCE = 'the validation report (WAL member ID, members bucket)';
@@ -111,25 +112,15 @@ export function memberConfigFromReport(report: EtcdReportPart, nodePath: string 
   const flags: Record<string, string> = { name, 'data-dir': dataDir, 'initial-cluster': initialCluster, 'initial-advertise-peer-urls': peer };
   return {
     member: {
-      style: 'unknown',
+      ...emptyConfig('unknown'),
       sources: [sourceLabel],
       sourceLabels: { [sourceLabel]: { key: namedByWal ? 'etcd-plan.restore.sources.report' : 'etcd-plan.restore.sources.reportDb' } },
       name,
       dataDir,
-      walDir: null,
       initialCluster,
-      initialClusterToken: null,
       initialAdvertisePeerUrls: peer,
       advertiseClientUrls: self && self.clientURLs.length > 0 ? self.clientURLs.join(',') : null,
-      listenClientUrls: null,
-      cacert: null,
-      cert: null,
-      key: null,
-      manifestPath: null,
-      unitName: null,
-      environmentFile: null,
       flags,
-      problems: [],
     },
     placeholders,
   };

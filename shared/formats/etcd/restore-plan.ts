@@ -104,7 +104,8 @@ export function splitCommandLine(line: string): string[] {
   return out;
 }
 
-function emptyConfig(style: EtcdRunStyle): EtcdMemberConfig {
+/** A member configuration that knows nothing yet (every flag null): what each reader of a configuration fills in. */
+export function emptyConfig(style: EtcdRunStyle): EtcdMemberConfig {
   return {
     style,
     sources: [],
