@@ -35,8 +35,8 @@ export class GuidedStore {
   /** The backup a change step took, waiting for the confirmation. */
   backup = $state<{ stepId: string; archive: string; sha256: string; bytes: number; risk: string } | null>(null);
   copyProgress = $state<{ done: number; total: number; phase: 'copying' | 'validating' } | null>(null);
-  /** The copy-validate step's last copy was refused because the node directory kept changing: what moved (for "copy anyway"). */
-  copyChanging = $state<{ stepId: string; files: string[] } | null>(null);
+  /** The copy-validate step whose last copy was refused because the node directory kept changing (it offers "copy anyway"). */
+  copyChanging = $state<{ stepId: string } | null>(null);
   /** The last progress of this session's upload (kept after it ends: it says how it ended). */
   uploadProgress = $state<UploadProgress | null>(null);
 
@@ -235,7 +235,7 @@ export class GuidedStore {
             offs.forEach((f) => f());
             if (e.changes?.length) {
               // A crash-looping etcd rewrites its directory at every restart: the step offers "copy anyway".
-              this.copyChanging = { stepId, files: e.changing ?? [] };
+              this.copyChanging = { stepId };
               // What moved, as phrases: the journal keeps the English, the checklist says it in the operator's language.
               resolve({ ok: false, error: e.error, errorText: { key: 'ssh.copyout.changing', texts: { files: directoryChangesText(e.changes) } } });
               return;
