@@ -388,6 +388,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     const plan = p.getByTestId('etcd-restore-plan');
     expect(await plan.locator('li[data-kind="restore"] strong').first().innerText()).toBe('第 4 步：恢复快照');
     expect(await plan.locator('li[data-kind="restore"]').innerText()).toContain('--name cp-2');
+    await screenshot(p, 'etcd-snapshot-db-restore-plan-zh');
     // The same file with one byte of its trailer changed, dropped on the page: etcdctl snapshot restore refuses it, so no plan.
     const bytes = await fs.readFile(snapshotDb);
     bytes[bytes.length - 1] ^= 0xff;
@@ -403,6 +404,7 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await none.waitFor();
     expect(await none.innerText()).toMatch(/^No restore plan for this file as it is: etcdctl snapshot restore would refuse it \(“expected sha256 \[/);
     expect(await b.getByTestId('etcd-restore-plan').count()).toBe(0);
+    await screenshot(b, 'etcd-snapshot-db-no-plan');
     expect([...errors, ...brokenErrors]).toEqual([]);
   });
 
