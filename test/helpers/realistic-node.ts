@@ -48,6 +48,10 @@ export interface RealisticNodeSpec {
   hide?: string[];
   /** Commands run as root inside the node once it is up, before units start (e.g. bind mounts). */
   setup?: string[];
+  /** Log in as root instead of the test user (sshd.ts `loginAs`). */
+  loginAs?: 'root';
+  /** Commands the node's sessions cannot find, e.g. `['sudo']` (sshd.ts `hideCommands`). */
+  hideCommands?: string[];
 }
 
 export interface RealisticNode {
@@ -125,6 +129,8 @@ export async function startRealisticNode(spec: RealisticNodeSpec = {}): Promise<
       `mount -t overlay overlay -o lowerdir=${o.mount},upperdir=${path.join(root, o.layer, 'upper')},workdir=${path.join(root, o.layer, 'work')} ${o.mount}`,
   ).join(' && ');
   const sshd = await startSshd({
+    loginAs: spec.loginAs,
+    hideCommands: spec.hideCommands,
     wrap: { command: 'unshare', args: ['--mount', '--propagation', 'private', '--', 'sh', '-c', `${mounts} && exec "$0" "$@"`] },
   });
 

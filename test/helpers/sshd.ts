@@ -116,6 +116,43 @@ export interface SshdOptions {
    * (test/helpers/realistic-node.ts): the wrapper must exec sshd so the child pid is sshd's.
    */
   wrap?: { command: string; args: string[] };
+  /**
+   * `'root'`: the node is reached as root, by key only (`PermitRootLogin
+   * prohibit-password`, `AllowUsers root`), the key in this instance's own
+   * AuthorizedKeysFile (root's ~/.ssh is never touched). Default: TEST_USER.
+   */
+  loginAs?: 'root';
+  /**
+   * Commands this node's sessions cannot find (e.g. `['sudo']`): every
+   * session's PATH (sshd's `SetEnv`) is /usr/local/sbin, /usr/local/bin (left
+   * as they are: a realistic node's stand-ins live there) and a directory of
+   * symlinks to everything in the system bin directories except these. The
+   * machine is not changed.
+   */
+  hideCommands?: string[];
+}
+
+/** The system directories a session's PATH normally holds, searched for what `hideCommands` keeps. */
+const SYSTEM_BIN_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const LOCAL_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin'];
+
+/** `dir` filled with a symlink to every command in SYSTEM_BIN_DIRS except `hidden` (first directory wins, like PATH). */
+async function binDirWithout(dir: string, hidden: readonly string[]): Promise<void> {
+  for (const local of LOCAL_BIN_DIRS) {
+    for (const name of hidden) {
+      if (existsSync(path.join(local, name))) throw new Error(`sshd hideCommands: ${local}/${name} exists and stays on PATH`);
+    }
+  }
+  await fs.mkdir(dir, { mode: 0o755 });
+  const made = new Set<string>(hidden);
+  for (const from of SYSTEM_BIN_DIRS) {
+    const names = await fs.readdir(from).catch(() => [] as string[]);
+    for (const name of names) {
+      if (made.has(name)) continue;
+      made.add(name);
+      await fs.symlink(path.join(from, name), path.join(dir, name));
+    }
+  }
 }
 
 export interface SshdInstance {
@@ -168,6 +205,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
   const rsa = await generateKey(dir, 'ssh_host_rsa_key', { type: 'rsa' });
   const authorizedKeysFile = path.join(dir, 'authorized_keys');
   await fs.writeFile(authorizedKeysFile, '', { mode: 0o644 });
+  const user = opts.loginAs ?? TEST_USER;
+  const sessionBin = path.join(dir, 'bin');
+  if (opts.hideCommands) await binDirWithout(sessionBin, opts.hideCommands);
 
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
@@ -182,8 +222,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
       'PubkeyAuthentication yes',
       'PasswordAuthentication yes',
       'KbdInteractiveAuthentication yes',
-      'PermitRootLogin no',
-      `AllowUsers ${TEST_USER}`,
+      opts.loginAs === 'root' ? 'PermitRootLogin prohibit-password' : 'PermitRootLogin no',
+      `AllowUsers ${user}`,
+      ...(opts.hideCommands ? [`SetEnv PATH=${[...LOCAL_BIN_DIRS, sessionBin].join(':')}`] : []),
       'AllowTcpForwarding yes',
       'X11Forwarding no',
       'PrintMotd no',
@@ -222,7 +263,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
       port,
       dir,
       pid: child.pid!,
-      user: TEST_USER,
+      user,
       password: TEST_PASSWORD,
       hostKeys: { ed25519, rsa },
       authorizedKeysFile,
