@@ -149,9 +149,10 @@ export interface ExecResult {
 /**
  * How a copy-out reads file contents: `exec`, `cat`/`tail` streamed through an SSH command channel
  * as the login user; `sftp`, SFTP reads (the account cannot run commands, e.g. `ForceCommand
- * internal-sftp`: no SHA-256 on the node then); `sudo`, `cat`/`tail` as root through sudo.
+ * internal-sftp`: no SHA-256 on the node then); `sudo`, `cat`/`tail` as root through sudo; `root`,
+ * `cat`/`tail` run as they are by a root login (no sudo).
  */
-export type CopyTransport = 'exec' | 'sftp' | 'sudo';
+export type CopyTransport = 'exec' | 'sftp' | 'sudo' | 'root';
 
 export interface CopyOutProgress {
   phase: 'listing' | 'hashing-remote' | 'copying' | 'hashing-local' | 'done';

@@ -104,7 +104,8 @@ export const en = {
     'known_hosts is {bytes} bytes, more than the {max} Lifeboat reads; remove stale entries with `ssh-keygen -R HOST` and try again',
   'ssh.hostkey.unknownRefused':
     "The host key of {host} ({keyType} {fingerprint}) is not known and was not trusted, so the connection was refused. Compare the fingerprint with the node's own (ssh-keygen -lf on its /etc/ssh/ssh_host_*_key.pub), then connect again and trust it.",
-  'ssh.sudo.error.notInstalled': 'sudo is not installed on the node',
+  'ssh.sudo.error.notInstalled':
+    'sudo is not installed on the node, and the login user is not root: log in as root (root needs no sudo), or install sudo on the node',
   'ssh.sudo.error.cancelled': 'sudo password cancelled by the user',
   'ssh.sudo.error.wrongPassword': 'sudo: 3 incorrect password attempts',
   'ssh.sudo.error.wrongPasswordOn': 'sudo on {host}: 3 incorrect password attempts',
@@ -271,6 +272,7 @@ export const en = {
   'ssh.copy.transport.exec': 'cat through an SSH channel',
   'ssh.copy.transport.sftp': 'SFTP (this account cannot run commands: no SHA-256 on the node)',
   'ssh.copy.transport.sudo': 'cat as root through sudo',
+  'ssh.copy.transport.root': 'cat as root (logged in as root: no sudo)',
   'ssh.copy.unverified':
     'Copied, but not verified against the node: this account cannot run commands (SFTP only), so the node computed no SHA-256. Compare the manifest with sha256sum run on the node, or copy again with sudo.',
   'ssh.copy.noNodeHash': 'no node hash',
@@ -531,7 +533,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.hostkey.error.knownHostsTooLarge': 'known_hosts 有 {bytes} 字节，超过了 Lifeboat 读取的上限 {max}；请用 `ssh-keygen -R HOST` 删除过时的条目后重试',
   'ssh.hostkey.unknownRefused':
     '{host} 的主机密钥（{keyType} {fingerprint}）未知且未被信任，因此连接被拒绝。请将该指纹与节点自身的指纹核对（在节点上运行 `ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub`），然后重新连接并信任它。',
-  'ssh.sudo.error.notInstalled': '节点上没有安装 sudo',
+  'ssh.sudo.error.notInstalled': '节点上没有安装 sudo，且登录用户不是 root：请以 root 身份登录（root 无需 sudo），或在节点上安装 sudo',
   'ssh.sudo.error.cancelled': '用户取消了 sudo 密码输入',
   'ssh.sudo.error.wrongPassword': 'sudo：密码连续 3 次错误',
   'ssh.sudo.error.wrongPasswordOn': '{host} 上的 sudo：密码连续 3 次错误',
@@ -688,6 +690,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.copy.transport.exec': '经 SSH 通道用 cat 传输',
   'ssh.copy.transport.sftp': 'SFTP（该账户不能运行命令：节点上不计算 SHA-256）',
   'ssh.copy.transport.sudo': '通过 sudo 以 root 身份用 cat 传输',
+  'ssh.copy.transport.root': '以 root 身份用 cat 传输（以 root 登录：无需 sudo）',
   'ssh.copy.unverified':
     '已复制，但未与节点核对：该账户不能运行命令（仅限 SFTP），节点上没有计算 SHA-256。请在节点上运行 sha256sum 与清单比对，或改用 sudo 重新复制。',
   'ssh.copy.noNodeHash': '节点无哈希',

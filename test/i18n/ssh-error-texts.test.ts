@@ -156,7 +156,10 @@ describe('SSH error texts', () => {
         new SudoError(translate('en', 'ssh.sudo.error.wrongPasswordOn', { host: 'n1' }), { key: 'ssh.sudo.error.wrongPasswordOn', params: { host: 'n1' } }),
         'sudo on n1: 3 incorrect password attempts',
       ],
-      [new SudoError(translate('en', 'ssh.sudo.error.notInstalled'), { key: 'ssh.sudo.error.notInstalled' }), 'sudo is not installed on the node'],
+      [
+        new SudoError(translate('en', 'ssh.sudo.error.notInstalled'), { key: 'ssh.sudo.error.notInstalled' }),
+        'sudo is not installed on the node, and the login user is not root: log in as root (root needs no sudo), or install sudo on the node',
+      ],
     ];
     for (const [e, english] of cases) {
       expect(e.message).toBe(english);

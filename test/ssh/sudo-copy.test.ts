@@ -19,7 +19,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import { SudoRunner, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
+import { ROOT_PROBE, SudoRunner, sudoWrapped, type SshConnection, type SudoSession } from '../../electron/services/ssh/connection';
 import { CopyOutError, DirectoryChangingError } from '../../electron/services/ssh/copy-out';
 import type { SshService } from '../../electron/services/ssh/ssh-service';
 import {
@@ -133,7 +133,7 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
       conn.close();
     }
     expect(asked).toHaveLength(1);
-    // As root only: the probe and password check once, the first listing, then (side by side: the
+    // As root only: the sudo probe and password check once, the first listing, then (side by side: the
     // transfer starts at once, the node's hash runs beside it) the hash and one `cat` per file, and
     // the listing after the transfer (one more while it runs when it outlasts the settle time);
     // then the same for the single file.
@@ -158,7 +158,8 @@ describe.skipIf(!enabled)('copy-out through sudo (real sshd, real sudo, root-onl
     expect(root.slice(singleAt + 1).sort()).toEqual(
       [wrapped(sudoTreeListCommand(single)), wrapped(sudoFileHashCommand(backend, 'metadata1')), wrapped(sudoFetchCommand(single, 0))].sort(),
     );
-    expect(sent).toEqual(root);
+    // Before them only the read-only check of whether the login user is root (it is not: sudo is used).
+    expect(sent).toEqual([ROOT_PROBE, ...root]);
     // The plan shows the same texts (with placeholders for each file and resume point).
     const plan = sudoCopyCommands(backend);
     expect(plan.slice(0, 2)).toEqual([sudoTreeListCommand(backend), sudoTreeHashCommand(backend)]);

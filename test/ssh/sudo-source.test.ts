@@ -19,7 +19,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import { SUDO_CHECK_PASSWORD, SUDO_PROBE, SudoRunner, sudoWrapped, type SshConnection } from '../../electron/services/ssh/connection';
+import { ROOT_PROBE, SUDO_CHECK_PASSWORD, SUDO_PROBE, SudoRunner, sudoWrapped, type SshConnection } from '../../electron/services/ssh/connection';
 import { SshService } from '../../electron/services/ssh/ssh-service';
 import { sudoDirectory, sudoListCommand, sudoReadCommand } from '../../electron/services/ssh/sudo-source';
 import { localDirectory } from '../../electron/services/fs-source';
@@ -177,8 +177,9 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     }
     for (const home of [`/home/${TEST_USER}`, '/root', '/']) expect(existsSync(path.join(home, canary))).toBe(false);
     expect(asked).toEqual([{ kind: 'sudo', user: sshd.user, host: sshd.host, attempt: 1 }]);
-    // Exactly: one probe, one password check, then each command once as `sudo -S -k -p '' sh -c '…'`.
-    expect(sent.slice(0, 3)).toEqual([SUDO_PROBE, SUDO_CHECK_PASSWORD, sudoWrapped(sudoListCommand(awkward), 'password')]);
+    // Exactly: whether the login user is root (no), one sudo probe, one password check, then each command once as `sudo -S -k -p '' sh -c '…'`.
+    expect(sent.slice(0, 4)).toEqual([ROOT_PROBE, SUDO_PROBE, SUDO_CHECK_PASSWORD, sudoWrapped(sudoListCommand(awkward), 'password')]);
+    expect(sent.filter((t) => t === ROOT_PROBE)).toHaveLength(1);
     expect(sent.filter((t) => t === SUDO_PROBE || t === SUDO_CHECK_PASSWORD)).toHaveLength(2);
     // What the panel shows is what was sent.
     expect(panel.sudoListCommand(awkward)).toBe(sudoListCommand(awkward));

@@ -363,6 +363,7 @@ export interface ExecStream {
 export class SshConnection extends EventEmitter {
   state: 'ready' | 'dropped' | 'closed' = 'ready';
   private sftpPromise: Promise<SFTPWrapper> | null = null;
+  private loginRoot: Promise<boolean> | null = null;
 
   constructor(
     readonly target: SshTarget,
@@ -475,6 +476,26 @@ export class SshConnection extends EventEmitter {
         resolve({ stdout: stream, done });
       });
     });
+  }
+
+  /**
+   * Whether the login user is root (uid 0), learned once per connection with
+   * ROOT_PROBE (read-only). Root runs a privileged command itself, so sudo is
+   * neither probed nor needed (`privilegeOf`). A probe that fails or prints
+   * anything but `0` means "not root": sudo is used as before.
+   */
+  loginIsRoot(): Promise<boolean> {
+    this.loginRoot ??= this.exec(ROOT_PROBE)
+      .then((r) => {
+        if (r.code === null) throw new SshTextError('ssh.sudo.error.checkLost', { host: this.target.host });
+        return r.code === 0 && /^0\n?$/.test(r.stdout);
+      })
+      .catch((e: unknown) => {
+        // A lost link is not an answer: the next use asks again.
+        this.loginRoot = null;
+        throw e;
+      });
+    return this.loginRoot;
   }
 
   sftp(): Promise<SFTPWrapper> {
@@ -607,7 +628,24 @@ function sudoError(key: SshStringKey, params?: MessageParams): SudoError {
 }
 
 /**
- * Run a command as root through `sudo -S`. The password (asked once through
+ * What learns whether the login user is root (one exec, read-only). `command`
+ * runs the `id` program itself: neither a shell function nor an alias named
+ * `id` in the login shell's start-up files can answer in its place.
+ */
+export const ROOT_PROBE = 'command id -u';
+
+/**
+ * The one decision on how a privileged command runs on `conn`: `'root'` when
+ * the login user is root (the command runs as `sh -c '…'`, no sudo at all),
+ * else `'sudo'` (probed and asked for by `runSudo` / `SudoRunner`).
+ */
+export async function privilegeOf(conn: SshConnection): Promise<'root' | 'sudo'> {
+  return (await conn.loginIsRoot()) ? 'root' : 'sudo';
+}
+
+/**
+ * Run a command as root: as it is when the login user is root (`privilegeOf`),
+ * else through `sudo -S`. The password (asked once through
  * `prompt` when sudo wants one, then held in `session` memory only) goes to
  * sudo's stdin, never onto a command line or disk. `-p ''` keeps sudo's own
  * prompt out of stderr; passwordless sudo works without asking (`-n` probe).
@@ -618,10 +656,10 @@ export async function runSudo(
   session: { password?: string; prompt: PromptFn; user: string; host: string; onAccepted?: () => Promise<void> | void },
   execOpts: { maxOutputBytes?: number } = {},
 ): Promise<ExecResult> {
-  const quoted = `sh -c ${shellQuote(command)}`;
-  const probe = await conn.exec(`sudo -n true`);
-  if (probe.code === 0) return conn.exec(`sudo -n ${quoted}`, execOpts);
-  if (/command not found|not found/i.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
+  if ((await privilegeOf(conn)) === 'root') return conn.exec(sudoWrapped(command, 'root'), execOpts);
+  const probe = await conn.exec(SUDO_PROBE);
+  if (probe.code === 0) return conn.exec(sudoWrapped(command, 'passwordless'), execOpts);
+  if (SUDO_MISSING.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
   for (let attempt = 1; attempt <= 3; attempt++) {
     if (session.password === undefined) {
       const answer = await session.prompt({ kind: 'sudo', user: session.user, host: session.host, attempt });
@@ -629,8 +667,8 @@ export async function runSudo(
       session.password = answer[0] ?? '';
     }
     // `-k` ignores cached credentials so a wrong password is detected now.
-    const res = await conn.exec(`sudo -S -k -p '' ${quoted}`, { ...execOpts, stdin: session.password + '\n' });
-    if (res.code === 1 && /incorrect password|Sorry, try again|no password was provided/i.test(res.stderr)) {
+    const res = await conn.exec(sudoWrapped(command, 'password'), { ...execOpts, stdin: session.password + '\n' });
+    if (res.code === 1 && WRONG_SUDO_PASSWORD.test(res.stderr)) {
       session.password = undefined;
       continue;
     }
@@ -654,17 +692,21 @@ export interface SudoSession {
   onAccepted?: () => Promise<void> | void;
 }
 
-export type SudoMode = 'passwordless' | 'password';
+/** How a privileged command is sent: sudo without or with a password, or as it is by a root login (no sudo). */
+export type SudoMode = 'passwordless' | 'password' | 'root';
 
 const WRONG_SUDO_PASSWORD = /incorrect password|Sorry, try again|no password was provided/i;
+/** The login shell's word for a missing `sudo` (bash, dash, busybox sh). */
+const SUDO_MISSING = /command not found|not found/i;
 
 /** The probe and the password check a `SudoRunner` sends once per connection (exact texts). */
 export const SUDO_PROBE = 'sudo -n true';
 export const SUDO_CHECK_PASSWORD = `sudo -S -k -p '' true`;
 
-/** How `SudoRunner` sends `command` (the same forms as `runSudo`; the password is never in the text). */
+/** How `runSudo` and `SudoRunner` send `command` (the password is never in the text; a root login sends no sudo). */
 export function sudoWrapped(command: string, mode: SudoMode): string {
   const quoted = `sh -c ${shellQuote(command)}`;
+  if (mode === 'root') return quoted;
   return mode === 'passwordless' ? `sudo -n ${quoted}` : `sudo -S -k -p '' ${quoted}`;
 }
 
@@ -679,7 +721,8 @@ export interface SudoOutput {
 /**
  * sudo for a series of read-only commands on one connection (validation in
  * place, copy-out). Unlike `runSudo`, which probes before every command, it
- * learns once whether sudo needs a password, asks for it once (checked with
+ * learns once whether the login user is root (then every command is sent as
+ * `sh -c '…'`, with no sudo probe and no password), else whether sudo needs a password, asks for it once (checked with
  * `sudo -S -k -p '' true`, asked again after a wrong one, 3 tries), then sends
  * each command as ONE exec: `sudo -n sh -c '…'` or `sudo -S -k -p '' sh -c
  * '…'` with the password on stdin. The commands sent this way never read
@@ -688,6 +731,7 @@ export interface SudoOutput {
  */
 export class SudoRunner {
   private mode: Promise<SudoMode> | null = null;
+  private settled: SudoMode | null = null;
 
   constructor(
     readonly conn: SshConnection,
@@ -695,18 +739,27 @@ export class SudoRunner {
   ) {}
 
   ready(): Promise<SudoMode> {
-    this.mode ??= this.establish().catch((e: unknown) => {
-      this.mode = null;
-      throw e;
-    });
+    this.mode ??= this.establish().then(
+      (mode) => (this.settled = mode),
+      (e: unknown) => {
+        this.mode = null;
+        throw e;
+      },
+    );
     return this.mode;
   }
 
+  /** The mode `ready()` last settled on (null before): what a caller says about how commands run, e.g. "as root" with no sudo. */
+  get known(): SudoMode | null {
+    return this.settled;
+  }
+
   private async establish(): Promise<SudoMode> {
+    if ((await privilegeOf(this.conn)) === 'root') return 'root';
     const probe = await this.conn.exec(SUDO_PROBE);
     if (probe.code === 0) return 'passwordless';
     if (probe.code === null) throw new SshTextError('ssh.sudo.error.checkLost', { host: this.session.host });
-    if (/command not found|not found/i.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
+    if (SUDO_MISSING.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
     for (let attempt = 1; attempt <= 3; attempt++) {
       if (this.session.password === undefined) {
         const answer = await this.session.prompt({ kind: 'sudo', user: this.session.user, host: this.session.host, attempt });

@@ -109,6 +109,7 @@ const TRANSPORT_TEXT: Record<CopyTransport, string> = {
   exec: 'cat through an SSH channel (read-only; SHA-256 on the node)',
   sftp: 'SFTP: this account cannot run commands (SFTP only), so the node cannot compute SHA-256 and the copy is not verified against it',
   sudo: 'cat as root through sudo',
+  root: 'cat as root (logged in as root: no sudo)',
 };
 
 function human(n: number): string {
@@ -139,7 +140,7 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
       force: args.force,
       onProgress: (p: CopyOutProgress) => {
         if (args.json) return;
-        if (!told && p.transport !== 'sudo') {
+        if (!told && p.transport !== 'sudo' && p.transport !== 'root') {
           // The copy decides once it knows whether this account runs commands: say which way the bytes come.
           told = true;
           out.stderr(`reading ${args.remotePath} as ${args.user}: ${TRANSPORT_TEXT[p.transport]}\n`);
@@ -154,7 +155,8 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
     if (args.sudo) {
       const sudo = await cliSudo(conn, args, out);
       if (typeof sudo === 'number') return sudo;
-      if (!args.json) out.stderr(`reading ${args.remotePath} as root through sudo (read-only: date, find, sha256sum, cat, tail)\n`);
+      const how = sudo.known === 'root' ? `logged in as root, no sudo needed` : 'through sudo';
+      if (!args.json) out.stderr(`reading ${args.remotePath} as root ${how} (read-only: date, find, sha256sum, cat, tail)\n`);
       result = await sudoCopyOut({ ...options, sudo });
     } else {
       result = await copyOut({ ...options, conn });

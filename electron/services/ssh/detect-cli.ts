@@ -179,7 +179,8 @@ export async function detectCommand(argv: string[], io?: CliIo): Promise<number>
       sudo: args.sudo,
       target: `${args.user}@${args.host}:${args.port}`,
       onProbe: (probe, rec) => {
-        if (!args.json && rec === null) out.stderr(`$ ${probe.sudo ? 'sudo ' : ''}${probe.command}\n`);
+        // A root login runs the probe itself: no `sudo` is shown where none runs.
+        if (!args.json && rec === null) out.stderr(`$ ${probe.sudo && sudo?.known !== 'root' ? 'sudo ' : ''}${probe.command}\n`);
       },
     });
     out.stdout(args.json ? JSON.stringify(card, null, 2) + '\n' : formatNodeCard(card));

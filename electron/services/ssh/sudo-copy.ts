@@ -69,11 +69,15 @@ const SUDO_READ_FAILURES: StreamFailures = {
   cancelled: () => copyOutError('ssh.copyout.error.cancelled', undefined, true),
 };
 
-/** The node as root sees it, through read-only sudo commands. */
+/**
+ * The node as root sees it, through read-only commands run by `sudo`: through
+ * sudo, or as they are when the login user is root (transport `root`, known
+ * once the runner is ready).
+ */
 export function sudoTreeReader(sudo: SudoRunner): RemoteTreeReader {
   const run: StreamCommand = (command, signal) => sudo.stream(command, { signal });
   return {
-    transport: 'sudo',
+    transport: sudo.known === 'root' ? 'root' : 'sudo',
     async list(root, maxFiles) {
       const res = await sudo.run(sudoTreeListCommand(root), findListingCap(maxFiles));
       if (res.code !== 0) {
