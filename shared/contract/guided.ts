@@ -86,7 +86,8 @@ export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped'
 export type SessionEvent =
   | { type: 'created'; at: number; sessionId: string; playbookId: string; node: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }
   | { type: 'step-started'; at: number; stepId: string }
-  | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean }
+  /** `sudo`: run through sudo; `asRoot`: a root login ran it as it is, with no sudo (then `sudo` is false). */
+  | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean; asRoot?: true }
   | { type: 'confirmed'; at: number; stepId: string; by: string; risk: string }
   | { type: 'backup'; at: number; stepId: string; paths: string[]; archive: string; sha256: string; bytes: number }
   | {

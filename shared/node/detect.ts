@@ -43,6 +43,11 @@ export interface ExecResult {
 /** Runs one shell command on the node (through sudo when asked and allowed). */
 export interface NodeExecutor {
   run(command: string, opts: { sudo: boolean; maxOutputBytes: number }): Promise<ExecResult>;
+  /**
+   * Whether the login user is root: a `sudo: true` command then runs as it is
+   * (no sudo), and what is shown must not claim a sudo. Absent: not known (sudo).
+   */
+  loginIsRoot?(): Promise<boolean>;
 }
 
 export interface DetectOptions {

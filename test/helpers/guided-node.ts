@@ -71,6 +71,7 @@ export function sessionNodeOver(conn: SshConnection, node: RealisticNode): Sessi
       const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
       return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
     },
+    loginIsRoot: () => conn.loginIsRoot(),
   };
   return Object.assign(exec, { host: `${node.sshd.user}@127.0.0.1:${node.sshd.port}`, sudo, sftp: () => conn.sftp() });
 }

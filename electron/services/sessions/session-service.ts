@@ -186,9 +186,17 @@ export class SessionService {
     return stepById(pb, stepId)?.title[l.state.language] ?? stepId;
   }
 
+  /** Whether a `sudo` step on this node runs as it is (root login, no sudo); unknown (link lost) counts as no: the command then fails on its own. */
+  private async asRoot(node: SessionNode, sudo: boolean): Promise<boolean> {
+    if (!sudo || !node.loginIsRoot) return false;
+    return node.loginIsRoot().catch(() => false);
+  }
+
   private async exec(l: Live, stepId: string, command: string, sudo: boolean): Promise<ExecResult> {
     const node = this.deps.nodeFor(l.connectionId);
-    await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo });
+    // The journal must not claim a sudo that did not run.
+    const asRoot = await this.asRoot(node, sudo);
+    await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo: sudo && !asRoot, ...(asRoot ? { asRoot } : {}) });
     let r;
     try {
       r = await node.run(command, { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT });
@@ -377,6 +385,7 @@ export class SessionService {
       throw ApiError.localized('local-file', 'apiError.session.localUnreadable', { path: localPath, reason: (e as Error).message });
     }
     const sudo = step.sudo ?? false;
+    const asRoot = await this.asRoot(node, sudo);
     const total = local.bytes;
     let sentSoFar = 0;
     const tell = (phase: UploadPhase, extra: { bytesPerSecond?: number; etaSeconds?: number | null; problem?: LocalText } = {}): void =>
@@ -415,7 +424,7 @@ export class SessionService {
             texts: { detail: [{ key: text.key, ...(text.params ? { params: text.params } : {}) }] },
           };
         // sudo itself said no (not in sudoers, not allowed, a password it will not take): exit 1 and its own words.
-        if (sudo && r.code === 1 && /\bsudo(ers)?\b|not allowed|password/i.test(r.stderr))
+        if (sudo && !asRoot && r.code === 1 && /\bsudo(ers)?\b|not allowed|password/i.test(r.stderr))
           return { key: 'guided.upload.problem.sudoExit', params: { path: dest, stderr: r.stderr.trim().slice(0, 300).replace(/\.$/, '') } };
         return null;
       };
@@ -425,7 +434,7 @@ export class SessionService {
         type: 'note',
         at: this.now(),
         stepId,
-        text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo ? 'sudo ' : ''}install -m 0600`,
+        text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo && !asRoot ? 'sudo ' : ''}install -m 0600${asRoot ? ' (as root: no sudo)' : ''}`,
       });
       const free = await this.exec(
         l,

@@ -82,6 +82,8 @@ export class SshService {
           : await live.conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
         return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
       },
+      // Learned once per connection (connection.ts): a root login's "sudo" commands run with no sudo.
+      loginIsRoot: () => connections.owned(connectionId, ctx).conn.loginIsRoot(),
       // Upload steps write through the connection's own SFTP session (checked as owned, like every command).
       sftp: () => connections.owned(connectionId, ctx).conn.sftp(),
     };
