@@ -84,7 +84,17 @@ export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped'
 
 /** One line of the session journal. Appended, never rewritten. */
 export type SessionEvent =
-  | { type: 'created'; at: number; sessionId: string; playbookId: string; node: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }
+  /** `asRoot`: the node's login is root, so its sudo steps run as they are (no sudo). */
+  | {
+      type: 'created';
+      at: number;
+      sessionId: string;
+      playbookId: string;
+      node: string;
+      variables: Record<string, string>;
+      language: 'en' | 'zh-CN';
+      asRoot?: true;
+    }
   | { type: 'step-started'; at: number; stepId: string }
   /** `sudo`: run through sudo; `asRoot`: a root login ran it as it is, with no sudo (then `sudo` is false). */
   | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean; asRoot?: true }

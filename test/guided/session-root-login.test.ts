@@ -76,6 +76,8 @@ describe.runIf(RUN)('guided session on a node reached as root with no sudo insta
     expect(ds.settings?.['initial-cluster-token']).toBe('lifeboat-test');
     const s0 = await service.create({ playbookId: 'etcd-systemd-restore', connectionId: 'c1', variables: variablesFromDatastore(ds), language: 'en' });
     const id = s0.sessionId;
+    // Known from the start, so the checklist says "as root" rather than "through sudo" before any step runs.
+    expect(s0.events[0]).toMatchObject({ type: 'created', asRoot: true });
     const archives: { stepId: string; archive: string; sha256: string }[] = [];
     const { walked, state } = await walkSession(service, id, {
       skip: { 'check-backup': 'this test node has no backup: only the steps before the restore are walked' },

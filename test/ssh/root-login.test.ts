@@ -27,6 +27,7 @@ import { createSampleCatalog } from '../../electron/services/samples';
 import { translate } from '../../shared/i18n';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { CopyOutProgress } from '../../shared/contract/ssh';
+import * as panel from '../../renderer/src/features/node/commands';
 import { ensureBuilt, hashTree } from '../cli/fixtures';
 import { contentHashes, contentsOf, makeRootOnly, startCopyOutNode, waitFor, type CopyOutNode } from '../helpers/copy-out-node';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
@@ -126,6 +127,11 @@ describe.skipIf(!enabled)('a root login with no sudo installed (real sshd)', () 
     // Exactly what ran: the root probe once, then each command as `sh -c '…'` (the same quoting as through sudo).
     expect(sent).toEqual([ROOT_PROBE, sudoWrapped(`cat -- ${secret}`, 'root'), sudoWrapped(`sha256sum -- ${secret} && id -u`, 'root')]);
     expect(sudoWrapped(`cat -- ${secret}`, 'root')).toBe(`sh -c 'cat -- ${secret}'`);
+    // What the node panels show before a sudo command runs includes exactly these forms.
+    const preview = panel.sudoCommandTexts(`cat -- ${secret}`);
+    expect([preview.rootProbe, preview.asRoot]).toEqual(sent.slice(0, 2));
+    expect(panel.SUDO_SERIES_TEXTS.rootProbe).toBe(ROOT_PROBE);
+    expect(panel.SUDO_SERIES_TEXTS.asRoot).toBe(sudoWrapped('…', 'root'));
     expect(sent.join('\n')).not.toMatch(/\bsudo\b/);
   });
 

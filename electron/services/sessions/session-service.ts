@@ -116,7 +116,18 @@ export class SessionService {
       busy: false,
     };
     const variables = { ...req.variables, sessionId, backupDir: this.deps.backupDir ?? '/var/backups/lifeboat' };
-    await this.record(l, { type: 'created', at: this.now(), sessionId, playbookId: pb.id, node: node.host, variables, language: req.language });
+    // Known before any step runs, so the checklist says "as root" rather than "through sudo" from the start.
+    const asRoot = await this.asRoot(node, true);
+    await this.record(l, {
+      type: 'created',
+      at: this.now(),
+      sessionId,
+      playbookId: pb.id,
+      node: node.host,
+      variables,
+      language: req.language,
+      ...(asRoot ? { asRoot } : {}),
+    });
     this.live.set(sessionId, l);
     return l.state;
   }

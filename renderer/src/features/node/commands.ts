@@ -38,15 +38,22 @@ export function lookCommand(dir: string): string {
   return `ls -l --time-style=full-iso -- ${quoteIfNeeded(dir.trim())}`;
 }
 
+/** Whether the login user is root, checked once per connection before any sudo (the back end's ROOT_PROBE). */
+export const ROOT_PROBE_TEXT = 'command id -u';
+
 /**
- * What actually goes to the node when a command runs with sudo: a probe for
- * passwordless sudo, then the command either with `-n` (no password needed)
- * or with `-S` (the password, if sudo wants one, goes to sudo's stdin; it is
- * never part of the command text).
+ * What actually goes to the node when a command runs with sudo: once per
+ * connection, whether the login user is root (root then runs the command as
+ * `sh -c '…'`, with no sudo at all); otherwise a probe for passwordless sudo,
+ * then the command either with `-n` (no password needed) or with `-S` (the
+ * password, if sudo wants one, goes to sudo's stdin; it is never part of the
+ * command text).
  */
-export function sudoCommandTexts(command: string): { probe: string; passwordless: string; withPassword: string } {
+export function sudoCommandTexts(command: string): { rootProbe: string; asRoot: string; probe: string; passwordless: string; withPassword: string } {
   const wrapped = `sh -c ${quoteAlways(command)}`;
   return {
+    rootProbe: ROOT_PROBE_TEXT,
+    asRoot: wrapped,
     probe: 'sudo -n true',
     passwordless: `sudo -n ${wrapped}`,
     withPassword: `sudo -S -k -p '' ${wrapped}`,
@@ -75,11 +82,15 @@ export function sudoValidateCommands(dir: string): string[] {
 }
 
 /**
- * How a series of sudo commands is sent (validation in place, copy-out): one
- * probe and, when sudo wants a password, one check of it, then each command
- * once, with `-n` or with `-S` (password on sudo's stdin, never in the text).
+ * How a series of sudo commands is sent (validation in place, copy-out): the
+ * root check (a root login sends each command as `sh -c '…'`, no sudo);
+ * otherwise one probe and, when sudo wants a password, one check of it, then
+ * each command once, with `-n` or with `-S` (password on sudo's stdin, never
+ * in the text).
  */
 export const SUDO_SERIES_TEXTS = {
+  rootProbe: ROOT_PROBE_TEXT,
+  asRoot: `sh -c '…'`,
   probe: 'sudo -n true',
   checkPassword: `sudo -S -k -p '' true`,
   passwordless: `sudo -n sh -c '…'`,
