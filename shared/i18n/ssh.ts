@@ -378,7 +378,8 @@ export const en = {
   'ssh.logs.fetchedEmpty': 'Nothing fetched yet.',
   'ssh.logs.fetchedLead': 'Each source is named after the command that produced it. The ticked ones open together on one timeline.',
   'ssh.logs.sourceFacts': '{lines} lines · {size} · exit {code}',
-  'ssh.logs.viaSudo': 'via sudo',
+  // True for sudo and for a root login alike (no sudo runs then).
+  'ssh.logs.viaSudo': 'as root',
   'ssh.logs.truncated': 'Output over the size limit was cut (the beginning is kept).',
   'ssh.logs.remove': 'Remove',
   'ssh.logs.open': 'Open {n} in the log view',
@@ -794,7 +795,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.logs.fetchedEmpty': '还没有获取任何日志。',
   'ssh.logs.fetchedLead': '每个来源以产生它的命令命名。勾选的来源会一起显示在同一条时间线上。',
   'ssh.logs.sourceFacts': '{lines} 行 · {size} · 退出码 {code}',
-  'ssh.logs.viaSudo': '通过 sudo',
+  'ssh.logs.viaSudo': '以 root 身份',
   'ssh.logs.truncated': '超出大小上限的输出已被截断（保留开头部分）。',
   'ssh.logs.remove': '移除',
   'ssh.logs.open': '在日志视图中打开 {n} 个',

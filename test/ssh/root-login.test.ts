@@ -20,6 +20,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_PROBE, SUDO_PROBE, SudoError, SudoRunner, runSudo, sudoWrapped, type SshConnection } from '../../electron/services/ssh/connection';
 import type { SshService } from '../../electron/services/ssh/ssh-service';
+import { copyOutCommand, type CliIo } from '../../electron/services/ssh/copy-out-cli';
+import { detectCommand } from '../../electron/services/ssh/detect-cli';
 import { sudoCopyOut, sudoTreeListCommand } from '../../electron/services/ssh/sudo-copy';
 import { sudoDirectory, sudoListCommand } from '../../electron/services/ssh/sudo-source';
 import { ValidationService } from '../../electron/services/validation-service';
@@ -208,6 +210,35 @@ describe.skipIf(!enabled)('a root login with no sudo installed (real sshd)', () 
     }
     expect(await hashTree(backend)).toEqual(before);
   }, 300_000);
+
+  it('the CLI: copy-out --sudo and detect --sudo as root ask nothing and print no sudo', async () => {
+    const to = await makeTempDir('lifeboat-root-cli-');
+    let stdout = '';
+    let stderr = '';
+    const asked: string[] = [];
+    const io: CliIo = {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      askSudoPassword: async (q) => (asked.push(q), null),
+    };
+    const login = ['--port', String(node.sshd.port), '--identity', node.key.privatePath, '--known-hosts', node.knownHostsPath];
+    try {
+      expect(await copyOutCommand([`root@${node.sshd.host}:${backend}`, '--to', to, ...login, '--sudo'], io), stderr).toBe(0);
+      expect(stderr).toContain(`reading ${backend} as root, logged in as root: no sudo needed`);
+      expect(stdout).toMatch(/every SHA-256 matches the node/);
+      expect(await contentHashes(path.join(to, 'backend'))).toEqual(contentsOf(before));
+      stderr = '';
+      stdout = '';
+      expect(await detectCommand([`root@${node.sshd.host}`, ...login, '--sudo'], io), stderr).toBe(0);
+      // Each probe is printed as it runs: none with a sudo that did not run.
+      expect(stderr).toMatch(/^\$ /m);
+      expect(stderr).not.toMatch(/\bsudo\b/);
+    } finally {
+      await fs.rm(to, { recursive: true, force: true });
+    }
+    expect(asked).toEqual([]);
+    expect(await hashTree(backend)).toEqual(before);
+  }, 120_000);
 
   it('a directory read as root lists and reads like the sudo source does', async () => {
     const conn = await node.connect();

@@ -25,7 +25,7 @@ import { sudoCopyOut } from './sudo-copy';
 export type { CliIo } from './cli-connect';
 const USAGE =
   'usage: lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]\n' +
-  '  --sudo  read a root-only directory as root through sudo (read-only commands); the sudo password is asked\n' +
+  '  --sudo  read a root-only directory as root (read-only commands): logged in as root, no sudo; else through sudo, whose password is asked\n' +
   '          on the terminal without echo, or read from the first line of stdin when stdin is not a terminal';
 
 interface Args {
@@ -155,8 +155,8 @@ export async function copyOutCommand(argv: string[], io?: CliIo): Promise<number
     if (args.sudo) {
       const sudo = await cliSudo(conn, args, out);
       if (typeof sudo === 'number') return sudo;
-      const how = sudo.known === 'root' ? `logged in as root, no sudo needed` : 'through sudo';
-      if (!args.json) out.stderr(`reading ${args.remotePath} as root ${how} (read-only: date, find, sha256sum, cat, tail)\n`);
+      const how = sudo.known === 'root' ? 'logged in as root: no sudo needed' : 'through sudo';
+      if (!args.json) out.stderr(`reading ${args.remotePath} as root, ${how} (read-only: date, find, sha256sum, cat, tail)\n`);
       result = await sudoCopyOut({ ...options, sudo });
     } else {
       result = await copyOut({ ...options, conn });

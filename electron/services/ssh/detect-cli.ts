@@ -18,7 +18,7 @@ import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from '.
 
 const USAGE =
   'usage: lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--sudo] [--json]\n' +
-  '  --sudo  run the read-only probes as root through sudo (crontabs, /var/lib/etcd and backups are usually root-only)';
+  '  --sudo  run the read-only probes as root: through sudo, or as they are when logged in as root (crontabs, /var/lib/etcd and backups are usually root-only)';
 
 interface DetectArgs extends CliTarget {
   sudo: boolean;
