@@ -10,8 +10,10 @@
  * - copy-out of a root-only real dqlite directory and validation in place
  *   through the sudo source (through the handlers, as the app runs them)
  *   give local validation's verdict, the copy's transport says "root";
+ * - the CLI (copy-out, detect with --sudo) asks nothing and prints no sudo;
  * - the test user on a node without sudo still gets the clear refusal, which
- *   says to log in as root or install sudo.
+ *   says to log in as root or install sudo;
+ * - root where sudo IS installed still sends no sudo.
  * Every served tree is hashed (contents, mode, mtime) before and after.
  */
 import { randomBytes } from 'node:crypto';
@@ -286,5 +288,33 @@ describe.skipIf(!enabled)('a non-root login with no sudo installed (real sshd)',
     }
     // The root probe once per connection, then sudo's probe (which finds no sudo) for each try.
     expect(sent).toEqual([ROOT_PROBE, SUDO_PROBE, SUDO_PROBE]);
+  });
+});
+
+describe.skipIf(!enabled)('a root login where sudo is installed (real sshd)', () => {
+  let node: CopyOutNode;
+
+  beforeAll(async () => {
+    node = await startCopyOutNode('lifeboat-root-sudo-', { loginAs: 'root' });
+  }, 60_000);
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  it('still sends no sudo: root needs none (no requiretty or PAM surprises)', async () => {
+    const conn = await node.connect();
+    const sent: string[] = [];
+    conn.on('command', (e: { text: string }) => sent.push(e.text));
+    try {
+      expect((await conn.exec('command -v sudo')).code).toBe(0);
+      const r = await runSudo(conn, 'id -u', { prompt: noPrompt, user: 'root', host: node.sshd.host });
+      expect(r).toMatchObject({ code: 0, stdout: '0\n' });
+      const runner = new SudoRunner(conn, { prompt: noPrompt, user: 'root', host: node.sshd.host });
+      expect(await runner.ready()).toBe('root');
+      expect((await runner.run('id -un', 100)).stdout.toString()).toBe('root\n');
+    } finally {
+      conn.close();
+    }
+    expect(sent).toEqual(['command -v sudo', ROOT_PROBE, `sh -c 'id -u'`, `sh -c 'id -un'`]);
   });
 });
