@@ -9,7 +9,8 @@
  * stopped and the data directory moved aside, each change backed up first
  * (archives checked on the node) and confirmed. Every command the journal
  * shows is the one that ran, none claims a sudo: the privileged ones are
- * marked as run as root, and the connection sent them as `sh -c '…'`.
+ * marked as run as root, and the connection sent them as `sh -c '…'`. An
+ * upload step then puts a file in place with `install -m 0600` run as root.
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -116,4 +117,36 @@ describe.runIf(RUN)('guided session on a node reached as root with no sudo insta
     expect(md).toContain('tar --create');
     expect(md).not.toMatch(/\bsudo\b/);
   }, 180_000);
+
+  it('uploads a file into a root-only place with install -m 0600 run as root, the journal naming no sudo', async () => {
+    const sessionNode = sessionNodeOver(conn, node);
+    const service = new SessionService({ store, nodeFor: () => sessionNode });
+    const local = path.join(tmp, 'upload.db');
+    const bytes = Buffer.from('bytes to put on the node as root\n'.repeat(5000));
+    await fs.writeFile(local, bytes);
+    const s0 = await service.create({
+      playbookId: 'kubeadm-etcd-db',
+      connectionId: 'c1',
+      variables: { dataDir: '/var/lib/etcd.upload-test', manifest: '/etc/kubernetes/manifests/etcd.yaml', memberName: 'n1' },
+      language: 'en',
+    });
+    const id = s0.sessionId;
+    await walkSession(service, id, {
+      skip: { 'pod-logs': 'not the point of this test', 'copy-validate': 'not the point of this test' },
+      choose: { 'have-backup': 'salvaged' },
+      stopAt: 'upload-salvaged',
+    });
+    const s = await service.upload(id, 'upload-salvaged', local);
+    expect(s.status['upload-salvaged'], JSON.stringify(s.events.slice(-3))).toBe('passed');
+    const dest = `/var/backups/lifeboat/${id}-salvaged-snapshot.db`;
+    expect((await fs.readFile(node.hostPath(dest))).equals(bytes)).toBe(true);
+    expect((await fs.stat(node.hostPath(dest))).mode & 0o777).toBe(0o600);
+    const mine = s.events.filter((e) => 'stepId' in e && e.stepId === 'upload-salvaged');
+    const note = mine.find((e) => e.type === 'note');
+    expect(note && 'text' in note ? note.text : '').toMatch(/ and install -m 0600 \(as root: no sudo\)$/);
+    const shown = mine.flatMap((e) => (e.type === 'command-shown' ? [e] : []));
+    expect(shown.find((e) => /install -m 0600/.test(e.command))).toMatchObject({ sudo: false, asRoot: true });
+    for (const e of shown) expect(e.command).not.toMatch(/\bsudo\b/);
+    expect(JSON.stringify(mine)).not.toMatch(/sudo (install|-)/);
+  }, 120_000);
 });
