@@ -628,11 +628,12 @@ function sudoError(key: SshStringKey, params?: MessageParams): SudoError {
 }
 
 /**
- * What learns whether the login user is root (one exec, read-only). `command`
+ * What learns whether the login user is root (one exec, read-only). `exec`
  * runs the `id` program itself: neither a shell function nor an alias named
- * `id` in the login shell's start-up files can answer in its place.
+ * `id` in the login shell's start-up files can answer in its place, and it
+ * reads the same in sh, bash, zsh, fish and csh.
  */
-export const ROOT_PROBE = 'command id -u';
+export const ROOT_PROBE = 'exec id -u';
 
 /**
  * The one decision on how a privileged command runs on `conn`: `'root'` when
@@ -722,10 +723,11 @@ export interface SudoOutput {
  * sudo for a series of read-only commands on one connection (validation in
  * place, copy-out). Unlike `runSudo`, which probes before every command, it
  * learns once whether the login user is root (then every command is sent as
- * `sh -c '…'`, with no sudo probe and no password), else whether sudo needs a password, asks for it once (checked with
- * `sudo -S -k -p '' true`, asked again after a wrong one, 3 tries), then sends
- * each command as ONE exec: `sudo -n sh -c '…'` or `sudo -S -k -p '' sh -c
- * '…'` with the password on stdin. The commands sent this way never read
+ * `sh -c '…'`, with no sudo probe and no password), else whether sudo needs
+ * a password, asks for it once (checked with `sudo -S -k -p '' true`, asked
+ * again after a wrong one, 3 tries), then sends each command as ONE exec:
+ * `sudo -n sh -c '…'` or `sudo -S -k -p '' sh -c '…'` with the password on
+ * stdin. The commands sent this way never read
  * stdin, so the password cannot reach their output even if sudo did not
  * consume it. Concurrent first uses share one probe and one prompt.
  */

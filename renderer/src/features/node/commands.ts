@@ -39,7 +39,7 @@ export function lookCommand(dir: string): string {
 }
 
 /** Whether the login user is root, checked once per connection before any sudo (the back end's ROOT_PROBE). */
-export const ROOT_PROBE_TEXT = 'command id -u';
+export const ROOT_PROBE_TEXT = 'exec id -u';
 
 /**
  * What actually goes to the node when a command runs with sudo: once per
