@@ -55,6 +55,8 @@ interface LayoutProblems {
   wrappedButtons: string[];
   /** Chinese text drawn as empty boxes (not with the bundled font). */
   boxes: string[];
+  /** Sentences that show a command's backticks instead of setting it as code. */
+  backticks: string[];
 }
 
 /** Measured in the page: see LayoutProblems. Sideways scrollers that are meant to scroll (code, terminals, tables in a scroll box) are allowed by `allow`. */
@@ -112,8 +114,17 @@ function layoutProblems(page: Page, allow: string[] = []): Promise<LayoutProblem
       const em = parseFloat(style.fontSize) + (parseFloat(style.letterSpacing) || 0);
       if (width > 0 && Math.abs(width - em) > em * 0.1) boxes.push(`${name(parent)}: "${n.textContent!.slice(at, at + 8)}" ${width.toFixed(1)}px at ${em}px`);
     }
+    // A catalog sentence marks commands with backticks; the page sets them as code, never shows the backticks.
+    const backticks: string[] = [];
+    const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = texts.nextNode(); n; n = texts.nextNode()) {
+      const parent = n.parentElement;
+      if (!parent || !/`[^`\s][^`]*`/.test(n.textContent ?? '') || !shown(parent)) continue;
+      if (parent.closest('pre, code, textarea, .xterm, .mono, [data-testid="logs-records"]')) continue;
+      backticks.push(`${name(parent)}: "${n.textContent!.trim().slice(0, 60)}"`);
+    }
     const root = document.scrollingElement ?? document.documentElement;
-    return { pageOverflow: root.scrollWidth - window.innerWidth, spills, wrappedButtons, boxes };
+    return { pageOverflow: root.scrollWidth - window.innerWidth, spills, wrappedButtons, boxes, backticks };
   }, allow);
 }
 
@@ -146,6 +157,7 @@ async function sweep(
       for (const p of problems.spills) found.push(`${where}: spills: ${p}`);
       for (const p of problems.wrappedButtons) found.push(`${where}: wrapped: ${p}`);
       for (const p of problems.boxes) found.push(`${where}: boxes: ${p}`);
+      for (const p of problems.backticks) found.push(`${where}: backticks: ${p}`);
       await opts.check?.(page, size.width);
       if (lang === 'zh-CN') await screenshot(page, `narrow-${name}-${size.width}-zh`, opts.fullPage ?? true);
     }
@@ -169,6 +181,7 @@ describe.runIf(RUN_OFFLINE)('every screen at 1024x700 and 1280x800 (web mode, sa
       sshConfig: path.join(tmp, 'ssh_config'),
       auditLog: path.join(tmp, 'audit.jsonl'),
       home: path.join(tmp, 'home'),
+      copies: path.join(tmp, 'copies'),
     });
     server = await startWebServer({ rendererDir: RENDERER_DIR, host: '127.0.0.1', port: 0, quiet: true, samplesDir: SAMPLES });
     browser = await launchChromium();
@@ -192,6 +205,10 @@ describe.runIf(RUN_OFFLINE)('every screen at 1024x700 and 1280x800 (web mode, sa
     const found: string[] = [];
     const page = await fresh();
     await page.getByTestId('drop-zone').waitFor();
+    // Every slice of the bundled Chinese font is there before anything is drawn, even in English (see font-preload.ts).
+    const slices = await page.evaluate(() => [...document.fonts].filter((f) => f.family.replace(/['"]/g, '') === 'Noto Sans SC').map((f) => f.status));
+    expect(slices.length).toBeGreaterThan(10);
+    expect(slices.filter((status) => status !== 'loaded')).toEqual([]);
     await sweep(page, 'home', found, { allow: ['.sample'] });
     expect(found).toEqual([]);
   }, 120_000);
@@ -213,8 +230,23 @@ describe.runIf(RUN_OFFLINE)('every screen at 1024x700 and 1280x800 (web mode, sa
     const page = await fresh();
     await page.getByRole('button', { name: /Open sample: etcd: bbolt panic at page 0/ }).click();
     await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
-    await page.getByTestId('page-map').waitFor();
+    // A page opened on the map and a key opened in the browser: their details are part of the report.
+    const map = page.getByTestId('page-map');
+    await map.focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('page-detail').waitFor();
+    await page.locator('[data-testid="key-browser"] .key-row').first().click();
+    await page.getByTestId('key-detail').waitFor();
     await sweep(page, 'etcd-report', found);
+
+    // Repair and salvage: the choice, then the salvaged snapshot.db with its restore plan.
+    await page.getByTestId('etcd-repair-open').click();
+    await page.getByTestId('etcd-repair-start').waitFor({ timeout: 30_000 });
+    await sweep(page, 'etcd-repair-choose', found);
+    await page.getByTestId('etcd-repair-start').click();
+    await page.getByTestId('etcd-repair-result').waitFor({ timeout: 120_000 });
+    await sweep(page, 'etcd-repair-result', found);
     expect(found).toEqual([]);
   }, 180_000);
 
@@ -414,9 +446,21 @@ describe.runIf(RUN_SSH)('SSH workspace and guided session at 1024x700 and 1280x8
     expect(await page.getByTestId('ssh-side-toggle').getAttribute('aria-expanded')).toBe('true');
     await sweep(page, 'guided-checklist-side', found, { fullPage: false, check: (p) => checkBeside(p, 0) });
 
-    // The session log (the journal of every command run).
+    // The session log (the journal of every command run): a path breaks only where it must, never at its hyphens.
     await page.getByTestId('pane-log').click();
-    await sweep(page, 'session-log', found);
+    await sweep(page, 'session-log', found, {
+      check: async (p, width) => {
+        const words = await p.locator('[data-testid="session-log-text"] .word').evaluateAll((els) =>
+          // Two lines of text are more than twice the font size high; one line is less.
+          els.map((e) => ({ text: e.textContent ?? '', wrapped: e.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(e).fontSize) })),
+        );
+        expect(words.length).toBeGreaterThan(0);
+        expect(
+          words.filter((w) => w.text.length < 60 && w.wrapped),
+          `session log words at ${width}`,
+        ).toEqual([]);
+      },
+    });
     expect(found).toEqual([]);
   }, 600_000);
 });
