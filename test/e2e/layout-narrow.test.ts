@@ -446,6 +446,33 @@ describe.runIf(RUN_SSH)('SSH workspace and guided session at 1024x700 and 1280x8
     expect(await page.getByTestId('ssh-side-toggle').getAttribute('aria-expanded')).toBe('true');
     await sweep(page, 'guided-checklist-side', found, { fullPage: false, check: (p) => checkBeside(p, 0) });
 
+    // The exported post-mortem, opened in a 1024 px window in each language.
+    for (const lang of ['en', 'zh-CN'] as const) {
+      await setLanguage(page, lang);
+      const [report] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-html').click()]);
+      const file = path.join(tmp, `report-${lang}.html`);
+      await report.saveAs(file);
+      const exported = await wp.context.newPage();
+      await exported.setViewportSize(SIZES[0]);
+      await exported.goto(`file://${file}`);
+      await exported.evaluate(() => document.fonts.ready);
+      const problems = await layoutProblems(exported);
+      for (const [kind, list] of Object.entries(problems)) {
+        if (Array.isArray(list)) for (const p of list) found.push(`exported report in ${lang}: ${kind}: ${p}`);
+        else if (list > 0) found.push(`exported report in ${lang}: the page scrolls sideways by ${list}px`);
+      }
+      if (lang === 'zh-CN') await screenshot(exported, 'narrow-guided-report-1024-zh');
+      await exported.close();
+    }
+    await setLanguage(page, 'en');
+
+    // The node's data directory and logs panes.
+    await page.getByTestId('pane-datadir').click();
+    await page.getByTestId('datadir-panel').waitFor();
+    await sweep(page, 'ssh-datadir', found, { fullPage: false });
+    await page.getByTestId('pane-logs').click();
+    await sweep(page, 'ssh-node-logs', found, { fullPage: false });
+
     // The session log (the journal of every command run): a path breaks only where it must, never at its hyphens.
     await page.getByTestId('pane-log').click();
     await sweep(page, 'session-log', found, {
@@ -461,6 +488,13 @@ describe.runIf(RUN_SSH)('SSH workspace and guided session at 1024x700 and 1280x8
         ).toEqual([]);
       },
     });
+
+    // Closed, the session is in the guided pane's list of recorded sessions, to resume.
+    await page.getByTestId('pane-terminals').click();
+    await page.getByTestId('checklist').getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByTestId('pane-guided').click();
+    await expect.poll(() => page.getByTestId('guided-panel').getByRole('button', { name: 'Resume here' }).count()).toBeGreaterThan(0);
+    await sweep(page, 'guided-sessions', found, { fullPage: false });
     expect(found).toEqual([]);
   }, 600_000);
 });
