@@ -58,8 +58,8 @@ export const en = {
   'ssh.nodes.importFailed': 'Could not read the ssh config: {error}',
   'ssh.nodes.use': 'Use',
   'ssh.nodes.ignored': 'Not applied: {options}',
-  'ssh.connect.identityHint': 'Path on this machine, e.g. ~/.ssh/id_ed25519 (optional)',
-  'ssh.connect.jumpHint': 'user@bastion:22, user@second-hop (optional)',
+  'ssh.connect.identityHint': 'optional, e.g. ~/.ssh/id_ed25519',
+  'ssh.connect.jumpHint': 'optional: user@bastion:22, user@hop2',
   'ssh.error.refused':
     'Nothing accepted the connection at {host}:{port}: the connection was refused. Check that sshd is running on the node (systemctl status ssh) and listens on port {port}, and that the port is right.',
   'ssh.error.hostNotFound': "The host name {host} could not be resolved. Check the spelling, or use the node's IP address.",
@@ -497,8 +497,8 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.nodes.importFailed': '无法读取 ssh 配置：{error}',
   'ssh.nodes.use': '使用',
   'ssh.nodes.ignored': '未应用：{options}',
-  'ssh.connect.identityHint': '本机上的路径，例如 ~/.ssh/id_ed25519（可选）',
-  'ssh.connect.jumpHint': 'user@bastion:22, user@second-hop（可选）',
+  'ssh.connect.identityHint': '可选，例如 ~/.ssh/id_ed25519',
+  'ssh.connect.jumpHint': '可选：user@bastion:22, user@hop2',
   'ssh.error.refused':
     '{host}:{port} 上没有程序接受连接：连接被拒绝。请检查节点上的 sshd 是否在运行（`systemctl status ssh`）并监听端口 {port}，以及端口是否正确。',
   'ssh.error.hostNotFound': '无法解析主机名 {host}。请检查拼写，或改用节点的 IP 地址。',
