@@ -114,6 +114,17 @@ function layoutProblems(page: Page, allow: string[] = []): Promise<LayoutProblem
       const em = parseFloat(style.fontSize) + (parseFloat(style.letterSpacing) || 0);
       if (width > 0 && Math.abs(width - em) > em * 0.1) boxes.push(`${name(parent)}: "${n.textContent!.slice(at, at + 8)}" ${width.toFixed(1)}px at ${em}px`);
     }
+    // A field's hint must be read whole: a placeholder wider than its field is cut off.
+    const measure = document.createElement('canvas').getContext('2d')!;
+    for (const input of document.querySelectorAll<HTMLInputElement>('input[placeholder], textarea[placeholder]')) {
+      if (!shown(input) || input.value || allowed.some((sel) => input.closest(sel))) continue;
+      const style = getComputedStyle(input);
+      measure.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const need = measure.measureText(input.placeholder).width;
+      if (input instanceof HTMLInputElement && need > room + 1)
+        spills.push(`${name(input)} placeholder "${input.placeholder}" needs ${need.toFixed(0)}px, has ${room}px`);
+    }
     // A catalog sentence marks commands with backticks; the page sets them as code, never shows the backticks.
     const backticks: string[] = [];
     const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
