@@ -261,6 +261,19 @@ describe.runIf(RUN_OFFLINE)('every screen at 1024x700 and 1280x800 (web mode, sa
     expect(found).toEqual([]);
   }, 180_000);
 
+  it('pasted listing: the dialog, then the verdict, map and plan', async () => {
+    const found: string[] = [];
+    const page = await fresh();
+    await page.getByTestId('paste-listing').click();
+    await page.getByTestId('listing-text').fill(await fs.readFile(path.join(FIELD_REPORTS, 'microk8s-backend-listing.txt'), 'utf8'));
+    await page.getByTestId('listing-log').fill(await fs.readFile(path.join(FIELD_REPORTS, 'microk8s-k8s-dqlite-journal.log'), 'utf8'));
+    await sweep(page, 'listing-dialog', found, { fullPage: false, allow: ['.sample'] });
+    await page.getByTestId('listing-analyze').click();
+    await page.getByTestId('listing-verdict').waitFor();
+    await sweep(page, 'listing-view', found);
+    expect(found).toEqual([]);
+  }, 180_000);
+
   it('logs dialog and logs view', async () => {
     const found: string[] = [];
     const page = await fresh();
