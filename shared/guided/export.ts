@@ -182,12 +182,14 @@ export function sessionHtml(s: SessionState, pb: Playbook | null, lang: Lang = s
   const o: string[] = [];
   o.push(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`);
   o.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">`);
+  // No system-ui in the font stacks: on Linux, Chromium draws boxes for the Chinese its system font lacks instead of
+  // falling through to the embedded Noto Sans SC (renderer/src/app.css says the same of the app).
   o.push(`<title>${esc(m.title)}</title><style>
-body{font:14px/1.5 system-ui,"Noto Sans SC","Noto Sans CJK SC",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
+body{font:14px/1.5 -apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei","Noto Sans SC",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
 h1{font-size:1.4rem}h2{font-size:1.15rem;border-bottom:1px solid #d0d5dd;margin-top:2rem}h3{font-size:1rem;margin-bottom:.3rem}
-pre{background:#f4f5f7;padding:.6rem;overflow:auto;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,monospace}
+pre{background:#f4f5f7;padding:.6rem;overflow:auto;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,"Noto Sans SC",monospace}
 .st{font-weight:600}.passed{color:#137333}.failed,.interrupted{color:#b3261e}.skipped{color:#8a5a00}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}code{font:12px ui-monospace,monospace;word-break:break-all}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}code{font:12px ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,"Noto Sans SC",monospace;word-break:break-all}
 </style></head><body>`);
   o.push(`<h1>${esc(m.title)}</h1><dl>`);
   for (const l of m.lines) o.push(`<dt>${esc(l.k)}</dt><dd>${esc(l.v)}</dd>`);

@@ -1,12 +1,12 @@
 /**
- * The checklist's step texts in parts (renderer/src/features/guided/prose.ts):
+ * The checklist's step texts in parts (renderer/src/lib/prose.ts):
  * a command between backticks, a flag or a path in a sentence, each wraps
  * only between its words, and a label before a value stays whole. The walk
  * at 1024 px in Chinese showed `lifeboat salvage … --\nsnapshot …` and
  * "会修\n改：/var/lib/etcd…".
  */
 import { describe, expect, it } from 'vitest';
-import { aroundValue, proseParts } from '../../renderer/src/features/guided/prose';
+import { aroundValue, proseParts } from '../../renderer/src/lib/prose';
 import { kubeadmEtcdDb } from '../../shared/guided/playbooks';
 import { renderCommand } from '../../shared/guided/runner';
 import { translate } from '../../shared/i18n';

@@ -1,5 +1,6 @@
 /**
- * How the checklist lays out a step's words so that nothing an operator
+ * How the guided checklist lays out a step's words, and the app any catalog
+ * sentence (lib/components/Prose.svelte), so that nothing an operator
  * types or reads off breaks in the wrong place: a command written between
  * backticks in a playbook text wraps only between its words (a flag never
  * split from its dashes, a path never split at a hyphen), and so do the
@@ -23,7 +24,7 @@ export type ProsePart = { kind: 'text'; text: string } | { kind: 'word'; text: s
 const FLAG_OR_PATH = /(?<![\w/.:-])(?:--?[A-Za-z]|\/[^\s/])[^\s()（）“”"，。；：、]*/g;
 
 /** Plain text with its flags and paths as `word` parts. */
-function textParts(text: string): ProsePart[] {
+export function textParts(text: string): ProsePart[] {
   const parts: ProsePart[] = [];
   let at = 0;
   for (const m of text.matchAll(FLAG_OR_PATH)) {
