@@ -220,6 +220,8 @@ export class KeyIndex {
   /** Slot -> id + 1 (0: empty); a power of two in size, at most half full. */
   private table = new Int32Array(1024);
   private count = 0;
+  /** Bytes of all keys held (their arena share, without the chunks' unused tails). */
+  private keyBytesHeld = 0;
 
   /** Keys held. */
   get size(): number {
@@ -228,8 +230,12 @@ export class KeyIndex {
 
   /** The id of `key`, or -1 when it is not held. */
   find(key: Uint8Array): number {
+    return this.findHashed(key, hashKeyBytes(key) >>> 0); // unsigned, as the Uint32 column holds it
+  }
+
+  /** `find` with the key's `hashKeyBytes(key) >>> 0` already at hand (a caller that needs the hash too). */
+  findHashed(key: Uint8Array, h: number): number {
     const mask = this.table.length - 1;
-    const h = hashKeyBytes(key) >>> 0; // unsigned, as the Uint32 column holds it
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const at = this.table[slot]!;
       if (at === 0) return -1;
@@ -251,6 +257,7 @@ export class KeyIndex {
     this.positions.set(id, this.store(key));
     this.lengths.set(id, key.length);
     this.hashes.set(id, h);
+    this.keyBytesHeld += key.length;
     this.table[slot] = id + 1;
     if (this.count * 2 > this.table.length) this.grow();
     return id;
@@ -262,6 +269,11 @@ export class KeyIndex {
     const chunk = Math.floor(pos / ARENA_STRIDE);
     const offset = pos - chunk * ARENA_STRIDE;
     return this.arena[chunk]!.subarray(offset, offset + this.lengths.get(id));
+  }
+
+  /** Bytes of all keys held. */
+  get keyBytes(): number {
+    return this.keyBytesHeld;
   }
 
   /** Length of key `id` in bytes. */

@@ -1,0 +1,240 @@
+/**
+ * Salvage in passes by key hash (issue 7, "same passes, bounded memory"): past its key-state budget a salvage
+ * reads the WAL's keys first, replays the WAL over them once, then every other key in parts. It must write the
+ * same snapshot.db bytes and the same report as a salvage that holds every key: a db with history, tombstones,
+ * leases (one gone), a compaction marker, and a WAL with held entries (one the db lost) and entries above the
+ * consistent index: puts and deletes of db keys, a range delete, txns comparing keys they do not write (one key,
+ * a range, a value, a lease), a lease revoke of keys the WAL never names, a put keeping the db's value and lease.
+ */
+import { describe, expect, it } from 'vitest';
+import { memorySource } from '../../shared/bytes/byte-source';
+import type { SalvageReport } from '../../shared/contract/etcd-repair';
+import type { Progress } from '../../shared/contract/progress';
+import { memorySink } from '../../shared/formats/etcd/bbolt-write';
+import { encodeKeyValue, encodeLease, revisionKey, u64be, writeEtcdBackend, type RevisionItem } from '../../shared/formats/etcd/etcd-db-write';
+import type { InternalRequest } from '../../shared/formats/etcd/internal-request';
+import { salvageEtcd, type ReplayEntry, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+
+const te = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+const KEYS = 20_000;
+const secret = (i: number) => `/registry/secrets/ns-${i % 13}/s-${String(i).padStart(6, '0')}`;
+const event = (i: number) => `/registry/events/default/e-${String(i).padStart(5, '0')}`;
+/** Leases 1..5 are in the lease bucket; 6 is not (its keys are written without it). */
+const leaseOf = (i: number) => BigInt(1 + (i % 6));
+
+interface Built {
+  db: Uint8Array;
+  /** The db's consistent index. */
+  ci: number;
+  /** Its newest value of each live key (the held WAL entries write these again). */
+  values: Map<string, string>;
+}
+
+/** ~20,000 secrets (a third rewritten, a seventh deleted, some put again) and 600 events with leases. */
+async function buildDb(): Promise<Built> {
+  const items: RevisionItem[] = [];
+  const values = new Map<string, string>();
+  const created = new Map<string, number>();
+  const versions = new Map<string, number>();
+  let rev = 2;
+  const put = (key: string, value: string, lease = 0n) => {
+    const create = created.get(key) ?? rev;
+    const version = (versions.get(key) ?? 0) + 1;
+    created.set(key, create);
+    versions.set(key, version);
+    values.set(key, value);
+    items.push({
+      key: revisionKey(rev, 0),
+      value: encodeKeyValue({ key: te.encode(key), createRevision: create, modRevision: rev, version, value: te.encode(value), lease }),
+    });
+    rev++;
+  };
+  const del = (key: string) => {
+    created.delete(key);
+    versions.delete(key);
+    values.delete(key);
+    items.push({
+      key: revisionKey(rev, 0, true),
+      value: encodeKeyValue({ key: te.encode(key), createRevision: 0, modRevision: rev, version: 0, value: EMPTY, lease: 0n }),
+    });
+    rev++;
+  };
+  for (let i = 0; i < KEYS; i++) put(secret(i), `v1-${i}`);
+  for (let i = 0; i < 600; i++) put(event(i), `event ${i}`, leaseOf(i));
+  for (let i = 0; i < KEYS; i += 3) put(secret(i), `v2-${i}-${'x'.repeat(i % 40)}`);
+  for (let i = 1; i < KEYS; i += 7) del(secret(i));
+  for (let i = 1; i < KEYS; i += 70) put(secret(i), `again-${i}`);
+  const ci = 50_000;
+  const sink = memorySink();
+  await writeEtcdBackend(sink, {
+    revisions: items,
+    buckets: {
+      meta: [
+        [te.encode('consistent_index'), u64be(ci)],
+        [te.encode('finishedCompactRev'), revisionKey(3, 0)],
+      ],
+      lease: [1n, 2n, 3n, 4n, 5n].map((id) => [u64be(id), encodeLease(id, 3600)] as [Uint8Array, Uint8Array]),
+    },
+  });
+  return { db: sink.bytes(), ci, values };
+}
+
+const put = (key: string, value: string, lease = 0n, keep: { value?: boolean; lease?: boolean } = {}): InternalRequest => ({
+  kind: 'put',
+  id: 0n,
+  key: te.encode(key),
+  value: te.encode(value),
+  lease,
+  prevKv: false,
+  ignoreValue: keep.value ?? false,
+  ignoreLease: keep.lease ?? false,
+});
+const del = (key: string, end?: string): InternalRequest => ({
+  kind: 'delete-range',
+  id: 0n,
+  key: te.encode(key),
+  rangeEnd: end ? te.encode(end) : EMPTY,
+  prevKv: false,
+});
+type Compare = Extract<InternalRequest, { kind: 'txn' }>['compare'][number];
+const cmp = (key: string, c: Omit<Compare, 'key' | 'rangeEnd'>, end?: string): Compare => ({
+  key: te.encode(key),
+  rangeEnd: end ? te.encode(end) : EMPTY,
+  ...c,
+});
+const txn = (compare: Compare[], success: InternalRequest[], failure: InternalRequest[]): InternalRequest => ({
+  kind: 'txn',
+  id: 0n,
+  compare,
+  success,
+  failure,
+});
+
+/** The WAL from entry ci - 9: ten held entries (the db holds nine; one wrote a value the db lost), then entries above ci. */
+function walOf(b: Built): WalEntryStream {
+  const held: InternalRequest[] = [];
+  for (let i = 0; i < 9; i++) {
+    const key = secret(3 * i);
+    held.push(put(key, b.values.get(key)!));
+  }
+  // The db's copy of this write was lost: its value comes from the WAL.
+  held.push(put(secret(99), 'held-newer'));
+  const above: InternalRequest[] = [
+    put(secret(5), 'rewritten', 1n),
+    put('/registry/new/a', 'new'),
+    del(secret(10)),
+    // A range delete: every key in it is resident.
+    del('/registry/secrets/ns-3/s-000100', '/registry/secrets/ns-3/s-000400'),
+    // Compares of keys the txn does not write.
+    txn([cmp(secret(20), { target: 'mod', result: 'greater', number: 0n })], [put(secret(21), 'txn-ok')], [put(secret(22), 'txn-wrong')]),
+    txn(
+      [cmp(secret(30), { target: 'value', result: 'equal', value: te.encode('nope') })],
+      [put(secret(31), 'wrong')],
+      [del(secret(32)), put(secret(33), 'failure-branch')],
+    ),
+    txn([cmp(secret(40), { target: 'version', result: 'equal', number: 0n })], [put('/registry/new/b', 'wrong')], [put('/registry/new/b', 'b')]),
+    // A range compare: every key of ns-5 has a version.
+    txn(
+      [cmp('/registry/secrets/ns-5/', { target: 'version', result: 'greater', number: 0n }, '/registry/secrets/ns-50')],
+      [put('/registry/new/range', 'all-there')],
+      [],
+    ),
+    txn([cmp(event(3), { target: 'lease', result: 'equal', number: 4n })], [put(event(4), 'lease-compare')], []),
+    // Revokes of leases whose keys the WAL never names (lease 6 is unknown to the db: its keys are detached, not revoked).
+    { kind: 'lease-revoke', id: 0n, leaseId: 2n },
+    { kind: 'lease-grant', id: 0n, leaseId: 7n, ttl: 60 },
+    put('/registry/new/c', 'leased', 7n),
+    put(secret(50), 'ignored', 9n, { value: true, lease: true }),
+    { kind: 'lease-revoke', id: 0n, leaseId: 5n },
+    put(secret(60), 'last'),
+  ];
+  const entries: ReplayEntry[] = [...held, ...above].map((request, i) => ({ index: b.ci - 9 + i, term: 3, type: 'normal', request }));
+  return async (onEntry) => {
+    for (const e of entries) await onEntry(e);
+  };
+}
+
+async function salvage(
+  db: Uint8Array,
+  wal: WalEntryStream,
+  keyStateBudget: number | null,
+): Promise<{ out: Uint8Array; report: SalvageReport; parts: string[] }> {
+  const sink = memorySink();
+  const phases = new Set<string>();
+  const report = await salvageEtcd({ db: memorySource('db', db), dbFile: 'db', wal }, sink, {
+    outputKind: 'snapshot-db',
+    output: 'out',
+    keyStateBudget,
+    onProgress: (p: Progress) => phases.add(p.phase),
+  });
+  return { out: sink.bytes(), report, parts: [...phases].filter((p) => /\(part \d+ of \d+\)/.test(p)) };
+}
+
+/** The report without what a salvage in passes does differently by design: time taken and bytes read. */
+function comparable(r: SalvageReport): Omit<SalvageReport, 'elapsedMs' | 'bytesRead'> {
+  const { elapsedMs: _elapsed, bytesRead: _read, ...rest } = r;
+  return rest;
+}
+
+function zeroFirstBranch(db: Uint8Array): Uint8Array {
+  const out = db.slice();
+  const pageSize = 4096;
+  for (let p = 2; (p + 1) * pageSize <= out.length; p++) {
+    const flags = out[p * pageSize + 8]! | (out[p * pageSize + 9]! << 8);
+    if (flags === 0x01) {
+      out.fill(0, p * pageSize, (p + 1) * pageSize);
+      return out;
+    }
+  }
+  throw new Error('no branch page');
+}
+
+describe('salvage in passes by key hash', () => {
+  it('writes the same snapshot.db and report as a salvage holding every key', async () => {
+    const b = await buildDb();
+    const whole = await salvage(b.db, walOf(b), null);
+    const parted = await salvage(b.db, walOf(b), 500_000);
+    expect(whole.parts).toEqual([]);
+    expect(parted.parts.length).toBeGreaterThanOrEqual(4);
+    expect(parted.parts.length).toBeLessThanOrEqual(8);
+    // The WAL did its work: keys from it, deletes, a detached lease, a revoke.
+    const r = whole.report;
+    expect(r.sources.wal).toBeGreaterThan(5);
+    expect(r.leases.detachedKeys).toBeGreaterThan(0);
+    expect(r.walReplay?.applied).toBeGreaterThan(10);
+    const listed = new Map(r.keys.map((k) => [k.key, k]));
+    expect(listed.get(secret(21))?.source).toBe('wal');
+    expect(listed.has(secret(22))).toBe(false);
+    expect(listed.has(secret(32))).toBe(false);
+    expect(listed.get('/registry/new/range')?.source).toBe('wal');
+    expect(listed.get(event(4))?.source).toBe('wal');
+    expect(listed.has(event(1 + 6 * 10))).toBe(false); // lease 2, revoked
+    expect(listed.has(event(5))).toBe(true); // lease 6, detached
+    expect(comparable(parted.report)).toEqual(comparable(r));
+    expect(Buffer.compare(parted.out, whole.out)).toBe(0);
+  });
+
+  it('the same with a branch page zeroed (orphaned leaves, lost revisions) and with a budget just over the keys', async () => {
+    const b = await buildDb();
+    const db = zeroFirstBranch(b.db);
+    const whole = await salvage(db, walOf(b), null);
+    expect(whole.report.sources['orphaned-leaf'] + whole.report.lost.length).toBeGreaterThan(0);
+    for (const budget of [250_000, 1_500_000]) {
+      const parted = await salvage(db, walOf(b), budget);
+      expect(parted.parts.length).toBeGreaterThanOrEqual(2);
+      expect(comparable(parted.report)).toEqual(comparable(whole.report));
+      expect(Buffer.compare(parted.out, whole.out)).toBe(0);
+    }
+  });
+
+  it('under the budget: one pass, as before', async () => {
+    const b = await buildDb();
+    const whole = await salvage(b.db, walOf(b), null);
+    const roomy = await salvage(b.db, walOf(b), 64 * 1024 * 1024);
+    expect(roomy.parts).toEqual([]);
+    expect(roomy.report.bytesRead).toBe(whole.report.bytesRead);
+    expect(Buffer.compare(roomy.out, whole.out)).toBe(0);
+  });
+});
