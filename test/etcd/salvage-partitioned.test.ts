@@ -13,6 +13,7 @@ import type { Progress } from '../../shared/contract/progress';
 import { memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { encodeKeyValue, encodeLease, revisionKey, u64be, writeEtcdBackend, type RevisionItem } from '../../shared/formats/etcd/etcd-db-write';
 import type { InternalRequest } from '../../shared/formats/etcd/internal-request';
+import { KeyIndex } from '../../shared/formats/etcd/key-index';
 import { salvageEtcd, type ReplayEntry, type WalEntryStream } from '../../shared/formats/etcd/salvage';
 
 const te = new TextEncoder();
@@ -236,5 +237,30 @@ describe('salvage in passes by key hash', () => {
     expect(roomy.parts).toEqual([]);
     expect(roomy.report.bytesRead).toBe(whole.report.bytesRead);
     expect(Buffer.compare(roomy.out, whole.out)).toBe(0);
+  });
+});
+
+describe('a cleared key index (one for pass after pass)', () => {
+  it('holds nothing, then the next keys exactly, reusing its arena', () => {
+    const index = new KeyIndex();
+    const long = new Uint8Array((1 << 20) + 5).fill(7);
+    for (let i = 0; i < 50_000; i++) index.add(te.encode(`/first/${i}`));
+    index.add(long);
+    const before = index.bytes;
+    index.clear();
+    expect(index.size).toBe(0);
+    expect(index.keyBytes).toBe(0);
+    expect(index.find(te.encode('/first/1'))).toBe(-1);
+    expect(index.find(long)).toBe(-1);
+    const keys = Array.from({ length: 40_000 }, (_, i) => te.encode(`/second/${String(i * 7).padStart(9, '0')}`));
+    keys.forEach((k, i) => expect(index.add(k)).toBe(i));
+    expect(index.find(te.encode('/first/1'))).toBe(-1);
+    let wrong = 0;
+    keys.forEach((k, i) => {
+      if (index.find(k) !== i || Buffer.compare(index.key(i), k) !== 0) wrong++;
+    });
+    expect(wrong).toBe(0);
+    // The long key's own chunk went; nothing new was allocated for the shorter keys.
+    expect(index.bytes).toBeLessThanOrEqual(before - long.length);
   });
 });

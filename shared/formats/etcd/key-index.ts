@@ -41,6 +41,10 @@ export class NumberColumn {
     while (this.chunks.length <= n) this.chunks.push(this.make(CHUNK));
     this.chunks[n]![i & CHUNK_MASK] = v;
   }
+  /** Every slot back to zero, the chunks kept for reuse. */
+  clear(): void {
+    for (const c of this.chunks) c.fill(0);
+  }
   /** Bytes held. */
   get bytes(): number {
     let b = 0;
@@ -209,7 +213,9 @@ function bigHash(v: bigint): number {
 
 /** Byte strings to dense ids: `add` gives a key's id (a new one for a new key), `find` looks one up. */
 export class KeyIndex {
-  private readonly arena: Uint8Array[] = [];
+  private arena: Uint8Array[] = [];
+  /** Arena chunks of a `clear`ed index, filled again before new ones are allocated. */
+  private spare: Uint8Array[] = [];
   /** The arena chunk being filled (-1: none yet) and how far. */
   private current = -1;
   private arenaFill = 0;
@@ -285,7 +291,24 @@ export class KeyIndex {
   get bytes(): number {
     let b = this.table.byteLength + this.positions.bytes + this.lengths.bytes + this.hashes.bytes;
     for (const c of this.arena) b += c.byteLength;
+    for (const c of this.spare) b += c.byteLength;
     return b;
+  }
+
+  /**
+   * No key held any more, the memory kept: the table and columns are filled again by the next keys (a column slot
+   * is written whenever an id is handed out), the arena's chunks are reused (a long key's own chunk is dropped).
+   * One index for pass after pass allocates nothing new, where a new index a pass left the old one's megabytes to
+   * the garbage collector.
+   */
+  clear(): void {
+    this.table.fill(0);
+    this.count = 0;
+    this.keyBytesHeld = 0;
+    this.spare = this.spare.concat(this.arena.filter((c) => c.length === ARENA_CHUNK));
+    this.arena = [];
+    this.current = -1;
+    this.arenaFill = 0;
   }
 
   private equals(id: number, key: Uint8Array): boolean {
@@ -308,7 +331,7 @@ export class KeyIndex {
     }
     // A full chunk takes no more (not even an empty key: its position would name the next chunk).
     if (this.current < 0 || this.arenaFill + key.length > ARENA_CHUNK || this.arenaFill === ARENA_CHUNK) {
-      this.current = this.arena.push(new Uint8Array(ARENA_CHUNK)) - 1;
+      this.current = this.arena.push(this.spare.pop() ?? new Uint8Array(ARENA_CHUNK)) - 1;
       this.arenaFill = 0;
     }
     const offset = this.arenaFill;
