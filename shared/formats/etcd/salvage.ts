@@ -2208,10 +2208,11 @@ function opAt(req: ReplayRequest, ordinal: number): ReplayRequest | null {
 // ---------------------------------------------------------------- partitioned salvage
 
 /**
- * Key-state bytes a salvage holds at once by default (`SalvageOptions.keyStateBudget`): about 1.2 million
- * ~50-byte keys. Past it the keys come in passes by key hash (`collectPartitions`).
+ * Key-state bytes a salvage holds at once by default (`SalvageOptions.keyStateBudget`): about 1.1 million
+ * ~50-byte keys (a million still in one pass). Past it the keys come in passes by key hash (`collectPartitions`),
+ * each holding about 80% of this: 4 million such keys then peak at ~350 MB of RSS (600 MB in one pass).
  */
-export const DEFAULT_KEY_STATE_BUDGET = 128 * 1024 * 1024;
+export const DEFAULT_KEY_STATE_BUDGET = 112 * 1024 * 1024;
 /** Passes at most (each reads the whole db once). */
 const MAX_PARTITIONS = 256;
 
@@ -2411,10 +2412,10 @@ export class WinnerRecords {
     if (this.runStarts.at(-1) !== this.count) this.runStarts.push(this.count);
   }
   /**
-   * Records in revision order (main, then sub; a tie in run order): the runs merged, 4 bytes a record (a sort of
-   * them all took 12 more).
+   * The records in revision order (main, then sub; a tie in run order): the runs merged as they are walked, each
+   * call from the start (nothing held but a cursor a run; the order of 4 million keys would take 16 MB).
    */
-  byRevision(): Uint32Array {
+  *byRevision(): Generator<number, void, undefined> {
     this.endRun();
     const runs = this.runStarts.length - 1;
     const at = new Float64Array(runs);
@@ -2427,21 +2428,19 @@ export class WinnerRecords {
       mod[r] = this.mods.get(at[r]!);
       sub[r] = this.subs.get(at[r]!);
     }
-    const out = new Uint32Array(this.count);
-    for (let n = 0; n < out.length; n++) {
+    for (let n = 0; n < this.count; n++) {
       let best = -1;
       for (let r = 0; r < runs; r++) {
         if (at[r]! >= end[r]!) continue;
         if (best < 0 || mod[r]! < mod[best]! || (mod[r] === mod[best] && sub[r]! < sub[best]!)) best = r;
       }
       const rec = at[best]!++;
-      out[n] = rec;
       if (rec + 1 < end[best]!) {
         mod[best] = this.mods.get(rec + 1);
         sub[best] = this.subs.get(rec + 1);
       }
+      yield rec;
     }
-    return out;
   }
   /** Bytes held. */
   get bytes(): number {
@@ -2777,16 +2776,21 @@ async function writeBackend(
 async function writeWinners(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
   const winners = state.winners!;
   const states = state.keys;
-  const order = winners.byRevision();
   const sources: Record<SalvageKeySource, number> = { tree: 0, 'orphaned-leaf': 0, wal: 0 };
-  for (const r of order) sources[winners.resident(r) ? states.source(winners.id(r)) : winners.source(r)]++;
+  let minRev: number | null = null;
+  let maxRev: number | null = null;
+  for (const r of winners.byRevision()) {
+    sources[winners.resident(r) ? states.source(winners.id(r)) : winners.source(r)]++;
+    minRev ??= winners.mod(r);
+    maxRev = winners.mod(r);
+  }
   /** A record's stored KeyValue: from the window at hand, else read. */
   const raw = (r: number): Uint8Array | Promise<Uint8Array> =>
     peekCached(src!, winners.offset(r), winners.length(r)) ?? readExact(src!, winners.offset(r), winners.length(r));
   const listMax = opts.keysListedMax ?? DEFAULT_KEYS_LISTED;
   const keys: SalvagedKey[] = [];
-  for (let i = 0; i < order.length && keys.length < listMax; i++) {
-    const r = order[i]!;
+  for (const r of winners.byRevision()) {
+    if (keys.length >= listMax) break;
     if (winners.resident(r)) {
       keys.push(listedKey(states, winners.id(r)));
       continue;
@@ -2803,8 +2807,6 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
       page: winners.page(r),
     });
   }
-  const maxRev = order.length > 0 ? winners.mod(order[order.length - 1]!) : null;
-  const minRev = order.length > 0 ? winners.mod(order[0]!) : null;
   let planned = 0;
   let written = 0;
   let reported = 0;
@@ -2843,7 +2845,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   };
   const item: { key: Uint8Array; value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>) } = { key: keyBuf, value: readCurrent };
   const revisions = function* (): Generator<RevisionItem> {
-    for (const r of order) {
+    for (const r of winners.byRevision()) {
       throwIfCancelled(opts.signal);
       if (opts.onProgress && written - reported >= 16 << 20) {
         reported = written;
@@ -2860,7 +2862,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   };
   const revisionSizes = function* (): Generator<RevisionSize> {
     const size = { key: keyBuf, valueSize: 0 };
-    for (const r of order) {
+    for (const r of winners.byRevision()) {
       revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
       if (!winners.resident(r)) {
         size.valueSize = winners.size(r);
@@ -2888,12 +2890,12 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   };
   const res = await writeBackend(state, sink, opts, revisions(), revisionSizes, maxRev, (bytes) => (planned = bytes));
   return {
-    keysWritten: order.length,
+    keysWritten: winners.count,
     deletedKeys: winners.deletedKeys,
     revisionRange: minRev !== null && maxRev !== null ? [minRev, maxRev] : null,
     compactRevision: res.compactRevision,
     keys,
-    keysListedTruncated: order.length > keys.length,
+    keysListedTruncated: winners.count > keys.length,
     sources,
     leases: { written: res.leases, detachedKeys: winners.detachedKeys },
     members: res.members,
