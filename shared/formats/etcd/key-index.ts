@@ -251,8 +251,12 @@ export class KeyIndex {
 
   /** The id of `key`, added (its bytes copied) when it is new. */
   add(key: Uint8Array): number {
+    return this.addHashed(key, hashKeyBytes(key) >>> 0); // unsigned, as the Uint32 column holds it
+  }
+
+  /** `add` with the key's `hashKeyBytes(key) >>> 0` already at hand. */
+  addHashed(key: Uint8Array, h: number): number {
     const mask = this.table.length - 1;
-    const h = hashKeyBytes(key) >>> 0; // unsigned, as the Uint32 column holds it
     let slot = h & mask;
     for (; ; slot = (slot + 1) & mask) {
       const at = this.table[slot]!;

@@ -299,6 +299,10 @@ export class KeyStates {
   idOf(key: Uint8Array): number {
     return this.index.add(key);
   }
+  /** `idOf` with the key's `hashKeyBytes(key) >>> 0` at hand. */
+  idOfHashed(key: Uint8Array, hash: number): number {
+    return this.index.addHashed(key, hash);
+  }
   /** The id of a key the index holds, else -1. */
   find(key: Uint8Array): number {
     return this.index.find(key);
@@ -1170,11 +1174,12 @@ function inHole(tree: TreeFacts, k: Uint8Array): boolean {
 
 /**
  * Which revisions of the key bucket a pass keeps (by the KeyValue's key and lease): a partitioned salvage
- * (`collectPartitioned`) keeps some keys in each pass. null: every key.
+ * (`collectPartitions`) keeps some keys in each pass. The key's `hashKeyBytes(key) >>> 0` when kept (the pass
+ * hashed it to choose: the index need not hash it again), -1 when not. null: every key.
  */
-export type KeepRevision = (key: Uint8Array, lease: bigint) => boolean;
+export type KeepRevision = (key: Uint8Array, lease: bigint) => number;
 
-const KEEP_NONE: KeepRevision = () => false;
+const KEEP_NONE: KeepRevision = () => -1;
 
 /** The scan passed the key-state budget (`SalvageOptions.keyStateBudget`): what it held, after how many pages. */
 export interface OverBudget {
@@ -1275,9 +1280,14 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
   state.revisionsSeen.push(rev.main);
   if (rev.main > state.maxRevision) state.maxRevision = rev.main;
   // A key outside this pass: its revision counts above (gaps, newest revision), its state is another pass's.
-  if (state.keep !== null && !state.keep(kv.key, kv.lease)) return true;
   const keys = state.keys;
-  const id = keys.idOf(kv.key);
+  let id: number;
+  if (state.keep === null) id = keys.idOf(kv.key);
+  else {
+    const hash = state.keep(kv.key, kv.lease);
+    if (hash < 0) return true;
+    id = keys.idOfHashed(kv.key, hash);
+  }
   if (keys.has(id)) {
     const mod = keys.modRevision(id);
     if (mod > rev.main || (mod === rev.main && keys.subRevision(id) >= rev.sub)) return true;
@@ -2413,39 +2423,57 @@ export class WinnerRecords {
   }
   /**
    * The records in revision order (main, then sub; a tie in run order): the runs merged as they are walked, each
-   * call from the start (nothing held but a cursor a run; the order of 4 million keys would take 16 MB).
+   * cursor from the start (nothing held but a position a run; the order of 4 million keys would take 16 MB).
    */
-  *byRevision(): Generator<number, void, undefined> {
+  byRevision(): RecordCursor {
     this.endRun();
-    const runs = this.runStarts.length - 1;
-    const at = new Float64Array(runs);
-    const end = new Float64Array(runs);
-    const mod = new Float64Array(runs);
-    const sub = new Float64Array(runs);
-    for (let r = 0; r < runs; r++) {
-      at[r] = this.runStarts[r]!;
-      end[r] = this.runStarts[r + 1]!;
-      mod[r] = this.mods.get(at[r]!);
-      sub[r] = this.subs.get(at[r]!);
-    }
-    for (let n = 0; n < this.count; n++) {
-      let best = -1;
-      for (let r = 0; r < runs; r++) {
-        if (at[r]! >= end[r]!) continue;
-        if (best < 0 || mod[r]! < mod[best]! || (mod[r] === mod[best] && sub[r]! < sub[best]!)) best = r;
-      }
-      const rec = at[best]!++;
-      if (rec + 1 < end[best]!) {
-        mod[best] = this.mods.get(rec + 1);
-        sub[best] = this.subs.get(rec + 1);
-      }
-      yield rec;
-    }
+    return new RecordCursor(this.runStarts, this.mods, this.subs);
   }
   /** Bytes held. */
   get bytes(): number {
     const cols = [this.mods, this.subs, this.offsets, this.lengths, this.flags];
     return cols.reduce((t, c) => t + c.bytes, 0) + (this.pages.size + this.sizes.size) * 40;
+  }
+}
+
+/** A walk of `WinnerRecords` in revision order: `next()` is the next record, -1 after the last. */
+class RecordCursor {
+  private readonly at: Float64Array;
+  private readonly end: Float64Array;
+  /** The revision at each run's position. */
+  private readonly mod: Float64Array;
+  private readonly sub: Float64Array;
+  constructor(
+    runStarts: readonly number[],
+    private readonly mods: PackedNumberColumn,
+    private readonly subs: PackedNumberColumn,
+  ) {
+    const runs = runStarts.length - 1;
+    this.at = new Float64Array(runs);
+    this.end = new Float64Array(runs);
+    this.mod = new Float64Array(runs);
+    this.sub = new Float64Array(runs);
+    for (let r = 0; r < runs; r++) {
+      this.at[r] = runStarts[r]!;
+      this.end[r] = runStarts[r + 1]!;
+      this.mod[r] = mods.get(runStarts[r]!);
+      this.sub[r] = subs.get(runStarts[r]!);
+    }
+  }
+  next(): number {
+    const { at, end, mod, sub } = this;
+    let best = -1;
+    for (let r = 0; r < at.length; r++) {
+      if (at[r]! >= end[r]!) continue;
+      if (best < 0 || mod[r]! < mod[best]! || (mod[r] === mod[best] && sub[r]! < sub[best]!)) best = r;
+    }
+    if (best < 0) return -1;
+    const rec = at[best]!++;
+    if (rec + 1 < end[best]!) {
+      mod[best] = this.mods.get(rec + 1);
+      sub[best] = this.subs.get(rec + 1);
+    }
+    return rec;
   }
 }
 
@@ -2506,15 +2534,27 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     state.keys,
     (key, lease) => {
       const h = hashKeyBytes(key) >>> 0;
-      if (resident.namedByWal(key, h)) return true;
+      if (resident.namedByWal(key, h)) return h;
       // Noted, not kept: a key must have every revision in one pass (its state is the newest of them).
       if (lease !== 0n && revoked.size > 0 && revoked.has(BigInt.asIntN(64, lease))) resident.leaseKeys.add(key);
-      return false;
+      return -1;
     },
     opts,
     "the WAL's keys",
   );
-  if (resident.leaseKeys.size > 0) await scanKeys(state, src, file, state.keys, (key) => resident.leaseKeys.find(key) >= 0, opts, 'keys of revoked leases');
+  if (resident.leaseKeys.size > 0)
+    await scanKeys(
+      state,
+      src,
+      file,
+      state.keys,
+      (key) => {
+        const h = hashKeyBytes(key) >>> 0;
+        return resident.leaseKeys.findHashed(key, h) >= 0 ? h : -1;
+      },
+      opts,
+      'keys of revoked leases',
+    );
 }
 
 /**
@@ -2550,7 +2590,7 @@ async function collectPartitions(state: SalvageState, src: ByteSource, file: str
       pass,
       (key) => {
         const h = hashKeyBytes(key) >>> 0;
-        return partitionOf(h, parts) === part && !resident.has(key, h);
+        return partitionOf(h, parts) === part && !resident.has(key, h) ? h : -1;
       },
       opts,
       `part ${part + 1} of ${parts}`,
@@ -2779,7 +2819,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   const sources: Record<SalvageKeySource, number> = { tree: 0, 'orphaned-leaf': 0, wal: 0 };
   let minRev: number | null = null;
   let maxRev: number | null = null;
-  for (const r of winners.byRevision()) {
+  for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
     sources[winners.resident(r) ? states.source(winners.id(r)) : winners.source(r)]++;
     minRev ??= winners.mod(r);
     maxRev = winners.mod(r);
@@ -2789,8 +2829,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
     peekCached(src!, winners.offset(r), winners.length(r)) ?? readExact(src!, winners.offset(r), winners.length(r));
   const listMax = opts.keysListedMax ?? DEFAULT_KEYS_LISTED;
   const keys: SalvagedKey[] = [];
-  for (const r of winners.byRevision()) {
-    if (keys.length >= listMax) break;
+  for (let walk = winners.byRevision(), r = walk.next(); r >= 0 && keys.length < listMax; r = walk.next()) {
     if (winners.resident(r)) {
       keys.push(listedKey(states, winners.id(r)));
       continue;
@@ -2845,7 +2884,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   };
   const item: { key: Uint8Array; value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>) } = { key: keyBuf, value: readCurrent };
   const revisions = function* (): Generator<RevisionItem> {
-    for (const r of winners.byRevision()) {
+    for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
       throwIfCancelled(opts.signal);
       if (opts.onProgress && written - reported >= 16 << 20) {
         reported = written;
@@ -2862,7 +2901,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   };
   const revisionSizes = function* (): Generator<RevisionSize> {
     const size = { key: keyBuf, valueSize: 0 };
-    for (const r of winners.byRevision()) {
+    for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
       revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
       if (!winners.resident(r)) {
         size.valueSize = winners.size(r);
