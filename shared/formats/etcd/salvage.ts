@@ -1483,6 +1483,8 @@ async function scanPages(
   opts: RunOptions,
   keyBudget: number | null,
   phase = 'salvage: reading pages',
+  /** At the budget stop (a later pass: its keys are incomplete, `state.overBudget` says so) instead of dropping the keys. */
+  stopAtBudget = false,
 ): Promise<void> {
   const tree = state.tree!;
   const pageSize = state.pageSize;
@@ -1538,26 +1540,32 @@ async function scanPages(
     }
     if (keyBudget !== null && p - lastBudgetCheck >= 64) {
       lastBudgetCheck = p;
-      overBudget(state, keyBudget, p);
+      if (overBudget(state, keyBudget, p, stopAtBudget) && stopAtBudget) return;
     }
     if (opts.onProgress && p - lastProgress >= 4096) {
       lastProgress = p;
       opts.onProgress({ phase, bytesDone: p * pageSize, bytesTotal: dbSize, currentFile: file });
     }
   }
-  if (keyBudget !== null) overBudget(state, keyBudget, filePages);
+  // A pass that ends over its budget has all its keys (the memory is spent): only the first scan drops them.
+  if (keyBudget !== null && !stopAtBudget) overBudget(state, keyBudget, filePages, false);
 }
 
-/** Past the budget: the key states are dropped and no more are kept (the scan goes on for the db's facts). */
-function overBudget(state: SalvageState, keyBudget: number, pagesDone: number): void {
-  if (state.overBudget !== null) return;
+/**
+ * Past the budget (true, once): noted in `state.overBudget`; unless the scan stops there, the key states are dropped
+ * and no more are kept (the scan goes on for the db's facts).
+ */
+function overBudget(state: SalvageState, keyBudget: number, pagesDone: number, stop: boolean): boolean {
+  if (state.overBudget !== null) return false;
   const keyBytes = state.keys.estimatedBytes;
-  if (keyBytes <= keyBudget) return;
+  if (keyBytes <= keyBudget) return false;
   state.overBudget = { keyBytes, pagesDone, filePages: state.filePages };
+  if (stop) return true;
   state.keys.clear();
   state.spareKeys = state.keys;
   state.keys = new KeyStates();
   state.keep = KEEP_NONE;
+  return true;
 }
 
 // ---------------------------------------------------------------- WAL replay
@@ -2488,10 +2496,8 @@ function partitionsFor(over: OverBudget, budget: number): number {
   return Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil((estimate * 1.25) / Math.max(1, budget))));
 }
 
-/** The pass of a key hash among `parts` (its high bits: the key index's table takes the low ones). */
-function partitionOf(h: number, parts: number): number {
-  return Math.floor((h * parts) / 0x1_0000_0000);
-}
+/** Key hashes (`hashKeyBytes >>> 0`) are below this. Parts are ranges of them: the high bits (the index's table takes the low ones). */
+const HASHES = 0x1_0000_0000;
 
 /**
  * One more scan of the db's pages (the first scan's tree and page size) keeping `keep`'s keys in `keys`; only the
@@ -2505,7 +2511,9 @@ async function scanKeys(
   keep: KeepRevision,
   opts: RunOptions,
   pass: string,
-): Promise<void> {
+  /** Stop past this many key-state bytes (the keys are then incomplete: false is returned); null: no bound. */
+  keyBudget: number | null = null,
+): Promise<boolean> {
   const phase = `salvage: reading pages again (${pass})`;
   opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: state.filePages * state.pageSize, currentFile: file });
   const scan = new SalvageState();
@@ -2514,8 +2522,9 @@ async function scanKeys(
   scan.tree = state.tree;
   scan.pageSize = state.pageSize;
   scan.filePages = state.filePages;
-  await scanPages(scan, src, file, opts, null, phase);
+  await scanPages(scan, src, file, opts, keyBudget, phase, true);
   state.bytesRead += scan.bytesRead;
+  return scan.overBudget === null;
 }
 
 /**
@@ -2577,24 +2586,38 @@ async function collectPartitions(state: SalvageState, src: ByteSource, file: str
     winners.addResident(id, keys.modRevision(id), keys.subRevision(id));
   }
   winners.endRun();
+  // Parts are ranges [lo, hi) of the keys' 32-bit hashes, in order. A part that passes the budget after all (the
+  // first scan's fill misjudged the rest of the db: its keys bunched at the end) stops and is split in two.
   const parts = partitionsFor(state.overBudget!, budget);
+  const queue: [number, number][] = [];
+  for (let i = 0; i < parts; i++) queue.push([Math.ceil((i * HASHES) / parts), Math.ceil(((i + 1) * HASHES) / parts)]);
   // One KeyStates for every pass (the first scan's, cleared): each pass refills the same memory.
   const pass = state.spareKeys ?? new KeyStates();
   state.spareKeys = null;
-  for (let part = 0; part < parts; part++) {
+  let done = 0;
+  while (queue.length > 0) {
+    const [lo, hi] = queue.shift()!;
     pass.clear();
-    await scanKeys(
+    const complete = await scanKeys(
       state,
       src,
       file,
       pass,
       (key) => {
         const h = hashKeyBytes(key) >>> 0;
-        return partitionOf(h, parts) === part && !resident.has(key, h) ? h : -1;
+        return h >= lo && h < hi && !resident.has(key, h) ? h : -1;
       },
       opts,
-      `part ${part + 1} of ${parts}`,
+      `part ${done + 1} of ${done + 1 + queue.length}`,
+      // A single hash cannot be split: its keys are read whatever they cost.
+      hi - lo > 1 ? budget : null,
     );
+    if (!complete) {
+      const mid = Math.floor((lo + hi) / 2);
+      queue.unshift([lo, mid], [mid, hi]);
+      continue;
+    }
+    done++;
     const live = pass.liveByRevision();
     winners.deletedKeys += pass.size - live.length;
     for (const id of live) {
