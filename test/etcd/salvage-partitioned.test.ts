@@ -167,7 +167,7 @@ async function salvage(
   const sink = memorySink();
   const phases = new Set<string>();
   const starts: string[] = [];
-  const isPart = (phase: string) => /\(part \d+ of \d+\)/.test(phase);
+  const isPart = (phase: string) => /\(part \d+ of \d+/.test(phase);
   const report = await salvageEtcd({ db: memorySource('db', db), dbFile: 'db', wal }, sink, {
     outputKind,
     output: 'out',

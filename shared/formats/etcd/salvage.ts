@@ -1175,7 +1175,8 @@ function inHole(tree: TreeFacts, k: Uint8Array): boolean {
 /**
  * Which revisions of the key bucket a pass keeps (by the KeyValue's key and lease): a partitioned salvage
  * (`collectPartitions`) keeps some keys in each pass. The key's `hashKeyBytes(key) >>> 0` when kept (the pass
- * hashed it to choose: the index need not hash it again), -1 when not. null: every key.
+ * hashed it to choose: the index need not hash it again), plus `HASHES` when kept in `SalvageState.otherKeys`,
+ * -1 when not. null: every key.
  */
 export type KeepRevision = (key: Uint8Array, lease: bigint) => number;
 
@@ -1201,6 +1202,8 @@ export class SalvageState {
   winners: WinnerRecords | null = null;
   /** The key states the first scan dropped at its budget, cleared: the passes reuse their memory. */
   spareKeys: KeyStates | null = null;
+  /** A second set a scan fills (`KeepRevision` gave the hash + `HASHES`): the first part, read with the WAL's keys. */
+  otherKeys: KeyStates | null = null;
   readonly small = new Map<EtcdBucketName, Map<string, SmallItem>>();
   readonly leases = new Map<string, { id: bigint; ttl: number }>();
   readonly findings: Finding[] = [];
@@ -1280,12 +1283,16 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
   state.revisionsSeen.push(rev.main);
   if (rev.main > state.maxRevision) state.maxRevision = rev.main;
   // A key outside this pass: its revision counts above (gaps, newest revision), its state is another pass's.
-  const keys = state.keys;
+  let keys = state.keys;
   let id: number;
   if (state.keep === null) id = keys.idOf(kv.key);
   else {
-    const hash = state.keep(kv.key, kv.lease);
+    let hash = state.keep(kv.key, kv.lease);
     if (hash < 0) return true;
+    if (hash >= HASHES) {
+      keys = state.otherKeys!;
+      hash -= HASHES;
+    }
     id = keys.idOfHashed(kv.key, hash);
   }
   if (keys.has(id)) {
@@ -2516,11 +2523,14 @@ async function scanKeys(
   pass: string,
   /** Stop past this many key-state bytes (the keys are then incomplete: false is returned); null: no bound. */
   keyBudget: number | null = null,
+  /** The second set `keep` may choose (`SalvageState.otherKeys`). */
+  otherKeys: KeyStates | null = null,
 ): Promise<boolean> {
   const phase = `salvage: reading pages again (${pass})`;
   opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: state.filePages * state.pageSize, currentFile: file });
   const scan = new SalvageState();
   scan.keys = keys;
+  scan.otherKeys = otherKeys;
   scan.keep = keep;
   scan.tree = state.tree;
   scan.pageSize = state.pageSize;
@@ -2530,14 +2540,36 @@ async function scanKeys(
   return scan.overBudget === null;
 }
 
+/** The parts not read yet, and the first one, read with the WAL's keys (`scanResident`). */
+interface Parts {
+  /** Ranges [lo, hi) of key hashes, in order. */
+  queue: [number, number][];
+  /** The first part's range and whether it was read whole (false: it passed the budget and goes back, split). */
+  first: [number, number];
+  firstRead: boolean;
+  /** The first part's states (then every later part's: one memory for them all). */
+  pass: KeyStates;
+  total: number;
+}
+
 /**
- * The resident keys' states (`ResidentKeys`) into `state.keys`: one scan keeping the keys the WAL names, and
- * one more for keys with a revoked lease when there are any (they are found by the first).
+ * The resident keys' states (`ResidentKeys`) into `state.keys` and the first part's into `parts.pass`, in one scan
+ * (one more for keys with a revoked lease when there are any: the first finds them). Parts are ranges [lo, hi) of
+ * the keys' 32-bit hashes, as many as the first scan's fill says; the first part is dropped if it passes the
+ * budget (the fill misjudged the rest of the db: its keys bunched at the end), and split later.
  */
-async function scanResident(state: SalvageState, src: ByteSource, file: string, resident: ResidentKeys, opts: RunOptions): Promise<void> {
+async function scanResident(state: SalvageState, src: ByteSource, file: string, resident: ResidentKeys, budget: number, opts: RunOptions): Promise<Parts> {
   state.keys = new KeyStates();
-  // No WAL, or one that names no key: no resident key to read.
-  if (resident.isEmpty) return;
+  const total = partitionsFor(state.overBudget!, budget);
+  const queue: [number, number][] = [];
+  for (let i = 0; i < total; i++) queue.push([Math.ceil((i * HASHES) / total), Math.ceil(((i + 1) * HASHES) / total)]);
+  const first = queue.shift()!;
+  const [lo, hi] = first;
+  // One KeyStates for every part (the first scan's, cleared): each pass refills the same memory.
+  const pass = state.spareKeys ?? new KeyStates();
+  state.spareKeys = null;
+  pass.clear();
+  let dropped = false;
   const revoked = resident.revokedLeases;
   await scanKeys(
     state,
@@ -2547,12 +2579,21 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     (key, lease) => {
       const h = hashKeyBytes(key) >>> 0;
       if (resident.namedByWal(key, h)) return h;
-      // Noted, not kept: a key must have every revision in one pass (its state is the newest of them).
+      // Noted, not kept: a key must have every revision in one pass (its state is the newest of them). If it is in
+      // the first part too, it is left out when that part's winners are recorded.
       if (lease !== 0n && revoked.size > 0 && revoked.has(BigInt.asIntN(64, lease))) resident.leaseKeys.add(key);
-      return -1;
+      if (dropped || h < lo || h >= hi) return -1;
+      if (hi - lo > 1 && pass.estimatedBytes > budget) {
+        dropped = true;
+        pass.clear();
+        return -1;
+      }
+      return h + HASHES;
     },
     opts,
-    "the WAL's keys",
+    resident.isEmpty ? `part 1 of ${total}` : `part 1 of ${total}, with the WAL's keys`,
+    null,
+    pass,
   );
   if (resident.leaseKeys.size > 0)
     await scanKeys(
@@ -2567,13 +2608,22 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
       opts,
       'keys of revoked leases',
     );
+  return { queue, first, firstRead: !dropped, pass, total };
 }
 
 /**
  * After the replay: the resident keys' winners (leases detached as `writeSalvage` does), then every other key in
  * passes by key hash, each holding its part's states only until its winners are recorded.
  */
-async function collectPartitions(state: SalvageState, src: ByteSource, file: string, resident: ResidentKeys, budget: number, opts: RunOptions): Promise<void> {
+async function collectPartitions(
+  state: SalvageState,
+  src: ByteSource,
+  file: string,
+  resident: ResidentKeys,
+  parts: Parts,
+  budget: number,
+  opts: RunOptions,
+): Promise<void> {
   const winners = new WinnerRecords(state.pageSize);
   const keys = state.keys;
   const residentLive = keys.liveByRevision();
@@ -2589,15 +2639,18 @@ async function collectPartitions(state: SalvageState, src: ByteSource, file: str
     winners.addResident(id, keys.modRevision(id), keys.subRevision(id));
   }
   winners.endRun();
-  // Parts are ranges [lo, hi) of the keys' 32-bit hashes, in order. A part that passes the budget after all (the
-  // first scan's fill misjudged the rest of the db: its keys bunched at the end) stops and is split in two.
-  const parts = partitionsFor(state.overBudget!, budget);
-  const queue: [number, number][] = [];
-  for (let i = 0; i < parts; i++) queue.push([Math.ceil((i * HASHES) / parts), Math.ceil(((i + 1) * HASHES) / parts)]);
-  // One KeyStates for every pass (the first scan's, cleared): each pass refills the same memory.
-  const pass = state.spareKeys ?? new KeyStates();
-  state.spareKeys = null;
+  const { queue, pass } = parts;
   let done = 0;
+  if (parts.firstRead) {
+    // Keys of revoked leases the WAL does not name were read with it before they were known: they are resident.
+    recordPart(state, winners, pass, resident.leaseKeys.size > 0 ? (id) => resident.leaseKeys.find(pass.keyOf(id)) >= 0 : null);
+    done++;
+  } else {
+    const [lo, hi] = parts.first;
+    const mid = Math.floor((lo + hi) / 2);
+    queue.unshift([lo, mid], [mid, hi]);
+  }
+  // A part that passes the budget after all stops and is split in two.
   while (queue.length > 0) {
     const [lo, hi] = queue.shift()!;
     pass.clear();
@@ -2621,30 +2674,37 @@ async function collectPartitions(state: SalvageState, src: ByteSource, file: str
       continue;
     }
     done++;
-    const live = pass.liveByRevision();
-    winners.deletedKeys += pass.size - live.length;
-    for (const id of live) {
-      const lease = pass.lease(id);
-      const detached = leaseGone(state, lease);
-      if (detached) winners.detachedKeys++;
-      const verbatim = pass.verbatim(id) && !detached;
-      const size = verbatim
-        ? null
-        : keyValueSize({
-            keyLength: pass.keyLength(id),
-            createRevision: pass.createRevision(id),
-            modRevision: pass.modRevision(id),
-            version: pass.version(id),
-            lease: detached ? 0n : lease,
-            valueLength: pass.dbValueLength(id),
-          });
-      const flags = (verbatim ? W_VERBATIM : 0) | (detached ? W_DETACHED : 0) | (pass.source(id) === 'orphaned-leaf' ? W_ORPHANED : 0);
-      winners.addDb(pass.modRevision(id), pass.subRevision(id), pass.dbOffset(id), pass.dbLength(id), pass.where(id), flags, size);
-    }
-    winners.endRun();
+    recordPart(state, winners, pass, null);
   }
   pass.clear();
   state.winners = winners;
+}
+
+/** A part's live keys as winner records (a run in revision order), but those `skip` says are resident. */
+function recordPart(state: SalvageState, winners: WinnerRecords, pass: KeyStates, skip: ((id: number) => boolean) | null): void {
+  const all = pass.liveByRevision();
+  if (!skip) winners.deletedKeys += pass.size - all.length;
+  else for (let id = 0; id < pass.ids; id++) if (pass.has(id) && !pass.isLive(id) && !skip(id)) winners.deletedKeys++;
+  const live = skip ? all.filter((id) => !skip(id)) : all;
+  for (const id of live) {
+    const lease = pass.lease(id);
+    const detached = leaseGone(state, lease);
+    if (detached) winners.detachedKeys++;
+    const verbatim = pass.verbatim(id) && !detached;
+    const size = verbatim
+      ? null
+      : keyValueSize({
+          keyLength: pass.keyLength(id),
+          createRevision: pass.createRevision(id),
+          modRevision: pass.modRevision(id),
+          version: pass.version(id),
+          lease: detached ? 0n : lease,
+          valueLength: pass.dbValueLength(id),
+        });
+    const flags = (verbatim ? W_VERBATIM : 0) | (detached ? W_DETACHED : 0) | (pass.source(id) === 'orphaned-leaf' ? W_ORPHANED : 0);
+    winners.addDb(pass.modRevision(id), pass.subRevision(id), pass.dbOffset(id), pass.dbLength(id), pass.where(id), flags, size);
+  }
+  winners.endRun();
 }
 
 // ---------------------------------------------------------------- write
@@ -3052,10 +3112,11 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
   // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
   const ci = state.sourceConsistentIndex ?? (input.db && (state.keys.size > 0 || partitioned) ? Number.MAX_SAFE_INTEGER : null);
   let resident: ResidentKeys | null = null;
+  let parts: Parts | null = null;
   if (partitioned) {
     state.keep = null;
     resident = await residentKeysOf(input.wal ?? null, input.walCommit ?? null, ci, opts);
-    await scanResident(state, input.db!, input.dbFile, resident, opts);
+    parts = await scanResident(state, input.db!, input.dbFile, resident, keyBudget, opts);
   }
   /** Revisions whose writes the WAL held (replayed), [lo, hi]; null when the WAL vouches for none. */
   let covered: [number, number] | null = null;
@@ -3146,7 +3207,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
       }),
     );
   }
-  if (partitioned) await collectPartitions(state, input.db!, input.dbFile, resident!, keyBudget, opts);
+  if (partitioned) await collectPartitions(state, input.db!, input.dbFile, resident!, parts!, keyBudget, opts);
   return input;
 }
 
