@@ -20,6 +20,11 @@
  *    with etcd's apply semantics (txn compares, revision per write txn).
  * 4. The newest revision of every live key is written in revision order,
  *    values re-read from the source one at a time (bounded memory).
+ *
+ * Past a key-state budget (`SalvageOptions.keyStateBudget`) the keys come in
+ * passes instead: the WAL's keys first, replayed once, then the others in
+ * parts by key hash, each part's winners kept as small records
+ * (`collectPartitions`, `writeWinners`). The same output, more reads.
  */
 import type { ByteSource } from '../../bytes/byte-source';
 import { MAX_READ } from '../../bytes/byte-source';
@@ -2245,7 +2250,7 @@ const MAX_PARTITIONS = 256;
  * The keys the WAL replay can look at (`Replayer`), from one pass over the WAL before the db's keys are read:
  * every key a put, a delete or a compare names, every range a delete or a compare names, and the leases that
  * entries above the consistent index revoke (a revoke deletes every live key of its lease, keys the WAL need not
- * name: the resident pass finds them, `leaseKeys`). A partitioned salvage holds these keys in a pass of their own
+ * name: `scanResident` finds them, `leaseKeys`). A partitioned salvage holds these keys apart from the parts
  * and replays the WAL over them once: revision numbers, txn compare outcomes and deletes come out as when every key
  * is held, because the replay never looks at another key. Bounded by the WAL's size, unless it deletes or compares
  * whole ranges (then every key in them is resident).
