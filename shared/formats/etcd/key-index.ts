@@ -41,6 +41,10 @@ export class NumberColumn {
     while (this.chunks.length <= n) this.chunks.push(this.make(CHUNK));
     this.chunks[n]![i & CHUNK_MASK] = v;
   }
+  /** Every slot back to zero, the chunks kept for reuse. */
+  clear(): void {
+    for (const c of this.chunks) c.fill(0);
+  }
   /** Bytes held. */
   get bytes(): number {
     let b = 0;
@@ -209,7 +213,9 @@ function bigHash(v: bigint): number {
 
 /** Byte strings to dense ids: `add` gives a key's id (a new one for a new key), `find` looks one up. */
 export class KeyIndex {
-  private readonly arena: Uint8Array[] = [];
+  private arena: Uint8Array[] = [];
+  /** Arena chunks of a `clear`ed index, filled again before new ones are allocated. */
+  private spare: Uint8Array[] = [];
   /** The arena chunk being filled (-1: none yet) and how far. */
   private current = -1;
   private arenaFill = 0;
@@ -220,6 +226,8 @@ export class KeyIndex {
   /** Slot -> id + 1 (0: empty); a power of two in size, at most half full. */
   private table = new Int32Array(1024);
   private count = 0;
+  /** Bytes of all keys held (their arena share, without the chunks' unused tails). */
+  private keyBytesHeld = 0;
 
   /** Keys held. */
   get size(): number {
@@ -228,8 +236,12 @@ export class KeyIndex {
 
   /** The id of `key`, or -1 when it is not held. */
   find(key: Uint8Array): number {
+    return this.findHashed(key, hashKeyBytes(key) >>> 0); // unsigned, as the Uint32 column holds it
+  }
+
+  /** `find` with the key's `hashKeyBytes(key) >>> 0` already at hand (a caller that needs the hash too). */
+  findHashed(key: Uint8Array, h: number): number {
     const mask = this.table.length - 1;
-    const h = hashKeyBytes(key) >>> 0; // unsigned, as the Uint32 column holds it
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const at = this.table[slot]!;
       if (at === 0) return -1;
@@ -239,8 +251,12 @@ export class KeyIndex {
 
   /** The id of `key`, added (its bytes copied) when it is new. */
   add(key: Uint8Array): number {
+    return this.addHashed(key, hashKeyBytes(key) >>> 0); // unsigned, as the Uint32 column holds it
+  }
+
+  /** `add` with the key's `hashKeyBytes(key) >>> 0` already at hand. */
+  addHashed(key: Uint8Array, h: number): number {
     const mask = this.table.length - 1;
-    const h = hashKeyBytes(key) >>> 0; // unsigned, as the Uint32 column holds it
     let slot = h & mask;
     for (; ; slot = (slot + 1) & mask) {
       const at = this.table[slot]!;
@@ -251,6 +267,7 @@ export class KeyIndex {
     this.positions.set(id, this.store(key));
     this.lengths.set(id, key.length);
     this.hashes.set(id, h);
+    this.keyBytesHeld += key.length;
     this.table[slot] = id + 1;
     if (this.count * 2 > this.table.length) this.grow();
     return id;
@@ -264,6 +281,11 @@ export class KeyIndex {
     return this.arena[chunk]!.subarray(offset, offset + this.lengths.get(id));
   }
 
+  /** Bytes of all keys held. */
+  get keyBytes(): number {
+    return this.keyBytesHeld;
+  }
+
   /** Length of key `id` in bytes. */
   keyLength(id: number): number {
     return this.lengths.get(id);
@@ -273,7 +295,24 @@ export class KeyIndex {
   get bytes(): number {
     let b = this.table.byteLength + this.positions.bytes + this.lengths.bytes + this.hashes.bytes;
     for (const c of this.arena) b += c.byteLength;
+    for (const c of this.spare) b += c.byteLength;
     return b;
+  }
+
+  /**
+   * No key held any more, the memory kept: the table and columns are filled again by the next keys (a column slot
+   * is written whenever an id is handed out), the arena's chunks are reused (a long key's own chunk is dropped).
+   * One index for pass after pass allocates nothing new, where a new index a pass left the old one's megabytes to
+   * the garbage collector.
+   */
+  clear(): void {
+    this.table.fill(0);
+    this.count = 0;
+    this.keyBytesHeld = 0;
+    this.spare = this.spare.concat(this.arena.filter((c) => c.length === ARENA_CHUNK));
+    this.arena = [];
+    this.current = -1;
+    this.arenaFill = 0;
   }
 
   private equals(id: number, key: Uint8Array): boolean {
@@ -296,7 +335,7 @@ export class KeyIndex {
     }
     // A full chunk takes no more (not even an empty key: its position would name the next chunk).
     if (this.current < 0 || this.arenaFill + key.length > ARENA_CHUNK || this.arenaFill === ARENA_CHUNK) {
-      this.current = this.arena.push(new Uint8Array(ARENA_CHUNK)) - 1;
+      this.current = this.arena.push(this.spare.pop() ?? new Uint8Array(ARENA_CHUNK)) - 1;
       this.arenaFill = 0;
     }
     const offset = this.arenaFill;

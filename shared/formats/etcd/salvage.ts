@@ -20,6 +20,11 @@
  *    with etcd's apply semantics (txn compares, revision per write txn).
  * 4. The newest revision of every live key is written in revision order,
  *    values re-read from the source one at a time (bounded memory).
+ *
+ * Past a key-state budget (`SalvageOptions.keyStateBudget`) the keys come in
+ * passes instead: the WAL's keys first, replayed once, then the others in
+ * parts by key hash, each part's winners kept as small records
+ * (`collectPartitions`, `writeWinners`). The same output, more reads.
  */
 import type { ByteSource } from '../../bytes/byte-source';
 import { MAX_READ } from '../../bytes/byte-source';
@@ -35,6 +40,7 @@ import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
 import { BigIntSlots, KeyIndex, NumberColumn, PackedNumberColumn } from './key-index';
+import { hashKeyBytes } from './key-hash';
 import { sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
@@ -241,6 +247,11 @@ interface KeyState {
 }
 
 const SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf', 'wal'];
+/**
+ * What a key's state costs besides its bytes: 32 bytes of columns, 11 in the index's columns, 8-16 of its table
+ * (measured: ~55).
+ */
+const KEY_STATE_BYTES = 55;
 const PRESENT = 1;
 const DELETED = 2;
 const VERBATIM = 4;
@@ -293,6 +304,10 @@ export class KeyStates {
   idOf(key: Uint8Array): number {
     return this.index.add(key);
   }
+  /** `idOf` with the key's `hashKeyBytes(key) >>> 0` at hand. */
+  idOfHashed(key: Uint8Array, hash: number): number {
+    return this.index.addHashed(key, hash);
+  }
   /** The id of a key the index holds, else -1. */
   find(key: Uint8Array): number {
     return this.index.find(key);
@@ -340,6 +355,10 @@ export class KeyStates {
   }
   verbatim(id: number): boolean {
     return (this.flags.get(id) & VERBATIM) !== 0;
+  }
+  /** The page of a db source (the leaf the revision sat in), the WAL entry index of the WAL's; NaN: none. */
+  where(id: number): number {
+    return this.wheres.get(id);
   }
   /** The value held in memory (the WAL's), else null: `get` without making a state object. */
   memValue(id: number): Uint8Array | null {
@@ -407,6 +426,22 @@ export class KeyStates {
     const out: number[] = [];
     for (let id = 0; id < this.ids; id++) if (this.isLive(id) && inKeyRange(this.keyOf(id), range)) out.push(id);
     return out.sort((a, b) => compareBytes(this.keyOf(a), this.keyOf(b)));
+  }
+  /**
+   * What the keys cost, counted as they are added (O(1), for the budget check between pages): every id at
+   * `KEY_STATE_BYTES` plus its key's bytes. `bytes` (what the chunks hold) is coarser: a first chunk of every column
+   * is 64 Ki slots.
+   */
+  get estimatedBytes(): number {
+    return this.index.size * KEY_STATE_BYTES + this.index.keyBytes;
+  }
+  /** No state and no key any more, the memory kept for the next keys (`KeyIndex.clear`): one KeyStates serves pass after pass. */
+  clear(): void {
+    this.index.clear();
+    // Every other column is written whenever a state is set; a state is present by its flag.
+    this.flags.clear();
+    this.memValues.clear();
+    this.count = 0;
   }
   /** Bytes the columns and the index hold (the values held in memory not counted). */
   get bytes(): number {
@@ -560,6 +595,11 @@ export interface SalvageOptions extends RunOptions {
   keysListedMax?: number;
   /** consistent_index to write instead of the computed one (repair with a fresh WAL: its commit). */
   consistentIndex?: number;
+  /**
+   * Key-state bytes held at once (`KeyStates.estimatedBytes`; default `DEFAULT_KEY_STATE_BUDGET`; null: no bound).
+   * Past it the db is read again in passes by key hash: the same output, more reads.
+   */
+  keyStateBudget?: number | null;
 }
 
 function isRevisionKey(k: Uint8Array): boolean {
@@ -1137,8 +1177,38 @@ function inHole(tree: TreeFacts, k: Uint8Array): boolean {
 
 // ---------------------------------------------------------------- the salvage
 
+/**
+ * Which revisions of the key bucket a pass keeps (by the KeyValue's key and lease): a partitioned salvage
+ * (`collectPartitions`) keeps some keys in each pass. The key's `hashKeyBytes(key) >>> 0` when kept (the pass
+ * hashed it to choose: the index need not hash it again), plus `HASHES` when kept in `SalvageState.otherKeys`,
+ * -1 when not. null: every key.
+ */
+export type KeepRevision = (key: Uint8Array, lease: bigint) => number;
+
+const KEEP_NONE: KeepRevision = () => -1;
+
+/** The scan passed the key-state budget (`SalvageOptions.keyStateBudget`): what it held, after how many pages. */
+export interface OverBudget {
+  keyBytes: number;
+  pagesDone: number;
+  filePages: number;
+}
+
 export class SalvageState {
-  readonly keys = new KeyStates();
+  /** The keys' states (replaced when a scan passes its budget, and in a partitioned salvage by those of one pass). */
+  keys = new KeyStates();
+  /** Which revisions noteRevision keeps (null: all): every revision still counts in the revision facts. */
+  keep: KeepRevision | null = null;
+  /** The first scan passed the key-state budget: it finished for the db's facts only, the keys come in passes. */
+  overBudget: OverBudget | null = null;
+  /** Pages of the db scanned (without the trailer): later passes scan the same. */
+  filePages = 0;
+  /** The newest revision of every live key, when the keys came in passes (`collectPartitions`); else null. */
+  winners: WinnerRecords | null = null;
+  /** The key states the first scan dropped at its budget, cleared: the passes reuse their memory. */
+  spareKeys: KeyStates | null = null;
+  /** A second set a scan fills (`KeepRevision` gave the hash + `HASHES`): the first part, read with the WAL's keys. */
+  otherKeys: KeyStates | null = null;
   readonly small = new Map<EtcdBucketName, Map<string, SmallItem>>();
   readonly leases = new Map<string, { id: bigint; ttl: number }>();
   readonly findings: Finding[] = [];
@@ -1217,8 +1287,19 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
   }
   state.revisionsSeen.push(rev.main);
   if (rev.main > state.maxRevision) state.maxRevision = rev.main;
-  const keys = state.keys;
-  const id = keys.idOf(kv.key);
+  // A key outside this pass: its revision counts above (gaps, newest revision), its state is another pass's.
+  let keys = state.keys;
+  let id: number;
+  if (state.keep === null) id = keys.idOf(kv.key);
+  else {
+    let hash = state.keep(kv.key, kv.lease);
+    if (hash < 0) return true;
+    if (hash >= HASHES) {
+      keys = state.otherKeys!;
+      hash -= HASHES;
+    }
+    id = keys.idOfHashed(kv.key, hash);
+  }
   if (keys.has(id)) {
     const mod = keys.modRevision(id);
     if (mod > rev.main || (mod === rev.main && keys.subRevision(id) >= rev.sub)) return true;
@@ -1311,6 +1392,8 @@ export async function scanDb(
   snapshotDb: boolean | undefined,
   opts: RunOptions = {},
   sha256: (src: ByteSource, length: number) => Promise<Uint8Array> = (s, n) => sha256OfSource(s, n),
+  /** Past this many bytes of key states (`KeyStates.estimatedBytes`) the keys are dropped (`SalvageState.overBudget`); null: no bound. */
+  keyBudget: number | null = null,
 ): Promise<void> {
   const hasTrailer = snapshotDb ?? src.size % 512 === 32;
   const dbSize = hasTrailer && src.size >= 32 ? src.size - 32 : src.size;
@@ -1385,7 +1468,40 @@ export async function scanDb(
     metas.map((m) => m.root),
   );
   state.tree = tree;
+  state.filePages = filePages;
+  await scanPages(state, src, file, opts, keyBudget);
+  const meta = state.small.get('meta');
+  const ci = meta?.get(latin1.decode(META_CONSISTENT_INDEX));
+  if (ci && ci.value.length === 8) state.sourceConsistentIndex = Number(new DataView(ci.value.buffer, ci.value.byteOffset, 8).getBigUint64(0, false));
+  const fc = meta?.get(latin1.decode(META_FINISHED_COMPACT));
+  if (fc && fc.value.length >= 17) state.sourceCompacted = readRevision(fc.value).main;
+  for (const l of state.small.get('lease')?.values() ?? []) {
+    const m = decodeMessage(l.value, 16);
+    if (!m.ok) continue;
+    const id = u64Field(m.fields, 1);
+    state.leases.set(id.toString(), { id, ttl: numField(m.fields, 2) });
+  }
+}
 
+/**
+ * Every page position 2..filePages once, in order, through the window cache: leaves are decoded element by element
+ * (`scanLeafElements`). With `keyBudget`, the key states are dropped once they pass it (checked every 64 pages and at
+ * the end): the scan goes on for the db's other facts (`SalvageState.overBudget`).
+ */
+async function scanPages(
+  state: SalvageState,
+  src: ByteSource,
+  file: string,
+  opts: RunOptions,
+  keyBudget: number | null,
+  phase = 'salvage: reading pages',
+  /** At the budget stop (a later pass: its keys are incomplete, `state.overBudget` says so) instead of dropping the keys. */
+  stopAtBudget = false,
+): Promise<void> {
+  const tree = state.tree!;
+  const pageSize = state.pageSize;
+  const filePages = state.filePages;
+  const dbSize = filePages * pageSize;
   let p = 2;
   // Page by page through the window cache (a view, not a copy); every byte of the span is counted once.
   // From the window at hand without a promise (about a thousand pages a window), else read.
@@ -1394,6 +1510,7 @@ export async function scanDb(
     return peekCached(src, pos * pageSize, pageSize) ?? src.read(pos * pageSize, pageSize);
   };
   let lastProgress = 0;
+  let lastBudgetCheck = 0;
   while (p < filePages) {
     throwIfCancelled(opts.signal);
     const at = pageAt(p);
@@ -1433,22 +1550,34 @@ export async function scanDb(
       }
       p++;
     }
+    if (keyBudget !== null && p - lastBudgetCheck >= 64) {
+      lastBudgetCheck = p;
+      if (overBudget(state, keyBudget, p, stopAtBudget) && stopAtBudget) return;
+    }
     if (opts.onProgress && p - lastProgress >= 4096) {
       lastProgress = p;
-      opts.onProgress({ phase: 'salvage: reading pages', bytesDone: p * pageSize, bytesTotal: dbSize, currentFile: file });
+      opts.onProgress({ phase, bytesDone: p * pageSize, bytesTotal: dbSize, currentFile: file });
     }
   }
-  const meta = state.small.get('meta');
-  const ci = meta?.get(latin1.decode(META_CONSISTENT_INDEX));
-  if (ci && ci.value.length === 8) state.sourceConsistentIndex = Number(new DataView(ci.value.buffer, ci.value.byteOffset, 8).getBigUint64(0, false));
-  const fc = meta?.get(latin1.decode(META_FINISHED_COMPACT));
-  if (fc && fc.value.length >= 17) state.sourceCompacted = readRevision(fc.value).main;
-  for (const l of state.small.get('lease')?.values() ?? []) {
-    const m = decodeMessage(l.value, 16);
-    if (!m.ok) continue;
-    const id = u64Field(m.fields, 1);
-    state.leases.set(id.toString(), { id, ttl: numField(m.fields, 2) });
-  }
+  // A pass that ends over its budget has all its keys (the memory is spent): only the first scan drops them.
+  if (keyBudget !== null && !stopAtBudget) overBudget(state, keyBudget, filePages, false);
+}
+
+/**
+ * Past the budget (true, once): noted in `state.overBudget`; unless the scan stops there, the key states are dropped
+ * and no more are kept (the scan goes on for the db's facts).
+ */
+function overBudget(state: SalvageState, keyBudget: number, pagesDone: number, stop: boolean): boolean {
+  if (state.overBudget !== null) return false;
+  const keyBytes = state.keys.estimatedBytes;
+  if (keyBytes <= keyBudget) return false;
+  state.overBudget = { keyBytes, pagesDone, filePages: state.filePages };
+  if (stop) return true;
+  state.keys.clear();
+  state.spareKeys = state.keys;
+  state.keys = new KeyStates();
+  state.keep = KEEP_NONE;
+  return true;
 }
 
 // ---------------------------------------------------------------- WAL replay
@@ -2106,6 +2235,483 @@ function opAt(req: ReplayRequest, ordinal: number): ReplayRequest | null {
   return null;
 }
 
+// ---------------------------------------------------------------- partitioned salvage
+
+/**
+ * Key-state bytes a salvage holds at once by default (`SalvageOptions.keyStateBudget`): about 1.1 million
+ * ~50-byte keys (a million still in one pass). Past it the keys come in passes by key hash (`collectPartitions`),
+ * each holding up to ~95% of this: 4 million such keys then peak at ~335 MB of RSS (610 MB in one pass).
+ */
+export const DEFAULT_KEY_STATE_BUDGET = 112 * 1024 * 1024;
+/** Passes at most (each reads the whole db once). */
+const MAX_PARTITIONS = 256;
+
+/**
+ * The keys the WAL replay can look at (`Replayer`), from one pass over the WAL before the db's keys are read:
+ * every key a put, a delete or a compare names, every range a delete or a compare names, and the leases that
+ * entries above the consistent index revoke (a revoke deletes every live key of its lease, keys the WAL need not
+ * name: `scanResident` finds them, `leaseKeys`). A partitioned salvage holds these keys apart from the parts
+ * and replays the WAL over them once: revision numbers, txn compare outcomes and deletes come out as when every key
+ * is held, because the replay never looks at another key. Bounded by the WAL's size, unless it deletes or compares
+ * whole ranges (then every key in them is resident).
+ */
+export class ResidentKeys {
+  /** Keys the WAL names. */
+  readonly named = new KeyIndex();
+  /** Keys the WAL does not name with a revision that carries a revoked lease. */
+  readonly leaseKeys = new KeyIndex();
+  /** Leases revoked by entries above the consistent index, as int64 (as `KeyStates.lease` holds them). */
+  readonly revokedLeases = new Set<bigint>();
+  /** Ranges named, merged (`seal`): sorted by start, disjoint. */
+  private ranges: { start: Uint8Array; end: Uint8Array | null }[] = [];
+  private readonly namedRanges: KeyRange[] = [];
+
+  /** The keys of one request of a WAL entry (`above`: above the consistent index, where a revoke applies). */
+  note(req: ReplayRequest, above: boolean): void {
+    switch (req.kind) {
+      case 'put':
+        this.named.add(req.key);
+        return;
+      case 'delete-range':
+        this.addRange(keyRange(req.key, req.rangeEnd));
+        return;
+      case 'txn':
+        for (const c of req.compare ?? []) this.addRange(keyRange(c.key, c.rangeEnd));
+        for (const op of req.success ?? []) this.note(op, above);
+        for (const op of req.failure ?? []) this.note(op, above);
+        return;
+      case 'lease-revoke':
+        // Held entries' revokes are not replayed (`Replayer.noteHeld`).
+        if (above) this.revokedLeases.add(BigInt.asIntN(64, req.leaseId));
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The ranges noted, sorted and merged: call once the WAL pass is over. */
+  seal(): void {
+    const sorted = this.namedRanges.filter((r) => r.end === null || compareBytes(r.end, r.start) > 0).sort((a, b) => compareBytes(a.start, b.start));
+    const merged: { start: Uint8Array; end: Uint8Array | null }[] = [];
+    for (const r of sorted) {
+      const last = merged.at(-1);
+      if (last && (last.end === null || compareBytes(r.start, last.end) <= 0)) {
+        if (last.end !== null && (r.end === null || compareBytes(r.end, last.end) > 0)) last.end = r.end;
+        continue;
+      }
+      merged.push({ start: r.start, end: r.end });
+    }
+    this.ranges = merged;
+  }
+
+  /** No key, range or revoke noted. */
+  get isEmpty(): boolean {
+    return this.named.size === 0 && this.namedRanges.length === 0 && this.revokedLeases.size === 0;
+  }
+
+  /** Named by the WAL, alone or in a range (`h`: the key's `hashKeyBytes >>> 0`). */
+  namedByWal(key: Uint8Array, h: number): boolean {
+    return this.named.findHashed(key, h) >= 0 || this.inRanges(key);
+  }
+
+  /** Held by the resident pass. */
+  has(key: Uint8Array, h: number): boolean {
+    return this.namedByWal(key, h) || (this.leaseKeys.size > 0 && this.leaseKeys.findHashed(key, h) >= 0);
+  }
+
+  private addRange(r: KeyRange): void {
+    if (r.exact) this.named.add(r.start);
+    else this.namedRanges.push(r);
+  }
+
+  private inRanges(key: Uint8Array): boolean {
+    const ranges = this.ranges;
+    if (ranges.length === 0) return false;
+    // The last range starting at or before the key.
+    let lo = 0;
+    let hi = ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(ranges[mid]!.start, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return false;
+    const r = ranges[lo - 1]!;
+    return r.end === null || compareBytes(key, r.end) < 0;
+  }
+}
+
+/** The resident keys of a WAL: one pass over its entries (those the replay applies: up to `commit`). */
+async function residentKeysOf(wal: WalEntryStream | null, commit: number | null, consistentIndex: number | null, opts: RunOptions): Promise<ResidentKeys> {
+  const resident = new ResidentKeys();
+  if (wal) {
+    await wal((e) => {
+      throwIfCancelled(opts.signal);
+      if ((commit !== null && e.index > commit) || e.type !== 'normal' || !e.request) return;
+      resident.note(e.request, consistentIndex === null || e.index > consistentIndex);
+    });
+  }
+  resident.seal();
+  return resident;
+}
+
+const W_RESIDENT = 1;
+const W_VERBATIM = 2;
+const W_DETACHED = 4;
+const W_ORPHANED = 8;
+
+/**
+ * The newest revision of every live key when the keys came in passes: ~15 bytes a key (revision, where its
+ * KeyValue is in the db, flags), the key and value read again from the db when written. A resident key (one the
+ * WAL replay may have changed) is a reference to its state in `SalvageState.keys` instead.
+ */
+export class WinnerRecords {
+  private readonly mods = new PackedNumberColumn(5);
+  private readonly subs = new PackedNumberColumn(2);
+  /** The KeyValue's offset in the db, or the resident key's id (W_RESIDENT). */
+  private readonly offsets = new PackedNumberColumn(5);
+  private readonly lengths = new PackedNumberColumn(2);
+  private readonly flags = new NumberColumn((n) => new Uint8Array(n));
+  /** The leaf page of a record whose KeyValue is not in it (overflow pages): few. */
+  private readonly pages = new Map<number, number>();
+  /** The re-encoded KeyValue's size of a record not copied as it is (a lease detached, an odd encoding): few. */
+  private readonly sizes = new Map<number, number>();
+  count = 0;
+  /** Where each run of records starts: the records of a run are in revision order (`endRun`). */
+  private readonly runStarts: number[] = [0];
+  /** Keys whose newest revision is a delete (not written). */
+  deletedKeys = 0;
+  /** Live keys whose lease is gone (written without it). */
+  detachedKeys = 0;
+  constructor(private readonly pageSize: number) {}
+
+  addResident(id: number, mod: number, sub: number): void {
+    const r = this.count++;
+    this.mods.set(r, mod);
+    this.subs.set(r, sub);
+    this.offsets.set(r, id);
+    this.flags.set(r, W_RESIDENT);
+  }
+  addDb(mod: number, sub: number, offset: number, length: number, page: number, flags: number, size: number | null): void {
+    const r = this.count++;
+    this.mods.set(r, mod);
+    this.subs.set(r, sub);
+    this.offsets.set(r, offset);
+    this.lengths.set(r, length);
+    this.flags.set(r, flags);
+    if (page !== Math.floor(offset / this.pageSize)) this.pages.set(r, page);
+    if (size !== null) this.sizes.set(r, size);
+  }
+  mod(r: number): number {
+    return this.mods.get(r);
+  }
+  sub(r: number): number {
+    return this.subs.get(r);
+  }
+  resident(r: number): boolean {
+    return (this.flags.get(r) & W_RESIDENT) !== 0;
+  }
+  /** The resident key's id (`resident(r)`). */
+  id(r: number): number {
+    return this.offsets.get(r);
+  }
+  offset(r: number): number {
+    return this.offsets.get(r);
+  }
+  length(r: number): number {
+    return this.lengths.get(r);
+  }
+  verbatim(r: number): boolean {
+    return (this.flags.get(r) & W_VERBATIM) !== 0;
+  }
+  detached(r: number): boolean {
+    return (this.flags.get(r) & W_DETACHED) !== 0;
+  }
+  source(r: number): SalvageKeySource {
+    return (this.flags.get(r) & W_ORPHANED) !== 0 ? 'orphaned-leaf' : 'tree';
+  }
+  page(r: number): number {
+    return this.pages.get(r) ?? Math.floor(this.offsets.get(r) / this.pageSize);
+  }
+  /** The KeyValue's size as written (a record of the db). */
+  size(r: number): number {
+    return this.sizes.get(r) ?? this.lengths.get(r);
+  }
+  /** The records added since the last run ended (added in revision order) are a run. */
+  endRun(): void {
+    if (this.runStarts.at(-1) !== this.count) this.runStarts.push(this.count);
+  }
+  /**
+   * The records in revision order (main, then sub; a tie in run order): the runs merged as they are walked, each
+   * cursor from the start (nothing held but a position a run; the order of 4 million keys would take 16 MB).
+   */
+  byRevision(): RecordCursor {
+    this.endRun();
+    return new RecordCursor(this.runStarts, this.mods, this.subs);
+  }
+  /** Bytes held. */
+  get bytes(): number {
+    const cols = [this.mods, this.subs, this.offsets, this.lengths, this.flags];
+    return cols.reduce((t, c) => t + c.bytes, 0) + (this.pages.size + this.sizes.size) * 40;
+  }
+}
+
+/** A walk of `WinnerRecords` in revision order: `next()` is the next record, -1 after the last. */
+class RecordCursor {
+  private readonly at: Float64Array;
+  private readonly end: Float64Array;
+  /** The revision at each run's position. */
+  private readonly mod: Float64Array;
+  private readonly sub: Float64Array;
+  constructor(
+    runStarts: readonly number[],
+    private readonly mods: PackedNumberColumn,
+    private readonly subs: PackedNumberColumn,
+  ) {
+    const runs = runStarts.length - 1;
+    this.at = new Float64Array(runs);
+    this.end = new Float64Array(runs);
+    this.mod = new Float64Array(runs);
+    this.sub = new Float64Array(runs);
+    for (let r = 0; r < runs; r++) {
+      this.at[r] = runStarts[r]!;
+      this.end[r] = runStarts[r + 1]!;
+      this.mod[r] = mods.get(runStarts[r]!);
+      this.sub[r] = subs.get(runStarts[r]!);
+    }
+  }
+  next(): number {
+    const { at, end, mod, sub } = this;
+    let best = -1;
+    for (let r = 0; r < at.length; r++) {
+      if (at[r]! >= end[r]!) continue;
+      if (best < 0 || mod[r]! < mod[best]! || (mod[r] === mod[best] && sub[r]! < sub[best]!)) best = r;
+    }
+    if (best < 0) return -1;
+    const rec = at[best]!++;
+    if (rec + 1 < end[best]!) {
+      mod[best] = this.mods.get(rec + 1);
+      sub[best] = this.subs.get(rec + 1);
+    }
+    return rec;
+  }
+}
+
+/** A key's lease is in none of the leases found: the key is written without it (kept forever) rather than lost. */
+function leaseGone(state: SalvageState, lease: bigint): boolean {
+  return lease !== 0n && !state.leases.has(BigInt.asUintN(64, lease).toString()) && !state.leases.has(lease.toString());
+}
+
+/**
+ * Parts for a scan that passed `budget`: its key bytes so far, scaled to the whole db, in parts of ~95% of the
+ * budget (hashes spread keys evenly; a part the scaling misjudged is split when it passes the budget).
+ */
+function partitionsFor(over: OverBudget, budget: number): number {
+  const estimate = (over.keyBytes * over.filePages) / Math.max(1, over.pagesDone);
+  return Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil((estimate * 1.05) / Math.max(1, budget))));
+}
+
+/** Key hashes (`hashKeyBytes >>> 0`) are below this. Parts are ranges of them: the high bits (the index's table takes the low ones). */
+const HASHES = 0x1_0000_0000;
+
+/**
+ * One more scan of the db's pages (the first scan's tree and page size) keeping `keep`'s keys in `keys`; only the
+ * bytes read count. Progress says which pass it is ("reading pages": the UI shows it as the page scan).
+ */
+async function scanKeys(
+  state: SalvageState,
+  src: ByteSource,
+  file: string,
+  keys: KeyStates,
+  keep: KeepRevision,
+  opts: RunOptions,
+  pass: string,
+  /** Stop past this many key-state bytes (the keys are then incomplete: false is returned); null: no bound. */
+  keyBudget: number | null = null,
+  /** The second set `keep` may choose (`SalvageState.otherKeys`). */
+  otherKeys: KeyStates | null = null,
+): Promise<boolean> {
+  const phase = `salvage: reading pages again (${pass})`;
+  opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: state.filePages * state.pageSize, currentFile: file });
+  const scan = new SalvageState();
+  scan.keys = keys;
+  scan.otherKeys = otherKeys;
+  scan.keep = keep;
+  scan.tree = state.tree;
+  scan.pageSize = state.pageSize;
+  scan.filePages = state.filePages;
+  await scanPages(scan, src, file, opts, keyBudget, phase, true);
+  state.bytesRead += scan.bytesRead;
+  return scan.overBudget === null;
+}
+
+/** The parts not read yet, and the first one, read with the WAL's keys (`scanResident`). */
+interface Parts {
+  /** Ranges [lo, hi) of key hashes, in order. */
+  queue: [number, number][];
+  /** The first part's range and whether it was read whole (false: it passed the budget and goes back, split). */
+  first: [number, number];
+  firstRead: boolean;
+  /** The first part's states (then every later part's: one memory for them all). */
+  pass: KeyStates;
+  total: number;
+}
+
+/**
+ * The resident keys' states (`ResidentKeys`) into `state.keys` and the first part's into `parts.pass`, in one scan
+ * (one more for keys with a revoked lease when there are any: the first finds them). Parts are ranges [lo, hi) of
+ * the keys' 32-bit hashes, as many as the first scan's fill says; the first part is dropped if it passes the
+ * budget (the fill misjudged the rest of the db: its keys bunched at the end), and split later.
+ */
+async function scanResident(state: SalvageState, src: ByteSource, file: string, resident: ResidentKeys, budget: number, opts: RunOptions): Promise<Parts> {
+  state.keys = new KeyStates();
+  const total = partitionsFor(state.overBudget!, budget);
+  const queue: [number, number][] = [];
+  for (let i = 0; i < total; i++) queue.push([Math.ceil((i * HASHES) / total), Math.ceil(((i + 1) * HASHES) / total)]);
+  const first = queue.shift()!;
+  const [lo, hi] = first;
+  // One KeyStates for every part (the first scan's, cleared): each pass refills the same memory.
+  const pass = state.spareKeys ?? new KeyStates();
+  state.spareKeys = null;
+  pass.clear();
+  let dropped = false;
+  const revoked = resident.revokedLeases;
+  await scanKeys(
+    state,
+    src,
+    file,
+    state.keys,
+    (key, lease) => {
+      const h = hashKeyBytes(key) >>> 0;
+      if (resident.namedByWal(key, h)) return h;
+      // Noted, not kept: a key must have every revision in one pass (its state is the newest of them). If it is in
+      // the first part too, it is left out when that part's winners are recorded.
+      if (lease !== 0n && revoked.size > 0 && revoked.has(BigInt.asIntN(64, lease))) resident.leaseKeys.add(key);
+      if (dropped || h < lo || h >= hi) return -1;
+      if (hi - lo > 1 && pass.estimatedBytes > budget) {
+        dropped = true;
+        pass.clear();
+        return -1;
+      }
+      return h + HASHES;
+    },
+    opts,
+    resident.isEmpty ? `part 1 of ${total}` : `part 1 of ${total}, with the WAL's keys`,
+    null,
+    pass,
+  );
+  if (resident.leaseKeys.size > 0)
+    await scanKeys(
+      state,
+      src,
+      file,
+      state.keys,
+      (key) => {
+        const h = hashKeyBytes(key) >>> 0;
+        return resident.leaseKeys.findHashed(key, h) >= 0 ? h : -1;
+      },
+      opts,
+      'keys of revoked leases',
+    );
+  return { queue, first, firstRead: !dropped, pass, total };
+}
+
+/**
+ * After the replay: the resident keys' winners (leases detached as `writeSalvage` does), then every other key in
+ * passes by key hash, each holding its part's states only until its winners are recorded.
+ */
+async function collectPartitions(
+  state: SalvageState,
+  src: ByteSource,
+  file: string,
+  resident: ResidentKeys,
+  parts: Parts,
+  budget: number,
+  opts: RunOptions,
+): Promise<void> {
+  const winners = new WinnerRecords(state.pageSize);
+  const keys = state.keys;
+  const residentLive = keys.liveByRevision();
+  winners.deletedKeys += keys.size - residentLive.length;
+  for (const id of residentLive) {
+    if (leaseGone(state, keys.lease(id))) {
+      const s = keys.get(id)!;
+      s.lease = 0n;
+      s.verbatim = false;
+      keys.set(s);
+      winners.detachedKeys++;
+    }
+    winners.addResident(id, keys.modRevision(id), keys.subRevision(id));
+  }
+  winners.endRun();
+  const { queue, pass } = parts;
+  let done = 0;
+  if (parts.firstRead) {
+    // Keys of revoked leases the WAL does not name were read with it before they were known: they are resident.
+    recordPart(state, winners, pass, resident.leaseKeys.size > 0 ? (id) => resident.leaseKeys.find(pass.keyOf(id)) >= 0 : null);
+    done++;
+  } else {
+    const [lo, hi] = parts.first;
+    const mid = Math.floor((lo + hi) / 2);
+    queue.unshift([lo, mid], [mid, hi]);
+  }
+  // A part that passes the budget after all stops and is split in two.
+  while (queue.length > 0) {
+    const [lo, hi] = queue.shift()!;
+    pass.clear();
+    const complete = await scanKeys(
+      state,
+      src,
+      file,
+      pass,
+      (key) => {
+        const h = hashKeyBytes(key) >>> 0;
+        return h >= lo && h < hi && !resident.has(key, h) ? h : -1;
+      },
+      opts,
+      `part ${done + 1} of ${done + 1 + queue.length}`,
+      // A single hash cannot be split: its keys are read whatever they cost.
+      hi - lo > 1 ? budget : null,
+    );
+    if (!complete) {
+      const mid = Math.floor((lo + hi) / 2);
+      queue.unshift([lo, mid], [mid, hi]);
+      continue;
+    }
+    done++;
+    recordPart(state, winners, pass, null);
+  }
+  pass.clear();
+  state.winners = winners;
+}
+
+/** A part's live keys as winner records (a run in revision order), but those `skip` says are resident. */
+function recordPart(state: SalvageState, winners: WinnerRecords, pass: KeyStates, skip: ((id: number) => boolean) | null): void {
+  const all = pass.liveByRevision();
+  if (!skip) winners.deletedKeys += pass.size - all.length;
+  else for (let id = 0; id < pass.ids; id++) if (pass.has(id) && !pass.isLive(id) && !skip(id)) winners.deletedKeys++;
+  const live = skip ? all.filter((id) => !skip(id)) : all;
+  for (const id of live) {
+    const lease = pass.lease(id);
+    const detached = leaseGone(state, lease);
+    if (detached) winners.detachedKeys++;
+    const verbatim = pass.verbatim(id) && !detached;
+    const size = verbatim
+      ? null
+      : keyValueSize({
+          keyLength: pass.keyLength(id),
+          createRevision: pass.createRevision(id),
+          modRevision: pass.modRevision(id),
+          version: pass.version(id),
+          lease: detached ? 0n : lease,
+          valueLength: pass.dbValueLength(id),
+        });
+    const flags = (verbatim ? W_VERBATIM : 0) | (detached ? W_DETACHED : 0) | (pass.source(id) === 'orphaned-leaf' ? W_ORPHANED : 0);
+    winners.addDb(pass.modRevision(id), pass.subRevision(id), pass.dbOffset(id), pass.dbLength(id), pass.where(id), flags, size);
+  }
+  winners.endRun();
+}
+
 // ---------------------------------------------------------------- write
 
 export interface SalvageWriteOptions extends RunOptions {
@@ -2130,6 +2736,7 @@ export interface SalvageWriteResult {
 
 /** Phase 3: write the live keys in revision order, plus the small buckets. */
 export async function writeSalvage(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
+  if (state.winners) return writeWinners(state, src, sink, opts);
   const states = state.keys;
   // Ids in revision order; each key's state is read from the columns when it is needed (no object per key held).
   const live = states.liveByRevision();
@@ -2151,18 +2758,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   const keys: SalvagedKey[] = [];
   for (const id of live) {
     sources[states.source(id)]++;
-    if (keys.length < listMax) {
-      const s = states.get(id)!;
-      keys.push({
-        key: displayKey(states.keyOf(id)),
-        modRevision: s.modRevision,
-        sourceRevision: s.sourceRevision,
-        valueSize: s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0,
-        source: s.source,
-        ...(s.page !== undefined && s.source !== 'wal' ? { page: s.page } : {}),
-        ...(s.walIndex !== undefined && s.source === 'wal' ? { walIndex: s.walIndex } : {}),
-      });
-    }
+    if (keys.length < listMax) keys.push(listedKey(states, id));
   }
   const maxRev = live.length > 0 ? states.modRevision(live[live.length - 1]!) : null;
   const minRev = live.length > 0 ? states.modRevision(live[0]!) : null;
@@ -2230,6 +2826,48 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       yield size;
     }
   };
+  const res = await writeBackend(state, sink, opts, revisions(), revisionSizes, maxRev, (bytes) => (planned = bytes));
+  return {
+    keysWritten: live.length,
+    deletedKeys,
+    revisionRange: minRev !== null && maxRev !== null ? [minRev, maxRev] : null,
+    compactRevision: res.compactRevision,
+    keys,
+    keysListedTruncated: live.length > keys.length,
+    sources,
+    leases: { written: res.leases, detachedKeys },
+    members: res.members,
+    bytesWritten: res.size,
+  };
+}
+
+/** A live key of `states` as the report lists it. */
+function listedKey(states: KeyStates, id: number): SalvagedKey {
+  const s = states.get(id)!;
+  return {
+    key: displayKey(states.keyOf(id)),
+    modRevision: s.modRevision,
+    sourceRevision: s.sourceRevision,
+    valueSize: s.memValue ? s.memValue.length : s.dbOffset >= 0 ? s.dbValueLength : 0,
+    source: s.source,
+    ...(s.page !== undefined && s.source !== 'wal' ? { page: s.page } : {}),
+    ...(s.walIndex !== undefined && s.source === 'wal' ? { walIndex: s.walIndex } : {}),
+  };
+}
+
+/**
+ * The new backend: the key bucket from `revisions` (revision order; `revisionSizes` plans the layout, its sum goes
+ * to `onPlanned` first), the compaction marker above the newest revision seen, and the small buckets.
+ */
+async function writeBackend(
+  state: SalvageState,
+  sink: PageSink,
+  opts: SalvageWriteOptions,
+  revisions: Iterable<RevisionItem>,
+  revisionSizes: () => Iterable<RevisionSize>,
+  maxRev: number | null,
+  onPlanned: (bytes: number) => void,
+): Promise<{ size: number; compactRevision: number | null; leases: number; members: number }> {
   const small = (name: EtcdBucketName): [Uint8Array, Uint8Array][] => [...(state.small.get(name)?.values() ?? [])].map((i) => [i.key, i.value]);
   const meta: [Uint8Array, Uint8Array][] = [];
   if (opts.consistentIndex !== null) meta.push([META_CONSISTENT_INDEX, u64be(opts.consistentIndex)]);
@@ -2242,9 +2880,11 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   const leases = [...state.leases.values()].map((l) => [u64be(l.id), encodeLease(l.id, l.ttl)] as [Uint8Array, Uint8Array]);
   const cluster = small('cluster').filter(([k]) => compareBytes(k, CLUSTER_VERSION_KEY) === 0);
   const members = opts.outputKind === 'member-db' ? small('members') : [];
+  let planned = 0;
   for (const item of revisionSizes()) planned += item.valueSize;
+  onPlanned(planned);
   const res = await writeEtcdBackend(sink, {
-    revisions: revisions(),
+    revisions,
     revisionSizes,
     buckets: {
       meta,
@@ -2257,16 +2897,138 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       authRoles: small('authRoles'),
     },
   });
+  return { size: res.size, compactRevision, leases: leases.length, members: members.length };
+}
+
+/**
+ * `writeSalvage` when the keys came in passes (`SalvageState.winners`): the records in revision order, each
+ * KeyValue read again from the db (the key too: it is in the KeyValue), a resident key's from its state.
+ */
+async function writeWinners(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
+  const winners = state.winners!;
+  const states = state.keys;
+  const sources: Record<SalvageKeySource, number> = { tree: 0, 'orphaned-leaf': 0, wal: 0 };
+  let minRev: number | null = null;
+  let maxRev: number | null = null;
+  for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
+    sources[winners.resident(r) ? states.source(winners.id(r)) : winners.source(r)]++;
+    minRev ??= winners.mod(r);
+    maxRev = winners.mod(r);
+  }
+  /** A record's stored KeyValue: from the window at hand, else read. */
+  const raw = (r: number): Uint8Array | Promise<Uint8Array> =>
+    peekCached(src!, winners.offset(r), winners.length(r)) ?? readExact(src!, winners.offset(r), winners.length(r));
+  const listMax = opts.keysListedMax ?? DEFAULT_KEYS_LISTED;
+  const keys: SalvagedKey[] = [];
+  for (let walk = winners.byRevision(), r = walk.next(); r >= 0 && keys.length < listMax; r = walk.next()) {
+    if (winners.resident(r)) {
+      keys.push(listedKey(states, winners.id(r)));
+      continue;
+    }
+    const at = raw(r);
+    // Decoded when it was scanned: the same bytes decode the same.
+    const kv = decodeKv(at instanceof Uint8Array ? at : await at)!;
+    keys.push({
+      key: displayKey(kv.key),
+      modRevision: winners.mod(r),
+      sourceRevision: winners.mod(r),
+      valueSize: kv.valueLength,
+      source: winners.source(r),
+      page: winners.page(r),
+    });
+  }
+  let planned = 0;
+  let written = 0;
+  let reported = 0;
+  const keyBuf = new Uint8Array(17);
+  /** The record being written and, for a resident one, its key's id. */
+  let current = -1;
+  let id = -1;
+  const encodeResident = (value: Uint8Array): Uint8Array =>
+    encodeKeyValue({
+      key: states.keyOf(id),
+      createRevision: states.createRevision(id),
+      modRevision: states.modRevision(id),
+      version: states.version(id),
+      value,
+      lease: states.lease(id),
+    });
+  /** As `writeSalvage` writes it: the stored bytes when unchanged, else re-encoded with the record's revision and lease. */
+  const fromDb = (stored: Uint8Array): Uint8Array => {
+    if (id >= 0) return states.verbatim(id) ? stored : encodeResident(kvValue(stored));
+    if (winners.verbatim(current)) return stored;
+    const kv = decodeKv(stored)!;
+    return encodeKeyValue({
+      key: kv.key,
+      createRevision: kv.createRevision,
+      modRevision: winners.mod(current),
+      version: kv.version,
+      value: kvValue(stored),
+      lease: winners.detached(current) ? 0n : kv.lease,
+    });
+  };
+  const readCurrent = (): Uint8Array | Promise<Uint8Array> => {
+    const offset = id >= 0 ? states.dbOffset(id) : winners.offset(current);
+    const length = id >= 0 ? states.dbLength(id) : winners.length(current);
+    const now = peekCached(src!, offset, length);
+    return now ? fromDb(now) : readExact(src!, offset, length).then(fromDb);
+  };
+  const item: { key: Uint8Array; value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>) } = { key: keyBuf, value: readCurrent };
+  const revisions = function* (): Generator<RevisionItem> {
+    for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
+      throwIfCancelled(opts.signal);
+      if (opts.onProgress && written - reported >= 16 << 20) {
+        reported = written;
+        opts.onProgress({ phase: 'salvage: writing the new db', bytesDone: written, bytesTotal: planned, currentFile: null });
+      }
+      current = r;
+      id = winners.resident(r) ? winners.id(r) : -1;
+      const memValue = id >= 0 ? states.memValue(id) : null;
+      written += memValue ? memValue.length : id >= 0 ? states.dbLength(id) : winners.length(r);
+      revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
+      item.value = memValue ? encodeResident(memValue) : readCurrent;
+      yield item;
+    }
+  };
+  const revisionSizes = function* (): Generator<RevisionSize> {
+    const size = { key: keyBuf, valueSize: 0 };
+    for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
+      revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
+      if (!winners.resident(r)) {
+        size.valueSize = winners.size(r);
+        yield size;
+        continue;
+      }
+      const rid = winners.id(r);
+      const memValue = states.memValue(rid);
+      if (!memValue && states.verbatim(rid)) {
+        size.valueSize = states.dbLength(rid);
+        yield size;
+        continue;
+      }
+      const valueLength = memValue ? memValue.length : states.dbOffset(rid) >= 0 ? states.dbValueLength(rid) : 0;
+      size.valueSize = keyValueSize({
+        keyLength: states.keyLength(rid),
+        createRevision: states.createRevision(rid),
+        modRevision: states.modRevision(rid),
+        version: states.version(rid),
+        lease: states.lease(rid),
+        valueLength,
+      });
+      yield size;
+    }
+  };
+  const res = await writeBackend(state, sink, opts, revisions(), revisionSizes, maxRev, (bytes) => (planned = bytes));
   return {
-    keysWritten: live.length,
-    deletedKeys,
+    keysWritten: winners.count,
+    deletedKeys: winners.deletedKeys,
     revisionRange: minRev !== null && maxRev !== null ? [minRev, maxRev] : null,
-    compactRevision,
+    compactRevision: res.compactRevision,
     keys,
-    keysListedTruncated: live.length > keys.length,
+    keysListedTruncated: winners.count > keys.length,
     sources,
-    leases: { written: leases.length, detachedKeys },
-    members: members.length,
+    leases: { written: res.leases, detachedKeys: winners.detachedKeys },
+    members: res.members,
     bytesWritten: res.size,
   };
 }
@@ -2341,21 +3103,31 @@ export async function forEachLiveKey(
 export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: SalvageOptions): Promise<SalvageReport> {
   const started = Date.now();
   const state = new SalvageState();
-  const cached = await collectInto(state, input, opts);
+  const budget = opts.keyStateBudget === undefined ? DEFAULT_KEY_STATE_BUDGET : opts.keyStateBudget;
+  const cached = await collectInto(state, input, opts, budget);
   return writeReport(state, cached, sink, opts, started);
 }
 
-async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunOptions): Promise<SalvageInput> {
+async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunOptions, keyBudget: number | null = null): Promise<SalvageInput> {
   const input: SalvageInput = { ...input0, db: input0.db ? cachedSource(input0.db, undefined, undefined, true) : null };
-  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts, input.sha256);
+  if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts, input.sha256, keyBudget);
   const dbMaxRevision = state.maxRevision;
+  // Past the budget the scan dropped its keys (it had some): the WAL's keys are read first, every other key after the replay.
+  const partitioned = state.overBudget !== null && input.db !== null && keyBudget !== null;
+  // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
+  const ci = state.sourceConsistentIndex ?? (input.db && (state.keys.size > 0 || partitioned) ? Number.MAX_SAFE_INTEGER : null);
+  let resident: ResidentKeys | null = null;
+  let parts: Parts | null = null;
+  if (partitioned) {
+    state.keep = null;
+    resident = await residentKeysOf(input.wal ?? null, input.walCommit ?? null, ci, opts);
+    parts = await scanResident(state, input.db!, input.dbFile, resident, keyBudget, opts);
+  }
   /** Revisions whose writes the WAL held (replayed), [lo, hi]; null when the WAL vouches for none. */
   let covered: [number, number] | null = null;
 
   const missing = missingRevisions(state);
   if (input.wal) {
-    // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
-    const ci = state.sourceConsistentIndex ?? (input.db && state.keys.size > 0 ? Number.MAX_SAFE_INTEGER : null);
     const replayer = new Replayer(state, input.db, ci, input.wal, input.bytesEqual);
     const commit = input.walCommit ?? null;
     let lastProgress = 0;
@@ -2429,7 +3201,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
       state.addLoss({ key: null, revisions: [x, y], page: null, reason: why.text, reasonText: why.local });
     }
   }
-  if (state.keys.size === 0 && input.db) {
+  if (state.keys.size === 0 && input.db && !partitioned) {
     state.addFinding(
       salvageFinding({
         severity: 'error',
@@ -2440,6 +3212,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
       }),
     );
   }
+  if (partitioned) await collectPartitions(state, input.db!, input.dbFile, resident!, parts!, keyBudget, opts);
   return input;
 }
 
