@@ -140,9 +140,9 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'upload',
       title: { en: 'Upload the salvaged snapshot.db to the node', 'zh-CN': '将抢救出的 snapshot.db 上传到节点' },
       body: {
-        en: 'Written as a new file (an existing one is never overwritten) over SFTP, put in place with sudo install -m 0600, and its SHA-256 on the node checked against the local file. The restore steps then use it.',
+        en: 'Written as a new file (an existing one is never overwritten) over SFTP, put in place as root with install -m 0600 (through sudo, or directly when you logged in as root), and its SHA-256 on the node checked against the local file. The restore steps then use it.',
         'zh-CN':
-          '通过 SFTP 作为新文件写入（绝不覆盖已有文件），用 sudo install -m 0600 放到位，并在节点上核对其 SHA-256 与本地文件一致。之后的恢复步骤使用该文件。',
+          '通过 SFTP 作为新文件写入（绝不覆盖已有文件），以 root 身份用 install -m 0600 放到位（通过 sudo；若以 root 登录则直接执行），并在节点上核对其 SHA-256 与本地文件一致。之后的恢复步骤使用该文件。',
       },
       path: '{{backupDir}}/{{sessionId}}-salvaged-snapshot.db',
       sudo: true,
@@ -205,8 +205,9 @@ export const microk8sDqlite: Playbook = {
       id: 'quarantine',
       title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
       body: {
-        en: "The commands of the validator's repair plan for this directory, run once through sudo: the sudo the plan writes before each command for a shell is left out.",
-        'zh-CN': '校验器为此目录给出的修复方案中的命令，整体通过 sudo 执行一次：方案为手动在 shell 中执行而在每条命令前写的 sudo 已去掉。',
+        en: "The commands of the validator's repair plan for this directory, run once as root (through sudo, or directly when you logged in as root): the sudo the plan writes before each command for a shell is left out.",
+        'zh-CN':
+          '校验器为此目录给出的修复方案中的命令，整体以 root 身份执行一次（通过 sudo；若以 root 登录则直接执行）：方案为手动在 shell 中执行而在每条命令前写的 sudo 已去掉。',
       },
       command: '{{raw:repairCommands}}',
       touches: ['{{dataDir}}'],
