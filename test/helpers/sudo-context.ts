@@ -5,6 +5,7 @@
 import type { CallContext } from '../../electron/services/registry';
 import type { SshService } from '../../electron/services/ssh/ssh-service';
 import type { ApiEvents, EventName } from '../../shared/contract/api';
+import type { ValidationReport } from '../../shared/contract/report';
 
 export interface Recorded {
   event: EventName;
@@ -34,4 +35,17 @@ export function sudoTestContext(ssh: SshService, answer: () => string | null): S
     },
   };
   return ctx;
+}
+
+/** How the validation job `jobId` ended, as `ctx` saw it (its report or its error), within two minutes. */
+export async function validationOutcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const done = ctx.of('validation.done').find((e) => e.jobId === jobId);
+    if (done) return { report: done.report };
+    const failed = ctx.of('validation.failed').find((e) => e.jobId === jobId);
+    if (failed) return { error: failed.error };
+    if (Date.now() > deadline) throw new Error('validation did not end');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -26,25 +26,13 @@ import { sshdAvailable, toolAvailable, type SshdInstance } from '../helpers/sshd
 import { validateLocally } from '../helpers/ssh-node';
 import { connectToSampleNode, sshServiceFor, startEtcdSampleNode, stopEtcdSampleNode, type EtcdSampleNode } from '../helpers/etcd-sample-node';
 import { sudoersDropIn } from '../helpers/sudoers';
-import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
+import { sudoTestContext, validationOutcome, type SudoTestContext } from '../helpers/sudo-context';
 
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo');
 const sudoers = sudoersDropIn('lifeboat-etcd-remote');
 
 function verdictOf(r: ValidationReport) {
   return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, findings: r.findings, summary: r.summary, etcd: r.etcd };
-}
-
-async function outcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const done = ctx.of('validation.done').find((e) => e.jobId === jobId);
-    if (done) return { report: done.report };
-    const failed = ctx.of('validation.failed').find((e) => e.jobId === jobId);
-    if (failed) return { error: failed.error };
-    if (Date.now() > deadline) throw new Error('validation did not end');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sudo (real sshd, real sudo)', () => {
@@ -91,7 +79,7 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
         const connectionId = await connect(ctx);
         const source = mode === 'sftp' ? { kind: 'remote', connectionId, path: readable } : { kind: 'remote', connectionId, path: rootOnly, sudo: true };
         const { jobId } = await service.start(source, ctx);
-        const end = await outcome(ctx, jobId);
+        const end = await validationOutcome(ctx, jobId);
         expect(end.error).toBeUndefined();
         expect(verdictOf(end.report!)).toEqual(verdictOf(reference));
         expect(end.report!.root).toBe(`${sshd.user}@${sshd.host}:${mode === 'sftp' ? readable : rootOnly}`);
@@ -137,7 +125,7 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
         }
         expect(compared).toBe(5); // 1 WAL, 3 .snap, the db
         const v = await service.start({ kind: 'copy', jobId }, ctx);
-        const end = await outcome(ctx, v.jobId);
+        const end = await validationOutcome(ctx, v.jobId);
         expect(verdictOf({ ...end.report!, root: reference.root })).toEqual(verdictOf(reference));
         expect(await service.etcdQuery(v.jobId, queries[2], ctx)).toEqual(expected[2]);
         await ssh.release(ctx);

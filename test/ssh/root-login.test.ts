@@ -38,7 +38,7 @@ import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, TEST_USER } from '../helpers/sshd';
 import { copyDamaged, validateLocally, verdictOf } from '../helpers/ssh-node';
-import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
+import { sudoTestContext, validationOutcome } from '../helpers/sudo-context';
 
 const enabled = sshdAvailable() && requireDqliteDemo();
 
@@ -46,18 +46,6 @@ const enabled = sshdAvailable() && requireDqliteDemo();
 const noPrompt = async (): Promise<null> => {
   throw new Error('root was asked for a sudo password');
 };
-
-async function validationOutcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const done = ctx.of('validation.done').find((e) => e.jobId === jobId);
-    if (done) return { report: done.report };
-    const failed = ctx.of('validation.failed').find((e) => e.jobId === jobId);
-    if (failed) return { error: failed.error };
-    if (Date.now() > deadline) throw new Error('validation did not end');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!enabled)('a root login with no sudo installed (real sshd)', () => {
   let node: CopyOutNode;

@@ -34,7 +34,7 @@ import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
 import { connectByKey, copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
 import { sudoersDropIn } from '../helpers/sudoers';
-import { sudoTestContext, type SudoTestContext } from '../helpers/sudo-context';
+import { sudoTestContext, validationOutcome, type SudoTestContext } from '../helpers/sudo-context';
 
 const enabled = sshdAvailable() && toolAvailable('/usr/bin/sudo') && toolAvailable('/usr/sbin/visudo') && requireDqliteDemo();
 // Sorts before other test files' drop-ins for the same user, so a NOPASSWD rule of theirs still wins for them.
@@ -42,18 +42,6 @@ const sudoers = sudoersDropIn('lifeboat-sudo-source');
 
 function verdictOf(r: ValidationReport) {
   return { engine: r.engine, startable: r.startable, dataLoss: r.dataLoss, lost: r.lost, findings: r.findings, summary: r.summary };
-}
-
-async function outcome(ctx: SudoTestContext, jobId: string): Promise<{ report?: ValidationReport; error?: string }> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const done = ctx.of('validation.done').find((e) => e.jobId === jobId);
-    if (done) return { report: done.report };
-    const failed = ctx.of('validation.failed').find((e) => e.jobId === jobId);
-    if (failed) return { error: failed.error };
-    if (Date.now() > deadline) throw new Error('validation did not end');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Byte equality without a deep-equality walk over megabytes. */
@@ -208,7 +196,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
       expect(ctx.prompts).toBe(0);
 
       const { jobId } = await service.start({ kind: 'remote', connectionId, path: rootOnly + '/', sudo: true }, ctx);
-      const end = await outcome(ctx, jobId);
+      const end = await validationOutcome(ctx, jobId);
       expect(end.error).toBeUndefined();
       expect(verdictOf(end.report!)).toEqual(verdictOf(reference));
       expect(end.report!.root).toBe(`${sshd.user}@${sshd.host}:${rootOnly}`);
@@ -222,7 +210,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
       expect(batches.some((b) => b.dataCrc === 'bad')).toBe(true);
       // A second validation on the same connection: no second prompt.
       const again = await service.start({ kind: 'remote', connectionId, path: rootOnly, sudo: true }, ctx);
-      expect(verdictOf((await outcome(ctx, again.jobId)).report!)).toEqual(verdictOf(reference));
+      expect(verdictOf((await validationOutcome(ctx, again.jobId)).report!)).toEqual(verdictOf(reference));
       expect(ctx.prompts).toBe(1);
       // The session log: only the listing and dd reads ran as root, each announced and ended with exit 0.
       const commands = ctx.of('ssh.command').filter((c) => c.kind === 'exec');
