@@ -2769,15 +2769,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   // One item, key buffer and reader for every revision: the writer uses (copies) them before it asks for the next.
   const keyBuf = new Uint8Array(17);
   let current = -1;
-  const encodeCurrent = (value: Uint8Array): Uint8Array =>
-    encodeKeyValue({
-      key: states.keyOf(current),
-      createRevision: states.createRevision(current),
-      modRevision: states.modRevision(current),
-      version: states.version(current),
-      value,
-      lease: states.lease(current),
-    });
+  const encodeCurrent = (value: Uint8Array): Uint8Array => encodeFromColumns(states, current, value);
   /** The stored KeyValue: unchanged, the stored bytes as they are (a view of the read window; the writer copies it); else re-encoded (the lease may have been detached; everything else is the stored KeyValue). */
   const fromDb = (raw: Uint8Array): Uint8Array => (states.verbatim(current) ? raw : encodeCurrent(kvValue(raw)));
   const readCurrent = (): Uint8Array | Promise<Uint8Array> => {
@@ -2807,22 +2799,8 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   const revisionSizes = function* (): Generator<RevisionSize> {
     const size = { key: keyBuf, valueSize: 0 };
     for (const id of live) {
-      const memValue = states.memValue(id);
       revisionKeyInto(keyBuf, states.modRevision(id), states.subRevision(id));
-      if (!memValue && states.verbatim(id)) {
-        size.valueSize = states.dbLength(id);
-        yield size;
-        continue;
-      }
-      const valueLength = memValue ? memValue.length : states.dbOffset(id) >= 0 ? states.dbValueLength(id) : 0;
-      size.valueSize = keyValueSize({
-        keyLength: states.keyLength(id),
-        createRevision: states.createRevision(id),
-        modRevision: states.modRevision(id),
-        version: states.version(id),
-        lease: states.lease(id),
-        valueLength,
-      });
+      size.valueSize = writtenSize(states, id);
       yield size;
     }
   };
@@ -2839,6 +2817,33 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
     members: res.members,
     bytesWritten: res.size,
   };
+}
+
+/** A key's KeyValue built from its columns around `value` (a WAL value, or the stored one when the lease changed). */
+function encodeFromColumns(states: KeyStates, id: number, value: Uint8Array): Uint8Array {
+  return encodeKeyValue({
+    key: states.keyOf(id),
+    createRevision: states.createRevision(id),
+    modRevision: states.modRevision(id),
+    version: states.version(id),
+    value,
+    lease: states.lease(id),
+  });
+}
+
+/** What a key's KeyValue weighs in the new db, without reading its value (the write's layout is planned from it). */
+function writtenSize(states: KeyStates, id: number): number {
+  const memValue = states.memValue(id);
+  if (!memValue && states.verbatim(id)) return states.dbLength(id);
+  const valueLength = memValue ? memValue.length : states.dbOffset(id) >= 0 ? states.dbValueLength(id) : 0;
+  return keyValueSize({
+    keyLength: states.keyLength(id),
+    createRevision: states.createRevision(id),
+    modRevision: states.modRevision(id),
+    version: states.version(id),
+    lease: states.lease(id),
+    valueLength,
+  });
 }
 
 /** A live key of `states` as the report lists it. */
@@ -2944,15 +2949,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
   /** The record being written and, for a resident one, its key's id. */
   let current = -1;
   let id = -1;
-  const encodeResident = (value: Uint8Array): Uint8Array =>
-    encodeKeyValue({
-      key: states.keyOf(id),
-      createRevision: states.createRevision(id),
-      modRevision: states.modRevision(id),
-      version: states.version(id),
-      value,
-      lease: states.lease(id),
-    });
+  const encodeResident = (value: Uint8Array): Uint8Array => encodeFromColumns(states, id, value);
   /** As `writeSalvage` writes it: the stored bytes when unchanged, else re-encoded with the record's revision and lease. */
   const fromDb = (stored: Uint8Array): Uint8Array => {
     if (id >= 0) return states.verbatim(id) ? stored : encodeResident(kvValue(stored));
@@ -2994,27 +2991,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
     const size = { key: keyBuf, valueSize: 0 };
     for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
       revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
-      if (!winners.resident(r)) {
-        size.valueSize = winners.size(r);
-        yield size;
-        continue;
-      }
-      const rid = winners.id(r);
-      const memValue = states.memValue(rid);
-      if (!memValue && states.verbatim(rid)) {
-        size.valueSize = states.dbLength(rid);
-        yield size;
-        continue;
-      }
-      const valueLength = memValue ? memValue.length : states.dbOffset(rid) >= 0 ? states.dbValueLength(rid) : 0;
-      size.valueSize = keyValueSize({
-        keyLength: states.keyLength(rid),
-        createRevision: states.createRevision(rid),
-        modRevision: states.modRevision(rid),
-        version: states.version(rid),
-        lease: states.lease(rid),
-        valueLength,
-      });
+      size.valueSize = winners.resident(r) ? writtenSize(states, winners.id(r)) : winners.size(r);
       yield size;
     }
   };
