@@ -29,6 +29,7 @@ import {
   salvageEtcd,
   walSkippedFinding,
   walStoppedFinding,
+  type SalvageCollectOptions,
   type WalEntryStream,
 } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
@@ -776,6 +777,11 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
 
 export type ExportResult = EtcdExportResult;
 
+/** `lifeboat salvage PATH --out DIR`'s options. */
+export interface ExportOptions extends SalvageCollectOptions {
+  format?: 'yaml' | 'json';
+}
+
 const SAFE_NAME = /[^A-Za-z0-9._:@+=,-]/g;
 
 function safeSegment(s: string): string {
@@ -809,7 +815,7 @@ export function objectPath(key: string, namespace: string | undefined): { resour
  * (base64) so nothing is lost; secrets and encrypted values with mode 0600
  * and marked as such.
  */
-export async function exportObjects(input: string, outDir: string, opts: RunOptions & { format?: 'yaml' | 'json' } = {}): Promise<ExportResult> {
+export async function exportObjects(input: string, outDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
   const target = await openLocalTarget(input);
   try {
     return await exportSourceObjects(target, target.isFile, input, outDir, opts);
@@ -824,7 +830,7 @@ export async function exportSourceObjects(
   isFile: boolean,
   input: string,
   outDir: string,
-  opts: RunOptions & { format?: 'yaml' | 'json' } = {},
+  opts: ExportOptions = {},
 ): Promise<ExportResult> {
   const format = opts.format ?? 'yaml';
   const paths = await resolveEtcdSource(root, isFile, input);
@@ -834,6 +840,8 @@ export async function exportSourceObjects(
   // The db and WAL sources belong to `root` (closed by the caller).
   {
     if (!db && !wal) throw new EtcdInputError('etcdRepairUi.input.nothingToExport', { input });
+    // The keys are collected as a salvage collects them: past the key-state budget in passes by key hash, the live
+    // keys then read back from the db one at a time (the same keys in the same order: the same files and names).
     const state = await collectSalvage(
       { db, dbFile: db ? path.posix.basename(paths.dbFile) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null },
       opts,

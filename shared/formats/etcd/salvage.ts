@@ -587,7 +587,16 @@ export interface SalvageInput {
   bytesEqual?: (a: Uint8Array, b: Uint8Array) => boolean;
 }
 
-export interface SalvageOptions extends RunOptions {
+/** How the keys are collected (`collectSalvage`, and a salvage's first two phases). */
+export interface SalvageCollectOptions extends RunOptions {
+  /**
+   * Key-state bytes held at once (`KeyStates.estimatedBytes`; default `DEFAULT_KEY_STATE_BUDGET`; null: no bound).
+   * Past it the db is read again in passes by key hash: the same output, more reads.
+   */
+  keyStateBudget?: number | null;
+}
+
+export interface SalvageOptions extends SalvageCollectOptions {
   outputKind: 'snapshot-db' | 'member-db';
   /** Display path of the output for the report. */
   output: string;
@@ -595,11 +604,6 @@ export interface SalvageOptions extends RunOptions {
   keysListedMax?: number;
   /** consistent_index to write instead of the computed one (repair with a fresh WAL: its commit). */
   consistentIndex?: number;
-  /**
-   * Key-state bytes held at once (`KeyStates.estimatedBytes`; default `DEFAULT_KEY_STATE_BUDGET`; null: no bound).
-   * Past it the db is read again in passes by key hash: the same output, more reads.
-   */
-  keyStateBudget?: number | null;
 }
 
 function isRevisionKey(k: Uint8Array): boolean {
@@ -3036,52 +3040,126 @@ export function missingRevisions(state: SalvageState): [number, number][] {
 // ---------------------------------------------------------------- all phases
 
 /**
- * Scan the db, replay the WAL, write the output to `sink`. The caller adds the
- * SHA-256 trailer for a snapshot.db (`snapshotTrailer`) and fills `sha256`.
+ * Phases 1 and 2 without writing, with the budget a salvage has: the state holds every key's newest revision, or
+ * past the budget the winners of the passes (`SalvageState.winners`) and the WAL's keys. Read the live keys with
+ * `forEachLiveKey` (or `LiveKeyCursor`), which reads either.
  */
-/** Phases 1 and 2 without writing: the state holds every key's newest revision. */
-export async function collectSalvage(input: SalvageInput, opts: RunOptions = {}): Promise<SalvageState> {
+export async function collectSalvage(input: SalvageInput, opts: SalvageCollectOptions = {}): Promise<SalvageState> {
   const state = new SalvageState();
-  await collectInto(state, input, opts);
+  await collectInto(state, input, opts, budgetOf(opts));
   return state;
 }
 
-/** Every live key in revision order with its value bytes (read one at a time). */
-export async function forEachLiveKey(
-  state: SalvageState,
-  src: ByteSource | null,
-  onKey: (k: {
-    key: Uint8Array;
-    value: Uint8Array;
-    modRevision: number;
-    createRevision: number;
-    version: number;
-    lease: bigint;
-    source: SalvageKeySource;
-  }) => void | Promise<void>,
-): Promise<void> {
-  const live = state.keys.liveByRevision();
-  const cached = src ? cachedSource(src) : null;
-  for (const id of live) {
-    const s = state.keys.get(id)!;
-    const value = s.memValue ?? (s.dbOffset >= 0 && cached ? kvValue(await readExact(cached, s.dbOffset, s.dbLength)) : new Uint8Array(0));
-    await onKey({
-      key: copyBytes(state.keys.keyOf(id)),
+function budgetOf(opts: SalvageCollectOptions): number | null {
+  return opts.keyStateBudget === undefined ? DEFAULT_KEY_STATE_BUDGET : opts.keyStateBudget;
+}
+
+/** A live key as `LiveKeyCursor` hands it out: the key and value are its own copies (a held WAL value: the state's). */
+export interface LiveKey {
+  key: Uint8Array;
+  value: Uint8Array;
+  modRevision: number;
+  createRevision: number;
+  version: number;
+  /** As a salvage writes it: 0 when the lease is in none of the leases found (the key is detached, not lost). */
+  lease: bigint;
+  source: SalvageKeySource;
+}
+
+/**
+ * The live keys of a collected state one at a time, in revision order (main, then sub): every key's state
+ * (`SalvageState.keys`), or when the keys came in passes the winner records merged by revision (`WinnerRecords.byRevision`),
+ * each KeyValue read again from the db, a WAL key's from its state. The same keys in the same order either way
+ * (a salvage in passes writes the same revisions: revisions are distinct, so no tie is ordered differently); only
+ * the key handed out is held, beside the order (4 bytes a key held, or the ~15-byte records).
+ */
+export class LiveKeyCursor {
+  /** Without passes: the live keys' ids in revision order, and the next one's position. */
+  private readonly ids: Uint32Array | null;
+  private at = 0;
+  /** With passes: the records' walk. */
+  private readonly walk: RecordCursor | null;
+  private readonly src: ByteSource | null;
+
+  constructor(
+    private readonly state: SalvageState,
+    src: ByteSource | null,
+  ) {
+    // Values come in revision order, which is mostly the db's page order: a few windows serve them.
+    this.src = src ? cachedSource(src) : null;
+    this.walk = state.winners ? state.winners.byRevision() : null;
+    this.ids = state.winners ? null : state.keys.liveByRevision();
+  }
+
+  /** The next live key, null after the last: a promise only when its KeyValue is not in a window already read. */
+  next(): LiveKey | null | Promise<LiveKey | null> {
+    if (this.ids) return this.at < this.ids.length ? this.ofState(this.ids[this.at++]!) : null;
+    const winners = this.state.winners!;
+    const r = this.walk!.next();
+    if (r < 0) return null;
+    if (winners.resident(r)) return this.ofState(winners.id(r));
+    const make = (stored: Uint8Array): LiveKey => {
+      // Decoded when it was scanned: the same bytes decode the same.
+      const kv = decodeKv(stored)!;
+      return {
+        key: copyBytes(kv.key),
+        value: copyBytes(kvValue(stored)),
+        modRevision: winners.mod(r),
+        createRevision: kv.createRevision,
+        version: kv.version,
+        lease: winners.detached(r) ? 0n : kv.lease,
+        source: winners.source(r),
+      };
+    };
+    return this.read(winners.offset(r), winners.length(r), make);
+  }
+
+  /** A key of `SalvageState.keys` (every key without passes; a WAL key with them). */
+  private ofState(id: number): LiveKey | Promise<LiveKey> {
+    const keys = this.state.keys;
+    const make = (value: Uint8Array): LiveKey => ({
+      key: copyBytes(keys.keyOf(id)),
       value,
-      modRevision: s.modRevision,
-      createRevision: s.createRevision,
-      version: s.version,
-      lease: s.lease,
-      source: s.source,
+      modRevision: keys.modRevision(id),
+      createRevision: keys.createRevision(id),
+      version: keys.version(id),
+      lease: leaseGone(this.state, keys.lease(id)) ? 0n : keys.lease(id),
+      source: keys.source(id),
     });
+    const held = keys.memValue(id);
+    if (held) return make(held);
+    const offset = keys.dbOffset(id);
+    if (offset < 0 || !this.src) return make(new Uint8Array(0));
+    return this.read(offset, keys.dbLength(id), (stored) => make(copyBytes(kvValue(stored))));
+  }
+
+  private read<T>(offset: number, length: number, use: (stored: Uint8Array) => T): T | Promise<T> {
+    if (!this.src) throw new Error('the live keys came in passes: their values must be read again from the db');
+    const now = peekCached(this.src, offset, length);
+    return now ? use(now) : readExact(this.src, offset, length).then(use);
   }
 }
 
+/** Every live key in revision order with its value bytes (read one at a time: `LiveKeyCursor`). */
+export async function forEachLiveKey(state: SalvageState, src: ByteSource | null, onKey: (k: LiveKey) => void | Promise<void>): Promise<void> {
+  const cursor = new LiveKeyCursor(state, src);
+  for (;;) {
+    const next = cursor.next();
+    const k = next instanceof Promise ? await next : next;
+    if (!k) return;
+    const done = onKey(k);
+    if (done) await done;
+  }
+}
+
+/**
+ * Scan the db, replay the WAL, write the output to `sink`. The caller adds the
+ * SHA-256 trailer for a snapshot.db (`snapshotTrailer`) and fills `sha256`.
+ */
 export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: SalvageOptions): Promise<SalvageReport> {
   const started = Date.now();
   const state = new SalvageState();
-  const budget = opts.keyStateBudget === undefined ? DEFAULT_KEY_STATE_BUDGET : opts.keyStateBudget;
-  const cached = await collectInto(state, input, opts, budget);
+  const cached = await collectInto(state, input, opts, budgetOf(opts));
   return writeReport(state, cached, sink, opts, started);
 }
 
