@@ -23,7 +23,6 @@ import {
   collectSalvage,
   displayKey,
   forEachLiveKey,
-  missingRevisions,
   noDbFinding,
   readIntoFrom,
   salvageEtcd,
@@ -846,11 +845,8 @@ export async function exportSourceObjects(
       { db, dbFile: db ? path.posix.basename(paths.dbFile) : '', snapshotDb: paths.kind === 'snapshot-db', wal: wal?.stream ?? null },
       opts,
     );
+    // The collect already named every revision no page holds, split by what the WAL replayed (not lost) and not.
     result.lost = [...state.lost];
-    for (const [a, b] of missingRevisions(state)) {
-      const why = sayRepair('etcd-loss.revisions.export', { from: a, to: b });
-      result.lost.push({ key: null, revisions: [a, b], page: null, reason: why.text, reasonText: why.local });
-    }
     await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
     const made = new Set<string>();
     await forEachLiveKey(state, db, async (k) => {

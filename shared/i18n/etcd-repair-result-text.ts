@@ -61,7 +61,6 @@ const en = {
     'revisions {from}..{to} are in no readable page and not in the readable WAL; keys the WAL wrote again are back (source "wal"), any other key last written in these revisions keeps an older value or is missing',
   'etcd-loss.revisions.no-wal':
     'revisions {from}..{to} are in no readable page and no WAL entry brings them back: a key last written in these revisions keeps an older value or is missing',
-  'etcd-loss.revisions.export': 'revisions {from}..{to} are in no readable page',
   // The result view: the kind of each action (the English is the kind as the JSON names it), the plan's problems.
   'etcd-repair.kind.copy': 'copy',
   'etcd-repair.kind.revert-meta': 'revert-meta',
@@ -115,7 +114,6 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-loss.revisions.wal':
     '修订版本 {from}..{to} 不在任何可读的页中，也不在可读的 WAL 中；WAL 再次写入过的键已找回（来源为 WAL），其他最后在这些修订版本中写入的键保留较旧的值或缺失',
   'etcd-loss.revisions.no-wal': '修订版本 {from}..{to} 不在任何可读的页中，也没有 WAL 条目能找回它们：最后在这些修订版本中写入的键保留较旧的值或缺失',
-  'etcd-loss.revisions.export': '修订版本 {from}..{to} 不在任何可读的页中',
   'etcd-repair.kind.copy': '复制',
   'etcd-repair.kind.revert-meta': '回退 meta',
   'etcd-repair.kind.rebuild-db': '重建 db',
