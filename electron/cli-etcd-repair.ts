@@ -13,6 +13,7 @@
  * Exit codes: 0 everything recovered, 1 written but something was lost (or
  * the output is not startable), 2 usage or I/O error.
  */
+import { progressPrinter } from './cli-progress';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
@@ -84,7 +85,8 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
   try {
     if (values.snapshot) {
       if (values.format) throw new EtcdCliUsageError('--format goes with --out DIR, not --snapshot');
-      const report = await salvageToSnapshotDb(srcReal, target);
+      const progress = progressPrinter();
+      const report = await salvageToSnapshotDb(srcReal, target, progress.onProgress ? { onProgress: progress.onProgress } : {}).finally(() => progress.done());
       if (values.json) out(JSON.stringify(report));
       else printSalvage(report, out);
       const errors = report.findings.some((f) => f.severity === 'error');
@@ -96,7 +98,10 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
       process.stderr.write(`lifeboat: refusing: --out ${values.out} exists and is not empty\n`);
       return EXIT_USAGE;
     }
-    const r = await exportObjects(srcReal, target, { format });
+    const progress = progressPrinter();
+    const r = await exportObjects(srcReal, target, { format, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) }).finally(() =>
+      progress.done(),
+    );
     if (values.json) out(JSON.stringify(r));
     else {
       out(`Exported ${r.objects} objects (${r.secrets} secrets/encrypted, written 0600) into ${target}, by resource and namespace.`);
@@ -124,7 +129,8 @@ function printRepair(r: EtcdRepairResult, out: Out): void {
 /** `lifeboat repair PATH --out DIR` when PATH is an etcd data dir (cli.ts checked PATH and DIR). */
 export async function etcdRepairCommand(srcReal: string, outReal: string, json: boolean, out: Out): Promise<number> {
   try {
-    const r = await repairEtcdCopy(srcReal, outReal);
+    const progress = progressPrinter();
+    const r = await repairEtcdCopy(srcReal, outReal, progress.onProgress ? { onProgress: progress.onProgress } : {}).finally(() => progress.done());
     if (json) out(JSON.stringify(r));
     else printRepair(r, out);
     return r.lost.length === 0 && !r.findings.some((f) => f.severity === 'error') ? EXIT_OK : EXIT_LOSS;

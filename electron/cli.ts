@@ -9,6 +9,7 @@
  * Exit codes: 0 the engine would start with no data loss and no error
  * findings; 1 problems found; 2 usage or I/O errors.
  */
+import { progressPrinter } from './cli-progress';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { isInside, realpathLoose } from './services/local-path-confine';
@@ -88,27 +89,6 @@ export function verdictExitCode(report: ValidationReport): number {
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-function progressPrinter(): { onProgress?: (p: Progress) => void; done(): void } {
-  if (!process.stderr.isTTY) return { done() {} };
-  let last = 0;
-  let shown = false;
-  return {
-    onProgress(p: Progress) {
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      const pct = p.bytesTotal > 0 ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : '';
-      const file = p.currentFile ? ` ${p.currentFile}` : '';
-      const line = `${p.phase}${pct}${file}`.slice(0, (process.stderr.columns || 80) - 1);
-      process.stderr.write(`\r\x1b[2K${line}`);
-      shown = true;
-    },
-    done() {
-      if (shown) process.stderr.write('\r\x1b[2K');
-    },
-  };
 }
 
 function yesNo(v: boolean): string {

@@ -849,7 +849,14 @@ export async function exportSourceObjects(
     result.lost = [...state.lost];
     await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
     const made = new Set<string>();
-    await forEachLiveKey(state, db, async (k) => {
+    let reported = 0;
+    await forEachLiveKey(state, db, async (k, total) => {
+      // Writing one file per object is the long part of an export (~200,000 files: minutes): say how far, and stop on cancel.
+      throwIfCancelled(opts.signal);
+      if (opts.onProgress && (result.objects === 0 || result.objects - reported >= 1000)) {
+        reported = result.objects;
+        opts.onProgress({ phase: 'export: writing objects', bytesDone: result.objects, bytesTotal: total, currentFile: null });
+      }
       const key = displayKey(k.key);
       const summary = summarizeK8sValue(k.value);
       const where = objectPath(key, summary.namespace);

@@ -50,6 +50,8 @@ const en = {
   'etcdRepairUi.phase.wal': 'Replaying the WAL',
   'etcdRepairUi.phase.other': 'Working',
   'etcdRepairUi.walEntries': '{n} WAL entries',
+  'etcdRepairUi.phase.objects': 'Writing one file per object',
+  'etcdRepairUi.objectsWritten': '{n} of {total} objects',
   'etcdRepairUi.failed': 'It did not finish: {error}',
   'etcdRepairUi.cancelled': 'Cancelled. Nothing was deleted.',
   // Why the back end refused a plan or a start, by error code (the English message, with its paths, is shown in English).
@@ -200,6 +202,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.phase.wal': '正在重放 WAL',
   'etcdRepairUi.phase.other': '处理中',
   'etcdRepairUi.walEntries': '{n} 条 WAL 条目',
+  'etcdRepairUi.phase.objects': '正在为每个对象写一个文件',
+  'etcdRepairUi.objectsWritten': '已写 {n} / {total} 个对象',
   'etcdRepairUi.failed': '未能完成：{error}',
   'etcdRepairUi.cancelled': '已取消。没有删除任何内容。',
   'etcdRepairUi.error.not-etcd': '这次校验的不是 etcd 数据目录或 snapshot.db。',

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
-import { ensureBuilt, runCli } from './fixtures';
+import { CLI, ensureBuilt, runCli, runCommand } from './fixtures';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
 import { restoreAndRead } from '../helpers/etcd-restore';
@@ -58,6 +58,8 @@ describe.skipIf(!HAVE_ETCD)('lifeboat salvage / repair on etcd', () => {
     const r = await runCli(['salvage', broken, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Exported 120 objects/);
+    // Not a terminal: no progress line in a pipe or a log.
+    expect(r.stderr).toBe('');
     const [key, value] = [...golden.keys].find(([k]) => k.startsWith('/registry/secrets/kube-system/'))!;
     const file = path.join(out, 'secrets', 'kube-system', `${key.split('/').pop()}.yaml`);
     const st = await fs.stat(file);
@@ -69,6 +71,25 @@ describe.skipIf(!HAVE_ETCD)('lifeboat salvage / repair on etcd', () => {
     const [cmKey] = [...golden.keys].find(([k]) => k.startsWith('/registry/configmaps/default/'))!;
     const cm = await fs.stat(path.join(out, 'configmaps', 'default', `${cmKey.split('/').pop()}.yaml`));
     expect(cm.mode & 0o777).toBe(0o644);
+    expect(await hashTree(broken)).toBe(before);
+  }, 120_000);
+
+  it('in a terminal, salvage --out and --snapshot show what they are doing on one progress line, cleared before the result', async () => {
+    const before = await hashTree(broken);
+    const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    for (const [args, phase] of [
+      [['--out', path.join(work, 'objects-tty')], 'export: writing objects'],
+      [['--snapshot', path.join(work, 'tty.db')], 'salvage: '],
+    ] as const) {
+      // script(1) gives the CLI a pseudo-terminal for stdout and stderr, as an operator's shell does.
+      const cmd = [process.execPath, CLI, 'salvage', broken, ...args].map(q).join(' ');
+      const r = await runCommand('script', ['-qec', cmd, '/dev/null']);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain(`\r\x1b[2K${phase}`);
+      // The line is erased before the result is printed.
+      const erase = '\r\x1b[2K';
+      expect(r.stdout).toContain(`${erase}${args[0] === '--out' ? 'Exported 120 objects' : 'Salvaged '}`);
+    }
     expect(await hashTree(broken)).toBe(before);
   }, 120_000);
 

@@ -93,8 +93,13 @@ export function runCli(args: string[], opts: { cwd?: string; script?: string } =
 }
 
 export function runNode(args: string[], cwd: string = REPO): Promise<RunResult> {
+  return runCommand(process.execPath, args, cwd);
+}
+
+/** Any program with output captured (killed after 60 s). */
+export function runCommand(command: string, args: string[], cwd: string = REPO): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

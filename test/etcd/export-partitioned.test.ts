@@ -204,10 +204,17 @@ describe('export in passes by key hash', () => {
   });
 
   /** An export of the data dir into `out`, with the part passes it made. */
-  async function exported(out: string, keyStateBudget: number | null): Promise<{ result: ExportResult; parts: string[] }> {
+  async function exported(out: string, keyStateBudget: number | null): Promise<{ result: ExportResult; parts: string[]; writing: Progress[] }> {
     const phases = new Set<string>();
-    const result = await exportObjects(data, path.join(work, out), { keyStateBudget, onProgress: (p: Progress) => phases.add(p.phase) });
-    return { result, parts: [...phases].filter((p) => /\(part \d+ of \d+/.test(p)) };
+    const writing: Progress[] = [];
+    const result = await exportObjects(data, path.join(work, out), {
+      keyStateBudget,
+      onProgress: (p: Progress) => {
+        phases.add(p.phase);
+        if (p.phase === 'export: writing objects') writing.push(p);
+      },
+    });
+    return { result, parts: [...phases].filter((p) => /\(part \d+ of \d+/.test(p)), writing };
   }
 
   it('writes the same files (paths, bytes, modes), names and lost list as an export holding every key', async () => {
@@ -218,6 +225,11 @@ describe('export in passes by key hash', () => {
     expect(whole.parts).toEqual([]);
     expect(parted.parts.length).toBeGreaterThanOrEqual(4);
     expect(parted.parts.length).toBeLessThanOrEqual(8);
+    // The file writing says how far it is, against the number of objects it then wrote (both ways of collecting).
+    for (const run of [whole, parted]) {
+      expect(run.writing.map((p) => p.bytesDone)).toEqual(Array.from({ length: Math.ceil(run.result.objects / 1000) }, (_, i) => i * 1000));
+      expect(new Set(run.writing.map((p) => p.bytesTotal))).toEqual(new Set([run.result.objects]));
+    }
 
     const tree = await treeOf(path.join(work, 'whole'));
     const byPath = new Map(tree.map((e) => [e.path, e]));

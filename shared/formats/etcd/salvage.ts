@@ -1515,6 +1515,8 @@ async function scanPages(
   };
   let lastProgress = 0;
   let lastBudgetCheck = 0;
+  // Said at once, so a small db (fewer pages than one report's step) still shows what runs.
+  opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: dbSize, currentFile: file });
   while (p < filePages) {
     throwIfCancelled(opts.signal);
     const at = pageAt(p);
@@ -3080,6 +3082,8 @@ export class LiveKeyCursor {
   /** With passes: the records' walk. */
   private readonly walk: RecordCursor | null;
   private readonly src: ByteSource | null;
+  /** How many live keys the walk yields (progress). */
+  readonly total: number;
 
   constructor(
     private readonly state: SalvageState,
@@ -3089,6 +3093,7 @@ export class LiveKeyCursor {
     this.src = src ? cachedSource(src) : null;
     this.walk = state.winners ? state.winners.byRevision() : null;
     this.ids = state.winners ? null : state.keys.liveByRevision();
+    this.total = this.ids ? this.ids.length : state.winners!.count;
   }
 
   /** The next live key, null after the last: a promise only when its KeyValue is not in a window already read. */
@@ -3141,13 +3146,18 @@ export class LiveKeyCursor {
 }
 
 /** Every live key in revision order with its value bytes (read one at a time: `LiveKeyCursor`). */
-export async function forEachLiveKey(state: SalvageState, src: ByteSource | null, onKey: (k: LiveKey) => void | Promise<void>): Promise<void> {
+export async function forEachLiveKey(
+  state: SalvageState,
+  src: ByteSource | null,
+  /** `total` is how many keys the walk yields, for progress. */
+  onKey: (k: LiveKey, total: number) => void | Promise<void>,
+): Promise<void> {
   const cursor = new LiveKeyCursor(state, src);
   for (;;) {
     const next = cursor.next();
     const k = next instanceof Promise ? await next : next;
     if (!k) return;
-    const done = onKey(k);
+    const done = onKey(k, cursor.total);
     if (done) await done;
   }
 }

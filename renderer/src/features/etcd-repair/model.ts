@@ -29,6 +29,8 @@ export function plannedWrites(mode: EtcdRepairMode, out: string, format: EtcdExp
 /** A progress line: the phase in the UI language, then bytes (pages) or entries (WAL). */
 export function progressText(p: Progress, tr: Translate, bytes: (n: number) => string): string {
   if (p.phase.includes('WAL')) return `${tr('etcdRepairUi.phase.wal')} · ${tr('etcdRepairUi.walEntries', { n: p.bytesDone })}`;
+  // The export's last phase counts objects (files written), not bytes.
+  if (p.phase.includes('objects')) return `${tr('etcdRepairUi.phase.objects')} · ${tr('etcdRepairUi.objectsWritten', { n: p.bytesDone, total: p.bytesTotal })}`;
   const phase = p.phase.includes('pages') ? tr('etcdRepairUi.phase.pages') : tr('etcdRepairUi.phase.other');
   return p.bytesTotal > 0 ? `${phase} · ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}` : phase;
 }
