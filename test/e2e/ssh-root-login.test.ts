@@ -6,7 +6,8 @@
  * logs and guided checkboxes read "As root (logged in as root: no sudo
  * needed)" in English and Chinese; ticked, the command preview shows the one
  * form sent (`sh -c '…'`), no sudo forms; Look on a root-only directory
- * succeeds with no sudo in the session log.
+ * succeeds with no sudo in the session log, and the copy commands for the
+ * operator's own shell start in their root form.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import { ROOT_PROBE } from '../../electron/services/ssh/connection';
 import { en, zhCN } from '../../shared/i18n/ssh';
 import { en as guidedEn, zhCN as guidedZh } from '../../shared/i18n/guided';
 import { lookCommand, sudoCommandTexts } from '../../renderer/src/features/node/commands';
+import { copyCommandFor } from '../../renderer/src/features/listing/copy-out';
 import { hashTree } from '../cli/fixtures';
 import { makeRootOnly, startCopyOutNode, type CopyOutNode } from '../helpers/copy-out-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -89,6 +91,10 @@ describe.skipIf(!canRun)('a root login in the node panels (Chromium, web mode, r
     await page.getByTestId('datadir-look').click();
     await page.getByTestId('datadir-listing').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('datadir-listing').getAttribute('data-entries')).toBe('1');
+    // The copy commands for the operator's own shell follow the login: the root form, no sudo.
+    const copyList = page.getByTestId('datadir-copy-list');
+    expect(await copyList.getByTestId('shell-choice-root').locator('input').isChecked()).toBe(true);
+    expect(await page.getByTestId('datadir-copy-command').locator('pre code').innerText()).toBe(copyCommandFor(['metadata1'], backend, 'root'));
     await screenshot(page, 'ssh-root-login-datadir', false);
 
     await setLanguage(page, 'zh-CN');
