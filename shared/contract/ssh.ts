@@ -222,6 +222,11 @@ export interface NodeCommand {
   text: string;
 }
 
+/** How a connection's privileged commands run: `loginIsRoot`, as they are (`sh -c '…'`); otherwise through sudo. */
+export interface LoginPrivilege {
+  loginIsRoot: boolean;
+}
+
 export interface RecordingExport {
   /** Suggested download name, e.g. `2026-11-22T16-50-01-node1-ab12cd34.txt`. */
   fileName: string;
@@ -261,6 +266,13 @@ export interface SshMethods {
   /** `maxOutputBytes`: cap on collected output (default and maximum 16 MiB). */
   'ssh.exec': { params: { connectionId: string; command: string; sudo?: boolean; maxOutputBytes?: number }; result: ExecResult };
   'ssh.list': { params: { connectionId: string; path: string }; result: RemoteEntry[] };
+  /**
+   * Whether the login user is root (uid 0): learned once per connection with
+   * the read-only `exec id -u` (recorded in the session log), or already known
+   * from an earlier privileged command; a root login runs "sudo" commands with
+   * no sudo. Also announced by `ssh.privilege.learned`.
+   */
+  'ssh.privilege': { params: { connectionId: string }; result: LoginPrivilege };
   'ssh.terminal.open': {
     params: { connectionId: string; cols: number; rows: number; term?: string };
     result: { terminalId: string };
@@ -321,6 +333,8 @@ export interface SshEvents {
   };
   /** Every command run on a node and every SFTP access, before it runs. */
   'ssh.command': NodeCommand;
+  /** The connection learned whether its login is root (the first privileged command, or `ssh.privilege`). */
+  'ssh.privilege.learned': LoginPrivilege & { connectionId: string };
   /** A recorded `exec` command ended. */
   'ssh.command.end': { id: string; connectionId: string; code: number | null; elapsedMs: number };
 }

@@ -29,6 +29,9 @@ export default defineCatalog(
     'listing.copyOut.command': 'One way to copy them (run on the node, then fetch the tarball with scp):',
     'listing.copyOut.commandAll': 'That is most of the directory: copy all of it (run on the node, then fetch the tarball with scp):',
     'listing.copyOut.more': 'Show {n} more',
+    'listing.shell.legend': 'You run these as:',
+    'listing.shell.sudo': 'a user with sudo',
+    'listing.shell.root': 'root (no sudo)',
   },
   {
     'listing.dialog.title': '粘贴目录列表',
@@ -57,5 +60,8 @@ export default defineCatalog(
     'listing.copyOut.command': '一种拷贝方式（在节点上运行，然后用 scp 取回压缩包）：',
     'listing.copyOut.commandAll': '需要的文件几乎就是整个目录，直接整体拷出（在节点上运行，然后用 scp 取回压缩包）：',
     'listing.copyOut.more': '再显示 {n} 个',
+    'listing.shell.legend': '以何身份运行这些命令：',
+    'listing.shell.sudo': '有 sudo 权限的用户',
+    'listing.shell.root': 'root（不用 sudo）',
   },
 );

@@ -382,6 +382,58 @@ describe.runIf(RUN_SSH)('SSH workspace and guided session at 1024x700 and 1280x8
     expect(outside).toEqual([]);
   }
 
+  /**
+   * The node card's paths (data dir, env file, backups, the newest good one)
+   * break only after a `/`: no name between two slashes is laid out on two
+   * lines or cut, and every path still reads (and copies) as itself. Checked
+   * as drawn, then with the card squeezed until a backup path must wrap, and
+   * does (at a slash).
+   */
+  async function checkCardPaths(page: Page): Promise<void> {
+    const measure = (squeeze: boolean) =>
+      page
+        .getByTestId('node-card')
+        .first()
+        .evaluate((card, squeezed) => {
+          if (squeezed) {
+            // Narrow the card until the backup path column is just wider than the path's longest name (plus 24 px):
+            // narrower than the whole path, so it must wrap, and wide enough that no name needs cutting.
+            const cell = card.querySelector<HTMLElement>('td.path')!;
+            const longest = Math.max(...[...cell.querySelectorAll<HTMLElement>('.path-text .seg')].map((x) => x.scrollWidth));
+            const { width } = card.getBoundingClientRect();
+            (card as HTMLElement).style.width = `${width - (cell.getBoundingClientRect().width - (longest + 24))}px`;
+          }
+          const problems: string[] = [];
+          let wrapped = 0;
+          const paths = [...card.querySelectorAll<HTMLElement>('.path-text')];
+          for (const p of paths) {
+            const segs = [...p.querySelectorAll<HTMLElement>('.seg')];
+            if (segs.map((s) => s.textContent).join('') !== p.title) problems.push(`"${p.textContent}" does not read as "${p.title}"`);
+            for (const s of segs) {
+              if (s.getClientRects().length !== 1) problems.push(`"${s.textContent}" of ${p.title} is split`);
+              if (s.scrollWidth > s.clientWidth + 1) problems.push(`"${s.textContent}" of ${p.title} is cut`);
+            }
+            const lines = new Set(segs.map((s) => Math.round(s.getBoundingClientRect().top))).size;
+            if (lines > 1) wrapped++;
+            // A break falls after a slash: each line but the last ends with one.
+            for (let i = 1; i < segs.length; i++) {
+              const broke = Math.round(segs[i].getBoundingClientRect().top) > Math.round(segs[i - 1].getBoundingClientRect().top);
+              if (broke && !segs[i - 1].textContent!.endsWith('/')) problems.push(`${p.title} breaks after "${segs[i - 1].textContent}"`);
+            }
+            const style = getComputedStyle(p);
+            if (style.overflowWrap === 'anywhere' || style.wordBreak === 'break-all') problems.push(`${p.title} may break anywhere`);
+          }
+          if (squeezed) (card as HTMLElement).style.width = '';
+          return { problems, wrapped, paths: paths.length };
+        }, squeeze);
+    const drawn = await measure(false);
+    expect(drawn.problems).toEqual([]);
+    expect(drawn.paths).toBeGreaterThanOrEqual(3);
+    const squeezed = await measure(true);
+    expect(squeezed.problems).toEqual([]);
+    expect(squeezed.wrapped).toBeGreaterThan(0);
+  }
+
   /** `ROWS COLS` of the visible terminal's PTY; with `previous`, waits until it reports another size. */
   async function sttySize(page: Page, previous?: string): Promise<string> {
     const screen = page.locator('[data-testid="terminal-pane"]:visible .xterm-rows');
@@ -428,7 +480,7 @@ describe.runIf(RUN_SSH)('SSH workspace and guided session at 1024x700 and 1280x8
     await page.getByTestId('pane-guided').click();
     await page.getByTestId('guided-detect').click();
     await page.getByTestId('node-card').waitFor({ timeout: 90_000 });
-    await sweep(page, 'guided-node-card', found, { fullPage: false });
+    await sweep(page, 'guided-node-card', found, { fullPage: false, check: checkCardPaths });
 
     // The session starts in a 1024 px window: the connections column folds so that checklist and terminal have room.
     await page.setViewportSize(SIZES[0]);

@@ -8,7 +8,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT_PROBE } from '../../electron/services/ssh/connection';
 import { factCommands } from '../../renderer/src/features/node/facts-probe';
+import { en } from '../../shared/i18n/ssh';
 import { hashTree } from '../cli/fixtures';
 import { makeTempDir, sshdAvailable, startSshd, type SshdInstance } from '../helpers/sshd';
 import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
@@ -74,5 +76,12 @@ describe.skipIf(!canRun)('Node facts in Chromium (web mode, real sshd)', () => {
       await entry.waitFor();
       expect(await entry.getByTestId('session-log-text').innerText()).toBe(c);
     }
+
+    // The panels asked whether the login is root (read-only, once): a normal user keeps "Use sudo".
+    const probe = page.getByTestId('session-log-entry').filter({ hasText: ROOT_PROBE });
+    await expect.poll(() => probe.count()).toBe(1);
+    await page.getByTestId('pane-datadir').click();
+    expect(await page.getByTestId('node-facts-sudo-label').innerText()).toBe(en['ssh.facts.sudo']);
+    expect(await page.getByTestId('datadir-sudo-label').innerText()).toBe(en['ssh.node.sudo']);
   }, 120_000);
 });

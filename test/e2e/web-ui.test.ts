@@ -331,6 +331,17 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(await copyOut.locator('pre code').innerText()).toMatch(
       /^sudo tar -C \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend .*0000000014232389-0000000014232597/,
     );
+    // "You run these as": the keyboard picks root, and the same files are copied with no sudo (and back).
+    const sudoRadio = copyOut.getByTestId('shell-choice-sudo').locator('input');
+    expect(await sudoRadio.isChecked()).toBe(true);
+    await sudoRadio.focus();
+    await p.keyboard.press('ArrowRight');
+    expect(await copyOut.getByTestId('shell-choice-root').locator('input').isChecked()).toBe(true);
+    const asRoot = await copyOut.locator('pre code').innerText();
+    expect(asRoot).toMatch(/^tar -C \/var\/snap\/microk8s\/current\/var\/kubernetes\/backend .*0000000014232389-0000000014232597/);
+    expect(asRoot).not.toMatch(/\bsudo\b/);
+    await p.keyboard.press('ArrowLeft');
+    expect(await copyOut.locator('pre code').innerText()).toMatch(/^sudo tar /);
     // The file list holds every file, including the three open segments.
     await p.getByTestId('file-list').locator('button[data-file="open-28053"]').waitFor();
     await screenshot(p, 'listing-field-report');

@@ -169,10 +169,12 @@ describe('copy-out command', () => {
   it('names the files for a few, the whole directory for many, and quotes odd names', async () => {
     const { copyCommandFor, shellQuote } = await import('../../renderer/src/features/listing/copy-out');
     expect(copyCommandFor(['0000000014232389-0000000014232597', 'metadata1'])).toBe(
-      'sudo tar -C /var/snap/microk8s/current/var/kubernetes/backend -czf ~/lifeboat-backend-files.tar.gz 0000000014232389-0000000014232597 metadata1\nsha256sum ~/lifeboat-backend-files.tar.gz',
+      'sudo tar -C /var/snap/microk8s/current/var/kubernetes/backend -czf ~/lifeboat-backend-files.tar.gz -- 0000000014232389-0000000014232597 metadata1\n' +
+        'sudo chown "$(id -u):$(id -g)" ~/lifeboat-backend-files.tar.gz\nsha256sum ~/lifeboat-backend-files.tar.gz',
     );
     expect(copyCommandFor(Array.from({ length: 41 }, (_, i) => `f${i}`))).toBe(
-      'sudo tar -C /var/snap/microk8s/current/var/kubernetes -czf ~/lifeboat-backend.tar.gz backend\nsha256sum ~/lifeboat-backend.tar.gz',
+      'sudo tar -C /var/snap/microk8s/current/var/kubernetes -czf ~/lifeboat-backend.tar.gz -- backend\n' +
+        'sudo chown "$(id -u):$(id -g)" ~/lifeboat-backend.tar.gz\nsha256sum ~/lifeboat-backend.tar.gz',
     );
     expect(shellQuote("it's here")).toBe(`'it'\\''s here'`);
   });

@@ -427,6 +427,9 @@ export class SshConnectionService {
     c.conn.on('command-end', (e: CommandEndEvent) => {
       c.ctx.emit('ssh.command.end', { id: e.id, connectionId: c.id, code: e.code, elapsedMs: e.elapsedMs });
     });
+    c.conn.on('login-privilege', (loginIsRoot: boolean) => {
+      c.ctx.emit('ssh.privilege.learned', { connectionId: c.id, loginIsRoot });
+    });
   }
 
   private async establish(id: string, target: SshTarget, ctx: SshCallContext, o: EstablishOptions): Promise<LiveConnection> {

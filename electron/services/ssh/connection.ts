@@ -358,7 +358,8 @@ export interface ExecStream {
 
 /**
  * One live SSH connection (with its jump hops). Emits `dropped` (Error) when
- * the link dies without `close()`, and `closed` after `close()`.
+ * the link dies without `close()`, `closed` after `close()`, and
+ * `login-privilege` (boolean: the login is root) once `loginIsRoot` learned it.
  */
 export class SshConnection extends EventEmitter {
   state: 'ready' | 'dropped' | 'closed' = 'ready';
@@ -488,7 +489,10 @@ export class SshConnection extends EventEmitter {
     this.loginRoot ??= this.exec(ROOT_PROBE)
       .then((r) => {
         if (r.code === null) throw new SshTextError('ssh.sudo.error.checkLost', { host: this.target.host });
-        return r.code === 0 && /^0\n?$/.test(r.stdout);
+        const root = r.code === 0 && /^0\n?$/.test(r.stdout);
+        // Told once per connection, so the panels can say "as root" instead of offering sudo.
+        this.emit('login-privilege', root);
+        return root;
       })
       .catch((e: unknown) => {
         // A lost link is not an answer: the next use asks again.

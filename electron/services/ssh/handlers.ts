@@ -104,6 +104,11 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
       return connections.replaceHostKey(host, port, approvedFingerprint, reason);
     },
 
+    async 'ssh.privilege'({ connectionId }, ctx) {
+      // Read-only (`exec id -u`), once per connection; a lost link rejects and the next call asks again.
+      return { loginIsRoot: await connections.owned(connectionId, ctx).conn.loginIsRoot() };
+    },
+
     async 'ssh.exec'({ connectionId, command, sudo, maxOutputBytes }) {
       const c = connections.live(connectionId);
       // Contract: the panels send their own fixed commands, never an empty one.

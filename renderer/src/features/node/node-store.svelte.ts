@@ -72,6 +72,13 @@ export class NodePanel {
 export class NodeStore {
   panels = $state<Record<string, NodePanel>>({});
   log = $state<LogEntry[]>([]);
+  /**
+   * Per connection, whether its login is root, as the back end learned it
+   * (`ssh.privilege`, `ssh.privilege.learned`); absent while not known. Never
+   * guessed from the user name: the panels then say "as root" instead of
+   * offering sudo.
+   */
+  loginRoot = $state<Record<string, boolean>>({});
   /** Set by the workspace: how a validation is opened in the report view. */
   opener: ValidateOpener | null = null;
 
@@ -79,6 +86,9 @@ export class NodeStore {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a private buffer of callbacks, never rendered
   private early = new Map<string, (() => void)[]>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Connections whose privilege was asked for (one `ssh.privilege` call each, again only after a failure). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping of calls in flight, never rendered
+  private asked = new Set<string>();
 
   constructor(readonly client: LifeboatClient) {
     this.unsubscribe.push(
@@ -87,6 +97,9 @@ export class NodeStore {
       }),
       client.on('ssh.state', (e) => {
         if (e.state === 'dropped' || e.state === 'closed') markInterrupted(this.log, e.connectionId);
+      }),
+      client.on('ssh.privilege.learned', (e) => {
+        this.loginRoot = { ...this.loginRoot, [e.connectionId]: e.loginIsRoot };
       }),
       client.on('ssh.command.end', (e) => {
         const entry = this.log.find((l) => l.id === e.id);
@@ -112,6 +125,33 @@ export class NodeStore {
   /** The node is gone (disconnected): its panel goes too; its log lines stay. */
   forget(connectionId: string): void {
     if (connectionId in this.panels) this.panels = withoutPanel(this.panels, connectionId);
+    this.asked.delete(connectionId);
+    if (connectionId in this.loginRoot) {
+      const { [connectionId]: _gone, ...rest } = this.loginRoot;
+      this.loginRoot = rest;
+    }
+  }
+
+  /**
+   * Ask the back end once whether this connection's login is root (the
+   * read-only `exec id -u`, shown in the session log; nothing when already
+   * known). A failure (link lost) leaves it unknown: the panels keep
+   * offering sudo, and the next panel that opens asks again.
+   */
+  async learnPrivilege(connectionId: string): Promise<void> {
+    if (connectionId in this.loginRoot || this.asked.has(connectionId)) return;
+    this.asked.add(connectionId);
+    try {
+      const { loginIsRoot } = await this.client.call('ssh.privilege', { connectionId });
+      this.loginRoot = { ...this.loginRoot, [connectionId]: loginIsRoot };
+    } catch {
+      this.asked.delete(connectionId);
+    }
+  }
+
+  /** True only once the back end said the login is root. */
+  isRootLogin(connectionId: string): boolean {
+    return this.loginRoot[connectionId] === true;
   }
 
   logFor(connectionId: string): LogEntry[] {
