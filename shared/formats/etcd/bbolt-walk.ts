@@ -28,8 +28,12 @@ import type { BboltProblem } from '../../contract/etcd';
 import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit, type LeafElement } from './bbolt-element';
 import { decodeFreelist } from './bbolt-freelist';
 import { ownProblem, type OwnProblemText } from './bbolt-text';
+
 import { chooseMeta, decodeMeta, ERR_INVALID } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, PAGE_HEADER_SIZE, pageTypeName, toHex, type PageHeader } from './bbolt-page';
+
+/** A problem's text: bbolt's own wording (a string), or ours from a template (translatable). */
+type ProblemText = string | OwnProblemText;
 
 /** etcd's `snapshot save` output carries a SHA-256 iff size % 512 == 32 (etcdutl restore's rule). */
 /** Header ids above this are clamped in `PageHeader.id`; `idBig` has them exactly. */
@@ -432,6 +436,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   const parent = new Int32Array(filePages);
   const bucketOf = new Uint16Array(filePages);
   const visited = new Uint8Array(filePages);
+  /** Header ids a page marked on its first visit (0: not known, e.g. skipped by reuse): a revisit repeats them all. */
+  const markCounts = new Uint32Array(filePages);
   const freed = new Uint8Array(filePages);
   /** bbolt's `reachable` map, keyed by header id: a bitmap below the file size, a bounded set above. */
   const marked = new Uint8Array(Math.max(filePages, Math.min(hwm, filePages * 2 + 16)));
@@ -461,12 +467,20 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     return false;
   };
   /** `text`: bbolt's own wording (a string), or ours from a template (translatable). */
-  const problem = (kind: ProblemKind, code: string, text: string | OwnProblemText, page: number | null, offset: number | null) => {
+  /**
+   * `text` may be a function: called only for a problem that is kept (the first MAX_PROBLEMS, and the first one bbolt
+   * stops at). A damaged page can hold 65,535 bad elements; formatting every message of them took seconds.
+   */
+  const problem = (kind: ProblemKind, code: string, text: ProblemText | (() => ProblemText), page: number | null, offset: number | null) => {
     problemCount++;
-    const p: WalkProblem =
-      typeof text === 'string' ? { kind, code, text, page, offset } : { kind, code, text: text.text, page, offset, variant: text.variant, params: text.params };
-    if (!crashProblem && kind !== 'extra') crashProblem = p;
-    if (problems.length < MAX_PROBLEMS) problems.push(p);
+    const crashes = !crashProblem && kind !== 'extra';
+    if (crashes || problems.length < MAX_PROBLEMS) {
+      const t = typeof text === 'function' ? text() : text;
+      const p: WalkProblem =
+        typeof t === 'string' ? { kind, code, text: t, page, offset } : { kind, code, text: t.text, page, offset, variant: t.variant, params: t.params };
+      if (crashes) crashProblem = p;
+      if (problems.length < MAX_PROBLEMS) problems.push(p);
+    }
     const at = offset !== null ? Math.floor(offset / reader.pageSize) : page;
     if (at !== null) markDirty(at);
   };
@@ -488,7 +502,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           for (let i = 0; i <= head.overflow && fl + i < filePages; i++) reach[fl + i] = Reach.Freelist;
           for (const id of read.ids) {
             if (id < filePages) {
-              if (freed[id]) problem('extra', 'bbolt.already-freed', ownProblem('already-freed.twice', { page: id }), id, pageOffset(id));
+              if (freed[id]) problem('extra', 'bbolt.already-freed', () => ownProblem('already-freed.twice', { page: id }), id, pageOffset(id));
               freed[id] = 1;
             }
           }
@@ -503,7 +517,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         }
       }
     } else {
-      problem('fault', 'bbolt.page-beyond-file', ownProblem('page-beyond-file.freelist', { page: fl, pages: filePages }), fl, null);
+      problem('fault', 'bbolt.page-beyond-file', () => ownProblem('page-beyond-file.freelist', { page: fl, pages: filePages }), fl, null);
       faultPgid ??= meta.fields.freelist;
     }
   }
@@ -555,7 +569,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (!repeated && markedHuge.size < 1_000_000) markedHuge.add(big);
     }
     if (repeated)
-      problem('bbolt', 'bbolt.multiple-references', `page ${BigInt.asUintN(64, h.idBig + BigInt(i))}: multiple references`, id < filePages ? id : pos, offset);
+      problem(
+        'bbolt',
+        'bbolt.multiple-references',
+        () => `page ${BigInt.asUintN(64, h.idBig + BigInt(i))}: multiple references`,
+        id < filePages ? id : pos,
+        offset,
+      );
   };
 
   interface Frame {
@@ -573,13 +593,15 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   const checkBucket = async (root: number, path: readonly string[], depth: number, from: number, refAt: number): Promise<void> => {
     if (root === 0) return;
     if (depth > MAX_BUCKET_DEPTH) {
-      problem('extra', 'bbolt.bucket-depth', ownProblem('bucket-depth.deep', { bucket: path.join('/'), max: MAX_BUCKET_DEPTH }), null, null);
+      problem('extra', 'bbolt.bucket-depth', () => ownProblem('bucket-depth.deep', { bucket: path.join('/'), max: MAX_BUCKET_DEPTH }), null, null);
       return;
     }
     const bIdx = bucketId(path) + 1;
     const pathKey = path.join('/');
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
-    const after: ({ root: number; path: string[]; from: number; refAt: number } | { fault: OwnProblemText; page: number; offset: number; pgid: bigint })[] = [];
+    const after: (
+      { root: number; path: string[]; from: number; refAt: number } | { fault: () => OwnProblemText; page: number; offset: number; pgid: bigint }
+    )[] = [];
     const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
@@ -589,9 +611,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem(
           'fault',
           'bbolt.page-beyond-file',
-          f.parent < 0
-            ? ownProblem('page-beyond-file.meta', { page: String(f.posBig), meta: metaPage, pages: filePages })
-            : ownProblem('page-beyond-file.page', { page: String(f.posBig), parent: f.parent, pages: filePages }),
+          () =>
+            f.parent < 0
+              ? ownProblem('page-beyond-file.meta', { page: String(f.posBig), meta: metaPage, pages: filePages })
+              : ownProblem('page-beyond-file.page', { page: String(f.posBig), parent: f.parent, pages: filePages }),
           pos,
           f.refAt,
         );
@@ -604,7 +627,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (reuse && !visited[pos]) {
         // Inside a subtree skipped above (reached a second time through another page)?
         if (inSkipped(pos)) {
-          problem('bbolt', 'bbolt.multiple-references', `page ${pos}: multiple references`, pos, pageOffset(pos));
+          problem('bbolt', 'bbolt.multiple-references', () => `page ${pos}: multiple references`, pos, pageOffset(pos));
           markDirty(f.parent);
           continue;
         }
@@ -619,6 +642,15 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       }
       if (visited[pos]) {
         // bbolt would walk it again (forever, on a cycle); its header ids are already marked, so it reports them.
+        if (markCounts[pos]! > 0 && crashProblem && problems.length >= MAX_PROBLEMS) {
+          // Nothing more is listed: count them without reading the page again (a garbage branch page can point
+          // at the same page 65,535 times, from every page of the file: millions of revisits).
+          problemCount += markCounts[pos]!;
+          markDirty(pos);
+          if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
+          markDirty(f.parent);
+          continue;
+        }
         const h = decodePageHeader(await reader.span(pos));
         if (h) for (let i = 0; i <= Math.min(h.overflow, filePages); i++) markHeaderId(h, i, pos, pageOffset(pos));
         if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
@@ -633,17 +665,18 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       const offset = pageOffset(pos);
       const typeOk = (h.flags & 0x03) !== 0;
       if (h.idExact && hwmExact ? h.id > hwm : h.idBig > hwmBig)
-        problem('bbolt', 'bbolt.out-of-bounds', `page ${h.idBig}: out of bounds: ${hwmBig}`, pos, offset);
+        problem('bbolt', 'bbolt.out-of-bounds', () => `page ${h.idBig}: out of bounds: ${hwmBig}`, pos, offset);
       const overflowFits = pos + h.overflow < filePages;
       const markCount = Math.min(h.overflow, filePages) + 1;
+      markCounts[pos] = markCount;
       for (let i = 0; i < markCount; i++) markHeaderId(h, i, pos, offset);
-      if (!typeOk) problem('bbolt', 'bbolt.invalid-type', `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
-      if (h.id !== pos) problem('extra', 'bbolt.header-id', `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
+      if (!typeOk) problem('bbolt', 'bbolt.invalid-type', () => `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
+      if (h.id !== pos) problem('extra', 'bbolt.header-id', () => `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
       if (!overflowFits) {
         problem(
           'fault',
           'bbolt.overflow-beyond-file',
-          ownProblem('overflow-beyond-file.pages', { page: pos, overflow: h.overflow, pages: filePages }),
+          () => ownProblem('overflow-beyond-file.pages', { page: pos, overflow: h.overflow, pages: filePages }),
           pos,
           offset + 12,
         );
@@ -658,7 +691,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (!typeOk) continue;
       const span = h.overflow === 0 ? first : (reader.cachedSpan(pos, h.overflow + 1) ?? (await reader.span(pos, h.overflow + 1)));
       if (elementsThatFit(h.count, span.length) < h.count) {
-        problem('extra', 'bbolt.element-count', ownProblem('element-count.fit', { page: pos, count: h.count, bytes: span.length }), pos, offset + 10);
+        problem('extra', 'bbolt.element-count', () => ownProblem('element-count.fit', { page: pos, count: h.count, bytes: span.length }), pos, offset + 10);
       }
       if (isBranch(h.flags)) {
         // The children's key bounds outlive this page's bytes when the reader reuses its buffers:
@@ -669,7 +702,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             problem(
               'extra',
               'bbolt.element-bounds',
-              ownProblem('element-bounds.branch-key', { page: pos, index: e.index, ksize: e.keySize, pos: e.keyPos, bytes: span.length }),
+              () => ownProblem('element-bounds.branch-key', { page: pos, index: e.index, ksize: e.keySize, pos: e.keyPos, bytes: span.length }),
               pos,
               offset + e.at,
             );
@@ -697,7 +730,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           problem(
             'extra',
             'bbolt.element-bounds',
-            ownProblem('element-bounds.leaf-kv', { page: pos, index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length }),
+            () => ownProblem('element-bounds.leaf-kv', { page: pos, index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length }),
             pos,
             offset + e.at,
           );
@@ -722,7 +755,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           if (e.keySize > 0 && keyEnd > reader.readableEnd) {
             const at = offset + e.at + e.keyPos;
             after.push({
-              fault: ownProblem('element-beyond-file.key', { page: pos, index: e.index, at, size: db.dbSize }),
+              fault: () => ownProblem('element-beyond-file.key', { page: pos, index: e.index, at, size: db.dbSize }),
               page: pos,
               offset: offset + e.at,
               pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
@@ -731,7 +764,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         }
         if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
           after.push({
-            fault: ownProblem('element-beyond-file.elements', { page: pos, count: h.count, size: db.dbSize }),
+            fault: () => ownProblem('element-beyond-file.elements', { page: pos, count: h.count, size: db.dbSize }),
             page: pos,
             offset: offset + 10,
             pgid: BigInt(filePages),
@@ -753,7 +786,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             problem(
               'extra',
               'bbolt.bucket-value',
-              ownProblem('bucket-value.short', { page: pos, bucket: JSON.stringify(name), size: e.value.length }),
+              () => ownProblem('bucket-value.short', { page: pos, bucket: JSON.stringify(name), size: e.value.length }),
               pos,
               offset + e.at,
             );
@@ -767,21 +800,22 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             const ih = decodePageHeader(inlinePage);
             const ils = ih ? decodeLeafElements(inlinePage, ih.count) : [];
             if (!ih || elementsThatFit(ih.count, inlinePage.length) < ih.count)
-              problem('extra', 'bbolt.inline-bucket', ownProblem('inline-bucket.cut', { page: pos, bucket: JSON.stringify(name) }), pos, offset + e.at);
+              problem('extra', 'bbolt.inline-bucket', () => ownProblem('inline-bucket.cut', { page: pos, bucket: JSON.stringify(name) }), pos, offset + e.at);
             for (const ie of ils)
               if (ie.problem)
                 problem(
                   'extra',
                   'bbolt.element-bounds',
-                  ownProblem('element-bounds.inline-kv', {
-                    page: pos,
-                    bucket: JSON.stringify(name),
-                    index: ie.index,
-                    ksize: ie.keySize,
-                    vsize: ie.valueSize,
-                    pos: ie.keyPos,
-                    bytes: inlinePage.length,
-                  }),
+                  () =>
+                    ownProblem('element-bounds.inline-kv', {
+                      page: pos,
+                      bucket: JSON.stringify(name),
+                      index: ie.index,
+                      ksize: ie.keySize,
+                      vsize: ie.valueSize,
+                      pos: ie.keyPos,
+                      bytes: inlinePage.length,
+                    }),
                   pos,
                   offset + e.at,
                 );
@@ -812,7 +846,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           problem(
             'extra',
             'bbolt.key-order',
-            `key[${i}]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be > than previous element (hex)${keyText(keys[i - 1]!.key)} (found ${c < 0 ? '<' : '='})`,
+            () =>
+              `key[${i}]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be > than previous element (hex)${keyText(keys[i - 1]!.key)} (found ${c < 0 ? '<' : '='})`,
             pos,
             offset,
           );
@@ -822,7 +857,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem(
           'extra',
           'bbolt.key-order',
-          `the first key[0]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be >= the key in the ancestor (hex)${keyText(f.lo)}`,
+          () => `the first key[0]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be >= the key in the ancestor (hex)${keyText(f.lo!)}`,
           pos,
           offset,
         );
@@ -833,7 +868,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       problem(
         'extra',
         'bbolt.key-order',
-        `the last key[${keys.length - 1}]=(hex)${keyText(last)} on ${kind} page(${pos}) needs to be < than key of the next element in ancestor (hex)${keyText(f.hi)}`,
+        () =>
+          `the last key[${keys.length - 1}]=(hex)${keyText(last)} on ${kind} page(${pos}) needs to be < than key of the next element in ancestor (hex)${keyText(f.hi!)}`,
         pos,
         offset,
       );
@@ -847,7 +883,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   if (freelistSynced && !crashProblem) {
     for (let i = 2; i < Math.min(hwm, filePages); i++) {
       if (reach[i] === Reach.None && !freed[i] && !inSkipped(i))
-        problem('extra', 'bbolt.unreachable-unfreed', `page ${i}: unreachable unfreed`, i, pageOffset(i));
+        problem('extra', 'bbolt.unreachable-unfreed', () => `page ${i}: unreachable unfreed`, i, pageOffset(i));
     }
   }
   if (!freelistSynced) for (let i = 2; i < Math.min(hwm, filePages); i++) if (reach[i] === Reach.None && !inSkipped(i)) freed[i] = 1;
