@@ -143,6 +143,9 @@ class IndexBuilder {
   size = 0;
   /** A new key was refused: holding it would have passed the budget. */
   full = false;
+  /** The last key `add` was given: its entry (when held) and its hashKeyBytes. */
+  lastEntry = -1;
+  lastHash = 0;
   /** The most bytes held at once. */
   peakBytes = 0;
 
@@ -158,6 +161,8 @@ class IndexBuilder {
   add(rev: { main: number; tombstone: boolean }, kv: KeyValue, page: number, element: number): KeyTaken {
     const key = kv.key;
     const h = hashKeyBytes(key);
+    this.lastHash = h;
+    this.lastEntry = -1;
     const mask = this.slots.length - 1;
     let slot = h & mask;
     for (;;) {
@@ -166,6 +171,7 @@ class IndexBuilder {
       if (this.hashes[e] === h && this.equals(e, key)) {
         if (this.mod[e]! > rev.main) this.history[e]!++;
         else this.update(e, rev, kv, page, element);
+        this.lastEntry = e;
         return KeyTaken.Held;
       }
       slot = (slot + 1) & mask;
@@ -176,6 +182,7 @@ class IndexBuilder {
       return KeyTaken.Refused;
     }
     const e = this.size++;
+    this.lastEntry = e;
     this.arena.set(key, this.used);
     this.used += key.length;
     this.ends[e] = this.used;
@@ -452,6 +459,11 @@ export class KeyBrowserIndex {
     }
   }
 
+  /** The keys it holds, by entry (for the notes of where each group is: entry e is arena[ends[e - 1], ends[e])). */
+  get heldKeys(): { arena: Uint8Array; ends: Uint32Array } {
+    return { arena: this.arena, ends: this.ends };
+  }
+
   /** The group of one row, as text. */
   private groupOfRow(row: number): { resource: string; namespace: string | null } {
     const e = this.order[row]!;
@@ -623,7 +635,7 @@ export async function buildKeyBrowserIndex(
     (rev, kv, page, element) => {
       if (filter && !filter.matches(kv.key)) return;
       const taken = b.add(rev, kv, page, element);
-      locators?.revision(kv.key, taken);
+      locators?.revision(kv.key, taken, b.lastEntry, b.lastHash);
     },
     undefined,
     keep,
@@ -716,7 +728,7 @@ export class EtcdKeyBrowser {
         const notes = new KeyGroupLocatorBuilder(this.locatorBudgetBytes);
         const index = await buildKeyBrowserIndex(db, null, this.budgetBytes, notes);
         // Kept only past the budget (within it, the index answers every filter).
-        this.locators = index.limited ? notes.finish() : null;
+        this.locators = index.limited ? notes.finish(index.heldKeys.arena, index.heldKeys.ends, index.size) : null;
         return index;
       });
       this.whole = p;

@@ -27,7 +27,6 @@
  * the browser walks the db for each filter, as it did before.
  */
 import type { EtcdKeyGroup } from '../../contract/etcd';
-import { hashKeyBytes } from './key-hash';
 import { keyGroupSpan, type KeyGroupSpan } from './key-browser-groups';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -37,13 +36,16 @@ const CHUNK = 1 << 16;
 /** Bytes a group costs besides its smallest key (its columns and its entry in the intern table). */
 const GROUP_BYTES = 48;
 
-/** A second hash of key bytes, independent of `hashKeyBytes` (other constants, bytes taken from the end). */
+/** A second hash of key bytes, independent of `hashKeyBytes` (other constants and seed, four bytes a step). */
 function hashKeyBytesAgain(b: Uint8Array): number {
-  let h = (0x27d4eb2f ^ Math.imul(b.length, 0x165667b1)) | 0;
-  for (let i = b.length - 1; i >= 0; i--) {
-    h = Math.imul(h ^ b[i]!, 0x5bd1e995);
-    h ^= h >>> 15;
+  const end = b.length;
+  let h = (0x27d4eb2f ^ Math.imul(end, 0x165667b1)) | 0;
+  let i = 0;
+  for (; i + 4 <= end; i += 4) {
+    h = Math.imul(h ^ (b[i + 3]! | (b[i + 2]! << 8) | (b[i + 1]! << 16) | (b[i]! << 24)), 0x5bd1e995);
+    h ^= h >>> 13;
   }
+  for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x2127599b);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return (h ^ (h >>> 16)) | 0;
@@ -56,10 +58,15 @@ function before(a: Uint8Array, b: Uint8Array): boolean {
   return a.length < b.length;
 }
 
-/** A set of 64-bit key hashes (open addressing, 0/0 is empty), growing by half while at most 80% full. */
+/**
+ * The keys past the index, by a 64-bit hash of their bytes, each with its
+ * group (open addressing, 0 is empty; grows by half while at most 80% full).
+ */
 class KeyHashSet {
-  private slots = new Uint32Array(2 * 1024);
+  private slots = new Uint32Array(3 * 1024);
   private size = 0;
+  /** The last `find` added the key (it was not there). */
+  added = false;
 
   get bytes(): number {
     return this.slots.byteLength;
@@ -67,43 +74,55 @@ class KeyHashSet {
 
   /** Bytes after the next growth (0: no growth needed for one more). */
   get growthBytes(): number {
-    const capacity = this.slots.length / 2;
-    return (this.size + 1) * 5 > capacity * 4 ? Math.ceil((capacity * 3) / 2) * 8 : 0;
+    const capacity = this.slots.length / 3;
+    return (this.size + 1) * 5 > capacity * 4 ? Math.ceil((capacity * 3) / 2) * 12 : 0;
   }
 
-  /** Add a key's hashes; false when it was there. */
-  add(key: Uint8Array): boolean {
-    const a = hashKeyBytes(key) >>> 0 || 1;
+  /** The slot of a key (`hash`: its hashKeyBytes), added when it was not there (`added`; its group is then to be set). */
+  find(key: Uint8Array, hash: number): number {
+    const a = hash >>> 0 || 1;
     const b = hashKeyBytesAgain(key) >>> 0;
-    if ((this.size + 1) * 5 > (this.slots.length / 2) * 4) this.grow();
-    const capacity = this.slots.length / 2;
-    let i = (a ^ Math.imul(b, 0x9e3779b1)) >>> 0;
-    i %= capacity;
+    if ((this.size + 1) * 5 > (this.slots.length / 3) * 4) this.grow();
+    const capacity = this.slots.length / 3;
+    let i = ((a ^ Math.imul(b, 0x9e3779b1)) >>> 0) % capacity;
     for (;;) {
-      const x = this.slots[2 * i]!;
+      const x = this.slots[3 * i]!;
       if (x === 0) {
-        this.slots[2 * i] = a;
-        this.slots[2 * i + 1] = b;
+        this.slots[3 * i] = a;
+        this.slots[3 * i + 1] = b;
         this.size++;
-        return true;
+        this.added = true;
+        return i;
       }
-      if (x === a && this.slots[2 * i + 1] === b) return false;
+      if (x === a && this.slots[3 * i + 1] === b) {
+        this.added = false;
+        return i;
+      }
       if (++i === capacity) i = 0;
     }
   }
 
+  groupAt(slot: number): number {
+    return this.slots[3 * slot + 2]!;
+  }
+
+  setGroup(slot: number, g: number): void {
+    this.slots[3 * slot + 2] = g;
+  }
+
   private grow(): void {
     const old = this.slots;
-    const capacity = Math.ceil((old.length / 2) * 1.5);
-    const slots = new Uint32Array(capacity * 2);
-    for (let j = 0; j < old.length; j += 2) {
+    const capacity = Math.ceil((old.length / 3) * 1.5);
+    const slots = new Uint32Array(capacity * 3);
+    for (let j = 0; j < old.length; j += 3) {
       const a = old[j]!;
       if (a === 0) continue;
       const b = old[j + 1]!;
       let i = ((a ^ Math.imul(b, 0x9e3779b1)) >>> 0) % capacity;
-      while (slots[2 * i] !== 0) if (++i === capacity) i = 0;
-      slots[2 * i] = a;
-      slots[2 * i + 1] = b;
+      while (slots[3 * i] !== 0) if (++i === capacity) i = 0;
+      slots[3 * i] = a;
+      slots[3 * i + 1] = b;
+      slots[3 * i + 2] = old[j + 2]!;
     }
     this.slots = slots;
   }
@@ -128,10 +147,15 @@ function wordAt(b: Uint8Array, from: number): number {
  * A slot of the group table: everything a revision touches of its group in
  * one place (a revision's group is a random one: one memory line, not one
  * per column). [0] group + 1 (0: empty), [1] identity hash, [2] identity's
- * offset in the arena, [3] its length, [4] has a namespace (1/0), [5] the
- * last leaf noted, [6, 7] the smallest key's words after its identity.
+ * offset in the arena, [3] its length, [4] has a namespace (1/0), [5, 6] the
+ * smallest key's words after its identity.
  */
-const SLOT = 8;
+const SLOT = 7;
+
+/** A pair's first word: an entry of the index, or (this bit set) the group of a key past it. */
+const PAST = 0x8000_0000;
+/** A pair dropped at `finish` (its group's previous pair was in the same leaf). */
+const NONE = 0xffff_ffff;
 
 /**
  * Takes the walk's leaves and revisions, in order; `finish` gives the
@@ -195,36 +219,51 @@ export class KeyGroupLocatorBuilder {
     this.leaves++;
   }
 
-  /** A revision of `key`, of the leaf last told, as the index took it. */
-  revision(key: Uint8Array, taken: KeyTaken): void {
+  /**
+   * A revision of `key`, of the leaf last told, as the index took it:
+   * `entry` is the index's number of the key (when it holds it), `hash` the
+   * key's hashKeyBytes. A key the index holds is noted by its entry only
+   * (its group is found at `finish`, once a key, and only when the index
+   * passed its budget: a db within it pays 8 bytes a revision and no more);
+   * a key past it by its group, found from its bytes at its first revision.
+   */
+  revision(key: Uint8Array, taken: KeyTaken, entry: number, hash: number): void {
     if (this.failed) return;
-    const g = this.groupOf(key);
-    if (g < 0) return;
+    let noted = entry;
+    if (taken === KeyTaken.Refused) {
+      if (!this.fits(this.past.growthBytes)) return;
+      const slot = this.past.find(key, hash);
+      let g: number;
+      if (this.past.added) {
+        g = this.groupOf(key);
+        if (g < 0) return;
+        this.past.setGroup(slot, g);
+        this.firstKey(key, g);
+      } else {
+        g = this.past.groupAt(slot);
+      }
+      noted = (g | PAST) >>> 0;
+    }
+    const i = this.pairs % CHUNK;
+    if (i === 0) {
+      if (!this.fits(CHUNK * 8)) return;
+      this.chunk = new Uint32Array(CHUNK * 2);
+      this.pairChunks.push(this.chunk);
+    }
+    this.chunk[2 * i] = noted;
+    this.chunk[2 * i + 1] = this.leaves - 1;
+    this.pairs++;
+  }
+
+  /** A key's first revision (groupOf just found its slot): one more key in group g, maybe its smallest. */
+  private firstKey(key: Uint8Array, g: number): void {
+    this.keyCounts[g]!++;
     const t = this.table;
     const at = this.slotAt;
-    const leaf = this.leaves - 1;
-    if (t[at + 5] !== leaf) {
-      t[at + 5] = leaf;
-      const i = this.pairs % CHUNK;
-      if (i === 0) {
-        if (!this.fits(CHUNK * 8)) return;
-        this.chunk = new Uint32Array(CHUNK * 2);
-        this.pairChunks.push(this.chunk);
-      }
-      this.chunk[2 * i] = g;
-      this.chunk[2 * i + 1] = leaf;
-      this.pairs++;
-    }
-    if (taken === KeyTaken.Held) return;
-    if (taken === KeyTaken.Refused) {
-      if (!this.fits(this.past.growthBytes) || !this.past.add(key)) return;
-    }
-    // A key's first revision: one more key in its group, maybe its smallest.
-    this.keyCounts[g]!++;
     const from = this.identityLength;
     const hi = wordAt(key, from);
-    const minHi = t[at + 6]! >>> 0;
-    if (hi > minHi || (hi === minHi && wordAt(key, from + 4) > t[at + 7]! >>> 0)) return;
+    const minHi = t[at + 5]! >>> 0;
+    if (hi > minHi || (hi === minHi && wordAt(key, from + 4) > t[at + 6]! >>> 0)) return;
     const min = this.smallest[g]!;
     const n = Math.min(min.length, key.length);
     let c = from;
@@ -232,8 +271,8 @@ export class KeyGroupLocatorBuilder {
     if (c < n ? key[c]! < min[c]! : key.length < min.length) {
       this.smallestBytes += key.length - min.length;
       this.smallest[g] = key.slice();
-      t[at + 6] = hi;
-      t[at + 7] = wordAt(key, from + 4);
+      t[at + 5] = hi;
+      t[at + 6] = wordAt(key, from + 4);
     }
   }
 
@@ -302,10 +341,9 @@ export class KeyGroupLocatorBuilder {
     t[at + 2] = this.arenaUsed;
     t[at + 3] = length;
     t[at + 4] = hasNs;
-    t[at + 5] = -1;
     // Above every key: the first key of the group is its smallest until one below it comes.
+    t[at + 5] = -1;
     t[at + 6] = -1;
-    t[at + 7] = -1;
     this.arenaUsed += length;
     this.slotAt = at;
     if (this.groups * 2 > slots) this.rehash();
@@ -328,27 +366,59 @@ export class KeyGroupLocatorBuilder {
     this.table = t;
   }
 
-  /** The locators (null: none, see the class comment); the pairs are sorted by group, their chunks let go. */
-  finish(): KeyGroupLocators | null {
+  /**
+   * The locators (null: none, see the class comment), given the keys the
+   * index holds (`arena`, `ends`: entry e is arena[ends[e - 1], ends[e]),
+   * `size` of them); the pairs are sorted by group, their chunks let go.
+   */
+  finish(arena: Uint8Array, ends: Uint32Array, size: number): KeyGroupLocators | null {
     if (this.failed) return null;
+    // The groups of the keys the index holds, once a key.
+    const entryGroups = new Uint32Array(size);
+    if (!this.fits(entryGroups.byteLength)) return null;
+    for (let e = 0; e < size; e++) {
+      const key = arena.subarray(e === 0 ? 0 : ends[e - 1]!, ends[e]!);
+      const g = this.groupOf(key);
+      if (g < 0) return null;
+      entryGroups[e] = g;
+      this.firstKey(key, g);
+    }
     const groups = this.groups;
     const identityLengths = new Uint32Array(groups);
     for (let at = 0; at < this.table.length; at += SLOT) if (this.table[at] !== 0) identityLengths[this.table[at]! - 1] = this.table[at + 3]!;
     this.table = new Int32Array(0);
     this.arena = new Uint8Array(0);
-    // Counting sort of the pairs by group: each group's leaves stay in the walk's order.
-    const starts = new Uint32Array(groups + 1);
     const chunks = this.pairChunks;
     this.pairChunks = [];
     this.chunk = new Uint32Array(0);
     const used = (c: number): number => (c === chunks.length - 1 ? this.pairs - c * CHUNK : CHUNK);
-    for (let c = 0; c < chunks.length; c++) for (let i = 0, n = used(c); i < n; i++) starts[chunks[c]![2 * i]! + 1]!++;
+    // Each pair's group in place of its entry, and a group's pair again in the same leaf dropped (NONE).
+    const lastLeaf = new Int32Array(groups).fill(-1);
+    const starts = new Uint32Array(groups + 1);
+    let kept = 0;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      for (let i = 0, n = used(c); i < n; i++) {
+        const noted = chunk[2 * i]!;
+        const g = noted & PAST ? noted & ~PAST : entryGroups[noted]!;
+        const leaf = chunk[2 * i + 1]!;
+        if (lastLeaf[g] === leaf) {
+          chunk[2 * i] = NONE;
+          continue;
+        }
+        lastLeaf[g] = leaf;
+        chunk[2 * i] = g;
+        starts[g + 1]!++;
+        kept++;
+      }
+    }
+    // Counting sort of the pairs by group: each group's leaves stay in the walk's order.
     for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!;
-    const leafOf = new Uint32Array(this.pairs);
+    const leafOf = new Uint32Array(kept);
     const next = starts.slice(0, groups);
     for (let c = 0; c < chunks.length; c++) {
       const chunk = chunks[c]!;
-      for (let i = 0, n = used(c); i < n; i++) leafOf[next[chunk[2 * i]!]!++] = chunk[2 * i + 1]!;
+      for (let i = 0, n = used(c); i < n; i++) if (chunk[2 * i] !== NONE) leafOf[next[chunk[2 * i]!]!++] = chunk[2 * i + 1]!;
       // Let each chunk go once it is sorted in.
       chunks[c] = new Uint32Array(0);
     }
