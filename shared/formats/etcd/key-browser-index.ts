@@ -459,9 +459,9 @@ export class KeyBrowserIndex {
     }
   }
 
-  /** The keys it holds, by entry (for the notes of where each group is: entry e is arena[ends[e - 1], ends[e])). */
-  get heldKeys(): { arena: Uint8Array; ends: Uint32Array } {
-    return { arena: this.arena, ends: this.ends };
+  /** The keys it holds, by entry, and the entries in key order (for the notes of where each group is: entry e is arena[ends[e - 1], ends[e])). */
+  get heldKeys(): { arena: Uint8Array; ends: Uint32Array; order: Uint32Array } {
+    return { arena: this.arena, ends: this.ends, order: this.order };
   }
 
   /** The group of one row, as text. */
@@ -728,7 +728,7 @@ export class EtcdKeyBrowser {
         const notes = new KeyGroupLocatorBuilder(this.locatorBudgetBytes);
         const index = await buildKeyBrowserIndex(db, null, this.budgetBytes, notes);
         // Kept only past the budget (within it, the index answers every filter).
-        this.locators = index.limited ? notes.finish(index.heldKeys.arena, index.heldKeys.ends, index.size) : null;
+        this.locators = index.limited ? notes.finish(index.heldKeys.arena, index.heldKeys.ends, index.heldKeys.order) : null;
         return index;
       });
       this.whole = p;

@@ -368,20 +368,42 @@ export class KeyGroupLocatorBuilder {
 
   /**
    * The locators (null: none, see the class comment), given the keys the
-   * index holds (`arena`, `ends`: entry e is arena[ends[e - 1], ends[e]),
-   * `size` of them); the pairs are sorted by group, their chunks let go.
+   * index holds (`arena`, `ends`: entry e is arena[ends[e - 1], ends[e]);
+   * `order`: its entries sorted by key); the pairs are sorted by group, their
+   * chunks let go.
    */
-  finish(arena: Uint8Array, ends: Uint32Array, size: number): KeyGroupLocators | null {
+  finish(arena: Uint8Array, ends: Uint32Array, order: Uint32Array): KeyGroupLocators | null {
     if (this.failed) return null;
-    // The groups of the keys the index holds, once a key.
+    // The groups of the keys the index holds, in key order: a group's keys are one run, looked up once.
+    const size = order.length;
     const entryGroups = new Uint32Array(size);
     if (!this.fits(entryGroups.byteLength)) return null;
-    for (let e = 0; e < size; e++) {
+    const s = this.span;
+    let prev: Uint8Array | null = null;
+    let prevLength = -1;
+    let prevHasNs = false;
+    let prevGroup = -1;
+    for (let r = 0; r < size; r++) {
+      const e = order[r]!;
       const key = arena.subarray(e === 0 ? 0 : ends[e - 1]!, ends[e]!);
-      const g = this.groupOf(key);
-      if (g < 0) return null;
-      entryGroups[e] = g;
-      this.firstKey(key, g);
+      keyGroupSpan(key, 0, key.length, s);
+      const hasNs = s.nsStart >= 0;
+      const length = hasNs ? s.nsEnd : s.resourceEnd;
+      let same = prev !== null && length === prevLength && hasNs === prevHasNs;
+      for (let i = 0; same && i < length; i++) if (key[i] !== prev![i]) same = false;
+      if (same) {
+        // After the run's first key, which was compared with the group's smallest: a larger key.
+        this.keyCounts[prevGroup]!++;
+      } else {
+        const g = this.groupOf(key);
+        if (g < 0) return null;
+        this.firstKey(key, g);
+        prev = key;
+        prevLength = length;
+        prevHasNs = hasNs;
+        prevGroup = g;
+      }
+      entryGroups[e] = prevGroup;
     }
     const groups = this.groups;
     const identityLengths = new Uint32Array(groups);
