@@ -231,7 +231,8 @@ export class KeyGroupLocatorBuilder {
     if (this.failed) return;
     let noted = entry;
     if (taken === KeyTaken.Refused) {
-      if (!this.fits(this.past.growthBytes)) return;
+      const growth = this.past.growthBytes;
+      if (growth > 0 && !this.fits(growth)) return;
       const slot = this.past.find(key, hash);
       let g: number;
       if (this.past.added) {
