@@ -18,8 +18,13 @@
  * while it is built, its hash table). Past it, it takes no new key: its rows
  * are then the first keys of the walk (each exact: a key it holds keeps
  * counting its revisions), the answer says `indexLimited`, and a prefix or
- * search is answered by a walk that keeps only the matching keys, bounded by
- * the same budget (EtcdKeyBrowser).
+ * search is answered by an index of only the matching keys, bounded by the
+ * same budget (EtcdKeyBrowser). That index is read from the leaves of the
+ * groups the prefix falls in when the first walk noted where each group's
+ * keys are (key-browser-locators.ts: a namespace reads its own leaves, not
+ * the db), else by a walk of the whole db (a search without a prefix, a
+ * prefix spanning most leaves); the same notes count every key and group of
+ * the db, so the list of all keys gives exact group counts and `keysInDb`.
  */
 import type { ByteSource } from '../../bytes/byte-source';
 import type { EtcdKeyGroup, EtcdKeyItem, EtcdKeyPage, EtcdQuery } from '../../contract/etcd';
