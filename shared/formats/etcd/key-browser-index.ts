@@ -684,7 +684,9 @@ export interface EtcdKeyBrowserOptions {
 /**
  * A filter past the budget reads back its groups' leaves when they are at
  * most this share of the db's leaves; more, and the walk (reads in large
- * sequential chunks) costs less than a read per leaf.
+ * sequential chunks) costs less than a read per leaf: a leaf read back cost
+ * ~3x its share of a walk (2M keys: one resource on ~90% of the leaves,
+ * 6.4 s read back against 2.1-2.9 s walked), so the two meet near a third.
  */
 const READ_BACK_MAX_SHARE = 0.25;
 
