@@ -4,14 +4,17 @@
  * gave without them (the same budget, every filter a walk of the whole db)
  * and, where that answer is exact, the same as the unbudgeted index's; the
  * list of all keys gets the exact groups and key count of the unbudgeted
- * index; and a namespace is read back from its own leaves, not by a walk.
+ * index; a namespace is read back from its own leaves, not by a walk; and a
+ * leaf that changed since the walk is told.
  */
 import { describe, expect, it } from 'vitest';
 import { memorySource, type ByteSource } from '../../shared/bytes/byte-source';
 import type { EtcdKeyPage, EtcdQuery } from '../../shared/contract/etcd';
 import { memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend, type RevisionItem } from '../../shared/formats/etcd/etcd-db-write';
-import { EtcdKeyBrowser } from '../../shared/formats/etcd/key-browser-index';
+import { buildKeyBrowserIndexFromLeaves, EtcdKeyBrowser, KeyMatcher } from '../../shared/formats/etcd/key-browser-index';
+import type { KeyGroupLocators } from '../../shared/formats/etcd/key-browser-locators';
+import { LeafChangedError, openForKeys } from '../../shared/formats/etcd/key-browser-walk';
 import { groupPrefix } from '../../renderer/src/features/etcd/key-groups';
 import { keyBrowserRevisions } from './key-browser-db';
 
@@ -167,5 +170,23 @@ describe('key browser past its budget, with where each group is', () => {
       expect(was.keysInDb).toBeUndefined();
       expect(await roomy.listKeys(query)).toEqual(await unbudgeted.listKeys(query));
     }
+  });
+
+  it('a leaf that no longer holds what the walk saw is told (the browser then walks the db)', async () => {
+    const src = await db(3000);
+    const browser = new EtcdKeyBrowser(src, { budgetBytes: 128 * 1024 });
+    await browser.listKeys(q({ limit: 1 }));
+    const locators = (browser as unknown as { locators: KeyGroupLocators | null }).locators!;
+    expect(locators).not.toBeNull();
+    const prefix = new KeyMatcher('/registry/pods/ns-7/', undefined);
+    const leaves = locators.leavesFor(prefix.prefix!);
+    expect(leaves.pages.length).toBeGreaterThan(0);
+    expect(leaves.pages.length).toBeLessThan(locators.leafCount / 4);
+    const opened = await openForKeys(src);
+    const read = await buildKeyBrowserIndexFromLeaves(opened, prefix, leaves);
+    expect(read.size).toBe((await new EtcdKeyBrowser(src).listKeys(q({ prefix: '/registry/pods/ns-7/' }))).total);
+    const counts = leaves.counts.slice();
+    counts[0]!++;
+    await expect(buildKeyBrowserIndexFromLeaves(opened, prefix, { pages: leaves.pages, counts })).rejects.toBeInstanceOf(LeafChangedError);
   });
 });
