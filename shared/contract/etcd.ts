@@ -365,6 +365,12 @@ export interface EtcdKeyPage {
    * `total` and the group counts are lower bounds. Absent: they are exact.
    */
   indexLimited?: { keysIndexed: number };
+  /**
+   * With `indexLimited` on the list of all keys: the number of distinct keys
+   * in the db, counted without holding them; then the group counts are
+   * exact too (only `total`, the keys that can be listed, is a part).
+   */
+  keysInDb?: number;
 }
 
 export interface EtcdValueDetail {

@@ -214,6 +214,9 @@ export default defineCatalog(
     'etcdUi.keys.countAtLeast': 'at least {n} keys, deleted ones (tombstones) included',
     'etcdUi.keys.limited': 'More keys than can be listed at once (≥ {n}): type a prefix or pick a resource.',
     'etcdUi.keys.limitedFiltered': 'More keys match than can be listed at once (≥ {n}): narrow the search or pick a namespace.',
+    'etcdUi.keys.countInDb': '{n} keys in the db, deleted ones (tombstones) included; the first {listed} read are listed',
+    'etcdUi.keys.limitedCounted':
+      'More keys than can be listed at once: pick a resource or a namespace (their counts are exact) or type a prefix to list all of its keys.',
     'etcdUi.keys.listLabel': 'Keys',
     'etcdUi.keys.rev': 'rev {rev}',
     'etcdUi.keys.tombstone': 'deleted (tombstone)',
@@ -450,6 +453,8 @@ export default defineCatalog(
     'etcdUi.keys.countAtLeast': '至少 {n} 个键（含已删除的键，即墓碑）',
     'etcdUi.keys.limited': '键太多，无法一次全部列出（≥ {n}）：请输入前缀或选择一个资源。',
     'etcdUi.keys.limitedFiltered': '匹配的键太多，无法一次全部列出（≥ {n}）：请缩小搜索范围或选择一个命名空间。',
+    'etcdUi.keys.countInDb': '数据库中共 {n} 个键（含已删除的键，即墓碑）；列出的是最先读到的 {listed} 个',
+    'etcdUi.keys.limitedCounted': '键太多，无法一次全部列出：请选择一个资源或命名空间（其数目是准确的），或输入前缀，以列出其全部键。',
     'etcdUi.keys.listLabel': '键',
     'etcdUi.keys.rev': '修订 {rev}',
     'etcdUi.keys.tombstone': '已删除（墓碑）',

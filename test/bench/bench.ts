@@ -8,6 +8,7 @@
  *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
  *     [--no-etcd-salvage | --only-etcd-salvage] (salvage vs validation; with --etcd-dir also on that real data dir)
  *     [--only-key-browser --etcd-dir DIR] (the etcd key browser's first and next queries on that real data dir's db; also after salvage when --etcd-dir is given)
+ *     [--only-key-browser-filters --db FILE] (the key browser past its index budget: a namespace, a resource, substrings, one after another; see key-browser-filters.ts)
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
  * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
@@ -182,6 +183,10 @@ async function main(): Promise<void> {
     return keyBrowserChild(process.argv[3] ?? '');
   }
   if (process.argv.includes('--only-key-browser')) return printKeyBrowser(arg('etcd-dir', ''));
+  if (process.argv.includes('--only-key-browser-filters')) {
+    const { printKeyBrowserFilters } = await import('./key-browser-filters');
+    return printKeyBrowserFilters(arg('db', ''));
+  }
   if (process.argv[2] === '--etcd-child') {
     const { etcdChild } = await import('./etcd-start');
     return etcdChild(process.argv[3] ?? '', process.argv[4] ?? '');

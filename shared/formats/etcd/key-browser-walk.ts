@@ -5,7 +5,7 @@
  * only that, never the values).
  */
 import type { ByteSource } from '../../bytes/byte-source';
-import { decodeLeafElements } from './bbolt-element';
+import { decodeLeafElements, type LeafElement } from './bbolt-element';
 import { decodePageHeader } from './bbolt-page';
 import { MAX_SPAN_BYTES, openBbolt, walkTree, type OpenedBbolt } from './bbolt-walk';
 import { decodeKeyValueFast, keyValueKeyFast, type KeyValue } from './kv';
@@ -27,33 +27,73 @@ export async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
   return db;
 }
 
+type RevisionVisitor = (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void;
+
+/** The revisions of one leaf's elements, in order (what a walk hands on of a leaf, and a read-back of it). */
+function visitElements(elements: LeafElement[], page: number, fn: RevisionVisitor, onlyKey?: Uint8Array, keep?: (key: Uint8Array) => boolean): void {
+  for (const e of elements) {
+    if (e.problem) continue;
+    const rev = decodeRevisionKey(e.key);
+    if (!rev) continue;
+    if (onlyKey || keep) {
+      const k = keyValueKeyFast(e.value);
+      if (k && onlyKey && !sameBytes(k, onlyKey)) continue;
+      if (k && keep && !keep(k)) continue;
+    }
+    const kv = decodeKeyValueFast(e.value);
+    if (!kv.ok) continue;
+    fn(rev, kv.kv, page, e.index);
+  }
+}
+
 /** Visit every item of the `key` bucket in the chosen meta's tree (of one key only, when `onlyKey` is given). */
 export async function forEachRevision(
   db: OpenedBbolt,
-  fn: (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void,
+  fn: RevisionVisitor,
   onlyKey?: Uint8Array,
   /** Keys to skip before their KeyValue is decoded (a filtered walk): false skips. */
   keep?: (key: Uint8Array) => boolean,
+  /** Told of each leaf of the bucket before its revisions: its page, whether it is inline (in its parent's page), its element count. */
+  onLeaf?: (page: number, inline: boolean, elements: number) => void,
 ): Promise<void> {
   await walkTree(db, db.chosenMeta!, {
     enterBucket: (p) => p.length === 1 && p[0] === 'key',
     onLeaf: (leaf) => {
       if (leaf.bucket.length !== 1 || leaf.bucket[0] !== 'key') return;
-      for (const e of leaf.elements) {
-        if (e.problem) continue;
-        const rev = decodeRevisionKey(e.key);
-        if (!rev) continue;
-        if (onlyKey || keep) {
-          const k = keyValueKeyFast(e.value);
-          if (k && onlyKey && !sameBytes(k, onlyKey)) continue;
-          if (k && keep && !keep(k)) continue;
-        }
-        const kv = decodeKeyValueFast(e.value);
-        if (!kv.ok) continue;
-        fn(rev, kv.kv, leaf.page, e.index);
-      }
+      onLeaf?.(leaf.page, leaf.inline, leaf.elements.length);
+      visitElements(leaf.elements, leaf.page, fn, onlyKey, keep);
     },
   });
+}
+
+/** A leaf read back does not hold what the walk saw in it (the file changed, or the walk read it otherwise). */
+export class LeafChangedError extends Error {
+  constructor(readonly page: number) {
+    super(`leaf page ${page} no longer holds the elements the walk saw`);
+    this.name = 'LeafChangedError';
+  }
+}
+
+/**
+ * Visit the revisions of the given leaves only (pages the walk saw, in the
+ * walk's order, each with the element count it saw: LeafChangedError when
+ * one differs), as `forEachRevision` would visit them: a walk of the whole
+ * db that skips the other leaves.
+ */
+export async function forEachRevisionInLeaves(
+  db: OpenedBbolt,
+  pages: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  fn: RevisionVisitor,
+  keep?: (key: Uint8Array) => boolean,
+): Promise<void> {
+  for (let i = 0; i < pages.length; i++) {
+    const page = pages[i]!;
+    const leaf = await leafPage(db, page);
+    const elements = leaf ? decodeLeafElements(leaf.span, leaf.count) : null;
+    if (!elements || elements.length !== counts[i]) throw new LeafChangedError(page);
+    visitElements(elements, page, fn, undefined, keep);
+  }
 }
 
 /**
