@@ -1,8 +1,8 @@
 /**
  * Benchmark: how fast is validation compared with just reading the bytes?
  *
- *   npx esbuild test/bench/bench.ts --bundle --platform=node --format=cjs --outfile=/tmp/bench.cjs
- *   node /tmp/bench.cjs [--gib 1] [--lz4-mb 100] [--dir DIR (reuse)] [--keep]
+ *   npm run bench -- [options]   (builds dist/bench.cjs, then runs `node dist/bench.cjs [options]`)
+ *   options: [--gib 1] [--lz4-mb 100] [--dir DIR (reuse)] [--keep]
  *     [--no-copy-out | --only-copy-out] [--copy-sizes 256,2048] [--copy-rounds 3] [--copy-sudo-max-mib 256]
  *     [--copy-segments 32 --copy-file-mib 256 (one size)]
  *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
