@@ -485,6 +485,19 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     if (at !== null) markDirty(at);
   };
   const pageOffset = (pos: number) => pos * reader.pageSize;
+  /**
+   * A page reached again once nothing more is listed (the first MAX_PROBLEMS and bbolt's own stop are kept): its
+   * repeated header ids are only counted, without reading it again. A garbage branch page can point at the same
+   * page 65,535 times, from every page of the file: millions of revisits, each a frame and a read.
+   */
+  const revisitCountedOnly = (pos: number): boolean =>
+    pos < filePages && visited[pos] === 1 && markCounts[pos]! > 0 && crashProblem !== null && problems.length >= MAX_PROBLEMS;
+  const countRevisit = (pos: number, parentPos: number): void => {
+    problemCount += markCounts[pos]!;
+    markDirty(pos);
+    if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
+    markDirty(parentPos);
+  };
   if (filePages > 0) reach[0] = Reach.Meta;
   if (filePages > 1) reach[1] = Reach.Meta;
 
@@ -642,13 +655,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       }
       if (visited[pos]) {
         // bbolt would walk it again (forever, on a cycle); its header ids are already marked, so it reports them.
-        if (markCounts[pos]! > 0 && crashProblem && problems.length >= MAX_PROBLEMS) {
-          // Nothing more is listed: count them without reading the page again (a garbage branch page can point
-          // at the same page 65,535 times, from every page of the file: millions of revisits).
-          problemCount += markCounts[pos]!;
-          markDirty(pos);
-          if (reach[pos] !== Reach.Meta) reach[pos] = Reach.Damaged;
-          markDirty(f.parent);
+        if (revisitCountedOnly(pos)) {
+          countRevisit(pos, f.parent);
           continue;
         }
         const h = decodePageHeader(await reader.span(pos));
@@ -710,6 +718,12 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         checkOrder(pos, 'branch', els, f, offset);
         for (let i = els.length - 1; i >= 0; i--) {
           const e = els[i]!;
+          if (revisitCountedOnly(e.child)) {
+            // What its pop would do, done now (past the list's end the order of counting does not show): no frame.
+            refs[e.child] = Math.min(255, refs[e.child]! + 1);
+            countRevisit(e.child, pos);
+            continue;
+          }
           const next = els[i + 1];
           stack.push({
             pos: e.child,
