@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryDirectory } from '../../shared/bytes/byte-source';
-import { MEMBERSHIP_YAML_BOUNDS } from '../../shared/formats/dqlite/cluster-yaml';
+import { MEMBERSHIP_YAML_BOUNDS, parseClusterYaml, parseInfoYaml } from '../../shared/formats/dqlite/cluster-yaml';
 import { validateDirectory } from '../../shared/validate';
 
 const SAMPLE = path.resolve(__dirname, '../../resources/samples/dqlite-healthy');
@@ -68,6 +68,18 @@ describe('membership YAML bounds in the validator (issue 11 reproducers)', () =>
         expect(f[0].message).toContain(`more than ${MEMBERSHIP_YAML_BOUNDS.maxDepth} deep`);
       }
     }
+  });
+
+  it('an ID that is a list holding a 64-bit integer (fuzz seed 311531592): read as text, never a crash', async () => {
+    const text = 'Address: 127.0.0.1:19001\nID:\n- -3297041220608546238\nRole: 0\n';
+    const info = parseInfoYaml(text);
+    expect(info.ok && { id: info.value.id, address: info.value.address }).toEqual({ id: '["-3297041220608546238"]', address: '127.0.0.1:19001' });
+    const cluster = parseClusterYaml(`- ${text.trimEnd().split('\n').join('\n  ')}\n`);
+    expect(cluster.ok && cluster.value[0]!.id).toBe('["-3297041220608546238"]');
+    const files = sampleFiles();
+    files['info.yaml'] = enc(text);
+    const r = await validateDirectory(memoryDirectory('backend', files));
+    expect(r.findings.length).toBeGreaterThan(0);
   });
 
   it('invalid YAML is templated with the byte offset (UTF-8, not characters)', async () => {

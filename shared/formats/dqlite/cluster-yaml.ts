@@ -27,7 +27,13 @@ function roleText(v: unknown): string {
 /** A YAML scalar as text; a mapping or list where a scalar belongs is shown as JSON, not "[object Object]". */
 function scalarText(v: unknown): string {
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  return JSON.stringify(v) ?? '';
+  // A list or map where a scalar belongs (`ID: [-3297041220608546238]`): shown as JSON, big integers as digits
+  // (JSON.stringify throws on a BigInt, and on a cycle an alias could make).
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? '';
+  } catch {
+    return Array.isArray(v) ? '[…]' : '{…}';
+  }
 }
 
 function node(v: unknown): YamlNode | null {
