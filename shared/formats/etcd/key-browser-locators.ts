@@ -31,6 +31,7 @@
  */
 import type { EtcdKeyGroup } from '../../contract/etcd';
 import { keyGroupSpan, type KeyGroupSpan } from './key-browser-groups';
+import { hashKeyPrefix } from './key-hash';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -304,7 +305,7 @@ export class KeyGroupLocatorBuilder {
     const hasNs = s.nsStart >= 0 ? 1 : 0;
     const length = hasNs ? s.nsEnd : s.resourceEnd;
     this.identityLength = length;
-    const h = hashRange(key, length) ^ (hasNs ? 0x5bd1e995 : 0);
+    const h = hashKeyPrefix(key, length) ^ (hasNs ? 0x5bd1e995 : 0);
     const t = this.table;
     const slots = t.length / SLOT;
     let slot = h & (slots - 1);
@@ -458,21 +459,6 @@ export class KeyGroupLocatorBuilder {
       this.keyCounts.slice(0, groups),
     );
   }
-}
-
-/** hashKeyBytes of `b[0, end)` without a view of it. */
-function hashRange(b: Uint8Array, end: number): number {
-  let h = (0x811c9dc5 ^ end) | 0;
-  let i = 0;
-  for (; i + 4 <= end; i += 4) {
-    h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
-    h ^= h >>> 15;
-  }
-  for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h | 0;
 }
 
 /** The leaves a filter reads back: their pages and element counts, in the walk's order. */

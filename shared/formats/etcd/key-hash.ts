@@ -7,7 +7,11 @@
  * across runs.
  */
 export function hashKeyBytes(b: Uint8Array): number {
-  const end = b.length;
+  return hashKeyPrefix(b, b.length);
+}
+
+/** `hashKeyBytes` of `b[0, end)` without making a view of it (the key browser hashes a key's group prefix). */
+export function hashKeyPrefix(b: Uint8Array, end: number): number {
   let h = (0x811c9dc5 ^ end) | 0;
   let i = 0;
   for (; i + 4 <= end; i += 4) {
