@@ -23,6 +23,7 @@ import { walName } from '../../shared/formats/etcd/wal-name';
 import { encodeWalRecord } from '../../shared/formats/etcd/wal-record';
 import { hashTree, tempDir } from '../helpers/etcd';
 import { encodeK8sProtobuf } from './k8s-encode';
+import { zeroFirstBranch } from '../helpers/etcd-damage';
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -266,20 +267,6 @@ describe('export in passes by key hash', () => {
     expect({ ...parted.result, output: '' }).toEqual({ ...whole.result, output: '' });
   });
 });
-
-/** The first branch page zeroed: the leaves under it are found as orphaned leaves, some revisions are lost. */
-function zeroFirstBranch(db: Uint8Array): Uint8Array {
-  const out = db.slice();
-  const pageSize = 4096;
-  for (let p = 2; (p + 1) * pageSize <= out.length; p++) {
-    const flags = out[p * pageSize + 8]! | (out[p * pageSize + 9]! << 8);
-    if (flags === 0x01) {
-      out.fill(0, p * pageSize, (p + 1) * pageSize);
-      return out;
-    }
-  }
-  throw new Error('no branch page');
-}
 
 /** Every live key `forEachLiveKey` reads back, every field, in its order (values as hex). */
 async function liveKeysOf(db: Uint8Array, keyStateBudget: number | null): Promise<{ keys: Record<string, unknown>[]; parts: number; lost: unknown[] }> {

@@ -15,6 +15,7 @@ import { encodeKeyValue, encodeLease, revisionKey, u64be, writeEtcdBackend, type
 import type { InternalRequest } from '../../shared/formats/etcd/internal-request';
 import { KeyIndex } from '../../shared/formats/etcd/key-index';
 import { salvageEtcd, type ReplayEntry, type WalEntryStream } from '../../shared/formats/etcd/salvage';
+import { zeroFirstBranch } from '../helpers/etcd-damage';
 
 const te = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -184,19 +185,6 @@ async function salvage(
 function comparable(r: SalvageReport): Omit<SalvageReport, 'elapsedMs' | 'bytesRead'> {
   const { elapsedMs: _elapsed, bytesRead: _read, ...rest } = r;
   return rest;
-}
-
-function zeroFirstBranch(db: Uint8Array): Uint8Array {
-  const out = db.slice();
-  const pageSize = 4096;
-  for (let p = 2; (p + 1) * pageSize <= out.length; p++) {
-    const flags = out[p * pageSize + 8]! | (out[p * pageSize + 9]! << 8);
-    if (flags === 0x01) {
-      out.fill(0, p * pageSize, (p + 1) * pageSize);
-      return out;
-    }
-  }
-  throw new Error('no branch page');
 }
 
 describe('salvage in passes by key hash', () => {

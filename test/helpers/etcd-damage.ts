@@ -726,3 +726,17 @@ export function restoreSnapshot(file: string, outDir: string): RestoreResult {
   const panic = /^panic: (.+)$/m.exec(output);
   return { ok: r.status === 0, error: r.status === 0 ? null : (err?.[1] ?? panic?.[1] ?? output.trim().split('\n').at(-1) ?? 'failed'), output };
 }
+
+/** A copy of a db with its first branch page (4 KiB pages) zeroed: the leaves under it become orphaned leaves. */
+export function zeroFirstBranch(db: Uint8Array): Uint8Array {
+  const out = db.slice();
+  const pageSize = 4096;
+  for (let p = 2; (p + 1) * pageSize <= out.length; p++) {
+    const flags = out[p * pageSize + 8]! | (out[p * pageSize + 9]! << 8);
+    if (flags === 0x01) {
+      out.fill(0, p * pageSize, (p + 1) * pageSize);
+      return out;
+    }
+  }
+  throw new Error('no branch page');
+}
