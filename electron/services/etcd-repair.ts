@@ -852,7 +852,6 @@ export async function exportSourceObjects(
     const made = new Set<string>();
     const files = new ObjectFileWriter();
     let reported = 0;
-    let walked = false;
     try {
       await forEachLiveKey(state, db, async (k, total) => {
         // Writing one file per object is the long part of an export (~200,000 files: minutes): say how far, and stop on cancel.
@@ -935,10 +934,10 @@ export async function exportSourceObjects(
         if (secret) result.secrets++;
         result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
       });
-      walked = true;
-    } finally {
+    } catch (err) {
       // Cancelled or failed: the writes already started end before the error is told (none left running on its own).
-      if (!walked) await files.finish().catch(() => undefined);
+      await files.finish().catch(() => undefined);
+      throw err;
     }
     await files.finish();
   }
