@@ -32,7 +32,7 @@ import {
   type WalEntryStream,
 } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
-import { stringify as toYaml } from 'yaml';
+import { emitYamlDocument } from '../../shared/text/yaml-emit';
 import { ObjectFileWriter } from './etcd-export-files';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
@@ -852,94 +852,92 @@ export async function exportSourceObjects(
     const made = new Set<string>();
     const files = new ObjectFileWriter();
     let reported = 0;
-    try {
-      await forEachLiveKey(state, db, async (k, total) => {
-        // Writing one file per object is the long part of an export (~200,000 files: minutes): say how far, and stop on cancel.
-        throwIfCancelled(opts.signal);
-        if (opts.onProgress && (result.objects === 0 || result.objects - reported >= 1000)) {
-          reported = result.objects;
-          opts.onProgress({ phase: 'export: writing objects', bytesDone: result.objects, bytesTotal: total, currentFile: null });
-        }
-        const key = displayKey(k.key);
-        const summary = summarizeK8sValue(k.value);
-        const where = objectPath(key, summary.namespace);
-        const secret = summary.encoding === 'encrypted' || where.resource === 'secrets' || where.resource.endsWith('/secrets');
-        const ext = format === 'json' ? 'json' : 'yaml';
-        const dir = path.join(outDir, ...where.resource.split('/').map(safeSegment), safeSegment(where.namespace));
-        if (!made.has(dir)) {
-          await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-          made.add(dir);
-        }
-        const lifeboat: Record<string, unknown> = {
-          etcdKey: key,
-          modRevision: k.modRevision,
-          createRevision: k.createRevision,
-          version: k.version,
-          encoding: summary.encoding,
-          source: k.source,
-          ...(secret ? { secret: true } : {}),
+    await forEachLiveKey(state, db, async (k, total) => {
+      // Writing one file per object is the long part of an export (~200,000 files): say how far, and stop on cancel.
+      // The writes are synchronous and the db reads mostly hit the read-ahead window, so nothing else would let this
+      // thread's event loop turn for the whole export: turn it every few hundred objects (~30 ms), so that a cancel
+      // (a message to the worker) is seen.
+      if (result.objects % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
+      throwIfCancelled(opts.signal);
+      if (opts.onProgress && (result.objects === 0 || result.objects - reported >= 1000)) {
+        reported = result.objects;
+        opts.onProgress({ phase: 'export: writing objects', bytesDone: result.objects, bytesTotal: total, currentFile: null });
+      }
+      const key = displayKey(k.key);
+      const summary = summarizeK8sValue(k.value);
+      const where = objectPath(key, summary.namespace);
+      const secret = summary.encoding === 'encrypted' || where.resource === 'secrets' || where.resource.endsWith('/secrets');
+      const ext = format === 'json' ? 'json' : 'yaml';
+      const dir = path.join(outDir, ...where.resource.split('/').map(safeSegment), safeSegment(where.namespace));
+      if (!made.has(dir)) {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        made.add(dir);
+      }
+      const lifeboat: Record<string, unknown> = {
+        etcdKey: key,
+        modRevision: k.modRevision,
+        createRevision: k.createRevision,
+        version: k.version,
+        encoding: summary.encoding,
+        source: k.source,
+        ...(secret ? { secret: true } : {}),
+      };
+      let doc: unknown;
+      if (summary.encoding === 'json') {
+        const parsed = parseJsonValue(k.value);
+        doc = parsed.ok ? parsed.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+      } else if (summary.encoding === 'protobuf') {
+        doc = {
+          apiVersion: summary.apiVersion,
+          kind: summary.kind,
+          metadata: {
+            name: summary.name,
+            namespace: summary.namespace,
+            uid: summary.uid,
+            creationTimestamp: summary.creationTimestamp,
+            labels: summary.labels,
+            annotations: summary.annotations,
+            ownerReferences: summary.ownerReferences,
+          },
+          lifeboat: {
+            ...lifeboat,
+            note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)',
+            rawValueBase64: Buffer.from(k.value).toString('base64'),
+          },
         };
-        let doc: unknown;
-        if (summary.encoding === 'json') {
-          const parsed = parseJsonValue(k.value);
-          doc = parsed.ok ? parsed.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
-        } else if (summary.encoding === 'protobuf') {
-          doc = {
-            apiVersion: summary.apiVersion,
-            kind: summary.kind,
-            metadata: {
-              name: summary.name,
-              namespace: summary.namespace,
-              uid: summary.uid,
-              creationTimestamp: summary.creationTimestamp,
-              labels: summary.labels,
-              annotations: summary.annotations,
-              ownerReferences: summary.ownerReferences,
-            },
-            lifeboat: {
-              ...lifeboat,
-              note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)',
-              rawValueBase64: Buffer.from(k.value).toString('base64'),
-            },
-          };
-        } else if (summary.encoding === 'encrypted') {
-          doc = {
-            lifeboat: {
-              ...lifeboat,
-              encrypted: true,
-              provider: summary.encryption?.provider,
-              keyName: summary.encryption?.keyName,
-              rawValueBase64: Buffer.from(k.value).toString('base64'),
-            },
-          };
-        } else {
-          doc = {
-            lifeboat: {
-              ...lifeboat,
-              ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}),
-              rawValueBase64: Buffer.from(k.value).toString('base64'),
-            },
-          };
-        }
-        // JSON values stay exactly as stored in .json output; YAML is the same document.
-        const text =
-          format === 'json'
-            ? summary.encoding === 'json' && (doc as object) !== null
-              ? Buffer.from(k.value).toString('utf8')
-              : JSON.stringify(doc, null, 2)
-            : // Long strings (the raw value in base64) stay on one line: folding them cost ~4 s of CPU per 200,000 objects.
-              toYaml(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
-        await files.write(dir, safeSegment(where.name), ext, text, secret ? 0o600 : 0o644);
-        result.objects++;
-        if (secret) result.secrets++;
-        result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
-      });
-    } catch (err) {
-      // Cancelled or failed: the writes already started end before the error is told (none left running on its own).
-      await files.finish().catch(() => undefined);
-      throw err;
-    }
-    await files.finish();
+      } else if (summary.encoding === 'encrypted') {
+        doc = {
+          lifeboat: {
+            ...lifeboat,
+            encrypted: true,
+            provider: summary.encryption?.provider,
+            keyName: summary.encryption?.keyName,
+            rawValueBase64: Buffer.from(k.value).toString('base64'),
+          },
+        };
+      } else {
+        doc = {
+          lifeboat: {
+            ...lifeboat,
+            ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}),
+            rawValueBase64: Buffer.from(k.value).toString('base64'),
+          },
+        };
+      }
+      // JSON values stay exactly as stored in .json output; YAML is the same document.
+      const text =
+        format === 'json'
+          ? summary.encoding === 'json' && (doc as object) !== null
+            ? Buffer.from(k.value).toString('utf8')
+            : JSON.stringify(doc, null, 2)
+          : (emitYamlDocument(doc) ??
+            // Nested past the writer's bound (a JSON value can nest thousands deep): its raw bytes, as for bad JSON.
+            emitYamlDocument({ lifeboat: { ...lifeboat, note: 'nested too deep for YAML', rawValueBase64: Buffer.from(k.value).toString('base64') } })!);
+      await files.write(dir, safeSegment(where.name), ext, text, secret ? 0o600 : 0o644);
+      result.objects++;
+      if (secret) result.secrets++;
+      result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
+    });
   }
   return result;
 }

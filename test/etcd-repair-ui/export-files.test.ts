@@ -1,7 +1,6 @@
 /**
- * The export's file writer: several writes in flight, yet the names a clash gets (`name`, `name~2`, ...) follow the
- * order the objects were handed in, an existing file is never overwritten, modes are exact, and a failed write is
- * told (real files in a temp dir).
+ * The export's file writer: the names a clash gets (`name`, `name~2`, ...) follow the order the objects were handed
+ * in, an existing file is never overwritten, modes are exact, and a failed write is told (real files in a temp dir).
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -31,7 +30,7 @@ describe('ObjectFileWriter', () => {
       const n = (clashes[name] = (clashes[name] ?? (name === 'taken' ? 1 : 0)) + 1);
       expected.set(n === 1 ? `${name}.yaml` : `${name}~${n}.yaml`, text);
     }
-    await w.finish();
+
     const names = (await fs.readdir(dir)).sort();
     expect(names).toEqual([...expected.keys()].sort());
     for (const [name, text] of expected) expect(await fs.readFile(path.join(dir, name), 'utf8'), name).toBe(text);
@@ -44,16 +43,27 @@ describe('ObjectFileWriter', () => {
     try {
       const w = new ObjectFileWriter();
       await w.write(dir, 'public', 'yaml', 'x', 0o644);
-      await w.finish();
     } finally {
       process.umask(old);
     }
     expect((await fs.stat(path.join(dir, 'public.yaml'))).mode & 0o777).toBe(0o644);
   });
 
-  it('a write that fails is told, by the next write or by finish', async () => {
+  it('a write that fails is told at once, and what was there is untouched', async () => {
     const w = new ObjectFileWriter();
-    await w.write(path.join(dir, 'no-such-dir'), 'x', 'yaml', 'x', 0o644);
-    await expect(w.finish()).rejects.toThrow(/ENOENT/);
+    await expect(w.write(path.join(dir, 'no-such-dir'), 'x', 'yaml', 'x', 0o644)).rejects.toThrow(/ENOENT/);
+    await fs.writeFile(path.join(dir, 'ro'), 'kept\n');
+    await fs.chmod(dir, 0o500);
+    try {
+      // Root writes into a 0500 dir anyway; a normal user gets EACCES. Either way nothing existing is overwritten.
+      const made = await w.write(dir, 'ro', 'yaml', 'y', 0o644).then(
+        () => 'written',
+        (err: Error) => err.message,
+      );
+      if (process.getuid?.() !== 0) expect(made).toMatch(/EACCES/);
+    } finally {
+      await fs.chmod(dir, 0o700);
+    }
+    expect(await fs.readFile(path.join(dir, 'ro'), 'utf8')).toBe('kept\n');
   });
 });
