@@ -35,7 +35,8 @@ const QUOTE_MORE_ALL = new RegExp(QUOTE_MORE.source, 'g');
 const NOT_LITERAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]/;
 
 function isPlainSafe(s: string): boolean {
-  return PLAIN_SAFE.test(s) && !KEYWORDS.has(s.toLowerCase());
+  // The keywords are at most 5 letters: a long string (a value in base64) is not lower-cased to find out.
+  return PLAIN_SAFE.test(s) && (s.length > 5 || !KEYWORDS.has(s.toLowerCase()));
 }
 
 function quoted(s: string): string {
