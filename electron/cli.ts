@@ -60,8 +60,9 @@ const USAGE = `Usage:
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
            [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]
-                                         copy a data directory off a node over SFTP
-                                         (or through sudo for root-only dirs),
+                                         copy a data directory off a node, streamed
+                                         over SSH (SFTP for an account that cannot run
+                                         commands; through sudo for root-only dirs),
                                          verified by SHA-256 on both ends
   lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE]
            [--accept-new] [--sudo] [--json]
