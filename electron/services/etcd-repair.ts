@@ -33,6 +33,7 @@ import {
 } from '../../shared/formats/etcd/salvage';
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { emitYamlDocument } from '../../shared/text/yaml-emit';
+import { holdsUnsafeInteger, parseJsonExactIntegers } from '../../shared/text/json-exact-ints';
 import { ObjectFileWriter } from './etcd-export-files';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
@@ -886,6 +887,8 @@ export async function exportSourceObjects(
       if (summary.encoding === 'json') {
         const parsed = parseJsonValue(k.value);
         doc = parsed.ok ? parsed.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+        // JSON.parse rounds integers past 2^53 (an int64 field of a custom resource): YAML gets the exact ones.
+        if (parsed.ok && format === 'yaml' && holdsUnsafeInteger(parsed.value)) doc = parseJsonExactIntegers(Buffer.from(k.value).toString('utf8')) ?? doc;
       } else if (summary.encoding === 'protobuf') {
         doc = {
           apiVersion: summary.apiVersion,
