@@ -15,9 +15,9 @@ import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
 import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
 import { compareBytes } from './bbolt-element';
-import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
+import { decodeKeyValue, gogoKeyValueError, keyValueKeyLength, keyValueKeyStart } from './kv';
 import { bboltFinding } from './bbolt-text';
-import { hashKeyBytes } from './key-hash';
+import { hashKeyRange } from './key-hash';
 import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
@@ -70,18 +70,23 @@ export class ByteKeySet {
     return this.arena.length + this.ends.length * 9 + this.slots.length * 4;
   }
 
-  private equals(e: number, b: Uint8Array): boolean {
+  private equals(e: number, b: Uint8Array, start: number, end: number): boolean {
     const at = e === 0 ? 0 : this.ends[e - 1]!;
-    if (this.ends[e]! - at !== b.length) return false;
+    if (this.ends[e]! - at !== end - start) return false;
     const arena = this.arena;
-    for (let i = 0; i < b.length; i++) if (arena[at + i] !== b[i]) return false;
+    for (let i = start, j = at; i < end; i++, j++) if (arena[j] !== b[i]) return false;
     return true;
   }
 
   /** Set the flag of `key` (adding it when new); false when the key is new and the set is full (nothing changes). */
   set(key: Uint8Array, flag: boolean): boolean {
-    // add first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
-    const e = this.add(key);
+    return this.setRange(key, 0, key.length, flag);
+  }
+
+  /** `set` of the key `b[start, end)`, without a view of it. */
+  setRange(b: Uint8Array, start: number, end: number, flag: boolean): boolean {
+    // addRange first: it may replace `flags` with a bigger array (`this.flags[this.addRange(…)]` would write to the old one).
+    const e = this.addRange(b, start, end);
     if (e < 0) return false;
     this.flags[e] = flag ? 1 : 0;
     return true;
@@ -89,16 +94,21 @@ export class ByteKeySet {
 
   /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new; -1 when new and the set is full. */
   add(key: Uint8Array): number {
+    return this.addRange(key, 0, key.length);
+  }
+
+  /** `add` of the key `b[start, end)`, without a view of it. */
+  addRange(b: Uint8Array, start: number, end: number): number {
     const mask = this.slots.length - 1;
-    const h = hashKeyBytes(key);
+    const h = hashKeyRange(b, start, end);
     let i = h & mask;
     for (;;) {
       const e = this.slots[i]!;
       if (e < 0) break;
-      if (this.hashes[e] === h && this.equals(e, key)) return e;
+      if (this.hashes[e] === h && this.equals(e, b, start, end)) return e;
       i = (i + 1) & mask;
     }
-    const length = key.length;
+    const length = end - start;
     if (!this.makeRoom(length)) {
       this.full = true;
       return -1;
@@ -107,7 +117,9 @@ export class ByteKeySet {
     this.hashes[e] = h;
     const arena = this.arena;
     const used = this.used;
-    arena.set(key, used);
+    // A short key byte by byte: cheaper than a view for `set`.
+    if (length <= 64) for (let k = 0; k < length; k++) arena[used + k] = b[start + k]!;
+    else arena.set(b.subarray(start, end), used);
     this.used = used + length;
     this.ends[e] = this.used;
     this.flags[e] = 0;
@@ -359,16 +371,19 @@ export class SchemaCollector {
     this.revisions++;
     if (rev.tombstone) this.tombstones++;
     if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
-    let kvKey = keyValueKeyFast(value);
-    if (!kvKey) {
+    // The key where it is in the value (etcd writes it first); decodeKeyValue for anything else.
+    const start = keyValueKeyStart(value);
+    let added: boolean;
+    if (start >= 0) added = this.live.setRange(value, start, start + keyValueKeyLength(value, start), !rev.tombstone);
+    else {
       const kv = decodeKeyValue(value);
       if (!kv.ok) {
         this.bad('etcd.kv-decode', { revision: `${rev.main}_${rev.sub}`, error: kv.error }, page);
         return;
       }
-      kvKey = kv.kv.key;
+      added = this.live.set(kv.kv.key, !rev.tombstone);
     }
-    if (!this.live.set(kvKey, !rev.tombstone)) this.uncountedRevisions++;
+    if (!added) this.uncountedRevisions++;
   }
 
   finish(): EtcdSchemaInfo {
