@@ -41,6 +41,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Bytes the schema collector's key set may hold (key bytes, per-key arrays, hash slots); past them the live-key count is a lower bound. */
 export const KEY_SET_BUDGET_BYTES = 64 * 1024 * 1024;
 
+/** A slot holds an entry number below 2^24 (a 64 MiB budget holds at most ~4 million entries)… */
+const ENTRY_MASK = 0xff_ffff;
+
+/** …under the top 7 bits of its hash (bits 24..30: the slot stays a non-negative Int32). */
+function slotTag(h: number): number {
+  return (h >>> 25) << 24;
+}
+
 /**
  * The set of distinct keys with a live/deleted flag each, in typed arrays
  * (open addressing over an arena of key bytes): a 2 GiB db holds millions of
@@ -58,6 +66,12 @@ export class ByteKeySet {
   private flags = new Uint8Array(1024);
   /** Each entry's hash: a probe compares it before the bytes, and growing the table rehashes no key. */
   private hashes = new Int32Array(1024);
+  /**
+   * Open addressing: -1 empty, else the entry number (low ENTRY_BITS) under 7 bits of its hash (`slotTag`).
+   * A probe that meets another key's slot skips it on the tag, without reading that entry's hash (most
+   * probes of a new key: a cache miss less, where the bench db's 229k revisions made the set a tenth of
+   * the walk's CPU).
+   */
   private slots = new Int32Array(2048).fill(-1);
   size = 0;
   /** A new key was refused: holding it would have passed the budget. */
@@ -99,13 +113,18 @@ export class ByteKeySet {
 
   /** `add` of the key `b[start, end)`, without a view of it. */
   addRange(b: Uint8Array, start: number, end: number): number {
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = slots.length - 1;
     const h = hashKeyRange(b, start, end);
+    const tag = slotTag(h);
     let i = h & mask;
     for (;;) {
-      const e = this.slots[i]!;
-      if (e < 0) break;
-      if (this.hashes[e] === h && this.equals(e, b, start, end)) return e;
+      const s = slots[i]!;
+      if (s < 0) break;
+      if ((s & ~ENTRY_MASK) === tag) {
+        const e = s & ENTRY_MASK;
+        if (this.hashes[e] === h && this.equals(e, b, start, end)) return e;
+      }
       i = (i + 1) & mask;
     }
     const length = end - start;
@@ -124,7 +143,7 @@ export class ByteKeySet {
     this.ends[e] = this.used;
     this.flags[e] = 0;
     if (this.size * 2 > this.slots.length) this.rehash();
-    else this.slots[i] = e;
+    else this.slots[i] = tag | e;
     return e;
   }
 
@@ -135,7 +154,7 @@ export class ByteKeySet {
    */
   private makeRoom(keyBytes: number): boolean {
     const needArena = this.used + keyBytes;
-    if (needArena > 0xffff_ffff) return false;
+    if (needArena > 0xffff_ffff || this.size >= ENTRY_MASK) return false;
     const arenaLength = needArena > this.arena.length ? Math.min(0xffff_ffff, Math.max(this.arena.length * 2, needArena)) : this.arena.length;
     const entries = this.size + 1 > this.ends.length ? this.ends.length * 2 : this.ends.length;
     const slots = (this.size + 1) * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
@@ -184,9 +203,10 @@ export class ByteKeySet {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let e = 0; e < this.size; e++) {
-      let i = this.hashes[e]! & mask;
+      const h = this.hashes[e]!;
+      let i = h & mask;
       while (slots[i]! >= 0) i = (i + 1) & mask;
-      slots[i] = e;
+      slots[i] = slotTag(h) | e;
     }
     this.slots = slots;
   }
