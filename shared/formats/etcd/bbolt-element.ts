@@ -54,44 +54,64 @@ export function elementsThatFit(count: number, spanLength: number): number {
  * whose slot lies outside the span are not returned (the caller reports the
  * count); a key outside the span gives an element with an empty key and a problem.
  */
+/**
+ * A branch element whose 64-bit child id is kept as its two halves: the
+ * BigInt is made only when asked for (a walk decodes one element per page of
+ * the db and needs the exact id only in a problem's text).
+ */
+class DecodedBranchElement implements BranchElement {
+  constructor(
+    readonly index: number,
+    public key: Uint8Array,
+    readonly child: number,
+    private readonly childLow: number,
+    private readonly childHigh: number,
+    readonly keyPos: number,
+    readonly keySize: number,
+    readonly at: number,
+    readonly problem: string | null,
+  ) {}
+
+  get childBig(): bigint {
+    return (BigInt(this.childHigh) << 32n) | BigInt(this.childLow);
+  }
+}
+
+/** A little-endian u32 (a DataView per page cost more than these reads). */
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
 export function decodeBranchElements(span: Uint8Array, count: number): BranchElement[] {
   const n = elementsThatFit(count, span.length);
-  const dv = new DataView(span.buffer, span.byteOffset, span.length);
   const out: BranchElement[] = [];
   for (let i = 0; i < n; i++) {
     const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-    const pos = dv.getUint32(at, true);
-    const ksize = dv.getUint32(at + 4, true);
-    const childBig = dv.getBigUint64(at + 8, true);
-    const child = childBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(childBig);
+    const pos = u32le(span, at);
+    const ksize = u32le(span, at + 4);
+    const childLow = u32le(span, at + 8);
+    const childHigh = u32le(span, at + 12);
+    // Above 2^53 - 1 the number is clamped (childBig has the exact id).
+    const child = childHigh >= 0x200000 ? Number.MAX_SAFE_INTEGER : childHigh * 0x1_0000_0000 + childLow;
     const kStart = at + pos;
     const kEnd = kStart + ksize;
     if (kEnd > span.length) {
-      out.push({
-        index: i,
-        key: EMPTY,
-        child,
-        childBig,
-        keyPos: pos,
-        keySize: ksize,
-        at,
-        problem: `element ${i}: key (${ksize} bytes at +${pos}) runs past the end of the page (${span.length} bytes)`,
-      });
-    } else out.push({ index: i, key: span.subarray(kStart, kEnd), child, childBig, keyPos: pos, keySize: ksize, at, problem: null });
+      const problem = `element ${i}: key (${ksize} bytes at +${pos}) runs past the end of the page (${span.length} bytes)`;
+      out.push(new DecodedBranchElement(i, EMPTY, child, childLow, childHigh, pos, ksize, at, problem));
+    } else out.push(new DecodedBranchElement(i, span.subarray(kStart, kEnd), child, childLow, childHigh, pos, ksize, at, null));
   }
   return out;
 }
 
 export function decodeLeafElements(span: Uint8Array, count: number): LeafElement[] {
   const n = elementsThatFit(count, span.length);
-  const dv = new DataView(span.buffer, span.byteOffset, span.length);
   const out: LeafElement[] = [];
   for (let i = 0; i < n; i++) {
     const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-    const flags = dv.getUint32(at, true);
-    const pos = dv.getUint32(at + 4, true);
-    const ksize = dv.getUint32(at + 8, true);
-    const vsize = dv.getUint32(at + 12, true);
+    const flags = u32le(span, at);
+    const pos = u32le(span, at + 4);
+    const ksize = u32le(span, at + 8);
+    const vsize = u32le(span, at + 12);
     const kStart = at + pos;
     const vEnd = kStart + ksize + vsize;
     if (vEnd > span.length) {

@@ -25,7 +25,7 @@
  */
 import { MAX_READ, type ByteSource } from '../../bytes/byte-source';
 import type { BboltProblem } from '../../contract/etcd';
-import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit, type LeafElement } from './bbolt-element';
+import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit, type BranchElement, type LeafElement } from './bbolt-element';
 import { decodeFreelist } from './bbolt-freelist';
 import { ownProblem, type OwnProblemText } from './bbolt-text';
 
@@ -471,7 +471,16 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
    * `text` may be a function: called only for a problem that is kept (the first MAX_PROBLEMS, and the first one bbolt
    * stops at). A damaged page can hold 65,535 bad elements; formatting every message of them took seconds.
    */
-  const problem = (kind: ProblemKind, code: string, text: ProblemText | (() => ProblemText), page: number | null, offset: number | null) => {
+  /**
+   * A problem's text made later from `args` by `make`. The walk's loops pass their values this way rather than
+   * in a closure over them: a loop variable a closure refers to is kept in a scope object V8 allocates on every
+   * iteration (one per page and per element, whether or not a problem is found: 100 MB of garbage for the bench db).
+   */
+  const later =
+    <T extends ProblemText, A extends unknown[]>(make: (...args: A) => T, ...args: A): (() => T) =>
+    () =>
+      make(...args);
+  const problem = (kind: ProblemKind, code: string, text: ProblemText | (() => ProblemText), page: number | null, offset: number | null): void => {
     problemCount++;
     const crashes = !crashProblem && kind !== 'extra';
     if (crashes || problems.length < MAX_PROBLEMS) {
@@ -585,7 +594,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       problem(
         'bbolt',
         'bbolt.multiple-references',
-        () => `page ${BigInt.asUintN(64, h.idBig + BigInt(i))}: multiple references`,
+        later((hh: PageHeader, ii: number) => `page ${BigInt.asUintN(64, hh.idBig + BigInt(ii))}: multiple references`, h, i),
         id < filePages ? id : pos,
         offset,
       );
@@ -593,8 +602,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
 
   interface Frame {
     pos: number;
-    /** The exact child pgid (a garbage pgid can exceed 2^53). */
-    posBig: bigint;
+    /** The exact child pgid when `pos` is clamped (a garbage pgid can exceed 2^53); null: `pos` is exact. */
+    posBig: bigint | null;
     /** File offset of the pgid that points here (branch element, bucket value or meta root field). */
     refAt: number;
     parent: number;
@@ -615,7 +624,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     const after: (
       { root: number; path: string[]; from: number; refAt: number } | { fault: () => OwnProblemText; page: number; offset: number; pgid: bigint }
     )[] = [];
-    const stack: Frame[] = [{ pos: root, posBig: BigInt(root), refAt, parent: from, lo: null, hi: null }];
+    const stack: Frame[] = [{ pos: root, posBig: null, refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
       const f = stack.pop()!;
@@ -624,14 +633,17 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem(
           'fault',
           'bbolt.page-beyond-file',
-          () =>
-            f.parent < 0
-              ? ownProblem('page-beyond-file.meta', { page: String(f.posBig), meta: metaPage, pages: filePages })
-              : ownProblem('page-beyond-file.page', { page: String(f.posBig), parent: f.parent, pages: filePages }),
+          later(
+            (ff: Frame) =>
+              ff.parent < 0
+                ? ownProblem('page-beyond-file.meta', { page: String(ff.posBig ?? ff.pos), meta: metaPage, pages: filePages })
+                : ownProblem('page-beyond-file.page', { page: String(ff.posBig ?? ff.pos), parent: ff.parent, pages: filePages }),
+            f,
+          ),
           pos,
           f.refAt,
         );
-        faultPgid ??= f.posBig;
+        faultPgid ??= f.posBig ?? BigInt(f.pos);
         markDirty(f.parent);
         continue;
       }
@@ -640,7 +652,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (reuse && !visited[pos]) {
         // Inside a subtree skipped above (reached a second time through another page)?
         if (inSkipped(pos)) {
-          problem('bbolt', 'bbolt.multiple-references', () => `page ${pos}: multiple references`, pos, pageOffset(pos));
+          problem(
+            'bbolt',
+            'bbolt.multiple-references',
+            later((p: number) => `page ${p}: multiple references`, pos),
+            pos,
+            pageOffset(pos),
+          );
           markDirty(f.parent);
           continue;
         }
@@ -673,18 +691,38 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       const offset = pageOffset(pos);
       const typeOk = (h.flags & 0x03) !== 0;
       if (h.idExact && hwmExact ? h.id > hwm : h.idBig > hwmBig)
-        problem('bbolt', 'bbolt.out-of-bounds', () => `page ${h.idBig}: out of bounds: ${hwmBig}`, pos, offset);
+        problem(
+          'bbolt',
+          'bbolt.out-of-bounds',
+          later((hh: PageHeader) => `page ${hh.idBig}: out of bounds: ${hwmBig}`, h),
+          pos,
+          offset,
+        );
       const overflowFits = pos + h.overflow < filePages;
       const markCount = Math.min(h.overflow, filePages) + 1;
       markCounts[pos] = markCount;
       for (let i = 0; i < markCount; i++) markHeaderId(h, i, pos, offset);
-      if (!typeOk) problem('bbolt', 'bbolt.invalid-type', () => `page ${h.idBig}: invalid type: ${pageTypeName(h.flags)}`, pos, offset);
-      if (h.id !== pos) problem('extra', 'bbolt.header-id', () => `page ${pos}: Page expected to be: ${pos}, but self identifies as ${h.idBig}`, pos, offset);
+      if (!typeOk)
+        problem(
+          'bbolt',
+          'bbolt.invalid-type',
+          later((hh: PageHeader) => `page ${hh.idBig}: invalid type: ${pageTypeName(hh.flags)}`, h),
+          pos,
+          offset,
+        );
+      if (h.id !== pos)
+        problem(
+          'extra',
+          'bbolt.header-id',
+          later((p: number, hh: PageHeader) => `page ${p}: Page expected to be: ${p}, but self identifies as ${hh.idBig}`, pos, h),
+          pos,
+          offset,
+        );
       if (!overflowFits) {
         problem(
           'fault',
           'bbolt.overflow-beyond-file',
-          () => ownProblem('overflow-beyond-file.pages', { page: pos, overflow: h.overflow, pages: filePages }),
+          later((p: number, hh: PageHeader) => ownProblem('overflow-beyond-file.pages', { page: p, overflow: hh.overflow, pages: filePages }), pos, h),
           pos,
           offset + 12,
         );
@@ -699,7 +737,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if (!typeOk) continue;
       const span = h.overflow === 0 ? first : (reader.cachedSpan(pos, h.overflow + 1) ?? (await reader.span(pos, h.overflow + 1)));
       if (elementsThatFit(h.count, span.length) < h.count) {
-        problem('extra', 'bbolt.element-count', () => ownProblem('element-count.fit', { page: pos, count: h.count, bytes: span.length }), pos, offset + 10);
+        problem(
+          'extra',
+          'bbolt.element-count',
+          later((p: number, count: number, bytes: number) => ownProblem('element-count.fit', { page: p, count, bytes }), pos, h.count, span.length),
+          pos,
+          offset + 10,
+        );
       }
       if (isBranch(h.flags)) {
         // The children's key bounds outlive this page's bytes when the reader reuses its buffers:
@@ -710,7 +754,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             problem(
               'extra',
               'bbolt.element-bounds',
-              () => ownProblem('element-bounds.branch-key', { page: pos, index: e.index, ksize: e.keySize, pos: e.keyPos, bytes: span.length }),
+              later(
+                (p: number, el: BranchElement, bytes: number) =>
+                  ownProblem('element-bounds.branch-key', { page: p, index: el.index, ksize: el.keySize, pos: el.keyPos, bytes }),
+                pos,
+                e,
+                span.length,
+              ),
               pos,
               offset + e.at,
             );
@@ -727,7 +777,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           const next = els[i + 1];
           stack.push({
             pos: e.child,
-            posBig: e.childBig,
+            // The exact id only for an id the number clamps (a BigInt per child was a walk's main garbage).
+            posBig: e.child < Number.MAX_SAFE_INTEGER ? null : e.childBig,
             refAt: offset + e.at + 8,
             parent: pos,
             lo: e.problem ? f.lo : e.key,
@@ -744,7 +795,13 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           problem(
             'extra',
             'bbolt.element-bounds',
-            () => ownProblem('element-bounds.leaf-kv', { page: pos, index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length }),
+            later(
+              (p: number, el: LeafElement, bytes: number) =>
+                ownProblem('element-bounds.leaf-kv', { page: p, index: el.index, ksize: el.keySize, vsize: el.valueSize, pos: el.keyPos, bytes }),
+              pos,
+              e,
+              span.length,
+            ),
             pos,
             offset + e.at,
           );
@@ -769,7 +826,12 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           if (e.keySize > 0 && keyEnd > reader.readableEnd) {
             const at = offset + e.at + e.keyPos;
             after.push({
-              fault: () => ownProblem('element-beyond-file.key', { page: pos, index: e.index, at, size: db.dbSize }),
+              fault: later(
+                (p: number, index: number, keyAt: number) => ownProblem('element-beyond-file.key', { page: p, index, at: keyAt, size: db.dbSize }),
+                pos,
+                e.index,
+                at,
+              ),
               page: pos,
               offset: offset + e.at,
               pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
@@ -778,7 +840,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         }
         if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
           after.push({
-            fault: () => ownProblem('element-beyond-file.elements', { page: pos, count: h.count, size: db.dbSize }),
+            fault: later((p: number, count: number) => ownProblem('element-beyond-file.elements', { page: p, count, size: db.dbSize }), pos, h.count),
             page: pos,
             offset: offset + 10,
             pgid: BigInt(filePages),
@@ -800,7 +862,12 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             problem(
               'extra',
               'bbolt.bucket-value',
-              () => ownProblem('bucket-value.short', { page: pos, bucket: JSON.stringify(name), size: e.value.length }),
+              later(
+                (p: number, bucket: string, size: number) => ownProblem('bucket-value.short', { page: p, bucket: JSON.stringify(bucket), size }),
+                pos,
+                name,
+                e.value.length,
+              ),
               pos,
               offset + e.at,
             );
@@ -814,22 +881,34 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             const ih = decodePageHeader(inlinePage);
             const ils = ih ? decodeLeafElements(inlinePage, ih.count) : [];
             if (!ih || elementsThatFit(ih.count, inlinePage.length) < ih.count)
-              problem('extra', 'bbolt.inline-bucket', () => ownProblem('inline-bucket.cut', { page: pos, bucket: JSON.stringify(name) }), pos, offset + e.at);
+              problem(
+                'extra',
+                'bbolt.inline-bucket',
+                later((p: number, bucket: string) => ownProblem('inline-bucket.cut', { page: p, bucket: JSON.stringify(bucket) }), pos, name),
+                pos,
+                offset + e.at,
+              );
             for (const ie of ils)
               if (ie.problem)
                 problem(
                   'extra',
                   'bbolt.element-bounds',
-                  () =>
-                    ownProblem('element-bounds.inline-kv', {
-                      page: pos,
-                      bucket: JSON.stringify(name),
-                      index: ie.index,
-                      ksize: ie.keySize,
-                      vsize: ie.valueSize,
-                      pos: ie.keyPos,
-                      bytes: inlinePage.length,
-                    }),
+                  later(
+                    (p: number, bucket: string, el: LeafElement, bytes: number) =>
+                      ownProblem('element-bounds.inline-kv', {
+                        page: p,
+                        bucket: JSON.stringify(bucket),
+                        index: el.index,
+                        ksize: el.keySize,
+                        vsize: el.valueSize,
+                        pos: el.keyPos,
+                        bytes,
+                      }),
+                    pos,
+                    name,
+                    ie,
+                    inlinePage.length,
+                  ),
                   pos,
                   offset + e.at,
                 );
@@ -860,8 +939,16 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           problem(
             'extra',
             'bbolt.key-order',
-            () =>
-              `key[${i}]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be > than previous element (hex)${keyText(keys[i - 1]!.key)} (found ${c < 0 ? '<' : '='})`,
+            later(
+              (n: number, key: Uint8Array, prev: Uint8Array, compared: number, what: string, p: number) =>
+                `key[${n}]=(hex)${keyText(key)} on ${what} page(${p}) needs to be > than previous element (hex)${keyText(prev)} (found ${compared < 0 ? '<' : '='})`,
+              i,
+              k,
+              keys[i - 1]!.key,
+              c,
+              kind,
+              pos,
+            ),
             pos,
             offset,
           );
@@ -871,7 +958,14 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         problem(
           'extra',
           'bbolt.key-order',
-          () => `the first key[0]=(hex)${keyText(k)} on ${kind} page(${pos}) needs to be >= the key in the ancestor (hex)${keyText(f.lo!)}`,
+          later(
+            (key: Uint8Array, what: string, p: number, lo: Uint8Array) =>
+              `the first key[0]=(hex)${keyText(key)} on ${what} page(${p}) needs to be >= the key in the ancestor (hex)${keyText(lo)}`,
+            k,
+            kind,
+            pos,
+            f.lo,
+          ),
           pos,
           offset,
         );
@@ -882,8 +976,15 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       problem(
         'extra',
         'bbolt.key-order',
-        () =>
-          `the last key[${keys.length - 1}]=(hex)${keyText(last)} on ${kind} page(${pos}) needs to be < than key of the next element in ancestor (hex)${keyText(f.hi!)}`,
+        later(
+          (n: number, key: Uint8Array, what: string, p: number, hi: Uint8Array) =>
+            `the last key[${n}]=(hex)${keyText(key)} on ${what} page(${p}) needs to be < than key of the next element in ancestor (hex)${keyText(hi)}`,
+          keys.length - 1,
+          last,
+          kind,
+          pos,
+          f.hi,
+        ),
         pos,
         offset,
       );

@@ -97,13 +97,19 @@ function lookup(local: number, byte: number, table: number): number[] {
 
 function crcBody(): number[] {
   const blockXor: number[] = [];
-  // Word 0 (crc ^ first word) goes through tables 15..12, word 3 through 3..0.
-  [W0, W1, W2, W3].forEach((w, i) => {
+  // Word 0 (crc ^ first word) goes through tables 15..12, word 3 through 3..0. The lookups of words
+  // 3, 2, 1 come first: they do not depend on the crc, so they run while the previous block's crc is
+  // still being computed; only word 0's four lookups and three XORs are on the path from crc to crc
+  // (in the order 0..3 the XOR chain after word 0's lookups was 12 steps longer: about 1.4x slower).
+  [W3, W2, W1].forEach((w, n) => {
+    const i = 3 - n;
     for (let byte = 0; byte < 4; byte++) {
       blockXor.push(...lookup(w, byte, 15 - 4 * i - byte));
-      if (i > 0 || byte > 0) blockXor.push(I32_XOR);
+      if (n > 0 || byte > 0) blockXor.push(I32_XOR);
     }
   });
+  // Word 0's lookups as (t15 ^ t14) ^ (t13 ^ t12), then into the rest: a tree of depth 3, not a chain of 4.
+  blockXor.push(...lookup(W0, 0, 15), ...lookup(W0, 1, 14), I32_XOR, ...lookup(W0, 2, 13), ...lookup(W0, 3, 12), I32_XOR, I32_XOR, I32_XOR);
   // prettier-ignore
   return [
     // crc = ~crc; end = at + length; blocksEnd = at + (length & ~15)

@@ -12,8 +12,13 @@ export function hashKeyBytes(b: Uint8Array): number {
 
 /** `hashKeyBytes` of `b[0, end)` without making a view of it (the key browser hashes a key's group prefix). */
 export function hashKeyPrefix(b: Uint8Array, end: number): number {
-  let h = (0x811c9dc5 ^ end) | 0;
-  let i = 0;
+  return hashKeyRange(b, 0, end);
+}
+
+/** `hashKeyBytes` of `b[start, end)` without making a view of it (validation hashes a key inside its KeyValue). */
+export function hashKeyRange(b: Uint8Array, start: number, end: number): number {
+  let h = (0x811c9dc5 ^ (end - start)) | 0;
+  let i = start;
   for (; i + 4 <= end; i += 4) {
     h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
     h ^= h >>> 15;

@@ -144,18 +144,39 @@ function wellFormedKeyValue(b: Uint8Array): boolean {
 
 /** The key of a KeyValue when it is the first field (as etcd writes it), without decoding the rest; null otherwise. */
 export function keyValueKeyFast(b: Uint8Array): Uint8Array | null {
-  if (b.length < 2 || b[0] !== 0x0a) return null;
+  const start = keyValueKeyStart(b);
+  return start < 0 ? null : b.subarray(start, start + keyValueKeyLength(b, start));
+}
+
+/**
+ * Where `keyValueKeyFast`'s key starts in `b` (-1 where it returns null);
+ * `keyValueKeyLength` gives its length. No view is made: validation hashes
+ * the key where it is, once per revision of the db.
+ */
+export function keyValueKeyStart(b: Uint8Array): number {
+  if (b.length < 2 || b[0] !== 0x0a) return -1;
   let i = 1;
   let len = 0;
   let mul = 1;
   for (let n = 0; ; n++) {
-    if (n >= 5 || i >= b.length) return null;
+    if (n >= 5 || i >= b.length) return -1;
     const c = b[i++]!;
     len += (c & 0x7f) * mul;
     mul *= 128;
     if (c < 0x80) break;
   }
-  return len > 0 && i + len <= b.length ? b.subarray(i, i + len) : null;
+  return len > 0 && i + len <= b.length ? i : -1;
+}
+
+/** The length of the key starting at `start` (from `keyValueKeyStart`): its length varint, read again. */
+export function keyValueKeyLength(b: Uint8Array, start: number): number {
+  let len = 0;
+  let mul = 1;
+  for (let i = 1; i < start; i++) {
+    len += (b[i]! & 0x7f) * mul;
+    mul *= 128;
+  }
+  return len;
 }
 
 function gogoKeyValueErrorExact(b: Uint8Array): string | null {

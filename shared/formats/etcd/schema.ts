@@ -15,9 +15,9 @@ import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
 import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
 import { compareBytes } from './bbolt-element';
-import { decodeKeyValue, gogoKeyValueError, keyValueKeyFast } from './kv';
+import { decodeKeyValue, gogoKeyValueError, keyValueKeyLength, keyValueKeyStart } from './kv';
 import { bboltFinding } from './bbolt-text';
-import { hashKeyBytes } from './key-hash';
+import { hashKeyRange } from './key-hash';
 import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
@@ -41,6 +41,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Bytes the schema collector's key set may hold (key bytes, per-key arrays, hash slots); past them the live-key count is a lower bound. */
 export const KEY_SET_BUDGET_BYTES = 64 * 1024 * 1024;
 
+/** A slot holds an entry number below 2^24 (a 64 MiB budget holds at most ~4 million entries)… */
+const ENTRY_MASK = 0xff_ffff;
+
+/** …under the top 7 bits of its hash (bits 24..30: the slot stays a non-negative Int32). */
+function slotTag(h: number): number {
+  return (h >>> 25) << 24;
+}
+
 /**
  * The set of distinct keys with a live/deleted flag each, in typed arrays
  * (open addressing over an arena of key bytes): a 2 GiB db holds millions of
@@ -58,6 +66,12 @@ export class ByteKeySet {
   private flags = new Uint8Array(1024);
   /** Each entry's hash: a probe compares it before the bytes, and growing the table rehashes no key. */
   private hashes = new Int32Array(1024);
+  /**
+   * Open addressing: -1 empty, else the entry number (low ENTRY_BITS) under 7 bits of its hash (`slotTag`).
+   * A probe that meets another key's slot skips it on the tag, without reading that entry's hash (most
+   * probes of a new key: a cache miss less, where the bench db's 229k revisions made the set a tenth of
+   * the walk's CPU).
+   */
   private slots = new Int32Array(2048).fill(-1);
   size = 0;
   /** A new key was refused: holding it would have passed the budget. */
@@ -70,18 +84,23 @@ export class ByteKeySet {
     return this.arena.length + this.ends.length * 9 + this.slots.length * 4;
   }
 
-  private equals(e: number, b: Uint8Array): boolean {
+  private equals(e: number, b: Uint8Array, start: number, end: number): boolean {
     const at = e === 0 ? 0 : this.ends[e - 1]!;
-    if (this.ends[e]! - at !== b.length) return false;
+    if (this.ends[e]! - at !== end - start) return false;
     const arena = this.arena;
-    for (let i = 0; i < b.length; i++) if (arena[at + i] !== b[i]) return false;
+    for (let i = start, j = at; i < end; i++, j++) if (arena[j] !== b[i]) return false;
     return true;
   }
 
   /** Set the flag of `key` (adding it when new); false when the key is new and the set is full (nothing changes). */
   set(key: Uint8Array, flag: boolean): boolean {
-    // add first: it may replace `flags` with a bigger array (`this.flags[this.add(key)]` would write to the old one).
-    const e = this.add(key);
+    return this.setRange(key, 0, key.length, flag);
+  }
+
+  /** `set` of the key `b[start, end)`, without a view of it. */
+  setRange(b: Uint8Array, start: number, end: number, flag: boolean): boolean {
+    // addRange first: it may replace `flags` with a bigger array (`this.flags[this.addRange(…)]` would write to the old one).
+    const e = this.addRange(b, start, end);
     if (e < 0) return false;
     this.flags[e] = flag ? 1 : 0;
     return true;
@@ -89,16 +108,26 @@ export class ByteKeySet {
 
   /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new; -1 when new and the set is full. */
   add(key: Uint8Array): number {
-    const mask = this.slots.length - 1;
-    const h = hashKeyBytes(key);
+    return this.addRange(key, 0, key.length);
+  }
+
+  /** `add` of the key `b[start, end)`, without a view of it. */
+  addRange(b: Uint8Array, start: number, end: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const h = hashKeyRange(b, start, end);
+    const tag = slotTag(h);
     let i = h & mask;
     for (;;) {
-      const e = this.slots[i]!;
-      if (e < 0) break;
-      if (this.hashes[e] === h && this.equals(e, key)) return e;
+      const s = slots[i]!;
+      if (s < 0) break;
+      if ((s & ~ENTRY_MASK) === tag) {
+        const e = s & ENTRY_MASK;
+        if (this.hashes[e] === h && this.equals(e, b, start, end)) return e;
+      }
       i = (i + 1) & mask;
     }
-    const length = key.length;
+    const length = end - start;
     if (!this.makeRoom(length)) {
       this.full = true;
       return -1;
@@ -107,12 +136,14 @@ export class ByteKeySet {
     this.hashes[e] = h;
     const arena = this.arena;
     const used = this.used;
-    arena.set(key, used);
+    // A short key byte by byte: cheaper than a view for `set`.
+    if (length <= 64) for (let k = 0; k < length; k++) arena[used + k] = b[start + k]!;
+    else arena.set(b.subarray(start, end), used);
     this.used = used + length;
     this.ends[e] = this.used;
     this.flags[e] = 0;
     if (this.size * 2 > this.slots.length) this.rehash();
-    else this.slots[i] = e;
+    else this.slots[i] = tag | e;
     return e;
   }
 
@@ -123,7 +154,7 @@ export class ByteKeySet {
    */
   private makeRoom(keyBytes: number): boolean {
     const needArena = this.used + keyBytes;
-    if (needArena > 0xffff_ffff) return false;
+    if (needArena > 0xffff_ffff || this.size >= ENTRY_MASK) return false;
     const arenaLength = needArena > this.arena.length ? Math.min(0xffff_ffff, Math.max(this.arena.length * 2, needArena)) : this.arena.length;
     const entries = this.size + 1 > this.ends.length ? this.ends.length * 2 : this.ends.length;
     const slots = (this.size + 1) * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
@@ -172,9 +203,10 @@ export class ByteKeySet {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let e = 0; e < this.size; e++) {
-      let i = this.hashes[e]! & mask;
+      const h = this.hashes[e]!;
+      let i = h & mask;
       while (slots[i]! >= 0) i = (i + 1) & mask;
-      slots[i] = e;
+      slots[i] = slotTag(h) | e;
     }
     this.slots = slots;
   }
@@ -359,16 +391,19 @@ export class SchemaCollector {
     this.revisions++;
     if (rev.tombstone) this.tombstones++;
     if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
-    let kvKey = keyValueKeyFast(value);
-    if (!kvKey) {
+    // The key where it is in the value (etcd writes it first); decodeKeyValue for anything else.
+    const start = keyValueKeyStart(value);
+    let added: boolean;
+    if (start >= 0) added = this.live.setRange(value, start, start + keyValueKeyLength(value, start), !rev.tombstone);
+    else {
       const kv = decodeKeyValue(value);
       if (!kv.ok) {
         this.bad('etcd.kv-decode', { revision: `${rev.main}_${rev.sub}`, error: kv.error }, page);
         return;
       }
-      kvKey = kv.kv.key;
+      added = this.live.set(kv.kv.key, !rev.tombstone);
     }
-    if (!this.live.set(kvKey, !rev.tombstone)) this.uncountedRevisions++;
+    if (!added) this.uncountedRevisions++;
   }
 
   finish(): EtcdSchemaInfo {
