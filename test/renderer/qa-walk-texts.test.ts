@@ -3,7 +3,8 @@
  * ones that need a browser): each case says what the operator saw.
  */
 import { describe, expect, it } from 'vitest';
-import { translate } from '../../shared/i18n';
+import { translate, type MessageParams } from '../../shared/i18n';
+import { progressText } from '../../renderer/src/features/etcd-repair/model';
 
 describe('permission denied on the node, for a normal login and for root', () => {
   // The back end cannot tell a root login apart here: one sentence must fit both.
@@ -22,5 +23,21 @@ describe('permission denied on the node, for a normal login and for root', () =>
     expect(zh).toContain('登录用户不是 root 时，勾选“使用 sudo”');
     expect(zh).toContain('如果登录用户已经是 root，sudo 也无济于事');
     expect(zh).not.toContain('而非 root');
+  });
+});
+
+describe('the repair panel names each phase the back end reports', () => {
+  const tr = (locale: 'en' | 'zh-CN') => (key: string, params?: MessageParams) => translate(locale, key, params);
+  const bytes = (n: number): string => `${n} B`;
+
+  it('opening the input and writing the new db are said, not a bare "Working"', () => {
+    const opening = { phase: 'export: opening the input', bytesDone: 0, bytesTotal: 0, currentFile: null };
+    expect(progressText(opening, tr('en'), bytes)).toBe('Reading the input');
+    expect(progressText(opening, tr('zh-CN'), bytes)).toBe('正在读取输入');
+    const writing = { phase: 'salvage: writing the new db', bytesDone: 1024, bytesTotal: 4096, currentFile: null };
+    expect(progressText(writing, tr('en'), bytes)).toBe('Writing the new db · 1024 B / 4096 B');
+    expect(progressText(writing, tr('zh-CN'), bytes)).toBe('正在写新的 db · 1024 B / 4096 B');
+    // bbolt-db.ts reports its page reads as 'bbolt'.
+    expect(progressText({ phase: 'bbolt', bytesDone: 1, bytesTotal: 2, currentFile: 'member/snap/db' }, tr('en'), bytes)).toBe('Reading pages · 1 B / 2 B');
   });
 });
