@@ -41,3 +41,11 @@ describe('the repair panel names each phase the back end reports', () => {
     expect(progressText({ phase: 'bbolt', bytesDone: 1, bytesTotal: 2, currentFile: 'member/snap/db' }, tr('en'), bytes)).toBe('Reading pages · 1 B / 2 B');
   });
 });
+
+describe('a WAL loss with no readable db', () => {
+  it('does not say "index none"', () => {
+    expect(translate('en', 'etcd-loss.held.none')).toBe('there is no readable db to fall back on');
+    expect(translate('en', 'etcd-loss.held.none')).not.toContain('index none');
+    expect(translate('zh-CN', 'etcd-loss.held.none')).toBe('没有可读的 db 可作后备');
+  });
+});
