@@ -253,7 +253,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.outcome.abandoned': '已放弃',
   'guided.outcome.failed': '失败',
   'guided.startFromLogs': '开始引导式恢复',
-  'guided.startHint': '请先连接节点（节点 (SSH)），再打开引导式恢复。',
+  'guided.startHint': '请先在“节点（SSH）”中连接节点，再打开引导式恢复。',
   'guided.reason.droppedBackup': '备份过程中连接断开',
   'guided.reason.backupFailed': '备份失败（退出码 {code}）：未做任何修改',
   'guided.reason.droppedCommand': '命令执行过程中连接断开',

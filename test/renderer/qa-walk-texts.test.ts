@@ -49,3 +49,10 @@ describe('a WAL loss with no readable db', () => {
     expect(translate('zh-CN', 'etcd-loss.held.none')).toBe('没有可读的 db 可作后备');
   });
 });
+
+describe('the guided-recovery hint names the header button as the header shows it', () => {
+  it.each(['en', 'zh-CN'] as const)('%s', (locale) => {
+    const button = translate(locale, 'ssh.workspace.title');
+    expect(translate(locale, 'guided.startHint')).toContain(button);
+  });
+});
