@@ -1,12 +1,13 @@
 /**
  * What a walk through the UI at 3 a.m. found, in both languages, kept fixed:
  * the key browser of a db whose tree is damaged says its counts are only
- * what the readable part reaches (salvage's "keys written" is higher).
- * Inputs: the bundled samples, read only.
+ * what the readable part reaches (salvage's "keys written" is higher), and
+ * English punctuation is drawn by a Latin font, not full width by the
+ * bundled Chinese font. Inputs: the bundled samples, read only.
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { REPO } from '../cli/fixtures';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
@@ -41,17 +42,33 @@ async function openSample(locale: string, sample: string, viewport: { width: num
   return w;
 }
 
+/** The width of `ch` drawn inside `selector`, in ems of that element's font size. */
+async function glyphEms(p: Page, selector: string, ch: string): Promise<number> {
+  await p.evaluate(() => document.fonts.ready);
+  return p.locator(selector).evaluate((el, c) => {
+    const span = document.createElement('span');
+    span.textContent = c;
+    el.append(span);
+    const ems = span.getBoundingClientRect().width / parseFloat(getComputedStyle(el).fontSize);
+    span.remove();
+    return ems;
+  }, ch);
+}
+
 describe.skipIf(!canRun)('walk-through findings', () => {
-  it('a damaged tree: the key browser says its counts are partial, in English and Chinese', async () => {
+  it('a damaged tree: the key browser says its counts are partial; English quotes are Latin, Chinese keep theirs', async () => {
     const en = await openSample('en-US', 'etcd-field-report', { width: 1280, height: 800 });
     const note = en.page.getByTestId('keys-tree-damaged');
     expect(await note.innerText()).toMatch(/^The db’s tree is damaged: these counts and this list hold only the keys its readable part reaches\./);
+    expect(await glyphEms(en.page, '[data-testid="keys-tree-damaged"]', '’')).toBeLessThan(0.5);
+    expect(await glyphEms(en.page, '[data-testid="keys-tree-damaged"]', '“')).toBeLessThan(0.6);
     await note.scrollIntoViewIfNeeded();
     await screenshot(en.page, 'qa-walk-keys-damaged-en', false);
 
     const zh = await openSample('zh-CN', 'etcd-field-report', { width: 1024, height: 700 });
     const zhNote = zh.page.getByTestId('keys-tree-damaged');
     expect(await zhNote.innerText()).toMatch(/^db 的树结构已损坏：这里的计数和列表只包含其可读部分能到达的键。下方的“修复或抢救”/);
+    expect(await glyphEms(zh.page, '[data-testid="keys-tree-damaged"]', '“')).toBeGreaterThan(0.8);
     await zhNote.scrollIntoViewIfNeeded();
     await screenshot(zh.page, 'qa-walk-keys-damaged-zh', false);
 
