@@ -5,11 +5,13 @@
  * English punctuation is drawn by a Latin font, not full width by the
  * bundled Chinese font. Inputs: the bundled samples, read only.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { REPO } from '../cli/fixtures';
+import { FIELD_REPORTS } from '../helpers/field-reports';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 
 const canRun = chromiumAvailable();
@@ -77,4 +79,17 @@ describe.skipIf(!canRun)('walk-through findings', () => {
     expect(await healthy.page.getByTestId('keys-tree-damaged').count()).toBe(0);
     for (const w of [en, zh, healthy]) expect(w.errors).toEqual([]);
   }, 120_000);
+
+  it("the field report's pasted listing: the file list counts the same 31 files as the line above it", async () => {
+    const w = await openPage(browser, server.url, { locale: 'zh-CN', colorScheme: 'dark' });
+    pages.push(w);
+    await w.page.setViewportSize({ width: 1024, height: 700 });
+    await w.page.getByRole('button', { name: /粘贴文件列表/ }).click();
+    await w.page.getByTestId('listing-text').fill(readFileSync(path.join(FIELD_REPORTS, 'microk8s-backend-listing.txt'), 'utf8'));
+    await w.page.locator('dialog button.primary').first().click();
+    await w.page.getByTestId('listing-view').waitFor();
+    expect(await w.page.getByTestId('listing-view').innerText()).toContain('共 31 个文件');
+    expect(await w.page.getByTestId('file-list-title').innerText()).toBe('文件（31）');
+    expect(w.errors).toEqual([]);
+  }, 60_000);
 });
