@@ -56,3 +56,11 @@ describe('the guided-recovery hint names the header button as the header shows i
     expect(translate(locale, 'guided.startHint')).toContain(button);
   });
 });
+
+describe('Chinese quotes an engine’s words with “ ”, as the etcd texts do', () => {
+  it.each(['dqlite.summary.fails', 'finding.listing.empty-segment.message', 'finding.listing.block-aligned-closed.message'])('%s', (key) => {
+    const zh = translate('zh-CN', key, { error: 'entries count in preamble is zero', plan: '', file: 'f', blocks: 2 });
+    expect(zh).toMatch(/“[a-z][^”]*”/);
+    expect(zh).not.toContain('"');
+  });
+});
