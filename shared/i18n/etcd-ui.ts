@@ -169,7 +169,7 @@ export default defineCatalog(
     'etcdUi.pages.zoomOut': 'Zoom out',
     'etcdUi.pages.fit': 'Fit all',
     'etcdUi.pages.nextProblem': 'Next problem page',
-    'etcdUi.pages.scale': '{n} pages per square',
+    'etcdUi.pages.scale': '{n} {n|page|pages} per square',
     'etcdUi.pages.rows': 'rows {from}–{to} of {total}',
     'etcdUi.pages.help': 'Click a square or press Enter to open its page · arrows move · +/− zoom · 0 fits · N next problem · wheel scrolls, Ctrl+wheel zooms',
     'etcdUi.pages.tip.one': 'page {page}: {kind}',

@@ -64,3 +64,16 @@ describe('Chinese quotes an engine’s words with “ ”, as the etcd texts do'
     expect(zh).not.toContain('"');
   });
 });
+
+describe('English counts agree in number', () => {
+  it.each([
+    ['ssh.node.listingLead', /^1 entry, placed/, /^3 entries, placed/],
+    ['listing.view.lead', /^1 file, placed/, /^3 files, placed/],
+    ['ssh.copy.differ', /^1 file differs from/, /^3 files differ from/],
+    ['segmentMap.tip.findings', /^1 finding$/, /^3 findings$/],
+    ['etcdUi.pages.scale', /^1 page per square$/, /^3 pages per square$/],
+  ])('%s', (key, one, many) => {
+    expect(translate('en', key, { n: 1 })).toMatch(one);
+    expect(translate('en', key, { n: 3 })).toMatch(many);
+  });
+});
