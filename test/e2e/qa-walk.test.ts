@@ -66,6 +66,8 @@ describe.skipIf(!canRun)('walk-through findings', () => {
     expect(await glyphEms(en.page, '[data-testid="keys-tree-damaged"]', '“')).toBeLessThan(0.6);
     await note.scrollIntoViewIfNeeded();
     await screenshot(en.page, 'qa-walk-keys-damaged-en', false);
+    // Every kind in the page map's legend has its count, pages reached twice too (it was blank).
+    await expect.poll(() => en.page.getByTestId('page-kind-count-multiplyReferenced').innerText()).toMatch(/^\d+$/);
 
     const zh = await openSample('zh-CN', 'etcd-field-report', { width: 1024, height: 700 });
     const zhNote = zh.page.getByTestId('keys-tree-damaged');
