@@ -50,10 +50,11 @@ describe('a WAL loss with no readable db', () => {
   });
 });
 
-describe('the guided-recovery hint names the header button as the header shows it', () => {
+describe('hints name the header button as the header shows it', () => {
   it.each(['en', 'zh-CN'] as const)('%s', (locale) => {
     const button = translate(locale, 'ssh.workspace.title');
     expect(translate(locale, 'guided.startHint')).toContain(button);
+    expect(translate(locale, 'etcdRepairUi.needsBackend')).toContain(`“${button}”`);
   });
 });
 
