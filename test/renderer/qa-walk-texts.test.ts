@@ -55,6 +55,9 @@ describe('hints name the header button as the header shows it', () => {
     const button = translate(locale, 'ssh.workspace.title');
     expect(translate(locale, 'guided.startHint')).toContain(button);
     expect(translate(locale, 'etcdRepairUi.needsBackend')).toContain(`“${button}”`);
+    // Inside Nodes (SSH) the hint points at the form on screen, not at the button that opened it.
+    expect(translate(locale, 'guided.connectFirstHere')).toContain(`“${translate(locale, 'ssh.connect.title')}”`);
+    expect(translate(locale, 'guided.connectFirstHere')).not.toContain(button);
   });
 });
 
