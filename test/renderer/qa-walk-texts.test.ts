@@ -81,3 +81,9 @@ describe('English counts agree in number', () => {
     expect(translate('en', key, { n: 3 })).toMatch(many);
   });
 });
+
+describe('the logs summary line', () => {
+  it('capitalises each of its three labels alike', () => {
+    expect(translate('en', 'logs.view.summary', { sources: 3, records: 21, matches: 14 })).toBe('Sources: 3 · Records: 21 · Recognised failure lines: 14');
+  });
+});
