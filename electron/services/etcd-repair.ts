@@ -219,15 +219,27 @@ function walStreamAfter(scan: WalScan, dir: DirectorySource, rel: string): { sca
   const skips: WalSkip[] = [];
   const seen = new Set<string>();
   let last = 0;
+  // readWalEntries may tell every skip before the first entry (its first pass, when indexes do not only rise):
+  // a skip's "entry before it" is settled by position, when the first entry after it arrives (or at the end).
+  let settled = 0;
+  const settleBefore = (file: string | undefined, offset: number | undefined): void => {
+    while (settled < skips.length) {
+      const s = skips[settled]!.skip;
+      const after = file === undefined || offset === undefined || s.file < file || (s.file === file && s.offset < offset);
+      if (!after) break;
+      skips[settled++]!.afterIndex = last;
+    }
+  };
   return {
     scan,
     skips,
-    stream: (onEntry) =>
-      readWalEntries(
+    stream: async (onEntry) => {
+      await readWalEntries(
         dir,
         rel,
         0,
         (e) => {
+          settleBefore(e.file, e.offset);
           last = e.index;
           return onEntry(e);
         },
@@ -243,7 +255,9 @@ function walStreamAfter(scan: WalScan, dir: DirectorySource, rel: string): { sca
             skips.push({ skip, afterIndex: last });
           },
         },
-      ),
+      );
+      settleBefore(undefined, undefined);
+    },
   };
 }
 

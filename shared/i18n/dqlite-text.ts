@@ -364,9 +364,9 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.listing.gap.message': '{before} 与 {after} 之间缺少条目 {first}..{last}。',
   'finding.listing.overlap.message': '{file} 与 {previous} 重叠。',
   'finding.listing.bad-range.message': '{file} 的结束位置在起始位置之前。',
-  'finding.listing.empty-segment.message': '{file} 是空文件：libraft 会报错 "file is empty"。',
+  'finding.listing.empty-segment.message': '{file} 是空文件：libraft 会报错“file is empty”。',
   'finding.listing.block-aligned-closed.message':
-    '{file} 的大小恰好是 {blocks} 个 4096 字节的块。closed segment 会被截断到实际长度，所以按块对齐的大小说明末尾可能是补零区域（libraft："entries count in preamble is zero"）。',
+    '{file} 的大小恰好是 {blocks} 个 4096 字节的块。closed segment 会被截断到实际长度，所以按块对齐的大小说明末尾可能是补零区域（libraft：“entries count in preamble is zero”）。',
   'finding.listing.tiny-after-full.message':
     '{file}（{size} 字节）跟在一个写满的 segment 之后：这种只有一个条目的 segment 由 bootstrap 或 `.reconfigure`（单个 RAFT_CHANGE）写入，而不是正常追加产生的。',
   'finding.listing.log-start-fails.message': '粘贴的日志表明启动在 {file} 上失败；引擎原文见下方。',
@@ -472,7 +472,7 @@ const zh: Record<DqliteTextKey, string> = {
   'dqlite.summary.crash': 'dqlite 无法启动：libraft 加载时会崩溃（{error}）。{plan}',
   'dqlite.summary.bootstrap':
     'dqlite 无法启动：没有可用的 metadata1/metadata2，它会在现有日志之上调用 raft_bootstrap()，而这会失败（"start node: raft_bootstrap(): "）。{plan}',
-  'dqlite.summary.fails': 'dqlite 无法启动：启动失败，错误为 "{error}"。{plan}',
+  'dqlite.summary.fails': 'dqlite 无法启动：启动失败，错误为“{error}”。{plan}',
   'dqlite.summary.data-loss': 'dqlite 可以启动，但只能通过悄悄丢弃条目 {ranges}（改名为 corrupt-* 或被截断）。不要直接启动：{plan}',
   'dqlite.summary.starts': 'dqlite 可以启动：日志 {first}..{last}。不会丢失任何条目。',
   'dqlite.summary.starts.snapshot': 'dqlite 可以启动：snapshot {snapshot}，日志 {first}..{last}。不会丢失任何条目。',

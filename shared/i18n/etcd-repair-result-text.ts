@@ -48,7 +48,7 @@ const en = {
   'etcd-loss.wal-skip.rest': ' with the rest of that file',
   'etcd-loss.wal-hidden': '{hidden}; the keys they wrote are lost ({held})',
   'etcd-loss.held': 'the db holds nothing newer than index {ci}',
-  'etcd-loss.held.none': 'the db holds nothing newer than index none',
+  'etcd-loss.held.none': 'there is no readable db to fall back on',
   'etcd-loss.wal-hidden.where':
     '{file}: etcd reads the WAL only up to byte {offset}{stop}, but more records follow{at}{later}: the entries after index {last} cannot be read',
   'etcd-loss.wal-hidden.stop': ' ({error})',
@@ -103,7 +103,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-loss.wal-skip.rest': '，连同该文件余下的部分',
   'etcd-loss.wal-hidden': '{hidden}；它们写入的键已丢失（{held}）',
   'etcd-loss.held': 'db 中没有比索引 {ci} 更新的内容',
-  'etcd-loss.held.none': 'db 中不含任何条目',
+  'etcd-loss.held.none': '没有可读的 db 可作后备',
   'etcd-loss.wal-hidden.where': '{file}：etcd 只读取 WAL 到第 {offset} 字节{stop}，但后面还有记录{at}{later}：索引 {last} 之后的条目无法读取',
   'etcd-loss.wal-hidden.stop': '（{error}）',
   'etcd-loss.wal-hidden.zero-length': '（一个长度为零的字在此结束了读取）',

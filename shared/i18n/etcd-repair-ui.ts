@@ -12,7 +12,7 @@ const en = {
   'etcdRepairUi.lead':
     'Bring the data back from this input: a restorable snapshot.db, a repaired copy of the data dir, or every object as a file. The input is only read, never changed.',
   'etcdRepairUi.needsBackend':
-    'Files opened in the page are read by the browser only; repair and salvage need the back end to read them. Open the folder through Nodes (validate in place, or copy out first), or run `lifeboat salvage PATH --snapshot FILE` on this machine.',
+    'Files opened in the page are read by the browser only; repair and salvage need the back end to read them. Open the folder through “Nodes (SSH)” (validate in place, or copy out first), or run `lifeboat salvage PATH --snapshot FILE` on this machine.',
   'etcdRepairUi.mode.legend': 'What to write',
   'etcdRepairUi.mode.snapshot': 'Restorable snapshot.db',
   'etcdRepairUi.mode.snapshotHint':
@@ -49,6 +49,8 @@ const en = {
   'etcdRepairUi.phase.pages': 'Reading pages',
   'etcdRepairUi.phase.wal': 'Replaying the WAL',
   'etcdRepairUi.phase.other': 'Working',
+  'etcdRepairUi.phase.opening': 'Reading the input',
+  'etcdRepairUi.phase.writeDb': 'Writing the new db',
   'etcdRepairUi.walEntries': '{n} WAL entries',
   'etcdRepairUi.phase.objects': 'Writing one file per object',
   'etcdRepairUi.objectsWritten': '{n} of {total} objects',
@@ -166,7 +168,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.close': '关闭',
   'etcdRepairUi.lead': '从这份输入把数据找回来：可恢复的 snapshot.db、数据目录的修复副本，或把每个对象导出为文件。输入只读，绝不修改。',
   'etcdRepairUi.needsBackend':
-    '在页面中打开的文件只由浏览器读取；修复和抢救需要后端读取它们。请通过“节点”打开该目录（原地校验，或先复制出来），或在本机运行 `lifeboat salvage PATH --snapshot FILE`。',
+    '在页面中打开的文件只由浏览器读取；修复和抢救需要后端读取它们。请通过“节点（SSH）”打开该目录（原地校验，或先复制出来），或在本机运行 `lifeboat salvage PATH --snapshot FILE`。',
   'etcdRepairUi.mode.legend': '要写出什么',
   'etcdRepairUi.mode.snapshot': '可恢复的 snapshot.db',
   'etcdRepairUi.mode.snapshotHint':
@@ -201,6 +203,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.phase.pages': '正在读取页',
   'etcdRepairUi.phase.wal': '正在重放 WAL',
   'etcdRepairUi.phase.other': '处理中',
+  'etcdRepairUi.phase.opening': '正在读取输入',
+  'etcdRepairUi.phase.writeDb': '正在写新的 db',
   'etcdRepairUi.walEntries': '{n} 条 WAL 条目',
   'etcdRepairUi.phase.objects': '正在为每个对象写一个文件',
   'etcdRepairUi.objectsWritten': '已写 {n} / {total} 个对象',

@@ -169,7 +169,7 @@ export default defineCatalog(
     'etcdUi.pages.zoomOut': 'Zoom out',
     'etcdUi.pages.fit': 'Fit all',
     'etcdUi.pages.nextProblem': 'Next problem page',
-    'etcdUi.pages.scale': '{n} pages per square',
+    'etcdUi.pages.scale': '{n} {n|page|pages} per square',
     'etcdUi.pages.rows': 'rows {from}–{to} of {total}',
     'etcdUi.pages.help': 'Click a square or press Enter to open its page · arrows move · +/− zoom · 0 fits · N next problem · wheel scrolls, Ctrl+wheel zooms',
     'etcdUi.pages.tip.one': 'page {page}: {kind}',
@@ -211,6 +211,8 @@ export default defineCatalog(
     'etcdUi.keys.failed': 'Could not read the keys: {error}',
     'etcdUi.keys.none': 'No keys match.',
     'etcdUi.keys.count': '{n} keys, deleted ones (tombstones) included',
+    'etcdUi.keys.treeDamaged':
+      'The db’s tree is damaged: these counts and this list hold only the keys its readable part reaches. “Repair or salvage” below also reads the cut-off leaf pages and the WAL, so it can bring back more keys than are listed here.',
     'etcdUi.keys.countAtLeast': 'at least {n} keys, deleted ones (tombstones) included',
     'etcdUi.keys.limited': 'More keys than can be listed at once (≥ {n}): type a prefix or pick a resource.',
     'etcdUi.keys.limitedFiltered': 'More keys match than can be listed at once (≥ {n}): narrow the search or pick a namespace.',
@@ -450,6 +452,8 @@ export default defineCatalog(
     'etcdUi.keys.failed': '无法读取键：{error}',
     'etcdUi.keys.none': '没有匹配的键。',
     'etcdUi.keys.count': '{n} 个键（含已删除的键，即墓碑）',
+    'etcdUi.keys.treeDamaged':
+      'db 的树结构已损坏：这里的计数和列表只包含其可读部分能到达的键。下方的“修复或抢救”还会读取被切断的叶子页和 WAL，找回的键可能比这里列出的多。',
     'etcdUi.keys.countAtLeast': '至少 {n} 个键（含已删除的键，即墓碑）',
     'etcdUi.keys.limited': '键太多，无法一次全部列出（≥ {n}）：请输入前缀或选择一个资源。',
     'etcdUi.keys.limitedFiltered': '匹配的键太多，无法一次全部列出（≥ {n}）：请缩小搜索范围或选择一个命名空间。',

@@ -14,7 +14,7 @@ export default defineCatalog(
     'listing.dialog.failed': 'Could not read the listing: {error}',
     'listing.view.title': 'From the listing',
     'listing.view.edit': 'Edit listing',
-    'listing.view.lead': '{n} files, placed by name and size only. Contents are not checked until you copy the files out and drop them here.',
+    'listing.view.lead': '{n} {n|file|files}, placed by name and size only. Contents are not checked until you copy the files out and drop them here.',
     'listing.view.narrative': 'What the loader would probably do',
     'listing.view.addLog': 'Paste the k8s-dqlite journal lines too (Edit listing) and the line that names the failing file gives a verdict and a repair plan.',
     'listing.dialog.logLabel': 'Journal lines (optional)',

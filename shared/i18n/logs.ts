@@ -36,7 +36,7 @@ export default defineCatalog(
     // ------------------------------------------------------------ view
     'logs.view.title': 'Failures found in the logs',
     'logs.view.edit': 'Edit logs',
-    'logs.view.summary': 'Sources: {sources} · records: {records} · recognised failure lines: {matches}',
+    'logs.view.summary': 'Sources: {sources} · Records: {records} · Recognised failure lines: {matches}',
     'logs.view.nothing': 'No known failure line was recognised. The timeline below still shows what was read.',
     'logs.view.sources': 'Sources',
     'logs.view.sourceLine': '{lines} lines, {records} records, {matches} matches',

@@ -25,7 +25,7 @@ export default defineCatalog(
     'segmentMap.tip.size': 'size {size}',
     'segmentMap.tip.batches': '{batches} batches, {entries} entries',
     'segmentMap.tip.badOffset': 'first bad batch at byte {offset}',
-    'segmentMap.tip.findings': '{n} findings',
+    'segmentMap.tip.findings': '{n} {n|finding|findings}',
     'segmentMap.tone.ok': 'loaded, OK',
     'segmentMap.tone.warning': 'loaded, with warnings',
     'segmentMap.tone.bad': 'bad: start-up fails here',

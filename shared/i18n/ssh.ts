@@ -73,7 +73,7 @@ export const en = {
   'ssh.error.closedEarly':
     '{host}:{port} closed the connection before SSH started. Check that this port is an SSH server, and whether the node limits connections (MaxStartups, fail2ban).',
   'ssh.error.sftpPermissionDenied':
-    'permission denied: {user} cannot read {path} over SFTP (SFTP runs as the login user, not root). Tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), or connect as a user who can read it (e.g. a member of the directory\'s group).',
+    'permission denied: {user} cannot read {path} over SFTP (SFTP runs as the login user). If that user is not root, tick "Use sudo" to read it as root through sudo (read-only commands, shown before they run), or connect as a user who can read it (e.g. a member of the directory\'s group). If the login is root already, sudo will not help: the path may be on a network mount that does not trust root (NFS root_squash), or a security policy (SELinux, AppArmor) denies it; the node\'s dmesg or audit log names which.',
   'ssh.error.notFound': '{path} does not exist on the node',
   'ssh.error.authRefused':
     'The node refused the login as {target}: no key, agent key or password was accepted. Check the user name ({user}), that your public key is in ~/.ssh/authorized_keys of that user on the node, or the password.',
@@ -141,7 +141,7 @@ export const en = {
   'ssh.copyout.error.filesInterrupted': 'copy of {count} files from {file} on interrupted: {error}',
   'ssh.copyout.error.readLostOf': 'connection lost at {at} of {size} bytes of {path}',
   'ssh.copyout.error.readDenied':
-    'permission denied: {user} cannot read {path} (the copy reads as the login user, not root). Tick "Use sudo" (CLI: --sudo) to read it as root through sudo, or connect as a user who can read it.',
+    'permission denied: {user} cannot read {path} (the copy reads as the login user). If that user is not root, tick "Use sudo" (CLI: --sudo) to read it as root through sudo, or connect as a user who can read it. If the login is root already, sudo will not help: the path may be on a network mount that does not trust root (NFS root_squash), or a security policy (SELinux, AppArmor) denies it; the node\'s dmesg or audit log names which.',
   'ssh.copyout.error.readFailedAsUser':
     'reading {path} on the node failed (exit {code}): {stderr}. Check what the node says, then start the copy again: files already complete are kept.',
   'ssh.copyout.error.unknownJob':
@@ -268,7 +268,7 @@ export const en = {
   'ssh.node.lookFailed': '{command} failed',
   'ssh.node.lookTrySudo': 'The login user may not read this directory: tick “Use sudo” and look again.',
   'ssh.node.listingTitle': 'Listing of {path}',
-  'ssh.node.listingLead': '{n} entries, placed by name and size. Validate in place or copy out to check their contents.',
+  'ssh.node.listingLead': '{n} {n|entry|entries}, placed by name and size. Validate in place or copy out to check their contents.',
   'ssh.node.copyAsRoot': 'When only root can read the files, copy them as root in a terminal on the node:',
   'ssh.pane.label': 'Workspace views',
   'ssh.pane.terminals': 'Terminals',
@@ -316,7 +316,7 @@ export const en = {
   'ssh.copy.resumed': '{size} kept from an earlier attempt',
   'ssh.copy.landed': 'Copied to',
   'ssh.copy.manifest': 'manifest',
-  'ssh.copy.differ': '{n} files differ from the node.',
+  'ssh.copy.differ': '{n} {n|file differs|files differ} from the node.',
   'ssh.copy.col.file': 'File',
   'ssh.copy.col.size': 'Size',
   'ssh.copy.col.sha': 'SHA-256 (node)',
@@ -527,7 +527,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.error.noRoute': '没有到 {host}:{port} 的网络路由。请检查本机是否在节点所在的网络中（VPN、网线、Wi-Fi），以及地址是否正确。',
   'ssh.error.closedEarly': '{host}:{port} 在 SSH 开始之前就关闭了连接。请检查该端口是否为 SSH 服务器，以及节点是否限制连接（MaxStartups、fail2ban）。',
   'ssh.error.sftpPermissionDenied':
-    '权限被拒绝：{user} 无法通过 SFTP 读取 {path}（SFTP 以登录用户而非 root 身份运行）。勾选“使用 sudo”即可通过 sudo 以 root 身份读取（只读命令，运行前会先显示），或以能读取它的用户连接（例如该目录所属组的成员）。',
+    '权限被拒绝：{user} 无法通过 SFTP 读取 {path}（SFTP 以登录用户身份运行）。登录用户不是 root 时，勾选“使用 sudo”即可通过 sudo 以 root 身份读取（只读命令，运行前会先显示），或以能读取它的用户连接（例如该目录所属组的成员）。如果登录用户已经是 root，sudo 也无济于事：该路径可能位于不信任 root 的网络挂载上（如 `root_squash`），或被安全策略（如 SELinux）禁止；节点的 `dmesg` 或审计日志会写明原因。',
   'ssh.error.notFound': '节点上不存在 {path}',
   'ssh.error.authRefused':
     '节点拒绝了以 {target} 登录：密钥、代理中的密钥和密码均未被接受。请检查用户名（{user}）、您的公钥是否在节点上该用户的 ~/.ssh/authorized_keys 中，或检查密码。',
@@ -590,7 +590,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.copyout.error.filesInterrupted': '从 {file} 起复制 {count} 个文件时中断：{error}',
   'ssh.copyout.error.readLostOf': '读取 {path} 时在 {size} 字节中的第 {at} 字节处连接断开',
   'ssh.copyout.error.readDenied':
-    '权限被拒绝：{user} 无法读取 {path}（复制以登录用户而非 root 身份读取）。勾选“使用 sudo”（命令行：--sudo）即可通过 sudo 以 root 身份读取，或以能读取它的用户连接。',
+    '权限被拒绝：{user} 无法读取 {path}（复制以登录用户身份读取）。登录用户不是 root 时，勾选“使用 sudo”（命令行：--sudo）即可通过 sudo 以 root 身份读取，或以能读取它的用户连接。如果登录用户已经是 root，sudo 也无济于事：该路径可能位于不信任 root 的网络挂载上（如 `root_squash`），或被安全策略（如 SELinux）禁止；节点的 `dmesg` 或审计日志会写明原因。',
   'ssh.copyout.error.readFailedAsUser': '在节点上读取 {path} 失败（退出码 {code}）：{stderr}。请查看节点给出的信息，然后重新开始复制：已完成的文件会保留。',
   'ssh.copyout.error.unknownJob': '此窗口中没有复制任务 {jobId}（它属于另一个窗口，或已被遗忘）。请重新复制该目录。',
   'ssh.copyout.error.notFinished': '该复制任务尚未完成。请等待其完成（若被中断则先续传），然后再校验副本。',

@@ -226,7 +226,7 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     // The verdict paragraph is Chinese around the engine's verbatim error, and ends with the plan's Chinese summary.
     const summary = await verdict.locator('p.summary').innerText();
     expect(summary).toMatch(
-      /^dqlite 无法启动：启动失败，错误为 "load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero"。经过 1 个文件操作后，节点可以启动/,
+      /^dqlite 无法启动：启动失败，错误为“load closed segment \d{16}-\d{16}: entries batch \d+ starting at byte \d+: entries count in preamble is zero”。经过 1 个文件操作后，节点可以启动/,
     );
     expect(summary).not.toMatch(/will not start|After 1 file operation/);
     // The repair plan explains itself in Chinese; the commands stay verbatim shell.

@@ -28,7 +28,7 @@ describe('etcd repair panel model', () => {
     const wal = { phase: 'salvage: replaying the WAL', bytesDone: 20000, bytesTotal: 0, currentFile: null };
     expect(progressText(wal, zh, bytes)).toBe('正在重放 WAL · 20000 条 WAL 条目');
     expect(progressPercent(wal)).toBeNull();
-    expect(progressText({ phase: 'snapshot: opening the input', bytesDone: 0, bytesTotal: 0, currentFile: null }, en, bytes)).toBe('Working');
+    expect(progressText({ phase: 'snapshot: opening the input', bytesDone: 0, bytesTotal: 0, currentFile: null }, en, bytes)).toBe('Reading the input');
     const objects = { phase: 'export: writing objects', bytesDone: 3000, bytesTotal: 12000, currentFile: null };
     expect(progressText(objects, en, bytes)).toBe('Writing one file per object · 3000 of 12000 objects');
     expect(progressText(objects, zh, bytes)).toBe('正在为每个对象写一个文件 · 已写 3000 / 12000 个对象');

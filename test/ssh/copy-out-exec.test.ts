@@ -173,10 +173,10 @@ describe.skipIf(!sshdAvailable())('copy-out as the login user through exec chann
       const text = { key: 'ssh.copyout.error.readDenied', params: { user: TEST_USER, path: `${locked}/secret` } };
       expect([(err as CopyOutError).text, (err as CopyOutError).resumable]).toEqual([text, false]);
       expect((err as Error).message).toBe(
-        `permission denied: ${TEST_USER} cannot read ${locked}/secret (the copy reads as the login user, not root). Tick "Use sudo" (CLI: --sudo) to read it as root through sudo, or connect as a user who can read it.`,
+        `permission denied: ${TEST_USER} cannot read ${locked}/secret (the copy reads as the login user). If that user is not root, tick "Use sudo" (CLI: --sudo) to read it as root through sudo, or connect as a user who can read it. If the login is root already, sudo will not help: the path may be on a network mount that does not trust root (NFS root_squash), or a security policy (SELinux, AppArmor) denies it; the node's dmesg or audit log names which.`,
       );
       expect(translate('zh-CN', text.key, text.params)).toBe(
-        `权限被拒绝：${TEST_USER} 无法读取 ${locked}/secret（复制以登录用户而非 root 身份读取）。勾选“使用 sudo”（命令行：--sudo）即可通过 sudo 以 root 身份读取，或以能读取它的用户连接。`,
+        `权限被拒绝：${TEST_USER} 无法读取 ${locked}/secret（复制以登录用户身份读取）。登录用户不是 root 时，勾选“使用 sudo”（命令行：--sudo）即可通过 sudo 以 root 身份读取，或以能读取它的用户连接。如果登录用户已经是 root，sudo 也无济于事：该路径可能位于不信任 root 的网络挂载上（如 \`root_squash\`），或被安全策略（如 SELinux）禁止；节点的 \`dmesg\` 或审计日志会写明原因。`,
       );
     } finally {
       conn.close();

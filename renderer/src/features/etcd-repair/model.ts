@@ -31,8 +31,18 @@ export function progressText(p: Progress, tr: Translate, bytes: (n: number) => s
   if (p.phase.includes('WAL')) return `${tr('etcdRepairUi.phase.wal')} · ${tr('etcdRepairUi.walEntries', { n: p.bytesDone })}`;
   // The export's last phase counts objects (files written), not bytes.
   if (p.phase.includes('objects')) return `${tr('etcdRepairUi.phase.objects')} · ${tr('etcdRepairUi.objectsWritten', { n: p.bytesDone, total: p.bytesTotal })}`;
-  const phase = p.phase.includes('pages') ? tr('etcdRepairUi.phase.pages') : tr('etcdRepairUi.phase.other');
+  const phase = p.phase.includes('pages') || p.phase === 'bbolt' ? tr('etcdRepairUi.phase.pages') : tr(otherPhaseKey(p.phase));
   return p.bytesTotal > 0 ? `${phase} · ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}` : phase;
+}
+
+/**
+ * The back end's other phases by name (etcd-repair.ts, salvage.ts): opening the input can take a while on a big
+ * db, and writing the new db has a size; a bare "Working" beside a moving bar told the operator nothing.
+ */
+function otherPhaseKey(phase: string): string {
+  if (phase.endsWith('opening the input')) return 'etcdRepairUi.phase.opening';
+  if (phase.includes('writing the new db')) return 'etcdRepairUi.phase.writeDb';
+  return 'etcdRepairUi.phase.other';
 }
 
 /** Percent done when the phase has a known size, else null (an indeterminate bar). */
