@@ -112,7 +112,7 @@ export const etcdMemberLost: Playbook = {
   summary: {
     en: 'The member panics with "tocommit(N) is out of range [lastIndex(0)]": the cluster still counts it, its WAL is gone. Remove it from the cluster, move its data dir aside, add it back and let it rejoin with --initial-cluster-state=existing. The same steps bring the other members back after a cluster was rebuilt from one survivor.',
     'zh-CN':
-      '成员崩溃并报 "tocommit(N) is out of range [lastIndex(0)]"：集群仍把它算作成员，但其 WAL 已丢失。将其从集群中移除，把数据目录移到一旁，再重新加入，并以 --initial-cluster-state=existing 重新加入集群。集群从一个幸存成员重建后，其他成员也用同样的步骤加回。',
+      '成员崩溃并报“tocommit(N) is out of range [lastIndex(0)]”：集群仍把它算作成员，但其 WAL 已丢失。将其从集群中移除，把数据目录移到一旁，再重新加入，并以 --initial-cluster-state=existing 重新加入集群。集群从一个幸存成员重建后，其他成员也用同样的步骤加回。',
   },
   engine: 'etcd',
   signatures: ['etcd.tocommit-out-of-range'],
@@ -243,7 +243,7 @@ export const quorumAndSpace: Playbook = {
   summary: {
     en: 'Quorum loss: rebuild from the member with the newest data with --force-new-cluster (on a copy-first basis), then re-add the others one by one. "database space exceeded": compact, defragment and disarm the NOSPACE alarm.',
     'zh-CN':
-      '失去法定人数：先复制，再在数据最新的成员上以 --force-new-cluster 重建，然后逐个加回其他成员。"database space exceeded"：压缩、碎片整理并解除 NOSPACE 告警。',
+      '失去法定人数：先复制，再在数据最新的成员上以 --force-new-cluster 重建，然后逐个加回其他成员。“database space exceeded”：压缩、碎片整理并解除 NOSPACE 告警。',
   },
   engine: 'etcd',
   signatures: ['etcd.no-leader', 'etcd.no-space'],

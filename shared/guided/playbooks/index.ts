@@ -78,7 +78,7 @@ export const kubeadmEtcdDb: Playbook = {
   summary: {
     en: 'etcd (a static pod) panics at start-up in bbolt, e.g. "freepages: failed to get all reachable pages". Restore from the newest good backup; without one, salvage the data directory with Lifeboat and restore from the salvaged snapshot.db.',
     'zh-CN':
-      'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如 "freepages: failed to get all reachable pages"。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
+      'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如“freepages: failed to get all reachable pages”。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
   },
   engine: 'etcd',
   signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
