@@ -3,7 +3,7 @@
  * create_revision, 3 mod_revision, 4 version, 5 value, 6 lease (all int64
  * but the bytes). A tombstone's value is a KeyValue with the key only.
  */
-import { bytesField, decodeMessage, i64Field, numField } from '../protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 
 export interface KeyValue {
   key: Uint8Array;
@@ -19,27 +19,62 @@ export type KeyValueDecode = { ok: true; kv: KeyValue } | { ok: false; error: st
 
 const EMPTY = new Uint8Array(0);
 
-/** Decode a KeyValue; never throws. A message without a key is an error (etcd never writes one). */
+/**
+ * Decode a KeyValue; never throws. A message without a key is an error (etcd never writes one). Fields are read as
+ * they come and only the last of each known one is kept (protobuf's rule, and gogo's: any number of fields, unknown
+ * ones skipped), so a record of thousands of repeated fields costs no memory; errors read as `decodeMessage`'s.
+ */
 export function decodeKeyValue(bytes: Uint8Array): KeyValueDecode {
-  const m = decodeMessage(bytes, 64);
-  if (!m.ok) return { ok: false, error: `mvccpb.KeyValue: ${m.error}`, offset: m.offset };
-  for (const f of m.fields) {
-    const bytesWanted = f.no === 1 || f.no === 5;
-    if (f.no >= 1 && f.no <= 6 && bytesWanted !== (f.wire === 'bytes'))
-      return { ok: false, error: `mvccpb.KeyValue: field ${f.no} has the wrong wire type`, offset: 0 };
+  const reader = new BinaryReader(bytes);
+  let key: Uint8Array | undefined;
+  let value: Uint8Array | undefined;
+  /** The last varint or fixed value of fields 2, 3, 4 and 6 (index = field number). */
+  const ints: (bigint | undefined)[] = [];
+  let wrongWire = 0;
+  let at = 0;
+  const fail = (error: string): KeyValueDecode => ({ ok: false, error: `mvccpb.KeyValue: ${error}`, offset: at });
+  try {
+    while (reader.pos < reader.len) {
+      at = reader.pos;
+      const [no, wireType] = reader.tag();
+      if (no <= 0) return fail(`invalid field number ${no}`);
+      let v: bigint | Uint8Array;
+      switch (wireType) {
+        case WireType.Varint:
+          v = BigInt.asUintN(64, BigInt(reader.uint64()));
+          break;
+        case WireType.Bit64:
+          v = BigInt(reader.fixed64());
+          break;
+        case WireType.Bit32:
+          v = BigInt(reader.fixed32());
+          break;
+        case WireType.LengthDelimited:
+          v = reader.bytes();
+          break;
+        default:
+          return fail(`unsupported wire type ${wireType as number} for field ${no}`);
+      }
+      if (no > 6) continue;
+      const bytesWanted = no === 1 || no === 5;
+      if (bytesWanted !== v instanceof Uint8Array && wrongWire === 0) wrongWire = no;
+      if (no === 1) key = v instanceof Uint8Array ? v : undefined;
+      else if (no === 5) value = v instanceof Uint8Array ? v : undefined;
+      else ints[no] = v instanceof Uint8Array ? undefined : v;
+    }
+    if (reader.pos > reader.len) return fail('unexpected end of message');
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
   }
-  const key = bytesField(m.fields, 1);
+  if (wrongWire !== 0) return { ok: false, error: `mvccpb.KeyValue: field ${wrongWire} has the wrong wire type`, offset: 0 };
   if (!key || key.length === 0) return { ok: false, error: 'mvccpb.KeyValue: no key', offset: 0 };
+  const num = (no: number): number => {
+    const v = ints[no];
+    return v === undefined ? 0 : v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+  };
   return {
     ok: true,
-    kv: {
-      key,
-      createRevision: numField(m.fields, 2),
-      modRevision: numField(m.fields, 3),
-      version: numField(m.fields, 4),
-      value: bytesField(m.fields, 5) ?? EMPTY,
-      lease: i64Field(m.fields, 6),
-    },
+    kv: { key, createRevision: num(2), modRevision: num(3), version: num(4), value: value ?? EMPTY, lease: BigInt.asIntN(64, ints[6] ?? 0n) },
   };
 }
 

@@ -1,0 +1,53 @@
+/**
+ * mvccpb.KeyValue with more fields than etcd writes (a mutated or hand-made record): etcd's gogo Unmarshal takes any
+ * number of fields, the last of each known one winning and unknown ones skipped, so the general decoder, its fast
+ * path and the exact emulation of etcd's error must all accept it alike (a fuzz seed found the general decoder
+ * refusing past 64 fields while the fast path accepted).
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeKeyValue, decodeKeyValueFast, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
+
+const te = new TextEncoder();
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+describe('KeyValue with many fields', () => {
+  const base = encodeKeyValue({ key: te.encode('/registry/a'), createRevision: 5, modRevision: 9, version: 2, value: te.encode('v1'), lease: 7n });
+
+  it('takes the last of each repeated field, skips unknown ones, and agrees with the fast path and with etcd', () => {
+    const repeats: Uint8Array[] = [base];
+    // 200 more fields: version again and again (varint 0x20 = field 4), unknown field 9 (varint), then a last value.
+    for (let i = 0; i < 100; i++) repeats.push(Uint8Array.of(0x20, i + 1), Uint8Array.of(0x48, 1));
+    repeats.push(encodeKeyValue({ key: te.encode('/registry/b'), createRevision: 0, modRevision: 0, version: 0, value: te.encode('v2'), lease: 0n }));
+    const record = concat(repeats);
+    const general = decodeKeyValue(record);
+    const fast = decodeKeyValueFast(record);
+    expect(general.ok).toBe(true);
+    expect(fast).toEqual(general);
+    if (!general.ok) return;
+    expect(new TextDecoder().decode(general.kv.key)).toBe('/registry/b');
+    expect(new TextDecoder().decode(general.kv.value)).toBe('v2');
+    expect(general.kv.version).toBe(100);
+    expect(general.kv.createRevision).toBe(5);
+    expect(general.kv.lease).toBe(7n);
+    expect(gogoKeyValueError(record)).toBeNull();
+  });
+
+  it('still names the first field with a wrong wire type, and a truncated record, as before', () => {
+    const wrong = concat([base, Uint8Array.of(0x11, 1, 2, 3, 4, 5, 6, 7, 8)]); // field 2 as fixed64: accepted (as before); field 1 as varint is not
+    expect(decodeKeyValue(wrong).ok).toBe(true);
+    const keyAsVarint = concat([base, Uint8Array.of(0x08, 1)]);
+    expect(decodeKeyValue(keyAsVarint)).toEqual({ ok: false, error: 'mvccpb.KeyValue: field 1 has the wrong wire type', offset: 0 });
+    const cut = decodeKeyValue(base.subarray(0, base.length - 1));
+    expect(cut.ok).toBe(false);
+    expect(decodeKeyValue(Uint8Array.of(0x20, 1))).toEqual({ ok: false, error: 'mvccpb.KeyValue: no key', offset: 0 });
+  });
+});
