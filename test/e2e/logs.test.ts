@@ -81,7 +81,7 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
     const view = p.getByTestId('logs-view');
     await view.waitFor({ timeout: 30_000 });
     await dialog.waitFor({ state: 'hidden' });
-    expect(await p.getByTestId('logs-summary').innerText()).toBe('Sources: 3 · records: 21 · recognised failure lines: 14');
+    expect(await p.getByTestId('logs-summary').innerText()).toBe('Sources: 3 · Records: 21 · Recognised failure lines: 14');
 
     // The story, cause first.
     const steps = p.getByTestId('logs-story').locator('li.step');
@@ -180,7 +180,7 @@ describe.skipIf(!canRun)('Paste logs in Chromium', () => {
     await p.getByText(/^File: kubelet-big\.log/).waitFor();
     await p.getByTestId('logs-analyze').click();
     await p.getByTestId('logs-view').waitFor({ timeout: 90_000 });
-    expect(await p.getByTestId('logs-summary').innerText()).toBe(`Sources: 1 · records: ${blocks * 500} · recognised failure lines: ${blocks}`);
+    expect(await p.getByTestId('logs-summary').innerText()).toBe(`Sources: 1 · Records: ${blocks * 500} · Recognised failure lines: ${blocks}`);
     // Memory stays bounded: most unremarkable records were counted, not kept.
     await p.getByTestId('logs-notes').locator('li[data-note="records-elided"]').waitFor();
     await p.getByTestId('log-timeline').locator('g.marker[data-signature="kubernetes.crashloop"]').first().waitFor();
