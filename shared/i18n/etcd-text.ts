@@ -325,6 +325,10 @@ const summaryEn = {
   'etcd-verdict.summary.wal-fails': 'etcd cannot read this WAL: {error}. {next}',
   'etcd-verdict.next.backend':
     'The db tree is damaged: do not start etcd on it. Copy the directory, then revert to the older meta if its tree is intact, salvage the keys, or restore from a snapshot.db or a healthy member.',
+  'etcd-verdict.next.backend-revert':
+    "The newest transaction's tree is damaged and the older meta page's tree is intact: do not start etcd on it. Copy the directory, then repair the copy (Repair or salvage below, or `lifeboat repair`: it goes back to the older tree when etcd can start from it, and etcd re-applies the newer writes from the WAL; else it rebuilds the db from the leaves and the WAL), or restore from a snapshot.db or a healthy member.",
+  'etcd-verdict.next.backend-rebuild':
+    'The db tree is damaged and neither meta page leads to an intact tree: do not start etcd on it. Copy the directory, then repair the copy (Repair or salvage below, or `lifeboat repair`: it rebuilds the db from every readable leaf page plus the WAL) or salvage the keys into a snapshot.db (`lifeboat salvage`), or restore from a snapshot.db or a healthy member.',
   'etcd-verdict.next.wal':
     'The WAL is damaged where etcd cannot repair it. If the db is current (consistent index >= commit), the member can be rebuilt from it; otherwise take the data from a healthy member or a snapshot.',
   'etcd-verdict.next.snap': 'Put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
@@ -355,6 +359,10 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.wal-fails': 'etcd 无法读取该 WAL，报错：“{error}”。{next}',
   'etcd-verdict.next.backend':
     'db 的树结构已损坏：不要在其上启动 etcd。先复制目录，然后在较旧 meta 的树完好时回退到它、抢救键，或从 snapshot.db 或健康成员恢复。',
+  'etcd-verdict.next.backend-revert':
+    '最新事务的树已损坏，而较旧 meta 页的树完好：不要在其上启动 etcd。先复制目录，再修复副本（下方的“修复或抢救”，或 `lifeboat repair`：etcd 能从较旧的树启动时回退到它，etcd 会从 WAL 重新应用较新的写入；否则用叶子页和 WAL 重建 db），或从 snapshot.db 或健康成员恢复。',
+  'etcd-verdict.next.backend-rebuild':
+    'db 的树已损坏，且两个 meta 页都通不到完好的树：不要在其上启动 etcd。先复制目录，再修复副本（下方的“修复或抢救”，或 `lifeboat repair`：它用每个可读的叶子页加上 WAL 重建 db），或把键抢救到 snapshot.db（`lifeboat salvage`），或从 snapshot.db 或健康成员恢复。',
   'etcd-verdict.next.wal':
     'WAL 在 etcd 无法修复的位置损坏。如果 db 是最新的（consistent index >= commit），可以用它重建该成员；否则请从健康成员或快照获取数据。',
   'etcd-verdict.next.snap': '放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',

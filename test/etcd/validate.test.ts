@@ -387,6 +387,29 @@ describe('start-up model rules without a real dir', () => {
     mvccRestoreError: null,
   } as unknown as BboltInfo;
 
+  it('a db etcd cannot walk: the advice names the older meta when its tree is intact, else the rebuild from the leaves', () => {
+    const wal = walWith('aa', 90, 100);
+    const panic = 'freepages: failed to get all reachable pages (page 0: invalid type: meta)';
+    const advice = (otherMetaTreeOk: boolean | null) =>
+      modelStartup({
+        root: 'x',
+        layout,
+        wal,
+        walError: null,
+        snaps: [],
+        bbolt: { ...bbolt, freepagesPanic: panic, otherMetaTreeOk },
+        schema: schemaWith(THREE, 80),
+      });
+    const revert = advice(true);
+    expect(revert.startable).toBe(false);
+    expect(revert.summary).toContain("the older meta page's tree is intact");
+    expect(revert.summary).not.toContain('neither meta page');
+    for (const rebuild of [advice(false), advice(null)]) {
+      expect(rebuild.summary).toContain('neither meta page leads to an intact tree');
+      expect(rebuild.summary).toContain('rebuilds the db from every readable leaf page plus the WAL');
+    }
+  });
+
   it('startup.wal-repair-loses: the last readable HardState committed past the tear, beyond the db', () => {
     const wal = walWith('aa', 90, 100, { tornTail: { file: 'member/wal/0000000000000000-0000000000000000.wal', offset: 4096 } });
     const v = modelStartup({

@@ -9,6 +9,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repairEtcdCopy } from '../../electron/services/etcd-repair';
+import { localDirectory } from '../../electron/services/fs-source';
+import { translate } from '../../shared/i18n';
+import { validateDirectory } from '../../shared/validate';
 import { copyDir, hashTree, requireEtcd, tempDir, tryStartEtcd } from '../helpers/etcd';
 import { buildEtcdGoldens, ETCD_DAMAGE_CASES, type EtcdGoldens } from '../helpers/etcd-damage';
 
@@ -52,6 +55,19 @@ describe.skipIf(!hasEtcd)('etcd repair oracle (real etcd 3.4 starts on the repai
         const before = await hashTree(data);
         const out = path.join(dir, 'repaired');
         const result = await repairEtcdCopy(data, out);
+        expect(await hashTree(data)).toBe(before);
+        // The verdict's advice for a db etcd cannot use names what repair then does: going back to the older meta's
+        // tree, or rebuilding from the leaves (and the going-back advice says repair rebuilds when etcd could not start there).
+        const source = localDirectory(data);
+        const summary = await validateDirectory(source).then(
+          (r) => r.summary,
+          (err: unknown) => String(err),
+        );
+        await source.close();
+        const saysRevert = summary.includes(translate('en', 'etcd-verdict.next.backend-revert'));
+        const saysRebuild = summary.includes(translate('en', 'etcd-verdict.next.backend-rebuild'));
+        if (saysRebuild) expect(result.dbStrategy, summary).toBe('rebuild');
+        if (result.dbStrategy === 'revert-meta' && /freepages|cannot open database/.test(summary)) expect(saysRevert, summary).toBe(true);
         expect(await hashTree(data)).toBe(before);
         const started = await tryStartEtcd(golden.startOptions(out), 30_000);
         if (UNREPAIRABLE.has(c.name)) {

@@ -140,7 +140,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     const fatal = backendFatal(facts);
     if (fatal) {
       story.add('etcd-verdict.narrative.backend-fails', { db: dbFile, error: fatal });
-      return fail(fatal, 'etcd-verdict.next.backend', null);
+      return fail(fatal, backendNextKey(facts), null);
     }
     const chosen = bbolt.chosenMeta ?? 0;
     const newest = bbolt.metas.reduce<number>((m, x) => Math.max(m, x.txid), 0);
@@ -421,6 +421,14 @@ function goBytes(hex: string): string {
   return `[${(hex.match(/../g) ?? []).map((b) => parseInt(b, 16)).join(' ')}]`;
 }
 
+/**
+ * What to do about a db etcd cannot open or walk: the older meta page's tree when it is intact (what `repair` goes
+ * back to), else a rebuild from the leaves. Either way, a copy first.
+ */
+function backendNextKey(facts: StartupFacts): EtcdTextKey {
+  return facts.bbolt?.otherMetaTreeOk ? 'etcd-verdict.next.backend-revert' : 'etcd-verdict.next.backend-rebuild';
+}
+
 function modelDbOnly(facts: StartupFacts): StartupVerdict {
   const story = new Story();
   story.add('etcd-verdict.narrative.db-only');
@@ -428,7 +436,7 @@ function modelDbOnly(facts: StartupFacts): StartupVerdict {
   const fatal = facts.bbolt && facts.bbolt.size > 0 ? backendFatal(facts) : null;
   if (fatal) story.add('etcd-verdict.narrative.backend-fails', { db: facts.layout.dbFile, error: fatal });
   const s = fatal
-    ? sayEtcd('etcd-verdict.summary.db-fails', { error: fatal }, { next: [sayEtcd('etcd-verdict.next.backend')] })
+    ? sayEtcd('etcd-verdict.summary.db-fails', { error: fatal }, { next: [sayEtcd(backendNextKey(facts))] })
     : sayEtcd(facts.schema?.liveKeysLowerBound ? 'etcd-verdict.summary.db-ok-at-least' : 'etcd-verdict.summary.db-ok', {
         revision: facts.schema?.revision ?? 0,
         ci: facts.schema?.consistentIndex ?? 0,
