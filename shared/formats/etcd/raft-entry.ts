@@ -93,42 +93,78 @@ function walkFields(b: Uint8Array, onField: (no: number, wire: 0 | 2, lo: number
   return null;
 }
 
-/** Entry.Unmarshal, written out (one per WAL entry record: no closures, no per-field allocation). */
-export function decodeEntry(b: Uint8Array): Decoded<RaftEntry> {
-  const e: RaftEntry = { type: 0, term: 0, index: 0, data: null };
+/** An Entry's numbers and where its Data is in the bytes (`dataStart` -1: no Data field). */
+export interface EntryHead {
+  type: number;
+  term: number;
+  index: number;
+  dataStart: number;
+  dataEnd: number;
+}
+
+export function newEntryHead(): EntryHead {
+  return { type: 0, term: 0, index: 0, dataStart: -1, dataEnd: -1 };
+}
+
+/**
+ * Entry.Unmarshal, written out, into `h` (reset first): null, or the error gogo
+ * returns. A scan reuses one `h` for every entry record of a WAL (no object
+ * per entry, no view of its Data).
+ */
+export function decodeEntryHead(b: Uint8Array, h: EntryHead): string | null {
+  h.type = 0;
+  h.term = 0;
+  h.index = 0;
+  h.dataStart = -1;
+  h.dataEnd = -1;
   let i = 0;
   const l = b.length;
   while (i < l) {
     const tag = readVarint(b, i, l);
-    if (tag.next < 0) return { ok: false, error: tag.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
+    if (tag.next < 0) return tag.next === -1 ? 'proto: integer overflow' : 'unexpected EOF';
     i = tag.next;
     const no = (tag.lo >>> 3) | (tag.hi << 29) | 0;
     const wire = tag.lo & 7;
-    if (no <= 0) return { ok: false, error: `proto: illegal tag ${no} (wire type ${wire})` };
+    if (no <= 0) return `proto: illegal tag ${no} (wire type ${wire})`;
     if (wire === 0) {
       const v = readVarint(b, i, l);
-      if (v.next < 0) return { ok: false, error: v.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
+      if (v.next < 0) return v.next === -1 ? 'proto: integer overflow' : 'unexpected EOF';
       i = v.next;
-      if (no === 1) e.type = v.lo | 0;
-      else if (no === 2) e.term = num(v.lo, v.hi);
-      else if (no === 3) e.index = num(v.lo, v.hi);
-      else if (no === 4) return { ok: false, error: 'proto: wrong wireType = 0 for field Data' };
+      if (no === 1) h.type = v.lo | 0;
+      else if (no === 2) h.term = num(v.lo, v.hi);
+      else if (no === 3) h.index = num(v.lo, v.hi);
+      else if (no === 4) return 'proto: wrong wireType = 0 for field Data';
     } else if (wire === 2) {
-      if (no >= 1 && no <= 3) return { ok: false, error: `proto: wrong wireType = 2 for field ${no === 1 ? 'Type' : no === 2 ? 'Term' : 'Index'}` };
+      if (no >= 1 && no <= 3) return `proto: wrong wireType = 2 for field ${no === 1 ? 'Type' : no === 2 ? 'Term' : 'Index'}`;
       const v = readVarint(b, i, l);
-      if (v.next < 0) return { ok: false, error: v.next === -1 ? 'proto: integer overflow' : 'unexpected EOF' };
-      if (v.hi & 0x80000000) return { ok: false, error: 'proto: negative length found during unmarshaling' };
+      if (v.next < 0) return v.next === -1 ? 'proto: integer overflow' : 'unexpected EOF';
+      if (v.hi & 0x80000000) return 'proto: negative length found during unmarshaling';
       i = v.next;
-      if (v.hi !== 0 || i + v.lo > l) return { ok: false, error: 'unexpected EOF' };
-      if (no === 4) e.data = b.subarray(i, i + v.lo);
+      if (v.hi !== 0 || i + v.lo > l) return 'unexpected EOF';
+      if (no === 4) {
+        h.dataStart = i;
+        h.dataEnd = i + v.lo;
+      }
       i += v.lo;
     } else if (wire === 1 || wire === 5) {
-      if (no >= 1 && no <= 4) return { ok: false, error: `proto: wrong wireType = ${wire} for field ${['Type', 'Term', 'Index', 'Data'][no - 1]!}` };
+      if (no >= 1 && no <= 4) return `proto: wrong wireType = ${wire} for field ${['Type', 'Term', 'Index', 'Data'][no - 1]!}`;
       i += wire === 1 ? 8 : 4;
-      if (i > l) return { ok: false, error: 'unexpected EOF' };
-    } else return { ok: false, error: `proto: illegal wireType ${wire}` };
+      if (i > l) return 'unexpected EOF';
+    } else return `proto: illegal wireType ${wire}`;
   }
-  return { ok: true, value: e };
+  return null;
+}
+
+/** The RaftEntry `h` (from `decodeEntryHead(b, h)`) describes, its Data a view of `b`; `b` null: no Data. */
+export function entryOfHead(h: EntryHead, b: Uint8Array | null): RaftEntry {
+  return { type: h.type, term: h.term, index: h.index, data: b && h.dataStart >= 0 ? b.subarray(h.dataStart, h.dataEnd) : null };
+}
+
+/** Entry.Unmarshal (`decodeEntryHead`), as an entry of its own. */
+export function decodeEntry(b: Uint8Array): Decoded<RaftEntry> {
+  const h = newEntryHead();
+  const error = decodeEntryHead(b, h);
+  return error === null ? { ok: true, value: entryOfHead(h, b) } : { ok: false, error };
 }
 
 function pushVarint(out: number[], v: bigint | number): void {

@@ -51,10 +51,13 @@ import {
   decodeConfChange,
   decodeConfChangeV2,
   decodeEntry,
+  decodeEntryHead,
   decodeHardState,
   decodeMetadata,
   decodeWalSnapshot,
+  entryOfHead,
   entryTypeName,
+  newEntryHead,
   parseMemberJson,
   type HardState,
   type RaftEntry,
@@ -63,6 +66,9 @@ import { decodeInternalRequest, requestText, type InternalRequest } from './inte
 import type { LocalText } from '../../contract/text';
 import { translateLocal } from '../../i18n/index';
 import { hex32, walFinding } from './wal-text';
+
+/** An entry record without data decodes as the empty Entry. */
+const NO_BYTES = new Uint8Array(0);
 
 export type WalReadErrorKind =
   'torn-tail' | 'crc-mismatch' | 'boundary-crc-mismatch' | 'seq-gap' | 'no-wal' | 'bad-name' | 'decode' | 'snapshot-not-found' | 'other';
@@ -251,73 +257,6 @@ function peekRequestKindIn(data: Uint8Array | null, start: number, end: number):
   return kind ?? 'other';
 }
 
-/** A raft Entry's fields and where its Data is in the record (dataStart -1: no Data field). */
-interface EntryHead {
-  type: number;
-  term: number;
-  index: number;
-  dataStart: number;
-  dataEnd: number;
-}
-
-function clearEntryHead(h: EntryHead): void {
-  h.type = 0;
-  h.term = 0;
-  h.index = 0;
-  h.dataStart = -1;
-  h.dataEnd = -1;
-}
-
-/** raft-entry.ts's `num`: a u64 as a number, clamped to MAX_SAFE_INTEGER. */
-function u64Number(lo: number, hi: number): number {
-  if (hi === 0) return lo >>> 0;
-  const v = hi >>> 0;
-  return v >= 0x200000 ? Number.MAX_SAFE_INTEGER : v * 0x1_0000_0000 + (lo >>> 0);
-}
-
-/**
- * `decodeEntry` for the entries etcd writes (one-byte tags, varint and
- * length-delimited fields only), into `h` without allocating: the same
- * values when it returns true. False for anything else (fixed-width fields,
- * long tags, any error): the caller then asks decodeEntry, which says why.
- */
-function readEntryHead(b: Uint8Array, h: EntryHead): boolean {
-  clearEntryHead(h);
-  const l = b.length;
-  let i = 0;
-  while (i < l) {
-    const tag = b[i++]!;
-    if (tag >= 0x80 || tag < 8) return false;
-    const no = tag >>> 3;
-    const wire = tag & 7;
-    if (wire === 0) {
-      if (no === 4) return false;
-      const v = readVarint(b, i, l);
-      if (v.next < 0) return false;
-      i = v.next;
-      if (no === 1) h.type = v.lo | 0;
-      else if (no === 2) h.term = u64Number(v.lo, v.hi);
-      else if (no === 3) h.index = u64Number(v.lo, v.hi);
-    } else if (wire === 2) {
-      if (no <= 3) return false;
-      const v = readVarint(b, i, l);
-      if (v.next < 0 || v.hi !== 0 || v.next + v.lo > l) return false;
-      i = v.next;
-      if (no === 4) {
-        h.dataStart = i;
-        h.dataEnd = i + v.lo;
-      }
-      i += v.lo;
-    } else return false;
-  }
-  return true;
-}
-
-/** The RaftEntry `h` describes (its data a view of `data`). */
-function entryOf(h: EntryHead, data: Uint8Array | null): RaftEntry {
-  return { type: h.type, term: h.term, index: h.index, data: data && h.dataStart >= 0 ? data.subarray(h.dataStart, h.dataEnd) : null };
-}
-
 function newFileInfo(f: WalFile): WalFileInfo {
   return {
     file: f.rel,
@@ -470,7 +409,7 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
     lastTerm: null,
   };
   /** The entry record being visited (one object for the whole pass). */
-  const head: EntryHead = { type: 0, term: 0, index: 0, dataStart: -1, dataEnd: -1 };
+  const head = newEntryHead();
   let vseError: { file: number; error: DecodeError } | null = null;
   /** Where ValidSnapshotEntries stopped quietly on io.ErrUnexpectedEOF (file position), if it did. */
   let vseQuietStop: { file: number; error: DecodeError } | null = null;
@@ -501,20 +440,12 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
       if (!detached && (rec.type < 1 || rec.type > 5) && !facts.unknownTypes.some((u) => u.file === i))
         fact(facts.unknownTypes, { file: i, offset: rec.offset, type: rec.type });
       if (rec.type === 2) {
-        // The entry's fields without allocating (most entries); decodeEntry for the rest, and for its error.
+        // The entry's fields into one reused head (no object per entry; Data only a position in the record).
         const e = head;
-        let decoded: RaftEntry | null = null;
-        if (!rec.data) clearEntryHead(e);
-        else if (!readEntryHead(rec.data, e)) {
-          const d = decodeEntry(rec.data);
-          if (!d.ok) {
-            if (!detached && !facts.entryDecodeErrors.some((u) => u.file === i)) fact(facts.entryDecodeErrors, { file: i, offset: rec.offset, error: d.error });
-            return;
-          }
-          decoded = d.value;
-          e.type = decoded.type;
-          e.term = decoded.term;
-          e.index = decoded.index;
+        const error = decodeEntryHead(rec.data ?? NO_BYTES, e);
+        if (error !== null) {
+          if (!detached && !facts.entryDecodeErrors.some((u) => u.file === i)) fact(facts.entryDecodeErrors, { file: i, offset: rec.offset, error });
+          return;
         }
         if (!detached) {
           if (lastRun && lastRun.file === i && e.index === lastRun.last + 1) {
@@ -535,14 +466,14 @@ async function scanWalSteps(dir: DirectorySource, relDir: string, opts: WalScanO
         st.lastIndex = e.index;
         st.lastTerm = e.term;
         if (e.type === 0) {
-          const k = decoded ? peekRequestKind(decoded.data) : peekRequestKindIn(rec.data, e.dataStart, e.dataEnd);
+          const k = peekRequestKindIn(rec.data, e.dataStart, e.dataEnd);
           st.requestCounts[k] = (st.requestCounts[k] ?? 0) + 1;
         } else if (e.type === 1 || e.type === 2) {
           const k = e.type === 1 ? 'conf-change' : 'conf-change-v2';
           st.requestCounts[k] = (st.requestCounts[k] ?? 0) + 1;
-          if (st.confChanges.length < MAX_CONF_CHANGES) st.confChanges.push(...confChangesOf(decoded ?? entryOf(e, rec.data)));
+          if (st.confChanges.length < MAX_CONF_CHANGES) st.confChanges.push(...confChangesOf(entryOfHead(e, rec.data)));
         }
-        if (opts.onEntry && rec.data) return opts.onEntry(walEntryOf(decoded ?? entryOf(e, rec.data), f.rel, rec.offset));
+        if (opts.onEntry && rec.data) return opts.onEntry(walEntryOf(entryOfHead(e, rec.data), f.rel, rec.offset));
       } else if (!detached) {
         if (rec.type === 3 && rec.data) {
           const h = decodeHardState(rec.data);
