@@ -3,7 +3,8 @@
  * create_revision, 3 mod_revision, 4 version, 5 value, 6 lease (all int64
  * but the bytes). A tombstone's value is a KeyValue with the key only.
  */
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { readField } from '../protobuf/wire';
 
 export interface KeyValue {
   key: Uint8Array;
@@ -20,9 +21,10 @@ export type KeyValueDecode = { ok: true; kv: KeyValue } | { ok: false; error: st
 const EMPTY = new Uint8Array(0);
 
 /**
- * Decode a KeyValue; never throws. A message without a key is an error (etcd never writes one). Fields are read as
- * they come and only the last of each known one is kept (protobuf's rule, and gogo's: any number of fields, unknown
- * ones skipped), so a record of thousands of repeated fields costs no memory; errors read as `decodeMessage`'s.
+ * Decode a KeyValue; never throws. A message without a key is an error (etcd never writes one). Fields are read one
+ * at a time (`readField`, as `decodeMessage` reads them) and only the last of each known one is kept (protobuf's
+ * rule, and gogo's: any number of fields, unknown ones skipped), so a record of thousands of repeated fields costs
+ * no memory.
  */
 export function decodeKeyValue(bytes: Uint8Array): KeyValueDecode {
   const reader = new BinaryReader(bytes);
@@ -36,31 +38,14 @@ export function decodeKeyValue(bytes: Uint8Array): KeyValueDecode {
   try {
     while (reader.pos < reader.len) {
       at = reader.pos;
-      const [no, wireType] = reader.tag();
-      if (no <= 0) return fail(`invalid field number ${no}`);
-      let v: bigint | Uint8Array;
-      switch (wireType) {
-        case WireType.Varint:
-          v = BigInt.asUintN(64, BigInt(reader.uint64()));
-          break;
-        case WireType.Bit64:
-          v = BigInt(reader.fixed64());
-          break;
-        case WireType.Bit32:
-          v = BigInt(reader.fixed32());
-          break;
-        case WireType.LengthDelimited:
-          v = reader.bytes();
-          break;
-        default:
-          return fail(`unsupported wire type ${wireType as number} for field ${no}`);
-      }
-      if (no > 6) continue;
-      const bytesWanted = no === 1 || no === 5;
-      if (bytesWanted !== v instanceof Uint8Array && wrongWire === 0) wrongWire = no;
-      if (no === 1) key = v instanceof Uint8Array ? v : undefined;
-      else if (no === 5) value = v instanceof Uint8Array ? v : undefined;
-      else ints[no] = v instanceof Uint8Array ? undefined : v;
+      const f = readField(reader);
+      if (typeof f === 'string') return fail(f);
+      if (f.no > 6) continue;
+      const isBytes = f.wire === 'bytes';
+      if ((f.no === 1 || f.no === 5) !== isBytes && wrongWire === 0) wrongWire = f.no;
+      if (f.no === 1) key = isBytes ? f.value : undefined;
+      else if (f.no === 5) value = isBytes ? f.value : undefined;
+      else ints[f.no] = isBytes ? undefined : BigInt(f.value);
     }
     if (reader.pos > reader.len) return fail('unexpected end of message');
   } catch (err) {

@@ -23,6 +23,27 @@ export type ProtoMessage =
 /** More fields than any record etcd writes; a mutated input cannot make us collect millions. */
 export const DEFAULT_MAX_FIELDS = 4096;
 
+/**
+ * The field at `reader`'s position, read past it, or why it cannot be (a field number of 0 or less, a group wire
+ * type). The reader's own errors (a length past the end, a varint too long) are thrown, as the reader throws them.
+ */
+export function readField(reader: BinaryReader): ProtoField | string {
+  const [no, wireType] = reader.tag();
+  if (no <= 0) return `invalid field number ${no}`;
+  switch (wireType) {
+    case WireType.Varint:
+      return { no, wire: 'varint', value: BigInt.asUintN(64, BigInt(reader.uint64())) };
+    case WireType.Bit64:
+      return { no, wire: 'fixed64', value: BigInt(reader.fixed64()) };
+    case WireType.Bit32:
+      return { no, wire: 'fixed32', value: reader.fixed32() };
+    case WireType.LengthDelimited:
+      return { no, wire: 'bytes', value: reader.bytes() };
+    default:
+      return `unsupported wire type ${wireType as number} for field ${no}`;
+  }
+}
+
 /** Decode one message's top-level fields. Groups (unused by etcd and Kubernetes) are an error. */
 export function decodeMessage(bytes: Uint8Array, maxFields = DEFAULT_MAX_FIELDS): ProtoMessage {
   const fields: ProtoField[] = [];
@@ -32,24 +53,9 @@ export function decodeMessage(bytes: Uint8Array, maxFields = DEFAULT_MAX_FIELDS)
     while (reader.pos < reader.len) {
       at = reader.pos;
       if (fields.length >= maxFields) return { ok: false, error: `more than ${maxFields} fields`, offset: at, fields };
-      const [no, wireType] = reader.tag();
-      if (no <= 0) return { ok: false, error: `invalid field number ${no}`, offset: at, fields };
-      switch (wireType) {
-        case WireType.Varint:
-          fields.push({ no, wire: 'varint', value: BigInt.asUintN(64, BigInt(reader.uint64())) });
-          break;
-        case WireType.Bit64:
-          fields.push({ no, wire: 'fixed64', value: BigInt(reader.fixed64()) });
-          break;
-        case WireType.Bit32:
-          fields.push({ no, wire: 'fixed32', value: reader.fixed32() });
-          break;
-        case WireType.LengthDelimited:
-          fields.push({ no, wire: 'bytes', value: reader.bytes() });
-          break;
-        default:
-          return { ok: false, error: `unsupported wire type ${wireType as number} for field ${no}`, offset: at, fields };
-      }
+      const field = readField(reader);
+      if (typeof field === 'string') return { ok: false, error: field, offset: at, fields };
+      fields.push(field);
     }
     if (reader.pos > reader.len) return { ok: false, error: 'unexpected end of message', offset: at, fields };
     return { ok: true, fields };
