@@ -14,19 +14,11 @@
 import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 
-export class ObjectFileWriter {
-  /**
-   * Write `text` to `dir/<name>.<ext>` (or `<name>~N.<ext>`, the first free N from 2), now; rejects with the
-   * file system's error (the export stops there).
-   */
-  async write(dir: string, name: string, ext: string, text: string, mode: number): Promise<void> {
-    createUnder(dir, name, ext, text, mode);
-    return Promise.resolve();
-  }
-}
-
-/** Create the first free `name.ext`, `name~2.ext`, ... in `dir` with `text` (mode set also past the umask). */
-function createUnder(dir: string, name: string, ext: string, text: string, mode: number): void {
+/**
+ * Create the first free `name.ext`, `name~2.ext`, ... in `dir` with `text` (mode set also past the umask); throws the
+ * file system's error (the export stops there).
+ */
+export function writeObjectFile(dir: string, name: string, ext: string, text: string, mode: number): void {
   for (let n = 1; ; n++) {
     const file = path.join(dir, n === 1 ? `${name}.${ext}` : `${name}~${n}.${ext}`);
     let fd: number;

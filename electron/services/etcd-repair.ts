@@ -34,7 +34,7 @@ import {
 import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { emitYamlDocument } from '../../shared/text/yaml-emit';
 import { holdsUnsafeInteger, parseJsonExactIntegers } from '../../shared/text/json-exact-ints';
-import { ObjectFileWriter } from './etcd-export-files';
+import { writeObjectFile } from './etcd-export-files';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
 import {
@@ -865,7 +865,6 @@ export async function exportSourceObjects(
     result.lost = [...state.lost];
     await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
     const made = new Set<string>();
-    const files = new ObjectFileWriter();
     let reported = 0;
     await forEachLiveKey(state, db, async (k, total) => {
       // Writing one file per object is the long part of an export (~200,000 files): say how far, and stop on cancel.
@@ -950,7 +949,7 @@ export async function exportSourceObjects(
           : (emitYamlDocument(doc) ??
             // Nested past the writer's bound (a JSON value can nest thousands deep): its raw bytes, as for bad JSON.
             emitYamlDocument({ lifeboat: { ...lifeboat, note: 'nested too deep for YAML', rawValueBase64: Buffer.from(k.value).toString('base64') } })!);
-      await files.write(dir, safeSegment(where.name), ext, text, secret ? 0o600 : 0o644);
+      writeObjectFile(dir, safeSegment(where.name), ext, text, secret ? 0o600 : 0o644);
       result.objects++;
       if (secret) result.secrets++;
       result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;

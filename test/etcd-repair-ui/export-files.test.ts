@@ -6,9 +6,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ObjectFileWriter } from '../../electron/services/etcd-export-files';
+import { writeObjectFile } from '../../electron/services/etcd-export-files';
 
-describe('ObjectFileWriter', () => {
+describe('writeObjectFile', () => {
   let dir = '';
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-export-files-'));
@@ -19,14 +19,13 @@ describe('ObjectFileWriter', () => {
 
   it('names clashing objects in the order they came, between many other writes, and never overwrites', async () => {
     await fs.writeFile(path.join(dir, 'taken.yaml'), 'was here\n');
-    const w = new ObjectFileWriter();
     const expected = new Map<string, string>([['taken.yaml', 'was here\n']]);
     const clashes: Record<string, number> = {};
     for (let i = 0; i < 400; i++) {
       // Every 7th object is one of three clashing names; the others are distinct; 'taken' already exists.
       const name = i % 7 === 0 ? ['a', 'b', 'taken'][i % 3]! : `obj-${i}`;
       const text = `object ${i}\n`.repeat(1 + (i % 50) * 100);
-      await w.write(dir, name, 'yaml', text, i % 2 === 0 ? 0o600 : 0o644);
+      writeObjectFile(dir, name, 'yaml', text, i % 2 === 0 ? 0o600 : 0o644);
       const n = (clashes[name] = (clashes[name] ?? (name === 'taken' ? 1 : 0)) + 1);
       expected.set(n === 1 ? `${name}.yaml` : `${name}~${n}.yaml`, text);
     }
@@ -41,8 +40,7 @@ describe('ObjectFileWriter', () => {
   it('modes are exact whatever the umask', async () => {
     const old = process.umask(0o077);
     try {
-      const w = new ObjectFileWriter();
-      await w.write(dir, 'public', 'yaml', 'x', 0o644);
+      writeObjectFile(dir, 'public', 'yaml', 'x', 0o644);
     } finally {
       process.umask(old);
     }
@@ -50,16 +48,17 @@ describe('ObjectFileWriter', () => {
   });
 
   it('a write that fails is told at once, and what was there is untouched', async () => {
-    const w = new ObjectFileWriter();
-    await expect(w.write(path.join(dir, 'no-such-dir'), 'x', 'yaml', 'x', 0o644)).rejects.toThrow(/ENOENT/);
+    expect(() => writeObjectFile(path.join(dir, 'no-such-dir'), 'x', 'yaml', 'x', 0o644)).toThrow(/ENOENT/);
     await fs.writeFile(path.join(dir, 'ro'), 'kept\n');
     await fs.chmod(dir, 0o500);
     try {
       // Root writes into a 0500 dir anyway; a normal user gets EACCES. Either way nothing existing is overwritten.
-      const made = await w.write(dir, 'ro', 'yaml', 'y', 0o644).then(
-        () => 'written',
-        (err: Error) => err.message,
-      );
+      let made = 'written';
+      try {
+        writeObjectFile(dir, 'ro', 'yaml', 'y', 0o644);
+      } catch (err) {
+        made = (err as Error).message;
+      }
       if (process.getuid?.() !== 0) expect(made).toMatch(/EACCES/);
     } finally {
       await fs.chmod(dir, 0o700);
