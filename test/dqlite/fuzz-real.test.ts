@@ -17,21 +17,10 @@ import { MAX_BATCH_ENTRIES } from '../../shared/formats/dqlite/batch';
 import { putU32, putU64, u32At } from '../../shared/formats/dqlite/le';
 import { classifyName } from '../../shared/formats/dqlite/segment-name';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
+import { uniform as prng } from '../fuzz/mutate';
 
 const SAMPLES = path.resolve(__dirname, '../../resources/samples');
 const MAX_SINGLE_READ = 16 * 1024 * 1024;
-
-/** mulberry32: small seeded PRNG so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function loadSample(name: string): Record<string, Uint8Array> {
   const dir = path.join(SAMPLES, name);

@@ -3,18 +3,7 @@ import { memoryDirectory, memorySource } from '../../shared/bytes/byte-source';
 import { interpretClosed, interpretOpen, scanSegment } from '../../shared/formats/dqlite/segment';
 import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { bootstrapSegment, segmentBytes, snapshot, withZeros } from './builders';
-
-/** mulberry32: small seeded PRNG so failures are reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { uniform as prng } from '../fuzz/mutate';
 
 describe('fuzz', () => {
   // No timing here: a hang times the test out; speed is in `npm run fuzz` and `npm run bench`.

@@ -18,6 +18,7 @@ import { decodeKeyValue, decodeKeyValueFast, encodeKeyValue, gogoKeyValueError }
 import { decodeRevisionKey, encodeRevisionKey } from '../../shared/formats/etcd/revision';
 import { summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { sha256 } from '@noble/hashes/sha2';
+import { uniform as rng } from '../fuzz/mutate';
 
 const enc = new TextEncoder();
 const PS = 4096;
@@ -619,18 +620,6 @@ describe('etcd values', () => {
     expect(bad.findings.find((f) => f.code === 'snapshot-db.hash-mismatch')!.engineError).toMatch(/^expected sha256 \[\d+( \d+){31}\], got \[\d+( \d+){31}\]$/);
   });
 });
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A source that counts what is read, to prove reads stay bounded. */
 function countingSource(bytes: Uint8Array): ByteSource & { readBytes: number } {

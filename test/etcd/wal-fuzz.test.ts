@@ -23,18 +23,7 @@ import {
 import { decodeInternalRequest, encodePutRequest, encodeDeleteRangeRequest, summarizeRequest } from '../../shared/formats/etcd/internal-request';
 import { listWalRecords, readWalEntries, scanWal } from '../../shared/formats/etcd/wal';
 import { decodeSnapBytes, encodeSnapFile } from '../../shared/formats/etcd/snap';
-
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { uniform as rng } from '../fuzz/mutate';
 
 const te = new TextEncoder();
 

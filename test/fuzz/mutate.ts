@@ -28,6 +28,12 @@ export function rng(seed: number): Rng {
   return { next, int, chance: (p) => next() < p, pick: (xs) => xs[int(xs.length)] };
 }
 
+/** `rng(seed)`'s `next` alone: uniform numbers in [0, 1) from a seed, for tests that need nothing more. */
+export function uniform(seed: number): () => number {
+  const r = rng(seed);
+  return () => r.next();
+}
+
 /** The PRNG for input `index` of a run with `seed` (splitmix-style mixing, so neighbouring indexes are unrelated). */
 export function inputRng(seed: number, index: number): Rng {
   let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index >>> 0, 0x85ebca6b) ^ Math.floor(index / 0x100000000)) >>> 0;

@@ -6,17 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { holdsUnsafeInteger, parseJsonExactIntegers } from '../../shared/text/json-exact-ints';
 import { emitYamlDocument } from '../../shared/text/yaml-emit';
 import { parse } from 'yaml';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { uniform as rng } from '../fuzz/mutate';
 
 const WS = ['', ' ', '\n', '\t', '\r\n  '];
 /** A random JSON text with random whitespace between tokens. */

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { emitYamlDocument, MAX_EMIT_DEPTH } from '../../shared/text/yaml-emit';
+import { uniform as rng } from '../fuzz/mutate';
 
 function readBack(text: string, version: '1.1' | '1.2'): unknown {
   return parse(text, { version, uniqueKeys: true, strict: true, prettyErrors: false });
@@ -17,18 +18,6 @@ function expectRoundTrip(value: unknown): void {
   const want: unknown = JSON.parse(JSON.stringify(value));
   expect(readBack(text!, '1.2'), text!).toEqual(want);
   expect(readBack(text!, '1.1'), text!).toEqual(want);
-}
-
-/** A small seeded generator (mulberry32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TRICKY_WORDS = [
