@@ -31,7 +31,7 @@ import {
   type SalvageCollectOptions,
   type WalEntryStream,
 } from '../../shared/formats/etcd/salvage';
-import { parseJsonValue, summarizeK8sValue } from '../../shared/formats/etcd/k8s-value';
+import { readK8sValue } from '../../shared/formats/etcd/k8s-value';
 import { emitYamlDocument } from '../../shared/text/yaml-emit';
 import { holdsUnsafeInteger, parseJsonExactIntegers } from '../../shared/text/json-exact-ints';
 import { writeObjectFile } from './etcd-export-files';
@@ -878,7 +878,7 @@ export async function exportSourceObjects(
         opts.onProgress({ phase: 'export: writing objects', bytesDone: result.objects, bytesTotal: total, currentFile: null });
       }
       const key = displayKey(k.key);
-      const summary = summarizeK8sValue(k.value);
+      const { summary, json } = readK8sValue(k.value);
       const where = objectPath(key, summary.namespace);
       const secret = summary.encoding === 'encrypted' || where.resource === 'secrets' || where.resource.endsWith('/secrets');
       const ext = format === 'json' ? 'json' : 'yaml';
@@ -898,10 +898,9 @@ export async function exportSourceObjects(
       };
       let doc: unknown;
       if (summary.encoding === 'json') {
-        const parsed = parseJsonValue(k.value);
-        doc = parsed.ok ? parsed.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
+        doc = json ? json.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
         // JSON.parse rounds integers past 2^53 (an int64 field of a custom resource): YAML gets the exact ones.
-        if (parsed.ok && format === 'yaml' && holdsUnsafeInteger(parsed.value)) doc = parseJsonExactIntegers(Buffer.from(k.value).toString('utf8')) ?? doc;
+        if (json && format === 'yaml' && holdsUnsafeInteger(json.value)) doc = parseJsonExactIntegers(Buffer.from(k.value).toString('utf8')) ?? doc;
       } else if (summary.encoding === 'protobuf') {
         doc = {
           apiVersion: summary.apiVersion,

@@ -196,14 +196,22 @@ function isText(b: Uint8Array): boolean {
 
 /** Summarize one value stored under a Kubernetes key. Pure and total: any bytes give a summary. */
 export function summarizeK8sValue(bytes: Uint8Array): K8sValueSummary {
-  if (startsWith(bytes, K8S_PROTOBUF_MAGIC)) return fromProtobuf(bytes);
+  return readK8sValue(bytes).summary;
+}
+
+/**
+ * The summary, and for a JSON value the parsed document too (`json`, else null): the export writes that document, and
+ * parsing each value once instead of twice is a few percent of an export of every object.
+ */
+export function readK8sValue(bytes: Uint8Array): { summary: K8sValueSummary; json: { value: unknown } | null } {
+  if (startsWith(bytes, K8S_PROTOBUF_MAGIC)) return { summary: fromProtobuf(bytes), json: null };
   const head = utf8.decode(bytes.subarray(0, 256));
   if (head.startsWith(ENC_PREFIX)) {
     // k8s:enc:<provider>:<version>:<key name>:<ciphertext>
     const parts = head.slice(ENC_PREFIX.length).split(':');
-    return { encoding: 'encrypted', encryption: { provider: parts[0] ?? '', keyName: parts.length >= 4 ? (parts[2] ?? '') : '' } };
+    return { summary: { encoding: 'encrypted', encryption: { provider: parts[0] ?? '', keyName: parts.length >= 4 ? (parts[2] ?? '') : '' } }, json: null };
   }
   const json = parseJsonValue(bytes);
-  if (json.ok) return fromJson(json.value);
-  return { encoding: isText(bytes) ? 'text' : 'binary' };
+  if (json.ok) return { summary: fromJson(json.value), json: { value: json.value } };
+  return { summary: { encoding: isText(bytes) ? 'text' : 'binary' }, json: null };
 }
