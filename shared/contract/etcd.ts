@@ -221,7 +221,8 @@ export interface BboltInfo {
   otherMetaTreeOk: boolean | null;
   pages: BboltPageCounts;
   /**
-   * No meta leads to a tree (both metas invalid, or the file too small for bbolt), yet the file has pages: `pageSize`
+   * No meta leads to a tree (both metas invalid, the file too small for bbolt, or every root past the end of a file cut
+   * short), yet the file has pages: `pageSize`
    * is the one salvage reads with, and `pages` counts what each page's own header says (as the page map shows it).
    */
   pagesByHeaderScan?: boolean;

@@ -81,10 +81,10 @@ function counts(pageCount: number, codeAt: ((pos: number) => string) | null): Bb
 }
 
 /**
- * A db no meta leads to a tree of (both metas invalid, or the file too small
- * for bbolt): its pages as their own headers say, read with the page size
- * salvage settles on (`settledPageSize`). Null when bbolt opens it on a meta
- * (the walk says what each page is) or there is nothing to scan.
+ * A db no meta leads to a tree of (`metaLeadsToTree`): its pages as their own
+ * headers say, read with the page size salvage settles on (`settledPageSize`).
+ * Null when a meta leads to a tree (the walk says what each page is) or there
+ * is nothing to scan.
  */
 export interface HeaderScan {
   reader: OpenedBbolt['reader'];
@@ -356,9 +356,9 @@ export async function inspectBbolt(
 export async function bboltPageMap(src: ByteSource, file: string): Promise<BboltPageMap> {
   const db = await openBbolt(src);
   const n = db.reader.filePages;
+  const scan = await scanPageHeaders(src, db);
+  if (scan) return { file, pageSize: scan.reader.pageSize, codes: scan.codes, bucketRuns: [], byHeaderScan: true };
   if (db.chosenMeta === null) {
-    const scan = await scanPageHeaders(src, db);
-    if (scan) return { file, pageSize: scan.reader.pageSize, codes: scan.codes, bucketRuns: [], byHeaderScan: true };
     return { file, pageSize: db.pageSize, codes: (n > 0 ? 'x' : '').repeat(Math.min(n, 2)) + PAGE_CODES.damaged.repeat(Math.max(0, n - 2)), bucketRuns: [] };
   }
   const walk = await walkTree(db, db.chosenMeta);
@@ -422,7 +422,7 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
   const h = decodePageHeader(first)!;
   const detail: BboltPageDetail = { ...base, headerId: h.id, type: pageTypeName(h.flags), flags: h.flags, count: h.count, overflow: h.overflow };
   if (h.id !== page) problem(detail, { key: 'bbolt-page.header-id', params: { header: String(h.idBig) } });
-  if (db.chosenMeta !== null) {
+  if (db.chosenMeta !== null && !scan) {
     const walk = await walkTree(db, db.chosenMeta);
     const p = walk.parent[page]!;
     detail.parent = p > 0 ? p - 1 : null;

@@ -347,13 +347,23 @@ export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean; r
 }
 
 /**
- * A db no meta leads to a tree of (both metas invalid, the file too small for
- * bbolt, meta 0's page size unusable), read page by page instead: a reader
- * with the page size salvage settles on (`settledPageSize`). Null when bbolt
- * opens the db on a meta (its walk says what each page is) or there are no pages.
+ * A valid meta whose root is a page of the file: bbolt has a tree to walk
+ * (whatever the walk then finds). False when both metas are invalid, or every
+ * valid meta's root lies past the end (a db cut short: bbolt faults at once).
+ */
+export function metaLeadsToTree(db: OpenedBbolt): boolean {
+  return db.chosenMeta !== null && db.metas.some((m) => m.ok && m.rootPage >= 2 && m.rootPage < db.reader.filePages);
+}
+
+/**
+ * A db no meta leads to a tree of (`metaLeadsToTree`: both metas invalid, the
+ * file too small for bbolt, meta 0's page size unusable, every root past the
+ * end), read page by page instead: a reader with the page size salvage settles
+ * on (`settledPageSize`). Null when a meta leads to a tree (its walk says what
+ * each page is) or there are no pages.
  */
 export async function headerScanReader(src: ByteSource, db: OpenedBbolt): Promise<PageReader | null> {
-  if (db.chosenMeta !== null || db.empty || db.dbSize === 0) return null;
+  if (metaLeadsToTree(db) || db.empty || db.dbSize === 0) return null;
   const pageSize = settledPageSize(await src.read(0, Math.min(db.dbSize, DEFAULT_PAGE_SIZE)));
   const reader = pageSize === db.reader.pageSize ? db.reader : new PageReader(src, db.dbSize, pageSize);
   return reader.filePages > 0 ? reader : null;

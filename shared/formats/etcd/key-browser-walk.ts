@@ -18,20 +18,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * The db opened on the meta bbolt would use. When no meta leads to a tree,
- * the db with `chosenMeta` null and the reader salvage's page size gives
+ * The db opened on the meta bbolt would use. When no meta leads to a tree
+ * (`metaLeadsToTree`), the db with `chosenMeta` null and the reader salvage's page size gives
  * (`headerScanReader`): its keys are then those of the leaves found by
  * scanning the pages (`forEachRevision`). A clear error when there are no pages.
  */
 export async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
   const db = await openBbolt(src);
-  if (db.chosenMeta !== null) return db;
   const reader = await headerScanReader(src, db);
-  if (!reader)
-    throw new Error(
-      `${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`,
-    );
-  return { ...db, reader, pageSize: reader.pageSize };
+  // No tree to walk: chosenMeta null is how forEachRevision knows to scan.
+  if (reader) return { ...db, chosenMeta: null, reader, pageSize: reader.pageSize };
+  if (db.chosenMeta !== null) return db;
+  throw new Error(`${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`);
 }
 
 /** Revisions remembered to drop a freed copy's repeat (a number each, ~30 MB at most); past it, repeats count in a key's history. */
