@@ -161,4 +161,20 @@ describe.skipIf(!canRun)('etcd db with both metas broken, in Chromium', () => {
       expect(errors).toEqual([]);
     });
   }
+
+  it('an empty db (0 bytes) says it is empty, not "not available"', async () => {
+    const dir = path.join(tmp, 'drop-empty', 'etcd-data');
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await fs.cp(golden.dir, dir, { recursive: true });
+    await fs.truncate(dbPath(dir), 0);
+    const before = await hashTree(dir);
+    const { page: p, errors } = await open('en-US');
+    await p.getByTestId('folder-input').setInputFiles(dir);
+    await verdictOf(p);
+    expect(await p.getByTestId('page-map-unavailable').innerText()).toBe('The db file is empty (0 bytes): it has no pages or keys to show.');
+    expect(await p.getByTestId('keys-unavailable').innerText()).toBe('The db file is empty (0 bytes): it has no pages or keys to show.');
+    expect(await p.locator('body').innerText()).not.toContain('Not available here');
+    expect(await hashTree(dir)).toBe(before);
+    expect(errors).toEqual([]);
+  });
 });
