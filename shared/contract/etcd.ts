@@ -220,6 +220,12 @@ export interface BboltInfo {
   /** The other meta's tree: is it intact (the `revert-meta-page` fallback)? null when not walked. */
   otherMetaTreeOk: boolean | null;
   pages: BboltPageCounts;
+  /**
+   * No meta leads to a tree (both metas invalid, the file too small for bbolt, or every root past the end of a file cut
+   * short), yet the file has pages: `pageSize`
+   * is the one salvage reads with, and `pages` counts what each page's own header says (as the page map shows it).
+   */
+  pagesByHeaderScan?: boolean;
   /** snapshot.db only: the SHA-256 trailer. */
   sha256?: { present: boolean; ok: boolean | null; stored: string | null; computed: string | null };
 }
@@ -244,6 +250,8 @@ export interface BboltPageMap {
   codes: string;
   /** Page id -> bucket name, for the pages the walk reached (runs: [firstPage, lastPage, bucket]). */
   bucketRuns: [number, number, string][];
+  /** The codes are what each page's own header says: no meta page leads to a tree (no bucket runs then). */
+  byHeaderScan?: boolean;
 }
 
 export interface BboltElementSummary {

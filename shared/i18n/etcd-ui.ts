@@ -19,6 +19,7 @@ export default defineCatalog(
     'etcdUi.compare.open': 'Open report',
     'etcdUi.compare.back': 'All members',
     'etcdUi.query.unavailable': 'Not available here: the file could not be opened, or this report was made without the files.',
+    'etcdUi.query.emptyDb': 'The db file is empty (0 bytes): it has no pages or keys to show.',
     'etcdUi.list.failed': 'Could not read this part: {error}',
     'etcdUi.crc.ok': 'ok',
     'etcdUi.crc.bad': 'bad',
@@ -171,6 +172,8 @@ export default defineCatalog(
     'etcdUi.pages.nextProblem': 'Next problem page',
     'etcdUi.pages.scale': '{n} {n|page|pages} per square',
     'etcdUi.pages.rows': 'rows {from}–{to} of {total}',
+    'etcdUi.pages.byHeaderScan':
+      'Found by scanning page headers: no meta page leads to a tree. Each page is coloured by what its own header says (freed copies of old pages look like the live ones), and no page can be placed in a bucket.',
     'etcdUi.pages.help': 'Click a square or press Enter to open its page · arrows move · +/− zoom · 0 fits · N next problem · wheel scrolls, Ctrl+wheel zooms',
     'etcdUi.pages.tip.one': 'page {page}: {kind}',
     'etcdUi.pages.tip.bucket': 'bucket {bucket}',
@@ -211,6 +214,8 @@ export default defineCatalog(
     'etcdUi.keys.failed': 'Could not read the keys: {error}',
     'etcdUi.keys.none': 'No keys match.',
     'etcdUi.keys.count': '{n} keys, deleted ones (tombstones) included',
+    'etcdUi.keys.withoutTree':
+      'No meta page leads to a tree: these keys come from the leaf pages found by scanning the file, the newest revision of each that they hold. Freed copies of old leaves are read too, so a key may show an older revision than etcd last wrote; “Repair or salvage” below rebuilds the db from these leaves and replays the WAL over them.',
     'etcdUi.keys.treeDamaged':
       'The db’s tree is damaged: these counts and this list hold only the keys its readable part reaches. “Repair or salvage” below also reads the cut-off leaf pages and the WAL, so it can bring back more keys than are listed here.',
     'etcdUi.keys.countAtLeast': 'at least {n} keys, deleted ones (tombstones) included',
@@ -260,6 +265,7 @@ export default defineCatalog(
     'etcdUi.compare.open': '打开报告',
     'etcdUi.compare.back': '全部成员',
     'etcdUi.query.unavailable': '此处不可用：文件无法打开，或这份报告不是从文件本身得出的。',
+    'etcdUi.query.emptyDb': 'db 文件是空的（0 字节）：没有可显示的页或键。',
     'etcdUi.list.failed': '无法读取这一部分：{error}',
     'etcdUi.crc.ok': '正确',
     'etcdUi.crc.bad': '错误',
@@ -412,6 +418,8 @@ export default defineCatalog(
     'etcdUi.pages.nextProblem': '下一个问题页',
     'etcdUi.pages.scale': '每格 {n} 页',
     'etcdUi.pages.rows': '第 {from}–{to} 行，共 {total} 行',
+    'etcdUi.pages.byHeaderScan':
+      '通过扫描页头得出：没有任何 meta 页能通向一棵树。每一页按它自己的页头着色（已释放的旧页副本看起来与仍在使用的页一样），也无法判断一页属于哪个桶。',
     'etcdUi.pages.help': '点击方格或按 Enter 打开该页 · 方向键移动 · +/− 缩放 · 0 显示全部 · N 下一个问题 · 滚轮滚动，Ctrl+滚轮缩放',
     'etcdUi.pages.tip.one': '第 {page} 页：{kind}',
     'etcdUi.pages.tip.bucket': '桶 {bucket}',
@@ -452,6 +460,8 @@ export default defineCatalog(
     'etcdUi.keys.failed': '无法读取键：{error}',
     'etcdUi.keys.none': '没有匹配的键。',
     'etcdUi.keys.count': '{n} 个键（含已删除的键，即墓碑）',
+    'etcdUi.keys.withoutTree':
+      '没有任何 meta 页能通向一棵树：这些键来自扫描文件找到的叶子页，每个键取其中最新的修订版本。已释放的旧叶子页副本也会被读取，因此某个键显示的修订版本可能比 etcd 最后写入的旧；下方的“修复或抢救”会用这些叶子页重建 db，并在其上重放 WAL。',
     'etcdUi.keys.treeDamaged':
       'db 的树结构已损坏：这里的计数和列表只包含其可读部分能到达的键。下方的“修复或抢救”还会读取被切断的叶子页和 WAL，找回的键可能比这里列出的多。',
     'etcdUi.keys.countAtLeast': '至少 {n} 个键（含已删除的键，即墓碑）',

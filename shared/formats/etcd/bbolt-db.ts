@@ -12,9 +12,20 @@ import type { BboltElementSummary, BboltInfo, BboltPageCounts, BboltPageDetail, 
 import { PAGE_CODES } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
-import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
-import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, LEAF_PAGE_FLAG, pageTypeName, printable, toHex } from './bbolt-page';
-import { hasHashTrailer, openBbolt, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
+import { decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
+import {
+  BRANCH_PAGE_FLAG,
+  BUCKET_LEAF_FLAG,
+  decodePageHeader,
+  FREELIST_PAGE_FLAG,
+  isBranch,
+  LEAF_PAGE_FLAG,
+  META_PAGE_FLAG,
+  pageTypeName,
+  printable,
+  toHex,
+} from './bbolt-page';
+import { hasHashTrailer, headerScanReader, openBbolt, readLoneLeaf, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
 import { decodeKeyValue } from './kv';
 import { decodeRevisionKey } from './revision';
 import { DEFAULT_QUOTA_BYTES, SchemaCollector, type SchemaCollectorOptions } from './schema';
@@ -31,15 +42,15 @@ export interface BboltScan {
 /** Problem findings listed one by one (the rest are in `info.problems` / counted). */
 const MAX_PROBLEM_FINDINGS = 20;
 
-function counts(db: OpenedBbolt, walk: WalkResult | null): BboltPageCounts {
+/** Page counts by code: `codeAt(i)` for every page of the file; no codes (nothing read) counts the two metas. */
+function counts(pageCount: number, codeAt: ((pos: number) => string) | null): BboltPageCounts {
   const c: BboltPageCounts = { meta: 0, branch: 0, leaf: 0, freelist: 0, overflow: 0, free: 0, damaged: 0, beyond: 0 };
-  const n = db.reader.filePages;
-  if (!walk) {
-    c.meta = Math.min(2, n);
+  if (!codeAt) {
+    c.meta = Math.min(2, pageCount);
     return c;
   }
-  for (let i = 0; i < n; i++) {
-    const code = pageCode(walk, i);
+  for (let i = 0; i < pageCount; i++) {
+    const code = codeAt(i);
     switch (code) {
       case PAGE_CODES.meta:
         c.meta++;
@@ -67,6 +78,65 @@ function counts(db: OpenedBbolt, walk: WalkResult | null): BboltPageCounts {
     }
   }
   return c;
+}
+
+/**
+ * A db no meta leads to a tree of (`metaLeadsToTree`): its pages as their own
+ * headers say, read with the page size salvage settles on (`settledPageSize`).
+ * Null when a meta leads to a tree (the walk says what each page is) or there
+ * is nothing to scan.
+ */
+export interface HeaderScan {
+  reader: OpenedBbolt['reader'];
+  /** `PAGE_CODES` per page position, from each page's header alone. */
+  codes: string;
+}
+
+function allZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Every page coloured by its own header: a meta page at 0/1 that validates,
+ * branch, leaf, freelist at the position its header names, the pages an
+ * `overflow` > 0 header covers (when they are inside the file), a page of
+ * zeros as free (never written, or preallocated), anything else damaged.
+ * One header read per page (overflow pages skipped); never throws on content.
+ */
+export async function scanPageHeaders(src: ByteSource, db: OpenedBbolt, signal?: AbortSignal): Promise<HeaderScan | null> {
+  const reader = await headerScanReader(src, db);
+  if (!reader) return null;
+  const n = reader.filePages;
+  const codes = new Array<string>(n);
+  for (let pos = 0; pos < n; pos++) {
+    if ((pos & 0xfff) === 0) throwIfCancelled(signal);
+    const first = await reader.span(pos);
+    const h = decodePageHeader(first);
+    if (pos < 2) {
+      codes[pos] = h && h.flags === META_PAGE_FLAG && db.metas[pos]?.ok ? PAGE_CODES.meta : PAGE_CODES.damaged;
+      continue;
+    }
+    if (!h || !h.idExact || h.id !== pos) {
+      codes[pos] = h && h.idExact && h.id === 0 && h.flags === 0 && allZero(first) ? PAGE_CODES.free : PAGE_CODES.damaged;
+      continue;
+    }
+    const code =
+      h.flags === BRANCH_PAGE_FLAG
+        ? PAGE_CODES.branch
+        : h.flags === LEAF_PAGE_FLAG
+          ? PAGE_CODES.leaf
+          : h.flags === FREELIST_PAGE_FLAG
+            ? PAGE_CODES.freelist
+            : PAGE_CODES.damaged;
+    // An overflow past the end of the file is the header's own damage: the pages after it speak for themselves.
+    if (h.overflow > 0 && h.overflow < n - pos) {
+      codes[pos] = code;
+      for (let k = 1; k <= h.overflow; k++) codes[pos + k] = PAGE_CODES.overflow;
+      pos += h.overflow;
+    } else codes[pos] = h.overflow > 0 ? PAGE_CODES.damaged : code;
+  }
+  return { reader, codes: codes.join('') };
 }
 
 function pageCode(walk: WalkResult, pos: number): string {
@@ -123,7 +193,7 @@ export async function inspectBbolt(
     problems: [],
     problemCount: 0,
     otherMetaTreeOk: null,
-    pages: counts(db, null),
+    pages: counts(db.reader.filePages, null),
   };
   let schema: EtcdSchemaInfo | null = null;
   let hashBytes = 0;
@@ -176,7 +246,7 @@ export async function inspectBbolt(
     info.problems = walk.problems.map(({ kind: _k, ...p }) => p);
     info.problemCount = walk.problemCount;
     info.freepagesPanic = walk.crash;
-    info.pages = counts(db, walk);
+    info.pages = counts(db.reader.filePages, (i) => pageCode(walk, i));
     if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal, reuse: walk })).problemCount === 0;
     throwIfCancelled(opts.signal);
     if (walk.crash) {
@@ -250,6 +320,14 @@ export async function inspectBbolt(
       );
     }
   }
+  const scan = await scanPageHeaders(src, db, opts.signal);
+  if (scan) {
+    // No meta leads to a tree: what is in the file is what the pages' own headers say (the page map reads it the same way).
+    info.pagesByHeaderScan = true;
+    info.pageSize = scan.reader.pageSize;
+    info.pageCount = scan.reader.filePages;
+    info.pages = counts(scan.codes.length, (i) => scan.codes[i]!);
+  }
   if (opts.snapshotDb ?? hasHashTrailer(src.size)) {
     const { hash, bytesRead } = await checkSnapshotHash(src, opts.signal);
     hashBytes = bytesRead;
@@ -270,15 +348,19 @@ export async function inspectBbolt(
       findings.push(bboltFinding({ severity: 'info', code: 'snapshot-db.no-hash', file, offset: null, params: { file }, engineError: err ?? undefined }));
     }
   }
-  return { info, schema, findings, bytesRead: db.reader.bytesRead + hashBytes };
+  const scanBytes = scan && scan.reader !== db.reader ? scan.reader.bytesRead : 0;
+  return { info, schema, findings, bytesRead: db.reader.bytesRead + scanBytes + hashBytes };
 }
 
 /** The page map of the tree bbolt would use (per page position one `PAGE_CODES` char). */
 export async function bboltPageMap(src: ByteSource, file: string): Promise<BboltPageMap> {
   const db = await openBbolt(src);
   const n = db.reader.filePages;
-  if (db.chosenMeta === null)
+  const scan = await scanPageHeaders(src, db);
+  if (scan) return { file, pageSize: scan.reader.pageSize, codes: scan.codes, bucketRuns: [], byHeaderScan: true };
+  if (db.chosenMeta === null) {
     return { file, pageSize: db.pageSize, codes: (n > 0 ? 'x' : '').repeat(Math.min(n, 2)) + PAGE_CODES.damaged.repeat(Math.max(0, n - 2)), bucketRuns: [] };
+  }
   const walk = await walkTree(db, db.chosenMeta);
   const codes: string[] = [];
   for (let i = 0; i < n; i++) codes.push(pageCode(walk, i));
@@ -303,7 +385,10 @@ function elementKey(k: Uint8Array): { key: string; keyHex: string } {
 /** One page, decoded, with where the walk of the chosen meta found it. Out-of-file pages give a page with a problem. */
 export async function bboltPageDetail(src: ByteSource, page: number): Promise<BboltPageDetail> {
   const db = await openBbolt(src);
-  const ps = db.pageSize;
+  // No meta leads to a tree: the page is read as the page map found it by scanning headers (its page size, its overflow runs).
+  const scan = await scanPageHeaders(src, db);
+  const reader = scan?.reader ?? db.reader;
+  const ps = reader.pageSize;
   const base: BboltPageDetail = {
     id: page,
     headerId: 0,
@@ -328,16 +413,16 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
       d.problemTexts.push(text);
     }
   };
-  if (!Number.isSafeInteger(page) || page < 0 || page >= db.reader.filePages) {
+  if (!Number.isSafeInteger(page) || page < 0 || page >= reader.filePages) {
     const out = { ...base, problems: [], problemTexts: [] };
-    problem(out, { key: 'bbolt-page.beyond-file', params: { page, pages: db.reader.filePages } });
+    problem(out, { key: 'bbolt-page.beyond-file', params: { page, pages: reader.filePages } });
     return out;
   }
-  const first = await db.reader.span(page);
+  const first = await reader.span(page);
   const h = decodePageHeader(first)!;
   const detail: BboltPageDetail = { ...base, headerId: h.id, type: pageTypeName(h.flags), flags: h.flags, count: h.count, overflow: h.overflow };
   if (h.id !== page) problem(detail, { key: 'bbolt-page.header-id', params: { header: String(h.idBig) } });
-  if (db.chosenMeta !== null) {
+  if (db.chosenMeta !== null && !scan) {
     const walk = await walkTree(db, db.chosenMeta);
     const p = walk.parent[page]!;
     detail.parent = p > 0 ? p - 1 : null;
@@ -360,8 +445,29 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
       return out;
     }
   }
+  if (scan) {
+    const meta = page < 2 ? db.metas[page] : undefined;
+    if (meta && !meta.ok && meta.error) problem(detail, { key: 'bbolt-page.bbolt-says', params: { text: meta.error } });
+    if (scan.codes[page] === PAGE_CODES.overflow) {
+      let owner = page - 1;
+      while (owner > 2 && scan.codes[owner] === PAGE_CODES.overflow) owner--;
+      const out: BboltPageDetail = {
+        ...detail,
+        headerId: page,
+        type: pageTypeName(0),
+        flags: 0,
+        count: 0,
+        overflow: 0,
+        parent: owner,
+        problems: [],
+        problemTexts: [],
+      };
+      problem(out, { key: 'bbolt-page.overflow-of', params: { from: (page - owner) * ps, owner } });
+      return out;
+    }
+  }
   if (page < 2 || (h.flags & 0x03) === 0) return detail;
-  const span = h.overflow === 0 ? first : await db.reader.span(page, h.overflow + 1);
+  const span = h.overflow === 0 ? first : await reader.span(page, h.overflow + 1);
   if (elementsThatFit(h.count, span.length) < h.count)
     problem(detail, { key: 'bbolt-page.elements-do-not-fit', params: { count: h.count, bytes: span.length } });
   const els: BboltElementSummary[] = [];
@@ -475,14 +581,9 @@ export async function forEachLeafItem(
   for (let pos = 2; pos < n; pos++) {
     if (opts.signal?.aborted) break;
     if (seen[pos]) continue;
-    const first = await db.reader.span(pos);
-    const h = decodePageHeader(first);
-    if (!h || h.flags !== LEAF_PAGE_FLAG || h.id !== pos || h.count === 0) continue;
-    if (pos + h.overflow >= n) continue;
-    const span = h.overflow === 0 ? first : await db.reader.span(pos, h.overflow + 1);
-    if (elementsThatFit(h.count, span.length) < h.count) continue;
-    const els = decodeLeafElements(span, h.count);
-    if (els.some((e) => e.problem) || els.some((e, i) => i > 0 && compareBytes(e.key, els[i - 1]!.key) <= 0)) continue;
+    const leaf = await readLoneLeaf(db.reader, pos);
+    if (!leaf) continue;
+    const els = leaf.elements;
     orphanPages++;
     for (const e of els) {
       await onItem({ page: pos, reachable: false, bucket: guessBucket(e.key, e.value, e.flags), key: e.key, value: e.value, flags: e.flags });
@@ -497,7 +598,7 @@ export async function forEachLeafItem(
         }
       }
     }
-    pos += h.overflow;
+    pos += leaf.overflow;
   }
   return { reachablePages, orphanPages };
 }

@@ -78,6 +78,23 @@ export function validateMeta(fields: MetaFields, computed: bigint): string | nul
   return null;
 }
 
+/** bbolt's default page size (the OS page size on the platforms etcd ships for). */
+export const DEFAULT_PAGE_SIZE = 4096;
+
+/** Page sizes bbolt writes (512 B to 64 KiB, powers of two). */
+const USABLE_PAGE_SIZES: readonly number[] = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+
+/**
+ * The page size to read a db's pages with when its tree may not be usable
+ * (salvage, the page map found by scanning headers): meta 0's when meta 0
+ * validates and names a usable size, else 4096 (bbolt's default, and etcd's on
+ * every platform it ships for). `head`: the file's first bytes (4096 are enough).
+ */
+export function settledPageSize(head: Uint8Array): number {
+  const m0 = decodeMetaFields(head.subarray(0, DEFAULT_PAGE_SIZE));
+  return validateMeta(m0.fields, m0.computed) === null && USABLE_PAGE_SIZES.includes(m0.fields.pageSize) ? m0.fields.pageSize : DEFAULT_PAGE_SIZE;
+}
+
 /** The contract's view of one meta page. `page` is the meta's position (0 or 1). */
 export function decodeMeta(pageBytes: Uint8Array, page: 0 | 1): BboltMetaInfo & { fields: MetaFields } {
   const { fields, computed } = decodeMetaFields(pageBytes);

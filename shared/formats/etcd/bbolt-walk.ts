@@ -29,8 +29,8 @@ import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit
 import { decodeFreelist } from './bbolt-freelist';
 import { ownProblem, type OwnProblemText } from './bbolt-text';
 
-import { chooseMeta, decodeMeta, ERR_INVALID } from './bbolt-meta';
-import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, PAGE_HEADER_SIZE, pageTypeName, toHex, type PageHeader } from './bbolt-page';
+import { chooseMeta, decodeMeta, DEFAULT_PAGE_SIZE, ERR_INVALID, settledPageSize } from './bbolt-meta';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, LEAF_PAGE_FLAG, PAGE_HEADER_SIZE, pageTypeName, toHex, type PageHeader } from './bbolt-page';
 
 /** A problem's text: bbolt's own wording (a string), or ours from a template (translatable). */
 type ProblemText = string | OwnProblemText;
@@ -43,8 +43,9 @@ export function hasHashTrailer(size: number): boolean {
   return size % 512 === SHA256_TRAILER;
 }
 
-/** The page size bbolt v1.3.6 assumes when meta 0 is invalid (os.Getpagesize() on amd64/arm64 Linux). */
-export const DEFAULT_PAGE_SIZE = 4096;
+/** The page size bbolt v1.3.6 assumes when meta 0 is invalid (os.Getpagesize() on amd64/arm64 Linux); defined with the meta. */
+export { DEFAULT_PAGE_SIZE };
+
 /** Problems kept in a walk's list (all are counted). */
 export const MAX_PROBLEMS = 1000;
 /** A page span larger than this is not read whole (bbolt's own values stay far below). */
@@ -343,6 +344,48 @@ export async function openBbolt(src: ByteSource, opts: { snapshotDb?: boolean; r
   if (dbSize < pageSize * 2) return { ...base, metas, reader, pageSize, openError: 'file size too small' };
   if (!meta0.ok && !meta1.ok) return { ...base, metas, reader, pageSize, openError: meta0.error };
   return { ...base, metas, reader, pageSize, chosenMeta: chooseMeta(metas), openError: null };
+}
+
+/**
+ * A valid meta whose root is a page of the file: bbolt has a tree to walk
+ * (whatever the walk then finds). False when both metas are invalid, or every
+ * valid meta's root lies past the end (a db cut short: bbolt faults at once).
+ */
+export function metaLeadsToTree(db: OpenedBbolt): boolean {
+  return db.chosenMeta !== null && db.metas.some((m) => m.ok && m.rootPage >= 2 && m.rootPage < db.reader.filePages);
+}
+
+/**
+ * A db no meta leads to a tree of (`metaLeadsToTree`: both metas invalid, the
+ * file too small for bbolt, meta 0's page size unusable, every root past the
+ * end), read page by page instead: a reader with the page size salvage settles
+ * on (`settledPageSize`). Null when a meta leads to a tree (its walk says what
+ * each page is) or there are no pages.
+ */
+export async function headerScanReader(src: ByteSource, db: OpenedBbolt): Promise<PageReader | null> {
+  if (metaLeadsToTree(db) || db.empty || db.dbSize === 0) return null;
+  const pageSize = settledPageSize(await src.read(0, Math.min(db.dbSize, DEFAULT_PAGE_SIZE)));
+  const reader = pageSize === db.reader.pageSize ? db.reader : new PageReader(src, db.dbSize, pageSize);
+  return reader.filePages > 0 ? reader : null;
+}
+
+/**
+ * Leaf `pos` read without a tree: accepted when its header says leaf at its
+ * own position, it has elements, its overflow stays inside the file, and every
+ * element fits and is in key order (what salvage calls an orphaned leaf).
+ */
+export async function readLoneLeaf(reader: PageReader, pos: number): Promise<{ elements: LeafElement[]; overflow: number } | null> {
+  const n = reader.filePages;
+  if (pos < 2 || pos >= n) return null;
+  const first = await reader.span(pos);
+  const h = decodePageHeader(first);
+  if (!h || h.flags !== LEAF_PAGE_FLAG || !h.idExact || h.id !== pos || h.count === 0) return null;
+  if (h.overflow >= n - pos) return null;
+  const span = h.overflow === 0 ? first : await reader.span(pos, h.overflow + 1);
+  if (elementsThatFit(h.count, span.length) < h.count) return null;
+  const elements = decodeLeafElements(span, h.count);
+  if (elements.some((e) => e.problem) || elements.some((e, i) => i > 0 && compareBytes(e.key, elements[i - 1]!.key) <= 0)) return null;
+  return { elements, overflow: h.overflow };
 }
 
 /** Page codes of a walk's per-position state. */

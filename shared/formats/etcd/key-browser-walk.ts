@@ -7,7 +7,7 @@
 import type { ByteSource } from '../../bytes/byte-source';
 import { decodeLeafElements, type LeafElement } from './bbolt-element';
 import { decodePageHeader } from './bbolt-page';
-import { MAX_SPAN_BYTES, openBbolt, walkTree, type OpenedBbolt } from './bbolt-walk';
+import { headerScanReader, MAX_SPAN_BYTES, openBbolt, readLoneLeaf, walkTree, type OpenedBbolt } from './bbolt-walk';
 import { decodeKeyValueFast, keyValueKeyFast, type KeyValue } from './kv';
 import { decodeRevisionKey, type RevisionKey } from './revision';
 
@@ -17,14 +17,57 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** The db opened on the meta bbolt would use; a clear error when there is none. */
+/**
+ * The db opened on the meta bbolt would use. When no meta leads to a tree
+ * (`metaLeadsToTree`), the db with `chosenMeta` null and the reader salvage's page size gives
+ * (`headerScanReader`): its keys are then those of the leaves found by
+ * scanning the pages (`forEachRevision`). A clear error when there are no pages.
+ */
 export async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
   const db = await openBbolt(src);
-  if (db.chosenMeta === null)
-    throw new Error(
-      `${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`,
-    );
-  return db;
+  const reader = await headerScanReader(src, db);
+  // No tree to walk: chosenMeta null is how forEachRevision knows to scan.
+  if (reader) return { ...db, chosenMeta: null, reader, pageSize: reader.pageSize };
+  if (db.chosenMeta !== null) return db;
+  throw new Error(`${src.name}: ${db.empty ? 'the db is empty' : `bbolt cannot open it (${db.openError ?? 'no valid meta page'})`}; its keys cannot be listed`);
+}
+
+/** Revisions remembered to drop a freed copy's repeat (a number each, ~30 MB at most); past it, repeats count in a key's history. */
+const MAX_SEEN_REVISIONS = 1 << 21;
+
+/** A revision as one number (main < 2^31, sub < 2^21), or null when it does not fit (then it is not remembered). */
+function revisionId(rev: RevisionKey): number | null {
+  return rev.main < 2 ** 31 && rev.sub < 2 ** 21 ? rev.main * 2 ** 22 + rev.sub * 2 + (rev.tombstone ? 1 : 0) : null;
+}
+
+/**
+ * Without a tree (`chosenMeta` null): the revisions of every leaf the page
+ * scan accepts (`readLoneLeaf`), each revision once though freed copies of a
+ * leaf hold it again; the key index keeps the newest per key, as salvage does.
+ */
+async function forEachScannedRevision(
+  db: OpenedBbolt,
+  fn: RevisionVisitor,
+  onlyKey?: Uint8Array,
+  keep?: (key: Uint8Array) => boolean,
+  onLeaf?: (page: number, inline: boolean, elements: number) => void,
+): Promise<void> {
+  const seen = new Set<number>();
+  const once: RevisionVisitor = (rev, kv, page, element) => {
+    const id = revisionId(rev);
+    if (id !== null && seen.has(id)) return;
+    if (id !== null && seen.size < MAX_SEEN_REVISIONS) seen.add(id);
+    fn(rev, kv, page, element);
+  };
+  for (let pos = 2; pos < db.reader.filePages; pos++) {
+    const leaf = await readLoneLeaf(db.reader, pos);
+    if (!leaf) continue;
+    if (leaf.elements.some((e) => decodeRevisionKey(e.key) !== null)) {
+      onLeaf?.(pos, false, leaf.elements.length);
+      visitElements(leaf.elements, pos, once, onlyKey, keep);
+    }
+    pos += leaf.overflow;
+  }
 }
 
 type RevisionVisitor = (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void;
@@ -46,7 +89,7 @@ function visitElements(elements: LeafElement[], page: number, fn: RevisionVisito
   }
 }
 
-/** Visit every item of the `key` bucket in the chosen meta's tree (of one key only, when `onlyKey` is given). */
+/** Visit every item of the `key` bucket in the chosen meta's tree, or without one the scanned leaves' (of one key only, when `onlyKey` is given). */
 export async function forEachRevision(
   db: OpenedBbolt,
   fn: RevisionVisitor,
@@ -56,7 +99,8 @@ export async function forEachRevision(
   /** Told of each leaf of the bucket before its revisions: its page, whether it is inline (in its parent's page), its element count. */
   onLeaf?: (page: number, inline: boolean, elements: number) => void,
 ): Promise<void> {
-  await walkTree(db, db.chosenMeta!, {
+  if (db.chosenMeta === null) return forEachScannedRevision(db, fn, onlyKey, keep, onLeaf);
+  await walkTree(db, db.chosenMeta, {
     enterBucket: (p) => p.length === 1 && p[0] === 'key',
     onLeaf: (leaf) => {
       if (leaf.bucket.length !== 1 || leaf.bucket[0] !== 'key') return;

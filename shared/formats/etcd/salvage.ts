@@ -33,7 +33,7 @@ import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
 import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit } from './bbolt-element';
-import { decodeMetaFields, validateMeta } from './bbolt-meta';
+import { decodeMetaFields, DEFAULT_PAGE_SIZE, settledPageSize, validateMeta } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
@@ -59,7 +59,6 @@ import {
   type RevisionSize,
 } from './etcd-db-write';
 
-const DEFAULT_PAGE_SIZE = 4096;
 /** A page span (page + overflow) larger than this is not read (etcd's own request limit is 1.5 MiB). */
 const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 /** Losses and findings listed (all are counted). */
@@ -1423,14 +1422,11 @@ export async function scanDb(
       );
     }
   }
-  // Page size: from a valid meta (either), else 4096.
+  // Page size: meta 0's when it validates, else 4096 (settledPageSize; the page map found by scanning uses it too).
   const head = await src.read(0, Math.min(dbSize, 2 * 65536));
   state.bytesRead += head.length;
   const metas: { page: number; root: number; txid: bigint; hwm: number }[] = [];
-  const m0 = decodeMetaFields(head.subarray(0, DEFAULT_PAGE_SIZE));
-  let pageSize = DEFAULT_PAGE_SIZE;
-  if (validateMeta(m0.fields, m0.computed) === null && [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(m0.fields.pageSize))
-    pageSize = m0.fields.pageSize;
+  const pageSize = settledPageSize(head);
   state.pageSize = pageSize;
   const filePages = Math.floor(dbSize / pageSize);
   for (const id of [0, 1]) {

@@ -8,6 +8,7 @@ import { PAGE_HEADER_SIZE, decodePageHeader } from '../../../shared/formats/etcd
 import { INTERESTING_U64, mutateBytes, type Rng } from '../mutate';
 import { check, checkPlain, type FuzzTarget } from '../target';
 import { etcdSampleFiles } from './corpus';
+import { listKeys } from '../../../shared/formats/etcd/keys';
 import { guardedSource } from './etcd-corpus';
 
 const PS = 4096;
@@ -126,6 +127,13 @@ export const etcdBbolt: FuzzTarget<Uint8Array, Uint8Array[]> = {
     for (const ch of new Set(map.codes)) check(codes.has(ch), `page map code ${JSON.stringify(ch)}`);
     check(map.codes.length <= Math.max(2, Math.ceil(size / Math.max(1, map.pageSize ?? 1)) + 1), `page map of ${map.codes.length} pages for ${size} bytes`);
     for (const [a, z] of map.bucketRuns) check(a <= z && z < map.codes.length, `bucket run ${a}..${z} of ${map.codes.length} pages`);
+    if (map.byHeaderScan) {
+      // No meta leads to a tree: the report, the map and the key browser read the same scanned pages.
+      check(scan.info.pagesByHeaderScan === true && map.codes.length === pageCount, `scanned map of ${map.codes.length} pages, report says ${pageCount}`);
+      const keys = await listKeys(guardedSource(FILE, bytes), { kind: 'keys', offset: 0, limit: 50 });
+      check(keys.items.length <= 50 && keys.total <= size, `${keys.total} keys listed from the scanned leaves of ${size} bytes`);
+      checkPlain(keys, 'keys of scanned leaves');
+    }
 
     const pages = Math.max(1, map.codes.length);
     for (const page of [size % pages, (size >> 3) % pages, 2, pages, -1]) {
