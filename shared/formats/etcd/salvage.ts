@@ -36,7 +36,7 @@ import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
 import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit } from './bbolt-element';
 import { decodeMetaFields, validateMeta } from './bbolt-meta';
-import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE } from './bbolt-page';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, type PageHeader } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
@@ -1267,13 +1267,12 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
  * have gone on (a branch, a sub-bucket), where its marks would differ (overlapping spans), or where the new hole
  * could change what the scan decided before it (a stale revision it covers, dropped already; the holes' cap).
  */
-function checkPresumedLeaf(state: SalvageState, src: ByteSource, p: number, page: Uint8Array): void | Promise<void> {
+function checkPresumedLeaf(state: SalvageState, src: ByteSource, p: number, page: Uint8Array, h: PageHeader | null): void | Promise<void> {
   const tree = state.tree!;
   const presumed = tree.presumed!;
   const pageSize = state.pageSize;
   const filePages = state.filePages;
   const flags = presumed.flags[p]!;
-  const h = decodePageHeader(page);
   const spanPages = h ? h.overflow + 1 : 1;
   const valid = h !== null && (isBranch(h.flags) || isLeaf(h.flags)) && h.id === p && spanPages * pageSize <= MAX_SPAN_BYTES && p + spanPages <= filePages;
   if (valid && isBranch(h.flags)) throw new PresumedTreeWrong(`page ${p} is a branch at a leaf level`);
@@ -1776,15 +1775,15 @@ async function scanPages(
     const at = pageAt(p);
     let page = at instanceof Uint8Array ? at : await at;
     state.pagesScanned++;
+    const h = decodePageHeader(page)!;
     if (presumed && presumed.flags[p] !== 0) {
-      const checking = checkPresumedLeaf(state, src, p, page);
+      const checking = checkPresumedLeaf(state, src, p, page, h);
       if (checking) {
         await checking;
-        // Again: the check read other pages (the window holding this one may be reused).
+        // Again (the same bytes): the check read other pages, and the window holding this one may be reused.
         page = peekCached(src, p * pageSize, pageSize) ?? (await src.read(p * pageSize, pageSize));
       }
     }
-    const h = decodePageHeader(page)!;
     const spanPages = h.overflow + 1;
     const fits = h.overflow < filePages && p + spanPages <= filePages && spanPages * pageSize <= MAX_SPAN_BYTES;
     // A presumed leaf inside this page's span would not be checked (the scan steps over it).
