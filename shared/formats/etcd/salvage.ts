@@ -1335,28 +1335,54 @@ async function addPresumedHole(state: SalvageState, src: ByteSource, p: number):
 
 /**
  * Per page whose key-bucket revisions the first scan dropped as stale (outside the holes known then): the lowest and
- * highest key dropped. A hole found later in that scan (`checkPresumedLeaf`) that meets one of them would have kept them.
+ * highest main revision dropped (a key's first 8 bytes, no copy of it kept). A hole found later in that scan
+ * (`checkPresumedLeaf`) whose keys' first 8 bytes meet one of these ranges may have kept some of them: the scan
+ * starts over (a range met by the prefixes only starts it over for nothing; one that holds a key it covers is never
+ * missed, as prefixes keep the keys' order).
  */
 class StaleKeyRanges {
-  private readonly pages: number[] = [];
-  private readonly lows: Uint8Array[] = [];
-  private readonly highs: Uint8Array[] = [];
+  private pages = new Float64Array(64);
+  private lows = new Float64Array(64);
+  private highs = new Float64Array(64);
+  private length = 0;
   note(page: number, k: Uint8Array): void {
-    const n = this.pages.length;
+    const main = prefix8(k);
+    const n = this.length;
     if (n > 0 && this.pages[n - 1] === page) {
-      if (compareBytes(k, this.lows[n - 1]!) < 0) this.lows[n - 1] = copyBytes(k);
-      if (compareBytes(k, this.highs[n - 1]!) > 0) this.highs[n - 1] = copyBytes(k);
+      if (main < this.lows[n - 1]!) this.lows[n - 1] = main;
+      if (main > this.highs[n - 1]!) this.highs[n - 1] = main;
       return;
     }
-    this.pages.push(page);
-    this.lows.push(copyBytes(k));
-    this.highs.push(copyBytes(k));
+    if (n === this.pages.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.pages = grow(this.pages);
+      this.lows = grow(this.lows);
+      this.highs = grow(this.highs);
+    }
+    this.pages[n] = page;
+    this.lows[n] = main;
+    this.highs[n] = main;
+    this.length++;
   }
-  /** Does a dropped range meet [lo, hi) (hi null: no bound)? */
+  /** Could a dropped key be in [lo, hi) (hi null: no bound)? */
   meets(lo: Uint8Array, hi: Uint8Array | null): boolean {
-    for (let i = 0; i < this.pages.length; i++) if (compareBytes(this.highs[i]!, lo) >= 0 && (hi === null || compareBytes(this.lows[i]!, hi) < 0)) return true;
+    const from = prefix8(lo);
+    const to = hi === null ? Infinity : prefix8(hi);
+    for (let i = 0; i < this.length; i++) if (this.highs[i]! >= from && this.lows[i]! <= to) return true;
     return false;
   }
+}
+
+/** A key's first 8 bytes as a big-endian number (zeros past a shorter key's end): never decreasing in the key's order. */
+function prefix8(k: Uint8Array): number {
+  if (k.length >= 8) return u64At(k, 0);
+  const padded = new Uint8Array(8);
+  padded.set(k);
+  return u64At(padded, 0);
 }
 
 /**
