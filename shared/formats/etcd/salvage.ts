@@ -13,7 +13,9 @@
  *    from a named bucket), orphaned lease pages by shape. For every etcd key
  *    only the newest revision is remembered, as a file offset, not the value.
  * 2. A light walk from both metas tells which leaves the tree still reaches
- *    (`tree`) and which are cut off (`orphaned-leaf`).
+ *    (`tree`) and which are cut off (`orphaned-leaf`). It reads branches a
+ *    page at a time and a bucket's first leaf; the other leaves at that level
+ *    the scan checks as it reads them (`PresumedLeaves`).
  * 3. WAL entries are replayed (`replayWal`): entries at or below the db's
  *    consistent index only fill what lost pages took (the WAL's last write of
  *    a key wins over an older leaf revision); entries above it are applied
@@ -34,7 +36,7 @@ import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
 import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit } from './bbolt-element';
 import { decodeMetaFields, DEFAULT_PAGE_SIZE, settledPageSize, validateMeta } from './bbolt-meta';
-import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE } from './bbolt-page';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, type PageHeader } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
@@ -911,6 +913,13 @@ const READ_PIECE = 1024 * 1024;
 interface PeekSource {
   /** The bytes, or null when they must be read (`read`). */
   peek(offset: number, length: number): Uint8Array | null;
+  /** The source under the windows: a read there loads no window (a few scattered pages). */
+  uncached: ByteSource;
+}
+
+/** The source under `cachedSource`'s windows, else `src` itself. */
+function uncachedOf(src: ByteSource): ByteSource {
+  return (src as Partial<PeekSource>).uncached ?? src;
 }
 
 /** `src.peek` when it has it: bytes at hand, else null. */
@@ -1003,6 +1012,7 @@ export function cachedSource(src: ByteSource, windowBytes = 4 * 1024 * 1024, win
   const cached: ByteSource & Partial<ReadIntoSource> & PeekSource = {
     name: src.name,
     size: src.size,
+    uncached: src,
     peek(offset: number, length: number): Uint8Array | null {
       const w = Math.floor(offset / windowBytes);
       if (length <= 0 || length > windowBytes || Math.floor((offset + length - 1) / windowBytes) !== w) return null;
@@ -1071,7 +1081,36 @@ interface TreeFacts {
   holes: { lo: Uint8Array; hi: Uint8Array | null }[];
   /** No valid meta, or the key bucket was never reached: no tree to trust. */
   trusted: boolean;
+  /** Leaves the walk took as valid without reading them, until the first page scan checks them (then null). */
+  presumed: PresumedLeaves | null;
 }
+
+/**
+ * Pages the walk reached as leaves but did not read: a bucket's tree is balanced, so once one of its leaves was
+ * read, the other pages at that level are leaves too, and the page scan (which reads every page anyway) checks
+ * each one when it gets there (`checkPresumedLeaf`). What the walk would have done with a page that is not a valid
+ * leaf (a hole, or a descent) is decided there; `entered` and `spanMarked` say what else the walk marked, for the
+ * cases the scan cannot settle alone (the walk is then done again reading every page: `PresumedTreeWrong`).
+ */
+interface PresumedLeaves {
+  /** Per page: 0 = not presumed; else the bucket depth of the visit (1..5), + IN_KEY_BUCKET when under `key`. */
+  flags: Uint8Array;
+  /** Per presumed page: the branch that points at it, and the element's index there (the hole's bounds come from it). */
+  parent: Uint32Array;
+  index: Uint32Array;
+  /** Per branch page read under a bucket: the key range [lo, hi) of its visit. */
+  bounds: Map<number, { lo: Uint8Array; hi: Uint8Array | null }>;
+  /** Per page: entered by the walk as a page of its own (the walk's own array). */
+  entered: Uint8Array;
+  /** Per page: marked as an overflow page of another page's span. */
+  spanMarked: Uint8Array;
+}
+
+const IN_KEY_BUCKET = 0x80;
+const MAX_HOLES = 100_000;
+
+/** The page scan met a presumed leaf the walk would have treated otherwise than the scan can mend: walk again, reading every page. */
+class PresumedTreeWrong extends Error {}
 
 const EMPTY_KEY = new Uint8Array(0);
 
@@ -1079,9 +1118,10 @@ const EMPTY_KEY = new Uint8Array(0);
  * Which page positions the trees of the valid metas reach, under which
  * top-level bucket, and where the key bucket's tree has holes. Bounded: every
  * position is entered once; elements are bounds-checked; garbage pointers
- * are not followed.
+ * are not followed. With `presume`, leaves under a bucket are not read once
+ * their level is known (`PresumedLeaves`): the page scan reads them anyway.
  */
-async function reachablePages(src: ByteSource, dbSize: number, pageSize: number, roots: number[]): Promise<TreeFacts> {
+async function reachablePages(src: ByteSource, dbSize: number, pageSize: number, roots: number[], presume = true): Promise<TreeFacts> {
   const filePages = Math.floor(dbSize / pageSize);
   const reachable = new Uint8Array(filePages);
   const bucketOfPage = new Uint8Array(filePages);
@@ -1093,16 +1133,45 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
   };
   const holes: TreeFacts['holes'] = [];
   let keyBucketSeen = false;
-  type Visit = { page: number; bucket: string | null; depth: number; lo: Uint8Array; hi: Uint8Array | null };
+  /**
+   * `tree`: which bucket tree (an index in `leafLevels`: each bucket's root starts one), `level` the page's
+   * distance from that root, `parent`/`index` the branch element that points at it (-1: a root).
+   */
+  type Visit = {
+    page: number;
+    bucket: string | null;
+    depth: number;
+    lo: Uint8Array;
+    hi: Uint8Array | null;
+    tree: number;
+    level: number;
+    parent: number;
+    index: number;
+  };
   const stack: Visit[] = [];
   const entered = new Uint8Array(filePages);
+  /** Per bucket tree: the level of its first leaf read (-1: none yet). */
+  const leafLevels: number[] = [-1];
+  const presumed: PresumedLeaves | null = presume
+    ? {
+        flags: new Uint8Array(filePages),
+        parent: new Uint32Array(filePages),
+        index: new Uint32Array(filePages),
+        bounds: new Map(),
+        entered,
+        spanMarked: new Uint8Array(filePages),
+      }
+    : null;
+  let presumedCount = 0;
+  // Presuming leaves, the walk reads branches and a few leaves, scattered: a page at a time, not a window each.
+  const pages = presume ? uncachedOf(src) : src;
   const hole = (v: Visit) => {
-    if (v.bucket === 'key' && holes.length < 100_000) holes.push({ lo: v.lo, hi: v.hi });
+    if (v.bucket === 'key' && holes.length < MAX_HOLES) holes.push({ lo: v.lo, hi: v.hi });
   };
   // One tree at a time, newest meta first (roots come newest first): a page both trees share gets the newer rank.
   for (let r = 0; r < roots.length; r++) {
     const rank = Math.max(1, 255 - r);
-    stack.push({ page: roots[r]!, bucket: null, depth: 0, lo: EMPTY_KEY, hi: null });
+    stack.push({ page: roots[r]!, bucket: null, depth: 0, lo: EMPTY_KEY, hi: null, tree: 0, level: 0, parent: -1, index: 0 });
     while (stack.length > 0) {
       const v = stack.pop()!;
       const { page, bucket, depth } = v;
@@ -1112,8 +1181,18 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
       }
       if (entered[page]) continue;
       entered[page] = 1;
+      if (presumed && depth > 0 && v.parent >= 0 && leafLevels[v.tree] === v.level) {
+        // A leaf by its level: marked as the walk marks a valid one-page leaf; the scan checks it.
+        presumed.flags[page] = Math.min(depth, 0x7f) | (bucket === 'key' ? IN_KEY_BUCKET : 0);
+        presumed.parent[page] = v.parent;
+        presumed.index[page] = v.index;
+        presumedCount++;
+        reachable[page] = rank;
+        if (bucket !== null) bucketOfPage[page] = bucketCode(bucket);
+        continue;
+      }
       // From the window at hand without a promise when it is there (most pages of a tree walked in page order).
-      const head = peekCached(src, page * pageSize, pageSize) ?? (await src.read(page * pageSize, pageSize));
+      const head = peekCached(src, page * pageSize, pageSize) ?? (await pages.read(page * pageSize, pageSize));
       const h = decodePageHeader(head);
       if (!h || (!isBranch(h.flags) && !isLeaf(h.flags)) || h.id !== page) {
         hole(v);
@@ -1125,36 +1204,184 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
         continue;
       }
       const span =
-        spanPages === 1 ? head : (peekCached(src, page * pageSize, spanPages * pageSize) ?? (await readExact(src, page * pageSize, spanPages * pageSize)));
+        spanPages === 1 ? head : (peekCached(src, page * pageSize, spanPages * pageSize) ?? (await readExact(pages, page * pageSize, spanPages * pageSize)));
       for (let i = 0; i < spanPages; i++) {
         reachable[page + i] = rank;
         if (bucket !== null) bucketOfPage[page + i] = bucketCode(bucket);
+        if (i > 0 && presumed) presumed.spanMarked[page + i] = 1;
       }
       if (isBranch(h.flags)) {
         const elements = decodeBranchElements(span, h.count);
         // Copies: the page is a view of a reused read window, and these bounds outlive it (stack, holes).
         const keys = elements.map((e) => copyBytes(e.key));
+        if (presumed && depth > 0) presumed.bounds.set(page, { lo: v.lo, hi: v.hi });
         if (elements.length < h.count) hole({ ...v, lo: keys.at(-1) ?? v.lo });
         elements.forEach((e, i) => {
           const lo = i === 0 ? v.lo : keys[i]!;
           const next = elements[i + 1];
           const hi = next && next.problem === null ? keys[i + 1]! : v.hi;
-          if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi });
+          if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi, tree: v.tree, level: v.level + 1, parent: page, index: i });
           else hole({ ...v, lo, hi });
         });
-      } else if (hasBucketElement(span, h.count)) {
-        for (const e of decodeLeafElements(span, h.count)) {
-          if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
-          const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
-          const name = depth === 0 ? latin1.decode(e.key) : bucket;
-          if (name === 'key') keyBucketSeen = true;
-          const child: Visit = { page: root >= BigInt(filePages) ? filePages : Number(root), bucket: name, depth: depth + 1, lo: EMPTY_KEY, hi: null };
-          if (root !== 0n) stack.push(child);
+      } else {
+        if (depth > 0 && leafLevels[v.tree] === -1) leafLevels[v.tree] = v.level;
+        if (hasBucketElement(span, h.count)) {
+          for (const e of decodeLeafElements(span, h.count)) {
+            if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
+            const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+            const name = depth === 0 ? latin1.decode(e.key) : bucket;
+            if (name === 'key') keyBucketSeen = true;
+            const tree = leafLevels.push(-1) - 1;
+            const child: Visit = {
+              page: root >= BigInt(filePages) ? filePages : Number(root),
+              bucket: name,
+              depth: depth + 1,
+              lo: EMPTY_KEY,
+              hi: null,
+              tree,
+              level: 0,
+              parent: -1,
+              index: 0,
+            };
+            if (root !== 0n) stack.push(child);
+          }
         }
       }
     }
   }
-  return { reachable, bucketOfPage, bucketNames, holes, trusted: roots.length > 0 && keyBucketSeen };
+  return {
+    reachable,
+    bucketOfPage,
+    bucketNames,
+    holes,
+    trusted: roots.length > 0 && keyBucketSeen,
+    presumed: presumedCount > 0 ? presumed : null,
+  };
+}
+
+/**
+ * The first page scan at a page the walk presumed a leaf (`PresumedLeaves`), before it uses the page: what the walk
+ * would have done had it read it. A valid leaf: its overflow pages are marked as the walk marks them. Not a valid page:
+ * a hole, as the walk records one (the page is then no tree's). Throws `PresumedTreeWrong` where the walk would
+ * have gone on (a branch, a sub-bucket), where its marks would differ (overlapping spans), or where the new hole
+ * could change what the scan decided before it (a stale revision it covers, dropped already; the holes' cap).
+ */
+function checkPresumedLeaf(state: SalvageState, src: ByteSource, p: number, page: Uint8Array, h: PageHeader | null): void | Promise<void> {
+  const tree = state.tree!;
+  const presumed = tree.presumed!;
+  const pageSize = state.pageSize;
+  const filePages = state.filePages;
+  const flags = presumed.flags[p]!;
+  const spanPages = h ? h.overflow + 1 : 1;
+  const valid = h !== null && (isBranch(h.flags) || isLeaf(h.flags)) && h.id === p && spanPages * pageSize <= MAX_SPAN_BYTES && p + spanPages <= filePages;
+  if (valid && isBranch(h.flags)) throw new PresumedTreeWrong(`page ${p} is a branch at a leaf level`);
+  // The usual case, at once (no promise for each of a db's leaves): a valid one-page leaf.
+  if (valid && spanPages === 1) return checkLeafElements(p, page, h.count, flags & 0x7f);
+  if (valid) return checkPresumedSpan(state, src, p, h.count, spanPages, flags & 0x7f);
+  // Not a valid page: the walk would have recorded a hole and marked nothing.
+  if (presumed.spanMarked[p] !== 0) throw new PresumedTreeWrong(`page ${p}: also in another page's span`);
+  tree.reachable[p] = 0;
+  tree.bucketOfPage[p] = 0;
+  if ((flags & IN_KEY_BUCKET) !== 0) return addPresumedHole(state, src, p);
+}
+
+/** A presumed leaf with a sub-bucket the walk would have followed (`depth` as the walk's visit had it). */
+function checkLeafElements(p: number, span: Uint8Array, count: number, depth: number): void {
+  if (depth > 4 || !hasBucketElement(span, count)) return;
+  for (const e of decodeLeafElements(span, count)) {
+    if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16) continue;
+    if (new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true) !== 0n) throw new PresumedTreeWrong(`page ${p}: a sub-bucket`);
+  }
+}
+
+/** A presumed leaf with overflow pages: marked as the walk marks a span, unless the walk marked those pages otherwise. */
+async function checkPresumedSpan(state: SalvageState, src: ByteSource, p: number, count: number, spanPages: number, depth: number): Promise<void> {
+  const tree = state.tree!;
+  const presumed = tree.presumed!;
+  const pageSize = state.pageSize;
+  for (let i = 1; i < spanPages; i++)
+    if (presumed.entered[p + i] !== 0 || presumed.spanMarked[p + i] !== 0 || tree.reachable[p + i] !== 0)
+      throw new PresumedTreeWrong(`page ${p}: overlapping spans`);
+  const span = peekCached(src, p * pageSize, spanPages * pageSize) ?? (await readExact(src, p * pageSize, spanPages * pageSize));
+  checkLeafElements(p, span, count, depth);
+  for (let i = 1; i < spanPages; i++) {
+    tree.reachable[p + i] = tree.reachable[p]!;
+    tree.bucketOfPage[p + i] = tree.bucketOfPage[p]!;
+    presumed.spanMarked[p + i] = 1;
+  }
+}
+
+/** The hole a presumed key-bucket leaf that is not a valid page leaves, with the bounds the walk gave it. */
+async function addPresumedHole(state: SalvageState, src: ByteSource, p: number): Promise<void> {
+  const tree = state.tree!;
+  const presumed = tree.presumed!;
+  const pageSize = state.pageSize;
+  if (tree.holes.length >= MAX_HOLES) throw new PresumedTreeWrong('too many holes');
+  const parent = presumed.parent[p]!;
+  const bounds = presumed.bounds.get(parent)!;
+  // The parent branch again (read and checked by the walk): the bounds of element `index`, as the walk takes them.
+  const head = await uncachedOf(src).read(parent * pageSize, pageSize);
+  const ph = decodePageHeader(head)!;
+  const parentSpan = ph.overflow === 0 ? head : await readExact(uncachedOf(src), parent * pageSize, (ph.overflow + 1) * pageSize);
+  const elements = decodeBranchElements(parentSpan, ph.count);
+  const i = presumed.index[p]!;
+  const lo = i === 0 ? bounds.lo : copyBytes(elements[i]!.key);
+  const next = elements[i + 1];
+  const hi = next && next.problem === null ? copyBytes(next.key) : bounds.hi;
+  if (state.staleKeys?.meets(lo, hi)) throw new PresumedTreeWrong(`page ${p}: a hole over revisions dropped as stale`);
+  tree.holes.push({ lo, hi });
+}
+
+/**
+ * Per page whose key-bucket revisions the first scan dropped as stale (outside the holes known then): the lowest and
+ * highest main revision dropped (a key's first 8 bytes, no copy of it kept). A hole found later in that scan
+ * (`checkPresumedLeaf`) whose keys' first 8 bytes meet one of these ranges may have kept some of them: the scan
+ * starts over (a range met by the prefixes only starts it over for nothing; one that holds a key it covers is never
+ * missed, as prefixes keep the keys' order).
+ */
+class StaleKeyRanges {
+  private pages = new Float64Array(64);
+  private lows = new Float64Array(64);
+  private highs = new Float64Array(64);
+  private length = 0;
+  note(page: number, k: Uint8Array): void {
+    const main = prefix8(k);
+    const n = this.length;
+    if (n > 0 && this.pages[n - 1] === page) {
+      if (main < this.lows[n - 1]!) this.lows[n - 1] = main;
+      if (main > this.highs[n - 1]!) this.highs[n - 1] = main;
+      return;
+    }
+    if (n === this.pages.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.pages = grow(this.pages);
+      this.lows = grow(this.lows);
+      this.highs = grow(this.highs);
+    }
+    this.pages[n] = page;
+    this.lows[n] = main;
+    this.highs[n] = main;
+    this.length++;
+  }
+  /** Could a dropped key be in [lo, hi) (hi null: no bound)? */
+  meets(lo: Uint8Array, hi: Uint8Array | null): boolean {
+    const from = prefix8(lo);
+    const to = hi === null ? Infinity : prefix8(hi);
+    for (let i = 0; i < this.length; i++) if (this.highs[i]! >= from && this.lows[i]! <= to) return true;
+    return false;
+  }
+}
+
+/** A key's first 8 bytes as a big-endian number (zeros past a shorter key's end): never decreasing in the key's order. */
+function prefix8(k: Uint8Array): number {
+  if (k.length >= 8) return u64At(k, 0);
+  const padded = new Uint8Array(8);
+  padded.set(k);
+  return u64At(padded, 0);
 }
 
 /**
@@ -1197,6 +1424,19 @@ export interface OverBudget {
   filePages: number;
 }
 
+/** `SalvageState.scanMark`: the counters and list lengths before the first page scan. */
+interface ScanMark {
+  findings: number;
+  pagesScanned: number;
+  leafPages: number;
+  orphanedLeafPages: number;
+  unreadablePages: number;
+  maxRevision: number;
+  bytesRead: number;
+  staleRevisions: number;
+  damaged: number;
+}
+
 export class SalvageState {
   /** The keys' states (replaced when a scan passes its budget, and in a partitioned salvage by those of one pass). */
   keys = new KeyStates();
@@ -1226,7 +1466,7 @@ export class SalvageState {
   /** The last revision the WAL replay handed out (deletes included: they take a revision but leave no live key). */
   replayedTopRevision = 0;
   /** Every main revision seen in the key bucket (for the gap check). */
-  readonly revisionsSeen = new RevisionList();
+  revisionsSeen = new RevisionList();
   sourceConsistentIndex: number | null = null;
   sourceCompacted: number | null = null;
   bytesRead = 0;
@@ -1235,8 +1475,39 @@ export class SalvageState {
   tree: TreeFacts | null = null;
   /** Revisions in freed (stale) pages outside the tree's holes: not used. */
   staleRevisions = 0;
+  /** While the first scan checks presumed leaves (`TreeFacts.presumed`): where the revisions it dropped as stale were. */
+  staleKeys: StaleKeyRanges | null = null;
   /** The file is shorter than a valid meta's high-water mark: pages [from, to) are gone. */
   cutPages: [number, number] | null = null;
+
+  /**
+   * What the first page scan changes, as it is before it (`resetScan` puts it back when the scan starts over);
+   * null when the state already holds scanned facts (keys, revisions, small buckets): no start over then.
+   */
+  scanMark(): ScanMark | null {
+    const fresh = this.keys.ids === 0 && this.revisionsSeen.pushed === 0 && this.small.size === 0;
+    if (!fresh || this.keep !== null || this.overBudget !== null || this.spareKeys !== null || this.otherKeys !== null) return null;
+    const { pagesScanned, leafPages, orphanedLeafPages, unreadablePages, maxRevision, bytesRead, staleRevisions, damaged } = this;
+    return { findings: this.findings.length, pagesScanned, leafPages, orphanedLeafPages, unreadablePages, maxRevision, bytesRead, staleRevisions, damaged };
+  }
+  resetScan(mark: ScanMark): void {
+    this.keys = new KeyStates();
+    this.revisionsSeen = new RevisionList();
+    this.small.clear();
+    this.keep = null;
+    this.overBudget = null;
+    this.spareKeys = null;
+    this.staleKeys = null;
+    this.findings.length = mark.findings;
+    this.pagesScanned = mark.pagesScanned;
+    this.leafPages = mark.leafPages;
+    this.orphanedLeafPages = mark.orphanedLeafPages;
+    this.unreadablePages = mark.unreadablePages;
+    this.maxRevision = mark.maxRevision;
+    this.bytesRead = mark.bytesRead;
+    this.staleRevisions = mark.staleRevisions;
+    this.damaged = mark.damaged;
+  }
 
   addLoss(loss: SalvageLoss): void {
     this.lostCount++;
@@ -1286,6 +1557,7 @@ function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValu
   if (!kv) return false;
   if (!reachable && state.tree && !inHole(state.tree, k)) {
     state.staleRevisions++;
+    state.staleKeys?.note(page, k);
     return true;
   }
   state.revisionsSeen.push(rev.main);
@@ -1461,15 +1733,20 @@ export async function scanDb(
   if (hwm > filePages && hwm < Number.MAX_SAFE_INTEGER) state.cutPages = [filePages, hwm];
   // Both metas' trees count: the newer one may be the damaged one (its pages hold the newest
   // revisions), the older one is one transaction behind. Pages neither reaches are freed copies.
-  const tree = await reachablePages(
-    src,
-    dbSize,
-    pageSize,
-    metas.map((m) => m.root),
-  );
-  state.tree = tree;
+  const roots = metas.map((m) => m.root);
+  const before = state.scanMark();
+  // Leaves presumed only when the scan can start over: a state that held scanned facts already cannot be put back.
+  state.tree = await reachablePages(src, dbSize, pageSize, roots, before !== null);
   state.filePages = filePages;
-  await scanPages(state, src, file, opts, keyBudget);
+  try {
+    await scanPages(state, src, file, opts, keyBudget);
+  } catch (err) {
+    if (!(err instanceof PresumedTreeWrong) || before === null) throw err;
+    // The tree is not what its first leaves said (damage): the walk reads every page, and the scan starts over.
+    state.resetScan(before);
+    state.tree = await reachablePages(src, dbSize, pageSize, roots, false);
+    await scanPages(state, src, file, opts, keyBudget);
+  }
   const meta = state.small.get('meta');
   const ci = meta?.get(latin1.decode(META_CONSISTENT_INDEX));
   if (ci && ci.value.length === 8) state.sourceConsistentIndex = Number(new DataView(ci.value.buffer, ci.value.byteOffset, 8).getBigUint64(0, false));
@@ -1511,16 +1788,29 @@ async function scanPages(
   };
   let lastProgress = 0;
   let lastBudgetCheck = 0;
+  const presumed = tree.presumed;
+  if (presumed) state.staleKeys = new StaleKeyRanges();
   // Said at once, so a small db (fewer pages than one report's step) still shows what runs.
   opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: dbSize, currentFile: file });
   while (p < filePages) {
     throwIfCancelled(opts.signal);
     const at = pageAt(p);
-    const page = at instanceof Uint8Array ? at : await at;
+    let page = at instanceof Uint8Array ? at : await at;
     state.pagesScanned++;
     const h = decodePageHeader(page)!;
+    if (presumed && presumed.flags[p] !== 0) {
+      const checking = checkPresumedLeaf(state, src, p, page, h);
+      if (checking) {
+        await checking;
+        // Again (the same bytes): the check read other pages, and the window holding this one may be reused.
+        page = peekCached(src, p * pageSize, pageSize) ?? (await src.read(p * pageSize, pageSize));
+      }
+    }
     const spanPages = h.overflow + 1;
     const fits = h.overflow < filePages && p + spanPages <= filePages && spanPages * pageSize <= MAX_SPAN_BYTES;
+    // A presumed leaf inside this page's span would not be checked (the scan steps over it).
+    if (presumed && spanPages > 1 && fits && h.id === p && (isLeaf(h.flags) || isBranch(h.flags)))
+      for (let q = p + 1; q < p + spanPages; q++) if (presumed.flags[q] !== 0) throw new PresumedTreeWrong(`page ${q} is inside page ${p}'s span`);
     if (isLeaf(h.flags) && h.id === p && fits) {
       const rank = tree.reachable[p]!;
       state.leafPages++;
@@ -1563,6 +1853,11 @@ async function scanPages(
   }
   // A pass that ends over its budget has all its keys (the memory is spent): only the first scan drops them.
   if (keyBudget !== null && !stopAtBudget) overBudget(state, keyBudget, filePages, false);
+  if (presumed) {
+    // Every presumed leaf is checked: the tree's facts are final for the passes that follow.
+    tree.presumed = null;
+    state.staleKeys = null;
+  }
 }
 
 /**
