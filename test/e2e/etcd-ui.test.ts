@@ -9,12 +9,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { REPO } from '../cli/fixtures';
 import { hashTree, loopbackEndpoint, makeGoldenWith, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
 import { sampleObjects } from '../../build/etcd-samples';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, verdictOf, type WatchedPage } from './helpers';
 
 const canRun = chromiumAvailable() && requireEtcd();
 const SAMPLES = path.join(REPO, 'resources', 'samples');
@@ -62,13 +62,6 @@ async function open(locale = 'en-US', colorScheme: 'light' | 'dark' = 'light'): 
   const p = await openPage(browser, server.url, { locale, colorScheme });
   pages.push(p);
   return p;
-}
-
-/** The report is up and says what kind of verdict it is. */
-async function verdictOf(p: Page): Promise<string> {
-  const v = p.getByTestId('verdict');
-  await v.waitFor({ timeout: 60_000 });
-  return (await v.getAttribute('data-verdict')) ?? '';
 }
 
 beforeAll(async () => {

@@ -76,6 +76,13 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
+/** The report is up and says what kind of verdict it is (`data-verdict` of the verdict banner). */
+export async function verdictOf(p: Page): Promise<string> {
+  const v = p.getByTestId('verdict');
+  await v.waitFor({ timeout: 60_000 });
+  return (await v.getAttribute('data-verdict')) ?? '';
+}
+
 /** Where the web-mode back end reads and writes, set through the LIFEBOAT_* environment. */
 export interface AppPaths {
   knownHosts: string;

@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFileSource } from '../../electron/services/fs-source';
+import { withSource } from '../helpers/validate-local';
 import { bboltPageDetail, bboltPageMap, inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { listKeys, readValue } from '../../shared/formats/etcd/keys';
 import type { EtcdKeyItem } from '../../shared/contract/etcd';
@@ -27,15 +27,6 @@ let golden: EtcdGolden;
 let intactDb = '';
 let damagedDir = '';
 let damagedDb = '';
-
-async function withSource<T>(file: string, fn: (src: Awaited<ReturnType<typeof openFileSource>>) => Promise<T>): Promise<T> {
-  const src = await openFileSource(file);
-  try {
-    return await fn(src);
-  } finally {
-    await src.close();
-  }
-}
 
 /** What each page's header says, read by the test itself: the code the scan must give it. */
 function expectedScanCodes(b: Buffer, pageSize: number): string {

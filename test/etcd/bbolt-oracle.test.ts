@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
+import { withSource } from '../helpers/validate-local';
 import { inspectBbolt, bboltPageMap, bboltPageDetail, forEachLeafItem } from '../../shared/formats/etcd/bbolt-db';
 import { listKeys, readValue } from '../../shared/formats/etcd/keys';
 import { restoreHashError } from '../../shared/formats/etcd/snapshot-db';
@@ -188,15 +189,6 @@ async function inspectFile(file: string, opts: { snapshotDb?: boolean } = {}) {
   const src = await openFileSource(file);
   try {
     return await inspectBbolt(src, 'member/snap/db', opts);
-  } finally {
-    await src.close();
-  }
-}
-
-async function withSource<T>(file: string, fn: (src: Awaited<ReturnType<typeof openFileSource>>) => Promise<T>): Promise<T> {
-  const src = await openFileSource(file);
-  try {
-    return await fn(src);
   } finally {
     await src.close();
   }

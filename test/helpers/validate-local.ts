@@ -1,5 +1,5 @@
 /** Validation of a local directory through the same byte source the app uses, closed afterwards. */
-import { localDirectory } from '../../electron/services/fs-source';
+import { localDirectory, openFileSource } from '../../electron/services/fs-source';
 import { validateDirectory } from '../../shared/validate';
 import type { ValidationReport } from '../../shared/contract/report';
 
@@ -9,6 +9,16 @@ export async function validateLocally(dir: string): Promise<ValidationReport> {
     return await validateDirectory(local);
   } finally {
     await local.close();
+  }
+}
+
+/** `fn` over a read-only source of one local file, closed afterwards. */
+export async function withSource<T>(file: string, fn: (src: Awaited<ReturnType<typeof openFileSource>>) => Promise<T>): Promise<T> {
+  const src = await openFileSource(file);
+  try {
+    return await fn(src);
+  } finally {
+    await src.close();
   }
 }
 
