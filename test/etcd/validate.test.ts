@@ -18,9 +18,9 @@ import { sayEtcd } from '../../shared/formats/etcd/say';
 import { verdictOf as bannerOf } from '../../renderer/src/features/validation/verdict';
 import { validateDirectory } from '../../shared/validate';
 import { MESSAGES, translateLocal } from '../../shared/i18n';
-import { localDirectory } from '../../electron/services/fs-source';
+import { localDirectory, openLocalTarget } from '../../electron/services/fs-source';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
-import { buildEtcdGoldens, ETCD_DAMAGE_CASES, dbPath, snapFiles, walFiles, walFrames, type EtcdGoldens } from '../helpers/etcd-damage';
+import { buildEtcdGoldens, ETCD_DAMAGE_CASES, dbPath, flipByte, snapFiles, walFiles, walFrames, type EtcdGoldens } from '../helpers/etcd-damage';
 
 const HAVE_ETCD = requireEtcd();
 
@@ -174,6 +174,29 @@ describe.skipIf(!HAVE_ETCD)('etcd validator on real data dirs', () => {
     expect(find(m, 'layout.leftover')).toEqual([
       expect.objectContaining({ severity: 'info', file: 'snap/db.tmp', params: expect.objectContaining({ kind: 'tmp' }) as unknown }),
     ]);
+  });
+
+  it("engine text of a db bbolt cannot open names the path as etcd would: a lone file as itself, not 'db/db'", async () => {
+    const dir = path.join(work, 'both-metas');
+    await fs.mkdir(dir);
+    const file = path.join(dir, 'db');
+    await fs.copyFile(dbPath(g.goldens.small!.dir), file);
+    // Both metas' checksums: bbolt opens nothing (`checksum error`).
+    await flipByte(file, 72);
+    await flipByte(file, 4096 + 72);
+    const fatal = (r: ValidationReport) => r.findings.find((f) => f.code === 'bbolt.open-error')?.engineError;
+    // The file itself, as the CLI and Open file give it: a one-file directory named after it.
+    const target = await openLocalTarget(file);
+    try {
+      const r = await validateDirectory(target);
+      expect(r.etcd?.startup.fatalError).toBe('cannot open database at db (checksum error)');
+      expect(fatal(r)).toBe('checksum error');
+    } finally {
+      await target.close();
+    }
+    // The directory holding it: the path under that directory.
+    const inDir = await validatePath(dir);
+    expect(inDir.etcd?.startup.fatalError).toBe('cannot open database at both-metas/db (checksum error)');
   });
 
   it('restore.db-broken: a snapshot.db whose hash matches but whose bbolt tree is damaged cannot be restored', async () => {

@@ -105,7 +105,10 @@ function backendFatal(facts: StartupFacts): string | null {
 }
 
 function dbDisplayPath(facts: StartupFacts): string {
-  return `${facts.root}/${facts.bbolt?.file ?? facts.layout.dbFile}`;
+  const file = facts.bbolt?.file ?? facts.layout.dbFile;
+  // A lone db or snapshot.db opened as itself is its own root (a one-file directory of the same name): not `db/db`.
+  const lone = (facts.layout.input === 'db-file' || facts.layout.input === 'snapshot-db') && facts.root === file;
+  return lone ? file : `${facts.root}/${file}`;
 }
 
 /** The model for a data dir or member dir. */
