@@ -78,7 +78,7 @@ export function validateMeta(fields: MetaFields, computed: bigint): string | nul
   return null;
 }
 
-/** bbolt's default page size (the OS page size on the platforms etcd ships for). */
+/** bbolt's default page size, and the one bbolt v1.3.6 assumes when meta 0 is invalid (os.Getpagesize() on amd64/arm64 Linux). */
 export const DEFAULT_PAGE_SIZE = 4096;
 
 /** Page sizes bbolt writes (512 B to 64 KiB, powers of two). */

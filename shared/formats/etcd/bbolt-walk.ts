@@ -43,9 +43,6 @@ export function hasHashTrailer(size: number): boolean {
   return size % 512 === SHA256_TRAILER;
 }
 
-/** The page size bbolt v1.3.6 assumes when meta 0 is invalid (os.Getpagesize() on amd64/arm64 Linux); defined with the meta. */
-export { DEFAULT_PAGE_SIZE };
-
 /** Problems kept in a walk's list (all are counted). */
 export const MAX_PROBLEMS = 1000;
 /** A page span larger than this is not read whole (bbolt's own values stay far below). */

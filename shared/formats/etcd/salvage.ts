@@ -34,7 +34,7 @@ import type { SalvageKeySource, SalvageLoss, SalvageReport, SalvagedKey } from '
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
-import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit } from './bbolt-element';
+import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit, type LeafElement } from './bbolt-element';
 import { decodeMetaFields, DEFAULT_PAGE_SIZE, settledPageSize, validateMeta } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, type PageHeader } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
@@ -1227,8 +1227,8 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
         if (depth > 0 && leafLevels[v.tree] === -1) leafLevels[v.tree] = v.level;
         if (hasBucketElement(span, h.count)) {
           for (const e of decodeLeafElements(span, h.count)) {
-            if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16 || depth > 4) continue;
-            const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+            const root = depth > 4 ? null : subBucketRoot(e);
+            if (root === null) continue;
             const name = depth === 0 ? latin1.decode(e.key) : bucket;
             if (name === 'key') keyBucketSeen = true;
             const tree = leafLevels.push(-1) - 1;
@@ -1289,9 +1289,15 @@ function checkPresumedLeaf(state: SalvageState, src: ByteSource, p: number, page
 function checkLeafElements(p: number, span: Uint8Array, count: number, depth: number): void {
   if (depth > 4 || !hasBucketElement(span, count)) return;
   for (const e of decodeLeafElements(span, count)) {
-    if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16) continue;
-    if (new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true) !== 0n) throw new PresumedTreeWrong(`page ${p}: a sub-bucket`);
+    const root = subBucketRoot(e);
+    if (root !== null && root !== 0n) throw new PresumedTreeWrong(`page ${p}: a sub-bucket`);
   }
+}
+
+/** The root page a bucket element names (its value's first 8 bytes), or null for an element that is not a whole bucket header. */
+function subBucketRoot(e: LeafElement): bigint | null {
+  if (e.problem !== null || (e.flags & BUCKET_LEAF_FLAG) === 0 || e.value.length < 16) return null;
+  return new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
 }
 
 /** A presumed leaf with overflow pages: marked as the walk marks a span, unless the walk marked those pages otherwise. */
@@ -1340,38 +1346,28 @@ async function addPresumedHole(state: SalvageState, src: ByteSource, p: number):
  * missed, as prefixes keep the keys' order).
  */
 class StaleKeyRanges {
-  private pages = new Float64Array(64);
-  private lows = new Float64Array(64);
-  private highs = new Float64Array(64);
+  private readonly pages = new NumberColumn((n) => new Float64Array(n));
+  private readonly lows = new NumberColumn((n) => new Float64Array(n));
+  private readonly highs = new NumberColumn((n) => new Float64Array(n));
   private length = 0;
   note(page: number, k: Uint8Array): void {
     const main = prefix8(k);
-    const n = this.length;
-    if (n > 0 && this.pages[n - 1] === page) {
-      if (main < this.lows[n - 1]!) this.lows[n - 1] = main;
-      if (main > this.highs[n - 1]!) this.highs[n - 1] = main;
+    const last = this.length - 1;
+    if (last >= 0 && this.pages.get(last) === page) {
+      if (main < this.lows.get(last)) this.lows.set(last, main);
+      if (main > this.highs.get(last)) this.highs.set(last, main);
       return;
     }
-    if (n === this.pages.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.pages = grow(this.pages);
-      this.lows = grow(this.lows);
-      this.highs = grow(this.highs);
-    }
-    this.pages[n] = page;
-    this.lows[n] = main;
-    this.highs[n] = main;
+    this.pages.set(this.length, page);
+    this.lows.set(this.length, main);
+    this.highs.set(this.length, main);
     this.length++;
   }
   /** Could a dropped key be in [lo, hi) (hi null: no bound)? */
   meets(lo: Uint8Array, hi: Uint8Array | null): boolean {
     const from = prefix8(lo);
     const to = hi === null ? Infinity : prefix8(hi);
-    for (let i = 0; i < this.length; i++) if (this.highs[i]! >= from && this.lows[i]! <= to) return true;
+    for (let i = 0; i < this.length; i++) if (this.highs.get(i) >= from && this.lows.get(i) <= to) return true;
     return false;
   }
 }
