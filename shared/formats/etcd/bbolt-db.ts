@@ -352,16 +352,36 @@ export async function inspectBbolt(
   return { info, schema, findings, bytesRead: db.reader.bytesRead + scanBytes + hashBytes };
 }
 
-/** The page map of the tree bbolt would use (per page position one `PAGE_CODES` char). */
-export async function bboltPageMap(src: ByteSource, file: string): Promise<BboltPageMap> {
+/**
+ * What the page map and each page's detail are read from: the db opened, and
+ * either the walk of the tree bbolt would use or, when no meta leads to a
+ * tree, every page header scanned. A caller that answers many page queries on
+ * one db (a query session) reads these once: on a 1 GiB db the walk is ~0.5 s,
+ * which each click on a page used to pay again.
+ */
+export interface BboltPageFacts {
+  db: OpenedBbolt;
+  /** Set when no meta leads to a tree: the pages as their own headers say. */
+  scan: HeaderScan | null;
+  /** The chosen meta's walk; null with `scan`, or when no meta validates. */
+  walk: WalkResult | null;
+}
+
+export async function readBboltPageFacts(src: ByteSource): Promise<BboltPageFacts> {
   const db = await openBbolt(src);
-  const n = db.reader.filePages;
   const scan = await scanPageHeaders(src, db);
+  const walk = !scan && db.chosenMeta !== null ? await walkTree(db, db.chosenMeta) : null;
+  return { db, scan, walk };
+}
+
+/** The page map of the tree bbolt would use (per page position one `PAGE_CODES` char). */
+export async function bboltPageMap(src: ByteSource, file: string, facts?: BboltPageFacts): Promise<BboltPageMap> {
+  const { db, scan, walk } = facts ?? (await readBboltPageFacts(src));
+  const n = db.reader.filePages;
   if (scan) return { file, pageSize: scan.reader.pageSize, codes: scan.codes, bucketRuns: [], byHeaderScan: true };
-  if (db.chosenMeta === null) {
+  if (!walk) {
     return { file, pageSize: db.pageSize, codes: (n > 0 ? 'x' : '').repeat(Math.min(n, 2)) + PAGE_CODES.damaged.repeat(Math.max(0, n - 2)), bucketRuns: [] };
   }
-  const walk = await walkTree(db, db.chosenMeta);
   const codes: string[] = [];
   for (let i = 0; i < n; i++) codes.push(pageCode(walk, i));
   const bucketRuns: [number, number, string][] = [];
@@ -383,10 +403,9 @@ function elementKey(k: Uint8Array): { key: string; keyHex: string } {
 }
 
 /** One page, decoded, with where the walk of the chosen meta found it. Out-of-file pages give a page with a problem. */
-export async function bboltPageDetail(src: ByteSource, page: number): Promise<BboltPageDetail> {
-  const db = await openBbolt(src);
-  // No meta leads to a tree: the page is read as the page map found it by scanning headers (its page size, its overflow runs).
-  const scan = await scanPageHeaders(src, db);
+export async function bboltPageDetail(src: ByteSource, page: number, facts?: BboltPageFacts): Promise<BboltPageDetail> {
+  // No meta leads to a tree (`scan`): the page is read as the page map found it by scanning headers (its page size, its overflow runs).
+  const { db, scan, walk } = facts ?? (await readBboltPageFacts(src));
   const reader = scan?.reader ?? db.reader;
   const ps = reader.pageSize;
   const base: BboltPageDetail = {
@@ -422,8 +441,7 @@ export async function bboltPageDetail(src: ByteSource, page: number): Promise<Bb
   const h = decodePageHeader(first)!;
   const detail: BboltPageDetail = { ...base, headerId: h.id, type: pageTypeName(h.flags), flags: h.flags, count: h.count, overflow: h.overflow };
   if (h.id !== page) problem(detail, { key: 'bbolt-page.header-id', params: { header: String(h.idBig) } });
-  if (db.chosenMeta !== null && !scan) {
-    const walk = await walkTree(db, db.chosenMeta);
+  if (walk) {
     const p = walk.parent[page]!;
     detail.parent = p > 0 ? p - 1 : null;
     const b = walk.bucketOf[page]!;

@@ -14,7 +14,7 @@ import type { ByteSource, DirectorySource } from '../../bytes/byte-source';
 import type { EtcdDetails, EtcdQuery, EtcdQueryResult, EtcdQueryResults } from '../../contract/etcd';
 import type { ValidationReport } from '../../contract/report';
 import { listWalRecords } from './wal';
-import { bboltPageDetail, bboltPageMap } from './bbolt-db';
+import { bboltPageDetail, bboltPageMap, readBboltPageFacts, type BboltPageFacts } from './bbolt-db';
 import { listKeys, readValue } from './keys';
 import { EtcdKeyBrowser, type EtcdKeyBrowserOptions } from './key-browser-index';
 
@@ -114,8 +114,8 @@ export async function openRelative(dir: DirectorySource, rel: string): Promise<B
  */
 export interface EtcdQueryEngine {
   listWalRecords(src: ByteSource, file: string, fromRecord: number, limit: number): Promise<EtcdQueryResults['wal-records']>;
-  bboltPageMap(src: ByteSource, file: string): Promise<EtcdQueryResults['page-map']>;
-  bboltPageDetail(src: ByteSource, page: number): Promise<EtcdQueryResults['page']>;
+  bboltPageMap(src: ByteSource, file: string, facts?: BboltPageFacts): Promise<EtcdQueryResults['page-map']>;
+  bboltPageDetail(src: ByteSource, page: number, facts?: BboltPageFacts): Promise<EtcdQueryResults['page']>;
   listKeys(src: ByteSource, query: Extract<EtcdQuery, { kind: 'keys' }>): Promise<EtcdQueryResults['keys']>;
   readValue(src: ByteSource, key: string, revision?: number): Promise<EtcdQueryResults['value']>;
 }
@@ -130,7 +130,25 @@ export const DEFAULT_QUERY_ENGINE: EtcdQueryEngine = { listWalRecords, bboltPage
  */
 export class EtcdQuerySession {
   private readonly browsers = new Map<string, Promise<EtcdKeyBrowser>>();
+  private readonly pages = new Map<string, Promise<{ src: ByteSource; facts: BboltPageFacts }>>();
   constructor(private readonly opts: EtcdKeyBrowserOptions = {}) {}
+
+  /**
+   * The page facts of `file` in `dir` (its tree walked at the first page-map or page query), so the page map and
+   * every click on a page after it read them once. A failed read is not kept: the next query tries again.
+   */
+  pageFacts(dir: DirectorySource, file: string): Promise<{ src: ByteSource; facts: BboltPageFacts }> {
+    let f = this.pages.get(file);
+    if (!f) {
+      const p = openRelative(dir, file).then(async (src) => ({ src, facts: await readBboltPageFacts(src) }));
+      f = p;
+      this.pages.set(file, p);
+      p.catch(() => {
+        if (this.pages.get(file) === p) this.pages.delete(file);
+      });
+    }
+    return f;
+  }
 
   /** The key browser of `file` in `dir` (opened at the first call). */
   browser(dir: DirectorySource, file: string): Promise<EtcdKeyBrowser> {
@@ -183,6 +201,10 @@ export async function answerEtcdQuery<Q extends EtcdQuery>(
     }
     case 'page-map': {
       const file = dbFileOf(etcd);
+      if (session) {
+        const { src, facts } = await session.pageFacts(dir, file);
+        return (await engine.bboltPageMap(src, file, facts)) as R;
+      }
       return (await engine.bboltPageMap(await openRelative(dir, file), file)) as R;
     }
     case 'page': {
@@ -190,6 +212,10 @@ export async function answerEtcdQuery<Q extends EtcdQuery>(
       const file = dbFileOf(etcd);
       const pages = etcd.bbolt?.pageCount ?? 0;
       if (q.page >= pages) throw new EtcdQueryError('out-of-range', `page ${q.page} is beyond the end of ${file} (${pages} pages)`);
+      if (session) {
+        const { src, facts } = await session.pageFacts(dir, file);
+        return (await engine.bboltPageDetail(src, q.page, facts)) as R;
+      }
       return (await engine.bboltPageDetail(await openRelative(dir, file), q.page)) as R;
     }
     case 'keys': {
