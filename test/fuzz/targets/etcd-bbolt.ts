@@ -1,6 +1,6 @@
 import type { Finding } from '../../../shared/contract/findings';
 import { PAGE_CODES } from '../../../shared/contract/etcd';
-import { bboltPageDetail, bboltPageMap, forEachLeafItem, inspectBbolt } from '../../../shared/formats/etcd/bbolt-db';
+import { bboltPageDetail, bboltPageMap, forEachLeafItem, inspectBbolt, readBboltPageFacts } from '../../../shared/formats/etcd/bbolt-db';
 import { decodeBranchElements, decodeLeafElements } from '../../../shared/formats/etcd/bbolt-element';
 import { decodeFreelist } from '../../../shared/formats/etcd/bbolt-freelist';
 import { decodeMeta, decodeMetaFields, encodeMetaPage } from '../../../shared/formats/etcd/bbolt-meta';
@@ -135,12 +135,17 @@ export const etcdBbolt: FuzzTarget<Uint8Array, Uint8Array[]> = {
       checkPlain(keys, 'keys of scanned leaves');
     }
 
+    // A query session reads the page facts once for the map and every page: the same answers as reading them each time.
+    const facts = await readBboltPageFacts(guardedSource(FILE, bytes));
+    check(JSON.stringify(await bboltPageMap(guardedSource(FILE, bytes), FILE, facts)) === JSON.stringify(map), 'page map from kept facts differs');
     const pages = Math.max(1, map.codes.length);
     for (const page of [size % pages, (size >> 3) % pages, 2, pages, -1]) {
       const d = await bboltPageDetail(guardedSource(FILE, bytes), page);
       check(d.elements.length <= 0xffff, `${d.elements.length} elements on page ${page}`);
       for (const e of d.elements) if (e.childPage !== undefined) check(Number.isSafeInteger(e.childPage) && e.childPage >= 0, `child page ${e.childPage}`);
       checkPlain(d, 'page detail');
+      const kept = await bboltPageDetail(guardedSource(FILE, bytes), page, facts);
+      check(JSON.stringify(kept) === JSON.stringify(d), `page ${page} from kept facts differs`);
     }
 
     let items = 0;
