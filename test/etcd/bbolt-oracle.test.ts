@@ -689,7 +689,12 @@ describe.skipIf(!HAVE_ETCD)('bbolt: damaged copies give the text real etcd 3.4 p
       const fatal = fatalLine(run.output);
       if ('freepages' in want) {
         expect(scan.info.freepagesPanic).toBe(want.freepages);
-        expect(fatal, run.output.slice(-3000)).toBe(want.freepages);
+        // bbolt 1.3.6 raises the freepages panic in another goroutine while the walk goes on: on a loaded machine the
+        // walk now and then reads through the bad page first and faults, or follows a garbage id out of its mapping.
+        // Same step, same outcome; which text wins is Go's scheduling (as in test/oracle/etcd.test.ts).
+        const walkedOn = /^fatal error: fault/.test(fatal ?? '') || /^runtime error: index out of range \[\d+\] with length \d+$/.test(fatal ?? '');
+        if (!(walkedOn && want.freepages.startsWith('freepages: failed to get all reachable pages')))
+          expect(fatal, run.output.slice(-3000)).toBe(want.freepages);
         expect(scan.findings.some((x) => x.engineError === want.freepages)).toBe(true);
       } else if ('open' in want) {
         expect(scan.info.openError).toBe(want.open);

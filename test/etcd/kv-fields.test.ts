@@ -5,7 +5,14 @@
  * refusing past 64 fields while the fast path accepted).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeKeyValue, decodeKeyValueFast, encodeKeyValue, gogoKeyValueError } from '../../shared/formats/etcd/kv';
+import {
+  decodeKeyValue,
+  decodeKeyValueFast,
+  encodeKeyValue,
+  gogoKeyValueError,
+  gogoKeyValueErrorWithin,
+  READS_PAST_READABLE,
+} from '../../shared/formats/etcd/kv';
 
 const te = new TextEncoder();
 
@@ -49,5 +56,30 @@ describe('KeyValue with many fields', () => {
     const cut = decodeKeyValue(base.subarray(0, base.length - 1));
     expect(cut.ok).toBe(false);
     expect(decodeKeyValue(Uint8Array.of(0x20, 1))).toEqual({ ok: false, error: 'mvccpb.KeyValue: no key', offset: 0 });
+  });
+});
+
+describe('a KeyValue whose size runs past the end of the file (gogoKeyValueErrorWithin)', () => {
+  const record = encodeKeyValue({ key: te.encode('/registry/a'), createRevision: 5, modRevision: 9, version: 2, value: te.encode('v1'), lease: 0n });
+
+  it("reads on into the next element's revision key and stops at its zero byte, as etcd 3.4 did on a real db", () => {
+    const next = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0xa2, 0x5f, 0, 0, 0, 0, 0, 0, 0, 0);
+    expect(gogoKeyValueErrorWithin(concat([record, next]), 1_845_493_995)).toBe('proto: KeyValue: illegal tag 0 (wire type 0)');
+  });
+
+  it('reads past what can be read when the record ends exactly there, or a key it copies runs past it', () => {
+    expect(gogoKeyValueErrorWithin(record, record.length + 100)).toBe(READS_PAST_READABLE);
+    // The key's length says 11 bytes; only 4 of them can be read.
+    expect(gogoKeyValueErrorWithin(record.subarray(0, 6), record.length)).toBe(READS_PAST_READABLE);
+  });
+
+  it('skips an unknown field without reading it, and answers as over the whole record when it needs no more', () => {
+    // Field 9, length-delimited, 50 bytes long: gogo steps over them without reading one.
+    const unknown = concat([record, Uint8Array.of(0x4a, 50), new Uint8Array(50).fill(0xff)]);
+    expect(gogoKeyValueErrorWithin(unknown.subarray(0, record.length + 2), unknown.length)).toBeNull();
+    expect(gogoKeyValueError(unknown)).toBeNull();
+    // A wrong wire type within the readable bytes: the same error as over all of them.
+    const wrong = concat([record, Uint8Array.of(0x12, 1), new Uint8Array(30)]);
+    expect(gogoKeyValueErrorWithin(wrong.subarray(0, record.length + 1), wrong.length)).toBe(gogoKeyValueError(wrong));
   });
 });

@@ -385,6 +385,16 @@ export const ETCD_DAMAGE_CASES: EtcdDamageCase[] = [
     },
   },
   {
+    // Found by a random-damage campaign against real etcd: bbolt hands out the value anyway, and etcd's mvcc restore
+    // unmarshals it from its start into the next element's key (a revision starting with a zero byte).
+    name: "bbolt: a leaf value's size runs past the end of the file",
+    golden: 'small',
+    damage: async (d) => {
+      const { file, meta, leaves } = await keyBucketPages(d);
+      await writeAt(file, pageOffset(meta, leaves[1]!.id) + 16 + 15, Buffer.from([0x7f]));
+    },
+  },
+  {
     name: 'bbolt: a leaf page header names another reachable page',
     golden: 'small',
     damage: async (d) => {

@@ -64,6 +64,7 @@ const CAUSE_CODES: Record<string, string> = {
   'bbolt: the branch page of the key bucket zeroed': 'bbolt.freepages-panic',
   'bbolt: a branch child past the high-water mark': 'bbolt.freepages-fault',
   'bbolt: a leaf element offset points outside its page': 'bbolt.element-bounds',
+  "bbolt: a leaf value's size runs past the end of the file": 'etcd.mvcc-restore',
   'bbolt: a leaf page header names another reachable page': 'bbolt.header-id',
   'bbolt: a leaf page flagged as freelist': 'bbolt.freepages-panic',
   'bbolt: newest meta checksum broken (older meta used)': 'bbolt.meta-fallback',

@@ -36,6 +36,13 @@ export interface LeafElement {
   valueSize: number;
   /** With `problem`: `key`/`value` are the bytes bbolt would read outside the page (still inside the file). */
   outOfPage?: boolean;
+  /**
+   * With `outOfPage`: `value` holds only the first bytes of the `valueSize` bbolt hands out, because the rest
+   * lies past the end of the file (`file-end`: reading it faults, `faultPastFile` says how) or past what the
+   * walk reads of one element (`read-limit`: unknown).
+   */
+  valueCut?: 'file-end' | 'read-limit';
+  faultPastFile?: string;
   key: Uint8Array;
   value: Uint8Array;
   at: number;

@@ -55,6 +55,14 @@ const CHUNK_PAGES = 128;
 const OS_PAGE_SIZE = 4096;
 /** Largest out-of-page element read to model what bbolt hands etcd. */
 const OUT_OF_PAGE_READ_LIMIT = 16 * 1024 * 1024;
+/**
+ * What a walk reads of values that run past the end of the file (what etcd's mvcc restore would unmarshal up
+ * to the fault; it reads the `key` bucket alone): at most this much of each (a real value is at most ~1.5 MB),
+ * and in all a quarter of the file's size or this budget, whichever is less (a damaged page can declare
+ * thousands of such elements, and the restore stops at the first that fails).
+ */
+const CUT_VALUE_READ_LIMIT = 2 * 1024 * 1024;
+const CUT_VALUE_READ_BUDGET = 64 * 1024 * 1024;
 const CACHE_CHUNKS = 16;
 
 /** A source that can fill a caller's buffer (the local file source can: no new buffer per chunk). */
@@ -490,6 +498,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   let crashProblem: WalkProblem | null = null;
   /** The page id behind the first 'fault' problem. */
   let faultPgid: bigint | null = null;
+  /** Bytes read so far of values that run past the end of the file, and how many may be (CUT_VALUE_READ_BUDGET). */
+  let cutValueBytes = 0;
+  const cutValueBudget = Math.min(CUT_VALUE_READ_BUDGET, Math.floor(db.reader.readableEnd / 4));
 
   const dirty = new Uint8Array(filePages);
   const skipped = new Uint8Array(opts.reuse ? filePages : 0);
@@ -853,6 +864,20 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
             e.key = bytes.subarray(0, e.keySize);
             e.value = bytes.subarray(e.keySize);
             e.outOfPage = true;
+          } else if (pathKey === 'key' && start + e.keySize <= reader.readableEnd && e.keySize <= CUT_VALUE_READ_LIMIT && cutValueBytes < cutValueBudget) {
+            // The value runs past the end of the file (or past what is read of one element): bbolt hands out the
+            // slice anyway, and etcd's mvcc restore unmarshals it from its start until gogo fails, or faults on
+            // the first byte past the file. What can be read of it, for that model (schema.ts restoreLeaf).
+            const readable = Math.min(reader.readableEnd - start, e.keySize + CUT_VALUE_READ_LIMIT, e.keySize + (cutValueBudget - cutValueBytes));
+            const bytes = await reader.readPadded(start, readable);
+            cutValueBytes += readable;
+            e.key = bytes.subarray(0, e.keySize);
+            e.value = bytes.subarray(e.keySize);
+            e.outOfPage = true;
+            if (start + readable >= reader.readableEnd) {
+              e.valueCut = 'file-end';
+              e.faultPastFile = faultText(BigInt(Math.floor(reader.readableEnd / reader.pageSize)), reader.pageSize, db.dbSize);
+            } else e.valueCut = 'read-limit';
           }
           // Known gap (not yet modelled, see bbolt v1.3.6 tx.checkBucket / cursor.go and Go's bytealg cmpbody):
           // freepages reads a key only through the seek `b.Bucket(k)` makes for every key of a non-inline

@@ -199,8 +199,41 @@ export function keyValueKeyLength(b: Uint8Array, start: number): number {
   return len;
 }
 
-function gogoKeyValueErrorExact(b: Uint8Array): string | null {
-  const l = b.length;
+/** What `gogoKeyValueErrorWithin` says when gogo would read a byte past the readable ones. */
+export const READS_PAST_READABLE = Symbol('reads past the readable bytes');
+
+/** Thrown inside the emulation when it would read a byte past the readable ones. */
+class PastReadable extends Error {
+  constructor() {
+    super('reads past the readable bytes');
+  }
+}
+
+/**
+ * gogo's `KeyValue.Unmarshal` over a slice of `declared` bytes of which only
+ * the first `b.length` can be read: bbolt hands etcd a value whose size runs
+ * past the end of the file, and gogo reads it from its start until it fails.
+ * Its error, null when it succeeds, or READS_PAST_READABLE when it would read
+ * a byte past `b.length` first (a tag, a varint, or a key or value it copies;
+ * skipping an unknown field reads none of its bytes).
+ */
+export function gogoKeyValueErrorWithin(b: Uint8Array, declared: number): string | null | typeof READS_PAST_READABLE {
+  try {
+    return gogoKeyValueErrorExact(b, Math.max(declared, b.length));
+  } catch (e) {
+    if (e instanceof PastReadable) return READS_PAST_READABLE;
+    throw e;
+  }
+}
+
+function gogoKeyValueErrorExact(bytes: Uint8Array, declared = bytes.length): string | null {
+  const l = declared;
+  // Only `gogoKeyValueErrorWithin` declares more bytes than there are: a read past them throws.
+  const readable = bytes.length;
+  const at = (k: number): number => {
+    if (k >= readable) throw new PastReadable();
+    return bytes[k]!;
+  };
   let i = 0;
   /** A varint as Go accumulates it: uint64 for tags, wrapping int64 for lengths. */
   const varint = (): bigint | string => {
@@ -208,7 +241,7 @@ function gogoKeyValueErrorExact(b: Uint8Array): string | null {
     for (let shift = 0n; ; shift += 7n) {
       if (shift >= 64n) return ERR_OVERFLOW;
       if (i >= l) return ERR_EOF;
-      const c = b[i++]!;
+      const c = at(i++);
       v |= BigInt(c & 0x7f) << shift;
       if (c < 0x80) break;
     }
@@ -222,7 +255,7 @@ function gogoKeyValueErrorExact(b: Uint8Array): string | null {
       for (let shift = 0n; ; shift += 7n) {
         if (shift >= 64n) return ERR_OVERFLOW;
         if (j >= l) return ERR_EOF;
-        const c = b[j++]!;
+        const c = at(j++);
         v |= BigInt(c & 0x7f) << shift;
         if (c < 0x80) break;
       }
@@ -288,6 +321,8 @@ function gogoKeyValueErrorExact(b: Uint8Array): string | null {
         const n = BigInt.asIntN(64, v);
         if (n < 0n) return ERR_LENGTH;
         if (BigInt(i) + n > BigInt(l)) return ERR_EOF;
+        // gogo copies the key or value (append): every byte of it is read.
+        if (i + Number(n) > readable) throw new PastReadable();
         i += Number(n);
       }
     } else {

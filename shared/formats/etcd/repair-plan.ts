@@ -20,6 +20,7 @@ import { walName } from './wal-name';
 import { engineText, repairText, sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import { translateLocal } from '../../i18n/index';
+import { SchemaCollector } from './schema';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
 
@@ -39,10 +40,21 @@ export interface DbStrategyChoice {
 
 const dec = new TextDecoder();
 
-async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<{ walk: WalkResult; consistentIndex: number | null }> {
+/** A tree's walk, its consistent index, and where etcd's mvcc restore stops on it (null: it gets through). */
+interface TreeCheck {
+  walk: WalkResult;
+  consistentIndex: number | null;
+  mvccRestoreError: string | null;
+}
+
+async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<TreeCheck> {
   let consistentIndex: number | null = null;
+  // A tree freepages walks clean can still stop etcd right after, in the mvcc restore (a value that does not
+  // unmarshal, or one that runs past the end of the file): keeping such a db unchanged would not start.
+  const restore = new SchemaCollector('', db.pageSize);
   const walk = await walkTree(db, meta, {
     onLeaf: (leaf) => {
+      restore.onLeaf(leaf);
       if (leaf.bucket.length !== 1 || leaf.bucket[0] !== 'meta') return;
       for (const e of leaf.elements) {
         if (e.problem === null && e.value.length === 8 && dec.decode(e.key) === 'consistent_index') {
@@ -51,12 +63,14 @@ async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<{ 
       }
     },
   });
-  return { walk, consistentIndex };
+  return { walk, consistentIndex, mvccRestoreError: walk.crash === null ? restore.mvccRestoreError : null };
 }
 
-/** What the walk died on: bbolt's own panic text as it is, a problem in Lifeboat's words as its template, else "damaged tree". */
-function crashOf(w: WalkResult): { text: string; local: LocalText } {
+/** What etcd died on: bbolt's own panic text as it is, a problem in Lifeboat's words as its template, the mvcc restore's fatal text, else "damaged tree". */
+function crashOf(t: TreeCheck): { text: string; local: LocalText } {
+  const w = t.walk;
   if (w.crash !== null) return { text: w.crash, local: engineText(w.crash) };
+  if (!w.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError !== null) return { text: t.mvccRestoreError, local: engineText(t.mvccRestoreError) };
   const p = w.problems[0];
   if (!p) return { text: 'damaged tree', local: repairText('etcd-repair.reason.damaged-tree') };
   if (p.variant !== undefined)
@@ -69,8 +83,8 @@ function because(said: { text: string; local: LocalText }): Pick<DbStrategyChoic
   return { reason: said.text, reasonText: said.local };
 }
 
-function clean(w: WalkResult): boolean {
-  return w.crash === null && !w.problems.some((p) => p.kind !== 'extra');
+function clean(t: TreeCheck): boolean {
+  return t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null;
 }
 
 /**
@@ -87,7 +101,7 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
   }
   const chosen = db.chosenMeta;
   const mine = await walkWithConsistentIndex(db, chosen);
-  if (clean(mine.walk)) {
+  if (clean(mine)) {
     const min = opts.minConsistentIndex ?? 0;
     if (mine.consistentIndex !== null && mine.consistentIndex < min) {
       // etcd would look for <snapshot index>.snap.db ("failed to find database snapshot file").
@@ -100,12 +114,12 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
     }
     return { strategy: 'unchanged', ...because(sayRepair('etcd-repair.reason.intact')), revertTo: null, crash: null, consistentIndex: mine.consistentIndex };
   }
-  const crashSaid = crashOf(mine.walk);
+  const crashSaid = crashOf(mine);
   const crash = crashSaid.text;
   const other = (1 - chosen) as 0 | 1;
   if (db.metas[other]?.ok) {
     const older = await walkWithConsistentIndex(db, other);
-    if (clean(older.walk)) {
+    if (clean(older)) {
       const min = opts.minConsistentIndex ?? 0;
       if (older.consistentIndex !== null && older.consistentIndex >= min) {
         return {

@@ -1,7 +1,16 @@
 import { forEachLeafItem } from '../../../shared/formats/etcd/bbolt-db';
 import { memorySource } from '../../../shared/bytes/byte-source';
 import { summarizeK8sValue } from '../../../shared/formats/etcd/k8s-value';
-import { decodeKeyValue, decodeKeyValueFast, encodeKeyValue, keyValueKeyFast, type KeyValue } from '../../../shared/formats/etcd/kv';
+import {
+  decodeKeyValue,
+  decodeKeyValueFast,
+  encodeKeyValue,
+  gogoKeyValueError,
+  gogoKeyValueErrorWithin,
+  keyValueKeyFast,
+  READS_PAST_READABLE,
+  type KeyValue,
+} from '../../../shared/formats/etcd/kv';
 import { decodeRevisionKey } from '../../../shared/formats/etcd/revision';
 import { encodeK8sProtobuf, type TestObject } from '../../etcd/k8s-encode';
 import { mutateBytes, mutateText } from '../mutate';
@@ -110,6 +119,19 @@ export const etcdKv: FuzzTarget<KvInput, KvCorpus> = {
     check(kv.ok === fast.ok, `decodeKeyValue ok ${kv.ok} but the fast path ${fast.ok}`);
     if (kv.ok && fast.ok) check(sameKv(kv.kv, fast.kv), 'decodeKeyValue and the fast path disagree on a KeyValue');
     if (!kv.ok) check(kv.offset >= 0 && kv.offset <= record.length, `error offset ${kv.offset} outside ${record.length} bytes`);
+    // A value bbolt hands out past the end of the file: where gogo gives an answer within the bytes that can be
+    // read, it is the answer it gives over the whole record (it read nothing past them); with every byte
+    // readable it never reads past them.
+    const whole = gogoKeyValueError(record);
+    check(gogoKeyValueErrorWithin(record, record.length) === whole, 'gogoKeyValueErrorWithin over every byte differs from gogoKeyValueError');
+    for (const cut of [0, 1, record.length >> 1, record.length - 1]) {
+      if (cut < 0 || cut > record.length) continue;
+      const within = gogoKeyValueErrorWithin(record.subarray(0, cut), record.length);
+      check(
+        within === READS_PAST_READABLE || within === whole,
+        `gogo over the first ${cut} of ${record.length} bytes says ${String(within)}, over all ${whole}`,
+      );
+    }
     const k = keyValueKeyFast(record);
     if (k) check(k.length < record.length, `keyValueKeyFast: ${k.length}-byte key from ${record.length} bytes`);
     const rev = decodeRevisionKey(key);
