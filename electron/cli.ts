@@ -468,7 +468,16 @@ export async function main(argv: string[], boot: CliBoot = {}): Promise<number> 
 }
 
 /** Entry point for bin/lifeboat.cjs: runs and sets the exit code. */
+/** The exit status of a Unix tool killed by SIGPIPE (128 + 13): `yes | head` leaves `yes` with it. */
+const EXIT_BROKEN_PIPE = 141;
+
 export function run(argv: string[] = process.argv.slice(2), boot: CliBoot = {}): void {
+  // `lifeboat validate DIR | head`: the reader closed the pipe. Stop quietly, as Unix tools do, not with an
+  // unhandled EPIPE stack trace; the status says so for `set -o pipefail`.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    throw err;
+  });
   void main(argv, boot).then((code) => {
     process.exitCode = code;
     // A stopped server may leave idle handles behind; nothing else is running.

@@ -97,6 +97,21 @@ describe('usage', () => {
     assertNoStack(r.stderr);
   });
 
+  it('output into a pipe the reader closed (`| head`): stops quietly with the broken-pipe status, no stack trace', async () => {
+    const sample = path.join(REPO, 'resources', 'samples', 'etcd-healthy');
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'validate', sample], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reader goes away before the report is printed, as `head -1` does after its line.
+      child.stdout.destroy();
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (c) => resolve({ code: c, stderr: err }));
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
+
   it('bin/lifeboat.cjs without dist/ says to build first', async () => {
     const fake = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-nodist-'));
     await fs.mkdir(path.join(fake, 'bin'));
