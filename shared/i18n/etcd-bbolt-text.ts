@@ -175,7 +175,7 @@ const en = {
   'finding.etcd.alarm-other.message': 'alarm {alarm} is raised for member {member}.',
   'finding.etcd.db-near-quota.message': "the db uses {used} bytes of etcd's default {quota}-byte quota ({percent}%).",
   'finding.etcd.mvcc-restore.message':
-    "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision's value is damaged; salvage the other revisions or restore from a snapshot.",
+    "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision in it is damaged (its value, or its revision key out of order with the key's other revisions); salvage the other revisions or restore from a snapshot.",
   'finding.snapshot-db.hash-mismatch.message':
     'the SHA-256 at the end of {file} does not match its contents: etcdctl snapshot restore would refuse it ({error}). The file changed after it was saved.',
   'finding.snapshot-db.no-hash.message': '{file} has no SHA-256 trailer (size % 512 != 32): etcdctl snapshot restore needs --skip-hash-check for it.',
@@ -202,7 +202,8 @@ const zh: Record<keyof typeof en, string> = {
   'finding.etcd.alarm-corrupt.message': '成员 {member} 触发了 CORRUPT 告警。',
   'finding.etcd.alarm-other.message': '成员 {member} 触发了告警 {alarm}。',
   'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
-  'finding.etcd.mvcc-restore.message': 'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。某个修订版本的值已损坏；请抢救其他修订版本，或从快照恢复。',
+  'finding.etcd.mvcc-restore.message':
+    'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。其中某个修订版本已损坏（其值，或其修订键与该键的其他修订版本顺序不符）；请抢救其他修订版本，或从快照恢复。',
   'finding.snapshot-db.hash-mismatch.message':
     '{file} 末尾的 SHA-256 与内容不符：`etcdctl snapshot restore` 会拒绝它（报错：“{error}”）。文件在保存之后被改动过。',
   'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（文件大小除以 512 的余数不是 32）：`etcdctl snapshot restore` 需要加 --skip-hash-check。',

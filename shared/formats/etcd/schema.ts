@@ -41,6 +41,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Bytes the schema collector's key set may hold (key bytes, per-key arrays, hash slots); past them the live-key count is a lower bound. */
 export const KEY_SET_BUDGET_BYTES = 64 * 1024 * 1024;
 
+/** Bytes an entry's arrays take besides its key bytes: end offset 4, flag 1, hash 4, restore state 1 + revision 16. */
+const ENTRY_BYTES = 26;
+
 /** A slot holds an entry number below 2^24 (a 64 MiB budget holds at most ~4 million entries)… */
 const ENTRY_MASK = 0xff_ffff;
 
@@ -67,6 +70,13 @@ export class ByteKeySet {
   /** Each entry's hash: a probe compares it before the bytes, and growing the table rehashes no key. */
   private hashes = new Int32Array(1024);
   /**
+   * Per entry, etcd's key index as its mvcc restore builds it (SchemaCollector.indexPut): 0 not indexed,
+   * 1 live, 2 deleted, and the revision last put (main, sub).
+   */
+  private restoreStates = new Uint8Array(1024);
+  private restoreMains = new Float64Array(1024);
+  private restoreSubs = new Float64Array(1024);
+  /**
    * Open addressing: -1 empty, else the entry number (low ENTRY_BITS) under 7 bits of its hash (`slotTag`).
    * A probe that meets another key's slot skips it on the tag, without reading that entry's hash (most
    * probes of a new key: a cache miss less, where the bench db's 229k revisions made the set a tenth of
@@ -81,7 +91,7 @@ export class ByteKeySet {
 
   /** Bytes the set's arrays hold now. */
   get bytes(): number {
-    return this.arena.length + this.ends.length * 9 + this.slots.length * 4;
+    return this.arena.length + this.ends.length * ENTRY_BYTES + this.slots.length * 4;
   }
 
   private equals(e: number, b: Uint8Array, start: number, end: number): boolean {
@@ -159,12 +169,12 @@ export class ByteKeySet {
     const entries = this.size + 1 > this.ends.length ? this.ends.length * 2 : this.ends.length;
     const slots = (this.size + 1) * 2 > this.slots.length ? this.slots.length * 2 : this.slots.length;
     if (arenaLength === this.arena.length && entries === this.ends.length && slots === this.slots.length) return true;
-    let bytes = arenaLength + entries * 9 + slots * 4;
+    let bytes = arenaLength + entries * ENTRY_BYTES + slots * 4;
     let arenaTo = arenaLength;
     if (bytes > this.budgetBytes && arenaLength > needArena && arenaLength > this.arena.length) {
       // Doubling the arena would pass the budget: grow it only as far as the budget allows (never shrink it).
       arenaTo = Math.max(needArena, this.arena.length, arenaLength - (bytes - this.budgetBytes));
-      bytes = arenaTo + entries * 9 + slots * 4;
+      bytes = arenaTo + entries * ENTRY_BYTES + slots * 4;
     }
     if (bytes > this.budgetBytes) return false;
     if (arenaTo !== this.arena.length) {
@@ -197,6 +207,38 @@ export class ByteKeySet {
     this.ends = ends;
     this.flags = f;
     this.hashes = h;
+    const states = new Uint8Array(n);
+    states.set(this.restoreStates);
+    const mains = new Float64Array(n);
+    mains.set(this.restoreMains);
+    const subs = new Float64Array(n);
+    subs.set(this.restoreSubs);
+    this.restoreStates = states;
+    this.restoreMains = mains;
+    this.restoreSubs = subs;
+  }
+
+  /** Set the flag of entry `e` (a number `addRange` gave). */
+  setFlag(e: number, flag: boolean): void {
+    this.flags[e] = flag ? 1 : 0;
+  }
+
+  restoreState(e: number): number {
+    return this.restoreStates[e]!;
+  }
+
+  restoreMain(e: number): number {
+    return this.restoreMains[e]!;
+  }
+
+  restoreSub(e: number): number {
+    return this.restoreSubs[e]!;
+  }
+
+  setRestore(e: number, state: 1 | 2, main: number, sub: number): void {
+    this.restoreStates[e] = state;
+    this.restoreMains[e] = main;
+    this.restoreSubs[e] = sub;
   }
 
   private rehash() {
@@ -299,12 +341,14 @@ export class SchemaCollector {
     const name = path[0]!;
     const b = this.buckets.get(name);
     if (b) b.keys += leaf.elements.length;
-    if (name === 'key') this.restoreLeaf(leaf);
-    for (const e of leaf.elements) {
+    const restored = name === 'key' ? this.restoreLeaf(leaf) : null;
+    const els = leaf.elements;
+    for (let i = 0; i < els.length; i++) {
+      const e = els[i]!;
       if (e.problem) continue;
       switch (name) {
         case 'key':
-          this.keyItem(e.key, e.value, leaf.page);
+          this.keyItem(e.key, e.value, leaf.page, restored !== null && i >= restored.from && i < restored.to);
           break;
         case 'meta': {
           const k = utf8.decode(e.key);
@@ -346,8 +390,8 @@ export class SchemaCollector {
    * Each value is unmarshalled (`cannot unmarshal event: …`), each key cut into
    * a revision (a key shorter than 17 bytes panics in bytesToRev).
    */
-  private restoreLeaf(leaf: LeafVisit) {
-    if (this.mvccRestoreError !== null || this.restoreEnded) return;
+  private restoreLeaf(leaf: LeafVisit): { from: number; to: number } | null {
+    if (this.mvccRestoreError !== null || this.restoreEnded) return null;
     const els = leaf.elements;
     let start = 0;
     if (!this.restoreSeeked) {
@@ -367,7 +411,7 @@ export class SchemaCollector {
       if (e.problem && !e.outOfPage) continue;
       if (compareBytes(e.key, RESTORE_MAX) >= 0) {
         this.restoreEnded = true;
-        return;
+        return { from: start, to: i };
       }
       let err: string | null;
       if (e.valueCut) {
@@ -377,23 +421,49 @@ export class SchemaCollector {
           // Past what the walk read of one element (16 MiB): what etcd meets there is not known here.
           if (e.valueCut === 'read-limit' || !e.faultPastFile) continue;
           this.mvccRestoreError = e.faultPastFile;
-          return;
+          return { from: start, to: i };
         }
         err = within;
       } else err = gogoKeyValueError(e.value);
       if (err) {
         this.mvccRestoreError = `cannot unmarshal event: ${err}`;
-        return;
+        return { from: start, to: i };
       }
       const short = bytesToRevPanic(e.key.length);
       if (short) {
         this.mvccRestoreError = short;
-        return;
+        return { from: start, to: i };
       }
     }
+    return { from: start, to: els.length };
   }
 
-  private keyItem(key: Uint8Array, value: Uint8Array, page: number) {
+  /**
+   * etcd 3.4's key index as its mvcc restore builds it (restoreIntoIndex), one revision of entry `e` at a time:
+   * a key's first live revision creates its index (a key first seen as a tombstone is not indexed); every later
+   * revision, put or tombstone, goes through `keyIndex.put`, which panics unless it is above the revision last
+   * put: a revision key with a bit flipped upwards makes the next revision of its key "smaller" (etcd stops at
+   * start-up). A tombstone of a deleted key is ErrRevisionNotFound, which restore ignores.
+   */
+  private indexPut(e: number, main: number, sub: number, tombstone: boolean) {
+    const set = this.live;
+    const state = set.restoreState(e);
+    if (state === 0) {
+      if (!tombstone) set.setRestore(e, 1, main, sub);
+      return;
+    }
+    if (state === 2 && tombstone) return;
+    const lastMain = set.restoreMain(e);
+    const lastSub = set.restoreSub(e);
+    if (main > lastMain || (main === lastMain && sub > lastSub)) {
+      set.setRestore(e, tombstone ? 2 : 1, main, sub);
+      return;
+    }
+    // Go prints a revision struct with %v: {main sub}.
+    this.mvccRestoreError ??= `store.keyindex: put with unexpected smaller revision [{${main} ${sub}} / {${lastMain} ${lastSub}}]`;
+  }
+
+  private keyItem(key: Uint8Array, value: Uint8Array, page: number, restoring: boolean) {
     const rev = decodeRevisionKey(key);
     if (!rev) {
       this.bad('etcd.revision-key', { size: key.length }, page);
@@ -404,17 +474,24 @@ export class SchemaCollector {
     if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
     // The key where it is in the value (etcd writes it first); decodeKeyValue for anything else.
     const start = keyValueKeyStart(value);
-    let added: boolean;
-    if (start >= 0) added = this.live.setRange(value, start, start + keyValueKeyLength(value, start), !rev.tombstone);
+    let e: number;
+    if (start >= 0) e = this.live.addRange(value, start, start + keyValueKeyLength(value, start));
     else {
       const kv = decodeKeyValue(value);
       if (!kv.ok) {
         this.bad('etcd.kv-decode', { revision: `${rev.main}_${rev.sub}`, error: kv.error }, page);
         return;
       }
-      added = this.live.set(kv.kv.key, !rev.tombstone);
+      e = this.live.add(kv.kv.key);
     }
-    if (!added) this.uncountedRevisions++;
+    if (e < 0) {
+      this.uncountedRevisions++;
+      return;
+    }
+    this.live.setFlag(e, !rev.tombstone);
+    // etcd reads a revision as two int64: modelled where both are below 2^53 (a number holds them exactly and
+    // the sign bit is clear); a revision past that is left out of the model (no finding rather than a wrong one).
+    if (restoring && this.mvccRestoreError === null && key[0]! < 0x20 && key[9]! < 0x20) this.indexPut(e, rev.main, rev.sub, rev.tombstone);
   }
 
   finish(): EtcdSchemaInfo {
