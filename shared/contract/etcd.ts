@@ -214,6 +214,19 @@ export interface BboltInfo {
    * all decode or etcd stops earlier (open error, freepages panic).
    */
   mvccRestoreError?: string | null;
+  /**
+   * etcd starts, but a read kills it: keys out of order in `key` hide a revision its key index holds from
+   * bbolt's binary search (`range cannot find rev (M,S)`, printed as `C | mvcc: …`). The first such revision
+   * found, the key it is the newest revision of, and how many live keys cannot be read. Absent when none.
+   */
+  readFatal?: {
+    text: string;
+    key: string;
+    page: number;
+    unreadable: number;
+    /** `order`: keys out of order hide it from the binary search; `form`: its key is stored with byte 8 not '_'. */
+    cause: 'order' | 'form';
+  } | null;
   /** Problems in the chosen meta's tree, in the order bbolt's check would report them (capped; see `problemCount`). */
   problems: BboltProblem[];
   problemCount: number;

@@ -176,6 +176,10 @@ const en = {
   'finding.etcd.db-near-quota.message': "the db uses {used} bytes of etcd's default {quota}-byte quota ({percent}%).",
   'finding.etcd.mvcc-restore.message':
     "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision in it is damaged (its value, or its revision key out of order with the key's other revisions); salvage the other revisions or restore from a snapshot.",
+  'finding.etcd.range-cannot-find.message':
+    "etcd starts on {file}, but the first read of {key} kills it ({text}): the keys of leaf page {page} are out of order, so bbolt's binary search no longer finds that revision ({count} live keys cannot be read). The kube-apiserver lists every resource as it starts, so etcd will go down at once: do not start it on this db; repair or salvage a copy (both write the keys in order).",
+  'finding.etcd.range-cannot-find.form.message':
+    "etcd starts on {file}, but the first read of {key} kills it ({text}): that revision's key is stored with another byte where etcd writes '_', so bbolt never finds the key etcd asks for ({count} live keys cannot be read). The kube-apiserver lists every resource as it starts, so etcd will go down at once: do not start it on this db; repair or salvage a copy.",
   'finding.snapshot-db.hash-mismatch.message':
     'the SHA-256 at the end of {file} does not match its contents: etcdctl snapshot restore would refuse it ({error}). The file changed after it was saved.',
   'finding.snapshot-db.no-hash.message': '{file} has no SHA-256 trailer (size % 512 != 32): etcdctl snapshot restore needs --skip-hash-check for it.',
@@ -204,6 +208,10 @@ const zh: Record<keyof typeof en, string> = {
   'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
   'finding.etcd.mvcc-restore.message':
     'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。其中某个修订版本已损坏（其值，或其修订键与该键的其他修订版本顺序不符）；请抢救其他修订版本，或从快照恢复。',
+  'finding.etcd.range-cannot-find.message':
+    'etcd 能在 {file} 上启动，但第一次读取 {key} 就会崩溃（{text}）：叶子页 {page} 中的键顺序错误，bbolt 的二分查找再也找不到该修订版本（有 {count} 个存活键无法读取）。kube-apiserver 启动时会列出所有资源，因此 etcd 会立即崩溃：不要在此 db 上启动它；请修复或抢救一份副本（两者都会按顺序写入键）。',
+  'finding.etcd.range-cannot-find.form.message':
+    'etcd 能在 {file} 上启动，但第一次读取 {key} 就会崩溃（{text}）：该修订版本的键在 etcd 写入 “_” 的位置存的是另一个字节，因此 bbolt 永远找不到 etcd 请求的键（有 {count} 个存活键无法读取）。kube-apiserver 启动时会列出所有资源，因此 etcd 会立即崩溃：不要在此 db 上启动它；请修复或抢救一份副本。',
   'finding.snapshot-db.hash-mismatch.message':
     '{file} 末尾的 SHA-256 与内容不符：`etcdctl snapshot restore` 会拒绝它（报错：“{error}”）。文件在保存之后被改动过。',
   'finding.snapshot-db.no-hash.message': '{file} 没有 SHA-256 尾部（文件大小除以 512 的余数不是 32）：`etcdctl snapshot restore` 需要加 --skip-hash-check。',

@@ -60,6 +60,7 @@ const titlesEn = {
   'finding.snap.unreadable-skipped': 'etcd renames this .snap to .broken',
   // db-level codes from bbolt-db.ts / schema.ts
   'finding.etcd.mvcc-restore': 'etcd stops restoring the key index',
+  'finding.etcd.range-cannot-find': 'etcd starts, then dies on a read',
   'finding.etcd.db-near-quota': 'The db is near or over the 2 GiB quota',
   'finding.etcd.alarm-nospace': 'NOSPACE alarm raised',
   'finding.etcd.alarm-corrupt': 'CORRUPT alarm raised',
@@ -141,6 +142,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.snap.orphan': '没有对应 WAL 快照记录的 .snap',
   'finding.snap.unreadable-skipped': 'etcd 会将此 .snap 重命名为 .broken',
   'finding.etcd.mvcc-restore': 'etcd 恢复键索引时停止',
+  'finding.etcd.range-cannot-find': 'etcd 能启动，但读取时会崩溃',
   'finding.etcd.db-near-quota': 'db 接近或超过 2 GiB 配额',
   'finding.etcd.alarm-nospace': '已触发 NOSPACE 告警',
   'finding.etcd.alarm-corrupt': '已触发 CORRUPT 告警',
@@ -307,6 +309,8 @@ const narrativeZh: Record<keyof typeof narrativeEn, string> = {
 const summaryEn = {
   'etcd-verdict.summary.healthy': 'etcd would start on this data directory as it is, with no data loss.',
   'etcd-verdict.summary.warnings': 'etcd would start and no data is lost, but read this first: {first}',
+  'etcd-verdict.summary.dies-on-read':
+    'etcd would start, then die on the first read of {key} ("{error}"): bbolt no longer finds that revision where etcd looks for it, and the kube-apiserver reads everything as it starts. Do not start etcd on it: repair or salvage a copy, which writes every key in its place.',
   'etcd-verdict.summary.self-repair':
     'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
   'etcd-verdict.summary.data-loss':
@@ -345,6 +349,8 @@ const summaryEn = {
 const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.healthy': 'etcd 可以在该数据目录上原样启动，不会丢失数据。',
   'etcd-verdict.summary.warnings': 'etcd 可以启动且不会丢失数据，但请先阅读：{first}',
+  'etcd-verdict.summary.dies-on-read':
+    'etcd 可以启动，但第一次读取 {key} 时就会崩溃（“{error}”）：bbolt 在 etcd 查找的位置再也找不到该修订版本，而 kube-apiserver 启动时会读取全部数据。不要在此 db 上启动 etcd：请修复或抢救一份副本，它们会把每个键写到正确的位置。',
   'etcd-verdict.summary.self-repair': 'etcd 可以启动，并会在启动过程中自行修复（{repairs}）；不会丢失已提交的数据。请先备份该目录。',
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
   'etcd-verdict.summary.fails': 'etcd 无法启动，报错：“{error}”。{next}',

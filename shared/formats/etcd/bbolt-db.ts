@@ -12,7 +12,7 @@ import type { BboltElementSummary, BboltInfo, BboltPageCounts, BboltPageDetail, 
 import { PAGE_CODES } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
-import { decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
+import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit } from './bbolt-element';
 import {
   BRANCH_PAGE_FLAG,
   BUCKET_LEAF_FLAG,
@@ -26,11 +26,14 @@ import {
   toHex,
 } from './bbolt-page';
 import { hasHashTrailer, headerScanReader, openBbolt, readLoneLeaf, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
-import { decodeKeyValue } from './kv';
+import { decodeKeyValue, keyValueKeyLength, keyValueKeyStart } from './kv';
+import { BucketSeeker } from './bbolt-seek';
 import { decodeRevisionKey } from './revision';
 import { DEFAULT_QUOTA_BYTES, SchemaCollector, type SchemaCollectorOptions } from './schema';
 import { checkSnapshotHash, restoreHashError } from './snapshot-db';
 import { bboltFinding } from './bbolt-text';
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export interface BboltScan {
   info: BboltInfo;
@@ -137,6 +140,95 @@ export async function scanPageHeaders(src: ByteSource, db: OpenedBbolt, signal?:
     } else codes[pos] = h.overflow > 0 ? PAGE_CODES.damaged : code;
   }
   return { reader, codes: codes.join('') };
+}
+
+/** Leaves of `key` whose revisions are checked with the seek model at most (a damaged branch can put a whole tree under suspicion). */
+const MAX_SUSPECT_LEAVES = 20_000;
+
+/**
+ * The first revision etcd's key index reads (a live key's newest) that bbolt's seek cannot find, where the walk
+ * found keys out of order in the `key` bucket: only the leaves under such a problem are suspects (a leaf's
+ * disorder, or every leaf under a branch's). Null when none, or when the model cannot say (too many suspects).
+ */
+async function firstUnreadableRevision(
+  db: OpenedBbolt,
+  walk: WalkResult,
+  collector: SchemaCollector,
+  signal?: AbortSignal,
+): Promise<NonNullable<BboltInfo['readFatal']> | null> {
+  // Revisions whose keys are stored in another form (byte 8 not '_'): no read finds them, out of order or not.
+  const unseekable = collector.unseekableReads(1_000_000);
+  let odd: { text: string; key: string; page: number; bytes: Uint8Array } | null = null;
+  for (const u of unseekable)
+    if (!odd || compareBytes(u.key, odd.bytes) < 0) odd = { text: `range cannot find rev (${u.main},${u.sub})`, key: shortKey(u.key), page: -1, bytes: u.key };
+  const disorderedRead = await firstOutOfOrderRead(db, walk, collector, signal);
+  if (!odd) return disorderedRead;
+  const page = odd.page >= 0 ? odd.page : 0;
+  if (disorderedRead && compareBytes(utf8Encode(disorderedRead.key), odd.bytes) < 0)
+    return { ...disorderedRead, unreadable: disorderedRead.unreadable + unseekable.length };
+  return { text: odd.text, key: odd.key, page, unreadable: unseekable.length + (disorderedRead?.unreadable ?? 0), cause: 'form' };
+}
+
+function shortKey(bytes: Uint8Array): string {
+  const name = utf8.decode(bytes);
+  return name.length > 200 ? `${name.slice(0, 200)}…` : name;
+}
+
+const utf8Encode = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+async function firstOutOfOrderRead(
+  db: OpenedBbolt,
+  walk: WalkResult,
+  collector: SchemaCollector,
+  signal?: AbortSignal,
+): Promise<NonNullable<BboltInfo['readFatal']> | null> {
+  if (collector.keyBucketRoot === null) return null;
+  const keyBucket = walk.buckets.indexOf('key') + 1;
+  if (keyBucket === 0) return null;
+  const disordered = new Set<number>();
+  for (const p of walk.problems) if (p.code === 'bbolt.key-order' && p.page !== null && walk.bucketOf[p.page] === keyBucket) disordered.add(p.page);
+  if (disordered.size === 0) return null;
+  // Every leaf of the bucket with a disordered page on its way up (itself, or a branch above it).
+  const suspects: number[] = [];
+  for (let pos = 0; pos < walk.reach.length; pos++) {
+    if (walk.reach[pos] !== Reach.Leaf || walk.bucketOf[pos] !== keyBucket) continue;
+    let up = pos;
+    for (let depth = 0; depth < 64 && up >= 0; depth++) {
+      if (disordered.has(up)) {
+        suspects.push(pos);
+        break;
+      }
+      up = walk.parent[up]! - 1;
+    }
+    if (suspects.length > MAX_SUSPECT_LEAVES) return null;
+  }
+  const seeker = new BucketSeeker(db.reader, collector.keyBucketRoot);
+  // The one a read of everything meets first: ranges go in key order (the apiserver lists by key prefix).
+  let first: { text: string; key: string; page: number; bytes: Uint8Array } | null = null;
+  let unreadable = 0;
+  for (const pos of suspects) {
+    throwIfCancelled(signal);
+    const head = decodePageHeader(await db.reader.span(pos));
+    if (!head) continue;
+    const span = await db.reader.span(pos, head.overflow + 1);
+    for (const e of decodeLeafElements(span, head.count)) {
+      if (e.problem || !collector.isReadRevision(e.key, e.value)) continue;
+      if (await seeker.finds(e.key)) continue;
+      unreadable++;
+      const start = keyValueKeyStart(e.value);
+      const bytes = e.value.subarray(start, start + keyValueKeyLength(e.value, start));
+      if (first && compareBytes(bytes, first.bytes) >= 0) continue;
+      const rev = decodeRevisionKey(e.key)!;
+      const name = utf8.decode(bytes);
+      first = {
+        text: `range cannot find rev (${rev.main},${rev.sub})`,
+        key: name.length > 200 ? `${name.slice(0, 200)}…` : name,
+        page: pos,
+        bytes: bytes.slice(),
+      };
+    }
+  }
+  return first ? { text: first.text, key: first.key, page: first.page, unreadable, cause: 'order' } : null;
 }
 
 function pageCode(walk: WalkResult, pos: number): string {
@@ -278,6 +370,21 @@ export async function inspectBbolt(
           params: { file, text: p.text, page: p.page ?? -1, ...p.params },
           ...(p.variant ? { variant: p.variant } : {}),
           ...(p.kind === 'bbolt' ? { engineError: p.text } : {}),
+        }),
+      );
+    }
+    info.readFatal = walk.crash || collector.mvccRestoreError ? null : await firstUnreadableRevision(db, walk, collector, opts.signal);
+    if (info.readFatal) {
+      const r = info.readFatal;
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: 'etcd.range-cannot-find',
+          file,
+          offset: r.cause === 'order' ? r.page * ps : null,
+          params: { file, text: r.text, key: r.key, page: r.page, count: r.unreadable },
+          ...(r.cause === 'form' ? { variant: 'form' } : {}),
+          engineError: r.text,
         }),
       );
     }

@@ -71,7 +71,8 @@ export class ByteKeySet {
   private hashes = new Int32Array(1024);
   /**
    * Per entry, etcd's key index as its mvcc restore builds it (SchemaCollector.indexPut): 0 not indexed,
-   * 1 live, 2 deleted, and the revision last put (main, sub).
+   * 1 live, 2 deleted, 3 live at a revision whose key bbolt holds in another form (a read cannot find it),
+   * and the revision last put (main, sub).
    */
   private restoreStates = new Uint8Array(1024);
   private restoreMains = new Float64Array(1024);
@@ -119,6 +120,22 @@ export class ByteKeySet {
   /** The entry number of `key` (0, 1, 2… in first-seen order), adding it when new; -1 when new and the set is full. */
   add(key: Uint8Array): number {
     return this.addRange(key, 0, key.length);
+  }
+
+  /** The entry number of the key `b[start, end)`, or -1 when the set does not hold it (nothing is added). */
+  findRange(b: Uint8Array, start: number, end: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const h = hashKeyRange(b, start, end);
+    const tag = slotTag(h);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s < 0) return -1;
+      if ((s & ~ENTRY_MASK) === tag) {
+        const e = s & ENTRY_MASK;
+        if (this.hashes[e] === h && this.equals(e, b, start, end)) return e;
+      }
+    }
   }
 
   /** `add` of the key `b[start, end)`, without a view of it. */
@@ -235,7 +252,7 @@ export class ByteKeySet {
     return this.restoreSubs[e]!;
   }
 
-  setRestore(e: number, state: 1 | 2, main: number, sub: number): void {
+  setRestore(e: number, state: 1 | 2 | 3, main: number, sub: number): void {
     this.restoreStates[e] = state;
     this.restoreMains[e] = main;
     this.restoreSubs[e] = sub;
@@ -300,6 +317,10 @@ export class SchemaCollector {
   leases = 0;
   clusterVersion: string | null = null;
   badItems = 0;
+  /** The main revision restore took last (etcd's current revision after start-up, with the compaction's). */
+  private restoreLastMain = 0;
+  /** The `key` bucket's root page (null: inline, or not seen). */
+  keyBucketRoot: number | null = null;
   /** The first `cannot unmarshal event: …` etcd's mvcc restore would stop with. */
   mvccRestoreError: string | null = null;
   private restoreEnded = false;
@@ -334,6 +355,10 @@ export class SchemaCollector {
         const name = utf8.decode(e.key);
         const inline = e.value.length >= 16 && e.value.subarray(0, 8).every((b) => b === 0);
         if (!this.buckets.has(name)) this.buckets.set(name, { keys: 0, inline });
+        if (name === 'key' && !inline && e.value.length >= 16 && this.keyBucketRoot === null) {
+          const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+          if (root <= BigInt(Number.MAX_SAFE_INTEGER)) this.keyBucketRoot = Number(root);
+        }
       }
       return;
     }
@@ -445,28 +470,75 @@ export class SchemaCollector {
    * put: a revision key with a bit flipped upwards makes the next revision of its key "smaller" (etcd stops at
    * start-up). A tombstone of a deleted key is ErrRevisionNotFound, which restore ignores.
    */
-  private indexPut(e: number, main: number, sub: number, tombstone: boolean) {
+  private indexPut(e: number, main: number, sub: number, tombstone: boolean, seekable = true) {
     const set = this.live;
     const state = set.restoreState(e);
+    const liveState = seekable ? 1 : 3;
     if (state === 0) {
-      if (!tombstone) set.setRestore(e, 1, main, sub);
+      if (!tombstone) set.setRestore(e, liveState, main, sub);
       return;
     }
     if (state === 2 && tombstone) return;
     const lastMain = set.restoreMain(e);
     const lastSub = set.restoreSub(e);
     if (main > lastMain || (main === lastMain && sub > lastSub)) {
-      set.setRestore(e, tombstone ? 2 : 1, main, sub);
+      set.setRestore(e, tombstone ? 2 : liveState, main, sub);
       return;
     }
     // Go prints a revision struct with %v: {main sub}.
     this.mvccRestoreError ??= `store.keyindex: put with unexpected smaller revision [{${main} ${sub}} / {${lastMain} ${lastSub}}]`;
   }
 
+  /**
+   * Live keys whose read revision's key is stored in another form (byte 8 not '_'): a read of them asks bbolt for
+   * a key it does not hold. Each with its key bytes and revision, at most `max`.
+   */
+  unseekableReads(max: number): { key: Uint8Array; main: number; sub: number }[] {
+    const out: { key: Uint8Array; main: number; sub: number }[] = [];
+    const current = Math.max(this.restoreLastMain, this.compactedRevision ?? 0);
+    for (let e = 0; e < this.live.size && out.length < max; e++) {
+      if (this.live.restoreState(e) !== 3 || this.live.restoreMain(e) > current) continue;
+      out.push({ key: this.live.keyAt(e), main: this.live.restoreMain(e), sub: this.live.restoreSub(e) });
+    }
+    return out;
+  }
+
+  /**
+   * Whether the revision `key` of KeyValue `value` is the one etcd's key index (as restore built it) reads for a
+   * live key at its current revision: the revision a range of that key asks bbolt for.
+   */
+  isReadRevision(key: Uint8Array, value: Uint8Array): boolean {
+    const rev = decodeRevisionKey(key);
+    if (!rev || rev.tombstone || key[0]! >= 0x20 || key[9]! >= 0x20) return false;
+    // A range reads at etcd's current revision: a newest revision above it (flipped upwards) is not read at all,
+    // the key looks absent.
+    if (rev.main > Math.max(this.restoreLastMain, this.compactedRevision ?? 0)) return false;
+    const start = keyValueKeyStart(value);
+    if (start < 0) return false;
+    const e = this.live.findRange(value, start, start + keyValueKeyLength(value, start));
+    return e >= 0 && this.live.restoreState(e) === 1 && this.live.restoreMain(e) === rev.main && this.live.restoreSub(e) === rev.sub;
+  }
+
   private keyItem(key: Uint8Array, value: Uint8Array, page: number, restoring: boolean) {
     const rev = decodeRevisionKey(key);
     if (!rev) {
       this.bad('etcd.revision-key', { size: key.length }, page);
+      // etcd's bytesToRev reads bytes 0-7 and 9-16 whatever byte 8 is: the key index still gets this revision,
+      // but a read asks bbolt for it with '_' there, and finds nothing.
+      if (restoring && this.mvccRestoreError === null && key.length === 17 && key[0]! < 0x20 && key[9]! < 0x20) {
+        const start = keyValueKeyStart(value);
+        const e = start >= 0 ? this.live.findRange(value, start, start + keyValueKeyLength(value, start)) : -1;
+        const main = decodeU64BE(key.subarray(0, 8));
+        const sub = decodeU64BE(key.subarray(9, 17));
+        if (main !== null && sub !== null) {
+          this.restoreLastMain = main;
+          if (e >= 0) this.indexPut(e, main, sub, false, false);
+          else if (start >= 0) {
+            const added = this.live.addRange(value, start, start + keyValueKeyLength(value, start));
+            if (added >= 0) this.indexPut(added, main, sub, false, false);
+          }
+        }
+      }
       return;
     }
     this.revisions++;
@@ -491,7 +563,11 @@ export class SchemaCollector {
     this.live.setFlag(e, !rev.tombstone);
     // etcd reads a revision as two int64: modelled where both are below 2^53 (a number holds them exactly and
     // the sign bit is clear); a revision past that is left out of the model (no finding rather than a wrong one).
-    if (restoring && this.mvccRestoreError === null && key[0]! < 0x20 && key[9]! < 0x20) this.indexPut(e, rev.main, rev.sub, rev.tombstone);
+    if (restoring && this.mvccRestoreError === null && key[0]! < 0x20 && key[9]! < 0x20) {
+      // restoreIntoIndex: etcd's current revision is the last one restored, in tree order (not the largest).
+      this.restoreLastMain = rev.main;
+      this.indexPut(e, rev.main, rev.sub, rev.tombstone);
+    }
   }
 
   finish(): EtcdSchemaInfo {

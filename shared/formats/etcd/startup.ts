@@ -326,8 +326,11 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
   let summary: Said;
   // Sentences inside the summary (the next step, what is lost, the repairs, the first warning) are nested, not spliced
   // in as English text, so the UI says them in its own language.
+  const readFatal = facts.bbolt?.readFatal ?? null;
   if (!o.startable)
     summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown' }, { next: [sayEtcd(o.nextKey ?? 'etcd-verdict.next.other')] });
+  // It starts, then the first read of a hidden revision kills it (the apiserver's first list): that comes first.
+  else if (readFatal) summary = sayEtcd('etcd-verdict.summary.dies-on-read', { key: readFatal.key, error: readFatal.text });
   else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', undefined, { lost: [sayEtcd('etcd-verdict.lost.wal', o.lost)] });
   else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', undefined, { repairs: selfRepairs });
   else {
