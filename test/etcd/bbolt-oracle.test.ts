@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
+import { repairEtcdCopy } from '../../electron/services/etcd-repair';
 import { withSource } from '../helpers/validate-local';
 import { inspectBbolt, bboltPageMap, bboltPageDetail, forEachLeafItem } from '../../shared/formats/etcd/bbolt-db';
 import { listKeys, readValue } from '../../shared/formats/etcd/keys';
@@ -742,6 +743,24 @@ describe.skipIf(!HAVE_ETCD)('bbolt: damaged copies give the text real etcd 3.4 p
   }
 });
 
+/** `lifeboat repair` of a copy damaged the same way: etcd starts on the repaired dir and serves every key etcd served, with its value. */
+async function expectRepairServesEverything(name: string, damage: (file: string) => Promise<void>): Promise<void> {
+  const { dir } = await damagedCopy(name, damage);
+  const out = path.join(root, `${name}-repaired`);
+  const result = await repairEtcdCopy(dir, out);
+  expect(
+    result.actions.some((a) => a.text.includes('rebuilt')),
+    JSON.stringify(result.actions),
+  ).toBe(true);
+  const run = await tryStartEtcd(g.options(out));
+  expect(run.started, run.output.slice(-2000)).toBe(true);
+  expect(run.readError, run.output.slice(-2000)).toBeUndefined();
+  const td = new TextDecoder();
+  expect(new Map([...run.keys!].filter(([k]) => k.startsWith('/registry/')))).toEqual(
+    new Map([...g.served].filter(([k]) => k.startsWith('/registry/')).map(([k, v]) => [k, td.decode(v)])),
+  );
+}
+
 describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills it', () => {
   // Found by a random-damage campaign: a revision key with a bit flipped upwards, its key written once (no later
   // revision, so the restore does not panic). The leaf's binary search then misses a neighbour's revision, which
@@ -769,13 +788,13 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
       const v = k + 17;
       return names.get(b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1')) === 1;
     };
-    let found: { dir: string; fatal: string; key: string } | null = null;
+    let found: { dir: string; fatal: string; key: string; at: number } | null = null;
     for (const k of candidates.filter(once).slice(0, 40)) {
       const { dir, db } = await damagedCopy(`read-kills-${k}`, (file) => patch(file, k + 1, Buffer.from([0x01])));
       const scan = await inspectFile(db);
       expect(scan.info.mvccRestoreError ?? null).toBeNull();
       if (scan.info.readFatal) {
-        found = { dir, fatal: scan.info.readFatal.text, key: scan.info.readFatal.key };
+        found = { dir, fatal: scan.info.readFatal.text, key: scan.info.readFatal.key, at: k };
         expect(scan.findings.find((x) => x.code === 'etcd.range-cannot-find')!.engineError).toBe(found.fatal);
         break;
       }
@@ -786,6 +805,7 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     expect(run.readError, run.output.slice(-2000)).toBeDefined();
     expect(run.fatal).toBe(found!.fatal);
     expect(found!.key.startsWith('/registry/')).toBe(true);
+    await expectRepairServesEverything(`read-kills-repair`, (file) => patch(file, found!.at + 1, Buffer.from([0x01])));
   });
 
   it("a revision key whose '_' byte flipped: etcd's key index still reads it, bbolt never finds it", async () => {
@@ -813,6 +833,7 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     expect(run.started, run.output.slice(-2000)).toBe(true);
     expect(run.readError, run.output.slice(-2000)).toBeDefined();
     expect(run.fatal).toBe(scan.info.readFatal!.text);
+    await expectRepairServesEverything('separator-flipped-repair', (file) => patch(file, target + 8, Buffer.from([0x60])));
   });
 });
 

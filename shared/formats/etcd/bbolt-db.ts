@@ -150,7 +150,7 @@ const MAX_SUSPECT_LEAVES = 20_000;
  * found keys out of order in the `key` bucket: only the leaves under such a problem are suspects (a leaf's
  * disorder, or every leaf under a branch's). Null when none, or when the model cannot say (too many suspects).
  */
-async function firstUnreadableRevision(
+export async function firstUnreadableRevision(
   db: OpenedBbolt,
   walk: WalkResult,
   collector: SchemaCollector,

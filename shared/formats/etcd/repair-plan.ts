@@ -21,6 +21,7 @@ import { engineText, repairText, sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import { translateLocal } from '../../i18n/index';
 import { SchemaCollector } from './schema';
+import { firstUnreadableRevision } from './bbolt-db';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
 
@@ -45,6 +46,8 @@ interface TreeCheck {
   walk: WalkResult;
   consistentIndex: number | null;
   mvccRestoreError: string | null;
+  /** etcd would start, then die on a read (`range cannot find rev`): kept unchanged, the copy would not serve. */
+  readFatal: string | null;
 }
 
 async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<TreeCheck> {
@@ -63,7 +66,9 @@ async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<Tr
       }
     },
   });
-  return { walk, consistentIndex, mvccRestoreError: walk.crash === null ? restore.mvccRestoreError : null };
+  const mvccRestoreError = walk.crash === null ? restore.mvccRestoreError : null;
+  const readFatal = walk.crash === null && mvccRestoreError === null ? ((await firstUnreadableRevision(db, walk, restore))?.text ?? null) : null;
+  return { walk, consistentIndex, mvccRestoreError, readFatal };
 }
 
 /** What etcd died on: bbolt's own panic text as it is, a problem in Lifeboat's words as its template, the mvcc restore's fatal text, else "damaged tree". */
@@ -71,6 +76,7 @@ function crashOf(t: TreeCheck): { text: string; local: LocalText } {
   const w = t.walk;
   if (w.crash !== null) return { text: w.crash, local: engineText(w.crash) };
   if (!w.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError !== null) return { text: t.mvccRestoreError, local: engineText(t.mvccRestoreError) };
+  if (!w.problems.some((p) => p.kind !== 'extra') && t.readFatal !== null) return { text: t.readFatal, local: engineText(t.readFatal) };
   const p = w.problems[0];
   if (!p) return { text: 'damaged tree', local: repairText('etcd-repair.reason.damaged-tree') };
   if (p.variant !== undefined)
@@ -84,7 +90,7 @@ function because(said: { text: string; local: LocalText }): Pick<DbStrategyChoic
 }
 
 function clean(t: TreeCheck): boolean {
-  return t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null;
+  return t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null && t.readFatal === null;
 }
 
 /**
