@@ -12,13 +12,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ByteSource, DirectorySource } from '../../shared/bytes/byte-source';
-import type { EtcdDetails } from '../../shared/contract/etcd';
 import type { ValidationReport } from '../../shared/contract/report';
-import { localDirectory } from '../../electron/services/fs-source';
-import { answerEtcdQuery, EtcdQuerySession, openRelative } from '../../shared/formats/etcd/query';
-import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
+import { answerEtcdQuery, EtcdQuerySession } from '../../shared/formats/etcd/query';
 import { flipByte } from '../helpers/etcd-damage';
 import { hashTree } from '../helpers/etcd';
+import { etcdQueryReport } from '../helpers/etcd-query-report';
 
 const SAMPLES = path.resolve(__dirname, '../../resources/samples');
 const work = mkdtempSync(path.join(tmpdir(), 'lifeboat-page-facts-'));
@@ -48,27 +46,9 @@ function counting(dir: DirectorySource, counter: { bytes: number }): DirectorySo
 }
 
 async function reportOf(root: string): Promise<{ dir: DirectorySource; report: ValidationReport }> {
-  const dir = localDirectory(root);
-  opened.push(dir);
-  const db = await inspectBbolt(await openRelative(dir, 'member/snap/db'), 'member/snap/db');
-  const etcd = {
-    layout: { input: 'data-dir', walDir: 'member/wal', snapDir: 'member/snap', dbFile: 'member/snap/db', leftovers: [] },
-    bbolt: db.info,
-    schema: db.schema,
-  } as unknown as EtcdDetails;
-  const report: ValidationReport = {
-    engine: 'etcd',
-    root: path.basename(root),
-    startable: true,
-    dataLoss: false,
-    lost: [],
-    findings: [],
-    summary: '',
-    bytesRead: 0,
-    elapsedMs: 0,
-    etcd,
-  };
-  return { dir, report };
+  const made = await etcdQueryReport(root);
+  opened.push(made.dir);
+  return made;
 }
 
 async function bothMetasBroken(): Promise<string> {

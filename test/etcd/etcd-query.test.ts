@@ -7,13 +7,10 @@
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DirectorySource } from '../../shared/bytes/byte-source';
-import type { EtcdDetails } from '../../shared/contract/etcd';
 import type { ValidationReport } from '../../shared/contract/report';
-import { localDirectory } from '../../electron/services/fs-source';
 import { answerEtcdQuery, EtcdQueryError, openRelative, parseEtcdQuery, MAX_KEYS_PER_QUERY } from '../../shared/formats/etcd/query';
-import { scanWal } from '../../shared/formats/etcd/wal';
-import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { hashTree } from '../helpers/etcd';
+import { etcdQueryReport } from '../helpers/etcd-query-report';
 import { sampleObjects } from '../../build/etcd-samples';
 
 const SAMPLES = path.resolve(__dirname, '../../resources/samples');
@@ -23,32 +20,10 @@ afterAll(async () => {
   for (const d of opened) await d.close();
 });
 
-/** A report with what the query needs (the WAL files, the db), from the real scanners. */
 async function reportOf(id: string): Promise<{ dir: DirectorySource; report: ValidationReport }> {
-  const dir = localDirectory(path.join(SAMPLES, id));
-  opened.push(dir);
-  const wal = await scanWal(await (await dir.subdir!('member')).subdir!('wal'), 'member/wal');
-  const db = await inspectBbolt(await openRelative(dir, 'member/snap/db'), 'member/snap/db');
-  const etcd = {
-    layout: { input: 'data-dir', walDir: 'member/wal', snapDir: 'member/snap', dbFile: 'member/snap/db', leftovers: [] },
-    wal: wal.info,
-    snaps: [],
-    bbolt: db.info,
-    schema: db.schema,
-  } as unknown as EtcdDetails;
-  const report: ValidationReport = {
-    engine: 'etcd',
-    root: id,
-    startable: true,
-    dataLoss: false,
-    lost: [],
-    findings: [],
-    summary: '',
-    bytesRead: 0,
-    elapsedMs: 0,
-    etcd,
-  };
-  return { dir, report };
+  const made = await etcdQueryReport(path.join(SAMPLES, id));
+  opened.push(made.dir);
+  return made;
 }
 
 describe('answerEtcdQuery over the healthy sample', () => {

@@ -145,10 +145,22 @@ export async function scanPageHeaders(src: ByteSource, db: OpenedBbolt, signal?:
 /** Leaves of `key` whose revisions are checked with the seek model at most (a damaged branch can put a whole tree under suspicion). */
 const MAX_SUSPECT_LEAVES = 20_000;
 
+/** A read revision bbolt cannot find: its key (bytes, for key order), revision, leaf page (null: not known) and why. */
+interface UnreadableRead {
+  key: Uint8Array;
+  main: number;
+  sub: number;
+  page: number | null;
+  cause: 'order' | 'form';
+}
+
 /**
- * The first revision etcd's key index reads (a live key's newest) that bbolt's seek cannot find, where the walk
- * found keys out of order in the `key` bucket: only the leaves under such a problem are suspects (a leaf's
- * disorder, or every leaf under a branch's). Null when none, or when the model cannot say (too many suspects).
+ * Where etcd, having started, dies on a read: the revisions its key index reads (a live key's newest, at its
+ * current revision) that bbolt's seek cannot find. Two causes: a revision key stored in another form (byte 8 not
+ * '_'), and keys out of order in the `key` bucket (only the leaves under such a problem are suspects). Named by
+ * the one a read of everything meets first (ranges go in key order, as the apiserver lists by key prefix), with
+ * how many there are. Null when none, when etcd stops before (freepages, mvcc restore), or when the model cannot
+ * say (too many suspect leaves).
  */
 export async function firstUnreadableRevision(
   db: OpenedBbolt,
@@ -156,38 +168,30 @@ export async function firstUnreadableRevision(
   collector: SchemaCollector,
   signal?: AbortSignal,
 ): Promise<NonNullable<BboltInfo['readFatal']> | null> {
-  // Revisions whose keys are stored in another form (byte 8 not '_'): no read finds them, out of order or not.
-  const unseekable = collector.unseekableReads(1_000_000);
-  let odd: { text: string; key: string; page: number; bytes: Uint8Array } | null = null;
-  for (const u of unseekable)
-    if (!odd || compareBytes(u.key, odd.bytes) < 0) odd = { text: `range cannot find rev (${u.main},${u.sub})`, key: shortKey(u.key), page: -1, bytes: u.key };
-  const disorderedRead = await firstOutOfOrderRead(db, walk, collector, signal);
-  if (!odd) return disorderedRead;
-  const page = odd.page >= 0 ? odd.page : 0;
-  if (disorderedRead && compareBytes(utf8Encode(disorderedRead.key), odd.bytes) < 0)
-    return { ...disorderedRead, unreadable: disorderedRead.unreadable + unseekable.length };
-  return { text: odd.text, key: odd.key, page, unreadable: unseekable.length + (disorderedRead?.unreadable ?? 0), cause: 'form' };
+  if (walk.crash || collector.mvccRestoreError) return null;
+  const found: UnreadableRead[] = collector.unseekableReads(1_000_000).map((u) => ({ ...u, page: null, cause: 'form' }));
+  found.push(...(await outOfOrderReads(db, walk, collector, signal)));
+  let first: UnreadableRead | null = null;
+  for (const u of found) if (!first || compareBytes(u.key, first.key) < 0) first = u;
+  if (!first) return null;
+  const name = utf8.decode(first.key);
+  return {
+    text: `range cannot find rev (${first.main},${first.sub})`,
+    key: name.length > 200 ? `${name.slice(0, 200)}…` : name,
+    page: first.page ?? 0,
+    unreadable: found.length,
+    cause: first.cause,
+  };
 }
 
-function shortKey(bytes: Uint8Array): string {
-  const name = utf8.decode(bytes);
-  return name.length > 200 ? `${name.slice(0, 200)}…` : name;
-}
-
-const utf8Encode = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-async function firstOutOfOrderRead(
-  db: OpenedBbolt,
-  walk: WalkResult,
-  collector: SchemaCollector,
-  signal?: AbortSignal,
-): Promise<NonNullable<BboltInfo['readFatal']> | null> {
-  if (collector.keyBucketRoot === null) return null;
+/** The read revisions in leaves under a key-order problem of `key` that the emulated seek does not find. */
+async function outOfOrderReads(db: OpenedBbolt, walk: WalkResult, collector: SchemaCollector, signal?: AbortSignal): Promise<UnreadableRead[]> {
+  if (collector.keyBucketRoot === null) return [];
   const keyBucket = walk.buckets.indexOf('key') + 1;
-  if (keyBucket === 0) return null;
+  if (keyBucket === 0) return [];
   const disordered = new Set<number>();
   for (const p of walk.problems) if (p.code === 'bbolt.key-order' && p.page !== null && walk.bucketOf[p.page] === keyBucket) disordered.add(p.page);
-  if (disordered.size === 0) return null;
+  if (disordered.size === 0) return [];
   // Every leaf of the bucket with a disordered page on its way up (itself, or a branch above it).
   const suspects: number[] = [];
   for (let pos = 0; pos < walk.reach.length; pos++) {
@@ -200,35 +204,23 @@ async function firstOutOfOrderRead(
       }
       up = walk.parent[up]! - 1;
     }
-    if (suspects.length > MAX_SUSPECT_LEAVES) return null;
+    if (suspects.length > MAX_SUSPECT_LEAVES) return [];
   }
   const seeker = new BucketSeeker(db.reader, collector.keyBucketRoot);
-  // The one a read of everything meets first: ranges go in key order (the apiserver lists by key prefix).
-  let first: { text: string; key: string; page: number; bytes: Uint8Array } | null = null;
-  let unreadable = 0;
+  const out: UnreadableRead[] = [];
   for (const pos of suspects) {
     throwIfCancelled(signal);
     const head = decodePageHeader(await db.reader.span(pos));
     if (!head) continue;
     const span = await db.reader.span(pos, head.overflow + 1);
     for (const e of decodeLeafElements(span, head.count)) {
-      if (e.problem || !collector.isReadRevision(e.key, e.value)) continue;
-      if (await seeker.finds(e.key)) continue;
-      unreadable++;
+      if (e.problem || !collector.isReadRevision(e.key, e.value) || (await seeker.finds(e.key))) continue;
       const start = keyValueKeyStart(e.value);
-      const bytes = e.value.subarray(start, start + keyValueKeyLength(e.value, start));
-      if (first && compareBytes(bytes, first.bytes) >= 0) continue;
       const rev = decodeRevisionKey(e.key)!;
-      const name = utf8.decode(bytes);
-      first = {
-        text: `range cannot find rev (${rev.main},${rev.sub})`,
-        key: name.length > 200 ? `${name.slice(0, 200)}…` : name,
-        page: pos,
-        bytes: bytes.slice(),
-      };
+      out.push({ key: e.value.slice(start, start + keyValueKeyLength(e.value, start)), main: rev.main, sub: rev.sub, page: pos, cause: 'order' });
     }
   }
-  return first ? { text: first.text, key: first.key, page: first.page, unreadable, cause: 'order' } : null;
+  return out;
 }
 
 function pageCode(walk: WalkResult, pos: number): string {
@@ -373,7 +365,7 @@ export async function inspectBbolt(
         }),
       );
     }
-    info.readFatal = walk.crash || collector.mvccRestoreError ? null : await firstUnreadableRevision(db, walk, collector, opts.signal);
+    info.readFatal = await firstUnreadableRevision(db, walk, collector, opts.signal);
     if (info.readFatal) {
       const r = info.readFatal;
       findings.push(

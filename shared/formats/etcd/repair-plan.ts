@@ -39,8 +39,6 @@ export interface DbStrategyChoice {
   consistentIndex?: number | null;
 }
 
-const dec = new TextDecoder();
-
 /** A tree's walk, its consistent index, and where etcd's mvcc restore stops on it (null: it gets through). */
 interface TreeCheck {
   walk: WalkResult;
@@ -51,32 +49,22 @@ interface TreeCheck {
 }
 
 async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<TreeCheck> {
-  let consistentIndex: number | null = null;
   // A tree freepages walks clean can still stop etcd right after, in the mvcc restore (a value that does not
-  // unmarshal, or one that runs past the end of the file): keeping such a db unchanged would not start.
+  // unmarshal, or one that runs past the end of the file), or at the first read: keeping such a db unchanged
+  // would not serve. The schema collector models both, and reads the consistent index too.
   const restore = new SchemaCollector('', db.pageSize);
-  const walk = await walkTree(db, meta, {
-    onLeaf: (leaf) => {
-      restore.onLeaf(leaf);
-      if (leaf.bucket.length !== 1 || leaf.bucket[0] !== 'meta') return;
-      for (const e of leaf.elements) {
-        if (e.problem === null && e.value.length === 8 && dec.decode(e.key) === 'consistent_index') {
-          consistentIndex = Number(new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, false));
-        }
-      }
-    },
-  });
+  const walk = await walkTree(db, meta, { onLeaf: restore.onLeaf });
   const mvccRestoreError = walk.crash === null ? restore.mvccRestoreError : null;
-  const readFatal = walk.crash === null && mvccRestoreError === null ? ((await firstUnreadableRevision(db, walk, restore))?.text ?? null) : null;
-  return { walk, consistentIndex, mvccRestoreError, readFatal };
+  const readFatal = (await firstUnreadableRevision(db, walk, restore))?.text ?? null;
+  return { walk, consistentIndex: restore.consistentIndex, mvccRestoreError, readFatal };
 }
 
 /** What etcd died on: bbolt's own panic text as it is, a problem in Lifeboat's words as its template, the mvcc restore's fatal text, else "damaged tree". */
 function crashOf(t: TreeCheck): { text: string; local: LocalText } {
   const w = t.walk;
   if (w.crash !== null) return { text: w.crash, local: engineText(w.crash) };
-  if (!w.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError !== null) return { text: t.mvccRestoreError, local: engineText(t.mvccRestoreError) };
-  if (!w.problems.some((p) => p.kind !== 'extra') && t.readFatal !== null) return { text: t.readFatal, local: engineText(t.readFatal) };
+  const after = t.mvccRestoreError ?? t.readFatal;
+  if (after !== null && !w.problems.some((p) => p.kind !== 'extra')) return { text: after, local: engineText(after) };
   const p = w.problems[0];
   if (!p) return { text: 'damaged tree', local: repairText('etcd-repair.reason.damaged-tree') };
   if (p.variant !== undefined)

@@ -489,15 +489,19 @@ export class SchemaCollector {
     this.mvccRestoreError ??= `store.keyindex: put with unexpected smaller revision [{${main} ${sub}} / {${lastMain} ${lastSub}}]`;
   }
 
+  /** etcd's current revision after start-up: the last one restored, or the compaction's when that is higher. */
+  private get currentRevision(): number {
+    return Math.max(this.restoreLastMain, this.compactedRevision ?? 0);
+  }
+
   /**
    * Live keys whose read revision's key is stored in another form (byte 8 not '_'): a read of them asks bbolt for
    * a key it does not hold. Each with its key bytes and revision, at most `max`.
    */
   unseekableReads(max: number): { key: Uint8Array; main: number; sub: number }[] {
     const out: { key: Uint8Array; main: number; sub: number }[] = [];
-    const current = Math.max(this.restoreLastMain, this.compactedRevision ?? 0);
     for (let e = 0; e < this.live.size && out.length < max; e++) {
-      if (this.live.restoreState(e) !== 3 || this.live.restoreMain(e) > current) continue;
+      if (this.live.restoreState(e) !== 3 || this.live.restoreMain(e) > this.currentRevision) continue;
       out.push({ key: this.live.keyAt(e), main: this.live.restoreMain(e), sub: this.live.restoreSub(e) });
     }
     return out;
@@ -512,7 +516,7 @@ export class SchemaCollector {
     if (!rev || rev.tombstone || key[0]! >= 0x20 || key[9]! >= 0x20) return false;
     // A range reads at etcd's current revision: a newest revision above it (flipped upwards) is not read at all,
     // the key looks absent.
-    if (rev.main > Math.max(this.restoreLastMain, this.compactedRevision ?? 0)) return false;
+    if (rev.main > this.currentRevision) return false;
     const start = keyValueKeyStart(value);
     if (start < 0) return false;
     const e = this.live.findRange(value, start, start + keyValueKeyLength(value, start));
@@ -527,16 +531,12 @@ export class SchemaCollector {
       // but a read asks bbolt for it with '_' there, and finds nothing.
       if (restoring && this.mvccRestoreError === null && key.length === 17 && key[0]! < 0x20 && key[9]! < 0x20) {
         const start = keyValueKeyStart(value);
-        const e = start >= 0 ? this.live.findRange(value, start, start + keyValueKeyLength(value, start)) : -1;
         const main = decodeU64BE(key.subarray(0, 8));
         const sub = decodeU64BE(key.subarray(9, 17));
         if (main !== null && sub !== null) {
           this.restoreLastMain = main;
+          const e = start >= 0 ? this.live.addRange(value, start, start + keyValueKeyLength(value, start)) : -1;
           if (e >= 0) this.indexPut(e, main, sub, false, false);
-          else if (start >= 0) {
-            const added = this.live.addRange(value, start, start + keyValueKeyLength(value, start));
-            if (added >= 0) this.indexPut(added, main, sub, false, false);
-          }
         }
       }
       return;
