@@ -64,6 +64,10 @@ export const OWN_PROBLEMS = {
       en: "page {page}: element {index}'s key is at byte {at}, beyond the end of the file ({size} bytes); bbolt reads it when it iterates the bucket",
       zh: '页 {page}：元素 {index} 的键位于字节 {at}，超出了文件末尾（文件共 {size} 字节）；bbolt 遍历该桶时会读取它',
     },
+    'branch-key': {
+      en: "page {page}: branch element {index}'s key is at byte {at}, beyond the end of the file ({size} bytes); bbolt reads it when it seeks the bucket's keys",
+      zh: '页 {page}：分支元素 {index} 的键位于字节 {at}，超出了文件末尾（文件共 {size} 字节）；bbolt 在该桶中查找键时会读取它',
+    },
     elements: {
       en: 'page {page}: its {count} elements run past the end of the file ({size} bytes); bbolt reads them when it iterates the bucket',
       zh: '页 {page}：它的 {count} 个元素超出了文件末尾（文件共 {size} 字节）；bbolt 遍历该桶时会读取它们',

@@ -376,6 +376,27 @@ export const ETCD_DAMAGE_CASES: EtcdDamageCase[] = [
     },
   },
   {
+    // Found by a random-damage campaign: bbolt computes the page's offset as id x page size in uint64, so an id
+    // with its top byte set (4 KiB pages: + 2^56 pages = 2^68 bytes) wraps onto the very page it meant. etcd starts.
+    name: "bbolt: a branch child id's top byte flipped (its offset wraps past 2^64 onto the same page)",
+    golden: 'small',
+    damage: async (d) => {
+      const { file, meta, branch } = await keyBucketPages(d);
+      if (meta.pageSize !== 4096) throw new Error(`page size ${meta.pageSize}: this damage needs 4 KiB pages`);
+      await writeAt(file, pageOffset(meta, branch.id) + 16 + 16 + 15, Buffer.from([0x01]));
+    },
+  },
+  {
+    // Found by a random-damage campaign: freepages seeks every key of the bucket (b.Bucket(k)), and the binary
+    // search compares the sought key with this element's, 8 MiB past the end of the file: etcd faults on open.
+    name: "bbolt: a branch key's offset points past the end of the file",
+    golden: 'small',
+    damage: async (d) => {
+      const { file, meta, branch } = await keyBucketPages(d);
+      await writeAt(file, pageOffset(meta, branch.id) + 16 + 2 * 16 + 2, Buffer.from([0x80]));
+    },
+  },
+  {
     name: 'bbolt: a leaf element offset points outside its page',
     golden: 'small',
     damage: async (d) => {

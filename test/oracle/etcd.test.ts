@@ -64,6 +64,8 @@ const CAUSE_CODES: Record<string, string> = {
   'bbolt: the branch page of the key bucket zeroed': 'bbolt.freepages-panic',
   'bbolt: a branch child past the high-water mark': 'bbolt.freepages-fault',
   'bbolt: a leaf element offset points outside its page': 'bbolt.element-bounds',
+  "bbolt: a branch child id's top byte flipped (its offset wraps past 2^64 onto the same page)": 'bbolt.header-id',
+  "bbolt: a branch key's offset points past the end of the file": 'bbolt.freepages-fault',
   "bbolt: a leaf value's size runs past the end of the file": 'etcd.mvcc-restore',
   'bbolt: a leaf page header names another reachable page': 'bbolt.header-id',
   'bbolt: a leaf page flagged as freelist': 'bbolt.freepages-panic',

@@ -14,6 +14,9 @@ import { PAGE_HEADER_SIZE } from './bbolt-page';
 
 export const ELEMENT_SIZE = 16;
 
+/** bbolt's MaxKeySize (bucket.go): no key it writes is longer; a longer size is garbage, and reads of it stop here. */
+export const BBOLT_MAX_KEY_SIZE = 32768;
+
 export interface BranchElement {
   index: number;
   key: Uint8Array;
@@ -82,6 +85,23 @@ class DecodedBranchElement implements BranchElement {
   get childBig(): bigint {
     return (BigInt(this.childHigh) << 32n) | BigInt(this.childLow);
   }
+}
+
+/**
+ * The page bbolt reads for a branch element's child: `db.page(id)` takes
+ * `&db.data[id * pageSize]` in uint64 arithmetic, so an id whose offset passes
+ * 2^64 wraps around (one flipped top byte of the id can land on the very page it
+ * meant: etcd starts and reads it). The number is clamped above 2^53 - 1 (past
+ * any file); an offset that wraps to no page boundary is left unmapped.
+ */
+export function childPageOf(e: BranchElement, pageSize: number): number {
+  // Exact in doubles for any page size that is a power of two; the BigInt path only for the rare id past 2^63 bytes.
+  if (e.child < Number.MAX_SAFE_INTEGER && e.child * pageSize < 2 ** 63) return e.child;
+  const size = BigInt(pageSize);
+  const at = BigInt.asUintN(64, e.childBig * size);
+  if (at % size !== 0n) return e.child;
+  const page = at / size;
+  return page >= BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(page);
 }
 
 /** A little-endian u32 (a DataView per page cost more than these reads). */

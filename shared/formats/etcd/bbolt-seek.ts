@@ -11,7 +11,7 @@
  * or a child outside the file, ends the seek as "not found" (the walk
  * reports those pages; this model is asked only about trees freepages walks).
  */
-import { compareBytes, decodeBranchElements, decodeLeafElements } from './bbolt-element';
+import { BBOLT_MAX_KEY_SIZE, childPageOf, compareBytes, decodeBranchElements, decodeLeafElements } from './bbolt-element';
 import { BRANCH_PAGE_FLAG, LEAF_PAGE_FLAG, decodePageHeader } from './bbolt-page';
 import type { PageReader } from './bbolt-walk';
 
@@ -56,10 +56,17 @@ export class BucketSeeker {
       if (h && (h.flags & (BRANCH_PAGE_FLAG | LEAF_PAGE_FLAG)) !== 0) {
         const span = h.overflow === 0 ? first : (this.reader.cachedSpan(pos, h.overflow + 1) ?? (await this.reader.span(pos, h.overflow + 1)));
         // The cursor takes a page with the leaf flag as a leaf (elemRef.isLeaf), whatever else is set.
-        if ((h.flags & LEAF_PAGE_FLAG) !== 0) decoded = { keys: decodeLeafElements(span, h.count).map((e) => e.key.slice()), children: null, index: 0 };
-        else {
+        const at = pos * this.reader.pageSize;
+        if ((h.flags & LEAF_PAGE_FLAG) !== 0) {
+          const els = decodeLeafElements(span, h.count);
+          decoded = { keys: await Promise.all(els.map((e) => this.keyOf(e, at))), children: null, index: 0 };
+        } else {
           const els = decodeBranchElements(span, h.count);
-          decoded = { keys: els.map((e) => e.key.slice()), children: els.map((e) => e.child), index: 0 };
+          decoded = {
+            keys: await Promise.all(els.map((e) => this.keyOf(e, at))),
+            children: els.map((e) => childPageOf(e, this.reader.pageSize)),
+            index: 0,
+          };
         }
       }
     }
@@ -67,6 +74,18 @@ export class BucketSeeker {
     if (this.pages.size > 4096) this.pages.clear();
     this.pages.set(pos, decoded);
     return decoded ? { ...decoded, index: 0 } : null;
+  }
+
+  /**
+   * The key bbolt compares: a key outside its page is read where its element points (the walk reports it,
+   * and a branch key past the file as the fault etcd dies of before any read); past the file, or too long to
+   * read, it stays empty.
+   */
+  private async keyOf(e: { key: Uint8Array; keyPos: number; keySize: number; at: number; problem: string | null }, pageAt: number): Promise<Uint8Array> {
+    if (!e.problem) return e.key.slice();
+    const start = pageAt + e.at + e.keyPos;
+    if (e.keySize > BBOLT_MAX_KEY_SIZE || start + e.keySize > this.reader.readableEnd) return e.key;
+    return this.reader.readPadded(start, e.keySize);
   }
 
   /** Whether `Seek(key)` lands on exactly `key` (what etcd's one-revision read needs). */

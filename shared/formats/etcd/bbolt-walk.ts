@@ -25,7 +25,16 @@
  */
 import { MAX_READ, type ByteSource } from '../../bytes/byte-source';
 import type { BboltProblem } from '../../contract/etcd';
-import { compareBytes, decodeBranchElements, decodeLeafElements, elementsThatFit, type BranchElement, type LeafElement } from './bbolt-element';
+import {
+  BBOLT_MAX_KEY_SIZE,
+  childPageOf,
+  compareBytes,
+  decodeBranchElements,
+  decodeLeafElements,
+  elementsThatFit,
+  type BranchElement,
+  type LeafElement,
+} from './bbolt-element';
 import { decodeFreelist } from './bbolt-freelist';
 import { ownProblem, type OwnProblemText } from './bbolt-text';
 
@@ -653,7 +662,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
 
   interface Frame {
     pos: number;
-    /** The exact child pgid when `pos` is clamped (a garbage pgid can exceed 2^53); null: `pos` is exact. */
+    /** The exact child pgid when `pos` is clamped (a garbage pgid can exceed 2^53) or is the page it wraps onto (childPageOf); null: `pos` is the id. */
     posBig: bigint | null;
     /** File offset of the pgid that points here (branch element, bucket value or meta root field). */
     refAt: number;
@@ -761,11 +770,12 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           pos,
           offset,
         );
-      if (h.id !== pos)
+      // A child id that wrapped onto this page (childPageOf) is expected to be the id in its parent's element.
+      if (f.posBig !== null ? h.idBig !== f.posBig : h.id !== pos)
         problem(
           'extra',
           'bbolt.header-id',
-          later((p: number, hh: PageHeader) => `page ${p}: Page expected to be: ${p}, but self identifies as ${hh.idBig}`, pos, h),
+          later((p: bigint, hh: PageHeader) => `page ${p}: Page expected to be: ${p}, but self identifies as ${hh.idBig}`, f.posBig ?? BigInt(pos), h),
           pos,
           offset,
         );
@@ -801,35 +811,59 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         // decode a copy of the page (one copy per page, not one per key).
         const els = decodeBranchElements(reader.transient ? span.slice() : span, h.count);
         for (const e of els) {
-          if (e.problem)
-            problem(
-              'extra',
-              'bbolt.element-bounds',
-              later(
-                (p: number, el: BranchElement, bytes: number) =>
-                  ownProblem('element-bounds.branch-key', { page: p, index: el.index, ksize: el.keySize, pos: el.keyPos, bytes }),
-                pos,
-                e,
-                span.length,
-              ),
+          if (!e.problem) continue;
+          problem(
+            'extra',
+            'bbolt.element-bounds',
+            later(
+              (p: number, el: BranchElement, bytes: number) =>
+                ownProblem('element-bounds.branch-key', { page: p, index: el.index, ksize: el.keySize, pos: el.keyPos, bytes }),
               pos,
-              offset + e.at,
-            );
+              e,
+              span.length,
+            ),
+            pos,
+            offset + e.at,
+          );
+          // bbolt compares the bytes there whatever they are: inside the file they are the key its searches use,
+          // past it the first compare faults. freepages' `b.Bucket(k)` seeks every key of the bucket after the
+          // page walk, and a binary search over a branch probes each element that bounds a sought key, so the
+          // element is read. bytes.Compare reads from the key's start, and a difference within the first 16
+          // bytes (etcd's keys: a 17-byte revision, a bucket name) stops it: only a key whose first
+          // min(ksize, 16) bytes are not all readable faults for certain (the leaf keys' known gap below).
+          const start = offset + e.at + e.keyPos;
+          if (e.keySize > 0 && start + Math.min(e.keySize, 16) > reader.readableEnd) {
+            after.push({
+              fault: later(
+                (p: number, index: number, keyAt: number) => ownProblem('element-beyond-file.branch-key', { page: p, index, at: keyAt, size: db.dbSize }),
+                pos,
+                e.index,
+                start,
+              ),
+              page: pos,
+              offset: offset + e.at,
+              pgid: BigInt(Math.floor(Math.min(start, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
+            });
+          } else if (start + e.keySize <= reader.readableEnd && e.keySize <= BBOLT_MAX_KEY_SIZE) {
+            e.key = await reader.readPadded(start, e.keySize);
+          }
         }
         checkOrder(pos, 'branch', els, f, offset);
         for (let i = els.length - 1; i >= 0; i--) {
           const e = els[i]!;
-          if (revisitCountedOnly(e.child)) {
+          const child = childPageOf(e, reader.pageSize);
+          if (revisitCountedOnly(child)) {
             // What its pop would do, done now (past the list's end the order of counting does not show): no frame.
-            refs[e.child] = Math.min(255, refs[e.child]! + 1);
-            countRevisit(e.child, pos);
+            refs[child] = Math.min(255, refs[child]! + 1);
+            countRevisit(child, pos);
             continue;
           }
           const next = els[i + 1];
           stack.push({
-            pos: e.child,
-            // The exact id only for an id the number clamps (a BigInt per child was a walk's main garbage).
-            posBig: e.child < Number.MAX_SAFE_INTEGER ? null : e.childBig,
+            pos: child,
+            // The exact id only for an id the number clamps or that wraps onto another page
+            // (a BigInt per child was a walk's main garbage).
+            posBig: child === e.child && e.child < Number.MAX_SAFE_INTEGER ? null : e.childBig,
             refAt: offset + e.at + 8,
             parent: pos,
             lo: e.problem ? f.lo : e.key,

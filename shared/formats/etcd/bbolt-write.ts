@@ -26,13 +26,13 @@
  *   with the bucket flag. Every bucket is written as a paged bucket (never
  *   inline; inline is only bbolt's space optimisation, both are valid).
  */
-import { compareBytes } from './bbolt-element';
+import { BBOLT_MAX_KEY_SIZE, compareBytes } from './bbolt-element';
 import { BBOLT_MAGIC, BBOLT_VERSION, fnv1a64 } from './bbolt-meta';
 import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, FREELIST_PAGE_FLAG, LEAF_PAGE_FLAG, META_PAGE_FLAG, PAGE_HEADER_SIZE } from './bbolt-page';
 
 export const DEFAULT_PAGE_SIZE = 4096;
-/** bbolt's limits (bucket.go): MaxKeySize 32768, MaxValueSize 2^31-2. */
-export const BBOLT_MAX_KEY_SIZE = 32768;
+/** bbolt's limits (bucket.go): MaxKeySize (bbolt-element.ts), MaxValueSize 2^31-2. */
+export { BBOLT_MAX_KEY_SIZE };
 export const BBOLT_MAX_VALUE_SIZE = 0x7ffffffe;
 const ELEMENT_SIZE = 16;
 /** Pages are handed to the sink in runs of about this many bytes (two such buffers, one filled while the other is written). */
