@@ -18,6 +18,8 @@ const en = {
     'page {page}: element {index}: key and value ({ksize} + {vsize} bytes at +{pos}) run past the end of the page ({bytes} bytes); what it held is read from other pages or the WAL where possible',
   'finding.salvage.damaged-page.no-value.message':
     'page {page} element {index}: revision {main}_{sub} holds no readable mvccpb.KeyValue; what it held is read from other pages or the WAL where possible',
+  'finding.salvage.damaged-page.revision-key.message':
+    "page {page} element {index}: revision key {main}_{sub} is out of order with its neighbours, and its value's mod_revision {mod} fits between them: a damaged key (etcd dies reading it); the put is written at revision {mod}",
   'finding.salvage.damaged-page.not-a-page.message':
     'page {page} is reached by the tree but is not a valid page (header id {id}, flags 0x{flags}); what it held is read from other pages or the WAL where possible',
   'finding.salvage.db-empty.message':
@@ -66,6 +68,8 @@ const zh: Record<keyof typeof en, string> = {
   'finding.salvage.damaged-page.outside.message': '第 {page} 页：{count} 个元素中有 {outside} 个位于页外；其中的内容会尽量从其他页或 WAL 中读取',
   'finding.salvage.damaged-page.element-bounds.message':
     '第 {page} 页：元素 {index} 的键和值（{ksize} + {vsize} 字节，位于 +{pos}）超出了页尾（页长 {bytes} 字节）；其中的内容会尽量从其他页或 WAL 中读取',
+  'finding.salvage.damaged-page.revision-key.message':
+    '第 {page} 页元素 {index}：修订键 {main}_{sub} 与相邻的键顺序不符，而其值中记录的修改修订版本 {mod} 正好位于两者之间：这是一个损坏的键（etcd 读到它时会退出）；该写入按修订版本 {mod} 写出',
   'finding.salvage.damaged-page.no-value.message':
     '第 {page} 页元素 {index}：修订版本 {main}_{sub} 中没有可读的 `mvccpb.KeyValue`；其中的内容会尽量从其他页或 WAL 中读取',
   'finding.salvage.damaged-page.not-a-page.message':

@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
-import { repairEtcdCopy } from '../../electron/services/etcd-repair';
+import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { withSource } from '../helpers/validate-local';
 import { inspectBbolt, bboltPageMap, bboltPageDetail, forEachLeafItem } from '../../shared/formats/etcd/bbolt-db';
 import { listKeys, readValue } from '../../shared/formats/etcd/keys';
@@ -806,6 +806,21 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     expect(run.fatal).toBe(found!.fatal);
     expect(found!.key.startsWith('/registry/')).toBe(true);
     await expectRepairServesEverything(`read-kills-repair`, (file) => patch(file, found!.at + 1, Buffer.from([0x01])));
+    // Salvage takes the flipped key for damage (out of order with its neighbours, its value's mod_revision fits
+    // between them) and writes the put at that revision: byte for byte the snapshot salvage writes from the
+    // healthy db, not one whose newest revision is 2^48 + M with a lost span up to it.
+    const healthy = await salvageToSnapshotDb(g.db, path.join(root, 'read-kills-healthy.snapshot.db'));
+    const salvaged = await salvageToSnapshotDb(path.join(found!.dir, 'member', 'snap', 'db'), path.join(root, 'read-kills.snapshot.db'));
+    expect(salvaged.lost).toEqual([]);
+    expect([salvaged.revisionRange, salvaged.compactRevision, salvaged.keysWritten]).toEqual([
+      healthy.revisionRange,
+      healthy.compactRevision,
+      healthy.keysWritten,
+    ]);
+    const fixed = salvaged.findings.filter((x) => x.code === 'salvage.damaged-page');
+    expect(fixed.map((x) => x.messageKey)).toEqual(['finding.salvage.damaged-page.revision-key.message']);
+    expect(fixed[0]!.params!.main).toBe(b.readUInt32BE(found!.at) * 2 ** 32 + b.readUInt32BE(found!.at + 4) + 2 ** 48);
+    expect(salvaged.sha256).toBe(healthy.sha256);
   });
 
   it("a revision key whose '_' byte flipped: etcd's key index still reads it, bbolt never finds it", async () => {

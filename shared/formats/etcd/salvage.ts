@@ -34,7 +34,7 @@ import type { SalvageKeySource, SalvageLoss, SalvageReport, SalvagedKey } from '
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
-import { compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit, type LeafElement } from './bbolt-element';
+import { childPageOf, compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit, type LeafElement } from './bbolt-element';
 import { decodeMetaFields, DEFAULT_PAGE_SIZE, settledPageSize, validateMeta } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, type PageHeader } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
@@ -1220,7 +1220,8 @@ async function reachablePages(src: ByteSource, dbSize: number, pageSize: number,
           const lo = i === 0 ? v.lo : keys[i]!;
           const next = elements[i + 1];
           const hi = next && next.problem === null ? keys[i + 1]! : v.hi;
-          if (e.problem === null) stack.push({ page: e.child, bucket, depth, lo, hi, tree: v.tree, level: v.level + 1, parent: page, index: i });
+          if (e.problem === null)
+            stack.push({ page: childPageOf(e, pageSize), bucket, depth, lo, hi, tree: v.tree, level: v.level + 1, parent: page, index: i });
           else hole({ ...v, lo, hi });
         });
       } else {
@@ -1547,8 +1548,45 @@ function noteSmall(state: SalvageState, bucket: string, key: Uint8Array, value: 
   m.set(id, { key: copyBytes(key), value: copyBytes(value), rank });
 }
 
-function noteRevision(state: SalvageState, k: Uint8Array, v: Uint8Array, absValueOffset: number, page: number, reachable: boolean): boolean {
-  const rev = readRevision(k);
+/** A leaf element's revision key, when it is one and readable (a neighbour for revisionInOrder). */
+function revisionKeyAt(elements: readonly LeafElement[], i: number): Uint8Array | null {
+  const e = elements[i];
+  return e && e.problem === null && (e.flags & BUCKET_LEAF_FLAG) === 0 && isRevisionKey(e.key) ? e.key : null;
+}
+
+/**
+ * The main revision to write a put under when its revision key is out of order with its leaf neighbours and
+ * the value's own mod_revision fits between them (bit rot in the key that bbolt never notices: a flipped high
+ * bit makes revision 849 read as 2^48 + 849, which would become the snapshot's newest revision). Null: keep
+ * the key's. A tombstone carries no mod_revision to check against; the first and last elements of a leaf have
+ * one neighbour only, so a key flipped upwards at a leaf's end stays as it reads.
+ */
+function revisionInOrder(elements: readonly LeafElement[], i: number): number | null {
+  const key = elements[i]!.key;
+  const prev = revisionKeyAt(elements, i - 1);
+  const next = revisionKeyAt(elements, i + 1);
+  const ordered = (prev === null || compareBytes(prev, key) < 0) && (next === null || compareBytes(key, next) < 0);
+  if (ordered || key.length !== 17) return null;
+  const kv = decodeKv(elements[i]!.value);
+  if (!kv || kv.modRevision <= 0 || kv.modRevision === readRevision(key).main) return null;
+  const candidate = new Uint8Array(key);
+  revisionKeyInto(candidate, kv.modRevision, readRevision(key).sub);
+  const fits = (prev === null || compareBytes(prev, candidate) < 0) && (next === null || compareBytes(candidate, next) < 0);
+  return fits ? kv.modRevision : null;
+}
+
+function noteRevision(
+  state: SalvageState,
+  k: Uint8Array,
+  v: Uint8Array,
+  absValueOffset: number,
+  page: number,
+  reachable: boolean,
+  /** The main revision revisionInOrder found for a revision key out of order (null: the key's). */
+  mainInOrder: number | null = null,
+): boolean {
+  const read = readRevision(k);
+  const rev = mainInOrder === null ? read : { ...read, main: mainInOrder };
   const kv = decodeKv(v);
   if (!kv) return false;
   if (!reachable && state.tree && !inHole(state.tree, k)) {
@@ -1622,7 +1660,8 @@ function scanLeafElements(
   if (elements.length < count) {
     state.addDamage(file, page, 'outside', { outside: count - elements.length, count });
   }
-  for (const e of elements) {
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
     if (e.problem !== null) {
       state.addDamage(file, page, 'element-bounds', { index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length });
       continue;
@@ -1643,7 +1682,12 @@ function scanLeafElements(
     }
     const valueOffset = spanOffset + (e.value.byteOffset - span.byteOffset);
     if ((bucket === 'key' || bucket === null) && isRevisionKey(e.key)) {
-      if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0)) continue;
+      const main = revisionInOrder(elements, i);
+      if (main !== null) {
+        const rev = readRevision(e.key);
+        state.addDamage(file, page, 'revision-key', { index: e.index, main: rev.main, sub: rev.sub, mod: main });
+      }
+      if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0, main)) continue;
       if (bucket === 'key') {
         const rev = readRevision(e.key);
         state.addDamage(file, page, 'no-value', { index: e.index, main: rev.main, sub: rev.sub });
