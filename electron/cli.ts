@@ -99,7 +99,9 @@ function yesNo(v: boolean): string {
 function printReport(report: ValidationReport, title: string): void {
   out(`${title}: ${report.root} (engine: ${report.engine})`);
   out(`Verdict: ${report.summary}`);
-  out(`Would start: ${yesNo(report.startable)}   Data loss on start: ${yesNo(report.dataLoss)}`);
+  // A WAL cut short after etcd wrote it: whether committed writes followed its end cannot be told (see the verdict).
+  const lossUnknown = !report.dataLoss && report.findings.some((f) => f.code === 'startup.wal-cut-short');
+  out(`Would start: ${yesNo(report.startable)}   Data loss on start: ${lossUnknown ? 'unknown (the last WAL file was cut short)' : yesNo(report.dataLoss)}`);
   if (report.lost.length > 0) {
     out('Lost entries:');
     for (const r of report.lost) {

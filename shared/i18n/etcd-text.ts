@@ -21,6 +21,7 @@ const titlesEn = {
   'finding.startup.snap-db-missing': 'db is older than the snapshot and no .snap.db is there',
   'finding.startup.wal-repaired': 'Torn WAL tail: etcd truncates it at start-up',
   'finding.startup.wal-repair-loses': 'The WAL repair drops entries the db does not hold',
+  'finding.startup.wal-cut-short': 'The last WAL file was cut short after etcd wrote it',
   'finding.startup.replay-gap': 'The WAL does not reach back to the db',
   'finding.startup.wal-ends-early': 'A zero length word ends the WAL early: later entries are dropped',
   // cross-checks
@@ -107,6 +108,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.startup.snap-db-missing': 'db 比快照旧，且没有 .snap.db 文件',
   'finding.startup.wal-repaired': 'WAL 尾部写坏：etcd 启动时会截断它',
   'finding.startup.wal-repair-loses': 'WAL 修复会丢掉 db 中没有的条目',
+  'finding.startup.wal-cut-short': '最后一个 WAL 文件在 etcd 写入后被截短了',
   'finding.startup.replay-gap': 'WAL 接不上 db 的进度',
   'finding.startup.wal-ends-early': '零长度字提前结束了 WAL：之后的条目会被丢弃',
   'finding.cross.node-not-member': '本节点不在成员列表中',
@@ -196,6 +198,8 @@ const messagesEn = {
   'finding.snap.unreadable-skipped.message': '{file} cannot be read ({error}); etcd renames it to {file}.broken and loads an older snapshot.',
   'finding.startup.wal-repaired.message':
     '{file} ends in a torn record at byte {offset}. etcd copies the file to {file}.broken, truncates it at byte {offset} and starts.',
+  'finding.startup.wal-cut-short.message':
+    '{file} is {size} bytes, shorter than the {segment} bytes etcd preallocates for its last WAL file, and no {file}.broken shows that etcd truncated it: the file was cut short after etcd wrote it (a copy that stopped early, a filesystem repair), not torn by a crash. Its log ends at entry {last}, and whatever etcd wrote after that is gone; committed writes among it are lost unless the db (consistent index {ci}) or another member holds them. If this is a copy, copy the file again from the node; on the node, check the other members and backups before starting etcd.',
   'finding.startup.wal-repair-loses.message':
     'Truncating {file} at byte {offset} drops entries up to index {last}; the db only holds index {ci}, so entries {from}..{last} are lost.',
   'finding.startup.wal-ends-early.message':
@@ -232,6 +236,8 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
     'db 的 consistent index 为 {ci}，比 etcd 要加载的快照（{snap}，索引 {index}）旧，而且没有可替换的 {dbName}：etcd 会 panic。',
   'finding.snap.unreadable-skipped.message': '{file} 无法读取（etcd 报错：“{error}”）；etcd 会把它改名为 {file}.broken 并加载更旧的快照。',
   'finding.startup.wal-repaired.message': '{file} 在字节 {offset} 处以一条写坏的记录结尾。etcd 会把文件复制为 {file}.broken，在字节 {offset} 处截断后启动。',
+  'finding.startup.wal-cut-short.message':
+    '{file} 只有 {size} 字节，比 etcd 为最后一个 WAL 文件预分配的 {segment} 字节短，而且没有 {file}.broken 表明是 etcd 截断了它：该文件是在 etcd 写入之后被截短的（复制中途停止、文件系统修复），而不是崩溃造成的写坏。它的日志止于条目 {last}，etcd 在此之后写入的内容都已不在；其中已提交的写入会丢失，除非 db（consistent index {ci}）或其他成员还保存着它们。如果这是一份副本，请从节点重新复制该文件；如果是在节点上，请在启动 etcd 前先检查其他成员和备份。',
   'finding.startup.wal-repair-loses.message':
     '在字节 {offset} 处截断 {file} 会丢掉直到索引 {last} 的条目；db 只包含到索引 {ci}，因此条目 {from}..{last} 会丢失。',
   'finding.startup.wal-ends-early.message':
@@ -313,6 +319,8 @@ const summaryEn = {
     'etcd would start, then die on the first read of {key} ("{error}"): bbolt no longer finds that revision where etcd looks for it, and the kube-apiserver reads everything as it starts. Do not start etcd on it: repair or salvage a copy, which writes every key in its place.',
   'etcd-verdict.summary.self-repair':
     'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
+  'etcd-verdict.summary.cut-short':
+    'etcd would start, but {file} was cut short after etcd wrote it, not torn by a crash: what it held after entry {last} is gone, and whether committed writes were among it cannot be told from this directory (the db holds up to index {ci}). If this is a copy, copy the WAL again; otherwise compare with the other members or a backup before starting etcd.',
   'etcd-verdict.summary.data-loss':
     'etcd would start, but only by dropping data: {lost}. Copy the directory off before starting it, and compare with the other members first.',
   'etcd-verdict.summary.fails': 'etcd would not start: {error}. {next}',
@@ -352,6 +360,8 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
   'etcd-verdict.summary.dies-on-read':
     'etcd 可以启动，但第一次读取 {key} 时就会崩溃（“{error}”）：bbolt 在 etcd 查找的位置再也找不到该修订版本，而 kube-apiserver 启动时会读取全部数据。不要在此 db 上启动 etcd：请修复或抢救一份副本，它们会把每个键写到正确的位置。',
   'etcd-verdict.summary.self-repair': 'etcd 可以启动，并会在启动过程中自行修复（{repairs}）；不会丢失已提交的数据。请先备份该目录。',
+  'etcd-verdict.summary.cut-short':
+    'etcd 可以启动，但 {file} 是在 etcd 写入之后被截短的，而不是崩溃造成的写坏：它在条目 {last} 之后的内容都已不在，而其中是否有已提交的写入，从这个目录无法判断（db 保存到索引 {ci}）。如果这是一份副本，请重新复制 WAL；否则请在启动 etcd 前先与其他成员或备份比较。',
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
   'etcd-verdict.summary.fails': 'etcd 无法启动，报错：“{error}”。{next}',
   'etcd-verdict.summary.snapshot-ok': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（修订版本 {revision}，{keys} 个有效键）。',

@@ -257,14 +257,15 @@ function walWith(nodeId: string | null, last: number, commit: number, extra: Par
               file: 'member/wal/0000000000000000-0000000000000000.wal',
               seq: 0,
               nameIndex: 0,
-              size: 1,
+              // As etcd leaves its last WAL file: preallocated to 64 MB, records then zeros.
+              size: 64_000_000,
               records: 1,
               entries: last,
               firstEntryIndex: 1,
               lastEntryIndex: last,
               terms: [2, 2],
-              validBytes: 1,
-              zeroTailBytes: 0,
+              validBytes: 4096,
+              zeroTailBytes: 64_000_000 - 4096,
               status: 'ok',
               badOffset: null,
               findingCodes: [],
@@ -495,6 +496,26 @@ describe('start-up model rules without a real dir', () => {
     const v = modelStartup({ root: 'x', layout, wal, walError: null, snaps: [], bbolt, schema: schemaWith(THREE, 120) });
     expect(v.findings.map((f) => f.code)).toEqual(['startup.replay-gap']);
     expect(v.findings[0]!.params).toMatchObject({ from: 121, to: 299 });
+  });
+
+  it('startup.wal-cut-short: a last WAL file shorter than etcd preallocates, ending mid-record, with no zero tail and no .broken copy', () => {
+    const cut = (size: number, zeroTailBytes: number, leftovers: EtcdLayout['leftovers'] = [], status: 'torn' | 'ok' = 'torn') => {
+      const wal = walWith('aa', 500, 500);
+      wal.files[0] = { ...wal.files[0]!, size, validBytes: size - zeroTailBytes - (status === 'torn' ? 100 : 0), zeroTailBytes, status };
+      return modelStartup({ root: 'x', layout: { ...layout, leftovers }, wal, walError: null, snaps: [], bbolt, schema: schemaWith(THREE, 480) });
+    };
+    const v = cut(100_000, 0);
+    expect(v.findings.map((f) => f.code)).toEqual(['startup.wal-cut-short']);
+    expect(v.findings[0]!.params).toMatchObject({ size: 100_000, segment: 64_000_000, last: 500, ci: 480 });
+    expect(v.summary).toBe(
+      'etcd would start, but member/wal/0000000000000000-0000000000000000.wal was cut short after etcd wrote it, not torn by a crash: what it held after entry 500 is gone, and whether committed writes were among it cannot be told from this directory (the db holds up to index 480). If this is a copy, copy the WAL again; otherwise compare with the other members or a backup before starting etcd.',
+    );
+    expect(v.dataLoss).toBe(false);
+    // etcd's own repair leaves the file short and a .broken copy beside it; a zero tail is preallocation; a file past 64 MB
+    // ran over it; a file that ends right after a record is a copy with its zero tail trimmed (Lifeboat's own samples).
+    const broken = { file: 'member/wal/0000000000000000-0000000000000000.wal.broken', size: 64_000_000, kind: 'broken' as const };
+    for (const ok of [cut(100_000, 0, [broken]), cut(100_000, 4096), cut(64_000_000, 0), cut(70_000_000, 0), cut(100_000, 0, [], 'ok')])
+      expect(ok.findings.map((f) => f.code)).toEqual([]);
   });
 });
 

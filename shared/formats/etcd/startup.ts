@@ -30,6 +30,7 @@ import type { BboltInfo, EtcdLayout, EtcdSchemaInfo, EtcdStartup, SnapFileInfo, 
 import type { Finding } from '../../contract/findings';
 import type { LocalText } from '../../contract/text';
 import { etcdFinding, saidOfFinding, sayEtcd, type Said } from './say';
+import { SEGMENT_SIZE_BYTES } from './wal-record';
 import type { EtcdTextKey } from '../../i18n/etcd-text';
 
 /** What the WAL reader says about the first error etcd would hit (agreed with the WAL engineer: `WalReadError`). */
@@ -282,12 +283,46 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
     }
   }
 
+  // A torn last record as no crash leaves it: etcd preallocates its last WAL file to 64 MB, so a write torn by a
+  // crash ends in zeros or garbage inside it, and only etcd's own repair (which keeps a .broken copy) makes the file
+  // shorter. Shorter, ending in the middle of a record, with no zero tail and no .broken copy, it was cut after
+  // etcd wrote it (a copy that stopped early, a filesystem repair): what came after is unknown, perhaps committed.
+  // (A file that ends exactly after a record is left alone: a copy with its zero tail trimmed looks like that.)
+  const lastFile = wal.files.at(-1);
+  const cutShort =
+    lastFile !== undefined &&
+    lastFile.status === 'torn' &&
+    lastFile.size < SEGMENT_SIZE_BYTES &&
+    lastFile.zeroTailBytes === 0 &&
+    !facts.layout.leftovers.some((l) => l.kind === 'broken' && l.file === `${lastFile.file}.broken`)
+      ? { file: lastFile.file, last: lastIndex, ci }
+      : null;
+  if (cutShort)
+    findings.push(
+      etcdFinding('warning', 'startup.wal-cut-short', cutShort.file, lastFile!.size, {
+        file: cutShort.file,
+        size: lastFile!.size,
+        segment: SEGMENT_SIZE_BYTES,
+        last: lastIndex,
+        ci,
+      }),
+    );
+
   // 6. replay
   const to = Math.min(commit, lastIndex);
   const replay = to > ci ? { from: ci + 1, to } : null;
   if (replay) story.add('etcd-verdict.narrative.replay', { from: replay.from, to: replay.to, ci });
   else story.add('etcd-verdict.narrative.up-to-date', { ci, commit });
-  return finish(facts, story, findings, selfRepairs, { startable: true, dataLoss: lost !== null, fatal: null, nextKey: null, chosenSnap, replay, lost });
+  return finish(facts, story, findings, selfRepairs, {
+    startable: true,
+    dataLoss: lost !== null,
+    fatal: null,
+    nextKey: null,
+    chosenSnap,
+    replay,
+    lost,
+    cutShort,
+  });
 }
 
 /**
@@ -320,6 +355,8 @@ interface Outcome {
   replay: { from: number; to: number } | null;
   lost: { from: number; to: number } | null;
   removedStop?: EtcdStartup['removedStop'];
+  /** The last WAL file was cut short after etcd wrote it (startup.wal-cut-short): what followed is unknown. */
+  cutShort?: { file: string; last: number; ci: number } | null;
 }
 
 function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepairs: Said[], o: Outcome): StartupVerdict {
@@ -332,6 +369,7 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
   // It starts, then the first read of a hidden revision kills it (the apiserver's first list): that comes first.
   else if (readFatal) summary = sayEtcd('etcd-verdict.summary.dies-on-read', { key: readFatal.key, error: readFatal.text });
   else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', undefined, { lost: [sayEtcd('etcd-verdict.lost.wal', o.lost)] });
+  else if (o.cutShort) summary = sayEtcd('etcd-verdict.summary.cut-short', o.cutShort);
   else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', undefined, { repairs: selfRepairs });
   else {
     const warning = findings.find((f) => f.severity !== 'info');
