@@ -597,6 +597,36 @@ export function quarantineDirFor(outDir: string): string {
  * readable leaf plus the WAL. A torn WAL tail is cut as etcd's wal.Repair
  * would (the original kept as `.broken` in the quarantine).
  */
+/**
+ * How many writes of the WAL the db does not hold as written (salvage's replay over the db, without writing): 0 for
+ * a healthy member, whose db holds every write up to its consistent index and none past it that the WAL lacks.
+ */
+async function walWritesNotInDb(
+  dbPath: string,
+  relMember: string,
+  walDir: ReturnType<typeof localDirectory>,
+  walScan: WalScan,
+  opts: RunOptions,
+): Promise<number> {
+  const db = await openFileSource(dbPath);
+  try {
+    const state = await collectSalvage(
+      {
+        db,
+        dbFile: `${relMember}/snap/db`,
+        wal: (onEntry) => readWalEntries(walDir, `${relMember}/wal`, 0, onEntry, { skipDamaged: false }),
+        walCommit: null,
+        walLastIndex: walScan.info.lastIndex ?? null,
+        bytesEqual: nativeBytesEqual,
+      },
+      opts,
+    );
+    return state.walReplay?.gapFilled ?? 0;
+  } finally {
+    await db.close();
+  }
+}
+
 export async function repairEtcdCopy(input: string, outDir: string, opts: RunOptions = {}): Promise<EtcdRepairResult> {
   const paths = await resolveEtcdPaths(input);
   if (paths.kind !== 'data-dir' && paths.kind !== 'member-dir') {
@@ -642,6 +672,15 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
         revertTo: null,
         crash: strategy.crash,
       };
+    }
+  }
+  // An intact tree can still hold a value or key name that changed on disk (bbolt keeps no checksum; etcd serves it
+  // as it reads): when the WAL still holds the write, the replay salvage makes over the db finds it differs.
+  if (strategy.strategy === 'unchanged' && paths.dbPath && walDirSrc && walScan && !walBroken) {
+    const differs = await walWritesNotInDb(paths.dbPath, relMember, walDirSrc, walScan, opts);
+    if (differs > 0) {
+      const why = sayRepair('etcd-repair.reason.wal-differs', { count: differs });
+      strategy = { strategy: 'rebuild', reason: why.text, reasonText: why.local, revertTo: null, crash: null };
     }
   }
   await fs.mkdir(out, { recursive: true, mode: 0o700 });

@@ -29,6 +29,8 @@ const en = {
   'etcd-repair.reason.damaged-tree': 'damaged tree',
   'etcd-repair.reason.no-db': 'there is no member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'the WAL cannot be read ({error}), so the db is rebuilt to match a fresh WAL',
+  'etcd-repair.reason.wal-differs':
+    "the db tree is intact, but {count} writes the WAL holds are not in it as written (a value or key changed on disk, which bbolt cannot notice: it keeps no checksum), so the db is rebuilt with the WAL's writes",
   // What repair did (EtcdRepairAction).
   'etcd-repair.action.copy': 'copied {count} files of {dir} unchanged',
   'etcd-repair.action.wal-truncate': "cut {file} at byte {offset} (its torn tail), as etcd's wal.Repair would; the whole original is {kept}",
@@ -87,6 +89,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-repair.reason.damaged-tree': '树已损坏',
   'etcd-repair.reason.no-db': '没有 member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'WAL 无法读取（{error}），因此重建 db，使之与新写的 WAL 一致',
+  'etcd-repair.reason.wal-differs':
+    'db 的树完好，但 WAL 中有 {count} 笔写入没有按原样保存在其中（磁盘上的值或键被改动了，bbolt 不保存校验和，无法察觉），因此用 WAL 中的写入重建 db',
   'etcd-repair.action.copy': '原样复制了 {dir} 中的 {count} 个文件',
   'etcd-repair.action.wal-truncate': '在第 {offset} 字节处截断 {file}（去掉撕裂的尾部），与 etcd 的 `wal.Repair` 做法相同；完整的原文件保存在 {kept}',
   'etcd-repair.action.rebuild-wal':
