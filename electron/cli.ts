@@ -16,7 +16,7 @@ import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
 import type { Progress } from '../shared/contract/progress';
 import type { RepairPlan } from '../shared/contract/dqlite';
-import type { ValidationReport } from '../shared/contract/report';
+import { dataLossUnknown, type ValidationReport } from '../shared/contract/report';
 import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
 import { writeRepairedCopy } from './services/dqlite-repair';
 import { appVersion } from './services/samples';
@@ -99,9 +99,8 @@ function yesNo(v: boolean): string {
 function printReport(report: ValidationReport, title: string): void {
   out(`${title}: ${report.root} (engine: ${report.engine})`);
   out(`Verdict: ${report.summary}`);
-  // A WAL cut short after etcd wrote it: whether committed writes followed its end cannot be told (see the verdict).
-  const lossUnknown = !report.dataLoss && report.findings.some((f) => f.code === 'startup.wal-cut-short');
-  out(`Would start: ${yesNo(report.startable)}   Data loss on start: ${lossUnknown ? 'unknown (the last WAL file was cut short)' : yesNo(report.dataLoss)}`);
+  const loss = dataLossUnknown(report) ? 'unknown (the last WAL file was cut short)' : yesNo(report.dataLoss);
+  out(`Would start: ${yesNo(report.startable)}   Data loss on start: ${loss}`);
   if (report.lost.length > 0) {
     out('Lost entries:');
     for (const r of report.lost) {

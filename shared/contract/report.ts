@@ -26,3 +26,14 @@ export interface ValidationReport {
   dqlite?: DqliteDetails;
   etcd?: EtcdDetails;
 }
+
+/** The finding of a last WAL file cut short after etcd wrote it (etcd's start-up model): what followed its end is unknown. */
+export const WAL_CUT_SHORT = 'startup.wal-cut-short';
+
+/**
+ * Whether the data the engine would drop cannot be told from the input (a WAL cut short after etcd wrote it):
+ * "Data loss on start" reads "unknown" rather than "no" (CLI and verdict banner).
+ */
+export function dataLossUnknown(report: Pick<ValidationReport, 'dataLoss' | 'findings'>): boolean {
+  return !report.dataLoss && report.findings.some((f) => f.code === WAL_CUT_SHORT);
+}

@@ -14,6 +14,7 @@ import { startWebServer, type WebServer } from '../../electron/web/server';
 import { REPO } from '../cli/fixtures';
 import { hashTree, loopbackEndpoint, makeGoldenWith, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
 import { sampleObjects } from '../../build/etcd-samples';
+import { walFrames } from '../helpers/etcd-damage';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, verdictOf, type WatchedPage } from './helpers';
 
 const canRun = chromiumAvailable() && requireEtcd();
@@ -270,6 +271,28 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await expect.poll(async () => Number(await rows.getAttribute('data-total'))).toBe(before + 200);
     await screenshot(p, 'etcd-wal-bad-record');
     expect(errors).toEqual([]);
+  });
+
+  it('a last WAL file cut mid-record: the verdict says it was cut, and data loss reads "unknown", in both languages', async () => {
+    const cut = path.join(tmp, 'drop-cut', 'etcd-data');
+    await fs.mkdir(path.dirname(cut), { recursive: true });
+    await fs.cp(path.join(SAMPLES, 'etcd-healthy'), cut, { recursive: true });
+    const wal = path.join(cut, 'member', 'wal', '0000000000000000-0000000000000000.wal');
+    const entries = (await walFrames(wal)).filter((f) => f.type === 2);
+    const last = entries[entries.length - 1]!;
+    await fs.truncate(wal, last.dataOffset + Math.floor(last.length / 2));
+    for (const [locale, unknown, says] of [
+      ['en-US', 'unknown', 'was cut short after etcd wrote it'],
+      ['zh-CN', '未知', '是在 etcd 写入之后被截短的'],
+    ] as const) {
+      const { page: p, errors } = await open(locale);
+      await p.getByTestId('folder-input').setInputFiles(cut);
+      expect(await verdictOf(p)).toBe('starts-loss-unknown');
+      expect(await p.getByTestId('fact-loss').innerText()).toContain(unknown);
+      await expect.poll(() => p.getByTestId('verdict').innerText()).toContain(says);
+      await screenshot(p, `etcd-wal-cut-${locale}`);
+      expect(errors).toEqual([]);
+    }
   });
 
   it('from the etcd log line, "Check the copied data directory" leads to where the etcd dir is taken', async () => {

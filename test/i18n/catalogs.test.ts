@@ -186,7 +186,16 @@ describe('renderer markup', () => {
 
   it('has a message for every value of the keys the renderer builds at run time', () => {
     const families: Record<string, string[]> = {
-      'validation.verdict': ['healthy', 'starts-with-warnings', 'starts-then-panics', 'starts-loss-covered', 'starts-with-loss', 'fails', 'unknown'],
+      'validation.verdict': [
+        'healthy',
+        'starts-with-warnings',
+        'starts-then-panics',
+        'starts-loss-unknown',
+        'starts-loss-covered',
+        'starts-with-loss',
+        'fails',
+        'unknown',
+      ],
       'validation.severity': ['all', 'error', 'warning', 'info'],
       'validation.repair.kind': Object.keys(REPAIR_STEP_KINDS),
       'validation.repair.backend': Object.keys(BACKEND_ORIGINS),

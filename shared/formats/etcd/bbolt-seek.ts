@@ -11,7 +11,7 @@
  * or a child outside the file, ends the seek as "not found" (the walk
  * reports those pages; this model is asked only about trees freepages walks).
  */
-import { BBOLT_MAX_KEY_SIZE, childPageOf, compareBytes, decodeBranchElements, decodeLeafElements } from './bbolt-element';
+import { BBOLT_MAX_KEY_SIZE, childPageOf, compareBytes, decodeBranchElements, decodeLeafElements, type BranchElement, type LeafElement } from './bbolt-element';
 import { BRANCH_PAGE_FLAG, LEAF_PAGE_FLAG, decodePageHeader } from './bbolt-page';
 import type { PageReader } from './bbolt-walk';
 
@@ -81,7 +81,7 @@ export class BucketSeeker {
    * and a branch key past the file as the fault etcd dies of before any read); past the file, or too long to
    * read, it stays empty.
    */
-  private async keyOf(e: { key: Uint8Array; keyPos: number; keySize: number; at: number; problem: string | null }, pageAt: number): Promise<Uint8Array> {
+  private async keyOf(e: BranchElement | LeafElement, pageAt: number): Promise<Uint8Array> {
     if (!e.problem) return e.key.slice();
     const start = pageAt + e.at + e.keyPos;
     if (e.keySize > BBOLT_MAX_KEY_SIZE || start + e.keySize > this.reader.readableEnd) return e.key;

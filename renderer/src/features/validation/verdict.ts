@@ -3,7 +3,7 @@
  * Derived only from the report's own fields, so the CLI and the UI agree.
  */
 import type { LostRange } from '../../../../shared/contract/dqlite';
-import type { ValidationReport } from '../../../../shared/contract/report';
+import { dataLossUnknown, type ValidationReport } from '../../../../shared/contract/report';
 
 export type VerdictKind =
   /** Starts and keeps everything; no errors. */
@@ -15,6 +15,8 @@ export type VerdictKind =
    * registered, so raft panics (tocommit out of range) as soon as the leader reaches it.
    */
   | 'starts-then-panics'
+  /** Starts, but whether it drops committed data cannot be told (the last WAL file was cut short after etcd wrote it). */
+  | 'starts-loss-unknown'
   /** Starts, drops entries, but the chosen snapshot already holds them. */
   | 'starts-loss-covered'
   /** Starts by silently dropping entries that exist nowhere else. */
@@ -50,6 +52,7 @@ export function verdictOf(report: ValidationReport): Verdict {
   if (!report.startable) return { kind: 'fails', tone: 'bad', ...base };
   if (report.dataLoss && uncovered.length > 0) return { kind: 'starts-with-loss', tone: 'bad', ...base };
   if (report.dataLoss || covered.length > 0) return { kind: 'starts-loss-covered', tone: 'warn', ...base };
+  if (dataLossUnknown(report)) return { kind: 'starts-loss-unknown', tone: 'warn', ...base };
   // Before the generic warning: "keeps every entry" would read as safe to start for a member that panics on rejoin.
   if (report.engine === 'etcd' && report.findings.some((f) => f.code === 'cross.member-wal-empty')) return { kind: 'starts-then-panics', tone: 'bad', ...base };
   if (errors > 0 || warnings > 0) return { kind: 'starts-with-warnings', tone: 'warn', ...base };
