@@ -27,7 +27,7 @@ export interface ValidationReport {
   etcd?: EtcdDetails;
 }
 
-/** The finding of a last WAL file cut short after etcd wrote it (etcd's start-up model): what followed its end is unknown. */
+/** The finding of a last WAL file cut short after etcd wrote it (shared/formats/etcd/startup.ts): what followed its end is unknown. */
 export const WAL_CUT_SHORT = 'startup.wal-cut-short';
 
 /**

@@ -184,8 +184,11 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     const up = s.events.find((e) => e.type === 'uploaded');
     expect(up).toMatchObject({ path: dest, bytes: local.length, sha256: sha(local), from: await fs.realpath(salvaged) });
     expect(s.variables['backup']).toBe(dest);
-    // No temp left behind on the node.
-    expect((await node.exec('ls -d /tmp/lifeboat-upload.* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
+    // No temp left behind on the node: the ones this session's uploads made (other test files upload into the same
+    // /tmp meanwhile, so a count of every lifeboat-upload.* there races with them).
+    const temps = s.events.flatMap((e) => (e.type === 'command-finished' && e.command.startsWith('mktemp -d /tmp/lifeboat-upload.') ? [e.stdout.trim()] : []));
+    expect(temps.length).toBeGreaterThan(0);
+    for (const t of temps) expect((await node.exec(`test -e ${t}; echo $?`)).stdout.trim(), t).toBe('1');
     await client.call('ssh.disconnect', { connectionId });
   }, 180_000);
 

@@ -29,7 +29,6 @@
 import type { BboltInfo, EtcdLayout, EtcdSchemaInfo, EtcdStartup, SnapFileInfo, WalInfo } from '../../contract/etcd';
 import type { Finding } from '../../contract/findings';
 import type { LocalText } from '../../contract/text';
-import { WAL_CUT_SHORT } from '../../contract/report';
 import { etcdFinding, saidOfFinding, sayEtcd, type Said } from './say';
 import { SEGMENT_SIZE_BYTES } from './wal-record';
 import type { EtcdTextKey } from '../../i18n/etcd-text';
@@ -300,7 +299,7 @@ export function modelStartup(facts: StartupFacts): StartupVerdict {
       : null;
   if (cutShort && lastFile) {
     const params = { ...cutShort, size: lastFile.size, segment: SEGMENT_SIZE_BYTES };
-    findings.push(etcdFinding('warning', WAL_CUT_SHORT, cutShort.file, lastFile.size, params));
+    findings.push(etcdFinding('warning', 'startup.wal-cut-short', cutShort.file, lastFile.size, params));
   }
 
   // 6. replay
