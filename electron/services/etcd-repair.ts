@@ -29,6 +29,7 @@ import {
   walSkippedFinding,
   walStoppedFinding,
   type SalvageCollectOptions,
+  type SalvageInput,
   type WalEntryStream,
 } from '../../shared/formats/etcd/salvage';
 import { readK8sValue } from '../../shared/formats/etcd/k8s-value';
@@ -610,21 +611,29 @@ async function walWritesNotInDb(
 ): Promise<number> {
   const db = await openFileSource(dbPath);
   try {
-    const state = await collectSalvage(
-      {
-        db,
-        dbFile: `${relMember}/snap/db`,
-        wal: (onEntry) => readWalEntries(walDir, `${relMember}/wal`, 0, onEntry, { skipDamaged: false }),
-        walCommit: null,
-        walLastIndex: walScan.info.lastIndex ?? null,
-        bytesEqual: nativeBytesEqual,
-      },
-      opts,
-    );
+    const state = await collectSalvage(memberSalvageInput(db, relMember, walDir, walScan, false), opts);
     return state.walReplay?.gapFilled ?? 0;
   } finally {
     await db.close();
   }
+}
+
+/** What salvage reads of a member being repaired: its db (if any) and its WAL (`skipDamaged`: read past damaged records). */
+function memberSalvageInput(
+  db: ByteSource | null,
+  relMember: string,
+  walDir: ReturnType<typeof localDirectory> | null,
+  walScan: WalScan | null,
+  skipDamaged: boolean,
+): SalvageInput {
+  return {
+    db,
+    dbFile: db ? `${relMember}/snap/db` : '',
+    wal: walDir && walScan ? (onEntry) => readWalEntries(walDir, `${relMember}/wal`, 0, onEntry, { skipDamaged }) : null,
+    walCommit: null,
+    walLastIndex: walScan?.info.lastIndex ?? null,
+    bytesEqual: nativeBytesEqual,
+  };
 }
 
 export async function repairEtcdCopy(input: string, outDir: string, opts: RunOptions = {}): Promise<EtcdRepairResult> {
@@ -789,15 +798,8 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     const sink = await fileSink(dbOut);
     try {
       salvage = await salvageEtcd(
-        {
-          db,
-          dbFile: paths.dbPath ? `${relMember}/snap/db` : '',
-          // With a fresh WAL the db stands alone (consistent_index = its commit): read past damaged records too.
-          wal: walDirSrc && walScan ? (onEntry) => readWalEntries(walDirSrc!, `${relMember}/wal`, 0, onEntry, { skipDamaged: freshWal !== null }) : null,
-          walCommit: null,
-          walLastIndex: walScan?.info.lastIndex ?? null,
-          bytesEqual: nativeBytesEqual,
-        },
+        // With a fresh WAL the db stands alone (consistent_index = its commit): read past damaged records too.
+        memberSalvageInput(db, relMember, walDirSrc, walScan, freshWal !== null),
         sink,
         { ...opts, outputKind: 'member-db', output: dbOut, ...(freshWal ? { consistentIndex: freshWal.commit } : {}) },
       );

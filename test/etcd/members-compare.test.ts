@@ -8,29 +8,20 @@
 import { describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../shared/contract/report';
 import { compareMembers } from '../../shared/formats/etcd/members-compare';
+import { bareEtcdReport } from '../helpers/etcd-report';
 
 function member(
   root: string,
   startable: boolean,
   data: { lastTerm: number; lastIndex: number; commit: number; consistentIndex: number } | null,
 ): ValidationReport {
-  return {
-    engine: 'etcd',
-    root,
-    startable,
-    dataLoss: false,
-    lost: [],
-    findings: [],
-    summary: '',
-    bytesRead: 0,
-    elapsedMs: 0,
-    etcd: (data
-      ? {
-          wal: { nodeId: null, lastTerm: data.lastTerm, lastIndex: data.lastIndex, hardState: { term: data.lastTerm, commit: data.commit, vote: 0 } },
-          schema: { consistentIndex: data.consistentIndex, revision: data.consistentIndex, members: [] },
-        }
-      : { wal: null, schema: null }) as unknown as ValidationReport['etcd'],
-  };
+  const etcd = data
+    ? {
+        wal: { nodeId: null, lastTerm: data.lastTerm, lastIndex: data.lastIndex, hardState: { term: data.lastTerm, commit: data.commit, vote: 0 } },
+        schema: { consistentIndex: data.consistentIndex, revision: data.consistentIndex, members: [] },
+      }
+    : { wal: null, schema: null };
+  return bareEtcdReport(root, etcd as unknown as ValidationReport['etcd'], startable);
 }
 
 describe('members table: an empty member is never the one to keep', () => {

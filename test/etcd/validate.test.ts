@@ -21,6 +21,7 @@ import { MESSAGES, translateLocal } from '../../shared/i18n';
 import { localDirectory, openLocalTarget } from '../../electron/services/fs-source';
 import { copyDir, hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { buildEtcdGoldens, ETCD_DAMAGE_CASES, dbPath, flipByte, snapFiles, walFiles, walFrames, type EtcdGoldens } from '../helpers/etcd-damage';
+import { bareEtcdReport } from '../helpers/etcd-report';
 
 const HAVE_ETCD = requireEtcd();
 
@@ -356,26 +357,15 @@ describe('cross-checks', () => {
   });
 
   it('applyAddressCheck re-runs the address check of a finished report', () => {
-    const report: ValidationReport = {
-      engine: 'etcd',
-      root: 'x',
-      startable: true,
-      dataLoss: false,
-      lost: [],
-      findings: [],
-      summary: '',
-      bytesRead: 0,
-      elapsedMs: 0,
-      etcd: {
-        layout: { input: 'data-dir', walDir: 'member/wal', snapDir: 'member/snap', dbFile: 'member/snap/db', leftovers: [] },
-        wal: walWith('aa', 5, 5),
-        snaps: [],
-        bbolt: { openError: null } as BboltInfo,
-        schema: schemaWith(THREE, 5),
-        startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: null, selfRepairs: [], narrative: [] },
-        crossCheck: { walLastIndex: 5, commit: 5, consistentIndex: 5, newestSnapIndex: null, nodeIsMember: true, staleAddresses: [], addressesGiven: [] },
-      },
-    };
+    const report = bareEtcdReport('x', {
+      layout: { input: 'data-dir', walDir: 'member/wal', snapDir: 'member/snap', dbFile: 'member/snap/db', leftovers: [] },
+      wal: walWith('aa', 5, 5),
+      snaps: [],
+      bbolt: { openError: null } as BboltInfo,
+      schema: schemaWith(THREE, 5),
+      startup: { model: '3.4', chosenSnap: null, replay: null, fatalError: null, selfRepairs: [], narrative: [] },
+      crossCheck: { walLastIndex: 5, commit: 5, consistentIndex: 5, newestSnapIndex: null, nodeIsMember: true, staleAddresses: [], addressesGiven: [] },
+    });
     const healthy = sayEtcd('etcd-verdict.summary.healthy');
     report.summary = healthy.text;
     report.summaryText = healthy.local;
@@ -520,18 +510,8 @@ describe('start-up model rules without a real dir', () => {
 });
 
 describe('member comparison', () => {
-  const rep = (root: string, startable: boolean, lastTerm: number, last: number, ci: number): ValidationReport => ({
-    engine: 'etcd',
-    root,
-    startable,
-    dataLoss: false,
-    lost: [],
-    findings: [],
-    summary: '',
-    bytesRead: 0,
-    elapsedMs: 0,
-    etcd: { wal: walWith('aa', last, last, { lastTerm }), schema: schemaWith(THREE, ci) } as ValidationReport['etcd'],
-  });
+  const rep = (root: string, startable: boolean, lastTerm: number, last: number, ci: number): ValidationReport =>
+    bareEtcdReport(root, { wal: walWith('aa', last, last, { lastTerm }), schema: schemaWith(THREE, ci) } as ValidationReport['etcd'], startable);
 
   it('the higher last term wins over a longer log; a member that cannot start is never chosen', () => {
     const c = compareMembers([rep('a', true, 3, 100, 100), rep('b', true, 4, 90, 90), rep('c', false, 5, 200, 200)]);

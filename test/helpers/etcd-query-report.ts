@@ -10,6 +10,7 @@ import { localDirectory } from '../../electron/services/fs-source';
 import { openRelative } from '../../shared/formats/etcd/query';
 import { scanWal } from '../../shared/formats/etcd/wal';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
+import { bareEtcdReport } from './etcd-report';
 
 export async function etcdQueryReport(root: string): Promise<{ dir: DirectorySource & { close(): Promise<void> }; report: ValidationReport }> {
   const dir = localDirectory(root);
@@ -22,17 +23,5 @@ export async function etcdQueryReport(root: string): Promise<{ dir: DirectorySou
     bbolt: db.info,
     schema: db.schema,
   } as unknown as EtcdDetails;
-  const report: ValidationReport = {
-    engine: 'etcd',
-    root: path.basename(root),
-    startable: true,
-    dataLoss: false,
-    lost: [],
-    findings: [],
-    summary: '',
-    bytesRead: 0,
-    elapsedMs: 0,
-    etcd,
-  };
-  return { dir, report };
+  return { dir, report: bareEtcdReport(path.basename(root), etcd) };
 }

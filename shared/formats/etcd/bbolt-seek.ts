@@ -11,7 +11,7 @@
  * or a child outside the file, ends the seek as "not found" (the walk
  * reports those pages; this model is asked only about trees freepages walks).
  */
-import { BBOLT_MAX_KEY_SIZE, childPageOf, compareBytes, decodeBranchElements, decodeLeafElements, type BranchElement, type LeafElement } from './bbolt-element';
+import { childPageOf, compareBytes, decodeBranchElements, decodeLeafElements, type BranchElement, type LeafElement } from './bbolt-element';
 import { BRANCH_PAGE_FLAG, LEAF_PAGE_FLAG, decodePageHeader } from './bbolt-page';
 import type { PageReader } from './bbolt-walk';
 
@@ -83,9 +83,7 @@ export class BucketSeeker {
    */
   private async keyOf(e: BranchElement | LeafElement, pageAt: number): Promise<Uint8Array> {
     if (!e.problem) return e.key.slice();
-    const start = pageAt + e.at + e.keyPos;
-    if (e.keySize > BBOLT_MAX_KEY_SIZE || start + e.keySize > this.reader.readableEnd) return e.key;
-    return this.reader.readPadded(start, e.keySize);
+    return (await this.reader.keyOutsidePage(pageAt + e.at, e)) ?? e.key;
   }
 
   /** Whether `Seek(key)` lands on exactly `key` (what etcd's one-revision read needs). */

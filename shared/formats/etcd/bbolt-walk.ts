@@ -161,6 +161,17 @@ export class PageReader {
     return Math.ceil(this.readableEnd / this.pageSize);
   }
 
+  /**
+   * The key bbolt compares for an element whose key lies outside its page span (`elementAt`: the element's file
+   * offset): the bytes it points at, when they are inside the file and no longer than bbolt's MaxKeySize (a longer
+   * size is garbage); null otherwise (the walk reports such a key, or the fault reading it).
+   */
+  keyOutsidePage(elementAt: number, e: { keyPos: number; keySize: number }): Promise<Uint8Array> | null {
+    const start = elementAt + e.keyPos;
+    if (e.keySize > BBOLT_MAX_KEY_SIZE || start + e.keySize > this.readableEnd) return null;
+    return this.readPadded(start, e.keySize);
+  }
+
   /** `length` bytes from `offset`, zero-filled past the end of the file up to `readableEnd`. */
   async readPadded(offset: number, length: number): Promise<Uint8Array> {
     const { bytes, got } = await this.fetchPadded(offset, length);
@@ -684,6 +695,20 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     const after: (
       { root: number; path: string[]; from: number; refAt: number } | { fault: () => OwnProblemText; page: number; offset: number; pgid: bigint }
     )[] = [];
+    /** A key bbolt reads past the end of the file (leaf or branch element at `elementAt`, its key at `keyAt`): the fault comes after the page walk. */
+    const keyFault = (kind: 'key' | 'branch-key', page: number, index: number, elementAt: number, keyAt: number): void => {
+      after.push({
+        fault: later(
+          (p: number, i: number, at: number) => ownProblem(`element-beyond-file.${kind}`, { page: p, index: i, at, size: db.dbSize }),
+          page,
+          index,
+          keyAt,
+        ),
+        page,
+        offset: elementAt,
+        pgid: BigInt(Math.floor(Math.min(keyAt, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
+      });
+    };
     const stack: Frame[] = [{ pos: root, posBig: null, refAt, parent: from, lo: null, hi: null }];
     while (stack.length > 0) {
       if (opts.signal?.aborted) return;
@@ -832,20 +857,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // bytes (etcd's keys: a 17-byte revision, a bucket name) stops it: only a key whose first
           // min(ksize, 16) bytes are not all readable faults for certain (the leaf keys' known gap below).
           const start = offset + e.at + e.keyPos;
-          if (e.keySize > 0 && start + Math.min(e.keySize, 16) > reader.readableEnd) {
-            after.push({
-              fault: later(
-                (p: number, index: number, keyAt: number) => ownProblem('element-beyond-file.branch-key', { page: p, index, at: keyAt, size: db.dbSize }),
-                pos,
-                e.index,
-                start,
-              ),
-              page: pos,
-              offset: offset + e.at,
-              pgid: BigInt(Math.floor(Math.min(start, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
-            });
-          } else if (start + e.keySize <= reader.readableEnd && e.keySize <= BBOLT_MAX_KEY_SIZE) {
-            e.key = await reader.readPadded(start, e.keySize);
+          if (e.keySize > 0 && start + Math.min(e.keySize, 16) > reader.readableEnd) keyFault('branch-key', pos, e.index, offset + e.at, start);
+          else {
+            const outside = reader.keyOutsidePage(offset + e.at, e);
+            if (outside) e.key = await outside;
           }
         }
         checkOrder(pos, 'branch', els, f, offset);
@@ -921,21 +936,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // are readable and differ from its neighbours' does not fault here; etcd 3.4's mvcc restore then
           // reads bytes 0..16 (bytesToRev) and the whole value, and faults there with the same fatal line.
           // Likewise forEachPage never reads overflow pages, so an overflow past the file is no fault by itself.
-          const keyEnd = offset + e.at + e.keyPos + e.keySize;
-          if (e.keySize > 0 && keyEnd > reader.readableEnd) {
-            const at = offset + e.at + e.keyPos;
-            after.push({
-              fault: later(
-                (p: number, index: number, keyAt: number) => ownProblem('element-beyond-file.key', { page: p, index, at: keyAt, size: db.dbSize }),
-                pos,
-                e.index,
-                at,
-              ),
-              page: pos,
-              offset: offset + e.at,
-              pgid: BigInt(Math.floor(Math.min(at, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
-            });
-          }
+          if (e.keySize > 0 && start + e.keySize > reader.readableEnd) keyFault('key', pos, e.index, offset + e.at, start);
         }
         if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
           after.push({

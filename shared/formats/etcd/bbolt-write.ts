@@ -31,8 +31,7 @@ import { BBOLT_MAGIC, BBOLT_VERSION, fnv1a64 } from './bbolt-meta';
 import { BRANCH_PAGE_FLAG, BUCKET_LEAF_FLAG, FREELIST_PAGE_FLAG, LEAF_PAGE_FLAG, META_PAGE_FLAG, PAGE_HEADER_SIZE } from './bbolt-page';
 
 export const DEFAULT_PAGE_SIZE = 4096;
-/** bbolt's limits (bucket.go): MaxKeySize (bbolt-element.ts), MaxValueSize 2^31-2. */
-export { BBOLT_MAX_KEY_SIZE };
+/** bbolt's limits (bucket.go): MaxKeySize (BBOLT_MAX_KEY_SIZE, bbolt-element.ts), MaxValueSize 2^31-2. */
 export const BBOLT_MAX_VALUE_SIZE = 0x7ffffffe;
 const ELEMENT_SIZE = 16;
 /** Pages are handed to the sink in runs of about this many bytes (two such buffers, one filled while the other is written). */

@@ -1568,9 +1568,9 @@ function revisionInOrder(elements: readonly LeafElement[], i: number): number | 
   const ordered = (prev === null || compareBytes(prev, key) < 0) && (next === null || compareBytes(key, next) < 0);
   if (ordered || key.length !== 17) return null;
   const kv = decodeKv(elements[i]!.value);
-  if (!kv || kv.modRevision <= 0 || kv.modRevision === readRevision(key).main) return null;
-  const candidate = new Uint8Array(key);
-  revisionKeyInto(candidate, kv.modRevision, readRevision(key).sub);
+  const rev = readRevision(key);
+  if (!kv || kv.modRevision <= 0 || kv.modRevision === rev.main) return null;
+  const candidate = revisionKey(kv.modRevision, rev.sub);
   const fits = (prev === null || compareBytes(prev, candidate) < 0) && (next === null || compareBytes(candidate, next) < 0);
   return fits ? kv.modRevision : null;
 }
