@@ -22,6 +22,8 @@ const en = {
     "page {page} element {index}: revision key {main}_{sub} is out of order with its neighbours, and its value's mod_revision {mod} fits between them: a damaged key (etcd dies reading it); the put is written at revision {mod}",
   'finding.salvage.damaged-page.not-a-page.message':
     'page {page} is reached by the tree but is not a valid page (header id {id}, flags 0x{flags}); what it held is read from other pages or the WAL where possible',
+  'finding.salvage.damaged-key-name.message':
+    'page {page}: key {bad} at revision {revision} was never written: the WAL wrote {good} with the same value, the db lacks {good}, and the names differ in one byte (a flipped byte; bbolt has no checksum and etcd would serve both). {good} is written from the WAL, {bad} is left out',
   'finding.salvage.db-empty.message':
     "{file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.",
   'finding.salvage.snapshot-hash-mismatch.message':
@@ -74,6 +76,8 @@ const zh: Record<keyof typeof en, string> = {
     '第 {page} 页元素 {index}：修订版本 {main}_{sub} 中没有可读的 `mvccpb.KeyValue`；其中的内容会尽量从其他页或 WAL 中读取',
   'finding.salvage.damaged-page.not-a-page.message':
     '第 {page} 页被树引用，但不是有效的页（页头 id {id}，标志 0x{flags}）；其中的内容会尽量从其他页或 WAL 中读取',
+  'finding.salvage.damaged-key-name.message':
+    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：WAL 写入的是值相同的 {good}，db 中却没有 {good}，两个键名只差一个字节（一个字节被改动；bbolt 没有校验和，etcd 会同时提供这两个键）。{good} 按 WAL 写出，{bad} 被略去',
   'finding.salvage.db-empty.message': '{file} 为空（0 字节）：没有可以读取键的页。请寻找 snapshot.db 备份或其他成员的数据目录。',
   'finding.salvage.snapshot-hash-mismatch.message':
     '{file} 末尾的 SHA-256 校验值与内容不符（记录的是 {stored}，算出的是 {computed}）：保存之后有字节被改动过。抢救会读取所有能读的页，但字节被改动的值无法分辨出来；请用另一份备份核对重要对象。',

@@ -872,6 +872,43 @@ describe.skipIf(!HAVE_ETCD)('bit rot in a value: bbolt cannot notice it, the WAL
     expect(run.keys!.get('/registry/example.com/widgets/app/w1')).toContain('"tier":"Gold"');
     await expectRepairServesEverything('value-bit-rot-repair', flip);
   });
+
+  it("a flipped byte in a key's name: etcd serves a key nobody wrote; repair and salvage bring back the one written, without it", async () => {
+    const b = await fs.readFile(g.db);
+    const f = treeFacts(b);
+    // A put of a key written once, in a leaf the tree reaches: its name inside the mvccpb.KeyValue (field 1) is flipped.
+    const written = new Map<string, number[]>();
+    for (const leaf of f.leaves) {
+      const at = leaf * f.pageSize;
+      for (let i = 0; i < b.readUInt16LE(at + 10); i++) {
+        const e = at + 16 + i * 16;
+        const k = e + b.readUInt32LE(e + 4);
+        const v = k + b.readUInt32LE(e + 8);
+        if (b.readUInt32LE(e + 8) !== 17 || b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
+        const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
+        written.set(name, [...(written.get(name) ?? []), v + 2]);
+      }
+    }
+    // A key etcd serves (not one deleted later: its put would be flipped under a tombstone).
+    const [good, [nameAt]] = [...written].find(([name, at]) => name.startsWith('/registry/configmaps/') && at.length === 1 && g.served.has(name))!;
+    const bad = good.slice(0, -1) + 'Q';
+    expect(g.served.has(bad)).toBe(false);
+    const flip = (file: string) => patch(file, nameAt! + good.length - 1, Buffer.from('Q'));
+    const { dir } = await damagedCopy('name-bit-rot', flip);
+    const run = await tryStartEtcd(g.options(dir));
+    expect(run.started, run.output.slice(-2000)).toBe(true);
+    expect([run.keys!.has(bad), run.keys!.has(good)]).toEqual([true, false]);
+    // Repair rebuilds the db with the WAL's write of the good name and leaves the damaged one out: exactly the keys written.
+    await expectRepairServesEverything('name-bit-rot-repair', flip);
+    const salvaged = await salvageToSnapshotDb(dir, path.join(root, 'name-bit-rot.snapshot.db'));
+    const finding = salvaged.findings.find((x) => x.code === 'salvage.damaged-key-name');
+    expect(finding?.params).toMatchObject({ bad, good });
+    expect(salvaged.lost).toEqual([]);
+    const listed = new Map(salvaged.keys.map((k) => [k.key, k.source]));
+    expect([listed.has(bad), listed.get(good)]).toEqual([false, 'wal']);
+    const healthy = await salvageToSnapshotDb(g.dir, path.join(root, 'name-bit-rot-healthy.snapshot.db'));
+    expect(new Set(listed.keys())).toEqual(new Set(healthy.keys.map((k) => k.key)));
+  });
 });
 
 describe.skipIf(!HAVE_ETCD)('the NOSPACE alarm as etcd raised it', () => {

@@ -65,6 +65,12 @@ import {
 const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 /** Losses and findings listed (all are counted). */
 const MAX_LISTED = 1000;
+/**
+ * Keys brought back from the WAL whose damaged twin is looked for (`Replayer.setAsideDamagedName`: 255 lookups per
+ * byte of the name), and the longest name looked at: a flipped byte in a name is one key or a few, a lost page many.
+ */
+const MAX_TWIN_SEARCHES = 256;
+const MAX_TWIN_KEY = 1024;
 export const DEFAULT_KEYS_LISTED = 100_000;
 
 const latin1 = new TextDecoder('latin1');
@@ -408,6 +414,13 @@ export class KeyStates {
     this.wheres.set(id, (s.source === 'wal' ? s.walIndex : s.page) ?? NaN);
     if (s.memValue) this.memValues.set(id, s.memValue);
     else this.memValues.delete(id);
+  }
+  /** `id` has no state any more (a key found to be a damaged copy of another): it is not written. Its id stays. */
+  forget(id: number): void {
+    if (!this.has(id)) return;
+    this.flags.set(id, 0);
+    this.memValues.delete(id);
+    this.count--;
   }
   /** Ids of the live keys (states that are not deletes), in revision order (main, then sub). */
   liveByRevision(): Uint32Array {
@@ -1983,9 +1996,29 @@ export class Replayer {
     /** The WAL again, to read back the few values a held entry wrote that the db lacks (none kept in the first pass). */
     private readonly wal: WalEntryStream | null = null,
     private readonly bytesEqual: (a: Uint8Array, b: Uint8Array) => boolean = sameBytes,
+    /** The db's path for findings. */
+    private readonly dbFile = 'db',
   ) {
     // etcd's store starts at revision 1 and its first write is revision 2.
     this.nextRevision = Math.max(state.maxRevision, 1) + 1;
+    this.dbMaxRevision = state.maxRevision;
+  }
+
+  /** The db's newest revision before the replay (the covered span counts back from it). */
+  private readonly dbMaxRevision: number;
+
+  /**
+   * Revisions whose writes the WAL's held entries made, [lo, hi]; null when the WAL vouches for none. The WAL starts
+   * at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing entry); else, when it reaches
+   * back before the consistent index, its held entries wrote the db's last revisions.
+   */
+  coveredRevisions(): [number, number] | null {
+    if (this.first !== null && this.first <= 1) return [2, 1 + this.heldWriteEntries];
+    const ci = this.state.sourceConsistentIndex;
+    if (this.first !== null && ci !== null && this.first <= ci) {
+      return [Math.max(2, this.dbMaxRevision - this.heldWriteEntries + 1), this.dbMaxRevision];
+    }
+    return null;
   }
 
   private live(id: number): KeyState | undefined {
@@ -2011,6 +2044,7 @@ export class Replayer {
     if (tolerant && target !== 'value' && target !== 'lease' && !(c.rangeEnd && c.rangeEnd.length > 0)) {
       // One key, judged by existence only (below): read from the columns, no state object (every held txn has such a compare).
       const id = this.state.keys.find(c.key);
+      if (id >= 0) this.touchedInHeld.set(id, 1);
       const exists = id >= 0 && this.pending.has(id) ? !this.pending.isDeleted(id) : this.state.keys.isLive(id);
       return existenceCompare(result, c.number ?? 0n, exists);
     }
@@ -2030,6 +2064,7 @@ export class Replayer {
       for (const id of this.state.keys.liveInRange(range)) ids.push(this.state.keys.get(id)!);
     } else {
       const id = this.state.keys.find(c.key);
+      if (tolerant && id >= 0) this.touchedInHeld.set(id, 1);
       const p = tolerant && id >= 0 ? this.pending.get(id) : undefined;
       if (p) {
         if (!p.deleted) ids.push(this.pendingView(id, p));
@@ -2194,6 +2229,12 @@ export class Replayer {
    * equals the db's value is kept, or where in the WAL it is.
    */
   private pending = new PendingWrites();
+  /**
+   * Keys a held entry named (written, deleted or compared; 1): a key the held entries never named cannot have been
+   * written at a revision they made. Compares count because a create's `mod_revision == 0` is judged by existence in
+   * the db's final state, and so its put is not noted (the db holds it).
+   */
+  private readonly touchedInHeld = new NumberColumn((n) => new Uint8Array(n));
   /** The writes of the held entry being noted (`gapFill`). */
   private readonly entryWrites = new Map<number, PendingWrite>();
 
@@ -2215,6 +2256,7 @@ export class Replayer {
       const r = req as Extract<ReplayRequest, { kind: 'put' }>;
       const keys = this.state.keys;
       const id = keys.idOf(r.key);
+      this.touchedInHeld.set(id, 1);
       const before = writes.get(id) ?? this.pending.get(id);
       // The db's state read from its columns (no state object per WAL write).
       const inDb = keys.isLive(id);
@@ -2238,7 +2280,10 @@ export class Replayer {
       writes.set(id, { index: e.index, ordinal, deleted: false, lease, valueIndex, valueOrdinal });
     } else if (req.kind === 'delete-range') {
       const r = req as Extract<ReplayRequest, { kind: 'delete-range' }>;
-      const del = (id: number) => writes.set(id, { index: e.index, ordinal, deleted: true, lease: 0n, valueIndex: -1, valueOrdinal: 0 });
+      const del = (id: number) => {
+        this.touchedInHeld.set(id, 1);
+        writes.set(id, { index: e.index, ordinal, deleted: true, lease: 0n, valueIndex: -1, valueOrdinal: 0 });
+      };
       if (r.rangeEnd && r.rangeEnd.length > 0) {
         const range = keyRange(r.key, r.rangeEnd);
         for (const id of this.state.keys.liveInRange(range)) del(id);
@@ -2360,6 +2405,8 @@ export class Replayer {
       changed = false;
     };
     const keys = this.state.keys;
+    /** Keys the db lacked that a held write brought back: one may have a damaged twin in the db. */
+    const fresh: number[] = [];
     for (const row of rows) {
       const id = pending.idAt(row);
       const rowIndex = pending.indexAt(row);
@@ -2407,9 +2454,56 @@ export class Replayer {
         sourceRevision: null,
         walIndex: p.index,
       });
+      if (!live && !s && fresh.length < MAX_TWIN_SEARCHES) fresh.push(id);
       changed = true;
     }
     next();
+    for (const id of fresh) await this.setAsideDamagedName(id);
+  }
+
+  /**
+   * Key `good`, which the db lacks, was just written from a held WAL entry. A db key that differs from it in one byte,
+   * holds the same value, stands at a revision the held entries wrote, and that no held entry named is `good` itself
+   * with a flipped byte in its name (bbolt has no checksum: etcd would serve both). It is left out (`good` takes its
+   * create revision and version), with a finding; two such candidates are left alone (which one is unknown).
+   */
+  private async setAsideDamagedName(good: number): Promise<void> {
+    const keys = this.state.keys;
+    const covered = this.coveredRevisions();
+    const value = keys.memValue(good);
+    const name = keys.keyOf(good);
+    if (!covered || !value || name.length > MAX_TWIN_KEY) return;
+    const variant = copyBytes(name);
+    let twin = -1;
+    for (let i = 0; i < variant.length; i++) {
+      const was = variant[i]!;
+      for (let b = 0; b < 256; b++) {
+        if (b === was) continue;
+        variant[i] = b;
+        const id = keys.find(variant);
+        if (id < 0 || !keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) continue;
+        const rev = keys.modRevision(id);
+        if (rev < covered[0] || rev > covered[1]) continue;
+        if (twin >= 0) return;
+        twin = id;
+      }
+      variant[i] = was;
+    }
+    if (twin < 0) return;
+    const s = keys.get(twin)!;
+    if (!this.bytesEqual(await this.valueOf(s), value)) return;
+    const g = keys.get(good)!;
+    keys.set({ ...g, createRevision: s.createRevision, version: s.version });
+    keys.forget(twin);
+    this.state.addFinding(
+      salvageFinding({
+        severity: 'warning',
+        code: 'salvage.damaged-key-name',
+        file: this.dbFile,
+        offset: s.page !== undefined ? s.page * this.state.pageSize : null,
+        params: { bad: displayKey(keys.keyOf(twin)), good: displayKey(name), revision: s.modRevision, page: s.page ?? '?' },
+      }),
+    );
   }
 
   /** Values written by held entries the db lacks, read from a second pass over the WAL up to the last one wanted. */
@@ -3507,7 +3601,6 @@ export async function salvageEtcd(input: SalvageInput, sink: PageSink, opts: Sal
 async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunOptions, keyBudget: number | null = null): Promise<SalvageInput> {
   const input: SalvageInput = { ...input0, db: input0.db ? cachedSource(input0.db, undefined, undefined, true) : null };
   if (input.db) await scanDb(state, input.db, input.dbFile, input.snapshotDb, opts, input.sha256, keyBudget);
-  const dbMaxRevision = state.maxRevision;
   // Past the budget the scan dropped its keys (it had some): the WAL's keys are read first, every other key after the replay.
   const partitioned = state.overBudget !== null && input.db !== null && keyBudget !== null;
   // No consistent index (its page is lost) but a db: reconcile every entry with the leaves (the WAL's last write of a key wins).
@@ -3524,7 +3617,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
 
   const missing = missingRevisions(state);
   if (input.wal) {
-    const replayer = new Replayer(state, input.db, ci, input.wal, input.bytesEqual);
+    const replayer = new Replayer(state, input.db, ci, input.wal, input.bytesEqual, input.dbFile);
     const commit = input.walCommit ?? null;
     let lastProgress = 0;
     const progress = (): void => {
@@ -3543,14 +3636,7 @@ async function collectInto(state: SalvageState, input0: SalvageInput, opts: RunO
     });
     await replayer.finish();
     // Only when the WAL reaches back to before the consistent index does it vouch for the db's last revisions.
-    // The WAL starts at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing entry).
-    if (replayer.first !== null && replayer.first <= 1) {
-      covered = [2, 1 + replayer.heldWriteEntries];
-    }
-    // The WAL reaches back before the consistent index: its entries below it wrote the db's last revisions.
-    else if (replayer.first !== null && state.sourceConsistentIndex !== null && replayer.first <= state.sourceConsistentIndex) {
-      covered = [Math.max(2, dbMaxRevision - replayer.heldWriteEntries + 1), dbMaxRevision];
-    }
+    covered = replayer.coveredRevisions();
     if (replayer.first !== null && replayer.last !== null) {
       state.walReplay = { from: replayer.first, to: replayer.last, entries: replayer.entries, applied: replayer.applied, gapFilled: replayer.gapFilled };
     }
