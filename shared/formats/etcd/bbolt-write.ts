@@ -44,6 +44,8 @@ const FLUSH_BYTES = 4 << 20;
  */
 export interface PageSink {
   write(offset: number, bytes: Uint8Array): Promise<void>;
+  /** The writer's run buffers, when the sink wants its own kind (a hashing sink: memory another thread can read). */
+  allocate?(length: number): Uint8Array;
 }
 
 export function memorySink(): PageSink & { bytes(): Uint8Array } {
@@ -259,8 +261,8 @@ export class BboltWriter {
     this.leafKeyLengths = new Uint32Array(Math.ceil(this.pageSize / ELEMENT_SIZE) + 1);
     this.leafValueSizes = new Uint32Array(this.leafKeyLengths.length);
     const bytes = this.plan ? 0 : Math.max(FLUSH_BYTES, 4 * this.pageSize);
-    this.chunk = new Uint8Array(bytes);
-    this.spare = new Uint8Array(bytes);
+    this.chunk = sink.allocate?.(bytes) ?? new Uint8Array(bytes);
+    this.spare = sink.allocate?.(bytes) ?? new Uint8Array(bytes);
     if (this.layout) {
       // The head goes first: metas and the empty freelist open the first run of pages.
       this.chunkStartPage = 0;
