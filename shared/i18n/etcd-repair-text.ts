@@ -8,6 +8,7 @@ import { defineCatalog } from './types';
 const en = {
   'finding.salvage.damaged-page': 'Damaged page or element (read around it)',
   'finding.salvage.damaged-key-name': 'A key name with a flipped byte (left out)',
+  'finding.salvage.db-value-differs': "A db value is not the WAL's last write (the WAL's is written)",
   'finding.salvage.db-empty': 'The db file is empty',
   'finding.salvage.db-too-small': 'The db file is too small to hold keys',
   'finding.salvage.meta-invalid': 'A bbolt meta page is invalid (not needed by salvage)',
@@ -36,6 +37,7 @@ const en = {
 const zh: Record<keyof typeof en, string> = {
   'finding.salvage.damaged-page': '页或元素已损坏（已绕过读取）',
   'finding.salvage.damaged-key-name': '键名中有一个字节被改动（已略去）',
+  'finding.salvage.db-value-differs': 'db 中的值不是 WAL 最后写入的值（按 WAL 写出）',
   'finding.salvage.db-empty': 'db 文件为空',
   'finding.salvage.db-too-small': 'db 文件太小，不可能包含键',
   'finding.salvage.meta-invalid': 'bbolt 元数据页无效（抢救不需要它）',

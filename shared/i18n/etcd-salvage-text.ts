@@ -22,6 +22,8 @@ const en = {
     "page {page} element {index}: revision key {main}_{sub} is out of order with its neighbours, and its value's mod_revision {mod} fits between them: a damaged key (etcd dies reading it); the put is written at revision {mod}",
   'finding.salvage.damaged-page.not-a-page.message':
     'page {page} is reached by the tree but is not a valid page (header id {id}, flags 0x{flags}); what it held is read from other pages or the WAL where possible',
+  'finding.salvage.db-value-differs.message':
+    "page {page}: key {key}: the db's newest readable value (revision {revision}) is not the one WAL entry {index} wrote last; the WAL's value is written (revision {written}). Either the page with the newer revision was lost, or the value's bytes changed in the file: bbolt has no checksum, and etcd would serve the db's bytes as they are",
   'finding.salvage.damaged-key-name.message':
     'page {page}: key {bad} at revision {revision} was never written: the WAL wrote {good} with the same value, the db lacks {good}, and the names differ in one byte (a flipped byte; bbolt has no checksum and etcd would serve both). {good} is written from the WAL, {bad} is left out',
   'finding.salvage.db-empty.message':
@@ -76,6 +78,8 @@ const zh: Record<keyof typeof en, string> = {
     '第 {page} 页元素 {index}：修订版本 {main}_{sub} 中没有可读的 `mvccpb.KeyValue`；其中的内容会尽量从其他页或 WAL 中读取',
   'finding.salvage.damaged-page.not-a-page.message':
     '第 {page} 页被树引用，但不是有效的页（页头 id {id}，标志 0x{flags}）；其中的内容会尽量从其他页或 WAL 中读取',
+  'finding.salvage.db-value-differs.message':
+    '第 {page} 页：键 {key}：db 中最新的可读值（修订版本 {revision}）不是 WAL 条目 {index} 最后写入的值；已按 WAL 中的值写出（修订版本 {written}）。原因可能是含有更新修订版本的页已丢失，也可能是文件中该值的字节被改动：bbolt 没有校验和，etcd 会原样提供 db 中的字节',
   'finding.salvage.damaged-key-name.message':
     '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：WAL 写入的是值相同的 {good}，db 中却没有 {good}，两个键名只差一个字节（一个字节被改动；bbolt 没有校验和，etcd 会同时提供这两个键）。{good} 按 WAL 写出，{bad} 被略去',
   'finding.salvage.db-empty.message': '{file} 为空（0 字节）：没有可以读取键的页。请寻找 snapshot.db 备份或其他成员的数据目录。',

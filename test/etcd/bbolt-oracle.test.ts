@@ -871,6 +871,12 @@ describe.skipIf(!HAVE_ETCD)('bit rot in a value: bbolt cannot notice it, the WAL
     expect(run.started, run.output.slice(-2000)).toBe(true);
     expect(run.keys!.get('/registry/example.com/widgets/app/w1')).toContain('"tier":"Gold"');
     await expectRepairServesEverything('value-bit-rot-repair', flip);
+    // Salvage says which value it replaced, and why that is worth knowing (etcd served the changed bytes).
+    const salvaged = await salvageToSnapshotDb(dir, path.join(root, 'value-bit-rot.snapshot.db'));
+    const differs = salvaged.findings.filter((x) => x.code === 'salvage.db-value-differs');
+    expect(differs.map((x) => x.params!.key)).toEqual(['/registry/example.com/widgets/app/w1']);
+    expect(differs[0]!.offset).toBe(Math.floor(at / f.pageSize) * f.pageSize);
+    expect(salvaged.keys.find((k) => k.key === '/registry/example.com/widgets/app/w1')?.source).toBe('wal');
   });
 
   it("a flipped byte in a key's name: etcd serves a key nobody wrote; repair and salvage bring back the one written, without it", async () => {

@@ -70,6 +70,8 @@ const MAX_LISTED = 1000;
  * byte of the name), and the longest name looked at: a flipped byte in a name is one key or a few, a lost page many.
  */
 const MAX_TWIN_SEARCHES = 256;
+/** Keys whose db value a held WAL write replaced that get a finding each (`Replayer.noteValueDiffers`). */
+const MAX_VALUE_DIFFERS_LISTED = 20;
 const MAX_TWIN_KEY = 1024;
 export const DEFAULT_KEYS_LISTED = 100_000;
 
@@ -2454,11 +2456,33 @@ export class Replayer {
         sourceRevision: null,
         walIndex: p.index,
       });
+      if (live && live.source !== 'wal' && p.valueIndex >= 0) this.noteValueDiffers(id, live, p.index, rev);
       if (!live && !s && fresh.length < MAX_TWIN_SEARCHES) fresh.push(id);
       changed = true;
     }
     next();
     for (const id of fresh) await this.setAsideDamagedName(id);
+  }
+
+  /** Values of db keys the held entries' last writes replaced (`noteValueDiffers`), the first ones with a finding. */
+  private valuesDiffering = 0;
+
+  /**
+   * Live db key `id` (`db`, its state in the db) was just given the value WAL entry `index` wrote last, at revision
+   * `written`: the db's newest readable value is not that one. Said, because it is not a page etcd would notice:
+   * either the page with the newer revision was lost, or the value's bytes changed in the file.
+   */
+  private noteValueDiffers(id: number, db: KeyState, index: number, written: number): void {
+    if (++this.valuesDiffering > MAX_VALUE_DIFFERS_LISTED) return;
+    this.state.addFinding(
+      salvageFinding({
+        severity: 'warning',
+        code: 'salvage.db-value-differs',
+        file: this.dbFile,
+        offset: db.page !== undefined ? db.page * this.state.pageSize : null,
+        params: { key: displayKey(this.state.keys.keyOf(id)), revision: db.modRevision, page: db.page ?? '?', index, written },
+      }),
+    );
   }
 
   /**
