@@ -9,7 +9,7 @@
  *   `<out>.lifeboat-quarantine/`.
  */
 import { createHash } from 'node:crypto';
-import { sharedBytes, startSha256Thread } from './sha256-thread';
+import { inlineSha256, sharedBytes, startSha256Thread } from './sha256-thread';
 import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EtcdExportFormat, EtcdExportResult, EtcdRepairAction, EtcdRepairMode, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
@@ -59,6 +59,8 @@ const PART_SUFFIX = '.lifeboat-part';
 const COPY_CHUNK = 4 * 1024 * 1024;
 /** A salvaged snapshot.db's runs of pages are written in pieces of this size, in parallel. */
 const WRITE_PIECE = 1024 * 1024;
+/** A salvage of a db this large hashes its snapshot on a thread of its own (hashingFileSink). */
+const HASH_THREAD_FROM = 64 * 1024 * 1024;
 /** Bytes written between two background datasyncs of a salvaged snapshot (hashingFileSink). */
 const SYNC_EVERY = 64 * 1024 * 1024;
 
@@ -159,10 +161,15 @@ async function fileSink(file: string): Promise<PageSink & { close(): Promise<voi
  * and then written, so the SHA-256 trailer is ready at the end without
  * reading the output back. A write out of order is a bug and throws.
  */
-async function hashingFileSink(file: string): Promise<PageSink & { close(): Promise<void>; appendTrailer(): Promise<{ digest: Uint8Array; size: number }> }> {
+async function hashingFileSink(
+  file: string,
+  /** About how much will be written (the input db's size): a large output is hashed on a thread of its own. */
+  expectedBytes: number,
+): Promise<PageSink & { close(): Promise<void>; appendTrailer(): Promise<{ digest: Uint8Array; size: number }> }> {
   const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   // Hashed on a thread of its own while the next run is built (`allocate` gives the writer memory that thread reads).
-  const hasher = startSha256Thread();
+  const threaded = expectedBytes >= HASH_THREAD_FROM;
+  const hasher = threaded ? startSha256Thread() : inlineSha256();
   let end = 0;
   const writeAll = async (bytes: Uint8Array, offset: number): Promise<void> => {
     let done = 0;
@@ -218,7 +225,7 @@ async function hashingFileSink(file: string): Promise<PageSink & { close(): Prom
       });
       return Promise.all([hashed, written]).then(() => undefined);
     },
-    allocate: sharedBytes,
+    ...(threaded ? { allocate: sharedBytes } : {}),
     async appendTrailer() {
       if (end % 512 !== 0) throw new Error(`${file}: size ${end} is not a multiple of 512`);
       const digest = await hasher.digest();
@@ -455,7 +462,7 @@ export async function salvageSourceToSnapshotDb(
   const db = paths.db;
   // The WAL is read once from start to end while its entries are replayed: the next window is read meanwhile.
   const walDir = paths.walDir && opts.useWal !== false ? readAheadDirectory(paths.walDir) : null;
-  const sink = await hashingFileSink(part);
+  const sink = await hashingFileSink(part, db?.size ?? 0);
   let report: SalvageReport;
   let trailer: { digest: Uint8Array; size: number };
   try {

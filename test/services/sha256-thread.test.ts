@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sharedBytes, startSha256Thread } from '../../electron/services/sha256-thread';
+import { inlineSha256, sharedBytes, startSha256Thread } from '../../electron/services/sha256-thread';
 
-describe('SHA-256 on a thread of its own (a salvaged snapshot.db trailer)', () => {
+describe.each([
+  ['on a thread of its own (a large snapshot)', startSha256Thread],
+  ['on this thread (a small snapshot)', inlineSha256],
+])('the SHA-256 of a salvaged snapshot.db, %s', (_name, start) => {
   it('hashes runs in call order, shared runs where they lie and others copied, as one hash of the whole', async () => {
-    const thread = startSha256Thread();
+    const thread = start();
     const whole = createHash('sha256');
     try {
       const shared = sharedBytes(1 << 20);
@@ -28,7 +31,7 @@ describe('SHA-256 on a thread of its own (a salvaged snapshot.db trailer)', () =
   });
 
   it('once closed (a salvage that failed), an update or the digest fails at once instead of waiting forever', async () => {
-    const thread = startSha256Thread();
+    const thread = start();
     await thread.update(new Uint8Array([1, 2, 3]));
     await thread.close();
     const hung = new Promise((resolve) => setTimeout(() => resolve('hung'), 2000));
