@@ -10,7 +10,15 @@ import { inputOf, runRange } from './core';
 import { TARGETS } from './targets/index';
 
 /** Inputs per format in the suite; whole-directory validation costs more per input. */
-const COUNT: Record<string, number> = { 'dqlite-directory': 80, yaml: 200, 'log-text': 200, 'etcd-wal': 200, 'etcd-bbolt': 150, 'etcd-validate': 100 };
+const COUNT: Record<string, number> = {
+  'dqlite-directory': 80,
+  yaml: 200,
+  'log-text': 200,
+  'etcd-wal': 200,
+  'etcd-bbolt': 150,
+  'etcd-validate': 100,
+  'etcd-salvage': 80,
+};
 const SEED = 20261202;
 
 describe('fuzz targets (fixed seed, bounded)', () => {
@@ -36,6 +44,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'etcd-bbolt',
       'etcd-kv',
       'etcd-validate',
+      'etcd-salvage',
     ])
       expect(names).toContain(n);
     expect(new Set(names).size).toBe(names.length);

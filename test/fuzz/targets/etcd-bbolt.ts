@@ -31,7 +31,7 @@ function pagesWith(db: Uint8Array, mask: number): number[] {
  * page (positions, sizes, child ids), a meta field with the checksum
  * recomputed (so bbolt would trust it), or both metas at once.
  */
-function mutateDb(r: Rng, original: Uint8Array): Uint8Array {
+export function mutateDb(r: Rng, original: Uint8Array): Uint8Array {
   const way = r.int(6);
   if (way === 0) return mutateBytes(r, original, 16 * 1024);
   const b = original.slice();

@@ -8,7 +8,8 @@
  * log text (all signatures), known_hosts, ssh_config, node-facts output, and
  * the protobuf wire reader the etcd decoders build on; etcd WAL files and
  * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
- * their pages, mvcc KeyValues and Kubernetes values, whole etcd data dirs.
+ * their pages, mvcc KeyValues and Kubernetes values, whole etcd data dirs,
+ * and salvage of damaged etcd data dirs into a snapshot.db.
  */
 import type { FuzzTarget } from '../target';
 import { dqliteDirectory } from './dqlite-directory';
@@ -18,6 +19,7 @@ import { dqliteSnapshotData, dqliteSnapshotMeta } from './dqlite-snapshot';
 import { etcdBbolt } from './etcd-bbolt';
 import { etcdKv } from './etcd-kv';
 import { etcdRaft } from './etcd-raft';
+import { etcdSalvage } from './etcd-salvage';
 import { etcdSnap } from './etcd-snap';
 import { etcdValidate } from './etcd-validate';
 import { etcdWal } from './etcd-wal';
@@ -58,6 +60,7 @@ export const TARGETS: readonly AnyTarget[] = [
   etcdBbolt,
   etcdKv,
   etcdValidate,
+  etcdSalvage,
   selftestHang,
   selftestOom,
   selftestThrow,
