@@ -22,6 +22,8 @@ const en = {
     "page {page} element {index}: revision key {main}_{sub} is out of order with its neighbours, and its value's mod_revision {mod} fits between them: a damaged key (etcd dies reading it); the put is written at revision {mod}",
   'finding.salvage.damaged-page.not-a-page.message':
     'page {page} is reached by the tree but is not a valid page (header id {id}, flags 0x{flags}); what it held is read from other pages or the WAL where possible',
+  'finding.salvage.shared-revision.message':
+    "Keys claimed a revision another key already had ({count} in all; the first: {key} at {main}_{sub}, written at {main}_{to}): a damaged revision key that reads as another key's, or revisions past 2^53 where a number no longer tells n from n + 1. Each is written at the next free sub revision of that revision, so the keys in the snapshot still rise; check these keys against another backup",
   'finding.salvage.db-value-differs.message':
     "page {page}: key {key}: the db's newest readable value (revision {revision}) is not the one WAL entry {index} wrote last; the WAL's value is written (revision {written}). Either the page with the newer revision was lost, or the value's bytes changed in the file: bbolt has no checksum, and etcd would serve the db's bytes as they are",
   'finding.salvage.damaged-key-name.message':
@@ -78,6 +80,8 @@ const zh: Record<keyof typeof en, string> = {
     '第 {page} 页元素 {index}：修订版本 {main}_{sub} 中没有可读的 `mvccpb.KeyValue`；其中的内容会尽量从其他页或 WAL 中读取',
   'finding.salvage.damaged-page.not-a-page.message':
     '第 {page} 页被树引用，但不是有效的页（页头 id {id}，标志 0x{flags}）；其中的内容会尽量从其他页或 WAL 中读取',
+  'finding.salvage.shared-revision.message':
+    '有 {count} 个键占用了已被其他键占用的修订版本（第一个：{key}，位于 {main}_{sub}，按 {main}_{to} 写出）：原因是修订键损坏后读成了另一个键的修订版本，或者修订版本超过 2^53，数字已无法区分相邻的两个值。每个这样的键都按该修订版本下一个空闲的子修订版本写出，使快照中的键仍然递增；请用另一份备份核对这些键',
   'finding.salvage.db-value-differs.message':
     '第 {page} 页：键 {key}：db 中最新的可读值（修订版本 {revision}）不是 WAL 条目 {index} 最后写入的值；已按 WAL 中的值写出（修订版本 {written}）。原因可能是含有更新修订版本的页已丢失，也可能是文件中该值的字节被改动：bbolt 没有校验和，etcd 会原样提供 db 中的字节',
   'finding.salvage.damaged-key-name.message':

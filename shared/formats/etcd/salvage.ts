@@ -3190,6 +3190,48 @@ export interface SalvageWriteResult {
 }
 
 /** Phase 3: write the live keys in revision order, plus the small buckets. */
+/**
+ * Revision keys as the writer gets them (sorted by main, then sub), each after the one before: two keys claiming
+ * the same main_sub (a damaged revision key that reads as another key's, or replayed revisions past 2^53, where a
+ * number no longer tells n from n + 1) would stop the bbolt writer, whose keys must rise. The later one is written
+ * at the next free sub revision of the same main revision (its KeyValue's mod_revision stays right); moves counted.
+ */
+class RisingRevisions {
+  private lastMain = -1;
+  private lastSub = -1;
+  moved = 0;
+  /** The first key moved: its id, revision and the sub it got. */
+  first: { id: number; main: number; sub: number; to: number } | null = null;
+  /** The sub revision to write `id`'s revision `main`_`sub` under. */
+  sub(id: number, main: number, sub: number): number {
+    let to = sub;
+    if (main === this.lastMain && sub <= this.lastSub) {
+      to = this.lastSub + 1;
+      this.moved++;
+      this.first ??= { id, main, sub, to };
+    }
+    this.lastMain = main;
+    this.lastSub = to;
+    return to;
+  }
+}
+
+/** The finding for keys moved to a free sub revision (`RisingRevisions`), if any. */
+async function noteSharedRevisions(state: SalvageState, rising: RisingRevisions, keyOf: (id: number) => Uint8Array | Promise<Uint8Array>): Promise<void> {
+  const f = rising.first;
+  if (!f) return;
+  const key = displayKey(await keyOf(f.id));
+  state.addFinding(
+    salvageFinding({
+      severity: 'warning',
+      code: 'salvage.shared-revision',
+      file: null,
+      offset: null,
+      params: { count: rising.moved, key, main: f.main, sub: f.sub, to: f.to },
+    }),
+  );
+}
+
 export async function writeSalvage(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
   if (state.winners) return writeWinners(state, src, sink, opts);
   const states = state.keys;
@@ -3235,6 +3277,7 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
     return now ? fromDb(now) : readExact(src!, offset, length).then(fromDb);
   };
   const item: { key: Uint8Array; value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>) } = { key: keyBuf, value: readCurrent };
+  const rising = new RisingRevisions();
   const revisions = function* (): Generator<RevisionItem> {
     for (const id of live) {
       throwIfCancelled(opts.signal);
@@ -3245,7 +3288,8 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
       current = id;
       const memValue = states.memValue(id);
       written += memValue ? memValue.length : states.dbLength(id);
-      revisionKeyInto(keyBuf, states.modRevision(id), states.subRevision(id));
+      const main = states.modRevision(id);
+      revisionKeyInto(keyBuf, main, rising.sub(id, main, states.subRevision(id)));
       item.value = memValue ? encodeCurrent(memValue) : readCurrent;
       yield item;
     }
@@ -3253,13 +3297,16 @@ export async function writeSalvage(state: SalvageState, src: ByteSource | null, 
   /** What each item of `revisions()` will weigh, without reading a value: the layout is planned from it. */
   const revisionSizes = function* (): Generator<RevisionSize> {
     const size = { key: keyBuf, valueSize: 0 };
+    const planned = new RisingRevisions();
     for (const id of live) {
-      revisionKeyInto(keyBuf, states.modRevision(id), states.subRevision(id));
+      const main = states.modRevision(id);
+      revisionKeyInto(keyBuf, main, planned.sub(id, main, states.subRevision(id)));
       size.valueSize = writtenSize(states, id);
       yield size;
     }
   };
   const res = await writeBackend(state, sink, opts, revisions(), revisionSizes, maxRev, (bytes) => (planned = bytes));
+  await noteSharedRevisions(state, rising, (id) => states.keyOf(id));
   return {
     keysWritten: live.length,
     deletedKeys,
@@ -3426,6 +3473,7 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
     return now ? fromDb(now) : readExact(src!, offset, length).then(fromDb);
   };
   const item: { key: Uint8Array; value: Uint8Array | (() => Uint8Array | Promise<Uint8Array>) } = { key: keyBuf, value: readCurrent };
+  const rising = new RisingRevisions();
   const revisions = function* (): Generator<RevisionItem> {
     for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
       throwIfCancelled(opts.signal);
@@ -3437,20 +3485,26 @@ async function writeWinners(state: SalvageState, src: ByteSource | null, sink: P
       id = winners.resident(r) ? winners.id(r) : -1;
       const memValue = id >= 0 ? states.memValue(id) : null;
       written += memValue ? memValue.length : id >= 0 ? states.dbLength(id) : winners.length(r);
-      revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
+      revisionKeyInto(keyBuf, winners.mod(r), rising.sub(r, winners.mod(r), winners.sub(r)));
       item.value = memValue ? encodeResident(memValue) : readCurrent;
       yield item;
     }
   };
   const revisionSizes = function* (): Generator<RevisionSize> {
     const size = { key: keyBuf, valueSize: 0 };
+    const planned = new RisingRevisions();
     for (let walk = winners.byRevision(), r = walk.next(); r >= 0; r = walk.next()) {
-      revisionKeyInto(keyBuf, winners.mod(r), winners.sub(r));
+      revisionKeyInto(keyBuf, winners.mod(r), planned.sub(r, winners.mod(r), winners.sub(r)));
       size.valueSize = winners.resident(r) ? writtenSize(states, winners.id(r)) : winners.size(r);
       yield size;
     }
   };
   const res = await writeBackend(state, sink, opts, revisions(), revisionSizes, maxRev, (bytes) => (planned = bytes));
+  await noteSharedRevisions(state, rising, async (r) => {
+    if (winners.resident(r)) return states.keyOf(winners.id(r));
+    const at = raw(r);
+    return decodeKv(at instanceof Uint8Array ? at : await at)?.key ?? new Uint8Array(0);
+  });
   return {
     keysWritten: winners.count,
     deletedKeys: winners.deletedKeys,
