@@ -97,11 +97,13 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
   const mine = await walkWithConsistentIndex(db, chosen);
   if (clean(mine)) {
     const min = opts.minConsistentIndex ?? 0;
-    if (mine.consistentIndex !== null && mine.consistentIndex < min) {
+    // A tree without etcd's meta bucket (or its consistent_index) reads as index 0 to etcd.
+    const ci = mine.consistentIndex ?? 0;
+    if (ci < min) {
       // etcd would look for <snapshot index>.snap.db ("failed to find database snapshot file").
       return {
         strategy: 'rebuild',
-        ...because(sayRepair('etcd-repair.reason.intact-ci-below', { ci: mine.consistentIndex, min })),
+        ...because(sayRepair('etcd-repair.reason.intact-ci-below', { ci, min })),
         revertTo: null,
         crash: null,
       };
