@@ -45,6 +45,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'etcd-kv',
       'etcd-validate',
       'etcd-salvage',
+      'etcd-repair',
     ])
       expect(names).toContain(n);
     expect(new Set(names).size).toBe(names.length);

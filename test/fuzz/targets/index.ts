@@ -9,7 +9,7 @@
  * the protobuf wire reader the etcd decoders build on; etcd WAL files and
  * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
  * their pages, mvcc KeyValues and Kubernetes values, whole etcd data dirs,
- * and salvage of damaged etcd data dirs into a snapshot.db.
+ * and salvage and repair of damaged etcd data dirs.
  */
 import type { FuzzTarget } from '../target';
 import { dqliteDirectory } from './dqlite-directory';
@@ -19,6 +19,7 @@ import { dqliteSnapshotData, dqliteSnapshotMeta } from './dqlite-snapshot';
 import { etcdBbolt } from './etcd-bbolt';
 import { etcdKv } from './etcd-kv';
 import { etcdRaft } from './etcd-raft';
+import { etcdRepair } from './etcd-repair';
 import { etcdSalvage } from './etcd-salvage';
 import { etcdSnap } from './etcd-snap';
 import { etcdValidate } from './etcd-validate';
@@ -61,6 +62,7 @@ export const TARGETS: readonly AnyTarget[] = [
   etcdKv,
   etcdValidate,
   etcdSalvage,
+  etcdRepair,
   selftestHang,
   selftestOom,
   selftestThrow,
