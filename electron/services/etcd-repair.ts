@@ -9,9 +9,9 @@
  *   `<out>.lifeboat-quarantine/`.
  */
 import { createHash } from 'node:crypto';
-import { inlineSha256, sharedBytes, startSha256Thread } from './sha256-thread';
 import { constants, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { inlineSha256, sharedBytes, startSha256Thread } from './sha256-thread';
 import type { EtcdExportFormat, EtcdExportResult, EtcdRepairAction, EtcdRepairMode, EtcdRepairResult, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Finding } from '../../shared/contract/findings';
 import type { LocalText } from '../../shared/contract/text';

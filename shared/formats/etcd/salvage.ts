@@ -70,9 +70,9 @@ const MAX_LISTED = 1000;
  * byte of the name), and the longest name looked at: a flipped byte in a name is one key or a few, a lost page many.
  */
 const MAX_TWIN_SEARCHES = 256;
+const MAX_TWIN_KEY = 1024;
 /** Keys whose db value a held WAL write replaced that get a finding each (`Replayer.noteValueDiffers`). */
 const MAX_VALUE_DIFFERS_LISTED = 20;
-const MAX_TWIN_KEY = 1024;
 export const DEFAULT_KEYS_LISTED = 100_000;
 
 const latin1 = new TextDecoder('latin1');
@@ -3189,7 +3189,6 @@ export interface SalvageWriteResult {
   bytesWritten: number;
 }
 
-/** Phase 3: write the live keys in revision order, plus the small buckets. */
 /**
  * Revision keys as the writer gets them (sorted by main, then sub), each after the one before: two keys claiming
  * the same main_sub (a damaged revision key that reads as another key's, or replayed revisions past 2^53, where a
@@ -3232,6 +3231,7 @@ async function noteSharedRevisions(state: SalvageState, rising: RisingRevisions,
   );
 }
 
+/** Phase 3: write the live keys in revision order, plus the small buckets. */
 export async function writeSalvage(state: SalvageState, src: ByteSource | null, sink: PageSink, opts: SalvageWriteOptions): Promise<SalvageWriteResult> {
   if (state.winners) return writeWinners(state, src, sink, opts);
   const states = state.keys;
