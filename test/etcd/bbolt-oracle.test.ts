@@ -823,6 +823,38 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     expect(salvaged.sha256).toBe(healthy.sha256);
   });
 
+  it("a leaf's last revision key with a high bit flipped: in order with its one neighbour, salvage still writes the put at its value's revision", async () => {
+    const b = await fs.readFile(g.db);
+    const f = treeFacts(b);
+    const written = new Map<string, number>();
+    const lastOfLeaf: { k: number; name: string }[] = [];
+    for (const leaf of f.leaves) {
+      const at = leaf * f.pageSize;
+      const count = b.readUInt16LE(at + 10);
+      for (let i = 0; i < count; i++) {
+        const e = at + 16 + i * 16;
+        const k = e + b.readUInt32LE(e + 4);
+        const v = k + b.readUInt32LE(e + 8);
+        const ksize = b.readUInt32LE(e + 8);
+        if ((ksize !== 17 && ksize !== 18) || b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
+        const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
+        written.set(name, (written.get(name) ?? 0) + 1);
+        if (i === count - 1 && ksize === 17 && b[k + 1] === 0) lastOfLeaf.push({ k, name });
+      }
+    }
+    // A put written once (no later revision for etcd's key index to meet), the last element of its leaf.
+    const target = lastOfLeaf.find((x) => written.get(x.name) === 1);
+    expect(target, 'a leaf ending with the only revision of its key').toBeDefined();
+    const { dir } = await damagedCopy('high-bit-leaf-end', (file) => patch(file, target!.k + 1, Buffer.from([0x01])));
+    const healthy = await salvageToSnapshotDb(g.db, path.join(root, 'high-bit-healthy.snapshot.db'));
+    const salvaged = await salvageToSnapshotDb(path.join(dir, 'member', 'snap', 'db'), path.join(root, 'high-bit.snapshot.db'));
+    const fixed = salvaged.findings.filter((x) => x.code === 'salvage.damaged-page');
+    expect(fixed.map((x) => x.messageKey)).toEqual(['finding.salvage.damaged-page.revision-key-high.message']);
+    expect(fixed[0]!.params!.main).toBe(b.readUInt32BE(target!.k) * 2 ** 32 + b.readUInt32BE(target!.k + 4) + 2 ** 48);
+    expect([salvaged.lost, salvaged.revisionRange]).toEqual([[], healthy.revisionRange]);
+    expect(salvaged.sha256).toBe(healthy.sha256);
+  });
+
   it("a revision key whose '_' byte flipped: etcd's key index still reads it, bbolt never finds it", async () => {
     const b = await fs.readFile(g.db);
     const f = treeFacts(b);

@@ -69,6 +69,8 @@ const MAX_LISTED = 1000;
  * Keys brought back from the WAL whose damaged twin is looked for (`Replayer.setAsideDamagedName`: 255 lookups per
  * byte of the name), and the longest name looked at: a flipped byte in a name is one key or a few, a lost page many.
  */
+/** A main revision no etcd reaches (`revisionInOrder`): a revision key at or past it has a flipped high bit. */
+const REVISION_BEYOND_ANY = 2 ** 40;
 const MAX_TWIN_SEARCHES = 256;
 const MAX_TWIN_KEY = 1024;
 /** Keys whose db value a held WAL write replaced that get a finding each (`Replayer.noteValueDiffers`). */
@@ -1576,18 +1578,21 @@ function revisionKeyAt(elements: readonly LeafElement[], i: number): Uint8Array 
  * the key's. A tombstone carries no mod_revision to check against; the first and last elements of a leaf have
  * one neighbour only, so a key flipped upwards at a leaf's end stays as it reads.
  */
-function revisionInOrder(elements: readonly LeafElement[], i: number): number | null {
+function revisionInOrder(elements: readonly LeafElement[], i: number): { main: number; why: 'order' | 'high' } | null {
   const key = elements[i]!.key;
+  if (key.length !== 17) return null;
   const prev = revisionKeyAt(elements, i - 1);
   const next = revisionKeyAt(elements, i + 1);
   const ordered = (prev === null || compareBytes(prev, key) < 0) && (next === null || compareBytes(key, next) < 0);
-  if (ordered || key.length !== 17) return null;
-  const kv = decodeKv(elements[i]!.value);
   const rev = readRevision(key);
-  if (!kv || kv.modRevision <= 0 || kv.modRevision === rev.main) return null;
+  // In order with the one neighbour a leaf's first or last element has, a flipped high bit still shows: no etcd
+  // counts 2^40 revisions (a million writes a day for 3,000 years), and a put's value names the revision it has.
+  if (ordered && rev.main < REVISION_BEYOND_ANY) return null;
+  const kv = decodeKv(elements[i]!.value);
+  if (!kv || kv.modRevision <= 0 || kv.modRevision === rev.main || (ordered && kv.modRevision >= REVISION_BEYOND_ANY)) return null;
   const candidate = revisionKey(kv.modRevision, rev.sub);
   const fits = (prev === null || compareBytes(prev, candidate) < 0) && (next === null || compareBytes(candidate, next) < 0);
-  return fits ? kv.modRevision : null;
+  return fits ? { main: kv.modRevision, why: ordered ? 'high' : 'order' } : null;
 }
 
 function noteRevision(
@@ -1697,12 +1702,17 @@ function scanLeafElements(
     }
     const valueOffset = spanOffset + (e.value.byteOffset - span.byteOffset);
     if ((bucket === 'key' || bucket === null) && isRevisionKey(e.key)) {
-      const main = revisionInOrder(elements, i);
-      if (main !== null) {
+      const fixed = revisionInOrder(elements, i);
+      if (fixed !== null) {
         const rev = readRevision(e.key);
-        state.addDamage(file, page, 'revision-key', { index: e.index, main: rev.main, sub: rev.sub, mod: main });
+        state.addDamage(file, page, fixed.why === 'order' ? 'revision-key' : 'revision-key-high', {
+          index: e.index,
+          main: rev.main,
+          sub: rev.sub,
+          mod: fixed.main,
+        });
       }
-      if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0, main)) continue;
+      if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0, fixed?.main ?? null)) continue;
       if (bucket === 'key') {
         const rev = readRevision(e.key);
         state.addDamage(file, page, 'no-value', { index: e.index, main: rev.main, sub: rev.sub });
