@@ -174,8 +174,13 @@ class IndexBuilder {
       const e = this.slots[slot]!;
       if (e < 0) break;
       if (this.hashes[e] === h && this.equals(e, key)) {
-        if (this.mod[e]! > rev.main) this.history[e]!++;
-        else this.update(e, rev, kv, page, element);
+        if (this.mod[e]! > rev.main) {
+          this.history[e]!++;
+          // An older put seen after the newest revision (leaves read in page order, not key order, when no meta
+          // leads to a tree): a tombstone keeps the create revision of the generation before it, the largest of its
+          // older puts' (each generation starts after the one before).
+          if (!rev.tombstone && kv.createRevision > this.create[e]!) this.create[e] = kv.createRevision;
+        } else this.update(e, rev, kv, page, element);
         this.lastEntry = e;
         return KeyTaken.Held;
       }
