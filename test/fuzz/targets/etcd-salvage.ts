@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EtcdInputError, salvageSourceToSnapshotDb } from '../../../electron/services/etcd-repair';
 import { inspectBbolt } from '../../../shared/formats/etcd/bbolt-db';
-import { mutateBytes } from '../mutate';
+import type { Finding } from '../../../shared/contract/findings';
+import { mutateBytes, type Rng } from '../mutate';
 import { check, checkPlain, type FuzzTarget } from '../target';
 import { etcdSampleDir } from './corpus';
 import { mutateDb } from './etcd-bbolt';
 import { guardedSource, nestedDirectory } from './etcd-corpus';
 
-type Dir = Record<string, Uint8Array>;
+export type Dir = Record<string, Uint8Array>;
 
 interface SalvageCorpus {
   dirs: Dir[];
@@ -20,6 +21,32 @@ interface SalvageCorpus {
 
 const DB = 'member/snap/db';
 
+/**
+ * One of the data dirs with damage a salvage or repair must survive: the db's pages, elements or metas
+ * (`mutateDb`), the WAL's bytes, both, or a file gone. The etcd-salvage and etcd-repair targets share it.
+ */
+export function mutateDataDir(r: Rng, dirs: readonly Dir[]): Dir {
+  const files: Dir = { ...r.pick(dirs) };
+  const wal = Object.keys(files).find((n) => n.endsWith('.wal'));
+  const way = r.int(10);
+  if (way < 5 && files[DB]) files[DB] = mutateDb(r, files[DB]);
+  else if (way < 8 && wal) files[wal] = mutateBytes(r, files[wal], 16 * 1024);
+  else if (way < 9) {
+    if (files[DB]) files[DB] = mutateDb(r, files[DB]);
+    if (wal) files[wal] = mutateBytes(r, files[wal], 16 * 1024);
+  } else delete files[r.pick(Object.keys(files))];
+  return files;
+}
+
+/** Every finding that names a file of the input and an offset points inside that file. */
+export function checkFindingsInside(findings: readonly Finding[], files: Dir): void {
+  for (const f of findings) {
+    if (f.file === null || f.offset === null) continue;
+    const bytes = files[f.file];
+    if (bytes) check(f.offset >= 0 && f.offset <= bytes.length, `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`);
+  }
+}
+
 export const etcdSalvage: FuzzTarget<Dir, SalvageCorpus> = {
   name: 'etcd-salvage',
   what: 'lifeboat salvage --snapshot over mutated real data dirs (db pages, elements and metas, WAL bytes, a file gone): a refusal with its reason or a snapshot.db whose SHA-256 trailer matches, that is a sound bbolt file, with findings inside their files and the key counts adding up',
@@ -27,18 +54,7 @@ export const etcdSalvage: FuzzTarget<Dir, SalvageCorpus> = {
     dirs: [etcdSampleDir('etcd-healthy'), etcdSampleDir('etcd-field-report')],
     out: mkdtempSync(path.join(tmpdir(), 'lifeboat-fuzz-salvage-')),
   }),
-  generate: (r, corpus) => {
-    const files: Dir = { ...r.pick(corpus.dirs) };
-    const wal = Object.keys(files).find((n) => n.endsWith('.wal'));
-    const way = r.int(10);
-    if (way < 5 && files[DB]) files[DB] = mutateDb(r, files[DB]);
-    else if (way < 8 && wal) files[wal] = mutateBytes(r, files[wal], 16 * 1024);
-    else if (way < 9) {
-      if (files[DB]) files[DB] = mutateDb(r, files[DB]);
-      if (wal) files[wal] = mutateBytes(r, files[wal], 16 * 1024);
-    } else delete files[r.pick(Object.keys(files))];
-    return files;
-  },
+  generate: (r, corpus) => mutateDataDir(r, corpus.dirs),
   run: async (files, corpus) => {
     rmSync(corpus.out, { recursive: true, force: true });
     mkdirSync(corpus.out, { recursive: true });
@@ -64,11 +80,7 @@ export const etcdSalvage: FuzzTarget<Dir, SalvageCorpus> = {
     const { tree, wal } = report.sources;
     check(tree + report.sources['orphaned-leaf'] + wal === report.keysWritten, 'keys by source do not add up to keysWritten');
     if (report.revisionRange) check(report.revisionRange[0] <= report.revisionRange[1], `revision range ${report.revisionRange.join('..')}`);
-    for (const f of report.findings) {
-      if (f.file === null || f.offset === null) continue;
-      const bytes = files[f.file];
-      if (bytes) check(f.offset >= 0 && f.offset <= bytes.length, `${f.code} at ${f.offset} outside ${f.file} (${bytes.length} bytes)`);
-    }
+    checkFindingsInside(report.findings, files);
     checkPlain(report, 'report');
   },
   files: (d) => d,
