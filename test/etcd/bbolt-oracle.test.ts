@@ -242,6 +242,37 @@ function treeFacts(b: Buffer): TreeFacts {
   return { pageSize: ps, newestMeta, hwm, keyRoot, branch, leaf: leaves[Math.floor(leaves.length / 2)]!, leaves, singlePageLeaves };
 }
 
+/** An element of a leaf the tree reaches whose value opens as an mvccpb.KeyValue with a short key (field 1, one length byte). */
+interface KeyValueAt {
+  /** Its place in its leaf, of `count`. */
+  index: number;
+  count: number;
+  /** File offsets of its key and value, and the key's size. */
+  k: number;
+  v: number;
+  ksize: number;
+  /** The etcd key the KeyValue names. */
+  name: string;
+}
+
+/** Every such element, leaf by leaf in tree order. */
+function keyValuesInLeaves(b: Buffer, f: TreeFacts): KeyValueAt[] {
+  const out: KeyValueAt[] = [];
+  for (const leaf of f.leaves) {
+    const at = leaf * f.pageSize;
+    const count = b.readUInt16LE(at + 10);
+    for (let i = 0; i < count; i++) {
+      const e = at + 16 + i * 16;
+      const k = e + b.readUInt32LE(e + 4);
+      const ksize = b.readUInt32LE(e + 8);
+      const v = k + ksize;
+      if (b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
+      out.push({ index: i, count, k, v, ksize, name: b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1') });
+    }
+  }
+  return out;
+}
+
 async function damagedCopy(name: string, damage: (db: string, facts: TreeFacts) => Promise<void>): Promise<{ dir: string; db: string; facts: TreeFacts }> {
   const dir = path.join(root, `damaged-${name}`);
   await copyDir(g.dir, dir);
@@ -614,21 +645,15 @@ const DAMAGE: DamageCase[] = [
       // The first revision (a put) of a key that has a later revision, in tree order.
       const firstPut = new Map<string, number>();
       let target = -1;
-      for (const leaf of f.leaves) {
-        const at = leaf * f.pageSize;
-        for (let i = 0; i < b.readUInt16LE(at + 10) && target < 0; i++) {
-          const e = at + 16 + i * 16;
-          const k = e + b.readUInt32LE(e + 4);
-          const v = k + b.readUInt32LE(e + 8);
-          const ksize = b.readUInt32LE(e + 8);
-          if ((ksize !== 17 && ksize !== 18) || b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
-          const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
-          const first = firstPut.get(name);
-          // A later put or tombstone: either goes through keyIndex.put.
-          if (first !== undefined) target = first;
-          else if (ksize === 17) firstPut.set(name, k);
+      for (const x of keyValuesInLeaves(b, f)) {
+        if (x.ksize !== 17 && x.ksize !== 18) continue;
+        const first = firstPut.get(x.name);
+        // A later put or tombstone: either goes through keyIndex.put.
+        if (first !== undefined) {
+          target = first;
+          break;
         }
-        if (target >= 0) break;
+        if (x.ksize === 17) firstPut.set(x.name, x.k);
       }
       if (target < 0) throw new Error('no key with a put and a later revision in the key bucket');
       await patch(db, target + 1, Buffer.from([b[target + 1]! ^ 0x01]));
@@ -770,19 +795,10 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     const f = treeFacts(b);
     const names = new Map<string, number>();
     const candidates: number[] = [];
-    for (const leaf of f.leaves) {
-      const at = leaf * f.pageSize;
-      const count = b.readUInt16LE(at + 10);
-      for (let i = 0; i < count; i++) {
-        const e = at + 16 + i * 16;
-        const k = e + b.readUInt32LE(e + 4);
-        const v = k + b.readUInt32LE(e + 8);
-        if (b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
-        const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
-        names.set(name, (names.get(name) ?? 0) + 1);
-        // Puts in the middle of a leaf, their main revision below 2^48.
-        if (b.readUInt32LE(e + 8) === 17 && i > 0 && i < count - 1 && b[k + 1] === 0) candidates.push(k);
-      }
+    for (const x of keyValuesInLeaves(b, f)) {
+      names.set(x.name, (names.get(x.name) ?? 0) + 1);
+      // Puts in the middle of a leaf, their main revision below 2^48.
+      if (x.ksize === 17 && x.index > 0 && x.index < x.count - 1 && b[x.k + 1] === 0) candidates.push(x.k);
     }
     const once = (k: number) => {
       const v = k + 17;
@@ -828,19 +844,10 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     const f = treeFacts(b);
     const written = new Map<string, number>();
     const lastOfLeaf: { k: number; name: string }[] = [];
-    for (const leaf of f.leaves) {
-      const at = leaf * f.pageSize;
-      const count = b.readUInt16LE(at + 10);
-      for (let i = 0; i < count; i++) {
-        const e = at + 16 + i * 16;
-        const k = e + b.readUInt32LE(e + 4);
-        const v = k + b.readUInt32LE(e + 8);
-        const ksize = b.readUInt32LE(e + 8);
-        if ((ksize !== 17 && ksize !== 18) || b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
-        const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
-        written.set(name, (written.get(name) ?? 0) + 1);
-        if (i === count - 1 && ksize === 17 && b[k + 1] === 0) lastOfLeaf.push({ k, name });
-      }
+    for (const x of keyValuesInLeaves(b, f)) {
+      if (x.ksize !== 17 && x.ksize !== 18) continue;
+      written.set(x.name, (written.get(x.name) ?? 0) + 1);
+      if (x.index === x.count - 1 && x.ksize === 17 && b[x.k + 1] === 0) lastOfLeaf.push({ k: x.k, name: x.name });
     }
     // A put written once (no later revision for etcd's key index to meet), the last element of its leaf.
     const target = lastOfLeaf.find((x) => written.get(x.name) === 1);
@@ -859,17 +866,7 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     const b = await fs.readFile(g.db);
     const f = treeFacts(b);
     const names = new Map<string, number[]>();
-    for (const leaf of f.leaves) {
-      const at = leaf * f.pageSize;
-      for (let i = 0; i < b.readUInt16LE(at + 10); i++) {
-        const e = at + 16 + i * 16;
-        const k = e + b.readUInt32LE(e + 4);
-        const v = k + b.readUInt32LE(e + 8);
-        if (b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
-        const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
-        names.set(name, [...(names.get(name) ?? []), b.readUInt32LE(e + 8) === 17 ? k : -1]);
-      }
-    }
+    for (const x of keyValuesInLeaves(b, f)) names.set(x.name, [...(names.get(x.name) ?? []), x.ksize === 17 ? x.k : -1]);
     // A key written once (a put): its only revision is the one every read asks for.
     const target = [...names.values()].find((ks) => ks.length === 1 && ks[0]! >= 0)![0]!;
     const { dir, db } = await damagedCopy('separator-flipped', (file) => patch(file, target + 8, Buffer.from([0x60])));
@@ -916,17 +913,7 @@ describe.skipIf(!HAVE_ETCD)('bit rot in a value: bbolt cannot notice it, the WAL
     const f = treeFacts(b);
     // A put of a key written once, in a leaf the tree reaches: its name inside the mvccpb.KeyValue (field 1) is flipped.
     const written = new Map<string, number[]>();
-    for (const leaf of f.leaves) {
-      const at = leaf * f.pageSize;
-      for (let i = 0; i < b.readUInt16LE(at + 10); i++) {
-        const e = at + 16 + i * 16;
-        const k = e + b.readUInt32LE(e + 4);
-        const v = k + b.readUInt32LE(e + 8);
-        if (b.readUInt32LE(e + 8) !== 17 || b[v] !== 0x0a || b[v + 1]! >= 0x80) continue;
-        const name = b.subarray(v + 2, v + 2 + b[v + 1]!).toString('latin1');
-        written.set(name, [...(written.get(name) ?? []), v + 2]);
-      }
-    }
+    for (const x of keyValuesInLeaves(b, f)) if (x.ksize === 17) written.set(x.name, [...(written.get(x.name) ?? []), x.v + 2]);
     // A key etcd serves (not one deleted later: its put would be flipped under a tombstone).
     const [good, [nameAt]] = [...written].find(([name, at]) => name.startsWith('/registry/configmaps/') && at.length === 1 && g.served.has(name))!;
     const bad = good.slice(0, -1) + 'Q';
