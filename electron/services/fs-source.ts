@@ -4,7 +4,8 @@
  */
 import { promises as fs, constants, readSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
+import type { ByteSource, ChunkReadAhead, DirEntry, DirectorySource, ReadAheadLayout } from '../../shared/bytes/byte-source';
+import { startReadAhead } from './read-ahead-thread';
 
 /**
  * A read-only file. Besides `read`, it can fill a caller's buffer (`readInto`): salvage's window
@@ -16,11 +17,13 @@ export async function openFileSource(filePath: string): Promise<
   ByteSource & {
     readInto(offset: number, target: Uint8Array): Promise<number>;
     readIntoSync: (offset: number, target: Uint8Array) => number;
+    readAhead(layout: ReadAheadLayout): ChunkReadAhead | null;
     close(): Promise<void>;
   }
 > {
   const fh = await fs.open(filePath, constants.O_RDONLY);
-  const st = await fh.stat();
+  const st = await fh.stat({ bigint: true }).then((b) => ({ size: Number(b.size), dev: b.dev, ino: b.ino }));
+  const readAheads: ChunkReadAhead[] = [];
   const readInto = async (offset: number, target: Uint8Array): Promise<number> => {
     if (offset < 0) throw new RangeError(`bad read at ${offset}`);
     const want = Math.max(0, Math.min(target.length, st.size - offset));
@@ -55,7 +58,16 @@ export async function openFileSource(filePath: string): Promise<
     },
     readInto,
     readIntoSync,
-    close: () => fh.close(),
+    // Another thread reads the same file (opened by path, checked to be this one by device and inode).
+    readAhead(layout) {
+      const ahead = startReadAhead(path.resolve(filePath), st, layout);
+      readAheads.push(ahead);
+      return ahead;
+    },
+    close: () => {
+      for (const a of readAheads.splice(0)) a.stop();
+      return fh.close();
+    },
   };
 }
 

@@ -7,12 +7,13 @@
  * copies, not views into a buffer read into since).
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
-import { memorySource } from '../../shared/bytes/byte-source';
+import { startReadAhead, type ReadAheadStats } from '../../electron/services/read-ahead-thread';
+import { memorySource, type ReadAheadLayout } from '../../shared/bytes/byte-source';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { decodePageHeader, LEAF_PAGE_FLAG } from '../../shared/formats/etcd/bbolt-page';
 import { memorySink } from '../../shared/formats/etcd/bbolt-write';
@@ -88,6 +89,47 @@ describe('the db walk with reused read buffers', () => {
       expect(viaThreads.schema).toEqual(blocking.schema);
       expect(viaThreads.findings).toEqual(blocking.findings);
       expect(viaThreads.bytesRead).toBe(blocking.bytesRead);
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('chunks read ahead by another thread (the walk takes them where they lie): the same report as plain reads', async () => {
+    const file = path.join(dir, 'read-ahead.db');
+    await fs.writeFile(file, intact);
+    const src = await openFileSource(file);
+    const stats: ReadAheadStats = { taken: 0, missed: 0, stale: 0 };
+    const st = statSync(file, { bigint: true });
+    try {
+      const plain = await inspectBbolt(src, 'db');
+      // This db is below the 64 MiB the walk reads ahead from: the threshold lowered, and the thread counted.
+      // The first take waits (up to 5 s) for the thread to hold that chunk, so that slots are really taken.
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const withThread = {
+        ...src,
+        readAhead: (layout: ReadAheadLayout) => {
+          const thread = startReadAhead(file, { dev: st.dev, ino: st.ino }, layout, stats);
+          let first = true;
+          return {
+            ...thread,
+            take: (n: number) => {
+              for (let i = 0; first && i < 500 && !thread.holds(n); i++) Atomics.wait(pause, 0, 0, 10);
+              first = false;
+              return thread.take(n);
+            },
+          };
+        },
+      };
+      const ahead = await inspectBbolt(withThread, 'db', { readAheadMinBytes: 0 });
+      expect(ahead.info).toEqual(plain.info);
+      expect(ahead.schema).toEqual(plain.schema);
+      expect(ahead.findings).toEqual(plain.findings);
+      expect(ahead.bytesRead).toBe(plain.bytesRead);
+      expect(stats.taken).toBeGreaterThan(0);
+      // Without the lowered threshold no thread starts (a small db reads faster without one).
+      const before = { ...stats };
+      await inspectBbolt(withThread, 'db');
+      expect(stats).toEqual(before);
     } finally {
       await src.close();
     }

@@ -247,11 +247,25 @@ function pageCode(walk: WalkResult, pos: number): string {
 export async function inspectBbolt(
   src: ByteSource,
   file: string,
-  opts: RunOptions & { snapshotDb?: boolean } & SchemaCollectorOptions = {},
+  opts: RunOptions & { snapshotDb?: boolean; readAheadMinBytes?: number } & SchemaCollectorOptions = {},
+): Promise<BboltScan> {
+  // The schema collector copies what it keeps from a leaf, so the reader may reuse its buffers.
+  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb, recycleReads: true, readAheadMinBytes: opts.readAheadMinBytes });
+  try {
+    return await inspectOpened(src, file, db, opts);
+  } finally {
+    // A read-ahead thread stops here, whatever ended the inspection (a cancel, an I/O error).
+    db.reader.close();
+  }
+}
+
+async function inspectOpened(
+  src: ByteSource,
+  file: string,
+  db: OpenedBbolt,
+  opts: RunOptions & { snapshotDb?: boolean } & SchemaCollectorOptions,
 ): Promise<BboltScan> {
   const findings: Finding[] = [];
-  // The schema collector copies what it keeps from a leaf, so the reader may reuse its buffers.
-  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb, recycleReads: true });
   const ps = db.pageSize;
   if (opts.onProgress) {
     // The walk reads each page about once per walked meta; report against the db size.
