@@ -166,8 +166,10 @@ async function printEtcdStart(work: string | null): Promise<void> {
 }
 
 /** The etcd key browser on a real etcd data dir's db (a child process: its own peak RSS). */
-async function printKeyBrowser(dataDir: string): Promise<void> {
-  if (!dataDir) return;
+async function printKeyBrowser(etcdDir: string): Promise<void> {
+  if (!etcdDir) return;
+  // --etcd-dir is the cache the etcd benches keep their generated dir in (DIR/data); a data dir itself works too.
+  const dataDir = existsSync(path.join(etcdDir, 'data', 'member')) ? path.join(etcdDir, 'data') : etcdDir;
   const { benchKeyBrowser } = await import('./key-browser');
   console.log('\netcd key browser (index built at the first query, kept for the next):');
   for (const line of benchKeyBrowser(dataDir, process.argv[1]!)) console.log(line);
