@@ -657,7 +657,8 @@ async function walWritesNotInDb(
   const db = await openFileSource(dbPath);
   try {
     const state = await collectSalvage(memberSalvageInput(db, relMember, walDir, walScan, false), opts);
-    return state.walReplay?.gapFilled ?? 0;
+    // A key name damaged in an older revision: the WAL's write there is not in the db as written either.
+    return (state.walReplay?.gapFilled ?? 0) + state.olderDamagedNames;
   } finally {
     await db.close();
   }

@@ -1479,6 +1479,8 @@ export class SalvageState {
   maxRevision = 0;
   /** The last revision the WAL replay handed out (deletes included: they take a revision but leave no live key). */
   replayedTopRevision = 0;
+  /** Db keys the replay left out as an older revision of another key with a flipped byte in its name. */
+  olderDamagedNames = 0;
   /** Every main revision seen in the key bucket (for the gap check). */
   revisionsSeen = new RevisionList();
   sourceConsistentIndex: number | null = null;
@@ -2564,10 +2566,102 @@ export class Replayer {
     return out;
   }
 
-  /** The end of the WAL: a held span still open is settled. */
+  /** The end of the WAL: a held span still open is settled, and older revisions' damaged names are looked for. */
   async finish(): Promise<void> {
     if (this.pending.size > 0) await this.settleHeld();
     this.state.replayedTopRevision = Math.max(this.state.replayedTopRevision, this.nextRevision - 1);
+    await this.setAsideOlderDamagedNames();
+  }
+
+  /**
+   * A live db key at a revision the held entries wrote, that no held entry named (put, delete or compare), was not
+   * written at that revision: the entry that made it wrote another key. When that is a key a held entry put with
+   * this key's value, one byte away in name, this key is that put (an older revision of it, superseded or deleted
+   * since: `setAsideDamagedName` covers the newest) with a flipped byte in its name, and is left out. The value must
+   * match, and differ from the twin's newest value: a revision key damaged into the covered span names a real key
+   * the held entries never wrote. Two candidate names: left alone. A second pass over the WAL finds the puts (only
+   * when there are candidates).
+   */
+  private async setAsideOlderDamagedNames(): Promise<void> {
+    const covered = this.coveredRevisions();
+    if (!covered || !this.wal) return;
+    const keys = this.state.keys;
+    /** Suspect key id -> the one held-named key a byte away. */
+    const twinOf = new Map<number, number>();
+    for (let id = 0; id < keys.ids && twinOf.size < MAX_TWIN_SEARCHES; id++) {
+      if (!keys.has(id) || !keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) continue;
+      const rev = keys.modRevision(id);
+      if (rev < covered[0] || rev > covered[1]) continue;
+      const variant = copyBytes(keys.keyOf(id));
+      if (variant.length > MAX_TWIN_KEY) continue;
+      let twin = -1;
+      let twins = 0;
+      for (let i = 0; i < variant.length && twins < 2; i++) {
+        const was = variant[i]!;
+        for (let b = 0; b < 256 && twins < 2; b++) {
+          if (b === was) continue;
+          variant[i] = b;
+          const other = keys.find(variant);
+          if (other >= 0 && this.touchedInHeld.get(other) !== 0) {
+            twin = other;
+            twins++;
+          }
+        }
+        variant[i] = was;
+      }
+      if (twins === 1) twinOf.set(id, twin);
+    }
+    if (twinOf.size === 0) return;
+    /** Twin key id -> suspects and their values (the db's bytes, copied: they are compared after later reads). */
+    const wanted = new Map<number, { id: number; value: Uint8Array }[]>();
+    for (const [id, twin] of twinOf) {
+      const value = await this.valueOf(keys.get(id)!);
+      // The twin's newest value is this one too: two keys a byte apart holding the same value (a covered span
+      // counted a few revisions too long can reach a key written before the WAL): left alone.
+      const twinState = keys.isLive(twin) ? keys.get(twin) : undefined;
+      if (twinState && this.bytesEqual(await this.valueOf(twinState), value)) continue;
+      const list = wanted.get(twin) ?? [];
+      list.push({ id, value });
+      wanted.set(twin, list);
+    }
+    const confirmed = new Set<number>();
+    const lookAt = (op: ReplayRequest): void => {
+      if (op.kind === 'txn') {
+        for (const o of op.success ?? []) lookAt(o);
+        for (const o of op.failure ?? []) lookAt(o);
+        return;
+      }
+      if (op.kind !== 'put') return;
+      const list = wanted.get(keys.find(op.key));
+      if (!list) return;
+      for (const w of list) if (this.bytesEqual(op.value, w.value)) confirmed.add(w.id);
+    };
+    const last = this.consistentIndex ?? Number.MAX_SAFE_INTEGER;
+    const done = new Error('read back');
+    try {
+      await this.wal((e) => {
+        if (e.request && e.index <= last) lookAt(e.request);
+        if (e.index >= last) throw done;
+      });
+    } catch (err) {
+      if (err !== done) throw err;
+    }
+    for (const id of confirmed) {
+      const s = keys.get(id)!;
+      const good = twinOf.get(id)!;
+      this.state.addFinding(
+        salvageFinding({
+          severity: 'warning',
+          code: 'salvage.damaged-key-name',
+          variant: 'older',
+          file: this.dbFile,
+          offset: s.page !== undefined ? s.page * this.state.pageSize : null,
+          params: { bad: displayKey(keys.keyOf(id)), good: displayKey(keys.keyOf(good)), revision: s.modRevision, page: s.page ?? '?' },
+        }),
+      );
+      keys.forget(id);
+      this.state.olderDamagedNames++;
+    }
   }
 }
 
