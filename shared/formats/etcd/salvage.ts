@@ -73,6 +73,8 @@ const MAX_LISTED = 1000;
 const REVISION_BEYOND_ANY = 2 ** 40;
 const MAX_TWIN_SEARCHES = 256;
 const MAX_TWIN_KEY = 1024;
+/** Db keys in the WAL's covered span that no held entry named, looked at for an older revision's damaged name at most. */
+const MAX_OLDER_NAME_SUSPECTS = 16;
 /** Keys whose db value a held WAL write replaced that get a finding each (`Replayer.noteValueDiffers`). */
 const MAX_VALUE_DIFFERS_LISTED = 20;
 export const DEFAULT_KEYS_LISTED = 100_000;
@@ -2586,12 +2588,17 @@ export class Replayer {
     const covered = this.coveredRevisions();
     if (!covered || !this.wal) return;
     const keys = this.state.keys;
-    /** Suspect key id -> the one held-named key a byte away. */
-    const twinOf = new Map<number, number>();
-    for (let id = 0; id < keys.ids && twinOf.size < MAX_TWIN_SEARCHES; id++) {
+    const suspects: number[] = [];
+    for (let id = 0; id < keys.ids; id++) {
       if (!keys.has(id) || !keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) continue;
       const rev = keys.modRevision(id);
       if (rev < covered[0] || rev > covered[1]) continue;
+      // Many such keys: the covered span is miscounted (held txns whose outcome was misjudged), not many names damaged.
+      if (suspects.push(id) > MAX_OLDER_NAME_SUSPECTS) return;
+    }
+    /** Suspect key id -> the one held-named key a byte away. */
+    const twinOf = new Map<number, number>();
+    for (const id of suspects) {
       const variant = copyBytes(keys.keyOf(id));
       if (variant.length > MAX_TWIN_KEY) continue;
       let twin = -1;
