@@ -20,6 +20,8 @@ const en = {
     'page {page} element {index}: revision {main}_{sub} holds no readable mvccpb.KeyValue; what it held is read from other pages or the WAL where possible',
   'finding.salvage.damaged-page.revision-key.message':
     "page {page} element {index}: revision key {main}_{sub} is out of order with its neighbours, and its value's mod_revision {mod} fits between them: a damaged key (etcd dies reading it); the put is written at revision {mod}",
+  'finding.salvage.damaged-page.revision-key-end.message':
+    "page {page} element {index}: revision key {main}_{sub}, at the end of its leaf, and its value's mod_revision {mod} differ in one bit, and {mod} lies nearer the leaf's other keys: a flipped bit in the key; the put is written at revision {mod}",
   'finding.salvage.damaged-page.revision-key-high.message':
     "page {page} element {index}: revision key {main}_{sub} is past any revision etcd counts (a flipped high bit), and its value's mod_revision {mod} fits beside its neighbour: the put is written at revision {mod}",
   'finding.salvage.damaged-page.not-a-page.message':
@@ -80,6 +82,8 @@ const zh: Record<keyof typeof en, string> = {
     '第 {page} 页：元素 {index} 的键和值（{ksize} + {vsize} 字节，位于 +{pos}）超出了页尾（页长 {bytes} 字节）；其中的内容会尽量从其他页或 WAL 中读取',
   'finding.salvage.damaged-page.revision-key.message':
     '第 {page} 页元素 {index}：修订键 {main}_{sub} 与相邻的键顺序不符，而其值中记录的修改修订版本 {mod} 正好位于两者之间：这是一个损坏的键（etcd 读到它时会退出）；该写入按修订版本 {mod} 写出',
+  'finding.salvage.damaged-page.revision-key-end.message':
+    '第 {page} 页元素 {index}：位于叶页一端的修订键 {main}_{sub} 与其值中记录的修改修订版本 {mod} 只差一个二进制位，而 {mod} 更接近该叶页中的其他键：修订键中有一位被翻转；该写入按修订版本 {mod} 写出',
   'finding.salvage.damaged-page.revision-key-high.message':
     '第 {page} 页元素 {index}：修订键 {main}_{sub} 超出了 etcd 可能达到的任何修订版本（一个高位被翻转），而其值中记录的修改修订版本 {mod} 与相邻的键顺序相符：该写入按修订版本 {mod} 写出',
   'finding.salvage.damaged-page.no-value.message':

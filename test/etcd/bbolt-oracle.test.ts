@@ -862,6 +862,32 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     expect(salvaged.sha256).toBe(healthy.sha256);
   });
 
+  it("a leaf's last revision key with a low bit flipped: its value's revision, one bit away and next to its neighbour, is written", async () => {
+    const b = await fs.readFile(g.db);
+    const f = treeFacts(b);
+    const written = new Map<string, number>();
+    const lastOfLeaf: { k: number; name: string; count: number }[] = [];
+    for (const x of keyValuesInLeaves(b, f)) {
+      if (x.ksize !== 17 && x.ksize !== 18) continue;
+      written.set(x.name, (written.get(x.name) ?? 0) + 1);
+      if (x.index === x.count - 1 && x.count > 1 && x.ksize === 17 && b[x.k + 5] === 0) lastOfLeaf.push({ k: x.k, name: x.name, count: x.count });
+    }
+    // A put written once, the last element of a leaf of several: bit 16 of its main revision set (2^16 higher,
+    // still in order with the element before it).
+    const target = lastOfLeaf.find((x) => written.get(x.name) === 1);
+    expect(target, 'a leaf ending with the only revision of its key').toBeDefined();
+    const flip = (file: string) => patch(file, target!.k + 5, Buffer.from([0x01]));
+    const { dir } = await damagedCopy('low-bit-leaf-end', flip);
+    const healthy = await salvageToSnapshotDb(g.db, path.join(root, 'low-bit-healthy.snapshot.db'));
+    const salvaged = await salvageToSnapshotDb(path.join(dir, 'member', 'snap', 'db'), path.join(root, 'low-bit.snapshot.db'));
+    const fixed = salvaged.findings.filter((x) => x.code === 'salvage.damaged-page');
+    expect(fixed.map((x) => x.messageKey)).toEqual(['finding.salvage.damaged-page.revision-key-end.message']);
+    const real = b.readUInt32BE(target!.k) * 2 ** 32 + b.readUInt32BE(target!.k + 4);
+    expect([fixed[0]!.params!.main, fixed[0]!.params!.mod]).toEqual([real + 2 ** 16, real]);
+    expect([salvaged.lost, salvaged.revisionRange]).toEqual([[], healthy.revisionRange]);
+    expect(salvaged.sha256).toBe(healthy.sha256);
+  });
+
   it("a revision key whose '_' byte flipped: etcd's key index still reads it, bbolt never finds it", async () => {
     const b = await fs.readFile(g.db);
     const f = treeFacts(b);

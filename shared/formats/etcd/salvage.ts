@@ -1580,9 +1580,10 @@ function revisionKeyAt(elements: readonly LeafElement[], i: number): Uint8Array 
  * the value's own mod_revision fits between them (bit rot in the key that bbolt never notices: a flipped high
  * bit makes revision 849 read as 2^48 + 849, which would become the snapshot's newest revision). Null: keep
  * the key's. A tombstone carries no mod_revision to check against; the first and last elements of a leaf have
- * one neighbour only, so a key flipped upwards at a leaf's end stays as it reads.
+ * one neighbour only: a flip there shows by a revision past 2^40, or by the value's revision one bit away and
+ * nearer the neighbour (`leafEndFlip`).
  */
-function revisionInOrder(elements: readonly LeafElement[], i: number): { main: number; why: 'order' | 'high' } | null {
+function revisionInOrder(elements: readonly LeafElement[], i: number): { main: number; why: 'order' | 'high' | 'end' } | null {
   const key = elements[i]!.key;
   if (key.length !== 17) return null;
   const prev = revisionKeyAt(elements, i - 1);
@@ -1591,12 +1592,37 @@ function revisionInOrder(elements: readonly LeafElement[], i: number): { main: n
   const rev = readRevision(key);
   // In order with the one neighbour a leaf's first or last element has, a flipped high bit still shows: no etcd
   // counts 2^40 revisions (a million writes a day for 3,000 years), and a put's value names the revision it has.
-  if (ordered && rev.main < REVISION_BEYOND_ANY) return null;
+  if (ordered && rev.main < REVISION_BEYOND_ANY) return leafEndFlip(elements[i]!.value, rev, prev === null ? next : next === null ? prev : null, prev === null);
   const kv = decodeKv(elements[i]!.value);
   if (!kv || kv.modRevision <= 0 || kv.modRevision === rev.main || (ordered && kv.modRevision >= REVISION_BEYOND_ANY)) return null;
   const candidate = revisionKey(kv.modRevision, rev.sub);
   const fits = (prev === null || compareBytes(prev, candidate) < 0) && (next === null || compareBytes(candidate, next) < 0);
   return fits ? { main: kv.modRevision, why: ordered ? 'high' : 'order' } : null;
+}
+
+/**
+ * A leaf's first or last revision key (`neighbour`: its one neighbour in the leaf; null for a lone element), in
+ * order with it, whose put's value names a mod_revision one bit away from the key's main revision: one of the two
+ * had a bit flipped (bbolt keeps no checksum). The one that moved away from the neighbour is the damaged one (a
+ * leaf holds revisions written close together): the value's revision when it fits beside the neighbour and is
+ * nearer to it, else the key's as it reads (null).
+ */
+function leafEndFlip(value: Uint8Array, rev: { main: number; sub: number }, neighbour: Uint8Array | null, first: boolean): { main: number; why: 'end' } | null {
+  if (neighbour === null) return null;
+  const kv = decodeKv(value);
+  if (!kv || kv.modRevision <= 0 || kv.modRevision >= REVISION_BEYOND_ANY || !oneBitApart(kv.modRevision, rev.main)) return null;
+  const candidate = revisionKey(kv.modRevision, rev.sub);
+  if (first ? compareBytes(candidate, neighbour) >= 0 : compareBytes(neighbour, candidate) >= 0) return null;
+  const near = readRevision(neighbour).main;
+  return Math.abs(kv.modRevision - near) < Math.abs(rev.main - near) ? { main: kv.modRevision, why: 'end' } : null;
+}
+
+/** Two revisions below 2^53 that differ in exactly one bit. */
+function oneBitApart(a: number, b: number): boolean {
+  const hi = (Math.floor(a / 2 ** 32) ^ Math.floor(b / 2 ** 32)) >>> 0;
+  const lo = ((a % 2 ** 32) ^ (b % 2 ** 32)) >>> 0;
+  const x = hi === 0 ? lo : lo === 0 ? hi : 0;
+  return x !== 0 && (x & (x - 1)) === 0;
 }
 
 function noteRevision(
@@ -1709,7 +1735,7 @@ function scanLeafElements(
       const fixed = revisionInOrder(elements, i);
       if (fixed !== null) {
         const rev = readRevision(e.key);
-        state.addDamage(file, page, fixed.why === 'order' ? 'revision-key' : 'revision-key-high', {
+        state.addDamage(file, page, fixed.why === 'order' ? 'revision-key' : fixed.why === 'high' ? 'revision-key-high' : 'revision-key-end', {
           index: e.index,
           main: rev.main,
           sub: rev.sub,
