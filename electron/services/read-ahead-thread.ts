@@ -48,7 +48,7 @@ const TAKEN = 3;
 
 /**
  * Slots: the walk's cache holds 16 chunks (all can be taken at once) and the thread stays up to the rest ahead
- * (24 MiB of shared memory at 512 KiB chunks).
+ * (32 MiB of shared memory at 512 KiB chunks).
  */
 const SLOTS = 64;
 /** Chunks either side of the walk's stream that count as near it (4 MiB at 4 KiB pages). */
@@ -123,7 +123,7 @@ try {
 }
 `;
 
-/** Counts of a read-ahead's use (tests, and the bench's figures). */
+/** Counts of a read-ahead's use (for tests: how many chunks the pass took from it). */
 export interface ReadAheadStats {
   /** Chunks taken from a slot. */
   taken: number;

@@ -37,8 +37,9 @@ export interface DirectorySource {
 
 /**
  * Fixed-size chunks of a file read by another thread ahead of a mostly forward
- * pass (a bbolt walk), into memory the pass then reads where it lies. The pass's own reads were a quarter of a
- * 1 GiB db's validation, on one core while the second one idled.
+ * pass (a bbolt walk), into memory the pass then reads where it lies. The
+ * pass's own reads were a quarter of a 1 GiB db's validation, on one core
+ * while the second one idled.
  */
 export interface ChunkReadAhead {
   /**

@@ -146,8 +146,8 @@ export class PageReader {
   }
 
   /**
-   * Recycling reads of a big enough db from a source that can read ahead: another thread reads the chunks after
-   * the last one asked for (started with the first chunk read). A walk's chunks go mostly upwards: bbolt writes
+   * Recycling reads of a big enough db from a source that can read ahead: another thread reads the chunks ahead
+   * of the walk's stream of chunks (started with the first chunk read). A walk's chunks go mostly upwards: bbolt writes
    * a commit's pages together, and etcd's keys (revisions) grow, so the key bucket's leaves lie mostly in file
    * order, their branches among them (the bench db's walk asks for 192, 191, 193, 194, 197, 195, 196, 199, ...).
    */
