@@ -68,59 +68,63 @@ const held = (c) => {
   for (let i = 0; i < slots; i++) if (Atomics.load(ctl, H + i * S + 1) !== FREE && Atomics.load(ctl, H + i * S) === c) return true;
   return false;
 };
-let fd = -1;
-try {
-  fd = fs.openSync(path, 'r');
-  const st = fs.fstatSync(fd, { bigint: true });
-  if (String(st.dev) !== dev || String(st.ino) !== ino) throw new Error('not the same file');
-  let next = 0;
-  let lastHint = 0;
-  for (;;) {
-    if (Atomics.load(ctl, STOP)) break;
-    const hint = Atomics.load(ctl, HINT);
-    if (hint > next || hint < lastHint) next = hint;
-    lastHint = hint;
-    if (next >= chunks) break;
-    if (held(next)) { next++; continue; }
-    const freed = Atomics.load(ctl, FREED);
-    let slot = -1;
-    for (let i = 0; i < slots; i++) if (Atomics.load(ctl, H + i * S + 1) === FREE) { slot = i; break; }
-    if (slot < 0) {
-      Atomics.store(ctl, WAKE_AT, freed + WAKE_BATCH);
-      Atomics.store(ctl, WAITING, 1);
-      Atomics.wait(ctl, FREED, freed);
-      Atomics.store(ctl, WAITING, 0);
-      continue;
-    }
-    Atomics.store(ctl, H + slot * S, next);
-    Atomics.store(ctl, H + slot * S + 3, Atomics.load(ctl, TAKES));
-    Atomics.store(ctl, H + slot * S + 1, FILLING);
-    const offset = next * chunkBytes;
-    const want = Math.min(chunkBytes, paddedEnd - offset);
-    const have = Math.max(0, Math.min(want, end - offset));
-    const view = new Uint8Array(data, slot * chunkBytes, chunkBytes);
-    let got = 0;
-    try {
-      while (got < have) { const n = fs.readSync(fd, view, got, have - got, offset + got); if (n === 0) break; got += n; }
-    } catch (err) {
-      // The pass reads this chunk itself and meets the error where it can report it.
-      Atomics.store(ctl, H + slot * S + 1, FREE);
+// The thread's whole run (its descriptor a local of it).
+function readAhead() {
+  let fd = -1;
+  try {
+    fd = fs.openSync(path, 'r');
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (String(st.dev) !== dev || String(st.ino) !== ino) throw new Error('not the same file');
+    let next = 0;
+    let lastHint = 0;
+    for (;;) {
+      if (Atomics.load(ctl, STOP)) break;
+      const hint = Atomics.load(ctl, HINT);
+      if (hint > next || hint < lastHint) next = hint;
+      lastHint = hint;
+      if (next >= chunks) break;
+      if (held(next)) { next++; continue; }
+      const freed = Atomics.load(ctl, FREED);
+      let slot = -1;
+      for (let i = 0; i < slots; i++) if (Atomics.load(ctl, H + i * S + 1) === FREE) { slot = i; break; }
+      if (slot < 0) {
+        Atomics.store(ctl, WAKE_AT, freed + WAKE_BATCH);
+        Atomics.store(ctl, WAITING, 1);
+        Atomics.wait(ctl, FREED, freed);
+        Atomics.store(ctl, WAITING, 0);
+        continue;
+      }
+      Atomics.store(ctl, H + slot * S, next);
+      Atomics.store(ctl, H + slot * S + 3, Atomics.load(ctl, TAKES));
+      Atomics.store(ctl, H + slot * S + 1, FILLING);
+      const offset = next * chunkBytes;
+      const want = Math.min(chunkBytes, paddedEnd - offset);
+      const have = Math.max(0, Math.min(want, end - offset));
+      const view = new Uint8Array(data, slot * chunkBytes, chunkBytes);
+      let got = 0;
+      try {
+        while (got < have) { const n = fs.readSync(fd, view, got, have - got, offset + got); if (n === 0) break; got += n; }
+      } catch (err) {
+        // The pass reads this chunk itself and meets the error where it can report it.
+        Atomics.store(ctl, H + slot * S + 1, FREE);
+        Atomics.notify(ctl, H + slot * S + 1);
+        break;
+      }
+      if (got < want) view.fill(0, got, want);
+      Atomics.store(ctl, H + slot * S + 2, got);
+      Atomics.store(ctl, H + slot * S + 1, READY);
       Atomics.notify(ctl, H + slot * S + 1);
-      break;
+      next++;
     }
-    if (got < want) view.fill(0, got, want);
-    Atomics.store(ctl, H + slot * S + 2, got);
-    Atomics.store(ctl, H + slot * S + 1, READY);
-    Atomics.notify(ctl, H + slot * S + 1);
-    next++;
+  } catch (err) {
+    // Nothing read ahead: every chunk is read by the pass.
+  } finally {
+    if (fd >= 0) try { fs.closeSync(fd); } catch {}
+    Atomics.store(ctl, DONE, 1);
+    for (let i = 0; i < slots; i++) Atomics.notify(ctl, H + i * S + 1);
   }
-} catch (err) {
-  // Nothing read ahead: every chunk is read by the pass.
-} finally {
-  if (fd >= 0) try { fs.closeSync(fd); } catch {}
-  Atomics.store(ctl, DONE, 1);
-  for (let i = 0; i < slots; i++) Atomics.notify(ctl, H + i * S + 1);
 }
+readAhead();
 `;
 
 /** Counts of a read-ahead's use (for tests: how many chunks the pass took from it). */
