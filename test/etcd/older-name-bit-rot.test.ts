@@ -113,7 +113,9 @@ describe.skipIf(!HAVE_ETCD)('a flipped byte in the name of an older revision of 
 
   it('salvage leaves the damaged name out and says which key it was', async () => {
     const dir = await damagedCopy('salvage');
+    const before = await hashTree(dir);
     const salvaged = await salvageToSnapshotDb(dir, path.join(root, 'salvaged.snapshot.db'));
+    expect(await hashTree(dir)).toEqual(before);
     const finding = salvaged.findings.find((x) => x.code === 'salvage.damaged-key-name');
     expect(finding?.messageKey).toBe('finding.salvage.damaged-key-name.older.message');
     expect(finding?.params).toMatchObject({ bad: BAD, good: GOOD });
