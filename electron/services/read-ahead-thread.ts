@@ -6,6 +6,10 @@
  * page cache, a quarter of a 1 GiB db's validation, runs on the machine's
  * other core.
  *
+ * At the end of the file the thread waits for the stream to move back (a db
+ * whose branch pages lie after its leaves is walked end first, then from the
+ * start), until it is stopped.
+ *
  * The thread opens the file by path itself (its own descriptor, closed when it
  * stops; a descriptor shared with the pass could be closed under it) and reads
  * nothing when the path no longer names the same file (device and inode).
@@ -35,6 +39,8 @@ const TAKES = 4;
  */
 const WAITING = 5;
 const WAKE_AT = 6;
+/** Set while the thread, at the end of the file, waits for the walk's stream to move (a change of HINT wakes it). */
+const IDLE = 7;
 /** Slots freed before the waiting thread is woken (it stays that many fewer chunks ahead). */
 const WAKE_BATCH = 16;
 const HEADER_INTS = 8;
@@ -61,7 +67,7 @@ const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { path, dev, ino, chunkBytes, end, paddedEnd, slots, control, data } = workerData;
 const ctl = new Int32Array(control);
-const HINT = ${HINT}, FREED = ${FREED}, STOP = ${STOP}, DONE = ${DONE}, TAKES = ${TAKES}, WAITING = ${WAITING}, WAKE_AT = ${WAKE_AT}, WAKE_BATCH = ${WAKE_BATCH};
+const HINT = ${HINT}, FREED = ${FREED}, STOP = ${STOP}, DONE = ${DONE}, TAKES = ${TAKES}, WAITING = ${WAITING}, WAKE_AT = ${WAKE_AT}, WAKE_BATCH = ${WAKE_BATCH}, IDLE = ${IDLE};
 const H = ${HEADER_INTS}, S = ${SLOT_INTS}, FREE = ${FREE}, FILLING = ${FILLING}, READY = ${READY};
 const chunks = Math.ceil(paddedEnd / chunkBytes);
 const held = (c) => {
@@ -82,7 +88,14 @@ function readAhead() {
       const hint = Atomics.load(ctl, HINT);
       if (hint > next || hint < lastHint) next = hint;
       lastHint = hint;
-      if (next >= chunks) break;
+      if (next >= chunks) {
+        // At the end of the file: wait for the walk to move back (its branch pages can sit at the end, its leaves
+        // before them), or to stop.
+        Atomics.store(ctl, IDLE, 1);
+        Atomics.wait(ctl, HINT, hint);
+        Atomics.store(ctl, IDLE, 0);
+        continue;
+      }
       if (held(next)) { next++; continue; }
       const freed = Atomics.load(ctl, FREED);
       let slot = -1;
@@ -199,6 +212,8 @@ export function startReadAhead(
         reseated = true;
       } else far = n;
       Atomics.store(ctl, HINT, stream);
+      // The thread stores IDLE before it waits, and waits only while HINT is unchanged.
+      if (Atomics.load(ctl, IDLE)) Atomics.notify(ctl, HINT);
       let found = -1;
       for (let i = 0; i < SLOTS; i++) {
         const s = Atomics.load(ctl, state(i));
@@ -247,6 +262,8 @@ export function startReadAhead(
       if (stopped) return;
       stopped = true;
       Atomics.store(ctl, STOP, 1);
+      Atomics.add(ctl, HINT, 1);
+      Atomics.notify(ctl, HINT);
       Atomics.add(ctl, FREED, 1);
       Atomics.notify(ctl, FREED);
     },

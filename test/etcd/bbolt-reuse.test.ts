@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
 import { startReadAhead, type ReadAheadStats } from '../../electron/services/read-ahead-thread';
-import { memorySource, type ReadAheadLayout } from '../../shared/bytes/byte-source';
+import { memorySource, type ChunkReadAhead, type ReadAheadLayout } from '../../shared/bytes/byte-source';
+import { CancelledError } from '../../shared/contract/progress';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { decodePageHeader, LEAF_PAGE_FLAG } from '../../shared/formats/etcd/bbolt-page';
 import { memorySink } from '../../shared/formats/etcd/bbolt-write';
@@ -24,16 +25,35 @@ const PS = 4096;
 let dir = '';
 let intact: Uint8Array;
 
-/** ~24 MB: three times the reader's 8 MiB cache. */
-function buildDb(): Promise<Uint8Array> {
+/** ~24 MB (`keys` 12,000): three times the reader's 8 MiB cache. */
+function buildDb(keys = 12_000): Promise<Uint8Array> {
   const items: RevisionItem[] = [];
-  for (let i = 0; i < 12_000; i++) {
+  for (let i = 0; i < keys; i++) {
     const key = te.encode(`/registry/configmaps/ns-${i % 7}/cm-${String(i).padStart(6, '0')}`);
     const value = te.encode(`${i}:`.padEnd(1200 + (i % 900), 'x'));
     items.push({ key: revisionKey(i + 2, 0), value: encodeKeyValue({ key, createRevision: i + 2, modRevision: i + 2, version: 1, value, lease: 0n }) });
   }
   const sink = memorySink();
-  return writeEtcdBackend(sink, { revisions: items, buckets: { meta: [[te.encode('consistent_index'), u64be(12_001)]] } }).then(() => sink.bytes());
+  return writeEtcdBackend(sink, { revisions: items, buckets: { meta: [[te.encode('consistent_index'), u64be(keys + 1)]] } }).then(() => sink.bytes());
+}
+
+/**
+ * A read-ahead thread over `file` whose first take waits (up to 5 s) for the thread to hold that chunk, so that
+ * chunks are really taken from it (a walk of this small db can otherwise end before the thread has started).
+ */
+function waitingThread(file: string, layout: ReadAheadLayout, stats: ReadAheadStats): ChunkReadAhead {
+  const st = statSync(file, { bigint: true });
+  const thread = startReadAhead(file, { dev: st.dev, ino: st.ino }, layout, stats);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let first = true;
+  return {
+    ...thread,
+    take: (n: number) => {
+      for (let i = 0; first && i < 500 && !thread.holds(n); i++) Atomics.wait(pause, 0, 0, 10);
+      first = false;
+      return thread.take(n);
+    },
+  };
 }
 
 async function bothWays(name: string, bytes: Uint8Array) {
@@ -99,27 +119,10 @@ describe('the db walk with reused read buffers', () => {
     await fs.writeFile(file, intact);
     const src = await openFileSource(file);
     const stats: ReadAheadStats = { taken: 0, missed: 0, stale: 0 };
-    const st = statSync(file, { bigint: true });
     try {
       const plain = await inspectBbolt(src, 'db');
       // This db is below the 64 MiB the walk reads ahead from: the threshold lowered, and the thread counted.
-      // The first take waits (up to 5 s) for the thread to hold that chunk, so that slots are really taken.
-      const pause = new Int32Array(new SharedArrayBuffer(4));
-      const withThread = {
-        ...src,
-        readAhead: (layout: ReadAheadLayout) => {
-          const thread = startReadAhead(file, { dev: st.dev, ino: st.ino }, layout, stats);
-          let first = true;
-          return {
-            ...thread,
-            take: (n: number) => {
-              for (let i = 0; first && i < 500 && !thread.holds(n); i++) Atomics.wait(pause, 0, 0, 10);
-              first = false;
-              return thread.take(n);
-            },
-          };
-        },
-      };
+      const withThread = { ...src, readAhead: (layout: ReadAheadLayout) => waitingThread(file, layout, stats) };
       const ahead = await inspectBbolt(withThread, 'db', { readAheadMinBytes: 0 });
       expect(ahead.info).toEqual(plain.info);
       expect(ahead.schema).toEqual(plain.schema);
@@ -130,6 +133,40 @@ describe('the db walk with reused read buffers', () => {
       const before = { ...stats };
       await inspectBbolt(withThread, 'db');
       expect(stats).toEqual(before);
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('a walk cancelled while its chunks are read ahead: the thread stops and closes the file', async () => {
+    // ~48 MB: more than the thread's ring holds (32 MiB), so it is still reading (its file open) when the walk stops.
+    const big = await buildDb(24_000);
+    expect(big.length).toBeGreaterThan(40 * 1024 * 1024);
+    const file = path.join(dir, 'read-ahead-cancel.db');
+    await fs.writeFile(file, big);
+    const src = await openFileSource(file);
+    const stats: ReadAheadStats = { taken: 0, missed: 0, stale: 0 };
+    const fds = async () => (await fs.readdir('/proc/self/fd')).length;
+    try {
+      const before = await fds();
+      const controller = new AbortController();
+      const withThread = { ...src, readAhead: (layout: ReadAheadLayout) => waitingThread(file, layout, stats) };
+      // Cancelled once the thread has handed out a chunk (its file open), part way through the walk.
+      const walk = inspectBbolt(withThread, 'db', {
+        readAheadMinBytes: 0,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (stats.taken > 0 && p.bytesDone > big.length / 2) controller.abort();
+        },
+      });
+      await expect(walk).rejects.toBeInstanceOf(CancelledError);
+      expect(stats.taken).toBeGreaterThan(0);
+      let after = await fds();
+      for (let i = 0; i < 100 && after > before; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        after = await fds();
+      }
+      expect(after).toBe(before);
     } finally {
       await src.close();
     }

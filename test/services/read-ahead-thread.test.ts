@@ -107,6 +107,24 @@ describe('read-ahead thread', () => {
     }
   });
 
+  it('at the end of the file it waits, and follows the walk back (branch pages at the end, leaves before them)', async () => {
+    const ahead = startReadAhead(file, ids(), { chunkBytes: CHUNK, end: bytes.length, paddedEnd: paddedEnd() });
+    try {
+      expect(await settle(ahead, 0)).toBe(true);
+      // The walk goes to the last chunks (two takes: the stream moves there) and reads them...
+      takeOrRead(ahead, CHUNKS - 1);
+      takeOrRead(ahead, CHUNKS - 2);
+      expect(await settle(ahead, CHUNKS)).toBe(true);
+      // ...then comes back to the start: the thread, idle at the end, follows it there.
+      takeOrRead(ahead, 5);
+      takeOrRead(ahead, 6);
+      expect(await settle(ahead, 8)).toBe(true);
+      expect(await settle(ahead, 9)).toBe(true);
+    } finally {
+      ahead.stop();
+    }
+  });
+
   it('reads nothing of another file at the path (device and inode differ), and the pass reads every chunk itself', async () => {
     const other = path.join(dir, 'other');
     await fs.writeFile(other, bytes);
