@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
-import { runSudo, SudoError, type SshConnection } from '../../electron/services/ssh/connection';
+import { runSudo, SudoError, SudoRunner, type SshConnection } from '../../electron/services/ssh/connection';
 import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents } from '../../shared/contract/ssh';
 import { lookCommand, sudoCommandTexts } from '../../renderer/src/features/node/commands';
@@ -117,6 +117,23 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
       const r = await runSudo(conn, 'id -u', { prompt: async () => (asked++, null), user: sshd.user, host: sshd.host });
       expect(r).toMatchObject({ code: 0, stdout: '0\n' });
       expect(asked).toBe(0);
+    } finally {
+      await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
+    }
+  });
+
+  it('sudo found passwordless, then asking at the command: the runner checks again and asks now (no "try again")', async () => {
+    await sudoers.install(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
+    try {
+      const asked: PromptRequest[] = [];
+      const runner = new SudoRunner(conn, { prompt: async (p) => (asked.push(p), [sshd.password]), user: sshd.user, host: sshd.host });
+      expect(await runner.run('id -u', 1024)).toMatchObject({ code: 0, stdout: Buffer.from('0\n') });
+      expect(asked).toEqual([]);
+      // The rule changes under the runner (as cached credentials running out between the check and the command).
+      await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
+      const again = await runner.run('whoami', 1024);
+      expect(again).toMatchObject({ code: 0, stdout: Buffer.from('root\n') });
+      expect(asked.map((p) => p.kind)).toEqual(['sudo']);
     } finally {
       await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
     }

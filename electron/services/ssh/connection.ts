@@ -806,8 +806,22 @@ export class SudoRunner {
     return { stdout: s.stdout, done: s.done.then((end) => this.checked(end, mode)) };
   }
 
-  /** Run `command` as root and collect stdout as bytes (at most `maxBytes` kept). */
+  /**
+   * Run `command` as root and collect stdout as bytes (at most `maxBytes` kept). When sudo, found passwordless by the
+   * check, asks for a password at the command itself (its cached credentials ran out in between), sudo ran nothing:
+   * the command is run once more after a new check, which asks for the password (or uses the remembered one) now,
+   * instead of telling the user to try again.
+   */
   async run(command: string, maxBytes: number, opts: { signal?: AbortSignal } = {}): Promise<SudoOutput> {
+    try {
+      return await this.runOnce(command, maxBytes, opts);
+    } catch (e) {
+      if (!(e instanceof SudoError) || e.text?.key !== 'ssh.sudo.error.nowAsksPassword') throw e;
+      return this.runOnce(command, maxBytes, opts);
+    }
+  }
+
+  private async runOnce(command: string, maxBytes: number, opts: { signal?: AbortSignal }): Promise<SudoOutput> {
     const s = await this.stream(command, opts);
     const chunks: Buffer[] = [];
     let kept = 0;
