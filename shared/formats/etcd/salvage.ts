@@ -2526,6 +2526,44 @@ export class Replayer {
   }
 
   /**
+   * The one key the state holds whose name differs from `name` in exactly one byte and that `accept`s; -1 when there
+   * is none, or more than one (which one is meant is then unknown), or the name is longer than MAX_TWIN_KEY.
+   */
+  private oneByteTwin(name: Uint8Array, accept: (id: number) => boolean): number {
+    if (name.length > MAX_TWIN_KEY) return -1;
+    const keys = this.state.keys;
+    const variant = copyBytes(name);
+    let twin = -1;
+    for (let i = 0; i < variant.length; i++) {
+      const was = variant[i]!;
+      for (let b = 0; b < 256; b++) {
+        if (b === was) continue;
+        variant[i] = b;
+        const id = keys.find(variant);
+        if (id < 0 || !accept(id)) continue;
+        if (twin >= 0) return -1;
+        twin = id;
+      }
+      variant[i] = was;
+    }
+    return twin;
+  }
+
+  /** The WAL's entries again, in order, up to entry `last` (the whole WAL past it is not read). */
+  private async walUpTo(last: number, onEntry: (e: ReplayEntry) => void): Promise<void> {
+    if (!this.wal) return;
+    const done = new Error('read back');
+    try {
+      await this.wal((e) => {
+        onEntry(e);
+        if (e.index >= last) throw done;
+      });
+    } catch (err) {
+      if (err !== done) throw err;
+    }
+  }
+
+  /**
    * Key `good`, which the db lacks, was just written from a held WAL entry. A db key that differs from it in one byte,
    * holds the same value, stands at a revision the held entries wrote, and that no held entry named is `good` itself
    * with a flipped byte in its name (bbolt has no checksum: etcd would serve both). It is left out (`good` takes its
@@ -2536,23 +2574,12 @@ export class Replayer {
     const covered = this.coveredRevisions();
     const value = keys.memValue(good);
     const name = keys.keyOf(good);
-    if (!covered || !value || name.length > MAX_TWIN_KEY) return;
-    const variant = copyBytes(name);
-    let twin = -1;
-    for (let i = 0; i < variant.length; i++) {
-      const was = variant[i]!;
-      for (let b = 0; b < 256; b++) {
-        if (b === was) continue;
-        variant[i] = b;
-        const id = keys.find(variant);
-        if (id < 0 || !keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) continue;
-        const rev = keys.modRevision(id);
-        if (rev < covered[0] || rev > covered[1]) continue;
-        if (twin >= 0) return;
-        twin = id;
-      }
-      variant[i] = was;
-    }
+    if (!covered || !value) return;
+    const twin = this.oneByteTwin(name, (id) => {
+      if (!keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) return false;
+      const rev = keys.modRevision(id);
+      return rev >= covered[0] && rev <= covered[1];
+    });
     if (twin < 0) return;
     const s = keys.get(twin)!;
     if (!this.bytesEqual(await this.valueOf(s), value)) return;
@@ -2576,21 +2603,14 @@ export class Replayer {
     if (!this.wal) return out;
     let last = 0;
     for (const i of wanted.keys()) last = Math.max(last, i);
-    const done = new Error('read back');
-    try {
-      await this.wal((e) => {
-        const list = wanted.get(e.index);
-        if (list && e.request) {
-          for (const w of list) {
-            const op = opAt(e.request, w.ordinal);
-            if (op && op.kind === 'put' && this.state.keys.find(op.key) === w.id) out.set(w.id, copyBytes(op.value));
-          }
-        }
-        if (e.index >= last) throw done;
-      });
-    } catch (err) {
-      if (err !== done) throw err;
-    }
+    await this.walUpTo(last, (e) => {
+      const list = wanted.get(e.index);
+      if (!list || !e.request) return;
+      for (const w of list) {
+        const op = opAt(e.request, w.ordinal);
+        if (op && op.kind === 'put' && this.state.keys.find(op.key) === w.id) out.set(w.id, copyBytes(op.value));
+      }
+    });
     return out;
   }
 
@@ -2625,24 +2645,8 @@ export class Replayer {
     /** Suspect key id -> the one held-named key a byte away. */
     const twinOf = new Map<number, number>();
     for (const id of suspects) {
-      const variant = copyBytes(keys.keyOf(id));
-      if (variant.length > MAX_TWIN_KEY) continue;
-      let twin = -1;
-      let twins = 0;
-      for (let i = 0; i < variant.length && twins < 2; i++) {
-        const was = variant[i]!;
-        for (let b = 0; b < 256 && twins < 2; b++) {
-          if (b === was) continue;
-          variant[i] = b;
-          const other = keys.find(variant);
-          if (other >= 0 && this.touchedInHeld.get(other) !== 0) {
-            twin = other;
-            twins++;
-          }
-        }
-        variant[i] = was;
-      }
-      if (twins === 1) twinOf.set(id, twin);
+      const twin = this.oneByteTwin(keys.keyOf(id), (other) => this.touchedInHeld.get(other) !== 0);
+      if (twin >= 0) twinOf.set(id, twin);
     }
     if (twinOf.size === 0) return;
     /** Twin key id -> suspects and their values (the db's bytes, copied: they are compared after later reads). */
@@ -2670,15 +2674,9 @@ export class Replayer {
       for (const w of list) if (this.bytesEqual(op.value, w.value)) confirmed.add(w.id);
     };
     const last = this.consistentIndex ?? Number.MAX_SAFE_INTEGER;
-    const done = new Error('read back');
-    try {
-      await this.wal((e) => {
-        if (e.request && e.index <= last) lookAt(e.request);
-        if (e.index >= last) throw done;
-      });
-    } catch (err) {
-      if (err !== done) throw err;
-    }
+    await this.walUpTo(last, (e) => {
+      if (e.request && e.index <= last) lookAt(e.request);
+    });
     for (const id of confirmed) {
       const s = keys.get(id)!;
       const good = twinOf.get(id)!;
