@@ -23,7 +23,7 @@
  * a page position twice (bbolt would loop forever on a cycle), and keeps its
  * per-page state in typed arrays so a 2 GiB db (500k pages) stays small.
  */
-import { canReadAhead, MAX_READ, type ByteSource, type ChunkReadAhead } from '../../bytes/byte-source';
+import { canReadAhead, MAX_READ, type ByteSource, type ChunkReadAhead, type ReadAheadSource } from '../../bytes/byte-source';
 import type { BboltProblem } from '../../contract/etcd';
 import {
   BBOLT_MAX_KEY_SIZE,
@@ -142,16 +142,17 @@ export class PageReader {
     this.pooled = recycle && canReadInto(src);
     const blocking = this.pooled && canReadInto(src) ? src.readIntoSync : undefined;
     this.readBlocking = typeof blocking === 'function' ? blocking.bind(src) : null;
-    this.mayReadAhead = this.readBlocking !== null && canReadAhead(src) && dbSize >= readAheadMinBytes;
+    this.readAheadFrom = this.readBlocking !== null && canReadAhead(src) && dbSize >= readAheadMinBytes ? src : null;
   }
 
   /**
-   * Recycling reads of a big enough db from a source that can read ahead: another thread reads the chunks ahead
-   * of the walk's stream of chunks (started with the first chunk read). A walk's chunks go mostly upwards: bbolt writes
-   * a commit's pages together, and etcd's keys (revisions) grow, so the key bucket's leaves lie mostly in file
-   * order, their branches among them (the bench db's walk asks for 192, 191, 193, 194, 197, 195, 196, 199, ...).
+   * Until the first chunk read: the source to start a read-ahead from (recycling reads of a big enough db from a
+   * source that can read ahead; null otherwise). Another thread then reads the chunks ahead of the walk's stream
+   * of chunks. A walk's chunks go mostly upwards: bbolt writes a commit's pages together, and etcd's keys
+   * (revisions) grow, so the key bucket's leaves lie mostly in file order, their branches among them (the bench
+   * db's walk asks for 192, 191, 193, 194, 197, 195, 196, 199, ...).
    */
-  private readonly mayReadAhead: boolean;
+  private readAheadFrom: ReadAheadSource | null;
   private readAhead: ChunkReadAhead | null = null;
   /** Chunks in the cache that are read-ahead slots (released, not lent, when evicted). */
   private readonly slotOfChunk = new Map<number, number>();
@@ -275,15 +276,17 @@ export class PageReader {
     if (this.pooled && canReadInto(this.src)) {
       const want = Math.max(0, Math.min(this.chunkBytes, this.readableEnd - offset));
       const have = Math.max(0, Math.min(want, this.dbSize - offset));
-      if (this.mayReadAhead) {
-        this.readAhead ??= canReadAhead(this.src) ? this.src.readAhead({ chunkBytes: this.chunkBytes, end: this.dbSize, paddedEnd: this.readableEnd }) : null;
-        if (this.readAhead) {
-          if (++this.chunkReads % ASYNC_READ_EVERY === 0) await this.readAhead.breathe();
-          const ahead = this.readAhead.take(n);
-          if (ahead) {
-            this.slotOfChunk.set(n, ahead.slot);
-            return { bytes: ahead.bytes, got: ahead.got };
-          }
+      if (this.readAheadFrom) {
+        // Asked once: a source that cannot read ahead here (null) is not asked again.
+        this.readAhead = this.readAheadFrom.readAhead({ chunkBytes: this.chunkBytes, end: this.dbSize, paddedEnd: this.readableEnd });
+        this.readAheadFrom = null;
+      }
+      if (this.readAhead) {
+        if (++this.chunkReads % ASYNC_READ_EVERY === 0) await this.readAhead.breathe();
+        const ahead = this.readAhead.take(n);
+        if (ahead) {
+          this.slotOfChunk.set(n, ahead.slot);
+          return { bytes: ahead.bytes, got: ahead.got };
         }
       }
       const buf = this.spare.pop() ?? new Uint8Array(this.chunkBytes);
