@@ -273,6 +273,21 @@ function keyValuesInLeaves(b: Buffer, f: TreeFacts): KeyValueAt[] {
   return out;
 }
 
+/** The last element of each leaf that is a put of a key written once (its only record, tombstones counted). */
+function leafEndPutsWrittenOnce(b: Buffer, f: TreeFacts): KeyValueAt[] {
+  const all = keyValuesInLeaves(b, f).filter((x) => x.ksize === 17 || x.ksize === 18);
+  const written = new Map<string, number>();
+  for (const x of all) written.set(x.name, (written.get(x.name) ?? 0) + 1);
+  return all.filter((x) => x.index === x.count - 1 && x.ksize === 17 && written.get(x.name) === 1);
+}
+
+let healthyDb: ReturnType<typeof salvageToSnapshotDb> | null = null;
+/** The healthy db's salvage, made once for the tests that compare a damaged copy's with it. */
+function healthyDbSalvage(): ReturnType<typeof salvageToSnapshotDb> {
+  healthyDb ??= salvageToSnapshotDb(g.db, path.join(root, 'healthy-db.snapshot.db'));
+  return healthyDb;
+}
+
 async function damagedCopy(name: string, damage: (db: string, facts: TreeFacts) => Promise<void>): Promise<{ dir: string; db: string; facts: TreeFacts }> {
   const dir = path.join(root, `damaged-${name}`);
   await copyDir(g.dir, dir);
@@ -825,7 +840,7 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     // Salvage takes the flipped key for damage (out of order with its neighbours, its value's mod_revision fits
     // between them) and writes the put at that revision: byte for byte the snapshot salvage writes from the
     // healthy db, not one whose newest revision is 2^48 + M with a lost span up to it.
-    const healthy = await salvageToSnapshotDb(g.db, path.join(root, 'read-kills-healthy.snapshot.db'));
+    const healthy = await healthyDbSalvage();
     const salvaged = await salvageToSnapshotDb(path.join(found!.dir, 'member', 'snap', 'db'), path.join(root, 'read-kills.snapshot.db'));
     expect(salvaged.lost).toEqual([]);
     expect([salvaged.revisionRange, salvaged.compactRevision, salvaged.keysWritten]).toEqual([
@@ -842,18 +857,11 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
   it("a leaf's last revision key with a high bit flipped: in order with its one neighbour, salvage still writes the put at its value's revision", async () => {
     const b = await fs.readFile(g.db);
     const f = treeFacts(b);
-    const written = new Map<string, number>();
-    const lastOfLeaf: { k: number; name: string }[] = [];
-    for (const x of keyValuesInLeaves(b, f)) {
-      if (x.ksize !== 17 && x.ksize !== 18) continue;
-      written.set(x.name, (written.get(x.name) ?? 0) + 1);
-      if (x.index === x.count - 1 && x.ksize === 17 && b[x.k + 1] === 0) lastOfLeaf.push({ k: x.k, name: x.name });
-    }
     // A put written once (no later revision for etcd's key index to meet), the last element of its leaf.
-    const target = lastOfLeaf.find((x) => written.get(x.name) === 1);
+    const target = leafEndPutsWrittenOnce(b, f).find((x) => b[x.k + 1] === 0);
     expect(target, 'a leaf ending with the only revision of its key').toBeDefined();
     const { dir } = await damagedCopy('high-bit-leaf-end', (file) => patch(file, target!.k + 1, Buffer.from([0x01])));
-    const healthy = await salvageToSnapshotDb(g.db, path.join(root, 'high-bit-healthy.snapshot.db'));
+    const healthy = await healthyDbSalvage();
     const salvaged = await salvageToSnapshotDb(path.join(dir, 'member', 'snap', 'db'), path.join(root, 'high-bit.snapshot.db'));
     const fixed = salvaged.findings.filter((x) => x.code === 'salvage.damaged-page');
     expect(fixed.map((x) => x.messageKey)).toEqual(['finding.salvage.damaged-page.revision-key-high.message']);
@@ -865,20 +873,13 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
   it("a leaf's last revision key with a low bit flipped: its value's revision, one bit away and next to its neighbour, is written", async () => {
     const b = await fs.readFile(g.db);
     const f = treeFacts(b);
-    const written = new Map<string, number>();
-    const lastOfLeaf: { k: number; name: string; count: number }[] = [];
-    for (const x of keyValuesInLeaves(b, f)) {
-      if (x.ksize !== 17 && x.ksize !== 18) continue;
-      written.set(x.name, (written.get(x.name) ?? 0) + 1);
-      if (x.index === x.count - 1 && x.count > 1 && x.ksize === 17 && b[x.k + 5] === 0) lastOfLeaf.push({ k: x.k, name: x.name, count: x.count });
-    }
     // A put written once, the last element of a leaf of several: bit 16 of its main revision set (2^16 higher,
     // still in order with the element before it).
-    const target = lastOfLeaf.find((x) => written.get(x.name) === 1);
+    const target = leafEndPutsWrittenOnce(b, f).find((x) => x.count > 1 && b[x.k + 5] === 0);
     expect(target, 'a leaf ending with the only revision of its key').toBeDefined();
     const flip = (file: string) => patch(file, target!.k + 5, Buffer.from([0x01]));
     const { dir } = await damagedCopy('low-bit-leaf-end', flip);
-    const healthy = await salvageToSnapshotDb(g.db, path.join(root, 'low-bit-healthy.snapshot.db'));
+    const healthy = await healthyDbSalvage();
     const salvaged = await salvageToSnapshotDb(path.join(dir, 'member', 'snap', 'db'), path.join(root, 'low-bit.snapshot.db'));
     const fixed = salvaged.findings.filter((x) => x.code === 'salvage.damaged-page');
     expect(fixed.map((x) => x.messageKey)).toEqual(['finding.salvage.damaged-page.revision-key-end.message']);

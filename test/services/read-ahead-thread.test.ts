@@ -44,10 +44,7 @@ function takeOrRead(ahead: ReadAhead, n: number): { chunk: Uint8Array; taken: bo
     ahead.release(t.slot);
     return { chunk: copy, taken: true };
   }
-  const want = Math.min(CHUNK, paddedEnd() - n * CHUNK);
-  const out = new Uint8Array(want);
-  out.set(bytes.subarray(n * CHUNK, Math.min(bytes.length, n * CHUNK + want)));
-  return { chunk: out, taken: false };
+  return { chunk: expected(n), taken: false };
 }
 
 function expected(n: number): Uint8Array {
