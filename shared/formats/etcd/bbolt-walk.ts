@@ -898,7 +898,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         // The children's key bounds outlive this page's bytes when the reader reuses its buffers:
         // decode a copy of the page (one copy per page, not one per key).
         const els = decodeBranchElements(reader.transient ? span.slice() : span, h.count);
-        for (const e of els) {
+        // Indexed loops here and below: for-of in this async function made an iterator result per element.
+        for (let i = 0; i < els.length; i++) {
+          const e = els[i]!;
           if (!e.problem) continue;
           problem(
             'extra',
@@ -952,7 +954,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         const els = decodeLeafElements(span, h.count);
         /** Whether any element is a sub-bucket (most leaves have none: nothing to do after onLeaf). */
         let subBuckets = false;
-        for (const e of els) {
+        for (let i = 0; i < els.length; i++) {
+          const e = els[i]!;
           if ((e.flags & BUCKET_LEAF_FLAG) !== 0) subBuckets = true;
           if (!e.problem) continue;
           problem(

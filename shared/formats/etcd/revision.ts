@@ -32,6 +32,27 @@ export function decodeRevisionKey(b: Uint8Array): RevisionKey | null {
   return { main: u64be(b, 0), sub: u64be(b, 9), tombstone: b.length === TOMBSTONE_KEY_SIZE };
 }
 
+/**
+ * `decodeRevisionKey` without its object, for the walk's one call per revision: 0 not a revision key,
+ * 1 a put, 2 a tombstone; `revisionKeyMain`/`revisionKeySub` then read its numbers.
+ */
+export function revisionKeyShape(b: Uint8Array): 0 | 1 | 2 {
+  if (b.length !== REVISION_KEY_SIZE && b.length !== TOMBSTONE_KEY_SIZE) return 0;
+  if (b[8] !== 0x5f) return 0;
+  if (b.length === TOMBSTONE_KEY_SIZE) return b[17] === 0x74 ? 2 : 0;
+  return 1;
+}
+
+/** The main revision of a key `revisionKeyShape` accepts (clamped as `decodeRevisionKey` does). */
+export function revisionKeyMain(b: Uint8Array): number {
+  return u64be(b, 0);
+}
+
+/** The sub revision of a key `revisionKeyShape` accepts. */
+export function revisionKeySub(b: Uint8Array): number {
+  return u64be(b, 9);
+}
+
 export function encodeRevisionKey(r: RevisionKey): Uint8Array {
   const out = new Uint8Array(r.tombstone ? TOMBSTONE_KEY_SIZE : REVISION_KEY_SIZE);
   const dv = new DataView(out.buffer);

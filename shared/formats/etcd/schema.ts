@@ -18,7 +18,7 @@ import { compareBytes } from './bbolt-element';
 import { decodeKeyValue, gogoKeyValueError, gogoKeyValueErrorWithin, keyValueKeyLength, keyValueKeyStart, READS_PAST_READABLE } from './kv';
 import { bboltFinding } from './bbolt-text';
 import { hashKeyRange } from './key-hash';
-import { decodeRevisionKey, decodeU64BE, encodeRevisionKey } from './revision';
+import { decodeRevisionKey, decodeU64BE, encodeRevisionKey, revisionKeyMain, revisionKeyShape, revisionKeySub } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
 const RESTORE_MIN = encodeRevisionKey({ main: 1, sub: 0, tombstone: false });
@@ -524,8 +524,9 @@ export class SchemaCollector {
   }
 
   private keyItem(key: Uint8Array, value: Uint8Array, page: number, restoring: boolean) {
-    const rev = decodeRevisionKey(key);
-    if (!rev) {
+    // The shape and numbers without decodeRevisionKey's object: this runs for every revision of the db.
+    const shape = revisionKeyShape(key);
+    if (shape === 0) {
       this.bad('etcd.revision-key', { size: key.length }, page);
       // etcd's bytesToRev reads bytes 0-7 and 9-16 whatever byte 8 is: the key index still gets this revision,
       // but a read asks bbolt for it with '_' there, and finds nothing.
@@ -541,9 +542,11 @@ export class SchemaCollector {
       }
       return;
     }
+    const main = revisionKeyMain(key);
+    const tombstone = shape === 2;
     this.revisions++;
-    if (rev.tombstone) this.tombstones++;
-    if (this.revision === null || rev.main > this.revision) this.revision = rev.main;
+    if (tombstone) this.tombstones++;
+    if (this.revision === null || main > this.revision) this.revision = main;
     // The key where it is in the value (etcd writes it first); decodeKeyValue for anything else.
     const start = keyValueKeyStart(value);
     let e: number;
@@ -551,7 +554,7 @@ export class SchemaCollector {
     else {
       const kv = decodeKeyValue(value);
       if (!kv.ok) {
-        this.bad('etcd.kv-decode', { revision: `${rev.main}_${rev.sub}`, error: kv.error }, page);
+        this.bad('etcd.kv-decode', { revision: `${main}_${revisionKeySub(key)}`, error: kv.error }, page);
         return;
       }
       e = this.live.add(kv.kv.key);
@@ -560,13 +563,13 @@ export class SchemaCollector {
       this.uncountedRevisions++;
       return;
     }
-    this.live.setFlag(e, !rev.tombstone);
+    this.live.setFlag(e, !tombstone);
     // etcd reads a revision as two int64: modelled where both are below 2^53 (a number holds them exactly and
     // the sign bit is clear); a revision past that is left out of the model (no finding rather than a wrong one).
     if (restoring && this.mvccRestoreError === null && key[0]! < 0x20 && key[9]! < 0x20) {
       // restoreIntoIndex: etcd's current revision is the last one restored, in tree order (not the largest).
-      this.restoreLastMain = rev.main;
-      this.indexPut(e, rev.main, rev.sub, rev.tombstone);
+      this.restoreLastMain = main;
+      this.indexPut(e, main, revisionKeySub(key), tombstone);
     }
   }
 
