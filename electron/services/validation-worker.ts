@@ -7,6 +7,7 @@
  * the parent, which owns the SSH session: the worker reads them through `io`
  * requests (list / open / read) answered with `io-reply`.
  */
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
@@ -200,7 +201,11 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     if (req.type === 'validate') {
       const run: EtcdRunOptions = { signal, onProgress, nodePath: req.nodePath };
       // An etcd WAL is scanned in a second thread while this one walks the db (same report, less wall time).
-      if (!target.isFile) run.startWalScan = walScanInThread({ workerScript: walScanScript(), rootPath: target.path, signal, onProgress });
+      if (!target.isFile) {
+        run.startWalScan = walScanInThread({ workerScript: walScanScript(), rootPath: target.path, signal, onProgress });
+        // The walk, the WAL scan and the db's read-ahead: all three at once only with a core for each.
+        run.readAheadBesideWalScan = availableParallelism() >= 3;
+      }
       const report = await validateDirectory(target, run);
       reply({ type: 'report', report });
     } else if (req.type === 'etcd-repair') {

@@ -247,10 +247,15 @@ function pageCode(walk: WalkResult, pos: number): string {
 export async function inspectBbolt(
   src: ByteSource,
   file: string,
-  opts: RunOptions & { snapshotDb?: boolean; readAheadMinBytes?: number } & SchemaCollectorOptions = {},
+  opts: RunOptions & { snapshotDb?: boolean; readAheadMinBytes?: number; mayReadAhead?: () => boolean } & SchemaCollectorOptions = {},
 ): Promise<BboltScan> {
   // The schema collector copies what it keeps from a leaf, so the reader may reuse its buffers.
-  const db = await openBbolt(src, { snapshotDb: opts.snapshotDb, recycleReads: true, readAheadMinBytes: opts.readAheadMinBytes });
+  const db = await openBbolt(src, {
+    snapshotDb: opts.snapshotDb,
+    recycleReads: true,
+    readAheadMinBytes: opts.readAheadMinBytes,
+    mayReadAhead: opts.mayReadAhead,
+  });
   try {
     return await inspectOpened(src, file, db, opts);
   } finally {

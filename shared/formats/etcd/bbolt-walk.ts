@@ -138,6 +138,8 @@ export class PageReader {
     recycle = false,
     /** Smallest db read ahead by another thread (tests set it lower). */
     readAheadMinBytes = READ_AHEAD_MIN_BYTES,
+    /** Asked at each chunk read until it says yes: whether the read-ahead thread may start now (default: at once). */
+    private readonly mayReadAhead: (() => boolean) | null = null,
   ) {
     this.pooled = recycle && canReadInto(src);
     const blocking = this.pooled && canReadInto(src) ? src.readIntoSync : undefined;
@@ -276,8 +278,9 @@ export class PageReader {
     if (this.pooled && canReadInto(this.src)) {
       const want = Math.max(0, Math.min(this.chunkBytes, this.readableEnd - offset));
       const have = Math.max(0, Math.min(want, this.dbSize - offset));
-      if (this.readAheadFrom) {
-        // Asked once: a source that cannot read ahead here (null) is not asked again.
+      if (this.readAheadFrom && (this.mayReadAhead === null || this.mayReadAhead())) {
+        // Asked once: a source that cannot read ahead here (null) is not asked again. Held back, the thread starts
+        // part way through the walk and follows its stream from its first two takes (read-ahead-thread.ts).
         this.readAhead = this.readAheadFrom.readAhead({ chunkBytes: this.chunkBytes, end: this.dbSize, paddedEnd: this.readableEnd });
         this.readAheadFrom = null;
       }
@@ -396,11 +399,12 @@ export interface OpenedBbolt {
  * is meta 0's error. Never throws on content (I/O errors propagate).
  * `recycleReads`: the reader reuses its buffers, and reads a db of `readAheadMinBytes` (default 64 MiB) or more
  * ahead on another thread when the source can (PageReader's comment says
- * what an `onLeaf` consumer may then keep).
+ * what an `onLeaf` consumer may then keep), from the first chunk read at
+ * which `mayReadAhead` (if given) says yes.
  */
 export async function openBbolt(
   src: ByteSource,
-  opts: { snapshotDb?: boolean; recycleReads?: boolean; readAheadMinBytes?: number } = {},
+  opts: { snapshotDb?: boolean; recycleReads?: boolean; readAheadMinBytes?: number; mayReadAhead?: () => boolean } = {},
 ): Promise<OpenedBbolt> {
   const trailer = opts.snapshotDb ?? hasHashTrailer(src.size);
   const dbSize = trailer && src.size >= SHA256_TRAILER ? src.size - SHA256_TRAILER : src.size;
@@ -424,7 +428,7 @@ export async function openBbolt(
       openError: `page size ${pageSize} in meta 0 is not a usable page size`,
     };
   }
-  const reader = new PageReader(src, dbSize, pageSize, opts.recycleReads === true, opts.readAheadMinBytes);
+  const reader = new PageReader(src, dbSize, pageSize, opts.recycleReads === true, opts.readAheadMinBytes, opts.mayReadAhead ?? null);
   const page0 = pageSize === DEFAULT_PAGE_SIZE ? head : await reader.span(0);
   const meta0 = decodeMeta(page0, 0);
   const meta1 = decodeMeta(await reader.span(1), 1);
