@@ -26,10 +26,8 @@ function clamp(v: bigint): number {
 
 /** Decode a revision key; null when it does not have the shape (length 17/18, '_' at 8, 't' at 17). Never throws. */
 export function decodeRevisionKey(b: Uint8Array): RevisionKey | null {
-  if (b.length !== REVISION_KEY_SIZE && b.length !== TOMBSTONE_KEY_SIZE) return null;
-  if (b[8] !== 0x5f) return null;
-  if (b.length === TOMBSTONE_KEY_SIZE && b[17] !== 0x74) return null;
-  return { main: u64be(b, 0), sub: u64be(b, 9), tombstone: b.length === TOMBSTONE_KEY_SIZE };
+  const shape = revisionKeyShape(b);
+  return shape === 0 ? null : { main: u64be(b, 0), sub: u64be(b, 9), tombstone: shape === 2 };
 }
 
 /**
