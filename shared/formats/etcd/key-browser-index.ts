@@ -122,11 +122,37 @@ export class KeyMatcher {
 
   /** Does a key (its bytes) match? */
   matches(key: Uint8Array): boolean {
-    if (!this.hasPrefix(key, 0, key.length)) return false;
+    return this.matchesRange(key, 0, key.length);
+  }
+
+  /**
+   * Does the key `b[start, end)` match? One pass over its bytes: an ASCII search found in them matches (the
+   * decoded text, lower-cased, holds the same ASCII run); not found, a key with a byte >= 0x80 is matched on its
+   * decoded text (hasSearch). A walk past the index asks this of every revision of the db (4M keys: a separate
+   * pass to find non-ASCII bytes was a quarter of a search's CPU).
+   */
+  matchesRange(b: Uint8Array, start: number, end: number): boolean {
+    if (!this.hasPrefix(b, start, end)) return false;
     if (this.searchText === null) return true;
+    const s = this.searchBytes;
+    if (s === null || s.length === 0) return this.hasSearch(b, start, end, this.hasNonAscii(b, start, end));
+    const m = s.length;
+    const first = s[0]!;
     let nonAscii = false;
-    for (let i = 0; i < key.length; i++) if (key[i]! >= 0x80) nonAscii = true;
-    return this.hasSearch(key, 0, key.length, nonAscii);
+    for (let i = start, last = end - m; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) nonAscii = true;
+      if (i > last || LOWER[c] !== first) continue;
+      let j = 1;
+      while (j < m && LOWER[b[i + j]!] === s[j]) j++;
+      if (j === m) return true;
+    }
+    return nonAscii && this.hasSearch(b, start, end, true);
+  }
+
+  private hasNonAscii(b: Uint8Array, start: number, end: number): boolean {
+    for (let i = start; i < end; i++) if (b[i]! >= 0x80) return true;
+    return false;
   }
 }
 
@@ -639,7 +665,7 @@ export async function buildKeyBrowserIndex(
 ): Promise<KeyBrowserIndex> {
   const b = new IndexBuilder(budgetBytes);
   // A key the fast read of its KeyValue's first field cannot find is decoded whole, then matched.
-  const keep = filter ? (key: Uint8Array) => filter.matches(key) : undefined;
+  const keep = filter ? (b: Uint8Array, start: number, end: number) => filter.matchesRange(b, start, end) : undefined;
   await forEachRevision(
     db,
     (rev, kv, page, element) => {
@@ -674,7 +700,7 @@ export async function buildKeyBrowserIndexFromLeaves(
     (rev, kv, page, element) => {
       if (filter.matches(kv.key)) b.add(rev, kv, page, element);
     },
-    (key) => filter.matches(key),
+    (bytes, start, end) => filter.matchesRange(bytes, start, end),
   );
   return b.finish(filter);
 }
@@ -721,6 +747,24 @@ export class EtcdKeyBrowser {
     this.locatorBudgetBytes = opts.locatorBudgetBytes ?? KEY_BROWSER_BUDGET_BYTES;
   }
 
+  /**
+   * The db the index walks read, with a reader of its own that reuses its buffers (no garbage chunk per read,
+   * and blocking reads: the 4M-key bench db's walk took 30% less CPU); the walks run one at a time (`serial`),
+   * and what they keep is copied. Rows and values are read back through `opened()`, whose views stay valid.
+   */
+  private walked: Promise<OpenedBbolt> | null = null;
+
+  private walkDb(): Promise<OpenedBbolt> {
+    if (!this.walked) {
+      const p = openForKeys(this.src, { recycleReads: true });
+      this.walked = p;
+      p.catch(() => {
+        if (this.walked === p) this.walked = null;
+      });
+    }
+    return this.walked;
+  }
+
   private opened(): Promise<OpenedBbolt> {
     if (!this.db) {
       const p = openForKeys(this.src);
@@ -736,7 +780,7 @@ export class EtcdKeyBrowser {
   /** The index of all keys (built at the first call). */
   index(): Promise<KeyBrowserIndex> {
     if (!this.whole) {
-      const p = this.opened().then(async (db) => {
+      const p = this.walkDb().then(async (db) => {
         const notes = new KeyGroupLocatorBuilder(this.locatorBudgetBytes);
         const index = await buildKeyBrowserIndex(db, null, this.budgetBytes, notes);
         // Kept only past the budget (within it, the index answers every filter).
@@ -762,7 +806,7 @@ export class EtcdKeyBrowser {
       // The previous filter's index is let go before the next one is built: at most two are held.
       this.filtered = null;
       if (this.lastRows?.index !== whole) this.lastRows = null;
-      const db = await this.opened();
+      const db = await this.walkDb();
       this.filtered = { id, index: this.buildFiltered(db, m) };
       const f = this.filtered;
       f.index.catch(() => {

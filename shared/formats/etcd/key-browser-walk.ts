@@ -8,23 +8,20 @@ import type { ByteSource } from '../../bytes/byte-source';
 import { decodeLeafElements, type LeafElement } from './bbolt-element';
 import { decodePageHeader } from './bbolt-page';
 import { headerScanReader, MAX_SPAN_BYTES, openBbolt, readLoneLeaf, walkTree, type OpenedBbolt } from './bbolt-walk';
-import { decodeKeyValueFast, keyValueKeyFast, type KeyValue } from './kv';
+import { decodeKeyValueFast, keyValueKeyLength, keyValueKeyStart, type KeyValue } from './kv';
 import { decodeRevisionKey, type RevisionKey } from './revision';
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * The db opened on the meta bbolt would use. When no meta leads to a tree
  * (`metaLeadsToTree`), the db with `chosenMeta` null and the reader salvage's page size gives
  * (`headerScanReader`): its keys are then those of the leaves found by
  * scanning the pages (`forEachRevision`). A clear error when there are no pages.
+ * `recycleReads`: a reader of its own for one walk at a time, which reuses its buffers (bbolt-walk.ts
+ * PageReader): what a walk hands on is valid only while it visits that leaf, and its consumers copy what
+ * they keep (the index's key arena, the locators' smallest keys).
  */
-export async function openForKeys(src: ByteSource): Promise<OpenedBbolt> {
-  const db = await openBbolt(src);
+export async function openForKeys(src: ByteSource, opts: { recycleReads?: boolean } = {}): Promise<OpenedBbolt> {
+  const db = await openBbolt(src, { recycleReads: opts.recycleReads });
   const reader = await headerScanReader(src, db);
   // No tree to walk: chosenMeta null is how forEachRevision knows to scan.
   if (reader) return { ...db, chosenMeta: null, reader, pageSize: reader.pageSize };
@@ -49,7 +46,7 @@ async function forEachScannedRevision(
   db: OpenedBbolt,
   fn: RevisionVisitor,
   onlyKey?: Uint8Array,
-  keep?: (key: Uint8Array) => boolean,
+  keep?: KeepKey,
   onLeaf?: (page: number, inline: boolean, elements: number) => void,
 ): Promise<void> {
   const seen = new Set<number>();
@@ -72,16 +69,30 @@ async function forEachScannedRevision(
 
 type RevisionVisitor = (rev: { main: number; sub: number; tombstone: boolean }, kv: KeyValue, page: number, element: number) => void;
 
+/** Whether the key `bytes[start, end)` is one to visit (a filtered walk): false skips its KeyValue undecoded. */
+export type KeepKey = (bytes: Uint8Array, start: number, end: number) => boolean;
+
+function sameBytesAt(b: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) if (b[start + i] !== other[i]) return false;
+  return true;
+}
+
 /** The revisions of one leaf's elements, in order (what a walk hands on of a leaf, and a read-back of it). */
-function visitElements(elements: LeafElement[], page: number, fn: RevisionVisitor, onlyKey?: Uint8Array, keep?: (key: Uint8Array) => boolean): void {
+function visitElements(elements: LeafElement[], page: number, fn: RevisionVisitor, onlyKey?: Uint8Array, keep?: KeepKey): void {
   for (const e of elements) {
     if (e.problem) continue;
     const rev = decodeRevisionKey(e.key);
     if (!rev) continue;
     if (onlyKey || keep) {
-      const k = keyValueKeyFast(e.value);
-      if (k && onlyKey && !sameBytes(k, onlyKey)) continue;
-      if (k && keep && !keep(k)) continue;
+      // The key where it lies in the KeyValue (no view of it: a walk past the index asks this of every revision).
+      const v = e.value;
+      const start = keyValueKeyStart(v);
+      if (start >= 0) {
+        const end = start + keyValueKeyLength(v, start);
+        if (onlyKey && !sameBytesAt(v, start, end, onlyKey)) continue;
+        if (keep && !keep(v, start, end)) continue;
+      }
     }
     const kv = decodeKeyValueFast(e.value);
     if (!kv.ok) continue;
@@ -95,7 +106,7 @@ export async function forEachRevision(
   fn: RevisionVisitor,
   onlyKey?: Uint8Array,
   /** Keys to skip before their KeyValue is decoded (a filtered walk): false skips. */
-  keep?: (key: Uint8Array) => boolean,
+  keep?: KeepKey,
   /** Told of each leaf of the bucket before its revisions: its page, whether it is inline (in its parent's page), its element count. */
   onLeaf?: (page: number, inline: boolean, elements: number) => void,
 ): Promise<void> {
@@ -129,7 +140,7 @@ export async function forEachRevisionInLeaves(
   pages: ArrayLike<number>,
   counts: ArrayLike<number>,
   fn: RevisionVisitor,
-  keep?: (key: Uint8Array) => boolean,
+  keep?: KeepKey,
 ): Promise<void> {
   for (let i = 0; i < pages.length; i++) {
     const page = pages[i]!;
