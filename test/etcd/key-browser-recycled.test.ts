@@ -5,7 +5,9 @@
  * the reader's 8 MiB cache, past a small budget (so that the whole db's walk,
  * the locators, a filter read back from its groups' leaves and a filter that
  * walks the whole db all run), every answer must be the one the same browser
- * gives over the same bytes in memory, where nothing is reused.
+ * gives over the same bytes in memory, where nothing is reused; the same with
+ * the chunks read ahead by another thread (a db of 64 MiB or more), where a
+ * chunk's slot is let go when the walk's cache drops it.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -40,7 +42,10 @@ afterAll(async () => {
 });
 
 describe('the key browser’s walks with reused read buffers', () => {
-  it('answers every filter past its budget as over the same bytes in memory', async () => {
+  it.each([
+    ['read by the walk itself', undefined],
+    ['read ahead by another thread', 0],
+  ])('answers every filter past its budget as over the same bytes in memory (%s)', async (_how, readAheadMinBytes) => {
     // Three times the walk's cache: its buffers are really read into again.
     expect(bytes.length).toBeGreaterThan(3 * 8 * 1024 * 1024);
     const hash = () => createHash('sha256').update(bytes).digest('hex');
@@ -48,7 +53,7 @@ describe('the key browser’s walks with reused read buffers', () => {
     const src = await openFileSource(file);
     try {
       const budget = 512 * 1024;
-      const fromFile = new EtcdKeyBrowser(src, { budgetBytes: budget });
+      const fromFile = new EtcdKeyBrowser(src, { budgetBytes: budget, ...(readAheadMinBytes !== undefined ? { readAheadMinBytes } : {}) });
       const fromMemory = new EtcdKeyBrowser(memorySource('db', bytes), { budgetBytes: budget });
       const all = await fromMemory.listKeys(q());
       expect(all.indexLimited).toBeDefined();

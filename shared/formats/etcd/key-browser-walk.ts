@@ -18,10 +18,11 @@ import { decodeRevisionKey, type RevisionKey } from './revision';
  * scanning the pages (`forEachRevision`). A clear error when there are no pages.
  * `recycleReads`: a reader of its own for one walk at a time, which reuses its buffers (bbolt-walk.ts
  * PageReader): what a walk hands on is valid only while it visits that leaf, and its consumers copy what
- * they keep (the index's key arena, the locators' smallest keys).
+ * they keep (the index's key arena, the locators' smallest keys). A db of `readAheadMinBytes` (64 MiB) or more
+ * is then read ahead by another thread, as the validation walk is.
  */
-export async function openForKeys(src: ByteSource, opts: { recycleReads?: boolean } = {}): Promise<OpenedBbolt> {
-  const db = await openBbolt(src, { recycleReads: opts.recycleReads });
+export async function openForKeys(src: ByteSource, opts: { recycleReads?: boolean; readAheadMinBytes?: number } = {}): Promise<OpenedBbolt> {
+  const db = await openBbolt(src, { recycleReads: opts.recycleReads, readAheadMinBytes: opts.readAheadMinBytes });
   const reader = await headerScanReader(src, db);
   // No tree to walk: chosenMeta null is how forEachRevision knows to scan.
   if (reader) return { ...db, chosenMeta: null, reader, pageSize: reader.pageSize };
