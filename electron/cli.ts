@@ -32,6 +32,8 @@ import { EtcdCliUsageError, etcdRepairCommand, looksLikeEtcdDataDir, salvageComm
 import { etcdReports, printEtcdDetails, printMemberComparison } from './cli-etcd';
 import { applyAddressCheck, MAX_ADDRESS_INPUT, MAX_ADDRESSES, parseAddressInput } from '../shared/formats/etcd/cross-check';
 import { compareMembers } from '../shared/formats/etcd/members-compare';
+import { loneBboltEntry } from '../shared/formats/etcd/layout';
+import { localDirectory } from './services/fs-source';
 import { SessionUsageError, sessionCommand } from './cli-session';
 
 const EXIT_OK = 0;
@@ -130,6 +132,18 @@ function printPlan(plan: RepairPlan | undefined): void {
   for (const step of plan.steps) {
     out(`  # ${step.explanation}`);
     for (const line of step.command.split('\n')) if (line.trim() !== '') out(`  ${line}`);
+  }
+}
+
+/** Whether the folder `dir` holds nothing but one etcd db or snapshot.db (by its name, size or bytes). */
+async function holdsLoneEtcdDb(dir: string): Promise<boolean> {
+  const folder = localDirectory(dir);
+  try {
+    return (await loneBboltEntry(folder, await folder.list())) !== null;
+  } catch {
+    return false;
+  } finally {
+    await folder.close();
   }
 }
 
@@ -323,7 +337,8 @@ async function runRepair(args: string[]): Promise<number> {
   }
   // Repair knows dqlite only: never "repair" (copy and bless) anything else.
   const names = await fs.readdir(srcReal).catch(() => [] as string[]);
-  const etcd = looksLikeEtcdDataDir(names);
+  // A folder holding one etcd db (by name or bytes) goes to etcd's repair too, which says to salvage it instead.
+  const etcd = looksLikeEtcdDataDir(names) || (names.length === 1 && (await holdsLoneEtcdDb(srcReal)));
   if (!etcd && !looksLikeDqliteDirectory(names)) {
     process.stderr.write(
       `lifeboat: ${src} is not a dqlite data directory (no segments, snapshots or metadata files); nothing to repair. Run \`lifeboat validate ${src}\` for details.\n`,

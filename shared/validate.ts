@@ -10,7 +10,7 @@ import type { DirectorySource } from './bytes/byte-source';
 import type { RunOptions } from './contract/progress';
 import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
-import { looksLikeEtcdEntries } from './formats/etcd/layout';
+import { looksLikeEtcdInput } from './formats/etcd/layout';
 import { validateEtcdDirectory } from './formats/etcd/validate';
 
 /** What the dispatcher looks for, said when it finds none of it. */
@@ -37,7 +37,7 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
   const entries = await dir.list();
   const names = entries.map((e) => e.name);
   if (looksLikeDqliteDirectory(names)) return validateDqliteDirectory(dir, opts);
-  if (looksLikeEtcdEntries(entries)) {
+  if (await looksLikeEtcdInput(dir, entries)) {
     const report = await validateEtcdDirectory(dir, opts, entries);
     if (report) return report;
   }

@@ -49,7 +49,7 @@ import {
   type FreshWalMember,
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
-import { isLoneDbFile } from '../../shared/formats/etcd/layout';
+import { loneBboltEntry } from '../../shared/formats/etcd/layout';
 import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
 import { copyFilePrefix } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
@@ -103,7 +103,10 @@ export async function resolveEtcdPaths(input: string): Promise<EtcdPaths> {
   if (st.isFile()) {
     return { kind: st.size % 512 === 32 ? 'snapshot-db' : 'db-file', memberDir: null, dbPath: input, walDir: null, snapDir: null };
   }
-  const lone = loneDbEntry(await localDirectory(input).list());
+  // A folder holding nothing but one db or snapshot.db (a backup job's `etcd-<date>/snapshot.db`, a db copied off a
+  // node under another name): validation reads it as that file (layout.ts, same rule), so repair and salvage too.
+  const folder = localDirectory(input);
+  const lone = await loneBboltEntry(folder, await folder.list()).finally(() => folder.close());
   if (lone) {
     const dbPath = path.join(input, lone.name);
     return { kind: lone.size % 512 === 32 ? 'snapshot-db' : 'db-file', memberDir: null, dbPath, walDir: null, snapDir: null };
@@ -407,14 +410,6 @@ async function subdirIf(dir: DirectorySource, entries: DirEntry[], name: string)
   }
 }
 
-/**
- * A folder holding nothing but one db or snapshot.db (a backup job's `etcd-<date>/snapshot.db`): validation
- * reads it as that file (layout.ts, same rule), so repair and salvage must too, not refuse it as "no member/".
- */
-function loneDbEntry(entries: DirEntry[]): DirEntry | null {
-  const only = entries.length === 1 ? entries[0]! : null;
-  return only && only.kind === 'file' && isLoneDbFile(only) ? only : null;
-}
 
 /**
  * `resolveEtcdPaths` over a DirectorySource: a data dir (member/), a member
@@ -422,7 +417,7 @@ function loneDbEntry(entries: DirEntry[]): DirEntry | null {
  */
 export async function resolveEtcdSource(root: DirectorySource, isFile: boolean, display: string): Promise<EtcdSourceParts> {
   const entries = await root.list();
-  if (isFile || loneDbEntry(entries)) {
+  if (isFile || (await loneBboltEntry(root, entries))) {
     const db = await root.open(entries[0]!.name);
     return { kind: db.size % 512 === 32 ? 'snapshot-db' : 'db-file', db, dbFile: db.name, walDir: null, walRel: 'wal' };
   }

@@ -1,11 +1,15 @@
 /**
  * Input recognition: which etcd input a directory or file is, from names and
- * sizes only (contents are the decoders' business).
+ * sizes (contents are the decoders' business), and for a lone file under
+ * another name, the magic of a bbolt meta page.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShaTrailer, looksLikeEtcd, looksLikeEtcdEntries, resolveEtcdLayout } from '../../shared/formats/etcd/layout';
+import { hasShaTrailer, loneBboltEntry, looksLikeEtcd, looksLikeEtcdEntries, looksLikeEtcdInput, resolveEtcdLayout } from '../../shared/formats/etcd/layout';
+import { memorySink } from '../../shared/formats/etcd/bbolt-write';
+import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend } from '../../shared/formats/etcd/etcd-db-write';
+import { validateDirectory } from '../../shared/validate';
 import { localDirectory } from '../../electron/services/fs-source';
 import { openLocalTarget } from '../../electron/services/validation-service';
 import { tempDir } from '../helpers/etcd';
@@ -94,6 +98,70 @@ describe('etcd input recognition', () => {
     expect(looksLikeEtcd(['app.db', 'app.db-wal', 'README'])).toBe(false);
     expect(looksLikeEtcdEntries([{ name: 'noname', size: 8192 + 32, kind: 'file' }])).toBe(true);
     expect(looksLikeEtcdEntries([{ name: 'notes.txt', size: 100, kind: 'file' }])).toBe(false);
+  });
+
+  it('a db copied off a node under another name is recognised by its bytes (a meta page’s magic, page 0’s or page 1’s); other files are not', async () => {
+    const te = new TextEncoder();
+    const sink = memorySink();
+    await writeEtcdBackend(sink, {
+      revisions: [
+        {
+          key: revisionKey(2, 0),
+          value: encodeKeyValue({ key: te.encode('/registry/pods/a'), createRevision: 2, modRevision: 2, version: 1, value: te.encode('v'), lease: 0n }),
+        },
+      ],
+      buckets: { meta: [[te.encode('consistent_index'), u64be(3)]] },
+    });
+    const db = sink.bytes();
+    const d = path.join(root, 'renamed');
+    await fs.mkdir(d, { recursive: true });
+    const named = async (name: string, bytes: Uint8Array) => {
+      await fs.mkdir(path.join(d, name), { recursive: true });
+      await fs.writeFile(path.join(d, name, name), bytes);
+      return path.join(d, name, name);
+    };
+    const asDb = await named('db.node1', db);
+    const page0Zeroed = db.slice();
+    page0Zeroed.fill(0, 0, 4096);
+    const asBroken = await named('etcd-db-2026-12-05', page0Zeroed);
+    const notDb = await named(
+      'notes',
+      Uint8Array.from({ length: 8192 }, (_, i) => i % 251),
+    );
+    expect(await layoutOf(asDb)).toMatchObject({ input: 'db-file', dbFile: 'db.node1' });
+    expect(await layoutOf(asBroken)).toMatchObject({ input: 'db-file', dbFile: 'etcd-db-2026-12-05' });
+    expect(await layoutOf(notDb)).toBeNull();
+    // The folder holding it, as validation, salvage and repair take it (a copy-out folder, a backup folder).
+    for (const [file, expected] of [
+      [asDb, true],
+      [asBroken, true],
+      [notDb, false],
+    ] as const) {
+      const folder = localDirectory(path.dirname(file));
+      try {
+        expect(await looksLikeEtcdInput(folder, await folder.list())).toBe(expected);
+        expect((await loneBboltEntry(folder, await folder.list()))?.name ?? null).toBe(expected ? path.basename(file) : null);
+      } finally {
+        await folder.close();
+      }
+    }
+    // The whole validation: the same verdict as for the file named db.
+    const asNamedDb = await named('db', db);
+    const reportOf = async (p: string) => {
+      const src = await openLocalTarget(p);
+      try {
+        return await validateDirectory(src);
+      } finally {
+        await src.close();
+      }
+    };
+    const renamed = await reportOf(asDb);
+    const original = await reportOf(asNamedDb);
+    expect(renamed.engine).toBe('etcd');
+    expect(renamed.startable).toBe(original.startable);
+    expect(renamed.findings.map((f) => f.code)).toEqual(original.findings.map((f) => f.code));
+    expect(renamed.etcd!.schema!.liveKeys).toBe(1);
+    expect((await reportOf(notDb)).engine).toBe('unknown');
   });
 
   it('a directory without anything etcd-like resolves to null (the dispatcher says "not a datastore")', async () => {

@@ -2,10 +2,12 @@
  * Recognise what was handed to the etcd validator: a data dir (`member/wal`,
  * `member/snap`, `member/snap/db`), the `member/` dir itself, a `--wal-dir`
  * (only `*.wal` files), a lone bbolt `db` / `<index>.snap.db`, or a
- * `snapshot.db` from `etcdctl snapshot save` (bbolt + 32-byte SHA-256). Only
- * names and sizes are used here; contents are checked by the decoders.
+ * `snapshot.db` from `etcdctl snapshot save` (bbolt + 32-byte SHA-256). Names
+ * and sizes are used here, and for a lone file under another name (a db copied
+ * off a node as `db.node1`) the magic of a bbolt meta page; contents are
+ * checked by the decoders.
  */
-import type { DirEntry, DirectorySource } from '../../bytes/byte-source';
+import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
 import type { EtcdInputKind, EtcdLayout } from '../../contract/etcd';
 
 /** `%016x-%016x.wal` (seq-index). */
@@ -51,6 +53,44 @@ export function looksLikeEtcdEntries(entries: Pick<DirEntry, 'name' | 'size' | '
   return entries.length === 1 && entries[0]!.kind === 'file' && isLoneDbFile(entries[0]!);
 }
 
+/**
+ * Where a bbolt meta page's magic (0xED0CDAED, little-endian, after the 16-byte page header) lies: in page 0,
+ * and in page 1 for the page sizes bbolt takes from the OS (4 KiB; 16 and 64 KiB on some arm64 and ppc64
+ * kernels), in case page 0 is the damaged one.
+ */
+const META_MAGIC_AT = [16, 4096 + 16, 16384 + 16, 65536 + 16];
+
+/** Whether the bytes of `src` say bbolt: a meta page's magic where page 0's or page 1's would be. */
+export async function hasBboltMagic(src: ByteSource): Promise<boolean> {
+  for (const at of META_MAGIC_AT) {
+    if (at + 4 > src.size) break;
+    const b = await src.read(at, 4);
+    if (b.length === 4 && b[0] === 0xed && b[1] === 0xda && b[2] === 0x0c && b[3] === 0xed) return true;
+  }
+  return false;
+}
+
+/**
+ * The lone file of `entries` (one file, no folder) when it is a db or snapshot.db: by its name or size
+ * (`isLoneDbFile`), else by its bytes (a db copied off a node as `db.node1` or `etcd-db-2026-12-05`); null
+ * otherwise, or when it cannot be read.
+ */
+export async function loneBboltEntry<E extends Pick<DirEntry, 'name' | 'size' | 'kind'>>(dir: DirectorySource, entries: E[]): Promise<E | null> {
+  const only = entries.length === 1 ? entries[0]! : null;
+  if (!only || only.kind !== 'file') return null;
+  if (isLoneDbFile(only)) return only;
+  try {
+    return (await hasBboltMagic(await dir.open(only.name))) ? only : null;
+  } catch {
+    return null; // unreadable: not recognised, as before
+  }
+}
+
+/** `looksLikeEtcdEntries`, or a lone file whose bytes say bbolt. */
+export async function looksLikeEtcdInput(dir: DirectorySource, entries: Pick<DirEntry, 'name' | 'size' | 'kind'>[]): Promise<boolean> {
+  return looksLikeEtcdEntries(entries) || (await loneBboltEntry(dir, entries)) !== null;
+}
+
 /** A resolved layout: the contract's names plus the directories to read. */
 export interface ResolvedEtcdLayout {
   layout: EtcdLayout;
@@ -94,10 +134,10 @@ export async function resolveEtcdLayout(root: DirectorySource, rootEntries?: Dir
     }
   };
 
-  // A lone file: db or snapshot.db.
+  // A lone file: db or snapshot.db (by its name, size or bytes).
   const files = entries.filter((e) => e.kind === 'file');
   const dirs = entries.filter((e) => e.kind === 'dir');
-  if (dirs.length === 0 && files.length === 1 && isLoneDbFile(files[0]!)) {
+  if (dirs.length === 0 && files.length === 1 && (await loneBboltEntry(root, files))) {
     const f = files[0]!;
     // etcdctl's size rule finds the trailer; a file named like a saved snapshot (`snapshot.db`,
     // `backup-2024.db`) is judged as one even when the trailer is gone (restore then refuses it).

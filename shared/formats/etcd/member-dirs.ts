@@ -9,7 +9,7 @@ import type { EtcdMemberComparison } from '../../contract/etcd';
 import type { RunOptions } from '../../contract/progress';
 import type { ValidationReport } from '../../contract/report';
 import { validateDirectory } from '../../validate';
-import { looksLikeEtcdEntries } from './layout';
+import { looksLikeEtcdInput } from './layout';
 import { compareMembers } from './members-compare';
 
 /** More subfolders than this is not a set of members (a home directory dropped by mistake). */
@@ -31,7 +31,7 @@ export async function validateMemberDirs(dir: DirectorySource, opts: RunOptions 
   if (!dir.subdir) return null;
   const entries = await dir.list();
   // A data dir or member dir itself (its wal/ and snap/ are parts of one member, not members).
-  if (looksLikeEtcdEntries(entries)) return null;
+  if (await looksLikeEtcdInput(dir, entries)) return null;
   const subdirs = entries
     .filter((e) => e.kind === 'dir')
     .map((e) => e.name)
@@ -42,7 +42,7 @@ export async function validateMemberDirs(dir: DirectorySource, opts: RunOptions 
     let sub: DirectorySource;
     try {
       sub = await dir.subdir(name);
-      if (!looksLikeEtcdEntries(await sub.list())) continue;
+      if (!(await looksLikeEtcdInput(sub, await sub.list()))) continue;
     } catch {
       continue; // an unreadable subfolder is not a member; the others still are
     }
