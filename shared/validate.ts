@@ -6,7 +6,8 @@
  * verdict (`startable` is false but means nothing there; the CLI and the UI
  * show "not a datastore" for engine 'unknown').
  */
-import type { DirectorySource } from './bytes/byte-source';
+import type { DirEntry, DirectorySource } from './bytes/byte-source';
+import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, type ArchiveKind } from './formats/archive/archive-kind';
 import type { RunOptions } from './contract/progress';
 import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
@@ -32,6 +33,35 @@ export function notADatastore(name: string, elapsedMs: number): ValidationReport
   };
 }
 
+/**
+ * A lone file that is an archive (a backup of the data dir taken with tar, a zip): no verdict either, but what to
+ * do, since the datastore is likely inside.
+ */
+function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: number): ValidationReport {
+  const command = extractCommand(kind, file);
+  const message = `${file} is a ${kind} archive, not a datastore: the data directory may be inside. Extract it into a new folder (${command}) and validate what it holds.`;
+  const params = { file, kind, command };
+  return {
+    ...notADatastore(root, elapsedMs),
+    findings: [{ severity: 'info', code: 'engine.archive', file, offset: null, message, params }],
+    summary: message,
+    summaryText: { key: 'finding.engine.archive.message', params },
+  };
+}
+
+/** The archive kind of `dir`'s one file (nothing else in it), or null. */
+async function loneArchive(dir: DirectorySource, entries: DirEntry[]): Promise<{ file: string; kind: ArchiveKind } | null> {
+  if (entries.length !== 1 || entries[0]!.kind !== 'file') return null;
+  const file = entries[0]!.name;
+  try {
+    const src = await dir.open(file);
+    const kind = archiveKindOf(await src.read(0, Math.min(src.size, ARCHIVE_HEAD_BYTES)));
+    return kind ? { file, kind } : null;
+  } catch {
+    return null; // unreadable: said as not a datastore
+  }
+}
+
 export async function validateDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
   const t0 = Date.now();
   const entries = await dir.list();
@@ -41,5 +71,7 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
     const report = await validateEtcdDirectory(dir, opts, entries);
     if (report) return report;
   }
+  const archive = await loneArchive(dir, entries);
+  if (archive) return anArchive(dir.name, archive.file, archive.kind, Date.now() - t0);
   return notADatastore(dir.name, Date.now() - t0);
 }

@@ -372,6 +372,31 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('tells a dropped archive (a tar.gz of the data dir) as one, with the command that extracts it, in English and Chinese', async () => {
+    for (const [locale, heading] of [
+      ['en-US', 'An archive, not a datastore: extract it first'],
+      ['zh-CN', '这是归档文件，不是数据存储：请先解压'],
+    ] as const) {
+      const { page: p, errors } = await page({ locale });
+      await p.getByTestId('drop-zone').waitFor();
+      // The first bytes of a gzip stream (what `tar czf` writes), under the name an operator gives a backup.
+      await p.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 1, 2, 3, 4])], 'etcd-backup.tgz'));
+        const zone = document.querySelector('[data-testid="drop-zone"]');
+        zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      const verdict = p.getByTestId('verdict');
+      await verdict.waitFor({ timeout: 30_000 });
+      expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
+      const panel = p.getByTestId('unknown-archive');
+      await panel.getByRole('heading', { name: heading }).waitFor();
+      expect(await panel.innerText()).toContain("tar -xzf 'etcd-backup.tgz'");
+      await screenshot(p, `drop-archive-${locale}`);
+      expect(errors).toEqual([]);
+    }
+  });
+
   it('stays responsive with 20000 segments on the map', async () => {
     const lines = ['total 1'];
     for (let i = 0; i < 20_000; i++) {

@@ -1,0 +1,99 @@
+/**
+ * A backup of the data dir handed over as an archive (tar, gzip, bzip2, xz,
+ * zstd, zip, made here by the real tools) is no datastore, but the verdict
+ * says what it is and how to extract it, and the command it gives, run in a
+ * new folder, yields the data dir, which then validates as etcd. A file that
+ * is no archive is still "not a datastore". Inputs are hashed before and
+ * after.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalTarget } from '../../electron/services/fs-source';
+import { memorySink } from '../../shared/formats/etcd/bbolt-write';
+import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend } from '../../shared/formats/etcd/etcd-db-write';
+import { translateLocal } from '../../shared/i18n/index';
+import { validateDirectory } from '../../shared/validate';
+import { tempDir } from '../helpers/etcd';
+
+const TOOLS = ['tar', 'gzip', 'bzip2', 'xz', 'zstd', 'zip', 'unzip'];
+const missing = TOOLS.filter((t) => !['/usr/bin', '/bin'].some((d) => existsSync(path.join(d, t))));
+if (missing.length > 0 && process.env.CI === 'true') throw new Error(`CI=true but ${missing.join(', ')} missing: apt-get install xz-utils zstd bzip2 zip`);
+
+let root = '';
+const te = new TextEncoder();
+
+const sha = async (file: string) =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
+
+async function validate(p: string) {
+  const src = await openLocalTarget(p);
+  try {
+    return await validateDirectory(src);
+  } finally {
+    await src.close();
+  }
+}
+
+beforeAll(async () => {
+  root = await tempDir('archive-input');
+  // A member dir's db, as tar would find it under /var/lib/etcd.
+  const sink = memorySink();
+  await writeEtcdBackend(sink, {
+    revisions: [{ key: revisionKey(2, 0), value: encodeKeyValue({ key: te.encode('/registry/pods/a'), createRevision: 2, modRevision: 2, version: 1, value: te.encode('v'), lease: 0n }) }],
+    buckets: { meta: [[te.encode('consistent_index'), u64be(3)]] },
+  });
+  await fs.mkdir(path.join(root, 'etcd', 'member', 'snap'), { recursive: true });
+  await fs.writeFile(path.join(root, 'etcd', 'member', 'snap', 'db'), sink.bytes());
+});
+afterAll(async () => {
+  if (root) await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('an archive handed over instead of a data dir', () => {
+  const made: [string, string, string[]][] = [
+    ['gzip', 'etcd-backup.tgz', ['tar', '-czf']],
+    ['bzip2', 'etcd-backup.tar.bz2', ['tar', '-cjf']],
+    ['xz', 'etcd-backup.tar.xz', ['tar', '-cJf']],
+    ['zstd', 'etcd-backup.tar.zst', ['tar', '--zstd', '-cf']],
+    ['tar', 'etcd-backup.tar', ['tar', '-cf']],
+    ['zip', 'etcd-backup.zip', ['zip', '-qr']],
+  ];
+  it.skipIf(missing.length > 0).each(made)('%s: told as an archive, with the command that extracts the data dir', async (kind, name, make) => {
+    const dir = path.join(root, kind);
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, name);
+    execFileSync(make[0]!, [...make.slice(1), file, 'etcd'], { cwd: root });
+    const before = await sha(file);
+    const report = await validate(file);
+    expect(report.engine).toBe('unknown');
+    expect(report.findings.map((f) => f.code)).toEqual(['engine.archive']);
+    const f = report.findings[0]!;
+    expect(f.params).toMatchObject({ file: name, kind });
+    expect(report.summary).toContain(`is a ${kind} archive`);
+    // The Chinese text of the same verdict names the file and the command.
+    const zh = translateLocal('zh-CN', report.summaryText!);
+    expect(zh).toContain(name);
+    expect(zh).toContain(String(f.params!.command));
+    // Run as given, in a new folder: the data dir comes out, and validates as etcd.
+    const out = path.join(dir, 'extracted');
+    await fs.mkdir(out);
+    execFileSync('sh', ['-c', `${String(f.params!.command).replace(`'${name}'`, `'${file}'`)}`], { cwd: out, stdio: 'ignore' });
+    const inside = await validate(path.join(out, 'etcd', 'member', 'snap', 'db'));
+    expect(inside.engine).toBe('etcd');
+    expect(inside.etcd!.schema!.liveKeys).toBe(1);
+    expect(await sha(file)).toBe(before);
+  });
+
+  it('a file of other bytes is still not a datastore', async () => {
+    const file = path.join(root, 'notes.txt');
+    await fs.writeFile(file, 'nothing to see\n'.repeat(100));
+    const report = await validate(file);
+    expect(report.engine).toBe('unknown');
+    expect(report.findings.map((f) => f.code)).toEqual(['engine.unknown']);
+  });
+});
