@@ -13,6 +13,7 @@
  * Exit codes: 0 everything recovered, 1 written but something was lost (or
  * the output is not startable), 2 usage or I/O error.
  */
+import * as path from 'node:path';
 import { progressPrinter } from './cli-progress';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import { isInside, realpathLoose } from './services/local-path-confine';
@@ -85,6 +86,14 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
   try {
     if (values.snapshot) {
       if (values.format) throw new EtcdCliUsageError('--format goes with --out DIR, not --snapshot');
+      // Said before anything is read (the write would fail at its end, naming the file's temporary name).
+      const folder = path.dirname(target);
+      if (!existsSync(folder)) {
+        process.stderr.write(
+          `lifeboat: the folder for --snapshot ${values.snapshot} does not exist (${folder}): create it (mkdir -p ${folder}) or name a file in a folder that exists\n`,
+        );
+        return EXIT_USAGE;
+      }
       const progress = progressPrinter();
       const report = await salvageToSnapshotDb(srcReal, target, progress.onProgress ? { onProgress: progress.onProgress } : {}).finally(() => progress.done());
       if (values.json) out(JSON.stringify(report));

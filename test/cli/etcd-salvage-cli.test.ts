@@ -115,5 +115,11 @@ describe.skipIf(!HAVE_ETCD)('lifeboat salvage / repair on etcd', () => {
     expect((await runCli(['salvage', broken])).code).toBe(2);
     expect((await runCli(['salvage', broken, '--snapshot', 'a', '--out', 'b'])).code).toBe(2);
     expect((await runCli(['salvage', path.join(work, 'nope'), '--snapshot', path.join(work, 'n.db')])).code).toBe(2);
+    // A --snapshot in a folder that does not exist: said at once, with the folder and how to make it; nothing made.
+    const missing = path.join(work, 'no-such-folder', 'deeper');
+    const r = await runCli(['salvage', broken, '--snapshot', path.join(missing, 'snapshot.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`the folder for --snapshot ${path.join(missing, 'snapshot.db')} does not exist (${missing}): create it (mkdir -p ${missing})`);
+    expect(existsSync(path.join(work, 'no-such-folder'))).toBe(false);
   });
 });
