@@ -50,6 +50,7 @@ import {
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { loneBboltEntry } from '../../shared/formats/etcd/layout';
+import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand } from '../../shared/formats/archive/archive-kind';
 import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
 import { copyFilePrefix } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
@@ -419,6 +420,9 @@ export async function resolveEtcdSource(root: DirectorySource, isFile: boolean, 
   const entries = await root.list();
   if (isFile || (await loneBboltEntry(root, entries))) {
     const db = await root.open(entries[0]!.name);
+    // An archive of a data dir holds no page to scan: say to extract it rather than write an empty snapshot.db.
+    const kind = archiveKindOf(await db.read(0, Math.min(db.size, ARCHIVE_HEAD_BYTES)));
+    if (kind) throw new EtcdInputError('etcdRepairUi.input.archive', { input: display, kind, command: extractCommand(kind, entries[0]!.name) });
     return { kind: db.size % 512 === 32 ? 'snapshot-db' : 'db-file', db, dbFile: db.name, walDir: null, walRel: 'wal' };
   }
   let member = await subdirIf(root, entries, 'member');

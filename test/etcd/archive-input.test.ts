@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalTarget } from '../../electron/services/fs-source';
 import { memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend } from '../../shared/formats/etcd/etcd-db-write';
-import { translateLocal } from '../../shared/i18n/index';
+import { translate, translateLocal } from '../../shared/i18n/index';
+import { EtcdInputError, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { validateDirectory } from '../../shared/validate';
 import { tempDir } from '../helpers/etcd';
 
@@ -44,7 +45,12 @@ beforeAll(async () => {
   // A member dir's db, as tar would find it under /var/lib/etcd.
   const sink = memorySink();
   await writeEtcdBackend(sink, {
-    revisions: [{ key: revisionKey(2, 0), value: encodeKeyValue({ key: te.encode('/registry/pods/a'), createRevision: 2, modRevision: 2, version: 1, value: te.encode('v'), lease: 0n }) }],
+    revisions: [
+      {
+        key: revisionKey(2, 0),
+        value: encodeKeyValue({ key: te.encode('/registry/pods/a'), createRevision: 2, modRevision: 2, version: 1, value: te.encode('v'), lease: 0n }),
+      },
+    ],
     buckets: { meta: [[te.encode('consistent_index'), u64be(3)]] },
   });
   await fs.mkdir(path.join(root, 'etcd', 'member', 'snap'), { recursive: true });
@@ -86,6 +92,24 @@ describe('an archive handed over instead of a data dir', () => {
     const inside = await validate(path.join(out, 'etcd', 'member', 'snap', 'db'));
     expect(inside.engine).toBe('etcd');
     expect(inside.etcd!.schema!.liveKeys).toBe(1);
+    expect(await sha(file)).toBe(before);
+  });
+
+  it.skipIf(missing.length > 0)('salvage of an archive says to extract it, and writes nothing', async () => {
+    const file = path.join(root, 'salvage-me.tgz');
+    execFileSync('tar', ['-czf', file, 'etcd'], { cwd: root });
+    const before = await sha(file);
+    const outFile = path.join(root, 'salvaged.db');
+    const err = await salvageToSnapshotDb(file, outFile).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EtcdInputError);
+    const text = (err as EtcdInputError).text;
+    expect(text).toMatchObject({ key: 'etcdRepairUi.input.archive', params: { kind: 'gzip', command: "tar -xzf 'salvage-me.tgz'" } });
+    expect(translate('zh-CN', text.key, text.params)).toContain("tar -xzf 'salvage-me.tgz'");
+    expect(existsSync(outFile)).toBe(false);
+    expect(existsSync(`${outFile}.lifeboat-part`)).toBe(false);
     expect(await sha(file)).toBe(before);
   });
 
