@@ -7,7 +7,7 @@
  * show "not a datastore" for engine 'unknown').
  */
 import type { DirEntry, DirectorySource } from './bytes/byte-source';
-import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, type ArchiveKind } from './formats/archive/archive-kind';
+import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, isSqliteHead, type ArchiveKind } from './formats/archive/archive-kind';
 import type { RunOptions } from './contract/progress';
 import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
@@ -49,17 +49,44 @@ function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: num
   };
 }
 
-/** The archive kind of `dir`'s one file (nothing else in it), or null. */
-async function loneArchive(dir: DirectorySource, entries: DirEntry[]): Promise<{ file: string; kind: ArchiveKind } | null> {
-  if (entries.length !== 1 || entries[0]!.kind !== 'file') return null;
-  const file = entries[0]!.name;
-  try {
-    const src = await dir.open(file);
-    const kind = archiveKindOf(await src.read(0, Math.min(src.size, ARCHIVE_HEAD_BYTES)));
-    return kind ? { file, kind } : null;
-  } catch {
-    return null; // unreadable: said as not a datastore
+/**
+ * A SQLite database handed over on its own (k3s's `state.db`, named like etcd's files): not a datastore Lifeboat
+ * reads, but what it is and how to check it.
+ */
+function aSqliteDb(root: string, file: string, elapsedMs: number): ValidationReport {
+  const command = `sqlite3 '${file.replace(/'/g, `'\\''`)}' 'PRAGMA integrity_check'`;
+  const message = `${file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Lifeboat reads etcd and dqlite data; back this file up, then check it with ${command}.`;
+  const params = { file, command };
+  return {
+    ...notADatastore(root, elapsedMs),
+    findings: [{ severity: 'info', code: 'engine.sqlite', file, offset: null, message, params }],
+    summary: message,
+    summaryText: { key: 'finding.engine.sqlite.message', params },
+  };
+}
+
+/** At most this many `*.db` files of a folder are opened to look for a SQLite head (k3s's db folder holds one). */
+const SQLITE_CANDIDATES_MAX = 4;
+
+/**
+ * What `dir` holds when it is no datastore of ours: its one file an archive or a SQLite db, or a folder whose
+ * `*.db` file is a SQLite db (k3s's `server/db/` with `state.db`, `state.db-wal`, `state.db-shm`); or null.
+ */
+async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<{ file: string; kind: ArchiveKind | 'sqlite' } | null> {
+  const files = entries.filter((e) => e.kind === 'file');
+  const candidates = entries.length === 1 ? files : files.filter((e) => e.name.endsWith('.db')).slice(0, SQLITE_CANDIDATES_MAX);
+  for (const { name: file } of candidates) {
+    try {
+      const src = await dir.open(file);
+      const head = await src.read(0, Math.min(src.size, ARCHIVE_HEAD_BYTES));
+      if (isSqliteHead(head)) return { file, kind: 'sqlite' };
+      const kind = entries.length === 1 ? archiveKindOf(head) : null;
+      if (kind) return { file, kind };
+    } catch {
+      // unreadable: said as not a datastore
+    }
   }
+  return null;
 }
 
 export async function validateDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
@@ -71,7 +98,8 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
     const report = await validateEtcdDirectory(dir, opts, entries);
     if (report) return report;
   }
-  const archive = await loneArchive(dir, entries);
-  if (archive) return anArchive(dir.name, archive.file, archive.kind, Date.now() - t0);
+  const foreign = await foreignFile(dir, entries);
+  if (foreign?.kind === 'sqlite') return aSqliteDb(dir.name, foreign.file, Date.now() - t0);
+  if (foreign) return anArchive(dir.name, foreign.file, foreign.kind, Date.now() - t0);
   return notADatastore(dir.name, Date.now() - t0);
 }

@@ -50,7 +50,7 @@ import {
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { loneBboltEntry } from '../../shared/formats/etcd/layout';
-import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand } from '../../shared/formats/archive/archive-kind';
+import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, isSqliteHead } from '../../shared/formats/archive/archive-kind';
 import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
 import { copyFilePrefix } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
@@ -411,7 +411,6 @@ async function subdirIf(dir: DirectorySource, entries: DirEntry[], name: string)
   }
 }
 
-
 /**
  * `resolveEtcdPaths` over a DirectorySource: a data dir (member/), a member
  * dir (wal/, snap/), or a lone file (`isFile`: the source's one entry).
@@ -421,7 +420,10 @@ export async function resolveEtcdSource(root: DirectorySource, isFile: boolean, 
   if (isFile || (await loneBboltEntry(root, entries))) {
     const db = await root.open(entries[0]!.name);
     // An archive of a data dir holds no page to scan: say to extract it rather than write an empty snapshot.db.
-    const kind = archiveKindOf(await db.read(0, Math.min(db.size, ARCHIVE_HEAD_BYTES)));
+    const head = await db.read(0, Math.min(db.size, ARCHIVE_HEAD_BYTES));
+    // k3s's state.db is SQLite: no bbolt page in it either.
+    if (isSqliteHead(head)) throw new EtcdInputError('etcdRepairUi.input.sqlite', { input: display });
+    const kind = archiveKindOf(head);
     if (kind) throw new EtcdInputError('etcdRepairUi.input.archive', { input: display, kind, command: extractCommand(kind, entries[0]!.name) });
     return { kind: db.size % 512 === 32 ? 'snapshot-db' : 'db-file', db, dbFile: db.name, walDir: null, walRel: 'wal' };
   }

@@ -81,6 +81,8 @@ const en = {
   'etcdRepairUi.input.nothingToExport': '{input} holds neither a db nor WAL files: nothing to export.',
   'etcdRepairUi.input.archive':
     '{input} is a {kind} archive, not a db: the data directory may be inside. Extract it into a new folder ({command}) and salvage what it holds.',
+  'etcdRepairUi.input.sqlite':
+    "{input} is a SQLite database (k3s keeps its state in one, via kine), not etcd's bbolt: there is nothing here to salvage as etcd. Back it up and check it with sqlite3.",
   'etcdRepairUi.input.readInPlace':
     '{input} is read in place on the node: a repaired data dir copy needs the whole directory here. Copy it out first (Nodes → Copy out), or salvage a snapshot.db from it in place.',
   'etcdRepairUi.partial': 'Left as it was when it stopped (not deleted): {path}',
@@ -230,6 +232,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.input.loneDb': '{input} 是单独的 db 文件；修复需要数据目录。请用 `lifeboat salvage {input} --snapshot FILE` 把它变成可恢复的 snapshot.db。',
   'etcdRepairUi.input.nothingToExport': '{input} 中既没有 db 也没有 WAL 文件：没有可导出的内容。',
   'etcdRepairUi.input.archive': '{input} 是 {kind} 归档文件，不是 db：数据目录可能在其中。请把它解压到一个新文件夹（{command}），再抢救解压出来的内容。',
+  'etcdRepairUi.input.sqlite':
+    '{input} 是 SQLite 数据库（k3s 通过 kine 把状态存放在这样的文件中），不是 etcd 的 bbolt：这里没有可按 etcd 抢救的内容。请先备份它，再用 sqlite3 检查。',
   'etcdRepairUi.input.readInPlace':
     '{input} 是在节点上就地读取的：修复后的数据目录副本需要整个目录在本机上。请先把它复制出来（节点 → 复制出来），或就地从中抢救出一个 snapshot.db。',
   'etcdRepairUi.partial': '保留停止时的状态（未删除）：{path}',

@@ -359,14 +359,14 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     // A drop built in page context: one file that is no datastore (a *.db is taken for etcd: see etcd-ui.test.ts).
     await p.evaluate(() => {
       const dt = new DataTransfer();
-      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'state.sqlite'));
+      dt.items.add(new File(['cluster notes, nothing else\n'], 'notes.txt'));
       const zone = document.querySelector('[data-testid="drop-zone"]');
       zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     });
     const verdict = p.getByTestId('verdict');
     await verdict.waitFor({ timeout: 30_000 });
     expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
-    expect(await verdict.innerText()).toContain('state.sqlite');
+    expect(await verdict.innerText()).toContain('notes.txt');
     await p.getByRole('heading', { name: 'Nothing to check here' }).waitFor();
     await screenshot(p, 'drop-unknown-file');
     expect(errors).toEqual([]);
@@ -393,6 +393,33 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
       await panel.getByRole('heading', { name: heading }).waitFor();
       expect(await panel.innerText()).toContain("tar -xzf 'etcd-backup.tgz'");
       await screenshot(p, `drop-archive-${locale}`);
+      expect(errors).toEqual([]);
+    }
+  });
+
+  it("tells a dropped k3s state.db as SQLite, not etcd's bbolt, in English and Chinese", async () => {
+    for (const [locale, heading] of [
+      ['en-US', 'A SQLite database (k3s), not etcd or dqlite'],
+      ['zh-CN', '这是 SQLite 数据库（k3s），不是 etcd 或 dqlite'],
+    ] as const) {
+      const { page: p, errors } = await page({ locale });
+      await p.getByTestId('drop-zone').waitFor();
+      // SQLite's header and a page of zeros, under k3s's name for its datastore.
+      await p.evaluate(() => {
+        const bytes = new Uint8Array(4096);
+        bytes.set(new TextEncoder().encode('SQLite format 3\u0000'));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'state.db'));
+        const zone = document.querySelector('[data-testid="drop-zone"]');
+        zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      const verdict = p.getByTestId('verdict');
+      await verdict.waitFor({ timeout: 30_000 });
+      expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
+      const panel = p.getByTestId('unknown-sqlite');
+      await panel.getByRole('heading', { name: heading }).waitFor();
+      expect(await panel.innerText()).toContain("sqlite3 'state.db' 'PRAGMA integrity_check'");
+      await screenshot(p, `drop-sqlite-${locale}`);
       expect(errors).toEqual([]);
     }
   });

@@ -19,9 +19,10 @@ import { EtcdInputError, salvageToSnapshotDb } from '../../electron/services/etc
 import { validateDirectory } from '../../shared/validate';
 import { tempDir } from '../helpers/etcd';
 
-const TOOLS = ['tar', 'gzip', 'bzip2', 'xz', 'zstd', 'zip', 'unzip'];
+const TOOLS = ['tar', 'gzip', 'bzip2', 'xz', 'zstd', 'zip', 'unzip', 'sqlite3'];
 const missing = TOOLS.filter((t) => !['/usr/bin', '/bin'].some((d) => existsSync(path.join(d, t))));
-if (missing.length > 0 && process.env.CI === 'true') throw new Error(`CI=true but ${missing.join(', ')} missing: apt-get install xz-utils zstd bzip2 zip`);
+if (missing.length > 0 && process.env.CI === 'true')
+  throw new Error(`CI=true but ${missing.join(', ')} missing: apt-get install xz-utils zstd bzip2 zip sqlite3`);
 
 let root = '';
 const te = new TextEncoder();
@@ -119,5 +120,62 @@ describe('an archive handed over instead of a data dir', () => {
     const report = await validate(file);
     expect(report.engine).toBe('unknown');
     expect(report.findings.map((f) => f.code)).toEqual(['engine.unknown']);
+  });
+});
+
+describe("k3s's SQLite state.db, named like etcd's files", () => {
+  // kine's table, as k3s creates it, with one row: enough for a real SQLite file in WAL mode.
+  const KINE =
+    'PRAGMA journal_mode=WAL; CREATE TABLE kine (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, created INTEGER, deleted INTEGER, create_revision INTEGER, prev_revision INTEGER, lease INTEGER, value BLOB, old_value BLOB);' +
+    " INSERT INTO kine (name, created, deleted, create_revision, prev_revision, lease, value) VALUES ('/registry/pods/default/a', 1, 0, 0, 0, 0, 'v');";
+
+  it.skipIf(missing.length > 0)('told as SQLite with the command that checks it, not validated as a bbolt db; salvage refuses it', async () => {
+    const dir = path.join(root, 'k3s-lone');
+    await fs.mkdir(dir);
+    const file = path.join(dir, 'state.db');
+    execFileSync('sqlite3', [file, KINE]);
+    const before = await sha(file);
+    const report = await validate(file);
+    expect(report.engine).toBe('unknown');
+    expect(report.findings.map((f) => f.code)).toEqual(['engine.sqlite']);
+    expect(report.findings[0]!.params).toEqual({ file: 'state.db', command: "sqlite3 'state.db' 'PRAGMA integrity_check'" });
+    expect(report.summary).toContain('state.db is a SQLite database');
+    const zh = translateLocal('zh-CN', report.summaryText!);
+    expect(zh).toContain('SQLite');
+    expect(zh).toContain("sqlite3 'state.db' 'PRAGMA integrity_check'");
+    // The command as given runs and says the file is sound.
+    expect(execFileSync('sh', ['-c', String(report.findings[0]!.params!.command)], { cwd: dir, encoding: 'utf8' }).trim()).toBe('ok');
+
+    const outFile = path.join(root, 'from-sqlite.db');
+    const err = await salvageToSnapshotDb(file, outFile).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EtcdInputError);
+    expect((err as EtcdInputError).text.key).toBe('etcdRepairUi.input.sqlite');
+    expect(existsSync(outFile)).toBe(false);
+    expect(await sha(file)).toBe(before);
+  });
+
+  it.skipIf(missing.length > 0)("k3s's db folder (state.db beside its -wal and -shm) is told as SQLite too", async () => {
+    const dir = path.join(root, 'k3s-dir');
+    await fs.mkdir(dir);
+    execFileSync('sqlite3', [path.join(dir, 'state.db'), KINE]);
+    // The -wal and -shm files a running (or crashed) k3s keeps beside it: names only, their bytes are not read.
+    await fs.writeFile(path.join(dir, 'state.db-wal'), new Uint8Array(32));
+    await fs.writeFile(path.join(dir, 'state.db-shm'), new Uint8Array(32768));
+    const report = await validate(dir);
+    expect(report.engine).toBe('unknown');
+    expect(report.findings.map((f) => f.code)).toEqual(['engine.sqlite']);
+    expect(report.findings[0]!.file).toBe('state.db');
+  });
+
+  it('a lone WAL file is still read as etcd', async () => {
+    const dir = path.join(root, 'lone-wal');
+    await fs.mkdir(dir);
+    const file = path.join(dir, '0000000000000000-0000000000000000.wal');
+    await fs.writeFile(file, new Uint8Array(4096));
+    const report = await validate(file);
+    expect(report.engine).toBe('etcd');
   });
 });

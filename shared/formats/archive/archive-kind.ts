@@ -1,15 +1,24 @@
 /**
  * An archive or compressed file handed over instead of a data directory (a
  * `tar czf etcd-backup.tgz /var/lib/etcd` taken before a rebuild, a copy-out
- * zipped for a ticket): told by its first bytes, so that validation can say
- * "extract it first" rather than "not a datastore". Magic numbers: gzip (RFC
+ * zipped for a ticket), or a SQLite database named like etcd's files (k3s's
+ * `state.db`): told by its first bytes, so that validation can say what it is
+ * and what to do rather than "not a datastore" or a bbolt verdict. Magic numbers: gzip (RFC
  * 1952), bzip2, xz, zstd (RFC 8878), zip's local file header, and POSIX tar's
  * `ustar` at byte 257 (an uncompressed tar).
  */
 export type ArchiveKind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'zip' | 'tar';
 
-/** Bytes of a file's start that `archiveKindOf` looks at. */
+/** Bytes of a file's start that `archiveKindOf` and `isSqliteHead` look at. */
 export const ARCHIVE_HEAD_BYTES = 263;
+
+/** SQLite's file header ("SQLite format 3" and a NUL): k3s's default datastore (kine) is such a file, `state.db`. */
+const SQLITE_MAGIC = [0x53, 0x51, 0x4c, 0x69, 0x74, 0x65, 0x20, 0x66, 0x6f, 0x72, 0x6d, 0x61, 0x74, 0x20, 0x33, 0x00];
+
+/** Whether a file starting with `head` is a SQLite database (named `*.db` like etcd's files, but no bbolt). */
+export function isSqliteHead(head: Uint8Array): boolean {
+  return head.length >= SQLITE_MAGIC.length && SQLITE_MAGIC.every((b, i) => head[i] === b);
+}
 
 /** The archive kind of a file starting with `head` (its first `ARCHIVE_HEAD_BYTES` or fewer), or null. */
 export function archiveKindOf(head: Uint8Array): ArchiveKind | null {

@@ -9,6 +9,7 @@
  */
 import type { ByteSource, DirEntry, DirectorySource } from '../../bytes/byte-source';
 import type { EtcdInputKind, EtcdLayout } from '../../contract/etcd';
+import { isSqliteHead } from '../archive/archive-kind';
 
 /** `%016x-%016x.wal` (seq-index). */
 export const WAL_NAME = /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/;
@@ -78,17 +79,23 @@ export async function hasBboltMagic(src: ByteSource): Promise<boolean> {
 export async function loneBboltEntry<E extends Pick<DirEntry, 'name' | 'size' | 'kind'>>(dir: DirectorySource, entries: E[]): Promise<E | null> {
   const only = entries.length === 1 ? entries[0]! : null;
   if (!only || only.kind !== 'file') return null;
-  if (isLoneDbFile(only)) return only;
   try {
-    return (await hasBboltMagic(await dir.open(only.name))) ? only : null;
+    const src = await dir.open(only.name);
+    // Named like etcd's (`state.db`) but a SQLite database: k3s's datastore, no bbolt (validation says so).
+    if (isSqliteHead(await src.read(0, Math.min(src.size, 16)))) return null;
+    return isLoneDbFile(only) || (await hasBboltMagic(src)) ? only : null;
   } catch {
-    return null; // unreadable: not recognised, as before
+    return isLoneDbFile(only) ? only : null; // unreadable: by its name, as before (the decoders say what fails)
   }
 }
 
-/** `looksLikeEtcdEntries`, or a lone file whose bytes say bbolt. */
+/** A data dir's names (`looksLikeEtcd`), or a lone file that is a db or snapshot.db (`loneBboltEntry`). */
 export async function looksLikeEtcdInput(dir: DirectorySource, entries: Pick<DirEntry, 'name' | 'size' | 'kind'>[]): Promise<boolean> {
-  return looksLikeEtcdEntries(entries) || (await loneBboltEntry(dir, entries)) !== null;
+  const names = entries.map((e) => e.name);
+  if (entries.length !== 1 || entries[0]!.kind !== 'file') return looksLikeEtcd(names);
+  if (await loneBboltEntry(dir, entries)) return true;
+  // No db: a lone WAL or .snap file is still etcd's by its name; a lone `*.db` that is no bbolt (SQLite) is not.
+  return looksLikeEtcd(names) && names[0] !== 'db' && !names[0]!.endsWith('.db');
 }
 
 /** A resolved layout: the contract's names plus the directories to read. */
