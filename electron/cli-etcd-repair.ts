@@ -13,6 +13,7 @@
  * Exit codes: 0 everything recovered, 1 written but something was lost (or
  * the output is not startable), 2 usage or I/O error.
  */
+import { CliUsageError } from './cli-usage';
 import * as path from 'node:path';
 import { progressPrinter } from './cli-progress';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { parseArgs } from 'node:util';
 import type { EtcdRepairResult, SalvageReport } from '../shared/contract/etcd-repair';
 import { EtcdInputError, exportObjects, repairEtcdCopy, salvageToSnapshotDb } from './services/etcd-repair';
 
-export class EtcdCliUsageError extends Error {}
+export class EtcdCliUsageError extends CliUsageError {}
 
 const EXIT_OK = 0;
 const EXIT_LOSS = 1;

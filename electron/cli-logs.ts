@@ -4,13 +4,14 @@
  * (`journalctl -u snap.microk8s.daemon-k8s-dqlite > dqlite.log`). Files are
  * read in chunks; memory is bounded by the analyzer's budget.
  */
+import { CliUsageError } from './cli-usage';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LogAnalyzer, signatureKey, type LogAnalysis } from '../shared/logs';
 import { translate } from '../shared/i18n';
 
-export class LogsUsageError extends Error {}
+export class LogsUsageError extends CliUsageError {}
 
 /** `+08:00`, `-0530`, `UTC` → minutes east of UTC. */
 export function parseZone(text: string): number {

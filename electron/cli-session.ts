@@ -5,13 +5,14 @@
  * `~/.lifeboat/guided/`), listed, or written out as a post-mortem.
  * Exit codes: 0 done; 2 usage, unknown session or I/O error.
  */
+import { CliUsageError } from './cli-usage';
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { playbookById } from '../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../shared/guided/export';
 import { SessionStore, defaultGuidedDir } from './services/sessions/session-store';
 
-export class SessionUsageError extends Error {}
+export class SessionUsageError extends CliUsageError {}
 
 export async function sessionCommand(argv: string[], out: (line?: string) => void): Promise<number> {
   const [sub, ...rest] = argv;

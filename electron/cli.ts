@@ -10,6 +10,7 @@
  * findings; 1 problems found; 2 usage or I/O errors.
  */
 import { progressPrinter } from './cli-progress';
+import { CliUsageError } from './cli-usage';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { isInside, realpathLoose } from './services/local-path-confine';
@@ -17,24 +18,16 @@ import { parseArgs } from 'node:util';
 import type { Progress } from '../shared/contract/progress';
 import type { RepairPlan } from '../shared/contract/dqlite';
 import { dataLossUnknown, type ValidationReport } from '../shared/contract/report';
-import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
-import { writeRepairedCopy } from './services/dqlite-repair';
 import { appVersion } from './services/samples';
 import { ValidationService, isNodePath, openLocalTarget, type PrestartedWorker } from './services/validation-service';
 import { createSampleCatalog } from './services/samples';
 import type { CallContext } from './services/registry';
 import type { ApiEvents } from '../shared/contract/api';
-import { startWebServer } from './web/server';
-import { copyOutCommand } from './services/ssh/copy-out-cli';
-import { detectCommand } from './services/ssh/detect-cli';
-import { LogsUsageError, logsCommand } from './cli-logs';
-import { EtcdCliUsageError, etcdRepairCommand, looksLikeEtcdDataDir, salvageCommand } from './cli-etcd-repair';
 import { etcdReports, printEtcdDetails, printMemberComparison } from './cli-etcd';
 import { applyAddressCheck, MAX_ADDRESS_INPUT, MAX_ADDRESSES, parseAddressInput } from '../shared/formats/etcd/cross-check';
 import { compareMembers } from '../shared/formats/etcd/members-compare';
 import { loneBboltEntry } from '../shared/formats/etcd/layout';
 import { localDirectory } from './services/fs-source';
-import { SessionUsageError, sessionCommand } from './cli-session';
 
 const EXIT_OK = 0;
 const EXIT_PROBLEMS = 1;
@@ -82,7 +75,7 @@ const USAGE = `Usage:
 Exit codes: 0 healthy (would start, no data loss), 1 problems found (or not a datastore
 directory), 2 usage or I/O error.`;
 
-class UsageError extends Error {}
+class UsageError extends CliUsageError {}
 
 /** Exit code for a finished validation. */
 export function verdictExitCode(report: ValidationReport): number {
@@ -338,6 +331,8 @@ async function runRepair(args: string[]): Promise<number> {
   // Repair knows dqlite only: never "repair" (copy and bless) anything else.
   const names = await fs.readdir(srcReal).catch(() => [] as string[]);
   // A folder holding one etcd db (by name or bytes) goes to etcd's repair too, which says to salvage it instead.
+  const { etcdRepairCommand, looksLikeEtcdDataDir } = await import('./cli-etcd-repair');
+  const { looksLikeDqliteDirectory } = await import('../shared/formats/dqlite/validate');
   const etcd = looksLikeEtcdDataDir(names) || (names.length === 1 && (await holdsLoneEtcdDb(srcReal)));
   if (!etcd && !looksLikeDqliteDirectory(names)) {
     process.stderr.write(
@@ -359,6 +354,7 @@ async function runRepair(args: string[]): Promise<number> {
   }
   if (etcd) return etcdRepairCommand(srcReal, outReal, values.json ?? false, out);
   const progress = progressPrinter();
+  const { writeRepairedCopy } = await import('./services/dqlite-repair');
   let result: Awaited<ReturnType<typeof writeRepairedCopy>>;
   try {
     result = await writeRepairedCopy(srcReal, outReal, { onProgress: progress.onProgress });
@@ -412,6 +408,7 @@ async function runServe(args: string[]): Promise<number> {
   }
   let server;
   try {
+    const { startWebServer } = await import('./web/server');
     server = await startWebServer({ port, rendererDir });
   } catch (err) {
     process.stderr.write(`lifeboat: ${ioMessage(err, 'cannot start the web server')}\n`);
@@ -439,17 +436,17 @@ export async function main(argv: string[], boot: CliBoot = {}): Promise<number> 
       case 'repair':
         return await runRepair(rest);
       case 'salvage':
-        return await salvageCommand(rest, out);
+        return await (await import('./cli-etcd-repair')).salvageCommand(rest, out);
       case 'serve':
         return await runServe(rest);
       case 'copy-out':
-        return await copyOutCommand(rest);
+        return await (await import('./services/ssh/copy-out-cli')).copyOutCommand(rest);
       case 'detect':
-        return await detectCommand(rest);
+        return await (await import('./services/ssh/detect-cli')).detectCommand(rest);
       case 'logs':
-        return await logsCommand(rest, out);
+        return await (await import('./cli-logs')).logsCommand(rest, out);
       case 'session':
-        return await sessionCommand(rest, out);
+        return await (await import('./cli-session')).sessionCommand(rest, out);
       case '--help':
       case '-h':
       case 'help':
@@ -468,13 +465,7 @@ export async function main(argv: string[], boot: CliBoot = {}): Promise<number> 
   } catch (err) {
     // parseArgs throws TypeError with code ERR_PARSE_ARGS_* for bad options.
     const code = (err as { code?: unknown }).code;
-    if (
-      err instanceof UsageError ||
-      err instanceof LogsUsageError ||
-      err instanceof EtcdCliUsageError ||
-      err instanceof SessionUsageError ||
-      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
-    ) {
+    if (err instanceof CliUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`lifeboat: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT_USAGE;
     }

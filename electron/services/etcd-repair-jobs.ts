@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { isInside, realpathLoose } from './local-path-confine';
-import { expandHome } from './ssh/settings';
+import { expandHome } from './home-path';
 import type { Worker } from 'node:worker_threads';
 import type { EtcdExportFormat, EtcdMemberConfig, EtcdRepairMode, EtcdRepairOutcome, EtcdRepairPlan, SalvageReport } from '../../shared/contract/etcd-repair';
 import type { Progress } from '../../shared/contract/progress';

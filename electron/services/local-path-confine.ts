@@ -7,7 +7,7 @@
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ApiError } from './api-error';
-import { expandHome } from './ssh/settings';
+import { expandHome } from './home-path';
 
 /** `child` relative to `parent` ('' for `parent` itself), or null when it lies outside. */
 function relativeWithin(parent: string, child: string): string | null {

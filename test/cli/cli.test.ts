@@ -66,11 +66,25 @@ describe('usage', () => {
     [['validate', '/tmp', '--bogus'], /bogus/],
     [['repair', '/tmp'], /--out DIR/],
     [['serve', '--port', 'abc'], /--port/],
+    // Commands whose modules load when they run: their usage errors are still told as such.
+    [['logs'], /Usage:/],
+    [['session', 'frobnicate'], /Usage:/],
+    [['salvage', '/tmp'], /--snapshot FILE|--out DIR/],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     assertNoStack(r.stderr);
+  });
+
+  it('validate loads neither the SSH stack nor the web server: each command loads its own modules when it runs', async () => {
+    // What `lifeboat validate` runs on its path (the CLI bundle's validate and print code); ssh2 alone cost it 50 ms of start-up.
+    const probe = `require(${JSON.stringify(path.join(REPO, 'dist', 'cli.cjs'))}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const before = await runNode(['-e', probe]);
+    expect(before.code).toBe(0);
+    const loaded = JSON.parse(before.stdout) as string[];
+    expect(loaded.some((m) => m.endsWith(path.join('dist', 'cli.cjs')))).toBe(true);
+    expect(loaded.filter((m) => m.includes(`${path.sep}node_modules${path.sep}`))).toEqual([]);
   });
 
   it('a missing path is an I/O error (exit 2), with a clear message', async () => {

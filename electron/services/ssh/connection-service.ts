@@ -33,7 +33,8 @@ import { KnownHostsFile } from './known-hosts';
 import { ProfileStore } from './profiles';
 import { explainSudoError } from './remote-errors';
 import { SshTextError } from './network-error';
-import { expandHome, type SshCallContext, type SshServiceConfig, type SshSessionConfig } from './settings';
+import { type SshCallContext, type SshServiceConfig, type SshSessionConfig } from './settings';
+import { expandHome } from '../home-path';
 
 export interface LiveConnection {
   id: string;

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ApiError } from '../api-error';
 import { strictlyInside } from '../local-path-confine';
-import { expandHome } from './settings';
+import { expandHome } from '../home-path';
 
 type Transport = 'electron' | 'web';
 

@@ -71,8 +71,3 @@ export function localDate(d: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 }
-
-/** `~/.ssh/id_x` typed into the form means the home directory, as in ssh_config. */
-export function expandHome(p: string): string {
-  return p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
-}
