@@ -8,7 +8,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../shared/contract/report';
-import { CLI, REPO, closedSegments, copyDir, dqliteDemoAvailable, ensureBuilt, flipByte, hashTree, makeDqliteDir, runCli, runNode } from './fixtures';
+import {
+  CLI,
+  REPO,
+  closedSegments,
+  copyDir,
+  dqliteDemoAvailable,
+  ensureBuilt,
+  flipByte,
+  hashTree,
+  makeDqliteDir,
+  runCli,
+  runCommand,
+  runNode,
+} from './fixtures';
 
 const hasDemo = dqliteDemoAvailable();
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
@@ -85,6 +98,19 @@ describe('usage', () => {
     const loaded = JSON.parse(before.stdout) as string[];
     expect(loaded.some((m) => m.endsWith(path.join('dist', 'cli.cjs')))).toBe(true);
     expect(loaded.filter((m) => m.includes(`${path.sep}node_modules${path.sep}`))).toEqual([]);
+  });
+
+  it('the CLI, the validation worker and the WAL scan thread compile from the code cache made at build time', async () => {
+    const sample = path.join(REPO, 'resources', 'samples', 'etcd-healthy');
+    const r = await runCommand('/usr/bin/env', ['LIFEBOAT_CODE_CACHE_REPORT=1', process.execPath, CLI, 'validate', sample]);
+    expect(r.code).toBe(0);
+    const told = r.stderr.split('\n').filter((l) => l.startsWith('lifeboat: code cache'));
+    expect(told.sort()).toEqual([
+      'lifeboat: code cache accepted (cli.bundle.cjs)',
+      'lifeboat: code cache accepted (validation-worker.bundle.cjs)',
+      'lifeboat: code cache accepted (wal-scan-worker.bundle.cjs)',
+    ]);
+    expect(r.stdout).toContain('Would start: yes');
   });
 
   it('a missing path is an I/O error (exit 2), with a clear message', async () => {
