@@ -100,6 +100,11 @@ export interface ValidationServiceOptions {
    * so it loads its bundle while the CLI's loads): the first job runs in it.
    */
   prestartedWorker?: PrestartedWorker;
+  /**
+   * Bytes the key browser's index may hold per job (EtcdKeyBrowserOptions.budgetBytes, 160 MiB by default):
+   * past it a search walks the whole db. Lower for a machine short of memory, or for tests of that walk.
+   */
+  keyIndexBudgetBytes?: number;
 }
 
 /**
@@ -264,6 +269,10 @@ interface KeptQueryWorker {
   close(): void;
   /** The queries one after another (the worker serves one at a time). */
   queue: Promise<unknown>;
+  /** Set to 1 to stop the keys query in flight (the worker's walk reads it at each leaf); see KeptQueryFields. */
+  interrupt: Int32Array;
+  /** Whether the query in the worker now is a keys query (what `interrupt` can stop). */
+  keysInFlight: boolean;
 }
 
 /** Jobs whose key-browser worker (and its indexes, up to 2 × 160 MiB) is kept at once; the least recently asked goes first. */
@@ -575,6 +584,8 @@ export class ValidationService {
     if (job.state !== 'done' || !job.report) throw new ApiError('not-finished', 'the validation has not finished');
     const report = job.report;
     if (report.engine !== 'etcd' || !report.etcd) throw new ApiError('not-etcd', 'this validation is not of an etcd data directory');
+    // Answered here, not queued behind the query it stops.
+    if (query.kind === 'interrupt') return { interrupted: this.interruptKeys(job.id) };
     // The key browser's queries go to a worker kept for the job: its index is built at the first and answers the next.
     const keep = query.kind === 'keys' || query.kind === 'value';
     const request = (remote: RemoteDirectory | null): WorkerRequest =>
@@ -583,6 +594,14 @@ export class ValidationService {
         : { type: 'etcd-query-remote', name: remote?.name ?? job.source.path, report, query, ...(keep ? { keep } : {}) };
     if (keep) return this.keptQuery(job, ctx, request);
     return this.sideWorker(job, ctx, request, (msg) => (msg.type === 'etcd-query' ? msg.result : undefined), 'etcdQuery');
+  }
+
+  /** Ask the job's kept worker to stop the keys query it is answering; whether one was in flight. */
+  private interruptKeys(jobId: string): boolean {
+    const k = this.queryWorkers.get(jobId);
+    if (!k?.keysInFlight) return false;
+    Atomics.store(k.interrupt, 0, 1);
+    return true;
   }
 
   /** One query to the job's kept worker (started at its first query; a crash or exit lets it go, the next query starts another). */
@@ -609,6 +628,8 @@ export class ValidationService {
           close?.();
         },
         queue: Promise.resolve(),
+        interrupt: new Int32Array(new SharedArrayBuffer(4)),
+        keysInFlight: false,
       };
       made.catch(() => k.close());
       kept = k;
@@ -618,8 +639,11 @@ export class ValidationService {
     const k = kept;
     const ask = async (): Promise<unknown> => {
       const { worker, remote } = await k.ready;
+      const asked = request(remote);
+      const keys = (asked.type === 'etcd-query' || asked.type === 'etcd-query-remote') && asked.query.kind === 'keys';
       return new Promise<unknown>((resolve, reject) => {
         const done = (): void => {
+          k.keysInFlight = false;
           worker.off('message', onMessage);
           worker.off('error', onError);
           worker.off('exit', onExit);
@@ -647,7 +671,10 @@ export class ValidationService {
         worker.on('message', onMessage);
         worker.on('error', onError);
         worker.on('exit', onExit);
-        worker.postMessage(request(remote));
+        k.keysInFlight = keys;
+        Atomics.store(k.interrupt, 0, 0);
+        const budget = this.opts.keyIndexBudgetBytes;
+        worker.postMessage({ ...asked, interrupt: k.interrupt.buffer as SharedArrayBuffer, ...(budget ? { keyIndexBudgetBytes: budget } : {}) });
       });
     };
     const run = k.queue.then(ask, ask);

@@ -37,8 +37,8 @@ export type WorkerRequest =
    * `keep`: the parent keeps this worker for the job's next queries: the source stays open and the key
    * browser's index is built once (by the first keys query) for all of them.
    */
-  | { type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery; keep?: boolean }
-  | { type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery; keep?: boolean }
+  | ({ type: 'etcd-query'; path: string; report: ValidationReport; query: EtcdQuery } & KeptQueryFields)
+  | ({ type: 'etcd-query-remote'; name: string; report: ValidationReport; query: EtcdQuery } & KeptQueryFields)
   /** etcd repair, salvage or export (etcd-repair.ts) of a finished job's source: a local path, or the parent's remote directory. */
   | { type: 'etcd-repair'; path: string; task: EtcdRepairTask }
   | { type: 'etcd-repair-remote'; name: string; task: EtcdRepairTask }
@@ -60,6 +60,19 @@ export type IoRequest =
 export type IoReply =
   | { type: 'io-reply'; id: number; ok: true; entries?: DirEntry[]; size?: number; bytes?: Uint8Array }
   | { type: 'io-reply'; id: number; ok: false; message: string };
+
+/** What a query to the kept worker of a job carries besides the query. */
+export interface KeptQueryFields {
+  keep?: boolean;
+  /**
+   * One Int32 in shared memory, set to 1 by the parent to stop this keys query's walk of the whole db (the
+   * parent's `interrupt` query: this thread, busy walking, reads no message until it is done). The parent
+   * clears it before it posts each query, so an interrupt that comes right after the post is not lost.
+   */
+  interrupt?: SharedArrayBuffer;
+  /** The key browser's index budget (EtcdKeyBrowserOptions.budgetBytes), for the session the first kept query opens. */
+  keyIndexBudgetBytes?: number;
+}
 
 export type WorkerReply =
   | { type: 'progress'; progress: Progress }
@@ -155,7 +168,8 @@ class KeptQuerySource {
     if (this.kept?.id !== id) {
       // Never closed: the worker ends with it (the parent terminates it when it lets the job go).
       const dir: Promise<DirectorySource> = req.type === 'etcd-query' ? openLocalTarget(req.path) : Promise.resolve(remoteDirectory(req.name, io));
-      this.kept = { id, dir, session: new EtcdQuerySession() };
+      const budget = req.keyIndexBudgetBytes;
+      this.kept = { id, dir, session: new EtcdQuerySession(budget ? { budgetBytes: budget, locatorBudgetBytes: budget } : {}) };
       const k = this.kept;
       dir.catch(() => {
         if (this.kept === k) this.kept = null;
@@ -169,7 +183,9 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
   if (req.type === 'cancel' || req.type === 'io-reply') return;
   if ((req.type === 'etcd-query' || req.type === 'etcd-query-remote') && req.keep) {
     const { dir, session } = kept.get(req, io);
-    reply({ type: 'etcd-query', result: await answerEtcdQuery(await dir, req.report, req.query, undefined, session) });
+    const flag = req.interrupt ? new Int32Array(req.interrupt) : null;
+    const interrupted = flag ? () => Atomics.load(flag, 0) !== 0 : undefined;
+    reply({ type: 'etcd-query', result: await answerEtcdQuery(await dir, req.report, req.query, undefined, session, interrupted) });
     return;
   }
   let last = 0;

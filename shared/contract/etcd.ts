@@ -483,7 +483,13 @@ export type EtcdQuery =
   | { kind: 'page-map' }
   | { kind: 'page'; page: number }
   | { kind: 'keys'; prefix?: string; search?: string; offset: number; limit: number }
-  | { kind: 'value'; key: string; revision?: number };
+  | { kind: 'value'; key: string; revision?: number }
+  /**
+   * Stop the job's keys query in flight when it is a walk of the whole db (a filter past the key index): the
+   * key browser sends it when the search changes under such a walk, whose answer nobody waits for any more.
+   * That query then fails with code `interrupted`. Only the back end's kept query worker can be interrupted.
+   */
+  | { kind: 'interrupt' };
 
 export interface EtcdQueryResults {
   'wal-records': WalRecordSummary[];
@@ -491,6 +497,8 @@ export interface EtcdQueryResults {
   page: BboltPageDetail;
   keys: EtcdKeyPage;
   value: EtcdValueDetail;
+  /** Whether a keys query was in flight and was asked to stop. */
+  interrupt: { interrupted: boolean };
 }
 
 export type EtcdQueryResult<Q extends EtcdQuery = EtcdQuery> = EtcdQueryResults[Q['kind']];

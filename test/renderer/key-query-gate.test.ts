@@ -25,10 +25,13 @@ function heldBackEnd() {
     asked,
     answer: (i: number) => settle[i]!.resolve(page(i)),
     fail: (i: number) => settle[i]!.reject(new Error(`query ${i} failed`)),
+    /** The i-th fails as the back end's kept query worker fails a stopped walk (ApiError code `interrupted`). */
+    interrupted: (i: number) => settle[i]!.reject(Object.assign(new Error('stopped: a newer search replaced this one'), { code: 'interrupted' })),
   };
 }
 
 const keys = (search: string, offset = 0): EtcdQuery => ({ kind: 'keys', offset, limit: 200, search });
+const INTERRUPT: EtcdQuery = { kind: 'interrupt' };
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('the key browser’s list queries', () => {
@@ -40,14 +43,43 @@ describe('the key browser’s list queries', () => {
     const c = gated(keys('kub'));
     await expect(b).rejects.toBeInstanceOf(SupersededQuery);
     await tick();
-    // Only the first is asked while it is in flight.
-    expect(back.asked).toEqual([keys('k')]);
+    // Only the first is asked while it is in flight, and asked once to stop.
+    expect(back.asked).toEqual([keys('k'), INTERRUPT]);
+    back.answer(1);
+    // This back end could not stop it (a Web Worker's walk): its answer still comes, and is the caller's.
     back.answer(0);
     await expect(a).resolves.toMatchObject({ total: 0 });
     await tick();
-    expect(back.asked).toEqual([keys('k'), keys('kub')]);
+    expect(back.asked).toEqual([keys('k'), INTERRUPT, keys('kub')]);
+    back.answer(2);
+    await expect(c).resolves.toMatchObject({ total: 2 });
+  });
+
+  it('a walk in flight for another filter is asked to stop, and its stop is no error on screen; the new filter is asked next', async () => {
+    const back = heldBackEnd();
+    const gated = latestFilterFirst(back.query);
+    const a = gated(keys('etcd'));
+    await tick();
+    expect(back.asked).toEqual([keys('etcd')]);
+    const b = gated(keys('kube'));
+    await tick();
+    expect(back.asked).toEqual([keys('etcd'), INTERRUPT]);
     back.answer(1);
-    await expect(c).resolves.toMatchObject({ total: 1 });
+    back.interrupted(0);
+    await expect(a).rejects.toBeInstanceOf(SupersededQuery);
+    await tick();
+    expect(back.asked).toEqual([keys('etcd'), INTERRUPT, keys('kube')]);
+    back.answer(2);
+    await expect(b).resolves.toMatchObject({ total: 2 });
+  });
+
+  it('the next page of the same filter does not stop the walk in flight', async () => {
+    const back = heldBackEnd();
+    const gated = latestFilterFirst(back.query);
+    void gated(keys('etcd'));
+    void gated(keys('etcd', 200));
+    await tick();
+    expect(back.asked).toEqual([keys('etcd')]);
   });
 
   it('pages of one filter keep their order, one at a time; a key’s value is asked at once', async () => {
@@ -77,8 +109,8 @@ describe('the key browser’s list queries', () => {
     back.fail(0);
     await expect(a).rejects.toThrow('query 0 failed');
     await tick();
-    expect(back.asked).toEqual([keys('x'), keys('y')]);
-    back.answer(1);
-    await expect(b).resolves.toMatchObject({ total: 1 });
+    expect(back.asked).toEqual([keys('x'), INTERRUPT, keys('y')]);
+    back.answer(2);
+    await expect(b).resolves.toMatchObject({ total: 2 });
   });
 });

@@ -26,6 +26,7 @@
  * prefix spanning most leaves); the same notes count every key and group of
  * the db, so the list of all keys gives exact group counts and `keysInDb`.
  */
+import { EtcdQueryError } from './query-error';
 import type { ByteSource } from '../../bytes/byte-source';
 import type { EtcdKeyGroup, EtcdKeyItem, EtcdKeyPage, EtcdQuery } from '../../contract/etcd';
 import type { OpenedBbolt } from './bbolt-walk';
@@ -662,10 +663,19 @@ export async function buildKeyBrowserIndex(
   filter: KeyMatcher | null,
   budgetBytes: number = KEY_BROWSER_BUDGET_BYTES,
   locators?: KeyGroupLocatorBuilder,
+  /** Asked at each leaf: true stops the walk (EtcdQueryError `interrupted`; nothing of it is kept). */
+  interrupted?: () => boolean,
 ): Promise<KeyBrowserIndex> {
   const b = new IndexBuilder(budgetBytes);
   // A key the fast read of its KeyValue's first field cannot find is decoded whole, then matched.
   const keep = filter ? (b: Uint8Array, start: number, end: number) => filter.matchesRange(b, start, end) : undefined;
+  const onLeaf =
+    locators || interrupted
+      ? (page: number, inline: boolean, elements: number) => {
+          if (interrupted?.()) throw new EtcdQueryError('interrupted', 'stopped: a newer search replaced this one');
+          locators?.leaf(page, inline, elements);
+        }
+      : undefined;
   await forEachRevision(
     db,
     (rev, kv, page, element) => {
@@ -675,7 +685,7 @@ export async function buildKeyBrowserIndex(
     },
     undefined,
     keep,
-    locators ? (page, inline, elements) => locators.leaf(page, inline, elements) : undefined,
+    onLeaf,
   );
   return b.finish(filter);
 }
@@ -802,7 +812,7 @@ export class EtcdKeyBrowser {
   }
 
   /** The index a query is answered from: the whole db's, or past its budget, one of the query's matching keys. */
-  private async indexFor(m: KeyMatcher, id: string): Promise<KeyBrowserIndex> {
+  private async indexFor(m: KeyMatcher, id: string, interrupted?: () => boolean): Promise<KeyBrowserIndex> {
     const whole = await this.index();
     if (!whole.limited || (!m.prefix && !m.searches)) return whole;
     if (this.filtered?.id !== id) {
@@ -813,7 +823,7 @@ export class EtcdKeyBrowser {
       this.filtered = null;
       if (this.lastRows?.index !== whole) this.lastRows = null;
       const db = await this.walkDb();
-      this.filtered = { id, index: this.buildFiltered(db, m) };
+      this.filtered = { id, index: this.buildFiltered(db, m, interrupted) };
       const f = this.filtered;
       f.index.catch(() => {
         if (this.filtered === f) this.filtered = null;
@@ -827,7 +837,7 @@ export class EtcdKeyBrowser {
    * prefix falls in few enough groups, else (or when a leaf changed since the
    * walk) by a walk of the whole db.
    */
-  private async buildFiltered(db: OpenedBbolt, m: KeyMatcher): Promise<KeyBrowserIndex> {
+  private async buildFiltered(db: OpenedBbolt, m: KeyMatcher, interrupted?: () => boolean): Promise<KeyBrowserIndex> {
     const locators = this.locators;
     if (locators && m.prefix) {
       const leaves = locators.leavesFor(m.prefix);
@@ -839,7 +849,7 @@ export class EtcdKeyBrowser {
         }
       }
     }
-    return buildKeyBrowserIndex(db, m, this.budgetBytes);
+    return buildKeyBrowserIndex(db, m, this.budgetBytes, undefined, interrupted);
   }
 
   /** Run `fn` after the queries before it (one index build at a time). */
@@ -849,15 +859,19 @@ export class EtcdKeyBrowser {
     return run;
   }
 
-  /** One page of keys (newest revision each), with the groups of all keys that match. */
-  listKeys(query: Extract<EtcdQuery, { kind: 'keys' }>): Promise<EtcdKeyPage> {
-    return this.serial(() => this.answer(query));
+  /**
+   * One page of keys (newest revision each), with the groups of all keys that match. `interrupted` is asked
+   * during a filter's walk of the whole db (past the index): true stops it (the whole db's index, kept for
+   * every query, is built to the end).
+   */
+  listKeys(query: Extract<EtcdQuery, { kind: 'keys' }>, interrupted?: () => boolean): Promise<EtcdKeyPage> {
+    return this.serial(() => this.answer(query, interrupted));
   }
 
-  private async answer(query: Extract<EtcdQuery, { kind: 'keys' }>): Promise<EtcdKeyPage> {
+  private async answer(query: Extract<EtcdQuery, { kind: 'keys' }>, interrupted?: () => boolean): Promise<EtcdKeyPage> {
     const m = new KeyMatcher(query.prefix, query.search);
     const id = `${query.prefix ?? ''}\0${query.search ?? ''}`;
-    const index = await this.indexFor(m, id);
+    const index = await this.indexFor(m, id, interrupted);
     // Paging through one filter: its rows and groups are the last query's.
     let last = this.lastRows;
     // Past the budget, the whole list's groups and total are the notes' (exact), not the held keys'.

@@ -17,6 +17,9 @@ import { listWalRecords } from './wal';
 import { bboltPageDetail, bboltPageMap, readBboltPageFacts, type BboltPageFacts } from './bbolt-db';
 import { listKeys, readValue } from './keys';
 import { EtcdKeyBrowser, type EtcdKeyBrowserOptions } from './key-browser-index';
+import { EtcdQueryError } from './query-error';
+
+export { EtcdQueryError };
 
 /** Records per `wal-records` request, keys per `keys` request. */
 export const MAX_WAL_RECORDS_PER_QUERY = 2000;
@@ -25,17 +28,6 @@ export const MAX_KEYS_PER_QUERY = 1000;
 export const MAX_QUERY_KEY_CHARS = 64 * 1024;
 /** Path components of a relative path inside the validated root (member/snap/db = 3). */
 const MAX_PATH_DEPTH = 8;
-
-export class EtcdQueryError extends Error {
-  constructor(
-    /** `bad-query` (malformed), `not-etcd`, `unknown-file`, `no-db`, `out-of-range`. */
-    readonly code: 'bad-query' | 'not-etcd' | 'unknown-file' | 'no-db' | 'out-of-range',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EtcdQueryError';
-  }
-}
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -83,8 +75,10 @@ export function parseEtcdQuery(value: unknown): EtcdQuery {
       }
       return out;
     }
+    case 'interrupt':
+      return { kind: 'interrupt' };
     default:
-      throw new EtcdQueryError('bad-query', 'query.kind must be "wal-records", "page-map", "page", "keys" or "value"');
+      throw new EtcdQueryError('bad-query', 'query.kind must be "wal-records", "page-map", "page", "keys", "value" or "interrupt"');
   }
 }
 
@@ -188,6 +182,8 @@ export async function answerEtcdQuery<Q extends EtcdQuery>(
   query: Q,
   engine: EtcdQueryEngine = DEFAULT_QUERY_ENGINE,
   session?: EtcdQuerySession,
+  /** Asked during a keys query's walk of the whole db: true stops it (EtcdQueryError `interrupted`). */
+  interrupted?: () => boolean,
 ): Promise<EtcdQueryResult<Q>> {
   const etcd = etcdOf(report);
   type R = EtcdQueryResult<Q>;
@@ -222,7 +218,7 @@ export async function answerEtcdQuery<Q extends EtcdQuery>(
       const q = query as Extract<EtcdQuery, { kind: 'keys' }>;
       const file = dbFileOf(etcd);
       const bounded = { ...q, limit: Math.min(Math.max(1, q.limit), MAX_KEYS_PER_QUERY) };
-      if (session) return (await (await session.browser(dir, file)).listKeys(bounded)) as R;
+      if (session) return (await (await session.browser(dir, file)).listKeys(bounded, interrupted)) as R;
       return (await engine.listKeys(await openRelative(dir, file), bounded)) as R;
     }
     case 'value': {
@@ -234,6 +230,9 @@ export async function answerEtcdQuery<Q extends EtcdQuery>(
       }
       return (await engine.readValue(await openRelative(dir, file), q.key, q.revision)) as R;
     }
+    case 'interrupt':
+      // Here nothing runs beside this query: the back end's kept query worker answers it itself, before its queue.
+      return { interrupted: false } as R;
   }
   throw new EtcdQueryError('bad-query', 'unknown query kind');
 }
