@@ -429,7 +429,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
     await p.getByTestId('drop-zone').waitFor();
     await p.evaluate(() => {
       const dt = new DataTransfer();
-      dt.items.add(new File(['SQLite format 3\u0000 not really'], 'snapshot.db'));
+      // Garbage under etcd's name (a SQLite file would be told as SQLite: web-ui.test.ts).
+      dt.items.add(new File(['half-copied garbage, no bbolt meta page\n'.repeat(20)], 'snapshot.db'));
       document.querySelector('[data-testid="drop-zone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     });
     expect(await verdictOf(p)).toBe('fails');
