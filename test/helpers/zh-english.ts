@@ -57,6 +57,11 @@ export const ALLOWED_WORDS = new Set(
     'Pod',
     'v2',
     'YAML',
+    // k3s's own datastore, told as what it is (finding engine.sqlite).
+    'SQLite',
+    'sqlite3',
+    'k3s',
+    'kine',
   ].map((w) => w.toLowerCase()),
 );
 
