@@ -9,6 +9,7 @@
 import type { DirEntry, DirectorySource } from './bytes/byte-source';
 import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, isSqliteHead, type ArchiveKind } from './formats/archive/archive-kind';
 import type { RunOptions } from './contract/progress';
+import { quoteAlways } from './node/shell';
 import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
 import { looksLikeEtcdInput } from './formats/etcd/layout';
@@ -34,19 +35,33 @@ export function notADatastore(name: string, elapsedMs: number): ValidationReport
 }
 
 /**
+ * A file that is no datastore of ours, told as what it is: no verdict, but one finding (`code`) whose sentence
+ * says what to do with it, and the same sentence as the summary.
+ */
+function toldAs(
+  root: string,
+  elapsedMs: number,
+  code: 'engine.archive' | 'engine.sqlite',
+  file: string,
+  message: string,
+  params: Record<string, string>,
+): ValidationReport {
+  return {
+    ...notADatastore(root, elapsedMs),
+    findings: [{ severity: 'info', code, file, offset: null, message, params }],
+    summary: message,
+    summaryText: { key: `finding.${code}.message`, params },
+  };
+}
+
+/**
  * A lone file that is an archive (a backup of the data dir taken with tar, a zip): no verdict either, but what to
  * do, since the datastore is likely inside.
  */
 function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: number): ValidationReport {
   const command = extractCommand(kind, file);
   const message = `${file} is a ${kind} archive, not a datastore: the data directory may be inside. Extract it into a new folder (${command}) and validate what it holds.`;
-  const params = { file, kind, command };
-  return {
-    ...notADatastore(root, elapsedMs),
-    findings: [{ severity: 'info', code: 'engine.archive', file, offset: null, message, params }],
-    summary: message,
-    summaryText: { key: 'finding.engine.archive.message', params },
-  };
+  return toldAs(root, elapsedMs, 'engine.archive', file, message, { file, kind, command });
 }
 
 /**
@@ -54,15 +69,9 @@ function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: num
  * reads, but what it is and how to check it.
  */
 function aSqliteDb(root: string, file: string, elapsedMs: number): ValidationReport {
-  const command = `sqlite3 '${file.replace(/'/g, `'\\''`)}' 'PRAGMA integrity_check'`;
+  const command = `sqlite3 ${quoteAlways(file)} 'PRAGMA integrity_check'`;
   const message = `${file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Lifeboat reads etcd and dqlite data; back this file up, then check it with ${command}.`;
-  const params = { file, command };
-  return {
-    ...notADatastore(root, elapsedMs),
-    findings: [{ severity: 'info', code: 'engine.sqlite', file, offset: null, message, params }],
-    summary: message,
-    summaryText: { key: 'finding.engine.sqlite.message', params },
-  };
+  return toldAs(root, elapsedMs, 'engine.sqlite', file, message, { file, command });
 }
 
 /** At most this many `*.db` files of a folder are opened to look for a SQLite head (k3s's db folder holds one). */

@@ -7,6 +7,8 @@
  * 1952), bzip2, xz, zstd (RFC 8878), zip's local file header, and POSIX tar's
  * `ustar` at byte 257 (an uncompressed tar).
  */
+import { quoteAlways } from '../../node/shell';
+
 export type ArchiveKind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'zip' | 'tar';
 
 /** Bytes of a file's start that `archiveKindOf` and `isSqliteHead` look at. */
@@ -34,7 +36,7 @@ export function archiveKindOf(head: Uint8Array): ArchiveKind | null {
 
 /** The command that extracts it into the current folder (tar reads the compressed kinds itself). */
 export function extractCommand(kind: ArchiveKind, file: string): string {
-  const q = `'${file.replace(/'/g, `'\\''`)}'`;
+  const q = quoteAlways(file);
   switch (kind) {
     case 'zip':
       return `unzip ${q}`;
