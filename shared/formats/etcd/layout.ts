@@ -48,12 +48,6 @@ export function isLoneDbFile(e: Pick<DirEntry, 'name' | 'size'>): boolean {
   return e.name === 'db' || /\.db$/.test(e.name) || hasShaTrailer(e.size);
 }
 
-/** Dispatch check over listed entries: etcd names, or a lone file that looks like a db / snapshot.db. */
-export function looksLikeEtcdEntries(entries: Pick<DirEntry, 'name' | 'size' | 'kind'>[]): boolean {
-  if (looksLikeEtcd(entries.map((e) => e.name))) return true;
-  return entries.length === 1 && entries[0]!.kind === 'file' && isLoneDbFile(entries[0]!);
-}
-
 /**
  * Where a bbolt meta page's magic (0xED0CDAED, little-endian, after the 16-byte page header) lies: in page 0,
  * and in page 1 for the page sizes bbolt takes from the OS (4 KiB; 16 and 64 KiB on some arm64 and ppc64
