@@ -7,7 +7,10 @@
  * `mixed` adds upper-case and non-ASCII keys (a search folds case).
  */
 import { encodeKeyValue, revisionKey, u64be, writeEtcdBackend, type RevisionItem } from '../../shared/formats/etcd/etcd-db-write';
-import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
+import { memorySink, type PageSink } from '../../shared/formats/etcd/bbolt-write';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const te = new TextEncoder();
 
@@ -68,4 +71,15 @@ export async function writeKeyBrowserDb(sink: PageSink, keys: number, mixed = fa
     revisions: keyBrowserRevisions(keys, mixed, last),
     buckets: { meta: [[te.encode('consistent_index'), u64be(keys * 2)]] },
   });
+}
+
+/** Such a db written as `db` in a new temporary folder (`prefix` names it), with its bytes; the caller removes `dir`. */
+export async function keyBrowserDbFile(prefix: string, keys: number, mixed = false): Promise<{ dir: string; file: string; bytes: Uint8Array }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const sink = memorySink();
+  await writeKeyBrowserDb(sink, keys, mixed);
+  const bytes = sink.bytes();
+  const file = path.join(dir, 'db');
+  await fs.writeFile(file, bytes);
+  return { dir, file, bytes };
 }

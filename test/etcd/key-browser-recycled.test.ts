@@ -11,16 +11,13 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
 import { memorySource } from '../../shared/bytes/byte-source';
 import type { EtcdQuery } from '../../shared/contract/etcd';
-import { memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { EtcdKeyBrowser } from '../../shared/formats/etcd/key-browser-index';
 import { groupPrefix } from '../../renderer/src/features/etcd/key-groups';
-import { writeKeyBrowserDb } from './key-browser-db';
+import { keyBrowserDbFile } from './key-browser-db';
 
 type KeysQuery = Extract<EtcdQuery, { kind: 'keys' }>;
 const q = (over: Partial<KeysQuery> = {}): KeysQuery => ({ kind: 'keys', offset: 0, limit: 300, ...over });
@@ -30,12 +27,7 @@ let bytes: Uint8Array;
 let file = '';
 
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-kb-recycled-'));
-  const sink = memorySink();
-  await writeKeyBrowserDb(sink, 80_000, true);
-  bytes = sink.bytes();
-  file = path.join(dir, 'db');
-  await fs.writeFile(file, bytes);
+  ({ dir, file, bytes } = await keyBrowserDbFile('lifeboat-kb-recycled-', 80_000, true));
 });
 afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });

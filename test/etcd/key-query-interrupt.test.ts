@@ -11,20 +11,17 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvents, EventName } from '../../shared/contract/api';
 import { memorySource } from '../../shared/bytes/byte-source';
 import type { EtcdQuery } from '../../shared/contract/etcd';
-import { memorySink } from '../../shared/formats/etcd/bbolt-write';
 import { EtcdKeyBrowser } from '../../shared/formats/etcd/key-browser-index';
 import { EtcdQueryError } from '../../shared/formats/etcd/query';
 import type { CallContext } from '../../electron/services/registry';
 import { createSampleCatalog } from '../../electron/services/samples';
 import { ValidationService } from '../../electron/services/validation-service';
 import { ensureBuilt } from '../cli/fixtures';
-import { writeKeyBrowserDb } from './key-browser-db';
+import { keyBrowserDbFile } from './key-browser-db';
 
 type KeysQuery = Extract<EtcdQuery, { kind: 'keys' }>;
 const q = (over: Partial<KeysQuery> = {}): KeysQuery => ({ kind: 'keys', offset: 0, limit: 200, ...over });
@@ -38,12 +35,7 @@ const sha = () => createHash('sha256').update(bytes).digest('hex');
 
 beforeAll(async () => {
   await ensureBuilt();
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-kb-interrupt-'));
-  const sink = memorySink();
-  await writeKeyBrowserDb(sink, 80_000, true);
-  bytes = sink.bytes();
-  file = path.join(dir, 'db');
-  await fs.writeFile(file, bytes);
+  ({ dir, file, bytes } = await keyBrowserDbFile('lifeboat-kb-interrupt-', 80_000, true));
 });
 afterAll(async () => {
   if (dir) await fs.rm(dir, { recursive: true, force: true });
