@@ -15,7 +15,7 @@ import { REPO } from '../cli/fixtures';
 import { hashTree, loopbackEndpoint, makeGoldenWith, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
 import { sampleObjects } from '../../build/etcd-samples';
 import { walFrames } from '../helpers/etcd-damage';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, verdictOf, type WatchedPage } from './helpers';
+import { chromiumAvailable, dropOne, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, verdictOf, type WatchedPage } from './helpers';
 
 const canRun = chromiumAvailable() && requireEtcd();
 const SAMPLES = path.join(REPO, 'resources', 'samples');
@@ -426,13 +426,8 @@ describe.skipIf(!canRun)('etcd report in Chromium', () => {
 
   it('a dropped snapshot.db that is no bbolt file gets a clear verdict, not a crash', async () => {
     const { page: p, errors } = await open();
-    await p.getByTestId('drop-zone').waitFor();
-    await p.evaluate(() => {
-      const dt = new DataTransfer();
-      // Garbage under etcd's name (a SQLite file would be told as SQLite: web-ui.test.ts).
-      dt.items.add(new File(['half-copied garbage, no bbolt meta page\n'.repeat(20)], 'snapshot.db'));
-      document.querySelector('[data-testid="drop-zone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    });
+    // Garbage under etcd's name (a SQLite file would be told as SQLite: web-ui.test.ts).
+    await dropOne(p, 'snapshot.db', [...new TextEncoder().encode('half-copied garbage, no bbolt meta page\n'.repeat(20))]);
     expect(await verdictOf(p)).toBe('fails');
     expect(await p.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
     expect(await p.getByTestId('findings').locator('li.finding[data-severity="error"]').count()).toBeGreaterThan(0);

@@ -77,6 +77,19 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
 }
 
 /** The report is up and says what kind of verdict it is (`data-verdict` of the verdict banner). */
+/** Drop one file (its bytes as numbers, built in page context) on the start page's drop zone, as a user drags it there. */
+export async function dropOne(p: Page, name: string, bytes: number[]): Promise<void> {
+  await p.getByTestId('drop-zone').waitFor();
+  await p.evaluate(
+    ([fileName, content]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(content)], fileName));
+      document.querySelector('[data-testid="drop-zone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    [name, bytes] as const,
+  );
+}
+
 export async function verdictOf(p: Page): Promise<string> {
   const v = p.getByTestId('verdict');
   await v.waitFor({ timeout: 60_000 });

@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { closedSegments, copyDir, dqliteDemoAvailable, hashTree, REPO } from '../cli/fixtures';
 import { goldenField, goldenKilled, goldenStopped } from '../helpers/dqlite-goldens';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
+import { chromiumAvailable, dropOne, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 import { FIELD_REPORTS } from '../helpers/field-reports';
 
 const canRun = chromiumAvailable() && dqliteDemoAvailable();
@@ -355,14 +355,8 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
 
   it('reports a dropped loose file as an unknown engine, calmly', async () => {
     const { page: p, errors } = await page();
-    await p.getByTestId('drop-zone').waitFor();
-    // A drop built in page context: one file that is no datastore (a *.db is taken for etcd: see etcd-ui.test.ts).
-    await p.evaluate(() => {
-      const dt = new DataTransfer();
-      dt.items.add(new File(['cluster notes, nothing else\n'], 'notes.txt'));
-      const zone = document.querySelector('[data-testid="drop-zone"]');
-      zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    });
+    // One file that is no datastore (a *.db is taken for etcd: see etcd-ui.test.ts).
+    await dropOne(p, 'notes.txt', [...new TextEncoder().encode('cluster notes, nothing else\n')]);
     const verdict = p.getByTestId('verdict');
     await verdict.waitFor({ timeout: 30_000 });
     expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
@@ -372,57 +366,45 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('tells a dropped archive (a tar.gz of the data dir) as one, with the command that extracts it, in English and Chinese', async () => {
-    for (const [locale, heading] of [
-      ['en-US', 'An archive, not a datastore: extract it first'],
-      ['zh-CN', '这是归档文件，不是数据存储：请先解压'],
-    ] as const) {
-      const { page: p, errors } = await page({ locale });
-      await p.getByTestId('drop-zone').waitFor();
+  /** SQLite's header and a page of zeros. */
+  const sqliteHead = [...new TextEncoder().encode('SQLite format 3\u0000'), ...new Array<number>(4096 - 16).fill(0)];
+  for (const told of [
+    {
+      what: 'archive (a tar.gz of the data dir) as one, with the command that extracts it',
       // The first bytes of a gzip stream (what `tar czf` writes), under the name an operator gives a backup.
-      await p.evaluate(() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 1, 2, 3, 4])], 'etcd-backup.tgz'));
-        const zone = document.querySelector('[data-testid="drop-zone"]');
-        zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      });
-      const verdict = p.getByTestId('verdict');
-      await verdict.waitFor({ timeout: 30_000 });
-      expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
-      const panel = p.getByTestId('unknown-archive');
-      await panel.getByRole('heading', { name: heading }).waitFor();
-      expect(await panel.innerText()).toContain("tar -xzf 'etcd-backup.tgz'");
-      await screenshot(p, `drop-archive-${locale}`);
-      expect(errors).toEqual([]);
-    }
-  });
-
-  it("tells a dropped k3s state.db as SQLite, not etcd's bbolt, in English and Chinese", async () => {
-    for (const [locale, heading] of [
-      ['en-US', 'A SQLite database (k3s), not etcd or dqlite'],
-      ['zh-CN', '这是 SQLite 数据库（k3s），不是 etcd 或 dqlite'],
-    ] as const) {
-      const { page: p, errors } = await page({ locale });
-      await p.getByTestId('drop-zone').waitFor();
-      // SQLite's header and a page of zeros, under k3s's name for its datastore.
-      await p.evaluate(() => {
-        const bytes = new Uint8Array(4096);
-        bytes.set(new TextEncoder().encode('SQLite format 3\u0000'));
-        const dt = new DataTransfer();
-        dt.items.add(new File([bytes], 'state.db'));
-        const zone = document.querySelector('[data-testid="drop-zone"]');
-        zone?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      });
-      const verdict = p.getByTestId('verdict');
-      await verdict.waitFor({ timeout: 30_000 });
-      expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
-      const panel = p.getByTestId('unknown-sqlite');
-      await panel.getByRole('heading', { name: heading }).waitFor();
-      expect(await panel.innerText()).toContain("sqlite3 'state.db' 'PRAGMA integrity_check'");
-      await screenshot(p, `drop-sqlite-${locale}`);
-      expect(errors).toEqual([]);
-    }
-  });
+      file: 'etcd-backup.tgz',
+      bytes: [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 1, 2, 3, 4],
+      panel: 'unknown-archive',
+      headings: { 'en-US': 'An archive, not a datastore: extract it first', 'zh-CN': '这是归档文件，不是数据存储：请先解压' },
+      command: "tar -xzf 'etcd-backup.tgz'",
+      shot: 'drop-archive',
+    },
+    {
+      what: "k3s state.db as SQLite, not etcd's bbolt",
+      file: 'state.db',
+      bytes: sqliteHead,
+      panel: 'unknown-sqlite',
+      headings: { 'en-US': 'A SQLite database (k3s), not etcd or dqlite', 'zh-CN': '这是 SQLite 数据库（k3s），不是 etcd 或 dqlite' },
+      command: "sqlite3 'state.db' 'PRAGMA integrity_check'",
+      shot: 'drop-sqlite',
+    },
+  ]) {
+    it(`tells a dropped ${told.what}, in English and Chinese`, async () => {
+      const { file, bytes, panel: testId, headings, command, shot } = told;
+      for (const locale of ['en-US', 'zh-CN'] as const) {
+        const { page: p, errors } = await page({ locale });
+        await dropOne(p, file, bytes);
+        const verdict = p.getByTestId('verdict');
+        await verdict.waitFor({ timeout: 30_000 });
+        expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
+        const panel = p.getByTestId(testId);
+        await panel.getByRole('heading', { name: headings[locale] }).waitFor();
+        expect(await panel.innerText()).toContain(command);
+        await screenshot(p, `${shot}-${locale}`);
+        expect(errors).toEqual([]);
+      }
+    });
+  }
 
   it('stays responsive with 20000 segments on the map', async () => {
     const lines = ['total 1'];
