@@ -25,8 +25,8 @@ const PS = 4096;
 let dir = '';
 let intact: Uint8Array;
 
-/** ~24 MB (`keys` 12,000): three times the reader's 8 MiB cache. */
-function buildDb(keys = 12_000): Promise<Uint8Array> {
+/** ~27 MB (`keys` 16,000): over three times the reader's 8 MiB cache. */
+function buildDb(keys = 16_000): Promise<Uint8Array> {
   const items: RevisionItem[] = [];
   for (let i = 0; i < keys; i++) {
     const key = te.encode(`/registry/configmaps/ns-${i % 7}/cm-${String(i).padStart(6, '0')}`);
@@ -91,8 +91,8 @@ describe('the db walk with reused read buffers', () => {
     expect(fromFile.schema).toEqual(fromMemory.schema);
     expect(fromFile.findings).toEqual(fromMemory.findings);
     expect(fromFile.info.problems).toEqual([]);
-    expect(fromFile.schema!.revisions).toBe(12_000);
-    expect(fromFile.schema!.liveKeys).toBe(12_000);
+    expect(fromFile.schema!.revisions).toBe(16_000);
+    expect(fromFile.schema!.liveKeys).toBe(16_000);
     expect(fromFile.bytesRead).toBe(fromMemory.bytesRead);
   });
 
@@ -140,7 +140,7 @@ describe('the db walk with reused read buffers', () => {
 
   it('a walk cancelled while its chunks are read ahead: the thread stops and closes the file', async () => {
     // ~48 MB: more than the thread's ring holds (32 MiB), so it is still reading (its file open) when the walk stops.
-    const big = await buildDb(24_000);
+    const big = await buildDb(32_000);
     expect(big.length).toBeGreaterThan(40 * 1024 * 1024);
     const file = path.join(dir, 'read-ahead-cancel.db');
     await fs.writeFile(file, big);

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { ETCDCTL, loopbackEndpoint, spawnEtcd, waitHealthy } from './etcd';
+import { ETCDCTL, loopbackEndpoint, spawnEtcd, waitHealthy, type EtcdNode } from './etcd';
 
 export interface RestoreResult {
   /** etcdctl's exit status and output. */
@@ -15,6 +15,8 @@ export interface RestoreResult {
   keys: Map<string, Uint8Array> | null;
   revision: number | null;
   etcdOutput: string;
+  /** The keys again after `thenOnNode` ran (null without it). */
+  keysAfter: Map<string, Uint8Array> | null;
 }
 
 export function etcdctlOffline(args: string[], timeoutMs = 60_000): { status: number | null; stdout: string; stderr: string } {
@@ -30,8 +32,11 @@ export function snapshotStatus(file: string): { ok: boolean; revision?: number; 
   return { ok: true, revision: j.revision, totalKey: j.totalKey, totalSize: j.totalSize, output: r.stdout };
 }
 
-/** Restore `snapshotFile` into `workDir/restored` as member `n1`, start etcd, read all keys, stop. */
-export async function restoreAndRead(snapshotFile: string, workDir: string): Promise<RestoreResult> {
+/**
+ * Restore `snapshotFile` into `workDir/restored` as member `n1`, start etcd, read all keys, stop. `thenOnNode`
+ * (writes, deletes, a compaction) runs on the running member after the read, and the keys are read again.
+ */
+export async function restoreAndRead(snapshotFile: string, workDir: string, thenOnNode?: (node: EtcdNode) => Promise<void>): Promise<RestoreResult> {
   const ep = await loopbackEndpoint();
   const dataDir = path.join(workDir, 'restored');
   const peerUrl = `http://${ep.host}:${ep.peerPort}`;
@@ -51,7 +56,7 @@ export async function restoreAndRead(snapshotFile: string, workDir: string): Pro
     'lifeboat-restore',
   ]);
   const restoreOutput = r.stdout + r.stderr;
-  if (r.status !== 0) return { restoreStatus: r.status, restoreOutput, started: false, keys: null, revision: null, etcdOutput: '' };
+  if (r.status !== 0) return { restoreStatus: r.status, restoreOutput, started: false, keys: null, revision: null, etcdOutput: '', keysAfter: null };
   const node = await spawnEtcd({
     dataDir,
     name: 'n1',
@@ -62,11 +67,16 @@ export async function restoreAndRead(snapshotFile: string, workDir: string): Pro
   });
   try {
     if (!(await waitHealthy(node, 30_000))) {
-      return { restoreStatus: r.status, restoreOutput, started: false, keys: null, revision: null, etcdOutput: node.output() };
+      return { restoreStatus: r.status, restoreOutput, started: false, keys: null, revision: null, etcdOutput: node.output(), keysAfter: null };
     }
     const keys = await node.rangeBytes('');
     const { revision } = await node.status();
-    return { restoreStatus: r.status, restoreOutput, started: true, keys, revision, etcdOutput: node.output() };
+    let keysAfter: Map<string, Uint8Array> | null = null;
+    if (thenOnNode) {
+      await thenOnNode(node);
+      keysAfter = await node.rangeBytes('');
+    }
+    return { restoreStatus: r.status, restoreOutput, started: true, keys, revision, etcdOutput: node.output(), keysAfter };
   } finally {
     await node.stop();
   }

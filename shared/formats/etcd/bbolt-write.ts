@@ -20,8 +20,9 @@
  *   below the high-water mark is reachable, so nothing is "unreachable unfreed".
  * - then each bucket's leaf pages (16-byte elements {flags, pos, ksize, vsize},
  *   `pos` relative to the element), its branch pages ({pos, ksize, pgid},
- *   key = first key of the child), a value too large for one page goes alone
- *   into a page with `overflow` continuation pages.
+ *   key = first key of the child). A leaf may span several pages (`overflow`
+ *   continuation pages, up to MAX_LEAF_PAGES) when its elements are large; an
+ *   element larger than that goes alone into a span of its own.
  * - last the root bucket leaf: bucket name -> InBucket {root pgid, sequence}
  *   with the bucket flag. Every bucket is written as a paged bucket (never
  *   inline; inline is only bbolt's space optimisation, both are valid).
@@ -36,6 +37,13 @@ export const BBOLT_MAX_VALUE_SIZE = 0x7ffffffe;
 const ELEMENT_SIZE = 16;
 /** Pages are handed to the sink in runs of about this many bytes (two such buffers, one filled while the other is written). */
 const FLUSH_BYTES = 4 << 20;
+/**
+ * A leaf spans up to this many pages (its first page's `overflow` counts the rest), as bbolt's own leaves do when
+ * a node holds a few large values. Values of a few KiB (Kubernetes objects) one page apiece left a page a quarter to
+ * half empty (4.2 KB values took two pages each): a salvaged snapshot.db of them was up to twice its data, and its
+ * write (the salvage's slowest phase) as long. bbolt, etcd and `etcdctl snapshot restore` read any span.
+ */
+export const MAX_LEAF_PAGES = 8;
 
 /**
  * Where the pages go: positional writes (the metas are written last, at
@@ -218,6 +226,8 @@ function compareWithPrefix(a: Uint8Array, aLength: number, b: Uint8Array): numbe
  */
 export class BboltWriter {
   private readonly pageSize: number;
+  /** The most a leaf of several elements spans (MAX_LEAF_PAGES pages). */
+  private readonly maxLeafBytes: number;
   private readonly plan: boolean;
   private readonly layout: BboltLayout | null;
   private nextPage = 3; // 0, 1 meta; 2 freelist
@@ -257,10 +267,11 @@ export class BboltWriter {
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.plan = opts.plan === true;
     this.layout = opts.layout ?? null;
-    // A leaf of several elements fits one page, each element taking ELEMENT_SIZE bytes and a key byte at least.
-    this.leafKeyLengths = new Uint32Array(Math.ceil(this.pageSize / ELEMENT_SIZE) + 1);
+    this.maxLeafBytes = MAX_LEAF_PAGES * this.pageSize;
+    // A leaf of several elements fits its span, each element taking ELEMENT_SIZE bytes and a key byte at least.
+    this.leafKeyLengths = new Uint32Array(Math.ceil(this.maxLeafBytes / ELEMENT_SIZE) + 1);
     this.leafValueSizes = new Uint32Array(this.leafKeyLengths.length);
-    const bytes = this.plan ? 0 : Math.max(FLUSH_BYTES, 4 * this.pageSize);
+    const bytes = this.plan ? 0 : Math.max(FLUSH_BYTES, 2 * this.maxLeafBytes);
     this.chunk = sink.allocate?.(bytes) ?? new Uint8Array(bytes);
     this.spare = sink.allocate?.(bytes) ?? new Uint8Array(bytes);
     if (this.layout) {
@@ -303,7 +314,7 @@ export class BboltWriter {
     b.keys++;
     const size = ELEMENT_SIZE + key.length + valueSize;
     const bytes = typeof value === 'number' ? null : value;
-    if (b.elements > 0 && b.pageBytes + size > this.pageSize) {
+    if (b.elements > 0 && !this.leafTakes(b.pageBytes, size)) {
       const flushed = this.flushLeaf();
       if (flushed) return flushed.then(() => this.putInLeaf(b, key, bytes, valueSize, size));
     }
@@ -312,7 +323,7 @@ export class BboltWriter {
 
   /** The rest of `put` once the leaf has room: the element joins it (or, alone too big for one page, is written now). */
   private putInLeaf(b: OpenBucket, key: Uint8Array, bytes: Uint8Array | null, valueSize: number, size: number): void | Promise<void> {
-    if (PAGE_HEADER_SIZE + size > this.pageSize) {
+    if (PAGE_HEADER_SIZE + size > this.maxLeafBytes) {
       // Alone in its page span whatever comes next (nothing else fits beside it): written now, from the caller's bytes.
       return this.writeElementsPage([{ key, value: bytes, valueSize, flags: 0 }], LEAF_PAGE_FLAG).then((pgid) => {
         b.level0.push(key, pgid);
@@ -325,6 +336,17 @@ export class BboltWriter {
     this.leafValueSizes[b.elements] = valueSize;
     b.elements++;
     b.pageBytes += size;
+  }
+
+  /**
+   * Whether an element of `size` bytes joins a leaf of `pageBytes`: when it fits the pages the leaf already spans,
+   * or when flushing now would leave more than an eighth of a page empty and the leaf stays within MAX_LEAF_PAGES
+   * (small elements fill one page as before; large ones share a span instead of leaving each page part empty).
+   */
+  private leafTakes(pageBytes: number, size: number): boolean {
+    const spanBytes = Math.ceil(pageBytes / this.pageSize) * this.pageSize;
+    if (pageBytes + size <= spanBytes) return true;
+    return spanBytes - pageBytes > this.pageSize / 8 && pageBytes + size <= this.maxLeafBytes;
   }
 
   /** `bytes` appended to the scratch buffer (until the leaf is flushed). */
@@ -407,21 +429,23 @@ export class BboltWriter {
   }
 
   /**
-   * The leaf being filled as one page (its elements fit one: `put` flushes before they would not), built in
-   * the run buffer: the element headers, then the scratch buffer's keys and values in one copy. The same bytes
-   * `writeElementsPage` would write, without an object, view or promise per page unless the run is full.
+   * The leaf being filled as one page span (at most MAX_LEAF_PAGES: `put` flushes before it would be more),
+   * built in the run buffer: the element headers, then the scratch buffer's keys and values in one copy. The same
+   * bytes `writeElementsPage` would write, without an object, view or promise per page unless the run is full.
    */
   private writeLeafPage(b: OpenBucket): number | Promise<number> {
     const pgid = this.nextPage;
+    const pages = Math.ceil(b.pageBytes / this.pageSize);
     if (this.plan) {
-      this.nextPage++;
+      this.nextPage += pages;
       return pgid;
     }
-    if (this.chunkBytes + this.pageSize > this.chunk.length) return this.flushChunks().then(() => this.writeLeafPage(b));
-    this.nextPage++;
+    const spanBytes = pages * this.pageSize;
+    if (this.chunkBytes + spanBytes > this.chunk.length) return this.flushChunks().then(() => this.writeLeafPage(b));
+    this.nextPage += pages;
     const page = this.chunk;
     const base = this.chunkBytes;
-    this.chunkBytes += this.pageSize;
+    this.chunkBytes += spanBytes;
     const n = b.elements;
     putU32le(page, base, pgid % 0x100000000);
     putU32le(page, base + 4, Math.floor(pgid / 0x100000000));
@@ -429,7 +453,7 @@ export class BboltWriter {
     page[base + 9] = LEAF_PAGE_FLAG >>> 8;
     page[base + 10] = n & 0xff;
     page[base + 11] = n >>> 8;
-    putU32le(page, base + 12, 0);
+    putU32le(page, base + 12, pages - 1);
     const headers = PAGE_HEADER_SIZE + n * ELEMENT_SIZE;
     let data = headers;
     for (let i = 0; i < n; i++) {
@@ -442,9 +466,9 @@ export class BboltWriter {
       putU32le(page, base + at + 12, valueSize);
       data += keyLength + valueSize;
     }
-    if (data - headers !== this.scratchBytes || data > this.pageSize) throw new BboltWriteError('leaf data does not match its elements (a writer bug)');
+    if (data - headers !== this.scratchBytes || data !== b.pageBytes) throw new BboltWriteError('leaf data does not match its elements (a writer bug)');
     page.set(this.scratch.subarray(0, this.scratchBytes), base + headers);
-    page.fill(0, base + data, base + this.pageSize);
+    page.fill(0, base + data, base + spanBytes);
     return pgid;
   }
 
