@@ -191,9 +191,14 @@ async function pointBranchAtPageZero(file: string): Promise<boolean> {
   const src = await openFileSource(file);
   try {
     // The writer puts the key bucket's branch pages right after its leaves: the first branch page is one of them.
-    for (let p = 3; p * 4096 < src.size; p++) {
+    // Page by page span (a leaf's overflow pages hold its data, not a header).
+    for (let p = 3; p * 4096 < src.size; ) {
       const b = await src.read(p * 4096, 16);
-      if (b[8] !== 0x01) continue;
+      const overflow = b[12]! | (b[13]! << 8) | (b[14]! << 16) | (b[15]! << 24);
+      if (b[8] !== 0x01) {
+        p += 1 + overflow;
+        continue;
+      }
       const fh = await fs.open(file, 'r+');
       try {
         await fh.write(new Uint8Array(8), 0, 8, p * 4096 + 16 + 8);

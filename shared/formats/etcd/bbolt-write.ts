@@ -321,7 +321,7 @@ export class BboltWriter {
     return this.putInLeaf(b, key, bytes, valueSize, size);
   }
 
-  /** The rest of `put` once the leaf has room: the element joins it (or, alone too big for one page, is written now). */
+  /** The rest of `put` once the leaf has room: the element joins it (or, alone larger than MAX_LEAF_PAGES, is written now). */
   private putInLeaf(b: OpenBucket, key: Uint8Array, bytes: Uint8Array | null, valueSize: number, size: number): void | Promise<void> {
     if (PAGE_HEADER_SIZE + size > this.maxLeafBytes) {
       // Alone in its page span whatever comes next (nothing else fits beside it): written now, from the caller's bytes.
