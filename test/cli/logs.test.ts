@@ -3,9 +3,9 @@
  * operator needs at the console, in cause-to-effect order.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import * as path from 'node:path';
 import { FIELD_REPORTS } from '../helpers/field-reports';
 import { ensureBuilt } from './fixtures';
@@ -39,7 +39,9 @@ describe('lifeboat logs', () => {
   });
 
   it('exits 0 on a log with nothing known, and 2 on bad usage', () => {
-    const quiet = path.join(mkdtempSync(path.join(os.tmpdir(), 'lifeboat-logs-')), 'quiet.log');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-logs-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const quiet = path.join(dir, 'quiet.log');
     writeFileSync(quiet, 'Mar 13 12:00:00 node systemd[1]: Started Session 1 of user root.\n');
     const r = run(['logs', quiet]);
     expect(r.status).toBe(0);

@@ -105,6 +105,8 @@ async function child(format: string, seed: number, from: number, count: number, 
     },
   });
   stats.peakRss = process.resourceUsage().maxRSS * 1024;
+  // A child the watchdog kills (a hang, the heap limit) leaves its work folder: the parent's own corpus, if it made one, is removed below.
+  await target.dispose?.(corpus);
   process.send?.({ type: 'done', stats } satisfies ChildMessage, () => process.exit(0));
 }
 
@@ -242,6 +244,7 @@ async function runFormat(o: Options, format: string): Promise<FormatResult> {
     const dir = saveInput(o, target, corpus, o.index, `replay: ${merged.slowest ? `${merged.slowest.ms.toFixed(1)} ms` : 'see above'}`);
     process.stdout.write(`  ${format}: input ${o.index} saved to ${path.relative(process.cwd(), dir)}\n`);
   }
+  if (corpus !== null) await target.dispose?.(corpus);
   return { stats: merged, incidents, wallMs: Date.now() - t0 };
 }
 

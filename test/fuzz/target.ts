@@ -34,6 +34,8 @@ export interface FuzzTarget<Input = unknown, Corpus = unknown> {
   generate(r: Rng, corpus: Corpus): Input;
   /** The code under test on one input; throws when an invariant breaks. */
   run(input: Input, corpus: Corpus): void | Promise<void>;
+  /** Remove what `corpus` made on disk (a work folder under the temp dir); the runner calls it when it is done. */
+  dispose?(corpus: Corpus): void | Promise<void>;
   /** The input as files, for saving a failing or hanging one. */
   files(input: Input): Record<string, Uint8Array | string>;
   /** Size of an input in bytes or characters (for the slowest-input figure). */

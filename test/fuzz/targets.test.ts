@@ -5,7 +5,7 @@
  * (fresh seeds, 100,000 inputs per format, heap limit, hang watchdog) is
  * `npm run fuzz`; its figures are in the README. No timing here.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { inputOf, runRange } from './core';
 import { TARGETS } from './targets/index';
 
@@ -55,6 +55,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
   for (const target of TARGETS.filter((t) => !t.hidden)) {
     it(`${target.name}: ${COUNT[target.name] ?? 400} mutated inputs, no failure`, { timeout: 300_000 }, async () => {
       const corpus = await target.corpus();
+      onTestFinished(() => target.dispose?.(corpus));
       const stats = await runRange(target, corpus, SEED, 0, COUNT[target.name] ?? 400);
       expect(stats.failures).toEqual([]);
       expect(stats.inputs).toBe(COUNT[target.name] ?? 400);

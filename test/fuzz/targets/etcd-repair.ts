@@ -23,6 +23,7 @@ export const etcdRepair: FuzzTarget<Dir, RepairCorpus> = {
     work: mkdtempSync(path.join(tmpdir(), 'lifeboat-fuzz-repair-')),
   }),
   generate: (r, corpus) => mutateDataDir(r, corpus.dirs),
+  dispose: (corpus) => rmSync(corpus.work, { recursive: true, force: true }),
   run: async (files, corpus) => {
     rmSync(corpus.work, { recursive: true, force: true });
     const input = path.join(corpus.work, 'etcd-data');

@@ -55,6 +55,7 @@ export const etcdSalvage: FuzzTarget<Dir, SalvageCorpus> = {
     out: mkdtempSync(path.join(tmpdir(), 'lifeboat-fuzz-salvage-')),
   }),
   generate: (r, corpus) => mutateDataDir(r, corpus.dirs),
+  dispose: (corpus) => rmSync(corpus.out, { recursive: true, force: true }),
   run: async (files, corpus) => {
     rmSync(corpus.out, { recursive: true, force: true });
     mkdirSync(corpus.out, { recursive: true });
