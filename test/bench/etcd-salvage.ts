@@ -163,27 +163,11 @@ export async function salvageChild(kind: string, input: string, out: string): Pr
   } else if (kind === 'salvage') {
     const r = await salvageToSnapshotDb(input, out, { keysListedMax: 0 });
     result = { keysWritten: r.keysWritten, fromWal: r.sources.wal, lost: r.lost.length, bytesWritten: r.bytesWritten, bytesRead: r.bytesRead };
-  } else if (kind === 'write') {
-    // The floor of salvage's write phase on this machine: the same number of bytes in 4 MiB runs, then fsync.
-    result = { bytes: await writeBytes(out, Number(input)) };
   } else if (kind === 'many-keys') {
     await makeManyKeysDb(out, Number(input));
     result = { keys: Number(input) };
   } else throw new Error(`unknown salvage bench child ${kind}`);
   process.stdout.write(JSON.stringify(result) + '\n');
-}
-
-async function writeBytes(file: string, bytes: number): Promise<number> {
-  const run = new Uint8Array(MAX_READ);
-  for (let i = 0; i < run.length; i++) run[i] = (i * 131) & 0xff;
-  const fh = await fs.open(file, 'wx', 0o600);
-  try {
-    for (let at = 0; at < bytes; at += run.length) await fh.write(run, 0, Math.min(run.length, bytes - at), at);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return bytes;
 }
 
 /** Point the first element of the key bucket's root branch at page 0 (the field report's damage). */
@@ -192,7 +176,7 @@ async function pointBranchAtPageZero(file: string): Promise<boolean> {
   try {
     // The writer puts the key bucket's branch pages right after its leaves: the first branch page is one of them.
     // Page by page span (a leaf's overflow pages hold its data, not a header).
-    for (let p = 3; p * 4096 < src.size; ) {
+    for (let p = 3; p * 4096 < src.size;) {
       const b = await src.read(p * 4096, 16);
       const overflow = b[12]! | (b[13]! << 8) | (b[14]! << 16) | (b[15]! << 24);
       if (b[8] !== 0x01) {
@@ -242,7 +226,6 @@ export async function benchEtcdSalvage(gib: number, benchScript: string, etcdDir
     const salvage = await child(benchScript, 'salvage', [db, path.join(work, 'salvaged.db')]);
     out.push(row(`salvage -> snapshot.db (${salvage.result.keysWritten} keys)`, size, salvage));
     await fs.rm(path.join(work, 'salvaged.db'), { force: true });
-    out.push(...(await writeFloor(benchScript, work, size, Number(salvage.result.bytesWritten))));
     if (await pointBranchAtPageZero(db)) {
       const broken = await child(benchScript, 'salvage', [db, path.join(work, 'salvaged-broken.db')]);
       out.push(row(`salvage, branch -> page 0 (${broken.result.keysWritten} keys)`, size, broken));
@@ -291,14 +274,5 @@ async function realDir(etcdDir: string, benchScript: string, work: string): Prom
   out.push(row(`salvage -> snapshot.db (${s.result.keysWritten} keys, ${s.result.fromWal} from the WAL)`, m.bytes, s));
   out.push(`  (output ${mb(Number(s.result.bytesWritten))} MB; MB/s of the data dir)`);
   await fs.rm(salvaged, { force: true });
-  out.push(...(await writeFloor(benchScript, work, m.bytes, Number(s.result.bytesWritten))));
   return out;
-}
-
-/** Writing the salvage's output size alone (no reading, no hashing): what the write phase cannot go below here. */
-async function writeFloor(benchScript: string, work: string, inputBytes: number, outputBytes: number): Promise<string[]> {
-  const file = path.join(work, 'write-floor');
-  const w = await child(benchScript, 'write', [String(outputBytes), file]);
-  await fs.rm(file, { force: true });
-  return [row(`write ${mb(outputBytes)} MB + fsync alone (salvage's output size)`, inputBytes, w)];
 }
