@@ -14,7 +14,7 @@ import type { Finding } from '../../contract/findings';
 import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
 import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
-import { compareBytes } from './bbolt-element';
+import { bucketNameOf, compareBytes } from './bbolt-element';
 import { decodeKeyValue, gogoKeyValueError, gogoKeyValueErrorWithin, keyValueKeyLength, keyValueKeyStart, READS_PAST_READABLE } from './kv';
 import { bboltFinding } from './bbolt-text';
 import { hashKeyRange } from './key-hash';
@@ -352,7 +352,7 @@ export class SchemaCollector {
     if (path.length === 0) {
       for (const e of leaf.elements) {
         if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
-        const name = utf8.decode(e.key);
+        const name = bucketNameOf(e.key);
         const inline = e.value.length >= 16 && e.value.subarray(0, 8).every((b) => b === 0);
         if (!this.buckets.has(name)) this.buckets.set(name, { keys: 0, inline });
         if (name === 'key' && !inline && e.value.length >= 16 && this.keyBucketRoot === null) {
