@@ -62,7 +62,7 @@ const EMPTY = new Uint8Array(0);
 export const MAX_BUCKET_NAME_BYTES = 255;
 const utf8Names = new TextDecoder();
 
-/** A bucket element's key as its name: the text, or for a name past MAX_BUCKET_NAME_BYTES its first bytes and size. */
+/** A bucket element's key as its name: the text, or for a name past MAX_BUCKET_NAME_BYTES its first bytes and size (two such garbage names alike in both read as one bucket). */
 export function bucketNameOf(key: Uint8Array): string {
   if (key.length <= MAX_BUCKET_NAME_BYTES) return utf8Names.decode(key);
   return `${utf8Names.decode(key.subarray(0, 32))}… (${key.length} bytes)`;
