@@ -105,7 +105,8 @@ async function child(format: string, seed: number, from: number, count: number, 
     },
   });
   stats.peakRss = process.resourceUsage().maxRSS * 1024;
-  // A child the watchdog kills (a hang, the heap limit) leaves its work folder: the parent's own corpus, if it made one, is removed below.
+  // The child's own corpus folder. A child the watchdog kills (a hang, the heap limit) leaves it behind; the corpus the
+  // parent makes to save inputs is its own, removed at the end of runFormat.
   await target.dispose?.(corpus);
   process.send?.({ type: 'done', stats } satisfies ChildMessage, () => process.exit(0));
 }
