@@ -344,7 +344,7 @@ async function inspectOpened(
       );
     }
     const collector = new SchemaCollector(file, ps, { keySetBudgetBytes: opts.keySetBudgetBytes });
-    const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, signal: opts.signal });
+    const walk = await walkTree(db, db.chosenMeta, { onLeaf: collector.onLeaf, plainLeaves: collector.plainKeyLeaves, signal: opts.signal });
     throwIfCancelled(opts.signal);
     info.problems = walk.problems.map(({ kind: _k, ...p }) => p);
     info.problemCount = walk.problemCount;

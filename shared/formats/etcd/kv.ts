@@ -120,8 +120,14 @@ const ERR_LENGTH = 'proto: negative length found during unmarshaling';
  * unmarshal event: <error>`. Lengths use Go's 64-bit int arithmetic.
  */
 export function gogoKeyValueError(b: Uint8Array): string | null {
-  if (wellFormedKeyValue(b)) return null;
+  if (wellFormedKeyValue(b, 0, b.length)) return null;
   return gogoKeyValueErrorExact(b);
+}
+
+/** `gogoKeyValueError` of the value `b[start, end)`, without a view of it unless it is not well formed. */
+export function gogoKeyValueErrorAt(b: Uint8Array, start: number, end: number): string | null {
+  if (wellFormedKeyValue(b, start, end)) return null;
+  return gogoKeyValueErrorExact(b.subarray(start, end));
 }
 
 /**
@@ -129,9 +135,9 @@ export function gogoKeyValueError(b: Uint8Array): string | null {
  * known fields with the right wire types, short varints and in-bounds lengths,
  * which gogo accepts. Anything else goes to the exact emulation.
  */
-function wellFormedKeyValue(b: Uint8Array): boolean {
-  const l = b.length;
-  let i = 0;
+function wellFormedKeyValue(b: Uint8Array, start: number, end: number): boolean {
+  const l = end;
+  let i = start;
   while (i < l) {
     const tag = b[i++]!;
     if (tag >= 0x80) return false;
@@ -174,25 +180,35 @@ export function keyValueKeyFast(b: Uint8Array): Uint8Array | null {
  * the key where it is, once per revision of the db.
  */
 export function keyValueKeyStart(b: Uint8Array): number {
-  if (b.length < 2 || b[0] !== 0x0a) return -1;
-  let i = 1;
+  return keyValueKeyStartAt(b, 0, b.length);
+}
+
+/** `keyValueKeyStart` of the value `b[start, end)`: where in `b` its key starts, or -1. */
+export function keyValueKeyStartAt(b: Uint8Array, start: number, end: number): number {
+  if (end - start < 2 || b[start] !== 0x0a) return -1;
+  let i = start + 1;
   let len = 0;
   let mul = 1;
   for (let n = 0; ; n++) {
-    if (n >= 5 || i >= b.length) return -1;
+    if (n >= 5 || i >= end) return -1;
     const c = b[i++]!;
     len += (c & 0x7f) * mul;
     mul *= 128;
     if (c < 0x80) break;
   }
-  return len > 0 && i + len <= b.length ? i : -1;
+  return len > 0 && i + len <= end ? i : -1;
 }
 
 /** The length of the key starting at `start` (from `keyValueKeyStart`): its length varint, read again. */
 export function keyValueKeyLength(b: Uint8Array, start: number): number {
+  return keyValueKeyLengthAt(b, 0, start);
+}
+
+/** `keyValueKeyLength` for a value starting at `valueStart` in `b` whose key starts at `keyStart` (keyValueKeyStartAt). */
+export function keyValueKeyLengthAt(b: Uint8Array, valueStart: number, keyStart: number): number {
   let len = 0;
   let mul = 1;
-  for (let i = 1; i < start; i++) {
+  for (let i = valueStart + 1; i < keyStart; i++) {
     len += (b[i]! & 0x7f) * mul;
     mul *= 128;
   }

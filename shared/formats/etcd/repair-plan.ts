@@ -53,7 +53,7 @@ async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<Tr
   // unmarshal, or one that runs past the end of the file), or at the first read: keeping such a db unchanged
   // would not serve. The schema collector models both, and reads the consistent index too.
   const restore = new SchemaCollector('', db.pageSize);
-  const walk = await walkTree(db, meta, { onLeaf: restore.onLeaf });
+  const walk = await walkTree(db, meta, { onLeaf: restore.onLeaf, plainLeaves: restore.plainKeyLeaves });
   const mvccRestoreError = walk.crash === null ? restore.mvccRestoreError : null;
   const readFatal = (await firstUnreadableRevision(db, walk, restore))?.text ?? null;
   return { walk, consistentIndex: restore.consistentIndex, mvccRestoreError, readFatal };

@@ -35,20 +35,25 @@ export function decodeRevisionKey(b: Uint8Array): RevisionKey | null {
  * 1 a put, 2 a tombstone; `revisionKeyMain`/`revisionKeySub` then read its numbers.
  */
 export function revisionKeyShape(b: Uint8Array): 0 | 1 | 2 {
-  if (b.length !== REVISION_KEY_SIZE && b.length !== TOMBSTONE_KEY_SIZE) return 0;
-  if (b[8] !== 0x5f) return 0;
-  if (b.length === TOMBSTONE_KEY_SIZE) return b[17] === 0x74 ? 2 : 0;
+  return revisionKeyShapeAt(b, 0, b.length);
+}
+
+/** `revisionKeyShape` of the `length` bytes of `b` from `at`. */
+export function revisionKeyShapeAt(b: Uint8Array, at: number, length: number): 0 | 1 | 2 {
+  if (length !== REVISION_KEY_SIZE && length !== TOMBSTONE_KEY_SIZE) return 0;
+  if (b[at + 8] !== 0x5f) return 0;
+  if (length === TOMBSTONE_KEY_SIZE) return b[at + 17] === 0x74 ? 2 : 0;
   return 1;
 }
 
 /** The main revision of a key `revisionKeyShape` accepts (clamped as `decodeRevisionKey` does). */
-export function revisionKeyMain(b: Uint8Array): number {
-  return u64be(b, 0);
+export function revisionKeyMain(b: Uint8Array, at = 0): number {
+  return u64be(b, at);
 }
 
 /** The sub revision of a key `revisionKeyShape` accepts. */
-export function revisionKeySub(b: Uint8Array): number {
-  return u64be(b, 9);
+export function revisionKeySub(b: Uint8Array, at = 0): number {
+  return u64be(b, at + 9);
 }
 
 export function encodeRevisionKey(r: RevisionKey): Uint8Array {

@@ -14,11 +14,21 @@ import type { Finding } from '../../contract/findings';
 import { decodeMessage, idHex, numField, u64Field } from '../protobuf/wire';
 import type { LeafVisit } from './bbolt-walk';
 import { BUCKET_LEAF_FLAG } from './bbolt-page';
-import { bucketNameOf, compareBytes } from './bbolt-element';
-import { decodeKeyValue, gogoKeyValueError, gogoKeyValueErrorWithin, keyValueKeyLength, keyValueKeyStart, READS_PAST_READABLE } from './kv';
+import { bucketNameOf, compareBytes, compareBytesAt, type PlainLeaf } from './bbolt-element';
+import {
+  decodeKeyValue,
+  gogoKeyValueError,
+  gogoKeyValueErrorAt,
+  gogoKeyValueErrorWithin,
+  keyValueKeyLength,
+  keyValueKeyLengthAt,
+  keyValueKeyStart,
+  keyValueKeyStartAt,
+  READS_PAST_READABLE,
+} from './kv';
 import { bboltFinding } from './bbolt-text';
 import { hashKeyRange } from './key-hash';
-import { decodeRevisionKey, decodeU64BE, encodeRevisionKey, revisionKeyMain, revisionKeyShape, revisionKeySub } from './revision';
+import { decodeRevisionKey, decodeU64BE, encodeRevisionKey, revisionKeyMain, revisionKeyShapeAt, revisionKeySub } from './revision';
 
 /** etcd 3.4 mvcc restore ranges `key` over [rev{1,0}, rev{MaxInt64,MaxInt64}). */
 const RESTORE_MIN = encodeRevisionKey({ main: 1, sub: 0, tombstone: false });
@@ -373,7 +383,7 @@ export class SchemaCollector {
       if (e.problem) continue;
       switch (name) {
         case 'key':
-          this.keyItem(e.key, e.value, leaf.page, restored !== null && i >= restored.from && i < restored.to);
+          this.keyItem(e.key, 0, e.key.length, e.value, 0, e.value.length, leaf.page, restored !== null && i >= restored.from && i < restored.to);
           break;
         case 'meta': {
           const k = utf8.decode(e.key);
@@ -406,6 +416,67 @@ export class SchemaCollector {
       }
     }
   };
+
+  /**
+   * A leaf of `key` read in place (the walk's `plainLeaves`: every element inside the span, none a sub-bucket,
+   * keys in order): what onLeaf does with its decoded elements, without them.
+   */
+  onPlainKeyLeaf = (page: number, span: Uint8Array, leaf: PlainLeaf): void => {
+    const count = leaf.count;
+    const b = this.buckets.get('key');
+    if (b) b.keys += count;
+    const restored = this.restorePlainLeaf(span, leaf);
+    const keyStart = leaf.keyStart;
+    const keySize = leaf.keySize;
+    const valueSize = leaf.valueSize;
+    for (let i = 0; i < count; i++) {
+      const k = keyStart[i]!;
+      const size = keySize[i]!;
+      this.keyItem(span, k, size, span, k + size, valueSize[i]!, page, restored !== null && i >= restored.from && i < restored.to);
+    }
+  };
+
+  /** The walk's option for leaves of `key` read in place. */
+  readonly plainKeyLeaves = { bucket: 'key', onLeaf: this.onPlainKeyLeaf };
+
+  /** restoreLeaf over a plain leaf (no element has a problem, none lies outside the span, no value is cut). */
+  private restorePlainLeaf(span: Uint8Array, leaf: PlainLeaf): { from: number; to: number } | null {
+    if (this.mvccRestoreError !== null || this.restoreEnded) return null;
+    const count = leaf.count;
+    const keyStart = leaf.keyStart;
+    const keySize = leaf.keySize;
+    let start = 0;
+    if (!this.restoreSeeked) {
+      this.restoreSeeked = true;
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const h = (lo + hi) >>> 1;
+        if (compareBytesAt(span, keyStart[h]!, keySize[h]!, RESTORE_MIN, 0, RESTORE_MIN.length) < 0) lo = h + 1;
+        else hi = h;
+      }
+      start = lo;
+    }
+    for (let i = start; i < count; i++) {
+      const k = keyStart[i]!;
+      const size = keySize[i]!;
+      if (compareBytesAt(span, k, size, RESTORE_MAX, 0, RESTORE_MAX.length) >= 0) {
+        this.restoreEnded = true;
+        return { from: start, to: i };
+      }
+      const err = gogoKeyValueErrorAt(span, k + size, k + size + leaf.valueSize[i]!);
+      if (err) {
+        this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+        return { from: start, to: i };
+      }
+      const short = bytesToRevPanic(size);
+      if (short) {
+        this.mvccRestoreError = short;
+        return { from: start, to: i };
+      }
+    }
+    return { from: start, to: count };
+  }
 
   /**
    * etcd 3.4's mvcc restore over one leaf of `key`, as its bbolt cursor goes:
@@ -523,10 +594,16 @@ export class SchemaCollector {
     return e >= 0 && this.live.restoreState(e) === 1 && this.live.restoreMain(e) === rev.main && this.live.restoreSub(e) === rev.sub;
   }
 
-  private keyItem(key: Uint8Array, value: Uint8Array, page: number, restoring: boolean) {
+  /**
+   * One revision of `key`: the key `kb[ko, ko + kl)` and its value `vb[vo, vo + vl)` (a decoded element's views,
+   * or a leaf's span twice when it is read in place).
+   */
+  private keyItem(kb: Uint8Array, ko: number, kl: number, vb: Uint8Array, vo: number, vl: number, page: number, restoring: boolean) {
     // The shape and numbers without decodeRevisionKey's object: this runs for every revision of the db.
-    const shape = revisionKeyShape(key);
+    const shape = revisionKeyShapeAt(kb, ko, kl);
     if (shape === 0) {
+      const key = kb.subarray(ko, ko + kl);
+      const value = vb.subarray(vo, vo + vl);
       this.bad('etcd.revision-key', { size: key.length }, page);
       // etcd's bytesToRev reads bytes 0-7 and 9-16 whatever byte 8 is: the key index still gets this revision,
       // but a read asks bbolt for it with '_' there, and finds nothing.
@@ -542,19 +619,19 @@ export class SchemaCollector {
       }
       return;
     }
-    const main = revisionKeyMain(key);
+    const main = revisionKeyMain(kb, ko);
     const tombstone = shape === 2;
     this.revisions++;
     if (tombstone) this.tombstones++;
     if (this.revision === null || main > this.revision) this.revision = main;
     // The key where it is in the value (etcd writes it first); decodeKeyValue for anything else.
-    const start = keyValueKeyStart(value);
+    const start = keyValueKeyStartAt(vb, vo, vo + vl);
     let e: number;
-    if (start >= 0) e = this.live.addRange(value, start, start + keyValueKeyLength(value, start));
+    if (start >= 0) e = this.live.addRange(vb, start, start + keyValueKeyLengthAt(vb, vo, start));
     else {
-      const kv = decodeKeyValue(value);
+      const kv = decodeKeyValue(vb.subarray(vo, vo + vl));
       if (!kv.ok) {
-        this.bad('etcd.kv-decode', { revision: `${main}_${revisionKeySub(key)}`, error: kv.error }, page);
+        this.bad('etcd.kv-decode', { revision: `${main}_${revisionKeySub(kb, ko)}`, error: kv.error }, page);
         return;
       }
       e = this.live.add(kv.kv.key);
@@ -566,10 +643,10 @@ export class SchemaCollector {
     this.live.setFlag(e, !tombstone);
     // etcd reads a revision as two int64: modelled where both are below 2^53 (a number holds them exactly and
     // the sign bit is clear); a revision past that is left out of the model (no finding rather than a wrong one).
-    if (restoring && this.mvccRestoreError === null && key[0]! < 0x20 && key[9]! < 0x20) {
+    if (restoring && this.mvccRestoreError === null && kb[ko]! < 0x20 && kb[ko + 9]! < 0x20) {
       // restoreIntoIndex: etcd's current revision is the last one restored, in tree order (not the largest).
       this.restoreLastMain = main;
-      this.indexPut(e, main, revisionKeySub(key), tombstone);
+      this.indexPut(e, main, revisionKeySub(kb, ko), tombstone);
     }
   }
 
