@@ -186,9 +186,7 @@ export function decodeLeafElements(span: Uint8Array, count: number): LeafElement
 
 /** Byte-wise comparison (Go's bytes.Compare). */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
-  return a.length - b.length;
+  return compareBytesAt(a, 0, a.length, b, 0, b.length);
 }
 
 /** `compareBytes` of `a[aStart, aStart + aLength)` and `b[bStart, bStart + bLength)`, without views. */

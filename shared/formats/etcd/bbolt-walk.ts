@@ -1059,7 +1059,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // Likewise forEachPage never reads overflow pages, so an overflow past the file is no fault by itself.
           if (e.keySize > 0 && start + e.keySize > reader.readableEnd) keyFault('key', pos, e.index, offset + e.at, start);
         }
-        if (offset + PAGE_HEADER_SIZE + h.count * 16 > reader.readableEnd) {
+        if (offset + PAGE_HEADER_SIZE + h.count * ELEMENT_SIZE > reader.readableEnd) {
           after.push({
             fault: later((p: number, count: number) => ownProblem('element-beyond-file.elements', { page: p, count, size: db.dbSize }), pos, h.count),
             page: pos,

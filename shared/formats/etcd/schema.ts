@@ -445,18 +445,7 @@ export class SchemaCollector {
     const count = leaf.count;
     const keyStart = leaf.keyStart;
     const keySize = leaf.keySize;
-    let start = 0;
-    if (!this.restoreSeeked) {
-      this.restoreSeeked = true;
-      let lo = 0;
-      let hi = count;
-      while (lo < hi) {
-        const h = (lo + hi) >>> 1;
-        if (compareBytesAt(span, keyStart[h]!, keySize[h]!, RESTORE_MIN, 0, RESTORE_MIN.length) < 0) lo = h + 1;
-        else hi = h;
-      }
-      start = lo;
-    }
+    const start = this.restoreSeek(count, (h) => compareBytesAt(span, keyStart[h]!, keySize[h]!, RESTORE_MIN, 0, RESTORE_MIN.length) < 0);
     for (let i = start; i < count; i++) {
       const k = keyStart[i]!;
       const size = keySize[i]!;
@@ -464,18 +453,43 @@ export class SchemaCollector {
         this.restoreEnded = true;
         return { from: start, to: i };
       }
-      const err = gogoKeyValueErrorAt(span, k + size, k + size + leaf.valueSize[i]!);
-      if (err) {
-        this.mvccRestoreError = `cannot unmarshal event: ${err}`;
-        return { from: start, to: i };
-      }
-      const short = bytesToRevPanic(size);
-      if (short) {
-        this.mvccRestoreError = short;
-        return { from: start, to: i };
-      }
+      if (this.restoreStops(gogoKeyValueErrorAt(span, k + size, k + size + leaf.valueSize[i]!), size)) return { from: start, to: i };
     }
     return { from: start, to: count };
+  }
+
+  /**
+   * Where restore starts in this leaf: 0, except in the first leaf it sees, where `Seek(rev{1,0})` binary-searches
+   * (Go's sort.Search) for the first of `count` elements not `belowMin`.
+   */
+  private restoreSeek(count: number, belowMin: (i: number) => boolean): number {
+    if (this.restoreSeeked) return 0;
+    this.restoreSeeked = true;
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const h = (lo + hi) >>> 1;
+      if (belowMin(h)) lo = h + 1;
+      else hi = h;
+    }
+    return lo;
+  }
+
+  /**
+   * Whether restore stops at a revision whose value gogo unmarshals with `err` (null: it does) and whose key is
+   * `keySize` bytes (bytesToRev panics on a short one): then `mvccRestoreError` says how.
+   */
+  private restoreStops(err: string | null, keySize: number): boolean {
+    if (err) {
+      this.mvccRestoreError = `cannot unmarshal event: ${err}`;
+      return true;
+    }
+    const short = bytesToRevPanic(keySize);
+    if (short) {
+      this.mvccRestoreError = short;
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -489,18 +503,7 @@ export class SchemaCollector {
   private restoreLeaf(leaf: LeafVisit): { from: number; to: number } | null {
     if (this.mvccRestoreError !== null || this.restoreEnded) return null;
     const els = leaf.elements;
-    let start = 0;
-    if (!this.restoreSeeked) {
-      this.restoreSeeked = true;
-      let lo = 0;
-      let hi = els.length;
-      while (lo < hi) {
-        const h = (lo + hi) >>> 1;
-        if (compareBytes(els[h]!.key, RESTORE_MIN) < 0) lo = h + 1;
-        else hi = h;
-      }
-      start = lo;
-    }
+    const start = this.restoreSeek(els.length, (h) => compareBytes(els[h]!.key, RESTORE_MIN) < 0);
     for (let i = start; i < els.length; i++) {
       const e = els[i]!;
       // Elements outside the readable file fault earlier (the walk reports them).
@@ -521,15 +524,7 @@ export class SchemaCollector {
         }
         err = within;
       } else err = gogoKeyValueError(e.value);
-      if (err) {
-        this.mvccRestoreError = `cannot unmarshal event: ${err}`;
-        return { from: start, to: i };
-      }
-      const short = bytesToRevPanic(e.key.length);
-      if (short) {
-        this.mvccRestoreError = short;
-        return { from: start, to: i };
-      }
+      if (this.restoreStops(err, e.key.length)) return { from: start, to: i };
     }
     return { from: start, to: els.length };
   }
