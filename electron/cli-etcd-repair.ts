@@ -7,6 +7,8 @@
  *       restore` accept without --skip-hash-check;
  *   lifeboat salvage PATH --out DIR [--format yaml|json]
  *       every readable object exported per resource and namespace;
+ *   lifeboat salvage DQLITE_DIR --out DIR [--json]
+ *       a dqlite node's databases rebuilt offline as SQLite files (cli-dqlite-salvage.ts);
  *   lifeboat repair PATH --out DIR [--json]      (PATH an etcd data dir)
  *       a repaired copy of the data dir that etcd starts on.
  *
@@ -20,6 +22,7 @@ import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
 import type { EtcdRepairResult, SalvageReport } from '../shared/contract/etcd-repair';
+import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
 import { EtcdInputError, exportObjects, repairEtcdCopy, salvageToSnapshotDb } from './services/etcd-repair';
 
 export class EtcdCliUsageError extends CliUsageError {}
@@ -63,6 +66,14 @@ function printSalvage(r: SalvageReport, out: Out): void {
     out(`  ${f.severity.toUpperCase().padEnd(7)} ${f.code}${f.file ? ` ${f.file}${f.offset === null ? '' : `@${f.offset}`}` : ''}: ${f.message}`);
 }
 
+/** A dqlite/libraft data directory (segments, snapshots or metadata files), not an etcd one. */
+async function isDqliteDirectory(p: string): Promise<boolean> {
+  const st = await fs.stat(p);
+  if (!st.isDirectory()) return false;
+  const names = await fs.readdir(p);
+  return !looksLikeEtcdDataDir(names) && looksLikeDqliteDirectory(names);
+}
+
 export async function salvageCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -70,7 +81,7 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length !== 1) throw new EtcdCliUsageError('salvage needs exactly one PATH (an etcd data dir, a db or a snapshot.db)');
+  if (positionals.length !== 1) throw new EtcdCliUsageError('salvage needs exactly one PATH (an etcd data dir, a db or a snapshot.db, or a dqlite directory)');
   if (!values.snapshot === !values.out)
     throw new EtcdCliUsageError('salvage needs either --snapshot FILE (a restorable snapshot.db) or --out DIR (objects as files)');
   const src = positionals[0]!;
@@ -85,6 +96,12 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     return EXIT_USAGE;
   }
   try {
+    if (values.snapshot && (await isDqliteDirectory(srcReal)))
+      throw new EtcdCliUsageError('a dqlite directory is rebuilt with --out DIR (one SQLite file per database); --snapshot FILE writes an etcd snapshot.db');
+    if (values.out && (await isDqliteDirectory(srcReal))) {
+      if (values.format) throw new EtcdCliUsageError('--format goes with an etcd export; a dqlite directory is rebuilt into SQLite files');
+      return await (await import('./cli-dqlite-salvage')).dqliteSalvageCommand(srcReal, target, values.json === true, out);
+    }
     if (values.snapshot) {
       if (values.format) throw new EtcdCliUsageError('--format goes with --out DIR, not --snapshot');
       // Said before anything is read (the write would fail at its end, naming the file's temporary name).

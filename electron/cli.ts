@@ -52,6 +52,8 @@ const USAGE = `Usage:
                                          etcdctl/etcdutl snapshot restore accept
   lifeboat salvage PATH --out DIR [--format yaml|json]
                                          every readable object as a file per resource/namespace
+                                         (PATH a dqlite directory: its databases rebuilt
+                                         offline from snapshot + log as SQLite files in DIR)
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
            [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]

@@ -264,3 +264,43 @@ export interface DqliteDetails {
   membership: Membership;
   repair: RepairPlan;
 }
+
+/**
+ * An offline rebuild of a dqlite node's databases (`lifeboat salvage DQLITE_DIR --out DIR`): the newest
+ * usable snapshot's files with its WAL checkpointed, then every log entry after it that can be read, in
+ * order, each a SQLite database file the `sqlite3` shell (or kine) opens.
+ */
+export interface DqliteRebuildReport {
+  input: string;
+  /** The folder the databases were written to (set by the service). */
+  output: string | null;
+  /** The snapshot the rebuild starts from (null: from an empty database, the log from index 1). */
+  base: { snapshot: string; term: number; index: number } | null;
+  /** Newer snapshots not used, and why (damaged, or the log reaches further from an older one). */
+  passedOver: { snapshot: string; why: string }[];
+  /** Log entries applied after the base (null: none). */
+  log: { from: number; to: number; entries: number; transactions: number; pages: number } | null;
+  /** The highest entry index any segment names or holds (what a whole log would reach). */
+  lastIndexOnDisk: number | null;
+  /** Where and why the rebuild stopped reading the log before that index (null: it read it all). */
+  stop: { file: string | null; offset: number | null; index: number | null; why: string } | null;
+  databases: DqliteRebuiltDatabase[];
+  /** Would dqlite itself start on the input as it is (the validator's loader model)? */
+  engineWouldStart: boolean;
+  /** False when the base snapshot could not be read to its end: the databases are then incomplete (see `stop`). */
+  snapshotWhole: boolean;
+}
+
+export interface DqliteRebuiltDatabase {
+  /** The name dqlite knows it by (`k8s` on MicroK8s). */
+  name: string;
+  /** The file written, relative to the output folder. */
+  file: string;
+  pageSize: number;
+  pages: number;
+  bytes: number;
+  /** Came from the base snapshot (false: created by the log). */
+  fromSnapshot: boolean;
+  /** The snapshot's WAL for this database: frames and transactions applied, and why it ended early (null: it did not). */
+  snapshotWal: { frames: number; transactions: number; droppedFrames: number; stop: string | null } | null;
+}

@@ -21,6 +21,7 @@ import { localDirectory } from '../../electron/services/fs-source';
 import { requireDqliteDemo, tryStart, type Golden, type TryStartResult } from '../helpers/dqlite-demo';
 import { goldenField, goldenKilled, goldenStopped } from '../helpers/dqlite-goldens';
 import { encodeMetadata, indexOfKeys, listSegments } from '../helpers/dqlite-files';
+import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
 
 const HAVE_DQLITE = requireDqliteDemo();
 const START_TIMEOUT_MS = 10000;
@@ -403,6 +404,45 @@ interface Row {
   printed?: { shellStatus: number | null; shellOutput: string; started: boolean; keysMissing: string[]; standins: string };
   /** Keys still on disk before the first real gap that the plan calls lost anyway. */
   needlesslyLost?: string[];
+  /** The offline rebuild (`salvage --out`): keys in its database, and how they compare. */
+  rebuild?: RebuildCheck;
+}
+
+interface RebuildCheck {
+  keys: number;
+  integrity: string;
+  /** Keys whose value differs from what was written (must be none). */
+  wrongValues: string[];
+  /** Keys dqlite serves from the copy as it is that the rebuild lacks (must be none). */
+  missingServed: string[];
+  /** Keys on disk before the first real gap that the rebuild lacks (must be none). */
+  missingKeepable: string[];
+  stop: string | null;
+}
+
+/**
+ * Rebuild the copy's databases offline and read them back with the real sqlite3: the file must pass
+ * SQLite's integrity check, every row must hold the value that was written, and nothing dqlite itself
+ * serves, nor anything on disk before the first real gap, may be missing.
+ */
+async function checkRebuild(dir: string, served: Set<string>, keepable: Map<string, number>, g: Golden): Promise<RebuildCheck> {
+  const out = `${dir}.rebuilt`;
+  const r = await rebuildDqliteDirectory(dir, out);
+  const db = p(out, r.databases[0]?.file ?? 'demo.db');
+  const integrity = spawnSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
+  const rows = spawnSync('sqlite3', ['-json', db, 'SELECT key, value FROM model;'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const got = new Map<string, string>(
+    rows.status === 0 && rows.stdout.trim() ? (JSON.parse(rows.stdout) as { key: string; value: string }[]).map((x) => [x.key, x.value]) : [],
+  );
+  await fs.rm(out, { recursive: true, force: true });
+  return {
+    keys: got.size,
+    integrity: `${integrity.stdout}${integrity.stderr}`.trim(),
+    wrongValues: [...got].filter(([k, v]) => g.keys.get(k) !== v).map(([k]) => k),
+    missingServed: [...served].filter((k) => !got.has(k)),
+    missingKeepable: [...keepable.keys()].filter((k) => !got.has(k)),
+    stop: r.stop ? r.stop.why : null,
+  };
 }
 
 type RepairFn = (
@@ -448,6 +488,9 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
       validator: r.validator.startable ? (r.validator.dataLoss ? 'starts, data loss' : 'starts') : 'fails',
       agree: r.agree ? 'yes' : r.evidenceGone ? 'no (evidence gone)' : 'NO',
       repaired: r.repair ? (r.repair.error ? `error` : r.repair.started ? `starts, ${r.repair.keysMissing.length} kept keys missing` : 'FAILS') : '-',
+      rebuilt: r.rebuild
+        ? `${r.rebuild.keys} keys, ${r.rebuild.integrity === 'ok' ? 'ok' : 'NOT ok'}, ${r.rebuild.missingServed.length + r.rebuild.missingKeepable.length} missing`
+        : '-',
     }));
     console.table(table);
   });
@@ -505,6 +548,11 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
         };
         rows.push(row);
 
+        // The offline rebuild, on every copy (also where dqlite starts): it must keep at least what dqlite serves.
+        const keepable = await keysThatCouldBeKept(dir, g);
+        row.rebuild = await checkRebuild(dir, served, keepable, g);
+        expect(await hashDir(dir)).toEqual(before);
+
         // Repair every copy that does not start, or starts only by losing data.
         if (repair && !c.evidenceGone && (!real.started || lostKeys.length > 0)) {
           // Own parent per case: the repair may put a quarantine folder beside its output.
@@ -529,8 +577,7 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
               keysMissing: [...mustKeep.keys()].filter((k) => !servedAfter.has(k)),
               actions: r.actions,
             };
-            // The smallest repair: no lost range names a key that is on disk before the first real gap.
-            const keepable = await keysThatCouldBeKept(dir, g);
+            // The smallest repair: no lost range names a key that is on disk before the first real gap (`keepable`).
             // Only what the plan itself gives up (report.lost is what starting as-is would lose).
             row.needlesslyLost = [...keepable].filter(([, idx]) => inLost(idx, r.plan.lost)).map(([k]) => k);
             // The commands a user would paste: run them as printed, then the node must start and serve the same keys.
@@ -565,6 +612,14 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
           const fatal = report.dqlite?.decision.fatalError ?? null;
           expect(fatal, `the validator names no engine error; ${context}`).not.toBeNull();
           expect(real.stderr, 'dqlite prints the engine error the validator predicts').toContain(fatal!);
+        }
+        // Never a damaged database or a wrong value, even where the evidence of a loss is gone (it stops before).
+        expect(row.rebuild.integrity, 'the rebuilt database passes SQLite integrity_check').toBe('ok');
+        expect(row.rebuild.wrongValues.slice(0, 5), 'rebuilt rows hold the values written').toEqual([]);
+        if (!c.evidenceGone) {
+          const rb = row.rebuild;
+          expect(rb.missingServed.slice(0, 5), `keys dqlite serves that the rebuild lacks (stop: ${rb.stop})`).toEqual([]);
+          expect(rb.missingKeepable.slice(0, 5), `keys on disk before the first gap that the rebuild lacks (stop: ${rb.stop})`).toEqual([]);
         }
         const codes = report.findings.map((f) => f.code);
         if (c.warns) expect(codes, 'the report must warn where the evidence is gone').toContain(c.warns);

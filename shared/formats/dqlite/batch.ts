@@ -160,3 +160,39 @@ export async function readBatchDetail(src: ByteSource, offset: number, firstInde
     more: Math.max(0, n - DETAIL_MAX_ENTRIES),
   };
 }
+
+/** A batch read whole, its checksums checked: each entry's header and payload (views into one read). */
+export type BatchEntries = { ok: true; size: number; entries: { term: number; type: number; payload: Uint8Array }[] } | { ok: false; why: string };
+
+/**
+ * Read the batch at `offset` whole, within `end` (the bytes a scan found valid), for a caller that
+ * needs the payloads (an offline rebuild). Checks what uvLoadEntriesBatch checks; a batch larger than
+ * `maxBytes` is refused rather than read (a damaged length never sizes the read: it is bounded by `end`).
+ */
+export async function readBatchEntries(src: ByteSource, offset: number, end: number, maxBytes = 64 * 1024 * 1024): Promise<BatchEntries> {
+  if (offset + 16 > end) return { ok: false, why: `no whole batch preamble at byte ${offset}` };
+  const pre = await src.read(offset, 16);
+  const nBig = u64At(pre, 8);
+  if (nBig < 1n || nBig > BigInt(MAX_BATCH_ENTRIES)) return { ok: false, why: `entry count ${nBig} at byte ${offset}` };
+  const n = Number(nBig);
+  const headerEnd = offset + 8 + batchHeaderSize(n);
+  if (headerEnd > end) return { ok: false, why: `the batch header at byte ${offset} runs past the valid bytes` };
+  const hdr = await src.read(offset + 8, batchHeaderSize(n));
+  if (crc32(hdr) !== u32At(pre, 0)) return { ok: false, why: `header checksum mismatch at byte ${offset}` };
+  let dataLen = 0;
+  for (let i = 0; i < n; i++) dataLen += u32At(hdr, 8 + 16 * i + 12);
+  if (headerEnd + dataLen > end) return { ok: false, why: `the batch at byte ${offset} runs past the valid bytes` };
+  if (headerEnd + dataLen - offset > maxBytes) return { ok: false, why: `the batch at byte ${offset} holds more than ${maxBytes} bytes (not read)` };
+  const data = await src.read(headerEnd, dataLen);
+  if (data.length !== dataLen || crc32(data) >>> 0 !== u32At(pre, 4)) return { ok: false, why: `data checksum mismatch in the batch at byte ${offset}` };
+  const entries: { term: number; type: number; payload: Uint8Array }[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const p = 8 + 16 * i;
+    const len = u32At(hdr, p + 12);
+    if (at + len > dataLen) return { ok: false, why: `entry ${i + 1} of the batch at byte ${offset} runs past its data` };
+    entries.push({ term: Number(u64At(hdr, p)), type: hdr[p + 8]!, payload: data.subarray(at, at + len) });
+    at += pad8(len);
+  }
+  return { ok: true, size: 8 + batchHeaderSize(n) + dataLen, entries };
+}

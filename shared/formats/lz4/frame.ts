@@ -58,9 +58,9 @@ export interface Lz4VerifyResult {
 export interface Lz4VerifyOptions extends RunOptions {
   /**
    * Sees the decompressed stream in order. The chunk is a view into a reused
-   * buffer: copy it if you keep it past the callback.
+   * buffer: copy it if you keep it past the callback. A promise returned is waited for before the next block.
    */
-  onData?: (chunk: Uint8Array) => void;
+  onData?: (chunk: Uint8Array) => void | Promise<void>;
 }
 
 /** Buffered sequential reader over a ByteSource with a fixed-capacity buffer. */
@@ -320,7 +320,7 @@ export async function verifyLz4Frame(source: ByteSource, opts: Lz4VerifyOptions 
     }
     const n = outPos - blockStart;
     if (content) content.update(out, blockStart, outPos);
-    if (opts.onData && n > 0) opts.onData(out.subarray(blockStart, outPos));
+    if (opts.onData && n > 0) await opts.onData(out.subarray(blockStart, outPos));
     produced += n;
     blocks++;
     reader.skip(4 + blockSize + checksumSize);

@@ -1,0 +1,54 @@
+/**
+ * `lifeboat salvage DQLITE_DIR --out DIR [--json]`: every database of a dqlite
+ * node rebuilt offline into DIR as SQLite files (services/dqlite-rebuild.ts).
+ *
+ * Exit codes: 0 the whole log on disk was applied, 1 written but the rebuild
+ * stopped short of it (what was not applied is said), 2 usage or I/O error.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import type { DqliteRebuildReport } from '../shared/contract/dqlite';
+import { progressPrinter } from './cli-progress';
+import { rebuildDqliteDirectory } from './services/dqlite-rebuild';
+
+type Out = (line?: string) => void;
+
+function printRebuild(r: DqliteRebuildReport, out: Out): void {
+  out(`Rebuilt ${r.databases.length} database${r.databases.length === 1 ? '' : 's'} of ${r.input} into ${r.output} (the input was only read):`);
+  for (const d of r.databases) {
+    const wal = d.snapshotWal
+      ? `, the snapshot's WAL: ${d.snapshotWal.transactions} transactions applied${d.snapshotWal.stop ? ` (it ends early: ${d.snapshotWal.stop})` : ''}`
+      : '';
+    out(`  ${d.file}  database ${d.name}: ${d.pages} pages of ${d.pageSize} bytes (${d.bytes} bytes)${d.fromSnapshot ? '' : ', created by the log'}${wal}`);
+  }
+  out(r.base ? `Base: ${r.base.snapshot} (entries up to ${r.base.index}, term ${r.base.term})` : 'Base: none (no usable snapshot; the log from entry 1)');
+  for (const p of r.passedOver) out(`  passed over ${p.snapshot}: ${p.why}`);
+  out(
+    r.log ? `Log: entries ${r.log.from}..${r.log.to} applied (${r.log.transactions} transactions, ${r.log.pages} page images)` : 'Log: no entry after the base',
+  );
+  if (!r.snapshotWhole) out('The snapshot could not be read to its end: the databases above are INCOMPLETE.');
+  if (r.stop) {
+    const where = r.stop.file ? ` (${r.stop.file}${r.stop.offset === null ? '' : ` at byte ${r.stop.offset}`})` : '';
+    out(`Stopped${r.stop.index === null ? '' : ` at entry ${r.stop.index}`}: ${r.stop.why}${where}.`);
+    if (r.stop.index !== null && r.lastIndexOnDisk !== null && r.lastIndexOnDisk >= r.stop.index)
+      out(`Not applied: entries ${r.stop.index}..${r.lastIndexOnDisk} (later page images may depend on the ones missing, so none after the stop is used).`);
+  } else out('Every entry on disk was applied.');
+  out(
+    r.engineWouldStart
+      ? 'dqlite itself would start on the input as it is.'
+      : 'dqlite itself would NOT start on the input as it is (lifeboat validate shows why and the smallest repair).',
+  );
+  out('Open a database with: sqlite3 FILE (MicroK8s: the kine table of k8s.db; a key is live when its newest row has deleted = 0).');
+}
+
+/** Called by `lifeboat salvage` when PATH is a dqlite directory (cli-etcd-repair.ts checked PATH and DIR). */
+export async function dqliteSalvageCommand(srcReal: string, outDir: string, json: boolean, out: Out): Promise<number> {
+  if (existsSync(outDir) && (await fs.readdir(outDir)).length > 0) {
+    process.stderr.write(`lifeboat: refusing: --out ${outDir} exists and is not empty\n`);
+    return 2;
+  }
+  const progress = progressPrinter();
+  const r = await rebuildDqliteDirectory(srcReal, outDir, progress.onProgress ? { onProgress: progress.onProgress } : {}).finally(() => progress.done());
+  if (json) out(JSON.stringify(r));
+  else printRebuild(r, out);
+  return r.stop === null && r.snapshotWhole && r.databases.length > 0 ? 0 : 1;
+}
