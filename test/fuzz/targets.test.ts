@@ -12,6 +12,7 @@ import { TARGETS } from './targets/index';
 /** Inputs per format in the suite; whole-directory validation costs more per input. */
 const COUNT: Record<string, number> = {
   'dqlite-directory': 80,
+  'dqlite-rebuild': 80,
   yaml: 200,
   'log-text': 200,
   'etcd-wal': 200,
@@ -31,6 +32,8 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'dqlite-metadata',
       'lz4-frame',
       'dqlite-directory',
+      'dqlite-rebuild',
+      'dqlite-payloads',
       'yaml',
       'json',
       'log-text',

@@ -4,7 +4,9 @@
  * `targets/<name>.ts` and list it here.
  *
  * Formats: dqlite segments, snapshot .meta and data (LZ4), metadata, whole
- * backend directories (with cluster.yaml/info.yaml), LZ4 frames, YAML, JSON,
+ * backend directories (with cluster.yaml/info.yaml), their offline rebuild
+ * and the payloads it decodes (FSM snapshots with SQLite WALs, FRAMES
+ * commands), LZ4 frames, YAML, JSON,
  * log text (all signatures), known_hosts, ssh_config, node-facts output, and
  * the protobuf wire reader the etcd decoders build on; etcd WAL files and
  * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
@@ -14,6 +16,7 @@
 import type { FuzzTarget } from '../target';
 import { dqliteDirectory } from './dqlite-directory';
 import { dqliteMetadata } from './dqlite-metadata';
+import { dqlitePayloads, dqliteRebuild } from './dqlite-rebuild';
 import { dqliteSegment } from './dqlite-segment';
 import { dqliteSnapshotData, dqliteSnapshotMeta } from './dqlite-snapshot';
 import { etcdBbolt } from './etcd-bbolt';
@@ -48,6 +51,8 @@ export const TARGETS: readonly AnyTarget[] = [
   dqliteMetadata,
   lz4Frame,
   dqliteDirectory,
+  dqliteRebuild,
+  dqlitePayloads,
   membershipYaml,
   json,
   logText,
