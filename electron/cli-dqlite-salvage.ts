@@ -38,6 +38,22 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
       : 'dqlite itself would NOT start on the input as it is (lifeboat validate shows why and the smallest repair).',
   );
   out('Open a database with: sqlite3 FILE (MicroK8s: the kine table of k8s.db; a key is live when its newest row has deleted = 0).');
+  if (r.backend) {
+    const b = r.backend;
+    out(
+      `A fresh backend dqlite starts from: ${b.dir} (${b.snapshot}: these databases at entry ${b.index}, term ${b.term}; copied: ${b.copied.join(', ') || 'nothing'}).`,
+    );
+    out('To start the node from it (MicroK8s paths; the old backend is kept aside, never deleted):');
+    out('  sudo snap stop microk8s');
+    out('  sudo mv /var/snap/microk8s/current/var/kubernetes/backend /var/snap/microk8s/current/var/kubernetes/backend.before-lifeboat');
+    out(`  # copy ${b.dir} to the node as /var/snap/microk8s/current/var/kubernetes/backend (owner root, files 0600), then:`);
+    out('  sudo snap start microk8s && microk8s kubectl get nodes');
+    const voters = r.state.servers?.filter((x) => x.role === 'voter').length ?? 0;
+    if (voters > 1)
+      out(
+        `Its membership has ${voters} voters, as the log left it: alone this node has no quorum. Follow MicroK8s' quorum restore (cluster.yaml naming this node only, then dqlite .reconfigure) before starting it, then re-join the others.`,
+      );
+  } else if (r.backendNotWritten) out(`No fresh backend written: ${r.backendNotWritten}.`);
 }
 
 /** Called by `lifeboat salvage` when PATH is a dqlite directory (cli-etcd-repair.ts checked PATH and DIR). */

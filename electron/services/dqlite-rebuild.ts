@@ -4,11 +4,17 @@
  * The input is only read; each database is written as `<name>.db.part`
  * (mode 0600: kine's rows hold Secrets), fsynced, then renamed to
  * `<name>.db`. A run that fails leaves its `.part` files, never a file that
- * looks finished.
+ * looks finished. Then, when the databases are whole, `DIR/backend/`: a fresh
+ * backend dqlite starts from (shared/formats/dqlite/fresh-backend.ts), with
+ * the node's other files (cluster.yaml, info.yaml, certificates) copied in,
+ * every file mode 0600.
  */
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { DqliteRebuildReport } from '../../shared/contract/dqlite';
+import type { DqliteFreshBackend, DqliteRebuildReport } from '../../shared/contract/dqlite';
+import { encodeFsmDatabaseHeader, encodeFsmSnapshotHeader } from '../../shared/formats/dqlite/fsm-snapshot';
+import { freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
+import { classifyName } from '../../shared/formats/dqlite/segment-name';
 import type { RunOptions } from '../../shared/contract/progress';
 import { rebuildDqlite, type RebuildFile } from '../../shared/formats/dqlite/rebuild';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
@@ -62,9 +68,72 @@ export async function rebuildDqliteDirectory(srcDir: string, outDir: string, opt
     }
     report.input = srcDir;
     report.output = outDir;
+    if (!report.snapshotWhole) report.backendNotWritten = 'the base snapshot could not be read to its end';
+    else if (report.databases.length === 0) report.backendNotWritten = 'no database was rebuilt';
+    else {
+      const seenTerm = validated.dqlite.metadata.reduce<number | null>((m, x) => (x.ok && x.term !== null ? Math.max(m ?? 0, x.term) : m), null);
+      const layout = freshBackendLayout(report.state, seenTerm);
+      if ('refused' in layout) report.backendNotWritten = layout.refused;
+      else report.backend = await writeFreshBackend(srcDir, outDir, report, layout);
+    }
     return report;
   } finally {
     for (const o of opened) await o.handle.close().catch(() => undefined);
     await dir.close();
   }
+}
+
+/** Write `<out>/backend/`: the snapshot of the rebuilt databases, its .meta, metadata1, the node's other files. */
+async function writeFreshBackend(
+  srcDir: string,
+  outDir: string,
+  report: DqliteRebuildReport,
+  layout: Exclude<ReturnType<typeof freshBackendLayout>, { refused: string }>,
+): Promise<DqliteFreshBackend> {
+  const dir = path.join(outDir, 'backend');
+  await fs.mkdir(dir, { mode: 0o700 });
+  const copied: string[] = [];
+  for (const e of await fs.readdir(srcDir, { withFileTypes: true })) {
+    // The node's own files (membership, certificates, failure domain); no raft file of the broken log.
+    if (!e.isFile() || classifyName(e.name).kind !== 'unknown') continue;
+    await fs.copyFile(path.join(srcDir, e.name), path.join(dir, e.name), constants.COPYFILE_EXCL);
+    await fs.chmod(path.join(dir, e.name), 0o600);
+    copied.push(e.name);
+  }
+  const writeNew = async (name: string, parts: () => AsyncIterable<Uint8Array>): Promise<void> => {
+    const handle = await fs.open(path.join(dir, name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      for await (const part of parts()) {
+        for (let done = 0; done < part.length;) done += (await handle.write(part, done, part.length - done)).bytesWritten;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+  await writeNew(layout.snapshotName, async function* () {
+    yield encodeFsmSnapshotHeader(report.databases.length);
+    for (const d of report.databases) {
+      yield encodeFsmDatabaseHeader(d.name, d.bytes, 0);
+      const input = await fs.open(path.join(outDir, d.file), constants.O_RDONLY);
+      try {
+        const buf = new Uint8Array(4 * 1024 * 1024);
+        for (let at = 0; at < d.bytes;) {
+          const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, d.bytes - at), at);
+          if (bytesRead === 0) throw new Error(`${d.file} is shorter than the ${d.bytes} bytes just written`);
+          yield buf.subarray(0, bytesRead);
+          at += bytesRead;
+        }
+      } finally {
+        await input.close();
+      }
+    }
+  });
+  await writeNew(layout.metaName, async function* () {
+    yield layout.meta;
+  });
+  await writeNew('metadata1', async function* () {
+    yield layout.metadata1;
+  });
+  return { dir, snapshot: layout.snapshotName, index: layout.index, term: layout.term, copied };
 }

@@ -289,6 +289,27 @@ export interface DqliteRebuildReport {
   engineWouldStart: boolean;
   /** False when the base snapshot could not be read to its end: the databases are then incomplete (see `stop`). */
   snapshotWhole: boolean;
+  /** The raft state the databases correspond to: the last entry applied (or the base) and the membership then. */
+  state: { index: number; term: number; configurationIndex: number | null; servers: RaftServer[] | null };
+  /** A fresh backend directory dqlite starts from with these databases (null: none written, and why not). */
+  backend: DqliteFreshBackend | null;
+  /** Why no fresh backend was written (null when one was). */
+  backendNotWritten: string | null;
+}
+
+/**
+ * A new backend directory holding one snapshot of the rebuilt databases at the state's index and term
+ * (uncompressed, no WAL), its .meta with the membership, a metadata1 and the node's other files
+ * (cluster.yaml, info.yaml, certificates) copied: dqlite loads the snapshot and starts from it.
+ */
+export interface DqliteFreshBackend {
+  /** The folder, inside the output folder. */
+  dir: string;
+  snapshot: string;
+  index: number;
+  term: number;
+  /** The node's other files copied in. */
+  copied: string[];
 }
 
 export interface DqliteRebuiltDatabase {

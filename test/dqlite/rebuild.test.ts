@@ -18,6 +18,10 @@ import type { DqliteRebuildReport } from '../../shared/contract/dqlite';
 import { ENTRY_COMMAND, readBatchEntries } from '../../shared/formats/dqlite/batch';
 import { decodeCommand, encodeFramesCommand } from '../../shared/formats/dqlite/command';
 import { FsmSnapshotReader } from '../../shared/formats/dqlite/fsm-snapshot';
+import { freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
+import { decodeMetadata } from '../../shared/formats/dqlite/metadata';
+import { checkSnapshotMeta } from '../../shared/formats/dqlite/snapshot-meta';
+import { decodeMeta } from '../helpers/dqlite-files';
 import { SqliteWalReader, type WalCommit } from '../../shared/formats/dqlite/sqlite-wal';
 import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
 import { ensureBuilt, runCli } from '../cli/fixtures';
@@ -271,7 +275,7 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
       expect(report.stop).toBeNull();
       expect(report.databases.map((d) => d.file)).toEqual(['demo.db']);
       expect(report.base?.snapshot).toMatch(/^snapshot-1-/);
-      expect(readdirSync(out)).toEqual(['demo.db']);
+      expect(readdirSync(out)).toEqual(['backend', 'demo.db']);
       const db = path.join(out, 'demo.db');
       expect(statSync(db).mode & 0o777).toBe(0o600);
       expect(statSync(db).size).toBe(report.databases[0]!.bytes);
@@ -281,7 +285,49 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
       expect(rows.length).toBeGreaterThan(0);
       for (const row of rows) expect(row.value.startsWith(`<${row.key}>`), row.key).toBe(true);
       expect(report.log?.to).toBe(report.lastIndexOnDisk);
+
+      // The fresh backend: one uncompressed snapshot of the rebuilt database at the last entry, its .meta
+      // with the membership the log left, metadata1, and the node's own files; all 0600.
+      const b = report.backend!;
+      expect(b.dir).toBe(path.join(out, 'backend'));
+      expect(b.index).toBe(report.lastIndexOnDisk);
+      expect(b.snapshot).toBe(`snapshot-${b.term}-${b.index}-1`);
+      expect(readdirSync(b.dir).sort()).toEqual([...b.copied, 'metadata1', b.snapshot, `${b.snapshot}.meta`].sort());
+      expect(b.copied).toEqual(expect.arrayContaining(['cluster.yaml', 'info.yaml']));
+      for (const f of readdirSync(b.dir)) expect(statSync(path.join(b.dir, f)).mode & 0o777, f).toBe(0o600);
+      for (const f of b.copied) expect(readFileSync(path.join(b.dir, f))).toEqual(readFileSync(path.join(input, f)));
+      const metaBytes = new Uint8Array(readFileSync(path.join(b.dir, `${b.snapshot}.meta`)));
+      const meta = await checkSnapshotMeta(`${b.snapshot}.meta`, metaBytes.length, (o, l) => Promise.resolve(metaBytes.slice(o, o + l)));
+      expect(meta.ok && meta.servers).toEqual(report.state.servers);
+      const md = decodeMetadata(new Uint8Array(readFileSync(path.join(b.dir, 'metadata1'))));
+      expect([md.format, md.version, md.term, md.votedFor]).toEqual([1n, 1n, BigInt(b.term), 0n]);
+      // Its payload is the rebuilt file, whole, with no WAL.
+      let main = Buffer.alloc(0);
+      const fsm = new FsmSnapshotReader(() => ({
+        main: (_o, bytes) => void (main = Buffer.concat([main, bytes])),
+        wal: () => undefined,
+        end: () => undefined,
+      }));
+      await fsm.push(new Uint8Array(readFileSync(path.join(b.dir, b.snapshot))));
+      expect(fsm.finish()).toEqual({ databases: [{ name: 'demo', mainSize: statSync(db).size, walSize: 0 }], stop: null, trailingBytes: 0 });
+      expect(main.equals(readFileSync(db))).toBe(true);
     }
+  });
+
+  it('writes no fresh backend without a state or a membership to start from', () => {
+    const servers = [{ id: '1', address: '127.0.0.1:9000', role: 'voter' as const }];
+    expect(freshBackendLayout({ index: 0, term: 0, configurationIndex: null, servers }, null)).toEqual({
+      refused: 'no entry and no snapshot was applied: there is no state to start from',
+    });
+    expect(freshBackendLayout({ index: 7, term: 2, configurationIndex: 1, servers: null }, 3)).toEqual({
+      refused: 'no membership (RAFT_CHANGE entry or snapshot .meta) was read: dqlite would not know its voters',
+    });
+    const ok = freshBackendLayout({ index: 7, term: 2, configurationIndex: 9, servers }, 5);
+    // The node never goes back in term; the configuration index is never past the snapshot.
+    expect(ok).toMatchObject({ snapshotName: 'snapshot-2-7-1', index: 7, term: 2 });
+    if ('refused' in ok) return;
+    expect(decodeMetadata(ok.metadata1).term).toBe(5n);
+    expect(decodeMeta(ok.meta)).toMatchObject({ configurationIndex: 7, crcOk: true });
   });
 
   it('says what it applied and where it stopped, and refuses what it must not do', async () => {

@@ -418,6 +418,8 @@ interface RebuildCheck {
   /** Keys on disk before the first real gap that the rebuild lacks (must be none). */
   missingKeepable: string[];
   stop: string | null;
+  /** dqlite-demo started on the fresh backend the rebuild wrote: did it, and which keys differ from the rebuilt database. */
+  backend?: { started: boolean; stderr: string; notServed: string[]; servedExtra: string[] } | { notWritten: string | null };
 }
 
 /**
@@ -425,7 +427,7 @@ interface RebuildCheck {
  * SQLite's integrity check, every row must hold the value that was written, and nothing dqlite itself
  * serves, nor anything on disk before the first real gap, may be missing.
  */
-async function checkRebuild(dir: string, served: Set<string>, keepable: Map<string, number>, g: Golden): Promise<RebuildCheck> {
+async function checkRebuild(dir: string, served: Set<string>, keepable: Map<string, number>, g: Golden, startBackend: boolean): Promise<RebuildCheck> {
   const out = `${dir}.rebuilt`;
   const r = await rebuildDqliteDirectory(dir, out);
   const db = p(out, r.databases[0]?.file ?? 'demo.db');
@@ -434,8 +436,21 @@ async function checkRebuild(dir: string, served: Set<string>, keepable: Map<stri
   const got = new Map<string, string>(
     rows.status === 0 && rows.stdout.trim() ? (JSON.parse(rows.stdout) as { key: string; value: string }[]).map((x) => [x.key, x.value]) : [],
   );
+  let backend: RebuildCheck['backend'];
+  if (startBackend && r.backend) {
+    // The fresh backend must start and serve exactly what the rebuilt database holds.
+    const started = await tryStart(r.backend.dir, START_TIMEOUT_MS, { keys: g.keys });
+    const servedThere = new Set(started.keysServed ?? []);
+    backend = {
+      started: started.started,
+      stderr: started.stderr.slice(0, 300),
+      notServed: [...got.keys()].filter((k) => !servedThere.has(k)),
+      servedExtra: [...servedThere].filter((k) => !got.has(k)),
+    };
+  } else if (startBackend) backend = { notWritten: r.backendNotWritten };
   await fs.rm(out, { recursive: true, force: true });
   return {
+    backend,
     keys: got.size,
     integrity: `${integrity.stdout}${integrity.stderr}`.trim(),
     wrongValues: [...got].filter(([k, v]) => g.keys.get(k) !== v).map(([k]) => k),
@@ -491,6 +506,13 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
       rebuilt: r.rebuild
         ? `${r.rebuild.keys} keys, ${r.rebuild.integrity === 'ok' ? 'ok' : 'NOT ok'}, ${r.rebuild.missingServed.length + r.rebuild.missingKeepable.length} missing`
         : '-',
+      backend: !r.rebuild?.backend
+        ? '-'
+        : 'started' in r.rebuild.backend
+          ? r.rebuild.backend.started
+            ? `starts, ${r.rebuild.backend.notServed.length + r.rebuild.backend.servedExtra.length} differ`
+            : 'FAILS'
+          : 'not written',
     }));
     console.table(table);
   });
@@ -550,7 +572,9 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
 
         // The offline rebuild, on every copy (also where dqlite starts): it must keep at least what dqlite serves.
         const keepable = await keysThatCouldBeKept(dir, g);
-        row.rebuild = await checkRebuild(dir, served, keepable, g);
+        // The fresh backend is started where a user needs it (dqlite fails or drops keys) and on the intact crashed node.
+        const needsBackend = !real.started || lostKeys.length > 0 || c.name.startsWith('intact crashed');
+        row.rebuild = await checkRebuild(dir, served, keepable, g, needsBackend && !c.evidenceGone);
         expect(await hashDir(dir)).toEqual(before);
 
         // Repair every copy that does not start, or starts only by losing data.
@@ -616,6 +640,15 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
         // Never a damaged database or a wrong value, even where the evidence of a loss is gone (it stops before).
         expect(row.rebuild.integrity, 'the rebuilt database passes SQLite integrity_check').toBe('ok');
         expect(row.rebuild.wrongValues.slice(0, 5), 'rebuilt rows hold the values written').toEqual([]);
+        if (row.rebuild.backend) {
+          const b = row.rebuild.backend;
+          expect('started' in b, `no fresh backend: ${'notWritten' in b ? b.notWritten : ''}`).toBe(true);
+          if ('started' in b) {
+            expect(b.started, `dqlite-demo on the fresh backend: ${b.stderr}`).toBe(true);
+            expect(b.notServed.slice(0, 5), 'rebuilt keys the fresh backend does not serve').toEqual([]);
+            expect(b.servedExtra.slice(0, 5), 'keys the fresh backend serves beyond the rebuilt database').toEqual([]);
+          }
+        }
         if (!c.evidenceGone) {
           const rb = row.rebuild;
           expect(rb.missingServed.slice(0, 5), `keys dqlite serves that the rebuild lacks (stop: ${rb.stop})`).toEqual([]);

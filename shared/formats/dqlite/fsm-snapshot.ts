@@ -12,7 +12,7 @@
  * as large as the database): the fixed fields are assembled across chunks,
  * the contents handed on as they come. Damage is a `stop`, never a throw.
  */
-import { u64NumAt } from './le';
+import { pad8, putU64, u64NumAt } from './le';
 import { MAX_COMMAND_FILENAME } from './command';
 
 export const FSM_SNAPSHOT_FORMAT = 1;
@@ -151,4 +151,22 @@ export class FsmSnapshotReader {
     this.sink = null;
     this.field = this.summary.databases.length < this.count ? { kind: 'name' } : { kind: 'after' };
   }
+}
+
+/** The payload's first 16 bytes: format 1 and the number of databases. */
+export function encodeFsmSnapshotHeader(databases: number): Uint8Array {
+  const b = new Uint8Array(16);
+  putU64(b, 0, FSM_SNAPSHOT_FORMAT);
+  putU64(b, 8, databases);
+  return b;
+}
+
+/** A database's header: its name (NUL-terminated, padded to 8), then the sizes of its main file and WAL. */
+export function encodeFsmDatabaseHeader(name: string, mainSize: number, walSize: number): Uint8Array {
+  const nameBytes = pad8(name.length + 1);
+  const b = new Uint8Array(nameBytes + 16);
+  for (let i = 0; i < name.length; i++) b[i] = name.charCodeAt(i) & 0xff;
+  putU64(b, nameBytes, mainSize);
+  putU64(b, nameBytes + 8, walSize);
+  return b;
 }

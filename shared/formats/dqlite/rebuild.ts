@@ -25,7 +25,8 @@ import type { DqliteDetails, DqliteRebuildReport, DqliteRebuiltDatabase, Segment
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { verifyLz4Frame } from '../lz4/frame';
-import { ENTRY_COMMAND, readBatchEntries } from './batch';
+import { ENTRY_CHANGE, ENTRY_COMMAND, readBatchEntries } from './batch';
+import { decodeConfiguration } from './configuration';
 import { decodeCommand } from './command';
 import { FsmSnapshotReader } from './fsm-snapshot';
 import { SqliteWalReader } from './sqlite-wal';
@@ -197,6 +198,14 @@ export async function rebuildDqlite(
     databases: [],
     engineWouldStart: validated.startable,
     snapshotWhole: true,
+    state: {
+      index: snapshot?.index ?? 0,
+      term: snapshot?.term ?? 0,
+      configurationIndex: snapshot?.configurationIndex ?? null,
+      servers: snapshot?.configuration ?? null,
+    },
+    backend: null,
+    backendNotWritten: null,
   };
   const create = async (name: string, fromSnapshot: boolean, pageSize: number): Promise<DatabaseState> => {
     const { file, fileName } = await sink.create(name);
@@ -241,6 +250,13 @@ export async function rebuildDqlite(
         for (const e of batch.entries) {
           if (index >= next) {
             if (e.type === ENTRY_COMMAND) await applyCommand(e.payload, index, seg.file, offset, dbs, create, writePages, log);
+            else if (e.type === ENTRY_CHANGE) {
+              // The membership as of this entry (a fresh backend's snapshot carries the newest one applied).
+              const conf = decodeConfiguration(e.payload);
+              if (conf.ok) report.state = { ...report.state, configurationIndex: index, servers: conf.servers };
+            }
+            report.state.index = index;
+            report.state.term = e.term;
             log.entries++;
             log.to = index;
             next = index + 1;

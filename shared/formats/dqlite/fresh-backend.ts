@@ -1,0 +1,47 @@
+/**
+ * A fresh backend directory for rebuilt databases: dqlite starts on it by
+ * loading one snapshot (`raft:uv.c` uvLoadSnapshotAndEntries with no segment:
+ * start index = snapshot index + 1) and replaying nothing. Its files:
+ *
+ *   snapshot-TERM-INDEX-1        the FSM payload, uncompressed (libraft hands
+ *                                data without the LZ4 magic to dqlite as is),
+ *                                each database's main file and no WAL
+ *   snapshot-TERM-INDEX-1.meta   format 1, CRC, configuration index, the membership
+ *   metadata1                    format 1, version 1, the term, no vote
+ *
+ * plus the node's own other files (cluster.yaml, info.yaml, certificates),
+ * copied by the service. TERM and INDEX are the last entry applied; the
+ * metadata's term is never below the term the node had already seen.
+ */
+import type { RaftServer } from '../../contract/dqlite';
+import { encodeMetadata } from './metadata';
+import { encodeSnapshotMeta } from './snapshot-meta';
+
+export interface FreshBackendLayout {
+  snapshotName: string;
+  metaName: string;
+  meta: Uint8Array;
+  metadata1: Uint8Array;
+  index: number;
+  term: number;
+}
+
+/** `state`: where the rebuilt databases stand; `seenTerm`: the highest term in the node's metadata files. */
+export function freshBackendLayout(
+  state: { index: number; term: number; configurationIndex: number | null; servers: RaftServer[] | null },
+  seenTerm: number | null,
+): FreshBackendLayout | { refused: string } {
+  if (state.index < 1 || state.term < 1) return { refused: 'no entry and no snapshot was applied: there is no state to start from' };
+  if (!state.servers || state.servers.length === 0)
+    return { refused: 'no membership (RAFT_CHANGE entry or snapshot .meta) was read: dqlite would not know its voters' };
+  const configurationIndex = Math.min(state.configurationIndex ?? state.index, state.index);
+  const snapshotName = `snapshot-${state.term}-${state.index}-1`;
+  return {
+    snapshotName,
+    metaName: `${snapshotName}.meta`,
+    meta: encodeSnapshotMeta(configurationIndex, state.servers),
+    metadata1: encodeMetadata(1, Math.max(state.term, seenTerm ?? 0), 0),
+    index: state.index,
+    term: state.term,
+  };
+}
