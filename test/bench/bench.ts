@@ -11,10 +11,11 @@
  *     [--only-key-browser-filters --db FILE] (the key browser past its index budget: a namespace, a resource, substrings, one after another; see key-browser-filters.ts)
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
- * one-entry batches of 16 KiB payloads, like dqlite FRAMES entries), then
+ * one-entry batches of 16 KiB payloads: real FRAMES commands, 3 pages each), then
  * measures raw read throughput (same 4 MiB chunks, cold when the page cache can
  * be dropped, and warm), validateDqliteDirectory throughput via localDirectory,
- * their ratio, peak RSS/heap, and LZ4 frame verification on a big frame.
+ * their ratio, peak RSS/heap, the offline rebuild of the same log, and LZ4
+ * frame verification on a big frame.
  */
 import { execFileSync } from 'node:child_process';
 import { promises as fs, existsSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_READ } from '../../shared/bytes/byte-source';
 import { crc32 } from '../../shared/formats/dqlite/crc';
+import { encodeFramesCommand } from '../../shared/formats/dqlite/command';
+import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
 import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
 import { localDirectory, openFileSource } from '../../electron/services/fs-source';
@@ -46,24 +49,41 @@ function fill(buf: Uint8Array, seed: number): void {
   }
 }
 
+/** Distinct FRAMES payloads the entries cycle through: 3 pages each, so the log writes a 48 MiB database. */
+const PAYLOAD_VARIANTS = 4096;
+const PAGES_PER_ENTRY = 3;
+
+/**
+ * The entries' payloads: real dqlite FRAMES commands for database `k8s` (3 pages of 4096 bytes, 12,352
+ * bytes), zero-padded to 16 KiB (dqlite ignores bytes after the pages), so the rebuild row applies them.
+ */
+function framesPayloads(): { payload: Uint8Array; crc: number }[] {
+  const page = new Uint8Array(4096);
+  return Array.from({ length: PAYLOAD_VARIANTS }, (_, v) => {
+    fill(page, v + 1);
+    const pages = Array.from({ length: PAGES_PER_ENTRY }, (_, k) => ({ pgno: v * PAGES_PER_ENTRY + k + 1, data: page }));
+    const payload = new Uint8Array(PAYLOAD);
+    payload.set(encodeFramesCommand('k8s', pages, 4096));
+    return { payload, crc: crc32(payload) };
+  });
+}
+
 /** One closed segment image: format 1, then one-entry batches until 8 MiB would be exceeded. */
-function segmentImage(): { bytes: Uint8Array; entries: number } {
+function segmentImage(payloads: { payload: Uint8Array; crc: number }[], firstEntry: number): { bytes: Uint8Array; entries: number } {
   const batchSize = 16 + 16 + PAYLOAD;
   const entries = Math.floor((SEGMENT_SIZE - 8) / batchSize);
   const bytes = new Uint8Array(8 + entries * batchSize);
   const dv = new DataView(bytes.buffer);
   dv.setUint32(0, 1, true);
-  const payload = new Uint8Array(PAYLOAD);
-  fill(payload, 12345);
-  const dataCrc = crc32(payload);
   for (let e = 0; e < entries; e++) {
     const at = 8 + e * batchSize;
+    const { payload, crc } = payloads[(firstEntry + e) % payloads.length]!;
     dv.setUint32(at + 8, 1, true); // n = 1
     dv.setUint32(at + 16, 1, true); // term 1
     bytes[at + 24] = 1; // RAFT_COMMAND
     dv.setUint32(at + 28, PAYLOAD, true);
     dv.setUint32(at, crc32(bytes, 0, at + 8, at + 32), true);
-    dv.setUint32(at + 4, dataCrc, true);
+    dv.setUint32(at + 4, crc, true);
     bytes.set(payload, at + 32);
   }
   return { bytes, entries };
@@ -71,10 +91,14 @@ function segmentImage(): { bytes: Uint8Array; entries: number } {
 
 async function makeBackend(dir: string, gib: number): Promise<number> {
   await fs.mkdir(dir, { recursive: true });
-  const { bytes, entries } = segmentImage();
-  const count = Math.ceil((gib * 1024 ** 3) / bytes.length);
+  const payloads = framesPayloads();
+  const entries = segmentImage(payloads, 0).entries;
+  const count = Math.ceil((gib * 1024 ** 3) / (8 + entries * (32 + PAYLOAD)));
   let first = 1;
+  let total = 0;
   for (let i = 0; i < count; i++) {
+    const { bytes } = segmentImage(payloads, first - 1);
+    total += bytes.length;
     const name = `${String(first).padStart(16, '0')}-${String(first + entries - 1).padStart(16, '0')}`;
     await fs.writeFile(path.join(dir, name), bytes);
     first += entries;
@@ -85,7 +109,7 @@ async function makeBackend(dir: string, gib: number): Promise<number> {
   dv.setUint32(8, 1, true);
   dv.setUint32(16, 1, true);
   await fs.writeFile(path.join(dir, 'metadata1'), meta);
-  return count * bytes.length;
+  return total;
 }
 
 function dropCaches(): boolean {
@@ -252,6 +276,16 @@ async function main(): Promise<void> {
     rows.push(row('raw read, warm cache', rawWarm, null));
     rows.push(row(cold ? 'validate, cold cache' : 'validate', validation, rawCold.seconds));
     rows.push(row('validate, warm cache', validationWarm, rawWarm.seconds));
+    // The offline rebuild (salvage --out) of the same log: every FRAMES entry applied to a new database file.
+    const rebuiltDir = path.join(work, 'rebuilt');
+    await fs.rm(rebuiltDir, { recursive: true, force: true });
+    const rebuild = await measure(() => rebuildDqliteDirectory(backend, rebuiltDir));
+    rows.push(row('rebuild (salvage --out), warm cache', rebuild, rawWarm.seconds));
+    const rb = rebuild.result;
+    console.log(
+      `rebuild: entries ${rb.log?.from}..${rb.log?.to} applied (${rb.log?.pages} page images) into ${rb.databases.map((d) => `${d.file} ${fmt(mb(d.bytes))} MB`).join(', ')}; stop: ${rb.stop?.why ?? 'none'}`,
+    );
+    await fs.rm(rebuiltDir, { recursive: true, force: true });
     const rep = validation.result;
     console.log(`validation verdict: startable=${rep.startable} dataLoss=${rep.dataLoss} findings=${rep.findings.length} bytesRead=${rep.bytesRead}`);
 

@@ -20,7 +20,7 @@
  * transaction (bounded) at a time.
  */
 import type { ByteSource, DirectorySource } from '../../bytes/byte-source';
-import { MAX_READ } from '../../bytes/byte-source';
+import { MAX_READ, memorySource } from '../../bytes/byte-source';
 import type { DqliteDetails, DqliteRebuildReport, DqliteRebuiltDatabase, SegmentInfo, SnapshotInfo } from '../../contract/dqlite';
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
@@ -71,9 +71,20 @@ function checkExtent(pages: number, pageSize: number, what: string, file: string
     );
 }
 
+/**
+ * Pages held in memory before they are written, across databases: a page later transactions write
+ * again (the b-tree's root and inner pages, the table's last leaf: most of a kine log) goes to disk
+ * once, and pages that follow each other go out in one write.
+ */
+const MAX_DIRTY_BYTES = 64 * 1024 * 1024;
+/** The longest write of consecutive pages. */
+const MAX_RUN_BYTES = 1024 * 1024;
+
 interface DatabaseState {
   out: DqliteRebuiltDatabase;
   file: RebuildFile;
+  /** Page number -> its newest image, not yet written. */
+  dirty: Map<number, Uint8Array>;
   /** Frames of a transaction not yet committed (legacy protocol), with its id. */
   pending: { txId: number; pages: { pgno: number; data: Uint8Array }[]; bytes: number } | null;
 }
@@ -212,14 +223,24 @@ export async function rebuildDqlite(
     const state: DatabaseState = {
       out: { name, file: fileName, pageSize, pages: 0, bytes: 0, fromSnapshot, snapshotWal: null },
       file,
+      dirty: new Map(),
       pending: null,
     };
     dbs.set(name, state);
     report.databases.push(state.out);
     return state;
   };
+  let dirtyBytes = 0;
   const writePages = async (db: DatabaseState, pages: { pgno: number; data: Uint8Array }[]): Promise<void> => {
-    for (const p of pages) await db.file.write((p.pgno - 1) * db.out.pageSize, p.data);
+    // Copied: a page image may be a view into a batch's buffer, which would otherwise stay alive whole.
+    for (const p of pages) {
+      if (!db.dirty.has(p.pgno)) dirtyBytes += p.data.length;
+      db.dirty.set(p.pgno, p.data.slice());
+    }
+    if (dirtyBytes > MAX_DIRTY_BYTES) {
+      for (const d of dbs.values()) await flushDirty(d);
+      dirtyBytes = 0;
+    }
   };
 
   const base = snapshot?.index ?? 0;
@@ -231,6 +252,7 @@ export async function rebuildDqlite(
       report.snapshotWhole = true;
     }
     let next = base + 1;
+    const segmentBuffer = { buffer: new Uint8Array(0) };
     for (const seg of loadOrder(details.segments, base)) {
       throwIfCancelled(opts.signal);
       if (seg.findingCodes.includes(OPEN_NUMBERED_WRONGLY))
@@ -242,7 +264,7 @@ export async function rebuildDqlite(
         );
       if (seg.firstIndex === null || seg.lastValidIndex === null || seg.lastValidIndex < next) continue;
       if (seg.firstIndex > next) throw new Stop(`entries ${next}..${seg.firstIndex - 1} are in no segment (a gap before ${seg.file})`, seg.file, null, next);
-      const src = await dir.open(seg.file);
+      const src = await readWhole(await dir.open(seg.file), seg.validBytes, segmentBuffer);
       let index = seg.firstIndex;
       for (let offset = 8; offset < seg.validBytes;) {
         const batch = await readBatchEntries(src, offset, seg.validBytes);
@@ -290,10 +312,30 @@ export async function rebuildDqlite(
   for (const db of dbs.values()) {
     // A transaction left open at the end was never committed: dqlite drops it too.
     db.pending = null;
+    await flushDirty(db);
     db.out.bytes = db.out.pages * db.out.pageSize;
     await db.file.setSize(db.out.bytes);
   }
   return report;
+}
+
+/** Write a database's held pages in page order, consecutive ones together, and forget them. */
+async function flushDirty(db: DatabaseState): Promise<void> {
+  if (db.dirty.size === 0) return;
+  const size = db.out.pageSize;
+  const numbers = [...db.dirty.keys()].sort((a, b) => a - b);
+  const run = new Uint8Array(Math.max(size, MAX_RUN_BYTES - (MAX_RUN_BYTES % size)));
+  for (let i = 0; i < numbers.length;) {
+    let j = i + 1;
+    while (j < numbers.length && numbers[j] === numbers[j - 1]! + 1 && (j - i + 1) * size <= run.length) j++;
+    if (j - i === 1) await db.file.write((numbers[i]! - 1) * size, db.dirty.get(numbers[i]!)!);
+    else {
+      for (let k = i; k < j; k++) run.set(db.dirty.get(numbers[k]!)!, (k - i) * size);
+      await db.file.write((numbers[i]! - 1) * size, run.subarray(0, (j - i) * size));
+    }
+    i = j;
+  }
+  db.dirty.clear();
 }
 
 type Create = (name: string, fromSnapshot: boolean, pageSize: number) => Promise<DatabaseState>;
@@ -414,6 +456,26 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
   }
   const s = fsm.finish();
   if (s.stop) throw new Stop(`${snapshot.file}: ${s.stop.why} (byte ${s.stop.offset} of the snapshot's contents)`, snapshot.file);
+}
+
+/** Segments up to this size are read in one go (libraft writes 8 MiB ones), larger ones batch by batch. */
+const WHOLE_SEGMENT_MAX = 64 * 1024 * 1024;
+
+/**
+ * The valid part of a segment in memory (one read instead of three per batch), or the file itself when it
+ * is large. `into` is reused segment after segment (a page applied from it is copied out first).
+ */
+async function readWhole(src: ByteSource, validBytes: number, into: { buffer: Uint8Array }): Promise<ByteSource> {
+  if (validBytes > WHOLE_SEGMENT_MAX) return src;
+  if (into.buffer.length < validBytes) into.buffer = new Uint8Array(validBytes);
+  const bytes = into.buffer.subarray(0, validBytes);
+  for (let at = 0; at < validBytes;) {
+    const chunk = await src.read(at, Math.min(MAX_READ, validBytes - at));
+    if (chunk.length === 0) break;
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return memorySource(src.name, bytes);
 }
 
 async function streamRaw(src: ByteSource, push: (chunk: Uint8Array) => Promise<void>, opts: RunOptions): Promise<void> {
