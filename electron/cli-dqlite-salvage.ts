@@ -37,7 +37,14 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
       ? 'dqlite itself would start on the input as it is.'
       : 'dqlite itself would NOT start on the input as it is (lifeboat validate shows why and the smallest repair).',
   );
-  out('Open a database with: sqlite3 FILE (MicroK8s: the kine table of k8s.db; a key is live when its newest row has deleted = 0).');
+  out('Open a database with: sqlite3 FILE');
+  const kine = r.databases.find((d) => d.name === 'k8s');
+  if (kine)
+    // kine keeps every revision as a row (id = revision); a key is live when its newest row is not a deletion
+    // (compact_rev_key is kine's own bookkeeping row).
+    out(
+      `  the live Kubernetes keys: sqlite3 ${r.output}/${kine.file} "SELECT name FROM kine AS k WHERE id = (SELECT MAX(id) FROM kine WHERE name = k.name) AND deleted = 0 AND name != 'compact_rev_key' ORDER BY name"`,
+    );
   if (r.backend) {
     const b = r.backend;
     out(
