@@ -16,8 +16,10 @@
  *    missing ones; what it did not apply is said, by index.
  *
  * Pure: bytes come from a DirectorySource, pages go to a RebuildSink (the
- * service writes files). Memory: one LZ4 block, one batch, and one WAL
- * transaction (bounded) at a time.
+ * service writes files). Memory is bounded whatever the sizes: one LZ4
+ * block, one segment's valid bytes (up to 64 MiB; a larger one is read batch
+ * by batch), one WAL transaction (up to 256 MiB), and up to 64 MiB of pages
+ * waiting to be written.
  */
 import type { ByteSource, DirectorySource } from '../../bytes/byte-source';
 import { MAX_READ, memorySource } from '../../bytes/byte-source';
