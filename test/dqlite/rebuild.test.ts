@@ -13,14 +13,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memorySource } from '../../shared/bytes/byte-source';
+import { memoryDirectory, memorySource } from '../../shared/bytes/byte-source';
 import type { DqliteRebuildReport } from '../../shared/contract/dqlite';
 import { ENTRY_COMMAND, readBatchEntries } from '../../shared/formats/dqlite/batch';
 import { decodeCommand, encodeFramesCommand } from '../../shared/formats/dqlite/command';
-import { FsmSnapshotReader } from '../../shared/formats/dqlite/fsm-snapshot';
+import { encodeFsmDatabaseHeader, encodeFsmSnapshotHeader, FsmSnapshotReader } from '../../shared/formats/dqlite/fsm-snapshot';
+import { rebuildDqlite } from '../../shared/formats/dqlite/rebuild';
+import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
-import { decodeMetadata } from '../../shared/formats/dqlite/metadata';
-import { checkSnapshotMeta } from '../../shared/formats/dqlite/snapshot-meta';
+import { decodeMetadata, encodeMetadata } from '../../shared/formats/dqlite/metadata';
+import { checkSnapshotMeta, encodeSnapshotMeta } from '../../shared/formats/dqlite/snapshot-meta';
 import { decodeMeta } from '../helpers/dqlite-files';
 import { SqliteWalReader, type WalCommit } from '../../shared/formats/dqlite/sqlite-wal';
 import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
@@ -210,6 +212,74 @@ describe.skipIf(!HAVE_SQLITE)('SQLite WAL against the real sqlite3', () => {
       expect(Buffer.from(expected).equals(Buffer.from(theirs)), what).toBe(true);
       expect(ours.reader.summary.stop, what).not.toBeNull();
     }
+  });
+});
+
+describe.skipIf(!HAVE_SQLITE)('a snapshot as dqlite may write it, rebuilt', () => {
+  it('an uncompressed snapshot whose database was never checkpointed (main file empty, its pages in the WAL) comes out as SQLite checkpoints it', async () => {
+    const dir = path.join(tmp, 'never-checkpointed');
+    spawnSync('mkdir', ['-p', dir]);
+    sqlite(
+      path.join(dir, 'w.db'),
+      'PRAGMA journal_mode=WAL;',
+      'PRAGMA wal_autocheckpoint=0;',
+      'CREATE TABLE kine(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, value BLOB);',
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<200) INSERT INTO kine(name, value) SELECT '/registry/k'||i, randomblob(900) FROM c;",
+      '.shell cp w.db keep.db; cp w.db-wal keep.db-wal',
+    );
+    const wal = new Uint8Array(readFileSync(path.join(dir, 'keep.db-wal')));
+    // SQLite's own checkpoint of that WAL over the main file it had (page 1 only, which the WAL writes
+    // again): the WAL alone holds the whole database. (sqlite3 cannot open a 0-byte main file with a WAL;
+    // dqlite's VFS can, and its snapshots then carry exactly this: main_size 0 and the WAL.)
+    writeFileSync(path.join(dir, 'c.db'), readFileSync(path.join(dir, 'keep.db')));
+    writeFileSync(path.join(dir, 'c.db-wal'), wal);
+    sqlite(path.join(dir, 'c.db'), 'PRAGMA wal_checkpoint(TRUNCATE);');
+    const theirs = readFileSync(path.join(dir, 'c.db'));
+    expect(readFileSync(path.join(dir, 'keep.db')).length).toBe(4096);
+    expect(theirs.length).toBeGreaterThan(40 * 4096);
+
+    const servers = [{ id: '1', address: '127.0.0.1:9001', role: 'voter' as const }];
+    const payload = Buffer.concat([encodeFsmSnapshotHeader(1), encodeFsmDatabaseHeader('k8s', 0, wal.length), wal]);
+    const files: Record<string, Uint8Array> = {
+      'snapshot-1-5-100': payload,
+      'snapshot-1-5-100.meta': encodeSnapshotMeta(1, servers),
+      metadata1: encodeMetadata(1, 1, 0),
+    };
+    const backend = memoryDirectory('backend', files);
+    const { report: validated } = await inspectDqliteDirectory(backend);
+    expect(validated.dqlite!.snapshots[0]).toMatchObject({ encoding: 'raw', dataOk: true, metaOk: true });
+    let out = new Uint8Array(0);
+    const r = await rebuildDqlite(
+      backend,
+      { dqlite: validated.dqlite!, startable: validated.startable, findings: validated.findings },
+      {
+        create: (name) =>
+          Promise.resolve({
+            fileName: `${name}.db`,
+            file: {
+              write: (offset, bytes) => {
+                if (offset + bytes.length > out.length) {
+                  const grown = new Uint8Array(offset + bytes.length);
+                  grown.set(out);
+                  out = grown;
+                }
+                out.set(bytes, offset);
+                return Promise.resolve();
+              },
+              setSize: (bytes) => {
+                const sized = new Uint8Array(bytes);
+                sized.set(out.subarray(0, bytes));
+                out = sized;
+                return Promise.resolve();
+              },
+            },
+          }),
+      },
+    );
+    expect(r.stop).toBeNull();
+    expect(r.base).toEqual({ snapshot: 'snapshot-1-5-100', term: 1, index: 5 });
+    expect(r.databases[0]).toMatchObject({ name: 'k8s', pageSize: 4096, fromSnapshot: true, snapshotWal: { droppedFrames: 0, stop: null } });
+    expect(Buffer.from(out).equals(theirs)).toBe(true);
   });
 });
 

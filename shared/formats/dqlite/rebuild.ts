@@ -170,6 +170,15 @@ export function chooseBase(details: DqliteDetails): { snapshot: SnapshotInfo | n
   return { snapshot: best?.snapshot ?? null, reach: best?.reach ?? 0, passedOver };
 }
 
+const SQLITE_DEFAULT_PAGE_SIZE = 4096;
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 function pageSizeOf(header: Uint8Array): number | null {
   if (header.length < 18) return null;
   const raw = (header[16]! << 8) | header[17]!;
@@ -387,9 +396,12 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
   let current: DatabaseState | null = null;
   let wal: SqliteWalReader | null = null;
   /** The main file's first bytes, until the page size in its header can be read. */
-  let head = new Uint8Array(0);
+  let head: Uint8Array = new Uint8Array(0);
+  /** The WAL's first bytes, while the database waits for a page size (a main file of 0 bytes: never checkpointed). */
+  let walHead: Uint8Array = new Uint8Array(0);
   const fsm = new FsmSnapshotReader((name, mainSize) => {
     head = new Uint8Array(0);
+    walHead = new Uint8Array(0);
     current = null;
     const ensure = async (pageSize: number | null): Promise<DatabaseState> => {
       if (current) return current;
@@ -404,10 +416,7 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
       main: async (offset, bytes) => {
         if (!current) {
           // Hold the first bytes until the header's page size is in (chunks can be of any size).
-          const joined = new Uint8Array(head.length + bytes.length);
-          joined.set(head);
-          joined.set(bytes, head.length);
-          head = joined;
+          head = joinBytes(head, bytes);
           if (head.length < 100 && offset + bytes.length < mainSize) return;
           const db = await ensure(pageSizeOf(head));
           await db.file.write(0, head);
@@ -416,6 +425,14 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
         await current.file.write(offset, bytes);
       },
       wal: async (bytes) => {
+        if (!wal && !current && head.length === 0) {
+          // No main file: the page size is in the WAL header (a big-endian u32 at byte 8).
+          walHead = joinBytes(walHead, bytes);
+          if (walHead.length < 12) return;
+          const size = ((walHead[8]! << 24) | (walHead[9]! << 16) | (walHead[10]! << 8) | walHead[11]!) >>> 0;
+          await ensure(size >= 512 && size <= 65536 && (size & (size - 1)) === 0 ? size : null);
+          bytes = walHead;
+        }
         if (!wal) {
           const db = await ensure(pageSizeOf(head));
           wal = new SqliteWalReader(async (commit) => {
@@ -432,7 +449,8 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
         await wal.push(bytes);
       },
       end: async () => {
-        const db = await ensure(pageSizeOf(head));
+        // A database never written (no main file, no WAL) is an empty file, which SQLite opens as an empty database.
+        const db = await ensure(mainSize === 0 && !wal ? SQLITE_DEFAULT_PAGE_SIZE : pageSizeOf(head));
         if (wal) {
           const s = wal.finish();
           if (s.pageSize !== null && s.pageSize !== db.out.pageSize)
