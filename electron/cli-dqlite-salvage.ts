@@ -33,9 +33,11 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
       out(`Not applied: entries ${r.stop.index}..${r.lastIndexOnDisk} (later page images may depend on the ones missing, so none after the stop is used).`);
   } else out('Every entry on disk was applied.');
   out(
-    r.engineWouldStart
-      ? 'dqlite itself would start on the input as it is.'
-      : 'dqlite itself would NOT start on the input as it is (lifeboat validate shows why and the smallest repair).',
+    !r.engineWouldStart
+      ? 'dqlite itself would NOT start on the input as it is (lifeboat validate shows why and the smallest repair).'
+      : r.engineWouldDrop
+        ? 'dqlite itself would start on the input as it is, but only by silently dropping entries (lifeboat validate lists them).'
+        : 'dqlite itself would start on the input as it is.',
   );
   out('Open a database with: sqlite3 FILE');
   const kine = r.databases.find((d) => d.name === 'k8s');

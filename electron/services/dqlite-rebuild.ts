@@ -39,7 +39,7 @@ export async function rebuildDqliteDirectory(srcDir: string, outDir: string, opt
     const taken = new Set<string>();
     const report = await rebuildDqlite(
       dir,
-      { dqlite: validated.dqlite, startable: validated.startable, findings: validated.findings },
+      { dqlite: validated.dqlite, startable: validated.startable, dataLoss: validated.dataLoss, findings: validated.findings },
       {
         async create(name) {
           const fileName = rebuiltFileName(name, taken, opened.length + 1);

@@ -287,6 +287,8 @@ export interface DqliteRebuildReport {
   databases: DqliteRebuiltDatabase[];
   /** Would dqlite itself start on the input as it is (the validator's loader model)? */
   engineWouldStart: boolean;
+  /** It would, but only by dropping entries (auto-recovery's renames or truncation; `lifeboat validate` lists them). */
+  engineWouldDrop: boolean;
   /** False when the base snapshot could not be read to its end: the databases are then incomplete (see `stop`). */
   snapshotWhole: boolean;
   /** The raft state the databases correspond to: the last entry applied (or the base) and the membership then. */

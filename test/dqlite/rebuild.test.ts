@@ -251,7 +251,7 @@ describe.skipIf(!HAVE_SQLITE)('a snapshot as dqlite may write it, rebuilt', () =
     let out = new Uint8Array(0);
     const r = await rebuildDqlite(
       backend,
-      { dqlite: validated.dqlite!, startable: validated.startable, findings: validated.findings },
+      { dqlite: validated.dqlite!, startable: validated.startable, dataLoss: validated.dataLoss, findings: validated.findings },
       {
         create: (name) =>
           Promise.resolve({
@@ -343,6 +343,8 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
       const report = JSON.parse(r.stdout) as DqliteRebuildReport;
       expect(hashTree(input)).toEqual(before);
       expect(report.stop).toBeNull();
+      // The healthy sample starts as it is; the field report's does not (its broken segment).
+      expect([report.engineWouldStart, report.engineWouldDrop]).toEqual(sample === 'dqlite-healthy' ? [true, false] : [false, false]);
       expect(report.databases.map((d) => d.file)).toEqual(['demo.db']);
       expect(report.base?.snapshot).toMatch(/^snapshot-1-/);
       expect(readdirSync(out)).toEqual(['backend', 'demo.db']);
@@ -426,6 +428,10 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
     const stopped = await run(damaged, '--out', path.join(tmp, 'damaged-out'), '--json');
     expect(stopped.code).toBe(1);
     const rep = JSON.parse(stopped.stdout) as DqliteRebuildReport;
+    // dqlite itself would start on that copy, by renaming the damaged segment away: said, not hidden.
+    expect([rep.engineWouldStart, rep.engineWouldDrop]).toEqual([true, true]);
+    const said = await run(damaged, '--out', path.join(tmp, 'damaged-text'));
+    expect(said.stdout).toMatch(/dqlite itself would start on the input as it is, but only by silently dropping entries/);
     expect(rep.stop?.file).toBe(last);
     expect(rep.stop?.why).toBe(`entries ${rep.lastIndexOnDisk}..${rep.lastIndexOnDisk} of ${last} are damaged`);
     expect(rep.log?.to).toBe(rep.lastIndexOnDisk! - 1);

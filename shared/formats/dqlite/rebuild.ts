@@ -189,7 +189,7 @@ function pageSizeOf(header: Uint8Array): number | null {
 /** `validated`: the validator's report on the same directory (its dqlite details and start-up verdict). */
 export async function rebuildDqlite(
   dir: DirectorySource,
-  validated: { dqlite: DqliteDetails; startable: boolean; findings: Finding[] },
+  validated: { dqlite: DqliteDetails; startable: boolean; dataLoss: boolean; findings: Finding[] },
   sink: RebuildSink,
   opts: RunOptions = {},
 ): Promise<DqliteRebuildReport> {
@@ -219,6 +219,7 @@ export async function rebuildDqlite(
     stop: null,
     databases: [],
     engineWouldStart: validated.startable,
+    engineWouldDrop: validated.startable && validated.dataLoss,
     snapshotWhole: true,
     state: {
       index: snapshot?.index ?? 0,

@@ -57,7 +57,11 @@ export const dqliteRebuild: FuzzTarget<Dir, Dir[]> = {
     const { report: validated } = await inspectDqliteDirectory(dir);
     if (!validated.dqlite) return;
     const sink = boundedSink();
-    const r = await rebuildDqlite(dir, { dqlite: validated.dqlite, startable: validated.startable, findings: validated.findings }, sink);
+    const r = await rebuildDqlite(
+      dir,
+      { dqlite: validated.dqlite, startable: validated.startable, dataLoss: validated.dataLoss, findings: validated.findings },
+      sink,
+    );
     if (r.stop?.file) check(r.stop.file in files, `stop names ${r.stop.file}, not in the directory`);
     if (r.log) check(r.log.from <= r.log.to + 1 && r.log.entries === r.log.to - r.log.from + 1, `log ${JSON.stringify(r.log)}`);
     check(r.databases.length === sink.files.length, 'databases reported and created differ');
