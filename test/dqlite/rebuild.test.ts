@@ -436,5 +436,21 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
     expect(rep.stop?.why).toBe(`entries ${rep.lastIndexOnDisk}..${rep.lastIndexOnDisk} of ${last} are damaged`);
     expect(rep.log?.to).toBe(rep.lastIndexOnDisk! - 1);
     expect(sqlite(path.join(tmp, 'damaged-out', 'demo.db'), 'PRAGMA integrity_check;')).toBe('ok');
+
+    // A segment renamed over another's range: the rebuild stops before it rather than apply page images twice, out of order.
+    const overlap = path.join(tmp, 'overlap-in');
+    spawnSync('cp', ['-a', input, overlap]);
+    const closed = readdirSync(overlap)
+      .filter((n) => /^\d{16}-\d{16}$/.test(n))
+      .sort();
+    const [a, b] = closed[1]!.split('-').map(Number) as [number, number];
+    const renamed = `${String(a - 5).padStart(16, '0')}-${String(b - 5).padStart(16, '0')}`;
+    spawnSync('mv', [path.join(overlap, closed[1]!), path.join(overlap, renamed)]);
+    const o = await run(overlap, '--out', path.join(tmp, 'overlap-out'), '--json');
+    expect(o.code).toBe(1);
+    const ro = JSON.parse(o.stdout) as DqliteRebuildReport;
+    expect(ro.stop).toMatchObject({ file: renamed, why: `${renamed} overlaps ${closed[0]} (entries ${a - 5}..${a - 1} in both)` });
+    expect(ro.log?.to).toBe(a - 1);
+    expect(sqlite(path.join(tmp, 'overlap-out', 'demo.db'), 'PRAGMA integrity_check;')).toBe('ok');
   });
 });

@@ -128,11 +128,13 @@ const OPEN_NUMBERED_WRONGLY = 'segment.open-after-missing-closed';
 /** How far the readable log goes from `base` (the last index it reaches; `base` when it reaches none). */
 export function logReach(segments: SegmentInfo[], base: number): number {
   let next = base + 1;
+  let lastFromSegment: number | null = null;
   for (const s of loadOrder(segments, base)) {
     if (s.findingCodes.includes(OPEN_NUMBERED_WRONGLY)) break;
     if (s.firstIndex === null || s.lastValidIndex === null || s.lastValidIndex < next) continue;
-    if (s.firstIndex > next) break;
+    if (s.firstIndex > next || (lastFromSegment !== null && s.firstIndex <= lastFromSegment)) break;
     next = s.lastValidIndex + 1;
+    lastFromSegment = s.lastValidIndex;
     if ((s.lastIndex !== null && s.lastValidIndex < s.lastIndex) || (s.kind === 'open' && s.status === 'bad')) break;
   }
   return next - 1;
@@ -265,6 +267,8 @@ export async function rebuildDqlite(
     }
     let next = base + 1;
     const segmentBuffer = { buffer: new Uint8Array(0) };
+    /** The last segment entries were applied from, and its last index (an overlap with it is a stop). */
+    let lastFromSegment: { file: string; index: number } | null = null;
     for (const seg of loadOrder(details.segments, base)) {
       throwIfCancelled(opts.signal);
       if (seg.findingCodes.includes(OPEN_NUMBERED_WRONGLY))
@@ -276,6 +280,10 @@ export async function rebuildDqlite(
         );
       if (seg.firstIndex === null || seg.lastValidIndex === null || seg.lastValidIndex < next) continue;
       if (seg.firstIndex > next) throw new Stop(`entries ${next}..${seg.firstIndex - 1} are in no segment (a gap before ${seg.file})`, seg.file, null, next);
+      // A segment whose names overlap one already applied: which file holds which entries is unknown (a
+      // renamed or stale file), and page images applied out of order corrupt the database.
+      if (lastFromSegment !== null && seg.firstIndex <= lastFromSegment.index)
+        throw new Stop(`${seg.file} overlaps ${lastFromSegment.file} (entries ${seg.firstIndex}..${lastFromSegment.index} in both)`, seg.file, null, next);
       const src = await readWhole(await dir.open(seg.file), seg.validBytes, segmentBuffer);
       let index = seg.firstIndex;
       for (let offset = 8; offset < seg.validBytes;) {
@@ -299,6 +307,7 @@ export async function rebuildDqlite(
         }
         offset += batch.size;
       }
+      lastFromSegment = { file: seg.file, index: seg.lastValidIndex };
       if (seg.kind === 'open' && seg.status === 'bad')
         throw new Stop(`${seg.file} is damaged: what follows the damage cannot be numbered`, seg.file, seg.badOffset ?? seg.validBytes, next);
       if (seg.lastIndex !== null && seg.lastValidIndex < seg.lastIndex)
