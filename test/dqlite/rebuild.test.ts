@@ -147,38 +147,40 @@ describe('dqlite FRAMES commands in real segments', () => {
   });
 });
 
+/**
+ * A database in WAL mode written by the real sqlite3 (`statements` after the WAL pragmas), with its main file
+ * and WAL copied before SQLite checkpoints them; `dir` is where `sqliteCheckpoint` may work.
+ */
+function walPair(name: string, statements: string[]): { main: Uint8Array; wal: Uint8Array; dir: string } {
+  const dir = path.join(tmp, name);
+  spawnSync('mkdir', ['-p', dir]);
+  sqlite(path.join(dir, 'w.db'), 'PRAGMA journal_mode=WAL;', 'PRAGMA wal_autocheckpoint=0;', ...statements, '.shell cp w.db keep.db; cp w.db-wal keep.db-wal');
+  return {
+    main: new Uint8Array(readFileSync(path.join(dir, 'keep.db'))),
+    wal: new Uint8Array(readFileSync(path.join(dir, 'keep.db-wal'))),
+    dir,
+  };
+}
+
+/** What SQLite makes of a main file and a WAL: the pair checkpointed by sqlite3 itself (as `dir`/c.db). */
+function sqliteCheckpoint(dir: string, main: Uint8Array, wal: Uint8Array): Uint8Array {
+  writeFileSync(path.join(dir, 'c.db'), main);
+  writeFileSync(path.join(dir, 'c.db-wal'), wal);
+  sqlite(path.join(dir, 'c.db'), 'PRAGMA wal_checkpoint(TRUNCATE);');
+  return new Uint8Array(readFileSync(path.join(dir, 'c.db')));
+}
+
+/** The table the WAL tests write: inserts, updates that grow rows, deletes. */
+const TABLE_T = [
+  'CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB);',
+  "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<400) INSERT INTO t SELECT 'k'||i, randomblob(700) FROM c;",
+  "UPDATE t SET v=randomblob(1500) WHERE k<'k2';",
+  "DELETE FROM t WHERE k>'k8';",
+];
+
 describe.skipIf(!HAVE_SQLITE)('SQLite WAL against the real sqlite3', () => {
-  /** A database in WAL mode with its WAL copied before SQLite checkpoints it, and the checkpointed file. */
-  function walPair(name: string): { main: Uint8Array; wal: Uint8Array; checkpointed: string } {
-    const dir = path.join(tmp, name);
-    spawnSync('mkdir', ['-p', dir]);
-    sqlite(
-      path.join(dir, 'w.db'),
-      'PRAGMA journal_mode=WAL;',
-      'PRAGMA wal_autocheckpoint=0;',
-      'CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB);',
-      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<400) INSERT INTO t SELECT 'k'||i, randomblob(700) FROM c;",
-      "UPDATE t SET v=randomblob(1500) WHERE k<'k2';",
-      "DELETE FROM t WHERE k>'k8';",
-      '.shell cp w.db keep.db; cp w.db-wal keep.db-wal',
-    );
-    return {
-      main: new Uint8Array(readFileSync(path.join(dir, 'keep.db'))),
-      wal: new Uint8Array(readFileSync(path.join(dir, 'keep.db-wal'))),
-      checkpointed: dir,
-    };
-  }
-
-  /** What SQLite makes of a main file and a WAL: the pair checkpointed by sqlite3 itself. */
-  function sqliteCheckpoint(dir: string, main: Uint8Array, wal: Uint8Array): Uint8Array {
-    writeFileSync(path.join(dir, 'c.db'), main);
-    writeFileSync(path.join(dir, 'c.db-wal'), wal);
-    sqlite(path.join(dir, 'c.db'), 'PRAGMA wal_checkpoint(TRUNCATE);');
-    return new Uint8Array(readFileSync(path.join(dir, 'c.db')));
-  }
-
   it('applies a whole WAL to the byte SQLite checkpoints it to, in chunks of any size', async () => {
-    const { main, wal, checkpointed } = walPair('whole');
+    const { main, wal, dir: checkpointed } = walPair('whole', TABLE_T);
     const theirs = sqliteCheckpoint(checkpointed, main, wal);
     for (const seed of [1, 2, 3]) {
       const ours = await applyWal(main, wal, seed);
@@ -192,7 +194,7 @@ describe.skipIf(!HAVE_SQLITE)('SQLite WAL against the real sqlite3', () => {
   });
 
   it('ends where SQLite ends: a damaged frame, a stale salt, a cut tail drop that transaction and all after it', async () => {
-    const { main, wal, checkpointed } = walPair('damaged');
+    const { main, wal, dir: checkpointed } = walPair('damaged', TABLE_T);
     const pageSize = (wal[8]! << 24) | (wal[9]! << 16) | (wal[10]! << 8) | wal[11]!;
     const frame = 24 + pageSize;
     const frames = (wal.length - 32) / frame;
@@ -217,25 +219,15 @@ describe.skipIf(!HAVE_SQLITE)('SQLite WAL against the real sqlite3', () => {
 
 describe.skipIf(!HAVE_SQLITE)('a snapshot as dqlite may write it, rebuilt', () => {
   it('an uncompressed snapshot whose database was never checkpointed (main file empty, its pages in the WAL) comes out as SQLite checkpoints it', async () => {
-    const dir = path.join(tmp, 'never-checkpointed');
-    spawnSync('mkdir', ['-p', dir]);
-    sqlite(
-      path.join(dir, 'w.db'),
-      'PRAGMA journal_mode=WAL;',
-      'PRAGMA wal_autocheckpoint=0;',
+    const { main, wal, dir } = walPair('never-checkpointed', [
       'CREATE TABLE kine(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, value BLOB);',
       "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<200) INSERT INTO kine(name, value) SELECT '/registry/k'||i, randomblob(900) FROM c;",
-      '.shell cp w.db keep.db; cp w.db-wal keep.db-wal',
-    );
-    const wal = new Uint8Array(readFileSync(path.join(dir, 'keep.db-wal')));
+    ]);
     // SQLite's own checkpoint of that WAL over the main file it had (page 1 only, which the WAL writes
     // again): the WAL alone holds the whole database. (sqlite3 cannot open a 0-byte main file with a WAL;
     // dqlite's VFS can, and its snapshots then carry exactly this: main_size 0 and the WAL.)
-    writeFileSync(path.join(dir, 'c.db'), readFileSync(path.join(dir, 'keep.db')));
-    writeFileSync(path.join(dir, 'c.db-wal'), wal);
-    sqlite(path.join(dir, 'c.db'), 'PRAGMA wal_checkpoint(TRUNCATE);');
-    const theirs = readFileSync(path.join(dir, 'c.db'));
-    expect(readFileSync(path.join(dir, 'keep.db')).length).toBe(4096);
+    const theirs = Buffer.from(sqliteCheckpoint(dir, main, wal));
+    expect(main.length).toBe(4096);
     expect(theirs.length).toBeGreaterThan(40 * 4096);
 
     const servers = [{ id: '1', address: '127.0.0.1:9001', role: 'voter' as const }];

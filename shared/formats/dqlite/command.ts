@@ -14,6 +14,7 @@
  * sized by the damage. Decoding makes no copy: pages are offsets into the payload.
  */
 import { pad8, putU32, putU64, u32At, u64RoundedAt } from './le';
+import { isSqlitePageSize } from './sqlite-wal';
 
 export const COMMAND_FORMAT = 1;
 export const COMMAND_OPEN = 1;
@@ -77,9 +78,9 @@ export function decodeCommand(b: Uint8Array): DqliteCommand {
   const isCommit = b[at + 12] !== 0;
   const n = u32At(b, at + 16);
   const pageSize = b[at + 20]! | (b[at + 21]! << 8);
-  // A power of two from 512 (65536, SQLite's largest, does not fit the u16: dqlite cannot write it).
+  // (65536, SQLite's largest, does not fit the u16: dqlite cannot write it.)
   const size = pageSize;
-  if (size < 512 || (size & (size - 1)) !== 0) return bad(at + 20, `page size ${pageSize} is not a SQLite page size`);
+  if (!isSqlitePageSize(size)) return bad(at + 20, `page size ${pageSize} is not a SQLite page size`);
   const numbersAt = at + 24;
   // Checked before anything is sized by n: n page numbers and n page images must fit the payload.
   if (n === 0 || numbersAt + n * (8 + size) > b.length) return bad(at + 16, `${n} pages of ${size} bytes do not fit the ${b.length}-byte payload`);

@@ -31,9 +31,9 @@ import { ENTRY_CHANGE, ENTRY_COMMAND, readBatchEntries } from './batch';
 import { decodeConfiguration } from './configuration';
 import { decodeCommand } from './command';
 import { FsmSnapshotReader } from './fsm-snapshot';
-import { SqliteWalReader } from './sqlite-wal';
+import { isSqlitePageSize, SqliteWalReader, walHeaderPageSize } from './sqlite-wal';
 import { LZ4_MAGIC } from './snapshot-data';
-import { u32At } from './le';
+import { concatBytes, u32At } from './le';
 
 /** A database file being written. */
 export interface RebuildFile {
@@ -174,18 +174,12 @@ export function chooseBase(details: DqliteDetails): { snapshot: SnapshotInfo | n
 
 const SQLITE_DEFAULT_PAGE_SIZE = 4096;
 
-function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
+/** The page size in a SQLite database header (a big-endian u16 at byte 16; 1 means 65536). */
 function pageSizeOf(header: Uint8Array): number | null {
   if (header.length < 18) return null;
   const raw = (header[16]! << 8) | header[17]!;
   const size = raw === 1 ? 65536 : raw;
-  return size >= 512 && (size & (size - 1)) === 0 ? size : null;
+  return isSqlitePageSize(size) ? size : null;
 }
 
 /** `validated`: the validator's report on the same directory (its dqlite details and start-up verdict). */
@@ -426,7 +420,7 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
       main: async (offset, bytes) => {
         if (!current) {
           // Hold the first bytes until the header's page size is in (chunks can be of any size).
-          head = joinBytes(head, bytes);
+          head = concatBytes([head, bytes]);
           if (head.length < 100 && offset + bytes.length < mainSize) return;
           const db = await ensure(pageSizeOf(head));
           await db.file.write(0, head);
@@ -436,11 +430,10 @@ async function readSnapshot(dir: DirectorySource, snapshot: SnapshotInfo, create
       },
       wal: async (bytes) => {
         if (!wal && !current && head.length === 0) {
-          // No main file: the page size is in the WAL header (a big-endian u32 at byte 8).
-          walHead = joinBytes(walHead, bytes);
+          // No main file: the page size is in the WAL header.
+          walHead = concatBytes([walHead, bytes]);
           if (walHead.length < 12) return;
-          const size = ((walHead[8]! << 24) | (walHead[9]! << 16) | (walHead[10]! << 8) | walHead[11]!) >>> 0;
-          await ensure(size >= 512 && size <= 65536 && (size & (size - 1)) === 0 ? size : null);
+          await ensure(walHeaderPageSize(walHead));
           bytes = walHead;
         }
         if (!wal) {

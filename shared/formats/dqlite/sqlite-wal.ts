@@ -47,6 +47,18 @@ function be32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
+/** A SQLite page size: a power of two from 512 to 65536. */
+export function isSqlitePageSize(n: number): boolean {
+  return n >= 512 && n <= 65536 && (n & (n - 1)) === 0;
+}
+
+/** The page size a WAL header declares (its first 12 bytes at least), or null when it is not a SQLite page size. */
+export function walHeaderPageSize(head: Uint8Array): number | null {
+  if (head.length < 12) return null;
+  const size = be32(head, 8);
+  return isSqlitePageSize(size) ? size : null;
+}
+
 /** SQLite's walChecksumBytes over b[from, to) (a multiple of 8), continuing from s. */
 export function walChecksum(b: Uint8Array, from: number, to: number, bigEndian: boolean, s: [number, number]): [number, number] {
   let s1 = s[0];
@@ -127,7 +139,7 @@ export class SqliteWalReader {
     if (magic !== WAL_MAGIC_LE && magic !== WAL_MAGIC_BE) return this.end(`magic 0x${magic.toString(16)} is not a SQLite WAL's`);
     if (be32(h, 4) !== WAL_VERSION) return this.end(`WAL format version ${be32(h, 4)} (SQLite writes ${WAL_VERSION})`);
     const pageSize = be32(h, 8);
-    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return this.end(`page size ${pageSize} is not a SQLite page size`);
+    if (!isSqlitePageSize(pageSize)) return this.end(`page size ${pageSize} is not a SQLite page size`);
     this.bigEndian = magic === WAL_MAGIC_BE;
     const sum = walChecksum(h, 0, 24, this.bigEndian, [0, 0]);
     if (sum[0] !== be32(h, 24) || sum[1] !== be32(h, 28)) return this.end('the WAL header checksum does not match');

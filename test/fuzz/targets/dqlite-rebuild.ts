@@ -1,6 +1,7 @@
 import { memoryDirectory, memorySource } from '../../../shared/bytes/byte-source';
 import { ENTRY_COMMAND, readBatchEntries } from '../../../shared/formats/dqlite/batch';
 import { decodeCommand } from '../../../shared/formats/dqlite/command';
+import { concatBytes } from '../../../shared/formats/dqlite/le';
 import { FsmSnapshotReader } from '../../../shared/formats/dqlite/fsm-snapshot';
 import { MAX_REBUILT_BYTES, rebuildDqlite, type RebuildSink } from '../../../shared/formats/dqlite/rebuild';
 import { classifyName } from '../../../shared/formats/dqlite/segment-name';
@@ -90,13 +91,7 @@ export const dqlitePayloads: FuzzTarget<{ kind: 'snapshot' | 'command'; bytes: U
         if (/^snapshot-\d+-\d+-\d+$/.test(name)) {
           const parts: Uint8Array[] = [];
           await verifyLz4Frame(memorySource(name, bytes), { onData: (c) => void parts.push(c.slice()) });
-          const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-          let at = 0;
-          for (const p of parts) {
-            whole.set(p, at);
-            at += p.length;
-          }
-          out.snapshots.push(whole);
+          out.snapshots.push(concatBytes(parts));
         } else if (classifyName(name).kind === 'closed') {
           const b = await readBatchEntries(memorySource(name, bytes), 8, bytes.length);
           if (b.ok) for (const e of b.entries) if (e.type === ENTRY_COMMAND) out.commands.push(e.payload.slice());
