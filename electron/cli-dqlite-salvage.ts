@@ -5,7 +5,6 @@
  * Exit codes: 0 the whole log on disk was applied, 1 written but the rebuild
  * stopped short of it (what was not applied is said), 2 usage or I/O error.
  */
-import { existsSync, promises as fs } from 'node:fs';
 import type { DqliteRebuildReport } from '../shared/contract/dqlite';
 import { progressPrinter } from './cli-progress';
 import { rebuildDqliteDirectory } from './services/dqlite-rebuild';
@@ -65,12 +64,8 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
   } else if (r.backendNotWritten) out(`No fresh backend written: ${r.backendNotWritten}.`);
 }
 
-/** Called by `lifeboat salvage` when PATH is a dqlite directory (cli-etcd-repair.ts checked PATH and DIR). */
+/** Called by `lifeboat salvage` when PATH is a dqlite directory (cli-etcd-repair.ts checked PATH, and DIR new or empty). */
 export async function dqliteSalvageCommand(srcReal: string, outDir: string, json: boolean, out: Out): Promise<number> {
-  if (existsSync(outDir) && (await fs.readdir(outDir)).length > 0) {
-    process.stderr.write(`lifeboat: refusing: --out ${outDir} exists and is not empty\n`);
-    return 2;
-  }
   const progress = progressPrinter();
   const r = await rebuildDqliteDirectory(srcReal, outDir, progress.onProgress ? { onProgress: progress.onProgress } : {}).finally(() => progress.done());
   if (json) out(JSON.stringify(r));

@@ -74,6 +74,13 @@ async function isDqliteDirectory(p: string): Promise<boolean> {
   return !looksLikeEtcdDataDir(names) && looksLikeDqliteDirectory(names);
 }
 
+/** `--out DIR` must be new or empty (nothing of the user's is written over): said, and true, when it is not. */
+async function refusedNonEmptyOut(target: string, shown: string): Promise<boolean> {
+  if (!existsSync(target) || (await fs.readdir(target)).length === 0) return false;
+  process.stderr.write(`lifeboat: refusing: --out ${shown} exists and is not empty\n`);
+  return true;
+}
+
 export async function salvageCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -96,10 +103,12 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     return EXIT_USAGE;
   }
   try {
-    if (values.snapshot && (await isDqliteDirectory(srcReal)))
+    const dqlite = await isDqliteDirectory(srcReal);
+    if (values.snapshot && dqlite)
       throw new EtcdCliUsageError('a dqlite directory is rebuilt with --out DIR (one SQLite file per database); --snapshot FILE writes an etcd snapshot.db');
-    if (values.out && (await isDqliteDirectory(srcReal))) {
+    if (values.out && dqlite) {
       if (values.format) throw new EtcdCliUsageError('--format goes with an etcd export; a dqlite directory is rebuilt into SQLite files');
+      if (await refusedNonEmptyOut(target, values.out)) return EXIT_USAGE;
       return await (await import('./cli-dqlite-salvage')).dqliteSalvageCommand(srcReal, target, values.json === true, out);
     }
     if (values.snapshot) {
@@ -121,10 +130,7 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     }
     const format = values.format ?? 'yaml';
     if (format !== 'yaml' && format !== 'json') throw new EtcdCliUsageError(`--format must be yaml or json, not ${format}`);
-    if (existsSync(target) && (await fs.readdir(target)).length > 0) {
-      process.stderr.write(`lifeboat: refusing: --out ${values.out} exists and is not empty\n`);
-      return EXIT_USAGE;
-    }
+    if (await refusedNonEmptyOut(target, values.out!)) return EXIT_USAGE;
     const progress = progressPrinter();
     const r = await exportObjects(srcReal, target, { format, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) }).finally(() =>
       progress.done(),

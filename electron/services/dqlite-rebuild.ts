@@ -18,6 +18,7 @@ import { classifyName } from '../../shared/formats/dqlite/segment-name';
 import type { RunOptions } from '../../shared/contract/progress';
 import { rebuildDqlite, type RebuildFile } from '../../shared/formats/dqlite/rebuild';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
+import { copyFilePrefix, writeFully } from './file-copy';
 import { localDirectory } from './fs-source';
 
 /** A file name for database `name`: its own when it is a plain name, else `database-N`; `.db` added. */
@@ -48,12 +49,7 @@ export async function rebuildDqliteDirectory(srcDir: string, outDir: string, opt
           const handle = await fs.open(part, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
           opened.push({ handle, part, final });
           const file: RebuildFile = {
-            async write(offset, bytes) {
-              for (let done = 0; done < bytes.length;) {
-                const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, offset + done);
-                done += bytesWritten;
-              }
-            },
+            write: (offset, bytes) => writeFully(handle, bytes, offset),
             setSize: (bytes) => handle.truncate(bytes),
           };
           return { file, fileName };
@@ -96,15 +92,16 @@ async function writeFreshBackend(
   for (const e of await fs.readdir(srcDir, { withFileTypes: true })) {
     // The node's own files (membership, certificates, failure domain); no raft file of the broken log.
     if (!e.isFile() || classifyName(e.name).kind !== 'unknown') continue;
-    await fs.copyFile(path.join(srcDir, e.name), path.join(dir, e.name), constants.COPYFILE_EXCL);
-    await fs.chmod(path.join(dir, e.name), 0o600);
+    await copyFilePrefix(path.join(srcDir, e.name), path.join(dir, e.name));
     copied.push(e.name);
   }
   const writeNew = async (name: string, parts: () => AsyncIterable<Uint8Array>): Promise<void> => {
     const handle = await fs.open(path.join(dir, name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
+      let at = 0;
       for await (const part of parts()) {
-        for (let done = 0; done < part.length;) done += (await handle.write(part, done, part.length - done)).bytesWritten;
+        await writeFully(handle, part, at);
+        at += part.length;
       }
       await handle.sync();
     } finally {

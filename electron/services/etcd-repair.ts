@@ -52,7 +52,7 @@ import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { loneBboltEntry } from '../../shared/formats/etcd/layout';
 import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, isSqliteHead } from '../../shared/formats/archive/archive-kind';
 import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
-import { copyFilePrefix } from './file-copy';
+import { copyFilePrefix, writeFully } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
@@ -147,13 +147,7 @@ function nativeBytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 async function fileSink(file: string): Promise<PageSink & { close(): Promise<void>; sync(): Promise<void> }> {
   const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   return {
-    async write(offset, bytes) {
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, offset + done);
-        done += bytesWritten;
-      }
-    },
+    write: (offset, bytes) => writeFully(fh, bytes, offset),
     sync: () => fh.sync(),
     close: () => fh.close(),
   };
@@ -175,13 +169,7 @@ async function hashingFileSink(
   const threaded = expectedBytes >= HASH_THREAD_FROM;
   const hasher = threaded ? startSha256Thread() : inlineSha256();
   let end = 0;
-  const writeAll = async (bytes: Uint8Array, offset: number): Promise<void> => {
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, offset + done);
-      done += bytesWritten;
-    }
-  };
+  const writeAll = (bytes: Uint8Array, offset: number): Promise<void> => writeFully(fh, bytes, offset);
   /**
    * A run in pieces written at once (positional writes, each to its own range): the kernel's copy into the
    * page cache, the write phase's bottleneck, then runs in several I/O threads instead of one.

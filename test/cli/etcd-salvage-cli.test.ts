@@ -68,6 +68,11 @@ describe.skipIf(!HAVE_ETCD)('lifeboat salvage / repair on etcd', () => {
     expect(doc.lifeboat.etcdKey).toBe(key);
     expect(doc.lifeboat.secret).toBe(true);
     expect(Buffer.from(doc.lifeboat.rawValueBase64, 'base64').toString()).toBe(value);
+    // The same --out again, now holding the objects: refused, nothing written over.
+    const again = await runCli(['salvage', broken, '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`lifeboat: refusing: --out ${out} exists and is not empty\n`);
+    expect((await fs.stat(file)).mtimeMs).toBe(st.mtimeMs);
     const [cmKey] = [...golden.keys].find(([k]) => k.startsWith('/registry/configmaps/default/'))!;
     const cm = await fs.stat(path.join(out, 'configmaps', 'default', `${cmKey.split('/').pop()}.yaml`));
     expect(cm.mode & 0o777).toBe(0o644);
