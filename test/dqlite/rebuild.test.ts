@@ -15,10 +15,13 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryDirectory, memorySource } from '../../shared/bytes/byte-source';
 import type { DqliteRebuildReport } from '../../shared/contract/dqlite';
-import { ENTRY_COMMAND, readBatchEntries } from '../../shared/formats/dqlite/batch';
+import { ENTRY_CHANGE, ENTRY_COMMAND, encodeSegment, readBatchEntries } from '../../shared/formats/dqlite/batch';
+import { encodeConfiguration } from '../../shared/formats/dqlite/configuration';
+import { closedSegmentName } from '../../shared/formats/dqlite/segment-name';
+import { NODE } from './builders';
 import { decodeCommand, encodeFramesCommand } from '../../shared/formats/dqlite/command';
 import { encodeFsmDatabaseHeader, encodeFsmSnapshotHeader, FsmSnapshotReader } from '../../shared/formats/dqlite/fsm-snapshot';
-import { rebuildDqlite } from '../../shared/formats/dqlite/rebuild';
+import { MAX_REBUILT_BYTES, rebuildDqlite } from '../../shared/formats/dqlite/rebuild';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
 import { decodeMetadata, encodeMetadata } from '../../shared/formats/dqlite/metadata';
@@ -272,6 +275,86 @@ describe.skipIf(!HAVE_SQLITE)('a snapshot as dqlite may write it, rebuilt', () =
     expect(r.base).toEqual({ snapshot: 'snapshot-1-5-100', term: 1, index: 5 });
     expect(r.databases[0]).toMatchObject({ name: 'k8s', pageSize: 4096, fromSnapshot: true, snapshotWal: { droppedFrames: 0, stop: null } });
     expect(Buffer.from(out).equals(theirs)).toBe(true);
+  });
+});
+
+describe('a log from entry 1, hand-built', () => {
+  /** Rebuild a backend of `files` into memory: the report and each database's bytes as written. */
+  async function rebuildInMemory(files: Record<string, Uint8Array>) {
+    const backend = memoryDirectory('backend', files);
+    const { report: v } = await inspectDqliteDirectory(backend);
+    const written = new Map<string, { extent: number; size: number | null; pages: Map<number, Uint8Array> }>();
+    const r = await rebuildDqlite(
+      backend,
+      { dqlite: v.dqlite!, startable: v.startable, dataLoss: v.dataLoss, findings: v.findings },
+      {
+        create: (name) => {
+          const db = { extent: 0, size: null as number | null, pages: new Map<number, Uint8Array>() };
+          written.set(name, db);
+          return Promise.resolve({
+            fileName: `${name}.db`,
+            file: {
+              write: (offset, bytes) => {
+                db.extent = Math.max(db.extent, offset + bytes.length);
+                for (let at = 0; at < bytes.length; at += 4096) db.pages.set((offset + at) / 4096 + 1, bytes.slice(at, at + 4096));
+                return Promise.resolve();
+              },
+              setSize: (bytes) => {
+                db.size = bytes;
+                return Promise.resolve();
+              },
+            },
+          });
+        },
+      },
+    );
+    return { r, written };
+  }
+  const page = (fill: number) => new Uint8Array(4096).fill(fill);
+  const frames = (pages: { pgno: number; data: Uint8Array }[]) => ({ term: 1, type: ENTRY_COMMAND, payload: encodeFramesCommand('k8s', pages, 4096) });
+
+  it('applies FRAMES in order from an empty start: the newest image of each page, the database as long as its highest page', async () => {
+    const files: Record<string, Uint8Array> = { metadata1: encodeMetadata(1, 1, 0) };
+    files[closedSegmentName(1, 4)] = encodeSegment([
+      [{ term: 1, type: ENTRY_CHANGE, payload: encodeConfiguration([NODE]) }],
+      [
+        frames([
+          { pgno: 1, data: page(1) },
+          { pgno: 3, data: page(3) },
+        ]),
+      ],
+      [frames([{ pgno: 1, data: page(11) }]), frames([{ pgno: 2, data: page(2) }])],
+    ]);
+    const { r, written } = await rebuildInMemory(files);
+    expect(r.stop).toBeNull();
+    expect(r.base).toBeNull();
+    expect(r.log).toEqual({ from: 1, to: 4, entries: 4, transactions: 3, pages: 4 });
+    expect(r.state).toEqual({ index: 4, term: 1, configurationIndex: 1, servers: [NODE] });
+    const db = written.get('k8s')!;
+    expect(db.size).toBe(3 * 4096);
+    expect([...db.pages.entries()].map(([n, b]) => [n, b[0]]).sort()).toEqual([
+      [1, 11],
+      [2, 2],
+      [3, 3],
+    ]);
+  });
+
+  it('stops, writing nothing past the bound, at a page number that would make the database larger than 64 GiB', async () => {
+    const files: Record<string, Uint8Array> = { metadata1: encodeMetadata(1, 1, 0) };
+    const far = MAX_REBUILT_BYTES / 4096 + 1;
+    files[closedSegmentName(1, 3)] = encodeSegment([
+      [{ term: 1, type: ENTRY_CHANGE, payload: encodeConfiguration([NODE]) }],
+      [frames([{ pgno: 1, data: page(1) }])],
+      [frames([{ pgno: far, data: page(9) }])],
+    ]);
+    const { r, written } = await rebuildInMemory(files);
+    expect(r.stop).toMatchObject({
+      index: 3,
+      why: `entry 3 would make the database ${far} pages of 4096 bytes, past the 64 GiB this rebuild writes (damage)`,
+    });
+    expect(r.log?.to).toBe(2);
+    expect(written.get('k8s')!.extent).toBe(4096);
+    expect(written.get('k8s')!.size).toBe(4096);
   });
 });
 
