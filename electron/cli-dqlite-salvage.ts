@@ -6,6 +6,8 @@
  * stopped short of it (what was not applied is said), 2 usage or I/O error.
  */
 import type { DqliteRebuildReport } from '../shared/contract/dqlite';
+import { backendSwapCommands, kineLiveKeysCommand } from '../shared/formats/dqlite/fresh-backend';
+import { MICROK8S_BACKEND } from '../shared/formats/dqlite/repair-plan';
 import { progressPrinter } from './cli-progress';
 import { rebuildDqliteDirectory } from './services/dqlite-rebuild';
 
@@ -40,22 +42,18 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
   );
   out('Open a database with: sqlite3 FILE');
   const kine = r.databases.find((d) => d.name === 'k8s');
-  if (kine)
-    // kine keeps every revision as a row (id = revision); a key is live when its newest row is not a deletion
-    // (compact_rev_key is kine's own bookkeeping row).
-    out(
-      `  the live Kubernetes keys: sqlite3 ${r.output}/${kine.file} "SELECT name FROM kine AS k WHERE id = (SELECT MAX(id) FROM kine WHERE name = k.name) AND deleted = 0 AND name != 'compact_rev_key' ORDER BY name"`,
-    );
+  if (kine) out(`  the live Kubernetes keys: ${kineLiveKeysCommand(`${r.output}/${kine.file}`)}`);
   if (r.backend) {
     const b = r.backend;
     out(
       `A fresh backend dqlite starts from: ${b.dir} (${b.snapshot}: these databases at entry ${b.index}, term ${b.term}; copied: ${b.copied.join(', ') || 'nothing'}).`,
     );
+    const swap = backendSwapCommands(MICROK8S_BACKEND);
     out('To start the node from it (MicroK8s paths; the old backend is kept aside, never deleted):');
-    out('  sudo snap stop microk8s');
-    out('  sudo mv /var/snap/microk8s/current/var/kubernetes/backend /var/snap/microk8s/current/var/kubernetes/backend.before-lifeboat');
-    out(`  # copy ${b.dir} to the node as /var/snap/microk8s/current/var/kubernetes/backend (owner root, files 0600), then:`);
-    out('  sudo snap start microk8s && microk8s kubectl get nodes');
+    out(`  ${swap.stop}`);
+    out(`  ${swap.moveAside}`);
+    out(`  # copy ${b.dir} to the node as ${MICROK8S_BACKEND} (owner root, files 0600), then:`);
+    out(`  ${swap.start}`);
     const voters = r.state.servers?.filter((x) => x.role === 'voter').length ?? 0;
     if (voters > 1)
       out(

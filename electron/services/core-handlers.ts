@@ -16,6 +16,7 @@ import { createGuidedHandlers } from './sessions/guided-handlers';
 import { SessionStore, defaultGuidedDir } from './sessions/session-store';
 import { playbookById } from '../../shared/guided/playbooks';
 import { EtcdRepairService } from './etcd-repair-jobs';
+import { DqliteRebuildService } from './dqlite-rebuild-jobs';
 import { defaultSshServiceConfig } from './ssh/settings';
 
 export { ApiError } from './api-error';
@@ -98,7 +99,7 @@ export interface BackendOptions {
   ssh?: Omit<SshServiceOptions, 'safeStorage'>;
   /** Where guided-session journals live (default `$LIFEBOAT_HOME/guided`). */
   guidedDir?: string;
-  /** Electron's native save/folder dialog (main.ts), for where etcd repair and salvage write; absent in web mode. */
+  /** Electron's native save/folder dialog (main.ts), for where etcd repair and salvage and the dqlite rebuild write; absent in web mode. */
   chooseOutput?: (kind: 'file' | 'dir', suggested: string) => Promise<string | null>;
   /** Electron's native open dialog (main.ts), for the file a guided upload step sends to the node; absent in web mode. */
   chooseUploadFile?: () => Promise<string | null>;
@@ -118,6 +119,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     outputRoot: copiesRoot,
     ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}),
   });
+  const dqliteRebuild = new DqliteRebuildService({ validation, outputRoot: copiesRoot, ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}) });
   const guided = createGuidedHandlers({
     ssh,
     store: sessionStore,
@@ -125,7 +127,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     salvagedOutputs: (ctx) => etcdRepair.salvagedSnapshots(ctx),
     ...(opts.chooseUploadFile ? { chooseUploadFile: opts.chooseUploadFile } : {}),
   });
-  const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers, etcdRepair.handlers);
+  const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers, etcdRepair.handlers, dqliteRebuild.handlers);
   return {
     handlers,
     validation,
@@ -134,11 +136,13 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     release: async (ctx) => {
       validation.cancelAllFor(ctx);
       etcdRepair.release(ctx);
+      dqliteRebuild.release(ctx);
       guided.release(ctx);
       await ssh.release(ctx);
     },
     shutdown: async () => {
       etcdRepair.shutdown();
+      dqliteRebuild.shutdown();
       await Promise.allSettled([validation.shutdown(), ssh.shutdown(), sessionStore.close()]);
     },
   };

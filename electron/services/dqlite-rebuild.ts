@@ -70,7 +70,10 @@ export async function rebuildDqliteDirectory(srcDir: string, outDir: string, opt
       const seenTerm = validated.dqlite.metadata.reduce<number | null>((m, x) => (x.ok && x.term !== null ? Math.max(m ?? 0, x.term) : m), null);
       const layout = freshBackendLayout(report.state, seenTerm);
       if ('refused' in layout) report.backendNotWritten = layout.refused;
-      else report.backend = await writeFreshBackend(srcDir, outDir, report, layout);
+      else {
+        opts.onProgress?.({ phase: 'rebuild: writing the fresh backend', bytesDone: 0, bytesTotal: 0, currentFile: layout.snapshotName });
+        report.backend = await writeFreshBackend(srcDir, outDir, report, layout);
+      }
     }
     return report;
   } finally {

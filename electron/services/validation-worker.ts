@@ -14,7 +14,7 @@ import { parentPort } from 'node:worker_threads';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
 import type { Progress, RunOptions } from '../../shared/contract/progress';
 import type { ValidationReport } from '../../shared/contract/report';
-import type { BatchSummary } from '../../shared/contract/dqlite';
+import type { BatchSummary, DqliteRebuildReport } from '../../shared/contract/dqlite';
 import type { EtcdQuery } from '../../shared/contract/etcd';
 import { validateDirectory } from '../../shared/validate';
 import { listSegmentBatches } from '../../shared/formats/dqlite/validate';
@@ -23,6 +23,7 @@ import { EtcdInputError, runEtcdRepairTask, type EtcdRepairTask, type EtcdRepair
 import type { ErrorText } from '../../shared/contract/error-text';
 import type { EtcdRunOptions } from '../../shared/formats/etcd/validate';
 import { scanWal, type WalScan } from '../../shared/formats/etcd/wal';
+import { rebuildDqliteDirectory } from './dqlite-rebuild';
 import { localDirectory, openLocalTarget } from './fs-source';
 import { walScanInThread } from './wal-scan-thread';
 
@@ -42,6 +43,8 @@ export type WorkerRequest =
   /** etcd repair, salvage or export (etcd-repair.ts) of a finished job's source: a local path, or the parent's remote directory. */
   | { type: 'etcd-repair'; path: string; task: EtcdRepairTask }
   | { type: 'etcd-repair-remote'; name: string; task: EtcdRepairTask }
+  /** A dqlite node's databases rebuilt offline (dqlite-rebuild.ts) from the local directory `path` into the new folder `outDir`. */
+  | { type: 'dqlite-rebuild'; path: string; outDir: string }
   /** The etcd WAL's first pass over the local directory `path` (`walDir`: its path in the report), for wal-scan-thread.ts. */
   | { type: 'wal-scan'; path: string; walDir: string }
   | IoReply
@@ -81,6 +84,7 @@ export type WorkerReply =
   | { type: 'etcd-query'; result: unknown }
   | { type: 'etcd-repair'; work: EtcdRepairWork }
   | { type: 'wal-scan'; scan: WalScan }
+  | { type: 'dqlite-rebuild'; report: DqliteRebuildReport }
   /** `code`: an etcd query's refusal (`out-of-range`, `unknown-file`, ...), passed on to the client. */
   | { type: 'error'; message: string; cancelled: boolean; code?: string; text?: ErrorText }
   | IoRequest;
@@ -210,6 +214,10 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     } finally {
       await walDir.close();
     }
+    return;
+  }
+  if (req.type === 'dqlite-rebuild') {
+    reply({ type: 'dqlite-rebuild', report: await rebuildDqliteDirectory(req.path, req.outDir, { signal, onProgress }) });
     return;
   }
   const target = await openLocalTarget(req.path);

@@ -14,6 +14,7 @@ import type { SshEvents, SshMethods } from './ssh';
 import type { GuidedEvents, GuidedMethods } from './guided';
 import type { EtcdQuery, EtcdQueryResult } from './etcd';
 import type { EtcdRepairEvents, EtcdRepairMethods } from './etcd-repair';
+import type { DqliteRebuildEvents, DqliteRebuildMethods } from './dqlite-rebuild';
 
 export interface AppInfo {
   version: string;
@@ -71,8 +72,8 @@ export interface CoreEvents {
 }
 
 // Feature contracts are merged here (import their maps and add them with `&`).
-export type ApiMethods = CoreMethods & SshMethods & GuidedMethods & EtcdRepairMethods;
-export type ApiEvents = CoreEvents & SshEvents & GuidedEvents & EtcdRepairEvents;
+export type ApiMethods = CoreMethods & SshMethods & GuidedMethods & EtcdRepairMethods & DqliteRebuildMethods;
+export type ApiEvents = CoreEvents & SshEvents & GuidedEvents & EtcdRepairEvents & DqliteRebuildEvents;
 
 export type MethodName = keyof ApiMethods;
 export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];

@@ -17,6 +17,7 @@ import dqliteText from './dqlite-text';
 import etcdText from './etcd-text';
 import etcdRepairText from './etcd-repair-text';
 import etcdRepairUi from './etcd-repair-ui';
+import dqliteRebuildUi from './dqlite-rebuild-ui';
 import etcdUi from './etcd-ui';
 import guided from './guided';
 import guidedUpload from './guided-upload';
@@ -48,6 +49,7 @@ export const FEATURE_CATALOGS = {
   etcdWalText,
   etcdRepairText,
   etcdRepairUi,
+  dqliteRebuildUi,
   etcdBboltText,
   etcdRecordText,
   etcdPlanText,

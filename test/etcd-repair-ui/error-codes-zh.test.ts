@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { hasMessage, MESSAGES, translate } from '../../shared/i18n';
 import { EtcdInputError, repairEtcdCopy } from '../../electron/services/etcd-repair';
 import { REPAIR_ERRORS } from '../../renderer/src/features/etcd-repair/model';
+import { REBUILD_ERRORS } from '../../renderer/src/features/dqlite-rebuild/model';
 import { UPLOAD_ERRORS } from '../../renderer/src/features/guided/upload-errors';
 import { englishLeaks } from '../helpers/zh-english';
 
@@ -41,10 +42,16 @@ function check(map: Readonly<Record<string, string>>, codes: string[]): string[]
 }
 
 describe('refusals of the back end in Chinese, by code', () => {
-  it('the repair/salvage panel: every code etcd.repair.* throws', () => {
-    const codes = [...thrownCodes('electron/services/etcd-repair-jobs.ts'), 'unknown-job'];
-    expect(codes.length).toBeGreaterThanOrEqual(6);
+  it('the repair/salvage panel: every code etcd.repair.* throws (its own and the shared output rules)', () => {
+    const codes = [...new Set([...thrownCodes('electron/services/etcd-repair-jobs.ts'), ...thrownCodes('electron/services/output-runs.ts'), 'unknown-job'])];
+    expect(codes).toEqual(expect.arrayContaining(['forbidden', 'busy', 'exists', 'not-etcd']));
     expect(check(REPAIR_ERRORS, codes)).toEqual([]);
+  });
+
+  it('the dqlite rebuild panel: every code dqlite.rebuild.* throws (its own and the shared output rules)', () => {
+    const codes = [...new Set([...thrownCodes('electron/services/dqlite-rebuild-jobs.ts'), ...thrownCodes('electron/services/output-runs.ts'), 'unknown-job'])];
+    expect(codes).toEqual(expect.arrayContaining(['forbidden', 'busy', 'exists', 'not-dqlite', 'unsupported']));
+    expect(check(REBUILD_ERRORS, codes)).toEqual([]);
   });
 
   it('the guided upload step: every code guided.upload throws', () => {

@@ -14,6 +14,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DqliteRebuildService } from '../../electron/services/dqlite-rebuild-jobs';
 import type { ApiEvents, EventName } from '../../shared/contract/api';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { SshEvents } from '../../shared/contract/ssh';
@@ -302,6 +303,24 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       const end = await outcome(ctx, copyJob.jobId);
       expect(end.report && verdictOf(end.report)).toEqual(verdictOf(reference));
       expect(end.report?.root).toBe('k8s-dqlite');
+
+      // The way to rebuild a node's databases: the directory read in place is refused (with what to do), its copy is rebuilt.
+      const rebuild = new DqliteRebuildService({ validation: service, outputRoot: () => plan.copiesRoot });
+      const inPlace = rebuild.plan(remoteJob.jobId, ctx);
+      expect(inPlace.refusalText).toEqual({ key: 'dqliteRebuildUi.refuse.remote' });
+      expect(inPlace.refusal).toContain('copy it out first');
+      await expect(rebuild.start(remoteJob.jobId, path.join(plan.copiesRoot, 'r-in-place'), ctx)).rejects.toMatchObject({ code: 'unsupported' });
+      expect(rebuild.plan(copyJob.jobId, ctx)).toMatchObject({ input: done.result.localPath, refusal: null, outputRoot: plan.copiesRoot });
+      const copyBefore = await hashTree(done.result.localPath);
+      const out = path.join(plan.copiesRoot, 'rebuilt');
+      const { rebuildId } = await rebuild.start(copyJob.jobId, out, ctx);
+      const rebuilt = await ctx.waitFor('dqlite.rebuild.done', (e) => e.rebuildId === rebuildId);
+      expect(rebuilt.report.input).toBe(done.result.localPath);
+      expect(rebuilt.report.output).toBe(out);
+      expect(rebuilt.report.databases.length).toBeGreaterThan(0);
+      for (const d of rebuilt.report.databases) expect((await fs.stat(path.join(out, d.file))).size).toBe(d.bytes);
+      expect(await hashTree(done.result.localPath)).toEqual(copyBefore);
+      rebuild.shutdown();
       await ssh.release(ctx);
       // Gone with its client.
       await expect(service.start({ kind: 'copy', jobId }, ctx)).rejects.toMatchObject({ code: 'unknown-copy' });

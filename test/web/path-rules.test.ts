@@ -324,6 +324,31 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
       expect(await fs.readdir(path.join(tmp, 'outside'))).toEqual(['id_outside', 'id_outside.pub', 'shadow']);
     },
 
+    'dqlite.rebuild.start outputPath': async () => {
+      // The same confinement as etcd's salvage (one helper): refused before the job is looked up, never echoed.
+      await fs.mkdir(copies, { recursive: true });
+      await fs.symlink(path.join(tmp, 'outside'), path.join(copies, 'rebuild-link-out'));
+      const outside = [
+        secretFile,
+        path.join(tmp, 'outside', 'rebuilt'),
+        '/etc/lifeboat-rebuilt',
+        copies,
+        path.join(copies, 'rebuild-link-out', 'db'),
+        `${copies}/../outside/r`,
+      ];
+      const messages: string[] = [];
+      for (const outputPath of outside) {
+        messages.push(await refused(client.call('dqlite.rebuild.start', { jobId: 'no-such-job', outputPath }), 'forbidden', [outputPath]));
+      }
+      expect(new Set(messages).size).toBeLessThanOrEqual(2);
+      await refused(client.call('dqlite.rebuild.start', { jobId: 'no-such-job', outputPath: path.join(copies, 'r', 'databases') }), 'unknown-job');
+      expect(await fs.readdir(path.join(tmp, 'outside'))).toEqual(['id_outside', 'id_outside.pub', 'shadow']);
+    },
+
+    'dqlite.rebuild.choose suggestedPath': async () => {
+      await refused(client.call('dqlite.rebuild.choose', { suggestedPath: secretFile }), 'unsupported', [secretFile]);
+    },
+
     'guided.upload localPath': async () => {
       // A file outside the copies folder (or reached through a link out of it, or the folder itself) is refused before the
       // session is looked up, so a token holder cannot push the server's own files to a node.

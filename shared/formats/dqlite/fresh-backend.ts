@@ -45,3 +45,27 @@ export function freshBackendLayout(
     term: state.term,
   };
 }
+
+/**
+ * The commands that put a fresh backend in place on a MicroK8s node whose backend is `nodeBackend`: the
+ * old one moved aside (never deleted), the copy made by the operator between `moveAside` and `start`.
+ * The CLI and the UI print the same ones.
+ */
+export function backendSwapCommands(nodeBackend: string): { stop: string; moveAside: string; start: string; aside: string } {
+  const aside = `${nodeBackend.replace(/\/+$/, '')}.before-lifeboat`;
+  return {
+    stop: 'sudo snap stop microk8s',
+    moveAside: `sudo mv ${nodeBackend} ${aside}`,
+    start: 'sudo snap start microk8s && microk8s kubectl get nodes',
+    aside,
+  };
+}
+
+/**
+ * The live Kubernetes keys of a rebuilt kine database (`file`): kine keeps every revision as a row
+ * (id = revision); a key is live when its newest row is not a deletion (compact_rev_key is kine's own
+ * bookkeeping row).
+ */
+export function kineLiveKeysCommand(file: string): string {
+  return `sqlite3 ${file} "SELECT name FROM kine AS k WHERE id = (SELECT MAX(id) FROM kine WHERE name = k.name) AND deleted = 0 AND name != 'compact_rev_key' ORDER BY name"`;
+}

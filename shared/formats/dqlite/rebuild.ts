@@ -256,6 +256,7 @@ export async function rebuildDqlite(
   try {
     if (snapshot) {
       report.snapshotWhole = false;
+      opts.onProgress?.({ phase: 'rebuild: reading the snapshot', bytesDone: 0, bytesTotal: 0, currentFile: snapshot.file });
       await readSnapshot(dir, snapshot, create, writePages, opts);
       report.snapshotWhole = true;
     }
@@ -263,8 +264,14 @@ export async function rebuildDqlite(
     const segmentBuffer = { buffer: new Uint8Array(0) };
     /** The last segment entries were applied from, and its last index (an overlap with it is a stop). */
     let lastFromSegment: { file: string; index: number } | null = null;
-    for (const seg of loadOrder(details.segments, base)) {
+    const ordered = loadOrder(details.segments, base);
+    // Progress: the bytes of the segments after the base, each counted when the rebuild reaches it.
+    const counted = (s: SegmentInfo): boolean => s.lastValidIndex !== null && s.lastValidIndex > base;
+    const logBytes = { done: 0, total: ordered.reduce((n, s) => n + (counted(s) ? s.validBytes : 0), 0) };
+    for (const seg of ordered) {
       throwIfCancelled(opts.signal);
+      opts.onProgress?.({ phase: 'rebuild: applying the log', bytesDone: logBytes.done, bytesTotal: logBytes.total, currentFile: seg.file });
+      if (counted(seg)) logBytes.done += seg.validBytes;
       if (seg.findingCodes.includes(OPEN_NUMBERED_WRONGLY))
         throw new Stop(
           `${seg.file} and the open segments after it are not applied: a closed segment before them is missing, so which entries they hold is unknown (open segments carry no index)`,
