@@ -33,10 +33,7 @@ import {
   type SalvageInput,
   type WalEntryStream,
 } from '../../shared/formats/etcd/salvage';
-import { readK8sValue } from '../../shared/formats/etcd/k8s-value';
-import { emitYamlDocument } from '../../shared/text/yaml-emit';
-import { holdsUnsafeInteger, parseJsonExactIntegers } from '../../shared/text/json-exact-ints';
-import { writeObjectFile } from './etcd-export-files';
+import { ObjectFileWriter } from './object-files';
 import { hex } from '../../shared/formats/etcd/snapshot-db-write';
 import type { ByteSource, DirEntry, DirectorySource } from '../../shared/bytes/byte-source';
 import {
@@ -873,32 +870,6 @@ export interface ExportOptions extends SalvageCollectOptions {
   format?: 'yaml' | 'json';
 }
 
-const SAFE_NAME = /[^A-Za-z0-9._:@+=,-]/g;
-
-function safeSegment(s: string): string {
-  const t = s.replace(SAFE_NAME, '_').slice(0, 200);
-  return t === '' || t === '.' || t === '..' ? `_${t}` : t;
-}
-
-/** `/registry/<resource...>/[<ns>/]<name>` -> resource, namespace (`_cluster` when none), name. */
-export function objectPath(key: string, namespace: string | undefined): { resource: string; namespace: string; name: string } {
-  const parts = key.split('/').filter((p) => p !== '');
-  if (parts.length < 3 || (parts[0] !== 'registry' && !parts[0]!.endsWith('.io'))) {
-    return { resource: '_other', namespace: '_cluster', name: key };
-  }
-  const name = parts[parts.length - 1]!;
-  const rest = parts.slice(1, -1);
-  if (namespace && rest.length >= 2 && rest[rest.length - 1] === namespace) {
-    return { resource: rest.slice(0, -1).join('/'), namespace, name };
-  }
-  // Without decoded metadata: an API group has a dot (`apps` aside, which k8s stores as /registry/deployments/...),
-  // a resource never does: /registry/<resource>/<ns>/<name>, /registry/<group>/<plural>/<ns>/<name>.
-  const resourceParts = rest[0]!.includes('.') ? 2 : 1;
-  const resource = rest.slice(0, resourceParts).join('/');
-  const ns = rest.slice(resourceParts);
-  return { resource, namespace: ns.length === 1 ? ns[0]! : ns.length === 0 ? '_cluster' : ns.join('/'), name };
-}
-
 /**
  * `lifeboat salvage PATH --out DIR`: every readable object as one file,
  * `DIR/<resource>/<namespace>/<name>.yaml` (or .json). JSON values as they
@@ -940,7 +911,7 @@ export async function exportSourceObjects(
     // The collect already named every revision no page holds, split by what the WAL replayed (not lost) and not.
     result.lost = [...state.lost];
     await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
-    const made = new Set<string>();
+    const writer = new ObjectFileWriter(outDir, format, result);
     let reported = 0;
     await forEachLiveKey(state, db, async (k, total) => {
       // Writing one file per object is the long part of an export (~200,000 files): say how far, and stop on cancel.
@@ -953,81 +924,15 @@ export async function exportSourceObjects(
         reported = result.objects;
         opts.onProgress({ phase: 'export: writing objects', bytesDone: result.objects, bytesTotal: total, currentFile: null });
       }
-      const key = displayKey(k.key);
-      const { summary, json } = readK8sValue(k.value);
-      const where = objectPath(key, summary.namespace);
-      const secret = summary.encoding === 'encrypted' || where.resource === 'secrets' || where.resource.endsWith('/secrets');
-      const ext = format === 'json' ? 'json' : 'yaml';
-      const dir = path.join(outDir, ...where.resource.split('/').map(safeSegment), safeSegment(where.namespace));
-      if (!made.has(dir)) {
-        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-        made.add(dir);
-      }
-      const lifeboat: Record<string, unknown> = {
-        etcdKey: key,
+      writer.write(displayKey(k.key), k.value, (encoding, secret) => ({
+        etcdKey: displayKey(k.key),
         modRevision: k.modRevision,
         createRevision: k.createRevision,
         version: k.version,
-        encoding: summary.encoding,
+        encoding,
         source: k.source,
         ...(secret ? { secret: true } : {}),
-      };
-      let doc: unknown;
-      if (summary.encoding === 'json') {
-        doc = json ? json.value : { lifeboat: { ...lifeboat, rawValueBase64: Buffer.from(k.value).toString('base64') } };
-        // JSON.parse rounds integers past 2^53 (an int64 field of a custom resource): YAML gets the exact ones.
-        if (json && format === 'yaml' && holdsUnsafeInteger(json.value)) doc = parseJsonExactIntegers(Buffer.from(k.value).toString('utf8')) ?? doc;
-      } else if (summary.encoding === 'protobuf') {
-        doc = {
-          apiVersion: summary.apiVersion,
-          kind: summary.kind,
-          metadata: {
-            name: summary.name,
-            namespace: summary.namespace,
-            uid: summary.uid,
-            creationTimestamp: summary.creationTimestamp,
-            labels: summary.labels,
-            annotations: summary.annotations,
-            ownerReferences: summary.ownerReferences,
-          },
-          lifeboat: {
-            ...lifeboat,
-            note: 'protobuf value: metadata decoded, the whole object is rawValueBase64 (k8s protobuf, "k8s\\0" + runtime.Unknown)',
-            rawValueBase64: Buffer.from(k.value).toString('base64'),
-          },
-        };
-      } else if (summary.encoding === 'encrypted') {
-        doc = {
-          lifeboat: {
-            ...lifeboat,
-            encrypted: true,
-            provider: summary.encryption?.provider,
-            keyName: summary.encryption?.keyName,
-            rawValueBase64: Buffer.from(k.value).toString('base64'),
-          },
-        };
-      } else {
-        doc = {
-          lifeboat: {
-            ...lifeboat,
-            ...(summary.encoding === 'text' ? { text: Buffer.from(k.value).toString('utf8') } : {}),
-            rawValueBase64: Buffer.from(k.value).toString('base64'),
-          },
-        };
-      }
-      // JSON values stay exactly as stored in .json output; YAML is the same document.
-      const text =
-        format === 'json'
-          ? summary.encoding === 'json' && (doc as object) !== null
-            ? Buffer.from(k.value).toString('utf8')
-            : JSON.stringify(doc, null, 2)
-          : (emitYamlDocument(doc) ??
-            // Nested past the writer's bound (a JSON value can nest thousands deep): its raw bytes, as for bad JSON.
-            emitYamlDocument({ lifeboat: { ...lifeboat, note: 'nested too deep for YAML', rawValueBase64: Buffer.from(k.value).toString('base64') } })!);
-      writeObjectFile(dir, safeSegment(where.name), ext, text, secret ? 0o600 : 0o644);
-      result.objects++;
-      if (secret) result.secrets++;
-      result.resources[where.resource] = (result.resources[where.resource] ?? 0) + 1;
+      }));
     });
   }
   return result;

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeObjectFile } from '../../electron/services/etcd-export-files';
+import { writeObjectFile } from '../../electron/services/object-files';
 
 describe('writeObjectFile', () => {
   let dir = '';

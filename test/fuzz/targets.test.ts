@@ -34,6 +34,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'dqlite-directory',
       'dqlite-rebuild',
       'dqlite-payloads',
+      'sqlite',
       'yaml',
       'json',
       'log-text',

@@ -6,7 +6,7 @@
  * Formats: dqlite segments, snapshot .meta and data (LZ4), metadata, whole
  * backend directories (with cluster.yaml/info.yaml), their offline rebuild
  * and the payloads it decodes (FSM snapshots with SQLite WALs, FRAMES
- * commands), LZ4 frames, YAML, JSON,
+ * commands), SQLite databases (kine tables, with their WAL), LZ4 frames, YAML, JSON,
  * log text (all signatures), known_hosts, ssh_config, node-facts output, and
  * the protobuf wire reader the etcd decoders build on; etcd WAL files and
  * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
@@ -36,6 +36,7 @@ import { nodeFacts } from './node-facts';
 import { protobuf } from './protobuf';
 import { selftestHang, selftestOom, selftestThrow } from './selftest';
 import { sshConfig } from './ssh-config';
+import { sqliteDatabase } from './sqlite';
 
 export type AnyTarget = FuzzTarget<unknown, unknown>;
 
@@ -53,6 +54,7 @@ export const TARGETS: readonly AnyTarget[] = [
   dqliteDirectory,
   dqliteRebuild,
   dqlitePayloads,
+  sqliteDatabase,
   membershipYaml,
   json,
   logText,
