@@ -6,12 +6,26 @@
  * stopped short of it (what was not applied is said), 2 usage or I/O error.
  */
 import type { DqliteRebuildReport } from '../shared/contract/dqlite';
+import type { KineExportResult } from '../shared/contract/kine';
 import { backendSwapCommands, kineLiveKeysCommand } from '../shared/formats/dqlite/fresh-backend';
 import { MICROK8S_BACKEND } from '../shared/formats/dqlite/repair-plan';
 import { progressPrinter } from './cli-progress';
 import { rebuildDqliteDirectory } from './services/dqlite-rebuild';
+import { exportKineObjects, NotKineError } from './services/kine-export';
 
 type Out = (line?: string) => void;
+
+/** What a kine export wrote (the rebuild's objects, or a k3s state.db's). */
+export function printKineObjects(k: KineExportResult, out: Out): void {
+  out(
+    `Objects: ${k.objects} live keys written as files into ${k.output} by resource and namespace (${k.secrets} secrets/encrypted, mode 0600); ${k.deletedKeys} deleted keys not written; ${k.rows} kine rows read, revision ${k.revision ?? 'none'}.`,
+  );
+  if (k.wal) out(`  its WAL ${k.wal.file}: ${k.wal.commits} committed transactions laid over the database${k.wal.stop ? ` (${k.wal.stop})` : ''}`);
+  if (k.problems.length > 0) {
+    out(`  ${k.problems.length + k.moreProblems} spots could not be read (their keys may be missing):`);
+    for (const p of k.problems.slice(0, 20)) out(`    ${p.page === null ? '' : `page ${p.page}: `}${p.why}`);
+  }
+}
 
 function printRebuild(r: DqliteRebuildReport, out: Out): void {
   out(`Rebuilt ${r.databases.length} database${r.databases.length === 1 ? '' : 's'} of ${r.input} into ${r.output} (the input was only read):`);
@@ -40,6 +54,7 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
         ? 'dqlite itself would start on the input as it is, but only by silently dropping entries (lifeboat validate lists them).'
         : 'dqlite itself would start on the input as it is.',
   );
+  if (r.objects) printKineObjects(r.objects, out);
   out('Open a database with: sqlite3 FILE');
   const kine = r.databases.find((d) => d.name === 'k8s');
   if (kine) out(`  the live Kubernetes keys: ${kineLiveKeysCommand(`${r.output}/${kine.file}`)}`);
@@ -69,4 +84,28 @@ export async function dqliteSalvageCommand(srcReal: string, outDir: string, json
   if (json) out(JSON.stringify(r));
   else printRebuild(r, out);
   return r.stop === null && r.snapshotWhole && r.databases.length > 0 ? 0 : 1;
+}
+
+/**
+ * Called by `lifeboat salvage` when PATH is a SQLite database (k3s's state.db, with its state.db-wal laid over it
+ * when present): its kine table's live keys as object files in DIR. Exit 0 when every page was read, 1 when some
+ * could not be (what was read is written), 2 when it holds no kine table.
+ */
+export async function kineSalvageCommand(srcReal: string, outDir: string, format: 'yaml' | 'json', json: boolean, out: Out): Promise<number> {
+  const progress = progressPrinter();
+  try {
+    const r = await exportKineObjects(srcReal, outDir, { format, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) }).finally(() =>
+      progress.done(),
+    );
+    if (json) out(JSON.stringify(r));
+    else {
+      out(`Exported ${r.input} (the input was only read):`);
+      printKineObjects(r, out);
+    }
+    return r.problems.length === 0 ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof NotKineError)) throw err;
+    process.stderr.write(`lifeboat: ${err.message}\n`);
+    return 2;
+  }
 }

@@ -23,6 +23,7 @@ import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
 import type { EtcdRepairResult, SalvageReport } from '../shared/contract/etcd-repair';
 import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
+import { hasSqliteMagic } from '../shared/formats/sqlite/header';
 import { EtcdInputError, exportObjects, repairEtcdCopy, salvageToSnapshotDb } from './services/etcd-repair';
 
 export class EtcdCliUsageError extends CliUsageError {}
@@ -74,6 +75,20 @@ async function isDqliteDirectory(p: string): Promise<boolean> {
   return !looksLikeEtcdDataDir(names) && looksLikeDqliteDirectory(names);
 }
 
+/** A file that starts with SQLite's magic string (k3s's state.db, a database the dqlite rebuild wrote). */
+async function isSqliteFile(p: string): Promise<boolean> {
+  const st = await fs.stat(p);
+  if (!st.isFile() || st.size < 100) return false;
+  const handle = await fs.open(p, 'r');
+  try {
+    const head = new Uint8Array(16);
+    await handle.read(head, 0, 16, 0);
+    return hasSqliteMagic(head);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** `--out DIR` must be new or empty (nothing of the user's is written over): said, and true, when it is not. */
 async function refusedNonEmptyOut(target: string, shown: string): Promise<boolean> {
   if (!existsSync(target) || (await fs.readdir(target)).length === 0) return false;
@@ -88,7 +103,8 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length !== 1) throw new EtcdCliUsageError('salvage needs exactly one PATH (an etcd data dir, a db or a snapshot.db, or a dqlite directory)');
+  if (positionals.length !== 1)
+    throw new EtcdCliUsageError('salvage needs exactly one PATH (an etcd data dir, a db or a snapshot.db, a dqlite directory, or a kine SQLite database)');
   if (!values.snapshot === !values.out)
     throw new EtcdCliUsageError('salvage needs either --snapshot FILE (a restorable snapshot.db) or --out DIR (objects as files)');
   const src = positionals[0]!;
@@ -103,6 +119,16 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     return EXIT_USAGE;
   }
   try {
+    if (await isSqliteFile(srcReal)) {
+      if (values.snapshot)
+        throw new EtcdCliUsageError(
+          'a SQLite database (k3s kine) is exported with --out DIR (one file per object); --snapshot FILE writes an etcd snapshot.db',
+        );
+      const format = values.format ?? 'yaml';
+      if (format !== 'yaml' && format !== 'json') throw new EtcdCliUsageError(`--format must be yaml or json, not ${format}`);
+      if (await refusedNonEmptyOut(target, values.out!)) return EXIT_USAGE;
+      return await (await import('./cli-dqlite-salvage')).kineSalvageCommand(srcReal, target, format, values.json === true, out);
+    }
     const dqlite = await isDqliteDirectory(srcReal);
     if (values.snapshot && dqlite)
       throw new EtcdCliUsageError('a dqlite directory is rebuilt with --out DIR (one SQLite file per database); --snapshot FILE writes an etcd snapshot.db');

@@ -53,7 +53,9 @@ const USAGE = `Usage:
   lifeboat salvage PATH --out DIR [--format yaml|json]
                                          every readable object as a file per resource/namespace
                                          (PATH a dqlite directory: its databases rebuilt
-                                         offline from snapshot + log as SQLite files in DIR)
+                                         offline from snapshot + log as SQLite files in DIR,
+                                         kine's objects in DIR/objects; PATH a kine SQLite
+                                         database such as k3s's state.db: its objects)
   lifeboat serve [--port N]              open the web UI on 127.0.0.1
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
            [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]

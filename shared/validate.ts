@@ -70,8 +70,9 @@ function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: num
  */
 function aSqliteDb(root: string, file: string, elapsedMs: number): ValidationReport {
   const command = `sqlite3 ${quoteAlways(file)} 'PRAGMA integrity_check'`;
-  const message = `${file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Lifeboat reads etcd and dqlite data; back this file up, then check it with ${command}.`;
-  return toldAs(root, elapsedMs, 'engine.sqlite', file, message, { file, command });
+  const salvage = `lifeboat salvage ${quoteAlways(file)} --out DIR`;
+  const message = `${file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Back this file up, then check it with ${command}; its Kubernetes objects can be written out as files with ${salvage}.`;
+  return toldAs(root, elapsedMs, 'engine.sqlite', file, message, { file, command, salvage });
 }
 
 /** At most this many `*.db` files of a folder are opened to look for a SQLite head (k3s's db folder holds one). */

@@ -19,6 +19,10 @@ import type { RunOptions } from '../../shared/contract/progress';
 import { rebuildDqlite, type RebuildFile } from '../../shared/formats/dqlite/rebuild';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { copyFilePrefix, writeFully } from './file-copy';
+import { exportKineObjects, NotKineError } from './kine-export';
+
+/** Where the kine database's objects go, inside the output folder. */
+export const OBJECTS_DIR = 'objects';
 import { localDirectory } from './fs-source';
 
 /** A file name for database `name`: its own when it is a plain name, else `database-N`; `.db` added. */
@@ -64,6 +68,15 @@ export async function rebuildDqliteDirectory(srcDir: string, outDir: string, opt
     }
     report.input = srcDir;
     report.output = outDir;
+    // kine's database (MicroK8s' k8s): its live keys as object files, whatever the log's stop left out.
+    for (const d of report.databases) {
+      try {
+        report.objects = await exportKineObjects(path.join(outDir, d.file), path.join(outDir, OBJECTS_DIR), opts);
+        break;
+      } catch (err) {
+        if (!(err instanceof NotKineError)) throw err;
+      }
+    }
     if (!report.snapshotWhole) report.backendNotWritten = 'the base snapshot could not be read to its end';
     else if (report.databases.length === 0) report.backendNotWritten = 'no database was rebuilt';
     else {

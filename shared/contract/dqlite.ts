@@ -1,3 +1,4 @@
+import type { KineExportResult } from './kine';
 import type { LocalText } from './text';
 /**
  * What validation of a dqlite (libraft) backend directory reports. Produced by
@@ -297,6 +298,8 @@ export interface DqliteRebuildReport {
   backend: DqliteFreshBackend | null;
   /** Why no fresh backend was written (null when one was). */
   backendNotWritten: string | null;
+  /** The kine database's live keys as object files in `<output>/objects/` (null: no database holds a kine table). */
+  objects: KineExportResult | null;
 }
 
 /**

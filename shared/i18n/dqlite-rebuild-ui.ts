@@ -25,6 +25,8 @@ const en = {
     '{out}/NAME.db: each database as a SQLite file (mode 0600: kine’s rows hold Secrets), written as NAME.db.part and renamed only when complete',
   'dqliteRebuildUi.writes.backend':
     '{out}/backend/: when the databases are whole, a fresh backend (one snapshot of them, its .meta with the membership, metadata1, and the node’s cluster.yaml, info.yaml and certificates copied)',
+  'dqliteRebuildUi.writes.objects':
+    '{out}/objects/<resource>/<namespace>/<name>.yaml: kine’s live keys as one file per object (Secrets and encrypted values with mode 0600)',
   'dqliteRebuildUi.writes.never': 'Nothing is written to the input: it is opened read-only.',
   'dqliteRebuildUi.start': 'Rebuild',
   'dqliteRebuildUi.cancel': 'Cancel',
@@ -33,6 +35,8 @@ const en = {
   'dqliteRebuildUi.phase.snapshot': 'Reading the snapshot',
   'dqliteRebuildUi.phase.log': 'Applying the log',
   'dqliteRebuildUi.phase.backend': 'Writing the fresh backend',
+  'dqliteRebuildUi.phase.objects': 'Writing one file per object',
+  'dqliteRebuildUi.objectsWritten': '{n} of {total} objects',
   'dqliteRebuildUi.failed': 'It did not finish: {error}',
   'dqliteRebuildUi.cancelled': 'Cancelled. Nothing was deleted.',
   'dqliteRebuildUi.partial': 'What it wrote so far is kept: {path}',
@@ -82,6 +86,10 @@ const en = {
   'dqliteRebuildUi.result.walApplied': 'the snapshot’s WAL: {transactions} transactions applied',
   'dqliteRebuildUi.result.walEndsEarly': 'the snapshot’s WAL ends early; {dropped} frames of an unfinished transaction dropped, as SQLite does',
   'dqliteRebuildUi.result.kine': 'The live Kubernetes keys of the rebuilt kine database:',
+  'dqliteRebuildUi.result.objects': 'Objects',
+  'dqliteRebuildUi.result.objectsText':
+    '{n} live keys written as files into {dir} by resource and namespace ({secrets} Secrets or encrypted values, mode 0600); {deleted} deleted keys not written',
+  'dqliteRebuildUi.result.objectsProblems': '{n} spots of the database could not be read: their keys may be missing (the back end’s text below).',
   'dqliteRebuildUi.result.backend': 'A fresh backend dqlite starts from',
   'dqliteRebuildUi.result.backendWhat': '{dir}: snapshot {snapshot} of these databases at entry {index}, term {term}.',
   'dqliteRebuildUi.result.backendCopied': 'Copied from the node: {files}',
@@ -115,6 +123,7 @@ const zh: Record<keyof typeof en, string> = {
   'dqliteRebuildUi.writes.databases': '{out}/NAME.db：每个数据库一个 SQLite 文件（权限 0600：kine 的行中含有 Secret），先写为 NAME.db.part，完成后才重命名',
   'dqliteRebuildUi.writes.backend':
     '{out}/backend/：数据库完整时，写入一个全新 backend（这些数据库的一个快照、记录成员关系的 .meta、metadata1，以及从节点复制的 cluster.yaml、info.yaml 和证书）',
+  'dqliteRebuildUi.writes.objects': '{out}/objects/<resource>/<namespace>/<name>.yaml：kine 中每个仍存在的键写成一个对象文件（Secret 和加密值的权限为 0600）',
   'dqliteRebuildUi.writes.never': '不会向输入写入任何内容：它以只读方式打开。',
   'dqliteRebuildUi.start': '重建',
   'dqliteRebuildUi.cancel': '取消',
@@ -123,6 +132,8 @@ const zh: Record<keyof typeof en, string> = {
   'dqliteRebuildUi.phase.snapshot': '正在读取快照',
   'dqliteRebuildUi.phase.log': '正在应用日志',
   'dqliteRebuildUi.phase.backend': '正在写入全新 backend',
+  'dqliteRebuildUi.phase.objects': '正在为每个对象写一个文件',
+  'dqliteRebuildUi.objectsWritten': '{total} 个对象中的 {n} 个',
   'dqliteRebuildUi.failed': '未能完成：{error}',
   'dqliteRebuildUi.cancelled': '已取消。没有删除任何内容。',
   'dqliteRebuildUi.partial': '已写入的部分会保留：{path}',
@@ -168,6 +179,10 @@ const zh: Record<keyof typeof en, string> = {
   'dqliteRebuildUi.result.walApplied': '快照的 WAL：已应用 {transactions} 个事务',
   'dqliteRebuildUi.result.walEndsEarly': '快照的 WAL 提前结束；未完成事务的 {dropped} 个帧已丢弃，与 SQLite 的做法相同',
   'dqliteRebuildUi.result.kine': '重建后的 kine 数据库中仍存在的 Kubernetes 键：',
+  'dqliteRebuildUi.result.objects': '对象',
+  'dqliteRebuildUi.result.objectsText':
+    '{n} 个仍存在的键已按资源和命名空间写成文件，放在 {dir}（{secrets} 个 Secret 或加密值，权限 0600）；{deleted} 个已删除的键未写出',
+  'dqliteRebuildUi.result.objectsProblems': '数据库中有 {n} 处无法读取：其中的键可能缺失（下面是后端的原文）。',
   'dqliteRebuildUi.result.backend': 'dqlite 可以启动的全新 backend',
   'dqliteRebuildUi.result.backendWhat': '{dir}：这些数据库在条目 {index}、任期 {term} 时的快照 {snapshot}。',
   'dqliteRebuildUi.result.backendCopied': '从节点复制：{files}',

@@ -82,7 +82,7 @@ const en = {
   'etcdRepairUi.input.archive':
     '{input} is a {kind} archive, not a db: the data directory may be inside. Extract it into a new folder ({command}) and salvage what it holds.',
   'etcdRepairUi.input.sqlite':
-    "{input} is a SQLite database (k3s keeps its state in one, via kine), not etcd's bbolt: there is nothing here to salvage as etcd. Back it up and check it with sqlite3.",
+    "{input} is a SQLite database (k3s keeps its state in one, via kine), not etcd's bbolt: there is no etcd snapshot.db to make from it. Back it up, check it with sqlite3, and write its objects out as files with `lifeboat salvage FILE --out DIR`.",
   'etcdRepairUi.input.readInPlace':
     '{input} is read in place on the node: a repaired data dir copy needs the whole directory here. Copy it out first (Nodes → Copy out), or salvage a snapshot.db from it in place.',
   'etcdRepairUi.partial': 'Left as it was when it stopped (not deleted): {path}',
@@ -233,7 +233,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.input.nothingToExport': '{input} 中既没有 db 也没有 WAL 文件：没有可导出的内容。',
   'etcdRepairUi.input.archive': '{input} 是 {kind} 归档文件，不是 db：数据目录可能在其中。请把它解压到一个新文件夹（{command}），再抢救解压出来的内容。',
   'etcdRepairUi.input.sqlite':
-    '{input} 是 SQLite 数据库（k3s 通过 kine 把状态存放在这样的文件中），不是 etcd 的 bbolt：这里没有可按 etcd 抢救的内容。请先备份它，再用 sqlite3 检查。',
+    '{input} 是 SQLite 数据库（k3s 通过 kine 把状态存放在这样的文件中），不是 etcd 的 bbolt：无法从中生成 etcd 的 snapshot.db。请先备份它，用 sqlite3 检查，再用 `lifeboat salvage FILE --out DIR` 把其中的对象写成文件。',
   'etcdRepairUi.input.readInPlace':
     '{input} 是在节点上就地读取的：修复后的数据目录副本需要整个目录在本机上。请先把它复制出来（节点 → 复制出来），或就地从中抢救出一个 snapshot.db。',
   'etcdRepairUi.partial': '保留停止时的状态（未删除）：{path}',

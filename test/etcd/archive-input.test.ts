@@ -138,7 +138,11 @@ describe("k3s's SQLite state.db, named like etcd's files", () => {
     const report = await validate(file);
     expect(report.engine).toBe('unknown');
     expect(report.findings.map((f) => f.code)).toEqual(['engine.sqlite']);
-    expect(report.findings[0]!.params).toEqual({ file: 'state.db', command: "sqlite3 'state.db' 'PRAGMA integrity_check'" });
+    expect(report.findings[0]!.params).toEqual({
+      file: 'state.db',
+      command: "sqlite3 'state.db' 'PRAGMA integrity_check'",
+      salvage: "lifeboat salvage 'state.db' --out DIR",
+    });
     expect(report.summary).toContain('state.db is a SQLite database');
     const zh = translateLocal('zh-CN', report.summaryText!);
     expect(zh).toContain('SQLite');

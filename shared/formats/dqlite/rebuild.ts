@@ -225,6 +225,7 @@ export async function rebuildDqlite(
     },
     backend: null,
     backendNotWritten: null,
+    objects: null,
   };
   const create = async (name: string, fromSnapshot: boolean, pageSize: number): Promise<DatabaseState> => {
     const { file, fileName } = await sink.create(name);

@@ -120,7 +120,7 @@ export async function forEachLiveKineRow(
   db: SqliteDatabase,
   table: KineTable,
   onRow: (row: KineRow) => void | Promise<void>,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; onCounted?: (liveKeys: number) => void } = {},
 ): Promise<KineLiveWalk> {
   const newest = new Map<string, { id: number | bigint; deleted: boolean }>();
   let revision: number | bigint | null = null;
@@ -141,13 +141,14 @@ export async function forEachLiveKineRow(
       const seen = newest.get(row.name);
       if (!seen || seen.id < row.id) newest.set(row.name, { id: row.id, deleted: row.deleted });
     },
-    opts,
+    opts.signal ? { signal: opts.signal } : {},
   );
   const out: KineLiveWalk = { rows: first.rows, live: 0, deleted: 0, revision, problems: [...first.problems, ...problems], moreProblems: first.moreProblems };
   for (const v of newest.values()) {
     if (v.deleted) out.deleted++;
     else out.live++;
   }
+  opts.onCounted?.(out.live);
   await walkTable(
     db,
     table.rootPage,
@@ -160,7 +161,7 @@ export async function forEachLiveKineRow(
       if (!top || top.id !== row.id || top.deleted) return;
       await onRow(row);
     },
-    opts,
+    opts.signal ? { signal: opts.signal } : {},
   );
   return out;
 }

@@ -19,13 +19,17 @@ export function phaseKey(phase: string): string {
   if (phase === 'rebuild: reading the snapshot') return 'dqliteRebuildUi.phase.snapshot';
   if (phase === 'rebuild: applying the log') return 'dqliteRebuildUi.phase.log';
   if (phase === 'rebuild: writing the fresh backend') return 'dqliteRebuildUi.phase.backend';
+  if (phase === 'export: writing objects') return 'dqliteRebuildUi.phase.objects';
   return 'dqliteRebuildUi.phase.validate';
 }
 
 /** A progress line: the phase, then bytes when the phase has a size, then the file. */
 export function rebuildProgressText(p: Progress, tr: Translate, bytes: (n: number) => string): string {
-  const parts = [tr(phaseKey(p.phase))];
-  if (p.bytesTotal > 0) parts.push(`${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}`);
+  const key = phaseKey(p.phase);
+  const parts = [tr(key)];
+  // The export's phase counts objects (files written), not bytes.
+  if (key === 'dqliteRebuildUi.phase.objects') parts.push(tr('dqliteRebuildUi.objectsWritten', { n: p.bytesDone, total: p.bytesTotal }));
+  else if (p.bytesTotal > 0) parts.push(`${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}`);
   if (p.currentFile) parts.push(p.currentFile);
   return parts.join(' · ');
 }

@@ -1,0 +1,84 @@
+/**
+ * Every live key of a kine table (a k3s `state.db`, or a database the dqlite
+ * rebuild wrote) as one object file, `DIR/<resource>/<namespace>/<name>.yaml`
+ * (object-files.ts: the same documents as etcd's export). The SQLite file
+ * and its WAL are only read; the WAL's committed transactions are laid over
+ * the main file as SQLite's readers see them, so nothing acknowledged is
+ * missed. Pages that cannot be read are listed; the rest is exported.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import type { KineExportResult } from '../../shared/contract/kine';
+import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
+import { findKineTable, forEachLiveKineRow } from '../../shared/formats/sqlite/kine';
+import { openSqliteDatabase } from '../../shared/formats/sqlite/table';
+import { localDirectory } from './fs-source';
+import { ObjectFileWriter } from './object-files';
+import * as path from 'node:path';
+
+export class NotKineError extends Error {}
+
+export interface KineExportOptions extends RunOptions {
+  format?: 'yaml' | 'json';
+}
+
+/** Export the kine table of `dbFile` (with `dbFile-wal` laid over it when present) into the new folder `outDir`. */
+export async function exportKineObjects(dbFile: string, outDir: string, opts: KineExportOptions = {}): Promise<KineExportResult> {
+  const format = opts.format ?? 'yaml';
+  const dir = localDirectory(path.dirname(dbFile));
+  try {
+    const main = await dir.open(path.basename(dbFile));
+    const walName = `${path.basename(dbFile)}-wal`;
+    const wal = existsSync(path.join(path.dirname(dbFile), walName)) ? await dir.open(walName) : null;
+    const opened = await openSqliteDatabase(main, wal);
+    if (!opened.ok) throw new NotKineError(`${dbFile} cannot be read as a SQLite database: ${opened.why} (byte ${opened.offset})`);
+    const db = opened.db;
+    const found = await findKineTable(db, opts.signal);
+    if (!found.ok) throw new NotKineError(`${dbFile} holds no kine table: ${found.why}`);
+    await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
+    const result: KineExportResult = {
+      input: dbFile,
+      output: outDir,
+      format,
+      objects: 0,
+      secrets: 0,
+      resources: {},
+      rows: 0,
+      deletedKeys: 0,
+      revision: null,
+      wal: db.wal,
+      problems: [],
+      moreProblems: 0,
+    };
+    const writer = new ObjectFileWriter(outDir, format, result);
+    let live = 0;
+    const walk = await forEachLiveKineRow(
+      db,
+      found.table,
+      async (row) => {
+        // The writes are synchronous: let a cancel (a message to the worker) through every few hundred objects.
+        if (result.objects % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
+        throwIfCancelled(opts.signal);
+        if (result.objects % 1000 === 0)
+          opts.onProgress?.({ phase: 'export: writing objects', bytesDone: result.objects, bytesTotal: live, currentFile: null });
+        writer.write(row.name, row.value, (encoding, secret) => ({
+          kineKey: row.name,
+          revision: Number(row.id),
+          createRevision: row.createRevision === null ? null : Number(row.createRevision),
+          encoding,
+          source: 'kine',
+          ...(row.lease !== null && row.lease !== 0 ? { lease: Number(row.lease) } : {}),
+          ...(secret ? { secret: true } : {}),
+        }));
+      },
+      { ...(opts.signal ? { signal: opts.signal } : {}), onCounted: (n) => (live = n) },
+    );
+    result.rows = walk.rows;
+    result.deletedKeys = walk.deleted;
+    result.revision = walk.revision === null ? null : Number(walk.revision);
+    result.problems = [...found.problems, ...walk.problems].slice(0, 200);
+    result.moreProblems = walk.moreProblems;
+    return result;
+  } finally {
+    await dir.close();
+  }
+}
