@@ -88,7 +88,7 @@ const en = {
   'dqliteRebuildUi.result.kine': 'The live Kubernetes keys of the rebuilt kine database:',
   'dqliteRebuildUi.result.objects': 'Objects',
   'dqliteRebuildUi.result.objectsText':
-    '{n} live keys written as files into {dir} by resource and namespace ({secrets} Secrets or encrypted values, mode 0600); {deleted} deleted keys not written',
+    'Live keys written as files into {dir} by resource and namespace: {n} (Secrets or encrypted values among them, mode 0600: {secrets}; deleted keys, not written: {deleted})',
   'dqliteRebuildUi.result.objectsProblems': '{n} spots of the database could not be read: their keys may be missing (the back end’s text below).',
   'dqliteRebuildUi.result.backend': 'A fresh backend dqlite starts from',
   'dqliteRebuildUi.result.backendWhat': '{dir}: snapshot {snapshot} of these databases at entry {index}, term {term}.',

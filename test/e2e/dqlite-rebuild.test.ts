@@ -20,6 +20,7 @@ import { MICROK8S_BACKEND } from '../../shared/formats/dqlite/repair-plan';
 import { englishLeaks } from '../helpers/zh-english';
 import { copyDir, hashTree, tempDir } from '../helpers/etcd';
 import { REPO } from '../cli/fixtures';
+import { freePort, requireDqliteDemo, startNode } from '../helpers/dqlite-demo';
 import { ARTIFACTS, chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
 
 const canRun = chromiumAvailable();
@@ -29,7 +30,31 @@ let tmp: string;
 let copies: string;
 let server: WebServer;
 let browser: Browser;
-const inputs: Record<'field' | 'damaged', { dir: string; hash: string; expected: DqliteRebuildReport }> = {} as never;
+const inputs: Record<'field' | 'damaged' | 'kine', { dir: string; hash: string; expected: DqliteRebuildReport }> = {} as never;
+const canKine = requireDqliteDemo() && (spawnSync('dqlite', ['--help']).status === 0 || process.env.CI === 'true');
+
+/** A MicroK8s-shaped node: dqlite-demo with a `k8s` database holding kine's table (configmaps, a secret, a deletion). */
+async function kineNode(parent: string): Promise<string> {
+  const server = `127.0.0.1:${await freePort()}`;
+  const node = await startNode(parent, server);
+  try {
+    const row = (name: string, deleted: number, json: string) =>
+      `INSERT INTO kine (name, created, deleted, create_revision, prev_revision, lease, value, old_value) VALUES ('${name}', 1, ${deleted}, 0, 0, 0, x'${Buffer.from(json).toString('hex')}', NULL);`;
+    const statements = [
+      'CREATE TABLE kine (id INTEGER PRIMARY KEY AUTOINCREMENT, name INTEGER, created INTEGER, deleted INTEGER, create_revision INTEGER, prev_revision INTEGER, lease INTEGER, value BLOB, old_value BLOB);',
+      ...Array.from({ length: 12 }, (_, i) =>
+        row(`/registry/configmaps/default/cm-${i}`, 0, JSON.stringify({ kind: 'ConfigMap', metadata: { name: `cm-${i}` } })),
+      ),
+      row('/registry/configmaps/default/cm-0', 1, '{}'),
+      row('/registry/secrets/kube-system/token', 0, JSON.stringify({ kind: 'Secret', metadata: { name: 'token' } })),
+    ];
+    const r = spawnSync('dqlite', ['-s', server, 'k8s', statements.join(' ')], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0 || /Error/i.test(r.stdout + r.stderr)) throw new Error(`dqlite shell: ${r.stdout} ${r.stderr}`);
+  } finally {
+    await node.kill();
+  }
+  return node.dataDir;
+}
 const pages: WatchedPage[] = [];
 const savedCopies = process.env.LIFEBOAT_COPIES_DIR;
 
@@ -74,8 +99,14 @@ beforeAll(async () => {
   bytes[bytes.length - 100] ^= 0xff;
   await fs.writeFile(seg, bytes);
   const entry = (id: string) => ({ id, dir: id, titleKey: 'sample.fieldReport.title', descriptionKey: 'sample.fieldReport.description', engine: 'dqlite' });
-  await fs.writeFile(path.join(samples, 'index.json'), JSON.stringify([entry('field'), entry('damaged')]));
-  for (const id of ['field', 'damaged'] as const) {
+  const ids: ('field' | 'damaged' | 'kine')[] = ['field', 'damaged'];
+  if (canKine) {
+    const dataDir = await kineNode(path.join(tmp, 'kine-node'));
+    await copyDir(dataDir, path.join(samples, 'kine'));
+    ids.push('kine');
+  }
+  await fs.writeFile(path.join(samples, 'index.json'), JSON.stringify(ids.map(entry)));
+  for (const id of ids) {
     const dir = path.join(samples, id);
     const hash = await hashTree(dir);
     // What the page must show, computed here from the same input.
@@ -153,6 +184,35 @@ describe.skipIf(!canRun)('the dqlite rebuild in Chromium', () => {
     await panelShot(w, 'dqlite-rebuild-en-panel');
     expect(w.errors).toEqual([]);
   }, 300_000);
+
+  it.skipIf(!canKine)(
+    "a MicroK8s-shaped node: the kine database's live keys are written as object files, and the page says how many",
+    async () => {
+      const w = await open('en-US');
+      const p = w.page;
+      await openSample(w, 'kine');
+      await p.getByTestId('dqlite-rebuild').scrollIntoViewIfNeeded();
+      await p.getByTestId('dqlite-rebuild-open').click();
+      const output = await p.getByTestId('dqlite-rebuild-output').inputValue();
+      expect(await p.getByTestId('dqlite-rebuild-writes').innerText()).toContain(`${output}/objects/<resource>/<namespace>/<name>.yaml`);
+      await p.getByTestId('dqlite-rebuild-start').click();
+      const objects = p.getByTestId('dqlite-rebuild-objects');
+      await objects.waitFor({ timeout: 120_000 });
+      // 12 configmaps, one deleted, and a secret: 12 files, the secret 0600.
+      expect(await objects.getAttribute('data-objects')).toBe('12');
+      expect(await objects.innerText()).toBe(
+        `Live keys written as files into ${output}/objects by resource and namespace: 12 (Secrets or encrypted values among them, mode 0600: 1; deleted keys, not written: 1)`,
+      );
+      expect((await fs.readdir(path.join(output, 'objects', 'configmaps', 'default'))).sort()).toEqual(
+        Array.from({ length: 11 }, (_, i) => `cm-${i + 1}.yaml`).sort(),
+      );
+      expect((await fs.stat(path.join(output, 'objects', 'secrets', 'kube-system', 'token.yaml'))).mode & 0o777).toBe(0o600);
+      expect(await p.getByTestId('dqlite-rebuild-databases').innerText()).toContain('k8s');
+      await panelShot(w, 'dqlite-rebuild-kine-en-panel');
+      expect(w.errors).toEqual([]);
+    },
+    300_000,
+  );
 
   it('Chinese, keyboard only: rebuilds the damaged copy, says where and why it stopped, with no English of ours', async () => {
     const w = await open('zh-CN');
