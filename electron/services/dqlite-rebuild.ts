@@ -7,7 +7,8 @@
  * looks finished. Then, when the databases are whole, `DIR/backend/`: a fresh
  * backend dqlite starts from (shared/formats/dqlite/fresh-backend.ts), with
  * the node's other files (cluster.yaml, info.yaml, certificates) copied in,
- * every file mode 0600.
+ * every file mode 0600. The kine database's live keys are written as object
+ * files into `DIR/objects/` (kine-export.ts).
  */
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -20,10 +21,10 @@ import { rebuildDqlite, type RebuildFile } from '../../shared/formats/dqlite/reb
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { copyFilePrefix, writeFully } from './file-copy';
 import { exportKineObjects, NotKineError } from './kine-export';
+import { localDirectory } from './fs-source';
 
 /** Where the kine database's objects go, inside the output folder. */
 export const OBJECTS_DIR = 'objects';
-import { localDirectory } from './fs-source';
 
 /** A file name for database `name`: its own when it is a plain name, else `database-N`; `.db` added. */
 export function rebuiltFileName(name: string, taken: Set<string>, ordinal: number): string {

@@ -7,13 +7,13 @@
  * missed. Pages that cannot be read are listed; the rest is exported.
  */
 import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { KineExportResult } from '../../shared/contract/kine';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import { findKineTable, forEachLiveKineRow } from '../../shared/formats/sqlite/kine';
 import { openSqliteDatabase } from '../../shared/formats/sqlite/table';
 import { localDirectory } from './fs-source';
 import { ObjectFileWriter } from './object-files';
-import * as path from 'node:path';
 
 export class NotKineError extends Error {}
 

@@ -8,6 +8,7 @@
  *     [--no-etcd-start | --only-etcd] [--etcd-gib 1] [--etcd-dir DIR (cache)] [--etcd-keys 200000] [--etcd-rounds 3]
  *     [--no-etcd-salvage | --only-etcd-salvage] (salvage vs validation; with --etcd-dir also on that real data dir)
  *     [--only-key-browser --etcd-dir DIR] (the etcd key browser's first and next queries on that real data dir's db; also after salvage when --etcd-dir is given)
+ *     [--no-kine | --only-kine] [--kine-rows 200000] (the kine export beside sqlite3 on a kine database sqlite3 makes)
  *     [--only-key-browser-filters --db FILE] (the key browser past its index budget: a namespace, a resource, substrings, one after another; see key-browser-filters.ts)
  *
  * Synthesises a libraft backend dir (8 MiB closed segments with valid CRCs,
@@ -204,6 +205,20 @@ async function main(): Promise<void> {
     const { salvageChild } = await import('./etcd-salvage');
     return salvageChild(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
   }
+  if (process.argv[2] === '--kine-child') {
+    const { kineChild } = await import('./kine-export');
+    return kineChild(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '');
+  }
+  if (process.argv.includes('--only-kine')) {
+    const { benchKineExport } = await import('./kine-export');
+    const work = arg('dir', '') || (await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-bench-kine-')));
+    try {
+      for (const line of await benchKineExport(Number(arg('kine-rows', '200000')), process.argv[1]!, work)) console.log(line);
+    } finally {
+      if (!arg('dir', '')) await fs.rm(work, { recursive: true, force: true });
+    }
+    return;
+  }
   if (process.argv[2] === '--key-browser-child') {
     const { keyBrowserChild } = await import('./key-browser');
     return keyBrowserChild(process.argv[3] ?? '');
@@ -320,6 +335,11 @@ async function main(): Promise<void> {
       const { benchEtcdSalvage } = await import('./etcd-salvage');
       console.log('\netcd salvage vs validation on the same input (a synthetic db; with --etcd-dir also the real etcd data dir):');
       for (const line of await benchEtcdSalvage(Number(arg('etcd-gib', String(gib))), process.argv[1]!, arg('etcd-dir', ''))) console.log(line);
+    }
+    if (!process.argv.includes('--no-kine')) {
+      const { benchKineExport } = await import('./kine-export');
+      console.log("\nkine export (k3s state.db, the dqlite rebuild's objects) beside sqlite3 reading the same rows:");
+      for (const line of await benchKineExport(Number(arg('kine-rows', '200000')), process.argv[1]!, work)) console.log(line);
     }
     await printKeyBrowser(arg('etcd-dir', ''));
     if (!process.argv.includes('--no-etcd-start')) await printEtcdStart(work);

@@ -94,26 +94,29 @@ interface Measured {
   result: Record<string, number | string | null>;
 }
 
-/** Run this bundle as `--salvage-child KIND ARGS...` under /usr/bin/time: its wall, CPU and peak RSS alone. */
-async function child(script: string, kind: string, args: string[]): Promise<Measured> {
-  const timeFile = path.join(os.tmpdir(), `lifeboat-bench-salvage-time-${process.pid}-${Date.now()}`);
+/** Run `argv` under /usr/bin/time: its wall, CPU and peak RSS alone, and its stdout. */
+export async function timedRun(argv: string[]): Promise<Omit<Measured, 'result'> & { stdout: string }> {
+  const timeFile = path.join(os.tmpdir(), `lifeboat-bench-time-${process.pid}-${Date.now()}`);
   const t0 = performance.now();
   try {
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(
-        '/usr/bin/time',
-        ['-f', '%U %S %M', '-o', timeFile, process.execPath, script, '--salvage-child', kind, ...args],
-        { maxBuffer: 16 * 1024 * 1024 },
-        (err, out, stderr) => (err ? reject(new Error(`salvage bench child ${kind} failed: ${err.message}\n${stderr}`)) : resolve(out)),
+      execFile('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, ...argv], { maxBuffer: 64 * 1024 * 1024 }, (err, out, stderr) =>
+        err ? reject(new Error(`${argv.slice(0, 4).join(' ')} failed: ${err.message}\n${stderr}`)) : resolve(out),
       ),
     );
     const seconds = (performance.now() - t0) / 1000;
     const [user, sys, maxKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-    const line = stdout.trim().split('\n').pop() ?? '{}';
-    return { seconds, cpuSeconds: user! + sys!, peakRss: maxKb! * 1024, result: JSON.parse(line) as Measured['result'] };
+    return { seconds, cpuSeconds: user! + sys!, peakRss: maxKb! * 1024, stdout };
   } finally {
     await fs.rm(timeFile, { force: true });
   }
+}
+
+/** Run this bundle as `--salvage-child KIND ARGS...` under /usr/bin/time. */
+async function child(script: string, kind: string, args: string[]): Promise<Measured> {
+  const m = await timedRun([process.execPath, script, '--salvage-child', kind, ...args]);
+  const line = m.stdout.trim().split('\n').pop() ?? '{}';
+  return { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakRss: m.peakRss, result: JSON.parse(line) as Measured['result'] };
 }
 
 async function readAll(file: string): Promise<number> {

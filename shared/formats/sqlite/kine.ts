@@ -61,9 +61,11 @@ export async function findKineTable(db: SqliteDatabase, signal?: AbortSignal): P
   return { ok: true, table: { rootPage: entry.rootPage, index }, problems: schema.problems };
 }
 
+const UTF8 = new TextDecoder();
+
 function asText(v: SqliteValue | undefined): string | null {
   if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return new TextDecoder().decode(v);
+  if (v instanceof Uint8Array) return UTF8.decode(v);
   // The sqlite driver declares `name INTEGER`: a name that reads as a number is stored as one.
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   return null;

@@ -120,8 +120,8 @@ function readValue(b: Uint8Array, view: DataView, at: number, t: number, size: n
   if (t === 9) return 1;
   if (t === 7) return view.getFloat64(at);
   if (t <= 6) {
-    if (size <= 4) {
-      // Two's complement of 1-4 bytes: the unsigned value minus 2^(8*size) when the sign bit is set.
+    if (size <= 6) {
+      // Two's complement of 1-6 bytes (exact in a double): the unsigned value minus 2^(8*size) when the sign bit is set.
       let u = 0;
       for (let i = 0; i < size; i++) u = u * 256 + b[at + i]!;
       return b[at]! & 0x80 ? u - 2 ** (8 * size) : u;
@@ -132,8 +132,15 @@ function readValue(b: Uint8Array, view: DataView, at: number, t: number, size: n
   }
   const bytes = b.subarray(at, at + size);
   if (t % 2 === 0) return bytes.slice();
-  return new TextDecoder(encoding).decode(bytes);
+  return DECODERS[encoding].decode(bytes);
 }
+
+/** One decoder per text encoding (decode() without streaming keeps no state between calls). */
+const DECODERS: Readonly<Record<TextEncodingName, TextDecoder>> = {
+  'utf-8': new TextDecoder('utf-8'),
+  'utf-16le': new TextDecoder('utf-16le'),
+  'utf-16be': new TextDecoder('utf-16be'),
+};
 
 /** One record of `values` (integers in the smallest serial type that holds them; text as UTF-8). */
 export function encodeRecord(values: readonly SqliteValue[]): Uint8Array {
