@@ -130,11 +130,13 @@ export async function forEachLiveKineRow(
   const bad = (rowid: number | bigint, why: string): void => {
     if (problems.length < 200) problems.push({ page: null, offset: null, why: `kine row ${rowid}: ${why}` });
   };
+  // The name and the deletion flag: the value is decoded only for the rows handed over.
+  const upTo = Math.max(table.index.name, table.index.deleted) + 1;
   const first = await walkTable(
     db,
     table.rootPage,
     (rowid, payload) => {
-      const r = decodeRecord(payload, db.header.encoding);
+      const r = decodeRecord(payload, db.header.encoding, 2000, upTo);
       if (!r.ok) return bad(rowid, r.why);
       const row = kineRow(table, rowid, r.values);
       if (!row) return bad(rowid, 'its name is not text');
@@ -155,13 +157,14 @@ export async function forEachLiveKineRow(
     db,
     table.rootPage,
     async (rowid, payload) => {
+      const head = decodeRecord(payload, db.header.encoding, 2000, upTo);
+      if (!head.ok) return;
+      const name = asText(head.values[table.index.name]);
+      const top = name === null ? undefined : newest.get(name);
+      if (!top || top.id !== rowid || top.deleted) return;
       const r = decodeRecord(payload, db.header.encoding);
-      if (!r.ok) return;
-      const row = kineRow(table, rowid, r.values);
-      if (!row || !isKineKey(row.name)) return;
-      const top = newest.get(row.name);
-      if (!top || top.id !== row.id || top.deleted) return;
-      await onRow(row);
+      const row = r.ok ? kineRow(table, rowid, r.values) : null;
+      if (row) await onRow(row);
     },
     opts.signal ? { signal: opts.signal } : {},
   );

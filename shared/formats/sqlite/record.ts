@@ -84,9 +84,10 @@ export type RecordDecode = { ok: true; values: SqliteValue[] } | { ok: false; wh
 
 /**
  * The values of one record (`payload` is the whole payload, overflow included). `maxColumns` bounds the
- * header before anything is allocated per column.
+ * header before anything is allocated per column; `upTo` decodes only the first columns (a walk that needs
+ * a row's key and flags leaves its value alone).
  */
-export function decodeRecord(payload: Uint8Array, encoding: TextEncodingName = 'utf-8', maxColumns = 2000): RecordDecode {
+export function decodeRecord(payload: Uint8Array, encoding: TextEncodingName = 'utf-8', maxColumns = 2000, upTo = maxColumns): RecordDecode {
   const head = readVarint(payload, 0);
   if (!head) return { ok: false, why: 'the record header size is cut', offset: 0 };
   if (typeof head.value !== 'number' || head.value < head.next || head.value > payload.length)
@@ -101,6 +102,7 @@ export function decodeRecord(payload: Uint8Array, encoding: TextEncodingName = '
     if (types.length >= maxColumns) return { ok: false, why: `more than ${maxColumns} columns`, offset: at };
     types.push(t.value);
     at = t.next;
+    if (types.length >= upTo) break;
   }
   const values: SqliteValue[] = [];
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
