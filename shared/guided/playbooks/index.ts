@@ -213,9 +213,9 @@ export const microk8sDqlite: Playbook = {
       touches: ['{{dataDir}}'],
       backup: ['{{dataDir}}'],
       risk: {
-        en: 'Entries only in the quarantined files are not loaded; the report lists which index ranges. To keep them, rebuild the copy offline instead (`lifeboat salvage COPY --out DIR`): it applies every readable entry and writes a fresh backend that starts with them.',
+        en: 'Entries only in the quarantined files are not loaded; the report lists which index ranges. To keep them, rebuild the copy offline instead (`lifeboat salvage COPY --out DIR`): it applies every readable entry and writes a fresh backend that starts with them, and the Kubernetes objects as files.',
         'zh-CN':
-          '仅存在于被隔离文件中的条目不会被加载；报告列出了具体的索引范围。若要保留它们，可改为离线重建副本（`lifeboat salvage COPY --out DIR`）：它会应用每一个可读的条目，并写出一个带着这些数据即可启动的全新 backend。',
+          '仅存在于被隔离文件中的条目不会被加载；报告列出了具体的索引范围。若要保留它们，可改为离线重建副本（`lifeboat salvage COPY --out DIR`）：它会应用每一个可读的条目，写出一个带着这些数据即可启动的全新 backend，并把 Kubernetes 对象写成文件。',
       },
     }),
     change({
