@@ -10,7 +10,7 @@
  * hashes never change.
  */
 import { spawnSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../shared/contract/api';
@@ -18,6 +18,10 @@ import type { DqliteRebuildReport } from '../../shared/contract/dqlite';
 import type { DqliteRebuildPlan } from '../../shared/contract/dqlite-rebuild';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
+import { DqliteRebuildService } from '../../electron/services/dqlite-rebuild-jobs';
+import type { CallContext } from '../../electron/services/registry';
+import { createSampleCatalog } from '../../electron/services/samples';
+import { ValidationService } from '../../electron/services/validation-service';
 import { ensureBuilt, REPO } from '../cli/fixtures';
 import { copyDir, hashTree, tempDir } from '../helpers/etcd';
 import { ApiClient, tryConnect } from '../web/ws-client';
@@ -205,3 +209,56 @@ describe.skipIf(!canRun)('the dqlite rebuild over the web transport', () => {
 function existsWhole(file: string): boolean {
   return spawnSync('sqlite3', [file, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout.trim() === 'ok';
 }
+
+/**
+ * The desktop side of the same rules (ValidationService and the service as main.ts composes them, with a stand-in
+ * for Electron's folder dialog, whose binary cannot run here): any absolute path the user picks, never inside the
+ * input; the dialog's folder gets the proposed name inside it, so a non-empty folder is never written into.
+ */
+describe.skipIf(!canRun)('the dqlite rebuild on the desktop (electron transport)', () => {
+  it('offers the dialog, writes outside the copies folder where the user says, and still refuses the input itself', async () => {
+    const events: { event: string; payload: unknown }[] = [];
+    const ctx: CallContext = { transport: 'electron', emit: (event, payload) => void events.push({ event, payload }) };
+    const validation = new ValidationService({ transport: 'electron', samples: createSampleCatalog(null) });
+    const picked: string[] = [];
+    const dialogDir = path.join(tmp, 'desktop-picked');
+    await fs.mkdir(dialogDir);
+    const rebuild = new DqliteRebuildService({
+      validation,
+      outputRoot: () => copies,
+      chooseOutput: (kind, suggested) => {
+        picked.push(`${kind}:${suggested}`);
+        return Promise.resolve(dialogDir);
+      },
+    });
+    const input = inputs.field!.dir;
+    try {
+      const { jobId } = await validation.start({ kind: 'local-path', path: input }, ctx);
+      const deadline = Date.now() + 60_000;
+      while (!events.some((e) => e.event === 'validation.done' || e.event === 'validation.failed') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const plan = rebuild.plan(jobId, ctx);
+      expect(plan).toMatchObject({ input, outputRoot: null, canChooseWithDialog: true, refusal: null });
+      // The dialog starts from the proposal's parent; the proposal's own name is kept inside the folder picked.
+      expect(await rebuild.chooseOutput(plan.defaultOutput, ctx)).toEqual({ path: path.join(dialogDir, 'dqlite-rebuilt') });
+      expect(picked).toEqual([`dir:${path.dirname(plan.defaultOutput)}`]);
+      // Inside the input: refused, nothing written there.
+      await expect(rebuild.start(jobId, path.join(input, 'rebuilt-here'), ctx)).rejects.toMatchObject({ code: 'forbidden' });
+      expect(existsSync(path.join(input, 'rebuilt-here'))).toBe(false);
+      // Outside the copies folder is the user's own choice on the desktop.
+      const out = path.join(dialogDir, 'dqlite-rebuilt');
+      const { rebuildId } = await rebuild.start(jobId, out, ctx);
+      const deadline2 = Date.now() + 60_000;
+      const ended = () =>
+        events.find(
+          (e) => (e.event === 'dqlite.rebuild.done' || e.event === 'dqlite.rebuild.failed') && (e.payload as { rebuildId: string }).rebuildId === rebuildId,
+        );
+      while (!ended() && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
+      expect(ended()?.event).toBe('dqlite.rebuild.done');
+      expect(readdirSync(out).sort()).toEqual(['backend', 'demo.db']);
+    } finally {
+      rebuild.shutdown();
+      await validation.shutdown();
+    }
+  });
+});
