@@ -28,7 +28,7 @@ const PROGRESS_INTERVAL_MS = 100;
 const CANCEL_GRACE_MS = 3000;
 const MAX_REMEMBERED = 50;
 
-export function errorMessage(err: unknown): string {
+function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
