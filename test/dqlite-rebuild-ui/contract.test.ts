@@ -10,7 +10,7 @@
  * hashes never change.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../shared/contract/api';
@@ -24,6 +24,7 @@ import { createSampleCatalog } from '../../electron/services/samples';
 import { ValidationService } from '../../electron/services/validation-service';
 import { ensureBuilt, REPO } from '../cli/fixtures';
 import { copyDir, hashTree, tempDir } from '../helpers/etcd';
+import { damageLastClosedSegment } from '../helpers/dqlite-files';
 import { ApiClient, tryConnect } from '../web/ws-client';
 
 const SAMPLES = path.join(REPO, 'resources', 'samples');
@@ -96,14 +97,7 @@ beforeAll(async () => {
   await copyDir(path.join(SAMPLES, 'dqlite-healthy'), path.join(samples, 'damaged'));
   await copyDir(path.join(SAMPLES, 'etcd-healthy'), path.join(samples, 'etcd'));
   // The healthy node's last closed segment with a byte of its last entry flipped: the rebuild must stop there.
-  const last = (await fs.readdir(path.join(samples, 'damaged')))
-    .filter((n) => /^\d{16}-\d{16}$/.test(n))
-    .sort()
-    .at(-1)!;
-  const seg = path.join(samples, 'damaged', last);
-  const bytes = readFileSync(seg);
-  bytes[bytes.length - 100] ^= 0xff;
-  await fs.writeFile(seg, bytes);
+  damageLastClosedSegment(path.join(samples, 'damaged'));
   const entry = (id: string, engine: string) => ({ id, dir: id, titleKey: 'sample.healthy.title', descriptionKey: 'sample.healthy.description', engine });
   await fs.writeFile(path.join(samples, 'index.json'), JSON.stringify([entry('field', 'dqlite'), entry('damaged', 'dqlite'), entry('etcd', 'etcd')]));
   const rendererDir = path.join(tmp, 'renderer');

@@ -26,7 +26,7 @@ import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
 import { decodeMetadata, encodeMetadata } from '../../shared/formats/dqlite/metadata';
 import { checkSnapshotMeta, encodeSnapshotMeta } from '../../shared/formats/dqlite/snapshot-meta';
-import { decodeMeta } from '../helpers/dqlite-files';
+import { damageLastClosedSegment, decodeMeta } from '../helpers/dqlite-files';
 import { SqliteWalReader, type WalCommit } from '../../shared/formats/dqlite/sqlite-wal';
 import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
 import { ensureBuilt, runCli } from '../cli/fixtures';
@@ -493,13 +493,7 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
     // A damaged segment after the snapshot: the rebuild stops there, says so, and exits 1.
     const damaged = path.join(tmp, 'damaged-in');
     spawnSync('cp', ['-a', input, damaged]);
-    const last = readdirSync(damaged)
-      .filter((n) => /^\d{16}-\d{16}$/.test(n))
-      .sort()
-      .at(-1)!;
-    const bytes = readFileSync(path.join(damaged, last));
-    bytes[bytes.length - 100] ^= 0xff;
-    writeFileSync(path.join(damaged, last), bytes);
+    const last = damageLastClosedSegment(damaged);
     const stopped = await run(damaged, '--out', path.join(tmp, 'damaged-out'), '--json');
     expect(stopped.code).toBe(1);
     const rep = JSON.parse(stopped.stdout) as DqliteRebuildReport;

@@ -9,7 +9,7 @@
  * unchanged. Screenshots land in test-artifacts/e2e/.
  */
 import { spawnSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -19,6 +19,7 @@ import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
 import { MICROK8S_BACKEND } from '../../shared/formats/dqlite/repair-plan';
 import { englishLeaks } from '../helpers/zh-english';
 import { copyDir, hashTree, tempDir } from '../helpers/etcd';
+import { damageLastClosedSegment } from '../helpers/dqlite-files';
 import { REPO } from '../cli/fixtures';
 import { freePort, requireDqliteDemo, startNode } from '../helpers/dqlite-demo';
 import { ARTIFACTS, chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, RENDERER_DIR, screenshot, type WatchedPage } from './helpers';
@@ -90,14 +91,7 @@ beforeAll(async () => {
   await fs.mkdir(samples);
   await copyDir(path.join(SAMPLES, 'dqlite-field-report'), path.join(samples, 'field'));
   await copyDir(path.join(SAMPLES, 'dqlite-healthy'), path.join(samples, 'damaged'));
-  const last = (await fs.readdir(path.join(samples, 'damaged')))
-    .filter((n) => /^\d{16}-\d{16}$/.test(n))
-    .sort()
-    .at(-1)!;
-  const seg = path.join(samples, 'damaged', last);
-  const bytes = readFileSync(seg);
-  bytes[bytes.length - 100] ^= 0xff;
-  await fs.writeFile(seg, bytes);
+  damageLastClosedSegment(path.join(samples, 'damaged'));
   const entry = (id: string) => ({ id, dir: id, titleKey: 'sample.fieldReport.title', descriptionKey: 'sample.fieldReport.description', engine: 'dqlite' });
   const ids: ('field' | 'damaged' | 'kine')[] = ['field', 'damaged'];
   if (canKine) {

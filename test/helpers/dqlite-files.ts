@@ -4,7 +4,7 @@
  * with itself: the raft CRC, batch walking, `.meta` encoding, and mapping the
  * keys dqlite-demo wrote to the raft indices that carry them.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const CRC_TABLE = (() => {
@@ -196,4 +196,19 @@ export async function indexOfKeys(dir: string): Promise<Map<string, number>> {
     }
   }
   return found;
+}
+
+/**
+ * Flip one byte of the last entry of the newest closed segment in `dir` (100 bytes before its end): the
+ * rebuild stops there, and dqlite itself starts only by dropping that entry. Returns the segment's name.
+ */
+export function damageLastClosedSegment(dir: string): string {
+  const last = readdirSync(dir)
+    .filter((n) => /^\d{16}-\d{16}$/.test(n))
+    .sort()
+    .at(-1)!;
+  const bytes = readFileSync(path.join(dir, last));
+  bytes[bytes.length - 100] ^= 0xff;
+  writeFileSync(path.join(dir, last), bytes);
+  return last;
 }
