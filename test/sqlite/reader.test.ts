@@ -372,3 +372,48 @@ describe.skipIf(!enabled)("kine's table", () => {
     expect(rows.map((x) => Number(x.id))).toEqual(rows.map((x) => Number(x.id)).sort((a, b) => a - b));
   });
 });
+
+describe.skipIf(!enabled)('bad input: truncated, garbage, huge lengths', () => {
+  it('says what is wrong and never throws: a cut file, a garbage header, a payload size past the bound', async () => {
+    const file = path.join(tmp, 'bad-base.db');
+    sqlite(
+      file,
+      ['CREATE TABLE t (v BLOB);', 'BEGIN;', ...Array.from({ length: 300 }, (_, i) => `INSERT INTO t VALUES (zeroblob(${i * 50}));`), 'COMMIT;'].join('\n'),
+    );
+    const whole = new Uint8Array(readFileSync(file));
+    // Shorter than the header, and garbage: refused with the reason, nothing read further.
+    expect(await openSqliteDatabase(memorySource('x', whole.subarray(0, 60)))).toMatchObject({ ok: false, offset: 0 });
+    const garbage = whole.slice();
+    garbage.fill(0x5a, 0, 16);
+    expect(await openSqliteDatabase(memorySource('x', garbage))).toEqual({ ok: false, why: 'no "SQLite format 3" magic: not a SQLite database', offset: 0 });
+    const badPage = whole.slice();
+    new DataView(badPage.buffer).setUint16(16, 3000);
+    expect(await openSqliteDatabase(memorySource('x', badPage))).toMatchObject({ ok: false, offset: 16 });
+    // Cut in the middle: the header still states every page; the missing ones read as zeros and are problems.
+    const cut = await openSqliteDatabase(memorySource('cut', whole.subarray(0, Math.floor(whole.length / 2))));
+    expect(cut.ok).toBe(true);
+    if (!cut.ok) return;
+    const root = (await readSchema(cut.db)).entries.find((e) => e.name === 't')!.rootPage;
+    const rows: (number | bigint)[] = [];
+    const walk = await walkTable(cut.db, root, (rowid) => void rows.push(rowid));
+    expect(walk.problems.length).toBeGreaterThan(0);
+    expect(walk.problems.every((p) => p.page !== null && p.page > Math.floor(whole.length / 2 / cut.db.header.pageSize))).toBe(true);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(300);
+    // A payload size of 2^40 in a leaf cell: refused before anything is allocated, the other rows still come.
+    const huge = whole.slice();
+    const db = await open(file);
+    let leaf = 0;
+    for (let pgno = 2; pgno <= db.pageCount && leaf === 0; pgno++) if ((await db.page(pgno))[0] === 13) leaf = pgno;
+    const base = (leaf - 1) * db.header.pageSize;
+    // The leaf's last cell (its largest payload: the first ones are only a few bytes, shorter than the varint).
+    const view = new DataView(huge.buffer);
+    const cell = view.getUint16(base + 8 + 2 * (view.getUint16(base + 3) - 1));
+    huge.set(encodeVarint(2 ** 40).subarray(0, 6), base + cell);
+    const h = await openSqliteDatabase(memorySource('huge', huge));
+    if (!h.ok) throw new Error(h.why);
+    const hw = await walkTable(h.db, root, () => undefined);
+    expect(hw.problems.filter((p) => p.page === leaf).map((p) => p.why)).toEqual([`a payload of ${2 ** 40} bytes, past the ${64 * 1024 * 1024}-byte bound`]);
+    expect(hw.rows).toBeGreaterThan(0);
+  });
+});
