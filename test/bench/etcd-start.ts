@@ -127,7 +127,14 @@ async function filesUnder(dir: string): Promise<{ file: string; size: number }[]
     for (const e of (await fs.readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) out.push({ file: p, size: (await fs.stat(p)).size });
+      else if (e.isFile()) {
+        // While the generator writes, etcd purges old .snap and WAL files between readdir and stat.
+        const size = await fs.stat(p).then(
+          (st) => st.size,
+          (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),
+        );
+        if (size !== null) out.push({ file: p, size });
+      }
     }
   };
   await walk(dir);
