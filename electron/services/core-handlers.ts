@@ -17,6 +17,7 @@ import { SessionStore, defaultGuidedDir } from './sessions/session-store';
 import { playbookById } from '../../shared/guided/playbooks';
 import { EtcdRepairService } from './etcd-repair-jobs';
 import { DqliteRebuildService } from './dqlite-rebuild-jobs';
+import { KineExportService } from './kine-export-jobs';
 import { defaultSshServiceConfig } from './ssh/settings';
 
 export { ApiError } from './api-error';
@@ -99,7 +100,7 @@ export interface BackendOptions {
   ssh?: Omit<SshServiceOptions, 'safeStorage'>;
   /** Where guided-session journals live (default `$LIFEBOAT_HOME/guided`). */
   guidedDir?: string;
-  /** Electron's native save/folder dialog (main.ts), for where etcd repair and salvage and the dqlite rebuild write; absent in web mode. */
+  /** Electron's native save/folder dialog (main.ts), for where etcd repair and salvage, the dqlite rebuild and the kine export write; absent in web mode. */
   chooseOutput?: (kind: 'file' | 'dir', suggested: string) => Promise<string | null>;
   /** Electron's native open dialog (main.ts), for the file a guided upload step sends to the node; absent in web mode. */
   chooseUploadFile?: () => Promise<string | null>;
@@ -120,6 +121,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}),
   });
   const dqliteRebuild = new DqliteRebuildService({ validation, outputRoot: copiesRoot, ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}) });
+  const kineExport = new KineExportService({ validation, outputRoot: copiesRoot, ...(opts.chooseOutput ? { chooseOutput: opts.chooseOutput } : {}) });
   const guided = createGuidedHandlers({
     ssh,
     store: sessionStore,
@@ -127,7 +129,14 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     salvagedOutputs: (ctx) => etcdRepair.salvagedSnapshots(ctx),
     ...(opts.chooseUploadFile ? { chooseUploadFile: opts.chooseUploadFile } : {}),
   });
-  const handlers = mergeHandlers(createCoreHandlers({ samples, validation }), ssh.handlers, guided.handlers, etcdRepair.handlers, dqliteRebuild.handlers);
+  const handlers = mergeHandlers(
+    createCoreHandlers({ samples, validation }),
+    ssh.handlers,
+    guided.handlers,
+    etcdRepair.handlers,
+    dqliteRebuild.handlers,
+    kineExport.handlers,
+  );
   return {
     handlers,
     validation,
@@ -137,12 +146,14 @@ export function createAllHandlers(opts: BackendOptions): Backend {
       validation.cancelAllFor(ctx);
       etcdRepair.release(ctx);
       dqliteRebuild.release(ctx);
+      kineExport.release(ctx);
       guided.release(ctx);
       await ssh.release(ctx);
     },
     shutdown: async () => {
       etcdRepair.shutdown();
       dqliteRebuild.shutdown();
+      kineExport.shutdown();
       await Promise.allSettled([validation.shutdown(), ssh.shutdown(), sessionStore.close()]);
     },
   };

@@ -24,6 +24,8 @@ import type { ErrorText } from '../../shared/contract/error-text';
 import type { EtcdRunOptions } from '../../shared/formats/etcd/validate';
 import { scanWal, type WalScan } from '../../shared/formats/etcd/wal';
 import { rebuildDqliteDirectory } from './dqlite-rebuild';
+import { exportKineFrom, NotKineError } from './kine-export';
+import type { KineExportResult } from '../../shared/contract/kine';
 import { localDirectory, openLocalTarget } from './fs-source';
 import { walScanInThread } from './wal-scan-thread';
 
@@ -45,6 +47,12 @@ export type WorkerRequest =
   | { type: 'etcd-repair-remote'; name: string; task: EtcdRepairTask }
   /** A dqlite node's databases rebuilt offline (dqlite-rebuild.ts) from the local directory `path` into the new folder `outDir`. */
   | { type: 'dqlite-rebuild'; path: string; outDir: string }
+  /**
+   * A kine table's live keys as object files (kine-export.ts): the SQLite file `file` of the local path `path` (a
+   * folder, or that file itself) or of the parent's remote directory (`-remote`), shown as `display`.
+   */
+  | { type: 'kine-export'; path: string; file: string; display: string; outDir: string; format: 'yaml' | 'json' }
+  | { type: 'kine-export-remote'; name: string; file: string; display: string; outDir: string; format: 'yaml' | 'json' }
   /** The etcd WAL's first pass over the local directory `path` (`walDir`: its path in the report), for wal-scan-thread.ts. */
   | { type: 'wal-scan'; path: string; walDir: string }
   | IoReply
@@ -85,6 +93,7 @@ export type WorkerReply =
   | { type: 'etcd-repair'; work: EtcdRepairWork }
   | { type: 'wal-scan'; scan: WalScan }
   | { type: 'dqlite-rebuild'; report: DqliteRebuildReport }
+  | { type: 'kine-export'; result: KineExportResult }
   /** `code`: an etcd query's refusal (`out-of-range`, `unknown-file`, ...), passed on to the client. */
   | { type: 'error'; message: string; cancelled: boolean; code?: string; text?: ErrorText }
   | IoRequest;
@@ -199,9 +208,18 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     last = now;
     reply({ type: 'progress', progress });
   };
-  if (req.type === 'validate-remote' || req.type === 'batches-remote' || req.type === 'etcd-query-remote' || req.type === 'etcd-repair-remote') {
+  if (
+    req.type === 'validate-remote' ||
+    req.type === 'batches-remote' ||
+    req.type === 'etcd-query-remote' ||
+    req.type === 'etcd-repair-remote' ||
+    req.type === 'kine-export-remote'
+  ) {
     const dir = remoteDirectory(req.name, io);
-    if (req.type === 'etcd-repair-remote') reply({ type: 'etcd-repair', work: await runEtcdRepairTask(dir, false, null, req.task, { signal, onProgress }) });
+    if (req.type === 'kine-export-remote')
+      reply({ type: 'kine-export', result: await exportKineFrom(dir, req.file, req.display, req.outDir, { format: req.format, signal, onProgress }) });
+    else if (req.type === 'etcd-repair-remote')
+      reply({ type: 'etcd-repair', work: await runEtcdRepairTask(dir, false, null, req.task, { signal, onProgress }) });
     else if (req.type === 'validate-remote') reply({ type: 'report', report: await validateDirectory(dir, { signal, onProgress, nodePath: req.nodePath }) });
     else if (req.type === 'batches-remote') reply({ type: 'batches', batches: await listSegmentBatches(dir, req.file, { signal, detail: req.detail }) });
     else reply({ type: 'etcd-query', result: await answerEtcdQuery(dir, req.report, req.query) });
@@ -222,7 +240,9 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
   }
   const target = await openLocalTarget(req.path);
   try {
-    if (req.type === 'validate') {
+    if (req.type === 'kine-export') {
+      reply({ type: 'kine-export', result: await exportKineFrom(target, req.file, req.display, req.outDir, { format: req.format, signal, onProgress }) });
+    } else if (req.type === 'validate') {
       const run: EtcdRunOptions = { signal, onProgress, nodePath: req.nodePath };
       // An etcd WAL is scanned in a second thread while this one walks the db (same report, less wall time).
       if (!target.isFile) {
@@ -285,7 +305,7 @@ if (port) {
         cancelled: abort.signal.aborted,
         ...(err instanceof EtcdQueryError ? { code: err.code } : {}),
         // An input refusal says itself in the UI's language (EtcdInputError's catalog text).
-        ...(err instanceof EtcdInputError ? { text: err.text } : {}),
+        ...(err instanceof EtcdInputError || err instanceof NotKineError ? { text: err.text } : {}),
       } satisfies WorkerReply);
     });
   });

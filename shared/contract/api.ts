@@ -15,6 +15,7 @@ import type { GuidedEvents, GuidedMethods } from './guided';
 import type { EtcdQuery, EtcdQueryResult } from './etcd';
 import type { EtcdRepairEvents, EtcdRepairMethods } from './etcd-repair';
 import type { DqliteRebuildEvents, DqliteRebuildMethods } from './dqlite-rebuild';
+import type { KineExportEvents, KineExportMethods } from './kine';
 
 export interface AppInfo {
   version: string;
@@ -72,8 +73,8 @@ export interface CoreEvents {
 }
 
 // Feature contracts are merged here (import their maps and add them with `&`).
-export type ApiMethods = CoreMethods & SshMethods & GuidedMethods & EtcdRepairMethods & DqliteRebuildMethods;
-export type ApiEvents = CoreEvents & SshEvents & GuidedEvents & EtcdRepairEvents & DqliteRebuildEvents;
+export type ApiMethods = CoreMethods & SshMethods & GuidedMethods & EtcdRepairMethods & DqliteRebuildMethods & KineExportMethods;
+export type ApiEvents = CoreEvents & SshEvents & GuidedEvents & EtcdRepairEvents & DqliteRebuildEvents & KineExportEvents;
 
 export type MethodName = keyof ApiMethods;
 export type ParamsOf<M extends MethodName> = ApiMethods[M]['params'];

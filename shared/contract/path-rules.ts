@@ -136,6 +136,23 @@ export const PATH_RULES: readonly PathRule[] = [
     electron: 'Only the starting point of the native folder dialog; nothing is opened or written until `dqlite.rebuild.start`.',
   },
   {
+    method: 'kine.export.start',
+    param: 'outputPath',
+    kind: 'server-file',
+    web:
+      'Only a new or empty folder inside the copies folder (LIFEBOAT_COPIES_DIR, default ~/lifeboat-copies), checked again after symlinks and before the job is looked up; ' +
+      '`kine.export.plan` proposes one. Refused (forbidden) without repeating the path. The input is the SQLite database the finished job found in its own source, never a path the client names.',
+    electron:
+      'Any absolute path the user chose (the native dialog of `kine.export.choose`, or typed); never inside a local input, never an existing file or non-empty folder.',
+  },
+  {
+    method: 'kine.export.choose',
+    param: 'suggestedPath',
+    kind: 'server-file',
+    web: 'Refused (unsupported): there is no file dialog in web mode; the path is only a hint for the desktop dialog and is never opened.',
+    electron: 'Only the starting point of the native folder dialog; nothing is opened or written until `kine.export.start`.',
+  },
+  {
     method: 'guided.upload',
     param: 'localPath',
     kind: 'server-file',

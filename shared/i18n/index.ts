@@ -18,6 +18,7 @@ import etcdText from './etcd-text';
 import etcdRepairText from './etcd-repair-text';
 import etcdRepairUi from './etcd-repair-ui';
 import dqliteRebuildUi from './dqlite-rebuild-ui';
+import kineExportUi from './kine-export-ui';
 import etcdUi from './etcd-ui';
 import guided from './guided';
 import guidedUpload from './guided-upload';
@@ -50,6 +51,7 @@ export const FEATURE_CATALOGS = {
   etcdRepairText,
   etcdRepairUi,
   dqliteRebuildUi,
+  kineExportUi,
   etcdBboltText,
   etcdRecordText,
   etcdPlanText,

@@ -349,6 +349,31 @@ describe.skipIf(!sshdAvailable())('path rules over the web transport (real web s
       await refused(client.call('dqlite.rebuild.choose', { suggestedPath: secretFile }), 'unsupported', [secretFile]);
     },
 
+    'kine.export.start outputPath': async () => {
+      // The same confinement as the rebuild and etcd's salvage (one helper): refused before the job is looked up, never echoed.
+      await fs.mkdir(copies, { recursive: true });
+      await fs.symlink(path.join(tmp, 'outside'), path.join(copies, 'kine-link-out'));
+      const outside = [
+        secretFile,
+        path.join(tmp, 'outside', 'objects'),
+        '/etc/lifeboat-objects',
+        copies,
+        path.join(copies, 'kine-link-out', 'o'),
+        `${copies}/../outside/o`,
+      ];
+      const messages: string[] = [];
+      for (const outputPath of outside) {
+        messages.push(await refused(client.call('kine.export.start', { jobId: 'no-such-job', outputPath }), 'forbidden', [outputPath]));
+      }
+      expect(new Set(messages).size).toBeLessThanOrEqual(2);
+      await refused(client.call('kine.export.start', { jobId: 'no-such-job', outputPath: path.join(copies, 'k', 'objects') }), 'unknown-job');
+      expect(await fs.readdir(path.join(tmp, 'outside'))).toEqual(['id_outside', 'id_outside.pub', 'shadow']);
+    },
+
+    'kine.export.choose suggestedPath': async () => {
+      await refused(client.call('kine.export.choose', { suggestedPath: secretFile }), 'unsupported', [secretFile]);
+    },
+
     'guided.upload localPath': async () => {
       // A file outside the copies folder (or reached through a link out of it, or the folder itself) is refused before the
       // session is looked up, so a token holder cannot push the server's own files to a node.

@@ -19,6 +19,7 @@ export function phaseKey(phase: string): string {
   if (phase === 'rebuild: reading the snapshot') return 'dqliteRebuildUi.phase.snapshot';
   if (phase === 'rebuild: applying the log') return 'dqliteRebuildUi.phase.log';
   if (phase === 'rebuild: writing the fresh backend') return 'dqliteRebuildUi.phase.backend';
+  if (phase === 'export: reading the database') return 'dqliteRebuildUi.phase.objectsRead';
   if (phase === 'export: writing objects') return 'dqliteRebuildUi.phase.objects';
   return 'dqliteRebuildUi.phase.validate';
 }
