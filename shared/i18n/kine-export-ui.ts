@@ -130,7 +130,7 @@ const zh: Record<keyof typeof en, string> = {
   'kineExportUi.result.complete': '表中的每一页都已读取：没有缺失任何键。',
   'kineExportUi.result.problems': '数据库中有 {n} 处无法读取：存放在那里的键可能缺失（下面是后端原文）。',
   'kineExportUi.result.next':
-    '重新应用任何内容之前请先检查这些文件。JSON 对象去掉 metadata.resourceVersion 后可以用 kubectl 重新应用（API 服务器会拒绝带有该字段的创建请求）；protobuf 对象（大多数内置类型）已解码出元数据，完整的存储值在 rawValueBase64 中。',
+    '重新应用任何内容之前请先检查这些文件。JSON 对象去掉 metadata.resourceVersion 后可以用 kubectl 重新应用（kube-apiserver 会拒绝带有该字段的创建请求）；protobuf 对象（大多数内置类型）已解码出元数据，完整的存储值在 rawValueBase64 中。',
 };
 
 export default defineCatalog(en, zh);

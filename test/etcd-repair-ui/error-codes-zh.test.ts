@@ -1,5 +1,5 @@
 /**
- * The repair/salvage panel and the guided upload step say a refusal from the
+ * The repair/salvage panel, the dqlite rebuild and kine export panels and the guided upload step say a refusal from the
  * back end in Chinese: every error code the services behind them throw
  * (read from their source, so a new code without a sentence fails here) has
  * a sentence in the code map of the screen, in both languages, and the
@@ -13,6 +13,7 @@ import { hasMessage, MESSAGES, translate } from '../../shared/i18n';
 import { EtcdInputError, repairEtcdCopy } from '../../electron/services/etcd-repair';
 import { REPAIR_ERRORS } from '../../renderer/src/features/etcd-repair/model';
 import { REBUILD_ERRORS } from '../../renderer/src/features/dqlite-rebuild/model';
+import { KINE_ERRORS } from '../../renderer/src/features/kine-export/model';
 import { UPLOAD_ERRORS } from '../../renderer/src/features/guided/upload-errors';
 import { englishLeaks } from '../helpers/zh-english';
 
@@ -52,6 +53,12 @@ describe('refusals of the back end in Chinese, by code', () => {
     const codes = [...new Set([...thrownCodes('electron/services/dqlite-rebuild-jobs.ts'), ...thrownCodes('electron/services/output-runs.ts'), 'unknown-job'])];
     expect(codes).toEqual(expect.arrayContaining(['forbidden', 'busy', 'exists', 'not-dqlite', 'unsupported']));
     expect(check(REBUILD_ERRORS, codes)).toEqual([]);
+  });
+
+  it('the kine export panel: every code kine.export.* throws (its own and the shared output rules)', () => {
+    const codes = [...new Set([...thrownCodes('electron/services/kine-export-jobs.ts'), ...thrownCodes('electron/services/output-runs.ts'), 'unknown-job'])];
+    expect(codes).toEqual(expect.arrayContaining(['forbidden', 'busy', 'exists', 'not-sqlite', 'unsupported', 'bad-params']));
+    expect(check(KINE_ERRORS, codes)).toEqual([]);
   });
 
   it('the guided upload step: every code guided.upload throws', () => {
