@@ -9,12 +9,16 @@
  * - `{ kind: 'copy' }` resolves only to a finished copy job of the same
  *   client (web mode included), never to another job or another client's copy;
  * - every command run on the node is announced before it runs, exact text.
- * The served directory is hashed before and after: never modified.
+ * - a k3s database folder read in place is exported (its WAL listed there)
+ *   with the same files as a local export.
+ * The served directories are hashed before and after: never modified.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DqliteRebuildService } from '../../electron/services/dqlite-rebuild-jobs';
+import { exportKineObjects } from '../../electron/services/kine-export';
+import { KineExportService } from '../../electron/services/kine-export-jobs';
 import type { ApiEvents, EventName } from '../../shared/contract/api';
 import type { ValidationReport } from '../../shared/contract/report';
 import type { SshEvents } from '../../shared/contract/ssh';
@@ -29,6 +33,7 @@ import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, startSshd, type KeyPair, type SshdInstance } from '../helpers/sshd';
 import { copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
+import { makeKineStateDb, sqliteLiveKeys } from '../helpers/kine-db';
 
 const enabled = sshdAvailable() && requireDqliteDemo();
 
@@ -329,4 +334,44 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
     }
     expect(await hashTree(served)).toEqual(servedBefore);
   }, 180_000);
+
+  it("exports a k3s database's objects read in place over SFTP: the same files as a local export, the node's files unchanged", async () => {
+    const k3s = makeKineStateDb(path.join(dir, 'node', 'k3s-db'));
+    for (const d of [path.dirname(k3s.dir), k3s.dir]) await fs.chmod(d, 0o755);
+    for (const n of await fs.readdir(k3s.dir)) await fs.chmod(path.join(k3s.dir, n), 0o644);
+    const before = await hashTree(k3s.dir);
+    const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
+    const ctx = testContext('web');
+    const copies = path.join(dir, 'copies');
+    const exporter = new KineExportService({ validation: service, outputRoot: () => copies });
+    try {
+      const connectionId = await connect(ctx);
+      const { jobId } = await service.start({ kind: 'remote', connectionId, path: k3s.dir }, ctx);
+      const end = await outcome(ctx, jobId);
+      expect(end.report?.findings.map((f) => [f.code, f.params?.file])).toEqual([['engine.sqlite', 'state.db']]);
+      const plan = exporter.plan(jobId, ctx);
+      const label = `${sshd.user}@${sshd.host}:${k3s.dir}/state.db`;
+      // The WAL is found when the run lists the node's folder; the operator is told to stop k3s first.
+      expect(plan).toMatchObject({ input: label, wal: { path: `${label}-wal`, present: null }, remote: true, outputRoot: copies });
+      const { exportId } = await exporter.start(jobId, plan.defaultOutput, undefined, ctx);
+      const done = await ctx.waitFor('kine.export.done', (e) => e.exportId === exportId);
+      expect(done.result.input).toBe(label);
+      expect(done.result.wal?.commits).toBeGreaterThan(0);
+      const local = path.join(dir, 'kine-local');
+      const expected = await exportKineObjects(k3s.file, local);
+      expect({ ...done.result, input: null, output: null, wal: { ...done.result.wal, file: null } }).toEqual({
+        ...expected,
+        input: null,
+        output: null,
+        wal: { ...expected.wal, file: null },
+      });
+      expect(contentsOf(await hashTree(plan.defaultOutput))).toEqual(contentsOf(await hashTree(local)));
+      expect(done.result.objects).toBe(sqliteLiveKeys(k3s.file).length);
+    } finally {
+      exporter.shutdown();
+      await ssh.release(ctx);
+      await service.shutdown();
+    }
+    expect(await hashTree(k3s.dir)).toEqual(before);
+  }, 120_000);
 });
