@@ -69,6 +69,9 @@ function printRebuild(r: DqliteRebuildReport, out: Out): void {
     out(`  ${swap.moveAside}`);
     out(`  # copy ${b.dir} to the node as ${MICROK8S_BACKEND} (owner root, files 0600), then:`);
     out(`  ${swap.start}`);
+    out(
+      `The same files in one archive, for the guided session's upload step (MicroK8s playbook, "fresh backend"): ${b.archive.file} (${b.archive.bytes} bytes, SHA-256 ${b.archive.sha256}).`,
+    );
     const voters = r.state.servers?.filter((x) => x.role === 'voter').length ?? 0;
     if (voters > 1)
       out(

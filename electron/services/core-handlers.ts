@@ -127,6 +127,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     store: sessionStore,
     uploadRoot: copiesRoot,
     salvagedOutputs: (ctx) => etcdRepair.salvagedSnapshots(ctx),
+    rebuiltBackends: (ctx) => dqliteRebuild.rebuiltBackends(ctx),
     ...(opts.chooseUploadFile ? { chooseUploadFile: opts.chooseUploadFile } : {}),
   });
   const handlers = mergeHandlers(

@@ -8,10 +8,12 @@
  *
  * One instance per composition root (core-handlers.ts `createAllHandlers`).
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DqliteRebuildPlan } from '../../shared/contract/dqlite-rebuild';
 import type { LocalText } from '../../shared/contract/text';
 import { ApiError } from './api-error';
+import { FRESH_BACKEND_ARCHIVE } from '../../shared/formats/dqlite/fresh-backend';
 import { confinedOutput, freshFolder, MAX_OUTPUT_PATH, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
 import type { CallContext, PartialHandlers } from './registry';
 import type { ResolvedSource, ValidationService } from './validation-service';
@@ -106,6 +108,14 @@ export class DqliteRebuildService {
       return true;
     });
     return { rebuildId: run.id };
+  }
+
+  /** The fresh backends this client's finished rebuilds packed (`<output>/backend.tar`, when one was written), oldest first. */
+  rebuiltBackends(ctx: CallContext): string[] {
+    return this.runs
+      .finishedOutputs(ctx, 'rebuild')
+      .map((out) => path.join(out, FRESH_BACKEND_ARCHIVE))
+      .filter((f) => existsSync(f));
   }
 
   /** A client went away: stop its runs (what they wrote so far stays). */

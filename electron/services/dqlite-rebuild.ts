@@ -7,15 +7,18 @@
  * looks finished. Then, when the databases are whole, `DIR/backend/`: a fresh
  * backend dqlite starts from (shared/formats/dqlite/fresh-backend.ts), with
  * the node's other files (cluster.yaml, info.yaml, certificates) copied in,
- * every file mode 0600. The kine database's live keys are written as object
+ * every file mode 0600, and the same files packed as `DIR/backend.tar` (for
+ * a guided session's upload step). The kine database's live keys are written as object
  * files into `DIR/objects/` (kine-export.ts).
  */
+import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DqliteFreshBackend, DqliteRebuildReport } from '../../shared/contract/dqlite';
 import { encodeFsmDatabaseHeader, encodeFsmSnapshotHeader } from '../../shared/formats/dqlite/fsm-snapshot';
-import { freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
+import { FRESH_BACKEND_ARCHIVE, freshBackendLayout } from '../../shared/formats/dqlite/fresh-backend';
 import { classifyName } from '../../shared/formats/dqlite/segment-name';
+import { encodeUstarFileHeader, ustarEnd, ustarPadding } from '../../shared/formats/archive/ustar';
 import type { RunOptions } from '../../shared/contract/progress';
 import { rebuildDqlite, type RebuildFile } from '../../shared/formats/dqlite/rebuild';
 import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
@@ -149,5 +152,52 @@ async function writeFreshBackend(
   await writeNew('metadata1', async function* () {
     yield layout.metadata1;
   });
-  return { dir, snapshot: layout.snapshotName, index: layout.index, term: layout.term, copied };
+  const archive = await writeBackendArchive(dir, path.join(outDir, FRESH_BACKEND_ARCHIVE), [
+    'metadata1',
+    layout.metaName,
+    layout.snapshotName,
+    ...copied.sort(),
+  ]);
+  return { dir, snapshot: layout.snapshotName, index: layout.index, term: layout.term, copied, archive };
+}
+
+/**
+ * `names` of `dir` as one ustar archive at `file` (members at its top level, mode 0600, owner root, mtime 0 so two
+ * runs over the same input write the same bytes), written as `file.part`, fsynced and renamed; its SHA-256.
+ */
+async function writeBackendArchive(dir: string, file: string, names: string[]): Promise<{ file: string; bytes: number; sha256: string }> {
+  const part = `${file}.part`;
+  const handle = await fs.open(part, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  const hash = createHash('sha256');
+  let at = 0;
+  const put = async (bytes: Uint8Array): Promise<void> => {
+    hash.update(bytes);
+    await writeFully(handle, bytes, at);
+    at += bytes.length;
+  };
+  try {
+    const buf = new Uint8Array(4 * 1024 * 1024);
+    for (const name of names) {
+      const input = await fs.open(path.join(dir, name), constants.O_RDONLY);
+      try {
+        const size = (await input.stat()).size;
+        await put(encodeUstarFileHeader({ name, size, mode: 0o600, mtime: 0 }));
+        for (let from = 0; from < size;) {
+          const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, size - from), from);
+          if (bytesRead === 0) throw new Error(`${name} is shorter than the ${size} bytes just written`);
+          await put(buf.subarray(0, bytesRead));
+          from += bytesRead;
+        }
+        await put(ustarPadding(size));
+      } finally {
+        await input.close();
+      }
+    }
+    await put(ustarEnd());
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(part, file);
+  return { file, bytes: at, sha256: hash.digest('hex') };
 }

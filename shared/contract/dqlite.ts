@@ -315,6 +315,11 @@ export interface DqliteFreshBackend {
   term: number;
   /** The node's other files copied in. */
   copied: string[];
+  /**
+   * The same files packed into one ustar archive beside the folder (`backend.tar`), for a guided session's upload
+   * step: extracted with `tar -x` into the node's backend directory once the old files are moved aside.
+   */
+  archive: { file: string; bytes: number; sha256: string };
 }
 
 export interface DqliteRebuiltDatabase {

@@ -60,6 +60,11 @@ export interface PlaybookStep {
   path?: string;
   /** upload: the session variable set to `path` once the upload is verified (e.g. `backup`, for the restore steps). */
   setsVariable?: string;
+  /**
+   * upload: what the picker offers: salvaged etcd snapshot.db files (the default), or fresh dqlite backends packed
+   * by the offline rebuild (`backend.tar`).
+   */
+  accepts?: UploadKind;
   /** Next step when this one passes (default: the next in the list; 'end' finishes). */
   next?: string;
   /** check/wait/verify/copy-validate: where to go when it fails (default: stop and ask the operator). */
@@ -172,7 +177,10 @@ export interface CopyValidateOutcome {
   manifest?: string;
 }
 
-/** A local file the upload step's picker offers (a salvaged snapshot.db the app knows of). */
+/** What an upload step sends: an etcd snapshot.db, or a fresh dqlite backend in one archive. */
+export type UploadKind = 'etcd-snapshot' | 'dqlite-backend';
+
+/** A local file the upload step's picker offers (a salvaged snapshot.db, or a rebuilt backend.tar, the app knows of). */
 export interface UploadCandidate {
   /** Absolute path on this machine (web mode: always inside the copies folder). */
   path: string;
@@ -181,15 +189,20 @@ export interface UploadCandidate {
   mtime: number;
   /** SHA-256 of the whole file, as the node must report it after the upload. */
   sha256: string;
-  /** `etcdctl snapshot restore` would accept it: a bbolt db whose 32-byte SHA-256 trailer matches its body. */
+  /**
+   * A snapshot.db `etcdctl snapshot restore` would accept (a bbolt db whose 32-byte SHA-256 trailer matches its
+   * body); a backend.tar that holds a fresh backend (metadata1, a snapshot and its .meta).
+   */
   valid: boolean;
   /** Why it would not restore, when `valid` is false. */
   problem?: LocalText;
-  /** Where the app knows it from: a salvage run of this window, or the copies folder. */
+  /** Where the app knows it from: a salvage or rebuild run of this window, or the copies folder. */
   origin: 'salvage' | 'copies';
 }
 
 export interface UploadCandidates {
+  /** What was looked for. */
+  accepts: UploadKind;
   /** Newest good first: valid files by time (newest first), then the others by time. */
   candidates: UploadCandidate[];
   /** The folder that was searched (the copies folder). */
@@ -249,7 +262,7 @@ export interface GuidedMethods {
    * size, time, SHA-256 and whether its trailer makes it restorable. Web mode
    * lists only files inside the copies folder.
    */
-  'guided.uploadCandidates': { params: Record<string, never>; result: UploadCandidates };
+  'guided.uploadCandidates': { params: { accepts?: UploadKind }; result: UploadCandidates };
   /** Desktop only: the native open dialog for the file to upload; null when the user cancelled. */
   'guided.uploadChoose': { params: Record<string, never>; result: { path: string | null } };
   /** Stop the running upload of this step: the node's temp copy is removed, the destination never touched. */

@@ -97,6 +97,8 @@ const en = {
   'dqliteRebuildUi.result.backendNone': 'No fresh backend was written (the back end’s reason below).',
   'dqliteRebuildUi.result.quorum':
     'Its membership has {n} voters, as the log left it: alone this node has no quorum. Follow MicroK8s’ quorum restore (cluster.yaml naming this node only, then dqlite .reconfigure) before starting it, then re-join the others.',
+  'dqliteRebuildUi.result.archive':
+    'The same files in one archive, {file} ({bytes} bytes, SHA-256 {sha256}): a guided MicroK8s session uploads it to the node (“Put the fresh backend in place”), checks its hash there and swaps it in, the old files moved aside.',
   'dqliteRebuildUi.result.steps': 'To start the node from it (the old backend is kept aside, never deleted):',
   'dqliteRebuildUi.step.stop': 'Stop MicroK8s on the node',
   'dqliteRebuildUi.step.moveAside': 'Move the old backend aside',
@@ -191,6 +193,8 @@ const zh: Record<keyof typeof en, string> = {
   'dqliteRebuildUi.result.backendNone': '没有写入全新 backend（后端的原因见下）。',
   'dqliteRebuildUi.result.quorum':
     '按日志留下的状态，其成员关系有 {n} 个投票者：仅此一个节点没有法定人数。启动前请按 MicroK8s 的法定人数恢复流程操作（cluster.yaml 只列出本节点，然后运行 dqlite .reconfigure），之后再让其他节点重新加入。',
+  'dqliteRebuildUi.result.archive':
+    '同样的文件也打包成一个归档 {file}（{bytes} 字节，SHA-256 {sha256}）：MicroK8s 引导会话会把它上传到节点（“放入全新 backend”），在节点上核对哈希后换入，旧文件移到一旁保留。',
   'dqliteRebuildUi.result.steps': '用它启动节点（旧的 backend 会移到一旁保留，绝不删除）：',
   'dqliteRebuildUi.step.stop': '在节点上停止 MicroK8s',
   'dqliteRebuildUi.step.moveAside': '把旧的 backend 移到一旁',

@@ -82,7 +82,7 @@ async function filesOf(dir: string): Promise<Map<string, Buffer>> {
 
 /** The report without what names where it was written. */
 function comparable(r: DqliteRebuildReport): unknown {
-  return { ...r, input: null, output: null, backend: r.backend ? { ...r.backend, dir: null } : null };
+  return { ...r, input: null, output: null, backend: r.backend ? { ...r.backend, dir: null, archive: { ...r.backend.archive, file: null } } : null };
 }
 
 beforeAll(async () => {
@@ -249,7 +249,7 @@ describe.skipIf(!canRun)('the dqlite rebuild on the desktop (electron transport)
         );
       while (!ended() && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
       expect(ended()?.event).toBe('dqlite.rebuild.done');
-      expect(readdirSync(out).sort()).toEqual(['backend', 'demo.db']);
+      expect(readdirSync(out).sort()).toEqual(['backend', 'backend.tar', 'demo.db']);
     } finally {
       rebuild.shutdown();
       await validation.shutdown();

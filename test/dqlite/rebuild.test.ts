@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ import { checkSnapshotMeta, encodeSnapshotMeta } from '../../shared/formats/dqli
 import { damageLastClosedSegment, decodeMeta } from '../helpers/dqlite-files';
 import { SqliteWalReader, type WalCommit } from '../../shared/formats/dqlite/sqlite-wal';
 import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
+import { listUstar } from '../../shared/formats/archive/ustar';
 import { ensureBuilt, runCli } from '../cli/fixtures';
 
 const HAVE_SQLITE = spawnSync('sh', ['-c', 'command -v sqlite3']).status === 0;
@@ -422,7 +423,7 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
       expect([report.engineWouldStart, report.engineWouldDrop]).toEqual(sample === 'dqlite-healthy' ? [true, false] : [false, false]);
       expect(report.databases.map((d) => d.file)).toEqual(['demo.db']);
       expect(report.base?.snapshot).toMatch(/^snapshot-1-/);
-      expect(readdirSync(out)).toEqual(['backend', 'demo.db']);
+      expect(readdirSync(out)).toEqual(['backend', 'backend.tar', 'demo.db']);
       const db = path.join(out, 'demo.db');
       expect(statSync(db).mode & 0o777).toBe(0o600);
       expect(statSync(db).size).toBe(report.databases[0]!.bytes);
@@ -458,6 +459,28 @@ describe.skipIf(!HAVE_SQLITE)('lifeboat salvage DQLITE_DIR --out DIR', () => {
       await fsm.push(new Uint8Array(readFileSync(path.join(b.dir, b.snapshot))));
       expect(fsm.finish()).toEqual({ databases: [{ name: 'demo', mainSize: statSync(db).size, walSize: 0 }], stop: null, trailingBytes: 0 });
       expect(main.equals(readFileSync(db))).toBe(true);
+
+      // The same files in one archive for the guided upload: GNU tar lists them as root's 0600 files at its
+      // top level and extracts them byte for byte; its SHA-256 is the report's; our reader lists the same members.
+      const tar = path.join(out, 'backend.tar');
+      expect(b.archive).toEqual({ file: tar, bytes: statSync(tar).size, sha256: createHash('sha256').update(readFileSync(tar)).digest('hex') });
+      const names = ['metadata1', `${b.snapshot}.meta`, b.snapshot, ...[...b.copied].sort()];
+      const listing = spawnSync('tar', ['-tvf', tar, '--numeric-owner'], { encoding: 'utf8' });
+      expect(listing.status, listing.stderr).toBe(0);
+      expect(
+        listing.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/)),
+      ).toEqual(names.map((n) => ['-rw-------', '0/0', String(statSync(path.join(b.dir, n)).size), '1970-01-01', '00:00', n]));
+      const unpacked = path.join(tmp, `unpacked-${sample}`);
+      mkdirSync(unpacked);
+      expect(spawnSync('tar', ['-xf', tar, '-C', unpacked]).status).toBe(0);
+      for (const n of names) expect(readFileSync(path.join(unpacked, n)).equals(readFileSync(path.join(b.dir, n))), n).toBe(true);
+      const tarBytes = new Uint8Array(readFileSync(tar));
+      const ours = await listUstar({ name: 'backend.tar', size: tarBytes.length, read: (o, l) => Promise.resolve(tarBytes.subarray(o, o + l)) }, 100);
+      expect([ours.ended, ours.problem]).toEqual([true, null]);
+      expect(ours.members.map((m) => [m.name, m.type, m.size, m.mode])).toEqual(names.map((n) => [n, 'file', statSync(path.join(b.dir, n)).size, 0o600]));
     }
   });
 

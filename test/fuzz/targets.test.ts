@@ -35,6 +35,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'dqlite-rebuild',
       'dqlite-payloads',
       'sqlite',
+      'ustar',
       'yaml',
       'json',
       'log-text',

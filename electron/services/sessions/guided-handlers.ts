@@ -115,6 +115,8 @@ export function createGuidedHandlers(deps: {
   uploadRoot: () => string;
   /** The snapshot.db files this client's finished salvage runs wrote (offered first by the upload picker). */
   salvagedOutputs?: (ctx: CallContext) => string[];
+  /** The backend.tar files this client's finished dqlite rebuilds wrote (dqlite-rebuild-jobs.ts), oldest first. */
+  rebuiltBackends?: (ctx: CallContext) => string[];
   /** Desktop only: the native open dialog for the file to upload (main.ts); absent in web mode and the CLI. */
   chooseUploadFile?: () => Promise<string | null>;
   onUpdate?: (state: SessionState, ctx: CallContext | null) => void;
@@ -242,11 +244,18 @@ export function createGuidedHandlers(deps: {
       running.abort.abort();
       return { cancelled: true };
     },
-    'guided.uploadCandidates': async (_p, ctx) => {
+    'guided.uploadCandidates': async (p, ctx) => {
       const root = deps.uploadRoot();
       const web = ctx.transport === 'web';
+      const asked = (p as { accepts?: unknown } | null)?.accepts;
+      // Contract: the step's own `accepts`, or none (etcd's snapshot.db).
+      if (asked !== undefined && asked !== 'etcd-snapshot' && asked !== 'dqlite-backend')
+        throw new ApiError('bad-params', 'accepts must be etcd-snapshot or dqlite-backend');
+      const accepts = asked ?? 'etcd-snapshot';
+      const known = accepts === 'dqlite-backend' ? (deps.rebuiltBackends?.(ctx) ?? []) : (deps.salvagedOutputs?.(ctx) ?? []);
       return {
-        candidates: await candidates.list({ copiesRoot: root, salvaged: deps.salvagedOutputs?.(ctx) ?? [], confine: web }),
+        accepts,
+        candidates: await candidates.list({ copiesRoot: root, salvaged: known, confine: web, accepts }),
         root,
         confinedTo: web ? root : null,
         canChooseWithDialog: !web && deps.chooseUploadFile !== undefined,

@@ -61,6 +61,19 @@ export function backendSwapCommands(nodeBackend: string): { stop: string; moveAs
   };
 }
 
+/** The fresh backend's files packed into one ustar archive beside its folder, for a guided session's upload step. */
+export const FRESH_BACKEND_ARCHIVE = 'backend.tar';
+
+/**
+ * One command, run as root, that swaps the fresh backend in from its uploaded archive: every entry of `backend`
+ * moved into the new folder `aside` (never deleted), then the archive extracted into `backend` (files owned by
+ * root, their 0600 kept, mtimes now). The directory itself stays, so its owner, mode and SELinux context do, and
+ * a backend that is a mount point is swapped too. Arguments may be playbook placeholders (`{{dataDir}}`).
+ */
+export function backendArchiveSwapCommand(backend: string, archive: string, aside: string): string {
+  return `mkdir -m 0700 ${aside} && find ${backend} -mindepth 1 -maxdepth 1 -exec mv -t ${aside} -- {} + && tar -x -m --no-same-owner -f ${archive} -C ${backend} && ls -l ${backend}`;
+}
+
 /**
  * The live Kubernetes keys of a rebuilt kine database (`file`): kine keeps every revision as a row
  * (id = revision); a key is live when its newest row is not a deletion (compact_rev_key is kine's own

@@ -6,6 +6,7 @@
  */
 import type { Playbook } from '../../contract/guided';
 import type { ManagedBy } from '../../contract/node';
+import { backendArchiveSwapCommand } from '../../formats/dqlite/fresh-backend';
 import { restoreTail } from './etcd-restore';
 import { etcdMemberLost, kindAddresses, quorumAndSpace } from './etcd-members';
 import { change, DATA_DIR_VAR, ETCDCTL_TLS_VAR, explain, MANIFEST_VARS, MEMBER_NAME_VAR, UNIT_VARS } from './steps';
@@ -153,13 +154,24 @@ export const kubeadmEtcdDb: Playbook = {
   ],
 };
 
+/** Stopping MicroK8s before its backend's files move (both repairs of report 1). */
+const STOP_MICROK8S = {
+  title: { en: 'Stop MicroK8s', 'zh-CN': '停止 MicroK8s' },
+  body: { en: 'dqlite must not run while its files are moved.', 'zh-CN': '移动文件时 dqlite 不能运行。' },
+  command: 'snap stop microk8s',
+  touches: ['{{dataDir}}'],
+  backup: ['{{dataDir}}'],
+  risk: { en: 'The whole cluster control plane on this node stops until it is started again.', 'zh-CN': '本节点的整个集群控制平面停止，直到重新启动。' },
+};
+
 /** Report 1: MicroK8s dqlite will not start after a power cut. */
 export const microk8sDqlite: Playbook = {
   id: 'microk8s-dqlite',
   title: { en: 'MicroK8s dqlite with a corrupt segment or snapshot', 'zh-CN': 'MicroK8s dqlite 段或快照损坏' },
   summary: {
-    en: 'k8s-dqlite will not start (or would start only by silently dropping entries). Copy the backend off, validate it, apply the smallest repair Lifeboat plans (quarantine, never delete), start and verify.',
-    'zh-CN': 'k8s-dqlite 无法启动（或只能通过静默丢弃条目启动）。复制 backend、校验、执行 Lifeboat 规划的最小修复（隔离而非删除），然后启动并验证。',
+    en: 'k8s-dqlite will not start (or would start only by silently dropping entries). Copy the backend off, validate it, then either apply the smallest repair Lifeboat plans (quarantine, never delete) or put the fresh backend of the offline rebuild in place (every readable entry kept), start and verify.',
+    'zh-CN':
+      'k8s-dqlite 无法启动（或只能通过静默丢弃条目启动）。复制 backend、校验，然后执行 Lifeboat 规划的最小修复（隔离而非删除），或放入离线重建得到的全新 backend（保留每一个可读的条目），再启动并验证。',
   },
   engine: 'dqlite',
   signatures: [
@@ -192,15 +204,25 @@ export const microk8sDqlite: Playbook = {
       },
       path: '{{dataDir}}',
     },
-    change({
-      id: 'stop',
-      title: { en: 'Stop MicroK8s', 'zh-CN': '停止 MicroK8s' },
-      body: { en: 'dqlite must not run while its files are moved.', 'zh-CN': '移动文件时 dqlite 不能运行。' },
-      command: 'snap stop microk8s',
-      touches: ['{{dataDir}}'],
-      backup: ['{{dataDir}}'],
-      risk: { en: 'The whole cluster control plane on this node stops until it is started again.', 'zh-CN': '本节点的整个集群控制平面停止，直到重新启动。' },
-    }),
+    {
+      id: 'choose-repair',
+      kind: 'decision',
+      title: { en: 'Which repair?', 'zh-CN': '选择哪种修复？' },
+      body: {
+        en: 'The smallest repair moves the files the report names to quarantine: dqlite then starts without the entries the report lists as lost. The offline rebuild of the copy ("Rebuild the databases" on its report, or `lifeboat salvage COPY --out DIR`) applies every readable entry and packs a fresh backend into backend.tar: choose it when the repair would lose entries you need, or when the report says the snapshot is damaged.',
+        'zh-CN':
+          '最小修复把报告列出的文件移入隔离区：之后 dqlite 启动时不含报告中列为丢失的条目。对副本进行离线重建（在其报告中点“重建数据库”，或运行 `lifeboat salvage COPY --out DIR`）会应用每一个可读的条目，并把全新 backend 打包成 backend.tar：当修复会丢失你需要的条目，或报告指出快照损坏时，请选择它。',
+      },
+      options: [
+        { id: 'quarantine', label: { en: 'The smallest repair: quarantine the files the plan names', 'zh-CN': '最小修复：隔离方案列出的文件' }, goto: 'stop' },
+        {
+          id: 'fresh-backend',
+          label: { en: 'Put the fresh backend of the offline rebuild in place', 'zh-CN': '放入离线重建得到的全新 backend' },
+          goto: 'upload-backend',
+        },
+      ],
+    },
+    change({ id: 'stop', ...STOP_MICROK8S }),
     change({
       id: 'quarantine',
       title: { en: 'Move the files the repair plan names to quarantine', 'zh-CN': '将修复方案列出的文件移入隔离区' },
@@ -241,6 +263,41 @@ export const microk8sDqlite: Playbook = {
       intervalSeconds: 3,
       timeoutSeconds: 180,
       next: 'end',
+    },
+    {
+      id: 'upload-backend',
+      kind: 'upload',
+      title: { en: 'Upload the fresh backend to the node', 'zh-CN': '将全新 backend 上传到节点' },
+      body: {
+        en: 'The backend.tar the offline rebuild wrote beside its fresh backend: written as a new file (an existing one is never overwritten) over SFTP, put in place as root with install -m 0600, and its SHA-256 on the node checked against the local file. Nothing in the backend changes yet.',
+        'zh-CN':
+          '离线重建在全新 backend 旁边写出的 backend.tar：通过 SFTP 作为新文件写入（绝不覆盖已有文件），以 root 身份用 install -m 0600 放到位，并在节点上核对其 SHA-256 与本地文件一致。此时 backend 还没有任何改动。',
+      },
+      path: '{{backupDir}}/{{sessionId}}-fresh-backend.tar',
+      sudo: true,
+      accepts: 'dqlite-backend',
+      setsVariable: 'freshBackend',
+    },
+    change({ id: 'stop-for-swap', ...STOP_MICROK8S }),
+    {
+      ...change({
+        id: 'swap-backend',
+        title: { en: 'Put the fresh backend in place', 'zh-CN': '放入全新 backend' },
+        body: {
+          en: 'Every file of the backend is moved into a new folder beside it (never deleted), then the uploaded archive is extracted into the backend, as root. The directory itself stays, with its owner and context.',
+          'zh-CN':
+            'backend 中的每个文件都会移到旁边一个新文件夹中（绝不删除），然后以 root 身份把上传的归档解压到 backend 中。目录本身保留，其属主和安全上下文不变。',
+        },
+        command: backendArchiveSwapCommand('{{dataDir}}', '{{freshBackend}}', '{{dataDir}}.before-lifeboat-{{stamp}}'),
+        touches: ['{{dataDir}}'],
+        backup: ['{{dataDir}}'],
+        risk: {
+          en: 'dqlite then starts from the rebuilt databases only: entries the rebuild did not apply (its report says which) are not on this node. If its membership has several voters, this node alone has no quorum: follow MicroK8s’ quorum restore first. The old files stay in {{dataDir}}.before-lifeboat-{{stamp}}.',
+          'zh-CN':
+            '之后 dqlite 只从重建的数据库启动：重建未应用的条目（其报告列出了哪些）不在此节点上。若其成员关系中有多个投票者，仅此一个节点没有法定人数：请先按 MicroK8s 的法定人数恢复步骤操作。旧文件保留在 {{dataDir}}.before-lifeboat-{{stamp}} 中。',
+        },
+      }),
+      next: 'start',
     },
   ],
 };

@@ -37,6 +37,7 @@ import { protobuf } from './protobuf';
 import { selftestHang, selftestOom, selftestThrow } from './selftest';
 import { sshConfig } from './ssh-config';
 import { sqliteDatabase } from './sqlite';
+import { ustarArchive } from './ustar';
 
 export type AnyTarget = FuzzTarget<unknown, unknown>;
 
@@ -55,6 +56,7 @@ export const TARGETS: readonly AnyTarget[] = [
   dqliteRebuild,
   dqlitePayloads,
   sqliteDatabase,
+  ustarArchive,
   membershipYaml,
   json,
   logText,
