@@ -8,7 +8,9 @@
  * An existing destination is refused, in English then in Chinese; moved
  * away, the salvaged file goes up in Chinese, the recorded SHA-256 shows,
  * and the file on the node is byte-identical. The copies folder is hashed
- * before and after. Screenshots in both languages.
+ * before and after. Screenshots in both languages. The MicroK8s playbook's
+ * fresh-backend branch offers the backend.tar the offline rebuild packed, in
+ * both languages, and uploads it.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,7 +18,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { CLI } from '../cli/fixtures';
+import { CLI, REPO } from '../cli/fixtures';
+import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -54,6 +57,8 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     await fs.writeFile(big, randomBytes(BIG));
     const t = Date.now() / 1000;
     await fs.utimes(salvaged, t - 600, t - 600);
+    // A fresh dqlite backend the offline rebuild packed (for the MicroK8s playbook's upload).
+    await rebuildDqliteDirectory(path.join(REPO, 'resources', 'samples', 'dqlite-healthy'), path.join(copies, 'rebuilt'));
     copies = await fs.realpath(copies);
     salvaged = path.join(copies, 'salvaged-snapshot.db');
     big = path.join(copies, 'large.db');
@@ -189,4 +194,37 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     expect(onNode.equals(await fs.readFile(salvaged))).toBe(true);
     expect(await hashTree(copies)).toBe(copiesBefore);
   }, 600_000);
+
+  it("MicroK8s: the fresh backend branch offers the rebuild's backend.tar, in Chinese too, and uploads it byte-identical", async () => {
+    const page = await openAppOnSsh(app, node.sshd);
+    await page.getByTestId('pane-guided').click();
+    await page.getByTestId('start-microk8s-dqlite').click();
+    await page.getByTestId('checklist').waitFor();
+    await skipStep(page, 'copy-validate');
+    await page.getByTestId('step-choose-repair').getByRole('button', { name: 'Put the fresh backend of the offline rebuild in place' }).click();
+    const step = page.getByTestId('step-upload-backend');
+    await step.getByTestId('upload-candidates').waitFor({ timeout: 60_000 });
+    const tar = path.join(copies, 'rebuilt', 'backend.tar');
+    expect(await checkedValue(page)).toBe(tar);
+    expect(await step.locator('legend').innerText()).toBe('Fresh dqlite backends the offline rebuild packed (backend.tar), newest good first');
+    expect(await step.getByTestId('upload-candidate-verdict').allInnerTexts()).toEqual(['holds a fresh backend: metadata1, a snapshot and its .meta']);
+    const sessionId = (await page.getByTestId('upload-destination').innerText()).match(/lifeboat\/([0-9a-f-]+)-fresh-backend\.tar/)![1]!;
+    const dest = `/var/backups/lifeboat/${sessionId}-fresh-backend.tar`;
+    await page.getByTestId('language-button').click();
+    await expect.poll(() => step.locator('legend').innerText()).toBe('离线重建打包的全新 dqlite backend（backend.tar），最新且完好的在前');
+    expect(await step.getByTestId('upload-candidate-verdict').first().innerText()).toBe('包含全新 backend：metadata1、一个快照及其 .meta');
+    await screenshot(page, 'guided-upload-backend-zh', false);
+    await step.getByTestId('upload-run').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => step.getAttribute('data-status'), { timeout: 120_000 }).toBe('passed');
+    const localSha = createHash('sha256')
+      .update(await fs.readFile(tar))
+      .digest('hex');
+    expect(await step.getByTestId('uploaded').innerText()).toMatch(new RegExp(`^已上传 [\\d.]+ [KM]?i?B 到 ${dest}，已在节点上核对 SHA-256 ${localSha}。$`));
+    expect((await fs.readFile(node.hostPath(dest))).equals(await fs.readFile(tar))).toBe(true);
+    // The next step is the stop before the swap, its command shown.
+    await expect.poll(() => page.getByTestId('step-stop-for-swap').innerText()).toContain('snap stop microk8s');
+    await page.getByTestId('language-button').click();
+    expect(await hashTree(copies)).toBe(copiesBefore);
+  }, 300_000);
 });

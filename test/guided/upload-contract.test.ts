@@ -21,7 +21,8 @@ import type { SessionState, UploadCandidates, UploadProgress } from '../../share
 import type { SshEvents } from '../../shared/contract/ssh';
 import { translateLocal } from '../../shared/i18n';
 import { startWebServer, type WebServer } from '../../electron/web/server';
-import { CLI, ensureBuilt } from '../cli/fixtures';
+import { CLI, ensureBuilt, REPO } from '../cli/fixtures';
+import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -42,6 +43,7 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
   let restoreEnv: () => void;
   let salvaged: string;
   let big: string;
+  let backendTar: string;
   let inputsBefore: string;
   let password = '';
 
@@ -71,6 +73,14 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     // Listed newest first: make the damaged ones newer than the good one, which must still come first.
     const t = Date.now() / 1000;
     await fs.utimes(salvaged, t - 600, t - 600);
+    // For the MicroK8s playbook's upload: a fresh backend the offline rebuild packed, a tar of something else, a
+    // file named .tar that is none.
+    backendTar = (await rebuildDqliteDirectory(path.join(REPO, 'resources', 'samples', 'dqlite-healthy'), path.join(copies, 'node-b', 'rebuilt'))).backend!
+      .archive.file;
+    await fs.mkdir(path.join(tmp, 'logs'));
+    await fs.writeFile(path.join(tmp, 'logs', 'kubelet.log'), 'I1206 08:00:00 kubelet started\n');
+    expect(spawnSync('tar', ['-cf', path.join(copies, 'logs.tar'), '-C', path.join(tmp, 'logs'), '.']).status).toBe(0);
+    await fs.writeFile(path.join(copies, 'notes.tar'), 'not a tar at all\n');
     // A large file (not a snapshot) for the cancel: long enough to be cut mid-transfer.
     big = path.join(copies, 'large.db');
     await fs.writeFile(big, randomBytes(96 * 1024 * 1024));
@@ -150,6 +160,27 @@ describe.runIf(RUN)('guided upload over the web transport (realistic nodes, real
     // Web mode never reads outside the copies folder: the etcd data dir beside it is not listed.
     expect(list.candidates.every((c) => c.path.startsWith(real + path.sep))).toBe(true);
     expect(await client.call('guided.uploadChoose', {}).catch((e: Error & { code?: string }) => e.code)).toBe('unsupported');
+  });
+
+  it('for a dqlite step, lists the backend.tar the rebuild packed as good, tars without a fresh backend after with why', async () => {
+    const list = await client.call<UploadCandidates>('guided.uploadCandidates', { accepts: 'dqlite-backend' });
+    expect(list.accepts).toBe('dqlite-backend');
+    const real = await fs.realpath(copies);
+    expect(list.candidates[0]).toMatchObject({
+      path: path.join(real, 'node-b', 'rebuilt', 'backend.tar'),
+      valid: true,
+      sha256: sha(await fs.readFile(backendTar)),
+    });
+    const byName = new Map(list.candidates.map((c) => [path.basename(c.path), c]));
+    expect(byName.get('logs.tar')?.problem).toEqual({
+      key: 'guided.upload.problem.notBackend',
+      params: { missing: 'metadata1, snapshot-TERM-INDEX-N + .meta' },
+    });
+    expect(byName.get('notes.tar')?.problem?.key).toBe('guided.upload.problem.notArchive');
+    // Only archives are offered for it, and only snapshot.db files for etcd's steps.
+    expect(list.candidates.every((c) => c.path.endsWith('.tar'))).toBe(true);
+    expect((await client.call<UploadCandidates>('guided.uploadCandidates', {})).candidates.every((c) => c.path.endsWith('.db'))).toBe(true);
+    expect(await client.call('guided.uploadCandidates', { accepts: 'zip' }).catch((e: Error & { code?: string }) => e.code)).toBe('bad-params');
   });
 
   it('refuses an existing destination untouched, then uploads with progress: the node file is byte-identical and recorded', async () => {

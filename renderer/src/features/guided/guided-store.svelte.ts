@@ -7,7 +7,7 @@
  * One instance for the page, like the SSH store.
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
-import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary, UploadCandidates, UploadProgress } from '../../../../shared/contract/guided';
+import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary, UploadCandidates, UploadKind, UploadProgress } from '../../../../shared/contract/guided';
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
@@ -50,8 +50,8 @@ export class GuidedStore {
   }
 
   /** The upload picker's list (the back end reads only the copies folder in web mode). */
-  uploadCandidates(): Promise<UploadCandidates> {
-    return this.client.call('guided.uploadCandidates', {});
+  uploadCandidates(accepts: UploadKind = 'etcd-snapshot'): Promise<UploadCandidates> {
+    return this.client.call('guided.uploadCandidates', { accepts });
   }
 
   /** Desktop: the native open dialog; null when cancelled. */
