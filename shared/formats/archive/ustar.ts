@@ -136,7 +136,8 @@ export async function listUstar(
   const members: UstarMember[] = [];
   let at = 0;
   while (members.length < maxMembers) {
-    if (at + USTAR_BLOCK > src.size) return { members, problem: { offset: Math.min(at, src.size), why: 'the archive ends before its end blocks' }, ended: false };
+    if (at + USTAR_BLOCK > src.size)
+      return { members, problem: { offset: Math.min(at, src.size), why: 'the archive ends before its end blocks' }, ended: false };
     const h = decodeUstarHeader(await src.read(at, USTAR_BLOCK));
     if (!h.ok) return h.end ? { members, problem: null, ended: true } : { members, problem: { offset: at, why: h.why }, ended: false };
     const dataOffset = at + USTAR_BLOCK;

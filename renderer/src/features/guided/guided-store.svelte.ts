@@ -7,7 +7,15 @@
  * One instance for the page, like the SSH store.
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
-import type { CopyValidateOutcome, Playbook, SessionState, SessionSummary, UploadCandidates, UploadKind, UploadProgress } from '../../../../shared/contract/guided';
+import type {
+  CopyValidateOutcome,
+  Playbook,
+  SessionState,
+  SessionSummary,
+  UploadCandidates,
+  UploadKind,
+  UploadProgress,
+} from '../../../../shared/contract/guided';
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
 import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
