@@ -213,6 +213,7 @@ describe.runIf(RUN)('guided session: MicroK8s, the fresh backend of the offline 
       const report = await validateDirectory(localDirectory(copy.localPath), { nodePath: { path: BACKEND, origin: 'copied-from' } });
       expect(report.startable).toBe(false);
       s = await service.copyValidated(id, 'copy-validate', { ok: true, summary: report.summary, findings: [] });
+      expect(s.current).toBe('choose-repair');
       s = await service.choose(id, 'choose-repair', 'fresh-backend');
       expect(s.current).toBe('upload-backend');
 
