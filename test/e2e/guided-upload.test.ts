@@ -9,8 +9,9 @@
  * away, the salvaged file goes up in Chinese, the recorded SHA-256 shows,
  * and the file on the node is byte-identical. The copies folder is hashed
  * before and after. Screenshots in both languages. The MicroK8s playbook's
- * fresh-backend branch offers the backend.tar the offline rebuild packed, in
- * both languages, and uploads it.
+ * fresh-backend branch on a node with the field report's backend: the copy
+ * validated from the checklist is rebuilt from the upload step, its
+ * backend.tar offered first (in Chinese too) and uploaded.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,7 +20,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CLI, REPO } from '../cli/fixtures';
-import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
+import { MICROK8S_BACKEND } from '../../shared/formats/dqlite/repair-plan';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -37,6 +38,7 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
   let salvaged: string;
   let big: string;
   let copiesBefore: string;
+  let knownHosts: string;
 
   beforeAll(async () => {
     await ensureRendererBuilt();
@@ -45,6 +47,7 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     const g = await makeGolden(path.join(tmp, 'etcd'), { keys: 100 });
     node = await startRealisticNode({});
     const paths = await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') });
+    knownHosts = paths.knownHosts;
     copies = paths.copies;
     await fs.mkdir(copies, { recursive: true });
     const copy = path.join(copies, 'etcd-copy');
@@ -57,8 +60,6 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     await fs.writeFile(big, randomBytes(BIG));
     const t = Date.now() / 1000;
     await fs.utimes(salvaged, t - 600, t - 600);
-    // A fresh dqlite backend the offline rebuild packed (for the MicroK8s playbook's upload).
-    await rebuildDqliteDirectory(path.join(REPO, 'resources', 'samples', 'dqlite-healthy'), path.join(copies, 'rebuilt'));
     copies = await fs.realpath(copies);
     salvaged = path.join(copies, 'salvaged-snapshot.db');
     big = path.join(copies, 'large.db');
@@ -195,36 +196,54 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     expect(await hashTree(copies)).toBe(copiesBefore);
   }, 600_000);
 
-  it("MicroK8s: the fresh backend branch offers the rebuild's backend.tar, in Chinese too, and uploads it byte-identical", async () => {
-    const page = await openAppOnSsh(app, node.sshd);
-    await page.getByTestId('pane-guided').click();
-    await page.getByTestId('start-microk8s-dqlite').click();
-    await page.getByTestId('checklist').waitFor();
-    await skipStep(page, 'copy-validate');
-    await page.getByTestId('step-choose-repair').getByRole('button', { name: 'Put the fresh backend of the offline rebuild in place' }).click();
-    const step = page.getByTestId('step-upload-backend');
-    await step.getByTestId('upload-candidates').waitFor({ timeout: 60_000 });
-    const tar = path.join(copies, 'rebuilt', 'backend.tar');
-    expect(await checkedValue(page)).toBe(tar);
-    expect(await step.locator('legend').innerText()).toBe('Fresh dqlite backends the offline rebuild packed (backend.tar), newest good first');
-    expect(await step.getByTestId('upload-candidate-verdict').allInnerTexts()).toEqual(['holds a fresh backend: metadata1, a snapshot and its .meta']);
-    const sessionId = (await page.getByTestId('upload-destination').innerText()).match(/lifeboat\/([0-9a-f-]+)-fresh-backend\.tar/)![1]!;
-    const dest = `/var/backups/lifeboat/${sessionId}-fresh-backend.tar`;
-    await page.getByTestId('language-button').click();
-    await expect.poll(() => step.locator('legend').innerText()).toBe('离线重建打包的全新 dqlite backend（backend.tar），最新且完好的在前');
-    expect(await step.getByTestId('upload-candidate-verdict').first().innerText()).toBe('包含全新 backend：metadata1、一个快照及其 .meta');
-    await screenshot(page, 'guided-upload-backend-zh', false);
-    await step.getByTestId('upload-run').focus();
-    await page.keyboard.press('Enter');
-    await expect.poll(() => step.getAttribute('data-status'), { timeout: 120_000 }).toBe('passed');
-    const localSha = createHash('sha256')
-      .update(await fs.readFile(tar))
-      .digest('hex');
-    expect(await step.getByTestId('uploaded').innerText()).toMatch(new RegExp(`^已上传 [\\d.]+ [KM]?i?B 到 ${dest}，已在节点上核对 SHA-256 ${localSha}。$`));
-    expect((await fs.readFile(node.hostPath(dest))).equals(await fs.readFile(tar))).toBe(true);
-    // The next step is the stop before the swap, its command shown.
-    await expect.poll(() => page.getByTestId('step-stop-for-swap').innerText()).toContain('snap stop microk8s');
-    await page.getByTestId('language-button').click();
-    expect(await hashTree(copies)).toBe(copiesBefore);
+  it('MicroK8s (report 1): copies and validates the backend, rebuilds the copy from the upload step, offers its backend.tar first, in Chinese too, and uploads it', async () => {
+    // A MicroK8s node whose backend is the field report's (dqlite will not start on it).
+    const mk8s = await startRealisticNode({ copies: { [MICROK8S_BACKEND]: path.join(REPO, 'resources', 'samples', 'dqlite-field-report') } });
+    try {
+      await fs.appendFile(knownHosts, mk8s.sshd.knownHostsLine() + '\n');
+      const page = await openAppOnSsh(app, mk8s.sshd);
+      await page.getByTestId('pane-guided').click();
+      await page.getByTestId('guided-detect').click();
+      await expect.poll(() => page.getByTestId('node-card').innerText(), { timeout: 60_000 }).toContain(MICROK8S_BACKEND);
+      await page.getByTestId('start-microk8s-dqlite').click();
+      await page.getByTestId('checklist').waitFor();
+      // The copy, verified on both ends, and its validation: dqlite would not start.
+      await page.getByTestId('step-copy-validate').getByTestId('copy-validate').click();
+      await expect.poll(() => page.getByTestId('step-copy-validate').getAttribute('data-status'), { timeout: 120_000 }).toBe('passed');
+      await page.getByTestId('step-choose-repair').getByRole('button', { name: 'Put the fresh backend of the offline rebuild in place' }).click();
+      const step = page.getByTestId('step-upload-backend');
+      await step.getByTestId('upload-candidates').or(step.getByTestId('upload-none')).waitFor({ timeout: 60_000 });
+      const sessionId = (await page.getByTestId('upload-destination').innerText()).match(/lifeboat\/([0-9a-f-]+)-fresh-backend\.tar/)![1]!;
+      const dest = `/var/backups/lifeboat/${sessionId}-fresh-backend.tar`;
+
+      // Rebuilt from here, in Chinese: the new backend.tar comes first, preselected, and holds a fresh backend.
+      await page.getByTestId('language-button').click();
+      await step.getByTestId('upload-rebuild-run').click();
+      const done = step.getByTestId('upload-rebuild-done');
+      await done.waitFor({ timeout: 120_000 });
+      const tar = (await done.innerText()).match(/已打包为 (\S+backend\.tar)。$/)![1]!;
+      expect(path.dirname(path.dirname(path.dirname(tar)))).toBe(copies);
+      expect(await checkedValue(page)).toBe(tar);
+      expect(await step.getByTestId('upload-candidate-verdict').first().innerText()).toBe('包含全新 backend：metadata1、一个快照及其 .meta');
+      expect(await step.locator('legend').innerText()).toBe('离线重建打包的全新 dqlite backend（backend.tar），最新且完好的在前');
+      await screenshot(page, 'guided-upload-backend-zh', false);
+      await page.getByTestId('language-button').click();
+      expect(await done.innerText()).toMatch(new RegExp(`^Rebuilt: a fresh backend at entry \\d+, term \\d+, packed as ${tar}\\.$`));
+      await screenshot(page, 'guided-upload-backend', false);
+      await step.getByTestId('upload-run').focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(() => step.getAttribute('data-status'), { timeout: 120_000 }).toBe('passed');
+      const localSha = createHash('sha256')
+        .update(await fs.readFile(tar))
+        .digest('hex');
+      expect(await step.getByTestId('uploaded').innerText()).toMatch(
+        new RegExp(`^Uploaded [\\d.]+ [KM]?i?B to ${dest}, SHA-256 ${localSha} checked on the node\\.$`),
+      );
+      expect((await fs.readFile(mk8s.hostPath(dest))).equals(await fs.readFile(tar))).toBe(true);
+      // The next step is the stop before the swap, its command shown.
+      await expect.poll(() => page.getByTestId('step-stop-for-swap').innerText()).toContain('snap stop microk8s');
+    } finally {
+      await mk8s.stop();
+    }
   }, 300_000);
 });

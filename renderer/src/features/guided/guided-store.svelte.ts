@@ -25,6 +25,10 @@ import { findingMessageKey } from '../validation/local-text';
 import { hasMessage, translateLocal } from '../../../../shared/i18n';
 import { directoryChangesText } from '../../../../shared/node/directory-change';
 import type { LocalText } from '../../../../shared/contract/text';
+import type { DqliteRebuildReport } from '../../../../shared/contract/dqlite';
+import type { Progress } from '../../../../shared/contract/progress';
+import type { ErrorText } from '../../../../shared/contract/error-text';
+import { REBUILD_ERRORS } from '../dqlite-rebuild/model';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
 function message(e: unknown): string {
@@ -47,6 +51,22 @@ export class GuidedStore {
   copyChanging = $state<{ stepId: string } | null>(null);
   /** The last progress of this session's upload (kept after it ends: it says how it ended). */
   uploadProgress = $state<UploadProgress | null>(null);
+  /**
+   * The back end's validation job of the dqlite copy this session's copy-validate step made: the upload step of the
+   * fresh-backend branch rebuilds it (`dqlite.rebuild.*`) without leaving the checklist. Kept for this page only.
+   */
+  copyValidation = $state<{ sessionId: string; jobId: string; localPath: string } | null>(null);
+  /** The rebuild of that copy: running (its progress), or how it ended. */
+  copyRebuild = $state<{
+    sessionId: string;
+    progress: Progress | null;
+    report: DqliteRebuildReport | null;
+    /** Why it did not finish: the back end's English, its catalog text when it sent one. */
+    error: string | null;
+    errorText: ErrorText | null;
+    /** Why it was refused before it ran, already in the UI's language (by error code). */
+    refused: string | null;
+  } | null>(null);
 
   constructor(private readonly client: LifeboatClient) {
     client.on('guided.updated', ({ state }) => {
@@ -55,6 +75,51 @@ export class GuidedStore {
     client.on('guided.upload.progress', (p) => {
       if (this.session && p.sessionId === this.session.sessionId) this.uploadProgress = p;
     });
+  }
+
+  /**
+   * Rebuild the dqlite copy this session validated (the report's "Rebuild the databases", into the folder the back
+   * end proposes: web mode, inside the copies folder); resolves when it ended, `copyRebuild` says how.
+   */
+  async rebuildCopy(): Promise<void> {
+    const s = this.session;
+    const copy = this.copyValidation;
+    if (!s || !copy || copy.sessionId !== s.sessionId) return;
+    const state = (this.copyRebuild = { sessionId: s.sessionId, progress: null, report: null, error: null, errorText: null, refused: null });
+    try {
+      const plan = await this.client.call('dqlite.rebuild.plan', { jobId: copy.jobId });
+      // Events may arrive before the id does: kept until it is known.
+      let id: string | null = null;
+      const early: { rebuildId: string; apply: () => void }[] = [];
+      const route = (rebuildId: string, apply: () => void): void => {
+        if (id === null) early.push({ rebuildId, apply });
+        else if (rebuildId === id) apply();
+      };
+      const ended = new Promise<void>((resolve) => {
+        const offs = [
+          this.client.on('dqlite.rebuild.progress', (e) => route(e.rebuildId, () => (this.copyRebuild = { ...state, progress: e.progress }))),
+          this.client.on('dqlite.rebuild.done', (e) =>
+            route(e.rebuildId, () => {
+              offs.forEach((f) => f());
+              this.copyRebuild = { ...state, report: e.report };
+              resolve();
+            }),
+          ),
+          this.client.on('dqlite.rebuild.failed', (e) =>
+            route(e.rebuildId, () => {
+              offs.forEach((f) => f());
+              this.copyRebuild = { ...state, error: e.cancelled ? 'cancelled' : e.error, errorText: e.errorText ?? null };
+              resolve();
+            }),
+          ),
+        ];
+      });
+      id = (await this.client.call('dqlite.rebuild.start', { jobId: copy.jobId, outputPath: plan.defaultOutput })).rebuildId;
+      for (const e of early.splice(0)) if (e.rebuildId === id) e.apply();
+      await ended;
+    } catch (e) {
+      this.copyRebuild = { ...state, refused: errorSentence(e, REBUILD_ERRORS) };
+    }
   }
 
   /** The upload picker's list (the back end reads only the copies folder in web mode). */
@@ -281,8 +346,9 @@ export class GuidedStore {
             }),
           ];
         });
-        // The microk8s playbook runs the validator's file operations as its quarantine step.
+        // The microk8s playbook runs the validator's file operations as its quarantine step, or rebuilds this copy.
         if (typeof report !== 'string' && report.dqlite) {
+          if (copied.localPath) this.copyValidation = { sessionId: s.sessionId, jobId: vJob, localPath: copied.localPath };
           await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'repairCommands', value: dqliteRepairCommands(report.dqlite.repair) });
         }
         outcome =
