@@ -31,8 +31,10 @@ export interface UstarFileHeader {
 export type UstarMemberType = 'file' | 'dir' | 'link' | 'symlink' | 'other';
 
 export interface UstarMember {
+  /** As the header says it (an extension's header, type 'other', names its own data, e.g. `././@LongLink`). */
   name: string;
   type: UstarMemberType;
+  /** Bytes of data after the header (0 for links, devices, directories and FIFOs). */
   size: number;
   mode: number;
   /** Where its data starts in the archive. */
@@ -122,7 +124,10 @@ export function decodeUstarHeader(b: Uint8Array): { ok: true; member: Omit<Ustar
   const name = (prefix ? `${prefix}/` : '') + readText(b, 0, 100);
   const flag = b[156]!;
   const type: UstarMemberType = flag === 0x30 || flag === 0 ? 'file' : flag === 0x35 ? 'dir' : flag === 0x31 ? 'link' : flag === 0x32 ? 'symlink' : 'other';
-  return { ok: true, member: { name, type, size: type === 'file' ? size : 0, mode } };
+  // Links, devices, directories and FIFOs ('1'-'6') carry no data whatever the size field says; every other type
+  // does (files, and the headers of extensions: pax 'x'/'g', GNU long names 'L'/'K'), and is skipped by it.
+  const noData = flag >= 0x31 && flag <= 0x36;
+  return { ok: true, member: { name, type, size: noData ? 0 : size, mode } };
 }
 
 /**
