@@ -94,6 +94,18 @@ export function withoutLeadingSudo(command: string): string {
  * plan's own `sudo` before each command is left out. Empty when the plan
  * changes no file.
  */
+/**
+ * The log entries the repair plan gives up for real (lost ranges no snapshot covers), as index ranges a sentence in
+ * either language can hold (`1201-1300, 1410`), or `0` when it gives up none: the MicroK8s playbook's choice
+ * between the quarantine and the fresh backend names them.
+ */
+export function dqliteRepairLost(plan: RepairPlan | undefined): string {
+  const lost = (plan?.lost ?? []).filter((r) => !r.coveredBySnapshot);
+  if (lost.length === 0) return '0';
+  const shown = lost.slice(0, 8).map((r) => (r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`));
+  return lost.length > 8 ? `${shown.join(', ')}, +${lost.length - 8}` : shown.join(', ');
+}
+
 export function dqliteRepairCommands(plan: RepairPlan | undefined): string {
   if (!plan) return '';
   const ops = plan.steps.filter((s) => s.kind === 'quarantine' || s.kind === 'truncate-rename' || s.kind === 'write');

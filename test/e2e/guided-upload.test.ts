@@ -21,6 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CLI, REPO } from '../cli/fixtures';
 import { MICROK8S_BACKEND } from '../../shared/formats/dqlite/repair-plan';
+import { dqliteRepairLost } from '../../shared/guided/variables';
+import { validateDirectory } from '../../shared/validate';
+import { localDirectory } from '../../electron/services/fs-source';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
@@ -210,6 +213,9 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
       // The copy, verified on both ends, and its validation: dqlite would not start.
       await page.getByTestId('step-copy-validate').getByTestId('copy-validate').click();
       await expect.poll(() => page.getByTestId('step-copy-validate').getAttribute('data-status'), { timeout: 120_000 }).toBe('passed');
+      // The choice names the entries the quarantine would give up, from this copy's report.
+      const report = await validateDirectory(localDirectory(path.join(REPO, 'resources', 'samples', 'dqlite-field-report')));
+      expect(await page.getByTestId('step-choose-repair').innerText()).toContain(`(here: ${dqliteRepairLost(report.dqlite!.repair)})`);
       await page.getByTestId('step-choose-repair').getByRole('button', { name: 'Put the fresh backend of the offline rebuild in place' }).click();
       const step = page.getByTestId('step-upload-backend');
       await step.getByTestId('upload-candidates').or(step.getByTestId('upload-none')).waitFor({ timeout: 60_000 });

@@ -16,7 +16,7 @@ import type { RepairPlan } from '../../shared/contract/dqlite';
 import { planSteps } from '../../shared/formats/dqlite/repair-plan';
 import { microk8sDqlite } from '../../shared/guided/playbooks';
 import { renderCommand } from '../../shared/guided/runner';
-import { dqliteRepairCommands, withoutLeadingSudo } from '../../shared/guided/variables';
+import { dqliteRepairCommands, dqliteRepairLost, withoutLeadingSudo } from '../../shared/guided/variables';
 
 describe('the quarantine step runs the repair plan through sudo once', () => {
   let tmp: string;
@@ -75,5 +75,33 @@ describe('the quarantine step runs the repair plan through sudo once', () => {
     expect(await fs.readFile(path.join(backend, open), 'utf8')).toBe('open');
     expect([...(await fs.readFile(path.join(backend, 'metadata1')))]).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
     expect(await fs.readdir(backend)).not.toContain(seg);
+  });
+});
+
+describe('the repair choice names the entries the quarantine gives up', () => {
+  const lost = (ranges: [number, number, boolean][]) =>
+    ({ lost: ranges.map(([first, last, coveredBySnapshot]) => ({ first, last, coveredBySnapshot, file: 'f', reason: 'r' })) }) as unknown as RepairPlan;
+
+  it('lists the ranges no snapshot covers, 0 when none, and bounds a long list', () => {
+    expect(dqliteRepairLost(undefined)).toBe('0');
+    expect(dqliteRepairLost(lost([[10, 20, true]]))).toBe('0');
+    expect(
+      dqliteRepairLost(
+        lost([
+          [10, 20, true],
+          [21, 40, false],
+          [45, 45, false],
+        ]),
+      ),
+    ).toBe('21-40, 45');
+    const many = lost(Array.from({ length: 11 }, (_, i) => [i * 10, i * 10 + 1, false] as [number, number, boolean]));
+    expect(dqliteRepairLost(many)).toBe('0-1, 10-11, 20-21, 30-31, 40-41, 50-51, 60-61, 70-71, +3');
+  });
+
+  it("is said in the decision's text in both languages, as it is (not shell-quoted)", () => {
+    const step = microk8sDqlite.steps.find((s) => s.id === 'choose-repair')!;
+    for (const lang of ['en', 'zh-CN'] as const) {
+      expect(renderCommand(step.body[lang], { repairLost: '21-40, 45' }).command).toContain(lang === 'en' ? '(here: 21-40, 45)' : '（此处为：21-40, 45）');
+    }
   });
 });

@@ -192,6 +192,11 @@ export const microk8sDqlite: Playbook = {
       description: { en: "the quarantine commands of the validator's repair plan", 'zh-CN': '校验器修复方案中的隔离命令' },
       from: 'report.dqlite.repair',
     },
+    {
+      name: 'repairLost',
+      description: { en: 'the log entries the repair plan gives up (0: none)', 'zh-CN': '修复方案会放弃的日志条目（0 表示没有）' },
+      from: 'report.dqlite.repair',
+    },
   ],
   steps: [
     {
@@ -209,9 +214,9 @@ export const microk8sDqlite: Playbook = {
       kind: 'decision',
       title: { en: 'Which repair?', 'zh-CN': '选择哪种修复？' },
       body: {
-        en: 'The smallest repair moves the files the report names to quarantine: dqlite then starts without the entries the report lists as lost. The offline rebuild of the copy ("Rebuild the databases" on its report, or `lifeboat salvage COPY --out DIR`) applies every readable entry and packs a fresh backend into backend.tar: choose it when the repair would lose entries you need, or when the report says the snapshot is damaged.',
+        en: 'The smallest repair moves the files the report names to quarantine: dqlite then starts without the entries the report lists as lost (here: {{raw:repairLost}}). The offline rebuild of the copy ("Rebuild the databases" on its report, or `lifeboat salvage COPY --out DIR`) applies every readable entry and packs a fresh backend into backend.tar: choose it when the repair would lose entries you need, or when the report says the snapshot is damaged.',
         'zh-CN':
-          '最小修复把报告列出的文件移入隔离区：之后 dqlite 启动时不含报告中列为丢失的条目。对副本进行离线重建（在其报告中点“重建数据库”，或运行 `lifeboat salvage COPY --out DIR`）会应用每一个可读的条目，并把全新 backend 打包成 backend.tar：当修复会丢失你需要的条目，或报告指出快照损坏时，请选择它。',
+          '最小修复把报告列出的文件移入隔离区：之后 dqlite 启动时不含报告中列为丢失的条目（此处为：{{raw:repairLost}}）。对副本进行离线重建（在其报告中点“重建数据库”，或运行 `lifeboat salvage COPY --out DIR`）会应用每一个可读的条目，并把全新 backend 打包成 backend.tar：当修复会丢失你需要的条目，或报告指出快照损坏时，请选择它。',
       },
       options: [
         { id: 'quarantine', label: { en: 'The smallest repair: quarantine the files the plan names', 'zh-CN': '最小修复：隔离方案列出的文件' }, goto: 'stop' },

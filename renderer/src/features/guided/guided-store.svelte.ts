@@ -18,7 +18,7 @@ import type {
 } from '../../../../shared/contract/guided';
 import type { NodeCard } from '../../../../shared/contract/node';
 import type { ValidationReport } from '../../../../shared/contract/report';
-import { dqliteRepairCommands, variablesFromDatastore } from '../../../../shared/guided/variables';
+import { dqliteRepairCommands, dqliteRepairLost, variablesFromDatastore } from '../../../../shared/guided/variables';
 import { errorSentence } from '../../lib/error-sentence';
 import { UPLOAD_ERRORS } from './upload-errors';
 import { findingMessageKey } from '../validation/local-text';
@@ -350,6 +350,7 @@ export class GuidedStore {
         if (typeof report !== 'string' && report.dqlite) {
           if (copied.localPath) this.copyValidation = { sessionId: s.sessionId, jobId: vJob, localPath: copied.localPath };
           await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'repairCommands', value: dqliteRepairCommands(report.dqlite.repair) });
+          await this.client.call('guided.setVariable', { sessionId: s.sessionId, name: 'repairLost', value: dqliteRepairLost(report.dqlite.repair) });
         }
         outcome =
           typeof report === 'string'
