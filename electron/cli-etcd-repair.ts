@@ -96,6 +96,26 @@ async function refusedNonEmptyOut(target: string, shown: string): Promise<boolea
   return true;
 }
 
+/** At most this many `*.db` files of a folder are opened to look for a SQLite head (k3s's `server/db/` holds one). */
+const SQLITE_CANDIDATES_MAX = 4;
+
+/**
+ * The one SQLite database of a folder that is no etcd or dqlite input (k3s's `server/db/` with `state.db` and its
+ * `-wal`), or null. Several are a usage error naming them: which one is the operator's to say.
+ */
+async function sqliteDbInFolder(dir: string): Promise<string | null> {
+  if (!(await fs.stat(dir)).isDirectory() || (await isDqliteDirectory(dir))) return null;
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  // etcd's own names (a data dir, its member/, a lone db): etcd salvage reads those and says what is missing.
+  if (entries.some((e) => ['member', 'wal', 'snap', 'db'].includes(e.name))) return null;
+  const found: string[] = [];
+  for (const e of entries.filter((x) => x.isFile() && x.name.endsWith('.db')).slice(0, SQLITE_CANDIDATES_MAX)) {
+    if (await isSqliteFile(path.join(dir, e.name)).catch(() => false)) found.push(path.join(dir, e.name));
+  }
+  if (found.length > 1) throw new EtcdCliUsageError(`${dir} holds several SQLite databases (${found.join(', ')}): name the one to export`);
+  return found[0] ?? null;
+}
+
 export async function salvageCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -119,7 +139,8 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     return EXIT_USAGE;
   }
   try {
-    if (await isSqliteFile(srcReal)) {
+    const sqlite = (await isSqliteFile(srcReal)) ? srcReal : await sqliteDbInFolder(srcReal);
+    if (sqlite) {
       if (values.snapshot)
         throw new EtcdCliUsageError(
           'a SQLite database (k3s kine) is exported with --out DIR (one file per object); --snapshot FILE writes an etcd snapshot.db',
@@ -127,7 +148,7 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
       const format = values.format ?? 'yaml';
       if (format !== 'yaml' && format !== 'json') throw new EtcdCliUsageError(`--format must be yaml or json, not ${format}`);
       if (await refusedNonEmptyOut(target, values.out!)) return EXIT_USAGE;
-      return await (await import('./cli-dqlite-salvage')).kineSalvageCommand(srcReal, target, format, values.json === true, out);
+      return await (await import('./cli-dqlite-salvage')).kineSalvageCommand(sqlite, target, format, values.json === true, out);
     }
     const dqlite = await isDqliteDirectory(srcReal);
     if (values.snapshot && dqlite)

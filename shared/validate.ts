@@ -56,10 +56,11 @@ function toldAs(
 
 /**
  * A lone file that is an archive (a backup of the data dir taken with tar, a zip): no verdict either, but what to
- * do, since the datastore is likely inside.
+ * do, since the datastore is likely inside. `file` is its name in the folder read, `filePath` where the command
+ * finds it.
  */
-function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: number): ValidationReport {
-  const command = extractCommand(kind, file);
+function anArchive(root: string, file: string, filePath: string, kind: ArchiveKind, elapsedMs: number): ValidationReport {
+  const command = extractCommand(kind, filePath);
   const message = `${file} is a ${kind} archive, not a datastore: the data directory may be inside. Extract it into a new folder (${command}) and validate what it holds.`;
   return toldAs(root, elapsedMs, 'engine.archive', file, message, { file, kind, command });
 }
@@ -68,9 +69,10 @@ function anArchive(root: string, file: string, kind: ArchiveKind, elapsedMs: num
  * A SQLite database handed over on its own (k3s's `state.db`, named like etcd's files): not a datastore Lifeboat
  * reads, but what it is and how to check it.
  */
-function aSqliteDb(root: string, file: string, elapsedMs: number): ValidationReport {
-  const command = `sqlite3 ${quoteAlways(file)} 'PRAGMA integrity_check'`;
-  const salvage = `lifeboat salvage ${quoteAlways(file)} --out DIR`;
+function aSqliteDb(root: string, file: string, filePath: string, elapsedMs: number): ValidationReport {
+  // Read-only (`-readonly`): sqlite3 opening a path that is not there would otherwise create an empty database there.
+  const command = `sqlite3 -readonly ${quoteAlways(filePath)} 'PRAGMA integrity_check'`;
+  const salvage = `lifeboat salvage ${quoteAlways(filePath)} --out DIR`;
   const message = `${file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Back this file up, then check it with ${command}; its Kubernetes objects can be written out as files with ${salvage}.`;
   return toldAs(root, elapsedMs, 'engine.sqlite', file, message, { file, command, salvage });
 }
@@ -109,7 +111,10 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
     if (report) return report;
   }
   const foreign = await foreignFile(dir, entries);
-  if (foreign?.kind === 'sqlite') return aSqliteDb(dir.name, foreign.file, Date.now() - t0);
-  if (foreign) return anArchive(dir.name, foreign.file, foreign.kind, Date.now() - t0);
+  // The commands name the file where it is: on this machine, or on the node when the folder is read in place.
+  const folder = opts.inputDir ?? (opts.nodePath?.origin === 'in-place' ? opts.nodePath.path : undefined);
+  const where = (file: string): string => (folder ? `${folder.replace(/\/+$/, '')}/${file}` : file);
+  if (foreign?.kind === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0);
+  if (foreign) return anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, Date.now() - t0);
   return notADatastore(dir.name, Date.now() - t0);
 }

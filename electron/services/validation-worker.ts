@@ -243,7 +243,7 @@ async function serve(req: WorkerRequest, signal: AbortSignal, reply: (msg: Worke
     if (req.type === 'kine-export') {
       reply({ type: 'kine-export', result: await exportKineFrom(target, req.file, req.display, req.outDir, { format: req.format, signal, onProgress }) });
     } else if (req.type === 'validate') {
-      const run: EtcdRunOptions = { signal, onProgress, nodePath: req.nodePath };
+      const run: EtcdRunOptions = { signal, onProgress, nodePath: req.nodePath, inputDir: target.isFile ? path.dirname(target.path) : target.path };
       // An etcd WAL is scanned in a second thread while this one walks the db (same report, less wall time).
       if (!target.isFile) {
         run.startWalScan = walScanInThread({ workerScript: walScanScript(), rootPath: target.path, signal, onProgress });

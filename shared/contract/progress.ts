@@ -19,6 +19,11 @@ export interface RunOptions {
    * Absent: the plan assumes the MicroK8s default and says so.
    */
   nodePath?: { path: string; origin: 'in-place' | 'copied-from' | 'given' };
+  /**
+   * The folder the input's files are in on this machine (absolute; a lone file's folder), so that the commands a
+   * finding names for a file (`sqlite3 …`, `tar -xf …`) work from any directory. Absent for bytes read in the page.
+   */
+  inputDir?: string;
 }
 
 export class CancelledError extends Error {

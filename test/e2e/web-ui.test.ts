@@ -385,7 +385,7 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
       bytes: sqliteHead,
       panel: 'unknown-sqlite',
       headings: { 'en-US': 'A SQLite database (k3s), not etcd or dqlite', 'zh-CN': '这是 SQLite 数据库（k3s），不是 etcd 或 dqlite' },
-      command: "sqlite3 'state.db' 'PRAGMA integrity_check'",
+      command: "sqlite3 -readonly 'state.db' 'PRAGMA integrity_check'",
       shot: 'drop-sqlite',
     },
   ]) {

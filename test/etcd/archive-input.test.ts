@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalTarget } from '../../electron/services/fs-source';
@@ -18,6 +18,7 @@ import { translate, translateLocal } from '../../shared/i18n/index';
 import { EtcdInputError, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { validateDirectory } from '../../shared/validate';
 import { tempDir } from '../helpers/etcd';
+import { ensureBuilt, runCli } from '../cli/fixtures';
 
 const TOOLS = ['tar', 'gzip', 'bzip2', 'xz', 'zstd', 'zip', 'unzip', 'sqlite3'];
 const missing = TOOLS.filter((t) => !['/usr/bin', '/bin'].some((d) => existsSync(path.join(d, t))));
@@ -32,10 +33,11 @@ const sha = async (file: string) =>
     .update(await fs.readFile(file))
     .digest('hex');
 
+/** As the validation worker runs it: the input's folder given, so that the commands a finding names are absolute. */
 async function validate(p: string) {
   const src = await openLocalTarget(p);
   try {
-    return await validateDirectory(src);
+    return await validateDirectory(src, { inputDir: src.isFile ? path.dirname(src.path) : src.path });
   } finally {
     await src.close();
   }
@@ -86,10 +88,11 @@ describe('an archive handed over instead of a data dir', () => {
     const zh = translateLocal('zh-CN', report.summaryText!);
     expect(zh).toContain(name);
     expect(zh).toContain(String(f.params!.command));
-    // Run as given, in a new folder: the data dir comes out, and validates as etcd.
+    // Run as given (it names the archive where it is), in a new folder: the data dir comes out, and validates as etcd.
     const out = path.join(dir, 'extracted');
     await fs.mkdir(out);
-    execFileSync('sh', ['-c', `${String(f.params!.command).replace(`'${name}'`, `'${file}'`)}`], { cwd: out, stdio: 'ignore' });
+    expect(String(f.params!.command)).toContain(`'${file}'`);
+    execFileSync('sh', ['-c', String(f.params!.command)], { cwd: out, stdio: 'ignore' });
     const inside = await validate(path.join(out, 'etcd', 'member', 'snap', 'db'));
     expect(inside.engine).toBe('etcd');
     expect(inside.etcd!.schema!.liveKeys).toBe(1);
@@ -140,15 +143,16 @@ describe("k3s's SQLite state.db, named like etcd's files", () => {
     expect(report.findings.map((f) => f.code)).toEqual(['engine.sqlite']);
     expect(report.findings[0]!.params).toEqual({
       file: 'state.db',
-      command: "sqlite3 'state.db' 'PRAGMA integrity_check'",
-      salvage: "lifeboat salvage 'state.db' --out DIR",
+      command: `sqlite3 -readonly '${file}' 'PRAGMA integrity_check'`,
+      salvage: `lifeboat salvage '${file}' --out DIR`,
     });
     expect(report.summary).toContain('state.db is a SQLite database');
     const zh = translateLocal('zh-CN', report.summaryText!);
     expect(zh).toContain('SQLite');
-    expect(zh).toContain("sqlite3 'state.db' 'PRAGMA integrity_check'");
-    // The command as given runs and says the file is sound.
-    expect(execFileSync('sh', ['-c', String(report.findings[0]!.params!.command)], { cwd: dir, encoding: 'utf8' }).trim()).toBe('ok');
+    expect(zh).toContain(`sqlite3 -readonly '${file}' 'PRAGMA integrity_check'`);
+    // The command as given runs from any directory and says the file is sound; it never makes a file elsewhere.
+    expect(execFileSync('sh', ['-c', String(report.findings[0]!.params!.command)], { cwd: root, encoding: 'utf8' }).trim()).toBe('ok');
+    expect(existsSync(path.join(root, 'state.db'))).toBe(false);
 
     const outFile = path.join(root, 'from-sqlite.db');
     const err = await salvageToSnapshotDb(file, outFile).then(
@@ -172,6 +176,16 @@ describe("k3s's SQLite state.db, named like etcd's files", () => {
     expect(report.engine).toBe('unknown');
     expect(report.findings.map((f) => f.code)).toEqual(['engine.sqlite']);
     expect(report.findings[0]!.file).toBe('state.db');
+    expect(report.findings[0]!.params?.salvage).toBe(`lifeboat salvage '${path.join(dir, 'state.db')}' --out DIR`);
+    // The CLI says the same, and `salvage` takes the folder itself (its one SQLite database).
+    await ensureBuilt();
+    const said = await runCli(['validate', dir]);
+    expect(said.stdout).toContain(`lifeboat salvage '${path.join(dir, 'state.db')}' --out DIR`);
+    const out = path.join(root, 'k3s-dir-objects');
+    const exported = await runCli(['salvage', dir, '--out', out, '--json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ input: path.join(dir, 'state.db'), objects: 1, output: out });
+    expect(readdirSync(path.join(out, 'pods', 'default'))).toEqual(['a.yaml']);
   });
 
   it('a lone WAL file is still read as etcd', async () => {

@@ -349,6 +349,8 @@ describe.skipIf(!enabled)('reading the node: remote and copy validation sources 
       const { jobId } = await service.start({ kind: 'remote', connectionId, path: k3s.dir }, ctx);
       const end = await outcome(ctx, jobId);
       expect(end.report?.findings.map((f) => [f.code, f.params?.file])).toEqual([['engine.sqlite', 'state.db']]);
+      // Read in place: its commands name the file where it is on the node.
+      expect(end.report?.findings[0]?.params?.command).toBe(`sqlite3 -readonly '${k3s.dir}/state.db' 'PRAGMA integrity_check'`);
       const plan = exporter.plan(jobId, ctx);
       const label = `${sshd.user}@${sshd.host}:${k3s.dir}/state.db`;
       // The WAL is found when the run lists the node's folder; the operator is told to stop k3s first.
