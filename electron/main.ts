@@ -36,7 +36,7 @@ if (!app.requestSingleInstanceLock()) {
 // "Remember" on a prompt encrypts with the OS keychain (safeStorage, used only after the app is ready); refused when there is none (basic_text).
 let mainWindow: BrowserWindow | null = null;
 
-/** Where etcd repair and salvage and the dqlite rebuild write: the native save dialog (a new snapshot.db) or folder dialog (its parent folder). */
+/** Where etcd repair and salvage, the dqlite rebuild and the kine export write: the native save dialog (a new snapshot.db) or folder dialog (its parent folder). */
 async function chooseOutput(kind: 'file' | 'dir', suggested: string): Promise<string | null> {
   const win = BrowserWindow.getFocusedWindow() ?? mainWindow;
   const defaultPath = suggested || app.getPath('home');
