@@ -170,6 +170,10 @@ describe.skipIf(!canRun)('the dqlite rebuild in Chromium', () => {
     const backend = await p.getByTestId('dqlite-rebuild-backend').innerText();
     expect(backend).toContain(`${path.join(output, 'backend')}: snapshot ${b.snapshot} of these databases at entry ${b.index}, term ${b.term}.`);
     expect((await fs.readdir(path.join(output, 'backend'))).sort()).toEqual((await fs.readdir(b.dir)).sort());
+    // The same files in one archive for the guided upload, byte for byte the service's (the same input gives the same bytes).
+    const tar = path.join(output, 'backend.tar');
+    expect(await p.getByTestId('dqlite-rebuild-archive').innerText()).toContain(`${tar} (${b.archive.bytes} bytes, SHA-256 ${b.archive.sha256})`);
+    expect((await fs.readFile(tar)).equals(await fs.readFile(b.archive.file))).toBe(true);
     const steps = await p.getByTestId('dqlite-rebuild-steps').innerText();
     expect(steps).toContain('sudo snap stop microk8s');
     expect(steps).toContain(`sudo mv ${MICROK8S_BACKEND} ${MICROK8S_BACKEND}.before-lifeboat`);
