@@ -29,6 +29,7 @@ import type { DqliteRebuildReport } from '../../../../shared/contract/dqlite';
 import type { Progress } from '../../../../shared/contract/progress';
 import type { ErrorText } from '../../../../shared/contract/error-text';
 import { REBUILD_ERRORS } from '../dqlite-rebuild/model';
+import { RunRouter } from '../../lib/run-router';
 
 /** An error in the UI language: its catalog text when the back end sent one, else its message. */
 function message(e: unknown): string {
@@ -88,13 +89,9 @@ export class GuidedStore {
     const state = (this.copyRebuild = { sessionId: s.sessionId, progress: null, report: null, error: null, errorText: null, refused: null });
     try {
       const plan = await this.client.call('dqlite.rebuild.plan', { jobId: copy.jobId });
-      // Events may arrive before the id does: kept until it is known.
-      let id: string | null = null;
-      const early: { rebuildId: string; apply: () => void }[] = [];
-      const route = (rebuildId: string, apply: () => void): void => {
-        if (id === null) early.push({ rebuildId, apply });
-        else if (rebuildId === id) apply();
-      };
+      // Events may arrive before the id does (RunRouter keeps them until it is known).
+      const router = new RunRouter();
+      const route = (rebuildId: string, apply: () => void): void => router.route(rebuildId, apply);
       const ended = new Promise<void>((resolve) => {
         const offs = [
           this.client.on('dqlite.rebuild.progress', (e) => route(e.rebuildId, () => (this.copyRebuild = { ...state, progress: e.progress }))),
@@ -114,8 +111,7 @@ export class GuidedStore {
           ),
         ];
       });
-      id = (await this.client.call('dqlite.rebuild.start', { jobId: copy.jobId, outputPath: plan.defaultOutput })).rebuildId;
-      for (const e of early.splice(0)) if (e.rebuildId === id) e.apply();
+      router.started((await this.client.call('dqlite.rebuild.start', { jobId: copy.jobId, outputPath: plan.defaultOutput })).rebuildId);
       await ended;
     } catch (e) {
       this.copyRebuild = { ...state, refused: errorSentence(e, REBUILD_ERRORS) };
