@@ -116,8 +116,11 @@ afterAll(async () => {
   await server?.close();
   if (savedCopies === undefined) delete process.env.LIFEBOAT_COPIES_DIR;
   else process.env.LIFEBOAT_COPIES_DIR = savedCopies;
-  if (canRun) for (const i of Object.values(inputs)) expect(await hashTree(i.dir)).toBe(i.hash);
-  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  try {
+    if (canRun) for (const i of Object.values(inputs)) expect(await hashTree(i.dir)).toBe(i.hash);
+  } finally {
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  }
 });
 
 describe.skipIf(!canRun)('the dqlite rebuild in Chromium', () => {

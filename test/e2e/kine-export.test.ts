@@ -89,8 +89,11 @@ afterAll(async () => {
   await server?.close();
   if (savedCopies === undefined) delete process.env.LIFEBOAT_COPIES_DIR;
   else process.env.LIFEBOAT_COPIES_DIR = savedCopies;
-  if (canRun) expect(await hashTree(input.dir)).toBe(input.hash);
-  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  try {
+    if (canRun) expect(await hashTree(input.dir)).toBe(input.hash);
+  } finally {
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  }
 });
 
 describe.skipIf(!canRun)('the kine export in Chromium', () => {

@@ -127,9 +127,12 @@ afterAll(async () => {
   await server?.close();
   if (savedCopies === undefined) delete process.env.LIFEBOAT_COPIES_DIR;
   else process.env.LIFEBOAT_COPIES_DIR = savedCopies;
-  // Every plan, refusal and run read the inputs only.
-  for (const i of Object.values(inputs)) expect(await hashTree(i.dir)).toBe(i.hash);
-  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  try {
+    // Every plan, refusal and run read the inputs only.
+    for (const i of Object.values(inputs)) expect(await hashTree(i.dir)).toBe(i.hash);
+  } finally {
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  }
 });
 
 describe.skipIf(!canRun)('the kine export over the web transport', () => {
