@@ -397,8 +397,10 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
         const verdict = p.getByTestId('verdict');
         await verdict.waitFor({ timeout: 30_000 });
         expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
+        // The banner says what the file is (not "not a recognised directory"); the panel under it, what to do.
+        expect(await verdict.getByRole('heading', { level: 2 }).innerText()).toBe(headings[locale]);
         const panel = p.getByTestId(testId);
-        await panel.getByRole('heading', { name: headings[locale] }).waitFor();
+        await panel.getByRole('heading', { name: locale === 'en-US' ? 'What to do with it' : '如何处理' }).waitFor();
         expect(await panel.innerText()).toContain(command);
         await screenshot(p, `${shot}-${locale}`);
         expect(errors).toEqual([]);
