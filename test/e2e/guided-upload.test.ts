@@ -229,7 +229,7 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
       await done.waitFor({ timeout: 120_000 });
       const tar = (await done.innerText()).match(/已打包为 (\S+backend\.tar)。$/)![1]!;
       expect(path.dirname(path.dirname(path.dirname(tar)))).toBe(copies);
-      expect(await checkedValue(page)).toBe(tar);
+      await expect.poll(() => checkedValue(page)).toBe(tar);
       expect(await step.getByTestId('upload-candidate-verdict').first().innerText()).toBe('包含全新 backend：metadata1、一个快照及其 .meta');
       expect(await step.locator('legend').innerText()).toBe('离线重建打包的全新 dqlite backend（backend.tar），最新且完好的在前');
       await screenshot(page, 'guided-upload-backend-zh', false);
