@@ -23,7 +23,7 @@ import type { KineExportResult } from '../../shared/contract/kine';
 import { kineLiveKeysCommand } from '../../shared/formats/dqlite/fresh-backend';
 import { ensureBuilt, runCli } from '../cli/fixtures';
 import { freePort, requireDqliteDemo, startNode } from '../helpers/dqlite-demo';
-import { encodeK8sProtobuf } from '../etcd/k8s-encode';
+import { KINE_SCHEMA, kineRows } from '../helpers/kine-db';
 
 const enabled = requireDqliteDemo() && (spawnSync('dqlite', ['--help']).status === 0 || process.env.CI === 'true');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lifeboat-kine-'));
@@ -71,9 +71,6 @@ function filesOf(dir: string, rel = ''): Map<string, Buffer> {
   return out;
 }
 
-const insert = (name: string, created: number, deleted: number, value: Buffer | null, lease = 0): string =>
-  `INSERT INTO kine (name, created, deleted, create_revision, prev_revision, lease, value, old_value) VALUES ('${name}', ${created}, ${deleted}, 0, 0, ${lease}, ${value === null ? 'NULL' : `x'${value.toString('hex')}'`}, NULL);`;
-
 describe.skipIf(!enabled)('kine objects from a real dqlite backend', () => {
   it('exports exactly the live keys, each with the value written, from the rebuilt k8s database', async () => {
     await ensureBuilt();
@@ -81,54 +78,9 @@ describe.skipIf(!enabled)('kine objects from a real dqlite backend', () => {
     const server = `127.0.0.1:${await freePort()}`;
     const node = await startNode(parent, server);
     /** What each key holds last (null: deleted). */
-    const latest = new Map<string, Buffer | null>();
+    const { rows, latest } = kineRows({ configmaps: 60, pods: 20, pad: 45000 });
     try {
-      dqliteShell(server, [
-        'CREATE TABLE kine (id INTEGER PRIMARY KEY AUTOINCREMENT, name INTEGER, created INTEGER, deleted INTEGER, create_revision INTEGER, prev_revision INTEGER, lease INTEGER, value BLOB, old_value BLOB);',
-        'CREATE INDEX kine_name_index ON kine (name);',
-        insert('compact_rev_key', 0, 0, Buffer.from('')),
-      ]);
-      const statements: string[] = [];
-      for (let i = 0; i < 240; i++) {
-        const ns = `ns-${i % 4}`;
-        const name = `/registry/configmaps/${ns}/cm-${i % 60}`;
-        const value = Buffer.from(
-          JSON.stringify({
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            metadata: { name: `cm-${i % 60}`, namespace: ns },
-            data: { n: String(i), pad: 'x'.repeat((i * 997) % 45000) },
-          }),
-        );
-        const deleting = latest.get(name) !== undefined && i % 9 === 0;
-        statements.push(insert(name, latest.has(name) ? 0 : 1, deleting ? 1 : 0, value));
-        latest.set(name, deleting ? null : value);
-        if (i % 50 === 0) statements.push(insert(`gap-${i}`, 0, 1, null));
-      }
-      for (let i = 0; i < 20; i++) {
-        const pb = encodeK8sProtobuf({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          name: `pod-${i}`,
-          namespace: 'default',
-          uid: `uid-${i}`,
-          creationSeconds: 1_700_000_000 + i,
-          labels: { app: 'web' },
-          annotations: {},
-          owners: [],
-        });
-        statements.push(insert(`/registry/pods/default/pod-${i}`, 1, 0, pb, i % 3 === 0 ? 7587 : 0));
-        latest.set(`/registry/pods/default/pod-${i}`, pb);
-      }
-      const secret = Buffer.from(
-        JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'kube-system' }, data: { t: 'c2VjcmV0' } }),
-      );
-      statements.push(insert('/registry/secrets/kube-system/token', 1, 0, secret));
-      latest.set('/registry/secrets/kube-system/token', secret);
-      const encrypted = Buffer.concat([Buffer.from('k8s:enc:aescbc:v1:key1:'), Buffer.alloc(48, 7)]);
-      statements.push(insert('/registry/secrets/default/sealed', 1, 0, encrypted));
-      latest.set('/registry/secrets/default/sealed', encrypted);
-      dqliteShell(server, statements);
+      dqliteShell(server, [...KINE_SCHEMA, ...rows]);
     } finally {
       await node.kill();
     }

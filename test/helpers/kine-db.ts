@@ -1,8 +1,10 @@
 /**
  * A k3s-shaped `state.db` made by the real sqlite3: kine's table and indexes
  * as kine creates them, in WAL mode as k3s opens it, with what kine writes
- * (creates, updates, deletions, compact_rev_key, gap rows; JSON values over
- * overflow pages, Kubernetes protobuf values, a Secret, an encrypted value).
+ * (`kineRows`: creates, updates, deletions, compact_rev_key, gap rows; JSON
+ * values over overflow pages, Kubernetes protobuf values, a Secret, an
+ * encrypted value; the dqlite kine test writes the same rows through the real
+ * `dqlite` shell).
  * The folder is copied while sqlite3 still holds the database open, so the
  * copy has a `state.db-wal` that holds the newest transactions, as a node
  * that lost power has. `latest` is what each key holds last (null: deleted).
@@ -29,10 +31,16 @@ export interface KineStateDb {
   latest: Map<string, Buffer | null>;
 }
 
-/** Make `dir/state.db` (+ `-wal`) with `configmaps` JSON rows rewritten over several revisions. */
-export function makeKineStateDb(dir: string, opts: { configmaps?: number; pods?: number } = {}): KineStateDb {
+/**
+ * kine's rows as kine writes them, as INSERT statements (for sqlite3 or the real `dqlite` shell): compact_rev_key,
+ * `configmaps` ConfigMaps (JSON, padded up to `pad` bytes so values spill over pages) rewritten over four rounds with
+ * some deleted and gap rows between, `pods` Pods (Kubernetes protobuf, some with a lease), a Secret and an encrypted
+ * value. `latest` is what each key holds last (null: deleted).
+ */
+export function kineRows(opts: { configmaps?: number; pods?: number; pad?: number } = {}): { rows: string[]; latest: Map<string, Buffer | null> } {
   const configmaps = opts.configmaps ?? 60;
   const pods = opts.pods ?? 20;
+  const pad = opts.pad ?? 20000;
   const latest = new Map<string, Buffer | null>();
   const prev = new Map<string, number>();
   let id = 1;
@@ -54,7 +62,7 @@ export function makeKineStateDb(dir: string, opts: { configmaps?: number; pods?:
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: `cm-${i % configmaps}`, namespace: ns },
-        data: { n: String(i), pad: 'x'.repeat((i * 997) % 20000) },
+        data: { n: String(i), pad: 'x'.repeat((i * 997) % pad) },
       }),
     );
     const deleting = latest.get(name) !== undefined && latest.get(name) !== null && i % 9 === 0;
@@ -85,6 +93,12 @@ export function makeKineStateDb(dir: string, opts: { configmaps?: number; pods?:
   const encrypted = Buffer.concat([Buffer.from('k8s:enc:aescbc:v1:key1:'), Buffer.alloc(48, 7)]);
   insert('/registry/secrets/default/sealed', 1, 0, encrypted);
   latest.set('/registry/secrets/default/sealed', encrypted);
+  return { rows, latest };
+}
+
+/** Make `dir/state.db` (+ `-wal`) holding `kineRows(opts)`. */
+export function makeKineStateDb(dir: string, opts: { configmaps?: number; pods?: number } = {}): KineStateDb {
+  const { rows, latest } = kineRows(opts);
 
   // Written in a scratch folder; the first half checkpointed into state.db, the rest only in the WAL when copied.
   const scratch = `${dir}.making`;
