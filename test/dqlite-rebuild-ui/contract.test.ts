@@ -26,6 +26,7 @@ import { ensureBuilt, REPO } from '../cli/fixtures';
 import { copyDir, hashTree, tempDir } from '../helpers/etcd';
 import { damageLastClosedSegment } from '../helpers/dqlite-files';
 import { ApiClient, tryConnect } from '../web/ws-client';
+import { expectSameFiles, refusal } from '../helpers/contract-calls';
 
 const SAMPLES = path.join(REPO, 'resources', 'samples');
 const canRun = spawnSync('sqlite3', ['-version']).status === 0 || process.env.CI === 'true';
@@ -56,28 +57,6 @@ async function runRebuild(jobId: string, outputPath: string): Promise<{ ended: E
   const end = await client.waitEvent((e) => (e.event === 'dqlite.rebuild.done' || e.event === 'dqlite.rebuild.failed') && mine(e), 120_000);
   const progress = client.events.filter((e) => e.event === 'dqlite.rebuild.progress' && mine(e));
   return { ended: { event: end.event, ...(end.payload as object) } as Ended, progress };
-}
-
-async function refusal(call: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  const err = (await call.then(
-    () => null,
-    (e: unknown) => e,
-  )) as (Error & { code?: string }) | null;
-  expect(err, 'the call was refused').not.toBeNull();
-  return { code: err!.code, message: err!.message };
-}
-
-/** Every file below `dir`, relative path -> bytes. */
-async function filesOf(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const walk = async (d: string, rel: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(path.join(d, e.name), `${rel}${e.name}/`);
-      else out.set(`${rel}${e.name}`, await fs.readFile(path.join(d, e.name)));
-    }
-  };
-  await walk(dir, '');
-  return out;
 }
 
 /** The report without what names where it was written. */
@@ -151,9 +130,7 @@ describe.skipIf(!canRun)('the dqlite rebuild over the web transport', () => {
     const reference = path.join(tmp, 'reference-field');
     const expected = await rebuildDqliteDirectory(inputs.field!.dir, reference);
     expect(comparable(report)).toEqual(comparable(expected));
-    const [ours, theirs] = [await filesOf(plan.defaultOutput), await filesOf(reference)];
-    expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
-    for (const [name, bytes] of ours) expect(bytes.equals(theirs.get(name)!), name).toBe(true);
+    await expectSameFiles(plan.defaultOutput, reference);
     // The field report's node: dqlite would not start on it, yet every entry on disk is in the rebuilt database.
     expect([report.engineWouldStart, report.stop, report.log?.to]).toEqual([false, null, report.lastIndexOnDisk]);
     const db = path.join(plan.defaultOutput, report.databases[0]!.file);

@@ -20,6 +20,7 @@ import { ensureBuilt } from '../cli/fixtures';
 import { makeFieldReportSample } from '../helpers/etcd-field-sample';
 import { ETCDCTL, hashTree, loopbackEndpoint, requireEtcd, spawnEtcd, tempDir, waitHealthy, type EtcdGolden } from '../helpers/etcd';
 import { ApiClient, tryConnect } from '../web/ws-client';
+import { refusal } from '../helpers/contract-calls';
 
 const canRun = requireEtcd();
 
@@ -41,15 +42,6 @@ async function runRepair(params: Record<string, unknown>): Promise<{ ended: Ende
   const end = await client.waitEvent((e) => (e.event === 'etcd.repair.done' || e.event === 'etcd.repair.failed') && mine(e), 240_000);
   const progress = client.events.filter((e) => e.event === 'etcd.repair.progress' && mine(e));
   return { ended: { event: end.event, ...(end.payload as object) } as Ended, progress, repairId };
-}
-
-async function refusal(call: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  const err = (await call.then(
-    () => null,
-    (e: unknown) => e,
-  )) as (Error & { code?: string }) | null;
-  expect(err, 'the call was refused').not.toBeNull();
-  return { code: err!.code, message: err!.message };
 }
 
 /** Restore with the real etcdctl 3.4 (hash checked) on a free loopback address, start etcd on it, read every key. */

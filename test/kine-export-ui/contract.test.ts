@@ -10,7 +10,7 @@
  * for Electron's folder dialog, whose binary cannot run here).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../../shared/contract/api';
@@ -26,6 +26,7 @@ import { ensureBuilt, REPO } from '../cli/fixtures';
 import { copyDir, hashTree, tempDir } from '../helpers/etcd';
 import { makeKineStateDb, sqliteLiveKeys } from '../helpers/kine-db';
 import { ApiClient, tryConnect } from '../web/ws-client';
+import { expectSameFiles, filesOf, refusal } from '../helpers/contract-calls';
 
 const canRun = spawnSync('sqlite3', ['-version']).status === 0 || process.env.CI === 'true';
 
@@ -57,38 +58,6 @@ async function runExport(jobId: string, outputPath: string, format?: 'yaml' | 'j
   const end = await client.waitEvent((e) => (e.event === 'kine.export.done' || e.event === 'kine.export.failed') && mine(e), 120_000);
   const progress = client.events.filter((e) => e.event === 'kine.export.progress' && mine(e));
   return { ended: { event: end.event, ...(end.payload as object) } as Ended, progress };
-}
-
-async function refusal(call: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  const err = (await call.then(
-    () => null,
-    (e: unknown) => e,
-  )) as (Error & { code?: string }) | null;
-  expect(err, 'the call was refused').not.toBeNull();
-  return { code: err!.code, message: err!.message };
-}
-
-/** Every file below `dir`, relative path -> bytes and mode. */
-async function filesOf(dir: string): Promise<Map<string, { bytes: Buffer; mode: number }>> {
-  const out = new Map<string, { bytes: Buffer; mode: number }>();
-  const walk = async (d: string, rel: string): Promise<void> => {
-    for (const e of await fs.readdir(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p, `${rel}${e.name}/`);
-      else out.set(`${rel}${e.name}`, { bytes: await fs.readFile(p), mode: statSync(p).mode & 0o777 });
-    }
-  };
-  await walk(dir, '');
-  return out;
-}
-
-async function expectSameFiles(ours: string, reference: string): Promise<void> {
-  const [a, b] = [await filesOf(ours), await filesOf(reference)];
-  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-  for (const [name, f] of a) {
-    expect(f.bytes.equals(b.get(name)!.bytes), name).toBe(true);
-    expect(f.mode, name).toBe(b.get(name)!.mode);
-  }
 }
 
 beforeAll(async () => {
