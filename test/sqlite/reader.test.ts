@@ -22,6 +22,7 @@ import { openSqliteDatabase, walkTable, type SqliteDatabase } from '../../shared
 import { readSchema, tableColumns } from '../../shared/formats/sqlite/schema';
 import { findKineTable, forEachLiveKineRow, type KineRow } from '../../shared/formats/sqlite/kine';
 import { kineLiveKeysCommand } from '../../shared/formats/dqlite/fresh-backend';
+import { uniform } from '../fuzz/mutate';
 
 const enabled = spawnSync('sqlite3', ['-version']).status === 0 || process.env.CI === 'true';
 const tmp = mkdtempSync(path.join(tmpdir(), 'lifeboat-sqlite-'));
@@ -31,19 +32,6 @@ function sqlite(db: string, sql: string, ...flags: string[]): string {
   const r = spawnSync('sqlite3', [...flags, db], { input: sql, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
   return r.stdout;
-}
-
-/** A small deterministic generator (xorshift32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
 }
 
 const INT_EDGES: (number | bigint)[] = [
@@ -155,7 +143,7 @@ describe('varints and records, encode beside decode', () => {
       // Cut anywhere: null, never a wrong value.
       for (let cut = 0; cut < b.length; cut++) expect(readVarint(b.subarray(0, cut), 0)).toBeNull();
     }
-    const r = rng(7);
+    const r = uniform(7);
     for (let i = 0; i < 500; i++) {
       const row = Array.from({ length: 1 + (i % 9) }, (_, k) => value(r, i + k));
       const decoded = decodeRecord(encodeRecord(row));
@@ -167,7 +155,7 @@ describe('varints and records, encode beside decode', () => {
 describe.skipIf(!enabled)('reading what sqlite3 wrote', () => {
   it.each([512, 4096, 65536])('returns exactly the values sqlite3 stored, in rowid order (page size %i)', async (pageSize) => {
     const seed = 1000 + pageSize;
-    const r = rng(seed);
+    const r = uniform(seed);
     const file = path.join(tmp, `values-${pageSize}.db`);
     const rows: SqliteValue[][] = [];
     const statements = [`PRAGMA page_size=${pageSize};`, 'CREATE TABLE t (a, b, c, d);', 'BEGIN;'];
@@ -331,7 +319,7 @@ describe('CREATE TABLE columns', () => {
 describe.skipIf(!enabled)("kine's table", () => {
   it('hands over the live keys sqlite3 selects, each with its newest value; kine rows and deletions left out', async () => {
     const file = path.join(tmp, 'kine.db');
-    const r = rng(42);
+    const r = uniform(42);
     const statements = [
       'CREATE TABLE kine (id INTEGER PRIMARY KEY AUTOINCREMENT, name INTEGER, created INTEGER, deleted INTEGER, create_revision INTEGER, prev_revision INTEGER, lease INTEGER, value BLOB, old_value BLOB);',
       'CREATE INDEX kine_name_index ON kine (name);',
