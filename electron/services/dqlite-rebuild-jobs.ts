@@ -14,7 +14,7 @@ import type { DqliteRebuildPlan } from '../../shared/contract/dqlite-rebuild';
 import type { LocalText } from '../../shared/contract/text';
 import { ApiError } from './api-error';
 import { FRESH_BACKEND_ARCHIVE } from '../../shared/formats/dqlite/fresh-backend';
-import { confinedOutput, freshFolder, MAX_OUTPUT_PATH, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
+import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
 import type { CallContext, PartialHandlers } from './registry';
 import type { ResolvedSource, ValidationService } from './validation-service';
 
@@ -85,11 +85,7 @@ export class DqliteRebuildService {
   }
 
   async chooseOutput(suggested: unknown, ctx: CallContext): Promise<{ path: string | null }> {
-    if (ctx.transport !== 'electron' || !this.opts.chooseOutput) throw ApiError.localized('unsupported', 'apiError.repair.noDialogWeb');
-    const hint = typeof suggested === 'string' && suggested.length <= MAX_OUTPUT_PATH && !suggested.includes('\0') ? suggested : '';
-    // A folder is picked; the output is a new folder inside it, so an existing non-empty folder is never written into.
-    const picked = await this.opts.chooseOutput('dir', hint ? path.dirname(hint) : '');
-    return { path: picked ? path.join(picked, hint ? path.basename(hint) : OUTPUT_NAME) : null };
+    return await chooseOutputPath(ctx, this.opts.chooseOutput, 'dir', suggested, OUTPUT_NAME);
   }
 
   async start(jobId: unknown, outputPath: unknown, ctx: CallContext): Promise<{ rebuildId: string }> {

@@ -19,7 +19,7 @@ import { memberConfigFromReport } from '../../shared/formats/etcd/restore-member
 import { ApiError } from './api-error';
 import type { EtcdRepairTask, EtcdRepairWork } from './etcd-repair';
 import { QUARANTINE_SUFFIX } from './etcd-repair';
-import { confinedOutput, freshFolder, MAX_OUTPUT_PATH, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
+import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
 import type { CallContext, PartialHandlers } from './registry';
 import type { RemoteSources } from './remote-sources';
 import type { ResolvedSource, ValidationService } from './validation-service';
@@ -168,14 +168,7 @@ export class EtcdRepairService {
 
   async chooseOutput(modeParam: unknown, suggested: unknown, ctx: CallContext): Promise<{ path: string | null }> {
     const mode = parseMode(modeParam);
-    if (ctx.transport !== 'electron' || !this.opts.chooseOutput) {
-      throw ApiError.localized('unsupported', 'apiError.repair.noDialogWeb');
-    }
-    const hint = typeof suggested === 'string' && suggested.length <= MAX_OUTPUT_PATH && !suggested.includes('\0') ? suggested : '';
-    if (mode === 'snapshot') return { path: await this.opts.chooseOutput('file', hint) };
-    // A folder is picked; the output is a new folder inside it, so an existing non-empty folder is never written into.
-    const picked = await this.opts.chooseOutput('dir', hint ? path.dirname(hint) : '');
-    return { path: picked ? path.join(picked, hint ? path.basename(hint) : defaultName(mode)) : null };
+    return await chooseOutputPath(ctx, this.opts.chooseOutput, mode === 'snapshot' ? 'file' : 'dir', suggested, defaultName(mode));
   }
 
   /** Never inside the input, never over an existing file or into a non-empty folder. */

@@ -14,7 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { KineExportPlan } from '../../shared/contract/kine';
 import { ApiError } from './api-error';
-import { confinedOutput, freshFolder, MAX_OUTPUT_PATH, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
+import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
 import type { CallContext, PartialHandlers } from './registry';
 import type { ResolvedSource, ValidationService } from './validation-service';
 
@@ -100,11 +100,7 @@ export class KineExportService {
   }
 
   async chooseOutput(suggested: unknown, ctx: CallContext): Promise<{ path: string | null }> {
-    if (ctx.transport !== 'electron' || !this.opts.chooseOutput) throw ApiError.localized('unsupported', 'apiError.repair.noDialogWeb');
-    const hint = typeof suggested === 'string' && suggested.length <= MAX_OUTPUT_PATH && !suggested.includes('\0') ? suggested : '';
-    // A folder is picked; the output is a new folder inside it, so an existing non-empty folder is never written into.
-    const picked = await this.opts.chooseOutput('dir', hint ? path.dirname(hint) : '');
-    return { path: picked ? path.join(picked, hint ? path.basename(hint) : OUTPUT_NAME) : null };
+    return await chooseOutputPath(ctx, this.opts.chooseOutput, 'dir', suggested, OUTPUT_NAME);
   }
 
   async start(jobId: unknown, outputPath: unknown, format: unknown, ctx: CallContext): Promise<{ exportId: string }> {

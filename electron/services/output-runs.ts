@@ -75,6 +75,25 @@ export async function confinedOutput(output: unknown, ctx: CallContext, root: st
   return dest;
 }
 
+/**
+ * Desktop only (refused in web mode): the native dialog for where a run writes. For a file, the save dialog's own
+ * choice; for a folder, a folder is picked and the output is a new folder inside it, named as the suggestion's last
+ * component (or `defaultName`), so an existing non-empty folder is never written into. Null when cancelled.
+ */
+export async function chooseOutputPath(
+  ctx: CallContext,
+  choose: ((kind: 'file' | 'dir', suggested: string) => Promise<string | null>) | undefined,
+  kind: 'file' | 'dir',
+  suggested: unknown,
+  defaultName: string,
+): Promise<{ path: string | null }> {
+  if (ctx.transport !== 'electron' || !choose) throw ApiError.localized('unsupported', 'apiError.repair.noDialogWeb');
+  const hint = typeof suggested === 'string' && suggested.length <= MAX_OUTPUT_PATH && !suggested.includes('\0') ? suggested : '';
+  if (kind === 'file') return { path: await choose('file', hint) };
+  const picked = await choose('dir', hint ? path.dirname(hint) : '');
+  return { path: picked ? path.join(picked, hint ? path.basename(hint) : defaultName) : null };
+}
+
 /** An output never inside a local input. */
 export function refuseInsideInput(dest: string, source: ResolvedSource): void {
   if (source.kind !== 'local') return;
