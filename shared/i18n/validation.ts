@@ -80,8 +80,7 @@ export default defineCatalog(
     'validation.metadata.ok': 'version {version}, term {term}, voted for {vote}',
     'validation.metadata.bad': 'unreadable ({size} bytes)',
     'validation.unknown.title': 'Nothing to check here',
-    'validation.unknown.body':
-      'No dqlite segments, snapshots or metadata, and no etcd member directory were found. Pick the data directory itself, e.g. /var/snap/microk8s/current/var/kubernetes/backend.',
+    'validation.unknown.body': 'Pick the data directory itself (or a backup file), not a folder above or below it. Where each kind of cluster keeps it:',
     'validation.stats': 'Read {bytes} in {seconds} s.',
   },
   {
@@ -161,8 +160,7 @@ export default defineCatalog(
     'validation.metadata.ok': '版本 {version}，term {term}，投票给 {vote}',
     'validation.metadata.bad': '无法读取（{size} 字节）',
     'validation.unknown.title': '这里没有可检查的内容',
-    'validation.unknown.body':
-      '没有找到 dqlite 的 segment、snapshot 或元数据文件，也没有 etcd 的 member 目录。请选择数据目录本身，例如 /var/snap/microk8s/current/var/kubernetes/backend。',
+    'validation.unknown.body': '请选择数据目录本身（或备份文件），而不是它的上一级或下一级目录。各类集群把它放在：',
     'validation.stats': '共读取 {bytes}，耗时 {seconds} 秒。',
   },
 );

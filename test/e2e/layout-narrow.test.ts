@@ -224,6 +224,9 @@ describe.runIf(RUN_OFFLINE)('every screen at 1024x700 and 1280x800 (web mode, sa
     const slices = await page.evaluate(() => [...document.fonts].filter((f) => f.family.replace(/['"]/g, '') === 'Noto Sans SC').map((f) => f.status));
     expect(slices.length).toBeGreaterThan(10);
     expect(slices.filter((status) => status !== 'loaded')).toEqual([]);
+    // "Where is the data directory?" open: its paths and commands are the widest things on the screen.
+    await page.getByTestId('where-data-dir').locator('summary').click();
+    await page.getByTestId('data-dir-locations').waitFor();
     await sweep(page, 'home', found, { allow: ['.sample'] });
     expect(found).toEqual([]);
   }, 120_000);

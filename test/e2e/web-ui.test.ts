@@ -146,6 +146,56 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(zh.errors).toEqual([]);
   });
 
+  it('tells an etcd operator where the data directory is, and opens guided recovery from the start screen', async () => {
+    const { page: p, errors } = await page({ locale: 'en-US' });
+    await p.getByRole('heading', { name: 'Drop a data directory or file here' }).waitFor();
+    // The drop zone names etcd's directory first: four of the five field reports are etcd clusters.
+    expect(await p.locator('#drop-title + p').innerText()).toBe(
+      'A copy of etcd’s data directory (the folder holding member/), a snapshot.db backup, or MicroK8s’s backend folder.',
+    );
+    expect(await p.locator('.safety').innerText()).toContain('etcd cuts a torn WAL tail (keeping a .broken copy)');
+    // Folded until asked for, then every kind of cluster with its path; opened from the keyboard.
+    const where = p.getByTestId('where-data-dir');
+    expect(await where.getByTestId('data-dir-locations').isVisible()).toBe(false);
+    await where.locator('summary').focus();
+    await p.keyboard.press('Enter');
+    const places = where.getByTestId('data-dir-locations');
+    await places.waitFor();
+    const terms = await places.locator('dt').allInnerTexts();
+    expect(terms).toEqual([
+      'kubeadm (etcd as a static pod)',
+      'etcd under systemd (KubeKey, hand-made)',
+      'kind (Kubernetes in Docker)',
+      'etcd backups',
+      'MicroK8s (dqlite)',
+      'k3s',
+    ]);
+    const kubeadm = await places.locator('dd').first().innerText();
+    expect(kubeadm).toContain('/var/lib/etcd');
+    expect(kubeadm).toContain('/etc/kubernetes/manifests/etcd.yaml');
+    expect(await places.locator('dd').nth(4).innerText()).toContain('/var/snap/microk8s/current/var/kubernetes/backend/');
+    await screenshot(p, 'home-where-en');
+
+    // "Recover on the node…" opens the SSH workspace on its guided pane, which asks for a connection first.
+    await p.getByTestId('home-connect').click();
+    expect(await p.getByTestId('nav-ssh').getAttribute('aria-pressed')).toBe('true');
+    expect(await p.getByTestId('guided-connect-first').innerText()).toBe('Connect to the node first (“Connect to a node”); Guided recovery then opens here.');
+    expect(errors).toEqual([]);
+
+    const zh = await page({ locale: 'zh-CN' });
+    await zh.page.getByRole('heading', { name: '把数据目录或文件拖到这里' }).waitFor();
+    await zh.page.getByTestId('where-data-dir').locator('summary').click();
+    await zh.page.getByTestId('data-dir-locations').waitFor();
+    expect(await zh.page.getByTestId('data-dir-locations').locator('dt').first().innerText()).toBe('kubeadm（etcd 以静态 Pod 运行）');
+    await screenshot(zh.page, 'home-where-zh');
+    // Only names, paths and commands stay in Latin letters on the Chinese screen.
+    const main = await zh.page.locator('main').innerText();
+    expect(main).not.toMatch(/Where is the|The folder that|Copy it with|Recover on the node|still answers SSH|Before any repair/);
+    await zh.page.getByTestId('home-connect').click();
+    expect(await zh.page.getByTestId('guided-connect-first').innerText()).toBe('请先连接节点（“连接到节点”），引导式恢复随后会在这里打开。');
+    expect(zh.errors).toEqual([]);
+  });
+
   it('says what to do when the page was opened without the token', async () => {
     const { page: p } = await page();
     await p.goto(server.url.replace(/\?token=.*/, '') + '?token=wrong');
@@ -362,6 +412,13 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
     expect(await verdict.innerText()).toContain('notes.txt');
     await p.getByRole('heading', { name: 'Nothing to check here' }).waitFor();
+    // Where to look instead, rather than the banner's sentence again.
+    const unknown = p.getByTestId('unknown-input');
+    expect(await unknown.locator('p').first().innerText()).toBe(
+      'Pick the data directory itself (or a backup file), not a folder above or below it. Where each kind of cluster keeps it:',
+    );
+    expect(await unknown.getByTestId('data-dir-locations').locator('dt').count()).toBe(6);
+    expect(await unknown.getByTestId('data-dir-locations').innerText()).toContain('/var/lib/rancher/k3s/server/db/');
     await screenshot(p, 'drop-unknown-file');
     expect(errors).toEqual([]);
   });
