@@ -47,7 +47,7 @@ export default defineCatalog(
     'home.notice.next':
       'Check that you picked the data directory itself (etcd: the folder holding member/; MicroK8s: the one holding metadata1 and the segment files). If it keeps failing, run `lifeboat validate <dir>` on the node and attach its output.',
     'home.safety':
-      'Before any repair: stop the service and copy the whole directory. Starting the engine changes files: dqlite closes or truncates open segments and renames damaged ones; etcd cuts a torn WAL tail (keeping a .broken copy), writes to its db and purges .snap and .wal files beyond its keep limits.',
+      'Before any repair: stop the service and copy the whole directory. Starting the engine changes files: dqlite closes or truncates open segments and renames damaged ones; etcd cuts a torn WAL tail (keeping a .broken copy), renames an unreadable .snap to .broken, writes to its db and purges .snap and .wal files beyond its keep limits.',
   },
   {
     'home.title': '哪里坏了？把数据目录交给我看看。',
@@ -93,6 +93,6 @@ export default defineCatalog(
     'home.notice.next':
       '请确认选中的是数据目录本身（etcd：包含 member/ 的那个目录；MicroK8s：包含 metadata1 和各个 segment 文件的那个目录）。如果仍然失败，请在节点上运行 `lifeboat validate <目录>` 并附上输出。',
     'home.safety':
-      '修复之前：先停掉服务，并完整备份整个目录。启动引擎会改动文件：dqlite 会关闭或截断 open segment，并给损坏的文件改名；etcd 会截掉 WAL 末尾写了一半的记录（留一份 .broken 副本）、写入 db，并清理超出保留数量的 .snap 和 .wal 文件。',
+      '修复之前：先停掉服务，并完整备份整个目录。启动引擎会改动文件：dqlite 会关闭或截断 open segment，并给损坏的文件改名；etcd 会截掉 WAL 末尾写了一半的记录（留一份 .broken 副本）、把读不了的 .snap 改名为 .broken、写入 db，并清理超出保留数量的 .snap 和 .wal 文件。',
   },
 );
