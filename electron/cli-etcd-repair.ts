@@ -18,6 +18,7 @@
 import { CliUsageError } from './cli-usage';
 import * as path from 'node:path';
 import { progressPrinter } from './cli-progress';
+import { fsErrorAbout, fsErrorText } from './cli-fs-errors';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
@@ -37,13 +38,6 @@ type Out = (line?: string) => void;
 /** Does this directory listing look like an etcd data dir or member dir (for `repair` dispatch)? */
 export function looksLikeEtcdDataDir(names: string[]): boolean {
   return names.includes('member') || (names.includes('wal') && names.includes('snap'));
-}
-
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e && e.code === 'ENOENT') return `no such file or directory: ${e.path ?? ''}`;
-  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return `permission denied: ${e.path ?? ''} (run as a user that can read it, e.g. with sudo)`;
-  return err instanceof Error ? err.message : String(err);
 }
 
 function printSalvage(r: SalvageReport, out: Out): void {
@@ -128,11 +122,13 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
   if (!values.snapshot === !values.out)
     throw new EtcdCliUsageError('salvage needs either --snapshot FILE (a restorable snapshot.db) or --out DIR (objects as files)');
   const src = positionals[0]!;
-  if (!existsSync(src)) {
-    process.stderr.write(`lifeboat: cannot read ${src}: no such file or directory\n`);
+  let srcReal: string;
+  try {
+    srcReal = realpathSync(src);
+  } catch (err) {
+    process.stderr.write(`lifeboat: ${fsErrorAbout(err, `cannot read ${src}`)}\n`);
     return EXIT_USAGE;
   }
-  const srcReal = realpathSync(src);
   const target = realpathLoose((values.snapshot ?? values.out)!);
   if (isInside(srcReal, target)) {
     process.stderr.write(`lifeboat: refusing: ${values.snapshot ?? values.out} is inside ${src} (the evidence is never written to)\n`);
@@ -190,7 +186,7 @@ export async function salvageCommand(args: string[], out: Out): Promise<number> 
     return r.lost.length === 0 ? EXIT_OK : EXIT_LOSS;
   } catch (err) {
     if (err instanceof EtcdCliUsageError) throw err;
-    process.stderr.write(`lifeboat: salvage failed: ${errText(err)}\n`);
+    process.stderr.write(`lifeboat: salvage failed: ${fsErrorText(err)}\n`);
     return EXIT_USAGE;
   }
 }
@@ -215,7 +211,7 @@ export async function etcdRepairCommand(srcReal: string, outReal: string, json: 
     else printRepair(r, out);
     return r.lost.length === 0 && !r.findings.some((f) => f.severity === 'error') ? EXIT_OK : EXIT_LOSS;
   } catch (err) {
-    process.stderr.write(`lifeboat: repair failed: ${errText(err)}${err instanceof EtcdInputError ? '' : ''}\n`);
+    process.stderr.write(`lifeboat: repair failed: ${fsErrorText(err)}${err instanceof EtcdInputError ? '' : ''}\n`);
     return EXIT_USAGE;
   }
 }

@@ -11,6 +11,7 @@
  */
 import { progressPrinter } from './cli-progress';
 import { CliUsageError } from './cli-usage';
+import { fsErrorAbout, fsErrorText } from './cli-fs-errors';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { isInside, realpathLoose } from './services/local-path-confine';
@@ -144,11 +145,9 @@ async function holdsLoneEtcdDb(dir: string): Promise<boolean> {
   }
 }
 
-function ioMessage(err: unknown, what: string): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e && typeof e === 'object' && e.code === 'ENOENT') return `${what}: no such file or directory`;
-  if (e && typeof e === 'object' && (e.code === 'EACCES' || e.code === 'EPERM')) return `${what}: permission denied`;
-  return `${what}: ${err instanceof Error ? err.message : String(err)}`;
+/** `WHAT: what happened (next step)`, naming the error's path unless WHAT names it already. */
+function ioMessage(err: unknown, what: string, whatNamesPath = false): string {
+  return whatNamesPath ? fsErrorAbout(err, what) : `${what}: ${fsErrorText(err)}`;
 }
 
 /**
@@ -263,7 +262,7 @@ async function validateOne(
   try {
     dir = await openLocalTarget(target);
   } catch (err) {
-    process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${target}`)}\n`);
+    process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${target}`, true)}\n`);
     return EXIT_USAGE;
   }
   // The path is checked here (clear exit 2 for a missing or unreadable path);
@@ -329,7 +328,7 @@ async function runRepair(args: string[]): Promise<number> {
     }
     srcReal = realpathSync(src);
   } catch (err) {
-    process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${src}`)}\n`);
+    process.stderr.write(`lifeboat: ${ioMessage(err, `cannot read ${src}`, true)}\n`);
     return EXIT_USAGE;
   }
   // Repair knows dqlite only: never "repair" (copy and bless) anything else.

@@ -25,6 +25,7 @@ import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { copyFilePrefix, writeFully } from './file-copy';
 import { exportKineObjects, NotKineError } from './kine-export';
 import { localDirectory } from './fs-source';
+import { makeDirs } from './make-dirs';
 
 /** Where the kine database's objects go, inside the output folder. */
 export const OBJECTS_DIR = 'objects';
@@ -44,7 +45,7 @@ export async function rebuildDqliteDirectory(srcDir: string, outDir: string, opt
   try {
     const { report: validated } = await inspectDqliteDirectory(dir, opts);
     if (!validated.dqlite) throw new Error(`${srcDir} is not a dqlite data directory (no segment, snapshot or metadata file)`);
-    await fs.mkdir(outDir, { recursive: true });
+    await makeDirs(outDir);
     const taken = new Set<string>();
     const report = await rebuildDqlite(
       dir,

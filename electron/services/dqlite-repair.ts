@@ -18,6 +18,7 @@ import { inspectDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { MICROK8S_BACKEND, QUARANTINE_DIR_NAME, type RepairOperation } from '../../shared/formats/dqlite/repair-plan';
 import { localDirectory } from './fs-source';
 import { copyFilePrefix } from './file-copy';
+import { makeDirs } from './make-dirs';
 
 async function writeNew(dst: string, bytes: Uint8Array): Promise<void> {
   const output = await fs.open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -70,13 +71,13 @@ export async function writeRepairedCopy(
   // Check both targets before writing anything, so a refusal leaves nothing half-written.
   if (await isNonEmptyDir(out)) throw new Error(`${out} is not empty`);
   if (await isNonEmptyDir(quarantine)) throw new Error(`${quarantine} is not empty`);
-  await fs.mkdir(out, { recursive: true });
+  await makeDirs(out);
   const actions: string[] = [];
   const quarantined = new Set(operations.filter((o) => o.op === 'quarantine').map((o) => o.file));
   const truncations = new Map(operations.filter((o) => o.op === 'truncate-rename').map((o) => [o.file, o] as const));
   const writes = operations.filter((o): o is Extract<RepairOperation, { op: 'write' }> => o.op === 'write');
   const written = new Set(writes.map((o) => o.file));
-  if (quarantined.size || truncations.size || writes.length) await fs.mkdir(quarantine, { recursive: true });
+  if (quarantined.size || truncations.size || writes.length) await makeDirs(quarantine);
   const entries = await fs.readdir(src, { withFileTypes: true });
   for (const e of entries) {
     if (!e.isFile()) continue;

@@ -19,7 +19,7 @@ import { memberConfigFromReport } from '../../shared/formats/etcd/restore-member
 import { ApiError } from './api-error';
 import type { EtcdRepairTask, EtcdRepairWork } from './etcd-repair';
 import { QUARANTINE_SUFFIX } from './etcd-repair';
-import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
+import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, outputParent, OutputRuns, refuseInsideInput } from './output-runs';
 import type { CallContext, PartialHandlers } from './registry';
 import type { RemoteSources } from './remote-sources';
 import type { ResolvedSource, ValidationService } from './validation-service';
@@ -177,7 +177,7 @@ export class EtcdRepairService {
     if (mode === 'snapshot') {
       if (await fs.lstat(dest).catch(() => null)) throw ApiError.localized('exists', 'apiError.repair.fileExists', { path: dest });
       if (existsSync(`${dest}.lifeboat-part`)) throw ApiError.localized('exists', 'apiError.repair.partExists', { path: `${dest}.lifeboat-part` });
-      await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+      await outputParent(dest);
       return dest;
     }
     if (mode === 'repair' && existsSync(`${dest}${QUARANTINE_SUFFIX}`)) {

@@ -51,6 +51,7 @@ import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, isSqliteHead } from 
 import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
 import { copyFilePrefix, writeFully } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
+import { makeDirs } from './make-dirs';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
 const PART_SUFFIX = '.lifeboat-part';
@@ -511,7 +512,7 @@ function walStopFinding(scan: WalScan): Finding {
 
 async function copyTree(src: string, dst: string, skip: (rel: string) => boolean, rel = ''): Promise<string[]> {
   const copied: string[] = [];
-  await fs.mkdir(dst, { recursive: true, mode: 0o700 });
+  await makeDirs(dst, 0o700);
   for (const e of await fs.readdir(src, { withFileTypes: true })) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (skip(r)) continue;
@@ -724,7 +725,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       strategy = { strategy: 'rebuild', reason: why.text, reasonText: why.local, revertTo: null, crash: null };
     }
   }
-  await fs.mkdir(out, { recursive: true, mode: 0o700 });
+  await makeDirs(out, 0o700);
   // Copy everything but the db (handled below) and the WAL file with a torn tail.
   const torn = walScan?.readError?.kind === 'torn-tail' && walScan.readError.file ? walScan.readError : null;
   const tornName = torn ? path.basename(torn.file!) : null;
@@ -737,10 +738,10 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       (freshWal !== null && (rel === 'wal' || (rel.startsWith('snap/') && rel.endsWith('.snap')))),
   );
   actions.push(action('copy', 'member', sayRepair('etcd-repair.action.copy', { count: copied.length, dir: relMember })));
-  await fs.mkdir(path.join(memberOut, 'snap'), { recursive: true, mode: 0o700 });
-  await fs.mkdir(path.join(memberOut, 'wal'), { recursive: true, mode: 0o700 });
+  await makeDirs(path.join(memberOut, 'snap'), 0o700);
+  await makeDirs(path.join(memberOut, 'wal'), 0o700);
   if (torn && tornName) {
-    await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
+    await makeDirs(quarantine, 0o700);
     await copyFilePrefix(path.join(paths.walDir!, tornName), path.join(quarantine, `${tornName}.broken`));
     await copyFilePrefix(path.join(paths.walDir!, tornName), path.join(memberOut, 'wal', tornName), torn.offset ?? 0);
     actions.push(
@@ -754,7 +755,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   }
   if (freshWal && paths.walDir) {
     // The originals go to the quarantine; the new WAL replaces them.
-    await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
+    await makeDirs(quarantine, 0o700);
     await copyTree(paths.walDir, path.join(quarantine, 'wal'), () => false);
     if (paths.snapDir) await copyTree(paths.snapDir, path.join(quarantine, 'snap'), (rel) => !rel.endsWith('.snap'));
     await fs.writeFile(path.join(memberOut, 'wal', freshWal.name), freshWal.bytes, { mode: 0o600, flag: 'wx' });
@@ -822,7 +823,7 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     }
     // Rebuild from the leaves and the WAL.
     if (paths.dbPath) {
-      await fs.mkdir(quarantine, { recursive: true, mode: 0o700 });
+      await makeDirs(quarantine, 0o700);
       await copyFilePrefix(paths.dbPath, path.join(quarantine, 'db'));
       actions.push(action('quarantine', 'member/snap/db', sayRepair('etcd-repair.action.quarantine-db', { path: path.join(quarantine, 'db') })));
     }
@@ -910,7 +911,7 @@ export async function exportSourceObjects(
     );
     // The collect already named every revision no page holds, split by what the WAL replayed (not lost) and not.
     result.lost = [...state.lost];
-    await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
+    await makeDirs(outDir, 0o700);
     const writer = new ObjectFileWriter(outDir, format, result);
     let reported = 0;
     await forEachLiveKey(state, db, async (k, total) => {

@@ -6,7 +6,6 @@
  * the main file as SQLite's readers see them, so nothing acknowledged is
  * missed. Pages that cannot be read are listed; the rest is exported.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DirectorySource } from '../../shared/bytes/byte-source';
 import type { ErrorText } from '../../shared/contract/error-text';
@@ -16,6 +15,7 @@ import { findKineTable, forEachLiveKineRow } from '../../shared/formats/sqlite/k
 import { openSqliteDatabase } from '../../shared/formats/sqlite/table';
 import { localDirectory } from './fs-source';
 import { ObjectFileWriter } from './object-files';
+import { makeDirs } from './make-dirs';
 
 /** The input is no SQLite database, or holds no kine table: said in the UI's language too (`text`). */
 export class NotKineError extends Error {
@@ -67,7 +67,7 @@ export async function exportKineFrom(
   const found = await findKineTable(db, opts.signal);
   if (!found.ok)
     throw new NotKineError(`${display} holds no kine table: ${found.why}`, { key: 'kineExportUi.error.noKine', params: { file: display, why: found.why } });
-  await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
+  await makeDirs(outDir, 0o700);
   const result: KineExportResult = {
     input: display,
     output: outDir,

@@ -18,6 +18,7 @@ import { isInside, realpathLoose } from './local-path-confine';
 import type { CallContext } from './registry';
 import type { ResolvedSource } from './validation-service';
 import type { WorkerReply } from './validation-worker';
+import { makeDirs } from './make-dirs';
 
 export const MAX_OUTPUT_PATH = 4096;
 /** Runs at once per service (each reads a whole input and writes as much). */
@@ -67,7 +68,7 @@ export async function confinedOutput(output: unknown, ctx: CallContext, root: st
     if (!isInside(confine, dest) || dest === confine) {
       throw ApiError.localized('forbidden', 'apiError.repair.outsideCopies');
     }
-    await fs.mkdir(confine, { recursive: true, mode: 0o700 });
+    await makeDirs(confine, 0o700);
     if (!isInside(realpathSync(confine), realpathLoose(dest))) {
       throw ApiError.localized('forbidden', 'apiError.repair.linkOutOfCopies');
     }
@@ -106,8 +107,27 @@ export async function freshFolder(dest: string): Promise<string> {
   if (st && (!st.isDirectory() || (await fs.readdir(dest)).length > 0)) {
     throw ApiError.localized('exists', 'apiError.repair.folderNotEmpty', { path: dest });
   }
-  await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+  await outputParent(dest);
   return dest;
+}
+
+/**
+ * The folder an output goes into, made (0700) where missing; what stops it is said as the user can act on it (a
+ * typed path at 3 a.m.: a typo, a read-only or full disk, a path into /proc), not as Node's `ENOENT … mkdir`.
+ */
+export async function outputParent(dest: string): Promise<void> {
+  const parent = path.dirname(dest);
+  try {
+    await makeDirs(parent, 0o700);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const at = (err as NodeJS.ErrnoException).path ?? parent;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw ApiError.localized('unwritable', 'apiError.repair.folderDenied', { path: at });
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw ApiError.localized('unwritable', 'apiError.repair.folderNoSpace', { path: at });
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EEXIST')
+      throw ApiError.localized('unwritable', 'apiError.repair.folderNoPath', { path: at });
+    throw ApiError.localized('unwritable', 'apiError.repair.folderFailed', { path: at, error: errorMessage(err) });
+  }
 }
 
 export interface OutputRun<Mode extends string> {

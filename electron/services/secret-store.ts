@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RememberableKind, SecretStoreStatus } from '../../shared/contract/ssh';
+import { makeDirs } from './make-dirs';
 
 /**
  * The part of Electron's `safeStorage` used here. The async API (Electron
@@ -67,7 +68,7 @@ const KINDS: readonly RememberableKind[] = ['password', 'passphrase', 'sudo'];
  */
 export async function writeOwnerOnlyFile(file: string, text: string): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirs(dir, 0o700);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fs.open(tmp, 'wx', 0o600);
   try {

@@ -97,6 +97,11 @@ export const en = {
   'apiError.repair.quarantineExists': "{path} exists (an earlier run's quarantine): choose a new folder",
   'apiError.repair.closed': 'the back end is shutting down: start Lifeboat again, then open the input again',
   'apiError.repair.busy': '{running} repairs are already running; wait for one to finish or cancel it',
+  'apiError.repair.folderDenied': '{path}: this user may not write there, or the disk is read-only; choose another folder',
+  'apiError.repair.folderNoSpace': '{path}: the disk is full; free some space or choose a folder on another disk',
+  'apiError.repair.folderNoPath':
+    '{path} cannot be made: part of the path is missing, is a file or a link that leads nowhere, or cannot hold folders (such as /proc); choose another folder',
+  'apiError.repair.folderFailed': '{path} cannot be made ({error}); choose another folder',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -181,6 +186,10 @@ export const zhCN: Record<keyof typeof en, string> = {
   'apiError.repair.quarantineExists': '{path} 已存在（之前一次运行的隔离区）：请选择一个新文件夹。',
   'apiError.repair.closed': '后端正在关闭：请重新启动 Lifeboat，然后再次打开输入。',
   'apiError.repair.busy': '已有 {running} 个修复正在运行：请等待其中一个结束，或取消它。',
+  'apiError.repair.folderDenied': '{path}：当前用户无权在此写入，或磁盘是只读的；请选择其他文件夹。',
+  'apiError.repair.folderNoSpace': '{path}：磁盘已满；请腾出空间，或选择其他磁盘上的文件夹。',
+  'apiError.repair.folderNoPath': '无法创建 {path}：路径中有一段不存在、是文件或指向空处的链接，或者所在位置不能容纳文件夹（例如 /proc）；请选择其他文件夹。',
+  'apiError.repair.folderFailed': '无法创建 {path}（{error}）；请选择其他文件夹。',
 };
 
 export default { en, 'zh-CN': zhCN };

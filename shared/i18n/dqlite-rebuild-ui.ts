@@ -53,6 +53,8 @@ const en = {
   'dqliteRebuildUi.error.exists': 'That output already exists and is not an empty folder: choose a new one (nothing is ever overwritten).',
   'dqliteRebuildUi.error.closed': 'The back end is shutting down.',
   'dqliteRebuildUi.error.busy': 'Too many runs are going: wait for one to finish or cancel it.',
+  'dqliteRebuildUi.error.unwritable':
+    'The output folder cannot be made there (a missing or read-only path, a full disk, or a place such as /proc): choose another folder.',
   'dqliteRebuildUi.error.worker': 'The rebuild stopped with an error (the details below are the back end’s own text).',
   // The result.
   'dqliteRebuildUi.result.title': 'Databases rebuilt into {out}: {n}',
@@ -151,6 +153,7 @@ const zh: Record<keyof typeof en, string> = {
   'dqliteRebuildUi.error.exists': '该输出已存在且不是空文件夹：请选择新的位置（绝不覆盖任何内容）。',
   'dqliteRebuildUi.error.closed': '后端正在关闭。',
   'dqliteRebuildUi.error.busy': '正在运行的任务过多：请等待其中一个完成或将其取消。',
+  'dqliteRebuildUi.error.unwritable': '输出文件夹无法在那里创建（路径不存在或只读、磁盘已满，或是 /proc 这样的位置）：请选择其他文件夹。',
   'dqliteRebuildUi.error.worker': '重建因错误而停止（下面的详细信息是后端的原文）。',
   'dqliteRebuildUi.result.title': '已将 {n} 个数据库重建到 {out}',
   'dqliteRebuildUi.result.complete': '磁盘上的每个条目都已应用：没有缺失。',

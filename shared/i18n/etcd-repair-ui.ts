@@ -68,6 +68,8 @@ const en = {
     'The output already exists (or an earlier run left its part file or quarantine there): nothing is overwritten, choose a new name.',
   'etcdRepairUi.error.closed': 'The back end is shutting down.',
   'etcdRepairUi.error.busy': 'Too many repairs are running: wait for one to finish or cancel it.',
+  'etcdRepairUi.error.unwritable':
+    'The output folder cannot be made there (a missing or read-only path, a full disk, or a place such as /proc): choose another folder.',
   'etcdRepairUi.error.worker': 'The repair stopped with an error (the details below are the back end’s own text).',
   // An input repair or salvage refuses (EtcdInputError): the English is the CLI's message.
   'etcdRepairUi.input.notDataDir':
@@ -222,6 +224,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.error.exists': '输出位置已存在（或者之前的运行在那里留下了未完成文件或隔离目录）：不会覆盖任何内容，请换一个新名称。',
   'etcdRepairUi.error.closed': '后端正在关闭。',
   'etcdRepairUi.error.busy': '正在运行的修复太多：请等待其中一个完成或取消它。',
+  'etcdRepairUi.error.unwritable': '输出文件夹无法在那里创建（路径不存在或只读、磁盘已满，或是 /proc 这样的位置）：请选择其他文件夹。',
   'etcdRepairUi.error.worker': '修复因错误而停止（下面的详细信息是后端的原文）。',
   'etcdRepairUi.input.notDataDir':
     '{input} 不是 etcd 数据目录：其中没有 member/ 目录（也没有 wal/ 或 snap/）。请指定数据目录（例如 /var/lib/etcd）、它的 member/ 目录、一个 db 文件或一个 snapshot.db。',

@@ -50,6 +50,8 @@ const en = {
   'kineExportUi.error.exists': 'That output already exists and is not an empty folder: choose a new one (nothing is ever overwritten).',
   'kineExportUi.error.closed': 'The back end is shutting down.',
   'kineExportUi.error.busy': 'Too many runs are going: wait for one to finish or cancel it.',
+  'kineExportUi.error.unwritable':
+    'The output folder cannot be made there (a missing or read-only path, a full disk, or a place such as /proc): choose another folder.',
   'kineExportUi.error.worker': 'The export stopped with an error (the details below are the back end’s own text).',
   // The worker's refusals (kine-export.ts NotKineError): `why` is the reader's English.
   'kineExportUi.error.notSqlite': '{file} cannot be read as a SQLite database: {why} (byte {offset}).',
@@ -114,6 +116,7 @@ const zh: Record<keyof typeof en, string> = {
   'kineExportUi.error.exists': '该输出位置已存在且不是空文件夹：请选择一个新的位置（从不覆盖任何内容）。',
   'kineExportUi.error.closed': '后端正在关闭。',
   'kineExportUi.error.busy': '正在进行的任务太多：请等待其中一个完成或将其取消。',
+  'kineExportUi.error.unwritable': '输出文件夹无法在那里创建（路径不存在或只读、磁盘已满，或是 /proc 这样的位置）：请选择其他文件夹。',
   'kineExportUi.error.worker': '导出因错误而停止（下面的详细信息是后端的原文）。',
   'kineExportUi.error.notSqlite': '{file} 无法作为 SQLite 数据库读取：{why}（字节 {offset}）。',
   'kineExportUi.error.noKine': '{file} 中没有 kine 表：{why}。',

@@ -219,6 +219,21 @@ describe.skipIf(!canRun)('the dqlite rebuild on the desktop (electron transport)
       // Inside the input: refused, nothing written there.
       await expect(rebuild.start(jobId, path.join(input, 'rebuilt-here'), ctx)).rejects.toMatchObject({ code: 'forbidden' });
       expect(existsSync(path.join(input, 'rebuilt-here'))).toBe(false);
+      // A folder that cannot be made is said so at once: under /proc (where Node's own recursive mkdir spins for
+      // good) and under a file.
+      const cannot =
+        'cannot be made: part of the path is missing, is a file or a link that leads nowhere, or cannot hold folders (such as /proc); choose another folder';
+      if (process.platform === 'linux') {
+        await expect(rebuild.start(jobId, '/proc/lifeboat-no-such/rebuilt', ctx)).rejects.toMatchObject({
+          code: 'unwritable',
+          message: `/proc/lifeboat-no-such ${cannot}`,
+        });
+      }
+      await fs.writeFile(path.join(tmp, 'a-file'), 'x');
+      await expect(rebuild.start(jobId, path.join(tmp, 'a-file', 'inside', 'rebuilt'), ctx)).rejects.toMatchObject({
+        code: 'unwritable',
+        message: `${path.join(tmp, 'a-file', 'inside')} ${cannot}`,
+      });
       // Outside the copies folder is the user's own choice on the desktop.
       const out = path.join(dialogDir, 'dqlite-rebuilt');
       const { rebuildId } = await rebuild.start(jobId, out, ctx);

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { Playbook, SessionEvent, SessionState, SessionSummary } from '../../../shared/contract/guided';
 import { replayJournal } from '../../../shared/guided/runner';
 import { lifeboatHome } from '../ssh/profiles';
+import { makeDirs } from '../make-dirs';
 
 /** `$LIFEBOAT_HOME/guided` (default `~/.lifeboat/guided`), read when used. */
 export function defaultGuidedDir(): string {
@@ -51,7 +52,7 @@ export class SessionStore {
     const next = prev.then(async () => {
       let fh = this.open.get(id);
       if (!fh) {
-        await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+        await makeDirs(this.dir, 0o700);
         fh = await fs.open(this.file(id), 'a', 0o600);
         this.open.set(id, fh);
       }

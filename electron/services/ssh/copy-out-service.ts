@@ -18,6 +18,7 @@ import { expandHome } from '../home-path';
 import { shellQuote } from './connection';
 import { catCommand } from './stream-fetch';
 import { sudoCopyCommands, sudoCopyOut } from './sudo-copy';
+import { makeDirs } from '../make-dirs';
 
 interface CopyJob {
   id: string;
@@ -180,7 +181,7 @@ export class CopyOutService {
       // Neither path is repeated: a refusal must not tell a token holder where things are on this machine.
       throw sshApiError('forbidden', 'ssh.copyout.error.destOutsideCopies');
     }
-    await fs.mkdir(root, { recursive: true, mode: 0o700 });
+    await makeDirs(root, 0o700);
     const realRoot = await fs.realpath(root);
     // The deepest existing ancestor decides where new directories would really be created.
     let probe = dest;

@@ -54,6 +54,7 @@ import { shellQuote, type ExecStreamEnd, type SshConnection } from './connection
 import { copyOutText } from './remote-errors';
 import { closeQuietly, remoteJoin, sftpCall } from './remote-files';
 import { fetchFileByStream, fetchRunByStream, quotedNameChars, type StreamCommand, type StreamFailures } from './stream-fetch';
+import { makeDirs } from '../make-dirs';
 
 export interface RemoteFile {
   /** Relative to the copied root, `/`-separated. */
@@ -789,7 +790,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
     return p;
   };
 
-  await fs.mkdir(opts.localDir, { recursive: true });
+  await makeDirs(opts.localDir);
   const previous = await readState(statePath, remoteRoot);
 
   // A fresh copy (nothing of an earlier attempt here) starts moving bytes at once: the node's
@@ -907,7 +908,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
     const fetchOne = async (f: RemoteFile): Promise<void> => {
       const dest = localPathOf(f.rel);
       const partial = `${dest}.partial`;
-      await fs.mkdir(path.dirname(dest), { recursive: true });
+      await makeDirs(path.dirname(dest));
       const prev = prevByRel.get(f.rel);
       const unchanged = prev !== undefined && prev.size === f.size && prev.mtime === f.mtime;
       meter.set({ currentFile: f.rel });
@@ -958,7 +959,7 @@ export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions):
     const batched = reader.fetchRun !== undefined && previous === null && watch !== null;
     const runBytes = Math.min(RUN_MAX_BYTES, Math.max(1024 * 1024, Math.ceil(progress.bytesTotal / 4)));
     const fetchWholeRun = async (run: RemoteFile[]): Promise<void> => {
-      for (const d of new Set(run.map((f) => path.dirname(localPathOf(f.rel))))) await fs.mkdir(d, { recursive: true });
+      for (const d of new Set(run.map((f) => path.dirname(localPathOf(f.rel))))) await makeDirs(d);
       const hashes = run.map(() => createHash('sha256'));
       meter.set({ currentFile: run[0].rel });
       try {

@@ -18,6 +18,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { HostKeyVerdict, KnownKeyRef } from '../../../shared/contract/ssh';
 import { SshTextError } from './network-error';
+import { makeDirs } from '../make-dirs';
 
 export type KnownHostMarker = 'revoked' | 'cert-authority' | null;
 
@@ -357,14 +358,14 @@ export class KnownHostsFile {
       reason: approval.reason,
     };
     if (this.opts.auditLogPath) {
-      await fs.mkdir(path.dirname(this.opts.auditLogPath), { recursive: true });
+      await makeDirs(path.dirname(this.opts.auditLogPath));
       await fs.appendFile(this.opts.auditLogPath, JSON.stringify(record) + '\n', { mode: 0o600 });
     }
     return record;
   }
 
   private async writeAtomic(text: string): Promise<void> {
-    await fs.mkdir(path.dirname(this.filePath), { recursive: true, mode: 0o700 });
+    await makeDirs(path.dirname(this.filePath), 0o700);
     let mode = 0o644;
     try {
       mode = (await fs.stat(this.filePath)).mode & 0o777;

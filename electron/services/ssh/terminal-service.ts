@@ -10,6 +10,7 @@ import type { SshConnectionService } from './connection-service';
 import { SessionRecorder } from './recorder';
 import type { SshCallContext, SshServiceConfig } from './settings';
 import { TerminalSession } from './terminal';
+import { makeDirs } from '../make-dirs';
 
 const MAX_RECORDINGS_REMEMBERED = 500;
 /** An export travels as one JSON message: cap it (the full file stays on disk). */
@@ -59,7 +60,7 @@ export class TerminalService {
     let recorder: SessionRecorder | null = null;
     if (dir) {
       // Recordings can hold whatever the node printed: owner-only.
-      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      await makeDirs(dir, 0o700);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const host = c.target.host.replace(/[^A-Za-z0-9._-]/g, '_');
       recorder = new SessionRecorder({

@@ -11,7 +11,10 @@ type Translate = (key: string, params?: MessageParams) => string;
 
 /** Why the back end refused a plan or a start, by error code: the sentences the Chinese UI says. */
 export const REBUILD_ERRORS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['not-dqlite', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy'].map((c) => [c, `dqliteRebuildUi.error.${c}`]),
+  ['not-dqlite', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy', 'unwritable'].map((c) => [
+    c,
+    `dqliteRebuildUi.error.${c}`,
+  ]),
 );
 
 /** The back end's phases (rebuild.ts, dqlite-rebuild.ts; before them the validator's own) in the UI language. */

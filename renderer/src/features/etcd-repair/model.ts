@@ -13,7 +13,7 @@ export const KEY_SOURCES: readonly SalvageKeySource[] = ['tree', 'orphaned-leaf'
 
 /** Why the back end refused a plan or a start, by error code: the sentences the Chinese UI says (etcd-repair-ui.ts). */
 export const REPAIR_ERRORS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['not-etcd', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy'].map((c) => [c, `etcdRepairUi.error.${c}`]),
+  ['not-etcd', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy', 'unwritable'].map((c) => [c, `etcdRepairUi.error.${c}`]),
 );
 
 type Translate = (key: string, params?: MessageParams) => string;

@@ -9,7 +9,7 @@ type Translate = (key: string, params?: MessageParams) => string;
 
 /** Why the back end refused a plan or a start, by error code: the sentences the Chinese UI says. */
 export const KINE_ERRORS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['not-sqlite', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy'].map((c) => [c, `kineExportUi.error.${c}`]),
+  ['not-sqlite', 'unknown-job', 'unsupported', 'bad-params', 'forbidden', 'exists', 'closed', 'busy', 'unwritable'].map((c) => [c, `kineExportUi.error.${c}`]),
 );
 
 /** The export's phases (kine-export.ts) in the UI language. */
