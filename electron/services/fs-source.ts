@@ -2,18 +2,143 @@
  * Read-only local byte sources. Files are opened with O_RDONLY and never
  * written: validation must not touch evidence (tests hash inputs before/after).
  */
-import { promises as fs, constants, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, open as fsOpen, openSync, promises as fs, read as fsRead, readSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ByteSource, ChunkReadAhead, DirEntry, DirectorySource, ReadAheadLayout } from '../../shared/bytes/byte-source';
 import { startReadAhead } from './read-ahead-thread';
+import { OpenBudget, type ReleasableFile } from './open-budget';
+
+/**
+ * How many files one opened directory tree (a data dir with its member/wal and member/snap) keeps open at
+ * once. A dqlite backend left to grow can hold thousands of segments, and every file validated used to stay open
+ * until the end: past the process's limit (ulimit -n) validation failed with EMFILE. Past this budget the least
+ * recently read file that no read is using is closed, and opened again when it is read again.
+ */
+export const MAX_OPEN_FILES = 256;
+
+/** The open files of one local directory tree, least recently read first. */
+export class DescriptorBudget extends OpenBudget<LocalFile> {}
+
+function openFd(filePath: string): Promise<number> {
+  return new Promise((resolve, reject) => fsOpen(filePath, constants.O_RDONLY, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function readFd(fd: number, target: Uint8Array, at: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fsRead(fd, target, at, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/**
+ * One read-only file with its descriptor, which its budget may close while no read uses it: the next read opens
+ * the path again and goes on only if it is still the same file (device and inode), so a file replaced meanwhile is
+ * an error, never other bytes.
+ */
+class LocalFile implements ReleasableFile {
+  private fd: number | null;
+  private busy = 0;
+  private closing = false;
+
+  constructor(
+    readonly path: string,
+    fd: number,
+    readonly st: { size: number; dev: bigint; ino: bigint },
+    private readonly budget: DescriptorBudget,
+  ) {
+    this.fd = fd;
+    budget.used(this);
+  }
+
+  /** The descriptor, opened again if the budget closed it. */
+  private descriptor(): number {
+    if (this.closing) throw new Error(`${this.path} was closed`);
+    if (this.fd === null) {
+      const fd = openSync(this.path, constants.O_RDONLY);
+      const now = fstatSync(fd, { bigint: true });
+      if (now.dev !== this.st.dev || now.ino !== this.st.ino) {
+        closeSync(fd);
+        throw new Error(`${this.path} was replaced by another file while it was being read: copy the data directory again`);
+      }
+      this.fd = fd;
+    }
+    this.budget.used(this);
+    return this.fd;
+  }
+
+  readSync(offset: number, target: Uint8Array): number {
+    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
+    const want = Math.max(0, Math.min(target.length, this.st.size - offset));
+    const fd = this.descriptor();
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, target, got, want - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  async read(offset: number, target: Uint8Array): Promise<number> {
+    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
+    const want = Math.max(0, Math.min(target.length, this.st.size - offset));
+    const fd = this.descriptor();
+    this.busy++;
+    try {
+      let got = 0;
+      while (got < want) {
+        const n = await readFd(fd, target, got, want - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got;
+    } finally {
+      this.busy--;
+      if (this.closing && this.busy === 0) this.closeNow();
+      else if (this.busy === 0) this.budget.settled(this);
+    }
+  }
+
+  /** Close the descriptor for the budget if no read uses it (reopened on the next read). */
+  release(): boolean {
+    if (this.busy > 0 || this.fd === null) return false;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // Closed either way: nothing of it is used again.
+    }
+    return true;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.budget.closed(this);
+    if (this.busy === 0) this.closeNow();
+  }
+
+  private closeNow(): void {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
 
 /**
  * A read-only file. Besides `read`, it can fill a caller's buffer (`readInto`): salvage's window
  * cache and the SHA-256 passes reuse a few buffers instead of allocating one per chunk.
  * `readIntoSync` does the same in this thread, blocking it: for a worker thread whose next step
  * waits for the bytes anyway (the bbolt walk's chunk reads: no hand-off to the I/O threads).
+ * With a budget (a directory's), its descriptor may be closed between reads and opened again.
  */
-export async function openFileSource(filePath: string): Promise<
+export async function openFileSource(
+  filePath: string,
+  budget: DescriptorBudget = new DescriptorBudget(1),
+): Promise<
   ByteSource & {
     readInto(offset: number, target: Uint8Array): Promise<number>;
     readIntoSync: (offset: number, target: Uint8Array) => number;
@@ -21,31 +146,19 @@ export async function openFileSource(filePath: string): Promise<
     close(): Promise<void>;
   }
 > {
-  const fh = await fs.open(filePath, constants.O_RDONLY);
-  const st = await fh.stat({ bigint: true }).then((b) => ({ size: Number(b.size), dev: b.dev, ino: b.ino }));
+  const fd = await openFd(filePath);
+  let file: LocalFile;
+  try {
+    const b = fstatSync(fd, { bigint: true });
+    file = new LocalFile(filePath, fd, { size: Number(b.size), dev: b.dev, ino: b.ino }, budget);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  const st = file.st;
   const readAheads: ChunkReadAhead[] = [];
-  const readInto = async (offset: number, target: Uint8Array): Promise<number> => {
-    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
-    const want = Math.max(0, Math.min(target.length, st.size - offset));
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await fh.read(target, got, want - got, offset + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got;
-  };
-  const readIntoSync = (offset: number, target: Uint8Array): number => {
-    if (offset < 0) throw new RangeError(`bad read at ${offset}`);
-    const want = Math.max(0, Math.min(target.length, st.size - offset));
-    let got = 0;
-    while (got < want) {
-      const bytesRead = readSync(fh.fd, target, got, want - got, offset + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got;
-  };
+  const readInto = (offset: number, target: Uint8Array): Promise<number> => file.read(offset, target);
+  const readIntoSync = (offset: number, target: Uint8Array): number => file.readSync(offset, target);
   return {
     name: path.basename(filePath),
     size: st.size,
@@ -69,16 +182,18 @@ export async function openFileSource(filePath: string): Promise<
     },
     close: () => {
       for (const a of readAheads.splice(0)) a.stop();
-      return fh.close();
+      file.close();
+      return Promise.resolve();
     },
   };
 }
 
 /**
  * A directory as a DirectorySource. Opened files stay open until `close()`
- * (a segment is read in many small reads).
+ * (a segment is read in many small reads), at most `MAX_OPEN_FILES` of the
+ * tree at once (its subdirectories share the budget).
  */
-export function localDirectory(dirPath: string): DirectorySource & { close(): Promise<void> } {
+export function localDirectory(dirPath: string, budget: DescriptorBudget = new DescriptorBudget(MAX_OPEN_FILES)): DirectorySource & { close(): Promise<void> } {
   const open = new Map<string, Promise<ByteSource & { close(): Promise<void> }>>();
   /** Subdirectories handed out (etcd's member/wal): closed with this one, so their files are too. */
   const children: (DirectorySource & { close(): Promise<void> })[] = [];
@@ -104,7 +219,7 @@ export function localDirectory(dirPath: string): DirectorySource & { close(): Pr
       }
       let p = open.get(name);
       if (!p) {
-        p = openFileSource(path.join(dirPath, name));
+        p = openFileSource(path.join(dirPath, name), budget);
         open.set(name, p);
         p.catch(() => open.delete(name));
       }
@@ -114,7 +229,7 @@ export function localDirectory(dirPath: string): DirectorySource & { close(): Pr
       if (name.includes('/') || name.includes('\\') || name === '..' || name === '.' || name === '') {
         throw new Error(`not a plain directory name: ${name}`);
       }
-      const child = localDirectory(path.join(dirPath, name));
+      const child = localDirectory(path.join(dirPath, name), budget);
       children.push(child);
       return child;
     },

@@ -8,6 +8,7 @@ import type { ByteSource, DirEntry, DirectorySource, EntryKind } from '../../../
 import type { RemoteEntry } from '../../../shared/contract/ssh';
 import { MAX_READ } from '../../../shared/bytes/byte-source';
 import { closeQuietly, remoteJoin, sftpCall } from './remote-files';
+import { OpenBudget, type ReleasableFile } from '../open-budget';
 
 /** One SFTP read never exceeds this (OpenSSH's sftp-server caps reads well above it). */
 const SFTP_CHUNK = 32 * 1024;
@@ -17,23 +18,67 @@ function kindOf(mode: number): EntryKind {
   return t === 0o100000 ? 'file' : t === 0o040000 ? 'dir' : t === 0o120000 ? 'symlink' : 'other';
 }
 
-export async function openSftpFile(sftp: SFTPWrapper, remotePath: string): Promise<ByteSource & { close(): Promise<void> }> {
-  const handle = await sftpCall<Buffer>((cb) => sftp.open(remotePath, 'r', cb));
-  const st = await sftpCall<Stats>((cb) => sftp.fstat(handle, cb));
-  const size = st.size;
-  const readAt = (buf: Buffer, off: number, len: number, pos: number) =>
-    sftpCall<number>((cb) => sftp.read(handle, buf, off, len, pos, (err, n) => cb(err, n)));
-  return {
-    name: remotePath.split('/').pop() ?? remotePath,
-    size,
-    async read(offset: number, length: number): Promise<Uint8Array> {
-      if (offset < 0 || length < 0) throw new RangeError(`bad read ${offset}+${length}`);
-      const want = Math.max(0, Math.min(length, MAX_READ, size - offset));
-      const buf = Buffer.alloc(want);
+/**
+ * SFTP handles one remote directory tree keeps open at once: sftp-server holds a descriptor per handle, and a
+ * session's limit on the node is often 1024.
+ */
+export const MAX_OPEN_SFTP_FILES = 64;
+
+/**
+ * One remote file opened read-only, whose handle its budget may close while no read uses it: the next read opens
+ * the path again and goes on only if its size and modification time are still the ones first seen (SFTP gives no
+ * inode), so a file replaced meanwhile is an error, never other bytes.
+ */
+class RemoteFile implements ReleasableFile {
+  private handle: Buffer | null;
+  private reopening: Promise<Buffer> | null = null;
+  private busy = 0;
+  private closing = false;
+
+  constructor(
+    private readonly sftp: SFTPWrapper,
+    readonly path: string,
+    handle: Buffer,
+    readonly st: { size: number; mtime: number },
+    private readonly budget: OpenBudget<RemoteFile>,
+  ) {
+    this.handle = handle;
+    budget.used(this);
+  }
+
+  private async descriptor(): Promise<Buffer> {
+    if (this.closing) throw new Error(`${this.path} was closed`);
+    if (this.handle === null) {
+      this.reopening ??= (async () => {
+        const handle = await sftpCall<Buffer>((cb) => this.sftp.open(this.path, 'r', cb));
+        const now = await sftpCall<Stats>((cb) => this.sftp.fstat(handle, cb)).catch(async (err: unknown) => {
+          await closeQuietly(this.sftp, handle);
+          throw err;
+        });
+        if (now.size !== this.st.size || now.mtime !== this.st.mtime) {
+          await closeQuietly(this.sftp, handle);
+          throw new Error(`${this.path} changed on the node while it was being read: stop the service, then validate again`);
+        }
+        return handle;
+      })().finally(() => (this.reopening = null));
+      this.handle = await this.reopening;
+    }
+    this.budget.used(this);
+    return this.handle;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (offset < 0 || length < 0) throw new RangeError(`bad read ${offset}+${length}`);
+    const want = Math.max(0, Math.min(length, MAX_READ, this.st.size - offset));
+    const buf = Buffer.alloc(want);
+    this.busy++;
+    try {
+      const handle = await this.descriptor();
+      const readAt = (off: number, len: number, pos: number) => sftpCall<number>((cb) => this.sftp.read(handle, buf, off, len, pos, (err, n) => cb(err, n)));
       // Issue the chunk reads together (SFTP pipelines them); collect short reads after.
       const starts: number[] = [];
       for (let at = 0; at < want; at += SFTP_CHUNK) starts.push(at);
-      const got = await Promise.all(starts.map((at) => readAt(buf, at, Math.min(SFTP_CHUNK, want - at), offset + at)));
+      const got = await Promise.all(starts.map((at) => readAt(at, Math.min(SFTP_CHUNK, want - at), offset + at)));
       let filled = 0;
       for (let i = 0; i < starts.length; i++) {
         const len = Math.min(SFTP_CHUNK, want - starts[i]);
@@ -44,7 +89,7 @@ export async function openSftpFile(sftp: SFTPWrapper, remotePath: string): Promi
         // Short read: continue sequentially from here (rare; only near a changing EOF).
         let pos = starts[i] + got[i];
         while (pos < want) {
-          const n = await readAt(buf, pos, Math.min(SFTP_CHUNK, want - pos), offset + pos);
+          const n = await readAt(pos, Math.min(SFTP_CHUNK, want - pos), offset + pos);
           if (n === 0) break;
           pos += n;
         }
@@ -52,8 +97,53 @@ export async function openSftpFile(sftp: SFTPWrapper, remotePath: string): Promi
         break;
       }
       return new Uint8Array(buf.buffer, buf.byteOffset, filled);
-    },
-    close: () => closeQuietly(sftp, handle),
+    } finally {
+      this.busy--;
+      if (this.closing && this.busy === 0) void this.closeNow();
+      else if (this.busy === 0) this.budget.settled(this);
+    }
+  }
+
+  release(): boolean {
+    if (this.busy > 0 || this.handle === null) return false;
+    const handle = this.handle;
+    this.handle = null;
+    void closeQuietly(this.sftp, handle);
+    return true;
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    this.budget.closed(this);
+    return this.busy === 0 ? this.closeNow() : Promise.resolve();
+  }
+
+  private async closeNow(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    if (handle) await closeQuietly(this.sftp, handle);
+  }
+}
+
+export async function openSftpFile(
+  sftp: SFTPWrapper,
+  remotePath: string,
+  budget: OpenBudget<RemoteFile> = new OpenBudget<RemoteFile>(1),
+): Promise<ByteSource & { close(): Promise<void> }> {
+  const handle = await sftpCall<Buffer>((cb) => sftp.open(remotePath, 'r', cb));
+  let st: Stats;
+  try {
+    st = await sftpCall<Stats>((cb) => sftp.fstat(handle, cb));
+  } catch (err) {
+    await closeQuietly(sftp, handle);
+    throw err;
+  }
+  const file = new RemoteFile(sftp, remotePath, handle, { size: st.size, mtime: st.mtime }, budget);
+  return {
+    name: remotePath.split('/').pop() ?? remotePath,
+    size: st.size,
+    read: (offset: number, length: number) => file.read(offset, length),
+    close: () => file.close(),
   };
 }
 
@@ -66,8 +156,12 @@ export async function listRemoteDir(sftp: SFTPWrapper, remoteDir: string): Promi
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A remote directory; `close()` closes every file handle it opened. */
-export function sftpDirectory(sftp: SFTPWrapper, remoteDir: string): DirectorySource & { close(): Promise<void> } {
+/** A remote directory; `close()` closes every file handle it opened. At most `MAX_OPEN_SFTP_FILES` of the tree are open at once. */
+export function sftpDirectory(
+  sftp: SFTPWrapper,
+  remoteDir: string,
+  budget: OpenBudget<RemoteFile> = new OpenBudget<RemoteFile>(MAX_OPEN_SFTP_FILES),
+): DirectorySource & { close(): Promise<void> } {
   const open = new Map<string, Promise<ByteSource & { close(): Promise<void> }>>();
   const children: (DirectorySource & { close(): Promise<void> })[] = [];
   return {
@@ -83,7 +177,7 @@ export function sftpDirectory(sftp: SFTPWrapper, remoteDir: string): DirectorySo
       if (name.includes('/') || name === '.' || name === '..') return Promise.reject(new Error(`not a plain file name: ${name}`));
       let p = open.get(name);
       if (!p) {
-        p = openSftpFile(sftp, remoteJoin(remoteDir, name));
+        p = openSftpFile(sftp, remoteJoin(remoteDir, name), budget);
         open.set(name, p);
         p.catch(() => open.delete(name));
       }
@@ -91,7 +185,7 @@ export function sftpDirectory(sftp: SFTPWrapper, remoteDir: string): DirectorySo
     },
     async subdir(name: string) {
       if (name.includes('/') || name === '.' || name === '..') throw new Error(`not a plain directory name: ${name}`);
-      const d = sftpDirectory(sftp, remoteJoin(remoteDir, name));
+      const d = sftpDirectory(sftp, remoteJoin(remoteDir, name), budget);
       children.push(d);
       return d;
     },

@@ -55,10 +55,13 @@ function truncatedScan(scan: SegmentScan, bytes: number, entries: number): Segme
 /** Apply operations to the model (names and scans), for the check run. */
 export function applyToModel(segments: SimSegment[], snapshots: SimSnapshot[], ops: RepairOperation[]): { segments: SimSegment[]; snapshots: SimSnapshot[] } {
   const gone = new Set(ops.filter((o) => o.op === 'quarantine').map((o) => o.file));
+  // By file, first one wins (as a search of the list would): a backend left to grow has thousands of segments.
+  const truncations = new Map<string, Extract<RepairOperation, { op: 'truncate-rename' }>>();
+  for (const o of ops) if (o.op === 'truncate-rename' && !truncations.has(o.file)) truncations.set(o.file, o);
   const segs: SimSegment[] = [];
   for (const s of segments) {
     if (gone.has(s.name)) continue;
-    const t = ops.find((o) => o.op === 'truncate-rename' && o.file === s.name) as Extract<RepairOperation, { op: 'truncate-rename' }> | undefined;
+    const t = truncations.get(s.name);
     if (!t) {
       segs.push(s);
       continue;
@@ -300,6 +303,12 @@ function decide(input: PlanInput): { ops: RepairOperation[]; notes: Said[]; lost
  * is dropped go too. (Lost ranges are trimmed to what really stays out by
  * keptAfter, from the directory after the plan.)
  */
+/**
+ * Segment moves the smallest-plan pass tries to take back at most. A real backend's plan moves a few segments; one
+ * left to grow for months can move thousands, and each trial is a load of the whole model.
+ */
+const MAX_PRUNE_TRIALS = 256;
+
 function prune(input: PlanInput, ops: RepairOperation[], notes: Said[]): { ops: RepairOperation[]; notes: Said[] } {
   // A closed segment's name fixes its indexes. An open segment's first index is only inferred from
   // what loads before it: one may come back only where it then starts right after the newest closed
@@ -309,12 +318,16 @@ function prune(input: PlanInput, ops: RepairOperation[], notes: Said[]): { ops: 
   const writtenAfter = Math.max(0, ...input.segments.filter((s) => s.kind === 'closed').map((s) => s.last ?? 0)) + 1;
   let kept = ops;
   const dropped = new Set<string>();
+  let trials = 0;
   for (const o of ops) {
     if (o.op !== 'quarantine' || !segmentNames.has(o.file)) continue;
+    // Each trial loads the whole model again: past the bound the remaining moves stay (safe, if not the fewest).
+    if (++trials > MAX_PRUNE_TRIALS) break;
     const trial = kept.filter((x) => x !== o);
     const model = applyToModel(input.segments, input.snapshots, trial);
     const r = simulateLoad(model.segments, model.snapshots, false);
-    const openStarts = [...openNames].filter((n) => !trial.some((x) => x.op === 'quarantine' && x.file === n)).map((n) => r.ranges.get(n)?.first ?? null);
+    const movedInTrial = new Set(trial.filter((x) => x.op === 'quarantine').map((x) => x.file));
+    const openStarts = [...openNames].filter((n) => !movedInTrial.has(n)).map((n) => r.ranges.get(n)?.first ?? null);
     const firstOpen = openStarts.filter((x): x is number => x !== null).sort((a, b) => a - b)[0];
     const openInPlace = !openNames.has(o.file) || firstOpen === writtenAfter;
     if (r.startable && r.indexShift.length === 0 && r.lost.every((l) => l.coveredBySnapshot) && openInPlace) {
@@ -334,10 +347,34 @@ function prune(input: PlanInput, ops: RepairOperation[], notes: Said[]): { ops: 
   };
 }
 
+/** Ranges said in one sentence at most; every range stays in the plan's `lost` list. */
+const MAX_RANGES_SAID = 8;
+
+/**
+ * Lost index ranges for the summary sentence: sorted, overlapping and adjacent ones merged (a backend of many
+ * one-entry segments would otherwise read "0..1, 1..2, 2..3, ..."), the first few, then an ellipsis.
+ */
+export function rangesText(ranges: readonly { first: number; last: number }[]): string {
+  const merged: { first: number; last: number }[] = [];
+  for (const r of [...ranges].sort((a, b) => a.first - b.first)) {
+    const prev = merged[merged.length - 1];
+    if (prev && r.first <= prev.last + 1) prev.last = Math.max(prev.last, r.last);
+    else merged.push({ first: r.first, last: r.last });
+  }
+  const said = merged.slice(0, MAX_RANGES_SAID).map((r) => `${r.first}..${r.last}`);
+  return merged.length > MAX_RANGES_SAID ? `${said.join(', ')}, …` : said.join(', ');
+}
+
 /** One entry per (file, first): later rounds may name the same range again. */
 function mergeLost(lost: LostRange[]): LostRange[] {
   const out: LostRange[] = [];
-  for (const l of lost) if (!out.some((x) => x.file === l.file && x.first === l.first && x.last === l.last)) out.push(l);
+  const seen = new Set<string>();
+  for (const l of lost) {
+    const key = `${l.file}\u0000${l.first}\u0000${l.last}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(l);
+  }
   return out.sort((a, b) => a.first - b.first);
 }
 
@@ -424,9 +461,11 @@ export function planSteps(
   );
   if (ops.length)
     steps.push({ kind: 'quarantine', command: `sudo mkdir -p ${Q}`, ...explained(say('dqlite.repair.step.quarantine-dir', { path: quarantinePath })) });
+  const segmentByName = new Map<string, Pick<SimSegment, 'name' | 'kind' | 'first' | 'last'>>();
+  for (const s of segments) if (!segmentByName.has(s.name)) segmentByName.set(s.name, s);
   for (const o of ops) {
     if (o.op === 'quarantine') {
-      const l = segments.find((s) => s.name === o.file);
+      const l = segmentByName.get(o.file);
       steps.push({
         kind: 'quarantine',
         file: o.file,
@@ -500,13 +539,19 @@ export function planRepair(input: PlanInput): PlanOutput {
   const startsAfter = after.startable && metadataOk;
   const steps = planSteps(ops, notes, input.segments, backend, input.stamp);
   const allLost = keptAfter(lost, after);
-  for (const l of after.lost) if (!allLost.some((x) => x.first === l.first && x.file === l.file)) allLost.push(l);
+  const said = new Set(allLost.map((x) => `${x.file}\u0000${x.first}`));
+  for (const l of after.lost) {
+    const key = `${l.file}\u0000${l.first}`;
+    if (said.has(key)) continue;
+    said.add(key);
+    allLost.push(l);
+  }
   // Coverage is judged against the snapshot the node will really load after the plan.
   const afterSnap = after.chosenSnapshot?.index ?? 0;
   for (const l of allLost) l.coveredBySnapshot = l.last <= afterSnap;
   allLost.sort((a, b) => a.first - b.first);
   const realLoss = allLost.filter((l) => !l.coveredBySnapshot);
-  const ranges = realLoss.map((l) => `${l.first}..${l.last}`).join(', ');
+  const ranges = rangesText(realLoss);
   const summary = !startsAfter
     ? say('dqlite.repair.summary.fails')
     : after.lastIndex !== null
