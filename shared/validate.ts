@@ -41,7 +41,7 @@ export function notADatastore(name: string, elapsedMs: number): ValidationReport
 function toldAs(
   root: string,
   elapsedMs: number,
-  code: 'engine.archive' | 'engine.sqlite',
+  code: 'engine.archive' | 'engine.sqlite' | 'engine.holds',
   file: string,
   message: string,
   params: Record<string, string>,
@@ -101,6 +101,38 @@ async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<{
   return null;
 }
 
+/** Subfolders looked into for a data directory one level down (a copy of /var/lib holds etcd/ among many others). */
+const SUBDIRS_LOOKED_INTO = 32;
+
+/**
+ * A data directory one level down, when `dir` is no datastore itself: the folder above it was copied or picked
+ * (`/var/lib` for `/var/lib/etcd`, `.../var/kubernetes` for its `backend/`, k3s's `server/` for `db/`). By names
+ * only: the engine's own validation reads it when the user picks it.
+ */
+async function heldBelow(dir: DirectorySource, entries: DirEntry[]): Promise<{ folder: string; kind: 'etcd' | 'dqlite' | 'k3s' } | null> {
+  if (!dir.subdir) return null;
+  for (const e of entries.filter((x) => x.kind === 'dir').slice(0, SUBDIRS_LOOKED_INTO)) {
+    try {
+      const inner = await (await dir.subdir(e.name)).list();
+      const names = inner.map((x) => x.name);
+      const dirs = new Set(inner.filter((x) => x.kind === 'dir').map((x) => x.name));
+      if (dirs.has('member') || (dirs.has('wal') && dirs.has('snap'))) return { folder: e.name, kind: 'etcd' };
+      if (looksLikeDqliteDirectory(names)) return { folder: e.name, kind: 'dqlite' };
+      if (names.includes('state.db')) return { folder: e.name, kind: 'k3s' };
+    } catch {
+      // unreadable: not looked into
+    }
+  }
+  return null;
+}
+
+/** A folder that holds a data directory one level down: no verdict, but which folder to validate instead. */
+function holdsOne(root: string, folder: string, kind: 'etcd' | 'dqlite' | 'k3s', folderPath: string, elapsedMs: number): ValidationReport {
+  const command = `lifeboat validate ${quoteAlways(folderPath)}`;
+  const message = `Not a datastore directory itself, but ${folder}/ inside it is a data directory (${kind}): validate that folder instead (${command}).`;
+  return toldAs(root, elapsedMs, 'engine.holds', `${folder}/`, message, { folder: `${folder}/`, kind, command });
+}
+
 export async function validateDirectory(dir: DirectorySource, opts: RunOptions = {}): Promise<ValidationReport> {
   const t0 = Date.now();
   const entries = await dir.list();
@@ -116,5 +148,7 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
   const where = (file: string): string => (folder ? `${folder.replace(/\/+$/, '')}/${file}` : file);
   if (foreign?.kind === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0);
   if (foreign) return anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, Date.now() - t0);
+  const held = await heldBelow(dir, entries);
+  if (held) return holdsOne(dir.name, held.folder, held.kind, where(held.folder), Date.now() - t0);
   return notADatastore(dir.name, Date.now() - t0);
 }

@@ -185,6 +185,8 @@ const messagesEn = {
     '{file} is a {kind} archive, not a datastore: the data directory may be inside. Extract it into a new folder ({command}) and validate what it holds.',
   'finding.engine.sqlite.message':
     "{file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Back this file up, then check it with {command}; its Kubernetes objects can be written out as files with {salvage}.",
+  'finding.engine.holds.message':
+    'Not a datastore directory itself, but {folder} inside it is a data directory ({kind}): validate that folder instead ({command}).',
   'finding.engine.unknown.message':
     'Not a datastore directory: found no dqlite files (closed or open segments NNN-NNN / open-N, snapshot-*.meta, metadata1/2) and no etcd files (member/, wal/ or snap/, *.wal, *.snap, a bbolt db or snapshot.db).',
   'finding.layout.leftover.message': '{file} ({size} bytes) is a {kind} file etcd left here; etcd ignores it at start-up. Keep it until the member is healthy.',
@@ -230,6 +232,7 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
     '{file} 是 {kind} 归档文件，不是数据存储：数据目录可能在其中。请把它解压到一个新文件夹（{command}），再校验解压出来的内容。',
   'finding.engine.sqlite.message':
     '{file} 是 SQLite 数据库，不是 etcd 的 bbolt：k3s 默认把集群状态存放在这样的文件中（kine）。请先备份该文件，再用 {command} 检查它；其中的 Kubernetes 对象可以用 {salvage} 写成文件。',
+  'finding.engine.holds.message': '这里本身不是数据存储目录，但其中的 {folder} 是数据目录（{kind}）：请改为校验该目录（{command}）。',
   'finding.engine.unknown.message':
     '这不是数据存储目录：没有找到 dqlite 文件（已关闭或打开中的段文件 `NNN-NNN` / `open-N`、`snapshot-*.meta`、`metadata1/2`），也没有找到 etcd 文件（member/、wal/ 或 snap/、*.wal、*.snap、bbolt db 或 snapshot.db）。',
   'finding.layout.leftover.message': '{file}（{size} 字节）是 etcd 留下的{kind}文件；etcd 启动时会忽略它。在成员恢复正常之前请保留。',

@@ -423,6 +423,26 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('says which folder to open when the folder above the data directory was picked, in English and Chinese', async () => {
+    const { page: p, errors } = await page();
+    const chooser = p.waitForEvent('filechooser');
+    await p.getByRole('button', { name: 'Open folder…' }).click();
+    // The folder holding the damaged backend/, as an operator copies .../var/kubernetes rather than its backend.
+    await (await chooser).setFiles(path.dirname(damagedDir));
+    const verdict = p.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.getAttribute('data-verdict')).toBe('unknown');
+    expect(await p.locator('#verdict-title').innerText()).toBe('The data directory is one level down');
+    expect(await verdict.innerText()).toContain(
+      'Not a datastore directory itself, but backend/ inside it is a data directory (dqlite): validate that folder instead',
+    );
+    await screenshot(p, 'drop-parent-folder');
+    await p.getByTestId('language-button').click();
+    await p.locator('#verdict-title', { hasText: '数据目录在下一级文件夹中' }).waitFor();
+    expect(await verdict.innerText()).toContain('这里本身不是数据存储目录，但其中的 backend/ 是数据目录（dqlite）');
+    expect(errors).toEqual([]);
+  });
+
   /** SQLite's header and a page of zeros. */
   const sqliteHead = [...new TextEncoder().encode('SQLite format 3\u0000'), ...new Array<number>(4096 - 16).fill(0)];
   for (const told of [
