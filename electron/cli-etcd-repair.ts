@@ -24,6 +24,7 @@ import { isInside, realpathLoose } from './services/local-path-confine';
 import { parseArgs } from 'node:util';
 import type { EtcdRepairResult, SalvageReport } from '../shared/contract/etcd-repair';
 import { looksLikeDqliteDirectory } from '../shared/formats/dqlite/validate';
+import { looksLikeEtcdDataDir } from '../shared/formats/etcd/layout';
 import { hasSqliteMagic } from '../shared/formats/sqlite/header';
 import { EtcdInputError, exportObjects, repairEtcdCopy, salvageToSnapshotDb } from './services/etcd-repair';
 
@@ -34,11 +35,6 @@ const EXIT_LOSS = 1;
 const EXIT_USAGE = 2;
 
 type Out = (line?: string) => void;
-
-/** Does this directory listing look like an etcd data dir or member dir (for `repair` dispatch)? */
-export function looksLikeEtcdDataDir(names: string[]): boolean {
-  return names.includes('member') || (names.includes('wal') && names.includes('snap'));
-}
 
 function printSalvage(r: SalvageReport, out: Out): void {
   out(`Salvaged ${r.input || '(WAL only)'} into ${r.output}${r.sha256 ? ` (SHA-256 ${r.sha256})` : ''}`);

@@ -27,7 +27,7 @@ import type { ApiEvents } from '../shared/contract/api';
 import { etcdReports, printEtcdDetails, printMemberComparison } from './cli-etcd';
 import { applyAddressCheck, MAX_ADDRESS_INPUT, MAX_ADDRESSES, parseAddressInput } from '../shared/formats/etcd/cross-check';
 import { compareMembers } from '../shared/formats/etcd/members-compare';
-import { loneBboltEntry } from '../shared/formats/etcd/layout';
+import { loneBboltEntry, looksLikeEtcdDataDir } from '../shared/formats/etcd/layout';
 import { localDirectory } from './services/fs-source';
 
 const EXIT_OK = 0;
@@ -334,7 +334,7 @@ async function runRepair(args: string[]): Promise<number> {
   // Repair knows dqlite only: never "repair" (copy and bless) anything else.
   const names = await fs.readdir(srcReal).catch(() => [] as string[]);
   // A folder holding one etcd db (by name or bytes) goes to etcd's repair too, which says to salvage it instead.
-  const { etcdRepairCommand, looksLikeEtcdDataDir } = await import('./cli-etcd-repair');
+  const { etcdRepairCommand } = await import('./cli-etcd-repair');
   const { looksLikeDqliteDirectory } = await import('../shared/formats/dqlite/validate');
   const etcd = looksLikeEtcdDataDir(names) || (names.length === 1 && (await holdsLoneEtcdDb(srcReal)));
   if (!etcd && !looksLikeDqliteDirectory(names)) {

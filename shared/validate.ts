@@ -12,7 +12,7 @@ import type { RunOptions } from './contract/progress';
 import { quoteAlways } from './node/shell';
 import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
-import { looksLikeEtcdInput } from './formats/etcd/layout';
+import { looksLikeEtcdDataDir, looksLikeEtcdInput } from './formats/etcd/layout';
 import { validateEtcdDirectory } from './formats/etcd/validate';
 
 /** What the dispatcher looks for, said when it finds none of it. */
@@ -115,8 +115,7 @@ async function heldBelow(dir: DirectorySource, entries: DirEntry[]): Promise<{ f
     try {
       const inner = await (await dir.subdir(e.name)).list();
       const names = inner.map((x) => x.name);
-      const dirs = new Set(inner.filter((x) => x.kind === 'dir').map((x) => x.name));
-      if (dirs.has('member') || (dirs.has('wal') && dirs.has('snap'))) return { folder: e.name, kind: 'etcd' };
+      if (looksLikeEtcdDataDir(inner.filter((x) => x.kind === 'dir').map((x) => x.name))) return { folder: e.name, kind: 'etcd' };
       if (looksLikeDqliteDirectory(names)) return { folder: e.name, kind: 'dqlite' };
       if (names.includes('state.db')) return { folder: e.name, kind: 'k3s' };
     } catch {

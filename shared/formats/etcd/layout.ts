@@ -27,6 +27,11 @@ export function hasShaTrailer(size: number): boolean {
   return size % 512 === 32;
 }
 
+/** Does this listing look like an etcd data dir or member dir (`repair`'s dispatch; a data dir one level down)? */
+export function looksLikeEtcdDataDir(names: readonly string[]): boolean {
+  return names.includes('member') || (names.includes('wal') && names.includes('snap'));
+}
+
 /** Names that mark an etcd input at its top level (for engine dispatch). */
 export function looksLikeEtcd(names: string[]): boolean {
   return names.some(
