@@ -7,7 +7,18 @@
  * show "not a datastore" for engine 'unknown').
  */
 import type { DirEntry, DirectorySource } from './bytes/byte-source';
-import { ARCHIVE_HEAD_BYTES, archiveKindOf, extractCommand, isSqliteHead, type ArchiveKind } from './formats/archive/archive-kind';
+import {
+  ARCHIVE_HEAD_BYTES,
+  archiveKindOf,
+  compressedFileInside,
+  decompressCommand,
+  decompressedFolder,
+  extractCommand,
+  isCompressedKind,
+  isSqliteHead,
+  type ArchiveKind,
+  type CompressedKind,
+} from './formats/archive/archive-kind';
 import type { RunOptions } from './contract/progress';
 import { quoteAlways } from './node/shell';
 import type { ValidationReport } from './contract/report';
@@ -41,7 +52,7 @@ export function notADatastore(name: string, elapsedMs: number): ValidationReport
 function toldAs(
   root: string,
   elapsedMs: number,
-  code: 'engine.archive' | 'engine.sqlite' | 'engine.holds',
+  code: 'engine.archive' | 'engine.compressed' | 'engine.sqlite' | 'engine.holds',
   file: string,
   message: string,
   params: Record<string, string>,
@@ -66,6 +77,18 @@ function anArchive(root: string, file: string, filePath: string, kind: ArchiveKi
 }
 
 /**
+ * One file compressed on its own (`gzip snapshot.db` after `etcdctl snapshot save`, a `db.zst` copied off a node):
+ * tar's command would fail on it. What to do: decompress it into a new folder, keeping the file, and validate the
+ * copy.
+ */
+function aCompressedFile(root: string, file: string, filePath: string, kind: CompressedKind, inner: string, elapsedMs: number): ValidationReport {
+  const command = decompressCommand(kind, filePath, inner);
+  const validate = `lifeboat validate ${quoteAlways(`${decompressedFolder(inner)}/${inner}`)}`;
+  const message = `${file} is ${inner} compressed with ${kind}, not a datastore itself. Decompress it into a new folder, keeping the original (${command}), then validate the copy (${validate}).`;
+  return toldAs(root, elapsedMs, 'engine.compressed', file, message, { file, kind, inner, command, validate });
+}
+
+/**
  * A SQLite database handed over on its own (k3s's `state.db`, named like etcd's files): not a datastore Lifeboat
  * reads, but what it is and how to check it.
  */
@@ -81,19 +104,29 @@ function aSqliteDb(root: string, file: string, filePath: string, elapsedMs: numb
 const SQLITE_CANDIDATES_MAX = 4;
 
 /**
- * What `dir` holds when it is no datastore of ours: its one file an archive or a SQLite db, or a folder whose
- * `*.db` file is a SQLite db (k3s's `server/db/` with `state.db`, `state.db-wal`, `state.db-shm`); or null.
+/** A file that is no datastore of ours, told as what it is. */
+type ForeignFile =
+  | { told: 'sqlite'; file: string }
+  | { told: 'archive'; file: string; kind: ArchiveKind }
+  | { told: 'compressed'; file: string; kind: CompressedKind; inner: string };
+
+/**
+ * What `dir` holds when it is no datastore of ours: its one file an archive, one compressed file or a SQLite db,
+ * or a folder whose `*.db` file is a SQLite db (k3s's `server/db/` with `state.db`, `state.db-wal`,
+ * `state.db-shm`); or null.
  */
-async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<{ file: string; kind: ArchiveKind | 'sqlite' } | null> {
+async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<ForeignFile | null> {
   const files = entries.filter((e) => e.kind === 'file');
   const candidates = entries.length === 1 ? files : files.filter((e) => e.name.endsWith('.db')).slice(0, SQLITE_CANDIDATES_MAX);
   for (const { name: file } of candidates) {
     try {
       const src = await dir.open(file);
       const head = await src.read(0, Math.min(src.size, ARCHIVE_HEAD_BYTES));
-      if (isSqliteHead(head)) return { file, kind: 'sqlite' };
+      if (isSqliteHead(head)) return { told: 'sqlite', file };
       const kind = entries.length === 1 ? archiveKindOf(head) : null;
-      if (kind) return { file, kind };
+      if (!kind) continue;
+      const inner = isCompressedKind(kind) ? compressedFileInside(kind, head, file) : null;
+      return inner !== null && isCompressedKind(kind) ? { told: 'compressed', file, kind, inner } : { told: 'archive', file, kind };
     } catch {
       // unreadable: said as not a datastore
     }
@@ -145,7 +178,8 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
   // The commands name the file where it is: on this machine, or on the node when the folder is read in place.
   const folder = opts.inputDir ?? (opts.nodePath?.origin === 'in-place' ? opts.nodePath.path : undefined);
   const where = (file: string): string => (folder ? `${folder.replace(/\/+$/, '')}/${file}` : file);
-  if (foreign?.kind === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0);
+  if (foreign?.told === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0);
+  if (foreign?.told === 'compressed') return aCompressedFile(dir.name, foreign.file, where(foreign.file), foreign.kind, foreign.inner, Date.now() - t0);
   if (foreign) return anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, Date.now() - t0);
   const held = await heldBelow(dir, entries);
   if (held) return holdsOne(dir.name, held.folder, held.kind, where(held.folder), Date.now() - t0);

@@ -83,6 +83,8 @@ const en = {
   'etcdRepairUi.input.nothingToExport': '{input} holds neither a db nor WAL files: nothing to export.',
   'etcdRepairUi.input.archive':
     '{input} is a {kind} archive, not a db: the data directory may be inside. Extract it into a new folder ({command}) and salvage what it holds.',
+  'etcdRepairUi.input.compressed':
+    '{input} is {inner} compressed with {kind}, not a db itself. Decompress it into a new folder, keeping the original ({command}), and salvage the copy, {inner}.',
   'etcdRepairUi.input.sqlite':
     "{input} is a SQLite database (k3s keeps its state in one, via kine), not etcd's bbolt: there is no etcd snapshot.db to make from it. Back it up, check it with sqlite3, and write its objects out as files with `lifeboat salvage FILE --out DIR`.",
   'etcdRepairUi.input.readInPlace':
@@ -235,6 +237,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcdRepairUi.input.loneDb': '{input} 是单独的 db 文件；修复需要数据目录。请用 `lifeboat salvage {input} --snapshot FILE` 把它变成可恢复的 snapshot.db。',
   'etcdRepairUi.input.nothingToExport': '{input} 中既没有 db 也没有 WAL 文件：没有可导出的内容。',
   'etcdRepairUi.input.archive': '{input} 是 {kind} 归档文件，不是 db：数据目录可能在其中。请把它解压到一个新文件夹（{command}），再抢救解压出来的内容。',
+  'etcdRepairUi.input.compressed':
+    '{input} 是用 {kind} 压缩的 {inner}，本身不是 db。请把它解压到一个新文件夹，原文件保持不动（{command}），再抢救解压出的副本 {inner}。',
   'etcdRepairUi.input.sqlite':
     '{input} 是 SQLite 数据库（k3s 通过 kine 把状态存放在这样的文件中），不是 etcd 的 bbolt：无法从中生成 etcd 的 snapshot.db。请先备份它，用 sqlite3 检查，再用 `lifeboat salvage FILE --out DIR` 把其中的对象写成文件。',
   'etcdRepairUi.input.readInPlace':

@@ -183,6 +183,8 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
 const messagesEn = {
   'finding.engine.archive.message':
     '{file} is a {kind} archive, not a datastore: the data directory may be inside. Extract it into a new folder ({command}) and validate what it holds.',
+  'finding.engine.compressed.message':
+    '{file} is {inner} compressed with {kind}, not a datastore itself. Decompress it into a new folder, keeping the original ({command}), then validate the copy ({validate}).',
   'finding.engine.sqlite.message':
     "{file} is a SQLite database, not etcd's bbolt: k3s keeps its cluster state in one by default (kine). Back this file up, then check it with {command}; its Kubernetes objects can be written out as files with {salvage}.",
   'finding.engine.holds.message':
@@ -230,6 +232,8 @@ const messagesEn = {
 const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.engine.archive.message':
     '{file} 是 {kind} 归档文件，不是数据存储：数据目录可能在其中。请把它解压到一个新文件夹（{command}），再校验解压出来的内容。',
+  'finding.engine.compressed.message':
+    '{file} 是用 {kind} 压缩的 {inner}，本身不是数据存储。请把它解压到一个新文件夹，原文件保持不动（{command}），再校验解压出的副本（{validate}）。',
   'finding.engine.sqlite.message':
     '{file} 是 SQLite 数据库，不是 etcd 的 bbolt：k3s 默认把集群状态存放在这样的文件中（kine）。请先备份该文件，再用 {command} 检查它；其中的 Kubernetes 对象可以用 {salvage} 写成文件。',
   'finding.engine.holds.message': '这里本身不是数据存储目录，但其中的 {folder} 是数据目录（{kind}）：请改为校验该目录（{command}）。',

@@ -457,6 +457,16 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
       shot: 'drop-archive',
     },
     {
+      what: 'gzipped snapshot.db as one compressed file, with the commands that decompress and validate it',
+      // `gzip snapshot.db` after `etcdctl snapshot save`: gzip's header stores the name (FNAME), then the stream.
+      file: 'monday-backup.gz',
+      bytes: [0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0, 0, 0x03, ...new TextEncoder().encode('snapshot.db'), 0, 1, 2, 3, 4],
+      panel: 'unknown-compressed',
+      headings: { 'en-US': 'One compressed file: decompress it first', 'zh-CN': '这是单个压缩文件：请先解压' },
+      command: "mkdir 'snapshot.db-decompressed' && gzip -dc 'monday-backup.gz' > 'snapshot.db-decompressed/snapshot.db'",
+      shot: 'drop-compressed',
+    },
+    {
       what: "k3s state.db as SQLite, not etcd's bbolt",
       file: 'state.db',
       bytes: sqliteHead,

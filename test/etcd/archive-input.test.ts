@@ -18,7 +18,7 @@ import { translate, translateLocal } from '../../shared/i18n/index';
 import { EtcdInputError, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { validateDirectory } from '../../shared/validate';
 import { tempDir } from '../helpers/etcd';
-import { ensureBuilt, runCli } from '../cli/fixtures';
+import { CLI, ensureBuilt, runCli, runCommand } from '../cli/fixtures';
 
 const TOOLS = ['tar', 'gzip', 'bzip2', 'xz', 'zstd', 'zip', 'unzip', 'sqlite3'];
 const missing = TOOLS.filter((t) => !['/usr/bin', '/bin'].some((d) => existsSync(path.join(d, t))));
@@ -115,6 +115,82 @@ describe('an archive handed over instead of a data dir', () => {
     expect(existsSync(outFile)).toBe(false);
     expect(existsSync(`${outFile}.lifeboat-part`)).toBe(false);
     expect(await sha(file)).toBe(before);
+  });
+
+  // One file compressed on its own (`gzip snapshot.db` after `etcdctl snapshot save`): tar's command would fail on it.
+  const compressed: [string, string, string, string, string][] = [
+    // label, the file's name, the shell command that makes it from ./snapshot.db, the inner name told, kind
+    ['gzip (name stored in the header)', 'snapshot.db.gz', 'gzip -k snapshot.db', 'snapshot.db', 'gzip'],
+    ['gzip renamed (the stored name tells)', 'monday.gz', 'gzip -k snapshot.db && mv snapshot.db.gz monday.gz', 'snapshot.db', 'gzip'],
+    ['gzip -n (no stored name: the file name tells)', 'db.gz', 'gzip -nc snapshot.db > db.gz', 'db', 'gzip'],
+    ['bzip2', 'snapshot.db.bz2', 'bzip2 -k snapshot.db', 'snapshot.db', 'bzip2'],
+    ['xz', 'snapshot.db.xz', 'xz -k snapshot.db', 'snapshot.db', 'xz'],
+    ['zstd', 'snapshot.db.zst', 'zstd -q snapshot.db', 'snapshot.db', 'zstd'],
+  ];
+  it.skipIf(missing.length > 0).each(compressed)(
+    '%s: told as one compressed file, and its two commands validate the copy',
+    async (_label, name, make, inner, kind) => {
+      const dir = path.join(root, `one-${name}`);
+      await fs.mkdir(dir);
+      await fs.copyFile(path.join(root, 'etcd', 'member', 'snap', 'db'), path.join(dir, 'snapshot.db'));
+      execFileSync('sh', ['-c', make], { cwd: dir });
+      const file = path.join(dir, name);
+      const before = await sha(file);
+      const report = await validate(file);
+      expect(report.engine).toBe('unknown');
+      expect(report.findings.map((f) => f.code)).toEqual(['engine.compressed']);
+      const params = report.findings[0]!.params!;
+      expect(params).toEqual({
+        file: name,
+        kind,
+        inner,
+        command: `mkdir '${inner}-decompressed' && ${kind} -dc '${file}' > '${inner}-decompressed/${inner}'`,
+        validate: `lifeboat validate '${inner}-decompressed/${inner}'`,
+      });
+      expect(report.summary).toBe(
+        `${name} is ${inner} compressed with ${kind}, not a datastore itself. Decompress it into a new folder, keeping the original (${params.command}), then validate the copy (${params.validate}).`,
+      );
+      const zh = translateLocal('zh-CN', report.summaryText!);
+      expect(zh).toContain(String(params.command));
+      expect(zh).toContain(String(params.validate));
+      // Both commands as given, from another folder: the copy comes out beside nothing else and validates as etcd.
+      const work = path.join(dir, 'work');
+      await fs.mkdir(work);
+      execFileSync('sh', ['-c', String(params.command)], { cwd: work, stdio: 'ignore' });
+      await ensureBuilt();
+      const said = await runCommand('sh', ['-c', `lifeboat() { "${process.execPath}" "${CLI}" "$@"; }; ${String(params.validate)}`], work);
+      expect(said.stdout).toContain('(engine: etcd)');
+      expect(said.stdout).toContain('1 live keys');
+      // Run twice, the first command stops at mkdir: the copy is never written over.
+      expect(() => execFileSync('sh', ['-c', String(params.command)], { cwd: work, stdio: 'ignore' })).toThrow();
+      expect(await sha(file)).toBe(before);
+      // Salvage says the same instead of writing a snapshot.db from compressed bytes.
+      const err = await salvageToSnapshotDb(file, path.join(dir, 'out.db')).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((err as EtcdInputError).text).toMatchObject({ key: 'etcdRepairUi.input.compressed', params: { kind, inner } });
+      expect(existsSync(path.join(dir, 'out.db'))).toBe(false);
+    },
+  );
+
+  it.skipIf(missing.length > 0)('a compressed tar under a name that does not say so is decompressed first, then told as the tar it is', async () => {
+    const dir = path.join(root, 'tar-gz-no-name');
+    await fs.mkdir(dir);
+    const file = path.join(dir, 'backup.gz');
+    execFileSync('tar', ['-czf', file, 'etcd'], { cwd: root });
+    const report = await validate(file);
+    expect(report.findings.map((f) => [f.code, f.params?.inner])).toEqual([['engine.compressed', 'backup']]);
+    const work = path.join(dir, 'work');
+    await fs.mkdir(work);
+    execFileSync('sh', ['-c', String(report.findings[0]!.params!.command)], { cwd: work, stdio: 'ignore' });
+    const copy = path.join(work, 'backup-decompressed', 'backup');
+    expect((await validate(copy)).findings.map((f) => [f.code, f.params?.command])).toEqual([['engine.archive', `tar -xf '${copy}'`]]);
+    // gzip of a .tar keeps the .tar name in its header, and a .tgz says it by its name: extracted in one step.
+    execFileSync('sh', ['-c', `tar -cf backup.tar etcd && gzip -c backup.tar > '${path.join(dir, 'monday.gz')}' && rm backup.tar`], { cwd: root });
+    expect((await validate(path.join(dir, 'monday.gz'))).findings.map((f) => [f.code, f.params?.command])).toEqual([
+      ['engine.archive', `tar -xzf '${path.join(dir, 'monday.gz')}'`],
+    ]);
   });
 
   it('a file of other bytes is still not a datastore', async () => {

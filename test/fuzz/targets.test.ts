@@ -36,6 +36,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'dqlite-payloads',
       'sqlite',
       'ustar',
+      'archive-head',
       'yaml',
       'json',
       'log-text',

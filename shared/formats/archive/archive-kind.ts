@@ -5,7 +5,10 @@
  * `state.db`): told by its first bytes, so that validation can say what it is
  * and what to do rather than "not a datastore" or a bbolt verdict. Magic numbers: gzip (RFC
  * 1952), bzip2, xz, zstd (RFC 8878), zip's local file header, and POSIX tar's
- * `ustar` at byte 257 (an uncompressed tar).
+ * `ustar` at byte 257 (an uncompressed tar). A compressed file is either a
+ * compressed tar or one file compressed on its own (`gzip snapshot.db` after
+ * `etcdctl snapshot save`): told apart by the name gzip stores in its header,
+ * else by the file's own name, since the two need different commands.
  */
 import { quoteAlways } from '../../node/shell';
 
@@ -51,4 +54,109 @@ export function extractCommand(kind: ArchiveKind, file: string): string {
     case 'tar':
       return `tar -xf ${q}`;
   }
+}
+
+/** The kinds that compress one stream: a tar archive, or a single file. */
+export type CompressedKind = Exclude<ArchiveKind, 'zip' | 'tar'>;
+
+export function isCompressedKind(kind: ArchiveKind): kind is CompressedKind {
+  return kind !== 'zip' && kind !== 'tar';
+}
+
+/** Each kind's file-name suffixes, and what the name becomes without them (`.tgz` is a `.tar`). */
+const SUFFIXES: Record<CompressedKind, readonly (readonly [string, string])[]> = {
+  gzip: [
+    ['.tgz', '.tar'],
+    ['.taz', '.tar'],
+    ['.gz', ''],
+    ['.gzip', ''],
+    ['.z', ''],
+  ],
+  bzip2: [
+    ['.tbz2', '.tar'],
+    ['.tbz', '.tar'],
+    ['.tb2', '.tar'],
+    ['.bz2', ''],
+    ['.bz', ''],
+  ],
+  xz: [
+    ['.txz', '.tar'],
+    ['.xz', ''],
+  ],
+  zstd: [
+    ['.tzst', '.tar'],
+    ['.zst', ''],
+    ['.zstd', ''],
+  ],
+};
+
+/** gzip's header flags (RFC 1952 2.3.1): an extra field, then the original file name, come after the 10 fixed bytes. */
+const GZIP_FEXTRA = 0x04;
+const GZIP_FNAME = 0x08;
+
+/**
+ * A name usable as a file name in a command: no folder part, no control character, not `.` or `..`, not
+ * absurdly long. What a header says is the writer's word, not a path to trust.
+ */
+function plainFileName(name: string): string | null {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  if (base === '' || base === '.' || base === '..' || base.length > 255) return null;
+  for (let i = 0; i < base.length; i++) {
+    const c = base.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return null;
+  }
+  return base;
+}
+
+/**
+ * The name gzip recorded for the file it compressed (`gzip snapshot.db` stores `snapshot.db`; `tar -czf` stores
+ * none), when `head` holds it whole; ISO 8859-1 as RFC 1952 says. Null when absent, cut off or not a plain name.
+ */
+export function gzipStoredName(head: Uint8Array): string | null {
+  if (head.length < 10 || head[0] !== 0x1f || head[1] !== 0x8b) return null;
+  const flags = head[3]!;
+  if ((flags & GZIP_FNAME) === 0) return null;
+  let at = 10;
+  if (flags & GZIP_FEXTRA) {
+    if (head.length < 12) return null;
+    at = 12 + (head[10]! | (head[11]! << 8));
+  }
+  const end = head.indexOf(0, at);
+  if (end < 0) return null;
+  let name = '';
+  for (let i = at; i < end; i++) name += String.fromCharCode(head[i]!);
+  return plainFileName(name);
+}
+
+/**
+ * The one file a compressed file holds when it is not a tar archive (`snapshot.db.gz` holds `snapshot.db`), by the
+ * name gzip stored or else by the file's own name less its suffix; null when that name is a tar's (`x.tar`, `.tgz`)
+ * or there is no suffix to take off. A tar compressed under a name that does not say so (`tar -czf backup.gz`)
+ * is told as one file (`backup`) too: decompressing it is right either way, and the copy is then told as the tar
+ * archive it is, where tar's command would fail on a compressed file that holds no tar.
+ */
+export function compressedFileInside(kind: CompressedKind, head: Uint8Array, fileName: string): string | null {
+  let inner = kind === 'gzip' ? gzipStoredName(head) : null;
+  if (inner === null) {
+    const lower = fileName.toLowerCase();
+    const suffix = SUFFIXES[kind].find(([s]) => lower.endsWith(s) && lower.length > s.length);
+    if (!suffix) return null;
+    inner = plainFileName(fileName.slice(0, fileName.length - suffix[0].length) + suffix[1]);
+  }
+  return inner === null || inner.toLowerCase().endsWith('.tar') ? null : inner;
+}
+
+/** The folder `decompressCommand` makes for the decompressed copy, in the folder it is run from. */
+export function decompressedFolder(inner: string): string {
+  return `${inner}-decompressed`;
+}
+
+/**
+ * The command that decompresses `file` into a new folder of the current one, keeping `file` as it is: `mkdir`
+ * fails when that folder exists, so nothing already there is overwritten.
+ */
+export function decompressCommand(kind: CompressedKind, file: string, inner: string): string {
+  const folder = decompressedFolder(inner);
+  // Each kind's name is its tool's name.
+  return `mkdir ${quoteAlways(folder)} && ${kind} -dc ${quoteAlways(file)} > ${quoteAlways(`${folder}/${inner}`)}`;
 }

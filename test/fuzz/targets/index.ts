@@ -38,6 +38,7 @@ import { selftestHang, selftestOom, selftestThrow } from './selftest';
 import { sshConfig } from './ssh-config';
 import { sqliteDatabase } from './sqlite';
 import { ustarArchive } from './ustar';
+import { archiveHead } from './archive-head';
 
 export type AnyTarget = FuzzTarget<unknown, unknown>;
 
@@ -57,6 +58,7 @@ export const TARGETS: readonly AnyTarget[] = [
   dqlitePayloads,
   sqliteDatabase,
   ustarArchive,
+  archiveHead,
   membershipYaml,
   json,
   logText,
