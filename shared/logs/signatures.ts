@@ -466,8 +466,10 @@ export const SIGNATURES: readonly Signature[] = [
     engine: 'etcd',
     severity: 'info',
     stage: 'datastore',
-    needles: ['starting an etcd server'],
-    patterns: [/starting an etcd server/],
+    // zap (3.5, and 3.4 with --logger=zap) logs one JSON line with version and data dir; 3.4's default capnslog
+    // logs the data dir on a line of its own, once per start ("embed: data dir = /var/lib/etcd").
+    needles: ['starting an etcd server', 'embed: data dir = '],
+    patterns: [/starting an etcd server/, /\bembed: data dir = (?<dataDir>\S+)/],
     derive: (_f, text) => {
       const out: Record<string, string> = {};
       const v = /"etcd-version":"([^"]+)"/.exec(text);
@@ -478,6 +480,7 @@ export const SIGNATURES: readonly Signature[] = [
     },
     examples: [
       '{"level":"info","ts":"2024-03-13T04:35:41.934Z","caller":"embed/etcd.go:306","msg":"starting an etcd server","etcd-version":"3.5.7","data-dir":"/var/lib/etcd"}',
+      '2026-12-06 13:22:01.949197 I | embed: data dir = /var/lib/etcd',
     ],
   },
 
