@@ -218,6 +218,11 @@ export default defineCatalog(
       'On every start etcd walks its database file member/snap/db to rebuild the free page list, and it panicked: a page points somewhere invalid. "page 0: invalid type: meta" means a pointer to page 0; this is damage in the file, and restarting will not fix it.',
     'logs.sig.etcd.bbolt-freepages.next':
       'Stop the etcd pod (move the static pod manifest away) and copy the whole data directory (usually /var/lib/etcd) off the node before anything else. Do not reinstall: the keys are very likely still in the file, and the older meta page or a leaf-page scan can get them back.',
+    'logs.sig.etcd.bbolt-open-failed.title': 'etcd could not open its database ({error})',
+    'logs.sig.etcd.bbolt-open-failed.explain':
+      'bbolt refused {path}: neither of the file’s two meta pages (its first two pages, which say where the data is) is valid. “invalid database”: no bbolt header there, or a file cut short; “checksum error”: both meta checksums are wrong; “version mismatch”: not the format etcd writes. The pages after them usually still hold the keys, and restarting will not fix it.',
+    'logs.sig.etcd.bbolt-open-failed.next':
+      'Stop etcd and copy the whole data directory off the node; do not delete the db. Validate the copy in Lifeboat: repair rebuilds the db from its leaf pages and the WAL, and salvage writes a snapshot.db to restore from.',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd database page {expected} is not what it should be',
     'logs.sig.etcd.bbolt-page-mismatch.explain':
       'bbolt expected page {expected} but the page identifies itself as {actual}. Part of member/snap/db was not written (typical after a power cut).',
@@ -331,6 +336,11 @@ export default defineCatalog(
     'logs.sig.runtime.go-panic.title': 'A Go program panicked: {message}',
     'logs.sig.runtime.go-panic.explain': 'The process crashed with a panic. The first line says why; the goroutine trace below says where.',
     'logs.sig.runtime.go-panic.next': 'Check which component this is. If it is the datastore, copy its data directory off the node before restarting it again.',
+    'logs.sig.runtime.sigbus.title': 'A process crashed reading a file it had mapped (SIGBUS)',
+    'logs.sig.runtime.sigbus.explain':
+      'The process read a memory-mapped file where the file holds no bytes: the file is shorter than its contents say (a truncated copy, a disk that filled or failed while it was written). etcd maps its whole database this way: when the stack trace below names go.etcd.io/bbolt, member/snap/db is truncated or points past its end, and restarting will not fix it.',
+    'logs.sig.runtime.sigbus.next':
+      'Copy the data directory off the node and validate it in Lifeboat: it reads the db without mapping it, names the page past the end of the file, and repair or salvage recovers the keys from what is there and from the WAL.',
     'logs.sig.runtime.segfault.title': 'A process crashed (segmentation fault)',
     'logs.sig.runtime.segfault.explain': 'The process was killed by SIGSEGV. libraft 0.15 is known to crash this way on some damaged open segments.',
     'logs.sig.runtime.segfault.next': 'Copy the data directory off the node, then validate the copy in Lifeboat to find the damaged file.',
@@ -544,6 +554,11 @@ export default defineCatalog(
       'etcd 每次启动都会遍历数据库文件 member/snap/db 来重建空闲页列表，这次它 panic 了：某个页指向了无效的位置。“page 0: invalid type: meta”表示有指针指向了第 0 页。这是文件本身的损坏，反复重启解决不了。',
     'logs.sig.etcd.bbolt-freepages.next':
       '先停掉 etcd Pod（把静态 Pod 清单移走），在做任何其他操作之前，把整个数据目录（通常是 /var/lib/etcd）从节点上拷出来。不要重装集群：这些键很可能还在文件里，通过旧的 meta 页或扫描叶子页可以把它们找回来。',
+    'logs.sig.etcd.bbolt-open-failed.title': 'etcd 无法打开它的数据库（{error}）',
+    'logs.sig.etcd.bbolt-open-failed.explain':
+      'bbolt 拒绝打开 {path}：文件的两个 meta 页（开头两页，记录数据所在位置）都无效。“invalid database”：那里没有 bbolt 文件头，或文件被截短；“checksum error”：两个 meta 页的校验和都不对；“version mismatch”：不是 etcd 写入的格式。之后的页通常仍保存着键，重启无法解决。',
+    'logs.sig.etcd.bbolt-open-failed.next':
+      '停止 etcd，把整个数据目录拷出节点；不要删除 db。在 Lifeboat 里校验副本：修复会用叶子页和 WAL 重建 db，抢救会写出一个可用于恢复的 snapshot.db。',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd 数据库第 {expected} 页内容不对',
     'logs.sig.etcd.bbolt-page-mismatch.explain':
       'bbolt 期望读到第 {expected} 页，但该页自称是第 {actual} 页。member/snap/db 有一部分没有写进去（断电后很常见）。',
@@ -640,6 +655,11 @@ export default defineCatalog(
     'logs.sig.runtime.go-panic.title': 'Go 程序发生 panic：{message}',
     'logs.sig.runtime.go-panic.explain': '进程因 panic 崩溃。第一行说明原因，下面的 goroutine 调用栈说明位置。',
     'logs.sig.runtime.go-panic.next': '先确认是哪个组件。如果是数据存储，再次重启之前先把它的数据目录拷出节点。',
+    'logs.sig.runtime.sigbus.title': '进程读取内存映射文件时崩溃（SIGBUS）',
+    'logs.sig.runtime.sigbus.explain':
+      '进程读到了内存映射文件中实际没有数据的位置：文件比其内容声明的要短（副本被截断，或写入时磁盘已满或出错）。etcd 就是这样映射整个数据库的：如果下面的调用栈中出现 go.etcd.io/bbolt，说明 member/snap/db 被截断或有指针越过了文件末尾，重启无法解决。',
+    'logs.sig.runtime.sigbus.next':
+      '把数据目录拷出节点，在 Lifeboat 里校验：它不经内存映射读取 db，会指出越过文件末尾的页；修复或抢救会从现有内容和 WAL 中找回键。',
     'logs.sig.runtime.segfault.title': '进程崩溃（段错误）',
     'logs.sig.runtime.segfault.explain': '进程被 SIGSEGV 信号杀死。已知 libraft 0.15 在某些损坏的 open segment 上会这样崩溃。',
     'logs.sig.runtime.segfault.next': '把数据目录拷出节点，然后在 Lifeboat 里校验副本，找出损坏的文件。',

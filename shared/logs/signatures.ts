@@ -250,6 +250,25 @@ export const SIGNATURES: readonly Signature[] = [
     examples: ['panic: freepages: failed to get all reachable pages (page 0: invalid type: meta)', 'panic: freepages: failed to get all reachable pages'],
   },
   {
+    // bbolt.Open refused member/snap/db: neither meta page is valid. 3.4's capnslog logs the line, then panics with
+    // it again ("panic: cannot open database …", left to the Go panic signature so that a crash counts once); zap
+    // logs the path and the error as fields.
+    id: 'etcd.bbolt-open-failed',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['cannot open database at', '"msg":"failed to open database"'],
+    patterns: [
+      /(?<!panic: )cannot open database at (?<path>[^\s()]{1,500}) \((?<error>[^)\n]{1,200})\)/,
+      /"msg":"failed to open database","path":"(?<path>[^"\n]{1,500})","error":"(?<error>[^"\n]{1,200})"/,
+    ],
+    action: 'validate-directory',
+    examples: [
+      '2026-12-06 13:28:35.713267 C | mvcc/backend: cannot open database at /var/lib/etcd/member/snap/db (checksum error)',
+      '{"level":"panic","ts":"2026-12-06T13:28:35.562Z","caller":"backend/backend.go:162","msg":"failed to open database","path":"/var/lib/etcd/member/snap/db","error":"invalid database"}',
+    ],
+  },
+  {
     id: 'etcd.bbolt-page-mismatch',
     engine: 'etcd',
     severity: 'critical',
@@ -590,6 +609,18 @@ export const SIGNATURES: readonly Signature[] = [
     patterns: [/(?:^|: )(?:panic|fatal error): (?<message>[^\n]{1,300})/m],
     generic: true,
     examples: ['panic: runtime error: invalid memory address or nil pointer dereference'],
+  },
+  {
+    // A read of a memory-mapped file past what the file holds: bbolt maps etcd's whole db, so a db shorter than its
+    // pages say (a truncated copy, a disk that filled) ends here, as do element offsets that point past the file.
+    id: 'runtime.sigbus',
+    engine: 'runtime',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['signal SIGBUS'],
+    patterns: [/\[signal SIGBUS: bus error code=(?<code>0x[0-9a-f]{1,16}) addr=(?<address>0x[0-9a-f]{1,16})/],
+    action: 'validate-directory',
+    examples: ['[signal SIGBUS: bus error code=0x2 addr=0x7fa66400a000 pc=0x8fc635]'],
   },
   {
     id: 'runtime.segfault',

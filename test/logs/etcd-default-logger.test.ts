@@ -1,23 +1,51 @@
 /**
- * etcd 3.4's default logger (capnslog, what a systemd etcd 3.4 writes to the journal unless `--logger=zap` is set)
- * says "starting" differently from 3.5's JSON: each real start of Debian's etcd 3.4 counts as one start in the
- * log view, with the data directory it names, so a crash loop shows as restarts there too.
+ * What real etcd 3.4 prints, read by the log view: its default logger (capnslog, what a systemd etcd 3.4 writes to
+ * the journal unless `--logger=zap` is set) says "starting" differently from 3.5's JSON, and the db failures that
+ * stop it before the freepages walk (both meta pages refused; a read past the end of a truncated db, SIGBUS) each
+ * get a signature of their own with the path and the error etcd printed, not only "a Go program panicked".
  */
 import { promises as fs } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeLogText } from '../../shared/logs';
-import { requireEtcd, spawnEtcd, tempDir, waitHealthy } from '../helpers/etcd';
+import { suggestPlaybooks } from '../../shared/guided/playbooks';
+import { requireEtcd, spawnEtcd, tempDir, tryStartEtcd, waitHealthy, writeKeys } from '../helpers/etcd';
 
 const haveEtcd = requireEtcd();
 let root = '';
+let golden = '';
+let host = { host: '', clientPort: 0, peerPort: 0 };
+
+beforeAll(async () => {
+  if (!haveEtcd) return;
+  root = await tempDir('etcd-logs');
+  golden = `${root}/golden`;
+  const node = await spawnEtcd({ dataDir: golden });
+  try {
+    expect(await waitHealthy(node), node.output()).toBe(true);
+    await writeKeys(node, 50, 1, 100);
+  } finally {
+    await node.stop();
+  }
+  host = { host: node.endpoint.host, clientPort: node.endpoint.clientPort, peerPort: node.endpoint.peerPort };
+}, 60_000);
 afterAll(async () => {
   if (root) await fs.rm(root, { recursive: true, force: true });
 });
 
-describe('etcd 3.4 capnslog start lines', () => {
+/** A copy of the golden data dir with its db changed by `damage`. */
+async function damagedCopy(name: string, damage: (db: Buffer) => Buffer): Promise<string> {
+  const dir = `${root}/${name}`;
+  await fs.cp(golden, dir, { recursive: true });
+  const db = `${dir}/member/snap/db`;
+  await fs.writeFile(db, damage(await fs.readFile(db)));
+  return dir;
+}
+
+const PAGE = 4096;
+
+describe('etcd 3.4 logs', () => {
   it.skipIf(!haveEtcd)('two real starts on one data dir are two starts, each naming the data dir', async () => {
-    root = await tempDir('etcd-capnslog');
-    const dataDir = `${root}/etcd-data`;
+    const dataDir = `${root}/restarted`;
     let log = '';
     for (let i = 0; i < 2; i++) {
       const node = await spawnEtcd({ dataDir });
@@ -35,4 +63,42 @@ describe('etcd 3.4 capnslog start lines', () => {
     const starts = analysis.matches.filter((m) => m.signatureId === 'etcd.server-starting');
     expect(starts.map((m) => m.fields.dataDir)).toEqual([dataDir, dataDir]);
   });
+
+  // bbolt's meta page: the page header (16 bytes), then magic (4), version (4), ..., the checksum last.
+  const cases: [string, string[], (db: Buffer) => Buffer, string][] = [
+    ['both metas with a wrong magic (capnslog)', [], (db) => flip(db, [16, PAGE + 16]), 'invalid database'],
+    ['both metas with a wrong magic (zap)', ['--logger=zap'], (db) => flip(db, [16, PAGE + 16]), 'invalid database'],
+    ['both metas with a broken checksum', [], (db) => flip(db, [16 + 56, PAGE + 16 + 56]), 'checksum error'],
+  ];
+  it.skipIf(!haveEtcd).each(cases)('%s: "could not open its database" with the path and the error', async (name, extraArgs, damage, error) => {
+    const dir = await damagedCopy(name.replace(/\W+/g, '-'), damage);
+    const run = await tryStartEtcd({ dataDir: dir, ...host, extraArgs });
+    expect(run.started).toBe(false);
+    const analysis = analyzeLogText('etcd', run.output);
+    // Once per crash: capnslog's panic repeats the line, and that repeat stays the Go panic's.
+    expect(analysis.counts['etcd.bbolt-open-failed'], run.output).toBe(1);
+    const m = analysis.matches.find((x) => x.signatureId === 'etcd.bbolt-open-failed')!;
+    expect(m.fields).toEqual({ path: `${dir}/member/snap/db`, error });
+    expect(analysis.story[0]?.signatureId).toBe('etcd.bbolt-open-failed');
+    // The corrupt-db playbooks, not every etcd one.
+    const seen = Object.keys(analysis.counts).filter((id) => analysis.counts[id]! > 0);
+    expect(suggestPlaybooks(seen, 'etcd').map((p) => p.id)).toEqual(['kubeadm-etcd-db', 'etcd-systemd-restore']);
+  });
+
+  it.skipIf(!haveEtcd)('a db truncated to half: a SIGBUS in bbolt, told as a read past the end of a mapped file', async () => {
+    const dir = await damagedCopy('truncated', (db) => db.subarray(0, Math.floor(db.length / PAGE / 2) * PAGE));
+    const run = await tryStartEtcd({ dataDir: dir, ...host });
+    expect(run.started).toBe(false);
+    expect(run.output).toContain('go.etcd.io/bbolt');
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.counts['runtime.sigbus'], run.output).toBe(1);
+    expect(analysis.matches.find((x) => x.signatureId === 'runtime.sigbus')!.fields.address).toMatch(/^0x[0-9a-f]+$/);
+    expect(analysis.story.map((s) => s.signatureId)).toContain('runtime.sigbus');
+  });
 });
+
+function flip(db: Buffer, offsets: number[]): Buffer {
+  const out = Buffer.from(db);
+  for (const o of offsets) out[o] = out[o]! ^ 0xff;
+  return out;
+}

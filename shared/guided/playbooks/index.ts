@@ -37,7 +37,15 @@ export const systemdEtcdRestore: Playbook = {
       'etcd 以 systemd 单元运行（KubeKey、kubespray）。其数据目录已损坏，而定时任务一直在做 snapshot.db 备份。使用单元及其 EnvironmentFile 中的参数恢复最新的有效备份。',
   },
   engine: 'etcd',
-  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'etcd.wal-crc', 'etcd.wal-unrepairable', 'etcd.snap-error', 'etcd.db-snapshot-mismatch'],
+  signatures: [
+    'etcd.bbolt-freepages',
+    'etcd.bbolt-page-mismatch',
+    'etcd.bbolt-open-failed',
+    'etcd.wal-crc',
+    'etcd.wal-unrepairable',
+    'etcd.snap-error',
+    'etcd.db-snapshot-mismatch',
+  ],
   variables: [
     ...ETCD_VARS,
     ...UNIT_VARS,
@@ -82,7 +90,7 @@ export const kubeadmEtcdDb: Playbook = {
       'etcd（静态 Pod）启动时在 bbolt 中崩溃，例如“freepages: failed to get all reachable pages”。若有备份，从最新的有效备份恢复；若没有，用 Lifeboat 抢救数据目录，再从抢救出的 snapshot.db 恢复。',
   },
   engine: 'etcd',
-  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
+  signatures: ['etcd.bbolt-freepages', 'etcd.bbolt-page-mismatch', 'etcd.bbolt-open-failed', 'kubernetes.crashloop', 'kubernetes.etcd-unreachable'],
   variables: [
     ...ETCD_VARS,
     ...MANIFEST_VARS,
