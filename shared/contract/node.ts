@@ -48,6 +48,13 @@ export interface BackupFile {
   problemText?: LocalText;
   /** What found it: the cron entry / timer / script that writes there, or `search`. */
   foundBy: string;
+  /**
+   * Compressed with this tool (`gzip snapshot.db`): `valid` is what its decompressed bytes say, read through the
+   * tool on the node. `etcdctl snapshot restore` takes only the decompressed file, so such a backup is never the
+   * newest good one; `decompressCommand` writes it beside itself (never over a file) for detection to find.
+   */
+  compressed?: 'gzip' | 'bzip2' | 'xz' | 'zstd';
+  decompressCommand?: string;
 }
 
 /** A scheduled job that takes backups. */

@@ -9,19 +9,42 @@
  * that command and judges its output.
  */
 import { decodeMeta } from '../formats/etcd/bbolt-meta';
-import { quoteIfNeeded } from './shell';
+import { ARCHIVE_HEAD_BYTES, gzipStoredName, withoutCompressionSuffix, type CompressedKind } from '../formats/archive/archive-kind';
+import { quoteAlways, quoteIfNeeded } from './shell';
 import { translateLocal } from '../i18n';
 import type { LocalText } from '../contract/text';
+import type { BackupFile } from '../contract/node';
 
 const HEAD_BYTES = 8192;
 
+/** Bytes as one line of hex, as the probe prints them. */
+const HEX = "od -An -tx1 -v | tr -d ' \\n'";
+
+/**
+ * The read-only probe of one backup. A compressed backup (`gzip snapshot.db` after `etcdctl snapshot save`, told by
+ * its first bytes) is read through its own tool on the node, never written out: tested whole (`-t`), then its
+ * decompressed size, trailer, hash and first pages, as for a plain one.
+ */
 export function snapshotDbProbeCommand(path: string): string {
   const f = quoteIfNeeded(path);
-  return (
+  const plain =
     `s=$(stat -c %s -- ${f}) || exit 1; echo "size $s"; ` +
-    `[ "$s" -ge 32 ] && echo "trailer $(tail -c 32 -- ${f} | od -An -tx1 -v | tr -d ' \\n')" && ` +
+    `[ "$s" -ge 32 ] && echo "trailer $(tail -c 32 -- ${f} | ${HEX})" && ` +
     `echo "body $(head -c $((s-32)) -- ${f} | sha256sum | cut -c1-64)"; ` +
-    `echo "head $(head -c ${HEAD_BYTES} -- ${f} | od -An -tx1 -v | tr -d ' \\n')"`
+    `echo "head $(head -c ${HEAD_BYTES} -- ${f} | ${HEX})"`;
+  const read = `"$z" -dc -- ${f}`;
+  const packed =
+    `echo "compressed $z"; echo "zhead $(head -c ${ARCHIVE_HEAD_BYTES} -- ${f} | ${HEX})"; ` +
+    `command -v "$z" >/dev/null || { echo "no-tool $z"; exit 0; }; ` +
+    `"$z" -t -- ${f} 2>/dev/null || { echo "corrupt $z"; exit 0; }; ` +
+    `s=$(${read} | wc -c); echo "size $s"; ` +
+    `[ "$s" -ge 32 ] && echo "trailer $(${read} | tail -c 32 | ${HEX})" && ` +
+    `echo "body $(${read} | head -c $((s-32)) | sha256sum | cut -c1-64)"; ` +
+    `echo "head $(${read} | head -c ${HEAD_BYTES} | ${HEX})"`;
+  return (
+    `m=$(head -c 6 -- ${f} | ${HEX}) || exit 1; ` +
+    `case $m in 1f8b*) z=gzip;; 425a68*) z=bzip2;; fd377a585a00*) z=xz;; 28b52ffd*) z=zstd;; *) z=;; esac; ` +
+    `if [ -n "$z" ]; then ${packed}; else ${plain}; fi`
   );
 }
 
@@ -38,6 +61,10 @@ export interface SnapshotDbVerdict {
   problem?: string;
   problemText?: LocalText;
   size: number | null;
+  /** Compressed with this tool: checked through it; it must be decompressed before `etcdctl snapshot restore`. */
+  compressed?: CompressedKind;
+  /** For a compressed backup: the command that writes it decompressed beside itself (see `decompressBackupCommand`). */
+  decompressCommand?: string;
 }
 
 /** A refusal in English and as the catalog text the node card shows in the UI's language. */
@@ -45,8 +72,25 @@ function refused(size: number | null, problemText: LocalText): SnapshotDbVerdict
   return { valid: false, problem: translateLocal('en', problemText), problemText, size };
 }
 
-export function checkSnapshotDbProbe(stdout: string, code: number | null): SnapshotDbVerdict {
+const COMPRESSED_KINDS: readonly CompressedKind[] = ['gzip', 'bzip2', 'xz', 'zstd'];
+
+export function checkSnapshotDbProbe(stdout: string, code: number | null, path = ''): SnapshotDbVerdict {
   const field = (name: string) => new RegExp(`^${name} ([0-9a-f]*)$`, 'm').exec(stdout)?.[1] ?? null;
+  const said = /^compressed (\w+)$/m.exec(stdout)?.[1];
+  const compressed = COMPRESSED_KINDS.find((k) => k === said);
+  if (compressed) {
+    if (new RegExp(`^no-tool ${compressed}$`, 'm').test(stdout)) return refused(null, { key: 'guided.card.problem.noTool', params: { kind: compressed } });
+    if (new RegExp(`^corrupt ${compressed}$`, 'm').test(stdout))
+      return refused(null, { key: 'guided.card.problem.compressedCorrupt', params: { kind: compressed } });
+    const verdict = checkSnapshotDb(stdout, code, field);
+    const decompress = decompressBackupCommand(path, compressed, hexBytes(field('zhead') ?? ''));
+    return { ...verdict, compressed, ...(verdict.valid ? { decompressCommand: decompress } : {}) };
+  }
+  return checkSnapshotDb(stdout, code, field);
+}
+
+/** The checks on the (decompressed) size, meta pages, trailer and hash the probe printed. */
+function checkSnapshotDb(stdout: string, code: number | null, field: (name: string) => string | null): SnapshotDbVerdict {
   const sizeText = /^size (\d+)$/m.exec(stdout)?.[1];
   if (code !== 0 && !sizeText) return refused(null, { key: 'guided.card.problem.unreadable' });
   const size = sizeText ? Number(sizeText) : null;
@@ -64,4 +108,39 @@ export function checkSnapshotDbProbe(stdout: string, code: number | null): Snaps
   if (!trailer || !body || trailer.length !== 64 || body.length !== 64) return refused(size, { key: 'guided.card.problem.trailerUnreadable' });
   if (trailer !== body) return refused(size, { key: 'guided.upload.problem.hashMismatch', params: { expected: trailer, got: body } });
   return { valid: true, size };
+}
+
+/**
+ * Where a compressed backup is decompressed to, beside itself: its own name without the suffix (dated backups in
+ * one folder keep their dates; gzip stores `snapshot.db` for each), else the name gzip stored, else its name with
+ * `.db` after it; always a name detection lists (`*.db`, `snapshot*`).
+ */
+export function decompressedBackupPath(path: string, kind: CompressedKind, zhead: Uint8Array): string {
+  const slash = path.lastIndexOf('/');
+  const dir = path.slice(0, slash + 1);
+  const base = path.slice(slash + 1);
+  const inner = withoutCompressionSuffix(kind, base) ?? (kind === 'gzip' ? gzipStoredName(zhead) : null) ?? base;
+  const name = inner !== base && (inner.endsWith('.db') || inner.startsWith('snapshot')) ? inner : `${inner}.db`;
+  return dir + name;
+}
+
+/**
+ * Writes a compressed backup decompressed beside itself, never over a file (`set -C`: the shell refuses to
+ * overwrite), with the backup's own time (`touch -r`), so that detection orders it where the backup was taken.
+ */
+export function decompressBackupCommand(path: string, kind: CompressedKind, zhead: Uint8Array): string {
+  const out = decompressedBackupPath(path, kind, zhead);
+  return `(set -C && ${kind} -dc -- ${quoteAlways(path)} > ${quoteAlways(out)}) && touch -r ${quoteAlways(path)} ${quoteAlways(out)}`;
+}
+
+/**
+ * A good compressed backup newer than the newest good plain one (or with none): what the card and the CLI offer
+ * to decompress, since it holds later data than what a restore would use now. `backups` newest first.
+ */
+export function newerCompressedBackup(backups: readonly BackupFile[], newestGood: string | null): BackupFile | null {
+  for (const b of backups) {
+    if (b.path === newestGood) return null;
+    if (b.valid === true && b.compressed && b.decompressCommand) return b;
+  }
+  return null;
 }

@@ -430,7 +430,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   const searchDirs = [...new Set([...jobs.flatMap((j) => j.targetDirs), ...USUAL_BACKUP_DIRS])];
   const found = await p.run(
     'backups-find',
-    `find ${searchDirs.map(quoteIfNeeded).join(' ')} -maxdepth 4 -type f \\( -name '*.db' -o -name 'snapshot*' \\) -printf '%T@\\t%s\\t%p\\n' 2>/dev/null | sort -rn | head -n ${MAX_BACKUPS}; true`,
+    `find ${searchDirs.map(quoteIfNeeded).join(' ')} -maxdepth 4 -type f \\( -name '*.db' -o -name 'snapshot*' -o -name '*.db.gz' -o -name '*.db.zst' -o -name '*.db.xz' -o -name '*.db.bz2' \\) -printf '%T@\\t%s\\t%p\\n' 2>/dev/null | sort -rn | head -n ${MAX_BACKUPS}; true`,
   );
   const backups: BackupFile[] = [];
   const seen = new Set<string>();
@@ -460,12 +460,15 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     }
     checked++;
     const r = await p.run(`backup-check:${b.path}`, snapshotDbProbeCommand(b.path));
-    const verdict = checkSnapshotDbProbe(r.stdout, r.code);
+    const verdict = checkSnapshotDbProbe(r.stdout, r.code, b.path);
     b.valid = verdict.valid;
     if (verdict.problem) b.problem = verdict.problem;
     if (verdict.problemText) b.problemText = verdict.problemText;
+    if (verdict.compressed) b.compressed = verdict.compressed;
+    if (verdict.decompressCommand) b.decompressCommand = verdict.decompressCommand;
   }
-  const newestGood = backups.find((b) => b.valid === true)?.path ?? null;
+  // etcdctl restores only a plain file: a good compressed backup is shown with its command (newerCompressedBackup).
+  const newestGood = backups.find((b) => b.valid === true && !b.compressed)?.path ?? null;
   let configIndex = 0;
   for (const d of datastores) {
     if (d.engine !== 'etcd') continue;

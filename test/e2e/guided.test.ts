@@ -28,6 +28,8 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
   let backupKeys: Map<string, string>;
   let goodBackup: string;
 
+  const GZ_BACKUP = '/var/backups/etcd-gz/snapshot-2026-12-06.db.gz';
+
   beforeAll(async () => {
     await ensureRendererBuilt();
     tmp = await tempDir('e2e-guided');
@@ -49,6 +51,9 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     const buf = await fs.readFile(newest);
     buf[6000] ^= 0xff;
     await fs.writeFile(newest, buf);
+    // And a custom script's gzipped copy of the good one, newest of all: checked good through gzip, offered to decompress.
+    const gz = await node.exec(`mkdir -p /var/backups/etcd-gz && gzip -c ${goodBackup} > ${GZ_BACKUP}`);
+    expect(gz.code, gz.stderr).toBe(0);
     await node.exec('systemctl stop etcd');
     await fs.truncate(node.hostPath('/var/lib/etcd/member/snap/db'), 4096);
     app = await startWebApp(await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') }));
@@ -115,13 +120,20 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     expect(text).toContain('not running');
     expect(text).toContain('/etc/etcd.env');
     expect(text).toContain('*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh');
-    expect(await page.getByTestId('backup-row').count()).toBe(2);
+    expect(await page.getByTestId('backup-row').count()).toBe(3);
     expect(await page.getByTestId('newest-good').innerText()).toBe(`Newest good backup: ${goodBackup}`);
+    const decompress = `(set -C && gzip -dc -- '${GZ_BACKUP}' > '${GZ_BACKUP.replace(/\.gz$/, '')}') && touch -r '${GZ_BACKUP}' '${GZ_BACKUP.replace(/\.gz$/, '')}'`;
+    const newer = page.getByTestId('newer-compressed');
+    expect(await newer.innerText()).toContain(`A newer good backup is compressed with gzip: ${GZ_BACKUP}.`);
+    expect(await newer.innerText()).toContain(decompress);
+    expect(await page.getByTestId('backup-row').first().locator('td').first().innerText()).toBe('restores once decompressed (gzip)');
     // The playbook written for a systemd unit is suggested first (not kubeadm's static-pod one).
     const firstSuggested = page.getByTestId('guided-panel').locator('ul.playbooks').first().locator('button').first();
     expect(await firstSuggested.getAttribute('data-testid')).toBe('start-etcd-systemd-restore');
     await screenshot(page, 'guided-node-card', false);
     await page.getByTestId('language-button').click();
+    await newer.getByText('有一个更新的有效备份是用 gzip 压缩的').waitFor();
+    expect(await newer.innerText()).toContain(decompress);
     await screenshot(page, 'guided-node-card-zh', false);
     // At 1024 px in Chinese, a backup's verdict ("可恢复") and its time stay on one line each; the path gives way.
     const wide = page.viewportSize();

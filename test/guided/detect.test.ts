@@ -186,6 +186,38 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     expect(card.gapTexts?.map((g) => translateLocal('zh-CN', g))).toContain('用户的 crontab 只有 root 可读：请通过 sudo 检测以查看');
   }, 120_000);
 
+  // Last of the KubeKey node's tests: it adds a backup.
+  it('takes a gzipped backup as good once decompressed, offers its command, and restores from it once run', async () => {
+    // A custom cron script's habit: the good backup, gzipped into a folder of its own, newer than the rest.
+    const gz = '/var/backups/etcd-gz/snapshot-2026-12-06.db.gz';
+    const made = await kubekey.exec(`mkdir -p /var/backups/etcd-gz && gzip -c ${backups[1]} > ${gz}`);
+    expect(made.code, made.stderr).toBe(0);
+    let r = await detect(kubekey, ['--sudo', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    let d = (JSON.parse(r.stdout) as NodeCard).datastores[0]!;
+    expect(d.backups[0]).toMatchObject({ path: gz, valid: true, compressed: 'gzip' });
+    const plain = '/var/backups/etcd-gz/snapshot-2026-12-06.db';
+    expect(d.backups[0]!.decompressCommand).toBe(`(set -C && gzip -dc -- '${gz}' > '${plain}') && touch -r '${gz}' '${plain}'`);
+    // etcdctl cannot restore it as it is: the newest good backup is still the plain one.
+    expect(d.newestGoodBackup).toBe(backups[1]);
+    const text = await detect(kubekey, ['--sudo']);
+    expect(text.stdout).toContain(`newer good backup, compressed with gzip: ${gz}`);
+    expect(text.stdout).toContain(`    ${d.backups[0]!.decompressCommand}`);
+    // The operator runs it on the node; detection then takes the plain copy, newest, checked good.
+    const ran = await kubekey.exec(d.backups[0]!.decompressCommand!);
+    expect(ran.code, ran.stderr).toBe(0);
+    r = await detect(kubekey, ['--sudo', '--json']);
+    d = (JSON.parse(r.stdout) as NodeCard).datastores[0]!;
+    expect(d.newestGoodBackup).toBe(plain);
+    expect(d.backups.slice(0, 2).map((b) => [b.path, b.valid, b.compressed ?? null])).toEqual(
+      expect.arrayContaining([
+        [plain, true, null],
+        [gz, true, 'gzip'],
+      ]),
+    );
+    expect(await fs.readFile(kubekey.hostPath(plain))).toEqual(await fs.readFile(kubekey.hostPath(backups[1]!)));
+  }, 180_000);
+
   it('finds the kubeadm static pod, its data dir and member name, and that it runs (report 2)', async () => {
     // The kubelet stand-in starts etcd from the manifest within a second or two.
     let card: NodeCard | null = null;

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { NodeCard } from '../../../shared/contract/node';
 import { detectNode, type NodeExecutor } from '../../../shared/node/detect';
 import { humanBytes } from '../../../shared/node/facts-parse';
+import { newerCompressedBackup } from '../../../shared/node/backup-check';
 import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from './cli-connect';
 
 const USAGE =
@@ -122,12 +123,19 @@ export function formatNodeCard(card: NodeCard): string {
       if (d.backups.length === 0) o.push('  backups      none found');
       for (const b of d.backups.slice(0, 12)) {
         const v = b.valid === true ? 'OK     ' : b.valid === false ? 'BAD    ' : 'unknown';
+        const packed = b.compressed ? `  [${b.compressed}]` : '';
         o.push(
-          `  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${humanBytes(b.bytes).padStart(10)}  ${b.path}${b.problem ? `  (${b.problem})` : ''}`,
+          `  backup ${v} ${b.mtime.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${humanBytes(b.bytes).padStart(10)}  ${b.path}${packed}${b.problem ? `  (${b.problem})` : ''}`,
         );
       }
       if (d.backups.length > 12) o.push(`  ... and ${d.backups.length - 12} older backups`);
       o.push(`  newest good backup: ${d.newestGoodBackup ?? 'none'}`);
+      const newer = newerCompressedBackup(d.backups, d.newestGoodBackup);
+      if (newer) {
+        o.push(`  newer good backup, compressed with ${newer.compressed}: ${newer.path}`);
+        o.push(`    etcdctl restores only a plain file: decompress it beside itself as root, then detect again:`);
+        o.push(`    ${newer.decompressCommand}`);
+      }
     }
     if (d.restore) {
       o.push(`  restore from ${d.restore.from}:`);

@@ -136,14 +136,15 @@ export function gzipStoredName(head: Uint8Array): string | null {
  * archive it is, where tar's command would fail on a compressed file that holds no tar.
  */
 export function compressedFileInside(kind: CompressedKind, head: Uint8Array, fileName: string): string | null {
-  let inner = kind === 'gzip' ? gzipStoredName(head) : null;
-  if (inner === null) {
-    const lower = fileName.toLowerCase();
-    const suffix = SUFFIXES[kind].find(([s]) => lower.endsWith(s) && lower.length > s.length);
-    if (!suffix) return null;
-    inner = plainFileName(fileName.slice(0, fileName.length - suffix[0].length) + suffix[1]);
-  }
+  const inner = (kind === 'gzip' ? gzipStoredName(head) : null) ?? withoutCompressionSuffix(kind, fileName);
   return inner === null || inner.toLowerCase().endsWith('.tar') ? null : inner;
+}
+
+/** `fileName` without its suffix of `kind` (`snapshot.db.gz` -> `snapshot.db`, `x.tgz` -> `x.tar`); null without one. */
+export function withoutCompressionSuffix(kind: CompressedKind, fileName: string): string | null {
+  const lower = fileName.toLowerCase();
+  const suffix = SUFFIXES[kind].find(([s]) => lower.endsWith(s) && lower.length > s.length);
+  return suffix ? plainFileName(fileName.slice(0, fileName.length - suffix[0].length) + suffix[1]) : null;
 }
 
 /** The folder `decompressCommand` makes for the decompressed copy, in the folder it is run from. */
