@@ -182,7 +182,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.problem.unreadable': '无法读取该文件',
   'guided.card.problem.trailerUnreadable': '无法读取 SHA-256 尾部',
   'guided.card.problem.notChecked': '未检查（早于已检查的最新备份）',
-  'guided.card.problem.noTool': '用 {kind} 压缩，但节点上没有安装 {kind}：未检查',
+  'guided.card.problem.noTool': '用 {kind} 压缩，但节点上没有安装该工具：未检查',
   'guided.card.problem.compressedCorrupt': '用 {kind} 压缩，且压缩文件已损坏（{kind} -t 失败）',
   'guided.card.validCompressed': '解压后可恢复（{kind}）',
   'guided.card.decompress': '解压',
