@@ -521,14 +521,23 @@ function walStopFinding(scan: WalScan): Finding {
 
 // ---------------------------------------------------------------- repair
 
-async function copyTree(src: string, dst: string, skip: (rel: string) => boolean, rel = ''): Promise<string[]> {
+/**
+ * Copies the tree as etcd reads it: a symbolic link (a WAL on another disk, linked back) is followed and its
+ * contents written as plain files, never as a link to the input; a folder reached twice (a link back into the
+ * tree) is copied once.
+ */
+async function copyTree(src: string, dst: string, skip: (rel: string) => boolean, rel = '', seen = new Set<string>()): Promise<string[]> {
   const copied: string[] = [];
+  const real = await fs.realpath(src);
+  if (seen.has(real)) return copied;
+  seen.add(real);
   await makeDirs(dst, 0o700);
   for (const e of await fs.readdir(src, { withFileTypes: true })) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (skip(r)) continue;
-    if (e.isDirectory()) copied.push(...(await copyTree(path.join(src, e.name), path.join(dst, e.name), skip, r)));
-    else if (e.isFile()) {
+    const st = e.isSymbolicLink() ? await fs.stat(path.join(src, e.name)).catch(() => null) : e;
+    if (st?.isDirectory()) copied.push(...(await copyTree(path.join(src, e.name), path.join(dst, e.name), skip, r, seen)));
+    else if (st?.isFile()) {
       await copyFilePrefix(path.join(src, e.name), path.join(dst, e.name));
       copied.push(r);
     }

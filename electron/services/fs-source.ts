@@ -203,12 +203,18 @@ export function localDirectory(dirPath: string, budget: DescriptorBudget = new D
       const names = await fs.readdir(dirPath);
       const out: DirEntry[] = [];
       for (const name of names.sort()) {
-        const st = await fs.lstat(path.join(dirPath, name));
+        const at = path.join(dirPath, name);
+        const lst = await fs.lstat(at);
+        // A symbolic link is read through, as etcd and dqlite open it (a WAL moved to another disk and linked
+        // back); one that leads nowhere stays a link.
+        const link = lst.isSymbolicLink() ? await fs.readlink(at).catch(() => '') : null;
+        const st = link !== null ? await fs.stat(at).catch(() => lst) : lst;
         out.push({
           name,
           size: st.size,
           kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other',
           mtimeMs: st.mtimeMs,
+          ...(link !== null ? { linkTarget: link } : {}),
         });
       }
       return out;

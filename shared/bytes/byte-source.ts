@@ -20,10 +20,14 @@ export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
 export interface DirEntry {
   name: string;
+  /** For a symbolic link that leads somewhere: what it leads to (its size and kind), as the engines open it. */
   size: number;
+  /** `symlink` only for a link that leads nowhere (dangling, a loop); one that leads to a file or folder is that. */
   kind: EntryKind;
   /** Modification time, ms since epoch, when known. */
   mtimeMs?: number;
+  /** Where a symbolic link points (its text, as `readlink` prints it), when the entry is one. */
+  linkTarget?: string;
 }
 
 /** A flat directory (engine data dirs are flat, or have a few known subdirs). */

@@ -27,6 +27,11 @@ export interface EtcdLayout {
   dbFile: string;
   /** Files etcd set aside or left behind (`*.broken`, `*.tmp`, `<index>.snap.db`), and unknown files. */
   leftovers: { file: string; size: number; kind: 'broken' | 'tmp' | 'snap-db' | 'unknown' }[];
+  /**
+   * Parts of the layout that are symbolic links (`member/wal` linked to a WAL on another disk): read through as
+   * etcd reads them; `leadsNowhere` when the link's target is not there (a copy that kept the link only).
+   */
+  links?: { path: string; target: string; leadsNowhere: boolean }[];
 }
 
 // ---------------------------------------------------------------- WAL

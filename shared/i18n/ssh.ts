@@ -160,7 +160,7 @@ export const en = {
     '{path} lists more than {bytes} bytes of names (about 200 000 entries); refusing to hold it. Open the data directory itself, not a directory above it.',
   'ssh.sudo.error.sourceNotDirectory': '{path} is not a directory on the node (it is a {kind}). Give the data directory itself.',
   'ssh.sudo.error.sourceListingNotRecords':
-    "unexpected listing output for {path} ({bytes} bytes, not NUL-terminated records of 5 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+    "unexpected listing output for {path} ({bytes} bytes, not NUL-terminated records of 6 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
   'ssh.sudo.error.sourceListingBadRecord':
     "unexpected listing record for {path} at field {field}: size {size}, mtime {mtime}. The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
   'ssh.sudo.error.sourceListingBadName':
@@ -603,7 +603,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.sudo.error.sourceListingTooLarge': '{path} 的文件名列表超过 {bytes} 字节（约 20 万个条目），拒绝载入。请打开数据目录本身，而不是它的上级目录。',
   'ssh.sudo.error.sourceNotDirectory': '{path} 在节点上不是目录（而是 {kind}）。请指定数据目录本身。',
   'ssh.sudo.error.sourceListingNotRecords':
-    '{path} 的文件列表输出异常（{bytes} 字节，不是以 NUL 结尾、每条 5 个字段的记录）。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',
+    '{path} 的文件列表输出异常（{bytes} 字节，不是以 NUL 结尾、每条 6 个字段的记录）。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',
   'ssh.sudo.error.sourceListingBadRecord':
     '{path} 的文件列表在第 {field} 个字段处有异常记录：大小 {size}，修改时间 {mtime}。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',
   'ssh.sudo.error.sourceListingBadName': '{path} 的文件列表中有异常记录：{name}。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',

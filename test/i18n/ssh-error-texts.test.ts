@@ -187,14 +187,14 @@ describe('SSH error texts', () => {
       { key: 'ssh.sudo.error.sourceListingNotRecords', params: { path: '/var/lib/etcd', bytes: 4 } },
     ]);
     expect(notRecords.message).toBe(
-      "unexpected listing output for /var/lib/etcd (4 bytes, not NUL-terminated records of 5 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
+      "unexpected listing output for /var/lib/etcd (4 bytes, not NUL-terminated records of 6 fields). The node's find did not answer as GNU find does: copy the directory out and validate the copy instead.",
     );
     expect(translate('zh-CN', notRecords.text.key, notRecords.text.params)).toBe(
-      '/var/lib/etcd 的文件列表输出异常（4 字节，不是以 NUL 结尾、每条 5 个字段的记录）。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',
+      '/var/lib/etcd 的文件列表输出异常（4 字节，不是以 NUL 结尾、每条 6 个字段的记录）。节点上的 `find` 的输出与 GNU `find` 不同：请改为把目录复制到本地后校验副本。',
     );
     const badName = (() => {
       try {
-        parseSudoListing(Buffer.from('0\0d\x004096\x001.5\0etcd\x001\0f\x001\x001.5\0../x\0'), '/var/lib/etcd');
+        parseSudoListing(Buffer.from('0\0d\x004096\x001.5\0etcd\0\x001\0f\x001\x001.5\0../x\0\0'), '/var/lib/etcd');
       } catch (e) {
         return e;
       }

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../../electron/services/ssh/auth';
 import { ROOT_PROBE, SUDO_CHECK_PASSWORD, SUDO_PROBE, SudoRunner, sudoWrapped, type SshConnection } from '../../electron/services/ssh/connection';
 import { SshService } from '../../electron/services/ssh/ssh-service';
-import { sudoDirectory, sudoListCommand, sudoReadCommand } from '../../electron/services/ssh/sudo-source';
+import { sudoDirectory, sudoLinkedFileStatCommand, sudoListCommand, sudoReadCommand } from '../../electron/services/ssh/sudo-source';
 import { localDirectory } from '../../electron/services/fs-source';
 import { ValidationService } from '../../electron/services/validation-service';
 import { createSampleCatalog } from '../../electron/services/samples';
@@ -172,6 +172,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     // What the panel shows is what was sent.
     expect(panel.sudoListCommand(awkward)).toBe(sudoListCommand(awkward));
     expect(panel.sudoListCommand(awkward + '/')).toBe(sudoListCommand(awkward));
+    expect(panel.sudoLinkedFileStatCommand(path.join(awkward, 'plain'))).toBe(sudoLinkedFileStatCommand(path.join(awkward, 'plain')));
     // The first read of `plain` asked for 4 MiB (MAX_READ) at 0.
     const firstRead = sent.find((t) => t.includes(`sh -c 'dd `))!;
     expect(firstRead).toBe(sudoWrapped(panel.sudoReadCommand(path.join(awkward, 'plain'), 0, 4 * 1024 * 1024), 'password'));

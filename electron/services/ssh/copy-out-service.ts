@@ -47,7 +47,7 @@ function hostLabel(target: SshTarget): string {
  */
 export function loginUserCopyCommands(remote: string): string[] {
   const file = `${remote.replace(/\/+$/, '')}/<file>`;
-  return [remoteHashCommand(remote), findListCommand(remote, false), EXEC_PROBE_COMMAND, `${catCommand([file])} …`, `tail -c +<N> -- ${shellQuote(file)}`];
+  return [remoteHashCommand(remote), findListCommand(remote), EXEC_PROBE_COMMAND, `${catCommand([file])} …`, `tail -c +<N> -- ${shellQuote(file)}`];
 }
 
 export interface CopyOutStartParams {

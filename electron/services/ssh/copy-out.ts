@@ -69,7 +69,7 @@ export interface RemoteFile {
 /** A listing of the copied root. */
 export interface RemoteListing {
   isDir: boolean;
-  /** The regular files, sorted by `rel` (symlinks and specials are not copied). */
+  /** The regular files, sorted by `rel` (reached through symbolic links too; specials are not copied). */
   files: RemoteFile[];
   /**
    * Present when the node listed with sub-second times (`find -printf`): the
@@ -117,7 +117,7 @@ export interface RemoteTreeReader {
   /** How file contents travel (shown in the progress). */
   readonly transport: CopyTransport;
   /**
-   * Regular files under `root` (symlinks and specials skipped), or `root` itself when it is a file.
+   * Regular files under `root` (symbolic links followed; specials skipped), or `root` itself when it is a file.
    * `fine: false` asks for the whole-second listing (a reader may give it anyway when the node
    * cannot list with sub-second times).
    */
@@ -195,6 +195,7 @@ const RUN_MAX_NAME_CHARS = 48 * 1024;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 
 /** A name is one path component; a hostile server must not steer local writes elsewhere. */
 export function checkRemoteName(name: string, dir: string): void {
@@ -203,28 +204,43 @@ export function checkRemoteName(name: string, dir: string): void {
   }
 }
 
-/** Recursive listing of regular files (symlinks and specials are not followed). */
+/**
+ * Recursive listing of regular files, symbolic links followed as `findListCommand` follows them
+ * (a folder reached again through a link, a loop, is not walked twice); links that lead nowhere
+ * and specials are left out.
+ */
 export async function listRemoteTree(sftp: SFTPWrapper, root: string, maxFiles = 100_000): Promise<{ isDir: boolean; files: RemoteFile[] }> {
-  const top = await sftpCall<Stats>((cb) => sftp.lstat(root, cb));
+  const top = await sftpCall<Stats>((cb) => sftp.stat(root, cb));
   const type = (top.mode ?? 0) & S_IFMT;
   if (type === S_IFREG) return { isDir: false, files: [{ rel: path.posix.basename(root), size: top.size, mtime: top.mtime }] };
   if (type !== S_IFDIR) throw copyOutError('ssh.copyout.error.notDirOrFile', { path: root }, false);
   const files: RemoteFile[] = [];
+  const walking = new Set<string>();
   const walk = async (dir: string, prefix: string): Promise<void> => {
+    const real = await sftpCall<string>((cb) => sftp.realpath(dir, cb)).catch(() => dir);
+    if (walking.has(real)) return;
+    walking.add(real);
     const entries = await sftpCall<FileEntryWithStats[]>((cb) => sftp.readdir(dir, cb));
     entries.sort((x, y) => (x.filename < y.filename ? -1 : x.filename > y.filename ? 1 : 0));
     for (const e of entries) {
       if (e.filename === '.' || e.filename === '..') continue;
       checkRemoteName(e.filename, dir);
-      const t = (e.attrs.mode ?? 0) & S_IFMT;
+      let attrs: Stats = e.attrs;
+      if (((attrs.mode ?? 0) & S_IFMT) === S_IFLNK) {
+        const through = await sftpCall<Stats>((cb) => sftp.stat(remoteJoin(dir, e.filename), cb)).catch(() => null);
+        if (!through) continue;
+        attrs = through;
+      }
+      const t = (attrs.mode ?? 0) & S_IFMT;
       const rel = prefix ? `${prefix}/${e.filename}` : e.filename;
       if (t === S_IFREG) {
-        files.push({ rel, size: e.attrs.size, mtime: e.attrs.mtime });
+        files.push({ rel, size: attrs.size, mtime: attrs.mtime });
         if (files.length > maxFiles) throw copyOutError('ssh.copyout.error.tooManyFiles', { max: maxFiles, path: root }, false);
       } else if (t === S_IFDIR) {
         await walk(remoteJoin(dir, e.filename), rel);
       }
     }
+    walking.delete(real);
   };
   await walk(root, '');
   return { isDir: true, files };
@@ -278,11 +294,12 @@ export function settleWaitMs(listing: RemoteListing, settleMs: number): number {
 /**
  * The listing the node gives with sub-second times: its clock (`date`), then for the root and
  * everything under it, NUL-separated: type, size, modification time, change time, path below the
- * root. `-P` (login user, like SFTP's lstat) lists a symlinked root as a link, which is refused;
- * `-H` (through sudo) follows it.
+ * root. Symbolic links are followed (`-L`), as the engines follow them: a WAL moved to another disk
+ * and linked back as `member/wal` is copied as the folder etcd reads; a link that leads nowhere
+ * lists as a link and is left out (`find` stops with an error at a loop).
  */
-export function findListCommand(root: string, followRoot: boolean): string {
-  return `date +%s.%N && find ${followRoot ? '-H' : '-P'} ${shellQuote(root)} -printf '%y\\0%s\\0%T@\\0%C@\\0%P\\0'`;
+export function findListCommand(root: string): string {
+  return `date +%s.%N && find -L ${shellQuote(root)} -printf '%y\\0%s\\0%T@\\0%C@\\0%P\\0'`;
 }
 
 /** Room for the listing output of `maxFiles` files (names up to PATH_MAX), never more than 64 MiB. */
@@ -331,7 +348,7 @@ export function parseFindListing(out: Buffer, root: string, maxFiles: number): R
     const parts = rel.split('/');
     for (let p = 0; p < parts.length; p++) checkRemoteName(parts[p], path.posix.join(root, ...parts.slice(0, p)));
     if (type === 'd') dirs.push(record);
-    if (type !== 'f') continue; // symlinks and specials are not copied
+    if (type !== 'f') continue; // links that lead nowhere and specials are not copied
     files.push(record);
     if (files.length > maxFiles) throw copyOutError('ssh.copyout.error.tooManyFiles', { max: maxFiles, path: root }, false);
   }
@@ -573,7 +590,7 @@ async function sizeOf(file: string): Promise<number | null> {
 async function listAsLoginUser(conn: SshConnection, sftp: () => Promise<SFTPWrapper>, root: string, maxFiles: number, fine: boolean): Promise<RemoteListing> {
   if (fine) {
     const listed = await conn
-      .exec(findListCommand(root, false), { maxOutputBytes: findListingCap(maxFiles), stdin: '' })
+      .exec(findListCommand(root), { maxOutputBytes: findListingCap(maxFiles), stdin: '' })
       .then((res) => (res.code === 0 && !res.truncated ? parseFindListing(Buffer.from(res.stdout, 'utf8'), root, maxFiles) : null))
       .catch(() => null);
     if (listed) return listed;

@@ -168,10 +168,20 @@ export function sftpDirectory(
     name: remoteDir.replace(/\/+$/, '').split('/').pop() || '/',
     async list(): Promise<DirEntry[]> {
       const entries = await sftpCall<FileEntryWithStats[]>((cb) => sftp.readdir(remoteDir, cb));
-      return entries
-        .filter((e) => e.filename !== '.' && e.filename !== '..')
-        .map((e) => ({ name: e.filename, size: e.attrs.size, kind: kindOf(e.attrs.mode), mtimeMs: e.attrs.mtime * 1000 }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const out: DirEntry[] = [];
+      for (const e of entries) {
+        if (e.filename === '.' || e.filename === '..') continue;
+        const entry: DirEntry = { name: e.filename, size: e.attrs.size, kind: kindOf(e.attrs.mode), mtimeMs: e.attrs.mtime * 1000 };
+        if (entry.kind === 'symlink') {
+          // Read through, as the engines open it; a link that leads nowhere stays a link.
+          const at = remoteJoin(remoteDir, e.filename);
+          entry.linkTarget = await sftpCall<string>((cb) => sftp.readlink(at, cb)).catch(() => '');
+          const st = await sftpCall<Stats>((cb) => sftp.stat(at, cb)).catch(() => null);
+          if (st) Object.assign(entry, { size: st.size, kind: kindOf(st.mode), mtimeMs: st.mtime * 1000 });
+        }
+        out.push(entry);
+      }
+      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
     open(name: string) {
       if (name.includes('/') || name === '.' || name === '..') return Promise.reject(new Error(`not a plain file name: ${name}`));

@@ -3,9 +3,9 @@
  * (listings before and after, node-side SHA-256, in-order writes into `.partial`, resume,
  * local SHA-256, comparison, manifest, progress) with the node read by
  * read-only commands run as root, each one exec through `SudoRunner`:
- * - `date +%s.%N && find -H ROOT -printf …` before and after the transfer
+ * - `date +%s.%N && find -L ROOT -printf …` before and after the transfer
  *   (NUL-separated, sub-second times; the "being written" check of copy-out.ts),
- * - `cd ROOT && find . -type f -exec sha256sum -z -- {} +` (names never go
+ * - `cd ROOT && find -L . -type f -exec sha256sum -z -- {} +` (names never go
  *   through stdin, which carries sudo's password),
  * - `cat -- FILE…`, or `tail -c +N -- FILE` to resume at byte N-1
  *   (stream-fetch.ts, the same streaming the login user's copy uses).
@@ -27,15 +27,15 @@ import { catCommand, fetchCommand, fetchFileByStream, fetchRunByStream, type Str
 
 /**
  * The node's clock, then type, size, modification and change times (s.fraction) and path below
- * ROOT of everything under it, ROOT itself first (empty path); a symlinked ROOT is followed.
+ * ROOT of everything under it, ROOT itself first (empty path); symbolic links are followed.
  */
 export function sudoTreeListCommand(root: string): string {
-  return findListCommand(root, true);
+  return findListCommand(root);
 }
 
 /** SHA-256 of every regular file under `root`, computed on the node. */
 export function sudoTreeHashCommand(root: string): string {
-  return `cd ${shellQuote(root)} && find . -type f -exec sha256sum -z -- {} +`;
+  return `cd ${shellQuote(root)} && find -L . -type f -exec sha256sum -z -- {} +`;
 }
 
 /** SHA-256 of one file `name` in `dir`. */

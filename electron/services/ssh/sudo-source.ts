@@ -21,10 +21,20 @@ import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { shellQuote, type SudoRunner } from './connection';
 import { remoteJoin } from './remote-files';
 
-/** The listing `find` prints: depth, type, size, mtime (s.fraction), name; each field NUL-terminated. */
+/**
+ * The listing `find` prints: depth, type (of what a symbolic link leads to: `N` nowhere, `L` a loop), size, mtime
+ * (s.fraction), name, link text (empty for no link); each field NUL-terminated.
+ */
 export function sudoListCommand(dir: string): string {
-  return `find -H ${shellQuote(dir)} -maxdepth 1 -printf '%d\\0%y\\0%s\\0%T@\\0%f\\0'`;
+  return `find -H ${shellQuote(dir)} -maxdepth 1 -printf '%d\\0%Y\\0%s\\0%T@\\0%f\\0%l\\0'`;
 }
+
+/** Size and mtime of what a symbolic link to a file leads to (the listing gives the link's own). */
+export function sudoLinkedFileStatCommand(file: string): string {
+  return `stat -L -c '%s %Y' -- ${shellQuote(file)}`;
+}
+
+const LISTING_FIELDS = 6;
 
 /** Bytes [offset, offset+length) of `file`, nothing else (GNU dd; seeks, does not read the skipped part). */
 export function sudoReadCommand(file: string, offset: number, length: number): string {
@@ -53,8 +63,9 @@ export class SudoSourceError extends Error {
   }
 }
 
+/** `find`'s `%Y`: a symbolic link is what it leads to; one that leads nowhere (`N`) or in a loop (`L`) stays a link. */
 function kindOf(y: string): EntryKind {
-  return y === 'f' ? 'file' : y === 'd' ? 'dir' : y === 'l' ? 'symlink' : 'other';
+  return y === 'f' ? 'file' : y === 'd' ? 'dir' : y === 'l' || y === 'N' || y === 'L' ? 'symlink' : 'other';
 }
 
 function isPlainName(name: string): boolean {
@@ -65,13 +76,13 @@ function isPlainName(name: string): boolean {
 export function parseSudoListing(out: Buffer, dir: string): { self: EntryKind; entries: DirEntry[] } {
   const fields = out.toString('utf8').split('\0');
   // A complete output ends with a NUL, so the last split part is empty.
-  if (fields.pop() !== '' || fields.length % 5 !== 0) {
+  if (fields.pop() !== '' || fields.length % LISTING_FIELDS !== 0) {
     throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingNotRecords', { path: dir, bytes: out.length });
   }
   let self: EntryKind | null = null;
   const entries: DirEntry[] = [];
-  for (let i = 0; i < fields.length; i += 5) {
-    const [depth, type, size, mtime, name] = fields.slice(i, i + 5);
+  for (let i = 0; i < fields.length; i += LISTING_FIELDS) {
+    const [depth, type, size, mtime, name, link] = fields.slice(i, i + LISTING_FIELDS);
     const bytes = Number(size);
     const seconds = Number(mtime);
     if (!/^\d+$/.test(size) || !Number.isSafeInteger(bytes) || !Number.isFinite(seconds)) {
@@ -88,7 +99,7 @@ export function parseSudoListing(out: Buffer, dir: string): { self: EntryKind; e
     }
     if (depth !== '1' || !isPlainName(name))
       throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingBadName', { path: dir, name: JSON.stringify(name) });
-    entries.push({ name, size: bytes, kind: kindOf(type), mtimeMs: Math.round(seconds * 1000) });
+    entries.push({ name, size: bytes, kind: kindOf(type), mtimeMs: Math.round(seconds * 1000), ...(link ? { linkTarget: link } : {}) });
   }
   if (self === null) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingNoSelf', { path: dir });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -161,6 +172,13 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
     if (res.truncated) throw new SudoSourceError('failed', 'ssh.sudo.error.sourceListingTooLarge', { path: dir, bytes: MAX_LISTING_BYTES });
     const { self, entries } = parseSudoListing(res.stdout, dir);
     if (self !== 'dir') throw new SudoSourceError('not-a-directory', 'ssh.sudo.error.sourceNotDirectory', { path: dir, kind: self });
+    // A link to a file (a db on another disk, linked back) is read through: its size is the file's.
+    for (const e of entries.filter((x) => x.linkTarget && x.kind === 'file')) {
+      const st = await sudo.run(sudoLinkedFileStatCommand(remoteJoin(dir, e.name)), 1024);
+      const m = /^(\d+) (\d+)\n?$/.exec(st.stdout.toString('utf8'));
+      if (st.code === 0 && m && Number.isSafeInteger(Number(m[1]))) Object.assign(e, { size: Number(m[1]), mtimeMs: Number(m[2]) * 1000 });
+      else e.kind = 'symlink';
+    }
     latest = new Map(entries.map((e) => [e.name, e]));
     return entries;
   };

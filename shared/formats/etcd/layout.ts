@@ -120,6 +120,13 @@ function leftoverKind(name: string): EtcdLayout['leftovers'][number]['kind'] | n
   return null;
 }
 
+/** `entries`' symbolic links among `names` (the parts etcd opens by name there), with where they point. */
+function linksAmong(rel: string, entries: DirEntry[], names: readonly string[]): NonNullable<EtcdLayout['links']> {
+  return entries
+    .filter((e) => e.linkTarget !== undefined && names.includes(e.name))
+    .map((e) => ({ path: join(rel, e.name), target: e.linkTarget!, leadsNowhere: e.kind === 'symlink' }));
+}
+
 async function sub(dir: DirectorySource, entries: DirEntry[], name: string): Promise<{ dir: DirectorySource; entries: DirEntry[] } | null> {
   if (!entries.some((e) => e.name === name && e.kind === 'dir') || !dir.subdir) return null;
   const d = await dir.subdir(name);
@@ -213,8 +220,13 @@ export async function resolveEtcdLayout(root: DirectorySource, rootEntries?: Dir
   if (wal) note(walRel, wal.entries, (n) => WAL_NAME.test(n));
   const db = snap?.entries.find((e) => e.name === 'db' && e.kind === 'file');
   if (snap) note(snapRel, snap.entries, (n) => SNAP_NAME.test(n) || n === 'db');
+  const links = [
+    ...(input === 'data-dir' ? linksAmong('', entries, ['member']) : []),
+    ...linksAmong(memberRel, memberEntries, ['wal', 'snap']),
+    ...(snap ? linksAmong(snapRel, snap.entries, ['db']) : []),
+  ];
   return {
-    layout: { input, walDir: walRel, snapDir: snapRel, dbFile: db ? join(snapRel, 'db') : '', leftovers },
+    layout: { input, walDir: walRel, snapDir: snapRel, dbFile: db ? join(snapRel, 'db') : '', leftovers, ...(links.length ? { links } : {}) },
     wal: wal?.dir ?? null,
     walEntries: wal?.entries ?? [],
     snap: snap?.dir ?? null,

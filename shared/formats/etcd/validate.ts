@@ -123,6 +123,12 @@ export async function inspectEtcd(root: DirectorySource, opts: EtcdRunOptions = 
     for (const s of snaps) s.chosen = false;
   }
 
+  // A part that is a symbolic link: read through (as etcd does), and said, since a copy must follow it.
+  for (const link of layout.links ?? []) {
+    const params = { path: link.path, target: link.target };
+    findings.push(etcdFinding(link.leadsNowhere ? 'warning' : 'info', link.leadsNowhere ? 'layout.link-nowhere' : 'layout.link', link.path, null, params));
+  }
+
   for (const l of layout.leftovers) {
     if (l.kind === 'unknown' && layout.input === 'data-dir' && !l.file.startsWith('member/')) continue;
     // The WAL reader reports leftovers in the WAL dir itself.

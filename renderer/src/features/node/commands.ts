@@ -67,7 +67,12 @@ export function sudoCommandTexts(command: string): { rootProbe: string; asRoot: 
  * as the back end reads it: no trailing slash.
  */
 export function sudoListCommand(dir: string): string {
-  return `find -H ${quoteAlways(normalisedDir(dir))} -maxdepth 1 -printf '%d\\0%y\\0%s\\0%T@\\0%f\\0'`;
+  return `find -H ${quoteAlways(normalisedDir(dir))} -maxdepth 1 -printf '%d\\0%Y\\0%s\\0%T@\\0%f\\0%l\\0'`;
+}
+
+/** The size of what a symbolic link to a file leads to (run only for such links). */
+export function sudoLinkedFileStatCommand(file: string): string {
+  return `stat -L -c '%s %Y' -- ${quoteAlways(file)}`;
 }
 
 /** Bytes [offset, offset+length) of a file (offset/length may be placeholders such as `<offset>` for display). */
@@ -75,10 +80,11 @@ export function sudoReadCommand(file: string, offset: number | string, length: n
   return `dd if=${quoteAlways(file)} bs=64K iflag=skip_bytes,count_bytes skip=${offset} count=${length} status=none`;
 }
 
-/** Both commands with placeholders for the file and the window, for display before anything runs. */
+/** The commands with placeholders for the file and the window, for display before anything runs. */
 export function sudoValidateCommands(dir: string): string[] {
   const d = normalisedDir(dir);
-  return [sudoListCommand(dir), sudoReadCommand(`${d === '/' ? '' : d}/<file>`, '<offset>', '<length>')];
+  const at = d === '/' ? '' : d;
+  return [sudoListCommand(dir), sudoLinkedFileStatCommand(`${at}/<link>`), sudoReadCommand(`${at}/<file>`, '<offset>', '<length>')];
 }
 
 /**
