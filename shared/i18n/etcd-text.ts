@@ -197,9 +197,9 @@ const messagesEn = {
     'Not a datastore directory: found no dqlite files (closed or open segments NNN-NNN / open-N, snapshot-*.meta, metadata1/2) and no etcd files (member/, wal/ or snap/, *.wal, *.snap, a bbolt db or snapshot.db).',
   'finding.layout.leftover.message': '{file} ({size} bytes) is a {kind} file etcd left here; etcd ignores it at start-up. Keep it until the member is healthy.',
   'finding.layout.link.message':
-    '{path} is a symbolic link to {target}: etcd reads through it, and so does Lifeboat. A copy of this directory must follow it (cp -aL, tar -h, rsync -L, or Lifeboat’s copy-out, which does), or the copy leaves out what it points to.',
+    '{path} is a symbolic link to {target}: etcd reads through it, and so does Lifeboat. A copy of this directory must follow it (`cp -aL`, `tar -h`, `rsync -L`, or Lifeboat’s copy-out, which does), or the copy leaves out what it points to.',
   'finding.layout.link-nowhere.message':
-    '{path} is a symbolic link to {target}, which is not here: a copy that kept the link but not what it points to (cp -a, tar and rsync -a do that). Copy the directory again following links (cp -aL, tar -h, rsync -L, or Lifeboat’s copy-out), or validate it in place on the node.',
+    '{path} is a symbolic link to {target}, which is not here: a copy that kept the link but not what it points to (`cp -a`, `tar` and `rsync -a` do that). Copy the directory again following links (`cp -aL`, `tar -h`, `rsync -L`, or Lifeboat’s copy-out), or validate it in place on the node.',
   'finding.layout.no-wal-dir.message':
     'There is a snap directory but no wal directory: the WAL may live elsewhere (--wal-dir). Validate the WAL directory too, or etcd will start this member without its log.',
   'finding.layout.db-only.message':
@@ -249,9 +249,9 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
     '这不是数据存储目录：没有找到 dqlite 文件（已关闭或打开中的段文件 `NNN-NNN` / `open-N`、`snapshot-*.meta`、`metadata1/2`），也没有找到 etcd 文件（member/、wal/ 或 snap/、*.wal、*.snap、bbolt db 或 snapshot.db）。',
   'finding.layout.leftover.message': '{file}（{size} 字节）是 etcd 留下的{kind}文件；etcd 启动时会忽略它。在成员恢复正常之前请保留。',
   'finding.layout.link.message':
-    '{path} 是指向 {target} 的符号链接：etcd 会跟随它读取，Lifeboat 也一样。复制此目录时必须跟随链接（cp -aL、tar -h、rsync -L，或 Lifeboat 的复制功能，它会跟随），否则副本中会缺少链接指向的内容。',
+    '{path} 是指向 {target} 的符号链接：etcd 会跟随它读取，Lifeboat 也一样。复制此目录时必须跟随链接（`cp -aL`、`tar -h`、`rsync -L`，或 Lifeboat 的复制功能，它会跟随），否则副本中会缺少链接指向的内容。',
   'finding.layout.link-nowhere.message':
-    '{path} 是指向 {target} 的符号链接，但链接指向的内容不在这里：这是只保留了链接、没有保留其内容的副本（cp -a、tar 和 rsync -a 都会这样）。请跟随链接重新复制该目录（cp -aL、tar -h、rsync -L，或 Lifeboat 的复制功能），或者在节点上就地校验。',
+    '{path} 是指向 {target} 的符号链接，但链接指向的内容不在这里：这是只保留了链接、没有保留其内容的副本（`cp -a`、`tar` 和 `rsync -a` 都会这样）。请跟随链接重新复制该目录（`cp -aL`、`tar -h`、`rsync -L`，或 Lifeboat 的复制功能），或者在节点上就地校验。',
   'finding.layout.no-wal-dir.message':
     '有 snap 目录但没有 wal 目录：WAL 可能在别处（--wal-dir）。请一并校验 WAL 目录，否则 etcd 会在没有日志的情况下启动该成员。',
   'finding.layout.db-only.message': '只检查了 bbolt 文件。etcd 能否启动还取决于 WAL 和 .snap 文件：请校验整个数据目录（例如 /var/lib/etcd）。',

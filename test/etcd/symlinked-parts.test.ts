@@ -102,7 +102,7 @@ describe.skipIf(!haveEtcd)('a WAL linked back from another disk, locally', () =>
     const f = report.findings.find((x) => x.code === 'layout.link-nowhere')!;
     expect(f.severity).toBe('warning');
     expect(f.message).toBe(
-      'member/wal is a symbolic link to /mnt/wal-disk/wal, which is not here: a copy that kept the link but not what it points to (cp -a, tar and rsync -a do that). Copy the directory again following links (cp -aL, tar -h, rsync -L, or Lifeboat’s copy-out), or validate it in place on the node.',
+      'member/wal is a symbolic link to /mnt/wal-disk/wal, which is not here: a copy that kept the link but not what it points to (`cp -a`, `tar` and `rsync -a` do that). Copy the directory again following links (`cp -aL`, `tar -h`, `rsync -L`, or Lifeboat’s copy-out), or validate it in place on the node.',
     );
   });
 });
