@@ -238,6 +238,16 @@ export default defineCatalog(
       'This member started with no data and --initial-cluster-state=new, but the cluster already knows member {memberId}. Its data directory was lost (tmpfs, a new volume).',
     'logs.sig.etcd.already-bootstrapped.next':
       'Remove member {memberId} from the cluster (etcdctl member remove), add it again, and start it with --initial-cluster-state=existing and an empty data directory.',
+    'logs.sig.etcd.wal-undecodable.title': 'etcd cannot decode a record of its write-ahead log',
+    'logs.sig.etcd.wal-undecodable.explain':
+      'A record in member/wal is not a WAL record any more (“proto: Record: {detail}”): its bytes were damaged. etcd repairs only a torn tail of the last WAL file; this stops every start.',
+    'logs.sig.etcd.wal-undecodable.next':
+      'Stop etcd and copy the data directory off the node. Validate the copy in Lifeboat: it names the WAL file and byte, and whether the db already holds what the WAL loses.',
+    'logs.sig.etcd.fatal.title': 'etcd stopped: {message}',
+    'logs.sig.etcd.fatal.explain':
+      'etcd logged a fatal error and exited. At start-up the same line comes back on every restart until what it names is fixed (a data directory it may not read, a file it cannot open, a flag that does not fit the data).',
+    'logs.sig.etcd.fatal.next':
+      'Read what the line names first. If it is about the data (member/wal, member/snap), copy the data directory off the node before restarting again and validate the copy in Lifeboat.',
     'logs.sig.etcd.wal-crc.title': 'etcd write-ahead log fails its checksum',
     'logs.sig.etcd.wal-crc.explain':
       'A record in member/wal does not match its CRC. etcd can only repair a torn tail in the last WAL file; a mismatch in the middle is fatal.',
@@ -572,6 +582,15 @@ export default defineCatalog(
       '这个成员以空数据、--initial-cluster-state=new 启动，但集群里已经有成员 {memberId}。它的数据目录丢了（tmpfs 或换了新卷）。',
     'logs.sig.etcd.already-bootstrapped.next':
       '用 etcdctl member remove 把成员 {memberId} 移出集群，再重新添加，并用 --initial-cluster-state=existing 和空数据目录启动它。',
+    'logs.sig.etcd.wal-undecodable.title': 'etcd 无法解码其预写日志（WAL）中的记录',
+    'logs.sig.etcd.wal-undecodable.explain':
+      'member/wal 中有一条记录已不再是合法的 WAL 记录（“proto: Record: {detail}”）：其字节已损坏。etcd 只会修复最后一个 WAL 文件被截断的尾部；这种错误会让每次启动都失败。',
+    'logs.sig.etcd.wal-undecodable.next':
+      '停掉 etcd，把数据目录拷出节点。在 Lifeboat 里校验副本：它会指出是哪个 WAL 文件的哪个字节，以及 db 是否已包含 WAL 丢失的内容。',
+    'logs.sig.etcd.fatal.title': 'etcd 已停止：{message}',
+    'logs.sig.etcd.fatal.explain':
+      'etcd 记录了致命错误并退出。如果发生在启动时，在修好该行所指的问题之前，每次重启都会再次出现同一行（无权读取的数据目录、无法打开的文件、与数据不符的参数）。',
+    'logs.sig.etcd.fatal.next': '先看该行指的是什么。如果与数据有关（member/wal、member/snap），再次重启之前先把数据目录拷出节点，并在 Lifeboat 里校验副本。',
     'logs.sig.etcd.wal-crc.title': 'etcd 预写日志（WAL）校验失败',
     'logs.sig.etcd.wal-crc.explain': 'member/wal 中有一条记录与其 CRC 不符。etcd 只能修复最后一个 WAL 文件被截断的尾部；中间的校验错误是致命的。',
     'logs.sig.etcd.wal-crc.next': '停掉 etcd，把数据目录拷出节点。数据库文件 member/snap/db 往往是完好的：检查它，再用它或快照恢复。',

@@ -29,6 +29,7 @@ export class SignatureMatcher {
     if (!this.prefilter.test(text)) return [];
     const specific: RecordMatch[] = [];
     const generic: RecordMatch[] = [];
+    const fallback: RecordMatch[] = [];
     for (const sig of this.signatures) {
       if (!sig.needles.some((n) => text.includes(n))) continue;
       for (const pattern of sig.patterns) {
@@ -43,10 +44,10 @@ export class SignatureMatcher {
           fields,
           span: { start: m.index, end: m.index + m[0].length },
         };
-        (sig.generic ? generic : specific).push(found);
+        (sig.fallback ? fallback : sig.generic ? generic : specific).push(found);
         break;
       }
     }
-    return specific.length > 0 ? specific : generic;
+    return specific.length > 0 ? specific : generic.length > 0 ? generic : fallback;
   }
 }

@@ -22,6 +22,8 @@ export interface Signature {
   patterns: readonly RegExp[];
   /** Shown only when no specific signature matched the same record (e.g. a bare `raft_start():`). */
   generic?: boolean;
+  /** Shown only when no other signature at all, generic ones included, matched the same record (any fatal line). */
+  fallback?: boolean;
   /** Extra fields from the captured ones, or from the whole record text. */
   derive?: (fields: Record<string, string>, text: string) => Record<string, string>;
   /** The stage can depend on what failed (a systemd unit: the datastore's or the kubelet's?). */
@@ -295,6 +297,37 @@ export const SIGNATURES: readonly Signature[] = [
     needles: ['has already been bootstrapped'],
     patterns: [/member (?<memberId>[0-9a-f]+) has already been bootstrapped/],
     examples: ['etcdmain: member 8e9e05c52164694d has already been bootstrapped'],
+  },
+  {
+    // A WAL record whose bytes do not decode (walpb.Record): etcd 3.4 logs only the protobuf error, from etcdmain.
+    id: 'etcd.wal-undecodable',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['proto: Record: '],
+    patterns: [/proto: Record: (?<detail>[^\n]{1,200})/],
+    action: 'validate-directory',
+    examples: ['2026-12-06 13:59:34.871787 C | etcdmain: proto: Record: illegal tag 0 (wire type 0)'],
+  },
+  {
+    // Any other line etcd dies with: capnslog's critical level (plog.Fatalf, no panic line follows) or zap's fatal.
+    // A fallback: any signature that says more about the same line wins, generic ones too (`wal-unrepairable`).
+    id: 'etcd.fatal',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: [' C | ', '"level":"fatal"'],
+    patterns: [
+      / C \| (?<pkg>[\w./-]{1,80}): (?<message>[^\n]{1,300})/,
+      /"level":"fatal",[^\n]{0,400}?"msg":"(?<message>[^"\n]{1,300})"(?:[^\n]{0,600}?"error":"(?<error>[^"\n]{1,300})")?/,
+    ],
+    derive: (f): Record<string, string> => (f.error ? { message: `${f.message}: ${f.error}` } : {}),
+    fallback: true,
+    action: 'validate-directory',
+    examples: [
+      '2026-12-06 13:59:53.723416 C | etcdmain: error listing data dir: /var/lib/etcd',
+      '{"level":"fatal","ts":"2026-12-06T13:59:53.749Z","caller":"etcdmain/etcd.go:562","msg":"failed to list data directory","dir":"/var/lib/etcd","error":"open /var/lib/etcd: permission denied"}',
+    ],
   },
   {
     id: 'etcd.wal-crc',

@@ -85,6 +85,37 @@ describe('etcd 3.4 logs', () => {
     expect(suggestPlaybooks(seen, 'etcd').map((p) => p.id)).toEqual(['kubeadm-etcd-db', 'etcd-systemd-restore']);
   });
 
+  it.skipIf(!haveEtcd)('a WAL record that no longer decodes: its own signature, with etcd’s protobuf error', async () => {
+    const dir = `${root}/wal-undecodable`;
+    await fs.cp(golden, dir, { recursive: true });
+    const wal = `${dir}/member/wal/${(await fs.readdir(`${dir}/member/wal`)).filter((n) => n.endsWith('.wal')).sort()[0]}`;
+    // The first record's first payload byte (after its 8-byte length word) zeroed: protobuf field number 0.
+    const bytes = await fs.readFile(wal);
+    bytes[8] = 0;
+    await fs.writeFile(wal, bytes);
+    const run = await tryStartEtcd({ dataDir: dir, ...host });
+    expect(run.started).toBe(false);
+    expect(run.output).toContain('C | etcdmain: proto: Record: illegal tag 0 (wire type 0)');
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.counts['etcd.wal-undecodable']).toBe(1);
+    expect(analysis.story[0]).toMatchObject({ signatureId: 'etcd.wal-undecodable', fields: { detail: 'illegal tag 0 (wire type 0)' } });
+    // The catch-all for fatal lines stays out where a signature says more.
+    expect(analysis.counts['etcd.fatal'] ?? 0).toBe(0);
+  });
+
+  it.skipIf(!haveEtcd).each([
+    ['capnslog', [], 'error listing data dir: DIR'],
+    ['zap', ['--logger=zap'], 'failed to list data directory: readdirent DIR: not a directory'],
+  ])('any other line etcd dies with (%s): "etcd stopped" with what the line says', async (_logger, extraArgs, message) => {
+    const file = `${root}/a-file-not-a-dir-${extraArgs.length}`;
+    await fs.writeFile(file, 'x');
+    const run = await tryStartEtcd({ dataDir: file, ...host, extraArgs });
+    expect(run.started).toBe(false);
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.counts['etcd.fatal'], run.output).toBe(1);
+    expect(analysis.story[0]).toMatchObject({ signatureId: 'etcd.fatal', fields: { message: message.replace('DIR', file) } });
+  });
+
   it.skipIf(!haveEtcd)('a db truncated to half: a SIGBUS in bbolt, told as a read past the end of a mapped file', async () => {
     const dir = await damagedCopy('truncated', (db) => db.subarray(0, Math.floor(db.length / PAGE / 2) * PAGE));
     const run = await tryStartEtcd({ dataDir: dir, ...host });

@@ -42,6 +42,7 @@ export const systemdEtcdRestore: Playbook = {
     'etcd.bbolt-page-mismatch',
     'etcd.bbolt-open-failed',
     'etcd.wal-crc',
+    'etcd.wal-undecodable',
     'etcd.wal-unrepairable',
     'etcd.snap-error',
     'etcd.db-snapshot-mismatch',
