@@ -31,6 +31,7 @@ import {
 } from '../helpers/etcd';
 import { applyAddressCheck } from '../../shared/formats/etcd/cross-check';
 import { REMOVED_TEXT } from '../../shared/formats/etcd/startup';
+import { analyzeLogText } from '../../shared/logs';
 import { pollUntil } from '../helpers/etcd-cluster-nodes';
 import {
   ETCD_DAMAGE_CASES,
@@ -105,6 +106,8 @@ interface Row {
   name: string;
   golden: string;
   etcd: { started: boolean; hung: boolean; keysLost: number; fatal: string | null; readError?: string };
+  /** The first critical log signature etcd's own output matches when it fails (null: it started, or nothing told it). */
+  logsTold: string | null;
   validator: { startable: boolean; dataLoss: boolean; fatal: string | null; codes: string[]; lostEntries: number };
   agree: boolean;
   unchanged: boolean;
@@ -177,6 +180,8 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
       await fs.rm(copy, { recursive: true, force: true });
       const keysLost = lostKeys(gold.keys, real);
       const realStarts = real.started || real.hung;
+      // What etcd printed, pasted into the logs view: a failure is told by a critical signature, never an empty story.
+      const told = realStarts ? null : (analyzeLogText('etcd', real.output).matches.find((m) => m.severity === 'critical')?.signatureId ?? null);
       const realFatal = realStarts ? null : normaliseFatal(real.fatal);
       const modelFatal = report.startable ? null : normaliseFatal(report.etcd?.startup.fatalError ?? null);
       // bbolt 1.3.6 raises the freepages panic in another goroutine while the walk goes on: now and then
@@ -204,6 +209,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
         name: c.name,
         golden: c.golden,
         etcd: { started: real.started, hung: real.hung, keysLost, fatal: real.fatal, ...(real.readError ? { readError: real.readError } : {}) },
+        logsTold: told,
         validator: {
           startable: report.startable,
           dataLoss: report.dataLoss,
@@ -230,6 +236,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: the verdict agrees with real etcd 3.4'
     const all = results.flat();
     rows.push(...all);
     expect(all.filter((r) => !r.unchanged).map((r) => r.name)).toEqual([]);
+    expect(all.filter((r) => !r.etcd.started && !r.etcd.hung && r.logsTold === null).map((r) => ({ name: r.name, fatal: r.etcd.fatal }))).toEqual([]);
     expect(all.filter((r) => !r.agree).map((r) => ({ name: r.name, etcd: r.etcd, validator: r.validator }))).toEqual([]);
     for (const [name, gold] of Object.entries(g.goldens)) expect(await hashTree(gold!.dir), name).toBe(goldenHashes.get(name));
     expect(await hashTree(smallB.dir)).toBe(goldenHashes.get('small-b'));
