@@ -289,6 +289,16 @@ export default defineCatalog(
     'logs.sig.etcd.pre-vote.title': 'etcd keeps asking {peerId} for votes (term {term})',
     'logs.sig.etcd.pre-vote.explain': 'The member is trying to hold an election but does not hear back. Repeated pre-votes mean the peers are unreachable.',
     'logs.sig.etcd.pre-vote.next': 'Check whether peer {peerId} is running and reachable at the address this member has for it.',
+    'logs.sig.etcd.cluster-id-mismatch.title': 'Members of two different etcd clusters are talking to each other',
+    'logs.sig.etcd.cluster-id-mismatch.explain':
+      'A member and a peer at the address it expects belong to different clusters (cluster IDs {localCluster} and {remoteCluster}): one of them was restored from a snapshot, or started with an empty data dir and --initial-cluster-state=new, and so made a cluster of its own. They will never agree; every write stays where it is.',
+    'logs.sig.etcd.cluster-id-mismatch.next':
+      'Do not restart the healthy members. Find the real cluster (etcdctl member list on each), then either restore every member from the same snapshot with the same --initial-cluster and --initial-cluster-token, or bring the odd one back by member remove/add with its data dir moved aside (the "member lost its data" playbook).',
+    'logs.sig.etcd.member-removed.title': 'A member removed from the cluster is running with its old data',
+    'logs.sig.etcd.member-removed.explain':
+      'Its ID was removed (etcdctl member remove), and etcd never takes a removed ID back: the member stops with "the member has been permanently removed from the cluster" (and asks for its data dir to be removed), and the others reject its streams.',
+    'logs.sig.etcd.member-removed.next':
+      'Move its data dir aside (never delete it), add it again on a healthy member (etcdctl member add NAME --peer-urls=…) and start it with --initial-cluster-state=existing: the "member lost its data" playbook walks this and skips the removal.',
     'logs.sig.etcd.peer-unreachable.title': 'etcd peer {peer} unreachable ({error})',
     'logs.sig.etcd.peer-unreachable.explain':
       'This member cannot connect to its peer at {peer}. If the peer moved to a new address, the old address stays in the member list until it is updated.',
@@ -346,6 +356,11 @@ export default defineCatalog(
     'logs.sig.runtime.go-panic.title': 'A Go program panicked: {message}',
     'logs.sig.runtime.go-panic.explain': 'The process crashed with a panic. The first line says why; the goroutine trace below says where.',
     'logs.sig.runtime.go-panic.next': 'Check which component this is. If it is the datastore, copy its data directory off the node before restarting it again.',
+    'logs.sig.runtime.port-in-use.title': 'Another process already listens on {address}',
+    'logs.sig.runtime.port-in-use.explain':
+      'The process could not open its port because something else holds it, most often a second copy of the same service: etcd started both as a systemd unit and as a static pod, or an old etcd still running while a new one starts. It exits, and restarts fail the same way.',
+    'logs.sig.runtime.port-in-use.next':
+      'Find who holds the port (ss -ltnp "sport = :{port}") and which data dir each etcd uses (ps -ef | grep etcd) before stopping anything: stop the duplicate, not the one that serves.',
     'logs.sig.runtime.sigbus.title': 'A process crashed reading a file it had mapped (SIGBUS)',
     'logs.sig.runtime.sigbus.explain':
       'The process read a memory-mapped file where the file holds no bytes: the file is shorter than its contents say (a truncated copy, a disk that filled or failed while it was written). etcd maps its whole database this way: when the stack trace below names go.etcd.io/bbolt, member/snap/db is truncated or points past its end, and restarting will not fix it.',
@@ -626,6 +641,16 @@ export default defineCatalog(
     'logs.sig.etcd.pre-vote.title': 'etcd 一直在向 {peerId} 拉票（任期 {term}）',
     'logs.sig.etcd.pre-vote.explain': '这个成员在尝试发起选举，却收不到回应。反复的 pre-vote 说明其他成员不可达。',
     'logs.sig.etcd.pre-vote.next': '检查成员 {peerId} 是否在运行，以及能否通过本成员记录的地址访问到它。',
+    'logs.sig.etcd.cluster-id-mismatch.title': '两个不同 etcd 集群的成员在互相通信',
+    'logs.sig.etcd.cluster-id-mismatch.explain':
+      '一个成员与它所期望地址上的对端属于不同的集群（集群 ID {localCluster} 与 {remoteCluster}）：其中一个是从快照恢复的，或者是以空数据目录加 --initial-cluster-state=new 启动的，于是自成一个集群。它们永远不会达成一致；写入各自停留在原处。',
+    'logs.sig.etcd.cluster-id-mismatch.next':
+      '不要重启健康的成员。先确定真正的集群（在每个成员上执行 etcdctl member list），然后要么用同一个快照、相同的 --initial-cluster 和 --initial-cluster-token 恢复所有成员，要么把异常的成员通过 member remove/add 加回，并把它的数据目录移到一旁（“etcd 成员丢失数据”剧本）。',
+    'logs.sig.etcd.member-removed.title': '已从集群中移除的成员正带着旧数据运行',
+    'logs.sig.etcd.member-removed.explain':
+      '它的 ID 已被移除（etcdctl member remove），而 etcd 绝不会再接受已移除的 ID：该成员会停止并报“the member has been permanently removed from the cluster”（并要求删除其数据目录），其他成员会拒绝它的连接。',
+    'logs.sig.etcd.member-removed.next':
+      '把它的数据目录移到一旁（不要删除），在健康成员上重新添加它（etcdctl member add NAME --peer-urls=…），并以 --initial-cluster-state=existing 启动：“etcd 成员丢失数据”剧本会带你完成这些步骤，并跳过移除步骤。',
     'logs.sig.etcd.peer-unreachable.title': 'etcd 对端 {peer} 不可达（{error}）',
     'logs.sig.etcd.peer-unreachable.explain': '这个成员连不上位于 {peer} 的对端。如果对端换了新地址，旧地址会一直留在成员列表里，直到被更新。',
     'logs.sig.etcd.peer-unreachable.next':
@@ -674,6 +699,11 @@ export default defineCatalog(
     'logs.sig.runtime.go-panic.title': 'Go 程序发生 panic：{message}',
     'logs.sig.runtime.go-panic.explain': '进程因 panic 崩溃。第一行说明原因，下面的 goroutine 调用栈说明位置。',
     'logs.sig.runtime.go-panic.next': '先确认是哪个组件。如果是数据存储，再次重启之前先把它的数据目录拷出节点。',
+    'logs.sig.runtime.port-in-use.title': '已有其他进程在监听 {address}',
+    'logs.sig.runtime.port-in-use.explain':
+      '进程无法打开它的端口，因为端口已被占用，最常见的是同一服务的第二个副本：etcd 既作为 systemd 单元又作为静态 Pod 启动，或者旧的 etcd 仍在运行时又启动了新的。它会退出，重启也会以同样方式失败。',
+    'logs.sig.runtime.port-in-use.next':
+      '在停止任何进程之前，先查清谁占用了该端口（ss -ltnp "sport = :{port}"），以及每个 etcd 使用哪个数据目录（ps -ef | grep etcd）：停掉重复的那个，而不是正在提供服务的那个。',
     'logs.sig.runtime.sigbus.title': '进程读取内存映射文件时崩溃（SIGBUS）',
     'logs.sig.runtime.sigbus.explain':
       '进程读到了内存映射文件中实际没有数据的位置：文件比其内容声明的要短（副本被截断，或写入时磁盘已满或出错）。etcd 就是这样映射整个数据库的：如果下面的调用栈中出现 go.etcd.io/bbolt，说明 member/snap/db 被截断或有指针越过了文件末尾，重启无法解决。',

@@ -477,6 +477,40 @@ export const SIGNATURES: readonly Signature[] = [
     ],
   },
   {
+    // Members of two clusters at each other's addresses: one was restored or bootstrapped with a cluster ID of its own.
+    id: 'etcd.cluster-id-mismatch',
+    engine: 'etcd',
+    severity: 'error',
+    stage: 'datastore',
+    needles: ['cluster ID mismatch'],
+    patterns: [
+      /request cluster ID mismatch \(got (?<remoteCluster>[0-9a-f]{1,16}) want (?<localCluster>[0-9a-f]{1,16})\)/,
+      /cluster ID mismatch: (?:remote|peer)\[(?<peerId>[0-9a-f]{1,16})\]=(?<remoteCluster>[0-9a-f]{1,16}), local=(?<localCluster>[0-9a-f]{1,16})/,
+      /"remote-peer-id":"(?<peerId>[0-9a-f]{1,16})","remote-peer-cluster-id":"(?<remoteCluster>[0-9a-f]{1,16})","local-member-id":"[0-9a-f]{1,16}","local-member-cluster-id":"(?<localCluster>[0-9a-f]{1,16})"/,
+      /"msg":"request cluster ID mismatch","local-member-id":"[0-9a-f]{1,16}","local-member-cluster-id":"(?<localCluster>[0-9a-f]{1,16})"[^\n]{0,600}?"remote-peer-cluster-id":"(?<remoteCluster>[0-9a-f]{1,16})"/,
+    ],
+    examples: [
+      '2026-12-06 14:04:27.419160 E | rafthttp: request cluster ID mismatch (got bb45a656b4c56604 want f690194d5ff9f60c)',
+      '2026-12-06 14:04:27.419526 E | rafthttp: request sent was ignored (cluster ID mismatch: peer[b01ccc619e920b40]=f690194d5ff9f60c, local=bb45a656b4c56604)',
+      '{"level":"warn","ts":"2026-12-06T14:05:15.413Z","caller":"rafthttp/stream.go:682","msg":"request sent was ignored by remote peer due to cluster ID mismatch","remote-peer-id":"d8c5ac10dfb66fb2","remote-peer-cluster-id":"f690194d5ff9f60c","local-member-id":"72abbd1aab0ef8d8","local-member-cluster-id":"bb45a656b4c56604","error":"cluster ID mismatch"}',
+      '{"level":"warn","ts":"2026-12-06T14:08:21.222Z","caller":"rafthttp/http.go:547","msg":"request cluster ID mismatch","local-member-id":"5fed63d71c2bdb1e","local-member-cluster-id":"f690194d5ff9f60c","local-member-server-version":"3.4.23","local-member-server-minimum-cluster-version":"3.0.0","remote-peer-server-name":"72abbd1aab0ef8d8","remote-peer-server-version":"3.4.23","remote-peer-server-minimum-cluster-version":"3.0.0","remote-peer-cluster-id":"bb45a656b4c56604"}',
+    ],
+  },
+  {
+    // A member whose ID was removed (etcdctl member remove) started with its old data: it stops, its peers refuse it.
+    id: 'etcd.member-removed',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['permanently removed from the cluster', 'since it was removed'],
+    patterns: [/the member has been permanently removed from the cluster/, /rejected the stream from peer (?<memberId>[0-9a-f]{1,16}) since it was removed/],
+    examples: [
+      '2026-12-06 14:05:06.093889 E | etcdserver: the member has been permanently removed from the cluster',
+      '{"level":"warn","ts":"2026-12-06T14:05:10.450Z","caller":"etcdserver/server.go:1078","msg":"server error","error":"the member has been permanently removed from the cluster"}',
+      '2026-12-06 14:05:06.094253 W | rafthttp: rejected the stream from peer ba633adb93879590 since it was removed',
+    ],
+  },
+  {
     id: 'etcd.data-dir-exists',
     engine: 'etcd',
     severity: 'error',
@@ -642,6 +676,19 @@ export const SIGNATURES: readonly Signature[] = [
     patterns: [/(?:^|: )(?:panic|fatal error): (?<message>[^\n]{1,300})/m],
     generic: true,
     examples: ['panic: runtime error: invalid memory address or nil pointer dereference'],
+  },
+  {
+    // Two of the same service (etcd as a systemd unit and as a static pod; an old one still running): the second cannot listen.
+    id: 'runtime.port-in-use',
+    engine: 'runtime',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['address already in use'],
+    patterns: [/listen tcp (?<address>[^\s]{1,300}:(?<port>\d{1,5})): bind: address already in use/],
+    examples: [
+      '2026-12-06 14:04:54.848240 C | etcdmain: listen tcp 127.0.0.9:24802: bind: address already in use',
+      '{"level":"fatal","ts":"2026-12-06T14:05:10.469Z","caller":"etcdmain/etcd.go:271","msg":"discovery failed","error":"listen tcp 127.0.0.9:24801: bind: address already in use"}',
+    ],
   },
   {
     // A read of a memory-mapped file past what the file holds: bbolt maps etcd's whole db, so a db shorter than its
