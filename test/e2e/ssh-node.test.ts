@@ -138,7 +138,7 @@ describe.skipIf(!canRun)('reading the node in Chromium (web mode, real sshd, rea
     await copy.waitFor();
     expect(await copy.getByTestId('copyout-commands').innerText()).toBe(
       `cd '${served}' && if command -v openssl >/dev/null 2>&1; then xargs -0 openssl dgst -sha256 -r --; else xargs -0 sha256sum -z --; fi\n` +
-        `date +%s.%N && find -P '${served}' -printf '%y\\0%s\\0%T@\\0%C@\\0%P\\0'\n` +
+        `date +%s.%N && find -L '${served}' -printf '%y\\0%s\\0%T@\\0%C@\\0%P\\0'\n` +
         `echo lifeboat-exec-ok\ncat -- '${served}/<file>' …\ntail -c +<N> -- '${served}/<file>'`,
     );
     const dest = await copy.getByTestId('copyout-dest').innerText();
