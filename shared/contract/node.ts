@@ -176,6 +176,11 @@ export interface NodeCard {
   gaps: string[];
   /** `gaps` one for one as catalog sentences, for the UI's language. */
   gapTexts?: LocalText[];
+  /**
+   * What is wrong on the node as found, before any step (etcd configured both as a systemd unit and as a static
+   * pod): catalog sentences, shown above the datastores; the CLI prints them in English.
+   */
+  warnings?: LocalText[];
   /** On a Docker host: the kind node containers and their current addresses (`docker inspect`). */
   kindContainers?: KindNodeContainer[];
 }

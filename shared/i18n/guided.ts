@@ -42,6 +42,10 @@ export const en = {
   'guided.card.problem.unreadable': 'could not read the file',
   'guided.card.problem.trailerUnreadable': 'could not read the SHA-256 trailer',
   'guided.card.problem.notChecked': 'not checked (older than the newest checked backups)',
+  'guided.card.warn.twoEtcd':
+    'etcd is set up twice on this node: the systemd unit {unit} (data dir {unitDir}) and the static pod {manifest} (data dir {podDir}). Only one can hold etcd’s ports; the other dies with “bind: address already in use”. Find out which one the cluster uses (its members’ peer URLs, which data dir holds the newest data) and disable the other before any recovery step.',
+  'guided.card.warn.twoEtcdSameDir':
+    'etcd is set up twice on this node over one data dir, {unitDir}: the systemd unit {unit} and the static pod {manifest}. Only one can hold etcd’s ports (the other dies with “bind: address already in use”), and whichever starts writes that directory. Disable one of them before any recovery step, or the other will start on the restored directory behind your back.',
   'guided.card.problem.noTool': 'compressed with {kind}, which is not installed on the node: not checked',
   'guided.card.problem.compressedCorrupt': 'compressed with {kind}, and the compressed file is damaged ({kind} -t fails)',
   'guided.card.validCompressed': 'restores once decompressed ({kind})',
@@ -182,6 +186,10 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.problem.unreadable': '无法读取该文件',
   'guided.card.problem.trailerUnreadable': '无法读取 SHA-256 尾部',
   'guided.card.problem.notChecked': '未检查（早于已检查的最新备份）',
+  'guided.card.warn.twoEtcd':
+    '此节点上 etcd 被配置了两次：systemd 单元 {unit}（数据目录 {unitDir}）和静态 Pod {manifest}（数据目录 {podDir}）。只有一个能占用 etcd 的端口，另一个会因“bind: address already in use”而退出。请先查明集群使用的是哪一个（成员的对等 URL、哪个数据目录的数据最新），并在任何恢复步骤之前停用另一个。',
+  'guided.card.warn.twoEtcdSameDir':
+    '此节点上 etcd 在同一个数据目录 {unitDir} 上被配置了两次：systemd 单元 {unit} 和静态 Pod {manifest}。只有一个能占用 etcd 的端口（另一个会因“bind: address already in use”而退出），而先启动的那个会写入该目录。请在任何恢复步骤之前停用其中一个，否则另一个会在你不知情时在恢复后的目录上启动。',
   'guided.card.problem.noTool': '用 {kind} 压缩，但节点上没有安装该工具：未检查',
   'guided.card.problem.compressedCorrupt': '用 {kind} 压缩，且压缩文件已损坏（{kind} -t 失败）',
   'guided.card.validCompressed': '解压后可恢复（{kind}）',

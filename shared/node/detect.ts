@@ -482,6 +482,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   if (datastores.length === 0 && backups.length) {
     gap({ key: 'guided.card.gap.orphanBackups' });
   }
+  const warnings = twoEtcdWarning(datastores);
 
   // --- disk where the data lives
   const disk: NodeCard['disk'] = [];
@@ -510,8 +511,23 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     probes: p.records,
     gaps,
     gapTexts,
+    ...(warnings.length ? { warnings } : {}),
     ...(kindContainers ? { kindContainers } : {}),
   };
+}
+
+/**
+ * etcd set up twice on one node, as a systemd unit and as a kubeadm static pod (a KubeKey node later joined with
+ * kubeadm, a manual install beside it): only one can hold etcd's ports, the other dies with "bind: address
+ * already in use", and on one data dir they would take turns writing it. Said before any recovery step.
+ */
+function twoEtcdWarning(datastores: readonly DetectedDatastore[]): LocalText[] {
+  const unit = datastores.find((d) => d.engine === 'etcd' && d.managedBy === 'systemd');
+  const pod = datastores.find((d) => d.engine === 'etcd' && (d.managedBy === 'static-pod' || d.managedBy === 'kind'));
+  if (!unit || !pod) return [];
+  const params = { unit: unit.unit ?? 'etcd.service', manifest: pod.manifest ?? KUBEADM_MANIFEST, unitDir: unit.dataDir ?? '?', podDir: pod.dataDir ?? '?' };
+  const same = unit.dataDir !== null && unit.dataDir !== undefined && unit.dataDir === pod.dataDir;
+  return [{ key: same ? 'guided.card.warn.twoEtcdSameDir' : 'guided.card.warn.twoEtcd', params }];
 }
 
 /**

@@ -218,6 +218,41 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     expect(await fs.readFile(kubekey.hostPath(plain))).toEqual(await fs.readFile(kubekey.hostPath(backups[1]!)));
   }, 180_000);
 
+  it('warns when etcd is set up twice, as a systemd unit and a static pod over one data dir, in words and on the card', async () => {
+    const both = await startRealisticNode({
+      files: {
+        '/etc/systemd/system/etcd.service':
+          '[Unit]\nDescription=etcd\n\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n\n[Install]\nWantedBy=multi-user.target\n',
+        '/etc/etcd.env': 'ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=n1\n',
+        '/etc/kubernetes/manifests/etcd.yaml':
+          'apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --name=n1\n    image: registry.k8s.io/etcd:3.5.7-0\n    name: etcd\n',
+      },
+    });
+    try {
+      await both.sshd.authorize(key.publicLine);
+      const r = await detect(both, ['--sudo', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const card = JSON.parse(r.stdout) as NodeCard;
+      expect(card.datastores.map((d) => [d.managedBy, d.dataDir])).toEqual([
+        ['systemd', '/var/lib/etcd'],
+        ['static-pod', '/var/lib/etcd'],
+      ]);
+      expect(card.warnings).toEqual([
+        {
+          key: 'guided.card.warn.twoEtcdSameDir',
+          params: { unit: 'etcd.service', manifest: '/etc/kubernetes/manifests/etcd.yaml', unitDir: '/var/lib/etcd', podDir: '/var/lib/etcd' },
+        },
+      ]);
+      expect(translateLocal('zh-CN', card.warnings![0]!)).toContain('同一个数据目录 /var/lib/etcd 上被配置了两次');
+      const text = await detect(both, ['--sudo']);
+      expect(text.stdout).toContain(
+        'WARNING: etcd is set up twice on this node over one data dir, /var/lib/etcd: the systemd unit etcd.service and the static pod /etc/kubernetes/manifests/etcd.yaml.',
+      );
+    } finally {
+      await both.stop();
+    }
+  }, 120_000);
+
   it('finds the kubeadm static pod, its data dir and member name, and that it runs (report 2)', async () => {
     // The kubelet stand-in starts etcd from the manifest within a second or two.
     let card: NodeCard | null = null;

@@ -15,6 +15,7 @@ import type { NodeCard } from '../../../shared/contract/node';
 import { detectNode, type NodeExecutor } from '../../../shared/node/detect';
 import { humanBytes } from '../../../shared/node/facts-parse';
 import { newerCompressedBackup } from '../../../shared/node/backup-check';
+import { translateLocal } from '../../../shared/i18n';
 import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from './cli-connect';
 
 const USAGE =
@@ -90,6 +91,7 @@ export function formatNodeCard(card: NodeCard): string {
     );
   if (card.addresses.length) o.push(`  addresses ${card.addresses.join(', ')}`);
   if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s db).');
+  for (const w of card.warnings ?? []) o.push(`WARNING: ${translateLocal('en', w)}`);
   for (const d of card.datastores) {
     o.push('', `${d.engine} managed by ${d.managedBy}${d.running === true ? ', running' : d.running === false ? ', NOT running' : ''}`);
     o.push(`  data dir     ${d.dataDir ?? '(not set: etcd uses <name>.etcd in its working directory)'}`);
