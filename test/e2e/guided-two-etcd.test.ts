@@ -1,0 +1,60 @@
+/**
+ * The node card in Chromium (web mode, a realistic node over SSH) when etcd is set up twice on the node, as a
+ * systemd unit and as a kubeadm static pod over one data dir: the warning stands above the datastores, in
+ * English and in Chinese (screenshot), before any playbook is started.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/etcd';
+import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
+import { sshdAvailable } from '../helpers/sshd';
+import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
+
+const RUN = chromiumAvailable() && sshdAvailable() && realisticNodesAvailable();
+
+describe.runIf(RUN)('the node card warns of etcd set up twice (Chromium, realistic node)', () => {
+  let tmp: string;
+  let node: RealisticNode;
+  let app: WebApp;
+
+  beforeAll(async () => {
+    await ensureRendererBuilt();
+    tmp = await tempDir('e2e-two-etcd');
+    await fs.chmod(tmp, 0o755);
+    node = await startRealisticNode({
+      files: {
+        '/etc/systemd/system/etcd.service':
+          '[Unit]\nDescription=etcd\n\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n\n[Install]\nWantedBy=multi-user.target\n',
+        '/etc/etcd.env': 'ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=n1\n',
+        '/etc/kubernetes/manifests/etcd.yaml':
+          'apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --name=n1\n    image: registry.k8s.io/etcd:3.5.7-0\n    name: etcd\n',
+      },
+    });
+    app = await startWebApp(await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') }));
+  }, 300_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await node?.stop();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('says it above the datastores, in English and Chinese', async () => {
+    const page = await openAppOnSsh(app, node.sshd);
+    await page.getByTestId('pane-guided').click();
+    await page.getByTestId('guided-detect').click();
+    const warning = page.getByTestId('card-warning');
+    await warning.waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('node-card').count()).toBe(2);
+    expect(await warning.innerText()).toMatch(
+      /^etcd is set up twice on this node over one data dir, \/var\/lib\/etcd: the systemd unit etcd\.service and the static pod \/etc\/kubernetes\/manifests\/etcd\.yaml\./,
+    );
+    // Above the first datastore's card.
+    const [warnY, cardY] = await Promise.all([warning.boundingBox(), page.getByTestId('node-card').first().boundingBox()]);
+    expect(warnY!.y).toBeLessThan(cardY!.y);
+    await page.getByTestId('language-button').click();
+    await warning.getByText('此节点上 etcd 在同一个数据目录 /var/lib/etcd 上被配置了两次').waitFor();
+    await screenshot(page, 'guided-two-etcd-zh', false);
+  });
+});
