@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
+import { twoEtcdFiles } from '../helpers/guided-node';
 import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
 const RUN = chromiumAvailable() && sshdAvailable() && realisticNodesAvailable();
@@ -22,15 +23,7 @@ describe.runIf(RUN)('the node card warns of etcd set up twice (Chromium, realist
     await ensureRendererBuilt();
     tmp = await tempDir('e2e-two-etcd');
     await fs.chmod(tmp, 0o755);
-    node = await startRealisticNode({
-      files: {
-        '/etc/systemd/system/etcd.service':
-          '[Unit]\nDescription=etcd\n\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n\n[Install]\nWantedBy=multi-user.target\n',
-        '/etc/etcd.env': 'ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=n1\n',
-        '/etc/kubernetes/manifests/etcd.yaml':
-          'apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --name=n1\n    image: registry.k8s.io/etcd:3.5.7-0\n    name: etcd\n',
-      },
-    });
+    node = await startRealisticNode({ files: twoEtcdFiles() });
     app = await startWebApp(await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') }));
   }, 300_000);
 

@@ -15,6 +15,7 @@ import { CLI, ensureBuilt, runNode, type RunResult } from '../cli/fixtures';
 import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
+import { twoEtcdFiles } from '../helpers/guided-node';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 
@@ -219,15 +220,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
   }, 180_000);
 
   it('warns when etcd is set up twice, as a systemd unit and a static pod over one data dir, in words and on the card', async () => {
-    const both = await startRealisticNode({
-      files: {
-        '/etc/systemd/system/etcd.service':
-          '[Unit]\nDescription=etcd\n\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n\n[Install]\nWantedBy=multi-user.target\n',
-        '/etc/etcd.env': 'ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=n1\n',
-        '/etc/kubernetes/manifests/etcd.yaml':
-          'apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --name=n1\n    image: registry.k8s.io/etcd:3.5.7-0\n    name: etcd\n',
-      },
-    });
+    const both = await startRealisticNode({ files: twoEtcdFiles() });
     try {
       await both.sshd.authorize(key.publicLine);
       const r = await detect(both, ['--sudo', '--json']);

@@ -45,6 +45,20 @@ export function kubekeyEtcdFiles(
   };
 }
 
+/**
+ * etcd set up twice over one data dir: a systemd unit with its EnvironmentFile and a kubeadm static pod manifest,
+ * both on /var/lib/etcd (nothing started): what detection warns of.
+ */
+export function twoEtcdFiles(): Record<string, NodeFile> {
+  return {
+    '/etc/systemd/system/etcd.service':
+      '[Unit]\nDescription=etcd\n\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n\n[Install]\nWantedBy=multi-user.target\n',
+    '/etc/etcd.env': 'ETCD_DATA_DIR=/var/lib/etcd\nETCD_NAME=n1\n',
+    '/etc/kubernetes/manifests/etcd.yaml':
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --name=n1\n    image: registry.k8s.io/etcd:3.5.7-0\n    name: etcd\n',
+  };
+}
+
 /** A realistic node and an SSH connection to it as the test user, by a key made under `tmp`. */
 export async function connectedNode(tmp: string, spec: RealisticNodeSpec): Promise<{ node: RealisticNode; conn: SshConnection }> {
   const node = await startRealisticNode(spec);
