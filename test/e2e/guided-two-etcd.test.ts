@@ -43,11 +43,14 @@ describe.runIf(RUN)('the node card warns of etcd set up twice (Chromium, realist
     expect(await warning.innerText()).toMatch(
       /^etcd is set up twice on this node over one data dir, \/var\/lib\/etcd: the systemd unit etcd\.service and the static pod \/etc\/kubernetes\/manifests\/etcd\.yaml\./,
     );
+    // Each card says what runs it in words, not the detector's token ("static-pod").
+    expect(await page.getByTestId('node-card').nth(1).locator('h3').innerText()).toMatch(/^etcd managed by a kubeadm static pod/);
     // Above the first datastore's card.
     const [warnY, cardY] = await Promise.all([warning.boundingBox(), page.getByTestId('node-card').first().boundingBox()]);
     expect(warnY!.y).toBeLessThan(cardY!.y);
     await page.getByTestId('language-button').click();
     await warning.getByText('此节点上 etcd 在同一个数据目录 /var/lib/etcd 上被配置了两次').waitFor();
+    expect(await page.getByTestId('node-card').nth(1).locator('h3').innerText()).toMatch(/^etcd，由 kubeadm 静态 Pod 管理/);
     await screenshot(page, 'guided-two-etcd-zh', false);
   });
 });
