@@ -440,6 +440,7 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     await p.getByTestId('language-button').click();
     await p.locator('#verdict-title', { hasText: '数据目录在下一级文件夹中' }).waitFor();
     expect(await verdict.innerText()).toContain('这里本身不是数据存储目录，但其中的 backend/ 是数据目录（dqlite）');
+    await screenshot(p, 'drop-parent-folder-zh');
     expect(errors).toEqual([]);
   });
 
