@@ -9,14 +9,13 @@
 import type { DirEntry, DirectorySource } from './bytes/byte-source';
 import {
   ARCHIVE_HEAD_BYTES,
-  archiveKindOf,
-  compressedFileInside,
   decompressCommand,
   decompressedFolder,
   extractCommand,
-  isCompressedKind,
   isSqliteHead,
+  tellArchive,
   type ArchiveKind,
+  type ArchiveTold,
   type CompressedKind,
 } from './formats/archive/archive-kind';
 import type { RunOptions } from './contract/progress';
@@ -105,10 +104,7 @@ const SQLITE_CANDIDATES_MAX = 4;
 
 /**
 /** A file that is no datastore of ours, told as what it is. */
-type ForeignFile =
-  | { told: 'sqlite'; file: string }
-  | { told: 'archive'; file: string; kind: ArchiveKind }
-  | { told: 'compressed'; file: string; kind: CompressedKind; inner: string };
+type ForeignFile = { told: 'sqlite'; file: string } | (ArchiveTold & { file: string });
 
 /**
  * What `dir` holds when it is no datastore of ours: its one file an archive, one compressed file or a SQLite db,
@@ -123,10 +119,8 @@ async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<F
       const src = await dir.open(file);
       const head = await src.read(0, Math.min(src.size, ARCHIVE_HEAD_BYTES));
       if (isSqliteHead(head)) return { told: 'sqlite', file };
-      const kind = entries.length === 1 ? archiveKindOf(head) : null;
-      if (!kind) continue;
-      const inner = isCompressedKind(kind) ? compressedFileInside(kind, head, file) : null;
-      return inner !== null && isCompressedKind(kind) ? { told: 'compressed', file, kind, inner } : { told: 'archive', file, kind };
+      const told = entries.length === 1 ? tellArchive(head, file) : null;
+      if (told) return { ...told, file };
     } catch {
       // unreadable: said as not a datastore
     }

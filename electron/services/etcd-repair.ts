@@ -47,15 +47,7 @@ import {
 } from '../../shared/formats/etcd/repair-plan';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
 import { loneBboltEntry } from '../../shared/formats/etcd/layout';
-import {
-  ARCHIVE_HEAD_BYTES,
-  archiveKindOf,
-  compressedFileInside,
-  decompressCommand,
-  extractCommand,
-  isCompressedKind,
-  isSqliteHead,
-} from '../../shared/formats/archive/archive-kind';
+import { ARCHIVE_HEAD_BYTES, decompressCommand, extractCommand, isSqliteHead, tellArchive } from '../../shared/formats/archive/archive-kind';
 import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } from './fs-source';
 import { copyFilePrefix, writeFully } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
@@ -417,11 +409,16 @@ export async function resolveEtcdSource(root: DirectorySource, isFile: boolean, 
     const head = await db.read(0, Math.min(db.size, ARCHIVE_HEAD_BYTES));
     // k3s's state.db is SQLite: no bbolt page in it either.
     if (isSqliteHead(head)) throw new EtcdInputError('etcdRepairUi.input.sqlite', { input: display });
-    const kind = archiveKindOf(head);
-    const inner = kind && isCompressedKind(kind) ? compressedFileInside(kind, head, entries[0]!.name) : null;
-    if (kind && isCompressedKind(kind) && inner !== null)
-      throw new EtcdInputError('etcdRepairUi.input.compressed', { input: display, kind, inner, command: decompressCommand(kind, entries[0]!.name, inner) });
-    if (kind) throw new EtcdInputError('etcdRepairUi.input.archive', { input: display, kind, command: extractCommand(kind, entries[0]!.name) });
+    const name = entries[0]!.name;
+    const told = tellArchive(head, name);
+    if (told?.told === 'compressed')
+      throw new EtcdInputError('etcdRepairUi.input.compressed', {
+        input: display,
+        kind: told.kind,
+        inner: told.inner,
+        command: decompressCommand(told.kind, name, told.inner),
+      });
+    if (told) throw new EtcdInputError('etcdRepairUi.input.archive', { input: display, kind: told.kind, command: extractCommand(told.kind, name) });
     return { kind: db.size % 512 === 32 ? 'snapshot-db' : 'db-file', db, dbFile: db.name, walDir: null, walRel: 'wal' };
   }
   let member = await subdirIf(root, entries, 'member');

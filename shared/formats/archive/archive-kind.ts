@@ -147,6 +147,20 @@ export function withoutCompressionSuffix(kind: CompressedKind, fileName: string)
   return suffix ? plainFileName(fileName.slice(0, fileName.length - suffix[0].length) + suffix[1]) : null;
 }
 
+/** What a file's head and name say it is: one compressed file (and its name inside), or an archive to extract. */
+export type ArchiveTold = { told: 'compressed'; kind: CompressedKind; inner: string } | { told: 'archive'; kind: ArchiveKind };
+
+/** A file told by its first bytes and its name (validation's report and salvage's refusal say the same); null: neither. */
+export function tellArchive(head: Uint8Array, fileName: string): ArchiveTold | null {
+  const kind = archiveKindOf(head);
+  if (!kind) return null;
+  if (isCompressedKind(kind)) {
+    const inner = compressedFileInside(kind, head, fileName);
+    if (inner !== null) return { told: 'compressed', kind, inner };
+  }
+  return { told: 'archive', kind };
+}
+
 /** The folder `decompressCommand` makes for the decompressed copy, in the folder it is run from. */
 export function decompressedFolder(inner: string): string {
   return `${inner}-decompressed`;

@@ -15,6 +15,7 @@ import {
   decompressCommand,
   isCompressedKind,
   isSqliteHead,
+  tellArchive,
 } from '../../../shared/formats/archive/archive-kind';
 import { mutateBytes } from '../mutate';
 import { check, type FuzzTarget } from '../target';
@@ -59,10 +60,12 @@ export const archiveHead: FuzzTarget<Head, Uint8Array[]> = {
   generate: (r, corpus) => ({ head: mutateBytes(r, r.pick(corpus), 512).subarray(0, ARCHIVE_HEAD_BYTES), name: r.pick(NAMES) }),
   run: ({ head, name }) => {
     isSqliteHead(head);
-    const kind = archiveKindOf(head);
-    if (!kind || !isCompressedKind(kind)) return;
-    const inner = compressedFileInside(kind, head, name);
-    if (inner === null) return;
+    // What validation and salvage call: one compressed file only of a compressed kind, with a name told.
+    const told = tellArchive(head, name);
+    check(told === null || told.kind === archiveKindOf(head), 'told kind is the head magic');
+    if (told?.told !== 'compressed') return;
+    const { kind, inner } = told;
+    check(isCompressedKind(kind) && compressedFileInside(kind, head, name) === inner, 'a compressed file told as compressedFileInside tells it');
     check(inner.length > 0 && !inner.includes('/') && inner !== '.' && inner !== '..', `told name ${JSON.stringify(inner)} is not a file name`);
     check(
       ![...inner].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) < 0xa0)),
