@@ -18,28 +18,14 @@ import { MAX_READ } from '../../../shared/bytes/byte-source';
 import type { ErrorText } from '../../../shared/contract/error-text';
 import { translate, type MessageParams } from '../../../shared/i18n';
 import type { SshStringKey } from '../../../shared/i18n/ssh';
-import { shellQuote, type SudoRunner } from './connection';
+import { sudoLinkedFileStatCommand, sudoListCommand, sudoReadCommand } from '../../../shared/node/sudo-read';
+import type { SudoRunner } from './connection';
 import { remoteJoin } from './remote-files';
 
-/**
- * The listing `find` prints: depth, type (of what a symbolic link leads to: `N` nowhere, `L` a loop), size, mtime
- * (s.fraction), name, link text (empty for no link); each field NUL-terminated.
- */
-export function sudoListCommand(dir: string): string {
-  return `find -H ${shellQuote(dir)} -maxdepth 1 -printf '%d\\0%Y\\0%s\\0%T@\\0%f\\0%l\\0'`;
-}
+export { sudoLinkedFileStatCommand, sudoListCommand, sudoReadCommand };
 
-/** Size and mtime of what a symbolic link to a file leads to (the listing gives the link's own). */
-export function sudoLinkedFileStatCommand(file: string): string {
-  return `stat -L -c '%s %Y' -- ${shellQuote(file)}`;
-}
-
+/** Fields of one `sudoListCommand` record. */
 const LISTING_FIELDS = 6;
-
-/** Bytes [offset, offset+length) of `file`, nothing else (GNU dd; seeks, does not read the skipped part). */
-export function sudoReadCommand(file: string, offset: number, length: number): string {
-  return `dd if=${shellQuote(file)} bs=64K iflag=skip_bytes,count_bytes skip=${offset} count=${length} status=none`;
-}
 
 /** A listing bigger than this is refused rather than held in memory (about 200 000 entries). */
 const MAX_LISTING_BYTES = 32 * 1024 * 1024;

@@ -18,6 +18,7 @@ export const DATA_DIR_PRESETS: readonly DataDirPreset[] = [
 ];
 
 import { quoteAlways, quoteIfNeeded } from '../../../../shared/node/shell';
+import { sudoLinkedFileStatCommand, sudoListCommand as sharedSudoListCommand, sudoReadCommand } from '../../../../shared/node/sudo-read';
 
 export { quoteAlways, quoteIfNeeded };
 
@@ -60,24 +61,15 @@ export function sudoCommandTexts(command: string): { rootProbe: string; asRoot: 
   };
 }
 
+export { sudoLinkedFileStatCommand, sudoReadCommand };
+
 /**
- * The read-only commands "Validate in place" runs as root when "Use sudo" is
- * ticked (the back end's texts in electron/services/ssh/sudo-source.ts; a
- * test compares both with what really goes over the wire). A path is shown
- * as the back end reads it: no trailing slash.
+ * The listing "Validate in place" runs as root when "Use sudo" is ticked (shared/node/sudo-read.ts, what the back
+ * end sends; a test compares it with what really goes over the wire), with the path as the back end reads it:
+ * no trailing slash.
  */
 export function sudoListCommand(dir: string): string {
-  return `find -H ${quoteAlways(normalisedDir(dir))} -maxdepth 1 -printf '%d\\0%Y\\0%s\\0%T@\\0%f\\0%l\\0'`;
-}
-
-/** The size of what a symbolic link to a file leads to (run only for such links). */
-export function sudoLinkedFileStatCommand(file: string): string {
-  return `stat -L -c '%s %Y' -- ${quoteAlways(file)}`;
-}
-
-/** Bytes [offset, offset+length) of a file (offset/length may be placeholders such as `<offset>` for display). */
-export function sudoReadCommand(file: string, offset: number | string, length: number | string): string {
-  return `dd if=${quoteAlways(file)} bs=64K iflag=skip_bytes,count_bytes skip=${offset} count=${length} status=none`;
+  return sharedSudoListCommand(normalisedDir(dir));
 }
 
 /** The commands with placeholders for the file and the window, for display before anything runs. */
