@@ -83,8 +83,8 @@ export function checkSnapshotDbProbe(stdout: string, code: number | null, path =
     if (new RegExp(`^corrupt ${compressed}$`, 'm').test(stdout))
       return refused(null, { key: 'guided.card.problem.compressedCorrupt', params: { kind: compressed } });
     const verdict = checkSnapshotDb(stdout, code, field);
-    const decompress = decompressBackupCommand(path, compressed, hexBytes(field('zhead') ?? ''));
-    return { ...verdict, compressed, ...(verdict.valid ? { decompressCommand: decompress } : {}) };
+    if (!verdict.valid) return { ...verdict, compressed };
+    return { ...verdict, compressed, decompressCommand: decompressBackupCommand(path, compressed, hexBytes(field('zhead') ?? '')) };
   }
   return checkSnapshotDb(stdout, code, field);
 }
