@@ -42,6 +42,18 @@ export function entriesIn(ranges: readonly LostRange[]): number {
   return ranges.reduce((n, r) => n + Math.max(0, r.last - r.first + 1), 0);
 }
 
+/** Findings that tell a file as what it is (an archive, one compressed file, k3s's SQLite database): the report gives its commands. */
+const TOLD_FILE_CODES: readonly string[] = ['engine.archive', 'engine.compressed', 'engine.sqlite'];
+
+/**
+ * The finding that tells what a report that is neither engine's holds: a file as what it is, or, with `holds`, a
+ * folder holding a data directory one level down (the banner's title says either, not "not recognised").
+ */
+export function toldFinding(report: ValidationReport, holds = false): ValidationReport['findings'][number] | undefined {
+  if (report.engine !== 'unknown') return undefined;
+  return report.findings.find((f) => TOLD_FILE_CODES.includes(f.code) || (holds && f.code === 'engine.holds'));
+}
+
 export function verdictOf(report: ValidationReport): Verdict {
   const errors = report.findings.filter((f) => f.severity === 'error').length;
   const warnings = report.findings.filter((f) => f.severity === 'warning').length;
