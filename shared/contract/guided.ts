@@ -71,6 +71,11 @@ export interface PlaybookStep {
   onFail?: string;
   /** Variables this step sets from its stdout: name -> linear regex with one capture group. */
   captures?: Record<string, string>;
+  /**
+   * A step only some nodes need (decompress a backup the node card found compressed): reached while `variable`
+   * has no value, it is skipped by the service itself, journalled with `otherwise` as the reason.
+   */
+  onlyWhen?: { variable: string; otherwise: LocalText };
 }
 
 export interface Playbook {

@@ -51,10 +51,12 @@ export interface BackupFile {
   /**
    * Compressed with this tool (`gzip snapshot.db`): `valid` is what its decompressed bytes say, read through the
    * tool on the node. `etcdctl snapshot restore` takes only the decompressed file, so such a backup is never the
-   * newest good one; `decompressCommand` writes it beside itself (never over a file) for detection to find.
+   * newest good one; `decompressCommand` writes it beside itself as `decompressedPath` (never over a file, readable
+   * by root only) for detection to find.
    */
   compressed?: 'gzip' | 'bzip2' | 'xz' | 'zstd';
   decompressCommand?: string;
+  decompressedPath?: string;
 }
 
 /** A scheduled job that takes backups. */

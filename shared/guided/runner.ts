@@ -7,6 +7,7 @@
  * the I/O and appends the events this module reasons about.
  */
 import type { Expectation, Playbook, PlaybookStep, SessionEvent, SessionState, StepStatus } from '../contract/guided';
+import type { LocalText } from '../contract/text';
 import { quoteIfNeeded } from '../node/shell';
 
 /** Lines longer than this in a journal are not events (a torn or foreign file). */
@@ -150,6 +151,13 @@ export function nextStep(pb: Playbook, step: PlaybookStep, status: StepStatus): 
   return pb.steps[i + 1]?.id ?? null;
 }
 
+/** Why `step` is not needed with these variables (its `onlyWhen` variable has no value), or null when it is. */
+export function notNeededBecause(step: PlaybookStep, vars: Record<string, string>): LocalText | null {
+  if (!step.onlyWhen) return null;
+  const v = vars[step.onlyWhen.variable];
+  return v === undefined || v === '' ? step.onlyWhen.otherwise : null;
+}
+
 export function stepById(pb: Playbook, id: string): PlaybookStep | undefined {
   return pb.steps.find((s) => s.id === id);
 }
@@ -230,6 +238,7 @@ export function playbookProblems(pb: Playbook): string[] {
     'stamp',
   ]);
   for (const s of pb.steps) {
+    if (s.onlyWhen && !known.has(s.onlyWhen.variable)) problems.push(`${s.id}: onlyWhen names {{${s.onlyWhen.variable}}}, neither a variable nor captured`);
     for (const p of [
       ...placeholders(s.command ?? ''),
       ...placeholders(s.path ?? ''),

@@ -1,11 +1,12 @@
 /**
  * A session's starting variables from the node card: where the data is, how
  * etcd is configured (flags from ExecStart, the EnvironmentFile or the static
- * pod), the TLS flags etcdctl needs, and the newest good backup. What cannot
+ * pod), the TLS flags etcdctl needs, the newest good backup and a newer compressed one. What cannot
  * be found stays unset, and the steps that need it say so before they run.
  */
 import type { DetectedDatastore } from '../contract/node';
 import type { RepairPlan } from '../contract/dqlite';
+import { newerCompressedBackup } from '../node/backup-check';
 
 /** The first URL of a comma-separated list. */
 function firstUrl(list: string | undefined): string | undefined {
@@ -45,6 +46,13 @@ export function variablesFromDatastore(d: DetectedDatastore, now: Date = new Dat
   set('endpoint', firstUrl(s['advertise-client-urls']) ?? firstUrl(s['listen-client-urls'])?.replace('0.0.0.0', '127.0.0.1'));
   vars.etcdctlTls = etcdctlTlsFlags(s);
   set('backup', d.newestGoodBackup);
+  // A later backup etcdctl cannot take as it is: the restore playbooks decompress it first, then restore from it.
+  const newer = newerCompressedBackup(d.backups, d.newestGoodBackup);
+  if (newer?.decompressCommand && newer.decompressedPath) {
+    set('compressedBackup', newer.path);
+    set('decompressedBackup', newer.decompressedPath);
+    set('decompressBackupCommand', newer.decompressCommand);
+  }
   vars.stamp = now
     .toISOString()
     .replace(/[-:]/g, '')

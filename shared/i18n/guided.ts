@@ -82,6 +82,7 @@ export const en = {
   'guided.status.done-in-terminal': 'done in the terminal',
   'guided.status.awaiting-confirmation': 'backup taken: waiting for your confirmation',
   'guided.status.not-reached': 'not needed (another path was taken)',
+  'guided.status.not-needed': 'not needed on this node',
   'guided.kind.explain': 'Read',
   'guided.kind.probe': 'Look (read-only)',
   'guided.kind.check': 'Check',
@@ -149,6 +150,7 @@ export const en = {
   'guided.reason.afterPolls': 'after {polls} poll(s)',
   'guided.reason.waitTimeout': 'not there after {seconds} s ({polls} polls)',
   'guided.reason.stoppedWhileRunning': 'the app or the connection stopped while this step ran; it was not run again',
+  'guided.reason.noNewerCompressed': 'not needed: the node card found no compressed backup newer than the newest plain one',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -233,6 +235,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.status.done-in-terminal': '已在终端中完成',
   'guided.status.awaiting-confirmation': '已备份：等待您确认',
   'guided.status.not-reached': '未用到（走了另一条路径）',
+  'guided.status.not-needed': '此节点无需执行',
   'guided.kind.explain': '阅读',
   'guided.kind.probe': '查看（只读）',
   'guided.kind.check': '检查',
@@ -299,6 +302,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.reason.afterPolls': '轮询 {polls} 次后达成',
   'guided.reason.waitTimeout': '{seconds} 秒后仍未达成（轮询 {polls} 次）',
   'guided.reason.stoppedWhileRunning': '此步骤执行期间应用或连接已停止；未重新执行',
+  'guided.reason.noNewerCompressed': '无需执行：节点卡片没有找到比最新未压缩备份更新的压缩备份',
 };
 
 export default { en, 'zh-CN': zhCN };

@@ -65,6 +65,8 @@ export interface SnapshotDbVerdict {
   compressed?: CompressedKind;
   /** For a compressed backup: the command that writes it decompressed beside itself (see `decompressBackupCommand`). */
   decompressCommand?: string;
+  /** Where that command writes it. */
+  decompressedPath?: string;
 }
 
 /** A refusal in English and as the catalog text the node card shows in the UI's language. */
@@ -84,7 +86,13 @@ export function checkSnapshotDbProbe(stdout: string, code: number | null, path =
       return refused(null, { key: 'guided.card.problem.compressedCorrupt', params: { kind: compressed } });
     const verdict = checkSnapshotDb(stdout, code, field);
     if (!verdict.valid) return { ...verdict, compressed };
-    return { ...verdict, compressed, decompressCommand: decompressBackupCommand(path, compressed, hexBytes(field('zhead') ?? '')) };
+    const zhead = hexBytes(field('zhead') ?? '');
+    return {
+      ...verdict,
+      compressed,
+      decompressCommand: decompressBackupCommand(path, compressed, zhead),
+      decompressedPath: decompressedBackupPath(path, compressed, zhead),
+    };
   }
   return checkSnapshotDb(stdout, code, field);
 }
@@ -126,11 +134,13 @@ export function decompressedBackupPath(path: string, kind: CompressedKind, zhead
 
 /**
  * Writes a compressed backup decompressed beside itself, never over a file (`set -C`: the shell refuses to
- * overwrite), with the backup's own time (`touch -r`), so that detection orders it where the backup was taken.
+ * overwrite), readable by its owner only (`umask 077`: a snapshot holds every Secret of the cluster, whatever mode
+ * the compressed file has), with the backup's own time (`touch -r`), so that detection orders it where the backup
+ * was taken.
  */
 export function decompressBackupCommand(path: string, kind: CompressedKind, zhead: Uint8Array): string {
   const out = decompressedBackupPath(path, kind, zhead);
-  return `(set -C && ${kind} -dc -- ${quoteAlways(path)} > ${quoteAlways(out)}) && touch -r ${quoteAlways(path)} ${quoteAlways(out)}`;
+  return `(umask 077 && set -C && ${kind} -dc -- ${quoteAlways(path)} > ${quoteAlways(out)}) && touch -r ${quoteAlways(path)} ${quoteAlways(out)}`;
 }
 
 /**

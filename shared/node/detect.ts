@@ -466,6 +466,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     if (verdict.problemText) b.problemText = verdict.problemText;
     if (verdict.compressed) b.compressed = verdict.compressed;
     if (verdict.decompressCommand) b.decompressCommand = verdict.decompressCommand;
+    if (verdict.decompressedPath) b.decompressedPath = verdict.decompressedPath;
   }
   // etcdctl restores only a plain file: a good compressed backup is shown with its command (newerCompressedBackup).
   const newestGood = backups.find((b) => b.valid === true && !b.compressed)?.path ?? null;

@@ -122,7 +122,7 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     expect(text).toContain('*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh');
     expect(await page.getByTestId('backup-row').count()).toBe(3);
     expect(await page.getByTestId('newest-good').innerText()).toBe(`Newest good backup: ${goodBackup}`);
-    const decompress = `(set -C && gzip -dc -- '${GZ_BACKUP}' > '${GZ_BACKUP.replace(/\.gz$/, '')}') && touch -r '${GZ_BACKUP}' '${GZ_BACKUP.replace(/\.gz$/, '')}'`;
+    const decompress = `(umask 077 && set -C && gzip -dc -- '${GZ_BACKUP}' > '${GZ_BACKUP.replace(/\.gz$/, '')}') && touch -r '${GZ_BACKUP}' '${GZ_BACKUP.replace(/\.gz$/, '')}'`;
     const newer = page.getByTestId('newer-compressed');
     expect(await newer.innerText()).toContain(`A newer good backup is compressed with gzip: ${GZ_BACKUP}.`);
     expect(await newer.innerText()).toContain(decompress);
@@ -154,8 +154,18 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     await checklist.waitFor();
     // Beside the terminals: the terminals pane is what shows.
     expect(await page.getByTestId('pane-terminals').getAttribute('aria-selected')).toBe('true');
-    for (const id of ['overview', 'unit-state', 'check-backup']) await step(page, id);
+    // Before it is reached, the decompress step says it is for this node (the card found a newer compressed backup).
+    expect(await page.getByTestId('step-decompress-backup').getByTestId('step-status').innerText()).toBe('to do');
+    for (const id of ['overview', 'unit-state']) await step(page, id);
+    // The newer backup is compressed: the session decompresses it first with the card's own command, then checks and
+    // restores what it wrote.
+    const decompressed = GZ_BACKUP.replace(/\.gz$/, '');
+    expect(await page.getByTestId('step-decompress-backup').getByTestId('step-command').innerText()).toBe(
+      `${decompress} && printf 'restore-from %s\\n' ${decompressed}`,
+    );
+    for (const id of ['decompress-backup', 'check-backup']) await step(page, id);
     expect(await page.getByTestId('step-check-backup').getAttribute('data-status')).toBe('passed');
+    expect((await fs.stat(node.hostPath(decompressed))).mode & 0o777).toBe(0o600);
     // The exact command of the next change, with this node's values.
     expect(await page.getByTestId('step-stop-etcd').getByTestId('step-command').innerText()).toBe('systemctl stop etcd.service');
     await step(page, 'stop-etcd');
@@ -190,7 +200,9 @@ describe.runIf(RUN)('guided recovery in Chromium (web mode, realistic node, real
     expect(await linesOf(page, touches, '会修改：')).toBe(1);
     expect(await linesOf(page, '[data-testid="step-move-aside"] .kind', '修改节点')).toBe(1);
     await page.getByTestId('language-button').click();
-    for (const id of ['move-aside', 'restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys']) await step(page, id);
+    await step(page, 'move-aside');
+    expect(await page.getByTestId('step-restore').getByTestId('step-command').innerText()).toContain(`snapshot restore ${decompressed}`);
+    for (const id of ['restore', 'chown', 'start-etcd', 'wait-healthy', 'count-keys']) await step(page, id);
 
     // No kubectl on the test node: skipped with a reason, which the record keeps.
     const last = page.getByTestId('step-kubectl-nodes');

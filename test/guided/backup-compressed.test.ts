@@ -58,7 +58,7 @@ describe.skipIf(!haveEtcd || missing.length > 0)('a compressed etcd backup, prob
 
     const v = probe(file);
     expect(v).toMatchObject({ valid: true, compressed: kind, size: snapshot.length });
-    expect(v.decompressCommand).toBe(`(set -C && ${kind} -dc -- '${file}' > '${dir}/snapshot.db') && touch -r '${file}' '${dir}/snapshot.db'`);
+    expect(v.decompressCommand).toBe(`(umask 077 && set -C && ${kind} -dc -- '${file}' > '${dir}/snapshot.db') && touch -r '${file}' '${dir}/snapshot.db'`);
     expect(sha(await fs.readFile(file))).toBe(before);
 
     // Run as given: the plain snapshot comes out beside it, byte for byte, with the backup's time; it checks good.

@@ -16,7 +16,16 @@ import type { SFTPWrapper } from 'ssh2';
 import type { CopyValidateOutcome, Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary, StepStatus } from '../../../shared/contract/guided';
 import type { NodeExecutor } from '../../../shared/node/detect';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
-import { applyEvent, backupCommand, captureVariables, meetsExpectation, nextStep, renderCommand, stepById } from '../../../shared/guided/runner';
+import {
+  applyEvent,
+  backupCommand,
+  captureVariables,
+  meetsExpectation,
+  nextStep,
+  notNeededBecause,
+  renderCommand,
+  stepById,
+} from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
@@ -87,10 +96,39 @@ export class SessionService {
   }
 
   private async record(l: Live, e: SessionEvent): Promise<void> {
+    await this.append(l, e);
+    if (e.type === 'created' || e.type === 'step-finished') await this.passStepsNotNeeded(l);
+  }
+
+  private async append(l: Live, e: SessionEvent): Promise<void> {
     await this.deps.store.append(l.state.sessionId || (e.type === 'created' ? e.sessionId : ''), e);
     // Apply only what was durably written.
     applyEvent(l.state, e, playbookById(l.state.playbookId || (e.type === 'created' ? e.playbookId : '')));
     this.deps.onUpdate?.(l.state);
+  }
+
+  /**
+   * The session moved on to a step this node does not need (its `onlyWhen` variable has no value): skip it, and
+   * any such steps after it, in the journal with the playbook's reason, so the operator is never asked to skip by
+   * hand what the node card already answered. Bounded by the playbook's length (a loop of such steps ends).
+   */
+  private async passStepsNotNeeded(l: Live): Promise<void> {
+    const pb = playbookById(l.state.playbookId);
+    if (!pb) return;
+    for (let hop = 0; hop < pb.steps.length && l.state.current !== null && !l.state.finished; hop++) {
+      const step = stepById(pb, l.state.current);
+      const why = step ? notNeededBecause(step, l.state.variables) : null;
+      if (!step || !why) return;
+      await this.append(l, {
+        type: 'step-finished',
+        at: this.now(),
+        stepId: step.id,
+        status: 'skipped',
+        next: nextStep(pb, step, 'passed'),
+        reason: translateLocal('en', why),
+        local: why,
+      });
+    }
   }
 
   async create(req: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }): Promise<SessionState> {

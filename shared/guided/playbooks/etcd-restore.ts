@@ -5,10 +5,49 @@
  * what could get worse. Placeholders come from the node card
  * (shared/guided/variables.ts) or from earlier steps' captures.
  */
-import type { BiText, PlaybookStep } from '../../contract/guided';
+import type { BiText, Playbook, PlaybookStep } from '../../contract/guided';
 import type { EtcdMemberConfig, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
 import { planRestore } from '../../formats/etcd/restore-plan';
 import { change } from './steps';
+
+/** The node card's newer compressed backup, for `decompressBackupStep` (unset on nodes without one). */
+export const COMPRESSED_BACKUP_VARS: Playbook['variables'] = [
+  {
+    name: 'compressedBackup',
+    description: { en: 'a good compressed backup newer than any plain one', 'zh-CN': '比所有未压缩备份都新的有效压缩备份' },
+    from: 'datastore.backups',
+  },
+  { name: 'decompressedBackup', description: { en: 'where it is decompressed to', 'zh-CN': '解压后的位置' }, from: 'datastore.backups' },
+  { name: 'decompressBackupCommand', description: { en: 'the command that decompresses it', 'zh-CN': '解压它的命令' }, from: 'datastore.backups' },
+];
+
+/**
+ * Decompress a good backup the node card found compressed and newer than any plain one (a cron script's
+ * `etcdctl snapshot save … && gzip`): etcdctl restores only a plain file. The card's own command (beside itself,
+ * never over a file, root-only, the backup's time kept), then the session restores from what it wrote. Nodes
+ * without such a backup pass it by (`onlyWhen`).
+ */
+export const decompressBackupStep: PlaybookStep = {
+  ...change({
+    id: 'decompress-backup',
+    title: { en: 'Decompress the newer backup', 'zh-CN': '解压较新的备份' },
+    body: {
+      en: "The node card found a good backup newer than any plain one, but compressed: {{compressedBackup}}. etcdctl snapshot restore takes only a plain file, so this writes it decompressed beside itself as {{decompressedBackup}}: never over an existing file, readable by root only, with the backup's own time. The steps after this restore from it.",
+      'zh-CN':
+        '节点卡片找到了一个比所有未压缩备份都新的有效备份，但它是压缩的：{{compressedBackup}}。etcdctl snapshot restore 只接受未压缩的文件，因此此步骤将其解压到旁边，写为 {{decompressedBackup}}：绝不覆盖已有文件，仅 root 可读，并保留备份自身的时间。之后的步骤从它恢复。',
+    },
+    command: "{{raw:decompressBackupCommand}} && printf 'restore-from %s\\n' {{decompressedBackup}}",
+    touches: ['{{decompressedBackup}}'],
+    backup: ['{{decompressedBackup}}'],
+    risk: {
+      en: 'Needs free space for the decompressed copy (the size of the database, often several times the compressed file). If the disk fills, the command fails and leaves a partial file that the next check refuses; move it away before trying again.',
+      'zh-CN':
+        '需要有足够空间存放解压后的副本（与数据库同样大，常为压缩文件的数倍）。若磁盘写满，命令失败并留下不完整的文件，下一步检查会拒绝它；再次尝试前请先将其移走。',
+    },
+  }),
+  captures: { backup: '^restore-from (/.+)$' },
+  onlyWhen: { variable: 'compressedBackup', otherwise: { key: 'guided.reason.noNewerCompressed' } },
+};
 
 /** Check that the chosen backup restores: SHA-256 trailer present and matching (what `etcdctl snapshot restore` checks). */
 export const checkBackupStep: PlaybookStep = {
@@ -269,10 +308,10 @@ export function restoreSteps(
 }
 
 /**
- * The end every restore playbook shares: check the backup, the restore steps
+ * The end every restore playbook shares: decompress a newer compressed backup where the node card found one, check the backup, the restore steps
  * for `style` (the stop and start steps archive `configFile` first: the
  * unit's EnvironmentFile or the manifest), and where a bad backup leads.
  */
 export function restoreTail(style: 'systemd' | 'static-pod', configFile: string): PlaybookStep[] {
-  return [checkBackupStep, ...restoreSteps(style, { backupBeforeStop: [configFile], backupBeforeStart: [configFile] }), backupBadStep];
+  return [decompressBackupStep, checkBackupStep, ...restoreSteps(style, { backupBeforeStop: [configFile], backupBeforeStart: [configFile] }), backupBadStep];
 }

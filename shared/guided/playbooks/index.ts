@@ -7,7 +7,7 @@
 import type { Playbook } from '../../contract/guided';
 import type { ManagedBy } from '../../contract/node';
 import { backendArchiveSwapCommand } from '../../formats/dqlite/fresh-backend';
-import { restoreTail } from './etcd-restore';
+import { COMPRESSED_BACKUP_VARS, restoreTail } from './etcd-restore';
 import { etcdMemberLost, kindAddresses, quorumAndSpace } from './etcd-members';
 import { change, DATA_DIR_VAR, ETCDCTL_TLS_VAR, explain, MANIFEST_VARS, MEMBER_NAME_VAR, UNIT_VARS } from './steps';
 
@@ -55,6 +55,7 @@ export const systemdEtcdRestore: Playbook = {
       description: { en: 'the snapshot.db to restore (newest good backup)', 'zh-CN': '要恢复的 snapshot.db（最新的有效备份）' },
       from: 'datastore.newestGoodBackup',
     },
+    ...COMPRESSED_BACKUP_VARS,
   ],
   steps: [
     explain(
@@ -96,6 +97,7 @@ export const kubeadmEtcdDb: Playbook = {
     ...ETCD_VARS,
     ...MANIFEST_VARS,
     { name: 'backup', description: { en: 'the snapshot.db to restore', 'zh-CN': '要恢复的 snapshot.db' }, from: 'datastore.newestGoodBackup' },
+    ...COMPRESSED_BACKUP_VARS,
     // Set by the copy-validate step once the copy is verified: the salvage command names it.
     { name: 'copyPath', description: { en: 'the verified copy of the data directory on this machine', 'zh-CN': '数据目录经校验的副本在本机的位置' } },
   ],
@@ -135,12 +137,13 @@ export const kubeadmEtcdDb: Playbook = {
       kind: 'decision',
       title: { en: 'Restore from what?', 'zh-CN': '从哪里恢复？' },
       body: {
-        en: 'The newest good backup on the node card: {{backup}}. Without one, salvage a snapshot.db from the verified copy with this command on this machine (not on the node); the next step uploads it to the node: `lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
+        en: 'The newest good backup on the node card: {{backup}}. Where the card found a newer one that is compressed, the next step decompresses it and the restore uses that. Without any, salvage a snapshot.db from the verified copy with this command on this machine (not on the node); the next step uploads it to the node: `lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
         'zh-CN':
-          '节点卡片中最新的有效备份：{{backup}}。若没有，请在本机（而不是节点上）用下面的命令从经过校验的副本中抢救出 snapshot.db，下一步会将其上传到节点：`lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
+          '节点卡片中最新的有效备份：{{backup}}。若卡片发现了更新的压缩备份，下一步会先解压，恢复将使用解压后的文件。若都没有，请在本机（而不是节点上）用下面的命令从经过校验的副本中抢救出 snapshot.db，下一步会将其上传到节点：`lifeboat salvage {{copyPath}} --snapshot {{copyPath}}.salvaged-snapshot.db`',
       },
       options: [
-        { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'check-backup' },
+        // Through the decompress step: it passes itself by unless the card found a newer compressed backup.
+        { id: 'backup', label: { en: 'The backup the node card names', 'zh-CN': '节点卡片指出的备份' }, goto: 'decompress-backup' },
         { id: 'salvaged', label: { en: 'A snapshot.db salvaged by Lifeboat', 'zh-CN': 'Lifeboat 抢救出的 snapshot.db' }, goto: 'upload-salvaged' },
         { id: 'abandon', label: { en: 'Neither: stop here', 'zh-CN': '都不用：到此为止' }, goto: 'backup-bad' },
       ],
