@@ -111,21 +111,24 @@ type ForeignFile = { told: 'sqlite'; file: string } | (ArchiveTold & { file: str
  * or a folder whose `*.db` file is a SQLite db (k3s's `server/db/` with `state.db`, `state.db-wal`,
  * `state.db-shm`); or null.
  */
-async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<ForeignFile | null> {
+async function foreignFile(dir: DirectorySource, entries: DirEntry[]): Promise<{ found: ForeignFile | null; bytesRead: number }> {
   const files = entries.filter((e) => e.kind === 'file');
   const candidates = entries.length === 1 ? files : files.filter((e) => e.name.endsWith('.db')).slice(0, SQLITE_CANDIDATES_MAX);
+  // The heads read are what the report's "Read N bytes" counts: a told file was read, if only its first bytes.
+  let bytesRead = 0;
   for (const { name: file } of candidates) {
     try {
       const src = await dir.open(file);
       const head = await src.read(0, Math.min(src.size, ARCHIVE_HEAD_BYTES));
-      if (isSqliteHead(head)) return { told: 'sqlite', file };
+      bytesRead += head.length;
+      if (isSqliteHead(head)) return { found: { told: 'sqlite', file }, bytesRead };
       const told = entries.length === 1 ? tellArchive(head, file) : null;
-      if (told) return { ...told, file };
+      if (told) return { found: { ...told, file }, bytesRead };
     } catch {
       // unreadable: said as not a datastore
     }
   }
-  return null;
+  return { found: null, bytesRead };
 }
 
 /** Subfolders looked into for a data directory one level down (a copy of /var/lib holds etcd/ among many others). */
@@ -168,14 +171,18 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
     const report = await validateEtcdDirectory(dir, opts, entries);
     if (report) return report;
   }
-  const foreign = await foreignFile(dir, entries);
+  const { found: foreign, bytesRead } = await foreignFile(dir, entries);
   // The commands name the file where it is: on this machine, or on the node when the folder is read in place.
   const folder = opts.inputDir ?? (opts.nodePath?.origin === 'in-place' ? opts.nodePath.path : undefined);
   const where = (file: string): string => (folder ? `${folder.replace(/\/+$/, '')}/${file}` : file);
-  if (foreign?.told === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0);
-  if (foreign?.told === 'compressed') return aCompressedFile(dir.name, foreign.file, where(foreign.file), foreign.kind, foreign.inner, Date.now() - t0);
-  if (foreign) return anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, Date.now() - t0);
-  const held = await heldBelow(dir, entries);
-  if (held) return holdsOne(dir.name, held.folder, held.kind, where(held.folder), Date.now() - t0);
-  return notADatastore(dir.name, Date.now() - t0);
+  const report = (): ValidationReport => {
+    const elapsed = Date.now() - t0;
+    if (foreign?.told === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), elapsed);
+    if (foreign?.told === 'compressed') return aCompressedFile(dir.name, foreign.file, where(foreign.file), foreign.kind, foreign.inner, elapsed);
+    if (foreign) return anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, elapsed);
+    return notADatastore(dir.name, elapsed);
+  };
+  const held = foreign ? null : await heldBelow(dir, entries);
+  if (held) return { ...holdsOne(dir.name, held.folder, held.kind, where(held.folder), Date.now() - t0), bytesRead };
+  return { ...report(), bytesRead };
 }

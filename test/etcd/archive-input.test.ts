@@ -139,6 +139,8 @@ describe('an archive handed over instead of a data dir', () => {
       const report = await validate(file);
       expect(report.engine).toBe('unknown');
       expect(report.findings.map((f) => f.code)).toEqual(['engine.compressed']);
+      // Its head was read to tell it: the report's "Read N bytes" says so (it said 0).
+      expect(report.bytesRead).toBe(Math.min((await fs.stat(file)).size, 263));
       const params = report.findings[0]!.params!;
       expect(params).toEqual({
         file: name,
