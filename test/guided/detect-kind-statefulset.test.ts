@@ -182,7 +182,7 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
     const grep = card.probes.find((p) => p.id === 'etcd-db-members')!;
     expect(grep.command).toMatch(/^timeout 30 grep -a -o -E '.*' -- \/var\/lib\/etcd\/member\/snap\/db \| sort -u \| head -n 64$/);
     const text = formatNodeCard(card);
-    expect(text).toContain('etcd managed by kind');
+    expect(text).toContain('etcd managed by kind (kubeadm in a container)');
     expect(text).toContain(`peer URLs    MISMATCH (node addresses now: ${pc.nodeAddresses.join(', ')})`);
     expect(text).toContain(`NOT HERE http://${OLD_IP}:2380  (--initial-advertise-peer-urls)`);
     expect(text).toContain(`members from member/snap/db: kind-control-plane ${memberIdHex} http://${OLD_IP}:2380`);
@@ -204,7 +204,7 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
     expect(d.evidence).toContain('restore through the StatefulSet (scale to 0, restore into the volume, scale back), not through systemd');
     expect(d.evidence.some((e) => /^etcd process \d+: ETCD_NAME=etcd-0, ETCD_DATA_DIR=/.test(e))).toBe(true);
     const text = formatNodeCard(card);
-    expect(text).toContain('etcd managed by statefulset, running');
+    expect(text).toContain('etcd managed by a StatefulSet, running');
     expect(text).toContain(`statefulset  default/etcd, pod etcd-0, volume ${volume}`);
     expect(text).toContain('restore through the StatefulSet, not systemd:');
 

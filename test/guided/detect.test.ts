@@ -241,6 +241,9 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
       expect(text.stdout).toContain(
         'WARNING: etcd is set up twice on this node over one data dir, /var/lib/etcd: the systemd unit etcd.service and the static pod /etc/kubernetes/manifests/etcd.yaml.',
       );
+      // Each datastore's manager in words, as the card says it (the JSON keeps the token).
+      expect(text.stdout).toContain('\netcd managed by systemd, ');
+      expect(text.stdout).toContain('\netcd managed by a kubeadm static pod, ');
     } finally {
       await both.stop();
     }

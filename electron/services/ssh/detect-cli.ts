@@ -93,7 +93,9 @@ export function formatNodeCard(card: NodeCard): string {
   if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s db).');
   for (const w of card.warnings ?? []) o.push(`WARNING: ${translateLocal('en', w)}`);
   for (const d of card.datastores) {
-    o.push('', `${d.engine} managed by ${d.managedBy}${d.running === true ? ', running' : d.running === false ? ', NOT running' : ''}`);
+    // In words, as the node card says it ("a kubeadm static pod", not the detector's `static-pod`).
+    const manager = translateLocal('en', { key: `guided.card.managedBy.${d.managedBy}` });
+    o.push('', `${d.engine} managed by ${manager}${d.running === true ? ', running' : d.running === false ? ', NOT running' : ''}`);
     o.push(`  data dir     ${d.dataDir ?? '(not set: etcd uses <name>.etcd in its working directory)'}`);
     if (d.walDir) o.push(`  wal dir      ${d.walDir}`);
     if (d.unit) o.push(`  unit         ${d.unit}`);
