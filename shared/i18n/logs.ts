@@ -223,6 +223,16 @@ export default defineCatalog(
       'bbolt refused {path}: neither of the file’s two meta pages (its first two pages, which say where the data is) is valid. “invalid database”: no bbolt header there, or a file cut short; “checksum error”: both meta checksums are wrong; “version mismatch”: not the format etcd writes. The pages after them usually still hold the keys, and restarting will not fix it.',
     'logs.sig.etcd.bbolt-open-failed.next':
       'Stop etcd and copy the whole data directory off the node; do not delete the db. Validate the copy in Lifeboat: repair rebuilds the db from its leaf pages and the WAL, and salvage writes a snapshot.db to restore from.',
+    'logs.sig.etcd.data-dir-access.title': 'etcd may not open {path} (permission denied)',
+    'logs.sig.etcd.data-dir-access.explain':
+      'etcd stopped because the user it runs as may not open this part of its data directory. The data is not damaged: the files belong to another user, most often root after an etcdctl snapshot restore, a copy or a move run with sudo for an etcd that runs as its own user (User=etcd in the unit), or SELinux refuses them. (etcd 3.4’s default logger says only “error listing data dir” when it may not read the data directory itself.)',
+    'logs.sig.etcd.data-dir-access.next':
+      'Do not restore or delete anything for this. Compare who owns each part of the path (namei -l {path}; ls -ln inside the data directory) with the user etcd runs as (systemctl show -p User etcd; a kubeadm static pod runs as root), give the data directory back to that user with mode 700 (chown -R etcd:etcd DATA_DIR; chmod 700 DATA_DIR), and where root itself is refused, restore its SELinux context (ls -Z; restorecon -R DATA_DIR). Then start etcd again.',
+    'logs.sig.etcd.data-dir-unlisted.title': 'etcd cannot read its data directory {path}',
+    'logs.sig.etcd.data-dir-unlisted.explain':
+      'etcd stopped before reading any data: it could not list the directory. A missing directory is not this (etcd would create one). Almost always the user etcd runs as is not allowed in: the directory belongs to root after an etcdctl snapshot restore or a copy run with sudo, for an etcd that runs as its own user (User=etcd in the unit); else the path is a file, not a directory. etcd 3.4’s default logger does not print which. The data is not damaged.',
+    'logs.sig.etcd.data-dir-unlisted.next':
+      'Do not restore or delete anything for this. Look at the path and who owns each part of it (namei -l {path}; ls -ln {path}) and at the user etcd runs as (systemctl show -p User etcd). Give the directory back to that user with mode 700 (chown -R etcd:etcd {path}; chmod 700 {path}), or point --data-dir at the directory if the path is a file. Then start etcd again.',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd database page {expected} is not what it should be',
     'logs.sig.etcd.bbolt-page-mismatch.explain':
       'bbolt expected page {expected} but the page identifies itself as {actual}. Part of member/snap/db was not written (typical after a power cut).',
@@ -584,6 +594,16 @@ export default defineCatalog(
       'bbolt 拒绝打开 {path}：文件的两个 meta 页（开头两页，记录数据所在位置）都无效。“invalid database”：那里没有 bbolt 文件头，或文件被截短；“checksum error”：两个 meta 页的校验和都不对；“version mismatch”：不是 etcd 写入的格式。之后的页通常仍保存着键，重启无法解决。',
     'logs.sig.etcd.bbolt-open-failed.next':
       '停止 etcd，把整个数据目录拷出节点；不要删除 db。在 Lifeboat 里校验副本：修复会用叶子页和 WAL 重建 db，抢救会写出一个可用于恢复的 snapshot.db。',
+    'logs.sig.etcd.data-dir-access.title': 'etcd 无权打开 {path}（权限被拒绝）',
+    'logs.sig.etcd.data-dir-access.explain':
+      'etcd 停止了，因为运行它的用户无权打开其数据目录中的这一部分。数据本身没有损坏：这些文件属于另一个用户，最常见的是 root——为以自身用户运行的 etcd（单元中 User=etcd）用 sudo 执行了 etcdctl snapshot restore、复制或移动；或者 SELinux 拒绝了访问。（当 etcd 3.4 的默认日志器无权读取数据目录本身时，只会打印“error listing data dir”。）',
+    'logs.sig.etcd.data-dir-access.next':
+      '不要为此恢复或删除任何内容。比较路径上每一部分的属主（namei -l {path}；在数据目录中 ls -ln）与运行 etcd 的用户（systemctl show -p User etcd；kubeadm 静态 Pod 以 root 运行），把数据目录交还给该用户并设为 700 权限（chown -R etcd:etcd DATA_DIR；chmod 700 DATA_DIR）；若连 root 也被拒绝，则恢复其 SELinux 上下文（ls -Z；restorecon -R DATA_DIR）。然后再次启动 etcd。',
+    'logs.sig.etcd.data-dir-unlisted.title': 'etcd 无法读取其数据目录 {path}',
+    'logs.sig.etcd.data-dir-unlisted.explain':
+      'etcd 在读取任何数据之前就停止了：它无法列出该目录。这不是目录缺失（缺失时 etcd 会自行创建）。几乎总是运行 etcd 的用户无权进入：为以自身用户运行的 etcd（单元中 User=etcd）用 sudo 执行了 etcdctl snapshot restore 或复制之后，该目录属于 root；否则就是该路径是文件而不是目录。etcd 3.4 的默认日志器不会打印是哪一种。数据本身没有损坏。',
+    'logs.sig.etcd.data-dir-unlisted.next':
+      '不要为此恢复或删除任何内容。查看该路径及其每一部分的属主（namei -l {path}；ls -ln {path}），以及运行 etcd 的用户（systemctl show -p User etcd）。把目录交还给该用户并设为 700 权限（chown -R etcd:etcd {path}；chmod 700 {path}）；若该路径是文件，则让 --data-dir 指向真正的目录。然后再次启动 etcd。',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd 数据库第 {expected} 页内容不对',
     'logs.sig.etcd.bbolt-page-mismatch.explain':
       'bbolt 期望读到第 {expected} 页，但该页自称是第 {actual} 页。member/snap/db 有一部分没有写进去（断电后很常见）。',

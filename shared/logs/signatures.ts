@@ -260,15 +260,49 @@ export const SIGNATURES: readonly Signature[] = [
     severity: 'critical',
     stage: 'datastore',
     needles: ['cannot open database at', '"msg":"failed to open database"'],
+    // A db etcd may not open (permission denied: a restore run as root) is not a damaged one: etcd.data-dir-access.
     patterns: [
-      /(?<!panic: )cannot open database at (?<path>[^\s()]{1,500}) \((?<error>[^)\n]{1,200})\)/,
-      /"msg":"failed to open database","path":"(?<path>[^"\n]{1,500})","error":"(?<error>[^"\n]{1,200})"/,
+      /(?<!panic: )cannot open database at (?<path>[^\s()]{1,500}) \((?![^)\n]{0,200}permission denied)(?<error>[^)\n]{1,200})\)/,
+      /"msg":"failed to open database","path":"(?<path>[^"\n]{1,500})","error":"(?![^"\n]{0,200}permission denied)(?<error>[^"\n]{1,200})"/,
     ],
     action: 'validate-directory',
     examples: [
       '2026-12-06 13:28:35.713267 C | mvcc/backend: cannot open database at /var/lib/etcd/member/snap/db (checksum error)',
       '{"level":"panic","ts":"2026-12-06T13:28:35.562Z","caller":"backend/backend.go:162","msg":"failed to open database","path":"/var/lib/etcd/member/snap/db","error":"invalid database"}',
     ],
+  },
+  {
+    // etcd may not open its own files: the data dir, or what is in it, belongs to another user than the one etcd runs
+    // as (an `etcdctl snapshot restore` or a copy run with sudo, for a unit with User=etcd), or SELinux refuses it.
+    // The data is not damaged. Each pattern starts at a fatal line (capnslog `C |`, zap fatal or panic), never at
+    // Go's repeat of it after `panic: `, so that one crash counts once.
+    id: 'etcd.data-dir-access',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['permission denied'],
+    patterns: [
+      / C \| [\w/]{1,40}: (?:[\w ]{1,60}: )?(?:openfdat|open|mkdir) (?<path>\/[^\s:"()]{1,500}): permission denied/,
+      / C \| [\w/]{1,40}: cannot open database at [^\s()]{1,500} \(open (?<path>\/[^\s:"()]{1,500}): permission denied\)/,
+      /"level":"(?:fatal|panic)"[^\n]{0,1000}?"error":"(?:[\w ]{1,60}: )?(?:openfdat|open|mkdir) (?<path>\/[^\s:"()]{1,500}): permission denied"/,
+    ],
+    examples: [
+      '2026-12-06 16:29:12.115483 C | etcdserver: create wal error: openfdat /var/lib/etcd/member/wal: permission denied',
+      '2026-12-06 16:29:12.187351 C | mvcc/backend: cannot open database at /var/lib/etcd/member/snap/db (open /var/lib/etcd/member/snap/db: permission denied)',
+      '{"level":"fatal","ts":"2026-12-06T16:29:44.985Z","caller":"etcdmain/etcd.go:562","msg":"failed to list data directory","dir":"/var/lib/etcd","error":"open /var/lib/etcd: permission denied"}',
+    ],
+  },
+  {
+    // etcd 3.4's default logger when it cannot read its data dir at all: it does not print why. A missing dir is
+    // not this (etcd creates it); the user etcd runs as not being allowed in is (a restore run as root makes a
+    // root-only dir), or the path is a file. zap says which, and is told by etcd.data-dir-access or etcd.fatal.
+    id: 'etcd.data-dir-unlisted',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['error listing data dir'],
+    patterns: [/ C \| etcdmain: error listing data dir: (?<path>\S{1,500})/],
+    examples: ['2026-12-06 16:28:53.078576 C | etcdmain: error listing data dir: /var/lib/etcd'],
   },
   {
     id: 'etcd.bbolt-page-mismatch',

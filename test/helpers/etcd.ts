@@ -76,6 +76,8 @@ export interface EtcdOptions {
   /** Override the whole `--initial-cluster` value. */
   initialCluster?: string;
   initialClusterToken?: string;
+  /** Run as this user and group (the test runs as root): etcd as its own user, as a systemd unit with User=etcd runs it. */
+  as?: { uid: number; gid: number };
 }
 
 export interface EtcdEndpoint {
@@ -253,7 +255,11 @@ export async function spawnEtcd(opts: EtcdOptions): Promise<EtcdNode> {
     ...(opts.snapshotCount ? ['--snapshot-count', String(opts.snapshotCount)] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const proc = spawn(ETCD, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: '' } });
+  const proc = spawn(ETCD, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ETCD_UNSUPPORTED_ARCH: '' },
+    ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
+  });
   return new EtcdNode(proc, { name, host: ep.host, clientPort: ep.clientPort, peerPort: ep.peerPort, clientUrl, peerUrl }, opts.dataDir);
 }
 

@@ -61,6 +61,8 @@ describe.skipIf(!haveEtcd)('a three-member etcd 3.4 cluster, recovery gone wrong
     expect(m.fields).toEqual({ address: `${endpoints[0]!.host}:${endpoints[0]!.peerPort}`, port: String(endpoints[0]!.peerPort) });
     // More specific than "etcd stopped: …".
     expect(analysis.counts['etcd.fatal'] ?? 0).toBe(0);
+    // The data is intact: no restore or rebuild playbook is suggested for it.
+    expect(suggestPlaybooks(seen(second.output()), 'etcd')).toEqual([]);
   });
 
   it('a removed member started again on its old data: told on it and on its peers, and the rejoin playbook comes first', async () => {

@@ -4,6 +4,7 @@
  * stop it before the freepages walk (both meta pages refused; a read past the end of a truncated db, SIGBUS) each
  * get a signature of their own with the path and the error etcd printed, not only "a Go program panicked".
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeLogText } from '../../shared/logs';
@@ -103,17 +104,40 @@ describe('etcd 3.4 logs', () => {
     expect(analysis.counts['etcd.fatal'] ?? 0).toBe(0);
   });
 
-  it.skipIf(!haveEtcd).each([
-    ['capnslog', [], 'error listing data dir: DIR'],
-    ['zap', ['--logger=zap'], 'failed to list data directory: readdirent DIR: not a directory'],
-  ])('any other line etcd dies with (%s): "etcd stopped" with what the line says', async (_logger, extraArgs, message) => {
-    const file = `${root}/a-file-not-a-dir-${extraArgs.length}`;
+  it.skipIf(!haveEtcd)('any other line etcd dies with (zap): "etcd stopped" with what the line says', async () => {
+    const file = `${root}/a-file-not-a-dir-zap`;
     await fs.writeFile(file, 'x');
-    const run = await tryStartEtcd({ dataDir: file, ...host, extraArgs });
+    const run = await tryStartEtcd({ dataDir: file, ...host, extraArgs: ['--logger=zap'] });
     expect(run.started).toBe(false);
     const analysis = analyzeLogText('etcd', run.output);
     expect(analysis.counts['etcd.fatal'], run.output).toBe(1);
-    expect(analysis.story[0]).toMatchObject({ signatureId: 'etcd.fatal', fields: { message: message.replace('DIR', file) } });
+    expect(analysis.story[0]).toMatchObject({
+      signatureId: 'etcd.fatal',
+      fields: { message: `failed to list data directory: readdirent ${file}: not a directory` },
+    });
+    // zap says why it could not list the dir: not a permission problem, so not told as one.
+    expect(analysis.counts['etcd.data-dir-access'] ?? 0).toBe(0);
+  });
+
+  it.skipIf(!haveEtcd)('any other line etcd dies with (capnslog): "etcd stopped" with what the line says', async () => {
+    // A member name the initial cluster does not list: nothing more specific says it.
+    const run = await tryStartEtcd({ dataDir: `${root}/unnamed`, ...host, name: 'n2', initialCluster: `n1=http://${host.host}:${host.peerPort}` });
+    expect(run.started).toBe(false);
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.counts['etcd.fatal'], run.output).toBe(1);
+    expect(analysis.story[0]).toMatchObject({
+      signatureId: 'etcd.fatal',
+      fields: { message: 'couldn\'t find local name "n2" in the initial cluster configuration' },
+    });
+  });
+
+  it.skipIf(!haveEtcd)('a data dir path that is a file (capnslog): told as a data dir etcd cannot read, never as damage', async () => {
+    const file = `${root}/a-file-not-a-dir`;
+    await fs.writeFile(file, 'x');
+    const run = await tryStartEtcd({ dataDir: file, ...host });
+    expect(run.output).toContain(`C | etcdmain: error listing data dir: ${file}`);
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.story.map((m) => [m.signatureId, m.fields.path])).toEqual([['etcd.data-dir-unlisted', file]]);
   });
 
   it.skipIf(!haveEtcd)('a db truncated to half: a SIGBUS in bbolt, told as a read past the end of a mapped file', async () => {
@@ -125,6 +149,64 @@ describe('etcd 3.4 logs', () => {
     expect(analysis.counts['runtime.sigbus'], run.output).toBe(1);
     expect(analysis.matches.find((x) => x.signatureId === 'runtime.sigbus')!.fields.address).toMatch(/^0x[0-9a-f]+$/);
     expect(analysis.story.map((s) => s.signatureId)).toContain('runtime.sigbus');
+  });
+});
+
+/**
+ * etcd run as its own user (as a unit with User=etcd runs it) on a data dir where root owns a part: what a restore, a
+ * copy or a move run with sudo leaves. Each is told as a directory etcd may not open, with the path etcd named,
+ * once per crash, never as a damaged db or WAL (the data is intact), and no playbook restores over it.
+ */
+describe.skipIf(!haveEtcd)('etcd 3.4 that may not open its own files', () => {
+  const nobody = {
+    uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })),
+    gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })),
+  };
+  let base = '';
+
+  beforeAll(async () => {
+    base = `${root}/as-nobody`;
+    await fs.mkdir(base);
+    // etcd's user must reach the copies: the temp root is 0700.
+    await fs.chmod(root, 0o755);
+    await fs.chmod(base, 0o755);
+  });
+
+  /** A copy of the golden dir owned by etcd's user, then `rootOwned` (relative paths) given back to root, mode 700. */
+  async function copyOwned(name: string, rootOwned: string[]): Promise<string> {
+    const dir = `${base}/${name}`;
+    await fs.cp(golden, dir, { recursive: true });
+    execFileSync('chown', ['-R', `${nobody.uid}:${nobody.gid}`, dir]);
+    await fs.chmod(dir, 0o700);
+    for (const p of rootOwned) execFileSync('chown', ['0:0', `${dir}/${p}`.replace(/\/$/, '')]);
+    return dir;
+  }
+
+  const cases: [string, string[], string[], (dir: string, wal: string) => string, string][] = [
+    ['the restored dir is root’s (capnslog)', [''], [], (d) => d, 'etcd.data-dir-unlisted'],
+    ['the restored dir is root’s (zap)', [''], ['--logger=zap'], (d) => d, 'etcd.data-dir-access'],
+    ['the db is root’s (capnslog)', ['member/snap/db'], [], (d) => `${d}/member/snap/db`, 'etcd.data-dir-access'],
+    ['the db is root’s (zap)', ['member/snap/db'], ['--logger=zap'], (d) => `${d}/member/snap/db`, 'etcd.data-dir-access'],
+    ['member/ is root’s (capnslog)', ['member'], [], (d) => `${d}/member/snap`, 'etcd.data-dir-access'],
+    ['member/ is root’s (zap)', ['member'], ['--logger=zap'], (d) => `${d}/member/snap`, 'etcd.data-dir-access'],
+    ['the WAL files are root’s (capnslog)', ['member/wal/WAL'], [], (d, wal) => `${d}/member/wal/${wal}`, 'etcd.data-dir-access'],
+  ];
+  it.each(cases)('%s', async (name, rootOwned, extraArgs, pathOf, signature) => {
+    const dir = `${base}/${name.replace(/\W+/g, '-')}`;
+    const wal = (await fs.readdir(`${golden}/member/wal`)).filter((n) => n.endsWith('.wal')).sort()[0]!;
+    await copyOwned(
+      dir.slice(base.length + 1),
+      rootOwned.map((p) => p.replace(/WAL$/, wal)),
+    );
+    const run = await tryStartEtcd({ dataDir: dir, ...host, extraArgs, as: nobody });
+    expect(run.started, run.output).toBe(false);
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.counts[signature], run.output).toBe(1);
+    expect(analysis.matches.find((m) => m.signatureId === signature)!.fields.path).toBe(pathOf(dir, wal));
+    // Not damage: no db or WAL signature, and so no restore playbook offered for it.
+    const seen = Object.keys(analysis.counts).filter((id) => analysis.counts[id]! > 0);
+    expect(seen.filter((id) => /bbolt|wal-|snap-/.test(id))).toEqual([]);
+    expect(suggestPlaybooks(seen, 'etcd').map((p) => p.id)).toEqual([]);
   });
 });
 

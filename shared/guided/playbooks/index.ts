@@ -341,10 +341,18 @@ const MANAGED_BY: Readonly<Record<string, readonly ManagedBy[]>> = {
  * and those written for another one last: a systemd-run etcd must not be
  * offered the kubeadm static-pod playbook first.
  */
+/**
+ * Failures whose data is intact, fixed on the node without a playbook (ownership, a second etcd on the port): with
+ * one of these and no playbook's own, none is suggested, rather than every playbook of the engine, which all
+ * restore or rebuild.
+ */
+const DATA_INTACT_SIGNATURES = new Set(['etcd.data-dir-access', 'etcd.data-dir-unlisted', 'runtime.port-in-use']);
+
 export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd' | 'dqlite' | null, managedBy: ManagedBy | null = null): Playbook[] {
   const seen = new Set(signatureIds);
   const matched = PLAYBOOKS.filter((p) => p.signatures.some((s) => seen.has(s)));
-  const found = matched.length ? matched : engine ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
+  const intact = signatureIds.some((s) => DATA_INTACT_SIGNATURES.has(s));
+  const found = matched.length ? matched : engine && !intact ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
   if (!managedBy) return found;
   const rank = (p: Playbook): number => {
     const fits = MANAGED_BY[p.id];
