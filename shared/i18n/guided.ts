@@ -53,10 +53,13 @@ export const en = {
     'etcd is set up twice on this node: the systemd unit {unit} (data dir {unitDir}) and the static pod {manifest} (data dir {podDir}). Only one can hold etcd’s ports; the other dies with “bind: address already in use”. Find out which one the cluster uses (its members’ peer URLs, which data dir holds the newest data) and disable the other before any recovery step.',
   'guided.card.warn.twoEtcdSameDir':
     'etcd is set up twice on this node over one data dir, {unitDir}: the systemd unit {unit} and the static pod {manifest}. Only one can hold etcd’s ports (the other dies with “bind: address already in use”), and whichever starts writes that directory. Disable one of them before any recovery step, or the other will start on the restored directory behind your back.',
+  'guided.card.warn.foreignOwner':
+    '{unit} runs etcd as {user}, but {count} path(s) in its data directory belong to another user: {paths}. etcd stops at start-up with “permission denied” (etcd 3.4’s default logger: “error listing data dir”), though the data is intact; this is what a restore, copy or move run with sudo leaves. Give them back before etcd starts, with the command below.',
   'guided.card.problem.noTool': 'compressed with {kind}, which is not installed on the node: not checked',
   'guided.card.problem.compressedCorrupt': 'compressed with {kind}, and the compressed file is damaged ({kind} -t fails)',
   'guided.card.validCompressed': 'restores once decompressed ({kind})',
   'guided.card.decompress': 'Decompress it',
+  'guided.card.fixCommand': 'Give them back',
   'guided.card.newerCompressed':
     'A newer good backup is compressed with {kind}: {path}. etcdctl restores only a plain file: decompress it beside itself as root (this writes one new file, never over another, with the backup’s time), then detect again to restore from it:',
   'guided.card.gap.unreadable': 'could not read {path} ({error})',
@@ -206,10 +209,13 @@ export const zhCN: Record<keyof typeof en, string> = {
     '此节点上 etcd 被配置了两次：systemd 单元 {unit}（数据目录 {unitDir}）和静态 Pod {manifest}（数据目录 {podDir}）。只有一个能占用 etcd 的端口，另一个会因“bind: address already in use”而退出。请先查明集群使用的是哪一个（成员的对等 URL、哪个数据目录的数据最新），并在任何恢复步骤之前停用另一个。',
   'guided.card.warn.twoEtcdSameDir':
     '此节点上 etcd 在同一个数据目录 {unitDir} 上被配置了两次：systemd 单元 {unit} 和静态 Pod {manifest}。只有一个能占用 etcd 的端口（另一个会因“bind: address already in use”而退出），而先启动的那个会写入该目录。请在任何恢复步骤之前停用其中一个，否则另一个会在你不知情时在恢复后的目录上启动。',
+  'guided.card.warn.foreignOwner':
+    '{unit} 以 {user} 身份运行 etcd，但其数据目录中有 {count} 个路径属于其他用户：{paths}。etcd 启动时会因“permission denied”而停止（etcd 3.4 的默认日志器：“error listing data dir”），尽管数据完好；用 sudo 执行恢复、复制或移动后就会这样。请在 etcd 启动之前用下面的命令把它们交还。',
   'guided.card.problem.noTool': '用 {kind} 压缩，但节点上没有安装该工具：未检查',
   'guided.card.problem.compressedCorrupt': '用 {kind} 压缩，且压缩文件已损坏（{kind} -t 失败）',
   'guided.card.validCompressed': '解压后可恢复（{kind}）',
   'guided.card.decompress': '解压',
+  'guided.card.fixCommand': '交还属主',
   'guided.card.newerCompressed':
     '有一个更新的有效备份是用 {kind} 压缩的：{path}。etcdctl 只能恢复未压缩的文件：请以 root 身份把它解压到原文件旁边（只写出一个新文件，绝不覆盖已有文件，并沿用备份的时间），然后重新检测，即可从它恢复：',
   'guided.card.gap.unreadable': '无法读取 {path}（{error}）',

@@ -12,6 +12,7 @@ import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../format
 import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
+import { foreignOwnedProbeCommand, parseForeignOwnedProbe } from './ownership';
 import { translateLocal } from '../i18n';
 import type { LocalText } from '../contract/text';
 import {
@@ -215,6 +216,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
 
   // systemd-managed etcd (KubeKey, kubespray, by hand). Configurations are kept to plan restores once backups are known.
   const etcdConfigs: EtcdMemberConfig[] = [];
+  const unitUsers = new Map<string, { user: string; group: string | null }>();
   for (const unit of unitNames.filter((u) => u.startsWith('etcd'))) {
     const text = unitCat?.stdout ?? '';
     const uf = parseSystemctlCat(text).get(unit.replace(/\.service$/, ''));
@@ -233,6 +235,10 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     }
     const cfg = parseSystemdUnit(unitSection(text, unit), unit, envTexts);
     etcdConfigs.push(cfg);
+    // The user etcd runs as (the last User= wins, drop-ins included); unset is root, who may open anything.
+    const runsAs = uf.entries.filter((e) => e.section === 'Service' && e.key === 'User').at(-1)?.value;
+    const runsAsGroup = uf.entries.filter((e) => e.section === 'Service' && e.key === 'Group').at(-1)?.value;
+    if (runsAs && runsAs !== 'root' && runsAs !== '0') unitUsers.set(unit, { user: runsAs, group: runsAsGroup ?? null });
     const state = activeState.get(unit);
     datastores.push({
       engine: 'etcd',
@@ -484,6 +490,27 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     gap({ key: 'guided.card.gap.orphanBackups' });
   }
   const warnings = twoEtcdWarning(datastores);
+  // An etcd that runs as its own user and a data dir someone else owns (a restore run with sudo): it will not start.
+  for (const d of datastores) {
+    const runs = d.unit ? unitUsers.get(d.unit) : undefined;
+    if (!runs || !d.dataDir?.startsWith('/')) continue;
+    const dirs = [d.dataDir, ...(d.walDir?.startsWith('/') ? [d.walDir] : [])];
+    const probe = await p.run(`ownership:${d.dataDir}`, foreignOwnedProbeCommand(dirs, runs.user));
+    const owned = parseForeignOwnedProbe(probe.stdout);
+    if (!owned || owned.count === 0) continue;
+    const owner = runs.group ? `${runs.user}:${runs.group}` : `${runs.user}:`;
+    warnings.push({
+      key: 'guided.card.warn.foreignOwner',
+      params: {
+        unit: d.unit!,
+        user: runs.user,
+        dataDir: d.dataDir,
+        count: owned.count,
+        paths: owned.paths.map((x) => `${x.path} (${x.owner})`).join(', '),
+        command: `chown -R ${quoteIfNeeded(owner)} ${dirs.map(quoteIfNeeded).join(' ')}`,
+      },
+    });
+  }
 
   // --- disk where the data lives
   const disk: NodeCard['disk'] = [];

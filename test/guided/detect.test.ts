@@ -15,7 +15,7 @@ import { CLI, ensureBuilt, runNode, type RunResult } from '../cli/fixtures';
 import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
-import { twoEtcdFiles } from '../helpers/guided-node';
+import { kubekeyEtcdFiles, servedKeys, SYSTEMD_ETCD_UNIT, twoEtcdFiles } from '../helpers/guided-node';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 
@@ -248,6 +248,56 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
       await both.stop();
     }
   }, 120_000);
+
+  it('warns when etcd runs as its own user and root owns part of its data dir, with the chown that lets it start', async () => {
+    // A restore or copy run with sudo for a unit with User=etcd: the db is root's, etcd (really run as etcd) stops.
+    const g = await makeGolden(path.join(tmp, 'owned'), { keys: 20 });
+    const files = kubekeyEtcdFiles(g.endpoint, { clusterState: 'existing' });
+    files['/etc/systemd/system/etcd.service'] = SYSTEMD_ETCD_UNIT.replace('User=root', 'User=etcd');
+    const owned = await startRealisticNode({ files, copies: { '/var/lib/etcd': g.dir } });
+    try {
+      await owned.sshd.authorize(key.publicLine);
+      const setUp = await owned.exec(
+        'chown -R etcd:etcd /var/lib/etcd && chown root:root /var/lib/etcd/member/snap/db && systemctl start etcd; sleep 2; systemctl is-active etcd',
+      );
+      expect(setUp.stdout).toMatch(/inactive/);
+      const journal = await owned.exec('journalctl -u etcd --no-pager');
+      expect(journal.stdout).toContain('/var/lib/etcd/member/snap/db: permission denied');
+
+      let r = await detect(owned, ['--sudo', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const card = JSON.parse(r.stdout) as NodeCard;
+      expect(card.warnings).toEqual([
+        {
+          key: 'guided.card.warn.foreignOwner',
+          params: {
+            unit: 'etcd.service',
+            user: 'etcd',
+            dataDir: '/var/lib/etcd',
+            count: 1,
+            paths: '/var/lib/etcd/member/snap/db (root)',
+            command: 'chown -R etcd: /var/lib/etcd',
+          },
+        },
+      ]);
+      expect(translateLocal('zh-CN', card.warnings![0]!)).toContain('etcd.service 以 etcd 身份运行 etcd，但其数据目录中有 1 个路径属于其他用户');
+      const text = await detect(owned, ['--sudo']);
+      expect(text.stdout).toContain(
+        'WARNING: etcd.service runs etcd as etcd, but 1 path(s) in its data directory belong to another user: /var/lib/etcd/member/snap/db (root).',
+      );
+      expect(text.stdout).toContain('\n  chown -R etcd: /var/lib/etcd\n');
+
+      // The command as given, then etcd (as etcd) starts and serves every key; the card has nothing more to say.
+      const fixed = await owned.exec(`${card.warnings![0]!.params!.command} && systemctl start etcd`);
+      expect(fixed.code, fixed.stderr).toBe(0);
+      await expect.poll(async () => (await owned.exec('systemctl is-active etcd')).stdout.trim(), { timeout: 20_000 }).toBe('active');
+      await expect.poll(async () => (await servedKeys(g.endpoint.clientUrl)).size, { timeout: 20_000 }).toBe(20);
+      r = await detect(owned, ['--sudo', '--json']);
+      expect((JSON.parse(r.stdout) as NodeCard).warnings).toBeUndefined();
+    } finally {
+      await owned.stop();
+    }
+  }, 180_000);
 
   it('finds the kubeadm static pod, its data dir and member name, and that it runs (report 2)', async () => {
     // The kubelet stand-in starts etcd from the manifest within a second or two.

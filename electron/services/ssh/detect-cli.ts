@@ -91,7 +91,10 @@ export function formatNodeCard(card: NodeCard): string {
     );
   if (card.addresses.length) o.push(`  addresses ${card.addresses.join(', ')}`);
   if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s db).');
-  for (const w of card.warnings ?? []) o.push(`WARNING: ${translateLocal('en', w)}`);
+  for (const w of card.warnings ?? []) {
+    o.push(`WARNING: ${translateLocal('en', w)}`);
+    if (w.params?.command) o.push(`  ${w.params.command}`);
+  }
   for (const d of card.datastores) {
     // In words, as the node card says it ("a kubeadm static pod", not the detector's `static-pod`).
     const manager = translateLocal('en', { key: `guided.card.managedBy.${d.managedBy}` });
