@@ -243,6 +243,11 @@ export default defineCatalog(
       'The leader says entries up to {tocommit} are committed, but this member only has its log up to {lastIndex}. The member kept its identity but its WAL was lost or truncated (a wiped or replaced volume).',
     'logs.sig.etcd.tocommit-out-of-range.next':
       'Do not force this member to start. If the other members have quorum, remove this member and add it back with an empty data directory; otherwise restore from a snapshot.',
+    'logs.sig.etcd.bootstrap-flags.title': 'etcd is setting up member {name} from scratch, and its flags disagree',
+    'logs.sig.etcd.bootstrap-flags.explain':
+      'etcd compares --name and --initial-advertise-peer-urls with --initial-cluster only when it creates a member: when its data directory holds none (or in etcdctl snapshot restore). If this member ran before, etcd does not see its data: the data directory is empty, was moved aside, or --data-dir points elsewhere (a restore written to another folder, a volume not mounted). Editing the flags until it starts would make a new, empty member.',
+    'logs.sig.etcd.bootstrap-flags.next':
+      'Look at the data directory first (ls -l DATA_DIR/member; the --data-dir in the unit, its EnvironmentFile or the static pod manifest). If the data is elsewhere, point etcd at it; if this is a restore, give etcdctl snapshot restore the member’s own --name and the --initial-cluster entry with its peer URL exactly as --initial-advertise-peer-urls says it.',
     'logs.sig.etcd.already-bootstrapped.title': 'Member {memberId} was already part of the cluster',
     'logs.sig.etcd.already-bootstrapped.explain':
       'This member started with no data and --initial-cluster-state=new, but the cluster already knows member {memberId}. Its data directory was lost (tmpfs, a new volume).',
@@ -612,6 +617,11 @@ export default defineCatalog(
     'logs.sig.etcd.tocommit-out-of-range.explain':
       'Leader 说索引 {tocommit} 之前的条目都已提交，但这个成员的日志只到 {lastIndex}。成员身份还在，WAL 却丢失或被截断了（数据卷被清空或替换）。',
     'logs.sig.etcd.tocommit-out-of-range.next': '不要强行启动这个成员。如果其他成员仍有法定人数，把它从集群移除，再用空数据目录重新加入；否则从快照恢复。',
+    'logs.sig.etcd.bootstrap-flags.title': 'etcd 正在从头创建成员 {name}，而其参数互相矛盾',
+    'logs.sig.etcd.bootstrap-flags.explain':
+      '只有在创建成员时（数据目录中没有成员，或执行 etcdctl snapshot restore 时），etcd 才会把 --name 和 --initial-advertise-peer-urls 与 --initial-cluster 比较。如果此成员以前运行过，说明 etcd 看不到它的数据：数据目录为空、已被移到一旁，或 --data-dir 指向了别处（恢复写到了另一个文件夹、卷没有挂载）。反复修改参数直到它启动，只会得到一个新的空成员。',
+    'logs.sig.etcd.bootstrap-flags.next':
+      '先检查数据目录（ls -l DATA_DIR/member；以及单元、其 EnvironmentFile 或静态 Pod 清单中的 --data-dir）。如果数据在别处，让 etcd 指向它；如果这是一次恢复，请给 etcdctl snapshot restore 提供该成员自己的 --name，并让 --initial-cluster 中该成员的对等 URL 与 --initial-advertise-peer-urls 完全一致。',
     'logs.sig.etcd.already-bootstrapped.title': '成员 {memberId} 早已是集群的一员',
     'logs.sig.etcd.already-bootstrapped.explain':
       '这个成员以空数据、--initial-cluster-state=new 启动，但集群里已经有成员 {memberId}。它的数据目录丢了（tmpfs 或换了新卷）。',

@@ -333,6 +333,26 @@ export const SIGNATURES: readonly Signature[] = [
     examples: ['etcdmain: member 8e9e05c52164694d has already been bootstrapped'],
   },
   {
+    // etcd checks --name and --initial-advertise-peer-urls against --initial-cluster only while bootstrapping: with
+    // no member in its data dir (or in `etcdctl snapshot restore`, which bootstraps one). On a member that ran
+    // before, that means etcd does not see its data. Capnslog, zap (quotes escaped) and etcdctl print the same text.
+    id: 'etcd.bootstrap-flags',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ["couldn't find local name", 'but missing from --initial-advertise-peer-urls'],
+    // zap says it twice, as a warning ("failed to start etcd") and then as the fatal line: the fatal one counts.
+    patterns: [
+      /(?<!"level":"warn"[^\n]{0,300})couldn't find local name \\?"(?<name>[^"\\\s]{1,200})\\?" in the initial cluster configuration/,
+      /(?<!"level":"warn"[^\n]{0,300})--initial-cluster has (?<member>[^\s=]{1,200})=(?<clusterUrl>[^\s,]{1,300}) but missing from --initial-advertise-peer-urls=(?<advertised>[^\s(]{1,300})/,
+    ],
+    derive: (f) => ({ name: f.name ?? f.member ?? '' }),
+    examples: [
+      '2026-12-06 16:41:34.543648 C | etcdmain: couldn\'t find local name "n2" in the initial cluster configuration',
+      '2026-12-06 16:41:34.581444 C | etcdmain: --initial-cluster has n1=http://10.0.0.8:2380 but missing from --initial-advertise-peer-urls=http://10.0.0.9:2380 (resolved urls: "http://10.0.0.9:2380" != "http://10.0.0.8:2380")',
+    ],
+  },
+  {
     // A WAL record whose bytes do not decode (walpb.Record): etcd 3.4 logs only the protobuf error, from etcdmain.
     id: 'etcd.wal-undecodable',
     engine: 'etcd',

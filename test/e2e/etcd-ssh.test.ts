@@ -4,8 +4,11 @@
  * /var/lib/etcd (0700 dirs, 0600 files). Validate in place through sudo
  * gives local validation's verdict and etcd's own fatal text; the page map,
  * a page, a WAL record and a key are then read over the same connection
- * (member/wal and member/snap included). Copy out through sudo opens the
- * copy's etcd report. The node's files are only read.
+ * (member/wal and member/snap included). Its WAL lives on another disk,
+ * linked back as member/wal, as operators set it up: the report says so, in
+ * English and Chinese, and reads the records through the link. Copy out
+ * through sudo follows it and opens the copy's etcd report, with plain
+ * folders. The node's files are only read.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +28,7 @@ let tmp: string;
 let sshd: SshdInstance;
 let app: WebApp;
 let rootOnly: string;
+let walDisk: string;
 let before: Record<string, string>;
 let expectedVerdict: string;
 
@@ -51,7 +55,12 @@ beforeAll(async () => {
   await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
   rootOnly = path.join(tmp, 'node', 'var', 'lib', 'etcd');
   await rootOnlyCopy(SAMPLE, rootOnly);
-  before = await hashTree(rootOnly);
+  // The WAL on a disk of its own, linked back where etcd looks for it.
+  walDisk = path.join(tmp, 'node', 'mnt', 'wal-disk', 'wal');
+  await fs.mkdir(path.dirname(walDisk), { recursive: true, mode: 0o700 });
+  await fs.rename(path.join(rootOnly, 'member', 'wal'), walDisk);
+  await fs.symlink(walDisk, path.join(rootOnly, 'member', 'wal'));
+  before = { ...(await hashTree(rootOnly)), ...(await hashTree(walDisk)) };
   expectedVerdict = verdictOf(await validateLocally(rootOnly)).kind;
   app = await startWebApp(await sshAppPaths(tmp, sshd));
 }, 300_000);
@@ -61,7 +70,7 @@ afterAll(async () => {
   await sshd?.stop();
   await sudoers.remove();
   if (tmp) {
-    expect(await hashTree(rootOnly)).toEqual(before);
+    expect({ ...(await hashTree(rootOnly)), ...(await hashTree(walDisk)) }).toEqual(before);
     await fs.rm(tmp, { recursive: true, force: true });
   }
 });
@@ -85,6 +94,14 @@ describe.skipIf(!canRun)('etcd data dir on a node through sudo in Chromium (web 
     expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
     expect(await verdict.innerText()).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
     expect(await verdict.innerText()).toContain(`${sshd.user}@127.0.0.1:${rootOnly}`);
+    // The WAL's link is said, in both languages, and read through (the records below come from it).
+    const link = page.getByTestId('findings').locator('[data-code="layout.link"]');
+    expect(await link.innerText()).toContain(`member/wal is a symbolic link to ${walDisk}: etcd reads through it, and so does Lifeboat.`);
+    await page.getByTestId('language-button').click();
+    await link.getByText(`member/wal 是指向 ${walDisk} 的符号链接`).waitFor();
+    await link.scrollIntoViewIfNeeded();
+    await screenshot(page, 'etcd-ssh-wal-link-zh', false);
+    await page.getByTestId('language-button').click();
 
     // Read on demand over the same connection: page 0 and its parent, a WAL record, a key.
     await page.getByTestId('page-next-problem').click();
@@ -118,6 +135,8 @@ describe.skipIf(!canRun)('etcd data dir on a node through sudo in Chromium (web 
     expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
     expect(await page.getByTestId('prompt-input-0').count()).toBe(0);
     await page.getByTestId('page-map').waitFor({ timeout: 30_000 });
+    // The copy followed the link: its WAL is a plain folder, so there is no link to tell of.
+    expect(await page.getByTestId('findings').locator('[data-code="layout.link"]').count()).toBe(0);
     expect(await page.locator('body').innerText()).not.toContain(sshd.password);
   });
 });

@@ -4,7 +4,7 @@
  * stop it before the freepages walk (both meta pages refused; a read past the end of a truncated db, SIGBUS) each
  * get a signature of their own with the path and the error etcd printed, not only "a Go program panicked".
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeLogText } from '../../shared/logs';
@@ -120,16 +120,54 @@ describe('etcd 3.4 logs', () => {
   });
 
   it.skipIf(!haveEtcd)('any other line etcd dies with (capnslog): "etcd stopped" with what the line says', async () => {
-    // A member name the initial cluster does not list: nothing more specific says it.
-    const run = await tryStartEtcd({ dataDir: `${root}/unnamed`, ...host, name: 'n2', initialCluster: `n1=http://${host.host}:${host.peerPort}` });
+    // A lone new member told to join an existing cluster: it finds no peer to ask. Nothing more specific says it.
+    const run = await tryStartEtcd({ dataDir: `${root}/joins-nobody`, ...host, clusterState: 'existing' });
     expect(run.started).toBe(false);
     const analysis = analyzeLogText('etcd', run.output);
     expect(analysis.counts['etcd.fatal'], run.output).toBe(1);
     expect(analysis.story[0]).toMatchObject({
       signatureId: 'etcd.fatal',
-      fields: { message: 'couldn\'t find local name "n2" in the initial cluster configuration' },
+      fields: { message: 'cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs' },
     });
   });
+
+  // A member set up from scratch whose flags disagree: etcd on an empty data dir, and etcdctl snapshot restore.
+  const peer = () => `http://${host.host}:${host.peerPort}`;
+  const bootstrapCases: [string, string[], () => { name: string; initialCluster: string }, Record<string, string>][] = [
+    ['a name --initial-cluster does not list (capnslog)', [], () => ({ name: 'n2', initialCluster: `n1=${peer()}` }), { name: 'n2' }],
+    ['a name --initial-cluster does not list (zap)', ['--logger=zap'], () => ({ name: 'n2', initialCluster: `n1=${peer()}` }), { name: 'n2' }],
+    [
+      'a peer URL --initial-cluster gives otherwise (capnslog)',
+      [],
+      () => ({ name: 'n1', initialCluster: 'n1=http://127.0.0.254:2380' }),
+      { name: 'n1', clusterUrl: 'http://127.0.0.254:2380' },
+    ],
+    [
+      'a peer URL --initial-cluster gives otherwise (zap)',
+      ['--logger=zap'],
+      () => ({ name: 'n1', initialCluster: 'n1=http://127.0.0.254:2380' }),
+      { name: 'n1', clusterUrl: 'http://127.0.0.254:2380' },
+    ],
+  ];
+  it.skipIf(!haveEtcd).each(bootstrapCases)(
+    '%s: told as a member set up from scratch, in etcd and in etcdctl snapshot restore',
+    async (name, extraArgs, flags, fields) => {
+      const dir = `${root}/scratch-${name.replace(/\W+/g, '-')}`;
+      const { name: member, initialCluster } = flags();
+      const run = await tryStartEtcd({ dataDir: dir, ...host, name: member, initialCluster, extraArgs });
+      expect(run.started).toBe(false);
+      for (const output of [
+        run.output,
+        // etcdctl checks the same flags before it writes anything, and says it the same way.
+        restoreOutput(['--name', member, '--initial-cluster', initialCluster, '--initial-advertise-peer-urls', peer(), '--data-dir', `${dir}-restored`]),
+      ]) {
+        const analysis = analyzeLogText('etcd', output);
+        expect(analysis.counts['etcd.bootstrap-flags'], output).toBe(1);
+        expect(analysis.matches.find((m) => m.signatureId === 'etcd.bootstrap-flags')!.fields).toMatchObject(fields);
+        expect(analysis.counts['etcd.fatal'] ?? 0).toBe(0);
+      }
+    },
+  );
 
   it.skipIf(!haveEtcd)('a data dir path that is a file (capnslog): told as a data dir etcd cannot read, never as damage', async () => {
     const file = `${root}/a-file-not-a-dir`;
@@ -209,6 +247,16 @@ describe.skipIf(!haveEtcd)('etcd 3.4 that may not open its own files', () => {
     expect(suggestPlaybooks(seen, 'etcd').map((p) => p.id)).toEqual([]);
   });
 });
+
+/** What `etcdctl snapshot restore` prints with these flags (it checks them before reading the snapshot). */
+function restoreOutput(flags: string[]): string {
+  const r = spawnSync('etcdctl', ['snapshot', 'restore', `${root}/no-such-snapshot.db`, ...flags], {
+    encoding: 'utf8',
+    env: { ...process.env, ETCDCTL_API: '3' },
+    timeout: 20_000,
+  });
+  return `${r.stdout}${r.stderr}`;
+}
 
 function flip(db: Buffer, offsets: number[]): Buffer {
   const out = Buffer.from(db);
