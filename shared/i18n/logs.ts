@@ -248,6 +248,11 @@ export default defineCatalog(
       'etcd compares --name and --initial-advertise-peer-urls with --initial-cluster only when it creates a member: when its data directory holds none (or in etcdctl snapshot restore). If this member ran before, etcd does not see its data: the data directory is empty, was moved aside, or --data-dir points elsewhere (a restore written to another folder, a volume not mounted). Editing the flags until it starts would make a new, empty member.',
     'logs.sig.etcd.bootstrap-flags.next':
       'Look at the data directory first (ls -l DATA_DIR/member; the --data-dir in the unit, its EnvironmentFile or the static pod manifest). If the data is elsewhere, point etcd at it; if this is a restore, give etcdctl snapshot restore the member’s own --name and the --initial-cluster entry with its peer URL exactly as --initial-advertise-peer-urls says it.',
+    'logs.sig.etcd.join-no-peers.title': 'A member with no data tried to join its cluster, and no peer answered',
+    'logs.sig.etcd.join-no-peers.explain':
+      'With --initial-cluster-state=existing (kubeadm sets it on every control-plane node it joins) and no member in its data directory, etcd asks the peers in --initial-cluster who the cluster is; none answered. On a member that ran before, that says two things: its data directory is empty (lost, moved aside, or --data-dir points elsewhere), and the other members are down or out of reach.',
+    'logs.sig.etcd.join-no-peers.next':
+      'Look at this member’s data directory first (ls -l DATA_DIR/member). Then bring up the members that still have their data so that the cluster has quorum (etcdctl endpoint status on each); with none left, rebuild from the member with the newest data (--force-new-cluster). Re-add this one afterwards as a new member with an empty data directory (member remove, member add), never from another member’s copy.',
     'logs.sig.etcd.already-bootstrapped.title': 'Member {memberId} was already part of the cluster',
     'logs.sig.etcd.already-bootstrapped.explain':
       'This member started with no data and --initial-cluster-state=new, but the cluster already knows member {memberId}. Its data directory was lost (tmpfs, a new volume).',
@@ -622,6 +627,11 @@ export default defineCatalog(
       '只有在创建成员时（数据目录中没有成员，或执行 etcdctl snapshot restore 时），etcd 才会把 --name 和 --initial-advertise-peer-urls 与 --initial-cluster 比较。如果此成员以前运行过，说明 etcd 看不到它的数据：数据目录为空、已被移到一旁，或 --data-dir 指向了别处（恢复写到了另一个文件夹、卷没有挂载）。反复修改参数直到它启动，只会得到一个新的空成员。',
     'logs.sig.etcd.bootstrap-flags.next':
       '先检查数据目录（ls -l DATA_DIR/member；以及单元、其 EnvironmentFile 或静态 Pod 清单中的 --data-dir）。如果数据在别处，让 etcd 指向它；如果这是一次恢复，请给 etcdctl snapshot restore 提供该成员自己的 --name，并让 --initial-cluster 中该成员的对等 URL 与 --initial-advertise-peer-urls 完全一致。',
+    'logs.sig.etcd.join-no-peers.title': '一个没有数据的成员尝试加入集群，但没有对等成员应答',
+    'logs.sig.etcd.join-no-peers.explain':
+      '在 --initial-cluster-state=existing（kubeadm 为其加入的每个控制平面节点都这样设置）且数据目录中没有成员时，etcd 会向 --initial-cluster 中的对等成员询问集群信息；没有任何成员应答。如果此成员以前运行过，这说明两件事：它的数据目录是空的（丢失、被移到一旁，或 --data-dir 指向了别处），并且其他成员已停止或无法访问。',
+    'logs.sig.etcd.join-no-peers.next':
+      '先检查此成员的数据目录（ls -l DATA_DIR/member）。然后启动仍保有数据的成员，使集群恢复法定人数（在每个成员上运行 etcdctl endpoint status）；若一个也不剩，则从数据最新的成员用 --force-new-cluster 重建。之后再把此成员作为新成员、以空数据目录重新加入（member remove、member add），切勿使用其他成员的副本。',
     'logs.sig.etcd.already-bootstrapped.title': '成员 {memberId} 早已是集群的一员',
     'logs.sig.etcd.already-bootstrapped.explain':
       '这个成员以空数据、--initial-cluster-state=new 启动，但集群里已经有成员 {memberId}。它的数据目录丢了（tmpfs 或换了新卷）。',

@@ -353,6 +353,18 @@ export const SIGNATURES: readonly Signature[] = [
     ],
   },
   {
+    // A member with nothing in its data dir and --initial-cluster-state=existing (kubeadm joins every control-plane
+    // member so) asks the peers in --initial-cluster who the cluster is, and none answers. zap also says it as a
+    // warning first; the fatal line counts.
+    id: 'etcd.join-no-peers',
+    engine: 'etcd',
+    severity: 'critical',
+    stage: 'datastore',
+    needles: ['cannot fetch cluster info from peer urls'],
+    patterns: [/(?<!"level":"warn"[^\n]{0,300})cannot fetch cluster info from peer urls: (?<error>[^"\n]{1,200})/],
+    examples: ['2026-12-06 16:52:39.994968 C | etcdmain: cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs'],
+  },
+  {
     // A WAL record whose bytes do not decode (walpb.Record): etcd 3.4 logs only the protobuf error, from etcdmain.
     id: 'etcd.wal-undecodable',
     engine: 'etcd',

@@ -120,15 +120,34 @@ describe('etcd 3.4 logs', () => {
   });
 
   it.skipIf(!haveEtcd)('any other line etcd dies with (capnslog): "etcd stopped" with what the line says', async () => {
-    // A lone new member told to join an existing cluster: it finds no peer to ask. Nothing more specific says it.
-    const run = await tryStartEtcd({ dataDir: `${root}/joins-nobody`, ...host, clusterState: 'existing' });
+    // A --wal-dir under a file: nothing more specific says it.
+    const file = `${root}/a-file-for-a-wal-dir`;
+    await fs.writeFile(file, 'x');
+    const run = await tryStartEtcd({ dataDir: `${root}/wal-under-a-file`, ...host, extraArgs: ['--wal-dir', `${file}/wal`] });
     expect(run.started).toBe(false);
     const analysis = analyzeLogText('etcd', run.output);
     expect(analysis.counts['etcd.fatal'], run.output).toBe(1);
     expect(analysis.story[0]).toMatchObject({
       signatureId: 'etcd.fatal',
-      fields: { message: 'cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs' },
+      fields: { message: `create wal error: mkdir ${file}: not a directory` },
     });
+  });
+
+  it.skipIf(!haveEtcd).each([
+    ['capnslog', []],
+    ['zap', ['--logger=zap']],
+  ])('a member with no data joining a cluster none of whose peers answers (%s): told once, leading to the member playbooks', async (_logger, extraArgs) => {
+    const run = await tryStartEtcd({ dataDir: `${root}/joins-nobody-${extraArgs.length}`, ...host, clusterState: 'existing', extraArgs });
+    expect(run.started).toBe(false);
+    const analysis = analyzeLogText('etcd', run.output);
+    expect(analysis.counts['etcd.join-no-peers'], run.output).toBe(1);
+    expect(analysis.story[0]).toMatchObject({
+      signatureId: 'etcd.join-no-peers',
+      fields: { error: 'could not retrieve cluster information from the given URLs' },
+    });
+    expect(analysis.counts['etcd.fatal'] ?? 0).toBe(0);
+    const seen = Object.keys(analysis.counts).filter((id) => analysis.counts[id]! > 0);
+    expect(suggestPlaybooks(seen, 'etcd').map((p) => p.id)).toEqual(['etcd-member-lost', 'etcd-quorum-space']);
   });
 
   // A member set up from scratch whose flags disagree: etcd on an empty data dir, and etcdctl snapshot restore.

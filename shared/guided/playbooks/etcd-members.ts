@@ -115,7 +115,7 @@ export const etcdMemberLost: Playbook = {
       '成员崩溃并报“tocommit(N) is out of range [lastIndex(0)]”：集群仍把它算作成员，但其 WAL 已丢失。将其从集群中移除，把数据目录移到一旁，再重新加入，并以 --initial-cluster-state=existing 重新加入集群。集群从一个幸存成员重建后，其他成员也用同样的步骤加回。',
   },
   engine: 'etcd',
-  signatures: ['etcd.tocommit-out-of-range', 'etcd.member-removed', 'etcd.cluster-id-mismatch'],
+  signatures: ['etcd.tocommit-out-of-range', 'etcd.member-removed', 'etcd.cluster-id-mismatch', 'etcd.join-no-peers'],
   variables: [
     ...ETCD_VARS,
     ...UNIT_VARS,
@@ -246,7 +246,7 @@ export const quorumAndSpace: Playbook = {
       '失去法定人数：先复制，再在数据最新的成员上以 --force-new-cluster 重建，然后逐个加回其他成员。“database space exceeded”：压缩、碎片整理并解除 NOSPACE 告警。',
   },
   engine: 'etcd',
-  signatures: ['etcd.no-leader', 'etcd.no-space'],
+  signatures: ['etcd.no-leader', 'etcd.no-space', 'etcd.join-no-peers'],
   variables: [...ETCD_VARS, ...UNIT_VARS, ...MANIFEST_VARS],
   steps: [
     {
