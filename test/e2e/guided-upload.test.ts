@@ -112,6 +112,8 @@ describe.runIf(RUN)('guided upload step in Chromium (web mode, realistic node, k
     expect(await page.getByTestId('step-have-backup').innerText()).toContain('The newest good backup on the node card: (none known).');
     expect(await page.getByTestId('step-have-backup').innerText()).not.toContain('{{');
     await page.getByTestId('step-have-backup').getByRole('button', { name: 'A snapshot.db salvaged by Lifeboat' }).click();
+    // The card found no compressed backup here: the step that would decompress one says it is not for this node.
+    expect(await page.getByTestId('step-decompress-backup').getByTestId('step-status').innerText()).toBe('not needed on this node');
     const step = page.getByTestId('step-upload-salvaged');
     await step.getByTestId('upload-candidates').waitFor({ timeout: 60_000 });
     const sessionId = (await page.getByTestId('upload-destination').innerText()).match(/lifeboat\/([0-9a-f-]+)-salvaged-snapshot\.db/)![1]!;
