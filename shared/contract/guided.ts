@@ -270,6 +270,12 @@ export interface GuidedMethods {
   'guided.uploadCandidates': { params: { accepts?: UploadKind }; result: UploadCandidates };
   /** Desktop only: the native open dialog for the file to upload; null when the user cancelled. */
   'guided.uploadChoose': { params: Record<string, never>; result: { path: string | null } };
+  /**
+   * Stop waiting for the command this session runs now (a step, a poll or a change's backup): its step ends
+   * interrupted with that reason, to be run again or skipped; the command may still run on the node. Also done
+   * by itself when a command outlasts its time limit. False when no command runs.
+   */
+  'guided.stop': { params: { sessionId: string }; result: { stopped: boolean } };
   /** Stop the running upload of this step: the node's temp copy is removed, the destination never touched. */
   'guided.uploadCancel': { params: { sessionId: string; stepId: string }; result: { cancelled: boolean } };
   'guided.finish': { params: { sessionId: string; outcome: 'healthy' | 'abandoned' | 'failed'; text?: string }; result: SessionState };

@@ -112,8 +112,11 @@ export const en = {
   'guided.step.submitSkip': 'Skip with this reason',
   'guided.step.rerun': 'This step was cut off while it ran and may have half-run. Look at the node in the terminal first.',
   'guided.step.rerunButton': 'Run it again',
+  'guided.step.runningNow': 'Running on the node…',
+  'guided.step.stopWaiting': 'Stop waiting',
   'guided.step.back': 'Back to this step',
   'guided.step.output': 'Output (exit {code})',
+  'guided.step.outputUnended': 'Output so far (no exit code: the command did not end while Lifeboat waited)',
   'guided.step.copyValidate': 'Copy {path} off the node and validate it',
   'guided.step.copying': 'Copying… {done} of {total}',
   'guided.step.validating': 'Validating the copy…',
@@ -154,6 +157,10 @@ export const en = {
   'guided.reason.waitTimeout': 'not there after {seconds} s ({polls} polls)',
   'guided.reason.stoppedWhileRunning': 'the app or the connection stopped while this step ran; it was not run again',
   'guided.reason.noNewerCompressed': 'not needed: the node card found no compressed backup newer than the newest plain one',
+  'guided.reason.timeLimit':
+    'no answer within {seconds} s: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
+  'guided.reason.stoppedByOperator':
+    'stopped by you: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -268,8 +275,11 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.step.submitSkip': '以此原因跳过',
   'guided.step.rerun': '此步骤执行时被中断，可能只执行了一部分。请先在终端中查看节点。',
   'guided.step.rerunButton': '重新执行',
+  'guided.step.runningNow': '正在节点上执行…',
+  'guided.step.stopWaiting': '停止等待',
   'guided.step.back': '回到此步骤',
   'guided.step.output': '输出（退出码 {code}）',
+  'guided.step.outputUnended': '目前的输出（没有退出码：在 Lifeboat 等待期间命令没有结束）',
   'guided.step.copyValidate': '将 {path} 从节点复制下来并校验',
   'guided.step.copying': '正在复制… {done} / {total}',
   'guided.step.validating': '正在校验副本…',
@@ -309,6 +319,10 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.reason.waitTimeout': '{seconds} 秒后仍未达成（轮询 {polls} 次）',
   'guided.reason.stoppedWhileRunning': '此步骤执行期间应用或连接已停止；未重新执行',
   'guided.reason.noNewerCompressed': '无需执行：节点卡片没有找到比最新未压缩备份更新的压缩备份',
+  'guided.reason.timeLimit':
+    '{seconds} 秒内没有应答：Lifeboat 已停止等待。该命令可能仍在节点上运行，或只执行了一部分：再次执行或跳过之前，请先在终端中查看（ps -ef）',
+  'guided.reason.stoppedByOperator':
+    '已由你停止：Lifeboat 已停止等待。该命令可能仍在节点上运行，或只执行了一部分：再次执行或跳过之前，请先在终端中查看（ps -ef）',
 };
 
 export default { en, 'zh-CN': zhCN };

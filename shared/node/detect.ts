@@ -43,7 +43,8 @@ export interface ExecResult {
 
 /** Runs one shell command on the node (through sudo when asked and allowed). */
 export interface NodeExecutor {
-  run(command: string, opts: { sudo: boolean; maxOutputBytes: number }): Promise<ExecResult>;
+  /** `signal`: stop waiting for the command (its channel is closed; the result then has no exit code). */
+  run(command: string, opts: { sudo: boolean; maxOutputBytes: number; signal?: AbortSignal }): Promise<ExecResult>;
   /**
    * Whether the login user is root: a `sudo: true` command then runs as it is
    * (no sudo), and what is shown must not claim a sudo. Absent: not known (sudo).

@@ -40,7 +40,7 @@ describe('the journal line names the failing segment', () => {
       'sudo mkdir -p /var/snap/microk8s/current/var/kubernetes/lifeboat-quarantine',
       `sudo mv ${B}/${BAD} /var/snap/microk8s/current/var/kubernetes/lifeboat-quarantine/`,
       'sudo snap start microk8s',
-      'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl get nodes',
+      'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl --request-timeout=30s get nodes',
     ]);
     // What a copy-out would add is said in the plan.
     expect(plan.steps.some((s) => s.explanationText?.key === 'dqlite.listing.plan.copy-out-adds')).toBe(true);

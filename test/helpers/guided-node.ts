@@ -79,10 +79,10 @@ export function sessionNodeOver(conn: SshConnection, node: RealisticNode): Sessi
   const exec: NodeExecutor = {
     async run(command, opts) {
       if (opts.sudo) {
-        const r = await sudo.run(command, opts.maxOutputBytes);
+        const r = await sudo.run(command, opts.maxOutputBytes, { signal: opts.signal });
         return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, truncated: r.truncated };
       }
-      const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
+      const r = await conn.exec(command, { maxOutputBytes: opts.maxOutputBytes, signal: opts.signal });
       return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
     },
     loginIsRoot: () => conn.loginIsRoot(),

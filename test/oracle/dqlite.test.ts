@@ -668,7 +668,7 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
           expect(row.repair.keysMissing.length, `kept keys missing after repair: ${row.repair.keysMissing.slice(0, 5).join(', ')}`).toBe(0);
           expect(row.needlesslyLost?.slice(0, 10), 'the plan gives up keys that are on disk before the first real gap').toEqual([]);
           expect(row.printed?.shellStatus, `the printed commands failed:\n${row.printed?.shellOutput}`).toBe(0);
-          expect(row.printed?.standins).toMatch(/^snap stop microk8s\nsnap start microk8s\nmicrok8s kubectl get nodes\n$/);
+          expect(row.printed?.standins).toMatch(/^snap stop microk8s\nsnap start microk8s\nmicrok8s kubectl --request-timeout=30s get nodes\n$/);
           expect(row.printed?.started, 'dqlite starts after the printed commands').toBe(true);
           expect(row.printed?.keysMissing.slice(0, 5), 'kept keys missing after the printed commands').toEqual([]);
         }

@@ -238,6 +238,7 @@ export function createGuidedHandlers(deps: {
         uploads.delete(key);
       }
     },
+    'guided.stop': async (p, ctx) => ({ stopped: sessions.stopCommand(owned(str(p?.sessionId, 'sessionId', 100), ctx)) }),
     'guided.uploadCancel': async (p, ctx) => {
       const running = uploads.get(`${str(p?.sessionId, 'sessionId', 100)}\n${str(p?.stepId, 'stepId', 100)}`);
       if (!running || running.ctx !== ctx) return { cancelled: false };

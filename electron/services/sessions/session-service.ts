@@ -74,13 +74,29 @@ export interface SessionServiceDeps {
   onUpdate?: (state: SessionState) => void;
   /** Waits between polls of a wait step (tests shorten nothing: real seconds). */
   sleep?: (ms: number) => Promise<void>;
+  /** How long a command may run, by what it does (default COMMAND_TIME_LIMIT_SECONDS). */
+  timeLimits?: Record<TimeLimitKind, number>;
 }
+
+type TimeLimitKind = keyof typeof COMMAND_TIME_LIMIT_SECONDS;
 
 interface Live {
   state: SessionState;
   connectionId: string;
   busy: boolean;
+  /** Stops waiting for the command running now (the operator's Stop), when one runs. */
+  stopCommand?: () => void;
 }
+
+/**
+ * How long one command of a step may run before the session stops waiting for it: a command that never answers
+ * (kubectl against an apiserver that accepts and never replies, a wedged container runtime) must not hold the
+ * session for good. Generous: a change may restore or archive gigabytes; a wait's polls are short each.
+ */
+export const COMMAND_TIME_LIMIT_SECONDS = { read: 300, change: 3600, poll: 120 } as const;
+
+/** Why a command was stopped before it ended. */
+type Stopped = 'time-limit' | 'operator';
 
 export class SessionService {
   private readonly live = new Map<string, Live>();
@@ -241,17 +257,36 @@ export class SessionService {
     return node.loginIsRoot().catch(() => false);
   }
 
-  private async exec(l: Live, stepId: string, command: string, sudo: boolean): Promise<ExecResult> {
+  private async exec(
+    l: Live,
+    stepId: string,
+    command: string,
+    sudo: boolean,
+    limit: TimeLimitKind = 'read',
+  ): Promise<ExecResult & { stopped?: Stopped; limitSeconds: number }> {
+    const limitSeconds = (this.deps.timeLimits ?? COMMAND_TIME_LIMIT_SECONDS)[limit];
     const node = this.deps.nodeFor(l.connectionId);
     // The journal must not claim a sudo that did not run.
     const asRoot = await this.asRoot(node, sudo);
     await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo: sudo && !asRoot, ...(asRoot ? { asRoot } : {}) });
+    const stop = new AbortController();
+    let stopped: Stopped | undefined;
+    const halt = (why: Stopped) => {
+      stopped ??= why;
+      stop.abort();
+    };
+    const timer = setTimeout(() => halt('time-limit'), limitSeconds * 1000);
+    l.stopCommand = () => halt('operator');
     let r;
     try {
-      r = await node.run(command, { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT });
+      r = await node.run(command, { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT, signal: stop.signal });
     } catch (e) {
       r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false, error: e };
+    } finally {
+      clearTimeout(timer);
+      l.stopCommand = undefined;
     }
+    if (stopped) r = { ...r, code: null };
     await this.record(l, {
       type: 'command-finished',
       at: this.now(),
@@ -263,7 +298,23 @@ export class SessionService {
       stderr: r.stderr,
       truncated: r.truncated,
     });
-    return { code: r.code, stdout: r.stdout, stderr: r.stderr, ...('error' in r ? { error: r.error } : {}) };
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, limitSeconds, ...('error' in r ? { error: r.error } : {}), ...(stopped ? { stopped } : {}) };
+  }
+
+  /** Why a stopped command's step ended, in the journal's words: it may still run on the node. */
+  private stoppedReason(stopped: Stopped, seconds: number): LocalText {
+    return stopped === 'operator' ? { key: 'guided.reason.stoppedByOperator' } : { key: 'guided.reason.timeLimit', params: { seconds } };
+  }
+
+  /**
+   * The operator's Stop: stop waiting for the command the session runs now. Its step fails with that reason (and
+   * can be run again or skipped); the command itself may go on on the node. False when no command runs.
+   */
+  stopCommand(sessionId: string): boolean {
+    const l = this.live.get(sessionId);
+    if (!l?.stopCommand) return false;
+    l.stopCommand();
+    return true;
   }
 
   /** A catalog reason is journalled in English with its key, so the checklist says it in the UI's language. */
@@ -303,15 +354,18 @@ export class SessionService {
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       const b = backupCommand(step, l.state.variables);
       if (b.missing.length) throw missingVariables(b.missing);
-      const r = await this.exec(l, stepId, b.command, true);
+      // A backup archives what the change touches: as long as a change may take.
+      const r = await this.exec(l, stepId, b.command, true, 'change');
       const m = /^([0-9a-f]{64})\s/m.exec(r.stdout);
       const size = /^(\d+)\s*$/m.exec(r.stdout.slice(m ? m.index + 64 : 0));
       if (r.code !== 0 || !m) {
-        if (r.code === null) await this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedBackup' });
+        const stopped = r.stopped ? this.stoppedReason(r.stopped, r.limitSeconds) : null;
+        if (stopped) await this.finishStep(l, pb, step, 'interrupted', stopped);
+        else if (r.code === null) await this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedBackup' });
         else await this.finishStep(l, pb, step, 'failed', { key: 'guided.reason.backupFailed', params: { code: String(r.code) } });
         throw ApiError.localized('backup-failed', 'apiError.session.backupFailed', {
           title: step.title[l.state.language],
-          detail: r.stderr.trim().split('\n')[0] ?? '',
+          detail: stopped ? translateLocal(l.state.language, stopped) : (r.stderr.trim().split('\n')[0] ?? ''),
         });
       }
       const paths = (step.backup ?? []).map((p) => renderCommand(p, l.state.variables).command);
@@ -370,7 +424,9 @@ export class SessionService {
 
   private async commandStep(l: Live, pb: Playbook, step: PlaybookStep): Promise<void> {
     const command = this.render(l, step.command ?? '');
-    const r = await this.exec(l, step.id, command, step.sudo ?? false);
+    const r = await this.exec(l, step.id, command, step.sudo ?? false, step.kind === 'change' ? 'change' : 'read');
+    // Stopped (by its time limit or the operator) or cut off: whether it ran to the end on the node is not known.
+    if (r.stopped) return this.finishStep(l, pb, step, 'interrupted', this.stoppedReason(r.stopped, r.limitSeconds));
     if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedCommand' });
     const ok = step.kind === 'probe' && !step.expect ? true : meetsExpectation(step.expect, r);
     for (const [name, value] of Object.entries(captureVariables(step, r.stdout))) {
@@ -392,7 +448,8 @@ export class SessionService {
     let polls = 0;
     for (;;) {
       polls++;
-      const r = await this.exec(l, step.id, command, step.sudo ?? false);
+      const r = await this.exec(l, step.id, command, step.sudo ?? false, 'poll');
+      if (r.stopped) return this.finishStep(l, pb, step, 'interrupted', this.stoppedReason(r.stopped, r.limitSeconds));
       if (r.code === null) return this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.droppedWait' });
       if (meetsExpectation(step.expect, r)) return this.finishStep(l, pb, step, 'passed', { key: 'guided.reason.afterPolls', params: { polls } });
       if (this.now() >= deadline)
@@ -536,7 +593,7 @@ export class SessionService {
         return fail({ key: 'guided.upload.problem.localChanged', params: { local: localPath } });
       }
       tell('installing');
-      const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, sudo);
+      const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, sudo, 'change');
       await removeTemp();
       const refusedAtInstall = sudoRefused(put);
       if (refusedAtInstall) return fail(refusedAtInstall);
@@ -546,7 +603,7 @@ export class SessionService {
       if (put.code !== 0)
         return fail({ key: 'guided.upload.problem.install', params: { path: dest, code: String(put.code), stderr: put.stderr.trim().slice(0, 300) } });
       tell('verifying');
-      const check = await this.exec(l, stepId, `sha256sum ${q} && stat -c %s ${q}`, sudo);
+      const check = await this.exec(l, stepId, `sha256sum ${q} && stat -c %s ${q}`, sudo, 'change');
       if (check.code === null) return fail({ key: 'guided.upload.problem.droppedVerify' }, 'interrupted');
       const hash = /^([0-9a-f]{64})\s/m.exec(check.stdout)?.[1];
       const size = /^(\d+)\s*$/m.exec(check.stdout)?.[1];

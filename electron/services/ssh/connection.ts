@@ -414,19 +414,23 @@ export class SshConnection extends EventEmitter {
         };
         stream.on('data', take(out));
         stream.stderr.on('data', take(errOut));
-        const onAbort = () => stream.close();
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        stream.on('close', (code: number | null, signal?: string) => {
+        let settled = false;
+        const settle = (code: number | null, signal: string | null) => {
+          if (settled) return;
+          settled = true;
           opts.signal?.removeEventListener('abort', onAbort);
-          ended(code ?? null);
-          resolve({
-            code: code ?? null,
-            signal: signal ?? null,
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errOut).toString('utf8'),
-            truncated,
-          });
-        });
+          ended(code);
+          resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), truncated });
+        };
+        // Stopped: the caller stops waiting now. sshd keeps a channel open while its command runs (a close alone
+        // does not end it), so the command is asked to end (TERM) and the channel closed behind, best effort.
+        const onAbort = () => {
+          abandonChannel(stream);
+          settle(null, null);
+        };
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.signal?.aborted) onAbort();
+        stream.on('close', (code: number | null, signal?: string) => settle(code ?? null, signal ?? null));
         if (opts.stdin !== undefined) stream.end(opts.stdin);
       });
     });
@@ -463,15 +467,25 @@ export class SshConnection extends EventEmitter {
           errBytes += part.length;
           if (part.length) errOut.push(part);
         });
-        const onAbort = () => stream.close();
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        let onAbort = (): void => undefined;
         const done = new Promise<ExecStreamEnd>((settle) => {
-          stream.on('close', (code: number | null | undefined, signal?: string) => {
+          let settled = false;
+          const finish = (code: number | null, signal: string | null) => {
+            if (settled) return;
+            settled = true;
             opts.signal?.removeEventListener('abort', onAbort);
-            ended(code ?? null);
-            settle({ code: code ?? null, signal: signal ?? null, stderr: Buffer.concat(errOut).toString('utf8') });
-          });
+            ended(code);
+            settle({ code, signal, stderr: Buffer.concat(errOut).toString('utf8') });
+          };
+          // As in `exec`: a stopped command's channel may stay open on the node; the caller stops waiting now.
+          onAbort = () => {
+            abandonChannel(stream);
+            finish(null, null);
+          };
+          stream.on('close', (code: number | null | undefined, signal?: string) => finish(code ?? null, signal ?? null));
         });
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.signal?.aborted) onAbort();
         // stdin is always closed: nothing run this way waits for input.
         stream.end(opts.stdin ?? '');
         resolve({ stdout: stream, done });
@@ -659,7 +673,7 @@ export async function runSudo(
   conn: SshConnection,
   command: string,
   session: { password?: string; prompt: PromptFn; user: string; host: string; onAccepted?: () => Promise<void> | void },
-  execOpts: { maxOutputBytes?: number } = {},
+  execOpts: { maxOutputBytes?: number; signal?: AbortSignal } = {},
 ): Promise<ExecResult> {
   if ((await privilegeOf(conn)) === 'root') return conn.exec(sudoWrapped(command, 'root'), execOpts);
   const probe = await conn.exec(SUDO_PROBE);
@@ -849,6 +863,20 @@ export class SudoRunner {
     }
     return end;
   }
+}
+
+/**
+ * Give up on a running command's channel: ask the command to end (an SSH "signal" request, which OpenSSH passes to
+ * the session's process; sudo relays it), then close the channel. Neither is waited for: a command that ignores
+ * the signal keeps its channel until it ends on its own.
+ */
+function abandonChannel(stream: ClientChannel): void {
+  try {
+    stream.signal('TERM');
+  } catch {
+    // the channel is already gone
+  }
+  stream.close();
 }
 
 /** POSIX single-quote quoting for remote shell commands. */

@@ -78,8 +78,8 @@ export class SshService {
         // Checked again per command: a dropped or closed connection fails the command, it is never re-sent elsewhere.
         const live = connections.owned(connectionId, ctx);
         const r = opts.sudo
-          ? await runSudo(live.conn, command, connections.sudoSession(live), { maxOutputBytes: opts.maxOutputBytes })
-          : await live.conn.exec(command, { maxOutputBytes: opts.maxOutputBytes });
+          ? await runSudo(live.conn, command, connections.sudoSession(live), { maxOutputBytes: opts.maxOutputBytes, signal: opts.signal })
+          : await live.conn.exec(command, { maxOutputBytes: opts.maxOutputBytes, signal: opts.signal });
         return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
       },
       // Learned once per connection (connection.ts): a root login's "sudo" commands run with no sudo.

@@ -56,7 +56,7 @@ export function backendSwapCommands(nodeBackend: string): { stop: string; moveAs
   return {
     stop: 'sudo snap stop microk8s',
     moveAside: `sudo mv ${nodeBackend} ${aside}`,
-    start: 'sudo snap start microk8s && microk8s kubectl get nodes',
+    start: 'sudo snap start microk8s && microk8s kubectl --request-timeout=30s get nodes',
     aside,
   };
 }

@@ -502,7 +502,7 @@ export function planSteps(
   steps.push({ kind: 'start', command: 'sudo snap start microk8s', ...explained(say('dqlite.repair.step.start')) });
   steps.push({
     kind: 'verify',
-    command: 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl get nodes',
+    command: 'sudo journalctl -u snap.microk8s.daemon-k8s-dqlite -n 50 --no-pager && microk8s kubectl --request-timeout=30s get nodes',
     ...explained(say('dqlite.repair.step.verify')),
   });
   return steps;

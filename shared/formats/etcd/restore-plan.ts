@@ -489,7 +489,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
         { atLeast: opts.expectedKeys !== undefined ? [plan('etcd-plan.verify.at-least', { count: opts.expectedKeys })] : [] },
       ),
     ),
-    command: `for i in $(seq 1 30); do ${ctl} endpoint health && break; sleep 2; done\n${ctl} endpoint health\necho "keys: $(${count})"${countCheck}\nif command -v kubectl >/dev/null 2>&1; then kubectl get nodes || echo "kubectl get nodes failed: the kube-apiserver may still be starting, try again in a minute"; fi`,
+    command: `for i in $(seq 1 30); do ${ctl} endpoint health && break; sleep 2; done\n${ctl} endpoint health\necho "keys: $(${count})"${countCheck}\nif command -v kubectl >/dev/null 2>&1; then kubectl --request-timeout=30s get nodes || echo "kubectl get nodes failed: the kube-apiserver may still be starting, try again in a minute"; fi`,
     filesTouched: [],
   });
 

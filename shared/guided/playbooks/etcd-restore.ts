@@ -299,7 +299,8 @@ export function restoreSteps(
         en: 'kubectl get nodes through the API server. Skip with a reason where kubectl is not on this node.',
         'zh-CN': '通过 API 服务器运行 kubectl get nodes。若本节点没有 kubectl，请注明原因后跳过。',
       },
-      command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes',
+      // kubectl waits for ever on an API server that accepts and never answers (no default request timeout).
+      command: 'kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes',
       sudo: true,
       expect: { exitCode: 0 },
       next: 'end',

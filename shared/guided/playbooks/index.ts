@@ -274,7 +274,7 @@ export const microk8sDqlite: Playbook = {
       kind: 'wait',
       title: { en: 'Wait until the API answers', 'zh-CN': '等待 API 响应' },
       body: { en: 'microk8s kubectl get nodes.', 'zh-CN': 'microk8s kubectl get nodes。' },
-      command: 'microk8s kubectl get nodes',
+      command: 'microk8s kubectl --request-timeout=30s get nodes',
       sudo: true,
       expect: { exitCode: 0, outputMatches: '\\bReady\\b' },
       intervalSeconds: 3,

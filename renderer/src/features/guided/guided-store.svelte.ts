@@ -206,6 +206,13 @@ export class GuidedStore {
     });
   }
 
+  /** Stop waiting for the command that runs now (the action that started it then ends, with the step interrupted). */
+  async stopCommand(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    await this.client.call('guided.stop', { sessionId: s.sessionId }).catch((e: unknown) => (this.error = errorSentence(e, {})));
+  }
+
   prepare(stepId: string): Promise<void> {
     const s = this.session;
     if (!s) return Promise.resolve();

@@ -1,0 +1,115 @@
+/**
+ * A step whose command never answers must not hold the session: a kubeadm
+ * node whose container runtime is wedged (its crictl never returns, as when
+ * containerd hangs), over real SSH and sudo. The session stops waiting once
+ * the command outlasts its time limit, and when the operator says so; each
+ * time the step ends interrupted with why and that the command may still run
+ * on the node, and it can be run again or skipped. The journal keeps it, in
+ * both languages. A change's backup that hangs is stopped the same way.
+ */
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SshConnection } from '../../electron/services/ssh/connection';
+import { SessionService } from '../../electron/services/sessions/session-service';
+import { SessionStore } from '../../electron/services/sessions/session-store';
+import { playbookById } from '../../shared/guided/playbooks';
+import { sessionMarkdown } from '../../shared/guided/export';
+import { tempDir } from '../helpers/etcd';
+import { realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
+import { sshdAvailable } from '../helpers/sshd';
+import { connectedNode, releaseNode, sessionNodeOver } from '../helpers/guided-node';
+
+const RUN = sshdAvailable() && realisticNodesAvailable();
+
+describe.runIf(RUN)('guided session: a command that never answers', () => {
+  let tmp: string;
+  let node: RealisticNode;
+  let conn: SshConnection;
+  let store: SessionStore;
+
+  beforeAll(async () => {
+    tmp = await tempDir('guided-stop');
+    ({ node, conn } = await connectedNode(tmp, {
+      files: {
+        // A container runtime that accepts the call and never answers.
+        '/usr/local/bin/crictl': { content: '#!/bin/sh\nexec sleep 3600\n', mode: 0o755 },
+        // tar never finishing: the backup a change takes first hangs too (a disk gone unresponsive).
+        '/usr/local/bin/tar': { content: '#!/bin/sh\nexec sleep 3600\n', mode: 0o755 },
+      },
+    }));
+    store = new SessionStore(path.join(tmp, 'guided'), playbookById);
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await releaseNode({ conn, node, tmp });
+  });
+
+  const variables = { dataDir: '/var/lib/etcd', manifest: '/etc/kubernetes/manifests/etcd.yaml', memberName: 'n1', endpoint: 'http://127.0.0.1:2379' };
+
+  it('stops waiting at the time limit and at the operator’s word; the step can run again or be skipped', async () => {
+    const sessionNode = sessionNodeOver(conn, node);
+    const service = new SessionService({ store, nodeFor: () => sessionNode, timeLimits: { read: 3, change: 4, poll: 3 } });
+    let s = await service.create({ playbookId: 'kubeadm-etcd-db', connectionId: 'c1', variables, language: 'en' });
+    const id = s.sessionId;
+    expect(service.stopCommand(id)).toBe(false);
+    await service.run(id, 'overview');
+
+    // The time limit: the probe ends interrupted after its 3 s, saying why and what to look at.
+    const t0 = Date.now();
+    s = await service.run(id, 'pod-logs');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(s.status['pod-logs']).toBe('interrupted');
+    expect(s.current).toBe('pod-logs');
+    const timedOut = s.events.filter((e) => e.type === 'step-finished' && e.stepId === 'pod-logs').at(-1);
+    expect(timedOut).toMatchObject({
+      status: 'interrupted',
+      reason:
+        'no answer within 3 s: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
+    });
+    const finished = s.events.filter((e) => e.type === 'command-finished' && e.stepId === 'pod-logs').at(-1);
+    expect(finished).toMatchObject({ code: null });
+
+    // The operator's Stop: the same step run again, stopped after a second.
+    await expect(service.run(id, 'pod-logs')).rejects.toThrow(/cut off while it ran/);
+    const again = service.run(id, 'pod-logs', { rerunInterrupted: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(service.stopCommand(id)).toBe(true);
+    s = await again;
+    expect(s.status['pod-logs']).toBe('interrupted');
+    const stopped = s.events.filter((e) => e.type === 'step-finished' && e.stepId === 'pod-logs').at(-1);
+    expect(stopped?.type === 'step-finished' ? stopped.reason : '').toMatch(/^stopped by you: Lifeboat stopped waiting\./);
+    // Nothing runs now, and the session goes on: the step is skipped with a reason.
+    expect(service.stopCommand(id)).toBe(false);
+    s = await service.skip(id, 'pod-logs', 'crictl hangs: containerd is wedged, logs read in the terminal');
+    expect(s.current).toBe('copy-validate');
+
+    // The journal says both stops, in Chinese too.
+    const zh = sessionMarkdown(await store.load(id), playbookById('kubeadm-etcd-db'), 'zh-CN');
+    expect(zh).toContain('3 秒内没有应答：Lifeboat 已停止等待。');
+    expect(zh).toContain('已由你停止：Lifeboat 已停止等待。');
+    await service.finish(id, 'abandoned');
+  }, 120_000);
+
+  it('stops a change’s backup that never ends: the change does not run', async () => {
+    const sessionNode = sessionNodeOver(conn, node);
+    const service = new SessionService({ store, nodeFor: () => sessionNode, timeLimits: { read: 3, change: 3, poll: 3 } });
+    const s0 = await service.create({
+      playbookId: 'etcd-systemd-restore',
+      connectionId: 'c1',
+      variables: { ...variables, unit: 'etcd.service', envFile: '/etc/etcd.env', backup: '/var/backups/x.db' },
+      language: 'en',
+    });
+    const id = s0.sessionId;
+    // To the first change (stop etcd), past the steps before it.
+    for (const step of ['overview', 'unit-state', 'check-backup']) await service.skip(id, step, 'not what this test is about');
+    expect((await service.get(id)).current).toBe('stop-etcd');
+    await expect(service.prepareChange(id, 'stop-etcd')).rejects.toThrow(/no answer within 3 s/);
+    const s = await service.get(id);
+    expect(s.status['stop-etcd']).toBe('interrupted');
+    expect(s.events.some((e) => e.type === 'backup' && e.stepId === 'stop-etcd')).toBe(false);
+    // Without a backup the change refuses to run.
+    await expect(service.run(id, 'stop-etcd', { confirm: { by: 'test' }, rerunInterrupted: true })).rejects.toThrow(/take the backup first/);
+    await service.finish(id, 'abandoned');
+  }, 120_000);
+});
