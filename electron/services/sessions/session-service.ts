@@ -307,8 +307,8 @@ export class SessionService {
   }
 
   /**
-   * The operator's Stop: stop waiting for the command the session runs now. Its step fails with that reason (and
-   * can be run again or skipped); the command itself may go on on the node. False when no command runs.
+   * The operator's Stop: stop waiting for the command the session runs now. Its step ends interrupted with that
+   * reason (to run again or skip); the command itself may go on on the node. False when no command runs.
    */
   stopCommand(sessionId: string): boolean {
     const l = this.live.get(sessionId);
