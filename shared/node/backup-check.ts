@@ -136,11 +136,18 @@ export function decompressedBackupPath(path: string, kind: CompressedKind, zhead
  * Writes a compressed backup decompressed beside itself, never over a file (`set -C`: the shell refuses to
  * overwrite), readable by its owner only (`umask 077`: a snapshot holds every Secret of the cluster, whatever mode
  * the compressed file has), with the backup's own time (`touch -r`), so that detection orders it where the backup
- * was taken.
+ * was taken. Run twice it succeeds without writing: a file already there that is this backup decompressed (`cmp`;
+ * the operator ran the card's command, then a session from a card detected before) is taken as it is; one that
+ * differs is said and left alone.
  */
 export function decompressBackupCommand(path: string, kind: CompressedKind, zhead: Uint8Array): string {
-  const out = decompressedBackupPath(path, kind, zhead);
-  return `(umask 077 && set -C && ${kind} -dc -- ${quoteAlways(path)} > ${quoteAlways(out)}) && touch -r ${quoteAlways(path)} ${quoteAlways(out)}`;
+  const f = quoteAlways(path);
+  const out = quoteAlways(decompressedBackupPath(path, kind, zhead));
+  // `false`, not `exit`: the card's command is pasted into an interactive shell, which `exit` would close.
+  return (
+    `if [ -e ${out} ]; then ${kind} -dc -- ${f} | cmp -s - ${out} || { echo ${quoteAlways(`${decompressedBackupPath(path, kind, zhead)} exists and is not this backup decompressed: move it away first`)} >&2; false; }; ` +
+    `else (umask 077 && set -C && ${kind} -dc -- ${f} > ${out}) && touch -r ${f} ${out}; fi`
+  );
 }
 
 /**

@@ -58,18 +58,28 @@ describe.skipIf(!haveEtcd || missing.length > 0)('a compressed etcd backup, prob
 
     const v = probe(file);
     expect(v).toMatchObject({ valid: true, compressed: kind, size: snapshot.length });
-    expect(v.decompressCommand).toBe(`(umask 077 && set -C && ${kind} -dc -- '${file}' > '${dir}/snapshot.db') && touch -r '${file}' '${dir}/snapshot.db'`);
+    const out = path.join(dir, 'snapshot.db');
+    expect(v.decompressCommand).toBe(
+      `if [ -e '${out}' ]; then ${kind} -dc -- '${file}' | cmp -s - '${out}' || { echo '${out} exists and is not this backup decompressed: move it away first' >&2; false; }; ` +
+        `else (umask 077 && set -C && ${kind} -dc -- '${file}' > '${out}') && touch -r '${file}' '${out}'; fi`,
+    );
     expect(sha(await fs.readFile(file))).toBe(before);
 
     // Run as given: the plain snapshot comes out beside it, byte for byte, with the backup's time; it checks good.
     execFileSync('sh', ['-c', v.decompressCommand!]);
-    const out = path.join(dir, 'snapshot.db');
     expect(sha(await fs.readFile(out))).toBe(sha(snapshot));
     expect(statSync(out).mtimeMs).toBe(then.getTime());
+    expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(probe(out)).toEqual({ valid: true, size: snapshot.length });
-    // Run again, it writes nothing: the shell refuses to overwrite.
+    // Run again over its own output, it succeeds and writes nothing.
+    const again = spawnSync('sh', ['-c', v.decompressCommand!], { encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(statSync(out).mtimeMs).toBe(then.getTime());
+    // Over another file, it fails, says so, and writes nothing.
     await fs.writeFile(out, 'keep me');
-    expect(spawnSync('sh', ['-c', v.decompressCommand!]).status).not.toBe(0);
+    const other = spawnSync('sh', ['-c', v.decompressCommand!], { encoding: 'utf8' });
+    expect(other.status).not.toBe(0);
+    expect(other.stderr.trim()).toBe(`${out} exists and is not this backup decompressed: move it away first`);
     expect(await fs.readFile(out, 'utf8')).toBe('keep me');
     expect(sha(await fs.readFile(file))).toBe(before);
   });

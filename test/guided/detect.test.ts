@@ -198,7 +198,10 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     let d = (JSON.parse(r.stdout) as NodeCard).datastores[0]!;
     expect(d.backups[0]).toMatchObject({ path: gz, valid: true, compressed: 'gzip' });
     const plain = '/var/backups/etcd-gz/snapshot-2026-12-06.db';
-    expect(d.backups[0]!.decompressCommand).toBe(`(umask 077 && set -C && gzip -dc -- '${gz}' > '${plain}') && touch -r '${gz}' '${plain}'`);
+    expect(d.backups[0]!.decompressCommand).toBe(
+      `if [ -e '${plain}' ]; then gzip -dc -- '${gz}' | cmp -s - '${plain}' || { echo '${plain} exists and is not this backup decompressed: move it away first' >&2; false; }; ` +
+        `else (umask 077 && set -C && gzip -dc -- '${gz}' > '${plain}') && touch -r '${gz}' '${plain}'; fi`,
+    );
     // etcdctl cannot restore it as it is: the newest good backup is still the plain one.
     expect(d.newestGoodBackup).toBe(backups[1]);
     const text = await detect(kubekey, ['--sudo']);

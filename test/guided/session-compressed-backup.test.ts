@@ -51,6 +51,8 @@ describe.runIf(RUN)('guided session: the newest backup is compressed', () => {
   let clientUrl: string;
   let keysAtGzip: Map<string, string>;
   let store: SessionStore;
+  /** The first test's session variables: a card detected before the backup was decompressed. */
+  let firstCard: Record<string, string> = {};
 
   beforeAll(async () => {
     tmp = await tempDir('guided-gz');
@@ -97,6 +99,7 @@ describe.runIf(RUN)('guided session: the newest backup is compressed', () => {
 
     const vars = variablesFromDatastore(ds);
     expect(vars).toMatchObject({ backup: ds.newestGoodBackup, compressedBackup: gz.path, decompressedBackup: gz.decompressedPath });
+    firstCard = vars;
     const service = new SessionService({ store, nodeFor: () => sessionNode });
     const s0 = await service.create({ playbookId: 'etcd-systemd-restore', connectionId: 'c1', variables: vars, language: 'en' });
     const id = s0.sessionId;
@@ -131,6 +134,23 @@ describe.runIf(RUN)('guided session: the newest backup is compressed', () => {
     expect(md).toContain('Decompress the newer backup');
     expect(md).toContain(`gzip -dc -- '${gz.path}'`);
   }, 300_000);
+
+  it('from a card detected before the backup was decompressed by hand: the step takes the copy already there', async () => {
+    // The operator ran the card's command in the terminal, then started a session from the card as it was.
+    const sessionNode = sessionNodeOver(conn, node);
+    const service = new SessionService({ store, nodeFor: () => sessionNode });
+    const s0 = await service.create({ playbookId: 'etcd-systemd-restore', connectionId: 'c1', variables: firstCard, language: 'en' });
+    const out = firstCard.decompressedBackup!;
+    const before = await fs.stat(node.hostPath(out));
+    const { state, walked } = await walkSession(service, s0.sessionId, { stopAt: 'stop-etcd' });
+    expect(walked).toEqual(['overview', 'unit-state', 'decompress-backup', 'check-backup']);
+    expect(state.status['decompress-backup']).toBe('passed');
+    expect(state.variables.backup).toBe(out);
+    // Nothing was written: the copy there is this backup decompressed.
+    const after = await fs.stat(node.hostPath(out));
+    expect([after.mtimeMs, after.ino]).toEqual([before.mtimeMs, before.ino]);
+    await service.finish(s0.sessionId, 'abandoned');
+  }, 120_000);
 
   it('passes the step by, saying why, where the card found no newer compressed backup', async () => {
     const sessionNode = sessionNodeOver(conn, node);
