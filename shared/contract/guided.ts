@@ -273,7 +273,8 @@ export interface GuidedMethods {
   /**
    * Stop waiting for the command this session runs now (a step, a poll or a change's backup): its step ends
    * interrupted with that reason, to be run again or skipped; the command may still run on the node. Also done
-   * by itself when a command outlasts its time limit. False when no command runs.
+   * by itself when a command outlasts its time limit; a wait step also ends between its polls. False when the
+   * session runs nothing now.
    */
   'guided.stop': { params: { sessionId: string }; result: { stopped: boolean } };
   /** Stop the running upload of this step: the node's temp copy is removed, the destination never touched. */

@@ -45,7 +45,13 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     await releaseNode({ conn, node, tmp });
   });
 
-  const variables = { dataDir: '/var/lib/etcd', manifest: '/etc/kubernetes/manifests/etcd.yaml', memberName: 'n1', endpoint: 'http://127.0.0.1:2379' };
+  const variables = {
+    dataDir: '/var/lib/etcd',
+    manifest: '/etc/kubernetes/manifests/etcd.yaml',
+    memberName: 'n1',
+    endpoint: 'http://127.0.0.1:2379',
+    etcdctlTls: '',
+  };
 
   it('stops waiting at the time limit and at the operator’s word; the step can run again or be skipped', async () => {
     const sessionNode = sessionNodeOver(conn, node);
@@ -88,6 +94,31 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     const zh = sessionMarkdown(await store.load(id), playbookById('kubeadm-etcd-db'), 'zh-CN');
     expect(zh).toContain('3 秒内没有应答：Lifeboat 已停止等待。');
     expect(zh).toContain('已由你停止：Lifeboat 已停止等待。');
+    await service.finish(id, 'abandoned');
+  }, 120_000);
+
+  it('stops a wait step at the operator’s word, whether a poll runs or it sleeps between two', async () => {
+    const sessionNode = sessionNodeOver(conn, node);
+    const service = new SessionService({ store, nodeFor: () => sessionNode });
+    const s0 = await service.create({
+      playbookId: 'etcd-systemd-restore',
+      connectionId: 'c1',
+      variables: { ...variables, unit: 'etcd.service', envFile: '/etc/etcd.env', backup: '/var/backups/x.db' },
+      language: 'en',
+    });
+    const id = s0.sessionId;
+    // To "wait until etcd is healthy" (no etcd here: it polls every 2 s for 120 s).
+    let s = await service.get(id);
+    while (s.current !== 'wait-healthy') s = await service.skip(id, s.current!, 'not what this test is about');
+    const waiting = service.run(id, 'wait-healthy');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(service.stopCommand(id)).toBe(true);
+    const t0 = Date.now();
+    s = await waiting;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.status['wait-healthy']).toBe('interrupted');
+    const ended = s.events.filter((e) => e.type === 'step-finished' && e.stepId === 'wait-healthy').at(-1);
+    expect(ended?.type === 'step-finished' ? ended.reason : '').toMatch(/^stopped by you: Lifeboat stopped waiting\./);
     await service.finish(id, 'abandoned');
   }, 120_000);
 

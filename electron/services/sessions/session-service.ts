@@ -86,6 +86,8 @@ interface Live {
   busy: boolean;
   /** Stops waiting for the command running now (the operator's Stop), when one runs. */
   stopCommand?: () => void;
+  /** The operator asked to stop while the session was busy: a wait step ends between its polls too. */
+  stopAsked?: boolean;
 }
 
 /**
@@ -312,8 +314,9 @@ export class SessionService {
    */
   stopCommand(sessionId: string): boolean {
     const l = this.live.get(sessionId);
-    if (!l?.stopCommand) return false;
-    l.stopCommand();
+    if (!l?.busy) return false;
+    l.stopAsked = true;
+    l.stopCommand?.();
     return true;
   }
 
@@ -333,6 +336,7 @@ export class SessionService {
   private async guarded<T>(l: Live, fn: () => Promise<T>): Promise<T> {
     if (l.busy) throw ApiError.localized('busy', 'apiError.session.busy');
     l.busy = true;
+    l.stopAsked = false;
     try {
       return await fn();
     } finally {
@@ -458,6 +462,8 @@ export class SessionService {
           params: { seconds: step.timeoutSeconds ?? 60, polls },
         });
       await sleep((step.intervalSeconds ?? 2) * 1000);
+      // Stop pressed between two polls: no command was running to stop, the wait ends all the same.
+      if (l.stopAsked) return this.finishStep(l, pb, step, 'interrupted', this.stoppedReason('operator', 0));
     }
   }
 
