@@ -97,16 +97,21 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     await service.finish(id, 'abandoned');
   }, 120_000);
 
-  it('stops a wait step at the operator’s word', async () => {
+  /** A systemd restore session on this node (its steps' values need not be real: nothing here gets that far). */
+  async function systemdSession(timeLimits?: { read: number; change: number; poll: number }): Promise<{ service: SessionService; id: string }> {
     const sessionNode = sessionNodeOver(conn, node);
-    const service = new SessionService({ store, nodeFor: () => sessionNode });
-    const s0 = await service.create({
+    const service = new SessionService({ store, nodeFor: () => sessionNode, ...(timeLimits ? { timeLimits } : {}) });
+    const s = await service.create({
       playbookId: 'etcd-systemd-restore',
       connectionId: 'c1',
       variables: { ...variables, unit: 'etcd.service', envFile: '/etc/etcd.env', backup: '/var/backups/x.db' },
       language: 'en',
     });
-    const id = s0.sessionId;
+    return { service, id: s.sessionId };
+  }
+
+  it('stops a wait step at the operator’s word', async () => {
+    const { service, id } = await systemdSession();
     // To "wait until etcd is healthy" (no etcd here: it polls every 2 s for 120 s).
     let s = await service.get(id);
     while (s.current !== 'wait-healthy') s = await service.skip(id, s.current!, 'not what this test is about');
@@ -123,15 +128,7 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
   }, 120_000);
 
   it('stops a change’s backup that never ends: the change does not run', async () => {
-    const sessionNode = sessionNodeOver(conn, node);
-    const service = new SessionService({ store, nodeFor: () => sessionNode, timeLimits: { read: 3, change: 3, poll: 3 } });
-    const s0 = await service.create({
-      playbookId: 'etcd-systemd-restore',
-      connectionId: 'c1',
-      variables: { ...variables, unit: 'etcd.service', envFile: '/etc/etcd.env', backup: '/var/backups/x.db' },
-      language: 'en',
-    });
-    const id = s0.sessionId;
+    const { service, id } = await systemdSession({ read: 3, change: 3, poll: 3 });
     // To the first change (stop etcd), past the steps before it.
     for (const step of ['overview', 'unit-state', 'check-backup']) await service.skip(id, step, 'not what this test is about');
     expect((await service.get(id)).current).toBe('stop-etcd');
