@@ -139,6 +139,8 @@ export interface EtcdMemberConfig {
   manifestPath: string | null;
   unitName: string | null;
   environmentFile: string | null;
+  /** The user (and group) a systemd unit runs etcd as (`User=`/`Group=`), when not root: who must own the data. */
+  runsAs?: { user: string; group: string | null };
   /** Every flag seen, name without dashes -> value. */
   flags: Record<string, string>;
   problems: string[];

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { salvageToSnapshotDb } from '../../electron/services/etcd-repair';
-import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../../shared/formats/etcd/restore-plan';
+import { parseStaticPodManifest, parseSystemdUnit, planRestore, shq } from '../../shared/formats/etcd/restore-plan';
 import { copyDir, ETCD, hashTree, loopbackEndpoint, makeGolden, requireEtcd, tempDir, type EtcdGolden } from '../helpers/etcd';
 import { ETCD_DAMAGE_CASES } from '../helpers/etcd-damage';
 import { etcdctlOffline } from '../helpers/etcd-restore';
@@ -71,94 +71,109 @@ describe.skipIf(!hasEtcd)('restore plans executed against real etcd', () => {
     if (root) await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('systemd unit + EnvironmentFile: the plan stops, moves aside, restores, starts; etcd serves every key', async () => {
-    const t = path.join(root, 'systemd-node');
-    const ep = await loopbackEndpoint();
-    const peer = `http://${ep.host}:${ep.peerPort}`;
-    const client = `http://${ep.host}:${ep.clientPort}`;
-    const dataDir = path.join(t, 'var/lib/etcd');
-    await fs.mkdir(path.dirname(dataDir), { recursive: true });
-    await copyDir(brokenDir, dataDir);
-    const beforeHash = await hashTree(dataDir);
-    const envFile = path.join(t, 'etc/etcd.env');
-    await fs.mkdir(path.dirname(envFile), { recursive: true });
-    const envText = [
-      '# written by kubekey',
-      `ETCD_DATA_DIR=${dataDir}`,
-      'ETCD_NAME=etcd-node1',
-      `ETCD_INITIAL_CLUSTER=etcd-node1=${peer}`,
-      `ETCD_INITIAL_ADVERTISE_PEER_URLS=${peer}`,
-      `ETCD_LISTEN_PEER_URLS=${peer}`,
-      `ETCD_LISTEN_CLIENT_URLS=${client}`,
-      `ETCD_ADVERTISE_CLIENT_URLS=${client}`,
-      'ETCD_INITIAL_CLUSTER_TOKEN=k8s_etcd',
-      'ETCD_INITIAL_CLUSTER_STATE=existing',
-      "ETCD_LISTEN_METRICS_URLS=''",
-    ].join('\n');
-    await fs.writeFile(envFile, `${envText}\n`);
-    const unitFile = path.join(t, 'etc/systemd/system/etcd.service');
-    await fs.mkdir(path.dirname(unitFile), { recursive: true });
-    const unitText = `[Unit]\nDescription=etcd\n\n[Service]\nUser=root\nEnvironmentFile=${envFile}\nExecStart=/usr/local/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n`;
-    await fs.writeFile(unitFile, unitText);
-    // The systemctl stand-in: start/stop/is-active for etcd.service, with the unit's EnvironmentFile.
-    const bin = path.join(t, 'bin');
-    await fs.mkdir(bin);
-    const pidFile = path.join(t, 'run/etcd.pid');
-    await fs.mkdir(path.dirname(pidFile));
-    await fs.writeFile(
-      path.join(bin, 'systemctl'),
-      `#!/bin/sh
+  // As root (KubeKey's unit), and as its own user (`User=etcd`, as distribution packages run it) over an old data
+  // dir root owns (a restore by hand gone wrong): the plan gives the new dir to the unit's user, not the old owner.
+  it.each([['root'], ['etcd']])(
+    'systemd unit (User=%s) + EnvironmentFile: the plan stops, moves aside, restores, starts; etcd serves every key',
+    async (user) => {
+      const t = path.join(root, `systemd-node-${user}`);
+      // etcd's user must reach its data dir through the temp root (0700).
+      if (user !== 'root') await fs.chmod(root, 0o755);
+      const ep = await loopbackEndpoint();
+      const peer = `http://${ep.host}:${ep.peerPort}`;
+      const client = `http://${ep.host}:${ep.clientPort}`;
+      const dataDir = path.join(t, 'var/lib/etcd');
+      await fs.mkdir(path.dirname(dataDir), { recursive: true });
+      await copyDir(brokenDir, dataDir);
+      const beforeHash = await hashTree(dataDir);
+      const envFile = path.join(t, 'etc/etcd.env');
+      await fs.mkdir(path.dirname(envFile), { recursive: true });
+      const envText = [
+        '# written by kubekey',
+        `ETCD_DATA_DIR=${dataDir}`,
+        'ETCD_NAME=etcd-node1',
+        `ETCD_INITIAL_CLUSTER=etcd-node1=${peer}`,
+        `ETCD_INITIAL_ADVERTISE_PEER_URLS=${peer}`,
+        `ETCD_LISTEN_PEER_URLS=${peer}`,
+        `ETCD_LISTEN_CLIENT_URLS=${client}`,
+        `ETCD_ADVERTISE_CLIENT_URLS=${client}`,
+        'ETCD_INITIAL_CLUSTER_TOKEN=k8s_etcd',
+        'ETCD_INITIAL_CLUSTER_STATE=existing',
+        "ETCD_LISTEN_METRICS_URLS=''",
+      ].join('\n');
+      await fs.writeFile(envFile, `${envText}\n`);
+      const unitFile = path.join(t, 'etc/systemd/system/etcd.service');
+      await fs.mkdir(path.dirname(unitFile), { recursive: true });
+      const unitText = `[Unit]\nDescription=etcd\n\n[Service]\nUser=${user}\nEnvironmentFile=${envFile}\nExecStart=/usr/local/bin/etcd\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n`;
+      await fs.writeFile(unitFile, unitText);
+      // The systemctl stand-in: start/stop/is-active for etcd.service, with the unit's EnvironmentFile.
+      const bin = path.join(t, 'bin');
+      await fs.mkdir(bin);
+      const pidFile = path.join(t, 'run/etcd.pid');
+      await fs.mkdir(path.dirname(pidFile));
+      await fs.writeFile(
+        path.join(bin, 'systemctl'),
+        `#!/bin/sh
 # stand-in for systemctl (tests only): runs ${ETCD} with ${envFile}
 quiet=0; cmd=""; unit=""
 for a in "$@"; do case "$a" in --quiet|-q) quiet=1;; start|stop|is-active) cmd=$a;; *) unit=$a;; esac; done
 alive() { test -f ${pidFile} && kill -0 "$(cat ${pidFile})" 2>/dev/null; }
 case "$cmd" in
-  start) alive && exit 0; (set -a; . ${envFile}; set +a; exec ${ETCD} >${t}/run/etcd.log 2>&1) & echo $! > ${pidFile}; exit 0;;
+  start) alive && exit 0; (set -a; . ${envFile}; set +a; exec ${user === 'root' ? '' : `setpriv --reuid=${user} --regid=${user} --init-groups `}${ETCD} >${t}/run/etcd.log 2>&1) & echo $! > ${pidFile}; exit 0;;
   stop) if alive; then kill "$(cat ${pidFile})"; for i in $(seq 1 100); do alive || break; sleep 0.1; done; fi; rm -f ${pidFile}; exit 0;;
   is-active) if alive; then [ $quiet = 1 ] || echo active; exit 0; else [ $quiet = 1 ] || echo inactive; exit 3; fi;;
 esac
 exit 1
 `,
-      { mode: 0o755 },
-    );
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ETCD_UNSUPPORTED_ARCH: '' };
-    // etcd is crash-looping on the broken dir (the field report): start it as the node would.
-    await runStep('systemctl start etcd.service', env);
-    let active = true;
-    for (let i = 0; i < 100 && active; i++) {
-      await sleep(200);
-      active = (await runStep('systemctl is-active --quiet etcd.service', env)).code === 0;
-    }
-    const crashLog = await fs.readFile(path.join(t, 'run/etcd.log'), 'utf8');
-    expect(active, crashLog.slice(-1500)).toBe(false);
-    expect(crashLog).toContain('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
-
-    const member = parseSystemdUnit(unitText, 'etcd.service', { [envFile]: envText });
-    expect(member.dataDir).toBe(dataDir);
-    expect(member.name).toBe('etcd-node1');
-    expect(member.initialClusterToken).toBe('k8s_etcd');
-    const plan = planRestore({ snapshot, member, expectedKeys: golden.keys.size });
-    expect(plan.problems).toEqual([]);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['check', 'stop', 'move-aside', 'restore', 'ownership', 'start', 'verify']);
-    const snapHash = await hashTree(snapshot);
-    try {
-      for (const step of plan.steps) {
-        const r = await runStep(step.command, env);
-        expect(
-          r.code,
-          `step ${step.kind} failed:\n${step.command}\n${r.output}\n${existsSync(`${t}/run/etcd.log`) ? (await fs.readFile(`${t}/run/etcd.log`, 'utf8')).slice(-2000) : ''}`,
-        ).toBe(0);
+        { mode: 0o755 },
+      );
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ETCD_UNSUPPORTED_ARCH: '' };
+      // etcd is crash-looping on the broken dir (the field report): start it as the node would.
+      await runStep('systemctl start etcd.service', env);
+      let active = true;
+      for (let i = 0; i < 100 && active; i++) {
+        await sleep(200);
+        active = (await runStep('systemctl is-active --quiet etcd.service', env)).code === 0;
       }
-      const served = readKeys(client);
-      expect(served.size).toBe(golden.keys.size);
-      for (const [k, v] of golden.keys) expect(served.get(k), k).toBe(v);
-    } finally {
-      await runStep('systemctl stop etcd.service', env);
-    }
-    // The old data dir is aside, unchanged; the snapshot too.
-    expect(await hashTree(plan.asideDir)).toBe(beforeHash);
-    expect(await hashTree(snapshot)).toBe(snapHash);
-  }, 240_000);
+      const crashLog = await fs.readFile(path.join(t, 'run/etcd.log'), 'utf8');
+      expect(active, crashLog.slice(-1500)).toBe(false);
+      // As root it meets the damage; as etcd it may not even list the root-owned dir.
+      expect(crashLog).toContain(
+        user === 'root' ? 'freepages: failed to get all reachable pages (page 0: invalid type: meta)' : `error listing data dir: ${dataDir}`,
+      );
+
+      const member = parseSystemdUnit(unitText, 'etcd.service', { [envFile]: envText });
+      expect(member.dataDir).toBe(dataDir);
+      expect(member.name).toBe('etcd-node1');
+      expect(member.initialClusterToken).toBe('k8s_etcd');
+      expect(member.runsAs).toEqual(user === 'root' ? undefined : { user, group: null });
+      const plan = planRestore({ snapshot, member, expectedKeys: golden.keys.size });
+      expect(plan.steps.find((x) => x.kind === 'ownership')!.command.split('\n')[0]).toBe(
+        user === 'root' ? `chown -R "$(stat -c %u:%g ${shq(plan.asideDir)})" ${shq(dataDir)}` : `chown -R ${shq(`${user}:`)} ${shq(dataDir)}`,
+      );
+      expect(plan.problems).toEqual([]);
+      expect(plan.steps.map((s) => s.kind)).toEqual(['check', 'stop', 'move-aside', 'restore', 'ownership', 'start', 'verify']);
+      const snapHash = await hashTree(snapshot);
+      try {
+        for (const step of plan.steps) {
+          const r = await runStep(step.command, env);
+          expect(
+            r.code,
+            `step ${step.kind} failed:\n${step.command}\n${r.output}\n${existsSync(`${t}/run/etcd.log`) ? (await fs.readFile(`${t}/run/etcd.log`, 'utf8')).slice(-2000) : ''}`,
+          ).toBe(0);
+        }
+        const served = readKeys(client);
+        expect(served.size).toBe(golden.keys.size);
+        for (const [k, v] of golden.keys) expect(served.get(k), k).toBe(v);
+      } finally {
+        await runStep('systemctl stop etcd.service', env);
+      }
+      // The old data dir is aside, unchanged; the snapshot too.
+      expect(await hashTree(plan.asideDir)).toBe(beforeHash);
+      expect(await hashTree(snapshot)).toBe(snapHash);
+    },
+    240_000,
+  );
 
   it('kubeadm static pod manifest: the plan parks the manifest, restores, puts it back; etcd serves every key', async () => {
     const t = path.join(root, 'static-pod-node');

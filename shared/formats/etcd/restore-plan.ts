@@ -246,6 +246,14 @@ export function parseSystemdUnit(unitText: string, unitName: string, environment
     if (!kv) continue;
     const [, key, value] = kv;
     if (key === 'ExecStart' && value!.trim() !== '') exec = splitCommandLine(value!.replace(/^[-@:+!]+/, ''));
+    else if (key === 'User' || key === 'Group') {
+      // The last one wins, as in systemd; root (or none) opens any file, and is not worth naming.
+      const v = value!.trim();
+      const runsAs = cfg.runsAs ?? { user: 'root', group: null };
+      if (key === 'User') runsAs.user = v || 'root';
+      else runsAs.group = v || null;
+      cfg.runsAs = runsAs;
+    }
     else if (key === 'Environment') {
       for (const part of splitCommandLine(value!)) {
         const eq = part.indexOf('=');
@@ -261,6 +269,7 @@ export function parseSystemdUnit(unitText: string, unitName: string, environment
       } else addProblem(cfg, plan('etcd-plan.problem.env-file-missing', { file }));
     }
   }
+  if (cfg.runsAs && (cfg.runsAs.user === 'root' || cfg.runsAs.user === '0')) delete cfg.runsAs;
   // Command-line flags win over the environment (etcd refuses both for one flag; flags are what it reports).
   const flags = flagsFromArgs(exec.slice(1));
   for (const [k, v] of Object.entries(env)) {
@@ -456,10 +465,14 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
     filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
   });
 
+  // A unit's User= says who must own the data (the old dir may be root's after a restore by hand gone wrong);
+  // otherwise the owner of the old dir. A separate WAL dir is restored as root too, and needs the same.
+  const restored = [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])].map(shq).join(' ');
+  const owner = cfg.runsAs ? shq(`${cfg.runsAs.user}:${cfg.runsAs.group ?? ''}`) : `"$(stat -c %u:%g ${shq(aside)})"`;
   steps.push({
-    ...words('ownership', plan('etcd-plan.ownership')),
-    command: `chown -R "$(stat -c %u:%g ${shq(aside)})" ${shq(dataDir)}\nchmod 700 ${shq(dataDir)}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${shq(dataDir)}; fi`,
-    filesTouched: [dataDir],
+    ...words('ownership', cfg.runsAs ? plan('etcd-plan.ownership.unit-user', { unit: cfg.unitName ?? 'etcd.service', user: cfg.runsAs.user }) : plan('etcd-plan.ownership')),
+    command: `chown -R ${owner} ${restored}\nchmod 700 ${restored}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${restored}; fi`,
+    filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
   });
 
   if (cfg.style === 'static-pod') {
