@@ -87,7 +87,8 @@ const zh: Record<keyof typeof en, string> = {
     '集群有 {count} 个成员：在启动任何成员之前，对每个成员执行同样的恢复（各自使用自己的 --name 和 --initial-advertise-peer-urls，使用相同的 --initial-cluster 和令牌）。',
   'etcd-plan.risk.restore': '对旧数据没有风险（它已被移开）；恢复失败会留下不完整的新数据目录，重试前需要先把它移开。',
   'etcd-plan.ownership': '给新数据目录设置 etcd 需要的属主和权限（与旧目录相同的属主，权限 700），以及所在位置的 SELinux 上下文，使 etcd 能打开它。',
-  'etcd-plan.ownership.unit-user': '把新数据目录交给 {user}（{unit} 中指定的运行 etcd 的用户），权限 700，并设置所在位置的 SELinux 上下文，使 etcd 能打开它（etcdctl 以超级用户身份写入了它）。',
+  'etcd-plan.ownership.unit-user':
+    '把新数据目录交给 {user}（{unit} 中指定的运行 etcd 的用户），权限 700，并设置所在位置的 SELinux 上下文，使 etcd 能打开它（etcdctl 以超级用户身份写入了它）。',
   'etcd-plan.start.static-pod': '重新启动 etcd：把清单放回原处；kubelet 会在恢复后的数据目录上启动该 Pod。',
   'etcd-plan.risk.start.static-pod': '如果 etcd 没有起来，请再次把清单移出，并查看 etcd 容器的 `crictl logs`。',
   'etcd-plan.start.systemd': '重新启动 etcd（单元 {unit}）。',

@@ -253,8 +253,7 @@ export function parseSystemdUnit(unitText: string, unitName: string, environment
       if (key === 'User') runsAs.user = v || 'root';
       else runsAs.group = v || null;
       cfg.runsAs = runsAs;
-    }
-    else if (key === 'Environment') {
+    } else if (key === 'Environment') {
       for (const part of splitCommandLine(value!)) {
         const eq = part.indexOf('=');
         if (eq > 0) env[part.slice(0, eq)] = part.slice(eq + 1);
@@ -470,7 +469,10 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   const restored = [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])].map(shq).join(' ');
   const owner = cfg.runsAs ? shq(`${cfg.runsAs.user}:${cfg.runsAs.group ?? ''}`) : `"$(stat -c %u:%g ${shq(aside)})"`;
   steps.push({
-    ...words('ownership', cfg.runsAs ? plan('etcd-plan.ownership.unit-user', { unit: cfg.unitName ?? 'etcd.service', user: cfg.runsAs.user }) : plan('etcd-plan.ownership')),
+    ...words(
+      'ownership',
+      cfg.runsAs ? plan('etcd-plan.ownership.unit-user', { unit: cfg.unitName ?? 'etcd.service', user: cfg.runsAs.user }) : plan('etcd-plan.ownership'),
+    ),
     command: `chown -R ${owner} ${restored}\nchmod 700 ${restored}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${restored}; fi`,
     filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
   });
