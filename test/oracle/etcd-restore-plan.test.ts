@@ -71,21 +71,24 @@ describe.skipIf(!hasEtcd)('restore plans executed against real etcd', () => {
     if (root) await fs.rm(root, { recursive: true, force: true });
   });
 
+  /** A node root under the temp dir with the field report's broken data dir at /var/lib/etcd, and a loopback endpoint. */
+  async function brokenNode(name: string) {
+    const t = path.join(root, name);
+    const ep = await loopbackEndpoint();
+    const dataDir = path.join(t, 'var/lib/etcd');
+    await fs.mkdir(path.dirname(dataDir), { recursive: true });
+    await copyDir(brokenDir, dataDir);
+    return { t, peer: `http://${ep.host}:${ep.peerPort}`, client: `http://${ep.host}:${ep.clientPort}`, dataDir, beforeHash: await hashTree(dataDir) };
+  }
+
   // As root (KubeKey's unit), and as its own user (`User=etcd`, as distribution packages run it) over an old data
   // dir root owns (a restore by hand gone wrong): the plan gives the new dir to the unit's user, not the old owner.
   it.each([['root'], ['etcd']])(
     'systemd unit (User=%s) + EnvironmentFile: the plan stops, moves aside, restores, starts; etcd serves every key',
     async (user) => {
-      const t = path.join(root, `systemd-node-${user}`);
       // etcd's user must reach its data dir through the temp root (0700).
       if (user !== 'root') await fs.chmod(root, 0o755);
-      const ep = await loopbackEndpoint();
-      const peer = `http://${ep.host}:${ep.peerPort}`;
-      const client = `http://${ep.host}:${ep.clientPort}`;
-      const dataDir = path.join(t, 'var/lib/etcd');
-      await fs.mkdir(path.dirname(dataDir), { recursive: true });
-      await copyDir(brokenDir, dataDir);
-      const beforeHash = await hashTree(dataDir);
+      const { t, peer, client, dataDir, beforeHash } = await brokenNode(`systemd-node-${user}`);
       const envFile = path.join(t, 'etc/etcd.env');
       await fs.mkdir(path.dirname(envFile), { recursive: true });
       const envText = [
@@ -176,14 +179,7 @@ exit 1
   );
 
   it('kubeadm static pod manifest: the plan parks the manifest, restores, puts it back; etcd serves every key', async () => {
-    const t = path.join(root, 'static-pod-node');
-    const ep = await loopbackEndpoint();
-    const peer = `http://${ep.host}:${ep.peerPort}`;
-    const client = `http://${ep.host}:${ep.clientPort}`;
-    const dataDir = path.join(t, 'var/lib/etcd');
-    await fs.mkdir(path.dirname(dataDir), { recursive: true });
-    await copyDir(brokenDir, dataDir);
-    const beforeHash = await hashTree(dataDir);
+    const { t, peer, client, dataDir, beforeHash } = await brokenNode('static-pod-node');
     const manifests = path.join(t, 'etc/kubernetes/manifests');
     await fs.mkdir(manifests, { recursive: true });
     const manifestPath = path.join(manifests, 'etcd.yaml');
