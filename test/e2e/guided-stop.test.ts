@@ -4,6 +4,7 @@
  * waiting"; stopped, it reads interrupted with why and what to look at, in English and Chinese, and can be run
  * again or skipped.
  */
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { sshdAvailable } from '../helpers/sshd';
 import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
 const RUN = chromiumAvailable() && sshdAvailable() && realisticNodesAvailable();
+/** How long the wedged crictl sleeps: a number of its own, so that this file ends only its own leftovers. */
+const WEDGED_SECONDS = 3598;
 
 describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium, realistic node)', () => {
   let tmp: string;
@@ -23,7 +26,7 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await ensureRendererBuilt();
     tmp = await tempDir('e2e-stop');
     await fs.chmod(tmp, 0o755);
-    node = await startRealisticNode({ files: { '/usr/local/bin/crictl': { content: '#!/bin/sh\nexec sleep 3600\n', mode: 0o755 } } });
+    node = await startRealisticNode({ files: { '/usr/local/bin/crictl': { content: `#!/bin/sh\nexec sleep ${WEDGED_SECONDS}\n`, mode: 0o755 } } });
     app = await startWebApp(await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') }));
   }, 300_000);
 
@@ -31,6 +34,8 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await app?.close();
     await node?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    // The stopped command still runs (sudo's processes are root's: the SSH signal cannot reach them).
+    spawnSync('pkill', ['-x', '-f', `sleep ${WEDGED_SECONDS}`]);
   });
 
   it('stops waiting at the operator’s word, says why in both languages, and goes on', async () => {

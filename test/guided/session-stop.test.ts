@@ -7,6 +7,7 @@
  * on the node, and it can be run again or skipped. The journal keeps it, in
  * both languages. A change's backup that hangs is stopped the same way.
  */
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
@@ -20,6 +21,8 @@ import { sshdAvailable } from '../helpers/sshd';
 import { connectedNode, releaseNode, sessionNodeOver } from '../helpers/guided-node';
 
 const RUN = sshdAvailable() && realisticNodesAvailable();
+/** How long the wedged tools sleep: a number of their own, so that this file ends only its own leftovers. */
+const WEDGED_SECONDS = 3599;
 
 describe.runIf(RUN)('guided session: a command that never answers', () => {
   let tmp: string;
@@ -32,9 +35,9 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     ({ node, conn } = await connectedNode(tmp, {
       files: {
         // A container runtime that accepts the call and never answers.
-        '/usr/local/bin/crictl': { content: '#!/bin/sh\nexec sleep 3600\n', mode: 0o755 },
+        '/usr/local/bin/crictl': { content: `#!/bin/sh\nexec sleep ${WEDGED_SECONDS}\n`, mode: 0o755 },
         // tar never finishing: the backup a change takes first hangs too (a disk gone unresponsive).
-        '/usr/local/bin/tar': { content: '#!/bin/sh\nexec sleep 3600\n', mode: 0o755 },
+        '/usr/local/bin/tar': { content: `#!/bin/sh\nexec sleep ${WEDGED_SECONDS}\n`, mode: 0o755 },
       },
     }));
     store = new SessionStore(path.join(tmp, 'guided'), playbookById);
@@ -43,6 +46,8 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
   afterAll(async () => {
     await store?.close();
     await releaseNode({ conn, node, tmp });
+    // What Lifeboat stopped waiting for still runs (sudo's processes are root's: the SSH signal cannot reach them).
+    spawnSync('pkill', ['-x', '-f', `sleep ${WEDGED_SECONDS}`]);
   });
 
   const variables = {
