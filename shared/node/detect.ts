@@ -217,7 +217,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
 
   // systemd-managed etcd (KubeKey, kubespray, by hand). Configurations are kept to plan restores once backups are known.
   const etcdConfigs: EtcdMemberConfig[] = [];
-  const unitUsers = new Map<string, { user: string; group: string | null }>();
+  const unitUsers = new Map<string, NonNullable<EtcdMemberConfig['runsAs']>>();
   for (const unit of unitNames.filter((u) => u.startsWith('etcd'))) {
     const text = unitCat?.stdout ?? '';
     const uf = parseSystemctlCat(text).get(unit.replace(/\.service$/, ''));
@@ -236,10 +236,8 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     }
     const cfg = parseSystemdUnit(unitSection(text, unit), unit, envTexts);
     etcdConfigs.push(cfg);
-    // The user etcd runs as (the last User= wins, drop-ins included); unset is root, who may open anything.
-    const runsAs = uf.entries.filter((e) => e.section === 'Service' && e.key === 'User').at(-1)?.value;
-    const runsAsGroup = uf.entries.filter((e) => e.section === 'Service' && e.key === 'Group').at(-1)?.value;
-    if (runsAs && runsAs !== 'root' && runsAs !== '0') unitUsers.set(unit, { user: runsAs, group: runsAsGroup ?? null });
+    // The user etcd runs as, when not root (the planner's reading of User=/Group=, drop-ins included).
+    if (cfg.runsAs) unitUsers.set(unit, cfg.runsAs);
     const state = activeState.get(unit);
     datastores.push({
       engine: 'etcd',
