@@ -414,23 +414,10 @@ export class SshConnection extends EventEmitter {
         };
         stream.on('data', take(out));
         stream.stderr.on('data', take(errOut));
-        let settled = false;
-        const settle = (code: number | null, signal: string | null) => {
-          if (settled) return;
-          settled = true;
-          opts.signal?.removeEventListener('abort', onAbort);
+        onChannelEnd(stream, opts.signal, (code, signal) => {
           ended(code);
           resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), truncated });
-        };
-        // Stopped: the caller stops waiting now. sshd keeps a channel open while its command runs (a close alone
-        // does not end it), so the command is asked to end (TERM) and the channel closed behind, best effort.
-        const onAbort = () => {
-          abandonChannel(stream);
-          settle(null, null);
-        };
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        if (opts.signal?.aborted) onAbort();
-        stream.on('close', (code: number | null, signal?: string) => settle(code ?? null, signal ?? null));
+        });
         if (opts.stdin !== undefined) stream.end(opts.stdin);
       });
     });
@@ -467,25 +454,12 @@ export class SshConnection extends EventEmitter {
           errBytes += part.length;
           if (part.length) errOut.push(part);
         });
-        let onAbort = (): void => undefined;
-        const done = new Promise<ExecStreamEnd>((settle) => {
-          let settled = false;
-          const finish = (code: number | null, signal: string | null) => {
-            if (settled) return;
-            settled = true;
-            opts.signal?.removeEventListener('abort', onAbort);
+        const done = new Promise<ExecStreamEnd>((settle) =>
+          onChannelEnd(stream, opts.signal, (code, signal) => {
             ended(code);
             settle({ code, signal, stderr: Buffer.concat(errOut).toString('utf8') });
-          };
-          // As in `exec`: a stopped command's channel may stay open on the node; the caller stops waiting now.
-          onAbort = () => {
-            abandonChannel(stream);
-            finish(null, null);
-          };
-          stream.on('close', (code: number | null | undefined, signal?: string) => finish(code ?? null, signal ?? null));
-        });
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        if (opts.signal?.aborted) onAbort();
+          }),
+        );
         // stdin is always closed: nothing run this way waits for input.
         stream.end(opts.stdin ?? '');
         resolve({ stdout: stream, done });
@@ -866,17 +840,32 @@ export class SudoRunner {
 }
 
 /**
- * Give up on a running command's channel: ask the command to end (an SSH "signal" request, which OpenSSH passes to
- * the session's process; sudo relays it), then close the channel. Neither is waited for: a command that ignores
- * the signal keeps its channel until it ends on its own.
+ * Calls `end` once: when the channel closes (its exit code and signal), or at once when `signal` aborts (no code).
+ * A stopped command's channel is given up rather than waited for: sshd keeps a channel open while its command runs
+ * (a close alone does not end it), so the command is asked to end (an SSH "signal" request, which OpenSSH sends to
+ * the session's process as the login user: it does not reach sudo's, which are root's) and the channel closed
+ * behind it. A command that does not end keeps its channel until it ends on its own.
  */
-function abandonChannel(stream: ClientChannel): void {
-  try {
-    stream.signal('TERM');
-  } catch {
-    // the channel is already gone
-  }
-  stream.close();
+function onChannelEnd(stream: ClientChannel, signal: AbortSignal | undefined, end: (code: number | null, signal: string | null) => void): void {
+  let ended = false;
+  const finish = (code: number | null, sig: string | null) => {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener('abort', onAbort);
+    end(code, sig);
+  };
+  const onAbort = () => {
+    try {
+      stream.signal('TERM');
+    } catch {
+      // the channel is already gone
+    }
+    stream.close();
+    finish(null, null);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  stream.on('close', (code: number | null | undefined, sig?: string) => finish(code ?? null, sig ?? null));
 }
 
 /** POSIX single-quote quoting for remote shell commands. */
