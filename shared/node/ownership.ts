@@ -2,7 +2,7 @@
  * Whether an etcd that runs as its own user (a systemd unit with `User=etcd`) may open its data: every path under
  * its data dir (and WAL dir) that another user owns, as etcd would meet them (links followed). A restore, a copy or
  * a move run with sudo leaves root's files behind, and etcd then stops with "permission denied" (etcd 3.4's default
- * logger: "error listing data dir"), though the data is intact. Read-only: `find` lists, `wc` counts.
+ * logger: "error listing data dir"), though the data is intact. Read-only: `find` lists, `awk` keeps a few and counts.
  */
 import { quoteIfNeeded } from './shell';
 
@@ -12,10 +12,8 @@ export const FOREIGN_OWNED_SHOWN = 3;
 export function foreignOwnedProbeCommand(dirs: readonly string[], user: string): string {
   const where = dirs.map(quoteIfNeeded).join(' ');
   const who = quoteIfNeeded(user);
-  return (
-    `find -L ${where} ! -user ${who} -printf '%u\\t%p\\n' 2>/dev/null | head -n ${FOREIGN_OWNED_SHOWN}; ` +
-    `echo "foreign-owned $(find -L ${where} ! -user ${who} 2>/dev/null | wc -l)"`
-  );
+  // One walk: the first few lines as they come, and the count at the end.
+  return `find -L ${where} ! -user ${who} -printf '%u\\t%p\\n' 2>/dev/null | awk 'NR <= ${FOREIGN_OWNED_SHOWN} { print } END { print "foreign-owned " NR }'`;
 }
 
 export interface ForeignOwned {
