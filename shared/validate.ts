@@ -175,14 +175,11 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
   // The commands name the file where it is: on this machine, or on the node when the folder is read in place.
   const folder = opts.inputDir ?? (opts.nodePath?.origin === 'in-place' ? opts.nodePath.path : undefined);
   const where = (file: string): string => (folder ? `${folder.replace(/\/+$/, '')}/${file}` : file);
-  const report = (): ValidationReport => {
-    const elapsed = Date.now() - t0;
-    if (foreign?.told === 'sqlite') return aSqliteDb(dir.name, foreign.file, where(foreign.file), elapsed);
-    if (foreign?.told === 'compressed') return aCompressedFile(dir.name, foreign.file, where(foreign.file), foreign.kind, foreign.inner, elapsed);
-    if (foreign) return anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, elapsed);
-    return notADatastore(dir.name, elapsed);
-  };
-  const held = foreign ? null : await heldBelow(dir, entries);
-  if (held) return { ...holdsOne(dir.name, held.folder, held.kind, where(held.folder), Date.now() - t0), bytesRead };
-  return { ...report(), bytesRead };
+  const read = (report: ValidationReport): ValidationReport => ({ ...report, bytesRead });
+  if (foreign?.told === 'sqlite') return read(aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0));
+  if (foreign?.told === 'compressed') return read(aCompressedFile(dir.name, foreign.file, where(foreign.file), foreign.kind, foreign.inner, Date.now() - t0));
+  if (foreign) return read(anArchive(dir.name, foreign.file, where(foreign.file), foreign.kind, Date.now() - t0));
+  const held = await heldBelow(dir, entries);
+  if (held) return read(holdsOne(dir.name, held.folder, held.kind, where(held.folder), Date.now() - t0));
+  return read(notADatastore(dir.name, Date.now() - t0));
 }
