@@ -142,10 +142,11 @@ export function decompressedBackupPath(path: string, kind: CompressedKind, zhead
  */
 export function decompressBackupCommand(path: string, kind: CompressedKind, zhead: Uint8Array): string {
   const f = quoteAlways(path);
-  const out = quoteAlways(decompressedBackupPath(path, kind, zhead));
+  const outPath = decompressedBackupPath(path, kind, zhead);
+  const out = quoteAlways(outPath);
   // `false`, not `exit`: the card's command is pasted into an interactive shell, which `exit` would close.
   return (
-    `if [ -e ${out} ]; then ${kind} -dc -- ${f} | cmp -s - ${out} || { echo ${quoteAlways(`${decompressedBackupPath(path, kind, zhead)} exists and is not this backup decompressed: move it away first`)} >&2; false; }; ` +
+    `if [ -e ${out} ]; then ${kind} -dc -- ${f} | cmp -s - ${out} || { echo ${quoteAlways(`${outPath} exists and is not this backup decompressed: move it away first`)} >&2; false; }; ` +
     `else (umask 077 && set -C && ${kind} -dc -- ${f} > ${out}) && touch -r ${f} ${out}; fi`
   );
 }

@@ -466,7 +466,8 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
 
   // A unit's User= says who must own the data (the old dir may be root's after a restore by hand gone wrong);
   // otherwise the owner of the old dir. A separate WAL dir is restored as root too, and needs the same.
-  const restored = [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])].map(shq).join(' ');
+  const restoredDirs = [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])];
+  const restored = restoredDirs.map(shq).join(' ');
   const owner = cfg.runsAs ? shq(`${cfg.runsAs.user}:${cfg.runsAs.group ?? ''}`) : `"$(stat -c %u:%g ${shq(aside)})"`;
   steps.push({
     ...words(
@@ -474,7 +475,7 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
       cfg.runsAs ? plan('etcd-plan.ownership.unit-user', { unit: cfg.unitName ?? 'etcd.service', user: cfg.runsAs.user }) : plan('etcd-plan.ownership'),
     ),
     command: `chown -R ${owner} ${restored}\nchmod 700 ${restored}\nif command -v restorecon >/dev/null 2>&1; then restorecon -R ${restored}; fi`,
-    filesTouched: [dataDir, ...(cfg.walDir ? [cfg.walDir] : [])],
+    filesTouched: restoredDirs,
   });
 
   if (cfg.style === 'static-pod') {
