@@ -51,6 +51,7 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await stop.waitFor({ timeout: 20_000 });
     expect(await step.getByTestId('step-status').innerText()).toBe('running');
     expect(await step.innerText()).toContain('Running on the node…');
+    await screenshot(page, 'guided-running', false);
     await stop.focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => step.getAttribute('data-status'), { timeout: 20_000 }).toBe('interrupted');
