@@ -108,6 +108,22 @@ export type SessionEvent =
   | { type: 'step-started'; at: number; stepId: string }
   /** `sudo`: run through sudo; `asRoot`: a root login ran it as it is, with no sudo (then `sudo` is false). */
   | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean; asRoot?: true }
+  /**
+   * A stopped command's processes ended on the node: `command` is the script that found them by the run's tag and
+   * sent TERM (KILL after the grace); its output names them (shared/node/run-tag.ts).
+   */
+  | {
+      type: 'stop-sent';
+      at: number;
+      stepId: string;
+      command: string;
+      host: string;
+      sudo: boolean;
+      asRoot?: true;
+      code: number | null;
+      stdout: string;
+      stderr: string;
+    }
   | { type: 'confirmed'; at: number; stepId: string; by: string; risk: string }
   | { type: 'backup'; at: number; stepId: string; paths: string[]; archive: string; sha256: string; bytes: number }
   | {
@@ -271,10 +287,10 @@ export interface GuidedMethods {
   /** Desktop only: the native open dialog for the file to upload; null when the user cancelled. */
   'guided.uploadChoose': { params: Record<string, never>; result: { path: string | null } };
   /**
-   * Stop waiting for the command this session runs now (a step, a poll or a change's backup): its step ends
-   * interrupted with that reason, to be run again or skipped; the command may still run on the node. Also done
-   * by itself when a command outlasts its time limit; a wait step also ends between its polls. False when the
-   * session runs nothing now.
+   * Stop the command this session runs now (a step, a poll or a change's backup): Lifeboat stops waiting and ends
+   * what it started on the node (TERM, KILL after 5 s, journalled as a 'stop-sent' event); its step ends
+   * interrupted with what became of it, to be run again or skipped. Also done by itself when a command outlasts
+   * its time limit; a wait step also ends between its polls. False when the session runs nothing now.
    */
   'guided.stop': { params: { sessionId: string }; result: { stopped: boolean } };
   /** Stop the running upload of this step: the node's temp copy is removed, the destination never touched. */

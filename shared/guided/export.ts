@@ -26,6 +26,7 @@ const WORDS: Record<string, Record<Lang, string>> = {
   steps: { en: 'Steps', 'zh-CN': '步骤' },
   command: { en: 'Command', 'zh-CN': '命令' },
   exit: { en: 'exit', 'zh-CN': '退出码' },
+  stopSent: { en: 'stopped on the node', 'zh-CN': '已在节点上结束' },
   backups: { en: 'Backups taken before changes', 'zh-CN': '变更前的备份' },
   quarantined: { en: 'Quarantined files', 'zh-CN': '隔离的文件' },
   uploaded: { en: 'Files uploaded to nodes', 'zh-CN': '上传到节点的文件' },
@@ -145,6 +146,12 @@ export function sessionMarkdown(s: SessionState, pb: Playbook | null, lang: Lang
           `\`${time(e.at)}\` ${e.host}, ${w('exit')} ${String(e.code)}`,
           fence(`$ ${e.command}\n${tail(e.stdout)}${e.stderr ? `\n${tail(e.stderr, 2000)}` : ''}`),
         );
+      } else if (e.type === 'stop-sent') {
+        o.push(
+          '',
+          `\`${time(e.at)}\` ${e.host}, ${w('stopSent')}, ${w('exit')} ${String(e.code)}`,
+          fence(`$ ${e.command}\n${tail(e.stdout)}${e.stderr ? `\n${tail(e.stderr, 2000)}` : ''}`),
+        );
       } else if (e.type === 'confirmed') o.push('', `${w('confirmedBy')} ${e.by} (${time(e.at)}); ${w('risk')}: ${e.risk}`);
       else if (e.type === 'backup') o.push('', `${w('backups')}: \`${e.archive}\` sha256 \`${e.sha256}\` (${e.bytes} B) ← ${e.paths.join(', ')}`);
       else if (e.type === 'uploaded') o.push('', `${w('uploaded')}: ${e.host} \`${e.path}\` sha256 \`${e.sha256}\` (${e.bytes} B) ← ${e.from}`);
@@ -202,6 +209,9 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
     for (const e of st.events) {
       if (e.type === 'command-finished') {
         o.push(`<p><code>${esc(time(e.at))}</code> ${esc(e.host)}, ${esc(w('exit'))} ${esc(String(e.code))}</p>`);
+        o.push(`<pre>$ ${esc(e.command)}\n${esc(tail(e.stdout))}${e.stderr ? `\n${esc(tail(e.stderr, 2000))}` : ''}</pre>`);
+      } else if (e.type === 'stop-sent') {
+        o.push(`<p><code>${esc(time(e.at))}</code> ${esc(e.host)}, ${esc(w('stopSent'))}, ${esc(w('exit'))} ${esc(String(e.code))}</p>`);
         o.push(`<pre>$ ${esc(e.command)}\n${esc(tail(e.stdout))}${e.stderr ? `\n${esc(tail(e.stderr, 2000))}` : ''}</pre>`);
       } else if (e.type === 'confirmed') o.push(`<p>${esc(w('confirmedBy'))} ${esc(e.by)} (${esc(time(e.at))}); ${esc(w('risk'))}: ${esc(e.risk)}</p>`);
       else if (e.type === 'backup') o.push(`<p>${esc(w('backups'))}: <code>${esc(e.archive)}</code> sha256 <code>${esc(e.sha256)}</code> (${e.bytes} B)</p>`);

@@ -113,7 +113,7 @@ export const en = {
   'guided.step.rerun': 'This step was cut off while it ran and may have half-run. Look at the node in the terminal first.',
   'guided.step.rerunButton': 'Run it again',
   'guided.step.runningNow': 'Running on the node…',
-  'guided.step.stopWaiting': 'Stop waiting',
+  'guided.step.stopCommand': 'Stop the command',
   'guided.step.back': 'Back to this step',
   'guided.step.output': 'Output (exit {code})',
   'guided.step.outputUnended': 'Output so far (no exit code: the command did not end while Lifeboat waited)',
@@ -161,6 +161,15 @@ export const en = {
     'no answer within {seconds} s: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
   'guided.reason.stoppedByOperator':
     'stopped by you: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
+  'guided.reason.timeLimitEnded':
+    'no answer within {seconds} s: Lifeboat ended the command on the node ({processes}). It may have half-run: look at what it changed before you run it again or skip it',
+  'guided.reason.stoppedByOperatorEnded':
+    'stopped by you: Lifeboat ended the command on the node ({processes}). It may have half-run: look at what it changed before you run it again or skip it',
+  'guided.reason.timeLimitGone':
+    'no answer within {seconds} s: Lifeboat stopped waiting, and nothing of the command was left running on the node. It may have half-run: look at what it changed before you run it again or skip it',
+  'guided.reason.stoppedByOperatorGone':
+    'stopped by you: Lifeboat stopped waiting, and nothing of the command was left running on the node. It may have half-run: look at what it changed before you run it again or skip it',
+  'guided.reason.stoppedBetweenPolls': 'stopped by you between two polls ({polls} so far): nothing was running on the node',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -276,7 +285,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.step.rerun': '此步骤执行时被中断，可能只执行了一部分。请先在终端中查看节点。',
   'guided.step.rerunButton': '重新执行',
   'guided.step.runningNow': '正在节点上执行…',
-  'guided.step.stopWaiting': '停止等待',
+  'guided.step.stopCommand': '停止命令',
   'guided.step.back': '回到此步骤',
   'guided.step.output': '输出（退出码 {code}）',
   'guided.step.outputUnended': '目前的输出（没有退出码：在 Lifeboat 等待期间命令没有结束）',
@@ -323,6 +332,15 @@ export const zhCN: Record<keyof typeof en, string> = {
     '{seconds} 秒内没有应答：Lifeboat 已停止等待。该命令可能仍在节点上运行，或只执行了一部分：再次执行或跳过之前，请先在终端中查看（ps -ef）',
   'guided.reason.stoppedByOperator':
     '已由你停止：Lifeboat 已停止等待。该命令可能仍在节点上运行，或只执行了一部分：再次执行或跳过之前，请先在终端中查看（ps -ef）',
+  'guided.reason.timeLimitEnded':
+    '{seconds} 秒内没有应答：Lifeboat 已在节点上结束该命令（{processes}）。它可能只执行了一部分：再次执行或跳过之前，请先查看它改动了什么',
+  'guided.reason.stoppedByOperatorEnded':
+    '已由你停止：Lifeboat 已在节点上结束该命令（{processes}）。它可能只执行了一部分：再次执行或跳过之前，请先查看它改动了什么',
+  'guided.reason.timeLimitGone':
+    '{seconds} 秒内没有应答：Lifeboat 已停止等待，节点上该命令已没有仍在运行的进程。它可能只执行了一部分：再次执行或跳过之前，请先查看它改动了什么',
+  'guided.reason.stoppedByOperatorGone':
+    '已由你停止：Lifeboat 已停止等待，节点上该命令已没有仍在运行的进程。它可能只执行了一部分：再次执行或跳过之前，请先查看它改动了什么',
+  'guided.reason.stoppedBetweenPolls': '已由你在两次轮询之间停止（已轮询 {polls} 次）：节点上没有正在运行的命令',
 };
 
 export default { en, 'zh-CN': zhCN };

@@ -1,8 +1,8 @@
 /**
  * The checklist in Chromium (web mode, a realistic node over SSH) when a step's command never answers: the node's
- * container runtime is wedged (its crictl never returns). While it runs, the step says so and offers "Stop
- * waiting"; stopped, it reads interrupted with why and what to look at, in English and Chinese, and can be run
- * again or skipped.
+ * container runtime is wedged (its crictl never returns). While it runs, the step says so and offers "Stop the
+ * command"; stopped, the command is ended on the node (root's, through sudo) and the step reads interrupted with
+ * what was ended and what to look at, in English and Chinese, and can be run again or skipped.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -34,7 +34,7 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await app?.close();
     await node?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
-    // The stopped command still runs (sudo's processes are root's: the SSH signal cannot reach them).
+    // Only if the test failed before its stop ended them.
     spawnSync('pkill', ['-x', '-f', `sleep ${WEDGED_SECONDS}`]);
   });
 
@@ -49,6 +49,7 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     // It runs and does not end: the step says so, and Stop is there (and reachable by keyboard: a button).
     const stop = step.getByTestId('stop-command');
     await stop.waitFor({ timeout: 20_000 });
+    expect(await stop.innerText()).toBe('Stop the command');
     expect(await step.getByTestId('step-status').innerText()).toBe('running');
     expect(await step.innerText()).toContain('Running on the node…');
     await screenshot(page, 'guided-running', false);
@@ -56,13 +57,15 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await page.keyboard.press('Enter');
     await expect.poll(() => step.getAttribute('data-status'), { timeout: 20_000 }).toBe('interrupted');
     expect(await step.getByTestId('step-reason').innerText()).toBe(
-      'stopped by you: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
+      'stopped by you: Lifeboat ended the command on the node (sh, sleep). It may have half-run: look at what it changed before you run it again or skip it',
     );
+    // Ended on the node (one PID namespace: the node's processes are this machine's).
+    expect(spawnSync('pgrep', ['-x', '-f', `sleep ${WEDGED_SECONDS}`]).status).toBe(1);
     expect(await step.getByRole('button', { name: 'Run it again' }).count()).toBe(1);
     expect(await step.getByTestId('step-output-label').innerText()).toBe('Output so far (no exit code: the command did not end while Lifeboat waited)');
     expect(await stop.count()).toBe(0);
     await page.getByTestId('language-button').click();
-    await step.getByTestId('step-reason').getByText('已由你停止：Lifeboat 已停止等待。').waitFor();
+    await step.getByTestId('step-reason').getByText('已由你停止：Lifeboat 已在节点上结束该命令（sh, sleep）。', { exact: false }).waitFor();
     await screenshot(page, 'guided-stopped-zh', false);
     await page.getByTestId('language-button').click();
     // The session goes on: skipped with a reason, the next step is current.

@@ -1,11 +1,12 @@
 /**
  * A step whose command never answers must not hold the session: a kubeadm
  * node whose container runtime is wedged (its crictl never returns, as when
- * containerd hangs), over real SSH and sudo. The session stops waiting once
- * the command outlasts its time limit, and when the operator says so; each
- * time the step ends interrupted with why and that the command may still run
- * on the node, and it can be run again or skipped. The journal keeps it, in
- * both languages. A change's backup that hangs is stopped the same way.
+ * containerd hangs), over real SSH and sudo. The session stops the command
+ * once it outlasts its time limit, and when the operator says so, and ends it
+ * on the node (root's processes, which the SSH channel cannot signal); each
+ * time the step ends interrupted with why and what was ended, and it can be
+ * run again or skipped. The journal keeps the stop's own script and output,
+ * in both languages. A change's backup that hangs is stopped the same way.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -23,6 +24,12 @@ import { connectedNode, releaseNode, sessionNodeOver } from '../helpers/guided-n
 const RUN = sshdAvailable() && realisticNodesAvailable();
 /** How long the wedged tools sleep: a number of their own, so that this file ends only its own leftovers. */
 const WEDGED_SECONDS = 3599;
+
+/** The wedged tools' processes still on the node (one PID namespace: the node's are this machine's). */
+const wedgedLeft = (): string[] =>
+  spawnSync('pgrep', ['-a', '-x', '-f', `sleep ${WEDGED_SECONDS}`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 
 describe.runIf(RUN)('guided session: a command that never answers', () => {
   let tmp: string;
@@ -46,7 +53,7 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
   afterAll(async () => {
     await store?.close();
     await releaseNode({ conn, node, tmp });
-    // What Lifeboat stopped waiting for still runs (sudo's processes are root's: the SSH signal cannot reach them).
+    // Only if a test failed before its stop ended them.
     spawnSync('pkill', ['-x', '-f', `sleep ${WEDGED_SECONDS}`]);
   });
 
@@ -76,10 +83,15 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     expect(timedOut).toMatchObject({
       status: 'interrupted',
       reason:
-        'no answer within 3 s: Lifeboat stopped waiting. The command may still be running on the node, or have half-run: look in the terminal (ps -ef) before you run it again or skip it',
+        'no answer within 3 s: Lifeboat ended the command on the node (sh, sleep). It may have half-run: look at what it changed before you run it again or skip it',
     });
     const finished = s.events.filter((e) => e.type === 'command-finished' && e.stepId === 'pod-logs').at(-1);
     expect(finished).toMatchObject({ code: null });
+    // Ended on the node, as root through sudo: the journal keeps the script and what it sent TERM to.
+    const sent = s.events.filter((e) => e.type === 'stop-sent' && e.stepId === 'pod-logs').at(-1);
+    expect(sent).toMatchObject({ code: 0, sudo: true, host: sessionNode.host });
+    expect(sent?.type === 'stop-sent' ? sent.stdout : '').toMatch(/^TERM \d+ sleep$/m);
+    expect(wedgedLeft()).toEqual([]);
 
     // The operator's Stop: the same step run again, stopped after a second.
     await expect(service.run(id, 'pod-logs')).rejects.toThrow(/cut off while it ran/);
@@ -89,7 +101,10 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     s = await again;
     expect(s.status['pod-logs']).toBe('interrupted');
     const stopped = s.events.filter((e) => e.type === 'step-finished' && e.stepId === 'pod-logs').at(-1);
-    expect(stopped?.type === 'step-finished' ? stopped.reason : '').toMatch(/^stopped by you: Lifeboat stopped waiting\./);
+    expect(stopped?.type === 'step-finished' ? stopped.reason : '').toBe(
+      'stopped by you: Lifeboat ended the command on the node (sh, sleep). It may have half-run: look at what it changed before you run it again or skip it',
+    );
+    expect(wedgedLeft()).toEqual([]);
     // Nothing runs now, and the session goes on: the step is skipped with a reason.
     expect(service.stopCommand(id)).toBe(false);
     s = await service.skip(id, 'pod-logs', 'crictl hangs: containerd is wedged, logs read in the terminal');
@@ -97,8 +112,9 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
 
     // The journal says both stops, in Chinese too.
     const zh = sessionMarkdown(await store.load(id), playbookById('kubeadm-etcd-db'), 'zh-CN');
-    expect(zh).toContain('3 秒内没有应答：Lifeboat 已停止等待。');
-    expect(zh).toContain('已由你停止：Lifeboat 已停止等待。');
+    expect(zh).toContain('3 秒内没有应答：Lifeboat 已在节点上结束该命令（sh, sleep）。');
+    expect(zh).toContain('已由你停止：Lifeboat 已在节点上结束该命令（sh, sleep）。');
+    expect(zh).toMatch(/已在节点上结束, 退出码 0\n```\n\$ t=LIFEBOAT_RUN=lb-; t="\$\{t\}[0-9a-f]{16}"\n/);
     await service.finish(id, 'abandoned');
   }, 120_000);
 
@@ -128,7 +144,10 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(s.status['wait-healthy']).toBe('interrupted');
     const ended = s.events.filter((e) => e.type === 'step-finished' && e.stepId === 'wait-healthy').at(-1);
-    expect(ended?.type === 'step-finished' ? ended.reason : '').toMatch(/^stopped by you: Lifeboat stopped waiting\./);
+    // The poll that ran when Stop came was ended on the node, or Stop came between two polls.
+    expect(ended?.type === 'step-finished' ? ended.reason : '').toMatch(
+      /^stopped by you(: Lifeboat (ended the command on the node \(.+\)|stopped waiting, and nothing of the command was left running on the node)\.| between two polls \(\d+ so far\): nothing was running on the node)/,
+    );
     await service.finish(id, 'abandoned');
   }, 120_000);
 
@@ -140,6 +159,9 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     await expect(service.prepareChange(id, 'stop-etcd')).rejects.toThrow(/no answer within 3 s/);
     const s = await service.get(id);
     expect(s.status['stop-etcd']).toBe('interrupted');
+    // The hung tar was ended on the node before the step said so.
+    expect(s.events.filter((e) => e.type === 'stop-sent' && e.stepId === 'stop-etcd').at(-1)?.type === 'stop-sent').toBe(true);
+    expect(wedgedLeft()).toEqual([]);
     expect(s.events.some((e) => e.type === 'backup' && e.stepId === 'stop-etcd')).toBe(false);
     // Without a backup the change refuses to run.
     await expect(service.run(id, 'stop-etcd', { confirm: { by: 'test' }, rerunInterrupted: true })).rejects.toThrow(/take the backup first/);

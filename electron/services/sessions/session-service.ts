@@ -27,6 +27,7 @@ import {
   stepById,
 } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
+import { endTaggedScript, newRunTag, parseEndedProcesses, processNames, taggedCommand } from '../../../shared/node/run-tag';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
@@ -97,8 +98,20 @@ interface Live {
  */
 export const COMMAND_TIME_LIMIT_SECONDS = { read: 300, change: 3600, poll: 120 } as const;
 
-/** Why a command was stopped before it ended. */
-type Stopped = 'time-limit' | 'operator';
+/** Why a command was stopped before it ended, and what became of it on the node. */
+interface Stopped {
+  why: 'time-limit' | 'operator';
+  ended: EndedOnNode;
+}
+
+/**
+ * What the Stop found on the node: the command's processes ended (by name), none of them left by then, or not
+ * known (the script could not run: link lost, sudo refused; or a process outlived KILL).
+ */
+type EndedOnNode = { outcome: 'ended'; processes: string } | { outcome: 'gone' } | { outcome: 'unknown' };
+
+/** How long the script that ends a stopped command may take (it waits TERM_GRACE_SECONDS before KILL). */
+const END_ON_NODE_SECONDS = 30;
 
 export class SessionService {
   private readonly live = new Map<string, Live>();
@@ -272,23 +285,25 @@ export class SessionService {
     const asRoot = await this.asRoot(node, sudo);
     await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo: sudo && !asRoot, ...(asRoot ? { asRoot } : {}) });
     const stop = new AbortController();
-    let stopped: Stopped | undefined;
-    const halt = (why: Stopped) => {
-      stopped ??= why;
+    let why: Stopped['why'] | undefined;
+    const halt = (reason: Stopped['why']) => {
+      why ??= reason;
       stop.abort();
     };
     const timer = setTimeout(() => halt('time-limit'), limitSeconds * 1000);
     l.stopCommand = () => halt('operator');
+    // Tagged, so that a Stop can end on the node what the command started (shared/node/run-tag.ts).
+    const tag = newRunTag();
     let r;
     try {
-      r = await node.run(command, { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT, signal: stop.signal });
+      r = await node.run(taggedCommand(command, tag), { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT, signal: stop.signal });
     } catch (e) {
       r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false, error: e };
     } finally {
       clearTimeout(timer);
       l.stopCommand = undefined;
     }
-    if (stopped) r = { ...r, code: null };
+    if (why) r = { ...r, code: null };
     await this.record(l, {
       type: 'command-finished',
       at: this.now(),
@@ -300,17 +315,58 @@ export class SessionService {
       stderr: r.stderr,
       truncated: r.truncated,
     });
+    const stopped = why ? { why, ended: await this.endOnNode(l, stepId, node, tag, sudo, asRoot) } : undefined;
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, limitSeconds, ...('error' in r ? { error: r.error } : {}), ...(stopped ? { stopped } : {}) };
   }
 
-  /** Why a stopped command's step ended, in the journal's words: it may still run on the node. */
+  /**
+   * Ends on the node what a stopped command started: TERM to every process carrying its tag, KILL to those still
+   * there after the grace. Run as the command ran (sudo's processes are root's), journalled as it ran.
+   */
+  private async endOnNode(l: Live, stepId: string, node: SessionNode, tag: string, sudo: boolean, asRoot: boolean): Promise<EndedOnNode> {
+    const command = endTaggedScript(tag);
+    let r: { code: number | null; stdout: string; stderr: string };
+    try {
+      r = await node.run(command, { sudo, maxOutputBytes: 64 * 1024, signal: AbortSignal.timeout(END_ON_NODE_SECONDS * 1000) });
+    } catch (e) {
+      r = { code: null, stdout: '', stderr: (e as Error).message };
+    }
+    await this.record(l, {
+      type: 'stop-sent',
+      at: this.now(),
+      stepId,
+      command,
+      host: node.host,
+      sudo: sudo && !asRoot,
+      ...(asRoot ? { asRoot } : {}),
+      code: r.code,
+      stdout: r.stdout,
+      stderr: r.stderr,
+    });
+    if (r.code !== 0) return { outcome: 'unknown' };
+    const ended = parseEndedProcesses(r.stdout);
+    if (ended.left.length) return { outcome: 'unknown' };
+    return ended.termed.length ? { outcome: 'ended', processes: processNames(ended.termed) } : { outcome: 'gone' };
+  }
+
+  /** Why a stopped command's step ended, in the journal's words: what became of it on the node, and what to look at. */
   private stoppedReason(stopped: Stopped, seconds: number): LocalText {
-    return stopped === 'operator' ? { key: 'guided.reason.stoppedByOperator' } : { key: 'guided.reason.timeLimit', params: { seconds } };
+    const byOperator = stopped.why === 'operator';
+    switch (stopped.ended.outcome) {
+      case 'ended':
+        return byOperator
+          ? { key: 'guided.reason.stoppedByOperatorEnded', params: { processes: stopped.ended.processes } }
+          : { key: 'guided.reason.timeLimitEnded', params: { seconds, processes: stopped.ended.processes } };
+      case 'gone':
+        return byOperator ? { key: 'guided.reason.stoppedByOperatorGone' } : { key: 'guided.reason.timeLimitGone', params: { seconds } };
+      default:
+        return byOperator ? { key: 'guided.reason.stoppedByOperator' } : { key: 'guided.reason.timeLimit', params: { seconds } };
+    }
   }
 
   /**
-   * The operator's Stop: stop waiting for the command the session runs now. Its step ends interrupted with that
-   * reason (to run again or skip); the command itself may go on on the node. False when no command runs.
+   * The operator's Stop: stop waiting for the command the session runs now and end what it started on the node. Its
+   * step ends interrupted with that reason (to run again or skip). False when no command runs.
    */
   stopCommand(sessionId: string): boolean {
     const l = this.live.get(sessionId);
@@ -463,7 +519,7 @@ export class SessionService {
         });
       await sleep((step.intervalSeconds ?? 2) * 1000);
       // Stop pressed between two polls: no command was running to stop, the wait ends all the same.
-      if (l.stopAsked) return this.finishStep(l, pb, step, 'interrupted', this.stoppedReason('operator', 0));
+      if (l.stopAsked) return this.finishStep(l, pb, step, 'interrupted', { key: 'guided.reason.stoppedBetweenPolls', params: { polls } });
     }
   }
 

@@ -206,7 +206,7 @@ export class GuidedStore {
     });
   }
 
-  /** Stop waiting for the command that runs now (the action that started it then ends, with the step interrupted). */
+  /** Stop the command that runs now, on the node too (the action that started it then ends, with the step interrupted). */
   async stopCommand(): Promise<void> {
     const s = this.session;
     if (!s) return;
