@@ -19,6 +19,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_PROBE, type SshConnection } from '../../electron/services/ssh/connection';
+import { quoteAlways } from '../../shared/node/shell';
+import { taggedCommand } from '../../shared/node/run-tag';
 import { SessionService } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
 import { playbookById } from '../../shared/guided/playbooks';
@@ -109,10 +111,19 @@ describe.runIf(RUN)('guided session on a node reached as root with no sudo insta
       expect(e.command).not.toMatch(/\bsudo\b/);
     }
     expect(new Set(privileged.map((e) => e.stepId))).toEqual(new Set(['stop-etcd', 'move-aside', 'unit-state', 'wait-stopped', 'owner']));
-    // ... and the connection sent exactly those as `sh -c '…'`, after learning once that the login is root.
+    // ... and the connection sent exactly those as `sh -c '…'` (each tagged, so that a Stop can end it), after
+    // learning once that the login is root.
     expect(sent.filter((t) => t === ROOT_PROBE).length).toBeLessThanOrEqual(1);
     expect(sent.join('\n')).not.toMatch(/\bsudo\b/);
-    for (const e of privileged) expect(sent).toContain(`sh -c '${e.command.replace(/'/g, `'\\''`)}'`);
+    const asSent = sent.map((t) => {
+      const tag = /^sh -c 'env LIFEBOAT_RUN=(lb-[0-9a-f]{16}) /.exec(t)?.[1];
+      return tag ? { tag, text: t } : null;
+    });
+    for (const e of privileged)
+      expect(
+        asSent.some((x) => x && x.text === `sh -c ${quoteAlways(taggedCommand(e.command, x.tag))}`),
+        e.command,
+      ).toBe(true);
     const md = sessionMarkdown(await store.load(id), playbookById('etcd-systemd-restore'), 'en');
     expect(md).toContain('tar --create');
     expect(md).not.toMatch(/\bsudo\b/);
