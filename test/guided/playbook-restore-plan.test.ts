@@ -54,13 +54,18 @@ describe('playbook restore steps come from the restore planner', () => {
         evidence: [],
       }),
       stamp,
+      // What the owner probe captures on the node (the unit's User=, else the old dir's owner).
+      ownerUser: 'etcd',
+      ownerGroup: 'etcd',
     };
     return { cfg, vars };
   }
 
   it('systemd: stop, move aside, restore, ownership, start, health and key count are the plan for this unit, word for word', () => {
     const { cfg, vars } = systemdVars(env.replace('/var/lib/etcd data', '/var/lib/etcd'));
-    const plan = planRestore({ snapshot: '/var/backups/kube_etcd/etcd-1/snapshot.db', member: cfg, asideSuffix: `lifeboat-${stamp}` });
+    // The planner told the owner the probe found: the chown is its command for a unit run as that user.
+    const member = { ...cfg, runsAs: { user: 'etcd', group: 'etcd' } };
+    const plan = planRestore({ snapshot: '/var/backups/kube_etcd/etcd-1/snapshot.db', member, asideSuffix: `lifeboat-${stamp}` });
     const cmds = rendered('etcd-systemd-restore', vars);
     const step = (kind: string) => plan.steps.find((s) => s.kind === kind)!.command;
     expect(cmds.get('stop-etcd')).toBe(step('stop').split('\n')[0]);
@@ -68,6 +73,7 @@ describe('playbook restore steps come from the restore planner', () => {
     expect(cmds.get('move-aside')).toBe(join(step('move-aside')));
     expect(cmds.get('restore')).toBe(join(step('restore')));
     expect(cmds.get('chown')).toBe(join(step('ownership')));
+    expect(cmds.get('chown')).toMatch(/^chown -R etcd:etcd \/var\/lib\/etcd && chmod 700 \/var\/lib\/etcd && /);
     expect(cmds.get('start-etcd')).toBe(step('start'));
     const verify = step('verify').split('\n');
     expect(cmds.get('wait-healthy')).toBe(verify[1]);
@@ -107,7 +113,8 @@ describe('playbook restore steps come from the restore planner', () => {
       etcdctlTls: '',
       backup: '/var/tmp/s.db',
       stamp,
-      owner: 'root:root',
+      ownerUser: 'root',
+      ownerGroup: 'root',
     };
     const cmds = rendered('kubeadm-etcd-db', vars);
     const stop = plan.steps.find((s) => s.kind === 'stop')!.command.split('\n');

@@ -128,7 +128,9 @@ describe('the runner', () => {
     expect(meetsExpectation({ outputMatches: '^(inactive|failed)$' }, { code: 3, stdout: 'inactive\n' })).toBe(true);
     expect(meetsExpectation({ exitCode: 0, outputMatches: 'is healthy' }, { code: 0, stdout: 'x is unhealthy' })).toBe(false);
     const owner = stepById(systemdEtcdRestore, 'owner')!;
-    expect(captureVariables(owner, 'etcd:etcd\n')).toEqual({ owner: 'etcd:etcd' });
+    expect(captureVariables(owner, 'etcd:etcd\n')).toEqual({ ownerUser: 'etcd', ownerGroup: 'etcd' });
+    // A line that is not one user:group pair captures nothing (the chown step then cannot run).
+    expect(captureVariables(owner, 'stat: cannot statx: No such file or directory\n')).toEqual({});
   });
 
   it('goes to the next step, the failure branch, or the end', () => {

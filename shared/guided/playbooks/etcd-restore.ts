@@ -103,12 +103,27 @@ function templatePlan(style: 'systemd' | 'static-pod', manifestPath: string): Re
     key: null,
     manifestPath: style === 'static-pod' ? manifestPath : null,
     unitName: style === 'systemd' ? token('unit') : null,
+    // Who gets the restored dir: what the session's owner probe found (the unit's User=, else the old dir's owner).
+    runsAs: { user: token('ownerUser'), group: token('ownerGroup') },
     environmentFile: null,
     flags: {},
     problems: [],
   };
   return planRestore({ snapshot: token('backup'), member, tool: 'etcdctl', asideSuffix: `lifeboat-${token('stamp')}` });
 }
+
+/**
+ * Who must own a systemd member's data dir: the unit's User= (and Group=, else that user's group) as `systemctl cat`
+ * shows it with its drop-ins, unless it is root or absent; then the data dir's owner. One `user:group` line.
+ */
+const UNIT_OWNER_PROBE = [
+  `u=$(systemctl cat {{unit}} 2>/dev/null | sed -n 's/^[[:space:]]*User=[[:space:]]*//p' | tail -n 1)`,
+  `g=$(systemctl cat {{unit}} 2>/dev/null | sed -n 's/^[[:space:]]*Group=[[:space:]]*//p' | tail -n 1)`,
+  `if [ -n "$u" ] && [ "$u" != root ] && [ "$u" != 0 ]; then echo "$u:\${g:-$(id -gn -- "$u")}"; else stat -c %U:%G {{dataDir}}; fi`,
+].join('\n');
+
+/** The owner probe's answer, as the chown step's two values. */
+const OWNER_CAPTURES = { ownerUser: '^([^\\s:]+):[^\\s:]+$', ownerGroup: '^[^\\s:]+:([^\\s:]+)$' };
 
 /** A planner command as a playbook template: tokens become placeholders, the manifest path becomes `{{manifest}}`, etcdctl gets the TLS fragment. */
 function asTemplate(command: string, manifestPath: string | null): string {
@@ -197,19 +212,34 @@ export function restoreSteps(
       intervalSeconds: 1,
       timeoutSeconds: 120,
     },
-    {
-      id: 'owner',
-      kind: 'probe',
-      title: { en: 'Note who owns the data directory', 'zh-CN': '记录数据目录的属主' },
-      body: {
-        en: 'The restored directory must belong to the same user as the old one, or etcd cannot open it.',
-        'zh-CN': '恢复后的目录必须与旧目录属于同一用户，否则 etcd 无法打开。',
-      },
-      command: 'stat -c %U:%G {{dataDir}}',
-      sudo: true,
-      expect: { exitCode: 0 },
-      captures: { owner: '^(\\S+:\\S+)$' },
-    },
+    style === 'systemd'
+      ? {
+          id: 'owner',
+          kind: 'probe',
+          title: { en: 'Note who must own the data directory', 'zh-CN': '记录数据目录应有的属主' },
+          body: {
+            en: "The user the unit runs etcd as (its User= and Group=), else the old directory's owner: the restored directory must be theirs, or etcd cannot open it. A directory root owns under a unit with User=etcd (a restore by hand run with sudo) is given back to etcd.",
+            'zh-CN':
+              '单元运行 etcd 所用的用户（其 User= 与 Group=），没有时取旧目录的属主：恢复后的目录必须归其所有，否则 etcd 无法打开。若单元设有 User=etcd 而目录属于 root（用 sudo 手工恢复所致），则交还给 etcd。',
+          },
+          command: UNIT_OWNER_PROBE,
+          sudo: true,
+          expect: { exitCode: 0 },
+          captures: OWNER_CAPTURES,
+        }
+      : {
+          id: 'owner',
+          kind: 'probe',
+          title: { en: 'Note who owns the data directory', 'zh-CN': '记录数据目录的属主' },
+          body: {
+            en: 'The restored directory must belong to the same user as the old one, or etcd cannot open it.',
+            'zh-CN': '恢复后的目录必须与旧目录属于同一用户，否则 etcd 无法打开。',
+          },
+          command: 'stat -c %U:%G {{dataDir}}',
+          sudo: true,
+          expect: { exitCode: 0 },
+          captures: OWNER_CAPTURES,
+        },
     planChange(
       'move-aside',
       'move-aside',
@@ -246,10 +276,10 @@ export function restoreSteps(
       'chown',
       'ownership',
       {
-        title: { en: 'Give the new directory to the same owner', 'zh-CN': '将新目录交给原属主' },
+        title: { en: 'Give the new directory to its owner', 'zh-CN': '将新目录交给其属主' },
         body: {
-          en: 'The owner of the old directory (now aside), mode 700, and the SELinux context of its place where SELinux is on.',
-          'zh-CN': '与旧目录（已移到一旁）相同的属主、700 权限，以及启用 SELinux 时该位置的 SELinux 上下文。',
+          en: 'The owner noted before the move ({{ownerUser}}:{{ownerGroup}}), mode 700, and the SELinux context of its place where SELinux is on.',
+          'zh-CN': '移动前记录的属主（{{ownerUser}}:{{ownerGroup}}）、700 权限，以及启用 SELinux 时该位置的 SELinux 上下文。',
         },
         risk: { en: 'None beyond ownership of the new directory.', 'zh-CN': '仅影响新目录的属主。' },
       },
