@@ -233,6 +233,11 @@ export default defineCatalog(
       'etcd stopped before reading any data: it could not list the directory. A missing directory is not this (etcd would create one). Almost always the user etcd runs as is not allowed in: the directory belongs to root after an etcdctl snapshot restore or a copy run with sudo, for an etcd that runs as its own user (User=etcd in the unit); else the path is a file, not a directory. etcd 3.4’s default logger does not print which. The data is not damaged.',
     'logs.sig.etcd.data-dir-unlisted.next':
       'Do not restore or delete anything for this. Look at the path and who owns each part of it (namei -l {path}; ls -ln {path}) and at the user etcd runs as (systemctl show -p User etcd). Give the directory back to that user with mode 700 (chown -R etcd:etcd {path}; chmod 700 {path}), or point --data-dir at the directory if the path is a file. Then start etcd again.',
+    'logs.sig.etcd.data-dir-permissive.title': 'etcd’s data directory {path} is open to other users ({mode})',
+    'logs.sig.etcd.data-dir-permissive.explain':
+      'A warning, not a failure: etcd prints it at every start when its data directory is not mode 700 (a copy or a restore that kept the usual 755) and then starts all the same. It is not why etcd stops; look at the lines around it.',
+    'logs.sig.etcd.data-dir-permissive.next':
+      'Nothing to do during the recovery. When the cluster is back, close the directory to other users: chmod 700 {path} (the data holds every Secret of the cluster).',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd database page {expected} is not what it should be',
     'logs.sig.etcd.bbolt-page-mismatch.explain':
       'bbolt expected page {expected} but the page identifies itself as {actual}. Part of member/snap/db was not written (typical after a power cut).',
@@ -614,6 +619,10 @@ export default defineCatalog(
       'etcd 在读取任何数据之前就停止了：它无法列出该目录。这不是目录缺失（缺失时 etcd 会自行创建）。几乎总是运行 etcd 的用户无权进入：为以自身用户运行的 etcd（单元中 User=etcd）用 sudo 执行了 etcdctl snapshot restore 或复制之后，该目录属于 root；否则就是该路径是文件而不是目录。etcd 3.4 的默认日志器不会打印是哪一种。数据本身没有损坏。',
     'logs.sig.etcd.data-dir-unlisted.next':
       '不要为此恢复或删除任何内容。查看该路径及其每一部分的属主（namei -l {path}；ls -ln {path}），以及运行 etcd 的用户（systemctl show -p User etcd）。把目录交还给该用户并设为 700 权限（chown -R etcd:etcd {path}；chmod 700 {path}）；若该路径是文件，则让 --data-dir 指向真正的目录。然后再次启动 etcd。',
+    'logs.sig.etcd.data-dir-permissive.title': 'etcd 的数据目录 {path} 对其他用户开放（{mode}）',
+    'logs.sig.etcd.data-dir-permissive.explain':
+      '这是警告，不是故障：当数据目录的权限不是 700（复制或恢复时保留了常见的 755）时，etcd 每次启动都会打印它，然后照常启动。etcd 停止并不是因为它；请查看它前后的日志行。',
+    'logs.sig.etcd.data-dir-permissive.next': '恢复期间无需处理。集群恢复后，再禁止其他用户访问该目录：chmod 700 {path}（这些数据包含集群的全部 Secret）。',
     'logs.sig.etcd.bbolt-page-mismatch.title': 'etcd 数据库第 {expected} 页内容不对',
     'logs.sig.etcd.bbolt-page-mismatch.explain':
       'bbolt 期望读到第 {expected} 页，但该页自称是第 {actual} 页。member/snap/db 有一部分没有写进去（断电后很常见）。',

@@ -305,6 +305,21 @@ export const SIGNATURES: readonly Signature[] = [
     examples: ['2026-12-06 16:28:53.078576 C | etcdmain: error listing data dir: /var/lib/etcd'],
   },
   {
+    // A warning etcd prints at every start on a data dir others may read (a copy or restore that kept mode 755),
+    // and then runs: not why it fails. etcd 3.4 prints it in capnslog's format even with --logger=zap; 3.5's zap
+    // quotes the same sentence in its "error" field.
+    id: 'etcd.data-dir-permissive',
+    engine: 'etcd',
+    severity: 'info',
+    stage: 'datastore',
+    needles: ['exist, but the permission is'],
+    patterns: [/directory \\?"(?<path>[^"\\]{1,500})\\?" exist, but the permission is \\?"(?<mode>[-a-zA-Z]{10})\\?"/],
+    examples: [
+      '2026-12-06 19:47:57.575282 W | pkg/fileutil: check file permission: directory "/var/lib/etcd" exist, but the permission is "drwxr-xr-x". The recommended permission is "-rwx------" to prevent possible unprivileged access to the data.',
+      '{"level":"warn","ts":"2024-03-13T04:35:41.935Z","caller":"fileutil/fileutil.go:53","msg":"check file permission","error":"directory \\"/var/lib/etcd\\" exist, but the permission is \\"drwxr-xr-x\\". The recommended permission is \\"-rwx------\\" to prevent possible unprivileged access to the data"}',
+    ],
+  },
+  {
     id: 'etcd.bbolt-page-mismatch',
     engine: 'etcd',
     severity: 'critical',

@@ -49,6 +49,8 @@ describe('etcd 3.4 logs', () => {
     const dataDir = `${root}/restarted`;
     let log = '';
     for (let i = 0; i < 2; i++) {
+      // Before the second start, the dir as a copy or restore often leaves it: readable by others (etcd warns, runs).
+      if (i === 1) await fs.chmod(dataDir, 0o755);
       const node = await spawnEtcd({ dataDir });
       try {
         expect(await waitHealthy(node), node.output()).toBe(true);
@@ -63,6 +65,16 @@ describe('etcd 3.4 logs', () => {
     expect(analysis.counts['etcd.server-starting']).toBe(2);
     const starts = analysis.matches.filter((m) => m.signatureId === 'etcd.server-starting');
     expect(starts.map((m) => m.fields.dataDir)).toEqual([dataDir, dataDir]);
+    // The permission warning of the second start: told as what it is (a note, not why etcd would stop), once.
+    expect(log).toContain('exist, but the permission is "drwxr-xr-x"');
+    const permissive = analysis.matches.filter((m) => m.signatureId === 'etcd.data-dir-permissive');
+    expect(permissive.map((m) => [m.severity, m.fields.path, m.fields.mode])).toEqual([['info', dataDir, 'drwxr-xr-x']]);
+    expect(
+      suggestPlaybooks(
+        analysis.matches.map((m) => m.signatureId),
+        null,
+      ),
+    ).toEqual([]);
   });
 
   // bbolt's meta page: the page header (16 bytes), then magic (4), version (4), ..., the checksum last.
