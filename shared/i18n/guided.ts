@@ -65,6 +65,12 @@ export const en = {
   'guided.card.gap.unreadable': 'could not read {path} ({error})',
   'guided.card.gap.dockerSilent': 'docker is installed but did not answer ({error}): kind node containers not listed',
   'guided.card.gap.dockerInspect': 'docker inspect of the kind node containers could not be read',
+  'guided.card.gap.probeTimedOutEnded':
+    'no answer within {seconds} s from “{command}”: Lifeboat ended it on the node ({processes}); what it reads is not on this card',
+  'guided.card.gap.probeTimedOutGone':
+    'no answer within {seconds} s from “{command}”: Lifeboat stopped waiting (nothing of it was left running on the node); what it reads is not on this card',
+  'guided.card.gap.probeTimedOut':
+    'no answer within {seconds} s from “{command}”: what it reads is not on this card, and it may still run on the node (look with ps -ef)',
   'guided.card.gap.crontabs': 'user crontabs are root-only: detect with sudo to see them',
   'guided.card.gap.orphanBackups': 'etcd backups exist but no etcd unit, static pod, MicroK8s or k3s was found',
   'guided.playbooks.title': 'Start a guided recovery',
@@ -113,6 +119,7 @@ export const en = {
   'guided.step.rerun': 'This step was cut off while it ran and may have half-run. Look at the node in the terminal first.',
   'guided.step.rerunButton': 'Run it again',
   'guided.step.runningNow': 'Running on the node…',
+  'guided.step.stopping': 'Ending the command on the node (TERM, then KILL after 5 s)…',
   'guided.step.stopCommand': 'Stop the command',
   'guided.step.back': 'Back to this step',
   'guided.step.output': 'Output (exit {code})',
@@ -237,6 +244,9 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.gap.unreadable': '无法读取 {path}（{error}）',
   'guided.card.gap.dockerSilent': '已安装 docker 但它没有响应（{error}）：未列出 kind 节点容器',
   'guided.card.gap.dockerInspect': '无法读取 kind 节点容器的 docker inspect 结果',
+  'guided.card.gap.probeTimedOutEnded': '“{command}”在 {seconds} 秒内没有应答：Lifeboat 已在节点上结束它（{processes}）；它要读取的内容不在此卡片上',
+  'guided.card.gap.probeTimedOutGone': '“{command}”在 {seconds} 秒内没有应答：Lifeboat 已停止等待（节点上它已没有仍在运行的进程）；它要读取的内容不在此卡片上',
+  'guided.card.gap.probeTimedOut': '“{command}”在 {seconds} 秒内没有应答：它要读取的内容不在此卡片上，且它可能仍在节点上运行（请用 ps -ef 查看）',
   'guided.card.gap.crontabs': '用户的 crontab 只有 root 可读：请通过 sudo 检测以查看',
   'guided.card.gap.orphanBackups': '存在 etcd 备份，但没有找到 etcd 单元、静态 Pod、MicroK8s 或 k3s',
   'guided.playbooks.title': '开始引导式恢复',
@@ -285,6 +295,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.step.rerun': '此步骤执行时被中断，可能只执行了一部分。请先在终端中查看节点。',
   'guided.step.rerunButton': '重新执行',
   'guided.step.runningNow': '正在节点上执行…',
+  'guided.step.stopping': '正在节点上结束该命令（先发送 TERM，5 秒后发送 KILL）…',
   'guided.step.stopCommand': '停止命令',
   'guided.step.back': '回到此步骤',
   'guided.step.output': '输出（退出码 {code}）',

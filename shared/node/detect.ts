@@ -11,6 +11,8 @@ import type { EtcdMemberConfig } from '../contract/etcd-repair';
 import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../formats/etcd/restore-plan';
 import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
 import { quoteIfNeeded } from './shell';
+import type { ExecResult, NodeExecutor } from './executor';
+import { runTagged, type EndedOnNode } from './run-tag';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
 import { foreignOwnedProbeCommand, parseForeignOwnedProbe } from './ownership';
 import { translateLocal } from '../i18n';
@@ -34,23 +36,7 @@ import {
   statefulSetMember,
 } from './statefulset';
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-}
-
-/** Runs one shell command on the node (through sudo when asked and allowed). */
-export interface NodeExecutor {
-  /** `signal`: stop waiting for the command (its channel is closed; the result then has no exit code). */
-  run(command: string, opts: { sudo: boolean; maxOutputBytes: number; signal?: AbortSignal }): Promise<ExecResult>;
-  /**
-   * Whether the login user is root: a `sudo: true` command then runs as it is
-   * (no sudo), and what is shown must not claim a sudo. Absent: not known (sudo).
-   */
-  loginIsRoot?(): Promise<boolean>;
-}
+export type { ExecResult, NodeExecutor } from './executor';
 
 export interface DetectOptions {
   /** Run the probes through sudo (root-only files: crontabs, /var/lib/etcd, backups). */
@@ -63,6 +49,8 @@ export interface DetectOptions {
   now?: () => number;
   /** Backups hash-checked at most (newest first); the rest get a quick check only. */
   maxHashChecks?: number;
+  /** How long a probe may run (default PROBE_TIME_LIMIT_SECONDS). */
+  timeLimits?: Record<keyof typeof PROBE_TIME_LIMIT_SECONDS, number>;
 }
 
 const MAX_OUTPUT = 256 * 1024;
@@ -78,26 +66,54 @@ const USUAL_BACKUP_DIRS = ['/var/backups', '/var/lib/etcd-backup', '/backup', '/
 
 const UNIT_NAME = /^(etcd[\w@.-]*|k3s[\w@.-]*|snap\.microk8s\.daemon-k8s-dqlite|kubelet)\.service$/;
 
+/**
+ * How long one probe may run before detection stops waiting and ends it on the node: a wedged docker or containerd,
+ * a hung NFS mount under a path it lists, never answers, and the card must still come. A backup's check reads
+ * (and may decompress) the whole file: it gets longer.
+ */
+export const PROBE_TIME_LIMIT_SECONDS = { probe: 60, backupCheck: 900 } as const;
+
+/** A probe that outlasted its limit, and what its stop found on the node. */
+interface TimedOutProbe {
+  command: string;
+  seconds: number;
+  ended: EndedOnNode;
+}
+
 class ProbeRunner {
   readonly records: ProbeRecord[] = [];
+  readonly timedOut: TimedOutProbe[] = [];
   constructor(
     private readonly exec: NodeExecutor,
     private readonly opts: DetectOptions,
   ) {}
-  async run(id: string, command: string, sudo = this.opts.sudo): Promise<ProbeRecord> {
+  async run(id: string, command: string, sudo = this.opts.sudo, limit: keyof typeof PROBE_TIME_LIMIT_SECONDS = 'probe'): Promise<ProbeRecord> {
     this.opts.onProbe?.({ id, command, sudo }, null);
     const at = (this.opts.now ?? Date.now)();
-    let r: ExecResult;
-    try {
-      r = await this.exec.run(command, { sudo, maxOutputBytes: MAX_OUTPUT });
-    } catch (err) {
-      r = { code: null, stdout: '', stderr: err instanceof Error ? err.message : String(err), truncated: false };
+    const seconds = (this.opts.timeLimits ?? PROBE_TIME_LIMIT_SECONDS)[limit];
+    // Tagged, so that a probe that never answers is ended on the node, not left holding a channel (run-tag.ts).
+    const run = await runTagged(this.exec, command, { sudo, maxOutputBytes: MAX_OUTPUT, limitSeconds: seconds });
+    let r: ExecResult = run.result;
+    if (run.stopped) {
+      r = { ...r, stderr: `${r.stderr}${r.stderr && !r.stderr.endsWith('\n') ? '\n' : ''}no answer within ${seconds} s` };
+      this.timedOut.push({ command, seconds, ended: run.stopped.ended });
     }
     const rec: ProbeRecord = { id, command, sudo, code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, at };
     this.records.push(rec);
     this.opts.onProbe?.({ id, command, sudo }, rec);
     return rec;
   }
+}
+
+/** A timed-out probe as a gap on the card: what it was, and what became of it on the node. */
+function timedOutGap(t: TimedOutProbe): LocalText {
+  // The first line, shortened: the card names the probe, the probe list holds the whole command.
+  const first = t.command.split('\n')[0]!;
+  const command = first.length > 120 ? `${first.slice(0, 119)}…` : first;
+  const params = { command, seconds: t.seconds };
+  if (t.ended.outcome === 'ended') return { key: 'guided.card.gap.probeTimedOutEnded', params: { ...params, processes: t.ended.processes } };
+  if (t.ended.outcome === 'gone') return { key: 'guided.card.gap.probeTimedOutGone', params };
+  return { key: 'guided.card.gap.probeTimedOut', params };
 }
 
 const out = (r: ProbeRecord): ProbeOutput => ({ code: r.code, stdout: r.stdout, stderr: r.stderr });
@@ -464,7 +480,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
       continue;
     }
     checked++;
-    const r = await p.run(`backup-check:${b.path}`, snapshotDbProbeCommand(b.path));
+    const r = await p.run(`backup-check:${b.path}`, snapshotDbProbeCommand(b.path), opts.sudo, 'backupCheck');
     const verdict = checkSnapshotDbProbe(r.stdout, r.code, b.path);
     b.valid = verdict.valid;
     if (verdict.problem) b.problem = verdict.problem;
@@ -522,6 +538,8 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
       disk.push({ path: f[0]!, sizeBytes: Number(f[1]), availableBytes: Number(f[2]), usePercent: Number(f[3]!.replace('%', '')) });
     }
   }
+
+  for (const t of p.timedOut) gap(timedOutGap(t));
 
   return {
     target: opts.target,

@@ -11,6 +11,7 @@
  *
  * Pure: the command texts and the parse of the script's answer.
  */
+import type { ExecResult, NodeExecutor } from './executor';
 import { quoteAlways } from './shell';
 
 /** The environment variable that carries a run's tag. */
@@ -109,4 +110,82 @@ export function parseEndedProcesses(stdout: string): EndedProcesses {
 /** The processes' names for a sentence: each name once, in order (`sh, sleep`). */
 export function processNames(list: { name: string }[]): string {
   return [...new Set(list.map((p) => p.name))].join(', ');
+}
+
+/**
+ * What a stop found on the node: the command's processes ended (by name), none of them left by then, or not known
+ * (the script could not run: link lost, sudo refused; or a process outlived KILL).
+ */
+export type EndedOnNode = { outcome: 'ended'; processes: string } | { outcome: 'gone' } | { outcome: 'unknown' };
+
+/** How long the script that ends a stopped command may take (it waits TERM_GRACE_SECONDS before KILL). */
+export const END_ON_NODE_SECONDS = 30;
+
+/** A command run tagged, and, when it was stopped, why and what its stop did on the node. */
+export interface TaggedRun {
+  /** No exit code when stopped. */
+  result: ExecResult;
+  /** What the executor threw, when it threw (a sudo refusal carries its catalog text). */
+  error?: unknown;
+  stopped?: {
+    why: 'time-limit' | 'operator';
+    /** The script that ended it (the exact text run), and its answer. */
+    script: string;
+    answer: ExecResult;
+    ended: EndedOnNode;
+  };
+}
+
+/**
+ * Runs `command` tagged, stopped when it outlasts `limitSeconds` or when `stop` is aborted (the operator); a stopped
+ * command is then ended on the node with the script above, run as the command ran. `onStopped` is told as soon as
+ * the wait ends, before the script runs (a caller records the command's end first).
+ */
+export async function runTagged(
+  exec: NodeExecutor,
+  command: string,
+  opts: { sudo: boolean; maxOutputBytes: number; limitSeconds: number; stop?: AbortSignal; onStopped?: (result: ExecResult) => Promise<void> | void },
+): Promise<TaggedRun> {
+  const tag = newRunTag();
+  const waiting = new AbortController();
+  let why: 'time-limit' | 'operator' | undefined;
+  const halt = (reason: 'time-limit' | 'operator') => {
+    why ??= reason;
+    waiting.abort();
+  };
+  const timer = setTimeout(() => halt('time-limit'), opts.limitSeconds * 1000);
+  const onStop = () => halt('operator');
+  if (opts.stop?.aborted) onStop();
+  opts.stop?.addEventListener('abort', onStop, { once: true });
+  let result: ExecResult;
+  let error: unknown;
+  try {
+    result = await exec.run(taggedCommand(command, tag), { sudo: opts.sudo, maxOutputBytes: opts.maxOutputBytes, signal: waiting.signal });
+  } catch (e) {
+    error = e;
+    result = { code: null, stdout: '', stderr: e instanceof Error ? e.message : String(e), truncated: false };
+  } finally {
+    clearTimeout(timer);
+    opts.stop?.removeEventListener('abort', onStop);
+  }
+  const thrown = error === undefined ? {} : { error };
+  if (!why) return { result, ...thrown };
+  result = { ...result, code: null };
+  await opts.onStopped?.(result);
+  const script = endTaggedScript(tag);
+  let answer: ExecResult;
+  try {
+    answer = await exec.run(script, { sudo: opts.sudo, maxOutputBytes: 64 * 1024, signal: AbortSignal.timeout(END_ON_NODE_SECONDS * 1000) });
+  } catch (e) {
+    answer = { code: null, stdout: '', stderr: e instanceof Error ? e.message : String(e), truncated: false };
+  }
+  return { result, ...thrown, stopped: { why, script, answer, ended: endedFrom(answer) } };
+}
+
+/** What the script's answer says became of the command. */
+function endedFrom(answer: ExecResult): EndedOnNode {
+  if (answer.code !== 0) return { outcome: 'unknown' };
+  const ended = parseEndedProcesses(answer.stdout);
+  if (ended.left.length) return { outcome: 'unknown' };
+  return ended.termed.length ? { outcome: 'ended', processes: processNames(ended.termed) } : { outcome: 'gone' };
 }

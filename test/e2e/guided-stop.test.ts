@@ -26,7 +26,10 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await ensureRendererBuilt();
     tmp = await tempDir('e2e-stop');
     await fs.chmod(tmp, 0o755);
-    node = await startRealisticNode({ files: { '/usr/local/bin/crictl': { content: `#!/bin/sh\nexec sleep ${WEDGED_SECONDS}\n`, mode: 0o755 } } });
+    // Deaf to TERM too (SIG_IGN outlives exec), as a runtime client stuck in the kernel is: the stop needs its KILL.
+    node = await startRealisticNode({
+      files: { '/usr/local/bin/crictl': { content: `#!/bin/sh\ntrap '' TERM\nexec sleep ${WEDGED_SECONDS}\n`, mode: 0o755 } },
+    });
     app = await startWebApp(await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') }));
   }, 300_000);
 
@@ -55,6 +58,10 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     await screenshot(page, 'guided-running', false);
     await stop.focus();
     await page.keyboard.press('Enter');
+    // While the node ends it (TERM, then KILL after 5 s for this one), the step says so instead of offering Stop again.
+    await step.getByTestId('stopping').waitFor({ timeout: 5_000 });
+    expect(await step.getByTestId('stopping').innerText()).toBe('Ending the command on the node (TERM, then KILL after 5 s)…');
+    expect(await stop.count()).toBe(0);
     await expect.poll(() => step.getAttribute('data-status'), { timeout: 20_000 }).toBe('interrupted');
     expect(await step.getByTestId('step-reason').innerText()).toBe(
       'stopped by you: Lifeboat ended the command on the node (sh, sleep). It may have half-run: look at what it changed before you run it again or skip it',

@@ -18,7 +18,7 @@
  * side is tested on a FORMAT SAMPLE of `docker inspect` output written after
  * Docker's documented shape (Engine API ContainerInspect), not on a node.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { formatNodeCard } from '../../electron/services/ssh/detect-cli';
 import { detectNode } from '../../shared/node/detect';
+import { translateLocal } from '../../shared/i18n';
 import { checkPeerAddresses, parseDbMemberRecords, parseDockerInspect, parseIpOAddr, parseMemberListJson } from '../../shared/node/kind';
 import { parsePodLogDirs, parsePodVolumeMembers } from '../../shared/node/statefulset';
 import { makeGoldenWith, requireEtcd, tempDir } from '../helpers/etcd';
@@ -245,6 +246,43 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
       }
     } finally {
       await host.stop();
+    }
+  }, 180_000);
+
+  it('a Docker daemon that accepts and never answers: the probe is stopped at its limit and ended on the node, and the card still comes', async () => {
+    // Its own sleep length, so that the check below sees only this test's leftovers.
+    const wedged = 'sleep 3597';
+    const host = await startRealisticNode({ files: { '/usr/local/bin/docker': { content: `#!/bin/sh\nexec ${wedged}\n`, mode: 0o755 } } });
+    try {
+      await fs.mkdir(path.join(tmp, 'wedged-client'));
+      const conn = await connectByKey(host.sshd, await keyClient(host.sshd, path.join(tmp, 'wedged-client')));
+      try {
+        const node = sessionNodeOver(conn, host);
+        const t0 = Date.now();
+        const card = await detectNode(node, { sudo: true, target: node.host, timeLimits: { probe: 3, backupCheck: 3 } });
+        expect(Date.now() - t0).toBeLessThan(30_000);
+        const probe = card.probes.find((p) => p.id === 'docker-kind')!;
+        expect(probe).toMatchObject({ code: null, stderr: 'no answer within 3 s' });
+        expect(card.kindContainers).toBeUndefined();
+        expect(card.gaps).toContain(
+          'no answer within 3 s from “docker ps -aq --filter label=io.x-k8s.kind.cluster”: Lifeboat ended it on the node (sh, sleep); what it reads is not on this card',
+        );
+        expect(
+          translateLocal(
+            'zh-CN',
+            card.gapTexts!.find((g) => g.key === 'guided.card.gap.probeTimedOutEnded')!,
+          ),
+        ).toBe('“docker ps -aq --filter label=io.x-k8s.kind.cluster”在 3 秒内没有应答：Lifeboat 已在节点上结束它（sh, sleep）；它要读取的内容不在此卡片上');
+        // Nothing of it is left on the node (one PID namespace: the node's processes are this machine's).
+        expect(spawnSync('pgrep', ['-x', '-f', wedged]).status).toBe(1);
+        // The probes after it ran: the disk and the machine are on the card.
+        expect(card.hostname).toBeTruthy();
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await host.stop();
+      spawnSync('pkill', ['-x', '-f', wedged]);
     }
   }, 180_000);
 });

@@ -14,7 +14,7 @@
 import * as path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { CopyValidateOutcome, Playbook, PlaybookStep, SessionEvent, SessionState, SessionSummary, StepStatus } from '../../../shared/contract/guided';
-import type { NodeExecutor } from '../../../shared/node/detect';
+import type { ExecResult, NodeExecutor } from '../../../shared/node/executor';
 import { PLAYBOOKS, playbookById } from '../../../shared/guided/playbooks';
 import {
   applyEvent,
@@ -27,7 +27,7 @@ import {
   stepById,
 } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
-import { endTaggedScript, newRunTag, parseEndedProcesses, processNames, taggedCommand } from '../../../shared/node/run-tag';
+import { runTagged, type EndedOnNode, type TaggedRun } from '../../../shared/node/run-tag';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
@@ -43,7 +43,7 @@ function missingVariables(names: string[]): ApiError {
 type UploadPhase = UploadProgress['phase'];
 
 /** What a node command gave back; `error` is what the executor threw (a sudo refusal, a dropped connection). */
-interface ExecResult {
+interface StepExecResult {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -103,15 +103,6 @@ interface Stopped {
   why: 'time-limit' | 'operator';
   ended: EndedOnNode;
 }
-
-/**
- * What the Stop found on the node: the command's processes ended (by name), none of them left by then, or not
- * known (the script could not run: link lost, sudo refused; or a process outlived KILL).
- */
-type EndedOnNode = { outcome: 'ended'; processes: string } | { outcome: 'gone' } | { outcome: 'unknown' };
-
-/** How long the script that ends a stopped command may take (it waits TERM_GRACE_SECONDS before KILL). */
-const END_ON_NODE_SECONDS = 30;
 
 export class SessionService {
   private readonly live = new Map<string, Live>();
@@ -278,75 +269,70 @@ export class SessionService {
     command: string,
     sudo: boolean,
     limit: TimeLimitKind = 'read',
-  ): Promise<ExecResult & { stopped?: Stopped; limitSeconds: number }> {
+  ): Promise<StepExecResult & { stopped?: Stopped; limitSeconds: number }> {
     const limitSeconds = (this.deps.timeLimits ?? COMMAND_TIME_LIMIT_SECONDS)[limit];
     const node = this.deps.nodeFor(l.connectionId);
     // The journal must not claim a sudo that did not run.
     const asRoot = await this.asRoot(node, sudo);
     await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo: sudo && !asRoot, ...(asRoot ? { asRoot } : {}) });
     const stop = new AbortController();
-    let why: Stopped['why'] | undefined;
-    const halt = (reason: Stopped['why']) => {
-      why ??= reason;
-      stop.abort();
+    l.stopCommand = () => stop.abort();
+    let recorded = false;
+    const finished = async (r: ExecResult) => {
+      recorded = true;
+      await this.record(l, {
+        type: 'command-finished',
+        at: this.now(),
+        stepId,
+        command,
+        host: node.host,
+        code: r.code,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        truncated: r.truncated,
+      });
     };
-    const timer = setTimeout(() => halt('time-limit'), limitSeconds * 1000);
-    l.stopCommand = () => halt('operator');
-    // Tagged, so that a Stop can end on the node what the command started (shared/node/run-tag.ts).
-    const tag = newRunTag();
-    let r;
+    // Tagged, so that a stop ends on the node what the command started (shared/node/run-tag.ts); the command's end
+    // is journalled before the script that ends it.
+    let run: TaggedRun;
     try {
-      r = await node.run(taggedCommand(command, tag), { sudo, maxOutputBytes: MAX_RECORDED_OUTPUT, signal: stop.signal });
-    } catch (e) {
-      r = { code: null, stdout: '', stderr: (e as Error).message, truncated: false, error: e };
+      run = await runTagged(node, command, {
+        sudo,
+        maxOutputBytes: MAX_RECORDED_OUTPUT,
+        limitSeconds,
+        stop: stop.signal,
+        onStopped: async (r) => {
+          l.stopCommand = undefined;
+          await finished(r);
+        },
+      });
     } finally {
-      clearTimeout(timer);
       l.stopCommand = undefined;
     }
-    if (why) r = { ...r, code: null };
-    await this.record(l, {
-      type: 'command-finished',
-      at: this.now(),
-      stepId,
-      command,
-      host: node.host,
+    const r = run.result;
+    if (!recorded) await finished(r);
+    const s = run.stopped;
+    if (s)
+      await this.record(l, {
+        type: 'stop-sent',
+        at: this.now(),
+        stepId,
+        command: s.script,
+        host: node.host,
+        sudo: sudo && !asRoot,
+        ...(asRoot ? { asRoot } : {}),
+        code: s.answer.code,
+        stdout: s.answer.stdout,
+        stderr: s.answer.stderr,
+      });
+    return {
       code: r.code,
       stdout: r.stdout,
       stderr: r.stderr,
-      truncated: r.truncated,
-    });
-    const stopped = why ? { why, ended: await this.endOnNode(l, stepId, node, tag, sudo, asRoot) } : undefined;
-    return { code: r.code, stdout: r.stdout, stderr: r.stderr, limitSeconds, ...('error' in r ? { error: r.error } : {}), ...(stopped ? { stopped } : {}) };
-  }
-
-  /**
-   * Ends on the node what a stopped command started: TERM to every process carrying its tag, KILL to those still
-   * there after the grace. Run as the command ran (sudo's processes are root's), journalled as it ran.
-   */
-  private async endOnNode(l: Live, stepId: string, node: SessionNode, tag: string, sudo: boolean, asRoot: boolean): Promise<EndedOnNode> {
-    const command = endTaggedScript(tag);
-    let r: { code: number | null; stdout: string; stderr: string };
-    try {
-      r = await node.run(command, { sudo, maxOutputBytes: 64 * 1024, signal: AbortSignal.timeout(END_ON_NODE_SECONDS * 1000) });
-    } catch (e) {
-      r = { code: null, stdout: '', stderr: (e as Error).message };
-    }
-    await this.record(l, {
-      type: 'stop-sent',
-      at: this.now(),
-      stepId,
-      command,
-      host: node.host,
-      sudo: sudo && !asRoot,
-      ...(asRoot ? { asRoot } : {}),
-      code: r.code,
-      stdout: r.stdout,
-      stderr: r.stderr,
-    });
-    if (r.code !== 0) return { outcome: 'unknown' };
-    const ended = parseEndedProcesses(r.stdout);
-    if (ended.left.length) return { outcome: 'unknown' };
-    return ended.termed.length ? { outcome: 'ended', processes: processNames(ended.termed) } : { outcome: 'gone' };
+      limitSeconds,
+      ...(run.error !== undefined ? { error: run.error } : {}),
+      ...(s ? { stopped: { why: s.why, ended: s.ended } } : {}),
+    };
   }
 
   /** Why a stopped command's step ended, in the journal's words: what became of it on the node, and what to look at. */
@@ -583,7 +569,7 @@ export class SessionService {
         tell(outcome === 'cancelled' ? 'cancelled' : 'failed', { problem });
         return l.state;
       };
-      const sudoRefused = (r: ExecResult): LocalText | null => {
+      const sudoRefused = (r: StepExecResult): LocalText | null => {
         const text = errorTextOf(r.error);
         if (text?.key.startsWith('ssh.sudo.'))
           return {

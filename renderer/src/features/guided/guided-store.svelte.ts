@@ -44,6 +44,8 @@ export class GuidedStore {
   session = $state<SessionState | null>(null);
   connectionId = $state<string | null>(null);
   busy = $state(false);
+  /** Stop was pressed and the action it stops has not ended yet (the node is ending the command). */
+  stopping = $state(false);
   error = $state<string | null>(null);
   /** The backup a change step took, waiting for the confirmation. */
   backup = $state<{ stepId: string; archive: string; sha256: string; bytes: number; risk: string } | null>(null);
@@ -172,6 +174,7 @@ export class GuidedStore {
       this.error = errorSentence(e, byCode);
     } finally {
       this.busy = false;
+      this.stopping = false;
     }
   }
 
@@ -210,7 +213,13 @@ export class GuidedStore {
   async stopCommand(): Promise<void> {
     const s = this.session;
     if (!s) return;
-    await this.client.call('guided.stop', { sessionId: s.sessionId }).catch((e: unknown) => (this.error = errorSentence(e, {})));
+    this.stopping = true;
+    const r = await this.client.call('guided.stop', { sessionId: s.sessionId }).catch((e: unknown) => {
+      this.error = errorSentence(e, {});
+      return null;
+    });
+    // Nothing was running (it ended meanwhile), or the call failed: nothing is being ended.
+    if (!r?.stopped || !this.busy) this.stopping = false;
   }
 
   prepare(stepId: string): Promise<void> {
