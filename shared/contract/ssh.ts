@@ -144,7 +144,19 @@ export interface ExecResult {
   stderr: string;
   /** Output beyond the cap was dropped (the cap protects memory, not the node). */
   truncated: boolean;
+  /**
+   * `ssh.exec` stopped waiting: the command outlasted EXEC_TIME_LIMIT_SECONDS. Its channel was closed with a TERM
+   * signal, which ends a command the login user runs; one run through sudo may still run (root's processes).
+   */
+  stopped?: ExecStopped;
 }
+
+export interface ExecStopped {
+  seconds: number;
+}
+
+/** How long one `ssh.exec` command (a listing, a log fetch, a fact) may run before it is ended on the node. */
+export const EXEC_TIME_LIMIT_SECONDS = 120;
 
 /**
  * How a copy-out reads file contents: `exec`, `cat`/`tail` streamed through an SSH command channel

@@ -418,6 +418,8 @@ export const en = {
   'ssh.facts.resultTitle': 'Facts',
   'ssh.facts.outputs': 'Command outputs',
   'ssh.facts.exit': 'exit {code}',
+  'ssh.exec.stopped':
+    'No answer within {seconds} s: Lifeboat stopped waiting and closed the command’s channel; run through sudo, it may still run on the node (look with ps -ef).',
   'ssh.facts.collectedAt': 'Collected {time}',
   'ssh.facts.level.ok': 'ok',
   'ssh.facts.level.info': 'info',
@@ -850,6 +852,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.facts.resultTitle': '事实',
   'ssh.facts.outputs': '命令输出',
   'ssh.facts.exit': '退出码 {code}',
+  'ssh.exec.stopped': '{seconds} 秒内没有应答：Lifeboat 已停止等待并关闭了该命令的通道；若经 sudo 运行，它可能仍在节点上运行（请用 ps -ef 查看）。',
   'ssh.facts.collectedAt': '收集于 {time}',
   'ssh.facts.level.ok': '正常',
   'ssh.facts.level.info': '信息',

@@ -23,6 +23,8 @@ import { FIELD_REPORTS } from '../helpers/field-reports';
 import { generateKey, makeTempDir, sshdAvailable, startSshd, toolAvailable, type SshdInstance } from '../helpers/sshd';
 
 const DQLITE_LOG = 'microk8s-k8s-dqlite-journal.log';
+/** `ssh.exec`'s time limit in these tests (s). */
+const EXEC_LIMIT = 8;
 const ETCD_LOG = 'kubeadm-etcd-bbolt-panic.log';
 
 describe('log presets', () => {
@@ -111,6 +113,8 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
         recordingsDir: null,
         copiesRoot: path.join(dir, 'copies'),
       },
+      // Short, so that the command below that never answers is stopped soon (the others end in well under it).
+      execTimeLimitSeconds: EXEC_LIMIT,
     });
     const ctx: SshCallContext = {
       transport: 'web',
@@ -216,4 +220,17 @@ describe.skipIf(!enabled)('fetching logs from a node (real sshd)', () => {
     expect(log.text).toBe('');
     expect(await hashes()).toEqual(before);
   });
+
+  it('a command that never answers (crictl against a wedged containerd) is stopped at the limit; the login user’s command ends', async () => {
+    // What came before the hang is kept; the channel's TERM ends it (its own sleep length: only its leftovers).
+    const command = `echo before the hang; exec sleep 3596`;
+    const t0 = Date.now();
+    const log = await fetchNodeLog(client, { connectionId, nodeLabel: 'cp1', command, sudo: false });
+    expect(Date.now() - t0).toBeLessThan((EXEC_LIMIT + 15) * 1000);
+    expect(log).toMatchObject({ code: null, text: 'before the hang\n', stopped: { seconds: EXEC_LIMIT } });
+    expect(spawnSync('pgrep', ['-x', '-f', 'sleep 3596']).status).toBe(1);
+    // The connection still serves the next command.
+    const next = await fetchNodeLog(client, { connectionId, nodeLabel: 'cp1', command: logCommand('file', path.join(nodeDir, ETCD_LOG))!, sudo: false });
+    expect(next.code).toBe(0);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { SshMethods } from '../../../shared/contract/ssh';
+import { EXEC_TIME_LIMIT_SECONDS, type SshMethods } from '../../../shared/contract/ssh';
 import { ApiError } from '../api-error';
 import { runSudo } from './connection';
 import type { SshConnectionService } from './connection-service';
@@ -30,9 +30,11 @@ export interface SshHandlerParts {
   connections: SshConnectionService;
   terminals: TerminalService;
   copies: CopyOutService;
+  /** How long one `ssh.exec` command may run before it is ended on the node (default EXEC_TIME_LIMIT_SECONDS). */
+  execTimeLimitSeconds?: number;
 }
 
-export function createSshHandlers({ paths, connections, terminals, copies }: SshHandlerParts): SshHandlers {
+export function createSshHandlers({ paths, connections, terminals, copies, execTimeLimitSeconds = EXEC_TIME_LIMIT_SECONDS }: SshHandlerParts): SshHandlers {
   return {
     // Server-side paths follow shared/contract/path-rules.ts (web mode: the server's own ~/.ssh only).
     async 'ssh.config.import'(params, ctx) {
@@ -117,12 +119,16 @@ export function createSshHandlers({ paths, connections, terminals, copies }: Ssh
         typeof maxOutputBytes === 'number' && Number.isFinite(maxOutputBytes) && maxOutputBytes > 0
           ? Math.min(Math.floor(maxOutputBytes), MAX_EXEC_OUTPUT)
           : MAX_EXEC_OUTPUT;
-      // The sudo password, once given, stays in c.sudo (memory) for this connection only.
-      if (sudo) {
-        // sudo accepting the password (it is only asked when needed) lets "Remember" keep it (sudoSession's onAccepted).
-        return runSudo(c.conn, command, connections.sudoSession(c), { maxOutputBytes: cap });
-      }
-      return c.conn.exec(command, { maxOutputBytes: cap });
+      // A command that never answers (crictl logs against a wedged containerd) must not hold the panel: at the limit
+      // its channel is closed with a TERM signal. Not tagged like a guided step's command: the session log shows
+      // these panels' commands as they are sent, and a listing or a log read changes nothing if it lingers.
+      const limit = AbortSignal.timeout(execTimeLimitSeconds * 1000);
+      // The sudo password, once given, stays in c.sudo (memory) for this connection only; sudo accepting it (it is
+      // only asked when needed) lets "Remember" keep it (sudoSession's onAccepted).
+      const r = sudo
+        ? await runSudo(c.conn, command, connections.sudoSession(c), { maxOutputBytes: cap, signal: limit })
+        : await c.conn.exec(command, { maxOutputBytes: cap, signal: limit });
+      return limit.aborted && r.code === null ? { ...r, stopped: { seconds: execTimeLimitSeconds } } : r;
     },
 
     async 'ssh.list'({ connectionId, path: remotePath }) {

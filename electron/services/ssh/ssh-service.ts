@@ -26,6 +26,8 @@ export interface SshServiceOptions {
   sessions?: Partial<SshSessionConfig>;
   /** Electron's safeStorage (remembered secrets); null or absent: "Remember" is refused. */
   safeStorage?: SafeStorageLike | null;
+  /** How long one `ssh.exec` command may run (default EXEC_TIME_LIMIT_SECONDS; tests shorten it). */
+  execTimeLimitSeconds?: number;
 }
 
 export class SshService {
@@ -50,7 +52,13 @@ export class SshService {
     });
     this.terminals = new TerminalService(this.connections, paths);
     this.copies = new CopyOutService(this.connections, paths);
-    this.handlers = createSshHandlers({ paths, connections: this.connections, terminals: this.terminals, copies: this.copies });
+    this.handlers = createSshHandlers({
+      paths,
+      connections: this.connections,
+      terminals: this.terminals,
+      copies: this.copies,
+      ...(options.execTimeLimitSeconds ? { execTimeLimitSeconds: options.execTimeLimitSeconds } : {}),
+    });
     this.remoteSources = createRemoteSources(this.connections, this.copies);
   }
 

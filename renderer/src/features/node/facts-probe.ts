@@ -6,6 +6,7 @@
  * probe. No Svelte, no DOM: the panel and the tests share it.
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
+import type { ExecStopped } from '../../../../shared/contract/ssh';
 import { quoteIfNeeded } from './commands';
 import {
   DATASTORE_UNITS,
@@ -68,6 +69,8 @@ export function readableEnvFiles(files: string[]): string[] {
 export interface FactStep extends FactCommand {
   output: ProbeOutput;
   truncated: boolean;
+  /** It outlasted its time limit and was ended on the node (its output is what came before). */
+  stopped?: ExecStopped;
 }
 
 export interface NodeFactsResult {
@@ -125,7 +128,7 @@ export async function runNodeFacts(
     onStep?.(c, null);
     const r = await client.call('ssh.exec', { connectionId: req.connectionId, command: c.command, sudo: req.sudo, maxOutputBytes: MAX_FACT_OUTPUT_BYTES });
     const output: ProbeOutput = { code: r.code, stdout: r.stdout, stderr: r.stderr };
-    steps.push({ ...c, output, truncated: r.truncated });
+    steps.push({ ...c, output, truncated: r.truncated, ...(r.stopped ? { stopped: r.stopped } : {}) });
     onStep?.(c, output);
   };
   // One at a time: the session log reads in order, and the node is not loaded.

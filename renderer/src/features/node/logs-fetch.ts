@@ -7,6 +7,7 @@
  * tested in Node against the real back end.
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
+import type { ExecStopped } from '../../../../shared/contract/ssh';
 import type { LogSourceText } from '../../../../shared/logs/analyze';
 import { logSourceName } from './logs-commands';
 
@@ -30,6 +31,8 @@ export interface FetchedLog {
   code: number | null;
   /** Output beyond the cap was dropped. */
   truncated: boolean;
+  /** It outlasted `ssh.exec`'s time limit and was ended on the node: the text is what came before. */
+  stopped?: ExecStopped;
   lines: number;
   fetchedAt: number;
 }
@@ -61,6 +64,7 @@ export async function fetchNodeLog(
     stderr: r.stderr.slice(0, 4000),
     code: r.code,
     truncated: r.truncated,
+    ...(r.stopped ? { stopped: r.stopped } : {}),
     lines: countLines(r.stdout),
     fetchedAt: Date.now(),
   };

@@ -10,6 +10,7 @@ import { startLogAnalysis, type LogJob } from '../logs/log-jobs';
 import { LIST_COMMANDS, logCommand, parsePickList, type LogPresetId, type PickRow } from './logs-commands';
 import { addFetched, fetchNodeLog, hasLogLines, toLogSources, type FetchedLog } from './logs-fetch';
 import { panelOf, withoutPanel } from './panels';
+import { stoppedSentence } from './exec-stopped';
 
 export interface PickListing {
   status: 'running' | 'done' | 'failed';
@@ -76,7 +77,7 @@ export class NodeLogsStore {
       current.rows = parsePickList(preset, r.stdout);
       if (r.code !== 0 && current.rows.length === 0) {
         current.status = 'failed';
-        current.error = (r.stderr || r.stdout).trim().slice(0, 2000) || `exit ${String(r.code)}`;
+        current.error = r.stopped ? stoppedSentence(r.stopped) : (r.stderr || r.stdout).trim().slice(0, 2000) || `exit ${String(r.code)}`;
       } else current.status = 'done';
     } catch (e) {
       if (panel.listing?.command !== command) return;

@@ -12,6 +12,7 @@ import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
 import { markInterrupted, type LogEntry } from './session-log';
+import { stoppedSentence } from './exec-stopped';
 import { panelOf, withoutPanel } from './panels';
 import { openRemoteDir, type RemoteDirView } from './remote-tree';
 
@@ -203,7 +204,7 @@ export class NodeStore {
       current.code = r.code;
       if (r.code !== 0) {
         current.status = 'failed';
-        current.error = (r.stderr || r.stdout).trim() || `exit ${String(r.code)}`;
+        current.error = r.stopped ? stoppedSentence(r.stopped) : (r.stderr || r.stdout).trim() || `exit ${String(r.code)}`;
         return;
       }
       // Read in place: the plan's commands name this directory.
