@@ -107,7 +107,8 @@ export type SessionEvent =
     }
   | { type: 'step-started'; at: number; stepId: string }
   /** `sudo`: run through sudo; `asRoot`: a root login ran it as it is, with no sudo (then `sudo` is false). */
-  | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean; asRoot?: true }
+  /** `runTag`: the tag it runs with (LIFEBOAT_RUN in its environment), by which what it started is found again. */
+  | { type: 'command-shown'; at: number; stepId: string; command: string; host: string; sudo: boolean; asRoot?: true; runTag?: string }
   /**
    * A stopped command's processes ended on the node: `command` is the script that found them by the run's tag and
    * sent TERM (KILL after the grace); its output names them (shared/node/run-tag.ts).
@@ -116,6 +117,8 @@ export type SessionEvent =
       type: 'stop-sent';
       at: number;
       stepId: string;
+      /** The run it ended (its command-shown's `runTag`). */
+      runTag?: string;
       command: string;
       host: string;
       sudo: boolean;

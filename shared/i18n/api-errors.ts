@@ -60,6 +60,8 @@ export const en = {
   'apiError.session.uploading': 'this step is already uploading: wait for it or cancel it',
   'apiError.session.backupFailed': 'the backup before “{title}” failed: nothing was changed. {detail}',
   'apiError.session.interrupted': 'this step was cut off while it ran and may have half-run: look at the node first, then run it again explicitly',
+  'apiError.session.leftoverRunning':
+    'what this step started before it was cut off is still running on the node and outlived KILL (pids {pids}; a process stuck in the kernel, such as on a hung disk or NFS mount): it is not run again beside it. Look at them in the terminal first (ps -o pid,stat,cmd -p PID)',
   'apiError.session.decision': 'choose an option for this step',
   'apiError.session.confirm': 'confirm this change first: {risk}',
   'apiError.session.backupRequired': 'take the backup first (prepare the change)',
@@ -152,6 +154,8 @@ export const zhCN: Record<keyof typeof en, string> = {
   'apiError.session.uploading': '这一步已在上传：请等待它完成或取消它。',
   'apiError.session.backupFailed': '“{title}”之前的备份失败：没有做任何更改。{detail}',
   'apiError.session.interrupted': '这一步在运行时被中断，可能只执行了一半：请先检查节点，然后明确地再次运行它。',
+  'apiError.session.leftoverRunning':
+    '这一步在被中断前启动的进程仍在节点上运行，且在强制终止信号之后仍未结束（进程号 {pids}；进程卡在内核中，例如挂起的磁盘或网络文件系统挂载）：不会在它旁边再次运行这一步。请先在终端中查看这些进程。',
   'apiError.session.decision': '请为这一步选择一个选项。',
   'apiError.session.confirm': '请先确认这项更改：{risk}',
   'apiError.session.backupRequired': '请先做备份（准备这项更改）。',

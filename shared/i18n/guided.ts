@@ -177,6 +177,8 @@ export const en = {
   'guided.reason.stoppedByOperatorGone':
     'stopped by you: Lifeboat stopped waiting, and nothing of the command was left running on the node. It may have half-run: look at what it changed before you run it again or skip it',
   'guided.reason.stoppedBetweenPolls': 'stopped by you between two polls ({polls} so far): nothing was running on the node',
+  'guided.finding.leftoverEnded':
+    'Before running it again, Lifeboat ended what was still running on the node from its last run, cut off when the app or the connection went away ({processes}).',
 };
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -352,6 +354,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.reason.stoppedByOperatorGone':
     '已由你停止：Lifeboat 已停止等待，节点上该命令已没有仍在运行的进程。它可能只执行了一部分：再次执行或跳过之前，请先查看它改动了什么',
   'guided.reason.stoppedBetweenPolls': '已由你在两次轮询之间停止（已轮询 {polls} 次）：节点上没有正在运行的命令',
+  'guided.finding.leftoverEnded': '再次运行之前，Lifeboat 已在节点上结束了上次运行（在应用或连接中断时被切断）仍在运行的部分（{processes}）。',
 };
 
 export default { en, 'zh-CN': zhCN };

@@ -144,9 +144,17 @@ export interface TaggedRun {
 export async function runTagged(
   exec: NodeExecutor,
   command: string,
-  opts: { sudo: boolean; maxOutputBytes: number; limitSeconds: number; stop?: AbortSignal; onStopped?: (result: ExecResult) => Promise<void> | void },
+  opts: {
+    sudo: boolean;
+    maxOutputBytes: number;
+    limitSeconds: number;
+    /** The tag to run it with (a caller that journals it first); a fresh one when absent. */
+    tag?: string;
+    stop?: AbortSignal;
+    onStopped?: (result: ExecResult) => Promise<void> | void;
+  },
 ): Promise<TaggedRun> {
-  const tag = newRunTag();
+  const tag = opts.tag ?? newRunTag();
   const waiting = new AbortController();
   let why: 'time-limit' | 'operator' | undefined;
   const halt = (reason: 'time-limit' | 'operator') => {
@@ -172,14 +180,26 @@ export async function runTagged(
   if (!why) return { result, ...thrown };
   result = { ...result, code: null };
   await opts.onStopped?.(result);
+  return { result, ...thrown, stopped: { why, ...(await endTagged(exec, tag, opts.sudo)) } };
+}
+
+/**
+ * Ends what carries `tag` on the node (a stopped command, or what is left of one whose wait was cut off: the app
+ * closed, the link dropped), as the user it ran as: the script, its answer, and what that says.
+ */
+export async function endTagged(
+  exec: NodeExecutor,
+  tag: string,
+  sudo: boolean,
+): Promise<{ script: string; answer: ExecResult; ended: EndedOnNode; left: number[] }> {
   const script = endTaggedScript(tag);
   let answer: ExecResult;
   try {
-    answer = await exec.run(script, { sudo: opts.sudo, maxOutputBytes: 64 * 1024, signal: AbortSignal.timeout(END_ON_NODE_SECONDS * 1000) });
+    answer = await exec.run(script, { sudo, maxOutputBytes: 64 * 1024, signal: AbortSignal.timeout(END_ON_NODE_SECONDS * 1000) });
   } catch (e) {
     answer = { code: null, stdout: '', stderr: e instanceof Error ? e.message : String(e), truncated: false };
   }
-  return { result, ...thrown, stopped: { why, script, answer, ended: endedFrom(answer) } };
+  return { script, answer, ended: endedFrom(answer), left: answer.code === 1 ? parseEndedProcesses(answer.stdout).left : [] };
 }
 
 /** What the script's answer says became of the command. */

@@ -9,6 +9,7 @@
  * in both languages. A change's backup that hangs is stopped the same way.
  */
 import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
@@ -20,6 +21,7 @@ import { tempDir } from '../helpers/etcd';
 import { realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 import { connectedNode, releaseNode, sessionNodeOver } from '../helpers/guided-node';
+import { connectByKey, keyClient } from '../helpers/ssh-node';
 
 const RUN = sshdAvailable() && realisticNodesAvailable();
 /** How long the wedged tools sleep: a number of their own, so that this file ends only its own leftovers. */
@@ -166,5 +168,56 @@ describe.runIf(RUN)('guided session: a command that never answers', () => {
     // Without a backup the change refuses to run.
     await expect(service.run(id, 'stop-etcd', { confirm: { by: 'test' }, rerunInterrupted: true })).rejects.toThrow(/take the backup first/);
     await service.finish(id, 'abandoned');
+  }, 120_000);
+
+  it('a command whose connection dropped still runs on the node: it is ended, and said so, before the step runs again', async () => {
+    // A connection of its own, dropped while the wedged crictl runs through sudo (root's: it outlives the link).
+    const connect = async (name: string) => {
+      await fs.mkdir(path.join(tmp, name));
+      return connectByKey(node.sshd, await keyClient(node.sshd, path.join(tmp, name)));
+    };
+    const first = await connect('drop-1');
+    let current = sessionNodeOver(first, node);
+    const service = new SessionService({ store, nodeFor: () => current, timeLimits: { read: 4, change: 4, poll: 4 } });
+    let s = await service.create({ playbookId: 'kubeadm-etcd-db', connectionId: 'c1', variables, language: 'en' });
+    const id = s.sessionId;
+    await service.run(id, 'overview');
+    const running = service.run(id, 'pod-logs');
+    await expect.poll(() => wedgedLeft().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    first.close();
+    s = await running;
+    expect(s.status['pod-logs']).toBe('interrupted');
+    const cutOff = s.events.filter((e) => e.type === 'command-shown' && e.stepId === 'pod-logs').at(-1);
+    const tag = cutOff?.type === 'command-shown' ? cutOff.runTag : undefined;
+    expect(tag).toMatch(/^lb-[0-9a-f]{16}$/);
+    expect(wedgedLeft().length).toBeGreaterThan(0);
+
+    // Connected again, the operator runs the step again: what was left of the last run is ended first.
+    const second = await connect('drop-2');
+    try {
+      current = sessionNodeOver(second, node);
+      s = await service.run(id, 'pod-logs', { rerunInterrupted: true });
+      const events = s.events.filter((e) => 'stepId' in e && e.stepId === 'pod-logs');
+      const ended = events.findIndex((e) => e.type === 'stop-sent' && e.runTag === tag);
+      const rerun = events.findIndex((e, i) => i > ended && e.type === 'command-shown');
+      expect(ended).toBeGreaterThan(-1);
+      expect(rerun).toBeGreaterThan(ended);
+      const sent = events[ended];
+      expect(sent?.type === 'stop-sent' ? sent.stdout : '').toMatch(/^TERM \d+ sleep$/m);
+      expect(events.find((e) => e.type === 'finding')).toMatchObject({
+        severity: 'warning',
+        text: 'Before running it again, Lifeboat ended what was still running on the node from its last run, cut off when the app or the connection went away (sh, sleep).',
+      });
+      // The run again hung too, and was ended at its limit: nothing of either run is left.
+      expect(s.status['pod-logs']).toBe('interrupted');
+      expect(wedgedLeft()).toEqual([]);
+      // A run after a stop ends nothing more: the stop already did.
+      const stops = s.events.filter((e) => e.type === 'stop-sent').length;
+      s = await service.skip(id, 'pod-logs', 'crictl hangs');
+      expect(s.events.filter((e) => e.type === 'stop-sent').length).toBe(stops);
+      await service.finish(id, 'abandoned');
+    } finally {
+      second.close();
+    }
   }, 120_000);
 });

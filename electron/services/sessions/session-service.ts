@@ -27,7 +27,7 @@ import {
   stepById,
 } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
-import { runTagged, type EndedOnNode, type TaggedRun } from '../../../shared/node/run-tag';
+import { endTagged, newRunTag, runTagged, type EndedOnNode, type TaggedRun } from '../../../shared/node/run-tag';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
@@ -274,7 +274,18 @@ export class SessionService {
     const node = this.deps.nodeFor(l.connectionId);
     // The journal must not claim a sudo that did not run.
     const asRoot = await this.asRoot(node, sudo);
-    await this.record(l, { type: 'command-shown', at: this.now(), stepId, command, host: node.host, sudo: sudo && !asRoot, ...(asRoot ? { asRoot } : {}) });
+    // Journalled with the command, so that what it started can be ended even after the app or the link went away.
+    const runTag = newRunTag();
+    await this.record(l, {
+      type: 'command-shown',
+      at: this.now(),
+      stepId,
+      command,
+      host: node.host,
+      sudo: sudo && !asRoot,
+      ...(asRoot ? { asRoot } : {}),
+      runTag,
+    });
     const stop = new AbortController();
     l.stopCommand = () => stop.abort();
     let recorded = false;
@@ -300,6 +311,7 @@ export class SessionService {
         sudo,
         maxOutputBytes: MAX_RECORDED_OUTPUT,
         limitSeconds,
+        tag: runTag,
         stop: stop.signal,
         onStopped: async (r) => {
           l.stopCommand = undefined;
@@ -317,6 +329,7 @@ export class SessionService {
         type: 'stop-sent',
         at: this.now(),
         stepId,
+        runTag,
         command: s.script,
         host: node.host,
         sudo: sudo && !asRoot,
@@ -333,6 +346,45 @@ export class SessionService {
       ...(run.error !== undefined ? { error: run.error } : {}),
       ...(s ? { stopped: { why: s.why, ended: s.ended } } : {}),
     };
+  }
+
+  /**
+   * Before an interrupted step runs again: its last command's wait was cut off (the app closed, the link dropped)
+   * and nothing ended it, so it may still run on the node; two copies of a restore or a move must never run at
+   * once. Its processes are found by the tag the journal kept and ended, as a stop ends them, and the step says
+   * so; one that outlives KILL refuses the run.
+   */
+  private async endLeftover(l: Live, stepId: string): Promise<void> {
+    const events = l.state.events;
+    const shownAt = lastIndexOf(events, (e) => e.type === 'command-shown' && e.stepId === stepId);
+    const shown = events[shownAt];
+    if (shown?.type !== 'command-shown' || !shown.runTag) return;
+    const after = events.slice(shownAt + 1);
+    // Ended already (a stop), or it ended by itself with an exit code: nothing of it is left.
+    if (after.some((e) => e.type === 'stop-sent' && e.runTag === shown.runTag)) return;
+    const finished = after.find((e) => e.type === 'command-finished' && e.stepId === stepId);
+    if (finished?.type === 'command-finished' && finished.code !== null) return;
+    const node = this.deps.nodeFor(l.connectionId);
+    const sudo = shown.sudo || shown.asRoot === true;
+    const end = await endTagged(node, shown.runTag, sudo);
+    await this.record(l, {
+      type: 'stop-sent',
+      at: this.now(),
+      stepId,
+      runTag: shown.runTag,
+      command: end.script,
+      host: node.host,
+      sudo: shown.sudo,
+      ...(shown.asRoot ? { asRoot: true as const } : {}),
+      code: end.answer.code,
+      stdout: end.answer.stdout,
+      stderr: end.answer.stderr,
+    });
+    if (end.left.length) throw ApiError.localized('leftover-running', 'apiError.session.leftoverRunning', { pids: end.left.join(' ') });
+    if (end.ended.outcome === 'ended') {
+      const local: LocalText = { key: 'guided.finding.leftoverEnded', params: { processes: end.ended.processes } };
+      await this.record(l, { type: 'finding', at: this.now(), stepId, severity: 'warning', text: translateLocal('en', local), local });
+    }
   }
 
   /** Why a stopped command's step ended, in the journal's words: what became of it on the node, and what to look at. */
@@ -397,6 +449,7 @@ export class SessionService {
     // Contract: the page offers "prepare" on change steps only.
     if (step.kind !== 'change') throw new ApiError('not-a-change', `${stepId} changes nothing: run it`);
     return this.guarded(l, async () => {
+      if (l.state.status[stepId] === 'interrupted') await this.endLeftover(l, stepId);
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       const b = backupCommand(step, l.state.variables);
       if (b.missing.length) throw missingVariables(b.missing);
@@ -440,6 +493,7 @@ export class SessionService {
       if (started < 0 || !backedUp) throw ApiError.localized('backup-required', 'apiError.session.backupRequired');
     }
     return this.guarded(l, async () => {
+      if (l.state.status[stepId] === 'interrupted') await this.endLeftover(l, stepId);
       if (l.state.status[stepId] !== 'running') await this.record(l, { type: 'step-started', at: this.now(), stepId });
       switch (step.kind) {
         case 'explain':
