@@ -36,8 +36,6 @@ import {
   statefulSetMember,
 } from './statefulset';
 
-export type { ExecResult, NodeExecutor } from './executor';
-
 export interface DetectOptions {
   /** Run the probes through sudo (root-only files: crontabs, /var/lib/etcd, backups). */
   sudo: boolean;

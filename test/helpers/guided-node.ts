@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import { SudoRunner, type SshConnection } from '../../electron/services/ssh/connection';
 import type { SessionNode } from '../../electron/services/sessions/session-service';
-import type { NodeExecutor } from '../../shared/node/detect';
+import type { NodeExecutor } from '../../shared/node/executor';
 import { startRealisticNode, type NodeFile, type RealisticNode, type RealisticNodeSpec } from './realistic-node';
 import { connectByKey, keyClient } from './ssh-node';
 

@@ -12,7 +12,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeCard } from '../../../shared/contract/node';
-import { detectNode, type NodeExecutor } from '../../../shared/node/detect';
+import { detectNode } from '../../../shared/node/detect';
+import type { NodeExecutor } from '../../../shared/node/executor';
 import { humanBytes } from '../../../shared/node/facts-parse';
 import { newerCompressedBackup } from '../../../shared/node/backup-check';
 import { translateLocal } from '../../../shared/i18n';

@@ -5,7 +5,7 @@
  * one; two instances never share a connection, prompt, job or setting.
  */
 import type { SFTPWrapper } from 'ssh2';
-import type { NodeExecutor } from '../../../shared/node/detect';
+import type { NodeExecutor } from '../../../shared/node/executor';
 import type { RemoteSources } from '../remote-sources';
 import { runSudo } from './connection';
 import type { SafeStorageLike } from '../secret-store';
