@@ -140,16 +140,11 @@ export function sessionMarkdown(s: SessionState, pb: Playbook | null, lang: Lang
   for (const st of m.steps) {
     o.push('', `### ${st.title} — ${st.status}`);
     for (const e of st.events) {
-      if (e.type === 'command-finished') {
+      // A stop's script is shown as a command is, named as what it was.
+      if (e.type === 'command-finished' || e.type === 'stop-sent') {
         o.push(
           '',
-          `\`${time(e.at)}\` ${e.host}, ${w('exit')} ${String(e.code)}`,
-          fence(`$ ${e.command}\n${tail(e.stdout)}${e.stderr ? `\n${tail(e.stderr, 2000)}` : ''}`),
-        );
-      } else if (e.type === 'stop-sent') {
-        o.push(
-          '',
-          `\`${time(e.at)}\` ${e.host}, ${w('stopSent')}, ${w('exit')} ${String(e.code)}`,
+          `\`${time(e.at)}\` ${e.host}, ${e.type === 'stop-sent' ? `${w('stopSent')}, ` : ''}${w('exit')} ${String(e.code)}`,
           fence(`$ ${e.command}\n${tail(e.stdout)}${e.stderr ? `\n${tail(e.stderr, 2000)}` : ''}`),
         );
       } else if (e.type === 'confirmed') o.push('', `${w('confirmedBy')} ${e.by} (${time(e.at)}); ${w('risk')}: ${e.risk}`);
@@ -207,11 +202,9 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-wei
     const cls = Object.entries(STATUS).find(([, v]) => v[lang] === st.status)?.[0] ?? '';
     o.push(`<h3>${esc(st.title)} — <span class="st ${cls}">${esc(st.status)}</span></h3>`);
     for (const e of st.events) {
-      if (e.type === 'command-finished') {
-        o.push(`<p><code>${esc(time(e.at))}</code> ${esc(e.host)}, ${esc(w('exit'))} ${esc(String(e.code))}</p>`);
-        o.push(`<pre>$ ${esc(e.command)}\n${esc(tail(e.stdout))}${e.stderr ? `\n${esc(tail(e.stderr, 2000))}` : ''}</pre>`);
-      } else if (e.type === 'stop-sent') {
-        o.push(`<p><code>${esc(time(e.at))}</code> ${esc(e.host)}, ${esc(w('stopSent'))}, ${esc(w('exit'))} ${esc(String(e.code))}</p>`);
+      if (e.type === 'command-finished' || e.type === 'stop-sent') {
+        const what = e.type === 'stop-sent' ? `${esc(w('stopSent'))}, ` : '';
+        o.push(`<p><code>${esc(time(e.at))}</code> ${esc(e.host)}, ${what}${esc(w('exit'))} ${esc(String(e.code))}</p>`);
         o.push(`<pre>$ ${esc(e.command)}\n${esc(tail(e.stdout))}${e.stderr ? `\n${esc(tail(e.stderr, 2000))}` : ''}</pre>`);
       } else if (e.type === 'confirmed') o.push(`<p>${esc(w('confirmedBy'))} ${esc(e.by)} (${esc(time(e.at))}); ${esc(w('risk'))}: ${esc(e.risk)}</p>`);
       else if (e.type === 'backup') o.push(`<p>${esc(w('backups'))}: <code>${esc(e.archive)}</code> sha256 <code>${esc(e.sha256)}</code> (${e.bytes} B)</p>`);
