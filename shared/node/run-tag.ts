@@ -9,7 +9,8 @@
  * its children), and the Stop runs a script that finds the processes carrying
  * that tag, sends them TERM, and KILL to any still there after 5 s.
  *
- * Pure: the command texts and the parse of the script's answer.
+ * The command texts and the parse of the script's answer, and `runTagged` /
+ * `endTagged`, which run them through an injected executor (no Node, no DOM).
  */
 import type { ExecResult, NodeExecutor } from './executor';
 import { quoteAlways } from './shell';

@@ -27,7 +27,7 @@ import {
   stepById,
 } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
-import { endTagged, newRunTag, runTagged, type EndedOnNode, type TaggedRun } from '../../../shared/node/run-tag';
+import { endTagged, newRunTag, runTagged, type TaggedRun } from '../../../shared/node/run-tag';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
@@ -99,10 +99,7 @@ interface Live {
 export const COMMAND_TIME_LIMIT_SECONDS = { read: 300, change: 3600, poll: 120 } as const;
 
 /** Why a command was stopped before it ended, and what became of it on the node. */
-interface Stopped {
-  why: 'time-limit' | 'operator';
-  ended: EndedOnNode;
-}
+type Stopped = Pick<NonNullable<TaggedRun['stopped']>, 'why' | 'ended'>;
 
 export class SessionService {
   private readonly live = new Map<string, Live>();
@@ -324,20 +321,7 @@ export class SessionService {
     const r = run.result;
     if (!recorded) await finished(r);
     const s = run.stopped;
-    if (s)
-      await this.record(l, {
-        type: 'stop-sent',
-        at: this.now(),
-        stepId,
-        runTag,
-        command: s.script,
-        host: node.host,
-        sudo: sudo && !asRoot,
-        ...(asRoot ? { asRoot } : {}),
-        code: s.answer.code,
-        stdout: s.answer.stdout,
-        stderr: s.answer.stderr,
-      });
+    if (s) await this.recordStopSent(l, stepId, { runTag, host: node.host, sudo: sudo && !asRoot, asRoot }, s);
     return {
       code: r.code,
       stdout: r.stdout,
@@ -365,26 +349,36 @@ export class SessionService {
     const finished = after.find((e) => e.type === 'command-finished' && e.stepId === stepId);
     if (finished?.type === 'command-finished' && finished.code !== null) return;
     const node = this.deps.nodeFor(l.connectionId);
-    const sudo = shown.sudo || shown.asRoot === true;
-    const end = await endTagged(node, shown.runTag, sudo);
-    await this.record(l, {
-      type: 'stop-sent',
-      at: this.now(),
-      stepId,
-      runTag: shown.runTag,
-      command: end.script,
-      host: node.host,
-      sudo: shown.sudo,
-      ...(shown.asRoot ? { asRoot: true as const } : {}),
-      code: end.answer.code,
-      stdout: end.answer.stdout,
-      stderr: end.answer.stderr,
-    });
+    const asRoot = shown.asRoot === true;
+    const end = await endTagged(node, shown.runTag, shown.sudo || asRoot);
+    await this.recordStopSent(l, stepId, { runTag: shown.runTag, host: node.host, sudo: shown.sudo, asRoot }, end);
     if (end.left.length) throw ApiError.localized('leftover-running', 'apiError.session.leftoverRunning', { pids: end.left.join(' ') });
     if (end.ended.outcome === 'ended') {
       const local: LocalText = { key: 'guided.finding.leftoverEnded', params: { processes: end.ended.processes } };
       await this.record(l, { type: 'finding', at: this.now(), stepId, severity: 'warning', text: translateLocal('en', local), local });
     }
+  }
+
+  /** Journals the script that ended a run on the node and its answer, marked as its command was (sudo, or as root). */
+  private recordStopSent(
+    l: Live,
+    stepId: string,
+    run: { runTag: string; host: string; sudo: boolean; asRoot: boolean },
+    end: { script: string; answer: ExecResult },
+  ): Promise<void> {
+    return this.record(l, {
+      type: 'stop-sent',
+      at: this.now(),
+      stepId,
+      runTag: run.runTag,
+      command: end.script,
+      host: run.host,
+      sudo: run.sudo,
+      ...(run.asRoot ? { asRoot: true as const } : {}),
+      code: end.answer.code,
+      stdout: end.answer.stdout,
+      stderr: end.answer.stderr,
+    });
   }
 
   /** Why a stopped command's step ended, in the journal's words: what became of it on the node, and what to look at. */

@@ -30,7 +30,7 @@ export interface SshHandlerParts {
   connections: SshConnectionService;
   terminals: TerminalService;
   copies: CopyOutService;
-  /** How long one `ssh.exec` command may run before it is ended on the node (default EXEC_TIME_LIMIT_SECONDS). */
+  /** How long one `ssh.exec` command may run before its channel is given up with TERM (default EXEC_TIME_LIMIT_SECONDS). */
   execTimeLimitSeconds?: number;
 }
 
