@@ -155,7 +155,7 @@ export interface ExecStopped {
   seconds: number;
 }
 
-/** How long one `ssh.exec` command (a listing, a log fetch, a fact) may run before it is ended on the node. */
+/** How long one `ssh.exec` command (a listing, a log fetch, a fact) may run before its wait is given up (see `stopped`). */
 export const EXEC_TIME_LIMIT_SECONDS = 120;
 
 /**

@@ -69,7 +69,7 @@ export function readableEnvFiles(files: string[]): string[] {
 export interface FactStep extends FactCommand {
   output: ProbeOutput;
   truncated: boolean;
-  /** It outlasted its time limit and was ended on the node (its output is what came before). */
+  /** It outlasted `ssh.exec`'s time limit and its wait was given up (its channel got TERM): the output is what came before. */
   stopped?: ExecStopped;
 }
 

@@ -31,7 +31,7 @@ export interface FetchedLog {
   code: number | null;
   /** Output beyond the cap was dropped. */
   truncated: boolean;
-  /** It outlasted `ssh.exec`'s time limit and was ended on the node: the text is what came before. */
+  /** It outlasted `ssh.exec`'s time limit and its wait was given up (its channel got TERM): the text is what came before. */
   stopped?: ExecStopped;
   lines: number;
   fetchedAt: number;
