@@ -154,6 +154,11 @@ export interface KindNodeContainer {
   state: string | null;
   /** Network name -> current IPv4 address. */
   addresses: Record<string, string>;
+  /**
+   * A running control-plane container's etcd, read inside it through `docker exec` (read-only): the manifest's peer
+   * URLs and the member records in its db against the address Docker gave the container now. Absent: not read.
+   */
+  peerCheck?: PeerAddressCheck;
 }
 
 export interface NodeCard {

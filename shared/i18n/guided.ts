@@ -40,6 +40,22 @@ export const en = {
   'guided.card.peersKindRestart':
     'kind after a Docker restart: etcd is configured or registered at an address this node container no longer has. Use the kind playbook.',
   'guided.card.peersUnknown': 'No peer URL or node address could be read.',
+  'guided.card.containerAddresses': 'The container’s addresses now: {addresses}',
+  'guided.card.peersContainer': 'Peer URLs against the container’s addresses',
+  'guided.card.inContainer': 'the container’s',
+  'guided.card.notInContainer': 'NOT the container’s',
+  'guided.card.peersKindContainer':
+    'kind after a Docker restart: etcd in this container is configured or registered at an address the container no longer has, so it cannot bind its peer URL or reach its peers, and has no leader.',
+  'guided.card.kindTitle': 'kind node containers on this Docker host',
+  'guided.card.kindHost':
+    'Nothing on this machine itself runs etcd or dqlite: it is the Docker host of kind cluster {clusters}, whose etcd runs inside the control-plane containers below.',
+  'guided.card.kindContainer': 'Container',
+  'guided.card.kindRole': 'Role',
+  'guided.card.kindState': 'State',
+  'guided.card.kindAddress': 'Address now (network)',
+  'guided.card.kindShell':
+    'kind’s node containers run no SSH server, and Lifeboat runs guided steps only on nodes it reaches over SSH (not yet inside a container). To work on a member, open a shell in its container in the terminal beside, as a user allowed to use docker:',
+  'guided.card.kindShellLabel': 'A shell in {name}',
   'guided.card.nodeAddresses': 'Node addresses now: {addresses}',
   'guided.card.onNode': 'on this node',
   'guided.card.notOnNode': 'NOT on this node',
@@ -65,6 +81,7 @@ export const en = {
   'guided.card.gap.unreadable': 'could not read {path} ({error})',
   'guided.card.gap.dockerSilent': 'docker is installed but did not answer ({error}): kind node containers not listed',
   'guided.card.gap.dockerInspect': 'docker inspect of the kind node containers could not be read',
+  'guided.card.gap.kindManifest': 'etcd’s manifest in kind node container {name} could not be read ({error}): its peer URLs not checked',
   'guided.card.gap.probeTimedOutEnded':
     'no answer within {seconds} s from “{command}”: Lifeboat ended it on the node ({processes}); what it reads is not on this card',
   'guided.card.gap.probeTimedOutGone':
@@ -221,6 +238,21 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.peersMismatch': 'etcd 配置或注册的地址本节点已不再拥有（节点地址已变更）。',
   'guided.card.peersKindRestart': 'Docker 重启后的 kind：etcd 配置或注册的地址本节点容器已不再拥有。请使用 kind 剧本。',
   'guided.card.peersUnknown': '无法读取对等 URL 或节点地址。',
+  'guided.card.containerAddresses': '容器当前的地址：{addresses}',
+  'guided.card.peersContainer': '对等 URL 与容器地址对比',
+  'guided.card.inContainer': '是容器的地址',
+  'guided.card.notInContainer': '不是容器的地址',
+  'guided.card.peersKindContainer':
+    'Docker 重启后的 kind：此容器中的 etcd 配置或注册的地址容器已不再拥有，因此无法绑定其对等 URL，也联系不到对等节点，没有 leader。',
+  'guided.card.kindTitle': '此 Docker 主机上的 kind 节点容器',
+  'guided.card.kindHost': '本机本身没有运行 etcd 或 dqlite：它是 kind 集群 {clusters} 的 Docker 主机，etcd 运行在下方的控制平面容器中。',
+  'guided.card.kindContainer': '容器',
+  'guided.card.kindRole': '角色',
+  'guided.card.kindState': '状态',
+  'guided.card.kindAddress': '当前地址（网络）',
+  'guided.card.kindShell':
+    'kind 的节点容器不运行 SSH 服务，而 Lifeboat 只在通过 SSH 连接的节点上运行引导步骤（尚不支持在容器内运行）。要处理某个成员，请在旁边的终端中以有权使用 docker 的用户打开其容器的 shell：',
+  'guided.card.kindShellLabel': '{name} 中的 shell',
   'guided.card.nodeAddresses': '节点当前地址：{addresses}',
   'guided.card.onNode': '在本节点上',
   'guided.card.notOnNode': '不在本节点上',
@@ -246,6 +278,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.gap.unreadable': '无法读取 {path}（{error}）',
   'guided.card.gap.dockerSilent': '已安装 docker 但它没有响应（{error}）：未列出 kind 节点容器',
   'guided.card.gap.dockerInspect': '无法读取 kind 节点容器的 docker inspect 结果',
+  'guided.card.gap.kindManifest': '无法读取 kind 节点容器 {name} 中 etcd 的清单（{error}）：未核对其对等 URL',
   'guided.card.gap.probeTimedOutEnded': '“{command}”在 {seconds} 秒内没有应答：Lifeboat 已在节点上结束它（{processes}）；它要读取的内容不在此卡片上',
   'guided.card.gap.probeTimedOutGone': '“{command}”在 {seconds} 秒内没有应答：Lifeboat 已停止等待（节点上它已没有仍在运行的进程）；它要读取的内容不在此卡片上',
   'guided.card.gap.probeTimedOut': '“{command}”在 {seconds} 秒内没有应答：它要读取的内容不在此卡片上，且它可能仍在节点上运行（请用 ps -ef 查看）',

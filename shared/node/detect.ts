@@ -20,6 +20,8 @@ import type { LocalText } from '../contract/text';
 import {
   checkPeerAddresses,
   dbMemberRecordsCommand,
+  inKindContainer,
+  MAX_KIND_CONTAINERS_READ,
   parseDbMemberRecords,
   parseDockerInspect,
   parseIpOAddr,
@@ -390,8 +392,15 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
       if (list.length) {
         const insp = await p.run('docker-inspect', `docker inspect ${list.join(' ')}`);
         const parsed = insp.code === 0 && !insp.truncated ? parseDockerInspect(insp.stdout) : null;
-        if (parsed) kindContainers = parsed;
-        else gap({ key: 'guided.card.gap.dockerInspect' });
+        if (parsed) {
+          kindContainers = parsed;
+          // Report 3 seen from the Docker host: each running control plane's etcd against the address it has now.
+          const planes = parsed.filter((k) => k.role === 'control-plane' && k.state === 'running').slice(0, MAX_KIND_CONTAINERS_READ);
+          for (const k of planes) {
+            const check = await kindContainerPeerCheck(p, k.name, Object.values(k.addresses), gap);
+            if (check) k.peerCheck = check;
+          }
+        } else gap({ key: 'guided.card.gap.dockerInspect' });
       } else kindContainers = [];
     }
   }
@@ -571,6 +580,44 @@ function twoEtcdWarning(datastores: readonly DetectedDatastore[]): LocalText[] {
   const params = { unit: unit.unit ?? 'etcd.service', manifest: pod.manifest ?? KUBEADM_MANIFEST, unitDir: unit.dataDir ?? '?', podDir: pod.dataDir ?? '?' };
   const same = unit.dataDir !== null && unit.dataDir !== undefined && unit.dataDir === pod.dataDir;
   return [{ key: same ? 'guided.card.warn.twoEtcdSameDir' : 'guided.card.warn.twoEtcd', params }];
+}
+
+/**
+ * A kind control-plane container's etcd, read inside it from the Docker host (`docker exec`, read-only): the
+ * manifest's peer URLs and the member records in its db against the addresses Docker gave the container now. etcd
+ * there cannot answer (no leader, or it cannot bind its old address), so the records are read in place, as on a node.
+ */
+async function kindContainerPeerCheck(
+  p: ProbeRunner,
+  name: string,
+  addresses: string[],
+  gap: (text: LocalText) => void,
+): Promise<NonNullable<DetectedDatastore['peerCheck']> | null> {
+  const manifestCommand = inKindContainer(name, `cat ${KUBEADM_MANIFEST}`);
+  if (!manifestCommand) return null;
+  const m = await p.run(`kind-manifest:${name}`, manifestCommand);
+  if (m.code !== 0 || m.truncated) {
+    gap({ key: 'guided.card.gap.kindManifest', params: { name, error: m.stderr.trim().split('\n')[0] || `exit ${String(m.code)}` } });
+    return null;
+  }
+  const cfg = parseStaticPodManifest(m.stdout, KUBEADM_MANIFEST);
+  let members: { id: string; name: string; peerUrls: string[] }[] = [];
+  if (cfg.dataDir) {
+    const r = await p.run(`kind-db-members:${name}`, inKindContainer(name, dbMemberRecordsCommand(cfg.dataDir))!);
+    members = parseDbMemberRecords(r.stdout);
+  }
+  return checkPeerAddresses({
+    nodeAddresses: addresses,
+    configured: [
+      { flag: 'initial-advertise-peer-urls', value: cfg.flags['initial-advertise-peer-urls'] },
+      { flag: 'listen-peer-urls', value: cfg.flags['listen-peer-urls'] },
+      { flag: 'initial-cluster', value: cfg.flags['initial-cluster'] },
+    ],
+    members,
+    membersFrom: members.length ? 'member/snap/db' : null,
+    memberName: cfg.name,
+    kind: true,
+  });
 }
 
 /**

@@ -10,7 +10,7 @@
  * Pure; every parser is bounded.
  */
 import type { KindNodeContainer, PeerAddressCheck, PeerUrlOnNode } from '../contract/node';
-import { quoteIfNeeded } from './shell';
+import { quoteAlways, quoteIfNeeded } from './shell';
 
 const MAX_TEXT = 4 * 1024 * 1024;
 const MAX_MEMBERS = 64;
@@ -195,4 +195,17 @@ export function parseDockerInspect(text: string): KindNodeContainer[] | null {
     });
   }
   return out;
+}
+
+/** How many kind control-plane containers detection reads inside (kind makes 1 or 3; a host may hold a few clusters). */
+export const MAX_KIND_CONTAINERS_READ = 9;
+
+/**
+ * `command` run inside kind node container `name` from the Docker host (`docker exec NAME sh -c '...'`), or null
+ * when the name is not one Docker allows ([a-zA-Z0-9][a-zA-Z0-9_.-]+): the name comes from the node's own
+ * `docker inspect` output and is put in a command, so anything else is refused rather than quoted.
+ */
+export function inKindContainer(name: string, command: string): string | null {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(name)) return null;
+  return `docker exec ${name} sh -c ${quoteAlways(command)}`;
 }

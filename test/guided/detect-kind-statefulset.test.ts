@@ -14,51 +14,30 @@
  *   Detection must name the member, the data dir on the volume and say the
  *   restore goes through the StatefulSet.
  *
- * Docker's daemon cannot run on this machine (no dockerd), so the docker-host
- * side is tested on a FORMAT SAMPLE of `docker inspect` output written after
- * Docker's documented shape (Engine API ContainerInspect), not on a node.
+ * The Docker host's side of kind, with a real Docker daemon, is in
+ * detect-kind-docker.test.ts.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { formatNodeCard } from '../../electron/services/ssh/detect-cli';
 import { detectNode } from '../../shared/node/detect';
 import { translateLocal } from '../../shared/i18n';
-import { checkPeerAddresses, parseDbMemberRecords, parseDockerInspect, parseIpOAddr, parseMemberListJson } from '../../shared/node/kind';
+import { checkPeerAddresses, parseDbMemberRecords, parseIpOAddr, parseMemberListJson } from '../../shared/node/kind';
 import { parsePodLogDirs, parsePodVolumeMembers } from '../../shared/node/statefulset';
 import { makeGoldenWith, requireEtcd, tempDir } from '../helpers/etcd';
+import { kindEtcdManifest, kindMemberDir } from '../helpers/kind-member';
 import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sshdAvailable } from '../helpers/sshd';
 
-const run = promisify(execFile);
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 const OLD_IP = '172.18.0.2';
 const MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
-
-/** A real etcd data dir created by a member at OLD_IP, in a network namespace that has that address (what the kind node had). */
-async function kindMemberDir(dir: string): Promise<{ memberIdHex: string; keys: number }> {
-  const script = `set -e
-ip link set lo up
-ip addr add ${OLD_IP}/16 dev lo
-etcd --name kind-control-plane --data-dir ${dir} --listen-client-urls http://${OLD_IP}:2379 --advertise-client-urls http://${OLD_IP}:2379 \\
-  --listen-peer-urls http://${OLD_IP}:2380 --initial-advertise-peer-urls http://${OLD_IP}:2380 \\
-  --initial-cluster kind-control-plane=http://${OLD_IP}:2380 --initial-cluster-token kind-test --listen-metrics-urls '' >${dir}.log 2>&1 &
-pid=$!
-for i in $(seq 1 150); do ETCDCTL_API=3 etcdctl --endpoints=http://${OLD_IP}:2379 endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-for i in $(seq 1 25); do ETCDCTL_API=3 etcdctl --endpoints=http://${OLD_IP}:2379 put /registry/minions/k$i v$i >/dev/null; done
-ETCDCTL_API=3 etcdctl --endpoints=http://${OLD_IP}:2379 member list
-kill $pid; wait $pid || true`;
-  const r = await run('unshare', ['--net', '--', 'sh', '-c', script], { timeout: 90_000 });
-  const id = /^([0-9a-f]{1,16}), started, kind-control-plane, http:\/\/172\.18\.0\.2:2380/m.exec(r.stdout);
-  if (!id) throw new Error(`the kind member was not created: ${r.stdout}\n${r.stderr}\n${await fs.readFile(`${dir}.log`, 'utf8').catch(() => '')}`);
-  return { memberIdHex: id[1]!, keys: 25 };
-}
 
 const sha256 = async (file: string) =>
   createHash('sha256')
@@ -80,15 +59,11 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
   beforeAll(async () => {
     tmp = await tempDir('detect-kind-sts');
     const kindDir = path.join(tmp, 'kind-etcd');
-    ({ memberIdHex } = await kindMemberDir(kindDir));
+    ({ memberIdHex } = await kindMemberDir(kindDir, OLD_IP));
     kind = await startRealisticNode({
       files: {
         // kind's etcd manifest, as kubeadm writes it in the node container (plain http here: no certificates in the test).
-        [MANIFEST]:
-          `apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    kubeadm.kubernetes.io/etcd.advertise-client-urls: http://${OLD_IP}:2379\n  labels:\n    component: etcd\n    tier: control-plane\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n` +
-          `    - --advertise-client-urls=http://${OLD_IP}:2379\n    - --data-dir=/var/lib/etcd\n    - --initial-advertise-peer-urls=http://${OLD_IP}:2380\n` +
-          `    - --initial-cluster=kind-control-plane=http://${OLD_IP}:2380\n    - --initial-cluster-token=kind-test\n    - --listen-client-urls=http://${OLD_IP}:2379\n    - --listen-metrics-urls=\n` +
-          `    - --listen-peer-urls=http://${OLD_IP}:2380\n    - --name=kind-control-plane\n    - --snapshot-count=10000\n    image: registry.k8s.io/etcd:3.4.23-0\n    name: etcd\n  hostNetwork: true\n`,
+        [MANIFEST]: kindEtcdManifest(OLD_IP),
         // What kind's kubeadm config gives the kubelet (kubeletExtraArgs node-ip and provider-id).
         '/var/lib/kubelet/kubeadm-flags.env': `KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --node-ip=${OLD_IP} --node-labels= --pod-infra-container-image=registry.k8s.io/pause:3.9 --provider-id=kind://docker/kind/kind-control-plane"\n`,
       },
@@ -362,32 +337,5 @@ describe('detect: peer address check and docker inspect parsing (no node)', () =
       [uid, { namespace: 'kube-system', pod: 'etcd-cp-1' }],
       [uid.replace('5f', '6a'), { namespace: 'default', pod: 'etcd-2' }],
     ]);
-  });
-
-  it('docker inspect (FORMAT SAMPLE after Docker’s documented shape, not captured: no dockerd here): kind node containers and their addresses', () => {
-    // Shape of `docker inspect` (Engine API ContainerInspect), trimmed to the fields read; labels as kind sets them.
-    const sample = JSON.stringify([
-      {
-        Id: '4f66ad9a0b2e',
-        Name: '/kind-control-plane',
-        State: { Status: 'running', Running: true },
-        Config: { Hostname: 'kind-control-plane', Labels: { 'io.x-k8s.kind.cluster': 'kind', 'io.x-k8s.kind.role': 'control-plane' } },
-        NetworkSettings: { Networks: { kind: { IPAddress: '172.18.0.3', IPPrefixLen: 16, GlobalIPv6Address: 'fc00:f853:ccd:e793::3' } } },
-      },
-      {
-        Id: '9c1d2e3f4a5b',
-        Name: '/registry',
-        State: { Status: 'running' },
-        Config: { Labels: {} },
-        NetworkSettings: { Networks: { bridge: { IPAddress: '172.17.0.2' } } },
-      },
-      'not a container',
-    ]);
-    expect(parseDockerInspect(sample)).toEqual([
-      { name: 'kind-control-plane', cluster: 'kind', role: 'control-plane', state: 'running', addresses: { kind: '172.18.0.3' } },
-    ]);
-    expect(parseDockerInspect('{"not":"an array"}')).toBeNull();
-    expect(parseDockerInspect('[{"Name": ')).toBeNull();
-    expect(parseDockerInspect(`[${'{},'.repeat(2 * 1024 * 1024)}{}]`)).toBeNull();
   });
 });

@@ -11,7 +11,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { NodeCard } from '../../../shared/contract/node';
+import type { NodeCard, PeerAddressCheck } from '../../../shared/contract/node';
 import { detectNode } from '../../../shared/node/detect';
 import type { NodeExecutor } from '../../../shared/node/executor';
 import { humanBytes } from '../../../shared/node/facts-parse';
@@ -82,6 +82,17 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
   };
 }
 
+/** A peer-address check as the card's lines: the verdict, each URL on this node or not, the stored members. */
+function peerCheckLines(pc: PeerAddressCheck, indent: string, addressesAre = 'node addresses now'): string[] {
+  const o = [`${indent}peer URLs    ${pc.verdict === 'mismatch' ? 'MISMATCH' : pc.verdict} (${addressesAre}: ${pc.nodeAddresses.join(', ') || '?'})`];
+  const pad = `${indent}             `;
+  for (const u of pc.urls) o.push(`${pad}${u.onNode ? 'on node ' : 'NOT HERE'} ${u.url}  (${u.source})`);
+  if (pc.membersFrom)
+    o.push(`${pad}members from ${pc.membersFrom}: ${pc.members.map((m) => `${m.name || '(unnamed)'} ${m.id} ${m.peerUrls.join(',')}`).join('; ')}`);
+  if (pc.verdict === 'mismatch') o.push(`${pad}${pc.explanation}`);
+  return o;
+}
+
 /** The node card as a terminal reads it at 3 a.m.: datastores first, then backups, then the rest. */
 export function formatNodeCard(card: NodeCard): string {
   const o: string[] = [];
@@ -107,16 +118,7 @@ export function formatNodeCard(card: NodeCard): string {
     if (d.manifest) o.push(`  manifest     ${d.manifest}`);
     if (d.memberName) o.push(`  member name  ${d.memberName}`);
     for (const e of d.evidence) o.push(`  found by     ${e}`);
-    if (d.peerCheck) {
-      const pc = d.peerCheck;
-      o.push(`  peer URLs    ${pc.verdict === 'mismatch' ? 'MISMATCH' : pc.verdict} (node addresses now: ${pc.nodeAddresses.join(', ') || '?'})`);
-      for (const u of pc.urls) o.push(`               ${u.onNode ? 'on node ' : 'NOT HERE'} ${u.url}  (${u.source})`);
-      if (pc.membersFrom)
-        o.push(
-          `               members from ${pc.membersFrom}: ${pc.members.map((m) => `${m.name || '(unnamed)'} ${m.id} ${m.peerUrls.join(',')}`).join('; ')}`,
-        );
-      if (pc.verdict === 'mismatch') o.push(`               ${pc.explanation}`);
-    }
+    if (d.peerCheck) o.push(...peerCheckLines(d.peerCheck, '  '));
     if (d.statefulSet) {
       const st = d.statefulSet;
       o.push(`  statefulset  ${st.namespace ?? '?'}/${st.name}${st.pod ? `, pod ${st.pod}` : ''}, volume ${st.volume}`);
@@ -164,6 +166,7 @@ export function formatNodeCard(card: NodeCard): string {
           .join(', ') || 'no address'
       }`,
     );
+    if (k.peerCheck) o.push(...peerCheckLines(k.peerCheck, '  ', 'container addresses now'));
   }
   for (const g of card.gaps) o.push(`note: ${g}`);
   return o.join('\n') + '\n';

@@ -1,0 +1,77 @@
+/**
+ * Field report 3 in Chromium (web mode), from the kind cluster's Docker host
+ * over SSH after Docker restarted the node containers (a real Docker daemon,
+ * test/helpers/kind-docker-host.ts): the node card says the machine itself
+ * runs no etcd, lists the node containers at the addresses Docker gave them
+ * now, shows the control plane's etcd registered at its old address (read
+ * inside the container) and gives the shell command for the terminal beside,
+ * in English and in Chinese (screenshots).
+ */
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireEtcd } from '../helpers/etcd';
+import { dockerAvailable } from '../helpers/dockerd';
+import { startKindDockerHost, type KindDockerHost } from '../helpers/kind-docker-host';
+import { realisticNodesAvailable } from '../helpers/realistic-node';
+import { sshdAvailable } from '../helpers/sshd';
+import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
+
+const RUN = chromiumAvailable() && requireEtcd() && sshdAvailable() && realisticNodesAvailable() && dockerAvailable();
+
+describe.runIf(RUN)('the node card of a kind Docker host after a Docker restart (Chromium, real dockerd)', () => {
+  let kind: KindDockerHost;
+  let app: WebApp;
+
+  beforeAll(async () => {
+    await ensureRendererBuilt();
+    kind = await startKindDockerHost();
+    app = await startWebApp(await sshAppPaths(kind.tmp, kind.host.sshd, { home: path.join(kind.tmp, 'home') }));
+  }, 300_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await kind?.stop();
+  });
+
+  it('lists the node containers, the control plane’s etcd at its old address, and the shell to open, in English and Chinese', async () => {
+    const page = await openAppOnSsh(app, kind.host.sshd);
+    await page.getByTestId('pane-guided').click();
+    await page.getByTestId('guided-detect').click();
+    const section = page.getByTestId('kind-containers');
+    await section.waitFor({ timeout: 90_000 });
+
+    expect(await page.getByText('Nothing on this machine itself runs etcd or dqlite').innerText()).toBe(
+      'Nothing on this machine itself runs etcd or dqlite: it is the Docker host of kind cluster kind, whose etcd runs inside the control-plane containers below.',
+    );
+    const rows = await page.getByTestId('kind-container').allInnerTexts();
+    expect(rows.map((r) => r.split('\t').map((c) => c.trim())).sort()).toEqual(
+      [
+        ['kind-control-plane', 'control-plane', 'running', `${kind.newIp} (kind)`],
+        ['kind-worker', 'worker', 'running', `${kind.workerIp} (kind)`],
+      ].sort(),
+    );
+    const check = section.getByTestId('kind-peer-check');
+    expect(await check.count()).toBe(1);
+    expect(await check.locator('h4').first().innerText()).toBe('kind-control-plane');
+    expect(await check.locator('h4').nth(1).innerText()).toBe('Peer URLs against the container’s addresses');
+    expect(await check.getByTestId('peer-verdict').innerText()).toBe(
+      'kind after a Docker restart: etcd in this container is configured or registered at an address the container no longer has, so it cannot bind its peer URL or reach its peers, and has no leader.',
+    );
+    expect(await check.innerText()).toContain(`The container’s addresses now: ${kind.newIp}`);
+    expect(await check.locator('li.bad').first().innerText()).toBe(`http://${kind.oldIp}:2380 · NOT the container’s (--initial-advertise-peer-urls)`);
+    expect(await section.locator('pre, code').last().innerText()).toBe('docker exec -it kind-control-plane bash');
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, 'guided-kind-docker-host', false);
+
+    await page.getByTestId('language-button').click();
+    await section.getByText('此 Docker 主机上的 kind 节点容器').waitFor();
+    expect(await page.getByText('本机本身没有运行 etcd 或 dqlite').innerText()).toBe(
+      '本机本身没有运行 etcd 或 dqlite：它是 kind 集群 kind 的 Docker 主机，etcd 运行在下方的控制平面容器中。',
+    );
+    expect(await check.innerText()).toContain(`容器当前的地址：${kind.newIp}`);
+    expect(await check.locator('li.bad').first().innerText()).toBe(`http://${kind.oldIp}:2380 · 不是容器的地址 (--initial-advertise-peer-urls)`);
+    expect(await section.innerText()).toContain('kind 的节点容器不运行 SSH 服务');
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, 'guided-kind-docker-host-zh', false);
+  }, 300_000);
+});

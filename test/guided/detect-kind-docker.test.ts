@@ -1,0 +1,141 @@
+/**
+ * Field report 3 seen from where the operator stands: the laptop, the Docker
+ * host of a kind cluster, after Docker restarted the node containers with new
+ * addresses. A real Docker daemon (test/helpers/dockerd.ts) runs kind-shaped
+ * node containers (kind's labels, a `kind` network); the control plane holds
+ * a real etcd 3.4 member created at the address Docker gave it first and
+ * kind's etcd manifest for that address. Docker's restart is the containers
+ * stopped and started again in another order, so each gets another address,
+ * as after a reboot. Detection over SSH on a realistic node whose `docker`
+ * talks to that daemon must list the node containers as `docker inspect`
+ * shows them now, read etcd's manifest and member records inside the control
+ * plane (`docker exec`, read-only), and say that etcd is registered at an
+ * address the container no longer has.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SshConnection } from '../../electron/services/ssh/connection';
+import { formatNodeCard } from '../../electron/services/ssh/detect-cli';
+import { detectNode } from '../../shared/node/detect';
+import { inKindContainer, parseDockerInspect } from '../../shared/node/kind';
+import { translateLocal } from '../../shared/i18n';
+import { requireEtcd } from '../helpers/etcd';
+import { dockerAvailable } from '../helpers/dockerd';
+import { KIND_NETWORK, startKindDockerHost, type KindDockerHost } from '../helpers/kind-docker-host';
+import { sessionNodeOver } from '../helpers/guided-node';
+import { KIND_MEMBER_NAME } from '../helpers/kind-member';
+import { realisticNodesAvailable } from '../helpers/realistic-node';
+import { connectByKey, keyClient } from '../helpers/ssh-node';
+import { sshdAvailable } from '../helpers/sshd';
+
+const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable() && dockerAvailable();
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
+
+describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the node containers (real dockerd)', () => {
+  let kind: KindDockerHost;
+  let conn: SshConnection;
+
+  beforeAll(async () => {
+    kind = await startKindDockerHost();
+    await fs.mkdir(path.join(kind.tmp, 'client'));
+    conn = await connectByKey(kind.host.sshd, await keyClient(kind.host.sshd, path.join(kind.tmp, 'client')));
+  }, 240_000);
+
+  afterAll(async () => {
+    conn?.close();
+    await kind?.stop();
+  });
+
+  it('lists kind’s node containers at their new addresses and finds the control plane’s etcd registered at its old one', async () => {
+    const dbInContainer = path.join(kind.tmp, 'db-before');
+    await kind.docker.docker(['cp', 'kind-control-plane:/var/lib/etcd/member/snap/db', dbInContainer]);
+    const before = await sha256(dbInContainer);
+    expect(before).toBe(await sha256(kind.memberDb));
+
+    const node = sessionNodeOver(conn, kind.host);
+    const card = await detectNode(node, { sudo: true, target: node.host });
+    expect(card.datastores).toEqual([]);
+    // What `docker inspect` says now, container by container.
+    const byName = new Map((card.kindContainers ?? []).map((k) => [k.name, k]));
+    expect([...byName.keys()].sort()).toEqual(['kind-control-plane', 'kind-worker']);
+    expect(byName.get('kind-worker')).toEqual({ name: 'kind-worker', cluster: 'kind', role: 'worker', state: 'running', addresses: { kind: kind.workerIp } });
+    const cp = byName.get('kind-control-plane')!;
+    expect(cp).toMatchObject({ cluster: 'kind', role: 'control-plane', state: 'running', addresses: { kind: kind.newIp } });
+
+    // etcd inside it, read in place: configured and registered at the old address, which the container no longer has.
+    const pc = cp.peerCheck!;
+    expect(pc.verdict).toBe('mismatch');
+    expect(pc.nodeAddresses).toEqual([kind.newIp]);
+    const old = `http://${kind.oldIp}:2380`;
+    expect(pc.urls).toEqual([
+      { source: '--initial-advertise-peer-urls', url: old, host: kind.oldIp, onNode: false },
+      { source: '--listen-peer-urls', url: old, host: kind.oldIp, onNode: false },
+      { source: `--initial-cluster (${KIND_MEMBER_NAME})`, url: old, host: kind.oldIp, onNode: false },
+      { source: `member ${KIND_MEMBER_NAME} (member/snap/db)`, url: old, host: kind.oldIp, onNode: false },
+    ]);
+    expect(pc.membersFrom).toBe('member/snap/db');
+    expect(pc.members).toEqual([{ id: kind.memberIdHex, name: KIND_MEMBER_NAME, peerUrls: [old] }]);
+    expect(pc.explanation).toContain(`etcd is configured/registered at ${kind.oldIp} `);
+    expect(pc.explanation).toContain(`this node container now has ${kind.newIp}.`);
+    // The worker runs no etcd: nothing is read inside it.
+    expect(byName.get('kind-worker')!.peerCheck).toBeUndefined();
+    expect(card.probes.map((p) => p.id).filter((id) => id.startsWith('kind-'))).toEqual([
+      'kind-manifest:kind-control-plane',
+      'kind-db-members:kind-control-plane',
+    ]);
+    expect(card.probes.find((p) => p.id === 'kind-manifest:kind-control-plane')!.command).toBe(
+      `docker exec kind-control-plane sh -c 'cat /etc/kubernetes/manifests/etcd.yaml'`,
+    );
+
+    // The CLI's card says the same.
+    const text = formatNodeCard(card);
+    expect(text).toContain(`kind node kind-control-plane (cluster kind, control-plane, running): ${kind.newIp} on kind`);
+    expect(text).toContain(`  peer URLs    MISMATCH (container addresses now: ${kind.newIp})`);
+    expect(text).toContain(`NOT HERE ${old}  (--initial-advertise-peer-urls)`);
+    expect(text).toContain(`kind node kind-worker (cluster kind, worker, running): ${kind.workerIp} on kind`);
+
+    // Read-only: etcd's db in the container is byte for byte what it was.
+    await kind.docker.docker(['cp', 'kind-control-plane:/var/lib/etcd/member/snap/db', path.join(kind.tmp, 'db-after')]);
+    expect(await sha256(path.join(kind.tmp, 'db-after'))).toBe(before);
+  }, 120_000);
+
+  it('a control plane whose manifest cannot be read is named, in both languages, and the rest of the card stays', async () => {
+    await kind.docker.docker(['stop', '-t', '0', 'kind-control-plane']);
+    await kind.docker.docker(['rm', 'kind-control-plane']);
+    // Made again from the image: no manifest, no data dir (a control plane kubeadm never finished).
+    await kind.createNode('kind-control-plane', 'control-plane', true);
+    const node = sessionNodeOver(conn, kind.host);
+    const card = await detectNode(node, { sudo: true, target: node.host });
+    const cp = card.kindContainers!.find((k) => k.name === 'kind-control-plane')!;
+    expect(cp.peerCheck).toBeUndefined();
+    const probe = card.probes.find((p) => p.id === 'kind-manifest:kind-control-plane')!;
+    expect(probe.code).not.toBe(0);
+    const error = probe.stderr.trim().split('\n')[0]!;
+    expect(error).toContain('/etc/kubernetes/manifests/etcd.yaml');
+    const i = card.gaps.indexOf(`etcd’s manifest in kind node container kind-control-plane could not be read (${error}): its peer URLs not checked`);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(translateLocal('zh-CN', card.gapTexts![i]!)).toBe(`无法读取 kind 节点容器 kind-control-plane 中 etcd 的清单（${error}）：未核对其对等 URL`);
+    expect(card.kindContainers!.map((k) => k.name).sort()).toEqual(['kind-control-plane', 'kind-worker']);
+  }, 120_000);
+
+  it('docker inspect as this daemon prints it parses to the same containers; a name Docker does not allow is never put in a command', async () => {
+    const ids = (await kind.docker.docker(['ps', '-aq', '--filter', 'label=io.x-k8s.kind.cluster'])).split('\n').filter(Boolean);
+    const parsed = parseDockerInspect(await kind.docker.docker(['inspect', ...ids]));
+    expect(parsed!.map((k) => [k.name, k.role, k.addresses[KIND_NETWORK]]).sort()).toEqual(
+      [
+        ['kind-control-plane', 'control-plane', await kind.docker.addressOf('kind-control-plane', KIND_NETWORK)],
+        ['kind-worker', 'worker', kind.workerIp],
+      ].sort(),
+    );
+    expect(parseDockerInspect('{"not":"an array"}')).toBeNull();
+    expect(parseDockerInspect('[{"Name": ')).toBeNull();
+    expect(parseDockerInspect(`[${'{},'.repeat(2 * 1024 * 1024)}{}]`)).toBeNull();
+    expect(inKindContainer('kind-control-plane', "cat '/x'")).toBe(`docker exec kind-control-plane sh -c 'cat '\\''/x'\\'''`);
+    for (const bad of ['-it', 'a;b', 'a b', '$(id)', '', 'a'.repeat(129)]) expect(inKindContainer(bad, 'true')).toBeNull();
+  }, 60_000);
+});

@@ -1,0 +1,124 @@
+/**
+ * A real Docker daemon of the test's own (Debian's docker.io), for the
+ * Docker-host side of kind (field report 3): `dockerd` with its data, exec
+ * root, containerd and socket under a temp dir, no default bridge and no
+ * iptables rules, so it touches nothing of the machine but the bridge of the
+ * network a test creates. Images are made without a registry: `docker import`
+ * of a root file system built from this machine's own binaries and the
+ * libraries they load (what a kind node image holds for the commands read
+ * there: sh, cat, GNU grep, sort, head, timeout, sleep).
+ *
+ * With CI=true a missing dockerd or docker client fails the suite.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const DOCKERD = '/usr/sbin/dockerd';
+/**
+ * Debian's docker client (docker.io brings it with the daemon, the same version). Not /usr/local/bin's: a
+ * realistic node's /usr/local is its own, where a test puts the `docker` the node's commands find.
+ */
+export const DOCKER_CLIENT = '/usr/bin/docker';
+
+/** Whether a private Docker daemon can run (root, dockerd, a client); with CI=true a missing piece fails. */
+export function dockerAvailable(): boolean {
+  const ok = process.getuid?.() === 0 && existsSync(DOCKERD) && existsSync(DOCKER_CLIENT);
+  if (!ok && process.env.CI === 'true')
+    throw new Error(`CI=true but a Docker daemon cannot run here (need root, ${DOCKERD} and a docker client): apt-get install docker.io`);
+  return ok;
+}
+
+export interface PrivateDocker {
+  /** `unix://…/docker.sock`, for `docker -H`. */
+  host: string;
+  /** Run the docker client against this daemon; throws with its stderr on failure. */
+  docker(args: string[], timeoutMs?: number): Promise<string>;
+  /** An image named `tag` from a root file system of this machine's `binaries` (absolute paths) and their libraries. */
+  importImage(tag: string, binaries: string[], dirs?: string[]): Promise<void>;
+  /** The container's address on `network` now. */
+  addressOf(container: string, network: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Start a daemon whose state lives under `dir` (short: containerd's socket path is limited to 108 bytes). */
+export async function startPrivateDocker(dir: string): Promise<PrivateDocker> {
+  const sock = path.join(dir, 'docker.sock');
+  const host = `unix://${sock}`;
+  const log = await fs.open(path.join(dir, 'dockerd.log'), 'a');
+  const daemon = spawn(
+    DOCKERD,
+    [
+      `--data-root=${path.join(dir, 'root')}`,
+      `--exec-root=${path.join(dir, 'x')}`,
+      `--pidfile=${path.join(dir, 'dockerd.pid')}`,
+      `--host=${host}`,
+      '--bridge=none',
+      '--iptables=false',
+      '--ip-masq=false',
+    ],
+    { stdio: ['ignore', log.fd, log.fd], detached: true },
+  );
+  let exited = false;
+  daemon.on('exit', () => (exited = true));
+  const docker = async (args: string[], timeoutMs = 60_000): Promise<string> => {
+    try {
+      return (await run(DOCKER_CLIENT, ['-H', host, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 })).stdout;
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(`docker ${args.join(' ')}: ${err.stderr || err.message}`, { cause: e });
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`dockerd exited at start:\n${await fs.readFile(path.join(dir, 'dockerd.log'), 'utf8')}`);
+    try {
+      await docker(['info', '--format', '{{.ServerVersion}}'], 5_000);
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`dockerd did not answer within 60 s: ${(e as Error).message}`, { cause: e });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return {
+    host,
+    docker,
+    async importImage(tag, binaries, dirs = []) {
+      const rootfs = path.join(dir, `rootfs-${tag.replace(/[^a-z0-9]+/gi, '-')}`);
+      const files = new Set<string>();
+      for (const b of binaries) {
+        files.add(b);
+        const ldd = await run('ldd', [b]).catch(() => ({ stdout: '' }));
+        for (const m of ldd.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)) files.add(m[1]!);
+      }
+      for (const f of files) {
+        const to = path.join(rootfs, f);
+        await fs.mkdir(path.dirname(to), { recursive: true });
+        await fs.copyFile(await fs.realpath(f), to);
+        await fs.chmod(to, 0o755);
+      }
+      for (const d of ['bin', 'tmp', 'proc', 'sys', 'dev', 'etc', ...dirs]) await fs.mkdir(path.join(rootfs, d), { recursive: true });
+      if (!existsSync(path.join(rootfs, 'bin', 'sh'))) await fs.symlink('/usr/bin/dash', path.join(rootfs, 'bin', 'sh'));
+      await run('sh', ['-c', `tar -C '${rootfs}' -c . | '${DOCKER_CLIENT}' -H '${host}' import - '${tag}'`], { timeout: 120_000 });
+    },
+    async addressOf(container, network) {
+      return (await docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).trim();
+    },
+    async stop() {
+      // Containers first (their shims outlive the daemon otherwise), then the daemon and its containerd.
+      const ids = (await docker(['ps', '-aq']).catch(() => '')).split('\n').filter(Boolean);
+      if (ids.length) await docker(['rm', '-f', ...ids]).catch(() => undefined);
+      for (const net of (await docker(['network', 'ls', '-q', '--filter', 'type=custom']).catch(() => '')).split('\n').filter(Boolean)) {
+        await docker(['network', 'rm', net]).catch(() => undefined);
+      }
+      if (!exited) {
+        daemon.kill('SIGTERM');
+        for (let i = 0; i < 100 && !exited; i++) await new Promise((r) => setTimeout(r, 100));
+        if (!exited) daemon.kill('SIGKILL');
+      }
+      await log.close();
+    },
+  };
+}
