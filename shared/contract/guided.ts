@@ -104,6 +104,8 @@ export type SessionEvent =
       variables: Record<string, string>;
       language: 'en' | 'zh-CN';
       asRoot?: true;
+      /** The session runs inside this container on the node (a kind node container, through `docker exec`). */
+      container?: string;
     }
   | { type: 'step-started'; at: number; stepId: string }
   /** `sudo`: run through sudo; `asRoot`: a root login ran it as it is, with no sudo (then `sudo` is false). */
@@ -168,6 +170,8 @@ export interface SessionState {
   node: string;
   language: 'en' | 'zh-CN';
   variables: Record<string, string>;
+  /** The container on the node every command runs in (`docker exec`; a kind node container), when not the node itself. */
+  container?: string;
   /** The step the operator is on (null when finished). */
   current: string | null;
   status: Record<string, StepStatus>;
@@ -255,11 +259,15 @@ export interface UploadProgress {
 /** Guided sessions and node detection over the contract (both transports). */
 export interface GuidedMethods {
   /** Read-only probes on a connected node: the node card. */
-  'node.detect': { params: { connectionId: string; sudo: boolean }; result: NodeCard };
+  /** `container`: detect inside that container on the node (a kind node container, through `docker exec`). */
+  'node.detect': { params: { connectionId: string; sudo: boolean; container?: string }; result: NodeCard };
   'guided.playbooks': { params: Record<string, never>; result: Playbook[] };
   'guided.list': { params: Record<string, never>; result: SessionSummary[] };
   /** Start a session on a connection; variables usually come from the node card. */
-  'guided.create': { params: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }; result: SessionState };
+  'guided.create': {
+    params: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN'; container?: string };
+    result: SessionState;
+  };
   /** Reopen a recorded session on a connection (after a restart: it resumes where it was). */
   'guided.open': { params: { sessionId: string; connectionId: string }; result: SessionState };
   'guided.get': { params: { sessionId: string }; result: SessionState };

@@ -27,6 +27,7 @@ export function applyEvent(s: SessionState, e: SessionEvent, playbook: Playbook 
       s.node = e.node;
       s.language = e.language;
       s.variables = { ...e.variables };
+      if (e.container) s.container = e.container;
       s.current = playbook?.steps[0]?.id ?? null;
       if (playbook) for (const st of playbook.steps) s.status[st.id] = 'pending';
       break;

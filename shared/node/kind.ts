@@ -10,6 +10,7 @@
  * Pure; every parser is bounded.
  */
 import type { KindNodeContainer, PeerAddressCheck, PeerUrlOnNode } from '../contract/node';
+import type { NodeExecutor } from './executor';
 import { quoteAlways, quoteIfNeeded } from './shell';
 
 const MAX_TEXT = 4 * 1024 * 1024;
@@ -200,12 +201,41 @@ export function parseDockerInspect(text: string): KindNodeContainer[] | null {
 /** How many kind control-plane containers detection reads inside (kind makes 1 or 3; a host may hold a few clusters). */
 export const MAX_KIND_CONTAINERS_READ = 9;
 
+/** A container name as Docker allows it ([a-zA-Z0-9][a-zA-Z0-9_.-]+): safe to put in a command unquoted. */
+export function isContainerName(name: string): boolean {
+  return /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(name);
+}
+
 /**
  * `command` run inside kind node container `name` from the Docker host (`docker exec NAME sh -c '...'`), or null
- * when the name is not one Docker allows ([a-zA-Z0-9][a-zA-Z0-9_.-]+): the name comes from the node's own
- * `docker inspect` output and is put in a command, so anything else is refused rather than quoted.
+ * when the name is not one Docker allows: the name comes from the node's own `docker inspect` output (or the page)
+ * and is put in a command, so anything else is refused rather than quoted.
  */
 export function inKindContainer(name: string, command: string): string | null {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(name)) return null;
+  if (!isContainerName(name)) return null;
   return `docker exec ${name} sh -c ${quoteAlways(command)}`;
+}
+
+/**
+ * A node that is a container on the Docker host `host` reaches: every command runs inside it through
+ * `docker exec` (kind's node containers run no sshd). Inside, kind's node containers run everything as root, so
+ * the node says its login is root (a step's "sudo" means nothing there); what needs root is Docker's socket on the
+ * host, so every command goes through the host's sudo when `dockerThroughSudo` (not for a root login; without it
+ * the login user must be in the docker group). A tagged command's tag is in the environment of what it starts
+ * inside the container, where the stop's script, run the same way, looks for it.
+ */
+export function containerExecutor(host: NodeExecutor, name: string, dockerThroughSudo: boolean): NodeExecutor {
+  if (!isContainerName(name)) throw new Error(`not a container name Docker allows: ${name.slice(0, 64)}`);
+  return {
+    run: async (command, opts) => {
+      const sudo = dockerThroughSudo && !(await host.loginIsRoot?.());
+      return host.run(inKindContainer(name, command)!, { ...opts, sudo });
+    },
+    loginIsRoot: async () => true,
+  };
+}
+
+/** How a container node is named where a node is (`user@host:port › docker:NAME`): the journal, the report, the session list. */
+export function containerNodeLabel(host: string, name: string): string {
+  return `${host} › docker:${name}`;
 }

@@ -19,7 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { formatNodeCard } from '../../electron/services/ssh/detect-cli';
 import { detectNode } from '../../shared/node/detect';
-import { inKindContainer, parseDockerInspect } from '../../shared/node/kind';
+import { containerExecutor, containerNodeLabel, inKindContainer, parseDockerInspect } from '../../shared/node/kind';
+import { runTagged } from '../../shared/node/run-tag';
+import { variablesFromDatastore } from '../../shared/guided/variables';
+import { playbookById } from '../../shared/guided/playbooks';
+import { SessionService } from '../../electron/services/sessions/session-service';
+import { SessionStore } from '../../electron/services/sessions/session-store';
 import { translateLocal } from '../../shared/i18n';
 import { requireEtcd } from '../helpers/etcd';
 import { dockerAvailable } from '../helpers/dockerd';
@@ -102,6 +107,57 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     // Read-only: etcd's db in the container is byte for byte what it was.
     await kind.docker.docker(['cp', 'kind-control-plane:/var/lib/etcd/member/snap/db', path.join(kind.tmp, 'db-after')]);
     expect(await sha256(path.join(kind.tmp, 'db-after'))).toBe(before);
+  }, 120_000);
+
+  it('inside the control plane (docker exec): detection finds kind’s etcd, and a kind session runs its steps there, by a tag a stop finds', async () => {
+    const host = sessionNodeOver(conn, kind.host);
+    const inside = containerExecutor(host, 'kind-control-plane', true);
+    const label = containerNodeLabel(host.host, 'kind-control-plane');
+    expect(label).toBe(`${host.host} › docker:kind-control-plane`);
+    const card = await detectNode(inside, { sudo: true, target: label });
+    expect(card.target).toBe(label);
+    const d = card.datastores.find((x) => x.engine === 'etcd')!;
+    expect(d).toMatchObject({ managedBy: 'kind', dataDir: '/var/lib/etcd', memberName: KIND_MEMBER_NAME, manifest: '/etc/kubernetes/manifests/etcd.yaml' });
+    expect(d.evidence).toContain('/kind exists: a kind node');
+    // The container's own addresses (`ip -o addr` inside it), not the host's.
+    expect(d.peerCheck!.verdict).toBe('mismatch');
+    expect(d.peerCheck!.nodeAddresses).toEqual(['127.0.0.1', kind.newIp]);
+    expect(d.peerCheck!.members).toEqual([{ id: kind.memberIdHex, name: KIND_MEMBER_NAME, peerUrls: [`http://${kind.oldIp}:2380`] }]);
+
+    // The kind playbook in that container: the session is recorded as the container's, and its first step runs inside.
+    const store = new SessionStore(path.join(kind.tmp, 'guided'), playbookById);
+    const service = new SessionService({ store, nodeFor: () => host });
+    let s = await service.create({
+      playbookId: 'kind-addresses',
+      connectionId: 'c1',
+      variables: variablesFromDatastore(d),
+      language: 'en',
+      container: 'kind-control-plane',
+    });
+    expect(s).toMatchObject({ node: label, container: 'kind-control-plane' });
+    s = await service.run(s.sessionId, 'addresses');
+    expect(s.status['addresses']).toBe('passed');
+    const shown = s.events.find((e) => e.type === 'command-shown' && e.stepId === 'addresses');
+    // Inside a kind container everything runs as root: the checklist says so (Docker's socket is reached through sudo).
+    expect(shown).toMatchObject({ host: label, sudo: false, asRoot: true });
+    const done = s.events.find((e) => e.type === 'command-finished' && e.stepId === 'addresses') as { stdout: string; code: number };
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(new RegExp(`inet ${kind.newIp.replace(/\./g, '\\.')}/16 `));
+    expect(done.stdout).toContain(`--initial-advertise-peer-urls=http://${kind.oldIp}:2380`);
+    expect(done.stdout).toContain(`"peerURLs":["http://${kind.oldIp}:2380"]`);
+    // Reopened (after a restart of the app), it is still the container's.
+    const reopened = await new SessionService({ store, nodeFor: () => host }).open(s.sessionId, 'c1');
+    expect(reopened).toMatchObject({ node: label, container: 'kind-control-plane' });
+    await expect(service.create({ playbookId: 'kind-addresses', connectionId: 'c1', variables: {}, language: 'en', container: 'a;b' })).rejects.toThrow(
+      'container must be a name Docker allows',
+    );
+
+    // A command inside the container that outlives its limit is ended there: the stop's script finds its tag in the container's /proc.
+    const run = await runTagged(inside, 'sleep 300', { sudo: true, maxOutputBytes: 4096, limitSeconds: 2 });
+    expect(run.stopped?.ended).toMatchObject({ outcome: 'ended' });
+    expect(run.stopped!.answer.stdout).toMatch(/^TERM \d+ sh\nTERM \d+ sleep$|^TERM \d+ sleep\nTERM \d+ sh$/m);
+    const left = await kind.docker.docker(['exec', 'kind-control-plane', 'sh', '-c', 'grep -l -F LIFEBOAT_RUN=lb- /proc/[0-9]*/environ || true']);
+    expect(left.trim()).toBe('');
   }, 120_000);
 
   it('a control plane whose manifest cannot be read is named, in both languages, and the rest of the card stays', async () => {

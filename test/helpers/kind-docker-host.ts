@@ -17,8 +17,22 @@ import { startRealisticNode, type RealisticNode } from './realistic-node';
 export const KIND_NETWORK = 'kind';
 const IMAGE = 'lifeboat-test/kind-node:1';
 const SUBNET = '172.29.0.0/16';
-/** What a kind node image holds for the commands detection runs inside it. */
-const NODE_TOOLS = ['/usr/bin/dash', '/usr/bin/cat', '/usr/bin/grep', '/usr/bin/sort', '/usr/bin/head', '/usr/bin/timeout', '/usr/bin/sleep'];
+/** What a kind node image holds for the commands Lifeboat runs inside it (detection, the kind playbook's first step, a stop). */
+const NODE_TOOLS = [
+  '/usr/bin/dash',
+  '/usr/bin/cat',
+  '/usr/bin/grep',
+  '/usr/bin/sort',
+  '/usr/bin/head',
+  '/usr/bin/timeout',
+  '/usr/bin/sleep',
+  '/usr/bin/ls',
+  '/usr/bin/env',
+  '/usr/bin/wc',
+  '/usr/bin/tr',
+  '/usr/bin/id',
+  '/usr/sbin/ip',
+];
 
 export interface KindDockerHost {
   tmp: string;
@@ -48,7 +62,8 @@ export async function startKindDockerHost(): Promise<KindDockerHost> {
     await fs.rm(tmp, { recursive: true, force: true });
   };
   try {
-    await docker.importImage(IMAGE, NODE_TOOLS, ['etc/kubernetes/manifests', 'var/lib']);
+    // /kind: what kind's node image marks itself with.
+    await docker.importImage(IMAGE, NODE_TOOLS, ['etc/kubernetes/manifests', 'var/lib', 'kind']);
     await docker.docker(['network', 'create', '--subnet', SUBNET, KIND_NETWORK]);
     const createNode = async (name: string, role: string, run = false) => {
       const labels = ['--label', 'io.x-k8s.kind.cluster=kind', '--label', `io.x-k8s.kind.role=${role}`];

@@ -10,6 +10,7 @@ import { hasMessage } from '../../../shared/i18n';
 import { playbookById, PLAYBOOKS } from '../../../shared/guided/playbooks';
 import { sessionHtml, sessionMarkdown } from '../../../shared/guided/export';
 import { detectNode } from '../../../shared/node/detect';
+import { containerExecutor, containerNodeLabel, isContainerName } from '../../../shared/node/kind';
 import { ApiError } from '../api-error';
 import { confinedExistingFile } from '../local-path-confine';
 import type { CallContext, PartialHandlers } from '../registry';
@@ -36,6 +37,14 @@ function typed(v: unknown, field: 'reason' | 'localPath', max: number): string {
   if (v.length > max) {
     throw ApiError.localized('bad-params', field === 'reason' ? 'apiError.session.reasonTooLong' : 'apiError.session.localPathTooLong', { max });
   }
+  return v;
+}
+
+/** A container on the node to work inside (absent: the node itself); a name Docker would not allow is refused. */
+function container(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  // Contract: a name from the node card's kind containers.
+  if (typeof v !== 'string' || !isContainerName(v)) throw new ApiError('bad-params', 'container must be a name Docker allows');
   return v;
 }
 
@@ -155,7 +164,9 @@ export function createGuidedHandlers(deps: {
     'node.detect': async (p, ctx) => {
       const connectionId = str(p?.connectionId, 'connectionId', 200);
       const node = deps.ssh.nodeExecutor(connectionId, ctx);
-      return detectNode(node, { sudo: p?.sudo === true, target: node.host });
+      const name = container(p?.container);
+      if (name === undefined) return detectNode(node, { sudo: p?.sudo === true, target: node.host });
+      return detectNode(containerExecutor(node, name, p?.sudo === true), { sudo: p?.sudo === true, target: containerNodeLabel(node.host, name) });
     },
     'guided.playbooks': async () => [...PLAYBOOKS],
     'guided.list': async () => sessions.list(),
@@ -166,7 +177,14 @@ export function createGuidedHandlers(deps: {
       const playbookId = str(p?.playbookId, 'playbookId', 200);
       // Contract: the page offers only the playbooks it listed.
       if (!playbookById(playbookId)) throw new ApiError('unknown-playbook', `no playbook ${playbookId}`);
-      const state = await sessions.create({ playbookId, connectionId, variables: vars(p?.variables), language: lang(p?.language) });
+      const name = container(p?.container);
+      const state = await sessions.create({
+        playbookId,
+        connectionId,
+        variables: vars(p?.variables),
+        language: lang(p?.language),
+        ...(name !== undefined ? { container: name } : {}),
+      });
       owners.set(state.sessionId, ctx);
       ctx.emit('guided.updated', { state });
       return state;

@@ -28,6 +28,7 @@ import {
 } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
 import { endTagged, newRunTag, runTagged, type TaggedRun } from '../../../shared/node/run-tag';
+import { containerExecutor, containerNodeLabel, isContainerName } from '../../../shared/node/kind';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
@@ -150,11 +151,26 @@ export class SessionService {
     }
   }
 
-  async create(req: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN' }): Promise<SessionState> {
+  /** The node a session's commands run on: the connection's, or a container on it (`docker exec`, a kind node container). */
+  private nodeOf(connectionId: string, container: string | undefined): SessionNode {
+    const host = this.deps.nodeFor(connectionId);
+    if (container === undefined) return host;
+    // Docker's socket through sudo (a root login: as it is). No sftp: an upload step says this node cannot take uploads.
+    return { ...containerExecutor(host, container, true), host: containerNodeLabel(host.host, container) };
+  }
+
+  async create(req: {
+    playbookId: string;
+    connectionId: string;
+    variables: Record<string, string>;
+    language: 'en' | 'zh-CN';
+    container?: string;
+  }): Promise<SessionState> {
     const pb = playbookById(req.playbookId);
     // Contract: the page offers only the playbooks it listed.
     if (!pb) throw new ApiError('unknown-playbook', `no playbook ${req.playbookId}`);
-    const node = this.deps.nodeFor(req.connectionId);
+    if (req.container !== undefined && !isContainerName(req.container)) throw new ApiError('bad-params', 'container must be a name Docker allows');
+    const node = this.nodeOf(req.connectionId, req.container);
     const sessionId = this.deps.store.newId();
     const l: Live = {
       state: {
@@ -184,6 +200,7 @@ export class SessionService {
       variables,
       language: req.language,
       ...(asRoot ? { asRoot } : {}),
+      ...(req.container !== undefined ? { container: req.container } : {}),
     });
     this.live.set(sessionId, l);
     return l.state;
@@ -268,7 +285,7 @@ export class SessionService {
     limit: TimeLimitKind = 'read',
   ): Promise<StepExecResult & { stopped?: Stopped; limitSeconds: number }> {
     const limitSeconds = (this.deps.timeLimits ?? COMMAND_TIME_LIMIT_SECONDS)[limit];
-    const node = this.deps.nodeFor(l.connectionId);
+    const node = this.nodeOf(l.connectionId, l.state.container);
     // The journal must not claim a sudo that did not run.
     const asRoot = await this.asRoot(node, sudo);
     // Journalled with the command, so that what it started can be ended even after the app or the link went away.
@@ -348,7 +365,7 @@ export class SessionService {
     if (after.some((e) => e.type === 'stop-sent' && e.runTag === shown.runTag)) return;
     const finished = after.find((e) => e.type === 'command-finished' && e.stepId === stepId);
     if (finished?.type === 'command-finished' && finished.code !== null) return;
-    const node = this.deps.nodeFor(l.connectionId);
+    const node = this.nodeOf(l.connectionId, l.state.container);
     const asRoot = shown.asRoot === true;
     const end = await endTagged(node, shown.runTag, shown.sudo || asRoot);
     await this.recordStopSent(l, stepId, { runTag: shown.runTag, host: node.host, sudo: shown.sudo, asRoot }, end);
@@ -578,7 +595,7 @@ export class SessionService {
     if (!dest.startsWith('/') || dest.endsWith('/') || /[\n\0]/.test(dest))
       throw ApiError.localized('bad-destination', 'apiError.session.badDestination', { path: dest });
     if (!path.isAbsolute(localPath)) throw ApiError.localized('bad-params', 'apiError.session.localNotAbsolute');
-    const node = this.deps.nodeFor(l.connectionId);
+    const node = this.nodeOf(l.connectionId, l.state.container);
     if (!node.sftp) throw ApiError.localized('no-sftp', 'guided.upload.error.no-sftp');
     let local: { bytes: number; sha256: string };
     try {
