@@ -38,6 +38,8 @@ function message(e: unknown): string {
 
 export class GuidedStore {
   cards = $state<Record<string, NodeCard>>({});
+  /** Cards of containers on a connection's Docker host (kind node containers), by connection, then container. */
+  containerCards = $state<Record<string, Record<string, NodeCard>>>({});
   detecting = $state<string | null>(null);
   playbooks = $state<Playbook[]>([]);
   sessions = $state<SessionSummary[]>([]);
@@ -163,6 +165,20 @@ export class GuidedStore {
     }
   }
 
+  /** Detection inside a container on the connection's Docker host (a kind node container, through docker exec). */
+  async detectContainer(connectionId: string, container: string, sudo: boolean): Promise<void> {
+    this.detecting = `${connectionId} › ${container}`;
+    this.error = null;
+    try {
+      const card = await this.client.call('node.detect', { connectionId, sudo, container });
+      this.containerCards = { ...this.containerCards, [connectionId]: { ...this.containerCards[connectionId], [container]: card } };
+    } catch (e) {
+      this.error = message(e);
+    } finally {
+      this.detecting = null;
+    }
+  }
+
   /** `byCode`: the sentences for refusal codes of this action, said in the Chinese UI instead of the English message. */
   private async act(fn: () => Promise<SessionState | void>, byCode: Readonly<Record<string, string>> = {}): Promise<void> {
     this.busy = true;
@@ -178,14 +194,17 @@ export class GuidedStore {
     }
   }
 
-  start(playbookId: string, connectionId: string, language: 'en' | 'zh-CN'): Promise<void> {
-    const card = this.cards[connectionId];
+  /** `container`: the session runs inside that container on the connection's Docker host (its card gives the variables). */
+  start(playbookId: string, connectionId: string, language: 'en' | 'zh-CN', container?: string): Promise<void> {
+    const card = container !== undefined ? this.containerCards[connectionId]?.[container] : this.cards[connectionId];
     const pb = this.playbooks.find((p) => p.id === playbookId);
     const ds = card?.datastores.find((d) => d.engine === pb?.engine) ?? card?.datastores[0];
     const variables = ds ? variablesFromDatastore(ds) : {};
     this.connectionId = connectionId;
     this.backup = null;
-    return this.act(() => this.client.call('guided.create', { playbookId, connectionId, variables, language }));
+    return this.act(() =>
+      this.client.call('guided.create', { playbookId, connectionId, variables, language, ...(container !== undefined ? { container } : {}) }),
+    );
   }
 
   resume(sessionId: string, connectionId: string): Promise<void> {
