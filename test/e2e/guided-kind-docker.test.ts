@@ -26,7 +26,7 @@ describe.runIf(RUN)('the node card of a kind Docker host after a Docker restart 
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    kind = await startKindDockerHost();
+    kind = await startKindDockerHost('172.30.0.0/16');
     app = await startWebApp(await sshAppPaths(kind.tmp, kind.host.sshd, { home: path.join(kind.tmp, 'home') }));
   }, 300_000);
 

@@ -46,7 +46,7 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
   let conn: SshConnection;
 
   beforeAll(async () => {
-    kind = await startKindDockerHost();
+    kind = await startKindDockerHost('172.29.0.0/16');
     await fs.mkdir(path.join(kind.tmp, 'client'));
     conn = await connectByKey(kind.host.sshd, await keyClient(kind.host.sshd, path.join(kind.tmp, 'client')));
   }, 240_000);

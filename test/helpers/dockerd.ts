@@ -31,6 +31,12 @@ export function dockerAvailable(): boolean {
   return ok;
 }
 
+/**
+ * `docker run` options that give a container of an importUsrImage image this machine's /usr, read-only, and the
+ * /etc/alternatives links some of its commands are (awk is a link there).
+ */
+export const USR_READ_ONLY = ['--volume', '/usr:/usr:ro', '--volume', '/etc/alternatives:/etc/alternatives:ro'];
+
 export interface PrivateDocker {
   /** `unix://…/docker.sock`, for `docker -H`. */
   host: string;
@@ -38,6 +44,12 @@ export interface PrivateDocker {
   docker(args: string[], timeoutMs?: number): Promise<string>;
   /** An image named `tag` from a root file system of this machine's `binaries` (absolute paths) and their libraries. */
   importImage(tag: string, binaries: string[], dirs?: string[]): Promise<void>;
+  /**
+   * An image named `tag` that holds no program of its own: its containers are run with this machine's /usr bound
+   * read-only (`USR_READ_ONLY`), so they have every tool the machine has (Debian's merged /usr: /bin, /sbin and
+   * the libraries are links into it), etcd and etcdctl among them; `dirs` are made empty.
+   */
+  importUsrImage(tag: string, dirs: string[]): Promise<void>;
   /** The container's address on `network` now. */
   addressOf(container: string, network: string): Promise<string>;
   stop(): Promise<void>;
@@ -101,6 +113,12 @@ export async function startPrivateDocker(dir: string): Promise<PrivateDocker> {
       }
       for (const d of ['bin', 'tmp', 'proc', 'sys', 'dev', 'etc', ...dirs]) await fs.mkdir(path.join(rootfs, d), { recursive: true });
       if (!existsSync(path.join(rootfs, 'bin', 'sh'))) await fs.symlink('/usr/bin/dash', path.join(rootfs, 'bin', 'sh'));
+      await run('sh', ['-c', `tar -C '${rootfs}' -c . | '${DOCKER_CLIENT}' -H '${host}' import - '${tag}'`], { timeout: 120_000 });
+    },
+    async importUsrImage(tag, dirs) {
+      const rootfs = path.join(dir, `rootfs-${tag.replace(/[^a-z0-9]+/gi, '-')}`);
+      for (const d of ['usr', 'tmp', 'proc', 'sys', 'dev', 'etc', 'run', 'root', ...dirs]) await fs.mkdir(path.join(rootfs, d), { recursive: true });
+      for (const l of ['bin', 'sbin', 'lib', 'lib64']) await fs.symlink(`usr/${l}`, path.join(rootfs, l));
       await run('sh', ['-c', `tar -C '${rootfs}' -c . | '${DOCKER_CLIENT}' -H '${host}' import - '${tag}'`], { timeout: 120_000 });
     },
     async addressOf(container, network) {

@@ -57,6 +57,9 @@ export function loadedClusterHooks(spec: LoadedClusterSpec): LoadedCluster {
   return cluster;
 }
 
+/** What the walks need of a member wherever it runs (a realistic node, a container): its session's connection id (its name) and client URL. */
+export type MemberAt = Pick<ClusterMember, 'name' | 'clientUrl'>;
+
 /** A session store under tmp/guided and a service whose connection ids are the members' names. */
 export function clusterSessionService(tmp: string, members: ClusterMember[]): { store: SessionStore; service: SessionService } {
   const store = new SessionStore(path.join(tmp, 'guided'), playbookById);
@@ -71,12 +74,12 @@ export function clusterSessionService(tmp: string, members: ClusterMember[]): { 
  * forced new without them), so the remove step is routed past; the walk and
  * the route are compared with what the playbook's `style` chain must do.
  */
-export async function rejoinWithMemberLost(
+export async function rejoinWithMemberLost<M extends MemberAt>(
   service: SessionService,
-  rejoining: ClusterMember[],
-  healthy: ClusterMember,
+  rejoining: M[],
+  healthy: MemberAt,
   style: MemberStyle,
-  variablesOf: (m: ClusterMember) => Promise<Record<string, string>>,
+  variablesOf: (m: M) => Promise<Record<string, string>>,
 ): Promise<void> {
   const p = style === 'systemd' ? 'sd-' : 'sp-';
   for (const m of rejoining) {
@@ -105,7 +108,7 @@ export async function rejoinWithMemberLost(
 }
 
 /** Every member serves every key of `expected`, with its value (waiting up to a minute for each to catch up). */
-export async function expectEveryMemberServes(members: ClusterMember[], expected: Map<string, string>): Promise<void> {
+export async function expectEveryMemberServes(members: MemberAt[], expected: Map<string, string>): Promise<void> {
   for (const m of members) {
     expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 60_000), m.name).toBe(true);
     expect(await servedKeys(m.clientUrl)).toEqual(expected);

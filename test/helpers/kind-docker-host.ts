@@ -16,7 +16,6 @@ import { startRealisticNode, type RealisticNode } from './realistic-node';
 
 export const KIND_NETWORK = 'kind';
 const IMAGE = 'lifeboat-test/kind-node:1';
-const SUBNET = '172.29.0.0/16';
 /** What a kind node image holds for the commands Lifeboat runs inside it (detection, the kind playbook's first step, a stop). */
 const NODE_TOOLS = [
   '/usr/bin/dash',
@@ -51,7 +50,8 @@ export interface KindDockerHost {
   stop(): Promise<void>;
 }
 
-export async function startKindDockerHost(): Promise<KindDockerHost> {
+/** `subnet`: the kind network's, one of its own per test file (files run side by side; two bridges with one subnet collide). */
+export async function startKindDockerHost(subnet: string): Promise<KindDockerHost> {
   // Short: containerd's socket lives under it (108-byte limit).
   const tmp = await fs.mkdtemp('/tmp/lb-kind-');
   const docker = await startPrivateDocker(tmp);
@@ -64,7 +64,7 @@ export async function startKindDockerHost(): Promise<KindDockerHost> {
   try {
     // /kind: what kind's node image marks itself with.
     await docker.importImage(IMAGE, NODE_TOOLS, ['etc/kubernetes/manifests', 'var/lib', 'kind']);
-    await docker.docker(['network', 'create', '--subnet', SUBNET, KIND_NETWORK]);
+    await docker.docker(['network', 'create', '--subnet', subnet, KIND_NETWORK]);
     const createNode = async (name: string, role: string, run = false) => {
       const labels = ['--label', 'io.x-k8s.kind.cluster=kind', '--label', `io.x-k8s.kind.role=${role}`];
       await docker.docker([
