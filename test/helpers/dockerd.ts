@@ -4,9 +4,9 @@
  * root, containerd and socket under a temp dir, no default bridge and no
  * iptables rules, so it touches nothing of the machine but the bridge of the
  * network a test creates. Images are made without a registry: `docker import`
- * of a root file system built from this machine's own binaries and the
- * libraries they load (what a kind node image holds for the commands read
- * there: sh, cat, GNU grep, sort, head, timeout, sleep).
+ * of a root file system that holds no program, run with this machine's /usr
+ * bound read-only (every tool a kind node image has for the commands Lifeboat
+ * runs there, etcd among them).
  *
  * With CI=true a missing dockerd or docker client fails the suite.
  */
@@ -42,8 +42,6 @@ export interface PrivateDocker {
   host: string;
   /** Run the docker client against this daemon; throws with its stderr on failure. */
   docker(args: string[], timeoutMs?: number): Promise<string>;
-  /** An image named `tag` from a root file system of this machine's `binaries` (absolute paths) and their libraries. */
-  importImage(tag: string, binaries: string[], dirs?: string[]): Promise<void>;
   /**
    * An image named `tag` that holds no program of its own: its containers are run with this machine's /usr bound
    * read-only (`USR_READ_ONLY`), so they have every tool the machine has (Debian's merged /usr: /bin, /sbin and
@@ -97,24 +95,6 @@ export async function startPrivateDocker(dir: string): Promise<PrivateDocker> {
   return {
     host,
     docker,
-    async importImage(tag, binaries, dirs = []) {
-      const rootfs = path.join(dir, `rootfs-${tag.replace(/[^a-z0-9]+/gi, '-')}`);
-      const files = new Set<string>();
-      for (const b of binaries) {
-        files.add(b);
-        const ldd = await run('ldd', [b]).catch(() => ({ stdout: '' }));
-        for (const m of ldd.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)) files.add(m[1]!);
-      }
-      for (const f of files) {
-        const to = path.join(rootfs, f);
-        await fs.mkdir(path.dirname(to), { recursive: true });
-        await fs.copyFile(await fs.realpath(f), to);
-        await fs.chmod(to, 0o755);
-      }
-      for (const d of ['bin', 'tmp', 'proc', 'sys', 'dev', 'etc', ...dirs]) await fs.mkdir(path.join(rootfs, d), { recursive: true });
-      if (!existsSync(path.join(rootfs, 'bin', 'sh'))) await fs.symlink('/usr/bin/dash', path.join(rootfs, 'bin', 'sh'));
-      await run('sh', ['-c', `tar -C '${rootfs}' -c . | '${DOCKER_CLIENT}' -H '${host}' import - '${tag}'`], { timeout: 120_000 });
-    },
     async importUsrImage(tag, dirs) {
       const rootfs = path.join(dir, `rootfs-${tag.replace(/[^a-z0-9]+/gi, '-')}`);
       for (const d of ['usr', 'tmp', 'proc', 'sys', 'dev', 'etc', 'run', 'root', ...dirs]) await fs.mkdir(path.join(rootfs, d), { recursive: true });

@@ -2,7 +2,8 @@
  * Field report 3's Docker host, for real: a private Docker daemon
  * (dockerd.ts) running kind-shaped node containers (kind's labels, a `kind`
  * network), the control plane holding a real etcd 3.4 member created at the
- * address Docker gave it first, with kind's etcd manifest for that address.
+ * address Docker gave it first, with kind's etcd manifest for that address
+ * (the containers run with this machine's /usr, read-only: dockerd.ts).
  * Docker's restart is the containers stopped and started again in another
  * order, so each comes back at another address, as after a reboot. The host
  * is a realistic node (sshd in its own mount namespace) whose `docker` talks
@@ -10,28 +11,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DOCKER_CLIENT, startPrivateDocker, type PrivateDocker } from './dockerd';
+import { DOCKER_CLIENT, startPrivateDocker, USR_READ_ONLY, type PrivateDocker } from './dockerd';
 import { kindEtcdManifest, kindMemberDir } from './kind-member';
 import { startRealisticNode, type RealisticNode } from './realistic-node';
 
 export const KIND_NETWORK = 'kind';
 const IMAGE = 'lifeboat-test/kind-node:1';
-/** What a kind node image holds for the commands Lifeboat runs inside it (detection, the kind playbook's first step, a stop). */
-const NODE_TOOLS = [
-  '/usr/bin/dash',
-  '/usr/bin/cat',
-  '/usr/bin/grep',
-  '/usr/bin/sort',
-  '/usr/bin/head',
-  '/usr/bin/timeout',
-  '/usr/bin/sleep',
-  '/usr/bin/ls',
-  '/usr/bin/env',
-  '/usr/bin/wc',
-  '/usr/bin/tr',
-  '/usr/bin/id',
-  '/usr/sbin/ip',
-];
 
 export interface KindDockerHost {
   tmp: string;
@@ -63,7 +48,7 @@ export async function startKindDockerHost(subnet: string): Promise<KindDockerHos
   };
   try {
     // /kind: what kind's node image marks itself with.
-    await docker.importImage(IMAGE, NODE_TOOLS, ['etc/kubernetes/manifests', 'var/lib', 'kind']);
+    await docker.importUsrImage(IMAGE, ['etc/kubernetes/manifests', 'var/lib', 'kind']);
     await docker.docker(['network', 'create', '--subnet', subnet, KIND_NETWORK]);
     const createNode = async (name: string, role: string, run = false) => {
       const labels = ['--label', 'io.x-k8s.kind.cluster=kind', '--label', `io.x-k8s.kind.role=${role}`];
@@ -77,6 +62,7 @@ export async function startKindDockerHost(subnet: string): Promise<KindDockerHos
         '--network',
         KIND_NETWORK,
         ...labels,
+        ...USR_READ_ONLY,
         IMAGE,
         'sleep',
         'infinity',
