@@ -65,10 +65,12 @@ const USAGE = `Usage:
                                          commands; through sudo for root-only dirs),
                                          verified by SHA-256 on both ends
   lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE]
-           [--accept-new] [--sudo] [--json]
+           [--accept-new] [--sudo] [--container NAME] [--json]
                                          find out what runs on a node (read-only):
                                          etcd/dqlite/k3s, unit or static pod, data dir,
-                                         backup jobs and which backup is the newest good one
+                                         backup jobs and which backup is the newest good one;
+                                         on a kind Docker host: the node containers, and
+                                         --container NAME detects inside one (docker exec)
   lifeboat session list [--json]        guided recovery sessions recorded on this machine
   lifeboat session export ID (--html FILE | --md FILE) [--lang en|zh-CN]
                                          write a session's post-mortem report

@@ -17,7 +17,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
-import { formatNodeCard } from '../../electron/services/ssh/detect-cli';
+import { detectCommand, formatNodeCard } from '../../electron/services/ssh/detect-cli';
+import type { CliIo } from '../../electron/services/ssh/cli-connect';
 import { detectNode } from '../../shared/node/detect';
 import { containerExecutor, containerNodeLabel, inKindContainer, parseDockerInspect } from '../../shared/node/kind';
 import { runTagged } from '../../shared/node/run-tag';
@@ -158,6 +159,25 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     expect(run.stopped!.answer.stdout).toMatch(/^TERM \d+ sh\nTERM \d+ sleep$|^TERM \d+ sleep\nTERM \d+ sh$/m);
     const left = await kind.docker.docker(['exec', 'kind-control-plane', 'sh', '-c', 'grep -l -F LIFEBOAT_RUN=lb- /proc/[0-9]*/environ || true']);
     expect(left.trim()).toBe('');
+  }, 120_000);
+
+  it('the CLI: lifeboat detect --container prints the card of kind’s etcd inside the container, and each probe as run', async () => {
+    await fs.mkdir(path.join(kind.tmp, 'client-cli'));
+    const client = await keyClient(kind.host.sshd, path.join(kind.tmp, 'client-cli'));
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), askSudoPassword: async () => null };
+    const login = ['--port', String(kind.host.sshd.port), '--identity', client.key.privatePath, '--known-hosts', client.knownHostsPath];
+    const target = `${kind.host.sshd.user}@${kind.host.sshd.host}`;
+    expect(await detectCommand([target, ...login, '--sudo', '--container', 'kind-control-plane'], io), stderr).toBe(0);
+    expect(stdout).toContain('etcd managed by kind (kubeadm in a container)');
+    expect(stdout).toContain(`NOT HERE http://${kind.oldIp}:2380  (--initial-advertise-peer-urls)`);
+    // Every probe as sent: through sudo, into the container.
+    expect(stderr).toContain(`$ sudo docker exec kind-control-plane sh -c 'cat /etc/kubernetes/manifests/etcd.yaml'\n`);
+    expect(stderr.split('\n').filter((l) => l.startsWith('$ ') && !l.startsWith('$ sudo docker exec kind-control-plane sh -c '))).toEqual([]);
+    stdout = '';
+    expect(await detectCommand([target, ...login, '--container', '$(id)'], io)).not.toBe(0);
+    expect(stderr).toContain('--container needs a container name Docker allows, not "$(id)"');
   }, 120_000);
 
   it('a control plane whose manifest cannot be read is named, in both languages, and the rest of the card stays', async () => {

@@ -15,17 +15,22 @@ import type { NodeCard, PeerAddressCheck } from '../../../shared/contract/node';
 import { detectNode } from '../../../shared/node/detect';
 import type { NodeExecutor } from '../../../shared/node/executor';
 import { humanBytes } from '../../../shared/node/facts-parse';
+import { containerExecutor, containerNodeLabel, inKindContainer, isContainerName } from '../../../shared/node/kind';
 import { newerCompressedBackup } from '../../../shared/node/backup-check';
 import { translateLocal } from '../../../shared/i18n';
 import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from './cli-connect';
 
 const USAGE =
-  'usage: lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--sudo] [--json]\n' +
-  '  --sudo  run the read-only probes as root: through sudo, or as they are when logged in as root (crontabs, /var/lib/etcd and backups are usually root-only)';
+  'usage: lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--sudo] [--container NAME] [--json]\n' +
+  '  --sudo  run the read-only probes as root: through sudo, or as they are when logged in as root (crontabs, /var/lib/etcd and backups are usually root-only)\n' +
+  '  --container NAME  detect inside that container on the host (a kind node container: every probe through docker exec;\n' +
+  '                    with --sudo, docker is run through sudo)';
 
 interface DetectArgs extends CliTarget {
   sudo: boolean;
   json: boolean;
+  /** Detect inside this container on the host (docker exec). */
+  container?: string;
 }
 
 export function parseDetectArgs(argv: string[]): DetectArgs | string {
@@ -36,6 +41,7 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
   let acceptNew = false;
   let sudo = false;
   let json = false;
+  let container: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     switch (arg) {
@@ -60,6 +66,10 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
       case '--json':
         json = true;
         break;
+      case '--container':
+        container = argv[++i];
+        if (!container || !isContainerName(container)) return `--container needs a container name Docker allows, not ${JSON.stringify(container ?? '')}`;
+        break;
       default:
         if (arg.startsWith('-')) return `unknown option ${arg}`;
         if (spec) return `unexpected argument ${arg}`;
@@ -79,6 +89,7 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
     acceptNew,
     sudo,
     json,
+    ...(container !== undefined ? { container } : {}),
   };
 }
 
@@ -184,7 +195,7 @@ export async function detectCommand(argv: string[], io?: CliIo): Promise<number>
   try {
     const sudo = args.sudo ? await cliSudo(conn, args, out) : null;
     if (typeof sudo === 'number') return sudo;
-    const exec: NodeExecutor = {
+    const onHost: NodeExecutor = {
       async run(command, opts) {
         if (opts.sudo && sudo) {
           const r = await sudo.run(command, opts.maxOutputBytes);
@@ -194,12 +205,17 @@ export async function detectCommand(argv: string[], io?: CliIo): Promise<number>
         return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
       },
     };
-    const card = await detectNode(exec, {
+    const target = `${args.user}@${args.host}:${args.port}`;
+    const inside = args.container;
+    const card = await detectNode(inside !== undefined ? containerExecutor(onHost, inside, args.sudo) : onHost, {
       sudo: args.sudo,
-      target: `${args.user}@${args.host}:${args.port}`,
+      target: inside !== undefined ? containerNodeLabel(target, inside) : target,
       onProbe: (probe, rec) => {
-        // A root login runs the probe itself: no `sudo` is shown where none runs.
-        if (!args.json && rec === null) out.stderr(`$ ${probe.sudo && sudo?.known !== 'root' ? 'sudo ' : ''}${probe.command}\n`);
+        if (args.json || rec !== null) return;
+        // A root login runs the probe itself: no `sudo` is shown where none runs. In a container every probe goes
+        // through docker exec, through sudo when --sudo.
+        const viaSudo = (inside !== undefined ? args.sudo : probe.sudo) && sudo?.known !== 'root';
+        out.stderr(`$ ${viaSudo ? 'sudo ' : ''}${inside !== undefined ? inKindContainer(inside, probe.command) : probe.command}\n`);
       },
     });
     out.stdout(args.json ? JSON.stringify(card, null, 2) + '\n' : formatNodeCard(card));
