@@ -239,3 +239,20 @@ export function containerExecutor(host: NodeExecutor, name: string, dockerThroug
 export function containerNodeLabel(host: string, name: string): string {
   return `${host} › docker:${name}`;
 }
+
+/**
+ * What puts `hostFile` (a temp copy on the Docker host) at `dest` inside container `name`, run on the host: docker cp
+ * to a temp name inside, then there `mkdir -p`, never over an existing file (`test ! -e`: a silent exit 1), install
+ * -m 0600 as root, and the temp inside removed whatever happened.
+ */
+export function copyIntoContainerCommand(name: string, hostFile: string, dest: string): string {
+  if (!isContainerName(name)) throw new Error(`not a container name Docker allows: ${name.slice(0, 64)}`);
+  const inTemp = `/tmp/lifeboat-upload-${hostFile
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(-48)}`;
+  const dir = dest.slice(0, dest.lastIndexOf('/')) || '/';
+  const q = quoteIfNeeded;
+  const insideScript = `r=0; mkdir -p ${q(dir)} && test ! -e ${q(dest)} && install -m 0600 ${q(inTemp)} ${q(dest)} || r=$?; rm -f ${q(inTemp)}; exit $r`;
+  return `docker cp ${q(hostFile)} ${name}:${q(inTemp)} && docker exec ${name} sh -c ${quoteAlways(insideScript)}`;
+}

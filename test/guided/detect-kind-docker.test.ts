@@ -110,7 +110,7 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     expect(await sha256(path.join(kind.tmp, 'db-after'))).toBe(before);
   }, 120_000);
 
-  it('inside the control plane (docker exec): detection finds kind’s etcd, and a kind session runs its steps there, by a tag a stop finds', async () => {
+  it('inside the control plane (docker exec): detection finds kind’s etcd, a kind session runs its steps there, an upload lands there, and a stop finds its tag there', async () => {
     const host = sessionNodeOver(conn, kind.host);
     const inside = containerExecutor(host, 'kind-control-plane', true);
     const label = containerNodeLabel(host.host, 'kind-control-plane');
@@ -152,6 +152,36 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     await expect(service.create({ playbookId: 'kind-addresses', connectionId: 'c1', variables: {}, language: 'en', container: 'a;b' })).rejects.toThrow(
       'container must be a name Docker allows',
     );
+
+    // An upload into the container (a salvaged snapshot.db for kubeadm's playbook there): SFTP to a temp dir on the
+    // Docker host, docker cp in, install -m 0600 inside, the node's SHA-256 checked; no temp copy left on either side.
+    let k = await service.create({
+      playbookId: 'kubeadm-etcd-db',
+      connectionId: 'c1',
+      variables: variablesFromDatastore(d),
+      language: 'en',
+      container: 'kind-control-plane',
+    });
+    while (k.current !== 'have-backup') k = await service.skip(k.sessionId, k.current!, 'walked in another test');
+    k = await service.choose(k.sessionId, 'have-backup', 'salvaged');
+    const local = path.join(kind.tmp, 'salvaged-snapshot.db');
+    await fs.writeFile(local, createHash('sha512').update('a salvaged snapshot').digest());
+    const dest = `/var/backups/lifeboat/${k.sessionId}-salvaged-snapshot.db`;
+    k = await service.upload(k.sessionId, 'upload-salvaged', local);
+    expect(k.status['upload-salvaged'], JSON.stringify(k.events.slice(-3))).toBe('passed');
+    expect(k.variables['backup']).toBe(dest);
+    const inContainer = await kind.docker.docker(['exec', 'kind-control-plane', 'sh', '-c', `sha256sum ${dest}; stat -c '%a %u' ${dest}; ls /tmp`]);
+    expect(inContainer).toBe(`${await sha256(local)}  ${dest}\n600 0\n`);
+    expect((await kind.host.exec('ls /tmp | grep -c lifeboat-upload || true')).stdout.trim()).toBe('0');
+    const cp = k.events.find((e) => e.type === 'command-shown' && e.stepId === 'upload-salvaged' && e.command.startsWith('docker cp '));
+    expect(cp).toMatchObject({ host: host.host });
+    // Never over an existing file: the same upload again fails and leaves the file as it was.
+    k = await service.back(k.sessionId, 'upload-salvaged');
+    await fs.writeFile(`${local}.other`, 'another file');
+    k = await service.upload(k.sessionId, 'upload-salvaged', `${local}.other`);
+    expect(k.status['upload-salvaged']).toBe('failed');
+    expect(k.events.some((e) => e.type === 'finding' && e.text.includes(`${dest} already exists on the node: nothing was written`))).toBe(true);
+    expect(await kind.docker.docker(['exec', 'kind-control-plane', 'sha256sum', dest])).toBe(`${await sha256(local)}  ${dest}\n`);
 
     // A command inside the container that outlives its limit is ended there: the stop's script finds its tag in the container's /proc.
     const run = await runTagged(inside, 'sleep 300', { sudo: true, maxOutputBytes: 4096, limitSeconds: 2 });

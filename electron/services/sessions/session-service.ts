@@ -28,7 +28,7 @@ import {
 } from '../../../shared/guided/runner';
 import { quoteIfNeeded } from '../../../shared/node/shell';
 import { endTagged, newRunTag, runTagged, type TaggedRun } from '../../../shared/node/run-tag';
-import { containerExecutor, containerNodeLabel, isContainerName } from '../../../shared/node/kind';
+import { containerExecutor, containerNodeLabel, copyIntoContainerCommand, isContainerName } from '../../../shared/node/kind';
 import { ApiError, errorTextOf } from '../api-error';
 import { MAX_RECORDED_OUTPUT, type SessionStore } from './session-store';
 import { hashLocalFile, sftpPutExclusive, uploadRate } from './upload';
@@ -283,9 +283,11 @@ export class SessionService {
     command: string,
     sudo: boolean,
     limit: TimeLimitKind = 'read',
+    /** `host`: on the connection's own machine even when the session runs in a container on it (an upload's temp copy, its docker cp). */
+    on: 'node' | 'host' = 'node',
   ): Promise<StepExecResult & { stopped?: Stopped; limitSeconds: number }> {
     const limitSeconds = (this.deps.timeLimits ?? COMMAND_TIME_LIMIT_SECONDS)[limit];
-    const node = this.nodeOf(l.connectionId, l.state.container);
+    const node = on === 'host' ? this.deps.nodeFor(l.connectionId) : this.nodeOf(l.connectionId, l.state.container);
     // The journal must not claim a sudo that did not run.
     const asRoot = await this.asRoot(node, sudo);
     // Journalled with the command, so that what it started can be ended even after the app or the link went away.
@@ -365,7 +367,9 @@ export class SessionService {
     if (after.some((e) => e.type === 'stop-sent' && e.runTag === shown.runTag)) return;
     const finished = after.find((e) => e.type === 'command-finished' && e.stepId === stepId);
     if (finished?.type === 'command-finished' && finished.code !== null) return;
-    const node = this.nodeOf(l.connectionId, l.state.container);
+    // Where it ran: the session's node, or (a container session's upload) the machine the container is on.
+    const host = this.deps.nodeFor(l.connectionId);
+    const node = l.state.container !== undefined && shown.host === host.host ? host : this.nodeOf(l.connectionId, l.state.container);
     const asRoot = shown.asRoot === true;
     const end = await endTagged(node, shown.runTag, shown.sudo || asRoot);
     await this.recordStopSent(l, stepId, { runTag: shown.runTag, host: node.host, sudo: shown.sudo, asRoot }, end);
@@ -596,7 +600,11 @@ export class SessionService {
       throw ApiError.localized('bad-destination', 'apiError.session.badDestination', { path: dest });
     if (!path.isAbsolute(localPath)) throw ApiError.localized('bad-params', 'apiError.session.localNotAbsolute');
     const node = this.nodeOf(l.connectionId, l.state.container);
-    if (!node.sftp) throw ApiError.localized('no-sftp', 'guided.upload.error.no-sftp');
+    // A container has no SFTP of its own: the file goes to a temp dir on the machine it runs on, then in with docker cp.
+    const inside = l.state.container;
+    const where = inside !== undefined ? 'host' : 'node';
+    const sftpNode = inside !== undefined ? this.deps.nodeFor(l.connectionId) : node;
+    if (!sftpNode.sftp) throw ApiError.localized('no-sftp', 'guided.upload.error.no-sftp');
     let local: { bytes: number; sha256: string };
     try {
       local = await hashLocalFile(localPath);
@@ -653,7 +661,10 @@ export class SessionService {
         type: 'note',
         at: this.now(),
         stepId,
-        text: `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo && !asRoot ? 'sudo ' : ''}install -m 0600${asRoot ? ' (as root: no sudo)' : ''}`,
+        text:
+          inside !== undefined
+            ? `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir on ${sftpNode.host}, docker cp into ${inside} and install -m 0600 there`
+            : `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo && !asRoot ? 'sudo ' : ''}install -m 0600${asRoot ? ' (as root: no sudo)' : ''}`,
       });
       const free = await this.exec(
         l,
@@ -669,7 +680,7 @@ export class SessionService {
         return fail({ key: 'guided.upload.problem.checkFailed', params: { path: dest, code: String(free.code), stderr: free.stderr.trim().slice(0, 300) } });
       if (opts.signal?.aborted) return fail({ key: 'guided.upload.problem.cancelled', params: { path: dest, sent: 0, total } }, 'cancelled');
 
-      const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false);
+      const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false, 'read', where);
       const made = /^(\/tmp\/lifeboat-upload\.[A-Za-z0-9]+)\s*$/.exec(mk.stdout);
       if (mk.code !== 0 || !made)
         return fail(
@@ -680,7 +691,7 @@ export class SessionService {
       const remoteTemp = `${tempDir}/upload`;
       const t = quoteIfNeeded(remoteTemp);
       // Our own temp copy, not evidence: removed whatever happened.
-      const removeTemp = () => this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false);
+      const removeTemp = () => this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false, 'read', where);
       const tick = uploadRate(total, (r) => {
         sentSoFar = r.bytesSent;
         tell('sending', r);
@@ -688,7 +699,7 @@ export class SessionService {
       tell('sending');
       let sent: { bytes: number; sha256: string };
       try {
-        sent = await sftpPutExclusive(await node.sftp!(), localPath, remoteTemp, tick, opts.signal);
+        sent = await sftpPutExclusive(await sftpNode.sftp!(), localPath, remoteTemp, tick, opts.signal);
       } catch (e) {
         const cancelled = opts.signal?.aborted === true;
         const message = (e as Error).message;
@@ -706,7 +717,11 @@ export class SessionService {
         return fail({ key: 'guided.upload.problem.localChanged', params: { local: localPath } });
       }
       tell('installing');
-      const put = await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, sudo, 'change');
+      const put =
+        inside !== undefined
+          ? // Docker's socket through sudo (a root login: as it is); inside, the same checks and install as root.
+            await this.exec(l, stepId, copyIntoContainerCommand(inside, remoteTemp, dest), true, 'change', 'host')
+          : await this.exec(l, stepId, `mkdir -p ${dir} && test ! -e ${q} && install -m 0600 ${t} ${q}`, sudo, 'change');
       await removeTemp();
       const refusedAtInstall = sudoRefused(put);
       if (refusedAtInstall) return fail(refusedAtInstall);
