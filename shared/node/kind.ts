@@ -6,8 +6,10 @@
  * its peers. This module builds the read-only probes and compares what a node
  * shows: its addresses (`ip -o addr`), the manifest's flags, the members from
  * `etcdctl member list` or, with etcd down, the member records read in place
- * from member/snap/db. On the Docker host it reads `docker inspect` JSON.
- * Pure; every parser is bounded.
+ * from member/snap/db. On the Docker host it reads `docker inspect` JSON, and
+ * since kind's node containers run no sshd, it also says how a command gets
+ * inside one from there (`docker exec`): the container as a node of its own,
+ * and an upload's last hop (`docker cp`). Pure; every parser is bounded.
  */
 import type { KindNodeContainer, PeerAddressCheck, PeerUrlOnNode } from '../contract/node';
 import type { NodeExecutor } from './executor';
