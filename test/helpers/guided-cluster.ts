@@ -57,6 +57,23 @@ export function loadedClusterHooks(spec: LoadedClusterSpec): LoadedCluster {
   return cluster;
 }
 
+/** The kind playbook's steps on the member kept (answered "yes, the newest data"), up to the others' rejoin. */
+export const KIND_SURVIVOR_WALK = [
+  'addresses',
+  'evidence',
+  'choose',
+  'stop',
+  'stop-wait',
+  'copy',
+  'force',
+  'alone',
+  'unforce',
+  'alone-again',
+  'update-peer',
+  'keys',
+  'rejoin',
+];
+
 /** What the walks need of a member wherever it runs (a realistic node, a container): its session's connection id (its name) and client URL. */
 export type MemberAt = Pick<ClusterMember, 'name' | 'clientUrl'>;
 
