@@ -70,6 +70,8 @@ describe.runIf(RUN)('a step whose command never answers can be stopped (Chromium
     expect(spawnSync('pgrep', ['-x', '-f', `sleep ${WEDGED_SECONDS}`]).status).toBe(1);
     expect(await step.getByRole('button', { name: 'Run it again' }).count()).toBe(1);
     expect(await step.getByTestId('step-output-label').innerText()).toBe('Output so far (no exit code: the command did not end while Lifeboat waited)');
+    // It printed nothing before it was stopped: said so, not an empty block.
+    expect(await step.getByTestId('step-no-output').innerText()).toBe('It printed nothing.');
     expect(await stop.count()).toBe(0);
     await page.getByTestId('language-button').click();
     await step.getByTestId('step-reason').getByText('已由你停止：Lifeboat 已在节点上结束该命令（sh, sleep）。', { exact: false }).waitFor();
