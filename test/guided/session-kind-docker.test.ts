@@ -8,7 +8,9 @@
  * comes back at another address; as kind's entrypoint does, each manifest is
  * rewritten to the new addresses, and the cluster, registered at the old
  * ones, has no leader. From the Docker host over SSH, Lifeboat works inside
- * the containers (docker exec): the kind playbook on the first forces a new
+ * the containers (docker exec): the logs panel's kind preset reads etcd's
+ * log inside one (peers dialled at their old addresses, refused: the kind
+ * playbook suggested), the kind playbook on the first forces a new
  * cluster and registers it at its new URL, the member-lost playbook brings
  * the other two back, and every member serves every key at its new address.
  */
@@ -19,10 +21,12 @@ import type { SshConnection } from '../../electron/services/ssh/connection';
 import type { SessionNode } from '../../electron/services/sessions/session-service';
 import { SessionService } from '../../electron/services/sessions/session-service';
 import { SessionStore } from '../../electron/services/sessions/session-store';
-import { playbookById } from '../../shared/guided/playbooks';
+import { playbookById, suggestPlaybooks } from '../../shared/guided/playbooks';
 import { variablesFromDatastore } from '../../shared/guided/variables';
 import { detectNode } from '../../shared/node/detect';
 import { containerExecutor, containerNodeLabel } from '../../shared/node/kind';
+import { analyzeLogSources } from '../../shared/logs/analyze';
+import { LIST_COMMANDS, logCommand, logSourceName, parsePickList } from '../../renderer/src/features/node/logs-commands';
 import { requireEtcd } from '../helpers/etcd';
 import { dockerAvailable, DOCKER_CLIENT, startPrivateDocker, USR_READ_ONLY, type PrivateDocker } from '../helpers/dockerd';
 import { hasLeader, keySet, manifest, MANIFEST, pollUntil, putAll, walkSession, type MemberAddress } from '../helpers/etcd-cluster-nodes';
@@ -140,6 +144,26 @@ describe.runIf(RUN)('guided session inside kind node containers on a real Docker
 
     // Lifeboat on the Docker host: each session's node is a container, reached through docker exec.
     const hostNode = sessionNodeOver(conn, host);
+    // The node panel's logs from there: the control planes listed, etcd's log read inside one, and what it says.
+    const listing = await hostNode.run(LIST_COMMANDS['kind-etcd']!, { sudo: true, maxOutputBytes: 1 << 20 });
+    expect(
+      parsePickList('kind-etcd', listing.stdout)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([...NAMES].sort());
+    const logCmd = logCommand('kind-etcd', NAMES[0])!;
+    const fetched = await hostNode.run(logCmd, { sudo: true, maxOutputBytes: 4 << 20 });
+    expect(fetched.code, fetched.stderr).toBe(0);
+    const analysis = analyzeLogSources([{ name: logSourceName(hostNode.host, logCmd), text: fetched.stdout }]);
+    const said = new Set(analysis.matches.map((m) => m.signatureId));
+    // Report 3's words: etcd dials its peers at their old addresses, now another container's, and is refused.
+    const unreachable = analysis.matches.filter((m) => m.signatureId === 'etcd.peer-unreachable');
+    expect(unreachable.length).toBeGreaterThan(0);
+    expect(new Set(unreachable.map((m) => m.fields['peer']))).toEqual(new Set(old.slice(1).map((o) => `${o.host}:2380`)));
+    expect(new Set(unreachable.map((m) => m.fields['error']))).toEqual(new Set(['connection refused']));
+    // ... which is what suggests the kind playbook for a kind node.
+    expect(suggestPlaybooks([...said], 'etcd', 'kind').map((p) => p.id)).toEqual(['kind-addresses']);
+
     const inside = new Map<string, SessionNode>(
       NAMES.map((n) => [n, { ...containerExecutor(hostNode, n, true), host: containerNodeLabel(hostNode.host, n) }] as const),
     );

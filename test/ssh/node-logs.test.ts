@@ -41,6 +41,11 @@ describe('log presets', () => {
     expect(logCommand('crictl', '')).toBeNull();
     expect(logCommand('file', 'relative.log')).toBeNull();
     expect(logCommand('docker', 'x\ny')).toBeNull();
+    // etcd inside a kind node, from the Docker host; a name Docker would not allow gives no command.
+    expect(logCommand('kind-etcd', 'kind-control-plane')).toBe(
+      `docker exec kind-control-plane sh -c 'crictl logs --tail 2000 "$(crictl ps -a --name etcd -q | head -n 1)" 2>&1'`,
+    );
+    expect(logCommand('kind-etcd', 'kind;id')).toBeNull();
   });
 
   it('reads crictl, docker and kubectl listings, etcd and kube-apiserver first', () => {

@@ -5,11 +5,12 @@
  * end caps what it collects besides. Pure functions (tested in Node).
  */
 import { quoteIfNeeded } from './commands';
+import { inKindContainer } from '../../../../shared/node/kind';
 
 /** Lines asked of every log command. */
 export const LOG_LINES = 2000;
 
-export type LogPresetId = 'microk8s-dqlite' | 'microk8s-kubelite' | 'kubelet' | 'etcd-systemd' | 'crictl' | 'kubectl' | 'docker' | 'file';
+export type LogPresetId = 'microk8s-dqlite' | 'microk8s-kubelite' | 'kubelet' | 'etcd-systemd' | 'crictl' | 'kubectl' | 'kind-etcd' | 'docker' | 'file';
 
 /** What a preset needs before its command is complete: nothing, a container/pod picked from a listing, or a path. */
 export type LogPresetInput = 'none' | 'pick' | 'path';
@@ -17,7 +18,7 @@ export type LogPresetInput = 'none' | 'pick' | 'path';
 export interface LogPreset {
   id: LogPresetId;
   /** Which installs it is for (grouping in the panel). */
-  group: 'microk8s' | 'kubeadm' | 'other';
+  group: 'microk8s' | 'kubeadm' | 'kind' | 'other';
   input: LogPresetInput;
 }
 
@@ -27,6 +28,7 @@ export const LOG_PRESETS: readonly LogPreset[] = [
   { id: 'kubelet', group: 'kubeadm', input: 'none' },
   { id: 'crictl', group: 'kubeadm', input: 'pick' },
   { id: 'kubectl', group: 'kubeadm', input: 'pick' },
+  { id: 'kind-etcd', group: 'kind', input: 'pick' },
   { id: 'etcd-systemd', group: 'other', input: 'none' },
   { id: 'docker', group: 'other', input: 'pick' },
   { id: 'file', group: 'other', input: 'path' },
@@ -49,6 +51,8 @@ export const JOURNAL_UNITS: Readonly<Partial<Record<LogPresetId, string>>> = {
 export const LIST_COMMANDS: Readonly<Partial<Record<LogPresetId, string>>> = {
   crictl: 'crictl ps -a',
   kubectl: 'kubectl -n kube-system get pods -o name',
+  // kind's control-plane node containers on this Docker host (etcd runs inside each, under its containerd).
+  'kind-etcd': `docker ps -a --filter label=io.x-k8s.kind.role=control-plane --format '{{.ID}} {{.Names}} {{.Status}}'`,
   docker: `docker ps -a --format '{{.ID}} {{.Names}} {{.Status}}'`,
 };
 
@@ -77,6 +81,9 @@ export function logCommand(preset: LogPresetId, input = ''): string | null {
       return `crictl logs --tail ${LOG_LINES} ${quoteIfNeeded(value)} 2>&1`;
     case 'docker':
       return `docker logs --tail ${LOG_LINES} ${quoteIfNeeded(value)} 2>&1`;
+    // etcd's container inside a kind node (kind's nodes run no sshd: from the Docker host, through docker exec).
+    case 'kind-etcd':
+      return inKindContainer(value, `crictl logs --tail ${LOG_LINES} "$(crictl ps -a --name etcd -q | head -n 1)" 2>&1`);
     case 'kubectl':
       return `kubectl -n kube-system logs --tail ${LOG_LINES} ${quoteIfNeeded(value.replace(/^pod\//, ''))}`;
     case 'file':
@@ -147,6 +154,8 @@ export function parseKubectlPods(stdout: string): PickRow[] {
 export function parsePickList(preset: LogPresetId, stdout: string): PickRow[] {
   if (preset === 'crictl') return parseCrictlPs(stdout);
   if (preset === 'docker') return parseDockerPs(stdout);
+  // Every row is a control plane, whose etcd is what the preset reads.
+  if (preset === 'kind-etcd') return parseDockerPs(stdout).map((r) => ({ ...r, relevant: true }));
   if (preset === 'kubectl') return parseKubectlPods(stdout);
   return [];
 }
