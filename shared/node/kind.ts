@@ -180,6 +180,9 @@ export function parseDockerInspect(text: string): KindNodeContainer[] | null {
     const labels = (typeof x.Config?.Labels === 'object' && x.Config.Labels !== null ? x.Config.Labels : {}) as Record<string, unknown>;
     const cluster = typeof labels['io.x-k8s.kind.cluster'] === 'string' ? labels['io.x-k8s.kind.cluster'] : null;
     if (cluster === null) continue;
+    // Names go into commands (docker exec) and onto the card as a command to copy: Docker allows no other kind.
+    const name = typeof x.Name === 'string' ? x.Name.replace(/^\//, '') : '';
+    if (!isContainerName(name)) continue;
     const addresses: Record<string, string> = {};
     const nets = (typeof x.NetworkSettings?.Networks === 'object' && x.NetworkSettings.Networks !== null ? x.NetworkSettings.Networks : {}) as Record<
       string,
@@ -190,7 +193,7 @@ export function parseDockerInspect(text: string): KindNodeContainer[] | null {
       if (typeof ip === 'string' && ip !== '') addresses[net] = ip;
     }
     out.push({
-      name: typeof x.Name === 'string' ? x.Name.replace(/^\//, '') : '?',
+      name,
       cluster,
       role: typeof labels['io.x-k8s.kind.role'] === 'string' ? labels['io.x-k8s.kind.role'] : null,
       state: typeof x.State?.Status === 'string' ? x.State.Status : null,

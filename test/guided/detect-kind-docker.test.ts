@@ -238,6 +238,12 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
         ['kind-worker', 'worker', kind.workerIp],
       ].sort(),
     );
+    // A name Docker would not allow (a node answering with made-up JSON) is left out, never shown as a command to copy.
+    const forged = JSON.stringify([
+      { Name: '/x; rm -rf ~', Config: { Labels: { 'io.x-k8s.kind.cluster': 'kind' } } },
+      { Name: '/ok-1', Config: { Labels: { 'io.x-k8s.kind.cluster': 'kind' } } },
+    ]);
+    expect(parseDockerInspect(forged)!.map((k) => k.name)).toEqual(['ok-1']);
     expect(parseDockerInspect('{"not":"an array"}')).toBeNull();
     expect(parseDockerInspect('[{"Name": ')).toBeNull();
     expect(parseDockerInspect(`[${'{},'.repeat(2 * 1024 * 1024)}{}]`)).toBeNull();
