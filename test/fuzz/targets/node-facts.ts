@@ -11,8 +11,9 @@ import {
   unitFacts,
   type ProbeOutput,
 } from '../../../shared/node/facts-parse';
+import { isContainerName, parseDbMemberRecords, parseDockerInspect, parseIpOAddr } from '../../../shared/node/kind';
 import { mutateText } from '../mutate';
-import { checkPlain, type FuzzTarget } from '../target';
+import { check, checkPlain, type FuzzTarget } from '../target';
 import { FACTS_TOKENS } from './dictionaries';
 
 /** What the probe commands print on a real node (Debian 12, kubeadm and MicroK8s). */
@@ -30,13 +31,20 @@ const OUTPUTS = {
     'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - etcd\n    - --advertise-client-urls=https://192.168.31.2:2379\n    - --data-dir=/var/lib/etcd\n    - --initial-advertise-peer-urls=https://192.168.31.2:2380\n    - --initial-cluster=k8s-master=https://192.168.31.2:2380\n    - "--listen-client-urls=https://127.0.0.1:2379,https://192.168.31.2:2379"\n',
   ip: 'lo               UNKNOWN        127.0.0.1/8 ::1/128\neth0@if12        UP             192.168.31.2/24 fe80::1/64\n',
   free: '               total        used        free      shared  buff/cache   available\nMem:         8123456     2345678     1234567       12345     4543211     5432100\nSwap:              0           0           0\n',
+  // kind's Docker host: `docker inspect` of the node containers (the fields read, as Docker 20.10 prints them), the
+  // member records read in place from a db, and `ip -o addr` inside a node container.
+  dockerInspect:
+    '[{"Id":"41714b0e82f1","Name":"/kind-control-plane","State":{"Status":"running","Running":true},"Config":{"Hostname":"kind-control-plane","Labels":{"io.x-k8s.kind.cluster":"kind","io.x-k8s.kind.role":"control-plane"}},"NetworkSettings":{"Networks":{"kind":{"IPAddress":"172.18.0.3","IPPrefixLen":16}}}},{"Id":"9c1d2e3f4a5b","Name":"/kind-worker","State":{"Status":"exited"},"Config":{"Labels":{"io.x-k8s.kind.cluster":"kind","io.x-k8s.kind.role":"worker"}},"NetworkSettings":{"Networks":{}}}]\n',
+  dbMembers:
+    '"id":915125659330601935,"peerURLs":["http://172.18.0.2:2380"],"name":"kind-control-plane"\n"id":12,"peerURLs":["https://10.0.0.2:2380","https://[fd00::2]:2380"],"isLearner":true\n',
+  ipO: '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n2: eth0@if7    inet 172.18.0.3/16 brd 172.18.255.255 scope global eth0\\       valid_lft forever preferred_lft forever\n2: eth0@if7    inet6 fc00:f853:ccd:e793::3/64 scope global nodad\n',
 };
 type Key = keyof typeof OUTPUTS;
 type Probe = { key: Key; out: ProbeOutput };
 
 export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
   name: 'node-facts',
-  what: 'node facts parsers (df, stat, systemctl, EnvironmentFile, static pod manifest, ip, free): facts, never a throw',
+  what: 'node facts parsers (df, stat, systemctl, EnvironmentFile, static pod manifest, ip, free; on a kind Docker host docker inspect, member records, ip -o addr): facts, never a throw',
   corpus: () => OUTPUTS,
   generate: (r, corpus) => {
     const key = r.pick(Object.keys(corpus) as Key[]);
@@ -82,6 +90,19 @@ export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
         break;
       case 'free':
         results.push(memoryFacts(out));
+        break;
+      case 'dockerInspect': {
+        const containers = parseDockerInspect(out.stdout);
+        // Every name that comes out may go into a docker exec: Docker's own alphabet only.
+        for (const k of containers ?? []) check(isContainerName(k.name), `container name ${JSON.stringify(k.name).slice(0, 80)}`);
+        results.push(containers);
+        break;
+      }
+      case 'dbMembers':
+        results.push(parseDbMemberRecords(out.stdout));
+        break;
+      case 'ipO':
+        results.push(parseIpOAddr(out.stdout));
         break;
     }
     checkPlain(results, key);
