@@ -104,6 +104,9 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     expect(text).toContain(`  peer URLs    MISMATCH (container addresses now: ${kind.newIp})`);
     expect(text).toContain(`NOT HERE ${old}  (--initial-advertise-peer-urls)`);
     expect(text).toContain(`kind node kind-worker (cluster kind, worker, running): ${kind.workerIp} on kind`);
+    expect(text).toContain(
+      "kind's node containers run no sshd: detect inside one with --container kind-control-plane, or open a shell there:\n  docker exec -it kind-control-plane bash\n",
+    );
 
     // Read-only: etcd's db in the container is byte for byte what it was.
     await kind.docker.docker(['cp', 'kind-control-plane:/var/lib/etcd/member/snap/db', path.join(kind.tmp, 'db-after')]);

@@ -179,6 +179,11 @@ export function formatNodeCard(card: NodeCard): string {
     );
     if (k.peerCheck) o.push(...peerCheckLines(k.peerCheck, '  ', 'container addresses now'));
   }
+  const planes = (card.kindContainers ?? []).filter((k) => k.role === 'control-plane');
+  if (planes.length) {
+    o.push(`kind's node containers run no sshd: detect inside one with --container ${planes[0]!.name}, or open a shell there:`);
+    for (const k of planes) o.push(`  docker exec -it ${k.name} bash`);
+  }
   for (const g of card.gaps) o.push(`note: ${g}`);
   return o.join('\n') + '\n';
 }
