@@ -30,6 +30,7 @@ import { checkPeerAddresses, parseDbMemberRecords, parseIpOAddr, parseMemberList
 import { parsePodLogDirs, parsePodVolumeMembers } from '../../shared/node/statefulset';
 import { makeGoldenWith, requireEtcd, tempDir } from '../helpers/etcd';
 import { kindEtcdManifest, kindMemberDir } from '../helpers/kind-member';
+import { DOCKER_CLIENT, dockerAvailable } from '../helpers/dockerd';
 import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
@@ -200,29 +201,36 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
     expect(dd.evidence).toContain('member name etcd-0 assumed from the pod name (charts set ETCD_NAME to it); no running etcd process confirmed it');
   }, 120_000);
 
-  it('a Docker host without etcd: docker is asked for kind node containers, and a daemon that does not answer is said, not hidden', async () => {
-    // This machine has the docker CLI (/usr/local/bin, seen by the node) and no dockerd: what a host shows after Docker died.
-    const host = await startRealisticNode({});
-    try {
-      await fs.mkdir(path.join(tmp, 'host-client'));
-      const conn = await connectByKey(host.sshd, await keyClient(host.sshd, path.join(tmp, 'host-client')));
+  it.runIf(dockerAvailable())(
+    'a Docker host without etcd: docker is asked for kind node containers, and a daemon that does not answer is said, not hidden',
+    async () => {
+      // A docker CLI whose daemon is gone (its socket does not exist): what a host shows after Docker died. Explicit,
+      // so that a Docker daemon this machine may run (docker.io is installed for the kind tests) changes nothing.
+      const host = await startRealisticNode({
+        files: { '/usr/local/bin/docker': { content: `#!/bin/sh\nexec ${DOCKER_CLIENT} -H unix:///run/lifeboat-no-docker.sock "$@"\n`, mode: 0o755 } },
+      });
       try {
-        const node = sessionNodeOver(conn, host);
-        const card = await detectNode(node, { sudo: true, target: node.host });
-        expect(card.datastores).toEqual([]);
-        const probe = card.probes.find((p) => p.id === 'docker-kind')!;
-        expect(probe.command).toBe('docker ps -aq --filter label=io.x-k8s.kind.cluster');
-        expect(probe.code).not.toBe(0);
-        expect(card.kindContainers).toBeUndefined();
-        expect(card.gaps).toContain(`docker is installed but did not answer (${probe.stderr.trim().split('\n')[0]}): kind node containers not listed`);
-        expect(probe.stderr).toMatch(/Cannot connect to the Docker daemon/);
+        await fs.mkdir(path.join(tmp, 'host-client'));
+        const conn = await connectByKey(host.sshd, await keyClient(host.sshd, path.join(tmp, 'host-client')));
+        try {
+          const node = sessionNodeOver(conn, host);
+          const card = await detectNode(node, { sudo: true, target: node.host });
+          expect(card.datastores).toEqual([]);
+          const probe = card.probes.find((p) => p.id === 'docker-kind')!;
+          expect(probe.command).toBe('docker ps -aq --filter label=io.x-k8s.kind.cluster');
+          expect(probe.code).not.toBe(0);
+          expect(card.kindContainers).toBeUndefined();
+          expect(card.gaps).toContain(`docker is installed but did not answer (${probe.stderr.trim().split('\n')[0]}): kind node containers not listed`);
+          expect(probe.stderr).toMatch(/Cannot connect to the Docker daemon/);
+        } finally {
+          conn.close();
+        }
       } finally {
-        conn.close();
+        await host.stop();
       }
-    } finally {
-      await host.stop();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 
   it('a Docker daemon that accepts and never answers: the probe is stopped at its limit and ended on the node, and the card still comes', async () => {
     // Its own sleep length, so that the check below sees only this test's leftovers.
