@@ -582,6 +582,11 @@ function twoEtcdWarning(datastores: readonly DetectedDatastore[]): LocalText[] {
   return [{ key: same ? 'guided.card.warn.twoEtcdSameDir' : 'guided.card.warn.twoEtcd', params }];
 }
 
+/** The flags that name this member's peer URLs, as checkPeerAddresses compares them with the node's addresses. */
+function peerFlags(cfg: EtcdMemberConfig): { flag: string; value: string | undefined }[] {
+  return ['initial-advertise-peer-urls', 'listen-peer-urls', 'initial-cluster'].map((flag) => ({ flag, value: cfg.flags[flag] }));
+}
+
 /**
  * A kind control-plane container's etcd, read inside it from the Docker host (`docker exec`, read-only): the
  * manifest's peer URLs and the member records in its db against the addresses Docker gave the container now. etcd
@@ -608,11 +613,7 @@ async function kindContainerPeerCheck(
   }
   return checkPeerAddresses({
     nodeAddresses: addresses,
-    configured: [
-      { flag: 'initial-advertise-peer-urls', value: cfg.flags['initial-advertise-peer-urls'] },
-      { flag: 'listen-peer-urls', value: cfg.flags['listen-peer-urls'] },
-      { flag: 'initial-cluster', value: cfg.flags['initial-cluster'] },
-    ],
+    configured: peerFlags(cfg),
     members,
     membersFrom: members.length ? 'member/snap/db' : null,
     memberName: cfg.name,
@@ -668,11 +669,7 @@ async function peerCheck(
   }
   return checkPeerAddresses({
     nodeAddresses,
-    configured: [
-      { flag: 'initial-advertise-peer-urls', value: cfg.flags['initial-advertise-peer-urls'] },
-      { flag: 'listen-peer-urls', value: cfg.flags['listen-peer-urls'] },
-      { flag: 'initial-cluster', value: cfg.flags['initial-cluster'] },
-    ],
+    configured: peerFlags(cfg),
     members,
     membersFrom,
     memberName: cfg.name,

@@ -155,7 +155,7 @@ export class SessionService {
   private nodeOf(connectionId: string, container: string | undefined): SessionNode {
     const host = this.deps.nodeFor(connectionId);
     if (container === undefined) return host;
-    // Docker's socket through sudo (a root login: as it is). No sftp: an upload step says this node cannot take uploads.
+    // Docker's socket through sudo (a root login: as it is). No sftp of its own: an upload goes through the host (upload()).
     return { ...containerExecutor(host, container, true), host: containerNodeLabel(host.host, container) };
   }
 
@@ -369,7 +369,7 @@ export class SessionService {
     if (finished?.type === 'command-finished' && finished.code !== null) return;
     // Where it ran: the session's node, or (a container session's upload) the machine the container is on.
     const host = this.deps.nodeFor(l.connectionId);
-    const node = l.state.container !== undefined && shown.host === host.host ? host : this.nodeOf(l.connectionId, l.state.container);
+    const node = shown.host === host.host ? host : this.nodeOf(l.connectionId, l.state.container);
     const asRoot = shown.asRoot === true;
     const end = await endTagged(node, shown.runTag, shown.sudo || asRoot);
     await this.recordStopSent(l, stepId, { runTag: shown.runTag, host: node.host, sudo: shown.sudo, asRoot }, end);
@@ -600,11 +600,11 @@ export class SessionService {
       throw ApiError.localized('bad-destination', 'apiError.session.badDestination', { path: dest });
     if (!path.isAbsolute(localPath)) throw ApiError.localized('bad-params', 'apiError.session.localNotAbsolute');
     const node = this.nodeOf(l.connectionId, l.state.container);
-    // A container has no SFTP of its own: the file goes to a temp dir on the machine it runs on, then in with docker cp.
+    // The temp copy is always on the connection's machine (its SFTP): the node itself, or, for a session in a
+    // container, the machine the container runs on, from where docker cp puts it in.
     const inside = l.state.container;
-    const where = inside !== undefined ? 'host' : 'node';
-    const sftpNode = inside !== undefined ? this.deps.nodeFor(l.connectionId) : node;
-    if (!sftpNode.sftp) throw ApiError.localized('no-sftp', 'guided.upload.error.no-sftp');
+    const host = this.deps.nodeFor(l.connectionId);
+    if (!host.sftp) throw ApiError.localized('no-sftp', 'guided.upload.error.no-sftp');
     let local: { bytes: number; sha256: string };
     try {
       local = await hashLocalFile(localPath);
@@ -663,7 +663,7 @@ export class SessionService {
         stepId,
         text:
           inside !== undefined
-            ? `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir on ${sftpNode.host}, docker cp into ${inside} and install -m 0600 there`
+            ? `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir on ${host.host}, docker cp into ${inside} and install -m 0600 there`
             : `upload ${localPath} (${local.bytes} B, sha256 ${local.sha256}) to ${node.host}:${dest} through a private temp dir and ${sudo && !asRoot ? 'sudo ' : ''}install -m 0600${asRoot ? ' (as root: no sudo)' : ''}`,
       });
       const free = await this.exec(
@@ -680,7 +680,7 @@ export class SessionService {
         return fail({ key: 'guided.upload.problem.checkFailed', params: { path: dest, code: String(free.code), stderr: free.stderr.trim().slice(0, 300) } });
       if (opts.signal?.aborted) return fail({ key: 'guided.upload.problem.cancelled', params: { path: dest, sent: 0, total } }, 'cancelled');
 
-      const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false, 'read', where);
+      const mk = await this.exec(l, stepId, 'mktemp -d /tmp/lifeboat-upload.XXXXXXXX', false, 'read', 'host');
       const made = /^(\/tmp\/lifeboat-upload\.[A-Za-z0-9]+)\s*$/.exec(mk.stdout);
       if (mk.code !== 0 || !made)
         return fail(
@@ -691,7 +691,7 @@ export class SessionService {
       const remoteTemp = `${tempDir}/upload`;
       const t = quoteIfNeeded(remoteTemp);
       // Our own temp copy, not evidence: removed whatever happened.
-      const removeTemp = () => this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false, 'read', where);
+      const removeTemp = () => this.exec(l, stepId, `rm -f ${t} && rmdir ${quoteIfNeeded(tempDir)}`, false, 'read', 'host');
       const tick = uploadRate(total, (r) => {
         sentSoFar = r.bytesSent;
         tell('sending', r);
@@ -699,7 +699,7 @@ export class SessionService {
       tell('sending');
       let sent: { bytes: number; sha256: string };
       try {
-        sent = await sftpPutExclusive(await sftpNode.sftp!(), localPath, remoteTemp, tick, opts.signal);
+        sent = await sftpPutExclusive(await host.sftp!(), localPath, remoteTemp, tick, opts.signal);
       } catch (e) {
         const cancelled = opts.signal?.aborted === true;
         const message = (e as Error).message;

@@ -152,26 +152,19 @@ export class GuidedStore {
     }
   }
 
-  async detect(connectionId: string, sudo: boolean): Promise<void> {
-    this.detecting = connectionId;
-    this.error = null;
-    try {
-      const card = await this.client.call('node.detect', { connectionId, sudo });
-      this.cards = { ...this.cards, [connectionId]: card };
-    } catch (e) {
-      this.error = message(e);
-    } finally {
-      this.detecting = null;
-    }
+  /** What `detecting` holds while the node, or a container on it, is being detected. */
+  detectingKey(connectionId: string, container?: string): string {
+    return container === undefined ? connectionId : `${connectionId} › ${container}`;
   }
 
-  /** Detection inside a container on the connection's Docker host (a kind node container, through docker exec). */
-  async detectContainer(connectionId: string, container: string, sudo: boolean): Promise<void> {
-    this.detecting = `${connectionId} › ${container}`;
+  /** `container`: detect inside that container on the connection's Docker host (a kind node container, through docker exec). */
+  async detect(connectionId: string, sudo: boolean, container?: string): Promise<void> {
+    this.detecting = this.detectingKey(connectionId, container);
     this.error = null;
     try {
-      const card = await this.client.call('node.detect', { connectionId, sudo, container });
-      this.containerCards = { ...this.containerCards, [connectionId]: { ...this.containerCards[connectionId], [container]: card } };
+      const card = await this.client.call('node.detect', { connectionId, sudo, ...(container !== undefined ? { container } : {}) });
+      if (container === undefined) this.cards = { ...this.cards, [connectionId]: card };
+      else this.containerCards = { ...this.containerCards, [connectionId]: { ...this.containerCards[connectionId], [container]: card } };
     } catch (e) {
       this.error = message(e);
     } finally {
