@@ -30,7 +30,7 @@ import { checkPeerAddresses, parseDbMemberRecords, parseIpOAddr, parseMemberList
 import { parsePodLogDirs, parsePodVolumeMembers } from '../../shared/node/statefulset';
 import { makeGoldenWith, requireEtcd, tempDir } from '../helpers/etcd';
 import { kindEtcdManifest, kindMemberDir } from '../helpers/kind-member';
-import { DOCKER_CLIENT, dockerAvailable } from '../helpers/dockerd';
+import { nodeDockerCli, dockerAvailable } from '../helpers/dockerd';
 import { sessionNodeOver, servedKeys } from '../helpers/guided-node';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
@@ -207,7 +207,7 @@ describe.runIf(RUN)('detect: kind after a Docker restart, and etcd in a Stateful
       // A docker CLI whose daemon is gone (its socket does not exist): what a host shows after Docker died. Explicit,
       // so that a Docker daemon this machine may run (docker.io is installed for the kind tests) changes nothing.
       const host = await startRealisticNode({
-        files: { '/usr/local/bin/docker': { content: `#!/bin/sh\nexec ${DOCKER_CLIENT} -H unix:///run/lifeboat-no-docker.sock "$@"\n`, mode: 0o755 } },
+        files: nodeDockerCli('unix:///run/lifeboat-no-docker.sock'),
       });
       try {
         await fs.mkdir(path.join(tmp, 'host-client'));

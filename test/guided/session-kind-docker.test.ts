@@ -28,7 +28,7 @@ import { containerExecutor, containerNodeLabel } from '../../shared/node/kind';
 import { analyzeLogSources } from '../../shared/logs/analyze';
 import { LIST_COMMANDS, logCommand, logSourceName, parsePickList } from '../../renderer/src/features/node/logs-commands';
 import { requireEtcd } from '../helpers/etcd';
-import { dockerAvailable, DOCKER_CLIENT, startPrivateDocker, USR_READ_ONLY, type PrivateDocker } from '../helpers/dockerd';
+import { dockerAvailable, nodeDockerCli, startPrivateDocker, USR_READ_ONLY, type PrivateDocker } from '../helpers/dockerd';
 import { hasLeader, keySet, manifest, MANIFEST, pollUntil, putAll, walkSession, type MemberAddress } from '../helpers/etcd-cluster-nodes';
 import { expectEveryMemberServes, KIND_SURVIVOR_WALK, rejoinWithMemberLost } from '../helpers/guided-cluster';
 import { servedKeys, sessionNodeOver } from '../helpers/guided-node';
@@ -110,7 +110,7 @@ describe.runIf(RUN)('guided session inside kind node containers on a real Docker
     for (const m of members) expect(await pollUntil(async () => (await servedKeys(m.clientUrl)).size === expected.size, 30_000), m.name).toBe(true);
 
     host = await startRealisticNode({
-      files: { '/usr/local/bin/docker': { content: `#!/bin/sh\nexec ${DOCKER_CLIENT} -H ${docker.host} "$@"\n`, mode: 0o755 } },
+      files: nodeDockerCli(docker.host),
     });
     await fs.mkdir(path.join(tmp, 'client'));
     conn = await connectByKey(host.sshd, await keyClient(host.sshd, path.join(tmp, 'client')));

@@ -23,6 +23,14 @@ export const DOCKERD = '/usr/sbin/dockerd';
  */
 export const DOCKER_CLIENT = '/usr/bin/docker';
 
+/**
+ * A realistic node's `docker` (its /usr/local/bin shadows the machine's): Debian's client talking to the daemon at
+ * `host` (`unix://…`), so the node's commands reach a test's daemon (or, for a socket that does not exist, none).
+ */
+export function nodeDockerCli(host: string): Record<string, { content: string; mode: number }> {
+  return { '/usr/local/bin/docker': { content: `#!/bin/sh\nexec ${DOCKER_CLIENT} -H ${host} "$@"\n`, mode: 0o755 } };
+}
+
 /** Whether a private Docker daemon can run (root, dockerd, a client); with CI=true a missing piece fails. */
 export function dockerAvailable(): boolean {
   const ok = process.getuid?.() === 0 && existsSync(DOCKERD) && existsSync(DOCKER_CLIENT);

@@ -11,7 +11,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DOCKER_CLIENT, startPrivateDocker, USR_READ_ONLY, type PrivateDocker } from './dockerd';
+import { nodeDockerCli, startPrivateDocker, USR_READ_ONLY, type PrivateDocker } from './dockerd';
 import { kindEtcdManifest, kindMemberDir } from './kind-member';
 import { startRealisticNode, type RealisticNode } from './realistic-node';
 
@@ -91,7 +91,7 @@ export async function startKindDockerHost(subnet: string): Promise<KindDockerHos
 
     // The Docker host over SSH: its docker CLI talks to the test's daemon (a real host has one at the default socket).
     host = await startRealisticNode({
-      files: { '/usr/local/bin/docker': { content: `#!/bin/sh\nexec ${DOCKER_CLIENT} -H ${docker.host} "$@"\n`, mode: 0o755 } },
+      files: nodeDockerCli(docker.host),
     });
     return { tmp, docker, host, oldIp, newIp, workerIp, memberIdHex, memberDb: path.join(memberDir, 'member', 'snap', 'db'), createNode, stop };
   } catch (e) {
