@@ -101,6 +101,15 @@ describe.runIf(RUN)('the node card of a kind Docker host after a Docker restart 
     // The next step is current; the connection's session log shows the step as sent: through docker exec, tagged.
     expect(await checklist.getByTestId('step-evidence').getAttribute('class')).toContain('current');
     await screenshot(page, 'guided-kind-inside-session', false);
+    // The same in Chinese: where the next step's command runs, and the inside card's playbooks.
+    await page.getByTestId('language-button').click();
+    const next = checklist.getByTestId('step-evidence');
+    await next.getByText('将原样执行（在容器 kind-control-plane 内，通过 docker exec；在容器内以 root 身份）：').waitFor();
+    await screenshot(page, 'guided-kind-inside-session-zh', false);
+    await page.getByTestId('pane-guided').click();
+    await inside.getByText('在 kind-control-plane 内运行（docker exec）').first().waitFor();
+    await inside.scrollIntoViewIfNeeded();
+    await screenshot(page, 'guided-kind-inside-zh', false);
     await page.getByTestId('pane-log').click();
     const sent = await page.getByTestId('session-log-text').allInnerTexts();
     const step = sent.filter((x) => x.includes('echo "== addresses on this node now"'));
