@@ -3,7 +3,7 @@
  *
  *   lifeboat validate PATH... [--addresses a,b] [--node-path NODE_PATH] [--json]
  *   lifeboat repair PATH --out DIR [--json]
- *   lifeboat serve [--port N]
+ *   lifeboat serve [--port N] [--this-machine]
  *   lifeboat copy-out [user@]host:PATH --to DIR ...   (exit codes: see services/ssh/copy-out-cli.ts)
  *
  * Exit codes: 0 the engine would start with no data loss and no error
@@ -57,7 +57,10 @@ const USAGE = `Usage:
                                          offline from snapshot + log as SQLite files in DIR,
                                          kine's objects in DIR/objects; PATH a kine SQLite
                                          database such as k3s's state.db: its objects)
-  lifeboat serve [--port N]              open the web UI on 127.0.0.1
+  lifeboat serve [--port N] [--this-machine]
+                                         open the web UI on 127.0.0.1 (--this-machine:
+                                         offer "This machine", terminals and commands
+                                         here as this user, to whoever has the address)
   lifeboat copy-out [user@]host:PATH --to DIR [--port N] [--identity FILE]
            [--known-hosts FILE] [--accept-new] [--force] [--sudo] [--json]
                                          copy a data directory off a node, streamed
@@ -70,7 +73,8 @@ const USAGE = `Usage:
                                          etcd/dqlite/k3s, unit or static pod, data dir,
                                          backup jobs and which backup is the newest good one;
                                          on a kind Docker host: the node containers, and
-                                         --container NAME detects inside one (docker exec)
+                                         --container NAME detects inside one (docker exec);
+                                         --this-machine in place of the host: here, no SSH
   lifeboat session list [--json]        guided recovery sessions recorded on this machine
   lifeboat session export ID (--html FILE | --md FILE) [--lang en|zh-CN]
                                          write a session's post-mortem report
@@ -393,7 +397,7 @@ async function runRepair(args: string[]): Promise<number> {
 async function runServe(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { port: { type: 'string' } },
+    options: { port: { type: 'string' }, 'this-machine': { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   });
@@ -414,7 +418,7 @@ async function runServe(args: string[]): Promise<number> {
   let server;
   try {
     const { startWebServer } = await import('./web/server');
-    server = await startWebServer({ port, rendererDir });
+    server = await startWebServer({ port, rendererDir, thisMachine: values['this-machine'] === true });
   } catch (err) {
     process.stderr.write(`lifeboat: ${ioMessage(err, 'cannot start the web server')}\n`);
     return EXIT_USAGE;

@@ -28,6 +28,8 @@ const MAX_LISTING_CHARS = 4 * 1024 * 1024;
 export interface CoreDeps {
   samples: SampleCatalog;
   validation: ValidationService;
+  /** "This machine" is on (app.info tells the renderer). */
+  thisMachine: boolean;
 }
 
 function paramsObject(params: unknown): Record<string, unknown> {
@@ -43,6 +45,7 @@ export function createCoreHandlers(deps: CoreDeps): PartialHandlers {
       version: appVersion(),
       transport: ctx.transport,
       platform: process.platform,
+      thisMachine: deps.thisMachine,
     }),
     'samples.list': async () => (await deps.samples.list()).map(publicSampleInfo),
     'validation.start': async (params, ctx) => deps.validation.start(paramsObject(params).source, ctx),
@@ -104,12 +107,20 @@ export interface BackendOptions {
   chooseOutput?: (kind: 'file' | 'dir', suggested: string) => Promise<string | null>;
   /** Electron's native open dialog (main.ts), for the file a guided upload step sends to the node; absent in web mode. */
   chooseUploadFile?: () => Promise<string | null>;
+  /**
+   * Web mode: serve "This machine" too (`lifeboat serve --this-machine`).
+   * Off by default there: it gives whoever holds the address a shell as the
+   * server's user, past the folders web mode otherwise confines files to.
+   * Always on in the desktop app, which is the user's own.
+   */
+  thisMachine?: boolean;
 }
 
 /** Everything both transports serve. Add feature handler maps here. */
 export function createAllHandlers(opts: BackendOptions): Backend {
   const samples = createSampleCatalog(opts.samplesDir);
-  const ssh = new SshService({ ...opts.ssh, safeStorage: opts.safeStorage ?? null });
+  const thisMachine = opts.transport === 'electron' || opts.thisMachine === true;
+  const ssh = new SshService({ ...opts.ssh, safeStorage: opts.safeStorage ?? null, thisMachine });
   const validation = new ValidationService({ transport: opts.transport, samples, workerPath: opts.workerPath, remote: ssh.remoteSources });
   const sessionStore = new SessionStore(opts.guidedDir ?? defaultGuidedDir(), playbookById);
   const copiesRoot = (): string => opts.ssh?.paths?.copiesRoot ?? defaultSshServiceConfig().copiesRoot;
@@ -131,7 +142,7 @@ export function createAllHandlers(opts: BackendOptions): Backend {
     ...(opts.chooseUploadFile ? { chooseUploadFile: opts.chooseUploadFile } : {}),
   });
   const handlers = mergeHandlers(
-    createCoreHandlers({ samples, validation }),
+    createCoreHandlers({ samples, validation, thisMachine }),
     ssh.handlers,
     guided.handlers,
     etcdRepair.handlers,

@@ -31,6 +31,8 @@ export interface WebServerOptions {
   samplesDir?: string | null;
   /** dist/validation-worker.cjs (default: located automatically). */
   workerPath?: string;
+  /** Serve "This machine" (`lifeboat serve --this-machine`; core-handlers.ts `thisMachine`). */
+  thisMachine?: boolean;
 }
 
 export interface WebServer {
@@ -73,6 +75,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     transport: 'web',
     samplesDir: opts.samplesDir,
     workerPath: opts.workerPath,
+    thisMachine: opts.thisMachine === true,
   });
 
   // Filled in once listening (port 0 picks a free port).

@@ -21,6 +21,11 @@ export interface AppInfo {
   version: string;
   transport: 'electron' | 'web';
   platform: string;
+  /**
+   * Whether "This machine" (`ssh.connectLocal`) is on: always in the desktop
+   * app; in web mode only when the server was started with `--this-machine`.
+   */
+  thisMachine: boolean;
 }
 
 export interface SampleInfo {

@@ -52,6 +52,12 @@ export interface SshTarget extends SshEndpoint {
   useAgent?: boolean;
   /** Reconnect by itself (exponential backoff) when the link drops. Default true. */
   autoReconnect?: boolean;
+  /**
+   * The machine the app runs on ("This machine"): reached through an SSH
+   * server inside the app on an in-memory pipe, as the app's own user. Only
+   * `ssh.connectLocal` makes one; host is `localhost` and port 0.
+   */
+  local?: true;
 }
 
 /**
@@ -253,6 +259,8 @@ export interface SshMethods {
   'ssh.config.import': { params: { path?: string }; result: SshConfigHost[] };
   /** `profileId`: the saved profile connected to (remembered secrets are keyed by it). */
   'ssh.connect': { params: { target: SshTarget; profileId?: string }; result: { connectionId: string; verdicts: HostKeyVerdict[] } };
+  /** "This machine" as a node (Linux: terminals need util-linux `script`; files need OpenSSH's `sftp-server`). */
+  'ssh.connectLocal': { params: Record<string, never>; result: { connectionId: string; verdicts: HostKeyVerdict[]; user: string } };
   'ssh.disconnect': { params: { connectionId: string }; result: { closed: boolean } };
   /** Reconnect now (during an automatic reconnect: the next attempt starts at once). */
   'ssh.reconnect': { params: { connectionId: string }; result: { connectionId: string } };

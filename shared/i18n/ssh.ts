@@ -53,6 +53,14 @@ export const en = {
   'ssh.workspace.intro': 'Connect to the nodes over SSH. Host keys are checked against known_hosts like OpenSSH; every terminal is recorded.',
   'ssh.nodes.title': 'Connections',
   'ssh.nodes.empty': 'No connections yet.',
+  'ssh.local.open': 'This machine',
+  'ssh.local.hint':
+    'Terminals, detection and guided sessions on the machine Lifeboat runs on, as its user, without SSH: a kind cluster’s Docker host is usually this machine.',
+  'ssh.local.label': 'This machine ({user})',
+  'ssh.local.noSftpServer':
+    'This machine has no OpenSSH sftp-server (looked for {paths}), which Lifeboat uses to list and copy files here: install it (Debian and Ubuntu: openssh-sftp-server), or open the folder with Open folder instead. Terminals and commands work without it.',
+  'ssh.local.off':
+    'This machine is off in web mode: it would give whoever has this page’s address a shell as the user running `lifeboat serve`. Start it again with `lifeboat serve --this-machine` to allow it, or use the desktop app.',
   'ssh.nodes.imported': 'Hosts in your ssh config',
   'ssh.nodes.importEmpty': 'No hosts found in the ssh config.',
   'ssh.nodes.importFailed': 'Could not read the ssh config: {error}',
@@ -515,6 +523,13 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.workspace.intro': '通过 SSH 连接到节点。主机密钥像 OpenSSH 一样与 known_hosts 核对；每个终端都会被录制。',
   'ssh.nodes.title': '连接',
   'ssh.nodes.empty': '还没有连接。',
+  'ssh.local.open': '本机',
+  'ssh.local.hint': '在运行 Lifeboat 的这台机器上，以它的用户身份使用终端、检测和引导会话，无需 SSH：kind 集群的 Docker 主机通常就是本机。',
+  'ssh.local.label': '本机（{user}）',
+  'ssh.local.noSftpServer':
+    '本机没有 OpenSSH 的 sftp-server（已查找 {paths}），Lifeboat 需要它在本机列出和复制文件：请安装它（Debian 和 Ubuntu：openssh-sftp-server），或改用“打开文件夹”。终端和命令不需要它。',
+  'ssh.local.off':
+    'Web 模式下"本机"已关闭：它会让持有此页面地址的任何人以运行 `lifeboat serve` 的用户身份获得一个 shell。如需开启，请用 `lifeboat serve --this-machine` 重新启动，或使用桌面应用。',
   'ssh.nodes.imported': 'ssh 配置中的主机',
   'ssh.nodes.importEmpty': 'ssh 配置中没有找到主机。',
   'ssh.nodes.importFailed': '无法读取 ssh 配置：{error}',

@@ -30,6 +30,8 @@ export interface AuthOptions {
   prompt: PromptFn;
   /** Attempts per passphrase / password / keyboard-interactive round (OpenSSH: 3). */
   maxAttempts?: number;
+  /** Offer only the "none" method ("This machine": the in-process server, which has no other peer, needs nothing). */
+  noneOnly?: boolean;
 }
 
 export class AuthCancelledError extends Error {
@@ -90,7 +92,11 @@ export async function loadPrivateKey(keyFile: string, prompt: PromptFn, maxAttem
 }
 
 type Step =
-  { type: 'agent'; socket: string } | { type: 'key'; file: string } | { type: 'keyboard-interactive'; attempt: number } | { type: 'password'; attempt: number };
+  | { type: 'none' }
+  | { type: 'agent'; socket: string }
+  | { type: 'key'; file: string }
+  | { type: 'keyboard-interactive'; attempt: number }
+  | { type: 'password'; attempt: number };
 
 export interface AuthState {
   /** Why methods were skipped or failed, for a clear final error. */
@@ -112,11 +118,14 @@ export function makeAuthHandler(opts: AuthOptions): { handler: AuthHandlerMiddle
   const interactive = opts.interactive ?? true;
   const agentSocket = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : opts.agentSocket;
   const steps: Step[] = [];
-  if (agentSocket) steps.push({ type: 'agent', socket: agentSocket });
-  for (const file of opts.identityFiles ?? []) steps.push({ type: 'key', file });
-  if (interactive) for (let i = 1; i <= max; i++) steps.push({ type: 'keyboard-interactive', attempt: i });
-  if (opts.password !== undefined) steps.push({ type: 'password', attempt: 0 });
-  if (interactive) for (let i = 1; i <= max; i++) steps.push({ type: 'password', attempt: i });
+  if (opts.noneOnly) steps.push({ type: 'none' });
+  else if (agentSocket) steps.push({ type: 'agent', socket: agentSocket });
+  if (!opts.noneOnly) {
+    for (const file of opts.identityFiles ?? []) steps.push({ type: 'key', file });
+    if (interactive) for (let i = 1; i <= max; i++) steps.push({ type: 'keyboard-interactive', attempt: i });
+    if (opts.password !== undefined) steps.push({ type: 'password', attempt: 0 });
+    if (interactive) for (let i = 1; i <= max; i++) steps.push({ type: 'password', attempt: i });
+  }
 
   const state: AuthState = { problems: [], cancelled: false, used: [], attempts: 0, unusableKeys: [], serverClosed: false };
   let pos = 0;
@@ -135,6 +144,8 @@ export function makeAuthHandler(opts: AuthOptions): { handler: AuthHandlerMiddle
       if (!allowed(methodsLeft, step)) continue;
       last = step;
       switch (step.type) {
+        case 'none':
+          return { type: 'none', username: opts.user };
         case 'agent':
           return { type: 'agent', username: opts.user, agent: step.socket };
         case 'key': {

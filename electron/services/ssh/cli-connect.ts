@@ -31,6 +31,8 @@ export interface CliTarget {
   identity: string[];
   knownHosts: string;
   acceptNew: boolean;
+  /** "This machine" (`--this-machine`): commands run here as this user, through the in-process server; no SSH. */
+  local?: boolean;
 }
 
 function ttyAskSecret(question: string): Promise<string | null> {
@@ -130,7 +132,9 @@ export async function cliConnect(args: CliTarget, out: CliIo): Promise<SshConnec
   const knownHosts = new KnownHostsFile(args.knownHosts, { hashNewEntries: false });
   try {
     return await connectSsh({
-      target: { host: args.host, port: args.port, user: args.user, identityFiles: args.identity },
+      target: args.local
+        ? { local: true, host: 'localhost', port: 0, user: args.user }
+        : { host: args.host, port: args.port, user: args.user, identityFiles: args.identity },
       hostKeys: {
         knownHosts,
         decideUnknown: async (v) => {

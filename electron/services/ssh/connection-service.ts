@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import { utils as sshUtils } from 'ssh2';
 import type { RememberableKind, RememberOffer, SshEndpoint, SshEvents, SshPrompt, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
 import { ApiError, errorTextOf } from '../api-error';
@@ -30,6 +31,7 @@ import {
   type SudoSession,
 } from './connection';
 import { KnownHostsFile } from './known-hosts';
+import type { LocalServerOptions } from './local-server';
 import { ProfileStore } from './profiles';
 import { explainSudoError } from './remote-errors';
 import { SshTextError } from './network-error';
@@ -107,6 +109,8 @@ export interface ConnectionServiceDeps {
   safeStorage: SafeStorageLike | null;
   /** A connection is about to close (its terminals go first). */
   beforeClose(connectionId: string): void;
+  /** "This machine": its in-process server's options (tests point it elsewhere). */
+  local?: LocalServerOptions;
 }
 
 /**
@@ -199,6 +203,13 @@ export class SshConnectionService {
         : null;
     const c = await this.establish(id, target, ctx, { profileId: profile?.id ?? null });
     return { connectionId: id, verdicts: c.conn.verdicts };
+  }
+
+  /** "This machine": the app's own user on the machine the app runs on (connection.ts `connectLocal`). */
+  async openLocal(ctx: SshCallContext): Promise<{ connectionId: string; verdicts: LiveConnection['conn']['verdicts']; user: string }> {
+    const target: SshTarget = { local: true, host: 'localhost', port: 0, user: os.userInfo().username, autoReconnect: false };
+    const c = await this.establish(randomUUID(), target, ctx, { profileId: null });
+    return { connectionId: c.id, verdicts: c.conn.verdicts, user: target.user };
   }
 
   async reconnect(connectionId: string, ctx: SshCallContext): Promise<{ connectionId: string }> {
@@ -404,6 +415,7 @@ export class SshConnectionService {
       prompt,
       passwords,
       agentSocket: target.useAgent === false ? null : undefined,
+      ...(this.deps.local ? { local: this.deps.local } : {}),
       hostKeys: {
         knownHosts: this.knownHosts(),
         decideUnknown: async (verdict) => {

@@ -12,11 +12,12 @@ import { describeConnectError, SshNetworkError, SshTextError } from './network-e
 import { errorTextOf } from '../api-error';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
-import { Client, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
+import { createHash, randomUUID } from 'node:crypto';
+import { Client, utils as sshUtils, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import type { ExecResult, HostKeyVerdict, SshEndpoint, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
 import { makeAuthHandler, type AuthState, type PromptFn } from './auth';
 import { KnownHostsFile, checkHostKey, preferredKeyTypes } from './known-hosts';
+import { LocalServer, SFTP_SERVER_PATHS, type LocalServerOptions } from './local-server';
 
 export interface HostKeyPolicy {
   knownHosts: KnownHostsFile;
@@ -40,6 +41,8 @@ export interface ConnectOptions {
   interactive?: boolean;
   /** Tries per passphrase / password / keyboard-interactive (OpenSSH: 3). */
   maxAttempts?: number;
+  /** Sessions for "This machine" (`target.local`): the in-process server's options (tests point it elsewhere). */
+  local?: LocalServerOptions;
 }
 
 export class HostKeyRejectedError extends Error {
@@ -92,6 +95,8 @@ export function describeRejection(v: HostKeyVerdict): string {
 }
 
 export function endpointKey(e: { user: string; host: string; port: number }): string {
+  // Port 0 is "This machine" (no port at all): `root@localhost`.
+  if (e.port === 0) return `${e.user}@${e.host}`;
   return `${e.user}@${e.host}:${e.port}`;
 }
 
@@ -168,9 +173,8 @@ interface OpenedClient {
  * The host key is checked against known_hosts under the name the user gave
  * (never a resolved address), as OpenSSH does.
  */
-async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Duplex): Promise<OpenedClient> {
-  const known = await opts.hostKeys.knownHosts.load();
-  const hostKeyAlgs = hostKeyAlgorithms(preferredKeyTypes(known, endpoint.host, endpoint.port));
+async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Duplex, pinned?: Buffer): Promise<OpenedClient> {
+  const hostKeyAlgs = pinned ? undefined : hostKeyAlgorithms(preferredKeyTypes(await opts.hostKeys.knownHosts.load(), endpoint.host, endpoint.port));
   // The handshake timeout stops counting while the user reads a prompt (a
   // fingerprint to compare, a password to find): only the network is timed.
   const readyTimer = new PausableTimer(opts.readyTimeoutMs ?? 20_000);
@@ -186,8 +190,9 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
     user: endpoint.user,
     host: endpoint.host,
     port: endpoint.port,
-    agentSocket: opts.agentSocket,
-    identityFiles: endpoint.identityFiles,
+    agentSocket: pinned ? null : opts.agentSocket,
+    identityFiles: pinned ? undefined : endpoint.identityFiles,
+    noneOnly: !!pinned,
     password: opts.passwords?.get(endpointKey(endpoint)),
     interactive: opts.interactive,
     prompt: (request) => whilePrompting(() => opts.prompt(request)),
@@ -214,6 +219,13 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
     algorithms: hostKeyAlgs ? { serverHostKey: hostKeyAlgs as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } : undefined,
     hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
       void (async () => {
+        if (pinned) {
+          // "This machine": the in-process server's key, made for this connection alone; any other key is refused.
+          verdict = pinnedVerdict(endpoint, key);
+          if (key.equals(pinned)) return true;
+          rejectedKey = Buffer.from(key);
+          return false;
+        }
         // Re-read: another connection may have just added the key.
         const v = checkHostKey(await opts.hostKeys.knownHosts.load(), endpoint.host, endpoint.port, key);
         verdict = v;
@@ -495,7 +507,7 @@ export class SshConnection extends EventEmitter {
       this.client.sftp((err, sftp) => {
         if (err) {
           this.sftpPromise = null;
-          return reject(err);
+          return reject(this.sftpError(err));
         }
         sftp.on('close', () => (this.sftpPromise = null));
         resolve(sftp);
@@ -509,7 +521,13 @@ export class SshConnection extends EventEmitter {
    * a transfer that wants several; the caller ends it.
    */
   openSftp(): Promise<SFTPWrapper> {
-    return new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+    return new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, sftp) => (err ? reject(this.sftpError(err)) : resolve(sftp))));
+  }
+
+  /** This machine's server refuses SFTP only when it found no `sftp-server`: said so, with where it looked. */
+  private sftpError(err: Error): Error {
+    if (!this.target.local) return err;
+    return new SshTextError('ssh.local.noSftpServer', { paths: SFTP_SERVER_PATHS.join(', ') });
   }
 
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
@@ -527,8 +545,33 @@ export class SshConnection extends EventEmitter {
   }
 }
 
+/** The in-process server's key as a verdict: known, because this connection made it (no known_hosts line). */
+function pinnedVerdict(endpoint: SshEndpoint, key: Buffer): HostKeyVerdict {
+  const parsed = sshUtils.parseKey(key);
+  const keyType = parsed instanceof Error ? 'unknown' : parsed.type;
+  const fingerprint = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+  return { kind: 'known', host: endpoint.host, port: endpoint.port, lookupName: endpoint.host, keyType, fingerprint, line: 0 };
+}
+
+/**
+ * "This machine": a private SSH server in this process (local-server.ts) on an
+ * in-memory pipe, its fresh host key pinned; closed with the connection.
+ */
+async function connectLocal(opts: ConnectOptions): Promise<SshConnection> {
+  const server = new LocalServer(opts.local);
+  try {
+    const { client, verdict } = await openClient(opts.target, opts, server.link(), server.hostKeyPublic);
+    client.on('close', () => server.close());
+    return new SshConnection(opts.target, client, [verdict], []);
+  } catch (e) {
+    server.close();
+    throw e;
+  }
+}
+
 /** Connect to `opts.target`, through its ProxyJump chain, verifying every hop's host key. */
 export async function connectSsh(opts: ConnectOptions): Promise<SshConnection> {
+  if (opts.target.local) return connectLocal(opts);
   const hops: Client[] = [];
   const verdicts: HostKeyVerdict[] = [];
   const chain: SshEndpoint[] = [...(opts.target.jumps ?? []), opts.target];

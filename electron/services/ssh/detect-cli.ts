@@ -1,6 +1,7 @@
 /**
  * `lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE]
- *   [--accept-new] [--sudo] [--json]`
+ *   [--accept-new] [--sudo] [--container NAME] [--json]`, or `--this-machine`
+ *   in place of the host (here, as this user, with no SSH)
  *
  * Runs the read-only node probes (shared/node/detect.ts) over SSH and prints
  * the node card: what runs, how it is managed, where the data lives, which
@@ -19,9 +20,12 @@ import { containerExecutor, containerNodeLabel, inKindContainer, isContainerName
 import { newerCompressedBackup } from '../../../shared/node/backup-check';
 import { translateLocal } from '../../../shared/i18n';
 import { cliConnect, cliSudo, processCliIo, type CliIo, type CliTarget } from './cli-connect';
+import { endpointKey } from './connection';
 
 const USAGE =
   'usage: lifeboat detect [user@]host [--port N] [--identity FILE] [--known-hosts FILE] [--accept-new] [--sudo] [--container NAME] [--json]\n' +
+  '       lifeboat detect --this-machine [--sudo] [--container NAME] [--json]\n' +
+  "  --this-machine  detect on the machine this runs on, as this user (a kind cluster's Docker host is usually the laptop itself)\n" +
   '  --sudo  run the read-only probes as root: through sudo, or as they are when logged in as root (crontabs, /var/lib/etcd and backups are usually root-only)\n' +
   '  --container NAME  detect inside that container on the host (a kind node container: every probe through docker exec;\n' +
   '                    with --sudo, docker is run through sudo)';
@@ -42,6 +46,7 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
   let sudo = false;
   let json = false;
   let container: string | undefined;
+  let local = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     switch (arg) {
@@ -66,6 +71,9 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
       case '--json':
         json = true;
         break;
+      case '--this-machine':
+        local = true;
+        break;
       case '--container':
         container = argv[++i];
         if (!container || !isContainerName(container)) return `--container needs a container name Docker allows, not ${JSON.stringify(container ?? '')}`;
@@ -76,7 +84,23 @@ export function parseDetectArgs(argv: string[]): DetectArgs | string {
         spec = arg;
     }
   }
-  if (!spec) return 'missing [user@]host';
+  if (local) {
+    if (spec) return `--this-machine takes no host (got ${spec})`;
+    const me = os.userInfo().username;
+    return {
+      user: me,
+      host: 'localhost',
+      port: 0,
+      identity: [],
+      knownHosts: '',
+      acceptNew: false,
+      local: true,
+      sudo,
+      json,
+      ...(container !== undefined ? { container } : {}),
+    };
+  }
+  if (!spec) return 'missing [user@]host (or --this-machine)';
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)$/.exec(spec);
   if (!m) return `not [user@]host: ${spec}`;
   if (!Number.isInteger(port) || port < 1 || port > 65535) return 'bad --port';
@@ -210,7 +234,7 @@ export async function detectCommand(argv: string[], io?: CliIo): Promise<number>
         return { code: r.code, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
       },
     };
-    const target = `${args.user}@${args.host}:${args.port}`;
+    const target = endpointKey(args);
     const inside = args.container;
     const card = await detectNode(inside !== undefined ? containerExecutor(onHost, inside, args.sudo) : onHost, {
       sudo: args.sudo,

@@ -32,9 +32,18 @@ export interface SshHandlerParts {
   copies: CopyOutService;
   /** How long one `ssh.exec` command may run before its channel is given up with TERM (default EXEC_TIME_LIMIT_SECONDS). */
   execTimeLimitSeconds?: number;
+  /** Whether `ssh.connectLocal` is served (off: refused with how to turn it on). */
+  thisMachine: boolean;
 }
 
-export function createSshHandlers({ paths, connections, terminals, copies, execTimeLimitSeconds = EXEC_TIME_LIMIT_SECONDS }: SshHandlerParts): SshHandlers {
+export function createSshHandlers({
+  paths,
+  connections,
+  terminals,
+  copies,
+  thisMachine,
+  execTimeLimitSeconds = EXEC_TIME_LIMIT_SECONDS,
+}: SshHandlerParts): SshHandlers {
   return {
     // Server-side paths follow shared/contract/path-rules.ts (web mode: the server's own ~/.ssh only).
     async 'ssh.config.import'(params, ctx) {
@@ -53,7 +62,14 @@ export function createSshHandlers({ paths, connections, terminals, copies, execT
 
     async 'ssh.connect'({ target, profileId }, ctx) {
       await checkKeyFiles(target, paths().keysDir, ctx.transport);
+      // Contract: "This machine" is only ever opened by ssh.connectLocal (the page never sends target.local).
+      if (target && typeof target === 'object' && 'local' in target) throw new ApiError('bad-params', 'target.local is set only by ssh.connectLocal');
       return connections.open(target, profileId, ctx);
+    },
+
+    async 'ssh.connectLocal'(_params, ctx) {
+      if (!thisMachine) throw ApiError.localized('this-machine-off', 'ssh.local.off');
+      return connections.openLocal(ctx);
     },
 
     async 'ssh.reconnect'({ connectionId }, ctx) {

@@ -7,9 +7,10 @@
 import type { SFTPWrapper } from 'ssh2';
 import type { NodeExecutor } from '../../../shared/node/executor';
 import type { RemoteSources } from '../remote-sources';
-import { runSudo } from './connection';
+import { endpointKey, runSudo } from './connection';
 import type { SafeStorageLike } from '../secret-store';
 import { SshConnectionService } from './connection-service';
+import type { LocalServerOptions } from './local-server';
 import { CopyOutService } from './copy-out-service';
 import { createSshHandlers, type SshHandlers } from './handlers';
 import { createRemoteSources } from './remote-directory';
@@ -28,6 +29,10 @@ export interface SshServiceOptions {
   safeStorage?: SafeStorageLike | null;
   /** How long one `ssh.exec` command may run (default EXEC_TIME_LIMIT_SECONDS; tests shorten it). */
   execTimeLimitSeconds?: number;
+  /** Serve "This machine" (`ssh.connectLocal`); default on (the composition root decides: core-handlers.ts). */
+  thisMachine?: boolean;
+  /** "This machine": its in-process server's options (tests). */
+  local?: LocalServerOptions;
 }
 
 export class SshService {
@@ -49,6 +54,7 @@ export class SshService {
       sessions: () => this.sessionConfig(),
       safeStorage: options.safeStorage ?? null,
       beforeClose: (connectionId) => this.terminals.closeFor(connectionId),
+      ...(options.local ? { local: options.local } : {}),
     });
     this.terminals = new TerminalService(this.connections, paths);
     this.copies = new CopyOutService(this.connections, paths);
@@ -57,6 +63,7 @@ export class SshService {
       connections: this.connections,
       terminals: this.terminals,
       copies: this.copies,
+      thisMachine: options.thisMachine !== false,
       ...(options.execTimeLimitSeconds ? { execTimeLimitSeconds: options.execTimeLimitSeconds } : {}),
     });
     this.remoteSources = createRemoteSources(this.connections, this.copies);
@@ -81,7 +88,7 @@ export class SshService {
     const c = this.connections.owned(connectionId, ctx);
     const connections = this.connections;
     return {
-      host: `${c.target.user}@${c.target.host}:${c.target.port}`,
+      host: endpointKey(c.target),
       async run(command, opts) {
         // Checked again per command: a dropped or closed connection fails the command, it is never re-sent elsewhere.
         const live = connections.owned(connectionId, ctx);

@@ -78,6 +78,8 @@ export class SshStore {
   importError = $state<StoredError | null>(null);
   /** Saved profiles (null until loaded). */
   profiles = $state<SshProfile[] | null>(null);
+  /** Whether the back end serves "This machine" (null until asked: app.info). */
+  thisMachine = $state<boolean | null>(null);
   /** The last refusal of the saved-connections list (save, delete, load), as importError. */
   profilesError = $state<StoredError | null>(null);
 
@@ -123,13 +125,33 @@ export class SshStore {
 
   /** Connect; prompts (host key, passwords, ...) arrive meanwhile through `prompts`. */
   async connect(target: SshTarget, opts: { openTerminal?: boolean; profileId?: string | null } = {}): Promise<NodeConnection | null> {
-    const pendingId = `pending-${++this.seq}`;
-    const label = targetLabel(target);
     const profileId = opts.profileId ?? null;
+    return this.open(target, targetLabel(target), profileId, opts, () => this.client.call('ssh.connect', profileId ? { target, profileId } : { target }));
+  }
+
+  /**
+   * "This machine" as a node (no SSH server needed: the back end serves it
+   * itself). One is enough: asked again, the one already open is returned.
+   */
+  async connectLocal(opts: { openTerminal?: boolean } = {}): Promise<NodeConnection | null> {
+    const open = this.nodes.find((n) => n.target.local && n.state !== 'closed');
+    if (open) return open;
+    const target: SshTarget = { local: true, host: 'localhost', port: 0, user: '' };
+    return this.open(target, 'localhost', null, opts, () => this.client.call('ssh.connectLocal', {}));
+  }
+
+  private async open(
+    target: SshTarget,
+    label: string,
+    profileId: string | null,
+    opts: { openTerminal?: boolean },
+    call: () => Promise<{ connectionId: string; verdicts: HostKeyVerdict[]; user?: string }>,
+  ): Promise<NodeConnection | null> {
+    const pendingId = `pending-${++this.seq}`;
     this.nodes.push({ id: pendingId, target, label, state: 'connecting', message: null, verdicts: [], auto: null, profileId });
     this.refusedVerdicts = [];
     try {
-      const { connectionId, verdicts } = await this.client.call('ssh.connect', profileId ? { target, profileId } : { target });
+      const { connectionId, verdicts, user } = await call();
       const node = this.nodes.find((n) => n.id === pendingId);
       if (!node) {
         // Removed while connecting: do not leave an orphan session on the back end.
@@ -138,6 +160,8 @@ export class SshStore {
       }
       node.id = connectionId;
       node.verdicts = verdicts;
+      // This machine's user is known once the back end answered.
+      if (user !== undefined) node.target.user = user;
       node.state = 'ready';
       node.message = null;
       node.messageText = null;
@@ -172,6 +196,13 @@ export class SshStore {
   /** Stop the automatic reconnect; the node stays "connection lost" until reconnected by hand. */
   async stopReconnect(connectionId: string): Promise<void> {
     await this.client.call('ssh.reconnect.stop', { connectionId }).catch(() => undefined);
+  }
+
+  async loadThisMachine(): Promise<void> {
+    this.thisMachine = await this.client.call('app.info', {}).then(
+      (info) => info.thisMachine,
+      () => false,
+    );
   }
 
   async loadProfiles(): Promise<void> {

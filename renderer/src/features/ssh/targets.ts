@@ -94,7 +94,8 @@ export function fieldsFromTarget(t: SshTarget): ConnectionFields {
 
 export function endpointText(e: SshEndpoint): string {
   const host = e.host.includes(':') ? `[${e.host}]` : e.host;
-  return `${e.user}@${host}${e.port === 22 ? '' : `:${e.port}`}`;
+  // Port 0: "This machine" (no port at all), `root@localhost` as the back end names it.
+  return `${e.user}@${host}${e.port === 22 || e.port === 0 ? '' : `:${e.port}`}`;
 }
 
 /** `label (user@host:port)` or just `user@host:port`. */
