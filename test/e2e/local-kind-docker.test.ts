@@ -84,6 +84,12 @@ describe.runIf(RUN)('This machine: Lifeboat on the kind Docker host itself (Chro
     await page.getByTestId('nav-ssh').click();
     await page.getByTestId('ssh-workspace').waitFor();
     expect(await page.getByTestId('ssh-connect-local').locator('..').innerText()).toContain('a kind cluster’s Docker host is usually this machine');
+    await page.getByTestId('language-button').click();
+    expect(await page.getByTestId('ssh-local').innerText()).toBe(
+      '本机\n在运行 Lifeboat 的这台机器上，以它的用户身份使用终端、检测和引导会话，无需 SSH：kind 集群的 Docker 主机通常就是本机。',
+    );
+    await screenshot(page, 'local-button-zh', false);
+    await page.getByTestId('language-button').click();
     await page.getByTestId('ssh-connect-local').click();
     const node = page.getByTestId('ssh-node');
     await expect.poll(() => node.getAttribute('data-state'), { timeout: 20_000 }).toBe('ready');
@@ -149,7 +155,11 @@ describe.runIf(RUN)('This machine: Lifeboat on the kind Docker host itself (Chro
     expect(step[0]).toMatch(
       /^docker exec kind-control-plane sh -c 'env LIFEBOAT_RUN=lb-[0-9a-f]{16} sh -c '\\''echo "== addresses on this node now"; ip -o addr;/,
     );
-    expect(watched.errors, watched.errors.join('\n')).toEqual([]);
+    // Interfaces changing in this network namespace (the kind bridge and veths made just before settle their addresses
+    // seconds later; the Docker tests beside this one add and remove theirs) make Chromium cancel the loads in flight
+    // with ERR_NETWORK_CHANGED. Everything else the page logs as an error is one.
+    const errors = watched.errors.filter((e) => !e.includes('net::ERR_NETWORK_CHANGED'));
+    expect(errors, errors.join('\n')).toEqual([]);
   }, 300_000);
 
   it('the CLI there: lifeboat detect --this-machine lists the node containers, and --container reads etcd inside one', async () => {
