@@ -75,13 +75,29 @@ function applyWindow(tty: string, size: { cols: number; rows: number }): void {
   child.on('error', () => undefined);
 }
 
+/** The first child of `pid`: from /proc's children list, or (a kernel without it) the process whose parent it is. */
+async function firstChildOf(pid: number): Promise<number | null> {
+  const listed = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => null);
+  if (listed !== null) {
+    const first = /^\d+/.exec(listed.trim());
+    return first ? Number(first[0]) : null;
+  }
+  for (const name of await fs.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fs.readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) return Number(name);
+  }
+  return null;
+}
+
 /** The terminal `script` opened for its child: its child's stdin, read from /proc (Linux). */
 async function ptyOf(scriptPid: number, signal: { stopped: boolean }): Promise<string | null> {
   for (let i = 0; i < 100 && !signal.stopped; i++) {
-    const children = await fs.readFile(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').catch(() => '');
-    const first = /^\d+/.exec(children.trim());
-    if (first) {
-      const tty = await fs.readlink(`/proc/${first[0]}/fd/0`).catch(() => '');
+    const child = await firstChildOf(scriptPid);
+    if (child !== null) {
+      const tty = await fs.readlink(`/proc/${child}/fd/0`).catch(() => '');
       if (tty.startsWith('/dev/pts/')) return tty;
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -133,11 +149,11 @@ export class LocalServer {
         let pty: PtyRequest | null = null;
         let tty: string | null = null;
         session.on('pty', (accept, _reject, info) => {
-          pty = { cols: info.cols || 80, rows: info.rows || 24, term: info.term || 'xterm-256color' };
+          pty = { cols: cells(info.cols, 80), rows: cells(info.rows, 24), term: /^[A-Za-z0-9._+-]{1,64}$/.test(info.term) ? info.term : 'xterm-256color' };
           accept?.();
         });
         session.on('window-change', (accept, _reject, info) => {
-          if (pty) pty = { ...pty, cols: info.cols, rows: info.rows };
+          if (pty) pty = { ...pty, cols: cells(info.cols, pty.cols), rows: cells(info.rows, pty.rows) };
           if (tty && pty) applyWindow(tty, pty);
           accept?.();
         });
@@ -151,8 +167,10 @@ export class LocalServer {
           const channel = accept();
           const size = pty ?? { cols: 80, rows: 24, term: 'xterm-256color' };
           const shell = this.options.shell ?? this.env.SHELL ?? '/bin/sh';
-          // `script` runs the shell on a new pseudo terminal and copies it to our pipes; `-E never`: the terminal echoes, not script.
-          const child = spawn('script', ['-q', '-f', '-e', '-E', 'never', '-c', `exec ${shellWord(shell)} -l`, '/dev/null'], {
+          // `script` runs the shell on a new pseudo terminal and copies it to our pipes; `-E never`: the terminal echoes,
+          // not script. The shell starts at the size asked for (stty on its terminal first); resizes follow (applyWindow).
+          const start = `stty rows ${size.rows} cols ${size.cols} 2>/dev/null; exec ${shellWord(shell)} -l`;
+          const child = spawn('script', ['-q', '-f', '-e', '-E', 'never', '-c', start, '/dev/null'], {
             cwd: os.homedir(),
             env: { ...this.env, TERM: size.term },
             stdio: 'pipe',
@@ -229,6 +247,11 @@ function freshHostKey(): { private: string; publicSsh: Buffer } {
     last = parsed;
   }
   throw new Error(`could not make a host key for This machine: ${last?.message ?? 'unknown'}`);
+}
+
+/** A terminal dimension as a whole number of cells (1-10000), else `fallback`: it goes into a command. */
+function cells(n: number, fallback: number): number {
+  return Number.isInteger(n) && n >= 1 && n <= 10_000 ? n : fallback;
 }
 
 /** A shell path as one word for `script -c` (quoted when it has anything but path characters). */
