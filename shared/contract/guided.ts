@@ -106,6 +106,8 @@ export type SessionEvent =
       asRoot?: true;
       /** The session runs inside this container on the node (a kind node container, through `docker exec`). */
       container?: string;
+      /** `docker` is run as it is, not through sudo (the container's card was read so: a login in the docker group). */
+      dockerSudo?: false;
     }
   | { type: 'step-started'; at: number; stepId: string }
   /** `sudo`: run through sudo; `asRoot`: a root login ran it as it is, with no sudo (then `sudo` is false). */
@@ -172,6 +174,8 @@ export interface SessionState {
   variables: Record<string, string>;
   /** The container on the node every command runs in (`docker exec`; a kind node container), when not the node itself. */
   container?: string;
+  /** `docker` runs as it is, not through sudo (absent: through sudo, unless the login is root). */
+  dockerSudo?: false;
   /** The step the operator is on (null when finished). */
   current: string | null;
   status: Record<string, StepStatus>;
@@ -265,7 +269,8 @@ export interface GuidedMethods {
   'guided.list': { params: Record<string, never>; result: SessionSummary[] };
   /** Start a session on a connection; variables usually come from the node card. */
   'guided.create': {
-    params: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN'; container?: string };
+    /** `dockerSudo`: with `container`, whether docker goes through sudo (default true): as the container's card was detected. */
+    params: { playbookId: string; connectionId: string; variables: Record<string, string>; language: 'en' | 'zh-CN'; container?: string; dockerSudo?: boolean };
     result: SessionState;
   };
   /** Reopen a recorded session on a connection (after a restart: it resumes where it was). */

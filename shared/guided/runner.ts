@@ -28,6 +28,7 @@ export function applyEvent(s: SessionState, e: SessionEvent, playbook: Playbook 
       s.language = e.language;
       s.variables = { ...e.variables };
       if (e.container) s.container = e.container;
+      if (e.container && e.dockerSudo === false) s.dockerSudo = false;
       s.current = playbook?.steps[0]?.id ?? null;
       if (playbook) for (const st of playbook.steps) s.status[st.id] = 'pending';
       break;

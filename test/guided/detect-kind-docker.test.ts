@@ -194,6 +194,53 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     expect(left.trim()).toBe('');
   }, 120_000);
 
+  it('a login that reaches Docker without sudo (the docker group): the card read so, and the session in the container runs docker as it is', async () => {
+    // The test user gets the daemon's socket as a docker-group member would (this test's own daemon only).
+    const sock = kind.docker.host.replace(/^unix:\/\//, '');
+    await fs.chmod(path.dirname(sock), 0o711);
+    await fs.chmod(sock, 0o666);
+    const host = sessionNodeOver(conn, kind.host);
+    const sent: string[] = [];
+    const onCommand = (e: { text: string }) => sent.push(e.text);
+    conn.on('command', onCommand);
+    try {
+      const card = await detectNode(containerExecutor(host, 'kind-control-plane', false), { sudo: false, target: 'x' });
+      expect(card.sudo).toBe(false);
+      const d = card.datastores.find((x) => x.engine === 'etcd')!;
+      expect(d.peerCheck!.verdict).toBe('mismatch');
+
+      const store = new SessionStore(path.join(kind.tmp, 'guided-nosudo'), playbookById);
+      const service = new SessionService({ store, nodeFor: () => host });
+      let s = await service.create({
+        playbookId: 'kind-addresses',
+        connectionId: 'c1',
+        variables: variablesFromDatastore(d),
+        language: 'en',
+        container: 'kind-control-plane',
+        dockerSudo: false,
+      });
+      expect(s).toMatchObject({ container: 'kind-control-plane', dockerSudo: false });
+      sent.length = 0;
+      s = await service.run(s.sessionId, 'addresses');
+      expect(s.status['addresses']).toBe('passed');
+      const step = sent.filter((c) => c.includes('echo "== addresses on this node now"'));
+      expect(step).toHaveLength(1);
+      expect(step[0]).toMatch(/^docker exec kind-control-plane sh -c 'env LIFEBOAT_RUN=lb-[0-9a-f]{16} sh -c /);
+      expect(sent.filter((c) => c.startsWith('sudo '))).toEqual([]);
+      // Reopened after a restart, it still runs docker as it is.
+      const reopened = new SessionService({ store, nodeFor: () => host });
+      const again = await reopened.open(s.sessionId, 'c1');
+      expect(again.dockerSudo).toBe(false);
+      sent.length = 0;
+      await reopened.back(s.sessionId, 'addresses');
+      await reopened.run(s.sessionId, 'addresses');
+      expect(sent.filter((c) => c.includes('echo "== addresses on this node now"'))[0]).toMatch(/^docker exec kind-control-plane /);
+    } finally {
+      conn.removeListener('command', onCommand);
+      await fs.chmod(sock, 0o660);
+    }
+  }, 120_000);
+
   it('the CLI: lifeboat detect --container prints the card of kind’s etcd inside the container, and each probe as run', async () => {
     await fs.mkdir(path.join(kind.tmp, 'client-cli'));
     const client = await keyClient(kind.host.sshd, path.join(kind.tmp, 'client-cli'));

@@ -183,7 +183,7 @@ export function createGuidedHandlers(deps: {
         connectionId,
         variables: vars(p?.variables),
         language: lang(p?.language),
-        ...(name !== undefined ? { container: name } : {}),
+        ...(name !== undefined ? { container: name, dockerSudo: p?.dockerSudo !== false } : {}),
       });
       owners.set(state.sessionId, ctx);
       ctx.emit('guided.updated', { state });

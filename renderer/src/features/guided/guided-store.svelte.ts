@@ -196,7 +196,14 @@ export class GuidedStore {
     this.connectionId = connectionId;
     this.backup = null;
     return this.act(() =>
-      this.client.call('guided.create', { playbookId, connectionId, variables, language, ...(container !== undefined ? { container } : {}) }),
+      this.client.call('guided.create', {
+        playbookId,
+        connectionId,
+        variables,
+        language,
+        // docker as the container's card was read: through sudo or, for a login in the docker group, as it is.
+        ...(container !== undefined ? { container, dockerSudo: card?.sudo ?? true } : {}),
+      }),
     );
   }
 
