@@ -175,7 +175,8 @@ export const en = {
   'guided.startFromLogs': 'Start guided recovery',
   'guided.startHint': 'Connect to the node first in “Nodes (SSH)”, then open Guided recovery.',
   // The same hint inside Nodes (SSH), where the connection form is on screen.
-  'guided.connectFirstHere': 'Connect to the node first (“Connect to a node”); Guided recovery then opens here.',
+  'guided.connectFirstHere':
+    'Connect to the node first (“Connect to a node”, or “This machine” when it is the one Lifeboat runs on, such as the laptop that runs kind); Guided recovery then opens here.',
   'guided.reason.droppedBackup': 'the connection dropped while the backup was taken',
   'guided.reason.backupFailed': 'the backup failed (exit {code}): nothing was changed',
   'guided.reason.droppedCommand': 'the connection dropped while this command ran',
@@ -372,7 +373,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.outcome.failed': '失败',
   'guided.startFromLogs': '开始引导式恢复',
   'guided.startHint': '请先在“节点（SSH）”中连接节点，再打开引导式恢复。',
-  'guided.connectFirstHere': '请先连接节点（“连接到节点”），引导式恢复随后会在这里打开。',
+  'guided.connectFirstHere': '请先连接节点（“连接到节点”；若就是运行 Lifeboat 的这台机器，例如运行 kind 的笔记本，则点“本机”），引导式恢复随后会在这里打开。',
   'guided.reason.droppedBackup': '备份过程中连接断开',
   'guided.reason.backupFailed': '备份失败（退出码 {code}）：未做任何修改',
   'guided.reason.droppedCommand': '命令执行过程中连接断开',

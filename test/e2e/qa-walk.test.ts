@@ -77,7 +77,9 @@ describe.skipIf(!canRun)('walk-through findings', () => {
     await screenshot(zh.page, 'qa-walk-keys-damaged-zh', false);
     // "Start guided recovery" with no connection opens Nodes (SSH), whose hint points at the form on screen.
     await zh.page.getByTestId('report-start-guided').click();
-    expect(await zh.page.getByTestId('guided-connect-first').innerText()).toBe('请先连接节点（“连接到节点”），引导式恢复随后会在这里打开。');
+    expect(await zh.page.getByTestId('guided-connect-first').innerText()).toBe(
+      '请先连接节点（“连接到节点”；若就是运行 Lifeboat 的这台机器，例如运行 kind 的笔记本，则点“本机”），引导式恢复随后会在这里打开。',
+    );
 
     // A healthy db says nothing of the kind.
     const healthy = await openSample('en-US', 'etcd-healthy', { width: 1280, height: 800 });

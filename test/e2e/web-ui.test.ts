@@ -179,7 +179,9 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     // "Recover on the node…" opens the SSH workspace on its guided pane, which asks for a connection first.
     await p.getByTestId('home-connect').click();
     expect(await p.getByTestId('nav-ssh').getAttribute('aria-pressed')).toBe('true');
-    expect(await p.getByTestId('guided-connect-first').innerText()).toBe('Connect to the node first (“Connect to a node”); Guided recovery then opens here.');
+    expect(await p.getByTestId('guided-connect-first').innerText()).toBe(
+      'Connect to the node first (“Connect to a node”, or “This machine” when it is the one Lifeboat runs on, such as the laptop that runs kind); Guided recovery then opens here.',
+    );
     expect(errors).toEqual([]);
 
     const zh = await page({ locale: 'zh-CN' });
@@ -192,7 +194,9 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
     const main = await zh.page.locator('main').innerText();
     expect(main).not.toMatch(/Where is the|The folder that|Copy it with|Recover on the node|still answers SSH|Before any repair/);
     await zh.page.getByTestId('home-connect').click();
-    expect(await zh.page.getByTestId('guided-connect-first').innerText()).toBe('请先连接节点（“连接到节点”），引导式恢复随后会在这里打开。');
+    expect(await zh.page.getByTestId('guided-connect-first').innerText()).toBe(
+      '请先连接节点（“连接到节点”；若就是运行 Lifeboat 的这台机器，例如运行 kind 的笔记本，则点“本机”），引导式恢复随后会在这里打开。',
+    );
     expect(zh.errors).toEqual([]);
   });
 
