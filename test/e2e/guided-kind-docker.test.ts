@@ -16,7 +16,7 @@ import { dockerAvailable } from '../helpers/dockerd';
 import { startKindDockerHost, type KindDockerHost } from '../helpers/kind-docker-host';
 import { realisticNodesAvailable } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
-import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
+import { chromiumAvailable, detectKindDockerHost, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp, type WebApp } from './helpers';
 
 const RUN = chromiumAvailable() && requireEtcd() && sshdAvailable() && realisticNodesAvailable() && dockerAvailable();
 
@@ -37,21 +37,7 @@ describe.runIf(RUN)('the node card of a kind Docker host after a Docker restart 
 
   it('lists the node containers, the control plane’s etcd at its old address, and the shell to open, in English and Chinese', async () => {
     const page = await openAppOnSsh(app, kind.host.sshd);
-    await page.getByTestId('pane-guided').click();
-    await page.getByTestId('guided-detect').click();
-    const section = page.getByTestId('kind-containers');
-    await section.waitFor({ timeout: 90_000 });
-
-    expect(await page.getByText('Nothing on this machine itself runs etcd or dqlite').innerText()).toBe(
-      'Nothing on this machine itself runs etcd or dqlite: it is the Docker host of kind cluster kind, whose etcd runs inside the control-plane containers below.',
-    );
-    const rows = await page.getByTestId('kind-container').allInnerTexts();
-    expect(rows.map((r) => r.split('\t').map((c) => c.trim())).sort()).toEqual(
-      [
-        ['kind-control-plane', 'control-plane', 'running', `${kind.newIp} (kind)`],
-        ['kind-worker', 'worker', 'running', `${kind.workerIp} (kind)`],
-      ].sort(),
-    );
+    const section = await detectKindDockerHost(page, kind);
     const kindNode = section.getByTestId('kind-node');
     expect(await kindNode.count()).toBe(1);
     expect(await kindNode.locator('h4').first().innerText()).toBe('kind-control-plane');

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { ensureBuilt, REPO } from '../cli/fixtures';
@@ -239,4 +239,27 @@ export async function openAppOnSsh(app: WebApp, sshd: SshdInstance): Promise<Pag
   await answerPassword(page, sshd.password);
   await expectConnected(page);
   return page;
+}
+
+/**
+ * Guided recovery's detection on a kind Docker host (test/helpers/kind-docker-host.ts) after Docker's restart:
+ * the card says the machine runs no datastore itself and lists both node containers at their new addresses.
+ * Returns the kind section of the card.
+ */
+export async function detectKindDockerHost(page: Page, kind: { newIp: string; workerIp: string }): Promise<Locator> {
+  await page.getByTestId('pane-guided').click();
+  await page.getByTestId('guided-detect').click();
+  const section = page.getByTestId('kind-containers');
+  await section.waitFor({ timeout: 90_000 });
+  expect(await page.getByText('Nothing on this machine itself runs etcd or dqlite').innerText()).toBe(
+    'Nothing on this machine itself runs etcd or dqlite: it is the Docker host of kind cluster kind, whose etcd runs inside the control-plane containers below.',
+  );
+  const rows = await page.getByTestId('kind-container').allInnerTexts();
+  expect(rows.map((r) => r.split('\t').map((c) => c.trim())).sort()).toEqual(
+    [
+      ['kind-control-plane', 'control-plane', 'running', `${kind.newIp} (kind)`],
+      ['kind-worker', 'worker', 'running', `${kind.workerIp} (kind)`],
+    ].sort(),
+  );
+  return section;
 }

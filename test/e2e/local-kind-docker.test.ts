@@ -20,7 +20,7 @@ import { startKindDockerHost, type KindDockerHost } from '../helpers/kind-docker
 import { realisticNodesAvailable } from '../helpers/realistic-node';
 import { sshdAvailable } from '../helpers/sshd';
 import { REPO } from '../cli/fixtures';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, screenshot, type WatchedPage } from './helpers';
+import { chromiumAvailable, detectKindDockerHost, ensureRendererBuilt, launchChromium, openPage, screenshot, type WatchedPage } from './helpers';
 
 const RUN = chromiumAvailable() && requireEtcd() && sshdAvailable() && realisticNodesAvailable() && dockerAvailable();
 
@@ -108,20 +108,7 @@ describe.runIf(RUN)('This machine: Lifeboat on the kind Docker host itself (Chro
       .toMatch(/ctr=kind-control-plane\s+ctr=kind-worker\s+size=\d+ \d+/);
     await screenshot(page, 'local-terminal', false);
 
-    await page.getByTestId('pane-guided').click();
-    await page.getByTestId('guided-detect').click();
-    const section = page.getByTestId('kind-containers');
-    await section.waitFor({ timeout: 90_000 });
-    expect(await page.getByText('Nothing on this machine itself runs etcd or dqlite').innerText()).toBe(
-      'Nothing on this machine itself runs etcd or dqlite: it is the Docker host of kind cluster kind, whose etcd runs inside the control-plane containers below.',
-    );
-    const rows = await page.getByTestId('kind-container').allInnerTexts();
-    expect(rows.map((r) => r.split('\t').map((c) => c.trim())).sort()).toEqual(
-      [
-        ['kind-control-plane', 'control-plane', 'running', `${kind.newIp} (kind)`],
-        ['kind-worker', 'worker', 'running', `${kind.workerIp} (kind)`],
-      ].sort(),
-    );
+    const section = await detectKindDockerHost(page, kind);
     const kindNode = section.getByTestId('kind-node');
     const check = kindNode.getByTestId('kind-peer-check');
     expect(await check.locator('li.bad').first().innerText()).toBe(`http://${kind.oldIp}:2380 · NOT the container’s (--initial-advertise-peer-urls)`);

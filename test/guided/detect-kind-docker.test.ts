@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshConnection } from '../../electron/services/ssh/connection';
 import { detectCommand, formatNodeCard } from '../../electron/services/ssh/detect-cli';
 import type { CliIo } from '../../electron/services/ssh/cli-connect';
+import type { DetectedDatastore } from '../../shared/contract/node';
 import { detectNode } from '../../shared/node/detect';
 import { containerExecutor, containerNodeLabel, inKindContainer, parseDockerInspect } from '../../shared/node/kind';
 import { runTagged } from '../../shared/node/run-tag';
@@ -35,6 +36,11 @@ import { KIND_MEMBER_NAME } from '../helpers/kind-member';
 import { realisticNodesAvailable } from '../helpers/realistic-node';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sshdAvailable } from '../helpers/sshd';
+
+/** A session of `playbookId` inside the control-plane container, with the variables its etcd card gives. */
+function inControlPlane(playbookId: string, d: DetectedDatastore) {
+  return { playbookId, connectionId: 'c1', variables: variablesFromDatastore(d), language: 'en' as const, container: 'kind-control-plane' };
+}
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable() && dockerAvailable();
 const sha256 = async (file: string) =>
@@ -131,13 +137,7 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     // The kind playbook in that container: the session is recorded as the container's, and its first step runs inside.
     const store = new SessionStore(path.join(kind.tmp, 'guided'), playbookById);
     const service = new SessionService({ store, nodeFor: () => host });
-    let s = await service.create({
-      playbookId: 'kind-addresses',
-      connectionId: 'c1',
-      variables: variablesFromDatastore(d),
-      language: 'en',
-      container: 'kind-control-plane',
-    });
+    let s = await service.create(inControlPlane('kind-addresses', d));
     expect(s).toMatchObject({ node: label, container: 'kind-control-plane' });
     s = await service.run(s.sessionId, 'addresses');
     expect(s.status['addresses']).toBe('passed');
@@ -158,13 +158,7 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
 
     // An upload into the container (a salvaged snapshot.db for kubeadm's playbook there): SFTP to a temp dir on the
     // Docker host, docker cp in, install -m 0600 inside, the node's SHA-256 checked; no temp copy left on either side.
-    let k = await service.create({
-      playbookId: 'kubeadm-etcd-db',
-      connectionId: 'c1',
-      variables: variablesFromDatastore(d),
-      language: 'en',
-      container: 'kind-control-plane',
-    });
+    let k = await service.create(inControlPlane('kubeadm-etcd-db', d));
     while (k.current !== 'have-backup') k = await service.skip(k.sessionId, k.current!, 'walked in another test');
     k = await service.choose(k.sessionId, 'have-backup', 'salvaged');
     const local = path.join(kind.tmp, 'salvaged-snapshot.db');
@@ -211,14 +205,7 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
 
       const store = new SessionStore(path.join(kind.tmp, 'guided-nosudo'), playbookById);
       const service = new SessionService({ store, nodeFor: () => host });
-      let s = await service.create({
-        playbookId: 'kind-addresses',
-        connectionId: 'c1',
-        variables: variablesFromDatastore(d),
-        language: 'en',
-        container: 'kind-control-plane',
-        dockerSudo: false,
-      });
+      let s = await service.create({ ...inControlPlane('kind-addresses', d), dockerSudo: false });
       expect(s).toMatchObject({ container: 'kind-control-plane', dockerSudo: false });
       sent.length = 0;
       s = await service.run(s.sessionId, 'addresses');
