@@ -30,7 +30,7 @@ export default defineCatalog(
       'Copy it with the service stopped, or let Lifeboat read it in place or copy it off over SSH (Nodes (SSH)): the copy is checked with SHA-256 on both ends, and a directory still being written is refused.',
     'home.connect': 'Recover on the node…',
     'home.connect.hint':
-      'The node still answers SSH? Lifeboat finds what runs there (etcd unit or static pod, MicroK8s, k3s), its data directory and backups, and walks the recovery beside a terminal.',
+      'The node still answers SSH, or it is this machine (kind on this laptop)? Lifeboat finds what runs there (etcd unit or static pod, MicroK8s, k3s, kind’s node containers), its data directory and backups, and walks the recovery beside a terminal.',
     'home.openFolder': 'Open folder…',
     'home.openFile': 'Open a single file…',
     'home.pasteListing': 'Paste a listing…',
@@ -76,7 +76,7 @@ export default defineCatalog(
     'home.where.copy': '拷贝前先停掉服务；或者让 Lifeboat 通过 SSH（“节点 (SSH)”）原地读取或拷出：拷贝两端都用 SHA-256 校验，仍在写入的目录会被拒绝。',
     'home.connect': '在节点上恢复…',
     'home.connect.hint':
-      '节点还能 SSH 登录？Lifeboat 会找出上面运行的是什么（etcd 单元或静态 Pod、MicroK8s、k3s）、数据目录和备份在哪里，并在终端旁一步步带你恢复。',
+      '节点还能 SSH 登录，或者就是本机（这台笔记本上的 kind）？Lifeboat 会找出上面运行的是什么（etcd 单元或静态 Pod、MicroK8s、k3s、kind 的节点容器）、数据目录和备份在哪里，并在终端旁一步步带你恢复。',
     'home.openFolder': '打开目录…',
     'home.openFile': '打开单个文件…',
     'home.pasteListing': '粘贴文件列表…',

@@ -527,7 +527,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.local.hint': '在运行 Lifeboat 的这台机器上，以它的用户身份使用终端、检测和引导会话，无需 SSH：kind 集群的 Docker 主机通常就是本机。',
   'ssh.local.label': '本机（{user}）',
   'ssh.local.noSftpServer':
-    '本机没有 OpenSSH 的 sftp-server（已查找 {paths}），Lifeboat 需要它在本机列出和复制文件：请安装它（Debian 和 Ubuntu：openssh-sftp-server），或改用“打开文件夹”。终端和命令不需要它。',
+    '本机没有 OpenSSH 的 sftp-server（已查找 {paths}），Lifeboat 需要它在本机列出和复制文件：请安装它（Debian 和 Ubuntu：openssh-sftp-server），或改用“打开目录”。终端和命令不需要它。',
   'ssh.local.off':
     'Web 模式下"本机"已关闭：它会让持有此页面地址的任何人以运行 `lifeboat serve` 的用户身份获得一个 shell。如需开启，请用 `lifeboat serve --this-machine` 重新启动，或使用桌面应用。',
   'ssh.nodes.imported': 'ssh 配置中的主机',

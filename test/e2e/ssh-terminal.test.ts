@@ -90,9 +90,10 @@ describe.skipIf(!canRun)('SSH workspace in Chromium (web mode, real sshd)', () =
     // A server started without --this-machine offers no shell on itself, and says how to allow one.
     const local = page.getByTestId('ssh-local');
     expect(await local.getByTestId('ssh-connect-local').isDisabled()).toBe(true);
-    expect(await local.locator('span').innerText()).toBe(
-      'This machine is off in web mode: it would give whoever has this page’s address a shell as the user running `lifeboat serve`. Start it again with `lifeboat serve --this-machine` to allow it, or use the desktop app.',
+    expect(await local.locator('span.muted').innerText()).toBe(
+      'This machine is off in web mode: it would give whoever has this page’s address a shell as the user running lifeboat serve. Start it again with lifeboat serve --this-machine to allow it, or use the desktop app.',
     );
+    expect(await local.locator('code').allInnerTexts()).toEqual(['lifeboat serve', 'lifeboat serve --this-machine']);
 
     await fillSshTarget(page, sshd);
     await page.getByTestId('ssh-connect').click();
