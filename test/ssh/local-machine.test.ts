@@ -13,6 +13,8 @@ import type { NodeCommand, SshEvents } from '../../shared/contract/ssh';
 import { ApiError, errorTextOf } from '../../electron/services/api-error';
 import { createHeadlessTerminal, terminalText } from '../../electron/services/ssh/recorder';
 import { findSftpServer } from '../../electron/services/ssh/local-server';
+import { connectSsh } from '../../electron/services/ssh/connection';
+import { KnownHostsFile } from '../../electron/services/ssh/known-hosts';
 import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import { makeTempDir } from '../helpers/sshd';
 
@@ -104,6 +106,24 @@ describe('This machine (in-process SSH server)', () => {
     expect((err as ApiError).code).toBe('this-machine-off');
     expect((err as ApiError).message).toContain('lifeboat serve --this-machine');
     await off.shutdown();
+  });
+
+  it('answers keepalives, so an idle connection stays up', async () => {
+    const conn = await connectSsh({
+      target: { local: true, host: 'localhost', port: 0, user: os.userInfo().username },
+      hostKeys: { knownHosts: new KnownHostsFile(path.join(dir, 'never-written')), decideUnknown: async () => 'reject' },
+      prompt: async () => null,
+      keepaliveIntervalMs: 100,
+      keepaliveCountMax: 2,
+    });
+    let dropped = false;
+    conn.on('dropped', () => (dropped = true));
+    // Ten keepalive rounds with nothing else on the link: a server that left them unanswered is dropped after two.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(dropped).toBe(false);
+    expect((await conn.exec('echo alive')).stdout).toBe('alive\n');
+    conn.close();
+    expect(existsSync(path.join(dir, 'never-written'))).toBe(false);
   });
 
   it('refuses a target that claims to be local through ssh.connect', async () => {
