@@ -169,7 +169,13 @@ describe.runIf(RUN)('detect on a kind Docker host after Docker restarted the nod
     expect(k.variables['backup']).toBe(dest);
     const inContainer = await kind.docker.docker(['exec', 'kind-control-plane', 'sh', '-c', `sha256sum ${dest}; stat -c '%a %u' ${dest}; ls /tmp`]);
     expect(inContainer).toBe(`${await sha256(local)}  ${dest}\n600 0\n`);
-    expect((await kind.host.exec('ls /tmp | grep -c lifeboat-upload || true')).stdout.trim()).toBe('0');
+    // This upload's own temp dir on the host, as mktemp made it (the host's /tmp is this machine's, where other tests
+    // upload beside this one), is gone.
+    const mkShown = k.events.findIndex((e) => e.type === 'command-shown' && e.command.startsWith('mktemp -d /tmp/lifeboat-upload.'));
+    const mk = k.events.slice(mkShown).find((e) => e.type === 'command-finished') as { stdout: string };
+    const tempDir = mk.stdout.trim();
+    expect(tempDir).toMatch(/^\/tmp\/lifeboat-upload\.[A-Za-z0-9]{8}$/);
+    expect((await kind.host.exec(`test -e ${tempDir} && echo left || echo gone`)).stdout).toBe('gone\n');
     const cp = k.events.find((e) => e.type === 'command-shown' && e.stepId === 'upload-salvaged' && e.command.startsWith('docker cp '));
     expect(cp).toMatchObject({ host: host.host });
     // Never over an existing file: the same upload again fails and leaves the file as it was.
