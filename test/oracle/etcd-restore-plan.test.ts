@@ -140,10 +140,13 @@ exit 1
       }
       const crashLog = await fs.readFile(path.join(t, 'run/etcd.log'), 'utf8');
       expect(active, crashLog.slice(-1500)).toBe(false);
-      // As root it meets the damage; as etcd it may not even list the root-owned dir.
-      expect(crashLog).toContain(
-        user === 'root' ? 'freepages: failed to get all reachable pages (page 0: invalid type: meta)' : `error listing data dir: ${dataDir}`,
-      );
+      // As root it meets the damage; as etcd it may not even list the root-owned dir. bbolt 1.3.6 raises the
+      // freepages panic on another goroutine while its walk goes on, and the walk's next step reads page 0 as a
+      // branch (its first child id is the page size: page 4096, past this small file): on a busy machine the walk
+      // faults first (SIGBUS in etcd's mapping). The same damage at the same step; which text wins is Go's scheduling
+      // (the damage oracle, etcd.test.ts, allows the same).
+      if (user === 'root') expect(crashLog).toMatch(/freepages: failed to get all reachable pages \(page 0: invalid type: meta\)|fatal error: fault/);
+      else expect(crashLog).toContain(`error listing data dir: ${dataDir}`);
 
       const member = parseSystemdUnit(unitText, 'etcd.service', { [envFile]: envText });
       expect(member.dataDir).toBe(dataDir);
