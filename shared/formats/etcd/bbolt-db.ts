@@ -25,7 +25,18 @@ import {
   printable,
   toHex,
 } from './bbolt-page';
-import { hasHashTrailer, headerScanReader, openBbolt, readLoneLeaf, Reach, walkTree, type LeafVisit, type OpenedBbolt, type WalkResult } from './bbolt-walk';
+import {
+  hasHashTrailer,
+  headerScanReader,
+  openBbolt,
+  readLoneLeaf,
+  Reach,
+  walkTree,
+  type LeafVisit,
+  type OpenedBbolt,
+  type WalkProblem,
+  type WalkResult,
+} from './bbolt-walk';
 import { decodeKeyValue, keyValueKeyLength, keyValueKeyStart } from './kv';
 import { BucketSeeker } from './bbolt-seek';
 import { decodeRevisionKey } from './revision';
@@ -223,6 +234,24 @@ async function outOfOrderReads(db: OpenedBbolt, walk: WalkResult, collector: Sch
   return out;
 }
 
+/**
+ * The race behind a freepages panic over a page that is neither branch nor leaf (a branch element pointing at a
+ * meta or freelist page: `page 0: invalid type: meta`). bbolt 1.3.6 sends that error to another goroutine to panic
+ * and goes on with the same bucket's ForEach, whose cursor takes the page for a branch and descends into its first
+ * element's child without looking at the count (cursor.go first()). When that child lies past the end of the file,
+ * the read faults inside etcd's mapping (SIGBUS), and on a busy machine it can come before the panic: the page id
+ * it reads is returned then, else null (the walk stays in the file: nothing can be said of what it reads).
+ */
+async function walkOnFaults(db: OpenedBbolt, p: WalkProblem): Promise<number | null> {
+  if (p.code !== 'bbolt.invalid-type' || p.page === null || p.page < 0 || p.page >= db.reader.filePages) return null;
+  const page = await db.reader.span(p.page);
+  // The first branch element: pos (4), ksize (4), pgid (8) after the 16-byte page header.
+  if (page.length < 32) return null;
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const child = view.getUint32(24, true) + view.getUint32(28, true) * 2 ** 32;
+  return child >= db.reader.filePages ? child : null;
+}
+
 function pageCode(walk: WalkResult, pos: number): string {
   const r = walk.reach[pos];
   if (r === Reach.Meta) return PAGE_CODES.meta;
@@ -355,6 +384,7 @@ async function inspectOpened(
     if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';
+      const raceChild = fault ? null : await walkOnFaults(db, p);
       findings.push(
         bboltFinding({
           severity: 'error',
@@ -362,8 +392,22 @@ async function inspectOpened(
           file,
           offset: p.offset ?? (p.page !== null ? p.page * ps : null),
           // A crash in our own words (page beyond the file, ...) is a case of its own, with that problem's numbers.
-          params: { file, text: walk.crash, detail: p.text, meta: db.chosenMeta, page: p.page ?? -1, ...p.params },
-          ...(!fault && info.otherMetaTreeOk ? { variant: 'revert' } : fault && p.variant ? { variant: `${p.code.slice('bbolt.'.length)}.${p.variant}` } : {}),
+          params: {
+            file,
+            text: walk.crash,
+            detail: p.text,
+            meta: db.chosenMeta,
+            page: p.page ?? -1,
+            ...p.params,
+            ...(raceChild !== null ? { child: raceChild } : {}),
+          },
+          ...(fault
+            ? p.variant
+              ? { variant: `${p.code.slice('bbolt.'.length)}.${p.variant}` }
+              : {}
+            : info.otherMetaTreeOk || raceChild !== null
+              ? { variant: [info.otherMetaTreeOk ? 'revert' : '', raceChild !== null ? 'race' : ''].filter(Boolean).join('-') }
+              : {}),
           engineError: walk.crash,
         }),
       );
