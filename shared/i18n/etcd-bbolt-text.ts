@@ -169,9 +169,9 @@ const en = {
   'finding.bbolt.freepages-panic.revert.message':
     "etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged; the older meta page's tree is intact (bbolt surgery revert-meta-page would bring it back).",
   'finding.bbolt.freepages-panic.race.message':
-    'etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged. On a busy machine etcd may die with `fatal error: fault` (SIGBUS) instead: bbolt raises this panic on another goroutine while its walk goes on, and the walk next reads page {page} as a branch whose first child, page {child}, lies past the end of the file.',
+    'etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged. On a busy machine etcd may die with `{fault}` instead: bbolt raises this panic on another `goroutine` while its walk goes on, and the walk next reads page {page} as a branch whose first child, page {child}, lies past the end of the file.',
   'finding.bbolt.freepages-panic.revert-race.message':
-    "etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged; the older meta page's tree is intact (bbolt surgery revert-meta-page would bring it back). On a busy machine etcd may die with `fatal error: fault` (SIGBUS) instead: bbolt raises this panic on another goroutine while its walk goes on, and the walk next reads page {page} as a branch whose first child, page {child}, lies past the end of the file.",
+    "etcd would panic opening {file}: {text}. The tree of meta {meta} is damaged; the older meta page's tree is intact (bbolt surgery revert-meta-page would bring it back). On a busy machine etcd may die with `{fault}` instead: bbolt raises this panic on another `goroutine` while its walk goes on, and the walk next reads page {page} as a branch whose first child, page {child}, lies past the end of the file.",
   'finding.etcd.member-decode.message': 'member {id}: the value is not member JSON.',
   'finding.etcd.revision-key.message': 'key bucket: a {size}-byte key that is not a revision.',
   'finding.etcd.kv-decode.message': 'revision {revision}: {error}.',
@@ -205,9 +205,9 @@ const zh: Record<keyof typeof en, string> = {
   'finding.bbolt.freepages-panic.revert.message':
     'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（`bbolt surgery revert-meta-page` 可以恢复它）。',
   'finding.bbolt.freepages-panic.race.message':
-    'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏。在繁忙的机器上，etcd 也可能改为以 `fatal error: fault`（SIGBUS）退出：bbolt 在另一个 goroutine 中抛出这个 panic，而遍历仍在继续，下一步会把页 {page} 当作分支页读取，其第一个子页（页 {child}）位于文件末尾之外。',
+    'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏。在繁忙的机器上，etcd 也可能改为以 `{fault}` 退出：bbolt 在另一个 `goroutine` 中抛出这个 panic，而遍历仍在继续，下一步会把页 {page} 当作分支页读取，其第一个子页（页 {child}）位于文件末尾之外。',
   'finding.bbolt.freepages-panic.revert-race.message':
-    'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（`bbolt surgery revert-meta-page` 可以恢复它）。在繁忙的机器上，etcd 也可能改为以 `fatal error: fault`（SIGBUS）退出：bbolt 在另一个 goroutine 中抛出这个 panic，而遍历仍在继续，下一步会把页 {page} 当作分支页读取，其第一个子页（页 {child}）位于文件末尾之外。',
+    'etcd 打开 {file} 时会 panic，报错：“{text}”。meta {meta} 的页面树已损坏；较旧 meta 页的页面树完好（`bbolt surgery revert-meta-page` 可以恢复它）。在繁忙的机器上，etcd 也可能改为以 `{fault}` 退出：bbolt 在另一个 `goroutine` 中抛出这个 panic，而遍历仍在继续，下一步会把页 {page} 当作分支页读取，其第一个子页（页 {child}）位于文件末尾之外。',
   'finding.etcd.member-decode.message': '成员 {id}：其值不是成员 JSON 数据。',
   'finding.etcd.revision-key.message': '`key` 桶中有一个 {size} 字节的键，不是修订版本号。',
   'finding.etcd.kv-decode.message': '修订版本 {revision} 无法解码，报错：“{error}”。',

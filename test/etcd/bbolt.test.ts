@@ -511,12 +511,12 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     const panic = scan.findings.find((f) => f.code === 'bbolt.freepages-panic')!;
     // Page 0 read as a branch: its first "child" is the meta's page size (bytes 24..31), page 4096, past this file
     // (what real etcd faults on when its walk outruns the panic: SIGBUS at mapping + 4096 * 4096 + 8).
-    expect(panic.params).toMatchObject({ page: 0, child: PS });
+    expect(panic.params).toMatchObject({ page: 0, child: String(PS), fault: 'fatal error: fault (SIGBUS)' });
     expect(panic.message).toBe(
-      `etcd would panic opening member/snap/db: freepages: failed to get all reachable pages (page 0: invalid type: meta). The tree of meta 1 is damaged. On a busy machine etcd may die with \`fatal error: fault\` (SIGBUS) instead: bbolt raises this panic on another goroutine while its walk goes on, and the walk next reads page 0 as a branch whose first child, page ${PS}, lies past the end of the file.`,
+      `etcd would panic opening member/snap/db: freepages: failed to get all reachable pages (page 0: invalid type: meta). The tree of meta 1 is damaged. On a busy machine etcd may die with \`fatal error: fault (SIGBUS)\` instead: bbolt raises this panic on another \`goroutine\` while its walk goes on, and the walk next reads page 0 as a branch whose first child, page ${PS}, lies past the end of the file.`,
     );
     expect(translate('zh-CN', panic.messageKey!, panic.params)).toBe(
-      `etcd 打开 member/snap/db 时会 panic，报错：“freepages: failed to get all reachable pages (page 0: invalid type: meta)”。meta 1 的页面树已损坏。在繁忙的机器上，etcd 也可能改为以 \`fatal error: fault\`（SIGBUS）退出：bbolt 在另一个 goroutine 中抛出这个 panic，而遍历仍在继续，下一步会把页 0 当作分支页读取，其第一个子页（页 ${PS}）位于文件末尾之外。`,
+      `etcd 打开 member/snap/db 时会 panic，报错：“freepages: failed to get all reachable pages (page 0: invalid type: meta)”。meta 1 的页面树已损坏。在繁忙的机器上，etcd 也可能改为以 \`fatal error: fault (SIGBUS)\` 退出：bbolt 在另一个 \`goroutine\` 中抛出这个 panic，而遍历仍在继续，下一步会把页 0 当作分支页读取，其第一个子页（页 ${PS}）位于文件末尾之外。`,
     );
 
     // A branch element at the freelist page: the walk reads that page's ids as the child, inside the file; no race to tell.

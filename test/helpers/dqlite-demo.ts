@@ -272,9 +272,18 @@ export async function tryStart(
   const copy = path.join(parent, address);
   await fs.cp(dataDir, copy, { recursive: true });
   return withLock(`dqlite-${address}`, 120000, async () => {
-    const api = `${HOST}:${await freePort()}`;
-    const node = new DemoNode(parent, api, address);
+    let node = new DemoNode(parent, `${HOST}:${await freePort()}`, address);
     let state = await node.waitReady(timeoutMs);
+    // The node's address is the data's own (cluster.yaml), and the API port was free a moment ago: a test beside this
+    // one may hold either for a while (every server in the suite binds 127.0.0.x). dqlite-demo then says `failed to
+    // set bind address` (raft's port) or `bind: address already in use` (the API's). That is no verdict: try again.
+    for (let attempt = 1; attempt < 5 && state === 'exited' && /address already in use|failed to set bind address/i.test(node.stderr); attempt++) {
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+      await fs.rm(copy, { recursive: true, force: true });
+      await fs.cp(dataDir, copy, { recursive: true });
+      node = new DemoNode(parent, `${HOST}:${await freePort()}`, address);
+      state = await node.waitReady(timeoutMs);
+    }
     // Still running but not answering: a loaded machine (or a big log) starts slowly. Give it the
     // longer deadline before calling it anything; only a process that neither answers nor exits
     // by then is "hung", and that is no verdict.

@@ -401,7 +401,7 @@ interface Row {
   lostKeysOutsideReport: string[];
   repair?: { started: boolean; stderr: string; keysMissing: string[]; actions: string[]; error?: string };
   /** The printed plan's commands, run as printed. */
-  printed?: { shellStatus: number | null; shellOutput: string; started: boolean; keysMissing: string[]; standins: string };
+  printed?: { shellStatus: number | null; shellOutput: string; started: boolean; startStderr: string; keysMissing: string[]; standins: string };
   /** Keys still on disk before the first real gap that the plan calls lost anyway. */
   needlesslyLost?: string[];
   /** The offline rebuild (`salvage --out`): keys in its database, and how they compare. */
@@ -613,6 +613,7 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
                 shellStatus: printed.shell.status,
                 shellOutput: printed.shell.output,
                 started: afterPrinted.started,
+                startStderr: afterPrinted.stderr.slice(0, 400),
                 keysMissing: [...mustKeep.keys()].filter((k) => !servedPrinted.has(k)),
                 standins: printed.standins,
               };
@@ -669,7 +670,7 @@ describe.skipIf(!HAVE_DQLITE)('validator and repair against real dqlite-demo', (
           expect(row.needlesslyLost?.slice(0, 10), 'the plan gives up keys that are on disk before the first real gap').toEqual([]);
           expect(row.printed?.shellStatus, `the printed commands failed:\n${row.printed?.shellOutput}`).toBe(0);
           expect(row.printed?.standins).toMatch(/^snap stop microk8s\nsnap start microk8s\nmicrok8s kubectl --request-timeout=30s get nodes\n$/);
-          expect(row.printed?.started, 'dqlite starts after the printed commands').toBe(true);
+          expect(row.printed?.started, `dqlite starts after the printed commands; it said:\n${row.printed?.startStderr}`).toBe(true);
           expect(row.printed?.keysMissing.slice(0, 5), 'kept keys missing after the printed commands').toEqual([]);
         }
         await fs.rm(dir, { recursive: true, force: true });

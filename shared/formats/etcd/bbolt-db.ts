@@ -26,6 +26,7 @@ import {
   toHex,
 } from './bbolt-page';
 import {
+  faultText,
   hasHashTrailer,
   headerScanReader,
   openBbolt,
@@ -239,17 +240,18 @@ async function outOfOrderReads(db: OpenedBbolt, walk: WalkResult, collector: Sch
  * meta or freelist page: `page 0: invalid type: meta`). bbolt 1.3.6 sends that error to another goroutine to panic
  * and goes on with the same bucket's ForEach, whose cursor takes the page for a branch and descends into its first
  * element's child without looking at the count (cursor.go first()). When that child lies past the end of the file,
- * the read faults inside etcd's mapping (SIGBUS), and on a busy machine it can come before the panic: the page id
- * it reads is returned then, else null (the walk stays in the file: nothing can be said of what it reads).
+ * the read faults (SIGBUS inside etcd's mapping, SIGSEGV past it), and on a busy machine it can come before the
+ * panic: that page id and the runtime's words for the fault are returned then, else null (the walk stays in the
+ * file: nothing can be said of what it reads).
  */
-async function walkOnFaults(db: OpenedBbolt, p: WalkProblem): Promise<number | null> {
+async function walkOnFaults(db: OpenedBbolt, p: WalkProblem): Promise<{ child: string; fault: string } | null> {
   if (p.code !== 'bbolt.invalid-type' || p.page === null || p.page < 0 || p.page >= db.reader.filePages) return null;
   const page = await db.reader.span(p.page);
   // The first branch element: pos (4), ksize (4), pgid (8) after the 16-byte page header.
   if (page.length < 32) return null;
-  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
-  const child = view.getUint32(24, true) + view.getUint32(28, true) * 2 ** 32;
-  return child >= db.reader.filePages ? child : null;
+  const child = new DataView(page.buffer, page.byteOffset, page.byteLength).getBigUint64(24, true);
+  if (child < BigInt(db.reader.filePages)) return null;
+  return { child: child.toString(), fault: faultText(child, db.pageSize, db.dbSize) };
 }
 
 function pageCode(walk: WalkResult, pos: number): string {
@@ -384,7 +386,7 @@ async function inspectOpened(
     if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';
-      const raceChild = fault ? null : await walkOnFaults(db, p);
+      const race = fault ? null : await walkOnFaults(db, p);
       findings.push(
         bboltFinding({
           severity: 'error',
@@ -399,14 +401,14 @@ async function inspectOpened(
             meta: db.chosenMeta,
             page: p.page ?? -1,
             ...p.params,
-            ...(raceChild !== null ? { child: raceChild } : {}),
+            ...(race ?? {}),
           },
           ...(fault
             ? p.variant
               ? { variant: `${p.code.slice('bbolt.'.length)}.${p.variant}` }
               : {}
-            : info.otherMetaTreeOk || raceChild !== null
-              ? { variant: [info.otherMetaTreeOk ? 'revert' : '', raceChild !== null ? 'race' : ''].filter(Boolean).join('-') }
+            : info.otherMetaTreeOk || race !== null
+              ? { variant: [info.otherMetaTreeOk ? 'revert' : '', race !== null ? 'race' : ''].filter(Boolean).join('-') }
               : {}),
           engineError: walk.crash,
         }),
