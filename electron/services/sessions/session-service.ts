@@ -152,12 +152,12 @@ export class SessionService {
   }
 
   /** The node a session's commands run on: the connection's, or a container on it (`docker exec`, a kind node container). */
-  private nodeOf(connectionId: string, container: string | undefined, dockerSudo: boolean): SessionNode {
+  private nodeOf(connectionId: string, { container, dockerSudo }: Pick<SessionState, 'container' | 'dockerSudo'>): SessionNode {
     const host = this.deps.nodeFor(connectionId);
     if (container === undefined) return host;
     // Docker's socket through sudo unless the card was read without it (a root login: as it is). No sftp of its own:
     // an upload goes through the host (upload()).
-    return { ...containerExecutor(host, container, dockerSudo), host: containerNodeLabel(host.host, container) };
+    return { ...containerExecutor(host, container, dockerSudo !== false), host: containerNodeLabel(host.host, container) };
   }
 
   async create(req: {
@@ -173,8 +173,9 @@ export class SessionService {
     // Contract: the page offers only the playbooks it listed.
     if (!pb) throw new ApiError('unknown-playbook', `no playbook ${req.playbookId}`);
     if (req.container !== undefined && !isContainerName(req.container)) throw new ApiError('bad-params', 'container must be a name Docker allows');
-    const dockerSudo = req.dockerSudo !== false;
-    const node = this.nodeOf(req.connectionId, req.container, dockerSudo);
+    // Recorded only when it is not the default (old journals, which have none, keep docker through sudo).
+    const place = req.container === undefined ? {} : { container: req.container, ...(req.dockerSudo === false ? { dockerSudo: false as const } : {}) };
+    const node = this.nodeOf(req.connectionId, place);
     const sessionId = this.deps.store.newId();
     const l: Live = {
       state: {
@@ -204,7 +205,7 @@ export class SessionService {
       variables,
       language: req.language,
       ...(asRoot ? { asRoot } : {}),
-      ...(req.container !== undefined ? { container: req.container, ...(dockerSudo ? {} : { dockerSudo: false as const }) } : {}),
+      ...place,
     });
     this.live.set(sessionId, l);
     return l.state;
@@ -291,7 +292,7 @@ export class SessionService {
     on: 'node' | 'host' = 'node',
   ): Promise<StepExecResult & { stopped?: Stopped; limitSeconds: number }> {
     const limitSeconds = (this.deps.timeLimits ?? COMMAND_TIME_LIMIT_SECONDS)[limit];
-    const node = on === 'host' ? this.deps.nodeFor(l.connectionId) : this.nodeOf(l.connectionId, l.state.container, l.state.dockerSudo !== false);
+    const node = on === 'host' ? this.deps.nodeFor(l.connectionId) : this.nodeOf(l.connectionId, l.state);
     // The journal must not claim a sudo that did not run.
     const asRoot = await this.asRoot(node, sudo);
     // Journalled with the command, so that what it started can be ended even after the app or the link went away.
@@ -373,7 +374,7 @@ export class SessionService {
     if (finished?.type === 'command-finished' && finished.code !== null) return;
     // Where it ran: the session's node, or (a container session's upload) the machine the container is on.
     const host = this.deps.nodeFor(l.connectionId);
-    const node = shown.host === host.host ? host : this.nodeOf(l.connectionId, l.state.container, l.state.dockerSudo !== false);
+    const node = shown.host === host.host ? host : this.nodeOf(l.connectionId, l.state);
     const asRoot = shown.asRoot === true;
     const end = await endTagged(node, shown.runTag, shown.sudo || asRoot);
     await this.recordStopSent(l, stepId, { runTag: shown.runTag, host: node.host, sudo: shown.sudo, asRoot }, end);
@@ -603,7 +604,7 @@ export class SessionService {
     if (!dest.startsWith('/') || dest.endsWith('/') || /[\n\0]/.test(dest))
       throw ApiError.localized('bad-destination', 'apiError.session.badDestination', { path: dest });
     if (!path.isAbsolute(localPath)) throw ApiError.localized('bad-params', 'apiError.session.localNotAbsolute');
-    const node = this.nodeOf(l.connectionId, l.state.container, l.state.dockerSudo !== false);
+    const node = this.nodeOf(l.connectionId, l.state);
     // The temp copy is always on the connection's machine (its SFTP): the node itself, or, for a session in a
     // container, the machine the container runs on, from where docker cp puts it in.
     const inside = l.state.container;

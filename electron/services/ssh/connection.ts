@@ -12,11 +12,11 @@ import { describeConnectError, SshNetworkError, SshTextError } from './network-e
 import { errorTextOf } from '../api-error';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { createHash, randomUUID } from 'node:crypto';
-import { Client, utils as sshUtils, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
+import { randomUUID } from 'node:crypto';
+import { Client, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import type { ExecResult, HostKeyVerdict, SshEndpoint, SshTarget, UnknownKeyDecision } from '../../../shared/contract/ssh';
 import { makeAuthHandler, type AuthState, type PromptFn } from './auth';
-import { KnownHostsFile, checkHostKey, preferredKeyTypes } from './known-hosts';
+import { KnownHostsFile, checkHostKey, fingerprintSha256, keyTypeOfBlob, preferredKeyTypes } from './known-hosts';
 import { LocalServer, SFTP_SERVER_PATHS, type LocalServerOptions } from './local-server';
 
 export interface HostKeyPolicy {
@@ -547,10 +547,8 @@ export class SshConnection extends EventEmitter {
 
 /** The in-process server's key as a verdict: known, because this connection made it (no known_hosts line). */
 function pinnedVerdict(endpoint: SshEndpoint, key: Buffer): HostKeyVerdict {
-  const parsed = sshUtils.parseKey(key);
-  const keyType = parsed instanceof Error ? 'unknown' : parsed.type;
-  const fingerprint = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-  return { kind: 'known', host: endpoint.host, port: endpoint.port, lookupName: endpoint.host, keyType, fingerprint, line: 0 };
+  const keyType = keyTypeOfBlob(key) ?? 'unknown';
+  return { kind: 'known', host: endpoint.host, port: endpoint.port, lookupName: endpoint.host, keyType, fingerprint: fingerprintSha256(key), line: 0 };
 }
 
 /**

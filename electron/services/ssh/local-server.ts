@@ -18,6 +18,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import { Duplex } from 'node:stream';
 import { Server, utils as sshUtils, type Connection, type ServerChannel } from 'ssh2';
+import { quoteIfNeeded } from '../../../shared/node/shell';
 
 /** Where OpenSSH installs `sftp-server`: Debian/Ubuntu, Fedora/RHEL, Arch, macOS. */
 export const SFTP_SERVER_PATHS = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/lib/ssh/sftp-server', '/usr/libexec/sftp-server'];
@@ -169,7 +170,7 @@ export class LocalServer {
           const shell = this.options.shell ?? this.env.SHELL ?? '/bin/sh';
           // `script` runs the shell on a new pseudo terminal and copies it to our pipes; `-E never`: the terminal echoes,
           // not script. The shell starts at the size asked for (stty on its terminal first); resizes follow (applyWindow).
-          const start = `stty rows ${size.rows} cols ${size.cols} 2>/dev/null; exec ${shellWord(shell)} -l`;
+          const start = `stty rows ${size.rows} cols ${size.cols} 2>/dev/null; exec ${quoteIfNeeded(shell)} -l`;
           const child = spawn('script', ['-q', '-f', '-e', '-E', 'never', '-c', start, '/dev/null'], {
             cwd: os.homedir(),
             env: { ...this.env, TERM: size.term },
@@ -252,9 +253,4 @@ function freshHostKey(): { private: string; publicSsh: Buffer } {
 /** A terminal dimension as a whole number of cells (1-10000), else `fallback`: it goes into a command. */
 function cells(n: number, fallback: number): number {
   return Number.isInteger(n) && n >= 1 && n <= 10_000 ? n : fallback;
-}
-
-/** A shell path as one word for `script -c` (quoted when it has anything but path characters). */
-function shellWord(path: string): string {
-  return /^[A-Za-z0-9_/.-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
