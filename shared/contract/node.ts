@@ -15,6 +15,7 @@ export type ManagedBy =
   | 'static-pod' // kubeadm: /etc/kubernetes/manifests/etcd.yaml
   | 'snap' // MicroK8s: snap.microk8s.daemon-k8s-dqlite
   | 'k3s' // k3s server (sqlite state.db or embedded etcd)
+  | 'rke2' // RKE2 server (embedded etcd)
   | 'kind' // a kind node container
   | 'statefulset' // etcd in a StatefulSet (member name from the pod, data on a volume)
   | 'unknown';

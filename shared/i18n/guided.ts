@@ -12,6 +12,7 @@ export const en = {
   'guided.card.managedBy.static-pod': 'a kubeadm static pod',
   'guided.card.managedBy.snap': 'the MicroK8s snap',
   'guided.card.managedBy.k3s': 'k3s',
+  'guided.card.managedBy.rke2': 'RKE2',
   'guided.card.managedBy.kind': 'kind (kubeadm in a container)',
   'guided.card.managedBy.statefulset': 'a StatefulSet',
   'guided.card.managedBy.unknown': 'a manager Lifeboat did not recognise',
@@ -64,9 +65,12 @@ export const en = {
   'guided.card.statefulSet': 'StatefulSet {namespace}/{name}',
   'guided.card.statefulSetVolume': 'Pod {pod}, volume {volume}',
   'guided.card.statefulSetRestore': 'Restore through the StatefulSet (scale to 0, restore into the volume, scale back), not through systemd:',
+  'guided.card.distributionRestore':
+    '{tool} restores its own snapshots, not etcdctl: with {tool} stopped, its reset moves the old etcd dir aside to etcd-old-<time>, starts a one-member cluster from the snapshot and exits; then {tool} is started as usual. With several servers, stop {tool} on the others first and move their {dbDir} aside before they join again. The commands for this node, from {from}:',
   'guided.card.problem.unreadable': 'could not read the file',
   'guided.card.problem.trailerUnreadable': 'could not read the SHA-256 trailer',
   'guided.card.problem.notChecked': 'not checked (older than the newest checked backups)',
+  'guided.card.problem.zipSnapshot': 'compressed with zip (--etcd-snapshot-compress): its content is not read here; k3s and RKE2 restore it as it is',
   'guided.card.warn.twoEtcd':
     'etcd is set up twice on this node: the systemd unit {unit} (data dir {unitDir}) and the static pod {manifest} (data dir {podDir}). Only one can hold etcd’s ports; the other dies with “bind: address already in use”. Find out which one the cluster uses (its members’ peer URLs, which data dir holds the newest data) and disable the other before any recovery step.',
   'guided.card.warn.twoEtcdSameDir':
@@ -77,6 +81,7 @@ export const en = {
   'guided.card.problem.compressedCorrupt': 'compressed with {kind}, and the compressed file is damaged ({kind} -t fails)',
   'guided.card.validCompressed': 'restores once decompressed ({kind})',
   'guided.card.decompress': 'Decompress it',
+  'guided.card.restoreCommands': 'Restore commands',
   'guided.card.fixCommand': 'Give them back',
   'guided.card.newerCompressed':
     'A newer good backup is compressed with {kind}: {path}. etcdctl restores only a plain file: decompress it beside itself as root (this writes one new file, never over another, with the backup’s time), then detect again to restore from it:',
@@ -216,6 +221,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.managedBy.static-pod': 'kubeadm 静态 Pod',
   'guided.card.managedBy.snap': 'MicroK8s snap',
   'guided.card.managedBy.k3s': 'k3s',
+  'guided.card.managedBy.rke2': 'RKE2',
   'guided.card.managedBy.kind': 'kind（容器中的 kubeadm）',
   'guided.card.managedBy.statefulset': 'StatefulSet',
   'guided.card.managedBy.unknown': '未能识别的方式',
@@ -266,9 +272,12 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.statefulSet': 'StatefulSet（有状态副本集）{namespace}/{name}',
   'guided.card.statefulSetVolume': 'Pod {pod}，卷 {volume}',
   'guided.card.statefulSetRestore': '通过 StatefulSet 恢复（缩容到 0、恢复到卷中、再扩容），而不是通过 systemd：',
+  'guided.card.distributionRestore':
+    '{tool} 用自己的方式恢复自己的快照，而不是用 etcdctl：先停止 {tool}，它的重置会把旧的 etcd 目录移到 etcd-old-<时间>，用快照启动只有一个成员的集群后退出；然后照常启动 {tool}。若有多台服务器，先在其他服务器上停止 {tool}，并把它们的 {dbDir} 移开，再让它们重新加入。本节点的命令，快照为 {from}：',
   'guided.card.problem.unreadable': '无法读取该文件',
   'guided.card.problem.trailerUnreadable': '无法读取 SHA-256 尾部',
   'guided.card.problem.notChecked': '未检查（早于已检查的最新备份）',
+  'guided.card.problem.zipSnapshot': '已用 zip 压缩（--etcd-snapshot-compress）：此处不读取其内容；k3s 和 RKE2 可直接用它恢复',
   'guided.card.warn.twoEtcd':
     '此节点上 etcd 被配置了两次：systemd 单元 {unit}（数据目录 {unitDir}）和静态 Pod {manifest}（数据目录 {podDir}）。只有一个能占用 etcd 的端口，另一个会因“bind: address already in use”而退出。请先查明集群使用的是哪一个（成员的对等 URL、哪个数据目录的数据最新），并在任何恢复步骤之前停用另一个。',
   'guided.card.warn.twoEtcdSameDir':
@@ -279,6 +288,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.problem.compressedCorrupt': '用 {kind} 压缩，且压缩文件已损坏（{kind} -t 失败）',
   'guided.card.validCompressed': '解压后可恢复（{kind}）',
   'guided.card.decompress': '解压',
+  'guided.card.restoreCommands': '恢复命令',
   'guided.card.fixCommand': '交还属主',
   'guided.card.newerCompressed':
     '有一个更新的有效备份是用 {kind} 压缩的：{path}。etcdctl 只能恢复未压缩的文件：请以 root 身份把它解压到原文件旁边（只写出一个新文件，绝不覆盖已有文件，并沿用备份的时间），然后重新检测，即可从它恢复：',

@@ -14,6 +14,7 @@ import { quoteIfNeeded } from './shell';
 import type { ExecResult, NodeExecutor } from './executor';
 import { runTagged, type EndedOnNode } from './run-tag';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
+import { DISTRIBUTIONS, distributionLayout, distributionRestoreCommands, isZipSnapshot, type Distribution, type DistributionLayout } from './k3s';
 import { foreignOwnedProbeCommand, parseForeignOwnedProbe } from './ownership';
 import { translateLocal } from '../i18n';
 import type { LocalText } from '../contract/text';
@@ -60,11 +61,10 @@ const MAX_BACKUPS = 200;
 export const KUBEADM_MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
 export const KUBEADM_FLAGS = '/var/lib/kubelet/kubeadm-flags.env';
 export const MICROK8S_BACKEND = '/var/snap/microk8s/current/var/kubernetes/backend';
-const K3S_DB = '/var/lib/rancher/k3s/server/db';
 /** Where backups are often kept even when no job names them. */
 const USUAL_BACKUP_DIRS = ['/var/backups', '/var/lib/etcd-backup', '/backup', '/opt/etcd-backup'];
 
-const UNIT_NAME = /^(etcd[\w@.-]*|k3s[\w@.-]*|snap\.microk8s\.daemon-k8s-dqlite|kubelet)\.service$/;
+const UNIT_NAME = /^(etcd[\w@.-]*|k3s[\w@.-]*|rke2[\w@.-]*|snap\.microk8s\.daemon-k8s-dqlite|kubelet)\.service$/;
 
 /**
  * How long one probe may run before detection stops waiting and ends it on the node: a wedged docker or containerd,
@@ -178,6 +178,35 @@ function etcdFromConfig(
   };
 }
 
+const DISTRIBUTION_NAMES: readonly Distribution[] = ['k3s', 'rke2'];
+
+/**
+ * Where k3s and RKE2 keep their data on this node: their unit's ExecStart and config.yaml (read only when present)
+ * may move it from the default, in which case the moved db dir is looked for too (added to `marked`).
+ */
+async function distributionLayouts(p: ProbeRunner, unitNames: readonly string[], unitCatText: string, marked: Set<string>): Promise<DistributionLayout[]> {
+  const out: DistributionLayout[] = [];
+  for (const dist of DISTRIBUTION_NAMES) {
+    const d = DISTRIBUTIONS[dist];
+    const unitText = unitNames.includes(d.unit) ? unitSection(unitCatText, d.unit) : null;
+    let configText: string | null = null;
+    if (marked.has(d.configFile)) {
+      const r = await p.run(`config:${d.configFile}`, `head -c 65537 ${d.configFile}`);
+      if (r.code === 0) configText = r.stdout;
+    }
+    const layout = distributionLayout(dist, unitText, configText);
+    if (layout.dbDir !== distributionLayout(dist, null, null).dbDir) {
+      const moved = await p.run(
+        `markers:${dist}`,
+        `ls -d ${quoteIfNeeded(`${layout.dbDir}/etcd`)} ${quoteIfNeeded(`${layout.dbDir}/state.db`)} 2>/dev/null; true`,
+      );
+      for (const l of lines(moved.stdout)) if (l.startsWith('/')) marked.add(l);
+    }
+    out.push(layout);
+  }
+  return out;
+}
+
 export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promise<NodeCard> {
   const p = new ProbeRunner(exec, opts);
   // What could not be read, in English (the CLI and the record) and as catalog sentences for the card's language.
@@ -222,11 +251,14 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   }
   const activeState = new Map<string, string>();
   if (unitActive) lines(unitActive.stdout).forEach((s, i) => unitNames[i] && activeState.set(unitNames[i]!, s));
+  // k3s and RKE2 at their default places; their config files, which may move them (data-dir).
+  const defaultLayouts = DISTRIBUTION_NAMES.map((dist) => distributionLayout(dist, null, null));
   const markers = await p.run(
     'markers',
-    `ls -d ${KUBEADM_MANIFEST} ${MICROK8S_BACKEND} ${K3S_DB}/state.db ${K3S_DB}/etcd /kind 2>/dev/null; pgrep -a -x etcd 2>/dev/null | head -n 5`,
+    `ls -d ${KUBEADM_MANIFEST} ${MICROK8S_BACKEND} ${defaultLayouts.map((l) => `${l.dbDir}/etcd`).join(' ')} ${DISTRIBUTIONS.k3s.configFile} ${DISTRIBUTIONS.rke2.configFile} ${defaultLayouts[0]!.dbDir}/state.db /kind 2>/dev/null; pgrep -a -x etcd 2>/dev/null | head -n 5`,
   );
   const marked = new Set(lines(markers.stdout).filter((l) => l.startsWith('/')));
+  const layouts = await distributionLayouts(p, unitNames, unitCat?.stdout ?? '', marked);
   const etcdProcesses = lines(markers.stdout).filter((l) => /^\d+ /.test(l));
 
   const datastores: DetectedDatastore[] = [];
@@ -314,20 +346,29 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
       evidence: [marked.has(MICROK8S_BACKEND) ? `${MICROK8S_BACKEND} exists` : 'snap.microk8s.daemon-k8s-dqlite unit'],
     });
   }
-  if (marked.has(`${K3S_DB}/state.db`) || marked.has(`${K3S_DB}/etcd`)) {
-    const embedded = marked.has(`${K3S_DB}/etcd`);
-    const state = activeState.get('k3s.service');
-    datastores.push({
+  // k3s and RKE2: etcd inside their own binary (k3s may use SQLite instead), restored by the server's own reset.
+  const distributionEtcd: { ds: DetectedDatastore; layout: DistributionLayout }[] = [];
+  for (const layout of layouts) {
+    const dist = layout.distribution;
+    const etcdDir = `${layout.dbDir}/etcd`;
+    const stateDb = `${layout.dbDir}/state.db`;
+    const embedded = marked.has(etcdDir);
+    if (!embedded && !(dist === 'k3s' && marked.has(stateDb))) continue;
+    const unit = unitNames.includes(DISTRIBUTIONS[dist].unit) ? DISTRIBUTIONS[dist].unit : undefined;
+    const state = unit ? activeState.get(unit) : undefined;
+    const ds: DetectedDatastore = {
       engine: embedded ? 'etcd' : 'sqlite',
-      managedBy: 'k3s',
-      dataDir: embedded ? `${K3S_DB}/etcd` : `${K3S_DB}/state.db`,
-      ...(unitNames.includes('k3s.service') ? { unit: 'k3s.service' } : {}),
+      managedBy: dist,
+      dataDir: embedded ? etcdDir : stateDb,
+      ...(unit ? { unit } : {}),
       running: state === undefined ? null : state === 'active',
       backups: [],
       backupJobs: [],
       newestGoodBackup: null,
-      evidence: [`${embedded ? `${K3S_DB}/etcd` : `${K3S_DB}/state.db`} exists`],
-    });
+      evidence: [`${embedded ? etcdDir : stateDb} exists`, ...layout.evidence],
+    };
+    datastores.push(ds);
+    if (embedded) distributionEtcd.push({ ds, layout });
   }
 
   // etcd in a StatefulSet: a pod volume holding member/, the pod from its log dir, the member from a running etcd's environment.
@@ -455,10 +496,12 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     if (j) jobs.push({ ...j, kind: 'timer' });
   }
 
-  const searchDirs = [...new Set([...jobs.flatMap((j) => j.targetDirs), ...USUAL_BACKUP_DIRS])];
+  // k3s and RKE2 write their own snapshots (etcd-snapshot-<node>-<time>, on-demand-<node>-<time>) into their snapshot dir.
+  const ownSnapshotDirs = distributionEtcd.map((x) => x.layout.snapshotDir);
+  const searchDirs = [...new Set([...jobs.flatMap((j) => j.targetDirs), ...ownSnapshotDirs, ...USUAL_BACKUP_DIRS])];
   const found = await p.run(
     'backups-find',
-    `find ${searchDirs.map(quoteIfNeeded).join(' ')} -maxdepth 4 -type f \\( -name '*.db' -o -name 'snapshot*' -o -name '*.db.gz' -o -name '*.db.zst' -o -name '*.db.xz' -o -name '*.db.bz2' \\) -printf '%T@\\t%s\\t%p\\n' 2>/dev/null | sort -rn | head -n ${MAX_BACKUPS}; true`,
+    `find ${searchDirs.map(quoteIfNeeded).join(' ')} -maxdepth 4 -type f \\( -name '*.db' -o -name 'snapshot*' -o -name '*.db.gz' -o -name '*.db.zst' -o -name '*.db.xz' -o -name '*.db.bz2' -o -name 'etcd-snapshot-*' -o -name 'on-demand-*' \\) -printf '%T@\\t%s\\t%p\\n' 2>/dev/null | sort -rn | head -n ${MAX_BACKUPS}; true`,
   );
   const backups: BackupFile[] = [];
   const seen = new Set<string>();
@@ -469,18 +512,25 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     const file = m[3]!;
     seen.add(file);
     const job = jobs.find((j) => j.targetDirs.some((d) => file.startsWith(`${d}/`)));
+    const own = distributionEtcd.find((x) => file.startsWith(`${x.layout.snapshotDir}/`));
     backups.push({
       path: file,
       bytes: Number(m[2]),
       mtime: new Date(Math.round(Number(m[1]) * 1000)).toISOString(),
       valid: null,
-      foundBy: job ? `${job.kind} ${job.where}` : 'search',
+      foundBy: job ? `${job.kind} ${job.where}` : own ? `${own.layout.distribution} snapshot dir ${own.layout.snapshotDir}` : 'search',
     });
   }
   // Hash-check newest first, until `maxHashChecks`; each check reads the file on the node (read-only).
   const maxChecks = opts.maxHashChecks ?? 10;
   let checked = 0;
   for (const b of backups) {
+    // --etcd-snapshot-compress: k3s restores the .zip as it is; what is inside is not read on the node (no unzip there).
+    if (isZipSnapshot(b.path)) {
+      b.problemText = { key: 'guided.card.problem.zipSnapshot' };
+      b.problem = translateLocal('en', b.problemText);
+      continue;
+    }
     if (checked >= maxChecks) {
       b.problemText = { key: 'guided.card.problem.notChecked' };
       b.problem = translateLocal('en', b.problemText);
@@ -506,6 +556,9 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     d.newestGoodBackup = newestGood;
     const cfg = d.managedBy === 'systemd' || d.managedBy === 'static-pod' || d.managedBy === 'kind' ? etcdConfigs[configIndex++] : undefined;
     if (cfg) Object.assign(d, etcdFromConfig(cfg, newestGood, d.running));
+  }
+  for (const { ds, layout } of distributionEtcd) {
+    if (newestGood && ds.running !== true) ds.restore = { from: newestGood, commands: distributionRestoreCommands(layout, ds.unit, newestGood) };
   }
   for (const st of statefulSets) st.ds.statefulSet = statefulSetMember(st.volume, st.pod, st.ds.memberName ?? '<member name>', newestGood);
   if (datastores.length === 0 && backups.length) {

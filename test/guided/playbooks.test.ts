@@ -52,6 +52,9 @@ describe('the playbooks', () => {
     expect(suggestPlaybooks(['etcd.bbolt-freepages'], 'etcd', 'systemd').map((p) => p.id)).toEqual(['etcd-systemd-restore', 'kubeadm-etcd-db']);
     // Without a card, playbook order as before.
     expect(ids(null)).toEqual(suggestPlaybooks([], 'etcd').map((p) => p.id));
+    // k3s and RKE2 restore with their own reset (the card's commands): no etcd playbook fits them, even on a panic.
+    expect(ids('k3s')).toEqual([]);
+    expect(suggestPlaybooks(['etcd.bbolt-freepages', 'etcd.tocommit-out-of-range'], 'etcd', 'rke2')).toEqual([]);
   });
 
   for (const pb of PLAYBOOKS) {

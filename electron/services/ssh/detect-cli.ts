@@ -137,7 +137,7 @@ export function formatNodeCard(card: NodeCard): string {
       `  clock ${card.time}${card.clockSkewSeconds !== null && Math.abs(card.clockSkewSeconds) > 60 ? ` (${card.clockSkewSeconds} s off this machine)` : ''}`,
     );
   if (card.addresses.length) o.push(`  addresses ${card.addresses.join(', ')}`);
-  if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s db).');
+  if (card.datastores.length === 0) o.push('', 'No datastore found (no etcd unit, no static pod manifest, no MicroK8s backend, no k3s or RKE2 db).');
   for (const w of card.warnings ?? []) {
     o.push(`WARNING: ${translateLocal('en', w)}`);
     if (w.params?.command) o.push(`  ${w.params.command}`);
@@ -184,6 +184,11 @@ export function formatNodeCard(card: NodeCard): string {
     }
     if (d.restore) {
       o.push(`  restore from ${d.restore.from}:`);
+      if (d.managedBy === 'k3s' || d.managedBy === 'rke2') {
+        const tool = d.managedBy === 'k3s' ? 'k3s' : 'RKE2';
+        const dbDir = (d.dataDir ?? '').replace(/\/etcd$/, '');
+        o.push(`    ${translateLocal('en', { key: 'guided.card.distributionRestore', params: { tool, dbDir, from: d.restore.from } })}`);
+      }
       for (const c of d.restore.commands) o.push(`    ${c}`);
     }
   }

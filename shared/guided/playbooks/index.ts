@@ -339,7 +339,7 @@ const MANAGED_BY: Readonly<Record<string, readonly ManagedBy[]>> = {
  * view's and the verdict's "Start guided recovery". With `managedBy` (what
  * the node card found), the playbooks written for that management come first
  * and those written for another one last: a systemd-run etcd must not be
- * offered the kubeadm static-pod playbook first.
+ * offered the kubeadm static-pod playbook first. k3s and RKE2 are offered none.
  */
 /**
  * Failures whose data is intact, fixed on the node without a playbook (ownership, a second etcd on the port): with
@@ -354,6 +354,10 @@ export function suggestPlaybooks(signatureIds: readonly string[], engine: 'etcd'
   const intact = signatureIds.some((s) => DATA_INTACT_SIGNATURES.has(s));
   const found = matched.length ? matched : engine && !intact ? PLAYBOOKS.filter((p) => p.engine === engine) : [];
   if (!managedBy) return found;
+  // k3s and RKE2 run etcd inside their own binary, with their own certificates and their own restore (the node
+  // card's reset commands): no playbook here is written for them, and one written for a unit or a manifest would
+  // plan etcdctl commands against a configuration they do not have. Offered under "other playbooks" only.
+  if (managedBy === 'k3s' || managedBy === 'rke2') return found.filter((p) => MANAGED_BY[p.id]?.includes(managedBy));
   const rank = (p: Playbook): number => {
     const fits = MANAGED_BY[p.id];
     return !fits ? 1 : fits.includes(managedBy) ? 0 : 2;

@@ -1,0 +1,132 @@
+/**
+ * k3s and RKE2 servers with embedded etcd. Both run etcd inside their own
+ * binary (no etcd unit, no manifest), keep its data in DATA_DIR/server/db/etcd
+ * and take their own snapshots, in etcdctl's snapshot.db format (bbolt and
+ * the SHA-256 trailer), into DATA_DIR/server/db/snapshots:
+ * `etcd-snapshot-<node>-<unix time>` on a schedule (`0 *\/12 * * *` unless
+ * set), `on-demand-<node>-<time>` from `k3s etcd-snapshot save`, with `.zip`
+ * added when `--etcd-snapshot-compress` is set. Where they look is set by
+ * `--data-dir` and `--etcd-snapshot-dir`, on the unit's ExecStart or in
+ * /etc/rancher/<k3s|rke2>/config.yaml (the server reads that file itself).
+ *
+ * They restore a snapshot themselves, not with `etcdctl snapshot restore`
+ * (their restore also brings back their own bootstrap data): with the service
+ * stopped, `k3s server --cluster-reset --cluster-reset-restore-path=FILE` moves
+ * the old etcd dir aside (`etcd-old-<time>`, nothing deleted), starts a
+ * one-member cluster from the file and exits; the service is then started as
+ * usual. Other servers of the cluster are stopped first and their db dir moved
+ * aside before they join again (k3s's and RKE2's documented procedure; their
+ * docs delete it, Lifeboat keeps it).
+ *
+ * Pure: the unit's text and the config file's text in, the layout and the
+ * commands out.
+ */
+import { parseBoundedYaml } from '../text/bounded-yaml';
+import { flagsFromArgs, splitCommandLine } from '../formats/etcd/restore-plan';
+import { quoteIfNeeded } from './shell';
+
+export type Distribution = 'k3s' | 'rke2';
+
+interface DistributionDefaults {
+  /** The server's systemd unit as the install script names it. */
+  unit: string;
+  /** The binary when no unit says where it is. */
+  binary: string;
+  dataDir: string;
+  configFile: string;
+}
+
+export const DISTRIBUTIONS: Record<Distribution, DistributionDefaults> = {
+  k3s: { unit: 'k3s.service', binary: 'k3s', dataDir: '/var/lib/rancher/k3s', configFile: '/etc/rancher/k3s/config.yaml' },
+  rke2: { unit: 'rke2-server.service', binary: 'rke2', dataDir: '/var/lib/rancher/rke2', configFile: '/etc/rancher/rke2/config.yaml' },
+};
+
+/** Where one server keeps its embedded etcd and its snapshots, and the command line it runs as. */
+export interface DistributionLayout {
+  distribution: Distribution;
+  /** `DATA_DIR/server/db`: the etcd dir, `state.db` (k3s with SQLite) and the default snapshot dir live here. */
+  dbDir: string;
+  snapshotDir: string;
+  /** The server command without the service manager: the binary, `server`, and the unit's own arguments. */
+  serverCommand: string[];
+  /** Where each setting came from (one short line each), for the card's evidence. */
+  evidence: string[];
+}
+
+/** Only these keys of config.yaml are read; the file is bounded before it is parsed. */
+const CONFIG_BOUNDS = { maxBytes: 64 * 1024, maxDepth: 8, maxItems: 2_000, maxAliases: 0 };
+
+/** The words of the last non-empty ExecStart= of a unit's text (continuation lines joined, quotes removed). */
+function execStartWords(unitText: string): string[] {
+  let words: string[] = [];
+  for (const raw of unitText.replace(/\\\r?\n/g, ' ').split('\n')) {
+    const m = /^\s*ExecStart\s*=\s*(.*)$/.exec(raw);
+    if (m && m[1]!.trim() !== '') words = splitCommandLine(m[1]!.replace(/^[-@:+!]+/, ''));
+  }
+  return words;
+}
+
+/** A string setting of config.yaml (`data-dir: /srv/k3s`), or null. */
+function configValue(config: unknown, key: string): string | null {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) return null;
+  const v = (config as Record<string, unknown>)[key];
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+}
+
+/**
+ * The layout of a k3s or RKE2 server from its unit (the `systemctl cat` text of that unit, or null when it has none)
+ * and its config.yaml (null when absent). A flag on ExecStart wins over the file, as in k3s.
+ */
+export function distributionLayout(distribution: Distribution, unitText: string | null, configText: string | null): DistributionLayout {
+  const d = DISTRIBUTIONS[distribution];
+  const evidence: string[] = [];
+  const words = unitText ? execStartWords(unitText) : [];
+  const serverAt = words.indexOf('server');
+  const binary = words[0] ?? d.binary;
+  const args = serverAt >= 0 ? words.slice(serverAt + 1) : [];
+  const flags = flagsFromArgs(args);
+  let config: unknown = null;
+  if (configText !== null) {
+    const parsed = parseBoundedYaml(configText, { bounds: CONFIG_BOUNDS });
+    if (parsed.ok) config = parsed.value;
+    else evidence.push(`${d.configFile} not read: ${parsed.detail}`);
+  }
+  const setting = (key: string, short?: string): string | null => {
+    const flag = flags[key] ?? (short ? flags[short] : undefined);
+    if (flag !== undefined && flag !== 'true') {
+      evidence.push(`--${key}=${flag} on ExecStart of ${d.unit}`);
+      return flag;
+    }
+    const v = configValue(config, key);
+    if (v !== null) evidence.push(`${key}: ${v} in ${d.configFile}`);
+    return v;
+  };
+  const dataDir = (setting('data-dir', 'd') ?? d.dataDir).replace(/\/+$/, '') || '/';
+  const dbDir = `${dataDir}/server/db`;
+  const snapshotDir = (setting('etcd-snapshot-dir') ?? `${dbDir}/snapshots`).replace(/\/+$/, '') || '/';
+  return {
+    distribution,
+    dbDir,
+    snapshotDir,
+    serverCommand: serverAt >= 0 ? [binary, 'server', ...args] : [d.binary, 'server'],
+    evidence,
+  };
+}
+
+/** A `.zip` snapshot (`--etcd-snapshot-compress`): k3s and RKE2 restore it as it is; its content is not read here. */
+export function isZipSnapshot(path: string): boolean {
+  return /\.zip$/i.test(path);
+}
+
+/**
+ * The restore of `snapshot` on this server, one command a line: stop the service, the server's own command with
+ * the reset flags (it moves the old etcd dir to etcd-old-<time> and exits when done), start the service.
+ */
+export function distributionRestoreCommands(layout: DistributionLayout, unit: string | undefined, snapshot: string): string[] {
+  const service = (unit ?? DISTRIBUTIONS[layout.distribution].unit).replace(/\.service$/, '');
+  return [
+    `systemctl stop ${quoteIfNeeded(service)}`,
+    [...layout.serverCommand, '--cluster-reset', `--cluster-reset-restore-path=${snapshot}`].map(quoteIfNeeded).join(' '),
+    `systemctl start ${quoteIfNeeded(service)}`,
+  ];
+}

@@ -1,0 +1,69 @@
+/**
+ * The node card of a k3s server with embedded etcd in Chromium (web mode, a realistic node over SSH,
+ * test/helpers/k3s-node.ts): k3s's own snapshots found with no backup job, the good one told from the damaged one
+ * and the zip, and k3s's reset to restore it with, ready to copy, in English and in Chinese (screenshots).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { requireEtcd, tempDir } from '../helpers/etcd';
+import { DAMAGED, GOOD, k3sNodeFixture, ZIPPED } from '../helpers/k3s-node';
+import { startRealisticNode, realisticNodesAvailable } from '../helpers/realistic-node';
+import { sshdAvailable } from '../helpers/sshd';
+import { chromiumAvailable, ensureRendererBuilt, openAppOnSsh, screenshot, sshAppPaths, startWebApp } from './helpers';
+
+const RUN = chromiumAvailable() && sshdAvailable() && realisticNodesAvailable() && requireEtcd();
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', () => {
+  it("shows k3s's own snapshots and its reset, in English and Chinese", async () => {
+    await ensureRendererBuilt();
+    const tmp = await tempDir('e2e-k3s');
+    cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+    await fs.chmod(tmp, 0o755);
+    const node = await startRealisticNode((await k3sNodeFixture(tmp)).spec);
+    cleanups.push(() => node.stop());
+    const app = await startWebApp(await sshAppPaths(tmp, node.sshd, { home: path.join(tmp, 'home') }));
+    cleanups.push(() => app.close());
+    const page = await openAppOnSsh(app, node.sshd);
+    await page.getByTestId('pane-guided').click();
+    await page.getByTestId('guided-detect').click();
+    const card = page.getByTestId('node-card');
+    await card.waitFor({ timeout: 60_000 });
+    expect(await card.locator('h3').innerText()).toMatch(/^etcd managed by k3s · not running$/);
+    // Newest first: the zip (not read), the damaged one, the good one.
+    const rows = card.getByTestId('backup-row');
+    expect(await rows.getByTestId('backup-path').allInnerTexts()).toEqual([ZIPPED, DAMAGED, GOOD]);
+    expect(await rows.nth(0).getByTestId('backup-problem').innerText()).toBe(
+      'compressed with zip (--etcd-snapshot-compress): its content is not read here; k3s and RKE2 restore it as it is',
+    );
+    expect(await rows.nth(1).getByTestId('backup-problem').innerText()).toMatch(/^SHA-256 mismatch/);
+    expect(await card.getByTestId('newest-good').innerText()).toContain(GOOD);
+    const restore = card.getByTestId('distribution-restore');
+    expect(await restore.locator('p').innerText()).toBe(
+      'k3s restores its own snapshots, not etcdctl: with k3s stopped, its reset moves the old etcd dir aside to etcd-old-<time>, starts a one-member cluster from the snapshot and exits; then k3s is started as usual. ' +
+        `With several servers, stop k3s on the others first and move their /var/lib/rancher/k3s/server/db aside before they join again. The commands for this node, from ${GOOD}:`,
+    );
+    expect(await restore.locator('pre').innerText()).toBe(
+      `systemctl stop k3s\n/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}\nsystemctl start k3s`,
+    );
+    // No playbook is written for k3s: none is suggested (they stay under the other playbooks).
+    expect(await page.getByRole('heading', { name: 'Suggested for what was found' }).count()).toBe(0);
+    await restore.scrollIntoViewIfNeeded();
+    await screenshot(page, 'guided-k3s-card', false);
+
+    await page.getByTestId('language-button').click();
+    await restore.getByText('k3s 用自己的方式恢复自己的快照，而不是用 etcdctl').waitFor();
+    expect(await card.locator('h3').innerText()).toMatch(/^etcd，由 k3s 管理/);
+    expect(await rows.nth(0).getByTestId('backup-problem').innerText()).toBe(
+      '已用 zip 压缩（--etcd-snapshot-compress）：此处不读取其内容；k3s 和 RKE2 可直接用它恢复',
+    );
+    // The commands are the same in every language.
+    expect(await restore.locator('pre').innerText()).toContain(`--cluster-reset-restore-path=${GOOD}`);
+    await screenshot(page, 'guided-k3s-card-zh', false);
+  }, 300_000);
+});

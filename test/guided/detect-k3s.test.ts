@@ -1,0 +1,168 @@
+/**
+ * `lifeboat detect` on realistic k3s and RKE2 servers with embedded etcd
+ * (test/helpers/realistic-node.ts: real sshd in a private mount namespace).
+ * Their etcd data dir and their own snapshots are real: a data dir written by
+ * Debian's etcd 3.4 and snapshots taken from it with the real `etcdctl snapshot
+ * save`, laid where k3s and RKE2 keep them and named as they name them. The
+ * card must find the snapshots without any cron job, tell the good from the
+ * damaged as real etcdctl does, leave a zip unread, and give k3s's own restore
+ * (its reset with the snapshot's path), not etcdctl's. No k3s binary runs here:
+ * the restore commands are k3s's and RKE2's documented ones, checked as text.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeCard } from '../../shared/contract/node';
+import { translateLocal } from '../../shared/i18n';
+import { CLI, ensureBuilt, runNode, type RunResult } from '../cli/fixtures';
+import { hashTree, requireEtcd, tempDir } from '../helpers/etcd';
+import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
+import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
+import { DAMAGED, etcdctl, GOOD, K3S_SNAPSHOTS, k3sNodeFixture, ZIPPED } from '../helpers/k3s-node';
+
+const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
+/** RKE2 moved by its config.yaml: its data dir and its snapshot dir elsewhere. */
+const RKE2_DATA = '/var/lib/rke2-data';
+const RKE2_SNAPSHOTS = '/var/lib/rke2-snaps';
+const RKE2_GOOD = `${RKE2_SNAPSHOTS}/etcd-snapshot-cp2-1765300000`;
+
+describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', () => {
+  let tmp: string;
+  let key: KeyPair;
+  let k3s: RealisticNode;
+  let rke2: RealisticNode;
+  let good: Buffer;
+  let damaged: Buffer;
+  let snapshotsHash = '';
+
+  const detect = async (node: RealisticNode, extra: string[]): Promise<RunResult> => {
+    const knownHosts = path.join(tmp, `known_hosts-${node.sshd.port}`);
+    await fs.writeFile(knownHosts, `${node.sshd.knownHostsLine()}\n`);
+    return runNode([
+      CLI,
+      'detect',
+      `${node.sshd.user}@127.0.0.1`,
+      '--port',
+      String(node.sshd.port),
+      '--identity',
+      key.privatePath,
+      '--known-hosts',
+      knownHosts,
+      ...extra,
+    ]);
+  };
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    tmp = await tempDir('detect-k3s');
+    key = await generateKey(tmp, 'id_ed25519', { type: 'ed25519' });
+    const fixture = await k3sNodeFixture(tmp);
+    good = fixture.good;
+    damaged = fixture.damaged;
+    k3s = await startRealisticNode(fixture.spec);
+    await k3s.sshd.authorize(key.publicLine);
+    rke2 = await startRealisticNode({
+      files: {
+        '/etc/systemd/system/rke2-server.service':
+          '[Unit]\nDescription=Rancher Kubernetes Engine v2 (server)\n\n[Service]\nType=notify\nExecStart=/usr/local/bin/rke2 server\n',
+        '/etc/rancher/rke2/config.yaml': {
+          content: `data-dir: ${RKE2_DATA}\netcd-snapshot-dir: ${RKE2_SNAPSHOTS}\nwrite-kubeconfig-mode: "0644"\n`,
+          mode: 0o600,
+        },
+        [RKE2_GOOD]: { content: good, mode: 0o600 },
+      },
+      copies: { [`${RKE2_DATA}/server/db/etcd`]: fixture.etcdDir },
+      setup: [`touch -d @1765300000 ${RKE2_GOOD}`],
+    });
+    await rke2.sshd.authorize(key.publicLine);
+    snapshotsHash = await hashTree(k3s.hostPath(K3S_SNAPSHOTS));
+  }, 240_000);
+
+  afterAll(async () => {
+    await k3s?.stop();
+    await rke2?.stop();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it("finds k3s's embedded etcd and its own snapshots, tells the good one as etcdctl does, and gives k3s's reset", async () => {
+    const r = await detect(k3s, ['--sudo', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const card = JSON.parse(r.stdout) as NodeCard;
+    expect(card.datastores).toHaveLength(1);
+    const d = card.datastores[0]!;
+    expect(d).toMatchObject({
+      engine: 'etcd',
+      managedBy: 'k3s',
+      dataDir: '/var/lib/rancher/k3s/server/db/etcd',
+      unit: 'k3s.service',
+      running: false,
+      backupJobs: [],
+      newestGoodBackup: GOOD,
+    });
+    // Newest first: the zip (not read), the damaged on-demand one, the scheduled good one; found in k3s's own dir.
+    expect(d.backups.map((b) => [b.path, b.valid, b.mtime])).toEqual([
+      [ZIPPED, null, new Date(1765200000 * 1000).toISOString()],
+      [DAMAGED, false, new Date(1765100000 * 1000).toISOString()],
+      [GOOD, true, new Date(1765000000 * 1000).toISOString()],
+    ]);
+    expect(d.backups.map((b) => b.bytes)).toEqual([(await fs.stat(k3s.hostPath(ZIPPED))).size, damaged.length, good.length]);
+    expect(d.backups.every((b) => b.foundBy === `k3s snapshot dir ${K3S_SNAPSHOTS}`)).toBe(true);
+    expect(d.backups[0]!.problem).toBe('compressed with zip (--etcd-snapshot-compress): its content is not read here; k3s and RKE2 restore it as it is');
+    expect(translateLocal('zh-CN', d.backups[0]!.problemText!)).toBe('已用 zip 压缩（--etcd-snapshot-compress）：此处不读取其内容；k3s 和 RKE2 可直接用它恢复');
+    expect(d.backups[1]!.problem).toMatch(/SHA-256 mismatch/);
+    // No probe unpacked the zip.
+    expect(card.probes.some((p) => p.command.includes(ZIPPED))).toBe(false);
+    expect(d.restore).toEqual({
+      from: GOOD,
+      commands: ['systemctl stop k3s', `/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}`, 'systemctl start k3s'],
+    });
+
+    // The verdicts are etcd's own: etcdctl restores the good snapshot with its hash checked and refuses the damaged one.
+    const restored = etcdctl(['snapshot', 'restore', k3s.hostPath(GOOD), '--data-dir', path.join(tmp, 'restored-good')]);
+    expect(restored.code, restored.stderr).toBe(0);
+    const refused = etcdctl(['snapshot', 'restore', k3s.hostPath(DAMAGED), '--data-dir', path.join(tmp, 'restored-damaged')]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr + refused.stdout).toMatch(/expected sha256/);
+    // Detection read the snapshots in place and changed none of them.
+    expect(await hashTree(k3s.hostPath(K3S_SNAPSHOTS))).toBe(snapshotsHash);
+  }, 120_000);
+
+  it('prints the restore in words with its commands', async () => {
+    const r = await detect(k3s, ['--sudo']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/etcd managed by k3s, NOT running/);
+    expect(r.stdout).toContain(`newest good backup: ${GOOD}`);
+    expect(r.stdout).toContain(`restore from ${GOOD}:`);
+    expect(r.stdout).toContain('k3s restores its own snapshots, not etcdctl: with k3s stopped, its reset moves the old etcd dir aside to etcd-old-<time>');
+    expect(r.stdout).toContain('move their /var/lib/rancher/k3s/server/db aside before they join again');
+    expect(r.stdout).toContain(`    /usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}\n    systemctl start k3s`);
+  }, 120_000);
+
+  it("follows RKE2's config.yaml to a moved data dir and snapshot dir", async () => {
+    const r = await detect(rke2, ['--sudo', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const card = JSON.parse(r.stdout) as NodeCard;
+    expect(card.datastores).toHaveLength(1);
+    const d = card.datastores[0]!;
+    expect(d).toMatchObject({
+      engine: 'etcd',
+      managedBy: 'rke2',
+      dataDir: `${RKE2_DATA}/server/db/etcd`,
+      unit: 'rke2-server.service',
+      newestGoodBackup: RKE2_GOOD,
+    });
+    expect(d.evidence).toEqual([
+      `${RKE2_DATA}/server/db/etcd exists`,
+      `data-dir: ${RKE2_DATA} in /etc/rancher/rke2/config.yaml`,
+      `etcd-snapshot-dir: ${RKE2_SNAPSHOTS} in /etc/rancher/rke2/config.yaml`,
+    ]);
+    expect(d.backups.map((b) => [b.path, b.valid, b.foundBy])).toEqual([[RKE2_GOOD, true, `rke2 snapshot dir ${RKE2_SNAPSHOTS}`]]);
+    expect(d.restore?.commands).toEqual([
+      'systemctl stop rke2-server',
+      `/usr/local/bin/rke2 server --cluster-reset --cluster-reset-restore-path=${RKE2_GOOD}`,
+      'systemctl start rke2-server',
+    ]);
+    // config.yaml is root's: read through sudo, the command recorded as run.
+    expect(card.probes.some((p) => p.command === 'head -c 65537 /etc/rancher/rke2/config.yaml' && p.sudo && p.code === 0)).toBe(true);
+  }, 120_000);
+});
