@@ -66,6 +66,13 @@ function execStartWords(unitText: string): string[] {
   return words;
 }
 
+/** `/srv/k3s//` -> `/srv/k3s` (`/` stays). A loop, not /\/+$/: that regex is quadratic on a long run of slashes. */
+function withoutTrailingSlashes(p: string): string {
+  let end = p.length;
+  while (end > 1 && p.charCodeAt(end - 1) === 0x2f) end--;
+  return p.slice(0, end);
+}
+
 /** A string setting of config.yaml (`data-dir: /srv/k3s`), or null. */
 function configValue(config: unknown, key: string): string | null {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return null;
@@ -101,9 +108,9 @@ export function distributionLayout(distribution: Distribution, unitText: string 
     if (v !== null) evidence.push(`${key}: ${v} in ${d.configFile}`);
     return v;
   };
-  const dataDir = (setting('data-dir', 'd') ?? d.dataDir).replace(/\/+$/, '') || '/';
-  const dbDir = `${dataDir}/server/db`;
-  const snapshotDir = (setting('etcd-snapshot-dir') ?? `${dbDir}/snapshots`).replace(/\/+$/, '') || '/';
+  const dataDir = withoutTrailingSlashes(setting('data-dir', 'd') ?? d.dataDir);
+  const dbDir = `${dataDir === '/' ? '' : dataDir}/server/db`;
+  const snapshotDir = withoutTrailingSlashes(setting('etcd-snapshot-dir') ?? `${dbDir}/snapshots`);
   return {
     distribution,
     dbDir,

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { distributionLayout, distributionRestoreCommands, isZipSnapshot } from '../../shared/node/k3s';
-import { K3S_INSTALL_UNIT } from '../helpers/k3s-node';
+import { K3S_INSTALL_UNIT } from '../helpers/k3s-unit';
 
 describe('k3s and RKE2 layout', () => {
   it('takes the defaults when there is neither unit nor config', () => {
@@ -48,6 +48,10 @@ describe('k3s and RKE2 layout', () => {
     expect(distributionRestoreCommands(both, 'k3s.service', '/backup/k3s snapshots/on-demand-cp1-1765000000')[1]).toBe(
       "/usr/local/bin/k3s server --cluster-init --data-dir=/data/k3s --cluster-reset '--cluster-reset-restore-path=/backup/k3s snapshots/on-demand-cp1-1765000000'",
     );
+    // Trailing slashes go, in linear time however many there are (a regex for it took seconds on 60 KB of them, fuzzed).
+    const slashes = distributionLayout('k3s', null, `data-dir: /srv${'/'.repeat(30_000)}x${'/'.repeat(30_000)}\n`);
+    expect(slashes.dbDir).toBe(`/srv${'/'.repeat(30_000)}x/server/db`);
+    expect(distributionLayout('k3s', null, 'data-dir: /\n').dbDir).toBe('/server/db');
     // -d is --data-dir's short form.
     expect(distributionLayout('k3s', 'ExecStart=/usr/local/bin/k3s server -d /opt/k3s\n', null).dbDir).toBe('/opt/k3s/server/db');
   });

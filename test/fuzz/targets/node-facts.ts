@@ -12,6 +12,8 @@ import {
   type ProbeOutput,
 } from '../../../shared/node/facts-parse';
 import { isContainerName, parseDbMemberRecords, parseDockerInspect, parseIpOAddr } from '../../../shared/node/kind';
+import { distributionLayout, distributionRestoreCommands } from '../../../shared/node/k3s';
+import { K3S_INSTALL_UNIT } from '../../helpers/k3s-unit';
 import { mutateText } from '../mutate';
 import { check, checkPlain, type FuzzTarget } from '../target';
 import { FACTS_TOKENS } from './dictionaries';
@@ -37,6 +39,9 @@ const OUTPUTS = {
     '[{"Id":"41714b0e82f1","Name":"/kind-control-plane","State":{"Status":"running","Running":true},"Config":{"Hostname":"kind-control-plane","Labels":{"io.x-k8s.kind.cluster":"kind","io.x-k8s.kind.role":"control-plane"}},"NetworkSettings":{"Networks":{"kind":{"IPAddress":"172.18.0.3","IPPrefixLen":16}}}},{"Id":"9c1d2e3f4a5b","Name":"/kind-worker","State":{"Status":"exited"},"Config":{"Labels":{"io.x-k8s.kind.cluster":"kind","io.x-k8s.kind.role":"worker"}},"NetworkSettings":{"Networks":{}}}]\n',
   dbMembers:
     '"id":915125659330601935,"peerURLs":["http://172.18.0.2:2380"],"name":"kind-control-plane"\n"id":12,"peerURLs":["https://10.0.0.2:2380","https://[fd00::2]:2380"],"isLearner":true\n',
+  // k3s's server unit as its install script writes it, and a config.yaml that moves its data and snapshots.
+  k3sUnit: K3S_INSTALL_UNIT + "\t'--data-dir=/data/k3s' \\\n\t'--etcd-snapshot-dir' '/backup/k3s snaps' \\\n",
+  k3sConfig: 'write-kubeconfig-mode: "0644"\ndata-dir: /srv/k3s\netcd-snapshot-dir: /backup/k3s\ntls-san:\n  - cp.example\n',
   ipO: '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n2: eth0@if7    inet 172.18.0.3/16 brd 172.18.255.255 scope global eth0\\       valid_lft forever preferred_lft forever\n2: eth0@if7    inet6 fc00:f853:ccd:e793::3/64 scope global nodad\n',
 };
 type Key = keyof typeof OUTPUTS;
@@ -44,7 +49,7 @@ type Probe = { key: Key; out: ProbeOutput };
 
 export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
   name: 'node-facts',
-  what: 'node facts parsers (df, stat, systemctl, EnvironmentFile, static pod manifest, ip, free; on a kind Docker host docker inspect, member records, ip -o addr): facts, never a throw',
+  what: 'node facts parsers (df, stat, systemctl, EnvironmentFile, static pod manifest, ip, free; on a kind Docker host docker inspect, member records, ip -o addr; a k3s unit and config.yaml): facts, never a throw',
   corpus: () => OUTPUTS,
   generate: (r, corpus) => {
     const key = r.pick(Object.keys(corpus) as Key[]);
@@ -104,6 +109,15 @@ export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
       case 'ipO':
         results.push(parseIpOAddr(out.stdout));
         break;
+      case 'k3sUnit':
+      case 'k3sConfig': {
+        const layout = distributionLayout('k3s', key === 'k3sUnit' ? out.stdout : null, key === 'k3sConfig' ? out.stdout : null);
+        // Whatever the files say, the commands stay three lines, each one shell word list.
+        const commands = distributionRestoreCommands(layout, 'k3s.service', '/var/lib/rancher/k3s/server/db/snapshots/etcd-snapshot-a-1');
+        check(commands.length === 3 && commands.every((c) => !c.includes('\n')), 'three one-line commands');
+        results.push(layout, commands);
+        break;
+      }
     }
     checkPlain(results, key);
   },
