@@ -24,6 +24,7 @@ import type { ValidationReport } from './contract/report';
 import { looksLikeDqliteDirectory, validateDqliteDirectory } from './formats/dqlite/validate';
 import { looksLikeEtcdDataDir, looksLikeEtcdInput } from './formats/etcd/layout';
 import { validateEtcdDirectory } from './formats/etcd/validate';
+import { stripTrailingSlashes } from './text/trailing-slashes';
 
 /** What the dispatcher looks for, said when it finds none of it. */
 export const NOT_A_DATASTORE_MESSAGE =
@@ -174,7 +175,7 @@ export async function validateDirectory(dir: DirectorySource, opts: RunOptions =
   const { found: foreign, bytesRead } = await foreignFile(dir, entries);
   // The commands name the file where it is: on this machine, or on the node when the folder is read in place.
   const folder = opts.inputDir ?? (opts.nodePath?.origin === 'in-place' ? opts.nodePath.path : undefined);
-  const where = (file: string): string => (folder ? `${folder.replace(/\/+$/, '')}/${file}` : file);
+  const where = (file: string): string => (folder ? `${stripTrailingSlashes(folder)}/${file}` : file);
   const read = (report: ValidationReport): ValidationReport => ({ ...report, bytesRead });
   if (foreign?.told === 'sqlite') return read(aSqliteDb(dir.name, foreign.file, where(foreign.file), Date.now() - t0));
   if (foreign?.told === 'compressed') return read(aCompressedFile(dir.name, foreign.file, where(foreign.file), foreign.kind, foreign.inner, Date.now() - t0));

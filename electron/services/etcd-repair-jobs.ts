@@ -23,6 +23,7 @@ import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, outputP
 import type { CallContext, PartialHandlers } from './registry';
 import type { RemoteSources } from './remote-sources';
 import type { ResolvedSource, ValidationService } from './validation-service';
+import { stripTrailingSlashes } from '../../shared/text/trailing-slashes';
 
 const MODES: readonly EtcdRepairMode[] = ['repair', 'snapshot', 'export'];
 
@@ -228,8 +229,8 @@ export class EtcdRepairService {
         const src = await dir.open(path.posix.basename(file));
         if (src.size > MAX_CONFIG_BYTES) return null;
         const cfg = parseStaticPodManifest(new TextDecoder().decode(await src.read(0, src.size)), file);
-        const served = source.path.replace(/\/+$/, '');
-        return cfg.dataDir && (cfg.dataDir.replace(/\/+$/, '') === served || `${cfg.dataDir.replace(/\/+$/, '')}/member` === served) ? cfg : null;
+        const served = stripTrailingSlashes(source.path);
+        return cfg.dataDir && (stripTrailingSlashes(cfg.dataDir) === served || `${stripTrailingSlashes(cfg.dataDir)}/member` === served) ? cfg : null;
       } finally {
         await dir.close();
       }

@@ -17,6 +17,7 @@ import { ApiError } from './api-error';
 import { chooseOutputPath, confinedOutput, freshFolder, newOutputFolder, OutputRuns, refuseInsideInput } from './output-runs';
 import type { CallContext, PartialHandlers } from './registry';
 import type { ResolvedSource, ValidationService } from './validation-service';
+import { stripTrailingSlashes } from '../../shared/text/trailing-slashes';
 
 export interface KineExportServiceOptions {
   validation: ValidationService;
@@ -74,7 +75,7 @@ export class KineExportService {
     }
     const source = job.source;
     if (source.kind === 'remote') {
-      const root = (job.report.root || source.path).replace(/\/+$/, '');
+      const root = stripTrailingSlashes(job.report.root || source.path);
       return { source, file, display: `${root}/${file}`, localDir: null };
     }
     // A lone file was validated as itself (fs-source.ts openLocalTarget), a folder as the folder holding it.

@@ -19,6 +19,7 @@ import type { CallContext } from './registry';
 import type { ResolvedSource } from './validation-service';
 import type { WorkerReply } from './validation-worker';
 import { makeDirs } from './make-dirs';
+import { stripTrailingSlashes } from '../../shared/text/trailing-slashes';
 
 export const MAX_OUTPUT_PATH = 4096;
 /** Runs at once per service (each reads a whole input and writes as much). */
@@ -43,7 +44,7 @@ function localDate(d: Date): string {
  * same minute get -2, -3, ...); a node's directory read in place is marked `node-`.
  */
 export function newOutputFolder(root: string, source: ResolvedSource, fallback: string): string {
-  const last = path.posix.basename(source.path.replace(/\/+$/, '')) || fallback;
+  const last = path.posix.basename(stripTrailingSlashes(source.path)) || fallback;
   const label = `${source.kind === 'remote' ? 'node-' : ''}${last}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
   const base = path.join(path.resolve(root), `salvage-${label}-${localDate(new Date())}`);
   let folder = base;

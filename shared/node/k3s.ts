@@ -24,6 +24,7 @@
 import { parseBoundedYaml } from '../text/bounded-yaml';
 import { flagsFromArgs, splitCommandLine } from '../formats/etcd/restore-plan';
 import { quoteIfNeeded } from './shell';
+import { stripTrailingSlashes } from '../text/trailing-slashes';
 
 export type Distribution = 'k3s' | 'rke2';
 
@@ -66,13 +67,6 @@ function execStartWords(unitText: string): string[] {
   return words;
 }
 
-/** `/srv/k3s//` -> `/srv/k3s` (`/` stays). A loop, not /\/+$/: that regex is quadratic on a long run of slashes. */
-function withoutTrailingSlashes(p: string): string {
-  let end = p.length;
-  while (end > 1 && p.charCodeAt(end - 1) === 0x2f) end--;
-  return p.slice(0, end);
-}
-
 /** A string setting of config.yaml (`data-dir: /srv/k3s`), or null. */
 function configValue(config: unknown, key: string): string | null {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return null;
@@ -108,9 +102,9 @@ export function distributionLayout(distribution: Distribution, unitText: string 
     if (v !== null) evidence.push(`${key}: ${v} in ${d.configFile}`);
     return v;
   };
-  const dataDir = withoutTrailingSlashes(setting('data-dir', 'd') ?? d.dataDir);
+  const dataDir = stripTrailingSlashes(setting('data-dir', 'd') ?? d.dataDir) || '/';
   const dbDir = `${dataDir === '/' ? '' : dataDir}/server/db`;
-  const snapshotDir = withoutTrailingSlashes(setting('etcd-snapshot-dir') ?? `${dbDir}/snapshots`);
+  const snapshotDir = stripTrailingSlashes(setting('etcd-snapshot-dir') ?? `${dbDir}/snapshots`) || '/';
   return {
     distribution,
     dbDir,

@@ -14,6 +14,7 @@
 import type { KindNodeContainer, PeerAddressCheck, PeerUrlOnNode } from '../contract/node';
 import type { NodeExecutor } from './executor';
 import { quoteAlways, quoteIfNeeded } from './shell';
+import { stripTrailingSlashes } from '../text/trailing-slashes';
 
 const MAX_TEXT = 4 * 1024 * 1024;
 const MAX_MEMBERS = 64;
@@ -41,7 +42,7 @@ function isLocalHost(host: string, nodeAddresses: readonly string[]): boolean {
 
 /** The read-only command that prints the member records etcd keeps in its bbolt db (members bucket values are JSON). */
 export function dbMemberRecordsCommand(dataDir: string): string {
-  const db = quoteIfNeeded(`${dataDir.replace(/\/+$/, '')}/member/snap/db`);
+  const db = quoteIfNeeded(`${stripTrailingSlashes(dataDir)}/member/snap/db`);
   // Bounded repetitions only: grep's DFA stays linear on a binary file of any size; `timeout` bounds a huge db.
   return `timeout 30 grep -a -o -E '"id":[0-9]{1,20},"peerURLs":\\[[^]]{0,1024}\\](,"isLearner":(true|false))?(,"name":"[^"]{0,253}")?' -- ${db} | sort -u | head -n ${MAX_MEMBERS}`;
 }

@@ -19,6 +19,7 @@ import { shellQuote } from './connection';
 import { catCommand } from './stream-fetch';
 import { sudoCopyCommands, sudoCopyOut } from './sudo-copy';
 import { makeDirs } from '../make-dirs';
+import { stripTrailingSlashes } from '../../../shared/text/trailing-slashes';
 
 interface CopyJob {
   id: string;
@@ -46,7 +47,7 @@ function hostLabel(target: SshTarget): string {
  * and resume point): the hash and the listing first, as the tests and the UI have always shown them.
  */
 export function loginUserCopyCommands(remote: string): string[] {
-  const file = `${remote.replace(/\/+$/, '')}/<file>`;
+  const file = `${stripTrailingSlashes(remote)}/<file>`;
   return [remoteHashCommand(remote), findListCommand(remote), EXEC_PROBE_COMMAND, `${catCommand([file])} …`, `tail -c +<N> -- ${shellQuote(file)}`];
 }
 

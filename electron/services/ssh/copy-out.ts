@@ -55,6 +55,7 @@ import { copyOutText } from './remote-errors';
 import { closeQuietly, remoteJoin, sftpCall } from './remote-files';
 import { fetchFileByStream, fetchRunByStream, quotedNameChars, type StreamCommand, type StreamFailures } from './stream-fetch';
 import { makeDirs } from '../make-dirs';
+import { stripTrailingSlashes } from '../../../shared/text/trailing-slashes';
 
 export interface RemoteFile {
   /** Relative to the copied root, `/`-separated. */
@@ -763,7 +764,7 @@ async function hashPrefix(file: string, length: number, h: Hash): Promise<void> 
 /** The copy-out flow (see the top of this file), reading the node through `reader`. */
 export async function copyTree(reader: RemoteTreeReader, opts: CopyTreeOptions): Promise<CopyOutResult> {
   const t0 = Date.now();
-  const remoteRoot = opts.remotePath.replace(/\/+$/, '') || '/';
+  const remoteRoot = stripTrailingSlashes(opts.remotePath) || '/';
   const name = path.posix.basename(remoteRoot) || 'root';
   const localRoot = path.join(opts.localDir, name);
   const statePath = path.join(opts.localDir, `${name}.copyout-state.json`);

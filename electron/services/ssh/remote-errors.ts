@@ -9,6 +9,7 @@ import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { ApiError } from '../api-error';
 import { SudoError } from './connection';
 import { SudoSourceError } from './sudo-source';
+import { stripTrailingSlashes } from '../../../shared/text/trailing-slashes';
 
 const SFTP_PERMISSION_DENIED = 3;
 const SFTP_NO_SUCH_FILE = 2;
@@ -130,5 +131,5 @@ export function normaliseRemotePath(p: unknown): string {
   if (typeof p !== 'string' || p.trim() === '' || p.includes('\0')) throw sshApiError('bad-params', 'ssh.error.pathEmpty');
   if (!p.startsWith('/')) throw sshApiError('bad-params', 'ssh.error.pathRelative', { path: p });
   const n = path.posix.normalize(p);
-  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+  return n.length > 1 ? stripTrailingSlashes(n) : n;
 }

@@ -9,6 +9,7 @@ import type { RemoteEntry } from '../../../shared/contract/ssh';
 import { MAX_READ } from '../../../shared/bytes/byte-source';
 import { closeQuietly, remoteJoin, sftpCall } from './remote-files';
 import { OpenBudget, type ReleasableFile } from '../open-budget';
+import { stripTrailingSlashes } from '../../../shared/text/trailing-slashes';
 
 /** One SFTP read never exceeds this (OpenSSH's sftp-server caps reads well above it). */
 const SFTP_CHUNK = 32 * 1024;
@@ -165,7 +166,7 @@ export function sftpDirectory(
   const open = new Map<string, Promise<ByteSource & { close(): Promise<void> }>>();
   const children: (DirectorySource & { close(): Promise<void> })[] = [];
   return {
-    name: remoteDir.replace(/\/+$/, '').split('/').pop() || '/',
+    name: stripTrailingSlashes(remoteDir).split('/').pop() || '/',
     async list(): Promise<DirEntry[]> {
       const entries = await sftpCall<FileEntryWithStats[]>((cb) => sftp.readdir(remoteDir, cb));
       const out: DirEntry[] = [];

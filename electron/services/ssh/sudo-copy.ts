@@ -24,6 +24,7 @@ import {
   type RemoteTreeReader,
 } from './copy-out';
 import { catCommand, fetchCommand, fetchFileByStream, fetchRunByStream, type StreamCommand, type StreamFailures } from './stream-fetch';
+import { stripTrailingSlashes } from '../../../shared/text/trailing-slashes';
 
 /**
  * The node's clock, then type, size, modification and change times (s.fraction) and path below
@@ -55,7 +56,7 @@ export function sudoFetchRunCommand(files: string[]): string {
 
 /** What a sudo copy-out of `root` runs (shown before it starts; `<file>` and `<N>` stand for each file and resume point). */
 export function sudoCopyCommands(root: string): string[] {
-  const file = `${root.replace(/\/+$/, '')}/<file>`;
+  const file = `${stripTrailingSlashes(root)}/<file>`;
   return [sudoTreeListCommand(root), sudoTreeHashCommand(root), `cat -- ${shellQuote(file)} …`, `tail -c +<N> -- ${shellQuote(file)}`];
 }
 

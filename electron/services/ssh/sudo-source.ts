@@ -21,6 +21,7 @@ import type { SshStringKey } from '../../../shared/i18n/ssh';
 import { sudoLinkedFileStatCommand, sudoListCommand, sudoReadCommand } from '../../../shared/node/sudo-read';
 import type { SudoRunner } from './connection';
 import { remoteJoin } from './remote-files';
+import { stripTrailingSlashes } from '../../../shared/text/trailing-slashes';
 
 export { sudoLinkedFileStatCommand, sudoListCommand, sudoReadCommand };
 
@@ -208,7 +209,7 @@ export function sudoDirectory(sudo: SudoRunner, dir: string, displayName?: strin
   });
 
   return {
-    name: displayName ?? (dir.replace(/\/+$/, '').split('/').pop() || '/'),
+    name: displayName ?? (stripTrailingSlashes(dir).split('/').pop() || '/'),
     list,
     async open(name: string): Promise<ByteSource> {
       if (!isPlainName(name)) throw new Error(`not a plain file name: ${name}`);

@@ -16,6 +16,7 @@
 import type { RaftServer } from '../../contract/dqlite';
 import { encodeMetadata } from './metadata';
 import { encodeSnapshotMeta } from './snapshot-meta';
+import { stripTrailingSlashes } from '../../text/trailing-slashes';
 
 export interface FreshBackendLayout {
   snapshotName: string;
@@ -52,7 +53,7 @@ export function freshBackendLayout(
  * The CLI and the UI print the same ones.
  */
 export function backendSwapCommands(nodeBackend: string): { stop: string; moveAside: string; start: string; aside: string } {
-  const aside = `${nodeBackend.replace(/\/+$/, '')}.before-lifeboat`;
+  const aside = `${stripTrailingSlashes(nodeBackend)}.before-lifeboat`;
   return {
     stop: 'sudo snap stop microk8s',
     moveAside: `sudo mv ${nodeBackend} ${aside}`,

@@ -14,6 +14,7 @@ import { say, type Said } from './say';
 import { closedSegmentName } from './segment-name';
 import { libraftSegmentOrder } from './segment-order';
 import { entriesAfterFailure, interpretClosed, type SegmentScan } from './segment';
+import { stripTrailingSlashes } from '../../text/trailing-slashes';
 
 export const MICROK8S_BACKEND = '/var/snap/microk8s/current/var/kubernetes/backend';
 export const QUARANTINE_DIR_NAME = 'lifeboat-quarantine';
@@ -416,7 +417,7 @@ function parentOf(p: string): string {
 
 /** An absolute POSIX path without trailing slashes (`/` stays `/`). */
 export function normaliseBackendPath(p: string): string {
-  const t = p.replace(/\/+$/, '');
+  const t = stripTrailingSlashes(p);
   return t === '' ? '/' : t;
 }
 

@@ -11,6 +11,7 @@
 import type { EtcdMember, EtcdDetails } from '../../contract/etcd';
 import type { EtcdMemberConfig, RestorePlaceholder } from '../../contract/etcd-repair';
 import { emptyConfig } from './restore-plan';
+import { stripTrailingSlashes } from '../../text/trailing-slashes';
 
 /** The restore plan's source when the member's identity comes from the validation report: the WAL names the member (its words: etcd-plan.restore.sources.report). */
 export const REPORT_SOURCE = 'the validation report (WAL member ID, members bucket)';
@@ -28,7 +29,7 @@ export interface EtcdReportPart {
  */
 export function posixDirname(p: string): string {
   if (p === '') return '.';
-  const trimmed = p.length > 1 ? p.replace(/\/+$/, '') || '/' : p;
+  const trimmed = p.length > 1 ? stripTrailingSlashes(p) || '/' : p;
   const i = trimmed.lastIndexOf('/');
   if (i === -1) return '.';
   if (i === 0) return '/';
@@ -64,8 +65,8 @@ function knownMembers(report: EtcdReportPart): EtcdMember[] {
 function nodeDataDir(nodePath: string | null, report: EtcdReportPart): string | null {
   if (!nodePath) return null;
   const kind = report.etcd?.layout.input;
-  if (kind === 'data-dir') return nodePath.replace(/\/+$/, '') || '/';
-  if (kind === 'member-dir') return posixDirname(nodePath.replace(/\/+$/, ''));
+  if (kind === 'data-dir') return stripTrailingSlashes(nodePath) || '/';
+  if (kind === 'member-dir') return posixDirname(stripTrailingSlashes(nodePath));
   return null;
 }
 

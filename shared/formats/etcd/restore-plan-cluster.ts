@@ -38,6 +38,7 @@ import type { BiText } from '../../contract/guided';
 import type { LocalText } from '../../contract/text';
 import { hasMessage, translate, translateLocal, type Locale } from '../../i18n/index';
 import { clientEndpoint, dirname, envNameOf, planRestore, shq, tlsFlags } from './restore-plan';
+import { stripTrailingSlashes } from '../../text/trailing-slashes';
 
 /** One step of a multi-member plan: a RestoreStep with the words a guided session shows. */
 export interface ClusterStep extends RestoreStep {
@@ -301,7 +302,7 @@ function flagFile(cfg: EtcdMemberConfig, common: ClusterPlanCommon, stopped: boo
 
 function moveAsideStep(cfg: EtcdMemberConfig, common: ClusterPlanCommon, id: string, node?: string): ClusterStep {
   const data = dataDirOf(cfg);
-  const aside = `${data.replace(/\/+$/, '')}.${common.asideSuffix ?? 'lifeboat-aside'}`;
+  const aside = `${stripTrailingSlashes(data)}.${common.asideSuffix ?? 'lifeboat-aside'}`;
   const wal = cfg.walDir
     ? `\nif [ -e ${shq(cfg.walDir)} ]; then test ! -e ${shq(`${cfg.walDir}.${common.asideSuffix ?? 'lifeboat-aside'}`)} && mv ${shq(cfg.walDir)} ${shq(`${cfg.walDir}.${common.asideSuffix ?? 'lifeboat-aside'}`)}; fi`
     : '';
@@ -540,7 +541,7 @@ export function planForceNewCluster(opts: ForceNewClusterOptions): ClusterPlan {
   const tls = tlsOf(cfg, opts);
   const endpoint = clientEndpoint(cfg);
   const own = ctl(endpoint, tls);
-  const copy = `${data.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}`;
+  const copy = `${stripTrailingSlashes(data)}.${opts.asideSuffix ?? 'lifeboat-aside'}`;
   const steps: ClusterStep[] = [];
   const reason = opts.comparison ? ` The members table keeps it: ${opts.comparison.reason}` : '';
 

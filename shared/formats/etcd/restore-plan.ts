@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import type { EtcdMemberConfig, EtcdRunStyle, RestorePlan, RestoreStep } from '../../contract/etcd-repair';
 import type { LocalText } from '../../contract/text';
 import { hasMessage, translate, translateLocal, type Locale } from '../../i18n/index';
+import { stripTrailingSlashes } from '../../text/trailing-slashes';
 
 export const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_FLAGS = 500;
@@ -335,7 +336,7 @@ export function toolFor(cfg: EtcdMemberConfig, given?: 'etcdctl' | 'etcdutl'): '
 }
 
 export function dirname(p: string): string {
-  const i = p.replace(/\/+$/, '').lastIndexOf('/');
+  const i = stripTrailingSlashes(p).lastIndexOf('/');
   return i <= 0 ? '/' : p.slice(0, i);
 }
 
@@ -393,8 +394,8 @@ export function planRestore(opts: RestorePlanOptions): RestorePlan {
   // The catalog sentences travel only when they line up with the English problems one for one.
   const problemTexts = cfg.problemTexts && cfg.problemTexts.length === problems.length ? [...cfg.problemTexts] : undefined;
   const dataDir = cfg.dataDir ?? `${cfg.name ?? 'default'}.etcd`;
-  const aside = `${dataDir.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}`;
-  const walAside = cfg.walDir ? `${cfg.walDir.replace(/\/+$/, '')}.${opts.asideSuffix ?? 'lifeboat-aside'}` : null;
+  const aside = `${stripTrailingSlashes(dataDir)}.${opts.asideSuffix ?? 'lifeboat-aside'}`;
+  const walAside = cfg.walDir ? `${stripTrailingSlashes(cfg.walDir)}.${opts.asideSuffix ?? 'lifeboat-aside'}` : null;
   const snap = shq(opts.snapshot);
   const ctlEnv = tool === 'etcdctl' ? 'ETCDCTL_API=3 ' : '';
   const endpoint = clientEndpoint(cfg);

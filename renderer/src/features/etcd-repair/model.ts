@@ -6,6 +6,7 @@
 import type { EtcdExportFormat, EtcdRepairMode, SalvageKeySource } from '../../../../shared/contract/etcd-repair';
 import type { Progress } from '../../../../shared/contract/progress';
 import type { MessageParams } from '../../../../shared/i18n/index';
+import { stripTrailingSlashes } from '../../../../shared/text/trailing-slashes';
 
 export const MODES: readonly EtcdRepairMode[] = ['snapshot', 'repair', 'export'];
 export const FORMATS: readonly EtcdExportFormat[] = ['yaml', 'json'];
@@ -20,7 +21,7 @@ type Translate = (key: string, params?: MessageParams) => string;
 
 /** The lines of "what will be written" for a mode and an output path. */
 export function plannedWrites(mode: EtcdRepairMode, out: string, format: EtcdExportFormat, tr: Translate): string[] {
-  const o = out.replace(/\/+$/, '') || out;
+  const o = stripTrailingSlashes(out) || out;
   if (mode === 'snapshot') return [tr('etcdRepairUi.writes.snapshot', { out: o })];
   if (mode === 'repair') return [tr('etcdRepairUi.writes.repair', { out: o }), tr('etcdRepairUi.writes.quarantine', { out: o })];
   return [tr('etcdRepairUi.writes.export', { out: o, ext: format })];

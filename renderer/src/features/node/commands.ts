@@ -19,6 +19,7 @@ export const DATA_DIR_PRESETS: readonly DataDirPreset[] = [
 
 import { quoteAlways, quoteIfNeeded } from '../../../../shared/node/shell';
 import { sudoLinkedFileStatCommand, sudoListCommand as sharedSudoListCommand, sudoReadCommand } from '../../../../shared/node/sudo-read';
+import { stripTrailingSlashes } from '../../../../shared/text/trailing-slashes';
 
 export { quoteAlways, quoteIfNeeded };
 
@@ -97,7 +98,7 @@ export const SUDO_SERIES_TEXTS = {
 
 function normalisedDir(dir: string): string {
   const s = dir.trim();
-  return s.length > 1 ? s.replace(/\/+$/, '') : s;
+  return s.length > 1 ? stripTrailingSlashes(s) : s;
 }
 
 /** `2m 05s`, `1h 02m`, `45s` for an ETA. */
