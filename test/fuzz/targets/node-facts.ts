@@ -13,6 +13,7 @@ import {
 } from '../../../shared/node/facts-parse';
 import { isContainerName, parseDbMemberRecords, parseDockerInspect, parseIpOAddr } from '../../../shared/node/kind';
 import { distributionLayout, distributionRestoreCommands } from '../../../shared/node/k3s';
+import { backupJobs, parseBackupScript, parseCrontabListing } from '../../../shared/node/cron';
 import { K3S_INSTALL_UNIT } from '../../helpers/k3s-unit';
 import { mutateText } from '../mutate';
 import { check, checkPlain, type FuzzTarget } from '../target';
@@ -39,6 +40,11 @@ const OUTPUTS = {
     '[{"Id":"41714b0e82f1","Name":"/kind-control-plane","State":{"Status":"running","Running":true},"Config":{"Hostname":"kind-control-plane","Labels":{"io.x-k8s.kind.cluster":"kind","io.x-k8s.kind.role":"control-plane"}},"NetworkSettings":{"Networks":{"kind":{"IPAddress":"172.18.0.3","IPPrefixLen":16}}}},{"Id":"9c1d2e3f4a5b","Name":"/kind-worker","State":{"Status":"exited"},"Config":{"Labels":{"io.x-k8s.kind.cluster":"kind","io.x-k8s.kind.role":"worker"}},"NetworkSettings":{"Networks":{}}}]\n',
   dbMembers:
     '"id":915125659330601935,"peerURLs":["http://172.18.0.2:2380"],"name":"kind-control-plane"\n"id":12,"peerURLs":["https://10.0.0.2:2380","https://[fd00::2]:2380"],"isLearner":true\n',
+  // The crontabs probe's listing and KubeKey's etcd-backup.sh (variables, comments, a continued etcdctl line).
+  crontabs:
+    '### /var/spool/cron/crontabs/root\n# m h dom mon dow command\nSHELL=/bin/bash\n*/30 * * * * sh /usr/local/bin/kube-scripts/etcd-backup.sh\n@daily /opt/backup.sh >> /var/log/b.log 2>&1\n### /etc/cron.daily/etcd-snapshot (run-parts)\n',
+  backupScript:
+    "#!/bin/bash\nETCDCTL_PATH='/usr/bin/etcdctl'\nENDPOINTS='https://10.0.0.1:2379'  # the member\nBACKUP_DIR=\"/var/backups/kube_etcd/etcd-$(date +%Y-%m-%d-%H-%M-%S)\"\nKEEPBACKUPNUMBER='5'\n[ ! -d $BACKUP_DIR ] && mkdir -p $BACKUP_DIR\nexport ETCDCTL_API=3;$ETCDCTL_PATH --endpoints=\"$ENDPOINTS\" snapshot save $BACKUP_DIR/snapshot.db \\\n  --cacert=/etc/ssl/etcd/ssl/ca.pem\nsh ${BACKUP_DIR}/../prune.sh\n",
   // k3s's server unit as its install script writes it, and a config.yaml that moves its data and snapshots.
   k3sUnit: K3S_INSTALL_UNIT + "\t'--data-dir=/data/k3s' \\\n\t'--etcd-snapshot-dir' '/backup/k3s snaps' \\\n",
   k3sConfig: 'write-kubeconfig-mode: "0644"\ndata-dir: /srv/k3s\netcd-snapshot-dir: /backup/k3s\ntls-san:\n  - cp.example\n',
@@ -49,7 +55,7 @@ type Probe = { key: Key; out: ProbeOutput };
 
 export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
   name: 'node-facts',
-  what: 'node facts parsers (df, stat, systemctl, EnvironmentFile, static pod manifest, ip, free; on a kind Docker host docker inspect, member records, ip -o addr; a k3s unit and config.yaml): facts, never a throw',
+  what: 'node facts parsers (df, stat, systemctl, EnvironmentFile, static pod manifest, ip, free; on a kind Docker host docker inspect, member records, ip -o addr; crontabs and a backup script; a k3s unit and config.yaml): facts, never a throw',
   corpus: () => OUTPUTS,
   generate: (r, corpus) => {
     const key = r.pick(Object.keys(corpus) as Key[]);
@@ -108,6 +114,17 @@ export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
         break;
       case 'ipO':
         results.push(parseIpOAddr(out.stdout));
+        break;
+      case 'crontabs': {
+        const listing = parseCrontabListing(out.stdout);
+        results.push(listing, backupJobs(listing, new Map([['/usr/local/bin/kube-scripts/etcd-backup.sh', OUTPUTS.backupScript]])));
+        break;
+      }
+      case 'backupScript':
+        results.push(
+          parseBackupScript(out.stdout),
+          backupJobs(parseCrontabListing(OUTPUTS.crontabs), new Map([['/usr/local/bin/kube-scripts/etcd-backup.sh', out.stdout]])),
+        );
         break;
       case 'k3sUnit':
       case 'k3sConfig': {
