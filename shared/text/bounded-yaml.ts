@@ -162,6 +162,8 @@ export interface BoundedYamlOptions {
   bounds?: Partial<YamlBounds>;
   /** Integers as BigInt (u64 ids). */
   intAsBigInt?: boolean;
+  /** false: a key given twice is not an error (the last one wins), as the kubelet reads a manifest. */
+  uniqueKeys?: boolean;
 }
 
 /** The first document of a YAML text as plain JS, or why it was refused. Never throws. */
@@ -176,7 +178,7 @@ export function parseBoundedYaml(text: string, options: BoundedYamlOptions = {})
     let doc: ReturnType<typeof parseDocument>;
     try {
       Error.stackTraceLimit = 0;
-      doc = parseDocument(text, { intAsBigInt: options.intAsBigInt ?? false, logLevel: 'silent', prettyErrors: false });
+      doc = parseDocument(text, { intAsBigInt: options.intAsBigInt ?? false, uniqueKeys: options.uniqueKeys ?? true, logLevel: 'silent', prettyErrors: false });
     } finally {
       Error.stackTraceLimit = limit;
     }

@@ -135,6 +135,11 @@ describe('restore planner', () => {
     expect(parseStaticPodManifest('x'.repeat(2 << 20), 'huge.yaml').problems[0]).toContain('larger than');
     expect(parseStaticPodManifest('\u0000\u0001: [', 'bin.yaml').problems.length).toBeGreaterThan(0);
     expect(parseSystemdUnit('\u0000'.repeat(1000), 'x.service').dataDir).toBeNull();
+    // Refused by its bounds before the yaml package parses it (which took 11 s on a fuzzed manifest like these).
+    const deep = `apiVersion: v1\nspec:\n  containers: ${'['.repeat(200)}\n`;
+    expect(parseStaticPodManifest(deep, 'deep.yaml').problems[0]).toBe('deep.yaml is not valid YAML: nests collections more than 32 deep (at offset 64)');
+    const wide = `spec:\n  containers:\n  - command: [${Array.from({ length: 5000 }, (_, i) => `--f${i}=x`).join(', ')}]\n`;
+    expect(parseStaticPodManifest(wide, 'wide.yaml').problems[0]).toBe('wide.yaml is not valid YAML: has more than 4096 collection entries');
   });
 
   it('command-line splitting and quoting', () => {

@@ -43,6 +43,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'known-hosts',
       'ssh-config',
       'node-facts',
+      'node-probes',
       'protobuf',
       'etcd-wal',
       'etcd-snap',
