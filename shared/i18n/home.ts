@@ -24,8 +24,9 @@ export default defineCatalog(
       '`snapshot.db` files written by `etcdctl snapshot save` (KubeKey: `/var/backups/kube_etcd/etcd-DATE/snapshot.db`): open the file itself.',
     'home.where.microk8s': 'MicroK8s (dqlite)',
     'home.where.microk8s.note': 'The folder that holds `metadata1`, the segment files and the snapshots.',
-    'home.where.k3s': 'k3s',
-    'home.where.k3s.note': '`state.db` (SQLite, the default) or `etcd/` (embedded etcd, holds `member/`).',
+    'home.where.k3s': 'k3s, RKE2',
+    'home.where.k3s.note':
+      "`state.db` (SQLite, k3s's default) or `etcd/` (embedded etcd, holds `member/`); RKE2 under `/var/lib/rancher/rke2/server/db/`. Their own etcd snapshots are in `snapshots/` beside it: open one as a file.",
     'home.where.copy':
       'Copy it with the service stopped, or let Lifeboat read it in place or copy it off over SSH (Nodes (SSH)): the copy is checked with SHA-256 on both ends, and a directory still being written is refused.',
     'home.connect': 'Recover on the node…',
@@ -71,8 +72,9 @@ export default defineCatalog(
       '`etcdctl snapshot save` 写出的 `snapshot.db` 文件（KubeKey：`/var/backups/kube_etcd/etcd-日期/snapshot.db`）：直接打开这个文件。',
     'home.where.microk8s': 'MicroK8s（dqlite）',
     'home.where.microk8s.note': '包含 `metadata1`、各个 segment 文件和 snapshot 的那个目录。',
-    'home.where.k3s': 'k3s',
-    'home.where.k3s.note': '`state.db`（SQLite，默认）或 `etcd/`（内嵌 etcd，其中有 `member/`）。',
+    'home.where.k3s': 'k3s、RKE2',
+    'home.where.k3s.note':
+      '`state.db`（SQLite，k3s 的默认）或 `etcd/`（内嵌 etcd，其中有 `member/`）；RKE2 在 `/var/lib/rancher/rke2/server/db/` 下。它们自己的 etcd 快照在旁边的 `snapshots/` 里：把快照当作文件打开。',
     'home.where.copy': '拷贝前先停掉服务；或者让 Lifeboat 通过 SSH（“节点 (SSH)”）原地读取或拷出：拷贝两端都用 SHA-256 校验，仍在写入的目录会被拒绝。',
     'home.connect': '在节点上恢复…',
     'home.connect.hint':

@@ -168,8 +168,11 @@ describe.skipIf(!canRun)('Lifeboat web UI in Chromium', () => {
       'kind (Kubernetes in Docker)',
       'etcd backups',
       'MicroK8s (dqlite)',
-      'k3s',
+      'k3s, RKE2',
     ]);
+    // k3s's and RKE2's own snapshots are named where they lie, to be opened as files.
+    expect(await places.locator('dd').nth(5).innerText()).toContain('/var/lib/rancher/rke2/server/db/');
+    expect(await places.locator('dd').nth(5).innerText()).toContain('snapshots/');
     const kubeadm = await places.locator('dd').first().innerText();
     expect(kubeadm).toContain('/var/lib/etcd');
     expect(kubeadm).toContain('/etc/kubernetes/manifests/etcd.yaml');
