@@ -22,13 +22,13 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs, existsSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MAX_READ } from '../../shared/bytes/byte-source';
 import { crc32 } from '../../shared/formats/dqlite/crc';
 import { encodeFramesCommand } from '../../shared/formats/dqlite/command';
 import { rebuildDqliteDirectory } from '../../electron/services/dqlite-rebuild';
 import { validateDqliteDirectory } from '../../shared/formats/dqlite/validate';
 import { verifyLz4Frame } from '../../shared/formats/lz4/frame';
 import { localDirectory, openFileSource } from '../../electron/services/fs-source';
+import { rawReadFiles } from './raw-read';
 
 const SEGMENT_SIZE = 8 * 1024 * 1024;
 const PAYLOAD = 16 * 1024;
@@ -144,17 +144,9 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: n
   }
 }
 
+/** Every file of `dir` (sorted), read into one reused buffer: the floor validation is compared with. */
 async function readAll(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of (await fs.readdir(dir)).sort()) {
-    const src = await openFileSource(path.join(dir, name));
-    try {
-      for (let off = 0; off < src.size; off += MAX_READ) total += (await src.read(off, MAX_READ)).length;
-    } finally {
-      await src.close();
-    }
-  }
-  return total;
+  return rawReadFiles((await fs.readdir(dir)).sort().map((name) => path.join(dir, name)));
 }
 
 const mb = (b: number) => b / 1e6;

@@ -22,8 +22,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MAX_READ } from '../../shared/bytes/byte-source';
 import { localDirectory, openFileSource } from '../../electron/services/fs-source';
+import { rawReadFiles } from './raw-read';
 import { salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { validateDirectory } from '../../shared/validate';
 import { inspectBbolt } from '../../shared/formats/etcd/bbolt-db';
@@ -119,17 +119,6 @@ async function child(script: string, kind: string, args: string[]): Promise<Meas
   return { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakRss: m.peakRss, result: JSON.parse(line) as Measured['result'] };
 }
 
-async function readAll(file: string): Promise<number> {
-  const src = await openFileSource(file);
-  let total = 0;
-  try {
-    for (let off = 0; off < src.size; off += MAX_READ) total += (await src.read(off, MAX_READ)).length;
-  } finally {
-    await src.close();
-  }
-  return total;
-}
-
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await fs.readdir(dir, { withFileTypes: true })) {
@@ -144,8 +133,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 export async function salvageChild(kind: string, input: string, out: string): Promise<void> {
   let result: Record<string, number | string | null>;
   if (kind === 'raw') {
-    let bytes = 0;
-    for (const f of (await fs.stat(input)).isDirectory() ? await filesUnder(input) : [input]) bytes += await readAll(f);
+    const bytes = await rawReadFiles((await fs.stat(input)).isDirectory() ? await filesUnder(input) : [input]);
     result = { bytes };
   } else if (kind === 'validate-db') {
     const src = await openFileSource(input);
@@ -223,7 +211,7 @@ export async function benchEtcdSalvage(gib: number, benchScript: string, etcdDir
     out.push(
       `synthetic db: ${mb(size)} MB, ${made.keys} keys, ${made.revisions} revisions, written in ${((performance.now() - t0) / 1000).toFixed(1)} s; each figure a child process of its own, warm cache:`,
     );
-    await readAll(db); // warm the cache
+    await rawReadFiles([db]); // warm the cache
     out.push(row('raw read', size, await child(benchScript, 'raw', [db])));
     out.push(row('validate (inspectBbolt)', size, await child(benchScript, 'validate-db', [db])));
     const salvage = await child(benchScript, 'salvage', [db, path.join(work, 'salvaged.db')]);

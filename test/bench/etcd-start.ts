@@ -15,7 +15,7 @@
  * Each round works on a fresh `cp -a` copy (etcd writes to the dir it starts
  * on) and measures, warm cache, each in a child process of its own so the
  * peak RSS is that program's alone (`/usr/bin/time`, or VmHWM for etcd):
- * a raw read of every file (Node, 4 MiB reads), Lifeboat's complete
+ * a raw read of every file (Node, into one reused 4 MiB buffer), Lifeboat's complete
  * validation (`validateDirectory`, what the worker and CLI run),
  * `etcdctl snapshot status` on the db (3.4 hashes every key of the db), and
  * real etcd starting on the copy until a linearizable get answers (then
@@ -27,9 +27,9 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MAX_READ } from '../../shared/bytes/byte-source';
 import { validateDirectory } from '../../shared/validate';
-import { localDirectory, openFileSource } from '../../electron/services/fs-source';
+import { localDirectory } from '../../electron/services/fs-source';
+import { rawReadFiles } from './raw-read';
 import { encodeK8sProtobuf } from '../etcd/k8s-encode';
 import { copyDir, loopbackEndpoint, spawnEtcd, waitHealthy, type EtcdNode } from '../helpers/etcd';
 
@@ -434,15 +434,7 @@ interface ValidateSummary {
 /** `node dist/bench.cjs --etcd-child validate|raw DIR`: the measured child. */
 export async function etcdChild(kind: string, dir: string): Promise<void> {
   if (kind === 'raw') {
-    let total = 0;
-    for (const f of await filesUnder(dir)) {
-      const src = await openFileSource(f.file);
-      try {
-        for (let off = 0; off < src.size; off += MAX_READ) total += (await src.read(off, MAX_READ)).length;
-      } finally {
-        await src.close();
-      }
-    }
+    const total = await rawReadFiles((await filesUnder(dir)).map((f) => f.file));
     process.stdout.write(JSON.stringify({ bytes: total }) + '\n');
     return;
   }
@@ -555,7 +547,7 @@ export async function benchEtcdStart(o: EtcdStartBenchOptions): Promise<string[]
   lines.push(
     `medians of ${o.rounds} round(s), warm cache, each a child process of its own (peak RSS: the largest of the rounds):`,
     cells(['', 'wall s', 'CPU s', 'peak RSS MB', 'MB/s', 'etcd wall/', 'etcd CPU/']),
-    row('raw read of every file (Node, 4 MiB reads)', runs.raw, m.bytes),
+    row('raw read of every file (Node, one 4 MiB buffer)', runs.raw, m.bytes),
     row('Lifeboat validation of the dir (validateDirectory)', runs.validate, m.bytes),
     ...(runs.cli.length ? [row('lifeboat validate DIR (the CLI, text report)', runs.cli, m.bytes)] : []),
     ...(runs.cliDb.length ? [row('lifeboat validate member/snap/db (the db alone)', runs.cliDb, m.dbBytes)] : []),
