@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Reference } from '../../shared/formats/dqlite/crc';
+import { crc32, crc32Js, crc32Reference, crcUsesWebAssembly } from '../../shared/formats/dqlite/crc';
 import { classifyName, closedSegmentName } from '../../shared/formats/dqlite/segment-name';
 import { decodeBatchHeader, encodeBatch, ENTRY_COMMAND, headerChecksum } from '../../shared/formats/dqlite/batch';
 import { decodeConfiguration, encodeConfiguration } from '../../shared/formats/dqlite/configuration';
@@ -26,6 +26,27 @@ describe('crc', () => {
         expect(crc32(part)).toBe(crc32Reference(part));
       }
     }
+  });
+  it('the WebAssembly loop (runs of 4 KiB and more, in 1 MiB spans) gives the JavaScript loop’s values, chained too', () => {
+    expect(crcUsesWebAssembly()).toBe(true);
+    const b = payload(3 * 1024 * 1024 + 777, 11);
+    for (const [start, end] of [
+      [0, 4096],
+      [3, 4099 + 13],
+      [1, 1024 * 1024],
+      [5, 1024 * 1024 + 5],
+      [17, 1024 * 1024 + 4096 + 3],
+      [0, b.length],
+      [999, b.length - 1],
+    ] as const) {
+      expect(crc32(b, 0, start, end), `${start}..${end}`).toBe(crc32Js(b, 0, start, end));
+      expect(crc32(b, 0x12345678, start, end), `${start}..${end} from a running CRC`).toBe(crc32Js(b, 0x12345678, start, end));
+    }
+    const small = b.subarray(0, 100_000);
+    expect(crc32(small)).toBe(crc32Reference(small));
+    // Chained across a span boundary in both loops: the same as one run.
+    const mid = 1024 * 1024 + 12_345;
+    expect(crc32(b, crc32(b, 0, 0, mid), mid, b.length)).toBe(crc32Js(b));
   });
 });
 

@@ -15,10 +15,10 @@
  * byte loop alone gives the same values.
  *
  * Bytes in a buffer from `crcBuffer` (the WAL scan reads its windows into
- * them) go through the same loop compiled to WebAssembly (crc32c-wasm.ts),
+ * them) go through the same loop compiled to WebAssembly (shared/bytes/crc-slice16-wasm.ts),
  * about 1.6x faster: the WAL's CRC was a third of validation's CPU time.
  */
-import { crc32cWasmModule, WASM_PAGE_BYTES } from './crc32c-wasm';
+import { crcSlice16WasmModule, WASM_PAGE_BYTES } from '../../bytes/crc-slice16-wasm';
 
 const POLY = 0x82f63b78;
 
@@ -65,7 +65,7 @@ function crcModule(): WebAssembly.Module | null {
   if (wasmModule === undefined) {
     try {
       // Absent or refused in some hosts (a page whose Content-Security-Policy has no 'wasm-unsafe-eval').
-      wasmModule = LITTLE_ENDIAN && typeof WebAssembly === 'object' ? new WebAssembly.Module(crc32cWasmModule()) : null;
+      wasmModule = LITTLE_ENDIAN && typeof WebAssembly === 'object' ? new WebAssembly.Module(crcSlice16WasmModule()) : null;
     } catch {
       wasmModule = null;
     }
