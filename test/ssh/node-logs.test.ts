@@ -33,6 +33,9 @@ describe('log presets', () => {
     expect(logCommand('microk8s-kubelite')).toBe('journalctl -u snap.microk8s.daemon-kubelite -n 2000 --no-pager -o short-iso');
     expect(logCommand('kubelet')).toBe('journalctl -u kubelet -n 2000 --no-pager -o short-iso');
     expect(logCommand('etcd-systemd')).toBe('journalctl -u etcd -n 2000 --no-pager -o short-iso');
+    // k3s and RKE2 log their embedded etcd in the server's journal.
+    expect(logCommand('k3s')).toBe('journalctl -u k3s -n 2000 --no-pager -o short-iso');
+    expect(logCommand('rke2')).toBe('journalctl -u rke2-server -n 2000 --no-pager -o short-iso');
     expect(logCommand('crictl', '3f2a9c1b7d44')).toBe('crictl logs --tail 2000 3f2a9c1b7d44 2>&1');
     expect(logCommand('docker', 'k8s_etcd_etcd-cp1')).toBe('docker logs --tail 2000 k8s_etcd_etcd-cp1 2>&1');
     expect(logCommand('kubectl', 'pod/etcd-cp1')).toBe('kubectl -n kube-system logs --tail 2000 etcd-cp1');

@@ -10,7 +10,8 @@ import { inKindContainer } from '../../../../shared/node/kind';
 /** Lines asked of every log command. */
 export const LOG_LINES = 2000;
 
-export type LogPresetId = 'microk8s-dqlite' | 'microk8s-kubelite' | 'kubelet' | 'etcd-systemd' | 'crictl' | 'kubectl' | 'kind-etcd' | 'docker' | 'file';
+export type LogPresetId =
+  'microk8s-dqlite' | 'microk8s-kubelite' | 'kubelet' | 'etcd-systemd' | 'k3s' | 'rke2' | 'crictl' | 'kubectl' | 'kind-etcd' | 'docker' | 'file';
 
 /** What a preset needs before its command is complete: nothing, a container/pod picked from a listing, or a path. */
 export type LogPresetInput = 'none' | 'pick' | 'path';
@@ -18,7 +19,7 @@ export type LogPresetInput = 'none' | 'pick' | 'path';
 export interface LogPreset {
   id: LogPresetId;
   /** Which installs it is for (grouping in the panel). */
-  group: 'microk8s' | 'kubeadm' | 'kind' | 'other';
+  group: 'microk8s' | 'kubeadm' | 'kind' | 'k3s' | 'other';
   input: LogPresetInput;
 }
 
@@ -29,6 +30,9 @@ export const LOG_PRESETS: readonly LogPreset[] = [
   { id: 'crictl', group: 'kubeadm', input: 'pick' },
   { id: 'kubectl', group: 'kubeadm', input: 'pick' },
   { id: 'kind-etcd', group: 'kind', input: 'pick' },
+  // k3s and RKE2 run etcd inside their server: its lines (and panics) are in the server's journal.
+  { id: 'k3s', group: 'k3s', input: 'none' },
+  { id: 'rke2', group: 'k3s', input: 'none' },
   { id: 'etcd-systemd', group: 'other', input: 'none' },
   { id: 'docker', group: 'other', input: 'pick' },
   { id: 'file', group: 'other', input: 'path' },
@@ -45,6 +49,8 @@ export const JOURNAL_UNITS: Readonly<Partial<Record<LogPresetId, string>>> = {
   'microk8s-kubelite': 'snap.microk8s.daemon-kubelite',
   kubelet: 'kubelet',
   'etcd-systemd': 'etcd',
+  k3s: 'k3s',
+  rke2: 'rke2-server',
 };
 
 /** Listing commands for the presets where the user picks a container or pod. */
