@@ -16,7 +16,13 @@ import { connectByKey, keyClient } from '../helpers/ssh-node';
 
 describe('data directory commands', () => {
   it('offers the usual data directories', () => {
-    expect(DATA_DIR_PRESETS.map((p) => p.path)).toEqual(['/var/snap/microk8s/current/var/kubernetes/backend', '/var/lib/etcd/member', '/var/lib/etcd']);
+    expect(DATA_DIR_PRESETS.map((p) => p.path)).toEqual([
+      '/var/snap/microk8s/current/var/kubernetes/backend',
+      '/var/lib/etcd/member',
+      '/var/lib/etcd',
+      '/var/lib/rancher/k3s/server/db/etcd',
+      '/var/lib/rancher/rke2/server/db/etcd',
+    ]);
     expect(lookCommand(DATA_DIR_PRESETS[0].path)).toBe('ls -l --time-style=full-iso -- /var/snap/microk8s/current/var/kubernetes/backend');
   });
 

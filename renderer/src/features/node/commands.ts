@@ -6,7 +6,7 @@
  */
 
 export interface DataDirPreset {
-  id: 'microk8s' | 'kubeadm' | 'kubekey';
+  id: 'microk8s' | 'kubeadm' | 'kubekey' | 'k3s' | 'rke2';
   path: string;
 }
 
@@ -15,6 +15,9 @@ export const DATA_DIR_PRESETS: readonly DataDirPreset[] = [
   { id: 'microk8s', path: '/var/snap/microk8s/current/var/kubernetes/backend' },
   { id: 'kubeadm', path: '/var/lib/etcd/member' },
   { id: 'kubekey', path: '/var/lib/etcd' },
+  // Embedded etcd (holds member/); their own snapshots lie in server/db/snapshots beside it.
+  { id: 'k3s', path: '/var/lib/rancher/k3s/server/db/etcd' },
+  { id: 'rke2', path: '/var/lib/rancher/rke2/server/db/etcd' },
 ];
 
 import { quoteAlways, quoteIfNeeded } from '../../../../shared/node/shell';
