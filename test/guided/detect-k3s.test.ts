@@ -12,9 +12,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeCard } from '../../shared/contract/node';
 import { translateLocal } from '../../shared/i18n';
-import { CLI, ensureBuilt, runNode, type RunResult } from '../cli/fixtures';
+import { ensureBuilt, type RunResult } from '../cli/fixtures';
+import { detectCli, detectedCard } from '../helpers/detect-cli';
 import { hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
@@ -35,22 +35,7 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
   let damaged: Buffer;
   let snapshotsHash = '';
 
-  const detect = async (node: RealisticNode, extra: string[]): Promise<RunResult> => {
-    const knownHosts = path.join(tmp, `known_hosts-${node.sshd.port}`);
-    await fs.writeFile(knownHosts, `${node.sshd.knownHostsLine()}\n`);
-    return runNode([
-      CLI,
-      'detect',
-      `${node.sshd.user}@127.0.0.1`,
-      '--port',
-      String(node.sshd.port),
-      '--identity',
-      key.privatePath,
-      '--known-hosts',
-      knownHosts,
-      ...extra,
-    ]);
-  };
+  const detect = (node: RealisticNode, extra: string[]): Promise<RunResult> => detectCli(node, key, tmp, extra);
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -85,9 +70,7 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
   });
 
   it("finds k3s's embedded etcd and its own snapshots, tells the good one as etcdctl does, and gives k3s's reset", async () => {
-    const r = await detect(k3s, ['--sudo', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const card = JSON.parse(r.stdout) as NodeCard;
+    const card = await detectedCard(k3s, key, tmp);
     expect(card.datastores).toHaveLength(1);
     const d = card.datastores[0]!;
     expect(d).toMatchObject({
@@ -139,9 +122,7 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
   }, 120_000);
 
   it("follows RKE2's config.yaml to a moved data dir and snapshot dir", async () => {
-    const r = await detect(rke2, ['--sudo', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const card = JSON.parse(r.stdout) as NodeCard;
+    const card = await detectedCard(rke2, key, tmp);
     expect(card.datastores).toHaveLength(1);
     const d = card.datastores[0]!;
     expect(d).toMatchObject({

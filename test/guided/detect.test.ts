@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeCard } from '../../shared/contract/node';
 import { translateLocal } from '../../shared/i18n';
-import { CLI, ensureBuilt, runNode, type RunResult } from '../cli/fixtures';
+import { ensureBuilt, type RunResult } from '../cli/fixtures';
+import { detectCli, detectedCard } from '../helpers/detect-cli';
 import { makeGolden, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
@@ -48,22 +49,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
   let backups: string[] = [];
   let kubeadmPeerUrl = '';
 
-  const detect = async (node: RealisticNode, extra: string[]): Promise<RunResult> => {
-    const knownHosts = path.join(tmp, `known_hosts-${node.sshd.port}`);
-    await fs.writeFile(knownHosts, `${node.sshd.knownHostsLine()}\n`);
-    return runNode([
-      CLI,
-      'detect',
-      `${node.sshd.user}@127.0.0.1`,
-      '--port',
-      String(node.sshd.port),
-      '--identity',
-      key.privatePath,
-      '--known-hosts',
-      knownHosts,
-      ...extra,
-    ]);
-  };
+  const detect = (node: RealisticNode, extra: string[]): Promise<RunResult> => detectCli(node, key, tmp, extra);
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -130,9 +116,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
   });
 
   it('finds the systemd etcd, its env file, the cron backup job and the newest backup that restores (KubeKey, report 5)', async () => {
-    const r = await detect(kubekey, ['--sudo', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const card = JSON.parse(r.stdout) as NodeCard;
+    const card = await detectedCard(kubekey, key, tmp);
     expect(card.sudo).toBe(true);
     expect(card.datastores).toHaveLength(1);
     const d = card.datastores[0]!;
@@ -226,9 +210,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     const both = await startRealisticNode({ files: twoEtcdFiles() });
     try {
       await both.sshd.authorize(key.publicLine);
-      const r = await detect(both, ['--sudo', '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      const card = JSON.parse(r.stdout) as NodeCard;
+      const card = await detectedCard(both, key, tmp);
       expect(card.datastores.map((d) => [d.managedBy, d.dataDir])).toEqual([
         ['systemd', '/var/lib/etcd'],
         ['static-pod', '/var/lib/etcd'],
@@ -306,9 +288,7 @@ describe.runIf(RUN)('lifeboat detect on realistic nodes', () => {
     // The kubelet stand-in starts etcd from the manifest within a second or two.
     let card: NodeCard | null = null;
     for (let i = 0; i < 10; i++) {
-      const r = await detect(kubeadm, ['--sudo', '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      card = JSON.parse(r.stdout) as NodeCard;
+      card = await detectedCard(kubeadm, key, tmp);
       if (card.datastores[0]?.running) break;
       await new Promise((res) => setTimeout(res, 1000));
     }
