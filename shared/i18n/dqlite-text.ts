@@ -150,6 +150,8 @@ const en = {
   'finding.segment.open-after-missing-closed.message':
     '{file} is open segment number {counter} of the current run, but the log from index 1 holds only {counted} closed {counted|segment|segments} besides configuration segments, so a closed segment written just before the open segments may be missing. libraft would load {file} from index {at}, possibly lower than where its entries were written, and apply them to the wrong state.',
   'finding.listing.unparsed-lines.message': '{count} {count|line is|lines are} not `ls -l` {count|a line|lines} and {count|was|were} skipped.',
+  'finding.listing.repeated-names.message':
+    "{count} {count|name is|names are} listed more than once (the first: {name}): listings of several directories or nodes pasted together? The first line of each name is used; paste one directory's listing.",
   'finding.listing.gap.message': 'Entries {first}..{last} are missing between {before} and {after}.',
   'finding.listing.overlap.message': '{file} overlaps {previous}.',
   'finding.listing.bad-range.message': '{file} ends before it starts.',
@@ -361,6 +363,8 @@ const zh: Record<DqliteTextKey, string> = {
   'finding.segment.open-after-missing-closed.message':
     '{file} 是本次运行的第 {counter} 个 open segment，但从 index 1 开始的日志中除配置 segment 外只有 {counted} 个 closed segment，所以紧挨着 open segment 之前写入的某个 closed segment 可能缺失。libraft 会从 index {at} 加载 {file}，可能低于其条目写入时的 index，并把它们应用到错误的状态上。',
   'finding.listing.unparsed-lines.message': '有 {count} 行不是 `ls -l` 的输出行，已跳过。',
+  'finding.listing.repeated-names.message':
+    '有 {count} 个文件名出现了不止一次（第一个：{name}）：是否把几个目录或节点的列表粘贴在了一起？每个文件名只采用第一行；请只粘贴一个目录的列表。',
   'finding.listing.gap.message': '{before} 与 {after} 之间缺少条目 {first}..{last}。',
   'finding.listing.overlap.message': '{file} 与 {previous} 重叠。',
   'finding.listing.bad-range.message': '{file} 的结束位置在起始位置之前。',

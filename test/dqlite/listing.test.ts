@@ -27,6 +27,19 @@ describe('pasted listings', () => {
       expect.arrayContaining(['0000000014232389-0000000014232597', 'open-28055', 'snapshot-1-14233671-3430050282.meta', 'metadata1']),
     );
   });
+  it('uses the first line of a name listed twice (two listings pasted together), and says so once', () => {
+    const once = analyzeListing(FIELD);
+    const twice = analyzeListing(`${FIELD}\n${FIELD}`);
+    const repeated = twice.findings.filter((f) => f.code === 'listing.repeated-names');
+    expect(repeated).toHaveLength(1);
+    expect(repeated[0]!.severity).toBe('warning');
+    expect(repeated[0]!.params).toEqual({ count: 31, name: once.entries[0]!.name });
+    // Apart from that, the same analysis as the listing pasted once: each segment once, with its own findings.
+    expect(twice.entries).toEqual(once.entries);
+    expect(twice.segments).toEqual(once.segments);
+    expect(twice.findings.filter((f) => f.code !== 'listing.repeated-names')).toEqual(once.findings);
+    expect(once.findings.some((f) => f.code === 'listing.repeated-names')).toBe(false);
+  });
   it('handles CRLF, full-iso times, garbage and gaps', () => {
     const text = [
       'total 24',

@@ -353,6 +353,7 @@ describe('validator sentences come from the catalog templates', () => {
         line(200, 'snapshot-1-6-100'),
       ].join('\n'),
       [line(4096, '0000000000000010-0000000000000020'), line(64, 'snapshot-1-5-100.meta'), line(200, 'snapshot-1-5-100')].join('\n'),
+      [line(4096, '0000000000000010-0000000000000020'), line(4096, '0000000000000010-0000000000000020')].join('\n'),
     ];
     const codes = new Set<string>();
     for (const [i, text] of listings.entries()) {
@@ -363,6 +364,7 @@ describe('validator sentences come from the catalog templates', () => {
       }
     }
     for (const c of [
+      'listing.repeated-names',
       'listing.unparsed-lines',
       'listing.gap',
       'listing.overlap',

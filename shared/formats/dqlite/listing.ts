@@ -83,8 +83,28 @@ export interface ListingOptions {
 }
 
 export function analyzeListing(text: string, opts: ListingOptions = {}): ListingAnalysis {
-  const { entries, skipped } = parseListing(text);
+  const parsed = parseListing(text);
+  const { skipped } = parsed;
+  // One directory never lists a name twice: a paste that does holds several listings (two nodes, or the same one
+  // pasted twice). The first line of each name is used, so every segment stands once (each copy of a name took every
+  // finding of that name: n copies, n^2 of them).
+  const firstOfName = new Map<string, ListingEntry>();
+  const repeated = new Set<string>();
+  for (const e of parsed.entries) {
+    if (firstOfName.has(e.name)) repeated.add(e.name);
+    else firstOfName.set(e.name, e);
+  }
+  const entries = [...firstOfName.values()];
   const findings: Finding[] = [];
+  if (repeated.size) {
+    findings.push({
+      severity: 'warning',
+      code: 'listing.repeated-names',
+      file: null,
+      offset: null,
+      ...findingText('finding.listing.repeated-names.message', { count: repeated.size, name: [...repeated][0]! }),
+    });
+  }
   const told: Said[] = [];
   const tell = (s: Said) => told.push(s);
   const copyOut: ListingAnalysis['copyOut'] = [];
