@@ -44,6 +44,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'ssh-config',
       'node-facts',
       'node-probes',
+      'node-listings',
       'protobuf',
       'etcd-wal',
       'etcd-snap',

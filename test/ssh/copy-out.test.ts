@@ -15,6 +15,7 @@ import {
   DirectoryChangingError,
   copyOut,
   listRemoteTree,
+  parseFindListing,
   parseNodeHashes,
   remoteHashCommand,
   settleWaitMs,
@@ -57,6 +58,24 @@ describe('the node-side hash command', () => {
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the find listing', () => {
+  const record = (type: string, rel: string) => `${type}\u00004096\u00001765000000.5\u00001765000000.5\u0000${rel}\u0000`;
+  it('reads a deep path, and names the folder of the first bad name in it', () => {
+    const deep = Array.from({ length: 50_000 }, () => 'a').join('/');
+    const out = (rel: string) => Buffer.from(`1765000000.1\n${record('d', '')}${record('f', rel)}`);
+    expect(parseFindListing(out(deep), '/var/lib/etcd', 10).files.map((f) => f.rel)).toEqual([deep]);
+    let error: unknown;
+    try {
+      parseFindListing(out('member/snap/../db'), '/var/lib/etcd', 10);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CopyOutError);
+    expect((error as Error).message).toContain('/var/lib/etcd/member/snap');
+    expect((error as Error).message).toContain('".."');
   });
 });
 

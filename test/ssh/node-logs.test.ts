@@ -69,6 +69,8 @@ describe('log presets', () => {
     expect(rows[0].detail).toBe('Exited · pod etcd-cp1 · attempt 12 · About an hour ago');
     expect(parseCrictlPs('FATA[0000] validate service connection: ...')).toEqual([]);
     expect(parseDockerPs('0123456789ab k8s_etcd_etcd-cp1 Exited (2) 3 minutes ago\nnot a row').map((r) => r.ref)).toEqual(['k8s_etcd_etcd-cp1']);
+    // The status is the rest of the line, whatever it holds (a U+2028 in it made the old regex quadratic).
+    expect(parseDockerPs('0123456789ab kind-control-plane Up 2 hours\u2028(odd)').map((r) => r.detail)).toEqual(['0123456789ab · Up 2 hours\u2028(odd)']);
     expect(parseKubectlPods('pod/coredns-abc\npod/etcd-cp1\nerror: x').map((r) => r.ref)).toEqual(['etcd-cp1', 'coredns-abc']);
   });
 });

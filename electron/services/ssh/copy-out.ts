@@ -200,9 +200,11 @@ const S_IFLNK = 0o120000;
 
 /** A name is one path component; a hostile server must not steer local writes elsewhere. */
 export function checkRemoteName(name: string, dir: string): void {
-  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
-    throw copyOutError('ssh.copyout.error.badName', { name: JSON.stringify(name), dir }, false);
-  }
+  if (isBadRemoteName(name)) throw copyOutError('ssh.copyout.error.badName', { name: JSON.stringify(name), dir }, false);
+}
+
+function isBadRemoteName(name: string): boolean {
+  return name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name);
 }
 
 /**
@@ -347,7 +349,9 @@ export function parseFindListing(out: Buffer, root: string, maxFiles: number): R
       continue;
     }
     const parts = rel.split('/');
-    for (let p = 0; p < parts.length; p++) checkRemoteName(parts[p], path.posix.join(root, ...parts.slice(0, p)));
+    // The folder is named only for a bad name: joined for every part, a path of n parts took n^2 (fuzzed: a hang).
+    const bad = parts.findIndex(isBadRemoteName);
+    if (bad >= 0) checkRemoteName(parts[bad], path.posix.join(root, ...parts.slice(0, bad)));
     if (type === 'd') dirs.push(record);
     if (type !== 'f') continue; // links that lead nowhere and specials are not copied
     files.push(record);

@@ -37,6 +37,11 @@ export function fieldReportLogs(): string[] {
     .map((n) => readFileSync(path.join(dir, n), 'utf8'));
 }
 
+/** One field report's text (`microk8s-backend-listing.txt`, a log). */
+export function fieldReportText(name: string): string {
+  return readFileSync(path.join(root(), 'test', 'fixtures', 'field-reports', name), 'utf8');
+}
+
 export const enc = (s: string) => new TextEncoder().encode(s);
 
 /** The bundled etcd data dirs (written by real etcd 3.4), as relative path -> bytes: `member/wal/….wal`, `member/snap/….snap`, `member/snap/db`. */

@@ -7,7 +7,7 @@
  * backend directories (with cluster.yaml/info.yaml), their offline rebuild
  * and the payloads it decodes (FSM snapshots with SQLite WALs, FRAMES
  * commands), SQLite databases (kine tables, with their WAL), LZ4 frames, YAML, JSON,
- * log text (all signatures), known_hosts, ssh_config, node-facts output, the etcd configurations and other probes detection reads, and
+ * log text (all signatures), known_hosts, ssh_config, node-facts output, the etcd configurations and other probes detection reads, listings (ls -l, pick lists, copy-out and sudo), and
  * the protobuf wire reader the etcd decoders build on; etcd WAL files and
  * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
  * their pages, mvcc KeyValues and Kubernetes values, whole etcd data dirs,
@@ -33,6 +33,7 @@ import { logText } from './log-text';
 import { lz4Frame } from './lz4-frame';
 import { membershipYaml } from './membership-yaml';
 import { nodeFacts } from './node-facts';
+import { nodeListings } from './node-listings';
 import { nodeProbes } from './node-probes';
 import { protobuf } from './protobuf';
 import { selftestHang, selftestOom, selftestThrow } from './selftest';
@@ -67,6 +68,7 @@ export const TARGETS: readonly AnyTarget[] = [
   sshConfig,
   nodeFacts,
   nodeProbes,
+  nodeListings,
   protobuf,
   etcdWal,
   etcdSnap,
