@@ -9,6 +9,7 @@
 import type { Expectation, Playbook, PlaybookStep, SessionEvent, SessionState, StepStatus } from '../contract/guided';
 import type { LocalText } from '../contract/text';
 import { quoteIfNeeded } from '../node/shell';
+import { isSessionEvent } from './journal-event';
 
 /** Lines longer than this in a journal are not events (a torn or foreign file). */
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
@@ -65,23 +66,24 @@ export function replayJournal(text: string, playbookOf: (id: string) => Playbook
   const s = emptyState();
   let playbook: Playbook | null = null;
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
+  let lastLine = lines.length - 1;
+  while (lastLine >= 0 && lines[lastLine]!.trim() === '') lastLine--;
+  for (let i = 0; i <= lastLine; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
-    let e: SessionEvent;
+    let parsed: unknown;
     try {
       if (line.length > MAX_EVENT_CHARS) throw new Error('too long');
-      e = JSON.parse(line) as SessionEvent;
-      if (typeof e !== 'object' || e === null || typeof (e as { type?: unknown }).type !== 'string') throw new Error('not an event');
+      parsed = JSON.parse(line);
+      if (typeof parsed !== 'object' || parsed === null) throw new Error('not an event');
     } catch {
-      // Only the last line can be torn by a crash; anything else is damage worth saying.
-      const rest = lines.slice(i + 1).some((l) => l.trim() !== '');
-      if (!rest) {
-        s.tornTail = true;
-        break;
-      }
+      // Only the last line can be torn by a crash; a line before it that is not JSON is passed over.
+      if (i === lastLine) s.tornTail = true;
       continue;
     }
+    // JSON, but not an event this version writes (a field missing or of another type, or a newer event type).
+    if (!isSessionEvent(parsed)) continue;
+    const e = parsed;
     if (e.type === 'created') playbook = playbookOf(e.playbookId);
     applyEvent(s, e, playbook);
   }

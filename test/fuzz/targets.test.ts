@@ -45,6 +45,7 @@ describe('fuzz targets (fixed seed, bounded)', () => {
       'node-facts',
       'node-probes',
       'node-listings',
+      'session-journal',
       'protobuf',
       'etcd-wal',
       'etcd-snap',

@@ -7,7 +7,7 @@
  * backend directories (with cluster.yaml/info.yaml), their offline rebuild
  * and the payloads it decodes (FSM snapshots with SQLite WALs, FRAMES
  * commands), SQLite databases (kine tables, with their WAL), LZ4 frames, YAML, JSON,
- * log text (all signatures), known_hosts, ssh_config, node-facts output, the etcd configurations and other probes detection reads, listings (ls -l, pick lists, copy-out and sudo), and
+ * log text (all signatures), known_hosts, ssh_config, node-facts output, the etcd configurations and other probes detection reads, listings (ls -l, pick lists, copy-out and sudo), guided session journals, and
  * the protobuf wire reader the etcd decoders build on; etcd WAL files and
  * member/wal, .snap files, raft messages and entry requests, bbolt dbs and
  * their pages, mvcc KeyValues and Kubernetes values, whole etcd data dirs,
@@ -35,6 +35,7 @@ import { membershipYaml } from './membership-yaml';
 import { nodeFacts } from './node-facts';
 import { nodeListings } from './node-listings';
 import { nodeProbes } from './node-probes';
+import { sessionJournal } from './session-journal';
 import { protobuf } from './protobuf';
 import { selftestHang, selftestOom, selftestThrow } from './selftest';
 import { sshConfig } from './ssh-config';
@@ -69,6 +70,7 @@ export const TARGETS: readonly AnyTarget[] = [
   nodeFacts,
   nodeProbes,
   nodeListings,
+  sessionJournal,
   protobuf,
   etcdWal,
   etcdSnap,
