@@ -21,7 +21,10 @@ let bundle = '';
 
 async function fuzz(args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const r = await run(process.execPath, [bundle, ...args], { cwd: ROOT, timeout: 120_000, maxBuffer: 8 << 20 });
+    // The bundle lies outside the checkout, as the build leaves ssh2 to node_modules (some targets reach code that
+    // imports it): NODE_PATH lets it, and the children it forks, find the checkout's packages as dist/fuzz.cjs does.
+    const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+    const r = await run(process.execPath, [bundle, ...args], { cwd: ROOT, env, timeout: 120_000, maxBuffer: 8 << 20 });
     return { code: 0, out: r.stdout };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
