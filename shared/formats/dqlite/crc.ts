@@ -75,7 +75,7 @@ function wasm(): { crc: WasmCrc; data: Uint8Array } | null {
   return wasmLoop;
 }
 
-/** Whether long runs go through WebAssembly here (for tests and the bench). */
+/** Whether long runs go through WebAssembly here (for tests). */
 export function crcUsesWebAssembly(): boolean {
   return wasm() !== null;
 }
