@@ -161,3 +161,41 @@ export function crcSlice16WasmModule(): Uint8Array<ArrayBuffer> {
     ...section(10, vec([[...uleb(code.length), ...code]])), // its code
   ]);
 }
+
+export type WasmCrc = (crc: number, at: number, length: number) => number;
+
+/** The compiled module: undefined until first asked for, null when WebAssembly is not available here. */
+let compiled: WebAssembly.Module | null | undefined;
+
+function crcSlice16Module(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      // Absent or refused in some hosts (a page whose Content-Security-Policy has no 'wasm-unsafe-eval'); the word
+      // loads are little-endian, so a big-endian machine keeps to the JavaScript loops.
+      const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+      compiled = littleEndian && typeof WebAssembly === 'object' ? new WebAssembly.Module(crcSlice16WasmModule()) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/**
+ * The loop with a memory of its own: `tables` (16 x 256 entries, the CRC's) in its first page, room for `dataBytes`
+ * from WASM_PAGE_BYTES on (a fixed size, so the memory never moves). null where WebAssembly is not available or the
+ * memory cannot be had (each reserves several GiB of address space): the caller's JavaScript loop then.
+ */
+export function crcSlice16Instance(tables: Int32Array, dataBytes: number): { crc: WasmCrc; memory: WebAssembly.Memory } | null {
+  const mod = crcSlice16Module();
+  if (!mod) return null;
+  try {
+    const pages = 1 + Math.ceil(dataBytes / WASM_PAGE_BYTES);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = new WebAssembly.Instance(mod, { env: { mem: memory } });
+    new Int32Array(memory.buffer, 0, tables.length).set(tables);
+    return { crc: instance.exports.crc as WasmCrc, memory };
+  } catch {
+    return null;
+  }
+}

@@ -17,7 +17,7 @@
  * only its own memory, so each run is copied into it first, a megabyte at a
  * time: the copy costs far less than the loop saves (1.5 -> 2.4 GB/s).
  */
-import { crcSlice16WasmModule, WASM_PAGE_BYTES } from '../../bytes/crc-slice16-wasm';
+import { crcSlice16Instance, WASM_PAGE_BYTES, type WasmCrc } from '../../bytes/crc-slice16-wasm';
 
 /** TABLES[k][i] = CRC of byte i followed by k zero bytes (k = 0..15). */
 const TABLES: Int32Array[] = buildTables();
@@ -48,8 +48,6 @@ const WASM_MIN = 4096;
 /** Bytes copied into the WebAssembly memory per call. */
 const WASM_SPAN = 1024 * 1024;
 
-type WasmCrc = (crc: number, at: number, length: number) => number;
-
 /**
  * The WebAssembly loop with its memory (the swapped tables, then WASM_SPAN bytes for the data): undefined until first
  * asked for, null where WebAssembly is not available (a page whose Content-Security-Policy has no 'wasm-unsafe-eval',
@@ -59,19 +57,10 @@ let wasmLoop: { crc: WasmCrc; data: Uint8Array } | null | undefined;
 
 function wasm(): { crc: WasmCrc; data: Uint8Array } | null {
   if (wasmLoop !== undefined) return wasmLoop;
-  wasmLoop = null;
-  try {
-    const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-    if (!littleEndian || typeof WebAssembly !== 'object') return null;
-    const pages = 1 + WASM_SPAN / WASM_PAGE_BYTES;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(crcSlice16WasmModule()), { env: { mem: memory } });
-    const tables = new Int32Array(memory.buffer, 0, 16 * 256);
-    TABLES.forEach((t, k) => t.forEach((v, i) => (tables[k * 256 + i] = bswap(v))));
-    wasmLoop = { crc: instance.exports.crc as WasmCrc, data: new Uint8Array(memory.buffer, WASM_PAGE_BYTES, WASM_SPAN) };
-  } catch {
-    // The JavaScript loop gives the same values.
-  }
+  const swapped = new Int32Array(16 * 256);
+  TABLES.forEach((t, k) => t.forEach((v, i) => (swapped[k * 256 + i] = bswap(v))));
+  const w = crcSlice16Instance(swapped, WASM_SPAN);
+  wasmLoop = w && { crc: w.crc, data: new Uint8Array(w.memory.buffer, WASM_PAGE_BYTES, WASM_SPAN) };
   return wasmLoop;
 }
 

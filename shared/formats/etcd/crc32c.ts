@@ -18,7 +18,7 @@
  * them) go through the same loop compiled to WebAssembly (shared/bytes/crc-slice16-wasm.ts),
  * about 1.6x faster: the WAL's CRC was a third of validation's CPU time.
  */
-import { crcSlice16WasmModule, WASM_PAGE_BYTES } from '../../bytes/crc-slice16-wasm';
+import { crcSlice16Instance, WASM_PAGE_BYTES, type WasmCrc } from '../../bytes/crc-slice16-wasm';
 
 const POLY = 0x82f63b78;
 
@@ -49,29 +49,12 @@ const WORD_PATH_MIN = 64;
 /** Below this many bytes a call into WebAssembly gains nothing. */
 const WASM_MIN = 64;
 
-type WasmCrc = (crc: number, at: number, length: number) => number;
-
 /**
  * The WebAssembly CRC of each buffer `crcBuffer` handed out, by the buffer's
  * memory (weak: it goes with the buffer). Each buffer has a memory and an
  * instance of its own, so nothing is copied and nothing is shared.
  */
 const wasmCrcOf = new WeakMap<ArrayBufferLike, WasmCrc>();
-
-/** The compiled module: undefined until first asked for, null when WebAssembly is not available here. */
-let wasmModule: WebAssembly.Module | null | undefined;
-
-function crcModule(): WebAssembly.Module | null {
-  if (wasmModule === undefined) {
-    try {
-      // Absent or refused in some hosts (a page whose Content-Security-Policy has no 'wasm-unsafe-eval').
-      wasmModule = LITTLE_ENDIAN && typeof WebAssembly === 'object' ? new WebAssembly.Module(crcSlice16WasmModule()) : null;
-    } catch {
-      wasmModule = null;
-    }
-  }
-  return wasmModule;
-}
 
 /**
  * A zeroed buffer of `size` bytes whose CRC-32C `crc32c` computes in
@@ -80,21 +63,10 @@ function crcModule(): WebAssembly.Module | null {
  * either way.
  */
 export function crcBuffer(size: number): Uint8Array {
-  const mod = crcModule();
-  if (mod) {
-    try {
-      // The tables in the first page, the bytes from the second; a fixed size, so the memory never moves.
-      const pages = 1 + Math.ceil(size / WASM_PAGE_BYTES);
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      const instance = new WebAssembly.Instance(mod, { env: { mem: memory } });
-      new Int32Array(memory.buffer, 0, T.length).set(T);
-      wasmCrcOf.set(memory.buffer, instance.exports.crc as WasmCrc);
-      return new Uint8Array(memory.buffer, WASM_PAGE_BYTES, size);
-    } catch {
-      // Out of address space for another memory (each reserves several GiB of it): the JavaScript loop.
-    }
-  }
-  return new Uint8Array(size);
+  const wasm = crcSlice16Instance(T, size);
+  if (!wasm) return new Uint8Array(size);
+  wasmCrcOf.set(wasm.memory.buffer, wasm.crc);
+  return new Uint8Array(wasm.memory.buffer, WASM_PAGE_BYTES, size);
 }
 
 /** CRC-32C of `bytes[start, end)` continuing from `crc` (0 to start a new one). Returns an unsigned 32-bit value. */
