@@ -99,8 +99,11 @@ export interface DetectedDatastore {
   backupJobs: BackupJob[];
   /** Path of the newest backup that is valid, or null. */
   newestGoodBackup: string | null;
-  /** The restore planner's plan from the newest valid backup, when the datastore needs one. */
-  restore?: { from: string; commands: string[] };
+  /**
+   * The restore planner's plan from the newest valid backup, when the datastore needs one. `text`: what the commands
+   * do, where no playbook runs them (k3s and RKE2 restore with their own reset).
+   */
+  restore?: { from: string; commands: string[]; text?: LocalText };
   /** How each fact was established (one short line per fact, e.g. `ExecStart in /etc/systemd/system/etcd.service`). */
   evidence: string[];
   /** etcd: the node's addresses now against the peer URLs etcd is configured with and has stored (kind after a Docker restart). */

@@ -184,9 +184,15 @@ const DISTRIBUTION_NAMES: readonly Distribution[] = ['k3s', 'rke2'];
  * Where k3s and RKE2 keep their data on this node: their unit's ExecStart and config.yaml (read only when present)
  * may move it from the default, in which case the moved db dir is looked for too (added to `marked`).
  */
-async function distributionLayouts(p: ProbeRunner, unitNames: readonly string[], unitCatText: string, marked: Set<string>): Promise<DistributionLayout[]> {
+async function distributionLayouts(
+  p: ProbeRunner,
+  defaults: readonly DistributionLayout[],
+  unitNames: readonly string[],
+  unitCatText: string,
+  marked: Set<string>,
+): Promise<DistributionLayout[]> {
   const out: DistributionLayout[] = [];
-  for (const dist of DISTRIBUTION_NAMES) {
+  for (const { distribution: dist, dbDir: defaultDbDir } of defaults) {
     const d = DISTRIBUTIONS[dist];
     const unitText = unitNames.includes(d.unit) ? unitSection(unitCatText, d.unit) : null;
     let configText: string | null = null;
@@ -195,7 +201,7 @@ async function distributionLayouts(p: ProbeRunner, unitNames: readonly string[],
       if (r.code === 0) configText = r.stdout;
     }
     const layout = distributionLayout(dist, unitText, configText);
-    if (layout.dbDir !== distributionLayout(dist, null, null).dbDir) {
+    if (layout.dbDir !== defaultDbDir) {
       const moved = await p.run(
         `markers:${dist}`,
         `ls -d ${quoteIfNeeded(`${layout.dbDir}/etcd`)} ${quoteIfNeeded(`${layout.dbDir}/state.db`)} 2>/dev/null; true`,
@@ -258,7 +264,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     `ls -d ${KUBEADM_MANIFEST} ${MICROK8S_BACKEND} ${defaultLayouts.map((l) => `${l.dbDir}/etcd`).join(' ')} ${DISTRIBUTIONS.k3s.configFile} ${DISTRIBUTIONS.rke2.configFile} ${defaultLayouts[0]!.dbDir}/state.db /kind 2>/dev/null; pgrep -a -x etcd 2>/dev/null | head -n 5`,
   );
   const marked = new Set(lines(markers.stdout).filter((l) => l.startsWith('/')));
-  const layouts = await distributionLayouts(p, unitNames, unitCat?.stdout ?? '', marked);
+  const layouts = await distributionLayouts(p, defaultLayouts, unitNames, unitCat?.stdout ?? '', marked);
   const etcdProcesses = lines(markers.stdout).filter((l) => /^\d+ /.test(l));
 
   const datastores: DetectedDatastore[] = [];
@@ -558,7 +564,17 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     if (cfg) Object.assign(d, etcdFromConfig(cfg, newestGood, d.running));
   }
   for (const { ds, layout } of distributionEtcd) {
-    if (newestGood && ds.running !== true) ds.restore = { from: newestGood, commands: distributionRestoreCommands(layout, ds.unit, newestGood) };
+    if (newestGood && ds.running !== true) {
+      ds.restore = {
+        from: newestGood,
+        commands: distributionRestoreCommands(layout, ds.unit, newestGood),
+        text: {
+          key: 'guided.card.distributionRestore',
+          params: { dbDir: layout.dbDir, from: newestGood },
+          texts: { tool: [{ key: `guided.card.managedBy.${layout.distribution}` }] },
+        },
+      };
+    }
   }
   for (const st of statefulSets) st.ds.statefulSet = statefulSetMember(st.volume, st.pod, st.ds.memberName ?? '<member name>', newestGood);
   if (datastores.length === 0 && backups.length) {

@@ -98,6 +98,11 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
     expect(d.restore).toEqual({
       from: GOOD,
       commands: ['systemctl stop k3s', `/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}`, 'systemctl start k3s'],
+      text: {
+        key: 'guided.card.distributionRestore',
+        params: { dbDir: '/var/lib/rancher/k3s/server/db', from: GOOD },
+        texts: { tool: [{ key: 'guided.card.managedBy.k3s' }] },
+      },
     });
 
     // The verdicts are etcd's own: etcdctl restores the good snapshot with its hash checked and refuses the damaged one.
@@ -143,6 +148,9 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
       `/usr/local/bin/rke2 server --cluster-reset --cluster-reset-restore-path=${RKE2_GOOD}`,
       'systemctl start rke2-server',
     ]);
+    // The sentence names RKE2 and the db dir config.yaml moved, in both languages.
+    expect(translateLocal('en', d.restore!.text!)).toContain(`stop RKE2 on the others first and move their ${RKE2_DATA}/server/db aside`);
+    expect(translateLocal('zh-CN', d.restore!.text!)).toContain(`先在其他服务器上停止 RKE2，并把它们的 ${RKE2_DATA}/server/db 移开`);
     // config.yaml is root's: read through sudo, the command recorded as run.
     expect(card.probes.some((p) => p.command === 'head -c 65537 /etc/rancher/rke2/config.yaml' && p.sudo && p.code === 0)).toBe(true);
   }, 120_000);

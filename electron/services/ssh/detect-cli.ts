@@ -184,11 +184,7 @@ export function formatNodeCard(card: NodeCard): string {
     }
     if (d.restore) {
       o.push(`  restore from ${d.restore.from}:`);
-      if (d.managedBy === 'k3s' || d.managedBy === 'rke2') {
-        const tool = d.managedBy === 'k3s' ? 'k3s' : 'RKE2';
-        const dbDir = (d.dataDir ?? '').replace(/\/etcd$/, '');
-        o.push(`    ${translateLocal('en', { key: 'guided.card.distributionRestore', params: { tool, dbDir, from: d.restore.from } })}`);
-      }
+      if (d.restore.text) o.push(`    ${translateLocal('en', d.restore.text)}`);
       for (const c of d.restore.commands) o.push(`    ${c}`);
     }
   }
