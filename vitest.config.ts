@@ -1,14 +1,38 @@
 import { defineConfig } from 'vitest/config';
+import { DOCKER_FILES } from './test/suite/docker-files';
+
+const shared = {
+  environment: 'node' as const,
+  testTimeout: 60_000,
+  hookTimeout: 180_000,
+};
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
-    environment: 'node',
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
-    // Real engines (dqlite-demo, sshd, chromium) share 2 cores: keep parallelism modest.
-    maxWorkers: 2,
-    fileParallelism: true,
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: DOCKER_FILES,
+          // Real engines (dqlite-demo, sshd, chromium) share 2 cores: keep parallelism modest.
+          maxWorkers: 2,
+          fileParallelism: true,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'docker',
+          include: DOCKER_FILES,
+          maxWorkers: 1,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
