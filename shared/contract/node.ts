@@ -50,12 +50,13 @@ export interface BackupFile {
   /** What found it: the cron entry / timer / script that writes there, or `search`. */
   foundBy: string;
   /**
-   * Compressed with this tool (`gzip snapshot.db`): `valid` is what its decompressed bytes say, read through the
-   * tool on the node. `etcdctl snapshot restore` takes only the decompressed file, so such a backup is never the
-   * newest good one; `decompressCommand` writes it beside itself as `decompressedPath` (never over a file, readable
-   * by root only) for detection to find.
+   * Compressed with this tool (`gzip snapshot.db`, or a k3s/RKE2 `--etcd-snapshot-compress` zip): `valid` is what
+   * its decompressed bytes say, read through the tool on the node (a zip with `unzip`, else Python's zipfile).
+   * `etcdctl snapshot restore` takes only the decompressed file, so such a backup is never the newest good one of
+   * an etcd restored with etcdctl; `decompressCommand` writes it beside itself as `decompressedPath` (never over a
+   * file, readable by root only) for detection to find. k3s and RKE2 restore their zips as they are.
    */
-  compressed?: 'gzip' | 'bzip2' | 'xz' | 'zstd';
+  compressed?: 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'zip';
   decompressCommand?: string;
   decompressedPath?: string;
 }

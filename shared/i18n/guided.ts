@@ -70,7 +70,9 @@ export const en = {
   'guided.card.problem.unreadable': 'could not read the file',
   'guided.card.problem.trailerUnreadable': 'could not read the SHA-256 trailer',
   'guided.card.problem.notChecked': 'not checked (older than the newest checked backups)',
-  'guided.card.problem.zipSnapshot': 'compressed with zip (--etcd-snapshot-compress): its content is not read here; k3s and RKE2 restore it as it is',
+  'guided.card.problem.zipMembers': 'a zip that holds {count} files, where a snapshot zip holds one: not checked',
+  'guided.card.problem.zipCorrupt': 'compressed with zip, and the zip file is damaged ({tool} finds errors in it)',
+  'guided.card.problem.noZipTool': 'compressed with zip, and the node has neither unzip nor python3 to read it: not checked',
   'guided.card.warn.twoEtcd':
     'etcd is set up twice on this node: the systemd unit {unit} (data dir {unitDir}) and the static pod {manifest} (data dir {podDir}). Only one can hold etcd’s ports; the other dies with “bind: address already in use”. Find out which one the cluster uses (its members’ peer URLs, which data dir holds the newest data) and disable the other before any recovery step.',
   'guided.card.warn.twoEtcdSameDir':
@@ -80,6 +82,7 @@ export const en = {
   'guided.card.problem.noTool': 'compressed with {kind}, which is not installed on the node: not checked',
   'guided.card.problem.compressedCorrupt': 'compressed with {kind}, and the compressed file is damaged ({kind} -t fails)',
   'guided.card.validCompressed': 'restores once decompressed ({kind})',
+  'guided.card.validZipOwn': 'restores as it is ({tool} unpacks its zip itself)',
   'guided.card.decompress': 'Decompress it',
   'guided.card.restoreCommands': 'Restore commands',
   'guided.card.fixCommand': 'Give them back',
@@ -277,7 +280,9 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.problem.unreadable': '无法读取该文件',
   'guided.card.problem.trailerUnreadable': '无法读取 SHA-256 尾部',
   'guided.card.problem.notChecked': '未检查（早于已检查的最新备份）',
-  'guided.card.problem.zipSnapshot': '已用 zip 压缩（--etcd-snapshot-compress）：此处不读取其内容；k3s 和 RKE2 可直接用它恢复',
+  'guided.card.problem.zipMembers': '该 zip 含有 {count} 个文件，而快照 zip 只含一个：未检查',
+  'guided.card.problem.zipCorrupt': '用 zip 压缩，且 zip 文件已损坏（{tool} 检查出错误）',
+  'guided.card.problem.noZipTool': '用 zip 压缩，但节点上既没有 unzip 也没有 python3 可读取它：未检查',
   'guided.card.warn.twoEtcd':
     '此节点上 etcd 被配置了两次：systemd 单元 {unit}（数据目录 {unitDir}）和静态 Pod {manifest}（数据目录 {podDir}）。只有一个能占用 etcd 的端口，另一个会因“bind: address already in use”而退出。请先查明集群使用的是哪一个（成员的对等 URL、哪个数据目录的数据最新），并在任何恢复步骤之前停用另一个。',
   'guided.card.warn.twoEtcdSameDir':
@@ -287,6 +292,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'guided.card.problem.noTool': '用 {kind} 压缩，但节点上没有安装该工具：未检查',
   'guided.card.problem.compressedCorrupt': '用 {kind} 压缩，且压缩文件已损坏（{kind} -t 失败）',
   'guided.card.validCompressed': '解压后可恢复（{kind}）',
+  'guided.card.validZipOwn': '可直接恢复（{tool} 会自行解压该 zip）',
   'guided.card.decompress': '解压',
   'guided.card.restoreCommands': '恢复命令',
   'guided.card.fixCommand': '交还属主',

@@ -9,7 +9,7 @@
  * that command and judges its output.
  */
 import { decodeMeta } from '../formats/etcd/bbolt-meta';
-import { ARCHIVE_HEAD_BYTES, gzipStoredName, withoutCompressionSuffix, type CompressedKind } from '../formats/archive/archive-kind';
+import { ARCHIVE_HEAD_BYTES, gzipStoredName, withoutCompressionSuffix, zipStoredName, type CompressedKind } from '../formats/archive/archive-kind';
 import { quoteAlways, quoteIfNeeded } from './shell';
 import { translateLocal } from '../i18n';
 import type { LocalText } from '../contract/text';
@@ -20,10 +20,32 @@ const HEAD_BYTES = 8192;
 /** Bytes as one line of hex, as the probe prints them. */
 const HEX = "od -An -tx1 -v | tr -d ' \\n'";
 
+/** How a compressed backup is read on the node: its own tool, or for a zip `unzip` else Python's zipfile. */
+export type BackupCompression = CompressedKind | 'zip';
+
 /**
- * The read-only probe of one backup. A compressed backup (`gzip snapshot.db` after `etcdctl snapshot save`, told by
- * its first bytes) is read through its own tool on the node, never written out: tested whole (`-t`), then its
- * decompressed size, trailer, hash and first pages, as for a plain one.
+ * Python one-liners for a zip on a node without `unzip` (Python 3 is on most servers): count its files, test it,
+ * write its first file to stdout. No quote or `$` inside, so each goes between single quotes as it is.
+ */
+const PY_ZIP = {
+  count: 'import sys,zipfile;print(len(zipfile.ZipFile(sys.argv[1]).infolist()))',
+  test: 'import sys,zipfile;sys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)',
+  read: 'import sys,zipfile,shutil;z=zipfile.ZipFile(sys.argv[1]);shutil.copyfileobj(z.open(z.infolist()[0]),sys.stdout.buffer)',
+} as const;
+
+/** The tool that reads a zip on the node, as the probe says it (`ztool unzip`). */
+export type ZipTool = 'unzip' | 'python3';
+
+/** The command that writes the first file of the zip `f` (quoted) to stdout with `tool`. */
+function zipReadCommand(tool: ZipTool, f: string): string {
+  return tool === 'unzip' ? `unzip -p ${f}` : `python3 -c '${PY_ZIP.read}' ${f}`;
+}
+
+/**
+ * The read-only probe of one backup. A compressed backup (`gzip snapshot.db` after `etcdctl snapshot save`, or a
+ * zip from k3s's `--etcd-snapshot-compress`, told by its first bytes) is read through its tool on the node, never
+ * written out: tested whole (`-t`), then its decompressed size, trailer, hash and first pages, as for a plain one.
+ * A zip must hold one file (k3s's do); it is read with `unzip`, else with Python's zipfile.
  */
 export function snapshotDbProbeCommand(path: string): string {
   const f = quoteIfNeeded(path);
@@ -32,18 +54,24 @@ export function snapshotDbProbeCommand(path: string): string {
     `[ "$s" -ge 32 ] && echo "trailer $(tail -c 32 -- ${f} | ${HEX})" && ` +
     `echo "body $(head -c $((s-32)) -- ${f} | sha256sum | cut -c1-64)"; ` +
     `echo "head $(head -c ${HEAD_BYTES} -- ${f} | ${HEX})"`;
-  const read = `"$z" -dc -- ${f}`;
+  // zt tests the file whole, zr writes what it holds to stdout, zn counts a zip's files.
+  const zipTools =
+    `if command -v unzip >/dev/null; then echo "ztool unzip"; zt() { unzip -tqq ${f} >/dev/null; }; zn() { unzip -Z1 ${f} | wc -l | tr -d ' '; }; zr() { ${zipReadCommand('unzip', f)}; }; ` +
+    `elif command -v python3 >/dev/null; then echo "ztool python3"; zt() { python3 -c '${PY_ZIP.test}' ${f}; }; zn() { python3 -c '${PY_ZIP.count}' ${f}; }; zr() { ${zipReadCommand('python3', f)}; }; ` +
+    `else echo "no-tool zip"; exit 0; fi`;
+  const streamTools = `command -v "$z" >/dev/null || { echo "no-tool $z"; exit 0; }; zt() { "$z" -t -- ${f}; }; zr() { "$z" -dc -- ${f}; }`;
   const packed =
     `echo "compressed $z"; echo "zhead $(head -c ${ARCHIVE_HEAD_BYTES} -- ${f} | ${HEX})"; ` +
-    `command -v "$z" >/dev/null || { echo "no-tool $z"; exit 0; }; ` +
-    `"$z" -t -- ${f} 2>/dev/null || { echo "corrupt $z"; exit 0; }; ` +
-    `s=$(${read} | wc -c); echo "size $s"; ` +
-    `[ "$s" -ge 32 ] && echo "trailer $(${read} | tail -c 32 | ${HEX})" && ` +
-    `echo "body $(${read} | head -c $((s-32)) | sha256sum | cut -c1-64)"; ` +
-    `echo "head $(${read} | head -c ${HEAD_BYTES} | ${HEX})"`;
+    `if [ "$z" = zip ]; then ${zipTools}; else ${streamTools}; fi; ` +
+    `zt 2>/dev/null || { echo "corrupt $z"; exit 0; }; ` +
+    `if [ "$z" = zip ]; then n=$(zn 2>/dev/null); [ "$n" = 1 ] || { echo "members $n"; exit 0; }; fi; ` +
+    `s=$(zr | wc -c); echo "size $s"; ` +
+    `[ "$s" -ge 32 ] && echo "trailer $(zr | tail -c 32 | ${HEX})" && ` +
+    `echo "body $(zr | head -c $((s-32)) | sha256sum | cut -c1-64)"; ` +
+    `echo "head $(zr | head -c ${HEAD_BYTES} | ${HEX})"`;
   return (
     `m=$(head -c 6 -- ${f} | ${HEX}) || exit 1; ` +
-    `case $m in 1f8b*) z=gzip;; 425a68*) z=bzip2;; fd377a585a00*) z=xz;; 28b52ffd*) z=zstd;; *) z=;; esac; ` +
+    `case $m in 1f8b*) z=gzip;; 425a68*) z=bzip2;; fd377a585a00*) z=xz;; 28b52ffd*) z=zstd;; 504b0304*) z=zip;; *) z=;; esac; ` +
     `if [ -n "$z" ]; then ${packed}; else ${plain}; fi`
   );
 }
@@ -62,7 +90,7 @@ export interface SnapshotDbVerdict {
   problemText?: LocalText;
   size: number | null;
   /** Compressed with this tool: checked through it; it must be decompressed before `etcdctl snapshot restore`. */
-  compressed?: CompressedKind;
+  compressed?: BackupCompression;
   /** For a compressed backup: the command that writes it decompressed beside itself (see `decompressBackupCommand`). */
   decompressCommand?: string;
   /** Where that command writes it. */
@@ -74,23 +102,35 @@ function refused(size: number | null, problemText: LocalText): SnapshotDbVerdict
   return { valid: false, problem: translateLocal('en', problemText), problemText, size };
 }
 
-const COMPRESSED_KINDS: readonly CompressedKind[] = ['gzip', 'bzip2', 'xz', 'zstd'];
+const COMPRESSED_KINDS: readonly BackupCompression[] = ['gzip', 'bzip2', 'xz', 'zstd', 'zip'];
 
 export function checkSnapshotDbProbe(stdout: string, code: number | null, path = ''): SnapshotDbVerdict {
   const field = (name: string) => new RegExp(`^${name} ([0-9a-f]*)$`, 'm').exec(stdout)?.[1] ?? null;
   const said = /^compressed (\w+)$/m.exec(stdout)?.[1];
   const compressed = COMPRESSED_KINDS.find((k) => k === said);
   if (compressed) {
-    if (new RegExp(`^no-tool ${compressed}$`, 'm').test(stdout)) return refused(null, { key: 'guided.card.problem.noTool', params: { kind: compressed } });
+    if (new RegExp(`^no-tool ${compressed}$`, 'm').test(stdout))
+      return refused(
+        null,
+        compressed === 'zip' ? { key: 'guided.card.problem.noZipTool' } : { key: 'guided.card.problem.noTool', params: { kind: compressed } },
+      );
+    const tool: ZipTool = /^ztool python3$/m.test(stdout) ? 'python3' : 'unzip';
     if (new RegExp(`^corrupt ${compressed}$`, 'm').test(stdout))
-      return refused(null, { key: 'guided.card.problem.compressedCorrupt', params: { kind: compressed } });
+      return refused(
+        null,
+        compressed === 'zip'
+          ? { key: 'guided.card.problem.zipCorrupt', params: { tool } }
+          : { key: 'guided.card.problem.compressedCorrupt', params: { kind: compressed } },
+      );
+    const members = /^members (\d*)$/m.exec(stdout);
+    if (members) return { ...refused(null, { key: 'guided.card.problem.zipMembers', params: { count: members[1] || '?' } }), compressed };
     const verdict = checkSnapshotDb(stdout, code, field);
     if (!verdict.valid) return { ...verdict, compressed };
     const zhead = hexBytes(field('zhead') ?? '');
     return {
       ...verdict,
       compressed,
-      decompressCommand: decompressBackupCommand(path, compressed, zhead),
+      decompressCommand: decompressBackupCommand(path, compressed, zhead, tool),
       decompressedPath: decompressedBackupPath(path, compressed, zhead),
     };
   }
@@ -123,13 +163,20 @@ function checkSnapshotDb(stdout: string, code: number | null, field: (name: stri
  * one folder keep their dates; gzip stores `snapshot.db` for each), else the name gzip stored, else its name with
  * `.db` after it; always a name detection lists (`*.db`, `snapshot*`).
  */
-export function decompressedBackupPath(path: string, kind: CompressedKind, zhead: Uint8Array): string {
+export function decompressedBackupPath(path: string, kind: BackupCompression, zhead: Uint8Array): string {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash + 1);
   const base = path.slice(slash + 1);
-  const inner = withoutCompressionSuffix(kind, base) ?? (kind === 'gzip' ? gzipStoredName(zhead) : null) ?? base;
+  const inner =
+    (kind === 'zip' ? withoutZipSuffix(base) : withoutCompressionSuffix(kind, base)) ??
+    (kind === 'gzip' ? gzipStoredName(zhead) : kind === 'zip' ? zipStoredName(zhead) : null) ??
+    base;
   const name = inner !== base && (inner.endsWith('.db') || inner.startsWith('snapshot')) ? inner : `${inner}.db`;
   return dir + name;
+}
+
+function withoutZipSuffix(base: string): string | null {
+  return base.length > 4 && base.toLowerCase().endsWith('.zip') ? base.slice(0, -4) : null;
 }
 
 /**
@@ -138,16 +185,17 @@ export function decompressedBackupPath(path: string, kind: CompressedKind, zhead
  * the compressed file has), with the backup's own time (`touch -r`), so that detection orders it where the backup
  * was taken. Run twice it succeeds without writing: a file already there that is this backup decompressed (`cmp`;
  * the operator ran the card's command, then a session from a card detected before) is taken as it is; one that
- * differs is said and left alone.
+ * differs is said and left alone. A zip is read with the tool the probe found on the node (`zipTool`).
  */
-export function decompressBackupCommand(path: string, kind: CompressedKind, zhead: Uint8Array): string {
+export function decompressBackupCommand(path: string, kind: BackupCompression, zhead: Uint8Array, zipTool: ZipTool = 'unzip'): string {
   const f = quoteAlways(path);
   const outPath = decompressedBackupPath(path, kind, zhead);
   const out = quoteAlways(outPath);
+  const read = kind === 'zip' ? zipReadCommand(zipTool, f) : `${kind} -dc -- ${f}`;
   // `false`, not `exit`: the card's command is pasted into an interactive shell, which `exit` would close.
   return (
-    `if [ -e ${out} ]; then ${kind} -dc -- ${f} | cmp -s - ${out} || { echo ${quoteAlways(`${outPath} exists and is not this backup decompressed: move it away first`)} >&2; false; }; ` +
-    `else (umask 077 && set -C && ${kind} -dc -- ${f} > ${out}) && touch -r ${f} ${out}; fi`
+    `if [ -e ${out} ]; then ${read} | cmp -s - ${out} || { echo ${quoteAlways(`${outPath} exists and is not this backup decompressed: move it away first`)} >&2; false; }; ` +
+    `else (umask 077 && set -C && ${read} > ${out}) && touch -r ${f} ${out}; fi`
   );
 }
 

@@ -531,12 +531,6 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   const maxChecks = opts.maxHashChecks ?? 10;
   let checked = 0;
   for (const b of backups) {
-    // --etcd-snapshot-compress: k3s restores the .zip as it is; what is inside is not read on the node (no unzip there).
-    if (isZipSnapshot(b.path)) {
-      b.problemText = { key: 'guided.card.problem.zipSnapshot' };
-      b.problem = translateLocal('en', b.problemText);
-      continue;
-    }
     if (checked >= maxChecks) {
       b.problemText = { key: 'guided.card.problem.notChecked' };
       b.problem = translateLocal('en', b.problemText);
@@ -563,14 +557,19 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
     const cfg = d.managedBy === 'systemd' || d.managedBy === 'static-pod' || d.managedBy === 'kind' ? etcdConfigs[configIndex++] : undefined;
     if (cfg) Object.assign(d, etcdFromConfig(cfg, newestGood, d.running));
   }
+  // k3s and RKE2 restore a zip from --etcd-snapshot-compress as it is (they unpack it themselves): their newest good
+  // snapshot may be one, read through unzip (or Python) above.
+  const newestGoodForDistribution = backups.find((b) => b.valid === true && (!b.compressed || (b.compressed === 'zip' && isZipSnapshot(b.path))))?.path ?? null;
   for (const { ds, layout } of distributionEtcd) {
-    if (newestGood && ds.running !== true) {
+    ds.newestGoodBackup = newestGoodForDistribution;
+    const from = newestGoodForDistribution;
+    if (from && ds.running !== true) {
       ds.restore = {
-        from: newestGood,
-        commands: distributionRestoreCommands(layout, ds.unit, newestGood),
+        from,
+        commands: distributionRestoreCommands(layout, ds.unit, from),
         text: {
           key: 'guided.card.distributionRestore',
-          params: { dbDir: layout.dbDir, from: newestGood },
+          params: { dbDir: layout.dbDir, from },
           texts: { tool: [{ key: `guided.card.managedBy.${layout.distribution}` }] },
         },
       };

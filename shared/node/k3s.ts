@@ -5,7 +5,7 @@
  * the SHA-256 trailer), into DATA_DIR/server/db/snapshots:
  * `etcd-snapshot-<node>-<unix time>` on a schedule (`0 *\/12 * * *` unless
  * set), `on-demand-<node>-<time>` from `k3s etcd-snapshot save`, with `.zip`
- * added when `--etcd-snapshot-compress` is set. Where they look is set by
+ * added when `--etcd-snapshot-compress` is set (a zip of that one file). Where they look is set by
  * `--data-dir` and `--etcd-snapshot-dir`, on the unit's ExecStart or in
  * /etc/rancher/<k3s|rke2>/config.yaml (the server reads that file itself).
  *
@@ -114,7 +114,10 @@ export function distributionLayout(distribution: Distribution, unitText: string 
   };
 }
 
-/** A `.zip` snapshot (`--etcd-snapshot-compress`): k3s and RKE2 restore it as it is; its content is not read here. */
+/**
+ * A `.zip` snapshot (`--etcd-snapshot-compress`): k3s and RKE2 restore it as it is, unpacking it themselves (they
+ * tell it by this suffix), so it can be the file of their restore; detection checks what it holds through `unzip`.
+ */
 export function isZipSnapshot(path: string): boolean {
   return /\.zip$/i.test(path);
 }

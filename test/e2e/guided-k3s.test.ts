@@ -1,7 +1,7 @@
 /**
  * The node card of a k3s server with embedded etcd in Chromium (web mode, a realistic node over SSH,
- * test/helpers/k3s-node.ts): k3s's own snapshots found with no backup job, the good one told from the damaged one
- * and the zip, and k3s's reset to restore it with, ready to copy, in English and in Chinese (screenshots).
+ * test/helpers/k3s-node.ts): k3s's own snapshots found with no backup job, the good ones (a zip among them, read
+ * through unzip) told from the damaged one, and k3s's reset to restore the newest good one with, ready to copy, in English and in Chinese (screenshots).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -35,21 +35,22 @@ describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', 
     const card = page.getByTestId('node-card');
     await card.waitFor({ timeout: 60_000 });
     expect(await card.locator('h3').innerText()).toMatch(/^etcd managed by k3s · not running$/);
-    // Newest first: the zip (not read), the damaged one, the good one.
+    // Newest first: the zip (read through unzip: good, and k3s takes it as it is), the damaged one, the good one.
     const rows = card.getByTestId('backup-row');
     expect(await rows.getByTestId('backup-path').allInnerTexts()).toEqual([ZIPPED, DAMAGED, GOOD]);
-    expect(await rows.nth(0).getByTestId('backup-problem').innerText()).toBe(
-      'compressed with zip (--etcd-snapshot-compress): its content is not read here; k3s and RKE2 restore it as it is',
-    );
+    expect(await rows.locator('td.state').allInnerTexts()).toEqual(['restores as it is (k3s unpacks its zip itself)', 'does not restore', 'restores']);
+    expect(await rows.nth(0).getByTestId('backup-problem').count()).toBe(0);
     expect(await rows.nth(1).getByTestId('backup-problem').innerText()).toMatch(/^SHA-256 mismatch/);
-    expect(await card.getByTestId('newest-good').innerText()).toContain(GOOD);
+    expect(await card.getByTestId('newest-good').innerText()).toContain(ZIPPED);
+    // Nothing to unpack first: k3s restores the zip itself.
+    expect(await card.getByTestId('newer-compressed').count()).toBe(0);
     const restore = card.getByTestId('distribution-restore');
     expect(await restore.locator('p').innerText()).toBe(
       'k3s restores its own snapshots, not etcdctl: with k3s stopped, its reset moves the old etcd dir aside to etcd-old-<time>, starts a one-member cluster from the snapshot and exits; then k3s is started as usual. ' +
-        `With several servers, stop k3s on the others first and move their /var/lib/rancher/k3s/server/db aside before they join again. The commands for this node, from ${GOOD}:`,
+        `With several servers, stop k3s on the others first and move their /var/lib/rancher/k3s/server/db aside before they join again. The commands for this node, from ${ZIPPED}:`,
     );
     expect(await restore.locator('pre').innerText()).toBe(
-      `systemctl stop k3s\n/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}\nsystemctl start k3s`,
+      `systemctl stop k3s\n/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${ZIPPED}\nsystemctl start k3s`,
     );
     // No playbook is written for k3s: none is suggested (they stay under the other playbooks).
     expect(await page.getByRole('heading', { name: 'Suggested for what was found' }).count()).toBe(0);
@@ -59,11 +60,9 @@ describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', 
     await page.getByTestId('language-button').click();
     await restore.getByText('k3s 用自己的方式恢复自己的快照，而不是用 etcdctl').waitFor();
     expect(await card.locator('h3').innerText()).toMatch(/^etcd，由 k3s 管理/);
-    expect(await rows.nth(0).getByTestId('backup-problem').innerText()).toBe(
-      '已用 zip 压缩（--etcd-snapshot-compress）：此处不读取其内容；k3s 和 RKE2 可直接用它恢复',
-    );
+    expect(await rows.locator('td.state').allInnerTexts()).toEqual(['可直接恢复（k3s 会自行解压该 zip）', '无法恢复', '可恢复']);
     // The commands are the same in every language.
-    expect(await restore.locator('pre').innerText()).toContain(`--cluster-reset-restore-path=${GOOD}`);
+    expect(await restore.locator('pre').innerText()).toContain(`--cluster-reset-restore-path=${ZIPPED}`);
     await screenshot(page, 'guided-k3s-card-zh', false);
   }, 300_000);
 });

@@ -5,10 +5,12 @@
  * Debian's etcd 3.4 and snapshots taken from it with the real `etcdctl snapshot
  * save`, laid where k3s and RKE2 keep them and named as they name them. The
  * card must find the snapshots without any cron job, tell the good from the
- * damaged as real etcdctl does, leave a zip unread, and give k3s's own restore
- * (its reset with the snapshot's path), not etcdctl's. No k3s binary runs here:
+ * damaged as real etcdctl does, read a zip (`--etcd-snapshot-compress`) through
+ * unzip in place, and give k3s's own restore (its reset with the newest good
+ * snapshot's path, the zip as it is), not etcdctl's. No k3s binary runs here:
  * the restore commands are k3s's and RKE2's documented ones, checked as text.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,27 +82,30 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
       unit: 'k3s.service',
       running: false,
       backupJobs: [],
-      newestGoodBackup: GOOD,
+      newestGoodBackup: ZIPPED,
     });
-    // Newest first: the zip (not read), the damaged on-demand one, the scheduled good one; found in k3s's own dir.
+    // Newest first: the zip (read through unzip), the damaged on-demand one, the scheduled good one; found in k3s's own dir.
     expect(d.backups.map((b) => [b.path, b.valid, b.mtime])).toEqual([
-      [ZIPPED, null, new Date(1765200000 * 1000).toISOString()],
+      [ZIPPED, true, new Date(1765200000 * 1000).toISOString()],
       [DAMAGED, false, new Date(1765100000 * 1000).toISOString()],
       [GOOD, true, new Date(1765000000 * 1000).toISOString()],
     ]);
     expect(d.backups.map((b) => b.bytes)).toEqual([(await fs.stat(k3s.hostPath(ZIPPED))).size, damaged.length, good.length]);
     expect(d.backups.every((b) => b.foundBy === `k3s snapshot dir ${K3S_SNAPSHOTS}`)).toBe(true);
-    expect(d.backups[0]!.problem).toBe('compressed with zip (--etcd-snapshot-compress): its content is not read here; k3s and RKE2 restore it as it is');
-    expect(translateLocal('zh-CN', d.backups[0]!.problemText!)).toBe('已用 zip 压缩（--etcd-snapshot-compress）：此处不读取其内容；k3s 和 RKE2 可直接用它恢复');
+    expect(d.backups[0]).toMatchObject({ compressed: 'zip', decompressedPath: `${K3S_SNAPSHOTS}/etcd-snapshot-cp1-1765200000.db` });
+    expect(d.backups[0]!.problem).toBeUndefined();
     expect(d.backups[1]!.problem).toMatch(/SHA-256 mismatch/);
-    // No probe unpacked the zip.
-    expect(card.probes.some((p) => p.command.includes(ZIPPED))).toBe(false);
+    // k3s restores its zip as it is: the newest good snapshot is the zip's, and its reset is given with the zip.
     expect(d.restore).toEqual({
-      from: GOOD,
-      commands: ['systemctl stop k3s', `/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}`, 'systemctl start k3s'],
+      from: ZIPPED,
+      commands: [
+        'systemctl stop k3s',
+        `/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${ZIPPED}`,
+        'systemctl start k3s',
+      ],
       text: {
         key: 'guided.card.distributionRestore',
-        params: { dbDir: '/var/lib/rancher/k3s/server/db', from: GOOD },
+        params: { dbDir: '/var/lib/rancher/k3s/server/db', from: ZIPPED },
         texts: { tool: [{ key: 'guided.card.managedBy.k3s' }] },
       },
     });
@@ -111,6 +116,11 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
     const refused = etcdctl(['snapshot', 'restore', k3s.hostPath(DAMAGED), '--data-dir', path.join(tmp, 'restored-damaged')]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr + refused.stdout).toMatch(/expected sha256/);
+    // And what the zip holds restores with its hash checked (unpacked here, into the test's own folder).
+    const unpacked = path.join(tmp, 'unpacked.db');
+    await fs.writeFile(unpacked, execFileSync('unzip', ['-p', k3s.hostPath(ZIPPED)], { maxBuffer: 64 << 20 }));
+    const fromZip = etcdctl(['snapshot', 'restore', unpacked, '--data-dir', path.join(tmp, 'restored-zip')]);
+    expect(fromZip.code, fromZip.stderr).toBe(0);
     // Detection read the snapshots in place and changed none of them.
     expect(await hashTree(k3s.hostPath(K3S_SNAPSHOTS))).toBe(snapshotsHash);
   }, 120_000);
@@ -119,11 +129,11 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
     const r = await detect(k3s, ['--sudo']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/etcd managed by k3s, NOT running/);
-    expect(r.stdout).toContain(`newest good backup: ${GOOD}`);
-    expect(r.stdout).toContain(`restore from ${GOOD}:`);
+    expect(r.stdout).toContain(`newest good backup: ${ZIPPED}`);
+    expect(r.stdout).toContain(`restore from ${ZIPPED}:`);
     expect(r.stdout).toContain('k3s restores its own snapshots, not etcdctl: with k3s stopped, its reset moves the old etcd dir aside to etcd-old-<time>');
     expect(r.stdout).toContain('move their /var/lib/rancher/k3s/server/db aside before they join again');
-    expect(r.stdout).toContain(`    /usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${GOOD}\n    systemctl start k3s`);
+    expect(r.stdout).toContain(`    /usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${ZIPPED}\n    systemctl start k3s`);
   }, 120_000);
 
   it("follows RKE2's config.yaml to a moved data dir and snapshot dir", async () => {

@@ -129,6 +129,20 @@ export function gzipStoredName(head: Uint8Array): string | null {
 }
 
 /**
+ * The name of the first file in a zip, from its local file header (APPNOTE 4.3.7: the name's length at byte 26,
+ * the name from byte 30), when `head` holds it whole; a plain file name or null. k3s's
+ * `--etcd-snapshot-compress` stores the snapshot under its own name (`etcd-snapshot-cp1-1765200000`).
+ */
+export function zipStoredName(head: Uint8Array): string | null {
+  if (head.length < 30 || head[0] !== 0x50 || head[1] !== 0x4b || head[2] !== 0x03 || head[3] !== 0x04) return null;
+  const length = head[26]! | (head[27]! << 8);
+  if (length === 0 || 30 + length > head.length) return null;
+  let name = '';
+  for (let i = 30; i < 30 + length; i++) name += String.fromCharCode(head[i]!);
+  return plainFileName(name);
+}
+
+/**
  * The one file a compressed file holds when it is not a tar archive (`snapshot.db.gz` holds `snapshot.db`), by the
  * name gzip stored or else by the file's own name less its suffix; null when that name is a tar's (`x.tar`, `.tgz`)
  * or there is no suffix to take off. A tar compressed under a name that does not say so (`tar -czf backup.gz`)

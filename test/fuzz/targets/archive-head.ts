@@ -1,7 +1,7 @@
 /**
  * What a file's first bytes say it is (shared/formats/archive/archive-kind.ts) on mutated heads of real
- * compressed files: gzip with and without a stored name (and with an extra field), bzip2, xz, zstd, zip, tar,
- * SQLite. Invariants: nothing throws; a name told is a plain file name (no folder, no control byte), never a
+ * compressed files: gzip with and without a stored name (and with an extra field), bzip2, xz, zstd, zip (and the
+ * name its first file is stored under), tar, SQLite. Invariants: nothing throws; a name told is a plain file name (no folder, no control byte), never a
  * tar's, and the commands built from it quote it whole.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import {
   isCompressedKind,
   isSqliteHead,
   tellArchive,
+  zipStoredName,
 } from '../../../shared/formats/archive/archive-kind';
 import { mutateBytes } from '../mutate';
 import { check, type FuzzTarget } from '../target';
@@ -39,6 +40,8 @@ function realHeads(): Uint8Array[] {
       'xz -c snapshot.db',
       'zstd -qc snapshot.db',
       'tar -cf - snapshot.db',
+      // k3s's --etcd-snapshot-compress: a zip of the one snapshot under its own name.
+      'zip -q - snapshot.db',
     ]) {
       const r = spawnSync('sh', ['-c', cmd], { cwd: work, maxBuffer: 1 << 20 });
       if (r.status === 0) out.push(new Uint8Array(r.stdout).subarray(0, ARCHIVE_HEAD_BYTES));
@@ -60,6 +63,11 @@ export const archiveHead: FuzzTarget<Head, Uint8Array[]> = {
   generate: (r, corpus) => ({ head: mutateBytes(r, r.pick(corpus), 512).subarray(0, ARCHIVE_HEAD_BYTES), name: r.pick(NAMES) }),
   run: ({ head, name }) => {
     isSqliteHead(head);
+    const zipName = zipStoredName(head);
+    check(
+      zipName === null || (zipName.length > 0 && !zipName.includes('/') && zipName !== '.' && zipName !== '..'),
+      `zip name ${JSON.stringify(zipName)} is not a file name`,
+    );
     // What validation and salvage call: one compressed file only of a compressed kind, with a name told.
     const told = tellArchive(head, name);
     check(told === null || told.kind === archiveKindOf(head), 'told kind is the head magic');

@@ -34,6 +34,7 @@ const OUTPUTS = {
     '{"level":"info","ts":"2024-03-13T04:30:01.001Z","caller":"embed/etcd.go:308","msg":"starting an etcd server","name":"k8s-master","data-dir":"/var/lib/etcd","initial-cluster":"k8s-master=https://192.168.31.2:2380","initial-cluster-token":"etcd-cluster"}\n' +
     '2024-03-13 04:30:01.002 I | etcdmain: etcd Version: 3.4.23\n',
   backupCheck: `size 20512\ntrailer ${'ab'.repeat(32)}\nbody ${'ab'.repeat(32)}\nhead ${'00'.repeat(16)}${'ed0cdaed'}${'00'.repeat(200)}\n`,
+  zipCheck: `compressed zip\nzhead 504b0304${'00'.repeat(22)}1c00${'00'.repeat(2)}${Buffer.from('etcd-snapshot-cp1-1765200000').toString('hex')}\nztool unzip\nsize 20512\ntrailer ${'cd'.repeat(32)}\nbody ${'cd'.repeat(32)}\nhead ${'00'.repeat(64)}\n`,
   compressedCheck: `compressed gzip\nzhead 1f8b0808${'00'.repeat(40)}\nsize 20512\ntrailer ${'cd'.repeat(32)}\nbody ${'cd'.repeat(32)}\nhead ${'00'.repeat(64)}\n`,
   ownership:
     'foreign-owned 3\nroot\t/var/lib/etcd/member\nroot\t/var/lib/etcd/member/snap\n1001\t/var/lib/etcd/member/wal/0000000000000000-0000000000000000.wal\n',
@@ -77,6 +78,7 @@ export const nodeProbes: FuzzTarget<{ key: Key; text: string }, typeof OUTPUTS> 
         break;
       }
       case 'backupCheck':
+      case 'zipCheck':
       case 'compressedCheck': {
         const v = checkSnapshotDbProbe(text, 0, '/var/backups/etcd/snapshot.db');
         check(typeof v.valid === 'boolean', 'a verdict');
