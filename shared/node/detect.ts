@@ -8,13 +8,24 @@
 import type { BackupFile, BackupJob, DetectedDatastore, NodeCard, ProbeRecord } from '../contract/node';
 import { backupJobs, parseBackupScript, parseCrontabListing } from './cron';
 import type { EtcdMemberConfig } from '../contract/etcd-repair';
-import { parseStaticPodManifest, parseSystemdUnit, planRestore } from '../formats/etcd/restore-plan';
-import { environmentFiles, parseIpBrief, parseSystemctlCat, type ProbeOutput } from './facts-parse';
-import { quoteIfNeeded } from './shell';
+import { parseEnvironmentFile, parseStaticPodManifest, parseSystemdUnit, planRestore } from '../formats/etcd/restore-plan';
+import { environmentFiles, parseIpBrief, parseSystemctlCat, unitEnvironment, type ProbeOutput } from './facts-parse';
+import { quoteAlways, quoteIfNeeded } from './shell';
 import type { ExecResult, NodeExecutor } from './executor';
 import { runTagged, type EndedOnNode } from './run-tag';
 import { checkSnapshotDbProbe, snapshotDbProbeCommand } from './backup-check';
-import { DISTRIBUTIONS, distributionLayout, distributionRestoreCommands, isZipSnapshot, type Distribution, type DistributionLayout } from './k3s';
+import {
+  DISTRIBUTIONS,
+  distributionConfigFile,
+  distributionLayout,
+  distributionRestoreCommands,
+  configFileVariable,
+  dataDirVariable,
+  isConfigDropIn,
+  isZipSnapshot,
+  type Distribution,
+  type DistributionLayout,
+} from './k3s';
 import { foreignOwnedProbeCommand, parseForeignOwnedProbe } from './ownership';
 import { translateLocal } from '../i18n';
 import type { LocalText } from '../contract/text';
@@ -180,9 +191,77 @@ function etcdFromConfig(
 
 const DISTRIBUTION_NAMES: readonly Distribution[] = ['k3s', 'rke2'];
 
+/** Most config.yaml.d drop-ins read for one server (k3s reads them all; a handful is usual). */
+const MAX_CONFIG_DROP_INS = 16;
+/** Most EnvironmentFiles read for one k3s or RKE2 unit (k3s's install script names three). */
+const MAX_SERVICE_ENV_FILES = 6;
+
+/** systemd's specifiers a k3s unit uses in EnvironmentFile= (`/etc/default/%N`); null for one not handled. */
+function expandUnitSpecifiers(path: string, unit: string): string | null {
+  const base = unit.replace(/\.service$/, '');
+  let out = '';
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] !== '%') {
+      out += path[i];
+      continue;
+    }
+    const c = path[++i];
+    if (c === '%') out += '%';
+    else if (c === 'n') out += unit;
+    else if (c === 'N' || c === 'p') out += base;
+    else return null;
+  }
+  return out;
+}
+
 /**
- * Where k3s and RKE2 keep their data on this node: their unit's ExecStart and config.yaml (read only when present)
- * may move it from the default, in which case the moved db dir is looked for too (added to `marked`).
+ * The variables `names` of a k3s or RKE2 unit's service environment: its `Environment=` assignments, then its
+ * EnvironmentFiles in order (read through sudo: the install script's k3s.service.env is root's only), each value
+ * with where it was set. Only the lines of those variables are read off the node: the same files hold K3S_TOKEN,
+ * which the card has no use for and must not carry.
+ */
+async function serviceEnvironment(
+  p: ProbeRunner,
+  unitCatText: string,
+  unit: string,
+  names: readonly string[],
+): Promise<Map<string, { value: string; from: string }>> {
+  const env = new Map<string, { value: string; from: string }>();
+  const uf = parseSystemctlCat(unitCatText).get(unit.replace(/\.service$/, ''));
+  if (!uf) return env;
+  const wanted = new Set(names);
+  for (const [k, v] of unitEnvironment(uf)) if (wanted.has(k)) env.set(k, { value: v, from: `Environment= of ${unit}` });
+  const pattern = `^[[:space:]]*(export[[:space:]]+)?(${names.join('|')})=`;
+  for (const ef of environmentFiles(uf).slice(0, MAX_SERVICE_ENV_FILES)) {
+    const path = expandUnitSpecifiers(ef.path, unit);
+    if (path === null || !path.startsWith('/')) continue;
+    const r = await p.run(`env:${path}`, `grep -E ${quoteAlways(pattern)} ${quoteIfNeeded(path)} 2>/dev/null; true`);
+    for (const [k, v] of Object.entries(parseEnvironmentFile(r.stdout))) if (wanted.has(k)) env.set(k, { value: v, from: path });
+  }
+  return env;
+}
+
+/** A server's config.yaml.d drop-ins that k3s reads (`*.yaml`, `*.yml`; files, in name order), read through sudo. */
+async function configDropIns(p: ProbeRunner, dir: string): Promise<{ path: string; text: string }[]> {
+  const listed = await p.run(`config-dropins:${dir}`, `find -L ${quoteIfNeeded(dir)} -mindepth 1 -maxdepth 1 ! -type d -printf '%f\\n' 2>/dev/null; true`);
+  // Go's os.ReadDir order (by bytes); names are ASCII in practice, where UTF-16 order is the same.
+  const names = lines(listed.stdout)
+    .filter(isConfigDropIn)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, MAX_CONFIG_DROP_INS);
+  const out: { path: string; text: string }[] = [];
+  for (const name of names) {
+    const path = `${dir}/${name}`;
+    const r = await p.run(`config:${path}`, `head -c 65537 ${quoteIfNeeded(path)}`);
+    if (r.code === 0) out.push({ path, text: r.stdout });
+  }
+  return out;
+}
+
+/**
+ * Where k3s and RKE2 keep their data on this node: their unit's ExecStart, service environment, config file and its
+ * drop-ins (read only when present) may move it from the default, in which case the moved db dir is looked for too
+ * (added to `marked`).
  */
 async function distributionLayouts(
   p: ProbeRunner,
@@ -194,13 +273,21 @@ async function distributionLayouts(
   const out: DistributionLayout[] = [];
   for (const { distribution: dist, dbDir: defaultDbDir } of defaults) {
     const d = DISTRIBUTIONS[dist];
-    const unitText = unitNames.includes(d.unit) ? unitSection(unitCatText, d.unit) : null;
+    const hasUnit = unitNames.includes(d.unit);
+    const unitText = hasUnit ? unitSection(unitCatText, d.unit) : null;
+    const environment = hasUnit
+      ? await serviceEnvironment(p, unitCatText, d.unit, [dataDirVariable(dist), configFileVariable(dist)])
+      : new Map<string, { value: string; from: string }>();
+    const config = distributionConfigFile(dist, unitText, environment);
+    const isDefault = config.from === null;
     let configText: string | null = null;
-    if (marked.has(d.configFile)) {
-      const r = await p.run(`config:${d.configFile}`, `head -c 65537 ${d.configFile}`);
+    if (!isDefault || marked.has(d.configFile)) {
+      const r = await p.run(`config:${config.path}`, `head -c 65537 ${quoteIfNeeded(config.path)}`);
       if (r.code === 0) configText = r.stdout;
     }
-    const layout = distributionLayout(dist, unitText, configText);
+    const dropIns = !isDefault || marked.has(`${d.configFile}.d`) ? await configDropIns(p, `${config.path}.d`) : [];
+    const layout = distributionLayout(dist, unitText, configText, { configFile: config.path, dropIns, environment });
+    if (config.from) layout.evidence.unshift(`config file ${config.path} (${config.from})`);
     if (layout.dbDir !== defaultDbDir) {
       const moved = await p.run(
         `markers:${dist}`,
@@ -261,7 +348,7 @@ export async function detectNode(exec: NodeExecutor, opts: DetectOptions): Promi
   const defaultLayouts = DISTRIBUTION_NAMES.map((dist) => distributionLayout(dist, null, null));
   const markers = await p.run(
     'markers',
-    `ls -d ${KUBEADM_MANIFEST} ${MICROK8S_BACKEND} ${defaultLayouts.map((l) => `${l.dbDir}/etcd`).join(' ')} ${DISTRIBUTIONS.k3s.configFile} ${DISTRIBUTIONS.rke2.configFile} ${defaultLayouts[0]!.dbDir}/state.db /kind 2>/dev/null; pgrep -a -x etcd 2>/dev/null | head -n 5`,
+    `ls -d ${KUBEADM_MANIFEST} ${MICROK8S_BACKEND} ${defaultLayouts.map((l) => `${l.dbDir}/etcd`).join(' ')} ${DISTRIBUTIONS.k3s.configFile} ${DISTRIBUTIONS.k3s.configFile}.d ${DISTRIBUTIONS.rke2.configFile} ${DISTRIBUTIONS.rke2.configFile}.d ${defaultLayouts[0]!.dbDir}/state.db /kind 2>/dev/null; pgrep -a -x etcd 2>/dev/null | head -n 5`,
   );
   const marked = new Set(lines(markers.stdout).filter((l) => l.startsWith('/')));
   const layouts = await distributionLayouts(p, defaultLayouts, unitNames, unitCat?.stdout ?? '', marked);

@@ -6,8 +6,10 @@
  * `etcd-snapshot-<node>-<unix time>` on a schedule (`0 *\/12 * * *` unless
  * set), `on-demand-<node>-<time>` from `k3s etcd-snapshot save`, with `.zip`
  * added when `--etcd-snapshot-compress` is set (a zip of that one file). Where they look is set by
- * `--data-dir` and `--etcd-snapshot-dir`, on the unit's ExecStart or in
- * /etc/rancher/<k3s|rke2>/config.yaml (the server reads that file itself).
+ * `--data-dir` and `--etcd-snapshot-dir`, on the unit's ExecStart, in
+ * /etc/rancher/<k3s|rke2>/config.yaml and its config.yaml.d/ drop-ins (the
+ * server reads those files itself), or for the data dir K3S_DATA_DIR /
+ * RKE2_DATA_DIR in the service's environment.
  *
  * They restore a snapshot themselves, not with `etcdctl snapshot restore`
  * (their restore also brings back their own bootstrap data): with the service
@@ -74,11 +76,40 @@ function configValue(config: unknown, key: string): string | null {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
 }
 
+/** What else a server reads its settings from, beside its unit's ExecStart and config.yaml. */
+export interface DistributionSettingsSources {
+  /** The config file read (`distributionConfigFile`), when not the default; `configText` is its text. */
+  configFile?: string;
+  /**
+   * `config.yaml.d/*.yaml` and `*.yml` (path and text), read after config.yaml in name order: a later file's value
+   * wins over an earlier one's, as k3s merges them.
+   */
+  dropIns?: readonly { path: string; text: string }[];
+  /**
+   * The service's environment: its unit's `Environment=` and `EnvironmentFile=` assignments, each with where it was
+   * set (`K3S_DATA_DIR` is `--data-dir`'s variable; RKE2's is `RKE2_DATA_DIR`).
+   */
+  environment?: ReadonlyMap<string, { value: string; from: string }>;
+}
+
+/** The environment variable a server takes `--data-dir` from when no flag or config file sets it. */
+export function dataDirVariable(distribution: Distribution): string {
+  return `${distribution.toUpperCase()}_DATA_DIR`;
+}
+
 /**
- * The layout of a k3s or RKE2 server from its unit (the `systemctl cat` text of that unit, or null when it has none)
- * and its config.yaml (null when absent). A flag on ExecStart wins over the file, as in k3s.
+ * The layout of a k3s or RKE2 server from its unit (the `systemctl cat` text of that unit, or null when it has none),
+ * its config.yaml (null when absent), its config.yaml.d drop-ins and its service environment. What wins, as in k3s
+ * (the config files become flags placed before the command line's own, and urfave/cli takes a variable only for a
+ * flag no argument sets): a flag on ExecStart, then the last drop-in that sets it, then config.yaml, then the
+ * environment variable (`--data-dir` only), then the default.
  */
-export function distributionLayout(distribution: Distribution, unitText: string | null, configText: string | null): DistributionLayout {
+export function distributionLayout(
+  distribution: Distribution,
+  unitText: string | null,
+  configText: string | null,
+  sources: DistributionSettingsSources = {},
+): DistributionLayout {
   const d = DISTRIBUTIONS[distribution];
   const evidence: string[] = [];
   const words = unitText ? execStartWords(unitText) : [];
@@ -86,23 +117,38 @@ export function distributionLayout(distribution: Distribution, unitText: string 
   const binary = words[0] ?? d.binary;
   const args = serverAt >= 0 ? words.slice(serverAt + 1) : [];
   const flags = flagsFromArgs(args);
-  let config: unknown = null;
-  if (configText !== null) {
-    const parsed = parseBoundedYaml(configText, { bounds: CONFIG_BOUNDS });
-    if (parsed.ok) config = parsed.value;
-    else evidence.push(`${d.configFile} not read: ${parsed.detail}`);
-  }
-  const setting = (key: string, short?: string): string | null => {
+  const readConfig = (path: string, text: string): unknown => {
+    const parsed = parseBoundedYaml(text, { bounds: CONFIG_BOUNDS });
+    if (parsed.ok) return parsed.value;
+    evidence.push(`${path} not read: ${parsed.detail}`);
+    return null;
+  };
+  // Last read first: the drop-ins from the last by name, then config.yaml.
+  const configs: { path: string; value: unknown }[] = [];
+  for (const dropIn of [...(sources.dropIns ?? [])].reverse()) configs.push({ path: dropIn.path, value: readConfig(dropIn.path, dropIn.text) });
+  const configFile = sources.configFile ?? d.configFile;
+  if (configText !== null) configs.push({ path: configFile, value: readConfig(configFile, configText) });
+  const setting = (key: string, short?: string, variable?: string): string | null => {
     const flag = flags[key] ?? (short ? flags[short] : undefined);
     if (flag !== undefined && flag !== 'true') {
       evidence.push(`--${key}=${flag} on ExecStart of ${d.unit}`);
       return flag;
     }
-    const v = configValue(config, key);
-    if (v !== null) evidence.push(`${key}: ${v} in ${d.configFile}`);
-    return v;
+    for (const c of configs) {
+      const v = configValue(c.value, key) ?? (short ? configValue(c.value, short) : null);
+      if (v !== null) {
+        evidence.push(`${key}: ${v} in ${c.path}`);
+        return v;
+      }
+    }
+    const env = variable ? sources.environment?.get(variable) : undefined;
+    if (env && env.value.trim() !== '') {
+      evidence.push(`${variable}=${env.value} in ${env.from}`);
+      return env.value.trim();
+    }
+    return null;
   };
-  const dataDir = stripTrailingSlashes(setting('data-dir', 'd') ?? d.dataDir) || '/';
+  const dataDir = stripTrailingSlashes(setting('data-dir', 'd', dataDirVariable(distribution)) ?? d.dataDir) || '/';
   const dbDir = `${dataDir === '/' ? '' : dataDir}/server/db`;
   const snapshotDir = stripTrailingSlashes(setting('etcd-snapshot-dir') ?? `${dbDir}/snapshots`) || '/';
   return {
@@ -112,6 +158,38 @@ export function distributionLayout(distribution: Distribution, unitText: string 
     serverCommand: serverAt >= 0 ? [binary, 'server', ...args] : [d.binary, 'server'],
     evidence,
   };
+}
+
+/** The environment variable that names the config file a server reads. */
+export function configFileVariable(distribution: Distribution): string {
+  return `${distribution.toUpperCase()}_CONFIG_FILE`;
+}
+
+/**
+ * The config file a server reads: `K3S_CONFIG_FILE` (`RKE2_CONFIG_FILE`) in its environment, else `--config`/`-c`
+ * on its ExecStart, else /etc/rancher/<k3s|rke2>/config.yaml (k3s's configfilearg checks them in that order);
+ * `from` says which, null for the default. Its drop-ins are in the same path with `.d` after it.
+ */
+export function distributionConfigFile(
+  distribution: Distribution,
+  unitText: string | null,
+  environment?: DistributionSettingsSources['environment'],
+): { path: string; from: string | null } {
+  const d = DISTRIBUTIONS[distribution];
+  const variable = configFileVariable(distribution);
+  const env = environment?.get(variable);
+  if (env && env.value.trim() !== '') return { path: env.value.trim(), from: `${variable} in ${env.from}` };
+  const words = unitText ? execStartWords(unitText) : [];
+  const serverAt = words.indexOf('server');
+  const flags = serverAt >= 0 ? flagsFromArgs(words.slice(serverAt + 1)) : {};
+  const flag = flags['config'] ?? flags['c'];
+  if (flag !== undefined && flag !== 'true' && flag.trim() !== '') return { path: flag.trim(), from: `--config on ExecStart of ${d.unit}` };
+  return { path: d.configFile, from: null };
+}
+
+/** Whether k3s reads a file of config.yaml.d (`*.yaml` or `*.yml`, any case), by its name. */
+export function isConfigDropIn(name: string): boolean {
+  return /\.ya?ml$/i.test(name);
 }
 
 /**

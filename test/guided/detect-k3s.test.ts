@@ -21,18 +21,24 @@ import { hashTree, requireEtcd, tempDir } from '../helpers/etcd';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
 import { DAMAGED, etcdctl, GOOD, K3S_SNAPSHOTS, k3sNodeFixture, ZIPPED } from '../helpers/k3s-node';
+import { K3S_INSTALL_UNIT } from '../helpers/k3s-unit';
 
 const RUN = requireEtcd() && sshdAvailable() && realisticNodesAvailable();
 /** RKE2 moved by its config.yaml: its data dir and its snapshot dir elsewhere. */
 const RKE2_DATA = '/var/lib/rke2-data';
 const RKE2_SNAPSHOTS = '/var/lib/rke2-snaps';
 const RKE2_GOOD = `${RKE2_SNAPSHOTS}/etcd-snapshot-cp2-1765300000`;
+/** k3s moved by its service environment (K3S_DATA_DIR in the install script's env file) and a config.yaml.d drop-in. */
+const K3S_ENV_DATA = '/var/lib/k3s-data';
+const K3S_DROPIN_SNAPSHOTS = '/var/lib/k3s-snaps';
+const K3S_DROPIN_GOOD = `${K3S_DROPIN_SNAPSHOTS}/on-demand-cp3-1765400000`;
 
 describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', () => {
   let tmp: string;
   let key: KeyPair;
   let k3s: RealisticNode;
   let rke2: RealisticNode;
+  let k3sMoved: RealisticNode;
   let good: Buffer;
   let damaged: Buffer;
   let snapshotsHash = '';
@@ -62,12 +68,29 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
       setup: [`touch -d @1765300000 ${RKE2_GOOD}`],
     });
     await rke2.sshd.authorize(key.publicLine);
+    k3sMoved = await startRealisticNode({
+      files: {
+        '/etc/systemd/system/k3s.service': K3S_INSTALL_UNIT.split('\n').slice(1).join('\n'),
+        // The install script writes the variables it was given here, root's only.
+        '/etc/systemd/system/k3s.service.env': { content: `K3S_TOKEN=secret-token\nK3S_DATA_DIR=${K3S_ENV_DATA}\n`, mode: 0o600 },
+        '/etc/rancher/k3s/config.yaml': { content: 'write-kubeconfig-mode: "0644"\netcd-snapshot-dir: /var/lib/not-this-one\n', mode: 0o600 },
+        // Read after config.yaml, in name order: the later file wins; a file that is not YAML by name is not read.
+        '/etc/rancher/k3s/config.yaml.d/10-snapshots.yaml': { content: 'etcd-snapshot-dir: /srv/also-not-this-one\n', mode: 0o600 },
+        '/etc/rancher/k3s/config.yaml.d/20-snapshots.yaml': { content: `etcd-snapshot-dir: ${K3S_DROPIN_SNAPSHOTS}\n`, mode: 0o600 },
+        '/etc/rancher/k3s/config.yaml.d/99-old.yaml.bak': { content: 'etcd-snapshot-dir: /srv/backup-of-a-backup\n', mode: 0o600 },
+        [K3S_DROPIN_GOOD]: { content: good, mode: 0o600 },
+      },
+      copies: { [`${K3S_ENV_DATA}/server/db/etcd`]: fixture.etcdDir },
+      setup: [`touch -d @1765400000 ${K3S_DROPIN_GOOD}`],
+    });
+    await k3sMoved.sshd.authorize(key.publicLine);
     snapshotsHash = await hashTree(k3s.hostPath(K3S_SNAPSHOTS));
   }, 240_000);
 
   afterAll(async () => {
     await k3s?.stop();
     await rke2?.stop();
+    await k3sMoved?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
@@ -163,5 +186,32 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
     expect(translateLocal('zh-CN', d.restore!.text!)).toContain(`先在其他服务器上停止 RKE2，并把它们的 ${RKE2_DATA}/server/db 移开`);
     // config.yaml is root's: read through sudo, the command recorded as run.
     expect(card.probes.some((p) => p.command === 'head -c 65537 /etc/rancher/rke2/config.yaml' && p.sudo && p.code === 0)).toBe(true);
+  }, 120_000);
+
+  it('follows K3S_DATA_DIR in the service environment and the last config.yaml.d drop-in', async () => {
+    const card = await detectedCard(k3sMoved, key, tmp);
+    expect(card.datastores).toHaveLength(1);
+    const d = card.datastores[0]!;
+    expect(d).toMatchObject({ engine: 'etcd', managedBy: 'k3s', dataDir: `${K3S_ENV_DATA}/server/db/etcd`, newestGoodBackup: K3S_DROPIN_GOOD });
+    expect(d.evidence).toEqual([
+      `${K3S_ENV_DATA}/server/db/etcd exists`,
+      `K3S_DATA_DIR=${K3S_ENV_DATA} in /etc/systemd/system/k3s.service.env`,
+      `etcd-snapshot-dir: ${K3S_DROPIN_SNAPSHOTS} in /etc/rancher/k3s/config.yaml.d/20-snapshots.yaml`,
+    ]);
+    expect(d.backups.map((b) => [b.path, b.valid, b.foundBy])).toEqual([[K3S_DROPIN_GOOD, true, `k3s snapshot dir ${K3S_DROPIN_SNAPSHOTS}`]]);
+    expect(d.restore?.commands).toEqual([
+      'systemctl stop k3s',
+      `/usr/local/bin/k3s server --cluster-init --cluster-reset --cluster-reset-restore-path=${K3S_DROPIN_GOOD}`,
+      'systemctl start k3s',
+    ]);
+    expect(translateLocal('en', d.restore!.text!)).toContain(`move their ${K3S_ENV_DATA}/server/db aside`);
+    // Root's files, read through sudo; the .bak was never opened.
+    const ran = (command: string) => card.probes.some((p) => p.command === command && p.sudo && p.code === 0);
+    const envProbe = card.probes.find((p) => p.id === 'env:/etc/systemd/system/k3s.service.env');
+    expect(envProbe).toMatchObject({ sudo: true, code: 0, stdout: `K3S_DATA_DIR=${K3S_ENV_DATA}\n` });
+    // The join token beside it never left the node.
+    expect(JSON.stringify(card)).not.toContain('secret-token');
+    expect(ran('head -c 65537 /etc/rancher/k3s/config.yaml.d/20-snapshots.yaml')).toBe(true);
+    expect(card.probes.some((p) => p.command.includes('99-old.yaml.bak'))).toBe(false);
   }, 120_000);
 });

@@ -1,9 +1,10 @@
 /**
- * Where a k3s or RKE2 server keeps its embedded etcd and its own snapshots, read from its unit and config.yaml, and
+ * Where a k3s or RKE2 server keeps its embedded etcd and its own snapshots, read from its unit, its service
+ * environment, config.yaml and its config.yaml.d drop-ins (merged in k3s's order: pkg/configfilearg), and
  * the restore commands the node card gives for it (k3s's own reset, not etcdctl).
  */
 import { describe, expect, it } from 'vitest';
-import { distributionLayout, distributionRestoreCommands, isZipSnapshot } from '../../shared/node/k3s';
+import { distributionConfigFile, distributionLayout, distributionRestoreCommands, isConfigDropIn, isZipSnapshot } from '../../shared/node/k3s';
 import { K3S_INSTALL_UNIT } from '../helpers/k3s-unit';
 
 describe('k3s and RKE2 layout', () => {
@@ -66,6 +67,54 @@ describe('k3s and RKE2 layout', () => {
     // An alias bomb is refused before it is expanded.
     const bomb = 'a: &a [x, x]\nb: &b [*a, *a]\ndata-dir: *b\n';
     expect(distributionLayout('k3s', null, bomb).evidence[0]).toMatch(/not read/);
+  });
+
+  it('merges config.yaml.d after config.yaml, the last drop-in winning; the environment only where nothing else sets it', () => {
+    const env = new Map([['K3S_DATA_DIR', { value: '/env/k3s', from: '/etc/systemd/system/k3s.service.env' }]]);
+    // Only the environment: K3S_DATA_DIR moves the data dir.
+    const onlyEnv = distributionLayout('k3s', K3S_INSTALL_UNIT, null, { environment: env });
+    expect(onlyEnv.dbDir).toBe('/env/k3s/server/db');
+    expect(onlyEnv.evidence).toEqual(['K3S_DATA_DIR=/env/k3s in /etc/systemd/system/k3s.service.env']);
+    // RKE2 reads its own variable, not k3s's.
+    expect(distributionLayout('rke2', null, null, { environment: env }).dbDir).toBe('/var/lib/rancher/rke2/server/db');
+    const rke2Env = new Map([['RKE2_DATA_DIR', { value: '/env/rke2', from: 'Environment= of rke2-server.service' }]]);
+    expect(distributionLayout('rke2', null, null, { environment: rke2Env }).dbDir).toBe('/env/rke2/server/db');
+
+    const dropIns = [
+      { path: '/etc/rancher/k3s/config.yaml.d/10-data.yaml', text: 'data-dir: /dropin/first\netcd-snapshot-dir: /snaps/first\n' },
+      { path: '/etc/rancher/k3s/config.yaml.d/20-data.yml', text: 'data-dir: /dropin/second\n' },
+    ];
+    const merged = distributionLayout('k3s', K3S_INSTALL_UNIT, 'data-dir: /from/config\n', { dropIns, environment: env });
+    expect(merged.dbDir).toBe('/dropin/second/server/db');
+    expect(merged.snapshotDir).toBe('/snaps/first');
+    expect(merged.evidence).toEqual([
+      'data-dir: /dropin/second in /etc/rancher/k3s/config.yaml.d/20-data.yml',
+      'etcd-snapshot-dir: /snaps/first in /etc/rancher/k3s/config.yaml.d/10-data.yaml',
+    ]);
+    // config.yaml over the environment; a flag on ExecStart over every file.
+    expect(distributionLayout('k3s', null, 'data-dir: /from/config\n', { environment: env }).dbDir).toBe('/from/config/server/db');
+    expect(distributionLayout('k3s', K3S_INSTALL_UNIT + "\t'--data-dir=/flag' \\\n", null, { dropIns, environment: env }).dbDir).toBe('/flag/server/db');
+    // `d:` in a file is the short form, as `-d` is on the command line.
+    expect(distributionLayout('k3s', null, 'd: /short\n').dbDir).toBe('/short/server/db');
+    // A drop-in that cannot be read is said; the others still count.
+    const broken = distributionLayout('k3s', null, null, {
+      dropIns: [dropIns[0]!, { path: '/etc/rancher/k3s/config.yaml.d/30-bad.yaml', text: 'data-dir: [x\n' }],
+    });
+    expect(broken.dbDir).toBe('/dropin/first/server/db');
+    expect(broken.evidence[0]).toMatch(/^\/etc\/rancher\/k3s\/config\.yaml\.d\/30-bad\.yaml not read: /);
+    // What k3s takes from the drop-in dir: *.yaml and *.yml in any case, nothing else.
+    expect(['a.yaml', 'b.YML', 'c.yml', 'd.yaml.bak', 'e.txt', 'f.yaml~'].filter(isConfigDropIn)).toEqual(['a.yaml', 'b.YML', 'c.yml']);
+  });
+
+  it('finds the config file as k3s does: K3S_CONFIG_FILE, then --config on ExecStart, then the default', () => {
+    expect(distributionConfigFile('k3s', K3S_INSTALL_UNIT)).toEqual({ path: '/etc/rancher/k3s/config.yaml', from: null });
+    const flagged = 'ExecStart=/usr/local/bin/k3s server --config /opt/k3s.yaml\n';
+    expect(distributionConfigFile('k3s', flagged)).toEqual({ path: '/opt/k3s.yaml', from: '--config on ExecStart of k3s.service' });
+    expect(distributionConfigFile('rke2', 'ExecStart=/usr/local/bin/rke2 server -c /opt/rke2.yaml\n').path).toBe('/opt/rke2.yaml');
+    const env = new Map([['K3S_CONFIG_FILE', { value: '/etc/k3s-env.yaml', from: '/etc/default/k3s' }]]);
+    expect(distributionConfigFile('k3s', flagged, env)).toEqual({ path: '/etc/k3s-env.yaml', from: 'K3S_CONFIG_FILE in /etc/default/k3s' });
+    // Its settings are said as read from that file.
+    expect(distributionLayout('k3s', flagged, 'data-dir: /x\n', { configFile: '/opt/k3s.yaml' }).evidence).toEqual(['data-dir: /x in /opt/k3s.yaml']);
   });
 
   it("stops and starts RKE2's own unit and runs its binary", () => {

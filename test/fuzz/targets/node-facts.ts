@@ -12,7 +12,7 @@ import {
   type ProbeOutput,
 } from '../../../shared/node/facts-parse';
 import { isContainerName, parseDbMemberRecords, parseDockerInspect, parseIpOAddr } from '../../../shared/node/kind';
-import { distributionLayout, distributionRestoreCommands } from '../../../shared/node/k3s';
+import { dataDirVariable, distributionConfigFile, distributionLayout, distributionRestoreCommands } from '../../../shared/node/k3s';
 import { backupJobs, parseBackupScript, parseCrontabListing } from '../../../shared/node/cron';
 import { K3S_INSTALL_UNIT } from '../../helpers/k3s-unit';
 import { mutateText } from '../mutate';
@@ -128,7 +128,13 @@ export const nodeFacts: FuzzTarget<Probe, typeof OUTPUTS> = {
         break;
       case 'k3sUnit':
       case 'k3sConfig': {
-        const layout = distributionLayout('k3s', key === 'k3sUnit' ? out.stdout : null, key === 'k3sConfig' ? out.stdout : null);
+        const unit = key === 'k3sUnit' ? out.stdout : null;
+        const config = key === 'k3sConfig' ? out.stdout : null;
+        // The same text as a config.yaml.d drop-in after config.yaml, and as the service environment's values.
+        const environment = new Map([[dataDirVariable('k3s'), { value: out.stdout, from: '/etc/systemd/system/k3s.service.env' }]]);
+        const dropIns = config !== null ? [{ path: '/etc/rancher/k3s/config.yaml.d/50-x.yaml', text: config }] : [];
+        distributionConfigFile('k3s', unit, environment);
+        const layout = distributionLayout('k3s', unit, config, { dropIns, environment });
         // Whatever the files say, the commands stay three lines, each one shell word list.
         const commands = distributionRestoreCommands(layout, 'k3s.service', '/var/lib/rancher/k3s/server/db/snapshots/etcd-snapshot-a-1');
         check(commands.length === 3 && commands.every((c) => !c.includes('\n')), 'three one-line commands');
