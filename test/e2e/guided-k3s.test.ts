@@ -1,7 +1,8 @@
 /**
  * The node card of a k3s server with embedded etcd in Chromium (web mode, a realistic node over SSH,
  * test/helpers/k3s-node.ts): k3s's own snapshots found with no backup job, the good ones (a zip among them, read
- * through unzip) told from the damaged one, and k3s's reset to restore the newest good one with, ready to copy, in English and in Chinese (screenshots).
+ * through unzip) told from the damaged one, and k3s's reset to restore the newest good one with, ready to copy, in
+ * English and in Chinese (screenshots); then from the card to its data dir, validated in place through sudo.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -64,5 +65,19 @@ describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', 
     // The commands are the same in every language.
     expect(await restore.locator('pre').innerText()).toContain(`--cluster-reset-restore-path=${ZIPPED}`);
     await screenshot(page, 'guided-k3s-card-zh', false);
+
+    // From the card to the data dir: the Data directory panel opens at the dir detection found, through sudo as the
+    // card was read, and validates it in place (k3s's etcd dir is root's).
+    await page.getByTestId('language-button').click();
+    await card.getByTestId('card-open-datadir').click();
+    await page.getByTestId('datadir-panel').waitFor();
+    expect(await page.getByTestId('datadir-path').inputValue()).toBe('/var/lib/rancher/k3s/server/db/etcd');
+    expect(await page.getByTestId('datadir-sudo').isChecked()).toBe(true);
+    await page.getByTestId('datadir-validate').click();
+    const verdict = page.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(await verdict.getAttribute('data-verdict')).toBe('healthy');
+    expect(await verdict.innerText()).toContain('/var/lib/rancher/k3s/server/db/etcd');
   }, 300_000);
 });
