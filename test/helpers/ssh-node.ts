@@ -49,4 +49,4 @@ export async function copyDamaged(from: string, dest: string): Promise<string> {
 }
 
 /** Local validation of `dir`: the reference remote and copy validation must match. */
-export { validateLocally, verdictOf } from './validate-local';
+export { validateLocalPath, validateLocally, verdictOf } from './validate-local';

@@ -1,5 +1,5 @@
 /** Validation of a local directory through the same byte source the app uses, closed afterwards. */
-import { localDirectory, openFileSource } from '../../electron/services/fs-source';
+import { localDirectory, openFileSource, openLocalTarget } from '../../electron/services/fs-source';
 import { validateDirectory } from '../../shared/validate';
 import type { ValidationReport } from '../../shared/contract/report';
 
@@ -9,6 +9,16 @@ export async function validateLocally(dir: string): Promise<ValidationReport> {
     return await validateDirectory(local);
   } finally {
     await local.close();
+  }
+}
+
+/** Validation of a local file or directory as the app opens a dropped path (a file: a folder of that one file). */
+export async function validateLocalPath(p: string): Promise<ValidationReport> {
+  const target = await openLocalTarget(p);
+  try {
+    return await validateDirectory(target);
+  } finally {
+    await target.close();
   }
 }
 

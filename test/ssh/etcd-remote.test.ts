@@ -7,6 +7,8 @@
  *   the remote source (the worker asks the main process for them);
  * - `etcd.query` (WAL records, page map, a page, keys, a value) over the same
  *   connection answers what it answers locally.
+ * - a lone file (the db, as a backup's snapshot.db) is read in place as a
+ *   local file is: its folder listed, only that file opened.
  * - copy-out (SFTP, and sudo for the root-only dir) copies member/wal and
  *   member/snap byte for byte, and the copy validates and answers as the original.
  * The served trees are hashed before and after: never modified.
@@ -23,7 +25,7 @@ import { createSampleCatalog } from '../../electron/services/samples';
 import { answerEtcdQuery } from '../../shared/formats/etcd/query';
 import { ensureBuilt } from '../cli/fixtures';
 import { sshdAvailable, toolAvailable, type SshdInstance } from '../helpers/sshd';
-import { validateLocally } from '../helpers/ssh-node';
+import { validateLocalPath, validateLocally } from '../helpers/ssh-node';
 import { connectToSampleNode, sshServiceFor, startEtcdSampleNode, stopEtcdSampleNode, type EtcdSampleNode } from '../helpers/etcd-sample-node';
 import { sudoersDropIn } from '../helpers/sudoers';
 import { sudoTestContext, validationOutcome, type SudoTestContext } from '../helpers/sudo-context';
@@ -95,6 +97,33 @@ describe.skipIf(!enabled)('etcd data dir read in place over SFTP and through sud
           expect(root.some((c) => c.text.includes(`${rootOnly}/member/wal`))).toBe(true);
           expect(root.some((c) => c.text.includes(`${rootOnly}/member/snap/db`))).toBe(true);
           for (const c of root) expect(c.text).toMatch(/^sudo -S -k -p '' (true|sh -c '(find -H |dd if=))/);
+        }
+        await ssh.release(ctx);
+      } finally {
+        await service.shutdown();
+      }
+    }, 180_000);
+
+    it(`${mode}: a lone file (the member's db, as a backup's snapshot.db is) validates in place as it does locally, and nothing beside it is read`, async () => {
+      const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
+      const ctx = sudoTestContext(ssh, () => sshd.password);
+      const db = `${mode === 'sftp' ? readable : rootOnly}/member/snap/db`;
+      const local = await validateLocalPath(`${readable}/member/snap/db`);
+      expect(local.etcd?.startup.fatalError).toBe('freepages: failed to get all reachable pages (page 0: invalid type: meta)');
+      try {
+        const connectionId = await connect(ctx);
+        const { jobId } = await service.start({ kind: 'remote', connectionId, path: db, ...(mode === 'sudo' ? { sudo: true } : {}) }, ctx);
+        const end = await validationOutcome(ctx, jobId);
+        expect(end.error).toBeUndefined();
+        expect(verdictOf(end.report!)).toEqual(verdictOf(local));
+        expect(end.report!.root).toBe(`${sshd.user}@${sshd.host}:${db}`);
+        // Pages are read on demand from the same file.
+        expect(await service.etcdQuery(jobId, { kind: 'page', page: 0 }, ctx)).toEqual(expected[2]);
+        if (mode === 'sudo') {
+          const root = ctx.of('ssh.command').filter((c) => c.kind === 'exec' && c.text.startsWith('sudo -S'));
+          expect(root.some((c) => c.text.includes('dd if=') && c.text.includes(db))).toBe(true);
+          // The folder is listed, but no other file in it is opened.
+          expect(root.filter((c) => c.text.includes('dd if=')).every((c) => c.text.includes(db))).toBe(true);
         }
         await ssh.release(ctx);
       } finally {

@@ -4,13 +4,16 @@
  * this client's finished copy jobs. Another client's connections and jobs do
  * not exist for it.
  */
+import * as path from 'node:path';
+import type { Stats } from 'ssh2';
 import type { DirectorySource } from '../../../shared/bytes/byte-source';
 import type { RemoteDirectory, RemoteSources } from '../remote-sources';
 import type { LiveConnection, SshConnectionService } from './connection-service';
 import type { CopyOutService } from './copy-out-service';
 import { explainSftpError, explainSudoError, normaliseRemotePath } from './remote-errors';
+import { sftpCall } from './remote-files';
 import { sftpDirectory } from './sftp-source';
-import { sudoDirectory } from './sudo-source';
+import { SudoSourceError, sudoDirectory } from './sudo-source';
 
 /** `dirPath` read in place as root (find + dd through sudo; each command announced in the session log). */
 async function openSudoDirectory(connections: SshConnectionService, c: LiveConnection, dirPath: string, label: string): Promise<RemoteDirectory> {
@@ -21,9 +24,25 @@ async function openSudoDirectory(connections: SshConnectionService, c: LiveConne
     await dir.list();
   } catch (e) {
     await dir.close();
+    // A file (a backup's snapshot.db, a lone db): its folder, showing that one file.
+    if (e instanceof SudoSourceError && e.code === 'not-a-directory' && e.text.params?.['kind'] === 'file' && dirPath !== '/')
+      return oneFileOf(await openSudoDirectory(connections, c, path.posix.dirname(dirPath), label), path.posix.basename(dirPath), label);
     throw explainSudoError(e);
   }
   return explained(dir, label, dirPath, (e) => explainSudoError(e));
+}
+
+/**
+ * A file on the node as validation takes a local file: a folder of that one file (etcd's lone `db` or
+ * `snapshot.db`, a dqlite segment), read through its real folder, whose other files are neither listed nor opened.
+ */
+function oneFileOf(parent: RemoteDirectory, file: string, label: string): RemoteDirectory {
+  return {
+    name: label,
+    list: async () => (await parent.list()).filter((e) => e.name === file),
+    open: (name) => (name === file ? parent.open(name) : Promise.reject(new Error(`${label}: only ${file} is read here, not ${name}`))),
+    close: () => parent.close(),
+  };
 }
 
 /**
@@ -61,6 +80,23 @@ export function createRemoteSources(connections: SshConnectionService, copies: C
       if (options?.sudo === true) return openSudoDirectory(connections, c, dirPath, label);
       connections.recordSftp(c, `sftp (read-only): list and read ${dirPath}`);
       const sftp = await c.conn.sftp();
+      // A file (a backup's snapshot.db): its folder, showing that one file.
+      const st = await sftpCall<Stats>((cb) => sftp.stat(dirPath, cb)).catch(() => null);
+      if (st?.isFile() && dirPath !== '/') {
+        const folder = path.posix.dirname(dirPath);
+        const parent = sftpDirectory(sftp, folder);
+        try {
+          await parent.open(path.posix.basename(dirPath));
+        } catch (e) {
+          await parent.close();
+          throw explainSftpError(e, dirPath, who);
+        }
+        return oneFileOf(
+          explained(parent, label, folder, (e, where) => explainSftpError(e, where, who)),
+          path.posix.basename(dirPath),
+          label,
+        );
+      }
       const dir = sftpDirectory(sftp, dirPath);
       // Fail now, with the reason, rather than halfway through: the listing and one file.
       let entries;
