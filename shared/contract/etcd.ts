@@ -340,6 +340,11 @@ export interface EtcdSchemaInfo {
   clusterVersion: string | null;
   /** etcd's default backend quota (2 GiB) unless told otherwise. */
   quotaBytes: number;
+  /**
+   * Live keys under `/bootstrap/`: k3s's and RKE2's bootstrap data (certificates, encrypted with the join token).
+   * Present only when there are some: the db is a k3s or RKE2 server's, restored with their own reset.
+   */
+  bootstrapKeys?: number;
 }
 
 // ---------------------------------------------------------------- Kubernetes values

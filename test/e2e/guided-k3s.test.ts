@@ -2,7 +2,8 @@
  * The node card of a k3s server with embedded etcd in Chromium (web mode, a realistic node over SSH,
  * test/helpers/k3s-node.ts): k3s's own snapshots found with no backup job, the good ones (a zip among them, read
  * through unzip) told from the damaged one, and k3s's reset to restore the newest good one with, ready to copy, in
- * English and in Chinese (screenshots); then from the card to its data dir, validated in place through sudo.
+ * English and in Chinese (screenshots); then from the card to its data dir and to a backup, each validated in place
+ * through sudo.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -79,5 +80,24 @@ describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', 
     expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
     expect(await verdict.getAttribute('data-verdict')).toBe('healthy');
     expect(await verdict.innerText()).toContain('/var/lib/rancher/k3s/server/db/etcd');
+
+    // A backup checked whole where it lies (the card checked its trailer and hash): the scheduled good one is a
+    // sound snapshot.db; a compressed one has no such button (it is no db until unpacked).
+    await page.getByTestId('nav-ssh').click();
+    await page.getByTestId('pane-guided').click();
+    expect(await rows.nth(0).getByTestId('backup-check').count()).toBe(0);
+    await rows.nth(2).getByTestId('backup-check').click();
+    await page.getByTestId('datadir-panel').waitFor();
+    expect(await page.getByTestId('datadir-path').inputValue()).toBe(GOOD);
+    await page.getByTestId('datadir-validate').click();
+    await expect.poll(async () => (await page.getByTestId('verdict').innerText()).includes(GOOD), { timeout: 90_000 }).toBe(true);
+    expect(await page.getByTestId('report').getAttribute('data-engine')).toBe('etcd');
+    expect(await page.getByTestId('verdict').getAttribute('data-verdict')).toBe('healthy');
+    // k3s's bootstrap data is in it: restored with k3s's reset from where it lies, not with an etcdctl plan.
+    const restoreHere = page.getByTestId('etcd-opened-restore');
+    expect(await restoreHere.getAttribute('data-kind')).toBe('distribution');
+    expect(await restoreHere.innerText()).toContain(`k3s server --cluster-reset --cluster-reset-restore-path=${GOOD}`);
+    expect(await restoreHere.locator('pre').count()).toBe(0);
+    await screenshot(page, 'guided-k3s-backup-in-place', false);
   }, 300_000);
 });

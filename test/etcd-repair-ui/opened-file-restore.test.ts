@@ -67,6 +67,18 @@ describe('openedFileRestore', () => {
     expect(r.placeholders[0]!.about.params).toEqual({ file: "etcd-2024 05 01/snap'shot.db", node: '/var/tmp/snap_shot.db' });
   });
 
+  it('read in place on the node (a backup the node card found): restored from where it lies, nothing to copy', () => {
+    const file = '/var/backups/kube_etcd/etcd-2026-12-01 0330/snapshot.db';
+    const r = openedFileRestore(details(), file);
+    if (r.kind !== 'plan') throw new Error(`expected a plan, got ${r.kind}`);
+    expect(r.plan.snapshot).toBe(file);
+    expect(r.plan.steps[0]!.command).toContain(`test -f '${file}'`);
+    expect(r.placeholders.map((p) => p.token)).toEqual(['<DATA_DIR>', 'etcd.service', '--cacert/--cert/--key']);
+    // A folder read in place that holds only the snapshot: the file in it.
+    const inFolder = openedFileRestore(details(), '/var/backups/kube_etcd');
+    expect(inFolder.kind === 'plan' && inFolder.plan.snapshot).toBe('/var/backups/kube_etcd/snapshot.db');
+  });
+
   it('a trailer that does not match: no plan, etcdctl’s own refusal', () => {
     const error = 'expected sha256 [1 2 3], got [4 5 6]';
     expect(openedFileRestore(details({ fatalError: error, sha256: { present: true, ok: false, stored: '010203', computed: '040506' } }))).toEqual({

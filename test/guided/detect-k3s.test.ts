@@ -18,6 +18,7 @@ import { translateLocal } from '../../shared/i18n';
 import { ensureBuilt, type RunResult } from '../cli/fixtures';
 import { detectCli, detectedCard } from '../helpers/detect-cli';
 import { hashTree, requireEtcd, tempDir } from '../helpers/etcd';
+import { validateLocalPath } from '../helpers/validate-local';
 import { startRealisticNode, realisticNodesAvailable, type RealisticNode } from '../helpers/realistic-node';
 import { generateKey, sshdAvailable, type KeyPair } from '../helpers/sshd';
 import { DAMAGED, etcdctl, GOOD, K3S_SNAPSHOTS, k3sNodeFixture, ZIPPED } from '../helpers/k3s-node';
@@ -144,6 +145,14 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
     await fs.writeFile(unpacked, execFileSync('unzip', ['-p', k3s.hostPath(ZIPPED)], { maxBuffer: 64 << 20 }));
     const fromZip = etcdctl(['snapshot', 'restore', unpacked, '--data-dir', path.join(tmp, 'restored-zip')]);
     expect(fromZip.code, fromZip.stderr).toBe(0);
+    // Validated whole, the snapshot says whose it is: k3s's bootstrap key (not the key that only begins like it).
+    const goodCopy = path.join(tmp, 'good-copy.db');
+    await fs.writeFile(goodCopy, good);
+    const report = await validateLocalPath(goodCopy);
+    expect(report.etcd?.schema?.bootstrapKeys).toBe(1);
+    const finding = report.findings.find((f) => f.code === 'etcd.k3s-bootstrap');
+    expect(finding).toMatchObject({ severity: 'info', params: { keys: 1 } });
+    expect(report.startable).toBe(true);
     // Detection read the snapshots in place and changed none of them.
     expect(await hashTree(k3s.hostPath(K3S_SNAPSHOTS))).toBe(snapshotsHash);
   }, 120_000);

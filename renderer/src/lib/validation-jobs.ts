@@ -22,6 +22,8 @@ export interface JobCallbacks {
 export interface ValidationJob {
   readonly id: string;
   readonly origin: 'local' | 'backend';
+  /** A job that read its input in place on a node: the path there (a file or a folder), for plans that name it. */
+  readonly nodePath?: string;
   cancel(): void;
   /** Batches of `file`; with `detail`, that batch carries its entries and checksums. */
   batches(file: string, detail?: number): Promise<BatchSummary[]>;
@@ -185,6 +187,7 @@ export async function startBackendValidation(client: LifeboatClient, source: Sou
   return {
     id,
     origin: 'backend',
+    ...(source.kind === 'remote' ? { nodePath: source.path } : {}),
     cancel() {
       void client.call('validation.cancel', { jobId: id }).catch(() => undefined);
     },

@@ -71,6 +71,13 @@ function slotTag(h: number): number {
  * when growing an array would pass it (`full`); the keys it holds keep
  * being updated. A db of 8 million 50-byte keys would otherwise hold ~700 MB here.
  */
+/**
+ * Where k3s and RKE2 keep their bootstrap data in their etcd (`/bootstrap/<hash of the join token>`: the cluster's
+ * certificates and keys, encrypted with the token; k3s pkg/cluster/storage.go). A db or snapshot holding such a key
+ * is theirs, and they restore it with their own reset, not `etcdctl snapshot restore`.
+ */
+const BOOTSTRAP_PREFIX = new TextEncoder().encode('/bootstrap/');
+
 export class ByteKeySet {
   private arena = new Uint8Array(1 << 16);
   private used = 0;
@@ -221,6 +228,21 @@ export class ByteKeySet {
   countSet(): number {
     let n = 0;
     for (let e = 0; e < this.size; e++) n += this.flags[e]!;
+    return n;
+  }
+
+  /** How many keys with their flag set start with `prefix`. */
+  countSetWithPrefix(prefix: Uint8Array): number {
+    let n = 0;
+    const arena = this.arena;
+    for (let e = 0; e < this.size; e++) {
+      if (this.flags[e] === 0) continue;
+      const at = e === 0 ? 0 : this.ends[e - 1]!;
+      if (this.ends[e]! - at < prefix.length) continue;
+      let same = true;
+      for (let i = 0; i < prefix.length && same; i++) same = arena[at + i] === prefix[i];
+      if (same) n++;
+    }
     return n;
   }
 
@@ -681,6 +703,11 @@ export class SchemaCollector {
       quotaBytes: DEFAULT_QUOTA_BYTES,
     };
     if (lowerBound) info.liveKeysLowerBound = true;
+    const bootstrap = this.live.countSetWithPrefix(BOOTSTRAP_PREFIX);
+    if (bootstrap > 0) {
+      info.bootstrapKeys = bootstrap;
+      this.findings.push(bboltFinding({ severity: 'info', code: 'etcd.k3s-bootstrap', file: this.file, offset: null, params: { keys: bootstrap } }));
+    }
     return info;
   }
 }

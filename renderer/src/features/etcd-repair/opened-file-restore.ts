@@ -1,6 +1,7 @@
 /**
  * The restore plan for a snapshot.db validated in the browser (a file
- * dropped or opened in the page, web mode or desktop), built here with the
+ * dropped or opened in the page, web mode or desktop) or read in place on a
+ * node (a backup the node card found: restored from where it lies), built here with the
  * back end's own pieces: the member configuration from the report
  * (shared/formats/etcd/restore-member.ts) and the planner
  * (shared/formats/etcd/restore-plan.ts).
@@ -28,7 +29,12 @@ export type OpenedFileRestore =
   /** It would refuse it or fail on it: etcd's, etcdctl's or bbolt's own words, verbatim. */
   | { kind: 'refused'; error: string }
   /** A bbolt db without the SHA-256 trailer (a member's db): refused without --skip-hash-check. */
-  | { kind: 'no-trailer' };
+  | { kind: 'no-trailer' }
+  /**
+   * A good snapshot.db of a k3s or RKE2 server (their bootstrap data under /bootstrap/): restored with the server's
+   * own reset, not etcdctl (`file`: its path on the node when read there, else its name).
+   */
+  | { kind: 'distribution'; file: string; bootstrapKeys: number };
 
 /** The file's last path component, reduced to characters a command line takes unquoted (the placeholder is found as typed). */
 function safeFileName(file: string): string {
@@ -36,7 +42,16 @@ function safeFileName(file: string): string {
   return base.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'snapshot.db';
 }
 
-export function openedFileRestore(etcd: EtcdDetails): OpenedFileRestore {
+/**
+ * The file's path on the node when it was read in place there (`nodePath`: the file itself, or the folder that
+ * holds only it): a restore takes it where it lies, nothing to copy.
+ */
+function snapshotOnNode(nodePath: string, file: string): string {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  return nodePath.endsWith(`/${base}`) ? nodePath : `${nodePath.replace(/\/$/, '')}/${file}`;
+}
+
+export function openedFileRestore(etcd: EtcdDetails, nodePath: string | null = null): OpenedFileRestore {
   const input = etcd.layout.input;
   if (input !== 'snapshot-db' && input !== 'db-file') return { kind: 'not-a-file' };
   const bbolt = etcd.bbolt;
@@ -48,9 +63,11 @@ export function openedFileRestore(etcd: EtcdDetails): OpenedFileRestore {
   // Belt and braces: the model above already refuses these, and a plan must never go with a trailer not proven good.
   if (bbolt?.sha256?.present !== true || bbolt.sha256.ok !== true) return { kind: 'refused', error: 'snapshot missing hash but --skip-hash-check=false' };
   const file = etcd.layout.dbFile || 'snapshot.db';
-  const onNode = `${NODE_COPY_DIR}/${safeFileName(file)}`;
+  const bootstrapKeys = etcd.schema?.bootstrapKeys ?? 0;
+  if (bootstrapKeys > 0) return { kind: 'distribution', file: nodePath ? snapshotOnNode(nodePath, file) : file, bootstrapKeys };
+  const onNode = nodePath ? snapshotOnNode(nodePath, file) : `${NODE_COPY_DIR}/${safeFileName(file)}`;
   const { member, placeholders } = memberConfigFromReport({ etcd }, null);
-  placeholders.unshift({ token: onNode, about: { key: 'etcdRepairUi.placeholder.openedOnNode', params: { file, node: onNode } } });
+  if (!nodePath) placeholders.unshift({ token: onNode, about: { key: 'etcdRepairUi.placeholder.openedOnNode', params: { file, node: onNode } } });
   const plan = planRestore({ snapshot: onNode, member, ...(etcd.schema ? { expectedKeys: etcd.schema.liveKeys } : {}) });
   return { kind: 'plan', plan, placeholders };
 }
