@@ -166,6 +166,8 @@ const en = {
     'Checked: its SHA-256 trailer matches and bbolt opens it, so `etcdctl snapshot restore` takes it as it is, with no salvage first. This is the plan a salvaged snapshot.db gets.',
   'etcdRepairUi.opened.refused':
     'No restore plan for this file as it is: `etcdctl snapshot restore` would refuse it (“{error}”). Salvage a restorable snapshot.db from it first (the Repair or salvage panel below, when the back end read the file, or `lifeboat salvage PATH --snapshot FILE`): the salvaged file comes with its restore plan.',
+  'etcdRepairUi.next.distribution':
+    "Next step: this db is a k3s or RKE2 server's ({keys} key(s) of their bootstrap data under /bootstrap/, kept in the snapshot), so restore the snapshot.db with the server's own reset, not `etcdctl snapshot restore`: copy it to the node (here `{file}`), stop the service (on the other servers too, their db dir moved aside), run `k3s server --cluster-reset --cluster-reset-restore-path={file}` (RKE2: `rke2 server …`) with the flags of the server's unit, then start the service. The node card (Guided recovery, Detect) gives the exact command line for the node.",
   'etcdRepairUi.opened.distribution':
     "Checked: its SHA-256 trailer matches and bbolt opens it. It is a k3s or RKE2 server's snapshot ({keys} key(s) of their bootstrap data under /bootstrap/), so it is restored with the server's own reset, not `etcdctl snapshot restore`: with the service stopped (and on the other servers too, their db dir moved aside), run `k3s server --cluster-reset --cluster-reset-restore-path={file}` (RKE2: `rke2 server --cluster-reset --cluster-reset-restore-path={file}`) with the flags of the server's unit, then start the service. The node card (Guided recovery, Detect) gives the exact command line for the node.",
   'etcdRepairUi.opened.noTrailer':
@@ -317,6 +319,8 @@ const zh: Record<keyof typeof en, string> = {
     '已检查：它的 SHA-256 尾部校验一致，bbolt 也能打开它，因此 `etcdctl snapshot restore` 可以直接接受它，无需先抢救。下面的计划与抢救出的 snapshot.db 所得到的计划相同。',
   'etcdRepairUi.opened.refused':
     '此文件按原样没有恢复计划：`etcdctl snapshot restore` 会拒绝它（“{error}”）。请先从中抢救出可恢复的 snapshot.db（由后端读取的文件可用下方的“修复或抢救”面板，或运行 `lifeboat salvage PATH --snapshot FILE`）：抢救出的文件会附带它的恢复计划。',
+  'etcdRepairUi.next.distribution':
+    '下一步：该 db 属于 k3s 或 RKE2 服务器（/bootstrap/ 下有 {keys} 个引导数据键，已保留在快照中），因此请用服务器自己的重置来恢复这个 snapshot.db，而不是 `etcdctl snapshot restore`：把它复制到节点上（此处为 `{file}`），停止服务（其他服务器也要停止，并把它们的 db 目录移开），带上该服务器单元的参数运行 `k3s server --cluster-reset --cluster-reset-restore-path={file}`（RKE2：`rke2 server …`），然后启动服务。节点卡片（引导式恢复中的“检测”）给出了该节点的确切命令行。',
   'etcdRepairUi.opened.distribution':
     '已检查：它的 SHA-256 尾部校验一致，bbolt 也能打开它。它是 k3s 或 RKE2 服务器的快照（/bootstrap/ 下有 {keys} 个引导数据键），因此要用服务器自己的重置来恢复，而不是 `etcdctl snapshot restore`：先停止服务（其他服务器也要停止，并把它们的 db 目录移开），运行 `k3s server --cluster-reset --cluster-reset-restore-path={file}`（RKE2：`rke2 server --cluster-reset --cluster-reset-restore-path={file}`），带上该服务器单元的参数，然后启动服务。节点卡片（引导式恢复中的“检测”）给出了该节点的确切命令行。',
   'etcdRepairUi.opened.noTrailer':
