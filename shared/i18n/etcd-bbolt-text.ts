@@ -178,7 +178,7 @@ const en = {
   'finding.etcd.live-keys-lower-bound.message':
     'the db has more distinct keys than validation holds in memory ({budget} MiB): {distinct} keys were followed, {keys} of them live, so the db has at least {keys} live keys. {uncounted} of the {revisions} revisions belong to keys not followed; the revision, tombstone and bucket counts are exact. The key browser still lists every key.',
   'finding.etcd.k3s-bootstrap.message':
-    "the db holds {keys} key(s) under /bootstrap/, where k3s and RKE2 keep their bootstrap data (the cluster's certificates, encrypted with the join token): it is a k3s or RKE2 server's. Restore a snapshot of it with the server's own reset (with the service stopped: k3s server --cluster-reset --cluster-reset-restore-path=FILE, or rke2 server …), not etcdctl snapshot restore: theirs also writes that data back to the server's own files, etcdctl's does not. The node card gives the commands for the node.",
+    "the db holds {keys} key(s) under /bootstrap/, where k3s and RKE2 keep their bootstrap data (the cluster's certificates, encrypted with the join token): it is a k3s or RKE2 server's. Restore a snapshot of it with the server's own reset (with the service stopped: `k3s server --cluster-reset --cluster-reset-restore-path=FILE`, or `rke2 server …`), not `etcdctl snapshot restore`: theirs also writes that data back to the server's own files, etcdctl's does not. The node card gives the commands for the node.",
   'finding.etcd.alarm-nospace.message':
     'alarm NOSPACE is raised for member {member}: etcd refuses writes (mvcc: database space exceeded) until it is compacted, defragmented and the alarm disarmed.',
   'finding.etcd.alarm-corrupt.message': 'alarm CORRUPT is raised for member {member}.',
@@ -216,7 +216,7 @@ const zh: Record<keyof typeof en, string> = {
   'finding.etcd.live-keys-lower-bound.message':
     'db 中不同键的数量超过了校验在内存中保留的上限（{budget} MiB）：跟踪了 {distinct} 个键，其中 {keys} 个有效，因此该 db 至少有 {keys} 个有效键。{revisions} 个修订版本中有 {uncounted} 个属于未跟踪的键；修订版本数、删除标记数和各桶的条目数都是精确的。键浏览器仍会列出所有键。',
   'finding.etcd.k3s-bootstrap.message':
-    '该 db 在 /bootstrap/ 下有 {keys} 个键，k3s 和 RKE2 在那里保存引导数据（集群的证书，用加入令牌加密）：它属于 k3s 或 RKE2 服务器。恢复它的快照请用服务器自己的重置（先停止服务：k3s server --cluster-reset --cluster-reset-restore-path=FILE，或 rke2 server …），不要用 etcdctl snapshot restore：它们的恢复还会把这些数据写回服务器自己的文件，etcdctl 的恢复不会。节点卡片给出了该节点的命令。',
+    '该 db 在 /bootstrap/ 下有 {keys} 个键，k3s 和 RKE2 在那里保存引导数据（集群的证书，用加入令牌加密）：它属于 k3s 或 RKE2 服务器。恢复它的快照请用服务器自己的重置（先停止服务：`k3s server --cluster-reset --cluster-reset-restore-path=FILE`，或 `rke2 server …`），不要用 `etcdctl snapshot restore`：它们的恢复还会把这些数据写回服务器自己的文件，etcdctl 的恢复不会。节点卡片给出了该节点的命令。',
   'finding.etcd.alarm-nospace.message':
     '成员 {member} 触发了 NOSPACE 告警：在压缩、碎片整理并解除告警之前，etcd 拒绝写入（报错：“mvcc: database space exceeded”）。',
   'finding.etcd.alarm-corrupt.message': '成员 {member} 触发了 CORRUPT 告警。',

@@ -356,6 +356,7 @@ const summaryEn = {
   'etcd-verdict.summary.snapshot-ok': 'This snapshot.db is intact: `etcdctl snapshot restore` accepts it (revision {revision}, {keys} live keys).',
   'etcd-verdict.summary.snapshot-ok-at-least':
     'This snapshot.db is intact: `etcdctl snapshot restore` accepts it (revision {revision}, at least {keys} live keys).',
+  'etcd-verdict.summary.snapshot-ok-k3s': 'This snapshot.db is intact (revision {revision}, {keys} live keys). {next}',
   'etcd-verdict.summary.snapshot-fails': 'This snapshot.db cannot be restored as it is: {error}. {next}',
   'etcd-verdict.summary.db-ok':
     'This bbolt db opens cleanly (revision {revision}, consistent index {ci}, {keys} live keys). Validate the whole data directory for a start-up verdict.',
@@ -377,6 +378,8 @@ const summaryEn = {
     'The WAL still holds every entry from index 1: moving the .snap files (and any .snap.db) to a quarantine folder makes etcd rebuild the db by replaying the whole WAL. Or put the matching <index>.snap.db back, or restore from a snapshot.db or a healthy member.',
   'etcd-verdict.next.removed':
     'This data belongs to a removed member. To bring the node back, add it again (`etcdctl member add`) and start it with an empty data dir and --initial-cluster-state=existing; keep this directory as evidence.',
+  'etcd-verdict.next.k3s-reset':
+    "It is a k3s or RKE2 server's snapshot (their bootstrap data is in it): restore it with the server's own reset, `k3s server --cluster-reset --cluster-reset-restore-path=FILE` (or `rke2 server …`), not etcdctl.",
   'etcd-verdict.next.restore':
     'Take a fresh `etcdctl snapshot save` from a healthy member, or restore with --skip-hash-check only if you know why the hash differs.',
   'etcd-verdict.next.other': 'Copy the directory off before changing anything.',
@@ -393,6 +396,7 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
     'etcd 可以启动，但 {file} 是在 etcd 写入之后被截短的，而不是崩溃造成的写坏：它在条目 {last} 之后的内容都已不在，而其中是否有已提交的写入，从这个目录无法判断（db 保存到索引 {ci}）。如果这是一份副本，请重新复制 WAL；否则请在启动 etcd 前先与其他成员或备份比较。',
   'etcd-verdict.summary.data-loss': 'etcd 可以启动，但会丢弃数据：{lost}。启动前请先把目录复制出来，并先与其他成员比较。',
   'etcd-verdict.summary.fails': 'etcd 无法启动，报错：“{error}”。{next}',
+  'etcd-verdict.summary.snapshot-ok-k3s': '该 snapshot.db 完好（修订版本 {revision}，{keys} 个有效键）。{next}',
   'etcd-verdict.summary.snapshot-ok': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（修订版本 {revision}，{keys} 个有效键）。',
   'etcd-verdict.summary.snapshot-ok-at-least': '该 snapshot.db 完好：`etcdctl snapshot restore` 会接受它（修订版本 {revision}，至少 {keys} 个有效键）。',
   'etcd-verdict.summary.snapshot-fails': '该 snapshot.db 无法原样恢复，报错：“{error}”。{next}',
@@ -415,6 +419,8 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
     'WAL 仍保留从索引 1 开始的所有条目：把 .snap 文件（以及 .snap.db）移到隔离目录后，etcd 会重放整个 WAL 重建 db。也可以放回对应的 <index>.snap.db，或从 snapshot.db 或健康成员恢复。',
   'etcd-verdict.next.removed':
     '这些数据属于已被移除的成员。要让该节点重新加入，请重新添加它（`etcdctl member add`），并用空数据目录和 --initial-cluster-state=existing 启动；把这个目录留作证据。',
+  'etcd-verdict.next.k3s-reset':
+    '这是 k3s 或 RKE2 服务器的快照（含它们的引导数据）：请用服务器自己的重置来恢复，即 `k3s server --cluster-reset --cluster-reset-restore-path=FILE`（或 `rke2 server …`），而不是 etcdctl。',
   'etcd-verdict.next.restore': '从健康成员重新执行 `etcdctl snapshot save`；只有确知哈希不同的原因时才使用 --skip-hash-check 恢复。',
   'etcd-verdict.next.other': '在做任何改动之前先把目录复制出来。',
   'etcd-verdict.lost.wal': 'db 中没有的 WAL 条目 {from}..{to}',

@@ -153,6 +153,9 @@ describe.runIf(RUN)('lifeboat detect on k3s and RKE2 servers (embedded etcd)', (
     const finding = report.findings.find((f) => f.code === 'etcd.k3s-bootstrap');
     expect(finding).toMatchObject({ severity: 'info', params: { keys: 1 } });
     expect(report.startable).toBe(true);
+    expect(report.summary).toBe(
+      "This snapshot.db is intact (revision 33, 32 live keys). It is a k3s or RKE2 server's snapshot (their bootstrap data is in it): restore it with the server's own reset, `k3s server --cluster-reset --cluster-reset-restore-path=FILE` (or `rke2 server …`), not etcdctl.",
+    );
     // Detection read the snapshots in place and changed none of them.
     expect(await hashTree(k3s.hostPath(K3S_SNAPSHOTS))).toBe(snapshotsHash);
   }, 120_000);

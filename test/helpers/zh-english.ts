@@ -62,6 +62,8 @@ export const ALLOWED_WORDS = new Set(
     'sqlite3',
     'k3s',
     'kine',
+    // RKE2, k3s's sibling, named where its snapshots and reset are (finding etcd.k3s-bootstrap).
+    'RKE2',
   ].map((w) => w.toLowerCase()),
 );
 

@@ -32,7 +32,7 @@ import { ensureBuilt, hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
 import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type KeyPair, type SshdInstance } from '../helpers/sshd';
-import { connectByKey, copyDamaged, keyClient, validateLocally } from '../helpers/ssh-node';
+import { connectByKey, copyDamaged, keyClient, validateLocalPath, validateLocally } from '../helpers/ssh-node';
 import { sudoersDropIn } from '../helpers/sudoers';
 import { sudoTestContext, validationOutcome, type SudoTestContext } from '../helpers/sudo-context';
 
@@ -235,7 +235,7 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
     expect(await hashTree(rootOnly)).toEqual(before);
   }, 180_000);
 
-  it('a wrong password, a cancelled prompt and a missing directory are clear errors, and start no job', async () => {
+  it('a wrong password, a cancelled prompt and a missing directory are clear errors, and start no job; a file is read as one', async () => {
     const service = new ValidationService({ transport: 'web', samples: createSampleCatalog(null), remote: ssh.remoteSources });
     const wrong = sudoTestContext(ssh, () => 'not-the-password');
     const cancelling = sudoTestContext(ssh, () => null);
@@ -261,9 +261,11 @@ describe.skipIf(!enabled)('validation in place through sudo (real sshd, real sud
       await expect(service.start({ kind: 'remote', connectionId: c, path: path.join(dir, 'nope'), sudo: true }, ok)).rejects.toMatchObject({
         code: 'not-found',
       });
-      await expect(service.start({ kind: 'remote', connectionId: c, path: path.join(rootOnly, damagedSegment), sudo: true }, ok)).rejects.toMatchObject({
-        code: 'not-a-directory',
-      });
+      // A file is no error: it is read as a local file is (a folder of that one file), with the same report.
+      const segment = path.join(rootOnly, damagedSegment);
+      const one = await service.start({ kind: 'remote', connectionId: c, path: segment, sudo: true }, ok);
+      const local = await validateLocalPath(segment);
+      expect(verdictOf((await validationOutcome(ok, one.jobId)).report!)).toEqual(verdictOf(local));
       await ssh.release(ok);
       await ssh.release(wrong);
       await ssh.release(cancelling);

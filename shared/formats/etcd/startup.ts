@@ -447,10 +447,17 @@ function modelSnapshotDb(facts: StartupFacts): StartupVerdict {
   else story.add('etcd-verdict.narrative.snapshot-db-ok');
   const summary = error
     ? sayEtcd('etcd-verdict.summary.snapshot-fails', { error }, { next: [sayEtcd('etcd-verdict.next.restore')] })
-    : sayEtcd(facts.schema?.liveKeysLowerBound ? 'etcd-verdict.summary.snapshot-ok-at-least' : 'etcd-verdict.summary.snapshot-ok', {
-        revision: facts.schema?.revision ?? 0,
-        keys: facts.schema?.liveKeys ?? 0,
-      });
+    : facts.schema?.bootstrapKeys
+      ? // k3s's or RKE2's: etcdctl would take it, but their own reset is how it is restored (it writes their files back too).
+        sayEtcd(
+          'etcd-verdict.summary.snapshot-ok-k3s',
+          { revision: facts.schema.revision ?? 0, keys: facts.schema.liveKeys },
+          { next: [sayEtcd('etcd-verdict.next.k3s-reset')] },
+        )
+      : sayEtcd(facts.schema?.liveKeysLowerBound ? 'etcd-verdict.summary.snapshot-ok-at-least' : 'etcd-verdict.summary.snapshot-ok', {
+          revision: facts.schema?.revision ?? 0,
+          keys: facts.schema?.liveKeys ?? 0,
+        });
   return loneInputVerdict(story, findings, error, summary);
 }
 
