@@ -69,6 +69,14 @@ function execStartWords(unitText: string): string[] {
   return words;
 }
 
+/** The server command of a unit's ExecStart: its binary, the arguments after `server` and the flags they set. */
+function serverCommandLine(unitText: string | null): { binary: string | undefined; args: string[] | null; flags: Record<string, string> } {
+  const words = unitText ? execStartWords(unitText) : [];
+  const serverAt = words.indexOf('server');
+  const args = serverAt >= 0 ? words.slice(serverAt + 1) : null;
+  return { binary: words[0], args, flags: args ? flagsFromArgs(args) : {} };
+}
+
 /** A string setting of config.yaml (`data-dir: /srv/k3s`), or null. */
 function configValue(config: unknown, key: string): string | null {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return null;
@@ -112,11 +120,7 @@ export function distributionLayout(
 ): DistributionLayout {
   const d = DISTRIBUTIONS[distribution];
   const evidence: string[] = [];
-  const words = unitText ? execStartWords(unitText) : [];
-  const serverAt = words.indexOf('server');
-  const binary = words[0] ?? d.binary;
-  const args = serverAt >= 0 ? words.slice(serverAt + 1) : [];
-  const flags = flagsFromArgs(args);
+  const { binary, args, flags } = serverCommandLine(unitText);
   const readConfig = (path: string, text: string): unknown => {
     const parsed = parseBoundedYaml(text, { bounds: CONFIG_BOUNDS });
     if (parsed.ok) return parsed.value;
@@ -155,7 +159,7 @@ export function distributionLayout(
     distribution,
     dbDir,
     snapshotDir,
-    serverCommand: serverAt >= 0 ? [binary, 'server', ...args] : [d.binary, 'server'],
+    serverCommand: args ? [binary ?? d.binary, 'server', ...args] : [d.binary, 'server'],
     evidence,
   };
 }
@@ -179,9 +183,7 @@ export function distributionConfigFile(
   const variable = configFileVariable(distribution);
   const env = environment?.get(variable);
   if (env && env.value.trim() !== '') return { path: env.value.trim(), from: `${variable} in ${env.from}` };
-  const words = unitText ? execStartWords(unitText) : [];
-  const serverAt = words.indexOf('server');
-  const flags = serverAt >= 0 ? flagsFromArgs(words.slice(serverAt + 1)) : {};
+  const { flags } = serverCommandLine(unitText);
   const flag = flags['config'] ?? flags['c'];
   if (flag !== undefined && flag !== 'true' && flag.trim() !== '') return { path: flag.trim(), from: `--config on ExecStart of ${d.unit}` };
   return { path: d.configFile, from: null };

@@ -17,6 +17,7 @@ import type { EtcdDetails } from '../../../../shared/contract/etcd';
 import type { RestorePlaceholder, RestorePlan } from '../../../../shared/contract/etcd-repair';
 import { memberConfigFromReport } from '../../../../shared/formats/etcd/restore-member';
 import { planRestore } from '../../../../shared/formats/etcd/restore-plan';
+import { stripTrailingSlashes } from '../../../../shared/text/trailing-slashes';
 
 /** Where the plan expects the file on the node: copied there first, as the back end's plan does for a node's salvage. */
 export const NODE_COPY_DIR = '/var/tmp';
@@ -48,7 +49,7 @@ function safeFileName(file: string): string {
  */
 function snapshotOnNode(nodePath: string, file: string): string {
   const base = file.slice(file.lastIndexOf('/') + 1);
-  return nodePath.endsWith(`/${base}`) ? nodePath : `${nodePath.replace(/\/$/, '')}/${file}`;
+  return nodePath.endsWith(`/${base}`) ? nodePath : `${stripTrailingSlashes(nodePath)}/${file}`;
 }
 
 export function openedFileRestore(etcd: EtcdDetails, nodePath: string | null = null): OpenedFileRestore {
@@ -63,11 +64,12 @@ export function openedFileRestore(etcd: EtcdDetails, nodePath: string | null = n
   // Belt and braces: the model above already refuses these, and a plan must never go with a trailer not proven good.
   if (bbolt?.sha256?.present !== true || bbolt.sha256.ok !== true) return { kind: 'refused', error: 'snapshot missing hash but --skip-hash-check=false' };
   const file = etcd.layout.dbFile || 'snapshot.db';
+  const inPlace = nodePath ? snapshotOnNode(nodePath, file) : null;
   const bootstrapKeys = etcd.schema?.bootstrapKeys ?? 0;
-  if (bootstrapKeys > 0) return { kind: 'distribution', file: nodePath ? snapshotOnNode(nodePath, file) : file, bootstrapKeys };
-  const onNode = nodePath ? snapshotOnNode(nodePath, file) : `${NODE_COPY_DIR}/${safeFileName(file)}`;
+  if (bootstrapKeys > 0) return { kind: 'distribution', file: inPlace ?? file, bootstrapKeys };
+  const onNode = inPlace ?? `${NODE_COPY_DIR}/${safeFileName(file)}`;
   const { member, placeholders } = memberConfigFromReport({ etcd }, null);
-  if (!nodePath) placeholders.unshift({ token: onNode, about: { key: 'etcdRepairUi.placeholder.openedOnNode', params: { file, node: onNode } } });
+  if (!inPlace) placeholders.unshift({ token: onNode, about: { key: 'etcdRepairUi.placeholder.openedOnNode', params: { file, node: onNode } } });
   const plan = planRestore({ snapshot: onNode, member, ...(etcd.schema ? { expectedKeys: etcd.schema.liveKeys } : {}) });
   return { kind: 'plan', plan, placeholders };
 }
