@@ -99,6 +99,11 @@ describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', 
     expect(await restoreHere.innerText()).toContain(`k3s server --cluster-reset --cluster-reset-restore-path=${GOOD}`);
     expect(await restoreHere.locator('pre').count()).toBe(0);
     await screenshot(page, 'guided-k3s-backup-in-place', false);
+    await page.getByTestId('language-button').click();
+    await restoreHere.getByText('它是 k3s 或 RKE2 服务器的快照').waitFor();
+    expect(await restoreHere.innerText()).toContain(`k3s server --cluster-reset --cluster-reset-restore-path=${GOOD}`);
+    await screenshot(page, 'guided-k3s-backup-in-place-zh', false);
+    await page.getByTestId('language-button').click();
 
     // Salvaged to a snapshot.db here, the next step is k3s's reset too, not the etcdctl steps.
     await page.getByTestId('etcd-repair-open').click();
@@ -107,5 +112,9 @@ describe.runIf(RUN)('the node card of a k3s server (Chromium, realistic node)', 
     const next = page.getByTestId('etcd-repair-next-distribution');
     expect(await next.innerText()).toContain('k3s server --cluster-reset --cluster-reset-restore-path=/var/tmp/');
     expect(await page.getByTestId('etcd-repair-result').locator('pre').count()).toBe(0);
+    await page.getByTestId('language-button').click();
+    await next.getByText('该 db 属于 k3s 或 RKE2 服务器').waitFor();
+    await next.scrollIntoViewIfNeeded();
+    await screenshot(page, 'guided-k3s-salvage-next-zh', false);
   }, 300_000);
 });
