@@ -68,6 +68,22 @@ async function buildDb(withConsistentIndex = true): Promise<Built> {
   for (let i = 0; i < KEYS; i += 3) put(secret(i), `v2-${i}-${'x'.repeat(i % 40)}`);
   for (let i = 1; i < KEYS; i += 7) del(secret(i));
   for (let i = 1; i < KEYS; i += 70) put(secret(i), `again-${i}`);
+  // KeyValues in shapes etcd never writes but a decoder accepts: the key field twice (the last one counts: a pass
+  // that took the first would judge the wrong key's hash), and the fields in reverse order.
+  for (let i = 0; i < 40; i++) {
+    const kv = (key: string) =>
+      encodeKeyValue({ key: te.encode(key), createRevision: rev, modRevision: rev, version: 1, value: te.encode(`odd-${i}`), lease: 0n });
+    const decoy = kv(`/registry/decoys/d-${i}`).subarray(0, 2 + `/registry/decoys/d-${i}`.length);
+    const key = `/registry/odd/twice-${String(i).padStart(3, '0')}`;
+    items.push({ key: revisionKey(rev, 0), value: new Uint8Array([...decoy, ...kv(key)]) });
+    values.set(key, `odd-${i}`);
+    rev++;
+    const reversed = `/registry/odd/reversed-${String(i).padStart(3, '0')}`;
+    const fields = kv(reversed);
+    const keyField = fields.subarray(0, 2 + reversed.length);
+    items.push({ key: revisionKey(rev - 1, 1), value: new Uint8Array([...fields.subarray(keyField.length), ...keyField]) });
+    values.set(reversed, `odd-${i}`);
+  }
   const ci = 50_000;
   const sink = memorySink();
   await writeEtcdBackend(sink, {
@@ -208,6 +224,10 @@ describe('salvage in passes by key hash', () => {
     expect(listed.get(event(4))?.source).toBe('wal');
     expect(listed.has(event(1 + 6 * 10))).toBe(false); // lease 2, revoked
     expect(listed.has(event(5))).toBe(true); // lease 6, detached
+    // The odd KeyValues are read as a decoder reads them (never the decoy's key).
+    expect(listed.get('/registry/odd/twice-007')?.valueSize).toBe(5);
+    expect(listed.get('/registry/odd/reversed-007')?.valueSize).toBe(5);
+    expect([...listed.keys()].filter((k) => k.startsWith('/registry/decoys/'))).toEqual([]);
     expect(comparable(parted.report)).toEqual(comparable(r));
     expect(Buffer.compare(parted.out, whole.out)).toBe(0);
   });

@@ -147,41 +147,43 @@ export function decodeBranchElements(span: Uint8Array, count: number): BranchEle
 export function decodeLeafElements(span: Uint8Array, count: number): LeafElement[] {
   const n = elementsThatFit(count, span.length);
   const out: LeafElement[] = [];
-  for (let i = 0; i < n; i++) {
-    const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-    const flags = u32le(span, at);
-    const pos = u32le(span, at + 4);
-    const ksize = u32le(span, at + 8);
-    const vsize = u32le(span, at + 12);
-    const kStart = at + pos;
-    const vEnd = kStart + ksize + vsize;
-    if (vEnd > span.length) {
-      out.push({
-        index: i,
-        flags,
-        keyPos: pos,
-        keySize: ksize,
-        valueSize: vsize,
-        key: EMPTY,
-        value: EMPTY,
-        at,
-        problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)`,
-      });
-    } else {
-      out.push({
-        index: i,
-        flags,
-        keyPos: pos,
-        keySize: ksize,
-        valueSize: vsize,
-        key: span.subarray(kStart, kStart + ksize),
-        value: span.subarray(kStart + ksize, vEnd),
-        at,
-        problem: null,
-      });
-    }
-  }
+  for (let i = 0; i < n; i++) out.push(decodeLeafElementAt(span, i));
   return out;
+}
+
+/** Leaf element `i` of a page span (its 16-byte slot must lie inside the span: `elementsThatFit`). */
+export function decodeLeafElementAt(span: Uint8Array, i: number): LeafElement {
+  const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+  const flags = u32le(span, at);
+  const pos = u32le(span, at + 4);
+  const ksize = u32le(span, at + 8);
+  const vsize = u32le(span, at + 12);
+  const kStart = at + pos;
+  const vEnd = kStart + ksize + vsize;
+  if (vEnd > span.length) {
+    return {
+      index: i,
+      flags,
+      keyPos: pos,
+      keySize: ksize,
+      valueSize: vsize,
+      key: EMPTY,
+      value: EMPTY,
+      at,
+      problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)`,
+    };
+  }
+  return {
+    index: i,
+    flags,
+    keyPos: pos,
+    keySize: ksize,
+    valueSize: vsize,
+    key: span.subarray(kStart, kStart + ksize),
+    value: span.subarray(kStart + ksize, vEnd),
+    at,
+    problem: null,
+  };
 }
 
 /** Byte-wise comparison (Go's bytes.Compare). */

@@ -249,6 +249,16 @@ export class KeyIndex {
     }
   }
 
+  /** Some key held has hash `h` (`hashKeyBytes >>> 0`): false means no key with that hash is held. */
+  holdsHash(h: number): boolean {
+    const mask = this.table.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const at = this.table[slot]!;
+      if (at === 0) return false;
+      if (this.hashes.get(at - 1) === h) return true;
+    }
+  }
+
   /** The id of `key`, added (its bytes copied) when it is new. */
   add(key: Uint8Array): number {
     return this.addHashed(key, hashKeyBytes(key) >>> 0); // unsigned, as the Uint32 column holds it

@@ -34,7 +34,16 @@ import type { SalvageKeySource, SalvageLoss, SalvageReport, SalvagedKey } from '
 import type { Finding } from '../../contract/findings';
 import { throwIfCancelled, type RunOptions } from '../../contract/progress';
 import { bytesField, decodeMessage, i64Field, numField, u64Field } from '../protobuf/wire';
-import { childPageOf, compareBytes, decodeBranchElements, decodeLeafElements, ELEMENT_SIZE, elementsThatFit, type LeafElement } from './bbolt-element';
+import {
+  childPageOf,
+  compareBytes,
+  decodeBranchElements,
+  decodeLeafElementAt,
+  decodeLeafElements,
+  ELEMENT_SIZE,
+  elementsThatFit,
+  type LeafElement,
+} from './bbolt-element';
 import { decodeMetaFields, DEFAULT_PAGE_SIZE, settledPageSize, validateMeta } from './bbolt-meta';
 import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, type PageHeader } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
@@ -42,7 +51,7 @@ import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
 import { BigIntSlots, KeyIndex, NumberColumn, PackedNumberColumn } from './key-index';
-import { hashKeyBytes } from './key-hash';
+import { hashKeyBytes, hashKeyRange } from './key-hash';
 import { sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
@@ -1468,6 +1477,12 @@ export class SalvageState {
   spareKeys: KeyStates | null = null;
   /** A second set a scan fills (`KeepRevision` gave the hash + `HASHES`): the first part, read with the WAL's keys. */
   otherKeys: KeyStates | null = null;
+  /**
+   * A pass's quick refusal by the key's hash alone (`keyHashInValue`), before its revision is decoded: false means
+   * `keep` would refuse it too. Set only on a pass whose state keeps nothing but its keys (`scanKeys`): a refused
+   * revision then leaves no trace at all (not in the revision facts, not as damage). Null: every revision decoded.
+   */
+  keepHash: ((hash: number) => boolean) | null = null;
   readonly small = new Map<EtcdBucketName, Map<string, SmallItem>>();
   readonly leases = new Map<string, { id: bigint; ttl: number }>();
   readonly findings: Finding[] = [];
@@ -1693,6 +1708,57 @@ function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, ran
   return true;
 }
 
+/**
+ * `hashKeyBytes(key) >>> 0` of the key a KeyValue's bytes hold, read in place (no view, no decode), or null when
+ * unsure: the fields are not well formed, or the key field is missing or repeated (the decoder would take the last).
+ * A pass by key hash refuses most revisions with it (`SalvageState.keepHash`).
+ */
+function keyHashInValue(v: Uint8Array, start: number, len: number): number | null {
+  let at = start;
+  let keyStart = -1;
+  let keyEnd = -1;
+  while (at < len) {
+    const tag = v[at++]!;
+    if (tag >= 0x80) return null;
+    const wire = tag & 7;
+    if (wire === 0) {
+      // A varint: at most 10 bytes.
+      let n = 0;
+      while (at < len && v[at]! >= 0x80 && n < 9) {
+        at++;
+        n++;
+      }
+      if (at >= len || v[at]! >= 0x80) return null;
+      at++;
+    } else if (wire === 2) {
+      let size = 0;
+      let shift = 0;
+      for (;;) {
+        if (at >= len || shift > 28) return null;
+        const b = v[at++]!;
+        size += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) break;
+        shift += 7;
+      }
+      if (size > len - at) return null;
+      if (tag >> 3 === 1) {
+        if (keyStart >= 0) return null;
+        keyStart = at;
+        keyEnd = at + size;
+      }
+      at += size;
+    } else if (wire === 1) {
+      if (len - at < 8) return null;
+      at += 8;
+    } else if (wire === 5) {
+      if (len - at < 4) return null;
+      at += 4;
+    } else return null;
+    if (tag >> 3 === 1 && wire !== 2) return null;
+  }
+  return keyStart < 0 ? null : hashKeyRange(v, keyStart, keyEnd) >>> 0;
+}
+
 /** Elements of one leaf (or an inline bucket's page image) at absolute offset `spanOffset`. */
 function scanLeafElements(
   state: SalvageState,
@@ -1706,52 +1772,114 @@ function scanLeafElements(
   file: string,
   depth: number,
 ): void {
+  if (state.keepHash !== null && bucket === 'key') return scanKeyLeafInPass(state, state.keepHash, span, spanOffset, count, page, rank, file, depth);
   const elements = decodeLeafElements(span, count);
   if (elements.length < count) {
     state.addDamage(file, page, 'outside', { outside: count - elements.length, count });
   }
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i]!;
-    if (e.problem !== null) {
-      state.addDamage(file, page, 'element-bounds', { index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length });
-      continue;
+  for (let i = 0; i < elements.length; i++) scanLeafElement(state, elements, i, span, spanOffset, page, rank, bucket, file, depth);
+}
+
+/**
+ * A leaf of the key bucket in a pass by key hash (`SalvageState.keepHash`): most of its revisions are another
+ * pass's, refused from the bytes in place; an element is decoded only when it may be kept, with its neighbours
+ * (`revisionInOrder` reads them), and then goes the way every element goes (`scanLeafElement`).
+ */
+function scanKeyLeafInPass(
+  state: SalvageState,
+  keepHash: (hash: number) => boolean,
+  span: Uint8Array,
+  spanOffset: number,
+  count: number,
+  page: number,
+  rank: number,
+  file: string,
+  depth: number,
+): void {
+  const n = elementsThatFit(count, span.length);
+  const elements = new Array<LeafElement>(n);
+  const decode = (i: number) => {
+    if (i >= 0 && i < n && elements[i] === undefined) elements[i] = decodeLeafElementAt(span, i);
+  };
+  for (let i = 0; i < n; i++) {
+    const at = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const kStart = at + u32le(span, at + 4);
+    const kSize = u32le(span, at + 8);
+    const vStart = kStart + kSize;
+    const vEnd = vStart + u32le(span, at + 12);
+    if ((span[at]! & BUCKET_LEAF_FLAG) === 0 && vEnd <= span.length && isRevisionKeyAt(span, kStart, kSize)) {
+      const hash = keyHashInValue(span, vStart, vEnd);
+      if (hash !== null && !keepHash(hash)) continue;
     }
-    if (e.flags & BUCKET_LEAF_FLAG) {
-      // A sub-bucket: an inline one carries its page image after the 16-byte header.
-      if (depth > 4 || e.value.length < 16) continue;
-      const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
-      const name = bucket === null ? latin1.decode(e.key) : bucket;
-      if (root === 0n && e.value.length >= 16 + PAGE_HEADER_SIZE) {
-        const image = e.value.subarray(16);
-        const h = decodePageHeader(image);
-        if (h && isLeaf(h.flags)) {
-          scanLeafElements(state, image, spanOffset + (image.byteOffset - span.byteOffset), h.count, page, rank, name, file, depth + 1);
-        }
-      }
-      continue;
-    }
-    const valueOffset = spanOffset + (e.value.byteOffset - span.byteOffset);
-    if ((bucket === 'key' || bucket === null) && isRevisionKey(e.key)) {
-      const fixed = revisionInOrder(elements, i);
-      if (fixed !== null) {
-        const rev = readRevision(e.key);
-        state.addDamage(file, page, fixed.why === 'order' ? 'revision-key' : fixed.why === 'high' ? 'revision-key-high' : 'revision-key-end', {
-          index: e.index,
-          main: rev.main,
-          sub: rev.sub,
-          mod: fixed.main,
-        });
-      }
-      if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0, fixed?.main ?? null)) continue;
-      if (bucket === 'key') {
-        const rev = readRevision(e.key);
-        state.addDamage(file, page, 'no-value', { index: e.index, main: rev.main, sub: rev.sub });
-        continue;
-      }
-    }
-    if (bucket !== null && bucket !== 'key') noteSmall(state, bucket, e.key, e.value, rank);
-    else if (bucket === null) noteLeaseByShape(state, e.key, e.value, rank);
+    decode(i - 1);
+    decode(i);
+    decode(i + 1);
+    scanLeafElement(state, elements, i, span, spanOffset, page, rank, 'key', file, depth);
   }
+}
+
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+/** `isRevisionKey` of `b[start, start + size)` without a view of it. */
+function isRevisionKeyAt(b: Uint8Array, start: number, size: number): boolean {
+  return (size === 17 || (size === 18 && b[start + 17] === 0x74)) && b[start + 8] === 0x5f;
+}
+
+/** Element `i` of a leaf's decoded elements (`scanLeafElements`). */
+function scanLeafElement(
+  state: SalvageState,
+  elements: readonly LeafElement[],
+  i: number,
+  span: Uint8Array,
+  spanOffset: number,
+  page: number,
+  rank: number,
+  bucket: string | null,
+  file: string,
+  depth: number,
+): void {
+  const e = elements[i]!;
+  if (e.problem !== null) {
+    state.addDamage(file, page, 'element-bounds', { index: e.index, ksize: e.keySize, vsize: e.valueSize, pos: e.keyPos, bytes: span.length });
+    return;
+  }
+  if (e.flags & BUCKET_LEAF_FLAG) {
+    // A sub-bucket: an inline one carries its page image after the 16-byte header.
+    if (depth > 4 || e.value.length < 16) return;
+    const root = new DataView(e.value.buffer, e.value.byteOffset, 8).getBigUint64(0, true);
+    const name = bucket === null ? latin1.decode(e.key) : bucket;
+    if (root === 0n && e.value.length >= 16 + PAGE_HEADER_SIZE) {
+      const image = e.value.subarray(16);
+      const h = decodePageHeader(image);
+      if (h && isLeaf(h.flags)) {
+        scanLeafElements(state, image, spanOffset + (image.byteOffset - span.byteOffset), h.count, page, rank, name, file, depth + 1);
+      }
+    }
+    return;
+  }
+  const valueOffset = spanOffset + (e.value.byteOffset - span.byteOffset);
+  if ((bucket === 'key' || bucket === null) && isRevisionKey(e.key)) {
+    const fixed = revisionInOrder(elements, i);
+    if (fixed !== null) {
+      const rev = readRevision(e.key);
+      state.addDamage(file, page, fixed.why === 'order' ? 'revision-key' : fixed.why === 'high' ? 'revision-key-high' : 'revision-key-end', {
+        index: e.index,
+        main: rev.main,
+        sub: rev.sub,
+        mod: fixed.main,
+      });
+    }
+    if (noteRevision(state, e.key, e.value, valueOffset, page, rank > 0, fixed?.main ?? null)) return;
+    if (bucket === 'key') {
+      const rev = readRevision(e.key);
+      state.addDamage(file, page, 'no-value', { index: e.index, main: rev.main, sub: rev.sub });
+      return;
+    }
+  }
+  if (bucket !== null && bucket !== 'key') noteSmall(state, bucket, e.key, e.value, rank);
+  else if (bucket === null) noteLeaseByShape(state, e.key, e.value, rank);
 }
 
 /** Phase 1: scan the db. */
@@ -2904,6 +3032,19 @@ export class ResidentKeys {
     return this.named.findHashed(key, h) >= 0 || this.inRanges(key);
   }
 
+  /**
+   * Only the WAL's single keys were noted, no range and no revoke: whether a key is resident then follows from its
+   * hash alone, when false (`mayBeNamed`).
+   */
+  get singleKeysOnly(): boolean {
+    return this.namedRanges.length === 0 && this.revokedLeases.size === 0;
+  }
+
+  /** With `singleKeysOnly`, false means no key with hash `h` is named by the WAL. */
+  mayBeNamed(h: number): boolean {
+    return this.named.holdsHash(h);
+  }
+
   /** Held by the resident pass. */
   has(key: Uint8Array, h: number): boolean {
     return this.namedByWal(key, h) || (this.leaseKeys.size > 0 && this.leaseKeys.findHashed(key, h) >= 0);
@@ -3120,6 +3261,8 @@ async function scanKeys(
   keyBudget: number | null = null,
   /** The second set `keep` may choose (`SalvageState.otherKeys`). */
   otherKeys: KeyStates | null = null,
+  /** `SalvageState.keepHash` for this pass: exactly the hashes `keep` may keep (null: none refused early). */
+  keepHash: ((hash: number) => boolean) | null = null,
 ): Promise<boolean> {
   const phase = `salvage: reading pages again (${pass})`;
   opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: state.filePages * state.pageSize, currentFile: file });
@@ -3127,6 +3270,7 @@ async function scanKeys(
   scan.keys = keys;
   scan.otherKeys = otherKeys;
   scan.keep = keep;
+  scan.keepHash = keepHash;
   scan.tree = state.tree;
   scan.pageSize = state.pageSize;
   scan.filePages = state.filePages;
@@ -3189,6 +3333,8 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     resident.isEmpty ? `part 1 of ${total}` : `part 1 of ${total}, with the WAL's keys`,
     null,
     pass,
+    // Refused by the hash alone where `keep` needs no more: no range, no revoke (whose keys are known by their lease).
+    resident.singleKeysOnly ? (h) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) : null,
   );
   if (resident.leaseKeys.size > 0)
     await scanKeys(
@@ -3262,6 +3408,8 @@ async function collectPartitions(
       `part ${done + 1} of ${done + 1 + queue.length}`,
       // A single hash cannot be split: its keys are read whatever they cost.
       hi - lo > 1 ? budget : null,
+      null,
+      (h) => h >= lo && h < hi,
     );
     if (!complete) {
       const mid = Math.floor((lo + hi) / 2);
