@@ -32,6 +32,7 @@ import {
   openBbolt,
   readLoneLeaf,
   Reach,
+  revertibleMeta,
   walkTree,
   type LeafVisit,
   type OpenedBbolt,
@@ -381,7 +382,9 @@ async function inspectOpened(
     info.problemCount = walk.problemCount;
     info.freepagesPanic = walk.crash;
     info.pages = counts(db.reader.filePages, (i) => pageCode(walk, i));
-    if (other.ok) info.otherMetaTreeOk = (await walkTree(db, (1 - db.chosenMeta) as 0 | 1, { signal: opts.signal, reuse: walk })).problemCount === 0;
+    const otherMeta = (1 - db.chosenMeta) as 0 | 1;
+    if (other.ok)
+      info.otherMetaTreeOk = revertibleMeta(db, otherMeta) && (await walkTree(db, otherMeta, { signal: opts.signal, reuse: walk })).problemCount === 0;
     throwIfCancelled(opts.signal);
     if (walk.crash) {
       const p = walk.crashProblem!;

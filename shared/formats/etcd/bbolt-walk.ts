@@ -402,6 +402,18 @@ export interface OpenedBbolt {
 }
 
 /**
+ * Whether meta `m`'s tree can be brought back by copying its page over the other meta's (bbolt's `surgery
+ * revert-meta-page`, what repair does): it validates and names the page size the file is read with. bbolt takes
+ * the page size from meta 0 at open, so a meta 1 that names another size (its checksum still good) would make a
+ * copy of it at page 0 unreadable ("page size 25 in meta 0"), though its tree, walked at the file's page size, is
+ * intact.
+ */
+export function revertibleMeta(db: OpenedBbolt, m: 0 | 1): boolean {
+  const meta = db.metas[m];
+  return meta?.ok === true && meta.pageSize === db.pageSize;
+}
+
+/**
  * bbolt v1.3.6 `Open` over a read-only source: a zero-length file is
  * initialised (empty: true); a file shorter than 4096 bytes is `invalid
  * database`; the page size comes from meta 0 when it validates, else the OS

@@ -13,7 +13,7 @@
 import type { ByteSource } from '../../bytes/byte-source';
 import type { Finding } from '../../contract/findings';
 import type { LocalText } from '../../contract/text';
-import { openBbolt, walkTree, type OpenedBbolt, type WalkResult } from './bbolt-walk';
+import { openBbolt, revertibleMeta, walkTree, type OpenedBbolt, type WalkResult } from './bbolt-walk';
 import { encodeConfChange, encodeEntry, encodeHardState, encodeMetadata, encodeWalSnapshot } from './raft-entry';
 import { encodeWalRecord, RECORD_TYPE } from './wal-record';
 import { walName } from './wal-name';
@@ -113,7 +113,7 @@ export async function chooseDbStrategy(src: ByteSource, opts: { minConsistentInd
   const crashSaid = crashOf(mine);
   const crash = crashSaid.text;
   const other = (1 - chosen) as 0 | 1;
-  if (db.metas[other]?.ok) {
+  if (revertibleMeta(db, other)) {
     const older = await walkWithConsistentIndex(db, other);
     if (clean(older)) {
       const min = opts.minConsistentIndex ?? 0;
