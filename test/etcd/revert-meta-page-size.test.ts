@@ -67,7 +67,7 @@ describe('going back to the older meta page only where the copy would open', () 
       expect(info.info.pageSize).toBe(PAGE);
       expect(info.info.otherMetaTreeOk).toBe(false);
       expect(info.info.freepagesPanic).toMatch(/^invalid freelist page: \d+, page type is leaf$/);
-    expect(info.findings.map((f) => f.message).join('\n')).not.toMatch(/revert-meta-page/);
+      expect(info.findings.map((f) => f.message).join('\n')).not.toMatch(/revert-meta-page/);
       const choice = await chooseDbStrategy(memorySource('db', db));
       expect(choice.strategy).toBe('rebuild');
       expect(choice.revertTo).toBeNull();
