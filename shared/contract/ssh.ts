@@ -152,13 +152,20 @@ export interface ExecResult {
   truncated: boolean;
   /**
    * `ssh.exec` stopped waiting: the command outlasted EXEC_TIME_LIMIT_SECONDS. Its channel was closed with a TERM
-   * signal, which ends a command the login user runs; one run through sudo may still run (root's processes).
+   * signal, which ends a command the login user runs; one run through sudo (root's processes, which that signal
+   * does not reach) is ended on the node by its run tag when it was sent with one (`endedOnNode`).
    */
   stopped?: ExecStopped;
 }
 
 export interface ExecStopped {
   seconds: number;
+  /**
+   * A sudo command sent with a run tag, ended on the node as root: `ended` (its processes got TERM, KILL after a
+   * grace), `gone` (none was left), `unknown` (the script that ends it did not answer as expected: look on the
+   * node). Absent: the login user's command (its channel's TERM ends it), or a sudo command sent without a tag.
+   */
+  endedOnNode?: 'ended' | 'gone' | 'unknown';
 }
 
 /** How long one `ssh.exec` command (a listing, a log fetch, a fact) may run before its wait is given up (see `stopped`). */
@@ -284,7 +291,12 @@ export interface SshMethods {
     result: { removedLines: number[]; keptSharedLines: number[] };
   };
   /** `maxOutputBytes`: cap on collected output (default and maximum 16 MiB). */
-  'ssh.exec': { params: { connectionId: string; command: string; sudo?: boolean; maxOutputBytes?: number }; result: ExecResult };
+  /**
+   * One command on the node (a panel's listing, log read or fact). `runTag` (with `sudo`; `lb-` and 16 hex digits,
+   * fresh for each run): the command is sent tagged (`rootShellCommand`, the form the panel showed), and if it
+   * outlasts the time limit what carries the tag is ended on the node as root.
+   */
+  'ssh.exec': { params: { connectionId: string; command: string; sudo?: boolean; maxOutputBytes?: number; runTag?: string }; result: ExecResult };
   'ssh.list': { params: { connectionId: string; path: string }; result: RemoteEntry[] };
   /**
    * Whether the login user is root (uid 0): learned once per connection with

@@ -434,7 +434,12 @@ export const en = {
   'ssh.facts.outputs': 'Command outputs',
   'ssh.facts.exit': 'exit {code}',
   'ssh.exec.stopped':
-    'No answer within {seconds} s: Lifeboat stopped waiting and closed the command’s channel; run through sudo, it may still run on the node (look with ps -ef).',
+    'No answer within {seconds} s: Lifeboat stopped waiting and closed the command’s channel; run through sudo, it may still run on the node (look with `ps -ef`).',
+  'ssh.exec.stoppedEnded':
+    'No answer within {seconds} s: Lifeboat stopped waiting and ended the command on the node (TERM, then KILL for what outlived it); the session log shows how.',
+  'ssh.exec.stoppedGone': 'No answer within {seconds} s: Lifeboat stopped waiting; on the node the command had already ended.',
+  'ssh.exec.stoppedUnknown':
+    'No answer within {seconds} s: Lifeboat stopped waiting, but could not confirm that the command ended on the node: look with `ps -ef` before you run it again.',
   'ssh.facts.collectedAt': 'Collected {time}',
   'ssh.facts.level.ok': 'ok',
   'ssh.facts.level.info': 'info',
@@ -881,7 +886,10 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.facts.resultTitle': '事实',
   'ssh.facts.outputs': '命令输出',
   'ssh.facts.exit': '退出码 {code}',
-  'ssh.exec.stopped': '{seconds} 秒内没有应答：Lifeboat 已停止等待并关闭了该命令的通道；若经 sudo 运行，它可能仍在节点上运行（请用 ps -ef 查看）。',
+  'ssh.exec.stopped': '{seconds} 秒内没有应答：Lifeboat 已停止等待并关闭了该命令的通道；若经 sudo 运行，它可能仍在节点上运行（请用 `ps -ef` 查看）。',
+  'ssh.exec.stoppedEnded': '{seconds} 秒内没有应答：Lifeboat 已停止等待，并在节点上结束了该命令（先 TERM，仍未退出的再 KILL）；经过见会话日志。',
+  'ssh.exec.stoppedGone': '{seconds} 秒内没有应答：Lifeboat 已停止等待；该命令在节点上已经结束。',
+  'ssh.exec.stoppedUnknown': '{seconds} 秒内没有应答：Lifeboat 已停止等待，但无法确认该命令已在节点上结束：再次运行前请用 `ps -ef` 查看。',
   'ssh.facts.collectedAt': '收集于 {time}',
   'ssh.facts.level.ok': '正常',
   'ssh.facts.level.info': '信息',

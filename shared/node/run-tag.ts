@@ -34,6 +34,15 @@ export function isRunTag(tag: string): boolean {
   return TAG.test(tag);
 }
 
+/**
+ * `command` as root runs it after sudo (or as a root login sends it): `sh -c '…'`, or with `tag` the tagged form
+ * (`taggedCommand`), so that a node panel's command that outlasts its time limit can be ended on the node.
+ * The panels show this text before anything runs, and the back end sends it (one function for both).
+ */
+export function rootShellCommand(command: string, tag: string | null = null): string {
+  return tag === null ? `sh -c ${quoteAlways(command)}` : taggedCommand(command, tag);
+}
+
 /** `command` as it is sent, so that what it starts can be found again by `tag`. */
 export function taggedCommand(command: string, tag: string): string {
   if (!isRunTag(tag)) throw new Error(`not a run tag: ${tag}`);

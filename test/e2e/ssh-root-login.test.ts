@@ -82,8 +82,11 @@ describe.skipIf(!canRun)('a root login in the node panels (Chromium, web mode, r
     // Ticked: the preview shows the one form a root login sends, and no sudo at all.
     await page.getByTestId('datadir-path').fill(backend);
     await page.getByTestId('datadir-sudo').check();
-    const sent = sudoCommandTexts(lookCommand(backend));
-    await expect.poll(() => page.getByTestId('datadir-sudo-commands').innerText()).toBe(sent.asRoot);
+    // Sent with the run tag the preview shows (a fresh one each run), so a Look that hangs is ended on the node.
+    await expect.poll(() => page.getByTestId('datadir-sudo-commands').innerText()).toMatch(/LIFEBOAT_RUN=lb-[0-9a-f]{16} /);
+    const shown = await page.getByTestId('datadir-sudo-commands').innerText();
+    const sent = sudoCommandTexts(lookCommand(backend), /LIFEBOAT_RUN=(lb-[0-9a-f]{16}) /.exec(shown)![1]!);
+    expect(shown).toBe(sent.asRoot);
     expect(await page.getByTestId('datadir-sudo-series').innerText()).not.toMatch(/\bsudo\b/);
     const panelText = await page.getByTestId('datadir-panel').innerText();
     expect(panelText).toContain(en['ssh.node.willRunRoot']);

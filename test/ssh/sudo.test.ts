@@ -13,6 +13,7 @@ import { runSudo, SudoError, SudoRunner, type SshConnection } from '../../electr
 import { SshService, type SshCallContext } from '../../electron/services/ssh/ssh-service';
 import type { SshEvents } from '../../shared/contract/ssh';
 import { lookCommand, sudoCommandTexts } from '../../renderer/src/features/node/commands';
+import { newRunTag } from '../../shared/node/run-tag';
 import { makeTempDir, sshdAvailable, startSshd, toolAvailable, TEST_USER, type SshdInstance } from '../helpers/sshd';
 import { connectByKey, keyClient } from '../helpers/ssh-node';
 import { sudoersDropIn } from '../helpers/sudoers';
@@ -87,19 +88,20 @@ describe.skipIf(!enabled)('sudo -S through SSH (real sudo, real sshd)', () => {
     await expect(runSudo(conn, 'id -u', cancelled)).rejects.toThrow(/cancelled/);
   }, 60_000);
 
-  it('sends exactly the texts the data directory panel shows for a sudo command, never the password', async () => {
+  it('sends exactly the texts the data directory panel shows for a sudo command (its run tag included), never the password', async () => {
     const command = lookCommand('/root');
-    const preview = sudoCommandTexts(command);
+    const runTag = newRunTag();
+    const preview = sudoCommandTexts(command, runTag);
     const sent: string[] = [];
     const onCommand = (e: { text: string }) => sent.push(e.text);
     conn.on('command', onCommand);
     try {
       const session = { prompt: async () => [sshd.password], user: sshd.user, host: sshd.host };
-      const r = await runSudo(conn, command, session);
+      const r = await runSudo(conn, command, session, { runTag });
       expect(r.code).toBe(0);
       await sudoers.install(`${TEST_USER} ALL=(root) NOPASSWD: ALL`);
       try {
-        await runSudo(conn, command, { prompt: async () => null, user: sshd.user, host: sshd.host });
+        await runSudo(conn, command, { prompt: async () => null, user: sshd.user, host: sshd.host }, { runTag });
       } finally {
         await sudoers.install(`${TEST_USER} ALL=(root) ALL`);
       }

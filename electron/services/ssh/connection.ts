@@ -18,6 +18,7 @@ import type { ExecResult, HostKeyVerdict, SshEndpoint, SshTarget, UnknownKeyDeci
 import { makeAuthHandler, type AuthState, type PromptFn } from './auth';
 import { KnownHostsFile, checkHostKey, fingerprintSha256, keyTypeOfBlob, preferredKeyTypes } from './known-hosts';
 import { LocalServer, SFTP_SERVER_PATHS, type LocalServerOptions } from './local-server';
+import { rootShellCommand } from '../../../shared/node/run-tag';
 
 export interface HostKeyPolicy {
   knownHosts: KnownHostsFile;
@@ -688,11 +689,12 @@ export async function runSudo(
   conn: SshConnection,
   command: string,
   session: { password?: string; prompt: PromptFn; user: string; host: string; onAccepted?: () => Promise<void> | void },
-  execOpts: { maxOutputBytes?: number; signal?: AbortSignal } = {},
+  execOpts: { maxOutputBytes?: number; signal?: AbortSignal; runTag?: string } = {},
 ): Promise<ExecResult> {
-  if ((await privilegeOf(conn)) === 'root') return conn.exec(sudoWrapped(command, 'root'), execOpts);
+  const { runTag = null, ...opts } = execOpts;
+  if ((await privilegeOf(conn)) === 'root') return conn.exec(sudoWrapped(command, 'root', runTag), opts);
   const probe = await conn.exec(SUDO_PROBE);
-  if (probe.code === 0) return conn.exec(sudoWrapped(command, 'passwordless'), execOpts);
+  if (probe.code === 0) return conn.exec(sudoWrapped(command, 'passwordless', runTag), opts);
   if (SUDO_MISSING.test(probe.stderr)) throw sudoError('ssh.sudo.error.notInstalled');
   for (let attempt = 1; attempt <= 3; attempt++) {
     if (session.password === undefined) {
@@ -701,7 +703,7 @@ export async function runSudo(
       session.password = answer[0] ?? '';
     }
     // `-k` ignores cached credentials so a wrong password is detected now.
-    const res = await conn.exec(sudoWrapped(command, 'password'), { ...execOpts, stdin: session.password + '\n' });
+    const res = await conn.exec(sudoWrapped(command, 'password', runTag), { ...opts, stdin: session.password + '\n' });
     if (res.code === 1 && WRONG_SUDO_PASSWORD.test(res.stderr)) {
       session.password = undefined;
       continue;
@@ -738,8 +740,8 @@ export const SUDO_PROBE = 'sudo -n true';
 export const SUDO_CHECK_PASSWORD = `sudo -S -k -p '' true`;
 
 /** How `runSudo` and `SudoRunner` send `command` (the password is never in the text; a root login sends no sudo). */
-export function sudoWrapped(command: string, mode: SudoMode): string {
-  const quoted = `sh -c ${shellQuote(command)}`;
+export function sudoWrapped(command: string, mode: SudoMode, runTag: string | null = null): string {
+  const quoted = rootShellCommand(command, runTag);
   if (mode === 'root') return quoted;
   return mode === 'passwordless' ? `sudo -n ${quoted}` : `sudo -S -k -p '' ${quoted}`;
 }

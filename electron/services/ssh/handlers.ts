@@ -8,6 +8,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EXEC_TIME_LIMIT_SECONDS, type SshMethods } from '../../../shared/contract/ssh';
 import { ApiError } from '../api-error';
+import type { NodeExecutor } from '../../../shared/node/executor';
+import { endTagged, isRunTag } from '../../../shared/node/run-tag';
 import { runSudo } from './connection';
 import type { SshConnectionService } from './connection-service';
 import type { CopyOutService } from './copy-out-service';
@@ -127,24 +129,34 @@ export function createSshHandlers({
       return { loginIsRoot: await connections.owned(connectionId, ctx).conn.loginIsRoot() };
     },
 
-    async 'ssh.exec'({ connectionId, command, sudo, maxOutputBytes }) {
+    async 'ssh.exec'({ connectionId, command, sudo, maxOutputBytes, runTag }) {
       const c = connections.live(connectionId);
       // Contract: the panels send their own fixed commands, never an empty one.
       if (typeof command !== 'string' || command.trim() === '') throw new ApiError('bad-params', 'command must be a non-empty string');
+      if (runTag !== undefined && (typeof runTag !== 'string' || !isRunTag(runTag))) throw new ApiError('bad-params', 'runTag must be lb- and 16 hex digits');
       const cap =
         typeof maxOutputBytes === 'number' && Number.isFinite(maxOutputBytes) && maxOutputBytes > 0
           ? Math.min(Math.floor(maxOutputBytes), MAX_EXEC_OUTPUT)
           : MAX_EXEC_OUTPUT;
       // A command that never answers (crictl logs against a wedged containerd) must not hold the panel: at the limit
-      // its channel is closed with a TERM signal. Not tagged like a guided step's command: the session log shows
-      // these panels' commands as they are sent, and a listing or a log read changes nothing if it lingers.
+      // its channel is closed with a TERM signal, which ends the login user's command.
       const limit = AbortSignal.timeout(execTimeLimitSeconds * 1000);
+      if (!sudo) {
+        const r = await c.conn.exec(command, { maxOutputBytes: cap, signal: limit });
+        return limit.aborted && r.code === null ? { ...r, stopped: { seconds: execTimeLimitSeconds } } : r;
+      }
       // The sudo password, once given, stays in c.sudo (memory) for this connection only; sudo accepting it (it is
       // only asked when needed) lets "Remember" keep it (sudoSession's onAccepted).
-      const r = sudo
-        ? await runSudo(c.conn, command, connections.sudoSession(c), { maxOutputBytes: cap, signal: limit })
-        : await c.conn.exec(command, { maxOutputBytes: cap, signal: limit });
-      return limit.aborted && r.code === null ? { ...r, stopped: { seconds: execTimeLimitSeconds } } : r;
+      const asRoot: NodeExecutor = {
+        run: (text, opts) => runSudo(c.conn, text, connections.sudoSession(c), { maxOutputBytes: opts.maxOutputBytes, signal: opts.signal }),
+      };
+      const r = await runSudo(c.conn, command, connections.sudoSession(c), { maxOutputBytes: cap, signal: limit, ...(runTag ? { runTag } : {}) });
+      if (!(limit.aborted && r.code === null)) return r;
+      if (!runTag) return { ...r, stopped: { seconds: execTimeLimitSeconds } };
+      // The TERM does not reach root's processes: what carries the tag is ended on the node, through the same sudo
+      // (the script, and its answer, in the session log like every command).
+      const end = await endTagged(asRoot, runTag, true);
+      return { ...r, stopped: { seconds: execTimeLimitSeconds, endedOnNode: end.ended.outcome } };
     },
 
     async 'ssh.list'({ connectionId, path: remotePath }) {

@@ -20,6 +20,7 @@ export const DATA_DIR_PRESETS: readonly DataDirPreset[] = [
   { id: 'rke2', path: '/var/lib/rancher/rke2/server/db/etcd' },
 ];
 
+import { rootShellCommand } from '../../../../shared/node/run-tag';
 import { quoteAlways, quoteIfNeeded } from '../../../../shared/node/shell';
 import { sudoLinkedFileStatCommand, sudoListCommand as sharedSudoListCommand, sudoReadCommand } from '../../../../shared/node/sudo-read';
 import { stripTrailingSlashes } from '../../../../shared/text/trailing-slashes';
@@ -52,10 +53,14 @@ export const ROOT_PROBE_TEXT = 'exec id -u';
  * `sh -c '…'`, with no sudo at all); otherwise a probe for passwordless sudo,
  * then the command either with `-n` (no password needed) or with `-S` (the
  * password, if sudo wants one, goes to sudo's stdin; it is never part of the
- * command text).
+ * command text). With `runTag` (the panel's next run) the command is sent
+ * tagged, so that one outlasting its time limit is ended on the node.
  */
-export function sudoCommandTexts(command: string): { rootProbe: string; asRoot: string; probe: string; passwordless: string; withPassword: string } {
-  const wrapped = `sh -c ${quoteAlways(command)}`;
+export function sudoCommandTexts(
+  command: string,
+  runTag: string | null = null,
+): { rootProbe: string; asRoot: string; probe: string; passwordless: string; withPassword: string } {
+  const wrapped = rootShellCommand(command, runTag);
   return {
     rootProbe: ROOT_PROBE_TEXT,
     asRoot: wrapped,

@@ -7,6 +7,7 @@
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
 import type { ExecStopped } from '../../../../shared/contract/ssh';
+import { newRunTag } from '../../../../shared/node/run-tag';
 import { quoteIfNeeded } from './commands';
 import {
   DATASTORE_UNITS,
@@ -126,7 +127,14 @@ export async function runNodeFacts(
   const steps: FactStep[] = [];
   const runOne = async (c: FactCommand) => {
     onStep?.(c, null);
-    const r = await client.call('ssh.exec', { connectionId: req.connectionId, command: c.command, sudo: req.sudo, maxOutputBytes: MAX_FACT_OUTPUT_BYTES });
+    const r = await client.call('ssh.exec', {
+      connectionId: req.connectionId,
+      command: c.command,
+      sudo: req.sudo,
+      maxOutputBytes: MAX_FACT_OUTPUT_BYTES,
+      // Through sudo each probe runs tagged, so one that hangs is ended on the node at the time limit.
+      ...(req.sudo ? { runTag: newRunTag() } : {}),
+    });
     const output: ProbeOutput = { code: r.code, stdout: r.stdout, stderr: r.stderr };
     steps.push({ ...c, output, truncated: r.truncated, ...(r.stopped ? { stopped: r.stopped } : {}) });
     onStep?.(c, output);

@@ -49,10 +49,12 @@ function countLines(s: string): number {
 /** Run one log command on a node and keep its (capped) output. Rejects when the command cannot run at all. */
 export async function fetchNodeLog(
   client: Pick<LifeboatClient, 'call'>,
-  req: { connectionId: string; nodeLabel: string; command: string; sudo: boolean; maxBytes?: number },
+  /** `runTag`: sent with a sudo command (`ssh.exec`), the one the panel's preview showed. */
+  req: { connectionId: string; nodeLabel: string; command: string; sudo: boolean; maxBytes?: number; runTag?: string },
 ): Promise<FetchedLog> {
   const cap = Math.min(req.maxBytes ?? MAX_LOG_OUTPUT_BYTES, MAX_LOG_OUTPUT_BYTES);
-  const r = await client.call('ssh.exec', { connectionId: req.connectionId, command: req.command, sudo: req.sudo, maxOutputBytes: cap });
+  const runTag = req.sudo && req.runTag ? { runTag: req.runTag } : {};
+  const r = await client.call('ssh.exec', { connectionId: req.connectionId, command: req.command, sudo: req.sudo, maxOutputBytes: cap, ...runTag });
   return {
     id: `log-${Date.now().toString(36)}-${++seq}`,
     connectionId: req.connectionId,

@@ -6,6 +6,7 @@
  */
 import type { LifeboatClient } from '../../../../shared/contract/api';
 import type { LogAnalysis } from '../../../../shared/logs/types';
+import { newRunTag } from '../../../../shared/node/run-tag';
 import { startLogAnalysis, type LogJob } from '../logs/log-jobs';
 import { LIST_COMMANDS, logCommand, parsePickList, type LogPresetId, type PickRow } from './logs-commands';
 import { addFetched, fetchNodeLog, hasLogLines, toLogSources, type FetchedLog } from './logs-fetch';
@@ -25,6 +26,8 @@ export class NodeLogsPanel {
   /** The picked container / pod, or the file path. */
   input = $state('');
   sudo = $state(false);
+  /** The tag "Fetch" is sent with through sudo next (shown in the preview; a fresh one after each fetch). */
+  runTag = $state(newRunTag());
   listing = $state<PickListing | null>(null);
   fetching = $state(false);
   error = $state<string | null>(null);
@@ -71,7 +74,14 @@ export class NodeLogsStore {
     if (!command) return;
     panel.listing = { status: 'running', preset, command, rows: [], error: null };
     try {
-      const r = await this.client.call('ssh.exec', { connectionId: panel.connectionId, command, sudo: panel.sudo, maxOutputBytes: 1024 * 1024 });
+      const r = await this.client.call('ssh.exec', {
+        connectionId: panel.connectionId,
+        command,
+        sudo: panel.sudo,
+        maxOutputBytes: 1024 * 1024,
+        // Not previewed (a fixed listing): tagged all the same, so a hung one is ended on the node.
+        ...(panel.sudo ? { runTag: newRunTag() } : {}),
+      });
       const current = panel.listing;
       if (current?.command !== command) return;
       current.rows = parsePickList(preset, r.stdout);
@@ -92,8 +102,9 @@ export class NodeLogsStore {
     if (!command || panel.fetching) return null;
     panel.fetching = true;
     panel.error = null;
+    const runTag = panel.runTag;
     try {
-      const log = await fetchNodeLog(this.client, { connectionId: panel.connectionId, nodeLabel, command, sudo: panel.sudo });
+      const log = await fetchNodeLog(this.client, { connectionId: panel.connectionId, nodeLabel, command, sudo: panel.sudo, runTag });
       this.fetched = addFetched(this.fetched, log);
       // A command that printed nothing is kept (its message is shown) but left out of the analysis.
       if (!hasLogLines(log.text)) this.excluded[log.id] = true;
@@ -103,6 +114,8 @@ export class NodeLogsStore {
       return null;
     } finally {
       panel.fetching = false;
+      // The next fetch goes with a fresh tag (the preview shows it).
+      panel.runTag = newRunTag();
     }
   }
 

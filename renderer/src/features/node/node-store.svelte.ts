@@ -9,6 +9,7 @@ import type { ErrorText, LifeboatClient, SourceRef } from '../../../../shared/co
 import type { ListingAnalysis } from '../../../../shared/contract/listing';
 import type { CopyOutPlan, CopyOutProgress, CopyOutResult, DirectoryChange, SshEvents } from '../../../../shared/contract/ssh';
 import { analyzeListing } from '../../../../shared/formats/dqlite/listing';
+import { newRunTag } from '../../../../shared/node/run-tag';
 import { t } from '../../lib/i18n.svelte';
 import { DATA_DIR_PRESETS, checkRemotePath, lookCommand } from './commands';
 import { markInterrupted, type LogEntry } from './session-log';
@@ -58,6 +59,8 @@ const MAX_LOG = 2000;
 export class NodePanel {
   path = $state(DATA_DIR_PRESETS[0].path);
   sudo = $state(false);
+  /** The tag "Look" is sent with through sudo next (shown in the preview; a fresh one after each run). */
+  runTag = $state(newRunTag());
   look = $state<LookState | null>(null);
   validating = $state(false);
   validateError = $state<string | null>(null);
@@ -197,8 +200,9 @@ export class NodeStore {
     const command = lookCommand(dir);
     const state: LookState = { status: 'running', command, sudo: panel.sudo, path: dir, analysis: null, error: null, code: null };
     panel.look = state;
+    const runTag = panel.runTag;
     try {
-      const r = await this.client.call('ssh.exec', { connectionId: panel.connectionId, command, sudo: panel.sudo });
+      const r = await this.client.call('ssh.exec', { connectionId: panel.connectionId, command, sudo: panel.sudo, ...(panel.sudo ? { runTag } : {}) });
       const current = panel.look;
       if (current?.command !== command) return;
       current.code = r.code;
@@ -214,6 +218,8 @@ export class NodeStore {
       if (panel.look?.command !== command) return;
       panel.look.status = 'failed';
       panel.look.error = messageOf(e);
+    } finally {
+      if (panel.runTag === runTag) panel.runTag = newRunTag();
     }
   }
 
