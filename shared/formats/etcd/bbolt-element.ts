@@ -160,29 +160,17 @@ export function decodeLeafElementAt(span: Uint8Array, i: number): LeafElement {
   const vsize = u32le(span, at + 12);
   const kStart = at + pos;
   const vEnd = kStart + ksize + vsize;
-  if (vEnd > span.length) {
-    return {
-      index: i,
-      flags,
-      keyPos: pos,
-      keySize: ksize,
-      valueSize: vsize,
-      key: EMPTY,
-      value: EMPTY,
-      at,
-      problem: `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)`,
-    };
-  }
+  const fits = vEnd <= span.length;
   return {
     index: i,
     flags,
     keyPos: pos,
     keySize: ksize,
     valueSize: vsize,
-    key: span.subarray(kStart, kStart + ksize),
-    value: span.subarray(kStart + ksize, vEnd),
+    key: fits ? span.subarray(kStart, kStart + ksize) : EMPTY,
+    value: fits ? span.subarray(kStart + ksize, vEnd) : EMPTY,
     at,
-    problem: null,
+    problem: fits ? null : `element ${i}: key and value (${ksize} + ${vsize} bytes at +${pos}) run past the end of the page (${span.length} bytes)`,
   };
 }
 
