@@ -250,7 +250,8 @@ export const en = {
   'ssh.node.sudo': 'Use sudo for Look, Validate in place and Copy out (data directories are usually readable by root only)',
   'ssh.node.sudoRoot': 'As root for Look, Validate in place and Copy out (logged in as root: no sudo needed)',
   'ssh.node.willRunRoot': '“Look” runs this on the node as root, with no sudo (you are logged in as root; read-only):',
-  'ssh.node.sudoDetailRoot': 'Sent as the command itself inside sh -c, run by the root login (no sudo):',
+  'ssh.node.sudoDetailRoot':
+    'Sent as the command itself inside sh -c, run by the root login (no sudo), with a tag (`LIFEBOAT_RUN`, new each run) by which Lifeboat ends it on the node if it does not answer within 2 minutes:',
   'ssh.node.validateNoteRoot':
     'As root, Validate in place reads with only these read-only commands (one listing, then windows of each file); each one is recorded in the session log:',
   'ssh.node.sudoSeriesRoot': 'You are logged in as root: each command is sent inside sh -c, with no sudo:',
@@ -260,7 +261,7 @@ export const en = {
   'ssh.node.willRunSudo': '“Look” runs this on the node as root, through sudo unless you are logged in as root (read-only):',
   'ssh.node.commandLabel': 'Command run on the node',
   'ssh.node.sudoDetail':
-    'Sent as: a check whether you are logged in as root (root runs the command itself, with no sudo); otherwise a check for passwordless sudo, then the command with -n, or with -S when sudo asks for your password (typed into a prompt, passed on sudo’s stdin, kept in memory for this connection only):',
+    'Sent as: a check whether you are logged in as root (root runs the command itself, with no sudo); otherwise a check for passwordless sudo, then the command with -n, or with -S when sudo asks for your password (typed into a prompt, passed on sudo’s stdin, kept in memory for this connection only). The command carries a tag (`LIFEBOAT_RUN`, new each run) by which Lifeboat ends it on the node if it does not answer within 2 minutes:',
   'ssh.node.look': 'Look',
   'ssh.node.looking': 'Looking…',
   'ssh.node.validate': 'Validate in place',
@@ -711,7 +712,8 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.node.sudo': '查看、原地校验和复制到本地时使用 sudo（数据目录通常只有 root 可读）',
   'ssh.node.sudoRoot': '查看、原地校验和复制到本地时以 root 身份运行（已以 root 登录：无需 sudo）',
   'ssh.node.willRunRoot': '“查看”会以 root 身份在节点上运行以下命令，不经 sudo（已以 root 登录；只读）：',
-  'ssh.node.sudoDetailRoot': '实际发送：放在 sh -c 中的命令本身，由 root 登录直接运行（不经 sudo）：',
+  'ssh.node.sudoDetailRoot':
+    '实际发送：放在 sh -c 中的命令本身，由 root 登录直接运行（不经 sudo），并带有标记（`LIFEBOAT_RUN`，每次运行都是新的）；若 2 分钟内没有应答，Lifeboat 凭此标记在节点上结束它：',
   'ssh.node.validateNoteRoot': '以 root 身份原地校验时仅运行以下只读命令（列出一次目录，然后分段读取各文件），每条命令都记录在会话日志中：',
   'ssh.node.sudoSeriesRoot': '已以 root 登录：每条命令都放在 sh -c 中发送，不经 sudo：',
   'ssh.node.rootDenied': '已以 root 登录仍被拒绝：该目录可能位于不信任 root 的网络挂载上，或被安全策略（SELinux、AppArmor）禁止。',
@@ -719,7 +721,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.node.willRunSudo': '“查看”会以 root 身份在节点上运行以下命令（未以 root 登录时通过 sudo；只读）：',
   'ssh.node.commandLabel': '在节点上运行的命令',
   'ssh.node.sudoDetail':
-    '实际发送：先检查是否以 root 登录（root 直接运行命令，无需 sudo）；否则检查 sudo 是否免密码，然后用 -n 运行命令；若 sudo 要求密码则用 -S（密码在提示框中输入，经 sudo 的标准输入传递，仅在本次连接期间保存在内存中）：',
+    '实际发送：先检查是否以 root 登录（root 直接运行命令，无需 sudo）；否则检查 sudo 是否免密码，然后用 -n 运行命令；若 sudo 要求密码则用 -S（密码在提示框中输入，经 sudo 的标准输入传递，仅在本次连接期间保存在内存中）。命令带有标记（`LIFEBOAT_RUN`，每次运行都是新的）；若 2 分钟内没有应答，Lifeboat 凭此标记在节点上结束它：',
   'ssh.node.look': '查看',
   'ssh.node.looking': '正在查看…',
   'ssh.node.validate': '原地校验',
