@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MACHINE_WIDE_FILES } from './alone-files';
 import { DOCKER_FILES } from './docker-files';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -27,5 +28,15 @@ describe('the suite runs Docker apart from the browser tests', () => {
   it('every test file that starts dockerd is in DOCKER_FILES, and every listed file exists and starts it', () => {
     const starting = testFiles('test').filter((f) => DOCKER_HELPERS.test(readFileSync(path.join(REPO, f), 'utf8')));
     expect(starting.sort()).toEqual([...DOCKER_FILES].sort());
+  });
+});
+
+describe('the suite runs machine-wide sudoers changes apart from the other sudo tests', () => {
+  it('every test file that installs a NOPASSWD rule in /etc/sudoers.d is in MACHINE_WIDE_FILES, and each listed file does', () => {
+    const toggling = testFiles('test').filter((f) => {
+      const text = readFileSync(path.join(REPO, f), 'utf8');
+      return /sudoersDropIn\(/.test(text) && /NOPASSWD/.test(text.replace(/^\s*(?:\/\/|\*).*$/gm, ''));
+    });
+    expect(toggling.sort()).toEqual([...MACHINE_WIDE_FILES].sort());
   });
 });
