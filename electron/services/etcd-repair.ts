@@ -358,6 +358,8 @@ export interface SalvageRunOptions extends RunOptions {
   /** Replay the WAL beside the db (default true when there is one). */
   useWal?: boolean;
   keysListedMax?: number;
+  /** Key-state bytes held at once (`SalvageCollectOptions.keyStateBudget`): tests and the fuzz force passes with a small one. */
+  keyStateBudget?: number | null;
 }
 
 /**
