@@ -10,7 +10,7 @@
  * against the bytes of its page span (`overflow + 1` pages) and a bad one is
  * returned with a problem instead of being read.
  */
-import { BUCKET_LEAF_FLAG, PAGE_HEADER_SIZE } from './bbolt-page';
+import { BUCKET_LEAF_FLAG, PAGE_HEADER_SIZE, u32le } from './bbolt-page';
 
 export const ELEMENT_SIZE = 16;
 
@@ -116,11 +116,6 @@ export function childPageOf(e: BranchElement, pageSize: number): number {
   if (at % size !== 0n) return e.child;
   const page = at / size;
   return page >= BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(page);
-}
-
-/** A little-endian u32 (a DataView per page cost more than these reads). */
-function u32le(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
 
 export function decodeBranchElements(span: Uint8Array, count: number): BranchElement[] {

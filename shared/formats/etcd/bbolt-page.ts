@@ -53,7 +53,8 @@ class DecodedPageHeader implements PageHeader {
   }
 }
 
-function u32le(b: Uint8Array, at: number): number {
+/** A little-endian u32 of a page's bytes (a DataView per page cost more than these reads). */
+export function u32le(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
 

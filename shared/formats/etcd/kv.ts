@@ -136,36 +136,61 @@ export function gogoKeyValueErrorAt(b: Uint8Array, start: number, end: number): 
  * which gogo accepts. Anything else goes to the exact emulation.
  */
 function wellFormedKeyValue(b: Uint8Array, start: number, end: number): boolean {
+  return walkKeyValue(b, start, end) !== NOT_WELL_FORMED;
+}
+
+/**
+ * Where the key field's tag is in the KeyValue `b[start, end)` when the bytes are well formed (`wellFormedKeyValue`)
+ * and hold that field exactly once (a decoder takes the last of several); -1 otherwise. With it,
+ * `keyValueKeyStartAt(b, tag, end)` and `keyValueKeyLengthAt` give the key in place: a salvage pass hashes it there.
+ */
+export function keyValueSingleKeyTagAt(b: Uint8Array, start: number, end: number): number {
+  const tag = walkKeyValue(b, start, end);
+  return tag < 0 ? -1 : tag;
+}
+
+const NOT_WELL_FORMED = -2;
+const NO_SINGLE_KEY = -1;
+
+/** The walk of `wellFormedKeyValue`: NOT_WELL_FORMED, else the single key field's tag position or NO_SINGLE_KEY. */
+function walkKeyValue(b: Uint8Array, start: number, end: number): number {
   const l = end;
   let i = start;
+  let keyTag = NO_SINGLE_KEY;
+  let keys = 0;
   while (i < l) {
+    const tagAt = i;
     const tag = b[i++]!;
-    if (tag >= 0x80) return false;
+    if (tag >= 0x80) return NOT_WELL_FORMED;
     const no = tag >> 3;
     const wt = tag & 7;
-    if (no < 1 || no > 6) return false;
+    if (no < 1 || no > 6) return NOT_WELL_FORMED;
     if (no === 1 || no === 5) {
-      if (wt !== 2) return false;
+      if (wt !== 2) return NOT_WELL_FORMED;
       let len = 0;
       let mul = 1;
       for (let n = 0; ; n++) {
-        if (n >= 7 || i >= l) return false;
+        if (n >= 7 || i >= l) return NOT_WELL_FORMED;
         const c = b[i++]!;
         len += (c & 0x7f) * mul;
         mul *= 128;
         if (c < 0x80) break;
       }
-      if (i + len > l) return false;
+      if (i + len > l) return NOT_WELL_FORMED;
       i += len;
+      if (no === 1) {
+        keys++;
+        keyTag = tagAt;
+      }
     } else {
-      if (wt !== 0) return false;
+      if (wt !== 0) return NOT_WELL_FORMED;
       for (let n = 0; ; n++) {
-        if (n >= 10 || i >= l) return false;
+        if (n >= 10 || i >= l) return NOT_WELL_FORMED;
         if (b[i++]! < 0x80) break;
       }
     }
   }
-  return true;
+  return keys === 1 ? keyTag : NO_SINGLE_KEY;
 }
 
 /** The key of a KeyValue when it is the first field (as etcd writes it), without decoding the rest; null otherwise. */

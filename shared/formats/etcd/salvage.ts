@@ -45,13 +45,14 @@ import {
   type LeafElement,
 } from './bbolt-element';
 import { decodeMetaFields, DEFAULT_PAGE_SIZE, settledPageSize, validateMeta } from './bbolt-meta';
-import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, type PageHeader } from './bbolt-page';
+import { BUCKET_LEAF_FLAG, decodePageHeader, isBranch, isLeaf, PAGE_HEADER_SIZE, u32le, type PageHeader } from './bbolt-page';
 import type { PageSink } from './bbolt-write';
 import type { CompareSummary, InternalRequest } from './internal-request';
 import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
 import { BigIntSlots, KeyIndex, NumberColumn, PackedNumberColumn } from './key-index';
 import { hashKeyBytes, hashKeyRange } from './key-hash';
+import { keyValueKeyLengthAt, keyValueKeyStartAt, keyValueSingleKeyTagAt } from './kv';
 import { sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
@@ -636,7 +637,12 @@ export interface SalvageOptions extends SalvageCollectOptions {
 }
 
 function isRevisionKey(k: Uint8Array): boolean {
-  return (k.length === 17 || (k.length === 18 && k[17] === 0x74)) && k[8] === 0x5f;
+  return isRevisionKeyAt(k, 0, k.length);
+}
+
+/** `isRevisionKey` of `b[start, start + size)` without a view of it (a pass reads leaf elements in place). */
+function isRevisionKeyAt(b: Uint8Array, start: number, size: number): boolean {
+  return (size === 17 || (size === 18 && b[start + 17] === 0x74)) && b[start + 8] === 0x5f;
 }
 
 function readRevision(k: Uint8Array): { main: number; sub: number; tombstone: boolean } {
@@ -1709,54 +1715,14 @@ function noteLeaseByShape(state: SalvageState, k: Uint8Array, v: Uint8Array, ran
 }
 
 /**
- * `hashKeyBytes(key) >>> 0` of the key a KeyValue's bytes hold, read in place (no view, no decode), or null when
- * unsure: the fields are not well formed, or the key field is missing or repeated (the decoder would take the last).
+ * `hashKeyBytes(key) >>> 0` of the key the KeyValue `v[start, end)` holds, read in place (no view, no decode), or
+ * null when unsure: not well formed, or the key field missing, empty or repeated (the decoder would take the last).
  * A pass by key hash refuses most revisions with it (`SalvageState.keepHash`).
  */
-function keyHashInValue(v: Uint8Array, start: number, len: number): number | null {
-  let at = start;
-  let keyStart = -1;
-  let keyEnd = -1;
-  while (at < len) {
-    const tag = v[at++]!;
-    if (tag >= 0x80) return null;
-    const wire = tag & 7;
-    if (wire === 0) {
-      // A varint: at most 10 bytes.
-      let n = 0;
-      while (at < len && v[at]! >= 0x80 && n < 9) {
-        at++;
-        n++;
-      }
-      if (at >= len || v[at]! >= 0x80) return null;
-      at++;
-    } else if (wire === 2) {
-      let size = 0;
-      let shift = 0;
-      for (;;) {
-        if (at >= len || shift > 28) return null;
-        const b = v[at++]!;
-        size += (b & 0x7f) * 2 ** shift;
-        if (b < 0x80) break;
-        shift += 7;
-      }
-      if (size > len - at) return null;
-      if (tag >> 3 === 1) {
-        if (keyStart >= 0) return null;
-        keyStart = at;
-        keyEnd = at + size;
-      }
-      at += size;
-    } else if (wire === 1) {
-      if (len - at < 8) return null;
-      at += 8;
-    } else if (wire === 5) {
-      if (len - at < 4) return null;
-      at += 4;
-    } else return null;
-    if (tag >> 3 === 1 && wire !== 2) return null;
-  }
-  return keyStart < 0 ? null : hashKeyRange(v, keyStart, keyEnd) >>> 0;
+function keyHashInValue(v: Uint8Array, start: number, end: number): number | null {
+  const tag = keyValueSingleKeyTagAt(v, start, end);
+  const keyStart = tag < 0 ? -1 : keyValueKeyStartAt(v, tag, end);
+  return keyStart < 0 ? null : hashKeyRange(v, keyStart, keyStart + keyValueKeyLengthAt(v, tag, keyStart)) >>> 0;
 }
 
 /** Elements of one leaf (or an inline bucket's page image) at absolute offset `spanOffset`. */
@@ -1816,15 +1782,6 @@ function scanKeyLeafInPass(
     decode(i + 1);
     scanLeafElement(state, elements, i, span, spanOffset, page, rank, 'key', file, depth);
   }
-}
-
-function u32le(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-}
-
-/** `isRevisionKey` of `b[start, start + size)` without a view of it. */
-function isRevisionKeyAt(b: Uint8Array, start: number, size: number): boolean {
-  return (size === 17 || (size === 18 && b[start + 17] === 0x74)) && b[start + 8] === 0x5f;
 }
 
 /** Element `i` of a leaf's decoded elements (`scanLeafElements`). */
