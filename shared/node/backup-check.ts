@@ -9,7 +9,7 @@
  * that command and judges its output.
  */
 import { decodeMeta } from '../formats/etcd/bbolt-meta';
-import { ARCHIVE_HEAD_BYTES, gzipStoredName, withoutCompressionSuffix, zipStoredName, type CompressedKind } from '../formats/archive/archive-kind';
+import { ARCHIVE_HEAD_BYTES, storedNameIn, withoutCompressionSuffix, type OneFileKind } from '../formats/archive/archive-kind';
 import { quoteAlways, quoteIfNeeded } from './shell';
 import { translateLocal } from '../i18n';
 import type { LocalText } from '../contract/text';
@@ -21,7 +21,7 @@ const HEAD_BYTES = 8192;
 const HEX = "od -An -tx1 -v | tr -d ' \\n'";
 
 /** How a compressed backup is read on the node: its own tool, or for a zip `unzip` else Python's zipfile. */
-export type BackupCompression = CompressedKind | 'zip';
+export type BackupCompression = OneFileKind;
 
 /**
  * Python one-liners for a zip on a node without `unzip` (Python 3 is on most servers): count its files, test it,
@@ -167,16 +167,9 @@ export function decompressedBackupPath(path: string, kind: BackupCompression, zh
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash + 1);
   const base = path.slice(slash + 1);
-  const inner =
-    (kind === 'zip' ? withoutZipSuffix(base) : withoutCompressionSuffix(kind, base)) ??
-    (kind === 'gzip' ? gzipStoredName(zhead) : kind === 'zip' ? zipStoredName(zhead) : null) ??
-    base;
+  const inner = withoutCompressionSuffix(kind, base) ?? storedNameIn(kind, zhead) ?? base;
   const name = inner !== base && (inner.endsWith('.db') || inner.startsWith('snapshot')) ? inner : `${inner}.db`;
   return dir + name;
-}
-
-function withoutZipSuffix(base: string): string | null {
-  return base.length > 4 && base.toLowerCase().endsWith('.zip') ? base.slice(0, -4) : null;
 }
 
 /**

@@ -63,8 +63,11 @@ export function isCompressedKind(kind: ArchiveKind): kind is CompressedKind {
   return kind !== 'zip' && kind !== 'tar';
 }
 
+/** A file that holds one file: compressed, or a zip of one (k3s's `--etcd-snapshot-compress`). */
+export type OneFileKind = CompressedKind | 'zip';
+
 /** Each kind's file-name suffixes, and what the name becomes without them (`.tgz` is a `.tar`). */
-const SUFFIXES: Record<CompressedKind, readonly (readonly [string, string])[]> = {
+const SUFFIXES: Record<OneFileKind, readonly (readonly [string, string])[]> = {
   gzip: [
     ['.tgz', '.tar'],
     ['.taz', '.tar'],
@@ -88,6 +91,7 @@ const SUFFIXES: Record<CompressedKind, readonly (readonly [string, string])[]> =
     ['.zst', ''],
     ['.zstd', ''],
   ],
+  zip: [['.zip', '']],
 };
 
 /** gzip's header flags (RFC 1952 2.3.1): an extra field, then the original file name, come after the 10 fixed bytes. */
@@ -108,6 +112,13 @@ function plainFileName(name: string): string | null {
   return base;
 }
 
+/** A name a header stores as ISO 8859-1 bytes `head[start, end)`, when it is a plain file name (`plainFileName`). */
+function storedName(head: Uint8Array, start: number, end: number): string | null {
+  let name = '';
+  for (let i = start; i < end; i++) name += String.fromCharCode(head[i]!);
+  return plainFileName(name);
+}
+
 /**
  * The name gzip recorded for the file it compressed (`gzip snapshot.db` stores `snapshot.db`; `tar -czf` stores
  * none), when `head` holds it whole; ISO 8859-1 as RFC 1952 says. Null when absent, cut off or not a plain name.
@@ -122,10 +133,7 @@ export function gzipStoredName(head: Uint8Array): string | null {
     at = 12 + (head[10]! | (head[11]! << 8));
   }
   const end = head.indexOf(0, at);
-  if (end < 0) return null;
-  let name = '';
-  for (let i = at; i < end; i++) name += String.fromCharCode(head[i]!);
-  return plainFileName(name);
+  return end < 0 ? null : storedName(head, at, end);
 }
 
 /**
@@ -136,10 +144,7 @@ export function gzipStoredName(head: Uint8Array): string | null {
 export function zipStoredName(head: Uint8Array): string | null {
   if (head.length < 30 || head[0] !== 0x50 || head[1] !== 0x4b || head[2] !== 0x03 || head[3] !== 0x04) return null;
   const length = head[26]! | (head[27]! << 8);
-  if (length === 0 || 30 + length > head.length) return null;
-  let name = '';
-  for (let i = 30; i < 30 + length; i++) name += String.fromCharCode(head[i]!);
-  return plainFileName(name);
+  return length === 0 || 30 + length > head.length ? null : storedName(head, 30, 30 + length);
 }
 
 /**
@@ -150,12 +155,17 @@ export function zipStoredName(head: Uint8Array): string | null {
  * archive it is, where tar's command would fail on a compressed file that holds no tar.
  */
 export function compressedFileInside(kind: CompressedKind, head: Uint8Array, fileName: string): string | null {
-  const inner = (kind === 'gzip' ? gzipStoredName(head) : null) ?? withoutCompressionSuffix(kind, fileName);
+  const inner = storedNameIn(kind, head) ?? withoutCompressionSuffix(kind, fileName);
   return inner === null || inner.toLowerCase().endsWith('.tar') ? null : inner;
 }
 
+/** The name the file's header stored for what it holds (gzip's and zip's headers have one), or null. */
+export function storedNameIn(kind: OneFileKind, head: Uint8Array): string | null {
+  return kind === 'gzip' ? gzipStoredName(head) : kind === 'zip' ? zipStoredName(head) : null;
+}
+
 /** `fileName` without its suffix of `kind` (`snapshot.db.gz` -> `snapshot.db`, `x.tgz` -> `x.tar`); null without one. */
-export function withoutCompressionSuffix(kind: CompressedKind, fileName: string): string | null {
+export function withoutCompressionSuffix(kind: OneFileKind, fileName: string): string | null {
   const lower = fileName.toLowerCase();
   const suffix = SUFFIXES[kind].find(([s]) => lower.endsWith(s) && lower.length > s.length);
   return suffix ? plainFileName(fileName.slice(0, fileName.length - suffix[0].length) + suffix[1]) : null;

@@ -63,6 +63,13 @@ function slotTag(h: number): number {
 }
 
 /**
+ * Where k3s and RKE2 keep their bootstrap data in their etcd (`/bootstrap/<hash of the join token>`: the cluster's
+ * certificates and keys, encrypted with the token; k3s pkg/cluster/storage.go). A db or snapshot holding such a key
+ * is theirs, and they restore it with their own reset, not `etcdctl snapshot restore`.
+ */
+const BOOTSTRAP_PREFIX = new TextEncoder().encode('/bootstrap/');
+
+/**
  * The set of distinct keys with a live/deleted flag each, in typed arrays
  * (open addressing over an arena of key bytes): a 2 GiB db holds millions of
  * revisions, and a string per revision would keep the collector busy.
@@ -71,13 +78,6 @@ function slotTag(h: number): number {
  * when growing an array would pass it (`full`); the keys it holds keep
  * being updated. A db of 8 million 50-byte keys would otherwise hold ~700 MB here.
  */
-/**
- * Where k3s and RKE2 keep their bootstrap data in their etcd (`/bootstrap/<hash of the join token>`: the cluster's
- * certificates and keys, encrypted with the token; k3s pkg/cluster/storage.go). A db or snapshot holding such a key
- * is theirs, and they restore it with their own reset, not `etcdctl snapshot restore`.
- */
-const BOOTSTRAP_PREFIX = new TextEncoder().encode('/bootstrap/');
-
 export class ByteKeySet {
   private arena = new Uint8Array(1 << 16);
   private used = 0;
