@@ -251,7 +251,7 @@ export const en = {
   'ssh.node.sudoRoot': 'As root for Look, Validate in place and Copy out (logged in as root: no sudo needed)',
   'ssh.node.willRunRoot': '“Look” runs this on the node as root, with no sudo (you are logged in as root; read-only):',
   'ssh.node.sudoDetailRoot':
-    'Sent as the command itself inside sh -c, run by the root login (no sudo), with a tag (`LIFEBOAT_RUN`, new each run) by which Lifeboat ends it on the node if it does not answer within 2 minutes:',
+    'Sent as the command itself inside sh -c, run by the root login (no sudo), with a tag (LIFEBOAT_RUN, new each run) by which Lifeboat ends it on the node if it does not answer within 2 minutes:',
   'ssh.node.validateNoteRoot':
     'As root, Validate in place reads with only these read-only commands (one listing, then windows of each file); each one is recorded in the session log:',
   'ssh.node.sudoSeriesRoot': 'You are logged in as root: each command is sent inside sh -c, with no sudo:',
@@ -261,7 +261,7 @@ export const en = {
   'ssh.node.willRunSudo': '“Look” runs this on the node as root, through sudo unless you are logged in as root (read-only):',
   'ssh.node.commandLabel': 'Command run on the node',
   'ssh.node.sudoDetail':
-    'Sent as: a check whether you are logged in as root (root runs the command itself, with no sudo); otherwise a check for passwordless sudo, then the command with -n, or with -S when sudo asks for your password (typed into a prompt, passed on sudo’s stdin, kept in memory for this connection only). The command carries a tag (`LIFEBOAT_RUN`, new each run) by which Lifeboat ends it on the node if it does not answer within 2 minutes:',
+    'Sent as: a check whether you are logged in as root (root runs the command itself, with no sudo); otherwise a check for passwordless sudo, then the command with -n, or with -S when sudo asks for your password (typed into a prompt, passed on sudo’s stdin, kept in memory for this connection only). The command carries a tag (LIFEBOAT_RUN, new each run) by which Lifeboat ends it on the node if it does not answer within 2 minutes:',
   'ssh.node.look': 'Look',
   'ssh.node.looking': 'Looking…',
   'ssh.node.validate': 'Validate in place',
@@ -435,12 +435,12 @@ export const en = {
   'ssh.facts.outputs': 'Command outputs',
   'ssh.facts.exit': 'exit {code}',
   'ssh.exec.stopped':
-    'No answer within {seconds} s: Lifeboat stopped waiting and closed the command’s channel; run through sudo, it may still run on the node (look with `ps -ef`).',
+    'No answer within {seconds} s: Lifeboat stopped waiting and closed the command’s channel; run through sudo, it may still run on the node (look with ps -ef).',
   'ssh.exec.stoppedEnded':
     'No answer within {seconds} s: Lifeboat stopped waiting and ended the command on the node (TERM, then KILL for what outlived it); the session log shows how.',
   'ssh.exec.stoppedGone': 'No answer within {seconds} s: Lifeboat stopped waiting; on the node the command had already ended.',
   'ssh.exec.stoppedUnknown':
-    'No answer within {seconds} s: Lifeboat stopped waiting, but could not confirm that the command ended on the node: look with `ps -ef` before you run it again.',
+    'No answer within {seconds} s: Lifeboat stopped waiting, but could not confirm that the command ended on the node: look with ps -ef before you run it again.',
   'ssh.facts.collectedAt': 'Collected {time}',
   'ssh.facts.level.ok': 'ok',
   'ssh.facts.level.info': 'info',
@@ -713,7 +713,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.node.sudoRoot': '查看、原地校验和复制到本地时以 root 身份运行（已以 root 登录：无需 sudo）',
   'ssh.node.willRunRoot': '“查看”会以 root 身份在节点上运行以下命令，不经 sudo（已以 root 登录；只读）：',
   'ssh.node.sudoDetailRoot':
-    '实际发送：放在 sh -c 中的命令本身，由 root 登录直接运行（不经 sudo），并带有标记（`LIFEBOAT_RUN`，每次运行都是新的）；若 2 分钟内没有应答，Lifeboat 凭此标记在节点上结束它：',
+    '实际发送：放在 sh -c 中的命令本身，由 root 登录直接运行（不经 sudo），并带有标记（LIFEBOAT_RUN，每次运行都是新的）；若 2 分钟内没有应答，Lifeboat 凭此标记在节点上结束它：',
   'ssh.node.validateNoteRoot': '以 root 身份原地校验时仅运行以下只读命令（列出一次目录，然后分段读取各文件），每条命令都记录在会话日志中：',
   'ssh.node.sudoSeriesRoot': '已以 root 登录：每条命令都放在 sh -c 中发送，不经 sudo：',
   'ssh.node.rootDenied': '已以 root 登录仍被拒绝：该目录可能位于不信任 root 的网络挂载上，或被安全策略（SELinux、AppArmor）禁止。',
@@ -721,7 +721,7 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.node.willRunSudo': '“查看”会以 root 身份在节点上运行以下命令（未以 root 登录时通过 sudo；只读）：',
   'ssh.node.commandLabel': '在节点上运行的命令',
   'ssh.node.sudoDetail':
-    '实际发送：先检查是否以 root 登录（root 直接运行命令，无需 sudo）；否则检查 sudo 是否免密码，然后用 -n 运行命令；若 sudo 要求密码则用 -S（密码在提示框中输入，经 sudo 的标准输入传递，仅在本次连接期间保存在内存中）。命令带有标记（`LIFEBOAT_RUN`，每次运行都是新的）；若 2 分钟内没有应答，Lifeboat 凭此标记在节点上结束它：',
+    '实际发送：先检查是否以 root 登录（root 直接运行命令，无需 sudo）；否则检查 sudo 是否免密码，然后用 -n 运行命令；若 sudo 要求密码则用 -S（密码在提示框中输入，经 sudo 的标准输入传递，仅在本次连接期间保存在内存中）。命令带有标记（LIFEBOAT_RUN，每次运行都是新的）；若 2 分钟内没有应答，Lifeboat 凭此标记在节点上结束它：',
   'ssh.node.look': '查看',
   'ssh.node.looking': '正在查看…',
   'ssh.node.validate': '原地校验',
@@ -888,10 +888,10 @@ export const zhCN: Record<SshStringKey, string> = {
   'ssh.facts.resultTitle': '事实',
   'ssh.facts.outputs': '命令输出',
   'ssh.facts.exit': '退出码 {code}',
-  'ssh.exec.stopped': '{seconds} 秒内没有应答：Lifeboat 已停止等待并关闭了该命令的通道；若经 sudo 运行，它可能仍在节点上运行（请用 `ps -ef` 查看）。',
+  'ssh.exec.stopped': '{seconds} 秒内没有应答：Lifeboat 已停止等待并关闭了该命令的通道；若经 sudo 运行，它可能仍在节点上运行（请用 ps -ef 查看）。',
   'ssh.exec.stoppedEnded': '{seconds} 秒内没有应答：Lifeboat 已停止等待，并在节点上结束了该命令（先 TERM，仍未退出的再 KILL）；经过见会话日志。',
   'ssh.exec.stoppedGone': '{seconds} 秒内没有应答：Lifeboat 已停止等待；该命令在节点上已经结束。',
-  'ssh.exec.stoppedUnknown': '{seconds} 秒内没有应答：Lifeboat 已停止等待，但无法确认该命令已在节点上结束：再次运行前请用 `ps -ef` 查看。',
+  'ssh.exec.stoppedUnknown': '{seconds} 秒内没有应答：Lifeboat 已停止等待，但无法确认该命令已在节点上结束：再次运行前请用 ps -ef 查看。',
   'ssh.facts.collectedAt': '收集于 {time}',
   'ssh.facts.level.ok': '正常',
   'ssh.facts.level.info': '信息',

@@ -16,7 +16,8 @@ import { sudoWrapped } from '../../electron/services/ssh/connection';
 import { sudoCopyCommands } from '../../electron/services/ssh/sudo-copy';
 import { sudoListCommand } from '../../electron/services/ssh/sudo-source';
 import { verdictOf } from '../../renderer/src/features/validation/verdict';
-import { sudoValidateCommands } from '../../renderer/src/features/node/commands';
+import { lookCommand, sudoCommandTexts, sudoValidateCommands } from '../../renderer/src/features/node/commands';
+import { en, zhCN } from '../../shared/i18n/ssh';
 import { hashTree } from '../cli/fixtures';
 import { requireDqliteDemo } from '../helpers/dqlite-demo';
 import { goldenKilled } from '../helpers/dqlite-goldens';
@@ -77,7 +78,26 @@ describe.skipIf(!canRun)('root-only data directory through sudo in Chromium (web
     const shown = await page.getByTestId('datadir-validate-commands').innerText();
     expect(shown.split('\n')).toEqual(sudoValidateCommands(rootOnly));
     expect(shown.split('\n')[0]).toBe(sudoListCommand(rootOnly));
-    await screenshot(page, 'ssh-sudo-commands', false);
+    // Look's forms carry the run tag the next Look goes with, said in plain words in both languages (no raw markup).
+    const forms = await page.getByTestId('datadir-sudo-commands').innerText();
+    const runTag = /LIFEBOAT_RUN=(lb-[0-9a-f]{16}) /.exec(forms)?.[1] ?? '';
+    const texts = sudoCommandTexts(lookCommand(rootOnly), runTag);
+    expect(forms.split('\n')).toEqual([texts.rootProbe, texts.asRoot, texts.probe, texts.passwordless, texts.withPassword]);
+    for (const [lang, catalog] of [
+      ['en', en],
+      ['zh-CN', zhCN],
+    ] as const) {
+      if (lang === 'zh-CN') {
+        await page.getByTestId('language-button').click();
+        await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      }
+      const panelText = await page.getByTestId('datadir-panel').innerText();
+      expect(panelText).toContain(catalog['ssh.node.sudoDetail']);
+      expect(panelText).not.toContain('`');
+      await screenshot(page, lang === 'en' ? 'ssh-sudo-commands' : 'ssh-sudo-commands-zh', false);
+    }
+    await page.getByTestId('language-button').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en');
 
     // Validate in place: the sudo password is asked once, then the report opens with local validation's verdict.
     await page.getByTestId('datadir-validate').click();
