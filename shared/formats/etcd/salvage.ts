@@ -1444,9 +1444,15 @@ function inHole(tree: TreeFacts, k: Uint8Array): boolean {
  * hashed it to choose: the index need not hash it again), plus `HASHES` when kept in `SalvageState.otherKeys`,
  * -1 when not. null: every key.
  */
-export type KeepRevision = (key: Uint8Array, lease: bigint) => number;
+export type KeepRevision = (key: Uint8Array, lease: bigint, mainRevision: number) => number;
 
 const KEEP_NONE: KeepRevision = () => -1;
+
+/**
+ * A pass's quick refusal of a revision by its key's hash and the revision key's main revision as read (before the
+ * revision is decoded): false means `KeepRevision` would refuse it and note nothing (`SalvageState.keepHash`).
+ */
+export type KeepHash = (hash: number, mainRevision: number) => boolean;
 
 /** The scan passed the key-state budget (`SalvageOptions.keyStateBudget`): what it held, after how many pages. */
 export interface OverBudget {
@@ -1484,11 +1490,11 @@ export class SalvageState {
   /** A second set a scan fills (`KeepRevision` gave the hash + `HASHES`): the first part, read with the WAL's keys. */
   otherKeys: KeyStates | null = null;
   /**
-   * A pass's quick refusal by the key's hash alone (`keyHashInValue`), before its revision is decoded: false means
+   * A pass's quick refusal by the key's hash (`keyHashInValue`) and main revision, before its revision is decoded: false means
    * `keep` would refuse it too. Set only on a pass whose state keeps nothing but its keys (`scanKeys`): a refused
    * revision then leaves no trace at all (not in the revision facts, not as damage). Null: every revision decoded.
    */
-  keepHash: ((hash: number) => boolean) | null = null;
+  keepHash: KeepHash | null = null;
   readonly small = new Map<EtcdBucketName, Map<string, SmallItem>>();
   readonly leases = new Map<string, { id: bigint; ttl: number }>();
   readonly findings: Finding[] = [];
@@ -1672,7 +1678,7 @@ function noteRevision(
   let id: number;
   if (state.keep === null) id = keys.idOf(kv.key);
   else {
-    let hash = state.keep(kv.key, kv.lease);
+    let hash = state.keep(kv.key, kv.lease, rev.main);
     if (hash < 0) return true;
     if (hash >= HASHES) {
       keys = state.otherKeys!;
@@ -1753,7 +1759,7 @@ function scanLeafElements(
  */
 function scanKeyLeafInPass(
   state: SalvageState,
-  keepHash: (hash: number) => boolean,
+  keepHash: KeepHash,
   span: Uint8Array,
   spanOffset: number,
   count: number,
@@ -1775,7 +1781,7 @@ function scanKeyLeafInPass(
     const vEnd = vStart + u32le(span, at + 12);
     if ((span[at]! & BUCKET_LEAF_FLAG) === 0 && vEnd <= span.length && isRevisionKeyAt(span, kStart, kSize)) {
       const hash = keyHashInValue(span, vStart, vEnd);
-      if (hash !== null && !keepHash(hash)) continue;
+      if (hash !== null && !keepHash(hash, u64At(span, kStart))) continue;
     }
     decode(i - 1);
     decode(i);
@@ -2925,16 +2931,25 @@ const MAX_PARTITIONS = 256;
  * The keys the WAL replay can look at (`Replayer`), from one pass over the WAL before the db's keys are read:
  * every key a put, a delete or a compare names, every range a delete or a compare names, and the leases that
  * entries above the consistent index revoke (a revoke deletes every live key of its lease, keys the WAL need not
- * name: `scanResident` finds them, `leaseKeys`). A partitioned salvage holds these keys apart from the parts
+ * name: `scanResident` finds them, `lateKeys`). A partitioned salvage holds these keys apart from the parts
  * and replays the WAL over them once: revision numbers, txn compare outcomes and deletes come out as when every key
- * is held, because the replay never looks at another key. Bounded by the WAL's size, unless it deletes or compares
- * whole ranges (then every key in them is resident).
+ * is held, because the replay looks at no other key but one: a db key one byte away from a name the WAL wrote, at a
+ * revision its held entries wrote (`Replayer.setAsideDamagedName`, `setAsideOlderDamagedNames`). Those are held too
+ * (`lateKeys`, `heldMayHaveWritten`). Bounded by the WAL's size, unless it deletes or compares whole ranges (then
+ * every key in them is resident).
  */
 export class ResidentKeys {
   /** Keys the WAL names. */
   readonly named = new KeyIndex();
-  /** Keys the WAL does not name with a revision that carries a revoked lease. */
-  readonly leaseKeys = new KeyIndex();
+  /**
+   * Keys the WAL does not name, held all the same (found by the scan of the WAL's keys, read in one more): those with
+   * a revision that carries a revoked lease, and those with a revision the held entries may have written.
+   */
+  readonly lateKeys = new KeyIndex();
+  /** The first entry the replay is given (`Replayer.first`); null: none. */
+  firstIndex: number | null = null;
+  /** Entries at or below the consistent index with a request: at least the held entries that wrote (`Replayer.heldWriteEntries`). */
+  heldEntries = 0;
   /** Leases revoked by entries above the consistent index, as int64 (as `KeyStates.lease` holds them). */
   readonly revokedLeases = new Set<bigint>();
   /** Ranges named, merged (`seal`): sorted by start, disjoint. */
@@ -3004,7 +3019,20 @@ export class ResidentKeys {
 
   /** Held by the resident pass. */
   has(key: Uint8Array, h: number): boolean {
-    return this.namedByWal(key, h) || (this.leaseKeys.size > 0 && this.leaseKeys.findHashed(key, h) >= 0);
+    return this.namedByWal(key, h) || (this.lateKeys.size > 0 && this.lateKeys.findHashed(key, h) >= 0);
+  }
+
+  /**
+   * Main revisions the held entries may have written: every revision `Replayer.coveredRevisions` will give, and a
+   * few more (it counts only the held entries that wrote). Null: none (the WAL vouches for no db revision).
+   * `sourceConsistentIndex` is the db's own (`SalvageState`), `dbMaxRevision` its newest revision.
+   */
+  heldMayHaveWritten(sourceConsistentIndex: number | null, dbMaxRevision: number): [number, number] | null {
+    const first = this.firstIndex;
+    if (first === null) return null;
+    if (first <= 1) return [2, 1 + this.heldEntries];
+    if (sourceConsistentIndex !== null && first <= sourceConsistentIndex) return [Math.max(2, dbMaxRevision - this.heldEntries + 1), dbMaxRevision];
+    return null;
   }
 
   private addRange(r: KeyRange): void {
@@ -3035,8 +3063,13 @@ async function residentKeysOf(wal: WalEntryStream | null, commit: number | null,
   if (wal) {
     await wal((e) => {
       throwIfCancelled(opts.signal);
-      if ((commit !== null && e.index > commit) || e.type !== 'normal' || !e.request) return;
-      resident.note(e.request, consistentIndex === null || e.index > consistentIndex);
+      if (commit !== null && e.index > commit) return;
+      // As the replay counts (`Replayer.apply`): every entry it is given, held when at or below the consistent index.
+      resident.firstIndex ??= e.index;
+      if (e.type !== 'normal' || !e.request) return;
+      const above = consistentIndex === null || e.index > consistentIndex;
+      if (!above) resident.heldEntries++;
+      resident.note(e.request, above);
     });
   }
   resident.seal();
@@ -3218,8 +3251,8 @@ async function scanKeys(
   keyBudget: number | null = null,
   /** The second set `keep` may choose (`SalvageState.otherKeys`). */
   otherKeys: KeyStates | null = null,
-  /** `SalvageState.keepHash` for this pass: exactly the hashes `keep` may keep (null: none refused early). */
-  keepHash: ((hash: number) => boolean) | null = null,
+  /** `SalvageState.keepHash` for this pass: false only where `keep` would refuse (null: none refused early). */
+  keepHash: KeepHash | null = null,
 ): Promise<boolean> {
   const phase = `salvage: reading pages again (${pass})`;
   opts.onProgress?.({ phase, bytesDone: 0, bytesTotal: state.filePages * state.pageSize, currentFile: file });
@@ -3250,7 +3283,7 @@ interface Parts {
 
 /**
  * The resident keys' states (`ResidentKeys`) into `state.keys` and the first part's into `parts.pass`, in one scan
- * (one more for keys with a revoked lease when there are any: the first finds them). Parts are ranges [lo, hi) of
+ * (one more for the keys it finds the WAL does not name but the replay may look at, `lateKeys`). Parts are ranges [lo, hi) of
  * the keys' 32-bit hashes, as many as the first scan's fill says; the first part is dropped if it passes the
  * budget (the fill misjudged the rest of the db: its keys bunched at the end), and split later.
  */
@@ -3267,17 +3300,20 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
   pass.clear();
   let dropped = false;
   const revoked = resident.revokedLeases;
+  // A revision here that no entry naming its key wrote may be a name with a flipped byte: the replay looks for it.
+  const walWrote = resident.heldMayHaveWritten(state.sourceConsistentIndex, state.maxRevision);
+  const mayBeWalWritten = (main: number) => walWrote !== null && main >= walWrote[0] && main <= walWrote[1];
   await scanKeys(
     state,
     src,
     file,
     state.keys,
-    (key, lease) => {
+    (key, lease, main) => {
       const h = hashKeyBytes(key) >>> 0;
       if (resident.namedByWal(key, h)) return h;
       // Noted, not kept: a key must have every revision in one pass (its state is the newest of them). If it is in
       // the first part too, it is left out when that part's winners are recorded.
-      if (lease !== 0n && revoked.size > 0 && revoked.has(BigInt.asIntN(64, lease))) resident.leaseKeys.add(key);
+      if ((lease !== 0n && revoked.size > 0 && revoked.has(BigInt.asIntN(64, lease))) || mayBeWalWritten(main)) resident.lateKeys.add(key);
       if (dropped || h < lo || h >= hi) return -1;
       if (hi - lo > 1 && pass.estimatedBytes > budget) {
         dropped = true;
@@ -3290,10 +3326,11 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     resident.isEmpty ? `part 1 of ${total}` : `part 1 of ${total}, with the WAL's keys`,
     null,
     pass,
-    // Refused by the hash alone where `keep` needs no more: no range, no revoke (whose keys are known by their lease).
-    resident.singleKeysOnly ? (h) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) : null,
+    // Refused by the hash and revision alone where `keep` needs no more: no range, no revoke (whose keys are known
+    // by their lease).
+    resident.singleKeysOnly ? (h, main) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) || mayBeWalWritten(main) : null,
   );
-  if (resident.leaseKeys.size > 0)
+  if (resident.lateKeys.size > 0)
     await scanKeys(
       state,
       src,
@@ -3301,10 +3338,10 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
       state.keys,
       (key) => {
         const h = hashKeyBytes(key) >>> 0;
-        return resident.leaseKeys.findHashed(key, h) >= 0 ? h : -1;
+        return resident.lateKeys.findHashed(key, h) >= 0 ? h : -1;
       },
       opts,
-      'keys of revoked leases',
+      'keys the WAL may have written or revoked',
     );
   return { queue, first, firstRead: !dropped, pass, total };
 }
@@ -3340,8 +3377,8 @@ async function collectPartitions(
   const { queue, pass } = parts;
   let done = 0;
   if (parts.firstRead) {
-    // Keys of revoked leases the WAL does not name were read with it before they were known: they are resident.
-    recordPart(state, winners, pass, resident.leaseKeys.size > 0 ? (id) => resident.leaseKeys.find(pass.keyOf(id)) >= 0 : null);
+    // Late keys (`ResidentKeys.lateKeys`) were read with it before they were known: they are resident.
+    recordPart(state, winners, pass, resident.lateKeys.size > 0 ? (id) => resident.lateKeys.find(pass.keyOf(id)) >= 0 : null);
     done++;
   } else {
     const [lo, hi] = parts.first;
