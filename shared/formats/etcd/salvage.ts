@@ -3327,8 +3327,9 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     null,
     pass,
     // Refused by the hash and revision alone where `keep` needs no more: no range, no revoke (whose keys are known
-    // by their lease).
-    resident.singleKeysOnly ? (h, main) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) || mayBeWalWritten(main) : null,
+    // by their lease). A revision key past the span is decoded all the same: one with a flipped high bit reads
+    // anywhere past it, and `keep` is given the revision its leaf says (`revisionInOrder`).
+    resident.singleKeysOnly ? (h, main) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) || (walWrote !== null && main >= walWrote[0]) : null,
   );
   if (resident.lateKeys.size > 0)
     await scanKeys(
