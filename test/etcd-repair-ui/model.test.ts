@@ -29,6 +29,18 @@ describe('etcd repair panel model', () => {
     expect(progressText(wal, zh, bytes)).toBe('正在重放 WAL · 20000 条 WAL 条目');
     expect(progressPercent(wal)).toBeNull();
     expect(progressText({ phase: 'snapshot: opening the input', bytesDone: 0, bytesTotal: 0, currentFile: null }, en, bytes)).toBe('Reading the input');
+    // Past the key-state budget: a page pass a part of the keys, the first with the WAL's keys (pages, not WAL entries).
+    const part = { phase: "salvage: reading pages again (part 1 of 4, with the WAL's keys)", bytesDone: 1024, bytesTotal: 4096, currentFile: 'member/snap/db' };
+    expect(progressText(part, en, bytes)).toBe('Reading pages again, keys part 1 of 4 · 1024 B / 4096 B');
+    expect(progressText(part, zh, bytes)).toBe('正在再次读取页，键的第 1/4 部分 · 1024 B / 4096 B');
+    expect(progressPercent(part)).toBe(25);
+    const late = {
+      phase: 'salvage: reading pages again (keys the WAL may have written or revoked)',
+      bytesDone: 0,
+      bytesTotal: 4096,
+      currentFile: 'member/snap/db',
+    };
+    expect(progressText(late, en, bytes)).toBe('Reading pages again · 0 B / 4096 B');
     const objects = { phase: 'export: writing objects', bytesDone: 3000, bytesTotal: 12000, currentFile: null };
     expect(progressText(objects, en, bytes)).toBe('Writing one file per object · 3000 of 12000 objects');
     expect(progressText(objects, zh, bytes)).toBe('正在为每个对象写一个文件 · 已写 3000 / 12000 个对象');

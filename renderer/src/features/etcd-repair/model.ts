@@ -29,11 +29,26 @@ export function plannedWrites(mode: EtcdRepairMode, out: string, format: EtcdExp
 
 /** A progress line: the phase in the UI language, then bytes (pages) or entries (WAL). */
 export function progressText(p: Progress, tr: Translate, bytes: (n: number) => string): string {
-  if (p.phase.includes('WAL')) return `${tr('etcdRepairUi.phase.wal')} · ${tr('etcdRepairUi.walEntries', { n: p.bytesDone })}`;
+  if (isWalReplay(p.phase)) return `${tr('etcdRepairUi.phase.wal')} · ${tr('etcdRepairUi.walEntries', { n: p.bytesDone })}`;
   // The export's last phase counts objects (files written), not bytes.
   if (p.phase.includes('objects')) return `${tr('etcdRepairUi.phase.objects')} · ${tr('etcdRepairUi.objectsWritten', { n: p.bytesDone, total: p.bytesTotal })}`;
-  const phase = p.phase.includes('pages') || p.phase === 'bbolt' ? tr('etcdRepairUi.phase.pages') : tr(otherPhaseKey(p.phase));
+  const phase = p.phase.includes('pages') || p.phase === 'bbolt' ? pagesPhase(p.phase, tr) : tr(otherPhaseKey(p.phase));
   return p.bytesTotal > 0 ? `${phase} · ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}` : phase;
+}
+
+/** The WAL's replay counts entries, not bytes (salvage.ts). Not a page pass named after the WAL's keys. */
+function isWalReplay(phase: string): boolean {
+  return phase.endsWith('replaying the WAL');
+}
+
+/**
+ * A page pass. Past its key-state budget a salvage reads the db again once a part of the keys (salvage.ts
+ * `scanKeys`: "reading pages again (part 2 of 5)"): the bar starts over each time, so the line says which part.
+ */
+function pagesPhase(phase: string, tr: Translate): string {
+  if (!phase.includes('reading pages again')) return tr('etcdRepairUi.phase.pages');
+  const part = /\(part (\d+) of (\d+)/.exec(phase);
+  return part ? tr('etcdRepairUi.phase.pagesPart', { part: Number(part[1]), parts: Number(part[2]) }) : tr('etcdRepairUi.phase.pagesAgain');
 }
 
 /**
@@ -48,6 +63,6 @@ function otherPhaseKey(phase: string): string {
 
 /** Percent done when the phase has a known size, else null (an indeterminate bar). */
 export function progressPercent(p: Progress | null): number | null {
-  if (!p || p.bytesTotal <= 0 || p.phase.includes('WAL')) return null;
+  if (!p || p.bytesTotal <= 0 || isWalReplay(p.phase)) return null;
   return Math.min(100, (p.bytesDone / p.bytesTotal) * 100);
 }
