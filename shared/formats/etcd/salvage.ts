@@ -3328,7 +3328,9 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     pass,
     // Refused by the hash and revision alone where `keep` needs no more: no range, no revoke (whose keys are known
     // by their lease). A revision key past the span is decoded all the same: one with a flipped high bit reads
-    // anywhere past it, and `keep` is given the revision its leaf says (`revisionInOrder`).
+    // anywhere past it, and `keep` is given the revision its leaf says (`revisionInOrder`). One whose flipped bit
+    // reads below the span is refused here: its name is then looked for only if the key has another revision in
+    // the span (bit rot in both the revision key and the name of one record; a whole salvage would look).
     resident.singleKeysOnly ? (h, main) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) || (walWrote !== null && main >= walWrote[0]) : null,
   );
   if (resident.lateKeys.size > 0)
