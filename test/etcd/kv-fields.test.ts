@@ -11,6 +11,7 @@ import {
   encodeKeyValue,
   gogoKeyValueError,
   gogoKeyValueErrorWithin,
+  keyValueModRevisionAt,
   READS_PAST_READABLE,
 } from '../../shared/formats/etcd/kv';
 
@@ -46,6 +47,23 @@ describe('KeyValue with many fields', () => {
     expect(general.kv.createRevision).toBe(5);
     expect(general.kv.lease).toBe(7n);
     expect(gogoKeyValueError(record)).toBeNull();
+  });
+
+  it('reads the mod_revision in place as the decoder does: the last of several, 0 when absent, -1 when not well formed', () => {
+    const framed = concat([Uint8Array.of(1, 2, 3), base, Uint8Array.of(4)]);
+    expect(keyValueModRevisionAt(framed, 3, 3 + base.length)).toBe(9);
+    const big = encodeKeyValue({ key: te.encode('/k'), createRevision: 1, modRevision: 2 ** 40 + 849, version: 1, value: te.encode('v'), lease: 0n });
+    expect(keyValueModRevisionAt(big, 0, big.length)).toBe(2 ** 40 + 849);
+    // Field 3 again (tag 0x18, varint 1234): the last one counts.
+    const again = concat([base, Uint8Array.of(0x18, 0xd2, 0x09)]);
+    expect(keyValueModRevisionAt(again, 0, again.length)).toBe(1234);
+    const decoded = decodeKeyValue(again);
+    expect(decoded.ok && decoded.kv.modRevision).toBe(1234);
+    const tombstone = encodeKeyValue({ key: te.encode('/k'), createRevision: 0, modRevision: 0, version: 0, value: new Uint8Array(0), lease: 0n });
+    expect(keyValueModRevisionAt(tombstone, 0, tombstone.length)).toBe(0);
+    // Cut short, or a field number the walk does not know (7): not well formed.
+    expect(keyValueModRevisionAt(base, 0, base.length - 1)).toBe(-1);
+    expect(keyValueModRevisionAt(concat([base, Uint8Array.of(0x38, 1)]), 0, base.length + 2)).toBe(-1);
   });
 
   it('still names the first field with a wrong wire type, and a truncated record, as before', () => {

@@ -149,15 +149,31 @@ export function keyValueSingleKeyTagAt(b: Uint8Array, start: number, end: number
   return tag < 0 ? -1 : tag;
 }
 
+/**
+ * The mod_revision of the KeyValue `b[start, end)` read in place, as a decoder reads it (the last of several; 0
+ * when absent; past 2^53 not exact), when the bytes are well formed (`wellFormedKeyValue`); -1 otherwise. A
+ * salvage pass reads it where it lies: the revision a damaged revision key is written at (salvage.ts
+ * `revisionInOrder`).
+ */
+export function keyValueModRevisionAt(b: Uint8Array, start: number, end: number): number {
+  const mod = walkKeyValue(b, start, end, MOD_REVISION_FIELD);
+  return mod === NOT_WELL_FORMED ? -1 : mod;
+}
+
 const NOT_WELL_FORMED = -2;
 const NO_SINGLE_KEY = -1;
+const MOD_REVISION_FIELD = 3;
 
-/** The walk of `wellFormedKeyValue`: NOT_WELL_FORMED, else the single key field's tag position or NO_SINGLE_KEY. */
-function walkKeyValue(b: Uint8Array, start: number, end: number): number {
+/**
+ * The walk of `wellFormedKeyValue`: NOT_WELL_FORMED, else the single key field's tag position or NO_SINGLE_KEY; with
+ * `varintField` (2, 3, 4 or 6), the last value of that field instead (0 when absent).
+ */
+function walkKeyValue(b: Uint8Array, start: number, end: number, varintField = 0): number {
   const l = end;
   let i = start;
   let keyTag = NO_SINGLE_KEY;
   let keys = 0;
+  let fieldValue = 0;
   while (i < l) {
     const tagAt = i;
     const tag = b[i++]!;
@@ -184,12 +200,18 @@ function walkKeyValue(b: Uint8Array, start: number, end: number): number {
       }
     } else {
       if (wt !== 0) return NOT_WELL_FORMED;
+      const varintAt = i;
       for (let n = 0; ; n++) {
         if (n >= 10 || i >= l) return NOT_WELL_FORMED;
         if (b[i++]! < 0x80) break;
       }
+      if (no === varintField) {
+        fieldValue = 0;
+        for (let j = varintAt, mul = 1; j < i; j++, mul *= 128) fieldValue += (b[j]! & 0x7f) * mul;
+      }
     }
   }
+  if (varintField !== 0) return fieldValue;
   return keys === 1 ? keyTag : NO_SINGLE_KEY;
 }
 

@@ -52,7 +52,7 @@ import type { WalEntry } from './wal';
 import { hex, sha256OfSource } from './snapshot-db-write';
 import { BigIntSlots, KeyIndex, NumberColumn, PackedNumberColumn } from './key-index';
 import { hashKeyBytes, hashKeyRange } from './key-hash';
-import { keyValueKeyLengthAt, keyValueKeyStartAt, keyValueSingleKeyTagAt } from './kv';
+import { keyValueKeyLengthAt, keyValueKeyStartAt, keyValueModRevisionAt, keyValueSingleKeyTagAt } from './kv';
 import { sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import {
@@ -1449,10 +1449,11 @@ export type KeepRevision = (key: Uint8Array, lease: bigint, mainRevision: number
 const KEEP_NONE: KeepRevision = () => -1;
 
 /**
- * A pass's quick refusal of a revision by its key's hash and the revision key's main revision as read (before the
- * revision is decoded): false means `KeepRevision` would refuse it and note nothing (`SalvageState.keepHash`).
+ * A pass's quick refusal of a revision of the key bucket from its bytes in place, before anything is decoded: the
+ * key's hash, and the leaf span holding the revision key at `revisionAt` and the KeyValue at [valueStart, valueEnd).
+ * False means `KeepRevision` would refuse it and note nothing (`SalvageState.keepHash`).
  */
-export type KeepHash = (hash: number, mainRevision: number) => boolean;
+export type KeepHash = (hash: number, span: Uint8Array, revisionAt: number, valueStart: number, valueEnd: number) => boolean;
 
 /** The scan passed the key-state budget (`SalvageOptions.keyStateBudget`): what it held, after how many pages. */
 export interface OverBudget {
@@ -1781,7 +1782,7 @@ function scanKeyLeafInPass(
     const vEnd = vStart + u32le(span, at + 12);
     if ((span[at]! & BUCKET_LEAF_FLAG) === 0 && vEnd <= span.length && isRevisionKeyAt(span, kStart, kSize)) {
       const hash = keyHashInValue(span, vStart, vEnd);
-      if (hash !== null && !keepHash(hash, u64At(span, kStart))) continue;
+      if (hash !== null && !keepHash(hash, span, kStart, vStart, vEnd)) continue;
     }
     decode(i - 1);
     decode(i);
@@ -3303,6 +3304,13 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
   // A revision here that no entry naming its key wrote may be a name with a flipped byte: the replay looks for it.
   const walWrote = resident.heldMayHaveWritten(state.sourceConsistentIndex, state.maxRevision);
   const mayBeWalWritten = (main: number) => walWrote !== null && main >= walWrote[0] && main <= walWrote[1];
+  /** Whether `keep` may be given a main revision at or past the span's start for this revision (read in place). */
+  const mayReachWalWritten = (span: Uint8Array, revisionAt: number, valueStart: number, valueEnd: number): boolean => {
+    if (walWrote === null) return false;
+    if (u64At(span, revisionAt) >= walWrote[0]) return true;
+    const mod = keyValueModRevisionAt(span, valueStart, valueEnd);
+    return mod < 0 || mod >= walWrote[0];
+  };
   await scanKeys(
     state,
     src,
@@ -3326,12 +3334,14 @@ async function scanResident(state: SalvageState, src: ByteSource, file: string, 
     resident.isEmpty ? `part 1 of ${total}` : `part 1 of ${total}, with the WAL's keys`,
     null,
     pass,
-    // Refused by the hash and revision alone where `keep` needs no more: no range, no revoke (whose keys are known
-    // by their lease). A revision key past the span is decoded all the same: one with a flipped high bit reads
-    // anywhere past it, and `keep` is given the revision its leaf says (`revisionInOrder`). One whose flipped bit
-    // reads below the span is refused here: its name is then looked for only if the key has another revision in
-    // the span (bit rot in both the revision key and the name of one record; a whole salvage would look).
-    resident.singleKeysOnly ? (h, main) => (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) || (walWrote !== null && main >= walWrote[0]) : null,
+    // Refused by the hash and revisions alone where `keep` needs no more: no range, no revoke (whose keys are known
+    // by their lease). `keep` is given the revision the leaf says (`revisionInOrder`): the revision key's, or for a
+    // damaged one the value's mod_revision. Either at or past the span's start: decoded (a flipped high bit reads
+    // anywhere past its end).
+    resident.singleKeysOnly
+      ? (h, span, revisionAt, valueStart, valueEnd) =>
+          (!dropped && h >= lo && h < hi) || resident.mayBeNamed(h) || mayReachWalWritten(span, revisionAt, valueStart, valueEnd)
+      : null,
   );
   if (resident.lateKeys.size > 0)
     await scanKeys(
