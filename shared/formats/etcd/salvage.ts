@@ -2141,18 +2141,9 @@ export class Replayer {
   /** The db's newest revision before the replay (the covered span counts back from it). */
   private readonly dbMaxRevision: number;
 
-  /**
-   * Revisions whose writes the WAL's held entries made, [lo, hi]; null when the WAL vouches for none. The WAL starts
-   * at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing entry); else, when it reaches
-   * back before the consistent index, its held entries wrote the db's last revisions.
-   */
+  /** Revisions whose writes the WAL's held entries made, [lo, hi]; null when the WAL vouches for none (`heldSpan`). */
   coveredRevisions(): [number, number] | null {
-    if (this.first !== null && this.first <= 1) return [2, 1 + this.heldWriteEntries];
-    const ci = this.state.sourceConsistentIndex;
-    if (this.first !== null && ci !== null && this.first <= ci) {
-      return [Math.max(2, this.dbMaxRevision - this.heldWriteEntries + 1), this.dbMaxRevision];
-    }
-    return null;
+    return heldSpan(this.first, this.heldWriteEntries, this.state.sourceConsistentIndex, this.dbMaxRevision);
   }
 
   private live(id: number): KeyState | undefined {
@@ -2929,6 +2920,19 @@ export const DEFAULT_KEY_STATE_BUDGET = 112 * 1024 * 1024;
 const MAX_PARTITIONS = 256;
 
 /**
+ * Revisions `writes` held WAL entries made, [lo, hi], the WAL's first entry being `first`; null when the WAL
+ * vouches for none. The WAL starts at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing
+ * entry); else, when it reaches back before the db's consistent index, its held entries wrote the db's last
+ * revisions. More `writes`, a span holding the smaller one's.
+ */
+function heldSpan(first: number | null, writes: number, sourceConsistentIndex: number | null, dbMaxRevision: number): [number, number] | null {
+  if (first === null) return null;
+  if (first <= 1) return [2, 1 + writes];
+  if (sourceConsistentIndex !== null && first <= sourceConsistentIndex) return [Math.max(2, dbMaxRevision - writes + 1), dbMaxRevision];
+  return null;
+}
+
+/**
  * The keys the WAL replay can look at (`Replayer`), from one pass over the WAL before the db's keys are read:
  * every key a put, a delete or a compare names, every range a delete or a compare names, and the leases that
  * entries above the consistent index revoke (a revoke deletes every live key of its lease, keys the WAL need not
@@ -3025,15 +3029,11 @@ export class ResidentKeys {
 
   /**
    * Main revisions the held entries may have written: every revision `Replayer.coveredRevisions` will give, and a
-   * few more (it counts only the held entries that wrote). Null: none (the WAL vouches for no db revision).
+   * few more (the same `heldSpan` over every held entry, where the replay counts only those that wrote). Null: none.
    * `sourceConsistentIndex` is the db's own (`SalvageState`), `dbMaxRevision` its newest revision.
    */
   heldMayHaveWritten(sourceConsistentIndex: number | null, dbMaxRevision: number): [number, number] | null {
-    const first = this.firstIndex;
-    if (first === null) return null;
-    if (first <= 1) return [2, 1 + this.heldEntries];
-    if (sourceConsistentIndex !== null && first <= sourceConsistentIndex) return [Math.max(2, dbMaxRevision - this.heldEntries + 1), dbMaxRevision];
-    return null;
+    return heldSpan(this.firstIndex, this.heldEntries, sourceConsistentIndex, dbMaxRevision);
   }
 
   private addRange(r: KeyRange): void {
