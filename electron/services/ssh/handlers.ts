@@ -147,14 +147,14 @@ export function createSshHandlers({
       }
       // The sudo password, once given, stays in c.sudo (memory) for this connection only; sudo accepting it (it is
       // only asked when needed) lets "Remember" keep it (sudoSession's onAccepted).
-      const asRoot: NodeExecutor = {
-        run: (text, opts) => runSudo(c.conn, text, connections.sudoSession(c), { maxOutputBytes: opts.maxOutputBytes, signal: opts.signal }),
-      };
       const r = await runSudo(c.conn, command, connections.sudoSession(c), { maxOutputBytes: cap, signal: limit, ...(runTag ? { runTag } : {}) });
       if (!(limit.aborted && r.code === null)) return r;
       if (!runTag) return { ...r, stopped: { seconds: execTimeLimitSeconds } };
       // The TERM does not reach root's processes: what carries the tag is ended on the node, through the same sudo
       // (the script, and its answer, in the session log like every command).
+      const asRoot: NodeExecutor = {
+        run: (text, opts) => runSudo(c.conn, text, connections.sudoSession(c), { maxOutputBytes: opts.maxOutputBytes, signal: opts.signal }),
+      };
       const end = await endTagged(asRoot, runTag, true);
       return { ...r, stopped: { seconds: execTimeLimitSeconds, endedOnNode: end.ended.outcome } };
     },
