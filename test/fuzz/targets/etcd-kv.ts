@@ -8,6 +8,7 @@ import {
   gogoKeyValueError,
   gogoKeyValueErrorWithin,
   keyValueKeyFast,
+  keyValueModRevisionAt,
   READS_PAST_READABLE,
   type KeyValue,
 } from '../../../shared/formats/etcd/kv';
@@ -132,6 +133,12 @@ export const etcdKv: FuzzTarget<KvInput, KvCorpus> = {
         `gogo over the first ${cut} of ${record.length} bytes says ${String(within)}, over all ${whole}`,
       );
     }
+    // The mod_revision a salvage pass reads in place (framed, as in a leaf) is the decoder's, wherever both read one.
+    const framed = new Uint8Array(record.length + 6);
+    framed.set(record, 3);
+    const mod = keyValueModRevisionAt(framed, 3, 3 + record.length);
+    check(mod >= -1, `keyValueModRevisionAt: ${mod}`);
+    if (kv.ok && mod >= 0) check(Math.min(mod, Number.MAX_SAFE_INTEGER) === kv.kv.modRevision, `mod_revision in place ${mod}, decoded ${kv.kv.modRevision}`);
     const k = keyValueKeyFast(record);
     if (k) check(k.length < record.length, `keyValueKeyFast: ${k.length}-byte key from ${record.length} bytes`);
     const rev = decodeRevisionKey(key);
