@@ -19,6 +19,7 @@ const WALK_CODES = [
   'element-count',
   'element-bounds',
   'element-beyond-file',
+  'element-slice',
   'key-order',
   'bucket-value',
   'inline-bucket',
@@ -71,6 +72,20 @@ export const OWN_PROBLEMS = {
     elements: {
       en: 'page {page}: its {count} elements run past the end of the file ({size} bytes); bbolt reads them when it iterates the bucket',
       zh: '页 {page}：它的 {count} 个元素超出了文件末尾（文件共 {size} 字节）；bbolt 遍历该桶时会读取它们',
+    },
+  },
+  'element-slice': {
+    key: {
+      en: "page {page}: element {index}'s key ends {end} bytes from the element, past the 2 GiB through which bbolt slices a page's bytes; bbolt's cursor makes that slice when it iterates the bucket, and Go stops etcd there with \"{panic}\"",
+      zh: '页 {page}：元素 {index} 的键结束于距该元素 {end} 字节处，超出了 bbolt 切分页内字节所用的 2 GiB 范围；bbolt 的游标遍历该桶时会生成这个切片，运行时的边界检查会在此处以 “{panic}” 终止 etcd',
+    },
+    value: {
+      en: "page {page}: element {index}'s value ends {end} bytes from the element, past the 2 GiB through which bbolt slices a page's bytes; bbolt's cursor makes that slice when it iterates the bucket, and Go stops etcd there with \"{panic}\"",
+      zh: '页 {page}：元素 {index} 的值结束于距该元素 {end} 字节处，超出了 bbolt 切分页内字节所用的 2 GiB 范围；bbolt 的游标遍历该桶时会生成这个切片，运行时的边界检查会在此处以 “{panic}” 终止 etcd',
+    },
+    'branch-key': {
+      en: "page {page}: branch element {index}'s key ends {end} bytes from the element, past the 2 GiB through which bbolt slices a page's bytes; bbolt makes that slice when it seeks the bucket's keys, and Go stops etcd there with \"{panic}\"",
+      zh: '页 {page}：分支元素 {index} 的键结束于距该元素 {end} 字节处，超出了 bbolt 切分页内字节所用的 2 GiB 范围；bbolt 在该桶中查找键时会生成这个切片，运行时的边界检查会在此处以 “{panic}” 终止 etcd',
     },
   },
   'element-count': {

@@ -76,6 +76,7 @@ const titlesEn = {
   'finding.snapshot-db.hash-mismatch': 'snapshot.db SHA-256 does not match',
   'finding.snapshot-db.no-hash': 'snapshot.db has no SHA-256 trailer',
   'finding.bbolt.element-beyond-file': 'Element runs past the end of the file',
+  'finding.bbolt.element-slice': 'etcd would panic slicing a damaged element',
   // bbolt decoder codes (shared/formats/etcd/bbolt-*.ts)
   'finding.bbolt.already-freed': 'Page freed twice in the freelist',
   'finding.bbolt.bucket-depth': 'Buckets nested too deep',
@@ -162,6 +163,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.snapshot-db.hash-mismatch': 'snapshot.db 的 SHA-256 不匹配',
   'finding.snapshot-db.no-hash': 'snapshot.db 没有 SHA-256 尾部',
   'finding.bbolt.element-beyond-file': '元素超出文件末尾',
+  'finding.bbolt.element-slice': 'etcd 会在切分损坏的元素时 panic',
   'finding.bbolt.already-freed': 'freelist 中同一页被释放两次',
   'finding.bbolt.bucket-depth': '桶嵌套过深',
   'finding.bbolt.bucket-value': '桶头部的值错误',

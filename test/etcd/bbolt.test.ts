@@ -404,6 +404,22 @@ describe('every bbolt and schema finding code, on a db damaged for it', () => {
     new DataView(x.buffer).setUint32(leaves[1]! * PS + 16 + 4, 0x4000_0000, true);
     expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.element-bounds', 'bbolt.element-beyond-file', 'bbolt.freepages-fault']));
 
+    // A value size past 2 GiB: bbolt's cursor slices it through its 2 GiB array type and Go's bounds check panics.
+    x = base.slice();
+    new DataView(x.buffer).setUint32(leaves[1]! * PS + 16 + 16 + 12, 0xfff0_0000, true);
+    expect(await codesOf(x)).toEqual(expect.arrayContaining(['bbolt.element-bounds', 'bbolt.element-slice']));
+    const sliced = leafElement(x, leaves[1]!, 1);
+    const slice = (await inspectBbolt(src(x), 'db')).findings.find((f) => f.code === 'bbolt.element-slice')!;
+    const end = sliced.keyPos + sliced.keySize + 0xfff0_0000;
+    expect(slice.engineError).toBe(`runtime error: slice bounds out of range [::${end}] with length 2147483647`);
+    expect(slice.severity).toBe('error');
+    expect(slice.offset).toBe(leaves[1]! * PS + 16 + 16);
+    expect(slice.message).toContain(`page ${leaves[1]}: element 1's value ends ${end} bytes from the element`);
+    // Just inside the bound: no panic (the value is read past the end of the file instead).
+    x = base.slice();
+    new DataView(x.buffer).setUint32(leaves[1]! * PS + 16 + 16 + 12, 0x7fff_ffff - sliced.keyPos - sliced.keySize, true);
+    expect(await codesOf(x)).not.toContain('bbolt.element-slice');
+
     x = base.slice();
     const e = leafElement(x, leaves[2]!, 0);
     x.fill(0, leaves[2]! * PS + e.at + e.keyPos, leaves[2]! * PS + e.at + e.keyPos + 8); // main revision 0: sorts before its branch key

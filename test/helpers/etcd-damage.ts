@@ -416,6 +416,23 @@ export const ETCD_DAMAGE_CASES: EtcdDamageCase[] = [
     },
   },
   {
+    // bbolt slices a page's bytes through a 2 GiB array type: Go's bounds check panics when its cursor reaches the element.
+    name: "bbolt: a leaf value's size past 2 GiB (bbolt's slice panics)",
+    golden: 'small',
+    damage: async (d) => {
+      const { file, meta, leaves } = await keyBucketPages(d);
+      await writeAt(file, pageOffset(meta, leaves[1]!.id) + 16 + 15, Buffer.from([0xff]));
+    },
+  },
+  {
+    name: "bbolt: a leaf key's size past 2 GiB (bbolt's slice panics)",
+    golden: 'small',
+    damage: async (d) => {
+      const { file, meta, leaves } = await keyBucketPages(d);
+      await writeAt(file, pageOffset(meta, leaves[2]!.id) + 16 + 16 * 3 + 11, Buffer.from([0x80]));
+    },
+  },
+  {
     name: 'bbolt: a leaf page header names another reachable page',
     golden: 'small',
     damage: async (d) => {

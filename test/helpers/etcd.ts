@@ -313,6 +313,15 @@ export function fatalLine(output: string): string | null {
   return null;
 }
 
+/** etcd prints absolute paths and the Go runtime adds the signal: compare the rest. */
+export function normaliseFatal(text: string | null): string | null {
+  if (text === null) return null;
+  return text
+    .replace(/at \S*?(member\/snap\/db)/g, 'at $1')
+    .replace(/^(fatal error: fault) \(SIG[A-Z]+\)$/, '$1')
+    .trim();
+}
+
 /**
  * Start etcd on a data dir (a copy!) the way it was created (same name and
  * peer address, read from the caller), wait until it is healthy or fails,

@@ -19,6 +19,7 @@ import {
   copyDir,
   fatalLine,
   hashTree,
+  normaliseFatal,
   loopbackEndpoint,
   makeGolden,
   requireEtcd,
@@ -48,15 +49,6 @@ import { verdictOf as bannerOf } from '../../renderer/src/features/validation/ve
 const HAVE_ETCD = requireEtcd();
 const START_TIMEOUT_MS = 15_000;
 
-/** etcd prints absolute paths and the Go runtime adds the signal: compare the rest. */
-export function normaliseFatal(text: string | null): string | null {
-  if (text === null) return null;
-  return text
-    .replace(/at \S*?(member\/snap\/db)/g, 'at $1')
-    .replace(/^(fatal error: fault) \(SIG[A-Z]+\)$/, '$1')
-    .trim();
-}
-
 /** The finding that names each damage's cause (by case name): the verdict must say why, not only what. */
 const CAUSE_CODES: Record<string, string> = {
   'leftover .tmp and .broken files beside an intact WAL': 'wal.leftover-broken',
@@ -68,6 +60,8 @@ const CAUSE_CODES: Record<string, string> = {
   "bbolt: a branch child id's top byte flipped (its offset wraps past 2^64 onto the same page)": 'bbolt.header-id',
   "bbolt: a branch key's offset points past the end of the file": 'bbolt.freepages-fault',
   "bbolt: a leaf value's size runs past the end of the file": 'etcd.mvcc-restore',
+  "bbolt: a leaf value's size past 2 GiB (bbolt's slice panics)": 'bbolt.element-slice',
+  "bbolt: a leaf key's size past 2 GiB (bbolt's slice panics)": 'bbolt.element-slice',
   'bbolt: a leaf page header names another reachable page': 'bbolt.header-id',
   'bbolt: a leaf page flagged as freelist': 'bbolt.freepages-panic',
   'bbolt: newest meta checksum broken (older meta used)': 'bbolt.meta-fallback',

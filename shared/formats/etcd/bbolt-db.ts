@@ -386,7 +386,21 @@ async function inspectOpened(
     if (other.ok)
       info.otherMetaTreeOk = revertibleMeta(db, otherMeta) && (await walkTree(db, otherMeta, { signal: opts.signal, reuse: walk })).problemCount === 0;
     throwIfCancelled(opts.signal);
-    if (walk.crash) {
+    if (walk.crash && walk.crashProblem!.kind === 'panic') {
+      // Go's own panic in etcd's goroutine, no race with anything: the problem in our words says where and why.
+      const p = walk.crashProblem!;
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: p.code,
+          file,
+          offset: p.offset,
+          params: { file, text: p.text, page: p.page ?? -1, ...p.params },
+          ...(p.variant ? { variant: p.variant } : {}),
+          engineError: walk.crash,
+        }),
+      );
+    } else if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';
       const race = fault ? null : await walkOnFaults(db, p);

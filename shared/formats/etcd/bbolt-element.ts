@@ -17,6 +17,36 @@ export const ELEMENT_SIZE = 16;
 /** bbolt's MaxKeySize (bucket.go): no key it writes is longer; a longer size is garbage, and reads of it stop here. */
 export const BBOLT_MAX_KEY_SIZE = 32768;
 
+/**
+ * bbolt's maxAllocSize on 64-bit (bolt_amd64.go): it makes an element's key and value slices through a
+ * `*[maxAllocSize]byte` array (unsafe.go `unsafeByteSlice`, `[i:j:j]` from the element's address), so Go's bounds
+ * check panics on a slice that would end past it, before any byte is read.
+ */
+export const BBOLT_MAX_ALLOC_SIZE = 0x7fffffff;
+
+/** Which slice of an element ends past BBOLT_MAX_ALLOC_SIZE first, and where (bytes from the element's address). */
+export interface ElementSliceOverrun {
+  part: 'key' | 'value';
+  end: number;
+}
+
+/**
+ * The first slice bbolt makes of an element that ends past maxAllocSize: a leaf's key (`pos + ksize`), then its
+ * value (`pos + ksize + vsize`, page.go `leafPageElement.value`), or a branch's key (`valueSize` null). bbolt's
+ * cursor makes both of a leaf's slices for every element it visits, so iterating the bucket panics there.
+ */
+export function elementSliceOverrun(keyPos: number, keySize: number, valueSize: number | null): ElementSliceOverrun | null {
+  const keyEnd = keyPos + keySize;
+  if (keyEnd > BBOLT_MAX_ALLOC_SIZE) return { part: 'key', end: keyEnd };
+  if (valueSize !== null && keyEnd + valueSize > BBOLT_MAX_ALLOC_SIZE) return { part: 'value', end: keyEnd + valueSize };
+  return null;
+}
+
+/** Go's text for that panic (a three-index slice whose cap passes the array's length). */
+export function sliceOverrunPanic(end: number): string {
+  return `runtime error: slice bounds out of range [::${end}] with length ${BBOLT_MAX_ALLOC_SIZE}`;
+}
+
 export interface BranchElement {
   index: number;
   key: Uint8Array;

@@ -33,9 +33,12 @@ import {
   decodeBranchElements,
   decodeLeafElements,
   ELEMENT_SIZE,
+  elementSliceOverrun,
   elementsThatFit,
   PlainLeaf,
+  sliceOverrunPanic,
   type BranchElement,
+  type ElementSliceOverrun,
   type LeafElement,
 } from './bbolt-element';
 import { decodeFreelist } from './bbolt-freelist';
@@ -510,6 +513,8 @@ export type ProblemKind =
   | 'bbolt'
   /** Where bbolt would read outside the file: etcd dies with `fatal error: fault`. */
   | 'fault'
+  /** Where bbolt would slice an element past maxAllocSize: Go's bounds check panics in etcd's own goroutine. */
+  | 'panic'
   /** Found by this walk only (element bounds, key order, header id vs position): bbolt reads on. */
   | 'extra';
 
@@ -614,6 +619,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   let crashProblem: WalkProblem | null = null;
   /** The page id behind the first 'fault' problem. */
   let faultPgid: bigint | null = null;
+  /** Go's panic text when the first problem etcd stops at is a 'panic' one. */
+  let panicText: string | null = null;
   /** Bytes read so far of values that run past the end of the file, and how many may be (CUT_VALUE_READ_BUDGET). */
   let cutValueBytes = 0;
   const cutValueBudget = Math.min(CUT_VALUE_READ_BUDGET, Math.floor(db.reader.readableEnd / 4));
@@ -794,7 +801,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     const pathKey = path.join('/');
     /** What bbolt's `b.ForEach` + `b.Bucket(k)` meet after the page walk, in key order: sub-buckets, and reads outside the file. */
     const after: (
-      { root: number; path: string[]; from: number; refAt: number } | { fault: () => OwnProblemText; page: number; offset: number; pgid: bigint }
+      | { root: number; path: string[]; from: number; refAt: number }
+      | { fault: () => OwnProblemText; page: number; offset: number; pgid: bigint }
+      | { panic: () => OwnProblemText; page: number; offset: number; text: string }
     )[] = [];
     /**
      * Faults past the first MAX_PROBLEMS + 1 of this bucket: only counted (with their pages marked), not kept. They
@@ -822,6 +831,39 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         page,
         offset: elementAt,
         pgid: BigInt(Math.floor(Math.min(keyAt, Number.MAX_SAFE_INTEGER) / reader.pageSize)),
+      });
+    };
+    /**
+     * An element whose key or value slice ends past maxAllocSize (leaf or branch element at `elementAt`): bbolt's
+     * cursor slices it when `b.ForEach` reaches it (a branch key when a seek probes it), after the page walk, and
+     * Go's bounds check panics before any byte is read. Counted like the faults.
+     */
+    const slicePanic = (branch: boolean, page: number, index: number, elementAt: number, overrun: ElementSliceOverrun): void => {
+      if (faultsKept > MAX_PROBLEMS) {
+        faultsCounted++;
+        markDirty(Math.floor(elementAt / reader.pageSize));
+        return;
+      }
+      faultsKept++;
+      const text = sliceOverrunPanic(overrun.end);
+      after.push({
+        panic: later(
+          (p: number, i: number, part: string, end: number, t: string) =>
+            ownProblem(branch ? 'element-slice.branch-key' : part === 'key' ? 'element-slice.key' : 'element-slice.value', {
+              page: p,
+              index: i,
+              end,
+              panic: t,
+            }),
+          page,
+          index,
+          overrun.part,
+          overrun.end,
+          text,
+        ),
+        page,
+        offset: elementAt,
+        text,
       });
     };
     const stack: Frame[] = [{ pos: root, posBig: null, refAt, parent: from, lo: null, hi: null }];
@@ -974,7 +1016,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // bytes (etcd's keys: a 17-byte revision, a bucket name) stops it: only a key whose first
           // min(ksize, 16) bytes are not all readable faults for certain (the leaf keys' known gap below).
           const start = offset + e.at + e.keyPos;
-          if (e.keySize > 0 && start + Math.min(e.keySize, 16) > reader.readableEnd) keyFault('branch-key', pos, e.index, offset + e.at, start);
+          const overrun = elementSliceOverrun(e.keyPos, e.keySize, null);
+          if (overrun) slicePanic(true, pos, e.index, offset + e.at, overrun);
+          else if (e.keySize > 0 && start + Math.min(e.keySize, 16) > reader.readableEnd) keyFault('branch-key', pos, e.index, offset + e.at, start);
           else {
             const outside = reader.keyOutsidePage(offset + e.at, e);
             if (outside) e.key = await outside;
@@ -1069,7 +1113,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
           // are readable and differ from its neighbours' does not fault here; etcd 3.4's mvcc restore then
           // reads bytes 0..16 (bytesToRev) and the whole value, and faults there with the same fatal line.
           // Likewise forEachPage never reads overflow pages, so an overflow past the file is no fault by itself.
-          if (e.keySize > 0 && start + e.keySize > reader.readableEnd) keyFault('key', pos, e.index, offset + e.at, start);
+          const overrun = elementSliceOverrun(e.keyPos, e.keySize, e.valueSize);
+          if (overrun) slicePanic(false, pos, e.index, offset + e.at, overrun);
+          else if (e.keySize > 0 && start + e.keySize > reader.readableEnd) keyFault('key', pos, e.index, offset + e.at, start);
         }
         if (offset + PAGE_HEADER_SIZE + h.count * ELEMENT_SIZE > reader.readableEnd) {
           after.push({
@@ -1159,6 +1205,10 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if ('fault' in a) {
         problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
         faultPgid ??= a.pgid;
+      } else if ('panic' in a) {
+        const first = crashProblem === null;
+        problem('panic', 'bbolt.element-slice', a.panic, a.page, a.offset);
+        if (first) panicText = a.text;
       } else await checkBucket(a.root, a.path, depth + 1, a.from, a.refAt);
     }
     problemCount += faultsCounted;
@@ -1245,7 +1295,9 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     : cp
       ? cp.kind === 'fault'
         ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize)
-        : `freepages: failed to get all reachable pages (${cp.text})`
+        : cp.kind === 'panic'
+          ? panicText
+          : `freepages: failed to get all reachable pages (${cp.text})`
       : null;
   return {
     meta: metaPage,
