@@ -162,7 +162,7 @@ const MAX_SUSPECT_LEAVES = 20_000;
 interface UnreadableRead {
   key: Uint8Array;
   main: number;
-  sub: number;
+  sub: number | bigint;
   page: number | null;
   cause: 'order' | 'form';
 }

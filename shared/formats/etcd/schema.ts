@@ -337,6 +337,11 @@ export interface SchemaCollectorOptions {
 export class SchemaCollector {
   private buckets = new Map<string, { keys: number; inline: boolean }>();
   private readonly live: ByteKeySet;
+  /**
+   * The exact sub revision (Go's int64) of each key whose read revision is stored in another form (restore state
+   * 3): its damage often reaches the sub revision, past what the restore model's doubles hold exactly.
+   */
+  private readonly unseekableSubs = new Map<number, bigint>();
   consistentIndex: number | null = null;
   term: number | null = null;
   revision: number | null = null;
@@ -558,12 +563,15 @@ export class SchemaCollector {
    * put: a revision key with a bit flipped upwards makes the next revision of its key "smaller" (etcd stops at
    * start-up). A tombstone of a deleted key is ErrRevisionNotFound, which restore ignores.
    */
-  private indexPut(e: number, main: number, sub: number, tombstone: boolean, seekable = true) {
+  private indexPut(e: number, main: number, sub: number, tombstone: boolean, unseekableSub: bigint | null = null) {
+    const seekable = unseekableSub === null;
     const set = this.live;
     const state = set.restoreState(e);
     const liveState = seekable ? 1 : 3;
     if (state === 0) {
-      if (!tombstone) set.setRestore(e, liveState, main, sub);
+      if (tombstone) return;
+      set.setRestore(e, liveState, main, sub);
+      if (unseekableSub !== null) this.unseekableSubs.set(e, unseekableSub);
       return;
     }
     if (state === 2 && tombstone) return;
@@ -571,10 +579,12 @@ export class SchemaCollector {
     const lastSub = set.restoreSub(e);
     if (main > lastMain || (main === lastMain && sub > lastSub)) {
       set.setRestore(e, tombstone ? 2 : liveState, main, sub);
+      if (unseekableSub !== null) this.unseekableSubs.set(e, unseekableSub);
+      else if (this.unseekableSubs.size > 0) this.unseekableSubs.delete(e);
       return;
     }
     // Go prints a revision struct with %v: {main sub}.
-    this.mvccRestoreError ??= `store.keyindex: put with unexpected smaller revision [{${main} ${sub}} / {${lastMain} ${lastSub}}]`;
+    this.mvccRestoreError ??= `store.keyindex: put with unexpected smaller revision [{${main} ${unseekableSub ?? sub}} / {${lastMain} ${this.unseekableSubs.get(e) ?? lastSub}}]`;
   }
 
   /** etcd's current revision after start-up: the last one restored, or the compaction's when that is higher. */
@@ -586,11 +596,11 @@ export class SchemaCollector {
    * Live keys whose read revision's key is stored in another form (byte 8 not '_'): a read of them asks bbolt for
    * a key it does not hold. Each with its key bytes and revision, at most `max`.
    */
-  unseekableReads(max: number): { key: Uint8Array; main: number; sub: number }[] {
-    const out: { key: Uint8Array; main: number; sub: number }[] = [];
+  unseekableReads(max: number): { key: Uint8Array; main: number; sub: number | bigint }[] {
+    const out: { key: Uint8Array; main: number; sub: number | bigint }[] = [];
     for (let e = 0; e < this.live.size && out.length < max; e++) {
       if (this.live.restoreState(e) !== 3 || this.live.restoreMain(e) > this.currentRevision) continue;
-      out.push({ key: this.live.keyAt(e), main: this.live.restoreMain(e), sub: this.live.restoreSub(e) });
+      out.push({ key: this.live.keyAt(e), main: this.live.restoreMain(e), sub: this.unseekableSubs.get(e) ?? this.live.restoreSub(e) });
     }
     return out;
   }
@@ -623,15 +633,16 @@ export class SchemaCollector {
       const value = vb.subarray(vo, vo + vl);
       this.bad('etcd.revision-key', { size: key.length }, page);
       // etcd's bytesToRev reads bytes 0-7 and 9-16 whatever byte 8 is: the key index still gets this revision,
-      // but a read asks bbolt for it with '_' there, and finds nothing.
-      if (restoring && this.mvccRestoreError === null && key.length === 17 && key[0]! < 0x20 && key[9]! < 0x20) {
+      // but a read asks bbolt for it with '_' there, and finds nothing. The damage that changed byte 8 often
+      // changed the sub revision beside it too: that one is kept exactly (Go's int64) for etcd's text.
+      if (restoring && this.mvccRestoreError === null && key.length === 17 && key[0]! < 0x20) {
         const start = keyValueKeyStart(value);
         const main = decodeU64BE(key.subarray(0, 8));
-        const sub = decodeU64BE(key.subarray(9, 17));
-        if (main !== null && sub !== null) {
+        const sub = BigInt.asIntN(64, new DataView(key.buffer, key.byteOffset + 9, 8).getBigUint64(0, false));
+        if (main !== null) {
           this.restoreLastMain = main;
           const e = start >= 0 ? this.live.addRange(value, start, start + keyValueKeyLength(value, start)) : -1;
-          if (e >= 0) this.indexPut(e, main, sub, false, false);
+          if (e >= 0) this.indexPut(e, main, Number(sub), false, sub);
         }
       }
       return;
