@@ -550,6 +550,18 @@ export const ETCD_DAMAGE_CASES: EtcdDamageCase[] = [
     },
   },
   {
+    // In the second round of writes, below the db's consistent index: the entry stepped over rewrote a key whose
+    // first write the WAL still reads; the db holds the newer value.
+    name: 'WAL: bit flip in a rewrite the db holds (the older write of its key still reads)',
+    golden: 'snaps',
+    damage: async (d) => {
+      const w = await lastWal(d);
+      const es = await entryFrames(w);
+      const e = es[Math.floor(es.length * 0.7)]!;
+      await flipByte(w, e.payloadOffset + e.payloadLength - 1, 0x01);
+    },
+  },
+  {
     name: 'WAL: bit flip in the last record',
     golden: 'small',
     damage: async (d) => {

@@ -8,12 +8,13 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repairEtcdCopy } from '../../electron/services/etcd-repair';
+import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
 import { localDirectory } from '../../electron/services/fs-source';
 import { translate } from '../../shared/i18n';
 import { validateDirectory } from '../../shared/validate';
-import { copyDir, hashTree, requireEtcd, tempDir, tryStartEtcd } from '../helpers/etcd';
-import { buildEtcdGoldens, ETCD_DAMAGE_CASES, type EtcdGoldens } from '../helpers/etcd-damage';
+import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden } from '../helpers/etcd';
+import { buildEtcdGoldens, ETCD_DAMAGE_CASES, walFiles, walFrames, zeroRange, type EtcdGoldens } from '../helpers/etcd-damage';
+import { restoreAndRead } from '../helpers/etcd-restore';
 
 const hasEtcd = requireEtcd();
 const FIELD_REPORT = 'bbolt: branch element points at page 0';
@@ -25,6 +26,7 @@ const UNREPAIRABLE = new Set<string>([]);
 const WAL_REBUILT = new Set<string>([
   'WAL: bit flip in the head (first entry)',
   'WAL: bit flip in the middle',
+  'WAL: bit flip in a rewrite the db holds (the older write of its key still reads)',
   'WAL: bit flip in the last record',
   'several: zeroed leaf page and a WAL bit flip',
 ]);
@@ -104,4 +106,55 @@ describe.skipIf(!hasEtcd)('etcd repair oracle (real etcd 3.4 starts on the repai
       120_000,
     );
   }
+});
+
+/**
+ * Found by the random-damage repair campaign: a member stopped cleanly, every key written twice, its WAL ended
+ * early by a zeroed length word (etcd starts: the db holds everything). The replay took each key's write before
+ * the zero word for its last before the consistent index, found it differed from the db's (newer) value, and
+ * rebuilt the db with the older values. A held write now replaces the db's state only where it is known to be
+ * the later one.
+ */
+describe.skipIf(!hasEtcd)('a WAL ended early under a db that holds newer values', () => {
+  let root: string;
+  let golden: EtcdGolden;
+  beforeAll(async () => {
+    root = await tempDir('repair-short-wal');
+    golden = await makeGolden(path.join(root, 'golden'), { keys: 120, valueSize: 80, rewrites: 1 });
+  }, 120_000);
+  afterAll(async () => {
+    if (root) await fs.rm(root, { recursive: true, force: true });
+  });
+
+  const damaged = async (name: string): Promise<string> => {
+    const data = path.join(root, name);
+    await copyDir(golden.dir, data);
+    const [wal] = await walFiles(data);
+    const entries = (await walFrames(wal!)).filter((f) => f.type === 2 && f.payloadLength > 0);
+    await zeroRange(wal!, entries[Math.floor(entries.length / 4)]!.offset, 8);
+    return data;
+  };
+
+  it('repair keeps the db as it is, and etcd serves every key with its newest value', async () => {
+    const data = await damaged('repair-input');
+    const before = await hashTree(data);
+    const out = path.join(root, 'repaired');
+    const result = await repairEtcdCopy(data, out);
+    expect(await hashTree(data)).toBe(before);
+    expect(result.dbStrategy).toBe('unchanged');
+    expect(result.findings.map((f) => f.code)).not.toContain('salvage.db-value-differs');
+    const run = await tryStartEtcd(golden.startOptions(out), 30_000);
+    expect(run.started, run.output.slice(-2000)).toBe(true);
+    expect(run.keys).toEqual(golden.keys);
+  });
+
+  it('salvage writes each key with its newest value, and etcdctl restores it', async () => {
+    const data = await damaged('salvage-input');
+    const out = path.join(root, 'salvaged.db');
+    const report = await salvageToSnapshotDb(data, out);
+    expect(report.findings.map((f) => f.code)).not.toContain('salvage.db-value-differs');
+    const restored = await restoreAndRead(out, path.join(root, 'restore'));
+    expect(restored.started, restored.etcdOutput.slice(-2000)).toBe(true);
+    expect(new Map([...restored.keys!].map(([k, v]) => [k, Buffer.from(v).toString('utf8')]))).toEqual(golden.keys);
+  });
 });

@@ -78,6 +78,7 @@ const CAUSE_CODES: Record<string, string> = {
   'WAL: file cut in the middle of an early entry': 'startup.wal-repaired',
   'WAL: bit flip in the head (first entry)': 'wal.record-crc',
   'WAL: bit flip in the middle': 'wal.record-crc',
+  'WAL: bit flip in a rewrite the db holds (the older write of its key still reads)': 'wal.record-crc',
   'WAL: bit flip in the last record': 'wal.record-crc',
   'WAL: bit flip in the middle of the first of three files': 'wal.record-crc',
   'WAL: CRC record at the start of the second file changed': 'wal.chain-crc',

@@ -2143,7 +2143,7 @@ export class Replayer {
 
   /** Revisions whose writes the WAL's held entries made, [lo, hi]; null when the WAL vouches for none (`heldSpan`). */
   coveredRevisions(): [number, number] | null {
-    return heldSpan(this.first, this.heldWriteEntries, this.state.sourceConsistentIndex, this.dbMaxRevision);
+    return heldSpan(this.first, this.last, this.heldWriteEntries, this.state.sourceConsistentIndex, this.dbMaxRevision);
   }
 
   private live(id: number): KeyState | undefined {
@@ -2326,6 +2326,11 @@ export class Replayer {
   apply(e: ReplayEntry): void | Promise<void> {
     this.entries++;
     if (this.first === null) this.first = e.index;
+    else if (this.last !== null && e.index > this.last + 1 && this.consistentIndex !== null && this.last < this.consistentIndex) {
+      // Entries the WAL reader stepped over (a damaged record) inside the held span: what they wrote is unknown.
+      if (this.heldGapAfter === 0) this.writesBeforeHeldGap = this.heldWriteEntries;
+      this.heldGapAfter = e.index;
+    }
     this.last = e.index;
     if (e.type !== 'normal' || !e.request) return;
     const held = this.consistentIndex !== null && e.index <= this.consistentIndex;
@@ -2530,8 +2535,11 @@ export class Replayer {
       changed = false;
     };
     const keys = this.state.keys;
-    /** Keys the db lacked that a held write brought back: one may have a damaged twin in the db. */
-    const fresh: number[] = [];
+    /** Keys the db lacked (or held older: that revision) that a held write brought back: each may have a damaged twin. */
+    const fresh: [number, number | null][] = [];
+    // Whether the WAL reaches the consistent index (damage may end it, or its newest files may be gone): a held
+    // write replaces the db's state only where it is known to be the later one (`heldWriteWins`).
+    const reaches = this.last !== null && this.consistentIndex !== null && this.last >= this.consistentIndex;
     for (const row of rows) {
       const id = pending.idAt(row);
       const rowIndex = pending.indexAt(row);
@@ -2543,6 +2551,10 @@ export class Replayer {
       if (!pending.deletedAt(row) && pending.valueIndexAt(row) < 0 && keys.isLive(id) && keys.lease(id) === pending.leaseAt(row)) continue;
       const p = pending.write(row);
       const s = keys.get(id);
+      if (!this.heldWriteWins(rowIndex, s, reaches)) {
+        this.heldSuperseded++;
+        continue;
+      }
       const live = s && !s.deleted ? s : undefined;
       if (p.deleted) {
         if (live) {
@@ -2579,16 +2591,40 @@ export class Replayer {
         sourceRevision: null,
         walIndex: p.index,
       });
-      if (live && live.source !== 'wal' && p.valueIndex >= 0) this.noteValueDiffers(id, live, p.index, rev);
-      if (!live && !s && fresh.length < MAX_TWIN_SEARCHES) fresh.push(id);
+      const differs = live !== undefined && live.source !== 'wal' && p.valueIndex >= 0;
+      if (differs) this.noteValueDiffers(id, live, p.index, rev);
+      // The db lacked the write, or held an older value of the key: its newest revision may be there under a name
+      // with a flipped byte.
+      if (((!live && !s) || differs) && fresh.length < MAX_TWIN_SEARCHES) fresh.push([id, differs ? live.modRevision : null]);
       changed = true;
     }
     next();
-    for (const id of fresh) await this.setAsideDamagedName(id);
+    for (const [id, older] of fresh) await this.setAsideDamagedName(id, older);
   }
 
   /** Values of db keys the held entries' last writes replaced (`noteValueDiffers`), the first ones with a finding. */
   private valuesDiffering = 0;
+  /** Held writes left out: the db's state of their key may be newer (the held span has a gap after them, or ends short). */
+  heldSuperseded = 0;
+  /** The first entry after the last gap in the held span (entries stepped over); 0: no gap. */
+  private heldGapAfter = 0;
+  /** Held entries that wrote before the first gap (`heldWriteEntries` when there is none). */
+  private writesBeforeHeldGap = 0;
+
+  /**
+   * May held write at entry `index` replace the state `s` the db has of its key? A held write is the key's last
+   * before the consistent index only when no entry after it up to there is unknown: the WAL reaches the consistent
+   * index, and no record after it was stepped over. Else it may be, when the WAL starts at the cluster's first
+   * entry and the db's revision of the key lies in the part before any gap (revisions 2.. counted one per writing
+   * entry): the db's write of it is then in the WAL too, at or before the held one. Otherwise the db's state may be
+   * the newer (an entry the WAL no longer has wrote or deleted the key since) and is kept.
+   */
+  private heldWriteWins(index: number, s: KeyState | undefined, reaches: boolean): boolean {
+    if (!s || s.source === 'wal') return true;
+    if (reaches && index >= this.heldGapAfter) return true;
+    const writes = this.heldGapAfter === 0 ? this.heldWriteEntries : this.writesBeforeHeldGap;
+    return this.first !== null && this.first <= 1 && s.modRevision <= 1 + writes;
+  }
 
   /**
    * Live db key `id` (`db`, its state in the db) was just given the value WAL entry `index` wrote last, at revision
@@ -2647,12 +2683,13 @@ export class Replayer {
   }
 
   /**
-   * Key `good`, which the db lacks, was just written from a held WAL entry. A db key that differs from it in one byte,
-   * holds the same value, stands at a revision the held entries wrote, and that no held entry named is `good` itself
-   * with a flipped byte in its name (bbolt has no checksum: etcd would serve both). It is left out (`good` takes its
-   * create revision and version), with a finding; two such candidates are left alone (which one is unknown).
+   * Key `good`, which the db lacks (or holds only at the older revision `older`), was just written from a held WAL
+   * entry. A db key that differs from it in one byte, holds the same value, stands at a revision the held entries
+   * wrote, and that no held entry named is `good` itself with a flipped byte in its name (bbolt has no checksum: etcd
+   * would serve both). It is left out (`good` takes its create revision and version), with a finding; two such
+   * candidates are left alone (which one is unknown).
    */
-  private async setAsideDamagedName(good: number): Promise<void> {
+  private async setAsideDamagedName(good: number, older: number | null): Promise<void> {
     const keys = this.state.keys;
     const covered = this.coveredRevisions();
     const value = keys.memValue(good);
@@ -2673,9 +2710,16 @@ export class Replayer {
       salvageFinding({
         severity: 'warning',
         code: 'salvage.damaged-key-name',
+        ...(older !== null ? { variant: 'newest' } : {}),
         file: this.dbFile,
         offset: s.page !== undefined ? s.page * this.state.pageSize : null,
-        params: { bad: displayKey(keys.keyOf(twin)), good: displayKey(name), revision: s.modRevision, page: s.page ?? '?' },
+        params: {
+          bad: displayKey(keys.keyOf(twin)),
+          good: displayKey(name),
+          revision: s.modRevision,
+          page: s.page ?? '?',
+          ...(older !== null ? { older } : {}),
+        },
       }),
     );
   }
@@ -2920,15 +2964,24 @@ export const DEFAULT_KEY_STATE_BUDGET = 112 * 1024 * 1024;
 const MAX_PARTITIONS = 256;
 
 /**
- * Revisions `writes` held WAL entries made, [lo, hi], the WAL's first entry being `first`; null when the WAL
+ * Revisions `writes` held WAL entries made, [lo, hi], the WAL's entries being `first`..`last`; null when the WAL
  * vouches for none. The WAL starts at the cluster's first entry: its writes are revisions 2, 3, ... (one per writing
- * entry); else, when it reaches back before the db's consistent index, its held entries wrote the db's last
- * revisions. More `writes`, a span holding the smaller one's.
+ * entry), wherever it ends; else, when it reaches from before the db's consistent index to it, its held entries
+ * wrote the db's last revisions. A WAL that ends short of the consistent index (damage ended it, or its newest files
+ * are gone) and does not start at the first entry says nothing of which revisions it wrote. More `writes`, a span
+ * holding the smaller one's.
  */
-function heldSpan(first: number | null, writes: number, sourceConsistentIndex: number | null, dbMaxRevision: number): [number, number] | null {
+function heldSpan(
+  first: number | null,
+  last: number | null,
+  writes: number,
+  sourceConsistentIndex: number | null,
+  dbMaxRevision: number,
+): [number, number] | null {
   if (first === null) return null;
   if (first <= 1) return [2, 1 + writes];
-  if (sourceConsistentIndex !== null && first <= sourceConsistentIndex) return [Math.max(2, dbMaxRevision - writes + 1), dbMaxRevision];
+  if (sourceConsistentIndex !== null && first <= sourceConsistentIndex && last !== null && last >= sourceConsistentIndex)
+    return [Math.max(2, dbMaxRevision - writes + 1), dbMaxRevision];
   return null;
 }
 
@@ -2951,8 +3004,9 @@ export class ResidentKeys {
    * a revision that carries a revoked lease, and those with a revision the held entries may have written.
    */
   readonly lateKeys = new KeyIndex();
-  /** The first entry the replay is given (`Replayer.first`); null: none. */
+  /** The first and last entries the replay is given (`Replayer.first`, `last`); null: none. */
   firstIndex: number | null = null;
+  lastIndex: number | null = null;
   /** Entries at or below the consistent index with a request: at least the held entries that wrote (`Replayer.heldWriteEntries`). */
   heldEntries = 0;
   /** Leases revoked by entries above the consistent index, as int64 (as `KeyStates.lease` holds them). */
@@ -3033,7 +3087,7 @@ export class ResidentKeys {
    * `sourceConsistentIndex` is the db's own (`SalvageState`), `dbMaxRevision` its newest revision.
    */
   heldMayHaveWritten(sourceConsistentIndex: number | null, dbMaxRevision: number): [number, number] | null {
-    return heldSpan(this.firstIndex, this.heldEntries, sourceConsistentIndex, dbMaxRevision);
+    return heldSpan(this.firstIndex, this.lastIndex, this.heldEntries, sourceConsistentIndex, dbMaxRevision);
   }
 
   private addRange(r: KeyRange): void {
@@ -3067,6 +3121,7 @@ async function residentKeysOf(wal: WalEntryStream | null, commit: number | null,
       if (commit !== null && e.index > commit) return;
       // As the replay counts (`Replayer.apply`): every entry it is given, held when at or below the consistent index.
       resident.firstIndex ??= e.index;
+      resident.lastIndex = e.index;
       if (e.type !== 'normal' || !e.request) return;
       const above = consistentIndex === null || e.index > consistentIndex;
       if (!above) resident.heldEntries++;
