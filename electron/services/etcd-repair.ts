@@ -52,6 +52,8 @@ import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } f
 import { copyFilePrefix, writeFully } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
 import { makeDirs } from './make-dirs';
+import { MAX_WAL_ENTRY_SIZE, SEGMENT_SIZE_BYTES } from '../../shared/formats/etcd/wal-record';
+import { etcdFinding } from '../../shared/formats/etcd/say';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
 const PART_SUFFIX = '.lifeboat-part';
@@ -548,9 +550,10 @@ async function copyTree(src: string, dst: string, skip: (rel: string) => boolean
  * Bytes after the record where the WAL stops being readable: a torn last
  * record (partly written, the rest zero) hides nothing; records after it do
  * (a zeroed record or length word in the middle). Returns the offset of the
- * first non-zero byte after the stopping record, or null when there is none.
+ * first non-zero byte after the stopping record, null when there is none, or
+ * 'undelimited' when the stopping record's length word does not say where it ends.
  */
-async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number | null> {
+async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number | null | 'undelimited'> {
   {
     const head = await src.read(offset, 8);
     let end = offset;
@@ -559,9 +562,10 @@ async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number
       const hi = head[4]! | (head[5]! << 8) | (head[6]! << 16);
       const len = lo + hi * 0x1_0000_0000;
       const pad = (head[7]! & 0x80) !== 0 ? head[7]! & 0x07 : 0;
-      if (len > 0 && offset + 8 + len + pad <= src.size) end = offset + 8 + len + pad;
-      // A record cut by the end of the file is the torn last write itself: nothing after it.
-      else if (len > 0) return null;
+      // A length past etcd's limit or the file's end does not delimit a record: a torn last write (etcd repairs that
+      // one itself), or a damaged length word with the rest of the file behind it.
+      if (len >= MAX_WAL_ENTRY_SIZE || (len > 0 && offset + 8 + len + pad > src.size)) return 'undelimited';
+      if (len > 0) end = offset + 8 + len + pad;
     }
     // etcd preallocates 64 MB segments: the zeroed tail is compared a chunk at a time (memcmp), bytes only where it differs,
     // read into one buffer (a new one per chunk left ~30 MB of garbage at the end of a salvage, its peak RSS).
@@ -593,27 +597,51 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
   }
   if (!where) return [];
   const walFile = await walDir.open(path.posix.basename(where.file)).catch(() => null);
-  const hidden = walFile ? await hiddenWalRecords(walFile, where.offset) : null;
+  const found = walFile ? await hiddenWalRecords(walFile, where.offset) : null;
+  const hidden = typeof found === 'number' ? found : null;
   const later = scan.info.files.filter((f) => f.file > where!.file).length;
-  if (hidden === null && later === 0) return [];
+  // Damage (not a torn last write) in a length word of the last file: where the record ends, and what followed it,
+  // cannot be told.
+  const unread = found === 'undelimited' && later === 0 && stop !== null && !stop.repairable;
+  if (hidden === null && later === 0 && !unread) {
+    await noteWalCutShort(scan, walDir, dbCi, findings);
+    return [];
+  }
   const lastIndex = scan.info.lastIndex ?? 0;
-  const hiddenSaid = sayRepair(
-    'etcd-loss.wal-hidden.where',
-    { file: where.file, offset: where.offset, last: lastIndex },
-    {
-      stop: [
-        stop ? repairText('etcd-loss.wal-hidden.stop', undefined, { error: [engineText(stop.engineError)] }) : repairText('etcd-loss.wal-hidden.zero-length'),
-      ],
-      at: hidden !== null ? [repairText('etcd-loss.wal-hidden.at', { offset: hidden })] : [],
-      later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
-    },
-  );
+  const stopSaid = stop
+    ? repairText('etcd-loss.wal-hidden.stop', undefined, { error: [engineText(stop.engineError)] })
+    : repairText('etcd-loss.wal-hidden.zero-length');
+  const hiddenSaid = unread
+    ? sayRepair('etcd-loss.wal-unread.where', { file: where.file, offset: where.offset, last: lastIndex }, { stop: [stopSaid] })
+    : sayRepair(
+        'etcd-loss.wal-hidden.where',
+        { file: where.file, offset: where.offset, last: lastIndex },
+        {
+          stop: [stopSaid],
+          at: hidden !== null ? [repairText('etcd-loss.wal-hidden.at', { offset: hidden })] : [],
+          later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
+        },
+      );
   if (dbCi !== null && dbCi > lastIndex) {
     findings.push(walHiddenRecordsFinding(where.file, where.offset, hiddenSaid, dbCi));
     return [];
   }
   const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], held: [dbHolds(dbCi)] });
   return [{ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local }];
+}
+
+/**
+ * The last WAL file ends mid-record, shorter than etcd preallocates, with no zero tail and no `.broken` copy: it was
+ * cut after etcd wrote it (the read side's `startup.wal-cut-short`), and what followed is unknown. A repair or
+ * salvage can only keep what is left: said, with the same finding, since committed writes may be among what is gone.
+ */
+async function noteWalCutShort(scan: WalScan, walDir: DirectorySource, dbCi: number | null, findings: Finding[]): Promise<void> {
+  const last = scan.info.files.at(-1);
+  if (!last || last.status !== 'torn' || last.size >= SEGMENT_SIZE_BYTES || last.zeroTailBytes !== 0) return;
+  const broken = `${path.posix.basename(last.file)}.broken`;
+  if ((await walDir.list().catch(() => [])).some((e) => e.name === broken)) return;
+  const params = { file: last.file, last: scan.info.lastIndex ?? 0, ci: dbCi ?? '?', size: last.size, segment: SEGMENT_SIZE_BYTES };
+  findings.push(etcdFinding('warning', 'startup.wal-cut-short', last.file, last.size, params));
 }
 
 /** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */

@@ -53,6 +53,8 @@ const en = {
   'etcd-loss.held.none': 'there is no readable db to fall back on',
   'etcd-loss.wal-hidden.where':
     '{file}: etcd reads the WAL only up to byte {offset}{stop}, but more records follow{at}{later}: the entries after index {last} cannot be read',
+  'etcd-loss.wal-unread.where':
+    '{file}: the WAL cannot be read past byte {offset}{stop}, and no record can be found after it: the entries after index {last} cannot be read, nor told',
   'etcd-loss.wal-hidden.stop': ' ({error})',
   'etcd-loss.wal-hidden.zero-length': ' (a zero length word ends it)',
   'etcd-loss.wal-hidden.at': ' at byte {offset}',
@@ -109,6 +111,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-loss.held': 'db 中没有比索引 {ci} 更新的内容',
   'etcd-loss.held.none': '没有可读的 db 可作后备',
   'etcd-loss.wal-hidden.where': '{file}：etcd 只读取 WAL 到第 {offset} 字节{stop}，但后面还有记录{at}{later}：索引 {last} 之后的条目无法读取',
+  'etcd-loss.wal-unread.where': '{file}：WAL 在第 {offset} 字节之后无法读取{stop}，其后也找不到任何记录：索引 {last} 之后的条目既无法读取，也无从得知',
   'etcd-loss.wal-hidden.stop': '（{error}）',
   'etcd-loss.wal-hidden.zero-length': '（一个长度为零的字在此结束了读取）',
   'etcd-loss.wal-hidden.at': '（从第 {offset} 字节起）',
