@@ -773,8 +773,11 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     }
   }
   await makeDirs(out, 0o700);
-  // Copy everything but the db (handled below) and the WAL file with a torn tail.
-  const torn = walScan?.readError?.kind === 'torn-tail' && walScan.readError.file ? walScan.readError : null;
+  // Copy everything but the db (handled below) and the WAL file with a torn tail: cut as etcd's wal.Repair cuts it,
+  // which only a torn tail of the last file is (a torn record in an earlier file is damage etcd stops at; the WAL is
+  // then written afresh, and nothing of the old one may stay beside it).
+  const torn =
+    freshWal === null && walScan?.readError?.kind === 'torn-tail' && walScan.readError.repairable && walScan.readError.file ? walScan.readError : null;
   const tornName = torn ? path.basename(torn.file!) : null;
   const copied = await copyTree(
     paths.memberDir!,

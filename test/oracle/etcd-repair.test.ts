@@ -13,7 +13,7 @@ import { localDirectory } from '../../electron/services/fs-source';
 import { translate } from '../../shared/i18n';
 import { validateDirectory } from '../../shared/validate';
 import { copyDir, hashTree, makeGolden, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden } from '../helpers/etcd';
-import { buildEtcdGoldens, ETCD_DAMAGE_CASES, walFiles, walFrames, zeroRange, type EtcdGoldens } from '../helpers/etcd-damage';
+import { buildEtcdGoldens, ETCD_DAMAGE_CASES, GOLDEN_SPECS, walFiles, walFrames, zeroRange, type EtcdGoldens } from '../helpers/etcd-damage';
 import { restoreAndRead } from '../helpers/etcd-restore';
 
 const hasEtcd = requireEtcd();
@@ -157,4 +157,42 @@ describe.skipIf(!hasEtcd)('a WAL ended early under a db that holds newer values'
     expect(restored.started, restored.etcdOutput.slice(-2000)).toBe(true);
     expect(new Map([...restored.keys!].map(([k, v]) => [k, Buffer.from(v).toString('utf8')]))).toEqual(golden.keys);
   });
+});
+
+/**
+ * Found by the random-damage repair campaign: the middle of three WAL files cut short (a torn record etcd's
+ * wal.Repair does not mend: it only cuts the last file). Repair wrote a fresh WAL and also copied the cut file
+ * beside it, so etcd stopped on the repaired copy with `wal: crc mismatch`.
+ */
+describe.skipIf(!hasEtcd)('a torn record in a WAL file that is not the last', () => {
+  let root: string;
+  let golden: EtcdGolden;
+  beforeAll(async () => {
+    root = await tempDir('repair-torn-middle');
+    golden = await makeGolden(path.join(root, 'golden'), GOLDEN_SPECS.multiwal);
+  }, 180_000);
+  afterAll(async () => {
+    if (root) await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('repair writes a fresh WAL alone, keeps every old file in quarantine, and etcd serves every key', async () => {
+    const data = path.join(root, 'input');
+    await copyDir(golden.dir, data);
+    const wals = await walFiles(data);
+    expect(wals.length).toBeGreaterThanOrEqual(3);
+    const frames = await walFrames(wals[1]!);
+    const mid = frames[Math.floor(frames.length / 2)]!;
+    await fs.truncate(wals[1]!, mid.dataOffset + Math.floor(mid.length / 2));
+    const before = await hashTree(data);
+    const out = path.join(root, 'repaired');
+    const result = await repairEtcdCopy(data, out);
+    expect(await hashTree(data)).toBe(before);
+    expect(result.walStrategy).toBe('rebuilt');
+    expect(result.actions.map((a) => a.kind)).not.toContain('wal-truncate');
+    expect(await fs.readdir(path.join(out, 'member', 'wal'))).toEqual(['0000000000000000-0000000000000000.wal']);
+    expect((await fs.readdir(path.join(result.quarantine, 'wal'))).sort()).toEqual(wals.map((w) => path.basename(w)).sort());
+    const run = await tryStartEtcd(golden.startOptions(out), 30_000);
+    expect(run.started, run.output.slice(-2000)).toBe(true);
+    expect(run.keys).toEqual(golden.keys);
+  }, 120_000);
 });
