@@ -238,6 +238,13 @@ async function hashingFileSink(
 }
 
 /** Scan the WAL dir and give salvage an entry stream (every entry the WAL holds, in index order). */
+/** The furthest entry record a WAL reader gave: its file, offset and index. */
+interface LastWalRecord {
+  file: string;
+  offset: number;
+  index: number;
+}
+
 interface WalSkip {
   skip: SkippedRecord;
   /** Index of the last entry read before the skipped record (0: none). */
@@ -253,10 +260,15 @@ async function walStream(dir: DirectorySource, rel: string): Promise<{ scan: Wal
   return walStreamAfter(await scanWal(dir, rel), dir, rel);
 }
 
-function walStreamAfter(scan: WalScan, dir: DirectorySource, rel: string): { scan: WalScan; stream: WalEntryStream; skips: WalSkip[] } {
+function walStreamAfter(
+  scan: WalScan,
+  dir: DirectorySource,
+  rel: string,
+): { scan: WalScan; stream: WalEntryStream; skips: WalSkip[]; lastRecord: () => LastWalRecord | null } {
   const skips: WalSkip[] = [];
   const seen = new Set<string>();
   let last = 0;
+  let lastRecord: LastWalRecord | null = null;
   // readWalEntries may tell every skip before the first entry (its first pass, when indexes do not only rise):
   // a skip's "entry before it" is settled by position, when the first entry after it arrives (or at the end).
   let settled = 0;
@@ -271,6 +283,7 @@ function walStreamAfter(scan: WalScan, dir: DirectorySource, rel: string): { sca
   return {
     scan,
     skips,
+    lastRecord: () => lastRecord,
     stream: async (onEntry) => {
       await readWalEntries(
         dir,
@@ -279,6 +292,13 @@ function walStreamAfter(scan: WalScan, dir: DirectorySource, rel: string): { sca
         (e) => {
           settleBefore(e.file, e.offset);
           last = e.index;
+          // The furthest record read (entries may come back in another order when some were overwritten).
+          if (
+            e.file !== undefined &&
+            e.offset !== undefined &&
+            (!lastRecord || e.file > lastRecord.file || (e.file === lastRecord.file && e.offset > lastRecord.offset))
+          )
+            lastRecord = { file: e.file, offset: e.offset, index: e.index };
           return onEntry(e);
         },
         {
@@ -485,7 +505,7 @@ export async function salvageSourceToSnapshotDb(
       );
     // One pass over the WAL when it is whole (the usual case); the salvage reader when it is not (nothing is written before the replay ends).
     const once = walDir ? walOnePass(walDir, paths.walRel) : null;
-    let wal: { scan: WalScan; skips: WalSkip[] } | null = null;
+    let wal: { scan: WalScan; skips: WalSkip[]; lastRecord?: () => LastWalRecord | null } | null = null;
     try {
       report = await run(once?.stream ?? null, null);
       const scan = once?.scan() ?? null;
@@ -499,6 +519,11 @@ export async function salvageSourceToSnapshotDb(
     }
     report.findings.unshift(...findings, ...(wal?.scan.readError && !wal.scan.readError.repairable ? [walStopFinding(wal.scan)] : []));
     if (wal) report.lost.unshift(...skipLosses(wal.skips, report.sourceConsistentIndex, report.findings));
+    // Stepping over damage, the reader still stops at a zero length word or a cut file: records after that are
+    // reported as in repair.
+    const lastRecord = wal?.lastRecord?.() ?? null;
+    if (wal && paths.walDir && wal.skips.length > 0 && lastRecord)
+      report.lost.unshift(...(await walUnreachedLoss(lastRecord, wal.scan, paths.walDir, report.sourceConsistentIndex, report.findings)));
     // A zero length word mid-file ends the log for etcd and for the reader alike (no record to step over):
     // records after it are reported as they are in repair.
     if (wal && paths.walDir && wal.skips.length === 0)
@@ -635,13 +660,67 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
  * cut after etcd wrote it (the read side's `startup.wal-cut-short`), and what followed is unknown. A repair or
  * salvage can only keep what is left: said, with the same finding, since committed writes may be among what is gone.
  */
-async function noteWalCutShort(scan: WalScan, walDir: DirectorySource, dbCi: number | null, findings: Finding[]): Promise<void> {
+async function noteWalCutShort(scan: WalScan, walDir: DirectorySource, dbCi: number | null, findings: Finding[]): Promise<boolean> {
   const last = scan.info.files.at(-1);
-  if (!last || last.status !== 'torn' || last.size >= SEGMENT_SIZE_BYTES || last.zeroTailBytes !== 0) return;
+  if (!last || last.status !== 'torn' || last.size >= SEGMENT_SIZE_BYTES || last.zeroTailBytes !== 0) return false;
   const broken = `${path.posix.basename(last.file)}.broken`;
-  if ((await walDir.list().catch(() => [])).some((e) => e.name === broken)) return;
+  if ((await walDir.list().catch(() => [])).some((e) => e.name === broken)) return false;
   const params = { file: last.file, last: scan.info.lastIndex ?? 0, ci: dbCi ?? '?', size: last.size, segment: SEGMENT_SIZE_BYTES };
   findings.push(etcdFinding('warning', 'startup.wal-cut-short', last.file, last.size, params));
+  return true;
+}
+
+/**
+ * From the frame at `offset`, the offset of the first frame whose length word does not delimit a record in the file
+ * (zero, past etcd's limit or the file's end): where any reader of the frames stops. The frames before it (state
+ * records, a record whose CRC fails) were read or stepped over.
+ */
+async function endOfFrames(src: ByteSource, offset: number): Promise<number> {
+  let at = offset;
+  while (at + 8 <= src.size) {
+    const head = await src.read(at, 8);
+    if (head.length < 8) break;
+    const len = head[0]! + head[1]! * 0x100 + head[2]! * 0x1_0000 + head[3]! * 0x100_0000 + (head[4]! + head[5]! * 0x100 + head[6]! * 0x1_0000) * 0x1_0000_0000;
+    const pad = (head[7]! & 0x80) !== 0 ? head[7]! & 0x07 : 0;
+    if (len === 0 || len >= MAX_WAL_ENTRY_SIZE || at + 8 + len + pad > src.size) break;
+    at += 8 + len + pad;
+  }
+  return at;
+}
+
+/**
+ * After salvage's reader stepped over damage: records it could not reach past the last entry it read (a zero length
+ * word, a length word it cannot follow), or a last file cut short. Said as `walHiddenLoss` says etcd's.
+ */
+async function walUnreachedLoss(
+  last: LastWalRecord,
+  scan: WalScan,
+  walDir: DirectorySource,
+  dbCi: number | null,
+  findings: Finding[],
+): Promise<EtcdRepairResult['lost']> {
+  const walFile = await walDir.open(path.posix.basename(last.file)).catch(() => null);
+  const found = walFile ? await hiddenWalRecords(walFile, await endOfFrames(walFile, last.offset)) : null;
+  const later = scan.info.files.filter((f) => f.file > last.file).length;
+  // Nothing after the frames, or a frame cut by the end of a file cut short (said as such).
+  if (later === 0 && (found === null || (found === 'undelimited' && (await noteWalCutShort(scan, walDir, dbCi, findings))))) {
+    if (found === null) await noteWalCutShort(scan, walDir, dbCi, findings);
+    return [];
+  }
+  const said = sayRepair(
+    'etcd-loss.wal-unreached.where',
+    { file: last.file, offset: last.offset, last: last.index },
+    {
+      at: typeof found === 'number' ? [repairText('etcd-loss.wal-hidden.at', { offset: found })] : [],
+      later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
+    },
+  );
+  if (dbCi !== null && dbCi > last.index) {
+    findings.push(walHiddenRecordsFinding(last.file, last.offset, said, dbCi));
+    return [];
+  }
+  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [said.local], held: [dbHolds(dbCi)] });
+  return [{ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local }];
 }
 
 /** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */

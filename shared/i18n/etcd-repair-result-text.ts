@@ -55,6 +55,8 @@ const en = {
     '{file}: etcd reads the WAL only up to byte {offset}{stop}, but more records follow{at}{later}: the entries after index {last} cannot be read',
   'etcd-loss.wal-unread.where':
     '{file}: the WAL cannot be read past byte {offset}{stop}, and no record can be found after it: the entries after index {last} cannot be read, nor told',
+  'etcd-loss.wal-unreached.where':
+    '{file}: stepping over damage, salvage reads the WAL only up to entry {last} (byte {offset}), but more records follow{at}{later}: they cannot be read',
   'etcd-loss.wal-hidden.stop': ' ({error})',
   'etcd-loss.wal-hidden.zero-length': ' (a zero length word ends it)',
   'etcd-loss.wal-hidden.at': ' at byte {offset}',
@@ -112,6 +114,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-loss.held.none': '没有可读的 db 可作后备',
   'etcd-loss.wal-hidden.where': '{file}：etcd 只读取 WAL 到第 {offset} 字节{stop}，但后面还有记录{at}{later}：索引 {last} 之后的条目无法读取',
   'etcd-loss.wal-unread.where': '{file}：WAL 在第 {offset} 字节之后无法读取{stop}，其后也找不到任何记录：索引 {last} 之后的条目既无法读取，也无从得知',
+  'etcd-loss.wal-unreached.where': '{file}：跳过损坏之后，抢救也只能读取 WAL 到条目 {last}（第 {offset} 字节），但后面还有记录{at}{later}：它们无法读取',
   'etcd-loss.wal-hidden.stop': '（{error}）',
   'etcd-loss.wal-hidden.zero-length': '（一个长度为零的字在此结束了读取）',
   'etcd-loss.wal-hidden.at': '（从第 {offset} 字节起）',
