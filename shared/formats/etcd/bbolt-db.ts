@@ -386,21 +386,20 @@ async function inspectOpened(
     if (other.ok)
       info.otherMetaTreeOk = revertibleMeta(db, otherMeta) && (await walkTree(db, otherMeta, { signal: opts.signal, reuse: walk })).problemCount === 0;
     throwIfCancelled(opts.signal);
-    if (walk.crash && walk.crashProblem!.kind === 'panic') {
-      // Go's own panic in etcd's goroutine, no race with anything: the problem in our words says where and why.
-      const p = walk.crashProblem!;
-      findings.push(
-        bboltFinding({
-          severity: 'error',
-          code: p.code,
-          file,
-          offset: p.offset,
-          params: { file, text: p.text, page: p.page ?? -1, ...p.params },
-          ...(p.variant ? { variant: p.variant } : {}),
-          engineError: walk.crash,
-        }),
-      );
-    } else if (walk.crash) {
+    /** A walk problem as a finding of its own (an error unless only this walk sees it), with what etcd says for it. */
+    const problemFinding = (p: WalkProblem, engineError: string | null): Finding =>
+      bboltFinding({
+        severity: p.kind === 'extra' ? 'warning' : 'error',
+        code: p.code,
+        file,
+        offset: p.offset,
+        params: { file, text: p.text, page: p.page ?? -1, ...p.params },
+        ...(p.variant ? { variant: p.variant } : {}),
+        ...(engineError !== null ? { engineError } : {}),
+      });
+    // Go's own panic in etcd's goroutine, no race with anything: the problem in our words says where and why.
+    if (walk.crash && walk.crashProblem!.kind === 'panic') findings.push(problemFinding(walk.crashProblem!, walk.crash));
+    else if (walk.crash) {
       const p = walk.crashProblem!;
       const fault = p.kind === 'fault';
       const race = fault ? null : await walkOnFaults(db, p);
@@ -435,17 +434,7 @@ async function inspectOpened(
     for (const p of walk.problems) {
       if (p === walk.crashProblem || listed >= MAX_PROBLEM_FINDINGS) continue;
       listed++;
-      findings.push(
-        bboltFinding({
-          severity: p.kind === 'extra' ? 'warning' : 'error',
-          code: p.code,
-          file,
-          offset: p.offset,
-          params: { file, text: p.text, page: p.page ?? -1, ...p.params },
-          ...(p.variant ? { variant: p.variant } : {}),
-          ...(p.kind === 'bbolt' ? { engineError: p.text } : {}),
-        }),
-      );
+      findings.push(problemFinding(p, p.kind === 'bbolt' ? p.text : null));
     }
     info.readFatal = await firstUnreadableRevision(db, walk, collector, opts.signal);
     if (info.readFatal) {

@@ -619,8 +619,6 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
   let crashProblem: WalkProblem | null = null;
   /** The page id behind the first 'fault' problem. */
   let faultPgid: bigint | null = null;
-  /** Go's panic text when the first problem etcd stops at is a 'panic' one. */
-  let panicText: string | null = null;
   /** Bytes read so far of values that run past the end of the file, and how many may be (CUT_VALUE_READ_BUDGET). */
   let cutValueBytes = 0;
   const cutValueBudget = Math.min(CUT_VALUE_READ_BUDGET, Math.floor(db.reader.readableEnd / 4));
@@ -803,7 +801,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
     const after: (
       | { root: number; path: string[]; from: number; refAt: number }
       | { fault: () => OwnProblemText; page: number; offset: number; pgid: bigint }
-      | { panic: () => OwnProblemText; page: number; offset: number; text: string }
+      | { panic: () => OwnProblemText; page: number; offset: number }
     )[] = [];
     /**
      * Faults past the first MAX_PROBLEMS + 1 of this bucket: only counted (with their pages marked), not kept. They
@@ -813,14 +811,19 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
      */
     let faultsKept = 0;
     let faultsCounted = 0;
-    /** A key bbolt reads past the end of the file (leaf or branch element at `elementAt`, its key at `keyAt`): the fault comes after the page walk. */
-    const keyFault = (kind: 'key' | 'branch-key', page: number, index: number, elementAt: number, keyAt: number): void => {
+    /** Whether one more fault or panic of the element at `elementAt` is kept in `after`; else it is only counted. */
+    const keepAfter = (elementAt: number): boolean => {
       if (faultsKept > MAX_PROBLEMS) {
         faultsCounted++;
         markDirty(Math.floor(elementAt / reader.pageSize));
-        return;
+        return false;
       }
       faultsKept++;
+      return true;
+    };
+    /** A key bbolt reads past the end of the file (leaf or branch element at `elementAt`, its key at `keyAt`): the fault comes after the page walk. */
+    const keyFault = (kind: 'key' | 'branch-key', page: number, index: number, elementAt: number, keyAt: number): void => {
+      if (!keepAfter(elementAt)) return;
       after.push({
         fault: later(
           (p: number, i: number, at: number) => ownProblem(`element-beyond-file.${kind}`, { page: p, index: i, at, size: db.dbSize }),
@@ -839,31 +842,23 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
      * Go's bounds check panics before any byte is read. Counted like the faults.
      */
     const slicePanic = (branch: boolean, page: number, index: number, elementAt: number, overrun: ElementSliceOverrun): void => {
-      if (faultsKept > MAX_PROBLEMS) {
-        faultsCounted++;
-        markDirty(Math.floor(elementAt / reader.pageSize));
-        return;
-      }
-      faultsKept++;
-      const text = sliceOverrunPanic(overrun.end);
+      if (!keepAfter(elementAt)) return;
       after.push({
         panic: later(
-          (p: number, i: number, part: string, end: number, t: string) =>
+          (p: number, i: number, part: string, end: number) =>
             ownProblem(branch ? 'element-slice.branch-key' : part === 'key' ? 'element-slice.key' : 'element-slice.value', {
               page: p,
               index: i,
               end,
-              panic: t,
+              panic: sliceOverrunPanic(end),
             }),
           page,
           index,
           overrun.part,
           overrun.end,
-          text,
         ),
         page,
         offset: elementAt,
-        text,
       });
     };
     const stack: Frame[] = [{ pos: root, posBig: null, refAt, parent: from, lo: null, hi: null }];
@@ -1205,11 +1200,8 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       if ('fault' in a) {
         problem('fault', 'bbolt.element-beyond-file', a.fault, a.page, a.offset);
         faultPgid ??= a.pgid;
-      } else if ('panic' in a) {
-        const first = crashProblem === null;
-        problem('panic', 'bbolt.element-slice', a.panic, a.page, a.offset);
-        if (first) panicText = a.text;
-      } else await checkBucket(a.root, a.path, depth + 1, a.from, a.refAt);
+      } else if ('panic' in a) problem('panic', 'bbolt.element-slice', a.panic, a.page, a.offset);
+      else await checkBucket(a.root, a.path, depth + 1, a.from, a.refAt);
     }
     problemCount += faultsCounted;
   };
@@ -1296,7 +1288,7 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
       ? cp.kind === 'fault'
         ? faultText(faultPgid ?? BigInt(filePages), reader.pageSize, db.dbSize)
         : cp.kind === 'panic'
-          ? panicText
+          ? String(cp.params!.panic)
           : `freepages: failed to get all reachable pages (${cp.text})`
       : null;
   return {
