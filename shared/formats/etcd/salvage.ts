@@ -2537,9 +2537,6 @@ export class Replayer {
     const keys = this.state.keys;
     /** Keys the db lacked (or held older: that revision) that a held write brought back: each may have a damaged twin. */
     const fresh: [number, number | null][] = [];
-    // Whether the WAL reaches the consistent index (damage may end it, or its newest files may be gone): a held
-    // write replaces the db's state only where it is known to be the later one (`heldWriteWins`).
-    const reaches = this.last !== null && this.consistentIndex !== null && this.last >= this.consistentIndex;
     for (const row of rows) {
       const id = pending.idAt(row);
       const rowIndex = pending.indexAt(row);
@@ -2551,10 +2548,8 @@ export class Replayer {
       if (!pending.deletedAt(row) && pending.valueIndexAt(row) < 0 && keys.isLive(id) && keys.lease(id) === pending.leaseAt(row)) continue;
       const p = pending.write(row);
       const s = keys.get(id);
-      if (!this.heldWriteWins(rowIndex, s, reaches)) {
-        this.heldSuperseded++;
-        continue;
-      }
+      // A held write replaces the db's state only where it is known to be the later one.
+      if (!this.heldWriteWins(rowIndex, s)) continue;
       const live = s && !s.deleted ? s : undefined;
       if (p.deleted) {
         if (live) {
@@ -2604,8 +2599,6 @@ export class Replayer {
 
   /** Values of db keys the held entries' last writes replaced (`noteValueDiffers`), the first ones with a finding. */
   private valuesDiffering = 0;
-  /** Held writes left out: the db's state of their key may be newer (the held span has a gap after them, or ends short). */
-  heldSuperseded = 0;
   /** The first entry after the last gap in the held span (entries stepped over); 0: no gap. */
   private heldGapAfter = 0;
   /** Held entries that wrote before the first gap (`heldWriteEntries` when there is none). */
@@ -2619,8 +2612,10 @@ export class Replayer {
    * entry): the db's write of it is then in the WAL too, at or before the held one. Otherwise the db's state may be
    * the newer (an entry the WAL no longer has wrote or deleted the key since) and is kept.
    */
-  private heldWriteWins(index: number, s: KeyState | undefined, reaches: boolean): boolean {
+  private heldWriteWins(index: number, s: KeyState | undefined): boolean {
     if (!s || s.source === 'wal') return true;
+    // The WAL may end short of the consistent index: damage may end it, or its newest files may be gone.
+    const reaches = this.last !== null && this.consistentIndex !== null && this.last >= this.consistentIndex;
     if (reaches && index >= this.heldGapAfter) return true;
     const writes = this.heldGapAfter === 0 ? this.heldWriteEntries : this.writesBeforeHeldGap;
     return this.first !== null && this.first <= 1 && s.modRevision <= 1 + writes;
