@@ -52,7 +52,7 @@ import { localDirectory, openFileSource, openLocalTarget, readAheadDirectory } f
 import { copyFilePrefix, writeFully } from './file-copy';
 import { engineText, repairText, sayRepair, type RepairSaid } from '../../shared/formats/etcd/repair-say';
 import { makeDirs } from './make-dirs';
-import { MAX_WAL_ENTRY_SIZE, SEGMENT_SIZE_BYTES } from '../../shared/formats/etcd/wal-record';
+import { decodeFrameSize, MAX_WAL_ENTRY_SIZE, SEGMENT_SIZE_BYTES, type FrameSize } from '../../shared/formats/etcd/wal-record';
 import { etcdFinding } from '../../shared/formats/etcd/say';
 
 export const QUARANTINE_SUFFIX = '.lifeboat-quarantine';
@@ -238,17 +238,17 @@ async function hashingFileSink(
 }
 
 /** Scan the WAL dir and give salvage an entry stream (every entry the WAL holds, in index order). */
+interface WalSkip {
+  skip: SkippedRecord;
+  /** Index of the last entry read before the skipped record (0: none). */
+  afterIndex: number;
+}
+
 /** The furthest entry record a WAL reader gave: its file, offset and index. */
 interface LastWalRecord {
   file: string;
   offset: number;
   index: number;
-}
-
-interface WalSkip {
-  skip: SkippedRecord;
-  /** Index of the last entry read before the skipped record (0: none). */
-  afterIndex: number;
 }
 
 /**
@@ -572,6 +572,20 @@ async function copyTree(src: string, dst: string, skip: (rel: string) => boolean
 }
 
 /**
+ * The frame whose length word is at `at`: its record and padding bytes (`decodeFrameSize`), where it ends, and
+ * whether that length delimits a record at all (below etcd's limit, inside the file). Null past the file's end.
+ */
+async function frameAt(src: ByteSource, at: number): Promise<(FrameSize & { end: number; delimited: boolean }) | null> {
+  if (at + 8 > src.size) return null;
+  const head = await src.read(at, 8);
+  if (head.length < 8) return null;
+  const word = new DataView(head.buffer, head.byteOffset, 8);
+  const size = decodeFrameSize(word.getUint32(0, true), word.getUint32(4, true));
+  const end = at + 8 + size.recBytes + size.padBytes;
+  return { ...size, end, delimited: size.recBytes < MAX_WAL_ENTRY_SIZE && end <= src.size };
+}
+
+/**
  * Bytes after the record where the WAL stops being readable: a torn last
  * record (partly written, the rest zero) hides nothing; records after it do
  * (a zeroed record or length word in the middle). Returns the offset of the
@@ -580,18 +594,11 @@ async function copyTree(src: string, dst: string, skip: (rel: string) => boolean
  */
 async function hiddenWalRecords(src: ByteSource, offset: number): Promise<number | null | 'undelimited'> {
   {
-    const head = await src.read(offset, 8);
-    let end = offset;
-    if (head.length === 8) {
-      const lo = head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! * 0x1000000);
-      const hi = head[4]! | (head[5]! << 8) | (head[6]! << 16);
-      const len = lo + hi * 0x1_0000_0000;
-      const pad = (head[7]! & 0x80) !== 0 ? head[7]! & 0x07 : 0;
-      // A length past etcd's limit or the file's end does not delimit a record: a torn last write (etcd repairs that
-      // one itself), or a damaged length word with the rest of the file behind it.
-      if (len >= MAX_WAL_ENTRY_SIZE || (len > 0 && offset + 8 + len + pad > src.size)) return 'undelimited';
-      if (len > 0) end = offset + 8 + len + pad;
-    }
+    const frame = await frameAt(src, offset);
+    // A length past etcd's limit or the file's end does not delimit a record: a torn last write (etcd repairs that
+    // one itself), or a damaged length word with the rest of the file behind it.
+    if (frame && frame.recBytes > 0 && !frame.delimited) return 'undelimited';
+    const end = frame && frame.recBytes > 0 ? frame.end : offset;
     // etcd preallocates 64 MB segments: the zeroed tail is compared a chunk at a time (memcmp), bytes only where it differs,
     // read into one buffer (a new one per chunk left ~30 MB of garbage at the end of a salvage, its peak RSS).
     const zeros = Buffer.alloc(COPY_CHUNK);
@@ -647,11 +654,25 @@ async function walHiddenLoss(scan: WalScan, walDir: DirectorySource, dbCi: numbe
           later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
         },
       );
+  return hiddenLoss(where, hiddenSaid, lastIndex, dbCi, findings);
+}
+
+/**
+ * WAL records no reader reaches past entry `lastIndex` (`where`, said by `said`): a finding when the db holds newer
+ * entries than that (anything written after them is lost), else a loss.
+ */
+function hiddenLoss(
+  where: { file: string; offset: number },
+  said: RepairSaid,
+  lastIndex: number,
+  dbCi: number | null,
+  findings: Finding[],
+): EtcdRepairResult['lost'] {
   if (dbCi !== null && dbCi > lastIndex) {
-    findings.push(walHiddenRecordsFinding(where.file, where.offset, hiddenSaid, dbCi));
+    findings.push(walHiddenRecordsFinding(where.file, where.offset, said, dbCi));
     return [];
   }
-  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [hiddenSaid.local], held: [dbHolds(dbCi)] });
+  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [said.local], held: [dbHolds(dbCi)] });
   return [{ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local }];
 }
 
@@ -677,14 +698,7 @@ async function noteWalCutShort(scan: WalScan, walDir: DirectorySource, dbCi: num
  */
 async function endOfFrames(src: ByteSource, offset: number): Promise<number> {
   let at = offset;
-  while (at + 8 <= src.size) {
-    const head = await src.read(at, 8);
-    if (head.length < 8) break;
-    const len = head[0]! + head[1]! * 0x100 + head[2]! * 0x1_0000 + head[3]! * 0x100_0000 + (head[4]! + head[5]! * 0x100 + head[6]! * 0x1_0000) * 0x1_0000_0000;
-    const pad = (head[7]! & 0x80) !== 0 ? head[7]! & 0x07 : 0;
-    if (len === 0 || len >= MAX_WAL_ENTRY_SIZE || at + 8 + len + pad > src.size) break;
-    at += 8 + len + pad;
-  }
+  for (let frame = await frameAt(src, at); frame && frame.recBytes > 0 && frame.delimited; frame = await frameAt(src, at)) at = frame.end;
   return at;
 }
 
@@ -702,11 +716,12 @@ async function walUnreachedLoss(
   const walFile = await walDir.open(path.posix.basename(last.file)).catch(() => null);
   const found = walFile ? await hiddenWalRecords(walFile, await endOfFrames(walFile, last.offset)) : null;
   const later = scan.info.files.filter((f) => f.file > last.file).length;
-  // Nothing after the frames, or a frame cut by the end of a file cut short (said as such).
-  if (later === 0 && (found === null || (found === 'undelimited' && (await noteWalCutShort(scan, walDir, dbCi, findings))))) {
-    if (found === null) await noteWalCutShort(scan, walDir, dbCi, findings);
+  // Nothing after the frames, or a frame cut by the end of a file cut short: said as such.
+  if (later === 0 && found === null) {
+    await noteWalCutShort(scan, walDir, dbCi, findings);
     return [];
   }
+  if (later === 0 && found === 'undelimited' && (await noteWalCutShort(scan, walDir, dbCi, findings))) return [];
   const said = sayRepair(
     'etcd-loss.wal-unreached.where',
     { file: last.file, offset: last.offset, last: last.index },
@@ -715,12 +730,7 @@ async function walUnreachedLoss(
       later: later > 0 ? [repairText('etcd-loss.wal-hidden.later', { count: later })] : [],
     },
   );
-  if (dbCi !== null && dbCi > last.index) {
-    findings.push(walHiddenRecordsFinding(last.file, last.offset, said, dbCi));
-    return [];
-  }
-  const why = sayRepair('etcd-loss.wal-hidden', undefined, { hidden: [said.local], held: [dbHolds(dbCi)] });
-  return [{ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local }];
+  return hiddenLoss(last, said, last.index, dbCi, findings);
 }
 
 /** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */
