@@ -232,6 +232,19 @@ export interface BboltInfo {
     /** `order`: keys out of order hide it from the binary search; `form`: its key is stored with byte 8 not '_'. */
     cause: 'order' | 'form';
   } | null;
+  /**
+   * etcd starts and reads on, but a read of `key` serves `servedKey`'s value: its revision key was damaged into its
+   * neighbour's (two equal keys in `key`; bbolt's seek lands on the first). The first such key in key order, its
+   * revision, its leaf page, and how many live keys read another's value. Absent when none.
+   */
+  wrongRead?: {
+    key: string;
+    servedKey: string;
+    main: number;
+    sub: number;
+    page: number;
+    count: number;
+  } | null;
   /** Problems in the chosen meta's tree, in the order bbolt's check would report them (capped; see `problemCount`). */
   problems: BboltProblem[];
   problemCount: number;

@@ -201,6 +201,8 @@ const en = {
   'finding.etcd.db-near-quota.message': "the db uses {used} bytes of etcd's default {quota}-byte quota ({percent}%).",
   'finding.etcd.mvcc-restore.message':
     "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision in it is damaged (its value, or its revision key out of order with the key's other revisions); salvage the other revisions or restore from a snapshot.",
+  'finding.etcd.read-wrong-value.message':
+    "etcd starts on {file} and reads on, but a read of {key} returns the value of {served}: the revision key of {key}'s newest revision ({revision}, leaf page {page}) reads the same as its neighbour's, and bbolt's seek lands on the neighbour ({count} live keys read another key's value). etcd logs nothing about it; a list shows {served} twice and {key} never. Repair or salvage a copy: both write each key at the revision its value records.",
   'finding.etcd.range-cannot-find.message':
     "etcd starts on {file}, but the first read of {key} kills it ({text}): the keys of leaf page {page} are out of order, so bbolt's binary search no longer finds that revision ({count} live keys cannot be read). The kube-apiserver lists every resource as it starts, so etcd will go down at once: do not start it on this db; repair or salvage a copy (both write the keys in order).",
   'finding.etcd.range-cannot-find.form.message':
@@ -239,6 +241,8 @@ const zh: Record<keyof typeof en, string> = {
   'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
   'finding.etcd.mvcc-restore.message':
     'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。其中某个修订版本已损坏（其值，或其修订键与该键的其他修订版本顺序不符）；请抢救其他修订版本，或从快照恢复。',
+  'finding.etcd.read-wrong-value.message':
+    'etcd 能在 {file} 上启动并正常读取，但读取 {key} 会返回 {served} 的值：{key} 最新修订版本（{revision}，叶子页 {page}）的修订键与相邻元素的相同，bbolt 的查找落在相邻元素上（有 {count} 个存活键读到的是别的键的值）。etcd 的日志里对此只字不提；列出全部键时 {served} 出现两次，{key} 一次也不出现。请修复或抢救一份副本：两者都会把每个键写在其值所记录的修订版本上。',
   'finding.etcd.range-cannot-find.message':
     'etcd 能在 {file} 上启动，但第一次读取 {key} 就会崩溃（{text}）：叶子页 {page} 中的键顺序错误，bbolt 的二分查找再也找不到该修订版本（有 {count} 个存活键无法读取）。kube-apiserver 启动时会列出所有资源，因此 etcd 会立即崩溃：不要在此 db 上启动它；请修复或抢救一份副本（两者都会按顺序写入键）。',
   'finding.etcd.range-cannot-find.form.message':

@@ -27,6 +27,7 @@ const en = {
     "the newest tree is damaged ({crash}); the older meta's tree is intact but its consistent index {ci} is below the snapshot etcd loads ({min})",
   'etcd-repair.reason.damaged': 'the db tree is damaged ({crash}) and no older intact tree exists',
   'etcd-repair.reason.damaged-tree': 'damaged tree',
+  'etcd-repair.reason.reads-wrong': "a read of {key} would serve {served}'s value: its revision key reads the same as its neighbour's",
   'etcd-repair.reason.no-db': 'there is no member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'the WAL cannot be read ({error}), so the db is rebuilt to match a fresh WAL',
   'etcd-repair.reason.wal-differs':
@@ -91,6 +92,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-repair.reason.older-ci-below': '最新的树已损坏（{crash}）；较旧 meta 页的树完好，但它的 consistent index {ci} 低于 etcd 要加载的快照（{min}）',
   'etcd-repair.reason.damaged': 'db 的树已损坏（{crash}），也没有较旧的完好的树',
   'etcd-repair.reason.damaged-tree': '树已损坏',
+  'etcd-repair.reason.reads-wrong': '读取 {key} 会得到 {served} 的值：它的修订键与相邻元素的修订键相同',
   'etcd-repair.reason.no-db': '没有 member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'WAL 无法读取（{error}），因此重建 db，使之与新写的 WAL 一致',
   'etcd-repair.reason.wal-differs':

@@ -855,6 +855,46 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
     expect(salvaged.sha256).toBe(healthy.sha256);
   });
 
+  // Found by the random-damage repair campaign: a flip that makes a revision key equal to the one before it. etcd
+  // starts and reads on, but bbolt's seek for that revision lands on the neighbour: a read of the key returns the
+  // neighbour's key and value (a list shows the neighbour twice), and nothing in etcd's log says so.
+  it("a revision key damaged into its neighbour's: etcd serves the neighbour's value for it; validation says so, repair and salvage write both", async () => {
+    const b = await fs.readFile(g.db);
+    const f = treeFacts(b);
+    const written = new Map<string, number>();
+    const all = keyValuesInLeaves(b, f);
+    for (const x of all) written.set(x.name, (written.get(x.name) ?? 0) + 1);
+    const main = (x: KeyValueAt) => b.readUInt32BE(x.k) * 2 ** 32 + b.readUInt32BE(x.k + 4);
+    // Two puts side by side in a leaf, each the only revision of a key etcd serves, revisions M and M+1 (M even:
+    // one bit apart), the second not the leaf's last (so a seek of it stays in this leaf).
+    let pair: [KeyValueAt, KeyValueAt] | null = null;
+    for (let i = 0; i + 1 < all.length && !pair; i++) {
+      const [a, c] = [all[i]!, all[i + 1]!];
+      if (a.ksize !== 17 || c.ksize !== 17 || c.index !== a.index + 1 || c.index === c.count - 1) continue;
+      if (main(a) % 2 !== 0 || main(c) !== main(a) + 1 || b.readUInt32BE(c.k + 13) !== 0 || b.readUInt32BE(a.k + 13) !== 0) continue;
+      if (written.get(a.name) === 1 && written.get(c.name) === 1 && g.served.has(a.name) && g.served.has(c.name)) pair = [a, c];
+    }
+    expect(pair, 'two neighbouring puts one revision apart').not.toBeNull();
+    const [first, second] = pair!;
+    const flip = (file: string) => patch(file, second.k + 7, Buffer.from([b[first.k + 7]!]));
+    const { dir, db } = await damagedCopy('revision-into-neighbour', flip);
+    const scan = await inspectFile(db);
+    expect([scan.info.readFatal ?? null, scan.info.mvccRestoreError ?? null]).toEqual([null, null]);
+    expect(scan.info.wrongRead).toMatchObject({ key: second.name, servedKey: first.name, main: main(first), sub: 0, count: 1 });
+    const finding = scan.findings.find((x) => x.code === 'etcd.read-wrong-value');
+    expect([finding?.severity, finding?.offset]).toEqual(['error', Math.floor(second.k / f.pageSize) * f.pageSize]);
+    const run = await tryStartEtcd(g.options(dir));
+    expect(run.started, run.output.slice(-2000)).toBe(true);
+    expect(run.readError, run.output.slice(-2000)).toBeUndefined();
+    const td = new TextDecoder();
+    expect([run.keys!.has(second.name), run.keys!.get(first.name)]).toEqual([false, td.decode(g.served.get(first.name)!)]);
+    await expectRepairServesEverything('revision-into-neighbour-repair', flip);
+    const salvaged = await salvageToSnapshotDb(db, path.join(root, 'revision-into-neighbour.snapshot.db'));
+    expect(salvaged.lost).toEqual([]);
+    const healthy = await healthyDbSalvage();
+    expect(new Set(salvaged.keys.map((k) => k.key))).toEqual(new Set(healthy.keys.map((k) => k.key)));
+  });
+
   it("a leaf's last revision key with a high bit flipped: in order with its one neighbour, salvage still writes the put at its value's revision", async () => {
     const b = await fs.readFile(g.db);
     const f = treeFacts(b);

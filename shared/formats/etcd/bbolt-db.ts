@@ -167,44 +167,87 @@ interface UnreadableRead {
   cause: 'order' | 'form';
 }
 
+/** A read revision bbolt finds twice (its key equals a neighbour's): the seek lands on the other element. */
+interface WrongRead {
+  /** The key read (the name in its own value), bytes for key order. */
+  key: Uint8Array;
+  /** The name in the value the seek lands on: what etcd serves for `key`. */
+  served: Uint8Array;
+  main: number;
+  sub: number;
+  page: number;
+}
+
+/** What etcd's reads meet after it has started: the first read that kills it, and the first that serves another key's value. */
+export interface ReadsAfterStart {
+  fatal: NonNullable<BboltInfo['readFatal']> | null;
+  wrong: NonNullable<BboltInfo['wrongRead']> | null;
+}
+
+/** A key's name for a finding: as text, long ones cut. */
+function keyName(key: Uint8Array): string {
+  const name = utf8.decode(key);
+  return name.length > 200 ? `${name.slice(0, 200)}…` : name;
+}
+
 /**
- * Where etcd, having started, dies on a read: the revisions its key index reads (a live key's newest, at its
- * current revision) that bbolt's seek cannot find. Two causes: a revision key stored in another form (byte 8 not
- * '_'), and keys out of order in the `key` bucket (only the leaves under such a problem are suspects). Named by
- * the one a read of everything meets first (ranges go in key order, as the apiserver lists by key prefix), with
- * how many there are. Null when none, when etcd stops before (freepages, mvcc restore), or when the model cannot
- * say (too many suspect leaves).
+ * Where etcd, having started, dies on a read or reads the wrong value: the revisions its key index reads (a live
+ * key's newest, at its current revision) that bbolt's seek cannot find, or finds on another element. Two causes
+ * of an unfound revision: a revision key stored in another form (byte 8 not '_'), and keys out of order in the
+ * `key` bucket (only the leaves under such a problem are suspects); a wrong value comes from a revision key
+ * damaged into its neighbour's (two equal keys: the seek lands on the first). Each named by the one a read of
+ * everything meets first (ranges go in key order, as the apiserver lists by key prefix), with how many there are.
+ * Null when none, when etcd stops before (freepages, mvcc restore), or when the model cannot say (too many
+ * suspect leaves).
  */
-export async function firstUnreadableRevision(
+export async function readsAfterStart(db: OpenedBbolt, walk: WalkResult, collector: SchemaCollector, signal?: AbortSignal): Promise<ReadsAfterStart> {
+  if (walk.crash || collector.mvccRestoreError) return { fatal: null, wrong: null };
+  const found: UnreadableRead[] = collector.unseekableReads(1_000_000).map((u) => ({ ...u, page: null, cause: 'form' }));
+  const disordered = await outOfOrderReads(db, walk, collector, signal);
+  found.push(...disordered.unreadable);
+  let first: UnreadableRead | null = null;
+  for (const u of found) if (!first || compareBytes(u.key, first.key) < 0) first = u;
+  let firstWrong: WrongRead | null = null;
+  for (const w of disordered.wrong) if (!firstWrong || compareBytes(w.key, firstWrong.key) < 0) firstWrong = w;
+  return {
+    fatal: first
+      ? {
+          text: `range cannot find rev (${first.main},${first.sub})`,
+          key: keyName(first.key),
+          page: first.page ?? 0,
+          unreadable: found.length,
+          cause: first.cause,
+        }
+      : null,
+    wrong: firstWrong
+      ? { key: keyName(firstWrong.key), servedKey: keyName(firstWrong.served), main: firstWrong.main, sub: firstWrong.sub, page: firstWrong.page, count: disordered.wrong.length }
+      : null,
+  };
+}
+
+/** The name in a KeyValue (field 1), empty when it does not read. */
+function nameInValue(value: Uint8Array): Uint8Array {
+  const start = keyValueKeyStart(value);
+  return start < 0 ? new Uint8Array(0) : value.slice(start, start + keyValueKeyLength(value, start));
+}
+
+/**
+ * The read revisions in leaves under a key-order problem of `key` that the emulated seek does not find
+ * (`unreadable`), or finds on another element holding another value (`wrong`).
+ */
+async function outOfOrderReads(
   db: OpenedBbolt,
   walk: WalkResult,
   collector: SchemaCollector,
   signal?: AbortSignal,
-): Promise<NonNullable<BboltInfo['readFatal']> | null> {
-  if (walk.crash || collector.mvccRestoreError) return null;
-  const found: UnreadableRead[] = collector.unseekableReads(1_000_000).map((u) => ({ ...u, page: null, cause: 'form' }));
-  found.push(...(await outOfOrderReads(db, walk, collector, signal)));
-  let first: UnreadableRead | null = null;
-  for (const u of found) if (!first || compareBytes(u.key, first.key) < 0) first = u;
-  if (!first) return null;
-  const name = utf8.decode(first.key);
-  return {
-    text: `range cannot find rev (${first.main},${first.sub})`,
-    key: name.length > 200 ? `${name.slice(0, 200)}…` : name,
-    page: first.page ?? 0,
-    unreadable: found.length,
-    cause: first.cause,
-  };
-}
-
-/** The read revisions in leaves under a key-order problem of `key` that the emulated seek does not find. */
-async function outOfOrderReads(db: OpenedBbolt, walk: WalkResult, collector: SchemaCollector, signal?: AbortSignal): Promise<UnreadableRead[]> {
-  if (collector.keyBucketRoot === null) return [];
+): Promise<{ unreadable: UnreadableRead[]; wrong: WrongRead[] }> {
+  const none = { unreadable: [], wrong: [] };
+  if (collector.keyBucketRoot === null) return none;
   const keyBucket = walk.buckets.indexOf('key') + 1;
-  if (keyBucket === 0) return [];
+  if (keyBucket === 0) return none;
   const disordered = new Set<number>();
   for (const p of walk.problems) if (p.code === 'bbolt.key-order' && p.page !== null && walk.bucketOf[p.page] === keyBucket) disordered.add(p.page);
-  if (disordered.size === 0) return [];
+  if (disordered.size === 0) return none;
   // Every leaf of the bucket with a disordered page on its way up (itself, or a branch above it).
   const suspects: number[] = [];
   for (let pos = 0; pos < walk.reach.length; pos++) {
@@ -217,23 +260,32 @@ async function outOfOrderReads(db: OpenedBbolt, walk: WalkResult, collector: Sch
       }
       up = walk.parent[up]! - 1;
     }
-    if (suspects.length > MAX_SUSPECT_LEAVES) return [];
+    if (suspects.length > MAX_SUSPECT_LEAVES) return none;
   }
   const seeker = new BucketSeeker(db.reader, collector.keyBucketRoot);
-  const out: UnreadableRead[] = [];
+  const leafElements = async (pos: number) => {
+    const head = decodePageHeader(await db.reader.span(pos));
+    return head ? decodeLeafElements(await db.reader.span(pos, head.overflow + 1), head.count) : [];
+  };
+  const unreadable: UnreadableRead[] = [];
+  const wrong: WrongRead[] = [];
   for (const pos of suspects) {
     throwIfCancelled(signal);
-    const head = decodePageHeader(await db.reader.span(pos));
-    if (!head) continue;
-    const span = await db.reader.span(pos, head.overflow + 1);
-    for (const e of decodeLeafElements(span, head.count)) {
-      if (e.problem || !collector.isReadRevision(e.key, e.value) || (await seeker.finds(e.key))) continue;
-      const start = keyValueKeyStart(e.value);
+    for (const [i, e] of (await leafElements(pos)).entries()) {
+      if (e.problem || !collector.isReadRevision(e.key, e.value)) continue;
+      const landed = await seeker.seek(e.key);
       const rev = decodeRevisionKey(e.key)!;
-      out.push({ key: e.value.slice(start, start + keyValueKeyLength(e.value, start)), main: rev.main, sub: rev.sub, page: pos, cause: 'order' });
+      if (!landed) {
+        unreadable.push({ key: nameInValue(e.value), main: rev.main, sub: rev.sub, page: pos, cause: 'order' });
+        continue;
+      }
+      if (landed.page === pos && landed.index === i) continue;
+      const other = (await leafElements(landed.page))[landed.index];
+      if (other && compareBytes(other.value, e.value) === 0) continue;
+      wrong.push({ key: nameInValue(e.value), served: other ? nameInValue(other.value) : new Uint8Array(0), main: rev.main, sub: rev.sub, page: pos });
     }
   }
-  return out;
+  return { unreadable, wrong };
 }
 
 /**
@@ -436,7 +488,21 @@ async function inspectOpened(
       listed++;
       findings.push(problemFinding(p, p.kind === 'bbolt' ? p.text : null));
     }
-    info.readFatal = await firstUnreadableRevision(db, walk, collector, opts.signal);
+    const reads = await readsAfterStart(db, walk, collector, opts.signal);
+    info.readFatal = reads.fatal;
+    info.wrongRead = reads.wrong;
+    if (reads.wrong) {
+      const w = reads.wrong;
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: 'etcd.read-wrong-value',
+          file,
+          offset: w.page * ps,
+          params: { file, key: w.key, served: w.servedKey, page: w.page, count: w.count, revision: `${w.main}_${w.sub}` },
+        }),
+      );
+    }
     if (info.readFatal) {
       const r = info.readFatal;
       findings.push(

@@ -19,6 +19,8 @@ import type { PageReader } from './bbolt-walk';
 const MAX_DEPTH = 64;
 
 interface Level {
+  /** The page this level was decoded from. */
+  pos: number;
   keys: Uint8Array[];
   /** Branch levels: the child page of each key; null for the leaf. */
   children: number[] | null;
@@ -59,10 +61,11 @@ export class BucketSeeker {
         const at = pos * this.reader.pageSize;
         if ((h.flags & LEAF_PAGE_FLAG) !== 0) {
           const els = decodeLeafElements(span, h.count);
-          decoded = { keys: await Promise.all(els.map((e) => this.keyOf(e, at))), children: null, index: 0 };
+          decoded = { pos, keys: await Promise.all(els.map((e) => this.keyOf(e, at))), children: null, index: 0 };
         } else {
           const els = decodeBranchElements(span, h.count);
           decoded = {
+            pos,
             keys: await Promise.all(els.map((e) => this.keyOf(e, at))),
             children: els.map((e) => childPageOf(e, this.reader.pageSize)),
             index: 0,
@@ -86,13 +89,18 @@ export class BucketSeeker {
     return (await this.reader.keyOutsidePage(pageAt + e.at, e)) ?? e.key;
   }
 
-  /** Whether `Seek(key)` lands on exactly `key` (what etcd's one-revision read needs). */
-  async finds(key: Uint8Array): Promise<boolean> {
+  /**
+   * The leaf element `Seek(key)` lands on when its key is exactly `key` (page and index), else null (what etcd's
+   * one-revision read needs). Two elements
+   * with the same key (a revision key damaged into its neighbour's) are both "found": the one landed on is the one
+   * etcd reads, whatever the other holds.
+   */
+  async seek(key: Uint8Array): Promise<{ page: number; index: number } | null> {
     const stack: Level[] = [];
     let pos = this.root;
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
       const lv = await this.level(pos);
-      if (!lv) return false;
+      if (!lv) return null;
       stack.push(lv);
       if (!lv.children) {
         // nsearch: the first element not below the key.
@@ -108,17 +116,18 @@ export class BucketSeeker {
       });
       if (!exact && index > 0) index--;
       lv.index = index;
-      if (index >= lv.children.length) return false;
+      if (index >= lv.children.length) return null;
       pos = lv.children[index]!;
     }
     const top = stack[stack.length - 1];
-    if (!top || top.children) return false;
+    if (!top || top.children) return null;
     // Seek: past the last element of its leaf, the cursor moves on (next()) to the first element of the next leaf.
     if (top.index >= top.keys.length) {
       const found = await this.next(stack);
-      return found !== null && compareBytes(found, key) === 0;
+      const leaf = stack[stack.length - 1]!;
+      return found !== null && compareBytes(found, key) === 0 ? { page: leaf.pos, index: leaf.index } : null;
     }
-    return compareBytes(top.keys[top.index]!, key) === 0;
+    return compareBytes(top.keys[top.index]!, key) === 0 ? { page: top.pos, index: top.index } : null;
   }
 
   /** Cursor.next from a leaf past its end: up the stack to a level with a next element, then down its first keys. */

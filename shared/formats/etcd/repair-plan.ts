@@ -21,7 +21,7 @@ import { engineText, repairText, sayRepair } from './repair-say';
 import { salvageFinding, walStopParams, walStopVariant } from './salvage-say';
 import { translateLocal } from '../../i18n/index';
 import { SchemaCollector } from './schema';
-import { firstUnreadableRevision } from './bbolt-db';
+import { readsAfterStart } from './bbolt-db';
 
 export type DbStrategy = 'unchanged' | 'revert-meta' | 'rebuild';
 
@@ -46,6 +46,8 @@ interface TreeCheck {
   mvccRestoreError: string | null;
   /** etcd would start, then die on a read (`range cannot find rev`): kept unchanged, the copy would not serve. */
   readFatal: string | null;
+  /** etcd would start and serve one key's value for another (a revision key damaged into its neighbour's). */
+  wrongRead: { key: string; served: string } | null;
 }
 
 async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<TreeCheck> {
@@ -55,8 +57,14 @@ async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<Tr
   const restore = new SchemaCollector('', db.pageSize);
   const walk = await walkTree(db, meta, { onLeaf: restore.onLeaf, plainLeaves: restore.plainKeyLeaves });
   const mvccRestoreError = walk.crash === null ? restore.mvccRestoreError : null;
-  const readFatal = (await firstUnreadableRevision(db, walk, restore))?.text ?? null;
-  return { walk, consistentIndex: restore.consistentIndex, mvccRestoreError, readFatal };
+  const reads = await readsAfterStart(db, walk, restore);
+  return {
+    walk,
+    consistentIndex: restore.consistentIndex,
+    mvccRestoreError,
+    readFatal: reads.fatal?.text ?? null,
+    wrongRead: reads.wrong ? { key: reads.wrong.key, served: reads.wrong.servedKey } : null,
+  };
 }
 
 /** What etcd died on: bbolt's own panic text as it is, a problem in Lifeboat's words as its template, the mvcc restore's fatal text, else "damaged tree". */
@@ -65,6 +73,7 @@ function crashOf(t: TreeCheck): { text: string; local: LocalText } {
   if (w.crash !== null) return { text: w.crash, local: engineText(w.crash) };
   const after = t.mvccRestoreError ?? t.readFatal;
   if (after !== null && !w.problems.some((p) => p.kind !== 'extra')) return { text: after, local: engineText(after) };
+  if (t.wrongRead !== null && !w.problems.some((p) => p.kind !== 'extra')) return sayRepair('etcd-repair.reason.reads-wrong', t.wrongRead);
   const p = w.problems[0];
   if (!p) return { text: 'damaged tree', local: repairText('etcd-repair.reason.damaged-tree') };
   if (p.variant !== undefined)
@@ -78,7 +87,7 @@ function because(said: { text: string; local: LocalText }): Pick<DbStrategyChoic
 }
 
 function clean(t: TreeCheck): boolean {
-  return t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null && t.readFatal === null;
+  return t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null && t.readFatal === null && t.wrongRead === null;
 }
 
 /**
