@@ -7,7 +7,7 @@ import { defineCatalog } from './types';
 
 const en = {
   'finding.salvage.damaged-page': 'Damaged page or element (read around it)',
-  'finding.salvage.damaged-key-name': 'A key name with a flipped byte (left out)',
+  'finding.salvage.damaged-key-name': 'A key name damaged on disk (left out)',
   'finding.salvage.db-value-differs': "A db value is not the WAL's last write (the WAL's is written)",
   'finding.salvage.shared-revision': 'Keys claimed the same revision (written at the next free sub revision)',
   'finding.salvage.db-empty': 'The db file is empty',
@@ -37,7 +37,7 @@ const en = {
 
 const zh: Record<keyof typeof en, string> = {
   'finding.salvage.damaged-page': '页或元素已损坏（已绕过读取）',
-  'finding.salvage.damaged-key-name': '键名中有一个字节被改动（已略去）',
+  'finding.salvage.damaged-key-name': '磁盘上被损坏的键名（已略去）',
   'finding.salvage.db-value-differs': 'db 中的值不是 WAL 最后写入的值（按 WAL 写出）',
   'finding.salvage.shared-revision': '多个键占用了同一个修订版本（按下一个空闲的子修订版本写出）',
   'finding.salvage.db-empty': 'db 文件为空',

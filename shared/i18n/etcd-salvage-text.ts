@@ -31,11 +31,11 @@ const en = {
   'finding.salvage.db-value-differs.message':
     "page {page}: key {key}: the db's newest readable value (revision {revision}) is not the one WAL entry {index} wrote last; the WAL's value is written (revision {written}). Either the page with the newer revision was lost, or the value's bytes changed in the file: bbolt has no checksum, and etcd would serve the db's bytes as they are",
   'finding.salvage.damaged-key-name.older.message':
-    'page {page}: key {bad} at revision {revision} was never written: the WAL entry that made that revision put {good}, with the same value and a name one byte apart. It is an older revision of {good} (written again or deleted since) with a flipped byte in its name; bbolt has no checksum, and etcd would serve it as a key of its own. Left out',
+    'page {page}: key {bad} at revision {revision} was never written: the WAL entry that made that revision put {good}, with the same value and a name that differs only in one run of bytes. It is an older revision of {good} (written again or deleted since) with its name damaged on disk; bbolt has no checksum, and etcd would serve it as a key of its own. Left out',
   'finding.salvage.damaged-key-name.newest.message':
-    'page {page}: key {bad} at revision {revision} was never written: the WAL wrote {good} with the same value, the db holds {good} only at an older revision ({older}), and the names differ in one byte (a flipped byte in the name of its newest revision; bbolt has no checksum and etcd would serve both, {good} with its older value). {good} is written from the WAL, {bad} is left out',
+    'page {page}: key {bad} at revision {revision} was never written: the WAL wrote {good} with the same value, the db holds {good} only at an older revision ({older}), and the names differ only in one run of bytes (the name of its newest revision damaged on disk; bbolt has no checksum and etcd would serve both, {good} with its older value). {good} is written from the WAL, {bad} is left out',
   'finding.salvage.damaged-key-name.message':
-    'page {page}: key {bad} at revision {revision} was never written: the WAL wrote {good} with the same value, the db lacks {good}, and the names differ in one byte (a flipped byte; bbolt has no checksum and etcd would serve both). {good} is written from the WAL, {bad} is left out',
+    'page {page}: key {bad} at revision {revision} was never written: the WAL wrote {good} with the same value, the db lacks {good}, and the names differ only in one run of bytes (the name damaged on disk; bbolt has no checksum and etcd would serve both). {good} is written from the WAL, {bad} is left out',
   'finding.salvage.db-empty.message':
     "{file} is empty (0 bytes): there are no pages to read keys from. Look for a snapshot.db backup or another member's data dir.",
   'finding.salvage.snapshot-hash-mismatch.message':
@@ -97,11 +97,11 @@ const zh: Record<keyof typeof en, string> = {
   'finding.salvage.db-value-differs.message':
     '第 {page} 页：键 {key}：db 中最新的可读值（修订版本 {revision}）不是 WAL 条目 {index} 最后写入的值；已按 WAL 中的值写出（修订版本 {written}）。原因可能是含有更新修订版本的页已丢失，也可能是文件中该值的字节被改动：bbolt 没有校验和，etcd 会原样提供 db 中的字节',
   'finding.salvage.damaged-key-name.older.message':
-    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：产生该修订版本的 WAL 条目写入的是 {good}，值相同，键名只差一个字节。它是 {good} 的旧修订版本（之后又被重写或删除），键名中有一个字节被改动；bbolt 没有校验和，etcd 会把它当作一个独立的键提供。已略去',
+    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：产生该修订版本的 WAL 条目写入的是 {good}，值相同，键名只在一段连续的字节上不同。它是 {good} 的旧修订版本（之后又被重写或删除），键名在磁盘上被损坏；bbolt 没有校验和，etcd 会把它当作一个独立的键提供。已略去',
   'finding.salvage.damaged-key-name.newest.message':
-    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：WAL 写入的是值相同的 {good}，db 中只有 {good} 的较旧修订版本（{older}），两个键名只差一个字节（其最新修订版本的键名中有一个字节被改动；bbolt 没有校验和，etcd 会同时提供这两个键，{good} 还是旧值）。{good} 按 WAL 写出，{bad} 被略去',
+    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：WAL 写入的是值相同的 {good}，db 中只有 {good} 的较旧修订版本（{older}），两个键名只在一段连续的字节上不同（其最新修订版本的键名在磁盘上被损坏；bbolt 没有校验和，etcd 会同时提供这两个键，{good} 还是旧值）。{good} 按 WAL 写出，{bad} 被略去',
   'finding.salvage.damaged-key-name.message':
-    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：WAL 写入的是值相同的 {good}，db 中却没有 {good}，两个键名只差一个字节（一个字节被改动；bbolt 没有校验和，etcd 会同时提供这两个键）。{good} 按 WAL 写出，{bad} 被略去',
+    '第 {page} 页：修订版本 {revision} 处的键 {bad} 从未被写入过：WAL 写入的是值相同的 {good}，db 中却没有 {good}，两个键名只在一段连续的字节上不同（键名在磁盘上被损坏；bbolt 没有校验和，etcd 会同时提供这两个键）。{good} 按 WAL 写出，{bad} 被略去',
   'finding.salvage.db-empty.message': '{file} 为空（0 字节）：没有可以读取键的页。请寻找 snapshot.db 备份或其他成员的数据目录。',
   'finding.salvage.snapshot-hash-mismatch.message':
     '{file} 末尾的 SHA-256 校验值与内容不符（记录的是 {stored}，算出的是 {computed}）：保存之后有字节被改动过。抢救会读取所有能读的页，但字节被改动的值无法分辨出来；请用另一份备份核对重要对象。',

@@ -30,6 +30,7 @@ import {
   tryStartEtcd,
   waitHealthy,
   writeKeys,
+  type EtcdGolden,
   type EtcdOptions,
 } from '../helpers/etcd';
 import { encodeK8sProtobuf, type TestObject } from './k8s-encode';
@@ -1024,38 +1025,48 @@ describe.skipIf(!HAVE_ETCD)('bit rot in a value: bbolt cannot notice it, the WAL
     expect(new Set(listed.keys())).toEqual(new Set(healthy.keys.map((k) => k.key)));
   });
 
-  it("a flipped byte in the name of a key's newest revision: etcd serves the older value under the real name; repair and salvage bring back the newest", async () => {
-    // Found by the random-damage repair campaign: the db still holds the key's older revision, so the replay wrote the
-    // WAL's newest value over it (right) but kept the damaged name beside it (a key nobody wrote). The golden above
-    // is compacted (one revision a key): this one keeps two.
-    const twice = await makeGolden(path.join(root, 'twice-golden'), { keys: 40, valueSize: 64, rewrites: 1 });
-    const dbFile = path.join(twice.dir, 'member', 'snap', 'db');
-    const b = await fs.readFile(dbFile);
-    const f = treeFacts(b);
-    const written = new Map<string, number[]>();
-    for (const x of keyValuesInLeaves(b, f)) if (x.ksize === 17) written.set(x.name, [...(written.get(x.name) ?? []), x.v + 2]);
-    const good = testKey(7);
-    const at = written.get(good)!;
-    expect(at.length).toBe(2);
-    const bad = good.slice(0, -1) + 'Q';
-    const dir = path.join(root, 'newest-name-bit-rot');
-    await copyDir(twice.dir, dir);
-    await patch(path.join(dir, 'member', 'snap', 'db'), at[1]! + good.length - 1, Buffer.from('Q'));
-    const run = await tryStartEtcd(twice.startOptions(dir));
-    expect(run.started, run.output.slice(-2000)).toBe(true);
-    expect(run.keys!.get(bad)).toBe(twice.keys.get(good));
-    expect(run.keys!.get(good)).not.toBe(twice.keys.get(good));
-    const out = path.join(root, 'newest-name-bit-rot-repaired');
-    await repairEtcdCopy(dir, out);
-    const repaired = await tryStartEtcd(twice.startOptions(out));
-    expect(repaired.keys).toEqual(twice.keys);
-    const salvaged = await salvageToSnapshotDb(dir, path.join(root, 'newest-name-bit-rot.snapshot.db'));
-    const finding = salvaged.findings.find((x) => x.code === 'salvage.damaged-key-name');
-    expect(finding?.messageKey).toBe('finding.salvage.damaged-key-name.newest.message');
-    expect(finding?.params).toMatchObject({ bad, good });
-    expect(salvaged.lost).toEqual([]);
-    expect(salvaged.keys.some((k) => k.key === bad)).toBe(false);
-  });
+  // Found by the random-damage repair campaigns: the db still holds the key's older revision, so the replay wrote the
+  // WAL's newest value over it (right) but kept the damaged name beside it (a key nobody wrote). The golden above
+  // is compacted (one revision a key): this one keeps two. A flipped byte, and a zeroed run of 8 bytes (the second
+  // campaign: the twin was looked for one byte away only).
+  let twice: EtcdGolden | null = null;
+  const newestNameDamage: { what: string; bad: (good: string) => string }[] = [
+    { what: 'a flipped byte', bad: (good) => good.slice(0, -1) + 'Q' },
+    { what: 'a zeroed run of 8 bytes', bad: (good) => good.slice(0, 5) + '\0'.repeat(8) + good.slice(13) },
+  ];
+  for (const damage of newestNameDamage) {
+    it(`${damage.what} in the name of a key's newest revision: etcd serves the older value under the real name; repair and salvage bring back the newest`, async () => {
+      twice ??= await makeGolden(path.join(root, 'twice-golden'), { keys: 40, valueSize: 64, rewrites: 1 });
+      const dbFile = path.join(twice.dir, 'member', 'snap', 'db');
+      const b = await fs.readFile(dbFile);
+      const f = treeFacts(b);
+      const written = new Map<string, number[]>();
+      for (const x of keyValuesInLeaves(b, f)) if (x.ksize === 17) written.set(x.name, [...(written.get(x.name) ?? []), x.v + 2]);
+      const good = testKey(7);
+      const at = written.get(good)!;
+      expect(at.length).toBe(2);
+      const bad = damage.bad(good);
+      expect([bad.length, bad === good]).toEqual([good.length, false]);
+      const name = `newest-name-${newestNameDamage.indexOf(damage)}`;
+      const dir = path.join(root, name);
+      await copyDir(twice.dir, dir);
+      await patch(path.join(dir, 'member', 'snap', 'db'), at[1]!, Buffer.from(bad, 'latin1'));
+      const run = await tryStartEtcd(twice.startOptions(dir));
+      expect(run.started, run.output.slice(-2000)).toBe(true);
+      expect(run.keys!.get(bad)).toBe(twice.keys.get(good));
+      expect(run.keys!.get(good)).not.toBe(twice.keys.get(good));
+      const out = path.join(root, `${name}-repaired`);
+      await repairEtcdCopy(dir, out);
+      const repaired = await tryStartEtcd(twice.startOptions(out));
+      expect(repaired.keys).toEqual(twice.keys);
+      const salvaged = await salvageToSnapshotDb(dir, path.join(root, `${name}.snapshot.db`));
+      const finding = salvaged.findings.find((x) => x.code === 'salvage.damaged-key-name');
+      expect(finding?.messageKey).toBe('finding.salvage.damaged-key-name.newest.message');
+      expect(finding?.params).toMatchObject({ bad, good });
+      expect(salvaged.lost).toEqual([]);
+      expect(salvaged.keys.some((k) => k.key === bad)).toBe(false);
+    });
+  }
 });
 
 describe.skipIf(!HAVE_ETCD)('the NOSPACE alarm as etcd raised it', () => {

@@ -75,16 +75,42 @@ import {
 const MAX_SPAN_BYTES = 64 * 1024 * 1024;
 /** Losses and findings listed (all are counted). */
 const MAX_LISTED = 1000;
-/**
- * Keys brought back from the WAL whose damaged twin is looked for (`Replayer.setAsideDamagedName`: 255 lookups per
- * byte of the name), and the longest name looked at: a flipped byte in a name is one key or a few, a lost page many.
- */
 /** A main revision no etcd reaches (`revisionInOrder`): a revision key at or past it has a flipped high bit. */
 const REVISION_BEYOND_ANY = 2 ** 40;
+/**
+ * Keys brought back from the WAL whose damaged twin is looked for (`Replayer.setAsideDamagedName`; past
+ * MAX_RUN_DAMAGE_POOL suspects, 255 lookups per byte of the name), and the longest name looked up that way: a
+ * damaged name is one key or a few, a lost page many.
+ */
 const MAX_TWIN_SEARCHES = 256;
 const MAX_TWIN_KEY = 1024;
 /** Db keys in the WAL's covered span that no held entry named, looked at for an older revision's damaged name at most. */
 const MAX_OLDER_NAME_SUSPECTS = 16;
+/**
+ * Such keys compared whole with a name the WAL brought back (`Replayer.damagedNameTwins`), at most; past it only the
+ * names one byte away are looked up.
+ */
+const MAX_RUN_DAMAGE_POOL = 4096;
+/** Names one run of damage away from a suspect's that are checked against the WAL's puts, at most (more: left alone). */
+const MAX_RUN_DAMAGE_TWINS = 64;
+/** The longest run of overwritten bytes inside a name that is matched across (a zeroed or rewritten run, a sector at most). */
+const MAX_NAME_DAMAGE_RUN = 512;
+
+/**
+ * Whether `bad` could be `good` with one run of its bytes overwritten (a flipped bit, a zeroed or rewritten run):
+ * the same length, and every byte that differs within one run of at most MAX_NAME_DAMAGE_RUN bytes.
+ */
+export function oneRunApart(bad: Uint8Array, good: Uint8Array): boolean {
+  if (bad.length !== good.length) return false;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < bad.length; i++) {
+    if (bad[i] === good[i]) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  return first >= 0 && last - first < MAX_NAME_DAMAGE_RUN;
+}
 /** Keys whose db value a held WAL write replaced that get a finding each (`Replayer.noteValueDiffers`). */
 const MAX_VALUE_DIFFERS_LISTED = 20;
 export const DEFAULT_KEYS_LISTED = 100_000;
@@ -2594,6 +2620,7 @@ export class Replayer {
       changed = true;
     }
     next();
+    this.untouchedPool = undefined;
     for (const [id, older] of fresh) await this.setAsideDamagedName(id, older);
   }
 
@@ -2678,11 +2705,34 @@ export class Replayer {
   }
 
   /**
+   * Live db keys at a revision the held entries wrote that no held entry named (put, delete or compare), up to
+   * MAX_RUN_DAMAGE_POOL (null: more, or no covered span). Each such revision was written by an entry that named
+   * another key: a name damaged on disk is one of these.
+   */
+  private untouchedCoveredKeys(): number[] | null {
+    const covered = this.coveredRevisions();
+    if (!covered) return null;
+    const keys = this.state.keys;
+    const out: number[] = [];
+    for (let id = 0; id < keys.ids; id++) {
+      if (!keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) continue;
+      const rev = keys.modRevision(id);
+      if (rev < covered[0] || rev > covered[1]) continue;
+      if (out.push(id) > MAX_RUN_DAMAGE_POOL) return null;
+    }
+    return out;
+  }
+
+  /** `untouchedCoveredKeys`, worked out once for a replay's damaged-name searches (the keys it forgets are skipped as not live). */
+  private untouchedPool: number[] | null | undefined;
+
+  /**
    * Key `good`, which the db lacks (or holds only at the older revision `older`), was just written from a held WAL
-   * entry. A db key that differs from it in one byte, holds the same value, stands at a revision the held entries
-   * wrote, and that no held entry named is `good` itself with a flipped byte in its name (bbolt has no checksum: etcd
-   * would serve both). It is left out (`good` takes its create revision and version), with a finding; two such
-   * candidates are left alone (which one is unknown).
+   * entry. A db key that holds the same value, stands at a revision the held entries wrote, that no held entry named,
+   * and whose name differs from `good`'s in one run of bytes (a flipped bit, a zeroed or rewritten run) is `good`
+   * itself with its name damaged on disk (bbolt has no checksum: etcd would serve both). It is left out (`good`
+   * takes its create revision and version), with a finding; two such candidates are left alone (which one is
+   * unknown). Past MAX_RUN_DAMAGE_POOL such db keys, only names one byte away are looked up.
    */
   private async setAsideDamagedName(good: number, older: number | null): Promise<void> {
     const keys = this.state.keys;
@@ -2690,14 +2740,26 @@ export class Replayer {
     const value = keys.memValue(good);
     const name = keys.keyOf(good);
     if (!covered || !value) return;
-    const twin = this.oneByteTwin(name, (id) => {
-      if (!keys.isLive(id) || keys.source(id) === 'wal' || this.touchedInHeld.get(id) !== 0) return false;
-      const rev = keys.modRevision(id);
-      return rev >= covered[0] && rev <= covered[1];
-    });
+    if (this.untouchedPool === undefined) this.untouchedPool = this.untouchedCoveredKeys();
+    const candidates: number[] = [];
+    if (this.untouchedPool) {
+      for (const id of this.untouchedPool) if (keys.isLive(id) && oneRunApart(keys.keyOf(id), name)) candidates.push(id);
+    } else {
+      const id = this.oneByteTwin(name, (other) => {
+        if (!keys.isLive(other) || keys.source(other) === 'wal' || this.touchedInHeld.get(other) !== 0) return false;
+        const rev = keys.modRevision(other);
+        return rev >= covered[0] && rev <= covered[1];
+      });
+      if (id >= 0) candidates.push(id);
+    }
+    let twin = -1;
+    for (const id of candidates) {
+      if (!this.bytesEqual(await this.valueOf(keys.get(id)!), value)) continue;
+      if (twin >= 0) return;
+      twin = id;
+    }
     if (twin < 0) return;
     const s = keys.get(twin)!;
-    if (!this.bytesEqual(await this.valueOf(s), value)) return;
     const g = keys.get(good)!;
     keys.set({ ...g, createRevision: s.createRevision, version: s.version });
     keys.forget(twin);
@@ -2746,11 +2808,11 @@ export class Replayer {
   /**
    * A live db key at a revision the held entries wrote, that no held entry named (put, delete or compare), was not
    * written at that revision: the entry that made it wrote another key. When that is a key a held entry put with
-   * this key's value, one byte away in name, this key is that put (an older revision of it, superseded or deleted
-   * since: `setAsideDamagedName` covers the newest) with a flipped byte in its name, and is left out. The value must
-   * match, and differ from the twin's newest value: a revision key damaged into the covered span names a real key
-   * the held entries never wrote. Two candidate names: left alone. A second pass over the WAL finds the puts (only
-   * when there are candidates).
+   * this key's value, its name one run of damage away (a flipped bit, a zeroed or rewritten run), this key is that
+   * put (an older revision of it, superseded or deleted since: `setAsideDamagedName` covers the newest) with its
+   * name damaged on disk, and is left out. The value must match, and differ from the twin's newest value: a
+   * revision key damaged into the covered span names a real key the held entries never wrote. Two names whose puts
+   * match: left alone. A second pass over the WAL finds the puts (only when there are candidates).
    */
   private async setAsideOlderDamagedNames(): Promise<void> {
     const covered = this.coveredRevisions();
@@ -2764,26 +2826,35 @@ export class Replayer {
       // Many such keys: the covered span is miscounted (held txns whose outcome was misjudged), not many names damaged.
       if (suspects.push(id) > MAX_OLDER_NAME_SUSPECTS) return;
     }
-    /** Suspect key id -> the one held-named key a byte away. */
-    const twinOf = new Map<number, number>();
-    for (const id of suspects) {
-      const twin = this.oneByteTwin(keys.keyOf(id), (other) => this.touchedInHeld.get(other) !== 0);
-      if (twin >= 0) twinOf.set(id, twin);
+    if (suspects.length === 0) return;
+    /** Keys a held entry named, by name length (the names a suspect's is compared with). */
+    const namedByLength = new Map<number, number[]>();
+    for (let id = 0; id < keys.ids; id++) {
+      if (this.touchedInHeld.get(id) === 0) continue;
+      const list = namedByLength.get(keys.keyLength(id)) ?? [];
+      list.push(id);
+      namedByLength.set(keys.keyLength(id), list);
     }
-    if (twinOf.size === 0) return;
     /** Twin key id -> suspects and their values (the db's bytes, copied: they are compared after later reads). */
     const wanted = new Map<number, { id: number; value: Uint8Array }[]>();
-    for (const [id, twin] of twinOf) {
+    for (const id of suspects) {
+      const name = keys.keyOf(id);
+      const twins = (namedByLength.get(name.length) ?? []).filter((other) => oneRunApart(name, keys.keyOf(other)));
+      if (twins.length === 0 || twins.length > MAX_RUN_DAMAGE_TWINS) continue;
       const value = await this.valueOf(keys.get(id)!);
-      // The twin's newest value is this one too: two keys a byte apart holding the same value (a covered span
-      // counted a few revisions too long can reach a key written before the WAL): left alone.
-      const twinState = keys.isLive(twin) ? keys.get(twin) : undefined;
-      if (twinState && this.bytesEqual(await this.valueOf(twinState), value)) continue;
-      const list = wanted.get(twin) ?? [];
-      list.push({ id, value });
-      wanted.set(twin, list);
+      for (const twin of twins) {
+        // The twin's newest value is this one too: two keys a run apart holding the same value (a covered span
+        // counted a few revisions too long can reach a key written before the WAL): left alone.
+        const twinState = keys.isLive(twin) ? keys.get(twin) : undefined;
+        if (twinState && this.bytesEqual(await this.valueOf(twinState), value)) continue;
+        const list = wanted.get(twin) ?? [];
+        list.push({ id, value });
+        wanted.set(twin, list);
+      }
     }
-    const confirmed = new Set<number>();
+    if (wanted.size === 0) return;
+    /** Suspect key id -> the held-named keys a put of which wrote its value. */
+    const confirmed = new Map<number, Set<number>>();
     const lookAt = (op: ReplayRequest): void => {
       if (op.kind === 'txn') {
         for (const o of op.success ?? []) lookAt(o);
@@ -2791,17 +2862,24 @@ export class Replayer {
         return;
       }
       if (op.kind !== 'put') return;
-      const list = wanted.get(keys.find(op.key));
+      const twin = keys.find(op.key);
+      const list = wanted.get(twin);
       if (!list) return;
-      for (const w of list) if (this.bytesEqual(op.value, w.value)) confirmed.add(w.id);
+      for (const w of list) {
+        if (!this.bytesEqual(op.value, w.value)) continue;
+        const set = confirmed.get(w.id) ?? new Set<number>();
+        set.add(twin);
+        confirmed.set(w.id, set);
+      }
     };
     const last = this.consistentIndex ?? Number.MAX_SAFE_INTEGER;
     await this.walUpTo(last, (e) => {
       if (e.request && e.index <= last) lookAt(e.request);
     });
-    for (const id of confirmed) {
+    for (const [id, twins] of confirmed) {
+      if (twins.size !== 1) continue;
       const s = keys.get(id)!;
-      const good = twinOf.get(id)!;
+      const good = [...twins][0]!;
       this.state.addFinding(
         salvageFinding({
           severity: 'warning',
