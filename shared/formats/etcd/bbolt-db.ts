@@ -220,7 +220,14 @@ export async function readsAfterStart(db: OpenedBbolt, walk: WalkResult, collect
         }
       : null,
     wrong: firstWrong
-      ? { key: keyName(firstWrong.key), servedKey: keyName(firstWrong.served), main: firstWrong.main, sub: firstWrong.sub, page: firstWrong.page, count: disordered.wrong.length }
+      ? {
+          key: keyName(firstWrong.key),
+          servedKey: keyName(firstWrong.served),
+          main: firstWrong.main,
+          sub: firstWrong.sub,
+          page: firstWrong.page,
+          count: disordered.wrong.length,
+        }
       : null,
   };
 }

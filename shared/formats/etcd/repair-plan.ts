@@ -87,7 +87,9 @@ function because(said: { text: string; local: LocalText }): Pick<DbStrategyChoic
 }
 
 function clean(t: TreeCheck): boolean {
-  return t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null && t.readFatal === null && t.wrongRead === null;
+  return (
+    t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null && t.readFatal === null && t.wrongRead === null
+  );
 }
 
 /**
