@@ -245,6 +245,19 @@ export interface BboltInfo {
     page: number;
     count: number;
   } | null;
+  /**
+   * etcd starts, but reads some keys as they were before their newest revision: that revision's key was flipped
+   * above the revision etcd restores to (the last key's). A deleted key is served again (`tombstone`), a rewritten
+   * one with its older value, a key written once not at all. The first such key in key order, that revision, and
+   * how many keys. Absent when none.
+   */
+  olderRead?: {
+    key: string;
+    main: number;
+    current: number;
+    tombstone: boolean;
+    count: number;
+  } | null;
   /** Problems in the chosen meta's tree, in the order bbolt's check would report them (capped; see `problemCount`). */
   problems: BboltProblem[];
   problemCount: number;

@@ -201,6 +201,10 @@ const en = {
   'finding.etcd.db-near-quota.message': "the db uses {used} bytes of etcd's default {quota}-byte quota ({percent}%).",
   'finding.etcd.mvcc-restore.message':
     "etcd would stop at start-up reading the key bucket of {file}: {text}. A revision in it is damaged (its value, or its revision key out of order with the key's other revisions); salvage the other revisions or restore from a snapshot.",
+  'finding.etcd.read-older-state.message':
+    "etcd starts on {file}, but {count} keys' newest revision lies above the revision it restores to ({current}, the last key's): the first is {key}, at revision {revision}, its revision key damaged upwards. etcd reads them as they were before that revision: a key rewritten serves its older value, a key written once is missing. Repair or salvage a copy: both write each key at the revision its value records.",
+  'finding.etcd.read-older-state.deleted.message':
+    "etcd starts on {file}, but {count} keys' newest revision lies above the revision it restores to ({current}, the last key's): the first is {key}, whose delete (revision {revision}) has its revision key damaged upwards. etcd reads them as they were before that revision: {key}, deleted, is served again with its last value. Repair or salvage a copy: both keep it deleted.",
   'finding.etcd.read-wrong-value.message':
     "etcd starts on {file} and reads on, but a read of {key} returns the value of {served}: the revision key of {key}'s newest revision ({revision}, leaf page {page}) reads the same as its neighbour's, and bbolt's seek lands on the neighbour ({count} live keys read another key's value). etcd logs nothing about it; a list shows {served} twice and {key} never. Repair or salvage a copy: both write each key at the revision its value records.",
   'finding.etcd.range-cannot-find.message':
@@ -241,6 +245,10 @@ const zh: Record<keyof typeof en, string> = {
   'finding.etcd.db-near-quota.message': '数据库已使用 {used} 字节，etcd 默认配额为 {quota} 字节（{percent}%）。',
   'finding.etcd.mvcc-restore.message':
     'etcd 启动时读取 {file} 的 `key` 桶会停止，报错：“{text}”。其中某个修订版本已损坏（其值，或其修订键与该键的其他修订版本顺序不符）；请抢救其他修订版本，或从快照恢复。',
+  'finding.etcd.read-older-state.message':
+    'etcd 能在 {file} 上启动，但有 {count} 个键的最新修订版本高于它恢复到的修订版本（{current}，即最后一个键的）：第一个是 {key}，修订版本 {revision}，其修订键被损坏得更大了。etcd 会按该修订版本之前的状态读取这些键：被重写过的键返回旧值，只写过一次的键则不存在。请修复或抢救一份副本：两者都会把每个键写在其值所记录的修订版本上。',
+  'finding.etcd.read-older-state.deleted.message':
+    'etcd 能在 {file} 上启动，但有 {count} 个键的最新修订版本高于它恢复到的修订版本（{current}，即最后一个键的）：第一个是 {key}，它的删除（修订版本 {revision}）的修订键被损坏得更大了。etcd 会按该修订版本之前的状态读取这些键：已删除的 {key} 会带着最后的值重新出现。请修复或抢救一份副本：两者都会让它保持删除。',
   'finding.etcd.read-wrong-value.message':
     'etcd 能在 {file} 上启动并正常读取，但读取 {key} 会返回 {served} 的值：{key} 最新修订版本（{revision}，叶子页 {page}）的修订键与相邻元素的相同，bbolt 的查找落在相邻元素上（有 {count} 个存活键读到的是别的键的值）。etcd 的日志里对此只字不提；列出全部键时 {served} 出现两次，{key} 一次也不出现。请修复或抢救一份副本：两者都会把每个键写在其值所记录的修订版本上。',
   'finding.etcd.range-cannot-find.message':

@@ -27,6 +27,7 @@ const en = {
     "the newest tree is damaged ({crash}); the older meta's tree is intact but its consistent index {ci} is below the snapshot etcd loads ({min})",
   'etcd-repair.reason.damaged': 'the db tree is damaged ({crash}) and no older intact tree exists',
   'etcd-repair.reason.damaged-tree': 'damaged tree',
+  'etcd-repair.reason.reads-older': "etcd would serve {key} as it was before its newest revision ({revision}): that revision's key was damaged upwards",
   'etcd-repair.reason.reads-wrong': "a read of {key} would serve {served}'s value: its revision key reads the same as its neighbour's",
   'etcd-repair.reason.no-db': 'there is no member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'the WAL cannot be read ({error}), so the db is rebuilt to match a fresh WAL',
@@ -104,6 +105,7 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-repair.where.file': '{file} 第 {offset} 字节',
   'etcd-repair.where.start': '开头第 {offset} 字节',
   'etcd-repair.action.db-intact': 'db 完好：原样复制',
+  'etcd-repair.reason.reads-older': 'etcd 会按 {key} 最新修订版本（{revision}）之前的状态提供它：该修订版本的键被损坏得更大了',
   'etcd-repair.action.revert-meta': '{reason}：把 meta 页 {meta}（较旧的事务）复制到较新的那一页上；etcd 会从 WAL 重新应用较新的写入',
   'etcd-repair.action.quarantine-db': '损坏的 db 保留为 {path}',
   'etcd-repair.action.rebuild-db':

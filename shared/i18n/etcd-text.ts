@@ -65,6 +65,7 @@ const titlesEn = {
   'finding.etcd.mvcc-restore': 'etcd stops restoring the key index',
   'finding.etcd.range-cannot-find': 'etcd starts, then dies on a read',
   'finding.etcd.read-wrong-value': "etcd serves one key's value for another",
+  'finding.etcd.read-older-state': 'etcd serves keys as they were before their newest revision',
   'finding.etcd.db-near-quota': 'The db is near or over the 2 GiB quota',
   'finding.etcd.alarm-nospace': 'NOSPACE alarm raised',
   'finding.etcd.alarm-corrupt': 'CORRUPT alarm raised',
@@ -153,6 +154,7 @@ const titlesZh: Record<keyof typeof titlesEn, string> = {
   'finding.etcd.mvcc-restore': 'etcd 恢复键索引时停止',
   'finding.etcd.range-cannot-find': 'etcd 能启动，但读取时会崩溃',
   'finding.etcd.read-wrong-value': 'etcd 会把一个键的值当作另一个键返回',
+  'finding.etcd.read-older-state': 'etcd 会按最新修订版本之前的状态提供某些键',
   'finding.etcd.db-near-quota': 'db 接近或超过 2 GiB 配额',
   'finding.etcd.alarm-nospace': '已触发 NOSPACE 告警',
   'finding.etcd.alarm-corrupt': '已触发 CORRUPT 告警',
@@ -352,6 +354,8 @@ const summaryEn = {
     'etcd would start, then die on the first read of {key} ("{error}"): bbolt no longer finds that revision where etcd looks for it, and the kube-apiserver reads everything as it starts. Do not start etcd on it: repair or salvage a copy, which writes every key in its place.',
   'etcd-verdict.summary.reads-wrong':
     "etcd would start, but a read of {key} returns {served}'s value instead of its own: that revision's key was damaged into its neighbour's, so bbolt finds the neighbour first. Nothing says so in etcd's log, and the kube-apiserver would act on the wrong object. Do not start etcd on it: repair or salvage a copy, which writes every key at its own revision.",
+  'etcd-verdict.summary.reads-older':
+    "etcd would start, but serves {key} as it was before its newest revision ({revision}), which lies above the revision etcd restores to ({current}): that revision's key was damaged upwards. Nothing in etcd's log says so. Do not start etcd on it: repair or salvage a copy.",
   'etcd-verdict.summary.self-repair':
     'etcd would start, and repairs this by itself on the way ({repairs}); no committed data is lost. Keep a copy of the directory first.',
   'etcd-verdict.summary.cut-short':
@@ -399,6 +403,8 @@ const summaryZh: Record<keyof typeof summaryEn, string> = {
     'etcd 可以启动，但第一次读取 {key} 时就会崩溃（“{error}”）：bbolt 在 etcd 查找的位置再也找不到该修订版本，而 kube-apiserver 启动时会读取全部数据。不要在此 db 上启动 etcd：请修复或抢救一份副本，它们会把每个键写到正确的位置。',
   'etcd-verdict.summary.reads-wrong':
     'etcd 可以启动，但读取 {key} 时返回的是 {served} 的值而不是它自己的：该修订版本的键被损坏成与相邻元素的键相同，bbolt 会先找到相邻的那个。etcd 的日志里不会有任何提示，kube-apiserver 会按错误的对象行事。不要在此 db 上启动 etcd：请修复或抢救一份副本，它们会把每个键写在它自己的修订版本上。',
+  'etcd-verdict.summary.reads-older':
+    'etcd 可以启动，但会按 {key} 最新修订版本（{revision}）之前的状态提供它：该修订版本高于 etcd 恢复到的修订版本（{current}），它的键被损坏得更大了。etcd 的日志里不会有任何提示。不要在此 db 上启动 etcd：请修复或抢救一份副本。',
   'etcd-verdict.summary.self-repair': 'etcd 可以启动，并会在启动过程中自行修复（{repairs}）；不会丢失已提交的数据。请先备份该目录。',
   'etcd-verdict.summary.cut-short':
     'etcd 可以启动，但 {file} 是在 etcd 写入之后被截短的，而不是崩溃造成的写坏：它在条目 {last} 之后的内容都已不在，而其中是否有已提交的写入，从这个目录无法判断（db 保存到索引 {ci}）。如果这是一份副本，请重新复制 WAL；否则请在启动 etcd 前先与其他成员或备份比较。',

@@ -182,6 +182,7 @@ interface WrongRead {
 export interface ReadsAfterStart {
   fatal: NonNullable<BboltInfo['readFatal']> | null;
   wrong: NonNullable<BboltInfo['wrongRead']> | null;
+  older: NonNullable<BboltInfo['olderRead']> | null;
 }
 
 /** A key's name for a finding: as text, long ones cut. */
@@ -201,7 +202,7 @@ function keyName(key: Uint8Array): string {
  * suspect leaves).
  */
 export async function readsAfterStart(db: OpenedBbolt, walk: WalkResult, collector: SchemaCollector, signal?: AbortSignal): Promise<ReadsAfterStart> {
-  if (walk.crash || collector.mvccRestoreError) return { fatal: null, wrong: null };
+  if (walk.crash || collector.mvccRestoreError) return { fatal: null, wrong: null, older: null };
   const found: UnreadableRead[] = collector.unseekableReads(1_000_000).map((u) => ({ ...u, page: null, cause: 'form' }));
   const disordered = await outOfOrderReads(db, walk, collector, signal);
   found.push(...disordered.unreadable);
@@ -209,7 +210,11 @@ export async function readsAfterStart(db: OpenedBbolt, walk: WalkResult, collect
   for (const u of found) if (!first || compareBytes(u.key, first.key) < 0) first = u;
   let firstWrong: WrongRead | null = null;
   for (const w of disordered.wrong) if (!firstWrong || compareBytes(w.key, firstWrong.key) < 0) firstWrong = w;
+  const above = collector.revisionsAboveCurrent();
   return {
+    older: above.first
+      ? { key: keyName(above.first.key), main: above.first.main, current: collector.restoredRevision, tombstone: above.first.tombstone, count: above.count }
+      : null,
     fatal: first
       ? {
           text: `range cannot find rev (${first.main},${first.sub})`,
@@ -498,6 +503,20 @@ async function inspectOpened(
     const reads = await readsAfterStart(db, walk, collector, opts.signal);
     info.readFatal = reads.fatal;
     info.wrongRead = reads.wrong;
+    info.olderRead = reads.older;
+    if (reads.older) {
+      const o = reads.older;
+      findings.push(
+        bboltFinding({
+          severity: 'error',
+          code: 'etcd.read-older-state',
+          file,
+          offset: null,
+          variant: o.tombstone ? 'deleted' : undefined,
+          params: { file, key: o.key, revision: o.main, current: o.current, count: o.count },
+        }),
+      );
+    }
     if (reads.wrong) {
       const w = reads.wrong;
       findings.push(

@@ -48,6 +48,8 @@ interface TreeCheck {
   readFatal: string | null;
   /** etcd would start and serve one key's value for another (a revision key damaged into its neighbour's). */
   wrongRead: { key: string; served: string } | null;
+  /** etcd would start and serve keys as they were before their newest revision (a revision key damaged upwards). */
+  olderRead: { key: string; revision: number } | null;
 }
 
 async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<TreeCheck> {
@@ -64,6 +66,7 @@ async function walkWithConsistentIndex(db: OpenedBbolt, meta: 0 | 1): Promise<Tr
     mvccRestoreError,
     readFatal: reads.fatal?.text ?? null,
     wrongRead: reads.wrong ? { key: reads.wrong.key, served: reads.wrong.servedKey } : null,
+    olderRead: reads.older ? { key: reads.older.key, revision: reads.older.main } : null,
   };
 }
 
@@ -74,6 +77,7 @@ function crashOf(t: TreeCheck): { text: string; local: LocalText } {
   const after = t.mvccRestoreError ?? t.readFatal;
   if (after !== null && !w.problems.some((p) => p.kind !== 'extra')) return { text: after, local: engineText(after) };
   if (t.wrongRead !== null && !w.problems.some((p) => p.kind !== 'extra')) return sayRepair('etcd-repair.reason.reads-wrong', t.wrongRead);
+  if (t.olderRead !== null && !w.problems.some((p) => p.kind !== 'extra')) return sayRepair('etcd-repair.reason.reads-older', t.olderRead);
   const p = w.problems[0];
   if (!p) return { text: 'damaged tree', local: repairText('etcd-repair.reason.damaged-tree') };
   if (p.variant !== undefined)
@@ -88,7 +92,12 @@ function because(said: { text: string; local: LocalText }): Pick<DbStrategyChoic
 
 function clean(t: TreeCheck): boolean {
   return (
-    t.walk.crash === null && !t.walk.problems.some((p) => p.kind !== 'extra') && t.mvccRestoreError === null && t.readFatal === null && t.wrongRead === null
+    t.walk.crash === null &&
+    !t.walk.problems.some((p) => p.kind !== 'extra') &&
+    t.mvccRestoreError === null &&
+    t.readFatal === null &&
+    t.wrongRead === null &&
+    t.olderRead === null
   );
 }
 

@@ -592,6 +592,11 @@ export class SchemaCollector {
     return Math.max(this.restoreLastMain, this.compactedRevision ?? 0);
   }
 
+  /** `currentRevision`, for a finding's words. */
+  get restoredRevision(): number {
+    return this.currentRevision;
+  }
+
   /**
    * Live keys whose read revision's key is stored in another form (byte 8 not '_'): a read of them asks bbolt for
    * a key it does not hold. Each with its key bytes and revision, at most `max`.
@@ -603,6 +608,26 @@ export class SchemaCollector {
       out.push({ key: this.live.keyAt(e), main: this.live.restoreMain(e), sub: this.unseekableSubs.get(e) ?? this.live.restoreSub(e) });
     }
     return out;
+  }
+
+  /**
+   * Keys whose newest revision lies above etcd's current revision (restore sets it from the last key in byte order,
+   * so a revision key flipped upwards in the middle of the bucket stays above it): a read at the current revision
+   * sees such a key as it was before that revision. A deleted key comes back with its last value, a key rewritten
+   * serves its older value, a key written once is missing. How many, and the first in key order.
+   */
+  revisionsAboveCurrent(): { count: number; first: { key: Uint8Array; main: number; tombstone: boolean } | null } {
+    const current = this.currentRevision;
+    let count = 0;
+    let first: { key: Uint8Array; main: number; tombstone: boolean } | null = null;
+    for (let e = 0; e < this.live.size; e++) {
+      const state = this.live.restoreState(e);
+      if (state === 0 || this.live.restoreMain(e) <= current) continue;
+      count++;
+      const key = this.live.keyAt(e);
+      if (!first || compareBytes(key, first.key) < 0) first = { key, main: this.live.restoreMain(e), tombstone: state === 2 };
+    }
+    return { count, first };
   }
 
   /**

@@ -359,12 +359,14 @@ function finish(facts: StartupFacts, story: Story, findings: Finding[], selfRepa
   // in as English text, so the UI says them in its own language.
   const readFatal = facts.bbolt?.readFatal ?? null;
   const wrongRead = facts.bbolt?.wrongRead ?? null;
+  const olderRead = facts.bbolt?.olderRead ?? null;
   if (!o.startable)
     summary = sayEtcd('etcd-verdict.summary.fails', { error: o.fatal ?? 'unknown' }, { next: [sayEtcd(o.nextKey ?? 'etcd-verdict.next.other')] });
   // It starts, then the first read of a hidden revision kills it (the apiserver's first list): that comes first.
   else if (readFatal) summary = sayEtcd('etcd-verdict.summary.dies-on-read', { key: readFatal.key, error: readFatal.text });
   // It starts and serves, but serves a key another's value: nothing in etcd's log says so.
   else if (wrongRead) summary = sayEtcd('etcd-verdict.summary.reads-wrong', { key: wrongRead.key, served: wrongRead.servedKey });
+  else if (olderRead) summary = sayEtcd('etcd-verdict.summary.reads-older', { key: olderRead.key, revision: olderRead.main, current: olderRead.current });
   else if (o.dataLoss && o.lost) summary = sayEtcd('etcd-verdict.summary.data-loss', undefined, { lost: [sayEtcd('etcd-verdict.lost.wal', o.lost)] });
   else if (o.cutShort) summary = sayEtcd('etcd-verdict.summary.cut-short', o.cutShort);
   else if (selfRepairs.length > 0) summary = sayEtcd('etcd-verdict.summary.self-repair', undefined, { repairs: selfRepairs });
