@@ -20,6 +20,7 @@ import { translate, type MessageParams } from '../../shared/i18n';
 import { throwIfCancelled, type RunOptions } from '../../shared/contract/progress';
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, walIndexesRise, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
+import { entriesAfter } from '../../shared/formats/etcd/wal-unread';
 import {
   collectSalvage,
   displayKey,
@@ -342,8 +343,10 @@ function walOnePass(dir: DirectorySource, rel: string): { stream: WalEntryStream
     if (scan) return (after ??= walStreamAfter(scan, dir, rel).stream)(onEntry);
     const s = await scanWal(dir, rel, { onEntry });
     scan = s;
-    // No WAL file at all: the salvage reader would read nothing either.
-    if (!walIndexesRise(s) && s.info.files.length > 0) throw new WalStartOver();
+    // No WAL file at all: the salvage reader would read nothing either. Bytes after a file's zero length word
+    // (etcd's end of the log) may be records the salvage reader reads on to.
+    const dataAfterEnd = s.info.files.some((f) => f.findingCodes.includes('wal.data-after-end'));
+    if ((!walIndexesRise(s) || dataAfterEnd) && s.info.files.length > 0) throw new WalStartOver();
   };
   return { stream, scan: () => scan };
 }
@@ -366,11 +369,18 @@ function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]):
       findings.push(walSkippedFinding(skip, afterIndex, dbCi));
       continue;
     }
-    const why = sayRepair(
-      'etcd-loss.wal-skip',
-      { file: skip.file, offset: skip.offset, after: afterIndex },
-      { error: [engineText(skip.engineError)], rest: skip.restOfFile ? [repairText('etcd-loss.wal-skip.rest')] : [], held: [dbHolds(dbCi)] },
-    );
+    const why =
+      skip.resumeAt !== undefined
+        ? sayRepair(
+            'etcd-loss.wal-skip.zero-word',
+            { file: skip.file, offset: skip.offset, after: afterIndex, resume: skip.resumeAt },
+            { held: [dbHolds(dbCi)] },
+          )
+        : sayRepair(
+            'etcd-loss.wal-skip',
+            { file: skip.file, offset: skip.offset, after: afterIndex },
+            { error: [engineText(skip.engineError)], rest: skip.restOfFile ? [repairText('etcd-loss.wal-skip.rest')] : [], held: [dbHolds(dbCi)] },
+          );
     lost.push({ key: null, revisions: null, page: null, reason: why.text, reasonText: why.local });
   }
   return lost;
@@ -734,6 +744,22 @@ async function walUnreachedLoss(
 }
 
 /** The members to put in a fresh WAL: the WAL's own conf changes, else the db's members bucket. */
+/**
+ * The newest entry index among records after a WAL file's end (a zero length word with non-zero bytes after it,
+ * `wal.data-after-end`) past `afterIndex`; null when there are none.
+ */
+async function entriesPastWalEnd(scan: WalScan, walDir: DirectorySource, afterIndex: number): Promise<number | null> {
+  let newest: number | null = null;
+  for (const f of scan.info.files) {
+    if (!f.findingCodes.includes('wal.data-after-end')) continue;
+    const src = await walDir.open(path.posix.basename(f.file)).catch(() => null);
+    if (!src) continue;
+    const range = await entriesAfter(src, f.validBytes, { skipFrameAtCut: false, afterIndex });
+    if (range) newest = Math.max(newest ?? 0, range.last);
+  }
+  return newest;
+}
+
 async function membersFor(scan: WalScan, dbPath: string | null): Promise<FreshWalMember[]> {
   const fromWal = new Map<string, FreshWalMember>();
   for (const cc of scan.info.confChanges) {
@@ -743,15 +769,31 @@ async function membersFor(scan: WalScan, dbPath: string | null): Promise<FreshWa
   }
   if (scan.info.nodeId && fromWal.has(scan.info.nodeId)) return [...fromWal.values()];
   if (!dbPath) return [...fromWal.values()];
+  return (await dbMembers(dbPath)) ?? [...fromWal.values()];
+}
+
+/** The members bucket of the db at `dbPath`; null when it cannot be read. */
+async function dbMembers(dbPath: string): Promise<FreshWalMember[] | null> {
   const src = await openFileSource(dbPath);
   try {
     const scanDb = await inspectBbolt(src, 'db');
     return (scanDb.schema?.members ?? []).map((m) => ({ id: m.id, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs }));
   } catch {
-    return [...fromWal.values()];
+    return null;
   } finally {
     await src.close();
   }
+}
+
+/**
+ * The cluster ID etcd gives a cluster bootstrapped with these members (membership's genID): the first 8 bytes,
+ * big-endian, of the SHA-1 of their IDs sorted, each 8 bytes big-endian. Hex, as member IDs are.
+ */
+export function clusterIdOf(memberIds: string[]): string {
+  const ids = memberIds.map((id) => BigInt(`0x${id}`)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const b = Buffer.alloc(8 * ids.length);
+  ids.forEach((id, i) => b.writeBigUInt64BE(id, 8 * i));
+  return createHash('sha1').update(b).digest().readBigUInt64BE(0).toString(16);
 }
 
 export function quarantineDirFor(outDir: string): string {
@@ -852,6 +894,43 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       };
     }
   }
+  // The WAL etcd reads ends before the db's consistent index (a zero length word ended its log early, or its newest
+  // files are gone), or records follow such an end: etcd would start and serve the db, but apply no write until its
+  // raft index passes the db's (each one times out, and is lost). A fresh WAL, and the db rebuilt to stand alone on
+  // it, with what the salvage reader reads past the WAL's end.
+  let walEndsEarly = false;
+  if (!freshWal && !walBroken && walScan?.info.nodeId && walScan.info.clusterId && walDirSrc) {
+    const walLast = walScan.info.lastIndex ?? 0;
+    const dbCi = strategy.strategy !== 'rebuild' ? (strategy.consistentIndex ?? null) : null;
+    const past = await entriesPastWalEnd(walScan, walDirSrc, walLast);
+    const behind = dbCi !== null && dbCi > walLast;
+    if (behind || (past !== null && past > (dbCi ?? walLast))) {
+      const members = await membersFor(walScan, paths.dbPath);
+      if (members.some((m) => m.id === walScan!.info.nodeId)) {
+        freshWal = buildFreshWal({ nodeId: walScan.info.nodeId, clusterId: walScan.info.clusterId, members });
+        walEndsEarly = true;
+        const why = behind
+          ? sayRepair('etcd-repair.reason.wal-behind-db', { ci: dbCi, last: walLast })
+          : sayRepair('etcd-repair.reason.wal-past-end', { last: walLast, past: past! });
+        strategy = { strategy: 'rebuild', reason: why.text, reasonText: why.local, revertTo: null, crash: strategy.crash };
+      }
+    }
+  }
+  // No WAL at all (or no WAL file) beside a db that has applied entries: etcd would bootstrap a new log at index 1
+  // and apply no write until it passed the db's consistent index. The one member the db names is this one: a fresh
+  // WAL for it (its cluster ID as etcd derives it from the member IDs), and the db rebuilt to match.
+  const noWalFile = !walScan || walScan.info.files.length === 0;
+  let freshIds: { member: string; cluster: string } | null = null;
+  if (!freshWal && noWalFile && paths.dbPath && strategy.strategy !== 'rebuild' && (strategy.consistentIndex ?? 0) > 0) {
+    const members = (await dbMembers(paths.dbPath)) ?? [];
+    if (members.length === 1) {
+      freshIds = { member: members[0]!.id, cluster: clusterIdOf([members[0]!.id]) };
+      freshWal = buildFreshWal({ nodeId: freshIds.member, clusterId: freshIds.cluster, members });
+      walEndsEarly = true;
+      const why = sayRepair('etcd-repair.reason.wal-missing', { ci: strategy.consistentIndex ?? 0 });
+      strategy = { strategy: 'rebuild', reason: why.text, reasonText: why.local, revertTo: null, crash: strategy.crash };
+    }
+  }
   // An intact tree can still hold a value or key name that changed on disk (bbolt keeps no checksum; etcd serves it
   // as it reads): when the WAL still holds the write, the replay salvage makes over the db finds it differs.
   if (strategy.strategy === 'unchanged' && paths.dbPath && walDirSrc && walScan && !walBroken) {
@@ -892,12 +971,36 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       ),
     );
   }
-  if (freshWal && paths.walDir) {
+  if (freshWal) {
     // The originals go to the quarantine; the new WAL replaces them.
     await makeDirs(quarantine, 0o700);
-    await copyTree(paths.walDir, path.join(quarantine, 'wal'), () => false);
+    if (paths.walDir) await copyTree(paths.walDir, path.join(quarantine, 'wal'), () => false);
     if (paths.snapDir) await copyTree(paths.snapDir, path.join(quarantine, 'snap'), (rel) => !rel.endsWith('.snap'));
     await fs.writeFile(path.join(memberOut, 'wal', freshWal.name), freshWal.bytes, { mode: 0o600, flag: 'wx' });
+  }
+  if (freshWal && freshIds) {
+    actions.push(
+      action(
+        'rebuild-wal',
+        `member/wal/${freshWal.name}`,
+        sayRepair('etcd-repair.action.write-wal', { member: freshIds.member, cluster: freshIds.cluster, count: freshWal.commit, dir: quarantine }),
+      ),
+    );
+  } else if (freshWal && paths.walDir && walEndsEarly) {
+    actions.push(
+      action(
+        'rebuild-wal',
+        `member/wal/${freshWal.name}`,
+        sayRepair('etcd-repair.action.rebuild-wal-early', {
+          member: String(walScan!.info.nodeId),
+          cluster: String(walScan!.info.clusterId),
+          count: freshWal.commit,
+          dir: quarantine,
+          last: walScan!.info.lastIndex ?? 0,
+        }),
+      ),
+    );
+  } else if (freshWal && paths.walDir) {
     const stop = walScan!.readError!;
     const where =
       stop.file !== null
@@ -918,10 +1021,21 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
     findings.push(walUnreadableFinding(walScan!.readError!, input));
   }
   let salvage: SalvageReport | null = null;
+  /** The salvage reader the db is rebuilt with over a fresh WAL (it steps over damage, and remembers where). */
+  let reader: ReturnType<typeof walStreamAfter> | null = null;
   const dbOut = path.join(memberOut, 'snap', 'db');
   const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
     const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
-    const walLoss = walScan && walDirSrc ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
+    // A WAL written afresh because the old one ended early: the salvage reader read past its end, and says itself
+    // what it stepped over.
+    const walLoss = walScan && walDirSrc && !walEndsEarly ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
+    if (walEndsEarly && reader && walDirSrc && walScan) {
+      const ci = salvage?.sourceConsistentIndex ?? null;
+      walLoss.push(...skipLosses(reader.skips, ci, findings));
+      // The reader can still stop short (a length word it cannot follow, a file cut short): said from its last record.
+      const lastRecord = reader.lastRecord();
+      if (lastRecord) walLoss.push(...(await walUnreachedLoss(lastRecord, walScan, walDirSrc, ci, findings)));
+    }
     return {
       input,
       output: out,
@@ -967,11 +1081,15 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
       actions.push(action('quarantine', 'member/snap/db', sayRepair('etcd-repair.action.quarantine-db', { path: path.join(quarantine, 'db') })));
     }
     const db = paths.dbPath ? await openFileSource(paths.dbPath) : null;
+    // With a fresh WAL the db stands alone (consistent_index = its commit): the salvage reader reads past damaged
+    // records too, and says what it stepped over.
+    reader = freshWal !== null && walDirSrc && walScan ? walStreamAfter(walScan, walDirSrc, `${relMember}/wal`) : null;
     const sink = await fileSink(dbOut);
     try {
       salvage = await salvageEtcd(
-        // With a fresh WAL the db stands alone (consistent_index = its commit): read past damaged records too.
-        memberSalvageInput(db, relMember, walDirSrc, walScan, freshWal !== null),
+        reader
+          ? { ...memberSalvageInput(db, relMember, walDirSrc, walScan, true), wal: reader.stream }
+          : memberSalvageInput(db, relMember, walDirSrc, walScan, false),
         sink,
         { ...opts, outputKind: 'member-db', output: dbOut, ...(freshWal ? { consistentIndex: freshWal.commit } : {}) },
       );

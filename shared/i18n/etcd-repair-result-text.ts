@@ -31,11 +31,21 @@ const en = {
   'etcd-repair.reason.reads-wrong': "a read of {key} would serve {served}'s value: its revision key reads the same as its neighbour's",
   'etcd-repair.reason.no-db': 'there is no member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'the WAL cannot be read ({error}), so the db is rebuilt to match a fresh WAL',
+  'etcd-repair.reason.wal-behind-db':
+    "the WAL etcd reads ends at entry {last}, before the db's consistent index {ci}: etcd would serve the db but apply no new write until its raft index passed {ci} (each would time out and be lost), so the db is rebuilt to match a fresh WAL",
+  'etcd-repair.reason.wal-missing':
+    'there is no WAL beside a db that has applied entries up to {ci}: etcd would start a new log at index 1 and apply no write until it passed {ci} (each would time out and be lost), so the db is rebuilt to match a fresh WAL',
+  'etcd-repair.reason.wal-past-end':
+    'the WAL etcd reads ends at entry {last} (a zero length word), but records follow it up to entry {past}: etcd would drop them, so the db is rebuilt with them to match a fresh WAL',
   'etcd-repair.reason.wal-differs':
     "the db tree is intact, but {count} writes the WAL holds are not in it as written (a value or key changed on disk, which bbolt cannot notice: it keeps no checksum), so the db is rebuilt with the WAL's writes",
   // What repair did (EtcdRepairAction).
   'etcd-repair.action.copy': 'copied {count} files of {dir} unchanged',
   'etcd-repair.action.wal-truncate': "cut {file} at byte {offset} (its torn tail), as etcd's wal.Repair would; the whole original is {kept}",
+  'etcd-repair.action.write-wal':
+    "wrote a WAL for the db's one member {member} (cluster {cluster}, as etcd derives it from the member IDs; {count} membership entries), and rebuilt the db to match it; any .snap files are in {dir}",
+  'etcd-repair.action.rebuild-wal-early':
+    'the WAL etcd reads ends early (at entry {last}): wrote a fresh WAL with the same member {member} and cluster {cluster} ({count} membership entries); every entry the salvage reader found, past that end too, is in the rebuilt db; the old WAL and .snap files are in {dir}',
   'etcd-repair.action.rebuild-wal':
     'the WAL cannot be read past {where} ({error}): wrote a fresh WAL with the same member {member} and cluster {cluster} ({count} membership entries); its entries up to the damage are in the rebuilt db; the old WAL and .snap files are in {dir}',
   'etcd-repair.where.file': '{file} byte {offset}',
@@ -50,6 +60,8 @@ const en = {
   // Why keys or revisions were lost (SalvageLoss).
   'etcd-loss.wal-skip': '{file} byte {offset}: {error}; the WAL record there (after entry {after}) was stepped over{rest}, and what it wrote is lost ({held})',
   'etcd-loss.wal-skip.rest': ' with the rest of that file',
+  'etcd-loss.wal-skip.zero-word':
+    "{file} byte {offset}: a zero length word where a record should be (etcd's decoder reads it as the end of the WAL); salvage read on from byte {resume}, and what the records between wrote (after entry {after}) is lost ({held})",
   'etcd-loss.wal-hidden': '{hidden}; the keys they wrote are lost ({held})',
   'etcd-loss.held': 'the db holds nothing newer than index {ci}',
   'etcd-loss.held.none': 'there is no readable db to fall back on',
@@ -93,19 +105,29 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-repair.reason.older-ci-below': '最新的树已损坏（{crash}）；较旧 meta 页的树完好，但它的 consistent index {ci} 低于 etcd 要加载的快照（{min}）',
   'etcd-repair.reason.damaged': 'db 的树已损坏（{crash}），也没有较旧的完好的树',
   'etcd-repair.reason.damaged-tree': '树已损坏',
+  'etcd-repair.reason.reads-older': 'etcd 会按 {key} 最新修订版本（{revision}）之前的状态提供它：该修订版本的键被损坏得更大了',
   'etcd-repair.reason.reads-wrong': '读取 {key} 会得到 {served} 的值：它的修订键与相邻元素的修订键相同',
   'etcd-repair.reason.no-db': '没有 member/snap/db',
   'etcd-repair.reason.wal-unreadable': 'WAL 无法读取（{error}），因此重建 db，使之与新写的 WAL 一致',
+  'etcd-repair.reason.wal-behind-db':
+    'etcd 读取的 WAL 止于条目 {last}，早于 db 的 consistent index {ci}：etcd 会提供 db 中的数据，但在其 raft 索引超过 {ci} 之前不会应用任何新的写入（每次写入都会超时并丢失），因此重建 db，使之与新写的 WAL 一致',
+  'etcd-repair.reason.wal-missing':
+    '没有 WAL，而 db 已应用到条目 {ci}：etcd 会从索引 1 开始新的日志，在超过 {ci} 之前不会应用任何写入（每次写入都会超时并丢失），因此重建 db，使之与新写的 WAL 一致',
+  'etcd-repair.reason.wal-past-end':
+    'etcd 读取的 WAL 止于条目 {last}（一个为零的长度字），但其后还有直到条目 {past} 的记录：etcd 会丢弃它们，因此用它们重建 db，使之与新写的 WAL 一致',
   'etcd-repair.reason.wal-differs':
     'db 的树完好，但 WAL 中有 {count} 笔写入没有按原样保存在其中（磁盘上的值或键被改动了，bbolt 不保存校验和，无法察觉），因此用 WAL 中的写入重建 db',
   'etcd-repair.action.copy': '原样复制了 {dir} 中的 {count} 个文件',
   'etcd-repair.action.wal-truncate': '在第 {offset} 字节处截断 {file}（去掉撕裂的尾部），与 etcd 的 `wal.Repair` 做法相同；完整的原文件保存在 {kept}',
+  'etcd-repair.action.write-wal':
+    '为 db 中唯一的成员 {member} 写入了 WAL（集群 {cluster}，按 etcd 由成员 ID 推算的方式得出；{count} 条成员变更条目），并重建 db 与之一致；原有的 .snap 文件在 {dir}',
+  'etcd-repair.action.rebuild-wal-early':
+    'etcd 读取的 WAL 提前结束（止于条目 {last}）：已写入新的 WAL，成员 {member} 和集群 {cluster} 不变（{count} 条成员变更条目）；抢救读取器找到的每个条目（包括那个结尾之后的）都已写入重建的 db；旧的 WAL 和 .snap 文件在 {dir}',
   'etcd-repair.action.rebuild-wal':
     'WAL 在 {where}之后无法读取（{error}）：写了一个新的 WAL，成员 {member} 和集群 {cluster} 保持不变（{count} 条成员条目）；损坏处之前的条目已在重建的 db 中；旧的 WAL 和 .snap 文件在 {dir}',
   'etcd-repair.where.file': '{file} 第 {offset} 字节',
   'etcd-repair.where.start': '开头第 {offset} 字节',
   'etcd-repair.action.db-intact': 'db 完好：原样复制',
-  'etcd-repair.reason.reads-older': 'etcd 会按 {key} 最新修订版本（{revision}）之前的状态提供它：该修订版本的键被损坏得更大了',
   'etcd-repair.action.revert-meta': '{reason}：把 meta 页 {meta}（较旧的事务）复制到较新的那一页上；etcd 会从 WAL 重新应用较新的写入',
   'etcd-repair.action.quarantine-db': '损坏的 db 保留为 {path}',
   'etcd-repair.action.rebuild-db':
@@ -113,6 +135,8 @@ const zh: Record<keyof typeof en, string> = {
   'etcd-repair.action.rebuild-db.wal': '以及 WAL 条目 {from}..{to} ',
   'etcd-loss.wal-skip': '{file} 第 {offset} 字节：{error}；那里的 WAL 记录（条目 {after} 之后）被跳过{rest}，它写入的内容已丢失（{held}）',
   'etcd-loss.wal-skip.rest': '，连同该文件余下的部分',
+  'etcd-loss.wal-skip.zero-word':
+    '{file} 第 {offset} 字节：本应是记录的地方是一个为零的长度字（etcd 的解码器会把它当作 WAL 的结尾）；抢救从第 {resume} 字节起继续读取，其间的记录（条目 {after} 之后）写入的内容已丢失（{held}）',
   'etcd-loss.wal-hidden': '{hidden}；它们写入的键已丢失（{held}）',
   'etcd-loss.held': 'db 中没有比索引 {ci} 更新的内容',
   'etcd-loss.held.none': '没有可读的 db 可作后备',

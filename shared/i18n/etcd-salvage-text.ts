@@ -64,6 +64,8 @@ const en = {
     'etcd stops reading the WAL at the WAL byte {offset} ({error}); salvage steps over the damaged record and replays the entries after it (see the skipped records in "lost" and the findings).',
   'finding.salvage.wal-stopped.nowhere.message':
     'etcd stops reading the WAL at the WAL ({error}); salvage steps over the damaged record and replays the entries after it (see the skipped records in "lost" and the findings).',
+  'finding.salvage.wal-skipped.zero-word.message':
+    "{file} byte {offset}: a zero length word where a record should be (etcd's decoder reads it as the end of the WAL), with records again from byte {resume}; salvage read on from there (after entry {after}); the db already holds entries up to {ci}, so nothing is lost by it",
   'finding.salvage.wal-skipped.message':
     '{file} byte {offset}: {error}; salvage stepped over this WAL record (after entry {after}) and read on; the db already holds entries up to {ci}, so nothing is lost by it',
   'finding.repair.wal-unreadable.message':
@@ -125,6 +127,8 @@ const zh: Record<keyof typeof en, string> = {
     'etcd 读到 WAL 第 {offset} 字节就停止读取（“{error}”）；抢救会跳过损坏的记录，继续重放其后的条目（被跳过的记录见丢失列表和各项发现）。',
   'finding.salvage.wal-stopped.nowhere.message':
     'etcd 在 WAL 中停止读取（“{error}”）；抢救会跳过损坏的记录，继续重放其后的条目（被跳过的记录见丢失列表和各项发现）。',
+  'finding.salvage.wal-skipped.zero-word.message':
+    '{file} 第 {offset} 字节：本应是记录的地方是一个为零的长度字（etcd 的解码器会把它当作 WAL 的结尾），从第 {resume} 字节起又有记录；抢救从那里继续读取（条目 {after} 之后）；db 中已有到 {ci} 为止的条目，因此没有因此丢失任何内容',
   'finding.salvage.wal-skipped.message':
     '{file} 第 {offset} 字节：“{error}”；抢救跳过了这条 WAL 记录（条目 {after} 之后）并继续读取；db 中已有到 {ci} 为止的条目，因此没有因此丢失任何内容',
   'finding.repair.wal-unreadable.message':

@@ -240,7 +240,7 @@ const messagesEn = {
   'finding.cross.stale-address.message':
     'Member {name} ({id}) is registered with peer URL {url}, but {host} is not one of the addresses given ({addresses}). Peers dial the registered URL, so this member cannot be reached. While a quorum of the members still reach each other, `etcdctl member update` this member to its new URL; when none can (every address changed), start the member with the newest data with --force-new-cluster, `etcdctl member update` its own URL, then `etcdctl member add` the others back and start them with empty data dirs.',
   'finding.cross.db-ahead-of-wal.message':
-    'The db has applied index {ci} but the WAL ends at index {last}: the newest WAL entries are gone. A single member starts; in a cluster the leader will resend them.',
+    "The db has applied index {ci} but the WAL ends at index {last}: the newest WAL entries are gone. In a cluster the leader resends them. A single member starts and serves the db, but applies no new write until its raft index passes {ci}: about the next {gap} writes time out and are lost (the kube-apiserver's among them). Repair a copy first (a fresh WAL, and the db rebuilt to match it).",
   'finding.cross.commit-behind-snap.message': 'HardState commit {commit} is behind the newest .snap (index {index}): etcd ignores that .snap.',
   'finding.restore.db-broken.message': 'The bbolt file inside the snapshot is damaged ({error}); restoring it would fail or carry the damage.',
 };
@@ -288,7 +288,7 @@ const messagesZh: Record<keyof typeof messagesEn, string> = {
   'finding.cross.stale-address.message':
     '成员 {name}（{id}）登记的 peer URL 是 {url}，但 {host} 不在给出的地址中（{addresses}）。其他成员按登记的 URL 连接它，因此连不上这个成员。如果仍有过半数成员能互相连通，用 `etcdctl member update` 把这个成员改成新 URL 即可；如果都连不上（所有地址都变了），先用 --force-new-cluster 启动数据最新的成员，用 `etcdctl member update` 改它自己的 URL，再用 `etcdctl member add` 把其他成员加回来，并以空数据目录启动它们。',
   'finding.cross.db-ahead-of-wal.message':
-    'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。单成员可以启动；在集群中领导节点会重新发送这些条目。',
+    'db 已应用到索引 {ci}，但 WAL 只到索引 {last}：最新的 WAL 条目已丢失。在集群中领导节点会重新发送这些条目。单成员可以启动并提供 db 中的数据，但在其 raft 索引超过 {ci} 之前不会应用任何新的写入：接下来大约 {gap} 次写入会超时并丢失（包括 kube-apiserver 的写入）。请先修复一份副本（新写的 WAL，以及与之一致的重建 db）。',
   'finding.cross.commit-behind-snap.message': 'HardState 的 commit {commit} 落后于最新的 .snap（索引 {index}）：etcd 会忽略该 .snap。',
   'finding.restore.db-broken.message': '快照中的 bbolt 文件已损坏（报错：“{error}”）；恢复会失败或把损坏带过去。',
 };

@@ -21,7 +21,7 @@ import {
   decodeHardState,
 } from '../../shared/formats/etcd/raft-entry';
 import { decodeInternalRequest, encodePutRequest, encodeDeleteRangeRequest, summarizeRequest } from '../../shared/formats/etcd/internal-request';
-import { listWalRecords, readWalEntries, scanWal } from '../../shared/formats/etcd/wal';
+import { listWalRecords, readWalEntries, scanWal, type SkippedRecord } from '../../shared/formats/etcd/wal';
 import { decodeSnapBytes, encodeSnapFile } from '../../shared/formats/etcd/snap';
 import { uniform as rng } from '../fuzz/mutate';
 
@@ -596,7 +596,7 @@ describe('readWalEntries salvage mode (skipDamaged)', () => {
     expect(s.skipped.map((x) => x.engineError)).toEqual(['proto: Record: wiretype end group for non-group']);
   });
 
-  it('a garbage length word: the rest of that file is lost, the next file is read', async () => {
+  it('a garbage length word: salvage reads on from the next frame whose CRC chains, and the next file', async () => {
     const f1 = file(1, 4, 0);
     const f2 = file(5, 3, f1.crc);
     const b = f1.bytes.slice();
@@ -604,9 +604,38 @@ describe('readWalEntries salvage mode (skipDamaged)', () => {
     const files = { [walName(0, 0)]: b, [walName(1, 5)]: f2.bytes };
     expect((await entries(files, false)).got).toEqual([1, 2]);
     const s = await entries(files, true);
-    expect(s.got).toEqual([1, 2, 5, 6, 7]);
+    // Entry 3's frame cannot be told apart; its HardState is read on trust, and entry 4 chains from it.
+    expect(s.got).toEqual([1, 2, 4, 5, 6, 7]);
     expect(s.skipped).toEqual([
-      { file: `member/wal/${walName(0, 0)}`, offset: f1.entryAt[2], engineError: 'wal: max entry size limit exceeded', restOfFile: true },
+      { file: `member/wal/${walName(0, 0)}`, offset: f1.entryAt[2], engineError: 'wal: max entry size limit exceeded', restOfFile: false },
     ]);
+  });
+
+  it('a garbage length word and nothing that chains after it: the rest of that file is lost, the next file is read', async () => {
+    const f1 = file(1, 4, 0);
+    const f2 = file(5, 3, f1.crc);
+    const b = f1.bytes.slice(0, f1.entryAt[3]);
+    new DataView(b.buffer).setUint32(f1.entryAt[2]! + 4, 0x00ffffff, true);
+    // What followed entry 3 (its HardState) is cut away with entry 4: no frame after the damage has one after it.
+    const cut = b.slice(0, f1.entryAt[2]! + 24);
+    const s = await entries({ [walName(0, 0)]: cut, [walName(1, 5)]: f2.bytes }, true);
+    expect(s.got).toEqual([1, 2, 5, 6, 7]);
+    expect(s.skipped.map((x) => x.restOfFile)).toEqual([true]);
+  });
+
+  it('a zeroed run over whole records (a zero length word, records after it): etcd ends its log there; salvage reads on', async () => {
+    const f = file(1, 6, 0);
+    const b = f.bytes.slice();
+    b.fill(0, f.entryAt[2]!, f.entryAt[4]!);
+    const name = walName(0, 0);
+    expect(await entries({ [name]: b }, false)).toEqual({ got: [1, 2], skipped: [] });
+    const got: number[] = [];
+    const skipped: SkippedRecord[] = [];
+    await readWalEntries(memoryDirectory('wal', { [name]: b }), 'member/wal', 1, (e) => void got.push(e.index), {
+      skipDamaged: true,
+      onSkip: (x) => skipped.push(x),
+    });
+    expect(got).toEqual([1, 2, 5, 6]);
+    expect(skipped.map((x) => [x.offset, x.resumeAt, x.zeroWord, x.restOfFile])).toEqual([[f.entryAt[2], f.entryAt[4], true, false]]);
   });
 });

@@ -359,6 +359,25 @@ export async function tryStartEtcd(opts: EtcdOptions, timeoutMs = 20_000): Promi
   }
 }
 
+/**
+ * Start etcd on `opts`, write one key and read it back, then stop: a member whose WAL ends before its db's
+ * consistent index serves reads but applies no write (each times out) until its raft index passes the db's.
+ */
+export async function writeAfterStart(opts: EtcdOptions, key: string, value: string): Promise<{ written: boolean; error: string | null; output: string }> {
+  const node = await spawnEtcd(opts);
+  try {
+    if (!(await waitHealthy(node, 30_000))) return { written: false, error: 'etcd did not become healthy', output: node.output() };
+    const error = await node.put(key, value).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    const back = error === null ? await node.range(key) : new Map<string, string>();
+    return { written: back.get(key) === value, error, output: node.output() };
+  } finally {
+    await node.stop();
+  }
+}
+
 /** What a golden data dir was made with: the address to start copies on, and what it holds. */
 export interface EtcdGolden {
   dir: string;

@@ -17,7 +17,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { copyDir, hashTree, makeGolden, normaliseFatal, requireEtcd, tempDir, tryStartEtcd, type EtcdGolden, type GoldenSpec } from '../helpers/etcd';
+import {
+  copyDir,
+  hashTree,
+  makeGolden,
+  normaliseFatal,
+  requireEtcd,
+  tempDir,
+  tryStartEtcd,
+  writeAfterStart,
+  type EtcdGolden,
+  type GoldenSpec,
+} from '../helpers/etcd';
 import { boltMetas, dbPath, flipByte, newestMeta, snapFiles, walFiles, walFrames, writeAt, zeroRange } from '../helpers/etcd-damage';
 import { validateLocally } from '../helpers/validate-local';
 import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
@@ -263,9 +274,11 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: random damage, the verdict agrees with
       }
       const unchanged = (await hashTree(data)) === before;
       const real = await tryStartEtcd(gold.startOptions(out), START_TIMEOUT_MS);
+      // The repaired member takes a write too (a db ahead of the log etcd reads serves reads and drops every write).
+      const write = real.started ? await writeAfterStart(gold.startOptions(out), '/lifeboat/after-repair', 'written') : null;
       await fs.rm(dir, { recursive: true, force: true });
       const { wrong, missing, served } = judgeServed(gold.keys, real.keys ?? new Map<string, string>(), saysLoss(result));
-      const ok = unchanged && real.started && served;
+      const ok = unchanged && real.started && served && write?.written === true;
       if (!ok)
         failures.push({
           index,
@@ -274,6 +287,7 @@ describe.skipIf(!HAVE_ETCD)('etcd oracle: random damage, the verdict agrees with
           unchanged,
           started: real.started,
           fatal: real.fatal,
+          written: write?.written ?? null,
           wrong: wrong.slice(0, 5),
           missing: missing.length,
           lost: result.lost.length,

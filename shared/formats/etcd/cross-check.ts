@@ -168,7 +168,7 @@ export function crossCheck(input: CrossCheckInput): { crossCheck: EtcdCrossCheck
   }
 
   if (walChecks && !input.walUnreadable && !walEmpty && ci !== null && walLast !== null && ci > walLast) {
-    findings.push(etcdFinding('warning', 'cross.db-ahead-of-wal', wal?.dir ?? null, null, { ci, last: walLast }));
+    findings.push(etcdFinding('warning', 'cross.db-ahead-of-wal', wal?.dir ?? null, null, { ci, last: walLast, gap: ci - walLast }));
   }
   if (commit !== null && newestSnapIndex !== null && newestSnapIndex > commit) {
     findings.push(etcdFinding('warning', 'cross.commit-behind-snap', null, null, { commit, index: newestSnapIndex }));

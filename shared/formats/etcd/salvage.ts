@@ -4267,7 +4267,21 @@ export function walStoppedFinding(e: { file: string | null; offset: number | nul
 }
 
 /** A damaged WAL record salvage stepped over, whose entry the db already holds. */
-export function walSkippedFinding(skip: { file: string; offset: number; engineError: string }, afterIndex: number, dbCi: number): Finding {
+export function walSkippedFinding(
+  skip: { file: string; offset: number; engineError: string; resumeAt?: number; zeroWord?: boolean },
+  afterIndex: number,
+  dbCi: number,
+): Finding {
+  // A zero length word is no error to etcd (its decoder ends the log there): said in words, not as Go's `EOF`.
+  if (skip.zeroWord && skip.resumeAt !== undefined)
+    return salvageFinding({
+      severity: 'info',
+      code: 'salvage.wal-skipped',
+      variant: 'zero-word',
+      file: skip.file,
+      offset: skip.offset,
+      params: { file: skip.file, offset: skip.offset, resume: skip.resumeAt, after: afterIndex, ci: dbCi },
+    });
   return salvageFinding({
     severity: 'info',
     code: 'salvage.wal-skipped',

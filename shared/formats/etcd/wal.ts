@@ -66,6 +66,7 @@ import { decodeInternalRequest, requestText, type InternalRequest } from './inte
 import type { LocalText } from '../../contract/text';
 import { translateLocal } from '../../i18n/index';
 import { hex32, walFinding } from './wal-text';
+import { frameAfterGap } from './wal-unread';
 
 /** An entry record without data decodes as the empty Entry. */
 const NO_BYTES = new Uint8Array(0);
@@ -1305,6 +1306,10 @@ export interface SkippedRecord {
   detail: string;
   /** The rest of the file could not be followed (garbage length, cut file): skipped to the next file. */
   restOfFile: boolean;
+  /** Where the reader went on when it searched for the next frame (the length word gave none): the records between are lost. */
+  resumeAt?: number;
+  /** A zero length word with records after it: etcd's decoder reads it as the end of the log (`engineError` is Go's `EOF`). */
+  zeroWord?: boolean;
 }
 
 export interface ReadWalEntriesOptions {
@@ -1428,6 +1433,7 @@ async function walkEntries(
   reuseWindow = false,
 ): Promise<{ file: number; offset: number } | null> {
   let crc = 0;
+  let lastIndex = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const src = await dir.open(f.name);
@@ -1436,7 +1442,9 @@ async function walkEntries(
     let resync = false;
     for (;;) {
       let stopped = false;
-      const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail: false, startOffset, startRecord, resync, reuseWindow }, (rec) => {
+      // Salvage looks past a zero length word (etcd's end of the log) for records after it.
+      const scanTail = skipDamaged;
+      const r = await readWalFile(src, { isLast: i === files.length - 1, crc, scanTail, startOffset, startRecord, resync, reuseWindow }, (rec) => {
         if (stopAt && stopAt.file === i && rec.offset >= stopAt.offset) {
           stopped = true;
           return false;
@@ -1444,20 +1452,55 @@ async function walkEntries(
         if (rec.type !== 2 || !rec.data) return;
         const d = decodeEntry(rec.data);
         if (!d.ok) return;
+        lastIndex = d.value.index;
         return onEntry(d.value, f.rel, rec.offset) as void | Promise<void>;
       });
       crc = r.crc;
       if (stopped) return stopAt;
-      if (r.end.kind === 'eof') break;
+      if (r.end.kind === 'eof') {
+        // A zero length word with records after it (a zeroed run over whole records): etcd's decoder ends the log
+        // there; salvage reads on from the next frame that is etcd's, and the records between are lost.
+        const resume = skipDamaged && r.end.zeroWord && r.dataAfterEnd !== null ? await frameAfterGap(src, r.dataAfterEnd, { afterIndex: lastIndex }) : null;
+        if (resume === null) break;
+        onSkip?.({
+          file: f.rel,
+          offset: r.end.offset,
+          engineError: 'EOF',
+          detail: `a zero length word where a record should be (etcd's decoder ends the log there); records go on at byte ${resume}`,
+          restOfFile: false,
+          resumeAt: resume,
+          zeroWord: true,
+        });
+        startOffset = resume;
+        startRecord = r.records + 1;
+        resync = true;
+        continue;
+      }
       const e = r.end.error;
       if (!skipDamaged) return { file: i, offset: e.offset };
       const frame = e.record;
       const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
-      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: !followable });
       if (!followable) {
-        crc = 0; // the next file's CRC record restarts the chain
-        break;
+        // The length word does not say where the record ends: read on from the next frame that is etcd's, if any.
+        const resume = await frameAfterGap(src, e.offset + 8, { afterIndex: lastIndex });
+        onSkip?.({
+          file: f.rel,
+          offset: e.offset,
+          engineError: e.engineError,
+          detail: e.detail,
+          restOfFile: resume === null,
+          ...(resume !== null ? { resumeAt: resume } : {}),
+        });
+        if (resume === null) {
+          crc = 0; // the next file's CRC record restarts the chain
+          break;
+        }
+        startOffset = resume;
+        startRecord = r.records + 1;
+        resync = true;
+        continue;
       }
+      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false });
       startOffset = e.offset + 8 + frame.length + frame.padding;
       startRecord = r.records + 1;
       // A record that only failed its checksum still says what the chain was; one that did not decode does not.
