@@ -237,6 +237,49 @@ export async function readsAfterStart(db: OpenedBbolt, walk: WalkResult, collect
   };
 }
 
+/**
+ * What etcd's reads meet after it has started, as findings: keys read as they were before their newest revision,
+ * a key served another's value, and the read that kills it (with etcd's own text).
+ */
+function readFindings(reads: ReadsAfterStart, file: string, pageSize: number): Finding[] {
+  const out: Finding[] = [];
+  const { older, wrong, fatal } = reads;
+  if (older)
+    out.push(
+      bboltFinding({
+        severity: 'error',
+        code: 'etcd.read-older-state',
+        file,
+        offset: null,
+        ...(older.tombstone ? { variant: 'deleted' } : {}),
+        params: { file, key: older.key, revision: older.main, current: older.current, count: older.count },
+      }),
+    );
+  if (wrong)
+    out.push(
+      bboltFinding({
+        severity: 'error',
+        code: 'etcd.read-wrong-value',
+        file,
+        offset: wrong.page * pageSize,
+        params: { file, key: wrong.key, served: wrong.servedKey, page: wrong.page, count: wrong.count, revision: `${wrong.main}_${wrong.sub}` },
+      }),
+    );
+  if (fatal)
+    out.push(
+      bboltFinding({
+        severity: 'error',
+        code: 'etcd.range-cannot-find',
+        file,
+        offset: fatal.cause === 'order' ? fatal.page * pageSize : null,
+        params: { file, text: fatal.text, key: fatal.key, page: fatal.page, count: fatal.unreadable },
+        ...(fatal.cause === 'form' ? { variant: 'form' } : {}),
+        engineError: fatal.text,
+      }),
+    );
+  return out;
+}
+
 /** The name in a KeyValue (field 1), empty when it does not read. */
 function nameInValue(value: Uint8Array): Uint8Array {
   const start = keyValueKeyStart(value);
@@ -504,45 +547,7 @@ async function inspectOpened(
     info.readFatal = reads.fatal;
     info.wrongRead = reads.wrong;
     info.olderRead = reads.older;
-    if (reads.older) {
-      const o = reads.older;
-      findings.push(
-        bboltFinding({
-          severity: 'error',
-          code: 'etcd.read-older-state',
-          file,
-          offset: null,
-          variant: o.tombstone ? 'deleted' : undefined,
-          params: { file, key: o.key, revision: o.main, current: o.current, count: o.count },
-        }),
-      );
-    }
-    if (reads.wrong) {
-      const w = reads.wrong;
-      findings.push(
-        bboltFinding({
-          severity: 'error',
-          code: 'etcd.read-wrong-value',
-          file,
-          offset: w.page * ps,
-          params: { file, key: w.key, served: w.servedKey, page: w.page, count: w.count, revision: `${w.main}_${w.sub}` },
-        }),
-      );
-    }
-    if (info.readFatal) {
-      const r = info.readFatal;
-      findings.push(
-        bboltFinding({
-          severity: 'error',
-          code: 'etcd.range-cannot-find',
-          file,
-          offset: r.cause === 'order' ? r.page * ps : null,
-          params: { file, text: r.text, key: r.key, page: r.page, count: r.unreadable },
-          ...(r.cause === 'form' ? { variant: 'form' } : {}),
-          engineError: r.text,
-        }),
-      );
-    }
+    findings.push(...readFindings(reads, file, ps));
     schema = collector.finish();
     findings.push(...collector.findings);
     info.mvccRestoreError = walk.crash ? null : collector.mvccRestoreError;
