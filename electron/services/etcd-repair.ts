@@ -1026,10 +1026,10 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   const dbOut = path.join(memberOut, 'snap', 'db');
   const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
     const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
-    // A WAL written afresh because the old one ended early: the salvage reader read past its end, and says itself
-    // what it stepped over.
-    const walLoss = walScan && walDirSrc && !walEndsEarly ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
-    if (walEndsEarly && reader && walDirSrc && walScan) {
+    // A WAL written afresh: the db was rebuilt by the salvage reader, which read past what etcd's reader stops at and
+    // says itself what it stepped over and where it stopped. Else what etcd will not reach of the WAL kept.
+    const walLoss = walScan && walDirSrc && !reader ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
+    if (reader && walDirSrc && walScan) {
       const ci = salvage?.sourceConsistentIndex ?? null;
       walLoss.push(...skipLosses(reader.skips, ci, findings));
       // The reader can still stop short (a length word it cannot follow, a file cut short): said from its last record.

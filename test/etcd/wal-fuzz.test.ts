@@ -611,6 +611,18 @@ describe('readWalEntries salvage mode (skipDamaged)', () => {
     ]);
   });
 
+  it('a length word that leads into the zero tail (torn, to etcd): salvage reads on from the next frame, not from where it leads', async () => {
+    // Found by the random salvage campaign: bit 3 of a length word's third byte (+512 KiB) made the record reach into
+    // the preallocated zeros; followed there, every record after it was skipped, and no loss was said.
+    const f = file(1, 6, 0);
+    const b = new Uint8Array(f.bytes.length + (1 << 20));
+    b.set(f.bytes);
+    b[f.entryAt[2]! + 2]! ^= 0x08;
+    const s = await entries({ [walName(0, 0)]: b }, true);
+    expect(s.got).toEqual([1, 2, 4, 5, 6]);
+    expect(s.skipped.map((x) => [x.offset, x.restOfFile])).toEqual([[f.entryAt[2], false]]);
+  });
+
   it('a garbage length word and nothing that chains after it: the rest of that file is lost, the next file is read', async () => {
     const f1 = file(1, 4, 0);
     const f2 = file(5, 3, f1.crc);

@@ -142,6 +142,12 @@ async function frameAt(r: WindowedReader, at: number): Promise<GuessedFrame | 'z
   return { rec: { ...rec, data: rec.data ? rec.data.slice() : null }, next: at + 8 + recBytes + padBytes };
 }
 
+/** Whether a frame of etcd's starts at `at` (a length word that frames a record in etcd's layout, of a known type). */
+export async function frameStartsAt(src: ByteSource, at: number): Promise<boolean> {
+  const f = await frameAt(new WindowedReader(src), at);
+  return f !== null && f !== 'zero' && f !== 'end';
+}
+
 export interface FrameAfterGapOptions {
   /** The index of the last entry read before the gap: a lone last record that is an entry must come after it. */
   afterIndex: number;

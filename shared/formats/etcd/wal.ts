@@ -66,7 +66,7 @@ import { decodeInternalRequest, requestText, type InternalRequest } from './inte
 import type { LocalText } from '../../contract/text';
 import { translateLocal } from '../../i18n/index';
 import { hex32, walFinding } from './wal-text';
-import { frameAfterGap } from './wal-unread';
+import { frameAfterGap, frameStartsAt } from './wal-unread';
 
 /** An entry record without data decodes as the empty Entry. */
 const NO_BYTES = new Uint8Array(0);
@@ -1479,10 +1479,23 @@ async function walkEntries(
       const e = r.end.error;
       if (!skipDamaged) return { file: i, offset: e.offset };
       const frame = e.record;
-      const followable = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record';
+      const followed = frame !== undefined && e.failure !== 'max-size' && e.failure !== 'short-record' ? e.offset + 8 + frame.length + frame.padding : null;
+      // The length word may be the damaged part: where it leads must be a frame of etcd's, else the reader looks for
+      // the next one (a length that lands in the zero tail would skip every record after it).
+      const followable = followed !== null && (await frameStartsAt(src, followed));
       if (!followable) {
         // The length word does not say where the record ends: read on from the next frame that is etcd's, if any.
-        const resume = await frameAfterGap(src, e.offset + 8, { afterIndex: lastIndex });
+        const found = await frameAfterGap(src, e.offset + 8, { afterIndex: lastIndex });
+        // None: a record whose length led to the end of the records (a torn last one) is stepped over as before.
+        if (found === null && followed !== null) {
+          onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false });
+          startOffset = followed;
+          startRecord = r.records + 1;
+          resync = frame!.crcField === null;
+          crc = frame!.crcField ?? crc;
+          continue;
+        }
+        const resume = found;
         onSkip?.({
           file: f.rel,
           offset: e.offset,
@@ -1501,11 +1514,11 @@ async function walkEntries(
         continue;
       }
       onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false });
-      startOffset = e.offset + 8 + frame.length + frame.padding;
+      startOffset = followed!;
       startRecord = r.records + 1;
       // A record that only failed its checksum still says what the chain was; one that did not decode does not.
-      resync = frame.crcField === null;
-      crc = frame.crcField ?? crc;
+      resync = frame!.crcField === null;
+      crc = frame!.crcField ?? crc;
     }
   }
   return null;
