@@ -113,6 +113,10 @@ export const OWN_PROBLEMS = {
       en: 'page {page}: bucket {bucket} has a {size}-byte value (16 expected)',
       zh: '页 {page}：桶 {bucket} 的值只有 {size} 字节（应为 16 字节）',
     },
+    empty: {
+      en: 'page {page}: bucket {bucket} has an empty value; bbolt opens it when it checks the tree at start-up, reads its first byte, and Go stops etcd there with "{panic}"',
+      zh: '页 {page}：桶 {bucket} 的值为空；etcd 启动时 bbolt 检查树会打开它并读取第一个字节，运行时的边界检查会在此处以 “{panic}” 终止 etcd',
+    },
   },
   'inline-bucket': {
     cut: { en: 'page {page}: inline bucket {bucket} is cut short', zh: '页 {page}：内联桶 {bucket} 被截断' },

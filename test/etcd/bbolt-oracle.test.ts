@@ -577,6 +577,24 @@ async function valueOffset(db: string, f: TreeFacts, page: number, i: number): P
 
 const DAMAGE: DamageCase[] = [
   {
+    // Found by the random-damage repair campaign (a zeroed run over the root leaf): a bucket element whose value is
+    // empty. bbolt's openBucket takes &value[0], and Go panics in etcd's own goroutine; the walk had called it a
+    // warning and repair kept the db.
+    name: "the key bucket's value size zeroed (an empty bucket value)",
+    damage: async (db, f) => {
+      const b = await fs.readFile(db);
+      const root = Number(b.readBigUInt64LE(f.newestMeta * f.pageSize + 32));
+      const at = root * f.pageSize;
+      for (let i = 0; i < b.readUInt16LE(at + 10); i++) {
+        const e = at + 16 + i * 16;
+        const k = e + b.readUInt32LE(e + 4);
+        if (b.toString('latin1', k, k + b.readUInt32LE(e + 8)) === 'key') return patch(db, e + 12, Buffer.alloc(4));
+      }
+      throw new Error('no key bucket in the root leaf');
+    },
+    expect: () => ({ freepages: 'runtime error: index out of range [0] with length 0' }),
+  },
+  {
     name: 'branch element pointing at page 0',
     damage: async (db, f) => patch(db, f.branch! * f.pageSize + 16 + 8, u64le(0)),
     expect: () => ({ freepages: PANIC('page 0: invalid type: meta') }),

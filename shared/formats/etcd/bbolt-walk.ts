@@ -508,6 +508,9 @@ export async function readLoneLeaf(reader: PageReader, pos: number): Promise<{ e
 /** Page codes of a walk's per-position state. */
 export const Reach = { None: 0, Branch: 1, Leaf: 2, Overflow: 3, Damaged: 4, Freelist: 5, Meta: 6 } as const;
 
+/** Go's bounds panic when bbolt opens a sub-bucket whose value is empty (`&value[0]` in openBucket). */
+export const EMPTY_BUCKET_VALUE_PANIC = 'runtime error: index out of range [0] with length 0';
+
 export type ProblemKind =
   /** An error bbolt's checkBucket itself sends (the freepages panic is the first of these). */
   | 'bbolt'
@@ -1132,6 +1135,23 @@ export async function walkTree(db: OpenedBbolt, metaPage: 0 | 1, opts: WalkOptio
         for (const e of els) {
           if (e.problem || (e.flags & BUCKET_LEAF_FLAG) === 0) continue;
           const name = bucketNameOf(e.key);
+          // bbolt's Bucket(k) seeks the key (the first element holding it) and opens its value with &value[0]: an
+          // empty one is Go's bounds panic in etcd's goroutine (unaligned-access check in openBucket).
+          const first = els.find((x) => compareBytes(x.key, e.key) === 0) ?? e;
+          if (e.value.length === 0 && !first.problem && (first.flags & BUCKET_LEAF_FLAG) !== 0 && first.value.length === 0) {
+            problem(
+              'panic',
+              'bbolt.bucket-value',
+              later(
+                (p: number, bucket: string) => ownProblem('bucket-value.empty', { page: p, bucket: JSON.stringify(bucket), panic: EMPTY_BUCKET_VALUE_PANIC }),
+                pos,
+                name,
+              ),
+              pos,
+              offset + e.at,
+            );
+            continue;
+          }
           if (e.value.length < 16) {
             problem(
               'extra',
