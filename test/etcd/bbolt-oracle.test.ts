@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../electron/services/fs-source';
 import { repairEtcdCopy, salvageToSnapshotDb } from '../../electron/services/etcd-repair';
-import { withSource } from '../helpers/validate-local';
+import { validateLocally, withSource } from '../helpers/validate-local';
+import { verdictOf } from '../../renderer/src/features/validation/verdict';
 import { inspectBbolt, bboltPageMap, bboltPageDetail, forEachLeafItem } from '../../shared/formats/etcd/bbolt-db';
 import { listKeys, readValue } from '../../shared/formats/etcd/keys';
 import { restoreHashError } from '../../shared/formats/etcd/snapshot-db';
@@ -946,6 +947,8 @@ describe.skipIf(!HAVE_ETCD)('keys out of order: etcd starts, then a read kills i
       expect(scan.info.olderRead).toMatchObject({ key: target!.name, tombstone: u.deleted, count: 1 });
       const older = scan.findings.find((x) => x.code === 'etcd.read-older-state');
       expect([older?.severity, older?.messageKey]).toEqual(['error', u.deleted ? 'finding.etcd.read-older-state.deleted.message' : undefined]);
+      // The banner of the whole dir: it starts, but is not safe to run.
+      expect(verdictOf(await validateLocally(dir))).toMatchObject({ kind: 'starts-unsafe', tone: 'bad' });
       const run = await tryStartEtcd(history.startOptions(dir));
       expect(run.started, run.output.slice(-2000)).toBe(true);
       // A flip that also hides a neighbour from bbolt's binary search kills etcd on that read, as the model says.

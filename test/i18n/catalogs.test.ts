@@ -190,6 +190,7 @@ describe('renderer markup', () => {
         'healthy',
         'starts-with-warnings',
         'starts-then-panics',
+        'starts-unsafe',
         'starts-loss-unknown',
         'starts-loss-covered',
         'starts-with-loss',

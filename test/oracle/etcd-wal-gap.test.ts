@@ -16,6 +16,7 @@ import { clusterIdOf, repairEtcdCopy, salvageToSnapshotDb } from '../../electron
 import { scanWal } from '../../shared/formats/etcd/wal';
 import { localDirectory } from '../../electron/services/fs-source';
 import { validateDirectory } from '../../shared/validate';
+import { verdictOf } from '../../renderer/src/features/validation/verdict';
 import {
   ETCDCTL,
   copyDir,
@@ -94,6 +95,8 @@ describe.skipIf(!HAVE_ETCD)('a zeroed run over whole WAL records, under a db tha
     // The db is ahead of the log etcd reads: it applies no write until its raft index passes the db's.
     const ahead = report.findings.find((f) => f.code === 'cross.db-ahead-of-wal');
     expect(ahead?.params).toMatchObject({ last: run.afterIndex });
+    // The banner does not say "keeps every entry" of a member that drops the next writes.
+    expect(verdictOf(report)).toMatchObject({ kind: 'starts-with-loss', tone: 'bad' });
     const write = await writeAfterStart(startOptions(dir), '/registry/after-start', 'new');
     expect([write.written, write.error === null]).toEqual([false, false]);
   });

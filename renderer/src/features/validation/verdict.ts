@@ -15,6 +15,11 @@ export type VerdictKind =
    * registered, so raft panics (tocommit out of range) as soon as the leader reaches it.
    */
   | 'starts-then-panics'
+  /**
+   * etcd starts on it, but is not safe to run: a read kills it, a read serves another key's value or a key's older
+   * state, or (a single member whose db is ahead of its WAL) it drops the next writes.
+   */
+  | 'starts-unsafe'
   /** Starts, but whether it drops committed data cannot be told (the last WAL file was cut short after etcd wrote it). */
   | 'starts-loss-unknown'
   /** Starts, drops entries, but the chosen snapshot already holds them. */
@@ -42,6 +47,9 @@ export function entriesIn(ranges: readonly LostRange[]): number {
   return ranges.reduce((n, r) => n + Math.max(0, r.last - r.first + 1), 0);
 }
 
+/** etcd findings that make a member that starts unsafe to run (its reads or writes go wrong). */
+const UNSAFE_TO_RUN: readonly string[] = ['etcd.range-cannot-find', 'etcd.read-wrong-value', 'etcd.read-older-state'];
+
 /** Findings that tell a file as what it is (an archive, one compressed file, k3s's SQLite database): the report gives its commands. */
 const TOLD_FILE_CODES: readonly string[] = ['engine.archive', 'engine.compressed', 'engine.sqlite'];
 
@@ -67,6 +75,10 @@ export function verdictOf(report: ValidationReport): Verdict {
   if (dataLossUnknown(report)) return { kind: 'starts-loss-unknown', tone: 'warn', ...base };
   // Before the generic warning: "keeps every entry" would read as safe to start for a member that panics on rejoin.
   if (report.engine === 'etcd' && report.findings.some((f) => f.code === 'cross.member-wal-empty')) return { kind: 'starts-then-panics', tone: 'bad', ...base };
+  // A db ahead of the log drops writes on a single member only (in a cluster the leader resends what it lacks).
+  const alone = (report.etcd?.schema?.members.length ?? 1) <= 1;
+  if (report.engine === 'etcd' && report.findings.some((f) => UNSAFE_TO_RUN.includes(f.code) || (alone && f.code === 'cross.db-ahead-of-wal')))
+    return { kind: 'starts-unsafe', tone: 'bad', ...base };
   if (errors > 0 || warnings > 0) return { kind: 'starts-with-warnings', tone: 'warn', ...base };
   return { kind: 'healthy', tone: 'ok', ...base };
 }
