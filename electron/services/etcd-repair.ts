@@ -21,6 +21,7 @@ import { throwIfCancelled, type RunOptions } from '../../shared/contract/progres
 import type { PageSink } from '../../shared/formats/etcd/bbolt-write';
 import { readWalEntries, scanWal, walIndexesRise, type SkippedRecord, type WalScan } from '../../shared/formats/etcd/wal';
 import { entriesAfter } from '../../shared/formats/etcd/wal-unread';
+import { RECORD_TYPE } from '../../shared/formats/etcd/wal-record';
 import {
   collectSalvage,
   displayKey,
@@ -365,6 +366,12 @@ function dbHolds(dbCi: number | null): LocalText {
 function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]): SalvageReport['lost'] {
   const lost: SalvageReport['lost'] = [];
   for (const { skip, afterIndex } of skips) {
+    // A record stepped over whole that is no entry (a HardState, a CRC record) wrote no key: nothing lost by it.
+    const noEntry = !skip.restOfFile && skip.resumeAt === undefined && typeof skip.recordType === 'number' && skip.recordType !== RECORD_TYPE.entry;
+    if (noEntry) {
+      if (dbCi !== null) findings.push(walSkippedFinding(skip, afterIndex, dbCi));
+      continue;
+    }
     if (dbCi !== null && afterIndex + 1 <= dbCi) {
       findings.push(walSkippedFinding(skip, afterIndex, dbCi));
       continue;
@@ -1026,10 +1033,11 @@ export async function repairEtcdCopy(input: string, outDir: string, opts: RunOpt
   const dbOut = path.join(memberOut, 'snap', 'db');
   const result = async (dbStrategy: EtcdRepairResult['dbStrategy']): Promise<EtcdRepairResult> => {
     const dbCi = dbStrategy === 'rebuild' ? (salvage?.sourceConsistentIndex ?? null) : (strategy.consistentIndex ?? null);
-    // A WAL written afresh: the db was rebuilt by the salvage reader, which read past what etcd's reader stops at and
-    // says itself what it stepped over and where it stopped. Else what etcd will not reach of the WAL kept.
-    const walLoss = walScan && walDirSrc && !reader ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
-    if (reader && walDirSrc && walScan) {
+    // A WAL written afresh because the old one ended early: the db was rebuilt by the salvage reader, which read past
+    // where etcd's reader stops and says itself what it stepped over and where it stopped. Else what etcd's reader
+    // does not reach (for a WAL it cannot read, that is where the fresh WAL's entries end).
+    const walLoss = walScan && walDirSrc && !walEndsEarly ? await walHiddenLoss(walScan, walDirSrc, dbCi, findings) : [];
+    if (walEndsEarly && reader && walDirSrc && walScan) {
       const ci = salvage?.sourceConsistentIndex ?? null;
       walLoss.push(...skipLosses(reader.skips, ci, findings));
       // The reader can still stop short (a length word it cannot follow, a file cut short): said from its last record.

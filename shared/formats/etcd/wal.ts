@@ -1310,6 +1310,8 @@ export interface SkippedRecord {
   resumeAt?: number;
   /** A zero length word with records after it: etcd's decoder reads it as the end of the log (`engineError` is Go's `EOF`). */
   zeroWord?: boolean;
+  /** The record's type as it decoded (a record that failed only its checksum): a HardState or CRC record writes no key. */
+  recordType?: number | null;
 }
 
 export interface ReadWalEntriesOptions {
@@ -1513,7 +1515,7 @@ async function walkEntries(
         resync = true;
         continue;
       }
-      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false });
+      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false, recordType: frame!.type });
       startOffset = followed!;
       startRecord = r.records + 1;
       // A record that only failed its checksum still says what the chain was; one that did not decode does not.
