@@ -27,6 +27,45 @@ export interface EntriesAfterOptions {
   signal?: AbortSignal;
 }
 
+/** Reads of a file through one window of MAX_READ bytes (a gap is probed word by word). */
+class WindowedReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private bufOff = 0;
+  constructor(readonly src: ByteSource) {}
+
+  /** `length` bytes at `offset` (a view, valid until the next call), or null past the end. */
+  async view(offset: number, length: number): Promise<Uint8Array | null> {
+    if (offset + length > this.src.size) return null;
+    if (offset < this.bufOff || offset + length > this.bufOff + this.buf.length) {
+      this.buf = await this.src.read(offset, Math.min(this.src.size - offset, Math.max(length, MAX_READ)));
+      this.bufOff = offset;
+      if (this.buf.length < length) return null;
+    }
+    return this.buf.subarray(offset - this.bufOff, offset - this.bufOff + length);
+  }
+
+  /** The first offset at or after `offset` (8-aligned, as `offset` is) whose word is not zero; the file's size when none. */
+  async nonZeroWord(offset: number): Promise<number> {
+    let at = offset;
+    while (at + 8 <= this.src.size) {
+      const chunk = await this.view(at, Math.min(MAX_READ, this.src.size - at) & ~7);
+      if (!chunk || chunk.length === 0) break;
+      const nz = firstNonZero(chunk);
+      if (nz >= 0) return at + (nz & ~7);
+      at += chunk.length;
+    }
+    return this.src.size;
+  }
+}
+
+/** A frame's length word as its two little-endian halves (what decodeFrameSize takes). */
+function lengthWord(word: Uint8Array): { lo: number; hi: number } {
+  return {
+    lo: (word[0]! | (word[1]! << 8) | (word[2]! << 16) | (word[3]! << 24)) >>> 0,
+    hi: (word[4]! | (word[5]! << 8) | (word[6]! << 16) | (word[7]! << 24)) >>> 0,
+  };
+}
+
 /** Raft indexes of the entry records at or after `fromOffset` in `src` (null when there are none). */
 export async function entriesAfter(src: ByteSource, fromOffset: number, opts: EntriesAfterOptions): Promise<UnreadEntries | null> {
   const { signal } = opts;
@@ -36,24 +75,14 @@ export async function entriesAfter(src: ByteSource, fromOffset: number, opts: En
   const size = src.size;
   // The record at the cut itself is unreadable: start at the next aligned word after it when its length is sane.
   let at = Math.ceil(Math.max(0, fromOffset) / 8) * 8;
-  let buf: Uint8Array = new Uint8Array(0);
-  let bufOff = 0;
-  const view = async (offset: number, length: number): Promise<Uint8Array | null> => {
-    if (offset + length > size) return null;
-    if (offset < bufOff || offset + length > bufOff + buf.length) {
-      buf = await src.read(offset, Math.min(size - offset, Math.max(length, MAX_READ)));
-      bufOff = offset;
-      if (buf.length < length) return null;
-    }
-    return buf.subarray(offset - bufOff, offset - bufOff + length);
-  };
+  const reader = new WindowedReader(src);
+  const view = (offset: number, length: number) => reader.view(offset, length);
   let skippedCut = !opts.skipFrameAtCut;
   while (at + 8 <= size) {
     if (signal?.aborted) break;
     const word = await view(at, 8);
     if (!word) break;
-    const lo = (word[0]! | (word[1]! << 8) | (word[2]! << 16) | (word[3]! << 24)) >>> 0;
-    const hi = (word[4]! | (word[5]! << 8) | (word[6]! << 16) | (word[7]! << 24)) >>> 0;
+    const { lo, hi } = lengthWord(word);
     if (lo === 0 && hi === 0) {
       at += 8;
       continue;
@@ -91,37 +120,6 @@ interface GuessedFrame {
   next: number;
 }
 
-/** Reads of a file through one window of MAX_READ bytes (a gap is probed word by word). */
-class WindowedReader {
-  private buf: Uint8Array = new Uint8Array(0);
-  private bufOff = 0;
-  constructor(readonly src: ByteSource) {}
-
-  /** `length` bytes at `offset` (a view, valid until the next call), or null past the end. */
-  async view(offset: number, length: number): Promise<Uint8Array | null> {
-    if (offset + length > this.src.size) return null;
-    if (offset < this.bufOff || offset + length > this.bufOff + this.buf.length) {
-      this.buf = await this.src.read(offset, Math.min(this.src.size - offset, Math.max(length, MAX_READ)));
-      this.bufOff = offset;
-      if (this.buf.length < length) return null;
-    }
-    return this.buf.subarray(offset - this.bufOff, offset - this.bufOff + length);
-  }
-
-  /** The first offset at or after `offset` (8-aligned, as `offset` is) whose word is not zero; the file's size when none. */
-  async nonZeroWord(offset: number): Promise<number> {
-    let at = offset;
-    while (at + 8 <= this.src.size) {
-      const chunk = await this.view(at, Math.min(MAX_READ, this.src.size - at) & ~7);
-      if (!chunk || chunk.length === 0) break;
-      const nz = firstNonZero(chunk);
-      if (nz >= 0) return at + (nz & ~7);
-      at += chunk.length;
-    }
-    return this.src.size;
-  }
-}
-
 /**
  * The frame at `at` when it reads as etcd's encoder writes one: a length word whose padding makes the frame end on
  * 8 bytes, inside the file, around a record in etcd's layout (`08 type 10 crc [1a len data]`) of a known type.
@@ -130,8 +128,7 @@ class WindowedReader {
 async function frameAt(r: WindowedReader, at: number): Promise<GuessedFrame | 'zero' | 'end' | null> {
   const word = await r.view(at, 8);
   if (!word) return 'end';
-  const lo = (word[0]! | (word[1]! << 8) | (word[2]! << 16) | (word[3]! << 24)) >>> 0;
-  const hi = (word[4]! | (word[5]! << 8) | (word[6]! << 16) | (word[7]! << 24)) >>> 0;
+  const { lo, hi } = lengthWord(word);
   if (lo === 0 && hi === 0) return 'zero';
   const { recBytes, padBytes } = decodeFrameSize(lo, hi);
   if (recBytes === 0 || recBytes > MAX_WAL_ENTRY_SIZE || (recBytes + padBytes) % 8 !== 0 || at + 8 + recBytes + padBytes > r.src.size) return null;

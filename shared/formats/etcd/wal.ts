@@ -1485,42 +1485,41 @@ async function walkEntries(
       // The length word may be the damaged part: where it leads must be a frame of etcd's, else the reader looks for
       // the next one (a length that lands in the zero tail would skip every record after it).
       const followable = followed !== null && (await frameStartsAt(src, followed));
-      if (!followable) {
-        // The length word does not say where the record ends: read on from the next frame that is etcd's, if any.
-        const found = await frameAfterGap(src, e.offset + 8, { afterIndex: lastIndex });
-        // None: a record whose length led to the end of the records (a torn last one) is stepped over as before.
-        if (found === null && followed !== null) {
-          onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false });
-          startOffset = followed;
-          startRecord = r.records + 1;
-          resync = frame!.crcField === null;
-          crc = frame!.crcField ?? crc;
-          continue;
-        }
-        const resume = found;
+      // Where the length word leads is no frame of etcd's: read on from the next frame that is, if any.
+      const found = followable ? null : await frameAfterGap(src, e.offset + 8, { afterIndex: lastIndex });
+      if (frame && followed !== null && found === null) {
+        // Stepped over whole: a record that only failed its checksum, or a torn last one whose length leads to the
+        // end of the records.
         onSkip?.({
           file: f.rel,
           offset: e.offset,
           engineError: e.engineError,
           detail: e.detail,
-          restOfFile: resume === null,
-          ...(resume !== null ? { resumeAt: resume } : {}),
+          restOfFile: false,
+          ...(followable ? { recordType: frame.type } : {}),
         });
-        if (resume === null) {
-          crc = 0; // the next file's CRC record restarts the chain
-          break;
-        }
-        startOffset = resume;
+        startOffset = followed;
         startRecord = r.records + 1;
-        resync = true;
+        // A record that only failed its checksum still says what the chain was; one that did not decode does not.
+        resync = frame.crcField === null;
+        crc = frame.crcField ?? crc;
         continue;
       }
-      onSkip?.({ file: f.rel, offset: e.offset, engineError: e.engineError, detail: e.detail, restOfFile: false, recordType: frame!.type });
-      startOffset = followed!;
+      onSkip?.({
+        file: f.rel,
+        offset: e.offset,
+        engineError: e.engineError,
+        detail: e.detail,
+        restOfFile: found === null,
+        ...(found !== null ? { resumeAt: found } : {}),
+      });
+      if (found === null) {
+        crc = 0; // the next file's CRC record restarts the chain
+        break;
+      }
+      startOffset = found;
       startRecord = r.records + 1;
-      // A record that only failed its checksum still says what the chain was; one that did not decode does not.
-      resync = frame!.crcField === null;
-      crc = frame!.crcField ?? crc;
+      resync = true;
     }
   }
   return null;
