@@ -377,7 +377,7 @@ function skipLosses(skips: WalSkip[], dbCi: number | null, findings: Finding[]):
       continue;
     }
     const why =
-      skip.resumeAt !== undefined
+      skip.zeroWord && skip.resumeAt !== undefined
         ? sayRepair(
             'etcd-loss.wal-skip.zero-word',
             { file: skip.file, offset: skip.offset, after: afterIndex, resume: skip.resumeAt },
